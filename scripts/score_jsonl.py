@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Score `braintumor predict --format jsonl` output against the class folder each path sits in.
+
+    braintumor predict DATA/Testing --format jsonl | python scripts/score_jsonl.py
+
+Independent of the package on purpose: it checks the CLI's answers, not the library's.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import PurePath
+
+
+def main() -> int:
+    total, correct, errors = Counter(), Counter(), 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        rec = json.loads(line)
+        truth = PurePath(rec["path"]).parent.name
+        total[truth] += 1
+        if "error" in rec:
+            errors += 1
+        elif rec["label"] == truth:
+            correct[truth] += 1
+    n = sum(total.values())
+    if not n:
+        print("no predictions read", file=sys.stderr)
+        return 2
+    print(f"accuracy {sum(correct.values())}/{n} = {100 * sum(correct.values()) / n:.2f} %  (errors: {errors})")
+    for cls in sorted(total):
+        print(f"  {cls:<11} recall {correct[cls]}/{total[cls]} = {100 * correct[cls] / total[cls]:.2f} %")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Command line: ``braintumor train | export | evaluate | predict | data``.
+
+Torch is imported only by ``train`` and ``export``; ``predict`` runs on ONNX Runtime alone.
+User mistakes (missing files, bad images, bad folders) end in one ``error:`` line and a
+non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .data import DEFAULT_DATA_ROOT, DatasetError
+from .predictor import ModelError
+from .train_config import TrainConfig
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    fields = TrainConfig.__dataclass_fields__
+    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    train(cfg, resume=args.resume)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_onnx
+
+    path = export_onnx(args.run, args.out, metrics_file=args.metrics, model_version=args.model_version)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import run_evaluate
+
+    return run_evaluate(args.model, args.data, args.out, split=args.split or None, run_dir=args.run,
+                        progress=not args.no_progress)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .predict_cli import run_predict
+
+    return run_predict(args)
+
+
+def _cmd_data_check(args: argparse.Namespace) -> int:
+    from .datasets_cli import check_dataset
+
+    return check_dataset(args.data)
+
+
+def _cmd_data_download(args: argparse.Namespace) -> int:
+    from .datasets_cli import download_dataset
+
+    return download_dataset(args.dest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = TrainConfig(data="", out="")
+    parser = argparse.ArgumentParser(prog="braintumor", description="Brain MRI slice classifier.")
+    parser.add_argument("--version", action="version", version=f"braintumor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model from scratch (needs the [train] extra)")
+    p.add_argument("--data", default=DEFAULT_DATA_ROOT, help="ROOT/Training/<class>/ or ROOT/<class>/")
+    p.add_argument("--out", required=True, help="run folder for checkpoints and metrics")
+    p.add_argument("--model", default=d.model, help="architecture name (see braintumor.model.MODELS)")
+    p.add_argument("--image-size", type=int, default=d.image_size)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--precision", default=d.precision, choices=["auto", "bf16", "fp16", "fp32"])
+    p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
+    p.add_argument("--cache-dir", default=None, help="decoded-image cache (default ~/.cache/braintumor)")
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")
+    p.add_argument("run", help="run folder (or a .pt checkpoint)")
+    p.add_argument("--out", required=True, help="ONNX file to write")
+    p.add_argument("--metrics", help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
+    p.add_argument("--model-version", default="1.0.0")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")
+    p.add_argument("--model", help="ONNX model (default: the shipped model)")
+    p.add_argument("--data", default=DEFAULT_DATA_ROOT, help="ROOT/Testing/<class>/ or ROOT/<class>/")
+    p.add_argument("--split", default="Testing", help="sub-folder of --data to use if present")
+    p.add_argument("--out", required=True, help="folder for metrics.json, figures, report.html")
+    p.add_argument("--run", help="training run folder, for training curves")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)")
+    p.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
+    p.add_argument("--format", default="table", choices=["table", "json", "jsonl", "csv"])
+    p.add_argument("--model", help="ONNX model (default: the shipped model)")
+    p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None)
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    p.set_defaults(func=_cmd_predict)
+
+    data = sub.add_parser("data", help="dataset helpers").add_subparsers(dest="data_command", required=True)
+    p = data.add_parser("check", help="count images per split/class and list unreadable files")
+    p.add_argument("--data", default=DEFAULT_DATA_ROOT)
+    p.set_defaults(func=_cmd_data_check)
+    p = data.add_parser("download", help="fetch the Kaggle dataset with kagglehub (needs internet)")
+    p.add_argument("--dest", help="copy the dataset here (default: kagglehub's cache)")
+    p.set_defaults(func=_cmd_data_download)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``braintumor`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (UsageError, DatasetError, ModelError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        if exc.name in ("torch", "onnx", "onnxscript", "matplotlib"):
+            print(f"error: {exc.name} is not installed; pip install 'braintumor[train]'", file=sys.stderr)
+            return 2
+        raise
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `braintumor predict DIR | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

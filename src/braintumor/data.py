@@ -1,0 +1,175 @@
+"""Class-folder datasets: discovery, validation, a stratified split, and a decoded-image cache.
+
+Labels come from folder names only (file names in the Kaggle set break their own pattern),
+and hidden files and folders (e.g. ``.ipynb_checkpoints``) are never data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .classes import CLASSES
+from .image_io import ImageError, read_image, walk_images
+from .preprocess import PreprocessConfig, prepare
+
+#: Where tests and examples look for the dataset unless told otherwise.
+DEFAULT_DATA_ROOT = os.environ.get("BRAINTUMOR_DATA", "../shared/datasets/brain-tumor-mri")
+
+
+class DatasetError(ValueError):
+    """A dataset folder that cannot be used; the message says what to fix."""
+
+
+@dataclass
+class Dataset:
+    """Image paths with integer labels (indices into ``classes``)."""
+
+    root: Path
+    paths: list[Path]
+    labels: np.ndarray
+    classes: tuple[str, ...] = CLASSES
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(int(i) for i in self.labels)
+        return {name: c.get(i, 0) for i, name in enumerate(self.classes)}
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
+        index = np.asarray(index, dtype=np.int64)
+        return Dataset(self.root, [self.paths[i] for i in index], self.labels[index], self.classes)
+
+
+def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
+    """The folder holding the class folders: ``root/split`` when it exists, else ``root``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"dataset folder not found: {root}")
+    if split:
+        for name in (split, split.capitalize(), split.lower()):
+            if (root / name).is_dir():
+                return root / name
+        if not _class_dirs(root):
+            raise DatasetError(f"no '{split}' folder and no class folders in {root}")
+    return root
+
+
+def _class_dirs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def load_dataset(
+    root: str | os.PathLike, split: str | None = None, classes: Sequence[str] = CLASSES
+) -> Dataset:
+    """List a class-folder dataset (``ROOT/<split>/<class>/`` or ``ROOT/<class>/``).
+
+    Raises :class:`DatasetError` for a missing root, unknown class folders, or a class
+    with no images; nothing is decoded here.
+    """
+    folder = resolve_split(root, split)
+    dirs = _class_dirs(folder)
+    if not dirs:
+        raise DatasetError(f"no class folders in {folder}; expected {', '.join(classes)}")
+    unknown = [d.name for d in dirs if d.name not in classes]
+    if unknown:
+        raise DatasetError(
+            f"unknown class folder(s) in {folder}: {', '.join(unknown)}; "
+            f"expected only {', '.join(classes)}"
+        )
+    paths: list[Path] = []
+    labels: list[int] = []
+    for index, name in enumerate(classes):
+        files = list(walk_images(folder / name)) if (folder / name).is_dir() else []
+        if not files:
+            raise DatasetError(f"class '{name}' has no images in {folder / name}")
+        paths.extend(files)
+        labels.extend([index] * len(files))
+    return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes))
+
+
+def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train_index, val_index) keeping each class's share in both parts."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError("validation fraction must be between 0 and 1")
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        n_val = max(1, round(len(idx) * fraction)) if len(idx) > 1 else 0
+        val.append(idx[:n_val])
+        train.append(idx[n_val:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+def fingerprint(dataset: Dataset) -> str:
+    """sha256 over (class, file name, content) of every image: names the exact training data."""
+    digest = hashlib.sha256()
+    for path, label in sorted(
+        zip(dataset.paths, dataset.labels, strict=True), key=lambda t: (int(t[1]), str(t[0].relative_to(dataset.root)))
+    ):
+        digest.update(f"{dataset.classes[int(label)]}/{path.relative_to(dataset.root).as_posix()}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(os.environ.get("BRAINTUMOR_CACHE", Path(base) / "braintumor"))
+
+
+def load_prepared(
+    dataset: Dataset,
+    config: PreprocessConfig,
+    cache_dir: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, Dataset]:
+    """Decoded, cropped, resized uint8 images (N, S, S), cached on disk by content.
+
+    Unreadable files are skipped and listed in the returned dataset's ``skipped``; the
+    cache key covers the data fingerprint and the preprocessing parameters, so a change
+    to either rebuilds it.
+    """
+    key_src = f"{fingerprint(dataset)}|{sorted(config.to_dict().items())}"
+    key = hashlib.sha256(key_src.encode()).hexdigest()[:24]
+    cache_file = (cache_dir or default_cache_dir()) / f"prepared-{key}.npz"
+    if cache_file.exists():
+        with np.load(cache_file) as npz:
+            keep = npz["keep"]
+            skipped = [(dataset.paths[i], str(m)) for i, m in zip(npz["skip_index"], npz["skip_msg"], strict=True)]
+            images = npz["images"]
+        kept = dataset.subset(keep)
+        kept.skipped = skipped
+        return images, kept
+    images: list[np.ndarray] = []
+    keep: list[int] = []
+    skipped: list[tuple[Path, str]] = []
+    skip_index: list[int] = []
+    for i, path in enumerate(dataset.paths):
+        try:
+            images.append(prepare(read_image(path, draft_size=2 * config.image_size), config))
+            keep.append(i)
+        except ImageError as exc:
+            skipped.append((path, str(exc)))
+            skip_index.append(i)
+        if progress:
+            progress(1)
+    if not images:
+        raise DatasetError(f"none of the {len(dataset)} images in {dataset.root} could be read")
+    stacked = np.stack(images)
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache_file.with_name(cache_file.name + f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, images=stacked, keep=np.asarray(keep), skip_index=np.asarray(skip_index, dtype=np.int64),
+             skip_msg=np.asarray([m for _, m in skipped], dtype=str))
+    os.replace(tmp, cache_file)  # atomic: a crash never leaves a half-written cache
+    kept = dataset.subset(keep)
+    kept.skipped = skipped
+    return stacked, kept

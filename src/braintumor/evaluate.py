@@ -1,0 +1,239 @@
+"""Evaluate a model on a labelled class-folder dataset: metrics, predictions, figures, report.
+
+Runs on ONNX Runtime through :class:`~braintumor.predictor.Classifier` (no torch), so the
+numbers describe exactly the model file that ships. Unreadable images are listed as errors,
+never fatal; every output is written under a temporary name and moved into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from tqdm import tqdm
+
+from . import __version__
+from .data import Dataset, DatasetError, fingerprint, load_dataset
+from .image_io import ImageError, read_image
+from .metrics import compute_metrics
+from .preprocess import PreprocessConfig, prepare
+from .report import write_report, write_text_atomic
+
+if TYPE_CHECKING:
+    from .predictor import Classifier
+
+BATCH_SIZE: int = 32
+#: Images per class row in the dataset sample figure.
+SAMPLES_PER_CLASS: int = 6
+#: Metadata values larger than this (as JSON) are left out of metrics.json and the report.
+MAX_META_CHARS: int = 2000
+
+
+def _label_map(data_classes: Sequence[str], model_classes: Sequence[str]) -> np.ndarray:
+    """Dataset label index -> model output index; the two orders need not agree."""
+    unknown = [c for c in data_classes if c not in model_classes]
+    if unknown:
+        raise DatasetError(f"dataset class(es) {', '.join(unknown)} unknown to the model "
+                           f"(it predicts {', '.join(model_classes)})")
+    return np.asarray([list(model_classes).index(c) for c in data_classes], dtype=np.int64)
+
+
+def _model_info(classifier: Classifier) -> dict:
+    meta = dict(classifier.metadata or {})
+    subset = {}
+    for key, value in meta.items():
+        try:
+            if len(json.dumps(value)) <= MAX_META_CHARS:
+                subset[key] = value
+        except (TypeError, ValueError):
+            continue
+    path = getattr(classifier, "path", None)
+    return {
+        "path": str(path) if path else None,
+        "name": meta.get("model_name") or meta.get("name") or (Path(path).stem if path else None),
+        "version": meta.get("model_version") or meta.get("version") or meta.get("package_version"),
+        "metadata": subset,
+    }
+
+
+def _view(path: Path, config: PreprocessConfig) -> np.ndarray | None:
+    """What the model saw: the same decode, crop and resize as prediction (None if unreadable)."""
+    try:
+        return prepare(read_image(path, draft_size=2 * config.image_size), config)
+    except ImageError:
+        return None
+
+
+def _spread(index: np.ndarray, k: int) -> list[int]:
+    """Up to ``k`` items spread evenly over ``index`` (deterministic, not just the first few)."""
+    if len(index) <= k:
+        return [int(i) for i in index]
+    return [int(index[j]) for j in np.linspace(0, len(index) - 1, k).round().astype(int)]
+
+
+def _pick_correct(y: np.ndarray, pred: np.ndarray, n_classes: int, k: int) -> list[int]:
+    """Correct answers, taking classes in turn so every class shows up."""
+    per_class = [_spread(np.flatnonzero((y == c) & (pred == c)), k) for c in range(n_classes)]
+    picked: list[int] = []
+    for rank in range(k):
+        picked.extend(items[rank] for items in per_class if rank < len(items))
+    return picked[:k]
+
+
+def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray,
+                       classes: Sequence[str]) -> Path:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes)])
+    for path, t, p in zip(paths, y, probs, strict=True):
+        k = int(np.argmax(p))
+        writer.writerow([str(path), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p)])
+    return write_text_atomic(out / "predictions.csv", buf.getvalue())
+
+
+def _write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path], metrics: dict,
+                   classes: Sequence[str], config: PreprocessConfig, run_dir: Path | None,
+                   gallery_size: int) -> dict[str, str]:
+    from . import figures as fg
+
+    done: dict[str, str] = {}
+
+    def add(key: str, written: Path) -> None:
+        done[key] = written.name
+
+    add("confusion_matrix", fg.plot_confusion_matrix(metrics["confusion_matrix"], classes,
+                                                     out / "confusion_matrix.png"))
+    add("roc", fg.plot_roc(y, probs, classes, out / "roc.png"))
+    add("pr", fg.plot_pr(y, probs, classes, out / "pr.png"))
+    add("reliability", fg.plot_reliability(y, probs, out / "reliability.png", metrics["n_bins"]))
+    add("confidence_hist", fg.plot_confidence_hist(y, probs, out / "confidence_hist.png"))
+    log = Path(run_dir) / "metrics.jsonl" if run_dir else None
+    if log is not None and log.is_file():
+        add("training_curves", fg.plot_training_curves(log, out / "training_curves.png"))
+
+    samples: dict[str, list[np.ndarray]] = {}
+    for c, name in enumerate(classes):
+        views = [_view(paths[i], config) for i in _spread(np.flatnonzero(y == c), SAMPLES_PER_CLASS)]
+        if any(v is not None for v in views):
+            samples[name] = [v for v in views if v is not None]
+    add("samples", fg.plot_sample_grid(samples, out / "samples.png"))
+
+    pred, conf = probs.argmax(axis=1), probs.max(axis=1)
+    wrong = np.flatnonzero(pred != y)
+    wrong = wrong[np.argsort(-conf[wrong], kind="mergesort")][:gallery_size]
+    for key, index, title, empty in (
+        ("gallery_correct", _pick_correct(y, pred, len(classes), gallery_size), "Correct predictions",
+         "No correct predictions."),
+        ("gallery_wrong", [int(i) for i in wrong], "Wrong predictions (most confident first)",
+         "No wrong predictions: every readable image was classified correctly."),
+    ):
+        items = [(v, classes[int(y[i])], classes[int(pred[i])], float(conf[i]))
+                 for i in index if (v := _view(paths[i], config)) is not None]
+        add(key, fg.plot_gallery(items, out / f"{key}.png", title, empty_message=empty))
+    return done
+
+
+def evaluate(
+    classifier: Classifier,
+    dataset: Dataset,
+    out: Path,
+    run_dir: Path | None = None,
+    progress: bool = True,
+    gallery_size: int = 16,
+) -> dict:
+    """Predict every image of ``dataset`` and write metrics.json, predictions.csv, figures, report.html.
+
+    Returns the document written to metrics.json: the metrics of
+    :func:`~braintumor.metrics.compute_metrics` plus ``model``, ``data`` and provenance.
+    Raises :class:`DatasetError` when no image can be read or the classes do not fit the model.
+    """
+    from .figures import require_matplotlib
+
+    require_matplotlib()  # fail before the long part, not after it
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    classes = tuple(classifier.classes)
+    to_model = _label_map(dataset.classes, classes)
+    errors: list[list[str]] = [[str(p), m] for p, m in dataset.skipped]
+    kept: list[int] = []
+    rows: list[list[float]] = []
+    with tqdm(total=len(dataset), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
+              dynamic_ncols=True) as bar:
+        for i, (source, result) in enumerate(classifier.predict_many(dataset.paths, batch_size=BATCH_SIZE)):
+            if isinstance(result, ImageError):
+                errors.append([str(source), str(result)])
+            else:
+                kept.append(i)
+                rows.append([float(result.probabilities[c]) for c in classes])
+            bar.update(1)
+    if not kept:
+        raise DatasetError(f"none of the {len(dataset)} images in {dataset.root} could be read")
+    y = to_model[dataset.labels[kept]]
+    probs = np.asarray(rows, dtype=np.float64)
+    paths = [dataset.paths[i] for i in kept]
+    metrics = compute_metrics(y, probs, classes)
+    try:
+        data_fp = fingerprint(dataset)
+    except OSError:
+        data_fp = None  # a file vanished or is unreadable; already listed in errors
+    document = {
+        **metrics,
+        "model": _model_info(classifier),
+        "data": {"root": str(dataset.root), "n_images": len(dataset) + len(dataset.skipped),
+                 "fingerprint": data_fp, "errors": errors},
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "package_version": __version__,
+    }
+    _write_predictions(out, paths, y, probs, classes)
+    figures = _write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
+                             run_dir, gallery_size)
+    document["figures"] = figures
+    write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
+                                         "created": f"Generated {document['created']} by braintumor {__version__}"})
+    # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
+    write_text_atomic(out / "metrics.json", json.dumps(document, indent=2) + "\n")
+    return document
+
+
+def _fail(message: object) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def run_evaluate(
+    model: str | None,
+    data: str,
+    out: str,
+    split: str | None = "Testing",
+    run_dir: str | None = None,
+    progress: bool = True,
+) -> int:
+    """CLI entry: evaluate, print a short summary, return an exit code (2 with a one-line error)."""
+    from .figures import FiguresUnavailable
+    from .predictor import Classifier
+
+    try:
+        dataset = load_dataset(data, split)
+        classifier = Classifier.load(model)
+    except (DatasetError, OSError) as exc:
+        return _fail(exc)
+    except Exception as exc:  # onnxruntime raises its own types for a corrupt model file
+        return _fail(f"cannot load model {model or '(default model)'}: {exc}")
+    try:
+        result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress)
+    except (DatasetError, FiguresUnavailable, OSError) as exc:
+        return _fail(exc)
+    auc = result["macro_roc_auc"]
+    unreadable = len(result["data"]["errors"])
+    print(f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
+          f"macro AUC {'n/a' if auc is None else f'{auc:.4f}'}  ECE {result['ece']:.4f}  "
+          f"n {result['n']}" + (f" ({unreadable} unreadable, skipped)" if unreadable else ""))
+    print(f"report: {Path(out) / 'report.html'}")
+    return 0

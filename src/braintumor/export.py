@@ -1,0 +1,139 @@
+"""Export a training checkpoint to one self-describing ONNX file (needs the ``[train]`` extra).
+
+The graph has one input, ``image`` (N, 1, S, S) float32 in [0, 1], and two outputs:
+``logits`` (N, K) and ``features`` (N, C, h, w), the last feature maps, so the serving side
+can draw exact class-activation maps without torch. Everything a predictor needs to use the
+file correctly (classes, preprocessing parameters, temperature, provenance, test metrics)
+is stored as JSON under the ``braintumor`` metadata key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from . import __version__
+from .classes import DISPLAY_NAMES
+from .model import create_model
+from .predictor import METADATA_KEY
+
+HEADLINE_METRICS = ("n", "accuracy", "macro_f1", "macro_roc_auc", "ece")
+
+
+class _WithFeatures(nn.Module):
+    """Return logits and the last feature maps in one pass (what the CAM needs)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        feats = self.model.forward_features(x)
+        return self.model.fc(feats.mean(dim=(2, 3))), feats
+
+
+def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
+    """(model in eval mode, checkpoint dict, run config) from RUN_DIR or a best.pt path."""
+    path = Path(run)
+    ck_path = path / "best.pt" if path.is_dir() else path
+    if not ck_path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {ck_path} (train first: braintumor train --out RUN_DIR)")
+    ck = torch.load(ck_path, map_location="cpu", weights_only=False)
+    meta = ck["meta"]
+    model = create_model(meta["model_name"], len(meta["classes"]))
+    model.load_state_dict(ck["model"])
+    model.eval()
+    cfg_file = ck_path.parent / "config.json"
+    config = json.loads(cfg_file.read_text()) if cfg_file.exists() else {}
+    return model, ck, config
+
+
+def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: str) -> dict:
+    """Everything a predictor needs, as JSON. The linear head's weights are included so that
+    class-activation maps can be computed from the ``features`` output with numpy alone."""
+    meta = ck["meta"]
+    size = meta["preprocess"]["image_size"]
+    info = {
+        "format": 1,
+        "name": f"braintumor-{meta['model_name']}",
+        "model_name": meta["model_name"],
+        "model_version": model_version,
+        "package_version": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "classes": meta["classes"],
+        "display_names": {c: DISPLAY_NAMES.get(c, c) for c in meta["classes"]},
+        "input": {"name": "image", "shape": ["N", 1, size, size], "dtype": "float32", "range": [0, 1],
+                  "note": "per-image standardisation happens inside the graph"},
+        "outputs": {"logits": ["N", len(meta["classes"])], "features": "last feature maps for CAM"},
+        "preprocess": meta["preprocess"],
+        "temperature": 1.0,
+        "num_parameters": meta["num_parameters"],
+        "head": {"weight": ck["model"]["fc.weight"].float().tolist(), "bias": ck["model"]["fc.bias"].float().tolist(),
+                 "note": "logits = weight @ mean_hw(features) + bias; CAM_k = weight[k] @ features"},
+        "data_fingerprint": meta["data_fingerprint"],
+        "training": {"best_epoch": ck.get("epoch"), "val_accuracy": ck.get("val_acc"),
+                     "train_images": meta.get("train_images"), "val_images": meta.get("val_images"),
+                     "config": {k: v for k, v in config.items() if k not in ("data", "out", "cache_dir")},
+                     "torch_version": torch.__version__},
+    }
+    if metrics:
+        info["metrics"] = {k: metrics[k] for k in HEADLINE_METRICS if k in metrics}
+        if "data" in metrics and isinstance(metrics["data"], dict):
+            info["metrics"]["data"] = metrics["data"].get("root")
+    return info
+
+
+def export_onnx(run: str | os.PathLike, out: str | os.PathLike, metrics_file: str | os.PathLike | None = None,
+                model_version: str = "1.0.0", opset: int = 18) -> Path:
+    """Write the ONNX file, check it against torch on random inputs, and return its path."""
+    model, ck, config = load_checkpoint(run)
+    metrics = json.loads(Path(metrics_file).read_text()) if metrics_file else None
+    size = ck["meta"]["preprocess"]["image_size"]
+    wrapper = _WithFeatures(model).eval()
+    example = torch.rand(2, 1, size, size)
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # e.g. "torchvision is not installed"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            wrapper, (example,), input_names=["image"], output_names=["logits", "features"],
+            dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1, max=4096)}},
+            opset_version=opset, dynamo=True, verbose=False,
+        )
+    proto = program.model_proto
+    proto.doc_string = "braintumor: brain MRI slice classifier (glioma, meningioma, notumor, pituitary)"
+    info = build_metadata(ck, config, metrics, model_version)
+    del proto.metadata_props[:]
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, json.dumps(info, sort_keys=True)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    onnx.save_model(proto, str(tmp), save_as_external_data=False)
+    onnx.checker.check_model(str(tmp))
+    _check_parity(wrapper, tmp, size)
+    os.replace(tmp, out)  # a failed export never leaves a half-written model behind
+    return out
+
+
+def _check_parity(wrapper: nn.Module, path: Path, size: int, tol: float = 1e-4) -> None:
+    import onnxruntime as ort
+
+    x = torch.rand(3, 1, size, size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        want = torch.softmax(wrapper(x)[0], 1).numpy()
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    logits = sess.run(["logits"], {"image": x.numpy()})[0]
+    got = np.exp(logits - logits.max(1, keepdims=True))
+    got /= got.sum(1, keepdims=True)
+    diff = float(np.abs(got - want).max())
+    if diff >= tol:
+        raise RuntimeError(f"exported model disagrees with torch (max |diff| {diff:.2e} >= {tol})")

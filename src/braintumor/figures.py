@@ -1,0 +1,264 @@
+"""PNG figures for evaluation reports (needs the ``[eval]`` extra: matplotlib).
+
+Figures are drawn on bare ``Figure`` objects with the Agg canvas, never through pyplot,
+so no GUI backend is touched and no global figure state leaks between calls. matplotlib
+is imported on first use, so the predict-only install never needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .classes import display_name
+from .metrics import (
+    N_BINS,
+    expected_calibration_error,
+    precision_recall_curve,
+    reliability_bins,
+    roc_auc,
+    roc_curve,
+)
+
+DPI: int = 110
+MISSING_MATPLOTLIB = "matplotlib is needed for figures: pip install 'braintumor[eval]'"
+GOOD, BAD = "#1a7f37", "#cf222e"
+
+
+class FiguresUnavailable(ImportError):
+    """matplotlib is not installed; the message says how to get it."""
+
+
+def require_matplotlib() -> None:
+    """Fail early (before a long prediction run) when figures cannot be drawn."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise FiguresUnavailable(MISSING_MATPLOTLIB) from None
+
+
+def _figure(width: float, height: float) -> Any:
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Any, out: str | os.PathLike) -> Path:
+    """Write via a temporary name so a crash never leaves a truncated PNG behind."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, format="png", dpi=DPI)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _names(classes: Sequence[str]) -> list[str]:
+    return [display_name(c) for c in classes]
+
+
+def plot_confusion_matrix(cm: Sequence[Sequence[int]], classes: Sequence[str], out: str | os.PathLike) -> Path:
+    """Counts with row-normalised % (recall per true class); colour follows the %."""
+    cm = np.asarray(cm, dtype=np.int64)
+    rows = cm.sum(axis=1, keepdims=True)
+    pct = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0) * 100.0
+    k = len(classes)
+    fig = _figure(1.6 + 1.3 * k, 1.2 + 1.1 * k)
+    ax = fig.add_subplot()
+    im = ax.imshow(pct, cmap="Blues", vmin=0, vmax=100)
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, f"{cm[i, j]}\n{pct[i, j]:.1f}%", ha="center", va="center", fontsize=10,
+                    color="white" if pct[i, j] > 55 else "black")
+    names = _names(classes)
+    ax.set_xticks(range(k), names, rotation=20, ha="right")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("Predicted class")
+    ax.set_ylabel("True class")
+    ax.set_title(f"Confusion matrix (n = {int(cm.sum())}; % of each true class)")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="% of true class")
+    return _save(fig, out)
+
+
+def _per_class_curves(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str], out: str | os.PathLike,
+                      kind: str) -> Path:
+    y, p = np.asarray(y_true), np.asarray(probs, dtype=np.float64)
+    fig = _figure(6.4, 5.6)
+    ax = fig.add_subplot()
+    for i, name in enumerate(classes):
+        positives = y == i
+        if not positives.any() or positives.all():
+            continue  # curve undefined for this class
+        if kind == "roc":
+            fpr, tpr = roc_curve(positives, p[:, i])
+            auc = roc_auc(positives, p[:, i]) or 0.0
+            ax.plot(fpr, tpr, lw=2, label=f"{display_name(name)} (AUC {auc:.3f})")
+        else:
+            precision, recall, ap = precision_recall_curve(positives, p[:, i])
+            ax.step(recall, precision, where="pre", lw=2, label=f"{display_name(name)} (AP {ap:.3f})")
+    if kind == "roc":
+        ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Chance")
+        ax.set(xlabel="False positive rate", ylabel="True positive rate (sensitivity)",
+               title="ROC curves, one class vs rest")
+    else:
+        ax.set(xlabel="Recall (sensitivity)", ylabel="Precision", title="Precision-recall curves, one class vs rest")
+    ax.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.02))
+    ax.grid(alpha=0.3)
+    if len(ax.lines) <= (1 if kind == "roc" else 0):
+        ax.text(0.5, 0.5, "No class has both positive and negative images:\nno curve can be drawn.",
+                ha="center", va="center", transform=ax.transAxes)
+    if any(not line.get_label().startswith("_") for line in ax.lines):
+        ax.legend(loc="lower right" if kind == "roc" else "lower left")
+    return _save(fig, out)
+
+
+def plot_roc(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str], out: str | os.PathLike) -> Path:
+    """One-vs-rest ROC curve per class, AUC in the legend."""
+    return _per_class_curves(y_true, probs, classes, out, "roc")
+
+
+def plot_pr(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str], out: str | os.PathLike) -> Path:
+    """One-vs-rest precision-recall curve per class, average precision in the legend."""
+    return _per_class_curves(y_true, probs, classes, out, "pr")
+
+
+def _top1(y_true: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(probs, dtype=np.float64)
+    return p.max(axis=1), p.argmax(axis=1) == np.asarray(y_true)
+
+
+def plot_reliability(y_true: np.ndarray, probs: np.ndarray, out: str | os.PathLike, n_bins: int = N_BINS) -> Path:
+    """Accuracy per top-1 confidence bin against the diagonal of perfect calibration."""
+    conf, correct = _top1(y_true, probs)
+    centers, acc, mean_conf, counts = reliability_bins(conf, correct, n_bins)
+    ece = expected_calibration_error(conf, correct, n_bins)
+    fig = _figure(6.4, 6.4)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    filled = counts > 0
+    width = 1.0 / n_bins
+    top.bar(centers[filled], acc[filled], width=width, edgecolor="black", color="#4c72b0", label="Accuracy")
+    top.bar(centers[filled], mean_conf[filled] - acc[filled], bottom=acc[filled], width=width, color=BAD,
+            alpha=0.25, edgecolor=BAD, hatch="//", label="Gap to mean confidence")
+    top.plot([0, 1], [0, 1], ls="--", color="grey", label="Perfect calibration")
+    top.set(ylabel="Accuracy", ylim=(0, 1.02), title=f"Reliability of top-1 confidence (ECE {ece:.4f}, {n_bins} bins)")
+    top.grid(alpha=0.3)
+    top.legend(loc="upper left")
+    bottom.bar(centers, counts, width=width, edgecolor="black", color="#8da0cb")
+    bottom.set(xlabel="Top-1 confidence", ylabel="Images", xlim=(0, 1))
+    if counts.max(initial=0) > 0:
+        bottom.set_yscale("symlog", linthresh=1)
+    return _save(fig, out)
+
+
+def plot_confidence_hist(y_true: np.ndarray, probs: np.ndarray, out: str | os.PathLike, bins: int = 20) -> Path:
+    """Top-1 confidence of correct and of wrong answers, each on its own scale."""
+    conf, correct = _top1(y_true, probs)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    fig = _figure(6.4, 5.2)
+    axes = fig.subplots(2, 1, sharex=True)
+    for ax, mask, label, color in ((axes[0], correct, "Correct", GOOD), (axes[1], ~correct, "Wrong", BAD)):
+        ax.hist(conf[mask], bins=edges, color=color, alpha=0.8, edgecolor="black")
+        ax.set(ylabel="Images", title=f"{label} predictions (n = {int(mask.sum())})")
+        ax.grid(alpha=0.3)
+    axes[1].set(xlabel="Top-1 confidence", xlim=(0, 1))
+    fig.suptitle("How confident is the model when it is right, and when it is wrong?")
+    return _save(fig, out)
+
+
+def read_training_log(metrics_jsonl_path: str | os.PathLike) -> list[dict]:
+    """The epoch rows of a run's metrics.jsonl; unparsable lines (e.g. a torn last write) are skipped."""
+    rows = []
+    for line in Path(metrics_jsonl_path).read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and "epoch" in row:
+            rows.append(row)
+    return rows
+
+
+def plot_training_curves(metrics_jsonl_path: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Loss, accuracy and learning rate per epoch, as recorded by training."""
+    rows = read_training_log(metrics_jsonl_path)
+    fig = _figure(12.0, 4.0)
+    axes = fig.subplots(1, 3)
+    series = {"train": "Train", "val": "Validation", "val_ema": "Validation (EMA weights)"}
+    for ax, metric, title in ((axes[0], "loss", "Loss"), (axes[1], "acc", "Accuracy")):
+        for key, label in series.items():
+            pts = [(r["epoch"], r[f"{key}_{metric}"]) for r in rows if f"{key}_{metric}" in r]
+            if pts:
+                ax.plot(*zip(*pts, strict=True), marker="." if len(pts) < 40 else None, label=label)
+        ax.set(xlabel="Epoch", title=title)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend()
+    lr = [(r["epoch"], r["lr"]) for r in rows if "lr" in r]
+    if lr:
+        axes[2].plot(*zip(*lr, strict=True), color="#555555")
+    axes[2].set(xlabel="Epoch", title="Learning rate (end of epoch)")
+    axes[2].grid(alpha=0.3)
+    fig.suptitle(f"Training curves ({len(rows)} epochs)" if rows else "Training curves: no epochs recorded")
+    return _save(fig, out)
+
+
+def _image_axes(fig: Any, n_rows: int, n_cols: int) -> np.ndarray:
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).reshape(n_rows, n_cols)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    return axes
+
+
+def plot_sample_grid(images_by_class: dict[str, list[np.ndarray]], out: str | os.PathLike,
+                     title: str = "Dataset samples, as the model sees them") -> Path:
+    """A row of example images per class: a quick look at what the data are."""
+    n_rows = max(1, len(images_by_class))
+    n_cols = max([1] + [len(v) for v in images_by_class.values()])
+    fig = _figure(1.7 * n_cols + 0.6, 1.8 * n_rows + 0.5)
+    axes = _image_axes(fig, n_rows, n_cols)
+    for r, (label, images) in enumerate(images_by_class.items()):
+        axes[r, 0].set_ylabel(f"{display_name(label)}\n({len(images)} shown)", fontsize=11)
+        for c, img in enumerate(images):
+            axes[r, c].imshow(img, cmap="gray", vmin=0, vmax=255)
+    fig.suptitle(title)
+    return _save(fig, out)
+
+
+def plot_gallery(items: Sequence[tuple[np.ndarray, str, str, float]], out: str | os.PathLike, title: str,
+                 empty_message: str = "No images in this group.") -> Path:
+    """Images with true label, prediction and confidence; green when right, red when wrong."""
+    if not items:
+        fig = _figure(6.4, 2.0)
+        fig.text(0.5, 0.6, title, ha="center", va="center", fontsize=14, weight="bold")
+        fig.text(0.5, 0.35, empty_message, ha="center", va="center", fontsize=12)
+        return _save(fig, out)
+    n_cols = min(len(items), max(4, math.ceil(math.sqrt(len(items)))))
+    n_rows = math.ceil(len(items) / n_cols)
+    fig = _figure(2.2 * n_cols, 2.5 * n_rows + 0.5)
+    axes = _image_axes(fig, n_rows, n_cols)
+    for ax, (img, true, pred, conf) in zip(axes.flat, items, strict=False):
+        ax.imshow(img, cmap="gray", vmin=0, vmax=255)
+        color = GOOD if true == pred else BAD
+        ax.set_title(f"true: {display_name(true)}\npred: {display_name(pred)} ({conf:.0%})", fontsize=9, color=color)
+        for spine in ax.spines.values():
+            spine.set(visible=True, color=color, linewidth=2)
+    for ax in list(axes.flat)[len(items):]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    return _save(fig, out)

@@ -1,0 +1,143 @@
+"""Decode untrusted image files into 8-bit grayscale arrays, safely.
+
+Every entry point (training cache, CLI, Python API, web) decodes through
+:func:`read_image`, so limits and error messages are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ImageSource = str | os.PathLike | bytes | BinaryIO
+
+#: Formats we decode; everything else is refused, whatever the file name says.
+ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")
+#: File endings looked for when walking folders (explicit files are sniffed instead).
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+)
+#: Largest image we decode (pixels). Bigger headers are refused before any pixel is read.
+MAX_PIXELS: int = 40_000_000
+#: Largest encoded file we read (bytes).
+MAX_FILE_BYTES: int = 64 * 1024 * 1024
+
+
+class ImageError(ValueError):
+    """An input that cannot be used as an image; the message is safe to show a user."""
+
+
+def _open_bytes(source: ImageSource) -> BinaryIO:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise ImageError(f"file not found: {path}")
+        if path.is_dir():
+            raise ImageError(f"is a folder, not an image: {path}")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImageError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageError(f"cannot read file: {exc.strerror or exc}") from None
+    else:
+        data = source.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ImageError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
+    if not data:
+        raise ImageError("file is empty (0 bytes)")
+    return io.BytesIO(data)
+
+
+def _to_gray(img: Image.Image) -> np.ndarray:
+    """8-bit grayscale; high-bit-depth images are min-max scaled, not clipped."""
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        arr = np.asarray(img, dtype=np.float32)
+        lo, hi = float(arr.min()), float(arr.max())
+        if hi <= lo:
+            return np.zeros(arr.shape, dtype=np.uint8)
+        return np.round((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        # Transparent pixels become black background, like the rest of an MRI frame.
+        background = Image.new("RGBA", img.size, (0, 0, 0, 255))
+        img = Image.alpha_composite(background, img.convert("RGBA"))
+    if img.mode != "L":
+        img = img.convert("RGB").convert("L")
+    return np.asarray(img, dtype=np.uint8)
+
+
+def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray:
+    """Decode ``source`` (path, bytes or binary file) into a 2-D uint8 grayscale array.
+
+    ``draft_size`` lets JPEG decoding skip resolution we would throw away anyway
+    (Pillow's draft mode), which makes large photos cheap. Raises :class:`ImageError`
+    with a user-safe message for anything that is not a decodable image.
+    """
+    buffer = _open_bytes(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(buffer, formats=ALLOWED_FORMATS)
+            width, height = img.size
+            if width < 1 or height < 1:
+                raise ImageError("image has no pixels")
+            if width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels"
+                )
+            if draft_size and img.format == "JPEG":
+                img.draft("L", (draft_size, draft_size))
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            gray = _to_gray(img)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(
+            "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"
+        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"image data is corrupt or truncated ({exc.__class__.__name__})") from None
+    except MemoryError:
+        raise ImageError("image is too large to decode") from None
+    if gray.ndim != 2:
+        raise ImageError("image has an unsupported layout")
+    return gray
+
+
+def _is_hidden(path: Path) -> bool:
+    return path.name.startswith(".")
+
+
+def walk_images(folder: Path) -> Iterator[Path]:
+    """Image files below ``folder``, recursively, sorted, skipping hidden files and folders."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            if not _is_hidden(path) and path.suffix.lower() in IMAGE_EXTENSIONS:
+                yield path
+
+
+def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Files named explicitly (whatever their ending) and the images found in folders."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from walk_images(path)
+        else:
+            yield path

@@ -1,0 +1,103 @@
+"""Compact CNNs in plain torch behind a tiny registry (training/export only; serving uses ONNX).
+
+Every model standardises each image itself (first layer) and ends in global average
+pooling + one linear layer, so a class-activation map is exact: CAM_c = sum_k w_ck * F_k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+
+class Standardize(nn.Module):
+    """Per-image zero mean, unit variance: inside the graph, so no caller can skip it."""
+
+    def __init__(self, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        var = (x - mean).pow(2).mean(dim=(1, 2, 3), keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps)
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block; its last BN starts at zero so the block starts as identity."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        nn.init.zeros_(self.bn2.weight)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class TumorNet(nn.Module):
+    """Stem (4x down) + one residual stage per width + GAP + dropout + linear."""
+
+    def __init__(
+        self,
+        num_classes: int = 4,
+        widths: tuple[int, ...] = (32, 64, 128, 256),
+        depths: tuple[int, ...] = (1, 1, 1, 1),
+        dropout: float = 0.2,
+    ) -> None:
+        super().__init__()
+        self.standardize = Standardize()
+        self.stem = nn.Sequential(
+            nn.Conv2d(1, widths[0], 3, 2, 1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2, 1),
+        )
+        blocks: list[nn.Module] = []
+        c_in = widths[0]
+        for i, (width, depth) in enumerate(zip(widths, depths, strict=True)):
+            for j in range(depth):
+                blocks.append(BasicBlock(c_in, width, 2 if (i > 0 and j == 0) else 1))
+                c_in = width
+        self.features = nn.Sequential(*blocks)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(c_in, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Last feature maps (N, C, h, w): what the class-activation map is built from."""
+        return self.features(self.stem(self.standardize(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = self.forward_features(x).mean(dim=(2, 3))
+        return self.fc(self.dropout(pooled))
+
+
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "tumornet-s": lambda num_classes=4: TumorNet(num_classes, (32, 64, 128, 256), (1, 1, 1, 1)),
+    "tumornet-xs": lambda num_classes=4: TumorNet(num_classes, (16, 32, 64, 128), (1, 1, 1, 1)),
+}
+
+
+def create_model(name: str, num_classes: int = 4) -> nn.Module:
+    """Build a registered model by name (see ``MODELS``)."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model '{name}'; choose from {', '.join(MODELS)}")
+    return MODELS[name](num_classes=num_classes)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

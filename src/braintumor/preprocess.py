@@ -1,0 +1,112 @@
+"""The one preprocessing pipeline: decode -> grayscale -> crop to the head -> resize -> scale.
+
+Training (through its on-disk cache), evaluation, the CLI, the Python API and the web app
+all call :func:`preprocess` (or its two halves, :func:`prepare` and :func:`to_model_input`),
+with parameters read from the model's metadata, so what a model sees at serving time is
+what it saw in training. Per-image standardisation is the first layer of the network
+itself, so it cannot be forgotten or done differently by a caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from PIL import Image
+
+from .image_io import ImageSource, read_image
+
+#: Bumped whenever the pipeline's output changes for the same parameters (invalidates caches).
+PREPROCESS_VERSION: int = 1
+#: Default side of the square model input, in pixels.
+IMAGE_SIZE: int = 128
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Parameters of :func:`preprocess`; stored in every exported model."""
+
+    image_size: int = IMAGE_SIZE
+    #: A pixel is "head" when brighter than this fraction of the image's 99th percentile.
+    threshold: float = 0.1
+    #: A row/column belongs to the head when at least this fraction of it is head pixels.
+    min_fraction: float = 0.02
+    #: Border added around the head box, as a fraction of its longer side.
+    margin: float = 0.04
+    version: int = PREPROCESS_VERSION
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PreprocessConfig:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+def _longest_run(mask: np.ndarray, max_gap: int) -> tuple[int, int] | None:
+    """[start, stop) of the longest run of True, bridging gaps of up to ``max_gap``."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return None
+    breaks = np.flatnonzero(np.diff(idx) > max_gap + 1)
+    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
+    stops = np.concatenate((idx[breaks], [idx[-1]])) + 1
+    best = int(np.argmax(stops - starts))
+    return int(starts[best]), int(stops[best])
+
+
+def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> tuple[int, int, int, int]:
+    """Square (left, top, right, bottom) box around the head; may extend past the image.
+
+    Rows and columns count as head when enough of their pixels are bright; the longest
+    contiguous run wins, so burned-in text separated from the head by background is left out.
+    A blank image gets the whole frame.
+    """
+    h, w = gray.shape
+    level = max(float(np.percentile(gray, 99)) * config.threshold, 1.0)
+    mask = gray > level
+    rows = _longest_run(mask.mean(axis=1) >= config.min_fraction, max_gap=max(1, h // 50))
+    if rows is None:
+        side = max(h, w)
+        left, top = (w - side) // 2, (h - side) // 2
+        return left, top, left + side, top + side
+    top, bottom = rows
+    cols = _longest_run(mask[top:bottom].mean(axis=0) >= config.min_fraction, max_gap=max(1, w // 50))
+    left, right = cols if cols is not None else (0, w)
+    side = max(bottom - top, right - left)
+    side = round(side * (1.0 + 2.0 * config.margin))
+    cy, cx = (top + bottom) / 2.0, (left + right) / 2.0
+    left = round(cx - side / 2.0)
+    top = round(cy - side / 2.0)
+    return left, top, left + side, top + side
+
+
+def prepare(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """Crop a grayscale uint8 image to the head and resize it: uint8 (size, size).
+
+    This is the part of the pipeline that training caches on disk.
+    """
+    box = head_box(gray, config)
+    img = Image.fromarray(gray, mode="L").crop(box)  # outside the frame fills with black
+    size = config.image_size
+    img = img.resize((size, size), Image.Resampling.BILINEAR)
+    return np.asarray(img, dtype=np.uint8)
+
+
+#: Multiplier from uint8 pixels to the model's [0, 1] input range.
+INPUT_SCALE: float = 1.0 / 255.0
+
+
+def to_model_input(prepared: np.ndarray) -> np.ndarray:
+    """uint8 (..., H, W) -> float32 (..., 1, H, W) in [0, 1]: what the network takes."""
+    arr = np.asarray(prepared, dtype=np.float32) * np.float32(INPUT_SCALE)
+    return arr[..., None, :, :]
+
+
+def preprocess(source: ImageSource | np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """Any image source -> float32 (1, size, size) model input. Raises ``ImageError``."""
+    gray = source if isinstance(source, np.ndarray) else read_image(source, draft_size=2 * config.image_size)
+    if gray.ndim != 2:
+        raise ValueError("expected a 2-D grayscale array")
+    return to_model_input(prepare(gray.astype(np.uint8, copy=False), config))

@@ -1,0 +1,197 @@
+"""One static HTML page summarising an evaluation, to open straight from disk or attach to a PR.
+
+No JavaScript, no external URLs, CSS inline: the page shows the same wherever it is opened,
+and every string that reaches it (file names, metadata, error messages) is escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from html import escape
+from pathlib import Path
+
+from .classes import display_name
+
+#: Caption shown under each known figure (key of the ``figures`` mapping).
+CAPTIONS: dict[str, str] = {
+    "confusion_matrix": "Confusion matrix: rows are the true class, columns the prediction; "
+                        "each cell gives the count and the share of its true class.",
+    "roc": "One-vs-rest ROC curves: sensitivity against false positive rate as the threshold moves.",
+    "pr": "One-vs-rest precision-recall curves; AP is the average precision.",
+    "reliability": "Reliability diagram: accuracy within each bin of top-1 confidence. Bars on the "
+                   "diagonal mean the confidence can be read as a probability.",
+    "confidence_hist": "Top-1 confidence of correct and of wrong predictions.",
+    "training_curves": "Training curves recorded by the training run (loss, accuracy, learning rate).",
+    "samples": "Sample images per class, after the model's cropping and resizing.",
+    "gallery_correct": "Examples of correct predictions.",
+    "gallery_wrong": "Wrong predictions, most confident first: the mistakes worth looking at.",
+}
+
+DISCLAIMER = ("Research tool, not a medical device; not for diagnosis. Results on this dataset do not "
+              "predict performance on other scanners, protocols or patient populations.")
+
+#: Metadata keys shown in the model summary, in this order (others are listed after them).
+META_ORDER = ("model_name", "package_version", "num_parameters", "train_images", "val_images",
+              "temperature", "data_fingerprint", "classes", "preprocess")
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px;
+       padding: 0 1rem; color: #1f2328; line-height: 1.45; }
+h1 { margin-bottom: .2rem; } h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; margin-top: 2rem; }
+.muted { color: #656d76; }
+.disclaimer { background: #fff8c5; border: 1px solid #d4a72c; padding: .7rem 1rem; border-radius: 6px; }
+.cards { display: flex; flex-wrap: wrap; gap: .8rem; margin: 1rem 0; }
+.card { border: 1px solid #d0d7de; border-radius: 6px; padding: .6rem 1rem; min-width: 8rem; }
+.card .v { font-size: 1.6rem; font-weight: 600; } .card .k { color: #656d76; font-size: .9rem; }
+table { border-collapse: collapse; margin: .6rem 0; }
+th, td { border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: right; }
+th { background: #f6f8fa; } td.l, th.l { text-align: left; }
+td.code { font-family: ui-monospace, monospace; font-size: .85rem; text-align: left; word-break: break-all; }
+figure { margin: 1.2rem 0; } figure img { max-width: 100%; border: 1px solid #d0d7de; }
+figcaption { color: #656d76; font-size: .95rem; }
+"""
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _cards(metrics: dict) -> str:
+    cards = [("Accuracy", _num(metrics.get("accuracy"))), ("Macro F1", _num(metrics.get("macro_f1"))),
+             ("Macro ROC AUC", _num(metrics.get("macro_roc_auc"))), ("ECE", _num(metrics.get("ece"))),
+             ("Images", str(metrics.get("n", 0)))]
+    body = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
+                   for k, v in cards)
+    return f'<div class="cards">{body}</div>'
+
+
+def _per_class_table(metrics: dict) -> str:
+    head = "".join(f"<th>{h}</th>" for h in ("Precision", "Recall (sensitivity)", "F1", "ROC AUC", "Support"))
+    rows = []
+    for name, m in metrics.get("per_class", {}).items():
+        rows.append(f'<tr><td class="l">{_e(display_name(name))}</td><td>{_num(m["precision"])}</td>'
+                    f'<td>{_num(m["recall"])}</td><td>{_num(m["f1"])}</td><td>{_num(m["roc_auc"])}</td>'
+                    f'<td>{_e(m["support"])}</td></tr>')
+    return f'<table><tr><th class="l">Class</th>{head}</tr>{"".join(rows)}</table>'
+
+
+def _confusion_table(metrics: dict) -> str:
+    classes = metrics.get("classes") or list(metrics.get("per_class", {}))
+    cm = metrics.get("confusion_matrix", [])
+    head = "".join(f"<th>{_e(display_name(c))}</th>" for c in classes)
+    rows = []
+    for name, row in zip(classes, cm, strict=False):
+        total = sum(row)
+        cells = []
+        for count in row:
+            share = count / total if total else 0.0
+            cells.append(f'<td style="background: rgba(31, 111, 235, {0.08 + 0.6 * share:.2f})">'
+                         f'{_e(count)} <span class="muted">({share:.1%})</span></td>')
+        rows.append(f'<tr><th class="l">{_e(display_name(name))}</th>{"".join(cells)}</tr>')
+    return (f'<table><tr><th class="l">true \\ predicted</th>{head}</tr>{"".join(rows)}</table>'
+            '<p class="muted">Rows: true class; columns: predicted class; % of the row.</p>')
+
+
+def _kv_table(pairs: list[tuple[str, object]]) -> str:
+    rows = []
+    for key, value in pairs:
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        rows.append(f'<tr><th class="l">{_e(key)}</th><td class="code">{_e(text)}</td></tr>')
+    return f"<table>{''.join(rows)}</table>"
+
+
+def _model_section(model: dict) -> str:
+    meta = model.get("metadata") or {}
+    keys = [k for k in META_ORDER if k in meta] + sorted(k for k in meta if k not in META_ORDER)
+    pairs: list[tuple[str, object]] = [("Model file", str(model.get("path", "n/a"))),
+                                       ("Name", str(model.get("name", "n/a"))),
+                                       ("Version", str(model.get("version", "n/a")))]
+    pairs += [(f"metadata: {k}", meta[k]) for k in keys]
+    return _kv_table(pairs)
+
+
+def _data_section(data: dict) -> str:
+    pairs: list[tuple[str, object]] = [("Data root", str(data.get("root", "n/a"))),
+                                       ("Images listed", str(data.get("n_images", "n/a")))]
+    if data.get("split"):
+        pairs.append(("Split", str(data["split"])))
+    if data.get("fingerprint"):
+        pairs.append(("Data fingerprint (sha256)", str(data["fingerprint"])))
+    html = _kv_table(pairs)
+    errors = data.get("errors") or []
+    if errors:
+        items = "".join(f'<tr><td class="code">{_e(p)}</td><td class="l">{_e(m)}</td></tr>' for p, m in errors)
+        html += (f"<h3>Skipped: {len(errors)} unreadable file(s)</h3>"
+                 f'<table><tr><th class="l">File</th><th class="l">Reason</th></tr>{items}</table>')
+    else:
+        html += '<p class="muted">Every listed image could be read.</p>'
+    return html
+
+
+def _figures_section(figures: dict[str, str]) -> str:
+    parts = []
+    for key, file in figures.items():
+        src = Path(file).name  # always a sibling of report.html
+        caption = CAPTIONS.get(key, key.replace("_", " ").capitalize())
+        parts.append(f'<figure><img src="{_e(src)}" alt="{_e(caption)}"><figcaption>{_e(caption)}</figcaption>'
+                     "</figure>")
+    return "".join(parts) or '<p class="muted">No figures were written.</p>'
+
+
+def render_report(metrics: dict, figures: dict[str, str], info: dict) -> str:
+    """The report as an HTML string (see :func:`write_report`)."""
+    title = info.get("title") or "Brain tumour MRI classifier: evaluation report"
+    created = info.get("created", "")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title><style>{CSS}</style></head>
+<body>
+<h1>{_e(title)}</h1>
+<p class="muted">{_e(created)}</p>
+<p class="disclaimer"><strong>{_e(DISCLAIMER)}</strong></p>
+<h2>Summary</h2>
+{_cards(metrics)}
+<p class="muted">Top-1 accuracy over the images that could be read. Macro scores weight every class
+equally; ECE is the expected calibration error of the top-1 confidence ({_e(metrics.get("n_bins", ""))} bins).</p>
+<h2>Per class</h2>
+{_per_class_table(metrics)}
+<h2>Confusion matrix</h2>
+{_confusion_table(metrics)}
+<h2>Model</h2>
+{_model_section(info.get("model") or {})}
+<h2>Data</h2>
+{_data_section(info.get("data") or {})}
+<h2>Figures</h2>
+{_figures_section(figures)}
+<hr><p class="muted">{_e(DISCLAIMER)}</p>
+</body></html>
+"""
+
+
+def write_report(out_dir: Path, metrics: dict, figures: dict[str, str], info: dict) -> Path:
+    """Write ``out_dir/report.html``; ``figures`` maps a figure key to its PNG in ``out_dir``.
+
+    ``info`` may hold ``model`` ({path, name, version, metadata}), ``data`` ({root,
+    n_images, split, fingerprint, errors}), ``title`` and ``created``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_text_atomic(out_dir / "report.html", render_report(metrics, figures, info))
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write via a temporary sibling and ``os.replace``: readers never see a half-written file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,79 @@
+"""Shared fixtures: the real dataset (from ../shared, or $BRAINTUMOR_DATA), synthetic images,
+and one tiny model trained for real on a few dozen images (session-scoped: trained once)."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _data_root() -> Path:
+    raw = Path(os.environ.get("BRAINTUMOR_DATA", "../shared/datasets/brain-tumor-mri"))
+    return raw if raw.is_absolute() else (REPO / raw).resolve()
+
+
+DATA_ROOT = _data_root()
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    if not (DATA_ROOT / "Training").is_dir():
+        pytest.skip(f"dataset not found at {DATA_ROOT} (set BRAINTUMOR_DATA)")
+    return DATA_ROOT
+
+
+@pytest.fixture(scope="session")
+def test_images(data_root: Path) -> dict[str, list[Path]]:
+    """A few real test images per class."""
+    return {c: sorted((data_root / "Testing" / c).glob("*.jpg"))[:3] for c in
+            ("glioma", "meningioma", "notumor", "pituitary")}
+
+
+def synthetic_head(size: int = 200, canvas: tuple[int, int] | None = None, offset: tuple[int, int] = (0, 0),
+                   seed: int = 0) -> np.ndarray:
+    """A bright ellipse with texture on black: enough "head" for the crop to find."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    inside = ((yy - size / 2) / (size * 0.42)) ** 2 + ((xx - size / 2) / (size * 0.36)) ** 2 <= 1
+    img = np.where(inside, 90 + 60 * np.sin(xx / 7.0) * np.cos(yy / 9.0) + rng.normal(0, 5, (size, size)), 0)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    if canvas is None:
+        return img
+    out = np.zeros(canvas, dtype=np.uint8)
+    out[offset[0]:offset[0] + size, offset[1]:offset[1] + size] = img
+    return out
+
+
+def encode(arr: np.ndarray, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real training run on 8 images per class, 1 epoch, 64 px, through the CLI."""
+    from braintumor.cli import main
+
+    run = tmp_path_factory.mktemp("run") / "tiny"
+    cache = tmp_path_factory.mktemp("cache")
+    rc = main(["train", "--data", str(data_root), "--out", str(run), "--epochs", "1", "--limit-per-class", "8",
+               "--image-size", "64", "--batch-size", "16", "--cache-dir", str(cache)])
+    assert rc == 0
+    return run
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_run: Path) -> Path:
+    from braintumor.cli import main
+
+    out = tiny_run / "model.onnx"
+    assert main(["export", str(tiny_run), "--out", str(out)]) == 0
+    return out

@@ -1,0 +1,135 @@
+"""The predict CLI's output contract, errors and exit codes, and that it never imports torch."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.cli import main
+
+KEYS = {"path", "label", "confidence", "probabilities"}
+
+
+@pytest.fixture()
+def inputs(tmp_path, test_images):
+    good = test_images["glioma"][0]
+    (tmp_path / "fake.jpg").write_text("I am text, not a JPEG")
+    (tmp_path / "empty.png").write_bytes(b"")
+    trunc = encode(synthetic_head(), "JPEG")
+    (tmp_path / "trunc.jpg").write_bytes(trunc[: len(trunc) // 3])
+    return [str(good), str(tmp_path / "fake.jpg"), str(tmp_path / "empty.png"), str(tmp_path / "trunc.jpg")]
+
+
+def run_cli(args, capsys):
+    rc = main(args)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_jsonl_contract_and_errors(tiny_model, inputs, capsys):
+    rc, out, _ = run_cli(["predict", *inputs, "--format", "jsonl", "--model", str(tiny_model)], capsys)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rc == 1 and len(rows) == 4
+    assert set(rows[0]) == KEYS and rows[0]["path"] == inputs[0]
+    assert set(rows[0]["probabilities"]) == {"glioma", "meningioma", "notumor", "pituitary"}
+    assert all(set(r) == {"path", "error"} for r in rows[1:])
+    assert "not a recognised image" in rows[1]["error"] and "empty" in rows[2]["error"]
+
+
+def test_folders_are_recursive_and_skip_hidden(tiny_model, test_images, tmp_path, capsys):
+    import shutil
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / ".ipynb_checkpoints").mkdir()
+    shutil.copy(test_images["notumor"][0], tmp_path / "a" / "b" / "x.jpg")
+    shutil.copy(test_images["notumor"][1], tmp_path / "a" / "y.jpg")
+    shutil.copy(test_images["notumor"][1], tmp_path / "a" / ".ipynb_checkpoints" / "z.jpg")
+    rc, out, _ = run_cli(["predict", str(tmp_path / "a"), "--format", "json", "--model", str(tiny_model)], capsys)
+    rows = json.loads(out)
+    assert rc == 0 and sorted(r["path"].rsplit("/", 1)[1] for r in rows) == ["x.jpg", "y.jpg"]
+
+
+def test_csv_and_table_formats(tiny_model, inputs, capsys):
+    rc, out, _ = run_cli(["predict", *inputs[:2], "--format", "csv", "--model", str(tiny_model)], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["label"] and float(rows[0]["glioma"]) >= 0 and rows[1]["error"]
+    rc, out, _ = run_cli(["predict", inputs[0], "--model", str(tiny_model)], capsys)
+    assert rc == 0 and out.splitlines()[0].startswith("path") and "%" in out.splitlines()[1]
+
+
+def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    rc, out, _ = run_cli(["predict", str(tmp_path / "empty"), "--format", "jsonl", "--model", str(tiny_model)],
+                         capsys)
+    assert rc == 1 and json.loads(out)["error"] == "no images found in folder"
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", str(tmp_path / "none.onnx")], capsys)
+    assert rc == 2 and err.startswith("error: model file not found")
+    (tmp_path / "bad.onnx").write_text("nope")
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", str(tmp_path / "bad.onnx")], capsys)
+    assert rc == 2 and "not a valid ONNX file" in err
+
+
+def test_output_file_is_written_whole_or_not_at_all(tiny_model, inputs, tmp_path, capsys, monkeypatch):
+    target = tmp_path / "out" / "results.jsonl"
+    _, out, _ = run_cli(["predict", *inputs, "--format", "jsonl", "-o", str(target), "--model", str(tiny_model)],
+                         capsys)
+    assert out == "" and len(target.read_text().splitlines()) == 4
+    import braintumor.predict_cli as pc
+
+    def boom(*a, **k):
+        yield {"path": "a", "error": "x"}
+        raise RuntimeError("crash mid-run")
+
+    monkeypatch.setattr(pc, "records", boom)
+    target2 = tmp_path / "out" / "never.jsonl"
+    with pytest.raises(RuntimeError):
+        main(["predict", inputs[0], "--format", "jsonl", "-o", str(target2), "--model", str(tiny_model)])
+    assert not target2.exists() and sorted(p.name for p in target.parent.iterdir()) == ["results.jsonl"]
+
+
+def test_dataset_errors_are_one_line(tmp_path, capsys):
+    rc, _, err = run_cli(["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "r")], capsys)
+    assert rc == 2 and err.strip() == f"error: dataset folder not found: {tmp_path / 'nope'}"
+
+
+def test_predict_never_imports_torch(tiny_model, test_images):
+    args = ["predict", str(test_images["glioma"][0]), "--format", "jsonl", "--model", str(tiny_model)]
+    code = (
+        f"import sys; from braintumor.cli import main; rc = main({args!r}); "
+        "assert 'torch' not in sys.modules, 'torch was imported'; sys.exit(rc)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["label"]
+
+
+def test_data_download_explains_what_to_do_offline(monkeypatch, capsys):
+    import types
+
+    fake = types.ModuleType("kagglehub")
+
+    def fail(_name):
+        raise ConnectionError("network is unreachable")
+
+    fake.dataset_download = fail
+    monkeypatch.setitem(sys.modules, "kagglehub", fake)
+    rc, _, err = run_cli(["data", "download"], capsys)
+    assert rc == 2 and "Offline" in err and "kaggle.com/datasets/masoudnickparvar" in err
+    monkeypatch.setitem(sys.modules, "kagglehub", None)  # not installed
+    rc, _, err = run_cli(["data", "download"], capsys)
+    assert rc == 2 and "pip install 'braintumor[download]'" in err
+
+
+def test_data_check_lists_unreadable_files(tmp_path, capsys):
+    from test_data import make_dataset
+
+    root = make_dataset(tmp_path)
+    (root / "glioma" / "broken.jpg").write_bytes(b"junk")
+    rc, out, _ = run_cli(["data", "check", "--data", str(root)], capsys)
+    assert rc == 1 and "broken.jpg" in out and "glioma 4" in out

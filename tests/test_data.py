@@ -1,0 +1,116 @@
+"""Class-folder loading: layouts, hidden files, clear errors, split, cache, unreadable files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.classes import CLASSES
+from braintumor.data import DatasetError, fingerprint, load_dataset, load_prepared, stratified_split
+from braintumor.preprocess import PreprocessConfig
+
+
+def make_dataset(root: Path, per_class: int = 3, classes=CLASSES) -> Path:
+    for i, name in enumerate(classes):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for j in range(per_class):
+            (root / name / f"img{j}.png").write_bytes(encode(synthetic_head(64, seed=i * 10 + j)))
+    return root
+
+
+def test_flat_and_kaggle_layouts(tmp_path):
+    make_dataset(tmp_path / "flat")
+    make_dataset(tmp_path / "kaggle" / "Training")
+    flat = load_dataset(tmp_path / "flat")
+    kaggle = load_dataset(tmp_path / "kaggle", "Training")
+    assert len(flat) == len(kaggle) == 12
+    assert flat.counts() == {c: 3 for c in CLASSES}
+    assert load_dataset(tmp_path / "flat", "Training").root == tmp_path / "flat"  # falls back to ROOT/<class>
+
+
+def test_labels_come_from_folders_and_hidden_files_are_ignored(tmp_path):
+    root = make_dataset(tmp_path)
+    (root / "glioma" / ".ipynb_checkpoints").mkdir()
+    (root / "glioma" / ".ipynb_checkpoints" / "img0-checkpoint.png").write_bytes(b"x")
+    (root / "glioma" / "._img0.png").write_bytes(b"x")
+    (root / "meningioma" / "Te-glTr_0000.png").write_bytes(encode(synthetic_head(64)))
+    ds = load_dataset(root)
+    assert len(ds) == 13
+    named_like_glioma = ds.paths.index(root / "meningioma" / "Te-glTr_0000.png")
+    assert CLASSES[ds.labels[named_like_glioma]] == "meningioma"
+
+
+def test_missing_root(tmp_path):
+    with pytest.raises(DatasetError, match="not found"):
+        load_dataset(tmp_path / "nope")
+
+
+def test_empty_class_is_an_error(tmp_path):
+    root = make_dataset(tmp_path)
+    for p in (root / "pituitary").iterdir():
+        p.unlink()
+    with pytest.raises(DatasetError, match="'pituitary' has no images"):
+        load_dataset(root)
+
+
+def test_missing_class_is_an_error(tmp_path):
+    make_dataset(tmp_path, classes=CLASSES[:3])
+    with pytest.raises(DatasetError, match="'pituitary' has no images"):
+        load_dataset(tmp_path)
+
+
+def test_unknown_class_folder_is_an_error(tmp_path):
+    root = make_dataset(tmp_path)
+    (root / "tumour").mkdir()
+    with pytest.raises(DatasetError, match=r"unknown class folder.*tumour"):
+        load_dataset(root)
+
+
+def test_no_class_folders(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no class folders"):
+        load_dataset(tmp_path / "empty")
+
+
+def test_stratified_split_is_seeded_and_keeps_proportions():
+    labels = np.repeat(np.arange(4), [100, 200, 50, 150])
+    tr, va = stratified_split(labels, 0.1, seed=3)
+    _, va2 = stratified_split(labels, 0.1, seed=3)
+    np.testing.assert_array_equal(va, va2)
+    assert not set(tr) & set(va) and len(tr) + len(va) == len(labels)
+    assert np.bincount(labels[va]).tolist() == [10, 20, 5, 15]
+    assert not np.array_equal(stratified_split(labels, 0.1, seed=4)[1], va)
+
+
+def test_unreadable_files_are_skipped_reported_and_cached(tmp_path):
+    root = make_dataset(tmp_path / "d")
+    (root / "glioma" / "broken.jpg").write_bytes(b"not an image")
+    ds = load_dataset(root)
+    cfg = PreprocessConfig(image_size=32)
+    images, kept = load_prepared(ds, cfg, cache_dir=tmp_path / "cache")
+    assert images.shape == (12, 32, 32) and images.dtype == np.uint8
+    assert [p.name for p, _ in kept.skipped] == ["broken.jpg"]
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+    again, kept2 = load_prepared(ds, cfg, cache_dir=tmp_path / "cache")  # from the cache
+    np.testing.assert_array_equal(images, again)
+    np.testing.assert_array_equal(kept.labels, kept2.labels)
+    assert [p.name for p, _ in kept2.skipped] == ["broken.jpg"]
+    load_prepared(ds, PreprocessConfig(image_size=40), cache_dir=tmp_path / "cache")  # new params, new cache
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+
+
+def test_fingerprint_changes_with_content(tmp_path):
+    root = make_dataset(tmp_path)
+    before = fingerprint(load_dataset(root))
+    (root / "notumor" / "img0.png").write_bytes(encode(synthetic_head(64, seed=99)))
+    assert fingerprint(load_dataset(root)) != before
+
+
+def test_real_dataset_counts_match_its_readme(data_root):
+    train = load_dataset(data_root, "Training")
+    test = load_dataset(data_root, "Testing")
+    assert train.counts() == {"glioma": 1321, "meningioma": 1339, "notumor": 1591, "pituitary": 1457}
+    assert len(test) == 1311  # the hidden .ipynb_checkpoints copy is not data

@@ -1,0 +1,171 @@
+"""End-to-end evaluation on a few real images with stand-in models (no ONNX file, no torch)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from braintumor import figures
+from braintumor.classes import CLASSES
+from braintumor.data import Dataset, load_dataset
+from braintumor.evaluate import evaluate, run_evaluate
+from braintumor.image_io import ImageError, read_image, walk_images
+from braintumor.predictor import Classifier, Prediction
+from braintumor.preprocess import PreprocessConfig
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = (REPO / os.environ.get("BRAINTUMOR_DATA", "../shared/datasets/brain-tumor-mri")).resolve()
+TESTING = DATA / "Testing"
+PER_CLASS = 3
+FIGURES = ("confusion_matrix", "roc", "pr", "reliability", "confidence_hist", "training_curves", "samples",
+           "gallery_correct", "gallery_wrong")
+
+pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
+
+
+class FakeClassifier:
+    """Implements the part of Classifier that evaluation uses; every third image is misread."""
+
+    def __init__(self) -> None:
+        self.classes = CLASSES
+        self.metadata = {"model_name": "fake-net", "package_version": "0.0-test", "classes": list(CLASSES),
+                         "temperature": 1.0, "huge": "x" * 10_000}
+        self.path = Path("models/fake.onnx")
+        self.preprocess_config = PreprocessConfig(image_size=64)
+        self.seen = 0
+
+    def predict_many(self, sources: Iterable, batch_size: int = 32) -> Iterator[tuple[object, object]]:
+        for src in sources:
+            try:
+                read_image(src)
+            except ImageError as exc:
+                yield src, exc
+                continue
+            true = CLASSES.index(Path(src).parent.name)
+            guess = (true + 1) % len(CLASSES) if self.seen % 3 == 2 else true
+            self.seen += 1
+            probs = np.full(len(CLASSES), 0.1)
+            probs[guess] = 0.7
+            yield src, Prediction(CLASSES[guess], 0.7, dict(zip(CLASSES, probs.tolist(), strict=True)))
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ROOT/Testing/<class>/ with a few real images each, and one corrupt file among the gliomas."""
+    root = tmp_path_factory.mktemp("data")
+    for name in CLASSES:
+        (root / "Testing" / name).mkdir(parents=True)
+        for src in list(walk_images(TESTING / name))[:PER_CLASS]:
+            shutil.copy(src, root / "Testing" / name / src.name)
+    (root / "Testing" / "glioma" / "zz_broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    return root
+
+
+def _run_dir(tmp_path: Path) -> Path:
+    run = tmp_path / "run"
+    run.mkdir()
+    rows = [{"epoch": e, "lr": 1e-3 / e, "train_loss": 1.2 / e, "train_acc": 0.5 + e / 10, "val_loss": 1.3 / e,
+             "val_acc": 0.45 + e / 10, "val_ema_loss": 1.4 / e, "val_ema_acc": 0.4 + e / 10} for e in (1, 2, 3)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"epoch": 4, "lr')  # torn line
+    return run
+
+
+def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
+    dataset = load_dataset(small_data, "Testing")
+    out = tmp_path / "new" / "eval"  # does not exist yet
+    result = evaluate(FakeClassifier(), dataset, out, run_dir=_run_dir(tmp_path), progress=False, gallery_size=4)
+
+    n_good = PER_CLASS * len(CLASSES)
+    assert result["n"] == n_good and result["accuracy"] == pytest.approx(8 / 12)
+    assert [Path(p).name for p, _ in result["data"]["errors"]] == ["zz_broken.jpg"]
+    assert result["data"]["n_images"] == n_good + 1 and len(result["data"]["fingerprint"]) == 64
+    assert result["model"]["name"] == "fake-net" and "huge" not in result["model"]["metadata"]
+
+    for name in ("metrics.json", "predictions.csv", "report.html", *(f"{f}.png" for f in FIGURES)):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*"))
+    assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(result))
+    assert set(result["figures"]) == set(FIGURES)
+
+    with (out / "predictions.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == n_good
+    assert list(rows[0]) == ["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in CLASSES)]
+    assert sum(r["true"] == r["predicted"] for r in rows) == 8
+
+    html = (out / "report.html").read_text()
+    linked = set(re.findall(r'<img src="([^"]+)"', html))
+    assert linked == {f"{f}.png" for f in FIGURES}
+    assert "zz_broken.jpg" in html and "not a medical device" in html
+    assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
+
+
+def test_real_classifier_interface_and_no_wrong_predictions(small_data: Path, tmp_path: Path):
+    """A real Classifier over a stub ONNX session, so evaluation is tied to the actual API."""
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    class StubSession:
+        def get_inputs(self):
+            return [Named("image")]
+
+        def get_outputs(self):
+            return [Named("logits")]
+
+        def run(self, _outputs, feeds):
+            batch = feeds["image"]
+            assert batch.shape[1:] == (1, 48, 48) and batch.dtype == np.float32
+            return [np.tile(np.array([[3.0, 0.0, 0.0, 0.0]], dtype=np.float32), (len(batch), 1))]
+
+    meta = {"classes": list(CLASSES), "model_name": "stub<&>", "preprocess": {"image_size": 48}}
+    classifier = Classifier(StubSession(), meta, Path("stub.onnx"))
+    gliomas = sorted((small_data / "Testing" / "glioma").iterdir())
+    dataset = Dataset(small_data / "Testing", gliomas, np.zeros(len(gliomas), dtype=np.int64), CLASSES)
+    result = evaluate(classifier, dataset, tmp_path / "out", progress=False, gallery_size=2)
+    assert result["accuracy"] == 1.0 and result["n"] == PER_CLASS and len(result["data"]["errors"]) == 1
+    assert result["per_class"]["meningioma"]["roc_auc"] is None and result["macro_roc_auc"] is None
+    assert "training_curves" not in result["figures"] and (tmp_path / "out" / "gallery_wrong.png").is_file()
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "stub&lt;&amp;&gt;" in html and "stub<&>" not in html
+
+
+def test_run_evaluate_errors_are_one_line(small_data: Path, tmp_path: Path, capsys, monkeypatch):
+    assert run_evaluate(None, str(tmp_path / "nowhere"), str(tmp_path / "out"), progress=False) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+    assert run_evaluate(str(tmp_path / "missing.onnx"), str(small_data), str(tmp_path / "out"), progress=False) == 2
+    assert "model file not found" in capsys.readouterr().err
+
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    assert run_evaluate(str(tmp_path / "junk.onnx"), str(small_data), str(tmp_path / "out"), progress=False) == 2
+    assert capsys.readouterr().err.startswith("error: cannot load model")
+
+    def no_matplotlib() -> None:
+        raise figures.FiguresUnavailable(figures.MISSING_MATPLOTLIB)
+
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    monkeypatch.setattr(figures, "require_matplotlib", no_matplotlib)
+    assert run_evaluate(None, str(small_data), str(tmp_path / "out"), progress=False) == 2
+    assert "pip install 'braintumor[eval]'" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "metrics.json").exists()
+
+
+def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    out = tmp_path / "eval"
+    assert run_evaluate(None, str(small_data), str(out), run_dir=str(_run_dir(tmp_path)), progress=False) == 0
+    captured = capsys.readouterr()
+    assert "accuracy 0.6667" in captured.out and "1 unreadable" in captured.out
+    assert str(out / "report.html") in captured.out and captured.err == ""
+    assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"

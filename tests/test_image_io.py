@@ -1,0 +1,106 @@
+"""Every bad input ends in an ImageError with a clear message, never a crash or a hang."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+from PIL import Image
+
+from braintumor.image_io import MAX_PIXELS, ImageError, expand_inputs, read_image, walk_images
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A valid PNG signature + IHDR declaring huge dimensions, with almost no pixel data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, I am a text file named scan.jpg\n", "not a recognised image"),
+        (b"GIF89a" + b"\0" * 100, "not a recognised image"),
+        (_png_header_only(50_000, 50_000), "limit"),
+    ],
+)
+def test_bad_bytes_are_refused_with_a_message(data, message):
+    with pytest.raises(ImageError, match=message):
+        read_image(data)
+
+
+def test_truncated_jpeg_is_refused():
+    data = encode(synthetic_head(), "JPEG")
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        read_image(data[: len(data) // 2])
+
+
+def test_corrupted_middle_of_png_is_refused():
+    data = bytearray(encode(synthetic_head(), "PNG"))
+    data[100:140] = b"\xff" * 40
+    with pytest.raises(ImageError):
+        read_image(bytes(data))
+
+
+def test_huge_dimensions_refused_before_decoding():
+    side = int(MAX_PIXELS**0.5) + 10
+    with pytest.raises(ImageError, match=f"{side}x{side}"):
+        read_image(_png_header_only(side, side))
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(ImageError, match="file not found"):
+        read_image(tmp_path / "nope.jpg")
+    with pytest.raises(ImageError, match="folder"):
+        read_image(tmp_path)
+
+
+def test_content_decides_not_the_file_name(tmp_path):
+    png_named_jpg = tmp_path / "scan.jpg"
+    png_named_jpg.write_bytes(encode(synthetic_head(), "PNG"))
+    assert read_image(png_named_jpg).shape == (200, 200)
+
+
+def test_modes_become_gray_uint8():
+    rgba = np.zeros((20, 20, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[..., 3] = 255
+    rgba[:5, :, 3] = 0  # transparent rows become black
+    out = read_image(encode(rgba))
+    assert out.dtype == np.uint8 and out.shape == (20, 20)
+    assert out[:5].max() == 0 and out[10, 10] > 0
+    pal = Image.fromarray(synthetic_head()).convert("P")
+    import io
+    buf = io.BytesIO()
+    pal.save(buf, format="PNG")
+    assert read_image(buf.getvalue()).ndim == 2
+
+
+def test_exif_orientation_is_applied():
+    arr = np.zeros((40, 80), np.uint8)
+    arr[:, :10] = 255
+    img = Image.fromarray(arr)
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
+    import io
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif)
+    out = read_image(buf.getvalue())
+    assert out.shape == (80, 40)
+
+
+def test_walk_skips_hidden_and_non_images(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    for p in ("a/x.jpg", "b.PNG", ".hidden.jpg", ".ipynb_checkpoints/y.jpg", "notes.txt"):
+        (tmp_path / p).write_bytes(b"x")
+    found = [p.relative_to(tmp_path).as_posix() for p in walk_images(tmp_path)]
+    assert found == ["b.PNG", "a/x.jpg"] or sorted(found) == ["a/x.jpg", "b.PNG"]
+    explicit = list(expand_inputs([tmp_path / "notes.txt", tmp_path / "a"]))
+    assert [p.name for p in explicit] == ["notes.txt", "x.jpg"]

@@ -1,0 +1,125 @@
+"""Metrics against hand-computed values (numbers worked out in the comments)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from braintumor.metrics import (
+    average_ranks,
+    compute_metrics,
+    confusion_matrix,
+    expected_calibration_error,
+    precision_recall_curve,
+    reliability_bins,
+    roc_auc,
+    roc_curve,
+)
+
+CLASSES3 = ("a", "b", "c")
+
+
+def one_hot_probs(pred: list[int], k: int, top: float = 0.8) -> np.ndarray:
+    probs = np.full((len(pred), k), (1.0 - top) / (k - 1))
+    probs[np.arange(len(pred)), pred] = top
+    return probs
+
+
+def test_perfect_predictions():
+    y = np.array([0, 1, 2, 3, 0, 2])
+    m = compute_metrics(y, np.eye(4)[y], ("glioma", "meningioma", "notumor", "pituitary"))
+    assert m["n"] == 6 and m["accuracy"] == 1.0 and m["macro_f1"] == 1.0
+    assert m["macro_roc_auc"] == 1.0 and m["ece"] == 0.0
+    assert m["confusion_matrix"] == [[2, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]]
+    assert m["counts"] == {"glioma": 2, "meningioma": 1, "notumor": 2, "pituitary": 1}
+    for stats in m["per_class"].values():
+        assert stats["precision"] == stats["recall"] == stats["f1"] == stats["roc_auc"] == 1.0
+
+
+def test_known_confusion_matrix():
+    # true 0 0 0 1 1 2, predicted 0 0 1 1 2 2
+    y, pred = [0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 2, 2]
+    m = compute_metrics(np.array(y), one_hot_probs(pred, 3), CLASSES3)
+    assert m["confusion_matrix"] == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    a, b, c = (m["per_class"][k] for k in CLASSES3)
+    assert (a["precision"], a["recall"], a["f1"]) == pytest.approx((1.0, 2 / 3, 0.8))
+    assert (b["precision"], b["recall"], b["f1"]) == pytest.approx((0.5, 0.5, 0.5))
+    assert (c["precision"], c["recall"], c["f1"]) == pytest.approx((0.5, 1.0, 2 / 3))
+    assert m["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+    assert [a["support"], b["support"], c["support"]] == [3, 2, 1]
+    # every confidence is 0.8 (one bin) and accuracy is 4/6
+    assert m["ece"] == pytest.approx(abs(0.8 - 4 / 6))
+    json.dumps(m)  # JSON-serialisable as is
+
+
+def test_auc_of_known_rankings():
+    assert roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
+    assert roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == pytest.approx(0.5)  # all tied
+    assert roc_auc([0, 0, 1, 1], [0.1, 0.5, 0.5, 0.9]) == pytest.approx(0.875)  # one tie counts 1/2
+    assert roc_auc([1, 1, 0, 0], [0.1, 0.2, 0.8, 0.9]) == 0.0
+    assert roc_auc([1, 1], [0.3, 0.4]) is None and roc_auc([0, 0], [0.3, 0.4]) is None
+
+
+def test_average_ranks_share_ties():
+    assert average_ranks(np.array([3.0, 1.0, 3.0, 2.0])).tolist() == [3.5, 1.0, 3.5, 2.0]
+
+
+def test_roc_curve_steps_and_area_match_rank_auc():
+    fpr, tpr = roc_curve(np.array([0, 0, 1, 1]), np.array([0.1, 0.5, 0.5, 0.9]))
+    assert fpr.tolist() == [0.0, 0.0, 0.5, 1.0] and tpr.tolist() == [0.0, 0.5, 1.0, 1.0]
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    s = np.round(rng.random(200) + 0.3 * y, 1)  # rounding makes many ties
+    fpr, tpr = roc_curve(y, s)
+    area = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    assert area == pytest.approx(roc_auc(y, s))
+
+
+def test_precision_recall_curve():
+    # sorted by score: 0.8 (pos), 0.4 (neg), 0.35 (pos), 0.1 (neg)
+    precision, recall, ap = precision_recall_curve(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    assert recall.tolist() == [0.0, 0.5, 0.5, 1.0, 1.0]
+    assert precision == pytest.approx([1.0, 1.0, 0.5, 2 / 3, 0.5])
+    assert ap == pytest.approx(0.5 * 1.0 + 0.5 * 2 / 3)
+    assert precision_recall_curve(np.array([0, 0]), np.array([0.2, 0.9]))[2] == 0.0
+
+
+def test_ece_and_reliability_bins_of_known_case():
+    conf = np.array([0.95, 0.95, 0.55, 0.55])
+    correct = np.array([True, False, True, True])
+    # bin 14 (0.933, 1]: accuracy 0.5 vs 0.95; bin 8 (0.533, 0.6]: accuracy 1.0 vs 0.55
+    assert expected_calibration_error(conf, correct) == pytest.approx(0.45)
+    centers, acc, mean_conf, counts = reliability_bins(conf, correct, 15)
+    assert counts.tolist() == [0] * 8 + [2] + [0] * 5 + [2]
+    assert acc[14] == 0.5 and acc[8] == 1.0 and mean_conf[14] == pytest.approx(0.95)
+    assert acc[0] == 0.0 and mean_conf[0] == 0.0  # empty bins are 0.0, not NaN
+    assert centers[0] == pytest.approx(1 / 30) and centers[-1] == pytest.approx(29 / 30)
+    # 0 and 1 land in the first and last bins
+    assert reliability_bins(np.array([0.0, 1.0]), np.array([0, 1]), 15)[3][[0, 14]].tolist() == [1, 1]
+    assert expected_calibration_error(np.full(10, 0.9), np.arange(10) < 9) == pytest.approx(0.0)
+
+
+def test_edge_cases_are_deterministic():
+    empty = compute_metrics(np.zeros(0, dtype=int), np.zeros((0, 3)), CLASSES3)
+    assert empty["n"] == 0 and empty["accuracy"] == 0.0 and empty["ece"] == 0.0
+    assert empty["macro_f1"] == 0.0 and empty["macro_roc_auc"] is None
+    json.dumps(empty)
+    # class "c" never occurs and is never predicted: AUC undefined, left out of the macro scores
+    m = compute_metrics(np.array([0, 1, 1]), np.array([[0.6, 0.4, 0.0], [0.7, 0.3, 0.0], [0.2, 0.8, 0.0]]),
+                        CLASSES3)
+    assert m["per_class"]["c"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0, "roc_auc": None}
+    assert m["macro_roc_auc"] == pytest.approx(0.5)  # a: 0.6 beats 0.2 not 0.7; b: 0.8 beats 0.4, 0.3 does not
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)
+    # ties in the probabilities predict the first class
+    assert compute_metrics(np.array([1]), np.array([[0.5, 0.5, 0.0]]), CLASSES3)["confusion_matrix"][1][0] == 1
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError):
+        compute_metrics(np.array([0, 1]), np.zeros((3, 3)), CLASSES3)
+    with pytest.raises(ValueError):
+        compute_metrics(np.array([0, 3]), np.zeros((2, 3)), CLASSES3)
+    assert confusion_matrix(np.array([0, 1]), np.array([1, 1]), 2).tolist() == [[0, 1], [0, 1]]

@@ -1,0 +1,78 @@
+"""A real (tiny) training run -> checkpoint -> ONNX export -> predict, and torch/ONNX parity."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from braintumor.predictor import METADATA_KEY, Classifier
+from braintumor.preprocess import PreprocessConfig, preprocess
+
+torch = pytest.importorskip("torch")
+
+
+def test_training_writes_metrics_split_and_checkpoints(tiny_run):
+    rows = [json.loads(line) for line in (tiny_run / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 1 and {"train_loss", "val_acc", "val_ema_acc", "lr"} <= rows[0].keys()
+    assert (tiny_run / "best.pt").exists() and (tiny_run / "last.pt").exists()
+    split = json.loads((tiny_run / "split.json").read_text())
+    assert len(split["val"]) == 4 and len(split["fingerprint"]) == 64  # 10 % of 8 per class, >= 1 each
+
+
+def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path):
+    import shutil
+
+    from braintumor.cli import main
+
+    run = tmp_path / "resumed"
+    shutil.copytree(tiny_run, run)
+    rc = main(["train", "--data", str(data_root), "--out", str(run),
+               "--epochs", "2", "--limit-per-class", "8", "--image-size", "64", "--batch-size", "16",
+               "--cache-dir", str(tmp_path / "c"), "--resume"])
+    assert rc == 0
+    epochs = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2]
+
+
+def test_export_is_one_small_self_describing_onnx_file(tiny_model):
+    assert tiny_model.stat().st_size < 5_000_000
+    assert not list(tiny_model.parent.glob("*.data"))  # no external weights file
+    proto = onnx.load(str(tiny_model))
+    meta = json.loads({p.key: p.value for p in proto.metadata_props}[METADATA_KEY])
+    assert meta["classes"] == ["glioma", "meningioma", "notumor", "pituitary"]
+    assert meta["preprocess"]["image_size"] == 64
+    assert len(meta["data_fingerprint"]) == 64 and meta["model_version"]
+    assert [o.name for o in proto.graph.output] == ["logits", "features"]
+
+
+def test_onnx_runtime_matches_torch_on_real_images(tiny_run, tiny_model, test_images):
+    from braintumor.export import load_checkpoint
+
+    model, ck, _ = load_checkpoint(tiny_run)
+    cfg = PreprocessConfig.from_dict(ck["meta"]["preprocess"])
+    batch = np.stack([preprocess(p, cfg) for paths in test_images.values() for p in paths])
+    with torch.no_grad():
+        want = torch.softmax(model(torch.from_numpy(batch)), 1).numpy()
+    got = Classifier.load(tiny_model).predict_proba(batch)
+    assert np.abs(got - want).max() < 1e-4
+
+
+def test_class_activation_map_is_exact_for_gap_linear_head(tiny_model, test_images):
+    """logits == W . mean(features) + b: the heat map of the web app can rely on it."""
+    clf = Classifier.load(tiny_model)
+    batch = np.stack([clf.preprocess(p) for p in test_images["glioma"]])
+    logits, feats = clf.run(batch)
+    weight = np.asarray(clf.metadata["head"]["weight"], dtype=np.float32)  # numpy only, no onnx package
+    bias = np.asarray(clf.metadata["head"]["bias"], dtype=np.float32)
+    assert weight.shape == (4, feats.shape[1])
+    np.testing.assert_allclose(feats.mean(axis=(2, 3)) @ weight.T + bias, logits, atol=1e-4)
+
+
+def test_predict_round_trip_on_the_tiny_model(tiny_model, test_images):
+    clf = Classifier.load(tiny_model)
+    pred = clf.predict(test_images["pituitary"][0])
+    assert pred.label in clf.classes and abs(sum(pred.probabilities.values()) - 1) < 1e-4
+    assert pred.confidence == max(pred.probabilities.values())

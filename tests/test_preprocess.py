@@ -1,0 +1,87 @@
+"""The one preprocessing function: shape, range, determinism, and what the head crop buys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+from PIL import Image
+
+from braintumor.preprocess import PreprocessConfig, head_box, prepare, preprocess
+
+
+def test_output_shape_dtype_range():
+    x = preprocess(encode(synthetic_head()))
+    assert x.shape == (1, 128, 128) and x.dtype == np.float32
+    assert x.min() >= 0.0 and x.max() <= 1.0 and x.max() > 0.3
+
+
+def test_image_size_comes_from_config():
+    assert preprocess(synthetic_head(), PreprocessConfig(image_size=64)).shape == (1, 64, 64)
+
+
+def test_deterministic_and_same_for_every_source_kind(tmp_path):
+    arr = synthetic_head()
+    path = tmp_path / "a.png"
+    path.write_bytes(encode(arr))
+    a, b, c = preprocess(arr), preprocess(path), preprocess(path.read_bytes())
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(b, c)
+    with path.open("rb") as fh:
+        np.testing.assert_array_equal(preprocess(fh), a)
+
+
+def test_position_and_border_do_not_matter():
+    """The same head, small in a big frame at another place, gives (almost) the same input."""
+    centred = prepare(synthetic_head(200))
+    shifted = prepare(synthetic_head(200, canvas=(500, 420), offset=(260, 30)))
+    assert np.abs(centred.astype(float) - shifted.astype(float)).mean() < 2.0
+
+
+def test_crop_fills_the_frame_with_the_head():
+    img = synthetic_head(100, canvas=(400, 400), offset=(150, 150))
+    left, top, right, bottom = head_box(img)
+    assert 90 <= right - left <= 115 and right - left == bottom - top
+    assert 140 <= left <= 160 and 140 <= top <= 160
+
+
+def test_burned_in_text_apart_from_the_head_is_cut_off():
+    img = synthetic_head(200, canvas=(260, 200), offset=(0, 0))
+    img[235:245, 20:180:3] = 255  # a line of "text" below the head, separated by background
+    _, _, _, bottom = head_box(img)
+    assert bottom <= 215
+
+
+def test_blank_and_tiny_images_do_not_crash():
+    assert preprocess(np.zeros((50, 80), np.uint8)).max() == 0.0
+    assert preprocess(np.full((1, 1), 200, np.uint8)).shape == (1, 128, 128)
+
+
+def test_rgb_and_gray_versions_agree():
+    gray = synthetic_head()
+    rgb = np.stack([gray] * 3, axis=-1)
+    np.testing.assert_array_equal(preprocess(encode(gray)), preprocess(encode(rgb)))
+
+
+def test_16_bit_images_are_scaled_not_clipped():
+    gray16 = (synthetic_head().astype(np.uint16) * 200)  # values up to ~40000
+    img = Image.fromarray(gray16.astype(np.uint16))
+    import io
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    x = preprocess(buf.getvalue())
+    assert 0.9 <= x.max() <= 1.0
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "BMP", "TIFF", "WEBP"])
+def test_every_supported_format_decodes(fmt):
+    assert preprocess(encode(synthetic_head(), fmt)).shape == (1, 128, 128)
+
+
+def test_real_images_have_the_head_filling_the_frame(test_images):
+    for paths in test_images.values():
+        x = preprocess(paths[0])[0]
+        # background border is thin: the head reaches close to at least two opposite edges
+        cols = np.flatnonzero(x.mean(0) > 0.05)
+        rows = np.flatnonzero(x.mean(1) > 0.05)
+        assert max(cols[-1] - cols[0], rows[-1] - rows[0]) >= 0.85 * x.shape[0]

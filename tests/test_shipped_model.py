@@ -1,0 +1,39 @@
+"""The model in models/: small, self-describing, trained on this data, and as accurate as its card says."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from braintumor.data import fingerprint, load_dataset
+from braintumor.predictor import METADATA_KEY, Classifier, default_model_path
+
+MODEL = default_model_path()
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+
+
+def test_shipped_model_is_one_small_onnx_file_with_metadata():
+    assert MODEL.parent.name == "models" and MODEL.stat().st_size <= 5_000_000
+    meta = json.loads({p.key: p.value for p in onnx.load(str(MODEL)).metadata_props}[METADATA_KEY])
+    assert meta["classes"] == ["glioma", "meningioma", "notumor", "pituitary"]
+    for key in ("model_version", "preprocess", "data_fingerprint", "metrics", "training"):
+        assert meta[key], key
+    assert meta["metrics"]["n"] == 1311
+
+
+def test_shipped_model_was_trained_on_this_training_split(data_root):
+    meta = Classifier.load().metadata
+    assert meta["data_fingerprint"] == fingerprint(load_dataset(data_root, "Training"))
+
+
+def test_shipped_model_accuracy_on_the_official_test_split(data_root):
+    """The card's headline number, recomputed: >= 98.5 % on all 1311 test images."""
+    clf = Classifier.load()
+    test = load_dataset(data_root, "Testing")
+    predicted = [clf.classes.index(p.label) for _, p in clf.predict_many(test.paths, batch_size=64)]
+    accuracy = float(np.mean(np.asarray(predicted) == test.labels))
+    assert accuracy >= 0.985
+    assert abs(accuracy - clf.metadata["metrics"]["accuracy"]) < 1e-9  # the card is what we measure
