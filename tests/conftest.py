@@ -77,3 +77,11 @@ def tiny_model(tiny_run: Path) -> Path:
     out = tiny_run / "model.onnx"
     assert main(["export", str(tiny_run), "--out", str(out)]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tiny_model: Path):
+    """The tiny model loaded once, with one thread (the web tests build many apps around it)."""
+    from braintumor.predictor import Classifier
+
+    return Classifier.load(tiny_model, threads=1)

@@ -1,4 +1,4 @@
-"""Command line: ``braintumor train | export | evaluate | predict | data``.
+"""Command line: ``braintumor train | export | evaluate | predict | serve | data``.
 
 Torch is imported only by ``train`` and ``export``; ``predict`` runs on ONNX Runtime alone.
 User mistakes (missing files, bad images, bad folders) end in one ``error:`` line and a
@@ -50,6 +50,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from .predict_cli import run_predict
 
     return run_predict(args)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(args.host, args.port, args.model, args.workers, debug=args.debug, max_upload_mb=args.max_upload_mb)
 
 
 def _cmd_data_check(args: argparse.Namespace) -> int:
@@ -110,10 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
+    p.add_argument("--heatmap", metavar="OUT_DIR", help="also write a class-activation overlay PNG per image here")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
     bar.add_argument("--no-progress", dest="progress", action="store_false")
     p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--model", help="ONNX model (default: the shipped model)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes, one model each (default: CPUs, max 4)")
+    p.add_argument("--max-upload-mb", type=float, default=None, help="request size limit (default 32)")
+    p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
+    p.set_defaults(func=_cmd_serve)
 
     data = sub.add_parser("data", help="dataset helpers").add_subparsers(dest="data_command", required=True)
     p = data.add_parser("check", help="count images per split/class and list unreadable files")

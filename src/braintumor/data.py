@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .classes import CLASSES
-from .image_io import ImageError, read_image, walk_images
+from .image_io import ImageError, walk_images
 from .preprocess import PreprocessConfig, prepare
 
 #: Where tests and examples look for the dataset unless told otherwise.
@@ -155,7 +155,7 @@ def load_prepared(
     skip_index: list[int] = []
     for i, path in enumerate(dataset.paths):
         try:
-            images.append(prepare(read_image(path, draft_size=2 * config.image_size), config))
+            images.append(prepare(path, config))
             keep.append(i)
         except ImageError as exc:
             skipped.append((path, str(exc)))

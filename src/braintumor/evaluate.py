@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .data import Dataset, DatasetError, fingerprint, load_dataset
-from .image_io import ImageError, read_image
+from .image_io import ImageError
 from .metrics import compute_metrics
 from .preprocess import PreprocessConfig, prepare
 from .report import write_report, write_text_atomic
@@ -66,7 +66,7 @@ def _model_info(classifier: Classifier) -> dict:
 def _view(path: Path, config: PreprocessConfig) -> np.ndarray | None:
     """What the model saw: the same decode, crop and resize as prediction (None if unreadable)."""
     try:
-        return prepare(read_image(path, draft_size=2 * config.image_size), config)
+        return prepare(path, config)
     except ImageError:
         return None
 

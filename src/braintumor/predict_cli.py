@@ -4,6 +4,10 @@ The jsonl record is a contract later tools rely on::
 
     {"path": ..., "label": "glioma", "confidence": 0.97, "probabilities": {...}}
     {"path": ..., "error": "..."}
+
+With ``--heatmap OUT_DIR`` each classified image also gets a class-activation overlay PNG,
+named after the input (``scan.heatmap.png``, then ``scan-2.heatmap.png`` for a second ``scan``),
+and its record gains ``"heatmap": <that file>``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from tqdm import tqdm
 
 from .classes import display_name
 from .image_io import ImageError, walk_images
-from .predictor import Classifier
+from .predictor import Classifier, ModelError
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32,
@@ -102,15 +106,54 @@ def _sink(output: str | None) -> Iterator[TextIO]:
         raise
 
 
+class _HeatmapWriter:
+    """One overlay PNG per classified input in ``folder``; same-named inputs never share a file."""
+
+    def __init__(self, clf: Classifier, folder: str) -> None:
+        from .heatmap import supports_cam
+
+        if not supports_cam(clf):
+            raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
+        self.clf, self.folder, self.used = clf, Path(folder), set()
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _name(self, source: str) -> Path:
+        stem, n = Path(source).stem or "image", 1
+        while True:
+            name = f"{stem}.heatmap.png" if n == 1 else f"{stem}-{n}.heatmap.png"
+            if name.lower() not in self.used:  # lower: case-insensitive file systems
+                self.used.add(name.lower())
+                return self.folder / name
+            n += 1
+
+    def write(self, rec: dict) -> None:
+        from .heatmap import explain
+
+        png = explain(self.clf, rec["path"]).heatmap_png()
+        target = self._name(rec["path"])
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=self.folder)
+        try:
+            with open(fd, "wb") as fh:
+                fh.write(png)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        rec["heatmap"] = str(target)
+
+
 def run_predict(args: argparse.Namespace) -> int:
     """Exit code 0 when every input was classified, 1 when any failed."""
     clf = Classifier.load(args.model, threads=args.threads)
+    heatmaps = _HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
     width = min(60, max([len(str(p)) for p in args.paths] + [20]))
     failed = 0
     with _sink(args.output) as out:
         fmt = _Formatter(args.format, out, clf.classes, width)
         for rec in records(clf, args.paths, args.batch_size, args.progress):
             failed += "error" in rec
+            if heatmaps and "error" not in rec:
+                heatmaps.write(rec)
             fmt.write(rec)
         fmt.close()
     if failed:

@@ -112,7 +112,8 @@ class Classifier:
         """Calibrated class probabilities (N, K) for a preprocessed batch."""
         return softmax(self.run(batch)[0], self.temperature)
 
-    def _prediction(self, probs: np.ndarray) -> Prediction:
+    def prediction_from_probs(self, probs: np.ndarray) -> Prediction:
+        """The Prediction for one row of probabilities (rounded the same way everywhere)."""
         k = int(np.argmax(probs))
         return Prediction(
             label=self.classes[k],
@@ -122,7 +123,7 @@ class Classifier:
 
     def predict(self, source: ImageSource | np.ndarray) -> Prediction:
         """Classify one image (path, bytes, file object or grayscale array). Raises ImageError."""
-        return self._prediction(self.predict_proba(self.preprocess(source)[None])[0])
+        return self.prediction_from_probs(self.predict_proba(self.preprocess(source)[None])[0])
 
     def predict_many(
         self, sources: Iterable[ImageSource], batch_size: int = 32
@@ -134,7 +135,7 @@ class Classifier:
             good = [x for _, x in pending if isinstance(x, np.ndarray)]
             probs = iter(self.predict_proba(np.stack(good)) if good else [])
             for src, x in pending:
-                yield src, (x if isinstance(x, ImageError) else self._prediction(next(probs)))
+                yield src, (x if isinstance(x, ImageError) else self.prediction_from_probs(next(probs)))
             pending.clear()
 
         for src in sources:

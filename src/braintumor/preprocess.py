@@ -82,11 +82,19 @@ def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) ->
     return left, top, left + side, top + side
 
 
-def prepare(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
-    """Crop a grayscale uint8 image to the head and resize it: uint8 (size, size).
+def prepare(source: ImageSource | np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """Decode (unless given a 2-D uint8 array), crop to the head and resize: uint8 (size, size).
 
-    This is the part of the pipeline that training caches on disk.
+    This is the part of the pipeline that training caches on disk and reports display.
+    Raises ``ImageError`` for anything that is not a decodable image.
     """
+    if isinstance(source, np.ndarray):
+        if source.ndim != 2:
+            raise ValueError("expected a 2-D grayscale array")
+        gray = source.astype(np.uint8, copy=False)
+    else:
+        # draft: JPEG decoding may skip resolution the resize would throw away anyway
+        gray = read_image(source, draft_size=2 * config.image_size)
     box = head_box(gray, config)
     img = Image.fromarray(gray, mode="L").crop(box)  # outside the frame fills with black
     size = config.image_size
@@ -106,7 +114,4 @@ def to_model_input(prepared: np.ndarray) -> np.ndarray:
 
 def preprocess(source: ImageSource | np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
     """Any image source -> float32 (1, size, size) model input. Raises ``ImageError``."""
-    gray = source if isinstance(source, np.ndarray) else read_image(source, draft_size=2 * config.image_size)
-    if gray.ndim != 2:
-        raise ValueError("expected a 2-D grayscale array")
-    return to_model_input(prepare(gray.astype(np.uint8, copy=False), config))
+    return to_model_input(prepare(source, config))

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Rebuild the shipped model from scratch with the project's own commands:
+# train -> export -> evaluate on Testing -> export again with the test metrics embedded -> report.
+# Usage: bash scripts/train_shipped_model.sh [RUN_DIR]     (about 70 min on a 2-core CPU)
+set -euo pipefail
+DATA=${BRAINTUMOR_DATA:-../shared/datasets/brain-tumor-mri}
+RUN=${1:-runs/tumornet-s-v1}
+MODEL=models/braintumor-tumornet-s.onnx
+
+braintumor train --data "$DATA" --out "$RUN"
+braintumor export "$RUN" --out "$RUN/model.onnx"
+braintumor evaluate --model "$RUN/model.onnx" --data "$DATA" --split Testing --out "$RUN/eval" --run "$RUN"
+braintumor export "$RUN" --out "$MODEL" --metrics "$RUN/eval/metrics.json"
+braintumor evaluate --model "$MODEL" --data "$DATA" --split Testing --out docs/evaluation --run "$RUN"
+cp "$RUN/metrics.jsonl" models/training-log.jsonl
+cp "$RUN/config.json" models/training-config.json

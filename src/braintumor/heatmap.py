@@ -1,0 +1,126 @@
+"""Class-activation heat maps in numpy alone (no torch, no matplotlib).
+
+The network ends in global average pooling and one linear layer, so for class k
+``logits_k = mean_hw(CAM_k) + bias_k`` with ``CAM_k = sum_c W[k, c] * F[c]``: the map is
+exact, not an approximation. ``F`` is the model's ``features`` output and ``W``/``bias`` are
+stored in its metadata. The overlay is drawn on the cropped grayscale image the model saw.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .image_io import ImageSource
+from .predictor import Classifier, Prediction, softmax
+
+#: Strongest weight of the colour over the grayscale image (at the hottest pixel).
+DEFAULT_ALPHA: float = 0.6
+
+#: Colour map anchors, cold to hot: dark blue, blue, cyan, green, yellow, orange, red.
+_ANCHORS = np.array(
+    [[0, 0, 110], [0, 60, 255], [0, 210, 255], [40, 230, 80], [255, 235, 0], [255, 120, 0], [220, 0, 0]],
+    dtype=np.float32,
+)
+
+
+def head_weights(clf: Classifier) -> tuple[np.ndarray, np.ndarray] | None:
+    """(weight (K, C), bias (K,)) of the linear head, or None for a model exported without them."""
+    head = clf.metadata.get("head")
+    if not isinstance(head, dict) or "weight" not in head or "bias" not in head:
+        return None
+    return np.asarray(head["weight"], dtype=np.float64), np.asarray(head["bias"], dtype=np.float64)
+
+
+def supports_cam(clf: Classifier) -> bool:
+    """Whether the model carries what a CAM needs: head weights and a ``features`` output."""
+    return head_weights(clf) is not None and len(clf.session.get_outputs()) > 1
+
+
+def class_activation_maps(features: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Raw CAMs: features (..., C, h, w) and weight (K, C) -> (..., K, h, w). No ReLU, no scaling."""
+    return np.einsum("kc,...chw->...khw", weight, np.asarray(features, dtype=np.float64))
+
+
+def normalise(cam: np.ndarray) -> np.ndarray:
+    """ReLU, then scale to [0, 1] by the maximum (an all-negative map becomes all zeros)."""
+    pos = np.maximum(cam, 0.0)
+    top = float(pos.max()) if pos.size else 0.0
+    return (pos / top if top > 0 else pos).astype(np.float32)
+
+
+def upsample(heat: np.ndarray, size: int) -> np.ndarray:
+    """(h, w) -> (size, size) with Pillow's bilinear filter, kept in [0, 1]."""
+    img = Image.fromarray(np.ascontiguousarray(heat, dtype=np.float32))
+    out = np.asarray(img.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
+    return np.clip(out, 0.0, 1.0)
+
+
+def colorize(heat: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] -> uint8 RGB (..., 3) by linear interpolation between the anchors."""
+    pos = np.clip(heat, 0.0, 1.0) * (len(_ANCHORS) - 1)
+    lo = np.minimum(pos.astype(np.int64), len(_ANCHORS) - 2)
+    frac = (pos - lo)[..., None]
+    rgb = _ANCHORS[lo] * (1.0 - frac) + _ANCHORS[lo + 1] * frac
+    return np.round(rgb).astype(np.uint8)
+
+
+def overlay(gray: np.ndarray, heat: np.ndarray, alpha: float = DEFAULT_ALPHA) -> np.ndarray:
+    """Blend the colour map over a grayscale image, weighted by the heat: cold areas stay gray."""
+    base = np.repeat(np.asarray(gray, dtype=np.float32)[..., None], 3, axis=-1)
+    w = (alpha * np.clip(heat, 0.0, 1.0))[..., None]
+    return np.round(base * (1.0 - w) + colorize(heat).astype(np.float32) * w).astype(np.uint8)
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    """uint8 gray (H, W) or RGB (H, W, 3) -> PNG bytes, in memory."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def model_view(x: np.ndarray) -> np.ndarray:
+    """The cropped grayscale uint8 image behind a model input (1, S, S) in [0, 1] (exact inverse)."""
+    return np.round(np.asarray(x).reshape(x.shape[-2:]) * 255.0).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A prediction with the map of its class and the image the model saw."""
+
+    prediction: Prediction
+    cam: np.ndarray | None  # (S, S) in [0, 1] for the predicted class, None if the model has no head
+    image: np.ndarray  # (S, S) uint8
+
+    def heatmap_png(self, alpha: float = DEFAULT_ALPHA) -> bytes | None:
+        """The overlay as PNG bytes (None when the model cannot produce a CAM)."""
+        return None if self.cam is None else encode_png(overlay(self.image, self.cam, alpha))
+
+    def image_png(self) -> bytes:
+        return encode_png(self.image)
+
+
+def explain_batch(clf: Classifier, batch: np.ndarray) -> list[Explanation]:
+    """Predictions and CAMs for a preprocessed batch (N, 1, S, S), in one network pass."""
+    logits, features = clf.run(batch)
+    probs = softmax(logits, clf.temperature)
+    head = head_weights(clf)
+    out = []
+    for i, p in enumerate(probs):
+        # Same rounding and labelling as Classifier.predict, so the API and the CLI agree exactly.
+        pred = clf.prediction_from_probs(p)
+        cam = None
+        if head is not None and features is not None:
+            k = clf.classes.index(pred.label)
+            raw = class_activation_maps(features[i], head[0][k : k + 1])[0]
+            cam = upsample(normalise(raw), clf.image_size)
+        out.append(Explanation(pred, cam, model_view(batch[i])))
+    return out
+
+
+def explain(clf: Classifier, source: ImageSource | np.ndarray) -> Explanation:
+    """One image (path, bytes, file object or grayscale array) -> Explanation. Raises ImageError."""
+    return explain_batch(clf, clf.preprocess(source)[None])[0]

@@ -1,0 +1,111 @@
+"""The web app: an upload page and a JSON API over one :class:`~braintumor.predictor.Classifier`.
+
+Uploads live in memory for the length of one request and are never written to disk
+(see :class:`InMemoryRequest`); nothing else is stored either. Each process builds its own
+app and so its own ONNX Runtime session (gunicorn calls the factory after forking).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import IO
+
+from flask import Flask, Request, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..heatmap import supports_cam
+from ..predictor import Classifier
+from .inference import MAX_FILES, WebState
+
+#: Default cap on one request's body (all files together), in MiB.
+DEFAULT_MAX_UPLOAD_MB: int = 32
+
+#: No inline scripts, no third-party origins; heat maps arrive as data: URIs.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class InMemoryRequest(Request):
+    """Werkzeug spools uploads over 500 KB to a temporary file; keep them in memory instead.
+
+    The body is bounded by MAX_CONTENT_LENGTH, so memory per request is bounded too.
+    """
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+        return io.BytesIO()
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def create_app(model_path: str | os.PathLike | None = None, classifier: Classifier | None = None,
+               max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, max_files: int = MAX_FILES,
+               threads: int | None = None) -> Flask:
+    """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped)."""
+    app = Flask(__name__)
+    app.request_class = InMemoryRequest
+    app.json.sort_keys = False
+    clf = classifier or Classifier.load(model_path, threads=threads)
+    max_bytes = int(max_upload_mb * 1024 * 1024)
+    app.config.update(MAX_CONTENT_LENGTH=max_bytes, MAX_FORM_PARTS=max(100, 4 * max_files))
+    app.extensions["braintumor"] = WebState(classifier=clf, cam=supports_cam(clf),
+                                            max_request_bytes=max_bytes, max_files=max_files)
+
+    from .api import bp as api_bp
+    from .pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        """Every HTTP error as JSON for the API and as the page for people; never a traceback."""
+        code = exc.code or 500
+        message = _message(exc)
+        if _wants_json():
+            return jsonify(error=message), code
+        return render_template("index.html", results=[], message=message, state=app.extensions["braintumor"]), code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        message = "internal error: the request could not be processed"
+        if _wants_json():
+            return jsonify(error=message), 500
+        return render_template("index.html", results=[], message=message, state=app.extensions["braintumor"]), 500
+
+    return app
+
+
+def _message(exc: HTTPException) -> str:
+    """A short, user-safe sentence for an HTTP error."""
+    if exc.code == 413:
+        mb = (request.max_content_length or 0) / (1024 * 1024)
+        return f"upload too large: the limit is {mb:g} MB per request (all files together)"
+    if exc.code == 404:
+        return "not found"
+    if exc.code == 405:
+        return f"method {request.method} not allowed here"
+    return exc.description or (exc.name or "bad request").lower()

@@ -1,0 +1,40 @@
+"""JSON API, version 1. The OpenAPI document (web/openapi.py) describes every response here."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from .inference import classify, model_card, read_uploads, state, status_for
+from .openapi import openapi_document
+
+bp = Blueprint("api", __name__)
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@bp.post("/api/v1/predict")
+def predict():
+    """Classify the uploaded images; ``?heatmap=1`` adds the class-activation overlays."""
+    st = state()
+    uploads = read_uploads(request, st.max_files)
+    heatmap = request.args.get("heatmap", "").lower() in _TRUE
+    records = classify(st.classifier, uploads, heatmap=heatmap and st.cam)
+    return jsonify(results=records), status_for(records)
+
+
+@bp.get("/api/v1/model")
+def model():
+    return jsonify(model_card(state()))
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    return jsonify(openapi_document(state()))
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness: the process is up and its model is loaded."""
+    clf = state().classifier
+    return jsonify(status="ok", model=clf.metadata.get("name", "unknown"),
+                   model_version=clf.metadata.get("model_version", "unknown"))

@@ -1,0 +1,140 @@
+"""What the page and the API share: reading the uploads of a request and classifying them.
+
+Results use the predict CLI's jsonl record (``{"path", "label", "confidence", "probabilities"}``
+or ``{"path", "error"}``), with the uploaded file name as ``path``.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import numpy as np
+from flask import Request, current_app
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import BadRequest
+
+from ..heatmap import explain_batch
+from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, ImageError
+from ..predictor import Classifier
+
+#: Most files accepted in one request (more -> 400).
+MAX_FILES: int = 32
+#: The multipart field that carries the images (repeatable).
+FIELD: str = "file"
+#: Longest file name echoed back.
+MAX_NAME: int = 255
+#: Shown on every page and returned with the model card.
+DISCLAIMER: str = (
+    "Research software, not a medical device: not for diagnosis or treatment decisions. "
+    "Predictions can be wrong; a qualified clinician must interpret every scan."
+)
+
+
+@dataclass(frozen=True)
+class WebState:
+    """Per-process app state: the model and the limits the page and the API report."""
+
+    classifier: Classifier
+    cam: bool
+    max_request_bytes: int
+    max_files: int
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+def state() -> WebState:
+    return current_app.extensions["braintumor"]
+
+
+def _clean_name(raw: str | None, index: int) -> str:
+    """The client's file name without any folder part (old browsers send full paths)."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:MAX_NAME] or f"upload-{index + 1}"
+
+
+def read_uploads(req: Request, max_files: int) -> list[Upload]:
+    """The request's images, in memory. Raises BadRequest with a clear message when there are none."""
+    parts: list[FileStorage] = req.files.getlist(FIELD)
+    # A browser form with no file chosen sends one empty part without a name: that is "nothing".
+    parts = [p for p in parts if p.filename or _peek(p)]
+    if not parts:
+        if not req.mimetype.startswith("multipart/form-data"):
+            raise BadRequest(f"send images as multipart/form-data in the field '{FIELD}'")
+        if FIELD in req.form:
+            raise BadRequest(f"the field '{FIELD}' holds text, not a file: upload the image as a file")
+        others = sorted(k for k in req.files if k != FIELD)
+        if others:
+            raise BadRequest(f"no file in the field '{FIELD}' (got: {', '.join(others)[:200]}); "
+                             f"send images as '{FIELD}'")
+        raise BadRequest(f"no file uploaded: send one or more images in the field '{FIELD}'")
+    if len(parts) > max_files:
+        raise BadRequest(f"too many files: {len(parts)} (the limit is {max_files} per request)")
+    return [Upload(_clean_name(p.filename, i), p.stream.read()) for i, p in enumerate(parts)]
+
+
+def _peek(part: FileStorage) -> bool:
+    """Whether a nameless part has any content (without consuming it)."""
+    pos = part.stream.tell()
+    has = bool(part.stream.read(1))
+    part.stream.seek(pos)
+    return has
+
+
+def classify(clf: Classifier, uploads: list[Upload], heatmap: bool = False) -> list[dict]:
+    """One jsonl-style record per upload, in order; with ``heatmap``, base64 PNGs are added to the
+    good ones: ``heatmap_png_base64`` (overlay) and ``image_png_base64`` (the crop the model saw)."""
+    if not heatmap:
+        outcomes = clf.predict_many([u.data for u in uploads])
+        return [_record(u.name, outcome) for u, (_, outcome) in zip(uploads, outcomes, strict=True)]
+    inputs: list[np.ndarray | ImageError] = []
+    for u in uploads:
+        try:
+            inputs.append(clf.preprocess(u.data))
+        except ImageError as exc:
+            inputs.append(exc)
+    good = [x for x in inputs if isinstance(x, np.ndarray)]
+    explained = iter(explain_batch(clf, np.stack(good)) if good else [])
+    records = []
+    for u, x in zip(uploads, inputs, strict=True):
+        if isinstance(x, ImageError):
+            records.append({"path": u.name, "error": str(x)})
+            continue
+        ex = next(explained)
+        rec = {"path": u.name, **ex.prediction.to_dict(), "image_png_base64": _b64(ex.image_png())}
+        png = ex.heatmap_png()
+        if png is not None:
+            rec["heatmap_png_base64"] = _b64(png)
+        records.append(rec)
+    return records
+
+
+def _record(name: str, outcome) -> dict:
+    if isinstance(outcome, ImageError):
+        return {"path": name, "error": str(outcome)}
+    return {"path": name, **outcome.to_dict()}
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def status_for(records: list[dict]) -> int:
+    """200 when at least one file was classified, 400 when none could be (each record says why)."""
+    return 200 if any("error" not in r for r in records) else 400
+
+
+def model_card(st: WebState) -> dict:
+    """The model's metadata without the head weights, plus what this server accepts."""
+    clf = st.classifier
+    card = {k: v for k, v in clf.metadata.items() if k != "head"}
+    card.setdefault("classes", list(clf.classes))
+    card["heatmap"] = st.cam
+    card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
+                      "max_pixels": MAX_PIXELS, "formats": list(ALLOWED_FORMATS)}
+    card["disclaimer"] = DISCLAIMER
+    return card

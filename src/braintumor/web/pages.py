@@ -1,0 +1,45 @@
+"""HTML pages. The upload form works without JavaScript (a plain POST rendered here, on the server);
+static/app.js enhances it (drag and drop, paste, one API call per file, heat-map opacity)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from werkzeug.exceptions import BadRequest
+
+from ..classes import display_name
+from .inference import DISCLAIMER, classify, read_uploads, state, status_for
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.app_template_filter("display_name")
+def _display_name(label: str) -> str:
+    names = state().classifier.metadata.get("display_names") or {}
+    return names.get(label) or display_name(label)
+
+
+@bp.app_context_processor
+def _globals() -> dict:
+    return {"disclaimer": DISCLAIMER}
+
+
+@bp.app_template_filter("percent")
+def _percent(value: float) -> str:
+    return f"{100.0 * float(value):.1f}%"
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html", results=[], message=None, state=state())
+
+
+@bp.post("/")
+def upload():
+    """The no-JavaScript path: classify on the server and render the results, errors per file."""
+    st = state()
+    try:
+        uploads = read_uploads(request, st.max_files)
+    except BadRequest as exc:
+        return render_template("index.html", results=[], message=exc.description, state=st), 400
+    results = classify(st.classifier, uploads, heatmap=st.cam)
+    return render_template("index.html", results=results, message=None, state=st), status_for(results)

@@ -1,0 +1,187 @@
+// Progressive enhancement of the upload form: drag and drop, paste, several files at once,
+// one API call per file (so one bad or huge file never spoils the others), heat-map controls.
+// No framework, no build step, nothing loaded from elsewhere.
+"use strict";
+
+(function () {
+  document.documentElement.classList.replace("no-js", "js");
+
+  const CONCURRENCY = 2;
+
+  function ready(fn) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
+    else fn();
+  }
+
+  function percent(p) {
+    return (100 * p).toFixed(1) + "%";
+  }
+
+  // Heat-map toggle and opacity slider of one result card (also used for server-rendered cards).
+  function wireViewer(card) {
+    const heat = card.querySelector(".view-heat");
+    const toggle = card.querySelector(".heat-toggle");
+    const opacity = card.querySelector(".heat-opacity");
+    if (!heat || !toggle || !opacity) return;
+    const apply = function () {
+      heat.hidden = !toggle.checked;
+      opacity.disabled = !toggle.checked;
+      heat.style.opacity = String(Number(opacity.value) / 100);
+      opacity.setAttribute("aria-valuetext", opacity.value + "%");
+    };
+    toggle.addEventListener("change", apply);
+    opacity.addEventListener("input", apply);
+    apply();
+  }
+
+  function setStatus(el, text, isError) {
+    el.textContent = text;
+    el.classList.toggle("is-error", Boolean(isError));
+  }
+
+  function fillCard(card, rec) {
+    const status = card.querySelector(".card-status");
+    if (rec.error) {
+      card.dataset.state = "error";
+      status.setAttribute("role", "alert");
+      status.textContent = rec.error;
+      return;
+    }
+    card.dataset.state = "ok";
+    status.textContent = "";
+    let labelName = rec.label;
+    card.querySelectorAll(".bar").forEach(function (bar) {
+      const cls = bar.dataset.class;
+      const p = (rec.probabilities && rec.probabilities[cls]) || 0;
+      bar.querySelector(".bar-meter").value = p;
+      bar.querySelector(".bar-meter").textContent = percent(p);
+      bar.querySelector(".bar-value").textContent = percent(p);
+      bar.classList.toggle("bar-top", cls === rec.label);
+      if (cls === rec.label) labelName = bar.querySelector(".bar-name").textContent;
+    });
+    card.querySelector(".verdict-label").textContent = labelName;
+    card.querySelector(".verdict-confidence").textContent = percent(rec.confidence);
+    const viewer = card.querySelector(".viewer");
+    if (!viewer) return;
+    if (!rec.image_png_base64) {
+      viewer.hidden = true;
+      return;
+    }
+    card.querySelector(".view-base").src = "data:image/png;base64," + rec.image_png_base64;
+    if (rec.heatmap_png_base64) {
+      card.querySelector(".view-heat").src = "data:image/png;base64," + rec.heatmap_png_base64;
+    } else {
+      card.querySelector(".view-heat").remove();
+      card.querySelector(".controls").remove();
+    }
+  }
+
+  async function classify(form, file, card) {
+    if (file.size > Number(form.dataset.maxBytes)) {
+      const mb = Number(form.dataset.maxBytes) / 1048576;
+      fillCard(card, { error: "file too large: the limit is " + mb + " MB" });
+      return;
+    }
+    const body = new FormData();
+    body.append("file", file, file.name || "pasted-image");
+    let response;
+    try {
+      response = await fetch(form.dataset.api + "?heatmap=1", { method: "POST", body: body });
+    } catch (err) {
+      fillCard(card, { error: "could not reach the server; check the connection and try again" });
+      return;
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = null;
+    }
+    if (data && Array.isArray(data.results) && data.results.length) fillCard(card, data.results[0]);
+    else if (data && data.error) fillCard(card, { error: data.error });
+    else fillCard(card, { error: "the server answered HTTP " + response.status });
+  }
+
+  function newCard(name) {
+    const template = document.getElementById("card-template");
+    const card = template.content.firstElementChild.cloneNode(true);
+    card.querySelector(".card-name").textContent = name;
+    card.querySelector(".card-status").textContent = "Analysing…";
+    card.dataset.state = "loading";
+    wireViewer(card);
+    return card;
+  }
+
+  async function handleFiles(form, files) {
+    const pageStatus = document.getElementById("page-status");
+    const results = document.getElementById("results");
+    const list = Array.from(files);
+    if (!list.length) {
+      setStatus(pageStatus, "No file chosen: choose, drop or paste one or more images.", true);
+      return;
+    }
+    setStatus(pageStatus, "Analysing " + list.length + (list.length === 1 ? " image…" : " images…"), false);
+    const jobs = list.map(function (file, i) {
+      return { file: file, card: newCard(file.name || "pasted image " + (i + 1)) };
+    });
+    // Newest first on the page, but in the order they were given within one batch.
+    jobs.slice().reverse().forEach(function (job) { results.prepend(job.card); });
+    let next = 0;
+    async function worker() {
+      while (next < jobs.length) {
+        const job = jobs[next++];
+        await classify(form, job.file, job.card);
+      }
+    }
+    const workers = [];
+    for (let i = 0; i < Math.min(CONCURRENCY, jobs.length); i++) workers.push(worker());
+    await Promise.all(workers);
+    const failed = jobs.filter(function (j) { return j.card.dataset.state === "error"; }).length;
+    setStatus(pageStatus, "Done: " + (jobs.length - failed) + " classified" +
+      (failed ? ", " + failed + " could not be (see below)." : "."), false);
+  }
+
+  ready(function () {
+    document.querySelectorAll(".card").forEach(wireViewer);
+    const form = document.getElementById("upload-form");
+    if (!form) return;
+    const input = document.getElementById("file-input");
+    const zone = document.getElementById("dropzone");
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      handleFiles(form, input.files);
+      input.value = "";
+    });
+    input.addEventListener("change", function () {
+      if (input.files.length) {
+        handleFiles(form, input.files);
+        input.value = "";
+      }
+    });
+    ["dragenter", "dragover"].forEach(function (type) {
+      zone.addEventListener(type, function (event) {
+        event.preventDefault();
+        zone.classList.add("is-over");
+      });
+    });
+    ["dragleave", "dragend"].forEach(function (type) {
+      zone.addEventListener(type, function () { zone.classList.remove("is-over"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      zone.classList.remove("is-over");
+      handleFiles(form, event.dataTransfer.files);
+    });
+    // A file dropped beside the zone must not make the browser navigate away from the page.
+    window.addEventListener("dragover", function (event) { event.preventDefault(); });
+    window.addEventListener("drop", function (event) { event.preventDefault(); });
+    document.addEventListener("paste", function (event) {
+      const files = Array.from((event.clipboardData && event.clipboardData.files) || []);
+      if (files.length) {
+        event.preventDefault();
+        handleFiles(form, files);
+      }
+    });
+  });
+})();

@@ -1,0 +1,170 @@
+"""A real browser (Debian's chromium, headless, driven by Playwright) uses the page like a person:
+uploads a real MRI, reads the class and the bars, works the heat-map controls from the keyboard,
+and saves the screenshots the docs show. Skipped, never failed, when chromium or playwright is absent."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from werkzeug.serving import make_server
+
+from braintumor.predictor import Classifier, default_model_path
+from braintumor.web import create_app
+
+CHROMIUM = os.environ.get("BRAINTUMOR_CHROMIUM", "/usr/bin/chromium")
+SHOTS = REPO / "docs" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DISPLAY = {"Glioma", "Meningioma", "No tumor", "Pituitary"}
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
+                                reason=f"no chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    """The app on a free local port, in a thread: the shipped model when there is one, else the tiny one."""
+    shipped = default_model_path()
+    model = shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
+    app = create_app(classifier=Classifier.load(model, threads=1))
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    with sync_api.sync_playwright() as pw:
+        profile = tmp_path_factory.mktemp("chromium-profile")
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=ARGS, headless=True, viewport={"width": 1280, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def open_page(browser, url: str, width: int, height: int):
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: problems.append(f"external request {r.url}")
+            if not r.url.startswith((url, "data:")) else None)
+    page.goto(url)
+    return page, problems
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page in one viewport, so the sticky disclaimer sits at its bottom, not across a result."""
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": page.evaluate("document.documentElement.scrollHeight")})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name))
+
+
+def test_upload_a_real_mri_and_use_the_heat_map(server, browser, test_images):
+    page, problems = open_page(browser, server, 1280, 900)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    assert "Not a medical device" in page.locator(".disclaimer").inner_text()
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    card = page.locator("#results .card").first
+    sync_api.expect(card).to_have_attribute("data-state", "ok", timeout=20_000)
+    assert card.locator(".card-name").inner_text() == test_images["glioma"][0].name
+    assert card.locator(".verdict-label").inner_text() in DISPLAY
+    assert card.locator(".verdict-confidence").inner_text().endswith("%")
+    assert card.locator("meter.bar-meter").count() == 4 and card.locator(".bar-top").count() == 1
+    values = [float(v) for v in card.locator("meter.bar-meter").evaluate_all("ms => ms.map(m => m.value)")]
+    assert abs(sum(values) - 1.0) < 1e-3
+    heat = card.locator(".view-heat")
+    sync_api.expect(heat).to_be_visible()
+    assert heat.evaluate("img => img.complete && img.naturalWidth > 0 && img.src.startsWith('data:image/png')")
+    screenshot(page, "result-desktop.png")
+
+    # Keyboard only: Tab to the heat-map checkbox, Space toggles it; arrows move the opacity slider.
+    toggle, slider = card.locator(".heat-toggle"), card.locator(".heat-opacity")
+    toggle.focus()
+    page.keyboard.press("Space")
+    sync_api.expect(heat).to_be_hidden()
+    assert slider.is_disabled()
+    page.keyboard.press("Space")
+    sync_api.expect(heat).to_be_visible()
+    slider.focus()
+    for _ in range(8):
+        page.keyboard.press("ArrowLeft")
+    assert slider.input_value() == "60"
+    assert heat.evaluate("img => getComputedStyle(img).opacity") == "0.6"
+    assert problems == []
+    page.close()
+
+
+def test_bad_files_get_a_message_in_the_page_and_phone_width_screenshot(server, browser, test_images, tmp_path):
+    page, problems = open_page(browser, server, 390, 844)
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("not an image")
+    page.set_input_files("#file-input", [str(test_images["glioma"][0]), str(fake)])
+    cards = page.locator("#results .card")
+    sync_api.expect(cards).to_have_count(2)
+    sync_api.expect(cards.nth(0)).to_have_attribute("data-state", "ok", timeout=20_000)
+    sync_api.expect(cards.nth(1)).to_have_attribute("data-state", "error", timeout=20_000)
+    assert "not a recognised image" in cards.nth(1).locator(".card-status").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    screenshot(page, "result-phone.png")
+    # The console shows the 400 of the bad file as a failed resource; nothing else may appear.
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()
+
+
+DROP_AND_PASTE = """([b64, name]) => {
+    const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+    const transfer = () => { const dt = new DataTransfer(); dt.items.add(new File([bytes], name, {type: "image/jpeg"}));
+                             return dt; };
+    document.getElementById("dropzone").dispatchEvent(
+        new DragEvent("drop", {dataTransfer: transfer(), bubbles: true, cancelable: true}));
+    document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: transfer(), bubbles: true, cancelable: true}));
+}"""
+
+
+def test_drag_and_drop_and_paste(server, browser, test_images):
+    import base64
+
+    page, problems = open_page(browser, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    data = base64.b64encode(test_images["pituitary"][0].read_bytes()).decode()
+    page.evaluate(DROP_AND_PASTE, [data, "dropped.jpg"])
+    cards = page.locator("#results .card")
+    sync_api.expect(cards).to_have_count(2)
+    for i in range(2):
+        sync_api.expect(cards.nth(i)).to_have_attribute("data-state", "ok", timeout=20_000)
+        assert cards.nth(i).locator(".card-name").inner_text() == "dropped.jpg"
+    assert problems == []
+    page.close()
+
+
+def test_the_page_works_without_javascript(server, browser, test_images):
+    context = browser.browser.new_context(java_script_enabled=False) if browser.browser else None
+    if context is None:  # a persistent context has no browser object to open another context from
+        pytest.skip("no separate context available")
+    page = context.new_page()
+    page.goto(server)
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    page.click("button[type=submit]")
+    card = page.locator("#results .card").first
+    sync_api.expect(card).to_have_attribute("data-state", "ok")
+    assert card.locator("meter.bar-meter").count() == 4
+    heat = card.locator(".view-heat")
+    sync_api.expect(heat).to_be_visible()
+    card.locator(".heat-toggle").check()
+    card.locator(".heat-toggle").uncheck()  # the CSS alone hides the overlay
+    sync_api.expect(heat).to_be_hidden()
+    context.close()

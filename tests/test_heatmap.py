@@ -1,0 +1,103 @@
+"""Class-activation maps: exact for the GAP + linear head, drawn in numpy, and written by the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from braintumor import heatmap
+from braintumor.cli import main
+from braintumor.predictor import Classifier
+
+
+def test_cam_is_exact_spatial_mean_plus_bias_is_the_logits(tiny_classifier, test_images):
+    clf = tiny_classifier
+    batch = np.stack([clf.preprocess(p) for paths in test_images.values() for p in paths[:2]])
+    logits, features = clf.run(batch)
+    weight, bias = heatmap.head_weights(clf)
+    cams = heatmap.class_activation_maps(features, weight)
+    assert cams.shape == (len(batch), len(clf.classes), *features.shape[2:])
+    np.testing.assert_allclose(cams.mean(axis=(2, 3)) + bias, logits, atol=1e-4, rtol=1e-4)
+
+
+def test_explain_matches_predict_and_draws_the_crop_the_model_saw(tiny_classifier, test_images):
+    clf = tiny_classifier
+    path = test_images["glioma"][0]
+    ex = heatmap.explain(clf, path)
+    assert ex.prediction == clf.predict(path)
+    s = clf.image_size
+    assert ex.cam.shape == (s, s) and ex.cam.min() >= 0.0 and ex.cam.max() <= 1.0
+    assert np.array_equal(ex.image, np.round(clf.preprocess(path)[0] * 255).astype(np.uint8))
+    png = Image.open(io.BytesIO(ex.heatmap_png()))
+    assert png.format == "PNG" and png.mode == "RGB" and png.size == (s, s)
+    assert Image.open(io.BytesIO(ex.image_png())).mode == "L"
+
+
+def test_normalise_relu_and_scale():
+    out = heatmap.normalise(np.array([[-2.0, 0.0], [1.0, 4.0]]))
+    np.testing.assert_allclose(out, [[0, 0], [0.25, 1.0]])
+    assert not heatmap.normalise(-np.ones((3, 3))).any()  # nothing positive: no heat, no NaN
+
+
+def test_upsample_keeps_range_and_size():
+    out = heatmap.upsample(np.array([[0.0, 1.0], [1.0, 0.0]], np.float32), 32)
+    assert out.shape == (32, 32) and out.min() >= 0 and out.max() <= 1 and 0 < out.mean() < 1
+
+
+def test_colour_map_goes_from_blue_to_red_and_cold_stays_gray():
+    rgb = heatmap.colorize(np.array([0.0, 0.5, 1.0]))
+    assert rgb.dtype == np.uint8 and rgb.shape == (3, 3)
+    assert rgb[0, 2] > rgb[0, 0] and rgb[2, 0] > rgb[2, 2]  # cold blue, hot red
+    gray = np.full((4, 4), 77, np.uint8)
+    cold = heatmap.overlay(gray, np.zeros((4, 4)))
+    assert (cold == 77).all()
+    hot = heatmap.overlay(gray, np.ones((4, 4)), alpha=1.0)
+    assert (hot == heatmap.colorize(np.ones((4, 4)))).all()
+
+
+def test_a_model_without_head_weights_has_no_cam(tiny_classifier):
+    meta = {k: v for k, v in tiny_classifier.metadata.items() if k != "head"}
+    clf = Classifier(tiny_classifier.session, meta)
+    assert heatmap.supports_cam(tiny_classifier) and not heatmap.supports_cam(clf)
+    assert heatmap.explain(clf, np.full((80, 80), 100, np.uint8)).heatmap_png() is None
+
+
+def test_predict_cli_writes_one_overlay_per_classified_input(tiny_model, tiny_classifier, test_images, tmp_path,
+                                                            capsys):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    src = test_images["glioma"][0]
+    shutil.copy(src, tmp_path / "a" / "scan.jpg")
+    shutil.copy(src, tmp_path / "b" / "scan.jpg")  # same name: must not overwrite the first
+    (tmp_path / "b" / "notes.jpg").write_text("not an image")
+    out = tmp_path / "maps"
+    rc = main(["predict", str(tmp_path / "a" / "scan.jpg"), str(tmp_path / "b"), "--format", "jsonl",
+               "--model", str(tiny_model), "--heatmap", str(out)])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rc == 1  # notes.jpg failed
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["scan-2.heatmap.png", "scan.heatmap.png"]  # no temp files left behind
+    good = [r for r in rows if "error" not in r]
+    assert len(good) == 2 and {r["heatmap"] for r in good} == {str(out / n) for n in written}
+    assert all("heatmap" not in r for r in rows if "error" in r)
+    size = tiny_classifier.image_size
+    assert Image.open(out / "scan.heatmap.png").size == (size, size)
+
+
+def test_predict_cli_heatmap_needs_a_model_with_a_head(tmp_path, capsys, tiny_classifier, monkeypatch):
+    monkeypatch.setattr(heatmap, "supports_cam", lambda clf: False)
+    img = tmp_path / "x.png"
+    Image.fromarray(np.full((50, 50), 90, np.uint8)).save(img)
+    rc = main(["predict", str(img), "--model", str(tiny_classifier.path), "--heatmap", str(tmp_path / "m")])
+    assert rc == 2 and "heat maps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.6])
+def test_overlay_shape_and_dtype(alpha):
+    out = heatmap.overlay(np.zeros((8, 8), np.uint8), np.linspace(0, 1, 64).reshape(8, 8), alpha)
+    assert out.shape == (8, 8, 3) and out.dtype == np.uint8

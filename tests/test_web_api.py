@@ -1,0 +1,177 @@
+"""The JSON API: every route, every bad input (a 4xx JSON, never a 500), and the jsonl contract."""
+
+from __future__ import annotations
+
+import base64
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+from PIL import Image
+from test_image_io import _png_header_only
+
+from braintumor.predict_cli import records
+from braintumor.web import create_app
+
+KEYS = {"path", "label", "confidence", "probabilities"}
+
+
+@pytest.fixture(scope="module")
+def app(tiny_classifier):
+    return create_app(classifier=tiny_classifier, max_upload_mb=4, max_files=5)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def post(client, files, field="file", query=""):
+    """files: [(name, bytes)]"""
+    data = {field: [(io.BytesIO(content), name) for name, content in files]}
+    return client.post(f"/api/v1/predict{query}", data=data, content_type="multipart/form-data")
+
+
+def test_predict_returns_the_predict_cli_record(client, test_images, tiny_classifier):
+    path = test_images["meningioma"][0]
+    r = post(client, [("scan one.jpg", path.read_bytes())])
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    (rec,) = r.get_json()["results"]
+    assert set(rec) == KEYS and rec["path"] == "scan one.jpg"
+    (cli,) = records(tiny_classifier, [str(path)])
+    assert {**cli, "path": "scan one.jpg"} == rec  # the same record as `braintumor predict --format jsonl`
+
+
+def test_several_files_keep_their_order_and_errors_are_per_file(client, test_images):
+    good = test_images["glioma"][0].read_bytes()
+    r = post(client, [("a.jpg", good), ("text.jpg", b"I am text named .jpg"), ("c.png", encode(synthetic_head()))])
+    assert r.status_code == 200
+    res = r.get_json()["results"]
+    assert [x["path"] for x in res] == ["a.jpg", "text.jpg", "c.png"]
+    assert set(res[0]) == KEYS and set(res[2]) == KEYS
+    assert res[1] == {"path": "text.jpg",
+                      "error": "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"}
+
+
+def test_heatmap_adds_pngs_only_to_classified_files(client, test_images, tiny_classifier):
+    r = post(client, [("a.jpg", test_images["pituitary"][0].read_bytes()), ("b.jpg", b"")], query="?heatmap=1")
+    assert r.status_code == 200
+    good, bad = r.get_json()["results"]
+    assert set(good) == KEYS | {"heatmap_png_base64", "image_png_base64"} and set(bad) == {"path", "error"}
+    size = tiny_classifier.image_size
+    heat = Image.open(io.BytesIO(base64.b64decode(good["heatmap_png_base64"])))
+    base = Image.open(io.BytesIO(base64.b64decode(good["image_png_base64"])))
+    assert (heat.format, heat.mode, heat.size) == ("PNG", "RGB", (size, size))
+    assert (base.mode, base.size) == ("L", (size, size))
+    # The prediction is the same with and without the heat map.
+    plain = post(client, [("a.jpg", test_images["pituitary"][0].read_bytes())]).get_json()["results"][0]
+    assert {k: good[k] for k in KEYS} == plain
+
+
+def _truncated_jpeg() -> bytes:
+    data = encode(synthetic_head(), "JPEG")
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.jpg", b"", "empty"),
+        ("truncated.jpg", _truncated_jpeg(), "corrupt or truncated"),
+        ("notes.jpg", b"hello, I am a text file named scan.jpg\n", "not a recognised image"),
+        ("huge.png", _png_header_only(50_000, 50_000), "40,000,000 pixels"),
+        ("big.png", _png_header_only(7_000, 7_000), "7000x7000 pixels; the limit is 40,000,000 pixels"),
+        ("anim.gif", b"GIF89a" + b"\0" * 64, "not a recognised image"),
+    ],
+    ids=["empty", "truncated-jpeg", "text-named-jpg", "huge-png-bomb", "png-over-pixel-cap", "gif"],
+)
+def test_a_single_bad_file_is_a_400_with_the_reason(client, name, content, message):
+    r = post(client, [(name, content)])
+    assert r.status_code == 400 and r.mimetype == "application/json"
+    (rec,) = r.get_json()["results"]
+    assert rec["path"] == name and message in rec["error"] and set(rec) == {"path", "error"}
+
+
+def test_all_files_bad_is_a_400_with_each_reason(client):
+    r = post(client, [("a.jpg", b""), ("b.jpg", b"text")])
+    assert r.status_code == 400 and [x["path"] for x in r.get_json()["results"]] == ["a.jpg", "b.jpg"]
+
+
+def test_file_type_comes_from_the_content_not_the_name(client):
+    png_named_jpg = encode(synthetic_head(), "PNG")
+    r = post(client, [("photo.jpg", png_named_jpg), ("noext", encode(synthetic_head(), "JPEG"))])
+    assert r.status_code == 200 and all("label" in x for x in r.get_json()["results"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"data": {"image": (io.BytesIO(b"x"), "a.jpg")}, "content_type": "multipart/form-data"}, "field 'file'"),
+        ({"data": {"file": "just text, no file"}, "content_type": "multipart/form-data"}, "holds text"),
+        ({"data": {}, "content_type": "multipart/form-data"}, "no file uploaded"),
+        ({"data": b"\xff\xd8\xff", "content_type": "image/jpeg"}, "multipart/form-data"),
+        ({"json": {"file": "aGVsbG8="}}, "multipart/form-data"),
+        ({"data": {"file": (io.BytesIO(b""), "")}, "content_type": "multipart/form-data"}, "no file uploaded"),
+    ],
+    ids=["wrong-field", "text-field", "no-parts", "raw-body", "json-body", "empty-form-part"],
+)
+def test_malformed_requests_are_400_json(client, kwargs, message):
+    r = client.post("/api/v1/predict", **kwargs)
+    assert r.status_code == 400 and message in r.get_json()["error"]
+
+
+def test_too_many_files(client):
+    files = [(f"{i}.png", encode(synthetic_head(60))) for i in range(6)]
+    r = post(client, files)
+    assert r.status_code == 400 and r.get_json() == {"error": "too many files: 6 (the limit is 5 per request)"}
+
+
+def test_a_request_over_the_size_limit_is_413_json(client):
+    big = np.random.default_rng(0).integers(0, 255, (1400, 1400), dtype=np.uint8)  # ~2 MB PNG, x3 > 4 MB
+    r = post(client, [(f"{i}.png", encode(big)) for i in range(3)])
+    assert r.status_code == 413
+    assert r.get_json() == {"error": "upload too large: the limit is 4 MB per request (all files together)"}
+
+
+def test_model_card_health_and_unknown_routes(client, tiny_classifier):
+    card = client.get("/api/v1/model").get_json()
+    assert card["classes"] == list(tiny_classifier.classes) and card["heatmap"] is True
+    assert "head" not in card and card["limits"]["max_files"] == 5
+    assert card["limits"]["max_request_bytes"] == 4 * 1024 * 1024 and "not a medical device" in card["disclaimer"]
+    assert client.get("/healthz").get_json() == {"status": "ok", "model": tiny_classifier.metadata["name"],
+                                                 "model_version": tiny_classifier.metadata["model_version"]}
+    r = client.get("/api/v1/predict")
+    assert r.status_code == 405 and r.get_json() == {"error": "method GET not allowed here"}
+    r = client.get("/api/v1/nothing")
+    assert r.status_code == 404 and r.get_json() == {"error": "not found"}
+
+
+def test_an_unexpected_failure_is_a_json_500_without_traceback(app, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr("braintumor.web.api.classify", boom)
+    r = post(app.test_client(), [("a.png", encode(synthetic_head()))])
+    assert r.status_code == 500 and r.get_json() == {"error": "internal error: the request could not be processed"}
+
+
+def test_concurrent_requests_give_the_sequential_answers(app, test_images):
+    payloads = [(f"{c}-{i}.jpg", p.read_bytes()) for c, paths in test_images.items() for i, p in enumerate(paths)]
+    expected = {name: post(app.test_client(), [(name, data)]).get_json()["results"][0] for name, data in payloads}
+
+    def worker(k: int) -> list[dict]:
+        client = app.test_client()
+        out = []
+        for j in range(3):
+            name, data = payloads[(k + 5 * j) % len(payloads)]
+            r = post(client, [(name, data)], query="?heatmap=1" if j == 1 else "")
+            assert r.status_code == 200
+            rec = r.get_json()["results"][0]
+            out.append({key: rec[key] for key in KEYS})
+        return out
+
+    with ThreadPoolExecutor(8) as pool:
+        got = [rec for recs in pool.map(worker, range(8)) for rec in recs]
+    assert len(got) == 24 and all(rec == expected[rec["path"]] for rec in got)

@@ -1,0 +1,78 @@
+"""The OpenAPI document is valid, and each documented response schema matches a real response."""
+
+from __future__ import annotations
+
+import io
+
+import jsonschema
+import numpy as np
+import pytest
+from conftest import encode
+from openapi_spec_validator import validate
+
+from braintumor.web import create_app
+
+
+@pytest.fixture(scope="module")
+def client(tiny_classifier):
+    return create_app(classifier=tiny_classifier, max_upload_mb=1, max_files=3).test_client()
+
+
+@pytest.fixture(scope="module")
+def doc(client):
+    r = client.get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    return r.get_json()
+
+
+def _files(*items):
+    return {"data": {"file": [(io.BytesIO(c), n) for n, c in items]}, "content_type": "multipart/form-data"}
+
+
+def _requests(good: bytes) -> dict[tuple[str, str, str], list[dict]]:
+    """A real request for every documented (path, method, status), several where the schema has branches."""
+    big = encode(np.random.default_rng(1).integers(0, 255, (1200, 1200), dtype=np.uint8))  # > 1 MB
+    return {
+        ("/api/v1/predict", "post", "200"): [_files(("a.jpg", good)), _files(("a.jpg", good), ("b.txt", b"no")),
+                                             {**_files(("a.jpg", good)), "query_string": {"heatmap": "1"}}],
+        ("/api/v1/predict", "post", "400"): [_files(("b.jpg", b"")), _files(("b.jpg", b"x"), ("c.jpg", b"")),
+                                             {"data": {}, "content_type": "multipart/form-data"},
+                                             _files(*[(f"{i}.png", good) for i in range(4)])],
+        ("/api/v1/predict", "post", "413"): [_files(("big.png", big))],
+        ("/api/v1/model", "get", "200"): [{}],
+        ("/api/v1/openapi.json", "get", "200"): [{}],
+        ("/healthz", "get", "200"): [{}],
+    }
+
+
+def test_document_is_valid_openapi(doc):
+    validate(doc)
+    assert doc["openapi"].startswith("3.1")
+
+
+def test_every_documented_response_matches_real_responses(client, doc, test_images):
+    cases = _requests(test_images["glioma"][0].read_bytes())
+    documented = {(p, m, s) for p, ops in doc["paths"].items() for m, op in ops.items() for s in op["responses"]}
+    assert documented == set(cases), "each documented response needs a real request here, and vice versa"
+    for (path, method, status), requests in cases.items():
+        schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+        schema = {**schema, "components": doc["components"]}  # so "#/components/..." references resolve
+        for kwargs in requests:
+            r = getattr(client, method)(path, **kwargs)
+            assert str(r.status_code) == status, (path, status, r.get_json())
+            jsonschema.validate(r.get_json(), schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_schemas_reject_what_the_api_never_sends(doc):
+    schema = {"$ref": "#/components/schemas/PredictResponse", "components": doc["components"]}
+    record = {"path": "a", "label": "glioma", "confidence": 0.5,
+              "probabilities": {"glioma": 0.5, "meningioma": 0.2, "notumor": 0.2, "pituitary": 0.1}}
+    jsonschema.validate({"results": [record]}, schema, cls=jsonschema.Draft202012Validator)
+    for bad in ({**record, "label": "cat"}, {**record, "extra": 1}, {"path": "a"}, {"error": "x"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"results": [bad]}, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_document_names_this_models_classes(doc, tiny_classifier):
+    label = doc["components"]["schemas"]["Prediction"]["properties"]["label"]
+    assert label["enum"] == list(tiny_classifier.classes)

@@ -1,0 +1,102 @@
+"""The HTML page: works without JavaScript (server-rendered results), errors shown in the page."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.web import create_app
+from braintumor.web.inference import DISCLAIMER
+
+
+@pytest.fixture(scope="module")
+def client(tiny_classifier):
+    return create_app(classifier=tiny_classifier, max_upload_mb=2, max_files=4).test_client()
+
+
+def post(client, files):
+    data = {"file": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post("/", data=data, content_type="multipart/form-data")
+
+
+def test_upload_page(client):
+    r = client.get("/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    assert 'enctype="multipart/form-data"' in html and 'method="post"' in html
+    assert re.search(r'<input[^>]+type="file"[^>]+name="file"[^>]+multiple', html)
+    assert DISCLAIMER in html and 'lang="en"' in html and 'name="viewport"' in html
+    assert '<template id="card-template">' in html and html.count('class="bar-meter"') == 4
+    for name in ("Glioma", "Meningioma", "No tumor", "Pituitary"):
+        assert name in html
+
+
+def test_static_files_are_served_locally(client):
+    for path, mimetype in (("/static/app.js", "text/javascript"), ("/static/app.css", "text/css"),
+                           ("/static/favicon.svg", "image/svg+xml")):
+        r = client.get(path)
+        assert r.status_code == 200 and r.mimetype == mimetype, path
+    assert b"http" not in client.get("/static/app.js").data  # fetches go to this server only
+
+
+def test_no_javascript_upload_renders_results_and_per_file_errors(client, test_images, tiny_classifier):
+    good = test_images["glioma"][0].read_bytes()
+    r = post(client, [("scan.jpg", good), ("notes.jpg", b"just text"), ("zero.png", b"")])
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    cards = re.findall(r'<article class="card" data-state="(\w+)">(.*?)</article>', html, flags=re.S)
+    # the page's <template> holds one more card, in the "loading" state
+    assert [state for state, _ in cards] == ["ok", "error", "error", "loading"]
+    ok = cards[0][1]
+    assert "scan.jpg" in ok and ok.count("<meter") == 4 and "data:image/png;base64," in ok
+    label = tiny_classifier.predict(good).label
+    assert f'class="bar bar-top" data-class="{label}"' in ok
+    assert "not a recognised image" in cards[1][1] and "empty" in cards[2][1]
+    assert DISCLAIMER in html
+
+
+def test_no_file_chosen_is_a_message_in_the_page(client):
+    r = client.post("/", data={"file": (io.BytesIO(b""), "")}, content_type="multipart/form-data")
+    assert r.status_code == 400 and r.mimetype == "text/html"
+    assert "no file uploaded" in r.get_data(as_text=True)
+
+
+def test_only_bad_files_is_400_with_messages_in_the_page(client):
+    r = post(client, [("a.jpg", b"text")])
+    assert r.status_code == 400 and "not a recognised image" in r.get_data(as_text=True)
+
+
+def test_too_large_is_413_with_a_message_in_the_page(client):
+    big = encode(np.random.default_rng(0).integers(0, 255, (1500, 1500), dtype=np.uint8))
+    r = post(client, [("big.png", big)])
+    html = r.get_data(as_text=True)
+    assert r.status_code == 413 and r.mimetype == "text/html"
+    assert "upload too large: the limit is 2 MB" in html and DISCLAIMER in html
+
+
+def test_too_many_files_message(client):
+    r = post(client, [(f"{i}.png", encode(synthetic_head(50))) for i in range(5)])
+    assert r.status_code == 400 and "too many files: 5 (the limit is 4" in r.get_data(as_text=True)
+
+
+def test_file_names_are_escaped(client):
+    r = post(client, [("<img src=x onerror=alert(1)>.png", encode(synthetic_head()))])
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.png" in html
+
+
+def test_folders_in_file_names_are_dropped(client):
+    r = client.post("/api/v1/predict", data={"file": (io.BytesIO(encode(synthetic_head())), "C:\\Users\\x\\a.png")},
+                    content_type="multipart/form-data")
+    assert r.get_json()["results"][0]["path"] == "a.png"
+
+
+def test_unknown_page_is_a_404_page_not_a_traceback(client):
+    r = client.get("/admin")
+    assert r.status_code == 404 and r.mimetype == "text/html" and "not found" in r.get_data(as_text=True)
+    r = client.put("/")
+    assert r.status_code == 405 and r.mimetype == "text/html"

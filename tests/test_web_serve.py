@@ -1,0 +1,110 @@
+"""``braintumor serve``: gunicorn for real (one short run), waitress and --debug by substitution."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import types
+import urllib.request
+import uuid
+
+import pytest
+from conftest import REPO
+
+from braintumor import serve as serve_mod
+from braintumor.cli import build_parser, main
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_options():
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.model, args.workers, args.debug) == ("127.0.0.1", 5000, None, None, False)
+    args = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "8080", "--model", "m.onnx",
+                                      "--workers", "3", "--debug"])
+    assert (args.host, args.port, args.model, args.workers, args.debug) == ("0.0.0.0", 8080, "m.onnx", 3, True)
+
+
+def test_missing_model_is_one_error_line(tmp_path, capsys):
+    assert main(["serve", "--model", str(tmp_path / "nope.onnx")]) == 2
+    assert "model file not found" in capsys.readouterr().err
+
+
+def test_debug_uses_flasks_dev_server(tiny_model, monkeypatch, capsys):
+    seen = {}
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: seen.update(kw))
+    assert main(["serve", "--model", str(tiny_model), "--debug", "--port", "5055"]) == 0
+    assert seen == {"host": "127.0.0.1", "port": 5055, "debug": True, "use_reloader": False}
+    assert "http://127.0.0.1:5055/" in capsys.readouterr().out
+
+
+def test_windows_uses_waitress(tiny_model, monkeypatch, capsys):
+    seen = {}
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setitem(sys.modules, "waitress", types.SimpleNamespace(serve=lambda app, **kw: seen.update(kw)))
+    assert serve_mod.serve(model=str(tiny_model), workers=2, port=5056) == 0
+    assert seen == {"host": "127.0.0.1", "port": 5056, "threads": 2 * serve_mod.THREADS_PER_WORKER}
+    assert "waitress" in capsys.readouterr().out
+
+
+def test_gunicorn_command_line(tmp_path):
+    argv = serve_mod.gunicorn_argv({"model_path": str(tmp_path / "m.onnx"), "max_upload_mb": 8.0, "threads": 1},
+                                   "::1", 8000, workers=3)
+    assert argv[:3] == [sys.executable, "-m", "gunicorn"]
+    assert argv[argv.index("--bind") + 1] == "[::1]:8000" and argv[argv.index("--workers") + 1] == "3"
+    assert argv[argv.index("--worker-class") + 1] == "gthread" and "--preload" not in argv
+    module, call = argv[-1].split(":", 1)
+    tree = ast.parse(call, mode="eval").body
+    assert module == "braintumor.web" and tree.func.id == "create_app"
+    assert {k.arg: ast.literal_eval(k.value) for k in tree.keywords} == {
+        "model_path": str(tmp_path / "m.onnx"), "max_upload_mb": 8.0, "threads": 1}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path):
+    port = free_port()
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--model",
+                             str(tiny_model), "--workers", "2"], stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = json.load(urllib.request.urlopen(f"{base}/healthz", timeout=2))
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        assert health["status"] == "ok"
+        boundary = uuid.uuid4().hex
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="g.jpg"\r\n\r\n'.encode()
+                + test_images["glioma"][0].read_bytes() + f"\r\n--{boundary}--\r\n".encode())
+        req = urllib.request.Request(f"{base}/api/v1/predict", data=body, method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            result = json.load(r)["results"][0]
+            assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert result["path"] == "g.jpg" and result["label"] in ("glioma", "meningioma", "notumor", "pituitary")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        proc.wait(timeout=40)
+    log.seek(0)
+    out = log.read()
+    # Workers exit cleanly and at once (an onnxruntime imported before the fork made them abort or hang).
+    assert proc.returncode == 0 and time.monotonic() - stopped < 10, out
+    assert "SIGABRT" not in out and "terminate called" not in out
+    assert f"serving {tiny_model.name} on http://127.0.0.1:{port}/ (gunicorn, 2 worker(s)" in out
+    assert "Booting worker" in out and "POST /api/v1/predict" in out
