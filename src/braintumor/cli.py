@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from . import __version__
 from .data import DEFAULT_DATA_ROOT, DatasetError
 from .predictor import ModelError
-from .train_config import TrainConfig
+from .train_config import ConfigError, TrainConfig
 
 
 class UsageError(Exception):
@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
     p.add_argument("--cache-dir", default=None, help="decoded-image cache (default ~/.cache/braintumor)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--sync-bn", action="store_true", help="torchrun on GPUs: BatchNorm over the global batch")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")
@@ -117,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
     p.add_argument("--heatmap", metavar="OUT_DIR", help="also write a class-activation overlay PNG per image here")
+    p.add_argument("--workers", type=int, default=1, help="processes, one model each (input order is kept)")
+    p.add_argument("--resume", action="store_true", help="with -o (jsonl/csv): skip inputs already there, append")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
     bar.add_argument("--no-progress", dest="progress", action="store_false")
@@ -146,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (UsageError, DatasetError, ModelError, FileNotFoundError) as exc:
+    except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:

@@ -2,6 +2,8 @@
 
 RUN_DIR receives config.json, split.json, metrics.jsonl (one line per epoch),
 last.pt (for --resume) and best.pt (best validation accuracy of the EMA weights).
+Under ``torchrun`` the same loop runs data-parallel (see distributed.py); rank 0 alone
+logs, evaluates and writes RUN_DIR.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from . import __version__
+from . import distributed as D
 from .augment import augment
 from .data import Dataset, fingerprint, load_dataset, load_prepared, stratified_split
 from .model import count_parameters, create_model
@@ -67,12 +70,24 @@ def evaluate_logits(model: torch.nn.Module, images: torch.Tensor, device: torch.
 
 
 def train(cfg: TrainConfig, resume: bool = False) -> Path:
-    """Train, checkpointing every epoch; returns the path of best.pt."""
+    """Train, checkpointing every epoch; returns the path of best.pt. Data-parallel under torchrun."""
+    dd, device = D.setup(pick_device(cfg.device), cfg.batch_size, cfg.sync_bn)
+    ok = False
+    try:
+        best_pt = _train(cfg, resume, dd, device)
+        ok = True
+        return best_pt
+    finally:
+        D.finish(dd, ok)
+
+
+def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> Path:
+    main = dd.is_main  # rank 0 (or the only process): logs, evaluates, writes RUN_DIR
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
-    device = pick_device(cfg.device)
     amp = pick_autocast_dtype(device, cfg.precision)
     if device.type == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -81,41 +96,53 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     full = load_dataset(cfg.data, "Training")
     if cfg.limit_per_class:
         full = _limit(full, cfg.limit_per_class, cfg.seed)
-    print(f"loading {len(full)} images from {full.root} (cached after the first run)", file=sys.stderr)
-    with tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False) as bar:
+    if main:
+        print(f"loading {len(full)} images from {full.root} (cached after the first run)", file=sys.stderr)
+    with D.local_main_first(dd), tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False,
+                                       disable=not main) as bar:
         images_np, full = load_prepared(full, pre, Path(cfg.cache_dir) if cfg.cache_dir else None, bar.update)
-    for path, msg in full.skipped:
+    for path, msg in full.skipped if main else ():
         print(f"skipped unreadable file {path}: {msg}", file=sys.stderr)
     tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.seed)
     images = torch.from_numpy(images_np)
     labels = torch.from_numpy(full.labels)
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]
     data_fp = fingerprint(full)
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-    (out / "split.json").write_text(json.dumps({
-        "root": str(full.root), "fingerprint": data_fp, "classes": list(full.classes),
-        "val": [str(full.paths[i].relative_to(full.root)) for i in va_idx],
-        "skipped": [[str(p), m] for p, m in full.skipped],
-    }, indent=1))
+    if main:
+        (out / "config.json").write_text(json.dumps({**asdict(cfg), "world_size": dd.world_size}, indent=2))
+        (out / "split.json").write_text(json.dumps({
+            "root": str(full.root), "fingerprint": data_fp, "classes": list(full.classes),
+            "val": [str(full.paths[i].relative_to(full.root)) for i in va_idx],
+            "skipped": [[str(p), m] for p, m in full.skipped],
+        }, indent=1))
 
-    model = create_model(cfg.model, len(full.classes)).to(device).to(memory_format=torch.channels_last)
+    model = create_model(cfg.model, len(full.classes))
+    if cfg.sync_bn:
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model = model.to(device).to(memory_format=torch.channels_last)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
+    ddp_model = D.wrap(model, dd, device)  # what the loop calls; `model` keeps the weights, unprefixed
     decay, no_decay = [], []
     for p in model.parameters():
         (decay if p.ndim > 1 else no_decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
-    steps_per_epoch = math.ceil(len(x_tr) / cfg.batch_size)
+    steps_per_epoch = math.ceil(len(x_tr) / cfg.batch_size)  # global batch: the same for any world size
     total_steps = cfg.epochs * steps_per_epoch
     warm = max(1, int(cfg.warmup * total_steps))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, 0.5 * (1 + math.cos(
         math.pi * min(1.0, max(0, s - warm) / max(1, total_steps - warm))))))
     scaler = torch.amp.GradScaler(enabled=device.type == "cuda" and amp == torch.float16)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)  # epoch order: identical on every rank
+    # One process: the same generator augments (bit-for-bit the recipe of the shipped model).
+    # N processes: each rank augments its own shard, reseeded per (seed, rank, epoch) so resume is exact.
+    aug_gen = gen if not dd.enabled else torch.Generator()
     start_epoch, best = 0, (-1.0, 0.0)
 
-    if resume and (out / "last.pt").exists():
-        ck = torch.load(out / "last.pt", map_location=device, weights_only=False)
+    ck = torch.load(out / "last.pt", map_location="cpu", weights_only=False) \
+        if main and resume and (out / "last.pt").exists() else None
+    ck = D.broadcast(ck, dd)  # only rank 0 reads RUN_DIR (it need not be shared between machines)
+    if ck is not None:
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["optimizer"])
@@ -123,33 +150,39 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         gen.set_state(ck["generator"])
         torch.set_rng_state(ck["torch_rng"])
         start_epoch, best = ck["epoch"] + 1, tuple(ck["best"])
-        print(f"resuming after epoch {start_epoch}", file=sys.stderr)
-    elif (out / "metrics.jsonl").exists():
+        if main:
+            print(f"resuming after epoch {start_epoch}", file=sys.stderr)
+    elif main and (out / "metrics.jsonl").exists():
         (out / "metrics.jsonl").unlink()
 
     meta = {"classes": list(full.classes), "model_name": cfg.model, "preprocess": pre.to_dict(),
             "data_fingerprint": data_fp, "package_version": __version__,
             "num_parameters": count_parameters(model), "train_images": len(x_tr), "val_images": len(x_va)}
-    print(f"{cfg.model}: {meta['num_parameters']:,} parameters; {len(x_tr)} train / {len(x_va)} val; "
-          f"device {device}, autocast {amp}", file=sys.stderr)
+    if main:
+        print(f"{cfg.model}: {meta['num_parameters']:,} parameters; {len(x_tr)} train / {len(x_va)} val; "
+              f"device {device}, autocast {amp}; {dd.world_size} process(es), {cfg.batch_size // dd.world_size} "
+              f"images per process per step", file=sys.stderr)
     bar = tqdm(total=total_steps, initial=start_epoch * steps_per_epoch, unit="step", file=sys.stderr,
-               dynamic_ncols=True)
+               dynamic_ncols=True, disable=not main)
     t_start = time.time()
     for epoch in range(start_epoch, cfg.epochs):
-        model.train()
+        ddp_model.train()
         t0 = time.time()
         order = torch.randperm(len(x_tr), generator=gen)
+        if dd.enabled:
+            aug_gen.manual_seed(cfg.seed + 1_000_003 * (epoch + 1) + dd.rank)
         loss_sum, correct, seen = 0.0, 0, 0
         bar.set_description(f"epoch {epoch + 1}/{cfg.epochs}")
         for i in range(steps_per_epoch):
             idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-            if len(idx) < 2:
-                continue  # BatchNorm needs two samples
+            if len(idx) < 2 * dd.world_size:
+                continue  # BatchNorm needs two samples (per rank; the same decision on every rank)
+            idx = D.shard(idx, dd)
             x = x_tr[idx].float().mul_(INPUT_SCALE).unsqueeze(1)
-            x = augment(x, gen).to(device).contiguous(memory_format=torch.channels_last)
+            x = augment(x, aug_gen).to(device).contiguous(memory_format=torch.channels_last)
             y = y_tr[idx].to(device)
             with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-                logits = model(x)
+                logits = ddp_model(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -163,6 +196,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
             bar.update(1)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
                             best_val=f"{max(best[0], 0):.4f}")
+        loss_sum, correct, seen = D.all_sum([loss_sum, correct, seen], dd, device)  # over all ranks
+        if not main:
+            continue  # rank 0 evaluates and writes; the others wait for it in the next step's all-reduce
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "train_loss": loss_sum / max(seen, 1),
                "train_acc": correct / max(seen, 1)}
         for name, net in (("val", model), ("val_ema", ema.module)):
@@ -188,6 +224,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
                   f"val {row['val_acc']:.4f}  val_ema {row['val_ema_acc']:.4f}  "
                   f"({row['epoch_seconds']:.1f}s){'  *' if row['best'] else ''}")
     bar.close()
-    print(f"done in {(time.time() - t_start) / 60:.1f} min; best val_ema acc {best[0]:.4f}; {out / 'best.pt'}",
-          file=sys.stderr)
+    D.check_in_sync(model, dd)
+    if main:
+        print(f"done in {(time.time() - t_start) / 60:.1f} min; best val_ema acc {best[0]:.4f}; {out / 'best.pt'}",
+              file=sys.stderr)
     return out / "best.pt"
