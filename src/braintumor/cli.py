@@ -34,8 +34,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
-    path = export_onnx(args.run, args.out, metrics_file=args.metrics, model_version=args.model_version)
+    path = export_onnx(args.run, args.out, metrics_file=args.metrics, model_version=args.model_version,
+                       calibrate=not args.no_calibrate)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate
+
+    calibrate(args.model, args.run, args.data)
     return 0
 
 
@@ -98,7 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="ONNX file to write")
     p.add_argument("--metrics", help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
     p.add_argument("--model-version", default="1.0.0")
+    p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser(
+        "calibrate", help="fit temperature + OOD statistics on a run's train/val split, store them in the ONNX")
+    p.add_argument("model", help="ONNX model to update in place")
+    p.add_argument("--run", required=True, help="run folder (its split.json names the validation images)")
+    p.add_argument("--data", help="dataset root (default: the one recorded in split.json)")
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")
     p.add_argument("--model", help="ONNX model (default: the shipped model)")

@@ -2,7 +2,9 @@
 
 The jsonl record is a contract later tools rely on::
 
-    {"path": ..., "label": "glioma", "confidence": 0.97, "probabilities": {...}}
+    {"path": ..., "label": "glioma", "confidence": 0.97, "probabilities": {...}, "ood": false, "ood_score": 0.4}
+    {"path": ..., "label": null, "confidence": null, "probabilities": {...}, "ood": true, "ood_score": 3.2,
+     "reason": "this does not look like a brain MRI slice: ..."}
     {"path": ..., "error": "..."}
 
 With ``--heatmap OUT_DIR`` each classified image also gets a class-activation overlay PNG,
@@ -53,6 +55,10 @@ def records(clf: Classifier, paths: list[str], batch_size: int = 32,
                 yield {"path": str(src), **outcome.to_dict()}
 
 
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
 class _Formatter:
     """Writes records to a text stream in one of the output formats, streaming where it can."""
 
@@ -61,7 +67,7 @@ class _Formatter:
         self.buffer: list[dict] = []
         if fmt == "csv":
             self.csv = csv.writer(out, lineterminator="\n")
-            self.csv.writerow(["path", "label", "confidence", *self.classes, "error"])
+            self.csv.writerow(["path", "label", "confidence", *self.classes, "ood", "ood_score", "error"])
         elif fmt == "table":
             out.write(f"{'path':<{width}}  {'prediction':<11} {'confidence':>10}\n")
 
@@ -72,10 +78,13 @@ class _Formatter:
             self.buffer.append(rec)
         elif self.fmt == "csv":
             probs = rec.get("probabilities", {})
-            self.csv.writerow([rec["path"], rec.get("label", ""), rec.get("confidence", ""),
-                               *(probs.get(c, "") for c in self.classes), rec.get("error", "")])
+            self.csv.writerow([rec["path"], rec.get("label") or "", _blank(rec.get("confidence")),
+                               *(probs.get(c, "") for c in self.classes), _blank(rec.get("ood")),
+                               _blank(rec.get("ood_score")), rec.get("error") or rec.get("reason") or ""])
         elif "error" in rec:
             self.out.write(f"{rec['path']:<{self.width}}  error: {rec['error']}\n")
+        elif rec.get("ood"):
+            self.out.write(f"{rec['path']:<{self.width}}  refused: {rec['reason']}\n")
         else:
             label = display_name(rec["label"])
             self.out.write(f"{rec['path']:<{self.width}}  {label:<11} {rec['confidence'] * 100:>9.1f}%\n")
@@ -152,7 +161,7 @@ def run_predict(args: argparse.Namespace) -> int:
         fmt = _Formatter(args.format, out, clf.classes, width)
         for rec in records(clf, args.paths, args.batch_size, args.progress):
             failed += "error" in rec
-            if heatmaps and "error" not in rec:
+            if heatmaps and "error" not in rec and not rec.get("ood"):
                 heatmaps.write(rec)
             fmt.write(rec)
         fmt.close()

@@ -95,6 +95,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     (out / "split.json").write_text(json.dumps({
         "root": str(full.root), "fingerprint": data_fp, "classes": list(full.classes),
         "val": [str(full.paths[i].relative_to(full.root)) for i in va_idx],
+        "train": [str(full.paths[i].relative_to(full.root)) for i in tr_idx],
         "skipped": [[str(p), m] for p, m in full.skipped],
     }, indent=1))
 

@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest
 
 from ..heatmap import explain_batch
-from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, ImageError
+from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, ImageError, InputInfo
 from ..predictor import Classifier
 
 #: Most files accepted in one request (more -> 400).
@@ -91,14 +91,14 @@ def classify(clf: Classifier, uploads: list[Upload], heatmap: bool = False) -> l
     if not heatmap:
         outcomes = clf.predict_many([u.data for u in uploads])
         return [_record(u.name, outcome) for u, (_, outcome) in zip(uploads, outcomes, strict=True)]
-    inputs: list[np.ndarray | ImageError] = []
+    inputs: list[tuple[np.ndarray, InputInfo] | ImageError] = []
     for u in uploads:
         try:
-            inputs.append(clf.preprocess(u.data))
+            inputs.append(clf.inspect(u.data))
         except ImageError as exc:
             inputs.append(exc)
-    good = [x for x in inputs if isinstance(x, np.ndarray)]
-    explained = iter(explain_batch(clf, np.stack(good)) if good else [])
+    good = [x for x in inputs if not isinstance(x, ImageError)]
+    explained = iter(explain_batch(clf, np.stack([x for x, _ in good]), [i for _, i in good]) if good else [])
     records = []
     for u, x in zip(uploads, inputs, strict=True):
         if isinstance(x, ImageError):

@@ -24,9 +24,14 @@ def _schemas(classes: list[str]) -> dict:
             "description": "One classified file: the predict CLI's jsonl record, path = uploaded file name.",
             "properties": {
                 "path": {"type": "string"},
-                "label": {"type": "string", "enum": classes},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                "label": {"type": ["string", "null"], "enum": [*classes, None],
+                          "description": "null when ood is true (the label is withheld)"},
+                "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
                 "probabilities": probs,
+                "ood": {"type": "boolean", "description": "true: this does not look like a brain MRI slice"},
+                "ood_score": {"type": ["number", "null"], "description": "distance from the training MRI "
+                              "slices, scaled so that values above 1 are refused"},
+                "reason": {"type": "string", "description": "why the input was refused (only when ood)"},
                 "heatmap_png_base64": {**b64, "description": "With ?heatmap=1 (if the model supports it): "
                                        "class-activation map of the predicted class over image_png_base64."},
                 "image_png_base64": {**b64, "description": "With ?heatmap=1: the cropped grayscale image "

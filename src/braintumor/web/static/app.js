@@ -47,6 +47,12 @@
       status.textContent = rec.error;
       return;
     }
+    if (rec.ood) {
+      // Not a brain MRI slice (or too unlike the training data): no class, no bars, no heat map.
+      card.dataset.state = "ood";
+      status.textContent = rec.reason || "this does not look like a brain MRI slice";
+      return;
+    }
     card.dataset.state = "ok";
     status.textContent = "";
     let labelName = rec.label;
