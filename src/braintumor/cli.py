@@ -51,7 +51,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import run_evaluate
 
     return run_evaluate(args.model, args.data, args.out, split=args.split or None, run_dir=args.run,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, leak_free=not args.no_leak_free,
+                        leak_threshold=args.leak_threshold)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -70,6 +71,12 @@ def _cmd_data_check(args: argparse.Namespace) -> int:
     from .datasets_cli import check_dataset
 
     return check_dataset(args.data)
+
+
+def _cmd_data_audit(args: argparse.Namespace) -> int:
+    from .datasets_cli import audit_command
+
+    return audit_command(args.data, args.out, args.threshold, args.hash, progress=not args.no_progress)
 
 
 def _cmd_data_download(args: argparse.Namespace) -> int:
@@ -122,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="Testing", help="sub-folder of --data to use if present")
     p.add_argument("--out", required=True, help="folder for metrics.json, figures, report.html")
     p.add_argument("--run", help="training run folder, for training curves")
+    p.add_argument("--no-leak-free", action="store_true",
+                   help="skip the second set of metrics on test images without a near duplicate in Training")
+    p.add_argument("--leak-threshold", type=int, default=8, help="near duplicate: pHash distance <= N (of 256)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 
@@ -151,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = data.add_parser("check", help="count images per split/class and list unreadable files")
     p.add_argument("--data", default=DEFAULT_DATA_ROOT)
     p.set_defaults(func=_cmd_data_check)
+    p = data.add_parser("audit", help="duplicates within/across splits, label conflicts, leakage into Testing")
+    p.add_argument("--data", default=DEFAULT_DATA_ROOT)
+    p.add_argument("--out", help="write the full report (every group and pair) to this JSON file")
+    p.add_argument("--threshold", type=int, default=8, help="largest Hamming distance of a near duplicate (of 256)")
+    p.add_argument("--hash", default="phash", choices=["phash", "dhash"], help="perceptual hash (256-bit)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_data_audit)
     p = data.add_parser("download", help="fetch the Kaggle dataset with kagglehub (needs internet)")
     p.add_argument("--dest", help="copy the dataset here (default: kagglehub's cache)")
     p.set_defaults(func=_cmd_data_download)
