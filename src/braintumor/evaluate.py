@@ -25,7 +25,7 @@ from . import __version__
 from .audit import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask
 from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
 from .image_io import ImageError
-from .metrics import compute_metrics
+from .metrics import compute_metrics, expected_calibration_error
 from .preprocess import PreprocessConfig, prepare
 from .report import write_report, write_text_atomic
 
@@ -175,6 +175,8 @@ def evaluate(
     errors: list[list[str]] = [[str(p), m] for p, m in dataset.skipped]
     kept: list[int] = []
     rows: list[list[float]] = []
+    refused = 0
+    temperature = float(getattr(classifier, "temperature", 1.0))
     with tqdm(total=len(dataset), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
               dynamic_ncols=True) as bar:
         for i, (source, result) in enumerate(classifier.predict_many(dataset.paths, batch_size=BATCH_SIZE)):
@@ -183,6 +185,7 @@ def evaluate(
             else:
                 kept.append(i)
                 rows.append([float(result.probabilities[c]) for c in classes])
+                refused += bool(getattr(result, "ood", False))
             bar.update(1)
     if not kept:
         raise DatasetError(f"none of the {len(dataset)} images in {dataset.root} could be read")
@@ -211,10 +214,18 @@ def evaluate(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
         "leak_free": leak_block,
+        "ood_refused": refused,
+        "calibration": _calibration(y, probs, temperature, metrics["n_bins"]),
     }
     _write_predictions(out, paths, y, probs, classes, leak_mask)
     figures = _write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
                              run_dir, gallery_size)
+    if temperature != 1.0:
+        from .figures import plot_reliability
+
+        raw = uncalibrated(probs, temperature)
+        figures["reliability_uncalibrated"] = plot_reliability(
+            y, raw, out / "reliability_uncalibrated.png", metrics["n_bins"]).name
     document["figures"] = figures
     write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
                                          "leak_free": leak_block,
@@ -222,6 +233,22 @@ def evaluate(
     # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
     write_text_atomic(out / "metrics.json", json.dumps(document, indent=2) + "\n")
     return document
+
+
+def uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """The probabilities at temperature 1, recovered from calibrated ones (p_T is softmax(z / T))."""
+    z = temperature * np.log(np.clip(probs, 1e-12, 1.0))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _calibration(y: np.ndarray, probs: np.ndarray, temperature: float, n_bins: int) -> dict:
+    """ECE and NLL with and without the model's temperature (fitted on validation, never on this split)."""
+    def summary(p: np.ndarray) -> dict:
+        ece = expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == y, n_bins)
+        return {"ece": float(ece), "nll": float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean())}
+
+    return {"temperature": temperature, "before": summary(uncalibrated(probs, temperature)), "after": summary(probs)}
 
 
 def _training_beside(data: str, dataset: Dataset) -> Dataset | None:
@@ -283,5 +310,8 @@ def run_evaluate(
         print(f"leak-free subset (no near duplicate in Training, pHash distance > {lf['threshold']}): "
               f"accuracy {lf['accuracy']:.4f}  macro-F1 {lf['macro_f1']:.4f}  n {lf['n']} "
               f"({lf['n_excluded']} excluded)")
+    cal = result["calibration"]
+    print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
+          f"{cal['after']['ece']:.4f}; refused as not brain MRI: {result['ood_refused']} of {result['n']}")
     print(f"report: {Path(out) / 'report.html'}")
     return 0

@@ -21,6 +21,8 @@ CAPTIONS: dict[str, str] = {
     "pr": "One-vs-rest precision-recall curves; AP is the average precision.",
     "reliability": "Reliability diagram: accuracy within each bin of top-1 confidence. Bars on the "
                    "diagonal mean the confidence can be read as a probability.",
+    "reliability_uncalibrated": "The same diagram before temperature scaling (temperature 1): the gap the "
+                                "validation-fitted temperature closes.",
     "confidence_hist": "Top-1 confidence of correct and of wrong predictions.",
     "training_curves": "Training curves recorded by the training run (loss, accuracy, learning rate).",
     "samples": "Sample images per class, after the model's cropping and resizing.",
