@@ -61,9 +61,11 @@ def scans(tmp_path, stack, test_images):
 
 def test_jsonl_has_one_record_per_slice_with_safe_metadata(tiny_model, tiny_classifier, scans, stack, capsys):
     rc, out, _ = run([scans / "head.nii.gz", scans / "series", scans / "series.zip", scans / "one.dcm",
-                        "--format", "jsonl", "--model", tiny_model], capsys)
+                        scans / "series" / "IM0004", "--format", "jsonl", "--model", tiny_model], capsys)
     rows = jsonl(out)
-    assert rc == 0 and len(rows) == 3 * 8 + 1
+    assert rc == 0 and len(rows) == 3 * 8 + 2
+    no_ending = rows.pop()  # DICOM without a file ending: recognised by its 'DICM' marker
+    assert no_ending["dicom"]["instance_number"] == 5 and "slice" not in no_ending
     expected = [tiny_classifier.predict(s).label for s in stack]  # slices are the very same pixels (DICOM)
     for k, path in enumerate(("head.nii.gz", "series", "series.zip")):
         group = rows[8 * k: 8 * (k + 1)]

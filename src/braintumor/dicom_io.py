@@ -214,7 +214,10 @@ def instance_slices(ds: Dataset, frames: int) -> list[Slice]:
             raise ImageError(f"DICOM pixel data is corrupt or truncated ({exc.__class__.__name__})") from None
         if arr.ndim not in (2, 3):
             raise ImageError("DICOM pixel data has an unsupported layout")
-        gray = frame_to_uint8(arr, view)
+        try:
+            gray = frame_to_uint8(arr, view)
+        except Exception as exc:  # e.g. a malformed Modality LUT Sequence
+            raise ImageError(f"DICOM pixel values cannot be mapped to gray levels ({exc.__class__.__name__})") from None
         spacing = view.get("PixelSpacing")
         if spacing is not None and len(spacing) == 2:
             gray = square_pixels(gray, _number(spacing[0]), _number(spacing[1]))

@@ -242,10 +242,17 @@ def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
     raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM series")
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # e.g. a broken link: reading it reports the problem
+        return 0
+
+
 def _read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLICES) -> list[Volume]:
     from .dicom_io import read_dicom_series
 
-    total = sum(f.stat().st_size for f in files)
+    total = sum(_size(f) for f in files)
     if total > MAX_VOLUME_BYTES:
         raise ImageError(f"the DICOM files in this folder hold {total} bytes; the limit is {MAX_VOLUME_BYTES}")
     return read_dicom_series(display, [(str(f), lambda f=f: _read_path(f)) for f in files], max_slices)
