@@ -136,13 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)")
-    p.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
+    p.add_argument("paths", nargs="+", help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of a DICOM series, "
+                   "folders (searched recursively; DICOM files in a folder are read as series)")
     p.add_argument("--format", default="table", choices=["table", "json", "jsonl", "csv"])
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
     p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
     p.add_argument("--heatmap", metavar="OUT_DIR", help="also write a class-activation overlay PNG per image here")
+    p.add_argument("--summary", action="store_true",
+                   help="after each multi-slice input (series, volume) add a summary record: per-class slice "
+                        "counts, most suspicious slices (json/jsonl; csv: on stderr; table: always on stderr)")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
     bar.add_argument("--no-progress", dest="progress", action="store_false")
@@ -153,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
     p.add_argument("--workers", type=int, default=None, help="worker processes, one model each (default: CPUs, max 4)")
-    p.add_argument("--max-upload-mb", type=float, default=None, help="request size limit (default 32)")
+    p.add_argument("--max-upload-mb", type=float, default=None, help="request size limit (default 128)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
     p.set_defaults(func=_cmd_serve)
 

@@ -17,6 +17,7 @@ from werkzeug.exceptions import BadRequest
 from ..heatmap import explain_batch
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, ImageError, InputInfo
 from ..predictor import Classifier
+from ..volume_io import MAX_SLICES
 
 #: Most files accepted in one request (more -> 400).
 MAX_FILES: int = 32
@@ -39,6 +40,7 @@ class WebState:
     cam: bool
     max_request_bytes: int
     max_files: int
+    max_slices: int = MAX_SLICES
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ def model_card(st: WebState) -> dict:
     card.setdefault("classes", list(clf.classes))
     card["heatmap"] = st.cam
     card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
-                      "max_pixels": MAX_PIXELS, "formats": list(ALLOWED_FORMATS)}
+                      "max_pixels": MAX_PIXELS, "max_slices": st.max_slices,
+                      "formats": [*ALLOWED_FORMATS, "DICOM", "NIFTI", "ZIP"]}
     card["disclaimer"] = DISCLAIMER
     return card
