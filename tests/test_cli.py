@@ -13,7 +13,7 @@ from conftest import encode, synthetic_head
 
 from braintumor.cli import main
 
-KEYS = {"path", "label", "confidence", "probabilities"}
+KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score"}
 
 
 @pytest.fixture()

@@ -169,3 +169,58 @@ def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys,
     assert "accuracy 0.6667" in captured.out and "1 unreadable" in captured.out
     assert str(out / "report.html") in captured.out and captured.err == ""
     assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"
+
+
+@pytest.fixture(scope="module")
+def leaky_data(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """small_data plus a Training split holding a pixel copy of one test glioma and a recompressed
+    copy of one test notumor image, next to one real training image per class."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("leaky")
+    shutil.copytree(small_data / "Testing", root / "Testing")
+    for name in CLASSES:
+        (root / "Training" / name).mkdir(parents=True)
+        first = next(walk_images(DATA / "Training" / name))
+        shutil.copy(first, root / "Training" / name / first.name)
+    shutil.copy(sorted((root / "Testing" / "glioma").glob("*.jpg"))[0], root / "Training" / "glioma" / "copy.jpg")
+    notumor = sorted((root / "Testing" / "notumor").glob("*.jpg"))[1]
+    Image.open(notumor).convert("L").resize((200, 200)).save(root / "Training" / "notumor" / "resaved.jpg", quality=85)
+    return root
+
+
+def test_leak_free_metrics_match_the_audit(leaky_data: Path, tmp_path: Path, capsys, monkeypatch):
+    from braintumor.audit import audit_dataset
+    from braintumor.metrics import compute_metrics
+
+    monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    out = tmp_path / "eval"
+    assert run_evaluate(None, str(leaky_data), str(out), progress=False) == 0
+    assert "leak-free subset (no near duplicate in Training" in capsys.readouterr().out
+    doc = json.loads((out / "metrics.json").read_text())
+    lf = doc["leak_free"]
+    leakage = audit_dataset(leaky_data)["summary"]["leakage"]
+    assert lf["n"] == leakage["test_leak_free"] and lf["n_excluded"] == leakage["test_with_train_near_duplicate"]
+    assert lf["n_excluded"] >= 2 and lf["n"] + lf["n_excluded"] == doc["n"] == 12
+    assert lf["threshold"] == 8 and lf["hash"] == "phash" and set(doc) >= {"accuracy", "per_class"}
+    assert list(tmp_path.glob("cache/hashes-*.npz"))
+
+    with (out / "predictions.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[-1] == "leak_free" and sum(r["leak_free"] == "1" for r in rows) == lf["n"]
+    flags = {Path(r["path"]).name: r["leak_free"] for r in rows}
+    assert flags[sorted((leaky_data / "Testing" / "glioma").glob("*.jpg"))[0].name] == "0"
+    assert flags[sorted((leaky_data / "Testing" / "notumor").glob("*.jpg"))[1].name] == "0"
+    keep = [r for r in rows if r["leak_free"] == "1"]
+    y = np.asarray([CLASSES.index(r["true"]) for r in keep])
+    probs = np.asarray([[float(r[f"prob_{c}"]) for c in CLASSES] for r in keep])
+    assert lf["accuracy"] == pytest.approx(compute_metrics(y, probs, CLASSES)["accuracy"])
+
+    html = (out / "report.html").read_text()
+    assert "<h2>Leak-free subset</h2>" in html and f"{lf['n']} of 12 test images" in html
+
+    assert run_evaluate(None, str(leaky_data), str(tmp_path / "plain"), progress=False, leak_free=False) == 0
+    plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
+    assert plain["leak_free"] is None and "Leak-free" not in (tmp_path / "plain" / "report.html").read_text()
+    assert "leak_free" not in (tmp_path / "plain" / "predictions.csv").read_text().splitlines()[0]

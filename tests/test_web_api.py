@@ -15,7 +15,7 @@ from test_image_io import _png_header_only
 from braintumor.predict_cli import records
 from braintumor.web import create_app
 
-KEYS = {"path", "label", "confidence", "probabilities"}
+KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score"}
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_an_unexpected_failure_is_a_json_500_without_traceback(app, monkeypatch)
     def boom(*a, **k):
         raise RuntimeError("secret internals /etc/passwd")
 
-    monkeypatch.setattr("braintumor.web.api.classify", boom)
+    monkeypatch.setattr("braintumor.web.api.classify_entries", boom)
     r = post(app.test_client(), [("a.png", encode(synthetic_head()))])
     assert r.status_code == 500 and r.get_json() == {"error": "internal error: the request could not be processed"}
 

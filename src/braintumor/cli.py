@@ -34,8 +34,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
-    path = export_onnx(args.run, args.out, metrics_file=args.metrics, model_version=args.model_version)
+    path = export_onnx(args.run, args.out, metrics_file=args.metrics, model_version=args.model_version,
+                       calibrate=not args.no_calibrate)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate
+
+    calibrate(args.model, args.run, args.data)
     return 0
 
 
@@ -43,7 +51,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import run_evaluate
 
     return run_evaluate(args.model, args.data, args.out, split=args.split or None, run_dir=args.run,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, leak_free=not args.no_leak_free,
+                        leak_threshold=args.leak_threshold)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -62,6 +71,12 @@ def _cmd_data_check(args: argparse.Namespace) -> int:
     from .datasets_cli import check_dataset
 
     return check_dataset(args.data)
+
+
+def _cmd_data_audit(args: argparse.Namespace) -> int:
+    from .datasets_cli import audit_command
+
+    return audit_command(args.data, args.out, args.threshold, args.hash, progress=not args.no_progress)
 
 
 def _cmd_data_download(args: argparse.Namespace) -> int:
@@ -99,7 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="ONNX file to write")
     p.add_argument("--metrics", help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
     p.add_argument("--model-version", default="1.0.0")
+    p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser(
+        "calibrate", help="fit temperature + OOD statistics on a run's train/val split, store them in the ONNX")
+    p.add_argument("model", help="ONNX model to update in place")
+    p.add_argument("--run", required=True, help="run folder (its split.json names the validation images)")
+    p.add_argument("--data", help="dataset root (default: the one recorded in split.json)")
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
@@ -107,17 +130,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="Testing", help="sub-folder of --data to use if present")
     p.add_argument("--out", required=True, help="folder for metrics.json, figures, report.html")
     p.add_argument("--run", help="training run folder, for training curves")
+    p.add_argument("--no-leak-free", action="store_true",
+                   help="skip the second set of metrics on test images without a near duplicate in Training")
+    p.add_argument("--leak-threshold", type=int, default=8, help="near duplicate: pHash distance <= N (of 256)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)")
-    p.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
+    p.add_argument("paths", nargs="+", help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of a DICOM series, "
+                   "folders (searched recursively; DICOM files in a folder are read as series)")
     p.add_argument("--format", default="table", choices=["table", "json", "jsonl", "csv"])
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
     p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
     p.add_argument("--heatmap", metavar="OUT_DIR", help="also write a class-activation overlay PNG per image here")
+    p.add_argument("--summary", action="store_true",
+                   help="after each multi-slice input (series, volume) add a summary record: per-class slice "
+                        "counts, most suspicious slices (json/jsonl; csv: on stderr; table: always on stderr)")
     p.add_argument("--workers", type=int, default=1, help="processes, one model each (input order is kept)")
     p.add_argument("--resume", action="store_true", help="with -o (jsonl/csv): skip inputs already there, append")
     bar = p.add_mutually_exclusive_group()
@@ -130,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
     p.add_argument("--workers", type=int, default=None, help="worker processes, one model each (default: CPUs, max 4)")
-    p.add_argument("--max-upload-mb", type=float, default=None, help="request size limit (default 32)")
+    p.add_argument("--max-upload-mb", type=float, default=None, help="request size limit (default 128)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
     p.set_defaults(func=_cmd_serve)
 
@@ -138,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = data.add_parser("check", help="count images per split/class and list unreadable files")
     p.add_argument("--data", default=DEFAULT_DATA_ROOT)
     p.set_defaults(func=_cmd_data_check)
+    p = data.add_parser("audit", help="duplicates within/across splits, label conflicts, leakage into Testing")
+    p.add_argument("--data", default=DEFAULT_DATA_ROOT)
+    p.add_argument("--out", help="write the full report (every group and pair) to this JSON file")
+    p.add_argument("--threshold", type=int, default=8, help="largest Hamming distance of a near duplicate (of 256)")
+    p.add_argument("--hash", default="phash", choices=["phash", "dhash"], help="perceptual hash (256-bit)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_data_audit)
     p = data.add_parser("download", help="fetch the Kaggle dataset with kagglehub (needs internet)")
     p.add_argument("--dest", help="copy the dataset here (default: kagglehub's cache)")
     p.set_defaults(func=_cmd_data_download)

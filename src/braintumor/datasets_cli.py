@@ -1,9 +1,11 @@
-"""``braintumor data check | download``: look at a dataset before training on it."""
+"""``braintumor data check | audit | download``: look at a dataset before training on it."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from .data import DatasetError, load_dataset
@@ -32,6 +34,59 @@ def check_dataset(root: str) -> int:
                 print(f"  unreadable: {path}: {exc}")
     print("all images decode" if not bad else f"{bad} unreadable image(s): they are skipped in training")
     return 1 if bad else 0
+
+
+def _counts(mapping: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in mapping.items())
+
+
+def format_audit(report: dict, seconds: float | None = None) -> str:
+    """The audit as a few readable lines (the JSON file has every group and pair)."""
+    s = report["summary"]
+    lines = [f"audit of {report['root']}: {report['hash']} {report['hash_bits']}-bit, near duplicate = "
+             f"Hamming distance <= {report['threshold']}" + (f" ({seconds:.1f} s)" if seconds is not None else "")]
+    for split, st in report["splits"].items():
+        lo, hi = (f"{w}x{h}" for w, h in (st["min_size"] or (0, 0), st["max_size"] or (0, 0)))
+        size = f"size {lo}" if len(st["sizes"]) == 1 else f"{len(st['sizes'])} sizes, {lo} .. {hi}"
+        lines.append(f"{split}: {st['n_images']} images ({_counts(st['classes'])}); "
+                     f"{size}; modes {_counts(st['modes']) or 'n/a'}")
+    hidden = report["hidden_files"]
+    lines.append(f"hidden files (not data): {len(hidden)}" + (f": {', '.join(hidden[:5])}" if hidden else "")
+                 + (" ..." if len(hidden) > 5 else ""))
+    bad = report["unreadable"]
+    lines.append(f"unreadable: {len(bad)}" + "".join(f"\n  {u['path']}: {u['error']}" for u in bad[:10]))
+    for key, title in (("exact_groups", "exact duplicate groups"), ("near_pairs", "near duplicate pairs")):
+        lines.append(f"{title}: " + ", ".join(f"{'across splits' if k == 'cross-split' else 'within ' + k} {v}"
+                                               for k, v in s[key].items()))
+    lines.append(f"label conflicts (same image, different class): {s['label_conflicts']['exact']} exact group(s), "
+                 f"{s['label_conflicts']['near']} near pair(s)")
+    if "leakage" in s:
+        lk = s["leakage"]
+        per = ", ".join(f"{c} {v['with_train_near_duplicate']}/{v['total']}" for c, v in lk["per_class"].items())
+        lines.append(f"leakage: {lk['test_with_train_near_duplicate']} of {lk['test_readable']} Testing images have a "
+                     f"near duplicate in Training ({lk['test_with_train_exact_duplicate']} pixel-identical): {per}")
+        lines.append(f"leak-free Testing subset: {lk['test_leak_free']} images")
+    return "\n".join(lines)
+
+
+def audit_command(root: str, out: str | None, threshold: int, kind: str, progress: bool = True) -> int:
+    """``braintumor data audit``: print the summary, write the full report as JSON (atomically)."""
+    from tqdm import tqdm
+
+    from .audit import audit_dataset
+    from .report import write_text_atomic
+
+    if threshold < 0:
+        print("error: --threshold must be >= 0", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    with tqdm(desc="audit", unit="img", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
+        report = audit_dataset(root, threshold, kind, progress=bar.update)
+    print(format_audit(report, time.perf_counter() - start))
+    if out:
+        write_text_atomic(Path(out), json.dumps(report, indent=1) + "\n")
+        print(f"report: {out}")
+    return 0
 
 
 def download_dataset(dest: str | None) -> int:

@@ -2,7 +2,9 @@
 
 Runs on ONNX Runtime through :class:`~braintumor.predictor.Classifier` (no torch), so the
 numbers describe exactly the model file that ships. Unreadable images are listed as errors,
-never fatal; every output is written under a temporary name and moved into place.
+never fatal; every output is written under a temporary name and moved into place. Given the
+Training split as ``reference``, every metric is reported again on the leak-free subset: the test
+images with no near duplicate in Training (see :mod:`braintumor.audit`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .data import Dataset, DatasetError, fingerprint, load_dataset
+from .audit import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask
+from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
 from .image_io import ImageError
-from .metrics import compute_metrics
+from .metrics import compute_metrics, expected_calibration_error
 from .preprocess import PreprocessConfig, prepare
 from .report import write_report, write_text_atomic
 
@@ -88,13 +91,16 @@ def _pick_correct(y: np.ndarray, pred: np.ndarray, n_classes: int, k: int) -> li
 
 
 def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray,
-                       classes: Sequence[str]) -> Path:
+                       classes: Sequence[str], leak_free: np.ndarray | None = None) -> Path:
+    """One row per readable image; a ``leak_free`` column (1/0) when the leak check ran."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes)])
-    for path, t, p in zip(paths, y, probs, strict=True):
+    extra = ["leak_free"] if leak_free is not None else []
+    writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes), *extra])
+    for n, (path, t, p) in enumerate(zip(paths, y, probs, strict=True)):
         k = int(np.argmax(p))
-        writer.writerow([str(path), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p)])
+        flag = [int(leak_free[n])] if leak_free is not None else []
+        writer.writerow([str(path), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p), *flag])
     return write_text_atomic(out / "predictions.csv", buf.getvalue())
 
 
@@ -147,11 +153,16 @@ def evaluate(
     run_dir: Path | None = None,
     progress: bool = True,
     gallery_size: int = 16,
+    reference: Dataset | None = None,
+    leak_threshold: int = DEFAULT_THRESHOLD,
+    cache_dir: Path | None = None,
 ) -> dict:
     """Predict every image of ``dataset`` and write metrics.json, predictions.csv, figures, report.html.
 
     Returns the document written to metrics.json: the metrics of
-    :func:`~braintumor.metrics.compute_metrics` plus ``model``, ``data`` and provenance.
+    :func:`~braintumor.metrics.compute_metrics` plus ``model``, ``data`` and provenance, and
+    ``leak_free``: the same metrics on the images without a near duplicate in ``reference``
+    (the Training split), with ``threshold``, ``hash`` and ``n_excluded`` (None without ``reference``).
     Raises :class:`DatasetError` when no image can be read or the classes do not fit the model.
     """
     from .figures import require_matplotlib
@@ -164,6 +175,8 @@ def evaluate(
     errors: list[list[str]] = [[str(p), m] for p, m in dataset.skipped]
     kept: list[int] = []
     rows: list[list[float]] = []
+    refused = 0
+    temperature = float(getattr(classifier, "temperature", 1.0))
     with tqdm(total=len(dataset), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
               dynamic_ncols=True) as bar:
         for i, (source, result) in enumerate(classifier.predict_many(dataset.paths, batch_size=BATCH_SIZE)):
@@ -172,6 +185,7 @@ def evaluate(
             else:
                 kept.append(i)
                 rows.append([float(result.probabilities[c]) for c in classes])
+                refused += bool(getattr(result, "ood", False))
             bar.update(1)
     if not kept:
         raise DatasetError(f"none of the {len(dataset)} images in {dataset.root} could be read")
@@ -179,6 +193,15 @@ def evaluate(
     probs = np.asarray(rows, dtype=np.float64)
     paths = [dataset.paths[i] for i in kept]
     metrics = compute_metrics(y, probs, classes)
+    leak_mask, leak_block = None, None
+    if reference is not None:
+        with tqdm(total=len(dataset) + len(reference), desc="leak check", unit="img", file=sys.stderr,
+                  disable=not progress, dynamic_ncols=True) as bar:
+            leak_mask = leak_free_mask(dataset, reference, leak_threshold, cache_dir=cache_dir,
+                                       progress=bar.update)[kept]
+        leak_block = {**compute_metrics(y[leak_mask], probs[leak_mask], classes),
+                      "n_excluded": int((~leak_mask).sum()), "threshold": int(leak_threshold),
+                      "hash": DEFAULT_HASH, "reference": str(reference.root)}
     try:
         data_fp = fingerprint(dataset)
     except OSError:
@@ -190,16 +213,53 @@ def evaluate(
                  "fingerprint": data_fp, "errors": errors},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
+        "leak_free": leak_block,
+        "ood_refused": refused,
+        "calibration": _calibration(y, probs, temperature, metrics["n_bins"]),
     }
-    _write_predictions(out, paths, y, probs, classes)
+    _write_predictions(out, paths, y, probs, classes, leak_mask)
     figures = _write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
                              run_dir, gallery_size)
+    if temperature != 1.0:
+        from .figures import plot_reliability
+
+        raw = uncalibrated(probs, temperature)
+        figures["reliability_uncalibrated"] = plot_reliability(
+            y, raw, out / "reliability_uncalibrated.png", metrics["n_bins"]).name
     document["figures"] = figures
     write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
+                                         "leak_free": leak_block,
                                          "created": f"Generated {document['created']} by braintumor {__version__}"})
     # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
     write_text_atomic(out / "metrics.json", json.dumps(document, indent=2) + "\n")
     return document
+
+
+def uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """The probabilities at temperature 1, recovered from calibrated ones (p_T is softmax(z / T))."""
+    z = temperature * np.log(np.clip(probs, 1e-12, 1.0))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _calibration(y: np.ndarray, probs: np.ndarray, temperature: float, n_bins: int) -> dict:
+    """ECE and NLL with and without the model's temperature (fitted on validation, never on this split)."""
+    def summary(p: np.ndarray) -> dict:
+        ece = expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == y, n_bins)
+        return {"ece": float(ece), "nll": float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean())}
+
+    return {"temperature": temperature, "before": summary(uncalibrated(probs, temperature)), "after": summary(probs)}
+
+
+def _training_beside(data: str, dataset: Dataset) -> Dataset | None:
+    """The Training split next to the evaluated one, if there is one (and it is not the evaluated one)."""
+    root = Path(data)
+    if not (root / "Training").is_dir() or dataset.root.resolve() == resolve_split(root, "Training").resolve():
+        return None
+    try:
+        return load_dataset(root, "Training")
+    except DatasetError as exc:
+        raise DatasetError(f"{exc} (needed for the leak-free metrics; --no-leak-free skips them)") from None
 
 
 def _fail(message: object) -> int:
@@ -214,20 +274,30 @@ def run_evaluate(
     split: str | None = "Testing",
     run_dir: str | None = None,
     progress: bool = True,
+    leak_free: bool = True,
+    leak_threshold: int = DEFAULT_THRESHOLD,
 ) -> int:
-    """CLI entry: evaluate, print a short summary, return an exit code (2 with a one-line error)."""
+    """CLI entry: evaluate, print a short summary, return an exit code (2 with a one-line error).
+
+    With ``leak_free`` (default) and a Training split beside the evaluated one, metrics are
+    reported a second time on the test images that have no near duplicate in Training.
+    """
     from .figures import FiguresUnavailable
     from .predictor import Classifier
 
+    if leak_threshold < 0:
+        return _fail("--leak-threshold must be >= 0")
     try:
         dataset = load_dataset(data, split)
+        reference = _training_beside(data, dataset) if leak_free else None
         classifier = Classifier.load(model)
     except (DatasetError, OSError) as exc:
         return _fail(exc)
     except Exception as exc:  # onnxruntime raises its own types for a corrupt model file
         return _fail(f"cannot load model {model or '(default model)'}: {exc}")
     try:
-        result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress)
+        result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress,
+                          reference=reference, leak_threshold=leak_threshold)
     except (DatasetError, FiguresUnavailable, OSError) as exc:
         return _fail(exc)
     auc = result["macro_roc_auc"]
@@ -235,5 +305,13 @@ def run_evaluate(
     print(f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
           f"macro AUC {'n/a' if auc is None else f'{auc:.4f}'}  ECE {result['ece']:.4f}  "
           f"n {result['n']}" + (f" ({unreadable} unreadable, skipped)" if unreadable else ""))
+    lf = result["leak_free"]
+    if lf is not None:
+        print(f"leak-free subset (no near duplicate in Training, pHash distance > {lf['threshold']}): "
+              f"accuracy {lf['accuracy']:.4f}  macro-F1 {lf['macro_f1']:.4f}  n {lf['n']} "
+              f"({lf['n_excluded']} excluded)")
+    cal = result["calibration"]
+    print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
+          f"{cal['after']['ece']:.4f}; refused as not brain MRI: {result['ood_refused']} of {result['n']}")
     print(f"report: {Path(out) / 'report.html'}")
     return 0

@@ -93,8 +93,12 @@ def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: 
 
 
 def export_onnx(run: str | os.PathLike, out: str | os.PathLike, metrics_file: str | os.PathLike | None = None,
-                model_version: str = "1.0.0", opset: int = 18) -> Path:
-    """Write the ONNX file, check it against torch on random inputs, and return its path."""
+                model_version: str = "1.0.0", opset: int = 18, calibrate: bool = True) -> Path:
+    """Write the ONNX file, check it against torch on random inputs, and return its path.
+
+    With ``calibrate`` (and the run's split.json), the temperature and OOD statistics are
+    fitted on the run's training/validation images and stored too (see :mod:`braintumor.calibrate`).
+    """
     model, ck, config = load_checkpoint(run)
     metrics = json.loads(Path(metrics_file).read_text()) if metrics_file else None
     size = ck["meta"]["preprocess"]["image_size"]
@@ -120,6 +124,11 @@ def export_onnx(run: str | os.PathLike, out: str | os.PathLike, metrics_file: st
     onnx.save_model(proto, str(tmp), save_as_external_data=False)
     onnx.checker.check_model(str(tmp))
     _check_parity(wrapper, tmp, size)
+    split = (Path(run) if Path(run).is_dir() else Path(run).parent) / "split.json"
+    if calibrate and split.exists():
+        from .calibrate import calibrate as fit
+
+        fit(tmp, split.parent)
     os.replace(tmp, out)  # a failed export never leaves a half-written model behind
     return out
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .image_io import ImageSource
-from .predictor import Classifier, Prediction, softmax
+from .image_io import ImageSource, InputInfo
+from .predictor import Classifier, Prediction
 
 #: Strongest weight of the colour over the grayscale image (at the hottest pixel).
 DEFAULT_ALPHA: float = 0.6
@@ -103,17 +103,19 @@ class Explanation:
         return encode_png(self.image)
 
 
-def explain_batch(clf: Classifier, batch: np.ndarray) -> list[Explanation]:
-    """Predictions and CAMs for a preprocessed batch (N, 1, S, S), in one network pass."""
-    logits, features = clf.run(batch)
-    probs = softmax(logits, clf.temperature)
+def explain_batch(clf: Classifier, batch: np.ndarray, infos: list[InputInfo | None] | None = None,
+                  ) -> list[Explanation]:
+    """Predictions and CAMs for a preprocessed batch (N, 1, S, S), in one network pass.
+
+    A refused (out-of-distribution) input gets no heat map: there is no class to explain.
+    """
+    # Same path as Classifier.predict (rounding, labelling, OOD), so the API and the CLI agree exactly.
+    preds, features = clf.classify(batch, infos)
     head = head_weights(clf)
     out = []
-    for i, p in enumerate(probs):
-        # Same rounding and labelling as Classifier.predict, so the API and the CLI agree exactly.
-        pred = clf.prediction_from_probs(p)
+    for i, pred in enumerate(preds):
         cam = None
-        if head is not None and features is not None:
+        if head is not None and features is not None and pred.label is not None:
             k = clf.classes.index(pred.label)
             raw = class_activation_maps(features[i], head[0][k : k + 1])[0]
             cam = upsample(normalise(raw), clf.image_size)
@@ -123,4 +125,5 @@ def explain_batch(clf: Classifier, batch: np.ndarray) -> list[Explanation]:
 
 def explain(clf: Classifier, source: ImageSource | np.ndarray) -> Explanation:
     """One image (path, bytes, file object or grayscale array) -> Explanation. Raises ImageError."""
-    return explain_batch(clf, clf.preprocess(source)[None])[0]
+    x, info = clf.inspect(source)
+    return explain_batch(clf, x[None], [info])[0]

@@ -10,6 +10,7 @@ import io
 import os
 import warnings
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,6 +29,23 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
 MAX_PIXELS: int = 40_000_000
 #: Largest encoded file we read (bytes).
 MAX_FILE_BYTES: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """What the decoder saw before the image became grayscale (used to refuse non-MRI input)."""
+
+    width: int
+    height: int
+    colourfulness: float = 0.0
+
+
+def colourfulness(rgb: np.ndarray) -> float:
+    """Hasler & Suesstrunk (2003) colourfulness of an (H, W, 3) array: 0 for gray, ~20+ for photos."""
+    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    rg = r - g
+    yb = 0.5 * (r + g) - b
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
 
 class ImageError(ValueError):
@@ -59,27 +77,51 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
     return io.BytesIO(data)
 
 
-def _to_gray(img: Image.Image) -> np.ndarray:
-    """8-bit grayscale; high-bit-depth images are min-max scaled, not clipped."""
+def _colour_of(img: Image.Image) -> float:
+    """Colourfulness measured on at most ~128x128 pixels (cheap; exact enough to tell photos from MRI)."""
+    step = max(1, max(img.size) // 128)
+    return colourfulness(np.asarray(img)[::step, ::step, :3])
+
+
+def _jpeg_colour(buffer: BinaryIO) -> float:
+    pos = buffer.tell()
+    buffer.seek(0)
+    with Image.open(buffer, formats=["JPEG"]) as small:
+        small.draft("RGB", (64, 64))
+        colour = _colour_of(small.convert("RGB"))
+    buffer.seek(pos)
+    return colour
+
+
+def _to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
+    """8-bit grayscale and the colourfulness it had; high-bit-depth images are min-max scaled."""
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         arr = np.asarray(img, dtype=np.float32)
         lo, hi = float(arr.min()), float(arr.max())
         if hi <= lo:
-            return np.zeros(arr.shape, dtype=np.uint8)
-        return np.round((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+            return np.zeros(arr.shape, dtype=np.uint8), 0.0
+        return np.round((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8), 0.0
     if img.mode == "P":
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA"):
         # Transparent pixels become black background, like the rest of an MRI frame.
         background = Image.new("RGBA", img.size, (0, 0, 0, 255))
         img = Image.alpha_composite(background, img.convert("RGBA"))
-    if img.mode != "L":
-        img = img.convert("RGB").convert("L")
-    return np.asarray(img, dtype=np.uint8)
+    colour = 0.0
+    if img.mode not in ("L", "1"):
+        img = img.convert("RGB")
+        colour = _colour_of(img)
+        img = img.convert("L")
+    return np.asarray(img, dtype=np.uint8), colour
 
 
 def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray:
-    """Decode ``source`` (path, bytes or binary file) into a 2-D uint8 grayscale array.
+    """Decode ``source`` (path, bytes or binary file) into a 2-D uint8 grayscale array."""
+    return decode_image(source, draft_size)[0]
+
+
+def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np.ndarray, InputInfo]:
+    """Decode ``source`` into a 2-D uint8 grayscale array plus what it was (size, colour).
 
     ``draft_size`` lets JPEG decoding skip resolution we would throw away anyway
     (Pillow's draft mode), which makes large photos cheap. Raises :class:`ImageError`
@@ -97,11 +139,16 @@ def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray
                 raise ImageError(
                     f"image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels"
                 )
+            jpeg_colour = None
             if draft_size and img.format == "JPEG":
+                if img.mode != "L":  # a 1/8-scale colour decode, so the gray path stays as trained
+                    jpeg_colour = _jpeg_colour(buffer)
                 img.draft("L", (draft_size, draft_size))
             img.load()
             img = ImageOps.exif_transpose(img)
-            gray = _to_gray(img)
+            gray, colour = _to_gray(img)
+            if jpeg_colour is not None:
+                colour = jpeg_colour
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -116,7 +163,7 @@ def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray
         raise ImageError("image is too large to decode") from None
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
-    return gray
+    return gray, InputInfo(width=width, height=height, colourfulness=colour)
 
 
 def _is_hidden(path: Path) -> bool:

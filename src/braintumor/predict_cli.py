@@ -2,12 +2,20 @@
 
 The jsonl record is a contract later tools rely on::
 
-    {"path": ..., "label": "glioma", "confidence": 0.97, "probabilities": {...}}
+    {"path": ..., "label": "glioma", "confidence": 0.97, "probabilities": {...}, "ood": false, "ood_score": 0.4}
+    {"path": ..., "label": null, "confidence": null, "probabilities": {...}, "ood": true, "ood_score": 3.2,
+     "reason": "this does not look like a brain MRI slice: ..."}
     {"path": ..., "error": "..."}
 
 With ``--heatmap OUT_DIR`` each classified image also gets a class-activation overlay PNG,
 named after the input (``scan.heatmap.png``, then ``scan-2.heatmap.png`` for a second ``scan``),
 and its record gains ``"heatmap": <that file>``.
+
+DICOM files, DICOM series (a folder or a .zip) and NIfTI volumes give one record per slice: records
+of an input with more than one slice add ``"slice": k`` (0-based, anatomical order), ``"series": j``
+when a folder or zip held several series, and safe metadata (``"dicom"`` or ``"nifti"``). With
+``--summary`` a ``{"path", "summary"}`` record follows each such input (json/jsonl); the table
+format always prints the summary to stderr. Heat maps of slices are named ``scan-slice12.heatmap.png``.
 """
 
 from __future__ import annotations
@@ -26,31 +34,27 @@ from typing import TextIO
 from tqdm import tqdm
 
 from .classes import display_name
-from .image_io import ImageError, walk_images
 from .predictor import Classifier, ModelError
+from .series import input_records, summary_text
+from .volume_io import plan_inputs
 
 
-def records(clf: Classifier, paths: list[str], batch_size: int = 32,
-            progress: bool | None = None) -> Iterator[dict]:
-    """One result dict per input image (folders expanded), in input order."""
-    sources: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = list(walk_images(path))
-            if not found:
-                yield {"path": str(path), "error": "no images found in folder"}
-            sources.extend(found)
-        else:
-            sources.append(path)
-    show = progress if progress is not None else (len(sources) >= 50 and sys.stderr.isatty())
-    with tqdm(total=len(sources), unit="img", disable=not show, file=sys.stderr) as bar:
-        for src, outcome in clf.predict_many(sources, batch_size=batch_size):
-            bar.update(1)
-            if isinstance(outcome, ImageError):
-                yield {"path": str(src), "error": str(outcome)}
-            else:
-                yield {"path": str(src), **outcome.to_dict()}
+def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
+            summaries: bool = False, pixels: bool = False) -> Iterator[dict]:
+    """One result dict per input image or volume slice (folders expanded), in input order.
+
+    DICOM, NIfTI and zip inputs give one record per slice (see :mod:`braintumor.series`); with
+    ``summaries`` a ``{"path", "summary"}`` record follows each multi-slice input; with ``pixels``
+    slice records carry their pixels under ``"_pixels"`` (for heat maps; never printed).
+    """
+    items = list(plan_inputs(paths))
+    show = progress if progress is not None else (len(items) >= 50 and sys.stderr.isatty())
+    with tqdm(total=len(items), unit="img", disable=not show, file=sys.stderr) as bar:
+        yield from input_records(clf, items, batch_size, summaries, pixels, tick=lambda: bar.update(1))
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
 
 
 class _Formatter:
@@ -61,9 +65,9 @@ class _Formatter:
         self.buffer: list[dict] = []
         if fmt == "csv":
             self.csv = csv.writer(out, lineterminator="\n")
-            self.csv.writerow(["path", "label", "confidence", *self.classes, "error"])
+            self.csv.writerow(["path", "label", "confidence", *self.classes, "ood", "ood_score", "error", "slice"])
         elif fmt == "table":
-            out.write(f"{'path':<{width}}  {'prediction':<11} {'confidence':>10}\n")
+            out.write(f"{'path':<{width}}  {'slice':>5}  {'prediction':<11} {'confidence':>10}\n")
 
     def write(self, rec: dict) -> None:
         if self.fmt == "jsonl":
@@ -72,13 +76,18 @@ class _Formatter:
             self.buffer.append(rec)
         elif self.fmt == "csv":
             probs = rec.get("probabilities", {})
-            self.csv.writerow([rec["path"], rec.get("label", ""), rec.get("confidence", ""),
-                               *(probs.get(c, "") for c in self.classes), rec.get("error", "")])
+            self.csv.writerow([rec["path"], rec.get("label") or "", _blank(rec.get("confidence")),
+                               *(probs.get(c, "") for c in self.classes), _blank(rec.get("ood")),
+                               _blank(rec.get("ood_score")), rec.get("error") or rec.get("reason") or "",
+                               rec.get("slice", "")])
         elif "error" in rec:
-            self.out.write(f"{rec['path']:<{self.width}}  error: {rec['error']}\n")
+            self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  error: {rec['error']}\n")
+        elif rec.get("ood"):
+            self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  refused: {rec['reason']}\n")
         else:
             label = display_name(rec["label"])
-            self.out.write(f"{rec['path']:<{self.width}}  {label:<11} {rec['confidence'] * 100:>9.1f}%\n")
+            self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  {label:<11} "
+                           f"{rec['confidence'] * 100:>9.1f}%\n")
         if self.fmt != "json":
             self.out.flush()
 
@@ -117,8 +126,8 @@ class _HeatmapWriter:
         self.clf, self.folder, self.used = clf, Path(folder), set()
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def _name(self, source: str) -> Path:
-        stem, n = Path(source).stem or "image", 1
+    def _name(self, source: str, suffix: str = "") -> Path:
+        stem, n = (Path(source).stem.removesuffix(".nii") or "image") + suffix, 1
         while True:
             name = f"{stem}.heatmap.png" if n == 1 else f"{stem}-{n}.heatmap.png"
             if name.lower() not in self.used:  # lower: case-insensitive file systems
@@ -126,11 +135,13 @@ class _HeatmapWriter:
                 return self.folder / name
             n += 1
 
-    def write(self, rec: dict) -> None:
+    def write(self, rec: dict, pixels=None) -> None:
+        """``pixels``: a volume slice's image (the record's path is then the whole volume)."""
         from .heatmap import explain
 
-        png = explain(self.clf, rec["path"]).heatmap_png()
-        target = self._name(rec["path"])
+        png = explain(self.clf, rec["path"] if pixels is None else pixels).heatmap_png()
+        suffix = "".join(f"-{k}{rec[k]}" for k in ("series", "slice") if k in rec)
+        target = self._name(rec["path"], suffix)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=self.folder)
         try:
             with open(fd, "wb") as fh:
@@ -148,12 +159,21 @@ def run_predict(args: argparse.Namespace) -> int:
     heatmaps = _HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
     width = min(60, max([len(str(p)) for p in args.paths] + [20]))
     failed = 0
+    summary = getattr(args, "summary", False)
     with _sink(args.output) as out:
         fmt = _Formatter(args.format, out, clf.classes, width)
-        for rec in records(clf, args.paths, args.batch_size, args.progress):
+        for rec in records(clf, args.paths, args.batch_size, args.progress,
+                           summaries=summary or args.format == "table", pixels=heatmaps is not None):
+            if "summary" in rec:  # after a multi-slice input: inline for json/jsonl --summary, else stderr
+                if summary and args.format in ("json", "jsonl"):
+                    fmt.write(rec)
+                else:
+                    print(summary_text(rec), file=sys.stderr)
+                continue
+            pixels = rec.pop("_pixels", None)
             failed += "error" in rec
-            if heatmaps and "error" not in rec:
-                heatmaps.write(rec)
+            if heatmaps and "error" not in rec and not rec.get("ood"):
+                heatmaps.write(rec, pixels)
             fmt.write(rec)
         fmt.close()
     if failed:

@@ -16,8 +16,9 @@ import numpy as np
 import onnxruntime as ort
 
 from .classes import CLASSES
-from .image_io import ImageError, ImageSource
-from .preprocess import PreprocessConfig, preprocess
+from .image_io import ImageError, ImageSource, InputInfo, decode_image
+from .ood import OODDetector
+from .preprocess import PreprocessConfig, prepare, to_model_input
 
 #: Key of the JSON metadata blob inside the ONNX file.
 METADATA_KEY = "braintumor"
@@ -41,16 +42,32 @@ class ModelError(ValueError):
     """A model file that cannot be used (not ONNX, not ours, or broken)."""
 
 
+#: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice.
+OOD_MESSAGE = "this does not look like a brain MRI slice"
+
+
 @dataclass(frozen=True)
 class Prediction:
-    """One image's answer. ``probabilities`` follows the model's class order."""
+    """One image's answer. ``probabilities`` follows the model's class order.
 
-    label: str
-    confidence: float
+    When ``ood`` is true the input does not look like a brain MRI slice: ``label`` and
+    ``confidence`` are withheld (None) and ``reason`` says why; the raw probabilities stay
+    available for research but must not be read as a diagnosis.
+    """
+
+    label: str | None
+    confidence: float | None
     probabilities: dict[str, float]
+    ood: bool = False
+    ood_score: float | None = None
+    reason: str | None = None
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "confidence": self.confidence, "probabilities": dict(self.probabilities)}
+        out = {"label": self.label, "confidence": self.confidence, "probabilities": dict(self.probabilities),
+               "ood": self.ood, "ood_score": self.ood_score}
+        if self.ood:
+            out["reason"] = self.reason
+        return out
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -70,6 +87,7 @@ class Classifier:
         self.classes: tuple[str, ...] = tuple(metadata.get("classes", CLASSES))
         self.preprocess_config = PreprocessConfig.from_dict(metadata.get("preprocess", {}))
         self.temperature = float(metadata.get("temperature", 1.0))
+        self.ood: OODDetector | None = OODDetector(metadata["ood"]) if "ood" in metadata else None
         self._outputs = [o.name for o in session.get_outputs()]
 
     @classmethod
@@ -93,7 +111,10 @@ class Classifier:
         raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
         if raw is None:
             raise ModelError(f"{model_path} is not a braintumor model (no '{METADATA_KEY}' metadata)")
-        return cls(session, json.loads(raw), model_path)
+        try:
+            return cls(session, json.loads(raw), model_path)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
 
     @property
     def image_size(self) -> int:
@@ -101,7 +122,15 @@ class Classifier:
 
     def preprocess(self, source: ImageSource | np.ndarray) -> np.ndarray:
         """Model input (1, S, S) for one image, with this model's parameters."""
-        return preprocess(source, self.preprocess_config)
+        return self.inspect(source)[0]
+
+    def inspect(self, source: ImageSource | np.ndarray) -> tuple[np.ndarray, InputInfo]:
+        """Model input (1, S, S) plus what the decoder saw (size, colour) for the OOD checks."""
+        if isinstance(source, np.ndarray):
+            info = InputInfo(width=source.shape[-1], height=source.shape[0])
+            return to_model_input(prepare(source, self.preprocess_config)), info
+        gray, info = decode_image(source, draft_size=2 * self.image_size)
+        return to_model_input(prepare(gray, self.preprocess_config)), info
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Raw (logits (N, K), last feature maps (N, C, h, w) or None) for a (N, 1, S, S) batch."""
@@ -112,35 +141,55 @@ class Classifier:
         """Calibrated class probabilities (N, K) for a preprocessed batch."""
         return softmax(self.run(batch)[0], self.temperature)
 
-    def prediction_from_probs(self, probs: np.ndarray) -> Prediction:
+    def prediction_from_probs(self, probs: np.ndarray, ood_score: float | None = None,
+                              reason: str | None = None) -> Prediction:
         """The Prediction for one row of probabilities (rounded the same way everywhere)."""
         k = int(np.argmax(probs))
-        return Prediction(
-            label=self.classes[k],
-            confidence=round(float(probs[k]), 6),
-            probabilities={c: round(float(p), 6) for c, p in zip(self.classes, probs, strict=True)},
-        )
+        rounded = {c: round(float(p), 6) for c, p in zip(self.classes, probs, strict=True)}
+        score = None if ood_score is None else round(float(ood_score), 4)
+        if reason is not None:
+            return Prediction(None, None, rounded, ood=True, ood_score=score, reason=f"{OOD_MESSAGE}: {reason}")
+        return Prediction(self.classes[k], round(float(probs[k]), 6), rounded, ood=False, ood_score=score)
+
+    def classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None = None,
+                 ) -> tuple[list[Prediction], np.ndarray | None]:
+        """Predictions (with OOD refusal) and the feature maps for a preprocessed (N, 1, S, S) batch."""
+        logits, features = self.run(batch)
+        probs = softmax(logits, self.temperature)
+        infos = infos or [None] * len(batch)
+        if self.ood is None or features is None:
+            return [self.prediction_from_probs(p) for p in probs], features
+        prepared = batch[:, 0] * np.float32(255.0)
+        scores = self.ood.network_scores(features.mean(axis=(2, 3)), prepared)
+        preds = []
+        for p, score, info, x in zip(probs, scores, infos, prepared, strict=True):
+            reason = self.ood.input_reason(info, x)
+            if reason is None and score > self.ood.threshold:
+                reason = "its features are far from every training slice"
+            preds.append(self.prediction_from_probs(p, score / self.ood.threshold, reason))
+        return preds, features
 
     def predict(self, source: ImageSource | np.ndarray) -> Prediction:
         """Classify one image (path, bytes, file object or grayscale array). Raises ImageError."""
-        return self.prediction_from_probs(self.predict_proba(self.preprocess(source)[None])[0])
+        x, info = self.inspect(source)
+        return self.classify(x[None], [info])[0][0]
 
     def predict_many(
         self, sources: Iterable[ImageSource], batch_size: int = 32
     ) -> Iterator[tuple[ImageSource, Prediction | ImageError]]:
         """Stream (source, Prediction or ImageError) in input order, batching the network."""
-        pending: list[tuple[ImageSource, np.ndarray | ImageError]] = []
+        pending: list[tuple[ImageSource, tuple[np.ndarray, InputInfo] | ImageError]] = []
 
         def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError]]:
-            good = [x for _, x in pending if isinstance(x, np.ndarray)]
-            probs = iter(self.predict_proba(np.stack(good)) if good else [])
+            good = [x for _, x in pending if not isinstance(x, ImageError)]
+            preds = iter(self.classify(np.stack([x for x, _ in good]), [i for _, i in good])[0] if good else [])
             for src, x in pending:
-                yield src, (x if isinstance(x, ImageError) else self.prediction_from_probs(next(probs)))
+                yield src, (x if isinstance(x, ImageError) else next(preds))
             pending.clear()
 
         for src in sources:
             try:
-                pending.append((src, self.preprocess(src)))
+                pending.append((src, self.inspect(src)))
             except ImageError as exc:
                 pending.append((src, exc))
             if len(pending) >= batch_size:

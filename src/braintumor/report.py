@@ -21,6 +21,8 @@ CAPTIONS: dict[str, str] = {
     "pr": "One-vs-rest precision-recall curves; AP is the average precision.",
     "reliability": "Reliability diagram: accuracy within each bin of top-1 confidence. Bars on the "
                    "diagonal mean the confidence can be read as a probability.",
+    "reliability_uncalibrated": "The same diagram before temperature scaling (temperature 1): the gap the "
+                                "validation-fitted temperature closes.",
     "confidence_hist": "Top-1 confidence of correct and of wrong predictions.",
     "training_curves": "Training curves recorded by the training run (loss, accuracy, learning rate).",
     "samples": "Sample images per class, after the model's cropping and resizing.",
@@ -133,6 +135,25 @@ def _data_section(data: dict) -> str:
     return html
 
 
+def _leak_free_section(block: dict | None) -> str:
+    """The same summary, per-class table and confusion matrix on the test images not seen in Training."""
+    if not block:
+        return ""
+    n_all = block.get("n", 0) + block.get("n_excluded", 0)
+    return f"""<h2>Leak-free subset</h2>
+<p>The official test split overlaps the training split. These are the same metrics on the
+{_e(block.get("n", 0))} of {_e(n_all)} test images with no near duplicate in Training
+({_e(block.get("hash", ""))}, Hamming distance &gt; {_e(block.get("threshold", ""))} of 256 bits);
+{_e(block.get("n_excluded", 0))} were left out. They are the better estimate for images the model
+has not seen; note that the class mix differs from the full split.</p>
+{_cards(block)}
+<h3>Per class (leak-free)</h3>
+{_per_class_table(block)}
+<h3>Confusion matrix (leak-free)</h3>
+{_confusion_table(block)}
+"""
+
+
 def _figures_section(figures: dict[str, str]) -> str:
     parts = []
     for key, file in figures.items():
@@ -163,7 +184,7 @@ equally; ECE is the expected calibration error of the top-1 confidence ({_e(metr
 {_per_class_table(metrics)}
 <h2>Confusion matrix</h2>
 {_confusion_table(metrics)}
-<h2>Model</h2>
+{_leak_free_section(info.get("leak_free"))}<h2>Model</h2>
 {_model_section(info.get("model") or {})}
 <h2>Data</h2>
 {_data_section(info.get("data") or {})}
@@ -178,7 +199,8 @@ def write_report(out_dir: Path, metrics: dict, figures: dict[str, str], info: di
     """Write ``out_dir/report.html``; ``figures`` maps a figure key to its PNG in ``out_dir``.
 
     ``info`` may hold ``model`` ({path, name, version, metadata}), ``data`` ({root,
-    n_images, split, fingerprint, errors}), ``title`` and ``created``.
+    n_images, split, fingerprint, errors}), ``leak_free`` (metrics on the leak-free subset),
+    ``title`` and ``created``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -113,6 +113,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         (out / "split.json").write_text(json.dumps({
             "root": str(full.root), "fingerprint": data_fp, "classes": list(full.classes),
             "val": [str(full.paths[i].relative_to(full.root)) for i in va_idx],
+            "train": [str(full.paths[i].relative_to(full.root)) for i in tr_idx],
             "skipped": [[str(p), m] for p, m in full.skipped],
         }, indent=1))
 

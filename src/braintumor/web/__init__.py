@@ -18,8 +18,8 @@ from ..heatmap import supports_cam
 from ..predictor import Classifier
 from .inference import MAX_FILES, WebState
 
-#: Default cap on one request's body (all files together), in MiB.
-DEFAULT_MAX_UPLOAD_MB: int = 32
+#: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume.
+DEFAULT_MAX_UPLOAD_MB: int = 128
 
 #: No inline scripts, no third-party origins; heat maps arrive as data: URIs.
 CSP = (
@@ -86,7 +86,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
         message = _message(exc)
         if _wants_json():
             return jsonify(error=message), code
-        return render_template("index.html", results=[], message=message, state=app.extensions["braintumor"]), code
+        return render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"]), code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
@@ -94,7 +94,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
         message = "internal error: the request could not be processed"
         if _wants_json():
             return jsonify(error=message), 500
-        return render_template("index.html", results=[], message=message, state=app.extensions["braintumor"]), 500
+        return render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"]), 500
 
     return app
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from .inference import classify, model_card, read_uploads, state, status_for
+from .inference import model_card, read_uploads, state, status_for
 from .openapi import openapi_document
+from .volumes import classify_entries, flatten
 
 bp = Blueprint("api", __name__)
 
@@ -14,12 +15,15 @@ _TRUE = {"1", "true", "yes", "on"}
 
 @bp.post("/api/v1/predict")
 def predict():
-    """Classify the uploaded images; ``?heatmap=1`` adds the class-activation overlays."""
+    """Classify the uploaded images and volumes (one record per slice, plus a summary per multi-slice
+    volume under ``series``); ``?heatmap=1`` adds the class-activation overlays."""
     st = state()
     uploads = read_uploads(request, st.max_files)
     heatmap = request.args.get("heatmap", "").lower() in _TRUE
-    records = classify(st.classifier, uploads, heatmap=heatmap and st.cam)
-    return jsonify(results=records), status_for(records)
+    records, series = flatten(classify_entries(st.classifier, uploads, heatmap=heatmap and st.cam,
+                                               max_slices=st.max_slices))
+    body = {"results": records, **({"series": series} if series else {})}
+    return jsonify(body), status_for(records)
 
 
 @bp.get("/api/v1/model")

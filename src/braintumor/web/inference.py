@@ -15,8 +15,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest
 
 from ..heatmap import explain_batch
-from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, ImageError
+from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, ImageError, InputInfo
 from ..predictor import Classifier
+from ..volume_io import MAX_SLICES
 
 #: Most files accepted in one request (more -> 400).
 MAX_FILES: int = 32
@@ -39,6 +40,7 @@ class WebState:
     cam: bool
     max_request_bytes: int
     max_files: int
+    max_slices: int = MAX_SLICES
 
 
 @dataclass(frozen=True)
@@ -91,14 +93,14 @@ def classify(clf: Classifier, uploads: list[Upload], heatmap: bool = False) -> l
     if not heatmap:
         outcomes = clf.predict_many([u.data for u in uploads])
         return [_record(u.name, outcome) for u, (_, outcome) in zip(uploads, outcomes, strict=True)]
-    inputs: list[np.ndarray | ImageError] = []
+    inputs: list[tuple[np.ndarray, InputInfo] | ImageError] = []
     for u in uploads:
         try:
-            inputs.append(clf.preprocess(u.data))
+            inputs.append(clf.inspect(u.data))
         except ImageError as exc:
             inputs.append(exc)
-    good = [x for x in inputs if isinstance(x, np.ndarray)]
-    explained = iter(explain_batch(clf, np.stack(good)) if good else [])
+    good = [x for x in inputs if not isinstance(x, ImageError)]
+    explained = iter(explain_batch(clf, np.stack([x for x, _ in good]), [i for _, i in good]) if good else [])
     records = []
     for u, x in zip(uploads, inputs, strict=True):
         if isinstance(x, ImageError):
@@ -135,6 +137,7 @@ def model_card(st: WebState) -> dict:
     card.setdefault("classes", list(clf.classes))
     card["heatmap"] = st.cam
     card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
-                      "max_pixels": MAX_PIXELS, "formats": list(ALLOWED_FORMATS)}
+                      "max_pixels": MAX_PIXELS, "max_slices": st.max_slices,
+                      "formats": [*ALLOWED_FORMATS, "DICOM", "NIFTI", "ZIP"]}
     card["disclaimer"] = DISCLAIMER
     return card

@@ -18,19 +18,45 @@ def _schemas(classes: list[str]) -> dict:
     probs = {"type": "object", "properties": {c: {"type": "number", "minimum": 0, "maximum": 1} for c in classes},
              "required": classes, "additionalProperties": False}
     b64 = {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/png"}
+    number = {"type": "number"}
+    where = {  # which slice of a volume upload a record is about (absent for 2-D images)
+        "slice": {"type": "integer", "minimum": 0, "description": "0-based slice index, in anatomical order; "
+                  "present when the upload has more than one slice."},
+        "series": {"type": "integer", "minimum": 0, "description": "Series index when a zip held several series."},
+        "dicom": {"type": "object", "description": "Safe DICOM metadata (never a patient field).",
+                  "properties": {"modality": {"type": "string"}, "series_description": {"type": "string"},
+                                 "series_number": {"type": "integer"}, "instance_number": {"type": "integer"},
+                                 "frame": {"type": "integer"}, "slice_location": number,
+                                 "image_position": {"type": "array", "items": number},
+                                 "rows": {"type": "integer"}, "columns": {"type": "integer"},
+                                 "frames": {"type": "integer"}},
+                  "additionalProperties": False},
+        "nifti": {"type": "object", "description": "NIfTI geometry (canonical RAS orientation, axial slices).",
+                  "properties": {"shape": {"type": "array", "items": {"type": "integer"}},
+                                 "voxel_mm": {"type": "array", "items": number}, "orientation": {"type": "string"},
+                                 "source_orientation": {"type": "string"}, "volumes": {"type": "integer"},
+                                 "z_mm": number},
+                  "additionalProperties": False},
+    }
     return {
         "Prediction": {
             "type": "object",
             "description": "One classified file: the predict CLI's jsonl record, path = uploaded file name.",
             "properties": {
                 "path": {"type": "string"},
-                "label": {"type": "string", "enum": classes},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                "label": {"type": ["string", "null"], "enum": [*classes, None],
+                          "description": "null when ood is true (the label is withheld)"},
+                "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
                 "probabilities": probs,
+                "ood": {"type": "boolean", "description": "true: this does not look like a brain MRI slice"},
+                "ood_score": {"type": ["number", "null"], "description": "distance from the training MRI "
+                              "slices, scaled so that values above 1 are refused"},
+                "reason": {"type": "string", "description": "why the input was refused (only when ood)"},
                 "heatmap_png_base64": {**b64, "description": "With ?heatmap=1 (if the model supports it): "
                                        "class-activation map of the predicted class over image_png_base64."},
                 "image_png_base64": {**b64, "description": "With ?heatmap=1: the cropped grayscale image "
-                                     "the model saw."},
+                                     "the model saw (for a volume: its most suspicious slices only)."},
+                **where,
             },
             "required": ["path", "label", "confidence", "probabilities"],
             "additionalProperties": False,
@@ -38,13 +64,45 @@ def _schemas(classes: list[str]) -> dict:
         "FileError": {
             "type": "object",
             "description": "One file that could not be classified, with a user-safe reason.",
-            "properties": {"path": {"type": "string"}, "error": {"type": "string"}},
+            "properties": {"path": {"type": "string"}, "error": {"type": "string"}, **where},
             "required": ["path", "error"],
+            "additionalProperties": False,
+        },
+        "Series": {
+            "type": "object",
+            "description": "Summary of one multi-slice upload (DICOM series, multi-frame DICOM, NIfTI volume).",
+            "properties": {
+                "path": {"type": "string"},
+                "series": where["series"],
+                "summary": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"enum": ["dicom", "nifti"]},
+                        "slices": {"type": "integer"}, "classified": {"type": "integer"},
+                        "failed": {"type": "integer"},
+                        "counts": {"type": "object", "properties": {c: {"type": "integer"} for c in classes},
+                                   "required": classes, "additionalProperties": False},
+                        "most_suspicious": {"type": "array", "description": "Highest 1 - p(notumor) first.",
+                                            "items": {"type": "object", "properties": {
+                                                "slice": {"type": "integer"}, "label": {"enum": classes},
+                                                "tumour_probability": {"type": "number", "minimum": 0,
+                                                                       "maximum": 1}},
+                                                "required": ["slice", "label", "tumour_probability"]}},
+                        "notes": {"type": "array", "items": {"type": "string"},
+                                  "description": "What was left out, e.g. skipped files, 4-D volumes."},
+                    },
+                    "required": ["kind", "slices", "classified", "failed", "counts", "most_suspicious"],
+                    "additionalProperties": False,
+                },
+            },
+            "required": ["path", "summary"],
             "additionalProperties": False,
         },
         "PredictResponse": {
             "type": "object",
-            "properties": {"results": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("FileError")]}}},
+            "properties": {"results": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("FileError")]}},
+                           "series": {"type": "array", "items": _ref("Series"),
+                                      "description": "One summary per multi-slice upload (absent if none)."}},
             "required": ["results"],
             "additionalProperties": False,
         },
@@ -76,7 +134,7 @@ def _schemas(classes: list[str]) -> dict:
                 "limits": {
                     "type": "object",
                     "properties": {"max_request_bytes": {"type": "integer"}, "max_files": {"type": "integer"},
-                                   "max_pixels": {"type": "integer"},
+                                   "max_pixels": {"type": "integer"}, "max_slices": {"type": "integer"},
                                    "formats": {"type": "array", "items": {"type": "string"}}},
                     "required": ["max_request_bytes", "max_files", "max_pixels", "formats"],
                 },
@@ -96,7 +154,9 @@ def openapi_document(st: WebState) -> dict:
         "summary": "Classify brain MRI slices",
         "description": (
             f"Multipart upload, field `{FIELD}`, repeatable (at most {st.max_files} files, {mb:g} MB in all). "
-            "The file type is sniffed from the content (JPEG, PNG, BMP, TIFF, WebP), never from the name. "
+            "The file type is sniffed from the content (JPEG, PNG, BMP, TIFF, WebP; DICOM, NIfTI, a zip of a "
+            f"DICOM series), never from the name. A volume gives one record per slice (`slice`, 0-based; at most "
+            f"{st.max_slices} slices per request) and a summary under `series`. "
             "Status: 200 when at least one file was classified (the others carry an `error`); 400 when none "
             "could be (e.g. a single bad file: `results` says why), or when the request has no files, the "
             "wrong field, or too many files (`error`); 413 when the request is too large."

@@ -7,7 +7,8 @@ from flask import Blueprint, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
-from .inference import DISCLAIMER, classify, read_uploads, state, status_for
+from .inference import DISCLAIMER, read_uploads, state, status_for
+from .volumes import classify_entries, flatten
 
 bp = Blueprint("pages", __name__)
 
@@ -30,7 +31,7 @@ def _percent(value: float) -> str:
 
 @bp.get("/")
 def index():
-    return render_template("index.html", results=[], message=None, state=state())
+    return render_template("index.html", entries=[], message=None, state=state())
 
 
 @bp.post("/")
@@ -40,6 +41,7 @@ def upload():
     try:
         uploads = read_uploads(request, st.max_files)
     except BadRequest as exc:
-        return render_template("index.html", results=[], message=exc.description, state=st), 400
-    results = classify(st.classifier, uploads, heatmap=st.cam)
-    return render_template("index.html", results=results, message=None, state=st), status_for(results)
+        return render_template("index.html", entries=[], message=exc.description, state=st), 400
+    entries = classify_entries(st.classifier, uploads, heatmap=st.cam, max_slices=st.max_slices)
+    status = status_for(flatten(entries)[0])
+    return render_template("index.html", entries=entries, message=None, state=st), status

@@ -47,6 +47,12 @@
       status.textContent = rec.error;
       return;
     }
+    if (rec.ood) {
+      // Not a brain MRI slice (or too unlike the training data): no class, no bars, no heat map.
+      card.dataset.state = "ood";
+      status.textContent = rec.reason || "this does not look like a brain MRI slice";
+      return;
+    }
     card.dataset.state = "ok";
     status.textContent = "";
     let labelName = rec.label;
@@ -76,6 +82,69 @@
     }
   }
 
+  // A multi-slice upload (DICOM series, multi-frame DICOM, NIfTI): one block per series, from the
+  // <template id="series-template"> the server rendered, so the markup is the same without JavaScript.
+  function fillSeries(block, summary, records) {
+    const s = summary.summary;
+    const names = {};
+    block.querySelectorAll(".strip-legend li").forEach(function (li) { names[li.dataset.class] = li.textContent; });
+    block.dataset.state = "ok";
+    block.querySelector(".series-name").textContent = summary.path +
+      (summary.series === undefined ? "" : " · series " + (summary.series + 1));
+    block.querySelector(".series-line").textContent = s.slices + " slices · " +
+      Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ");
+    const svg = block.querySelector(".strip-plot");
+    const n = Math.max(s.slices, 1);
+    svg.setAttribute("viewBox", "0 0 " + n + " 100");
+    svg.querySelector(".strip-mid").setAttribute("x2", String(n));
+    records.forEach(function (rec) {
+      if (!rec.label) return;
+      const p = 1 - ((rec.probabilities && rec.probabilities.notumor) || 0);
+      const rect = document.createElementNS(svg.namespaceURI, "rect");
+      rect.setAttribute("class", "strip-bar strip-" + rec.label);
+      rect.setAttribute("x", String(rec.slice + 0.1));
+      rect.setAttribute("width", "0.8");
+      rect.setAttribute("y", (100 - 100 * p).toFixed(2));
+      rect.setAttribute("height", (100 * p).toFixed(2));
+      const title = document.createElementNS(svg.namespaceURI, "title");
+      title.textContent = "slice " + rec.slice + ": " + (names[rec.label] || rec.label) +
+        ", tumour probability " + percent(p);
+      rect.appendChild(title);
+      svg.appendChild(rect);
+    });
+    const notes = block.querySelector(".series-notes");
+    (s.notes || []).forEach(function (note) {
+      const li = document.createElement("li");
+      li.textContent = note;
+      notes.appendChild(li);
+    });
+    const top = block.querySelector(".series-top");
+    s.most_suspicious.forEach(function (t) {
+      const rec = records.find(function (r) { return r.slice === t.slice; });
+      if (!rec) return;
+      const card = newCard("slice " + t.slice);
+      fillCard(card, rec);
+      top.appendChild(card);
+    });
+  }
+
+  function showSeries(card, data) {
+    const template = document.getElementById("series-template");
+    const inSeries = function (rec, summary) {
+      return rec.path === summary.path && rec.series === summary.series && rec.slice !== undefined;
+    };
+    data.series.forEach(function (summary) {
+      const block = template.content.firstElementChild.cloneNode(true);
+      fillSeries(block, summary, data.results.filter(function (rec) { return inSeries(rec, summary); }));
+      card.before(block);
+    });
+    const rest = data.results.filter(function (rec) {
+      return !data.series.some(function (summary) { return inSeries(rec, summary); });
+    });
+    if (rest.length) fillCard(card, rest[0]);
+    else card.remove();
+  }
+
   async function classify(form, file, card) {
     if (file.size > Number(form.dataset.maxBytes)) {
       const mb = Number(form.dataset.maxBytes) / 1048576;
@@ -97,7 +166,8 @@
     } catch (err) {
       data = null;
     }
-    if (data && Array.isArray(data.results) && data.results.length) fillCard(card, data.results[0]);
+    if (data && Array.isArray(data.series) && data.series.length) showSeries(card, data);
+    else if (data && Array.isArray(data.results) && data.results.length) fillCard(card, data.results[0]);
     else if (data && data.error) fillCard(card, { error: data.error });
     else fillCard(card, { error: "the server answered HTTP " + response.status });
   }
@@ -117,7 +187,7 @@
     const results = document.getElementById("results");
     const list = Array.from(files);
     if (!list.length) {
-      setStatus(pageStatus, "No file chosen: choose, drop or paste one or more images.", true);
+      setStatus(pageStatus, "No file chosen: choose, drop or paste one or more images or scans.", true);
       return;
     }
     setStatus(pageStatus, "Analysing " + list.length + (list.length === 1 ? " image…" : " images…"), false);

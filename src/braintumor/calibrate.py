@@ -1,0 +1,129 @@
+"""Fit what makes the model's answers honest, and store it inside the ONNX file.
+
+* a temperature (validation split, minimum NLL) so a displayed 90 % means right ~90 % of the time;
+* the out-of-distribution statistics of :mod:`braintumor.ood` (training split features,
+  validation-split threshold, colour limit from the training images).
+
+Runs on ONNX Runtime (no torch): ``braintumor calibrate MODEL.onnx --run RUN_DIR``; ``braintumor
+export`` calls it too, so every exported model is calibrated. The test split is never used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .data import Dataset, DatasetError, load_dataset, load_prepared
+from .image_io import ImageError, decode_image
+from .metrics import expected_calibration_error
+from .ood import fit_ood, fit_temperature
+from .predictor import METADATA_KEY, Classifier, softmax
+from .preprocess import INPUT_SCALE
+
+#: The colour limit is this multiple of the most colourful training image (some slices carry colour marks).
+COLOUR_MARGIN: float = 1.2
+#: ... and never below this (Hasler-Suesstrunk scale; photos are usually 30-100).
+MIN_COLOUR_LIMIT: float = 15.0
+
+
+def _logits_and_pooled(clf: Classifier, images: np.ndarray, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    logits, pooled = [], []
+    for i in range(0, len(images), batch):
+        x = images[i:i + batch].astype(np.float32)[:, None] * np.float32(INPUT_SCALE)
+        lg, feats = clf.run(x)
+        if feats is None:
+            raise DatasetError("model has no 'features' output; re-export it with this version")
+        logits.append(lg)
+        pooled.append(feats.mean(axis=(2, 3)))
+    return np.concatenate(logits), np.concatenate(pooled)
+
+
+def _max_colourfulness(paths: list[Path]) -> float:
+    worst = 0.0
+    for p in paths:
+        try:
+            worst = max(worst, decode_image(p, draft_size=256)[1].colourfulness)
+        except ImageError:
+            continue
+    return worst
+
+
+def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.ndarray]:
+    """The run's training + validation images (as split.json lists them) and a validation mask."""
+    split = json.loads((run_dir / "split.json").read_text())
+    val = set(split["val"])
+    keep = val | set(split.get("train", []))  # older runs list only "val": everything else trained
+    full = load_dataset(root, "Training")
+    rel = [str(p.relative_to(full.root)) for p in full.paths]
+    index = np.array([i for i, r in enumerate(rel) if r in keep or "train" not in split], dtype=np.int64)
+    ds = full.subset(index)
+    is_val = np.array([rel[i] in val for i in index])
+    if is_val.sum() != len(val):
+        raise DatasetError(f"{run_dir}/split.json lists {len(val)} validation images; "
+                           f"{int(is_val.sum())} found under {full.root}")
+    return ds, is_val
+
+
+def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
+                         data: str | os.PathLike | None = None) -> dict:
+    """The ``temperature``, ``ood`` and ``calibration`` metadata entries for ``model``."""
+    run_dir = Path(run_dir)
+    clf = Classifier.load(model)
+    root = data or json.loads((run_dir / "split.json").read_text())["root"]
+    full, is_val = _run_images(root, run_dir)
+    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
+    cache = Path(config["cache_dir"]) if config.get("cache_dir") else None
+    n_before = len(full)
+    images, full = load_prepared(full, clf.preprocess_config, cache)
+    if len(full) != n_before:
+        raise DatasetError(f"{n_before - len(full)} of the run's images are no longer readable under {root}")
+    tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    print(f"calibrating on {len(tr)} training / {len(va)} validation images", file=sys.stderr)
+    logits, pooled = _logits_and_pooled(clf, images)
+    y = full.labels
+    t = fit_temperature(logits[va], y[va])
+
+    def summary(temp: float) -> dict:
+        p = softmax(logits[va], temp)
+        nll = -np.log(p[np.arange(len(va)), y[va]] + 1e-12).mean()
+        ece = expected_calibration_error(p.max(1), p.argmax(1) == y[va])
+        return {"nll": round(float(nll), 5), "ece": round(float(ece), 5)}
+
+    colour = max(MIN_COLOUR_LIMIT, COLOUR_MARGIN * _max_colourfulness([full.paths[i] for i in tr]))
+    ood = fit_ood(pooled[tr], images[tr], y[tr], pooled[va], images[va], colour)
+    return {"temperature": round(t, 5), "ood": ood,
+            "calibration": {"fitted_on": "validation split of Training (never Testing)", "n_val": len(va),
+                            "val_before": summary(1.0), "val_after": summary(t),
+                            "ood_val_refused": ood["val_refused"]}}
+
+
+def write_metadata(model: str | os.PathLike, updates: dict) -> None:
+    """Merge ``updates`` into the model's metadata JSON, rewriting the file atomically."""
+    import onnx
+
+    path = Path(model)
+    proto = onnx.load_model(str(path))
+    entries = {p.key: p for p in proto.metadata_props}
+    if METADATA_KEY not in entries:
+        raise DatasetError(f"{path} is not a braintumor model")
+    meta = json.loads(entries[METADATA_KEY].value)
+    meta.update(updates)
+    entries[METADATA_KEY].value = json.dumps(meta, sort_keys=True)
+    tmp = path.with_name(path.name + ".tmp")
+    onnx.save_model(proto, str(tmp), save_as_external_data=False)
+    os.replace(tmp, path)
+
+
+def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | os.PathLike | None = None) -> dict:
+    """Fit and store temperature + OOD statistics; returns what was stored."""
+    updates = calibration_metadata(model, run_dir, data)
+    write_metadata(model, updates)
+    c = updates["calibration"]
+    print(f"temperature {updates['temperature']:.4f}: validation ECE {c['val_before']['ece']:.4f} -> "
+          f"{c['val_after']['ece']:.4f}, NLL {c['val_before']['nll']:.4f} -> {c['val_after']['nll']:.4f}; "
+          f"OOD threshold refuses {c['ood_val_refused']:.2%} of validation slices", file=sys.stderr)
+    return updates

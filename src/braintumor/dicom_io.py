@@ -1,0 +1,287 @@
+"""DICOM instances and series -> uint8 slices with safe metadata (see :mod:`braintumor.volume_io`).
+
+Pixel values go through the modality LUT (Rescale Slope/Intercept), then the VOI LUT or the
+window (Window Center/Width) when the file has one — the display the scanner chose — else a
+robust percentile stretch; MONOCHROME1 is inverted. Compressed pixel data is decoded by pydicom's
+plugins: GDCM (python-gdcm) for JPEG, JPEG Lossless, JPEG-LS and JPEG 2000, Pillow as a second
+JPEG/JPEG 2000 decoder, pydicom itself for RLE.
+
+Privacy: only the fields in :func:`safe_meta` ever leave this module; patient fields are never
+read, and messages never quote a value from the file (pydicom's value validation, whose warnings
+quote values, is switched off).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+import pydicom
+from PIL import Image
+from pydicom import config as _config
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
+from pydicom.uid import UID, ImplicitVRLittleEndian
+
+from .image_io import MAX_PIXELS, ImageError
+from .volume_io import Slice, Volume, robust_uint8, scale_to_uint8, square_pixels
+
+# Validation warnings quote element values (a patient's name among them): never produce them.
+_config.settings.reading_validation_mode = _config.IGNORE
+
+#: SOP classes that are never images, by UID prefix (structured reports, RT objects, presentation
+#: states, documents, waveforms, raw data/registration/segmentation, DICOMDIR, value mappings).
+NON_IMAGE_SOP_PREFIXES: tuple[str, ...] = tuple(
+    "1.2.840.10008." + p for p in ("5.1.4.1.1.88.", "5.1.4.1.1.481.", "5.1.4.1.1.11.", "5.1.4.1.1.104.",
+                                   "5.1.4.1.1.9.", "5.1.4.1.1.66", "1.3.10", "5.1.4.1.1.67")
+)
+#: Attributes of the Image Pixel, Modality LUT and VOI LUT modules a frame's display needs.
+_PIXEL_KEYWORDS = ("PhotometricInterpretation", "BitsStored", "BitsAllocated", "PixelRepresentation",
+                   "SamplesPerPixel", "RescaleSlope", "RescaleIntercept", "ModalityLUTSequence",
+                   "WindowCenter", "WindowWidth", "VOILUTFunction", "VOILUTSequence", "PixelSpacing",
+                   "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation")
+
+
+def read_dataset(data: bytes) -> Dataset:
+    """Parse DICOM bytes (with or without the Part 10 preamble). Raises ImageError."""
+    has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(io.BytesIO(data), force=not has_preamble)
+    except Exception as exc:  # pydicom raises many types for broken files; the name is enough
+        raise ImageError(f"DICOM data is corrupt or truncated ({exc.__class__.__name__})") from None
+    if not has_preamble and "SOPClassUID" not in ds and "PixelData" not in ds:
+        raise ImageError("not a DICOM file: no 'DICM' marker and no DICOM image attributes")
+    return ds
+
+
+def _transfer_syntax(ds: Dataset) -> UID:
+    meta = getattr(ds, "file_meta", None)
+    ts = meta.get("TransferSyntaxUID") if meta is not None else None
+    return UID(str(ts)) if ts else ImplicitVRLittleEndian
+
+
+def check_image(ds: Dataset, max_frames: int) -> int:
+    """Refuse, with a precise reason, what cannot be decoded into slices; returns the frame count."""
+    sop = str(ds.get("SOPClassUID", ""))
+    if sop.startswith(NON_IMAGE_SOP_PREFIXES):
+        raise ImageError(f"DICOM file is a {UID(sop).name} object, not an image: nothing to classify")
+    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        kind = UID(sop).name if sop else "unknown SOP class"
+        raise ImageError(f"DICOM file has no pixel data ({kind})")
+    rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
+    if rows < 1 or cols < 1:
+        raise ImageError("DICOM file has pixel data but no valid Rows/Columns")
+    if rows * cols > MAX_PIXELS:
+        raise ImageError(f"DICOM image is {cols}x{rows} pixels; the limit is {MAX_PIXELS:,} pixels")
+    try:
+        frames = int(ds.get("NumberOfFrames") or 1)
+    except (TypeError, ValueError):
+        frames = 1
+    if frames < 1 or frames > max_frames:
+        raise ImageError(f"DICOM file has {frames} frames; the limit is {max_frames}")
+    ts = _transfer_syntax(ds)
+    if ts.is_compressed:
+        from pydicom.pixels.decoders.base import get_decoder
+
+        try:
+            available = get_decoder(ts).is_available
+        except NotImplementedError:
+            available = False
+        if not available:
+            raise ImageError(f"DICOM pixel data is compressed with {ts.name}, which this installation "
+                             "cannot decode (JPEG, JPEG Lossless, JPEG-LS, JPEG 2000 and RLE are supported)")
+    return frames
+
+
+def _number(value, cast=float):
+    try:
+        return cast(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _frame_view(ds: Dataset, index: int) -> Dataset:
+    """The pixel attributes of frame ``index``: the top level, overridden by the shared and per-frame
+    functional groups of enhanced (multi-frame) objects."""
+    view = Dataset()
+    if hasattr(ds, "file_meta"):
+        view.file_meta = ds.file_meta
+    for kw in _PIXEL_KEYWORDS:
+        if kw in ds:
+            view[kw] = ds[kw]
+    groups = []
+    for seq_kw, i in (("SharedFunctionalGroupsSequence", 0), ("PerFrameFunctionalGroupsSequence", index)):
+        seq = ds.get(seq_kw)
+        if seq and len(seq) > i:
+            groups.append(seq[i])
+    for group in groups:
+        for macro in ("PixelValueTransformationSequence", "FrameVOILUTSequence", "PlanePositionSequence",
+                      "PlaneOrientationSequence", "PixelMeasuresSequence"):
+            items = group.get(macro)
+            if items:
+                for kw in _PIXEL_KEYWORDS:
+                    if kw in items[0]:
+                        view[kw] = items[0][kw]
+    return view
+
+
+def _display_range(view: Dataset) -> tuple[float, float] | None:
+    """Where the VOI LUT or window sends the lowest and highest input: the output's black and white."""
+    seq = view.get("VOILUTSequence")
+    with np.errstate(all="ignore"):
+        if seq and seq[0].get("LUTDescriptor") and seq[0].get("LUTData") is not None:
+            n, first = int(seq[0].LUTDescriptor[0]) or 65536, int(seq[0].LUTDescriptor[1])
+            ends = apply_voi_lut(np.array([first - 1, first + n - 1], dtype=np.int64), view)
+        elif view.get("WindowCenter") is not None and view.get("WindowWidth") is not None:
+            ends = apply_voi_lut(np.array([-1e30, 1e30]), view)
+        else:
+            return None
+    lo, hi = float(ends[0]), float(ends[1])
+    return (lo, hi) if lo != hi else None
+
+
+def _rescaled(view: Dataset) -> bool:
+    slope, intercept = _number(view.get("RescaleSlope")), _number(view.get("RescaleIntercept"))
+    return "ModalityLUTSequence" in view or (slope not in (None, 1.0)) or (intercept not in (None, 0.0))
+
+
+def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
+    """Decoded frame -> display uint8: modality LUT, VOI LUT/window (or percentile stretch), MONOCHROME1."""
+    pi = str(view.get("PhotometricInterpretation", "MONOCHROME2")).upper()
+    if arr.ndim == 3:  # colour (RGB after pydicom's YBR conversion): luma, as Pillow's convert("L")
+        if arr.dtype == np.uint8:
+            return np.asarray(Image.fromarray(arr[..., :3]).convert("L"), dtype=np.uint8)
+        return robust_uint8(arr[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114]))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            window = _display_range(view)
+        except (ValueError, NotImplementedError, AttributeError, IndexError, TypeError):
+            window = None  # a broken window (e.g. width 0): fall back to the percentile stretch
+        if not _rescaled(view) and window is None and int(view.get("BitsStored") or 8) <= 8 and arr.dtype == np.uint8:
+            out = arr  # 8-bit data without a window: the pixels are the display (as a JPEG's are)
+        else:
+            values = apply_modality_lut(arr, view) if _rescaled(view) else arr
+            out = scale_to_uint8(apply_voi_lut(values, view), *window) if window else robust_uint8(values)
+    if pi == "MONOCHROME1":
+        out = 255 - out
+    return np.ascontiguousarray(out, dtype=np.uint8)
+
+
+def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
+    """The only DICOM fields that reach results: modality, series, instance and slice geometry."""
+    meta: dict = {}
+    for key, kw, cast in (("modality", "Modality", str), ("series_description", "SeriesDescription", str),
+                          ("series_number", "SeriesNumber", int), ("instance_number", "InstanceNumber", int)):
+        value = _number(ds.get(kw), cast)
+        if value not in (None, ""):
+            meta[key] = value.strip()[:64] if isinstance(value, str) else value
+    if frames > 1:
+        meta["frame"] = frame
+    location = _number(view.get("SliceLocation"))
+    if location is not None:
+        meta["slice_location"] = round(location, 4)
+    position = view.get("ImagePositionPatient")
+    if position is not None and len(position) == 3:
+        meta["image_position"] = [round(float(v), 4) for v in position]
+    meta["rows"], meta["columns"], meta["frames"] = int(ds.Rows), int(ds.Columns), frames
+    return meta
+
+
+def instance_slices(ds: Dataset, frames: int) -> list[Slice]:
+    """Every frame of one checked instance as a Slice. Raises ImageError when decoding fails."""
+    out = []
+    for i in range(frames):
+        view = _frame_view(ds, i)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                arr = pixel_array(ds, index=i) if frames > 1 else ds.pixel_array
+            if str(view.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR":
+                arr = apply_color_lut(arr, ds)
+        except MemoryError:
+            raise ImageError("DICOM image is too large to decode") from None
+        except Exception as exc:  # decoders raise many types; never echo their text
+            ts = _transfer_syntax(ds)
+            if ts.is_compressed:
+                raise ImageError(f"DICOM pixel data ({ts.name}) could not be decoded: corrupt, or a variant the "
+                                 f"installed decoders do not support ({exc.__class__.__name__})") from None
+            raise ImageError(f"DICOM pixel data is corrupt or truncated ({exc.__class__.__name__})") from None
+        if arr.ndim not in (2, 3):
+            raise ImageError("DICOM pixel data has an unsupported layout")
+        try:
+            gray = frame_to_uint8(arr, view)
+        except Exception as exc:  # e.g. a malformed Modality LUT Sequence
+            raise ImageError(f"DICOM pixel values cannot be mapped to gray levels ({exc.__class__.__name__})") from None
+        spacing = view.get("PixelSpacing")
+        if spacing is not None and len(spacing) == 2:
+            gray = square_pixels(gray, _number(spacing[0]), _number(spacing[1]))
+        out.append(Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}))
+    return out
+
+
+def _sort_key_factory(instances: list[tuple[Dataset, str]]) -> Callable[[tuple[Dataset, str]], tuple]:
+    """Order along the slice normal when every instance has a position, else by Instance Number."""
+    def position(ds: Dataset):
+        view = _frame_view(ds, 0)
+        ipp, iop = view.get("ImagePositionPatient"), view.get("ImageOrientationPatient")
+        if ipp is None or iop is None or len(ipp) != 3 or len(iop) != 6:
+            return None, None
+        return np.asarray([float(v) for v in ipp]), np.asarray([float(v) for v in iop])
+
+    geometry = [position(ds) for ds, _ in instances]
+    normal = None
+    if all(p is not None for p, _ in geometry) and geometry:
+        iop = geometry[0][1]
+        normal = np.cross(iop[:3], iop[3:])
+
+    def key(item: tuple[Dataset, str]) -> tuple:
+        ds, name = item
+        number = _number(ds.get("InstanceNumber"), int)
+        along = float(np.dot(position(ds)[0], normal)) if normal is not None else 0.0
+        return (round(along, 4), number if number is not None else 0, name)
+
+    return key
+
+
+def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
+                      single: bool = False) -> list[Volume]:
+    """DICOM files (name, loader) -> one Volume per series, slices in anatomical order.
+
+    ``single``: one file, whose problems are raised as they are; in a series, unusable files are
+    skipped and counted in the volume's notes (never silently), and only no usable file is an error.
+    """
+    groups: dict[str, list[tuple[Dataset, str, int]]] = {}
+    skipped: Counter[str] = Counter()
+    for name, load in items:
+        try:
+            ds = read_dataset(load())
+            frames = check_image(ds, max_slices)
+        except ImageError as exc:
+            if single:
+                raise
+            skipped[str(exc)] += 1
+            continue
+        groups.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((ds, name, frames))
+    notes = tuple(f"skipped {n} file(s): {why}" for why, n in sorted(skipped.items()))
+    if not groups:
+        raise ImageError("no DICOM image found" + (f" ({'; '.join(notes)})" if notes else ""))
+    ordered = sorted(groups.values(), key=lambda g: (_number(g[0][0].get("SeriesNumber"), int) or 0))
+    total = sum(f for group in ordered for _, _, f in group)
+    if total > max_slices:  # before any pixel is decoded
+        where = f" in {len(ordered)} series" if len(ordered) > 1 else ""
+        raise ImageError(f"the DICOM input holds {total} slices{where}; the limit is {max_slices} per input")
+    volumes = []
+    for j, group in enumerate(ordered):
+        instances = [(ds, name) for ds, name, _ in group]
+        frames_of = {id(ds): f for ds, _, f in group}
+        key = _sort_key_factory(instances)
+        slices = [s for ds, _ in sorted(instances, key=key) for s in instance_slices(ds, frames_of[id(ds)])]
+        series_note = (f"{len(ordered)} series found; this is series {j + 1}",) if len(ordered) > 1 else ()
+        volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None, series_note + notes))
+    return volumes

@@ -1,0 +1,109 @@
+"""NIfTI-1/2 volumes (.nii, .nii.gz) -> axial uint8 slices (see :mod:`braintumor.volume_io`).
+
+The volume is reoriented to the closest canonical (RAS+) orientation with nibabel, then cut along
+its last axis (inferior to superior). Each slice is shown as radiologists (and DICOM) show an
+axial image: anterior at the top, the patient's right on the viewer's left. A 4-D (or higher)
+image contributes its first volume only, and says so in the volume's notes. The header's free
+text fields (descrip, db_name, ...) never reach the results.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import nibabel as nib
+import numpy as np
+
+from .image_io import MAX_PIXELS, ImageError
+from .volume_io import MAX_VOLUME_BYTES, MAX_VOXELS, Slice, Volume, robust_uint8, square_pixels
+
+_NIFTI2_MAGIC = b"n+2\x00\r\n\x1a\n"
+
+
+def _header_kind(head: bytes) -> str | None:
+    if len(head) >= 348 and head[344:348] == b"n+1\x00":
+        return "nifti1"
+    if len(head) >= 12 and head[4:12] == _NIFTI2_MAGIC:
+        return "nifti2"
+    return None
+
+
+def is_nifti_bytes(data: bytes) -> bool:
+    """Single-file NIfTI-1 or NIfTI-2 content, plain or gzip-compressed (magic numbers, not names)."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[:4096], 540)
+        except zlib.error:
+            return False
+        return _header_kind(head) is not None
+    return _header_kind(data[:540]) is not None
+
+
+def gunzip_bounded(data: bytes, limit: int = MAX_VOLUME_BYTES) -> bytes:
+    """Decompress gzip data in memory, refusing more than ``limit`` bytes (a gzip bomb)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        raise ImageError("gzip data is corrupt or truncated") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise ImageError(f"NIfTI volume expands to more than {limit} bytes; refused")
+    if not inflater.eof:
+        raise ImageError("gzip data is truncated")
+    return out
+
+
+def read_nifti(data: bytes, display: str, max_slices: int) -> Volume:
+    """Raw or gzip-compressed NIfTI bytes -> a Volume of axial slices. Raises ImageError."""
+    raw = gunzip_bounded(data) if data[:2] == b"\x1f\x8b" else data
+    kind = _header_kind(raw)
+    if kind is None:
+        raise ImageError("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing")
+    cls = nib.Nifti1Image if kind == "nifti1" else nib.Nifti2Image
+    try:
+        with nib.imageglobals.LoggingOutputSuppressor():
+            img = cls.from_bytes(raw)
+    except Exception as exc:  # nibabel raises several types for bad headers
+        raise ImageError(f"NIfTI header is invalid ({exc.__class__.__name__})") from None
+    shape = tuple(int(s) for s in img.shape)
+    dtype = img.get_data_dtype()
+    if len(shape) < 2 or min(shape) < 1:
+        raise ImageError(f"NIfTI image has shape {shape}: not an image")
+    if dtype.kind not in "uif" or dtype.names:
+        raise ImageError(f"NIfTI data type {dtype} is not supported (expected integer or real voxels)")
+    spatial = shape[:3] if len(shape) >= 3 else (*shape, 1)
+    extra = int(np.prod(shape[3:])) if len(shape) > 3 else 1
+    if spatial[0] * spatial[1] > MAX_PIXELS or spatial[1] * spatial[2] > MAX_PIXELS \
+            or spatial[0] * spatial[2] > MAX_PIXELS:
+        raise ImageError(f"NIfTI slices would exceed {MAX_PIXELS:,} pixels (shape {shape})")
+    if int(np.prod(spatial)) > MAX_VOXELS:
+        raise ImageError(f"NIfTI volume has {int(np.prod(spatial)):,} voxels; the limit is {MAX_VOXELS:,}")
+    notes = []
+    try:
+        with nib.imageglobals.LoggingOutputSuppressor(), np.errstate(all="ignore"):
+            index = (slice(None),) * min(len(shape), 3) + (0,) * max(0, len(shape) - 3)
+            first = np.asarray(img.dataobj[index], dtype=np.float32)
+            if first.ndim == 2:
+                first = first[:, :, None]
+            volume = nib.as_closest_canonical(nib.Nifti1Image(first, img.affine))
+            voxels = np.asarray(volume.dataobj, dtype=np.float32)
+            zooms = [float(z) for z in volume.header.get_zooms()[:3]]
+    except MemoryError:
+        raise ImageError("NIfTI volume is too large to decode") from None
+    except Exception as exc:
+        raise ImageError(f"NIfTI voxel data is corrupt or truncated ({exc.__class__.__name__})") from None
+    if extra > 1:
+        notes.append(f"{len(shape)}-D image: the first of {extra} volumes was used")
+    if voxels.shape[2] > max_slices:
+        raise ImageError(f"NIfTI volume has {voxels.shape[2]} axial slices; the limit is {max_slices}")
+    source = "".join(nib.aff2axcodes(img.affine))
+    meta = {"shape": list(shape), "voxel_mm": [round(z, 4) for z in zooms], "orientation": "RAS",
+            "source_orientation": source, "volumes": extra}
+    slices = []
+    for k in range(voxels.shape[2]):
+        # (x: left->right, y: posterior->anterior) -> rows anterior->posterior, columns right->left
+        plane = voxels[:, :, k].T[::-1, ::-1]
+        gray = square_pixels(robust_uint8(plane), zooms[1], zooms[0])
+        z_mm = float((volume.affine @ np.array([0.0, 0.0, k, 1.0]))[2])
+        slices.append(Slice(np.ascontiguousarray(gray), {"nifti": {**meta, "z_mm": round(z_mm, 3)}}))
+    return Volume(display, "nifti", slices, None, tuple(notes))

@@ -1,0 +1,145 @@
+"""Out-of-distribution refusal: "this does not look like a brain MRI slice".
+
+A 4-class softmax always picks a class, even for a cat photo. Two cheap stages, numpy only:
+
+1. Input checks before the network: colour (MRI is grayscale), near-blank frames, extreme
+   aspect ratios. The colour limit is fitted on the training images.
+2. Mahalanobis distance (Lee et al., 2018) to the nearest class mean, with one shared covariance,
+   of a joint vector: the network's pooled last-layer features (log1p, since they are
+   post-ReLU and skewed) and five statistics of the model's input crop (dark fraction, corner and
+   centre brightness, edge energy, histogram entropy) that describe "a head on a black
+   background". The statistics catch grayscale photos the 4-class features alone pass; measured
+   on the OOD set of ``scripts/ood_eval.py`` (see docs/RESULTS.md). The energy score (Liu et al.,
+   2020) was dropped: max(Mahalanobis, energy) scored no better than Mahalanobis alone there.
+
+``ood_score`` is the distance divided by its 99.5th percentile on real validation slices; the
+refusal threshold is set on the validation split so that at most ~1 % of real MRI slices are
+refused. Everything is stored in the ONNX metadata (``"ood"``); the test split is never used.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from .image_io import InputInfo
+
+#: Images whose longer side is more than this many times the shorter one are refused.
+MAX_ASPECT: float = 3.0
+#: Standard deviation (0-255 scale) below which a prepared slice counts as blank.
+MIN_STD: float = 2.0
+
+
+#: Arrays are stored as little-endian float16 + base64: the 256x256 whitening matrix costs ~170 kB
+#: of metadata instead of ~1 MB of JSON numbers, at a precision far finer than the threshold's.
+ARRAY_DTYPE = "<f2"
+
+
+def _encode(arr: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(arr, dtype=ARRAY_DTYPE).tobytes()).decode("ascii")
+
+
+def _decode(text: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=dtype).reshape(shape).astype(np.float64)
+
+
+def image_stats(prepared: np.ndarray) -> np.ndarray:
+    """(N, 5) statistics of model-input crops (N, S, S) on the 0-255 scale."""
+    x = np.asarray(prepared, dtype=np.float32)
+    n, size = x.shape[0], x.shape[-1]
+    flat = x.reshape(n, -1)
+    top = np.percentile(flat, 99, axis=1) + 1.0
+    dark = (flat < 0.1 * top[:, None]).mean(axis=1)
+    c = max(1, size // 10)
+    corners = np.concatenate([x[:, :c, :c], x[:, :c, -c:], x[:, -c:, :c], x[:, -c:, -c:]], axis=1)
+    lo, hi = size * 5 // 16, size * 11 // 16
+    centre = x[:, lo:hi, lo:hi].mean(axis=(1, 2)) / top
+    edges = np.abs(np.diff(x, axis=2)).mean(axis=(1, 2)) / top
+    hist = np.stack([np.bincount(np.clip(r // 16, 0, 15).astype(np.int64), minlength=16) for r in flat]) / flat.shape[1]
+    entropy = -(hist * np.log(hist + 1e-9)).sum(axis=1)
+    return np.stack([dark, corners.mean(axis=(1, 2)) / top, centre, edges, entropy], axis=1)
+
+
+def joint_features(pooled: np.ndarray, prepared: np.ndarray) -> np.ndarray:
+    """What the Mahalanobis distance is measured on: log1p(pooled features) + input-crop statistics."""
+    return np.concatenate([np.log1p(np.maximum(pooled.astype(np.float64), 0)), image_stats(prepared)], axis=1)
+
+
+class OODDetector:
+    """Scores a batch; built from the metadata dict written by :func:`fit_ood`."""
+
+    def __init__(self, params: dict) -> None:
+        k, d = params["num_classes"], params["dim"]
+        dtype = params.get("dtype", ARRAY_DTYPE)
+        self.means = _decode(params["means"], (k, d), dtype)
+        self.whiten = _decode(params["whiten"], (d, d), dtype)
+        self.maha_scale = float(params["maha_scale"])
+        self.threshold = float(params["threshold"])
+        self.max_colourfulness = float(params["max_colourfulness"])
+        self.max_aspect = float(params.get("max_aspect", MAX_ASPECT))
+        self.min_std = float(params.get("min_std", MIN_STD))
+
+    def network_scores(self, pooled: np.ndarray, prepared: np.ndarray) -> np.ndarray:
+        """Scaled Mahalanobis distance per row; > ``threshold`` means refuse."""
+        white = (joint_features(pooled, prepared)[:, None, :] - self.means[None]) @ self.whiten
+        return np.sqrt((white ** 2).sum(axis=2).min(axis=1)) / self.maha_scale
+
+    def input_reason(self, info: InputInfo | None, prepared: np.ndarray) -> str | None:
+        """Why the input alone already rules out a brain MRI slice, or None."""
+        if info is not None:
+            long, short = max(info.width, info.height), max(1, min(info.width, info.height))
+            if long / short > self.max_aspect:
+                return f"extreme aspect ratio ({info.width}x{info.height})"
+            if info.colourfulness > self.max_colourfulness:
+                return "colour image (MRI slices are grayscale)"
+        if float(prepared.std()) < self.min_std:
+            return "blank or nearly uniform image"
+        return None
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Temperature minimising the negative log-likelihood (golden-section search on log T)."""
+    z = logits.astype(np.float64)
+
+    def nll(log_t: float) -> float:
+        s = z / np.exp(log_t)
+        s = s - s.max(axis=1, keepdims=True)
+        logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+        return float(-logp[np.arange(len(labels)), labels].mean())
+
+    lo, hi = np.log(0.05), np.log(10.0)
+    ratio = (np.sqrt(5) - 1) / 2
+    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    for _ in range(80):
+        if nll(a) < nll(b):
+            hi, b = b, a
+            a = hi - ratio * (hi - lo)
+        else:
+            lo, a = a, b
+            b = lo + ratio * (hi - lo)
+    return float(np.exp((lo + hi) / 2))
+
+
+def fit_ood(train_pooled: np.ndarray, train_prepared: np.ndarray, train_labels: np.ndarray,
+            val_pooled: np.ndarray, val_prepared: np.ndarray, max_colourfulness: float,
+            refuse_fraction: float = 0.01, shrinkage: float = 1e-3) -> dict:
+    """Class means and shared covariance on training images; scale and threshold on validation."""
+    x = joint_features(train_pooled, train_prepared)
+    classes = np.unique(train_labels)
+    means = np.stack([x[train_labels == c].mean(axis=0) for c in classes])
+    centred = x - means[np.searchsorted(classes, train_labels)]
+    cov = centred.T @ centred / len(x)
+    cov += shrinkage * np.trace(cov) / len(cov) * np.eye(len(cov))
+    vals, vecs = np.linalg.eigh(cov)
+    whiten = vecs / np.sqrt(vals)[None, :]  # (x - mu) @ whiten has identity covariance
+    params = {"method": "mahalanobis(log1p(pooled features) + input-crop statistics)",
+              "num_classes": len(classes), "dim": x.shape[1], "dtype": ARRAY_DTYPE,
+              "means": _encode(means), "whiten": _encode(whiten), "maha_scale": 1.0, "threshold": 0.0,
+              "max_colourfulness": round(float(max_colourfulness), 3), "max_aspect": MAX_ASPECT, "min_std": MIN_STD}
+    raw = OODDetector(params).network_scores(val_pooled, val_prepared)
+    params["maha_scale"] = float(np.percentile(raw, 99.5))
+    scores = raw / params["maha_scale"]
+    params["threshold"] = float(np.quantile(scores, 1.0 - refuse_fraction, method="higher"))
+    params["val_refused"] = float(np.mean(scores > params["threshold"]))
+    return params

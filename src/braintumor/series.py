@@ -1,0 +1,135 @@
+"""Per-slice predictions for a volume (DICOM series, multi-frame DICOM, NIfTI) and a series summary.
+
+Shared by the CLI and the web app. A record is the predict CLI's jsonl record plus, for inputs with
+more than one slice, ``"slice": k`` (0-based, anatomical order) and ``"series": j`` when one folder or
+zip held several series, plus the slice's safe metadata (``"dicom"`` or ``"nifti"``). Whatever keys a
+prediction's ``to_dict()`` returns are passed through unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .image_io import ImageError
+from .predictor import Classifier
+from .volume_io import Volume
+
+#: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
+TOP_SLICES: int = 5
+#: The class whose complement is the tumour probability.
+NO_TUMOUR: str = "notumor"
+
+
+def tumour_probability(probabilities: dict[str, float]) -> float:
+    """1 - p(notumor): how strongly the model sees any tumour in a slice."""
+    return round(1.0 - float(probabilities.get(NO_TUMOUR, 0.0)), 6)
+
+
+def head(volume: Volume, index: int) -> dict:
+    """The record fields that say which slice a result is about."""
+    rec: dict = {"path": volume.path}
+    if volume.series is not None:
+        rec["series"] = volume.series
+    if len(volume.slices) > 1:
+        rec["slice"] = index
+    return rec
+
+
+def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Iterator[tuple[dict, np.ndarray]]:
+    """(record, slice pixels) per slice, in order; pixels let callers draw heat maps without re-reading."""
+    arrays = [s.pixels for s in volume.slices]
+    outcomes = clf.predict_many(arrays, batch_size=batch_size)
+    for k, (sl, (_, outcome)) in enumerate(zip(volume.slices, outcomes, strict=True)):
+        rec = head(volume, k)
+        if isinstance(outcome, ImageError):
+            rec["error"] = str(outcome)
+        else:
+            rec.update(outcome.to_dict())
+        rec.update(sl.meta)
+        yield rec, sl.pixels
+
+
+def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top: int = TOP_SLICES) -> dict:
+    """Per-class slice counts and the most suspicious slices (highest 1 - p(notumor)), plus notes."""
+    good = [r for r in records if "label" in r]
+    counts = {c: sum(r["label"] == c for r in good) for c in classes}
+    ranked = sorted(good, key=lambda r: (-tumour_probability(r["probabilities"]), r.get("slice", 0)))
+    summary = {
+        "kind": volume.kind,
+        "slices": len(records),
+        "classified": len(good),
+        "failed": len(records) - len(good),
+        "counts": counts,
+        "most_suspicious": [{"slice": r.get("slice", 0), "label": r["label"],
+                             "tumour_probability": tumour_probability(r["probabilities"])} for r in ranked[:top]],
+    }
+    if volume.notes:
+        summary["notes"] = list(volume.notes)
+    return summary
+
+
+def summary_record(volume: Volume, records: list[dict], classes: tuple[str, ...]) -> dict:
+    """A ``{"path", ["series",] "summary"}`` record for the jsonl/json output and the API."""
+    rec = {"path": volume.path}
+    if volume.series is not None:
+        rec["series"] = volume.series
+    rec["summary"] = summarise(volume, records, classes)
+    return rec
+
+
+def summary_text(rec: dict) -> str:
+    """The summary as a few human lines (stderr for the table format)."""
+    s = rec["summary"]
+    name = rec["path"] + (f" (series {rec['series']})" if "series" in rec else "")
+    counts = ", ".join(f"{c} {n}" for c, n in s["counts"].items())
+    lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}"]
+    if s["most_suspicious"]:
+        top = ", ".join(f"{t['slice']} ({t['tumour_probability'] * 100:.1f}%)" for t in s["most_suspicious"])
+        lines.append(f"  most suspicious slices (tumour probability): {top}")
+    lines += [f"  note: {n}" for n in s.get("notes", [])]
+    return "\n".join(lines)
+
+
+def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries: bool = False,
+                  pixels: bool = False, tick=lambda: None) -> Iterator[dict]:
+    """Records for planned inputs (:func:`braintumor.volume_io.plan_inputs`), in order.
+
+    Runs of image paths are batched together, as before; each volume yields one record per slice
+    (with ``"_pixels"`` when ``pixels``) and, with ``summaries``, a summary record after a
+    multi-slice volume. ``tick`` is called once per planned item (progress bars).
+    """
+    from pathlib import Path
+
+    images: list[Path] = []
+
+    def flush() -> Iterator[dict]:
+        for src, outcome in clf.predict_many(images, batch_size=batch_size):
+            tick()
+            yield {"path": str(src), "error": str(outcome)} if isinstance(outcome, ImageError) \
+                else {"path": str(src), **outcome.to_dict()}
+        images.clear()
+
+    for item in items:
+        if isinstance(item, Path):
+            images.append(item)
+            continue
+        yield from flush()
+        tick()
+        if isinstance(item, dict):
+            yield item
+            continue
+        try:
+            volumes = item.load()
+        except ImageError as exc:
+            yield {"path": item.path, "error": str(exc)}
+            continue
+        for volume in volumes:
+            recs = []
+            for rec, px in volume_records(clf, volume, batch_size):
+                recs.append(rec)
+                yield {**rec, "_pixels": px} if pixels else rec
+            if summaries and len(volume.slices) > 1:
+                yield summary_record(volume, recs, clf.classes)
+    yield from flush()

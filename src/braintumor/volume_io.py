@@ -1,0 +1,331 @@
+"""Read what a hospital has — DICOM files, DICOM series (folder or .zip), NIfTI volumes — as 2-D slices.
+
+Every slice comes out as a 2-D uint8 grayscale array (what :func:`braintumor.preprocess.prepare`
+takes), in display orientation, with *safe* metadata only: geometry and series description,
+never a patient field. 2-D images (JPEG, PNG, ...) stay with :mod:`braintumor.image_io`.
+
+Everything is read in memory (a .zip is never extracted), sizes are checked before pixels are
+decoded, and every failure is an :class:`~braintumor.image_io.ImageError` with a user-safe message.
+DICOM is handled in :mod:`braintumor.dicom_io`, NIfTI in :mod:`braintumor.nifti_io`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+from .image_io import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, walk_images
+
+#: Most slices one volume (or one web request) may hold; more is refused before decoding.
+MAX_SLICES: int = 512
+#: Largest volume file, zip (uncompressed, all members) or DICOM folder we read (bytes).
+MAX_VOLUME_BYTES: int = 512 * 1024 * 1024
+#: Most voxels of one NIfTI volume (512 x 512 x 256).
+MAX_VOXELS: int = 512 * 512 * 256
+#: Most members a zip may list.
+MAX_ZIP_MEMBERS: int = 4096
+#: Endings recognised as volumes (DICOM content is also recognised without any ending).
+VOLUME_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".nii", ".nii.gz", ".zip")
+#: Leading bytes of the 2-D formats image_io reads: such content is an image whatever its name says.
+_IMAGE_MAGIC: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
+#: Percentiles mapped to 0 and 255 when a slice has no display window of its own.
+LOW_PERCENTILE, HIGH_PERCENTILE = 0.5, 99.5
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One 2-D slice: uint8 pixels in display orientation and its safe metadata."""
+
+    pixels: np.ndarray
+    meta: dict = field(default_factory=dict)  # {"dicom": {...}} or {"nifti": {...}}, JSON-ready
+
+
+@dataclass(frozen=True)
+class Volume:
+    """The slices of one series or volume, in anatomical order, and notes on what was left out."""
+
+    path: str
+    kind: str  # "dicom" or "nifti"
+    slices: list[Slice]
+    series: int | None = None  # index when one folder or zip held several series
+    notes: tuple[str, ...] = ()
+
+
+# --- intensity and geometry -----------------------------------------------------------------------
+
+
+def scale_to_uint8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map [lo, hi] linearly onto 0..255 (clipped); lo > hi inverts; lo == hi gives black."""
+    if hi == lo or not np.isfinite(hi - lo):
+        return np.zeros(values.shape, dtype=np.uint8)
+    out = (np.asarray(values, dtype=np.float64) - lo) * (255.0 / (hi - lo))
+    return np.round(np.clip(out, 0.0, 255.0)).astype(np.uint8)
+
+
+def robust_uint8(values: np.ndarray) -> np.ndarray:
+    """0.5th..99.5th percentile -> 0..255, so a few extreme voxels do not darken the whole slice."""
+    arr = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    if arr.size == 0:
+        raise ImageError("slice has no pixels")
+    lo, hi = (float(v) for v in np.percentile(arr, [LOW_PERCENTILE, HIGH_PERCENTILE]))
+    if hi <= lo:  # nearly constant, e.g. a blank slice with a few bright voxels
+        lo, hi = float(arr.min()), float(arr.max())
+    return scale_to_uint8(arr, lo, hi)
+
+
+def square_pixels(gray: np.ndarray, row_mm: float | None, col_mm: float | None) -> np.ndarray:
+    """Resample a slice with non-square pixels (row_mm != col_mm) so anatomy keeps its shape."""
+    if not row_mm or not col_mm or row_mm <= 0 or col_mm <= 0 or abs(row_mm / col_mm - 1.0) < 0.01:
+        return gray
+    h, w = gray.shape
+    step = min(row_mm, col_mm)
+    new_h, new_w = max(1, round(h * row_mm / step)), max(1, round(w * col_mm / step))
+    if new_h * new_w > MAX_PIXELS:
+        return gray
+    return np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.Resampling.BILINEAR), dtype=np.uint8)
+
+
+# --- recognising inputs ---------------------------------------------------------------------------
+
+
+def _lower_name(name: str | os.PathLike | None) -> str:
+    return str(name or "").lower()
+
+
+def is_dicom_bytes(head: bytes) -> bool:
+    """DICOM Part 10 files carry 'DICM' after a 128-byte preamble."""
+    return len(head) >= 132 and head[128:132] == b"DICM"
+
+
+def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
+    """'dicom', 'nifti' or 'zip' from the content (the name only breaks ties), None for anything else."""
+    from .nifti_io import is_nifti_bytes
+
+    lower = _lower_name(name)
+    if is_dicom_bytes(data[:132]):
+        return "dicom"
+    if data[:4] == b"PK\x03\x04" or (data[:4] == b"PK\x05\x06" and lower.endswith(".zip")):
+        return "zip"
+    if is_nifti_bytes(data):
+        return "nifti"
+    if data.startswith(_IMAGE_MAGIC):
+        return None
+    if lower.endswith((".dcm", ".dicom")):
+        return "dicom"  # DICOM without the preamble (old files): dicom_io checks it is really DICOM
+    if lower.endswith((".nii", ".nii.gz")):
+        return "nifti"  # a broken or truncated one: nifti_io says precisely what is wrong
+    return None
+
+
+def _file_head(path: Path, n: int = 132) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n)
+    except OSError:
+        return b""
+
+
+def is_volume_file(path: Path) -> bool:
+    """Whether a file given by name should be read here (DICOM, NIfTI, zip) rather than as a 2-D image."""
+    lower = path.name.lower()
+    if lower.endswith(VOLUME_SUFFIXES):
+        return True
+    if path.suffix.lower() in IMAGE_EXTENSIONS or not path.is_file():
+        return False
+    return sniff(_file_head(path, 352), path.name) is not None
+
+
+@dataclass(frozen=True)
+class VolumeInput:
+    """A volume found on disk, read only when :meth:`load` is called (so planning stays cheap)."""
+
+    path: str
+    load: Callable[[], list[Volume]]
+
+
+def plan_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path | VolumeInput | dict]:
+    """What ``braintumor predict`` classifies, in order: image paths, volumes, or error records.
+
+    A folder yields its images (as before), one DICOM series per series found below it, and its
+    NIfTI files; a file yields itself, as a volume when it is DICOM, NIfTI or zip content.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            images = list(walk_images(path))
+            dicoms, niftis = _scan_folder(path)
+            if not images and not dicoms and not niftis:
+                yield {"path": str(path), "error": "no images found in folder"}
+            yield from images
+            if dicoms:
+                yield VolumeInput(str(path), lambda d=dicoms, p=str(path): _read_dicom_files(p, d))
+            for n in niftis:
+                yield VolumeInput(str(n), lambda n=n: read_volumes(n))
+        elif path.is_file() and is_volume_file(path):
+            yield VolumeInput(str(path), lambda p=path: read_volumes(p))
+        else:
+            yield path
+
+
+def _scan_folder(folder: Path) -> tuple[list[Path], list[Path]]:
+    """DICOM files (by content or ending) and NIfTI files below ``folder``; hidden ones skipped."""
+    dicoms, niftis = [], []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            lower = name.lower()
+            if name.startswith(".") or path.suffix.lower() in IMAGE_EXTENSIONS:
+                continue
+            if lower.endswith((".nii", ".nii.gz")):
+                niftis.append(path)
+            elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(_file_head(path)):
+                dicoms.append(path)
+    return dicoms, niftis
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def _read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
+    if not path.exists():
+        raise ImageError(f"file not found: {path}")
+    size = path.stat().st_size
+    if size > limit:
+        raise ImageError(f"file is {size} bytes; the limit is {limit} bytes")
+    if size == 0:
+        raise ImageError("file is empty (0 bytes)")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"cannot read file: {exc.strerror or exc}") from None
+
+
+def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
+                 max_slices: int = MAX_SLICES) -> list[Volume]:
+    """A DICOM file, NIfTI file, zip of a DICOM series (path or bytes) or DICOM folder -> volumes.
+
+    ``name`` is what results call ``path`` (default: the path itself). Raises ImageError.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, display = bytes(source), name or "upload"
+    else:
+        path = Path(source)
+        display = name or str(path)
+        if path.is_dir():
+            dicoms, _ = _scan_folder(path)
+            if not dicoms:
+                raise ImageError("no DICOM files found in folder")
+            return _read_dicom_files(display, dicoms, max_slices)
+        data = _read_path(path)
+    if not data:
+        raise ImageError("file is empty (0 bytes)")
+    kind = sniff(data, name or (None if isinstance(source, bytes) else Path(source).name))
+    if kind == "dicom":
+        from .dicom_io import read_dicom_series
+
+        return read_dicom_series(display, [("", lambda: data)], max_slices, single=True)
+    if kind == "nifti":
+        from .nifti_io import read_nifti
+
+        return [read_nifti(data, display, max_slices)]
+    if kind == "zip":
+        return read_zip(data, display, max_slices)
+    raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM series")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # e.g. a broken link: reading it reports the problem
+        return 0
+
+
+def _read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLICES) -> list[Volume]:
+    from .dicom_io import read_dicom_series
+
+    total = sum(_size(f) for f in files)
+    if total > MAX_VOLUME_BYTES:
+        raise ImageError(f"the DICOM files in this folder hold {total} bytes; the limit is {MAX_VOLUME_BYTES}")
+    return read_dicom_series(display, [(str(f), lambda f=f: _read_path(f)) for f in files], max_slices)
+
+
+def _unsafe_member(name: str) -> bool:
+    """Absolute paths, drive letters and '..' parts: harmless here (nothing is extracted), never expected."""
+    posix = name.replace("\\", "/")
+    return posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or ".." in PurePosixPath(posix).parts
+
+
+def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES) -> list[Volume]:
+    """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits."""
+    from .dicom_io import read_dicom_series
+    from .nifti_io import read_nifti
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise ImageError("zip archive is corrupt or truncated") from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ImageError(f"zip archive lists {len(members)} members; the limit is {MAX_ZIP_MEMBERS}")
+    files = [m for m in members if not m.is_dir()]
+    if any(_unsafe_member(m.filename) for m in files):
+        raise ImageError("zip archive has a member with an unsafe name (absolute path or '..'); refused")
+    declared = sum(m.file_size for m in files)
+    if declared > MAX_VOLUME_BYTES:
+        raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}")
+    budget = [MAX_VOLUME_BYTES]
+
+    def load(member: zipfile.ZipInfo) -> bytes:
+        if member.flag_bits & 0x1:
+            raise ImageError("zip member is encrypted")
+        try:
+            with archive.open(member) as fh:
+                content = fh.read(min(member.file_size, budget[0]) + 1)
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError):
+            raise ImageError("zip member is corrupt or uses an unsupported compression") from None
+        if len(content) > member.file_size or len(content) > budget[0]:
+            raise ImageError("zip member expands beyond its declared size; refused")
+        budget[0] -= len(content)
+        return content
+
+    dicoms, volumes, skipped = [], [], Counter()
+    for m in files:
+        lower = m.filename.lower()
+        base = lower.rsplit("/", 1)[-1]
+        if base.startswith(".") or lower.startswith("__macosx/"):
+            skipped["hidden or system file"] += 1
+        elif lower.endswith((".nii", ".nii.gz")):
+            left = max_slices - sum(len(v.slices) for v in volumes)
+            volumes.append(read_nifti(load(m), f"{display}:{m.filename}", left))
+        elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(_zip_head(archive, m)):
+            dicoms.append((m.filename, lambda m=m: load(m)))
+        else:
+            skipped["not DICOM or NIfTI"] += 1
+    notes = tuple(f"skipped {n} file(s) in the zip: {why}" for why, n in sorted(skipped.items()))
+    if not dicoms and not volumes:
+        raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
+    if dicoms:
+        series = read_dicom_series(display, dicoms, max_slices - sum(len(v.slices) for v in volumes))
+        volumes = [_with_notes(v, notes) for v in series] + volumes
+    return volumes
+
+
+def _zip_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    try:
+        with archive.open(member) as fh:
+            return fh.read(132)
+    except Exception:  # a broken member is reported when it is read for real
+        return b""
+
+
+def _with_notes(volume: Volume, notes: tuple[str, ...]) -> Volume:
+    return Volume(volume.path, volume.kind, volume.slices, volume.series, volume.notes + notes)

@@ -1,0 +1,94 @@
+"""Uploads that are volumes (DICOM, NIfTI, a .zip of a DICOM series): per-slice results and summaries.
+
+An upload is a volume when its *content* says so (DICOM preamble, NIfTI magic, zip signature; see
+:func:`braintumor.volume_io.sniff`); everything else goes through the 2-D image path unchanged.
+Volumes are read in memory like every upload. One request holds at most ``max_slices`` slices in
+all; heat maps are drawn for the most suspicious slices of each volume only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..heatmap import explain_batch
+from ..image_io import ImageError
+from ..predictor import Classifier
+from ..series import summary_record, tumour_probability, volume_records
+from ..volume_io import MAX_SLICES, read_volumes, sniff
+from .inference import Upload, _b64, classify
+
+
+@dataclass
+class Entry:
+    """What one upload (or one series of it) produced: records, and a summary for multi-slice volumes."""
+
+    records: list[dict]
+    summary: dict | None = None
+    strip: list[dict] = field(default_factory=list)  # per slice: slice, label, tumour probability
+
+    @property
+    def top(self) -> list[dict]:
+        """The records of the most suspicious slices, most suspicious first."""
+        order = [t["slice"] for t in (self.summary or {}).get("summary", {}).get("most_suspicious", [])]
+        by_slice = {r.get("slice"): r for r in self.records}
+        return [by_slice[k] for k in order if k in by_slice]
+
+
+def _add_heatmaps(clf: Classifier, entry: Entry, pixels: dict[int, np.ndarray]) -> None:
+    targets = entry.top if entry.summary else [r for r in entry.records if "label" in r]
+    if not targets:
+        return
+    batch = np.stack([clf.preprocess(pixels[r.get("slice", 0)]) for r in targets])
+    for rec, ex in zip(targets, explain_batch(clf, batch), strict=True):
+        rec["image_png_base64"] = _b64(ex.image_png())
+        png = ex.heatmap_png()
+        if png is not None:
+            rec["heatmap_png_base64"] = _b64(png)
+
+
+def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = False,
+                     max_slices: int = MAX_SLICES) -> list[Entry]:
+    """One Entry per image upload and per volume (series) upload, in upload order."""
+    entries: list[Entry] = []
+    images: list[Upload] = []
+    budget = max_slices
+
+    def flush() -> None:
+        entries.extend(Entry([rec]) for rec in classify(clf, images, heatmap=heatmap))
+        images.clear()
+
+    for upload in uploads:
+        if sniff(upload.data, upload.name) is None:
+            images.append(upload)
+            continue
+        flush()
+        try:
+            volumes = read_volumes(upload.data, name=upload.name, max_slices=max_slices)
+        except ImageError as exc:
+            entries.append(Entry([{"path": upload.name, "error": str(exc)}]))
+            continue
+        count = sum(len(v.slices) for v in volumes)
+        if count > budget:
+            entries.append(Entry([{"path": upload.name, "error": f"its {count} slices would take this request past "
+                                   f"{max_slices} slices, the most one request may hold: send it on its own"}]))
+            continue
+        for volume in volumes:
+            budget -= len(volume.slices)
+            pairs = list(volume_records(clf, volume))
+            entry = Entry([rec for rec, _ in pairs])
+            if len(volume.slices) > 1:
+                entry.summary = summary_record(volume, entry.records, clf.classes)
+                entry.strip = [{"slice": r["slice"], "label": r["label"],
+                                "p": tumour_probability(r["probabilities"])} for r in entry.records if "label" in r]
+            if heatmap:
+                _add_heatmaps(clf, entry, {r.get("slice", 0): px for r, px in pairs})
+            entries.append(entry)
+    flush()
+    return entries
+
+
+def flatten(entries: list[Entry]) -> tuple[list[dict], list[dict]]:
+    """(every record in order, every series summary) for the JSON API."""
+    return [r for e in entries for r in e.records], [e.summary for e in entries if e.summary]

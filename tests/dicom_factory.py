@@ -1,0 +1,133 @@
+"""Real DICOM and NIfTI files built in memory from real dataset slices, for the volume tests.
+
+Every DICOM carries patient fields with recognisable values, so tests can assert that none of them
+ever reaches an output. pydicom's and nibabel's own bundled test files are found by path (never
+through pydicom.data.get_testdata_file, which downloads what the wheel does not ship).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+SECRET_NAME = "SECRET^NAME"
+SECRET_ID = "ID-SECRET-123"
+SECRET_BIRTH = "19010203"
+SECRETS = (SECRET_NAME, SECRET_ID, "SECRET", SECRET_BIRTH)
+
+
+def pydicom_file(name: str) -> Path | None:
+    """A test file shipped inside the installed pydicom wheel, or None."""
+    import pydicom
+
+    path = Path(pydicom.__file__).parent / "data" / "test_files" / name
+    return path if path.is_file() else None
+
+
+def nibabel_file(name: str) -> Path | None:
+    import nibabel
+
+    path = Path(nibabel.__file__).parent / "tests" / "data" / name
+    return path if path.is_file() else None
+
+
+def make_dataset(pixels: np.ndarray | None, *, photometric: str = "MONOCHROME2", bits: int | None = None,
+                 series_uid: str | None = None, instance: int = 1, position: float | None = None,
+                 sop_class: str | None = None, **attrs):
+    """A pydicom Dataset with file meta, patient fields, and ``pixels`` (2-D, or 3-D = frames)."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = sop_class or MRImageStorage
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate = SECRET_NAME, SECRET_ID, SECRET_BIRTH
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = series_uid or generate_uid()
+    ds.Modality, ds.SeriesDescription, ds.SeriesNumber, ds.InstanceNumber = "MR", "AX T1", 3, instance
+    if position is not None:
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.ImagePositionPatient = [-100.0, -100.0, position]
+        ds.SliceLocation = position
+    if pixels is not None:
+        bits = bits or (8 if pixels.dtype == np.uint8 else 16)
+        ds.set_pixel_data(pixels, photometric, bits, generate_instance_uid=False)
+    for key, value in attrs.items():
+        setattr(ds, key, value)
+    return ds
+
+
+def to_bytes(ds) -> bytes:
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def make_dicom(pixels: np.ndarray | None, **kw) -> bytes:
+    return to_bytes(make_dataset(pixels, **kw))
+
+
+def rescaled_windowed(gray: np.ndarray) -> bytes:
+    """16-bit stored values whose modality LUT and window give back ``gray`` exactly."""
+    stored = gray.astype(np.uint16) * 4 + 1000  # value = stored * 0.25 - 250 = gray
+    return make_dicom(stored, bits=12, RescaleSlope=0.25, RescaleIntercept=-250, WindowCenter=128,
+                      WindowWidth=256)
+
+
+def jpeg_baseline(gray: np.ndarray, quality: int = 95) -> bytes:
+    """The slice as a JPEG Baseline DICOM (the bitstream encapsulated as a scanner would)."""
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, format="JPEG", quality=quality)
+    ds = make_dataset(gray)
+    ds.PixelData = encapsulate([buf.getvalue()])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    return to_bytes(ds)
+
+
+def series(slices: list[np.ndarray], shuffle: bool = True) -> list[tuple[str, bytes]]:
+    """One DICOM file per slice of a single series, positions 5 mm apart, stored in a scrambled order."""
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid()
+    files = [(f"IM{k:04d}", make_dicom(s, series_uid=uid, instance=k + 1, position=5.0 * k))
+             for k, s in enumerate(slices)]
+    if shuffle:
+        files = files[1::2] + files[0::2]
+    return files
+
+
+def zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def nifti_bytes(volume: np.ndarray, affine: np.ndarray | None = None, gz: bool = True) -> bytes:
+    """A NIfTI-1 single file (gzip-compressed by default) of ``volume`` (x, y, z[, t])."""
+    import gzip
+
+    import nibabel as nib
+
+    img = nib.Nifti1Image(volume, np.eye(4) if affine is None else affine)
+    img.header["descrip"] = SECRET_NAME.encode()  # free text in the header must never be echoed either
+    raw = img.to_bytes()
+    return gzip.compress(raw, mtime=0) if gz else raw
+
+
+def axial_volume(slices: list[np.ndarray]) -> np.ndarray:
+    """Display-oriented slices (rows anterior->posterior, columns right->left) -> a RAS (x, y, z) array."""
+    return np.stack([s[::-1, ::-1].T for s in slices], axis=-1)

@@ -1,0 +1,165 @@
+"""Leakage audit: hashing, pair search, exact counts on a built tree, and the real dataset's overlap."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import encode
+from PIL import Image
+
+from braintumor.audit import (
+    audit_dataset,
+    close_pairs,
+    hash_images,
+    leak_free_mask,
+    perceptual_hash,
+)
+from braintumor.cli import main
+from braintumor.data import load_dataset
+
+
+def blob(seed: int, size: int = 128) -> np.ndarray:
+    """A smooth random image (upsampled noise): unrelated seeds give unrelated hashes."""
+    small = np.random.default_rng(seed).integers(0, 256, (8, 8), dtype=np.uint8)
+    return np.asarray(Image.fromarray(small).resize((size, size), Image.Resampling.BICUBIC))
+
+
+def recompressed(arr: np.ndarray) -> bytes:
+    """The same picture, resized a little and saved as a JPEG: not pixel-identical, still a near duplicate."""
+    buf = io.BytesIO()
+    Image.fromarray(arr).resize((120, 120), Image.Resampling.BILINEAR).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def build_tree(root: Path) -> Path:
+    """9 Training and 8 Testing files with every trap the real dataset has, and a label conflict it has not."""
+    seeds = {"glioma": (1, 2), "meningioma": (3, 4), "notumor": (5, 6), "pituitary": (7, 8)}
+    for name, pair in seeds.items():
+        (root / "Training" / name).mkdir(parents=True)
+        (root / "Testing" / name).mkdir(parents=True)
+        for s in pair:
+            arr = blob(s)
+            img = np.stack([arr] * 3, axis=-1) if name == "pituitary" else arr  # 2 RGB among 7 L
+            (root / "Training" / name / f"tr{s}.png").write_bytes(encode(img))
+    train, test = root / "Training", root / "Testing"
+    shutil.copy(train / "glioma" / "tr2.png", train / "glioma" / "tr2-copy.png")  # exact, within Training
+    for name, seed in (("glioma", 11), ("meningioma", 12), ("notumor", 13), ("pituitary", 14)):
+        (test / name / f"te{seed}.png").write_bytes(encode(blob(seed)))
+    shutil.copy(train / "glioma" / "tr1.png", test / "glioma" / "tr1.png")  # exact, across splits
+    (test / "meningioma" / "tr3-small.jpg").write_bytes(recompressed(blob(3)))  # near, across splits
+    shutil.copy(train / "notumor" / "tr5.png", test / "pituitary" / "tr5.png")  # exact, across, label conflict
+    (test / "notumor" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")  # unreadable
+    (test / "meningioma" / ".ipynb_checkpoints").mkdir()
+    shutil.copy(test / "meningioma" / "te12.png", test / "meningioma" / ".ipynb_checkpoints" / "te12-checkpoint.png")
+    (train / ".DS_Store").write_bytes(b"\0")
+    return root
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tree(tmp_path_factory.mktemp("audit"))
+
+
+def test_hashes_see_through_recompression_not_across_images():
+    a, b = blob(3), blob(4)
+    near = np.asarray(Image.open(io.BytesIO(recompressed(a))).convert("L"))
+    for kind in ("phash", "dhash"):
+        ha, hb, hn = (perceptual_hash(x, kind) for x in (a, b, near))
+        assert ha.shape == (32,) and ha.dtype == np.uint8
+        d = lambda x, y: int(np.unpackbits(x ^ y).sum())  # noqa: E731
+        assert d(ha, hn) <= 8 < 60 < d(ha, hb), kind
+    with pytest.raises(ValueError, match="unknown hash"):
+        perceptual_hash(a, "ahash")
+
+
+def test_close_pairs_agrees_with_brute_force():
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (40, 32), dtype=np.uint8)
+    h = np.concatenate([base, base[:10] ^ np.uint8(1)])  # rows 40..49: 0 to 32 bits from rows 0..9
+    h[45:, :4] ^= np.uint8(0xFF)  # rows 45..49: a further 32 bits away
+    bits = np.unpackbits(h, axis=1).astype(int)
+    brute = np.abs(bits[:, None, :] - bits[None, :, :]).sum(-1)
+    for threshold in (0, 32, 64, 130):
+        i, j, d = close_pairs(h, None, threshold)
+        want = {(a, b) for a in range(50) for b in range(a + 1, 50) if brute[a, b] <= threshold}
+        assert set(zip(i.tolist(), j.tolist(), strict=True)) == want
+        assert all(brute[a, b] == dist for a, b, dist in zip(i, j, d, strict=True))
+        i, j, _ = close_pairs(h[:40], h[40:], threshold)
+        assert set(zip(i.tolist(), j.tolist(), strict=True)) == {
+            (a, b - 40) for a in range(40) for b in range(40, 50) if brute[a, b] <= threshold}
+    assert len(close_pairs(h[:0], None, 8)[0]) == 0
+
+
+def test_audit_counts_on_a_built_tree(tree: Path):
+    report = audit_dataset(tree)
+    s = report["summary"]
+    assert report["splits"]["Training"]["n_images"] == 9 and report["splits"]["Testing"]["n_images"] == 8
+    assert report["splits"]["Training"]["modes"] == {"L": 7, "RGB": 2}
+    assert report["splits"]["Testing"]["sizes"] == {"128x128": 6, "120x120": 1}
+    testing = report["splits"]["Testing"]
+    assert testing["min_size"] == [120, 120] and testing["max_size"] == [128, 128] and testing["n_readable"] == 7
+    assert report["hidden_files"] == ["Testing/meningioma/.ipynb_checkpoints/te12-checkpoint.png", "Training/.DS_Store"]
+    assert [u["path"] for u in report["unreadable"]] == ["Testing/notumor/broken.jpg"]
+    assert s["exact_groups"] == {"Training": 1, "Testing": 0, "cross-split": 2}
+    assert s["near_pairs"] == {"Training": 1, "Testing": 0, "cross-split": 3}
+    assert s["label_conflicts"] == {"exact": 1, "near": 1}
+    assert report["label_conflicts"]["exact"][0]["paths"] == ["Training/notumor/tr5.png", "Testing/pituitary/tr5.png"]
+    near = [p for p in report["near_duplicates"] if not p["exact"]]
+    assert [(p["a"], p["b"]) for p in near] == [("Training/meningioma/tr3.png", "Testing/meningioma/tr3-small.jpg")]
+    leak = s["leakage"]
+    assert (leak["test_readable"], leak["test_with_train_near_duplicate"], leak["test_with_train_exact_duplicate"],
+            leak["test_leak_free"]) == (7, 3, 2, 4)
+    assert {c: v["with_train_near_duplicate"] for c, v in leak["per_class"].items()} == {
+        "glioma": 1, "meningioma": 1, "notumor": 0, "pituitary": 1}
+
+    # A threshold of 0 keeps only the pixel-identical pairs.
+    assert audit_dataset(tree, threshold=0)["summary"]["leakage"]["test_with_train_near_duplicate"] == 2
+
+
+def test_leak_free_mask_matches_the_audit(tree: Path, tmp_path: Path):
+    test, train = load_dataset(tree, "Testing"), load_dataset(tree, "Training")
+    mask = leak_free_mask(test, train, cache_dir=tmp_path)
+    names = {p.name: bool(m) for p, m in zip(test.paths, mask, strict=True)}
+    assert names == {"te11.png": True, "tr1.png": False, "te12.png": True, "tr3-small.jpg": False,
+                     "broken.jpg": False, "te13.png": True, "te14.png": True, "tr5.png": False}
+    assert len(list(tmp_path.glob("hashes-*.npz"))) == 2 and not list(tmp_path.glob("*.tmp*"))
+    assert np.array_equal(leak_free_mask(test, train, cache_dir=tmp_path), mask)  # from the cache
+    (tmp_path / "a-file").write_text("not a folder")
+    assert np.array_equal(leak_free_mask(test, train, cache_dir=tmp_path / "a-file"), mask)  # cache not writable
+    broken = hash_images([tree / "Testing" / "notumor" / "broken.jpg"])
+    assert not broken.ok[0] and broken.errors[0] and broken.digests[0] == ""
+
+
+def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys):
+    out = tmp_path / "audit.json"
+    assert main(["data", "audit", "--data", str(tree), "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "leakage: 3 of 7 Testing images have a near duplicate in Training (2 pixel-identical)" in printed
+    assert "hidden files (not data): 2" in printed and "unreadable: 1" in printed
+    assert "label conflicts (same image, different class): 1 exact group(s), 1 near pair(s)" in printed
+    report = json.loads(out.read_text())
+    assert report["threshold"] == 8 and report["hash"] == "phash" and len(report["near_duplicates"]) == 4
+    assert not list(tmp_path.glob(".*tmp"))
+
+    assert main(["data", "audit", "--data", str(tmp_path / "missing"), "--no-progress"]) == 2
+    assert capsys.readouterr().err.startswith("error: dataset folder not found")
+
+
+def test_real_dataset_overlap_agrees_with_its_readme(data_root: Path):
+    """The dataset README: 189 pixel-identical groups span both splits; 473 of 1311 test images
+    have a near duplicate in Training (pHash 256-bit, distance <= 8), none of them glioma."""
+    report = audit_dataset(data_root)
+    s = report["summary"]
+    assert s["exact_groups"]["cross-split"] == 189
+    leak = s["leakage"]
+    assert (leak["test_readable"], leak["test_with_train_near_duplicate"], leak["test_leak_free"]) == (1311, 473, 838)
+    assert {c: v["with_train_near_duplicate"] for c, v in leak["per_class"].items()} == {
+        "glioma": 0, "meningioma": 109, "notumor": 359, "pituitary": 5}
+    assert report["hidden_files"] == ["Testing/meningioma/.ipynb_checkpoints/Te-me_0011-checkpoint.jpg"]
+    modes = [report["splits"][s]["modes"] for s in ("Training", "Testing")]
+    assert sum(m["RGB"] for m in modes) == 3926 and sum(m["L"] for m in modes) == 3093

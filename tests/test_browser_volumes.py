@@ -1,0 +1,70 @@
+"""A real browser uploads a NIfTI volume and a zipped DICOM series through the JavaScript path: one series
+block each, with a bar per slice in the strip and cards with heat maps for the most suspicious slices.
+Skipped, never failed, when chromium or playwright is absent (like tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from dicom_factory import SECRETS, axial_volume, nifti_bytes, series, zip_bytes
+from PIL import Image
+from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark  # noqa: F401  (same skip rules)
+from werkzeug.serving import make_server
+
+from braintumor.image_io import read_image
+from braintumor.predictor import Classifier, default_model_path
+from braintumor.series import TOP_SLICES
+from braintumor.web import create_app
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    shipped = default_model_path()
+    model = shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
+    srv = make_server("127.0.0.1", 0, create_app(classifier=Classifier.load(model, threads=1)), threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=10)
+
+
+def test_series_upload_in_the_browser(server, test_images, tmp_path):
+    paths = [p for c in ("notumor", "glioma", "pituitary", "meningioma") for p in test_images[c][:3]]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
+    (tmp_path / "head.nii.gz").write_bytes(nifti_bytes(axial_volume(stack)))
+    (tmp_path / "series.zip").write_bytes(zip_bytes(series(stack)))
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                        args=ARGS, headless=True,
+                                                        viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(server)
+        sync_api.expect(page.locator("html")).to_have_class("js")
+        page.set_input_files("#file-input", [str(tmp_path / "head.nii.gz"), str(tmp_path / "series.zip")])
+        blocks = page.locator("#results .series")
+        sync_api.expect(blocks).to_have_count(2, timeout=30_000)
+        sync_api.expect(page.locator("#results > .card")).to_have_count(0)  # the placeholders were replaced
+        for i, name in enumerate(("head.nii.gz", "series.zip")):
+            block = blocks.nth(i)
+            assert block.get_attribute("data-state") == "ok"
+            assert block.locator(".series-name").inner_text() == name
+            assert block.locator("rect.strip-bar").count() == len(stack)
+            assert block.locator(".series-line").inner_text().startswith(f"{len(stack)} slices")
+            cards = block.locator(".series-top .card")
+            assert cards.count() == TOP_SLICES
+            assert all(cards.nth(k).get_attribute("data-state") == "ok" for k in range(TOP_SLICES))
+            assert cards.nth(0).locator(".card-name").inner_text().startswith("slice ")
+            assert cards.nth(0).locator(".view-heat").evaluate("img => img.complete && img.naturalWidth > 0")
+        html = page.content()
+        assert not any(secret in html for secret in SECRETS) and problems == []
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        blocks.nth(0).screenshot(path=str(SHOTS / "series-desktop.png"))  # the docs' picture of a series
+        context.close()

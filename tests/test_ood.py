@@ -1,0 +1,150 @@
+"""Out-of-distribution refusal and calibration: the maths on synthetic data, the shipped model on
+real MRI and on images packages ship, and every surface (Python API, CLI, JSON API, page)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+from PIL import Image
+
+from braintumor.image_io import colourfulness, decode_image
+from braintumor.ood import OODDetector, fit_ood, fit_temperature
+from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
+from braintumor.predictor import Classifier, ModelError, softmax
+from braintumor.web import create_app
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Classifier:
+    clf = Classifier.load()
+    assert clf.ood is not None, "the shipped model must carry OOD statistics (braintumor calibrate)"
+    return clf
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return {s.name: s for s in ood_samples()}
+
+
+def test_fit_temperature_recovers_a_known_temperature():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, size=(4000, 4))
+    labels = np.array([rng.choice(4, p=p) for p in softmax(logits, 2.0)])
+    assert fit_temperature(logits, labels) == pytest.approx(2.0, rel=0.1)
+
+
+def test_fit_ood_refuses_about_one_percent_of_in_distribution_and_far_points():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 4, size=(4, 16))
+    y = rng.integers(0, 4, 3000)
+    pooled = np.abs(centres[y] + rng.normal(0, 1, (3000, 16)))
+    prepared = rng.integers(0, 255, (3000, 8, 8)).astype(np.uint8)
+    params = fit_ood(pooled[:2000], prepared[:2000], y[:2000], pooled[2000:2500], prepared[2000:2500], 20.0)
+    det = OODDetector(json.loads(json.dumps(params)))  # survives the JSON round trip of the metadata
+    held_out = det.network_scores(pooled[2500:], prepared[2500:]) > det.threshold
+    assert held_out.mean() < 0.03
+    far = np.abs(rng.normal(0, 4, (100, 16))) * 5
+    assert (det.network_scores(far, prepared[:100]) > det.threshold).mean() > 0.95
+
+
+def test_colourfulness_separates_gray_from_colour(samples):
+    gray = np.stack([np.full((32, 32), 100, np.uint8)] * 3, axis=-1)
+    assert colourfulness(gray) == 0
+    _, info = decode_image(samples["astronaut.png"].data, draft_size=256)
+    assert info.colourfulness > 30
+
+
+def test_shipped_model_accepts_real_mri(shipped, test_images):
+    paths = [p for cls in test_images.values() for p in cls]
+    preds = [p for _, p in shipped.predict_many(paths)]
+    refused = [str(path) for path, p in zip(paths, preds, strict=True) if p.ood]
+    assert len(refused) <= max(1, len(paths) // 50), refused
+    assert all(p.label is not None and p.ood_score is not None for p in preds if not p.ood)
+
+
+def test_shipped_model_refuses_photos_documents_and_synthetic_frames(shipped, samples):
+    picked = [s for s in samples.values() if s.category in ("photo", "document", "synthetic", "medical-other")]
+    assert len(picked) >= 30
+    preds = [p for _, p in shipped.predict_many([s.data for s in picked])]
+    accepted = [s.name for s, p in zip(picked, preds, strict=True) if not p.ood]
+    assert len(accepted) <= len(picked) // 20, accepted
+    refused = next(p for p in preds if p.ood)
+    assert refused.label is None and refused.confidence is None
+    assert refused.reason.startswith("this does not look like a brain MRI slice")
+
+
+def test_input_checks_name_the_reason(shipped, samples):
+    assert "colour" in shipped.predict(samples["coffee.png"].data).reason
+    assert "blank" in shipped.predict(encode(np.zeros((200, 200), np.uint8))).reason
+    wide = synthetic_head(200, canvas=(200, 900))
+    assert "aspect" in shipped.predict(encode(wide)).reason
+
+
+def test_external_brain_mri_is_not_refused(shipped):
+    mri = matplotlib_mri_slice()
+    assert mri is not None
+    assert not shipped.predict(mri).ood
+
+
+def test_cli_jsonl_withholds_the_label(tmp_path, samples, capsys):
+    from braintumor.cli import main
+
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(samples["chelsea.png"].data)
+    assert main(["predict", str(photo), "--format", "jsonl"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    # refused by the colour check before the network: ood_score (the feature distance) may be below 1
+    assert rec["ood"] is True and rec["label"] is None and "colour" in rec["reason"]
+    assert main(["predict", str(photo)]) == 0
+    assert "refused: this does not look like a brain MRI slice" in capsys.readouterr().out
+
+
+def test_api_and_page_say_it_is_not_a_brain_mri(shipped, samples):
+    client = create_app(classifier=shipped).test_client()
+    data = {"file": (io.BytesIO(samples["rocket.jpg"].data), "rocket.jpg")}
+    res = client.post("/api/v1/predict?heatmap=1", data=data, content_type="multipart/form-data")
+    assert res.status_code == 200
+    rec = res.get_json()["results"][0]
+    assert rec["ood"] is True and rec["label"] is None and "heatmap_png_base64" not in rec
+    data = {"file": (io.BytesIO(samples["rocket.jpg"].data), "rocket.jpg")}
+    page = client.post("/", data=data, content_type="multipart/form-data")
+    assert page.status_code == 200 and b"this does not look like a brain MRI slice" in page.data
+    assert b'data-state="ood"' in page.data
+
+
+def test_calibrate_writes_temperature_and_ood_into_the_model(tiny_run, tiny_model, tmp_path):
+    from braintumor.cli import main
+
+    model = tmp_path / "calibrated.onnx"
+    shutil.copy(tiny_model, model)
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
+    clf = Classifier.load(model)
+    assert clf.temperature > 0 and clf.ood is not None
+    assert clf.metadata["calibration"]["fitted_on"].startswith("validation split")
+    pred = clf.predict(encode(synthetic_head()))
+    assert isinstance(pred.ood, bool) and pred.ood_score is not None
+
+
+def test_broken_ood_metadata_is_a_model_error(tiny_model, tmp_path):
+    from braintumor.calibrate import write_metadata
+
+    model = tmp_path / "broken.onnx"
+    shutil.copy(tiny_model, model)
+    write_metadata(model, {"ood": {"num_classes": 4}})
+    with pytest.raises(ModelError, match="broken"):
+        Classifier.load(model)
+
+
+def test_gray_photo_decoding_keeps_the_gray_path_unchanged(samples):
+    """The colour probe must not change the grayscale pixels the model sees (trained with draft 'L')."""
+    data = samples["chelsea.png#crop1"].data
+    gray, _ = decode_image(data, draft_size=256)
+    with Image.open(io.BytesIO(data)) as img:
+        img.draft("L", (256, 256))
+        want = np.asarray(img.convert("L"))
+    assert np.array_equal(gray, want)

@@ -1,0 +1,164 @@
+"""``braintumor predict`` on DICOM files, DICOM series (folder, zip) and NIfTI volumes: per-slice records,
+summaries, the same answers as the JPEGs the files were made from, and no patient field in any output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from dicom_factory import (
+    SECRETS,
+    axial_volume,
+    jpeg_baseline,
+    make_dicom,
+    nifti_bytes,
+    rescaled_windowed,
+    series,
+    zip_bytes,
+)
+from PIL import Image
+
+from braintumor.cli import main
+from braintumor.image_io import read_image
+from braintumor.predictor import default_model_path
+
+
+def run(args, capsys):
+    rc = main(["predict", *map(str, args)])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def jsonl(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def stack(test_images) -> list[np.ndarray]:
+    paths = [p for c in ("glioma", "meningioma", "notumor", "pituitary") for p in test_images[c][:2]]
+    return [np.asarray(Image.fromarray(read_image(p)).resize((192, 192)), dtype=np.uint8) for p in paths]
+
+
+@pytest.fixture()
+def scans(tmp_path, stack, test_images):
+    """A NIfTI volume, a series folder, the same series zipped, a single DICOM, and a structured report."""
+    from pydicom.uid import ComprehensiveSRStorage
+
+    (tmp_path / "head.nii.gz").write_bytes(nifti_bytes(axial_volume(stack)))
+    folder = tmp_path / "series"
+    folder.mkdir()
+    files = series(stack)
+    for name, data in files:
+        (folder / name).write_bytes(data)
+    (tmp_path / "series.zip").write_bytes(zip_bytes(files))
+    (tmp_path / "one.dcm").write_bytes(make_dicom(read_image(test_images["glioma"][0])))
+    (tmp_path / "report.dcm").write_bytes(make_dicom(None, sop_class=ComprehensiveSRStorage))
+    return tmp_path
+
+
+def test_jsonl_has_one_record_per_slice_with_safe_metadata(tiny_model, tiny_classifier, scans, stack, capsys):
+    rc, out, _ = run([scans / "head.nii.gz", scans / "series", scans / "series.zip", scans / "one.dcm",
+                        scans / "series" / "IM0004", "--format", "jsonl", "--model", tiny_model], capsys)
+    rows = jsonl(out)
+    assert rc == 0 and len(rows) == 3 * 8 + 2
+    no_ending = rows.pop()  # DICOM without a file ending: recognised by its 'DICM' marker
+    assert no_ending["dicom"]["instance_number"] == 5 and "slice" not in no_ending
+    expected = [tiny_classifier.predict(s).label for s in stack]  # slices are the very same pixels (DICOM)
+    for k, path in enumerate(("head.nii.gz", "series", "series.zip")):
+        group = rows[8 * k: 8 * (k + 1)]
+        assert {r["path"] for r in group} == {str(scans / path)}
+        assert [r["slice"] for r in group] == list(range(8))
+        assert all({"label", "confidence", "probabilities"} <= set(r) for r in group)
+    nifti, folder, zipped = rows[:8], rows[8:16], rows[16:24]
+    assert all(r["nifti"]["orientation"] == "RAS" and "dicom" not in r for r in nifti)
+    assert [r["dicom"]["instance_number"] for r in folder] == list(range(1, 9))
+    assert [r["label"] for r in folder] == [r["label"] for r in zipped] == expected
+    single = rows[-1]
+    assert "slice" not in single and single["dicom"]["rows"] == single["dicom"]["columns"] > 0
+    assert single["dicom"]["modality"] == "MR" and single["dicom"]["series_description"] == "AX T1"
+
+
+def test_summary_records_and_table_summary_on_stderr(tiny_model, scans, capsys):
+    rc, out, _ = run([scans / "head.nii.gz", "--format", "jsonl", "--summary", "--model", tiny_model], capsys)
+    rows = jsonl(out)
+    assert rc == 0 and len(rows) == 9 and set(rows[-1]) == {"path", "summary"}
+    s = rows[-1]["summary"]
+    assert s["slices"] == s["classified"] == 8 and s["failed"] == 0 and sum(s["counts"].values()) == 8
+    probs = {r["slice"]: 1 - r["probabilities"]["notumor"] for r in rows[:-1]}
+    top = s["most_suspicious"]
+    assert len(top) == 5 and [t["tumour_probability"] for t in top] == sorted(probs.values(), reverse=True)[:5]
+    assert all(abs(probs[t["slice"]] - t["tumour_probability"]) < 1e-5 for t in top)
+    rc, out, err = run([scans / "series.zip", "--model", tiny_model], capsys)
+    lines = out.splitlines()
+    assert rc == 0 and lines[0].split()[:3] == ["path", "slice", "prediction"] and len(lines) == 9
+    assert lines[3].split()[1] == "2" and "8 slice(s), 8 classified" in err and "most suspicious slices" in err
+
+
+def test_csv_gets_a_slice_column(tiny_model, scans, test_images, capsys):
+    rc, out, err = run([test_images["notumor"][0], scans / "series", "--format", "csv", "--summary",
+                        "--model", tiny_model], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rc == 0 and len(rows) == 9 and [r["slice"] for r in rows] == ["", *map(str, range(8))]
+    assert "most suspicious" in err
+
+
+def test_errors_are_records_and_no_patient_field_reaches_any_output(tiny_model, scans, tmp_path, capsys):
+    (tmp_path / "broken.dcm").write_bytes(make_dicom(np.zeros((64, 64), np.uint8))[:-1000])
+    texts = []
+    for fmt in ("jsonl", "json", "csv", "table"):
+        rc, out, err = run([scans / "one.dcm", scans / "series", scans / "report.dcm", tmp_path / "broken.dcm",
+                            "--format", fmt, "--summary", "--model", tiny_model], capsys)
+        assert rc == 1
+        texts += [out, err]
+        if fmt == "jsonl":
+            rows = jsonl(out)
+            errors = {r["path"].rsplit("/", 1)[-1]: r["error"] for r in rows if "error" in r}
+            assert errors["report.dcm"].endswith("Comprehensive SR Storage object, not an image: nothing to classify")
+            assert "corrupt or truncated" in errors["broken.dcm"]
+    blob = "\n".join(texts)
+    assert "AX T1" in blob and not any(secret in blob for secret in SECRETS)
+
+
+def test_heat_maps_for_slices_are_named_after_the_slice(tiny_model, scans, tmp_path, capsys):
+    maps = tmp_path / "maps"
+    rc, out, _ = run([scans / "head.nii.gz", "--format", "jsonl", "--heatmap", maps, "--model", tiny_model], capsys)
+    rows = jsonl(out)
+    assert rc == 0 and [r["heatmap"].rsplit("/", 1)[-1] for r in rows][:2] == ["head-slice0.heatmap.png",
+                                                                              "head-slice1.heatmap.png"]
+    assert len(list(maps.glob("*.png"))) == 8 and all("_pixels" not in r for r in rows)
+
+
+def test_a_folder_with_images_and_a_dicom_series_gives_both(tiny_model, scans, test_images, capsys):
+    import shutil
+
+    shutil.copy(test_images["notumor"][0], scans / "series" / "extra.jpg")
+    rc, out, _ = run([scans / "series", "--format", "jsonl", "--model", tiny_model], capsys)
+    rows = jsonl(out)
+    assert rc == 0 and len(rows) == 9 and rows[0]["path"].endswith("extra.jpg") and "slice" not in rows[0]
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_dicom_made_from_a_test_jpeg_gets_the_jpegs_label(test_images, tmp_path, capsys):
+    """The shipped model: plain, rescaled + windowed, MONOCHROME1 and JPEG-compressed DICOM copies of
+    real test JPEGs get the label the JPEG gets."""
+    inputs, groups = [], []
+    for cls, paths in test_images.items():
+        jpg = paths[0]
+        gray = read_image(jpg)
+        variants = {"plain": make_dicom(gray), "windowed": rescaled_windowed(gray),
+                    "mono1": make_dicom(255 - gray, photometric="MONOCHROME1"), "jpeg": jpeg_baseline(gray)}
+        group = [str(jpg)]
+        for name, data in variants.items():
+            target = tmp_path / f"{cls}-{name}.dcm"
+            target.write_bytes(data)
+            group.append(str(target))
+        inputs += group
+        groups.append(group)
+    rc, out, _ = run([*inputs, "--format", "jsonl"], capsys)
+    labels = {r["path"]: r["label"] for r in jsonl(out)}
+    assert rc == 0
+    for group in groups:
+        assert {labels[p] for p in group} == {labels[group[0]]}, group

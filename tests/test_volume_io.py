@@ -1,0 +1,273 @@
+"""Reading DICOM, DICOM series (folder, zip) and NIfTI into slices: pixels, order, orientation, limits, errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import warnings
+
+import numpy as np
+import pytest
+from dicom_factory import (
+    SECRETS,
+    axial_volume,
+    jpeg_baseline,
+    make_dataset,
+    make_dicom,
+    nibabel_file,
+    nifti_bytes,
+    pydicom_file,
+    rescaled_windowed,
+    series,
+    to_bytes,
+    zip_bytes,
+)
+from PIL import Image
+
+from braintumor import nifti_io, volume_io
+from braintumor.image_io import ImageError, read_image
+from braintumor.volume_io import read_volumes, robust_uint8, sniff
+
+
+@pytest.fixture(scope="module")
+def gray(test_images) -> np.ndarray:
+    """A real test slice, decoded at full resolution."""
+    return read_image(test_images["glioma"][0])
+
+
+@pytest.fixture(scope="module")
+def stack(test_images) -> list[np.ndarray]:
+    """Six real slices of one size (a volume needs one size)."""
+    paths = [p for c in ("glioma", "notumor", "pituitary") for p in test_images[c][:2]]
+    return [np.asarray(Image.fromarray(read_image(p)).resize((160, 160)), dtype=np.uint8) for p in paths]
+
+
+def only(data: bytes, name: str = "x.dcm") -> np.ndarray:
+    (volume,) = read_volumes(data, name=name)
+    (sl,) = volume.slices
+    return sl.pixels
+
+
+def test_dicom_of_a_jpeg_slice_gives_back_its_pixels_exactly(gray):
+    """8-bit, rescaled + windowed 12-bit, MONOCHROME1 and RLE-compressed copies all decode to the same slice."""
+    from pydicom.uid import RLELossless
+
+    assert np.array_equal(only(make_dicom(gray)), gray)
+    assert np.array_equal(only(rescaled_windowed(gray)), gray)
+    assert np.array_equal(only(make_dicom(255 - gray, photometric="MONOCHROME1")), gray)
+    ds = make_dataset(gray)
+    ds.compress(RLELossless, encoding_plugin="pydicom")
+    assert np.array_equal(only(to_bytes(ds)), gray)
+
+
+def test_jpeg_baseline_dicom_is_decoded_by_a_plugin(gray):
+    ours = only(jpeg_baseline(gray)).astype(int)
+    assert ours.shape == gray.shape and np.abs(ours - gray.astype(int)).mean() < 2.0
+
+
+def test_a_16_bit_slice_without_window_is_stretched_robustly(gray):
+    pixels = only(make_dicom(gray.astype(np.uint16) * 16, bits=12))
+    assert np.array_equal(pixels, robust_uint8(gray.astype(np.uint16) * 16))
+    assert pixels.max() == 255 and pixels.dtype == np.uint8
+
+
+def test_multi_frame_dicom_gives_one_slice_per_frame(stack):
+    (volume,) = read_volumes(make_dicom(np.stack(stack[:3])), name="cine.dcm")
+    assert len(volume.slices) == 3 and volume.kind == "dicom"
+    for k, sl in enumerate(volume.slices):
+        assert np.array_equal(sl.pixels, stack[k]) and sl.meta["dicom"]["frame"] == k
+        assert sl.meta["dicom"]["frames"] == 3
+
+
+@pytest.mark.parametrize("name", ["MR_small_RLE.dcm", "MR_small_jp2klossless.dcm", "MR_small_jpeg_ls_lossless.dcm",
+                                  "MR_small_bigendian.dcm", "MR_small_implicit.dcm"])
+def test_pydicom_bundled_encodings_all_give_the_same_slice(name):
+    """JPEG-LS is decoded only by the GDCM plugin; JPEG 2000 by GDCM or Pillow; RLE by pydicom."""
+    reference, other = pydicom_file("MR_small.dcm"), pydicom_file(name)
+    if reference is None or other is None:
+        pytest.skip("pydicom's wheel does not ship this test file")
+    (a,), (b,) = read_volumes(reference), read_volumes(other)
+    assert np.array_equal(a.slices[0].pixels, b.slices[0].pixels)
+    assert a.slices[0].meta["dicom"]["modality"] == "MR" and a.slices[0].pixels.shape == (64, 64)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("test-SR.dcm", "Comprehensive SR Storage object, not an image"),
+    ("rtstruct.dcm", "RT Structure Set Storage object, not an image"),  # no preamble: read because of .dcm
+    ("MR_truncated.dcm", "corrupt or truncated"),
+])
+def test_pydicom_bundled_non_images_and_broken_files_are_refused(name, message):
+    path = pydicom_file(name)
+    if path is None:
+        pytest.skip("pydicom's wheel does not ship this test file")
+    with pytest.raises(ImageError, match=message):
+        read_volumes(path)
+
+
+def test_precise_errors_for_unusable_dicom(gray):
+    from pydicom.uid import ComprehensiveSRStorage, HTJ2KLossless
+
+    cases = {
+        "no pixel data (MR Image Storage)": make_dicom(None),
+        "Comprehensive SR Storage object, not an image": make_dicom(None, sop_class=ComprehensiveSRStorage),
+        "corrupt or truncated": make_dicom(gray)[:2000],
+        "not a DICOM file": b"just some text, long enough to be sniffed " * 10,
+    }
+    for message, data in cases.items():
+        with pytest.raises(ImageError, match=re.escape(message)):
+            read_volumes(data, name="x.dcm")
+    from pydicom.encaps import encapsulate
+
+    ds = make_dataset(gray)
+    ds.PixelData = encapsulate([b"\xff\x4f\xff\x51" + bytes(64)])  # an HTJ2K-looking codestream
+    ds.file_meta.TransferSyntaxUID = HTJ2KLossless
+    with pytest.raises(ImageError, match=r"compressed with High-Throughput JPEG 2000.*cannot decode"):
+        read_volumes(to_bytes(ds), name="x.dcm")
+
+
+def test_sizes_are_refused_before_decoding(gray):
+    ds = make_dataset(gray)
+    ds.Rows = ds.Columns = 9000
+    with pytest.raises(ImageError, match="9000x9000 pixels; the limit"):
+        read_volumes(to_bytes(ds))
+    ds = make_dataset(gray)
+    ds.NumberOfFrames = 100_000
+    with pytest.raises(ImageError, match="100000 frames; the limit is 512"):
+        read_volumes(to_bytes(ds))
+
+
+def test_content_decides_not_the_name(gray):
+    from conftest import encode
+
+    dicom = make_dicom(gray)
+    assert sniff(dicom, "scan.jpg") == "dicom" and sniff(encode(gray), "scan.dcm") is None
+    assert sniff(nifti_bytes(np.zeros((4, 4, 4), np.int16)), "x.bin") == "nifti"
+    assert sniff(zip_bytes([("a", b"x")]), "x.bin") == "zip" and sniff(b"text", "x.txt") is None
+
+
+def test_series_folder_is_sorted_along_the_slice_normal(stack, tmp_path):
+    for name, data in series(stack):  # written in a scrambled order
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "README.txt").write_text("not DICOM, not looked at")
+    (volume,) = read_volumes(tmp_path)
+    assert [s.meta["dicom"]["image_position"][2] for s in volume.slices] == [5.0 * k for k in range(6)]
+    assert all(np.array_equal(s.pixels, stack[k]) for k, s in enumerate(volume.slices))
+    assert volume.series is None and volume.notes == ()
+
+
+def test_instance_number_orders_a_series_without_positions(stack, tmp_path):
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid()
+    for k in (3, 0, 2, 1):
+        (tmp_path / f"f{k}").write_bytes(make_dicom(stack[k], series_uid=uid, instance=k + 1))
+    (volume,) = read_volumes(tmp_path)
+    assert [s.meta["dicom"]["instance_number"] for s in volume.slices] == [1, 2, 3, 4]
+
+
+def test_two_series_and_a_skipped_file_are_reported(stack, tmp_path):
+    from pydicom.uid import ComprehensiveSRStorage
+
+    for k, (name, data) in enumerate(series(stack[:3]) + series(stack[3:5])):
+        (tmp_path / f"{k}-{name}.dcm").write_bytes(data)
+    (tmp_path / "report.dcm").write_bytes(make_dicom(None, sop_class=ComprehensiveSRStorage))
+    volumes = read_volumes(tmp_path)
+    assert [v.series for v in volumes] == [0, 1] and sorted(len(v.slices) for v in volumes) == [2, 3]
+    assert any("skipped 1 file(s): DICOM file is a Comprehensive SR Storage" in n for n in volumes[0].notes)
+
+
+def test_zip_of_a_series_is_read_in_memory(stack):
+    from test_web_safety import no_disk_writes
+
+    data = zip_bytes([(f"study/series/{n}", d) for n, d in series(stack)] + [("study/notes.txt", b"hello")])
+    with no_disk_writes() as writes:
+        (volume,) = read_volumes(data, name="series.zip")
+    assert writes == [] and len(volume.slices) == 6
+    assert all(np.array_equal(s.pixels, stack[k]) for k, s in enumerate(volume.slices))
+    assert volume.notes == ("skipped 1 file(s) in the zip: not DICOM or NIfTI",)
+
+
+def test_zip_guards(stack, monkeypatch):
+    files = series(stack[:2])
+    for bad in ("../evil.dcm", "/etc/evil.dcm", "a/../../evil.dcm", "C:/evil.dcm"):
+        with pytest.raises(ImageError, match="unsafe name"):
+            read_volumes(zip_bytes([*files, (bad, files[0][1])]), name="x.zip")
+    with pytest.raises(ImageError, match="no DICOM or NIfTI file"):
+        read_volumes(zip_bytes([("a.txt", b"hello")]), name="x.zip")
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        read_volumes(zip_bytes(files)[:300], name="x.zip")
+    bomb = zip_bytes([("zeros.dcm", bytes(3_000_000))])
+    assert len(bomb) < 10_000
+    monkeypatch.setattr(volume_io, "MAX_VOLUME_BYTES", 1_000_000)
+    with pytest.raises(ImageError, match="would expand to 3000000 bytes"):
+        read_volumes(bomb, name="x.zip")
+    monkeypatch.setattr(volume_io, "MAX_ZIP_MEMBERS", 3)
+    with pytest.raises(ImageError, match="lists 4 members; the limit is 3"):
+        read_volumes(zip_bytes([(f"{i}.dcm", b"x") for i in range(4)]), name="x.zip")
+
+
+def test_nifti_slices_come_back_in_display_orientation(stack):
+    volume = axial_volume(stack)  # RAS array from display slices
+    expected = [robust_uint8(s.astype(np.float32)) for s in stack]
+    (ras,) = read_volumes(nifti_bytes(volume), name="ras.nii.gz")
+    # The same anatomy stored left-to-right flipped (LAS) and with x/y swapped (ARS): nibabel reorients it.
+    las = np.diag([-1.0, 1, 1, 1]) @ np.eye(4)
+    (flipped,) = read_volumes(nifti_bytes(volume[::-1], las), name="las.nii.gz")
+    swap = np.array([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=float)
+    (swapped,) = read_volumes(nifti_bytes(volume.transpose(1, 0, 2).copy(), swap, gz=False), name="ars.nii")
+    for v in (ras, flipped, swapped):
+        assert v.kind == "nifti" and len(v.slices) == 6
+        assert all(np.array_equal(s.pixels, expected[k]) for k, s in enumerate(v.slices))
+    assert flipped.slices[0].meta["nifti"]["source_orientation"] == "LAS"
+
+
+def test_nifti_4d_uses_the_first_volume_and_says_so(stack):
+    vol = axial_volume(stack[:3])
+    (v,) = read_volumes(nifti_bytes(np.stack([vol, 255 - vol], axis=-1)), name="fmri.nii.gz")
+    assert len(v.slices) == 3 and v.notes == ("4-D image: the first of 2 volumes was used",)
+    assert np.array_equal(v.slices[0].pixels, robust_uint8(stack[0].astype(np.float32)))
+
+
+@pytest.mark.parametrize(("name", "n"), [("example4d.nii.gz", 24), ("anatomical.nii", 25), ("standard.nii.gz", 7)])
+def test_nibabel_bundled_volumes(name, n):
+    path = nibabel_file(name)
+    if path is None:
+        pytest.skip("nibabel's wheel does not ship this test file")
+    (v,) = read_volumes(path)
+    assert len(v.slices) == n and all(s.pixels.dtype == np.uint8 and s.pixels.ndim == 2 for s in v.slices)
+    assert v.slices[0].meta["nifti"]["orientation"] == "RAS"
+
+
+def test_nifti_limits_and_errors(monkeypatch):
+    small = nifti_bytes(np.zeros((8, 8, 8), np.int16))
+    with pytest.raises(ImageError, match="expands to more than 1000 bytes"):
+        nifti_io.gunzip_bounded(small, limit=1000)
+    monkeypatch.setattr(nifti_io, "MAX_VOXELS", 100)
+    with pytest.raises(ImageError, match="512 voxels; the limit is 100"):
+        read_volumes(small, name="x.nii.gz")
+    with pytest.raises(ImageError, match="not a NIfTI-1/NIfTI-2 single file"):
+        read_volumes(b"plain text" * 60, name="x.nii")
+    with pytest.raises(ImageError, match="not a recognised volume"):
+        read_volumes(b"plain text" * 60, name="x.bin")
+    with pytest.raises(ImageError, match="gzip data is truncated"):
+        read_volumes(small[: len(small) // 2], name="x.nii.gz")
+
+
+def test_no_patient_field_reaches_metadata_messages_logs_or_warnings(gray, caplog):
+    """Patient values appear nowhere: not in slice metadata, notes, error messages, logs or warnings."""
+    bad_name = make_dicom(gray, PatientName="SECRET^NAME" + "x" * 80)  # over-long: pydicom would warn with it
+    texts = []
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.DEBUG):
+        warnings.simplefilter("always")
+        for data in (make_dicom(gray), bad_name, rescaled_windowed(gray)):
+            (v,) = read_volumes(data, name="x.dcm")
+            texts.append(json.dumps([s.meta for s in v.slices]) + json.dumps(v.notes))
+        for data in (make_dicom(gray)[:1500], make_dicom(None), nifti_bytes(np.zeros((4, 4, 4), np.int16))):
+            try:
+                texts.append(json.dumps([s.meta for v in read_volumes(data, name="x.dcm") for s in v.slices]))
+            except ImageError as exc:
+                texts.append(str(exc))
+    texts += [str(w.message) for w in caught] + [caplog.text]
+    blob = "\n".join(texts)
+    assert "AX T1" in blob and not any(secret in blob for secret in SECRETS)

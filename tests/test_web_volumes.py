@@ -1,0 +1,117 @@
+"""The web app and API on volumes: per-slice results, series summaries, the strip plot and heat maps of
+the most suspicious slices, the per-request slice cap, memory only, and no patient field anywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+
+import jsonschema
+import numpy as np
+import pytest
+from dicom_factory import SECRETS, axial_volume, make_dicom, nifti_bytes, series, zip_bytes
+from PIL import Image
+
+from braintumor.image_io import read_image
+from braintumor.series import TOP_SLICES
+from braintumor.web import create_app
+
+
+@pytest.fixture(scope="module")
+def app(tiny_classifier):
+    return create_app(classifier=tiny_classifier, max_upload_mb=8, max_files=6)
+
+
+@pytest.fixture(scope="module")
+def stack(test_images) -> list[np.ndarray]:
+    paths = [p for c in ("glioma", "meningioma", "notumor", "pituitary") for p in test_images[c][:2]]
+    return [np.asarray(Image.fromarray(read_image(p)).resize((128, 128)), dtype=np.uint8) for p in paths]
+
+
+@pytest.fixture(scope="module")
+def uploads(stack, test_images) -> list[tuple[str, bytes]]:
+    return [("head.nii.gz", nifti_bytes(axial_volume(stack))),
+            ("series.zip", zip_bytes(series(stack))),
+            ("one.dcm", make_dicom(stack[0])),
+            ("scan.jpg", test_images["glioma"][0].read_bytes())]
+
+
+def post(client, files, url="/api/v1/predict"):
+    data = {"file": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def test_api_returns_per_slice_results_and_a_summary_per_volume(app, uploads):
+    r = post(app.test_client(), uploads)
+    body = r.get_json()
+    assert r.status_code == 200 and set(body) == {"results", "series"}
+    results = body["results"]
+    assert len(results) == 8 + 8 + 1 + 1
+    for name in ("head.nii.gz", "series.zip"):
+        assert [x["slice"] for x in results if x["path"] == name] == list(range(8))
+    one = next(x for x in results if x["path"] == "one.dcm")
+    assert "slice" not in one and one["dicom"]["modality"] == "MR"
+    assert [s["path"] for s in body["series"]] == ["head.nii.gz", "series.zip"]
+    assert body["series"][0]["summary"]["kind"] == "nifti" and body["series"][1]["summary"]["slices"] == 8
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    schema = {"$ref": "#/components/schemas/PredictResponse", "components": doc["components"]}
+    jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
+    assert not any(secret in r.get_data(as_text=True) for secret in SECRETS)
+
+
+def test_heat_maps_only_for_the_most_suspicious_slices(app, uploads):
+    body = post(app.test_client(), uploads[:2], "/api/v1/predict?heatmap=1").get_json()
+    for summary in body["series"]:
+        mapped = [x["slice"] for x in body["results"] if x["path"] == summary["path"] and "heatmap_png_base64" in x]
+        top = [t["slice"] for t in summary["summary"]["most_suspicious"]]
+        assert len(top) == TOP_SLICES and sorted(mapped) == sorted(top)
+
+
+def test_page_shows_the_strip_and_the_suspicious_slices(app, uploads):
+    r = post(app.test_client(), uploads, "/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    blocks = re.findall(r'<section class="series" data-state="ok".*?</section>', html, flags=re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        assert block.count('<rect class="strip-bar') == 8 and "<svg" in block
+        cards = re.findall(r'<article class="card" data-state="ok">(.*?)</article>', block, flags=re.S)
+        assert len(cards) == TOP_SLICES and all("data:image/png;base64," in c and ">slice " in c for c in cards)
+    assert '<template id="series-template">' in html and "scan.jpg" in html and "one.dcm" in html
+    assert not any(secret in html for secret in SECRETS)
+
+
+def test_error_uploads_and_the_per_request_slice_cap(app, stack):
+    from pydicom.uid import ComprehensiveSRStorage
+
+    capped = create_app(classifier=app.extensions["braintumor"].classifier)
+    capped.extensions["braintumor"] = dataclasses.replace(capped.extensions["braintumor"], max_slices=10)
+    volume = nifti_bytes(axial_volume(stack))
+    r = post(capped.test_client(), [("a.nii.gz", volume), ("b.nii.gz", volume),
+                                    ("sr.dcm", make_dicom(None, sop_class=ComprehensiveSRStorage))])
+    results = r.get_json()["results"]
+    assert r.status_code == 200 and len(results) == 8 + 2
+    big = nifti_bytes(np.concatenate([axial_volume(stack)] * 2, axis=-1))
+    r = post(capped.test_client(), [("big.nii.gz", big)])
+    assert r.status_code == 400 and r.get_json()["results"][0]["error"].endswith("16 axial slices; the limit is 10")
+    assert results[8] == {"path": "b.nii.gz", "error": "its 8 slices would take this request past 10 slices, "
+                                                       "the most one request may hold: send it on its own"}
+    assert "not an image" in results[9]["error"]
+    assert capped.test_client().get("/api/v1/model").get_json()["limits"]["max_slices"] == 10
+
+
+def test_volume_upload_writes_no_file(app, uploads):
+    from test_web_safety import no_disk_writes
+
+    client = app.test_client()
+    client.get("/")
+    with no_disk_writes() as writes:
+        r = post(client, uploads[:2], "/api/v1/predict?heatmap=1")
+    assert r.status_code == 200 and writes == []
+
+
+def test_upload_form_accepts_scans(app):
+    html = app.test_client().get("/").get_data(as_text=True)
+    accept = re.search(r'accept="([^"]+)"', html).group(1)
+    assert all(ext in accept for ext in (".dcm", ".nii", ".nii.gz", ".zip")) and "DICOM" in html
