@@ -33,6 +33,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
 from .predictor import Classifier, ModelError
 from .series import input_records, summary_text
@@ -60,12 +61,13 @@ def _blank(value: object) -> object:
 class _Formatter:
     """Writes records to a text stream in one of the output formats, streaming where it can."""
 
-    def __init__(self, fmt: str, out: TextIO, classes: tuple[str, ...], width: int) -> None:
+    def __init__(self, fmt: str, out: TextIO, classes: tuple[str, ...], width: int, header: bool = True) -> None:
         self.fmt, self.out, self.classes, self.width = fmt, out, classes, width
         self.buffer: list[dict] = []
         if fmt == "csv":
             self.csv = csv.writer(out, lineterminator="\n")
-            self.csv.writerow(["path", "label", "confidence", *self.classes, "ood", "ood_score", "error", "slice"])
+            if header:  # not when continuing a file (--resume)
+                self.csv.writerow(["path", "label", "confidence", *self.classes, "ood", "ood_score", "error", "slice"])
         elif fmt == "table":
             out.write(f"{'path':<{width}}  {'slice':>5}  {'prediction':<11} {'confidence':>10}\n")
 
@@ -160,10 +162,14 @@ def run_predict(args: argparse.Namespace) -> int:
     width = min(60, max([len(str(p)) for p in args.paths] + [20]))
     failed = 0
     summary = getattr(args, "summary", False)
-    with _sink(args.output) as out:
-        fmt = _Formatter(args.format, out, clf.classes, width)
-        for rec in records(clf, args.paths, args.batch_size, args.progress,
-                           summaries=summary or args.format == "table", pixels=heatmaps is not None):
+    job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
+    if job:
+        failed = job.failed_before
+        job.seed_heatmap_names(heatmaps)
+    with job.sink() if job else _sink(args.output) as out:
+        fmt = _Formatter(args.format, out, clf.classes, width, header=not (job and job.has_header))
+        kinds = {"summaries": summary or args.format == "table", "pixels": heatmaps is not None}
+        for rec in job.records(**kinds) if job else records(clf, args.paths, args.batch_size, args.progress, **kinds):
             if "summary" in rec:  # after a multi-slice input: inline for json/jsonl --summary, else stderr
                 if summary and args.format in ("json", "jsonl"):
                     fmt.write(rec)

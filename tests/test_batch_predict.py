@@ -1,0 +1,228 @@
+"""``braintumor predict --workers N`` and ``--resume``: same records as one process, every input
+exactly once and in order after an interruption, bounded look-ahead, clear errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+from PIL import Image
+
+from braintumor.batch_predict import in_order
+from braintumor.cli import main
+from braintumor.image_io import read_image
+from braintumor.predictor import default_model_path
+
+MODEL = default_model_path()
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+CLASSES = ("glioma", "meningioma", "notumor", "pituitary")
+
+
+@pytest.fixture(scope="module")
+def tree(data_root, tmp_path_factory) -> Path:
+    """40 real test images in class folders, a text file and a truncated JPEG, and an 8-slice NIfTI."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    root = tmp_path_factory.mktemp("tree")
+    for c in CLASSES:
+        (root / c).mkdir()
+        for p in sorted((data_root / "Testing" / c).glob("*.jpg"))[:10]:
+            shutil.copy(p, root / c / p.name)
+    (root / "glioma" / "notes.jpg").write_text("I am text, not a JPEG")
+    jpeg = encode(synthetic_head(), "JPEG")
+    (root / "notumor" / "cut.jpg").write_bytes(jpeg[: len(jpeg) // 3])
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((160, 160)), np.uint8)
+             for p in sorted((root / "pituitary").glob("*.jpg"))[:8]]
+    (root / "head.nii.gz").write_bytes(nifti_bytes(axial_volume(stack)))
+    return root
+
+
+def predict(args: list, capsys) -> tuple[int, str, str]:
+    rc = main(["predict", *map(str, args)])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def rows(text: str, fmt: str = "jsonl") -> list[dict]:
+    if fmt == "csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def _number(v: object) -> float | None:
+    try:
+        return float(v) if isinstance(v, (int, float, str)) and not isinstance(v, bool) else None
+    except ValueError:
+        return None
+
+
+def close(x: object, y: object) -> None:
+    """Equal, but for float noise a different batch composition may cause in ONNX Runtime."""
+    if isinstance(x, dict) and isinstance(y, dict):
+        assert x.keys() == y.keys()
+        for k in x:
+            close(x[k], y[k])
+    elif x != y and _number(x) is not None and _number(y) is not None:
+        assert _number(x) == pytest.approx(_number(y), abs=1e-5)
+    else:
+        assert x == y
+
+
+def same_records(a: list[dict], b: list[dict]) -> None:
+    assert [r["path"] for r in a] == [r["path"] for r in b]
+    for x, y in zip(a, b, strict=True):
+        close(x, y)
+
+
+@pytest.fixture(scope="module")
+def reference(tree, tmp_path_factory) -> dict[str, str]:
+    """One process, complete files (jsonl and csv): what every other way of running must reproduce."""
+    out = tmp_path_factory.mktemp("ref")
+    texts = {}
+    for fmt in ("jsonl", "csv"):
+        assert main(["predict", str(tree), "--format", fmt, "-o", str(out / f"all.{fmt}"), "--no-progress"]) == 1
+        texts[fmt] = (out / f"all.{fmt}").read_text()
+    return texts
+
+
+def test_workers_give_the_same_records_as_one_process(tree, reference, capsys):
+    rc, out, err = predict([tree, "--format", "jsonl", "--workers", "2", "--batch-size", "8"], capsys)
+    ref = rows(reference["jsonl"])
+    assert rc == 1 and "2 input(s) could not be classified" in err
+    assert len(ref) == 40 + 2 + 8 and sum("error" in r for r in ref) == 2
+    assert sum(r.get("slice") is not None for r in ref) == 8
+    same_records(rows(out), ref)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_resume_after_an_interruption_gives_every_input_once_in_order(tree, reference, tmp_path, fmt, capsys):
+    full = reference[fmt]
+    lines = full.splitlines(keepends=True)
+    target = tmp_path / f"part.{fmt}"
+    target.write_text("".join(lines[:21]) + lines[21][: len(lines[21]) // 2])  # crashed mid-line
+    rc, _, err = predict([tree, "--format", fmt, "-o", target, "--resume", "--workers", "2"], capsys)
+    assert rc == 1  # the two bad files, written before the interruption or after, still count
+    kept = 21 if fmt == "jsonl" else 20  # csv: the header is one of the 21 lines
+    assert "dropping an incomplete last line" in err and f"{kept} record(s) already there" in err
+    assert "nothing left to do" not in err
+    same_records(rows(target.read_text(), fmt), rows(full, fmt))
+    assert target.read_text().splitlines()[:21] == full.splitlines()[:21]  # what was there is kept verbatim
+    rc, _, err = predict([tree, "--format", fmt, "-o", target, "--resume"], capsys)  # nothing left to do
+    assert rc == 1 and "nothing left to do" in err and len(rows(target.read_text(), fmt)) == len(rows(full, fmt))
+    assert not [p for p in tmp_path.iterdir() if p.name != target.name]  # no temp file left behind
+
+
+def test_resume_redoes_a_volume_that_may_be_unfinished(tree, reference, tmp_path, capsys):
+    full = reference["jsonl"].splitlines(keepends=True)
+    first_slice = next(i for i, line in enumerate(full) if '"slice": ' in line)
+    target = tmp_path / "part.jsonl"
+    target.write_text("".join(full[: first_slice + 3]))  # three of the volume's eight slices, whole lines
+    rc, _, err = predict([tree, "--format", "jsonl", "-o", target, "--resume"], capsys)
+    assert rc == 1 and "is unfinished; it is redone" in err
+    same_records(rows(target.read_text()), rows("".join(full)))
+
+
+def test_resume_refuses_a_file_it_did_not_write(tree, tmp_path, capsys):
+    target = tmp_path / "notes.jsonl"
+    target.write_text("my own notes\n")
+    rc, _, err = predict([tree, "--format", "jsonl", "-o", target, "--resume"], capsys)
+    assert rc == 2 and "cannot resume: line 1" in err and target.read_text() == "my own notes\n"
+    target = tmp_path / "other.csv"
+    target.write_text("a,b\n1,2\n")
+    rc, _, err = predict([tree, "--format", "csv", "-o", target, "--resume"], capsys)
+    assert rc == 2 and "another csv header" in err and target.read_text() == "a,b\n1,2\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--resume"], "--resume needs -o FILE"),
+    (["--resume", "-o", "x.json", "--format", "json"], "--resume works with --format jsonl or csv"),
+    (["--workers", "0"], "--workers must be at least 1"),
+])
+def test_bad_combinations_are_usage_errors(tree, args, message, capsys):
+    rc, out, err = predict([tree, *args], capsys)
+    assert rc == 2 and err.startswith(f"error: {message}") and out == ""
+
+
+def test_empty_folder_is_a_clear_error_record(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    target = tmp_path / "out.jsonl"
+    for _ in range(2):  # the second run finds it done, and still reports the failure
+        rc, _, err = predict([tmp_path / "empty", "--format", "jsonl", "-o", target, "--resume", "--workers", "2"],
+                             capsys)
+        assert rc == 1 and "1 input(s) could not be classified" in err
+    assert rows(target.read_text()) == [{"path": str(tmp_path / "empty"), "error": "no images found in folder"}]
+
+
+def test_workers_look_ahead_a_bounded_number_of_units(tree):
+    images = [str(p) for c in CLASSES for p in sorted((tree / c).glob("*.jpg"))]
+    pulled = []
+
+    def units():
+        for p in images:
+            pulled.append(p)
+            yield [p]
+
+    stream = in_order(units(), 2, str(MODEL), 1, 8, False, False)
+    first = next(stream)
+    assert first["path"] == images[0] and len(pulled) <= 2 * 2 + 1  # not the whole input
+    stream.close()  # stops the workers
+    assert len(pulled) < len(images)
+
+
+def _children(parent: int) -> set[int]:
+    pids = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                pids.add(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return pids
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists() and "Z" not in (Path(f"/proc/{p}/stat").read_text()
+                                                                          .rsplit(")", 1)[1].split()[0])}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to list processes")
+def test_kill_minus_9_then_resume(data_root, tmp_path):
+    """A real crash: the parent is SIGKILLed mid-run; its workers leave, and --resume completes the file."""
+    from braintumor.image_io import walk_images
+
+    target = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "braintumor", "predict", str(data_root / "Testing"), "--format", "jsonl",
+           "-o", str(target), "--resume", "--workers", "2", "--threads", "1", "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not target.exists() or target.stat().st_size < 20_000):
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    lines = target.read_bytes().count(b"\n")
+    if lines >= 1311:
+        pytest.skip("the run finished before it could be interrupted")
+    deadline = time.time() + 10
+    while _alive(workers) and time.time() < deadline:
+        time.sleep(0.2)
+    orphans = _alive(workers)
+    for pid in orphans:  # don't leave them behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert len(workers) >= 2 and not orphans  # no orphaned worker keeps running
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and f"{lines} record(s) already there" in done.stderr
+    paths = [json.loads(line)["path"] for line in target.read_text().splitlines()]
+    assert paths == [str(p) for p in walk_images(data_root / "Testing")]
