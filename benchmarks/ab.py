@@ -55,7 +55,7 @@ def groups(datas: list[bytes], threads: int) -> dict[str, Group]:
     clf = Classifier.load(threads=1)
     cfg = clf.preprocess_config
     x1 = np.stack([to_model_input(prepare(d, cfg)) for d in datas])
-    from braintumor.heatmap import explain_batch, overlay
+    from braintumor.heatmap import encode_png, explain_batch, overlay
 
     ex = explain_batch(clf, x1[:1])[0]
     rgb = overlay(ex.image, ex.cam)
@@ -77,6 +77,11 @@ def groups(datas: list[bytes], threads: int) -> dict[str, Group]:
     out["JPEG decode (images as given)"] = (n, {
         "draft (shipped)": lambda: [read_image(d, draft_size=size) for d in datas],
         "full decode": lambda: [read_image(d) for d in datas],
+    })
+    big = [encode_png(np.asarray(Image.fromarray(prepare(d, cfg)).resize((2048, 2048)))) for d in datas[:4]]
+    out["2048 px PNG: decode + crop + resize"] = (len(big), {
+        "reduce after decoding (shipped)": lambda: [prepare(d, cfg) for d in big],
+        "no reduce": lambda: [prepare(read_image(d), cfg) for d in big],
     })
     return out
 

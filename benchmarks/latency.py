@@ -19,6 +19,7 @@ alone on preprocessed batches of 32. Why: the README and docs/PERFORMANCE.md quo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -144,8 +145,7 @@ def bench_torch(images: list[tuple[Path, str]], checkpoint: Path | None, onnx_pa
                 warmup: int) -> dict[str, Any]:
     import torch
 
-    if threads:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads or min(os.cpu_count() or 1, 4))  # what Classifier.load gives ORT
     t0 = time.perf_counter()
     model, cfg, source = _torch_model(checkpoint, onnx_path)
     load_s = time.perf_counter() - t0
