@@ -103,7 +103,7 @@ def common_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
 
 
-def test_images(root: str | Path, split: str = "Testing", limit: int | None = None) -> list[tuple[Path, str]]:
+def labelled_images(root: str | Path, split: str = "Testing", limit: int | None = None) -> list[tuple[Path, str]]:
     """(path, class) for every test image, sorted; the first ``limit`` per class if given."""
     from compare_peers import list_images
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 import onnxruntime as ort
-from _common import common_args, machine, print_machine, table, test_images, write_json
+from _common import common_args, labelled_images, machine, print_machine, table, write_json
 from PIL import Image
 
 from braintumor.image_io import read_image
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--images", type=int, default=32, help="test images per round (8 per class)")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args(argv)
-    datas = [p.read_bytes() for p, _ in test_images(args.data, limit=max(1, args.images // 4))]
+    datas = [p.read_bytes() for p, _ in labelled_images(args.data, limit=max(1, args.images // 4))]
     info = machine()
     results: dict[str, dict[str, float]] = {}
     for threads in args.threads:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import common_args, machine, print_machine, table, test_images, write_json
+from _common import common_args, labelled_images, machine, print_machine, table, write_json
 from PIL import Image
 
 from braintumor.image_io import read_image
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N images per class")
     ap.add_argument("--upscale", type=int, default=1024, help="also test copies upscaled to this size (0: skip)")
     args = ap.parse_args(argv)
-    images = test_images(args.data, limit=args.limit)
+    images = labelled_images(args.data, limit=args.limit)
     truths = [c for _, c in images]
     clf = Classifier.load()
     info = machine()

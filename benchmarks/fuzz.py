@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _common import common_args, machine, print_machine, rss_bytes, table, test_images, write_json
+from _common import common_args, labelled_images, machine, print_machine, rss_bytes, table, write_json
 from PIL import Image
 
 from braintumor.image_io import ImageError
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from braintumor.web import create_app
 
-    picks = [p for p, _ in test_images(args.data, limit=2)]
+    picks = [p for p, _ in labelled_images(args.data, limit=2)]
     corpus = seeds(picks)
     names = list(corpus)
     app = create_app(threads=1)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import REPO, common_args, machine, percentile, print_machine, table, test_images, write_json
+from _common import REPO, common_args, labelled_images, machine, percentile, print_machine, table, write_json
 
 from braintumor.heatmap import encode_png, normalise, overlay, upsample
 from braintumor.predictor import Classifier, default_model_path, softmax
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--venv-dir", type=Path, default=REPO / ".cache/peers")
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-    images = test_images(args.data, args.split, args.limit)
+    images = labelled_images(args.data, args.split, args.limit)
     model = args.model or default_model_path()
     info = machine()
     results, skipped, stages = [], {}, None

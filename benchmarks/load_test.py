@@ -31,7 +31,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from _common import REPO, common_args, machine, mb, percentile, print_machine, rss_bytes, table, test_images, write_json
+from _common import (
+    REPO,
+    common_args,
+    labelled_images,
+    machine,
+    mb,
+    percentile,
+    print_machine,
+    rss_bytes,
+    table,
+    write_json,
+)
 
 GOALS = "goals: >= 300 predictions/s on 2 cores, p99 <= 50 ms at 16 concurrent, 0 errors, worker RSS growth < 10 %"
 
@@ -198,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=float, default=10.0, help="seconds between RSS samples during the soak")
     args = ap.parse_args(argv)
     client = ("wrk" if shutil.which("wrk") else "python") if args.client == "auto" else args.client
-    images = test_images(args.data, limit=max(1, args.images // 4))[: args.images]
+    images = labelled_images(args.data, limit=max(1, args.images // 4))[: args.images]
     boundary = uuid.uuid4().hex
     path = "/api/v1/predict" + ("?heatmap=1" if args.heatmap else "")
     info = machine()

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import REPO, common_args, machine, mb, percentile, print_machine, rss_bytes, table, test_images
+from _common import REPO, common_args, labelled_images, machine, mb, percentile, print_machine, rss_bytes, table
 from _common import write_json as _write_json
 from PIL import Image
 
@@ -116,11 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="passed to braintumor predict --threads")
     args = ap.parse_args(argv)
     info = machine()
-    all_images = [p for p, _ in test_images(args.data)]
+    all_images = [p for p, _ in labelled_images(args.data)]
     doc: dict = {"machine": info}
     print(f"\n## Scaling: input size {args.sizes}, folder size {args.folders}\n")
     if args.sizes:
-        picks = [p for p, _ in test_images(args.data, limit=max(1, args.per_size // 4))][: args.per_size]
+        picks = [p for p, _ in labelled_images(args.data, limit=max(1, args.per_size // 4))][: args.per_size]
         rows = input_sizes(picks, args.sizes, args.reps)
         doc["input_sizes"] = rows
     if args.folders:
