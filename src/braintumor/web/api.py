@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from .inference import classify, model_card, read_uploads, state, status_for
+from .monitoring import observe_results
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
@@ -19,6 +20,7 @@ def predict():
     uploads = read_uploads(request, st.max_files)
     heatmap = request.args.get("heatmap", "").lower() in _TRUE
     records = classify(st.classifier, uploads, heatmap=heatmap and st.cam)
+    observe_results(records)
     return jsonify(results=records), status_for(records)
 
 

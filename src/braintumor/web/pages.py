@@ -8,6 +8,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
 from .inference import DISCLAIMER, classify, read_uploads, state, status_for
+from .monitoring import observe_results
 
 bp = Blueprint("pages", __name__)
 
@@ -42,4 +43,5 @@ def upload():
     except BadRequest as exc:
         return render_template("index.html", results=[], message=exc.description, state=st), 400
     results = classify(st.classifier, uploads, heatmap=st.cam)
+    observe_results(results)
     return render_template("index.html", results=results, message=None, state=st), status_for(results)
