@@ -10,6 +10,7 @@
   const WINDOW_S = 60;     // headline quantiles, mean confidence, OOD rate: the last minute
   const W = 300, H = 80;   // chart coordinates (the SVG scales to its box)
   const history = [];      // [{t, s}] newest last
+  let span = 30;           // seconds the charts show now: grows with the history, up to SPAN_S
   let names = {};          // class -> display name
 
   function byId(id) { return document.getElementById(id); }
@@ -85,7 +86,7 @@
     return svg;
   }
 
-  function x(t, now) { return W - (now - t) / SPAN_S * W; }
+  function x(t, now) { return W - (now - t) / span * W; }
 
   // Lines: series = [{cls, points: [[t, value|null], ...]}]; the y axis runs from `lo` to `hi`.
   function lines(id, series, lo, hi) {
@@ -136,7 +137,7 @@
                      height: h.toFixed(1), class: "series-" + (k % 6) }, svg);
       });
     });
-    setText("max-classes", "top of axis: " + num(top) + " images per poll");
+    setText("max-classes", "top: " + num(top));
   }
 
   function drawHistogram(buckets) {
@@ -160,7 +161,6 @@
     const classes = Object.keys(by);
     if (list.children.length !== classes.length) {
       list.textContent = "";
-      const legend = byId("class-legend");
       classes.forEach(function (c, k) {
         const li = document.createElement("li");
         li.dataset.class = c;
@@ -169,10 +169,6 @@
         li.querySelector(".mix-name").textContent = names[c] || c;
         li.querySelector("meter").setAttribute("aria-label", names[c] || c);
         list.appendChild(li);
-        const key = document.createElement("span");
-        key.className = "key series-" + (k % 6);
-        legend.insertBefore(key, legend.lastElementChild);
-        legend.insertBefore(document.createTextNode((names[c] || c) + " "), legend.lastElementChild);
       });
     }
     classes.forEach(function (c) {
@@ -204,6 +200,7 @@
 
   function render() {
     const last = history.length - 1, s = history[last].s;
+    span = Math.min(SPAN_S, Math.max(30, history[last].t - history[0].t));
     setText("stat-requests", num(s.requests.total));
     setText("stat-images", num(s.ood.images));
     const recent = windowed(last, RATE_S), minute = windowed(last, WINDOW_S);
@@ -262,6 +259,7 @@
       const stats = await response.json();
       history.push({ t: stats.time, s: stats });
       while (history.length > 1 && history[history.length - 1].t - history[0].t > SPAN_S + WINDOW_S) history.shift();
+    // Points older than the chart still serve the one-minute windows of the oldest points shown.
       render();
       status.textContent = "Updated " + new Date(stats.time * 1000).toLocaleTimeString("en-GB") +
         " · " + stats.workers + (stats.workers === 1 ? " worker process" : " worker processes");
