@@ -157,7 +157,7 @@ def metrics() -> Response:
 
 
 @bp.get("/api/v1/stats")
-def stats():
+def stats() -> Response:
     """The dashboard's numbers: cumulative counts and histogram buckets, computed from the same metrics."""
     st = current_app.extensions["braintumor"]
     out = summarize(registry_to_read(current_app), list(st.classifier.classes))
@@ -166,5 +166,5 @@ def stats():
 
 
 @bp.get("/dashboard")
-def dashboard():
+def dashboard() -> str:
     return render_template("dashboard.html", state=current_app.extensions["braintumor"])
