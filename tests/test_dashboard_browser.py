@@ -1,10 +1,12 @@
 """The monitoring dashboard in a real browser (headless chromium via Playwright): it polls the stats,
-shows the numbers the server counted, draws its charts, loads nothing from elsewhere, and saves the
-screenshot docs/DEPLOY.md shows. Skipped, never failed, when chromium or playwright is absent."""
+shows the numbers the server counted, draws its charts and loads nothing from elsewhere. With
+BRAINTUMOR_SCREENSHOTS=1 it also saves the screenshot docs/DEPLOY.md shows (times and rates differ on every
+run, so not by default). Skipped, never failed, when chromium or playwright is absent."""
 
 from __future__ import annotations
 
 import io
+import os
 import threading
 
 import pytest
@@ -75,7 +77,8 @@ def test_dashboard_shows_live_numbers(served, test_images, tmp_path_factory):
             assert page.locator("#chart-latency polyline").count() >= 1
             assert page.locator("#chart-classes rect").count() >= 1
             assert page.locator("#chart-confidence-hist rect").count() >= 1
-            screenshot(page, "dashboard.png")
+            if os.environ.get("BRAINTUMOR_SCREENSHOTS") == "1":
+                screenshot(page, "dashboard.png")
             assert problems == []
         finally:
             context.close()
