@@ -78,7 +78,8 @@ def overlay(gray: np.ndarray, heat: np.ndarray, alpha: float = DEFAULT_ALPHA) ->
 def encode_png(pixels: np.ndarray) -> bytes:
     """uint8 gray (H, W) or RGB (H, W, 3) -> PNG bytes, in memory."""
     buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="PNG", optimize=False)
+    # zlib level 1: about half the time of the default 6 for a 128 px map, within ~10 % of its size
+    Image.fromarray(pixels).save(buf, format="PNG", optimize=False, compress_level=1)
     return buf.getvalue()
 
 

@@ -106,6 +106,10 @@ def _sink(output: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         return
     target = Path(output)
+    if target.exists() and not target.is_file() and not target.is_dir():  # /dev/null, a FIFO: write through
+        with open(target, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:

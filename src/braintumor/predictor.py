@@ -89,6 +89,7 @@ class Classifier:
         self.temperature = float(metadata.get("temperature", 1.0))
         self.ood: OODDetector | None = OODDetector(metadata["ood"]) if "ood" in metadata else None
         self._outputs = [o.name for o in session.get_outputs()]
+        self._input = session.get_inputs()[0].name
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, threads: int | None = None) -> Classifier:
@@ -103,6 +104,9 @@ class Classifier:
         opts.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
+        # Idle pool threads sleep instead of spinning: on a shared or busy CPU (gunicorn workers, a load
+        # generator, training) spinning steals cores; benchmarks/ab.py measured 1.3-1.6x at 2 threads.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for broken files
@@ -134,7 +138,8 @@ class Classifier:
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Raw (logits (N, K), last feature maps (N, C, h, w) or None) for a (N, 1, S, S) batch."""
-        outs = self.session.run(None, {self.session.get_inputs()[0].name: batch.astype(np.float32)})
+        # no copy when the batch is already float32 (preprocess and np.stack make it so)
+        outs = self.session.run(None, {self._input: np.asarray(batch, dtype=np.float32)})
         return outs[0], (outs[1] if len(outs) > 1 else None)
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:

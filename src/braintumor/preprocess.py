@@ -9,6 +9,7 @@ itself, so it cannot be forgotten or done differently by a caller.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -20,6 +21,9 @@ from .image_io import ImageSource, read_image
 PREPROCESS_VERSION: int = 1
 #: Default side of the square model input, in pixels.
 IMAGE_SIZE: int = 128
+#: Longest side of the padded head crop that is ever materialised. A thin strip (say 1 x 40 000 px,
+#: a 100-byte PNG) would otherwise ask for a 40 000^2 px canvas; larger crops are box-reduced first.
+MAX_CROP_SIDE: int = 4096
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,14 @@ def prepare(source: ImageSource | np.ndarray, config: PreprocessConfig = Preproc
         # draft: JPEG decoding may skip resolution the resize would throw away anyway
         gray = read_image(source, draft_size=2 * config.image_size)
     box = head_box(gray, config)
-    img = Image.fromarray(gray, mode="L").crop(box)  # outside the frame fills with black
+    img = Image.fromarray(gray, mode="L")
+    side = box[2] - box[0]
+    if side > MAX_CROP_SIDE:  # memory bound; never reached by images under ~3800 px
+        factor = math.ceil(side / MAX_CROP_SIDE)
+        img = img.reduce(factor)
+        left, top, side = round(box[0] / factor), round(box[1] / factor), math.ceil(side / factor)
+        box = (left, top, left + side, top + side)
+    img = img.crop(box)  # outside the frame fills with black
     size = config.image_size
     img = img.resize((size, size), Image.Resampling.BILINEAR)
     return np.asarray(img, dtype=np.uint8)

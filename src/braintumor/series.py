@@ -52,15 +52,21 @@ def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Ite
 
 
 def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top: int = TOP_SLICES) -> dict:
-    """Per-class slice counts and the most suspicious slices (highest 1 - p(notumor)), plus notes."""
-    good = [r for r in records if "label" in r]
+    """Per-class slice counts and the most suspicious slices (highest 1 - p(notumor)), plus notes.
+
+    Slices refused as not brain MRI (``ood``: e.g. the empty ends of a volume) are counted apart
+    and never ranked as suspicious: their probabilities mean nothing.
+    """
+    refused = sum(bool(r.get("ood")) for r in records if "error" not in r)
+    good = [r for r in records if r.get("label") is not None]
     counts = {c: sum(r["label"] == c for r in good) for c in classes}
     ranked = sorted(good, key=lambda r: (-tumour_probability(r["probabilities"]), r.get("slice", 0)))
     summary = {
         "kind": volume.kind,
         "slices": len(records),
         "classified": len(good),
-        "failed": len(records) - len(good),
+        "refused": refused,
+        "failed": len(records) - len(good) - refused,
         "counts": counts,
         "most_suspicious": [{"slice": r.get("slice", 0), "label": r["label"],
                              "tumour_probability": tumour_probability(r["probabilities"])} for r in ranked[:top]],

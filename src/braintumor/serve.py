@@ -8,22 +8,65 @@ The gunicorn master must never have imported onnxruntime: the library starts a t
 import, and a worker forked from such a process aborts or hangs when it exits. Importing
 ``braintumor`` imports onnxruntime, so after checking the model this process *replaces itself*
 (``exec``) with a clean ``python -m gunicorn`` whose master loads nothing but gunicorn.
+
+Metrics (web/monitoring.py) add up across the workers through prometheus-client's multiprocess mode:
+a fresh ``PROMETHEUS_MULTIPROC_DIR`` per server start, set before the workers exist, and the hooks in
+``gunicorn_config.py`` (a dead worker's live gauges dropped, the directory removed at exit).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
+from .gunicorn_config import METRICS_DIR_PREFIX
 from .predictor import Classifier, default_model_path
 
 #: Threads per gunicorn worker: requests wait on ONNX Runtime, which releases the GIL.
 THREADS_PER_WORKER: int = 4
 
 
+def _cgroup_cpus(root: Path) -> float | None:
+    """CPUs allowed by a cgroup v2 (``cpu.max``) or v1 (CFS quota) limit; None when unlimited or unknown."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        try:
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    try:
+        cpus = int(quota) / int(period)
+    except (ValueError, ZeroDivisionError):  # "max": no limit
+        return None
+    return cpus if cpus > 0 else None  # v1 says -1 for no limit
+
+
+def available_cpus(cgroup_root: str | os.PathLike = "/sys/fs/cgroup") -> int:
+    """CPUs this process may use: its affinity mask, capped by a cgroup CPU quota (a container's ``--cpus``),
+    which ``os.cpu_count()`` ignores (a 2-CPU container on a 64-core host would start 64 threads per worker)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        n = os.cpu_count() or 1
+    quota = _cgroup_cpus(Path(cgroup_root))
+    return max(1, min(n, math.ceil(quota)) if quota else n)
+
+
 def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(1, min(4, available_cpus()))
+
+
+def metrics_dir() -> str:
+    """A fresh, empty directory for the workers' metric files: under $TMPDIR when set, else in memory
+    (/dev/shm) where there is one."""
+    parent = os.environ.get("TMPDIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+    return tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX, dir=parent)
 
 
 def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int = 60) -> list[str]:
@@ -35,7 +78,8 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
             "--worker-class", "gthread", "--threads", str(THREADS_PER_WORKER), "--timeout", str(timeout),
-            "--access-logfile", "-", "--error-logfile", "-", "--name", "braintumor"]
+            "--access-logfile", "-", "--error-logfile", "-", "--name", "braintumor",
+            "--config", str(Path(__file__).with_name("gunicorn_config.py"))]
     if "control_socket_disable" in known:  # gunicorn >= 24 would create a control socket file
         argv.append("--no-control-socket")
     if os.path.isdir("/dev/shm"):  # the workers' heartbeat files: in memory, not on disk
@@ -52,7 +96,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     Classifier.load(path, threads=1)  # a missing or broken model: one clear error line, before any worker
     workers = workers or default_workers()
     kwargs = {"model_path": str(path), "max_upload_mb": float(max_upload_mb or DEFAULT_MAX_UPLOAD_MB),
-              "threads": max(1, (os.cpu_count() or 1) // workers)}
+              "threads": max(1, available_cpus() // workers)}
     if debug:
         server = "Flask development server (--debug: never in production)"
     elif sys.platform == "win32":
@@ -69,6 +113,12 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         waitress.serve(create_app(**kwargs), host=host, port=port, threads=workers * THREADS_PER_WORKER)
     else:
         argv = gunicorn_argv(kwargs, host, port, workers, timeout)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics = metrics_dir()  # gunicorn's on_exit removes it
+        sys.stdout.flush()
         sys.stderr.flush()
-        os.execv(argv[0], argv)  # does not return
+        try:
+            os.execv(argv[0], argv)  # does not return
+        except OSError:
+            shutil.rmtree(metrics, ignore_errors=True)
+            raise
     return 0

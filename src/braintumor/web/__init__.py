@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from ..heatmap import supports_cam
 from ..predictor import Classifier
 from .inference import MAX_FILES, WebState
+from .monitoring import init_monitoring
 
 #: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume.
 DEFAULT_MAX_UPLOAD_MB: int = 128
@@ -70,6 +71,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)
+    init_monitoring(app, clf)
 
     @app.after_request
     def _security_headers(response):

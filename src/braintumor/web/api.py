@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from .inference import model_card, read_uploads, state, status_for
+from .monitoring import observe_results
 from .openapi import openapi_document
 from .volumes import classify_entries, flatten
 
@@ -22,6 +23,7 @@ def predict():
     heatmap = request.args.get("heatmap", "").lower() in _TRUE
     records, series = flatten(classify_entries(st.classifier, uploads, heatmap=heatmap and st.cam,
                                                max_slices=st.max_slices))
+    observe_results(records)
     body = {"results": records, **({"series": series} if series else {})}
     return jsonify(body), status_for(records)
 

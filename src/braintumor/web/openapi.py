@@ -79,6 +79,7 @@ def _schemas(classes: list[str]) -> dict:
                     "properties": {
                         "kind": {"enum": ["dicom", "nifti"]},
                         "slices": {"type": "integer"}, "classified": {"type": "integer"},
+                        "refused": {"type": "integer", "description": "slices refused as not brain MRI"},
                         "failed": {"type": "integer"},
                         "counts": {"type": "object", "properties": {c: {"type": "integer"} for c in classes},
                                    "required": classes, "additionalProperties": False},
@@ -91,7 +92,8 @@ def _schemas(classes: list[str]) -> dict:
                         "notes": {"type": "array", "items": {"type": "string"},
                                   "description": "What was left out, e.g. skipped files, 4-D volumes."},
                     },
-                    "required": ["kind", "slices", "classified", "failed", "counts", "most_suspicious"],
+                    "required": ["kind", "slices", "classified", "refused", "failed", "counts",
+                                 "most_suspicious"],
                     "additionalProperties": False,
                 },
             },

@@ -8,6 +8,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
 from .inference import DISCLAIMER, read_uploads, state, status_for
+from .monitoring import observe_results
 from .volumes import classify_entries, flatten
 
 bp = Blueprint("pages", __name__)
@@ -43,5 +44,6 @@ def upload():
     except BadRequest as exc:
         return render_template("index.html", entries=[], message=exc.description, state=st), 400
     entries = classify_entries(st.classifier, uploads, heatmap=st.cam, max_slices=st.max_slices)
-    status = status_for(flatten(entries)[0])
-    return render_template("index.html", entries=entries, message=None, state=st), status
+    records = flatten(entries)[0]
+    observe_results(records)
+    return render_template("index.html", entries=entries, message=None, state=st), status_for(records)

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# The serving image: `braintumor serve` (gunicorn, ONNX Runtime, Flask) with the shipped model inside
+# the package. No torch, no training code paths used, no dataset. See docs/DEPLOY.md.
+#
+#   docker build -t braintumor .
+#   docker run --rm -p 8000:8000 --cpus 2 --memory 1g braintumor     # http://localhost:8000/
+
+# Stage 1: build the wheel (pyproject.toml force-includes models/ as braintumor/models/).
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md LICENSE ./
+COPY src ./src
+COPY models ./models
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+# Stage 2: install the wheel with its core dependencies only (no [train] extra, so no torch).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY --from=build /wheels /wheels
+RUN pip install /wheels/*.whl \
+    && rm -rf /wheels \
+    && useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
+# Nothing is written at run time except gunicorn's heartbeat files and the metrics files, both in
+# /dev/shm, so the container also runs with a read-only root file system (compose.yaml does).
+USER 10001
+WORKDIR /home/app
+EXPOSE 8000
+# python, not curl (slim has no curl): exit 0 only when /healthz answers 200.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+# Exec form: braintumor becomes the gunicorn master as PID 1 and gets SIGTERM from `docker stop`.
+# Keep --workers at the container's CPU limit (one ONNX Runtime session per worker).
+CMD ["braintumor", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

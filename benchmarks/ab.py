@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Interleaved A/B timings of the cheap optimisations considered in docs/PERFORMANCE.md.
+
+    python benchmarks/ab.py [--rounds 30] [--images 32] [--json out.json]
+
+Each round runs every variant once on the same images, in a rotating order, so a busy or
+throttling CPU slows all variants alike; the table gives each variant's median ms per image
+and its ratio to the first (baseline) variant of its group. Why: an optimisation is kept only
+when it shows a gain here, and this is the command that shows it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from collections.abc import Callable
+
+import numpy as np
+import onnxruntime as ort
+from _common import common_args, labelled_images, machine, print_machine, table, write_json
+from PIL import Image
+
+from braintumor.image_io import read_image
+from braintumor.predictor import Classifier, default_model_path
+from braintumor.preprocess import prepare, to_model_input
+
+
+def session(threads: int, **config: str | int) -> ort.InferenceSession:
+    """An ORT session like Classifier.load's, with extra options ('mode', 'level', config entries)."""
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = config.pop("level", ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
+    opts.execution_mode = config.pop("mode", ort.ExecutionMode.ORT_SEQUENTIAL)
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    for key, value in config.items():
+        opts.add_session_config_entry(key, str(value))
+    return ort.InferenceSession(str(default_model_path()), opts, providers=["CPUExecutionProvider"])
+
+
+def png(level: int) -> Callable[[np.ndarray], bytes]:
+    def encode(pixels: np.ndarray) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(pixels).save(buf, format="PNG", compress_level=level)
+        return buf.getvalue()
+    return encode
+
+
+Group = tuple[int, dict[str, Callable[[], object]]]
+
+
+def groups(datas: list[bytes], threads: int) -> dict[str, Group]:
+    """{group: (images per call, {variant: work})}; the first variant of each group is the baseline."""
+    clf = Classifier.load(threads=1)
+    cfg = clf.preprocess_config
+    x1 = np.stack([to_model_input(prepare(d, cfg)) for d in datas])
+    from braintumor.heatmap import encode_png, explain_batch, overlay
+
+    ex = explain_batch(clf, x1[:1])[0]
+    rgb = overlay(ex.image, ex.cam)
+    out: dict[str, Group] = {}
+    n = len(datas)
+    sess = {
+        "shipped options": session(threads),
+        "+ no thread spinning": session(threads, **{"session.intra_op.allow_spinning": 0}),
+        "parallel execution mode": session(threads, mode=ort.ExecutionMode.ORT_PARALLEL),
+        "extended (not all) graph opt.": session(threads, level=ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED),
+    }
+    out[f"ORT session, batch 1, {threads} thread(s)"] = (n, {
+        k: (lambda s=s: [s.run(None, {"image": x1[i:i + 1]}) for i in range(n)]) for k, s in sess.items()})
+    out[f"ORT session, batch {len(x1[:32])}, {threads} thread(s)"] = (len(x1[:32]), {
+        k: (lambda s=s: s.run(None, {"image": x1[:32]})) for k, s in sess.items()})
+    out["PNG encode (heat-map overlay + crop)"] = (1, {
+        f"compress_level {lvl}": (lambda f=f: [f(rgb), f(ex.image)]) for lvl, f in ((6, png(6)), (1, png(1)))})
+    size = 2 * cfg.image_size
+    out["JPEG decode (images as given)"] = (n, {
+        "draft (shipped)": lambda: [read_image(d, draft_size=size) for d in datas],
+        "full decode": lambda: [read_image(d) for d in datas],
+    })
+    big = [encode_png(np.asarray(Image.fromarray(prepare(d, cfg)).resize((2048, 2048)))) for d in datas[:4]]
+    out["2048 px PNG: decode + crop + resize"] = (len(big), {
+        "reduce after decoding (shipped)": lambda: [prepare(d, cfg) for d in big],
+        "no reduce": lambda: [prepare(read_image(d), cfg) for d in big],
+    })
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_args(ap)
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--images", type=int, default=32, help="test images per round (8 per class)")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args(argv)
+    datas = [p.read_bytes() for p, _ in labelled_images(args.data, limit=max(1, args.images // 4))]
+    info = machine()
+    results: dict[str, dict[str, float]] = {}
+    for threads in args.threads:
+        for group, (units, variants) in groups(datas, threads).items():
+            if group in results:
+                continue
+            times: dict[str, list[float]] = {k: [] for k in variants}
+            names = list(variants)
+            for f in variants.values():
+                f()  # warm-up
+            for r in range(args.rounds):
+                for k in names[r % len(names):] + names[:r % len(names)]:
+                    t = time.perf_counter()
+                    variants[k]()
+                    times[k].append((time.perf_counter() - t) * 1e3 / units)
+            results[group] = {k: float(np.median(v)) for k, v in times.items()}
+    print(f"\n## A/B: {len(datas)} images x {args.rounds} interleaved rounds\n")
+    print_machine(info)
+    rows = []
+    for group, res in results.items():
+        base = next(iter(res.values()))
+        rows += [[group, k, v, base / v] for k, v in res.items()]
+    print(table(["what", "variant", "median ms per image", "speed vs first"], rows, digits=3))
+    write_json(args.json, {"machine": info, "rounds": args.rounds, "images": len(datas), "results": results})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

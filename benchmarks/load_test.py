@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Load and soak test of ``braintumor serve`` on loopback: throughput, tail latency, errors, worker memory.
+
+    python benchmarks/load_test.py [--workers 2] [--concurrency 16] [--duration 600] [--heatmap] [--json out.json]
+
+Starts ``braintumor serve --workers N --port P`` (gunicorn) as a subprocess on 127.0.0.1, warms it up,
+then POSTs real MRI test images (multipart, one image per request, cycling through --images of them)
+to /api/v1/predict for --duration seconds at --concurrency connections with keep-alive, and stops
+the server. Load generator: ``wrk`` (C, low overhead: it matters when client and server share two
+cores) when on PATH (`apt-get install wrk`), else a built-in asyncio HTTP/1.1 keep-alive client
+(--client python forces it). Worker RSS (sum over the gunicorn workers, psutil or /proc) is sampled
+before and after the soak. Traffic goes to 127.0.0.1 only, and the run stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    REPO,
+    common_args,
+    labelled_images,
+    machine,
+    mb,
+    percentile,
+    print_machine,
+    rss_bytes,
+    table,
+    write_json,
+)
+
+GOALS = "goals: >= 300 predictions/s on 2 cores, p99 <= 50 ms at 16 concurrent, 0 errors, worker RSS growth < 10 %"
+
+WRK_LUA = """
+local bodies, n, i = {}, 0, 0
+local boundary = "%(boundary)s"
+function init(args)
+  for _, path in ipairs(args) do
+    local f = assert(io.open(path, "rb")); n = n + 1; bodies[n] = f:read("*all"); f:close()
+  end
+  wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+end
+function request()
+  i = i %% n + 1
+  return wrk.format("POST", "%(path)s", nil, bodies[i])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"requests": %%d, "duration_us": %%d, "connect": %%d, "read": %%d, ' ..
+    '"write": %%d, "status": %%d, "timeout": %%d, "p50_us": %%d, "p90_us": %%d, "p99_us": %%d, "max_us": %%d, ' ..
+    '"mean_us": %%.1f}\\n', summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def multipart(name: str, data: bytes, boundary: str) -> bytes:
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode()
+
+
+class Server:
+    """``braintumor serve`` in its own process group; stopped (SIGTERM, then SIGKILL) on exit."""
+
+    def __init__(self, workers: int, port: int, model: Path | None, log: Path) -> None:
+        cmd = [sys.executable, "-m", "braintumor", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers)] + (["--model", str(model)] if model else [])
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO / "src"),
+                                                                        os.environ.get("PYTHONPATH")])))
+        self.log = log
+        self.proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log.read_text()[-800:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"server not ready after {timeout:.0f} s")
+
+    def worker_rss(self) -> int:
+        return sum(rss_bytes(self.proc.pid, children=True).values())
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # gunicorn master: graceful stop of its workers
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # the group this script created
+                self.proc.wait(5)
+
+
+def run_wrk(url: str, bodies: list[Path], boundary: str, path: str, concurrency: int, seconds: float,
+            tmp: Path) -> dict[str, Any]:
+    script = tmp / "post.lua"
+    script.write_text(WRK_LUA % {"boundary": boundary, "path": path})
+    cmd = ["wrk", "-t", str(min(concurrency, 2)), "-c", str(concurrency), "-d", f"{max(1, round(seconds))}s",
+           "--timeout", "10s", "-s", str(script), url, "--", *map(str, bodies)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {out.stderr.strip() or out.stdout.strip()}")
+    r = json.loads(line[8:])
+    errors = r["connect"] + r["read"] + r["write"] + r["timeout"]
+    return {"requests": r["requests"], "seconds": r["duration_us"] / 1e6, "non_200": r["status"],
+            "socket_errors": errors, "p50_ms": r["p50_us"] / 1e3, "p90_ms": r["p90_us"] / 1e3,
+            "p99_ms": r["p99_us"] / 1e3, "max_ms": r["max_us"] / 1e3, "mean_ms": r["mean_us"] / 1e3}
+
+
+async def _client(port: int, requests: list[bytes], deadline: float, lat: list[float], bad: list[int],
+                  offset: int) -> None:
+    reader = writer = None
+    i = offset
+    while time.perf_counter() < deadline:
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            t = time.perf_counter()
+            writer.write(requests[i % len(requests)])
+            i += 1
+            await writer.drain()
+            status = int((await reader.readline()).split()[1])
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                key, _, value = line.decode("latin-1").partition(":")
+                if key.lower() == "content-length":
+                    length = int(value)
+                elif key.lower() == "connection" and value.strip().lower() == "close":
+                    close = True
+            await reader.readexactly(length)
+            lat.append((time.perf_counter() - t) * 1e3)
+            if status != 200:
+                bad[0] += 1
+            if close:
+                writer.close()
+                writer = None
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+            bad[1] += 1
+            if writer is not None:
+                writer.close()
+            writer = None
+            await asyncio.sleep(0.01)
+    if writer is not None:
+        writer.close()
+
+
+def run_python(port: int, bodies: list[bytes], boundary: str, path: str, concurrency: int,
+               seconds: float) -> dict[str, Any]:
+    reqs = [(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: keep-alive\r\n"
+             f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(b)}\r\n\r\n").encode()
+            + b for b in bodies]
+    lat: list[float] = []
+    bad = [0, 0]
+
+    async def go() -> float:
+        t0 = time.perf_counter()
+        deadline = t0 + seconds
+        await asyncio.gather(*(_client(port, reqs, deadline, lat, bad, k) for k in range(concurrency)))
+        return time.perf_counter() - t0
+
+    took = asyncio.run(go())
+    return {"requests": len(lat), "seconds": took, "non_200": bad[0], "socket_errors": bad[1],
+            "p50_ms": percentile(lat, 0.5), "p90_ms": percentile(lat, 0.9), "p99_ms": percentile(lat, 0.99),
+            "max_ms": max(lat) if lat else None, "mean_ms": sum(lat) / len(lat) if lat else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_args(ap)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--port", type=int, default=0, help="0: pick a free one")
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--duration", type=float, default=600.0, help="soak seconds (measured)")
+    ap.add_argument("--warmup", type=float, default=10.0, help="seconds of load before the 'before' RSS")
+    ap.add_argument("--images", type=int, default=64, help="distinct test images cycled through")
+    ap.add_argument("--heatmap", action="store_true", help="POST to /api/v1/predict?heatmap=1")
+    ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    ap.add_argument("--sample", type=float, default=10.0, help="seconds between RSS samples during the soak")
+    args = ap.parse_args(argv)
+    client = ("wrk" if shutil.which("wrk") else "python") if args.client == "auto" else args.client
+    images = labelled_images(args.data, limit=max(1, args.images // 4))[: args.images]
+    boundary = uuid.uuid4().hex
+    path = "/api/v1/predict" + ("?heatmap=1" if args.heatmap else "")
+    info = machine()
+    port = args.port or free_port()
+    with tempfile.TemporaryDirectory(prefix="bt-load-") as tmpdir:
+        tmp = Path(tmpdir)
+        bodies = [multipart(p.name, p.read_bytes(), boundary) for p, _ in images]
+        files = []
+        for k, b in enumerate(bodies):
+            files.append(tmp / f"body{k}.bin")
+            files[-1].write_bytes(b)
+
+        def load(seconds: float) -> dict[str, Any]:
+            if client == "wrk":
+                return run_wrk(f"http://127.0.0.1:{port}", files, boundary, path, args.concurrency, seconds, tmp)
+            return run_python(port, bodies, boundary, path, args.concurrency, seconds)
+
+        server = Server(args.workers, port, args.model, tmp / "server.log")
+        try:
+            server.wait_ready()
+            rss_idle = server.worker_rss()
+            print(f"[load] server up on port {port}; warm-up {args.warmup:.0f} s with {client} ...",
+                  file=sys.stderr, flush=True)
+            warm = load(args.warmup)
+            rss_before = server.worker_rss()
+            samples: list[tuple[float, int]] = []
+            stop = threading.Event()
+
+            def sampler() -> None:
+                t0 = time.time()
+                while not stop.wait(args.sample):
+                    samples.append((round(time.time() - t0, 1), server.worker_rss()))
+
+            th = threading.Thread(target=sampler, daemon=True)
+            th.start()
+            print(f"[load] soak {args.duration:.0f} s at concurrency {args.concurrency} ...", file=sys.stderr,
+                  flush=True)
+            res = load(args.duration)
+            stop.set()
+            th.join()
+            rss_after = server.worker_rss()
+            server_errors = sum("[ERROR]" in ln or "Traceback" in ln
+                                for ln in server.log.read_text(errors="replace").splitlines())
+        finally:
+            server.stop()
+    rate = res["requests"] / res["seconds"]
+    errors = res["non_200"] + res["socket_errors"]
+    growth = 100.0 * (rss_after - rss_before) / rss_before if rss_before else None
+    print(f"\n## Load test: braintumor serve --workers {args.workers}, {args.concurrency} concurrent, "
+          f"{res['seconds']:.0f} s, POST {path}\n")
+    print_machine(info)
+    print(f"- load generator: {client} on the same machine (it shares the CPU with the server); "
+          f"{len(images)} distinct images, one per request, keep-alive\n")
+
+    def ok(flag: bool) -> str:
+        return "yes" if flag else "NO"
+
+    rows = [
+        ["predictions/s", rate, ">= 300 (2 cores)", ok(rate >= 300)],
+        ["latency p50 ms", res["p50_ms"], "", ""],
+        ["latency p90 ms", res["p90_ms"], "", ""],
+        ["latency p99 ms", res["p99_ms"], "<= 50", ok((res["p99_ms"] or 1e9) <= 50)],
+        ["latency max ms", res["max_ms"], "", ""],
+        ["requests", res["requests"], "", ""],
+        ["errors (non-200 + socket)", f"{res['non_200']} + {res['socket_errors']}", "0", ok(errors == 0)],
+        ["server log errors", server_errors, "0", ok(server_errors == 0)],
+        ["worker RSS idle MB", mb(rss_idle), "", ""],
+        ["worker RSS before soak MB", mb(rss_before), "", ""],
+        ["worker RSS after soak MB", mb(rss_after), "", ""],
+        ["worker RSS max during soak MB", mb(max((s for _, s in samples), default=rss_after)), "", ""],
+        ["RSS growth %", growth, "< 10", ok(growth is not None and growth < 10)],
+    ]
+    print(table(["measure", "value", "goal", "met"], rows))
+    print(f"\n{GOALS}")
+    write_json(args.json, {"machine": info, "client": client, "workers": args.workers,
+                           "concurrency": args.concurrency, "path": path, "warmup": warm, "soak": res,
+                           "predictions_per_s": rate, "rss_idle": rss_idle, "rss_before": rss_before,
+                           "rss_after": rss_after, "rss_growth_pct": growth, "rss_samples": samples,
+                           "server_log_errors": server_errors})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""gunicorn settings file for ``braintumor serve``: the prometheus-client multiprocess bookkeeping.
+
+gunicorn loads this file by its path, so the master never imports the ``braintumor`` package (and so
+never onnxruntime, which breaks forking); keep it free of ``braintumor`` imports. ``serve`` creates the
+metrics directory and sets ``PROMETHEUS_MULTIPROC_DIR`` before the master starts; the workers inherit it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+#: Name prefix of the metrics directory ``serve`` creates; only such a directory is removed at exit.
+METRICS_DIR_PREFIX = "braintumor-metrics-"
+
+
+def child_exit(server, worker) -> None:
+    """A worker ended (crash, timeout, restart): drop its files of live gauges, as prometheus-client asks."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, path)
+
+
+def on_exit(server) -> None:
+    """The server stops: remove the metrics directory this run created (the next run starts from zero)."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path and os.path.basename(os.path.normpath(path)).startswith(METRICS_DIR_PREFIX):
+        shutil.rmtree(path, ignore_errors=True)

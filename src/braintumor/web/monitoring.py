@@ -1,0 +1,170 @@
+"""Prometheus metrics for the web app: ``GET /metrics``, the ``GET /api/v1/stats`` summary and the
+``/dashboard`` page that polls it.
+
+Each app gets its own :class:`~prometheus_client.CollectorRegistry`, so the many apps a test run builds
+never collide ("Duplicated timeseries"). Under gunicorn (``braintumor serve``) every worker is a separate
+process: ``serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory before the workers start,
+prometheus-client then keeps each worker's values in files there, and a scrape adds up all the workers'
+files (:class:`~prometheus_client.multiprocess.MultiProcessCollector`), whichever worker answers it.
+
+Labels stay bounded: routes are Flask endpoint names (never raw URLs), classes come from the model,
+error kinds from a fixed list.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from ..predictor import Classifier
+from .stats import summarize
+
+#: Where the metrics live in ``app.extensions``.
+EXTENSION = "braintumor_metrics"
+#: Endpoints not counted: the monitoring routes themselves (scrapes and dashboard polls) and static files.
+NOT_COUNTED = frozenset({"monitoring.metrics", "monitoring.stats", "static"})
+#: The endpoint label of requests that matched no route (404, 405).
+UNMATCHED = "unmatched"
+#: Seconds; from a health check (~1 ms) to a full batch with heat maps (seconds).
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+#: The top-class probability of a 4-class model is at least 0.25.
+CONFIDENCE_BUCKETS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+#: HTTP error statuses by the name the ``kind`` label gives them; other 4xx are "client_error", 5xx "internal".
+HTTP_ERROR_KINDS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+#: The ``kind`` of a file that could not be classified (its record carries ``error``).
+IMAGE_ERROR = "invalid_image"
+
+bp = Blueprint("monitoring", __name__)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One app's metric objects, registered in its own registry."""
+
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    predictions: Counter
+    confidence: Histogram
+    ood: Counter
+    errors: Counter
+    model_info: Gauge
+    workers: Gauge
+
+    @classmethod
+    def create(cls, metadata: dict) -> Metrics:
+        reg = CollectorRegistry()
+        m = cls(
+            registry=reg,
+            requests=Counter("braintumor_http_requests", "HTTP requests by route (Flask endpoint) and status.",
+                             ["endpoint", "status"], registry=reg),
+            latency=Histogram("braintumor_http_request_duration_seconds", "Time to answer a request, by route.",
+                              ["endpoint"], buckets=LATENCY_BUCKETS, registry=reg),
+            predictions=Counter("braintumor_predictions", "Images classified, by predicted class.", ["label"],
+                                registry=reg),
+            confidence=Histogram("braintumor_prediction_confidence", "Top-class probability of each classified image.",
+                                 buckets=CONFIDENCE_BUCKETS, registry=reg),
+            ood=Counter("braintumor_ood_refusals", "Images refused as out of distribution (not brain MRI).",
+                        registry=reg),
+            errors=Counter("braintumor_errors", "Errors by kind: HTTP errors and files that could not be classified.",
+                           ["kind"], registry=reg),
+            model_info=Gauge("braintumor_model_info", "The model this server runs (value 1).",
+                             ["name", "version", "data_fingerprint"], multiprocess_mode="max", registry=reg),
+            workers=Gauge("braintumor_workers", "Processes serving requests (gunicorn workers alive).",
+                          multiprocess_mode="livesum", registry=reg),
+        )
+        m.workers.set(1)
+        m.model_info.labels(name=str(metadata.get("name", "unknown")),
+                            version=str(metadata.get("model_version", "unknown")),
+                            data_fingerprint=str(metadata.get("data_fingerprint", "unknown"))).set(1)
+        return m
+
+
+def multiprocess_dir() -> str | None:
+    """The directory shared by gunicorn's workers, when there is one (set by ``braintumor serve``)."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def registry_to_read(app: Flask) -> CollectorRegistry:
+    """What a scrape reads: every worker's files in multiprocess mode, else this app's registry."""
+    path = multiprocess_dir()
+    if path:
+        from prometheus_client import multiprocess
+
+        reg = CollectorRegistry()
+        multiprocess.MultiProcessCollector(reg, path=path)
+        return reg
+    return app.extensions[EXTENSION].registry
+
+
+def error_kind(status: int) -> str | None:
+    if status in HTTP_ERROR_KINDS:
+        return HTTP_ERROR_KINDS[status]
+    if 400 <= status < 500:
+        return "client_error"
+    return "internal" if status >= 500 else None
+
+
+def observe_results(records: list[dict]) -> None:
+    """Count one request's per-file results: classes, confidences, OOD refusals, unreadable files."""
+    m: Metrics | None = current_app.extensions.get(EXTENSION)
+    if m is None:
+        return
+    for rec in records:
+        if "error" in rec:
+            m.errors.labels(kind=IMAGE_ERROR).inc()
+        elif rec.get("ood"):
+            m.ood.inc()
+        else:
+            m.predictions.labels(label=rec["label"]).inc()
+            m.confidence.observe(float(rec["confidence"]))
+
+
+def _started() -> None:
+    g.braintumor_started = time.perf_counter()
+
+
+def _finished(response: Response) -> Response:
+    endpoint = request.endpoint or UNMATCHED
+    started = g.pop("braintumor_started", None)
+    if endpoint in NOT_COUNTED or started is None:
+        return response
+    m: Metrics = current_app.extensions[EXTENSION]
+    m.requests.labels(endpoint=endpoint, status=str(response.status_code)).inc()
+    m.latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
+    kind = error_kind(response.status_code)
+    if kind:
+        m.errors.labels(kind=kind).inc()
+    return response
+
+
+def init_monitoring(app: Flask, classifier: Classifier) -> None:
+    """Give ``app`` its metrics, the request hooks that feed them, and the monitoring routes."""
+    app.extensions[EXTENSION] = Metrics.create(classifier.metadata)
+    app.before_request(_started)
+    app.after_request(_finished)
+    app.register_blueprint(bp)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format (all gunicorn workers together)."""
+    return Response(generate_latest(registry_to_read(current_app)), content_type=CONTENT_TYPE_LATEST)
+
+
+@bp.get("/api/v1/stats")
+def stats() -> Response:
+    """The dashboard's numbers: cumulative counts and histogram buckets, computed from the same metrics."""
+    st = current_app.extensions["braintumor"]
+    out = summarize(registry_to_read(current_app), list(st.classifier.classes))
+    out["multiprocess"] = multiprocess_dir() is not None
+    return jsonify(out)
+
+
+@bp.get("/dashboard")
+def dashboard() -> str:
+    return render_template("dashboard.html", state=current_app.extensions["braintumor"])

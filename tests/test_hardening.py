@@ -1,0 +1,78 @@
+"""Inputs that used to cost too much or break things: thin strips, huge PNGs, a FIFO as the output file."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import threading
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+from PIL import Image
+
+from braintumor.image_io import read_image
+from braintumor.preprocess import MAX_CROP_SIDE, prepare
+
+
+def _strip(width: int) -> bytes:
+    """A 1-pixel-high bright line: about 100 bytes of PNG whose head crop would be width^2 pixels."""
+    return encode(np.full((1, width), 200, np.uint8), "PNG")
+
+
+def test_a_thin_strip_never_materialises_a_huge_crop(monkeypatch):
+    boxes = []
+    real = Image.Image.crop
+    monkeypatch.setattr(Image.Image, "crop", lambda self, box=None: boxes.append(box) or real(self, box))
+    out = prepare(_strip(20_000))  # used to raise DecompressionBombError (a 500 in the web app)
+    assert out.shape == (128, 128)
+    assert boxes and all(b[2] - b[0] <= MAX_CROP_SIDE for b in boxes)
+
+
+def test_the_upload_route_answers_a_thin_strip(tiny_classifier):
+    from braintumor.web import create_app
+
+    client = create_app(classifier=tiny_classifier).test_client()
+    r = client.post("/api/v1/predict?heatmap=1", data={"file": (io.BytesIO(_strip(30_000)), "strip.png")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200 and "label" in r.get_json()["results"][0]
+
+
+def test_large_pngs_are_reduced_after_decoding_without_changing_what_the_model_sees():
+    small = synthetic_head(256, canvas=(300, 300), offset=(20, 30))
+    big = np.asarray(Image.fromarray(small).resize((2400, 2400), Image.Resampling.BICUBIC))
+    data = encode(big, "PNG")
+    reduced = read_image(data, draft_size=256)
+    assert reduced.shape == (267, 267)  # factor 9 = 2400 // 256, the largest that keeps >= 256 px
+    assert read_image(data).shape == (2400, 2400)  # without a draft size nothing is reduced
+    a = prepare(data).astype(int)
+    b = prepare(read_image(data)).astype(int)  # the full-resolution path
+    # the crop box moves by under a model pixel; JPEG draft decoding of the same image differs by ~1.7
+    assert np.abs(a - b).mean() < 3.0
+
+
+def test_predict_writes_through_a_fifo_instead_of_replacing_it(tiny_model, test_images, tmp_path):
+    """`-o /dev/null` (or a named pipe) used to be replaced by a regular file via rename."""
+    from braintumor.cli import main
+
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    rc = main(["predict", str(test_images["glioma"][0]), "--format", "jsonl", "-o", str(fifo),
+               "--model", str(tiny_model)])
+    reader.join(10)
+    assert rc == 0 and stat.S_ISFIFO(fifo.stat().st_mode)
+    assert got and '"label"' in got[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.fifo"]  # no stray temporary file
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_reduction_starts_at_twice_the_draft_size(fmt):
+    """The 224 px dataset is decoded in full for the shipped 128 px model (draft size 256)."""
+    data = encode(synthetic_head(224), fmt)
+    assert read_image(data, draft_size=256).shape == (224, 224)
+    assert read_image(data, draft_size=113).shape == (224, 224)
+    assert read_image(data, draft_size=112).shape == (112, 112)

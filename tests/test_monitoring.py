@@ -1,0 +1,213 @@
+"""Prometheus metrics, the stats summary and the dashboard page, in one process (Flask's test client);
+tests/test_monitoring_server.py checks the sums across gunicorn workers."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from braintumor.web import create_app
+from braintumor.web.monitoring import EXTENSION, error_kind, observe_results
+from braintumor.web.stats import histogram_quantile
+
+
+def scrape(client) -> dict[str, list[tuple[dict, float]]]:
+    """GET /metrics, parsed: sample name -> [(labels, value)]."""
+    r = client.get("/metrics")
+    assert r.status_code == 200 and r.mimetype == "text/plain"
+    out: dict[str, list[tuple[dict, float]]] = {}
+    for family in text_string_to_metric_families(r.get_data(as_text=True)):
+        for s in family.samples:
+            out.setdefault(s.name, []).append((s.labels, s.value))
+    return out
+
+
+def value(samples: dict, name: str, **labels) -> float:
+    """The sum of the samples of ``name`` whose labels include ``labels`` (0 when there are none)."""
+    return sum(v for lab, v in samples.get(name, []) if all(lab.get(k) == x for k, x in labels.items()))
+
+
+def upload(client, path: str, files: list[tuple[str, bytes]], **kw):
+    data = {"file": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post(path, data=data, content_type="multipart/form-data", **kw)
+
+
+@pytest.fixture()
+def app(tiny_classifier):
+    """A fresh app per test: its own registry, so every count starts at zero."""
+    return create_app(classifier=tiny_classifier, max_upload_mb=1, max_files=4)
+
+
+def test_real_uploads_move_the_counters(app, test_images, tiny_classifier):
+    client = app.test_client()
+    images = [(p.name, p.read_bytes()) for p in (test_images["glioma"][0], test_images["pituitary"][0])]
+    r = upload(client, "/api/v1/predict", [*images, ("notes.jpg", b"not an image")])
+    assert r.status_code == 200
+    api_results = [rec for rec in r.get_json()["results"] if "label" in rec]
+    page = upload(client, "/", [("m.jpg", test_images["meningioma"][0].read_bytes())])
+    assert page.status_code == 200
+    assert client.get("/nope").status_code == 404
+    assert client.delete("/api/v1/model").status_code == 405
+    assert client.get("/healthz").status_code == 200
+
+    m = scrape(client)
+    req = "braintumor_http_requests_total"
+    assert value(m, req, endpoint="api.predict", status="200") == 1
+    assert value(m, req, endpoint="pages.upload", status="200") == 1
+    assert value(m, req, endpoint="unmatched", status="404") == 1
+    assert value(m, req, endpoint="unmatched", status="405") == 1
+    assert value(m, req, endpoint="api.healthz", status="200") == 1
+    assert value(m, req) == 5  # /metrics itself is not counted
+    assert not any("/" in lab["endpoint"] for lab, _ in m[req])  # endpoint names, never raw URLs
+
+    lat = "braintumor_http_request_duration_seconds"
+    assert value(m, f"{lat}_count", endpoint="api.predict") == 1
+    assert value(m, f"{lat}_bucket", endpoint="api.predict", le="+Inf") == 1
+    assert value(m, f"{lat}_sum", endpoint="api.predict") > 0
+
+    predicted = [rec["label"] for rec in api_results] + [_page_label(page)]
+    assert value(m, "braintumor_predictions_total") == 3
+    for label in set(predicted):
+        assert value(m, "braintumor_predictions_total", label=label) == predicted.count(label)
+    assert value(m, "braintumor_prediction_confidence_count") == 3
+    conf = sum(rec["confidence"] for rec in api_results)
+    assert conf < value(m, "braintumor_prediction_confidence_sum") <= conf + 1.0
+    assert value(m, "braintumor_ood_refusals_total") == 0
+
+    assert value(m, "braintumor_errors_total", kind="invalid_image") == 1
+    assert value(m, "braintumor_errors_total", kind="not_found") == 1
+    assert value(m, "braintumor_errors_total", kind="method_not_allowed") == 1
+
+    meta = tiny_classifier.metadata
+    [(info, one)] = m["braintumor_model_info"]
+    assert one == 1 and info == {"name": meta["name"], "version": meta["model_version"],
+                                 "data_fingerprint": meta["data_fingerprint"]}
+
+
+def _page_label(page) -> str:
+    """The class the no-JavaScript page reported, from its top bar."""
+    html = page.get_data(as_text=True)
+    return re.search(r'class="bar bar-top" data-class="([a-z]+)"', html).group(1)
+
+
+def test_rejected_requests_are_errors_by_kind(app, test_images):
+    client = app.test_client()
+    assert upload(client, "/api/v1/predict", [("bad.jpg", b"x")]).status_code == 400  # the only file is bad
+    assert client.post("/api/v1/predict", data={}, content_type="multipart/form-data").status_code == 400
+    big = test_images["glioma"][0].read_bytes() * 200  # > 1 MB
+    assert upload(client, "/api/v1/predict", [("big.jpg", big)]).status_code == 413
+    m = scrape(client)
+    assert value(m, "braintumor_errors_total", kind="bad_request") == 2
+    assert value(m, "braintumor_errors_total", kind="invalid_image") == 1
+    assert value(m, "braintumor_errors_total", kind="too_large") == 1
+    assert value(m, "braintumor_http_requests_total", endpoint="api.predict", status="413") == 1
+    assert value(m, "braintumor_predictions_total") == 0
+
+
+def test_ood_results_count_as_refusals_not_as_classes(app):
+    records = [{"path": "a", "label": "glioma", "confidence": 0.9, "ood": False},
+               {"path": "b", "label": "notumor", "confidence": 0.4, "ood": True},
+               {"path": "c", "label": "glioma", "confidence": 0.8}]  # no "ood" key: in distribution
+    with app.test_request_context():
+        observe_results(records)
+    m = scrape(app.test_client())
+    assert value(m, "braintumor_ood_refusals_total") == 1
+    assert value(m, "braintumor_predictions_total", label="glioma") == 2
+    assert value(m, "braintumor_predictions_total", label="notumor") == 0
+    stats = app.test_client().get("/api/v1/stats").get_json()
+    assert stats["ood"] == {"refusals": 1, "images": 3, "rate": pytest.approx(1 / 3)}
+
+
+def test_monitoring_routes_and_static_files_are_not_counted(app):
+    client = app.test_client()
+    for path in ("/metrics", "/api/v1/stats", "/static/app.css", "/metrics"):
+        assert client.get(path).status_code == 200
+    assert client.get("/dashboard").status_code == 200
+    m = scrape(client)
+    assert value(m, "braintumor_http_requests_total") == 1
+    assert value(m, "braintumor_http_requests_total", endpoint="monitoring.dashboard") == 1
+
+
+def test_each_app_counts_alone_and_apps_can_be_built_again_and_again(tiny_classifier, test_images):
+    apps = [create_app(classifier=tiny_classifier) for _ in range(3)]  # no "Duplicated timeseries"
+    upload(apps[0].test_client(), "/api/v1/predict", [("g.jpg", test_images["glioma"][1].read_bytes())])
+    assert value(scrape(apps[0].test_client()), "braintumor_predictions_total") == 1
+    assert value(scrape(apps[1].test_client()), "braintumor_predictions_total") == 0
+    assert apps[0].extensions[EXTENSION].registry is not apps[1].extensions[EXTENSION].registry
+
+
+def test_stats_agree_with_the_metrics(app, test_images, tiny_classifier):
+    client = app.test_client()
+    for cls in ("glioma", "notumor"):
+        upload(client, "/api/v1/predict", [(p.name, p.read_bytes()) for p in test_images[cls][:2]])
+    client.get("/healthz")
+    m = scrape(client)
+    stats = client.get("/api/v1/stats").get_json()
+    assert stats["multiprocess"] is False
+    assert stats["requests"]["total"] == value(m, "braintumor_http_requests_total") == 3
+    assert stats["requests"]["by_endpoint"] == {"api.predict": 2, "api.healthz": 1}
+    assert stats["requests"]["by_status"] == {"200": 3}
+    assert list(stats["predictions"]["by_class"]) == list(tiny_classifier.classes)  # every class, in order
+    assert stats["predictions"]["total"] == sum(stats["predictions"]["by_class"].values()) == 4
+    for c, n in stats["predictions"]["by_class"].items():
+        assert n == value(m, "braintumor_predictions_total", label=c)
+    lat = stats["latency_seconds"]["predict"]
+    assert lat["count"] == 2 and lat["buckets"][-1] == ["+Inf", 2]
+    assert 0 < lat["p50"] <= lat["p95"] <= 30
+    assert stats["latency_seconds"]["all"]["count"] == 3
+    conf = stats["confidence"]
+    assert conf["count"] == 4 and 0.25 <= conf["mean"] <= 1 and conf["sum"] == pytest.approx(4 * conf["mean"])
+    assert stats["model"]["version"] == tiny_classifier.metadata["model_version"]
+    assert stats["errors"] == {}
+
+
+def test_histogram_quantile_is_prometheus_estimate():
+    inf = float("inf")
+    buckets = [(0.1, 2.0), (0.5, 4.0), (inf, 4.0)]
+    assert histogram_quantile(0.5, buckets) == pytest.approx(0.1)
+    assert histogram_quantile(0.75, buckets) == pytest.approx(0.3)  # halfway into (0.1, 0.5]
+    assert histogram_quantile(0.25, buckets) == pytest.approx(0.05)  # the first bucket starts at 0
+    assert histogram_quantile(0.9, [(0.1, 1.0), (inf, 4.0)]) == pytest.approx(0.1)  # +Inf: highest finite bound
+    assert histogram_quantile(0.5, [(0.1, 0.0), (inf, 0.0)]) is None
+    assert histogram_quantile(0.5, [(0.5, 0.0), (1.0, 2.0), (inf, 2.0)]) == pytest.approx(0.75)  # empty bucket skipped
+    with pytest.raises(ValueError, match="quantile"):
+        histogram_quantile(1.5, buckets)
+
+
+def test_error_kinds_are_a_fixed_small_set():
+    assert [error_kind(s) for s in (200, 302, 400, 404, 405, 413, 418, 500, 503)] == [
+        None, None, "bad_request", "not_found", "method_not_allowed", "too_large", "client_error", "internal",
+        "internal"]
+
+
+def test_unexpected_errors_count_as_internal(tiny_classifier, monkeypatch):
+    app = create_app(classifier=tiny_classifier)
+
+    def boom():
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(app, "view_functions", {**app.view_functions, "api.model": boom})
+    assert app.test_client().get("/api/v1/model").status_code == 500
+    m = scrape(app.test_client())
+    assert value(m, "braintumor_errors_total", kind="internal") == 1
+    assert value(m, "braintumor_http_requests_total", endpoint="api.model", status="500") == 1
+
+
+def test_dashboard_page_is_local_and_scripted_from_static_files(app):
+    client = app.test_client()
+    r = client.get("/dashboard")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    assert "dashboard.js" in html and "dashboard.css" in html and 'id="stat-p95"' in html
+    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.S)
+    assert scripts and all(s.strip() == "" for s in scripts)
+    assert not re.search(r"\son[a-z]+\s*=", html) and "style=" not in html
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", html)
+    assert "Not a medical device" in html and r.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    js = client.get("/static/dashboard.js")
+    assert js.status_code == 200 and js.mimetype == "text/javascript"
+    assert re.findall(r"https?://[^\"' ]+", js.get_data(as_text=True)) == ["http://www.w3.org/2000/svg"]
+    assert client.get("/static/dashboard.css").mimetype == "text/css"

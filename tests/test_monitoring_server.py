@@ -1,0 +1,171 @@
+"""The metrics of the real server (``braintumor serve --workers 2``, gunicorn): whichever worker answers a
+scrape reports every worker's requests, a killed worker's counts survive it, and the metrics directory
+is removed when the server stops."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import types
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from prometheus_client.parser import text_string_to_metric_families
+from test_web_serve import free_port
+
+from braintumor import gunicorn_config
+from braintumor import serve as serve_mod
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+
+#: Each access-log line starts with the pid of the worker that answered.
+ACCESS_LOG = '--access-logformat "%(p)s %(m)s %(U)s %(s)s"'  # %(p)s is "<pid>"
+
+
+def post_image(base: str, data: bytes) -> int:
+    boundary = uuid.uuid4().hex
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="g.jpg"\r\n\r\n'.encode()
+            + data + f"\r\n--{boundary}--\r\n".encode())
+    req = urllib.request.Request(f"{base}/api/v1/predict", data=body, method="POST",
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return r.status
+
+
+def scrape(base: str) -> dict[str, float]:
+    """'name{labels}' -> value, for every sample of GET /metrics."""
+    text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[s.name + json.dumps(s.labels, sort_keys=True)] = s.value
+    return out
+
+
+def total(samples: dict[str, float], prefix: str) -> float:
+    return sum(v for k, v in samples.items() if k.startswith(prefix))
+
+
+def wait_for(check, what: str, proc: subprocess.Popen, log: Path, seconds: float = 90):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except OSError:
+            pass
+        assert proc.poll() is None, f"server died while waiting for {what}:\n{log.read_text()}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{log.read_text()}"
+        time.sleep(0.3)
+
+
+def predict_pids(log: Path) -> list[str]:
+    return re.findall(r"^<(\d+)> POST /api/v1/predict 200$", log.read_text(), flags=re.M)
+
+
+def test_counts_add_up_across_gunicorn_workers(tiny_model, test_images, tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path), "GUNICORN_CMD_ARGS": ACCESS_LOG}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--workers", "2", "--port", str(port),
+                                 "--model", str(tiny_model)], stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        workers = lambda: total(scrape(base), "braintumor_workers")  # noqa: E731 - the live gauge's sum
+        wait_for(lambda: workers() == 2, "two workers", proc, log)
+        [metrics_dir] = tmp_path.glob("braintumor-metrics-*")  # a fresh directory under $TMPDIR
+
+        data = test_images["glioma"][0].read_bytes()
+        sent = 0
+        with ThreadPoolExecutor(6) as pool:
+            for _ in range(6):  # until both workers have answered some (the kernel picks the worker)
+                assert set(pool.map(lambda _: post_image(base, data), range(12))) == {200}
+                sent += 12
+                # gunicorn writes the access-log line just after the response: wait for all of them.
+                wait_for(lambda n=sent: len(predict_pids(log)) == n, "the access log", proc, log, seconds=10)
+                if len(set(predict_pids(log))) == 2:
+                    break
+        served = predict_pids(log)
+        assert len(set(served)) == 2, "both workers should have served requests"
+
+        def counts() -> tuple[float, float]:
+            m = scrape(base)
+            return (m['braintumor_http_requests_total{"endpoint": "api.predict", "status": "200"}'],
+                    total(m, "braintumor_predictions_total"))
+
+        for _ in range(4):  # several scrapes, answered by either worker: each sees every worker's counts
+            assert counts() == (sent, sent)
+
+        victim = int(served[0])
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: log.read_text().count("Booting worker") >= 3, "a replacement worker", proc, log)
+        # child_exit -> mark_process_dead dropped the dead worker's live gauge: 2 workers, not 3.
+        wait_for(lambda: workers() == 2 and not list(metrics_dir.glob(f"gauge_live*_{victim}.db")),
+                 "the dead worker's live gauge to go", proc, log)
+        assert counts() == (sent, sent)  # its counters stay: counters never go down
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=40)
+    assert proc.returncode == 0, log.read_text()
+    assert not metrics_dir.exists(), "the metrics directory is removed when the server stops"
+
+
+def test_gunicorn_loads_the_hooks_file_by_path(tmp_path):
+    argv = serve_mod.gunicorn_argv({"model_path": "m.onnx"}, "127.0.0.1", 8000, workers=2)
+    config = Path(argv[argv.index("--config") + 1])
+    assert config.is_file() and config.name == "gunicorn_config.py"
+    assert "import braintumor" not in config.read_text() and "from ." not in config.read_text()
+
+
+def test_hooks_drop_a_dead_workers_live_gauges_and_remove_only_our_directory(tmp_path, monkeypatch):
+    ours = tmp_path / f"{gunicorn_config.METRICS_DIR_PREFIX}x"
+    ours.mkdir()
+    for name in ("gauge_livesum_123.db", "gauge_max_123.db", "counter_123.db", "gauge_livesum_456.db"):
+        (ours / name).write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(ours))
+    gunicorn_config.child_exit(None, types.SimpleNamespace(pid=123))
+    assert sorted(p.name for p in ours.iterdir()) == ["counter_123.db", "gauge_livesum_456.db", "gauge_max_123.db"]
+    gunicorn_config.on_exit(None)
+    assert not ours.exists()
+    theirs = tmp_path / "somebody-elses"
+    theirs.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(theirs))
+    gunicorn_config.on_exit(None)
+    assert theirs.exists()
+
+
+def test_metrics_dir_is_fresh_each_start_and_under_tmpdir(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    first, second = Path(serve_mod.metrics_dir()), Path(serve_mod.metrics_dir())
+    assert first != second and first.parent == second.parent == tmp_path
+    assert first.name.startswith(gunicorn_config.METRICS_DIR_PREFIX) and not any(first.iterdir())
+
+
+@pytest.mark.parametrize(("files", "limit"), [
+    ({"cpu.max": "50000 100000\n"}, 1),                        # cgroup v2, half a CPU -> 1
+    ({"cpu.max": "max 100000\n"}, None),                       # v2, no limit
+    ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # v1, 1 CPU
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),   # v1, no limit
+    ({}, None),                                                # no cgroup files at all
+])
+def test_available_cpus_honours_a_container_cpu_limit(tmp_path, files, limit):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    try:
+        mine = len(os.sched_getaffinity(0))
+    except AttributeError:
+        mine = os.cpu_count() or 1
+    assert serve_mod.available_cpus(tmp_path) == (min(mine, limit) if limit else mine)
