@@ -23,6 +23,7 @@ from braintumor.web import create_app
 def shipped() -> Classifier:
     clf = Classifier.load()
     assert clf.ood is not None, "the shipped model must carry OOD statistics (braintumor calibrate)"
+    assert clf.ood.uses_middle  # middle-stage features: what makes grayscale photos refusable
     return clf
 
 

@@ -45,7 +45,7 @@ def test_export_is_one_small_self_describing_onnx_file(tiny_model):
     assert meta["classes"] == ["glioma", "meningioma", "notumor", "pituitary"]
     assert meta["preprocess"]["image_size"] == 64
     assert len(meta["data_fingerprint"]) == 64 and meta["model_version"]
-    assert [o.name for o in proto.graph.output] == ["logits", "features"]
+    assert [o.name for o in proto.graph.output] == ["logits", "features", "pooled_middle"]
 
 
 def test_onnx_runtime_matches_torch_on_real_images(tiny_run, tiny_model, test_images):

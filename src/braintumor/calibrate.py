@@ -30,16 +30,20 @@ COLOUR_MARGIN: float = 1.2
 MIN_COLOUR_LIMIT: float = 15.0
 
 
-def _logits_and_pooled(clf: Classifier, images: np.ndarray, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    logits, pooled = [], []
+def _network_outputs(clf: Classifier, images: np.ndarray, batch: int = 256,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(logits, pooled last features, pooled middle features or None) for prepared uint8 images."""
+    logits, pooled, middle = [], [], []
     for i in range(0, len(images), batch):
         x = images[i:i + batch].astype(np.float32)[:, None] * np.float32(INPUT_SCALE)
-        lg, feats = clf.run(x)
-        if feats is None:
+        outs = clf.run_all(x)
+        if "features" not in outs:
             raise DatasetError("model has no 'features' output; re-export it with this version")
-        logits.append(lg)
-        pooled.append(feats.mean(axis=(2, 3)))
-    return np.concatenate(logits), np.concatenate(pooled)
+        logits.append(outs["logits"])
+        pooled.append(outs["features"].mean(axis=(2, 3)))
+        if "pooled_middle" in outs:
+            middle.append(outs["pooled_middle"])
+    return np.concatenate(logits), np.concatenate(pooled), (np.concatenate(middle) if middle else None)
 
 
 def _max_colourfulness(paths: list[Path]) -> float:
@@ -83,7 +87,7 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
         raise DatasetError(f"{n_before - len(full)} of the run's images are no longer readable under {root}")
     tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
     print(f"calibrating on {len(tr)} training / {len(va)} validation images", file=sys.stderr)
-    logits, pooled = _logits_and_pooled(clf, images)
+    logits, pooled, middle = _network_outputs(clf, images)
     y = full.labels
     t = fit_temperature(logits[va], y[va])
 
@@ -94,7 +98,8 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
         return {"nll": round(float(nll), 5), "ece": round(float(ece), 5)}
 
     colour = max(MIN_COLOUR_LIMIT, COLOUR_MARGIN * _max_colourfulness([full.paths[i] for i in tr]))
-    ood = fit_ood(pooled[tr], images[tr], y[tr], pooled[va], images[va], colour)
+    ood = fit_ood(pooled[tr], images[tr], y[tr], pooled[va], images[va], colour,
+                  None if middle is None else middle[tr], None if middle is None else middle[va])
     return {"temperature": round(t, 5), "ood": ood,
             "calibration": {"fitted_on": "validation split of Training (never Testing)", "n_val": len(va),
                             "val_before": summary(1.0), "val_after": summary(t),

@@ -1,8 +1,9 @@
 """Export a training checkpoint to one self-describing ONNX file (needs the ``[train]`` extra).
 
-The graph has one input, ``image`` (N, 1, S, S) float32 in [0, 1], and two outputs:
-``logits`` (N, K) and ``features`` (N, C, h, w), the last feature maps, so the serving side
-can draw exact class-activation maps without torch. Everything a predictor needs to use the
+The graph has one input, ``image`` (N, 1, S, S) float32 in [0, 1], and three outputs:
+``logits`` (N, K), ``features`` (N, C, h, w), the last feature maps, so the serving side
+can draw exact class-activation maps without torch, and ``pooled_middle`` (N, C_mid) for the
+out-of-distribution detector. Everything a predictor needs to use the
 file correctly (classes, preprocessing parameters, temperature, provenance, test metrics)
 is stored as JSON under the ``braintumor`` metadata key.
 """
@@ -30,15 +31,16 @@ HEADLINE_METRICS = ("n", "accuracy", "macro_f1", "macro_roc_auc", "ece")
 
 
 class _WithFeatures(nn.Module):
-    """Return logits and the last feature maps in one pass (what the CAM needs)."""
+    """Logits, the last feature maps (what the CAM needs) and the pooled middle-stage features
+    (what the OOD detector needs), in one pass."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        feats = self.model.forward_features(x)
-        return self.model.fc(feats.mean(dim=(2, 3))), feats
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        feats, middle = self.model.forward_with_middle(x)
+        return self.model.fc(feats.mean(dim=(2, 3))), feats, middle
 
 
 def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
@@ -73,7 +75,8 @@ def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: 
         "display_names": {c: DISPLAY_NAMES.get(c, c) for c in meta["classes"]},
         "input": {"name": "image", "shape": ["N", 1, size, size], "dtype": "float32", "range": [0, 1],
                   "note": "per-image standardisation happens inside the graph"},
-        "outputs": {"logits": ["N", len(meta["classes"])], "features": "last feature maps for CAM"},
+        "outputs": {"logits": ["N", len(meta["classes"])], "features": "last feature maps for CAM",
+                    "pooled_middle": "pooled middle-stage features for the OOD detector"},
         "preprocess": meta["preprocess"],
         "temperature": 1.0,
         "num_parameters": meta["num_parameters"],
@@ -108,7 +111,7 @@ def export_onnx(run: str | os.PathLike, out: str | os.PathLike, metrics_file: st
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
-            wrapper, (example,), input_names=["image"], output_names=["logits", "features"],
+            wrapper, (example,), input_names=["image"], output_names=["logits", "features", "pooled_middle"],
             dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1, max=4096)}},
             opset_version=opset, dynamo=True, verbose=False,
         )

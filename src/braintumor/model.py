@@ -71,6 +71,8 @@ class TumorNet(nn.Module):
                 blocks.append(BasicBlock(c_in, width, 2 if (i > 0 and j == 0) else 1))
                 c_in = width
         self.features = nn.Sequential(*blocks)
+        ends = [sum(depths[: i + 1]) - 1 for i in range(len(depths))]
+        self.middle_stage_ends: tuple[int, ...] = tuple(ends[1:-1])  # pooled for the OOD detector
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(c_in, num_classes)
         for m in self.modules():
@@ -80,6 +82,19 @@ class TumorNet(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Last feature maps (N, C, h, w): what the class-activation map is built from."""
         return self.features(self.stem(self.standardize(x)))
+
+    def forward_with_middle(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Last feature maps and the pooled outputs of the middle stages, concatenated (N, C_mid).
+
+        Out-of-distribution detection is much stronger with these generic mid-level features than
+        with the last, class-specific ones alone (docs/RESULTS.md)."""
+        h = self.stem(self.standardize(x))
+        middle = []
+        for i, block in enumerate(self.features):
+            h = block(h)
+            if i in self.middle_stage_ends:
+                middle.append(h.mean(dim=(2, 3)))
+        return h, torch.cat(middle, dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = self.forward_features(x).mean(dim=(2, 3))

@@ -5,11 +5,12 @@ A 4-class softmax always picks a class, even for a cat photo. Two cheap stages, 
 1. Input checks before the network: colour (MRI is grayscale), near-blank frames, extreme
    aspect ratios. The colour limit is fitted on the training images.
 2. Mahalanobis distance (Lee et al., 2018) to the nearest class mean, with one shared covariance,
-   of a joint vector: the network's pooled last-layer features (log1p, since they are
-   post-ReLU and skewed) and five statistics of the model's input crop (dark fraction, corner and
-   centre brightness, edge energy, histogram entropy) that describe "a head on a black
-   background". The statistics catch grayscale photos the 4-class features alone pass; measured
-   on the OOD set of ``scripts/ood_eval.py`` (see docs/RESULTS.md). The energy score (Liu et al.,
+   of a joint vector: the network's pooled features of the middle stages and of the last one
+   (log1p, since they are post-ReLU and skewed) and five statistics of the model's input crop
+   (dark fraction, corner and centre brightness, edge energy, histogram entropy) that describe
+   "a head on a black background". The last, class-specific features alone let many grayscale
+   photos through; the generic middle-stage features and the statistics catch them (measured on
+   the OOD set of ``scripts/ood_eval.py``, see docs/RESULTS.md). The energy score (Liu et al.,
    2020) was dropped: max(Mahalanobis, energy) scored no better than Mahalanobis alone there.
 
 ``ood_score`` is the distance divided by its 99.5th percentile on real validation slices; the
@@ -61,9 +62,14 @@ def image_stats(prepared: np.ndarray) -> np.ndarray:
     return np.stack([dark, corners.mean(axis=(1, 2)) / top, centre, edges, entropy], axis=1)
 
 
-def joint_features(pooled: np.ndarray, prepared: np.ndarray) -> np.ndarray:
-    """What the Mahalanobis distance is measured on: log1p(pooled features) + input-crop statistics."""
-    return np.concatenate([np.log1p(np.maximum(pooled.astype(np.float64), 0)), image_stats(prepared)], axis=1)
+def _log1p(x: np.ndarray) -> np.ndarray:
+    return np.log1p(np.maximum(x.astype(np.float64), 0))
+
+
+def joint_features(pooled: np.ndarray, prepared: np.ndarray, middle: np.ndarray | None = None) -> np.ndarray:
+    """What the Mahalanobis distance is measured on: log1p(pooled middle and last features) + crop statistics."""
+    parts = ([] if middle is None else [_log1p(middle)]) + [_log1p(pooled), image_stats(prepared)]
+    return np.concatenate(parts, axis=1)
 
 
 class OODDetector:
@@ -73,16 +79,23 @@ class OODDetector:
         k, d = params["num_classes"], params["dim"]
         dtype = params.get("dtype", ARRAY_DTYPE)
         self.means = _decode(params["means"], (k, d), dtype)
-        self.whiten = _decode(params["whiten"], (d, d), dtype)
+        if params.get("whiten_layout") == "lower-triangle":  # Cholesky factor of the precision: half the bytes
+            self.whiten = np.zeros((d, d))
+            self.whiten[np.tril_indices(d)] = _decode(params["whiten"], (d * (d + 1) // 2,), dtype)
+        else:
+            self.whiten = _decode(params["whiten"], (d, d), dtype)
         self.maha_scale = float(params["maha_scale"])
+        self.uses_middle = bool(params.get("uses_middle", False))
         self.threshold = float(params["threshold"])
         self.max_colourfulness = float(params["max_colourfulness"])
         self.max_aspect = float(params.get("max_aspect", MAX_ASPECT))
         self.min_std = float(params.get("min_std", MIN_STD))
 
-    def network_scores(self, pooled: np.ndarray, prepared: np.ndarray) -> np.ndarray:
+    def network_scores(self, pooled: np.ndarray, prepared: np.ndarray, middle: np.ndarray | None = None,
+                       ) -> np.ndarray:
         """Scaled Mahalanobis distance per row; > ``threshold`` means refuse."""
-        white = (joint_features(pooled, prepared)[:, None, :] - self.means[None]) @ self.whiten
+        x = joint_features(pooled, prepared, middle if self.uses_middle else None)
+        white = (x[:, None, :] - self.means[None]) @ self.whiten
         return np.sqrt((white ** 2).sum(axis=2).min(axis=1)) / self.maha_scale
 
     def input_reason(self, info: InputInfo | None, prepared: np.ndarray) -> str | None:
@@ -123,21 +136,25 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
 
 def fit_ood(train_pooled: np.ndarray, train_prepared: np.ndarray, train_labels: np.ndarray,
             val_pooled: np.ndarray, val_prepared: np.ndarray, max_colourfulness: float,
+            train_middle: np.ndarray | None = None, val_middle: np.ndarray | None = None,
             refuse_fraction: float = 0.01, shrinkage: float = 1e-3) -> dict:
     """Class means and shared covariance on training images; scale and threshold on validation."""
-    x = joint_features(train_pooled, train_prepared)
+    x = joint_features(train_pooled, train_prepared, train_middle)
     classes = np.unique(train_labels)
     means = np.stack([x[train_labels == c].mean(axis=0) for c in classes])
     centred = x - means[np.searchsorted(classes, train_labels)]
     cov = centred.T @ centred / len(x)
     cov += shrinkage * np.trace(cov) / len(cov) * np.eye(len(cov))
-    vals, vecs = np.linalg.eigh(cov)
-    whiten = vecs / np.sqrt(vals)[None, :]  # (x - mu) @ whiten has identity covariance
-    params = {"method": "mahalanobis(log1p(pooled features) + input-crop statistics)",
+    # precision = L L^T, so |(x - mu) @ L|^2 is the squared Mahalanobis distance; L is lower triangular
+    whiten = np.linalg.cholesky(np.linalg.inv(cov))
+    tril = whiten[np.tril_indices(len(cov))]
+    params = {"method": "mahalanobis(log1p(pooled middle + last features) + input-crop statistics)",
+              "uses_middle": train_middle is not None,
               "num_classes": len(classes), "dim": x.shape[1], "dtype": ARRAY_DTYPE,
-              "means": _encode(means), "whiten": _encode(whiten), "maha_scale": 1.0, "threshold": 0.0,
+              "means": _encode(means), "whiten": _encode(tril), "whiten_layout": "lower-triangle",
+              "maha_scale": 1.0, "threshold": 0.0,
               "max_colourfulness": round(float(max_colourfulness), 3), "max_aspect": MAX_ASPECT, "min_std": MIN_STD}
-    raw = OODDetector(params).network_scores(val_pooled, val_prepared)
+    raw = OODDetector(params).network_scores(val_pooled, val_prepared, val_middle)
     params["maha_scale"] = float(np.percentile(raw, 99.5))
     scores = raw / params["maha_scale"]
     params["threshold"] = float(np.quantile(scores, 1.0 - refuse_fraction, method="higher"))

@@ -89,6 +89,8 @@ class Classifier:
         self.temperature = float(metadata.get("temperature", 1.0))
         self.ood: OODDetector | None = OODDetector(metadata["ood"]) if "ood" in metadata else None
         self._outputs = [o.name for o in session.get_outputs()]
+        if self.ood is not None and self.ood.uses_middle and "pooled_middle" not in self._outputs:
+            raise ValueError("OOD statistics need the 'pooled_middle' output")
         self._input = session.get_inputs()[0].name
 
     @classmethod
@@ -138,9 +140,14 @@ class Classifier:
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Raw (logits (N, K), last feature maps (N, C, h, w) or None) for a (N, 1, S, S) batch."""
+        outs = self.run_all(batch)
+        return outs[self._outputs[0]], outs.get("features")
+
+    def run_all(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """Every graph output by name (``logits``, ``features``, ``pooled_middle`` where exported)."""
         # no copy when the batch is already float32 (preprocess and np.stack make it so)
         outs = self.session.run(None, {self._input: np.asarray(batch, dtype=np.float32)})
-        return outs[0], (outs[1] if len(outs) > 1 else None)
+        return dict(zip(self._outputs, outs, strict=True))
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities (N, K) for a preprocessed batch."""
@@ -159,13 +166,14 @@ class Classifier:
     def classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None = None,
                  ) -> tuple[list[Prediction], np.ndarray | None]:
         """Predictions (with OOD refusal) and the feature maps for a preprocessed (N, 1, S, S) batch."""
-        logits, features = self.run(batch)
+        outs = self.run_all(batch)
+        logits, features = outs[self._outputs[0]], outs.get("features")
         probs = softmax(logits, self.temperature)
         infos = infos or [None] * len(batch)
         if self.ood is None or features is None:
             return [self.prediction_from_probs(p) for p in probs], features
         prepared = batch[:, 0] * np.float32(255.0)
-        scores = self.ood.network_scores(features.mean(axis=(2, 3)), prepared)
+        scores = self.ood.network_scores(features.mean(axis=(2, 3)), prepared, outs.get("pooled_middle"))
         preds = []
         for p, score, info, x in zip(probs, scores, infos, prepared, strict=True):
             reason = self.ood.input_reason(info, x)
