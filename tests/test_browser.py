@@ -7,10 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from conftest import REPO
+from flask import Flask
 from werkzeug.serving import make_server
 
 from braintumor.predictor import Classifier, default_model_path
@@ -27,18 +30,30 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHRO
                                 reason=f"no chromium at {CHROMIUM} (apt-get install chromium)")
 
 
-@pytest.fixture(scope="module")
-def server(request):
-    """The app on a free local port, in a thread: the shipped model when there is one, else the tiny one."""
+def shipped_or_tiny_app(request: pytest.FixtureRequest) -> Flask:
+    """The app around the shipped model when there is one, else around the tiny test model."""
     shipped = default_model_path()
     model = shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
-    app = create_app(classifier=Classifier.load(model, threads=1))
+    return create_app(classifier=Classifier.load(model, threads=1))
+
+
+@contextmanager
+def serve_in_thread(app: Flask) -> Iterator[str]:
+    """``app`` on a free local port, in a thread, for a real browser; yields its base URL."""
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    with serve_in_thread(shipped_or_tiny_app(request)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 
 import pytest
-from test_browser import ARGS, CHROMIUM, pytestmark, screenshot  # noqa: F401 - the same skip conditions
-from werkzeug.serving import make_server
-
-from braintumor.predictor import Classifier, default_model_path
-from braintumor.web import create_app
+from test_browser import (  # noqa: F401 - pytestmark: the same skip conditions
+    ARGS,
+    CHROMIUM,
+    pytestmark,
+    screenshot,
+    serve_in_thread,
+    shipped_or_tiny_app,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
@@ -22,15 +24,9 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 @pytest.fixture(scope="module")
 def served(request):
     """(base URL, app): the shipped model when there is one, else the tiny one."""
-    shipped = default_model_path()
-    model = shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
-    app = create_app(classifier=Classifier.load(model, threads=1))
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", app
-    srv.shutdown()
-    thread.join(timeout=10)
+    app = shipped_or_tiny_app(request)
+    with serve_in_thread(app) as url:
+        yield url, app
 
 
 def test_dashboard_shows_live_numbers(served, test_images, tmp_path_factory):
