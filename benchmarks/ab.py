@@ -62,9 +62,12 @@ def groups(datas: list[bytes], threads: int) -> dict[str, Group]:
     out: dict[str, Group] = {}
     n = len(datas)
     sess = {
-        "shipped options": session(threads),
-        "+ no thread spinning": session(threads, **{"session.intra_op.allow_spinning": 0}),
-        "parallel execution mode": session(threads, mode=ort.ExecutionMode.ORT_PARALLEL),
+        "ORT defaults (threads spin)": session(threads),
+        "no spinning (shipped, 1 thread)": session(threads, **{"session.intra_op.allow_spinning": 0}),
+        "parallel mode (shipped, >= 2 threads)": session(threads, mode=ort.ExecutionMode.ORT_PARALLEL),
+        "parallel mode + no spinning": session(threads, mode=ort.ExecutionMode.ORT_PARALLEL,
+                                               **{"session.intra_op.allow_spinning": 0,
+                                                  "session.inter_op.allow_spinning": 0}),
         "extended (not all) graph opt.": session(threads, level=ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED),
     }
     out[f"ORT session, batch 1, {threads} thread(s)"] = (n, {

@@ -2,7 +2,8 @@
 
     python benchmarks/time_to_accuracy.py [--target 0.99] [--out runs/tta] [-- extra braintumor train flags]
 
-Runs ``braintumor train`` (the shipped recipe unless flags say otherwise) in a subprocess and, after
+Runs ``braintumor train`` (the shipped recipe, from models/training-config.json, unless flags say
+otherwise) in a subprocess and, after
 every epoch, scores the EMA weights of ``last.pt`` on the Testing split in this process. The test
 split is only *watched* here, to time the recipe; training never sees it and model selection stays
 on validation. The reported time is the training's own clock (sum of its epoch times), so the
@@ -46,7 +47,9 @@ def main() -> int:
     ap.add_argument("--out", default="runs/time-to-accuracy")
     ap.add_argument("--target", type=float, default=0.99)
     ap.add_argument("--model", default="tumornet-s")
-    ap.add_argument("--image-size", type=int, default=PreprocessConfig().image_size)
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "models/training-config.json").read_text())
+    ap.add_argument("--image-size", type=int, default=shipped["image_size"])
+    ap.add_argument("--epochs", type=int, default=shipped["epochs"], help="schedule length (shipped recipe's)")
     ap.add_argument("--keep-going", action="store_true", help="train to the end after reaching the target")
     args, train_flags = ap.parse_known_args()
     train_flags = [f for f in train_flags if f != "--"]
@@ -56,7 +59,7 @@ def main() -> int:
     images = torch.from_numpy(prepared).float().mul_(INPUT_SCALE).unsqueeze(1)
     out = Path(args.out)
     cmd = [sys.executable, "-m", "braintumor", "train", "--data", args.data, "--out", str(out), "--model", args.model,
-           "--image-size", str(args.image_size), *train_flags]
+           "--image-size", str(args.image_size), "--epochs", str(args.epochs), *train_flags]
     print("$ " + " ".join(cmd), flush=True)
     t0 = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -76,3 +76,21 @@ def test_reduction_starts_at_twice_the_draft_size(fmt):
     assert read_image(data, draft_size=256).shape == (224, 224)
     assert read_image(data, draft_size=113).shape == (224, 224)
     assert read_image(data, draft_size=112).shape == (112, 112)
+
+
+def test_a_request_may_decode_only_so_many_pixels(tiny_classifier):
+    """Pixels are cheap to send compressed but not to decode: past the request's budget (read from the
+    headers, before decoding) a file gets an error record; the files before it are still answered."""
+    from braintumor.image_io import MAX_PIXELS, MAX_REQUEST_PIXELS
+    from braintumor.web import create_app
+
+    assert MAX_REQUEST_PIXELS >= MAX_PIXELS  # any single decodable image fits a request on its own
+    head = encode(synthetic_head(), "PNG")
+    side = Image.open(io.BytesIO(head)).size[0]
+    client = create_app(classifier=tiny_classifier, max_request_pixels=2 * side * side).test_client()
+    files = [(io.BytesIO(head), f"{i}.png") for i in range(3)]
+    r = client.post("/api/v1/predict", data={"file": files}, content_type="multipart/form-data")
+    results = r.get_json()["results"]
+    assert r.status_code == 200 and [("label" in x) for x in results] == [True, True, False]
+    assert "pixels" in results[2]["error"] and "send it on its own" in results[2]["error"]
+    assert client.get("/api/v1/model").get_json()["limits"]["max_request_pixels"] == 2 * side * side

@@ -13,7 +13,7 @@ from conftest import encode, synthetic_head
 from PIL import Image
 
 from braintumor.image_io import colourfulness, decode_image
-from braintumor.ood import OODDetector, fit_ood, fit_temperature
+from braintumor.ood import OODDetector, fit_ood, fit_temperature, joint_features
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier, ModelError, softmax
 from braintumor.web import create_app
@@ -51,6 +51,18 @@ def test_fit_ood_refuses_about_one_percent_of_in_distribution_and_far_points():
     assert held_out.mean() < 0.03
     far = np.abs(rng.normal(0, 4, (100, 16))) * 5
     assert (det.network_scores(far, prepared[:100]) > det.threshold).mean() > 0.95
+
+
+def test_network_score_is_the_nearest_class_mahalanobis_distance():
+    """The fast path (x @ W - mu @ W, einsum) equals the definition min_k |(x - mu_k) L|."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 600)
+    pooled = np.abs(rng.normal(0, 1, (600, 12)) + y[:, None])
+    prepared = rng.integers(0, 255, (600, 8, 8)).astype(np.uint8)
+    det = OODDetector(fit_ood(pooled[:400], prepared[:400], y[:400], pooled[400:], prepared[400:], 20.0))
+    x = joint_features(pooled[400:], prepared[400:])
+    direct = np.sqrt((((x[:, None, :] - det.means[None]) @ det.whiten) ** 2).sum(axis=2).min(axis=1))
+    np.testing.assert_allclose(det.network_scores(pooled[400:], prepared[400:]), direct / det.maha_scale, rtol=1e-9)
 
 
 def test_colourfulness_separates_gray_from_colour(samples):

@@ -76,3 +76,17 @@ def test_predict_round_trip_on_the_tiny_model(tiny_model, test_images):
     pred = clf.predict(test_images["pituitary"][0])
     assert pred.label in clf.classes and abs(sum(pred.probabilities.values()) - 1) < 1e-4
     assert pred.confidence == max(pred.probabilities.values())
+
+
+def test_one_or_several_threads_give_the_same_answers(tiny_model, test_images):
+    """Session options differ by thread count (server workers: 1, CLI: several); the numbers must not."""
+    import onnxruntime as ort
+
+    from braintumor.predictor import session_options
+
+    assert session_options(1).execution_mode == ort.ExecutionMode.ORT_SEQUENTIAL
+    assert session_options(2).execution_mode == ort.ExecutionMode.ORT_PARALLEL
+    one, two = Classifier.load(tiny_model, threads=1), Classifier.load(tiny_model, threads=2)
+    x = np.stack([one.preprocess(p) for paths in test_images.values() for p in paths[:2]])
+    a, b = one.run_all(x), two.run_all(x)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)

@@ -7,7 +7,7 @@ import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
 
-from braintumor.preprocess import PreprocessConfig, head_box, prepare, preprocess
+from braintumor.preprocess import PreprocessConfig, head_box, histogram_percentile, prepare, preprocess
 
 
 def test_output_shape_dtype_range():
@@ -85,3 +85,13 @@ def test_real_images_have_the_head_filling_the_frame(test_images):
         cols = np.flatnonzero(x.mean(0) > 0.05)
         rows = np.flatnonzero(x.mean(1) > 0.05)
         assert max(cols[-1] - cols[0], rows[-1] - rows[0]) >= 0.85 * x.shape[0]
+
+
+@pytest.mark.parametrize("q", [0.0, 1.0, 50.0, 99.0, 99.9, 100.0])
+def test_histogram_percentile_equals_numpy(q: float) -> None:
+    """The sort-free percentile behind head_box and the OOD statistics must be numpy's, bit for bit."""
+    rng = np.random.default_rng(7)
+    rows = [rng.integers(0, rng.integers(1, 257), rng.integers(1, 3000)) for _ in range(200)]
+    counts = np.stack([np.bincount(r, minlength=256) for r in rows])
+    expected = np.array([np.percentile(r, q) for r in rows])
+    np.testing.assert_array_equal(histogram_percentile(counts, q), expected)

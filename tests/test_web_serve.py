@@ -108,3 +108,24 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path):
     assert "SIGABRT" not in out and "terminate called" not in out
     assert f"serving {tiny_model.name} on http://127.0.0.1:{port}/ (gunicorn, 2 worker(s)" in out
     assert "Booting worker" in out and "POST /api/v1/predict" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_workers_get_no_spare_thread_pools(tiny_model, monkeypatch):
+    """The worker environment caps BLAS/OpenMP pools (they spun on the cores other workers needed) and
+    malloc arenas, unless the operator set those variables already."""
+    for key in [*serve_mod.WORKER_ENV, "PROMETHEUS_MULTIPROC_DIR"]:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    seen = {}
+
+    def fake_execv(path, argv):
+        seen.update(os.environ)
+        raise OSError("not really starting gunicorn")
+
+    monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
+    with pytest.raises(OSError):
+        serve_mod.serve(model=str(tiny_model), workers=1)
+    assert seen["OPENBLAS_NUM_THREADS"] == "1" and seen["MALLOC_ARENA_MAX"] == "2"
+    assert seen["OMP_NUM_THREADS"] == "3"
+    assert not os.path.exists(seen["PROMETHEUS_MULTIPROC_DIR"])  # removed when the exec failed

@@ -29,6 +29,10 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
 MAX_PIXELS: int = 40_000_000
 #: Largest encoded file we read (bytes).
 MAX_FILE_BYTES: int = 64 * 1024 * 1024
+#: Most pixels one web request may ask us to decode, all its images together. Compression makes
+#: pixels cheap to send (a 40 M-pixel WebP of one colour is a few kB) but not to decode (seconds),
+#: so a request of many such files could hold a worker past its timeout.
+MAX_REQUEST_PIXELS: int = 2 * MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,17 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     if factor >= 2:
         gray = np.asarray(Image.fromarray(gray).reduce(factor))
     return gray, InputInfo(width=width, height=height, colourfulness=colour)
+
+
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) an encoded image's header declares, without decoding pixels; None if unknown."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
+                return img.size
+    except Exception:  # anything unreadable is left to decode_image and its precise message
+        return None
 
 
 def _is_hidden(path: Path) -> bool:

@@ -77,6 +77,26 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def session_options(threads: int) -> ort.SessionOptions:
+    """ONNX Runtime settings, chosen by ``benchmarks/ab.py`` (docs/PERFORMANCE.md).
+
+    One thread (each server worker): sequential execution, idle threads sleep, so workers never spin
+    on each other's cores. Several threads (the CLI, the Python API): ``ORT_PARALLEL`` with ORT's default
+    spinning measured 1.4x faster per image than sequential on 2 cores, same outputs bit for bit; without
+    spinning the gain is gone. (ORT 1.32 reports such a session as sequential once built: the gain is
+    measured, its mechanism inside ORT is not established.)"""
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    if threads > 1:
+        opts.execution_mode = ort.ExecutionMode.ORT_PARALLEL
+    else:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
 class Classifier:
     """A loaded model. Thread-safe: ONNX Runtime sessions may be run concurrently."""
 
@@ -101,14 +121,7 @@ class Classifier:
             raise FileNotFoundError(
                 f"model file not found: {model_path} (train and export one, or pass --model)"
             )
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        # Idle pool threads sleep instead of spinning: on a shared or busy CPU (gunicorn workers, a load
-        # generator, training) spinning steals cores; benchmarks/ab.py measured 1.3-1.6x at 2 threads.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts = session_options(threads or min(os.cpu_count() or 1, 4))
         try:
             session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for broken files

@@ -60,6 +60,22 @@ def _longest_run(mask: np.ndarray, max_gap: int) -> tuple[int, int] | None:
     return int(starts[best]), int(stops[best])
 
 
+def histogram_percentile(counts: np.ndarray, q: float) -> np.ndarray:
+    """``np.percentile(..., q)`` (linear) of integer samples given as per-row histograms (N, V).
+
+    Same ranks and the same interpolation formula as numpy, without sorting: O(V) per row."""
+    m = counts.sum(axis=1)
+    pos = (q / 100.0) * (m - 1)
+    lo = np.floor(pos)
+    t = pos - lo
+    cum = np.cumsum(counts, axis=1)
+    ranks = lo.astype(np.int64)
+    below = np.stack([np.searchsorted(c, [r, r + 1], side="right") for c, r in zip(cum, ranks, strict=True)])
+    a, b = below[:, 0].astype(np.float64), np.minimum(below[:, 1], counts.shape[1] - 1).astype(np.float64)
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
+
+
 def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> tuple[int, int, int, int]:
     """Square (left, top, right, bottom) box around the head; may extend past the image.
 
@@ -68,15 +84,17 @@ def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) ->
     A blank image gets the whole frame.
     """
     h, w = gray.shape
-    level = max(float(np.percentile(gray, 99)) * config.threshold, 1.0)
+    counts = np.bincount(gray.ravel(), minlength=256)[None]  # = np.percentile(gray, 99), without a sort
+    level = max(float(histogram_percentile(counts, 99)[0]) * config.threshold, 1.0)
     mask = gray > level
-    rows = _longest_run(mask.mean(axis=1) >= config.min_fraction, max_gap=max(1, h // 50))
+    rows = _longest_run(np.count_nonzero(mask, axis=1) / w >= config.min_fraction, max_gap=max(1, h // 50))
     if rows is None:
         side = max(h, w)
         left, top = (w - side) // 2, (h - side) // 2
         return left, top, left + side, top + side
     top, bottom = rows
-    cols = _longest_run(mask[top:bottom].mean(axis=0) >= config.min_fraction, max_gap=max(1, w // 50))
+    cols = _longest_run(np.count_nonzero(mask[top:bottom], axis=0) / (bottom - top) >= config.min_fraction,
+                        max_gap=max(1, w // 50))
     left, right = cols if cols is not None else (0, w)
     side = max(bottom - top, right - left)
     side = round(side * (1.0 + 2.0 * config.margin))

@@ -28,6 +28,11 @@ from .predictor import Classifier, default_model_path
 
 #: Threads per gunicorn worker: requests wait on ONNX Runtime, which releases the GIL.
 THREADS_PER_WORKER: int = 4
+#: Environment of the worker processes (unless already set). A worker runs one ONNX Runtime session
+#: and nothing else that is parallel: a BLAS or OpenMP thread pool per worker only spins on cores the
+#: other workers need, and glibc's default of one malloc arena per thread made a worker's RSS creep.
+WORKER_ENV: dict[str, str] = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                              "MALLOC_ARENA_MAX": "2"}
 
 
 def _cgroup_cpus(root: Path) -> float | None:
@@ -113,6 +118,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         waitress.serve(create_app(**kwargs), host=host, port=port, threads=workers * THREADS_PER_WORKER)
     else:
         argv = gunicorn_argv(kwargs, host, port, workers, timeout)
+        for key, value in WORKER_ENV.items():
+            os.environ.setdefault(key, value)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics = metrics_dir()  # gunicorn's on_exit removes it
         sys.stdout.flush()
         sys.stderr.flush()

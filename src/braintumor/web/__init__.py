@@ -15,6 +15,7 @@ from flask import Flask, Request, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..heatmap import supports_cam
+from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
 from .inference import MAX_FILES, WebState
 from .monitoring import init_monitoring
@@ -55,7 +56,7 @@ def _wants_json() -> bool:
 
 def create_app(model_path: str | os.PathLike | None = None, classifier: Classifier | None = None,
                max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, max_files: int = MAX_FILES,
-               threads: int | None = None) -> Flask:
+               threads: int | None = None, max_request_pixels: int | None = None) -> Flask:
     """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped)."""
     app = Flask(__name__)
     app.request_class = InMemoryRequest
@@ -64,7 +65,8 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     max_bytes = int(max_upload_mb * 1024 * 1024)
     app.config.update(MAX_CONTENT_LENGTH=max_bytes, MAX_FORM_PARTS=max(100, 4 * max_files))
     app.extensions["braintumor"] = WebState(classifier=clf, cam=supports_cam(clf),
-                                            max_request_bytes=max_bytes, max_files=max_files)
+                                            max_request_bytes=max_bytes, max_files=max_files,
+                                            max_request_pixels=max_request_pixels or MAX_REQUEST_PIXELS)
 
     from .api import bp as api_bp
     from .pages import bp as pages_bp

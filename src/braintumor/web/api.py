@@ -22,7 +22,7 @@ def predict():
     uploads = read_uploads(request, st.max_files)
     heatmap = request.args.get("heatmap", "").lower() in _TRUE
     records, series = flatten(classify_entries(st.classifier, uploads, heatmap=heatmap and st.cam,
-                                               max_slices=st.max_slices))
+                                               max_slices=st.max_slices, max_pixels=st.max_request_pixels))
     observe_results(records)
     body = {"results": records, **({"series": series} if series else {})}
     return jsonify(body), status_for(records)

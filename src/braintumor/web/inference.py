@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest
 
 from ..heatmap import explain_batch
-from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, ImageError, InputInfo
+from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError, InputInfo
 from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
 
@@ -41,6 +41,7 @@ class WebState:
     max_request_bytes: int
     max_files: int
     max_slices: int = MAX_SLICES
+    max_request_pixels: int = MAX_REQUEST_PIXELS
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ def model_card(st: WebState) -> dict:
     card.setdefault("classes", list(clf.classes))
     card["heatmap"] = st.cam
     card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
-                      "max_pixels": MAX_PIXELS, "max_slices": st.max_slices,
+                      "max_pixels": MAX_PIXELS, "max_request_pixels": st.max_request_pixels,
+                      "max_slices": st.max_slices,
                       "formats": [*ALLOWED_FORMATS, "DICOM", "NIFTI", "ZIP"]}
     card["disclaimer"] = DISCLAIMER
     return card

@@ -136,7 +136,8 @@ def _schemas(classes: list[str]) -> dict:
                 "limits": {
                     "type": "object",
                     "properties": {"max_request_bytes": {"type": "integer"}, "max_files": {"type": "integer"},
-                                   "max_pixels": {"type": "integer"}, "max_slices": {"type": "integer"},
+                                   "max_pixels": {"type": "integer"}, "max_request_pixels": {"type": "integer"},
+                                   "max_slices": {"type": "integer"},
                                    "formats": {"type": "array", "items": {"type": "string"}}},
                     "required": ["max_request_bytes", "max_files", "max_pixels", "formats"],
                 },

@@ -43,7 +43,8 @@ def upload():
         uploads = read_uploads(request, st.max_files)
     except BadRequest as exc:
         return render_template("index.html", entries=[], message=exc.description, state=st), 400
-    entries = classify_entries(st.classifier, uploads, heatmap=st.cam, max_slices=st.max_slices)
+    entries = classify_entries(st.classifier, uploads, heatmap=st.cam, max_slices=st.max_slices,
+                               max_pixels=st.max_request_pixels)
     records = flatten(entries)[0]
     observe_results(records)
     return render_template("index.html", entries=entries, message=None, state=st), status_for(records)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..heatmap import explain_batch
-from ..image_io import ImageError
+from ..image_io import MAX_REQUEST_PIXELS, ImageError, declared_size
 from ..predictor import Classifier
 from ..series import summary_record, tumour_probability, volume_records
 from ..volume_io import MAX_SLICES, read_volumes, sniff
@@ -49,11 +49,15 @@ def _add_heatmaps(clf: Classifier, entry: Entry, pixels: dict[int, np.ndarray]) 
 
 
 def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = False,
-                     max_slices: int = MAX_SLICES) -> list[Entry]:
-    """One Entry per image upload and per volume (series) upload, in upload order."""
+                     max_slices: int = MAX_SLICES, max_pixels: int = MAX_REQUEST_PIXELS) -> list[Entry]:
+    """One Entry per image upload and per volume (series) upload, in upload order.
+
+    A request holds at most ``max_slices`` volume slices and ``max_pixels`` decoded image pixels (as
+    the headers declare them, checked before decoding); a file past either gets an error record."""
     entries: list[Entry] = []
     images: list[Upload] = []
     budget = max_slices
+    pixels_left = max_pixels
 
     def flush() -> None:
         entries.extend(Entry([rec]) for rec in classify(clf, images, heatmap=heatmap))
@@ -61,6 +65,15 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
 
     for upload in uploads:
         if sniff(upload.data, upload.name) is None:
+            size = declared_size(upload.data)
+            pixels = size[0] * size[1] if size else 0
+            if pixels > pixels_left:
+                flush()
+                entries.append(Entry([{"path": upload.name, "error": f"its {size[0]}x{size[1]} pixels would take this "
+                                       f"request past {max_pixels:,} pixels, the most one request may decode: "
+                                       "send it on its own"}]))
+                continue
+            pixels_left -= pixels
             images.append(upload)
             continue
         flush()
