@@ -13,7 +13,7 @@ from conftest import encode, synthetic_head
 from PIL import Image
 
 from braintumor.image_io import colourfulness, decode_image
-from braintumor.ood import OODDetector, fit_ood, fit_temperature, joint_features
+from braintumor.ood import OODDetector, fit_ood, fit_temperature, image_stats, joint_features
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier, ModelError, softmax
 from braintumor.web import create_app
@@ -63,6 +63,16 @@ def test_network_score_is_the_nearest_class_mahalanobis_distance():
     x = joint_features(pooled[400:], prepared[400:])
     direct = np.sqrt((((x[:, None, :] - det.means[None]) @ det.whiten) ** 2).sum(axis=2).min(axis=1))
     np.testing.assert_allclose(det.network_scores(pooled[400:], prepared[400:]), direct / det.maha_scale, rtol=1e-9)
+
+
+def test_image_stats_dark_fraction_matches_its_definition():
+    """The histogram shortcut for "share of pixels below 0.1 x (99th percentile + 1)" equals the direct count."""
+    rng = np.random.default_rng(5)
+    crops = np.concatenate([rng.integers(0, 256, (20, 16, 16)), rng.integers(0, 30, (20, 16, 16)),
+                            np.zeros((1, 16, 16)), np.full((1, 16, 16), 255)]).astype(np.float32)
+    levels = crops.reshape(len(crops), -1).astype(np.uint8)
+    top = np.percentile(levels, 99, axis=1) + 1.0
+    np.testing.assert_array_equal(image_stats(crops)[:, 0], (levels < 0.1 * top[:, None]).mean(axis=1))
 
 
 def test_colourfulness_separates_gray_from_colour(samples):

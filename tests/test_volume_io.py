@@ -271,3 +271,20 @@ def test_no_patient_field_reaches_metadata_messages_logs_or_warnings(gray, caplo
     texts += [str(w.message) for w in caught] + [caplog.text]
     blob = "\n".join(texts)
     assert "AX T1" in blob and not any(secret in blob for secret in SECRETS)
+
+
+def test_sniffing_a_jpeg_upload_does_not_import_nibabel_or_pydicom():
+    """Every upload is sniffed; importing the volume readers for a JPEG cost the server's first request
+    ~0.4 s and each worker ~17 MB of memory (docs/PERFORMANCE.md)."""
+    import subprocess
+    import sys
+
+    code = ("import io, sys\n"
+            "from PIL import Image\n"
+            "from braintumor.volume_io import sniff\n"
+            "buf = io.BytesIO(); Image.new('L', (8, 8)).save(buf, 'JPEG')\n"
+            "assert sniff(buf.getvalue(), 'x.jpg') is None\n"
+            "assert sniff(b'\\x1f\\x8b' + bytes(100), 'x.nii.gz') == 'nifti'\n"
+            "print(sorted(m for m in ('nibabel', 'pydicom', 'scipy') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

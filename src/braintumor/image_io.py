@@ -46,7 +46,8 @@ class InputInfo:
 
 def colourfulness(rgb: np.ndarray) -> float:
     """Hasler & Suesstrunk (2003) colourfulness of an (H, W, 3) array: 0 for gray, ~20+ for photos."""
-    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    x = rgb[..., :3].astype(np.float32)  # one conversion, then views: same numbers, ~2x faster
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
     rg = r - g
     yb = 0.5 * (r + g) - b
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
@@ -151,7 +152,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
                     jpeg_colour = _jpeg_colour(buffer)
                 img.draft("L", (draft_size, draft_size))
             img.load()
-            img = ImageOps.exif_transpose(img)
+            ImageOps.exif_transpose(img, in_place=True)  # not a copy of every image, only of rotated ones
             gray, colour = _to_gray(img)
             if jpeg_colour is not None:
                 colour = jpeg_colour

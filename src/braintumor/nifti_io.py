@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import zlib
 
-import nibabel as nib
 import numpy as np
 
 from .image_io import MAX_PIXELS, ImageError
@@ -55,6 +54,8 @@ def gunzip_bounded(data: bytes, limit: int = MAX_VOLUME_BYTES) -> bytes:
 
 def read_nifti(data: bytes, display: str, max_slices: int) -> Volume:
     """Raw or gzip-compressed NIfTI bytes -> a Volume of axial slices. Raises ImageError."""
+    import nibabel as nib  # here, not at the top: sniffing every upload must not import nibabel + scipy
+
     raw = gunzip_bounded(data) if data[:2] == b"\x1f\x8b" else data
     kind = _header_kind(raw)
     if kind is None:

@@ -55,10 +55,13 @@ def image_stats(prepared: np.ndarray) -> np.ndarray:
     x = np.asarray(prepared, dtype=np.float32)
     n, size = x.shape[0], x.shape[-1]
     flat = x.reshape(n, -1)
-    levels = np.clip(np.rint(flat), 0, 255).astype(np.uint8)
+    # +0.5 and truncation = np.rint for values this close to integers, at half the cost
+    levels = np.clip(flat + np.float32(0.5), 0, 255).astype(np.uint8)
     counts = np.stack([np.bincount(r, minlength=256) for r in levels])
     top = histogram_percentile(counts, 99) + 1.0
-    dark = (levels < 0.1 * top[:, None]).mean(axis=1)
+    # share of pixels darker than 0.1 * top: integer levels v < t fill the first ceil(t) bins (t > 0)
+    below = np.minimum(np.ceil(0.1 * top), 256).astype(np.int64)
+    dark = np.cumsum(counts, axis=1)[np.arange(n), below - 1] / flat.shape[1]
     c = max(1, size // 10)
     corners = np.concatenate([x[:, :c, :c], x[:, :c, -c:], x[:, -c:, :c], x[:, -c:, -c:]], axis=1)
     lo, hi = size * 5 // 16, size * 11 // 16

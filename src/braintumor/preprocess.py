@@ -63,15 +63,16 @@ def _longest_run(mask: np.ndarray, max_gap: int) -> tuple[int, int] | None:
 def histogram_percentile(counts: np.ndarray, q: float) -> np.ndarray:
     """``np.percentile(..., q)`` (linear) of integer samples given as per-row histograms (N, V).
 
-    Same ranks and the same interpolation formula as numpy, without sorting: O(V) per row."""
+    Same ranks and the same interpolation formula as numpy, without sorting: O(V) per row, and
+    vectorised over rows (``cum <= r`` counted = ``searchsorted(cum, r, side="right")``)."""
     m = counts.sum(axis=1)
     pos = (q / 100.0) * (m - 1)
     lo = np.floor(pos)
     t = pos - lo
     cum = np.cumsum(counts, axis=1)
-    ranks = lo.astype(np.int64)
-    below = np.stack([np.searchsorted(c, [r, r + 1], side="right") for c, r in zip(cum, ranks, strict=True)])
-    a, b = below[:, 0].astype(np.float64), np.minimum(below[:, 1], counts.shape[1] - 1).astype(np.float64)
+    ranks = lo.astype(np.int64)[:, None]
+    a = np.count_nonzero(cum <= ranks, axis=1).astype(np.float64)
+    b = np.minimum(np.count_nonzero(cum <= ranks + 1, axis=1), counts.shape[1] - 1).astype(np.float64)
     diff = b - a
     return np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
 
@@ -86,14 +87,14 @@ def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) ->
     h, w = gray.shape
     counts = np.bincount(gray.ravel(), minlength=256)[None]  # = np.percentile(gray, 99), without a sort
     level = max(float(histogram_percentile(counts, 99)[0]) * config.threshold, 1.0)
-    mask = gray > level
-    rows = _longest_run(np.count_nonzero(mask, axis=1) / w >= config.min_fraction, max_gap=max(1, h // 50))
+    mask = (gray > level).view(np.uint8)  # summed as bytes: ~2x faster than count_nonzero along an axis
+    rows = _longest_run(mask.sum(axis=1, dtype=np.int32) / w >= config.min_fraction, max_gap=max(1, h // 50))
     if rows is None:
         side = max(h, w)
         left, top = (w - side) // 2, (h - side) // 2
         return left, top, left + side, top + side
     top, bottom = rows
-    cols = _longest_run(np.count_nonzero(mask[top:bottom], axis=0) / (bottom - top) >= config.min_fraction,
+    cols = _longest_run(mask[top:bottom].sum(axis=0, dtype=np.int32) / (bottom - top) >= config.min_fraction,
                         max_gap=max(1, w // 50))
     left, right = cols if cols is not None else (0, w)
     side = max(bottom - top, right - left)
