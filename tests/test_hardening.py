@@ -12,7 +12,7 @@ import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
 
-from braintumor.image_io import read_image
+from braintumor.image_io import declared_size, read_image
 from braintumor.preprocess import MAX_CROP_SIDE, prepare
 
 
@@ -76,6 +76,23 @@ def test_reduction_starts_at_twice_the_draft_size(fmt):
     assert read_image(data, draft_size=256).shape == (224, 224)
     assert read_image(data, draft_size=113).shape == (224, 224)
     assert read_image(data, draft_size=112).shape == (112, 112)
+
+
+@pytest.mark.parametrize("fmt, options", [("JPEG", {}), ("JPEG", {"progressive": True}), ("PNG", {}),
+                                          ("WEBP", {}), ("BMP", {}), ("TIFF", {})])
+def test_declared_size_reads_headers_like_pillow(fmt, options):
+    """The direct PNG/JPEG header readers (and the Pillow fallback) report what Pillow reports."""
+    rng = np.random.default_rng(1)
+    for w, h in [(1, 1), (37, 5), (300, 211)]:
+        buf = io.BytesIO()
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(buf, fmt, **options)
+        data = buf.getvalue()
+        assert declared_size(data) == (w, h)
+        with Image.open(io.BytesIO(data)) as img:
+            assert img.size == (w, h)
+    assert declared_size(data[:5]) is None
+    assert declared_size(b"\xff\xd8\xff\xe0\x00") is None  # a JPEG cut inside its first segment
+    assert declared_size(b"not an image") is None
 
 
 def test_a_request_may_decode_only_so_many_pixels(tiny_classifier):

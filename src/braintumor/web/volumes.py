@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..heatmap import explain_batch
-from ..image_io import MAX_REQUEST_PIXELS, ImageError, declared_size
+from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError, declared_size
 from ..predictor import Classifier
 from ..series import summary_record, tumour_probability, volume_records
 from ..volume_io import MAX_SLICES, read_volumes, sniff
@@ -66,7 +66,8 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
     for upload in uploads:
         if sniff(upload.data, upload.name) is None:
             size = declared_size(upload.data)
-            pixels = size[0] * size[1] if size else 0
+            # an image over the per-image cap is refused by decode_image itself, with that precise message
+            pixels = size[0] * size[1] if size and size[0] * size[1] <= MAX_PIXELS else 0
             if pixels > pixels_left:
                 flush()
                 entries.append(Entry([{"path": upload.name, "error": f"its {size[0]}x{size[1]} pixels would take this "
