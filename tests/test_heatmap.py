@@ -101,3 +101,10 @@ def test_predict_cli_heatmap_needs_a_model_with_a_head(tmp_path, capsys, tiny_cl
 def test_overlay_shape_and_dtype(alpha):
     out = heatmap.overlay(np.zeros((8, 8), np.uint8), np.linspace(0, 1, 64).reshape(8, 8), alpha)
     assert out.shape == (8, 8, 3) and out.dtype == np.uint8
+
+
+def test_colour_table_stays_within_one_level_of_the_interpolated_colours():
+    """colorize looks colours up in a table; per pixel interpolation is the definition it must follow."""
+    heat = np.concatenate([np.linspace(0.0, 1.0, 10_001), np.random.default_rng(0).random(10_000), [-0.5, 1.5]])
+    diff = np.abs(heatmap.colorize(heat).astype(int) - heatmap._interpolate(heat).astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.05
