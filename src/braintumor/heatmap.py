@@ -74,7 +74,7 @@ _LUT = _interpolate(np.linspace(0.0, 1.0, _LUT_STEPS))
 
 
 def colorize(heat: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] -> uint8 RGB (..., 3): a table lookup, ~8x cheaper than interpolating per pixel."""
+    """Values in [0, 1] -> uint8 RGB (..., 3): a table lookup instead of interpolating per pixel."""
     idx = np.rint(np.clip(heat, 0.0, 1.0) * (_LUT_STEPS - 1)).astype(np.intp)
     return _LUT[idx]
 

@@ -55,7 +55,7 @@ def image_stats(prepared: np.ndarray) -> np.ndarray:
     x = np.asarray(prepared, dtype=np.float32)
     n, size = x.shape[0], x.shape[-1]
     flat = x.reshape(n, -1)
-    # +0.5 and truncation = np.rint for values this close to integers, at half the cost
+    # +0.5 and truncation = np.rint for values this close to integers, in one cheaper pass
     levels = np.clip(flat + np.float32(0.5), 0, 255).astype(np.uint8)
     counts = np.stack([np.bincount(r, minlength=256) for r in levels])
     top = histogram_percentile(counts, 99) + 1.0

@@ -87,14 +87,14 @@ def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) ->
     h, w = gray.shape
     counts = np.bincount(gray.ravel(), minlength=256)[None]  # = np.percentile(gray, 99), without a sort
     level = max(float(histogram_percentile(counts, 99)[0]) * config.threshold, 1.0)
-    mask = (gray > level).view(np.uint8)  # summed as bytes: ~2x faster than count_nonzero along an axis
-    rows = _longest_run(mask.sum(axis=1, dtype=np.int32) / w >= config.min_fraction, max_gap=max(1, h // 50))
+    mask = gray > level
+    rows = _longest_run(np.count_nonzero(mask, axis=1) / w >= config.min_fraction, max_gap=max(1, h // 50))
     if rows is None:
         side = max(h, w)
         left, top = (w - side) // 2, (h - side) // 2
         return left, top, left + side, top + side
     top, bottom = rows
-    cols = _longest_run(mask[top:bottom].sum(axis=0, dtype=np.int32) / (bottom - top) >= config.min_fraction,
+    cols = _longest_run(np.count_nonzero(mask[top:bottom], axis=0) / (bottom - top) >= config.min_fraction,
                         max_gap=max(1, w // 50))
     left, right = cols if cols is not None else (0, w)
     side = max(bottom - top, right - left)
