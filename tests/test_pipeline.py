@@ -37,6 +37,34 @@ def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path):
     assert epochs == [1, 2]
 
 
+def test_progressive_resizing_schedule_grows_in_steps_to_the_final_size():
+    from braintumor.train_config import SIZE_STEP, ConfigError, TrainConfig
+
+    cfg = TrainConfig(data="", out="", image_size=160, epochs=100, start_size=96, ramp=0.85)
+    sizes = [cfg.size_for_epoch(e) for e in range(100)]
+    assert sizes[0] == 96 and sizes[84] == 144 and sizes[85:] == [160] * 15
+    assert sizes == sorted(sizes) and {s % SIZE_STEP for s in sizes} == {0}
+    assert [sizes.count(s) for s in (96, 112, 128, 144)] == [22, 21, 21, 21]
+    assert {TrainConfig(data="", out="", image_size=160).size_for_epoch(e) for e in range(110)} == {160}  # off
+    for bad in ({"start_size": 192}, {"start_size": 8}, {"start_size": 96, "ramp": 0.0}):
+        with pytest.raises(ConfigError):
+            TrainConfig(data="", out="", image_size=160, **bad)
+
+
+def test_progressive_run_trains_small_and_validates_at_full_size(data_root, tmp_path):
+    from braintumor.cli import main
+
+    run = tmp_path / "prog"
+    rc = main(["train", "--data", str(data_root), "--out", str(run), "--epochs", "2", "--limit-per-class", "8",
+               "--image-size", "64", "--batch-size", "16", "--cache-dir", str(tmp_path / "c"),
+               "--start-size", "32", "--ramp", "0.5"])
+    assert rc == 0
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["image_size"] for r in rows] == [32, 64]
+    assert json.loads((run / "config.json").read_text())["start_size"] == 32
+    assert torch.load(run / "best.pt", weights_only=False)["meta"]["preprocess"]["image_size"] == 64
+
+
 def test_export_is_one_small_self_describing_onnx_file(tiny_model):
     assert tiny_model.stat().st_size < 5_000_000
     assert not list(tiny_model.parent.glob("*.data"))  # no external weights file

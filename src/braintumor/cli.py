@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=None, help="decoded-image cache (default ~/.cache/braintumor)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     p.add_argument("--sync-bn", action="store_true", help="torchrun on GPUs: BatchNorm over the global batch")
+    p.add_argument("--start-size", type=int, default=d.start_size,
+                   help="progressive resizing: first epochs at this side length, growing to --image-size (0: off)")
+    p.add_argument("--ramp", type=float, default=d.ramp,
+                   help="with --start-size: fraction of the epochs over which the size grows")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")

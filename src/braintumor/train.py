@@ -173,13 +173,16 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         if dd.enabled:
             aug_gen.manual_seed(cfg.seed + 1_000_003 * (epoch + 1) + dd.rank)
         loss_sum, correct, seen = 0.0, 0, 0
-        bar.set_description(f"epoch {epoch + 1}/{cfg.epochs}")
+        size = cfg.size_for_epoch(epoch)
+        bar.set_description(f"epoch {epoch + 1}/{cfg.epochs}" + (f" @{size}px" if size != cfg.image_size else ""))
         for i in range(steps_per_epoch):
             idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
             if len(idx) < 2 * dd.world_size:
                 continue  # BatchNorm needs two samples (per rank; the same decision on every rank)
             idx = D.shard(idx, dd)
             x = x_tr[idx].float().mul_(INPUT_SCALE).unsqueeze(1)
+            if size != cfg.image_size:  # progressive resizing: same crop, fewer pixels
+                x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             x = augment(x, aug_gen).to(device).contiguous(memory_format=torch.channels_last)
             y = y_tr[idx].to(device)
             with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
@@ -200,8 +203,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         loss_sum, correct, seen = D.all_sum([loss_sum, correct, seen], dd, device)  # over all ranks
         if not main:
             continue  # rank 0 evaluates and writes; the others wait for it in the next step's all-reduce
-        row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "train_loss": loss_sum / max(seen, 1),
-               "train_acc": correct / max(seen, 1)}
+        row = {"epoch": epoch + 1, "image_size": size, "lr": opt.param_groups[0]["lr"],
+               "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1)}
         for name, net in (("val", model), ("val_ema", ema.module)):
             logits = evaluate_logits(net, x_va, device, amp)
             row[f"{name}_loss"] = F.cross_entropy(logits, y_va).item()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from .preprocess import IMAGE_SIZE
 
+SIZE_STEP = 16  # progressive resizing grows the training images in steps of this many pixels
+
 
 class ConfigError(ValueError):
     """Settings that cannot work together; the CLI prints the message as one error line."""
@@ -31,3 +33,23 @@ class TrainConfig:
     limit_per_class: int = 0  # >0: use only that many training images per class (smoke tests)
     cache_dir: str | None = None
     sync_bn: bool = False  # torchrun on GPUs: BatchNorm statistics over the global batch
+    # Progressive resizing: early epochs see smaller images (cheaper steps), growing in steps of
+    # SIZE_STEP to image_size by `ramp` of the schedule; validation is always at image_size. 0 = off.
+    start_size: int = 0
+    ramp: float = 0.85
+
+    def __post_init__(self) -> None:
+        if self.start_size and not SIZE_STEP <= self.start_size <= self.image_size:
+            raise ConfigError(f"--start-size must be between {SIZE_STEP} and --image-size ({self.image_size}), "
+                              f"got {self.start_size}")
+        if not 0.0 < self.ramp <= 1.0:
+            raise ConfigError(f"--ramp must be in (0, 1], got {self.ramp}")
+
+    def size_for_epoch(self, epoch: int) -> int:
+        """Training side length in (0-based) `epoch`: linear from start_size to image_size over the
+        first `ramp` of the epochs, rounded down to a multiple of SIZE_STEP (few distinct shapes)."""
+        end = int(self.ramp * self.epochs)
+        if not self.start_size or epoch >= end:
+            return self.image_size
+        size = self.start_size + (self.image_size - self.start_size) * epoch / end
+        return max(self.start_size, min(self.image_size, int(size) // SIZE_STEP * SIZE_STEP))
