@@ -32,7 +32,7 @@ from braintumor.train_config import TrainConfig
 # Recipe settings that `braintumor train` takes as flags; the others must be at their defaults.
 FLAGS = {"model": "--model", "image_size": "--image-size", "epochs": "--epochs", "batch_size": "--batch-size",
          "lr": "--lr", "val_fraction": "--val-fraction", "seed": "--seed", "precision": "--precision",
-         "start_size": "--start-size", "ramp": "--ramp"}
+         "start_size": "--start-size", "ramp": "--ramp", "ema_decay": "--ema-decay"}
 NOT_RECIPE = {"data", "out", "device", "cache_dir", "limit_per_class", "sync_bn", "world_size"}
 
 

@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-images", type=int, default=5137,
                     help="images per epoch (5708 Training minus the 10 %% validation split)")
     args = ap.parse_args(argv)
-    cfg = TrainConfig(**{**shipped, "data": "-", "out": "-", "image_size": args.image_size,
+    recipe = {k: v for k, v in shipped.items() if k in TrainConfig.__dataclass_fields__}  # not world_size
+    cfg = TrainConfig(**{**recipe, "data": "-", "out": "-", "image_size": args.image_size,
                          "batch_size": args.batch_size, "model": args.model, "precision": args.precision})
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         ["validation pass, raw + EMA model (s)", val_s],
         [f"estimated s per epoch ({steps_per_epoch} steps + validation)", epoch_s],
         [f"estimated min for {cfg.epochs} epochs", epoch_s * cfg.epochs / 60],
-        ["median epoch_seconds in models/training-log.jsonl (the shipped run, 128 px)", logged],
+        [f"median epoch_seconds in models/training-log.jsonl (the shipped run, {shipped['image_size']} px)", logged],
     ]
     print(table(["measure", "value"], rows, digits=3))
     write_json(args.json, {"machine": info, "config": asdict(cfg), "threads": torch.get_num_threads(),

@@ -37,7 +37,7 @@ def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path):
     assert epochs == [1, 2]
 
 
-def test_progressive_resizing_schedule_grows_in_steps_to_the_final_size():
+def test_progressive_resizing_schedule_and_refused_settings():
     from braintumor.train_config import SIZE_STEP, ConfigError, TrainConfig
 
     cfg = TrainConfig(data="", out="", image_size=160, epochs=100, start_size=96, ramp=0.85)
@@ -46,7 +46,7 @@ def test_progressive_resizing_schedule_grows_in_steps_to_the_final_size():
     assert sizes == sorted(sizes) and {s % SIZE_STEP for s in sizes} == {0}
     assert [sizes.count(s) for s in (96, 112, 128, 144)] == [22, 21, 21, 21]
     assert {TrainConfig(data="", out="", image_size=160).size_for_epoch(e) for e in range(110)} == {160}  # off
-    for bad in ({"start_size": 192}, {"start_size": 8}, {"start_size": 96, "ramp": 0.0}):
+    for bad in ({"start_size": 192}, {"start_size": 8}, {"start_size": 96, "ramp": 0.0}, {"ema_decay": 1.0}):
         with pytest.raises(ConfigError):
             TrainConfig(data="", out="", image_size=160, **bad)
 

@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    p.add_argument("--ema-decay", type=float, default=d.ema_decay,
+                   help="per-step decay of the weight average that is validated and exported (shorter runs: lower)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--precision", default=d.precision, choices=["auto", "bf16", "fp16", "fp32"])

@@ -42,6 +42,8 @@ class TrainConfig:
         if self.start_size and not SIZE_STEP <= self.start_size <= self.image_size:
             raise ConfigError(f"--start-size must be between {SIZE_STEP} and --image-size ({self.image_size}), "
                               f"got {self.start_size}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
         if not 0.0 < self.ramp <= 1.0:
             raise ConfigError(f"--ramp must be in (0, 1], got {self.ramp}")
 
