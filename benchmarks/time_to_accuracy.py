@@ -24,27 +24,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from braintumor.cli import build_parser
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset, load_prepared
 from braintumor.model import create_model
 from braintumor.preprocess import INPUT_SCALE, PreprocessConfig
 from braintumor.train_config import TrainConfig
 
-# Recipe settings that `braintumor train` takes as flags; the others must be at their defaults.
-FLAGS = {"model": "--model", "image_size": "--image-size", "epochs": "--epochs", "batch_size": "--batch-size",
-         "lr": "--lr", "val_fraction": "--val-fraction", "seed": "--seed", "precision": "--precision",
-         "start_size": "--start-size", "ramp": "--ramp", "ema_decay": "--ema-decay"}
 NOT_RECIPE = {"data", "out", "device", "cache_dir", "limit_per_class", "sync_bn", "world_size"}
 
 
 def recipe_flags(config: dict) -> list[str]:
-    """The shipped training config as `braintumor train` flags; refuses settings it cannot pass."""
-    defaults = TrainConfig(data="", out="")
+    """The training config as `braintumor train` flags (--image-size for image_size, ...), asking the
+    CLI's own parser which exist; refuses a non-default setting that has no flag."""
+    parser, defaults = build_parser(), TrainConfig(data="", out="")
     flags = []
     for key, value in config.items():
-        if key in FLAGS:
-            flags += [FLAGS[key], str(value)]
-        elif key not in NOT_RECIPE and getattr(defaults, key, value) != value:
-            raise SystemExit(f"training-config.json sets {key}={value!r}, which `braintumor train` has no flag for")
+        if key in NOT_RECIPE:
+            continue
+        flag = [f"--{key.replace('_', '-')}", str(value)]
+        if not parser.parse_known_args(["train", "--out", "-", *flag])[1]:
+            flags += flag
+        elif getattr(defaults, key, value) != value:
+            raise SystemExit(f"training config sets {key}={value!r}, which `braintumor train` has no flag for")
     return flags
 
 
