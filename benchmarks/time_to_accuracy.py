@@ -115,7 +115,7 @@ def main() -> int:
     test = load_dataset(args.data, "Testing")
     prepared, test = load_prepared(test, PreprocessConfig(image_size=rows[-1].get("image_size", config["image_size"])))
     images = torch.from_numpy(prepared).float().mul_(INPUT_SCALE).unsqueeze(1)
-    model_name = config["model"]
+    model_name = json.loads((out / "config.json").read_text())["model"]  # as trained: flags may override it
     print(f"{'epoch':>5} {'size':>4} {'train min':>9} {'wall min':>8} {'val_ema':>8} {'test (EMA)':>10}")
     train_clock, reached = 0.0, None
     for row, (wall, state) in zip(rows, snaps, strict=True):

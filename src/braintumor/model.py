@@ -47,7 +47,12 @@ class BasicBlock(nn.Module):
 
 
 class TumorNet(nn.Module):
-    """Stem (4x down) + one residual stage per width + GAP + dropout + linear."""
+    """Stem (4x down) + one residual stage per width + GAP + dropout + linear.
+
+    ``stem="conv"``: 3x3 stride-2 convolution + max pooling (ResNet). ``stem="patch"``: one 4x4
+    stride-4 convolution (ConvNeXt's "patchify"), which never holds half-resolution activations:
+    the conv stem's BatchNorm and ReLU on them are most of a training step's non-convolution time.
+    """
 
     def __init__(
         self,
@@ -55,15 +60,18 @@ class TumorNet(nn.Module):
         widths: tuple[int, ...] = (32, 64, 128, 256),
         depths: tuple[int, ...] = (1, 1, 1, 1),
         dropout: float = 0.2,
+        stem: str = "conv",
     ) -> None:
         super().__init__()
         self.standardize = Standardize()
-        self.stem = nn.Sequential(
-            nn.Conv2d(1, widths[0], 3, 2, 1, bias=False),
-            nn.BatchNorm2d(widths[0]),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(3, 2, 1),
-        )
+        if stem == "conv":
+            head: list[nn.Module] = [nn.Conv2d(1, widths[0], 3, 2, 1, bias=False)]
+        elif stem == "patch":
+            head = [nn.Conv2d(1, widths[0], 4, 4, bias=False)]
+        else:
+            raise ValueError(f"unknown stem '{stem}'; choose 'conv' or 'patch'")
+        tail: list[nn.Module] = [nn.MaxPool2d(3, 2, 1)] if stem == "conv" else []
+        self.stem = nn.Sequential(*head, nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True), *tail)
         blocks: list[nn.Module] = []
         c_in = widths[0]
         for i, (width, depth) in enumerate(zip(widths, depths, strict=True)):
@@ -104,6 +112,7 @@ class TumorNet(nn.Module):
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "tumornet-s": lambda num_classes=4: TumorNet(num_classes, (32, 64, 128, 256), (1, 1, 1, 1)),
     "tumornet-xs": lambda num_classes=4: TumorNet(num_classes, (16, 32, 64, 128), (1, 1, 1, 1)),
+    "tumornet-s-patch": lambda num_classes=4: TumorNet(num_classes, (32, 64, 128, 256), (1, 1, 1, 1), stem="patch"),
 }
 
 
