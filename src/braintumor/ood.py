@@ -96,6 +96,10 @@ class OODDetector:
             self.whiten = _decode(params["whiten"], (d, d), dtype)
         # |(x - mu) @ W| = |x @ W - mu @ W|: one (d, d) product per image instead of one per class
         self.means_white = self.means @ self.whiten
+        # float32 copies for scoring: half the bytes to stream per prediction (the matrix is ~0.8 MB even
+        # so, and the network run before it has evicted it from cache); the stored values are float16
+        self._whiten32 = self.whiten.astype(np.float32)
+        self._means_white32 = self.means_white.astype(np.float32)
         self.maha_scale = float(params["maha_scale"])
         self.uses_middle = bool(params.get("uses_middle", False))
         self.threshold = float(params["threshold"])
@@ -109,8 +113,8 @@ class OODDetector:
         x = joint_features(pooled, prepared, middle if self.uses_middle else None)
         # einsum, not @: numpy's BLAS would start a spinning thread pool per process for this tiny
         # product, which cost a served prediction ~20 ms of CPU (benchmarks in docs/PERFORMANCE.md)
-        white = np.einsum("nd,de->ne", x, self.whiten)[:, None, :] - self.means_white[None]
-        return np.sqrt((white ** 2).sum(axis=2).min(axis=1)) / self.maha_scale
+        white = np.einsum("nd,de->ne", x.astype(np.float32), self._whiten32)[:, None, :] - self._means_white32[None]
+        return np.sqrt((white.astype(np.float64) ** 2).sum(axis=2).min(axis=1)) / self.maha_scale
 
     def input_reason(self, info: InputInfo | None, prepared: np.ndarray) -> str | None:
         """Why the input alone already rules out a brain MRI slice, or None."""

@@ -65,6 +65,15 @@ def histogram_percentile(counts: np.ndarray, q: float) -> np.ndarray:
 
     Same ranks and the same interpolation formula as numpy, without sorting: O(V) per row, and
     vectorised over rows (``cum <= r`` counted = ``searchsorted(cum, r, side="right")``)."""
+    if len(counts) == 1:  # one image (every single prediction): two binary searches, not 10 array passes
+        cum1 = np.cumsum(counts[0])
+        pos1 = (q / 100.0) * (int(cum1[-1]) - 1)
+        lo1 = int(np.floor(pos1))
+        t1 = pos1 - lo1
+        a1 = float(np.searchsorted(cum1, lo1, side="right"))
+        b1 = float(min(int(np.searchsorted(cum1, lo1 + 1, side="right")), counts.shape[1] - 1))
+        d1 = b1 - a1
+        return np.array([b1 - d1 * (1.0 - t1) if t1 >= 0.5 else a1 + d1 * t1])
     m = counts.sum(axis=1)
     pos = (q / 100.0) * (m - 1)
     lo = np.floor(pos)
@@ -87,14 +96,15 @@ def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) ->
     h, w = gray.shape
     counts = np.bincount(gray.ravel(), minlength=256)[None]  # = np.percentile(gray, 99), without a sort
     level = max(float(histogram_percentile(counts, 99)[0]) * config.threshold, 1.0)
-    mask = gray > level
-    rows = _longest_run(np.count_nonzero(mask, axis=1) / w >= config.min_fraction, max_gap=max(1, h // 50))
+    # integer pixels: gray > level <=> gray > floor(level); an integer compare and uint8 sums are ~3x cheaper
+    mask = (gray > min(math.floor(level), 255)).view(np.uint8)
+    rows = _longest_run(mask.sum(axis=1, dtype=np.int32) / w >= config.min_fraction, max_gap=max(1, h // 50))
     if rows is None:
         side = max(h, w)
         left, top = (w - side) // 2, (h - side) // 2
         return left, top, left + side, top + side
     top, bottom = rows
-    cols = _longest_run(np.count_nonzero(mask[top:bottom], axis=0) / (bottom - top) >= config.min_fraction,
+    cols = _longest_run(mask[top:bottom].sum(axis=0, dtype=np.int32) / (bottom - top) >= config.min_fraction,
                         max_gap=max(1, w // 50))
     left, right = cols if cols is not None else (0, w)
     side = max(bottom - top, right - left)
