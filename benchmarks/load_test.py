@@ -55,9 +55,15 @@ function init(args)
   end
   wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
 end
+local fresh = %(fresh)s
 function request()
   i = i %% n + 1
-  return wrk.format("POST", "%(path)s", nil, bodies[i])
+  if not fresh then return wrk.format("POST", "%(path)s", nil, bodies[i]) end
+  -- a new boundary per request, as browsers and HTTP libraries send (same length, hex: no pattern magic)
+  local b = string.format("%%08x%%08x%%08x%%08x", math.random(0, 2147483646), math.random(0, 2147483646),
+                          math.random(0, 2147483646), math.random(0, 2147483646))
+  wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. b
+  return wrk.format("POST", "%(path)s", nil, (bodies[i]:gsub(boundary, b)))
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -121,9 +127,9 @@ class Server:
 
 
 def run_wrk(url: str, bodies: list[Path], boundary: str, path: str, concurrency: int, seconds: float,
-            tmp: Path) -> dict[str, Any]:
+            tmp: Path, fresh: bool = False) -> dict[str, Any]:
     script = tmp / "post.lua"
-    script.write_text(WRK_LUA % {"boundary": boundary, "path": path})
+    script.write_text(WRK_LUA % {"boundary": boundary, "path": path, "fresh": "true" if fresh else "false"})
     cmd = ["wrk", "-t", str(min(concurrency, 2)), "-c", str(concurrency), "-d", f"{max(1, round(seconds))}s",
            "--timeout", "10s", "-s", str(script), url, "--", *map(str, bodies)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
@@ -138,7 +144,7 @@ def run_wrk(url: str, bodies: list[Path], boundary: str, path: str, concurrency:
 
 
 async def _client(port: int, requests: list[bytes], deadline: float, lat: list[float], bad: list[int],
-                  offset: int) -> None:
+                  offset: int, boundary: str = "") -> None:
     reader = writer = None
     i = offset
     while time.perf_counter() < deadline:
@@ -146,7 +152,10 @@ async def _client(port: int, requests: list[bytes], deadline: float, lat: list[f
             if writer is None:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
             t = time.perf_counter()
-            writer.write(requests[i % len(requests)])
+            req = requests[i % len(requests)]
+            if boundary:  # --boundary fresh: a new one per request, as real clients send
+                req = req.replace(boundary.encode(), uuid.uuid4().hex.encode())
+            writer.write(req)
             i += 1
             await writer.drain()
             status = int((await reader.readline()).split()[1])
@@ -175,7 +184,7 @@ async def _client(port: int, requests: list[bytes], deadline: float, lat: list[f
 
 
 def run_python(port: int, bodies: list[bytes], boundary: str, path: str, concurrency: int,
-               seconds: float) -> dict[str, Any]:
+               seconds: float, fresh: bool = False) -> dict[str, Any]:
     reqs = [(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: keep-alive\r\n"
              f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(b)}\r\n\r\n").encode()
             + b for b in bodies]
@@ -185,7 +194,8 @@ def run_python(port: int, bodies: list[bytes], boundary: str, path: str, concurr
     async def go() -> float:
         t0 = time.perf_counter()
         deadline = t0 + seconds
-        await asyncio.gather(*(_client(port, reqs, deadline, lat, bad, k) for k in range(concurrency)))
+        await asyncio.gather(*(_client(port, reqs, deadline, lat, bad, k, boundary if fresh else "")
+                               for k in range(concurrency)))
         return time.perf_counter() - t0
 
     took = asyncio.run(go())
@@ -207,10 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--heatmap", action="store_true", help="POST to /api/v1/predict?heatmap=1")
     ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     ap.add_argument("--sample", type=float, default=10.0, help="seconds between RSS samples during the soak")
+    ap.add_argument("--boundary", choices=("fixed", "fresh"), default="fixed",
+                    help="multipart boundary: one for the whole run, or a new one per request as browsers and "
+                         "HTTP libraries send (the server then parses a boundary it has not seen before)")
     args = ap.parse_args(argv)
     client = ("wrk" if shutil.which("wrk") else "python") if args.client == "auto" else args.client
     images = labelled_images(args.data, limit=max(1, args.images // 4))[: args.images]
-    boundary = uuid.uuid4().hex
+    boundary, fresh = uuid.uuid4().hex, args.boundary == "fresh"
     path = "/api/v1/predict" + ("?heatmap=1" if args.heatmap else "")
     info = machine()
     port = args.port or free_port()
@@ -224,8 +237,9 @@ def main(argv: list[str] | None = None) -> int:
 
         def load(seconds: float) -> dict[str, Any]:
             if client == "wrk":
-                return run_wrk(f"http://127.0.0.1:{port}", files, boundary, path, args.concurrency, seconds, tmp)
-            return run_python(port, bodies, boundary, path, args.concurrency, seconds)
+                return run_wrk(f"http://127.0.0.1:{port}", files, boundary, path, args.concurrency, seconds, tmp,
+                               fresh)
+            return run_python(port, bodies, boundary, path, args.concurrency, seconds, fresh)
 
         server = Server(args.workers, port, args.model, tmp / "server.log")
         try:
@@ -266,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{res['seconds']:.0f} s, POST {path}\n")
     print_machine(info)
     print(f"- load generator: {client} on the same machine (it shares the CPU with the server); "
-          f"{len(images)} distinct images, one per request, keep-alive\n")
+          f"{len(images)} distinct images, one per request, keep-alive, "
+          f"{'a new multipart boundary per request' if fresh else 'one multipart boundary for the run'}\n")
 
     def ok(flag: bool) -> str:
         return "yes" if flag else "NO"
@@ -290,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["measure", "value", "goal", "met"], rows))
     print(f"\n{GOALS}")
     write_json(args.json, {"machine": info, "client": client, "workers": args.workers,
-                           "concurrency": args.concurrency, "path": path, "warmup": warm, "soak": res,
+                           "concurrency": args.concurrency, "path": path, "boundary": args.boundary,
+                           "warmup": warm, "soak": res,
                            "predictions_per_s": rate, "rss_idle": rss_idle, "rss_before": rss_before,
                            "rss_after": rss_after, "rss_growth_pct": growth, "rss_growth_after_60s_pct": growth_late,
                            "rss_samples": samples,
