@@ -54,6 +54,8 @@ function init(args)
     local f = assert(io.open(path, "rb")); n = n + 1; bodies[n] = f:read("*all"); f:close()
   end
   wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+  -- each wrk thread has its own Lua state: seed each differently, or they send the same "fresh" boundaries
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%%x+)") or "0", 16) %% 1000003)
 end
 local fresh = %(fresh)s
 function request()

@@ -95,3 +95,5 @@ def test_histogram_percentile_equals_numpy(q: float) -> None:
     counts = np.stack([np.bincount(r, minlength=256) for r in rows])
     expected = np.array([np.percentile(r, q) for r in rows])
     np.testing.assert_array_equal(histogram_percentile(counts, q), expected)
+    # one row at a time: the single-image path (binary search) must agree too
+    np.testing.assert_array_equal([histogram_percentile(c[None], q)[0] for c in counts], expected)

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Interleaved A/B of ``Classifier.predict`` in two checkouts: an older one vs this one, same model and images.
+
+    git worktree add /tmp/old <commit>
+    python benchmarks/ab_versions.py --old /tmp/old/src [--threads 1] [--rounds 2] [--json out.json]
+
+Why: on this virtual machine whole runs of ``latency.py`` on the same code differ by up to ~40 % in
+p50 (host scheduling), more than most optimisations gain, so "before" and "after" must run side by
+side. Both versions load in one process (the old package is copied under another name; its imports
+are relative) and every image is predicted by both, in alternating order, so a slow spell slows both
+alike. Prints each version's median and p95 ms per image, their ratio, and how many answers (label
+and out-of-distribution flag) agree. One ONNX Runtime thread by default: two sessions whose 2-thread
+pools spin in one process slow each other down (measured: 8.8 ms per image instead of ~5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shutil
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+from _common import REPO, common_args, labelled_images, machine, percentile, print_machine, table, write_json
+
+import braintumor.predictor as current
+
+
+def load_old(src: Path, tmp: Path) -> types.ModuleType:
+    """The old checkout's ``braintumor.predictor``, imported as ``braintumor_old.predictor``."""
+    shutil.copytree(src / "braintumor", tmp / "braintumor_old")
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module("braintumor_old.predictor")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_args(ap)
+    ap.add_argument("--old", type=Path, required=True, help="the older checkout's src/ folder")
+    ap.add_argument("--model", type=Path, default=REPO / "models" / current.MODEL_FILENAME)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=2, help="passes over the images")
+    ap.add_argument("--limit", type=int, default=None, help="first N images per class")
+    args = ap.parse_args(argv)
+    if not (args.old / "braintumor" / "predictor.py").is_file():
+        ap.error(f"{args.old} has no braintumor/predictor.py: pass the old checkout's src/ folder")
+    images = [p for p, _ in labelled_images(args.data, "Testing", args.limit)]
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="bt-ab-") as tmp:
+        old = load_old(args.old, Path(tmp))
+        versions = {"old": old.Classifier.load(args.model, threads=args.threads),
+                    "this checkout": current.Classifier.load(args.model, threads=args.threads)}
+        times: dict[str, list[float]] = {name: [] for name in versions}
+        for path in images[:20]:  # warm-up
+            for clf in versions.values():
+                clf.predict(path)
+        agree = 0
+        for rnd in range(args.rounds):
+            for i, path in enumerate(images):
+                order = list(versions.items())
+                if (i + rnd) % 2:
+                    order.reverse()
+                answers = []
+                for name, clf in order:
+                    t = time.perf_counter()
+                    pred = clf.predict(path)
+                    times[name].append((time.perf_counter() - t) * 1e3)
+                    answers.append((pred.label, pred.ood))
+                agree += answers[0] == answers[1]
+    print(f"\n## Classifier.predict, old ({args.old}) vs this checkout, interleaved\n")
+    print_machine(info)
+    print(f"- {len(images)} test images x {args.rounds} rounds, {args.threads} ONNX Runtime thread(s), "
+          f"model {args.model.name}\n")
+    p50 = {name: percentile(ts, 0.5) for name, ts in times.items()}
+    rows = [[name, p50[name], percentile(ts, 0.95)] for name, ts in times.items()]
+    print(table(["version", "predict p50 ms", "predict p95 ms"], rows, digits=3))
+    n = len(images) * args.rounds
+    print(f"\nthis checkout is {p50['old'] / p50['this checkout']:.3f}x the old speed (p50); "
+          f"same label and OOD flag on {agree}/{n} predictions")
+    write_json(args.json, {"machine": info, "old": str(args.old), "threads": args.threads, "rounds": args.rounds,
+                           "images": len(images), "p50_ms": p50, "agree": agree, "n": n})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
