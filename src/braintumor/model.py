@@ -65,13 +65,12 @@ class TumorNet(nn.Module):
         super().__init__()
         self.standardize = Standardize()
         if stem == "conv":
-            head: list[nn.Module] = [nn.Conv2d(1, widths[0], 3, 2, 1, bias=False)]
+            first, pool = nn.Conv2d(1, widths[0], 3, 2, 1, bias=False), [nn.MaxPool2d(3, 2, 1)]
         elif stem == "patch":
-            head = [nn.Conv2d(1, widths[0], 4, 4, bias=False)]
+            first, pool = nn.Conv2d(1, widths[0], 4, 4, bias=False), []
         else:
             raise ValueError(f"unknown stem '{stem}'; choose 'conv' or 'patch'")
-        tail: list[nn.Module] = [nn.MaxPool2d(3, 2, 1)] if stem == "conv" else []
-        self.stem = nn.Sequential(*head, nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True), *tail)
+        self.stem = nn.Sequential(first, nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True), *pool)
         blocks: list[nn.Module] = []
         c_in = widths[0]
         for i, (width, depth) in enumerate(zip(widths, depths, strict=True)):

@@ -69,11 +69,8 @@ def histogram_percentile(counts: np.ndarray, q: float) -> np.ndarray:
         cum1 = np.cumsum(counts[0])
         pos1 = (q / 100.0) * (int(cum1[-1]) - 1)
         lo1 = int(np.floor(pos1))
-        t1 = pos1 - lo1
-        a1 = float(np.searchsorted(cum1, lo1, side="right"))
-        b1 = float(min(int(np.searchsorted(cum1, lo1 + 1, side="right")), counts.shape[1] - 1))
-        d1 = b1 - a1
-        return np.array([b1 - d1 * (1.0 - t1) if t1 >= 0.5 else a1 + d1 * t1])
+        a1, b1 = np.searchsorted(cum1, [lo1, lo1 + 1], side="right")
+        return np.array([_lerp(float(a1), float(min(b1, counts.shape[1] - 1)), pos1 - lo1)])
     m = counts.sum(axis=1)
     pos = (q / 100.0) * (m - 1)
     lo = np.floor(pos)
@@ -82,6 +79,11 @@ def histogram_percentile(counts: np.ndarray, q: float) -> np.ndarray:
     ranks = lo.astype(np.int64)[:, None]
     a = np.count_nonzero(cum <= ranks, axis=1).astype(np.float64)
     b = np.minimum(np.count_nonzero(cum <= ranks + 1, axis=1), counts.shape[1] - 1).astype(np.float64)
+    return _lerp(a, b, t)
+
+
+def _lerp(a: np.ndarray | float, b: np.ndarray | float, t: np.ndarray | float) -> np.ndarray:
+    """numpy's percentile interpolation between neighbours a and b, in its exact rounding."""
     diff = b - a
     return np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
 
