@@ -104,3 +104,68 @@ def test_walk_skips_hidden_and_non_images(tmp_path):
     assert found == ["b.PNG", "a/x.jpg"] or sorted(found) == ["a/x.jpg", "b.PNG"]
     explicit = list(expand_inputs([tmp_path / "notes.txt", tmp_path / "a"]))
     assert [p.name for p in explicit] == ["notes.txt", "x.jpg"]
+
+
+def _jpeg_bytes(arr: np.ndarray, **options) -> bytes:
+    import io
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="JPEG", quality=90, **options)
+    return buf.getvalue()
+
+
+def _reference_gray_and_colour(data: bytes, draft_size: int) -> tuple[np.ndarray, float]:
+    """What the decoder did before colour JPEGs were read once as YCbCr: a grayscale decode (libjpeg's Y)
+    and the colourfulness of a separate RGB decode."""
+    import io
+
+    from braintumor.image_io import colourfulness
+    with Image.open(io.BytesIO(data)) as img:
+        img.draft("L", (draft_size, draft_size))
+        gray = np.asarray(img.convert("L"))
+    with Image.open(io.BytesIO(data)) as img:
+        rgb = np.asarray(img.convert("RGB"))
+    return gray, colourfulness(rgb)
+
+
+@pytest.mark.parametrize("options", [{}, {"subsampling": 0}, {"progressive": True}])
+def test_colour_jpeg_gray_plane_is_the_grayscale_decode(options):
+    """One YCbCr decode replaces two; its Y plane must be bit for bit what models were trained on."""
+    from braintumor.image_io import decode_image
+    rng = np.random.default_rng(0)
+    head = np.repeat(synthetic_head(size=300)[..., None], 3, axis=2).astype(np.int16)
+    tinted = np.clip(head + rng.integers(-6, 7, head.shape), 0, 255).astype(np.uint8)  # faint colour noise
+    for arr, draft in ((tinted, 320), (tinted, 128), (head.astype(np.uint8), 128)):
+        data = _jpeg_bytes(arr, **options)
+        gray, info = decode_image(data, draft_size=draft)
+        ref_gray, ref_colour = _reference_gray_and_colour(data, draft)
+        np.testing.assert_array_equal(gray, ref_gray)
+        assert abs(info.colourfulness - ref_colour) < 1.5  # measured on a reduced copy, as before
+
+
+def test_colour_photo_jpeg_is_still_colourful():
+    from braintumor.image_io import decode_image
+    rng = np.random.default_rng(1)
+    photo = np.zeros((200, 240, 3), np.uint8)
+    photo[..., 0] = np.linspace(0, 255, 240, dtype=np.uint8)[None]
+    photo[..., 1] = rng.integers(0, 256, (200, 240), dtype=np.uint8)
+    photo[..., 2] = 255 - photo[..., 0]
+    data = _jpeg_bytes(photo)
+    _, info = decode_image(data, draft_size=320)
+    assert info.colourfulness > 30
+    assert abs(info.colourfulness - _reference_gray_and_colour(data, 320)[1]) < 0.05 * info.colourfulness
+    gray_rgb = np.repeat(synthetic_head()[..., None], 3, axis=2)
+    assert decode_image(_jpeg_bytes(gray_rgb), draft_size=320)[1].colourfulness == 0.0
+
+
+def test_rgb_coded_jpeg_is_decoded_too():
+    """A JPEG whose components are R, G, B (Adobe transform 0) cannot be read as YCbCr: the old route."""
+    from braintumor.image_io import decode_image
+    arr = np.repeat(synthetic_head(size=200)[..., None], 3, axis=2)
+    arr[..., 0] = np.clip(arr[..., 0].astype(np.int16) + 60, 0, 255)
+    data = _jpeg_bytes(arr, keep_rgb=True)
+    with Image.open(__import__("io").BytesIO(data)) as img:
+        assert img.info.get("adobe_transform") == 0
+    gray, info = decode_image(data, draft_size=320)
+    ref_gray, ref_colour = _reference_gray_and_colour(data, 320)
+    np.testing.assert_array_equal(gray, ref_gray)
+    assert info.colourfulness > 5 and abs(info.colourfulness - ref_colour) < 2

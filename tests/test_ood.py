@@ -75,6 +75,26 @@ def test_image_stats_dark_fraction_matches_its_definition():
     np.testing.assert_array_equal(image_stats(crops)[:, 0], (levels < 0.1 * top[:, None]).mean(axis=1))
 
 
+def test_image_stats_equal_their_float_definitions():
+    """The integer shortcuts (region sums of uint8 levels, |diff| in uint8) give the statistics as defined
+    on the float crops the model sees (uint8 / 255 * 255, so within 2e-5 of integers)."""
+    rng = np.random.default_rng(6)
+    ints = np.concatenate([rng.integers(0, 256, (6, 40, 40)), rng.integers(0, 4, (2, 40, 40))])
+    crops = (ints.astype(np.float32) * np.float32(1 / 255)) * np.float32(255)
+    n, size = crops.shape[0], crops.shape[-1]
+    top = np.percentile(ints.reshape(n, -1), 99, axis=1) + 1.0
+    c, lo, hi = size // 10, size * 5 // 16, size * 11 // 16
+    corners = np.concatenate([crops[:, :c, :c], crops[:, :c, -c:], crops[:, -c:, :c], crops[:, -c:, -c:]], axis=1)
+    hist = np.stack([np.histogram(r, bins=16, range=(0, 256))[0] for r in ints.reshape(n, -1)]) / size ** 2
+    expected = np.stack([(ints.reshape(n, -1) < 0.1 * top[:, None]).mean(axis=1),
+                         corners.mean(axis=(1, 2)) / top,
+                         crops[:, lo:hi, lo:hi].mean(axis=(1, 2)) / top,
+                         np.abs(np.diff(crops, axis=2)).mean(axis=(1, 2)) / top,
+                         -(hist * np.log(hist + 1e-9)).sum(axis=1)], axis=1)
+    np.testing.assert_allclose(image_stats(crops), expected, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(image_stats(crops[3:4]), expected[3:4], rtol=1e-5, atol=1e-9)
+
+
 def test_colourfulness_separates_gray_from_colour(samples):
     gray = np.stack([np.full((32, 32), 100, np.uint8)] * 3, axis=-1)
     assert colourfulness(gray) == 0

@@ -97,3 +97,33 @@ def test_histogram_percentile_equals_numpy(q: float) -> None:
     np.testing.assert_array_equal(histogram_percentile(counts, q), expected)
     # one row at a time: the single-image path (binary search) must agree too
     np.testing.assert_array_equal([histogram_percentile(c[None], q)[0] for c in counts], expected)
+    # and from Pillow's histogram list, as head_box calls it
+    from PIL import Image
+
+    from braintumor.preprocess import histogram_percentile_one
+    for r in rows[:20]:
+        img = Image.fromarray(r.astype(np.uint8)[None])
+        assert histogram_percentile_one(img.histogram(), q) == np.percentile(r, q)
+
+
+def _longest_run_vectorised(mask: np.ndarray, max_gap: int) -> tuple[int, int] | None:
+    """The reference: every run's start and stop from the gaps between True indices, first longest wins."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return None
+    breaks = np.flatnonzero(np.diff(idx) > max_gap + 1)
+    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
+    stops = np.concatenate((idx[breaks], [idx[-1]])) + 1
+    best = int(np.argmax(stops - starts))
+    return int(starts[best]), int(stops[best])
+
+
+def test_longest_run_equals_its_vectorised_definition() -> None:
+    from braintumor.preprocess import _longest_run
+    rng = np.random.default_rng(3)
+    for _ in range(3000):
+        mask = rng.random(int(rng.integers(0, 300))) < rng.random()
+        gap = int(rng.integers(0, 8))
+        assert _longest_run(mask, gap) == _longest_run_vectorised(mask, gap)
+    ties = np.array([1, 1, 0, 0, 0, 1, 1], bool)  # two runs of equal length: the first one
+    assert _longest_run(ties, 1) == (0, 2)

@@ -17,7 +17,7 @@ import onnxruntime as ort
 
 from .classes import CLASSES
 from .image_io import ImageError, ImageSource, InputInfo, decode_image
-from .ood import OODDetector
+from .ood import OODDetector, image_stats
 from .preprocess import PreprocessConfig, prepare, to_model_input
 
 #: Key of the JSON metadata blob inside the ONNX file.
@@ -179,20 +179,25 @@ class Classifier:
     def classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None = None,
                  ) -> tuple[list[Prediction], np.ndarray | None]:
         """Predictions (with OOD refusal) and the feature maps for a preprocessed (N, 1, S, S) batch."""
+        infos = infos or [None] * len(batch)
+        ood = self.ood if "features" in self._outputs else None
+        if ood is not None:
+            # The crop statistics and input checks come before the network run, while the crops are
+            # still in cache: after it they cost ~0.1 ms more per image (measured; its buffers evict them)
+            prepared = batch[:, 0] * np.float32(255.0)
+            stats = image_stats(prepared)
+            reasons = [ood.input_reason(info, x) for info, x in zip(infos, prepared, strict=True)]
         outs = self.run_all(batch)
         logits, features = outs[self._outputs[0]], outs.get("features")
         probs = softmax(logits, self.temperature)
-        infos = infos or [None] * len(batch)
-        if self.ood is None or features is None:
+        if ood is None or features is None:
             return [self.prediction_from_probs(p) for p in probs], features
-        prepared = batch[:, 0] * np.float32(255.0)
-        scores = self.ood.network_scores(features.mean(axis=(2, 3)), prepared, outs.get("pooled_middle"))
+        scores = ood.network_scores(features.mean(axis=(2, 3)), None, outs.get("pooled_middle"), stats=stats)
         preds = []
-        for p, score, info, x in zip(probs, scores, infos, prepared, strict=True):
-            reason = self.ood.input_reason(info, x)
-            if reason is None and score > self.ood.threshold:
+        for p, score, reason in zip(probs, scores, reasons, strict=True):
+            if reason is None and score > ood.threshold:
                 reason = "its features are far from every training slice"
-            preds.append(self.prediction_from_probs(p, score / self.ood.threshold, reason))
+            preds.append(self.prediction_from_probs(p, score / ood.threshold, reason))
         return preds, features
 
     def predict(self, source: ImageSource | np.ndarray) -> Prediction:
