@@ -92,9 +92,10 @@ def multipart(name: str, data: bytes, boundary: str) -> bytes:
 class Server:
     """``braintumor serve`` in its own process group; stopped (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, workers: int, port: int, model: Path | None, log: Path) -> None:
+    def __init__(self, workers: int, port: int, model: Path | None, log: Path, threads: int | None = None) -> None:
         cmd = [sys.executable, "-m", "braintumor", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers)] + (["--model", str(model)] if model else [])
+               "--workers", str(workers)] + (["--model", str(model)] if model else []) + (
+               ["--threads", str(threads)] if threads else [])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO / "src"),
                                                                         os.environ.get("PYTHONPATH")])))
         self.log = log
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=None, help="request threads per worker (default: serve's, 4)")
     ap.add_argument("--port", type=int, default=0, help="0: pick a free one")
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--concurrency", type=int, default=16)
@@ -243,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                                fresh)
             return run_python(port, bodies, boundary, path, args.concurrency, seconds, fresh)
 
-        server = Server(args.workers, port, args.model, tmp / "server.log")
+        server = Server(args.workers, port, args.model, tmp / "server.log", args.threads)
         try:
             server.wait_ready()
             rss_idle = server.worker_rss()
@@ -278,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     # soak to the end tells the two apart when the warm-up outlasts --warmup.
     later = [s for t, s in samples if t >= 60.0]
     growth_late = 100.0 * (rss_after - later[0]) / later[0] if later and rss_after else None
-    print(f"\n## Load test: braintumor serve --workers {args.workers}, {args.concurrency} concurrent, "
+    print(f"\n## Load test: braintumor serve --workers {args.workers}"
+          f"{f' --threads {args.threads}' if args.threads else ''}, {args.concurrency} concurrent, "
           f"{res['seconds']:.0f} s, POST {path}\n")
     print_machine(info)
     print(f"- load generator: {client} on the same machine (it shares the CPU with the server); "
@@ -306,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(table(["measure", "value", "goal", "met"], rows))
     print(f"\n{GOALS}")
-    write_json(args.json, {"machine": info, "client": client, "workers": args.workers,
+    write_json(args.json, {"machine": info, "client": client, "workers": args.workers, "threads": args.threads,
                            "concurrency": args.concurrency, "path": path, "boundary": args.boundary,
                            "warmup": warm, "soak": res,
                            "predictions_per_s": rate, "rss_idle": rss_idle, "rss_before": rss_before,

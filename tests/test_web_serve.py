@@ -33,6 +33,14 @@ def test_serve_options():
     args = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "8080", "--model", "m.onnx",
                                       "--workers", "3", "--debug"])
     assert (args.host, args.port, args.model, args.workers, args.debug) == ("0.0.0.0", 8080, "m.onnx", 3, True)
+    assert args.threads is None and build_parser().parse_args(["serve", "--threads", "1"]).threads == 1
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two"])
+def test_serve_threads_must_be_a_positive_whole_number(bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["serve", "--threads", bad])
+    assert exc.value.code == 2 and "--threads" in capsys.readouterr().err
 
 
 def test_missing_model_is_one_error_line(tmp_path, capsys):
@@ -55,6 +63,8 @@ def test_windows_uses_waitress(tiny_model, monkeypatch, capsys):
     assert serve_mod.serve(model=str(tiny_model), workers=2, port=5056) == 0
     assert seen == {"host": "127.0.0.1", "port": 5056, "threads": 2 * serve_mod.THREADS_PER_WORKER}
     assert "waitress" in capsys.readouterr().out
+    assert serve_mod.serve(model=str(tiny_model), workers=2, port=5056, threads=3) == 0
+    assert seen["threads"] == 6
 
 
 def test_gunicorn_command_line(tmp_path):
@@ -63,6 +73,9 @@ def test_gunicorn_command_line(tmp_path):
     assert argv[:3] == [sys.executable, "-m", "gunicorn"]
     assert argv[argv.index("--bind") + 1] == "[::1]:8000" and argv[argv.index("--workers") + 1] == "3"
     assert argv[argv.index("--worker-class") + 1] == "gthread" and "--preload" not in argv
+    assert argv[argv.index("--threads") + 1] == str(serve_mod.THREADS_PER_WORKER)
+    one = serve_mod.gunicorn_argv({"model_path": "m.onnx"}, "127.0.0.1", 8000, workers=2, threads=1)
+    assert one[one.index("--threads") + 1] == "1"
     module, call = argv[-1].split(":", 1)
     tree = ast.parse(call, mode="eval").body
     assert module == "braintumor.web" and tree.func.id == "create_app"

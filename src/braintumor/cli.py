@@ -64,7 +64,19 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
-    return serve(args.host, args.port, args.model, args.workers, debug=args.debug, max_upload_mb=args.max_upload_mb)
+    return serve(args.host, args.port, args.model, args.workers, debug=args.debug, max_upload_mb=args.max_upload_mb,
+                 threads=args.threads)
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (a clear usage error otherwise, not a traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _cmd_data_check(args: argparse.Namespace) -> int:
@@ -166,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
     p.add_argument("--workers", type=int, default=None, help="worker processes, one model each (default: CPUs, max 4)")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
     p.add_argument("--max-upload-mb", type=float, default=None, help="request size limit (default 128)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
     p.set_defaults(func=_cmd_serve)

@@ -26,7 +26,10 @@ from pathlib import Path
 from .gunicorn_config import METRICS_DIR_PREFIX
 from .predictor import Classifier, default_model_path
 
-#: Threads per gunicorn worker: requests wait on ONNX Runtime, which releases the GIL.
+#: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
+#: wait on slow clients (uploads straight from browsers, no buffering proxy in front). Behind a buffering
+#: proxy one is enough; in the load test it shortened the tail with the narrow network and changed little
+#: with the shipped one (docs/PERFORMANCE.md, third round).
 THREADS_PER_WORKER: int = 4
 #: Environment of the worker processes (unless already set). A worker runs one ONNX Runtime session
 #: and nothing else that is parallel: a BLAS or OpenMP thread pool per worker only spins on cores the
@@ -74,7 +77,8 @@ def metrics_dir() -> str:
     return tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX, dir=parent)
 
 
-def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int = 60) -> list[str]:
+def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int = 60,
+                  threads: int = THREADS_PER_WORKER) -> list[str]:
     """The gunicorn command line; the app factory and its (literal) arguments are called in each worker."""
     from gunicorn.config import KNOWN_SETTINGS
 
@@ -82,7 +86,7 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
     call = ", ".join(f"{k}={v!r}" for k, v in app_kwargs.items())
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-            "--worker-class", "gthread", "--threads", str(THREADS_PER_WORKER), "--timeout", str(timeout),
+            "--worker-class", "gthread", "--threads", str(threads), "--timeout", str(timeout),
             "--access-logfile", "-", "--error-logfile", "-", "--name", "braintumor",
             "--config", str(Path(__file__).with_name("gunicorn_config.py"))]
     if "control_socket_disable" in known:  # gunicorn >= 24 would create a control socket file
@@ -93,21 +97,25 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
 
 
 def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, workers: int | None = None,
-          debug: bool = False, max_upload_mb: float | None = None, timeout: int = 60) -> int:
-    """Run until interrupted (on POSIX without --debug, by becoming the gunicorn master)."""
+          debug: bool = False, max_upload_mb: float | None = None, timeout: int = 60,
+          threads: int | None = None) -> int:
+    """Run until interrupted (on POSIX without --debug, by becoming the gunicorn master).
+
+    ``threads``: request threads per worker (default :data:`THREADS_PER_WORKER`)."""
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app
 
     path = Path(model) if model else default_model_path()
     Classifier.load(path, threads=1)  # a missing or broken model: one clear error line, before any worker
     workers = workers or default_workers()
+    threads = threads or THREADS_PER_WORKER
     kwargs = {"model_path": str(path), "max_upload_mb": float(max_upload_mb or DEFAULT_MAX_UPLOAD_MB),
               "threads": max(1, available_cpus() // workers)}
     if debug:
         server = "Flask development server (--debug: never in production)"
     elif sys.platform == "win32":
-        server = f"waitress, {workers * THREADS_PER_WORKER} threads"
+        server = f"waitress, {workers * threads} threads"
     else:
-        server = f"gunicorn, {workers} worker(s) x {THREADS_PER_WORKER} threads"
+        server = f"gunicorn, {workers} worker(s) x {threads} threads"
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {path.name} on http://{shown}:{port}/ ({server}); Ctrl+C to stop", flush=True)
     if debug:
@@ -115,9 +123,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     elif sys.platform == "win32":
         import waitress
 
-        waitress.serve(create_app(**kwargs), host=host, port=port, threads=workers * THREADS_PER_WORKER)
+        waitress.serve(create_app(**kwargs), host=host, port=port, threads=workers * threads)
     else:
-        argv = gunicorn_argv(kwargs, host, port, workers, timeout)
+        argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
         for key, value in WORKER_ENV.items():
             os.environ.setdefault(key, value)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics = metrics_dir()  # gunicorn's on_exit removes it
