@@ -96,13 +96,15 @@ def histogram_percentile_one(counts: list[int], q: float) -> float:
     lo = math.floor(pos)
     a = float(bisect.bisect_right(cum, lo))
     b = float(min(bisect.bisect_right(cum, lo + 1), len(counts) - 1))
-    t = pos - lo
-    return b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t  # _lerp's formula, in Python floats
+    return _lerp(a, b, pos - lo)
 
 
-def _lerp(a: np.ndarray | float, b: np.ndarray | float, t: np.ndarray | float) -> np.ndarray:
-    """numpy's percentile interpolation between neighbours a and b, in its exact rounding."""
+def _lerp(a: np.ndarray | float, b: np.ndarray | float, t: np.ndarray | float) -> np.ndarray | float:
+    """numpy's percentile interpolation between neighbours a and b, in its exact rounding (arrays, or
+    Python floats for one image: the same IEEE arithmetic without an array round trip)."""
     diff = b - a
+    if isinstance(t, float):
+        return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
     return np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
 
 
