@@ -62,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     clf = Classifier.load(args.model, threads=1)
     limit = clf.ood.max_colourfulness if clf.ood else float("inf")
-    dataset = [p.read_bytes() for p in sorted(Path(args.data).rglob("*")) if p.suffix.lower() in new_io.IMAGE_EXTENSIONS
-               and not any(part.startswith(".") for part in p.parts)]
+    dataset = [p.read_bytes() for p in new_io.walk_images(Path(args.data))]  # hidden files skipped, as in training
     info = machine()
     with tempfile.TemporaryDirectory(prefix="bt-decode-") as tmp:
         load_old(args.old, Path(tmp))

@@ -49,11 +49,13 @@ def colourfulness(rgb: np.ndarray) -> float:
     """Hasler & Suesstrunk (2003) colourfulness of an (H, W, 3) array: 0 for gray, ~20+ for photos."""
     # one conversion to contiguous channel planes: the statistics then run on unit-stride arrays
     r, g, b = np.ascontiguousarray(rgb[..., :3].reshape(-1, 3).T, dtype=np.float32)
-    return _opponent_colourfulness(r - g, 0.5 * (r + g) - b)
+    rg, yb = r - g, 0.5 * (r + g) - b
+    return _hasler(float(rg.mean()), float(rg.std()), float(yb.mean()), float(yb.std()))
 
 
-def _opponent_colourfulness(rg: np.ndarray, yb: np.ndarray) -> float:
-    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+def _hasler(mean_rg: float, std_rg: float, mean_yb: float, std_yb: float) -> float:
+    """The colourfulness formula from the opponent channels' means and standard deviations."""
+    return math.hypot(std_rg, std_yb) + 0.3 * math.hypot(mean_rg, mean_yb)
 
 
 #: R - G and (R + G) / 2 - B as linear functions of (Cb - 128, Cr - 128) in the JFIF YCbCr -> RGB conversion.
@@ -79,8 +81,7 @@ def chroma_colourfulness(ycc: np.ndarray) -> float:
         var = w[0] ** 2 * cov[0, 0] + w[1] ** 2 * cov[1, 1] + 2 * w[0] * w[1] * cov[0, 1]
         return float(m), math.sqrt(max(float(var), 0.0))
 
-    (m_rg, s_rg), (m_yb, s_yb) = moments(_RG_FROM_CHROMA), moments(_YB_FROM_CHROMA)
-    return math.hypot(s_rg, s_yb) + 0.3 * math.hypot(m_rg, m_yb)
+    return _hasler(*moments(_RG_FROM_CHROMA), *moments(_YB_FROM_CHROMA))
 
 
 class ImageError(ValueError):

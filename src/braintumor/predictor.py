@@ -180,7 +180,7 @@ class Classifier:
                  ) -> tuple[list[Prediction], np.ndarray | None]:
         """Predictions (with OOD refusal) and the feature maps for a preprocessed (N, 1, S, S) batch."""
         infos = infos or [None] * len(batch)
-        ood = self.ood if "features" in self._outputs else None
+        ood = self.ood if "features" in self._outputs else None  # the distance needs the feature maps
         if ood is not None:
             # The crop statistics and input checks come before the network run, while the crops are
             # still in cache (the network's buffers evict them: afterwards the same work took longer)
@@ -190,7 +190,7 @@ class Classifier:
         outs = self.run_all(batch)
         logits, features = outs[self._outputs[0]], outs.get("features")
         probs = softmax(logits, self.temperature)
-        if ood is None or features is None:
+        if ood is None:
             return [self.prediction_from_probs(p) for p in probs], features
         scores = ood.network_scores(features.mean(axis=(2, 3)), None, outs.get("pooled_middle"), stats=stats)
         preds = []
