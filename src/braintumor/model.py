@@ -111,6 +111,7 @@ class TumorNet(nn.Module):
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "tumornet-s": lambda num_classes=4: TumorNet(num_classes, (32, 64, 128, 256), (1, 1, 1, 1)),
     "tumornet-xs": lambda num_classes=4: TumorNet(num_classes, (16, 32, 64, 128), (1, 1, 1, 1)),
+    "tumornet-s24": lambda num_classes=4: TumorNet(num_classes, (24, 48, 96, 192), (1, 1, 1, 1)),
     "tumornet-s-patch": lambda num_classes=4: TumorNet(num_classes, (32, 64, 128, 256), (1, 1, 1, 1), stem="patch"),
 }
 
