@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from braintumor.model import MODELS, TumorNet, create_model
+from braintumor.model import MODELS, TumorNet, count_multiply_adds, create_model
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -37,3 +37,12 @@ def test_unknown_names_are_refused():
         create_model("resnet-9000")
     with pytest.raises(ValueError, match="unknown stem"):
         TumorNet(stem="pixel")
+
+
+def test_multiply_adds_match_a_hand_count():
+    """A 1-stage net at 64 px: stem 3x3 s2 (1->8) on 32x32, block at 16x16 (two 3x3 8->8), fc 8->4."""
+    net = TumorNet(widths=(8,), depths=(1,))
+    expected = 32 * 32 * 8 * 9 + 2 * (16 * 16 * 8 * 8 * 9) + 8 * 4
+    assert count_multiply_adds(net, 64) == expected
+    # cost grows with the pixels: twice the side, four times the convolutions (the fc stays)
+    assert count_multiply_adds(net, 128) - 8 * 4 == 4 * (expected - 8 * 4)

@@ -125,3 +125,26 @@ def create_model(name: str, num_classes: int = 4) -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def count_multiply_adds(model: nn.Module, image_size: int) -> int:
+    """Multiply-adds of the convolutions and linear layers for one (1, 1, S, S) image: the cost the docs
+    compare architectures by (normalisation, pooling and activations are left out)."""
+    total = 0
+
+    def hook(module: nn.Module, _inputs: tuple, out: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            k = module.kernel_size[0] * module.kernel_size[1]
+            total += out.numel() * module.in_channels // module.groups * k
+        elif isinstance(module, nn.Linear):
+            total += out.numel() * module.in_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 1, image_size, image_size))
+    finally:
+        for h in handles:
+            h.remove()
+    return total
