@@ -23,11 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import machine, print_machine
 
 from braintumor.cli import build_parser
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset, load_prepared
 from braintumor.model import create_model
 from braintumor.preprocess import INPUT_SCALE, PreprocessConfig
+from braintumor.train import pick_autocast_dtype, pick_device
 from braintumor.train_config import TrainConfig
 
 NOT_RECIPE = {"data", "out", "device", "cache_dir", "limit_per_class", "sync_bn", "world_size"}
@@ -83,7 +85,10 @@ def main() -> int:
     out = Path(args.out)
     cmd = [sys.executable, "-m", "braintumor", "train", "--data", args.data, "--out", str(out),
            *recipe_flags(config), *[f for f in overrides if f != "--"]]
+    info = machine()
     print("$ " + " ".join(cmd), flush=True)
+    amp = pick_autocast_dtype(pick_device(config.get("device", "auto")), config.get("precision", "auto"))
+    print(f"autocast on this machine: {amp or 'none (float32)'}", flush=True)  # "auto" differs by CPU
     t0 = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows: list[dict] = []
@@ -130,6 +135,7 @@ def main() -> int:
             reached = (row["epoch"], train_clock, wall)
             if not args.all_epochs:
                 break
+    print_machine(info)  # now, so its steal figure covers the whole run
     if reached:
         print(f"reached {args.target:.2%} test accuracy at epoch {reached[0]}: {reached[2] / 60:.1f} min after "
               f"launch ({reached[1] / 60:.1f} min in the epochs themselves)")

@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="progressive resizing: first epochs at this side length, growing to --image-size (0: off)")
     p.add_argument("--ramp", type=float, default=d.ramp,
                    help="with --start-size: fraction of the epochs over which the size grows")
+    p.add_argument("--teacher", default=None,
+                   help="exported ONNX model to distil from: the network also matches its logits on each batch")
+    p.add_argument("--distill-weight", type=float, default=d.distill_weight,
+                   help="with --teacher: share of the loss that is the teacher's (the rest: the labels)")
+    p.add_argument("--distill-temperature", type=float, default=d.distill_temperature,
+                   help="with --teacher: softmax temperature of both networks in the distillation term")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")

@@ -26,6 +26,7 @@ from . import __version__
 from . import distributed as D
 from .augment import augment
 from .data import Dataset, fingerprint, load_dataset, load_prepared, stratified_split
+from .distill import Teacher, distillation_loss
 from .model import count_parameters, create_model
 from .preprocess import INPUT_SCALE, PreprocessConfig
 from .train_config import TrainConfig
@@ -156,9 +157,15 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     elif main and (out / "metrics.jsonl").exists():
         (out / "metrics.jsonl").unlink()
 
+    teacher = None
+    if cfg.teacher:
+        teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads())
     meta = {"classes": list(full.classes), "model_name": cfg.model, "preprocess": pre.to_dict(),
             "data_fingerprint": data_fp, "package_version": __version__,
             "num_parameters": count_parameters(model), "train_images": len(x_tr), "val_images": len(x_va)}
+    if teacher is not None:
+        meta["teacher"] = {"file": teacher.path.name, "model_name": teacher.model_name,
+                           "weight": cfg.distill_weight, "temperature": cfg.distill_temperature}
     if main:
         print(f"{cfg.model}: {meta['num_parameters']:,} parameters; {len(x_tr)} train / {len(x_va)} val; "
               f"device {device}, autocast {amp}; {dd.world_size} process(es), {cfg.batch_size // dd.world_size} "
@@ -183,11 +190,16 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             x = x_tr[idx].float().mul_(INPUT_SCALE).unsqueeze(1)
             if size != cfg.image_size:  # progressive resizing: same crop, fewer pixels
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-            x = augment(x, aug_gen).to(device).contiguous(memory_format=torch.channels_last)
+            x = augment(x, aug_gen)
+            t_logits = teacher.logits(x).to(device) if teacher is not None else None  # same view as the student
+            x = x.to(device).contiguous(memory_format=torch.channels_last)
             y = y_tr[idx].to(device)
             with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
                 logits = ddp_model(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+                if t_logits is not None:
+                    loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * distillation_loss(
+                        logits, t_logits, cfg.distill_temperature)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)

@@ -37,6 +37,11 @@ class TrainConfig:
     # SIZE_STEP to image_size by `ramp` of the schedule; validation is always at image_size. 0 = off.
     start_size: int = 0
     ramp: float = 0.85
+    # Knowledge distillation (distill.py): an exported ONNX model whose logits on each augmented batch
+    # the network also learns to match; loss = (1 - w) * label loss + w * T^2 * KL(teacher || student).
+    teacher: str | None = None
+    distill_weight: float = 0.5
+    distill_temperature: float = 1.0
 
     def __post_init__(self) -> None:
         if self.start_size and not SIZE_STEP <= self.start_size <= self.image_size:
@@ -44,6 +49,12 @@ class TrainConfig:
                               f"got {self.start_size}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
+        if not 0.0 <= self.distill_weight <= 1.0:
+            raise ConfigError(f"--distill-weight must be in [0, 1], got {self.distill_weight}")
+        if self.distill_temperature <= 0:
+            raise ConfigError(f"--distill-temperature must be > 0, got {self.distill_temperature}")
+        if self.teacher and self.start_size:
+            raise ConfigError("--teacher takes images of its own size only: it cannot be combined with --start-size")
         if not 0.0 < self.ramp <= 1.0:
             raise ConfigError(f"--ramp must be in (0, 1], got {self.ramp}")
 

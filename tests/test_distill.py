@@ -1,0 +1,89 @@
+"""Knowledge distillation: the loss, the ONNX teacher, and a tiny real run with --teacher."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from braintumor.classes import CLASSES
+from braintumor.predictor import Classifier
+from braintumor.preprocess import PreprocessConfig
+from braintumor.train_config import ConfigError, TrainConfig
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def test_distillation_loss_is_the_scaled_kl_divergence():
+    from braintumor.distill import distillation_loss
+
+    g = torch.Generator().manual_seed(0)
+    s, t = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g) * 3
+    assert distillation_loss(t, t).item() == pytest.approx(0.0, abs=1e-6)
+    for temp in (1.0, 2.0, 4.0):
+        p, q = (t / temp).softmax(1), (s / temp).softmax(1)
+        by_hand = (p * (p.log() - q.log())).sum(1).mean() * temp**2
+        assert distillation_loss(s, t, temp).item() == pytest.approx(by_hand.item(), rel=1e-5)
+    # the gradient pulls the student towards the teacher: one step lowers the loss
+    s = s.clone().requires_grad_(True)
+    loss = distillation_loss(s, t, 2.0)
+    loss.backward()
+    assert distillation_loss(s.detach() - 0.1 * s.grad, t, 2.0) < loss
+
+
+def test_teacher_gives_the_exported_models_logits(tiny_model, test_images):
+    from braintumor.distill import Teacher
+
+    clf = Classifier.load(tiny_model, threads=1)
+    batch = np.stack([clf.preprocess(p) for p in test_images["glioma"][:3] + test_images["notumor"][:3]])
+    teacher = Teacher(tiny_model, CLASSES, clf.preprocess_config, threads=1)
+    got = teacher.logits(torch.from_numpy(batch))
+    assert got.dtype == torch.float32 and got.shape == (6, len(CLASSES))
+    np.testing.assert_allclose(got.numpy(), clf.run(batch)[0], rtol=1e-5, atol=1e-5)
+
+
+def test_teacher_refuses_models_that_saw_other_inputs(tiny_model, tmp_path):
+    from braintumor.distill import Teacher
+
+    pre = PreprocessConfig(image_size=64)
+    with pytest.raises(ConfigError, match="other inputs"):
+        Teacher(tiny_model, CLASSES, PreprocessConfig(image_size=96), threads=1)
+    with pytest.raises(ConfigError, match="classes"):
+        Teacher(tiny_model, CLASSES[::-1], pre, threads=1)
+    with pytest.raises(ConfigError, match="not found"):
+        Teacher(tmp_path / "missing.onnx", CLASSES, pre, threads=1)
+    junk = tmp_path / "junk.onnx"
+    junk.write_text("not a model")
+    with pytest.raises(ConfigError, match="not an exported braintumor model"):
+        Teacher(junk, CLASSES, pre, threads=1)
+
+
+def test_distillation_settings_are_checked():
+    for bad in ({"distill_weight": 1.5}, {"distill_weight": -0.1}, {"distill_temperature": 0.0},
+                {"teacher": "t.onnx", "start_size": 32}):
+        with pytest.raises(ConfigError):
+            TrainConfig(data="", out="", image_size=64, **bad)
+
+
+def test_training_with_a_teacher(tiny_model, data_root, tmp_path, capsys):
+    from braintumor.cli import main
+
+    common = ["train", "--data", str(data_root), "--epochs", "1", "--limit-per-class", "8", "--image-size", "64",
+              "--batch-size", "16", "--cache-dir", str(tmp_path / "c"), "--model", "tumornet-xs"]
+    runs = {}
+    for weight in ("0", "1"):
+        run = tmp_path / f"w{weight}"
+        assert main([*common, "--out", str(run), "--teacher", str(tiny_model), "--distill-weight", weight,
+                     "--distill-temperature", "2"]) == 0
+        runs[weight] = json.loads((run / "metrics.jsonl").read_text())
+        meta = torch.load(run / "best.pt", weights_only=False)["meta"]
+        assert meta["teacher"] == {"file": tiny_model.name, "model_name": "tumornet-s", "weight": float(weight),
+                                   "temperature": 2.0}
+    # same seed, same images: only the loss differs, so the teacher's term changed what was learned
+    assert runs["0"]["train_loss"] != runs["1"]["train_loss"]
+    # a teacher of another input size is refused with one line, exit code 2, before any epoch
+    rc = main([*common, "--out", str(tmp_path / "bad"), "--image-size", "96", "--teacher", str(tiny_model)])
+    assert rc == 2 and "--teacher" in capsys.readouterr().err
+    assert not (tmp_path / "bad" / "metrics.jsonl").exists()
