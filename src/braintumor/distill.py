@@ -18,7 +18,7 @@ import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 
-from .predictor import METADATA_KEY
+from .predictor import METADATA_KEY, session_options
 from .preprocess import PreprocessConfig
 from .train_config import ConfigError
 
@@ -28,12 +28,7 @@ class Teacher:
 
     def __init__(self, path: str | Path, classes: tuple[str, ...] | list[str], preprocess: PreprocessConfig,
                  threads: int) -> None:
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        # Idle ONNX Runtime threads must not spin on the cores torch needs for the next step.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts = session_options(threads, spin=False)  # idle ORT threads must not spin on torch's cores
         if not Path(path).is_file():
             raise ConfigError(f"--teacher: model file not found: {path}")
         try:
