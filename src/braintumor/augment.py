@@ -2,7 +2,8 @@
 changes per image, all on the training device, so no per-image Python loop slows an epoch.
 
 Chosen for scans from elsewhere, not for this test split: other framings (scale, shift,
-rotation), left/right, other contrasts (gamma, contrast), noise and blur.
+rotation), left/right, other contrasts (gamma, contrast), noise and blur; random erasing is an option
+(``--erase``), off in the shipped recipe.
 """
 
 from __future__ import annotations
@@ -51,6 +52,31 @@ def random_intensity(x: torch.Tensor, g: torch.Generator, gamma: tuple[float, fl
     return x.clamp(0, 1)
 
 
-def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """The training augmentation: geometry, then intensity."""
-    return random_intensity(random_affine(x, g), g)
+def random_erase(x: torch.Tensor, g: torch.Generator, p: float = 0.25, area: tuple[float, float] = (0.02, 0.15),
+                 aspect: tuple[float, float] = (0.3, 3.3)) -> torch.Tensor:
+    """Random erasing (Zhong et al., AAAI 2020): with probability ``p`` per image, one rectangle of
+    ``area`` of the image (aspect ratio in ``aspect``) is filled with one random gray level, so the
+    network cannot lean on any one region (an artefact, a watermark, one edge of the skull)."""
+    b, _, h, w = x.shape
+    dev = x.device
+    frac = torch.empty(b).uniform_(area[0], area[1], generator=g)
+    ratio = torch.empty(b).uniform_(math.log(aspect[0]), math.log(aspect[1]), generator=g).exp()
+    eh = (frac * h * w * ratio).sqrt().round().clamp(1, h)
+    ew = (frac * h * w / ratio).sqrt().round().clamp(1, w)
+    top = (torch.rand(b, generator=g) * (h - eh + 1)).floor()
+    left = (torch.rand(b, generator=g) * (w - ew + 1)).floor()
+    level = torch.rand(b, generator=g)
+    pick = torch.rand(b, generator=g) < p
+    ys, xs = torch.arange(h).view(1, h, 1), torch.arange(w).view(1, 1, w)
+    inside = ((ys >= top.view(b, 1, 1)) & (ys < (top + eh).view(b, 1, 1))
+              & (xs >= left.view(b, 1, 1)) & (xs < (left + ew).view(b, 1, 1)) & pick.view(b, 1, 1))
+    return torch.where(inside.unsqueeze(1).to(dev), level.view(b, 1, 1, 1).to(dev, x.dtype), x)
+
+
+def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0) -> torch.Tensor:
+    """The training augmentation: geometry, then intensity, then (``erase_p`` > 0) random erasing.
+
+    With ``erase_p`` = 0 no random numbers are drawn for erasing, so the shipped recipe's
+    augmentation stays bit for bit what it was."""
+    x = random_intensity(random_affine(x, g), g)
+    return random_erase(x, g, erase_p) if erase_p > 0 else x

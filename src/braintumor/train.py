@@ -190,7 +190,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             x = x_tr[idx].float().mul_(INPUT_SCALE).unsqueeze(1)
             if size != cfg.image_size:  # progressive resizing: same crop, fewer pixels
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-            x = augment(x, aug_gen)
+            x = augment(x, aug_gen, cfg.erase)
             t_logits = teacher.logits(x).to(device) if teacher is not None else None  # same view as the student
             x = x.to(device).contiguous(memory_format=torch.channels_last)
             y = y_tr[idx].to(device)

@@ -1,0 +1,51 @@
+"""Training augmentation: random erasing is optional and leaves the shipped recipe bit for bit."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from braintumor.augment import augment, random_affine, random_erase, random_intensity  # noqa: E402
+from braintumor.train_config import ConfigError, TrainConfig  # noqa: E402
+
+
+def _batch(b: int = 16, size: int = 48) -> torch.Tensor:
+    return torch.rand(b, 1, size, size, generator=torch.Generator().manual_seed(1))
+
+
+def test_augment_without_erasing_is_the_shipped_recipe():
+    x = _batch()
+    g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    expected = random_intensity(random_affine(x, g1), g1)
+    assert torch.equal(augment(x, g2), expected)
+    assert torch.equal(augment(x, torch.Generator().manual_seed(7), erase_p=0.0), expected)
+    assert g1.get_state().equal(g2.get_state())  # no extra random numbers drawn
+
+
+def test_erase_fills_one_rectangle_per_image_with_one_level():
+    x = torch.full((32, 1, 40, 40), -1.0)  # a value no erased pixel can take
+    out = random_erase(x, torch.Generator().manual_seed(3), p=1.0, area=(0.05, 0.2))
+    for img in out[:, 0]:
+        erased = img != -1.0
+        rows, cols = erased.any(1).nonzero().flatten(), erased.any(0).nonzero().flatten()
+        assert len(rows) and len(cols)
+        top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        assert erased[top:bottom, left:right].all()  # a filled rectangle, nothing outside it
+        assert erased.sum() == (bottom - top) * (right - left)
+        assert 0.04 <= erased.float().mean() <= 0.21  # the requested area, up to rounding
+        levels = img[erased].unique()
+        assert len(levels) == 1 and 0.0 <= levels.item() <= 1.0
+
+
+def test_erase_probability():
+    x = torch.full((400, 1, 24, 24), -1.0)
+    assert torch.equal(random_erase(x, torch.Generator().manual_seed(0), p=0.0), x)
+    hit = (random_erase(x, torch.Generator().manual_seed(0), p=0.25) != -1.0).flatten(1).any(1)
+    assert 0.17 < hit.float().mean() < 0.33
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_erase_flag_is_checked(bad):
+    with pytest.raises(ConfigError, match="--erase"):
+        TrainConfig(data="d", out="o", erase=bad)
