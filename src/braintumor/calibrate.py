@@ -102,6 +102,7 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
                   None if middle is None else middle[tr], None if middle is None else middle[va])
     return {"temperature": round(t, 5), "ood": ood,
             "calibration": {"fitted_on": "validation split of Training (never Testing)", "n_val": len(va),
+                            "val_accuracy": round(float((logits[va].argmax(1) == y[va]).mean()), 5),
                             "val_before": summary(1.0), "val_after": summary(t),
                             "ood_val_refused": ood["val_refused"]}}
 
@@ -128,7 +129,8 @@ def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | 
     updates = calibration_metadata(model, run_dir, data)
     write_metadata(model, updates)
     c = updates["calibration"]
-    print(f"temperature {updates['temperature']:.4f}: validation ECE {c['val_before']['ece']:.4f} -> "
+    print(f"validation accuracy {c['val_accuracy']:.2%} (n={c['n_val']}); "
+          f"temperature {updates['temperature']:.4f}: validation ECE {c['val_before']['ece']:.4f} -> "
           f"{c['val_after']['ece']:.4f}, NLL {c['val_before']['nll']:.4f} -> {c['val_after']['nll']:.4f}; "
           f"OOD threshold refuses {c['ood_val_refused']:.2%} of validation slices", file=sys.stderr)
     return updates

@@ -114,7 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
     p.add_argument("--ema-decay", type=float, default=d.ema_decay,
                    help="per-step decay of the weight average that is validated and exported (shorter runs: lower)")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=int, default=d.seed,
+                   help="initialisation, batch order, augmentation; also the split unless --split-seed is given")
+    p.add_argument("--split-seed", type=int, default=None,
+                   help="seed of the train/validation split alone (ensemble members: vary --seed, keep this)")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--precision", default=d.precision, choices=["auto", "bf16", "fp16", "fp32"])
     p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
@@ -136,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")
-    p.add_argument("run", help="run folder (or a .pt checkpoint)")
+    p.add_argument("run", nargs="+",
+                   help="run folder (or a .pt checkpoint); several: one logit-averaging ensemble network "
+                        "(members must share the validation split; calibrated on the first one's)")
     p.add_argument("--out", required=True, help="ONNX file to write")
     p.add_argument("--metrics", help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
     p.add_argument("--model-version", default="1.0.0")

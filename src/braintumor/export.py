@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,7 @@ def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: 
         "head": {"weight": ck["model"]["fc.weight"].float().tolist(), "bias": ck["model"]["fc.bias"].float().tolist(),
                  "note": "logits = weight @ mean_hw(features) + bias; CAM_k = weight[k] @ features"},
         "data_fingerprint": meta["data_fingerprint"],
+        **({"ensemble": meta["ensemble"]} if "ensemble" in meta else {}),
         "training": {"best_epoch": ck.get("epoch"), "val_accuracy": ck.get("val_acc"),
                      "train_images": meta.get("train_images"), "val_images": meta.get("val_images"),
                      "config": {k: v for k, v in config.items() if k not in ("data", "out", "cache_dir")},
@@ -95,14 +97,23 @@ def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: 
     return info
 
 
-def export_onnx(run: str | os.PathLike, out: str | os.PathLike, metrics_file: str | os.PathLike | None = None,
-                model_version: str = "1.0.0", opset: int = 18, calibrate: bool = True) -> Path:
+def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike,
+                metrics_file: str | os.PathLike | None = None, model_version: str = "1.0.0", opset: int = 18,
+                calibrate: bool = True) -> Path:
     """Write the ONNX file, check it against torch on random inputs, and return its path.
 
-    With ``calibrate`` (and the run's split.json), the temperature and OOD statistics are
-    fitted on the run's training/validation images and stored too (see :mod:`braintumor.calibrate`).
+    Several runs give one ensemble network (:mod:`braintumor.ensemble`). With ``calibrate`` (and the
+    run's split.json), the temperature and OOD statistics are fitted on the run's training/validation
+    images and stored too (see :mod:`braintumor.calibrate`).
     """
-    model, ck, config = load_checkpoint(run)
+    runs = [run] if isinstance(run, (str, os.PathLike)) else list(run)
+    if len(runs) > 1:
+        from .ensemble import load_ensemble
+
+        model, ck, config = load_ensemble(runs)
+    else:
+        model, ck, config = load_checkpoint(runs[0])
+    run = runs[0]
     metrics = json.loads(Path(metrics_file).read_text()) if metrics_file else None
     size = ck["meta"]["preprocess"]["image_size"]
     wrapper = _WithFeatures(model).eval()

@@ -96,7 +96,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     pre = PreprocessConfig(image_size=cfg.image_size)
     full = load_dataset(cfg.data, "Training")
     if cfg.limit_per_class:
-        full = _limit(full, cfg.limit_per_class, cfg.seed)
+        full = _limit(full, cfg.limit_per_class, cfg.split_seed_used)  # part of the split
     if main:
         print(f"loading {len(full)} images from {full.root} (cached after the first run)", file=sys.stderr)
     with D.local_main_first(dd), tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False,
@@ -104,7 +104,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         images_np, full = load_prepared(full, pre, Path(cfg.cache_dir) if cfg.cache_dir else None, bar.update)
     for path, msg in full.skipped if main else ():
         print(f"skipped unreadable file {path}: {msg}", file=sys.stderr)
-    tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.seed)
+    tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used)
     images = torch.from_numpy(images_np)
     labels = torch.from_numpy(full.labels)
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]

@@ -27,7 +27,10 @@ class TrainConfig:
     warmup: float = 0.05
     ema_decay: float = 0.998
     val_fraction: float = 0.1
-    seed: int = 0
+    seed: int = 0  # initialisation, batch order, augmentation (and the split, unless split_seed is set)
+    # Seed of the train/validation split alone: members of an ensemble (ensemble.py) differ in `seed`
+    # but must share one validation split, or each would be validated on images another trained on.
+    split_seed: int | None = None
     device: str = "auto"
     precision: str = "auto"  # auto | bf16 | fp16 | fp32
     limit_per_class: int = 0  # >0: use only that many training images per class (smoke tests)
@@ -60,6 +63,10 @@ class TrainConfig:
             raise ConfigError(f"--erase must be in [0, 1], got {self.erase}")
         if not 0.0 < self.ramp <= 1.0:
             raise ConfigError(f"--ramp must be in (0, 1], got {self.ramp}")
+
+    @property
+    def split_seed_used(self) -> int:
+        return self.seed if self.split_seed is None else self.split_seed
 
     def size_for_epoch(self, epoch: int) -> int:
         """Training side length in (0-based) `epoch`: linear from start_size to image_size over the

@@ -1,0 +1,90 @@
+"""Several trained networks exported as one (needs the ``[train]`` extra, like export).
+
+Members are averaged in logit space. Their last feature maps are concatenated along channels and
+their linear heads side by side (each divided by the member count), so the ensemble is again
+"feature maps -> global average pool -> one linear layer": the ONNX file has the same three outputs
+and the same ``head`` metadata as a single network, and every consumer (class-activation maps, the
+out-of-distribution detector, calibration) works unchanged. The CAM of the ensemble is the mean of
+the members' CAMs, exactly.
+
+Members must share the classes, the preprocessing, the data and the validation split: a member
+validated on images another member trained on would make the ensemble's validation score a lie.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .train_config import ConfigError
+
+
+class Ensemble(nn.Module):
+    """Logit average of ``members`` (each with ``forward_with_middle`` and ``fc``), as one network."""
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        if len(members) < 2:
+            raise ValueError("an ensemble needs at least two members")
+        self.members = nn.ModuleList(members)
+        weight = torch.cat([m.fc.weight.detach() for m in members], dim=1) / len(members)
+        bias = torch.stack([m.fc.bias.detach() for m in members]).mean(dim=0)
+        self.fc = nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            self.fc.weight.copy_(weight)
+            self.fc.bias.copy_(bias)
+
+    def forward_with_middle(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        outs = [m.forward_with_middle(x) for m in self.members]
+        return torch.cat([f for f, _ in outs], dim=1), torch.cat([mid for _, mid in outs], dim=1)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([m.forward_features(x) for m in self.members], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.forward_features(x).mean(dim=(2, 3)))
+
+
+def ensemble_name(member_names: Sequence[str]) -> str:
+    """``tumornet-xs-x3`` for three tumornet-xs members, ``tumornet-s+tumornet-xs`` for a mix."""
+    if len(set(member_names)) == 1:
+        return f"{member_names[0]}-x{len(member_names)}"
+    return "+".join(member_names)
+
+
+def _val_list(run: Path) -> list[str] | None:
+    split = run / "split.json"
+    return json.loads(split.read_text())["val"] if split.exists() else None
+
+
+def load_ensemble(runs: Sequence[str | os.PathLike]) -> tuple[Ensemble, dict, dict]:
+    """(ensemble in eval mode, checkpoint-like dict, first member's run config) from run folders.
+
+    Raises ``ConfigError`` when the members do not share classes, preprocessing, data or split."""
+    from .export import load_checkpoint
+
+    loaded = [load_checkpoint(r) for r in runs]
+    dirs = [Path(r) if Path(r).is_dir() else Path(r).parent for r in runs]
+    first = loaded[0][1]["meta"]
+    for key in ("classes", "preprocess", "data_fingerprint"):
+        for run, (_, ck, _) in zip(runs, loaded, strict=True):
+            if ck["meta"][key] != first[key]:
+                raise ConfigError(f"ensemble members differ in {key}: {runs[0]} vs {run}")
+    vals = [_val_list(d) for d in dirs]
+    if any(v != vals[0] for v in vals):
+        raise ConfigError("ensemble members were validated on different splits (train them with the same "
+                         "--split-seed); their ensemble could not be validated honestly")
+    ens = Ensemble([m for m, _, _ in loaded]).eval()
+    names = [ck["meta"]["model_name"] for _, ck, _ in loaded]
+    meta = {**first, "model_name": ensemble_name(names),
+            "num_parameters": sum(ck["meta"]["num_parameters"] for _, ck, _ in loaded),
+            "ensemble": [{"run": d.name, "model_name": ck["meta"]["model_name"], "seed": cfg.get("seed"),
+                          "best_epoch": ck.get("epoch"), "val_accuracy": ck.get("val_acc")}
+                         for d, (_, ck, cfg) in zip(dirs, loaded, strict=True)]}
+    ck = {"meta": meta, "model": {"fc.weight": ens.fc.weight.detach(), "fc.bias": ens.fc.bias.detach()}}
+    return ens, ck, loaded[0][2]
