@@ -125,7 +125,13 @@ def _torch_model(checkpoint: Path | None, onnx_path: Path):
 
     meta = Classifier.load(onnx_path, threads=1).metadata
     init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(onnx_path)).graph.initializer}
-    model = create_model(meta["model_name"], len(meta["classes"])).eval()
+    k = len(meta["classes"])
+    if "ensemble" in meta:  # members' weights under model.members.<i>. (braintumor.ensemble)
+        from braintumor.ensemble import Ensemble
+
+        model = Ensemble([create_model(m["model_name"], k) for m in meta["ensemble"]]).eval()
+    else:
+        model = create_model(meta["model_name"], k).eval()
     state = model.state_dict()
     for key in list(state):
         name = f"model.{key}"
@@ -137,7 +143,7 @@ def _torch_model(checkpoint: Path | None, onnx_path: Path):
                 state[bn] = torch.ones_like(state[bn])
                 state[bn.replace("weight", "bias")] = torch.from_numpy(init[bias].copy())
                 state[bn.replace("weight", "running_mean")].zero_()
-                state[bn.replace("weight", "running_var")].fill_(1.0 - model.stem[1].eps)
+                state[bn.replace("weight", "running_var")].fill_(1.0 - 1e-5)  # BatchNorm2d's eps
     model.load_state_dict(state)
     return model, PreprocessConfig.from_dict(meta["preprocess"]), f"weights read back from {onnx_path.name}"
 
