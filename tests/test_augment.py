@@ -49,3 +49,21 @@ def test_erase_probability():
 def test_erase_flag_is_checked(bad):
     with pytest.raises(ConfigError, match="--erase"):
         TrainConfig(data="d", out="o", erase=bad)
+
+
+def test_mixup_blends_each_image_with_one_partner_reproducibly():
+    from braintumor.augment import mixup
+
+    x, y = _batch(8), torch.arange(8) % 4
+    a = mixup(x, y, torch.Generator().manual_seed(3), 0.2)
+    b = mixup(x, y, torch.Generator().manual_seed(3), 0.2)
+    mixed, partners, lam = a
+    assert torch.equal(mixed, b[0]) and torch.equal(partners, b[1]) and lam == b[2]
+    assert 0.0 <= lam <= 1.0
+    # recover the permutation from the partner labels' images: every row is lam * own + (1 - lam) * one other row
+    for i in range(len(x)):
+        errs = [(mixed[i] - (lam * x[i] + (1 - lam) * x[j])).abs().max().item() for j in range(len(x))]
+        j = min(range(len(x)), key=errs.__getitem__)
+        assert errs[j] < 1e-5 and partners[i] == y[j]
+    with pytest.raises(ConfigError, match="--mixup"):
+        TrainConfig("d", "o", mixup=-0.1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -80,3 +81,16 @@ def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0) -> torch.
     augmentation stays bit for bit what it was."""
     x = random_intensity(random_affine(x, g), g)
     return random_erase(x, g, erase_p) if erase_p > 0 else x
+
+
+def mixup(x: torch.Tensor, y: torch.Tensor, g: torch.Generator, alpha: float,
+          ) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Mixup (Zhang et al., ICLR 2018): the batch blended with a shuffled copy of itself.
+
+    Returns (mixed images, the partner labels, lam): the loss is lam * CE(labels) + (1 - lam) * CE(partners).
+    lam ~ Beta(alpha, alpha), drawn through numpy from a seed taken from ``g`` (torch's Beta sampler takes no
+    generator), so a run stays reproducible and resumable like the rest of the augmentation."""
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g))
+    lam = float(np.random.default_rng(seed).beta(alpha, alpha))
+    perm = torch.randperm(len(x), generator=g)
+    return x.mul(lam).add_(x[perm], alpha=1.0 - lam), y[perm], lam

@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --teacher: share of the loss that is the teacher's (the rest: the labels)")
     p.add_argument("--distill-temperature", type=float, default=d.distill_temperature,
                    help="with --teacher: softmax temperature of both networks in the distillation term")
+    p.add_argument("--mixup", type=float, default=d.mixup,
+                   help="mixup: Beta(ALPHA, ALPHA) blend of every batch with a shuffled copy (0: off, as shipped)")
     p.add_argument("--erase", type=float, default=d.erase,
                    help="random erasing: chance per training image of one gray rectangle (0: off, as shipped)")
     p.set_defaults(func=_cmd_train)

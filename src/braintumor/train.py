@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from . import __version__
 from . import distributed as D
-from .augment import augment
+from .augment import augment, mixup
 from .data import Dataset, fingerprint, load_dataset, load_prepared, stratified_split
 from .distill import Teacher, distillation_loss
 from .model import count_parameters, create_model
@@ -191,12 +191,18 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             if size != cfg.image_size:  # progressive resizing: same crop, fewer pixels
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             x = augment(x, aug_gen, cfg.erase)
+            if cfg.mixup:  # off: no random numbers drawn, the shipped recipe stays bit for bit
+                x, y_mix, lam = mixup(x, y_tr[idx], aug_gen, cfg.mixup)
+                y_mix = y_mix.to(device)
             t_logits = teacher.logits(x).to(device) if teacher is not None else None  # same view as the student
             x = x.to(device).contiguous(memory_format=torch.channels_last)
             y = y_tr[idx].to(device)
             with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
                 logits = ddp_model(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+                if cfg.mixup:
+                    loss = lam * loss + (1 - lam) * F.cross_entropy(logits.float(), y_mix,
+                                                                    label_smoothing=cfg.label_smoothing)
                 if t_logits is not None:
                     loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * distillation_loss(
                         logits, t_logits, cfg.distill_temperature)

@@ -45,6 +45,7 @@ class TrainConfig:
     teacher: str | None = None
     distill_weight: float = 0.5
     distill_temperature: float = 1.0
+    mixup: float = 0.0  # mixup (augment.mixup): Beta(alpha, alpha) of every batch with a shuffled copy; 0 = off
     erase: float = 0.0  # random erasing (augment.random_erase): probability per training image; 0 = off
 
     def __post_init__(self) -> None:
@@ -59,6 +60,8 @@ class TrainConfig:
             raise ConfigError(f"--distill-temperature must be > 0, got {self.distill_temperature}")
         if self.teacher and self.start_size:
             raise ConfigError("--teacher takes images of its own size only: it cannot be combined with --start-size")
+        if self.mixup < 0:
+            raise ConfigError(f"--mixup must be >= 0 (0: off), got {self.mixup}")
         if not 0.0 <= self.erase <= 1.0:
             raise ConfigError(f"--erase must be in [0, 1], got {self.erase}")
         if not 0.0 < self.ramp <= 1.0:
