@@ -69,6 +69,7 @@ class TrainConfig:
 
     @property
     def split_seed_used(self) -> int:
+        """The seed that picks the validation split (and a --limit-per-class subset): part of the data, not the run."""
         return self.seed if self.split_seed is None else self.split_seed
 
     def size_for_epoch(self, epoch: int) -> int:
