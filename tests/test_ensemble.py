@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +32,27 @@ def _val(run: Path) -> list[str]:
     return json.loads((run / "split.json").read_text())["val"]
 
 
-def test_split_seed_fixes_the_split_and_seed_alone_moves_it(tiny_run, second_member, data_root, tmp_path):
+def test_split_seed_fixes_the_split_and_seed_alone_moves_it(tiny_run, second_member, data_root, tmp_path, capsys):
     assert TrainConfig("d", "o", seed=3).split_seed_used == 3
     assert TrainConfig("d", "o", seed=3, split_seed=0).split_seed_used == 0
     assert _val(second_member) == _val(tiny_run)
     other = _tiny(data_root, tmp_path / "seed1-own-split", tmp_path / "cache", "--seed", "1")
     assert _val(other) != _val(tiny_run)
-    # the refusal below is about the split, so check it is not a data difference that trips first
+    # with --limit-per-class the split seed also picks the images, so this one trips on the data first
     assert main(["export", str(tiny_run), str(other), "--out", str(tmp_path / "bad.onnx"), "--no-calibrate"]) == 2
+    assert "differ in data_fingerprint" in capsys.readouterr().err
+    assert not (tmp_path / "bad.onnx").exists()
+
+
+def test_members_validated_on_different_splits_are_refused(tiny_run, second_member, tmp_path, capsys):
+    """Same data, another validation split (one image moved from train to val): no honest validation score."""
+    moved = tmp_path / "moved"
+    shutil.copytree(second_member, moved)
+    split = json.loads((moved / "split.json").read_text())
+    split["val"], split["train"] = split["val"][1:] + split["train"][:1], split["train"][1:] + split["val"][:1]
+    (moved / "split.json").write_text(json.dumps(split))
+    assert main(["export", str(tiny_run), str(moved), "--out", str(tmp_path / "bad.onnx"), "--no-calibrate"]) == 2
+    assert "validated on different splits" in capsys.readouterr().err
     assert not (tmp_path / "bad.onnx").exists()
 
 

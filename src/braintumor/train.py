@@ -199,10 +199,11 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             y = y_tr[idx].to(device)
             with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
                 logits = ddp_model(x)
-                loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+                logits32 = logits.float()
+                loss = F.cross_entropy(logits32, y, label_smoothing=cfg.label_smoothing)
                 if cfg.mixup:
-                    loss = lam * loss + (1 - lam) * F.cross_entropy(logits.float(), y_mix,
-                                                                    label_smoothing=cfg.label_smoothing)
+                    mixed = F.cross_entropy(logits32, y_mix, label_smoothing=cfg.label_smoothing)
+                    loss = lam * loss + (1 - lam) * mixed
                 if t_logits is not None:
                     loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * distillation_loss(
                         logits, t_logits, cfg.distill_temperature)
