@@ -74,8 +74,9 @@ def test_gunicorn_command_line(tmp_path):
     assert argv[argv.index("--bind") + 1] == "[::1]:8000" and argv[argv.index("--workers") + 1] == "3"
     assert argv[argv.index("--worker-class") + 1] == "gthread" and "--preload" not in argv
     assert argv[argv.index("--threads") + 1] == str(serve_mod.THREADS_PER_WORKER)
+    # one request thread per worker: the sync worker (one shared accept queue), no --threads
     one = serve_mod.gunicorn_argv({"model_path": "m.onnx"}, "127.0.0.1", 8000, workers=2, threads=1)
-    assert one[one.index("--threads") + 1] == "1"
+    assert one[one.index("--worker-class") + 1] == "sync" and "--threads" not in one
     module, call = argv[-1].split(":", 1)
     tree = ast.parse(call, mode="eval").body
     assert module == "braintumor.web" and tree.func.id == "create_app"
@@ -84,12 +85,14 @@ def test_gunicorn_command_line(tmp_path):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
-def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path):
+@pytest.mark.parametrize("threads", [[], ["--threads", "1"]], ids=["gthread", "sync"])
+def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
     port = free_port()
     log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--model",
-                             str(tiny_model), "--workers", "2"], stdout=log, stderr=subprocess.STDOUT, env=env)
+                             str(tiny_model), "--workers", "2", *threads], stdout=log, stderr=subprocess.STDOUT,
+                            env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -28,8 +28,8 @@ from .predictor import Classifier, default_model_path
 
 #: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
 #: wait on slow clients (uploads straight from browsers, no buffering proxy in front). Behind a buffering
-#: proxy one is enough; in the load test it shortened the tail with the narrow network and changed little
-#: with the shipped one (docs/PERFORMANCE.md, third round).
+#: proxy one is enough, and ``--threads 1`` then runs gunicorn's sync worker (one request at a time, no
+#: keep-alive: see :func:`gunicorn_argv`).
 THREADS_PER_WORKER: int = 4
 #: Environment of the worker processes (unless already set). A worker runs one ONNX Runtime session
 #: and nothing else that is parallel: a BLAS or OpenMP thread pool per worker only spins on cores the
@@ -85,8 +85,13 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
     known = {s.name for s in KNOWN_SETTINGS}
     call = ", ".join(f"{k}={v!r}" for k, v in app_kwargs.items())
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-            "--worker-class", "gthread", "--threads", str(threads), "--timeout", str(timeout),
+    # One thread per worker: gunicorn's sync worker, which accepts a connection only when idle and closes it
+    # after the answer, so every request waits in one queue (the kernel's) for whichever worker frees first.
+    # gthread keeps keep-alive connections on the worker that accepted them: 16 clients split 12/4 between
+    # two workers, and the busier worker's queue set the tail (docs/PERFORMANCE.md, sixth round).
+    worker = ["--worker-class", "sync"] if threads == 1 else ["--worker-class", "gthread", "--threads", str(threads)]
+    argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers), *worker,
+            "--timeout", str(timeout),
             "--access-logfile", "-", "--error-logfile", "-", "--name", "braintumor",
             "--config", str(Path(__file__).with_name("gunicorn_config.py"))]
     if "control_socket_disable" in known:  # gunicorn >= 24 would create a control socket file
