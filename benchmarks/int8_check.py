@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Would an int8 copy of the shipped model be worth shipping? Speed, size and validation accuracy.
 
-    python benchmarks/int8_check.py [--run runs/tumornet-s-160] [--calibration 150] [--rounds 300] [--json out.json]
+    python benchmarks/int8_check.py [--run models] [--calibration all|N] [--sample stride|random] [--seed S]
+                                    [--method minmax|entropy|percentile] [--rounds 300] [--json out.json]
 
-Quantises the shipped ONNX file with ONNX Runtime's static quantisation (QDQ, per-channel int8
-weights, uint8 activations, convolutions only), calibrated on images of the run's *training* split;
-then times both networks interleaved (batch 1, one thread: what a server worker runs) and scores
-both on the run's *validation* split. The Testing split is not used: this decides an optimisation.
+Quantises the shipped ONNX file as ``braintumor quantize`` does (``quantize.quantize_network``: QDQ,
+per-channel int8 weights, uint8 activations, convolutions only), with its activation ranges measured on
+the run's *training* images: all of them (what ``braintumor quantize`` uses), or N of them, every k-th
+(``--sample stride``) or a seeded random sample. Then times both networks interleaved (batch 1, one
+thread: what a server worker runs) and scores both on the run's *validation* split: correct answers,
+answers changed by int8, and the NLL after each file's own fitted temperature. The Testing split is not
+used: this decides an optimisation. Repeating it over samples shows how much the choice of calibration
+images alone moves the result (docs/PERFORMANCE.md, sixth round).
 """
 
 from __future__ import annotations
@@ -22,46 +27,49 @@ import onnxruntime as ort
 from _common import REPO, common_args, machine, print_machine, table, write_json
 
 from braintumor.classes import CLASSES
-from braintumor.predictor import Classifier, session_options
-from braintumor.preprocess import preprocess
+from braintumor.ood import fit_temperature
+from braintumor.predictor import Classifier, session_options, softmax
+from braintumor.preprocess import prepare, preprocess
+from braintumor.quantize import METHODS, quantize_network
+
+
+def _nll(logits: np.ndarray, labels: np.ndarray) -> float:
+    p = softmax(logits, fit_temperature(logits, labels))
+    return float(-np.log(p[np.arange(len(labels)), labels] + 1e-12).mean())
 
 
 def main(argv: list[str] | None = None) -> int:
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     common_args(ap)
     ap.add_argument("--model", type=Path, default=REPO / "models" / "braintumor-tumornet-s.onnx")
-    ap.add_argument("--run", type=Path, default=REPO / "runs" / "tumornet-s-160",
-                    help="the training run: its split.json names the images")
-    ap.add_argument("--calibration", type=int, default=150, help="training images for the activation ranges")
+    ap.add_argument("--run", type=Path, default=REPO / "models",
+                    help="the training run (or models/): its split.json names the images")
+    ap.add_argument("--calibration", default="all", help="training images for the activation ranges: all, or N")
+    ap.add_argument("--sample", choices=("stride", "random"), default="stride", help="which N (ignored for all)")
+    ap.add_argument("--seed", type=int, default=0, help="of --sample random")
+    ap.add_argument("--method", choices=METHODS, default="minmax")
     ap.add_argument("--rounds", type=int, default=300)
     args = ap.parse_args(argv)
     clf = Classifier.load(args.model, threads=1)
     split = json.loads((args.run / "split.json").read_text())
     train_root = Path(args.data) / "Training"
     cfg = clf.preprocess_config
-    step = max(1, len(split["train"]) // args.calibration)
-    calib = [preprocess(train_root / p, cfg)[None] for p in split["train"][::step][: args.calibration]]
+    names = split["train"]
+    if args.calibration != "all":
+        n = int(args.calibration)
+        if args.sample == "stride":
+            names = names[::max(1, len(names) // n)][:n]
+        else:
+            names = [names[i] for i in np.random.default_rng(args.seed).permutation(len(names))[:n]]
+    calib = np.stack([prepare(train_root / p, cfg) for p in names])
     val = np.stack([preprocess(train_root / p, cfg) for p in split["val"]])
     labels = np.array([CLASSES.index(p.split("/")[0]) for p in split["val"]])
     name = clf.session.get_inputs()[0].name
 
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.items = iter(calib)
-
-        def get_next(self) -> dict | None:
-            x = next(self.items, None)
-            return None if x is None else {name: x}
-
     info = machine()
     with tempfile.TemporaryDirectory() as tmp:
-        pre, q8 = Path(tmp) / "pre.onnx", Path(tmp) / "int8.onnx"
-        quant_pre_process(str(args.model), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(q8), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv"])
+        q8 = Path(tmp) / "int8.onnx"
+        quantize_network(args.model, q8, calib, args.method)
         sessions = {"float32 (shipped)": (args.model, ort.InferenceSession(str(args.model), session_options(1))),
                     "int8": (q8, ort.InferenceSession(str(q8), session_options(1)))}
         x = val[:1]
@@ -76,16 +84,23 @@ def main(argv: list[str] | None = None) -> int:
             logits = np.concatenate([sess.run(["logits"], {name: val[i:i + 64]})[0] for i in range(0, len(val), 64)])
             preds[k] = logits.argmax(axis=1)
             ms = float(np.median(times[k][10:]))
-            rows.append([k, path.stat().st_size / 1e6, ms, f"{int((preds[k] == labels).sum())}/{len(labels)}"])
+            rows.append([k, path.stat().st_size / 1e6, ms, f"{int((preds[k] == labels).sum())}/{len(labels)}",
+                         _nll(logits, labels)])
     base = rows[0][2]
     for row in rows:
         row.append(base / row[2])
     changed = int((preds["int8"] != preds["float32 (shipped)"]).sum())
+    wrong = np.flatnonzero(preds["int8"] != labels).tolist()
+    how = "all" if args.calibration == "all" else f"{len(names)} ({args.sample}" + (
+        f", seed {args.seed})" if args.sample == "random" else ")")
     print(f"\n## int8 check: {args.model.name}, validation split of {args.run} ({len(labels)} images)\n")
     print_machine(info)
-    print(table(["network", "file MB", "median ms (batch 1, 1 thread)", "validation correct", "speed"], rows, digits=3))
-    print(f"\nvalidation predictions changed by int8: {changed}")
-    write_json(args.json, {"machine": info, "rows": rows, "changed": changed, "calibration_images": len(calib)})
+    print(f"activation ranges: {args.method}, training images: {how}\n")
+    print(table(["network", "file MB", "median ms (batch 1, 1 thread)", "validation correct",
+                 "val NLL (own temperature)", "speed"], rows, digits=4))
+    print(f"\nvalidation predictions changed by int8: {changed}; int8 wrong on validation images {wrong}")
+    write_json(args.json, {"machine": info, "rows": rows, "changed": changed, "calibration_images": len(names),
+                           "sample": how, "method": args.method, "int8_wrong": wrong})
     return 0
 
 

@@ -239,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     if "torch" not in skip:
         if args.checkpoint is not None and not args.checkpoint.is_file():
             skipped["torch"] = f"checkpoint not found: {args.checkpoint}"
+        elif args.checkpoint is None and "quantization" in Classifier.load(model, threads=1).metadata:
+            skipped["torch"] = "an int8 file has no float weights to read back: pass --checkpoint RUN/best.pt"
         else:
             try:
                 print("[torch] ...", file=sys.stderr, flush=True)

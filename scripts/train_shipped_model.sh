@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Rebuild the shipped model from scratch with the project's own commands:
-# train -> export -> evaluate on Testing -> export again with the test metrics embedded -> report.
+# train -> export -> evaluate on Testing -> export again with the test metrics embedded -> report;
+# then the int8 copy (braintumor quantize) the same way: quantize -> evaluate -> quantize with its metrics.
 # Usage: bash scripts/train_shipped_model.sh [RUN_DIR]     (about 90 min on a 2-core CPU)
 set -euo pipefail
 DATA=${BRAINTUMOR_DATA:-../shared/datasets/brain-tumor-mri}
 RUN=${1:-runs/tumornet-s-160}
 MODEL=models/braintumor-tumornet-s.onnx
+INT8=models/braintumor-tumornet-s-int8.onnx
 
 braintumor train --data "$DATA" --out "$RUN" --image-size 160 --epochs 100
 braintumor export "$RUN" --out "$RUN/model.onnx"
@@ -14,3 +16,7 @@ braintumor export "$RUN" --out "$MODEL" --metrics "$RUN/eval/metrics.json"
 braintumor evaluate --model "$MODEL" --data "$DATA" --split Testing --out docs/evaluation --run "$RUN"
 cp "$RUN/metrics.jsonl" models/training-log.jsonl
 cp "$RUN/config.json" models/training-config.json
+cp "$RUN/split.json" models/split.json   # the split both files were fitted on: `--run models` reuses it
+braintumor quantize "$MODEL" --run "$RUN" --out "$RUN/int8.onnx"
+braintumor evaluate --model "$RUN/int8.onnx" --data "$DATA" --split Testing --out "$RUN/eval-int8" --run "$RUN"
+braintumor quantize "$MODEL" --run "$RUN" --out "$INT8" --metrics "$RUN/eval-int8/metrics.json"

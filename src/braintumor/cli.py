@@ -1,4 +1,4 @@
-"""Command line: ``braintumor train | export | evaluate | predict | serve | data``.
+"""Command line: ``braintumor train | export | quantize | evaluate | predict | serve | data``.
 
 Torch is imported only by ``train`` and ``export``; ``predict`` runs on ONNX Runtime alone.
 User mistakes (missing files, bad images, bad folders) end in one ``error:`` line and a
@@ -44,6 +44,15 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
 
     calibrate(args.model, args.run, args.data)
+    return 0
+
+
+def _cmd_quantize(args: argparse.Namespace) -> int:
+    from .quantize import quantize
+
+    path = quantize(args.model, args.run, args.out, args.data, calibrate=not args.no_calibrate,
+                    metrics_file=args.metrics)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 
@@ -156,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True, help="run folder (its split.json names the validation images)")
     p.add_argument("--data", help="dataset root (default: the one recorded in split.json)")
     p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser("quantize", help="int8 copy of an exported ONNX model, for CPUs with int8 dot products")
+    p.add_argument("model", help="exported (float) ONNX model")
+    p.add_argument("--run", required=True, help="its run folder (split.json: training images measure the ranges)")
+    p.add_argument("--out", required=True, help="ONNX file to write")
+    p.add_argument("--data", help="dataset root (default: the one recorded in split.json)")
+    p.add_argument("--metrics", help="this file's metrics.json from 'braintumor evaluate', to embed")
+    p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
+    p.set_defaults(func=_cmd_quantize)
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")
     p.add_argument("--model", help="ONNX model (default: the shipped model)")

@@ -25,10 +25,9 @@ from torch import nn
 
 from . import __version__
 from .classes import DISPLAY_NAMES
+from .metrics import HEADLINE_METRICS
 from .model import create_model
 from .predictor import METADATA_KEY
-
-HEADLINE_METRICS = ("n", "accuracy", "macro_f1", "macro_roc_auc", "ece")
 
 
 class _WithFeatures(nn.Module):

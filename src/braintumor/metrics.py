@@ -12,6 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+#: The metrics an exported model carries in its metadata (``braintumor export/quantize --metrics``).
+HEADLINE_METRICS: tuple[str, ...] = ("n", "accuracy", "macro_f1", "macro_roc_auc", "ece")
+
 #: Bins of the reliability diagram and the expected calibration error.
 N_BINS: int = 15
 

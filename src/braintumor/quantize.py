@@ -1,0 +1,138 @@
+"""An int8 copy of an exported model: ``braintumor quantize MODEL.onnx --run RUN_DIR --out MODEL-int8.onnx``.
+
+The convolutions are most of the network's time (ONNX Runtime's profile: ~93 %), and on CPUs with int8
+dot-product instructions (AVX-512 VNNI, AVX-VNNI, ARM dot product) an int8 convolution is about twice as
+fast. ONNX Runtime's static quantisation (QDQ format, per-channel int8 weights, uint8 activations,
+convolutions only: the linear head stays float, so class-activation maps stay exact) needs the range of
+every activation; it is measured on *all* of the run's training images (MinMax), so the result has no
+sampling choice in it: with 150- or 600-image random samples, validation accuracy moved by up to two
+images from one sample to the next (docs/PERFORMANCE.md).
+
+The int8 file is then calibrated like any export (temperature, OOD statistics: :mod:`braintumor.calibrate`)
+on its own outputs, and carries the float file's metadata plus a ``quantization`` entry. Runs on ONNX
+Runtime (no torch). Validation and test accuracy are the user's to compare (``braintumor evaluate``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .data import DatasetError, load_prepared
+from .metrics import HEADLINE_METRICS
+from .predictor import METADATA_KEY, Classifier
+from .preprocess import INPUT_SCALE
+
+#: Images per calibration batch (MinMax ranges do not depend on it: min of mins, max of maxes).
+BATCH: int = 64
+
+
+def training_images(model: str | os.PathLike, run_dir: str | os.PathLike,
+                    data: str | os.PathLike | None = None) -> np.ndarray:
+    """The run's training images (not validation), prepared for ``model``: uint8 (N, S, S)."""
+    from .calibrate import _run_images
+
+    run_dir = Path(run_dir)
+    clf = Classifier.load(model, threads=1)
+    root = data or json.loads((run_dir / "split.json").read_text())["root"]
+    full, is_val = _run_images(root, run_dir)
+    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
+    cache = Path(config["cache_dir"]) if config.get("cache_dir") else None
+    images, kept = load_prepared(full, clf.preprocess_config, cache)
+    if len(kept) != len(full):
+        raise DatasetError(f"{len(full) - len(kept)} of the run's images are no longer readable under {root}")
+    return images[~is_val]
+
+
+#: Activation-range estimators of ONNX Runtime's calibration, by the name ``--method`` takes.
+METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
+
+
+def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: np.ndarray,
+                     method: str = "minmax") -> None:
+    """Write the int8 (QDQ) graph of ``model`` to ``out``, activation ranges measured on ``images``
+    (prepared uint8 (N, S, S)); metadata is not carried over (:func:`quantize` does that)."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    if method not in METHODS:
+        raise ValueError(f"unknown calibration method '{method}'; choose from {', '.join(METHODS)}")
+    input_name = Classifier.load(model, threads=1).session.get_inputs()[0].name
+    # the histogram calibrators stack every batch's outputs into one array: they need equal batches
+    step = BATCH if method == "minmax" else 1
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.start = 0
+
+        def get_next(self) -> dict | None:
+            if self.start >= len(images):
+                return None
+            batch = images[self.start:self.start + step].astype(np.float32)[:, None] * np.float32(INPUT_SCALE)
+            self.start += step
+            return {input_name: batch}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pre = Path(tmp) / "pre.onnx"
+        quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)
+        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv"],
+                        calibrate_method=getattr(CalibrationMethod, {"minmax": "MinMax", "entropy": "Entropy",
+                                                                     "percentile": "Percentile"}[method]))
+
+
+def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os.PathLike,
+             data: str | os.PathLike | None = None, calibrate: bool = True,
+             metrics_file: str | os.PathLike | None = None) -> Path:
+    """Write the int8 copy of ``model`` to ``out`` (atomically) and return its path. ``metrics_file``:
+    this file's own ``braintumor evaluate`` metrics.json, embedded as headline metrics (as export does)."""
+    import onnx
+
+    source = onnx.load_model(str(model))
+    meta = {p.key: p.value for p in source.metadata_props}
+    if METADATA_KEY not in meta:
+        raise DatasetError(f"{model} is not a braintumor model (no '{METADATA_KEY}' metadata)")
+    info = json.loads(meta[METADATA_KEY])
+    if "quantization" in info:
+        raise DatasetError(f"{model} is already quantised ({info['quantization'].get('method', 'int8')})")
+    images = training_images(model, run_dir, data)
+    print(f"measuring activation ranges on {len(images)} training images", file=sys.stderr)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = out.with_name(out.name + ".tmp")
+    try:
+        quantize_network(model, tmp_out, images)
+        proto = onnx.load_model(str(tmp_out))
+        info["quantization"] = {
+            "method": "onnxruntime static quantisation: QDQ, per-channel int8 weights, uint8 activations, "
+                      "convolutions only",
+            "calibration": "MinMax over every training image of the run", "calibration_images": len(images),
+            "float_model_val_accuracy": info.get("calibration", {}).get("val_accuracy")}
+        info.pop("metrics", None)  # the float file's test metrics do not describe this file
+        if metrics_file:
+            scored = json.loads(Path(metrics_file).read_text())
+            info["metrics"] = {k: scored[k] for k in HEADLINE_METRICS if k in scored}
+        del proto.metadata_props[:]
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = METADATA_KEY, json.dumps(info, sort_keys=True)
+        proto.doc_string = source.doc_string
+        onnx.save_model(proto, str(tmp_out), save_as_external_data=False)
+        if calibrate:
+            from .calibrate import calibrate as fit
+
+            fit(tmp_out, run_dir, data)
+        os.replace(tmp_out, out)
+    finally:
+        tmp_out.unlink(missing_ok=True)
+    return out

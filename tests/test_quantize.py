@@ -1,0 +1,81 @@
+"""``braintumor quantize``: an int8 copy that keeps the float file's contract (inputs, outputs, metadata, CAM)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.cli import main
+from braintumor.heatmap import supports_cam
+from braintumor.predictor import METADATA_KEY, Classifier, default_model_path
+from braintumor.preprocess import preprocess
+
+pytest.importorskip("onnxruntime.quantization")
+
+
+@pytest.fixture(scope="module")
+def int8_model(tiny_run, tiny_model, tmp_path_factory):
+    out = tmp_path_factory.mktemp("int8") / "tiny-int8.onnx"
+    # uncalibrated like tiny_model: 4 validation images cannot set an OOD threshold (calibration: test_ood.py)
+    assert main(["quantize", str(tiny_model), "--run", str(tiny_run), "--out", str(out), "--no-calibrate"]) == 0
+    return out
+
+
+def test_int8_copy_quantises_the_convolutions_and_keeps_the_contract(tiny_model, int8_model):
+    proto = onnx.load(str(int8_model))
+    ops = [n.op_type for n in proto.graph.node]
+    assert ops.count("QuantizeLinear") > 0 and ops.count("DequantizeLinear") > ops.count("Conv") > 0
+    assert int8_model.stat().st_size < 0.5 * tiny_model.stat().st_size  # int8 weights
+    q, f = Classifier.load(int8_model, threads=1), Classifier.load(tiny_model, threads=1)
+    assert q.session.get_outputs()[0].name == "logits"
+    assert [o.name for o in q.session.get_outputs()] == [o.name for o in f.session.get_outputs()]
+    assert q.metadata["quantization"]["calibration_images"] == f.metadata["training"]["train_images"]
+    assert "metrics" not in q.metadata  # the float file's test metrics do not describe this one
+    assert {k: v for k, v in q.metadata.items() if k != "quantization"} == {
+        k: v for k, v in f.metadata.items() if k != "metrics"}
+    assert supports_cam(q)  # the head stays float: features and logits still agree
+
+
+def test_int8_logits_follow_the_float_ones(tiny_model, int8_model, test_images):
+    q, f = Classifier.load(int8_model, threads=1), Classifier.load(tiny_model, threads=1)
+    x = np.stack([preprocess(p, f.preprocess_config) for cls in sorted(test_images) for p in test_images[cls][:4]])
+    lq, lf = q.run(x)[0], f.run(x)[0]
+    assert not np.array_equal(lq, lf)  # it really is another network
+    spread = lf.max() - lf.min()
+    assert np.abs(lq - lf).max() < 0.1 * spread, (lq, lf)
+    logits, features = q.run(x)
+    head = np.array(q.metadata["head"]["weight"]) @ features.mean(axis=(2, 3)).T
+    assert np.allclose(head.T + np.array(q.metadata["head"]["bias"]), logits, atol=1e-4)
+
+
+def test_quantize_refuses_what_it_cannot_use(tiny_run, int8_model, tmp_path, capsys):
+    out = tmp_path / "again.onnx"
+    assert main(["quantize", str(int8_model), "--run", str(tiny_run), "--out", str(out)]) == 2
+    assert "already quantised" in capsys.readouterr().err and not out.exists()
+    foreign = tmp_path / "foreign.onnx"
+    proto = onnx.load(str(int8_model))
+    del proto.metadata_props[:]
+    onnx.save(proto, str(foreign))
+    assert main(["quantize", str(foreign), "--run", str(tiny_run), "--out", str(out)]) == 2
+    assert "not a braintumor model" in capsys.readouterr().err and not out.exists()
+    assert main(["quantize", str(tmp_path / "missing.onnx"), "--run", str(tiny_run), "--out", str(out)]) == 2
+    assert "error:" in capsys.readouterr().err and not out.exists()
+
+
+INT8 = default_model_path().with_name("braintumor-tumornet-s-int8.onnx")
+
+
+@pytest.mark.skipif(not INT8.exists(), reason="no shipped int8 model")
+def test_shipped_int8_model_is_the_quantised_shipped_model():
+    q, f = Classifier.load(INT8, threads=1), Classifier.load(threads=1)
+    assert q.metadata["quantization"]["calibration_images"] == 5137
+    assert q.metadata["data_fingerprint"] == f.metadata["data_fingerprint"]
+    assert q.metadata["head"] == f.metadata["head"] and q.ood is not None and INT8.stat().st_size < 2_000_000
+    meta = json.loads({p.key: p.value for p in onnx.load(str(INT8)).metadata_props}[METADATA_KEY])
+    assert meta["metrics"]["n"] == 1311
+    pred = q.predict(encode(synthetic_head()))
+    assert isinstance(pred.ood, bool)
