@@ -63,7 +63,11 @@ def test_quantize_refuses_what_it_cannot_use(tiny_run, int8_model, tmp_path, cap
     assert main(["quantize", str(foreign), "--run", str(tiny_run), "--out", str(out)]) == 2
     assert "not a braintumor model" in capsys.readouterr().err and not out.exists()
     assert main(["quantize", str(tmp_path / "missing.onnx"), "--run", str(tiny_run), "--out", str(out)]) == 2
-    assert "error:" in capsys.readouterr().err and not out.exists()
+    assert "model file not found" in capsys.readouterr().err and not out.exists()
+    text = tmp_path / "notes.onnx"
+    text.write_text("not a model")
+    assert main(["quantize", str(text), "--run", str(tiny_run), "--out", str(out)]) == 2
+    assert "not a valid ONNX file" in capsys.readouterr().err and not out.exists()
 
 
 INT8 = default_model_path().with_name("braintumor-tumornet-s-int8.onnx")

@@ -25,7 +25,7 @@ import numpy as np
 
 from .data import DatasetError, load_prepared
 from .metrics import HEADLINE_METRICS
-from .predictor import METADATA_KEY, Classifier
+from .predictor import METADATA_KEY, Classifier, ModelError
 from .preprocess import INPUT_SCALE
 
 #: Images per calibration batch (MinMax ranges do not depend on it: min of mins, max of maxes).
@@ -99,13 +99,11 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     this file's own ``braintumor evaluate`` metrics.json, embedded as headline metrics (as export does)."""
     import onnx
 
+    Classifier.load(model, threads=1)  # not a file, not ONNX, not ours: one clear ModelError before any work
     source = onnx.load_model(str(model))
-    meta = {p.key: p.value for p in source.metadata_props}
-    if METADATA_KEY not in meta:
-        raise DatasetError(f"{model} is not a braintumor model (no '{METADATA_KEY}' metadata)")
-    info = json.loads(meta[METADATA_KEY])
+    info = json.loads({p.key: p.value for p in source.metadata_props}[METADATA_KEY])
     if "quantization" in info:
-        raise DatasetError(f"{model} is already quantised ({info['quantization'].get('method', 'int8')})")
+        raise ModelError(f"{model} is already quantised ({info['quantization'].get('method', 'int8')})")
     images = training_images(model, run_dir, data)
     print(f"measuring activation ranges on {len(images)} training images", file=sys.stderr)
     out = Path(out)
