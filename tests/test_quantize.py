@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -83,3 +84,16 @@ def test_shipped_int8_model_is_the_quantised_shipped_model():
     assert meta["metrics"]["n"] == 1311
     pred = q.predict(encode(synthetic_head()))
     assert isinstance(pred.ood, bool)
+
+
+@pytest.mark.skipif(not INT8.exists(), reason="no shipped int8 model")
+def test_a_bare_model_name_finds_the_shipped_file_from_any_folder(tiny_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert Classifier.load(INT8.name, threads=1).path == INT8
+    with pytest.raises(FileNotFoundError, match=r"no-such-model\.onnx"):
+        Classifier.load("no-such-model.onnx")
+    (tmp_path / INT8.name).write_bytes(tiny_model.read_bytes())  # a file of that name here wins
+    assert Classifier.load(INT8.name, threads=1).path == Path(INT8.name)
+    monkeypatch.setenv("BRAINTUMOR_MODEL", INT8.name)
+    (tmp_path / INT8.name).unlink()
+    assert Classifier.load(threads=1).path == INT8

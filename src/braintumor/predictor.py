@@ -26,16 +26,29 @@ METADATA_KEY = "braintumor"
 MODEL_FILENAME = "braintumor-tumornet-s.onnx"
 
 
+def shipped_models_dir() -> Path:
+    """Where the shipped model files are: ``braintumor/models/`` in a wheel, ``models/`` in the repository."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "models", here.parents[1] / "models"):
+        if (candidate / MODEL_FILENAME).exists():
+            return candidate
+    return here.parents[1] / "models"
+
+
+def resolve_model_path(path: str | os.PathLike) -> Path:
+    """``path`` itself when it exists; else a bare file name is looked up among the shipped models, so
+    ``--model braintumor-tumornet-s-int8.onnx`` works from any folder and inside the container."""
+    given = Path(path)
+    if given.exists() or given.name != str(path):
+        return given
+    shipped = shipped_models_dir() / given.name
+    return shipped if shipped.exists() else given
+
+
 def default_model_path() -> Path:
     """The model used when none is given: $BRAINTUMOR_MODEL, else the shipped one."""
     env = os.environ.get("BRAINTUMOR_MODEL")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "models" / MODEL_FILENAME, here.parents[1] / "models" / MODEL_FILENAME):
-        if candidate.exists():
-            return candidate
-    return here.parents[1] / "models" / MODEL_FILENAME
+    return resolve_model_path(env) if env else shipped_models_dir() / MODEL_FILENAME
 
 
 class ModelError(ValueError):
@@ -118,7 +131,7 @@ class Classifier:
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, threads: int | None = None) -> Classifier:
         """Open an exported ONNX model (default: the shipped one)."""
-        model_path = Path(path) if path else default_model_path()
+        model_path = resolve_model_path(path) if path else default_model_path()
         if not model_path.is_file():
             raise FileNotFoundError(
                 f"model file not found: {model_path} (train and export one, or pass --model)"

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from .gunicorn_config import METRICS_DIR_PREFIX
-from .predictor import Classifier, default_model_path
+from .predictor import Classifier, default_model_path, resolve_model_path
 
 #: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
 #: wait on slow clients (uploads straight from browsers, no buffering proxy in front). Behind a buffering
@@ -109,7 +109,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     ``threads``: request threads per worker (default :data:`THREADS_PER_WORKER`)."""
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app
 
-    path = Path(model) if model else default_model_path()
+    path = resolve_model_path(model) if model else default_model_path()
     Classifier.load(path, threads=1)  # a missing or broken model: one clear error line, before any worker
     workers = workers or default_workers()
     threads = threads or THREADS_PER_WORKER
