@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import sys
+import time
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -59,6 +60,27 @@ def vector_extensions() -> list[str]:
     return []
 
 
+def speed_probe(repeats: int = 7) -> dict[str, float]:
+    """Best-of-N milliseconds of two fixed workloads on one core: the interpreter (a Python loop) and
+    vectorised numpy. An instant reading: this virtual machine's cores switch between two speeds ~1.7x apart
+    from one second to the next with ~0 % steal (docs/PERFORMANCE.md, sixth round), so it says which state a
+    run started in, not what its minutes averaged; compare runs by repeating them interleaved."""
+    import numpy as np
+
+    x = np.linspace(0.0, 1.0, 1 << 20, dtype=np.float32)
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return round(min(times) * 1e3, 3)
+
+    return {"python_ms": best(lambda: sum(i * i for i in range(200_000))),
+            "numpy_ms": best(lambda: np.sqrt(x * x + x).sum())}
+
+
 def machine() -> dict[str, Any]:
     """CPU model, cores (logical and usable), load, OS and library versions: read timings against these."""
     cpu = platform.processor() or platform.machine()
@@ -78,6 +100,7 @@ def machine() -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
         "versions": versions("braintumor", "onnxruntime", "numpy", "pillow", "torch", "flask", "gunicorn"),
         "date": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "speed_probe": speed_probe(),
         "_steal_at_start": cpu_steal(),
     }
 
@@ -97,6 +120,10 @@ def print_machine(info: dict[str, Any]) -> None:
         info["cpu_steal_pct"] = round(100.0 * (now[0] - start[0]) / (now[1] - start[1]), 2)
         print(f"- CPU time taken by the hypervisor (steal) while the script ran: {info['cpu_steal_pct']} % "
               "(a virtual machine's neighbours; above ~1 % the timings here are pessimistic)")
+    probe = info.get("speed_probe") or {}
+    if probe:
+        print(f"- CPU speed probe (best of 7, one core; lower is faster): Python loop {probe['python_ms']} ms, "
+              f"numpy {probe['numpy_ms']} ms")
     print(f"- date: {info['date']}\n- command: `python {' '.join(sys.argv)}`\n")
 
 
