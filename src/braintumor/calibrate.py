@@ -72,11 +72,11 @@ def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.nda
     return ds, is_val
 
 
-def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
-                         data: str | os.PathLike | None = None) -> dict:
-    """The ``temperature``, ``ood`` and ``calibration`` metadata entries for ``model``."""
+def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
+                        ) -> tuple[np.ndarray, Dataset, np.ndarray]:
+    """(uint8 (N, S, S) images prepared for ``clf``, the dataset, validation mask) of the run's training and
+    validation images, through the run's preprocessing cache when it recorded one."""
     run_dir = Path(run_dir)
-    clf = Classifier.load(model)
     root = data or json.loads((run_dir / "split.json").read_text())["root"]
     full, is_val = _run_images(root, run_dir)
     config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
@@ -85,6 +85,14 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
     images, full = load_prepared(full, clf.preprocess_config, cache)
     if len(full) != n_before:
         raise DatasetError(f"{n_before - len(full)} of the run's images are no longer readable under {root}")
+    return images, full, is_val
+
+
+def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
+                         data: str | os.PathLike | None = None) -> dict:
+    """The ``temperature``, ``ood`` and ``calibration`` metadata entries for ``model``."""
+    clf = Classifier.load(model)
+    images, full, is_val = prepared_run_images(clf, run_dir, data)
     tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
     print(f"calibrating on {len(tr)} training / {len(va)} validation images", file=sys.stderr)
     logits, pooled, middle = _network_outputs(clf, images)

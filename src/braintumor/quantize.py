@@ -5,8 +5,8 @@ dot-product instructions (AVX-512 VNNI, AVX-VNNI, ARM dot product) an int8 convo
 fast. ONNX Runtime's static quantisation (QDQ format, per-channel int8 weights, uint8 activations,
 convolutions only: the linear head stays float, so class-activation maps stay exact) needs the range of
 every activation; it is measured on *all* of the run's training images (MinMax), so the result has no
-sampling choice in it: with 150- or 600-image random samples, validation accuracy moved by up to two
-images from one sample to the next (docs/PERFORMANCE.md).
+sampling choice in it: with 600-image random samples, validation accuracy moved between 567 and 570 of 571
+from one sample to the next (docs/RESULTS.md, "int8").
 
 The int8 file is then calibrated like any export (temperature, OOD statistics: :mod:`braintumor.calibrate`)
 on its own outputs, and carries the float file's metadata plus a ``quantization`` entry. Runs on ONNX
@@ -23,30 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DatasetError, load_prepared
 from .metrics import HEADLINE_METRICS
 from .predictor import METADATA_KEY, Classifier, ModelError
 from .preprocess import INPUT_SCALE
 
 #: Images per calibration batch (MinMax ranges do not depend on it: min of mins, max of maxes).
 BATCH: int = 64
-
-
-def training_images(model: str | os.PathLike, run_dir: str | os.PathLike,
-                    data: str | os.PathLike | None = None) -> np.ndarray:
-    """The run's training images (not validation), prepared for ``model``: uint8 (N, S, S)."""
-    from .calibrate import _run_images
-
-    run_dir = Path(run_dir)
-    clf = Classifier.load(model, threads=1)
-    root = data or json.loads((run_dir / "split.json").read_text())["root"]
-    full, is_val = _run_images(root, run_dir)
-    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
-    cache = Path(config["cache_dir"]) if config.get("cache_dir") else None
-    images, kept = load_prepared(full, clf.preprocess_config, cache)
-    if len(kept) != len(full):
-        raise DatasetError(f"{len(full) - len(kept)} of the run's images are no longer readable under {root}")
-    return images[~is_val]
 
 
 #: Activation-range estimators of ONNX Runtime's calibration, by the name ``--method`` takes.
@@ -99,12 +81,15 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     this file's own ``braintumor evaluate`` metrics.json, embedded as headline metrics (as export does)."""
     import onnx
 
-    Classifier.load(model, threads=1)  # not a file, not ONNX, not ours: one clear ModelError before any work
+    from .calibrate import prepared_run_images
+
+    clf = Classifier.load(model, threads=1)  # not a file, not ONNX, not ours: one clear ModelError before any work
     source = onnx.load_model(str(model))
     info = json.loads({p.key: p.value for p in source.metadata_props}[METADATA_KEY])
     if "quantization" in info:
         raise ModelError(f"{model} is already quantised ({info['quantization'].get('method', 'int8')})")
-    images = training_images(model, run_dir, data)
+    images, _, is_val = prepared_run_images(clf, run_dir, data)
+    images = images[~is_val]  # training images only: validation stays unseen for the temperature and OOD fit
     print(f"measuring activation ranges on {len(images)} training images", file=sys.stderr)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
