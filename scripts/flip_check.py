@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Do test-time horizontal flips help? Validation only: plain, mirrored and flip-averaged logits.
+
+    python scripts/flip_check.py [--model models/braintumor-tumornet-s.onnx ...] [--run models]
+
+Scores each model on its run's validation split (``split.json`` of ``--run``): correct answers and the
+NLL after a temperature fitted on that split's own logits (as ``braintumor calibrate`` does). The
+Testing split is not read: this decides whether flips are used (docs/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from braintumor.calibrate import prepared_run_images
+from braintumor.ood import fit_temperature
+from braintumor.predictor import Classifier, softmax
+from braintumor.preprocess import to_model_input
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def logits_of(clf: Classifier, x: np.ndarray, batch: int = 64) -> np.ndarray:
+    return np.concatenate([clf.run(x[i:i + batch])[0] for i in range(0, len(x), batch)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path, nargs="+", default=[REPO / "models" / "braintumor-tumornet-s.onnx",
+                                                              REPO / "models" / "braintumor-tumornet-s-int8.onnx"])
+    ap.add_argument("--run", type=Path, default=REPO / "models", help="run folder (or models/) with split.json")
+    ap.add_argument("--data", default=None, help="Training folder, if not the one split.json names")
+    args = ap.parse_args(argv)
+    print("| model | logits | validation correct | calibrated NLL |\n|---|---|---|---|")
+    for model in args.model:
+        clf = Classifier.load(model)
+        images, full, is_val = prepared_run_images(clf, args.run, args.data)
+        val = np.flatnonzero(is_val)
+        y = full.labels[val]
+        x = to_model_input(images[val])
+        plain, mirrored = logits_of(clf, x), logits_of(clf, np.ascontiguousarray(x[..., ::-1]))
+        for name, logits in (("plain", plain), ("mirrored", mirrored), ("flip-averaged", (plain + mirrored) / 2)):
+            p = softmax(logits, fit_temperature(logits, y))
+            nll = float(-np.log(p[np.arange(len(y)), y] + 1e-12).mean())
+            print(f"| {model.name} | {name} | {int((p.argmax(1) == y).sum())}/{len(y)} | {nll:.4f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
