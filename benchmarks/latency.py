@@ -12,6 +12,9 @@ Paths measured on the same test images (all 1311 by default; --limit N = first N
   without one, the weights are read back from the shipped ONNX file, whose BatchNorms are folded).
 - detect-tumor (PyPI), in its own venv via compare_peers.py (one image per call: its API has no batch).
 
+Each path takes a block of ``--block`` images (50) in turn, so each is timed in the steady state of a
+stream of its own requests, as detect-tumor's one-image-per-call loop is (``--block 1`` = alternate per image).
+
 Batch throughput: ``predict_many`` at batch 32 (read + decode + preprocess + model), and the model
 alone on preprocessed batches of 32. Why: the README and docs/PERFORMANCE.md quote these numbers.
 """
@@ -53,23 +56,33 @@ def _model_only_rate(run, inputs: np.ndarray, min_seconds: float = 3.0) -> float
     return n / (time.perf_counter() - t0)
 
 
-def bench_onnx(images: list[tuple[Path, str]], model: Path, threads: int | None, warmup: int) -> dict[str, Any]:
+def _blocks(images: list[tuple[Path, str]], block: int) -> list[list[tuple[Path, str]]]:
+    """Consecutive runs of ``block`` images. Each path measures a whole block before the other takes the same
+    block: drift in CPU speed hits both alike, and neither pays for the other's cache footprint (a heat-map
+    request's PNG work evicts the predictor's weights; with ``block`` 1 that added ~0.3 ms to every predict)."""
+    return [images[i:i + block] for i in range(0, len(images), block)]
+
+
+def bench_onnx(images: list[tuple[Path, str]], model: Path, threads: int | None, warmup: int,
+               block: int = 50) -> dict[str, Any]:
     t0 = time.perf_counter()
     clf = Classifier.load(model, threads=threads)
     load_s = time.perf_counter() - t0
     for p, _ in images[:warmup]:
         classify(clf, [Upload(p.name, p.read_bytes())], heatmap=True)
     pred_ms, heat_ms, correct = [], [], 0
-    for p, truth in images:  # both paths per image, interleaved, so drift in CPU load hits both alike
-        t = time.perf_counter()
-        pred = clf.predict(p.read_bytes())
-        pred_ms.append((time.perf_counter() - t) * 1e3)
-        # the model's accuracy (a refused slice by its most probable class), comparable with the peer's
-        correct += max(pred.probabilities, key=pred.probabilities.get) == truth
-        t = time.perf_counter()
-        rec = classify(clf, [Upload(p.name, p.read_bytes())], heatmap=True)[0]
-        heat_ms.append((time.perf_counter() - t) * 1e3)
-        assert "heatmap_png_base64" in rec or rec.get("ood"), rec.get("error")  # refused: no heat map
+    for chunk in _blocks(images, block):
+        for p, truth in chunk:
+            t = time.perf_counter()
+            pred = clf.predict(p.read_bytes())
+            pred_ms.append((time.perf_counter() - t) * 1e3)
+            # the model's accuracy (a refused slice by its most probable class), comparable with the peer's
+            correct += max(pred.probabilities, key=pred.probabilities.get) == truth
+        for p, _ in chunk:
+            t = time.perf_counter()
+            rec = classify(clf, [Upload(p.name, p.read_bytes())], heatmap=True)[0]
+            heat_ms.append((time.perf_counter() - t) * 1e3)
+            assert "heatmap_png_base64" in rec or rec.get("ood"), rec.get("error")  # refused: no heat map
     paths = [p for p, _ in images]
     t = time.perf_counter()
     n = sum(1 for _ in clf.predict_many(paths, batch_size=BATCH))
@@ -111,45 +124,15 @@ def stage_breakdown(images: list[tuple[Path, str]], model: Path, threads: int | 
 
 def _torch_model(checkpoint: Path | None, onnx_path: Path):
     """(model in eval mode, PreprocessConfig) from a checkpoint, else from the ONNX file's weights."""
-    import torch
+    from braintumor.export import load_checkpoint
 
-    from braintumor.model import create_model
-
-    if checkpoint is not None:
-        from braintumor.export import load_checkpoint
-
-        model, ck, _ = load_checkpoint(checkpoint)
-        return model, PreprocessConfig.from_dict(ck["meta"]["preprocess"]), f"checkpoint {checkpoint}"
-    import onnx
-    from onnx import numpy_helper
-
-    meta = Classifier.load(onnx_path, threads=1).metadata
-    init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(onnx_path)).graph.initializer}
-    k = len(meta["classes"])
-    if "ensemble" in meta:  # members' weights under model.members.<i>. (braintumor.ensemble)
-        from braintumor.ensemble import Ensemble
-
-        model = Ensemble([create_model(m["model_name"], k) for m in meta["ensemble"]]).eval()
-    else:
-        model = create_model(meta["model_name"], k).eval()
-    state = model.state_dict()
-    for key in list(state):
-        name = f"model.{key}"
-        if name in init:  # conv weights (BN folded in), fc weight and bias
-            state[key] = torch.from_numpy(init[name].copy())
-            bias = f"{name}_bias"
-            bn = key.replace("conv", "bn").replace("stem.0", "stem.1").replace("shortcut.0", "shortcut.1")
-            if bias in init and bn != key:  # the BN after this conv becomes identity + the folded bias
-                state[bn] = torch.ones_like(state[bn])
-                state[bn.replace("weight", "bias")] = torch.from_numpy(init[bias].copy())
-                state[bn.replace("weight", "running_mean")].zero_()
-                state[bn.replace("weight", "running_var")].fill_(1.0 - 1e-5)  # BatchNorm2d's eps
-    model.load_state_dict(state)
-    return model, PreprocessConfig.from_dict(meta["preprocess"]), f"weights read back from {onnx_path.name}"
+    model, ck, _ = load_checkpoint(checkpoint if checkpoint is not None else onnx_path)
+    source = f"checkpoint {checkpoint}" if checkpoint is not None else f"weights read back from {onnx_path.name}"
+    return model, PreprocessConfig.from_dict(ck["meta"]["preprocess"]), source
 
 
 def bench_torch(images: list[tuple[Path, str]], checkpoint: Path | None, onnx_path: Path, threads: int | None,
-                warmup: int) -> dict[str, Any]:
+                warmup: int, block: int = 50) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(threads or min(os.cpu_count() or 1, 4))  # what Classifier.load gives ORT
@@ -159,29 +142,30 @@ def bench_torch(images: list[tuple[Path, str]], checkpoint: Path | None, onnx_pa
     classes = Classifier.load(onnx_path, threads=1).classes
     weight = model.fc.weight.detach()
 
-    def one(path: Path) -> tuple[str, float, float]:
+    def one(path: Path, heatmap: bool) -> tuple[str, float]:
         t = time.perf_counter()
         x = torch.from_numpy(preprocess(path.read_bytes(), cfg))[None]
         with torch.inference_mode():
             feats = model.forward_features(x)
             probs = softmax(model.fc(feats.mean(dim=(2, 3))).numpy())[0]
             k = int(np.argmax(probs))
-            t_pred = time.perf_counter()
-            cam = torch.einsum("c,chw->hw", weight[k], feats[0]).double().numpy()
-        heat = upsample(normalise(cam), cfg.image_size)
-        view = np.round(x[0, 0].numpy() * 255.0).astype(np.uint8)
-        encode_png(overlay(view, heat)), encode_png(view)
-        t_end = time.perf_counter()
-        return classes[k], (t_pred - t) * 1e3, (t_end - t) * 1e3
+            if heatmap:
+                cam = torch.einsum("c,chw->hw", weight[k], feats[0]).double().numpy()
+        if heatmap:
+            heat = upsample(normalise(cam), cfg.image_size)
+            view = np.round(x[0, 0].numpy() * 255.0).astype(np.uint8)
+            encode_png(overlay(view, heat)), encode_png(view)
+        return classes[k], (time.perf_counter() - t) * 1e3
 
     for p, _ in images[:warmup]:
-        one(p)
+        one(p, True)
     pred_ms, heat_ms, correct = [], [], 0
-    for p, truth in images:
-        label, a, b = one(p)
-        pred_ms.append(a)
-        heat_ms.append(b)
-        correct += label == truth
+    for chunk in _blocks(images, block):
+        for p, truth in chunk:
+            label, ms = one(p, False)
+            pred_ms.append(ms)
+            correct += label == truth
+        heat_ms.extend(one(p, True)[1] for p, _ in chunk)
     paths = [p for p, _ in images]
     t = time.perf_counter()
     with torch.inference_mode():
@@ -224,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
                     "(default: Classifier.load's default, min(cores, 4))")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--skip", default="", help="comma-separated: onnx,torch,peer,stages")
+    ap.add_argument("--block", type=int, default=50, help="images per block: each path (predict, heat-map "
+                    "request) runs a whole block in turn; 1 = alternate per image (how this script measured "
+                    "until 2026-11-28: the heat-map work then evicts the predictor's caches before every predict)")
     ap.add_argument("--venv-dir", type=Path, default=REPO / ".cache/peers")
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -233,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     results, skipped, stages = [], {}, None
     if "onnx" not in skip:
         print(f"[onnx] {len(images)} images ...", file=sys.stderr, flush=True)
-        results.append(bench_onnx(images, model, args.threads, args.warmup))
+        results.append(bench_onnx(images, model, args.threads, args.warmup, args.block))
     if "stages" not in skip:
         stages = stage_breakdown(images, model, args.threads)
     if "torch" not in skip:
@@ -244,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             try:
                 print("[torch] ...", file=sys.stderr, flush=True)
-                results.append(bench_torch(images, args.checkpoint, model, args.threads, args.warmup))
+                results.append(bench_torch(images, args.checkpoint, model, args.threads, args.warmup, args.block))
             except ImportError as exc:
                 skipped["torch"] = f"needs the [train] extra ({exc.name} missing)"
     if "peer" not in skip:
@@ -257,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     scope = f"first {args.limit} per class" if args.limit else "all"
     print(f"\n## Latency and throughput: {len(images)} test images ({scope})\n")
     print_machine(info)
+    print(f"- order: blocks of {args.block} images, each path (predict, then heat-map request) in turn (--block)\n")
     head = ["path", "accuracy", "predict p50 ms", "predict p95 ms", "+heatmap p50 ms", "+heatmap p95 ms",
             f"batch-{BATCH} img/s", f"model-only batch-{BATCH} img/s", "load s", "threads"]
     rows = [[r["tool"], f"{r['correct']}/{r['total']} ({100 * r['correct'] / r['total']:.2f}%)",

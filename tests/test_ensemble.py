@@ -84,3 +84,17 @@ def test_an_ensemble_needs_two_members():
 
     with pytest.raises(ValueError, match="at least two"):
         Ensemble([create_model("tumornet-xs")])
+
+
+def test_an_exported_file_can_be_an_ensemble_member(tiny_run, tiny_model, second_member, test_images, tmp_path):
+    """A shipped ONNX file whose run folder is gone (weights read back, BatchNorm folded) makes the same
+    ensemble as its checkpoint; its split is the split.json beside it."""
+    from_checkpoint, from_file = tmp_path / "ck.onnx", tmp_path / "file.onnx"
+    assert main(["export", str(tiny_run), str(second_member), "--out", str(from_checkpoint), "--no-calibrate"]) == 0
+    assert main(["export", str(tiny_model), str(second_member), "--out", str(from_file), "--no-calibrate"]) == 0
+    a, b = Classifier.load(from_checkpoint), Classifier.load(from_file)
+    x = np.stack([a.preprocess(p) for paths in test_images.values() for p in paths[:2]])
+    for key in ("logits", "features", "pooled_middle"):
+        np.testing.assert_allclose(b.run_all(x)[key], a.run_all(x)[key], atol=1e-4)
+    assert [m["seed"] for m in b.metadata["ensemble"]] == [0, 1]
+    assert b.metadata["model_name"] == a.metadata["model_name"]

@@ -43,9 +43,56 @@ class _WithFeatures(nn.Module):
         return self.model.fc(feats.mean(dim=(2, 3))), feats, middle
 
 
+def model_from_onnx(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
+    """(model in eval mode, checkpoint-like dict, run config) read back from an exported float ONNX file.
+
+    Why: a shipped file outlives its run folder; this makes it usable as an ensemble member (``braintumor
+    export models/braintumor-tumornet-s.onnx RUN_DIR``) and as torch's weights in benchmarks. Each
+    BatchNorm was folded into its convolution at export: the convolution gets the folded weight and the
+    BatchNorm becomes the identity plus the folded bias, so the outputs are the exported file's (to ~1e-6)."""
+    from onnx import numpy_helper
+
+    from .predictor import Classifier, ModelError
+
+    path = Path(path)
+    meta = Classifier.load(path, threads=1).metadata
+    if "quantization" in meta:
+        raise ModelError(f"{path} is quantised: its int8 weights cannot be read back into a float network")
+    init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    k = len(meta["classes"])
+    if "ensemble" in meta:  # members' weights under model.members.<i>. (braintumor.ensemble)
+        from .ensemble import Ensemble
+
+        model: nn.Module = Ensemble([create_model(m["model_name"], k) for m in meta["ensemble"]])
+    else:
+        model = create_model(meta["model_name"], k)
+    state = model.state_dict()
+    for key in list(state):
+        name = f"model.{key}"
+        if name in init:  # conv weights (BN folded in), fc weight and bias
+            state[key] = torch.from_numpy(init[name].copy())
+            bias = f"{name}_bias"
+            bn = key.replace("conv", "bn").replace("stem.0", "stem.1").replace("shortcut.0", "shortcut.1")
+            if bias in init and bn != key:  # the BN after this conv becomes identity + the folded bias
+                state[bn] = torch.ones_like(state[bn])
+                state[bn.replace("weight", "bias")] = torch.from_numpy(init[bias].copy())
+                state[bn.replace("weight", "running_mean")].zero_()
+                state[bn.replace("weight", "running_var")].fill_(1.0 - 1e-5)  # BatchNorm2d's eps
+    model.load_state_dict(state)
+    training = meta.get("training", {})
+    ck_meta = {key: meta[key] for key in ("classes", "model_name", "preprocess", "data_fingerprint",
+                                          "package_version", "num_parameters") if key in meta}
+    ck_meta.update({key: training[key] for key in ("train_images", "val_images") if key in training})
+    ck = {"model": state, "meta": ck_meta, "epoch": training.get("best_epoch"), "val_acc": training.get("val_accuracy")}
+    return model.eval(), ck, dict(training.get("config", {}))
+
+
 def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
-    """(model in eval mode, checkpoint dict, run config) from RUN_DIR or a best.pt path."""
+    """(model in eval mode, checkpoint dict, run config) from RUN_DIR, a best.pt path, or an exported
+    float ONNX file (:func:`model_from_onnx`)."""
     path = Path(run)
+    if path.suffix == ".onnx":
+        return model_from_onnx(path)
     ck_path = path / "best.pt" if path.is_dir() else path
     if not ck_path.is_file():
         raise FileNotFoundError(f"no checkpoint at {ck_path} (train first: braintumor train --out RUN_DIR)")
