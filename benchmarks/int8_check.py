@@ -2,7 +2,8 @@
 """Would an int8 copy of the shipped model be worth shipping? Speed, size and validation accuracy.
 
     python benchmarks/int8_check.py [--run models] [--calibration all|N] [--sample stride|random] [--seed S]
-                                    [--method minmax|entropy|percentile] [--rounds 300] [--json out.json]
+                                    [--method minmax|entropy|percentile] [--ops Conv[,Relu,...]] [--rounds 300]
+                                    [--json out.json]
 
 Quantises the shipped ONNX file as ``braintumor quantize`` does (``quantize.quantize_network``: QDQ,
 per-channel int8 weights, uint8 activations, convolutions only), with its activation ranges measured on
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", choices=("stride", "random"), default="stride", help="which N (ignored for all)")
     ap.add_argument("--seed", type=int, default=0, help="of --sample random")
     ap.add_argument("--method", choices=METHODS, default="minmax")
+    ap.add_argument("--ops", default="Conv", help="comma-separated ONNX operators to quantise (shipped: Conv; "
+                    "e.g. Conv,Relu,Add,MaxPool also quantises the activations around them)")
     ap.add_argument("--rounds", type=int, default=300)
     args = ap.parse_args(argv)
     clf = Classifier.load(args.model, threads=1)
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     with tempfile.TemporaryDirectory() as tmp:
         q8 = Path(tmp) / "int8.onnx"
-        quantize_network(args.model, q8, calib, args.method)
+        quantize_network(args.model, q8, calib, args.method, tuple(args.ops.split(",")))
         sessions = {"float32 (shipped)": (args.model, ort.InferenceSession(str(args.model), session_options(1))),
                     "int8": (q8, ort.InferenceSession(str(q8), session_options(1)))}
         x = val[:1]
@@ -95,12 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         f", seed {args.seed})" if args.sample == "random" else ")")
     print(f"\n## int8 check: {args.model.name}, validation split of {args.run} ({len(labels)} images)\n")
     print_machine(info)
-    print(f"activation ranges: {args.method}, training images: {how}\n")
+    print(f"activation ranges: {args.method}, training images: {how}; quantised operators: {args.ops}\n")
     print(table(["network", "file MB", "median ms (batch 1, 1 thread)", "validation correct",
                  "val NLL (own temperature)", "speed"], rows, digits=4))
     print(f"\nvalidation predictions changed by int8: {changed}; int8 wrong on validation images {wrong}")
     write_json(args.json, {"machine": info, "rows": rows, "changed": changed, "calibration_images": len(names),
-                           "sample": how, "method": args.method, "int8_wrong": wrong})
+                           "sample": how, "method": args.method, "ops": args.ops, "int8_wrong": wrong})
     return 0
 
 

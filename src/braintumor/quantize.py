@@ -36,9 +36,10 @@ METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 
 
 def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: np.ndarray,
-                     method: str = "minmax") -> None:
+                     method: str = "minmax", op_types: tuple[str, ...] = ("Conv",)) -> None:
     """Write the int8 (QDQ) graph of ``model`` to ``out``, activation ranges measured on ``images``
-    (prepared uint8 (N, S, S)); metadata is not carried over (:func:`quantize` does that)."""
+    (prepared uint8 (N, S, S)); metadata is not carried over (:func:`quantize` does that). ``op_types``:
+    the ONNX operators to quantise; convolutions alone ship (``benchmarks/int8_check.py --ops`` compares)."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -69,7 +70,8 @@ def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: n
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)
         quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv"],
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=list(op_types),
                         calibrate_method=getattr(CalibrationMethod, {"minmax": "MinMax", "entropy": "Entropy",
                                                                      "percentile": "Percentile"}[method]))
 
