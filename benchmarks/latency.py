@@ -59,7 +59,7 @@ def _model_only_rate(run, inputs: np.ndarray, min_seconds: float = 3.0) -> float
 def _blocks(images: list[tuple[Path, str]], block: int) -> list[list[tuple[Path, str]]]:
     """Consecutive runs of ``block`` images. Each path measures a whole block before the other takes the same
     block: drift in CPU speed hits both alike, and neither pays for the other's cache footprint (a heat-map
-    request's PNG work evicts the predictor's weights; with ``block`` 1 that added ~0.3 ms to every predict)."""
+    request's PNG work evicts the predictor's weights; with ``block`` 1 each predict took 0.1-0.3 ms longer)."""
     return [images[i:i + block] for i in range(0, len(images), block)]
 
 
@@ -243,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
 
     scope = f"first {args.limit} per class" if args.limit else "all"
     print(f"\n## Latency and throughput: {len(images)} test images ({scope})\n")
+    print(f"- order: blocks of {args.block} images, each path (predict, then heat-map request) in turn (--block)")
     print_machine(info)
-    print(f"- order: blocks of {args.block} images, each path (predict, then heat-map request) in turn (--block)\n")
     head = ["path", "accuracy", "predict p50 ms", "predict p95 ms", "+heatmap p50 ms", "+heatmap p95 ms",
             f"batch-{BATCH} img/s", f"model-only batch-{BATCH} img/s", "load s", "threads"]
     rows = [[r["tool"], f"{r['correct']}/{r['total']} ({100 * r['correct'] / r['total']:.2f}%)",
