@@ -2,13 +2,13 @@
 """Would an int8 copy of the shipped model be worth shipping? Speed, size and validation accuracy.
 
     python benchmarks/int8_check.py [--run models] [--calibration all|N] [--sample stride|random] [--seed S]
-                                    [--method minmax|entropy|percentile] [--ops Conv[,Relu,...]] [--rounds 300]
-                                    [--json out.json]
+                                    [--method minmax|entropy|percentile] [--ops Conv[,Relu,...]] [--int8-stem]
+                                    [--rounds 300] [--json out.json]
 
 Quantises the shipped ONNX file as ``braintumor quantize`` does (``quantize.quantize_network``: QDQ,
-per-channel int8 weights, uint8 activations, convolutions only), with its activation ranges measured on
-the run's *training* images: all of them (what ``braintumor quantize`` uses), or N of them, every k-th
-(``--sample stride``) or a seeded random sample. Then times both networks interleaved (batch 1, one
+per-channel int8 weights, uint8 activations, convolutions only, the first left in float), with its activation
+ranges measured on the run's *training* images: all of them (what ``braintumor quantize`` uses), or N of them,
+every k-th (``--sample stride``) or a seeded random sample. Then times both networks interleaved (batch 1, one
 thread: what a server worker runs) and scores both on the run's *validation* split: correct answers,
 answers changed by int8, and the NLL after each file's own fitted temperature. The Testing split is not
 used: this decides an optimisation. Repeating it over samples shows how much the choice of calibration
@@ -31,7 +31,7 @@ from braintumor.classes import CLASSES
 from braintumor.ood import fit_temperature
 from braintumor.predictor import Classifier, session_options, softmax
 from braintumor.preprocess import prepare, preprocess
-from braintumor.quantize import METHODS, quantize_network
+from braintumor.quantize import METHODS, QDQ_PROPAGATION, quantize_network
 
 
 def _nll(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", choices=METHODS, default="minmax")
     ap.add_argument("--ops", default="Conv", help="comma-separated ONNX operators to quantise (shipped: Conv; "
                     "e.g. Conv,Relu,Add,MaxPool also quantises the activations around them)")
+    ap.add_argument("--int8-stem", action="store_true", help="quantise the first convolution too (the int8 "
+                    "file before 2026-11-28 afternoon); by default it stays float, as in `braintumor quantize`, and "
+                    "the int8 session runs without ORT's QDQPropagationTransformer, which would move the max-pool "
+                    "after it into a slow uint8 NCHW kernel")
     ap.add_argument("--rounds", type=int, default=300)
     args = ap.parse_args(argv)
     clf = Classifier.load(args.model, threads=1)
@@ -72,9 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     with tempfile.TemporaryDirectory() as tmp:
         q8 = Path(tmp) / "int8.onnx"
-        quantize_network(args.model, q8, calib, args.method, tuple(args.ops.split(",")))
+        quantize_network(args.model, q8, calib, args.method, tuple(args.ops.split(",")), not args.int8_stem)
+        disabled = None if args.int8_stem else [QDQ_PROPAGATION]
         sessions = {"float32 (shipped)": (args.model, ort.InferenceSession(str(args.model), session_options(1))),
-                    "int8": (q8, ort.InferenceSession(str(q8), session_options(1)))}
+                    "int8": (q8, ort.InferenceSession(str(q8), session_options(1), disabled_optimizers=disabled))}
         x = val[:1]
         times: dict[str, list[float]] = {k: [] for k in sessions}
         for r in range(args.rounds):
@@ -98,12 +103,14 @@ def main(argv: list[str] | None = None) -> int:
         f", seed {args.seed})" if args.sample == "random" else ")")
     print(f"\n## int8 check: {args.model.name}, validation split of {args.run} ({len(labels)} images)\n")
     print_machine(info)
-    print(f"activation ranges: {args.method}, training images: {how}; quantised operators: {args.ops}\n")
+    print(f"activation ranges: {args.method}, training images: {how}; quantised operators: {args.ops}"
+          + ("; first convolution int8 too\n" if args.int8_stem else "; first convolution float\n"))
     print(table(["network", "file MB", "median ms (batch 1, 1 thread)", "validation correct",
                  "val NLL (own temperature)", "speed"], rows, digits=4))
     print(f"\nvalidation predictions changed by int8: {changed}; int8 wrong on validation images {wrong}")
     write_json(args.json, {"machine": info, "rows": rows, "changed": changed, "calibration_images": len(names),
-                           "sample": how, "method": args.method, "ops": args.ops, "int8_wrong": wrong})
+                           "sample": how, "method": args.method, "ops": args.ops, "int8_stem": args.int8_stem,
+                           "int8_wrong": wrong})
     return 0
 
 

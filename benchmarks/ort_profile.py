@@ -25,12 +25,14 @@ from braintumor.predictor import Classifier, session_options
 
 
 def profile(model: Path, threads: int, runs: int) -> dict:
-    size = Classifier.load(model, threads=1).image_size
+    clf = Classifier.load(model, threads=1)
+    size = clf.image_size
+    disabled = clf.metadata.get("quantization", {}).get("ort_disabled_optimizers")  # as Classifier.load does
     opts = session_options(threads)
     opts.enable_profiling = True
     with tempfile.TemporaryDirectory() as tmp:
         opts.profile_file_prefix = str(Path(tmp) / "ort")
-        sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+        sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"], disabled_optimizers=disabled)
         x = np.random.default_rng(0).random((1, 1, size, size), dtype=np.float32)
         name = sess.get_inputs()[0].name
         for _ in range(runs):

@@ -39,6 +39,11 @@ def test_int8_copy_quantises_the_convolutions_and_keeps_the_contract(tiny_model,
     assert {k: v for k, v in q.metadata.items() if k != "quantization"} == {
         k: v for k, v in f.metadata.items() if k != "metrics"}
     assert supports_cam(q)  # the head stays float: features and logits still agree
+    # the first convolution (one input channel) stays float: its weight is a plain initializer, no DequantizeLinear
+    produced = {out: n.op_type for n in proto.graph.node for out in n.output}
+    convs = [n for n in proto.graph.node if n.op_type == "Conv"]
+    assert [produced.get(c.input[1]) for c in convs] == [None] + ["DequantizeLinear"] * (len(convs) - 1)
+    assert q.metadata["quantization"]["ort_disabled_optimizers"] == ["QDQPropagationTransformer"]
 
 
 def test_int8_logits_follow_the_float_ones(tiny_model, int8_model, test_images):

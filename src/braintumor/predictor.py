@@ -146,8 +146,15 @@ class Classifier:
         if raw is None:
             raise ModelError(f"{model_path} is not a braintumor model (no '{METADATA_KEY}' metadata)")
         try:
-            return cls(session, json.loads(raw), model_path)
-        except (KeyError, TypeError, ValueError) as exc:
+            metadata = json.loads(raw)
+            # a file may name graph optimisations that slow it down (the int8 copy: braintumor.quantize); the
+            # session is then built again without them, once, at load time
+            disabled = metadata.get("quantization", {}).get("ort_disabled_optimizers")
+            if disabled:
+                session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"],
+                                               disabled_optimizers=list(disabled))
+            return cls(session, metadata, model_path)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
 
     @property

@@ -3,7 +3,9 @@
 The convolutions are most of the network's time (ONNX Runtime's profile: ~93 %), and on CPUs with int8
 dot-product instructions (AVX-512 VNNI, AVX-VNNI, ARM dot product) an int8 convolution is about twice as
 fast. ONNX Runtime's static quantisation (QDQ format, per-channel int8 weights, uint8 activations,
-convolutions only: the linear head stays float, so class-activation maps stay exact) needs the range of
+convolutions only: the linear head stays float, so class-activation maps stay exact; so does the first
+convolution, whose one input channel gives int8 kernels nothing to gain: 176 us int8 against 48 us float in
+``benchmarks/ort_profile.py``) needs the range of
 every activation; it is measured on *all* of the run's training images (MinMax), so the result has no
 sampling choice in it: with 600-image random samples, validation accuracy moved between 567 and 570 of 571
 from one sample to the next (docs/RESULTS.md, "int8").
@@ -31,15 +33,20 @@ from .preprocess import INPUT_SCALE
 BATCH: int = 64
 
 
+#: ONNX Runtime graph optimisation that the int8 file runs without (see :func:`quantize`).
+QDQ_PROPAGATION: str = "QDQPropagationTransformer"
+
 #: Activation-range estimators of ONNX Runtime's calibration, by the name ``--method`` takes.
 METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 
 
 def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: np.ndarray,
-                     method: str = "minmax", op_types: tuple[str, ...] = ("Conv",)) -> None:
+                     method: str = "minmax", op_types: tuple[str, ...] = ("Conv",), float_stem: bool = False) -> None:
     """Write the int8 (QDQ) graph of ``model`` to ``out``, activation ranges measured on ``images``
     (prepared uint8 (N, S, S)); metadata is not carried over (:func:`quantize` does that). ``op_types``:
-    the ONNX operators to quantise; convolutions alone ship (``benchmarks/int8_check.py --ops`` compares)."""
+    the ONNX operators to quantise; convolutions alone ship. ``float_stem``: leave the first convolution
+    (one input channel, where int8 kernels gain nothing) in float. ``benchmarks/int8_check.py`` compares both."""
+    import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -69,9 +76,10 @@ def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: n
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)
+        convs = [n.name for n in onnx.load_model(str(pre)).graph.node if n.op_type == "Conv"]
         quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=list(op_types),
+                        op_types_to_quantize=list(op_types), nodes_to_exclude=convs[:1] if float_stem else [],
                         calibrate_method=getattr(CalibrationMethod, {"minmax": "MinMax", "entropy": "Entropy",
                                                                      "percentile": "Percentile"}[method]))
 
@@ -97,13 +105,16 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = out.with_name(out.name + ".tmp")
     try:
-        quantize_network(model, tmp_out, images)
+        quantize_network(model, tmp_out, images, float_stem=True)
         proto = onnx.load_model(str(tmp_out))
         info["quantization"] = {
             "method": "onnxruntime static quantisation: QDQ, per-channel int8 weights, uint8 activations, "
-                      "convolutions only",
+                      "convolutions only, the first one (one input channel) left in float",
             "calibration": "MinMax over every training image of the run", "calibration_images": len(images),
-            "float_model_val_accuracy": info.get("calibration", {}).get("val_accuracy")}
+            "float_model_val_accuracy": info.get("calibration", {}).get("val_accuracy"),
+            # with it, ORT moves the quantisation above the max-pool after the float stem into a slow uint8 NCHW
+            # pool (~1 ms); Classifier.load builds the session without it
+            "ort_disabled_optimizers": [QDQ_PROPAGATION]}
         info.pop("metrics", None)  # the float file's test metrics do not describe this file
         if metrics_file:
             scored = json.loads(Path(metrics_file).read_text())
