@@ -44,8 +44,9 @@ def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: n
                      method: str = "minmax", op_types: tuple[str, ...] = ("Conv",), float_stem: bool = False) -> None:
     """Write the int8 (QDQ) graph of ``model`` to ``out``, activation ranges measured on ``images``
     (prepared uint8 (N, S, S)); metadata is not carried over (:func:`quantize` does that). ``op_types``:
-    the ONNX operators to quantise; convolutions alone ship. ``float_stem``: leave the first convolution
-    (one input channel, where int8 kernels gain nothing) in float. ``benchmarks/int8_check.py`` compares both."""
+    the ONNX operators to quantise (the shipped file: convolutions). ``float_stem``: leave the first convolution
+    (one input channel, where int8 kernels gain nothing) in float, as the shipped file does; such a graph must
+    run without ORT's QDQ propagation (:data:`QDQ_PROPAGATION`). ``benchmarks/int8_check.py`` compares them."""
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
