@@ -21,18 +21,18 @@ import numpy as np
 import onnxruntime as ort
 from _common import REPO, machine, print_machine, table, write_json
 
-from braintumor.predictor import Classifier, session_options
+from braintumor.predictor import Classifier, disabled_optimizers, session_options
 
 
 def profile(model: Path, threads: int, runs: int) -> dict:
     clf = Classifier.load(model, threads=1)
     size = clf.image_size
-    disabled = clf.metadata.get("quantization", {}).get("ort_disabled_optimizers")  # as Classifier.load does
     opts = session_options(threads)
     opts.enable_profiling = True
     with tempfile.TemporaryDirectory() as tmp:
         opts.profile_file_prefix = str(Path(tmp) / "ort")
-        sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"], disabled_optimizers=disabled)
+        sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"],
+                                    disabled_optimizers=disabled_optimizers(clf.metadata))  # as Classifier.load
         x = np.random.default_rng(0).random((1, 1, size, size), dtype=np.float32)
         name = sess.get_inputs()[0].name
         for _ in range(runs):

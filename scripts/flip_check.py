@@ -15,16 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from braintumor.calibrate import _network_outputs as network_outputs
 from braintumor.calibrate import prepared_run_images
 from braintumor.ood import fit_temperature
 from braintumor.predictor import Classifier, softmax
-from braintumor.preprocess import to_model_input
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def logits_of(clf: Classifier, x: np.ndarray, batch: int = 64) -> np.ndarray:
-    return np.concatenate([clf.run(x[i:i + batch])[0] for i in range(0, len(x), batch)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         images, full, is_val = prepared_run_images(clf, args.run, args.data)
         val = np.flatnonzero(is_val)
         y = full.labels[val]
-        x = to_model_input(images[val])
-        plain, mirrored = logits_of(clf, x), logits_of(clf, np.ascontiguousarray(x[..., ::-1]))
+        crops = images[val]
+        plain = network_outputs(clf, crops)[0]
+        mirrored = network_outputs(clf, np.ascontiguousarray(crops[..., ::-1]))[0]
         for name, logits in (("plain", plain), ("mirrored", mirrored), ("flip-averaged", (plain + mirrored) / 2)):
             p = softmax(logits, fit_temperature(logits, y))
             nll = float(-np.log(p[np.arange(len(y)), y] + 1e-12).mean())

@@ -51,6 +51,11 @@ def default_model_path() -> Path:
     return resolve_model_path(env) if env else shipped_models_dir() / MODEL_FILENAME
 
 
+def disabled_optimizers(metadata: dict) -> list[str]:
+    """ONNX Runtime graph optimisations a model file asks to run without (the int8 copy: braintumor.quantize)."""
+    return list(metadata.get("quantization", {}).get("ort_disabled_optimizers") or [])
+
+
 class ModelError(ValueError):
     """A model file that cannot be used (not ONNX, not ours, or broken)."""
 
@@ -149,10 +154,10 @@ class Classifier:
             metadata = json.loads(raw)
             # a file may name graph optimisations that slow it down (the int8 copy: braintumor.quantize); the
             # session is then built again without them, once, at load time
-            disabled = metadata.get("quantization", {}).get("ort_disabled_optimizers")
+            disabled = disabled_optimizers(metadata)
             if disabled:
                 session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"],
-                                               disabled_optimizers=list(disabled))
+                                               disabled_optimizers=disabled)
             return cls(session, metadata, model_path)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
