@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from braintumor.calibrate import _network_outputs as network_outputs
-from braintumor.calibrate import prepared_run_images
+from braintumor.calibrate import network_outputs, prepared_run_images
 from braintumor.ood import fit_temperature
 from braintumor.predictor import Classifier, softmax
 

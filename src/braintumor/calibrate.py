@@ -30,7 +30,7 @@ COLOUR_MARGIN: float = 1.2
 MIN_COLOUR_LIMIT: float = 15.0
 
 
-def _network_outputs(clf: Classifier, images: np.ndarray, batch: int = 256,
+def network_outputs(clf: Classifier, images: np.ndarray, batch: int = 256,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(logits, pooled last features, pooled middle features or None) for prepared uint8 images."""
     logits, pooled, middle = [], [], []
@@ -95,7 +95,7 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
     images, full, is_val = prepared_run_images(clf, run_dir, data)
     tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
     print(f"calibrating on {len(tr)} training / {len(va)} validation images", file=sys.stderr)
-    logits, pooled, middle = _network_outputs(clf, images)
+    logits, pooled, middle = network_outputs(clf, images)
     y = full.labels
     t = fit_temperature(logits[va], y[va])
 
