@@ -75,7 +75,9 @@ def groups(datas: list[bytes], threads: int) -> dict[str, Group]:
     out[f"ORT session, batch {len(x1[:32])}, {threads} thread(s)"] = (len(x1[:32]), {
         k: (lambda s=s: s.run(None, {"image": x1[:32]})) for k, s in sess.items()})
     out["PNG encode (heat-map overlay + crop)"] = (1, {
-        f"compress_level {lvl}": (lambda f=f: [f(rgb), f(ex.image)]) for lvl, f in ((6, png(6)), (1, png(1)))})
+        **{f"Pillow, compress_level {lvl}{note}": (lambda f=f: [f(rgb), f(ex.image)])
+           for lvl, f, note in ((6, png(6), ""), (1, png(1), " (until 2026-11-28)"))},
+        "encode_png: Up filter + zlib 1 (shipped)": lambda: [encode_png(rgb), encode_png(ex.image)]})
     size = 2 * cfg.image_size
     out["JPEG decode (images as given)"] = (n, {
         "draft (shipped)": lambda: [read_image(d, draft_size=size) for d in datas],
@@ -87,6 +89,17 @@ def groups(datas: list[bytes], threads: int) -> dict[str, Group]:
         "no reduce": lambda: [prepare(read_image(d), cfg) for d in big],
     })
     return out
+
+
+def png_sizes(datas: list[bytes]) -> dict[str, float]:
+    """Mean bytes of the two PNGs of a heat-map request (overlay + crop) per encoder, over ``datas``."""
+    from braintumor.heatmap import encode_png, explain, overlay
+
+    clf = Classifier.load(threads=1)
+    exs = [ex for ex in (explain(clf, d) for d in datas) if ex.cam is not None]
+    encoders = {"Pillow, compress_level 6": png(6), "Pillow, compress_level 1": png(1), "encode_png": encode_png}
+    return {k: float(np.mean([len(f(overlay(ex.image, ex.cam))) + len(f(ex.image)) for ex in exs]))
+            for k, f in encoders.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         base = next(iter(res.values()))
         rows += [[group, k, v, base / v] for k, v in res.items()]
     print(table(["what", "variant", "median ms per image", "speed vs first"], rows, digits=3))
-    write_json(args.json, {"machine": info, "rounds": args.rounds, "images": len(datas), "results": results})
+    sizes = png_sizes(datas)
+    print("\nPNG bytes of a heat-map request (overlay + crop, mean over the images): "
+          + ", ".join(f"{k} {v / 1e3:.1f} kB" for k, v in sizes.items()))
+    write_json(args.json, {"machine": info, "rounds": args.rounds, "images": len(datas), "results": results,
+                           "png_bytes": sizes})
     return 0
 
 

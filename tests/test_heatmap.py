@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import zlib
 
 import numpy as np
 import pytest
@@ -108,3 +109,34 @@ def test_colour_table_stays_within_one_level_of_the_interpolated_colours():
     heat = np.concatenate([np.linspace(0.0, 1.0, 10_001), np.random.default_rng(0).random(10_000), [-0.5, 1.5]])
     diff = np.abs(heatmap.colorize(heat).astype(int) - heatmap._interpolate(heat).astype(int))
     assert diff.max() <= 1 and (diff > 0).mean() < 0.05
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, data) of each chunk, each CRC checked (Pillow does not check IDAT's)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, i = [], 8
+    while i < len(data):
+        n = int.from_bytes(data[i:i + 4], "big")
+        body = data[i + 4:i + 8 + n]
+        assert int.from_bytes(data[i + 8 + n:i + 12 + n], "big") == zlib.crc32(body)
+        chunks.append((body[:4], body[4:]))
+        i += 12 + n
+    return chunks
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 13), (160, 160), (1, 5, 3), (9, 4, 3), (160, 160, 3)])
+def test_encode_png_decodes_to_the_same_pixels(shape):
+    """The PNG writer is our own (Up filter + zlib): Pillow must read back every pixel, wrap-around included."""
+    pixels = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+    pixels[0] = 255  # rows that differ by more than 127 from the next: the filter's mod-256 wrap
+    data = heatmap.encode_png(pixels)
+    assert [tag for tag, _ in _png_chunks(data)] == [b"IHDR", b"IDAT", b"IEND"]  # every CRC checked there
+    img = Image.open(io.BytesIO(data))
+    assert img.format == "PNG" and img.mode == ("RGB" if len(shape) == 3 else "L")
+    assert np.array_equal(np.asarray(img), pixels)
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (4, 4, 4), (4, 4, 1), (8,)])
+def test_encode_png_refuses_what_is_not_a_gray_or_rgb_image(shape):
+    with pytest.raises(ValueError, match="expected"):
+        heatmap.encode_png(np.zeros(shape, np.uint8))
