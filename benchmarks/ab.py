@@ -47,6 +47,15 @@ def png(level: int) -> Callable[[np.ndarray], bytes]:
     return encode
 
 
+def blend_overlay(gray: np.ndarray, heat: np.ndarray, alpha: float = 0.6) -> np.ndarray:
+    """heatmap.overlay until 2026-11-28: the blend computed per pixel in float32 (now a table lookup)."""
+    from braintumor.heatmap import colorize
+
+    base = np.asarray(gray, dtype=np.float32)[..., None]
+    w = (np.float32(alpha) * np.clip(heat, 0.0, 1.0, dtype=np.float32))[..., None]
+    return np.round(base * (1.0 - w) + colorize(heat).astype(np.float32) * w).astype(np.uint8)
+
+
 Group = tuple[int, dict[str, Callable[[], object]]]
 
 
@@ -74,6 +83,9 @@ def groups(datas: list[bytes], threads: int) -> dict[str, Group]:
         k: (lambda s=s: [s.run(None, {"image": x1[i:i + 1]}) for i in range(n)]) for k, s in sess.items()})
     out[f"ORT session, batch {len(x1[:32])}, {threads} thread(s)"] = (len(x1[:32]), {
         k: (lambda s=s: s.run(None, {"image": x1[:32]})) for k, s in sess.items()})
+    out["heat-map overlay (colour blend)"] = (1, {
+        "per-pixel float blend (until 2026-11-28)": lambda: blend_overlay(ex.image, ex.cam),
+        "table lookup (shipped)": lambda: overlay(ex.image, ex.cam)})
     out["PNG encode (heat-map overlay + crop)"] = (1, {
         **{f"Pillow, compress_level {lvl}{note}": (lambda f=f: [f(rgb), f(ex.image)])
            for lvl, f, note in ((6, png(6), ""), (1, png(1), " (until 2026-11-28)"))},

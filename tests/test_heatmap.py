@@ -140,3 +140,16 @@ def test_encode_png_decodes_to_the_same_pixels(shape):
 def test_encode_png_refuses_what_is_not_a_gray_or_rgb_image(shape):
     with pytest.raises(ValueError, match="expected"):
         heatmap.encode_png(np.zeros(shape, np.uint8))
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.6, 1.0])
+def test_overlay_table_stays_within_three_levels_of_the_blend(alpha):
+    """overlay looks the blend up by 8-bit heat level; the blend at full heat precision is its definition.
+    Bound: half a heat step (1/510) times the colour map's steepest slope (~1530 levels per unit), ~3."""
+    rng = np.random.default_rng(1)
+    gray = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    heat = np.concatenate([np.linspace(0.0, 1.0, 64 * 63), rng.random(64)]).reshape(64, 64)
+    w = alpha * heat[..., None]
+    exact = gray[..., None] * (1.0 - w) + heatmap._interpolate(heat).astype(np.float64) * w
+    diff = np.abs(heatmap.overlay(gray, heat, alpha).astype(float) - exact)
+    assert diff.max() <= 3.0 and diff.mean() < 0.5

