@@ -2,7 +2,10 @@
 """Interleaved A/B of ``Classifier.predict`` in two checkouts: an older one vs this one, same model and images.
 
     git worktree add /tmp/old <commit>
-    python benchmarks/ab_versions.py --old /tmp/old/src [--threads 1] [--rounds 2] [--json out.json]
+    python benchmarks/ab_versions.py --old /tmp/old/src [--threads 1] [--rounds 2] [--heatmap] [--json out.json]
+
+``--heatmap`` times the ``?heatmap=1`` API work instead (``web.inference.classify(..., heatmap=True)``:
+predict + CAM + two PNGs + base64) and reports how far apart the two versions' heat-map pixels are.
 
 Why: on this virtual machine whole runs of ``latency.py`` on the same code differ by up to ~40 % in
 p50 (host scheduling), more than most optimisations gain, so "before" and "after" must run side by
@@ -16,7 +19,9 @@ pools spin in one process slow each other down (measured: 8.8 ms per image inste
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib
+import io
 import shutil
 import sys
 import tempfile
@@ -24,7 +29,9 @@ import time
 import types
 from pathlib import Path
 
+import numpy as np
 from _common import REPO, common_args, labelled_images, machine, percentile, print_machine, table, write_json
+from PIL import Image
 
 import braintumor.predictor as current
 
@@ -36,6 +43,27 @@ def load_old(src: Path, tmp: Path) -> types.ModuleType:
     return importlib.import_module("braintumor_old.predictor")
 
 
+def heatmap_request(package: str):
+    """``path -> (label, ood, heat-map pixels or None)`` through ``<package>.web.inference.classify``."""
+    inference = importlib.import_module(f"{package}.web.inference")
+
+    def run(clf, path: Path) -> tuple[str | None, bool, np.ndarray | None]:
+        rec = inference.classify(clf, [inference.Upload(path.name, path.read_bytes())], heatmap=True)[0]
+        png = rec.get("heatmap_png_base64")
+        return rec.get("label"), bool(rec.get("ood")), png
+
+    return run
+
+
+def predict_request(clf, path: Path) -> tuple[str | None, bool, None]:
+    pred = clf.predict(path)
+    return pred.label, pred.ood, None
+
+
+def pixels(png_b64: str | None) -> np.ndarray | None:
+    return None if png_b64 is None else np.asarray(Image.open(io.BytesIO(base64.b64decode(png_b64))), dtype=np.int16)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
@@ -44,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=2, help="passes over the images")
     ap.add_argument("--limit", type=int, default=None, help="first N images per class")
+    ap.add_argument("--heatmap", action="store_true", help="time the ?heatmap=1 request work instead of predict")
     args = ap.parse_args(argv)
     if not (args.old / "braintumor" / "predictor.py").is_file():
         ap.error(f"{args.old} has no braintumor/predictor.py: pass the old checkout's src/ folder")
@@ -53,35 +82,44 @@ def main(argv: list[str] | None = None) -> int:
         old = load_old(args.old, Path(tmp))
         versions = {"old": old.Classifier.load(args.model, threads=args.threads),
                     "this checkout": current.Classifier.load(args.model, threads=args.threads)}
+        work = ({"old": heatmap_request("braintumor_old"), "this checkout": heatmap_request("braintumor")}
+                if args.heatmap else dict.fromkeys(versions, predict_request))
         times: dict[str, list[float]] = {name: [] for name in versions}
         for path in images[:20]:  # warm-up
-            for clf in versions.values():
-                clf.predict(path)
-        agree = 0
+            for name, clf in versions.items():
+                work[name](clf, path)
+        agree, pixel_diff = 0, []
         for rnd in range(args.rounds):
             for i, path in enumerate(images):
                 order = list(versions.items())
                 if (i + rnd) % 2:
                     order.reverse()
-                answers = []
+                answers = {}
                 for name, clf in order:
                     t = time.perf_counter()
-                    pred = clf.predict(path)
+                    answers[name] = work[name](clf, path)
                     times[name].append((time.perf_counter() - t) * 1e3)
-                    answers.append((pred.label, pred.ood))
-                agree += answers[0] == answers[1]
-    print(f"\n## Classifier.predict, old ({args.old}) vs this checkout, interleaved\n")
+                agree += answers["old"][:2] == answers["this checkout"][:2]
+                maps = [pixels(a[2]) for a in answers.values()]
+                if maps[0] is not None and maps[1] is not None:
+                    pixel_diff.append(int(np.abs(maps[0] - maps[1]).max()))
+    what = "heat-map request (?heatmap=1)" if args.heatmap else "Classifier.predict"
+    print(f"\n## {what}, old ({args.old}) vs this checkout, interleaved\n")
     print_machine(info)
     print(f"- {len(images)} test images x {args.rounds} rounds, {args.threads} ONNX Runtime thread(s), "
           f"model {args.model.name}\n")
     p50 = {name: percentile(ts, 0.5) for name, ts in times.items()}
     rows = [[name, p50[name], percentile(ts, 0.95)] for name, ts in times.items()]
-    print(table(["version", "predict p50 ms", "predict p95 ms"], rows, digits=3))
+    print(table(["version", "p50 ms", "p95 ms"], rows, digits=3))
     n = len(images) * args.rounds
     print(f"\nthis checkout is {p50['old'] / p50['this checkout']:.3f}x the old speed (p50); "
           f"same label and OOD flag on {agree}/{n} predictions")
+    if pixel_diff:
+        print(f"heat-map pixels: largest difference {max(pixel_diff)} levels; identical maps "
+              f"{sum(d == 0 for d in pixel_diff)}/{len(pixel_diff)}")
     write_json(args.json, {"machine": info, "old": str(args.old), "threads": args.threads, "rounds": args.rounds,
-                           "images": len(images), "p50_ms": p50, "agree": agree, "n": n})
+                           "heatmap": args.heatmap, "images": len(images), "p50_ms": p50, "agree": agree, "n": n,
+                           "heatmap_max_pixel_diff": max(pixel_diff) if pixel_diff else None})
     return 0
 
 
