@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import time
+import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -89,7 +90,13 @@ def groups(datas: list[bytes], threads: int) -> dict[str, Group]:
     out["PNG encode (heat-map overlay + crop)"] = (1, {
         **{f"Pillow, compress_level {lvl}{note}": (lambda f=f: [f(rgb), f(ex.image)])
            for lvl, f, note in ((6, png(6), ""), (1, png(1), " (until 2026-11-28)"))},
-        "encode_png: Up filter + zlib 1 (shipped)": lambda: [encode_png(rgb), encode_png(ex.image)]})
+        "encode_png: Up filter + zlib 1 (shipped)": lambda: [encode_png(rgb), encode_png(ex.image)],
+        "encode_png with zlib's Z_RLE strategy (not taken)": lambda: [encode_png(rgb, strategy=zlib.Z_RLE),
+                                                                      encode_png(ex.image, strategy=zlib.Z_RLE)]})
+    crops = [prepare(d, cfg) for d in datas]
+    out["256-bin histogram of a model-input crop (ood.image_stats)"] = (n, {
+        "np.bincount (shipped)": lambda: [np.bincount(c.ravel(), minlength=256) for c in crops],
+        "Pillow Image.histogram (not taken)": lambda: [np.array(Image.fromarray(c).histogram()) for c in crops]})
     size = 2 * cfg.image_size
     out["JPEG decode (images as given)"] = (n, {
         "draft (shipped)": lambda: [read_image(d, draft_size=size) for d in datas],
@@ -109,7 +116,8 @@ def png_sizes(datas: list[bytes]) -> dict[str, float]:
 
     clf = Classifier.load(threads=1)
     exs = [ex for ex in (explain(clf, d) for d in datas) if ex.cam is not None]
-    encoders = {"Pillow, compress_level 6": png(6), "Pillow, compress_level 1": png(1), "encode_png": encode_png}
+    encoders = {"Pillow, compress_level 6": png(6), "Pillow, compress_level 1": png(1), "encode_png": encode_png,
+                "encode_png, Z_RLE": lambda px: encode_png(px, strategy=zlib.Z_RLE)}
     return {k: float(np.mean([len(f(overlay(ex.image, ex.cam))) + len(f(ex.image)) for ex in exs]))
             for k, f in encoders.items()}
 

@@ -125,11 +125,12 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (7, 13), (160, 160), (1, 5, 3), (9, 4, 3), (160, 160, 3)])
-def test_encode_png_decodes_to_the_same_pixels(shape):
+@pytest.mark.parametrize("strategy", [zlib.Z_DEFAULT_STRATEGY, zlib.Z_RLE])
+def test_encode_png_decodes_to_the_same_pixels(shape, strategy):
     """The PNG writer is our own (Up filter + zlib): Pillow must read back every pixel, wrap-around included."""
     pixels = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
     pixels[0] = 255  # rows that differ by more than 127 from the next: the filter's mod-256 wrap
-    data = heatmap.encode_png(pixels)
+    data = heatmap.encode_png(pixels, strategy=strategy)
     assert [tag for tag, _ in _png_chunks(data)] == [b"IHDR", b"IDAT", b"IEND"]  # every CRC checked there
     img = Image.open(io.BytesIO(data))
     assert img.format == "PNG" and img.mode == ("RGB" if len(shape) == 3 else "L")

@@ -107,13 +107,14 @@ def _png_chunk(tag: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
 
 
-def encode_png(pixels: np.ndarray) -> bytes:
+def encode_png(pixels: np.ndarray, *, strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
     """uint8 gray (H, W) or RGB (H, W, 3) -> PNG bytes, in memory.
 
     Written here, not by Pillow, because it is most of a heat-map request's own work: every row gets PNG's
     "Up" filter (its difference from the row above: one numpy subtraction, wrapping mod 256 as the format
     says) and zlib level 1 compresses the result. Pillow's encoder at the same level took twice as long
-    for files of the same size (``benchmarks/ab.py``, docs/PERFORMANCE.md)."""
+    for files of the same size (``benchmarks/ab.py``, docs/PERFORMANCE.md). ``strategy``: zlib's; ``Z_RLE``
+    compresses faster into larger files (measured there, not taken)."""
     px = np.ascontiguousarray(pixels, dtype=np.uint8)
     if px.ndim not in (2, 3) or (px.ndim == 3 and px.shape[2] != 3) or 0 in px.shape:
         raise ValueError(f"expected a non-empty (H, W) or (H, W, 3) image, got shape {px.shape}")
@@ -124,8 +125,9 @@ def encode_png(pixels: np.ndarray) -> bytes:
     filtered[0, 1:] = rows[0]
     np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
     header = struct.pack(">IIBBBBB", w, h, 8, 2 if px.ndim == 3 else 0, 0, 0, 0)  # 8-bit RGB or gray
-    return (_PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(filtered, 1))
-            + _png_chunk(b"IEND", b""))
+    deflate = zlib.compressobj(1, zlib.DEFLATED, zlib.MAX_WBITS, 8, strategy)
+    idat = deflate.compress(filtered) + deflate.flush()
+    return _PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
 
 
 def model_view(x: np.ndarray) -> np.ndarray:
