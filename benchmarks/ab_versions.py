@@ -44,13 +44,13 @@ def load_old(src: Path, tmp: Path) -> types.ModuleType:
 
 
 def heatmap_request(package: str):
-    """``path -> (label, ood, heat-map pixels or None)`` through ``<package>.web.inference.classify``."""
+    """``(clf, path) -> (label, ood, heat-map PNG as base64 or None)`` through ``<package>.web.inference.classify``
+    (decoded by :func:`pixels` after the timing)."""
     inference = importlib.import_module(f"{package}.web.inference")
 
-    def run(clf, path: Path) -> tuple[str | None, bool, np.ndarray | None]:
+    def run(clf, path: Path) -> tuple[str | None, bool, str | None]:
         rec = inference.classify(clf, [inference.Upload(path.name, path.read_bytes())], heatmap=True)[0]
-        png = rec.get("heatmap_png_base64")
-        return rec.get("label"), bool(rec.get("ood")), png
+        return rec.get("label"), bool(rec.get("ood")), rec.get("heatmap_png_base64")
 
     return run
 

@@ -61,8 +61,8 @@ def upsample(heat: np.ndarray, size: int) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def _interpolate(heat: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] -> uint8 RGB (..., 3) by linear interpolation between the anchors."""
+def colorize(heat: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] -> uint8 RGB (..., 3) by linear interpolation between the anchors: the colour map."""
     pos = np.clip(heat, 0.0, 1.0) * (len(_ANCHORS) - 1)
     lo = np.minimum(pos.astype(np.int64), len(_ANCHORS) - 2)
     frac = (pos - lo)[..., None]
@@ -70,16 +70,7 @@ def _interpolate(heat: np.ndarray) -> np.ndarray:
     return np.round(rgb).astype(np.uint8)
 
 
-#: Steps of the colour table: fine enough that a looked-up colour is within 1 of the interpolated one.
-_LUT_STEPS = 4096
-_LUT = _interpolate(np.linspace(0.0, 1.0, _LUT_STEPS))
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def colorize(heat: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] -> uint8 RGB (..., 3): a table lookup instead of interpolating per pixel."""
-    idx = np.rint(np.clip(heat, 0.0, 1.0) * (_LUT_STEPS - 1)).astype(np.intp)
-    return _LUT[idx]
 
 
 @functools.lru_cache(maxsize=8)
@@ -88,7 +79,7 @@ def _overlay_table(alpha: float) -> np.ndarray:
     heat = np.linspace(0.0, 1.0, 256)
     w = (alpha * heat)[None, :, None]
     gray = np.arange(256, dtype=np.float64)[:, None, None]
-    return np.round(gray * (1.0 - w) + _interpolate(heat)[None] * w).astype(np.uint8).reshape(-1, 3)
+    return np.round(gray * (1.0 - w) + colorize(heat)[None] * w).astype(np.uint8).reshape(-1, 3)
 
 
 def overlay(gray: np.ndarray, heat: np.ndarray, alpha: float = DEFAULT_ALPHA) -> np.ndarray:
