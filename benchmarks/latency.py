@@ -149,6 +149,7 @@ def bench_torch(images: list[tuple[Path, str]], checkpoint: Path | None, onnx_pa
     weight = model.fc.weight.detach()
 
     def one(path: Path, cam: bool = False, pngs: bool = False) -> tuple[str, float]:
+        cam = cam or pngs  # the PNGs draw the CAM
         t = time.perf_counter()
         x = torch.from_numpy(preprocess(path.read_bytes(), cfg))[None]
         with torch.inference_mode():
@@ -165,15 +166,15 @@ def bench_torch(images: list[tuple[Path, str]], checkpoint: Path | None, onnx_pa
         return classes[k], (time.perf_counter() - t) * 1e3
 
     for p, _ in images[:warmup]:
-        one(p, True, True)
+        one(p, pngs=True)
     pred_ms, cam_ms, heat_ms, correct = [], [], [], 0
     for chunk in _blocks(images, block):
         for p, truth in chunk:
             label, ms = one(p)
             pred_ms.append(ms)
             correct += label == truth
-        cam_ms.extend(one(p, True)[1] for p, _ in chunk)
-        heat_ms.extend(one(p, True, True)[1] for p, _ in chunk)
+        cam_ms.extend(one(p, cam=True)[1] for p, _ in chunk)
+        heat_ms.extend(one(p, pngs=True)[1] for p, _ in chunk)
     paths = [p for p, _ in images]
     t = time.perf_counter()
     with torch.inference_mode():
