@@ -1,8 +1,9 @@
 """Accuracy under perturbations a scan from elsewhere brings (quoted in docs/RESULTS.md).
 
-    python scripts/robustness.py [--model FILE] [--data ROOT] [--limit N]
+    python scripts/robustness.py [--model FILE] [--data ROOT] [--limit N] [--split val --run models] [--only TEXT]
 
-Every Testing image is perturbed, re-encoded as a file (as a user would upload it) and classified
+Every Testing image (or, with ``--split val``, every validation image the run's split.json lists: the set
+design decisions are taken on, never Testing) is perturbed, re-encoded as a file (as a user would upload it) and classified
 through the normal path (decode, head crop, model, OOD check). Prints accuracy and refusal rate per
 perturbation; accuracy counts refused images as wrong, "accuracy (accepted)" leaves them out.
 """
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
@@ -81,17 +84,29 @@ def main() -> int:
     ap.add_argument("--model")
     ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
     ap.add_argument("--limit", type=int, default=0, help="use every k-th image so that about N remain (0: all)")
+    ap.add_argument("--split", choices=["test", "val"], default="test",
+                    help="Testing (reported), or the validation images of --run (for design decisions)")
+    ap.add_argument("--run", default="models", help="run folder whose split.json names the validation images")
+    ap.add_argument("--only", help="run only the perturbations whose name contains this text")
     args = ap.parse_args()
     clf = Classifier.load(args.model)
-    test = load_dataset(args.data, "Testing")
+    if args.split == "val":
+        val = set(json.loads((Path(args.run) / "split.json").read_text())["val"])
+        full = load_dataset(args.data, "Training")
+        test = full.subset(np.array([i for i, p in enumerate(full.paths)
+                                     if str(p.relative_to(full.root)) in val], dtype=np.int64))
+    else:
+        test = load_dataset(args.data, "Testing")
     idx = np.arange(len(test))
     if args.limit:
         idx = idx[:: max(1, len(idx) // args.limit)]
     gray = [Image.open(test.paths[i]).convert("L") for i in idx]
     truth = [test.classes[int(test.labels[i])] for i in idx]
-    print(f"model {clf.path}; {len(idx)} Testing images")
+    print(f"model {clf.path}; {len(idx)} {'validation' if args.split == 'val' else 'Testing'} images")
     print(f"{'perturbation':<36} {'accuracy':>9} {'refused':>8} {'acc. (accepted)':>16}")
     for name, fn in PERTURBATIONS.items():
+        if args.only and args.only not in name:
+            continue
         t0 = time.time()
         sources = [test.paths[i] for i in idx] if fn is None else [fn(im, k) for k, im in enumerate(gray)]
         preds = [p for _, p in clf.predict_many(sources)]
