@@ -104,6 +104,7 @@ def main() -> int:
     truth = [test.classes[int(test.labels[i])] for i in idx]
     print(f"model {clf.path}; {len(idx)} {'validation' if args.split == 'val' else 'Testing'} images")
     print(f"{'perturbation':<36} {'accuracy':>9} {'refused':>8} {'acc. (accepted)':>16}")
+    accuracies = []
     for name, fn in PERTURBATIONS.items():
         if args.only and args.only not in name:
             continue
@@ -114,6 +115,10 @@ def main() -> int:
         refused = np.array([p.ood for p in preds])
         accepted = right[~refused].mean() if (~refused).any() else float("nan")
         print(f"{name:<36} {right.mean():>9.2%} {refused.mean():>8.2%} {accepted:>16.2%}   ({time.time() - t0:.0f} s)")
+        if "inverted" not in name:
+            accuracies.append(right.mean())
+    if accuracies:
+        print(f"mean accuracy over the {len(accuracies)} perturbations above other than inversion: {np.mean(accuracies):.2%}")
     return 0
 
 

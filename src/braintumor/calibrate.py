@@ -132,8 +132,17 @@ def write_metadata(model: str | os.PathLike, updates: dict) -> None:
     os.replace(tmp, path)
 
 
-def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | os.PathLike | None = None) -> dict:
-    """Fit and store temperature + OOD statistics; returns what was stored."""
+def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
+              background_percentile: float | None = None) -> dict:
+    """Fit and store temperature + OOD statistics; returns what was stored.
+
+    ``background_percentile``: first store it in the model's preprocessing (the fit must see the inputs the
+    model will be served), e.g. to add background subtraction to a network trained without it."""
+    if background_percentile is not None:
+        if not 0.0 <= background_percentile < 50.0:
+            raise DatasetError(f"--background-percentile must be in [0, 50), got {background_percentile}")
+        pre = Classifier.load(model).preprocess_config.to_dict()
+        write_metadata(model, {"preprocess": {**pre, "background_percentile": background_percentile}})
     updates = calibration_metadata(model, run_dir, data)
     write_metadata(model, updates)
     c = updates["calibration"]

@@ -43,7 +43,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
 
-    calibrate(args.model, args.run, args.data)
+    calibrate(args.model, args.run, args.data, args.background_percentile)
     return 0
 
 
@@ -147,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mixup: Beta(ALPHA, ALPHA) blend of every batch with a shuffled copy (0: off, as shipped)")
     p.add_argument("--erase", type=float, default=d.erase,
                    help="random erasing: chance per training image of one gray rectangle (0: off, as shipped)")
+    p.add_argument("--background-percentile", type=float, default=d.background_percentile, metavar="P",
+                   help="subtract each image's P-th percentile gray level before the head crop (0: off, as trained)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")
@@ -164,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="ONNX model to update in place")
     p.add_argument("--run", required=True, help="run folder (its split.json names the validation images)")
     p.add_argument("--data", help="dataset root (default: the one recorded in split.json)")
+    p.add_argument("--background-percentile", type=float, metavar="P",
+                   help="first set the model's preprocessing to subtract this percentile's gray level (0: off)")
     p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("quantize", help="int8 copy of an exported ONNX model, for CPUs with int8 dot products")

@@ -1,4 +1,5 @@
-"""The one preprocessing pipeline: decode -> grayscale -> crop to the head -> resize -> scale.
+"""The one preprocessing pipeline: decode -> grayscale -> subtract the background -> crop to the head
+-> resize -> scale.
 
 Training (through its on-disk cache), evaluation, the CLI, the Python API and the web app
 all call :func:`preprocess` (or its two halves, :func:`prepare` and :func:`to_model_input`),
@@ -39,6 +40,11 @@ class PreprocessConfig:
     min_fraction: float = 0.02
     #: Border added around the head box, as a fraction of its longer side.
     margin: float = 0.04
+    #: This percentile of the image's gray levels counts as its background and is subtracted first (0: off).
+    #: Scanners and viewers that lift the background off black (a lower contrast, a window level) then give
+    #: the same head box, the same crop and, after the network's per-image standardisation, nearly the same
+    #: input; on a black background (most slices) it is a no-op.
+    background_percentile: float = 1.0
     version: int = PREPROCESS_VERSION
 
     def to_dict(self) -> dict:
@@ -47,6 +53,7 @@ class PreprocessConfig:
     @classmethod
     def from_dict(cls, data: dict) -> PreprocessConfig:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        known.setdefault("background_percentile", 0.0)  # models exported before it existed never subtracted
         return cls(**known)
 
 
@@ -108,16 +115,29 @@ def _lerp(a: np.ndarray | float, b: np.ndarray | float, t: np.ndarray | float) -
     return np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
 
 
-def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> tuple[int, int, int, int]:
+def subtract_background(gray: np.ndarray, histogram: list[int], percentile: float) -> tuple[np.ndarray, list[int]]:
+    """(gray minus its ``percentile`` gray level, clipped at 0; the histogram of the result).
+
+    ``histogram`` is Pillow's 256-bin histogram of ``gray``; when the level is 0 both come back unchanged."""
+    level = math.floor(histogram_percentile_one(histogram, percentile)) if percentile > 0 else 0
+    if level <= 0:
+        return gray, histogram
+    shifted = [sum(histogram[: level + 1])] + histogram[level + 1:] + [0] * level
+    return np.subtract(np.maximum(gray, np.uint8(level)), np.uint8(level), dtype=np.uint8), shifted
+
+
+def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig(),
+             histogram: list[int] | None = None) -> tuple[int, int, int, int]:
     """Square (left, top, right, bottom) box around the head; may extend past the image.
 
     Rows and columns count as head when enough of their pixels are bright; the longest
     contiguous run wins, so burned-in text separated from the head by background is left out.
-    A blank image gets the whole frame.
+    A blank image gets the whole frame. ``histogram``: Pillow's histogram of ``gray``, if the caller has it.
     """
     h, w = gray.shape
     # = np.percentile(gray, 99), without a sort; Pillow's histogram is ~2x np.bincount (which widens to int64)
-    level = max(histogram_percentile_one(Image.fromarray(gray).histogram(), 99) * config.threshold, 1.0)
+    histogram = Image.fromarray(gray).histogram() if histogram is None else histogram
+    level = max(histogram_percentile_one(histogram, 99) * config.threshold, 1.0)
     # integer pixels: gray > level <=> gray > floor(level); an integer compare and uint8 sums are ~3x cheaper
     mask = (gray > min(math.floor(level), 255)).view(np.uint8)
     rows = _longest_run(mask.sum(axis=1, dtype=np.int32) / w >= config.min_fraction, max_gap=max(1, h // 50))
@@ -150,7 +170,8 @@ def prepare(source: ImageSource | np.ndarray, config: PreprocessConfig = Preproc
     else:
         # draft: JPEG decoding may skip resolution the resize would throw away anyway
         gray = read_image(source, draft_size=2 * config.image_size)
-    box = head_box(gray, config)
+    gray, histogram = subtract_background(gray, Image.fromarray(gray).histogram(), config.background_percentile)
+    box = head_box(gray, config, histogram)
     img = Image.fromarray(gray, mode="L")
     side = box[2] - box[0]
     if side > MAX_CROP_SIDE:  # memory bound; never reached by images under ~3800 px

@@ -93,7 +93,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if device.type == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
 
-    pre = PreprocessConfig(image_size=cfg.image_size)
+    pre = PreprocessConfig(image_size=cfg.image_size, background_percentile=cfg.background_percentile)
     full = load_dataset(cfg.data, "Training")
     if cfg.limit_per_class:
         full = _limit(full, cfg.limit_per_class, cfg.split_seed_used)  # part of the split

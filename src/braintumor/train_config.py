@@ -47,6 +47,9 @@ class TrainConfig:
     distill_temperature: float = 1.0
     mixup: float = 0.0  # mixup (augment.mixup): Beta(alpha, alpha) of every batch with a shuffled copy; 0 = off
     erase: float = 0.0  # random erasing (augment.random_erase): probability per training image; 0 = off
+    # PreprocessConfig.background_percentile of the run's images. 0 (off) keeps the shipped recipe what it was:
+    # its network was trained without it and is served with 1 (`braintumor calibrate --background-percentile 1`).
+    background_percentile: float = 0.0
 
     def __post_init__(self) -> None:
         if self.start_size and not SIZE_STEP <= self.start_size <= self.image_size:
@@ -64,6 +67,8 @@ class TrainConfig:
             raise ConfigError(f"--mixup must be >= 0 (0: off), got {self.mixup}")
         if not 0.0 <= self.erase <= 1.0:
             raise ConfigError(f"--erase must be in [0, 1], got {self.erase}")
+        if not 0.0 <= self.background_percentile < 50.0:
+            raise ConfigError(f"--background-percentile must be in [0, 50), got {self.background_percentile}")
         if not 0.0 < self.ramp <= 1.0:
             raise ConfigError(f"--ramp must be in (0, 1], got {self.ramp}")
 
