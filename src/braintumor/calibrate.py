@@ -88,13 +88,39 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
     return images, full, is_val
 
 
+def augmented_copies(images: np.ndarray, copies: int, seed: int = 0, batch: int = 256) -> np.ndarray:
+    """``copies`` passes of the training augmentation over prepared uint8 crops (N, S, S), as uint8 again.
+
+    Why: the out-of-distribution statistics should accept what the network was trained to handle (other
+    framings, rotations, contrasts, noise), not only the dataset's own slices. Needs torch (the augmentation's
+    home is training); a fixed seed makes the fit reproducible."""
+    import torch
+
+    from .augment import augment
+
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(copies):
+        for i in range(0, len(images), batch):
+            x = torch.from_numpy(images[i:i + batch].astype(np.float32) * np.float32(INPUT_SCALE))[:, None]
+            out.append((augment(x, g)[:, 0] * 255.0).round().clamp(0, 255).to(torch.uint8).numpy())
+    return np.concatenate(out) if out else images[:0]
+
+
 def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
-                         data: str | os.PathLike | None = None) -> dict:
-    """The ``temperature``, ``ood`` and ``calibration`` metadata entries for ``model``."""
+                         data: str | os.PathLike | None = None, ood_augment: int | None = None) -> dict:
+    """The ``temperature``, ``ood`` and ``calibration`` metadata entries for ``model``.
+
+    ``ood_augment``: augmented copies of each training image added to the OOD fit (None: what the model's
+    metadata recorded, else 0), so recalibrating a model (or its int8 copy) keeps its choice."""
     clf = Classifier.load(model)
+    if ood_augment is None:
+        ood_augment = int(clf.metadata.get("ood", {}).get("augmented_copies", 0))
     images, full, is_val = prepared_run_images(clf, run_dir, data)
     tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
-    print(f"calibrating on {len(tr)} training / {len(va)} validation images", file=sys.stderr)
+    print(f"calibrating on {len(tr)} training / {len(va)} validation images"
+          + (f" (+ {ood_augment} augmented cop{'y' if ood_augment == 1 else 'ies'} each for the OOD fit)"
+             if ood_augment else ""), file=sys.stderr)
     logits, pooled, middle = network_outputs(clf, images)
     y = full.labels
     t = fit_temperature(logits[va], y[va])
@@ -106,8 +132,16 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
         return {"nll": round(float(nll), 5), "ece": round(float(ece), 5)}
 
     colour = max(MIN_COLOUR_LIMIT, COLOUR_MARGIN * _max_colourfulness([full.paths[i] for i in tr]))
-    ood = fit_ood(pooled[tr], images[tr], y[tr], pooled[va], images[va], colour,
-                  None if middle is None else middle[tr], None if middle is None else middle[va])
+    fit_images, fit_pooled, fit_middle, fit_y = images[tr], pooled[tr], None if middle is None else middle[tr], y[tr]
+    if ood_augment > 0:
+        aug = augmented_copies(images[tr], ood_augment)
+        _, aug_pooled, aug_middle = network_outputs(clf, aug)
+        fit_images, fit_pooled = np.concatenate([fit_images, aug]), np.concatenate([fit_pooled, aug_pooled])
+        fit_middle = None if fit_middle is None else np.concatenate([fit_middle, aug_middle])
+        fit_y = np.concatenate([fit_y] + [y[tr]] * ood_augment)
+    ood = fit_ood(fit_pooled, fit_images, fit_y, pooled[va], images[va], colour,
+                  fit_middle, None if middle is None else middle[va])
+    ood["augmented_copies"] = ood_augment
     return {"temperature": round(t, 5), "ood": ood,
             "calibration": {"fitted_on": "validation split of Training (never Testing)", "n_val": len(va),
                             "val_accuracy": round(float((logits[va].argmax(1) == y[va]).mean()), 5),
@@ -133,7 +167,7 @@ def write_metadata(model: str | os.PathLike, updates: dict) -> None:
 
 
 def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
-              background_percentile: float | None = None) -> dict:
+              background_percentile: float | None = None, ood_augment: int | None = None) -> dict:
     """Fit and store temperature + OOD statistics; returns what was stored.
 
     ``background_percentile``: first store it in the model's preprocessing (the fit must see the inputs the
@@ -143,7 +177,7 @@ def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | 
             raise DatasetError(f"--background-percentile must be in [0, 50), got {background_percentile}")
         pre = Classifier.load(model).preprocess_config.to_dict()
         write_metadata(model, {"preprocess": {**pre, "background_percentile": background_percentile}})
-    updates = calibration_metadata(model, run_dir, data)
+    updates = calibration_metadata(model, run_dir, data, ood_augment)
     write_metadata(model, updates)
     c = updates["calibration"]
     print(f"validation accuracy {c['val_accuracy']:.2%} (n={c['n_val']}); "
