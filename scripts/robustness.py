@@ -3,8 +3,8 @@
     python scripts/robustness.py [--model FILE] [--data ROOT] [--limit N] [--split val --run models] [--only TEXT]
 
 Every Testing image (or, with ``--split val``, every validation image the run's split.json lists: the set
-design decisions are taken on, never Testing) is perturbed, re-encoded as a file (as a user would upload it) and classified
-through the normal path (decode, head crop, model, OOD check). Prints accuracy and refusal rate per
+design decisions are taken on, never Testing) is perturbed, re-encoded as a file (as a user would upload it)
+and classified through the normal path (decode, head crop, model, OOD check). Prints accuracy and refusal rate per
 perturbation; accuracy counts refused images as wrong, "accuracy (accepted)" leaves them out.
 """
 
@@ -118,7 +118,8 @@ def main() -> int:
         if "inverted" not in name:
             accuracies.append(right.mean())
     if accuracies:
-        print(f"mean accuracy over the {len(accuracies)} perturbations above other than inversion: {np.mean(accuracies):.2%}")
+        print(f"mean accuracy over the {len(accuracies)} perturbations above other than inversion: "
+              f"{np.mean(accuracies):.2%}")
     return 0
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from .data import Dataset, DatasetError, load_dataset, load_prepared
 from .image_io import ImageError, decode_image
-from .metrics import expected_calibration_error
+from .metrics import expected_calibration_error, headline_metrics
 from .ood import fit_ood, fit_temperature
 from .predictor import METADATA_KEY, Classifier, softmax
 from .preprocess import INPUT_SCALE
@@ -167,7 +167,8 @@ def write_metadata(model: str | os.PathLike, updates: dict) -> None:
 
 
 def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
-              background_percentile: float | None = None, ood_augment: int | None = None) -> dict:
+              background_percentile: float | None = None, ood_augment: int | None = None,
+              metrics_file: str | os.PathLike | None = None) -> dict:
     """Fit and store temperature + OOD statistics; returns what was stored.
 
     ``background_percentile``: first store it in the model's preprocessing (the fit must see the inputs the
@@ -178,6 +179,8 @@ def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | 
         pre = Classifier.load(model).preprocess_config.to_dict()
         write_metadata(model, {"preprocess": {**pre, "background_percentile": background_percentile}})
     updates = calibration_metadata(model, run_dir, data, ood_augment)
+    if metrics_file:  # `braintumor evaluate`'s metrics.json of this very file (as calibrated here)
+        updates["metrics"] = headline_metrics(json.loads(Path(metrics_file).read_text()))
     write_metadata(model, updates)
     c = updates["calibration"]
     print(f"validation accuracy {c['val_accuracy']:.2%} (n={c['n_val']}); "

@@ -43,7 +43,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
 
-    calibrate(args.model, args.run, args.data, args.background_percentile, args.ood_augment)
+    calibrate(args.model, args.run, args.data, args.background_percentile, args.ood_augment, args.metrics)
     return 0
 
 
@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ood-augment", type=int, metavar="K",
                    help="add K augmented copies of each training image to the OOD fit (needs [train]; "
                         "default: what the model recorded, else 0)")
+    p.add_argument("--metrics", help="metrics.json of 'braintumor evaluate' on this file: embedded as headline metrics")
     p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("quantize", help="int8 copy of an exported ONNX model, for CPUs with int8 dot products")

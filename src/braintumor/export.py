@@ -25,7 +25,7 @@ from torch import nn
 
 from . import __version__
 from .classes import DISPLAY_NAMES
-from .metrics import HEADLINE_METRICS
+from .metrics import headline_metrics
 from .model import create_model
 from .predictor import METADATA_KEY
 
@@ -137,9 +137,7 @@ def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: 
                      "torch_version": torch.__version__},
     }
     if metrics:
-        info["metrics"] = {k: metrics[k] for k in HEADLINE_METRICS if k in metrics}
-        if "data" in metrics and isinstance(metrics["data"], dict):
-            info["metrics"]["data"] = metrics["data"].get("root")
+        info["metrics"] = headline_metrics(metrics)
     return info
 
 

@@ -15,6 +15,14 @@ import numpy as np
 #: The metrics an exported model carries in its metadata (``braintumor export/quantize --metrics``).
 HEADLINE_METRICS: tuple[str, ...] = ("n", "accuracy", "macro_f1", "macro_roc_auc", "ece")
 
+
+def headline_metrics(metrics: dict) -> dict:
+    """The few numbers of ``braintumor evaluate``'s metrics.json that a model file carries about itself."""
+    out = {k: metrics[k] for k in HEADLINE_METRICS if k in metrics}
+    if "data" in metrics and isinstance(metrics["data"], dict):
+        out["data"] = metrics["data"].get("root")
+    return out
+
 #: Bins of the reliability diagram and the expected calibration error.
 N_BINS: int = 15
 

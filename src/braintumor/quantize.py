@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import HEADLINE_METRICS
+from .metrics import headline_metrics
 from .predictor import METADATA_KEY, Classifier, ModelError
 from .preprocess import INPUT_SCALE
 
@@ -119,7 +119,7 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
         info.pop("metrics", None)  # the float file's test metrics do not describe this file
         if metrics_file:
             scored = json.loads(Path(metrics_file).read_text())
-            info["metrics"] = {k: scored[k] for k in HEADLINE_METRICS if k in scored}
+            info["metrics"] = headline_metrics(scored)
         del proto.metadata_props[:]
         entry = proto.metadata_props.add()
         entry.key, entry.value = METADATA_KEY, json.dumps(info, sort_keys=True)
