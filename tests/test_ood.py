@@ -173,6 +173,35 @@ def test_calibrate_writes_temperature_and_ood_into_the_model(tiny_run, tiny_mode
     assert isinstance(pred.ood, bool) and pred.ood_score is not None
 
 
+def test_calibrate_adds_background_subtraction_and_augmented_copies_and_keeps_them(tiny_run, tiny_model, tmp_path):
+    from braintumor.cli import main
+
+    model = tmp_path / "calibrated.onnx"
+    shutil.copy(tiny_model, model)
+    assert Classifier.load(model).preprocess_config.background_percentile == 0.0  # the tiny run trained without
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"n": 3, "accuracy": 0.5, "ece": 0.1, "confusion_matrix": [[1]]}))
+    assert main(["calibrate", str(model), "--run", str(tiny_run), "--background-percentile", "1",
+                 "--ood-augment", "1", "--metrics", str(metrics)]) == 0
+    meta = Classifier.load(model).metadata
+    assert meta["preprocess"]["background_percentile"] == 1.0 and meta["ood"]["augmented_copies"] == 1
+    assert meta["metrics"] == {"n": 3, "accuracy": 0.5, "ece": 0.1}
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0  # a plain recalibration keeps both
+    meta = Classifier.load(model).metadata
+    assert meta["preprocess"]["background_percentile"] == 1.0 and meta["ood"]["augmented_copies"] == 1
+
+
+def test_augmented_copies_are_reproducible_uint8_crops_unlike_the_originals():
+    from braintumor.calibrate import augmented_copies
+
+    images = np.stack([synthetic_head(64, seed=s) for s in range(5)])
+    a, b = augmented_copies(images, 2, seed=1), augmented_copies(images, 2, seed=1)
+    assert a.shape == (10, 64, 64) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a[:5], images) and not np.array_equal(a[:5], a[5:])
+    assert augmented_copies(images, 0).shape == (0, 64, 64)
+
+
 def test_broken_ood_metadata_is_a_model_error(tiny_model, tmp_path):
     from braintumor.calibrate import write_metadata
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import encode, synthetic_head
-from PIL import Image
+from PIL import Image, ImageEnhance
 
-from braintumor.preprocess import PreprocessConfig, head_box, histogram_percentile, prepare, preprocess
+from braintumor.preprocess import (
+    PreprocessConfig,
+    head_box,
+    histogram_percentile,
+    prepare,
+    preprocess,
+    subtract_background,
+)
 
 
 def test_output_shape_dtype_range():
@@ -127,3 +134,45 @@ def test_longest_run_equals_its_vectorised_definition() -> None:
         assert _longest_run(mask, gap) == _longest_run_vectorised(mask, gap)
     ties = np.array([1, 1, 0, 0, 0, 1, 1], bool)  # two runs of equal length: the first one
     assert _longest_run(ties, 1) == (0, 2)
+
+
+def _standardised(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float64)
+    return (x - x.mean()) / x.std()
+
+
+def test_a_lifted_background_gives_the_input_of_a_black_one():
+    """A lower contrast lifts the black background to gray (other scanners, viewers' window levels). Without
+    background subtraction the head box grows and the frame's fill no longer matches the background; with it
+    the crop is the same and, after the network's per-image standardisation, so is the input."""
+    head = synthetic_head(200, canvas=(260, 200), offset=(30, 0))
+    lifted = np.asarray(ImageEnhance.Contrast(Image.fromarray(head)).enhance(0.6))
+    assert np.percentile(lifted, 1) >= 10  # the background really was lifted
+    off = PreprocessConfig(background_percentile=0.0)
+    assert head_box(lifted, off) != head_box(head, off)  # the problem
+    on = PreprocessConfig()
+    a, b = prepare(head, on), prepare(lifted, on)
+    assert np.abs(_standardised(a) - _standardised(b)).mean() < 0.05
+    assert np.abs(_standardised(a) - _standardised(prepare(lifted, off))).mean() > 0.2
+
+
+def test_background_subtraction_is_a_no_op_on_black_and_keeps_its_histogram_exact():
+    head = synthetic_head()
+    hist = Image.fromarray(head).histogram()
+    same, same_hist = subtract_background(head, hist, 1.0)
+    assert same is head and same_hist is hist
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        img = rng.integers(rng.integers(1, 60), 256, (40, 50)).astype(np.uint8)
+        out, out_hist = subtract_background(img, Image.fromarray(img).histogram(), 5.0)
+        level = int(np.floor(np.percentile(img, 5)))
+        assert level > 0
+        np.testing.assert_array_equal(out, np.clip(img.astype(int) - level, 0, 255))
+        assert out_hist == Image.fromarray(out).histogram()
+
+
+def test_models_exported_before_background_subtraction_keep_their_preprocessing():
+    legacy = PreprocessConfig.from_dict({"image_size": 160, "threshold": 0.1, "margin": 0.04, "version": 1})
+    assert legacy.background_percentile == 0.0
+    assert PreprocessConfig.from_dict(PreprocessConfig().to_dict()) == PreprocessConfig()
+    assert PreprocessConfig().background_percentile == 1.0
