@@ -23,6 +23,7 @@ def headline_metrics(metrics: dict) -> dict:
         out["data"] = metrics["data"].get("root")
     return out
 
+
 #: Bins of the reliability diagram and the expected calibration error.
 N_BINS: int = 15
 
