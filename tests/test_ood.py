@@ -220,3 +220,17 @@ def test_gray_photo_decoding_keeps_the_gray_path_unchanged(samples):
         img.draft("L", (256, 256))
         want = np.asarray(img.convert("L"))
     assert np.array_equal(gray, want)
+
+
+def test_calibrate_refuses_impossible_settings_before_touching_the_file(tiny_run, tiny_model, tmp_path):
+    from braintumor.calibrate import calibrate
+    from braintumor.data import DatasetError
+
+    model = tmp_path / "calibrated.onnx"
+    shutil.copy(tiny_model, model)
+    before = model.read_bytes()
+    with pytest.raises(DatasetError, match="background-percentile"):
+        calibrate(model, tiny_run, background_percentile=60.0)
+    with pytest.raises(DatasetError, match="ood-augment"):
+        calibrate(model, tiny_run, ood_augment=-1)
+    assert model.read_bytes() == before

@@ -176,3 +176,12 @@ def test_models_exported_before_background_subtraction_keep_their_preprocessing(
     assert legacy.background_percentile == 0.0
     assert PreprocessConfig.from_dict(PreprocessConfig().to_dict()) == PreprocessConfig()
     assert PreprocessConfig().background_percentile == 1.0
+
+
+def test_a_background_percentile_of_half_or_more_is_refused():
+    from braintumor.train_config import ConfigError, TrainConfig
+
+    with pytest.raises(ValueError, match="background_percentile"):
+        PreprocessConfig(background_percentile=50.0)
+    with pytest.raises(ConfigError, match="--background-percentile"):
+        TrainConfig(data="", out="", background_percentile=-1.0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -173,11 +174,14 @@ def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | 
 
     ``background_percentile``: first store it in the model's preprocessing (the fit must see the inputs the
     model will be served), e.g. to add background subtraction to a network trained without it."""
+    if ood_augment is not None and ood_augment < 0:
+        raise DatasetError(f"--ood-augment must be >= 0, got {ood_augment}")
     if background_percentile is not None:
-        if not 0.0 <= background_percentile < 50.0:
-            raise DatasetError(f"--background-percentile must be in [0, 50), got {background_percentile}")
-        pre = Classifier.load(model).preprocess_config.to_dict()
-        write_metadata(model, {"preprocess": {**pre, "background_percentile": background_percentile}})
+        try:  # the preprocessing's own check, before the file is touched
+            pre = replace(Classifier.load(model).preprocess_config, background_percentile=background_percentile)
+        except ValueError as exc:
+            raise DatasetError(f"--background-percentile: {exc}") from None
+        write_metadata(model, {"preprocess": pre.to_dict()})
     updates = calibration_metadata(model, run_dir, data, ood_augment)
     if metrics_file:  # `braintumor evaluate`'s metrics.json of this very file (as calibrated here)
         updates["metrics"] = headline_metrics(json.loads(Path(metrics_file).read_text()))

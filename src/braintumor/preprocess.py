@@ -47,6 +47,10 @@ class PreprocessConfig:
     background_percentile: float = 1.0
     version: int = PREPROCESS_VERSION
 
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.background_percentile < 50.0:  # 50 and above would subtract the head itself
+            raise ValueError(f"background_percentile must be in [0, 50), got {self.background_percentile}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 

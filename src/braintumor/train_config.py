@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .preprocess import IMAGE_SIZE
+from .preprocess import IMAGE_SIZE, PreprocessConfig
 
 SIZE_STEP = 16  # progressive resizing grows the training images in steps of this many pixels
 
@@ -67,8 +67,10 @@ class TrainConfig:
             raise ConfigError(f"--mixup must be >= 0 (0: off), got {self.mixup}")
         if not 0.0 <= self.erase <= 1.0:
             raise ConfigError(f"--erase must be in [0, 1], got {self.erase}")
-        if not 0.0 <= self.background_percentile < 50.0:
-            raise ConfigError(f"--background-percentile must be in [0, 50), got {self.background_percentile}")
+        try:  # the preprocessing's own check, early: before any image is read
+            PreprocessConfig(image_size=self.image_size, background_percentile=self.background_percentile)
+        except ValueError as exc:
+            raise ConfigError(f"--background-percentile: {exc}") from None
         if not 0.0 < self.ramp <= 1.0:
             raise ConfigError(f"--ramp must be in (0, 1], got {self.ramp}")
 
