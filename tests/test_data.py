@@ -9,7 +9,7 @@ import pytest
 from conftest import encode, synthetic_head
 
 from braintumor.classes import CLASSES
-from braintumor.data import DatasetError, fingerprint, load_dataset, load_prepared, stratified_split
+from braintumor.data import DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
 from braintumor.preprocess import PreprocessConfig
 
 
@@ -114,3 +114,22 @@ def test_real_dataset_counts_match_its_readme(data_root):
     test = load_dataset(data_root, "Testing")
     assert train.counts() == {"glioma": 1321, "meningioma": 1339, "notumor": 1591, "pituitary": 1457}
     assert len(test) == 1311  # the hidden .ipynb_checkpoints copy is not data
+
+
+def test_split_by_mode_reads_the_stored_mode_and_keeps_unreadable_files_with_the_others(tmp_path):
+    root = make_dataset(tmp_path)  # grayscale PNGs
+    rgb = np.repeat(synthetic_head(64, seed=5)[..., None], 3, axis=2)  # gray content stored as RGB, as SARTAJ's
+    (root / "glioma" / "rgb.jpg").write_bytes(encode(rgb, "JPEG"))
+    (root / "glioma" / "broken.jpg").write_bytes(b"not an image")
+    gray, other = split_by_mode(load_dataset(root), "L")
+    assert len(gray) == 12 and all(p.suffix == ".png" for p in gray.paths)
+    assert sorted(p.name for p in other.paths) == ["broken.jpg", "rgb.jpg"]
+    assert list(other.labels) == [0, 0]
+
+
+def test_storage_mode_separates_the_figshare_source(data_root):
+    """The README's 3093 grayscale files: figshare's 3064 plus a few; notumor (not in figshare) is almost all RGB."""
+    train, test = load_dataset(data_root, "Training"), load_dataset(data_root, "Testing")
+    gray_train, gray_test = split_by_mode(train, "L")[0], split_by_mode(test, "L")[0]
+    assert len(gray_train) + len(gray_test) == 3093
+    assert gray_train.counts() == {"glioma": 1200, "meningioma": 548, "notumor": 27, "pituitary": 697}

@@ -118,3 +118,22 @@ def test_one_or_several_threads_give_the_same_answers(tiny_model, test_images):
     x = np.stack([one.preprocess(p) for paths in test_images.values() for p in paths[:2]])
     a, b = one.run_all(x), two.run_all(x)
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_a_run_can_hold_out_one_storage_mode(data_root, tmp_path):
+    """--hold-out-mode L: no grayscale-stored (figshare) image is trained or validated on, and the run says so."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from braintumor.cli import main
+
+    run = tmp_path / "noL"
+    rc = main(["train", "--data", str(data_root), "--out", str(run), "--epochs", "1", "--limit-per-class", "8",
+               "--image-size", "64", "--batch-size", "16", "--cache-dir", str(tmp_path / "c"), "--hold-out-mode", "L"])
+    assert rc == 0
+    split = json.loads((run / "split.json").read_text())
+    used = split["train"] + split["val"]
+    root = Path(split["root"])
+    assert 0 < len(used) < 32 and all(Image.open(root / r).mode != "L" for r in used)
+    assert json.loads((run / "config.json").read_text())["hold_out_mode"] == "L"

@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random erasing: chance per training image of one gray rectangle (0: off, as shipped)")
     p.add_argument("--background-percentile", type=float, default=d.background_percentile, metavar="P",
                    help="subtract each image's P-th percentile gray level before the head crop (0: off, as trained)")
+    p.add_argument("--hold-out-mode", metavar="MODE",
+                   help="train without the images stored in this Pillow mode (L: this dataset's figshare source), "
+                        "to score them later as a source never seen")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")

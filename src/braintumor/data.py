@@ -96,6 +96,25 @@ def load_dataset(
     return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes))
 
 
+def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:
+    """(images stored in Pillow ``mode``, the others), read from file headers only.
+
+    In this dataset the storage mode marks the source: grayscale (L) JPEGs are almost all the figshare
+    set (3064 images; 3093 are L), RGB ones SARTAJ and Br35H. Splitting on it holds one source out, which a
+    random split cannot (docs/RESULTS.md, "A held-out source"). Unreadable files go with the others."""
+    from PIL import Image
+
+    def stored_mode(path: Path) -> str:
+        try:
+            with Image.open(path) as img:
+                return img.mode
+        except Exception:  # unreadable: load_prepared reports it
+            return ""
+
+    match = np.asarray([stored_mode(p) == mode for p in dataset.paths], dtype=bool)
+    return dataset.subset(np.flatnonzero(match)), dataset.subset(np.flatnonzero(~match))
+
+
 def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train_index, val_index) keeping each class's share in both parts."""
     if not 0.0 < fraction < 1.0:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from . import __version__
 from . import distributed as D
 from .augment import augment, mixup
-from .data import Dataset, fingerprint, load_dataset, load_prepared, stratified_split
+from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
 from .model import count_parameters, create_model
 from .preprocess import INPUT_SCALE, PreprocessConfig
@@ -97,6 +97,12 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     full = load_dataset(cfg.data, "Training")
     if cfg.limit_per_class:
         full = _limit(full, cfg.limit_per_class, cfg.split_seed_used)  # part of the split
+    if cfg.hold_out_mode:
+        held, full = split_by_mode(full, cfg.hold_out_mode)
+        if main:
+            print(f"holding out {len(held)} images stored as {cfg.hold_out_mode}", file=sys.stderr)
+        if not len(full):
+            raise DatasetError(f"every training image is stored as {cfg.hold_out_mode}: nothing left to train on")
     if main:
         print(f"loading {len(full)} images from {full.root} (cached after the first run)", file=sys.stderr)
     with D.local_main_first(dd), tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False,

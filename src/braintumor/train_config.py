@@ -50,6 +50,9 @@ class TrainConfig:
     # PreprocessConfig.background_percentile of the run's images. 0 (off) keeps the shipped recipe what it was:
     # its network was trained without it and is served with 1 (`braintumor calibrate --background-percentile 1`).
     background_percentile: float = 0.0
+    # Leave out the training images stored in this Pillow mode ("L": the figshare source, data.split_by_mode), so
+    # that they can be scored as a source the network never saw. None: every image, as shipped.
+    hold_out_mode: str | None = None
 
     def __post_init__(self) -> None:
         if self.start_size and not SIZE_STEP <= self.start_size <= self.image_size:

@@ -1,0 +1,112 @@
+"""A source the network never saw: accuracy and refusals on it (quoted in docs/RESULTS.md).
+
+    python scripts/held_out_source.py --model FILE --run RUN [--mode L] [--testing] [--json out.json]
+
+This dataset does not label its sources, but the JPEG storage mode does: grayscale (L) files are almost all
+the figshare set, RGB ones SARTAJ and Br35H (``braintumor.data.split_by_mode``). A run trained with
+``braintumor train --hold-out-mode L`` never saw the L images of Training, neither to train nor to validate,
+so they are a held-out source that decisions may be taken on (Testing is only reported, with ``--testing``).
+Scored through the normal path (decode, preprocessing, model, out-of-distribution check); "accuracy" counts a
+refused image as wrong. Also prints how the refusal threshold trades refused held-out slices against the
+non-MRI images of ``braintumor.ood_samples`` that get through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from braintumor.data import DEFAULT_DATA_ROOT, Dataset, load_dataset, split_by_mode
+from braintumor.ood_samples import ood_samples
+from braintumor.predictor import Classifier
+
+
+def _score(pred) -> float:
+    """The OOD score, with input-check refusals (colour, blank, aspect) as infinitely far."""
+    if pred.ood and pred.reason and "features" not in pred.reason:
+        return float("inf")
+    return float(pred.ood_score)
+
+
+def score_set(clf: Classifier, ds: Dataset) -> dict:
+    """Accuracy, refusals and per-class recall of ``clf`` on ``ds``, plus every OOD score."""
+    preds = [p for _, p in clf.predict_many(ds.paths)]
+    bad = [str(ds.paths[i]) for i, p in enumerate(preds) if isinstance(p, Exception)]
+    if bad:
+        raise SystemExit(f"error: {len(bad)} unreadable images, e.g. {bad[0]}")
+    label = np.array([ds.classes.index(p.label) if p.label else -1 for p in preds])
+    refused = np.array([p.ood for p in preds])
+    right = label == ds.labels
+    per_class = {}
+    for c, name in enumerate(ds.classes):
+        m = ds.labels == c
+        if m.any():
+            per_class[name] = {"n": int(m.sum()), "recall": float(right[m].mean()), "refused": float(refused[m].mean())}
+    accepted = ~refused
+    return {"n": len(ds), "accuracy": float(right.mean()), "refused": float(refused.mean()),
+            "accuracy_accepted": float(right[accepted].mean()) if accepted.any() else float("nan"),
+            "per_class": per_class, "scores": [_score(p) for p in preds]}
+
+
+def _print_set(name: str, r: dict) -> None:
+    print(f"\n{name}: {r['n']} images; accuracy {r['accuracy']:.2%}, refused {r['refused']:.2%}, "
+          f"accuracy of accepted {r['accuracy_accepted']:.2%}")
+    for cls, c in r["per_class"].items():
+        print(f"  {cls:<11} n={c['n']:>5}  recall {c['recall']:7.2%}  refused {c['refused']:7.2%}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="ONNX model (default: the shipped one)")
+    ap.add_argument("--run", required=True, help="the model's run folder (split.json: what it trained on)")
+    ap.add_argument("--mode", default="L", help="Pillow storage mode of the held-out source (default L: figshare)")
+    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
+    ap.add_argument("--testing", action="store_true", help="also report Testing's images of that mode (never decides)")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    clf = Classifier.load(args.model)
+    split = json.loads((Path(args.run) / "split.json").read_text())
+    seen = set(split["val"]) | set(split.get("train", []))
+    training = load_dataset(args.data, "Training")
+    in_mode, _ = split_by_mode(training, args.mode)
+    unseen = [i for i, p in enumerate(in_mode.paths) if str(p.relative_to(training.root)) not in seen]
+    print(f"model {clf.path}; {len(in_mode)} Training images stored as {args.mode}, "
+          f"{len(in_mode) - len(unseen)} of them in the run's training or validation part")
+    results = {}
+    val_names = set(split["val"])
+    val = training.subset([i for i, p in enumerate(training.paths) if str(p.relative_to(training.root)) in val_names])
+    results["run validation (seen source)"] = score_set(clf, val)
+    if unseen:
+        results[f"held-out source: Training images stored as {args.mode}"] = score_set(clf, in_mode.subset(unseen))
+    if args.testing:
+        results[f"Testing images stored as {args.mode} (reported only)"] = score_set(
+            clf, split_by_mode(load_dataset(args.data, "Testing"), args.mode)[0])
+    for name, r in results.items():
+        _print_set(name, r)
+    held = next((r for k, r in results.items() if k.startswith("held-out")), None)
+    if held is not None:
+        samples = ood_samples()
+        ood = np.array([_score(p) for _, p in clf.predict_many([s.data for s in samples])])
+        photo = np.array(["photo" in s.category for s in samples])
+        h = np.array(held["scores"])
+        print(f"\nthreshold trade-off ({len(h)} held-out slices, {len(ood)} non-MRI images, "
+              f"{photo.sum()} of them photos):")
+        print(f"{'threshold':>10} {'held-out refused':>17} {'non-MRI refused':>16} {'photos refused':>15}")
+        rows = [("file", clf.ood.threshold)] + [(f"{q:g} % out", float(np.quantile(h[np.isfinite(h)], 1 - q / 100)))
+                                                for q in (10, 5, 2, 1)]
+        for name, t in rows:
+            print(f"{name:>10} {t:>6.3f} {np.mean(h > t):>9.2%} {int((ood > t).sum()):>10}/{len(ood)} "
+                  f"{int((ood[photo] > t).sum()):>10}/{int(photo.sum())}")
+        results["trade_off"] = [{"name": n, "threshold": t, "held_out_refused": float(np.mean(h > t)),
+                                 "ood_refused": int((ood > t).sum())} for n, t in rows]
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
