@@ -26,7 +26,7 @@ from braintumor.predictor import Classifier
 
 
 def _score(pred) -> float:
-    """The OOD score, with input-check refusals (colour, blank, aspect) as infinitely far."""
+    """The OOD score (1 = the file's threshold), with input-check refusals (colour, blank, aspect) as infinitely far."""
     if pred.ood and pred.reason and "features" not in pred.reason:
         return float("inf")
     return float(pred.ood_score)
@@ -45,7 +45,10 @@ def score_set(clf: Classifier, ds: Dataset) -> dict:
     for c, name in enumerate(ds.classes):
         m = ds.labels == c
         if m.any():
-            per_class[name] = {"n": int(m.sum()), "recall": float(right[m].mean()), "refused": float(refused[m].mean())}
+            wrong = m & ~right & ~refused
+            called = {ds.classes[k]: int((label[wrong] == k).sum()) for k in range(len(ds.classes))}
+            per_class[name] = {"n": int(m.sum()), "recall": float(right[m].mean()), "refused": float(refused[m].mean()),
+                               "called": {k: v for k, v in called.items() if v}}
     accepted = ~refused
     return {"n": len(ds), "accuracy": float(right.mean()), "refused": float(refused.mean()),
             "accuracy_accepted": float(right[accepted].mean()) if accepted.any() else float("nan"),
@@ -56,7 +59,9 @@ def _print_set(name: str, r: dict) -> None:
     print(f"\n{name}: {r['n']} images; accuracy {r['accuracy']:.2%}, refused {r['refused']:.2%}, "
           f"accuracy of accepted {r['accuracy_accepted']:.2%}")
     for cls, c in r["per_class"].items():
-        print(f"  {cls:<11} n={c['n']:>5}  recall {c['recall']:7.2%}  refused {c['refused']:7.2%}")
+        called = ", ".join(f"{k} {v}" for k, v in c["called"].items())
+        print(f"  {cls:<11} n={c['n']:>5}  recall {c['recall']:7.2%}  refused {c['refused']:7.2%}"
+              + (f"  (wrong: {called})" if called else ""))
 
 
 def main() -> int:
@@ -96,10 +101,10 @@ def main() -> int:
         print(f"\nthreshold trade-off ({len(h)} held-out slices, {len(ood)} non-MRI images, "
               f"{photo.sum()} of them photos):")
         print(f"{'threshold':>10} {'held-out refused':>17} {'non-MRI refused':>16} {'photos refused':>15}")
-        rows = [("file", clf.ood.threshold)] + [(f"{q:g} % out", float(np.quantile(h[np.isfinite(h)], 1 - q / 100)))
+        rows = [("file", 1.0)] + [(f"{q:g} % out", float(np.quantile(h[np.isfinite(h)], 1 - q / 100)))
                                                 for q in (10, 5, 2, 1)]
         for name, t in rows:
-            print(f"{name:>10} {t:>6.3f} {np.mean(h > t):>9.2%} {int((ood > t).sum()):>10}/{len(ood)} "
+            print(f"{name:>10} {t:>6.3f} {np.mean(h > t):>10.2%} {int((ood > t).sum()):>10}/{len(ood)} "
                   f"{int((ood[photo] > t).sum()):>10}/{int(photo.sum())}")
         results["trade_off"] = [{"name": n, "threshold": t, "held_out_refused": float(np.mean(h > t)),
                                  "ood_refused": int((ood > t).sum())} for n, t in rows]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from braintumor.augment import augment, random_affine, random_erase, random_intensity  # noqa: E402
+from braintumor.augment import augment, random_affine, random_bias_field, random_erase, random_intensity  # noqa: E402
 from braintumor.train_config import ConfigError, TrainConfig  # noqa: E402
 
 
@@ -19,7 +21,7 @@ def test_augment_without_erasing_is_the_shipped_recipe():
     g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
     expected = random_intensity(random_affine(x, g1), g1)
     assert torch.equal(augment(x, g2), expected)
-    assert torch.equal(augment(x, torch.Generator().manual_seed(7), erase_p=0.0), expected)
+    assert torch.equal(augment(x, torch.Generator().manual_seed(7), erase_p=0.0, bias_p=0.0), expected)
     assert g1.get_state().equal(g2.get_state())  # no extra random numbers drawn
 
 
@@ -67,3 +69,25 @@ def test_mixup_blends_each_image_with_one_partner_reproducibly():
         assert errs[j] < 1e-5 and partners[i] == y[j]
     with pytest.raises(ConfigError, match="--mixup"):
         TrainConfig("d", "o", mixup=-0.1)
+
+
+def test_bias_field_is_a_smooth_bounded_gain_on_the_chosen_images():
+    x = torch.full((200, 1, 64, 64), 0.5)
+    out = random_bias_field(x, torch.Generator().manual_seed(4), p=0.5, strength=0.3)
+    gain = out[:, 0] / 0.5
+    shaded = (gain - 1).abs().flatten(1).amax(1) > 1e-6
+    assert 0.38 < shaded.float().mean() < 0.62  # about half of the images, the others untouched
+    assert torch.equal(out[~shaded], x[~shaded])
+    assert gain.min() >= math.exp(-0.3) - 1e-5 and gain.max() <= math.exp(0.3) + 1e-5
+    # smooth: neighbouring pixels' gains differ by far less than the gain varies across the image
+    step = (gain[shaded][:, :, 1:] - gain[shaded][:, :, :-1]).abs().max()
+    spread = (gain[shaded].flatten(1).amax(1) - gain[shaded].flatten(1).amin(1)).mean()
+    assert step < 0.05 < spread
+    again = random_bias_field(x, torch.Generator().manual_seed(4), p=0.5, strength=0.3)
+    assert torch.equal(out, again)
+
+
+def test_bias_field_flag_is_checked():
+    assert TrainConfig(data="d", out="o").bias_field == 0.0  # off in the shipped recipe
+    with pytest.raises(ConfigError, match="--bias-field"):
+        TrainConfig(data="d", out="o", bias_field=1.5)

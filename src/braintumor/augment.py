@@ -2,8 +2,8 @@
 changes per image, all on the training device, so no per-image Python loop slows an epoch.
 
 Chosen for scans from elsewhere, not for this test split: other framings (scale, shift,
-rotation), left/right, other contrasts (gamma, contrast), noise and blur; random erasing is an option
-(``--erase``), off in the shipped recipe.
+rotation), left/right, other contrasts (gamma, contrast), noise and blur; random erasing (``--erase``) and a
+coil-sensitivity bias field (``--bias-field``) are options, off in the shipped recipe.
 """
 
 from __future__ import annotations
@@ -53,6 +53,22 @@ def random_intensity(x: torch.Tensor, g: torch.Generator, gamma: tuple[float, fl
     return x.clamp(0, 1)
 
 
+def random_bias_field(x: torch.Tensor, g: torch.Generator, p: float = 0.5, strength: float = 0.3,
+                      grid: int = 4) -> torch.Tensor:
+    """A smooth multiplicative intensity non-uniformity, as receive coils and field inhomogeneity put on real
+    MRI (the scanner trait of TorchIO's RandomBiasField and MONAI's RandBiasField): with probability ``p`` per
+    image, exp of a ``grid`` x ``grid`` field of log-gains uniform in [-strength, strength], bicubically
+    upsampled. Why: one hospital's scans differ from another's in exactly such slow shading, which the global
+    gamma and contrast changes above cannot imitate."""
+    b, _, h, w = x.shape
+    log_gain = (torch.rand(b, 1, grid, grid, generator=g) * 2 - 1) * strength
+    # clamped: bicubic overshoot would otherwise reach past the control points' range
+    field = F.interpolate(log_gain, size=(h, w), mode="bicubic", align_corners=True).clamp(-strength, strength).exp()
+    pick = (torch.rand(b, generator=g) < p).view(b, 1, 1, 1)
+    field = torch.where(pick, field, torch.ones_like(field))
+    return (x * field.to(x.device, x.dtype)).clamp(0, 1)
+
+
 def random_erase(x: torch.Tensor, g: torch.Generator, p: float = 0.25, area: tuple[float, float] = (0.02, 0.15),
                  aspect: tuple[float, float] = (0.3, 3.3)) -> torch.Tensor:
     """Random erasing (Zhong et al., AAAI 2020): with probability ``p`` per image, one rectangle of
@@ -74,12 +90,15 @@ def random_erase(x: torch.Tensor, g: torch.Generator, p: float = 0.25, area: tup
     return torch.where(inside.unsqueeze(1).to(dev), level.view(b, 1, 1, 1).to(dev, x.dtype), x)
 
 
-def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0) -> torch.Tensor:
-    """The training augmentation: geometry, then intensity, then (``erase_p`` > 0) random erasing.
+def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0, bias_p: float = 0.0) -> torch.Tensor:
+    """The training augmentation: geometry, (``bias_p`` > 0) a bias field, intensity, (``erase_p`` > 0) random
+    erasing.
 
-    With ``erase_p`` = 0 no random numbers are drawn for erasing, so the shipped recipe's
-    augmentation stays bit for bit what it was."""
-    x = random_intensity(random_affine(x, g), g)
+    An option at 0 draws no random numbers, so the shipped recipe's augmentation stays bit for bit what it was."""
+    x = random_affine(x, g)
+    if bias_p > 0:
+        x = random_bias_field(x, g, bias_p)
+    x = random_intensity(x, g)
     return random_erase(x, g, erase_p) if erase_p > 0 else x
 
 
