@@ -128,8 +128,10 @@ def test_split_by_mode_reads_the_stored_mode_and_keeps_unreadable_files_with_the
 
 
 def test_storage_mode_separates_the_figshare_source(data_root):
-    """The README's 3093 grayscale files: figshare's 3064 plus a few; notumor (not in figshare) is almost all RGB."""
+    """The 3093 grayscale files: per tumour class exactly figshare's counts (1426, 708, 930), plus 29 notumor."""
     train, test = load_dataset(data_root, "Training"), load_dataset(data_root, "Testing")
     gray_train, gray_test = split_by_mode(train, "L")[0], split_by_mode(test, "L")[0]
     assert len(gray_train) + len(gray_test) == 3093
     assert gray_train.counts() == {"glioma": 1200, "meningioma": 548, "notumor": 27, "pituitary": 697}
+    both = {c: gray_train.counts()[c] + gray_test.counts()[c] for c in gray_train.classes}
+    assert both == {"glioma": 1426, "meningioma": 708, "notumor": 29, "pituitary": 930}

@@ -99,8 +99,9 @@ def load_dataset(
 def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:
     """(images stored in Pillow ``mode``, the others), read from file headers only.
 
-    In this dataset the storage mode marks the source: grayscale (L) JPEGs are almost all the figshare
-    set (3064 images; 3093 are L), RGB ones SARTAJ and Br35H. Splitting on it holds one source out, which a
+    In this dataset the storage mode marks the source: the grayscale (L) JPEGs of each tumour class are exactly as
+    many as the figshare set has (glioma 1426, meningioma 708, pituitary 930), plus 29 notumor; RGB ones are SARTAJ
+    and Br35H. Splitting on it holds one source out, which a
     random split cannot (docs/RESULTS.md, "A held-out source"). Unreadable files go with the others."""
     from PIL import Image
 
