@@ -26,7 +26,7 @@ DATA = (REPO / os.environ.get("BRAINTUMOR_DATA", "../shared/datasets/brain-tumor
 TESTING = DATA / "Testing"
 PER_CLASS = 3
 FIGURES = ("confusion_matrix", "roc", "pr", "reliability", "confidence_hist", "training_curves", "samples",
-           "gallery_correct", "gallery_wrong")
+           "gallery_correct", "gallery_wrong", "gallery_refused")
 
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
 
@@ -50,11 +50,16 @@ class FakeClassifier:
                 yield src, exc
                 continue
             true = CLASSES.index(Path(src).parent.name)
-            guess = (true + 1) % len(CLASSES) if self.seen % 3 == 2 else true
+            k = self.seen
+            guess = (true + 1) % len(CLASSES) if k % 3 == 2 else true
             self.seen += 1
             probs = np.full(len(CLASSES), 0.1)
             probs[guess] = 0.7
-            yield src, Prediction(CLASSES[guess], 0.7, dict(zip(CLASSES, probs.tolist(), strict=True)))
+            as_dict = dict(zip(CLASSES, probs.tolist(), strict=True))
+            if k % 5 == 4:  # refused as not brain MRI: answer withheld, probabilities kept
+                yield src, Prediction(None, None, as_dict, ood=True, ood_score=1.0 + k / 10, reason="far")
+            else:
+                yield src, Prediction(CLASSES[guess], 0.7, as_dict, ood=False, ood_score=0.5)
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +103,15 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     with (out / "predictions.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == n_good
-    assert list(rows[0]) == ["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in CLASSES)]
+    assert list(rows[0]) == ["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in CLASSES),
+                             "refused", "ood_score"]
     assert sum(r["true"] == r["predicted"] for r in rows) == 8
+    # the 5th and 10th readable images were refused (k = 4, 9), with their scores; the others were not
+    assert [r["refused"] for r in rows] == ["1" if k in (4, 9) else "0" for k in range(12)]
+    scores = {4: "1.4000", 9: "1.9000"}
+    assert [r["ood_score"] for r in rows] == [scores.get(k, "0.5000") for k in range(12)]
+    assert result["ood_refused"] == 2  # one meningioma (k = 4) and one pituitary (k = 9) image
+    assert result["ood_refused_per_class"] == {"glioma": 0, "meningioma": 1, "notumor": 0, "pituitary": 1}
 
     html = (out / "report.html").read_text()
     linked = set(re.findall(r'<img src="([^"]+)"', html))

@@ -90,23 +90,27 @@ def _pick_correct(y: np.ndarray, pred: np.ndarray, n_classes: int, k: int) -> li
     return picked[:k]
 
 
-def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray,
-                       classes: Sequence[str], leak_free: np.ndarray | None = None) -> Path:
-    """One row per readable image; a ``leak_free`` column (1/0) when the leak check ran."""
+def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray, classes: Sequence[str],
+                       refused: np.ndarray, scores: np.ndarray, leak_free: np.ndarray | None = None) -> Path:
+    """One row per readable image: the network's answer, whether the OOD check refused it (``refused`` 1/0, with
+    its ``ood_score``, blank for a model without the check), and ``leak_free`` (1/0) when the leak check ran."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     extra = ["leak_free"] if leak_free is not None else []
-    writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes), *extra])
+    writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes), "refused",
+                     "ood_score", *extra])
     for n, (path, t, p) in enumerate(zip(paths, y, probs, strict=True)):
         k = int(np.argmax(p))
         flag = [int(leak_free[n])] if leak_free is not None else []
-        writer.writerow([str(path), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p), *flag])
+        score = "" if np.isnan(scores[n]) else f"{scores[n]:.4f}"
+        writer.writerow([str(path), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p),
+                         int(refused[n]), score, *flag])
     return write_text_atomic(out / "predictions.csv", buf.getvalue())
 
 
 def _write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path], metrics: dict,
                    classes: Sequence[str], config: PreprocessConfig, run_dir: Path | None,
-                   gallery_size: int) -> dict[str, str]:
+                   gallery_size: int, refused: np.ndarray, scores: np.ndarray) -> dict[str, str]:
     from . import figures as fg
 
     done: dict[str, str] = {}
@@ -143,6 +147,11 @@ def _write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path
         items = [(v, classes[int(y[i])], classes[int(pred[i])], float(conf[i]))
                  for i in index if (v := _view(paths[i], config)) is not None]
         add(key, fg.plot_gallery(items, out / f"{key}.png", title, empty_message=empty))
+    far = np.flatnonzero(refused)
+    far = far[np.argsort(-np.nan_to_num(scores[far], nan=np.inf), kind="mergesort")][:gallery_size]
+    items = [(v, classes[int(y[i])], None, float(scores[i])) for i in far if (v := _view(paths[i], config)) is not None]
+    add("gallery_refused", fg.plot_gallery(items, out / "gallery_refused.png",
+                                           "Refused as not brain MRI (farthest first)", empty_message="None refused."))
     return done
 
 
@@ -175,7 +184,8 @@ def evaluate(
     errors: list[list[str]] = [[str(p), m] for p, m in dataset.skipped]
     kept: list[int] = []
     rows: list[list[float]] = []
-    refused = 0
+    refusals: list[bool] = []
+    ood_scores: list[float] = []
     temperature = float(getattr(classifier, "temperature", 1.0))
     with tqdm(total=len(dataset), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
               dynamic_ncols=True) as bar:
@@ -185,13 +195,16 @@ def evaluate(
             else:
                 kept.append(i)
                 rows.append([float(result.probabilities[c]) for c in classes])
-                refused += bool(getattr(result, "ood", False))
+                refusals.append(bool(getattr(result, "ood", False)))
+                score = getattr(result, "ood_score", None)
+                ood_scores.append(float("nan") if score is None else float(score))
             bar.update(1)
     if not kept:
         raise DatasetError(f"none of the {len(dataset)} images in {dataset.root} could be read")
     y = to_model[dataset.labels[kept]]
     probs = np.asarray(rows, dtype=np.float64)
     paths = [dataset.paths[i] for i in kept]
+    refused, scores = np.asarray(refusals, dtype=bool), np.asarray(ood_scores, dtype=np.float64)
     metrics = compute_metrics(y, probs, classes)
     leak_mask, leak_block = None, None
     if reference is not None:
@@ -214,12 +227,13 @@ def evaluate(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
         "leak_free": leak_block,
-        "ood_refused": refused,
+        "ood_refused": int(refused.sum()),
+        "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
         "calibration": _calibration(y, probs, temperature, metrics["n_bins"]),
     }
-    _write_predictions(out, paths, y, probs, classes, leak_mask)
+    _write_predictions(out, paths, y, probs, classes, refused, scores, leak_mask)
     figures = _write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
-                             run_dir, gallery_size)
+                             run_dir, gallery_size, refused, scores)
     if temperature != 1.0:
         from .figures import plot_reliability
 

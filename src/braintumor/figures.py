@@ -28,7 +28,7 @@ from .metrics import (
 
 DPI: int = 110
 MISSING_MATPLOTLIB = "matplotlib is needed for figures: pip install 'braintumor[eval]'"
-GOOD, BAD = "#1a7f37", "#cf222e"
+GOOD, BAD, REFUSED = "#1a7f37", "#cf222e", "#57606a"
 
 
 class FiguresUnavailable(ImportError):
@@ -240,9 +240,10 @@ def plot_sample_grid(images_by_class: dict[str, list[np.ndarray]], out: str | os
     return _save(fig, out)
 
 
-def plot_gallery(items: Sequence[tuple[np.ndarray, str, str, float]], out: str | os.PathLike, title: str,
+def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out: str | os.PathLike, title: str,
                  empty_message: str = "No images in this group.") -> Path:
-    """Images with true label, prediction and confidence; green when right, red when wrong."""
+    """Images with true label, prediction and confidence; green when right, red when wrong. A prediction of None
+    is a refusal (not brain MRI): its number is the OOD score (1 = the threshold), in gray."""
     if not items:
         fig = _figure(6.4, 2.0)
         fig.text(0.5, 0.6, title, ha="center", va="center", fontsize=14, weight="bold")
@@ -254,8 +255,11 @@ def plot_gallery(items: Sequence[tuple[np.ndarray, str, str, float]], out: str |
     axes = _image_axes(fig, n_rows, n_cols)
     for ax, (img, true, pred, conf) in zip(axes.flat, items, strict=False):
         ax.imshow(img, cmap="gray", vmin=0, vmax=255)
-        color = GOOD if true == pred else BAD
-        ax.set_title(f"true: {display_name(true)}\npred: {display_name(pred)} ({conf:.0%})", fontsize=9, color=color)
+        if pred is None:
+            color, answer = REFUSED, f"refused (score {conf:.2f})"
+        else:
+            color, answer = (GOOD if true == pred else BAD), f"pred: {display_name(pred)} ({conf:.0%})"
+        ax.set_title(f"true: {display_name(true)}\n{answer}", fontsize=9, color=color)
         for spine in ax.spines.values():
             spine.set(visible=True, color=color, linewidth=2)
     for ax in list(axes.flat)[len(items):]:

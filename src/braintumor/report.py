@@ -28,6 +28,8 @@ CAPTIONS: dict[str, str] = {
     "samples": "Sample images per class, after the model's cropping and resizing.",
     "gallery_correct": "Examples of correct predictions.",
     "gallery_wrong": "Wrong predictions, most confident first: the mistakes worth looking at.",
+    "gallery_refused": "Images the out-of-distribution check refused as not brain MRI, farthest from the training "
+                       "slices first (score 1 = the refusal threshold); their answers are withheld from users.",
 }
 
 DISCLAIMER = ("Research tool, not a medical device; not for diagnosis. Results on this dataset do not "
