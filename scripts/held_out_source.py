@@ -19,17 +19,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, load_dataset, split_by_mode
 from braintumor.ood_samples import ood_samples
 from braintumor.predictor import Classifier
-
-
-def _score(pred) -> float:
-    """The OOD score (1 = the file's threshold), with input-check refusals (colour, blank, aspect) as infinitely far."""
-    if pred.ood and pred.reason and "features" not in pred.reason:
-        return float("inf")
-    return float(pred.ood_score)
 
 
 def score_set(clf: Classifier, ds: Dataset) -> dict:
@@ -52,7 +46,7 @@ def score_set(clf: Classifier, ds: Dataset) -> dict:
     accepted = ~refused
     return {"n": len(ds), "accuracy": float(right.mean()), "refused": float(refused.mean()),
             "accuracy_accepted": float(right[accepted].mean()) if accepted.any() else float("nan"),
-            "per_class": per_class, "scores": [_score(p) for p in preds]}
+            "per_class": per_class, "scores": [refusal_score(p) for p in preds]}
 
 
 def _print_set(name: str, r: dict) -> None:
@@ -95,7 +89,7 @@ def main() -> int:
     held = next((r for k, r in results.items() if k.startswith("held-out")), None)
     if held is not None:
         samples = ood_samples()
-        ood = np.array([_score(p) for _, p in clf.predict_many([s.data for s in samples])])
+        ood = np.array([refusal_score(p) for _, p in clf.predict_many([s.data for s in samples])])
         photo = np.array(["photo" in s.category for s in samples])
         h = np.array(held["scores"])
         print(f"\nthreshold trade-off ({len(h)} held-out slices, {len(ood)} non-MRI images, "

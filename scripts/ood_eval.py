@@ -22,7 +22,7 @@ from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier
 
 
-def _score(pred) -> float:
+def refusal_score(pred) -> float:
     if pred.ood and pred.reason and "features" not in pred.reason:
         return float("inf")  # refused by an input check before the network
     return float(pred.ood_score)
@@ -42,8 +42,8 @@ def main() -> int:
     id_preds = [p for _, p in clf.predict_many(test.paths) if not isinstance(p, Exception)]
     samples = ood_samples()
     ood_preds = [p for _, p in clf.predict_many([s.data for s in samples])]
-    id_s = np.array([_score(p) for p in id_preds])
-    od_s = np.array([_score(p) for p in ood_preds])
+    id_s = np.array([refusal_score(p) for p in id_preds])
+    od_s = np.array([refusal_score(p) for p in ood_preds])
     finite_max = np.nanmax(np.concatenate([id_s, od_s])[np.isfinite(np.concatenate([id_s, od_s]))])
     y = np.r_[np.zeros(len(id_s)), np.ones(len(od_s))]
     auroc = roc_auc(y, np.nan_to_num(np.r_[id_s, od_s], posinf=finite_max * 10))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .classes import CLASSES
 from .image_io import ImageError, walk_images
@@ -103,7 +104,6 @@ def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:
     many as the figshare set has (glioma 1426, meningioma 708, pituitary 930), plus 29 notumor; RGB ones are SARTAJ
     and Br35H. Splitting on it holds one source out, which a
     random split cannot (docs/RESULTS.md, "A held-out source"). Unreadable files go with the others."""
-    from PIL import Image
 
     def stored_mode(path: Path) -> str:
         try:
