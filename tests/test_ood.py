@@ -189,6 +189,39 @@ def test_calibrate_adds_background_subtraction_and_augmented_copies_and_keeps_th
     assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0  # a plain recalibration keeps both
     meta = Classifier.load(model).metadata
     assert meta["preprocess"]["background_percentile"] == 1.0 and meta["ood"]["augmented_copies"] == 1
+    assert meta["ood"]["framing_copies"] == 0
+
+
+def test_calibrate_records_framing_copies_and_a_recalibration_keeps_them(tiny_run, tiny_model, tmp_path):
+    from braintumor.cli import main
+
+    model = tmp_path / "framed.onnx"
+    shutil.copy(tiny_model, model)
+    assert main(["calibrate", str(model), "--run", str(tiny_run), "--ood-framing", "2"]) == 0
+    ood = Classifier.load(model).metadata["ood"]
+    assert ood["framing_copies"] == 2 and ood["augmented_copies"] == 0
+    means = ood["means"]
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
+    assert Classifier.load(model).metadata["ood"]["framing_copies"] == 2
+    assert Classifier.load(model).metadata["ood"]["means"] == means  # same copies: the fit is reproducible
+
+
+def test_framing_copies_cut_the_frame_then_prepare_as_serving_does(tmp_path):
+    from braintumor.calibrate import framing_copies
+    from braintumor.preprocess import PreprocessConfig, prepare
+
+    paths = []
+    for s in range(3):
+        paths.append(tmp_path / f"{s}.png")
+        paths[-1].write_bytes(encode(synthetic_head(96, seed=s), fmt="PNG"))
+    config = PreprocessConfig(image_size=48)
+    a, b = framing_copies(paths, config, 2, seed=3), framing_copies(paths, config, 2, seed=3)
+    assert a.shape == (6, 48, 48) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    plain = np.stack([prepare(p, config) for p in paths])
+    assert not np.array_equal(a[:3], plain) and not np.array_equal(a[:3], a[3:])
+    np.testing.assert_array_equal(framing_copies(paths, config, 1, max_cut=0.0), plain)  # no cut: the served crop
+    assert framing_copies(paths, config, 0).shape == (0, 48, 48)
 
 
 def test_augmented_copies_are_reproducible_uint8_crops_unlike_the_originals():
@@ -233,4 +266,6 @@ def test_calibrate_refuses_impossible_settings_before_touching_the_file(tiny_run
         calibrate(model, tiny_run, background_percentile=60.0)
     with pytest.raises(DatasetError, match="ood-augment"):
         calibrate(model, tiny_run, ood_augment=-1)
+    with pytest.raises(DatasetError, match="ood-framing"):
+        calibrate(model, tiny_run, ood_framing=-1)
     assert model.read_bytes() == before

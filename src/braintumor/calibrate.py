@@ -23,7 +23,7 @@ from .image_io import ImageError, decode_image
 from .metrics import expected_calibration_error, headline_metrics
 from .ood import fit_ood, fit_temperature
 from .predictor import METADATA_KEY, Classifier, softmax
-from .preprocess import INPUT_SCALE
+from .preprocess import INPUT_SCALE, PreprocessConfig, prepare
 
 #: The colour limit is this multiple of the most colourful training image (some slices carry colour marks).
 COLOUR_MARGIN: float = 1.2
@@ -108,20 +108,55 @@ def augmented_copies(images: np.ndarray, copies: int, seed: int = 0, batch: int 
     return np.concatenate(out) if out else images[:0]
 
 
+#: Largest share of the frame a framing copy cuts off one side (0.15: the head is cut by the frame on all sides).
+MAX_FRAMING_CUT: float = 0.15
+
+
+def framing_copies(paths: list[Path], config: PreprocessConfig, copies: int, seed: int = 0,
+                   max_cut: float = MAX_FRAMING_CUT) -> np.ndarray:
+    """``copies`` re-framings of each image through the real pipeline, as uint8 (copies * N, S, S).
+
+    Each copy cuts an independent random share in [0, ``max_cut``] off each side of the decoded slice and then
+    prepares it as serving does, so the head touches the frame, as in scans cropped tightly or zoomed in a
+    viewer. Why: the network answers such slices as well as the others, but the out-of-distribution fit never
+    saw their features and refused them (docs/RESULTS.md, "Framing copies"). No torch needed."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(copies):
+        for p in paths:
+            gray = decode_image(p, draft_size=2 * config.image_size)[0]
+            h, w = gray.shape
+            left, top, right, bottom = rng.uniform(0.0, max_cut, 4)
+            y0, y1 = round(top * h), h - round(bottom * h)
+            x0, x1 = round(left * w), w - round(right * w)
+            out.append(prepare(np.ascontiguousarray(gray[y0:y1, x0:x1]), config))
+    size = config.image_size
+    return np.stack(out) if out else np.zeros((0, size, size), np.uint8)
+
+
+def _copies(n: int, what: str) -> str:
+    return f"{n} {what} cop{'y' if n == 1 else 'ies'}"
+
+
 def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
-                         data: str | os.PathLike | None = None, ood_augment: int | None = None) -> dict:
+                         data: str | os.PathLike | None = None, ood_augment: int | None = None,
+                         ood_framing: int | None = None) -> dict:
     """The ``temperature``, ``ood`` and ``calibration`` metadata entries for ``model``.
 
-    ``ood_augment``: augmented copies of each training image added to the OOD fit (None: what the model's
-    metadata recorded, else 0), so recalibrating a model (or its int8 copy) keeps its choice."""
+    ``ood_augment`` / ``ood_framing``: augmented / re-framed copies of each training image added to the OOD fit
+    (None: what the model's metadata recorded, else 0), so recalibrating a model (or its int8 copy) keeps its
+    choice."""
     clf = Classifier.load(model)
+    recorded = clf.metadata.get("ood", {})
     if ood_augment is None:
-        ood_augment = int(clf.metadata.get("ood", {}).get("augmented_copies", 0))
+        ood_augment = int(recorded.get("augmented_copies", 0))
+    if ood_framing is None:
+        ood_framing = int(recorded.get("framing_copies", 0))
     images, full, is_val = prepared_run_images(clf, run_dir, data)
     tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    extra = [_copies(k, w) for k, w in ((ood_augment, "augmented"), (ood_framing, "re-framed")) if k]
     print(f"calibrating on {len(tr)} training / {len(va)} validation images"
-          + (f" (+ {ood_augment} augmented cop{'y' if ood_augment == 1 else 'ies'} each for the OOD fit)"
-             if ood_augment else ""), file=sys.stderr)
+          + (f" (+ {' + '.join(extra)} each for the OOD fit)" if extra else ""), file=sys.stderr)
     logits, pooled, middle = network_outputs(clf, images)
     y = full.labels
     t = fit_temperature(logits[va], y[va])
@@ -140,9 +175,16 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
         fit_images, fit_pooled = np.concatenate([fit_images, aug]), np.concatenate([fit_pooled, aug_pooled])
         fit_middle = None if fit_middle is None else np.concatenate([fit_middle, aug_middle])
         fit_y = np.concatenate([fit_y] + [y[tr]] * ood_augment)
+    if ood_framing > 0:
+        framed = framing_copies([full.paths[i] for i in tr], clf.preprocess_config, ood_framing)
+        _, fr_pooled, fr_middle = network_outputs(clf, framed)
+        fit_images, fit_pooled = np.concatenate([fit_images, framed]), np.concatenate([fit_pooled, fr_pooled])
+        fit_middle = None if fit_middle is None else np.concatenate([fit_middle, fr_middle])
+        fit_y = np.concatenate([fit_y] + [y[tr]] * ood_framing)
     ood = fit_ood(fit_pooled, fit_images, fit_y, pooled[va], images[va], colour,
                   fit_middle, None if middle is None else middle[va])
     ood["augmented_copies"] = ood_augment
+    ood["framing_copies"] = ood_framing
     return {"temperature": round(t, 5), "ood": ood,
             "calibration": {"fitted_on": "validation split of Training (never Testing)", "n_val": len(va),
                             "val_accuracy": round(float((logits[va].argmax(1) == y[va]).mean()), 5),
@@ -169,20 +211,22 @@ def write_metadata(model: str | os.PathLike, updates: dict) -> None:
 
 def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
               background_percentile: float | None = None, ood_augment: int | None = None,
-              metrics_file: str | os.PathLike | None = None) -> dict:
+              metrics_file: str | os.PathLike | None = None, ood_framing: int | None = None) -> dict:
     """Fit and store temperature + OOD statistics; returns what was stored.
 
     ``background_percentile``: first store it in the model's preprocessing (the fit must see the inputs the
     model will be served), e.g. to add background subtraction to a network trained without it."""
     if ood_augment is not None and ood_augment < 0:
         raise DatasetError(f"--ood-augment must be >= 0, got {ood_augment}")
+    if ood_framing is not None and ood_framing < 0:
+        raise DatasetError(f"--ood-framing must be >= 0, got {ood_framing}")
     if background_percentile is not None:
         try:  # the preprocessing's own check, before the file is touched
             pre = replace(Classifier.load(model).preprocess_config, background_percentile=background_percentile)
         except ValueError as exc:
             raise DatasetError(f"--background-percentile: {exc}") from None
         write_metadata(model, {"preprocess": pre.to_dict()})
-    updates = calibration_metadata(model, run_dir, data, ood_augment)
+    updates = calibration_metadata(model, run_dir, data, ood_augment, ood_framing)
     if metrics_file:  # `braintumor evaluate`'s metrics.json of this very file (as calibrated here)
         updates["metrics"] = headline_metrics(json.loads(Path(metrics_file).read_text()))
     write_metadata(model, updates)

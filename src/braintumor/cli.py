@@ -43,7 +43,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
 
-    calibrate(args.model, args.run, args.data, args.background_percentile, args.ood_augment, args.metrics)
+    calibrate(args.model, args.run, args.data, args.background_percentile, args.ood_augment, args.metrics,
+              args.ood_framing)
     return 0
 
 
@@ -176,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ood-augment", type=int, metavar="K",
                    help="add K augmented copies of each training image to the OOD fit (needs [train]; "
                         "default: what the model recorded, else 0)")
+    p.add_argument("--ood-framing", type=int, metavar="K",
+                   help="add K copies of each training image, cut by a random 0-15 %% per side (tight framings), "
+                        "to the OOD fit (default: what the model recorded, else 0)")
     p.add_argument("--metrics", help="metrics.json of 'braintumor evaluate' on this file: embedded as headline metrics")
     p.set_defaults(func=_cmd_calibrate)
 
