@@ -22,8 +22,9 @@ import numpy as np
 from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, load_dataset, split_by_mode
+from braintumor.metrics import expected_calibration_error, review_summary
 from braintumor.ood_samples import ood_samples
-from braintumor.predictor import Classifier
+from braintumor.predictor import REVIEW_BELOW, Classifier
 
 
 def score_set(clf: Classifier, ds: Dataset) -> dict:
@@ -44,14 +45,33 @@ def score_set(clf: Classifier, ds: Dataset) -> dict:
             per_class[name] = {"n": int(m.sum()), "recall": float(right[m].mean()), "refused": float(refused[m].mean()),
                                "called": {k: v for k, v in called.items() if v}}
     accepted = ~refused
-    return {"n": len(ds), "accuracy": float(right.mean()), "refused": float(refused.mean()),
+    conf = np.array([p.confidence if p.confidence is not None else np.nan for p in preds])
+    bands = {}  # does the shown confidence still mean what it says on a source the model never saw?
+    for name, lo, hi in CONFIDENCE_BANDS:
+        m = accepted & (conf >= lo) & (conf < hi)
+        bands[name] = {"n": int(m.sum()), "accuracy": float(right[m].mean()) if m.any() else float("nan"),
+                       "mean_confidence": float(conf[m].mean()) if m.any() else float("nan")}
+    review = review_summary(conf, right, accepted, REVIEW_BELOW)
+    return {"n": len(ds), "accuracy": float(right.mean()), "refused": float(refused.mean()), "review": review,
             "accuracy_accepted": float(right[accepted].mean()) if accepted.any() else float("nan"),
-            "per_class": per_class, "scores": [refusal_score(p) for p in preds]}
+            "ece_accepted": float(expected_calibration_error(conf[accepted], right[accepted])) if accepted.any()
+            else float("nan"),
+            "confidence_bands": bands, "per_class": per_class, "scores": [refusal_score(p) for p in preds]}
+
+
+#: (name, lowest, highest) shown confidence of an accepted answer.
+CONFIDENCE_BANDS = (("< 90 %", 0.0, 0.9), ("90-99 %", 0.9, 0.99), (">= 99 %", 0.99, 1.01))
 
 
 def _print_set(name: str, r: dict) -> None:
     print(f"\n{name}: {r['n']} images; accuracy {r['accuracy']:.2%}, refused {r['refused']:.2%}, "
-          f"accuracy of accepted {r['accuracy_accepted']:.2%}")
+          f"accuracy of accepted {r['accuracy_accepted']:.2%}; ECE of accepted (15 bins) {r['ece_accepted']:.2%}")
+    print("  shown confidence: " + "; ".join(f"{k}: {b['n']} answers, {b['accuracy']:.2%} right (mean shown "
+                                             f"{b['mean_confidence']:.2%})" for k, b in r["confidence_bands"].items()))
+    v = r["review"]
+    print(f"  flagged for review (confidence < {REVIEW_BELOW:.0%}): {v['flagged']} of {v['accepted']} accepted "
+          f"({v['flagged'] / max(v['accepted'], 1):.1%}), {v['flagged_right']} of them right; they hold "
+          f"{v['wrong_flagged']} of the {v['wrong_accepted']} wrong accepted answers")
     for cls, c in r["per_class"].items():
         called = ", ".join(f"{k} {v}" for k, v in c["called"].items())
         print(f"  {cls:<11} n={c['n']:>5}  recall {c['recall']:7.2%}  refused {c['refused']:7.2%}"

@@ -183,3 +183,31 @@ def test_the_page_works_without_javascript(server, browser, test_images):
     card.locator(".heat-toggle").uncheck()  # the CSS alone hides the overlay
     sync_api.expect(heat).to_be_hidden()
     context.close()
+
+
+def test_a_low_confidence_answer_carries_a_review_note_and_a_sure_one_does_not(server, browser, data_root):
+    page, problems = open_page(browser, server, 1280, 900)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    found: dict[bool, Path] = {}  # review flag -> a Testing image the server answers with it
+    for path in sorted((data_root / "Testing" / "meningioma").glob("*.jpg")):
+        rec = page.request.post(f"{server}/api/v1/predict", multipart={
+            "file": {"name": path.name, "mimeType": "image/jpeg", "buffer": path.read_bytes()}}).json()["results"][0]
+        if not rec["ood"]:
+            found.setdefault(rec["review"], path)
+        if len(found) == 2:
+            break
+    assert set(found) == {True, False}, "need one flagged and one sure answer among the meningioma test slices"
+    page.set_input_files("#file-input", [str(found[True]), str(found[False])])
+    cards = page.locator("#results .card")
+    sync_api.expect(cards).to_have_count(2)
+    for i, flagged in enumerate((True, False)):
+        sync_api.expect(cards.nth(i)).to_have_attribute("data-state", "ok", timeout=20_000)
+        note = cards.nth(i).locator(".card-review")
+        if flagged:
+            sync_api.expect(note).to_be_visible()
+            assert "have a specialist check" in note.inner_text()
+        else:
+            sync_api.expect(note).to_be_hidden()
+    screenshot(page, "result-review.png")
+    assert problems == []
+    page.close()

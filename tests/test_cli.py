@@ -12,8 +12,9 @@ import pytest
 from conftest import encode, synthetic_head
 
 from braintumor.cli import main
+from braintumor.predictor import Classifier
 
-KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score"}
+KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
 
 
 @pytest.fixture()
@@ -59,8 +60,11 @@ def test_csv_and_table_formats(tiny_model, inputs, capsys):
     rc, out, _ = run_cli(["predict", *inputs[:2], "--format", "csv", "--model", str(tiny_model)], capsys)
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[0]["label"] and float(rows[0]["glioma"]) >= 0 and rows[1]["error"]
+    review = rows[0]["review"]
+    assert review in ("True", "False") and review == str(Classifier.load(tiny_model).predict(inputs[0]).review)
     rc, out, _ = run_cli(["predict", inputs[0], "--model", str(tiny_model)], capsys)
     assert rc == 0 and out.splitlines()[0].startswith("path") and "%" in out.splitlines()[1]
+    assert out.splitlines()[1].endswith("low confidence: review") == (review == "True")
 
 
 def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):

@@ -53,13 +53,13 @@ class FakeClassifier:
             k = self.seen
             guess = (true + 1) % len(CLASSES) if k % 3 == 2 else true
             self.seen += 1
-            probs = np.full(len(CLASSES), 0.1)
-            probs[guess] = 0.7
+            probs = np.full(len(CLASSES), 0.001 if k % 4 == 0 else 0.1)  # every 4th answer sure, the others not
+            probs[guess] = 1.0 - probs.sum() + probs[guess]
             as_dict = dict(zip(CLASSES, probs.tolist(), strict=True))
             if k % 5 == 4:  # refused as not brain MRI: answer withheld, probabilities kept
                 yield src, Prediction(None, None, as_dict, ood=True, ood_score=1.0 + k / 10, reason="far")
             else:
-                yield src, Prediction(CLASSES[guess], 0.7, as_dict, ood=False, ood_score=0.5)
+                yield src, Prediction(CLASSES[guess], float(probs[guess]), as_dict, ood=False, ood_score=0.5)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
         rows = list(csv.DictReader(f))
     assert len(rows) == n_good
     assert list(rows[0]) == ["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in CLASSES),
-                             "refused", "ood_score"]
+                             "refused", "ood_score", "review"]
     assert sum(r["true"] == r["predicted"] for r in rows) == 8
     # the 5th and 10th readable images were refused (k = 4, 9), with their scores; the others were not
     assert [r["refused"] for r in rows] == ["1" if k in (4, 9) else "0" for k in range(12)]
@@ -112,6 +112,11 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     assert [r["ood_score"] for r in rows] == [scores.get(k, "0.5000") for k in range(12)]
     assert result["ood_refused"] == 2  # one meningioma (k = 4) and one pituitary (k = 9) image
     assert result["ood_refused_per_class"] == {"glioma": 0, "meningioma": 1, "notumor": 0, "pituitary": 1}
+    # flagged for review: accepted (not k = 4, 9) and unsure (k % 4 != 0); wrong answers are k = 2, 5, 8, 11
+    assert [r["review"] for r in rows] == ["1" if k not in (4, 9) and k % 4 else "0" for k in range(12)]
+    review = result["review"]
+    assert (review["accepted"], review["flagged"], review["wrong_accepted"], review["wrong_flagged"]) == (10, 8, 4, 3)
+    assert review["accuracy_flagged"] == pytest.approx(5 / 8) and review["accuracy_not_flagged"] == pytest.approx(1 / 2)
 
     html = (out / "report.html").read_text()
     linked = set(re.findall(r'<img src="([^"]+)"', html))

@@ -106,6 +106,18 @@ def test_predict_round_trip_on_the_tiny_model(tiny_model, test_images):
     assert pred.confidence == max(pred.probabilities.values())
 
 
+def test_accepted_answers_under_the_review_threshold_are_flagged(tiny_classifier):
+    from braintumor.predictor import REVIEW_BELOW
+
+    clf = tiny_classifier
+    just_under = np.array([REVIEW_BELOW - 0.002, 0.001, 0.0005, 0.0005])
+    sure = np.array([0.997, 0.001, 0.001, 0.001])
+    assert clf.prediction_from_probs(just_under).review and not clf.prediction_from_probs(sure).review
+    assert clf.prediction_from_probs(just_under).to_dict()["review"] is True
+    refused = clf.prediction_from_probs(just_under, 2.0, reason="far")
+    assert refused.ood and not refused.review and refused.to_dict()["review"] is False
+
+
 def test_one_or_several_threads_give_the_same_answers(tiny_model, test_images):
     """Session options differ by thread count (server workers: 1, CLI: several); the numbers must not."""
     import onnxruntime as ort

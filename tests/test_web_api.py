@@ -15,7 +15,7 @@ from test_image_io import _png_header_only
 from braintumor.predict_cli import records
 from braintumor.web import create_app
 
-KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score"}
+KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
 
 
 @pytest.fixture(scope="module")

@@ -53,8 +53,9 @@ def test_no_javascript_upload_renders_results_and_per_file_errors(client, test_i
     assert [state for state, _ in cards] == ["ok", "error", "error", "loading"]
     ok = cards[0][1]
     assert "scan.jpg" in ok and ok.count("<meter") == 4 and "data:image/png;base64," in ok
-    label = tiny_classifier.predict(good).label
-    assert f'class="bar bar-top" data-class="{label}"' in ok
+    pred = tiny_classifier.predict(good)
+    assert f'class="bar bar-top" data-class="{pred.label}"' in ok
+    assert ('<p class="card-review">' in ok) == pred.review and ('<p class="card-review" hidden>' in ok) != pred.review
     assert "not a recognised image" in cards[1][1] and "empty" in cards[2][1]
     assert DISCLAIMER in html
 

@@ -25,7 +25,7 @@ from . import __version__
 from .audit import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask
 from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
 from .image_io import ImageError
-from .metrics import compute_metrics, expected_calibration_error
+from .metrics import compute_metrics, expected_calibration_error, review_summary
 from .preprocess import PreprocessConfig, prepare
 from .report import write_report, write_text_atomic
 
@@ -93,18 +93,20 @@ def _pick_correct(y: np.ndarray, pred: np.ndarray, n_classes: int, k: int) -> li
 def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray, classes: Sequence[str],
                        refused: np.ndarray, scores: np.ndarray, leak_free: np.ndarray | None = None) -> Path:
     """One row per readable image: the network's answer, whether the OOD check refused it (``refused`` 1/0, with
-    its ``ood_score``, blank for a model without the check), and ``leak_free`` (1/0) when the leak check ran."""
+    its ``ood_score``, blank for a model without the check), whether the answer is flagged for review (``review``
+    1/0), and ``leak_free`` (1/0) when the leak check ran."""
+    below = _review_below()
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     extra = ["leak_free"] if leak_free is not None else []
     writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes), "refused",
-                     "ood_score", *extra])
+                     "ood_score", "review", *extra])
     for n, (path, t, p) in enumerate(zip(paths, y, probs, strict=True)):
         k = int(np.argmax(p))
         flag = [int(leak_free[n])] if leak_free is not None else []
         score = "" if np.isnan(scores[n]) else f"{scores[n]:.4f}"
         writer.writerow([str(path), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p),
-                         int(refused[n]), score, *flag])
+                         int(refused[n]), score, int(not refused[n] and p[k] < below), *flag])
     return write_text_atomic(out / "predictions.csv", buf.getvalue())
 
 
@@ -230,6 +232,7 @@ def evaluate(
         "ood_refused": int(refused.sum()),
         "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
         "calibration": _calibration(y, probs, temperature, metrics["n_bins"]),
+        "review": review_summary(probs.max(axis=1), probs.argmax(axis=1) == y, ~refused, _review_below()),
     }
     _write_predictions(out, paths, y, probs, classes, refused, scores, leak_mask)
     figures = _write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
@@ -247,6 +250,12 @@ def evaluate(
     # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
     write_text_atomic(out / "metrics.json", json.dumps(document, indent=2) + "\n")
     return document
+
+
+def _review_below() -> float:
+    from .predictor import REVIEW_BELOW  # the serving threshold, so the report measures what users see
+
+    return REVIEW_BELOW
 
 
 def uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -327,5 +336,9 @@ def run_evaluate(
     cal = result["calibration"]
     print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
           f"{cal['after']['ece']:.4f}; refused as not brain MRI: {result['ood_refused']} of {result['n']}")
+    r = result["review"]
+    print(f"flagged for review (confidence < {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted, "
+          f"{r['accuracy_flagged']:.2%} of them right ({r['accuracy_not_flagged']:.2%} of the others); "
+          f"they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
     print(f"report: {Path(out) / 'report.html'}")
     return 0

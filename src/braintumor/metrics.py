@@ -127,6 +127,19 @@ def expected_calibration_error(conf: np.ndarray, correct: np.ndarray, n_bins: in
     return float(np.sum(counts * np.abs(acc - mean_conf)) / total) if total else 0.0
 
 
+def review_summary(conf: np.ndarray, correct: np.ndarray, accepted: np.ndarray, below: float) -> dict:
+    """What flagging accepted answers with a confidence under ``below`` does: how many are flagged, how often
+    the flagged and the others are right, and how many of the wrong answers the flag catches."""
+    conf, correct, accepted = np.asarray(conf, float), np.asarray(correct, bool), np.asarray(accepted, bool)
+    flagged = accepted & (conf < below)
+    sure = accepted & ~flagged
+    return {"below": below, "accepted": int(accepted.sum()), "flagged": int(flagged.sum()),
+            "flagged_right": int((flagged & correct).sum()),
+            "accuracy_flagged": _ratio((flagged & correct).sum(), flagged.sum()),
+            "accuracy_not_flagged": _ratio((sure & correct).sum(), sure.sum()),
+            "wrong_accepted": int((accepted & ~correct).sum()), "wrong_flagged": int((flagged & ~correct).sum())}
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """(K, K) counts; rows are true classes, columns predicted classes."""
     cm = np.zeros((n_classes, n_classes), dtype=np.int64)

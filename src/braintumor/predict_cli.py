@@ -2,9 +2,10 @@
 
 The jsonl record is a contract later tools rely on::
 
-    {"path": ..., "label": "glioma", "confidence": 0.97, "probabilities": {...}, "ood": false, "ood_score": 0.4}
+    {"path": ..., "label": "glioma", "confidence": 0.97, "probabilities": {...}, "ood": false, "ood_score": 0.4,
+     "review": true}
     {"path": ..., "label": null, "confidence": null, "probabilities": {...}, "ood": true, "ood_score": 3.2,
-     "reason": "this does not look like a brain MRI slice: ..."}
+     "review": false, "reason": "this does not look like a brain MRI slice: ..."}
     {"path": ..., "error": "..."}
 
 With ``--heatmap OUT_DIR`` each classified image also gets a class-activation overlay PNG,
@@ -67,7 +68,8 @@ class _Formatter:
         if fmt == "csv":
             self.csv = csv.writer(out, lineterminator="\n")
             if header:  # not when continuing a file (--resume)
-                self.csv.writerow(["path", "label", "confidence", *self.classes, "ood", "ood_score", "error", "slice"])
+                self.csv.writerow(["path", "label", "confidence", *self.classes, "ood", "ood_score", "error", "slice",
+                                   "review"])
         elif fmt == "table":
             out.write(f"{'path':<{width}}  {'slice':>5}  {'prediction':<11} {'confidence':>10}\n")
 
@@ -81,15 +83,16 @@ class _Formatter:
             self.csv.writerow([rec["path"], rec.get("label") or "", _blank(rec.get("confidence")),
                                *(probs.get(c, "") for c in self.classes), _blank(rec.get("ood")),
                                _blank(rec.get("ood_score")), rec.get("error") or rec.get("reason") or "",
-                               rec.get("slice", "")])
+                               rec.get("slice", ""), _blank(rec.get("review"))])
         elif "error" in rec:
             self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  error: {rec['error']}\n")
         elif rec.get("ood"):
             self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  refused: {rec['reason']}\n")
         else:
             label = display_name(rec["label"])
+            note = "  low confidence: review" if rec.get("review") else ""
             self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  {label:<11} "
-                           f"{rec['confidence'] * 100:>9.1f}%\n")
+                           f"{rec['confidence'] * 100:>9.1f}%{note}\n")
         if self.fmt != "json":
             self.out.flush()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import __version__
+from ..predictor import REVIEW_BELOW
 from .inference import FIELD, WebState
 
 
@@ -52,6 +53,9 @@ def _schemas(classes: list[str]) -> dict:
                 "ood_score": {"type": ["number", "null"], "description": "distance from the training MRI "
                               "slices, scaled so that values above 1 are refused"},
                 "reason": {"type": "string", "description": "why the input was refused (only when ood)"},
+                "review": {"type": "boolean", "description": "true: accepted, but the confidence is below "
+                           f"{REVIEW_BELOW:.0%}; on scans from a source the model never saw most errors are "
+                           "such answers, so have a specialist check it"},
                 "heatmap_png_base64": {**b64, "description": "With ?heatmap=1 (if the model supports it): "
                                        "class-activation map of the predicted class over image_png_base64."},
                 "image_png_base64": {**b64, "description": "With ?heatmap=1: the cropped grayscale image "

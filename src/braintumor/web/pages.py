@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
+from ..predictor import REVIEW_BELOW
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -23,6 +24,12 @@ def _display_name(label: str) -> str:
 @bp.app_context_processor
 def _globals() -> dict:
     return {"disclaimer": DISCLAIMER}
+
+
+@bp.app_template_global("review_below")
+def _review_below() -> float:
+    """The confidence under which an answer is flagged for review (a global: the card macro sees no context)."""
+    return REVIEW_BELOW
 
 
 @bp.app_template_filter("percent")

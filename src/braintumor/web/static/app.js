@@ -67,6 +67,7 @@
     });
     card.querySelector(".verdict-label").textContent = labelName;
     card.querySelector(".verdict-confidence").textContent = percent(rec.confidence);
+    card.querySelector(".card-review").hidden = !rec.review;
     const viewer = card.querySelector(".viewer");
     if (!viewer) return;
     if (!rec.image_png_base64) {
