@@ -49,10 +49,12 @@ def test_dashboard_shows_live_numbers(served, test_images, tmp_path_factory):
             assert page.locator("#model-classes").inner_text().startswith("Glioma")
 
             files = [test_images[c][0] for c in ("glioma", "meningioma", "notumor", "pituitary")]
+            flagged = 0
             for _ in range(3):  # three rounds, a poll apart, so the charts have several points
                 r = client.post("/api/v1/predict", content_type="multipart/form-data",
                                 data={"file": [(io.BytesIO(p.read_bytes()), p.name) for p in files]})
                 assert r.status_code == 200
+                flagged += sum(rec["review"] for rec in r.get_json()["results"])
                 page.wait_for_timeout(2200)
             client.post("/api/v1/predict", content_type="multipart/form-data",
                         data={"file": [(io.BytesIO(b"not an image"), "notes.jpg")]})
@@ -65,6 +67,8 @@ def test_dashboard_shows_live_numbers(served, test_images, tmp_path_factory):
             assert float(page.locator("#stat-rps").inner_text()) >= 0
             assert 0.25 <= float(page.locator("#stat-confidence-all").inner_text()) <= 1
             assert page.locator("#stat-ood-all").inner_text() == "0.0%"
+            assert page.locator("#stat-review-count").inner_text() == str(flagged)
+            assert page.locator("#stat-review-all").inner_text() == f"{100 * flagged / 12:.1f}%"
             mix = page.locator("#class-mix li")
             assert mix.count() == 4
             shown = sum(int(t.split(" · ")[0]) for t in mix.locator(".mix-value").all_inner_texts())

@@ -121,6 +121,18 @@ def test_ood_results_count_as_refusals_not_as_classes(app):
     assert stats["ood"] == {"refusals": 1, "images": 3, "rate": pytest.approx(1 / 3)}
 
 
+def test_answers_flagged_for_review_are_counted_among_the_classified(app):
+    records = [{"path": "a", "label": "glioma", "confidence": 0.95, "ood": False, "review": True},
+               {"path": "b", "label": "glioma", "confidence": 0.999, "ood": False, "review": False},
+               {"path": "c", "label": None, "confidence": None, "ood": True, "review": False},
+               {"path": "d", "label": "pituitary", "confidence": 0.9}]  # no "review" key: not flagged
+    with app.test_request_context():
+        observe_results(records)
+    assert value(scrape(app.test_client()), "braintumor_review_flags_total") == 1
+    stats = app.test_client().get("/api/v1/stats").get_json()
+    assert stats["review"] == {"flagged": 1, "classified": 3, "rate": pytest.approx(1 / 3)}
+
+
 def test_monitoring_routes_and_static_files_are_not_counted(app):
     client = app.test_client()
     for path in ("/metrics", "/api/v1/stats", "/static/app.css", "/metrics"):

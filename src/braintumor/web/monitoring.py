@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from ..predictor import Classifier
+from ..predictor import REVIEW_BELOW, Classifier
 from .stats import summarize
 
 #: Where the metrics live in ``app.extensions``.
@@ -51,6 +51,7 @@ class Metrics:
     predictions: Counter
     confidence: Histogram
     ood: Counter
+    review: Counter
     errors: Counter
     model_info: Gauge
     workers: Gauge
@@ -70,6 +71,8 @@ class Metrics:
                                  buckets=CONFIDENCE_BUCKETS, registry=reg),
             ood=Counter("braintumor_ood_refusals", "Images refused as out of distribution (not brain MRI).",
                         registry=reg),
+            review=Counter("braintumor_review_flags", "Classified images flagged for review (confidence under "
+                           f"{REVIEW_BELOW}): their share rises when scans come from a new source.", registry=reg),
             errors=Counter("braintumor_errors", "Errors by kind: HTTP errors and files that could not be classified.",
                            ["kind"], registry=reg),
             model_info=Gauge("braintumor_model_info", "The model this server runs (value 1).",
@@ -110,7 +113,7 @@ def error_kind(status: int) -> str | None:
 
 
 def observe_results(records: list[dict]) -> None:
-    """Count one request's per-file results: classes, confidences, OOD refusals, unreadable files."""
+    """Count one request's per-file results: classes, confidences, review flags, OOD refusals, unreadable files."""
     m: Metrics | None = current_app.extensions.get(EXTENSION)
     if m is None:
         return
@@ -122,6 +125,8 @@ def observe_results(records: list[dict]) -> None:
         else:
             m.predictions.labels(label=rec["label"]).inc()
             m.confidence.observe(float(rec["confidence"]))
+            if rec.get("review"):
+                m.review.inc()
 
 
 def _started() -> None:

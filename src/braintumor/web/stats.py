@@ -68,7 +68,7 @@ def _by(samples: dict, name: str, label: str) -> dict[str, float]:
 
 
 def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
-    """Cumulative counts, latency and confidence histograms, class mix, OOD refusals, errors, model."""
+    """Cumulative counts, latency and confidence histograms, class mix, review flags, OOD refusals, errors, model."""
     samples: dict[str, list[tuple[dict, float]]] = defaultdict(list)
     for family in registry.collect():
         for s in family.samples:
@@ -81,6 +81,8 @@ def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
     refused = sum(v for _, v in samples.get("braintumor_ood_refusals_total", []))
     images = sum(by_class.values()) + refused
     confidence = _histogram(samples, "braintumor_prediction_confidence")
+    flagged = sum(v for _, v in samples.get("braintumor_review_flags_total", []))
+    classified = sum(by_class.values())
     info = [labels for labels, value in samples.get("braintumor_model_info", []) if value]
     return {
         "time": time.time(),
@@ -93,6 +95,7 @@ def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
         "predictions": {"total": sum(by_class.values()), "by_class": by_class},
         "confidence": {**confidence, "mean": confidence["sum"] / confidence["count"] if confidence["count"] else None},
         "ood": {"refusals": refused, "images": images, "rate": refused / images if images else None},
+        "review": {"flagged": flagged, "classified": classified, "rate": flagged / classified if classified else None},
         "errors": _by(samples, "braintumor_errors_total", "kind"),
         "model": info[0] if info else {},
         "workers": sum(v for _, v in samples.get("braintumor_workers", [])),

@@ -68,6 +68,7 @@
       p95: quantile(0.95, lat),
       conf: conf > 0 ? (b.confidence.sum - a.confidence.sum) / conf : null,
       ood: images > 0 ? (b.ood.refusals - a.ood.refusals) / images : null,
+      review: conf > 0 ? (b.review.flagged - a.review.flagged) / conf : null,
     };
   }
 
@@ -217,6 +218,9 @@
     setText("stat-ood", minute ? pct(minute.ood) : "–");
     setText("stat-ood-all", pct(s.ood.rate));
     setText("stat-ood-count", num(s.ood.refusals));
+    setText("stat-review", minute && minute.review !== null ? pct(minute.review) : "–");
+    setText("stat-review-all", pct(s.review.rate));
+    setText("stat-review-count", num(s.review.flagged));
 
     const pts = history.map(function (h, i) { return { t: h.t, w: i ? windowed(i, 0) : null, m: windowed(i, WINDOW_S) }; });
     const series = function (key, src) { return pts.map(function (p) { return [p.t, p[src] ? p[src][key] : null]; }); };
@@ -229,9 +233,9 @@
     lines("chart-latency", [{ cls: "line-a", points: p50 }, { cls: "line-b", points: p95 }], 0, topL);
     setText("max-latency", "top: " + secs(topL));
     lines("chart-confidence", [{ cls: "line-a", points: series("conf", "m") }], 0.25, 1);
-    const ood = series("ood", "m");
-    const topO = Math.min(1, niceMax(Math.max(0.01, ...ood.map(function (p) { return p[1] || 0; }))));
-    lines("chart-ood", [{ cls: "line-b", points: ood }], 0, topO);
+    const ood = series("ood", "m"), review = series("review", "m");
+    const topO = Math.min(1, niceMax(Math.max(0.01, ...ood.concat(review).map(function (p) { return p[1] || 0; }))));
+    lines("chart-ood", [{ cls: "line-b", points: ood }, { cls: "line-a", points: review }], 0, topO);
     setText("max-ood", "top: " + pct(topO));
     drawClasses(drawMix(s));
     drawHistogram(s.confidence.buckets);
