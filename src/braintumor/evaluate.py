@@ -245,7 +245,8 @@ def evaluate(
             y, raw, out / "reliability_uncalibrated.png", metrics["n_bins"]).name
     document["figures"] = figures
     write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
-                                         "leak_free": leak_block,
+                                         "leak_free": leak_block, "ood_refused": document["ood_refused"],
+                                         "review": document["review"],
                                          "created": f"Generated {document['created']} by braintumor {__version__}"})
     # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
     write_text_atomic(out / "metrics.json", json.dumps(document, indent=2) + "\n")

@@ -156,6 +156,22 @@ has not seen; note that the class mix differs from the full split.</p>
 """
 
 
+def _refused_and_flagged(refused: int | None, review: dict | None) -> str:
+    """What the tool withholds (refusals) and flags (low confidence) on this split: users see both."""
+    if refused is None and not review:
+        return ""
+    parts = []
+    if refused is not None:
+        parts.append(f"{_e(refused)} image(s) were refused as not brain MRI (their answers are still counted above).")
+    if review:
+        parts.append(
+            f"{_e(review['flagged'])} of the {_e(review['accepted'])} accepted answers were flagged for review "
+            f"(confidence under {review['below']:.0%}); {review['accuracy_flagged']:.2%} of them were right, against "
+            f"{review['accuracy_not_flagged']:.2%} of the others, and they hold {_e(review['wrong_flagged'])} of the "
+            f"{_e(review['wrong_accepted'])} wrong accepted answers.")
+    return f"<h2>Refused and flagged</h2>\n<p>{' '.join(parts)}</p>\n"
+
+
 def _figures_section(figures: dict[str, str]) -> str:
     parts = []
     for key, file in figures.items():
@@ -186,6 +202,7 @@ equally; ECE is the expected calibration error of the top-1 confidence ({_e(metr
 {_per_class_table(metrics)}
 <h2>Confusion matrix</h2>
 {_confusion_table(metrics)}
+{_refused_and_flagged(info.get("ood_refused"), info.get("review"))}
 {_leak_free_section(info.get("leak_free"))}<h2>Model</h2>
 {_model_section(info.get("model") or {})}
 <h2>Data</h2>
