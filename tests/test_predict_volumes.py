@@ -87,6 +87,7 @@ def test_summary_records_and_table_summary_on_stderr(tiny_model, scans, capsys):
     assert rc == 0 and len(rows) == 9 and set(rows[-1]) == {"path", "summary"}
     s = rows[-1]["summary"]
     assert s["slices"] == s["classified"] == 8 and s["failed"] == 0 and sum(s["counts"].values()) == 8
+    assert s["flagged"] == sum(r["review"] for r in rows[:-1])
     probs = {r["slice"]: 1 - r["probabilities"]["notumor"] for r in rows[:-1]}
     top = s["most_suspicious"]
     # 1 - p of a 6-digit probability is not exactly a 6-digit number: compare to the rounding

@@ -54,6 +54,8 @@ def test_api_returns_per_slice_results_and_a_summary_per_volume(app, uploads):
     assert "slice" not in one and one["dicom"]["modality"] == "MR"
     assert [s["path"] for s in body["series"]] == ["head.nii.gz", "series.zip"]
     assert body["series"][0]["summary"]["kind"] == "nifti" and body["series"][1]["summary"]["slices"] == 8
+    for s in body["series"]:
+        assert s["summary"]["flagged"] == sum(x["review"] for x in results if x["path"] == s["path"])
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     schema = {"$ref": "#/components/schemas/PredictResponse", "components": doc["components"]}
     jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)

@@ -67,6 +67,7 @@ def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top
         "classified": len(good),
         "refused": refused,
         "failed": len(records) - len(good) - refused,
+        "flagged": sum(bool(r.get("review")) for r in good),
         "counts": counts,
         "most_suspicious": [{"slice": r.get("slice", 0), "label": r["label"],
                              "tumour_probability": tumour_probability(r["probabilities"])} for r in ranked[:top]],
@@ -90,7 +91,8 @@ def summary_text(rec: dict) -> str:
     s = rec["summary"]
     name = rec["path"] + (f" (series {rec['series']})" if "series" in rec else "")
     counts = ", ".join(f"{c} {n}" for c, n in s["counts"].items())
-    lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}"]
+    flagged = f"; {s['flagged']} flagged for review (low confidence)" if s.get("flagged") else ""
+    lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}{flagged}"]
     if s["most_suspicious"]:
         top = ", ".join(f"{t['slice']} ({t['tumour_probability'] * 100:.1f}%)" for t in s["most_suspicious"])
         lines.append(f"  most suspicious slices (tumour probability): {top}")

@@ -93,7 +93,8 @@
     block.querySelector(".series-name").textContent = summary.path +
       (summary.series === undefined ? "" : " · series " + (summary.series + 1));
     block.querySelector(".series-line").textContent = s.slices + " slices · " +
-      Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ");
+      Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
+      (s.flagged ? " · " + s.flagged + " flagged for review" : "");
     const svg = block.querySelector(".strip-plot");
     const n = Math.max(s.slices, 1);
     svg.setAttribute("viewBox", "0 0 " + n + " 100");
