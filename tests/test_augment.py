@@ -8,7 +8,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from braintumor.augment import augment, random_affine, random_bias_field, random_erase, random_intensity  # noqa: E402
+from braintumor.augment import (  # noqa: E402
+    augment,
+    random_affine,
+    random_bias_field,
+    random_erase,
+    random_intensity,
+    random_reframe,
+)
 from braintumor.train_config import ConfigError, TrainConfig  # noqa: E402
 
 
@@ -21,7 +28,7 @@ def test_augment_without_erasing_is_the_shipped_recipe():
     g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
     expected = random_intensity(random_affine(x, g1), g1)
     assert torch.equal(augment(x, g2), expected)
-    assert torch.equal(augment(x, torch.Generator().manual_seed(7), erase_p=0.0, bias_p=0.0), expected)
+    assert torch.equal(augment(x, torch.Generator().manual_seed(7), erase_p=0.0, bias_p=0.0, reframe_p=0.0), expected)
     assert g1.get_state().equal(g2.get_state())  # no extra random numbers drawn
 
 
@@ -48,9 +55,43 @@ def test_erase_probability():
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5])
-def test_erase_flag_is_checked(bad):
+def test_erase_and_reframe_flags_are_checked(bad):
     with pytest.raises(ConfigError, match="--erase"):
         TrainConfig(data="d", out="o", erase=bad)
+    with pytest.raises(ConfigError, match="--reframe"):
+        TrainConfig(data="d", out="o", reframe=bad)
+
+
+def _head(size: int = 108, margin: float = 0.04) -> torch.Tensor:
+    """A crop as preprocessing makes it: a bright square head of texture with a black margin per side."""
+    x = torch.zeros(1, 1, size, size)
+    m = round(size * margin / (1 + 2 * margin))
+    x[..., m:size - m, m:size - m] = 0.2 + 0.8 * torch.rand(size - 2 * m, size - 2 * m,
+                                                            generator=torch.Generator().manual_seed(0))
+    return x
+
+
+def test_reframe_without_a_cut_into_the_head_keeps_the_crop():
+    x = _head().repeat(4, 1, 1, 1)
+    assert torch.allclose(random_reframe(x, torch.Generator().manual_seed(0), p=1.0, max_cut=0.0), x, atol=1e-5)
+    # cuts inside the black margin leave the head whole: the framing does not change either
+    assert torch.allclose(random_reframe(x, torch.Generator().manual_seed(0), p=1.0, max_cut=0.03), x, atol=1e-5)
+    assert torch.equal(random_reframe(x, torch.Generator().manual_seed(0), p=0.0), x)
+
+
+def test_reframe_cuts_the_head_and_frames_what_is_left_with_a_black_margin():
+    x = _head().repeat(32, 1, 1, 1)
+    a = random_reframe(x, torch.Generator().manual_seed(5), p=1.0, max_cut=0.15)
+    assert torch.equal(a, random_reframe(x, torch.Generator().manual_seed(5), p=1.0, max_cut=0.15))
+    for img in a[:, 0]:
+        lit = img > 0.1
+        rows, cols = lit.any(1).nonzero().flatten(), lit.any(0).nonzero().flatten()
+        height, width = int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+        # the longer side of what is left spans the frame but its margins (4 % per side, up to resampling)
+        assert 0.88 * 108 <= max(height, width) <= 0.95 * 108
+        assert not lit[:3].any() and not lit[-3:].any() and not lit[:, :3].any() and not lit[:, -3:].any()
+    # a cut into the head magnifies it: the texture no longer lines up with the original
+    assert (a - x).abs().mean() > 0.1
 
 
 def test_mixup_blends_each_image_with_one_partner_reproducibly():

@@ -233,6 +233,9 @@ def test_augmented_copies_are_reproducible_uint8_crops_unlike_the_originals():
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a[:5], images) and not np.array_equal(a[:5], a[5:])
     assert augmented_copies(images, 0).shape == (0, 64, 64)
+    # the run's own optional augmentation (config.json) goes into the copies; none of it: the plain recipe
+    np.testing.assert_array_equal(augmented_copies(images, 2, seed=1, options={"reframe": 0.0, "erase": 0.0}), a)
+    assert not np.array_equal(augmented_copies(images, 2, seed=1, options={"reframe": 1.0}), a)
 
 
 def test_broken_ood_metadata_is_a_model_error(tiny_model, tmp_path):

@@ -89,8 +89,12 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
     return images, full, is_val
 
 
-def augmented_copies(images: np.ndarray, copies: int, seed: int = 0, batch: int = 256) -> np.ndarray:
+def augmented_copies(images: np.ndarray, copies: int, seed: int = 0, batch: int = 256,
+                     options: dict | None = None) -> np.ndarray:
     """``copies`` passes of the training augmentation over prepared uint8 crops (N, S, S), as uint8 again.
+
+    ``options``: the run's optional augmentations (``erase``, ``bias_field``, ``reframe`` of its config.json), so the
+    copies are what that network was trained on.
 
     Why: the out-of-distribution statistics should accept what the network was trained to handle (other
     framings, rotations, contrasts, noise), not only the dataset's own slices. Needs torch (the augmentation's
@@ -100,11 +104,13 @@ def augmented_copies(images: np.ndarray, copies: int, seed: int = 0, batch: int 
     from .augment import augment
 
     g = torch.Generator().manual_seed(seed)
+    opts = options or {}
+    extra = (float(opts.get("erase", 0.0)), float(opts.get("bias_field", 0.0)), float(opts.get("reframe", 0.0)))
     out = []
     for _ in range(copies):
         for i in range(0, len(images), batch):
             x = torch.from_numpy(images[i:i + batch].astype(np.float32) * np.float32(INPUT_SCALE))[:, None]
-            out.append((augment(x, g)[:, 0] * 255.0).round().clamp(0, 255).to(torch.uint8).numpy())
+            out.append((augment(x, g, *extra)[:, 0] * 255.0).round().clamp(0, 255).to(torch.uint8).numpy())
     return np.concatenate(out) if out else images[:0]
 
 
@@ -170,7 +176,9 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
     colour = max(MIN_COLOUR_LIMIT, COLOUR_MARGIN * _max_colourfulness([full.paths[i] for i in tr]))
     fit_images, fit_pooled, fit_middle, fit_y = images[tr], pooled[tr], None if middle is None else middle[tr], y[tr]
     if ood_augment > 0:
-        aug = augmented_copies(images[tr], ood_augment)
+        config = Path(run_dir) / "config.json"
+        options = json.loads(config.read_text()) if config.exists() else None
+        aug = augmented_copies(images[tr], ood_augment, options=options)
         _, aug_pooled, aug_middle = network_outputs(clf, aug)
         fit_images, fit_pooled = np.concatenate([fit_images, aug]), np.concatenate([fit_pooled, aug_pooled])
         fit_middle = None if fit_middle is None else np.concatenate([fit_middle, aug_middle])

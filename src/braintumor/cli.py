@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random erasing: chance per training image of one gray rectangle (0: off, as shipped)")
     p.add_argument("--bias-field", type=float, default=d.bias_field, metavar="P",
                    help="chance per training image of a smooth coil-sensitivity shading (0: off, as shipped)")
+    p.add_argument("--reframe", type=float, default=d.reframe, metavar="P",
+                   help="chance per training image of a frame that cuts the head, framed again as served "
+                        "(0: off, as shipped)")
     p.add_argument("--background-percentile", type=float, default=d.background_percentile, metavar="P",
                    help="subtract each image's P-th percentile gray level before the head crop (0: off, as trained)")
     p.add_argument("--hold-out-mode", metavar="MODE",

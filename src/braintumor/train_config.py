@@ -48,6 +48,7 @@ class TrainConfig:
     mixup: float = 0.0  # mixup (augment.mixup): Beta(alpha, alpha) of every batch with a shuffled copy; 0 = off
     erase: float = 0.0  # random erasing (augment.random_erase): probability per training image; 0 = off
     bias_field: float = 0.0  # coil-sensitivity bias field (augment.random_bias_field): probability per image; 0 = off
+    reframe: float = 0.0  # a frame that cuts the head (augment.random_reframe): probability per image; 0 = off
     # PreprocessConfig.background_percentile of the run's images. 0 (off) keeps the shipped recipe what it was:
     # its network was trained without it and is served with 1 (`braintumor calibrate --background-percentile 1`).
     background_percentile: float = 0.0
@@ -73,6 +74,8 @@ class TrainConfig:
             raise ConfigError(f"--erase must be in [0, 1], got {self.erase}")
         if not 0.0 <= self.bias_field <= 1.0:
             raise ConfigError(f"--bias-field must be in [0, 1], got {self.bias_field}")
+        if not 0.0 <= self.reframe <= 1.0:
+            raise ConfigError(f"--reframe must be in [0, 1], got {self.reframe}")
         try:  # the preprocessing's own check, early: before any image is read
             PreprocessConfig(image_size=self.image_size, background_percentile=self.background_percentile)
         except ValueError as exc:
