@@ -7,7 +7,9 @@ the figshare set, RGB ones SARTAJ and Br35H (``braintumor.data.split_by_mode``).
 ``braintumor train --hold-out-mode L`` never saw the L images of Training, neither to train nor to validate,
 so they are a held-out source that decisions may be taken on (Testing is only reported, with ``--testing``).
 Scored through the normal path (decode, preprocessing, model, out-of-distribution check); "accuracy" counts a
-refused image as wrong. Also prints how the refusal threshold trades refused held-out slices against the
+refused image as wrong. For each set it also prints whether the shown confidence still means what it says (ECE of
+the accepted answers, their accuracy per band of shown confidence, and what flagging the answers under
+``predictor.REVIEW_BELOW`` catches), and how the refusal threshold trades refused held-out slices against the
 non-MRI images of ``braintumor.ood_samples`` that get through.
 """
 
