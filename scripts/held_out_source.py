@@ -28,6 +28,9 @@ from braintumor.metrics import expected_calibration_error, review_summary
 from braintumor.ood_samples import ood_samples
 from braintumor.predictor import REVIEW_BELOW, Classifier
 
+#: (name, lowest, highest) shown confidence of an accepted answer.
+CONFIDENCE_BANDS = (("< 90 %", 0.0, 0.9), ("90-99 %", 0.9, 0.99), (">= 99 %", 0.99, 1.01))
+
 
 def score_set(clf: Classifier, ds: Dataset) -> dict:
     """Accuracy, refusals and per-class recall of ``clf`` on ``ds``, plus every OOD score."""
@@ -60,9 +63,6 @@ def score_set(clf: Classifier, ds: Dataset) -> dict:
             else float("nan"),
             "confidence_bands": bands, "per_class": per_class, "scores": [refusal_score(p) for p in preds]}
 
-
-#: (name, lowest, highest) shown confidence of an accepted answer.
-CONFIDENCE_BANDS = (("< 90 %", 0.0, 0.9), ("90-99 %", 0.9, 0.99), (">= 99 %", 0.99, 1.01))
 
 
 def _print_set(name: str, r: dict) -> None:

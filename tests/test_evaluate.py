@@ -18,7 +18,7 @@ from braintumor.classes import CLASSES
 from braintumor.data import Dataset, load_dataset
 from braintumor.evaluate import evaluate, run_evaluate
 from braintumor.image_io import ImageError, read_image, walk_images
-from braintumor.predictor import Classifier, Prediction
+from braintumor.predictor import REVIEW_BELOW, Classifier, Prediction
 from braintumor.preprocess import PreprocessConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,7 +59,8 @@ class FakeClassifier:
             if k % 5 == 4:  # refused as not brain MRI: answer withheld, probabilities kept
                 yield src, Prediction(None, None, as_dict, ood=True, ood_score=1.0 + k / 10, reason="far")
             else:
-                yield src, Prediction(CLASSES[guess], float(probs[guess]), as_dict, ood=False, ood_score=0.5)
+                yield src, Prediction(CLASSES[guess], float(probs[guess]), as_dict, ood=False, ood_score=0.5,
+                                      review=bool(probs[guess] < REVIEW_BELOW))
 
 
 @pytest.fixture(scope="module")

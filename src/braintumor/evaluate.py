@@ -91,11 +91,11 @@ def _pick_correct(y: np.ndarray, pred: np.ndarray, n_classes: int, k: int) -> li
 
 
 def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray, classes: Sequence[str],
-                       refused: np.ndarray, scores: np.ndarray, leak_free: np.ndarray | None = None) -> Path:
+                       refused: np.ndarray, scores: np.ndarray, review: np.ndarray,
+                       leak_free: np.ndarray | None = None) -> Path:
     """One row per readable image: the network's answer, whether the OOD check refused it (``refused`` 1/0, with
     its ``ood_score``, blank for a model without the check), whether the answer is flagged for review (``review``
     1/0), and ``leak_free`` (1/0) when the leak check ran."""
-    below = _review_below()
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     extra = ["leak_free"] if leak_free is not None else []
@@ -106,7 +106,7 @@ def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.nd
         flag = [int(leak_free[n])] if leak_free is not None else []
         score = "" if np.isnan(scores[n]) else f"{scores[n]:.4f}"
         writer.writerow([str(path), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p),
-                         int(refused[n]), score, int(not refused[n] and p[k] < below), *flag])
+                         int(refused[n]), score, int(review[n]), *flag])
     return write_text_atomic(out / "predictions.csv", buf.getvalue())
 
 
@@ -187,6 +187,7 @@ def evaluate(
     kept: list[int] = []
     rows: list[list[float]] = []
     refusals: list[bool] = []
+    reviews: list[bool] = []  # the Prediction's own flag, as every user sees it
     ood_scores: list[float] = []
     temperature = float(getattr(classifier, "temperature", 1.0))
     with tqdm(total=len(dataset), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
@@ -198,6 +199,7 @@ def evaluate(
                 kept.append(i)
                 rows.append([float(result.probabilities[c]) for c in classes])
                 refusals.append(bool(getattr(result, "ood", False)))
+                reviews.append(bool(getattr(result, "review", False)))
                 score = getattr(result, "ood_score", None)
                 ood_scores.append(float("nan") if score is None else float(score))
             bar.update(1)
@@ -234,7 +236,7 @@ def evaluate(
         "calibration": _calibration(y, probs, temperature, metrics["n_bins"]),
         "review": review_summary(probs.max(axis=1), probs.argmax(axis=1) == y, ~refused, _review_below()),
     }
-    _write_predictions(out, paths, y, probs, classes, refused, scores, leak_mask)
+    _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask)
     figures = _write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
                              run_dir, gallery_size, refused, scores)
     if temperature != 1.0:
