@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0: off, as shipped)")
     p.add_argument("--background-percentile", type=float, default=d.background_percentile, metavar="P",
                    help="subtract each image's P-th percentile gray level before the head crop (0: off, as trained)")
+    p.add_argument("--equalize", action="store_true",
+                   help="histogram-equalise each head after the resize, in training and in the exported model "
+                        "(off, as shipped)")
     p.add_argument("--hold-out-mode", metavar="MODE",
                    help="train without the images stored in this Pillow mode (L: this dataset's figshare source), "
                         "to score them later as a source never seen")

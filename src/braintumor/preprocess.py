@@ -45,6 +45,9 @@ class PreprocessConfig:
     #: the same head box, the same crop and, after the network's per-image standardisation, nearly the same
     #: input; on a black background (most slices) it is a no-op.
     background_percentile: float = 1.0
+    #: Histogram-equalise the head after the resize (:func:`equalize_head`): the input then depends on the order of
+    #: the gray levels, not on a scanner's contrast, window or gamma. Off in the shipped recipe.
+    equalize: bool = False
     version: int = PREPROCESS_VERSION
 
     def __post_init__(self) -> None:
@@ -186,7 +189,27 @@ def prepare(source: ImageSource | np.ndarray, config: PreprocessConfig = Preproc
     img = img.crop(box)  # outside the frame fills with black
     size = config.image_size
     img = img.resize((size, size), Image.Resampling.BILINEAR)
+    if config.equalize:
+        img = equalize_head(img, config)
     return np.asarray(img, dtype=np.uint8)
+
+
+def equalize_head(img: Image.Image, config: PreprocessConfig = PreprocessConfig()) -> Image.Image:
+    """Histogram equalisation of the head alone, as a 256-entry lookup table on an "L" image.
+
+    Why: two scanners (or windowings) that differ by any increasing gray-level curve give the same output, up to
+    rounding, because the head's levels are replaced by their rank. Head pixels are those above ``threshold`` of the
+    99th percentile (as in :func:`head_box`), and they are spread over [low, 255] with ``low = 255 * threshold``;
+    darker pixels (background) are only rescaled onto [0, low], so its noise is not stretched over the range."""
+    hist = img.histogram()
+    level = min(math.floor(max(histogram_percentile_one(hist, 99) * config.threshold, 1.0)), 254)
+    head = list(itertools.accumulate(hist[level + 1:]))
+    if not head or head[-1] == 0:
+        return img
+    low = round(255 * config.threshold)
+    lut = [round(v * low / level) for v in range(level + 1)]
+    lut += [round(low + (255 - low) * c / head[-1]) for c in head]
+    return img.point(lut)
 
 
 #: Multiplier from uint8 pixels to the model's [0, 1] input range.

@@ -28,7 +28,7 @@ from .augment import augment, mixup
 from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
 from .model import count_parameters, create_model
-from .preprocess import INPUT_SCALE, PreprocessConfig
+from .preprocess import INPUT_SCALE
 from .train_config import TrainConfig
 
 
@@ -93,7 +93,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if device.type == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
 
-    pre = PreprocessConfig(image_size=cfg.image_size, background_percentile=cfg.background_percentile)
+    pre = cfg.preprocess_config()
     full = load_dataset(cfg.data, "Training")
     if cfg.limit_per_class:
         full = _limit(full, cfg.limit_per_class, cfg.split_seed_used)  # part of the split

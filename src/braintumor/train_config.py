@@ -52,6 +52,8 @@ class TrainConfig:
     # PreprocessConfig.background_percentile of the run's images. 0 (off) keeps the shipped recipe what it was:
     # its network was trained without it and is served with 1 (`braintumor calibrate --background-percentile 1`).
     background_percentile: float = 0.0
+    # PreprocessConfig.equalize of the run's images and its exported model (equalised heads); off as shipped.
+    equalize: bool = False
     # Leave out the training images stored in this Pillow mode ("L": the figshare source, data.split_by_mode), so
     # that they can be scored as a source the network never saw. None: every image, as shipped.
     hold_out_mode: str | None = None
@@ -77,11 +79,16 @@ class TrainConfig:
         if not 0.0 <= self.reframe <= 1.0:
             raise ConfigError(f"--reframe must be in [0, 1], got {self.reframe}")
         try:  # the preprocessing's own check, early: before any image is read
-            PreprocessConfig(image_size=self.image_size, background_percentile=self.background_percentile)
+            self.preprocess_config()
         except ValueError as exc:
             raise ConfigError(f"--background-percentile: {exc}") from None
         if not 0.0 < self.ramp <= 1.0:
             raise ConfigError(f"--ramp must be in (0, 1], got {self.ramp}")
+
+    def preprocess_config(self) -> PreprocessConfig:
+        """The preprocessing the run's images get (and its exported model records)."""
+        return PreprocessConfig(image_size=self.image_size, background_percentile=self.background_percentile,
+                                equalize=self.equalize)
 
     @property
     def split_seed_used(self) -> int:
