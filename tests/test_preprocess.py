@@ -9,6 +9,7 @@ from PIL import Image, ImageEnhance
 
 from braintumor.preprocess import (
     PreprocessConfig,
+    equalize_head,
     head_box,
     histogram_percentile,
     prepare,
@@ -185,3 +186,40 @@ def test_a_background_percentile_of_half_or_more_is_refused():
         PreprocessConfig(background_percentile=50.0)
     with pytest.raises(ConfigError, match="--background-percentile"):
         TrainConfig(data="", out="", background_percentile=-1.0)
+
+
+def test_equalised_heads_do_not_depend_on_the_gray_scale():
+    """A scanner's other contrast or gamma is an increasing curve on the head's gray levels: equalisation
+    replaces levels by their rank, so the curve drops out (exactly, while no pixel crosses the head threshold and
+    no two levels merge)."""
+    head = synthetic_head(160)
+    inside = head > 0
+    head[inside] = np.maximum(head[inside], 40)  # the head well above its threshold (10 % of the 99th percentile)
+    assert inside.mean() > 0.3
+    eq = PreprocessConfig(equalize=True)
+    levels = np.arange(256, dtype=np.float64)
+    # increasing curves that keep distinct levels distinct (a curve that merges two levels merges their ranks)
+    for curve in (1.5 * levels - 20, levels + 40 * (levels / 165) ** 2, levels + 30):
+        curve = np.where(levels == 0, 0, curve).clip(0, 255).round().astype(np.uint8)
+        bent = curve[head]
+        assert np.abs(bent.astype(int) - head)[inside].mean() > 10  # the curve really changed the head
+        a, b = (np.asarray(equalize_head(Image.fromarray(x), eq)) for x in (head, bent))
+        np.testing.assert_array_equal(a, b)
+    out = np.asarray(equalize_head(Image.fromarray(head), eq))
+    assert (out[~inside] == 0).all() and out[inside].min() >= 26 and out.max() == 255
+    # ranks: the head's levels come out spread evenly over 26-255 (a uniform histogram, up to ties)
+    assert abs(np.median(out[inside]) - (26 + 255) / 2) < 12
+
+
+def test_equalisation_is_off_unless_asked_for_and_recorded_in_the_model():
+    from braintumor.train_config import TrainConfig
+
+    assert PreprocessConfig().equalize is False
+    assert PreprocessConfig.from_dict({"image_size": 160, "version": 1}).equalize is False  # older models
+    on = PreprocessConfig(equalize=True)
+    assert PreprocessConfig.from_dict(on.to_dict()) == on
+    assert TrainConfig(data="", out="", equalize=True).preprocess_config().equalize is True
+    head = synthetic_head(200, canvas=(240, 260), offset=(20, 30))
+    assert not np.array_equal(prepare(head, on), prepare(head, PreprocessConfig()))
+    blank = np.zeros((50, 60), dtype=np.uint8)  # no head: returned as it is
+    np.testing.assert_array_equal(prepare(blank, on), prepare(blank, PreprocessConfig()))
