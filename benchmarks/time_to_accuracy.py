@@ -118,9 +118,13 @@ def main() -> int:
 
     # Training is over: now score every epoch's EMA weights on Testing, at the recipe's final size.
     test = load_dataset(args.data, "Testing")
-    prepared, test = load_prepared(test, PreprocessConfig(image_size=rows[-1].get("image_size", config["image_size"])))
+    trained = json.loads((out / "config.json").read_text())  # as trained: flags may override the recipe
+    pre = PreprocessConfig(image_size=rows[-1].get("image_size", config["image_size"]),
+                           background_percentile=trained.get("background_percentile", 0.0),
+                           equalize=trained.get("equalize", False))
+    prepared, test = load_prepared(test, pre)
     images = torch.from_numpy(prepared).float().mul_(INPUT_SCALE).unsqueeze(1)
-    model_name = json.loads((out / "config.json").read_text())["model"]  # as trained: flags may override it
+    model_name = trained["model"]
     print(f"{'epoch':>5} {'size':>4} {'train min':>9} {'wall min':>8} {'val_ema':>8} {'test (EMA)':>10}")
     train_clock, reached = 0.0, None
     for row, (wall, state) in zip(rows, snaps, strict=True):
