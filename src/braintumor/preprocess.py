@@ -199,8 +199,9 @@ def equalize_head(img: Image.Image, config: PreprocessConfig = PreprocessConfig(
 
     Why: two scanners (or windowings) that differ by any increasing gray-level curve give the same output, up to
     rounding, because the head's levels are replaced by their rank. Head pixels are those above ``threshold`` of the
-    99th percentile (as in :func:`head_box`), and they are spread over [low, 255] with ``low = 255 * threshold``;
-    darker pixels (background) are only rescaled onto [0, low], so its noise is not stretched over the range."""
+    99th percentile (as in :func:`head_box`), and they are spread over (low, 255] with ``low = 255 * threshold``;
+    darker pixels (background, and the threshold level itself) are only rescaled onto [0, low], so the noise of
+    the background is not stretched over the range."""
     hist = img.histogram()
     level = min(math.floor(max(histogram_percentile_one(hist, 99) * config.threshold, 1.0)), 254)
     head = list(itertools.accumulate(hist[level + 1:]))
