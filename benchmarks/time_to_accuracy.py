@@ -19,6 +19,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from _common import machine, print_machine
 from braintumor.cli import build_parser
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset, load_prepared
 from braintumor.model import create_model
-from braintumor.preprocess import INPUT_SCALE, PreprocessConfig
+from braintumor.preprocess import INPUT_SCALE
 from braintumor.train import pick_autocast_dtype, pick_device
 from braintumor.train_config import TrainConfig
 
@@ -119,9 +120,9 @@ def main() -> int:
     # Training is over: now score every epoch's EMA weights on Testing, at the recipe's final size.
     test = load_dataset(args.data, "Testing")
     trained = json.loads((out / "config.json").read_text())  # as trained: flags may override the recipe
-    pre = PreprocessConfig(image_size=rows[-1].get("image_size", config["image_size"]),
-                           background_percentile=trained.get("background_percentile", 0.0),
-                           equalize=trained.get("equalize", False))
+    fields = TrainConfig.__dataclass_fields__
+    pre = TrainConfig(**{k: v for k, v in trained.items() if k in fields}).preprocess_config()
+    pre = replace(pre, image_size=rows[-1].get("image_size", pre.image_size))
     prepared, test = load_prepared(test, pre)
     images = torch.from_numpy(prepared).float().mul_(INPUT_SCALE).unsqueeze(1)
     model_name = trained["model"]
