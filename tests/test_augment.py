@@ -13,6 +13,7 @@ from braintumor.augment import (  # noqa: E402
     random_affine,
     random_bias_field,
     random_erase,
+    random_histogram_shift,
     random_intensity,
     random_reframe,
 )
@@ -28,7 +29,8 @@ def test_augment_without_erasing_is_the_shipped_recipe():
     g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
     expected = random_intensity(random_affine(x, g1), g1)
     assert torch.equal(augment(x, g2), expected)
-    assert torch.equal(augment(x, torch.Generator().manual_seed(7), erase_p=0.0, bias_p=0.0, reframe_p=0.0), expected)
+    assert torch.equal(augment(x, torch.Generator().manual_seed(7), erase_p=0.0, bias_p=0.0, reframe_p=0.0,
+                               histogram_p=0.0), expected)
     assert g1.get_state().equal(g2.get_state())  # no extra random numbers drawn
 
 
@@ -132,3 +134,27 @@ def test_bias_field_flag_is_checked():
     assert TrainConfig(data="d", out="o").bias_field == 0.0  # off in the shipped recipe
     with pytest.raises(ConfigError, match="--bias-field"):
         TrainConfig(data="d", out="o", bias_field=1.5)
+
+
+def test_histogram_shift_is_an_increasing_curve_that_keeps_black_and_white():
+    levels = torch.linspace(0, 1, 256)
+    x = levels.view(1, 1, 16, 16).repeat(300, 1, 1, 1)
+    out = random_histogram_shift(x, torch.Generator().manual_seed(5), p=0.5)
+    curves = out.flatten(1)
+    moved = (curves - levels).abs().amax(1) > 1e-6
+    assert 0.38 < moved.float().mean() < 0.62  # about half of the images, the others untouched
+    assert torch.equal(out[~moved], x[~moved])
+    assert (curves[:, 1:] >= curves[:, :-1] - 1e-6).all()  # increasing: the order of the gray levels is kept
+    assert torch.allclose(curves[:, 0], torch.zeros(300)) and torch.allclose(curves[:, -1], torch.ones(300))
+    assert (curves[moved] - levels).abs().amax(1).mean() > 0.05  # a real bend, not rounding
+    # the same curve for every pixel of one image, wherever the level sits
+    shuffled = x[:, :, torch.randperm(16, generator=torch.Generator().manual_seed(0))]
+    again = random_histogram_shift(shuffled, torch.Generator().manual_seed(5), p=0.5)
+    order = torch.randperm(16, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(again, out[:, :, order])
+
+
+def test_histogram_shift_flag_is_checked():
+    assert TrainConfig(data="d", out="o").histogram_shift == 0.0  # off in the shipped recipe
+    with pytest.raises(ConfigError, match="--histogram-shift"):
+        TrainConfig(data="d", out="o", histogram_shift=-0.1)

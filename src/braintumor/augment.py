@@ -2,8 +2,9 @@
 changes per image, all on the training device, so no per-image Python loop slows an epoch.
 
 Chosen for scans from elsewhere, not for this test split: other framings (scale, shift,
-rotation), left/right, other contrasts (gamma, contrast), noise and blur; random erasing (``--erase``) and a
-coil-sensitivity bias field (``--bias-field``) are options, off in the shipped recipe.
+rotation), left/right, other contrasts (gamma, contrast), noise and blur; random erasing (``--erase``), a
+coil-sensitivity bias field (``--bias-field``), a frame that cuts the head (``--reframe``) and a random
+gray-level curve (``--histogram-shift``) are options, off in the shipped recipe.
 """
 
 from __future__ import annotations
@@ -69,6 +70,28 @@ def random_bias_field(x: torch.Tensor, g: torch.Generator, p: float = 0.5, stren
     return (x * field.to(x.device, x.dtype)).clamp(0, 1)
 
 
+def random_histogram_shift(x: torch.Tensor, g: torch.Generator, p: float = 0.5, points: int = 10) -> torch.Tensor:
+    """A random increasing gray-level curve (MONAI's RandHistogramShift): with probability ``p`` per image, the
+    levels 0, 1/(points-1), ..., 1 are moved to new levels, each inner one drawn uniformly between its (already
+    moved) left neighbour and its right one, and the curve is linear in between; 0 and 1 stay put, so the black
+    background stays black. Why: MRI has no fixed gray scale, and another scanner or windowing bends the
+    histogram in ways no single gamma does; the network should learn the order of the levels, not their values
+    (what ``--equalize`` imposes on the input instead)."""
+    b = x.shape[0]
+    knots = torch.linspace(0, 1, points).expand(b, points).clone()
+    moved = knots.clone()
+    for i in range(1, points - 1):  # sequential, as MONAI: between the moved left neighbour and the next knot
+        u = torch.rand(b, generator=g)
+        moved[:, i] = moved[:, i - 1] + u * (knots[:, i + 1] - moved[:, i - 1])
+    pick = (torch.rand(b, generator=g) < p).view(b, 1, 1, 1).to(x.device)
+    moved = moved.to(x.device, x.dtype)
+    v = x.clamp(0, 1).flatten(1)
+    seg = (v * (points - 1)).floor().clamp(max=points - 2).long()  # the segment each pixel falls in
+    lo, hi = moved.gather(1, seg), moved.gather(1, seg + 1)
+    t = v * (points - 1) - seg.to(x.dtype)
+    return torch.where(pick, (lo + t * (hi - lo)).view_as(x), x)  # the others exactly as they were
+
+
 def random_reframe(x: torch.Tensor, g: torch.Generator, p: float = 0.3, max_cut: float = 0.15,
                    margin: float = 0.04) -> torch.Tensor:
     """What serving makes of a slice whose frame cuts the head (a tight crop, a viewer's zoom): with probability
@@ -120,9 +143,9 @@ def random_erase(x: torch.Tensor, g: torch.Generator, p: float = 0.25, area: tup
 
 
 def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0, bias_p: float = 0.0,
-            reframe_p: float = 0.0) -> torch.Tensor:
+            reframe_p: float = 0.0, histogram_p: float = 0.0) -> torch.Tensor:
     """The training augmentation: (``reframe_p`` > 0) a frame that cuts the head, geometry, (``bias_p`` > 0) a bias
-    field, intensity, (``erase_p`` > 0) random erasing.
+    field, (``histogram_p`` > 0) a random gray-level curve, intensity, (``erase_p`` > 0) random erasing.
 
     An option at 0 draws no random numbers, so the shipped recipe's augmentation stays bit for bit what it was."""
     if reframe_p > 0:
@@ -130,6 +153,8 @@ def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0, bias_p: f
     x = random_affine(x, g)
     if bias_p > 0:
         x = random_bias_field(x, g, bias_p)
+    if histogram_p > 0:
+        x = random_histogram_shift(x, g, histogram_p)
     x = random_intensity(x, g)
     return random_erase(x, g, erase_p) if erase_p > 0 else x
 

@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reframe", type=float, default=d.reframe, metavar="P",
                    help="chance per training image of a frame that cuts the head, framed again as served "
                         "(0: off, as shipped)")
+    p.add_argument("--histogram-shift", type=float, default=d.histogram_shift, metavar="P",
+                   help="chance per training image of a random increasing gray-level curve (0: off, as shipped)")
     p.add_argument("--background-percentile", type=float, default=d.background_percentile, metavar="P",
                    help="subtract each image's P-th percentile gray level before the head crop (0: off, as trained)")
     p.add_argument("--equalize", action="store_true",

@@ -196,7 +196,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             x = x_tr[idx].float().mul_(INPUT_SCALE).unsqueeze(1)
             if size != cfg.image_size:  # progressive resizing: same crop, fewer pixels
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-            x = augment(x, aug_gen, cfg.erase, cfg.bias_field, cfg.reframe)
+            x = augment(x, aug_gen, cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift)
             if cfg.mixup:  # off: no random numbers drawn, the shipped recipe stays bit for bit
                 x, y_mix, lam = mixup(x, y_tr[idx], aug_gen, cfg.mixup)
                 y_mix = y_mix.to(device)
