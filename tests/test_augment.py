@@ -158,3 +158,16 @@ def test_histogram_shift_flag_is_checked():
     assert TrainConfig(data="d", out="o").histogram_shift == 0.0  # off in the shipped recipe
     with pytest.raises(ConfigError, match="--histogram-shift"):
         TrainConfig(data="d", out="o", histogram_shift=-0.1)
+
+
+
+def test_augmentation_options_reach_the_run_config_from_the_command_line(monkeypatch):
+    import braintumor.train
+    from braintumor.cli import main
+
+    seen = []
+    monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False: seen.append(cfg))
+    assert main(["train", "--out", "o", "--erase", "0.1", "--bias-field", "0.2", "--reframe", "0.3",
+                 "--histogram-shift", "0.4", "--mixup", "0.5"]) == 0
+    cfg = seen[0]
+    assert (cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.mixup) == (0.1, 0.2, 0.3, 0.4, 0.5)
