@@ -169,3 +169,35 @@ def test_augmentation_options_reach_the_run_config_from_the_command_line(monkeyp
                  "--histogram-shift", "0.4", "--mixup", "0.5"]) == 0
     cfg = seen[0]
     assert (cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.mixup) == (0.1, 0.2, 0.3, 0.4, 0.5)
+    assert main(["train", "--out", "o", "--cutmix", "1.0"]) == 0
+    assert seen[1].cutmix == 1.0
+
+
+def test_cutmix_pastes_one_box_of_a_partner_and_weighs_the_labels_by_its_area():
+    from braintumor.augment import cutmix
+
+    x, y = _batch(8), torch.arange(8) % 4
+    mixed, partners, lam = cutmix(x, y, torch.Generator().manual_seed(3), 1.0)
+    again = cutmix(x, y, torch.Generator().manual_seed(3), 1.0)
+    assert torch.equal(mixed, again[0]) and torch.equal(partners, again[1]) and lam == again[2]
+    changed = (mixed != x).any(dim=(0, 1))  # (H, W): pixels any image took from its partner
+    rows, cols = changed.any(dim=1).nonzero().flatten(), changed.any(dim=0).nonzero().flatten()
+    box = (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
+    area = (box[1] - box[0]) * (box[3] - box[2])
+    assert 0 < area < x.shape[-1] * x.shape[-2]
+    assert lam == pytest.approx(1 - area / (x.shape[-1] * x.shape[-2]))
+    inside = mixed[..., box[0]:box[1], box[2]:box[3]]
+    for i in range(len(x)):  # each image's box is the same box of exactly one other image, whose label it names
+        j = next(j for j in range(len(x)) if torch.equal(inside[i], x[j][..., box[0]:box[1], box[2]:box[3]]))
+        assert partners[i] == y[j]
+    outside = torch.ones_like(changed)
+    outside[box[0]:box[1], box[2]:box[3]] = False
+    assert torch.equal(mixed[..., outside], x[..., outside])
+
+
+def test_cutmix_flag_is_checked():
+    assert TrainConfig(data="d", out="o").cutmix == 0.0  # off in the shipped recipe
+    with pytest.raises(ConfigError, match="--cutmix"):
+        TrainConfig(data="d", out="o", cutmix=-1.0)
+    with pytest.raises(ConfigError, match="choose one"):
+        TrainConfig(data="d", out="o", mixup=0.2, cutmix=1.0)

@@ -170,3 +170,24 @@ def mixup(x: torch.Tensor, y: torch.Tensor, g: torch.Generator, alpha: float,
     lam = float(np.random.default_rng(seed).beta(alpha, alpha))
     perm = torch.randperm(len(x), generator=g)
     return x.mul(lam).add_(x[perm], alpha=1.0 - lam), y[perm], lam
+
+
+def cutmix(x: torch.Tensor, y: torch.Tensor, g: torch.Generator, alpha: float,
+           ) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """CutMix (Yun et al., ICCV 2019): one box of a shuffled copy of the batch pasted into every image.
+
+    The same return and loss as :func:`mixup`, with lam the share of each image left as it was (1 - the box's
+    clipped area). One box per batch, as in the paper's code: the crops are head-centred, so the box covers the
+    same part of the anatomy in the image and its partner. Random numbers as in :func:`mixup` (reproducible)."""
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g))
+    rng = np.random.default_rng(seed)
+    h, w = x.shape[-2:]
+    cut = float(np.sqrt(1.0 - rng.beta(alpha, alpha)))
+    cy, cx = int(rng.integers(h)), int(rng.integers(w))
+    half_h, half_w = int(h * cut) // 2, int(w * cut) // 2
+    top, bottom = max(cy - half_h, 0), min(cy + half_h, h)
+    left, right = max(cx - half_w, 0), min(cx + half_w, w)
+    perm = torch.randperm(len(x), generator=g)
+    out = x.clone()
+    out[..., top:bottom, left:right] = x[perm][..., top:bottom, left:right]
+    return out, y[perm], 1.0 - (bottom - top) * (right - left) / (h * w)

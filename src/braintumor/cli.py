@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --teacher: softmax temperature of both networks in the distillation term")
     p.add_argument("--mixup", type=float, default=d.mixup,
                    help="mixup: Beta(ALPHA, ALPHA) blend of every batch with a shuffled copy (0: off, as shipped)")
+    p.add_argument("--cutmix", type=float, default=d.cutmix,
+                   help="CutMix: a box of a shuffled copy pasted into every batch, area ~ Beta(ALPHA, ALPHA) (0: off)")
     p.add_argument("--erase", type=float, default=d.erase,
                    help="random erasing: chance per training image of one gray rectangle (0: off, as shipped)")
     p.add_argument("--bias-field", type=float, default=d.bias_field, metavar="P",

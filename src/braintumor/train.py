@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from . import __version__
 from . import distributed as D
-from .augment import augment, mixup
+from .augment import augment, cutmix, mixup
 from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
 from .model import count_parameters, create_model
@@ -145,6 +145,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     # One process: the same generator augments (bit-for-bit the recipe of the shipped model).
     # N processes: each rank augments its own shard, reseeded per (seed, rank, epoch) so resume is exact.
     aug_gen = gen if not dd.enabled else torch.Generator()
+    mix, mix_alpha = (mixup, cfg.mixup) if cfg.mixup else (cutmix, cfg.cutmix)  # at most one is set (TrainConfig)
     start_epoch, best = 0, (-1.0, 0.0)
 
     ck = torch.load(out / "last.pt", map_location="cpu", weights_only=False) \
@@ -197,8 +198,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             if size != cfg.image_size:  # progressive resizing: same crop, fewer pixels
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             x = augment(x, aug_gen, cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift)
-            if cfg.mixup:  # off: no random numbers drawn, the shipped recipe stays bit for bit
-                x, y_mix, lam = mixup(x, y_tr[idx], aug_gen, cfg.mixup)
+            if mix_alpha:  # off: no random numbers drawn, the shipped recipe stays bit for bit
+                x, y_mix, lam = mix(x, y_tr[idx], aug_gen, mix_alpha)
                 y_mix = y_mix.to(device)
             t_logits = teacher.logits(x).to(device) if teacher is not None else None  # same view as the student
             x = x.to(device).contiguous(memory_format=torch.channels_last)
@@ -207,7 +208,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
                 logits = ddp_model(x)
                 logits32 = logits.float()
                 loss = F.cross_entropy(logits32, y, label_smoothing=cfg.label_smoothing)
-                if cfg.mixup:
+                if mix_alpha:
                     mixed = F.cross_entropy(logits32, y_mix, label_smoothing=cfg.label_smoothing)
                     loss = lam * loss + (1 - lam) * mixed
                 if t_logits is not None:

@@ -46,6 +46,7 @@ class TrainConfig:
     distill_weight: float = 0.5
     distill_temperature: float = 1.0
     mixup: float = 0.0  # mixup (augment.mixup): Beta(alpha, alpha) of every batch with a shuffled copy; 0 = off
+    cutmix: float = 0.0  # CutMix (augment.cutmix): a box of a shuffled copy, area share ~ Beta(alpha, alpha); 0 = off
     erase: float = 0.0  # random erasing (augment.random_erase): probability per training image; 0 = off
     bias_field: float = 0.0  # coil-sensitivity bias field (augment.random_bias_field): probability per image; 0 = off
     reframe: float = 0.0  # a frame that cuts the head (augment.random_reframe): probability per image; 0 = off
@@ -73,6 +74,10 @@ class TrainConfig:
             raise ConfigError("--teacher takes images of its own size only: it cannot be combined with --start-size")
         if self.mixup < 0:
             raise ConfigError(f"--mixup must be >= 0 (0: off), got {self.mixup}")
+        if self.cutmix < 0:
+            raise ConfigError(f"--cutmix must be >= 0 (0: off), got {self.cutmix}")
+        if self.mixup and self.cutmix:
+            raise ConfigError("--mixup and --cutmix are two ways to mix a batch: choose one")
         if not 0.0 <= self.erase <= 1.0:
             raise ConfigError(f"--erase must be in [0, 1], got {self.erase}")
         if not 0.0 <= self.bias_field <= 1.0:
