@@ -166,10 +166,16 @@ def mixup(x: torch.Tensor, y: torch.Tensor, g: torch.Generator, alpha: float,
     Returns (mixed images, the partner labels, lam): the loss is lam * CE(labels) + (1 - lam) * CE(partners).
     lam ~ Beta(alpha, alpha), drawn through numpy from a seed taken from ``g`` (torch's Beta sampler takes no
     generator), so a run stays reproducible and resumable like the rest of the augmentation."""
-    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g))
-    lam = float(np.random.default_rng(seed).beta(alpha, alpha))
-    perm = torch.randperm(len(x), generator=g)
+    rng, perm = _mixing_draws(g, len(x))
+    lam = float(rng.beta(alpha, alpha))
     return x.mul(lam).add_(x[perm], alpha=1.0 - lam), y[perm], lam
+
+
+def _mixing_draws(g: torch.Generator, n: int) -> tuple[np.random.Generator, torch.Tensor]:
+    """A numpy generator seeded from ``g`` (torch's Beta sampler takes no generator) and a partner permutation:
+    the random numbers of :func:`mixup` and :func:`cutmix`, drawn from ``g`` in one order so runs resume exactly."""
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g))
+    return np.random.default_rng(seed), torch.randperm(n, generator=g)
 
 
 def cutmix(x: torch.Tensor, y: torch.Tensor, g: torch.Generator, alpha: float,
@@ -179,15 +185,13 @@ def cutmix(x: torch.Tensor, y: torch.Tensor, g: torch.Generator, alpha: float,
     The same return and loss as :func:`mixup`, with lam the share of each image left as it was (1 - the box's
     clipped area). One box per batch, as in the paper's code: the crops are head-centred, so the box covers the
     same part of the anatomy in the image and its partner. Random numbers as in :func:`mixup` (reproducible)."""
-    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g))
-    rng = np.random.default_rng(seed)
+    rng, perm = _mixing_draws(g, len(x))
     h, w = x.shape[-2:]
     cut = float(np.sqrt(1.0 - rng.beta(alpha, alpha)))
     cy, cx = int(rng.integers(h)), int(rng.integers(w))
     half_h, half_w = int(h * cut) // 2, int(w * cut) // 2
     top, bottom = max(cy - half_h, 0), min(cy + half_h, h)
     left, right = max(cx - half_w, 0), min(cx + half_w, w)
-    perm = torch.randperm(len(x), generator=g)
     out = x.clone()
-    out[..., top:bottom, left:right] = x[perm][..., top:bottom, left:right]
+    out[..., top:bottom, left:right] = x[perm, ..., top:bottom, left:right]  # only the box of each partner is copied
     return out, y[perm], 1.0 - (bottom - top) * (right - left) / (h * w)
