@@ -4,7 +4,8 @@ changes per image, all on the training device, so no per-image Python loop slows
 Chosen for scans from elsewhere, not for this test split: other framings (scale, shift,
 rotation), left/right, other contrasts (gamma, contrast), noise and blur; random erasing (``--erase``), a
 coil-sensitivity bias field (``--bias-field``), a frame that cuts the head (``--reframe``) and a random
-gray-level curve (``--histogram-shift``) are options, off in the shipped recipe.
+gray-level curve (``--histogram-shift``) are options, off in the shipped recipe; so is MixStyle (``--mixstyle``),
+which mixes the feature statistics of the first stages (train.py hooks it into the network while it trains).
 """
 
 from __future__ import annotations
@@ -195,3 +196,29 @@ def cutmix(x: torch.Tensor, y: torch.Tensor, g: torch.Generator, alpha: float,
     out = x.clone()
     out[..., top:bottom, left:right] = x[perm, ..., top:bottom, left:right]  # only the box of each partner is copied
     return out, y[perm], 1.0 - (bottom - top) * (right - left) / (h * w)
+
+
+#: Beta(alpha, alpha) of MixStyle's mixing weight: the paper's value (most weights near 0 or 1).
+MIXSTYLE_ALPHA: float = 0.1
+
+
+def mixstyle(h: torch.Tensor, g: torch.Generator, p: float, alpha: float = MIXSTYLE_ALPHA) -> torch.Tensor:
+    """MixStyle (Zhou et al., ICLR 2021): with chance ``p``, each image's feature "style" (per-channel mean and
+    standard deviation of feature maps (B, C, H, W)) replaced by a blend of its own and a shuffled partner's.
+
+    Why: a source shows in these statistics of the early feature maps (contrast, texture, noise), not in what a tumour
+    looks like; mixing them between the sources of a batch shows the network styles between and beyond them. The
+    statistics are detached and computed in float32 (autocast runs the network in bf16), as in the paper's code.
+    Random numbers come from ``g``, like every augmentation, so a run stays reproducible and resumable."""
+    if float(torch.rand(1, generator=g)) >= p:
+        return h
+    b = h.shape[0]
+    lam = torch.from_numpy(np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=g)))
+                           .beta(alpha, alpha, size=(b, 1, 1, 1))).to(h.device, torch.float32)
+    perm = torch.randperm(b, generator=g).to(h.device)
+    x = h.float()
+    mu = x.mean(dim=(2, 3), keepdim=True).detach()
+    sig = (x.var(dim=(2, 3), keepdim=True) + 1e-6).sqrt().detach()
+    mu_mix = lam * mu + (1 - lam) * mu[perm]
+    sig_mix = lam * sig + (1 - lam) * sig[perm]
+    return ((x - mu) / sig * sig_mix + mu_mix).to(h.dtype)

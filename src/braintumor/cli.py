@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0: off, as shipped)")
     p.add_argument("--histogram-shift", type=float, default=d.histogram_shift, metavar="P",
                    help="chance per training image of a random increasing gray-level curve (0: off, as shipped)")
+    p.add_argument("--mixstyle", type=float, default=d.mixstyle, metavar="P",
+                   help="MixStyle: chance per batch and stage of mixing feature statistics between images, after "
+                        "each of the first three stages (0: off, as shipped)")
     p.add_argument("--background-percentile", type=float, default=d.background_percentile, metavar="P",
                    help="subtract each image's P-th percentile gray level before the head crop (0: off, as trained)")
     p.add_argument("--equalize", action="store_true",

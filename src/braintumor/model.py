@@ -78,8 +78,9 @@ class TumorNet(nn.Module):
                 blocks.append(BasicBlock(c_in, width, 2 if (i > 0 and j == 0) else 1))
                 c_in = width
         self.features = nn.Sequential(*blocks)
-        ends = [sum(depths[: i + 1]) - 1 for i in range(len(depths))]
-        self.middle_stage_ends: tuple[int, ...] = tuple(ends[1:-1])  # pooled for the OOD detector
+        #: index in ``features`` of each stage's last block
+        self.stage_ends: tuple[int, ...] = tuple(sum(depths[: i + 1]) - 1 for i in range(len(depths)))
+        self.middle_stage_ends: tuple[int, ...] = self.stage_ends[1:-1]  # pooled for the OOD detector
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(c_in, num_classes)
         for m in self.modules():

@@ -24,12 +24,21 @@ from tqdm import tqdm
 
 from . import __version__
 from . import distributed as D
-from .augment import augment, cutmix, mixup
+from .augment import augment, cutmix, mixstyle, mixup
 from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
 from .model import count_parameters, create_model
 from .preprocess import INPUT_SCALE
 from .train_config import TrainConfig
+
+
+def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: int = 3) -> None:
+    """MixStyle (augment.mixstyle) on the outputs of the first ``stages`` stages, in training mode only (as in the
+    paper, not after the last stage, whose statistics carry the class). Forward hooks: the network, its state dict
+    and its exported graph stay as they are."""
+    for i in model.stage_ends[:stages]:
+        model.features[i].register_forward_hook(
+            lambda module, _inputs, out: mixstyle(out, g, p) if module.training else out)
 
 
 def pick_device(name: str) -> torch.device:
@@ -146,6 +155,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     # N processes: each rank augments its own shard, reseeded per (seed, rank, epoch) so resume is exact.
     aug_gen = gen if not dd.enabled else torch.Generator()
     mix, mix_alpha = (mixup, cfg.mixup) if cfg.mixup else (cutmix, cfg.cutmix)  # at most one is set (TrainConfig)
+    if cfg.mixstyle:  # after the EMA copy, so the averaged (validated, exported) network never carries the hooks
+        add_mixstyle(model, aug_gen, cfg.mixstyle)
     start_epoch, best = 0, (-1.0, 0.0)
 
     ck = torch.load(out / "last.pt", map_location="cpu", weights_only=False) \
