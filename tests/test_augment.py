@@ -166,9 +166,10 @@ def test_augmentation_options_reach_the_run_config_from_the_command_line(monkeyp
     seen = []
     monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False: seen.append(cfg))
     assert main(["train", "--out", "o", "--erase", "0.1", "--bias-field", "0.2", "--reframe", "0.3",
-                 "--histogram-shift", "0.4", "--mixup", "0.5"]) == 0
+                 "--histogram-shift", "0.4", "--mixup", "0.5", "--mixstyle", "0.6"]) == 0
     cfg = seen[0]
-    assert (cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.mixup) == (0.1, 0.2, 0.3, 0.4, 0.5)
+    assert (cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.mixup, cfg.mixstyle) == (
+        0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
     assert main(["train", "--out", "o", "--cutmix", "1.0"]) == 0
     assert seen[1].cutmix == 1.0
 
@@ -201,3 +202,68 @@ def test_cutmix_flag_is_checked():
         TrainConfig(data="d", out="o", cutmix=-1.0)
     with pytest.raises(ConfigError, match="choose one"):
         TrainConfig(data="d", out="o", mixup=0.2, cutmix=1.0)
+
+
+def _styled(b: int = 6, c: int = 3, size: int = 8) -> torch.Tensor:
+    """Feature maps whose images differ in per-channel mean and spread (their "style")."""
+    g = torch.Generator().manual_seed(2)
+    return torch.randn(b, c, size, size, generator=g) * torch.rand(b, c, 1, 1, generator=g).add(0.5) * 3 \
+        + torch.randn(b, c, 1, 1, generator=g) * 5
+
+
+def test_mixstyle_blends_each_images_statistics_with_one_partners_and_keeps_its_content():
+    from braintumor.augment import mixstyle
+
+    h = _styled()
+    out = mixstyle(h, torch.Generator().manual_seed(4), 1.0)
+    assert torch.equal(out, mixstyle(h, torch.Generator().manual_seed(4), 1.0))  # reproducible
+    assert not torch.allclose(out, h)
+
+    def stats(x):
+        return x.mean(dim=(2, 3)), (x.var(dim=(2, 3)) + 1e-6).sqrt()
+
+    (mu, sig), (mu_out, sig_out) = stats(h), stats(out)
+    content, content_out = (h - mu[..., None, None]) / sig[..., None, None], \
+        (out - mu_out[..., None, None]) / sig_out[..., None, None]
+    assert torch.allclose(content, content_out, atol=1e-3)  # only the statistics change
+    for i in range(len(h)):  # one weight lam and one partner j explain every channel's mean and spread at once
+        fits = []
+        for j in range(len(h)):
+            d_mu, d_sig = mu[i] - mu[j], sig[i] - sig[j]
+            lam = ((mu_out[i] - mu[j]) * d_mu).sum() / (d_mu * d_mu).sum()
+            if -1e-4 <= lam <= 1 + 1e-4 and torch.allclose(mu_out[i], mu[j] + lam * d_mu, atol=1e-3) \
+                    and torch.allclose(sig_out[i], sig[j] + lam * d_sig, atol=1e-3):
+                fits.append(j)
+        assert fits, f"image {i}: statistics are no blend of its own and one partner's"
+
+
+def test_mixstyle_at_chance_zero_changes_nothing():
+    from braintumor.augment import mixstyle
+
+    h = _styled()
+    assert mixstyle(h, torch.Generator().manual_seed(4), 0.0) is h
+
+
+def test_mixstyle_hooks_act_in_training_only_and_leave_the_network_as_it_was():
+    from braintumor.model import create_model
+    from braintumor.train import add_mixstyle
+
+    torch.manual_seed(0)
+    plain = create_model("tumornet-s")
+    hooked = create_model("tumornet-s")
+    hooked.load_state_dict(plain.state_dict())
+    add_mixstyle(hooked, torch.Generator().manual_seed(1), 1.0)
+    assert [i for i, block in enumerate(hooked.features) if block._forward_hooks] == [0, 1, 2]
+    assert hooked.state_dict().keys() == plain.state_dict().keys()
+    x = _batch(4, 64)
+    with torch.no_grad():
+        assert torch.equal(hooked.eval()(x), plain.eval()(x))  # validation and export see no MixStyle
+        plain.train(), hooked.train()
+        assert not torch.allclose(hooked(x), plain(x))
+
+
+def test_mixstyle_flag_is_checked():
+    assert TrainConfig(data="d", out="o").mixstyle == 0.0  # off in the shipped recipe
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="--mixstyle"):
+            TrainConfig(data="d", out="o", mixstyle=bad)
