@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0: off, as shipped)")
     p.add_argument("--histogram-shift", type=float, default=d.histogram_shift, metavar="P",
                    help="chance per training image of a random increasing gray-level curve (0: off, as shipped)")
+    p.add_argument("--elastic", type=float, default=d.elastic, metavar="P",
+                   help="chance per training image of a smooth elastic deformation in the affine warp "
+                        "(0: off, as shipped)")
     p.add_argument("--mixstyle", type=float, default=d.mixstyle, metavar="P",
                    help="MixStyle: chance per batch and stage of mixing feature statistics between images, after "
                         "each of the first three stages (0: off, as shipped)")

@@ -51,6 +51,7 @@ class TrainConfig:
     bias_field: float = 0.0  # coil-sensitivity bias field (augment.random_bias_field): probability per image; 0 = off
     reframe: float = 0.0  # a frame that cuts the head (augment.random_reframe): probability per image; 0 = off
     histogram_shift: float = 0.0  # a random gray-level curve (augment.random_histogram_shift): probability per image
+    elastic: float = 0.0  # elastic deformation in the affine warp (augment.elastic_displacement): probability per image
     mixstyle: float = 0.0  # MixStyle (augment.mixstyle) after each of the first three stages: probability per batch
     # PreprocessConfig.background_percentile of the run's images. 0 (off) keeps the shipped recipe what it was:
     # its network was trained without it and is served with 1 (`braintumor calibrate --background-percentile 1`).
@@ -87,6 +88,8 @@ class TrainConfig:
             raise ConfigError(f"--reframe must be in [0, 1], got {self.reframe}")
         if not 0.0 <= self.histogram_shift <= 1.0:
             raise ConfigError(f"--histogram-shift must be in [0, 1], got {self.histogram_shift}")
+        if not 0.0 <= self.elastic <= 1.0:
+            raise ConfigError(f"--elastic must be in [0, 1], got {self.elastic}")
         if not 0.0 <= self.mixstyle <= 1.0:
             raise ConfigError(f"--mixstyle must be in [0, 1], got {self.mixstyle}")
         try:  # the preprocessing's own check, early: before any image is read
