@@ -166,10 +166,10 @@ def test_augmentation_options_reach_the_run_config_from_the_command_line(monkeyp
     seen = []
     monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False: seen.append(cfg))
     assert main(["train", "--out", "o", "--erase", "0.1", "--bias-field", "0.2", "--reframe", "0.3",
-                 "--histogram-shift", "0.4", "--mixup", "0.5", "--mixstyle", "0.6"]) == 0
+                 "--histogram-shift", "0.4", "--mixup", "0.5", "--mixstyle", "0.6", "--elastic", "0.7"]) == 0
     cfg = seen[0]
-    assert (cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.mixup, cfg.mixstyle) == (
-        0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+    assert (cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.mixup, cfg.mixstyle, cfg.elastic) == (
+        0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
     assert main(["train", "--out", "o", "--cutmix", "1.0"]) == 0
     assert seen[1].cutmix == 1.0
 
@@ -267,3 +267,41 @@ def test_mixstyle_flag_is_checked():
     for bad in (-0.1, 1.5):
         with pytest.raises(ConfigError, match="--mixstyle"):
             TrainConfig(data="d", out="o", mixstyle=bad)
+
+
+def test_elastic_at_zero_draws_nothing_and_changes_nothing():
+    x = _batch()
+    g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    assert torch.equal(random_affine(x, g1), random_affine(x, g2, elastic_p=0.0))
+    assert torch.equal(g1.get_state(), g2.get_state())
+
+
+def test_elastic_displacement_is_smooth_bounded_and_only_on_picked_images():
+    from braintumor.augment import ELASTIC_MAX_SHIFT, elastic_displacement
+
+    d = elastic_displacement(64, (96, 80), torch.Generator().manual_seed(3), 0.5)
+    assert d.shape == (64, 96, 80, 2)
+    assert torch.equal(d, elastic_displacement(64, (96, 80), torch.Generator().manual_seed(3), 0.5))
+    moved = d.abs().amax(dim=(1, 2, 3)) > 0
+    assert 0 < int(moved.sum()) < 64  # about half the images, the others untouched
+    assert float(d.abs().max()) <= 2 * ELASTIC_MAX_SHIFT + 1e-6  # grid units: [-1, 1] spans the side
+    # smooth: one pixel apart, the shift changes by a small part of its range (noise would jump by the full range)
+    step = max((d[:, 1:] - d[:, :-1]).abs().max(), (d[:, :, 1:] - d[:, :, :-1]).abs().max())
+    assert float(step) < 0.15 * 4 * ELASTIC_MAX_SHIFT
+    assert float(elastic_displacement(8, (16, 16), torch.Generator(), 0.0).abs().max()) == 0.0
+
+
+def test_elastic_warp_moves_pixels_but_keeps_the_image_range():
+    x = _batch(8, 64)
+    kw = dict(degrees=0.0, scale=(1.0, 1.0), translate=0.0, flip_p=0.0)  # the identity warp, plus the deformation
+    still = random_affine(x, torch.Generator().manual_seed(1), **kw)
+    bent = random_affine(x, torch.Generator().manual_seed(1), elastic_p=1.0, **kw)
+    assert not torch.allclose(still, bent)
+    assert float(bent.min()) >= 0.0 and float(bent.max()) <= 1.0
+
+
+def test_elastic_flag_is_checked():
+    assert TrainConfig(data="d", out="o").elastic == 0.0  # off in the shipped recipe
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="--elastic"):
+            TrainConfig(data="d", out="o", elastic=bad)
