@@ -238,9 +238,9 @@ def mixstyle(h: torch.Tensor, g: torch.Generator, p: float, alpha: float = MIXST
     if float(torch.rand(1, generator=g)) >= p:
         return h
     b = h.shape[0]
-    lam = torch.from_numpy(np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=g)))
-                           .beta(alpha, alpha, size=(b, 1, 1, 1))).to(h.device, torch.float32)
-    perm = torch.randperm(b, generator=g).to(h.device)
+    rng, perm = _mixing_draws(g, b)
+    lam = torch.from_numpy(rng.beta(alpha, alpha, size=(b, 1, 1, 1))).to(h.device, torch.float32)
+    perm = perm.to(h.device)
     x = h.float()
     mu = x.mean(dim=(2, 3), keepdim=True).detach()
     sig = (x.var(dim=(2, 3), keepdim=True) + 1e-6).sqrt().detach()
