@@ -199,7 +199,8 @@ def mixup(x: torch.Tensor, y: torch.Tensor, g: torch.Generator, alpha: float,
 
 def _mixing_draws(g: torch.Generator, n: int) -> tuple[np.random.Generator, torch.Tensor]:
     """A numpy generator seeded from ``g`` (torch's Beta sampler takes no generator) and a partner permutation:
-    the random numbers of :func:`mixup` and :func:`cutmix`, drawn from ``g`` in one order so runs resume exactly."""
+    the random numbers of :func:`mixup`, :func:`cutmix` and :func:`mixstyle`, drawn from ``g`` in one order so runs
+    resume exactly."""
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g))
     return np.random.default_rng(seed), torch.randperm(n, generator=g)
 
