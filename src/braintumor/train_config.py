@@ -80,18 +80,10 @@ class TrainConfig:
             raise ConfigError(f"--cutmix must be >= 0 (0: off), got {self.cutmix}")
         if self.mixup and self.cutmix:
             raise ConfigError("--mixup and --cutmix are two ways to mix a batch: choose one")
-        if not 0.0 <= self.erase <= 1.0:
-            raise ConfigError(f"--erase must be in [0, 1], got {self.erase}")
-        if not 0.0 <= self.bias_field <= 1.0:
-            raise ConfigError(f"--bias-field must be in [0, 1], got {self.bias_field}")
-        if not 0.0 <= self.reframe <= 1.0:
-            raise ConfigError(f"--reframe must be in [0, 1], got {self.reframe}")
-        if not 0.0 <= self.histogram_shift <= 1.0:
-            raise ConfigError(f"--histogram-shift must be in [0, 1], got {self.histogram_shift}")
-        if not 0.0 <= self.elastic <= 1.0:
-            raise ConfigError(f"--elastic must be in [0, 1], got {self.elastic}")
-        if not 0.0 <= self.mixstyle <= 1.0:
-            raise ConfigError(f"--mixstyle must be in [0, 1], got {self.mixstyle}")
+        for name in ("erase", "bias_field", "reframe", "histogram_shift", "elastic", "mixstyle"):  # chances
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
         try:  # the preprocessing's own check, early: before any image is read
             self.preprocess_config()
         except ValueError as exc:
