@@ -166,10 +166,11 @@ def test_augmentation_options_reach_the_run_config_from_the_command_line(monkeyp
     seen = []
     monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False: seen.append(cfg))
     assert main(["train", "--out", "o", "--erase", "0.1", "--bias-field", "0.2", "--reframe", "0.3",
-                 "--histogram-shift", "0.4", "--mixup", "0.5", "--mixstyle", "0.6", "--elastic", "0.7"]) == 0
+                 "--histogram-shift", "0.4", "--mixup", "0.5", "--mixstyle", "0.6", "--elastic", "0.7",
+                 "--augment-strength", "1.5"]) == 0
     cfg = seen[0]
-    assert (cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.mixup, cfg.mixstyle, cfg.elastic) == (
-        0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+    assert (cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.mixup, cfg.mixstyle, cfg.elastic,
+            cfg.augment_strength) == (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.5)
     assert main(["train", "--out", "o", "--cutmix", "1.0"]) == 0
     assert seen[1].cutmix == 1.0
 
@@ -312,3 +313,44 @@ def test_elastic_flag_is_checked():
     for bad in (-0.1, 1.5):
         with pytest.raises(ConfigError, match="--elastic"):
             TrainConfig(data="d", out="o", elastic=bad)
+
+
+def test_augment_strength_one_is_the_shipped_recipe_bit_for_bit():
+    x = _batch()
+    g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    assert torch.equal(augment(x, g1), augment(x, g2, strength=1.0))
+    assert torch.equal(g1.get_state(), g2.get_state())
+
+
+def test_augment_strength_zero_leaves_only_the_flips():
+    x = _batch(32, 40)
+    out = augment(x, torch.Generator().manual_seed(5), strength=0.0)
+    flipped = 0
+    for a, b in zip(out, x, strict=True):
+        same = torch.allclose(a, b, atol=1e-5)
+        mirrored = torch.allclose(a, b.flip(-1), atol=1e-5)
+        assert same or mirrored
+        flipped += mirrored and not same
+    assert 0 < flipped < 32  # about half
+
+
+def test_a_stronger_augmentation_moves_the_images_further():
+    from braintumor.augment import strength_settings
+
+    x = _batch(64, 48)
+    change = []
+    for s in (0.5, 1.0, 2.0):
+        out = augment(x, torch.Generator().manual_seed(11), strength=s)  # the same draws, mapped wider
+        change.append(float((out - x).abs().mean()))
+    assert change[0] < change[1] < change[2]
+    affine, intensity = strength_settings(2.0)
+    assert affine["degrees"] == 30.0 and affine["scale"] == (0.7, 1.3) and intensity["blur_p"] == 0.4
+    assert intensity["gamma"][0] == pytest.approx(0.49) and intensity["gamma"][1] == pytest.approx(2.25)
+    assert strength_settings(1.0) == ({}, {})
+
+
+def test_augment_strength_flag_is_checked():
+    assert TrainConfig(data="d", out="o").augment_strength == 1.0  # the shipped recipe
+    for bad in (-0.5, 3.5):
+        with pytest.raises(ConfigError, match="--augment-strength"):
+            TrainConfig(data="d", out="o", augment_strength=bad)

@@ -17,9 +17,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+#: The shipped recipe's augmentation ranges: the defaults below, and what ``augment``'s ``strength`` scales.
+DEGREES, SCALE, TRANSLATE = 15.0, 0.15, 0.08  # rotation +-, scale 1 +-, shift +- (a fraction of the side)
+GAMMA, CONTRAST = (0.7, 1.5), 0.2  # gamma range, contrast 1 +-
+NOISE_P, NOISE_STD, BLUR_P = 0.3, 0.03, 0.2  # chance and largest level of Gaussian noise, chance of a 3x3 blur
 
-def random_affine(x: torch.Tensor, g: torch.Generator, degrees: float = 15.0,
-                  scale: tuple[float, float] = (0.85, 1.15), translate: float = 0.08,
+
+def random_affine(x: torch.Tensor, g: torch.Generator, degrees: float = DEGREES,
+                  scale: tuple[float, float] = (1 - SCALE, 1 + SCALE), translate: float = TRANSLATE,
                   flip_p: float = 0.5, elastic_p: float = 0.0) -> torch.Tensor:
     """Rotation, scale, shift and left/right flip per image; with ``elastic_p`` > 0, also an elastic deformation
     (:func:`elastic_displacement`) of that share of the images, added to the same sampling grid (one interpolation)."""
@@ -58,9 +63,9 @@ def elastic_displacement(b: int, size: tuple[int, int], g: torch.Generator, p: f
     return torch.where(pick, field, torch.zeros_like(field)).permute(0, 2, 3, 1)
 
 
-def random_intensity(x: torch.Tensor, g: torch.Generator, gamma: tuple[float, float] = (0.7, 1.5),
-                     contrast: float = 0.2, noise_p: float = 0.3, noise_std: float = 0.03,
-                     blur_p: float = 0.2) -> torch.Tensor:
+def random_intensity(x: torch.Tensor, g: torch.Generator, gamma: tuple[float, float] = GAMMA,
+                     contrast: float = CONTRAST, noise_p: float = NOISE_P, noise_std: float = NOISE_STD,
+                     blur_p: float = BLUR_P) -> torch.Tensor:
     b = x.shape[0]
     dev = x.device
     shape = (b, 1, 1, 1)
@@ -167,21 +172,39 @@ def random_erase(x: torch.Tensor, g: torch.Generator, p: float = 0.25, area: tup
     return torch.where(inside.unsqueeze(1).to(dev), level.view(b, 1, 1, 1).to(dev, x.dtype), x)
 
 
+def strength_settings(strength: float) -> tuple[dict, dict]:
+    """Keyword arguments of :func:`random_affine` and :func:`random_intensity` for one magnitude (RandAugment's idea:
+    one number for the whole augmentation, Cubuk et al. 2020). 1 is the shipped recipe (its defaults, passed as they
+    are, so bit for bit); 0 leaves only the left/right flips; in between and beyond, every range is scaled: rotation,
+    scale and shift about the identity, gamma on a log scale, contrast and noise level linearly, and the chances of
+    blur and noise (at most 1). Why: the shipped strengths were set once and never swept; this sweeps them together."""
+    if strength == 1.0:
+        return {}, {}
+    s = strength
+    affine = {"degrees": DEGREES * s, "scale": (1 - SCALE * s, 1 + SCALE * s), "translate": TRANSLATE * s}
+    intensity = {"gamma": tuple(math.exp(s * math.log(v)) for v in GAMMA), "contrast": CONTRAST * s,
+                 "noise_p": min(NOISE_P * s, 1.0), "noise_std": NOISE_STD * s, "blur_p": min(BLUR_P * s, 1.0)}
+    return affine, intensity
+
+
 def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0, bias_p: float = 0.0,
-            reframe_p: float = 0.0, histogram_p: float = 0.0, elastic_p: float = 0.0) -> torch.Tensor:
+            reframe_p: float = 0.0, histogram_p: float = 0.0, elastic_p: float = 0.0,
+            strength: float = 1.0) -> torch.Tensor:
     """The training augmentation: (``reframe_p`` > 0) a frame that cuts the head, geometry, (``bias_p`` > 0) a bias
     field, (``histogram_p`` > 0) a random gray-level curve, intensity, (``erase_p`` > 0) random erasing; geometry
-    includes an elastic deformation when ``elastic_p`` > 0.
+    includes an elastic deformation when ``elastic_p`` > 0. ``strength`` scales geometry and intensity
+    (:func:`strength_settings`); above 0 it draws the same random numbers, only mapped to other values.
 
     An option at 0 draws no random numbers, so the shipped recipe's augmentation stays bit for bit what it was."""
+    affine, intensity = strength_settings(strength)
     if reframe_p > 0:
         x = random_reframe(x, g, reframe_p)
-    x = random_affine(x, g, elastic_p=elastic_p)
+    x = random_affine(x, g, elastic_p=elastic_p, **affine)
     if bias_p > 0:
         x = random_bias_field(x, g, bias_p)
     if histogram_p > 0:
         x = random_histogram_shift(x, g, histogram_p)
-    x = random_intensity(x, g)
+    x = random_intensity(x, g, **intensity)
     return random_erase(x, g, erase_p) if erase_p > 0 else x
 
 

@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--elastic", type=float, default=d.elastic, metavar="P",
                    help="chance per training image of a smooth elastic deformation in the affine warp "
                         "(0: off, as shipped)")
+    p.add_argument("--augment-strength", type=float, default=d.augment_strength, metavar="S",
+                   help="one magnitude for the affine and intensity augmentation: 1 as shipped, 0 flips only, "
+                        "2 twice the ranges")
     p.add_argument("--mixstyle", type=float, default=d.mixstyle, metavar="P",
                    help="MixStyle: chance per batch and stage of mixing feature statistics between images, after "
                         "each of the first three stages (0: off, as shipped)")

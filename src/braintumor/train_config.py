@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from .preprocess import IMAGE_SIZE, PreprocessConfig
 
 SIZE_STEP = 16  # progressive resizing grows the training images in steps of this many pixels
+#: Largest --augment-strength: at 3 rotations reach 45 degrees and scales 0.55-1.45 (augment.strength_settings).
+MAX_AUGMENT_STRENGTH = 3.0
 
 
 class ConfigError(ValueError):
@@ -53,6 +55,8 @@ class TrainConfig:
     histogram_shift: float = 0.0  # a random gray-level curve (augment.random_histogram_shift): probability per image
     elastic: float = 0.0  # elastic deformation in the affine warp (augment.elastic_displacement): probability per image
     mixstyle: float = 0.0  # MixStyle (augment.mixstyle) after each of the first three stages: probability per batch
+    # One magnitude for the shipped geometry and intensity augmentation (augment.strength_settings): 1 as shipped.
+    augment_strength: float = 1.0
     # PreprocessConfig.background_percentile of the run's images. 0 (off) keeps the shipped recipe what it was:
     # its network was trained without it and is served with 1 (`braintumor calibrate --background-percentile 1`).
     background_percentile: float = 0.0
@@ -84,6 +88,9 @@ class TrainConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
+        if not 0.0 <= self.augment_strength <= MAX_AUGMENT_STRENGTH:
+            raise ConfigError(f"--augment-strength must be in [0, {MAX_AUGMENT_STRENGTH:g}], "
+                              f"got {self.augment_strength}")
         try:  # the preprocessing's own check, early: before any image is read
             self.preprocess_config()
         except ValueError as exc:
