@@ -6,7 +6,7 @@ rotation), left/right, other contrasts (gamma, contrast), noise and blur; random
 deformation (``--elastic``), a coil-sensitivity bias field (``--bias-field``), a frame that cuts the head
 (``--reframe``) and a random gray-level curve (``--histogram-shift``) are options, off in the shipped recipe; so is
 MixStyle (``--mixstyle``), which mixes the feature statistics of the first stages (train.py hooks it into the network
-while it trains).
+while it trains). ``--augment-strength`` scales the shipped geometry and intensity ranges together.
 """
 
 from __future__ import annotations
