@@ -16,6 +16,7 @@ from braintumor.augment import (  # noqa: E402
     random_histogram_shift,
     random_intensity,
     random_reframe,
+    strength_settings,
 )
 from braintumor.train_config import ConfigError, TrainConfig  # noqa: E402
 
@@ -316,6 +317,15 @@ def test_elastic_flag_is_checked():
             TrainConfig(data="d", out="o", elastic=bad)
 
 
+def test_strength_one_is_the_shipped_recipe_s_numbers():
+    # written out, so a change of the module's constants cannot silently change the shipped recipe
+    x = _batch()
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    shipped = random_intensity(random_affine(x, g1, degrees=15.0, scale=(0.85, 1.15), translate=0.08), g1,
+                               gamma=(0.7, 1.5), contrast=0.2, noise_p=0.3, noise_std=0.03, blur_p=0.2)
+    assert torch.equal(augment(x, g2, strength=1.0), shipped)
+
+
 def test_augment_strength_zero_leaves_only_the_flips():
     x = _batch(32, 40)
     out = augment(x, torch.Generator().manual_seed(5), strength=0.0)
@@ -329,8 +339,6 @@ def test_augment_strength_zero_leaves_only_the_flips():
 
 
 def test_a_stronger_augmentation_moves_the_images_further():
-    from braintumor.augment import strength_settings
-
     x = _batch(64, 48)
     change = []
     for s in (0.5, 1.0, 2.0):
