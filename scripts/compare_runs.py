@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Does a rerun reproduce a run? Its training log epoch by epoch, and its exported file's logits.
+
+    python scripts/compare_runs.py --logs models/training-log.jsonl RUN/metrics.jsonl
+    python scripts/compare_runs.py --models models/braintumor-tumornet-s.onnx RUN/model.onnx --run models
+
+Why: docs/RESULTS.md says its rows reproduce with their commands. A rerun on the same kind of CPU, with the same
+seed and code, should draw the same numbers; this prints where two runs part, if they do. Logs are compared on every
+key but the epoch's wall time. Models are compared by what they compute, not by their bytes (an export made by a
+later version of the code may name or order its tensors differently): the raw logits of both files on the
+validation images listed in ``--run``'s split.json (never Testing). Exit status 0 when both match, 1 when they
+differ, 2 when a file cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+#: Keys that differ between two identical runs (wall time).
+TIMING_KEYS = frozenset({"epoch_seconds"})
+
+
+def read_log(path: Path) -> list[dict]:
+    """One dict per epoch from a ``metrics.jsonl`` training log."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def compare_logs(a: list[dict], b: list[dict]) -> tuple[int, str | None]:
+    """(epochs equal on every key both logs have but the timing ones, description of the first difference or None).
+
+    Keys only one log has are not compared: a later version of the trainer logs more (``image_size``)."""
+    for n, (ra, rb) in enumerate(zip(a, b, strict=False)):
+        keys = (set(ra) & set(rb)) - TIMING_KEYS
+        diff = sorted(k for k in keys if ra.get(k) != rb.get(k))
+        if diff:
+            shown = ", ".join(f"{k}: {ra.get(k)!r} vs {rb.get(k)!r}" for k in diff[:4])
+            return n, f"epoch {ra.get('epoch', n + 1)} differs ({shown})"
+    if len(a) != len(b):
+        return min(len(a), len(b)), f"one log has {len(a)} epochs, the other {len(b)}"
+    return len(a), None
+
+
+def compare_models(model_a: Path, model_b: Path, run: Path) -> tuple[float, int, int]:
+    """(largest absolute logit difference, images whose top class differs, images) on the run's validation split."""
+    import numpy as np
+
+    from braintumor.predictor import Classifier
+
+    split = json.loads((run / "split.json").read_text())
+    root = Path(split["root"])
+    if not root.is_absolute() and not root.exists():
+        root = run / root
+    paths = [root / rel for rel in split["val"]]
+    clf_a, clf_b = Classifier.load(model_a, threads=1), Classifier.load(model_b, threads=1)
+    if clf_a.preprocess_config != clf_b.preprocess_config:
+        raise ValueError("the two files preprocess differently: their logits cannot be compared image for image")
+    largest, disagree = 0.0, 0
+    for start in range(0, len(paths), 64):
+        batch = np.stack([clf_a.preprocess(p) for p in paths[start:start + 64]])
+        la, lb = clf_a.run(batch)[0], clf_b.run(batch)[0]
+        largest = max(largest, float(np.abs(la - lb).max()))
+        disagree += int((la.argmax(1) != lb.argmax(1)).sum())
+    return largest, disagree, len(paths)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--logs", nargs=2, type=Path, metavar=("A", "B"), help="two metrics.jsonl training logs")
+    ap.add_argument("--models", nargs=2, type=Path, metavar=("A", "B"), help="two exported ONNX files")
+    ap.add_argument("--run", type=Path, help="run folder whose split.json lists the validation images (--models)")
+    ap.add_argument("--tolerance", type=float, default=0.0, help="largest logit difference that still counts as equal")
+    args = ap.parse_args(argv)
+    if not args.logs and not args.models:
+        ap.error("give --logs, --models or both")
+    if args.models and not args.run:
+        ap.error("--models needs --run (its split.json names the validation images)")
+    same = True
+    try:
+        if args.logs:
+            a, b = read_log(args.logs[0]), read_log(args.logs[1])
+            equal, first = compare_logs(a, b)
+            print(f"training logs: {equal} of {max(len(a), len(b))} epochs equal "
+                  "on every key both logs have but the wall time")
+            if first:
+                print(f"  first difference: {first}")
+                same = False
+        if args.models:
+            largest, disagree, n = compare_models(args.models[0], args.models[1], args.run)
+            print(f"models on {n} validation images: largest logit difference {largest:.3g}, "
+                  f"top class differs on {disagree}")
+            same = same and largest <= args.tolerance and disagree == 0
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
