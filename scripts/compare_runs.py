@@ -15,17 +15,13 @@ differ, 2 when a file cannot be read.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from braintumor.figures import read_training_log
+
 #: Keys that differ between two identical runs (wall time).
 TIMING_KEYS = frozenset({"epoch_seconds"})
-
-
-def read_log(path: Path) -> list[dict]:
-    """One dict per epoch from a ``metrics.jsonl`` training log."""
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def compare_logs(a: list[dict], b: list[dict]) -> tuple[int, str | None]:
@@ -43,27 +39,21 @@ def compare_logs(a: list[dict], b: list[dict]) -> tuple[int, str | None]:
     return len(a), None
 
 
-def compare_models(model_a: Path, model_b: Path, run: Path) -> tuple[float, int, int]:
-    """(largest absolute logit difference, images whose top class differs, images) on the run's validation split."""
+def compare_models(model_a: Path, model_b: Path, run: Path, data: str | None = None) -> tuple[float, int, int]:
+    """(largest absolute logit difference, images whose top class differs, images) on the run's validation split,
+    read and prepared as `braintumor calibrate` reads them (through the run's preprocessing cache)."""
     import numpy as np
 
+    from braintumor.calibrate import network_outputs, prepared_run_images
     from braintumor.predictor import Classifier
 
-    split = json.loads((run / "split.json").read_text())
-    root = Path(split["root"])
-    if not root.is_absolute() and not root.exists():
-        root = run / root
-    paths = [root / rel for rel in split["val"]]
     clf_a, clf_b = Classifier.load(model_a, threads=1), Classifier.load(model_b, threads=1)
     if clf_a.preprocess_config != clf_b.preprocess_config:
         raise ValueError("the two files preprocess differently: their logits cannot be compared image for image")
-    largest, disagree = 0.0, 0
-    for start in range(0, len(paths), 64):
-        batch = np.stack([clf_a.preprocess(p) for p in paths[start:start + 64]])
-        la, lb = clf_a.run(batch)[0], clf_b.run(batch)[0]
-        largest = max(largest, float(np.abs(la - lb).max()))
-        disagree += int((la.argmax(1) != lb.argmax(1)).sum())
-    return largest, disagree, len(paths)
+    images, _, is_val = prepared_run_images(clf_a, run, data)
+    crops = images[is_val]
+    la, lb = network_outputs(clf_a, crops)[0], network_outputs(clf_b, crops)[0]
+    return float(np.abs(la - lb).max()), int((la.argmax(1) != lb.argmax(1)).sum()), len(crops)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--logs", nargs=2, type=Path, metavar=("A", "B"), help="two metrics.jsonl training logs")
     ap.add_argument("--models", nargs=2, type=Path, metavar=("A", "B"), help="two exported ONNX files")
     ap.add_argument("--run", type=Path, help="run folder whose split.json lists the validation images (--models)")
+    ap.add_argument("--data", default=None, help="Training folder, if not the one split.json names (--models)")
     ap.add_argument("--tolerance", type=float, default=0.0, help="largest logit difference that still counts as equal")
     args = ap.parse_args(argv)
     if not args.logs and not args.models:
@@ -80,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     same = True
     try:
         if args.logs:
-            a, b = read_log(args.logs[0]), read_log(args.logs[1])
+            a, b = read_training_log(args.logs[0]), read_training_log(args.logs[1])
             equal, first = compare_logs(a, b)
             print(f"training logs: {equal} of {max(len(a), len(b))} epochs equal "
                   "on every key both logs have but the wall time")
@@ -88,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  first difference: {first}")
                 same = False
         if args.models:
-            largest, disagree, n = compare_models(args.models[0], args.models[1], args.run)
+            largest, disagree, n = compare_models(args.models[0], args.models[1], args.run, args.data)
             print(f"models on {n} validation images: largest logit difference {largest:.3g}, "
                   f"top class differs on {disagree}")
             same = same and largest <= args.tolerance and disagree == 0

@@ -60,16 +60,19 @@ def test_exit_status_says_whether_logs_match(tmp_path, capsys):
 
 @pytest.fixture()
 def run_with_val_images(tmp_path) -> Path:
-    """A run folder whose split.json lists a few synthetic slices, with the root relative to the run."""
+    """A run folder whose split.json lists a few synthetic slices, with its own preprocessing cache."""
     root = tmp_path / "data"
-    (root / "glioma").mkdir(parents=True)
     names = []
-    for k in range(3):
-        Image.fromarray(synthetic_head(seed=k)).save(root / "glioma" / f"s{k}.png")
-        names.append(f"glioma/s{k}.png")
+    for k, cls in enumerate(("glioma", "meningioma", "notumor")):  # the dataset reader wants every class folder filled
+        (root / cls).mkdir(parents=True)
+        Image.fromarray(synthetic_head(seed=k)).save(root / cls / f"s{k}.png")
+        names.append(f"{cls}/s{k}.png")
+    (root / "pituitary").mkdir()
+    Image.fromarray(synthetic_head(seed=3)).save(root / "pituitary" / "train.png")  # listed nowhere: left out
     run = tmp_path / "run"
     run.mkdir()
-    (run / "split.json").write_text(json.dumps({"root": "../data", "val": names, "train": []}))
+    (run / "split.json").write_text(json.dumps({"root": str(root), "val": names, "train": []}))
+    (run / "config.json").write_text(json.dumps({"cache_dir": str(tmp_path / "cache")}))
     return run
 
 
