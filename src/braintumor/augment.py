@@ -6,7 +6,8 @@ rotation), left/right, other contrasts (gamma, contrast), noise and blur; random
 deformation (``--elastic``), a coil-sensitivity bias field (``--bias-field``), a frame that cuts the head
 (``--reframe``) and a random gray-level curve (``--histogram-shift``) are options, off in the shipped recipe; so is
 MixStyle (``--mixstyle``), which mixes the feature statistics of the first stages (train.py hooks it into the network
-while it trains). ``--augment-strength`` scales the shipped geometry and intensity ranges together.
+while it trains). ``--augment-strength`` scales the shipped geometry and intensity ranges together;
+``--augment-off`` leaves parts of them out, one by one.
 """
 
 from __future__ import annotations
@@ -187,16 +188,34 @@ def strength_settings(strength: float) -> tuple[dict, dict]:
     return affine, intensity
 
 
+#: What leaving out each ``--augment-off`` item (train_config.AUGMENT_ITEMS) sets in random_affine / random_intensity.
+_OFF = {"rotation": (0, {"degrees": 0.0}), "scale": (0, {"scale": (1.0, 1.0)}), "shift": (0, {"translate": 0.0}),
+        "flip": (0, {"flip_p": 0.0}), "gamma": (1, {"gamma": (1.0, 1.0)}), "contrast": (1, {"contrast": 0.0}),
+        "blur": (1, {"blur_p": 0.0}), "noise": (1, {"noise_p": 0.0})}
+
+
+def off_settings(strength: float, off: tuple[str, ...] = ()) -> tuple[dict, dict]:
+    """:func:`strength_settings` with the ``off`` items left out (each set to its identity: no rotation, gamma 1, ...).
+
+    Nothing off returns strength_settings' own answer, so the shipped recipe stays bit for bit."""
+    affine, intensity = strength_settings(strength)
+    for item in off:
+        which, values = _OFF[item]
+        (affine, intensity)[which].update(values)
+    return affine, intensity
+
+
 def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0, bias_p: float = 0.0,
             reframe_p: float = 0.0, histogram_p: float = 0.0, elastic_p: float = 0.0,
-            strength: float = 1.0) -> torch.Tensor:
+            strength: float = 1.0, off: tuple[str, ...] = ()) -> torch.Tensor:
     """The training augmentation: (``reframe_p`` > 0) a frame that cuts the head, geometry, (``bias_p`` > 0) a bias
     field, (``histogram_p`` > 0) a random gray-level curve, intensity, (``erase_p`` > 0) random erasing; geometry
     includes an elastic deformation when ``elastic_p`` > 0. ``strength`` scales geometry and intensity
-    (:func:`strength_settings`); above 0 it draws the same random numbers, only mapped to other values.
+    (:func:`strength_settings`); above 0 it draws the same random numbers, only mapped to other values. ``off`` names
+    parts of geometry and intensity to leave out (:func:`off_settings`).
 
     An option at 0 draws no random numbers, so the shipped recipe's augmentation stays bit for bit what it was."""
-    affine, intensity = strength_settings(strength)
+    affine, intensity = off_settings(strength, off)
     if reframe_p > 0:
         x = random_reframe(x, g, reframe_p)
     x = random_affine(x, g, elastic_p=elastic_p, **affine)

@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment-strength", type=float, default=d.augment_strength, metavar="S",
                    help="one magnitude for the affine and intensity augmentation: 1 as shipped, 0 flips only, "
                         "2 twice the ranges")
+    p.add_argument("--augment-off", default=d.augment_off, metavar="ITEMS",
+                   help="leave out parts of that augmentation, comma-separated: rotation, scale, shift, flip, gamma, "
+                        "contrast, blur, noise, or the groups geometry, intensity (none: as shipped)")
     p.add_argument("--mixstyle", type=float, default=d.mixstyle, metavar="P",
                    help="MixStyle: chance per batch and stage of mixing feature statistics between images, after "
                         "each of the first three stages (0: off, as shipped)")

@@ -29,7 +29,7 @@ from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepare
 from .distill import Teacher, distillation_loss
 from .model import count_parameters, create_model
 from .preprocess import INPUT_SCALE
-from .train_config import TrainConfig
+from .train_config import TrainConfig, augment_off_items
 
 
 def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: int = 3) -> None:
@@ -154,6 +154,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     # One process: the same generator augments (bit-for-bit the recipe of the shipped model).
     # N processes: each rank augments its own shard, reseeded per (seed, rank, epoch) so resume is exact.
     aug_gen = gen if not dd.enabled else torch.Generator()
+    augment_off = augment_off_items(cfg.augment_off)
     mix, mix_alpha = (mixup, cfg.mixup) if cfg.mixup else (cutmix, cfg.cutmix)  # at most one is set (TrainConfig)
     if cfg.mixstyle:  # after the EMA copy, so the averaged (validated, exported) network never carries the hooks
         add_mixstyle(model, aug_gen, cfg.mixstyle)
@@ -209,7 +210,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             if size != cfg.image_size:  # progressive resizing: same crop, fewer pixels
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             x = augment(x, aug_gen, cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.elastic,
-                        cfg.augment_strength)
+                        cfg.augment_strength, augment_off)
             if mix_alpha:  # off: no random numbers drawn, the shipped recipe stays bit for bit
                 x, y_mix, lam = mix(x, y_tr[idx], aug_gen, mix_alpha)
                 y_mix = y_mix.to(device)

@@ -9,10 +9,26 @@ from .preprocess import IMAGE_SIZE, PreprocessConfig
 SIZE_STEP = 16  # progressive resizing grows the training images in steps of this many pixels
 #: Largest --augment-strength: at 3 rotations reach 45 degrees and scales 0.55-1.45 (augment.strength_settings).
 MAX_AUGMENT_STRENGTH = 3.0
+#: What ``--augment-off`` can switch off, one item at a time (augment.off_settings says how), and its two groups.
+AUGMENT_ITEMS = ("rotation", "scale", "shift", "flip", "gamma", "contrast", "blur", "noise")
+AUGMENT_GROUPS = {"geometry": ("rotation", "scale", "shift"), "intensity": ("gamma", "contrast", "blur", "noise")}
 
 
 class ConfigError(ValueError):
     """Settings that cannot work together; the CLI prints the message as one error line."""
+
+
+def augment_off_items(spec: str) -> tuple[str, ...]:
+    """The items of a comma-separated ``--augment-off`` list, groups expanded, in :data:`AUGMENT_ITEMS` order.
+
+    Why a list of names: the issue asks which parts of the augmentation matter, so each can be left out alone."""
+    names = {n.strip() for n in spec.split(",") if n.strip()}
+    unknown = sorted(names - set(AUGMENT_ITEMS) - set(AUGMENT_GROUPS))
+    if unknown:
+        raise ConfigError(f"--augment-off: unknown item {', '.join(unknown)}; choose from "
+                          f"{', '.join(AUGMENT_ITEMS + tuple(AUGMENT_GROUPS))}")
+    chosen = set().union(*(AUGMENT_GROUPS.get(n, (n,)) for n in names)) if names else set()
+    return tuple(item for item in AUGMENT_ITEMS if item in chosen)
 
 
 @dataclass
@@ -57,6 +73,8 @@ class TrainConfig:
     mixstyle: float = 0.0  # MixStyle (augment.mixstyle) after each of the first three stages: probability per batch
     # One magnitude for the shipped geometry and intensity augmentation (augment.strength_settings): 1 as shipped.
     augment_strength: float = 1.0
+    # Parts of that augmentation left out (comma-separated AUGMENT_ITEMS or AUGMENT_GROUPS names); "" as shipped.
+    augment_off: str = ""
     # PreprocessConfig.background_percentile of the run's images. 0 (off) keeps the shipped recipe what it was:
     # its network was trained without it and is served with 1 (`braintumor calibrate --background-percentile 1`).
     background_percentile: float = 0.0
@@ -91,6 +109,7 @@ class TrainConfig:
         if not 0.0 <= self.augment_strength <= MAX_AUGMENT_STRENGTH:
             raise ConfigError(f"--augment-strength must be in [0, {MAX_AUGMENT_STRENGTH:g}], "
                               f"got {self.augment_strength}")
+        augment_off_items(self.augment_off)
         try:  # the preprocessing's own check, early: before any image is read
             self.preprocess_config()
         except ValueError as exc:

@@ -1,0 +1,66 @@
+"""``--augment-off``: each part of the shipped augmentation can be left out alone; nothing off is the shipped one."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from braintumor.augment import augment, off_settings, random_affine, strength_settings  # noqa: E402
+from braintumor.train_config import AUGMENT_ITEMS, ConfigError, TrainConfig, augment_off_items  # noqa: E402
+
+
+def _batch(b: int = 16, size: int = 40) -> torch.Tensor:
+    return torch.rand(b, 1, size, size, generator=torch.Generator().manual_seed(2))
+
+
+def test_items_and_groups_are_expanded_in_one_order_and_checked():
+    assert augment_off_items("") == ()
+    assert augment_off_items("intensity") == ("gamma", "contrast", "blur", "noise")
+    assert augment_off_items("noise, geometry,rotation") == ("rotation", "scale", "shift", "noise")
+    assert augment_off_items("flip") == ("flip",)
+    with pytest.raises(ConfigError, match="unknown item gama"):
+        augment_off_items("gama")
+    assert TrainConfig(data="d", out="o").augment_off == ""  # the shipped recipe
+    with pytest.raises(ConfigError, match="--augment-off"):
+        TrainConfig(data="d", out="o", augment_off="intensity,blurr")
+
+
+def test_nothing_off_is_the_shipped_augmentation_bit_for_bit():
+    x = _batch()
+    shipped = augment(x, torch.Generator().manual_seed(4))
+    assert torch.equal(augment(x, torch.Generator().manual_seed(4), off=()), shipped)
+    assert off_settings(1.0) == strength_settings(1.0) == ({}, {})
+    assert off_settings(2.0) == strength_settings(2.0)
+
+
+def test_everything_off_leaves_the_images_as_they_were():
+    # every item at its identity: no rotation, scale 1, no shift, no flip, gamma 1, contrast 1, no blur, no noise
+    x = _batch()
+    out = augment(x, torch.Generator().manual_seed(5), off=AUGMENT_ITEMS)
+    assert torch.allclose(out, x, atol=1e-5)
+
+
+def test_intensity_off_keeps_the_geometry_draw_for_draw():
+    x = _batch()
+    off = augment_off_items("intensity")
+    geometry_only = random_affine(x, torch.Generator().manual_seed(6)).clamp(0, 1)
+    assert torch.allclose(augment(x, torch.Generator().manual_seed(6), off=off), geometry_only, atol=1e-6)
+
+
+@pytest.mark.parametrize("item", AUGMENT_ITEMS)
+def test_each_item_alone_changes_what_the_network_sees(item):
+    x = _batch(32)
+    shipped = augment(x, torch.Generator().manual_seed(8))
+    assert not torch.allclose(augment(x, torch.Generator().manual_seed(8), off=(item,)), shipped, atol=1e-4)
+
+
+def test_the_flag_reaches_the_run_config_from_the_command_line(monkeypatch):
+    import braintumor.train
+    from braintumor.cli import main
+
+    seen = []
+    monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False: seen.append(cfg))
+    assert main(["train", "--out", "o", "--augment-off", "gamma,noise"]) == 0
+    assert augment_off_items(seen[0].augment_off) == ("gamma", "noise")
+    assert main(["train", "--out", "o", "--augment-off", "colour"]) == 2  # one error line, not a traceback
