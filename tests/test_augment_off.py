@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from braintumor.augment import augment, off_settings, random_affine, strength_settings  # noqa: E402
+from braintumor.augment import _OFF, augment, random_affine, strength_settings  # noqa: E402
 from braintumor.train_config import AUGMENT_ITEMS, ConfigError, TrainConfig, augment_off_items  # noqa: E402
 
 
@@ -30,8 +30,8 @@ def test_nothing_off_is_the_shipped_augmentation_bit_for_bit():
     x = _batch()
     shipped = augment(x, torch.Generator().manual_seed(4))
     assert torch.equal(augment(x, torch.Generator().manual_seed(4), off=()), shipped)
-    assert off_settings(1.0) == strength_settings(1.0) == ({}, {})
-    assert off_settings(2.0) == strength_settings(2.0)
+    assert strength_settings(1.0, ()) == ({}, {})
+    assert set(_OFF) == set(AUGMENT_ITEMS)  # one vocabulary: every name train_config accepts has its identity here
 
 
 def test_everything_off_leaves_the_images_as_they_were():

@@ -173,32 +173,27 @@ def random_erase(x: torch.Tensor, g: torch.Generator, p: float = 0.25, area: tup
     return torch.where(inside.unsqueeze(1).to(dev), level.view(b, 1, 1, 1).to(dev, x.dtype), x)
 
 
-def strength_settings(strength: float) -> tuple[dict, dict]:
-    """Keyword arguments of :func:`random_affine` and :func:`random_intensity` for one magnitude (RandAugment's idea:
-    one number for the whole augmentation, Cubuk et al. 2020). 1 is the shipped recipe (its defaults, passed as they
-    are, so bit for bit); 0 leaves only the left/right flips; in between and beyond, every range is scaled: rotation,
-    scale and shift about the identity, gamma on a log scale, contrast and noise level linearly, and the chances of
-    blur and noise (at most 1). Why: the shipped strengths were set once and never swept; this sweeps them together."""
-    if strength == 1.0:
-        return {}, {}
-    s = strength
-    affine = {"degrees": DEGREES * s, "scale": (1 - SCALE * s, 1 + SCALE * s), "translate": TRANSLATE * s}
-    intensity = {"gamma": tuple(math.exp(s * math.log(v)) for v in GAMMA), "contrast": CONTRAST * s,
-                 "noise_p": min(NOISE_P * s, 1.0), "noise_std": NOISE_STD * s, "blur_p": min(BLUR_P * s, 1.0)}
-    return affine, intensity
-
-
 #: What leaving out each ``--augment-off`` item (train_config.AUGMENT_ITEMS) sets in random_affine / random_intensity.
 _OFF = {"rotation": (0, {"degrees": 0.0}), "scale": (0, {"scale": (1.0, 1.0)}), "shift": (0, {"translate": 0.0}),
         "flip": (0, {"flip_p": 0.0}), "gamma": (1, {"gamma": (1.0, 1.0)}), "contrast": (1, {"contrast": 0.0}),
         "blur": (1, {"blur_p": 0.0}), "noise": (1, {"noise_p": 0.0})}
 
 
-def off_settings(strength: float, off: tuple[str, ...] = ()) -> tuple[dict, dict]:
-    """:func:`strength_settings` with the ``off`` items left out (each set to its identity: no rotation, gamma 1, ...).
-
-    Nothing off returns strength_settings' own answer, so the shipped recipe stays bit for bit."""
-    affine, intensity = strength_settings(strength)
+def strength_settings(strength: float, off: tuple[str, ...] = ()) -> tuple[dict, dict]:
+    """Keyword arguments of :func:`random_affine` and :func:`random_intensity` for one magnitude (RandAugment's idea:
+    one number for the whole augmentation, Cubuk et al. 2020). 1 is the shipped recipe (its defaults, passed as they
+    are, so bit for bit); 0 leaves only the left/right flips; in between and beyond, every range is scaled: rotation,
+    scale and shift about the identity, gamma on a log scale, contrast and noise level linearly, and the chances of
+    blur and noise (at most 1). Why: the shipped strengths were set once and never swept; this sweeps them together.
+    ``off`` (``--augment-off``) then sets the named items to their identity (no rotation, gamma 1, ...), so each part
+    can be left out alone; nothing off changes nothing."""
+    if strength == 1.0:
+        affine, intensity = {}, {}
+    else:
+        s = strength
+        affine = {"degrees": DEGREES * s, "scale": (1 - SCALE * s, 1 + SCALE * s), "translate": TRANSLATE * s}
+        intensity = {"gamma": tuple(math.exp(s * math.log(v)) for v in GAMMA), "contrast": CONTRAST * s,
+                     "noise_p": min(NOISE_P * s, 1.0), "noise_std": NOISE_STD * s, "blur_p": min(BLUR_P * s, 1.0)}
     for item in off:
         which, values = _OFF[item]
         (affine, intensity)[which].update(values)
@@ -212,10 +207,10 @@ def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0, bias_p: f
     field, (``histogram_p`` > 0) a random gray-level curve, intensity, (``erase_p`` > 0) random erasing; geometry
     includes an elastic deformation when ``elastic_p`` > 0. ``strength`` scales geometry and intensity
     (:func:`strength_settings`); above 0 it draws the same random numbers, only mapped to other values. ``off`` names
-    parts of geometry and intensity to leave out (:func:`off_settings`).
+    parts of geometry and intensity to leave out (the same function).
 
     An option at 0 draws no random numbers, so the shipped recipe's augmentation stays bit for bit what it was."""
-    affine, intensity = off_settings(strength, off)
+    affine, intensity = strength_settings(strength, off)
     if reframe_p > 0:
         x = random_reframe(x, g, reframe_p)
     x = random_affine(x, g, elastic_p=elastic_p, **affine)

@@ -9,7 +9,7 @@ from .preprocess import IMAGE_SIZE, PreprocessConfig
 SIZE_STEP = 16  # progressive resizing grows the training images in steps of this many pixels
 #: Largest --augment-strength: at 3 rotations reach 45 degrees and scales 0.55-1.45 (augment.strength_settings).
 MAX_AUGMENT_STRENGTH = 3.0
-#: What ``--augment-off`` can switch off, one item at a time (augment.off_settings says how), and its two groups.
+#: What ``--augment-off`` can switch off, one item at a time (augment.strength_settings says how), and its two groups.
 AUGMENT_ITEMS = ("rotation", "scale", "shift", "flip", "gamma", "contrast", "blur", "noise")
 AUGMENT_GROUPS = {"geometry": ("rotation", "scale", "shift"), "intensity": ("gamma", "contrast", "blur", "noise")}
 
