@@ -25,7 +25,7 @@ from dicom_factory import (
 )
 from PIL import Image
 
-from braintumor import nifti_io, volume_io
+from braintumor import nifti_io, zip_io
 from braintumor.image_io import ImageError, read_image
 from braintumor.volume_io import read_volumes, robust_uint8, sniff
 
@@ -199,10 +199,10 @@ def test_zip_guards(stack, monkeypatch):
         read_volumes(zip_bytes(files)[:300], name="x.zip")
     bomb = zip_bytes([("zeros.dcm", bytes(3_000_000))])
     assert len(bomb) < 10_000
-    monkeypatch.setattr(volume_io, "MAX_VOLUME_BYTES", 1_000_000)
+    monkeypatch.setattr(zip_io, "MAX_VOLUME_BYTES", 1_000_000)
     with pytest.raises(ImageError, match="would expand to 3000000 bytes"):
         read_volumes(bomb, name="x.zip")
-    monkeypatch.setattr(volume_io, "MAX_ZIP_MEMBERS", 3)
+    monkeypatch.setattr(zip_io, "MAX_ZIP_MEMBERS", 3)
     with pytest.raises(ImageError, match="lists 4 members; the limit is 3"):
         read_volumes(zip_bytes([(f"{i}.dcm", b"x") for i in range(4)]), name="x.zip")
 

@@ -6,18 +6,15 @@ never a patient field. 2-D images (JPEG, PNG, ...) stay with :mod:`braintumor.im
 
 Everything is read in memory (a .zip is never extracted), sizes are checked before pixels are
 decoded, and every failure is an :class:`~braintumor.image_io.ImageError` with a user-safe message.
-DICOM is handled in :mod:`braintumor.dicom_io`, NIfTI in :mod:`braintumor.nifti_io`.
+DICOM is handled in :mod:`braintumor.dicom_io`, NIfTI in :mod:`braintumor.nifti_io`, zips in :mod:`braintumor.zip_io`.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -30,8 +27,6 @@ MAX_SLICES: int = 512
 MAX_VOLUME_BYTES: int = 512 * 1024 * 1024
 #: Most voxels of one NIfTI volume (512 x 512 x 256).
 MAX_VOXELS: int = 512 * 512 * 256
-#: Most members a zip may list.
-MAX_ZIP_MEMBERS: int = 4096
 #: Endings recognised as volumes (DICOM content is also recognised without any ending).
 VOLUME_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".nii", ".nii.gz", ".zip")
 #: Leading bytes of the 2-D formats image_io reads: such content is an image whatever its name says.
@@ -238,6 +233,8 @@ def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
 
         return [read_nifti(data, display, max_slices)]
     if kind == "zip":
+        from .zip_io import read_zip
+
         return read_zip(data, display, max_slices)
     raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM series")
 
@@ -256,76 +253,3 @@ def _read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLI
     if total > MAX_VOLUME_BYTES:
         raise ImageError(f"the DICOM files in this folder hold {total} bytes; the limit is {MAX_VOLUME_BYTES}")
     return read_dicom_series(display, [(str(f), lambda f=f: _read_path(f)) for f in files], max_slices)
-
-
-def _unsafe_member(name: str) -> bool:
-    """Absolute paths, drive letters and '..' parts: harmless here (nothing is extracted), never expected."""
-    posix = name.replace("\\", "/")
-    return posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or ".." in PurePosixPath(posix).parts
-
-
-def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES) -> list[Volume]:
-    """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits."""
-    from .dicom_io import read_dicom_series
-    from .nifti_io import read_nifti
-
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        raise ImageError("zip archive is corrupt or truncated") from None
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise ImageError(f"zip archive lists {len(members)} members; the limit is {MAX_ZIP_MEMBERS}")
-    files = [m for m in members if not m.is_dir()]
-    if any(_unsafe_member(m.filename) for m in files):
-        raise ImageError("zip archive has a member with an unsafe name (absolute path or '..'); refused")
-    declared = sum(m.file_size for m in files)
-    if declared > MAX_VOLUME_BYTES:
-        raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}")
-    budget = [MAX_VOLUME_BYTES]
-
-    def load(member: zipfile.ZipInfo) -> bytes:
-        if member.flag_bits & 0x1:
-            raise ImageError("zip member is encrypted")
-        try:
-            with archive.open(member) as fh:
-                content = fh.read(min(member.file_size, budget[0]) + 1)
-        except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError):
-            raise ImageError("zip member is corrupt or uses an unsupported compression") from None
-        if len(content) > member.file_size or len(content) > budget[0]:
-            raise ImageError("zip member expands beyond its declared size; refused")
-        budget[0] -= len(content)
-        return content
-
-    dicoms, volumes, skipped = [], [], Counter()
-    for m in files:
-        lower = m.filename.lower()
-        base = lower.rsplit("/", 1)[-1]
-        if base.startswith(".") or lower.startswith("__macosx/"):
-            skipped["hidden or system file"] += 1
-        elif lower.endswith((".nii", ".nii.gz")):
-            left = max_slices - sum(len(v.slices) for v in volumes)
-            volumes.append(read_nifti(load(m), f"{display}:{m.filename}", left))
-        elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(_zip_head(archive, m)):
-            dicoms.append((m.filename, lambda m=m: load(m)))
-        else:
-            skipped["not DICOM or NIfTI"] += 1
-    notes = tuple(f"skipped {n} file(s) in the zip: {why}" for why, n in sorted(skipped.items()))
-    if not dicoms and not volumes:
-        raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
-    if dicoms:
-        series = read_dicom_series(display, dicoms, max_slices - sum(len(v.slices) for v in volumes))
-        volumes = [_with_notes(v, notes) for v in series] + volumes
-    return volumes
-
-
-def _zip_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
-    try:
-        with archive.open(member) as fh:
-            return fh.read(132)
-    except Exception:  # a broken member is reported when it is read for real
-        return b""
-
-
-def _with_notes(volume: Volume, notes: tuple[str, ...]) -> Volume:
-    return Volume(volume.path, volume.kind, volume.slices, volume.series, volume.notes + notes)

@@ -1,0 +1,92 @@
+"""A zip of a DICOM series (or of NIfTI files), read in memory: nothing is ever extracted to disk.
+
+Why its own module: a zip is the one container here that can lie about its size (a zip bomb), so its limits
+(members, declared and actual expanded bytes, encryption, unsafe names) live together, checked before any member
+is decoded. Each member is then read by :mod:`braintumor.dicom_io` or :mod:`braintumor.nifti_io`.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import Counter
+from pathlib import PurePosixPath
+
+from .image_io import ImageError
+from .volume_io import MAX_SLICES, MAX_VOLUME_BYTES, Volume, is_dicom_bytes
+
+#: Most members a zip may list.
+MAX_ZIP_MEMBERS: int = 4096
+
+
+def _unsafe_member(name: str) -> bool:
+    """Absolute paths, drive letters and '..' parts: harmless here (nothing is extracted), never expected."""
+    posix = name.replace("\\", "/")
+    return posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or ".." in PurePosixPath(posix).parts
+
+
+def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES) -> list[Volume]:
+    """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits."""
+    from .dicom_io import read_dicom_series
+    from .nifti_io import read_nifti
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise ImageError("zip archive is corrupt or truncated") from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ImageError(f"zip archive lists {len(members)} members; the limit is {MAX_ZIP_MEMBERS}")
+    files = [m for m in members if not m.is_dir()]
+    if any(_unsafe_member(m.filename) for m in files):
+        raise ImageError("zip archive has a member with an unsafe name (absolute path or '..'); refused")
+    declared = sum(m.file_size for m in files)
+    if declared > MAX_VOLUME_BYTES:
+        raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}")
+    budget = [MAX_VOLUME_BYTES]
+
+    def load(member: zipfile.ZipInfo) -> bytes:
+        if member.flag_bits & 0x1:
+            raise ImageError("zip member is encrypted")
+        try:
+            with archive.open(member) as fh:
+                content = fh.read(min(member.file_size, budget[0]) + 1)
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError):
+            raise ImageError("zip member is corrupt or uses an unsupported compression") from None
+        if len(content) > member.file_size or len(content) > budget[0]:
+            raise ImageError("zip member expands beyond its declared size; refused")
+        budget[0] -= len(content)
+        return content
+
+    dicoms, volumes, skipped = [], [], Counter()
+    for m in files:
+        lower = m.filename.lower()
+        base = lower.rsplit("/", 1)[-1]
+        if base.startswith(".") or lower.startswith("__macosx/"):
+            skipped["hidden or system file"] += 1
+        elif lower.endswith((".nii", ".nii.gz")):
+            left = max_slices - sum(len(v.slices) for v in volumes)
+            volumes.append(read_nifti(load(m), f"{display}:{m.filename}", left))
+        elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(_zip_head(archive, m)):
+            dicoms.append((m.filename, lambda m=m: load(m)))
+        else:
+            skipped["not DICOM or NIfTI"] += 1
+    notes = tuple(f"skipped {n} file(s) in the zip: {why}" for why, n in sorted(skipped.items()))
+    if not dicoms and not volumes:
+        raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
+    if dicoms:
+        series = read_dicom_series(display, dicoms, max_slices - sum(len(v.slices) for v in volumes))
+        volumes = [_with_notes(v, notes) for v in series] + volumes
+    return volumes
+
+
+def _zip_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    try:
+        with archive.open(member) as fh:
+            return fh.read(132)
+    except Exception:  # a broken member is reported when it is read for real
+        return b""
+
+
+def _with_notes(volume: Volume, notes: tuple[str, ...]) -> Volume:
+    return Volume(volume.path, volume.kind, volume.slices, volume.series, volume.notes + notes)
