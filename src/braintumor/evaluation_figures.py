@@ -1,0 +1,91 @@
+"""The figure set of an evaluation: which plots, of which images, in what order.
+
+Why apart from :mod:`braintumor.figures` (the plotting itself, matplotlib) and :mod:`braintumor.evaluate` (the
+numbers): choosing the images a reader sees (every class in the galleries, the most confident mistakes first, the
+farthest refusals first) is its own decision, and deterministic, so two runs of one model draw the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .image_io import ImageError
+from .preprocess import PreprocessConfig, prepare
+
+#: Images per class row in the dataset sample figure.
+SAMPLES_PER_CLASS: int = 6
+
+
+def _view(path: Path, config: PreprocessConfig) -> np.ndarray | None:
+    """What the model saw: the same decode, crop and resize as prediction (None if unreadable)."""
+    try:
+        return prepare(path, config)
+    except ImageError:
+        return None
+
+
+def _spread(index: np.ndarray, k: int) -> list[int]:
+    """Up to ``k`` items spread evenly over ``index`` (deterministic, not just the first few)."""
+    if len(index) <= k:
+        return [int(i) for i in index]
+    return [int(index[j]) for j in np.linspace(0, len(index) - 1, k).round().astype(int)]
+
+
+def _pick_correct(y: np.ndarray, pred: np.ndarray, n_classes: int, k: int) -> list[int]:
+    """Correct answers, taking classes in turn so every class shows up."""
+    per_class = [_spread(np.flatnonzero((y == c) & (pred == c)), k) for c in range(n_classes)]
+    picked: list[int] = []
+    for rank in range(k):
+        picked.extend(items[rank] for items in per_class if rank < len(items))
+    return picked[:k]
+
+
+def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path], metrics: dict,
+                   classes: Sequence[str], config: PreprocessConfig, run_dir: Path | None,
+                   gallery_size: int, refused: np.ndarray, scores: np.ndarray) -> dict[str, str]:
+    """Every figure of an evaluation under ``out``: {figure key: file name}. Images are shown as the model saw them."""
+    from . import figures as fg
+
+    done: dict[str, str] = {}
+
+    def add(key: str, written: Path) -> None:
+        done[key] = written.name
+
+    add("confusion_matrix", fg.plot_confusion_matrix(metrics["confusion_matrix"], classes,
+                                                     out / "confusion_matrix.png"))
+    add("roc", fg.plot_roc(y, probs, classes, out / "roc.png"))
+    add("pr", fg.plot_pr(y, probs, classes, out / "pr.png"))
+    add("reliability", fg.plot_reliability(y, probs, out / "reliability.png", metrics["n_bins"]))
+    add("confidence_hist", fg.plot_confidence_hist(y, probs, out / "confidence_hist.png"))
+    log = Path(run_dir) / "metrics.jsonl" if run_dir else None
+    if log is not None and log.is_file():
+        add("training_curves", fg.plot_training_curves(log, out / "training_curves.png"))
+
+    samples: dict[str, list[np.ndarray]] = {}
+    for c, name in enumerate(classes):
+        views = [_view(paths[i], config) for i in _spread(np.flatnonzero(y == c), SAMPLES_PER_CLASS)]
+        if any(v is not None for v in views):
+            samples[name] = [v for v in views if v is not None]
+    add("samples", fg.plot_sample_grid(samples, out / "samples.png"))
+
+    pred, conf = probs.argmax(axis=1), probs.max(axis=1)
+    wrong = np.flatnonzero(pred != y)
+    wrong = wrong[np.argsort(-conf[wrong], kind="mergesort")][:gallery_size]
+    for key, index, title, empty in (
+        ("gallery_correct", _pick_correct(y, pred, len(classes), gallery_size), "Correct predictions",
+         "No correct predictions."),
+        ("gallery_wrong", [int(i) for i in wrong], "Wrong predictions (most confident first)",
+         "No wrong predictions: every readable image was classified correctly."),
+    ):
+        items = [(v, classes[int(y[i])], classes[int(pred[i])], float(conf[i]))
+                 for i in index if (v := _view(paths[i], config)) is not None]
+        add(key, fg.plot_gallery(items, out / f"{key}.png", title, empty_message=empty))
+    far = np.flatnonzero(refused)
+    far = far[np.argsort(-np.nan_to_num(scores[far], nan=np.inf), kind="mergesort")][:gallery_size]
+    items = [(v, classes[int(y[i])], None, float(scores[i])) for i in far if (v := _view(paths[i], config)) is not None]
+    add("gallery_refused", fg.plot_gallery(items, out / "gallery_refused.png",
+                                           "Refused as not brain MRI (farthest first)", empty_message="None refused."))
+    return done
