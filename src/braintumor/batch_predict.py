@@ -13,33 +13,30 @@ input generator up front.) Image runs are batched exactly as one process batches
 record, instead of writing FILE at the end; a rerun skips every input whose record ``path`` is
 already in FILE (errors included: a broken file stays broken). What a
 crash can leave behind is repaired first, by rewriting FILE without it (temp file + rename):
-a last line cut short, and the records of a multi-slice input that has fewer records than slices.
+a last line cut short, and the records of a multi-slice input that has fewer records than slices
+(:mod:`braintumor.batch_resume`).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import multiprocessing
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TextIO
 
 from tqdm import tqdm
 
-from .image_io import ImageError
+from .batch_resume import Previous, append_sink, read_previous
 from .predictor import Classifier
 from .series import input_records
 from .volume_io import VolumeInput, plan_inputs, read_volumes
@@ -48,15 +45,6 @@ from .volume_io import VolumeInput, plan_inputs, read_volumes
 Unit = list | str | dict
 
 _worker: dict = {}
-
-
-class Previous:
-    """What an earlier (maybe interrupted) run left in the output file."""
-
-    def __init__(self) -> None:
-        self.done: Counter[str] = Counter()  # record paths already written (a path may repeat)
-        self.failed = 0
-        self.header = False  # csv: the header line is there
 
 
 def batch_requested(args: argparse.Namespace) -> bool:
@@ -72,118 +60,6 @@ def check_args(args: argparse.Namespace) -> None:
         raise UsageError("--resume needs -o FILE (the file to continue)")
     if args.resume and args.format not in ("jsonl", "csv"):
         raise UsageError("--resume works with --format jsonl or csv (json and table cannot be appended to)")
-
-
-# ---- resume: read and repair the existing output ----------------------------------------------
-
-def _csv_header(classes: tuple[str, ...]) -> list[str]:
-    """The header the csv formatter writes (asked of it, so the two can never disagree)."""
-    from .predict_cli import _Formatter
-
-    buf = io.StringIO()
-    _Formatter("csv", buf, classes, 0)
-    return next(csv.reader(io.StringIO(buf.getvalue())))
-
-
-def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> dict:
-    from .cli import UsageError
-
-    bad = UsageError(f"cannot resume: line {n} of {target} is not a {fmt} record of 'braintumor predict' "
-                     f"(another file? remove it or choose another -o)")
-    try:
-        text = line.decode("utf-8")
-        if fmt == "jsonl":
-            rec = json.loads(text)
-        else:
-            row = next(csv.reader([text]))
-            if len(row) != len(header):
-                raise ValueError
-            rec = {k: v for k, v in zip(header, row, strict=True) if v != ""}
-            if rec.pop("ood", "") == "True":
-                rec.pop("error", None)  # that column holds a refusal's reason: not a failure
-    except (UnicodeDecodeError, ValueError, StopIteration):
-        raise bad from None
-    if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
-        raise bad
-    return rec
-
-
-def read_previous(target: Path, fmt: str, classes: tuple[str, ...]) -> Previous:
-    """Records already in ``target``, after cutting off what an interruption may have left unfinished."""
-    from .cli import UsageError
-
-    prev = Previous()
-    if not target.exists():
-        return prev
-    header = _csv_header(classes)
-    keep = 0  # bytes of the file that stay
-    tail: list[dict] = []  # records of the last input, while it may be an unfinished multi-slice one
-    tail_start = 0
-    with open(target, "rb") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.endswith(b"\n"):
-                print(f"{target}: dropping an incomplete last line (interrupted run); it is redone", file=sys.stderr)
-                break
-            if fmt == "csv" and n == 1:
-                if next(csv.reader([line.decode("utf-8", "replace")]), None) != header:
-                    raise UsageError(f"cannot resume: {target} has another csv header (another model or format?)")
-                prev.header, keep, tail_start = True, len(line), len(line)
-                continue
-            rec = _parse(line, n, fmt, header, target)
-            if tail and (rec["path"] != tail[0]["path"] or "summary" in rec):
-                tail = []  # the previous input is complete: a new one started (or its summary came)
-                tail_start = keep
-            if "summary" not in rec:
-                tail.append(rec)
-            else:
-                tail_start = keep + len(line)
-            prev.done[rec["path"]] += 1
-            prev.failed += "error" in rec and "summary" not in rec
-            keep += len(line)
-    if any("slice" in r or "series" in r for r in tail) and len(tail) != _slice_count(tail[0]["path"]):
-        print(f"{target}: the last multi-slice input ({tail[0]['path']}) is unfinished; it is redone",
-              file=sys.stderr)
-        prev.done[tail[0]["path"]] -= len(tail)
-        prev.failed -= sum("error" in r for r in tail)
-        keep = tail_start
-    if keep < target.stat().st_size:
-        _rewrite_prefix(target, keep)
-    return prev
-
-
-def _slice_count(path: str) -> int | None:
-    """How many records a volume gives (one per slice); read again, without running the model."""
-    try:
-        return sum(len(v.slices) for v in read_volumes(path))
-    except (ImageError, OSError):
-        return None
-
-
-def _rewrite_prefix(target: Path, size: int) -> None:
-    """Keep the first ``size`` bytes of ``target``; atomically, so a crash now loses nothing."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with open(fd, "wb") as out, open(target, "rb") as src:
-            left = size
-            while left:
-                block = src.read(min(left, 1 << 20))
-                out.write(block)
-                left -= len(block)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def append_sink(output: str) -> Iterator[TextIO]:
-    """The output file opened for appending: what was written survives a crash, for the next --resume."""
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "a", encoding="utf-8", newline="") as fh:
-        yield fh
 
 
 # ---- planning and scoring -----------------------------------------------------------------------

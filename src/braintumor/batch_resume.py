@@ -1,0 +1,142 @@
+"""``braintumor predict --resume``: read, and repair, what an earlier (maybe interrupted) run left in its output.
+
+Why its own module: resuming is a promise that a crash loses nothing and repeats nothing, so the file is checked
+record by record (the csv header asked of the formatter itself, so the two never disagree), a last line cut short
+and an unfinished multi-slice input are cut off atomically (temp file + rename), and only then appended to.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from .image_io import ImageError
+from .volume_io import read_volumes
+
+
+class Previous:
+    """What an earlier (maybe interrupted) run left in the output file."""
+
+    def __init__(self) -> None:
+        self.done: Counter[str] = Counter()  # record paths already written (a path may repeat)
+        self.failed = 0
+        self.header = False  # csv: the header line is there
+
+
+def _csv_header(classes: tuple[str, ...]) -> list[str]:
+    """The header the csv formatter writes (asked of it, so the two can never disagree)."""
+    from .predict_cli import _Formatter
+
+    buf = io.StringIO()
+    _Formatter("csv", buf, classes, 0)
+    return next(csv.reader(io.StringIO(buf.getvalue())))
+
+
+def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> dict:
+    from .cli import UsageError
+
+    bad = UsageError(f"cannot resume: line {n} of {target} is not a {fmt} record of 'braintumor predict' "
+                     f"(another file? remove it or choose another -o)")
+    try:
+        text = line.decode("utf-8")
+        if fmt == "jsonl":
+            rec = json.loads(text)
+        else:
+            row = next(csv.reader([text]))
+            if len(row) != len(header):
+                raise ValueError
+            rec = {k: v for k, v in zip(header, row, strict=True) if v != ""}
+            if rec.pop("ood", "") == "True":
+                rec.pop("error", None)  # that column holds a refusal's reason: not a failure
+    except (UnicodeDecodeError, ValueError, StopIteration):
+        raise bad from None
+    if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
+        raise bad
+    return rec
+
+
+def read_previous(target: Path, fmt: str, classes: tuple[str, ...]) -> Previous:
+    """Records already in ``target``, after cutting off what an interruption may have left unfinished."""
+    from .cli import UsageError
+
+    prev = Previous()
+    if not target.exists():
+        return prev
+    header = _csv_header(classes)
+    keep = 0  # bytes of the file that stay
+    tail: list[dict] = []  # records of the last input, while it may be an unfinished multi-slice one
+    tail_start = 0
+    with open(target, "rb") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.endswith(b"\n"):
+                print(f"{target}: dropping an incomplete last line (interrupted run); it is redone", file=sys.stderr)
+                break
+            if fmt == "csv" and n == 1:
+                if next(csv.reader([line.decode("utf-8", "replace")]), None) != header:
+                    raise UsageError(f"cannot resume: {target} has another csv header (another model or format?)")
+                prev.header, keep, tail_start = True, len(line), len(line)
+                continue
+            rec = _parse(line, n, fmt, header, target)
+            if tail and (rec["path"] != tail[0]["path"] or "summary" in rec):
+                tail = []  # the previous input is complete: a new one started (or its summary came)
+                tail_start = keep
+            if "summary" not in rec:
+                tail.append(rec)
+            else:
+                tail_start = keep + len(line)
+            prev.done[rec["path"]] += 1
+            prev.failed += "error" in rec and "summary" not in rec
+            keep += len(line)
+    if any("slice" in r or "series" in r for r in tail) and len(tail) != _slice_count(tail[0]["path"]):
+        print(f"{target}: the last multi-slice input ({tail[0]['path']}) is unfinished; it is redone",
+              file=sys.stderr)
+        prev.done[tail[0]["path"]] -= len(tail)
+        prev.failed -= sum("error" in r for r in tail)
+        keep = tail_start
+    if keep < target.stat().st_size:
+        _rewrite_prefix(target, keep)
+    return prev
+
+
+def _slice_count(path: str) -> int | None:
+    """How many records a volume gives (one per slice); read again, without running the model."""
+    try:
+        return sum(len(v.slices) for v in read_volumes(path))
+    except (ImageError, OSError):
+        return None
+
+
+def _rewrite_prefix(target: Path, size: int) -> None:
+    """Keep the first ``size`` bytes of ``target``; atomically, so a crash now loses nothing."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with open(fd, "wb") as out, open(target, "rb") as src:
+            left = size
+            while left:
+                block = src.read(min(left, 1 << 20))
+                out.write(block)
+                left -= len(block)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def append_sink(output: str) -> Iterator[TextIO]:
+    """The output file opened for appending: what was written survives a crash, for the next --resume."""
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "a", encoding="utf-8", newline="") as fh:
+        yield fh
