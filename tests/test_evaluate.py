@@ -127,6 +127,29 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
 
 
+def test_a_temperature_adds_the_uncalibrated_reliability_diagram(small_data: Path, tmp_path: Path):
+    """A calibrated model gets a second reliability diagram, of the probabilities before its temperature, and the
+    calibration block reports both; the same numbers feed the diagram and the block."""
+    clf = FakeClassifier()
+    clf.temperature = 2.0
+    out = tmp_path / "eval"
+    result = evaluate(clf, load_dataset(small_data, "Testing"), out, progress=False, gallery_size=4)
+    assert result["figures"]["reliability_uncalibrated"] == "reliability_uncalibrated.png"
+    assert (out / "reliability_uncalibrated.png").stat().st_size > 0
+    assert 'src="reliability_uncalibrated.png"' in (out / "report.html").read_text()
+    cal = result["calibration"]
+    with (out / "predictions.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    shown = np.array([[float(r[f"prob_{c}"]) for c in CLASSES] for r in rows])
+    true = np.array([CLASSES.index(r["true"]) for r in rows])
+    before = np.exp(2.0 * np.log(shown))  # p_T = softmax(log p_1 / T), so p_1 is proportional to p_T ** T
+    before /= before.sum(axis=1, keepdims=True)
+    nll = lambda p: float(-np.log(p[np.arange(len(true)), true]).mean())  # noqa: E731
+    assert cal["temperature"] == 2.0
+    assert cal["after"]["nll"] == pytest.approx(nll(shown), abs=1e-5)
+    assert cal["before"]["nll"] == pytest.approx(nll(before), abs=1e-5) and nll(before) != pytest.approx(nll(shown))
+
+
 def test_real_classifier_interface_and_no_wrong_predictions(small_data: Path, tmp_path: Path):
     """A real Classifier over a stub ONNX session, so evaluation is tied to the actual API."""
 

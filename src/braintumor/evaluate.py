@@ -137,6 +137,7 @@ def evaluate(
     paths = [dataset.paths[i] for i in kept]
     refused, scores = np.asarray(refusals, dtype=bool), np.asarray(ood_scores, dtype=np.float64)
     metrics = compute_metrics(y, probs, classes)
+    raw = uncalibrated(probs, temperature)
     leak_mask, leak_block = None, None
     if reference is not None:
         with tqdm(total=len(dataset) + len(reference), desc="leak check", unit="img", file=sys.stderr,
@@ -160,18 +161,12 @@ def evaluate(
         "leak_free": leak_block,
         "ood_refused": int(refused.sum()),
         "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
-        "calibration": _calibration(y, probs, temperature, metrics["n_bins"]),
+        "calibration": _calibration(y, probs, raw, temperature, metrics["n_bins"]),
         "review": review_summary(probs.max(axis=1), probs.argmax(axis=1) == y, ~refused, _review_below()),
     }
     _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask)
     figures = write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
-                            run_dir, gallery_size, refused, scores)
-    if temperature != 1.0:
-        from .figures import plot_reliability
-
-        raw = uncalibrated(probs, temperature)
-        figures["reliability_uncalibrated"] = plot_reliability(
-            y, raw, out / "reliability_uncalibrated.png", metrics["n_bins"]).name
+                            run_dir, gallery_size, refused, scores, raw if temperature != 1.0 else None)
     document["figures"] = figures
     write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
                                          "leak_free": leak_block, "ood_refused": document["ood_refused"],
@@ -195,13 +190,13 @@ def uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _calibration(y: np.ndarray, probs: np.ndarray, temperature: float, n_bins: int) -> dict:
-    """ECE and NLL with and without the model's temperature (fitted on validation, never on this split)."""
+def _calibration(y: np.ndarray, probs: np.ndarray, raw: np.ndarray, temperature: float, n_bins: int) -> dict:
+    """ECE and NLL with and without (``raw``) the model's temperature (fitted on validation, never on this split)."""
     def summary(p: np.ndarray) -> dict:
         ece = expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == y, n_bins)
         return {"ece": float(ece), "nll": float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean())}
 
-    return {"temperature": temperature, "before": summary(uncalibrated(probs, temperature)), "after": summary(probs)}
+    return {"temperature": temperature, "before": summary(raw), "after": summary(probs)}
 
 
 def _training_beside(data: str, dataset: Dataset) -> Dataset | None:

@@ -45,8 +45,10 @@ def _pick_correct(y: np.ndarray, pred: np.ndarray, n_classes: int, k: int) -> li
 
 def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path], metrics: dict,
                    classes: Sequence[str], config: PreprocessConfig, run_dir: Path | None,
-                   gallery_size: int, refused: np.ndarray, scores: np.ndarray) -> dict[str, str]:
-    """Every figure of an evaluation under ``out``: {figure key: file name}. Images are shown as the model saw them."""
+                   gallery_size: int, refused: np.ndarray, scores: np.ndarray,
+                  uncalibrated: np.ndarray | None = None) -> dict[str, str]:
+    """Every figure of an evaluation under ``out``: {figure key: file name}. Images are shown as the model saw them;
+    ``uncalibrated``: the probabilities before temperature scaling, for a second reliability diagram."""
     from . import figures as fg
 
     done: dict[str, str] = {}
@@ -88,4 +90,7 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
     items = [(v, classes[int(y[i])], None, float(scores[i])) for i in far if (v := _view(paths[i], config)) is not None]
     add("gallery_refused", fg.plot_gallery(items, out / "gallery_refused.png",
                                            "Refused as not brain MRI (farthest first)", empty_message="None refused."))
+    if uncalibrated is not None:
+        add("reliability_uncalibrated", fg.plot_reliability(y, uncalibrated, out / "reliability_uncalibrated.png",
+                                                            metrics["n_bins"]))
     return done
