@@ -67,6 +67,24 @@ def test_csv_and_table_formats(tiny_model, inputs, capsys):
     assert out.splitlines()[1].endswith("low confidence: review") == (review == "True")
 
 
+def test_output_format_follows_the_file_extension_unless_asked(tiny_model, inputs, tmp_path, capsys):
+    good = inputs[0]
+    for name, parse in [("r.csv", lambda t: next(csv.DictReader(io.StringIO(t)))["label"]),
+                        ("r.jsonl", lambda t: json.loads(t.splitlines()[0])["label"]),
+                        ("r.JSON", lambda t: json.loads(t)[0]["label"])]:
+        rc, out, _ = run_cli(["predict", good, "-o", str(tmp_path / name), "--model", str(tiny_model)], capsys)
+        assert rc == 0 and out == "" and parse((tmp_path / name).read_text())
+    rc, _, _ = run_cli(["predict", good, "-o", str(tmp_path / "t.txt"), "--model", str(tiny_model)], capsys)
+    assert (tmp_path / "t.txt").read_text().startswith("path ")  # no known extension: the table
+    rc, _, _ = run_cli(["predict", good, "-o", str(tmp_path / "asked.csv"), "--format", "jsonl", "--model",
+                        str(tiny_model)], capsys)
+    assert json.loads((tmp_path / "asked.csv").read_text())["label"]  # --format wins over the extension
+    # --resume needs an appendable format: the extension gives it one without --format
+    rc, _, err = run_cli(["predict", good, "-o", str(tmp_path / "r.csv"), "--resume", "--model", str(tiny_model)],
+                         capsys)
+    assert rc == 0 and "works with" not in err and len(list(csv.DictReader((tmp_path / "r.csv").open()))) == 1
+
+
 def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     rc, out, _ = run_cli(["predict", str(tmp_path / "empty"), "--format", "jsonl", "--model", str(tiny_model)],

@@ -162,8 +162,22 @@ class _HeatmapWriter:
         rec["heatmap"] = str(target)
 
 
+FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+
+
+def output_format(fmt: str | None, output: str | None) -> str:
+    """``--format`` when given, else what ``-o``'s extension names, else the table.
+
+    ``-o results.csv`` without ``--format`` used to write the console table into a .csv file.
+    """
+    if fmt:
+        return fmt
+    return FORMAT_BY_SUFFIX.get(Path(output).suffix.lower(), "table") if output else "table"
+
+
 def run_predict(args: argparse.Namespace) -> int:
     """Exit code 0 when every input was classified, 1 when any failed."""
+    args.format = output_format(getattr(args, "format", None), getattr(args, "output", None))
     clf = Classifier.load(args.model, threads=args.threads)
     heatmaps = _HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
     width = min(60, max([len(str(p)) for p in args.paths] + [20]))
