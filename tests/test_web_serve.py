@@ -48,6 +48,18 @@ def test_missing_model_is_one_error_line(tmp_path, capsys):
     assert "model file not found" in capsys.readouterr().err
 
 
+def test_a_port_in_use_is_one_error_line(tiny_model, capsys):
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        assert main(["serve", "--model", str(tiny_model), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+    assert main(["serve", "--model", str(tiny_model), "--host", "no-such-host.invalid"]) == 2
+    assert "cannot listen on no-such-host.invalid" in capsys.readouterr().err
+
+
 def test_debug_uses_flasks_dev_server(tiny_model, monkeypatch, capsys):
     seen = {}
     monkeypatch.setattr("flask.Flask.run", lambda self, **kw: seen.update(kw))

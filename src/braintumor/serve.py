@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -101,6 +102,22 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
     return [*argv, f"braintumor.web:create_app({call})"]
 
 
+def check_port(host: str, port: int) -> None:
+    """One clear line when the address cannot be listened on, instead of gunicorn's five retries and a log.
+
+    Bound the way gunicorn binds (``SO_REUSEADDR``), so a port in TIME_WAIT still counts as free."""
+    from .cli import UsageError
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                         "(another server on that port? choose one with --port)") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, workers: int | None = None,
           debug: bool = False, max_upload_mb: float | None = None, timeout: int = 60,
           threads: int | None = None) -> int:
@@ -121,6 +138,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         server = f"waitress, {workers * threads} threads"
     else:
         server = f"gunicorn, {workers} worker(s) x {threads} threads"
+    check_port(host, port)
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {path.name} on http://{shown}:{port}/ ({server}); Ctrl+C to stop", flush=True)
     if debug:
