@@ -48,7 +48,11 @@ def test_missing_model_is_one_error_line(tmp_path, capsys):
     assert "model file not found" in capsys.readouterr().err
 
 
-def test_a_port_in_use_is_one_error_line(tiny_model, capsys):
+def test_a_port_in_use_is_one_error_line(tiny_model, monkeypatch, capsys):
+    def no_exec(*args):  # were the check to let it through, gunicorn would replace the test process
+        raise AssertionError("serve went on to start gunicorn")
+
+    monkeypatch.setattr(os, "execv", no_exec)
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         held.listen()
