@@ -64,3 +64,45 @@ def test_the_flag_reaches_the_run_config_from_the_command_line(monkeypatch):
     assert main(["train", "--out", "o", "--augment-off", "gamma,noise"]) == 0
     assert augment_off_items(seen[0].augment_off) == ("gamma", "noise")
     assert main(["train", "--out", "o", "--augment-off", "colour"]) == 2  # one error line, not a traceback
+
+
+def _centroid_shift(shift: float) -> torch.Tensor:
+    """How far (in pixels) the augmentation moves a small square's centre, geometry but the shift left out."""
+    x = torch.zeros(256, 1, 48, 48)
+    x[..., 22:26, 22:26] = 1.0
+    off = ("rotation", "scale", "flip", *augment_off_items("intensity"))
+    out = augment(x, torch.Generator().manual_seed(9), off=off, shift=shift)[:, 0]
+    coords = torch.arange(48, dtype=torch.float32)
+    mass = out.sum(dim=(1, 2))
+    cy, cx = (out.sum(2) * coords).sum(1) / mass, (out.sum(1) * coords).sum(1) / mass
+    return torch.maximum((cy - 23.5).abs(), (cx - 23.5).abs())
+
+
+def test_augment_shift_sets_the_largest_shift_alone():
+    from braintumor.augment import TRANSLATE
+
+    assert strength_settings(1.0, (), 0.16) == ({"translate": 0.16}, {})
+    affine, _ = strength_settings(2.0, (), 0.16)
+    assert affine["translate"] == 0.16 and affine["degrees"] == 30.0  # the strength scales the rest
+    assert strength_settings(1.0, ("shift",), 0.16)[0]["translate"] == 0.0  # --augment-off shift still wins
+    x = _batch(32)
+    shipped = augment(x, torch.Generator().manual_seed(8))
+    assert torch.equal(augment(x, torch.Generator().manual_seed(8), shift=TRANSLATE), shipped)  # same draws
+    assert not torch.allclose(augment(x, torch.Generator().manual_seed(8), shift=0.16), shipped, atol=1e-4)
+    narrow, wide = _centroid_shift(TRANSLATE), _centroid_shift(0.16)
+    assert float(narrow.max()) <= TRANSLATE * 48 + 0.5 and float(wide.max()) <= 0.16 * 48 + 0.5
+    assert float(wide.max()) > TRANSLATE * 48 + 1  # moves further than the shipped range allows
+    assert 1.8 < float(wide.mean() / narrow.mean()) < 2.2  # the same draws, twice as far
+
+
+def test_augment_shift_reaches_the_run_config_and_is_checked(monkeypatch):
+    import braintumor.train
+    from braintumor.cli import main
+
+    seen = []
+    monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False: seen.append(cfg))
+    assert main(["train", "--out", "o"]) == 0 and seen[0].augment_shift is None  # the shipped recipe
+    assert main(["train", "--out", "o", "--augment-shift", "0.16"]) == 0 and seen[1].augment_shift == 0.16
+    assert main(["train", "--out", "o", "--augment-shift", "0.9"]) == 2  # one error line, not a traceback
+    with pytest.raises(ConfigError, match="--augment-shift"):
+        TrainConfig(data="d", out="o", augment_shift=-0.1)

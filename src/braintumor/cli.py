@@ -166,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment-off", default=d.augment_off, metavar="ITEMS",
                    help="leave out parts of that augmentation, comma-separated: rotation, scale, shift, flip, gamma, "
                         "contrast, blur, noise, or the groups geometry, intensity (none: as shipped)")
+    p.add_argument("--augment-shift", type=float, default=d.augment_shift, metavar="F",
+                   help="largest shift of that augmentation, a fraction of the side (default: 0.08, as shipped)")
     p.add_argument("--mixstyle", type=float, default=d.mixstyle, metavar="P",
                    help="MixStyle: chance per batch and stage of mixing feature statistics between images, after "
                         "each of the first three stages (0: off, as shipped)")

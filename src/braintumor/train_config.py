@@ -9,6 +9,8 @@ from .preprocess import IMAGE_SIZE, PreprocessConfig
 SIZE_STEP = 16  # progressive resizing grows the training images in steps of this many pixels
 #: Largest --augment-strength: at 3 rotations reach 45 degrees and scales 0.55-1.45 (augment.strength_settings).
 MAX_AUGMENT_STRENGTH = 3.0
+#: Largest --augment-shift: half the side (a head shifted further is mostly out of the frame).
+MAX_AUGMENT_SHIFT: float = 0.5
 #: What ``--augment-off`` can switch off, one item at a time (augment.strength_settings says how), and its two groups.
 AUGMENT_ITEMS = ("rotation", "scale", "shift", "flip", "gamma", "contrast", "blur", "noise")
 AUGMENT_GROUPS = {"geometry": ("rotation", "scale", "shift"), "intensity": ("gamma", "contrast", "blur", "noise")}
@@ -75,6 +77,8 @@ class TrainConfig:
     augment_strength: float = 1.0
     # Parts of that augmentation left out (comma-separated AUGMENT_ITEMS or AUGMENT_GROUPS names); "" as shipped.
     augment_off: str = ""
+    # Largest shift of that augmentation, a fraction of the side; None: the shipped 0.08 (times the strength).
+    augment_shift: float | None = None
     # PreprocessConfig.background_percentile of the run's images. 0 (off) keeps the shipped recipe what it was:
     # its network was trained without it and is served with 1 (`braintumor calibrate --background-percentile 1`).
     background_percentile: float = 0.0
@@ -110,6 +114,8 @@ class TrainConfig:
             raise ConfigError(f"--augment-strength must be in [0, {MAX_AUGMENT_STRENGTH:g}], "
                               f"got {self.augment_strength}")
         augment_off_items(self.augment_off)
+        if self.augment_shift is not None and not 0.0 <= self.augment_shift <= MAX_AUGMENT_SHIFT:
+            raise ConfigError(f"--augment-shift must be in [0, {MAX_AUGMENT_SHIFT:g}], got {self.augment_shift}")
         try:  # the preprocessing's own check, early: before any image is read
             self.preprocess_config()
         except ValueError as exc:
