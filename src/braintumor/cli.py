@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out parts of that augmentation, comma-separated: rotation, scale, shift, flip, gamma, "
                         "contrast, blur, noise, or the groups geometry, intensity (none: as shipped)")
     p.add_argument("--augment-shift", type=float, default=d.augment_shift, metavar="F",
-                   help="largest shift of that augmentation, a fraction of the side (default: 0.08, as shipped)")
+                   help="largest shift of that augmentation, a share of the side (default 0.08 x --augment-strength)")
     p.add_argument("--mixstyle", type=float, default=d.mixstyle, metavar="P",
                    help="MixStyle: chance per batch and stage of mixing feature statistics between images, after "
                         "each of the first three stages (0: off, as shipped)")
