@@ -21,26 +21,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from held_out_source import run_sets  # scripts/ is on the path when a script runs
 
 from braintumor.calibrate import network_outputs
-from braintumor.data import DEFAULT_DATA_ROOT, load_dataset, split_by_mode
+from braintumor.data import DEFAULT_DATA_ROOT
 from braintumor.image_io import decode_image
 from braintumor.predictor import Classifier, softmax
 from braintumor.preprocess import prepare
-
-
-def _slices(run: Path, which: str, data: str, mode: str) -> tuple[list[Path], np.ndarray, tuple[str, ...]]:
-    split = json.loads((run / "split.json").read_text())
-    training = load_dataset(data, "Training")
-    if which == "val":
-        names = set(split["val"])
-        ds = training.subset([i for i, p in enumerate(training.paths) if str(p.relative_to(training.root)) in names])
-    else:
-        seen = set(split["val"]) | set(split.get("train", []))
-        in_mode, _ = split_by_mode(training, mode)
-        ds = in_mode.subset([i for i, p in enumerate(in_mode.paths)
-                             if str(p.relative_to(training.root)) not in seen])
-    return list(ds.paths), ds.labels, ds.classes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     clf = Classifier.load(args.model)
-    paths, y, classes = _slices(args.run, args.which, args.data, args.mode)
+    val, held_out = run_sets(args.run, args.data, args.mode)  # the held-out script's own choice of slices
+    ds = val if args.which == "val" else held_out
+    paths, y, classes = list(ds.paths), ds.labels, ds.classes
     if tuple(classes) != clf.classes:
         raise SystemExit(f"error: dataset classes {classes} differ from the model's {clf.classes}")
     size = clf.image_size

@@ -65,6 +65,18 @@ def score_set(clf: Classifier, ds: Dataset) -> dict:
 
 
 
+def run_sets(run: str | Path, data: str | Path, mode: str) -> tuple[Dataset, Dataset]:
+    """(the run's validation slices, the Training slices stored as ``mode`` that the run never saw)."""
+    split = json.loads((Path(run) / "split.json").read_text())
+    seen = set(split["val"]) | set(split.get("train", []))
+    training = load_dataset(data, "Training")
+    in_mode, _ = split_by_mode(training, mode)
+    unseen = [i for i, p in enumerate(in_mode.paths) if str(p.relative_to(training.root)) not in seen]
+    val_names = set(split["val"])
+    val = training.subset([i for i, p in enumerate(training.paths) if str(p.relative_to(training.root)) in val_names])
+    return val, in_mode.subset(unseen)
+
+
 def _print_set(name: str, r: dict) -> None:
     print(f"\n{name}: {r['n']} images; accuracy {r['accuracy']:.2%}, refused {r['refused']:.2%}, "
           f"accuracy of accepted {r['accuracy_accepted']:.2%}; ECE of accepted (15 bins) {r['ece_accepted']:.2%}")
@@ -90,19 +102,12 @@ def main() -> int:
     ap.add_argument("--json")
     args = ap.parse_args()
     clf = Classifier.load(args.model)
-    split = json.loads((Path(args.run) / "split.json").read_text())
-    seen = set(split["val"]) | set(split.get("train", []))
-    training = load_dataset(args.data, "Training")
-    in_mode, _ = split_by_mode(training, args.mode)
-    unseen = [i for i, p in enumerate(in_mode.paths) if str(p.relative_to(training.root)) not in seen]
-    print(f"model {clf.path}; {len(in_mode)} Training images stored as {args.mode}, "
-          f"{len(in_mode) - len(unseen)} of them in the run's training or validation part")
+    val, unseen = run_sets(args.run, args.data, args.mode)
+    print(f"model {clf.path}; {len(unseen)} Training images stored as {args.mode} that the run never saw")
     results = {}
-    val_names = set(split["val"])
-    val = training.subset([i for i, p in enumerate(training.paths) if str(p.relative_to(training.root)) in val_names])
     results["run validation (seen source)"] = score_set(clf, val)
-    if unseen:
-        results[f"held-out source: Training images stored as {args.mode}"] = score_set(clf, in_mode.subset(unseen))
+    if len(unseen):
+        results[f"held-out source: Training images stored as {args.mode}"] = score_set(clf, unseen)
     if args.testing:
         results[f"Testing images stored as {args.mode} (reported only)"] = score_set(
             clf, split_by_mode(load_dataset(args.data, "Testing"), args.mode)[0])
