@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from .image_arrays import InMemoryImage
 from .image_io import ImageSource, InputInfo
 from .predictor import Classifier, Prediction
 
@@ -162,7 +163,7 @@ def explain_batch(clf: Classifier, batch: np.ndarray, infos: list[InputInfo | No
     return out
 
 
-def explain(clf: Classifier, source: ImageSource | np.ndarray) -> Explanation:
-    """One image (path, bytes, file object or grayscale array) -> Explanation. Raises ImageError."""
+def explain(clf: Classifier, source: ImageSource | InMemoryImage) -> Explanation:
+    """One image (path, bytes, binary file, numpy array or PIL image) -> Explanation. Raises ImageError."""
     x, info = clf.inspect(source)
     return explain_batch(clf, x[None], [info])[0]

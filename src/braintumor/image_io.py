@@ -104,8 +104,13 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
             data = path.read_bytes()
         except OSError as exc:
             raise ImageError(f"cannot read file: {exc.strerror or exc}") from None
-    else:
+    elif callable(getattr(source, "read", None)):
         data = source.read(MAX_FILE_BYTES + 1)
+        if isinstance(data, str):
+            raise TypeError("the file was opened in text mode: open it with 'rb'")
+    else:
+        raise TypeError("expected a path, bytes, a binary file, a numpy array or a PIL image, "
+                        f"not {type(source).__name__}")
         if len(data) > MAX_FILE_BYTES:
             raise ImageError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
     if not data:
@@ -140,14 +145,19 @@ def _jpeg_is_ycc(img: Image.Image) -> bool:
     return tuple(layer[0] for layer in getattr(img, "layer", ())) != (82, 71, 66)
 
 
-def _to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
+def minmax_uint8(arr: np.ndarray) -> np.ndarray:
+    """Gray levels of any range stretched onto 0-255 (how 16-bit and float images become 8-bit; flat: all 0)."""
+    arr = np.asarray(arr, dtype=np.float32)
+    lo, hi = float(arr.min()), float(arr.max())
+    if hi <= lo:
+        return np.zeros(arr.shape, dtype=np.uint8)
+    return np.round((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+
+
+def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
     """8-bit grayscale and the colourfulness it had; high-bit-depth images are min-max scaled."""
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        arr = np.asarray(img, dtype=np.float32)
-        lo, hi = float(arr.min()), float(arr.max())
-        if hi <= lo:
-            return np.zeros(arr.shape, dtype=np.uint8), 0.0
-        return np.round((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8), 0.0
+        return minmax_uint8(np.asarray(img, dtype=np.float32)), 0.0
     if img.mode == "YCbCr":  # a colour JPEG decoded once, without colour conversion (see decode_image)
         # colour measured on a box-reduced copy of >= 64 px, as the old reduced-size RGB decode did
         factor = max(1, min(img.size) // 64)
@@ -205,15 +215,14 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
                     img.draft("L", (draft_size, draft_size))
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # not a copy of every image, only of rotated ones
-            gray, colour = _to_gray(img)
+            gray, colour = to_gray(img)
             if jpeg_colour is not None:
                 colour = jpeg_colour
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(
-            "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"
-        ) from None
+        raise ImageError(_volume_hint(buffer.getvalue())
+                         or "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -226,6 +235,15 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     if factor >= 2:
         gray = np.asarray(Image.fromarray(gray).reduce(factor))
     return gray, InputInfo(width=width, height=height, colourfulness=colour)
+
+
+def _volume_hint(data: bytes) -> str | None:
+    """What to do with a scan handed to the 2-D reader (the Python API; the CLI and web sniff scans first)."""
+    kind = ("a DICOM file" if data[128:132] == b"DICM" else
+            "a NIfTI volume" if data[344:348] in (b"n+1\0", b"ni1\0") or data[4:8] == b"n+2\0" else
+            "gzip data (a .nii.gz volume?)" if data[:2] == b"\x1f\x8b" else
+            "a zip file" if data[:4] == b"PK\x03\x04" else None)
+    return kind and f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
 
 
 #: JPEG start-of-frame markers (baseline, progressive, lossless, ...): their segment holds the size.

@@ -16,6 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .classes import CLASSES
+from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import ImageError, ImageSource, InputInfo, decode_image
 from .ood import OODDetector, image_stats
 from .preprocess import PreprocessConfig, prepare, to_model_input
@@ -172,16 +173,16 @@ class Classifier:
     def image_size(self) -> int:
         return self.preprocess_config.image_size
 
-    def preprocess(self, source: ImageSource | np.ndarray) -> np.ndarray:
+    def preprocess(self, source: ImageSource | InMemoryImage) -> np.ndarray:
         """Model input (1, S, S) for one image, with this model's parameters."""
         return self.inspect(source)[0]
 
-    def inspect(self, source: ImageSource | np.ndarray) -> tuple[np.ndarray, InputInfo]:
+    def inspect(self, source: ImageSource | InMemoryImage) -> tuple[np.ndarray, InputInfo]:
         """Model input (1, S, S) plus what the decoder saw (size, colour) for the OOD checks."""
-        if isinstance(source, np.ndarray):
-            info = InputInfo(width=source.shape[-1], height=source.shape[0])
-            return to_model_input(prepare(source, self.preprocess_config)), info
-        gray, info = decode_image(source, draft_size=2 * self.image_size)
+        if is_in_memory(source):
+            gray, info = gray_from_memory(source)
+        else:
+            gray, info = decode_image(source, draft_size=2 * self.image_size)
         return to_model_input(prepare(gray, self.preprocess_config)), info
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -235,15 +236,23 @@ class Classifier:
             preds.append(self.prediction_from_probs(p, score / ood.threshold, reason))
         return preds, features
 
-    def predict(self, source: ImageSource | np.ndarray) -> Prediction:
-        """Classify one image (path, bytes, file object or grayscale array). Raises ImageError."""
+    def predict(self, source: ImageSource | InMemoryImage) -> Prediction:
+        """Classify one image: a path, bytes, a binary file, a numpy array or a PIL image. Raises ImageError."""
         x, info = self.inspect(source)
         return self.classify(x[None], [info])[0][0]
 
     def predict_many(
-        self, sources: Iterable[ImageSource], batch_size: int = 32
-    ) -> Iterator[tuple[ImageSource, Prediction | ImageError]]:
+        self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int = 32
+    ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError]]:
         """Stream (source, Prediction or ImageError) in input order, batching the network."""
+        if isinstance(sources, (str, os.PathLike, bytes, bytearray)) or is_in_memory(sources):
+            # checked here, not on the first next(): a str is iterable, one file name per character
+            raise TypeError("predict_many takes an iterable of images; for one image use predict(), for a "
+                            "folder pass braintumor.image_io.expand_inputs([folder])")
+        return self._stream(sources, batch_size)
+
+    def _stream(self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int,
+                ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError]]:
         pending: list[tuple[ImageSource, tuple[np.ndarray, InputInfo] | ImageError]] = []
 
         def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError]]:

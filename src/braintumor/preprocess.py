@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from PIL import Image
 
+from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import ImageSource, read_image
 
 #: Bumped whenever the pipeline's output changes for the same parameters (invalidates caches).
@@ -164,19 +165,14 @@ def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig(),
     return left, top, left + side, top + side
 
 
-def prepare(source: ImageSource | np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
-    """Decode (unless given a 2-D uint8 array), crop to the head and resize: uint8 (size, size).
+def prepare(source: ImageSource | InMemoryImage, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """Decode (unless given an image in memory), crop to the head and resize: uint8 (size, size).
 
     This is the part of the pipeline that training caches on disk and reports display.
     Raises ``ImageError`` for anything that is not a decodable image.
     """
-    if isinstance(source, np.ndarray):
-        if source.ndim != 2:
-            raise ValueError("expected a 2-D grayscale array")
-        gray = source.astype(np.uint8, copy=False)
-    else:
-        # draft: JPEG decoding may skip resolution the resize would throw away anyway
-        gray = read_image(source, draft_size=2 * config.image_size)
+    # draft: JPEG decoding may skip resolution the resize would throw away anyway
+    gray = gray_from_memory(source)[0] if is_in_memory(source) else read_image(source, draft_size=2 * config.image_size)
     gray, histogram = subtract_background(gray, Image.fromarray(gray).histogram(), config.background_percentile)
     box = head_box(gray, config, histogram)
     img = Image.fromarray(gray, mode="L")
@@ -223,6 +219,6 @@ def to_model_input(prepared: np.ndarray) -> np.ndarray:
     return arr[..., None, :, :]
 
 
-def preprocess(source: ImageSource | np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+def preprocess(source: ImageSource | InMemoryImage, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
     """Any image source -> float32 (1, size, size) model input. Raises ``ImageError``."""
     return to_model_input(prepare(source, config))

@@ -1,0 +1,74 @@
+"""Images already in memory (numpy arrays, PIL images) -> 8-bit grayscale, as a file of them is decoded.
+
+Why: Python API users hold images in memory as often as in files (a PIL image, an array from imageio,
+OpenCV or a DICOM reader). They get the conversion a file of the same pixels gets (colour measured, then
+dropped; high bit depths and floats min-max scaled; transparency on black) and a precise error instead of
+a silently wrong answer: cast to uint8, a 12-bit array wraps around and a float image in [0, 1] turns black.
+In-memory images are used at full resolution (files much larger than the model input are box-reduced
+while decoding, a speed step).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .image_io import MAX_PIXELS, ImageError, InputInfo, minmax_uint8, to_gray
+
+#: What :func:`gray_from_memory` takes.
+InMemoryImage = np.ndarray | Image.Image
+
+
+def is_in_memory(source: object) -> bool:
+    """Whether ``source`` is an image already in memory rather than a file, bytes or a stream."""
+    return isinstance(source, (np.ndarray, Image.Image))
+
+
+def _check_size(width: int, height: int) -> None:
+    if width < 1 or height < 1:
+        raise ImageError("image has no pixels")
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels")
+
+
+def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
+    """A 2-D uint8 grayscale array plus what the image was (size, colour). Raises ImageError.
+
+    Takes a 2-D array of gray levels (uint8 as it is; other integer or float types min-max scaled, as a
+    16-bit file is), an (H, W, 3) or (H, W, 4) uint8 colour array (RGB order, as Pillow and imageio give
+    it) or a PIL image of any mode Pillow can convert (turned upright by its EXIF orientation, as a file is).
+    """
+    if isinstance(image, Image.Image):
+        return _gray_from_pil(image)
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (3, 4)):
+        raise ImageError("expected a 2-D grayscale array or an (H, W, 3) or (H, W, 4) colour array, "
+                         f"not one of shape {arr.shape}")
+    height, width = arr.shape[:2]
+    _check_size(width, height)
+    if arr.ndim == 3:
+        if arr.dtype != np.uint8:
+            raise ImageError(f"a colour array must be uint8 (0-255 per channel), not {arr.dtype}")
+        gray, colour = to_gray(Image.fromarray(np.ascontiguousarray(arr)))
+        return gray, InputInfo(width=width, height=height, colourfulness=colour)
+    if arr.dtype == np.uint8:
+        return arr, InputInfo(width=width, height=height)
+    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ImageError(f"expected gray levels (an integer or float array), not a {arr.dtype} array")
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+        raise ImageError("the array holds NaN or infinite values")
+    return minmax_uint8(arr), InputInfo(width=width, height=height)
+
+
+def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
+    width, height = img.size
+    _check_size(width, height)
+    try:
+        gray, colour = to_gray(ImageOps.exif_transpose(img))  # a copy: the caller's image is left as it was
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageError(f"image cannot be read as grayscale ({exc.__class__.__name__})") from None
+    if gray.ndim != 2:
+        raise ImageError("image has an unsupported layout")
+    return gray, InputInfo(width=width, height=height, colourfulness=colour)

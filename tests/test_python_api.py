@@ -1,0 +1,124 @@
+"""The Python API takes what its users hold: files, bytes, streams, numpy arrays and PIL images.
+
+An image in memory must get the answer a file of the same pixels gets, and anything unusable a
+precise error (never a silently wrong answer: a 12-bit array cast to uint8 wraps around)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+from dicom_factory import make_dicom, nifti_bytes, zip_bytes
+from PIL import Image
+
+from braintumor import Classifier, ImageError
+from braintumor.image_io import read_image
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier.load()
+
+
+def _tiff(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="TIFF")
+    return buf.getvalue()
+
+
+def _same_pixels_as_files() -> dict[str, tuple[np.ndarray, bytes]]:
+    gray = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
+    tinted = np.stack([gray, (gray * 0.6).astype(np.uint8), (gray * 0.2).astype(np.uint8)], axis=-1)
+    rgba = np.dstack([np.repeat(gray[..., None], 3, axis=-1), np.where(gray > 0, 255, 0).astype(np.uint8)])
+    twelve_bit = gray.astype(np.uint16) * 16 + 7  # 7-4087: a uint8 cast would wrap it around
+    unit_float = gray.astype(np.float32) / 255.0
+    gray_rgb = np.repeat(gray[..., None], 3, axis=-1)
+    return {
+        "uint8 gray": (gray, encode(gray)),
+        "uint8 RGB, gray content": (gray_rgb, encode(gray_rgb)),
+        "uint8 RGB, colour content": (tinted, encode(tinted)),
+        "uint8 RGBA": (rgba, encode(rgba)),
+        "uint8 (H, W, 1)": (gray[..., None], encode(gray)),
+        "12-bit in uint16": (twelve_bit, encode(twelve_bit)),
+        "float32 in [0, 1]": (unit_float, _tiff(unit_float)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_same_pixels_as_files()))
+def test_an_array_gets_the_answer_a_file_of_its_pixels_gets(clf, name):
+    arr, data = _same_pixels_as_files()[name]
+    from_file = clf.predict(data).to_dict()
+    assert clf.predict(arr).to_dict() == from_file
+    assert clf.predict(Image.open(io.BytesIO(data))).to_dict() == from_file  # the PIL image of the same file
+    if name == "uint8 RGB, colour content":
+        assert from_file["ood"] and "colour" in from_file["reason"]
+    else:
+        assert "colour" not in (from_file.get("reason") or "")
+
+
+def test_a_pil_image_is_turned_upright_like_its_file_and_left_as_it_was(clf):
+    gray = synthetic_head(200, canvas=(224, 240), offset=(12, 20))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees to show
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, format="PNG", exif=exif)
+    img = Image.open(io.BytesIO(buf.getvalue()))
+    assert clf.predict(img).to_dict() == clf.predict(buf.getvalue()).to_dict()
+    assert clf.predict(img).to_dict() != clf.predict(gray).to_dict()  # the orientation did change the pixels
+    assert img.size == (240, 224) and img.getexif().get(0x0112) == 6
+
+
+def test_many_arrays_stream_through_predict_many(clf):
+    images = [synthetic_head(200, seed=s) for s in range(3)]
+    out = list(clf.predict_many([images[0], np.zeros((0, 5), np.uint8), Image.fromarray(images[1]), images[2]]))
+    assert [type(o).__name__ for _, o in out] == ["Prediction", "ImageError", "Prediction", "Prediction"]
+    assert out[2][1].to_dict() == clf.predict(images[1]).to_dict()
+
+
+@pytest.mark.parametrize("arr, message", [
+    (np.zeros((0, 0), np.uint8), "no pixels"),
+    (np.zeros((50_176,), np.uint8), "not one of shape (50176,)"),
+    (np.zeros((2, 4, 4, 3), np.uint8), "not one of shape (2, 4, 4, 3)"),
+    (np.zeros((64, 64, 2), np.uint8), "not one of shape (64, 64, 2)"),
+    (np.ones((64, 64), bool), "not a bool array"),
+    (np.full((64, 64), "a"), "not a <U1 array"),
+    (np.full((64, 64), np.nan, np.float32), "NaN or infinite"),
+    (np.zeros((64, 64, 3), np.float32), "must be uint8"),
+    (np.zeros((7000, 7000), np.uint8), "the limit is 40,000,000 pixels"),
+])
+def test_an_unusable_array_is_a_precise_image_error(clf, arr, message):
+    with pytest.raises(ImageError, match=re.escape(message)):
+        clf.predict(arr)
+
+
+def test_what_is_not_an_image_source_is_a_type_error_naming_it(clf, tmp_path):
+    (tmp_path / "a.jpg").write_bytes(encode(synthetic_head(), "JPEG"))
+    with pytest.raises(TypeError, match="not list"):
+        clf.predict([tmp_path / "a.jpg"])
+    with pytest.raises(TypeError, match="not NoneType"):
+        clf.predict(None)
+    with open(tmp_path / "a.jpg", encoding="latin-1") as text, pytest.raises(TypeError, match="text mode"):
+        clf.predict(text)
+    # raised at the call, not at the first next(): a str would be read one character per file name
+    with pytest.raises(TypeError, match="iterable of images"):
+        clf.predict_many(str(tmp_path))
+    with pytest.raises(TypeError, match="iterable of images"):
+        clf.predict_many(synthetic_head())
+
+
+def test_a_scan_given_to_the_2d_reader_says_how_to_read_it():
+    head = synthetic_head(64)
+    scans = {
+        "a DICOM file": make_dicom(head),
+        "a NIfTI volume": nifti_bytes(np.stack([head] * 3, axis=-1), gz=False),
+        "gzip data": nifti_bytes(np.stack([head] * 3, axis=-1), gz=True),
+        "a zip file": zip_bytes([("a.dcm", make_dicom(head))]),
+    }
+    for kind, data in scans.items():
+        with pytest.raises(ImageError, match=f"^{kind}.*read_volumes"):
+            read_image(data)
+    with pytest.raises(ImageError, match=r"^not a recognised image"):
+        read_image(b"just some text, not a scan" * 20)
