@@ -156,3 +156,46 @@ def test_data_check_lists_unreadable_files(tmp_path, capsys):
     (root / "glioma" / "broken.jpg").write_bytes(b"junk")
     rc, out, _ = run_cli(["data", "check", "--data", str(root)], capsys)
     assert rc == 1 and "broken.jpg" in out and "glioma 4" in out
+
+
+def test_a_destination_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys):
+    afile, adir = tmp_path / "afile", tmp_path / "adir"
+    afile.write_text("x")
+    adir.mkdir()
+    nope = str(tmp_path / "nope")  # no model, run or dataset there: the destination is checked first
+    cases = [
+        (["predict", "x.jpg", "--model", nope, "-o", str(adir)], f"-o {adir} is a folder; -o takes a file name"),
+        (["predict", "x.jpg", "--model", nope, "--heatmap", str(afile)],
+         f"--heatmap {afile} is a file; --heatmap takes a folder"),
+        (["predict", "x.jpg", "--model", nope, "-o", str(afile / "r.csv")],
+         f"cannot write -o {afile / 'r.csv'}: {afile} is a file, not a folder"),
+        (["evaluate", "--model", nope, "--data", nope, "--out", str(afile)],
+         f"--out {afile} is a file; --out takes a folder"),
+        (["train", "--data", nope, "--out", str(afile / "run")],
+         f"cannot write --out {afile / 'run'}: {afile} is a file, not a folder"),
+        (["export", nope, "--out", str(adir)], f"--out {adir} is a folder; --out takes a file name"),
+        (["quantize", nope, "--run", nope, "--out", str(adir)], f"--out {adir} is a folder; --out takes a file name"),
+        (["data", "audit", "--data", nope, "--out", str(adir)], f"--out {adir} is a folder; --out takes a file name"),
+        (["data", "download", "--dest", str(afile)], f"--dest {afile} is a file; --dest takes a folder"),
+    ]
+    for argv, message in cases:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out, err) == (2, "", f"error: {message}\n"), argv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"] and not list(adir.iterdir())
+
+
+def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import braintumor.predict_cli as pc
+
+    target = tmp_path / "out" / "results.csv"
+
+    def disk_full(*a, **k):
+        yield {"path": "a.jpg", "error": "x"}
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(pc, "records", disk_full)
+    rc, out, err = run_cli(["predict", "a.jpg", "-o", str(target)], capsys)
+    assert (rc, out, err) == (1, "", f"error: No space left on device: {target}\n")
+    assert list((tmp_path / "out").iterdir()) == []

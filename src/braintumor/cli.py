@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .data import DEFAULT_DATA_ROOT, DatasetError
+from .destinations import check_destinations
 from .predictor import ModelError
 from .train_config import ConfigError, TrainConfig
 
@@ -179,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hold-out-mode", metavar="MODE",
                    help="train without the images stored in this Pillow mode (L: this dataset's figshare source), "
                         "to score them later as a source never seen")
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=_cmd_train, destinations=[("--out", "out", True)])
 
     p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")
     p.add_argument("run", nargs="+",
@@ -189,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
     p.add_argument("--model-version", default="1.0.0")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
-    p.set_defaults(func=_cmd_export)
+    p.set_defaults(func=_cmd_export, destinations=[("--out", "out", False)])
 
     p = sub.add_parser(
         "calibrate", help="fit temperature + OOD statistics on a run's train/val split, store them in the ONNX")
@@ -214,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset root (default: the one recorded in split.json)")
     p.add_argument("--metrics", help="this file's metrics.json from 'braintumor evaluate', to embed")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
-    p.set_defaults(func=_cmd_quantize)
+    p.set_defaults(func=_cmd_quantize, destinations=[("--out", "out", False)])
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
@@ -226,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the second set of metrics on test images without a near duplicate in Training")
     p.add_argument("--leak-threshold", type=int, default=8, help="near duplicate: pHash distance <= N (of 256)")
     p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=_cmd_evaluate)
+    p.set_defaults(func=_cmd_evaluate, destinations=[("--out", "out", True)])
 
     p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)")
     p.add_argument("paths", nargs="+", help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of a DICOM series, "
@@ -246,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
     bar.add_argument("--no-progress", dest="progress", action="store_false")
-    p.set_defaults(func=_cmd_predict)
+    p.set_defaults(func=_cmd_predict, destinations=[("-o", "output", False), ("--heatmap", "heatmap", True)])
 
     p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
@@ -269,10 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=int, default=8, help="largest Hamming distance of a near duplicate (of 256)")
     p.add_argument("--hash", default="phash", choices=["phash", "dhash"], help="perceptual hash (256-bit)")
     p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=_cmd_data_audit)
+    p.set_defaults(func=_cmd_data_audit, destinations=[("--out", "out", False)])
     p = data.add_parser("download", help="fetch the Kaggle dataset with kagglehub (needs internet)")
     p.add_argument("--dest", help="copy the dataset here (default: kagglehub's cache)")
-    p.set_defaults(func=_cmd_data_download)
+    p.set_defaults(func=_cmd_data_download, destinations=[("--dest", "dest", True)])
     return parser
 
 
@@ -280,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``braintumor`` console script."""
     args = build_parser().parse_args(argv)
     try:
+        check_destinations(args)
         return int(args.func(args) or 0)
     except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -295,6 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `braintumor predict DIR | head`: the reader left, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # the disk filled, a file vanished mid-run: outputs are written whole or not at all
+        print(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
