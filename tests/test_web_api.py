@@ -111,7 +111,7 @@ def test_file_type_comes_from_the_content_not_the_name(client):
         ({"data": {"image": (io.BytesIO(b"x"), "a.jpg")}, "content_type": "multipart/form-data"}, "field 'file'"),
         ({"data": {"file": "just text, no file"}, "content_type": "multipart/form-data"}, "holds text"),
         ({"data": {}, "content_type": "multipart/form-data"}, "no file uploaded"),
-        ({"data": b"\xff\xd8\xff", "content_type": "image/jpeg"}, "multipart/form-data"),
+        ({"data": b"\xff\xd8\xff", "content_type": "text/plain"}, "multipart/form-data"),
         ({"json": {"file": "aGVsbG8="}}, "multipart/form-data"),
         ({"data": {"file": (io.BytesIO(b""), "")}, "content_type": "multipart/form-data"}, "no file uploaded"),
     ],
@@ -120,6 +120,24 @@ def test_file_type_comes_from_the_content_not_the_name(client):
 def test_malformed_requests_are_400_json(client, kwargs, message):
     r = client.post("/api/v1/predict", **kwargs)
     assert r.status_code == 400 and message in r.get_json()["error"]
+
+
+def test_one_file_can_be_the_whole_body(client, test_images):
+    """``curl --data-binary @scan.jpg -H 'Content-Type: image/jpeg'``: the same answer as the multipart upload."""
+    data = test_images["meningioma"][0].read_bytes()
+    multipart = post(client, [("scan.jpg", data)], query="?heatmap=1").get_json()
+    for ctype in ("image/jpeg", "image/png", "application/octet-stream"):  # the type is sniffed, not trusted
+        r = client.post("/api/v1/predict?heatmap=1&name=scan.jpg", data=data, content_type=ctype)
+        assert r.status_code == 200 and r.get_json() == multipart, ctype
+    r = client.post("/api/v1/predict", data=data, content_type="image/jpeg")
+    assert r.status_code == 200 and r.get_json()["results"][0]["path"] == "upload-1"
+    r = client.post("/api/v1/predict?name=../../etc/passwd", data=b"not an image", content_type="image/jpeg")
+    assert r.status_code == 400 and r.get_json()["results"] == [
+        {"path": "passwd", "error": "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"}]
+    r = client.post("/api/v1/predict", data=b"", content_type="image/png")
+    assert r.status_code == 400 and "the request body is empty" in r.get_json()["error"]
+    r = client.post("/api/v1/predict", data=b"0" * (5 * 1024 * 1024), content_type="application/octet-stream")
+    assert r.status_code == 413
 
 
 def test_too_many_files(client):

@@ -23,6 +23,9 @@ from ..volume_io import MAX_SLICES
 MAX_FILES: int = 32
 #: The multipart field that carries the images (repeatable).
 FIELD: str = "file"
+#: Content types taken as one file sent as the whole body (``curl --data-binary``, ``requests.post(data=...)``).
+RAW_TYPES: tuple[str, ...] = ("image/", "application/octet-stream", "application/dicom", "application/zip",
+                              "application/gzip")
 #: Longest file name echoed back.
 MAX_NAME: int = 255
 #: Shown on every page and returned with the model card.
@@ -66,8 +69,14 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
     # A browser form with no file chosen sends one empty part without a name: that is "nothing".
     parts = [p for p in parts if p.filename or _peek(p)]
     if not parts:
+        if req.mimetype.startswith(RAW_TYPES):  # one file as the body; ?name= names it in the results
+            data = req.get_data(cache=False)
+            if not data:
+                raise BadRequest("the request body is empty: send the file's bytes as the body")
+            return [Upload(_clean_name(req.args.get("name"), 0), data)]
         if not req.mimetype.startswith("multipart/form-data"):
-            raise BadRequest(f"send images as multipart/form-data in the field '{FIELD}'")
+            raise BadRequest(f"send images as multipart/form-data in the field '{FIELD}', or one file as the body "
+                             "with Content-Type image/* or application/octet-stream")
         if FIELD in req.form:
             raise BadRequest(f"the field '{FIELD}' holds text, not a file: upload the image as a file")
         others = sorted(k for k in req.files if k != FIELD)

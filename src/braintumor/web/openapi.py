@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import __version__
 from ..predictor import REVIEW_BELOW
-from .inference import FIELD, WebState
+from .inference import FIELD, RAW_TYPES, WebState
 
 
 def _ref(name: str) -> dict:
@@ -158,10 +158,12 @@ def openapi_document(st: WebState) -> dict:
     classes = list(st.classifier.classes)
     mb = st.max_request_bytes / (1024 * 1024)
     error = _ref("Error")
+    raw_types = [t + "*" if t.endswith("/") else t for t in RAW_TYPES]
     predict = {
         "summary": "Classify brain MRI slices",
         "description": (
-            f"Multipart upload, field `{FIELD}`, repeatable (at most {st.max_files} files, {mb:g} MB in all). "
+            f"Multipart upload, field `{FIELD}`, repeatable (at most {st.max_files} files, {mb:g} MB in all); or "
+            f"one file as the whole body (Content-Type {', '.join(raw_types)}; `name` names it in the results). "
             "The file type is sniffed from the content (JPEG, PNG, BMP, TIFF, WebP; DICOM, NIfTI, a zip of a "
             f"DICOM series), never from the name. A volume gives one record per slice (`slice`, 0-based; at most "
             f"{st.max_slices} slices per request) and a summary under `series`. "
@@ -171,12 +173,16 @@ def openapi_document(st: WebState) -> dict:
         ),
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
                         "description": "1 to add heatmap_png_base64 and image_png_base64 to each classified file",
-                        "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}}],
-        "requestBody": {"required": True, "content": {"multipart/form-data": {
-            "schema": {"type": "object", "required": [FIELD], "properties": {
+                        "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}},
+                       {"name": "name", "in": "query", "required": False,
+                        "description": "file name to report as `path` for a body that is one file (default upload-1)",
+                        "schema": {"type": "string", "maxLength": 255}}],
+        "requestBody": {"required": True, "content": {
+            "multipart/form-data": {"schema": {"type": "object", "required": [FIELD], "properties": {
                 FIELD: {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}}
-            }},
-        }}},
+            }}},
+            **{t: {"schema": {"type": "string", "contentMediaType": t}} for t in raw_types},
+        }},
         "responses": {
             "200": _json(_ref("PredictResponse"), "Per-file results, in upload order."),
             "400": _json({"oneOf": [_ref("PredictResponse"), error]},
