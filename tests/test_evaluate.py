@@ -213,6 +213,24 @@ def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys,
     assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"
 
 
+def test_a_folder_with_some_classes_only_is_evaluated_with_the_others_n_a(small_data: Path, tmp_path: Path,
+                                                                          capsys, monkeypatch):
+    """A hospital's labelled folder may hold only gliomas and normal scans: evaluated, nothing invented."""
+    root = tmp_path / "two"
+    for name in ("glioma", "notumor"):
+        shutil.copytree(small_data / "Testing" / name, root / name)
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    assert run_evaluate(None, str(root), str(tmp_path / "out"), progress=False) == 0
+    printed = capsys.readouterr().out
+    assert f"no images of meningioma, pituitary in {root}: their recall and AUC are n/a" in printed
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["counts"] == {"glioma": PER_CLASS, "meningioma": 0, "notumor": PER_CLASS, "pituitary": 0}
+    for name in ("meningioma", "pituitary"):
+        got = metrics["per_class"][name]
+        assert got["recall"] is None and got["roc_auc"] is None and got["support"] == 0
+    assert "n/a" in (tmp_path / "out" / "report.html").read_text()
+
+
 @pytest.fixture(scope="module")
 def leaky_data(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """small_data plus a Training split holding a pixel copy of one test glioma and a recompressed

@@ -110,7 +110,11 @@ def test_edge_cases_are_deterministic():
     # class "c" never occurs and is never predicted: AUC undefined, left out of the macro scores
     m = compute_metrics(np.array([0, 1, 1]), np.array([[0.6, 0.4, 0.0], [0.7, 0.3, 0.0], [0.2, 0.8, 0.0]]),
                         CLASSES3)
-    assert m["per_class"]["c"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0, "roc_auc": None}
+    assert m["per_class"]["c"] == {"precision": None, "recall": None, "f1": None, "support": 0, "roc_auc": None}
+    # a class never in the labels but predicted: precision 0 (defined), recall undefined, F1 0
+    m2 = compute_metrics(np.array([0, 1]), np.array([[0.6, 0.4, 0.0], [0.1, 0.2, 0.7]]), CLASSES3)
+    assert m2["per_class"]["c"] == {"precision": 0.0, "recall": None, "f1": 0.0, "support": 0, "roc_auc": None}
+    assert m2["per_class"]["b"]["precision"] is None and m2["per_class"]["b"]["recall"] == 0.0
     assert m["macro_roc_auc"] == pytest.approx(0.5)  # a: 0.6 beats 0.2 not 0.7; b: 0.8 beats 0.4, 0.3 does not
     assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)
     # ties in the probabilities predict the first class

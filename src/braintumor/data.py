@@ -69,12 +69,14 @@ def _class_dirs(folder: Path) -> list[Path]:
 
 
 def load_dataset(
-    root: str | os.PathLike, split: str | None = None, classes: Sequence[str] = CLASSES
+    root: str | os.PathLike, split: str | None = None, classes: Sequence[str] = CLASSES,
+    allow_missing: bool = False,
 ) -> Dataset:
     """List a class-folder dataset (``ROOT/<split>/<class>/`` or ``ROOT/<class>/``).
 
-    Raises :class:`DatasetError` for a missing root, unknown class folders, or a class
-    with no images; nothing is decoded here.
+    Raises :class:`DatasetError` for a missing root, unknown class folders, or a class with no images
+    (unless ``allow_missing``: a hospital's test folder may hold only some classes; training needs all).
+    Nothing is decoded here.
     """
     folder = resolve_split(root, split)
     dirs = _class_dirs(folder)
@@ -90,7 +92,7 @@ def load_dataset(
     labels: list[int] = []
     for index, name in enumerate(classes):
         files = list(walk_images(folder / name)) if (folder / name).is_dir() else []
-        if not files:
+        if not files and not allow_missing:
             raise DatasetError(f"class '{name}' has no images in {folder / name}")
         paths.extend(files)
         labels.extend([index] * len(files))

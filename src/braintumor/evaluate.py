@@ -26,7 +26,7 @@ from .audit import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask
 from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
 from .evaluation_figures import write_figures
 from .image_io import ImageError
-from .metrics import compute_metrics, expected_calibration_error, review_summary
+from .metrics import compute_metrics, expected_calibration_error, percent, review_summary
 from .report import write_report, write_text_atomic
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def run_evaluate(
     if leak_threshold < 0:
         return _fail("--leak-threshold must be >= 0")
     try:
-        dataset = load_dataset(data, split)
+        dataset = load_dataset(data, split, allow_missing=True)
         reference = _training_beside(data, dataset) if leak_free else None
         classifier = Classifier.load(model)
     except (DatasetError, OSError) as exc:
@@ -248,6 +248,9 @@ def run_evaluate(
                           reference=reference, leak_threshold=leak_threshold)
     except (DatasetError, FiguresUnavailable, OSError) as exc:
         return _fail(exc)
+    missing = [c for k, c in enumerate(dataset.classes) if not (dataset.labels == k).any()]
+    if missing:
+        print(f"no images of {', '.join(missing)} in {dataset.root}: their recall and AUC are n/a")
     auc = result["macro_roc_auc"]
     unreadable = len(result["data"]["errors"])
     print(f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
@@ -263,7 +266,7 @@ def run_evaluate(
           f"{cal['after']['ece']:.4f}; refused as not brain MRI: {result['ood_refused']} of {result['n']}")
     r = result["review"]
     print(f"flagged for review (confidence < {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted, "
-          f"{r['accuracy_flagged']:.2%} of them right ({r['accuracy_not_flagged']:.2%} of the others); "
+          f"{percent(r['accuracy_flagged'])} of them right ({percent(r['accuracy_not_flagged'])} of the others); "
           f"they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
     print(f"report: {Path(out) / 'report.html'}")
     return 0

@@ -32,6 +32,11 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den else 0.0
 
 
+def percent(value: float | None) -> str:
+    """A share for people to read: "12.34%", or "n/a" where it is undefined (nothing to count)."""
+    return "n/a" if value is None else f"{value:.2%}"
+
+
 def _check(y_true: np.ndarray, probs: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y_true, dtype=np.int64).reshape(-1)
     p = np.asarray(probs, dtype=np.float64)
@@ -129,14 +134,15 @@ def expected_calibration_error(conf: np.ndarray, correct: np.ndarray, n_bins: in
 
 def review_summary(conf: np.ndarray, correct: np.ndarray, accepted: np.ndarray, below: float) -> dict:
     """What flagging accepted answers with a confidence under ``below`` does: how many are flagged, how often
-    the flagged and the others are right, and how many of the wrong answers the flag catches."""
+    the flagged and the others are right (None when there are none), and how many of the wrong answers the flag
+    catches."""
     conf, correct, accepted = np.asarray(conf, float), np.asarray(correct, bool), np.asarray(accepted, bool)
     flagged = accepted & (conf < below)
     sure = accepted & ~flagged
     return {"below": below, "accepted": int(accepted.sum()), "flagged": int(flagged.sum()),
             "flagged_right": int((flagged & correct).sum()),
-            "accuracy_flagged": _ratio((flagged & correct).sum(), flagged.sum()),
-            "accuracy_not_flagged": _ratio((sure & correct).sum(), sure.sum()),
+            "accuracy_flagged": _ratio((flagged & correct).sum(), flagged.sum()) if flagged.any() else None,
+            "accuracy_not_flagged": _ratio((sure & correct).sum(), sure.sum()) if sure.any() else None,
             "wrong_accepted": int((accepted & ~correct).sum()), "wrong_flagged": int((flagged & ~correct).sum())}
 
 
@@ -154,7 +160,8 @@ def compute_metrics(
 
     Predictions are the arg-max of ``probs`` (first class on ties). Macro-F1 averages the
     classes that occur in the labels or the predictions (a class absent from both says
-    nothing); macro AUC averages the classes whose AUC is defined.
+    nothing); macro AUC averages the classes whose AUC is defined. A class's recall is None
+    without support, its precision None when never predicted, its F1 None when both.
     """
     classes = list(classes)
     y, p = _check(y_true, probs, len(classes))
@@ -167,11 +174,12 @@ def compute_metrics(
     f1s: list[float] = []
     aucs: list[float] = []
     for i, name in enumerate(classes):
-        precision = _ratio(tp[i], predicted[i])
-        recall = _ratio(tp[i], support[i])
-        f1 = _ratio(2 * precision * recall, precision + recall)
+        # undefined (None, "n/a" in the report) rather than 0: a test folder may hold only some classes
+        precision = _ratio(tp[i], predicted[i]) if predicted[i] else None
+        recall = _ratio(tp[i], support[i]) if support[i] else None
+        f1 = _ratio(2 * (precision or 0.0) * (recall or 0.0), (precision or 0.0) + (recall or 0.0))
         auc = roc_auc(y == i, p[:, i])
-        per_class[name] = {"precision": precision, "recall": recall, "f1": f1,
+        per_class[name] = {"precision": precision, "recall": recall, "f1": f1 if support[i] or predicted[i] else None,
                            "support": int(support[i]), "roc_auc": auc}
         if support[i] or predicted[i]:
             f1s.append(f1)

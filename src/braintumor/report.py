@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 
 from .classes import display_name
+from .metrics import percent
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
 CAPTIONS: dict[str, str] = {
@@ -166,9 +167,9 @@ def _refused_and_flagged(refused: int | None, review: dict | None) -> str:
     if review:
         parts.append(
             f"{_e(review['flagged'])} of the {_e(review['accepted'])} accepted answers were flagged for review "
-            f"(confidence under {review['below']:.0%}); {review['accuracy_flagged']:.2%} of them were right, against "
-            f"{review['accuracy_not_flagged']:.2%} of the others, and they hold {_e(review['wrong_flagged'])} of the "
-            f"{_e(review['wrong_accepted'])} wrong accepted answers.")
+            f"(confidence under {review['below']:.0%}); {percent(review['accuracy_flagged'])} of them were right, "
+            f"against {percent(review['accuracy_not_flagged'])} of the others, and they hold "
+            f"{_e(review['wrong_flagged'])} of the {_e(review['wrong_accepted'])} wrong accepted answers.")
     return f"<h2>Refused and flagged</h2>\n<p>{' '.join(parts)}</p>\n"
 
 
