@@ -69,6 +69,24 @@ def test_unknown_class_folder_is_an_error(tmp_path):
         load_dataset(root)
 
 
+def test_other_datasets_folder_names_are_read_as_their_classes(tmp_path):
+    """glioma_tumor, no_tumor, ...: the older Kaggle set's names; case, spaces and hyphens do not matter."""
+    make_dataset(tmp_path / "a", per_class=1, classes=("glioma_tumor", "Meningioma-Tumor", "No Tumor", "pituitary"))
+    ds = load_dataset(tmp_path / "a")
+    assert ds.counts() == {c: 1 for c in CLASSES}
+    assert [(p.parent.name, CLASSES[k]) for p, k in zip(ds.paths, ds.labels, strict=True)] == [
+        ("glioma_tumor", "glioma"), ("Meningioma-Tumor", "meningioma"), ("No Tumor", "notumor"),
+        ("pituitary", "pituitary")]
+    make_dataset(tmp_path / "b", per_class=1, classes=(*CLASSES, "no_tumor"))
+    with pytest.raises(DatasetError, match=r"two folders in .* hold class 'notumor': no_tumor and notumor"):
+        load_dataset(tmp_path / "b")
+    make_dataset(tmp_path / "c", per_class=1, classes=("glioma_tumor",))
+    with pytest.raises(DatasetError, match=r"'meningioma' has no images"):
+        load_dataset(tmp_path / "c")
+    assert load_dataset(tmp_path / "c", allow_missing=True).counts() == {"glioma": 1, "meningioma": 0, "notumor": 0,
+                                                                         "pituitary": 0}
+
+
 def test_no_class_folders(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="no class folders"):

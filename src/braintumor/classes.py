@@ -15,3 +15,18 @@ DISPLAY_NAMES: dict[str, str] = {
 def display_name(label: str) -> str:
     """Human-facing name of a class label (the label itself if unknown)."""
     return DISPLAY_NAMES.get(label, label)
+
+
+#: Other names datasets give the same classes' folders (the older Kaggle "Brain Tumor Classification (MRI)" set
+#: uses glioma_tumor, meningioma_tumor, no_tumor, pituitary_tumor), so such folders can be evaluated as they are.
+FOLDER_ALIASES: dict[str, str] = {
+    "glioma_tumor": "glioma", "meningioma_tumor": "meningioma", "pituitary_tumor": "pituitary",
+    "pituitary_adenoma": "pituitary", "no_tumor": "notumor", "no_tumour": "notumor", "normal": "notumor",
+}
+
+
+def class_of_folder(name: str, classes: tuple[str, ...] | list[str] = CLASSES) -> str | None:
+    """The class a folder name stands for (case, spaces and hyphens ignored), None when it is none of them."""
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    key = FOLDER_ALIASES.get(key, key)
+    return key if key in classes else None

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .classes import CLASSES
+from .classes import CLASSES, class_of_folder
 from .image_io import ImageError, walk_images
 from .preprocess import PreprocessConfig, prepare
 
@@ -82,18 +82,24 @@ def load_dataset(
     dirs = _class_dirs(folder)
     if not dirs:
         raise DatasetError(f"no class folders in {folder}; expected {', '.join(classes)}")
-    unknown = [d.name for d in dirs if d.name not in classes]
+    unknown = [d.name for d in dirs if class_of_folder(d.name, classes) is None]
     if unknown:
         raise DatasetError(
             f"unknown class folder(s) in {folder}: {', '.join(unknown)}; "
             f"expected only {', '.join(classes)}"
         )
+    by_class: dict[str, Path] = {}
+    for d in dirs:
+        name = class_of_folder(d.name, classes)
+        if name in by_class:
+            raise DatasetError(f"two folders in {folder} hold class '{name}': {by_class[name].name} and {d.name}")
+        by_class[name] = d
     paths: list[Path] = []
     labels: list[int] = []
     for index, name in enumerate(classes):
-        files = list(walk_images(folder / name)) if (folder / name).is_dir() else []
+        files = list(walk_images(by_class[name])) if name in by_class else []
         if not files and not allow_missing:
-            raise DatasetError(f"class '{name}' has no images in {folder / name}")
+            raise DatasetError(f"class '{name}' has no images in {by_class.get(name, folder / name)}")
         paths.extend(files)
         labels.extend([index] * len(files))
     return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes))
