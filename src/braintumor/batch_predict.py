@@ -37,6 +37,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from .batch_resume import Previous, append_sink, read_previous
+from .cli_checks import UsageError
 from .predictor import Classifier
 from .series import input_records
 from .volume_io import VolumeInput, plan_inputs, read_volumes
@@ -52,7 +53,6 @@ def batch_requested(args: argparse.Namespace) -> bool:
 
 
 def check_args(args: argparse.Namespace) -> None:
-    from .cli import UsageError
 
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
@@ -193,7 +193,6 @@ class BatchJob:
                 if a.resume and not new:
                     print(f"nothing left to do: every input is already in {a.output}", file=sys.stderr)
             except BrokenProcessPool:
-                from .cli import UsageError
 
                 raise UsageError("a worker process stopped unexpectedly (out of memory?)"
                                  + ("; run again to continue" if a.resume else "")) from None

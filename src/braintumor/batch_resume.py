@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from .cli_checks import UsageError
 from .image_io import ImageError
 from .volume_io import read_volumes
 
@@ -42,7 +43,6 @@ def _csv_header(classes: tuple[str, ...]) -> list[str]:
 
 
 def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> dict:
-    from .cli import UsageError
 
     bad = UsageError(f"cannot resume: line {n} of {target} is not a {fmt} record of 'braintumor predict' "
                      f"(another file? remove it or choose another -o)")
@@ -66,7 +66,6 @@ def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> di
 
 def read_previous(target: Path, fmt: str, classes: tuple[str, ...]) -> Previous:
     """Records already in ``target``, after cutting off what an interruption may have left unfinished."""
-    from .cli import UsageError
 
     prev = Previous()
     if not target.exists():

@@ -13,14 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .cli_checks import UsageError, check_destinations, positive_int
 from .data import DEFAULT_DATA_ROOT, DatasetError
-from .destinations import check_destinations
 from .predictor import ModelError
 from .train_config import ConfigError, TrainConfig
-
-
-class UsageError(Exception):
-    """A problem the user can fix; printed as one line, exit code 2."""
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -77,17 +73,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     return serve(args.host, args.port, args.model, args.workers, debug=args.debug, max_upload_mb=args.max_upload_mb,
                  threads=args.threads)
-
-
-def _positive_int(text: str) -> int:
-    """argparse type: a whole number >= 1 (a clear usage error otherwise, not a traceback)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _cmd_data_check(args: argparse.Namespace) -> int:
@@ -254,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
     p.add_argument("--workers", type=int, default=None, help="worker processes, one model each (default: CPUs, max 4)")
-    p.add_argument("--threads", type=_positive_int, default=None,
+    p.add_argument("--threads", type=positive_int, default=None,
                    help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
     p.add_argument("--max-upload-mb", type=float, default=None, help="request size limit (default 128)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")

@@ -24,6 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .cli_checks import UsageError
 from .gunicorn_config import METRICS_DIR_PREFIX
 from .predictor import Classifier, default_model_path, resolve_model_path
 
@@ -106,7 +107,6 @@ def check_port(host: str, port: int) -> None:
     """One clear line when the address cannot be listened on, instead of gunicorn's five retries and a log.
 
     Bound the way gunicorn binds (``SO_REUSEADDR``), so a port in TIME_WAIT still counts as free."""
-    from .cli import UsageError
 
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]

@@ -1,8 +1,9 @@
-"""Where a command will write, checked before any work is done.
+"""Checks on the command line's arguments, shared by the subcommands: problems a user can fix, as one line.
 
-Why: a file where a folder is wanted (or the reverse), or a parent that is a file, used to surface as a
-traceback after the work (minutes of evaluation, a whole folder predicted); now it is one line and exit code 2
-before it starts. Each subcommand names its destinations in ``set_defaults(destinations=...)``.
+Where a command will write is checked before any work: a file where a folder is wanted (or the reverse), or a
+parent that is a file, used to surface as a traceback after the work (minutes of evaluation, a whole folder
+predicted); now it is one line and exit code 2 before it starts. Each subcommand names its destinations in
+``set_defaults(destinations=...)``.
 """
 
 from __future__ import annotations
@@ -10,14 +11,27 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (a clear usage error otherwise, not a traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
 #: (flag as the user typed it, argparse attribute, True when it names a folder)
 Destination = tuple[str, str, bool]
 
 
 def check_destination(flag: str, raw: str | None, folder: bool) -> None:
     """Raise UsageError unless ``raw`` (a file, or a folder when ``folder``) can be created where it points."""
-    from .cli import UsageError
-
     if not raw:
         return
     path = Path(raw)
