@@ -12,7 +12,8 @@ import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
 
-from braintumor.image_io import declared_size, read_image
+from braintumor.image_headers import declared_size
+from braintumor.image_io import read_image
 from braintumor.preprocess import MAX_CROP_SIDE, prepare
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..heatmap import explain_batch
-from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError, declared_size
+from ..image_headers import declared_size
+from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import summary_record, tumour_probability, volume_records
 from ..volume_io import MAX_SLICES, read_volumes, sniff

@@ -1,0 +1,56 @@
+"""How big an encoded image says it is, read from its header without decoding a pixel.
+
+Why: a web request's images are budgeted by their pixels before any is decoded (compression makes pixels cheap
+to send, not to decode); see ``image_io.MAX_REQUEST_PIXELS``.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image
+
+from .image_io import ALLOWED_FORMATS
+
+#: JPEG start-of-frame markers (baseline, progressive, lossless, ...): their segment holds the size.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's first start-of-frame segment; None when the walk goes wrong."""
+    i, n = 2, len(data)
+    while i + 9 <= n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in _JPEG_SOF:
+            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+        if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
+            i += 2
+            continue
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return None
+
+
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) an encoded image's header declares, without decoding pixels; None if unknown.
+
+    PNG and JPEG headers are read directly (no second Pillow open of every upload just for this);
+    other formats, and anything odd, go through Pillow."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] == b"\xff\xd8":
+        size = _jpeg_size(data)
+        if size is not None:
+            return size
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
+                return img.size
+    except Exception:  # anything unreadable is left to decode_image and its precise message
+        return None
