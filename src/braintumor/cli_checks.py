@@ -9,6 +9,7 @@ predicted); now it is one line and exit code 2 before it starts. Each subcommand
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -31,7 +32,7 @@ Destination = tuple[str, str, bool]
 
 
 def check_destination(flag: str, raw: str | None, folder: bool) -> None:
-    """Raise UsageError unless ``raw`` (a file, or a folder when ``folder``) can be created where it points."""
+    """Raise UsageError unless ``raw`` (a file, or a folder when ``folder``) could be created where it points."""
     if not raw:
         return
     path = Path(raw)
@@ -39,14 +40,13 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"{flag} {raw} is a file; {flag} takes a folder")
     if not folder and path.is_dir():
         raise UsageError(f"{flag} {raw} is a folder; {flag} takes a file name")
+    # nothing is created here: a command that stops early leaves no empty folder behind
     parent = path if folder else path.parent
-    blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        raise UsageError(f"cannot write {flag} {raw}: {blocker} is a file, not a folder")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the folder for {flag} {raw}: {exc.strerror or exc}") from None
+    nearest = next((p for p in (parent, *parent.parents) if p.exists()), Path.cwd())
+    if not nearest.is_dir():
+        raise UsageError(f"cannot write {flag} {raw}: {nearest} is a file, not a folder")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {flag} {raw}: no permission to write in {nearest}")
 
 
 def check_destinations(args: argparse.Namespace) -> None:
