@@ -106,3 +106,36 @@ def test_augment_shift_reaches_the_run_config_and_is_checked(monkeypatch):
     assert main(["train", "--out", "o", "--augment-shift", "0.9"]) == 2  # one error line, not a traceback
     with pytest.raises(ConfigError, match="--augment-shift"):
         TrainConfig(data="d", out="o", augment_shift=-0.1)
+
+
+def test_augment_intensity_scales_gamma_contrast_noise_and_blur_alone():
+    from braintumor.augment import CONTRAST
+
+    affine, intensity = strength_settings(1.0, (), None, 2.0)
+    assert affine == {}  # the shipped geometry, passed as its defaults
+    assert intensity["contrast"] == pytest.approx(2 * CONTRAST) and intensity["noise_p"] == pytest.approx(0.6)
+    assert intensity["gamma"] == pytest.approx((0.7 ** 2, 1.5 ** 2)) and intensity["blur_p"] == pytest.approx(0.4)
+    assert strength_settings(2.0, (), None, 1.0)[1] == {}  # twice the geometry, the shipped intensity
+    assert strength_settings(2.0, (), None, 1.0)[0] == strength_settings(2.0)[0]
+    assert strength_settings(1.0, ("gamma",), None, 2.0)[1]["gamma"] == (1.0, 1.0)  # --augment-off still wins
+    x = _batch(32)
+    shipped = augment(x, torch.Generator().manual_seed(8))
+    assert torch.equal(augment(x, torch.Generator().manual_seed(8), intensity_strength=1.0), shipped)
+    stronger = augment(x, torch.Generator().manual_seed(8), intensity_strength=2.0)
+    assert not torch.allclose(stronger, shipped, atol=1e-4)
+    geometry_only = ("gamma", "contrast", "blur", "noise")  # with the intensity items off, only geometry is left:
+    assert torch.equal(augment(x, torch.Generator().manual_seed(8), off=geometry_only, intensity_strength=2.0),
+                       augment(x, torch.Generator().manual_seed(8), off=geometry_only))  # and it is the same
+
+
+def test_augment_intensity_reaches_the_run_config_and_is_checked(monkeypatch):
+    import braintumor.train
+    from braintumor.cli import main
+
+    seen = []
+    monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False: seen.append(cfg))
+    assert main(["train", "--out", "o"]) == 0 and seen[0].augment_intensity is None  # the shipped recipe
+    assert main(["train", "--out", "o", "--augment-intensity", "2"]) == 0 and seen[1].augment_intensity == 2.0
+    assert main(["train", "--out", "o", "--augment-intensity", "3.5"]) == 2  # one error line, not a traceback
+    with pytest.raises(ConfigError, match="--augment-intensity"):
+        TrainConfig(data="d", out="o", augment_intensity=-1.0)

@@ -179,7 +179,8 @@ _OFF = {"rotation": (0, {"degrees": 0.0}), "scale": (0, {"scale": (1.0, 1.0)}), 
         "blur": (1, {"blur_p": 0.0}), "noise": (1, {"noise_p": 0.0})}
 
 
-def strength_settings(strength: float, off: tuple[str, ...] = (), shift: float | None = None) -> tuple[dict, dict]:
+def strength_settings(strength: float, off: tuple[str, ...] = (), shift: float | None = None,
+                      intensity_strength: float | None = None) -> tuple[dict, dict]:
     """Keyword arguments of :func:`random_affine` and :func:`random_intensity` for one magnitude (RandAugment's idea:
     one number for the whole augmentation, Cubuk et al. 2020). 1 is the shipped recipe (its defaults, passed as they
     are, so bit for bit); 0 leaves only the left/right flips; in between and beyond, every range is scaled: rotation,
@@ -187,14 +188,15 @@ def strength_settings(strength: float, off: tuple[str, ...] = (), shift: float |
     blur and noise (at most 1). Why: the shipped strengths were set once and never swept; this sweeps them together.
     ``off`` (``--augment-off``) then sets the named items to their identity (no rotation, gamma 1, ...), so each part
     can be left out alone; nothing off changes nothing. ``shift`` (``--augment-shift``), when given, is the largest
-    shift as a fraction of the side, whatever the strength (the one geometry item missed alone on a new source)."""
-    if strength == 1.0:
-        affine, intensity = {}, {}
-    else:
-        s = strength
-        affine = {"degrees": DEGREES * s, "scale": (1 - SCALE * s, 1 + SCALE * s), "translate": TRANSLATE * s}
-        intensity = {"gamma": tuple(math.exp(s * math.log(v)) for v in GAMMA), "contrast": CONTRAST * s,
-                     "noise_p": min(NOISE_P * s, 1.0), "noise_std": NOISE_STD * s, "blur_p": min(BLUR_P * s, 1.0)}
+    shift as a fraction of the side, whatever the strength (the one geometry item missed alone on a new source).
+    ``intensity_strength`` (``--augment-intensity``), when given, scales gamma, contrast, noise and blur alone."""
+    s = strength
+    affine = {} if s == 1.0 else {"degrees": DEGREES * s, "scale": (1 - SCALE * s, 1 + SCALE * s),
+                                  "translate": TRANSLATE * s}
+    s = strength if intensity_strength is None else intensity_strength
+    intensity = {} if s == 1.0 else {"gamma": tuple(math.exp(s * math.log(v)) for v in GAMMA), "contrast": CONTRAST * s,
+                                     "noise_p": min(NOISE_P * s, 1.0), "noise_std": NOISE_STD * s,
+                                     "blur_p": min(BLUR_P * s, 1.0)}
     if shift is not None:
         affine["translate"] = shift
     for item in off:
@@ -205,7 +207,8 @@ def strength_settings(strength: float, off: tuple[str, ...] = (), shift: float |
 
 def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0, bias_p: float = 0.0,
             reframe_p: float = 0.0, histogram_p: float = 0.0, elastic_p: float = 0.0,
-            strength: float = 1.0, off: tuple[str, ...] = (), shift: float | None = None) -> torch.Tensor:
+            strength: float = 1.0, off: tuple[str, ...] = (), shift: float | None = None,
+            intensity_strength: float | None = None) -> torch.Tensor:
     """The training augmentation: (``reframe_p`` > 0) a frame that cuts the head, geometry, (``bias_p`` > 0) a bias
     field, (``histogram_p`` > 0) a random gray-level curve, intensity, (``erase_p`` > 0) random erasing; geometry
     includes an elastic deformation when ``elastic_p`` > 0. ``strength`` scales geometry and intensity
@@ -213,7 +216,7 @@ def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0, bias_p: f
     parts of geometry and intensity to leave out (the same function).
 
     An option at 0 draws no random numbers, so the shipped recipe's augmentation stays bit for bit what it was."""
-    affine, intensity = strength_settings(strength, off, shift)
+    affine, intensity = strength_settings(strength, off, shift, intensity_strength)
     if reframe_p > 0:
         x = random_reframe(x, g, reframe_p)
     x = random_affine(x, g, elastic_p=elastic_p, **affine)

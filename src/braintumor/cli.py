@@ -154,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "contrast, blur, noise, or the groups geometry, intensity (none: as shipped)")
     p.add_argument("--augment-shift", type=float, default=d.augment_shift, metavar="F",
                    help="largest shift of that augmentation, a share of the side (default 0.08 x --augment-strength)")
+    p.add_argument("--augment-intensity", type=float, default=d.augment_intensity, metavar="S",
+                   help="magnitude of its gamma, contrast, noise and blur alone (default: --augment-strength)")
     p.add_argument("--mixstyle", type=float, default=d.mixstyle, metavar="P",
                    help="MixStyle: chance per batch and stage of mixing feature statistics between images, after "
                         "each of the first three stages (0: off, as shipped)")

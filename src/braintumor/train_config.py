@@ -79,6 +79,8 @@ class TrainConfig:
     augment_off: str = ""
     # Largest shift of that augmentation, a fraction of the side; None: the shipped 0.08 (times the strength).
     augment_shift: float | None = None
+    # Magnitude of that augmentation's gamma, contrast, noise and blur alone; None: --augment-strength's.
+    augment_intensity: float | None = None
     # PreprocessConfig.background_percentile of the run's images. 0 (off) keeps the shipped recipe what it was:
     # its network was trained without it and is served with 1 (`braintumor calibrate --background-percentile 1`).
     background_percentile: float = 0.0
@@ -114,6 +116,9 @@ class TrainConfig:
             raise ConfigError(f"--augment-strength must be in [0, {MAX_AUGMENT_STRENGTH:g}], "
                               f"got {self.augment_strength}")
         augment_off_items(self.augment_off)
+        if self.augment_intensity is not None and not 0.0 <= self.augment_intensity <= MAX_AUGMENT_STRENGTH:
+            raise ConfigError(f"--augment-intensity must be in [0, {MAX_AUGMENT_STRENGTH:g}], "
+                              f"got {self.augment_intensity}")
         if self.augment_shift is not None and not 0.0 <= self.augment_shift <= MAX_AUGMENT_SHIFT:
             raise ConfigError(f"--augment-shift must be in [0, {MAX_AUGMENT_SHIFT:g}], got {self.augment_shift}")
         try:  # the preprocessing's own check, early: before any image is read
