@@ -95,17 +95,20 @@ def test_augment_shift_sets_the_largest_shift_alone():
     assert 1.8 < float(wide.mean() / narrow.mean()) < 2.2  # the same draws, twice as far
 
 
-def test_augment_shift_reaches_the_run_config_and_is_checked(monkeypatch):
+@pytest.mark.parametrize(("flag", "field", "good", "bad", "bad_config"),
+                         [("--augment-shift", "augment_shift", 0.16, 0.9, -0.1),
+                          ("--augment-intensity", "augment_intensity", 2.0, 3.5, -1.0)])
+def test_augment_flags_reach_the_run_config_and_are_checked(monkeypatch, flag, field, good, bad, bad_config):
     import braintumor.train
     from braintumor.cli import main
 
     seen = []
     monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False: seen.append(cfg))
-    assert main(["train", "--out", "o"]) == 0 and seen[0].augment_shift is None  # the shipped recipe
-    assert main(["train", "--out", "o", "--augment-shift", "0.16"]) == 0 and seen[1].augment_shift == 0.16
-    assert main(["train", "--out", "o", "--augment-shift", "0.9"]) == 2  # one error line, not a traceback
-    with pytest.raises(ConfigError, match="--augment-shift"):
-        TrainConfig(data="d", out="o", augment_shift=-0.1)
+    assert main(["train", "--out", "o"]) == 0 and getattr(seen[0], field) is None  # the shipped recipe
+    assert main(["train", "--out", "o", flag, str(good)]) == 0 and getattr(seen[1], field) == good
+    assert main(["train", "--out", "o", flag, str(bad)]) == 2  # one error line, not a traceback
+    with pytest.raises(ConfigError, match=flag):
+        TrainConfig(data="d", out="o", **{field: bad_config})
 
 
 def test_augment_intensity_scales_gamma_contrast_noise_and_blur_alone():
@@ -126,16 +129,3 @@ def test_augment_intensity_scales_gamma_contrast_noise_and_blur_alone():
     geometry_only = ("gamma", "contrast", "blur", "noise")  # with the intensity items off, only geometry is left:
     assert torch.equal(augment(x, torch.Generator().manual_seed(8), off=geometry_only, intensity_strength=2.0),
                        augment(x, torch.Generator().manual_seed(8), off=geometry_only))  # and it is the same
-
-
-def test_augment_intensity_reaches_the_run_config_and_is_checked(monkeypatch):
-    import braintumor.train
-    from braintumor.cli import main
-
-    seen = []
-    monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False: seen.append(cfg))
-    assert main(["train", "--out", "o"]) == 0 and seen[0].augment_intensity is None  # the shipped recipe
-    assert main(["train", "--out", "o", "--augment-intensity", "2"]) == 0 and seen[1].augment_intensity == 2.0
-    assert main(["train", "--out", "o", "--augment-intensity", "3.5"]) == 2  # one error line, not a traceback
-    with pytest.raises(ConfigError, match="--augment-intensity"):
-        TrainConfig(data="d", out="o", augment_intensity=-1.0)
