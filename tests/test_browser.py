@@ -16,7 +16,7 @@ from conftest import REPO
 from flask import Flask
 from werkzeug.serving import make_server
 
-from braintumor.predictor import Classifier, default_model_path
+from braintumor.predictor import Classifier, default_model_path, probability_text
 from braintumor.web import create_app
 
 CHROMIUM = os.environ.get("BRAINTUMOR_CHROMIUM", "/usr/bin/chromium")
@@ -189,11 +189,13 @@ def test_a_low_confidence_answer_carries_a_review_note_and_a_sure_one_does_not(s
     page, problems = open_page(browser, server, 1280, 900)
     sync_api.expect(page.locator("html")).to_have_class("js")
     found: dict[bool, Path] = {}  # review flag -> a Testing image the server answers with it
+    recs: dict[bool, dict] = {}
     for path in sorted((data_root / "Testing" / "meningioma").glob("*.jpg")):
         rec = page.request.post(f"{server}/api/v1/predict", multipart={
             "file": {"name": path.name, "mimeType": "image/jpeg", "buffer": path.read_bytes()}}).json()["results"][0]
         if not rec["ood"]:
             found.setdefault(rec["review"], path)
+            recs.setdefault(rec["review"], rec)
         if len(found) == 2:
             break
     assert set(found) == {True, False}, "need one flagged and one sure answer among the meningioma test slices"
@@ -208,6 +210,12 @@ def test_a_low_confidence_answer_carries_a_review_note_and_a_sure_one_does_not(s
             assert "have a specialist check" in note.inner_text()
         else:
             sync_api.expect(note).to_be_hidden()
+        # the page's script writes probabilities as predictor.probability_text does: never "100.0%" or "0.0%"
+        rec = recs[flagged]
+        assert cards.nth(i).locator(".verdict-confidence").inner_text() == probability_text(rec["confidence"])
+        shown = cards.nth(i).locator(".bar-value").all_inner_texts()
+        assert shown == [probability_text(p) for p in rec["probabilities"].values()]
+    assert ">99.9%" in cards.nth(1).locator(".bar-value").all_inner_texts()  # the sure answer
     screenshot(page, "result-review.png")
     assert problems == []
     page.close()

@@ -16,6 +16,7 @@ from PIL import Image
 
 from braintumor import Classifier, ImageError
 from braintumor.image_io import read_image
+from braintumor.predictor import probability_text
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +123,8 @@ def test_a_scan_given_to_the_2d_reader_says_how_to_read_it():
             read_image(data)
     with pytest.raises(ImageError, match=r"^not a recognised image"):
         read_image(b"just some text, not a scan" * 20)
+
+
+def test_probabilities_are_shown_to_a_tenth_of_a_percent_but_never_as_certain():
+    shown = [probability_text(p) for p in (1.0, 0.99951, 0.9995, 0.99949, 0.5, 0.0123, 0.00051, 0.0005, 0.00049, 0.0)]
+    assert shown == [">99.9%", ">99.9%", ">99.9%", "99.9%", "50.0%", "1.2%", "0.1%", "0.1%", "<0.1%", "<0.1%"]

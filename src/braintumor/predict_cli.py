@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
-from .predictor import Classifier, ModelError
+from .predictor import Classifier, ModelError, probability_text
 from .series import input_records, summary_text
 from .volume_io import plan_inputs
 
@@ -92,7 +92,7 @@ class _Formatter:
             label = display_name(rec["label"])
             note = "  low confidence: review" if rec.get("review") else ""
             self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  {label:<11} "
-                           f"{rec['confidence'] * 100:>9.1f}%{note}\n")
+                           f"{probability_text(rec['confidence']):>10}{note}\n")
         if self.fmt != "json":
             self.out.flush()
 

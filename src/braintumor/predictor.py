@@ -69,6 +69,16 @@ OOD_MESSAGE = "this does not look like a brain MRI slice"
 REVIEW_BELOW: float = 0.99
 
 
+def probability_text(p: float) -> str:
+    """A probability as people are shown it, to 0.1 %, but never "100.0%" or "0.0%": rounding is not certainty,
+    and a reader takes "100%" for it (">99.9%" and "<0.1%" instead). app.js's ``percent`` follows the same rule."""
+    if p >= 0.9995:
+        return ">99.9%"
+    if p < 0.0005:
+        return "<0.1%"
+    return f"{100.0 * p:.1f}%"
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One image's answer. ``probabilities`` follows the model's class order.

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .image_io import ImageError
-from .predictor import Classifier
+from .predictor import Classifier, probability_text
 from .volume_io import Volume
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
@@ -94,7 +94,7 @@ def summary_text(rec: dict) -> str:
     flagged = f"; {s['flagged']} flagged for review (low confidence)" if s.get("flagged") else ""
     lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}{flagged}"]
     if s["most_suspicious"]:
-        top = ", ".join(f"{t['slice']} ({t['tumour_probability'] * 100:.1f}%)" for t in s["most_suspicious"])
+        top = ", ".join(f"{t['slice']} ({probability_text(t['tumour_probability'])})" for t in s["most_suspicious"])
         lines.append(f"  most suspicious slices (tumour probability): {top}")
     lines += [f"  note: {n}" for n in s.get("notes", [])]
     return "\n".join(lines)

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
-from ..predictor import REVIEW_BELOW
+from ..predictor import REVIEW_BELOW, probability_text
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -34,7 +34,7 @@ def _review_below() -> float:
 
 @bp.app_template_filter("percent")
 def _percent(value: float) -> str:
-    return f"{100.0 * float(value):.1f}%"
+    return probability_text(float(value))
 
 
 @bp.get("/")

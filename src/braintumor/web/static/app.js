@@ -13,7 +13,10 @@
     else fn();
   }
 
+  // As predictor.probability_text: never "100.0%" or "0.0%" (rounding is not certainty).
   function percent(p) {
+    if (p >= 0.9995) return ">99.9%";
+    if (p < 0.0005) return "<0.1%";
     return (100 * p).toFixed(1) + "%";
   }
 
