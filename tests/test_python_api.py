@@ -128,3 +128,14 @@ def test_a_scan_given_to_the_2d_reader_says_how_to_read_it():
 def test_probabilities_are_shown_to_a_tenth_of_a_percent_but_never_as_certain():
     shown = [probability_text(p) for p in (1.0, 0.99951, 0.9995, 0.99949, 0.5, 0.0123, 0.00051, 0.0005, 0.00049, 0.0)]
     assert shown == [">99.9%", ">99.9%", ">99.9%", "99.9%", "50.0%", "1.2%", "0.1%", "0.1%", "<0.1%", "<0.1%"]
+
+
+def test_a_stream_over_the_size_limit_is_refused(monkeypatch):
+    import braintumor.image_io as image_io
+
+    data = encode(synthetic_head(64))
+    monkeypatch.setattr(image_io, "MAX_FILE_BYTES", len(data) - 1)
+    with pytest.raises(ImageError, match=f"larger than the limit of {len(data) - 1} bytes"):
+        read_image(io.BytesIO(data))
+    monkeypatch.setattr(image_io, "MAX_FILE_BYTES", len(data))
+    assert read_image(io.BytesIO(data)).shape == (64, 64)

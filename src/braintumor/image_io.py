@@ -108,11 +108,11 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
         data = source.read(MAX_FILE_BYTES + 1)
         if isinstance(data, str):
             raise TypeError("the file was opened in text mode: open it with 'rb'")
+        if len(data) > MAX_FILE_BYTES:
+            raise ImageError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
     else:
         raise TypeError("expected a path, bytes, a binary file, a numpy array or a PIL image, "
                         f"not {type(source).__name__}")
-        if len(data) > MAX_FILE_BYTES:
-            raise ImageError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
     if not data:
         raise ImageError("file is empty (0 bytes)")
     return io.BytesIO(data)
