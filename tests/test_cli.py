@@ -199,3 +199,20 @@ def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, mo
     rc, out, err = run_cli(["predict", "a.jpg", "-o", str(target)], capsys)
     assert (rc, out, err) == (1, "", f"error: No space left on device: {target}\n")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_permissions_are_checked_where_the_output_is_written(tmp_path, capsys, monkeypatch):
+    """A regular file is written beside its target and moved over it: its folder must be writable. A device or
+    FIFO (-o /dev/null) is written through: only it must be (as a non-root user /dev itself is not)."""
+    import braintumor.cli_checks as checks
+
+    writable = {"/dev/null"}
+    monkeypatch.setattr(checks.os, "access", lambda p, mode: str(p) in writable)
+    nope = str(tmp_path / "nope.onnx")
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", str(tmp_path / "r.csv")], capsys)
+    assert (rc, err) == (2, f"error: cannot write -o {tmp_path / 'r.csv'}: no permission to write in {tmp_path}\n")
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", "/dev/null"], capsys)
+    assert rc == 2 and "model file not found" in err  # past the destination check
+    writable.clear()
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", "/dev/null"], capsys)
+    assert (rc, err) == (2, "error: cannot write -o /dev/null: no permission\n")

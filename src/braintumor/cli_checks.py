@@ -27,10 +27,6 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
-#: (flag as the user typed it, argparse attribute, True when it names a folder)
-Destination = tuple[str, str, bool]
-
-
 def check_destination(flag: str, raw: str | None, folder: bool) -> None:
     """Raise UsageError unless ``raw`` (a file, or a folder when ``folder``) could be created where it points."""
     if not raw:
@@ -40,6 +36,10 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"{flag} {raw} is a file; {flag} takes a folder")
     if not folder and path.is_dir():
         raise UsageError(f"{flag} {raw} is a folder; {flag} takes a file name")
+    if not folder and path.exists() and not path.is_file():  # /dev/null, a FIFO: written through, not replaced
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"cannot write {flag} {raw}: no permission")
+        return
     # nothing is created here: a command that stops early leaves no empty folder behind
     parent = path if folder else path.parent
     nearest = next((p for p in (parent, *parent.parents) if p.exists()), Path.cwd())
@@ -50,6 +50,6 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
 
 
 def check_destinations(args: argparse.Namespace) -> None:
-    """Every destination the parsed subcommand declared."""
+    """Every destination the parsed subcommand declared: (flag as typed, argparse attribute, names a folder)."""
     for flag, attr, folder in getattr(args, "destinations", ()):
         check_destination(flag, getattr(args, attr, None), folder)
