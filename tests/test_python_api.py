@@ -139,3 +139,24 @@ def test_a_stream_over_the_size_limit_is_refused(monkeypatch):
         read_image(io.BytesIO(data))
     monkeypatch.setattr(image_io, "MAX_FILE_BYTES", len(data))
     assert read_image(io.BytesIO(data)).shape == (64, 64)
+
+
+def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    """The README's Python API block, run as it stands, on files of the names it uses."""
+    from conftest import DATA_ROOT, REPO
+    from dicom_factory import series
+
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("## Python API", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    head = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
+    real = DATA_ROOT / "Testing" / "glioma" / "Te-gl_0010.jpg"  # accepted, so the heat map is drawn (if present)
+    (tmp_path / "scan.jpg").write_bytes(real.read_bytes() if real.is_file() else encode(head, "JPEG"))
+    (tmp_path / "a.jpg").write_bytes(encode(head, "JPEG"))
+    (tmp_path / "b.png").write_bytes(encode(head))
+    (tmp_path / "series.zip").write_bytes(zip_bytes(series([head, head, head])))
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1 + 2 + 3  # the answer, two files, three slices
+    accepted = Classifier.load().predict(tmp_path / "scan.jpg").label is not None
+    assert (tmp_path / "scan.heatmap.png").exists() == accepted and accepted == real.is_file()
