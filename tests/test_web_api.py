@@ -126,14 +126,16 @@ def test_one_file_can_be_the_whole_body(client, test_images):
     """``curl --data-binary @scan.jpg -H 'Content-Type: image/jpeg'``: the same answer as the multipart upload."""
     data = test_images["meningioma"][0].read_bytes()
     multipart = post(client, [("scan.jpg", data)], query="?heatmap=1").get_json()
+    named = {"Content-Disposition": 'attachment; filename="scan.jpg"'}  # a name, but never in the logged URL
     for ctype in ("image/jpeg", "image/png", "application/octet-stream"):  # the type is sniffed, not trusted
-        r = client.post("/api/v1/predict?heatmap=1&name=scan.jpg", data=data, content_type=ctype)
+        r = client.post("/api/v1/predict?heatmap=1", data=data, content_type=ctype, headers=named)
         assert r.status_code == 200 and r.get_json() == multipart, ctype
-    r = client.post("/api/v1/predict", data=data, content_type="image/jpeg")
+    r = client.post("/api/v1/predict?name=SMITH_JOHN.jpg", data=data, content_type="image/jpeg")  # URLs are logged
     assert r.status_code == 200 and r.get_json()["results"][0]["path"] == "upload-1"
-    r = client.post("/api/v1/predict?name=../../etc/passwd", data=b"not an image", content_type="image/jpeg")
+    r = client.post("/api/v1/predict", data=b"not an image", content_type="image/jpeg",
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''..%2F..%2Fetc%2Fp%C3%A4sswd"})
     assert r.status_code == 400 and r.get_json()["results"] == [
-        {"path": "passwd", "error": "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"}]
+        {"path": "pässwd", "error": "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"}]
     r = client.post("/api/v1/predict", data=b"", content_type="image/png")
     assert r.status_code == 400 and "the request body is empty" in r.get_json()["error"]
     r = client.post("/api/v1/predict", data=b"0" * (5 * 1024 * 1024), content_type="application/octet-stream")

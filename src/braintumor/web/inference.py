@@ -13,6 +13,7 @@ import numpy as np
 from flask import Request, current_app
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest
+from werkzeug.http import parse_options_header
 
 from ..heatmap import explain_batch
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError, InputInfo
@@ -69,11 +70,14 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
     # A browser form with no file chosen sends one empty part without a name: that is "nothing".
     parts = [p for p in parts if p.filename or _peek(p)]
     if not parts:
-        if req.mimetype.startswith(RAW_TYPES):  # one file as the body; ?name= names it in the results
+        if req.mimetype.startswith(RAW_TYPES):  # one file as the body
             data = req.get_data(cache=False)
             if not data:
                 raise BadRequest("the request body is empty: send the file's bytes as the body")
-            return [Upload(_clean_name(req.args.get("name"), 0), data)]
+            # its name from Content-Disposition, never from the URL: access logs keep the request line, and file
+            # names can hold patients' names
+            _, params = parse_options_header(req.headers.get("Content-Disposition", ""))
+            return [Upload(_clean_name(params.get("filename"), 0), data)]
         if not req.mimetype.startswith("multipart/form-data"):
             raise BadRequest(f"send images as multipart/form-data in the field '{FIELD}', or one file as the body "
                              "with Content-Type image/* or application/octet-stream")

@@ -163,7 +163,8 @@ def openapi_document(st: WebState) -> dict:
         "summary": "Classify brain MRI slices",
         "description": (
             f"Multipart upload, field `{FIELD}`, repeatable (at most {st.max_files} files, {mb:g} MB in all); or "
-            f"one file as the whole body (Content-Type {', '.join(raw_types)}; `name` names it in the results). "
+            f"one file as the whole body (Content-Type {', '.join(raw_types)}; a Content-Disposition filename "
+            "names it in the results). "
             "The file type is sniffed from the content (JPEG, PNG, BMP, TIFF, WebP; DICOM, NIfTI, a zip of a "
             f"DICOM series), never from the name. A volume gives one record per slice (`slice`, 0-based; at most "
             f"{st.max_slices} slices per request) and a summary under `series`. "
@@ -174,9 +175,10 @@ def openapi_document(st: WebState) -> dict:
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
                         "description": "1 to add heatmap_png_base64 and image_png_base64 to each classified file",
                         "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}},
-                       {"name": "name", "in": "query", "required": False,
-                        "description": "file name to report as `path` for a body that is one file (default upload-1)",
-                        "schema": {"type": "string", "maxLength": 255}}],
+                       {"name": "Content-Disposition", "in": "header", "required": False,
+                        "description": "for a body that is one file, `attachment; filename=\"scan.jpg\"` names it "
+                                       "as `path` (default upload-1); never in the URL, which access logs keep",
+                        "schema": {"type": "string"}}],
         "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": {"type": "object", "required": [FIELD], "properties": {
                 FIELD: {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}}
