@@ -140,6 +140,46 @@ def test_bad_files_get_a_message_in_the_page_and_phone_width_screenshot(server, 
     page.close()
 
 
+def test_the_results_download_as_the_cli_csv(server, browser, test_images, tmp_path):
+    """The page's CSV holds what `braintumor predict --format csv` writes for the same files, in upload order."""
+    import csv
+    import io
+
+    from braintumor.predict_cli import records
+    from braintumor.series import csv_columns, csv_row
+
+    page, problems = open_page(browser, server, 1280, 900)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    assert page.locator("#downloads").is_hidden()  # nothing to download yet
+    fake = tmp_path / "notes, v2.jpg"  # a comma: the cell must be quoted
+    fake.write_text("not an image")
+    files = [test_images["glioma"][0], test_images["meningioma"][1], fake]
+    page.set_input_files("#file-input", [str(f) for f in files])
+    sync_api.expect(page.locator("#downloads")).to_be_visible(timeout=30_000)
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    assert info.value.suggested_filename == "braintumor-results.csv"
+    got = list(csv.reader(io.StringIO(Path(info.value.path()).read_text())))
+    clf = Classifier.load(default_model_path()) if default_model_path().is_file() else None
+    if clf is None:
+        pytest.skip("compared with the shipped model's CLI output")
+    want = [csv_columns(clf.classes)] + [csv_row({**r, "path": Path(r["path"]).name}, clf.classes)
+                                         for r in records(clf, [str(f) for f in files])]
+
+    def cells(row):  # numbers as numbers: Python and JavaScript spell 1.7e-05 differently
+        out = []
+        for cell in row:
+            try:
+                out.append(float(cell))
+            except ValueError:
+                out.append(cell)
+        return out
+
+    assert [cells(r) for r in got] == [cells([str(c) for c in r]) for r in want]
+    assert problems == [] or all("status of 400" in p for p in problems)
+    page.close()
+
+
 DROP_AND_PASTE = """([b64, name]) => {
     const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
     const transfer = () => { const dt = new DataTransfer(); dt.items.add(new File([bytes], name, {type: "image/jpeg"}));

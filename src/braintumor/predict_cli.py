@@ -37,7 +37,7 @@ from tqdm import tqdm
 from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
 from .predictor import Classifier, ModelError, probability_text
-from .series import input_records, summary_text
+from .series import csv_columns, csv_row, input_records, summary_text
 from .volume_io import plan_inputs
 
 
@@ -55,10 +55,6 @@ def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: b
         yield from input_records(clf, items, batch_size, summaries, pixels, tick=lambda: bar.update(1))
 
 
-def _blank(value: object) -> object:
-    return "" if value is None else value
-
-
 class _Formatter:
     """Writes records to a text stream in one of the output formats, streaming where it can."""
 
@@ -68,8 +64,7 @@ class _Formatter:
         if fmt == "csv":
             self.csv = csv.writer(out, lineterminator="\n")
             if header:  # not when continuing a file (--resume)
-                self.csv.writerow(["path", "label", "confidence", *self.classes, "ood", "ood_score", "error", "slice",
-                                   "review"])
+                self.csv.writerow(csv_columns(self.classes))
         elif fmt == "table":
             out.write(f"{'path':<{width}}  {'slice':>5}  {'prediction':<11} {'confidence':>10}\n")
 
@@ -79,11 +74,7 @@ class _Formatter:
         elif self.fmt == "json":
             self.buffer.append(rec)
         elif self.fmt == "csv":
-            probs = rec.get("probabilities", {})
-            self.csv.writerow([rec["path"], rec.get("label") or "", _blank(rec.get("confidence")),
-                               *(probs.get(c, "") for c in self.classes), _blank(rec.get("ood")),
-                               _blank(rec.get("ood_score")), rec.get("error") or rec.get("reason") or "",
-                               rec.get("slice", ""), _blank(rec.get("review"))])
+            self.csv.writerow(csv_row(rec, self.classes))
         elif "error" in rec:
             self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  error: {rec['error']}\n")
         elif rec.get("ood"):

@@ -22,6 +22,23 @@ TOP_SLICES: int = 5
 NO_TUMOUR: str = "notumor"
 
 
+def csv_columns(classes: tuple[str, ...] | list[str]) -> list[str]:
+    """The CSV header of records: ``braintumor predict --format csv`` and the web page's download share it."""
+    return ["path", "label", "confidence", *classes, "ood", "ood_score", "error", "slice", "review"]
+
+
+def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
+    """One record under :func:`csv_columns` (an error or a refusal's reason in ``error``; blanks for absent values)."""
+    probs = rec.get("probabilities", {})
+    return [rec["path"], rec.get("label") or "", _blank(rec.get("confidence")), *(probs.get(c, "") for c in classes),
+            _blank(rec.get("ood")), _blank(rec.get("ood_score")), rec.get("error") or rec.get("reason") or "",
+            rec.get("slice", ""), _blank(rec.get("review"))]
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
 def tumour_probability(probabilities: dict[str, float]) -> float:
     """1 - p(notumor): how strongly the model sees any tumour in a slice."""
     return round(1.0 - float(probabilities.get(NO_TUMOUR, 0.0)), 6)

@@ -8,6 +8,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
 from ..predictor import REVIEW_BELOW, probability_text
+from ..series import csv_columns
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -30,6 +31,12 @@ def _globals() -> dict:
 def _review_below() -> float:
     """The confidence under which an answer is flagged for review (a global: the card macro sees no context)."""
     return REVIEW_BELOW
+
+
+@bp.app_template_global("csv_columns")
+def _csv_columns() -> list[str]:
+    """The header of the page's results download: the CLI's CSV columns (one home: series.csv_columns)."""
+    return csv_columns(state().classifier.classes)
 
 
 @bp.app_template_filter("percent")

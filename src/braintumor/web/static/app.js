@@ -150,31 +150,82 @@
     else card.remove();
   }
 
-  async function classify(form, file, card) {
+  // Every record shown on the page, in upload order, for the CSV download (kept in this tab only).
+  const collected = [];
+  let downloadUrl = null;
+
+  // One CSV cell as Python's csv module writes series.csv_row's values (quoted only when needed).
+  function csvCell(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value === "boolean") return value ? "True" : "False";
+    const text = String(value);
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  // The columns come from the server (series.csv_columns); each is filled as series.csv_row fills it.
+  function csvRow(rec, columns) {
+    const probs = rec.probabilities || {};
+    return columns.map(function (column) {
+      switch (column) {
+        case "path": return csvCell(rec.path);
+        case "label": return csvCell(rec.label || "");
+        case "error": return csvCell(rec.error || rec.reason || "");
+        case "confidence": case "ood": case "ood_score": case "slice": case "review": return csvCell(rec[column]);
+        default: return csvCell(probs[column] === undefined ? "" : probs[column]);
+      }
+    }).join(",");
+  }
+
+  function offerDownload(form) {
+    const columns = form.dataset.csvColumns.split(",");
+    const lines = [columns.join(",")].concat(collected.map(function (rec) { return csvRow(rec, columns); }));
+    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+    downloadUrl = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/csv" }));
+    document.getElementById("download-csv").href = downloadUrl;
+    document.getElementById("downloads").hidden = false;
+  }
+
+  function keep(job, rec) {
+    const copy = Object.assign({}, rec);
+    delete copy.heatmap_png_base64;
+    delete copy.image_png_base64;
+    job.records.push(copy);
+  }
+
+  async function classify(form, job) {
+    const file = job.file, card = job.card, name = file.name || "pasted-image";
+    job.records = [];
     if (file.size > Number(form.dataset.maxBytes)) {
       const mb = Number(form.dataset.maxBytes) / 1048576;
-      fillCard(card, { error: "file too large: the limit is " + mb + " MB" });
+      const rec = { path: name, error: "file too large: the limit is " + mb + " MB" };
+      keep(job, rec);
+      fillCard(card, rec);
       return;
     }
     const body = new FormData();
-    body.append("file", file, file.name || "pasted-image");
+    body.append("file", file, name);
     let response;
+    let data = null;
     try {
       response = await fetch(form.dataset.api + "?heatmap=1", { method: "POST", body: body });
     } catch (err) {
-      fillCard(card, { error: "could not reach the server; check the connection and try again" });
-      return;
+      response = null;
     }
-    let data = null;
     try {
-      data = await response.json();
+      data = response ? await response.json() : null;
     } catch (err) {
       data = null;
     }
-    if (data && Array.isArray(data.series) && data.series.length) showSeries(card, data);
-    else if (data && Array.isArray(data.results) && data.results.length) fillCard(card, data.results[0]);
-    else if (data && data.error) fillCard(card, { error: data.error });
-    else fillCard(card, { error: "the server answered HTTP " + response.status });
+    if (data && Array.isArray(data.results) && data.results.length) {
+      data.results.forEach(function (rec) { keep(job, rec); });
+      if (Array.isArray(data.series) && data.series.length) showSeries(card, data);
+      else fillCard(card, data.results[0]);
+      return;
+    }
+    const rec = { path: name, error: !response ? "could not reach the server; check the connection and try again"
+      : (data && data.error) || "the server answered HTTP " + response.status };
+    keep(job, rec);
+    fillCard(card, rec);
   }
 
   function newCard(name) {
@@ -205,12 +256,14 @@
     async function worker() {
       while (next < jobs.length) {
         const job = jobs[next++];
-        await classify(form, job.file, job.card);
+        await classify(form, job);
       }
     }
     const workers = [];
     for (let i = 0; i < Math.min(CONCURRENCY, jobs.length); i++) workers.push(worker());
     await Promise.all(workers);
+    jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
+    offerDownload(form);
     const failed = jobs.filter(function (j) { return j.card.dataset.state === "error"; }).length;
     setStatus(pageStatus, "Done: " + (jobs.length - failed) + " classified" +
       (failed ? ", " + failed + " could not be (see below)." : "."), false);
