@@ -153,7 +153,9 @@ def test_the_results_download_as_the_cli_csv(server, browser, test_images, tmp_p
     assert page.locator("#downloads").is_hidden()  # nothing to download yet
     fake = tmp_path / "notes, v2.jpg"  # a comma: the cell must be quoted
     fake.write_text("not an image")
-    files = [test_images["glioma"][0], test_images["meningioma"][1], fake]
+    formula = tmp_path / "=HYPERLINK(1).jpg"  # a spreadsheet must not take the name for a formula
+    formula.write_bytes(test_images["glioma"][1].read_bytes())
+    files = [test_images["glioma"][0], test_images["meningioma"][1], fake, formula]
     page.set_input_files("#file-input", [str(f) for f in files])
     sync_api.expect(page.locator("#downloads")).to_be_visible(timeout=30_000)
     with page.expect_download() as info:
@@ -176,6 +178,7 @@ def test_the_results_download_as_the_cli_csv(server, browser, test_images, tmp_p
         return out
 
     assert [cells(r) for r in got] == [cells([str(c) for c in r]) for r in want]
+    assert got[-1][0] == "'=HYPERLINK(1).jpg"
     assert problems == [] or all("status of 400" in p for p in problems)
     page.close()
 

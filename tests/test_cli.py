@@ -216,3 +216,20 @@ def test_permissions_are_checked_where_the_output_is_written(tmp_path, capsys, m
     writable.clear()
     rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", "/dev/null"], capsys)
     assert (rc, err) == (2, "error: cannot write -o /dev/null: no permission\n")
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text_and_resume_reads_them_back(tmp_path, capsys,
+                                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    names = ["=HYPERLINK(1).jpg", "'quoted.jpg", "+plus.jpg", "plain.jpg"]
+    for i, name in enumerate(names):
+        (tmp_path / name).write_bytes(encode(synthetic_head(seed=i), "JPEG"))
+    assert main(["predict", *names, "-o", "all.csv"]) == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "all.csv").read_text())))
+    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(1).jpg", "''quoted.jpg", "'+plus.jpg", "plain.jpg"]
+    lines = (tmp_path / "all.csv").read_text().splitlines(keepends=True)
+    (tmp_path / "part.csv").write_text("".join(lines[:3]))  # interrupted after two records
+    capsys.readouterr()
+    assert main(["predict", *names, "-o", "part.csv", "--resume"]) == 0
+    assert "2 record(s) already there" in capsys.readouterr().err
+    assert (tmp_path / "part.csv").read_text() == (tmp_path / "all.csv").read_text()  # each input once, in order

@@ -8,7 +8,6 @@ and an unfinished multi-slice input are cut off atomically (temp file + rename),
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import sys
@@ -21,6 +20,7 @@ from typing import TextIO
 
 from .cli_checks import UsageError
 from .image_io import ImageError
+from .series import csv_columns, csv_text_value
 from .volume_io import read_volumes
 
 
@@ -31,15 +31,6 @@ class Previous:
         self.done: Counter[str] = Counter()  # record paths already written (a path may repeat)
         self.failed = 0
         self.header = False  # csv: the header line is there
-
-
-def _csv_header(classes: tuple[str, ...]) -> list[str]:
-    """The header the csv formatter writes (asked of it, so the two can never disagree)."""
-    from .predict_cli import _Formatter
-
-    buf = io.StringIO()
-    _Formatter("csv", buf, classes, 0)
-    return next(csv.reader(io.StringIO(buf.getvalue())))
 
 
 def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> dict:
@@ -55,6 +46,8 @@ def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> di
             if len(row) != len(header):
                 raise ValueError
             rec = {k: v for k, v in zip(header, row, strict=True) if v != ""}
+            if "path" in rec:
+                rec["path"] = csv_text_value(rec["path"])
             if rec.pop("ood", "") == "True":
                 rec.pop("error", None)  # that column holds a refusal's reason: not a failure
     except (UnicodeDecodeError, ValueError, StopIteration):
@@ -70,7 +63,7 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...]) -> Previous:
     prev = Previous()
     if not target.exists():
         return prev
-    header = _csv_header(classes)
+    header = csv_columns(classes)
     keep = 0  # bytes of the file that stay
     tail: list[dict] = []  # records of the last input, while it may be an unfinished multi-slice one
     tail_start = 0

@@ -30,9 +30,24 @@ def csv_columns(classes: tuple[str, ...] | list[str]) -> list[str]:
 def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
     """One record under :func:`csv_columns` (an error or a refusal's reason in ``error``; blanks for absent values)."""
     probs = rec.get("probabilities", {})
-    return [rec["path"], rec.get("label") or "", _blank(rec.get("confidence")), *(probs.get(c, "") for c in classes),
-            _blank(rec.get("ood")), _blank(rec.get("ood_score")), rec.get("error") or rec.get("reason") or "",
-            rec.get("slice", ""), _blank(rec.get("review"))]
+    return [csv_text(rec["path"]), rec.get("label") or "", _blank(rec.get("confidence")),
+            *(probs.get(c, "") for c in classes), _blank(rec.get("ood")), _blank(rec.get("ood_score")),
+            csv_text(rec.get("error") or rec.get("reason") or ""), rec.get("slice", ""), _blank(rec.get("review"))]
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text cell (a file name, a message) that a spreadsheet shows as text: one ``'`` before a cell starting like a
+    formula (a file named ``=HYPERLINK(...).jpg``) or with ``'`` itself, so :func:`csv_text_value` undoes it exactly."""
+    return "'" + text if text.startswith((*_FORMULA_START, "'")) else text
+
+
+def csv_text_value(cell: str) -> str:
+    """The text :func:`csv_text` was given (``--resume`` reads paths back)."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def _blank(value: object) -> object:

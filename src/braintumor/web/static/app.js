@@ -162,14 +162,19 @@
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 
+  // As series.csv_text: a text cell that starts like a spreadsheet formula (or with ') gets one ' in front.
+  function csvText(text) {
+    return /^[=+\-@\t\r']/.test(text) ? "'" + text : text;
+  }
+
   // The columns come from the server (series.csv_columns); each is filled as series.csv_row fills it.
   function csvRow(rec, columns) {
     const probs = rec.probabilities || {};
     return columns.map(function (column) {
       switch (column) {
-        case "path": return csvCell(rec.path);
+        case "path": return csvCell(csvText(rec.path));
         case "label": return csvCell(rec.label || "");
-        case "error": return csvCell(rec.error || rec.reason || "");
+        case "error": return csvCell(csvText(rec.error || rec.reason || ""));
         case "confidence": case "ood": case "ood_score": case "slice": case "review": return csvCell(rec[column]);
         default: return csvCell(probs[column] === undefined ? "" : probs[column]);
       }
