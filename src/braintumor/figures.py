@@ -25,6 +25,7 @@ from .metrics import (
     roc_auc,
     roc_curve,
 )
+from .predictor import probability_text
 
 DPI: int = 110
 MISSING_MATPLOTLIB = "matplotlib is needed for figures: pip install 'braintumor[eval]'"
@@ -258,7 +259,7 @@ def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out
         if pred is None:
             color, answer = REFUSED, f"refused (score {conf:.2f})"
         else:
-            color, answer = (GOOD if true == pred else BAD), f"pred: {display_name(pred)} ({conf:.0%})"
+            color, answer = (GOOD if true == pred else BAD), f"pred: {display_name(pred)} ({probability_text(conf)})"
         ax.set_title(f"true: {display_name(true)}\n{answer}", fontsize=9, color=color)
         for spine in ax.spines.values():
             spine.set(visible=True, color=color, linewidth=2)
