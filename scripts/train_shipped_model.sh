@@ -2,7 +2,7 @@
 # Rebuild the shipped model from scratch with the project's own commands:
 # train -> export -> evaluate on Testing -> export again with the test metrics embedded -> report;
 # then the int8 copy (braintumor quantize) the same way: quantize -> evaluate -> quantize with its metrics.
-# Usage: bash scripts/train_shipped_model.sh [RUN_DIR]     (about 90 min on a 2-core CPU)
+# Usage: bash scripts/train_shipped_model.sh [RUN_DIR]     (about 90 min on a 2-core CPU; RUN_DIR must not hold a run)
 set -euo pipefail
 DATA=${BRAINTUMOR_DATA:-../shared/datasets/brain-tumor-mri}
 RUN=${1:-runs/tumornet-s-160}

@@ -37,6 +37,26 @@ def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path):
     assert epochs == [1, 2]
 
 
+def test_a_run_folder_that_holds_a_run_is_not_trained_over(tiny_run, data_root, tmp_path, capsys):
+    """A mistyped --out must not replace a finished run's best.pt: --resume continues, --overwrite starts again."""
+    import shutil
+
+    from braintumor.cli import main
+
+    run = tmp_path / "done"
+    shutil.copytree(tiny_run, run)
+    before = (run / "best.pt").read_bytes()
+    args = ["train", "--data", str(data_root), "--out", str(run), "--epochs", "1", "--limit-per-class", "8",
+            "--image-size", "64", "--batch-size", "16", "--cache-dir", str(tmp_path / "c")]
+    capsys.readouterr()
+    assert main(args) == 2
+    assert capsys.readouterr().err == (f"error: {run} already holds a training run (best.pt): --resume continues it, "
+                                       "--overwrite starts it again, or choose another --out\n")
+    assert (run / "best.pt").read_bytes() == before and (run / "metrics.jsonl").exists()
+    assert main([*args, "--overwrite", "--seed", "1"]) == 0
+    assert (run / "best.pt").read_bytes() != before
+
+
 def test_progressive_resizing_schedule_and_refused_settings():
     from braintumor.train_config import SIZE_STEP, ConfigError, TrainConfig
 

@@ -24,7 +24,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     fields = TrainConfig.__dataclass_fields__
     cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
-    train(cfg, resume=args.resume)
+    train(cfg, resume=args.resume, overwrite=args.overwrite)
     return 0
 
 
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
     p.add_argument("--cache-dir", default=None, help="decoded-image cache (default ~/.cache/braintumor)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--overwrite", action="store_true", help="start again in a RUN_DIR that holds a run (else refused)")
     p.add_argument("--sync-bn", action="store_true", help="torchrun on GPUs: BatchNorm over the global batch")
     p.add_argument("--start-size", type=int, default=d.start_size,
                    help="progressive resizing: first epochs at this side length, growing to --image-size (0: off)")

@@ -29,7 +29,7 @@ from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepare
 from .distill import Teacher, distillation_loss
 from .model import count_parameters, create_model
 from .preprocess import INPUT_SCALE
-from .train_config import TrainConfig, augment_off_items
+from .train_config import ConfigError, TrainConfig, augment_off_items
 
 
 def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: int = 3) -> None:
@@ -79,11 +79,19 @@ def evaluate_logits(model: torch.nn.Module, images: torch.Tensor, device: torch.
     return torch.cat(out)
 
 
-def train(cfg: TrainConfig, resume: bool = False) -> Path:
-    """Train, checkpointing every epoch; returns the path of best.pt. Data-parallel under torchrun."""
+def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> Path:
+    """Train, checkpointing every epoch; returns the path of best.pt. Data-parallel under torchrun.
+
+    A run folder that already holds checkpoints is continued only with ``resume`` and started again only with
+    ``overwrite``: a mistyped ``--out`` must not replace a finished run's best.pt after one epoch."""
     dd, device = D.setup(pick_device(cfg.device), cfg.batch_size, cfg.sync_bn)
     ok = False
     try:
+        out = Path(cfg.out)
+        taken = dd.is_main and not (resume or overwrite) and any((out / n).exists() for n in ("best.pt", "last.pt"))
+        if D.broadcast(taken, dd):  # every rank stops, not only the one that looked
+            raise ConfigError(f"{out} already holds a training run (best.pt): --resume continues it, --overwrite "
+                              "starts it again, or choose another --out")
         best_pt = _train(cfg, resume, dd, device)
         ok = True
         return best_pt
