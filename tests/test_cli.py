@@ -233,3 +233,25 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text_and_resume_reads
     assert main(["predict", *names, "-o", "part.csv", "--resume"]) == 0
     assert "2 record(s) already there" in capsys.readouterr().err
     assert (tmp_path / "part.csv").read_text() == (tmp_path / "all.csv").read_text()  # each input once, in order
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["serve", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
+    (["serve", "--port", "70000"], "argument --port: a port is 1-65535, got 70000"),  # was gunicorn's traceback
+    (["serve", "--max-upload-mb", "0"], "argument --max-upload-mb: must be more than 0, got 0"),
+    (["predict", "x.jpg", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+])
+def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(message)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--epochs", "0"], "--epochs must be at least 1, got 0"),  # was 'done' with no best.pt
+    (["--batch-size", "1"], "--batch-size must be at least 2 (BatchNorm needs two images), got 1"),
+    (["--image-size", "7"], "--image-size must be at least 32, got 7"),
+])
+def test_training_settings_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
+    rc, _, err = run_cli(["train", "--data", str(tmp_path), "--out", str(tmp_path / "r"), *flags], capsys)
+    assert (rc, err) == (2, f"error: {message}\n") and not (tmp_path / "r").exists()

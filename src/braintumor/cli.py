@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli_checks import UsageError, check_destinations, positive_int
+from .cli_checks import UsageError, check_destinations, port, positive_float, positive_int
 from .data import DEFAULT_DATA_ROOT, DatasetError
 from .predictor import ModelError
 from .train_config import ConfigError, TrainConfig
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: from -o's extension (.csv, .json, .jsonl), else table")
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
     p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
     p.add_argument("--heatmap", metavar="OUT_DIR", help="also write a class-activation overlay PNG per image here")
     p.add_argument("--summary", action="store_true",
@@ -239,12 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
-    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--port", type=port, default=5000)
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes, one model each (default: CPUs, max 4)")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="worker processes, one model each (default: CPUs, max 4)")
     p.add_argument("--threads", type=positive_int, default=None,
                    help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
-    p.add_argument("--max-upload-mb", type=float, default=None, help="request size limit (default 128)")
+    p.add_argument("--max-upload-mb", type=positive_float, default=None, help="request size limit (default 128)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
     p.set_defaults(func=_cmd_serve)
 

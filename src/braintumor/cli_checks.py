@@ -27,6 +27,25 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0 (a size limit of 0 would refuse every upload)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def port(text: str) -> int:
+    """argparse type: a TCP port, 1-65535 (gunicorn raised a traceback for 70000)."""
+    value = positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {value}")
+    return value
+
+
 def check_destination(flag: str, raw: str | None, folder: bool) -> None:
     """Raise UsageError unless ``raw`` (a file, or a folder when ``folder``) could be created where it points."""
     if not raw:
