@@ -255,3 +255,13 @@ def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
 def test_training_settings_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
     rc, _, err = run_cli(["train", "--data", str(tmp_path), "--out", str(tmp_path / "r"), *flags], capsys)
     assert (rc, err) == (2, f"error: {message}\n") and not (tmp_path / "r").exists()
+
+
+def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
+    from braintumor.predictor import default_model_path
+
+    for argv in (["calibrate", str(default_model_path()), "--run", str(tmp_path)],
+                 ["quantize", str(default_model_path()), "--run", str(tmp_path), "--out", str(tmp_path / "q.onnx")]):
+        rc, _, err = run_cli(argv, capsys)
+        assert (rc, err) == (2, f"error: no split.json in {tmp_path}: --run takes the run folder of 'braintumor "
+                                "train' (models/ for the shipped files)\n"), argv

@@ -57,9 +57,17 @@ def _max_colourfulness(paths: list[Path]) -> float:
     return worst
 
 
+def _split(run_dir: Path) -> dict:
+    """The run's split.json, or a DatasetError that says what --run must be."""
+    if not (run_dir / "split.json").is_file():
+        raise DatasetError(f"no split.json in {run_dir}: --run takes the run folder of 'braintumor train' "
+                           "(models/ for the shipped files)")
+    return json.loads((run_dir / "split.json").read_text())
+
+
 def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.ndarray]:
     """The run's training + validation images (as split.json lists them) and a validation mask."""
-    split = json.loads((run_dir / "split.json").read_text())
+    split = _split(run_dir)
     val = set(split["val"])
     keep = val | set(split.get("train", []))  # older runs list only "val": everything else trained
     full = load_dataset(root, "Training")
@@ -78,7 +86,7 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
     """(uint8 (N, S, S) images prepared for ``clf``, the dataset, validation mask) of the run's training and
     validation images, through the run's preprocessing cache when it recorded one."""
     run_dir = Path(run_dir)
-    root = data or json.loads((run_dir / "split.json").read_text())["root"]
+    root = data or _split(run_dir)["root"]
     full, is_val = _run_images(root, run_dir)
     config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
     cache = Path(config["cache_dir"]) if config.get("cache_dir") else None

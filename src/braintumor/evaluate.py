@@ -231,7 +231,7 @@ def run_evaluate(
     reported a second time on the test images that have no near duplicate in Training.
     """
     from .figures import FiguresUnavailable
-    from .predictor import Classifier
+    from .predictor import Classifier, ModelError
 
     if leak_threshold < 0:
         return _fail("--leak-threshold must be >= 0")
@@ -239,7 +239,7 @@ def run_evaluate(
         dataset = load_dataset(data, split, allow_missing=True)
         reference = _training_beside(data, dataset) if leak_free else None
         classifier = Classifier.load(model)
-    except (DatasetError, OSError) as exc:
+    except (DatasetError, OSError, ModelError) as exc:
         return _fail(exc)
     except Exception as exc:  # onnxruntime raises its own types for a corrupt model file
         return _fail(f"cannot load model {model or '(default model)'}: {exc}")
