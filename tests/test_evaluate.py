@@ -285,3 +285,15 @@ def test_leak_free_metrics_match_the_audit(leaky_data: Path, tmp_path: Path, cap
     plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
     assert plain["leak_free"] is None and "Leak-free" not in (tmp_path / "plain" / "report.html").read_text()
     assert "leak_free" not in (tmp_path / "plain" / "predictions.csv").read_text().splitlines()[0]
+
+
+def test_an_empty_leak_free_subset_is_reported_as_none_not_as_zero(leaky_data: Path, tmp_path: Path, capsys,
+                                                                    monkeypatch):
+    monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    out = tmp_path / "eval"
+    assert run_evaluate(None, str(leaky_data), str(out), progress=False, leak_threshold=256) == 0  # all are near
+    n = len(list(walk_images(leaky_data / "Testing"))) - 1  # the broken file is not scored
+    assert f"leak-free subset: none (all {n} have a near duplicate in Training, pHash distance <= 256)" in \
+        capsys.readouterr().out
+    assert f"None: all {n} test images have a near duplicate in Training" in (out / "report.html").read_text()

@@ -257,7 +257,10 @@ def run_evaluate(
           f"macro AUC {'n/a' if auc is None else f'{auc:.4f}'}  ECE {result['ece']:.4f}  "
           f"n {result['n']}" + (f" ({unreadable} unreadable, skipped)" if unreadable else ""))
     lf = result["leak_free"]
-    if lf is not None:
+    if lf is not None and not lf["n"]:
+        print(f"leak-free subset: none (all {lf['n_excluded']} have a near duplicate in Training, pHash distance "
+              f"<= {lf['threshold']})")
+    elif lf is not None:
         print(f"leak-free subset (no near duplicate in Training, pHash distance > {lf['threshold']}): "
               f"accuracy {lf['accuracy']:.4f}  macro-F1 {lf['macro_f1']:.4f}  n {lf['n']} "
               f"({lf['n_excluded']} excluded)")

@@ -143,6 +143,9 @@ def _leak_free_section(block: dict | None) -> str:
     if not block:
         return ""
     n_all = block.get("n", 0) + block.get("n_excluded", 0)
+    if not block.get("n"):  # every test image has a near duplicate in Training: nothing to score, not 0 %
+        return (f"<h2>Leak-free subset</h2>\n<p>None: all {_e(n_all)} test images have a near duplicate in Training "
+                f"(Hamming distance &lt;= {_e(block.get('threshold', ''))} of 256 bits).</p>\n")
     return f"""<h2>Leak-free subset</h2>
 <p>The official test split overlaps the training split. These are the same metrics on the
 {_e(block.get("n", 0))} of {_e(n_all)} test images with no near duplicate in Training
