@@ -238,7 +238,8 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text_and_resume_reads
 @pytest.mark.parametrize(("argv", "message"), [
     (["serve", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
     (["serve", "--port", "70000"], "argument --port: a port is 1-65535, got 70000"),  # was gunicorn's traceback
-    (["serve", "--max-upload-mb", "0"], "argument --max-upload-mb: must be more than 0, got 0"),
+    (["serve", "--max-upload-mb", "0"], "argument --max-upload-mb: must be a number more than 0, got 0"),
+    (["serve", "--max-upload-mb", "inf"], "argument --max-upload-mb: must be a number more than 0, got inf"),
     (["predict", "x.jpg", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
 ])
 def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):

@@ -9,6 +9,7 @@ predicted); now it is one line and exit code 2 before it starts. Each subcommand
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -27,14 +28,15 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
+
 def positive_float(text: str) -> float:
-    """argparse type: a number > 0 (a size limit of 0 would refuse every upload)."""
+    """argparse type: a finite number > 0 (a size limit of 0 would refuse every upload)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    if not (value > 0 and math.isfinite(value)):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be a number more than 0, got {text}")
     return value
 
 
