@@ -266,3 +266,17 @@ def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
         rc, _, err = run_cli(argv, capsys)
         assert (rc, err) == (2, f"error: no split.json in {tmp_path}: --run takes the run folder of 'braintumor "
                                 "train' (models/ for the shipped files)\n"), argv
+
+
+def test_dash_reads_file_names_from_standard_input(tmp_path, capsys, monkeypatch):
+    """`find ... | braintumor predict -`: one run for any number of names, in the order given, - among other paths."""
+    names = []
+    for i in range(3):
+        (tmp_path / f"s{i}.png").write_bytes(encode(synthetic_head(seed=i)))
+        names.append(str(tmp_path / f"s{i}.png"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{names[1]}\n\n{names[2]}\r\n"))
+    rc, out, _ = run_cli(["predict", names[0], "-", "--format", "jsonl"], capsys)
+    assert rc == 0 and [json.loads(line)["path"] for line in out.splitlines()] == names
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    rc, out, err = run_cli(["predict", "-"], capsys)
+    assert (rc, out, err) == (2, "", "error: no inputs: standard input held no file names (one per line)\n")

@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)")
     p.add_argument("paths", nargs="+", help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of a DICOM series, "
-                   "folders (searched recursively; DICOM files in a folder are read as series)")
+                   "folders (searched recursively; DICOM files in a folder are read as series); - reads file "
+                   "names from standard input, one per line")
     p.add_argument("--format", default=None, choices=["table", "json", "jsonl", "csv"],
                    help="default: from -o's extension (.csv, .json, .jsonl), else table")
     p.add_argument("--model", help="ONNX model (default: the shipped model)")

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
+from .cli_checks import UsageError
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, input_records, summary_text
 from .volume_io import plan_inputs
@@ -166,8 +167,21 @@ def output_format(fmt: str | None, output: str | None) -> str:
     return FORMAT_BY_SUFFIX.get(Path(output).suffix.lower(), "table") if output else "table"
 
 
+def with_stdin(paths: list[str]) -> list[str]:
+    """``-`` stands for the file names on standard input, one per line (``find ... | braintumor predict -``): one run,
+    one header and one model load for any number of names, which ``xargs`` would split into several."""
+    if "-" not in paths:
+        return paths
+    names = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+    out = [q for p in paths for q in (names if p == "-" else [p])]
+    if not out:
+        raise UsageError("no inputs: standard input held no file names (one per line)")
+    return out
+
+
 def run_predict(args: argparse.Namespace) -> int:
     """Exit code 0 when every input was classified, 1 when any failed."""
+    args.paths = with_stdin(args.paths)
     args.format = output_format(getattr(args, "format", None), getattr(args, "output", None))
     clf = Classifier.load(args.model, threads=args.threads)
     heatmaps = _HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
