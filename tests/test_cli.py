@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -280,3 +281,19 @@ def test_dash_reads_file_names_from_standard_input(tmp_path, capsys, monkeypatch
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     rc, out, err = run_cli(["predict", "-"], capsys)
     assert (rc, out, err) == (2, "", "error: no inputs: standard input held no file names (one per line)\n")
+
+
+def test_a_table_or_file_run_ends_with_a_tally_and_a_pipe_stays_quiet(tmp_path, capsys):
+    for i in range(2):
+        (tmp_path / f"s{i}.png").write_bytes(encode(synthetic_head(seed=i)))  # the shipped model refuses these
+    (tmp_path / "notes.jpg").write_text("not an image")
+    rc, _, err = run_cli(["predict", str(tmp_path)], capsys)
+    tally = err.splitlines()[0]
+    got = re.fullmatch(r"3 scored: (\d) classified, (\d) of them flagged for review, (\d) refused as not brain MRI, "
+                       r"1 failed", tally)
+    assert rc == 1 and got and int(got[1]) + int(got[3]) == 2 and int(got[2]) <= int(got[1])
+    assert err.splitlines()[1:] == ["1 input(s) could not be classified"]
+    rc, _, err = run_cli(["predict", str(tmp_path), "-o", str(tmp_path / "r.csv")], capsys)
+    assert err.splitlines()[0] == tally
+    rc, out, err = run_cli(["predict", str(tmp_path), "--format", "jsonl"], capsys)
+    assert len(out.splitlines()) == 3 and err.splitlines() == ["1 input(s) could not be classified"]

@@ -27,6 +27,7 @@ import json
 import os
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -186,7 +187,7 @@ def run_predict(args: argparse.Namespace) -> int:
     clf = Classifier.load(args.model, threads=args.threads)
     heatmaps = _HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
     width = min(60, max([len(str(p)) for p in args.paths] + [20]))
-    failed = 0
+    failed, tally = 0, Counter()
     summary = getattr(args, "summary", False)
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     if job:
@@ -204,10 +205,25 @@ def run_predict(args: argparse.Namespace) -> int:
                 continue
             pixels = rec.pop("_pixels", None)
             failed += "error" in rec
+            tally[_outcome(rec)] += 1
             if heatmaps and "error" not in rec and not rec.get("ood"):
                 heatmaps.write(rec, pixels)
             fmt.write(rec)
         fmt.close()
+    if args.format == "table" or args.output:  # a line that says what the run did; pipes of jsonl/csv stay quiet
+        print(tally_text(tally), file=sys.stderr)
     if failed:
         print(f"{failed} input(s) could not be classified", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _outcome(rec: dict) -> str:
+    return "error" if "error" in rec else "ood" if rec.get("ood") else "review" if rec.get("review") else "ok"
+
+
+def tally_text(tally: Counter) -> str:
+    """One line on what a run did, e.g. ``1311 scored: 1248 classified, 26 of them flagged for review, 37 refused as
+    not brain MRI, 0 failed`` (a volume's slices count one by one; with --resume, this run's records only)."""
+    classified = tally["ok"] + tally["review"]
+    return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them flagged for review, "
+            f"{tally['ood']} refused as not brain MRI, {tally['error']} failed")
