@@ -112,13 +112,13 @@ def test_what_is_not_an_image_source_is_a_type_error_naming_it(clf, tmp_path):
 
 def test_a_scan_given_to_the_2d_reader_says_how_to_read_it():
     head = synthetic_head(64)
-    scans = {
-        "a DICOM file": make_dicom(head),
-        "a NIfTI volume": nifti_bytes(np.stack([head] * 3, axis=-1), gz=False),
-        "gzip data": nifti_bytes(np.stack([head] * 3, axis=-1), gz=True),
-        "a zip file": zip_bytes([("a.dcm", make_dicom(head))]),
-    }
-    for kind, data in scans.items():
+    scans = [
+        ("a DICOM file", make_dicom(head)),
+        ("a NIfTI volume", nifti_bytes(np.stack([head] * 3, axis=-1), gz=False)),
+        ("a NIfTI volume", nifti_bytes(np.stack([head] * 3, axis=-1), gz=True)),
+        ("a zip file", zip_bytes([("a.dcm", make_dicom(head))])),
+    ]
+    for kind, data in scans:
         with pytest.raises(ImageError, match=f"^{kind}.*read_volumes"):
             read_image(data)
     with pytest.raises(ImageError, match=r"^not a recognised image"):

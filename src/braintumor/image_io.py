@@ -239,10 +239,9 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
 
 def _volume_hint(data: bytes) -> str | None:
     """What to do with a scan handed to the 2-D reader (the Python API; the CLI and web sniff scans first)."""
-    kind = ("a DICOM file" if data[128:132] == b"DICM" else
-            "a NIfTI volume" if data[344:348] in (b"n+1\0", b"ni1\0") or data[4:8] == b"n+2\0" else
-            "gzip data (a .nii.gz volume?)" if data[:2] == b"\x1f\x8b" else
-            "a zip file" if data[:4] == b"PK\x03\x04" else None)
+    from .volume_io import sniff  # the one content sniffer for scans; imported here, on this error path only
+
+    kind = {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data) or "")
     return kind and f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
 
 
