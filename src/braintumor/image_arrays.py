@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageOps
 
-from .image_io import MAX_PIXELS, ImageError, InputInfo, minmax_uint8, to_gray
+from .image_io import ImageError, InputInfo, check_pixels, minmax_uint8, to_gray
 
 #: What :func:`gray_from_memory` takes.
 InMemoryImage = np.ndarray | Image.Image
@@ -22,13 +22,6 @@ InMemoryImage = np.ndarray | Image.Image
 def is_in_memory(source: object) -> bool:
     """Whether ``source`` is an image already in memory rather than a file, bytes or a stream."""
     return isinstance(source, (np.ndarray, Image.Image))
-
-
-def _check_size(width: int, height: int) -> None:
-    if width < 1 or height < 1:
-        raise ImageError("image has no pixels")
-    if width * height > MAX_PIXELS:
-        raise ImageError(f"image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels")
 
 
 def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
@@ -47,7 +40,7 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
         raise ImageError("expected a 2-D grayscale array or an (H, W, 3) or (H, W, 4) colour array, "
                          f"not one of shape {arr.shape}")
     height, width = arr.shape[:2]
-    _check_size(width, height)
+    check_pixels(width, height)
     if arr.ndim == 3:
         if arr.dtype != np.uint8:
             raise ImageError(f"a colour array must be uint8 (0-255 per channel), not {arr.dtype}")
@@ -64,7 +57,7 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
 
 def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
     width, height = img.size
-    _check_size(width, height)
+    check_pixels(width, height)
     try:
         gray, colour = to_gray(ImageOps.exif_transpose(img))  # a copy: the caller's image is left as it was
     except (OSError, ValueError, SyntaxError, EOFError) as exc:

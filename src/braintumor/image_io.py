@@ -88,6 +88,14 @@ class ImageError(ValueError):
     """An input that cannot be used as an image; the message is safe to show a user."""
 
 
+def check_pixels(width: int, height: int) -> None:
+    """Refuse an image with no pixels or more than MAX_PIXELS, before any pixel is decoded or converted."""
+    if width < 1 or height < 1:
+        raise ImageError("image has no pixels")
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels")
+
+
 def _open_bytes(source: ImageSource) -> BinaryIO:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -197,12 +205,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(buffer, formats=ALLOWED_FORMATS)
             width, height = img.size
-            if width < 1 or height < 1:
-                raise ImageError("image has no pixels")
-            if width * height > MAX_PIXELS:
-                raise ImageError(
-                    f"image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels"
-                )
+            check_pixels(width, height)
             jpeg_colour = None
             if draft_size and img.format == "JPEG":
                 if img.mode == "RGB" and _jpeg_is_ycc(img):
