@@ -187,11 +187,11 @@ def run_predict(args: argparse.Namespace) -> int:
     clf = Classifier.load(args.model, threads=args.threads)
     heatmaps = _HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
     width = min(60, max([len(str(p)) for p in args.paths] + [20]))
-    failed, tally = 0, Counter()
+    failed_before, tally = 0, Counter()
     summary = getattr(args, "summary", False)
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     if job:
-        failed = job.failed_before
+        failed_before = job.failed_before
         job.seed_heatmap_names(heatmaps)
     with job.sink() if job else _sink(args.output) as out:
         fmt = _Formatter(args.format, out, clf.classes, width, header=not (job and job.has_header))
@@ -204,7 +204,6 @@ def run_predict(args: argparse.Namespace) -> int:
                     print(summary_text(rec), file=sys.stderr)
                 continue
             pixels = rec.pop("_pixels", None)
-            failed += "error" in rec
             tally[_outcome(rec)] += 1
             if heatmaps and "error" not in rec and not rec.get("ood"):
                 heatmaps.write(rec, pixels)
@@ -212,6 +211,7 @@ def run_predict(args: argparse.Namespace) -> int:
         fmt.close()
     if args.format == "table" or args.output:  # a line that says what the run did; pipes of jsonl/csv stay quiet
         print(tally_text(tally), file=sys.stderr)
+    failed = failed_before + tally["error"]
     if failed:
         print(f"{failed} input(s) could not be classified", file=sys.stderr)
     return 1 if failed else 0
@@ -222,7 +222,7 @@ def _outcome(rec: dict) -> str:
 
 
 def tally_text(tally: Counter) -> str:
-    """One line on what a run did, e.g. ``1311 scored: 1248 classified, 26 of them flagged for review, 37 refused as
+    """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them flagged for review, 37 refused as
     not brain MRI, 0 failed`` (a volume's slices count one by one; with --resume, this run's records only)."""
     classified = tally["ok"] + tally["review"]
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them flagged for review, "
