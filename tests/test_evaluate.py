@@ -204,6 +204,16 @@ def test_run_evaluate_errors_are_one_line(small_data: Path, tmp_path: Path, caps
     assert not (tmp_path / "out" / "metrics.json").exists()
 
 
+def test_the_shipped_folder_log_draws_training_curves(small_data: Path, tmp_path: Path):
+    """``--run models`` (the README's command) must draw the curves from the log under the name models/ holds."""
+    run = _run_dir(tmp_path)
+    (run / "metrics.jsonl").rename(run / "training-log.jsonl")
+    dataset = load_dataset(small_data, "Testing")
+    result = evaluate(FakeClassifier(), dataset, tmp_path / "out", run_dir=run, progress=False, gallery_size=2)
+    assert result["figures"]["training_curves"] == "training_curves.png"
+    assert (tmp_path / "out" / "training_curves.png").stat().st_size > 0
+
+
 def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys, monkeypatch):
     monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
     out = tmp_path / "eval"

@@ -43,6 +43,16 @@ def _pick_correct(y: np.ndarray, pred: np.ndarray, n_classes: int, k: int) -> li
     return picked[:k]
 
 
+#: A run's per-epoch log: ``metrics.jsonl`` as ``braintumor train`` writes it, or ``training-log.jsonl`` as the
+#: shipped ``models/`` folder holds it (scripts/train_shipped_model.sh), so ``--run models`` draws the curves too.
+TRAINING_LOG_NAMES: tuple[str, ...] = ("metrics.jsonl", "training-log.jsonl")
+
+
+def training_log(run_dir: str | Path) -> Path | None:
+    """The training log in ``run_dir`` (see ``TRAINING_LOG_NAMES``), or None if it has none."""
+    return next((p for p in (Path(run_dir) / n for n in TRAINING_LOG_NAMES) if p.is_file()), None)
+
+
 def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path], metrics: dict,
                    classes: Sequence[str], config: PreprocessConfig, run_dir: Path | None,
                    gallery_size: int, refused: np.ndarray, scores: np.ndarray,
@@ -62,8 +72,8 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
     add("pr", fg.plot_pr(y, probs, classes, out / "pr.png"))
     add("reliability", fg.plot_reliability(y, probs, out / "reliability.png", metrics["n_bins"]))
     add("confidence_hist", fg.plot_confidence_hist(y, probs, out / "confidence_hist.png"))
-    log = Path(run_dir) / "metrics.jsonl" if run_dir else None
-    if log is not None and log.is_file():
+    log = training_log(run_dir) if run_dir else None
+    if log is not None:
         add("training_curves", fg.plot_training_curves(log, out / "training_curves.png"))
 
     samples: dict[str, list[np.ndarray]] = {}
