@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -174,7 +175,64 @@ def test_two_series_and_a_skipped_file_are_reported(stack, tmp_path):
     (tmp_path / "report.dcm").write_bytes(make_dicom(None, sop_class=ComprehensiveSRStorage))
     volumes = read_volumes(tmp_path)
     assert [v.series for v in volumes] == [0, 1] and sorted(len(v.slices) for v in volumes) == [2, 3]
-    assert any("skipped 1 file(s): DICOM file is a Comprehensive SR Storage" in n for n in volumes[0].notes)
+    # the file is the input's, not each series': said so, so two series do not read as two skipped files
+    assert all("skipped 1 file(s) in this input: DICOM file is a Comprehensive SR Storage" in " ".join(v.notes)
+               for v in volumes)
+
+
+def patched(data: bytes, old: bytes, new: bytes) -> bytes:
+    """``data`` with one header value rewritten in place (same length): values pydicom would not write."""
+    assert len(old) == len(new) and data.count(old) == 1
+    return data.replace(old, new)
+
+
+def test_header_numbers_that_are_not_numbers_are_left_out_not_fatal(gray):
+    """Text, NaN or infinity where a position, spacing or location belongs: the slice is still read (unresampled,
+    unsorted by it) and the value is left out of the metadata, which stays valid JSON. Before: ValueError or
+    OverflowError tracebacks in the CLI and HTTP 500 from the web app."""
+    ipp = dict(ImagePositionPatient=[1.5, 2.5, 3.5], ImageOrientationPatient=[1, 0, 0, 0, 1, 0])
+    cases = [
+        (make_dicom(gray, **ipp), b"1.5\\2.5\\3.5", b"abc\\def\\ghi"),
+        (make_dicom(gray, **ipp), b"1.5\\2.5\\3.5", b"nan\\nan\\nan"),
+        (make_dicom(gray, PixelSpacing=[0.5, 1.5]), b"0.5\\1.5", b"inf\\1.0"),
+        (make_dicom(gray, PixelSpacing=[0.5, 1.5]), b"0.5\\1.5", b"nan\\1.0"),
+        (make_dicom(gray, SliceLocation=12.5), b"12.5", b"nan "),
+    ]
+    for data, old, new in cases:
+        (volume,) = read_volumes(patched(data, old, new), name="x.dcm")
+        (sl,) = volume.slices
+        assert np.array_equal(sl.pixels, gray), new
+        dicom = sl.meta["dicom"]
+        assert "image_position" not in dicom and "slice_location" not in dicom, new
+        json.dumps(sl.meta, allow_nan=False)
+
+
+def test_an_unknown_transfer_syntax_is_a_precise_error(gray):
+    # Explicit VR Little Endian's UID turned into a private one (pydicom will not write that itself)
+    data = patched(make_dicom(gray), b"1.2.840.10008.1.2.1\0", b"1.2.840.99999.1.2.1\0")
+    with pytest.raises(ImageError, match="transfer syntax this reader does not know"):
+        read_volumes(data, name="x.dcm")
+
+
+def test_one_undecodable_file_costs_its_slices_not_the_series(stack, tmp_path):
+    """README: in a folder or zip, unusable files are skipped and counted. A file whose header is fine but whose
+    pixels are cut short used to fail its whole series (and a zip with it)."""
+    files = series(stack[:4], shuffle=False)
+    from pydicom import dcmread
+
+    uid = dcmread(io.BytesIO(files[0][1])).SeriesInstanceUID
+    ds = make_dataset(stack[2], series_uid=uid, instance=3, position=10.0)
+    ds.PixelData = stack[2].tobytes()[:500]  # a valid header, pixel data cut short
+    files[2] = (files[2][0], to_bytes(ds))
+    for n, d in files:
+        (tmp_path / f"{n}.dcm").write_bytes(d)
+    (volume,) = read_volumes(tmp_path)
+    assert [s.meta["dicom"]["image_position"][2] for s in volume.slices] == [0.0, 5.0, 15.0]
+    assert volume.notes == ("skipped 1 file(s) of this series: DICOM pixel data is corrupt or truncated (ValueError)",)
+    (from_zip,) = read_volumes(zip_bytes(files), name="s.zip")
+    assert len(from_zip.slices) == 3 and from_zip.notes == volume.notes
+    with pytest.raises(ImageError, match="corrupt or truncated"):  # one file on its own: its error, as before
+        read_volumes(files[2][1], name="x.dcm")
 
 
 def test_zip_of_a_series_is_read_in_memory(stack):
@@ -288,3 +346,30 @@ def test_sniffing_a_jpeg_upload_does_not_import_nibabel_or_pydicom():
             "print(sorted(m for m in ('nibabel', 'pydicom', 'scipy') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_unforeseen_reader_error_is_one_input_error_and_logs_no_value(gray, monkeypatch, caplog):
+    """Whatever a reader did not foresee is that input's ImageError (the CLI's error record, the page's card), and
+    the log names the exception's class and line, never its text (which can quote a header value)."""
+    from braintumor import dicom_series
+
+    def broken(*args, **kwargs):
+        raise ValueError("could not convert string to float: 'SECRET^NAME'")
+
+    monkeypatch.setattr(dicom_series, "read_dicom_series", broken)
+    message = r"^this scan could not be read \(ValueError\)$"
+    with caplog.at_level(logging.DEBUG), pytest.raises(ImageError, match=message):
+        read_volumes(make_dicom(gray), name="x.dcm")
+    assert "ValueError" in caplog.text and "test_volume_io.py" in caplog.text and "SECRET" not in caplog.text
+
+
+def test_slice_metadata_is_strict_json():
+    """Every reader's metadata goes through Slice: a NaN or infinity anywhere in it becomes null."""
+    from braintumor.volume_io import Slice
+
+    meta = {"dicom": {"slice_location": float("nan"), "image_position": [1.0, float("inf"), 2.5], "rows": 4},
+            "nifti": {"voxel_mm": (float("-inf"), 1.0)}}
+    sl = Slice(np.zeros((4, 4), np.uint8), meta)
+    assert sl.meta == {"dicom": {"slice_location": None, "image_position": [1.0, None, 2.5], "rows": 4},
+                       "nifti": {"voxel_mm": [None, 1.0]}}
+    json.dumps(sl.meta, allow_nan=False)

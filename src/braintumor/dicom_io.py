@@ -14,8 +14,8 @@ quote values, is switched off).
 from __future__ import annotations
 
 import io
+import math
 import warnings
-from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -27,7 +27,7 @@ from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, p
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .image_io import MAX_PIXELS, ImageError
-from .volume_io import Slice, Volume, robust_uint8, scale_to_uint8, square_pixels
+from .volume_io import Slice, robust_uint8, scale_to_uint8, square_pixels
 
 # Validation warnings quote element values (a patient's name among them): never produce them.
 _config.settings.reading_validation_mode = _config.IGNORE
@@ -67,6 +67,15 @@ def _transfer_syntax(ds: Dataset) -> UID:
 
 def check_image(ds: Dataset, max_frames: int) -> int:
     """Refuse, with a precise reason, what cannot be decoded into slices; returns the frame count."""
+    try:
+        return _check_image(ds, max_frames)
+    except ImageError:
+        raise
+    except Exception as exc:  # a header value pydicom cannot convert: one file's error, never a traceback
+        raise ImageError(f"DICOM header cannot be read ({exc.__class__.__name__})") from None
+
+
+def _check_image(ds: Dataset, max_frames: int) -> int:
     sop = str(ds.get("SOPClassUID", ""))
     if sop.startswith(NON_IMAGE_SOP_PREFIXES):
         raise ImageError(f"DICOM file is a {UID(sop).name} object, not an image: nothing to classify")
@@ -85,6 +94,8 @@ def check_image(ds: Dataset, max_frames: int) -> int:
     if frames < 1 or frames > max_frames:
         raise ImageError(f"DICOM file has {frames} frames; the limit is {max_frames}")
     ts = _transfer_syntax(ds)
+    if not ts.is_transfer_syntax:  # a private or mistyped UID: pydicom cannot say how the pixels are stored
+        raise ImageError("DICOM file declares a transfer syntax this reader does not know; it cannot be decoded")
     if ts.is_compressed:
         from pydicom.pixels.decoders.base import get_decoder
 
@@ -98,14 +109,26 @@ def check_image(ds: Dataset, max_frames: int) -> int:
     return frames
 
 
-def _number(value, cast=float):
+def header_number(value: object, cast: Callable = float) -> float | int | str | None:
+    """``cast(value)``, or None when the element is absent, unparsable or not finite (NaN and inf, which
+    DS strings allow, would break sorting and resampling and are not valid JSON)."""
     try:
-        return cast(value) if value is not None and value != "" else None
-    except (TypeError, ValueError):
+        number = cast(value) if value is not None and value != "" else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if not isinstance(number, float) or math.isfinite(number) else None
 
 
-def _frame_view(ds: Dataset, index: int) -> Dataset:
+def header_numbers(values: object, n: int) -> list[float] | None:
+    """A multi-valued numeric element (a position, an orientation) of exactly ``n`` finite numbers, else None."""
+    try:
+        out = [header_number(v) for v in values] if values is not None and len(values) == n else []
+    except TypeError:  # a single value where several belong
+        return None
+    return out if out and all(v is not None for v in out) else None
+
+
+def frame_view(ds: Dataset, index: int) -> Dataset:
     """The pixel attributes of frame ``index``: the top level, overridden by the shared and per-frame
     functional groups of enhanced (multi-frame) objects."""
     view = Dataset()
@@ -146,7 +169,7 @@ def _display_range(view: Dataset) -> tuple[float, float] | None:
 
 
 def _rescaled(view: Dataset) -> bool:
-    slope, intercept = _number(view.get("RescaleSlope")), _number(view.get("RescaleIntercept"))
+    slope, intercept = header_number(view.get("RescaleSlope")), header_number(view.get("RescaleIntercept"))
     return "ModalityLUTSequence" in view or (slope not in (None, 1.0)) or (intercept not in (None, 0.0))
 
 
@@ -178,17 +201,17 @@ def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
     meta: dict = {}
     for key, kw, cast in (("modality", "Modality", str), ("series_description", "SeriesDescription", str),
                           ("series_number", "SeriesNumber", int), ("instance_number", "InstanceNumber", int)):
-        value = _number(ds.get(kw), cast)
+        value = header_number(ds.get(kw), cast)
         if value not in (None, ""):
             meta[key] = value.strip()[:64] if isinstance(value, str) else value
     if frames > 1:
         meta["frame"] = frame
-    location = _number(view.get("SliceLocation"))
+    location = header_number(view.get("SliceLocation"))
     if location is not None:
         meta["slice_location"] = round(location, 4)
-    position = view.get("ImagePositionPatient")
-    if position is not None and len(position) == 3:
-        meta["image_position"] = [round(float(v), 4) for v in position]
+    position = header_numbers(view.get("ImagePositionPatient"), 3)
+    if position is not None:
+        meta["image_position"] = [round(v, 4) for v in position]
     meta["rows"], meta["columns"], meta["frames"] = int(ds.Rows), int(ds.Columns), frames
     return meta
 
@@ -197,7 +220,7 @@ def instance_slices(ds: Dataset, frames: int) -> list[Slice]:
     """Every frame of one checked instance as a Slice. Raises ImageError when decoding fails."""
     out = []
     for i in range(frames):
-        view = _frame_view(ds, i)
+        view = frame_view(ds, i)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -218,70 +241,8 @@ def instance_slices(ds: Dataset, frames: int) -> list[Slice]:
             gray = frame_to_uint8(arr, view)
         except Exception as exc:  # e.g. a malformed Modality LUT Sequence
             raise ImageError(f"DICOM pixel values cannot be mapped to gray levels ({exc.__class__.__name__})") from None
-        spacing = view.get("PixelSpacing")
-        if spacing is not None and len(spacing) == 2:
-            gray = square_pixels(gray, _number(spacing[0]), _number(spacing[1]))
+        spacing = header_numbers(view.get("PixelSpacing"), 2)
+        if spacing is not None:
+            gray = square_pixels(gray, *spacing)
         out.append(Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}))
     return out
-
-
-def _sort_key_factory(instances: list[tuple[Dataset, str]]) -> Callable[[tuple[Dataset, str]], tuple]:
-    """Order along the slice normal when every instance has a position, else by Instance Number."""
-    def position(ds: Dataset):
-        view = _frame_view(ds, 0)
-        ipp, iop = view.get("ImagePositionPatient"), view.get("ImageOrientationPatient")
-        if ipp is None or iop is None or len(ipp) != 3 or len(iop) != 6:
-            return None, None
-        return np.asarray([float(v) for v in ipp]), np.asarray([float(v) for v in iop])
-
-    geometry = [position(ds) for ds, _ in instances]
-    normal = None
-    if all(p is not None for p, _ in geometry) and geometry:
-        iop = geometry[0][1]
-        normal = np.cross(iop[:3], iop[3:])
-
-    def key(item: tuple[Dataset, str]) -> tuple:
-        ds, name = item
-        number = _number(ds.get("InstanceNumber"), int)
-        along = float(np.dot(position(ds)[0], normal)) if normal is not None else 0.0
-        return (round(along, 4), number if number is not None else 0, name)
-
-    return key
-
-
-def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
-                      single: bool = False) -> list[Volume]:
-    """DICOM files (name, loader) -> one Volume per series, slices in anatomical order.
-
-    ``single``: one file, whose problems are raised as they are; in a series, unusable files are
-    skipped and counted in the volume's notes (never silently), and only no usable file is an error.
-    """
-    groups: dict[str, list[tuple[Dataset, str, int]]] = {}
-    skipped: Counter[str] = Counter()
-    for name, load in items:
-        try:
-            ds = read_dataset(load())
-            frames = check_image(ds, max_slices)
-        except ImageError as exc:
-            if single:
-                raise
-            skipped[str(exc)] += 1
-            continue
-        groups.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((ds, name, frames))
-    notes = tuple(f"skipped {n} file(s): {why}" for why, n in sorted(skipped.items()))
-    if not groups:
-        raise ImageError("no DICOM image found" + (f" ({'; '.join(notes)})" if notes else ""))
-    ordered = sorted(groups.values(), key=lambda g: (_number(g[0][0].get("SeriesNumber"), int) or 0))
-    total = sum(f for group in ordered for _, _, f in group)
-    if total > max_slices:  # before any pixel is decoded
-        where = f" in {len(ordered)} series" if len(ordered) > 1 else ""
-        raise ImageError(f"the DICOM input holds {total} slices{where}; the limit is {max_slices} per input")
-    volumes = []
-    for j, group in enumerate(ordered):
-        instances = [(ds, name) for ds, name, _ in group]
-        frames_of = {id(ds): f for ds, _, f in group}
-        key = _sort_key_factory(instances)
-        slices = [s for ds, _ in sorted(instances, key=key) for s in instance_slices(ds, frames_of[id(ds)])]
-        series_note = (f"{len(ordered)} series found; this is series {j + 1}",) if len(ordered) > 1 else ()
-        volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None, series_note + notes))
-    return volumes

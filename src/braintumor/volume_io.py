@@ -11,7 +11,10 @@ DICOM is handled in :mod:`braintumor.dicom_io`, NIfTI in :mod:`braintumor.nifti_
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +23,8 @@ import numpy as np
 from PIL import Image
 
 from .image_io import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, walk_images
+
+_log = logging.getLogger(__name__)
 
 #: Most slices one volume (or one web request) may hold; more is refused before decoding.
 MAX_SLICES: int = 512
@@ -41,6 +46,22 @@ class Slice:
 
     pixels: np.ndarray
     meta: dict = field(default_factory=dict)  # {"dicom": {...}} or {"nifti": {...}}, JSON-ready
+
+    def __post_init__(self) -> None:
+        # JSON-ready means strict JSON: a NaN or infinity from a header (DS strings and pixdim allow them) would be
+        # written as NaN, which browsers' JSON.parse and most JSON readers refuse; unknown is null
+        object.__setattr__(self, "meta", _finite(self.meta))
+
+
+def _finite(value):
+    """``value`` with every non-finite float, at any depth of dicts and lists, replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -78,7 +99,7 @@ def robust_uint8(values: np.ndarray) -> np.ndarray:
 
 def square_pixels(gray: np.ndarray, row_mm: float | None, col_mm: float | None) -> np.ndarray:
     """Resample a slice with non-square pixels (row_mm != col_mm) so anatomy keeps its shape."""
-    if not row_mm or not col_mm or row_mm <= 0 or col_mm <= 0 or abs(row_mm / col_mm - 1.0) < 0.01:
+    if not (row_mm and col_mm and 0 < row_mm < math.inf and 0 < col_mm < math.inf) or abs(row_mm / col_mm - 1.0) < 0.01:
         return gray
     h, w = gray.shape
     step = min(row_mm, col_mm)
@@ -208,8 +229,25 @@ def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
                  max_slices: int = MAX_SLICES) -> list[Volume]:
     """A DICOM file, NIfTI file, zip of a DICOM series (path or bytes) or DICOM folder -> volumes.
 
-    ``name`` is what results call ``path`` (default: the path itself). Raises ImageError.
+    ``name`` is what results call ``path`` (default: the path itself). Raises ImageError, and only
+    ImageError: a header value no reader foresaw is that input's error record, never a traceback or an
+    HTTP 500 that takes the other files of a batch with it.
     """
+    try:
+        return _read_volumes(source, name, max_slices)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageError("this scan is too large to read in memory") from None
+    except Exception as exc:  # a reader's bug must not cost the batch its other files
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        # the class and the line only: an exception's text can quote a header value
+        _log.warning("unexpected %s reading a scan at %s:%s", exc.__class__.__name__,
+                     Path(where.filename).name, where.lineno)
+        raise ImageError(f"this scan could not be read ({exc.__class__.__name__})") from None
+
+
+def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slices: int) -> list[Volume]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, display = bytes(source), name or "upload"
     else:
@@ -225,7 +263,7 @@ def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
         raise ImageError("file is empty (0 bytes)")
     kind = sniff(data, name or (None if isinstance(source, bytes) else Path(source).name))
     if kind == "dicom":
-        from .dicom_io import read_dicom_series
+        from .dicom_series import read_dicom_series
 
         return read_dicom_series(display, [("", lambda: data)], max_slices, single=True)
     if kind == "nifti":
@@ -247,7 +285,7 @@ def _size(path: Path) -> int:
 
 
 def _read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLICES) -> list[Volume]:
-    from .dicom_io import read_dicom_series
+    from .dicom_series import read_dicom_series
 
     total = sum(_size(f) for f in files)
     if total > MAX_VOLUME_BYTES:

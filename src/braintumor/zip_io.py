@@ -27,7 +27,7 @@ def _unsafe_member(name: str) -> bool:
 
 def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES) -> list[Volume]:
     """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits."""
-    from .dicom_io import read_dicom_series
+    from .dicom_series import read_dicom_series
     from .nifti_io import read_nifti
 
     try:
