@@ -133,6 +133,40 @@ def test_resume_redoes_a_volume_that_may_be_unfinished(tree, reference, tmp_path
     same_records(rows(target.read_text()), rows("".join(full)))
 
 
+@pytest.fixture(scope="module")
+def scans(tree, tmp_path_factory) -> Path:
+    """A folder of two DICOM series (3 + 2 slices) and a zip holding a DICOM series and a NIfTI member."""
+    from dicom_factory import axial_volume, nifti_bytes, series, zip_bytes
+
+    root = tmp_path_factory.mktemp("scans")
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((96, 96)), np.uint8)
+             for p in sorted((tree / "glioma").glob("*.jpg"))[:5]]
+    (root / "two").mkdir()
+    for k, (name, data) in enumerate(series(stack[:3]) + series(stack[3:])):
+        (root / "two" / f"{k}-{name}.dcm").write_bytes(data)
+    members = [*series(stack[:2]), ("head.nii.gz", nifti_bytes(axial_volume(stack[2:])))]
+    (root / "mixed.zip").write_bytes(zip_bytes(members))
+    return root
+
+
+@pytest.mark.parametrize("cut", range(1, 10))
+def test_resume_redoes_a_scan_cut_anywhere_even_one_of_several_series_or_paths(scans, tmp_path, cut, capsys):
+    """Cut after any whole line: the result is the uninterrupted file. Before, a folder of two series cut in its
+    second series, or a zip cut in its NIfTI member (records under 'zip:member'), was announced as 'redone' and
+    then skipped as done: those slices were lost for good."""
+    args = [scans / "two", scans / "mixed.zip", "--summary", "--format", "jsonl"]
+    assert main(["predict", *map(str, args), "-o", str(tmp_path / "full.jsonl"), "--no-progress"]) == 0
+    full = (tmp_path / "full.jsonl").read_text().splitlines(keepends=True)
+    assert len(full) == 5 + 2 + 2 + 1 + 3 + 1  # slices and summaries: 3 + 2 in two series, 2 + 3 in the zip
+    capsys.readouterr()
+    cuts = [1, 3, 4, 5, 7, 8, 10, 11, 13]  # inside a series, at its summary, between series, inside the zip's parts
+    target = tmp_path / "part.jsonl"
+    target.write_text("".join(full[: cuts[cut - 1]]))
+    rc, _, err = predict([*args, "-o", target, "--resume"], capsys)
+    assert rc == 0, err
+    same_records(rows(target.read_text()), rows("".join(full)))
+
+
 def test_resume_refuses_a_file_it_did_not_write(tree, tmp_path, capsys):
     target = tmp_path / "notes.jsonl"
     target.write_text("my own notes\n")

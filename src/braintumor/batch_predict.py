@@ -151,7 +151,8 @@ class BatchJob:
     def __init__(self, args: argparse.Namespace, clf: Classifier) -> None:
         check_args(args)
         self.args, self.clf = args, clf
-        self.prev = read_previous(Path(args.output), args.format, clf.classes) if args.resume else Previous()
+        summaries = bool(getattr(args, "summary", False)) and args.format == "jsonl"  # csv files hold none
+        self.prev = read_previous(Path(args.output), args.format, clf.classes, summaries) if args.resume else Previous()
         if args.resume and self.prev.done:
             print(f"resuming {args.output}: {sum(self.prev.done.values())} record(s) already there", file=sys.stderr)
 

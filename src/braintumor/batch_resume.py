@@ -57,16 +57,17 @@ def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> di
     return rec
 
 
-def read_previous(target: Path, fmt: str, classes: tuple[str, ...]) -> Previous:
-    """Records already in ``target``, after cutting off what an interruption may have left unfinished."""
+def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: bool = False) -> Previous:
+    """Records already in ``target``, after cutting off what an interruption may have left unfinished.
+
+    ``summaries``: the run writes a summary record after each multi-slice volume (``--summary``, jsonl)."""
 
     prev = Previous()
     if not target.exists():
         return prev
     header = csv_columns(classes)
     keep = 0  # bytes of the file that stay
-    tail: list[dict] = []  # records of the last input, while it may be an unfinished multi-slice one
-    tail_start = 0
+    tail: list[tuple[int, dict]] = []  # (offset, record) of the trailing records of scans: the last may be unfinished
     with open(target, "rb") as fh:
         for n, line in enumerate(fh, 1):
             if not line.endswith(b"\n"):
@@ -75,34 +76,63 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...]) -> Previous:
             if fmt == "csv" and n == 1:
                 if next(csv.reader([line.decode("utf-8", "replace")]), None) != header:
                     raise UsageError(f"cannot resume: {target} has another csv header (another model or format?)")
-                prev.header, keep, tail_start = True, len(line), len(line)
+                prev.header, keep = True, len(line)
                 continue
             rec = _parse(line, n, fmt, header, target)
-            if tail and (rec["path"] != tail[0]["path"] or "summary" in rec):
-                tail = []  # the previous input is complete: a new one started (or its summary came)
-                tail_start = keep
-            if "summary" not in rec:
-                tail.append(rec)
+            if any(k in rec for k in ("slice", "series", "summary")):
+                tail.append((keep, rec))
             else:
-                tail_start = keep + len(line)
+                tail = []  # a 2-D image or an input's one error record: complete on its own line
             prev.done[rec["path"]] += 1
             prev.failed += "error" in rec and "summary" not in rec
             keep += len(line)
-    if any("slice" in r or "series" in r for r in tail) and len(tail) != _slice_count(tail[0]["path"]):
-        print(f"{target}: the last multi-slice input ({tail[0]['path']}) is unfinished; it is redone",
-              file=sys.stderr)
-        prev.done[tail[0]["path"]] -= len(tail)
-        prev.failed -= sum("error" in r for r in tail)
-        keep = tail_start
+    unfinished = _unfinished_scan(tail, summaries)
+    if unfinished is not None:
+        name, start, records = unfinished
+        print(f"{target}: the last multi-slice input ({name}) is unfinished; it is redone", file=sys.stderr)
+        for rec in records:
+            prev.done[rec["path"]] -= 1
+            prev.failed -= "error" in rec and "summary" not in rec
+        keep = start
     if keep < target.stat().st_size:
         _rewrite_prefix(target, keep)
     return prev
 
 
-def _slice_count(path: str) -> int | None:
-    """How many records a volume gives (one per slice); read again, without running the model."""
+def _unfinished_scan(tail: list[tuple[int, dict]], summaries: bool) -> tuple[str, int, list[dict]] | None:
+    """(input, offset of its first record, its records) when the scan the file ends with lacks slices, else None.
+
+    One scan input can give records under several paths (a zip's series under the zip's name, its NIfTI members
+    as ``zip:member``) and several series under one path, so the input is read again (without the model) to learn
+    which paths and how many records it gives; records are counted back from the end until they are all there."""
+    if not tail:
+        return None
+    last = tail[-1][1]["path"]
+    for name in dict.fromkeys([last, last.rsplit(":", 1)[0]]):
+        expected = _record_counts(name, summaries)
+        if expected is not None and last in expected:
+            break
+    else:  # unreadable now: what it gave under its last path is redone (its error record then says why)
+        name, expected = last, None
+    total = sum(expected.values()) if expected else 0
+    found, start, records = 0, tail[-1][0], []
+    for offset, rec in reversed(tail):
+        if (rec["path"] not in expected if expected else rec["path"] != last) or (expected and found == total):
+            break
+        found += 1
+        start = offset
+        records.append(rec)
+    return None if expected and found == total else (name, start, records)
+
+
+def _record_counts(path: str, summaries: bool) -> Counter[str] | None:
+    """Records per record path that a scan input gives (a slice's, and a volume's summary); read again, without
+    running the model."""
     try:
-        return sum(len(v.slices) for v in read_volumes(path))
+        counts: Counter[str] = Counter()
+        for volume in read_volumes(path):
+            counts[volume.path] += len(volume.slices) + (summaries and len(volume.slices) > 1)
+        return counts
     except (ImageError, OSError):
         return None
 
