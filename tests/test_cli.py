@@ -185,6 +185,19 @@ def test_a_destination_that_cannot_be_written_is_refused_before_any_work(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"] and not list(adir.iterdir())
 
 
+def test_an_output_that_is_one_of_the_inputs_is_refused(tmp_path, capsys):
+    """``predict scan.jpg -o scan.jpg`` (or ``-o *.jpg`` expanded by the shell) replaced the scan with the results."""
+    scan, other = tmp_path / "scan.jpg", tmp_path / "other.jpg"
+    scan.write_bytes(b"\xff\xd8\xff scan bytes")
+    other.write_bytes(b"\xff\xd8\xff other bytes")
+    (tmp_path / "link.jpg").symlink_to(scan)
+    for target in (scan, tmp_path / "link.jpg"):
+        rc, out, err = run_cli(["predict", str(other), str(scan), "-o", str(target)], capsys)
+        assert (rc, out) == (2, "") and err == (f"error: -o {target} is one of the inputs; writing it would "
+                                                "overwrite that file: choose another name\n")
+    assert scan.read_bytes() == b"\xff\xd8\xff scan bytes" and other.read_bytes() == b"\xff\xd8\xff other bytes"
+
+
 def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):
     import errno
 

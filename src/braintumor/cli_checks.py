@@ -71,6 +71,21 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
 
 
 def check_destinations(args: argparse.Namespace) -> None:
-    """Every destination the parsed subcommand declared: (flag as typed, argparse attribute, names a folder)."""
+    """Every destination the parsed subcommand declared: (flag as typed, argparse attribute, names a folder).
+
+    A file destination that is one of the inputs (``predict scan.jpg -o scan.jpg``, or ``-o *.jpg`` expanded by the
+    shell) is refused: writing it would destroy the scan before it is read."""
+    inputs = [p for p in map(Path, getattr(args, "paths", None) or []) if str(p) != "-" and p.is_file()]
     for flag, attr, folder in getattr(args, "destinations", ()):
-        check_destination(flag, getattr(args, attr, None), folder)
+        raw = getattr(args, attr, None)
+        check_destination(flag, raw, folder)
+        if raw and not folder and Path(raw).is_file() and any(_same_file(raw, p) for p in inputs):
+            raise UsageError(f"{flag} {raw} is one of the inputs; writing it would overwrite that file: "
+                             "choose another name")
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
