@@ -143,6 +143,24 @@ def test_a_folder_with_images_and_a_dicom_series_gives_both(tiny_model, scans, t
     assert rc == 0 and len(rows) == 9 and rows[0]["path"].endswith("extra.jpg") and "slice" not in rows[0]
 
 
+def test_a_named_file_is_read_by_its_content_not_its_name(tiny_model, scans, capsys):
+    """A DICOM export or a zip saved as ``.jpg`` is a scan, as the web app already read it (the CLI said 'a DICOM
+    file, not a 2-D image: braintumor.volume_io.read_volumes reads scans', a Python hint to a shell user)."""
+    (scans / "dicom.jpg").write_bytes((scans / "one.dcm").read_bytes())
+    (scans / "zipped.png").write_bytes((scans / "series.zip").read_bytes())
+    rc, out, err = run([scans / "one.dcm", scans / "dicom.jpg", scans / "zipped.png", "--format", "jsonl",
+                        "--model", tiny_model], capsys)
+    rows = jsonl(out)
+    assert rc == 0 and "error" not in out, err
+    by_name = {}
+    for r in rows:
+        by_name.setdefault(r["path"].rsplit("/", 1)[-1], []).append(r)
+    assert [len(by_name[n]) for n in ("one.dcm", "dicom.jpg", "zipped.png")] == [1, 1, 8]
+    strip = ("path",)
+    assert {k: v for k, v in by_name["dicom.jpg"][0].items() if k not in strip} == \
+        {k: v for k, v in by_name["one.dcm"][0].items() if k not in strip}
+
+
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
 def test_dicom_made_from_a_test_jpeg_gets_the_jpegs_label(test_images, tmp_path, capsys):
     """The shipped model: plain, rescaled + windowed, MONOCHROME1 and JPEG-compressed DICOM copies of

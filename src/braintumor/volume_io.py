@@ -150,11 +150,13 @@ def _file_head(path: Path, n: int = 132) -> bytes:
 
 
 def is_volume_file(path: Path) -> bool:
-    """Whether a file given by name should be read here (DICOM, NIfTI, zip) rather than as a 2-D image."""
+    """Whether a file given by name should be read here (DICOM, NIfTI, zip) rather than as a 2-D image.
+
+    By content, as uploads are: a DICOM export named ``scan.jpg`` is a scan (one 352-byte read per named file)."""
     lower = path.name.lower()
     if lower.endswith(VOLUME_SUFFIXES):
         return True
-    if path.suffix.lower() in IMAGE_EXTENSIONS or not path.is_file():
+    if not path.is_file():
         return False
     return sniff(_file_head(path, 352), path.name) is not None
 
