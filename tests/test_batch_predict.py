@@ -167,6 +167,18 @@ def test_resume_redoes_a_scan_cut_anywhere_even_one_of_several_series_or_paths(s
     same_records(rows(target.read_text()), rows("".join(full)))
 
 
+def test_csv_and_table_tell_the_series_of_one_folder_apart(scans, capsys):
+    """Two series in one folder share its path: the csv's series column and the table's path say which is which
+    (before, the two sets of rows 'two, slice 0, 1, 2' could not be told apart)."""
+    rc, out, _ = predict([scans / "two", "--format", "csv"], capsys)
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert rc == 0 and [(r["series"], r["slice"]) for r in table] == [("0", "0"), ("0", "1"), ("0", "2"),
+                                                                        ("1", "0"), ("1", "1")]
+    rc, out, _ = predict([scans / "two"], capsys)
+    lines = out.splitlines()[1:]
+    assert rc == 0 and [line.split()[1:3] for line in lines] == [["(series", "0)"]] * 3 + [["(series", "1)"]] * 2
+
+
 def test_resume_refuses_a_file_it_did_not_write(tree, tmp_path, capsys):
     target = tmp_path / "notes.jsonl"
     target.write_text("my own notes\n")

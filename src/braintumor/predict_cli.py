@@ -77,15 +77,17 @@ class _Formatter:
             self.buffer.append(rec)
         elif self.fmt == "csv":
             self.csv.writerow(csv_row(rec, self.classes))
-        elif "error" in rec:
-            self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  error: {rec['error']}\n")
-        elif rec.get("ood"):
-            self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  refused: {rec['reason']}\n")
-        else:
-            label = display_name(rec["label"])
-            note = "  low confidence: review" if rec.get("review") else ""
-            self.out.write(f"{rec['path']:<{self.width}}  {rec.get('slice', ''):>5}  {label:<11} "
-                           f"{probability_text(rec['confidence']):>10}{note}\n")
+        else:  # table; a folder or zip of several series: which one, as its summary on stderr names it
+            name = rec["path"] + (f" (series {rec['series']})" if "series" in rec else "")
+            where = f"{name:<{self.width}}  {rec.get('slice', ''):>5}"
+            if "error" in rec:
+                self.out.write(f"{where}  error: {rec['error']}\n")
+            elif rec.get("ood"):
+                self.out.write(f"{where}  refused: {rec['reason']}\n")
+            else:
+                note = "  low confidence: review" if rec.get("review") else ""
+                self.out.write(f"{where}  {display_name(rec['label']):<11} "
+                               f"{probability_text(rec['confidence']):>10}{note}\n")
         if self.fmt != "json":
             self.out.flush()
 

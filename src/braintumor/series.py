@@ -23,8 +23,11 @@ NO_TUMOUR: str = "notumor"
 
 
 def csv_columns(classes: tuple[str, ...] | list[str]) -> list[str]:
-    """The CSV header of records: ``braintumor predict --format csv`` and the web page's download share it."""
-    return ["path", "label", "confidence", *classes, "ood", "ood_score", "error", "slice", "review"]
+    """The CSV header of records: ``braintumor predict --format csv`` and the web page's download share it.
+
+    ``series`` (last, so readers of the older columns keep their positions) tells apart the series of a folder or
+    zip that held several, whose slices share one path."""
+    return ["path", "label", "confidence", *classes, "ood", "ood_score", "error", "slice", "review", "series"]
 
 
 def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
@@ -32,7 +35,8 @@ def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
     probs = rec.get("probabilities", {})
     return [csv_text(rec["path"]), rec.get("label") or "", _blank(rec.get("confidence")),
             *(probs.get(c, "") for c in classes), _blank(rec.get("ood")), _blank(rec.get("ood_score")),
-            csv_text(rec.get("error") or rec.get("reason") or ""), rec.get("slice", ""), _blank(rec.get("review"))]
+            csv_text(rec.get("error") or rec.get("reason") or ""), rec.get("slice", ""), _blank(rec.get("review")),
+            rec.get("series", "")]
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").

@@ -175,7 +175,8 @@
         case "path": return csvCell(csvText(rec.path));
         case "label": return csvCell(rec.label || "");
         case "error": return csvCell(csvText(rec.error || rec.reason || ""));
-        case "confidence": case "ood": case "ood_score": case "slice": case "review": return csvCell(rec[column]);
+        case "confidence": case "ood": case "ood_score": case "slice": case "review": case "series":
+          return csvCell(rec[column]);
         default: return csvCell(probs[column] === undefined ? "" : probs[column]);
       }
     }).join(",");
