@@ -7,6 +7,7 @@ so a Classifier needs nothing but the file.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -70,13 +71,15 @@ REVIEW_BELOW: float = 0.99
 
 
 def probability_text(p: float) -> str:
-    """A probability as people are shown it, to 0.1 %, but never "100.0%" or "0.0%": rounding is not certainty,
-    and a reader takes "100%" for it (">99.9%" and "<0.1%" instead). app.js's ``percent`` follows the same rule."""
-    if p >= 0.9995:
+    """A probability as people are shown it, to 0.1 %, rounded towards 50 % so that it never looks surer than it is:
+    never "100.0%" or "0.0%" (">99.9%" and "<0.1%"), and 0.9898 is "98.9%", not a "99.0%" beside a flag for
+    answers under 99 %. app.js's ``percent`` follows the same rule."""
+    if p > 0.999:
         return ">99.9%"
-    if p < 0.0005:
+    if p < 0.001:
         return "<0.1%"
-    return f"{100.0 * p:.1f}%"
+    tenths = math.floor(1000.0 * p + 1e-9) if p >= 0.5 else math.ceil(1000.0 * p - 1e-9)
+    return f"{tenths / 10:.1f}%"
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,12 @@
   }
 
   // As predictor.probability_text: never "100.0%" or "0.0%" (rounding is not certainty).
+  // As predictor.probability_text: to 0.1 %, rounded towards 50 % (never surer than it is).
   function percent(p) {
-    if (p >= 0.9995) return ">99.9%";
-    if (p < 0.0005) return "<0.1%";
-    return (100 * p).toFixed(1) + "%";
+    if (p > 0.999) return ">99.9%";
+    if (p < 0.001) return "<0.1%";
+    const tenths = p >= 0.5 ? Math.floor(1000 * p + 1e-9) : Math.ceil(1000 * p - 1e-9);
+    return (tenths / 10).toFixed(1) + "%";
   }
 
   // Heat-map toggle and opacity slider of one result card (also used for server-rendered cards).
