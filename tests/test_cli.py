@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -249,12 +250,18 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text_and_resume_reads
     assert (tmp_path / "part.csv").read_text() == (tmp_path / "all.csv").read_text()  # each input once, in order
 
 
+TOO_MANY = f"at most 256, got 5000 (this machine has {os.cpu_count()} CPUs)"
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["serve", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
     (["serve", "--port", "70000"], "argument --port: a port is 1-65535, got 70000"),  # was gunicorn's traceback
     (["serve", "--max-upload-mb", "0"], "argument --max-upload-mb: must be a number more than 0, got 0"),
     (["serve", "--max-upload-mb", "inf"], "argument --max-upload-mb: must be a number more than 0, got inf"),
     (["predict", "x.jpg", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+    (["predict", "x.jpg", "--threads", "-1"], "argument --threads: must be at least 1, got -1"),  # was taken
+    (["predict", "x.jpg", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),  # hung for half a minute per image
+    (["serve", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),
 ])
 def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -127,7 +127,8 @@ def test_one_file_can_be_the_whole_body(client, test_images):
     data = test_images["meningioma"][0].read_bytes()
     multipart = post(client, [("scan.jpg", data)], query="?heatmap=1").get_json()
     named = {"Content-Disposition": 'attachment; filename="scan.jpg"'}  # a name, but never in the logged URL
-    for ctype in ("image/jpeg", "image/png", "application/octet-stream"):  # the type is sniffed, not trusted
+    for ctype in ("image/jpeg", "image/png", "application/octet-stream",  # the type is sniffed, not trusted
+                  "application/x-zip-compressed"):  # what Windows calls any .zip: was a 400
         r = client.post("/api/v1/predict?heatmap=1", data=data, content_type=ctype, headers=named)
         assert r.status_code == 200 and r.get_json() == multipart, ctype
     r = client.post("/api/v1/predict?name=SMITH_JOHN.jpg", data=data, content_type="image/jpeg")  # URLs are logged

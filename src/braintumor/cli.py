@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli_checks import UsageError, check_destinations, port, positive_float, positive_int
+from .cli_checks import UsageError, check_destinations, port, positive_float, positive_int, thread_count
 from .data import DEFAULT_DATA_ROOT, DatasetError
 from .predictor import ModelError
 from .train_config import ConfigError, TrainConfig
@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
     p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
     p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
+    p.add_argument("--threads", type=thread_count, default=None, help="ONNX Runtime threads (1-256)")
     p.add_argument("--heatmap", metavar="OUT_DIR", help="also write a class-activation overlay PNG per image here")
     p.add_argument("--summary", action="store_true",
                    help="after each multi-slice input (series, volume) add a summary record: per-class slice "
@@ -244,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="ONNX model (default: the shipped model)")
     p.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes, one model each (default: CPUs, max 4)")
-    p.add_argument("--threads", type=positive_int, default=None,
+    p.add_argument("--threads", type=thread_count, default=None,
                    help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
     p.add_argument("--max-upload-mb", type=positive_float, default=None, help="request size limit (default 128)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")

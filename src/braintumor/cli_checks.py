@@ -29,6 +29,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+#: Most threads a command may ask for: beyond it a typo (``--threads 5000``) only spawns threads that wait.
+MAX_THREADS: int = 256
+
+
+def thread_count(text: str) -> int:
+    """argparse type: threads, 1 to :data:`MAX_THREADS` (-1 was taken; 5000 hung for half a minute per image)."""
+    value = positive_int(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_THREADS}, got {value} (this machine has {os.cpu_count()} CPUs)")
+    return value
+
+
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0 (a size limit of 0 would refuse every upload)."""
     try:

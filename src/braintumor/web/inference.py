@@ -25,8 +25,10 @@ MAX_FILES: int = 32
 #: The multipart field that carries the images (repeatable).
 FIELD: str = "file"
 #: Content types taken as one file sent as the whole body (``curl --data-binary``, ``requests.post(data=...)``).
+#: (Windows labels zips ``application/x-zip-compressed``; older tools say ``x-zip`` and ``x-gzip``.)
 RAW_TYPES: tuple[str, ...] = ("image/", "application/octet-stream", "application/dicom", "application/zip",
-                              "application/gzip")
+                              "application/x-zip-compressed", "application/x-zip", "application/gzip",
+                              "application/x-gzip")
 #: Longest file name echoed back.
 MAX_NAME: int = 255
 #: Shown on every page and returned with the model card.
