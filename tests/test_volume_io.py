@@ -260,6 +260,11 @@ def test_zip_guards(stack, monkeypatch):
     monkeypatch.setattr(zip_io, "MAX_VOLUME_BYTES", 1_000_000)
     with pytest.raises(ImageError, match="would expand to 3000000 bytes"):
         read_volumes(bomb, name="x.zip")
+    two = [(f"{k}.nii.gz", nifti_bytes(axial_volume(stack))) for k in "ab"]  # 6 slices each
+    with pytest.raises(ImageError, match=r"^the zip holds more than 10 slices \(at b.nii.gz\); the limit is 10 per"):
+        read_volumes(zip_bytes(two), name="x.zip", max_slices=10)  # said 'the limit is 4': what was left
+    with pytest.raises(ImageError, match=r"^b.nii.gz: gzip data is truncated"):  # which member
+        read_volumes(zip_bytes([two[0], ("b.nii.gz", two[1][1][:100])]), name="x.zip")
     monkeypatch.setattr(zip_io, "MAX_ZIP_MEMBERS", 3)
     with pytest.raises(ImageError, match="lists 4 members; the limit is 3"):
         read_volumes(zip_bytes([(f"{i}.dcm", b"x") for i in range(4)]), name="x.zip")

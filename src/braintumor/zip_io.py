@@ -65,8 +65,14 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES) -> list[Vo
         if base.startswith(".") or lower.startswith("__macosx/"):
             skipped["hidden or system file"] += 1
         elif lower.endswith((".nii", ".nii.gz")):
-            left = max_slices - sum(len(v.slices) for v in volumes)
-            volumes.append(read_nifti(load(m), f"{display}:{m.filename}", left))
+            before = sum(len(v.slices) for v in volumes)
+            try:
+                volumes.append(read_nifti(load(m), f"{display}:{m.filename}", max_slices))
+            except ImageError as exc:
+                raise ImageError(f"{m.filename}: {exc}") from None  # which member, in a zip of several
+            if before + len(volumes[-1].slices) > max_slices:  # the input's limit, said as the input's
+                raise ImageError(f"the zip holds more than {max_slices} slices (at {m.filename}); the limit is "
+                                 f"{max_slices} per input")
         elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(_zip_head(archive, m)):
             dicoms.append((m.filename, lambda m=m: load(m)))
         else:
