@@ -61,7 +61,11 @@ def test_a_port_in_use_is_one_error_line(tiny_model, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
     assert main(["serve", "--model", str(tiny_model), "--host", "192.0.2.1"]) == 2  # TEST-NET-1: not ours
-    assert "cannot listen on 192.0.2.1" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cannot listen on 192.0.2.1" in err and "another server" not in err and "check --host" in err
+    assert main(["serve", "--model", str(tiny_model), "--host", "999.1.1.1"]) == 2  # no such address at all
+    err = capsys.readouterr().err  # said 'another server on that port?'
+    assert err.startswith("error: cannot listen on 999.1.1.1:") and "check --host" in err and "port?" not in err
 
 
 def test_debug_uses_flasks_dev_server(tiny_model, monkeypatch, capsys):

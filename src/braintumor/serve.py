@@ -16,6 +16,7 @@ a fresh ``PROMETHEUS_MULTIPROC_DIR`` per server start, set before the workers ex
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import shutil
@@ -113,9 +114,13 @@ def check_port(host: str, port: int) -> None:
         with socket.socket(family, socket.SOCK_STREAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(address)
+    except socket.gaierror as exc:  # not an address of this machine: the port is not the problem
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host: a name or "
+                         "address of this machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
     except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
-                         "(another server on that port? choose one with --port)") from None
+        hint = ("another server on that port? choose one with --port" if exc.errno == errno.EADDRINUSE
+                else "check --host and --port")
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} ({hint})") from None
 
 
 def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, workers: int | None = None,
