@@ -93,6 +93,14 @@ def test_no_class_folders(tmp_path):
         load_dataset(tmp_path / "empty")
 
 
+def test_a_split_that_is_not_there_is_named(tmp_path):
+    """``evaluate --split Nope`` on a Kaggle layout said 'unknown class folder(s): Testing, Training'."""
+    make_dataset(tmp_path / "kaggle" / "Training")
+    (tmp_path / "kaggle" / "Testing").mkdir()
+    with pytest.raises(DatasetError, match=r"^no 'Nope' folder in .*kaggle \(it holds Testing, Training\)$"):
+        load_dataset(tmp_path / "kaggle", "Nope")
+
+
 def test_stratified_split_is_seeded_and_keeps_proportions():
     labels = np.repeat(np.arange(4), [100, 200, 50, 150])
     tr, va = stratified_split(labels, 0.1, seed=3)

@@ -186,6 +186,10 @@ def test_run_evaluate_errors_are_one_line(small_data: Path, tmp_path: Path, caps
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
 
+    nope = str(tmp_path / "nope")
+    assert run_evaluate(None, str(small_data), str(tmp_path / "out"), run_dir=nope, progress=False) == 2
+    assert capsys.readouterr().err == f"error: --run {tmp_path / 'nope'}: no such folder (the training run whose log " \
+        "draws the curves)\n"  # was accepted, and the report silently had no training curves
     assert run_evaluate(str(tmp_path / "missing.onnx"), str(small_data), str(tmp_path / "out"), progress=False) == 2
     assert "model file not found" in capsys.readouterr().err
 

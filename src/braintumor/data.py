@@ -59,8 +59,11 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
         for name in (split, split.capitalize(), split.lower()):
             if (root / name).is_dir():
                 return root / name
-        if not _class_dirs(root):
+        held = [d.name for d in _class_dirs(root)]
+        if not held:
             raise DatasetError(f"no '{split}' folder and no class folders in {root}")
+        if not any(class_of_folder(name, CLASSES) for name in held):  # other splits, not classes
+            raise DatasetError(f"no '{split}' folder in {root} (it holds {', '.join(held)})")
     return root
 
 

@@ -235,6 +235,8 @@ def run_evaluate(
 
     if leak_threshold < 0:
         return _fail("--leak-threshold must be >= 0")
+    if run_dir and not Path(run_dir).is_dir():  # a typo must not silently drop the training curves
+        return _fail(f"--run {run_dir}: no such folder (the training run whose log draws the curves)")
     try:
         dataset = load_dataset(data, split, allow_missing=True)
         reference = _training_beside(data, dataset) if leak_free else None
