@@ -378,3 +378,15 @@ def test_slice_metadata_is_strict_json():
     assert sl.meta == {"dicom": {"slice_location": None, "image_position": [1.0, None, 2.5], "rows": 4},
                        "nifti": {"voxel_mm": [None, 1.0]}}
     json.dumps(sl.meta, allow_nan=False)
+
+
+def test_a_folder_holding_only_a_zip_says_why_nothing_was_found(stack, tmp_path):
+    from braintumor.volume_io import plan_inputs
+
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "series.zip").write_bytes(zip_bytes(series(stack[:2])))
+    (tmp_path / "empty").mkdir()
+    assert list(plan_inputs([tmp_path / "scans", tmp_path / "empty"])) == [
+        {"path": str(tmp_path / "scans"),
+         "error": "no images found in folder (zips in folders are not opened: name the zip itself)"},
+        {"path": str(tmp_path / "empty"), "error": "no images found in folder"}]

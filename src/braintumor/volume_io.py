@@ -181,7 +181,9 @@ def plan_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path | VolumeInp
             images = list(walk_images(path))
             dicoms, niftis = _scan_folder(path)
             if not images and not dicoms and not niftis:
-                yield {"path": str(path), "error": "no images found in folder"}
+                zips = any(p.suffix.lower() == ".zip" for p in path.rglob("*") if p.is_file())
+                yield {"path": str(path), "error": "no images found in folder" + (
+                    " (zips in folders are not opened: name the zip itself)" if zips else "")}
             yield from images
             if dicoms:
                 yield VolumeInput(str(path), lambda d=dicoms, p=str(path): _read_dicom_files(p, d))
