@@ -143,7 +143,7 @@ def _message(exc: HTTPException) -> str:
     """A short, user-safe sentence for an HTTP error."""
     if exc.code == 413:
         mb = (request.max_content_length or 0) / (1024 * 1024)
-        return f"upload too large: the limit is {mb:g} MB per request (all files together)"
+        return f"upload too large: the limit is {round(mb, 2):g} MB per request (all files together)"
     if exc.code == 404:
         return "not found"
     if exc.code == 405:
