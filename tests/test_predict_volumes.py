@@ -162,6 +162,17 @@ def test_a_named_file_is_read_by_its_content_not_its_name(tiny_model, scans, cap
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_one_slice_scan_keeps_its_notes(test_images, tmp_path, capsys):
+    """No summary follows a single slice, so its notes (a file skipped in its zip) ride on its record; before, the
+    skipped file was said nowhere."""
+    one = make_dicom(read_image(test_images["glioma"][0]))
+    (tmp_path / "one.zip").write_bytes(zip_bytes([("IM0001", one), ("readme.txt", b"not a scan")]))
+    rc, out, _ = run([tmp_path / "one.zip", "--format", "jsonl"], capsys)
+    (rec,) = jsonl(out)
+    assert rc == 0 and rec["notes"] == ["skipped 1 file(s) in the zip: not DICOM or NIfTI"] and "slice" not in rec
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
 def test_dicom_made_from_a_test_jpeg_gets_the_jpegs_label(test_images, tmp_path, capsys):
     """The shipped model: plain, rescaled + windowed, MONOCHROME1 and JPEG-compressed DICOM copies of
     real test JPEGs get the label the JPEG gets."""

@@ -84,6 +84,8 @@ def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Ite
         else:
             rec.update(outcome.to_dict())
         rec.update(sl.meta)
+        if len(volume.slices) == 1 and volume.notes:  # no summary follows one slice: its notes go with it
+            rec["notes"] = list(volume.notes)
         yield rec, sl.pixels
 
 

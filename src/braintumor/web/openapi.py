@@ -24,6 +24,8 @@ def _schemas(classes: list[str]) -> dict:
         "slice": {"type": "integer", "minimum": 0, "description": "0-based slice index, in anatomical order; "
                   "present when the upload has more than one slice."},
         "series": {"type": "integer", "minimum": 0, "description": "Series index when a zip held several series."},
+        "notes": {"type": "array", "items": {"type": "string"}, "description": "A one-slice scan's notes (what "
+                  "was left out, e.g. skipped files), which a summary carries for a scan of several slices."},
         "dicom": {"type": "object", "description": "Safe DICOM metadata (never a patient field).",
                   "properties": {"modality": {"type": "string"}, "series_description": {"type": "string"},
                                  "series_number": {"type": "integer"}, "instance_number": {"type": "integer"},
