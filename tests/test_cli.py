@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ import pytest
 from conftest import encode, synthetic_head
 
 from braintumor.cli import main
-from braintumor.predictor import Classifier
+from braintumor.predictor import Classifier, default_model_path
 
 KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
 
@@ -197,6 +198,30 @@ def test_an_output_that_is_one_of_the_inputs_is_refused(tmp_path, capsys):
         assert (rc, out) == (2, "") and err == (f"error: -o {target} is one of the inputs; writing it would "
                                                 "overwrite that file: choose another name\n")
     assert scan.read_bytes() == b"\xff\xd8\xff scan bytes" and other.read_bytes() == b"\xff\xd8\xff other bytes"
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_failing_calibrate_or_quantize_leaves_the_model_file_as_it_was(tmp_path, capsys):
+    """calibrate --background-percentile wrote the new preprocessing into the file before the run was found: a failed
+    command left a model whose preprocessing no longer matched its temperature and OOD fit. A bad --metrics file was a
+    JSON traceback, after the work; quantize --out onto its own input replaced the float model without a word."""
+    model = tmp_path / "m.onnx"
+    shutil.copy(default_model_path(), model)
+    before = model.read_bytes()
+    (tmp_path / "bad.json").write_text("{not json")
+    cases = [
+        (["calibrate", str(model), "--run", str(tmp_path / "nowhere"), "--background-percentile", "2"],
+         f"error: no split.json in {tmp_path / 'nowhere'}"),
+        (["calibrate", str(model), "--run", "models", "--metrics", str(tmp_path / "bad.json")],
+         f"error: --metrics {tmp_path / 'bad.json'} is not JSON"),
+        (["quantize", str(model), "--run", "models", "--out", str(model)],
+         f"error: --out {model} is one of the inputs"),
+    ]
+    for argv, message in cases:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out) == (2, "") and err.startswith(message) and err.count("\n") == 1, (argv, err)
+        assert model.read_bytes() == before, argv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "m.onnx"]  # no temporary copy left
 
 
 def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):

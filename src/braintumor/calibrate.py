@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -208,6 +209,20 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
                             "ood_val_refused": ood["val_refused"]}}
 
 
+def read_metrics_file(path: str | os.PathLike) -> dict:
+    """A ``braintumor evaluate`` metrics.json, or a DatasetError that says what is wrong with it."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DatasetError(f"--metrics {path}: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise DatasetError(f"--metrics {path} is not JSON (expected the metrics.json 'braintumor evaluate' "
+                           "writes)") from None
+    if not isinstance(data, dict) or "accuracy" not in data:
+        raise DatasetError(f"--metrics {path} is not a metrics.json of 'braintumor evaluate'")
+    return data
+
+
 def write_metadata(model: str | os.PathLike, updates: dict) -> None:
     """Merge ``updates`` into the model's metadata JSON, rewriting the file atomically."""
     import onnx
@@ -236,15 +251,26 @@ def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | 
         raise DatasetError(f"--ood-augment must be >= 0, got {ood_augment}")
     if ood_framing is not None and ood_framing < 0:
         raise DatasetError(f"--ood-framing must be >= 0, got {ood_framing}")
-    if background_percentile is not None:
-        try:  # the preprocessing's own check, before the file is touched
+    metrics = read_metrics_file(metrics_file) if metrics_file else None  # a bad file fails before any work
+    if background_percentile is None:
+        updates = calibration_metadata(model, run_dir, data, ood_augment, ood_framing)
+    else:
+        try:  # the preprocessing's own check, before anything is read
             pre = replace(Classifier.load(model).preprocess_config, background_percentile=background_percentile)
         except ValueError as exc:
             raise DatasetError(f"--background-percentile: {exc}") from None
-        write_metadata(model, {"preprocess": pre.to_dict()})
-    updates = calibration_metadata(model, run_dir, data, ood_augment, ood_framing)
-    if metrics_file:  # `braintumor evaluate`'s metrics.json of this very file (as calibrated here)
-        updates["metrics"] = headline_metrics(json.loads(Path(metrics_file).read_text()))
+        # the fit must see the new preprocessing, so it runs on a copy that has it: the model file itself changes
+        # only once, with everything, and not at all when the fit fails (a missing run left it half-changed)
+        trial = Path(model).with_name(f".{Path(model).name}.calibrating.tmp")
+        try:
+            shutil.copyfile(model, trial)
+            write_metadata(trial, {"preprocess": pre.to_dict()})
+            updates = {"preprocess": pre.to_dict(), **calibration_metadata(trial, run_dir, data, ood_augment,
+                                                                           ood_framing)}
+        finally:
+            trial.unlink(missing_ok=True)
+    if metrics is not None:  # `braintumor evaluate`'s metrics.json of this very file (as calibrated here)
+        updates["metrics"] = headline_metrics(metrics)
     write_metadata(model, updates)
     c = updates["calibration"]
     print(f"validation accuracy {c['val_accuracy']:.2%} (n={c['n_val']}); "

@@ -86,8 +86,10 @@ def check_destinations(args: argparse.Namespace) -> None:
     """Every destination the parsed subcommand declared: (flag as typed, argparse attribute, names a folder).
 
     A file destination that is one of the inputs (``predict scan.jpg -o scan.jpg``, or ``-o *.jpg`` expanded by the
-    shell) is refused: writing it would destroy the scan before it is read."""
-    inputs = [p for p in map(Path, getattr(args, "paths", None) or []) if str(p) != "-" and p.is_file()]
+    shell; ``quantize model.onnx --out model.onnx``) is refused: writing it would destroy what it is made from."""
+    named = [getattr(args, a, None) for a in ("paths", "model", "run")]  # predict's, quantize's, export's inputs
+    flat = [x for v in named if v for x in (v if isinstance(v, list) else [v])]
+    inputs = [p for p in map(Path, flat) if str(p) != "-" and p.is_file()]
     for flag, attr, folder in getattr(args, "destinations", ()):
         raw = getattr(args, attr, None)
         check_destination(flag, raw, folder)

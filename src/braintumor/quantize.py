@@ -92,8 +92,9 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     this file's own ``braintumor evaluate`` metrics.json, embedded as headline metrics (as export does)."""
     import onnx
 
-    from .calibrate import prepared_run_images
+    from .calibrate import prepared_run_images, read_metrics_file
 
+    metrics = read_metrics_file(metrics_file) if metrics_file else None  # a bad file fails before any work
     clf = Classifier.load(model, threads=1)  # not a file, not ONNX, not ours: one clear ModelError before any work
     source = onnx.load_model(str(model))
     info = json.loads({p.key: p.value for p in source.metadata_props}[METADATA_KEY])
@@ -117,9 +118,8 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
             # pool (~1 ms); Classifier.load builds the session without it
             "ort_disabled_optimizers": [QDQ_PROPAGATION]}
         info.pop("metrics", None)  # the float file's test metrics do not describe this file
-        if metrics_file:
-            scored = json.loads(Path(metrics_file).read_text())
-            info["metrics"] = headline_metrics(scored)
+        if metrics is not None:
+            info["metrics"] = headline_metrics(metrics)
         del proto.metadata_props[:]
         entry = proto.metadata_props.add()
         entry.key, entry.value = METADATA_KEY, json.dumps(info, sort_keys=True)
