@@ -298,10 +298,62 @@ def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
     (["--epochs", "0"], "--epochs must be at least 1, got 0"),  # was 'done' with no best.pt
     (["--batch-size", "1"], "--batch-size must be at least 2 (BatchNorm needs two images), got 1"),
     (["--image-size", "7"], "--image-size must be at least 32, got 7"),
+    (["--val-fraction", "0"], "--val-fraction must be between 0 and 1, got 0.0"),  # tracebacks, after decoding all
+    (["--val-fraction", "1.5"], "--val-fraction must be between 0 and 1, got 1.5"),
+    (["--lr", "-1"], "--lr must be > 0, got -1.0"),
+    (["--seed", "-1"], "--seed must be >= 0, got -1"),
+    (["--limit-per-class", "-3"], "--limit-per-class must be >= 0, got -3"),  # trained on 5 images per class
+    (["--model", "foo"], "unknown --model 'foo'; choose from tumornet-s, tumornet-xs, tumornet-s24, tumornet-s-patch, "
+                         "tumornet-s-deep"),
+    (["--device", "gpu"], "unknown --device 'gpu': auto, cpu, cuda, cuda:1 ..."),
+    (["--resume"], "nothing to resume in {r}: no last.pt (a run writes it at the end of its first epoch); start it "
+                   "without --resume"),  # it started a new run, over any best.pt there
 ])
 def test_training_settings_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
     rc, _, err = run_cli(["train", "--data", str(tmp_path), "--out", str(tmp_path / "r"), *flags], capsys)
-    assert (rc, err) == (2, f"error: {message}\n") and not (tmp_path / "r").exists()
+    assert (rc, err) == (2, f"error: {message.format(r=tmp_path / 'r')}\n") and not (tmp_path / "r").exists()
+
+
+def test_training_data_that_cannot_make_a_run_is_refused_before_training(tmp_path, capsys):
+    from conftest import encode, synthetic_head
+
+    from braintumor.classes import CLASSES
+
+    for k, c in enumerate(CLASSES):  # one image per class: nothing left to validate on
+        (tmp_path / "d" / c).mkdir(parents=True)
+        (tmp_path / "d" / c / "a.png").write_bytes(encode(synthetic_head(64, seed=k)))
+    base = ["train", "--data", str(tmp_path / "d"), "--image-size", "32", "--cache-dir", str(tmp_path / "c")]
+    rc, _, err = run_cli([*base, "--out", str(tmp_path / "r1")], capsys)  # was a torch.cat traceback after epoch 1
+    assert rc == 2 and err.endswith("\rerror: 4 images give 4 to train and 0 to validate (--val-fraction 0.1): too "
+                                    "few for a validation split\n") and "Traceback" not in err
+    rc, _, err = run_cli([*base, "--out", str(tmp_path / "r2"), "--hold-out-mode", "l"], capsys)  # held out nothing
+    assert rc == 2 and err.endswith("error: no training image is stored as 'l' (Pillow modes are case sensitive: L, "
+                                    "RGB, ...): nothing would be held out\n")
+
+
+def test_a_resumed_run_keeps_its_own_settings(tmp_path):
+    """--resume used the flags as typed: without the original --image-size 160 it went on at 128 px; another --seed
+    drew a new split (validation images that had been trained on); another --model was a traceback after config.json
+    was rewritten. Flags left at their defaults now take the run's values; one that asks for another is refused."""
+    from dataclasses import asdict
+
+    from braintumor.train_config import ConfigError, TrainConfig, resumed_config
+
+    run = tmp_path / "run"
+    run.mkdir()
+    original = TrainConfig(data="d", out=str(run), image_size=160, epochs=100, augment_intensity=0.5, seed=3)
+    (run / "config.json").write_text(json.dumps({**asdict(original), "world_size": 1}))
+    (run / "last.pt").write_bytes(b"")
+    assert resumed_config(TrainConfig(data="d", out=str(run))) == TrainConfig(
+        **{**asdict(original), "epochs": 110})  # the default epochs: a length may change (the schedule follows)
+    moved = resumed_config(TrainConfig(data="elsewhere/d", out=str(run), cache_dir="c", precision="fp32"))
+    assert (moved.data, moved.cache_dir, moved.precision, moved.image_size) == ("elsewhere/d", "c", "fp32", 160)
+    with pytest.raises(ConfigError, match=r"other settings: --model tumornet-xs \(the run has tumornet-s\); --seed 5 "
+                                          r"\(the run has 3\)\. A resumed run keeps its own$"):
+        resumed_config(TrainConfig(data="d", out=str(run), model="tumornet-xs", seed=5))
+    (run / "config.json").write_text("{cut")
+    with pytest.raises(ConfigError, match=r"config\.json is missing or unreadable"):
+        resumed_config(TrainConfig(data="d", out=str(run)))
 
 
 def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):

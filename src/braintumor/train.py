@@ -27,9 +27,9 @@ from . import distributed as D
 from .augment import augment, cutmix, mixstyle, mixup
 from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
-from .model import count_parameters, create_model
+from .model import MODELS, count_parameters, create_model
 from .preprocess import INPUT_SCALE
-from .train_config import ConfigError, TrainConfig, augment_off_items
+from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
 
 
 def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: int = 3) -> None:
@@ -44,7 +44,10 @@ def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: i
 def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        return torch.device(name)
+    except RuntimeError:  # e.g. "gpu": torch's message lists every device type it knows
+        raise ConfigError(f"unknown --device '{name}': auto, cpu, cuda, cuda:1 ...") from None
 
 
 def pick_autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
@@ -92,6 +95,12 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> Pa
         if D.broadcast(taken, dd):  # every rank stops, not only the one that looked
             raise ConfigError(f"{out} already holds a training run (best.pt): --resume continues it, --overwrite "
                               "starts it again, or choose another --out")
+        if resume:  # the run's own settings, read by rank 0 (RUN_DIR need not be shared) and sent to every rank
+            found = _resumed_or_reason(cfg) if dd.is_main else None
+            found = D.broadcast(found, dd)
+            if isinstance(found, str):
+                raise ConfigError(found)
+            cfg = found
         best_pt = _train(cfg, resume, dd, device)
         ok = True
         return best_pt
@@ -99,9 +108,18 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> Pa
         D.finish(dd, ok)
 
 
+def _resumed_or_reason(cfg: TrainConfig) -> TrainConfig | str:
+    try:
+        return resumed_config(cfg)
+    except ConfigError as exc:  # a message travels to the other ranks, which all stop with it
+        return str(exc)
+
+
 def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> Path:
     main = dd.is_main  # rank 0 (or the only process): logs, evaluates, writes RUN_DIR
     out = Path(cfg.out)
+    if cfg.model not in MODELS:  # before the folder, the split and every image's decode
+        raise ConfigError(f"unknown --model '{cfg.model}'; choose from {', '.join(MODELS)}")
     if main:
         out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
@@ -120,6 +138,9 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             print(f"holding out {len(held)} images stored as {cfg.hold_out_mode}", file=sys.stderr)
         if not len(full):
             raise DatasetError(f"every training image is stored as {cfg.hold_out_mode}: nothing left to train on")
+        if not len(held):  # 'l' for 'L', or a mode no image has: the run would hold out nothing, silently
+            raise DatasetError(f"no training image is stored as '{cfg.hold_out_mode}' (Pillow modes are case "
+                               "sensitive: L, RGB, ...): nothing would be held out")
     if main:
         print(f"loading {len(full)} images from {full.root} (cached after the first run)", file=sys.stderr)
     with D.local_main_first(dd), tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False,
@@ -128,6 +149,9 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     for path, msg in full.skipped if main else ():
         print(f"skipped unreadable file {path}: {msg}", file=sys.stderr)
     tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used)
+    if len(va_idx) == 0 or len(tr_idx) < 2:  # was a torch.cat traceback after the first epoch
+        raise DatasetError(f"{len(full)} images give {len(tr_idx)} to train and {len(va_idx)} to validate "
+                           f"(--val-fraction {cfg.val_fraction}): too few for a validation split")
     images = torch.from_numpy(images_np)
     labels = torch.from_numpy(full.labels)
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from .preprocess import IMAGE_SIZE, PreprocessConfig
 
@@ -94,6 +96,14 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
+        if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
+            raise ConfigError(f"--val-fraction must be between 0 and 1, got {self.val_fraction}")
+        if not self.lr > 0.0:
+            raise ConfigError(f"--lr must be > 0, got {self.lr}")
+        for name in ("seed", "split_seed", "limit_per_class"):  # a negative limit trained on 5 images per class
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
         if self.batch_size < 2:
             raise ConfigError(f"--batch-size must be at least 2 (BatchNorm needs two images), got {self.batch_size}")
         if self.image_size < MIN_IMAGE_SIZE:  # the networks reduce by 32: smaller leaves the last stage no pixel
@@ -153,3 +163,37 @@ class TrainConfig:
             return self.image_size
         size = self.start_size + (self.image_size - self.start_size) * epoch / end
         return max(self.start_size, min(self.image_size, int(size) // SIZE_STEP * SIZE_STEP))
+
+
+#: Settings a resumed run may change: where things are, how the arithmetic runs and how long it goes on (the schedule
+#: is recomputed for the new length), not what is trained.
+RESUMABLE_CHANGES: tuple[str, ...] = ("out", "data", "cache_dir", "device", "precision", "epochs")
+
+
+def resumed_config(cfg: TrainConfig) -> TrainConfig:
+    """The run's own settings for ``--resume`` (flags left at their defaults take the run's values); ConfigError if
+    there is nothing to resume or a flag asks for another setting.
+
+    Why: a resumed run used the flags as typed, so ``--resume`` without the original ``--image-size 160`` went on at
+    128 px, another ``--seed`` drew a new split whose validation images had been trained on, and another ``--model``
+    failed with a traceback after rewriting config.json; with no last.pt it silently started again over best.pt."""
+    out = Path(cfg.out)
+    if not (out / "last.pt").is_file():
+        raise ConfigError(f"nothing to resume in {out}: no last.pt (a run writes it at the end of its first epoch); "
+                          "start it without --resume")
+    try:
+        saved = json.loads((out / "config.json").read_text())
+    except (OSError, ValueError):
+        raise ConfigError(f"cannot resume {out}: its config.json is missing or unreadable") from None
+    defaults, merged, clashes = TrainConfig(data=cfg.data, out=cfg.out), {}, []
+    for name in TrainConfig.__dataclass_fields__:
+        mine, theirs = getattr(cfg, name), saved.get(name, getattr(defaults, name))
+        if name in RESUMABLE_CHANGES or mine == theirs:
+            merged[name] = mine
+        elif mine == getattr(defaults, name):  # not asked for: the run's own value
+            merged[name] = theirs
+        else:
+            clashes.append(f"--{name.replace('_', '-')} {mine} (the run has {theirs})")
+    if clashes:
+        raise ConfigError(f"cannot resume {out} with other settings: {'; '.join(clashes)}. A resumed run keeps its own")
+    return TrainConfig(**merged)
