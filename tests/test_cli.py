@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import encode, synthetic_head
@@ -222,6 +223,30 @@ def test_a_failing_calibrate_or_quantize_leaves_the_model_file_as_it_was(tmp_pat
         assert (rc, out) == (2, "") and err.startswith(message) and err.count("\n") == 1, (argv, err)
         assert model.read_bytes() == before, argv
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "m.onnx"]  # no temporary copy left
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_calibrate_and_quantize_refuse_another_runs_split(tmp_path, capsys):
+    """Another run's validation images can be this model's training images: a temperature and OOD fit on them was
+    accepted without a word (export already refused an ensemble of members validated on different splits)."""
+    split = json.loads(Path("models/split.json").read_text())
+    config = json.loads(Path("models/training-config.json").read_text())
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "split.json").write_text(json.dumps(split))
+    (other / "config.json").write_text(json.dumps({**config, "seed": 1}))
+    model = str(tmp_path / "braintumor-tumornet-s.onnx")  # a copy: were the check missing, calibrate would write it
+    shutil.copy(default_model_path(), model)
+    for argv in (["calibrate", model, "--run", str(other)],
+                 ["quantize", model, "--run", str(other), "--out", str(tmp_path / "q.onnx")]):
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out) == (2, "") and err.startswith(
+            f"error: braintumor-tumornet-s.onnx was validated on another split than {other} (split seed, "
+            "validation fraction, limit, hold-out: (0, 0.1, 0, None) against (1, 0.1, 0, None))"), argv
+    (other / "split.json").write_text(json.dumps({**split, "fingerprint": "0" * 64}))
+    rc, _, err = run_cli(["calibrate", model, "--run", str(other)], capsys)
+    assert rc == 2 and err.startswith("error: braintumor-tumornet-s.onnx was trained on other images than")
+    assert not (tmp_path / "q.onnx").exists()
 
 
 def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):

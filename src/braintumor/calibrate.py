@@ -82,14 +82,37 @@ def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.nda
     return ds, is_val
 
 
+def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict) -> None:
+    """DatasetError unless ``run_dir`` is the run ``clf`` was trained in, as far as its split goes: another run's
+    validation images can be this model's training images, and a temperature or OOD fit on them is a fit on seen
+    data (export already refuses an ensemble of members validated on different splits)."""
+    trained = (clf.metadata.get("training") or {}).get("config") or {}
+    theirs = clf.metadata.get("data_fingerprint")
+    if theirs and split.get("fingerprint") and theirs != split["fingerprint"]:
+        raise DatasetError(f"{clf.path.name} was trained on other images than {run_dir}/split.json lists: "
+                           "--run takes the model's own run folder")
+
+    def split_settings(c: dict) -> tuple:
+        seed = c.get("split_seed") if c.get("split_seed") is not None else c.get("seed", 0)
+        return seed, c.get("val_fraction", 0.1), c.get("limit_per_class", 0) or 0, c.get("hold_out_mode")
+
+    if trained and config and split_settings(trained) != split_settings(config):
+        raise DatasetError(f"{clf.path.name} was validated on another split than {run_dir} (split seed, validation "
+                           f"fraction, limit, hold-out: {split_settings(trained)} against {split_settings(config)}): "
+                           "--run takes the model's own run folder")
+
+
 def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
                         ) -> tuple[np.ndarray, Dataset, np.ndarray]:
     """(uint8 (N, S, S) images prepared for ``clf``, the dataset, validation mask) of the run's training and
     validation images, through the run's preprocessing cache when it recorded one."""
     run_dir = Path(run_dir)
-    root = data or _split(run_dir)["root"]
+    split = _split(run_dir)
+    config = next((json.loads((run_dir / n).read_text()) for n in ("config.json", "training-config.json")
+                   if (run_dir / n).is_file()), {})
+    check_same_split(clf, run_dir, split, config)
+    root = data or split["root"]
     full, is_val = _run_images(root, run_dir)
-    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
     cache = Path(config["cache_dir"]) if config.get("cache_dir") else None
     n_before = len(full)
     images, full = load_prepared(full, clf.preprocess_config, cache)
