@@ -249,6 +249,22 @@ def test_calibrate_and_quantize_refuse_another_runs_split(tmp_path, capsys):
     assert not (tmp_path / "q.onnx").exists()
 
 
+def test_a_checkpoint_export_cannot_read_is_one_line(tmp_path, capsys):
+    """A truncated best.pt, or last.pt (the training state: the help says 'or a .pt checkpoint'), were tracebacks."""
+    torch = pytest.importorskip("torch")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "best.pt").write_bytes(b"PK\x03\x04 cut short")
+    torch.save({"model": {}, "epoch": 3}, tmp_path / "run" / "last.pt")
+    out = tmp_path / "m.onnx"
+    best, last = tmp_path / "run" / "best.pt", tmp_path / "run" / "last.pt"
+    for source, message in ((tmp_path / "run", f"cannot read the checkpoint {best}: corrupt or truncated ("),
+                            (last, f"{last} is not a best.pt of 'braintumor train': export the run folder (or its "
+                                   "best.pt)")):
+        rc, _, err = run_cli(["export", str(source), "--out", str(out)], capsys)
+        assert rc == 2 and err.startswith(f"error: {message}") and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
 def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):
     import errno
 

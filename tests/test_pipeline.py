@@ -96,6 +96,21 @@ def test_export_is_one_small_self_describing_onnx_file(tiny_model):
     assert [o.name for o in proto.graph.output] == ["logits", "features", "pooled_middle"]
 
 
+def test_a_failed_export_leaves_no_file_behind(tiny_run, tmp_path, capsys):
+    """Exporting a run whose data has moved failed in its calibration and left the 5 MB .tmp file beside --out."""
+    import shutil
+
+    from braintumor.cli import main
+
+    run = tmp_path / "moved"
+    shutil.copytree(tiny_run, run)
+    split = json.loads((run / "split.json").read_text())
+    (run / "split.json").write_text(json.dumps({**split, "root": str(tmp_path / "gone")}))
+    (tmp_path / "out").mkdir()
+    assert main(["export", str(run), "--out", str(tmp_path / "out" / "m.onnx")]) == 2
+    assert "gone" in capsys.readouterr().err and list((tmp_path / "out").iterdir()) == []
+
+
 def test_onnx_runtime_matches_torch_on_real_images(tiny_run, tiny_model, test_images):
     from braintumor.export import load_checkpoint
 

@@ -27,7 +27,7 @@ from . import __version__
 from .classes import DISPLAY_NAMES
 from .metrics import headline_metrics
 from .model import create_model
-from .predictor import METADATA_KEY
+from .predictor import METADATA_KEY, ModelError
 
 
 class _WithFeatures(nn.Module):
@@ -96,7 +96,13 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     ck_path = path / "best.pt" if path.is_dir() else path
     if not ck_path.is_file():
         raise FileNotFoundError(f"no checkpoint at {ck_path} (train first: braintumor train --out RUN_DIR)")
-    ck = torch.load(ck_path, map_location="cpu", weights_only=False)
+    try:
+        ck = torch.load(ck_path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises several types for a cut or foreign file
+        raise ModelError(f"cannot read the checkpoint {ck_path}: corrupt or truncated ({exc.__class__.__name__})") \
+            from None
+    if not isinstance(ck, dict) or "meta" not in ck:  # e.g. last.pt: the training state, for --resume
+        raise ModelError(f"{ck_path} is not a best.pt of 'braintumor train': export the run folder (or its best.pt)")
     meta = ck["meta"]
     model = create_model(meta["model_name"], len(meta["classes"]))
     model.load_state_dict(ck["model"])
@@ -181,15 +187,19 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    onnx.save_model(proto, str(tmp), save_as_external_data=False)
-    onnx.checker.check_model(str(tmp))
-    _check_parity(wrapper, tmp, size)
-    split = (Path(run) if Path(run).is_dir() else Path(run).parent) / "split.json"
-    if calibrate and split.exists():
-        from .calibrate import calibrate as fit
+    try:
+        onnx.save_model(proto, str(tmp), save_as_external_data=False)
+        onnx.checker.check_model(str(tmp))
+        _check_parity(wrapper, tmp, size)
+        split = (Path(run) if Path(run).is_dir() else Path(run).parent) / "split.json"
+        if calibrate and split.exists():
+            from .calibrate import calibrate as fit
 
-        fit(tmp, split.parent)
-    os.replace(tmp, out)  # a failed export never leaves a half-written model behind
+            fit(tmp, split.parent)
+        os.replace(tmp, out)  # a failed export never leaves a half-written model behind
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # nor its temporary file (it was left, 5 MB, when the data had moved)
+        raise
     return out
 
 
