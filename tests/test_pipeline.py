@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import onnx
@@ -109,6 +110,21 @@ def test_a_failed_export_leaves_no_file_behind(tiny_run, tmp_path, capsys):
     (tmp_path / "out").mkdir()
     assert main(["export", str(run), "--out", str(tmp_path / "out" / "m.onnx")]) == 2
     assert "gone" in capsys.readouterr().err and list((tmp_path / "out").iterdir()) == []
+
+
+def test_an_exported_file_exported_again_keeps_its_ood_choice(tiny_run, tmp_path):
+    """Calibrated with --ood-augment 1, then re-exported: the copy recorded 0 copies and another threshold."""
+    from braintumor.cli import main
+    from braintumor.predictor import Classifier
+
+    first, again = tmp_path / "a.onnx", tmp_path / "b.onnx"
+    assert main(["export", str(tiny_run), "--out", str(first), "--no-calibrate"]) == 0
+    assert main(["calibrate", str(first), "--run", str(tiny_run), "--ood-augment", "1"]) == 0
+    shutil.copy(tiny_run / "split.json", tmp_path / "split.json")  # the re-export calibrates with the file's run
+    assert main(["export", str(first), "--out", str(again)]) == 0
+    a, b = Classifier.load(first).metadata["ood"], Classifier.load(again).metadata["ood"]
+    assert a["augmented_copies"] == b["augmented_copies"] == 1
+    assert b["threshold"] == pytest.approx(a["threshold"], rel=1e-3)
 
 
 def test_onnx_runtime_matches_torch_on_real_images(tiny_run, tiny_model, test_images):

@@ -195,12 +195,22 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
         if calibrate and split.exists():
             from .calibrate import calibrate as fit
 
-            fit(tmp, split.parent)
+            # an exported file exported again keeps its calibration's choices (they were reset to 0 copies)
+            chosen = _recorded_ood(Path(run)) if Path(run).suffix == ".onnx" else {}
+            fit(tmp, split.parent, ood_augment=chosen.get("augmented_copies"),
+                ood_framing=chosen.get("framing_copies"))
         os.replace(tmp, out)  # a failed export never leaves a half-written model behind
     except BaseException:
         tmp.unlink(missing_ok=True)  # nor its temporary file (it was left, 5 MB, when the data had moved)
         raise
     return out
+
+
+def _recorded_ood(model: Path) -> dict:
+    """The OOD block an exported file's own calibration recorded (copies of training images it was fitted with)."""
+    from .predictor import Classifier
+
+    return Classifier.load(model, threads=1).metadata.get("ood", {})
 
 
 def _check_parity(wrapper: nn.Module, path: Path, size: int, tol: float = 1e-4) -> None:
