@@ -109,7 +109,10 @@ def test_a_failed_export_leaves_no_file_behind(tiny_run, tmp_path, capsys):
     (run / "split.json").write_text(json.dumps({**split, "root": str(tmp_path / "gone")}))
     (tmp_path / "out").mkdir()
     assert main(["export", str(run), "--out", str(tmp_path / "out" / "m.onnx")]) == 2
-    assert "gone" in capsys.readouterr().err and list((tmp_path / "out").iterdir()) == []
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'gone'} (as its split.json records it) is not there" in err and "--data ROOT" in err
+    assert list((tmp_path / "out").iterdir()) == []
+    assert main(["export", str(run), "--out", str(tmp_path / "out" / "m.onnx"), "--data", split["root"]]) == 0
 
 
 def test_an_exported_file_exported_again_keeps_its_ood_choice(tiny_run, tmp_path):

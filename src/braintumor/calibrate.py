@@ -112,6 +112,9 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
                    if (run_dir / n).is_file()), {})
     check_same_split(clf, run_dir, split, config)
     root = data or split["root"]
+    if not data and not Path(root).is_dir():  # recorded as given to train: relative to where it ran
+        raise DatasetError(f"the run's data folder {root} (as its split.json records it) is not there from "
+                           f"{Path.cwd()}: give --data ROOT")
     full, is_val = _run_images(root, run_dir)
     cache = Path(config["cache_dir"]) if config.get("cache_dir") else None
     n_before = len(full)

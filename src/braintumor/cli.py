@@ -32,7 +32,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
     path = export_onnx(args.run, args.out, metrics_file=args.metrics, model_version=args.model_version,
-                       calibrate=not args.no_calibrate)
+                       calibrate=not args.no_calibrate, data=args.data)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
     p.add_argument("--model-version", default="1.0.0")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
+    p.add_argument("--data", help="dataset root for the calibration (default: the one recorded in split.json)")
     p.set_defaults(func=_cmd_export, destinations=[("--out", "out", False)])
 
     p = sub.add_parser(

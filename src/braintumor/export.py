@@ -149,7 +149,7 @@ def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: 
 
 def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike,
                 metrics_file: str | os.PathLike | None = None, model_version: str = "1.0.0", opset: int = 18,
-                calibrate: bool = True) -> Path:
+                calibrate: bool = True, data: str | os.PathLike | None = None) -> Path:
     """Write the ONNX file, check it against torch on random inputs, and return its path.
 
     Several runs give one ensemble network (:mod:`braintumor.ensemble`). With ``calibrate`` (and the
@@ -197,7 +197,7 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
 
             # an exported file exported again keeps its calibration's choices (they were reset to 0 copies)
             chosen = _recorded_ood(Path(run)) if Path(run).suffix == ".onnx" else {}
-            fit(tmp, split.parent, ood_augment=chosen.get("augmented_copies"),
+            fit(tmp, split.parent, data, ood_augment=chosen.get("augmented_copies"),
                 ood_framing=chosen.get("framing_copies"))
         os.replace(tmp, out)  # a failed export never leaves a half-written model behind
     except BaseException:
