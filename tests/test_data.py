@@ -114,16 +114,17 @@ def test_stratified_split_is_seeded_and_keeps_proportions():
 def test_unreadable_files_are_skipped_reported_and_cached(tmp_path):
     root = make_dataset(tmp_path / "d")
     (root / "glioma" / "broken.jpg").write_bytes(b"not an image")
+    (root / "glioma" / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")  # 'data check' said skipped; train stopped
     ds = load_dataset(root)
     cfg = PreprocessConfig(image_size=32)
     images, kept = load_prepared(ds, cfg, cache_dir=tmp_path / "cache")
     assert images.shape == (12, 32, 32) and images.dtype == np.uint8
-    assert [p.name for p, _ in kept.skipped] == ["broken.jpg"]
+    assert [p.name for p, _ in kept.skipped] == ["broken.jpg", "gone.jpg"]
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
     again, kept2 = load_prepared(ds, cfg, cache_dir=tmp_path / "cache")  # from the cache
     np.testing.assert_array_equal(images, again)
     np.testing.assert_array_equal(kept.labels, kept2.labels)
-    assert [p.name for p, _ in kept2.skipped] == ["broken.jpg"]
+    assert [p.name for p, _ in kept2.skipped] == ["broken.jpg", "gone.jpg"]
     load_prepared(ds, PreprocessConfig(image_size=40), cache_dir=tmp_path / "cache")  # new params, new cache
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
 

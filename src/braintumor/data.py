@@ -148,7 +148,11 @@ def fingerprint(dataset: Dataset) -> str:
         zip(dataset.paths, dataset.labels, strict=True), key=lambda t: (int(t[1]), str(t[0].relative_to(dataset.root)))
     ):
         digest.update(f"{dataset.classes[int(label)]}/{path.relative_to(dataset.root).as_posix()}\0".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        try:
+            content = path.read_bytes()
+        except OSError:  # a broken link, no permission: the decode skips and reports it; training must not stop here
+            content = b"\0unreadable\0"
+        digest.update(hashlib.sha256(content).digest())
     return digest.hexdigest()
 
 
