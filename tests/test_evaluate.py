@@ -186,6 +186,9 @@ def test_run_evaluate_errors_are_one_line(small_data: Path, tmp_path: Path, caps
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
 
+    assert run_evaluate(None, str(small_data), str(tmp_path / "out"), leak_threshold=999, progress=False) == 2
+    assert capsys.readouterr().err == ("error: --leak-threshold is a distance between 256-bit hashes: 0 to 255, "
+                                       "got 999\n")
     nope = str(tmp_path / "nope")
     assert run_evaluate(None, str(small_data), str(tmp_path / "out"), run_dir=nope, progress=False) == 2
     assert capsys.readouterr().err == f"error: --run {tmp_path / 'nope'}: no such folder (the training run whose log " \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 
@@ -100,10 +101,12 @@ def test_walk_skips_hidden_and_non_images(tmp_path):
     (tmp_path / ".ipynb_checkpoints").mkdir()
     for p in ("a/x.jpg", "b.PNG", ".hidden.jpg", ".ipynb_checkpoints/y.jpg", "notes.txt"):
         (tmp_path / p).write_bytes(b"x")
+    os.mkfifo(tmp_path / "a" / "pipe.jpg")  # opening it would block for ever: it hung 'data audit' and training
+    (tmp_path / "a" / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")  # kept: reading it reports it
     found = [p.relative_to(tmp_path).as_posix() for p in walk_images(tmp_path)]
-    assert found == ["b.PNG", "a/x.jpg"] or sorted(found) == ["a/x.jpg", "b.PNG"]
+    assert sorted(found) == ["a/gone.jpg", "a/x.jpg", "b.PNG"]
     explicit = list(expand_inputs([tmp_path / "notes.txt", tmp_path / "a"]))
-    assert [p.name for p in explicit] == ["notes.txt", "x.jpg"]
+    assert [p.name for p in explicit] == ["notes.txt", "gone.jpg", "x.jpg"]
 
 
 def _jpeg_bytes(arr: np.ndarray, **options) -> bytes:

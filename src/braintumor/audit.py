@@ -32,6 +32,8 @@ DEFAULT_HASH: str = "phash"
 DEFAULT_THRESHOLD: int = 8
 #: Hash side: 16 x 16 = 256 bits.
 HASH_SIZE: int = 16
+#: Bits of a hash: a distance is 0 to HASH_BITS - 1 (a threshold of 256 or more made every pair a near duplicate).
+HASH_BITS: int = HASH_SIZE * HASH_SIZE
 #: Bumped whenever a hash's definition changes (invalidates on-disk hash caches).
 HASH_VERSION: int = 1
 #: Rows compared at once; bounds memory to about BLOCK x N x 32 bytes.

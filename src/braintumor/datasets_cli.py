@@ -73,11 +73,12 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
     """``braintumor data audit``: print the summary, write the full report as JSON (atomically)."""
     from tqdm import tqdm
 
-    from .audit import audit_dataset
+    from .audit import HASH_BITS, audit_dataset
     from .report import write_text_atomic
 
-    if threshold < 0:
-        print("error: --threshold must be >= 0", file=sys.stderr)
+    if not 0 <= threshold < HASH_BITS:  # 300 was taken: every pair a near duplicate
+        print(f"error: --threshold is a distance between {HASH_BITS}-bit hashes: 0 to {HASH_BITS - 1}, got {threshold}",
+              file=sys.stderr)
         return 2
     start = time.perf_counter()
     with tqdm(desc="audit", unit="img", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:

@@ -258,8 +258,17 @@ def walk_images(folder: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(root) / name
-            if not _is_hidden(path) and path.suffix.lower() in IMAGE_EXTENSIONS:
+            if not _is_hidden(path) and path.suffix.lower() in IMAGE_EXTENSIONS and not _is_special(path):
                 yield path
+
+
+def _is_special(path: Path) -> bool:
+    """A FIFO, socket or device named like an image: opening it can block forever (a FIFO hung 'data audit' and
+    training). A broken link is not special: reading it reports it."""
+    try:
+        return path.is_fifo() or path.is_socket() or path.is_block_device() or path.is_char_device()
+    except OSError:
+        return False
 
 
 def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
