@@ -349,10 +349,14 @@ def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
     (["--device", "gpu"], "unknown --device 'gpu': auto, cpu, cuda, cuda:1 ..."),
     (["--resume"], "nothing to resume in {r}: no last.pt (a run writes it at the end of its first epoch); start it "
                    "without --resume"),  # it started a new run, over any best.pt there
+    (["--out", "{d}/Training/run"], "--out {d}/Training/run is inside the dataset {d}: its files would be read as "
+                                    "data; choose a folder outside it"),  # the dataset then had a class 'run'
 ])
 def test_training_settings_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
+    flags = [f.format(d=tmp_path) for f in flags]
     rc, _, err = run_cli(["train", "--data", str(tmp_path), "--out", str(tmp_path / "r"), *flags], capsys)
-    assert (rc, err) == (2, f"error: {message.format(r=tmp_path / 'r')}\n") and not (tmp_path / "r").exists()
+    assert (rc, err) == (2, f"error: {message.format(r=tmp_path / 'r', d=tmp_path)}\n")
+    assert not (tmp_path / "r").exists() and not (tmp_path / "Training").exists()
 
 
 def test_training_data_that_cannot_make_a_run_is_refused_before_training(tmp_path, capsys):

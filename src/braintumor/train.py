@@ -120,6 +120,9 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     out = Path(cfg.out)
     if cfg.model not in MODELS:  # before the folder, the split and every image's decode
         raise ConfigError(f"unknown --model '{cfg.model}'; choose from {', '.join(MODELS)}")
+    if out.resolve().is_relative_to(Path(cfg.data).resolve()):  # it became a class folder of the dataset
+        raise ConfigError(f"--out {out} is inside the dataset {cfg.data}: its files would be read as data; "
+                          "choose a folder outside it")
     if main:
         out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
