@@ -309,8 +309,8 @@ def test_an_empty_leak_free_subset_is_reported_as_none_not_as_zero(leaky_data: P
     monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
     out = tmp_path / "eval"
-    assert run_evaluate(None, str(leaky_data), str(out), progress=False, leak_threshold=256) == 0  # all are near
+    assert run_evaluate(None, str(leaky_data), str(out), progress=False, leak_threshold=255) == 0  # all are near
     n = len(list(walk_images(leaky_data / "Testing"))) - 1  # the broken file is not scored
-    assert f"leak-free subset: none (all {n} have a near duplicate in Training, pHash distance <= 256)" in \
+    assert f"leak-free subset: none (all {n} have a near duplicate in Training, pHash distance <= 255)" in \
         capsys.readouterr().out
     assert f"None: all {n} test images have a near duplicate in Training" in (out / "report.html").read_text()
