@@ -56,10 +56,16 @@ def test_empty_class_is_an_error(tmp_path):
         load_dataset(root)
 
 
-def test_missing_class_is_an_error(tmp_path):
+def test_missing_class_is_an_error(tmp_path, capsys):
     make_dataset(tmp_path, classes=CLASSES[:3])
-    with pytest.raises(DatasetError, match="'pituitary' has no images"):
+    with pytest.raises(DatasetError, match=f"^no folder for class 'pituitary' in {tmp_path}$"):  # named tmp/pituitary
         load_dataset(tmp_path)
+    from braintumor.cli import main
+
+    # reports, not training: a hospital's folder of some classes is counted and audited, as evaluate scores it
+    assert main(["data", "check", "--data", str(tmp_path)]) == 0
+    assert "9 images (glioma 3, meningioma 3, notumor 3, pituitary 0)" in capsys.readouterr().out
+    assert main(["data", "audit", "--data", str(tmp_path), "--no-progress"]) == 0
 
 
 def test_unknown_class_folder_is_an_error(tmp_path):
@@ -81,7 +87,7 @@ def test_other_datasets_folder_names_are_read_as_their_classes(tmp_path):
     with pytest.raises(DatasetError, match=r"two folders in .* hold class 'notumor': no_tumor and notumor"):
         load_dataset(tmp_path / "b")
     make_dataset(tmp_path / "c", per_class=1, classes=("glioma_tumor",))
-    with pytest.raises(DatasetError, match=r"'meningioma' has no images"):
+    with pytest.raises(DatasetError, match=r"no folder for class 'meningioma' in "):
         load_dataset(tmp_path / "c")
     assert load_dataset(tmp_path / "c", allow_missing=True).counts() == {"glioma": 1, "meningioma": 0, "notumor": 0,
                                                                          "pituitary": 0}

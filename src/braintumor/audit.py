@@ -202,7 +202,8 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
 
     root = Path(root)
     names = [s for s in ("Training", "Testing") if (root / s).is_dir()] or [None]
-    sets = {name or "all": load_dataset(root, name) for name in names}
+    # a report, not training: a hospital's folder may hold only some classes (as evaluate accepts)
+    sets = {name or "all": load_dataset(root, name, allow_missing=True) for name in names}
     paths: list[Path] = []
     split_of: list[str] = []
     label_of: list[str] = []

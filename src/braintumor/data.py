@@ -102,7 +102,8 @@ def load_dataset(
     for index, name in enumerate(classes):
         files = list(walk_images(by_class[name])) if name in by_class else []
         if not files and not allow_missing:
-            raise DatasetError(f"class '{name}' has no images in {by_class.get(name, folder / name)}")
+            raise DatasetError(f"class '{name}' has no images in {by_class[name]}" if name in by_class else
+                               f"no folder for class '{name}' in {folder}")  # it named a folder that was not there
         paths.extend(files)
         labels.extend([index] * len(files))
     return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes))
