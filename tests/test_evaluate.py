@@ -173,10 +173,13 @@ def test_real_classifier_interface_and_no_wrong_predictions(small_data: Path, tm
     classifier = Classifier(StubSession(), meta, Path("stub.onnx"))
     gliomas = sorted((small_data / "Testing" / "glioma").iterdir())
     dataset = Dataset(small_data / "Testing", gliomas, np.zeros(len(gliomas), dtype=np.int64), CLASSES)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "training_curves.png").write_bytes(b"an earlier run's")  # left by another model's evaluate
     result = evaluate(classifier, dataset, tmp_path / "out", progress=False, gallery_size=2)
     assert result["accuracy"] == 1.0 and result["n"] == PER_CLASS and len(result["data"]["errors"]) == 1
     assert result["per_class"]["meningioma"]["roc_auc"] is None and result["macro_roc_auc"] is None
     assert "training_curves" not in result["figures"] and (tmp_path / "out" / "gallery_wrong.png").is_file()
+    assert not (tmp_path / "out" / "training_curves.png").exists()
     html = (tmp_path / "out" / "report.html").read_text()
     assert "stub&lt;&amp;&gt;" in html and "stub<&>" not in html
 

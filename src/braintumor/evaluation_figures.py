@@ -48,6 +48,10 @@ def _pick_correct(y: np.ndarray, pred: np.ndarray, n_classes: int, k: int) -> li
 TRAINING_LOG_NAMES: tuple[str, ...] = ("metrics.jsonl", "training-log.jsonl")
 
 
+#: Figures written only when their input exists (a training log, an uncalibrated model's probabilities).
+OPTIONAL_FIGURES: tuple[str, ...] = ("training_curves", "reliability_uncalibrated")
+
+
 def training_log(run_dir: str | Path) -> Path | None:
     """The training log in ``run_dir`` (see ``TRAINING_LOG_NAMES``), or None if it has none."""
     return next((p for p in (Path(run_dir) / n for n in TRAINING_LOG_NAMES) if p.is_file()), None)
@@ -103,4 +107,7 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
     if uncalibrated is not None:
         add("reliability_uncalibrated", fg.plot_reliability(y, uncalibrated, out / "reliability_uncalibrated.png",
                                                             metrics["n_bins"]))
+    for stale in OPTIONAL_FIGURES:  # left by an earlier run into the same --out, they would describe another model
+        if stale not in done:
+            (out / f"{stale}.png").unlink(missing_ok=True)
     return done
