@@ -353,10 +353,11 @@ def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
                                     "data; choose a folder outside it"),  # the dataset then had a class 'run'
 ])
 def test_training_settings_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
-    flags = [f.format(d=tmp_path) for f in flags]
-    rc, _, err = run_cli(["train", "--data", str(tmp_path), "--out", str(tmp_path / "r"), *flags], capsys)
-    assert (rc, err) == (2, f"error: {message.format(r=tmp_path / 'r', d=tmp_path)}\n")
-    assert not (tmp_path / "r").exists() and not (tmp_path / "Training").exists()
+    data = tmp_path / "d"
+    flags = [f.format(d=data) for f in flags]
+    rc, _, err = run_cli(["train", "--data", str(data), "--out", str(tmp_path / "r"), *flags], capsys)
+    assert (rc, err) == (2, f"error: {message.format(r=tmp_path / 'r', d=data)}\n")
+    assert list(tmp_path.iterdir()) == []  # nothing created: no run folder, no class folder in the dataset
 
 
 def test_training_data_that_cannot_make_a_run_is_refused_before_training(tmp_path, capsys):

@@ -21,7 +21,7 @@ import numpy as np
 
 from .data import Dataset, DatasetError, load_dataset, load_prepared
 from .image_io import ImageError, decode_image
-from .metrics import expected_calibration_error, headline_metrics
+from .metrics import expected_calibration_error, headline_metrics, read_metrics_file
 from .ood import fit_ood, fit_temperature
 from .predictor import METADATA_KEY, Classifier, softmax
 from .preprocess import INPUT_SCALE, PreprocessConfig, prepare
@@ -233,20 +233,6 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
                             "val_accuracy": round(float((logits[va].argmax(1) == y[va]).mean()), 5),
                             "val_before": summary(1.0), "val_after": summary(t),
                             "ood_val_refused": ood["val_refused"]}}
-
-
-def read_metrics_file(path: str | os.PathLike) -> dict:
-    """A ``braintumor evaluate`` metrics.json, or a DatasetError that says what is wrong with it."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DatasetError(f"--metrics {path}: {exc.strerror or exc}") from None
-    except (ValueError, UnicodeDecodeError):
-        raise DatasetError(f"--metrics {path} is not JSON (expected the metrics.json 'braintumor evaluate' "
-                           "writes)") from None
-    if not isinstance(data, dict) or "accuracy" not in data:
-        raise DatasetError(f"--metrics {path} is not a metrics.json of 'braintumor evaluate'")
-    return data
 
 
 def write_metadata(model: str | os.PathLike, updates: dict) -> None:

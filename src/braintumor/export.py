@@ -25,7 +25,7 @@ from torch import nn
 
 from . import __version__
 from .classes import DISPLAY_NAMES
-from .metrics import headline_metrics
+from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
 from .predictor import METADATA_KEY, ModelError
 
@@ -164,8 +164,6 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     else:
         model, ck, config = load_checkpoint(runs[0])
     run = runs[0]
-    from .calibrate import read_metrics_file
-
     metrics = read_metrics_file(metrics_file) if metrics_file else None
     size = ck["meta"]["preprocess"]["image_size"]
     wrapper = _WithFeatures(model).eval()

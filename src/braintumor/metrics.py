@@ -8,12 +8,31 @@ Undefined ratios (an empty bin, a class never predicted) are 0.0, and an undefin
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 #: The metrics an exported model carries in its metadata (``braintumor export/quantize --metrics``).
 HEADLINE_METRICS: tuple[str, ...] = ("n", "accuracy", "macro_f1", "macro_roc_auc", "ece")
+
+
+def read_metrics_file(path: str | os.PathLike) -> dict:
+    """A ``braintumor evaluate`` metrics.json, or a DatasetError that says what is wrong with it."""
+    from .data import DatasetError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DatasetError(f"--metrics {path}: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise DatasetError(f"--metrics {path} is not JSON (expected the metrics.json 'braintumor evaluate' "
+                           "writes)") from None
+    if not isinstance(data, dict) or "accuracy" not in data:
+        raise DatasetError(f"--metrics {path} is not a metrics.json of 'braintumor evaluate'")
+    return data
 
 
 def headline_metrics(metrics: dict) -> dict:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import headline_metrics
+from .metrics import headline_metrics, read_metrics_file
 from .predictor import METADATA_KEY, Classifier, ModelError
 from .preprocess import INPUT_SCALE
 
@@ -92,7 +92,7 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     this file's own ``braintumor evaluate`` metrics.json, embedded as headline metrics (as export does)."""
     import onnx
 
-    from .calibrate import prepared_run_images, read_metrics_file
+    from .calibrate import prepared_run_images
 
     metrics = read_metrics_file(metrics_file) if metrics_file else None  # a bad file fails before any work
     clf = Classifier.load(model, threads=1)  # not a file, not ONNX, not ours: one clear ModelError before any work

@@ -96,9 +96,8 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> Pa
             raise ConfigError(f"{out} already holds a training run (best.pt): --resume continues it, --overwrite "
                               "starts it again, or choose another --out")
         if resume:  # the run's own settings, read by rank 0 (RUN_DIR need not be shared) and sent to every rank
-            found = _resumed_or_reason(cfg) if dd.is_main else None
-            found = D.broadcast(found, dd)
-            if isinstance(found, str):
+            found = D.broadcast(resumed_config(cfg, reason=True) if dd.is_main else None, dd)
+            if isinstance(found, str):  # every rank stops with rank 0's reason
                 raise ConfigError(found)
             cfg = found
         best_pt = _train(cfg, resume, dd, device)
@@ -108,21 +107,11 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> Pa
         D.finish(dd, ok)
 
 
-def _resumed_or_reason(cfg: TrainConfig) -> TrainConfig | str:
-    try:
-        return resumed_config(cfg)
-    except ConfigError as exc:  # a message travels to the other ranks, which all stop with it
-        return str(exc)
-
-
 def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> Path:
     main = dd.is_main  # rank 0 (or the only process): logs, evaluates, writes RUN_DIR
     out = Path(cfg.out)
     if cfg.model not in MODELS:  # before the folder, the split and every image's decode
         raise ConfigError(f"unknown --model '{cfg.model}'; choose from {', '.join(MODELS)}")
-    if out.resolve().is_relative_to(Path(cfg.data).resolve()):  # it became a class folder of the dataset
-        raise ConfigError(f"--out {out} is inside the dataset {cfg.data}: its files would be read as data; "
-                          "choose a folder outside it")
     if main:
         out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)

@@ -96,6 +96,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
+        if self.data and self.out and Path(self.out).resolve().is_relative_to(Path(self.data).resolve()):  # it
+            # became a class folder of the dataset
+            raise ConfigError(f"--out {self.out} is inside the dataset {self.data}: its files would be read as data; "
+                              "choose a folder outside it")
         if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
             raise ConfigError(f"--val-fraction must be between 0 and 1, got {self.val_fraction}")
         if not self.lr > 0.0:
@@ -170,13 +174,23 @@ class TrainConfig:
 RESUMABLE_CHANGES: tuple[str, ...] = ("out", "data", "cache_dir", "device", "precision", "epochs")
 
 
-def resumed_config(cfg: TrainConfig) -> TrainConfig:
+def resumed_config(cfg: TrainConfig, reason: bool = False) -> TrainConfig | str:
     """The run's own settings for ``--resume`` (flags left at their defaults take the run's values); ConfigError if
-    there is nothing to resume or a flag asks for another setting.
+    there is nothing to resume or a flag asks for another setting (with ``reason``, its message instead, to send to
+    the other ranks of a distributed run).
 
     Why: a resumed run used the flags as typed, so ``--resume`` without the original ``--image-size 160`` went on at
     128 px, another ``--seed`` drew a new split whose validation images had been trained on, and another ``--model``
     failed with a traceback after rewriting config.json; with no last.pt it silently started again over best.pt."""
+    try:
+        return _resumed_config(cfg)
+    except ConfigError as exc:
+        if reason:
+            return str(exc)
+        raise
+
+
+def _resumed_config(cfg: TrainConfig) -> TrainConfig:
     out = Path(cfg.out)
     if not (out / "last.pt").is_file():
         raise ConfigError(f"nothing to resume in {out}: no last.pt (a run writes it at the end of its first epoch); "
