@@ -68,10 +68,10 @@ def test_shard_splits_a_global_batch_exactly():
 def test_global_batch_must_divide_and_sync_bn_needs_cuda(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WORLD_SIZE", "3")
     monkeypatch.setenv("RANK", "0")
-    rc = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--batch-size", "8"])
+    rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), "--batch-size", "8"])
     assert rc == 2 and "divisible by the 3 processes" in capsys.readouterr().err
     monkeypatch.setenv("WORLD_SIZE", "1")
-    rc = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--sync-bn"])
+    rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), "--sync-bn"])
     assert rc == 2 and "--sync-bn needs several CUDA processes" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
