@@ -96,8 +96,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
-        if self.data and self.out and Path(self.out).resolve().is_relative_to(Path(self.data).resolve()):  # it
-            # became a class folder of the dataset
+        # a run folder inside the dataset became one of its class folders (and broke it for every later command)
+        if self.data and self.out and Path(self.out).resolve().is_relative_to(Path(self.data).resolve()):
             raise ConfigError(f"--out {self.out} is inside the dataset {self.data}: its files would be read as data; "
                               "choose a folder outside it")
         if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
