@@ -87,3 +87,4 @@ def test_training_with_a_teacher(tiny_model, data_root, tmp_path, capsys):
     rc = main([*common, "--out", str(tmp_path / "bad"), "--image-size", "96", "--teacher", str(tiny_model)])
     assert rc == 2 and "--teacher" in capsys.readouterr().err
     assert not (tmp_path / "bad" / "metrics.jsonl").exists()
+    assert not (tmp_path / "bad" / "config.json").exists() and not (tmp_path / "bad" / "split.json").exists()

@@ -148,6 +148,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     labels = torch.from_numpy(full.labels)
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]
     data_fp = fingerprint(full)
+    # before the run's files: a teacher that cannot be loaded leaves no config.json or split.json behind
+    teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
     if main:
         (out / "config.json").write_text(json.dumps({**asdict(cfg), "world_size": dd.world_size}, indent=2))
         (out / "split.json").write_text(json.dumps({
@@ -200,9 +202,6 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     elif main and (out / "metrics.jsonl").exists():
         (out / "metrics.jsonl").unlink()
 
-    teacher = None
-    if cfg.teacher:
-        teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads())
     meta = {"classes": list(full.classes), "model_name": cfg.model, "preprocess": pre.to_dict(),
             "data_fingerprint": data_fp, "package_version": __version__,
             "num_parameters": count_parameters(model), "train_images": len(x_tr), "val_images": len(x_va)}
