@@ -148,6 +148,8 @@ def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys
 
     assert main(["data", "audit", "--data", str(tmp_path / "missing"), "--no-progress"]) == 2
     assert capsys.readouterr().err.startswith("error: dataset folder not found")
+    assert main(["data", "audit", "--data", str(tree)]) == 0  # not a terminal: no progress bar redrawn into a log
+    assert "img/s" not in capsys.readouterr().err
     assert main(["data", "audit", "--data", str(tree), "--threshold", "300", "--no-progress"]) == 2  # was taken
     assert capsys.readouterr().err == "error: --threshold is a distance between 256-bit hashes: 0 to 255, got 300\n"
 

@@ -58,7 +58,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import run_evaluate
 
     return run_evaluate(args.model, args.data, args.out, split=args.split or None, run_dir=args.run,
-                        progress=not args.no_progress, leak_free=not args.no_leak_free,
+                        progress=_bars(args), leak_free=not args.no_leak_free,
                         leak_threshold=args.leak_threshold)
 
 
@@ -84,7 +84,12 @@ def _cmd_data_check(args: argparse.Namespace) -> int:
 def _cmd_data_audit(args: argparse.Namespace) -> int:
     from .datasets_cli import audit_command
 
-    return audit_command(args.data, args.out, args.threshold, args.hash, progress=not args.no_progress)
+    return audit_command(args.data, args.out, args.threshold, args.hash, progress=_bars(args))
+
+
+def _bars(args: argparse.Namespace) -> bool:
+    """Progress bars on a terminal only (as predict): in a log or a pipe they are thousands of redrawn lines."""
+    return not args.no_progress and sys.stderr.isatty()
 
 
 def _cmd_data_download(args: argparse.Namespace) -> int:
