@@ -390,3 +390,17 @@ def test_a_folder_holding_only_a_zip_says_why_nothing_was_found(stack, tmp_path)
         {"path": str(tmp_path / "scans"),
          "error": "no images found in folder (zips in folders are not opened: name the zip itself)"},
         {"path": str(tmp_path / "empty"), "error": "no images found in folder"}]
+
+
+def test_a_nifti_without_a_usable_orientation_is_read_as_stored_and_says_so(stack):
+    """An all-zero sform (and no qform) made nibabel's reorientation fail: 'voxel data is corrupt or truncated'."""
+    import nibabel as nib
+
+    img = nib.Nifti1Image(axial_volume(stack[:3]), np.eye(4))
+    img.set_sform(np.zeros((4, 4)), code=1)
+    img.set_qform(None, code=0)
+    (volume,) = read_volumes(img.to_bytes(), name="x.nii")
+    assert len(volume.slices) == 3 and volume.notes == (
+        "the header's orientation is unusable (singular or not finite): slices are the third axis as stored",)
+    assert all(np.array_equal(s.pixels, robust_uint8(axial_volume(stack[:3])[:, :, k].T[::-1, ::-1]))
+               for k, s in enumerate(volume.slices))

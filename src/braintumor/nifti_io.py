@@ -80,13 +80,20 @@ def read_nifti(data: bytes, display: str, max_slices: int) -> Volume:
     if int(np.prod(spatial)) > MAX_VOXELS:
         raise ImageError(f"NIfTI volume has {int(np.prod(spatial)):,} voxels; the limit is {MAX_VOXELS:,}")
     notes = []
+    affine = img.affine
+    if not np.all(np.isfinite(affine)) or abs(float(np.linalg.det(affine[:3, :3]))) < 1e-12:
+        # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
+        notes.append("the header's orientation is unusable (singular or not finite): slices are the third axis as "
+                     "stored")
+        pixdim = [float(z) if np.isfinite(z) and z > 0 else 1.0 for z in img.header.get_zooms()[:3]]
+        affine = np.diag([*pixdim, *([1.0] * (3 - len(pixdim))), 1.0])
     try:
         with nib.imageglobals.LoggingOutputSuppressor(), np.errstate(all="ignore"):
             index = (slice(None),) * min(len(shape), 3) + (0,) * max(0, len(shape) - 3)
             first = np.asarray(img.dataobj[index], dtype=np.float32)
             if first.ndim == 2:
                 first = first[:, :, None]
-            volume = nib.as_closest_canonical(nib.Nifti1Image(first, img.affine))
+            volume = nib.as_closest_canonical(nib.Nifti1Image(first, affine))
             voxels = np.asarray(volume.dataobj, dtype=np.float32)
             zooms = [float(z) for z in volume.header.get_zooms()[:3]]
     except MemoryError:
@@ -97,7 +104,7 @@ def read_nifti(data: bytes, display: str, max_slices: int) -> Volume:
         notes.append(f"{len(shape)}-D image: the first of {extra} volumes was used")
     if voxels.shape[2] > max_slices:
         raise ImageError(f"NIfTI volume has {voxels.shape[2]} axial slices; the limit is {max_slices}")
-    source = "".join(nib.aff2axcodes(img.affine))
+    source = "".join(nib.aff2axcodes(affine))
     meta = {"shape": list(shape), "voxel_mm": [round(z, 4) for z in zooms], "orientation": "RAS",
             "source_orientation": source, "volumes": extra}
     slices = []
