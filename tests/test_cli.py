@@ -210,7 +210,15 @@ def test_a_failing_calibrate_or_quantize_leaves_the_model_file_as_it_was(tmp_pat
     shutil.copy(default_model_path(), model)
     before = model.read_bytes()
     (tmp_path / "bad.json").write_text("{not json")
+    other = json.loads(Path("docs/evaluation/metrics.json").read_text())  # the shipped model's, as if of another one
+    other["model"]["metadata"]["data_fingerprint"] = "f" * 64
+    (tmp_path / "other.json").write_text(json.dumps(other))
     cases = [
+        (["calibrate", str(model), "--run", "models", "--metrics", str(tmp_path / "other.json")],
+         f"error: --metrics {tmp_path / 'other.json'} describes another model (its data_fingerprint is "
+         "ffffffffffffffff, this model's 07f475aec64ef320): embed the metrics of this very network"),  # was taken
+        (["quantize", str(model), "--run", "models", "--out", str(tmp_path / "q.onnx"), "--metrics",
+          str(tmp_path / "other.json")], f"error: --metrics {tmp_path / 'other.json'} describes another model"),
         (["calibrate", str(model), "--run", str(tmp_path / "nowhere"), "--background-percentile", "2"],
          f"error: no split.json in {tmp_path / 'nowhere'}"),
         (["calibrate", str(model), "--run", "models", "--metrics", str(tmp_path / "bad.json")],
@@ -222,7 +230,7 @@ def test_a_failing_calibrate_or_quantize_leaves_the_model_file_as_it_was(tmp_pat
         rc, out, err = run_cli(argv, capsys)
         assert (rc, out) == (2, "") and err.startswith(message) and err.count("\n") == 1, (argv, err)
         assert model.read_bytes() == before, argv
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "m.onnx"]  # no temporary copy left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "m.onnx", "other.json"]  # no temporary copy left
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")

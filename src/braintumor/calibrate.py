@@ -263,7 +263,8 @@ def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | 
         raise DatasetError(f"--ood-augment must be >= 0, got {ood_augment}")
     if ood_framing is not None and ood_framing < 0:
         raise DatasetError(f"--ood-framing must be >= 0, got {ood_framing}")
-    metrics = read_metrics_file(metrics_file) if metrics_file else None  # a bad file fails before any work
+    # a bad file, or another model's, fails before any work
+    metrics = read_metrics_file(metrics_file, Classifier.load(model).metadata) if metrics_file else None
     if background_percentile is None:
         updates = calibration_metadata(model, run_dir, data, ood_augment, ood_framing)
     else:

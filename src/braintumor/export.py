@@ -164,7 +164,7 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     else:
         model, ck, config = load_checkpoint(runs[0])
     run = runs[0]
-    metrics = read_metrics_file(metrics_file) if metrics_file else None
+    metrics = read_metrics_file(metrics_file, ck["meta"]) if metrics_file else None
     size = ck["meta"]["preprocess"]["image_size"]
     wrapper = _WithFeatures(model).eval()
     example = torch.rand(2, 1, size, size)

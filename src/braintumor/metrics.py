@@ -19,8 +19,12 @@ import numpy as np
 HEADLINE_METRICS: tuple[str, ...] = ("n", "accuracy", "macro_f1", "macro_roc_auc", "ece")
 
 
-def read_metrics_file(path: str | os.PathLike) -> dict:
-    """A ``braintumor evaluate`` metrics.json, or a DatasetError that says what is wrong with it."""
+def read_metrics_file(path: str | os.PathLike, model: dict | None = None) -> dict:
+    """A ``braintumor evaluate`` metrics.json, or a DatasetError that says what is wrong with it.
+
+    ``model``: the metadata of the model it is to be embedded in; a metrics.json of another network (another
+    architecture or training data, as its own ``model.metadata`` records them) is refused: it would describe the
+    file with another model's results."""
     from .data import DatasetError
 
     try:
@@ -32,6 +36,11 @@ def read_metrics_file(path: str | os.PathLike) -> dict:
                            "writes)") from None
     if not isinstance(data, dict) or "accuracy" not in data:
         raise DatasetError(f"--metrics {path} is not a metrics.json of 'braintumor evaluate'")
+    scored = ((data.get("model") or {}).get("metadata")) or {}
+    for key in ("model_name", "data_fingerprint"):
+        if model and scored.get(key) and model.get(key) and scored[key] != model[key]:
+            raise DatasetError(f"--metrics {path} describes another model (its {key} is {str(scored[key])[:16]}, "
+                               f"this model's {str(model[key])[:16]}): embed the metrics of this very network")
     return data
 
 

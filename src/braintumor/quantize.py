@@ -94,8 +94,8 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
 
     from .calibrate import prepared_run_images
 
-    metrics = read_metrics_file(metrics_file) if metrics_file else None  # a bad file fails before any work
     clf = Classifier.load(model, threads=1)  # not a file, not ONNX, not ours: one clear ModelError before any work
+    metrics = read_metrics_file(metrics_file, clf.metadata) if metrics_file else None  # a bad or foreign one: now
     source = onnx.load_model(str(model))
     info = json.loads({p.key: p.value for p in source.metadata_props}[METADATA_KEY])
     if "quantization" in info:
