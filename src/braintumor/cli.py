@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli_checks import UsageError, check_destinations, port, positive_float, positive_int, thread_count
+from .cli_checks import UsageError, bars, check_destinations, port, positive_float, positive_int, thread_count
 from .data import DEFAULT_DATA_ROOT, DatasetError
 from .predictor import ModelError
 from .train_config import ConfigError, TrainConfig
@@ -58,8 +58,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import run_evaluate
 
     return run_evaluate(args.model, args.data, args.out, split=args.split or None, run_dir=args.run,
-                        progress=_bars(args), leak_free=not args.no_leak_free,
-                        leak_threshold=args.leak_threshold)
+                        progress=bars(args.no_progress),
+                        leak_free=not args.no_leak_free, leak_threshold=args.leak_threshold)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -84,12 +84,7 @@ def _cmd_data_check(args: argparse.Namespace) -> int:
 def _cmd_data_audit(args: argparse.Namespace) -> int:
     from .datasets_cli import audit_command
 
-    return audit_command(args.data, args.out, args.threshold, args.hash, progress=_bars(args))
-
-
-def _bars(args: argparse.Namespace) -> bool:
-    """Progress bars on a terminal only (as predict): in a log or a pipe they are thousands of redrawn lines."""
-    return not args.no_progress and sys.stderr.isatty()
+    return audit_command(args.data, args.out, args.threshold, args.hash, progress=bars(args.no_progress))
 
 
 def _cmd_data_download(args: argparse.Namespace) -> int:

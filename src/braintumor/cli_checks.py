@@ -11,11 +11,17 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from pathlib import Path
 
 
 class UsageError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def bars(no_progress: bool) -> bool:
+    """Progress bars on a terminal only (as predict): in a log or a pipe they are thousands of redrawn lines."""
+    return not no_progress and sys.stderr.isatty()
 
 
 def positive_int(text: str) -> int:
