@@ -39,7 +39,7 @@ from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
 from .cli_checks import UsageError
 from .predictor import Classifier, ModelError, probability_text
-from .series import csv_columns, csv_row, input_records, summary_text
+from .series import csv_columns, csv_row, input_records, record_name, summary_text
 from .volume_io import plan_inputs
 
 
@@ -78,8 +78,7 @@ class _Formatter:
         elif self.fmt == "csv":
             self.csv.writerow(csv_row(rec, self.classes))
         else:  # table; a folder or zip of several series: which one, as its summary on stderr names it
-            name = rec["path"] + (f" (series {rec['series']})" if "series" in rec else "")
-            where = f"{name:<{self.width}}  {rec.get('slice', ''):>5}"
+            where = f"{record_name(rec):<{self.width}}  {rec.get('slice', ''):>5}"
             if "error" in rec:
                 self.out.write(f"{where}  error: {rec['error']}\n")
             elif rec.get("ood"):

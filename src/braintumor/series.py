@@ -124,10 +124,15 @@ def summary_record(volume: Volume, records: list[dict], classes: tuple[str, ...]
     return rec
 
 
+def record_name(rec: dict) -> str:
+    """A record's path as people read it: with its series when one folder or zip held several."""
+    return rec["path"] + (f" (series {rec['series']})" if "series" in rec else "")
+
+
 def summary_text(rec: dict) -> str:
     """The summary as a few human lines (stderr for the table format)."""
     s = rec["summary"]
-    name = rec["path"] + (f" (series {rec['series']})" if "series" in rec else "")
+    name = record_name(rec)
     counts = ", ".join(f"{c} {n}" for c, n in s["counts"].items())
     flagged = f"; {s['flagged']} flagged for review (low confidence)" if s.get("flagged") else ""
     lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}{flagged}"]
