@@ -83,7 +83,8 @@ def model_from_onnx(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     ck_meta = {key: meta[key] for key in ("classes", "model_name", "preprocess", "data_fingerprint",
                                           "package_version", "num_parameters") if key in meta}
     ck_meta.update({key: training[key] for key in ("train_images", "val_images") if key in training})
-    ck = {"model": state, "meta": ck_meta, "epoch": training.get("best_epoch"), "val_acc": training.get("val_accuracy")}
+    ck = {"model": state, "meta": ck_meta, "epoch": training.get("best_epoch"), "val_acc": training.get("val_accuracy"),
+          "ood": meta.get("ood", {})}  # what its calibration chose, which an export of it keeps
     return model.eval(), ck, dict(training.get("config", {}))
 
 
@@ -193,8 +194,7 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
         if calibrate and split.exists():
             from .calibrate import calibrate as fit
 
-            # an exported file exported again keeps its calibration's choices (they were reset to 0 copies)
-            chosen = _recorded_ood(Path(run)) if Path(run).suffix == ".onnx" else {}
+            chosen = ck.get("ood", {})  # an exported file exported again keeps its calibration's choices
             fit(tmp, split.parent, data, ood_augment=chosen.get("augmented_copies"),
                 ood_framing=chosen.get("framing_copies"))
         os.replace(tmp, out)  # a failed export never leaves a half-written model behind
@@ -202,13 +202,6 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
         tmp.unlink(missing_ok=True)  # nor its temporary file (it was left, 5 MB, when the data had moved)
         raise
     return out
-
-
-def _recorded_ood(model: Path) -> dict:
-    """The OOD block an exported file's own calibration recorded (copies of training images it was fitted with)."""
-    from .predictor import Classifier
-
-    return Classifier.load(model, threads=1).metadata.get("ood", {})
 
 
 def _check_parity(wrapper: nn.Module, path: Path, size: int, tol: float = 1e-4) -> None:
