@@ -34,6 +34,13 @@ DEFAULT_THRESHOLD: int = 8
 HASH_SIZE: int = 16
 #: Bits of a hash: a distance is 0 to HASH_BITS - 1 (a threshold of 256 or more made every pair a near duplicate).
 HASH_BITS: int = HASH_SIZE * HASH_SIZE
+
+
+def threshold_problem(flag: str, threshold: int) -> str | None:
+    """Why ``threshold`` is no near-duplicate distance (300 was taken: every pair a near duplicate), or None."""
+    if 0 <= threshold < HASH_BITS:
+        return None
+    return f"{flag} is a distance between {HASH_BITS}-bit hashes: 0 to {HASH_BITS - 1}, got {threshold}"
 #: Bumped whenever a hash's definition changes (invalidates on-disk hash caches).
 HASH_VERSION: int = 1
 #: Rows compared at once; bounds memory to about BLOCK x N x 32 bytes.

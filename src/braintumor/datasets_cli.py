@@ -73,12 +73,11 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
     """``braintumor data audit``: print the summary, write the full report as JSON (atomically)."""
     from tqdm import tqdm
 
-    from .audit import HASH_BITS, audit_dataset
+    from .audit import audit_dataset, threshold_problem
     from .report import write_text_atomic
 
-    if not 0 <= threshold < HASH_BITS:  # 300 was taken: every pair a near duplicate
-        print(f"error: --threshold is a distance between {HASH_BITS}-bit hashes: 0 to {HASH_BITS - 1}, got {threshold}",
-              file=sys.stderr)
+    if problem := threshold_problem("--threshold", threshold):
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     start = time.perf_counter()
     with tqdm(desc="audit", unit="img", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:

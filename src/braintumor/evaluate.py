@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .audit import DEFAULT_HASH, DEFAULT_THRESHOLD, HASH_BITS, leak_free_mask
+from .audit import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
 from .evaluation_figures import write_figures
 from .image_io import ImageError
@@ -233,9 +233,8 @@ def run_evaluate(
     from .figures import FiguresUnavailable
     from .predictor import Classifier, ModelError
 
-    if not 0 <= leak_threshold < HASH_BITS:  # 999 was taken: every test image 'leaked', the subset empty
-        return _fail(f"--leak-threshold is a distance between {HASH_BITS}-bit hashes: 0 to {HASH_BITS - 1}, "
-                     f"got {leak_threshold}")
+    if problem := threshold_problem("--leak-threshold", leak_threshold):  # 999: every test image 'leaked'
+        return _fail(problem)
     if run_dir and not Path(run_dir).is_dir():  # a typo must not silently drop the training curves
         return _fail(f"--run {run_dir}: no such folder (the training run whose log draws the curves)")
     try:
