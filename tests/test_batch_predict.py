@@ -179,6 +179,24 @@ def test_csv_and_table_tell_the_series_of_one_folder_apart(scans, capsys):
     assert rc == 0 and [line.split()[1:3] for line in lines] == [["(series", "0)"]] * 3 + [["(series", "1)"]] * 2
 
 
+def test_resume_reads_csv_records_whose_file_names_hold_newlines_and_quotes(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a\nb.png", 'say "hi"\n.png', "plain.png"):
+        (folder / name).write_bytes(encode(synthetic_head(), "PNG"))
+    full_path = tmp_path / "full.csv"
+    assert predict([folder, "--format", "csv", "-o", full_path], capsys)[0] == 0
+    full = full_path.read_text()
+    assert len(full.splitlines()) == 6  # header + 3 records, two of them two lines long
+    second = full.index('"' + str(folder / 'say'))
+    for cut in (full.index("\n", second) + 1, second + 3, len(full)):  # inside a name after its newline, mid-record
+        target = tmp_path / f"cut{cut}.csv"
+        target.write_text(full[:cut])
+        rc, _, err = predict([folder, "--format", "csv", "-o", target, "--resume"], capsys)
+        assert rc == 0, err
+        assert target.read_text() == full
+
+
 def test_resume_refuses_a_file_it_did_not_write(tree, tmp_path, capsys):
     target = tmp_path / "notes.jsonl"
     target.write_text("my own notes\n")

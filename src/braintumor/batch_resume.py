@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from .cli_checks import UsageError
 from .image_io import ImageError
@@ -69,8 +69,8 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     keep = 0  # bytes of the file that stay
     tail: list[tuple[int, dict]] = []  # (offset, record) of the trailing records of scans: the last may be unfinished
     with open(target, "rb") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.endswith(b"\n"):
+        for n, line, complete in _records(fh, fmt):
+            if not complete:
                 print(f"{target}: dropping an incomplete last line (interrupted run); it is redone", file=sys.stderr)
                 break
             if fmt == "csv" and n == 1:
@@ -97,6 +97,23 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     if keep < target.stat().st_size:
         _rewrite_prefix(target, keep)
     return prev
+
+
+def _records(fh: BinaryIO, fmt: str) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, bytes, complete) of each record. A csv field may hold a newline (a file name can), so a csv
+    record runs on while its quotes are open (the writer doubles a quote inside a field: an odd count is open);
+    a record is complete when it ends with a newline outside quotes, else an interruption cut it short."""
+    pending, first = b"", 0
+    for n, line in enumerate(fh, 1):
+        first = first if pending else n
+        pending += line
+        still_open = fmt == "csv" and pending.count(b'"') % 2 == 1
+        if still_open and line.endswith(b"\n"):
+            continue
+        yield first, pending, line.endswith(b"\n") and not still_open
+        pending = b""
+    if pending:
+        yield first, pending, False
 
 
 def _unfinished_scan(tail: list[tuple[int, dict]], summaries: bool) -> tuple[str, int, list[dict]] | None:
