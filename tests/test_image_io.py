@@ -172,3 +172,17 @@ def test_rgb_coded_jpeg_is_decoded_too():
     ref_gray, ref_colour = _reference_gray_and_colour(data, 320)
     np.testing.assert_array_equal(gray, ref_gray)
     assert info.colourfulness > 5 and abs(info.colourfulness - ref_colour) < 2
+
+
+@pytest.mark.parametrize(("fmt", "unit"), [("TIFF", "pages"), ("PNG", "frames"), ("WEBP", "frames")])
+def test_a_stack_in_one_image_file_is_refused_not_read_as_its_first_slice(fmt, unit):
+    import io
+
+    frames = [Image.fromarray(synthetic_head(64, seed=i)) for i in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, fmt, save_all=True, append_images=frames[1:])
+    with pytest.raises(ImageError, match=f"a {fmt} with 3 {unit}: braintumor reads one slice per image file"):
+        read_image(buf.getvalue())
+    buf = io.BytesIO()
+    frames[0].save(buf, fmt, save_all=True)  # one page: read as ever
+    assert read_image(buf.getvalue()).shape == (64, 64)

@@ -207,6 +207,10 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             img = Image.open(buffer, formats=ALLOWED_FORMATS)
             width, height = img.size
             check_pixels(width, height)
+            if getattr(img, "is_animated", False):  # reading its first frame only would drop the rest unsaid
+                unit = "pages" if img.format == "TIFF" else "frames"
+                raise ImageError(f"a {img.format} with {img.n_frames} {unit}: braintumor reads one slice per image "
+                                 "file (save each slice as its own image; a stack of slices: DICOM or NIfTI)")
             jpeg_colour = None
             if draft_size and img.format == "JPEG":
                 if img.mode == "RGB" and _jpeg_is_ycc(img):
