@@ -194,3 +194,22 @@ def test_dicom_made_from_a_test_jpeg_gets_the_jpegs_label(test_images, tmp_path,
     assert rc == 0
     for group in groups:
         assert {labels[p] for p in group} == {labels[group[0]]}, group
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_scan_through_a_pipe_is_an_error_that_says_so(tmp_path, capsys):
+    """``braintumor predict <(zcat scan.nii.gz)`` names a pipe: peeking at its content to sniff a scan would
+    consume it, so it is read as a 2-D image; the error says what to do (it said 'read_volumes', a Python hint)."""
+    import os
+    import threading
+
+    from conftest import synthetic_head
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    data = nifti_bytes(axial_volume([synthetic_head(64, seed=i) for i in range(3)]))
+    threading.Thread(target=fifo.write_bytes, args=(data,), daemon=True).start()
+    rc, out, _ = run([fifo, "--format", "jsonl"], capsys)
+    (rec,) = jsonl(out)
+    assert rc == 1 and rec["error"] == ("a NIfTI volume read from a pipe or device: scans are read from files "
+                                        "(save it to a file and name that)")

@@ -229,7 +229,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(_volume_hint(buffer.getvalue())
+        raise ImageError(_volume_hint(buffer.getvalue(), _is_stream(source))
                          or "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
@@ -245,12 +245,20 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     return gray, InputInfo(width=width, height=height, colourfulness=colour)
 
 
-def _volume_hint(data: bytes) -> str | None:
-    """What to do with a scan handed to the 2-D reader (the Python API; the CLI and web sniff scans first)."""
+def _volume_hint(data: bytes, stream: bool = False) -> str | None:
+    """What to do with a scan handed to the 2-D reader (the Python API, or a pipe named on the command line: the
+    CLI and web sniff files and uploads, but peeking into a pipe would consume what it peeked at)."""
     from .volume_io import sniff  # the one content sniffer for scans; imported here, on this error path only
 
     kind = {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data) or "")
+    if kind and stream:
+        return f"{kind} read from a pipe or device: scans are read from files (save it to a file and name that)"
     return kind and f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
+
+
+def _is_stream(source: ImageSource) -> bool:
+    """A path naming a pipe or device (``<(zcat scan.nii.gz)``), not a regular file."""
+    return isinstance(source, (str, os.PathLike)) and _is_special(Path(source))
 
 
 def _is_hidden(path: Path) -> bool:
