@@ -383,6 +383,7 @@ def test_training_data_that_cannot_make_a_run_is_refused_before_training(tmp_pat
     rc, _, err = run_cli([*base, "--out", str(tmp_path / "r2"), "--hold-out-mode", "l"], capsys)  # held out nothing
     assert rc == 2 and err.endswith("error: no training image is stored as 'l' (Pillow modes are case sensitive: L, "
                                     "RGB, ...): nothing would be held out\n")
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()  # no empty run folder left behind
 
 
 def test_a_resumed_run_keeps_its_own_settings(tmp_path):

@@ -112,8 +112,6 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     out = Path(cfg.out)
     if cfg.model not in MODELS:  # before the folder, the split and every image's decode
         raise ConfigError(f"unknown --model '{cfg.model}'; choose from {', '.join(MODELS)}")
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     amp = pick_autocast_dtype(device, cfg.precision)
@@ -148,9 +146,10 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     labels = torch.from_numpy(full.labels)
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]
     data_fp = fingerprint(full)
-    # before the run's files: a teacher that cannot be loaded leaves no config.json or split.json behind
+    # before the run's folder: a bad dataset, split or teacher leaves nothing behind
     teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
     if main:
+        out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps({**asdict(cfg), "world_size": dd.world_size}, indent=2))
         (out / "split.json").write_text(json.dumps({
             "root": str(full.root), "fingerprint": data_fp, "classes": list(full.classes),
