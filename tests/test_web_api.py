@@ -149,6 +149,29 @@ def test_too_many_files(client):
     assert r.status_code == 400 and r.get_json() == {"error": "too many files: 6 (the limit is 5 per request)"}
 
 
+def test_more_parts_than_werkzeug_parses_are_too_many_files_not_too_large(client):
+    """Werkzeug answers 413 past its part limit (here 100); the 9 kB request was told 'upload too large'."""
+    r = post(client, [(f"{i}.png", b"x") for i in range(129)])
+    assert r.status_code == 400 and r.get_json() == {"error": "too many files or form fields in one request, or a "
+                                                              "form field too long (the limit is 5 files)"}
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_cut_and_classified(client, test_images):
+    """Without Content-Length Werkzeug reads up to the limit and stops without a word: a JPEG with 5 MB behind it
+    was classified from its first 4 MB."""
+    data = test_images["glioma"][0].read_bytes()
+    limit = 4 * 1024 * 1024
+
+    def chunked(body: bytes):
+        return client.post("/api/v1/predict", input_stream=io.BytesIO(body), content_type="image/jpeg",
+                           headers={"Transfer-Encoding": "chunked"}, environ_base={"wsgi.input_terminated": True})
+
+    assert chunked(data + bytes(5 * 1024 * 1024)).status_code == 413
+    assert chunked(data + bytes(limit - len(data) + 1)).status_code == 413
+    r = chunked(data + bytes(limit - len(data)))  # at the limit: read whole
+    assert r.status_code == 200 and r.get_json() == post(client, [("upload-1", data)]).get_json()
+
+
 def test_a_request_over_the_size_limit_is_413_json(client):
     big = np.random.default_rng(0).integers(0, 255, (1400, 1400), dtype=np.uint8)  # ~2 MB PNG, x3 > 4 MB
     r = post(client, [(f"{i}.png", encode(big)) for i in range(3)])

@@ -122,8 +122,12 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         """Every HTTP error as JSON for the API and as the page for people; never a traceback."""
-        code = exc.code or 500
-        message = _message(exc)
+        code, message = exc.code or 500, _message(exc)
+        if code == 413 and _under_limit():  # Werkzeug's 413 for too many form parts: the documented 400
+            code = 400
+            limit = app.extensions["braintumor"].max_files
+            message = (f"too many files or form fields in one request, or a form field too long "
+                       f"(the limit is {limit} files)")
         if _wants_json():
             return jsonify(error=message), code
         return render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"]), code
@@ -137,6 +141,11 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
         return render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"]), 500
 
     return app
+
+
+def _under_limit() -> bool:
+    """A 413 for a request whose declared size is within the limit came from too many parts, not bytes."""
+    return request.content_length is not None and request.content_length <= (request.max_content_length or 0)
 
 
 def _message(exc: HTTPException) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from flask import Request, current_app
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 
 from ..heatmap import explain_batch
@@ -74,6 +74,10 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
     if not parts:
         if req.mimetype.startswith(RAW_TYPES):  # one file as the body
             data = req.get_data(cache=False)
+            limit = req.max_content_length
+            # a chunked body (no Content-Length) is read up to the limit and then cut without a word: look past it
+            if req.content_length is None and limit is not None and len(data) >= limit and _more(req):
+                raise RequestEntityTooLarge()
             if not data:
                 raise BadRequest("the request body is empty: send the file's bytes as the body")
             # its name from Content-Disposition, never from the URL: access logs keep the request line, and file
@@ -93,6 +97,14 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
     if len(parts) > max_files:
         raise BadRequest(f"too many files: {len(parts)} (the limit is {max_files} per request)")
     return [Upload(_clean_name(p.filename, i), p.stream.read()) for i, p in enumerate(parts)]
+
+
+def _more(req: Request) -> bool:
+    """Whether the client sent more body than was read (one byte read past Werkzeug's limit)."""
+    try:
+        return bool(req.environ["wsgi.input"].read(1))
+    except (OSError, ValueError):
+        return False
 
 
 def _peek(part: FileStorage) -> bool:
