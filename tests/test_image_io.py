@@ -121,7 +121,7 @@ def _reference_gray_and_colour(data: bytes, draft_size: int) -> tuple[np.ndarray
     and the colourfulness of a separate RGB decode."""
     import io
 
-    from braintumor.image_io import colourfulness
+    from braintumor.colour import colourfulness
     with Image.open(io.BytesIO(data)) as img:
         img.draft("L", (draft_size, draft_size))
         gray = np.asarray(img.convert("L"))
@@ -186,3 +186,41 @@ def test_a_stack_in_one_image_file_is_refused_not_read_as_its_first_slice(fmt, u
     buf = io.BytesIO()
     frames[0].save(buf, fmt, save_all=True)  # one page: read as ever
     assert read_image(buf.getvalue()).shape == (64, 64)
+
+
+def test_a_malformed_exif_tag_neither_crashes_nor_loses_the_orientation():
+    """Orientation 6 beside a text value under a number-only tag (0x0119): ImageOps.exif_transpose rotated the
+    pixels, then raised struct.error rewriting the EXIF block (a traceback in the CLI, HTTP 500 for the batch)."""
+    import io
+
+    pixels = synthetic_head(120, canvas=(160, 120))
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010E] = 6, "desc"
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "JPEG", exif=exif.tobytes())  # no checksum over the EXIF block
+    good = buf.getvalue()
+    bad = good.replace(b"\x01\x0e\x00\x02", b"\x01\x19\x00\x02", 1).replace(b"\x0e\x01\x02\x00",
+                                                                              b"\x19\x01\x02\x00", 1)
+    assert bad != good
+    import struct
+
+    from PIL import ImageOps
+
+    with pytest.raises(struct.error):  # what the old decoder ran into
+        ImageOps.exif_transpose(Image.open(io.BytesIO(bad)), in_place=True)
+    assert np.array_equal(read_image(bad), read_image(good))
+    from braintumor.image_arrays import gray_from_memory  # the Python API's PIL images too
+
+    assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(bad)))[0], read_image(good))
+    assert read_image(good).shape == pixels.shape[::-1]  # rotated upright
+
+
+def test_a_decoder_error_nobody_foresaw_is_an_image_error(monkeypatch):
+    import struct
+
+    def broken(img):
+        raise struct.error("required argument is not an integer")
+
+    monkeypatch.setattr("braintumor.image_io.to_gray", broken)
+    with pytest.raises(ImageError, match=r"^image data is corrupt or unreadable \(error\)$"):
+        read_image(encode(synthetic_head(), "PNG"))

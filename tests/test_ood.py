@@ -12,7 +12,8 @@ import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
 
-from braintumor.image_io import colourfulness, decode_image
+from braintumor.colour import colourfulness
+from braintumor.image_io import decode_image
 from braintumor.ood import OODDetector, fit_ood, fit_temperature, image_stats, joint_features
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier, ModelError, softmax

@@ -11,9 +11,9 @@ while decoding, a speed step).
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from .image_io import ImageError, InputInfo, check_pixels, minmax_uint8, to_gray
+from .image_io import ImageError, InputInfo, check_pixels, minmax_uint8, to_gray, upright
 
 #: What :func:`gray_from_memory` takes.
 InMemoryImage = np.ndarray | Image.Image
@@ -59,8 +59,8 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
     width, height = img.size
     check_pixels(width, height)
     try:
-        gray, colour = to_gray(ImageOps.exif_transpose(img))  # a copy: the caller's image is left as it was
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        gray, colour = to_gray(upright(img))  # the caller's image is left as it was
+    except Exception as exc:  # a lazily loaded file's decoder error, or one nobody foresaw: the input's error
         raise ImageError(f"image cannot be read as grayscale ({exc.__class__.__name__})") from None
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")

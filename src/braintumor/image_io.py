@@ -7,7 +7,6 @@ Every entry point (training cache, CLI, Python API, web) decodes through
 from __future__ import annotations
 
 import io
-import math
 import os
 import stat
 import warnings
@@ -17,7 +16,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+from .colour import chroma_colourfulness, colourfulness
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
 
@@ -44,45 +45,6 @@ class InputInfo:
     width: int
     height: int
     colourfulness: float = 0.0
-
-
-def colourfulness(rgb: np.ndarray) -> float:
-    """Hasler & Suesstrunk (2003) colourfulness of an (H, W, 3) array: 0 for gray, ~20+ for photos."""
-    # one conversion to contiguous channel planes: the statistics then run on unit-stride arrays
-    r, g, b = np.ascontiguousarray(rgb[..., :3].reshape(-1, 3).T, dtype=np.float32)
-    rg, yb = r - g, 0.5 * (r + g) - b
-    return _hasler(float(rg.mean()), float(rg.std()), float(yb.mean()), float(yb.std()))
-
-
-def _hasler(mean_rg: float, std_rg: float, mean_yb: float, std_yb: float) -> float:
-    """The colourfulness formula from the opponent channels' means and standard deviations."""
-    return math.hypot(std_rg, std_yb) + 0.3 * math.hypot(mean_rg, mean_yb)
-
-
-#: R - G and (R + G) / 2 - B as linear functions of (Cb - 128, Cr - 128) in the JFIF YCbCr -> RGB conversion.
-_RG_FROM_CHROMA = (0.344136, 2.116136)
-_YB_FROM_CHROMA = (-1.944068, 0.343932)
-
-
-def chroma_colourfulness(ycc: np.ndarray) -> float:
-    """:func:`colourfulness` of (H, W, 3) YCbCr pixels (a JPEG's own colour space), from Cb and Cr alone.
-
-    In the JFIF conversion to RGB the luma cancels out of both opponent channels (R - G and
-    (R + G) / 2 - B are linear in Cb and Cr), so no RGB image is needed, and their means and standard
-    deviations follow from the first and second moments of (Cb, Cr): two numpy passes instead of a dozen.
-    Gray content (Cb = Cr = 128) scores exactly 0. RGB's clipping to 0-255 is left out (saturated photos)."""
-    # (2, n) contiguous planes: numpy's reductions over an (n, 2) layout are ~20x slower
-    chroma = np.ascontiguousarray(ycc.reshape(-1, 3)[:, 1:].T).astype(np.float64) - 128.0
-    n = chroma.shape[1]
-    mean = chroma.sum(axis=1) / n
-    cov = np.einsum("in,jn->ij", chroma, chroma) / n - np.outer(mean, mean)  # einsum: no BLAS thread pool
-
-    def moments(w: tuple[float, float]) -> tuple[float, float]:
-        m = w[0] * mean[0] + w[1] * mean[1]
-        var = w[0] ** 2 * cov[0, 0] + w[1] ** 2 * cov[1, 1] + 2 * w[0] * w[1] * cov[0, 1]
-        return float(m), math.sqrt(max(float(var), 0.0))
-
-    return _hasler(*moments(_RG_FROM_CHROMA), *moments(_YB_FROM_CHROMA))
 
 
 class ImageError(ValueError):
@@ -222,7 +184,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
                         jpeg_colour = _jpeg_colour(buffer)
                     img.draft("L", (draft_size, draft_size))
             img.load()
-            ImageOps.exif_transpose(img, in_place=True)  # not a copy of every image, only of rotated ones
+            img = upright(img)
             gray, colour = to_gray(img)
             if jpeg_colour is not None:
                 colour = jpeg_colour
@@ -237,12 +199,30 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         raise ImageError(f"image data is corrupt or truncated ({exc.__class__.__name__})") from None
     except MemoryError:
         raise ImageError("image is too large to decode") from None
+    except Exception as exc:  # a decoder error nobody foresaw is this file's error, not a traceback or an HTTP 500
+        raise ImageError(f"image data is corrupt or unreadable ({exc.__class__.__name__})") from None
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
     factor = min(gray.shape) // draft_size if draft_size else 1
     if factor >= 2:
         gray = np.asarray(Image.fromarray(gray).reduce(factor))
     return gray, InputInfo(width=width, height=height, colourfulness=colour)
+
+
+#: EXIF orientation -> the transpose that shows the image upright.
+_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
+
+
+def upright(img: Image.Image) -> Image.Image:
+    """The image as its EXIF orientation says to show it (a copy only of rotated ones). Not ImageOps.exif_transpose:
+    it also rewrites the EXIF block, which fails (struct.error) on a malformed tag after transposing."""
+    try:
+        method = _UPRIGHT.get(img.getexif().get(ExifTags.Base.Orientation))
+    except Exception:  # EXIF Pillow cannot parse: the pixels are read as stored
+        return img
+    return img.transpose(method) if method is not None else img
 
 
 def _volume_hint(data: bytes, stream: bool = False) -> str | None:
