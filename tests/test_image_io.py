@@ -224,3 +224,18 @@ def test_a_decoder_error_nobody_foresaw_is_an_image_error(monkeypatch):
     monkeypatch.setattr("braintumor.image_io.to_gray", broken)
     with pytest.raises(ImageError, match=r"^image data is corrupt or unreadable \(error\)$"):
         read_image(encode(synthetic_head(), "PNG"))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_float_image_with_a_non_finite_pixel_is_stretched_by_its_finite_ones(bad):
+    """One NaN or inf pixel of a float TIFF made min/max NaN or inf: the whole image black, refused as blank."""
+    import io
+
+    values = synthetic_head(96).astype(np.float32) * 3.5 - 100.0
+    clean = io.BytesIO()
+    Image.fromarray(values, mode="F").save(clean, "TIFF")
+    values[0, 0] = bad  # the background corner: its stretched value is the minimum's either way
+    dirty = io.BytesIO()
+    Image.fromarray(values, mode="F").save(dirty, "TIFF")
+    expected = read_image(clean.getvalue())
+    assert expected.max() == 255 and np.array_equal(read_image(dirty.getvalue()), expected)

@@ -73,6 +73,14 @@ def test_a_16_bit_slice_without_window_is_stretched_robustly(gray):
     assert pixels.max() == 255 and pixels.dtype == np.uint8
 
 
+@pytest.mark.parametrize(("center", "width"), [(float("nan"), 256.0), (128.0, float("inf")), ("NaN", "inf")])
+def test_a_window_that_is_not_a_number_falls_back_to_the_stretch(gray, center, width):
+    """A NaN window made every slice black, refused as blank (the comment promised the percentile stretch)."""
+    stored = gray.astype(np.uint16) * 16
+    assert np.array_equal(only(make_dicom(stored, bits=12, WindowCenter=center, WindowWidth=width)),
+                          robust_uint8(stored))
+
+
 def test_multi_frame_dicom_gives_one_slice_per_frame(stack):
     (volume,) = read_volumes(make_dicom(np.stack(stack[:3])), name="cine.dcm")
     assert len(volume.slices) == 3 and volume.kind == "dicom"

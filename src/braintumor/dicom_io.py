@@ -165,7 +165,7 @@ def _display_range(view: Dataset) -> tuple[float, float] | None:
         else:
             return None
     lo, hi = float(ends[0]), float(ends[1])
-    return (lo, hi) if lo != hi else None
+    return (lo, hi) if lo != hi and math.isfinite(lo) and math.isfinite(hi) else None  # NaN/inf window: stretch
 
 
 def _rescaled(view: Dataset) -> bool:

@@ -119,6 +119,9 @@ def _jpeg_is_ycc(img: Image.Image) -> bool:
 def minmax_uint8(arr: np.ndarray) -> np.ndarray:
     """Gray levels of any range stretched onto 0-255 (how 16-bit and float images become 8-bit; flat: all 0)."""
     arr = np.asarray(arr, dtype=np.float32)
+    finite = np.isfinite(arr)
+    if not finite.all():  # a NaN or inf pixel (float TIFF) must not turn the whole image black
+        arr = np.where(finite, arr, arr[finite].min() if finite.any() else 0.0)
     lo, hi = float(arr.min()), float(arr.max())
     if hi <= lo:
         return np.zeros(arr.shape, dtype=np.uint8)
