@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="images per epoch (5708 Training minus the 10 %% validation split)")
     args = ap.parse_args(argv)
     recipe = {k: v for k, v in shipped.items() if k in TrainConfig.__dataclass_fields__}  # not world_size
-    cfg = TrainConfig(**{**recipe, "data": "-", "out": "-", "image_size": args.image_size,
+    cfg = TrainConfig(**{**recipe, "data": "", "out": "", "image_size": args.image_size,
                          "batch_size": args.batch_size, "model": args.model, "precision": args.precision})
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -1,0 +1,28 @@
+"""The benchmark scripts run from a clone: a smoke run of each that no other test reaches, with tiny settings.
+
+Why: they are run by hand, so a change elsewhere can break one unseen (train_throughput.py stopped at a
+TrainConfig check for weeks). These tests time nothing; they only check the script finishes and writes its numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_train_throughput_runs_and_writes_its_numbers(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "t.json"
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks/train_throughput.py"), "--image-size", "32",
+                           "--batch-size", "4", "--steps", "2", "--warmup", "0", "--train-images", "8",
+                           "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| images/s (augment + step) |" in done.stdout
+    doc = json.loads(out.read_text())
+    assert doc["config"]["image_size"] == 32 and len(doc["step_s"]) == 2 and doc["images_per_s"] > 0
