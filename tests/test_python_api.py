@@ -101,8 +101,11 @@ def test_what_is_not_an_image_source_is_a_type_error_naming_it(clf, tmp_path):
         clf.predict([tmp_path / "a.jpg"])
     with pytest.raises(TypeError, match="not NoneType"):
         clf.predict(None)
-    with open(tmp_path / "a.jpg", encoding="latin-1") as text, pytest.raises(TypeError, match="text mode"):
-        clf.predict(text)
+    for encoding in ("latin-1", "utf-8"):  # utf-8 failed inside read() with a UnicodeDecodeError
+        with open(tmp_path / "a.jpg", encoding=encoding) as text, pytest.raises(TypeError, match="text mode"):
+            clf.predict(text)
+    with pytest.raises(TypeError, match="text mode"):  # a text stream that is not a file
+        clf.predict(io.StringIO("abc"))
     # raised at the call, not at the first next(): a str would be read one character per file name
     with pytest.raises(TypeError, match="iterable of images"):
         clf.predict_many(str(tmp_path))

@@ -76,6 +76,8 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
         except OSError as exc:
             raise ImageError(f"cannot read file: {exc.strerror or exc}") from None
     elif callable(getattr(source, "read", None)):
+        if isinstance(source, io.TextIOBase):  # before reading: a JPEG's bytes fail to decode as UTF-8
+            raise TypeError("the file was opened in text mode: open it with 'rb'")
         data = source.read(MAX_FILE_BYTES + 1)
         if isinstance(data, str):
             raise TypeError("the file was opened in text mode: open it with 'rb'")
