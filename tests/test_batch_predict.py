@@ -290,3 +290,21 @@ def test_kill_minus_9_then_resume(data_root, tmp_path):
     assert done.returncode == 0 and f"{lines} record(s) already there" in done.stderr
     paths = [json.loads(line)["path"] for line in target.read_text().splitlines()]
     assert paths == [str(p) for p in walk_images(data_root / "Testing")]
+
+
+def test_output_files_get_the_permissions_new_files_get(data_root, tmp_path, capsys):
+    """mkstemp made results and heat maps owner-only (0600) whatever the umask: a team could not read them."""
+    image = tmp_path / "a.jpg"
+    shutil.copy(sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[0], image)
+    old = os.umask(0o022)
+    try:
+        assert predict([image, "-o", tmp_path / "r.jsonl", "--heatmap", tmp_path / "maps"], capsys)[0] == 0
+        assert (tmp_path / "r.jsonl").stat().st_mode & 0o777 == 0o644
+        assert (tmp_path / "maps" / "a.heatmap.png").stat().st_mode & 0o777 == 0o644
+        (tmp_path / "r.jsonl").chmod(0o600)  # chosen by its owner: a resume that rewrites it keeps it
+        with open(tmp_path / "r.jsonl", "a") as fh:
+            fh.write('{"path": "cut')
+        assert predict([image, "-o", tmp_path / "r.jsonl", "--resume"], capsys)[0] == 0
+        assert (tmp_path / "r.jsonl").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)

@@ -10,14 +10,15 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from .atomic_files import temp_beside
 from .cli_checks import UsageError
 from .image_io import ImageError
 from .series import csv_columns, csv_text_value
@@ -156,8 +157,9 @@ def _record_counts(path: str, summaries: bool) -> Counter[str] | None:
 
 def _rewrite_prefix(target: Path, size: int) -> None:
     """Keep the first ``size`` bytes of ``target``; atomically, so a crash now loses nothing."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    fd, tmp = temp_beside(target)
     try:
+        shutil.copymode(target, tmp)  # the file keeps whatever permissions it had
         with open(fd, "wb") as out, open(target, "rb") as src:
             left = size
             while left:

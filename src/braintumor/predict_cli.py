@@ -26,7 +26,6 @@ import csv
 import json
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from .atomic_files import temp_beside
 from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
 from .cli_checks import UsageError
@@ -108,7 +108,7 @@ def _sink(output: str | None) -> Iterator[TextIO]:
             yield fh
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    fd, tmp = temp_beside(target)
     try:
         with open(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
@@ -145,7 +145,7 @@ class _HeatmapWriter:
         png = explain(self.clf, rec["path"] if pixels is None else pixels).heatmap_png()
         suffix = "".join(f"-{k}{rec[k]}" for k in ("series", "slice") if k in rec)
         target = self._name(rec["path"], suffix)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=self.folder)
+        fd, tmp = temp_beside(target)
         try:
             with open(fd, "wb") as fh:
                 fh.write(png)

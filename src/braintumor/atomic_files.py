@@ -1,0 +1,22 @@
+"""Output files that appear complete or not at all: written to a temporary file beside them, then renamed.
+
+Why its own home: ``tempfile.mkstemp`` creates files readable by their owner only (0600), so results written
+on a team server could not be read by the team; a new file here gets the permissions any new file gets (umask).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def temp_beside(target: Path) -> tuple[int, str]:
+    """(descriptor, path) of a new, empty temporary file in ``target``'s folder, hidden, opened for writing."""
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(tmp)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target}")
