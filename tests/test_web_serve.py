@@ -128,7 +128,8 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
         body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="g.jpg"\r\n\r\n'.encode()
                 + test_images["glioma"][0].read_bytes() + f"\r\n--{boundary}--\r\n".encode())
         req = urllib.request.Request(f"{base}/api/v1/predict", data=body, method="POST",
-                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                              "User-Agent": "agent-SMITH", "Referer": "http://ward/PATIENT_DOE"})
         with urllib.request.urlopen(req, timeout=30) as r:
             result = json.load(r)["results"][0]
             assert r.headers["X-Content-Type-Options"] == "nosniff"
@@ -144,6 +145,9 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
     assert "SIGABRT" not in out and "terminate called" not in out
     assert f"serving {tiny_model.name} on http://127.0.0.1:{port}/ (gunicorn, 2 worker(s)" in out
     assert "Booting worker" in out and "POST /api/v1/predict" in out
+    (access,) = [line for line in out.splitlines() if "POST /api/v1/predict" in line]
+    assert "SMITH" not in out and "DOE" not in out and "127.0.0.1" not in access  # request line and status only
+    assert '"POST /api/v1/predict HTTP/1.1" 200' in access
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")

@@ -10,6 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 
+#: The access log: time, request line, status, size, duration. Not gunicorn's default, which adds the client's
+#: address, its Referer and its User-Agent (docs/WEB.md promises the request line and status only). A setting
+#: here, not on serve's command line, so that GUNICORN_CMD_ARGS="--access-logformat ..." still overrides it.
+access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+
 #: Name prefix of the metrics directory ``serve`` creates; only such a directory is removed at exit.
 METRICS_DIR_PREFIX = "braintumor-metrics-"
 
