@@ -70,6 +70,16 @@ def test_heatmap_adds_pngs_only_to_classified_files(client, test_images, tiny_cl
     assert {k: good[k] for k in KEYS} == plain
 
 
+@pytest.mark.parametrize("query", ["?heatmap=abc", "?heatmap=1%00", "?heatmap=1&heatmap=0"])
+def test_a_heatmap_value_it_does_not_know_is_a_400_not_silently_off(client, test_images, query):
+    r = post(client, [("a.jpg", test_images["pituitary"][0].read_bytes())], query=query)
+    assert r.status_code == 400 and r.get_json() == {"error": "?heatmap takes 1 or 0 (true/false, yes/no, on/off), "
+                                                              "once"}
+    for ok, maps in (("?heatmap=YES", True), ("?heatmap=off", False), ("?heatmap=1&heatmap=true", True)):
+        r = post(client, [("a.jpg", test_images["pituitary"][0].read_bytes())], query=ok)
+        assert r.status_code == 200 and ("heatmap_png_base64" in r.get_json()["results"][0]) == maps, ok
+
+
 def _truncated_jpeg() -> bytes:
     data = encode(synthetic_head(), "JPEG")
     return data[: len(data) // 2]

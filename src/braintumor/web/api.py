@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import BadRequest
 
 from .inference import model_card, read_uploads, state, status_for
 from .monitoring import observe_results
@@ -12,6 +13,7 @@ from .volumes import classify_entries, flatten
 bp = Blueprint("api", __name__)
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
 
 
 @bp.post("/api/v1/predict")
@@ -19,8 +21,8 @@ def predict():
     """Classify the uploaded images and volumes (one record per slice, plus a summary per multi-slice
     volume under ``series``); ``?heatmap=1`` adds the class-activation overlays."""
     st = state()
+    heatmap = _heatmap_asked()
     uploads = read_uploads(request, st.max_files)
-    heatmap = request.args.get("heatmap", "").lower() in _TRUE
     records, series = flatten(classify_entries(st.classifier, uploads, heatmap=heatmap and st.cam,
                                                max_slices=st.max_slices, max_pixels=st.max_request_pixels))
     observe_results(records)
@@ -44,3 +46,11 @@ def healthz():
     clf = state().classifier
     return jsonify(status="ok", model=clf.metadata.get("name", "unknown"),
                    model_version=clf.metadata.get("model_version", "unknown"))
+
+
+def _heatmap_asked() -> bool:
+    """``?heatmap=``: a value it does not know (``?heatmap=ture``) or two that disagree are an error, not 'off'."""
+    values = {v.lower() for v in request.args.getlist("heatmap")}
+    if not values <= _TRUE | _FALSE or (values & _TRUE and values & _FALSE):
+        raise BadRequest("?heatmap takes 1 or 0 (true/false, yes/no, on/off), once")
+    return bool(values & _TRUE)

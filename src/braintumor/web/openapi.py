@@ -176,7 +176,7 @@ def openapi_document(st: WebState) -> dict:
         ),
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
                         "description": "1 to add heatmap_png_base64 and image_png_base64 to each classified file",
-                        "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}},
+                        "schema": {"type": "string", "enum": ["0", "1", "true", "false", "yes", "no", "on", "off"]}},
                        {"name": "Content-Disposition", "in": "header", "required": False,
                         "description": "for a body that is one file, `attachment; filename=\"scan.jpg\"` names it "
                                        "as `path` (default upload-1); never in the URL, which access logs keep",
