@@ -262,3 +262,17 @@ def test_a_low_confidence_answer_carries_a_review_note_and_a_sure_one_does_not(s
     screenshot(page, "result-review.png")
     assert problems == []
     page.close()
+
+
+def test_a_file_over_the_limit_is_refused_in_the_page_in_the_limits_own_words(browser, tiny_classifier, tmp_path):
+    """The script said 'the limit is 0.049999237060546875 MB' (bytes / 1048576); the page says what serve was given."""
+    with serve_in_thread(create_app(classifier=tiny_classifier, max_upload_mb=0.05)) as url:
+        page, problems = open_page(browser, url, 1280, 900)
+        big = tmp_path / "big.png"
+        big.write_bytes(bytes(60_000))
+        page.set_input_files("#file-input", [str(big)])
+        card = page.locator("#results .card")
+        sync_api.expect(card).to_have_attribute("data-state", "error", timeout=20_000)
+        assert card.locator(".card-status").inner_text().endswith("file too large: the limit is 0.05 MB")
+        assert "0.05 MB at a time" in page.content() and problems == []
+        page.close()

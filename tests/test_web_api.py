@@ -202,6 +202,7 @@ def test_model_card_health_and_unknown_routes(client, tiny_classifier):
                                                  "model_version": tiny_classifier.metadata["model_version"]}
     r = client.get("/api/v1/predict")
     assert r.status_code == 405 and r.get_json() == {"error": "method GET not allowed here"}
+    assert r.headers["Allow"] == "OPTIONS, POST"  # HTTP requires it on a 405; the JSON answer had dropped it
     r = client.get("/api/v1/nothing")
     assert r.status_code == 404 and r.get_json() == {"error": "not found"}
 

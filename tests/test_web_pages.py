@@ -100,4 +100,4 @@ def test_unknown_page_is_a_404_page_not_a_traceback(client):
     r = client.get("/admin")
     assert r.status_code == 404 and r.mimetype == "text/html" and "not found" in r.get_data(as_text=True)
     r = client.put("/")
-    assert r.status_code == 405 and r.mimetype == "text/html"
+    assert r.status_code == 405 and r.mimetype == "text/html" and "POST" in r.headers["Allow"]

@@ -19,7 +19,7 @@ from werkzeug.formparser import FormDataParser
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
-from .inference import MAX_FILES, WebState
+from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
 
 #: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume.
@@ -128,9 +128,12 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
             limit = app.extensions["braintumor"].max_files
             message = (f"too many files or form fields in one request, or a form field too long "
                        f"(the limit is {limit} files)")
+        # the exception's own headers (a 405's Allow, which HTTP requires) but not its HTML Content-Type
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
-            return jsonify(error=message), code
-        return render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"]), code
+            return jsonify(error=message), code, headers
+        page = render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"])
+        return page, code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
@@ -151,8 +154,7 @@ def _under_limit() -> bool:
 def _message(exc: HTTPException) -> str:
     """A short, user-safe sentence for an HTTP error."""
     if exc.code == 413:
-        mb = (request.max_content_length or 0) / (1024 * 1024)
-        return f"upload too large: the limit is {round(mb, 2):g} MB per request (all files together)"
+        return f"upload too large: the limit is {state().max_upload_mb} MB per request (all files together)"
     if exc.code == 404:
         return "not found"
     if exc.code == 405:

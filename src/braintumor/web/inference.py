@@ -49,6 +49,11 @@ class WebState:
     max_slices: int = MAX_SLICES
     max_request_pixels: int = MAX_REQUEST_PIXELS
 
+    @property
+    def max_upload_mb(self) -> str:
+        """The upload limit in MB as people read it, wherever it is said: 0.05, 128, 0.001 (not 0 or 0.0499992)."""
+        return f"{self.max_request_bytes / (1024 * 1024):.3g}"
+
 
 @dataclass(frozen=True)
 class Upload:

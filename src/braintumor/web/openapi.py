@@ -158,13 +158,13 @@ def _schemas(classes: list[str]) -> dict:
 def openapi_document(st: WebState) -> dict:
     """The document for this server's model (class names) and limits."""
     classes = list(st.classifier.classes)
-    mb = st.max_request_bytes / (1024 * 1024)
     error = _ref("Error")
     raw_types = [t + "*" if t.endswith("/") else t for t in RAW_TYPES]
     predict = {
         "summary": "Classify brain MRI slices",
         "description": (
-            f"Multipart upload, field `{FIELD}`, repeatable (at most {st.max_files} files, {mb:g} MB in all); or "
+            f"Multipart upload, field `{FIELD}`, repeatable (at most {st.max_files} files, {st.max_upload_mb} MB in "
+            "all); or "
             f"one file as the whole body (Content-Type {', '.join(raw_types)}; a Content-Disposition filename "
             "names it in the results). "
             "The file type is sniffed from the content (JPEG, PNG, BMP, TIFF, WebP; DICOM, NIfTI, a zip of a "

@@ -204,8 +204,7 @@
     const file = job.file, card = job.card, name = file.name || "pasted-image";
     job.records = [];
     if (file.size > Number(form.dataset.maxBytes)) {
-      const mb = Number(form.dataset.maxBytes) / 1048576;
-      const rec = { path: name, error: "file too large: the limit is " + mb + " MB" };
+      const rec = { path: name, error: "file too large: the limit is " + form.dataset.maxMb + " MB" };
       keep(job, rec);
       fillCard(card, rec);
       return;
