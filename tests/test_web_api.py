@@ -122,10 +122,12 @@ def test_file_type_comes_from_the_content_not_the_name(client):
         ({"data": {"file": "just text, no file"}, "content_type": "multipart/form-data"}, "holds text"),
         ({"data": {}, "content_type": "multipart/form-data"}, "no file uploaded"),
         ({"data": b"\xff\xd8\xff", "content_type": "text/plain"}, "multipart/form-data"),
+        ({"data": b"\xff\xd8\xff", "content_type": "text/plain"}, "application/dicom, application/zip or "
+                                                                     "application/gzip"),  # every type it takes
         ({"json": {"file": "aGVsbG8="}}, "multipart/form-data"),
         ({"data": {"file": (io.BytesIO(b""), "")}, "content_type": "multipart/form-data"}, "no file uploaded"),
     ],
-    ids=["wrong-field", "text-field", "no-parts", "raw-body", "json-body", "empty-form-part"],
+    ids=["wrong-field", "text-field", "no-parts", "raw-body", "raw-body-types", "json-body", "empty-form-part"],
 )
 def test_malformed_requests_are_400_json(client, kwargs, message):
     r = client.post("/api/v1/predict", **kwargs)

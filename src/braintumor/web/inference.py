@@ -91,7 +91,8 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
             return [Upload(_clean_name(params.get("filename"), 0), data)]
         if not req.mimetype.startswith("multipart/form-data"):
             raise BadRequest(f"send images as multipart/form-data in the field '{FIELD}', or one file as the body "
-                             "with Content-Type image/* or application/octet-stream")
+                             "with Content-Type image/*, application/octet-stream, application/dicom, "
+                             "application/zip or application/gzip")
         if FIELD in req.form:
             raise BadRequest(f"the field '{FIELD}' holds text, not a file: upload the image as a file")
         others = sorted(k for k in req.files if k != FIELD)
