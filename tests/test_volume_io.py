@@ -119,6 +119,9 @@ def test_precise_errors_for_unusable_dicom(gray):
 
     cases = {
         "no pixel data (MR Image Storage)": make_dicom(None),
+        "no pixel data (unregistered SOP class)": make_dicom(None, sop_class="DOE^JANE"),  # never echoed
+        "DICOM file is an object of an unregistered SOP class, not an image": make_dicom(
+            None, sop_class="1.2.840.10008.5.1.4.1.1.88.99DOE^JANE"),  # a report's prefix, then text: not echoed
         "Comprehensive SR Storage object, not an image": make_dicom(None, sop_class=ComprehensiveSRStorage),
         "corrupt or truncated": make_dicom(gray)[:2000],
         "not a DICOM file": b"just some text, long enough to be sniffed " * 10,

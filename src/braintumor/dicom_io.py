@@ -75,13 +75,21 @@ def check_image(ds: Dataset, max_frames: int) -> int:
         raise ImageError(f"DICOM header cannot be read ({exc.__class__.__name__})") from None
 
 
+def _sop_name(sop: str) -> str | None:
+    """The registered name of a SOP class, else None: never the header's own text (UID.name returns an unknown
+    UID as it is, and a malformed header can hold anything, a patient's name included)."""
+    name = UID(sop).name if sop else ""
+    return name if name and name != sop else None
+
+
 def _check_image(ds: Dataset, max_frames: int) -> int:
     sop = str(ds.get("SOPClassUID", ""))
+    name = _sop_name(sop)
     if sop.startswith(NON_IMAGE_SOP_PREFIXES):
-        raise ImageError(f"DICOM file is a {UID(sop).name} object, not an image: nothing to classify")
+        what = f"a {name} object" if name else "an object of an unregistered SOP class"
+        raise ImageError(f"DICOM file is {what}, not an image: nothing to classify")
     if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
-        kind = UID(sop).name if sop else "unknown SOP class"
-        raise ImageError(f"DICOM file has no pixel data ({kind})")
+        raise ImageError(f"DICOM file has no pixel data ({name or 'unregistered SOP class'})")
     rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     if rows < 1 or cols < 1:
         raise ImageError("DICOM file has pixel data but no valid Rows/Columns")
