@@ -114,6 +114,7 @@ def test_pydicom_bundled_non_images_and_broken_files_are_refused(name, message):
         read_volumes(path)
 
 
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI")  # the malformed UIDs are the point
 def test_precise_errors_for_unusable_dicom(gray):
     from pydicom.uid import ComprehensiveSRStorage, HTJ2KLossless
 
