@@ -55,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
                     "file before 2026-11-28 afternoon); by default it stays float, as in `braintumor quantize`, and "
                     "the int8 session runs without ORT's QDQPropagationTransformer, which would move the max-pool "
                     "after it into a slow uint8 NCHW kernel")
-    ap.add_argument("--rounds", type=int, default=300)
+    ap.add_argument("--rounds", type=int, default=300, help="timed rounds; the first 10 warm up and are dropped")
     args = ap.parse_args(argv)
+    if args.rounds <= 10:  # the median of nothing printed nan
+        ap.error("--rounds must be more than 10 (the first 10 warm up and are not timed)")
     clf = Classifier.load(args.model, threads=1)
     split = json.loads((args.run / "split.json").read_text())
     train_root = Path(args.data) / "Training"

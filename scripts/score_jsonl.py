@@ -17,6 +17,9 @@ from pathlib import PurePath
 
 
 def main() -> int:
+    if {"-h", "--help"} & set(sys.argv[1:]) or sys.stdin.isatty():  # nothing piped in: say how, do not wait
+        print(__doc__.strip(), file=sys.stderr)
+        return 0 if len(sys.argv) > 1 else 2
     total, correct, errors, refused, answered = Counter(), Counter(), 0, 0, 0
     for line in sys.stdin:
         if not line.strip():
