@@ -1,7 +1,7 @@
 """Helpers shared by the benchmark scripts: machine description, percentiles, tables, JSON, RSS.
 
-The scripts are run by hand (never by pytest) from the repository root, e.g.
-``python benchmarks/latency.py --limit 5``; this folder is on ``sys.path`` when they run.
+The scripts are run by hand (pytest times none; tests/test_benchmark_scripts.py smoke-runs some) from the
+repository root, e.g. ``python benchmarks/latency.py --limit 5``; this folder is on ``sys.path`` when they run.
 """
 
 from __future__ import annotations
