@@ -91,7 +91,7 @@ def _truncated_jpeg() -> bytes:
         ("empty.jpg", b"", "empty"),
         ("truncated.jpg", _truncated_jpeg(), "corrupt or truncated"),
         ("notes.jpg", b"hello, I am a text file named scan.jpg\n", "not a recognised image"),
-        ("huge.png", _png_header_only(50_000, 50_000), "40,000,000 pixels"),
+        ("huge.png", _png_header_only(50_000, 50_000), "50000x50000 pixels; the limit is 40,000,000 pixels"),
         ("big.png", _png_header_only(7_000, 7_000), "7000x7000 pixels; the limit is 40,000,000 pixels"),
         ("anim.gif", b"GIF89a" + b"\0" * 64, "not a recognised image"),
     ],

@@ -199,6 +199,11 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         raise ImageError(_volume_hint(buffer.getvalue(), _is_stream(source))
                          or "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        from .image_headers import declared_size  # the size its header declares, when it can be read directly
+
+        size = declared_size(buffer.getvalue()[:65536])
+        if size is not None:
+            raise ImageError(f"image is {size[0]}x{size[1]} pixels; the limit is {MAX_PIXELS:,} pixels") from None
         raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"image data is corrupt or truncated ({exc.__class__.__name__})") from None
