@@ -48,6 +48,20 @@ def test_missing_model_is_one_error_line(tmp_path, capsys):
     assert "model file not found" in capsys.readouterr().err
 
 
+def test_an_unusable_tmpdir_is_one_error_line_before_serving_is_announced(tiny_model, monkeypatch, tmp_path,
+                                                                          capsys):
+    """It printed 'serving ... on http://...' and then 'error: [Errno 2] No such file or directory'."""
+    def no_exec(*args):
+        raise AssertionError("serve went on to start gunicorn")
+
+    monkeypatch.setattr(os, "execv", no_exec)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "gone"))
+    assert main(["serve", "--model", str(tiny_model), "--port", str(free_port())]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (f"error: cannot create the workers' metrics folder in {tmp_path / 'gone'}: No such "
+                                 "file or directory (set TMPDIR to a writable folder)\n")
+
+
 def test_a_port_in_use_is_one_error_line(tiny_model, monkeypatch, capsys):
     def no_exec(*args):  # were the check to let it through, gunicorn would replace the test process
         raise AssertionError("serve went on to start gunicorn")

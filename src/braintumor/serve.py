@@ -80,6 +80,15 @@ def metrics_dir() -> str:
     return tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX, dir=parent)
 
 
+def _new_metrics_dir() -> str:
+    try:
+        return metrics_dir()
+    except OSError as exc:  # e.g. TMPDIR names a folder that is not there: it said "serving ...", then errno 2
+        where = os.path.dirname(exc.filename) if exc.filename else "TMPDIR"
+        raise UsageError(f"cannot create the workers' metrics folder in {where}: "
+                         f"{exc.strerror or exc} (set TMPDIR to a writable folder)") from None
+
+
 def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int = 60,
                   threads: int = THREADS_PER_WORKER) -> list[str]:
     """The gunicorn command line; the app factory and its (literal) arguments are called in each worker."""
@@ -144,6 +153,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     else:
         server = f"gunicorn, {workers} worker(s) x {threads} threads"
     check_port(host, port)
+    metrics = None if debug or sys.platform == "win32" else _new_metrics_dir()  # before saying it serves
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {path.name} on http://{shown}:{port}/ ({server}); Ctrl+C to stop", flush=True)
     if debug:
@@ -156,7 +166,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
         for key, value in WORKER_ENV.items():
             os.environ.setdefault(key, value)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics = metrics_dir()  # gunicorn's on_exit removes it
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it
         sys.stdout.flush()
         sys.stderr.flush()
         try:
