@@ -204,9 +204,19 @@ def test_model_card_health_and_unknown_routes(client, tiny_classifier):
                                                  "model_version": tiny_classifier.metadata["model_version"]}
     r = client.get("/api/v1/predict")
     assert r.status_code == 405 and r.get_json() == {"error": "method GET not allowed here"}
-    assert r.headers["Allow"] == "OPTIONS, POST"  # HTTP requires it on a 405; the JSON answer had dropped it
+    assert set(r.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}  # HTTP requires it; the JSON 405 dropped it
     r = client.get("/api/v1/nothing")
     assert r.status_code == 404 and r.get_json() == {"error": "not found"}
+
+
+def test_the_model_card_gives_the_detectors_settings_not_its_fitted_arrays():
+    from braintumor.predictor import Classifier, default_model_path
+
+    if not default_model_path().exists():
+        pytest.skip("no shipped model")
+    r = create_app(classifier=Classifier.load(threads=1)).test_client().get("/api/v1/model")
+    ood = r.get_json()["ood"]  # 270 kB of base64 (means, whitening matrix) were in every card
+    assert ood["threshold"] > 0 and "whiten" not in ood and "means" not in ood and len(r.data) < 20_000
 
 
 def test_an_unexpected_failure_is_a_json_500_without_traceback(app, monkeypatch):

@@ -165,9 +165,12 @@ def status_for(records: list[dict]) -> int:
 
 
 def model_card(st: WebState) -> dict:
-    """The model's metadata without the head weights, plus what this server accepts."""
+    """The model's metadata without fitted arrays (the head's weights, the detector's means and whitening matrix:
+    270 kB of base64 that no reader of a card needs), plus what this server accepts."""
     clf = st.classifier
     card = {k: v for k, v in clf.metadata.items() if k != "head"}
+    if isinstance(card.get("ood"), dict):
+        card["ood"] = {k: v for k, v in card["ood"].items() if k not in ("means", "whiten")}
     card.setdefault("classes", list(clf.classes))
     card["heatmap"] = st.cam
     card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
