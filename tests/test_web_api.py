@@ -149,6 +149,9 @@ def test_one_file_can_be_the_whole_body(client, test_images):
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''..%2F..%2Fetc%2Fp%C3%A4sswd"})
     assert r.status_code == 400 and r.get_json()["results"] == [
         {"path": "pässwd", "error": "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"}]
+    r = client.post("/api/v1/predict", data=b"not an image", content_type="image/jpeg",  # a newline, a bidi override
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''a%0Ab%E2%80%AEgpj.exe"})
+    assert r.get_json()["results"][0]["path"] == "a_b_gpj.exe"
     r = client.post("/api/v1/predict", data=b"", content_type="image/png")
     assert r.status_code == 400 and "the request body is empty" in r.get_json()["error"]
     r = client.post("/api/v1/predict", data=b"0" * (5 * 1024 * 1024), content_type="application/octet-stream")

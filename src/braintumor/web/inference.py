@@ -66,8 +66,10 @@ def state() -> WebState:
 
 
 def _clean_name(raw: str | None, index: int) -> str:
-    """The client's file name without any folder part (old browsers send full paths)."""
+    """The client's file name without any folder part (old browsers send full paths), and without control or
+    bidi-override characters (a newline would split a log or table row; U+202E makes "gpj.exe" read "exe.jpg")."""
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(c if c.isprintable() else "_" for c in name)
     return name[:MAX_NAME] or f"upload-{index + 1}"
 
 
