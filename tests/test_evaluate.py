@@ -38,7 +38,7 @@ class FakeClassifier:
         self.classes = CLASSES
         self.metadata = {"model_name": "fake-net", "package_version": "0.0-test", "classes": list(CLASSES),
                          "temperature": 1.0, "huge": "x" * 10_000}
-        self.path = Path("models/fake.onnx")
+        self.path = Path.cwd() / "models" / "fake.onnx"  # as Classifier.load gives it: absolute
         self.preprocess_config = PreprocessConfig(image_size=64)
         self.seen = 0
 
@@ -94,6 +94,7 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     assert [Path(p).name for p, _ in result["data"]["errors"]] == ["zz_broken.jpg"]
     assert result["data"]["n_images"] == n_good + 1 and len(result["data"]["fingerprint"]) == 64
     assert result["model"]["name"] == "fake-net" and "huge" not in result["model"]["metadata"]
+    assert result["model"]["path"] == str(Path("models/fake.onnx"))  # relative to here: no machine's folders
 
     for name in ("metrics.json", "predictions.csv", "report.html", *(f"{f}.png" for f in FIGURES)):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name

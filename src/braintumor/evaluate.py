@@ -57,11 +57,18 @@ def _model_info(classifier: Classifier) -> dict:
             continue
     path = getattr(classifier, "path", None)
     return {
-        "path": str(path) if path else None,
+        "path": _shown_path(path) if path else None,
         "name": meta.get("model_name") or meta.get("name") or (Path(path).stem if path else None),
         "version": meta.get("model_version") or meta.get("version") or meta.get("package_version"),
         "metadata": subset,
     }
+
+
+def _shown_path(path: str | Path) -> str:
+    """Relative to the working folder when inside it: a report is shared, and an absolute path names the machine's
+    folders (a user's home); outside it the absolute path is the only unambiguous one."""
+    full, here = Path(path).resolve(), Path.cwd().resolve()
+    return str(full.relative_to(here)) if full.is_relative_to(here) else str(full)
 
 
 def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray, classes: Sequence[str],
