@@ -95,6 +95,7 @@ def test_export_is_one_small_self_describing_onnx_file(tiny_model):
     assert meta["preprocess"]["image_size"] == 64
     assert len(meta["data_fingerprint"]) == 64 and meta["model_version"]
     assert [o.name for o in proto.graph.output] == ["logits", "features", "pooled_middle"]
+    assert not any(n.metadata_props for n in proto.graph.node)  # no exporter stack traces (build-machine paths)
 
 
 def test_a_failed_export_leaves_no_file_behind(tiny_run, tmp_path, capsys):

@@ -183,6 +183,8 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     del proto.metadata_props[:]
     entry = proto.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, json.dumps(info, sort_keys=True)
+    for node in proto.graph.node:  # torch's exporter records each node's Python stack trace: the build machine's
+        del node.metadata_props[:]  # file paths, 36 kB of the shipped file, nothing the model needs
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
