@@ -101,6 +101,11 @@ def test_upload_a_real_mri_and_use_the_heat_map(server, browser, test_images):
     assert card.locator("meter.bar-meter").count() == 4 and card.locator(".bar-top").count() == 1
     values = [float(v) for v in card.locator("meter.bar-meter").evaluate_all("ms => ms.map(m => m.value)")]
     assert abs(sum(values) - 1.0) < 1e-3
+    # what a screen reader gets: the answer in the card's live region (it was emptied), each bar's rounded text
+    label, confidence = card.locator(".verdict-label").inner_text(), card.locator(".verdict-confidence").inner_text()
+    assert card.locator("[role=status]").text_content().startswith(f"{label}, {confidence} confidence")
+    texts = card.locator("meter.bar-meter").evaluate_all("ms => ms.map(m => m.getAttribute('aria-valuetext'))")
+    assert texts == card.locator(".bar-value").all_inner_texts()
     heat = card.locator(".view-heat")
     sync_api.expect(heat).to_be_visible()
     assert heat.evaluate("img => img.complete && img.naturalWidth > 0 && img.src.startsWith('data:image/png')")
@@ -133,6 +138,7 @@ def test_bad_files_get_a_message_in_the_page_and_phone_width_screenshot(server, 
     sync_api.expect(cards.nth(0)).to_have_attribute("data-state", "ok", timeout=20_000)
     sync_api.expect(cards.nth(1)).to_have_attribute("data-state", "error", timeout=20_000)
     assert "not a recognised image" in cards.nth(1).locator(".card-status").inner_text()
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified, 1 could not be read (see below).")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     screenshot(page, "result-phone.png")
     # The console shows the 400 of the bad file as a failed resource; nothing else may appear.

@@ -68,3 +68,60 @@ def test_series_upload_in_the_browser(server, test_images, tmp_path):
         SHOTS.mkdir(parents=True, exist_ok=True)
         blocks.nth(0).screenshot(path=str(SHOTS / "series-desktop.png"))  # the docs' picture of a series
         context.close()
+
+
+def _mixed_series(test_images) -> bytes:
+    """A zipped DICOM series of six slices: black, a sure no-tumour, two gliomas, a meningioma, flat gray."""
+    picks = [test_images["notumor"][0], test_images["glioma"][0], test_images["glioma"][1],
+             test_images["meningioma"][0]]
+    middle = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in picks]
+    return zip_bytes(series([np.zeros((256, 256), np.uint8), *middle, np.full((256, 256), 128, np.uint8)]))
+
+
+def _no_js_words(html: str) -> dict:
+    import re
+    from html import unescape
+
+    def texts(pattern: str) -> list[str]:
+        found = [" ".join(unescape(re.sub(r"<[^>]+>", "", t)).split()) for t in re.findall(pattern, html, flags=re.S)]
+        return [t for t in found if t]  # not the empty copies in <template> elements
+
+    return {"line": texts(r'<p class="series-line">(.*?)</p>'), "list": texts(r"<li>(slice .*?)</li>"),
+            "cards": texts(r'<article class="card"[^>]*>\s*<h2 class="card-name">(.*?)</h2>'),
+            "refused": html.count("strip-bar strip-refused")}
+
+
+@pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's refusals")
+def test_a_series_says_the_same_with_and_without_javascript_refusals_included(server, test_images, tmp_path):
+    """Refused slices were missing from the page's summary line and drawn like a sure 'No tumor' (an empty column),
+    a sure 'No tumor' slice was listed as suspicious, and slice cards gave no DICOM image number to find them by."""
+    from braintumor.predictor import Classifier
+
+    data = _mixed_series(test_images)
+    (tmp_path / "mixed.zip").write_bytes(data)
+    page_html = create_app(classifier=Classifier.load(threads=1)).test_client().post(
+        "/", data={"file": [(__import__("io").BytesIO(data), "mixed.zip")]},
+        content_type="multipart/form-data").get_data(as_text=True)
+    expected = _no_js_words(page_html)
+    line = expected["line"][0]
+    assert line.startswith("6 slices ·") and "· 2 not classified (unlike brain MRI)" in line
+    assert expected["refused"] == 2 and expected["list"][0] == "slice 0: not classified (unlike brain MRI)"
+    assert expected["list"][1].startswith("slice 1: No tumor, tumour probability ")
+    assert expected["cards"] and "slice 1 · DICOM image 2" not in expected["cards"]  # a sure 'No tumor' slice
+    assert all(" · DICOM image " in c for c in expected["cards"])
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                        args=ARGS, headless=True,
+                                                        viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(server)
+        page.set_input_files("#file-input", [str(tmp_path / "mixed.zip")])
+        block = page.locator("#results .series")
+        sync_api.expect(block).to_have_attribute("data-state", "ok", timeout=30_000)
+        shown = {"line": [" ".join(block.locator(".series-line").inner_text().split())],
+                 "list": [" ".join(t.split()) for t in block.locator(".strip-list li").all_text_contents()],
+                 "cards": [" ".join(t.split()) for t in block.locator(".series-top .card-name").all_inner_texts()],
+                 "refused": block.locator("rect.strip-refused").count()}
+        assert shown == expected
+        sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).")
+        context.close()

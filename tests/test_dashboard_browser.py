@@ -44,9 +44,16 @@ def test_dashboard_shows_live_numbers(served, test_images, tmp_path_factory):
             page.on("request", lambda r: problems.append(f"external request {r.url}")
                     if not r.url.startswith(base) else None)
             page.goto(f"{base}/dashboard")
-            sync_api.expect(page.locator("#dash-status")).to_contain_text("Updated", timeout=15_000)
+            sync_api.expect(page.locator("#dash-updated")).to_contain_text("updated", timeout=15_000)
+            # the live region says the state, not a clock: a screen reader heard it every 2 s
+            sync_api.expect(page.locator("#dash-status")).to_have_text("Live · 1 worker process")
+            clock = "[role=status] #dash-updated, #dash-updated[role], #dash-updated[aria-live]"
+            assert page.locator(clock).count() == 0
             sync_api.expect(page.locator("#model-version")).not_to_have_text("–")
             assert page.locator("#model-classes").inner_text().startswith("Glioma")
+            accuracy = app.extensions["braintumor"].classifier.metadata.get("metrics", {}).get("accuracy")
+            if accuracy is not None:  # two decimals: 0.99466 said "99.5%", a target it does not reach
+                assert page.locator("#model-accuracy").inner_text().startswith(f"{100 * accuracy:.2f}%")
 
             files = [test_images[c][0] for c in ("glioma", "meningioma", "notumor", "pituitary")]
             flagged = 0

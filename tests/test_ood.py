@@ -119,7 +119,7 @@ def test_shipped_model_refuses_photos_documents_and_synthetic_frames(shipped, sa
     assert len(accepted) <= len(picked) // 20, accepted
     refused = next(p for p in preds if p.ood)
     assert refused.label is None and refused.confidence is None
-    assert refused.reason.startswith("this does not look like a brain MRI slice")
+    assert refused.reason.startswith("unlike the brain MRI slices the model was trained on")
 
 
 def test_input_checks_name_the_reason(shipped, samples):
@@ -145,7 +145,7 @@ def test_cli_jsonl_withholds_the_label(tmp_path, samples, capsys):
     # refused by the colour check before the network: ood_score (the feature distance) may be below 1
     assert rec["ood"] is True and rec["label"] is None and "colour" in rec["reason"]
     assert main(["predict", str(photo)]) == 0
-    assert "refused: this does not look like a brain MRI slice" in capsys.readouterr().out
+    assert "refused: unlike the brain MRI slices the model was trained on" in capsys.readouterr().out
 
 
 def test_api_and_page_say_it_is_not_a_brain_mri(shipped, samples):
@@ -157,7 +157,8 @@ def test_api_and_page_say_it_is_not_a_brain_mri(shipped, samples):
     assert rec["ood"] is True and rec["label"] is None and "heatmap_png_base64" not in rec
     data = {"file": (io.BytesIO(samples["rocket.jpg"].data), "rocket.jpg")}
     page = client.post("/", data=data, content_type="multipart/form-data")
-    assert page.status_code == 200 and b"this does not look like a brain MRI slice" in page.data
+    assert page.status_code == 200
+    assert b"Not classified: unlike the brain MRI slices the model was trained on" in page.data
     assert b'data-state="ood"' in page.data
 
 

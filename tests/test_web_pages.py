@@ -36,11 +36,12 @@ def test_upload_page(client):
 
 
 def test_static_files_are_served_locally(client):
-    for path, mimetype in (("/static/app.js", "text/javascript"), ("/static/app.css", "text/css"),
-                           ("/static/favicon.svg", "image/svg+xml")):
+    for path, mimetype in (("/static/app.js", "text/javascript"), ("/static/series.js", "text/javascript"),
+                           ("/static/app.css", "text/css"), ("/static/favicon.svg", "image/svg+xml")):
         r = client.get(path)
         assert r.status_code == 200 and r.mimetype == mimetype, path
-    assert b"http" not in client.get("/static/app.js").data  # fetches go to this server only
+    for script in ("app.js", "series.js"):
+        assert b"http" not in client.get(f"/static/{script}").data  # fetches go to this server only
 
 
 def test_no_javascript_upload_renders_results_and_per_file_errors(client, test_images, tiny_classifier):
@@ -63,7 +64,8 @@ def test_no_javascript_upload_renders_results_and_per_file_errors(client, test_i
 def test_no_file_chosen_is_a_message_in_the_page(client):
     r = client.post("/", data={"file": (io.BytesIO(b""), "")}, content_type="multipart/form-data")
     assert r.status_code == 400 and r.mimetype == "text/html"
-    assert "no file uploaded" in r.get_data(as_text=True)
+    # the page's words, not the API's ("no file uploaded: send one or more images in the field 'file'")
+    assert "No file chosen: choose one or more images or scans, then Classify." in r.get_data(as_text=True)
 
 
 def test_only_bad_files_is_400_with_messages_in_the_page(client):

@@ -5,7 +5,7 @@ The jsonl record is a contract later tools rely on::
     {"path": ..., "label": "glioma", "confidence": 0.97, "probabilities": {...}, "ood": false, "ood_score": 0.4,
      "review": true}
     {"path": ..., "label": null, "confidence": null, "probabilities": {...}, "ood": true, "ood_score": 3.2,
-     "review": false, "reason": "this does not look like a brain MRI slice: ..."}
+     "review": false, "reason": "unlike the brain MRI slices the model was trained on: ..."}
     {"path": ..., "error": "..."}
 
 With ``--heatmap OUT_DIR`` each classified image also gets a class-activation overlay PNG,

@@ -51,7 +51,8 @@ def _schemas(classes: list[str]) -> dict:
                           "description": "null when ood is true (the label is withheld)"},
                 "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
                 "probabilities": probs,
-                "ood": {"type": "boolean", "description": "true: this does not look like a brain MRI slice"},
+                "ood": {"type": "boolean",
+                        "description": "true: unlike the brain MRI slices the model was trained on (not classified)"},
                 "ood_score": {"type": ["number", "null"], "description": "distance from the training MRI "
                               "slices, scaled so that values above 1 are refused"},
                 "reason": {"type": "string", "description": "why the input was refused (only when ood)"},

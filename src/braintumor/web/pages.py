@@ -56,7 +56,10 @@ def upload():
     try:
         uploads = read_uploads(request, st.max_files)
     except BadRequest as exc:
-        return render_template("index.html", entries=[], message=exc.description, state=st), 400
+        message = exc.description
+        if message.startswith("no file uploaded"):  # the API's words name a form field a person never sees
+            message = "No file chosen: choose one or more images or scans, then Classify."
+        return render_template("index.html", entries=[], message=message, state=st), 400
     entries = classify_entries(st.classifier, uploads, heatmap=st.cam, max_slices=st.max_slices,
                                max_pixels=st.max_request_pixels)
     records = flatten(entries)[0]

@@ -16,7 +16,7 @@ from ..heatmap import explain_batch
 from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
-from ..series import summary_record, tumour_probability, volume_records
+from ..series import NO_TUMOUR, summary_record, tumour_probability, volume_records
 from ..volume_io import MAX_SLICES, read_volumes, sniff
 from .inference import Upload, _b64, classify
 
@@ -27,7 +27,7 @@ class Entry:
 
     records: list[dict]
     summary: dict | None = None
-    strip: list[dict] = field(default_factory=list)  # per slice: slice, label, tumour probability
+    strip: list[dict] = field(default_factory=list)  # per slice: :func:`strip_entry`
 
     @property
     def top(self) -> list[dict]:
@@ -35,6 +35,20 @@ class Entry:
         order = [t["slice"] for t in (self.summary or {}).get("summary", {}).get("most_suspicious", [])]
         by_slice = {r.get("slice"): r for r in self.records}
         return [by_slice[k] for k in order if k in by_slice]
+
+    @property
+    def shown_top(self) -> list[dict]:
+        """What the page shows as suspicious: of :attr:`top`, the slices called a tumour or flagged for review (a
+        sure 'No tumor' slice is among the five most suspicious of a healthy volume, and was shown as such)."""
+        return [r for r in self.top if r["label"] != NO_TUMOUR or r.get("review")]
+
+
+def strip_entry(rec: dict) -> dict:
+    """One slice of the page's strip; a refused or unreadable slice is marked as such, not drawn as a tumour
+    probability (a refused slice's probabilities mean nothing)."""
+    state = "failed" if "error" in rec else ("refused" if rec.get("ood") else "ok")
+    return {"slice": rec["slice"], "label": rec.get("label"), "state": state,
+            "p": tumour_probability(rec["probabilities"]) if state == "ok" else None}
 
 
 def _add_heatmaps(clf: Classifier, entry: Entry, pixels: dict[int, np.ndarray]) -> None:
@@ -95,8 +109,7 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
             entry = Entry([rec for rec, _ in pairs])
             if len(volume.slices) > 1:
                 entry.summary = summary_record(volume, entry.records, clf.classes)
-                entry.strip = [{"slice": r["slice"], "label": r["label"],
-                                "p": tumour_probability(r["probabilities"])} for r in entry.records if "label" in r]
+                entry.strip = [strip_entry(r) for r in entry.records if "slice" in r]
             if heatmap:
                 _add_heatmaps(clf, entry, {r.get("slice", 0): px for r, px in pairs})
             entries.append(entry)

@@ -13,8 +13,7 @@
     else fn();
   }
 
-  // As predictor.probability_text: never "100.0%" or "0.0%" (rounding is not certainty).
-  // As predictor.probability_text: to 0.1 %, rounded towards 50 % (never surer than it is).
+  // As predictor.probability_text: to 0.1 %, rounded towards 50 % (never surer than it is), never "100.0%".
   function percent(p) {
     if (p > 0.999) return ">99.9%";
     if (p < 0.001) return "<0.1%";
@@ -55,21 +54,24 @@
     if (rec.ood) {
       // Not a brain MRI slice (or too unlike the training data): no class, no bars, no heat map.
       card.dataset.state = "ood";
-      status.textContent = rec.reason || "this does not look like a brain MRI slice";
+      status.textContent = "Not classified: " + (rec.reason || "unlike the brain MRI slices the model was trained on");
       return;
     }
     card.dataset.state = "ok";
-    status.textContent = "";
     let labelName = rec.label;
     card.querySelectorAll(".bar").forEach(function (bar) {
       const cls = bar.dataset.class;
       const p = (rec.probabilities && rec.probabilities[cls]) || 0;
       bar.querySelector(".bar-meter").value = p;
+      bar.querySelector(".bar-meter").setAttribute("aria-valuetext", percent(p));
       bar.querySelector(".bar-meter").textContent = percent(p);
       bar.querySelector(".bar-value").textContent = percent(p);
       bar.classList.toggle("bar-top", cls === rec.label);
       if (cls === rec.label) labelName = bar.querySelector(".bar-name").textContent;
     });
+    // said in the live region too (visually hidden), so a screen reader announces the answer
+    status.textContent = labelName + ", " + percent(rec.confidence) + " confidence" +
+      (rec.review ? ", low confidence: have a specialist check this answer" : "");
     card.querySelector(".verdict-label").textContent = labelName;
     card.querySelector(".verdict-confidence").textContent = percent(rec.confidence);
     card.querySelector(".card-review").hidden = !rec.review;
@@ -88,69 +90,10 @@
     }
   }
 
-  // A multi-slice upload (DICOM series, multi-frame DICOM, NIfTI): one block per series, from the
-  // <template id="series-template"> the server rendered, so the markup is the same without JavaScript.
-  function fillSeries(block, summary, records) {
-    const s = summary.summary;
-    const names = {};
-    block.querySelectorAll(".strip-legend li").forEach(function (li) { names[li.dataset.class] = li.textContent; });
-    block.dataset.state = "ok";
-    block.querySelector(".series-name").textContent = summary.path +
-      (summary.series === undefined ? "" : " · series " + (summary.series + 1));
-    block.querySelector(".series-line").textContent = s.slices + " slices · " +
-      Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
-      (s.flagged ? " · " + s.flagged + " flagged for review" : "");
-    const svg = block.querySelector(".strip-plot");
-    const n = Math.max(s.slices, 1);
-    svg.setAttribute("viewBox", "0 0 " + n + " 100");
-    svg.querySelector(".strip-mid").setAttribute("x2", String(n));
-    records.forEach(function (rec) {
-      if (!rec.label) return;
-      const p = 1 - ((rec.probabilities && rec.probabilities.notumor) || 0);
-      const rect = document.createElementNS(svg.namespaceURI, "rect");
-      rect.setAttribute("class", "strip-bar strip-" + rec.label);
-      rect.setAttribute("x", String(rec.slice + 0.1));
-      rect.setAttribute("width", "0.8");
-      rect.setAttribute("y", (100 - 100 * p).toFixed(2));
-      rect.setAttribute("height", (100 * p).toFixed(2));
-      const title = document.createElementNS(svg.namespaceURI, "title");
-      title.textContent = "slice " + rec.slice + ": " + (names[rec.label] || rec.label) +
-        ", tumour probability " + percent(p);
-      rect.appendChild(title);
-      svg.appendChild(rect);
-    });
-    const notes = block.querySelector(".series-notes");
-    (s.notes || []).forEach(function (note) {
-      const li = document.createElement("li");
-      li.textContent = note;
-      notes.appendChild(li);
-    });
-    const top = block.querySelector(".series-top");
-    s.most_suspicious.forEach(function (t) {
-      const rec = records.find(function (r) { return r.slice === t.slice; });
-      if (!rec) return;
-      const card = newCard("slice " + t.slice);
-      fillCard(card, rec);
-      top.appendChild(card);
-    });
-  }
-
-  function showSeries(card, data) {
-    const template = document.getElementById("series-template");
-    const inSeries = function (rec, summary) {
-      return rec.path === summary.path && rec.series === summary.series && rec.slice !== undefined;
-    };
-    data.series.forEach(function (summary) {
-      const block = template.content.firstElementChild.cloneNode(true);
-      fillSeries(block, summary, data.results.filter(function (rec) { return inSeries(rec, summary); }));
-      card.before(block);
-    });
-    const rest = data.results.filter(function (rec) {
-      return !data.series.some(function (summary) { return inSeries(rec, summary); });
-    });
-    if (rest.length) fillCard(card, rest[0]);
-    else card.remove();
-  }
+  // A multi-slice upload is drawn by series.js (loaded first), with this file's card helpers.
+  const showSeries = function (card, data) {
+    window.braintumorSeries({ percent: percent, newCard: newCard, fillCard: fillCard }).showSeries(card, data);
+  };
 
   // Every record shown on the page, in upload order, for the CSV download (kept in this tab only).
   const collected = [];
@@ -271,9 +214,16 @@
     await Promise.all(workers);
     jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
     offerDownload(form);
-    const failed = jobs.filter(function (j) { return j.card.dataset.state === "error"; }).length;
-    setStatus(pageStatus, "Done: " + (jobs.length - failed) + " classified" +
-      (failed ? ", " + failed + " could not be (see below)." : "."), false);
+    // per file: a scan counts as classified; a refusal is not a classification (it was counted as one)
+    const tally = { ok: 0, ood: 0, error: 0 };
+    jobs.forEach(function (job) {
+      const recs = job.records.filter(function (r) { return !r.summary; });
+      const one = recs.length === 1 ? recs[0] : {};
+      tally[recs.length === 0 || one.error ? "error" : (one.ood ? "ood" : "ok")] += 1;
+    });
+    setStatus(pageStatus, "Done: " + tally.ok + " classified" +
+      (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
+      (tally.error ? ", " + tally.error + " could not be read" : "") + " (see below).", false);
   }
 
   ready(function () {

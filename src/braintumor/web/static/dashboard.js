@@ -251,7 +251,9 @@
     if (fp) byId("model-fingerprint").title = fp;
     setText("model-classes", (card.classes || []).map(function (c) { return names[c] || c; }).join(", ") || "–");
     const m = card.metrics || {};
-    setText("model-accuracy", m.accuracy !== undefined ? pct(m.accuracy) + (m.n ? " of " + num(m.n) : "") : "–");
+    // two decimals: one rounded 99.47 % up to "99.5%", past a 99.5 % target it does not reach
+    setText("model-accuracy", m.accuracy !== undefined ? (100 * m.accuracy).toFixed(2) + "%" +
+      (m.n ? " of " + num(m.n) : "") : "–");
     setText("model-f1", m.macro_f1 !== undefined ? m.macro_f1.toFixed(4) : "–");
     setText("model-created", card.created || "–");
   }
@@ -265,12 +267,16 @@
       while (history.length > 1 && history[history.length - 1].t - history[0].t > SPAN_S + WINDOW_S) history.shift();
     // Points older than the chart still serve the one-minute windows of the oldest points shown.
       render();
-      status.textContent = "Updated " + new Date(stats.time * 1000).toLocaleTimeString("en-GB") +
-        " · " + stats.workers + (stats.workers === 1 ? " worker process" : " worker processes");
-      status.classList.remove("is-error");
+      // the live region changes only when the state does; the time of the update is beside it, not in it
+      const live = "Live · " + stats.workers + (stats.workers === 1 ? " worker process" : " worker processes");
+      if (status.textContent !== live) status.textContent = live;
+      status.parentElement.classList.remove("is-error");
+      byId("dash-updated").textContent = "· updated " + new Date(stats.time * 1000).toLocaleTimeString("en-GB");
     } catch (err) {
-      status.textContent = "Could not read the metrics (" + err.message + "); retrying.";
-      status.classList.add("is-error");
+      const text = "Could not read the metrics (" + err.message + "); retrying.";
+      if (status.textContent !== text) status.textContent = text;
+      status.parentElement.classList.add("is-error");
+      byId("dash-updated").textContent = "";
     }
   }
 

@@ -1,0 +1,97 @@
+// A multi-slice upload (DICOM series, multi-frame DICOM, NIfTI) on the page: one block per series, cloned from
+// the <template id="series-template"> the server rendered, so the markup is the same without JavaScript.
+// Loaded before app.js, which hands it its card helpers; no framework, nothing loaded from elsewhere.
+"use strict";
+
+window.braintumorSeries = function (helpers) {
+  const percent = helpers.percent, newCard = helpers.newCard, fillCard = helpers.fillCard;
+
+  // As _series.html's slice_name and slice_text macros: the same words with and without JavaScript.
+  function sliceName(rec) {
+    const image = rec.dicom && rec.dicom.instance_number !== undefined;
+    return "slice " + rec.slice + (image ? " · DICOM image " + rec.dicom.instance_number : "");
+  }
+
+  function stripEntry(rec) {  // as volumes.strip_entry
+    const state = rec.error ? "failed" : (rec.ood ? "refused" : "ok");
+    const p = state === "ok" ? 1 - ((rec.probabilities && rec.probabilities.notumor) || 0) : null;
+    return { slice: rec.slice, label: rec.label, state: state, p: p };
+  }
+
+  function sliceText(t, names) {
+    if (t.state === "refused") return "slice " + t.slice + ": not classified (unlike brain MRI)";
+    if (t.state === "failed") return "slice " + t.slice + ": unreadable";
+    return "slice " + t.slice + ": " + (names[t.label] || t.label) + ", tumour probability " + percent(t.p);
+  }
+
+  function fillSeries(block, summary, records) {
+    const s = summary.summary;
+    const names = {};
+    block.querySelectorAll(".strip-legend li").forEach(function (li) { names[li.dataset.class] = li.textContent; });
+    block.dataset.state = "ok";
+    block.querySelector(".series-name").textContent = summary.path +
+      (summary.series === undefined ? "" : " · series " + (summary.series + 1));
+    block.querySelector(".series-line").textContent = s.slices + " slices · " +
+      Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
+      (s.refused ? " · " + s.refused + " not classified (unlike brain MRI)" : "") +
+      (s.failed ? " · " + s.failed + " unreadable" : "") +
+      (s.flagged ? " · " + s.flagged + " flagged for review" : "");
+    const svg = block.querySelector(".strip-plot");
+    const n = Math.max(s.slices, 1);
+    svg.setAttribute("viewBox", "0 0 " + n + " 100");
+    svg.querySelector(".strip-mid").setAttribute("x2", String(n));
+    const list = block.querySelector(".strip-list");
+    records.filter(function (rec) { return rec.slice !== undefined; }).forEach(function (rec) {
+      const t = stripEntry(rec);
+      const rect = document.createElementNS(svg.namespaceURI, "rect");
+      rect.setAttribute("class", "strip-bar strip-" + (t.state === "ok" ? t.label : t.state));
+      rect.setAttribute("x", String(t.slice + 0.1));
+      rect.setAttribute("width", "0.8");
+      rect.setAttribute("y", t.state === "ok" ? (100 - 100 * t.p).toFixed(2) : "0");
+      rect.setAttribute("height", t.state === "ok" ? (100 * t.p).toFixed(2) : "100");
+      const title = document.createElementNS(svg.namespaceURI, "title");
+      title.textContent = sliceText(t, names);
+      rect.appendChild(title);
+      svg.appendChild(rect);
+      const li = document.createElement("li");
+      li.textContent = sliceText(t, names);
+      list.appendChild(li);
+    });
+    const notes = block.querySelector(".series-notes");
+    (s.notes || []).forEach(function (note) {
+      const li = document.createElement("li");
+      li.textContent = note;
+      notes.appendChild(li);
+    });
+    const top = block.querySelector(".series-top");
+    let shown = 0;
+    s.most_suspicious.forEach(function (t) {  // as Entry.shown_top: a tumour, or flagged for review
+      const rec = records.find(function (r) { return r.slice === t.slice; });
+      if (!rec || (rec.label === "notumor" && !rec.review)) return;
+      const card = newCard(sliceName(rec));
+      fillCard(card, rec);
+      top.appendChild(card);
+      shown += 1;
+    });
+    block.querySelector(".series-none").hidden = shown > 0;
+  }
+
+  function showSeries(card, data) {
+    const template = document.getElementById("series-template");
+    const inSeries = function (rec, summary) {
+      return rec.path === summary.path && rec.series === summary.series && rec.slice !== undefined;
+    };
+    data.series.forEach(function (summary) {
+      const block = template.content.firstElementChild.cloneNode(true);
+      fillSeries(block, summary, data.results.filter(function (rec) { return inSeries(rec, summary); }));
+      card.before(block);
+    });
+    const rest = data.results.filter(function (rec) {
+      return !data.series.some(function (summary) { return inSeries(rec, summary); });
+    });
+    if (rest.length) fillCard(card, rest[0]);
+    else card.remove();
+  }
+
+  return { showSeries: showSeries };
+};
