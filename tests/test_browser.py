@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO
 from flask import Flask
+from PIL import Image
 from werkzeug.serving import make_server
 
 from braintumor.predictor import Classifier, default_model_path, probability_text
@@ -132,13 +134,20 @@ def test_bad_files_get_a_message_in_the_page_and_phone_width_screenshot(server, 
     page, problems = open_page(browser, server, 390, 844)
     fake = tmp_path / "notes.jpg"
     fake.write_text("not an image")
-    page.set_input_files("#file-input", [str(test_images["glioma"][0]), str(fake)])
+    photo = tmp_path / "photo.png"  # colour noise: refused before the network, whatever the model
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(photo)
+    page.set_input_files("#file-input", [str(test_images["glioma"][0]), str(fake), str(photo)])
     cards = page.locator("#results .card")
-    sync_api.expect(cards).to_have_count(2)
+    sync_api.expect(cards).to_have_count(3)
     sync_api.expect(cards.nth(0)).to_have_attribute("data-state", "ok", timeout=20_000)
     sync_api.expect(cards.nth(1)).to_have_attribute("data-state", "error", timeout=20_000)
+    sync_api.expect(cards.nth(2)).to_have_attribute("data-state", "ood", timeout=20_000)
     assert "not a recognised image" in cards.nth(1).locator(".card-status").inner_text()
-    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified, 1 could not be read (see below).")
+    assert cards.nth(2).locator(".card-status").inner_text().startswith("Not classified: unlike the brain MRI")
+    sync_api.expect(cards.nth(2).locator(".card-ood-note")).to_be_visible()  # what to do: read it without the model
+    sync_api.expect(cards.nth(0).locator(".card-ood-note")).to_be_hidden()
+    sync_api.expect(page.locator("#page-status")).to_have_text(  # a refusal was counted as classified
+        "Done: 1 classified, 1 not classified (unlike brain MRI), 1 could not be read (see below).")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     screenshot(page, "result-phone.png")
     # The console shows the 400 of the bad file as a failed resource; nothing else may appear.
