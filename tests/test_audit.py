@@ -167,3 +167,22 @@ def test_real_dataset_overlap_agrees_with_its_readme(data_root: Path):
     assert report["hidden_files"] == ["Testing/meningioma/.ipynb_checkpoints/Te-me_0011-checkpoint.jpg"]
     modes = [report["splits"][s]["modes"] for s in ("Training", "Testing")]
     assert sum(m["RGB"] for m in modes) == 3926 and sum(m["L"] for m in modes) == 3093
+
+
+def test_audit_out_is_written_through_a_fifo_and_into_a_new_folder(tree: Path, tmp_path: Path, capsys):
+    """--out /dev/null or a named pipe was replaced by a regular file (as root, /dev/full itself); a missing
+    folder failed only after the whole audit ('No such file or directory: .audit.json.NNN.tmp')."""
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert main(["data", "audit", "--data", str(tree), "--out", str(fifo), "--no-progress"]) == 0
+    reader.join(timeout=30)
+    assert json.loads(got[0])["threshold"] == 8 and fifo.is_fifo()  # still the pipe, and its reader got it all
+    assert main(["data", "audit", "--data", str(tree), "--out", str(tmp_path / "new" / "a.json"), "--no-progress"]) == 0
+    assert json.loads((tmp_path / "new" / "a.json").read_text())["threshold"] == 8
+    capsys.readouterr()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import stat
 from pathlib import Path
 
 
@@ -20,3 +22,23 @@ def temp_beside(target: Path) -> tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def is_special(path: Path) -> bool:
+    """A device or FIFO (``/dev/null``, ``/dev/stdout``, a named pipe): written through, never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def put_in_place(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Move the finished temporary file ``tmp`` to ``target``. A device or FIFO there is written through:
+    ``os.replace`` would swap ``/dev/null`` itself for a regular file (as root, it did)."""
+    if is_special(Path(target)):
+        with open(tmp, "rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.unlink(tmp)
+    else:
+        os.replace(tmp, target)

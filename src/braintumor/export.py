@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from . import __version__
+from .atomic_files import put_in_place
 from .classes import DISPLAY_NAMES
 from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
@@ -199,7 +200,7 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
             chosen = ck.get("ood", {})  # an exported file exported again keeps its calibration's choices
             fit(tmp, split.parent, data, ood_augment=chosen.get("augmented_copies"),
                 ood_framing=chosen.get("framing_copies"))
-        os.replace(tmp, out)  # a failed export never leaves a half-written model behind
+        put_in_place(tmp, out)  # a failed export never leaves a half-written model behind; /dev/null stays
     except BaseException:
         tmp.unlink(missing_ok=True)  # nor its temporary file (it was left, 5 MB, when the data had moved)
         raise

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic_files import put_in_place
 from .metrics import headline_metrics, read_metrics_file
 from .predictor import METADATA_KEY, Classifier, ModelError
 from .preprocess import INPUT_SCALE
@@ -129,7 +130,7 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
             from .calibrate import calibrate as fit
 
             fit(tmp_out, run_dir, data)
-        os.replace(tmp_out, out)
+        put_in_place(tmp_out, out)  # a device or FIFO at --out is written through, not replaced
     finally:
         tmp_out.unlink(missing_ok=True)
     return out

@@ -11,6 +11,7 @@ import os
 from html import escape
 from pathlib import Path
 
+from .atomic_files import put_in_place
 from .classes import display_name
 from .metrics import percent
 
@@ -233,10 +234,11 @@ def write_report(out_dir: Path, metrics: dict, figures: dict[str, str], info: di
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write via a temporary sibling and ``os.replace``: readers never see a half-written file."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)  # as every other --out: a missing folder is made
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, path)
+        put_in_place(tmp, path)  # /dev/null or a FIFO is written through, not replaced
     finally:
         tmp.unlink(missing_ok=True)
     return path
