@@ -107,6 +107,10 @@ def test_walk_skips_hidden_and_non_images(tmp_path):
     assert sorted(found) == ["a/gone.jpg", "a/x.jpg", "b.PNG"]
     explicit = list(expand_inputs([tmp_path / "notes.txt", tmp_path / "a"]))
     assert [p.name for p in explicit] == ["notes.txt", "gone.jpg", "x.jpg"]
+    os.mkfifo(tmp_path / "a" / "pipe")  # no image ending: predict sniffed it for DICOM, and hung
+    from braintumor.volume_io import plan_inputs
+
+    assert [p.name for p in plan_inputs([tmp_path / "a"])] == ["gone.jpg", "x.jpg"]
 
 
 def _jpeg_bytes(arr: np.ndarray, **options) -> bytes:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import stat
 from pathlib import Path
+
+from .image_io import is_special_file
 
 
 def temp_beside(target: Path) -> tuple[int, str]:
@@ -24,19 +25,10 @@ def temp_beside(target: Path) -> tuple[int, str]:
     raise FileExistsError(f"no free temporary name beside {target}")
 
 
-def is_special(path: Path) -> bool:
-    """A device or FIFO (``/dev/null``, ``/dev/stdout``, a named pipe): written through, never replaced."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
-
-
 def put_in_place(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
     """Move the finished temporary file ``tmp`` to ``target``. A device or FIFO there is written through:
     ``os.replace`` would swap ``/dev/null`` itself for a regular file (as root, it did)."""
-    if is_special(Path(target)):
+    if is_special_file(Path(target)):
         with open(tmp, "rb") as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)
         os.unlink(tmp)

@@ -248,7 +248,7 @@ def _volume_hint(data: bytes, stream: bool = False) -> str | None:
 
 def _is_stream(source: ImageSource) -> bool:
     """A path naming a pipe or device (``<(zcat scan.nii.gz)``), not a regular file."""
-    return isinstance(source, (str, os.PathLike)) and _is_special(Path(source))
+    return isinstance(source, (str, os.PathLike)) and is_special_file(Path(source))
 
 
 def _is_hidden(path: Path) -> bool:
@@ -261,17 +261,19 @@ def walk_images(folder: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(root) / name
-            if not _is_hidden(path) and path.suffix.lower() in IMAGE_EXTENSIONS and not _is_special(path):
+            if not _is_hidden(path) and path.suffix.lower() in IMAGE_EXTENSIONS and not is_special_file(path):
                 yield path
 
 
-def _is_special(path: Path) -> bool:
-    """A FIFO, socket or device named like an image: opening it can block forever (a FIFO hung 'data audit' and
-    training). A broken link is not special: reading it reports it."""
+def is_special_file(path: Path) -> bool:
+    """A FIFO, socket or device: opening it to read can block forever (a FIFO hung 'data audit' and training), and
+    replacing it as an output would swap /dev/null itself for a file. A folder or a broken link is not special
+    (reading a broken link reports it)."""
     try:
-        return not stat.S_ISREG(path.stat().st_mode)  # one stat per walked file (four is_* calls were four)
-    except OSError:  # a broken link: kept, so that reading it reports it
+        mode = path.stat().st_mode  # one stat per walked file (four is_* calls were four)
+    except OSError:
         return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

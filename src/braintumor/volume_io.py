@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .image_io import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, walk_images
+from .image_io import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, is_special_file, walk_images
 
 _log = logging.getLogger(__name__)
 
@@ -203,8 +203,8 @@ def _scan_folder(folder: Path) -> tuple[list[Path], list[Path]]:
         for name in sorted(files):
             path = Path(root) / name
             lower = name.lower()
-            if name.startswith(".") or path.suffix.lower() in IMAGE_EXTENSIONS:
-                continue
+            if name.startswith(".") or path.suffix.lower() in IMAGE_EXTENSIONS or is_special_file(path):
+                continue  # a FIFO named 'pipe' hung predict in the sniff below
             if lower.endswith((".nii", ".nii.gz")):
                 niftis.append(path)
             elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(_file_head(path)):
