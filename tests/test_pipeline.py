@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -30,12 +31,19 @@ def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path):
 
     run = tmp_path / "resumed"
     shutil.copytree(tiny_run, run)
+    # interrupted after epoch 2's row was logged but before its last.pt was written (and mid-way through a row)
+    with (run / "metrics.jsonl").open("a") as fh:
+        fh.write(json.dumps({"epoch": 2, "val_acc": 0.5}) + '\n{"epoch": 3, "va')
+    cache = tmp_path / "not-a-folder"
+    cache.write_text("a file where the cache folder should be")  # the cache cannot be written: training goes on
     rc = main(["train", "--data", str(data_root), "--out", str(run),
                "--epochs", "2", "--limit-per-class", "8", "--image-size", "64", "--batch-size", "16",
-               "--cache-dir", str(tmp_path / "c"), "--resume"])
+               "--cache-dir", str(cache / "c"), "--resume"])
     assert rc == 0
     epochs = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert epochs == [1, 2]
+    assert epochs == [1, 2]  # it was [1, 2, 2] after such an interruption
+    assert "val_ema_acc" in json.loads((run / "metrics.jsonl").read_text().splitlines()[1])  # the real row
+    assert not list(run.glob("*.tmp"))
 
 
 def test_a_run_folder_that_holds_a_run_is_not_trained_over(tiny_run, data_root, tmp_path, capsys):
@@ -204,3 +212,41 @@ def test_a_run_can_hold_out_one_storage_mode(data_root, tmp_path):
     root = Path(split["root"])
     assert 0 < len(used) < 32 and all(Image.open(root / r).mode != "L" for r in used)
     assert json.loads((run / "config.json").read_text())["hold_out_mode"] == "L"
+
+
+def test_a_checkpoint_that_cannot_be_written_is_one_error_and_no_partial_file(tmp_path, monkeypatch):
+    """A full disk: torch raised RuntimeError ('unexpected pos'), a traceback, and left a 10 MB last.pt.tmp."""
+    import torch
+
+    from braintumor.checkpoints import save_checkpoint
+
+    def full_disk(obj, path):
+        Path(path).write_bytes(b"half")
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 10185344 vs 10185236")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError, match=r"^cannot write .*last\.pt: \[enforce fail"):
+        save_checkpoint({"epoch": 1}, tmp_path / "last.pt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_metadata_write_that_fails_leaves_the_model_as_it_was(tiny_model, tmp_path, monkeypatch):
+    """calibrate (and export and quantize through it) left a half-written MODEL.onnx.tmp (export: .tmp.tmp)."""
+    import shutil
+
+    import onnx
+
+    from braintumor.calibrate import write_metadata
+
+    model = tmp_path / "m.onnx"
+    shutil.copy(tiny_model, model)
+    before = model.read_bytes()
+
+    def full_disk(proto, path, **kwargs):
+        Path(path).write_bytes(b"half")
+        raise OSError(27, "File too large")
+
+    monkeypatch.setattr(onnx, "save_model", full_disk)
+    with pytest.raises(OSError, match="File too large"):
+        write_metadata(model, {"temperature": 2.0})
+    assert model.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]

@@ -248,8 +248,12 @@ def write_metadata(model: str | os.PathLike, updates: dict) -> None:
     meta.update(updates)
     entries[METADATA_KEY].value = json.dumps(meta, sort_keys=True)
     tmp = path.with_name(path.name + ".tmp")
-    onnx.save_model(proto, str(tmp), save_as_external_data=False)
-    os.replace(tmp, path)
+    try:
+        onnx.save_model(proto, str(tmp), save_as_external_data=False)
+        os.replace(tmp, path)
+    except BaseException:  # a full disk or an interruption: the model stays as it was, no half-written copy
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,

@@ -6,8 +6,10 @@ and hidden files and folders (e.g. ``.ipynb_checkpoints``) are never data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -201,11 +203,17 @@ def load_prepared(
     if not images:
         raise DatasetError(f"none of the {len(dataset)} images in {dataset.root} could be read")
     stacked = np.stack(images)
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache_file.with_name(cache_file.name + f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, images=stacked, keep=np.asarray(keep), skip_index=np.asarray(skip_index, dtype=np.int64),
-             skip_msg=np.asarray([m for _, m in skipped], dtype=str))
-    os.replace(tmp, cache_file)  # atomic: a crash never leaves a half-written cache
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(tmp, images=stacked, keep=np.asarray(keep), skip_index=np.asarray(skip_index, dtype=np.int64),
+                 skip_msg=np.asarray([m for _, m in skipped], dtype=str))
+        os.replace(tmp, cache_file)  # atomic: a crash never leaves a half-written cache
+    except OSError as exc:  # a read-only or full cache folder costs the next run's decoding, not this run
+        with contextlib.suppress(OSError):  # (no folder at all: unlink fails too)
+            tmp.unlink()
+        print(f"warning: decoded images not cached ({exc.strerror or exc}: {cache_file.parent}); "
+              "the next run decodes them again", file=sys.stderr)
     kept = dataset.subset(keep)
     kept.skipped = skipped
     return stacked, kept

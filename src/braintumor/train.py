@@ -25,6 +25,7 @@ from tqdm import tqdm
 from . import __version__
 from . import distributed as D
 from .augment import augment, cutmix, mixstyle, mixup
+from .checkpoints import keep_epochs_through, save_checkpoint
 from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
 from .model import MODELS, count_parameters, create_model
@@ -198,6 +199,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         start_epoch, best = ck["epoch"] + 1, tuple(ck["best"])
         if main:
             print(f"resuming after epoch {start_epoch}", file=sys.stderr)
+            keep_epochs_through(out / "metrics.jsonl", start_epoch)  # a row whose checkpoint was never written
     elif main and (out / "metrics.jsonl").exists():
         (out / "metrics.jsonl").unlink()
 
@@ -277,14 +279,11 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             f.write(json.dumps(row) + "\n")
         if row["best"]:
             best = score
-            torch.save({"model": ema.module.state_dict(), "meta": meta, "epoch": epoch + 1,
-                        "val_acc": score[0], "val_loss": -score[1]}, out / "best.pt.tmp")
-            Path(out / "best.pt.tmp").replace(out / "best.pt")
-        torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
-                    "scheduler": sched.state_dict(), "generator": gen.get_state(),
-                    "torch_rng": torch.get_rng_state(), "epoch": epoch, "best": list(best)},
-                   out / "last.pt.tmp")
-        Path(out / "last.pt.tmp").replace(out / "last.pt")
+            save_checkpoint({"model": ema.module.state_dict(), "meta": meta, "epoch": epoch + 1,
+                             "val_acc": score[0], "val_loss": -score[1]}, out / "best.pt")
+        save_checkpoint({"model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
+                         "scheduler": sched.state_dict(), "generator": gen.get_state(),
+                         "torch_rng": torch.get_rng_state(), "epoch": epoch, "best": list(best)}, out / "last.pt")
         bar.write(f"epoch {epoch + 1:3d}  loss {row['train_loss']:.3f}  train {row['train_acc']:.4f}  "
                   f"val {row['val_acc']:.4f}  val_ema {row['val_ema_acc']:.4f}  "
                   f"({row['epoch_seconds']:.1f}s){'  *' if row['best'] else ''}")

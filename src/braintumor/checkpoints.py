@@ -1,0 +1,43 @@
+"""A training run's checkpoints and epoch log, written so that an interruption or a full disk costs at most the
+epoch in progress: never a half-written checkpoint, never a traceback, never an epoch logged twice after --resume.
+
+Why its own module: train.py writes them every epoch and reads them back on resume; these are the two rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+
+def save_checkpoint(obj: dict, path: Path) -> None:
+    """``torch.save`` via a temporary file, renamed when complete. A failed write (a full disk: torch raises
+    RuntimeError, not OSError) removes the temporary file and is one OSError that names the file."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"cannot write {path}: {exc}") from None
+
+
+def keep_epochs_through(log: Path, epoch: int) -> None:
+    """Drop the rows of epochs after ``epoch`` from the jsonl epoch log: an epoch's row is written before its
+    checkpoint, so an interruption between the two left a row that the resumed run writes again."""
+    if not log.exists():
+        return
+    rows = log.read_text().splitlines(keepends=True)
+    kept = []
+    for line in rows:
+        try:
+            if json.loads(line).get("epoch", 0) > epoch:
+                continue
+        except ValueError:  # a line cut short by the interruption
+            continue
+        kept.append(line)
+    if kept != rows:
+        log.write_text("".join(kept))
