@@ -308,3 +308,42 @@ def test_output_files_get_the_permissions_new_files_get(data_root, tmp_path, cap
         assert (tmp_path / "r.jsonl").stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(old)
+
+
+def _predict_process(data_root, target: Path, *extra: str, **popen) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "braintumor", "predict", *[str(data_root / "Testing")] * 3, "--format", "jsonl",
+           "-o", str(target), "--threads", "1", *extra]
+    return subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, **popen)
+
+
+def _wait_for_temp(folder: Path, proc: subprocess.Popen) -> bool:
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if any(p.name.startswith(".out.jsonl.") and p.stat().st_size > 20_000 for p in folder.iterdir()):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigterm_stops_like_ctrl_c_with_nothing_left_behind(data_root, tmp_path):
+    """SIGTERM (timeout, docker stop) killed the process at once: it left its half-written temporary output."""
+    proc = _predict_process(data_root, tmp_path / "out.jsonl", "--no-progress", stderr=subprocess.PIPE, text=True)
+    if not _wait_for_temp(tmp_path, proc):
+        proc.kill()
+        pytest.skip("the run ended before it could be interrupted")
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 143 and err.strip().endswith("stopped by SIGTERM") and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # no output (it was not complete) and no temporary file
+
+
+def test_a_closed_progress_pipe_is_not_success(data_root, tmp_path):
+    """`predict DIR -o FILE --progress 2>&1 | head -c 100` returned 0 and never wrote FILE: the job had stopped."""
+    proc = _predict_process(data_root, tmp_path / "out.jsonl", "--progress", stderr=subprocess.PIPE)
+    if not _wait_for_temp(tmp_path, proc):
+        proc.kill()
+        pytest.skip("the run ended before it could be interrupted")
+    proc.stderr.read(100)
+    proc.stderr.close()  # the reader leaves
+    proc.wait(timeout=60)
+    assert proc.returncode == 141 and list(tmp_path.iterdir()) == []

@@ -449,3 +449,21 @@ def test_a_table_or_file_run_ends_with_a_tally_and_a_pipe_stays_quiet(tmp_path, 
     assert err.splitlines()[0] == tally
     rc, out, err = run_cli(["predict", str(tmp_path), "--format", "jsonl"], capsys)
     assert len(out.splitlines()) == 3 and err.splitlines() == ["1 input(s) could not be classified"]
+
+
+def test_predict_with_stdout_closed_says_where_results_can_go(tmp_path):
+    """`braintumor predict scan.jpg >&-` was "AttributeError: 'NoneType' object has no attribute 'write'"."""
+    import os
+    import subprocess
+    import sys
+
+    image = tmp_path / "a.png"
+    image.write_bytes(encode(synthetic_head(), "PNG"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    closed = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(image)], env=env,
+                            capture_output=False, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 2
+    assert closed.stderr == "error: standard output is closed: give -o FILE for the results\n"
+    to_file = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(image), "-o", str(tmp_path / "r.csv")],
+                             env=env, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
+    assert to_file.returncode == 0 and (tmp_path / "r.csv").read_text().startswith("path,label")

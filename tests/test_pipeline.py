@@ -250,3 +250,20 @@ def test_a_metadata_write_that_fails_leaves_the_model_as_it_was(tiny_model, tmp_
     with pytest.raises(OSError, match="File too large"):
         write_metadata(model, {"temperature": 2.0})
     assert model.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_ctrl_c_inside_the_exporter_is_an_interrupt_not_its_traceback(tiny_run, tmp_path, monkeypatch, capsys):
+    """torch.onnx.export turned a Ctrl-C into 'TorchExportError: Failed to export the model': a traceback, rc 1."""
+    import torch
+
+    from braintumor.cli import main
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Failed to export the model with torch.export") from exc
+
+    monkeypatch.setattr(torch.onnx, "export", interrupted)
+    assert main(["export", str(tiny_run), "--out", str(tmp_path / "m.onnx")]) == 130
+    assert capsys.readouterr().err.endswith("interrupted\n") and list(tmp_path.iterdir()) == []

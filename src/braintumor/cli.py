@@ -8,15 +8,14 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli_checks import UsageError, bars, check_destinations, port, positive_float, positive_int, thread_count
-from .data import DEFAULT_DATA_ROOT, DatasetError
-from .predictor import ModelError
-from .train_config import ConfigError, TrainConfig
+from .cli_checks import bars, port, positive_float, positive_int, thread_count
+from .cli_run import run
+from .data import DEFAULT_DATA_ROOT
+from .train_config import TrainConfig
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -270,27 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``braintumor`` console script."""
-    args = build_parser().parse_args(argv)
-    try:
-        check_destinations(args)
-        return int(args.func(args) or 0)
-    except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ModuleNotFoundError as exc:
-        if exc.name in ("torch", "onnx", "onnxscript", "matplotlib"):
-            print(f"error: {exc.name} is not installed; pip install 'braintumor[train]'", file=sys.stderr)
-            return 2
-        raise
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # e.g. `braintumor predict DIR | head`: the reader left, not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except OSError as exc:  # the disk filled, a file vanished mid-run: outputs are written whole or not at all
-        print(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
-        return 1
+    return run(build_parser().parse_args(argv))  # cli_run: how a command ends, every way it can
 
 
 if __name__ == "__main__":

@@ -149,6 +149,17 @@ def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: 
     return info
 
 
+def _interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt (or SIGTERM's subclass of it) in an exception's chain, if any."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike,
                 metrics_file: str | os.PathLike | None = None, model_version: str = "1.0.0", opset: int = 18,
                 calibrate: bool = True, data: str | os.PathLike | None = None) -> Path:
@@ -173,11 +184,17 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # e.g. "torchvision is not installed"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            wrapper, (example,), input_names=["image"], output_names=["logits", "features", "pooled_middle"],
-            dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1, max=4096)}},
-            opset_version=opset, dynamo=True, verbose=False,
-        )
+        try:
+            program = torch.onnx.export(
+                wrapper, (example,), input_names=["image"], output_names=["logits", "features", "pooled_middle"],
+                dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1, max=4096)}},
+                opset_version=opset, dynamo=True, verbose=False,
+            )
+        except Exception as exc:  # Ctrl-C or SIGTERM inside the exporter arrive wrapped in its own error
+            interrupt = _interrupt_in(exc)
+            if interrupt is not None:
+                raise interrupt from None
+            raise
     proto = program.model_proto
     proto.doc_string = "braintumor: brain MRI slice classifier (glioma, meningioma, notumor, pituitary)"
     info = build_metadata(ck, config, metrics, model_version)

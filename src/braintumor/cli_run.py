@@ -1,0 +1,96 @@
+"""How a ``braintumor`` command ends: its exit code and one line on stderr for every way it can stop.
+
+Why its own module: the promise is the same for every command (no traceback, no half-written output), so the ways
+a run ends are said once: usage errors (2), a failure of the machine underneath (1), Ctrl-C (130), SIGTERM or
+SIGHUP (143, 129: ``timeout``, ``docker stop``, a closed terminal), and a reader that left the pipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .cli_checks import UsageError, check_destinations
+from .data import DatasetError
+from .predictor import ModelError
+from .train_config import ConfigError
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, so that every cleanup Ctrl-C runs runs too (without it the
+    process died at once and left its temporary files: a predict output, a model, a checkpoint half written)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+@contextmanager
+def _signals_stop_like_ctrl_c() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    before = {s: signal.signal(s, _raise_terminated) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
+def _product_on_stdout(args: argparse.Namespace) -> bool:
+    """Whether the command's results are what it prints (``predict`` without ``-o``, ``data check/audit``): then
+    a reader that leaves the pipe early (``| head``) took what it wanted."""
+    return (args.command == "predict" and not getattr(args, "output", None)) or args.command == "data"
+
+
+def _say(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr itself is gone (closed, or None)
+        print(text, file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed command; the exit code of however it ended."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        if _product_on_stdout(args) and args.command == "predict":
+            _say("error: standard output is closed: give -o FILE for the results")
+            return 2
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+    try:
+        with _signals_stop_like_ctrl_c():
+            check_destinations(args)
+            return int(args.func(args) or 0)
+    except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:
+        _say(f"error: {exc}")
+        return 2
+    except ModuleNotFoundError as exc:
+        if exc.name in ("torch", "onnx", "onnxscript", "matplotlib"):
+            _say(f"error: {exc.name} is not installed; pip install 'braintumor[train]'")
+            return 2
+        raise
+    except Terminated as exc:
+        _say(f"stopped by {signal.Signals(exc.signum).name}")
+        return 128 + exc.signum
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if _product_on_stdout(args):  # `braintumor predict DIR | head`: the reader left, not an error
+            return 0
+        # a log or progress pipe closed under a job that writes files: the job was abandoned, say so by the code
+        return 128 + 13  # as if killed by SIGPIPE
+    except OSError as exc:  # the disk filled, a file vanished mid-run: outputs are written whole or not at all
+        _say(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        return 1
