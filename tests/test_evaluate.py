@@ -318,3 +318,22 @@ def test_an_empty_leak_free_subset_is_reported_as_none_not_as_zero(leaky_data: P
     assert f"leak-free subset: none (all {n} have a near duplicate in Training, pHash distance <= 255)" in \
         capsys.readouterr().out
     assert f"None: all {n} test images have a near duplicate in Training" in (out / "report.html").read_text()
+
+
+def test_a_rerun_that_stops_midway_leaves_no_earlier_report_beside_its_files(small_data: Path, tmp_path: Path,
+                                                                               monkeypatch):
+    """An interrupted evaluate into a used --out left the old metrics.json and report.html beside new figures."""
+    import braintumor.evaluate as ev
+
+    dataset = load_dataset(small_data, "Testing")
+    out = tmp_path / "eval"
+    evaluate(FakeClassifier(), dataset, out, progress=False, gallery_size=4)
+    assert (out / "metrics.json").exists() and (out / "report.html").exists()
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ev, "write_figures", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(FakeClassifier(), dataset, out, progress=False, gallery_size=4)
+    assert not (out / "metrics.json").exists() and not (out / "report.html").exists()

@@ -171,6 +171,8 @@ def evaluate(
         "calibration": _calibration(y, probs, raw, temperature, metrics["n_bins"]),
         "review": review_summary(probs.max(axis=1), probs.argmax(axis=1) == y, ~refused, _review_below()),
     }
+    for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
+        (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
     _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask)
     figures = write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
                             run_dir, gallery_size, refused, scores, raw if temperature != 1.0 else None)
