@@ -347,3 +347,27 @@ def test_a_closed_progress_pipe_is_not_success(data_root, tmp_path):
     proc.stderr.close()  # the reader leaves
     proc.wait(timeout=60)
     assert proc.returncode == 141 and list(tmp_path.iterdir()) == []
+
+
+def test_file_names_that_are_not_utf8_are_written_as_their_bytes_and_resumed(tmp_path, capsys):
+    """A name with byte 0xff: predict's csv was a UnicodeEncodeError traceback (every --resume too), and the
+    dataset fingerprint of train and evaluate failed the same way."""
+    from braintumor.data import fingerprint, load_dataset
+
+    folder = tmp_path / "in"
+    (folder / "Testing" / "glioma").mkdir(parents=True)
+    odd = os.path.join(os.fsencode(folder / "Testing" / "glioma"), b"x\xff.png")
+    with open(odd, "wb") as fh:
+        fh.write(encode(synthetic_head(), "PNG"))
+    (folder / "Testing" / "glioma" / "y.png").write_bytes(encode(synthetic_head(seed=1), "PNG"))
+    assert len(fingerprint(load_dataset(folder, "Testing", allow_missing=True))) == 64
+    target = tmp_path / "r.csv"
+    assert predict([folder / "Testing", "-o", target], capsys)[0] == 0
+    assert b"x\xff.png" in target.read_bytes()  # the name's own bytes
+    full = target.read_bytes()
+    target.write_bytes(full[: full.index(b"y.png")])  # interrupted before the second record
+    rc, _, err = predict([folder / "Testing", "-o", target, "--resume"], capsys)
+    assert rc == 0 and "1 record(s) already there" in err and target.read_bytes() == full
+    table = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(folder / "Testing"), "--format",
+                            "table"], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, capture_output=True)
+    assert table.returncode == 0 and b"x\xff.png" in table.stdout, table.stderr  # printed as its bytes, as ls does

@@ -39,7 +39,7 @@ def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> di
     bad = UsageError(f"cannot resume: line {n} of {target} is not a {fmt} record of 'braintumor predict' "
                      f"(another file? remove it or choose another -o)")
     try:
-        text = line.decode("utf-8")
+        text = line.decode("utf-8", "surrogateescape")  # a file name that is not UTF-8, as it was written
         if fmt == "jsonl":
             rec = json.loads(text)
         else:
@@ -51,7 +51,7 @@ def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> di
                 rec["path"] = csv_text_value(rec["path"])
             if rec.pop("ood", "") == "True":
                 rec.pop("error", None)  # that column holds a refusal's reason: not a failure
-    except (UnicodeDecodeError, ValueError, StopIteration):
+    except (ValueError, StopIteration):
         raise bad from None
     if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
         raise bad
@@ -179,5 +179,5 @@ def append_sink(output: str) -> Iterator[TextIO]:
     """The output file opened for appending: what was written survives a crash, for the next --resume."""
     target = Path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "a", encoding="utf-8", newline="") as fh:
+    with open(target, "a", encoding="utf-8", errors="surrogateescape", newline="") as fh:
         yield fh

@@ -67,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
             _say("error: standard output is closed: give -o FILE for the results")
             return 2
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed as its bytes, as ls does
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
     try:
         with _signals_stop_like_ctrl_c():
             check_destinations(args)

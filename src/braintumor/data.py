@@ -150,7 +150,9 @@ def fingerprint(dataset: Dataset) -> str:
     for path, label in sorted(
         zip(dataset.paths, dataset.labels, strict=True), key=lambda t: (int(t[1]), str(t[0].relative_to(dataset.root)))
     ):
-        digest.update(f"{dataset.classes[int(label)]}/{path.relative_to(dataset.root).as_posix()}\0".encode())
+        # surrogateescape: a file name that is not UTF-8 hashes as its bytes (it was a UnicodeEncodeError)
+        name = f"{dataset.classes[int(label)]}/{path.relative_to(dataset.root).as_posix()}\0"
+        digest.update(name.encode("utf-8", "surrogateescape"))
         try:
             content = path.read_bytes()
         except OSError:  # a broken link, no permission: the decode skips and reports it; training must not stop here

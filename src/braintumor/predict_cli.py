@@ -104,13 +104,14 @@ def _sink(output: str | None) -> Iterator[TextIO]:
         return
     target = Path(output)
     if target.exists() and not target.is_file() and not target.is_dir():  # /dev/null, a FIFO: write through
-        with open(target, "w", encoding="utf-8", newline="") as fh:
+        with open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = temp_beside(target)
     try:
-        with open(fd, "w", encoding="utf-8", newline="") as fh:
+        # surrogateescape: a file name that is not UTF-8 is written as its own bytes, and --resume reads it back
+        with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh
         os.replace(tmp, target)
     except BaseException:

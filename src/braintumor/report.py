@@ -237,7 +237,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)  # as every other --out: a missing folder is made
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8", newline="")
+        tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="")  # non-UTF-8 names as their bytes
         put_in_place(tmp, path)  # /dev/null or a FIFO is written through, not replaced
     finally:
         tmp.unlink(missing_ok=True)
