@@ -243,3 +243,30 @@ def test_a_float_image_with_a_non_finite_pixel_is_stretched_by_its_finite_ones(b
     Image.fromarray(values, mode="F").save(dirty, "TIFF")
     expected = read_image(clean.getvalue())
     assert expected.max() == 255 and np.array_equal(read_image(dirty.getvalue()), expected)
+
+
+def test_a_folder_that_cannot_be_read_is_reported_not_skipped(tmp_path, monkeypatch, capsys):
+    """os.walk skips an unreadable folder without a word: predict said '0 failed' and data check 'all images
+    decode' with a locked folder of images. (Permissions do not stop root, so the refusal is simulated.)"""
+    import json
+
+    from braintumor.cli import main
+    from braintumor.data import DatasetError, load_dataset
+
+    for c in ("glioma", "meningioma", "notumor", "pituitary"):
+        (tmp_path / "Testing" / c / "locked").mkdir(parents=True)
+        (tmp_path / "Testing" / c / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(DatasetError, match=r"cannot read folder .*glioma/locked: Permission denied"):
+        load_dataset(tmp_path, "Testing")
+    assert main(["predict", str(tmp_path / "Testing" / "glioma"), "--format", "jsonl"]) == 1
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows[-1] == {"path": str(tmp_path / "Testing" / "glioma" / "locked"),
+                        "error": "cannot read folder: Permission denied"}

@@ -73,6 +73,11 @@ def _class_dirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def _unreadable_folder(exc: OSError) -> None:
+    """A folder of the dataset that cannot be read: training or scoring without its images would be silent."""
+    raise DatasetError(f"cannot read folder {exc.filename}: {exc.strerror or exc}")
+
+
 def load_dataset(
     root: str | os.PathLike, split: str | None = None, classes: Sequence[str] = CLASSES,
     allow_missing: bool = False,
@@ -102,7 +107,7 @@ def load_dataset(
     paths: list[Path] = []
     labels: list[int] = []
     for index, name in enumerate(classes):
-        files = list(walk_images(by_class[name])) if name in by_class else []
+        files = list(walk_images(by_class[name], _unreadable_folder)) if name in by_class else []
         if not files and not allow_missing:
             raise DatasetError(f"class '{name}' has no images in {by_class[name]}" if name in by_class else
                                f"no folder for class '{name}' in {folder}")  # it named a folder that was not there

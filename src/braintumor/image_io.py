@@ -10,7 +10,7 @@ import io
 import os
 import stat
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -255,9 +255,11 @@ def _is_hidden(path: Path) -> bool:
     return path.name.startswith(".")
 
 
-def walk_images(folder: Path) -> Iterator[Path]:
-    """Image files below ``folder``, recursively, sorted, skipping hidden files and folders."""
-    for root, dirs, files in os.walk(folder):
+def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None) -> Iterator[Path]:
+    """Image files below ``folder``, recursively, sorted, skipping hidden files and folders.
+
+    ``on_error`` gets each folder that cannot be read (os.walk's own default is to skip it without a word)."""
+    for root, dirs, files in os.walk(folder, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(root) / name

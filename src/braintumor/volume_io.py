@@ -178,13 +178,15 @@ def plan_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path | VolumeInp
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            images = list(walk_images(path))
+            unreadable: list[OSError] = []  # a folder below that cannot be read is an error record, not skipped
+            images = list(walk_images(path, unreadable.append))
             dicoms, niftis = _scan_folder(path)
-            if not images and not dicoms and not niftis:
+            if not images and not dicoms and not niftis and not unreadable:
                 zips = any(p.suffix.lower() == ".zip" for p in path.rglob("*") if p.is_file())
                 yield {"path": str(path), "error": "no images found in folder" + (
                     " (zips in folders are not opened: name the zip itself)" if zips else "")}
             yield from images
+            yield from ({"path": str(e.filename), "error": f"cannot read folder: {e.strerror}"} for e in unreadable)
             if dicoms:
                 yield VolumeInput(str(path), lambda d=dicoms, p=str(path): _read_dicom_files(p, d))
             for n in niftis:
