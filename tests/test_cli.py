@@ -399,8 +399,9 @@ def test_a_resumed_run_keeps_its_own_settings(tmp_path):
     original = TrainConfig(data="d", out=str(run), image_size=160, epochs=100, augment_intensity=0.5, seed=3)
     (run / "config.json").write_text(json.dumps({**asdict(original), "world_size": 1}))
     (run / "last.pt").write_bytes(b"")
-    assert resumed_config(TrainConfig(data="d", out=str(run))) == TrainConfig(
-        **{**asdict(original), "epochs": 110})  # the default epochs: a length may change (the schedule follows)
+    # --epochs left at its default is the run's own too (it took the default, 110: a 1-epoch run went on to 110)
+    assert resumed_config(TrainConfig(data="d", out=str(run))) == original
+    assert resumed_config(TrainConfig(data="d", out=str(run), epochs=120)).epochs == 120  # a length may change
     moved = resumed_config(TrainConfig(data="elsewhere/d", out=str(run), cache_dir="c", precision="fp32"))
     assert (moved.data, moved.cache_dir, moved.precision, moved.image_size) == ("elsewhere/d", "c", "fp32", 160)
     with pytest.raises(ConfigError, match=r"other settings: --model tumornet-xs \(the run has tumornet-s\); --seed 5 "

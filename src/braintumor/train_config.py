@@ -202,10 +202,12 @@ def _resumed_config(cfg: TrainConfig) -> TrainConfig:
     defaults, merged, clashes = TrainConfig(data=cfg.data, out=cfg.out), {}, []
     for name in TrainConfig.__dataclass_fields__:
         mine, theirs = getattr(cfg, name), saved.get(name, getattr(defaults, name))
-        if name in RESUMABLE_CHANGES or mine == theirs:
+        if name == "out" or mine == theirs:
             merged[name] = mine
-        elif mine == getattr(defaults, name):  # not asked for: the run's own value
+        elif mine == getattr(defaults, name):  # not asked for: the run's own value (--epochs too: it took 110)
             merged[name] = theirs
+        elif name in RESUMABLE_CHANGES:  # asked for, and one a resumed run may change
+            merged[name] = mine
         else:
             clashes.append(f"--{name.replace('_', '-')} {mine} (the run has {theirs})")
     if clashes:
