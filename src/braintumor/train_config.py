@@ -202,7 +202,7 @@ def _resumed_config(cfg: TrainConfig) -> TrainConfig:
     defaults, merged, clashes = TrainConfig(data=cfg.data, out=cfg.out), {}, []
     for name in TrainConfig.__dataclass_fields__:
         mine, theirs = getattr(cfg, name), saved.get(name, getattr(defaults, name))
-        if name == "out" or mine == theirs:
+        if name in ("out", "data") or mine == theirs:  # where the run and its data are now: as given
             merged[name] = mine
         elif mine == getattr(defaults, name):  # not asked for: the run's own value (--epochs too: it took 110)
             merged[name] = theirs
