@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from .image_io import is_special_file
+
 
 class UsageError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
@@ -75,7 +77,7 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"{flag} {raw} is a file; {flag} takes a folder")
     if not folder and path.is_dir():
         raise UsageError(f"{flag} {raw} is a folder; {flag} takes a file name")
-    if not folder and path.exists() and not path.is_file():  # /dev/null, a FIFO: written through, not replaced
+    if not folder and is_special_file(path):  # /dev/null, a FIFO: written through, not replaced
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {flag} {raw}: no permission")
         return

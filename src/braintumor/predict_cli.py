@@ -38,6 +38,7 @@ from .atomic_files import temp_beside
 from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
 from .cli_checks import UsageError
+from .image_io import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, input_records, record_name, summary_text
 from .volume_io import plan_inputs
@@ -103,7 +104,7 @@ def _sink(output: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         return
     target = Path(output)
-    if target.exists() and not target.is_file() and not target.is_dir():  # /dev/null, a FIFO: write through
+    if is_special_file(target):  # /dev/null, a FIFO: written through (streamed), never replaced
         with open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh
         return
