@@ -468,3 +468,13 @@ def test_predict_with_stdout_closed_says_where_results_can_go(tmp_path):
     to_file = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(image), "-o", str(tmp_path / "r.csv")],
                              env=env, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
     assert to_file.returncode == 0 and (tmp_path / "r.csv").read_text().startswith("path,label")
+
+
+def test_folders_nested_too_deep_are_one_error_line(tmp_path, monkeypatch, capsys):
+    """A tree ~1000 folders deep: os.walk (recursive before Python 3.12) raised RecursionError, a long traceback."""
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("braintumor.volume_io.walk_images", too_deep)
+    rc, _, err = run_cli(["predict", str(tmp_path)], capsys)
+    assert (rc, err) == (2, "error: folders nested too deep to walk (about 1000 levels)\n")

@@ -94,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
             return 0
         # a log or progress pipe closed under a job that writes files: the job was abandoned, say so by the code
         return 128 + 13  # as if killed by SIGPIPE
+    except RecursionError:  # os.walk recurses once per folder level (Python < 3.12): ~1000 levels deep
+        _say("error: folders nested too deep to walk (about 1000 levels)")
+        return 2
     except OSError as exc:  # the disk filled, a file vanished mid-run: outputs are written whole or not at all
         _say(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
         return 1
