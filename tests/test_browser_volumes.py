@@ -87,7 +87,7 @@ def _no_js_words(html: str) -> dict:
         return [t for t in found if t]  # not the empty copies in <template> elements
 
     return {"line": texts(r'<p class="series-line">(.*?)</p>'), "list": texts(r"<li>(slice .*?)</li>"),
-            "cards": texts(r'<article class="card"[^>]*>\s*<h2 class="card-name">(.*?)</h2>'),
+            "cards": texts(r'<article class="card"[^>]*>\s*<h4 class="card-name">(.*?)</h4>'),  # under an h3
             "refused": html.count("strip-bar strip-refused")}
 
 
@@ -118,6 +118,7 @@ def test_a_series_says_the_same_with_and_without_javascript_refusals_included(se
         page.set_input_files("#file-input", [str(tmp_path / "mixed.zip")])
         block = page.locator("#results .series")
         sync_api.expect(block).to_have_attribute("data-state", "ok", timeout=30_000)
+        assert block.locator(".series-top h4.card-name").count() == len(expected["cards"])  # no h2 under the h3
         shown = {"line": [" ".join(block.locator(".series-line").inner_text().split())],
                  "list": [" ".join(t.split()) for t in block.locator(".strip-list li").all_text_contents()],
                  "cards": [" ".join(t.split()) for t in block.locator(".series-top .card-name").all_inner_texts()],

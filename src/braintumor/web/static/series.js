@@ -12,6 +12,17 @@ window.braintumorSeries = function (helpers) {
     return "slice " + rec.slice + (image ? " · DICOM image " + rec.dicom.instance_number : "");
   }
 
+  // A card one heading level below "Most suspicious slices" (an h3), as the server renders it (level=4).
+  function sliceCard(name) {
+    const card = newCard(name);
+    const h2 = card.querySelector(".card-name");
+    const h4 = document.createElement("h4");
+    h4.className = h2.className;
+    h4.textContent = h2.textContent;
+    h2.replaceWith(h4);
+    return card;
+  }
+
   function stripEntry(rec) {  // as volumes.strip_entry
     const state = rec.error ? "failed" : (rec.ood ? "refused" : "ok");
     const p = state === "ok" ? 1 - ((rec.probabilities && rec.probabilities.notumor) || 0) : null;
@@ -29,6 +40,7 @@ window.braintumorSeries = function (helpers) {
     const names = {};
     block.querySelectorAll(".strip-legend li").forEach(function (li) { names[li.dataset.class] = li.textContent; });
     block.dataset.state = "ok";
+    block.setAttribute("aria-label", "Scan " + summary.path);
     block.querySelector(".series-name").textContent = summary.path +
       (summary.series === undefined ? "" : " · series " + (summary.series + 1));
     block.querySelector(".series-line").textContent = s.slices + " slices · " +
@@ -68,7 +80,7 @@ window.braintumorSeries = function (helpers) {
     s.most_suspicious.forEach(function (t) {  // as Entry.shown_top: a tumour, or flagged for review
       const rec = records.find(function (r) { return r.slice === t.slice; });
       if (!rec || (rec.label === "notumor" && !rec.review)) return;
-      const card = newCard(sliceName(rec));
+      const card = sliceCard(sliceName(rec));
       fillCard(card, rec);
       top.appendChild(card);
       shown += 1;
