@@ -289,6 +289,14 @@ def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, mo
     assert (rc, out, err) == (1, "", f"error: No space left on device: {target}\n")
     assert list((tmp_path / "out").iterdir()) == []
 
+    def write_failed(*a, **k):  # a failed write() names no file: the output being written is named instead
+        yield {"path": "a.jpg", "error": "x"}
+        raise OSError(errno.EFBIG, "File too large")
+
+    monkeypatch.setattr(pc, "records", write_failed)
+    rc, out, err = run_cli(["predict", "a.jpg", "-o", str(target)], capsys)
+    assert (rc, out, err) == (1, "", f"error: File too large (writing {target})\n")
+
 
 def test_permissions_are_checked_where_the_output_is_written(tmp_path, capsys, monkeypatch):
     """A regular file is written beside its target and moved over it: its folder must be writable. A device or

@@ -98,5 +98,7 @@ def run(args: argparse.Namespace) -> int:
         _say("error: folders nested too deep to walk (about 1000 levels)")
         return 2
     except OSError as exc:  # the disk filled, a file vanished mid-run: outputs are written whole or not at all
-        _say(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        out = getattr(args, "output", None) or getattr(args, "out", None)  # a failed write names no file itself
+        where = f": {exc.filename}" if exc.filename else (f" (writing {out})" if out else "")
+        _say(f"error: {exc.strerror or exc}{where}")
         return 1
