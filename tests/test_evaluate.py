@@ -337,3 +337,29 @@ def test_a_rerun_that_stops_midway_leaves_no_earlier_report_beside_its_files(sma
     with pytest.raises(KeyboardInterrupt):
         evaluate(FakeClassifier(), dataset, out, progress=False, gallery_size=4)
     assert not (out / "metrics.json").exists() and not (out / "report.html").exists()
+
+
+def test_a_score_short_of_perfect_never_reads_as_perfect():
+    """The report showed ROC AUC 0.999997 as "1.0000" and the ROC legend 0.9998 as "AUC 1.000"."""
+    from braintumor.report import _num
+
+    assert [_num(v) for v in (0.999997, 1.0, 0.99466, None)] == [">0.9999", "1.0000", "0.9947", "n/a"]
+    assert [figures.auc_text(v) for v in (0.9998, 1.0, 0.99949, 0.9)] == [">0.999", "1.000", "0.999", "0.900"]
+
+
+def test_a_refused_wrong_answer_is_marked_as_not_shown_in_the_gallery(tmp_path: Path, monkeypatch):
+    """gallery_wrong showed a refused slice's withheld answer ('pred: No tumor (79.2%)') like one users saw."""
+    import matplotlib.axes
+
+    titles: list[str] = []
+    real = matplotlib.axes.Axes.set_title
+    def record(ax, text, *args, **kwargs):
+        titles.append(text)
+        return real(ax, text, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_title", record)
+    img = np.zeros((32, 32), np.uint8)
+    figures.plot_gallery([(img, "meningioma", "notumor", 0.792), (img, "glioma", "meningioma", 0.9)],
+                         tmp_path / "g.png", "Wrong", withheld=[True, False])
+    assert titles == ["true: Meningioma\npred: No tumor (79.2%)\nrefused: not shown to users",
+                      "true: Glioma\npred: Meningioma (90.0%)"]

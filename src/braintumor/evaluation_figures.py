@@ -96,9 +96,10 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
         ("gallery_wrong", [int(i) for i in wrong], "Wrong predictions (most confident first)",
          "No wrong predictions: every readable image was classified correctly."),
     ):
-        items = [(v, classes[int(y[i])], classes[int(pred[i])], float(conf[i]))
-                 for i in index if (v := _view(paths[i], config)) is not None]
-        add(key, fg.plot_gallery(items, out / f"{key}.png", title, empty_message=empty))
+        shown = [(i, v) for i in index if (v := _view(paths[i], config)) is not None]
+        items = [(v, classes[int(y[i])], classes[int(pred[i])], float(conf[i])) for i, v in shown]
+        add(key, fg.plot_gallery(items, out / f"{key}.png", title, empty_message=empty,
+                                 withheld=[bool(refused[i]) for i, _ in shown]))
     far = np.flatnonzero(refused)
     far = far[np.argsort(-np.nan_to_num(scores[far], nan=np.inf), kind="mergesort")][:gallery_size]
     items = [(v, classes[int(y[i])], None, float(scores[i])) for i in far if (v := _view(paths[i], config)) is not None]

@@ -106,7 +106,7 @@ def _per_class_curves(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[s
         if kind == "roc":
             fpr, tpr = roc_curve(positives, p[:, i])
             auc = roc_auc(positives, p[:, i]) or 0.0
-            ax.plot(fpr, tpr, lw=2, label=f"{display_name(name)} (AUC {auc:.3f})")
+            ax.plot(fpr, tpr, lw=2, label=f"{display_name(name)} (AUC {auc_text(auc)})")
         else:
             precision, recall, ap = precision_recall_curve(positives, p[:, i])
             ax.step(recall, precision, where="pre", lw=2, label=f"{display_name(name)} (AP {ap:.3f})")
@@ -241,10 +241,17 @@ def plot_sample_grid(images_by_class: dict[str, list[np.ndarray]], out: str | os
     return _save(fig, out)
 
 
+def auc_text(auc: float) -> str:
+    """Three decimals, but an AUC short of 1 never reads as a perfect "1.000" (0.9998 did)."""
+    text = f"{auc:.3f}"
+    return ">0.999" if auc < 1 and text == "1.000" else text
+
+
 def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out: str | os.PathLike, title: str,
-                 empty_message: str = "No images in this group.") -> Path:
+                 empty_message: str = "No images in this group.", withheld: Sequence[bool] = ()) -> Path:
     """Images with true label, prediction and confidence; green when right, red when wrong. A prediction of None
-    is a refusal (not brain MRI): its number is the OOD score (1 = the threshold), in gray."""
+    is a refusal (not brain MRI): its number is the OOD score (1 = the threshold), in gray. ``withheld[k]``: item k's
+    answer was refused, so no user saw it (said under it: a refused slice in the wrong gallery looked shown)."""
     if not items:
         fig = _figure(6.4, 2.0)
         fig.text(0.5, 0.6, title, ha="center", va="center", fontsize=14, weight="bold")
@@ -254,12 +261,14 @@ def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out
     n_rows = math.ceil(len(items) / n_cols)
     fig = _figure(2.2 * n_cols, 2.5 * n_rows + 0.5)
     axes = _image_axes(fig, n_rows, n_cols)
-    for ax, (img, true, pred, conf) in zip(axes.flat, items, strict=False):
+    for k, (ax, (img, true, pred, conf)) in enumerate(zip(axes.flat, items, strict=False)):
         ax.imshow(img, cmap="gray", vmin=0, vmax=255)
         if pred is None:
             color, answer = REFUSED, f"refused (score {conf:.2f})"
         else:
             color, answer = (GOOD if true == pred else BAD), f"pred: {display_name(pred)} ({probability_text(conf)})"
+            if k < len(withheld) and withheld[k]:
+                answer += "\nrefused: not shown to users"
         ax.set_title(f"true: {display_name(true)}\n{answer}", fontsize=9, color=color)
         for spine in ax.spines.values():
             spine.set(visible=True, color=color, linewidth=2)

@@ -64,7 +64,11 @@ def _e(value: object) -> str:
 
 
 def _num(value: float | None, digits: int = 4) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
+    """``digits`` decimals; a score short of 1 never shows as a perfect 1.0000 (an AUC of 0.999997 read as perfect)."""
+    if value is None:
+        return "n/a"
+    text = f"{value:.{digits}f}"
+    return f">{1 - 10 ** -digits:.{digits}f}" if value < 1 and text == f"{1:.{digits}f}" else text
 
 
 def _cards(metrics: dict) -> str:
