@@ -12,6 +12,6 @@ __version__ = "0.1.0"
 
 from .classes import CLASSES, DISPLAY_NAMES
 from .image_io import ImageError
-from .predictor import Classifier, Prediction
+from .predictor import Classifier, ModelError, Prediction
 
 __all__ = ["CLASSES", "DISPLAY_NAMES", "Classifier", "ImageError", "ModelError", "Prediction", "__version__"]

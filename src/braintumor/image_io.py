@@ -84,8 +84,7 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
         if len(data) > MAX_FILE_BYTES:
             raise ImageError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
     else:
-        raise TypeError("expected a path, bytes, a binary file, a numpy array or a PIL image, "
-                        f"not {type(source).__name__}")
+        raise TypeError(f"expected a path, bytes or a binary file, not {type(source).__name__}")
     if not data:
         raise ImageError("file is empty (0 bytes)")
     return io.BytesIO(data)
@@ -139,6 +138,8 @@ def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
         factor = max(1, min(img.size) // 64)
         small = img.reduce(factor) if factor > 1 else img
         return np.asarray(img.getchannel(0)), chroma_colourfulness(np.asarray(small))
+    if img.mode == "1":  # bilevel: 0/255, not 0/1 (which read as a blank image)
+        return np.asarray(img.convert("L"), dtype=np.uint8), 0.0
     if img.mode == "P":
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA"):
@@ -280,6 +281,12 @@ def is_special_file(path: Path) -> bool:
 
 def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     """Files named explicitly (whatever their ending) and the images found in folders."""
+    if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character
+        raise TypeError("expand_inputs takes a list of files and folders: expand_inputs([folder])")
+    return _expand(paths)
+
+
+def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():

@@ -196,7 +196,11 @@ class Classifier:
         if is_in_memory(source):
             gray, info = gray_from_memory(source)
         else:
-            gray, info = decode_image(source, draft_size=2 * self.image_size)
+            try:
+                gray, info = decode_image(source, draft_size=2 * self.image_size)
+            except TypeError as exc:  # the decoder names what it reads; predict takes images in memory too
+                wider = "bytes, a binary file, a numpy array or a PIL image"
+                raise TypeError(str(exc).replace("bytes or a binary file", wider)) from None
         return to_model_input(prepare(gray, self.preprocess_config)), info
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -259,7 +263,8 @@ class Classifier:
         self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int = 32
     ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError]]:
         """Stream (source, Prediction or ImageError) in input order, batching the network."""
-        if isinstance(sources, (str, os.PathLike, bytes, bytearray)) or is_in_memory(sources):
+        if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview)) or is_in_memory(sources) \
+                or callable(getattr(sources, "read", None)):  # a file object iterates its lines as "images"
             # checked here, not on the first next(): a str is iterable, one file name per character
             raise TypeError("predict_many takes an iterable of images; for one image use predict(), for a "
                             "folder pass braintumor.image_io.expand_inputs([folder])")
@@ -279,8 +284,9 @@ class Classifier:
         for src in sources:
             try:
                 pending.append((src, self.inspect(src)))
-            except ImageError as exc:
-                pending.append((src, exc))
+            except ImageError as exc:  # kept without traceback or context: their frames held the failed file alive
+                exc.__context__ = None
+                pending.append((src, exc.with_traceback(None)))
             if len(pending) >= batch_size:
                 yield from flush()
         yield from flush()

@@ -267,7 +267,7 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         data = _read_path(path)
     if not data:
         raise ImageError("file is empty (0 bytes)")
-    kind = sniff(data, name or (None if isinstance(source, bytes) else Path(source).name))
+    kind = sniff(data, name or (None if isinstance(source, (bytes, bytearray, memoryview)) else Path(source).name))
     if kind == "dicom":
         from .dicom_series import read_dicom_series
 
