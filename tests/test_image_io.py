@@ -187,6 +187,10 @@ def test_a_stack_in_one_image_file_is_refused_not_read_as_its_first_slice(fmt, u
     frames[0].save(buf, fmt, save_all=True, append_images=frames[1:])
     with pytest.raises(ImageError, match=f"a {fmt} with 3 {unit}: braintumor reads one slice per image file"):
         read_image(buf.getvalue())
+    from braintumor.image_arrays import gray_from_memory  # the same file opened by the caller: the same answer
+
+    with pytest.raises(ImageError, match=f"a {fmt} with 3 {unit}"):
+        gray_from_memory(Image.open(io.BytesIO(buf.getvalue())))
     buf = io.BytesIO()
     frames[0].save(buf, fmt, save_all=True)  # one page: read as ever
     assert read_image(buf.getvalue()).shape == (64, 64)

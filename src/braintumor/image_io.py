@@ -59,6 +59,14 @@ def check_pixels(width: int, height: int) -> None:
         raise ImageError(f"image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels")
 
 
+def check_single_frame(img: Image.Image) -> None:
+    """Refuse a multi-page TIFF or animated PNG/WebP/GIF: reading its first frame only would drop the rest unsaid."""
+    if getattr(img, "is_animated", False):
+        unit = "pages" if img.format == "TIFF" else "frames"
+        raise ImageError(f"a {img.format or 'image'} with {img.n_frames} {unit}: braintumor reads one slice per image "
+                         "file (save each slice as its own image; a stack of slices: DICOM or NIfTI)")
+
+
 def _open_bytes(source: ImageSource) -> BinaryIO:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -175,10 +183,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             img = Image.open(buffer, formats=ALLOWED_FORMATS)
             width, height = img.size
             check_pixels(width, height)
-            if getattr(img, "is_animated", False):  # reading its first frame only would drop the rest unsaid
-                unit = "pages" if img.format == "TIFF" else "frames"
-                raise ImageError(f"a {img.format} with {img.n_frames} {unit}: braintumor reads one slice per image "
-                                 "file (save each slice as its own image; a stack of slices: DICOM or NIfTI)")
+            check_single_frame(img)
             jpeg_colour = None
             if draft_size and img.format == "JPEG":
                 if img.mode == "RGB" and _jpeg_is_ycc(img):
