@@ -214,3 +214,14 @@ def test_kept_predict_many_errors_do_not_keep_the_failed_files_alive(clf, tmp_pa
     ((_, err),) = list(clf.predict_many([junk]))
     assert isinstance(err, ImageError) and str(err).startswith("not a recognised image")
     assert err.__traceback__ is None and err.__context__ is None and err.__cause__ is None
+
+
+def test_classifier_settings_are_checked_by_name(clf):
+    from braintumor.predictor import MAX_THREADS
+
+    for bad in (0, -1, 1.5, "2", True, MAX_THREADS + 1):  # 1.5 was a raw pybind error, 1000 started 1000 threads
+        with pytest.raises(ValueError, match=r"^threads must be a whole number from 1 to 256"):
+            Classifier.load(threads=bad)
+    for bad in (0, -1, None, 2.0):  # 0 and -1 were taken as 1; None failed on first use
+        with pytest.raises(ValueError, match=r"^batch_size must be a whole number of at least 1"):
+            clf.predict_many([], batch_size=bad)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .image_io import is_special_file
+from .predictor import MAX_THREADS
 
 
 class UsageError(Exception):
@@ -35,10 +36,6 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
-
-
-#: Most threads a command may ask for: beyond it a typo (``--threads 5000``) only spawns threads that wait.
-MAX_THREADS: int = 256
 
 
 def thread_count(text: str) -> int:

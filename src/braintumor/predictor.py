@@ -65,6 +65,8 @@ class ModelError(ValueError):
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
 #: a brain MRI": real MRI slices unlike the training ones (and CT slices filed as MRI) are refused too.
 OOD_MESSAGE = "unlike the brain MRI slices the model was trained on"  # true of a photo and of an odd MRI slice alike
+#: Most ONNX Runtime threads a Classifier takes (the CLI's --threads too): 5000 hung for half a minute per image.
+MAX_THREADS: int = 256
 #: An accepted answer shown with a (calibrated) confidence below this is flagged for review. Chosen on a source the
 #: network never saw (docs/RESULTS.md, "Confidence on a new source"): there, answers below 99 % were right about 6
 #: times in 10 and held ~80 % of the errors, while on slices like the training ones only ~2 % fall below it.
@@ -162,6 +164,9 @@ class Classifier:
             raise FileNotFoundError(
                 f"model file not found: {model_path} (train and export one, or pass --model)"
             )
+        if threads is not None and (type(threads) is not int or not 1 <= threads <= MAX_THREADS):
+            raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
+                             f"got {threads!r}")  # 1.5 was a raw pybind error; 1000 started 1000 threads
         opts = session_options(threads or min(os.cpu_count() or 1, 4))
         try:
             session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
@@ -263,6 +268,8 @@ class Classifier:
         self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int = 32
     ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError]]:
         """Stream (source, Prediction or ImageError) in input order, batching the network."""
+        if not isinstance(batch_size, int) or batch_size < 1:  # 0 and -1 were taken as 1, None failed on first use
+            raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
         if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview)) or is_in_memory(sources) \
                 or callable(getattr(sources, "read", None)):  # a file object iterates its lines as "images"
             # checked here, not on the first next(): a str is iterable, one file name per character
