@@ -416,3 +416,23 @@ def test_a_nifti_without_a_usable_orientation_is_read_as_stored_and_says_so(stac
         "the header's orientation is unusable (singular or not finite): slices are the third axis as stored",)
     assert all(np.array_equal(s.pixels, robust_uint8(axial_volume(stack[:3])[:, :, k].T[::-1, ::-1]))
                for k, s in enumerate(volume.slices))
+
+
+@pytest.mark.parametrize("plane", ["coronal", "sagittal"])
+def test_a_thin_non_axial_nifti_is_read_in_its_own_plane_upright(gray, plane):
+    """A single coronal image stored as (160, 1, 200) became 200 'axial' strips of 1 x 160 pixels, all refused,
+    and the image itself was never classified."""
+    import nibabel as nib
+
+    shown = [np.ascontiguousarray(gray), np.ascontiguousarray(gray[:, ::-1])]  # as a viewer shows them
+    # display rows superior->inferior, columns the patient's right (coronal) / front (sagittal) on the left
+    planes = [s[::-1, ::-1].T for s in shown]  # (x, z) for coronal, (y, z) for sagittal
+    stacked = np.stack(planes, axis=1 if plane == "coronal" else 0).astype(np.int16)
+    (volume,) = read_volumes(nib.Nifti1Image(stacked, np.eye(4)).to_bytes(), name="thin.nii")
+    assert len(volume.slices) == 2 and volume.notes == (f"2 {plane} slice(s), too thin a slab to cut axially: "
+                                                        "classified in their own plane (the model learned mostly "
+                                                        "axial slices)",)
+    for sl, expected in zip(volume.slices, shown, strict=True):
+        assert np.array_equal(sl.pixels, robust_uint8(expected)) and sl.meta["nifti"]["plane"] == plane
+    axial = nib.Nifti1Image(axial_volume([gray] * 3).astype(np.int16), np.eye(4)).to_bytes()
+    assert "plane" not in read_volumes(axial, name="a.nii")[0].slices[0].meta["nifti"]  # axial as before

@@ -102,16 +102,39 @@ def read_nifti(data: bytes, display: str, max_slices: int) -> Volume:
         raise ImageError(f"NIfTI voxel data is corrupt or truncated ({exc.__class__.__name__})") from None
     if extra > 1:
         notes.append(f"{len(shape)}-D image: the first of {extra} volumes was used")
-    if voxels.shape[2] > max_slices:
-        raise ImageError(f"NIfTI volume has {voxels.shape[2]} axial slices; the limit is {max_slices}")
+    axis = _cut_axis(voxels.shape)
+    if axis != 2:
+        notes.append(f"{voxels.shape[axis]} {PLANES[axis]} slice(s), too thin a slab to cut axially: classified in "
+                     f"their own plane (the model learned mostly axial slices)")
+    if voxels.shape[axis] > max_slices:
+        raise ImageError(f"NIfTI volume has {voxels.shape[axis]} {PLANES[axis]} slices; the limit is {max_slices}")
     source = "".join(nib.aff2axcodes(affine))
     meta = {"shape": list(shape), "voxel_mm": [round(z, 4) for z in zooms], "orientation": "RAS",
             "source_orientation": source, "volumes": extra}
+    if axis != 2:
+        meta["plane"] = PLANES[axis]
+    rows_mm, cols_mm = {2: (zooms[1], zooms[0]), 1: (zooms[2], zooms[0]), 0: (zooms[2], zooms[1])}[axis]
     slices = []
-    for k in range(voxels.shape[2]):
-        # (x: left->right, y: posterior->anterior) -> rows anterior->posterior, columns right->left
-        plane = voxels[:, :, k].T[::-1, ::-1]
-        gray = square_pixels(robust_uint8(plane), zooms[1], zooms[0])
-        z_mm = float((volume.affine @ np.array([0.0, 0.0, k, 1.0]))[2])
-        slices.append(Slice(np.ascontiguousarray(gray), {"nifti": {**meta, "z_mm": round(z_mm, 3)}}))
+    for k in range(voxels.shape[axis]):
+        # each plane transposed and flipped both ways: rows anterior->posterior (axial) or superior->inferior,
+        # columns the patient's right (axial, coronal) or front (sagittal) on the viewer's left, as viewers show them
+        plane = np.take(voxels, k, axis=axis).T[::-1, ::-1]
+        gray = square_pixels(robust_uint8(plane), rows_mm, cols_mm)
+        where = float((volume.affine @ np.array([k if a == axis else 0.0 for a in range(3)] + [1.0]))[axis])
+        slices.append(Slice(np.ascontiguousarray(gray), {"nifti": {**meta, f"{'xyz'[axis]}_mm": round(where, 3)}}))
     return Volume(display, "nifti", slices, None, tuple(notes))
+
+
+#: The plane of the slices cut along each RAS axis.
+PLANES = ("sagittal", "coronal", "axial")
+#: An axial cut whose slices are narrower than this (pixels) is a thin non-axial slab, cut in its own plane instead.
+MIN_PLANE_SIDE = 32
+
+
+def _cut_axis(shape: tuple[int, ...]) -> int:
+    """2 (axial, inferior to superior) unless the axial slices would be strips (a single coronal image stored as
+    (160, 1, 200) gave 200 slices of 1 x 160 pixels): then the thin axis, the slab's own plane."""
+    nx, ny = shape[0], shape[1]
+    if min(nx, ny) >= MIN_PLANE_SIDE:
+        return 2
+    return 0 if nx <= ny else 1
