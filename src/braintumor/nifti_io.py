@@ -134,7 +134,8 @@ MIN_PLANE_SIDE = 32
 def _cut_axis(shape: tuple[int, ...]) -> int:
     """2 (axial, inferior to superior) unless the axial slices would be strips (a single coronal image stored as
     (160, 1, 200) gave 200 slices of 1 x 160 pixels): then the thin axis, the slab's own plane."""
-    nx, ny = shape[0], shape[1]
-    if min(nx, ny) >= MIN_PLANE_SIDE:
+    nx, ny, nz = shape[:3]
+    thin = 0 if nx <= ny else 1
+    if min(nx, ny) >= MIN_PLANE_SIDE or min(shape[1 - thin], nz) < MIN_PLANE_SIDE:  # no better plane: as before
         return 2
-    return 0 if nx <= ny else 1
+    return thin
