@@ -436,3 +436,63 @@ def test_a_thin_non_axial_nifti_is_read_in_its_own_plane_upright(gray, plane):
         assert np.array_equal(sl.pixels, robust_uint8(expected)) and sl.meta["nifti"]["plane"] == plane
     axial = nib.Nifti1Image(axial_volume([gray] * 3).astype(np.int16), np.eye(4)).to_bytes()
     assert "plane" not in read_volumes(axial, name="a.nii")[0].slices[0].meta["nifti"]  # axial as before
+
+
+def _flat(k: int) -> np.ndarray:
+    return np.full((64, 64), 20 * (k + 1), np.uint8)
+
+
+def _z(volume) -> list[float]:
+    return [s.meta["dicom"]["image_position"][2] for s in volume.slices]
+
+
+@pytest.mark.parametrize("stored", [(4, 3, 2, 1, 0), (0, 2, 4, 1, 3)])
+def test_the_frames_of_one_multi_frame_file_are_put_in_anatomical_order(stored):
+    """Frames were kept in stored order: stored superior first or interleaved, slice 0 was not the inferior end."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = make_dataset(np.stack([_flat(k) for k in stored]), sop_class="1.2.840.10008.5.1.4.1.1.4.1")
+    ds.NumberOfFrames = len(stored)
+    shared, orientation = Dataset(), Dataset()
+    orientation.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    shared.PlaneOrientationSequence = Sequence([orientation])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    per_frame = []
+    for k in stored:
+        group, position = Dataset(), Dataset()
+        position.ImagePositionPatient = [-100.0, -100.0, 5.0 * k]
+        group.PlanePositionSequence = Sequence([position])
+        per_frame.append(group)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(per_frame)
+    (volume,) = read_volumes(to_bytes(ds), name="mf.dcm")
+    assert _z(volume) == [0.0, 5.0, 10.0, 15.0, 20.0]
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == sorted(int(s.pixels[0, 0]) for s in volume.slices)
+
+
+def test_a_localizer_in_the_series_is_left_out_and_said():
+    """A sagittal localizer met first set the normal: the axial slices all projected to one value and fell back to
+    Instance Number order (superior first), and the localizer was classified as slice 0, without a note."""
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid()
+    localizer = make_dataset(_flat(9), series_uid=uid, instance=99, position=0.0)
+    localizer.ImageOrientationPatient, localizer.ImagePositionPatient = [0, 1, 0, 0, 0, -1], [0.0, -100.0, 100.0]
+    files = [("A_LOC", to_bytes(localizer))] + [
+        (f"IM{k}", make_dicom(_flat(k), series_uid=uid, instance=10 - k, position=5.0 * k)) for k in range(4)]
+    (volume,) = read_volumes(zip_bytes(files), name="s.zip")
+    assert _z(volume) == [0.0, 5.0, 10.0, 15.0]
+    assert "left out 1 image(s) facing another way than the series' 4 (a localizer?)" in volume.notes
+
+
+def test_images_that_share_a_position_are_said():
+    """Two echoes per position were interleaved and counted as slices without a word."""
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid()
+    files = [(f"E{e}_{k}", make_dicom(_flat(k), series_uid=uid, instance=k + 1 + 3 * (e - 1), position=5.0 * k,
+                                      EchoNumbers=e)) for e in (1, 2) for k in range(3)]
+    (volume,) = read_volumes(zip_bytes(files), name="e.zip")
+    assert _z(volume) == [0.0, 0.0, 5.0, 5.0, 10.0, 10.0]
+    assert ("6 images share a position with another (echoes, repeats or duplicate files?): each is classified"
+            in volume.notes)

@@ -224,33 +224,30 @@ def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
     return meta
 
 
-def instance_slices(ds: Dataset, frames: int) -> list[Slice]:
-    """Every frame of one checked instance as a Slice. Raises ImageError when decoding fails."""
-    out = []
-    for i in range(frames):
-        view = frame_view(ds, i)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                arr = pixel_array(ds, index=i) if frames > 1 else ds.pixel_array
-            if str(view.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR":
-                arr = apply_color_lut(arr, ds)
-        except MemoryError:
-            raise ImageError("DICOM image is too large to decode") from None
-        except Exception as exc:  # decoders raise many types; never echo their text
-            ts = _transfer_syntax(ds)
-            if ts.is_compressed:
-                raise ImageError(f"DICOM pixel data ({ts.name}) could not be decoded: corrupt, or a variant the "
-                                 f"installed decoders do not support ({exc.__class__.__name__})") from None
-            raise ImageError(f"DICOM pixel data is corrupt or truncated ({exc.__class__.__name__})") from None
-        if arr.ndim not in (2, 3):
-            raise ImageError("DICOM pixel data has an unsupported layout")
-        try:
-            gray = frame_to_uint8(arr, view)
-        except Exception as exc:  # e.g. a malformed Modality LUT Sequence
-            raise ImageError(f"DICOM pixel values cannot be mapped to gray levels ({exc.__class__.__name__})") from None
-        spacing = header_numbers(view.get("PixelSpacing"), 2)
-        if spacing is not None:
-            gray = square_pixels(gray, *spacing)
-        out.append(Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}))
-    return out
+def frame_slice(ds: Dataset, i: int, frames: int) -> Slice:
+    """Frame ``i`` of one checked instance of ``frames`` frames as a Slice. Raises ImageError when decoding fails."""
+    view = frame_view(ds, i)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = pixel_array(ds, index=i) if frames > 1 else ds.pixel_array
+        if str(view.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR":
+            arr = apply_color_lut(arr, ds)
+    except MemoryError:
+        raise ImageError("DICOM image is too large to decode") from None
+    except Exception as exc:  # decoders raise many types; never echo their text
+        ts = _transfer_syntax(ds)
+        if ts.is_compressed:
+            raise ImageError(f"DICOM pixel data ({ts.name}) could not be decoded: corrupt, or a variant the "
+                             f"installed decoders do not support ({exc.__class__.__name__})") from None
+        raise ImageError(f"DICOM pixel data is corrupt or truncated ({exc.__class__.__name__})") from None
+    if arr.ndim not in (2, 3):
+        raise ImageError("DICOM pixel data has an unsupported layout")
+    try:
+        gray = frame_to_uint8(arr, view)
+    except Exception as exc:  # e.g. a malformed Modality LUT Sequence
+        raise ImageError(f"DICOM pixel values cannot be mapped to gray levels ({exc.__class__.__name__})") from None
+    spacing = header_numbers(view.get("PixelSpacing"), 2)
+    if spacing is not None:
+        gray = square_pixels(gray, *spacing)
+    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)})

@@ -14,34 +14,49 @@ from collections.abc import Callable
 import numpy as np
 from pydicom.dataset import Dataset
 
-from .dicom_io import check_image, frame_view, header_number, header_numbers, instance_slices, read_dataset
+from .dicom_io import check_image, frame_slice, frame_view, header_number, header_numbers, read_dataset
 from .image_io import ImageError
 from .volume_io import Volume
 
+Frame = tuple[Dataset, str, int, int]  # (instance, file name, frame index, frames in the instance)
 
-def _sort_key_factory(instances: list[tuple[Dataset, str]]) -> Callable[[tuple[Dataset, str]], tuple]:
-    """Order along the slice normal when every instance has a position, else by Instance Number."""
-    def position(ds: Dataset):
-        view = frame_view(ds, 0)
-        ipp = header_numbers(view.get("ImagePositionPatient"), 3)
-        iop = header_numbers(view.get("ImageOrientationPatient"), 6)
-        if ipp is None or iop is None:
-            return None, None
-        return np.asarray(ipp), np.asarray(iop)
 
-    geometry = [position(ds) for ds, _ in instances]
-    normal = None
-    if all(p is not None for p, _ in geometry) and geometry:
-        iop = geometry[0][1]
-        normal = np.cross(iop[:3], iop[3:])
+def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tuple[str, ...]]:
+    """Every frame of one series in anatomical order, and notes on what was left out or is doubtful.
 
-    def key(item: tuple[Dataset, str]) -> tuple:
-        ds, name = item
+    Frames, not files: a multi-frame file's frames carry their own positions (they were kept in stored order).
+    Along the slice normal when every frame has a position and an orientation; frames of another orientation
+    than the series' most common one (a localizer filed in the series) are left out and counted (they set the
+    normal when they came first); frames that share a position (echoes, repeats, a duplicate file) are kept and
+    said. Without full geometry: by Instance Number, then file name, then frame."""
+    frames = [(ds, name, i, n) for ds, name, n in group for i in range(n)]
+    views = [frame_view(ds, i) for ds, _, i, _ in frames]
+    where = [header_numbers(v.get("ImagePositionPatient"), 3) for v in views]
+    facing = [header_numbers(v.get("ImageOrientationPatient"), 6) for v in views]
+
+    def by_number(k: int) -> tuple:
+        ds, name, i, _ = frames[k]
         number = header_number(ds.get("InstanceNumber"), int)
-        along = float(np.dot(position(ds)[0], normal)) if normal is not None else 0.0
-        return (round(along, 4), number if number is not None else 0, name)
+        return (number if number is not None else 0, name, i)
 
-    return key
+    order = list(range(len(frames)))
+    if any(p is None for p in where) or any(o is None for o in facing):
+        return [frames[k] for k in sorted(order, key=by_number)], ()
+    normals = [tuple(np.round(np.cross(o[:3], o[3:]), 3) + 0.0) for o in facing]
+    main = Counter(normals).most_common(1)[0][0]
+    keep = [k for k in order if normals[k] == main]
+    notes = []
+    if len(keep) < len(frames):
+        notes.append(f"left out {len(frames) - len(keep)} image(s) facing another way than the series' "
+                     f"{len(keep)} (a localizer?)")
+    normal = np.mean([np.cross(facing[k][:3], facing[k][3:]) for k in keep], axis=0)  # unrounded, for oblique
+    along = {k: round(float(np.dot(where[k], normal)), 4) for k in keep}
+    keep.sort(key=lambda k: (along[k], *by_number(k)))
+    shared = sum(n for n in Counter(along.values()).values() if n > 1)
+    if shared:
+        notes.append(f"{shared} images share a position with another (echoes, repeats or duplicate files?): each is "
+                     "classified")
+    return [frames[k] for k in keep], tuple(notes)
 
 
 def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
@@ -74,22 +89,25 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         raise ImageError(f"the DICOM input holds {total} slices{where}; the limit is {max_slices} per input")
     volumes, lost = [], Counter()
     for j, group in enumerate(ordered):
-        instances = [(ds, name) for ds, name, _ in group]
-        frames_of = {id(ds): f for ds, _, f in group}
-        slices, failed = [], Counter()
-        for ds, _ in sorted(instances, key=_sort_key_factory(instances)):
+        frames, doubts = _frame_order(group)
+        slices, broken = [], {}
+        for ds, _, i, n in frames:
+            if id(ds) in broken:
+                continue
             try:
-                slices.extend(instance_slices(ds, frames_of[id(ds)]))
+                slices.append(frame_slice(ds, i, n))
             except ImageError as exc:  # one broken file costs its own slices, not its series'
                 if single:
                     raise
-                failed[str(exc)] += 1
+                broken[id(ds)] = str(exc)
+        failed = Counter(broken.values())
         if not slices:
             lost.update(failed)
             continue
         series_note = (f"{len(ordered)} series found; this is series {j + 1}",) if len(ordered) > 1 else ()
         own = tuple(f"skipped {n} file(s) of this series: {why}" for why, n in sorted(failed.items()))
-        volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None, series_note + notes + own))
+        volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None,
+                              series_note + notes + doubts + own))
     if not volumes:
         raise ImageError("no DICOM image could be decoded (" + "; ".join(
             notes + tuple(f"{n} file(s): {why}" for why, n in sorted(lost.items()))) + ")")
