@@ -496,3 +496,35 @@ def test_images_that_share_a_position_are_said():
     assert _z(volume) == [0.0, 0.0, 5.0, 5.0, 10.0, 10.0]
     assert ("6 images share a position with another (echoes, repeats or duplicate files?): each is classified"
             in volume.notes)
+
+
+def test_without_positions_files_go_by_instance_number_then_name_in_natural_order_and_it_is_said():
+    """IM1, IM10, IM11, IM2 ...: names were compared as text; a series partly without positions switched to
+    Instance Number order without a note."""
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid()
+    files = [(f"IM{k}", make_dicom(_flat(k), series_uid=uid, InstanceNumber=None)) for k in (1, 10, 11, 2, 3)]
+    (volume,) = read_volumes(zip_bytes(files), name="n.zip")
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(_flat(k)[0, 0]) for k in (1, 2, 3, 10, 11)]
+    assert "5 of 5 image(s) without a position or orientation: ordered by Instance Number" in volume.notes
+
+
+def test_nifti_notes_what_its_header_leaves_open_and_nan_is_background():
+    """Codes 0 (orientation guessed as LAS), an oblique affine (snapped to the axes) and NaN voxels (read as 0: a
+    mid-gray background in z-scored data) were all silent."""
+    import nibabel as nib
+
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(48, 48, 3)).astype(np.float32)
+    data[:8] = np.nan  # outside a mask
+    (volume,) = read_volumes(nib.Nifti1Image(data, None).to_bytes(), name="z.nii")  # no affine: codes 0
+    assert any(n.startswith("the header names no orientation (qform and sform codes 0)") for n in volume.notes)
+    assert (volume.slices[0].pixels == 0).sum() >= 8 * 48  # the NaN voxels: black, not the z-scores' 0 (mid-gray)
+    tilted = np.eye(4)
+    c, s = np.cos(np.radians(20)), np.sin(np.radians(20))
+    tilted[:3, :3] = [[1, 0, 0], [0, c, -s], [0, s, c]]
+    (volume,) = read_volumes(nib.Nifti1Image(np.nan_to_num(data), tilted).to_bytes(), name="o.nii")
+    assert "an oblique volume (20 degrees off the axes): slices follow the nearest axes, not resampled" in volume.notes
+    (plain,) = read_volumes(nib.Nifti1Image(np.nan_to_num(data), np.eye(4)).to_bytes(), name="p.nii")
+    assert plain.notes == ()

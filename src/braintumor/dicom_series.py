@@ -8,6 +8,7 @@ is an error.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from collections.abc import Callable
 
@@ -37,11 +38,15 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     def by_number(k: int) -> tuple:
         ds, name, i, _ = frames[k]
         number = header_number(ds.get("InstanceNumber"), int)
-        return (number if number is not None else 0, name, i)
+        # names in natural order: IM2 before IM10 (as text, IM10 came first)
+        natural = tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t)
+        return (number if number is not None else 0, natural, i)
 
     order = list(range(len(frames)))
-    if any(p is None for p in where) or any(o is None for o in facing):
-        return [frames[k] for k in sorted(order, key=by_number)], ()
+    missing = sum(p is None or o is None for p, o in zip(where, facing, strict=True))
+    if missing:
+        said = (f"{missing} of {len(frames)} image(s) without a position or orientation: ordered by Instance Number",)
+        return [frames[k] for k in sorted(order, key=by_number)], said if len(frames) > 1 else ()
     normals = [tuple(np.round(np.cross(o[:3], o[3:]), 3) + 0.0) for o in facing]
     main = Counter(normals).most_common(1)[0][0]
     keep = [k for k in order if normals[k] == main]

@@ -125,12 +125,16 @@ def _jpeg_is_ycc(img: Image.Image) -> bool:
     return tuple(layer[0] for layer in getattr(img, "layer", ())) != (82, 71, 66)
 
 
+def finite_or_darkest(arr: np.ndarray) -> np.ndarray:
+    """NaN or inf pixels as the darkest finite level: one of them turned a whole float image black (min/max NaN),
+    and NaN outside a brain mask is background, not 0 (mid-gray in z-scored data)."""
+    finite = np.isfinite(arr)
+    return arr if finite.all() else np.where(finite, arr, arr[finite].min() if finite.any() else 0.0)
+
+
 def minmax_uint8(arr: np.ndarray) -> np.ndarray:
     """Gray levels of any range stretched onto 0-255 (how 16-bit and float images become 8-bit; flat: all 0)."""
-    arr = np.asarray(arr, dtype=np.float32)
-    finite = np.isfinite(arr)
-    if not finite.all():  # a NaN or inf pixel (float TIFF) must not turn the whole image black
-        arr = np.where(finite, arr, arr[finite].min() if finite.any() else 0.0)
+    arr = finite_or_darkest(np.asarray(arr, dtype=np.float32))
     lo, hi = float(arr.min()), float(arr.max())
     if hi <= lo:
         return np.zeros(arr.shape, dtype=np.uint8)
@@ -257,10 +261,6 @@ def _is_stream(source: ImageSource) -> bool:
     return isinstance(source, (str, os.PathLike)) and is_special_file(Path(source))
 
 
-def _is_hidden(path: Path) -> bool:
-    return path.name.startswith(".")
-
-
 def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None) -> Iterator[Path]:
     """Image files below ``folder``, recursively, sorted, skipping hidden files and folders.
 
@@ -269,7 +269,7 @@ def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(root) / name
-            if not _is_hidden(path) and path.suffix.lower() in IMAGE_EXTENSIONS and not is_special_file(path):
+            if not name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS and not is_special_file(path):
                 yield path
 
 

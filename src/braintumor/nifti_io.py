@@ -81,6 +81,13 @@ def read_nifti(data: bytes, display: str, max_slices: int) -> Volume:
         raise ImageError(f"NIfTI volume has {int(np.prod(spatial)):,} voxels; the limit is {MAX_VOXELS:,}")
     notes = []
     affine = img.affine
+    if int(img.header["qform_code"]) == 0 and int(img.header["sform_code"]) == 0:
+        notes.append("the header names no orientation (qform and sform codes 0): the voxels are read as stored in "
+                     "radiological order (LAS), so left and right may be swapped")
+    tilt = _obliquity_degrees(affine)
+    if tilt > 1.0:
+        notes.append(f"an oblique volume ({tilt:.0f} degrees off the axes): slices follow the nearest axes, not "
+                     "resampled")
     if not np.all(np.isfinite(affine)) or abs(float(np.linalg.det(affine[:3, :3]))) < 1e-12:
         # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
         notes.append("the header's orientation is unusable (singular or not finite): slices are the third axis as "
@@ -123,6 +130,16 @@ def read_nifti(data: bytes, display: str, max_slices: int) -> Volume:
         where = float((volume.affine @ np.array([k if a == axis else 0.0 for a in range(3)] + [1.0]))[axis])
         slices.append(Slice(np.ascontiguousarray(gray), {"nifti": {**meta, f"{'xyz'[axis]}_mm": round(where, 3)}}))
     return Volume(display, "nifti", slices, None, tuple(notes))
+
+
+def _obliquity_degrees(affine: np.ndarray) -> float:
+    """The largest angle between a voxel axis and its nearest world axis (0 for a volume on the axes)."""
+    axes = np.asarray(affine, dtype=np.float64)[:3, :3]
+    norms = np.linalg.norm(axes, axis=0)
+    if not np.all(np.isfinite(axes)) or np.any(norms == 0):
+        return 0.0  # an unusable affine has its own note
+    cosines = np.clip(np.max(np.abs(axes / norms), axis=0), 0.0, 1.0)
+    return float(np.degrees(np.arccos(cosines.min())))
 
 
 #: The plane of the slices cut along each RAS axis.

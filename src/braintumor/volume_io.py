@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .image_io import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, is_special_file, walk_images
+from .image_io import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, finite_or_darkest, is_special_file, walk_images
 
 _log = logging.getLogger(__name__)
 
@@ -88,9 +88,10 @@ def scale_to_uint8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def robust_uint8(values: np.ndarray) -> np.ndarray:
     """0.5th..99.5th percentile -> 0..255, so a few extreme voxels do not darken the whole slice."""
-    arr = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    arr = np.asarray(values, dtype=np.float64)
     if arr.size == 0:
         raise ImageError("slice has no pixels")
+    arr = finite_or_darkest(arr)
     lo, hi = (float(v) for v in np.percentile(arr, [LOW_PERCENTILE, HIGH_PERCENTILE]))
     if hi <= lo:  # nearly constant, e.g. a blank slice with a few bright voxels
         lo, hi = float(arr.min()), float(arr.max())
