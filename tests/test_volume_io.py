@@ -528,3 +528,29 @@ def test_nifti_notes_what_its_header_leaves_open_and_nan_is_background():
     assert "an oblique volume (20 degrees off the axes): slices follow the nearest axes, not resampled" in volume.notes
     (plain,) = read_volumes(nib.Nifti1Image(np.nan_to_num(data), np.eye(4)).to_bytes(), name="p.nii")
     assert plain.notes == ()
+
+
+def test_a_deflated_dicom_is_refused_before_pydicom_inflates_it():
+    """pydicom inflates a Deflated dataset without any limit: 1 MB became 3 GB in a web worker."""
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = make_dataset(_flat(1))
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    with pytest.raises(ImageError, match=r"^DICOM file uses the Deflated transfer syntax, which is not read"):
+        read_volumes(to_bytes(ds), name="d.dcm")
+
+
+def test_zip_entries_that_share_their_data_are_refused():
+    """One 1 MB member listed 4 times: each entry was read and parsed again (12 GB for a deflated DICOM)."""
+    import struct
+    import zlib
+
+    payload, name = make_dicom(_flat(1)), b"a.dcm"
+    crc = zlib.crc32(payload)
+    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(payload), len(payload),
+                        len(name), 0) + name + payload
+    central = b"".join(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, len(payload),
+                                   len(payload), len(name), 0, 0, 0, 0, 0, 0) + name for _ in range(4))
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 4, 4, len(central), len(local), 0)
+    with pytest.raises(ImageError, match=r"overlapping entries: a zip bomb"):
+        read_volumes(local + central + end, name="o.zip")

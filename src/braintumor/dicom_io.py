@@ -45,9 +45,26 @@ _PIXEL_KEYWORDS = ("PhotometricInterpretation", "BitsStored", "BitsAllocated", "
                    "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation")
 
 
+#: The Deflated Explicit VR Little Endian transfer syntax: pydicom inflates the whole dataset without a limit.
+DEFLATED_UID = b"1.2.840.10008.1.2.1.99"
+
+
+def _deflated(data: bytes) -> bool:
+    """Whether the file meta (explicit VR, just after 'DICM') names the Deflated transfer syntax."""
+    meta = data[132:132 + 8192]
+    at = meta.find(b"\x02\x00\x10\x00UI")  # (0002,0010) Transfer Syntax UID
+    if at < 0:
+        return False
+    size = int.from_bytes(meta[at + 6:at + 8], "little")
+    return meta[at + 8:at + 8 + size].rstrip(b"\x00 ") == DEFLATED_UID
+
+
 def read_dataset(data: bytes) -> Dataset:
     """Parse DICOM bytes (with or without the Part 10 preamble). Raises ImageError."""
     has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
+    if has_preamble and _deflated(data):  # 1 MB of it inflated to 3 GB in a web worker
+        raise ImageError("DICOM file uses the Deflated transfer syntax, which is not read (it can expand without "
+                         "limit): export it uncompressed or with a pixel compression")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -40,6 +40,8 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES) -> list[Vo
     files = [m for m in members if not m.is_dir()]
     if any(_unsafe_member(m.filename) for m in files):
         raise ImageError("zip archive has a member with an unsafe name (absolute path or '..'); refused")
+    if len({m.header_offset for m in files}) < len(files):  # entries that point at one member: each re-read
+        raise ImageError("zip archive has entries that share their data (overlapping entries: a zip bomb); refused")
     declared = sum(m.file_size for m in files)
     if declared > MAX_VOLUME_BYTES:
         raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}")
