@@ -10,10 +10,10 @@ import re
 import jsonschema
 import numpy as np
 import pytest
-from dicom_factory import SECRETS, axial_volume, make_dicom, nifti_bytes, series, zip_bytes
+from dicom_factory import SECRETS, axial_volume, make_dataset, make_dicom, nifti_bytes, series, to_bytes, zip_bytes
 from PIL import Image
 
-from braintumor.image_io import read_image
+from braintumor.image_io import ImageError, read_image
 from braintumor.series import TOP_SLICES
 from braintumor.web import create_app
 
@@ -97,8 +97,8 @@ def test_error_uploads_and_the_per_request_slice_cap(app, stack):
     big = nifti_bytes(np.concatenate([axial_volume(stack)] * 2, axis=-1))
     r = post(capped.test_client(), [("big.nii.gz", big)])
     assert r.status_code == 400 and r.get_json()["results"][0]["error"].endswith("16 axial slices; the limit is 10")
-    assert results[8] == {"path": "b.nii.gz", "error": "its 8 slices would take this request past 10 slices, "
-                                                       "the most one request may hold: send it on its own"}
+    assert results[8] == {"path": "b.nii.gz", "error": "NIfTI volume has 8 axial slices; the limit is 2 (what this "
+                                                       "request's earlier scans left of its 10): send it on its own"}
     assert "not an image" in results[9]["error"]
     assert capped.test_client().get("/api/v1/model").get_json()["limits"]["max_slices"] == 10
 
@@ -117,3 +117,28 @@ def test_upload_form_accepts_scans(app):
     html = app.test_client().get("/").get_data(as_text=True)
     accept = re.search(r'accept="([^"]+)"', html).group(1)
     assert all(ext in accept for ext in (".dcm", ".nii", ".nii.gz", ".zip")) and "DICOM" in html
+
+
+def test_scans_share_one_pixel_budget_checked_before_decoding(app, stack, monkeypatch):
+    """32 NIfTI files of 350 x 350 x 512 (14 MB in all) took a worker 62 s: each was decoded in full before the
+    request's slice limit was compared; scans were outside any pixel budget."""
+    import braintumor.web.volumes as web_volumes
+
+    monkeypatch.setattr(web_volumes, "MAX_INPUT_PIXELS", 128 * 128 * 12)
+    volume = nifti_bytes(axial_volume(stack))  # 8 slices of 128 x 128
+    results = post(app.test_client(), [("a.nii.gz", volume), ("b.nii.gz", volume)]).get_json()["results"]
+    assert len(results) == 8 + 1 and "error" not in results[0]
+    assert results[8] == {"path": "b.nii.gz", "error": "NIfTI volume has 131,072 voxels; the limit is 65,536 (what "
+                                                       "this request's earlier scans left of its 196,608): send it "
+                                                       "on its own"}
+
+
+def test_a_dicom_that_would_decode_too_many_pixels_is_refused_on_its_headers():
+    """64 JPEG 2000 frames of 6000 x 6000 are 17 kB of file and 94 s of decoding: refused before any frame."""
+    from braintumor.volume_io import MAX_INPUT_PIXELS, read_volumes
+
+    ds = make_dataset(np.zeros((4, 64, 64), np.uint8))
+    ds.Rows = ds.Columns = 6000
+    ds.NumberOfFrames = 8
+    with pytest.raises(ImageError, match=rf"would decode to 288,000,000 pixels; the limit is {MAX_INPUT_PIXELS:,}"):
+        read_volumes(to_bytes(ds), name="big.dcm")

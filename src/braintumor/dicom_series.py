@@ -11,13 +11,14 @@ import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_io import check_image, frame_slice, frame_view, header_number, header_numbers, read_dataset
 from .image_io import ImageError
-from .volume_io import Volume
+from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, Volume, read_path
 
 Frame = tuple[Dataset, str, int, int]  # (instance, file name, frame index, frames in the instance)
 
@@ -65,7 +66,7 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
 
 
 def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
-                      single: bool = False) -> list[Volume]:
+                      max_pixels: int = MAX_INPUT_PIXELS, single: bool = False) -> list[Volume]:
     """DICOM files (name, loader) -> one Volume per series, slices in anatomical order.
 
     ``single``: one file, whose problems are raised as they are; in a series, unusable files are
@@ -92,6 +93,9 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     if total > max_slices:  # before any pixel is decoded
         where = f" in {len(ordered)} series" if len(ordered) > 1 else ""
         raise ImageError(f"the DICOM input holds {total} slices{where}; the limit is {max_slices} per input")
+    pixels = sum(int(ds.Rows) * int(ds.Columns) * f for group in ordered for ds, _, f in group)
+    if pixels > max_pixels:  # 64 JPEG 2000 frames of 6000 x 6000 px are 17 kB: checked before any is decoded
+        raise ImageError(f"the DICOM input would decode to {pixels:,} pixels; the limit is {max_pixels:,}")
     volumes, lost = [], Counter()
     for j, group in enumerate(ordered):
         frames, doubts = _frame_order(group)
@@ -120,3 +124,19 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         gone = tuple(f"skipped a series whose {n} file(s) failed: {why}" for why, n in sorted(lost.items()))
         volumes = [dataclasses.replace(v, notes=v.notes + gone) for v in volumes]
     return volumes
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # e.g. a broken link: reading it reports the problem
+        return 0
+
+
+def read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLICES,
+                     max_pixels: int = MAX_INPUT_PIXELS) -> list[Volume]:
+    """The DICOM files found in a folder, read as series (their bytes together within MAX_VOLUME_BYTES)."""
+    total = sum(_size(f) for f in files)
+    if total > MAX_VOLUME_BYTES:
+        raise ImageError(f"the DICOM files in this folder hold {total} bytes; the limit is {MAX_VOLUME_BYTES}")
+    return read_dicom_series(display, [(str(f), lambda f=f: read_path(f)) for f in files], max_slices, max_pixels)

@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 
 from .image_io import MAX_PIXELS, ImageError
-from .volume_io import MAX_VOLUME_BYTES, MAX_VOXELS, Slice, Volume, robust_uint8, square_pixels
+from .volume_io import MAX_INPUT_PIXELS, MAX_VOLUME_BYTES, MAX_VOXELS, Slice, Volume, robust_uint8, square_pixels
 
 _NIFTI2_MAGIC = b"n+2\x00\r\n\x1a\n"
 
@@ -52,7 +52,7 @@ def gunzip_bounded(data: bytes, limit: int = MAX_VOLUME_BYTES) -> bytes:
     return out
 
 
-def read_nifti(data: bytes, display: str, max_slices: int) -> Volume:
+def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
     """Raw or gzip-compressed NIfTI bytes -> a Volume of axial slices. Raises ImageError."""
     import nibabel as nib  # here, not at the top: sniffing every upload must not import nibabel + scipy
 
@@ -77,8 +77,9 @@ def read_nifti(data: bytes, display: str, max_slices: int) -> Volume:
     if spatial[0] * spatial[1] > MAX_PIXELS or spatial[1] * spatial[2] > MAX_PIXELS \
             or spatial[0] * spatial[2] > MAX_PIXELS:
         raise ImageError(f"NIfTI slices would exceed {MAX_PIXELS:,} pixels (shape {shape})")
-    if int(np.prod(spatial)) > MAX_VOXELS:
-        raise ImageError(f"NIfTI volume has {int(np.prod(spatial)):,} voxels; the limit is {MAX_VOXELS:,}")
+    limit = min(MAX_VOXELS, max_pixels)  # max_pixels: what is left of a web request's budget
+    if int(np.prod(spatial)) > limit:
+        raise ImageError(f"NIfTI volume has {int(np.prod(spatial)):,} voxels; the limit is {limit:,}")
     notes = []
     affine = img.affine
     if int(img.header["qform_code"]) == 0 and int(img.header["sform_code"]) == 0:

@@ -32,6 +32,9 @@ MAX_SLICES: int = 512
 MAX_VOLUME_BYTES: int = 512 * 1024 * 1024
 #: Most voxels of one NIfTI volume (512 x 512 x 256).
 MAX_VOXELS: int = 512 * 512 * 256
+#: Most pixels one scan input may decode into slices, all its series together (512 slices of 512 x 512); a web
+#: request shares one such budget among its scans. Headers are checked against it before any pixel is decoded.
+MAX_INPUT_PIXELS: int = 512 * 512 * 512
 #: Endings recognised as volumes (DICOM content is also recognised without any ending).
 VOLUME_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".nii", ".nii.gz", ".zip")
 #: Leading bytes of the 2-D formats image_io reads: such content is an image whatever its name says.
@@ -218,7 +221,8 @@ def _scan_folder(folder: Path) -> tuple[list[Path], list[Path]]:
 # --- reading --------------------------------------------------------------------------------------
 
 
-def _read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
+def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
+    """A scan file's bytes, within ``limit``; ImageError (never OSError) for what cannot be read."""
     if not path.exists():
         raise ImageError(f"file not found: {path}")
     size = path.stat().st_size
@@ -233,7 +237,7 @@ def _read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
 
 
 def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
-                 max_slices: int = MAX_SLICES) -> list[Volume]:
+                 max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS) -> list[Volume]:
     """A DICOM file, NIfTI file, zip of a DICOM series (path or bytes) or DICOM folder -> volumes.
 
     ``name`` is what results call ``path`` (default: the path itself). Raises ImageError, and only
@@ -241,7 +245,7 @@ def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
     HTTP 500 that takes the other files of a batch with it.
     """
     try:
-        return _read_volumes(source, name, max_slices)
+        return _read_volumes(source, name, max_slices, max_pixels)
     except ImageError:
         raise
     except MemoryError:
@@ -254,7 +258,8 @@ def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
         raise ImageError(f"this scan could not be read ({exc.__class__.__name__})") from None
 
 
-def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slices: int) -> list[Volume]:
+def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slices: int,
+                  max_pixels: int) -> list[Volume]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, display = bytes(source), name or "upload"
     else:
@@ -264,37 +269,28 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
             dicoms, _ = _scan_folder(path)
             if not dicoms:
                 raise ImageError("no DICOM files found in folder")
-            return _read_dicom_files(display, dicoms, max_slices)
-        data = _read_path(path)
+            return _read_dicom_files(display, dicoms, max_slices, max_pixels)
+        data = read_path(path)
     if not data:
         raise ImageError("file is empty (0 bytes)")
     kind = sniff(data, name or (None if isinstance(source, (bytes, bytearray, memoryview)) else Path(source).name))
     if kind == "dicom":
         from .dicom_series import read_dicom_series
 
-        return read_dicom_series(display, [("", lambda: data)], max_slices, single=True)
+        return read_dicom_series(display, [("", lambda: data)], max_slices, max_pixels, single=True)
     if kind == "nifti":
         from .nifti_io import read_nifti
 
-        return [read_nifti(data, display, max_slices)]
+        return [read_nifti(data, display, max_slices, max_pixels)]
     if kind == "zip":
         from .zip_io import read_zip
 
-        return read_zip(data, display, max_slices)
+        return read_zip(data, display, max_slices, max_pixels)
     raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM series")
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:  # e.g. a broken link: reading it reports the problem
-        return 0
+def _read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLICES,
+                      max_pixels: int = MAX_INPUT_PIXELS) -> list[Volume]:
+    from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
 
-
-def _read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLICES) -> list[Volume]:
-    from .dicom_series import read_dicom_series
-
-    total = sum(_size(f) for f in files)
-    if total > MAX_VOLUME_BYTES:
-        raise ImageError(f"the DICOM files in this folder hold {total} bytes; the limit is {MAX_VOLUME_BYTES}")
-    return read_dicom_series(display, [(str(f), lambda f=f: _read_path(f)) for f in files], max_slices)
+    return read_dicom_files(display, files, max_slices, max_pixels)

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import PurePosixPath
 
 from .image_io import ImageError
-from .volume_io import MAX_SLICES, MAX_VOLUME_BYTES, Volume, is_dicom_bytes
+from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, Volume, is_dicom_bytes
 
 #: Most members a zip may list.
 MAX_ZIP_MEMBERS: int = 4096
@@ -25,7 +25,8 @@ def _unsafe_member(name: str) -> bool:
     return posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or ".." in PurePosixPath(posix).parts
 
 
-def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES) -> list[Volume]:
+def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
+             max_pixels: int = MAX_INPUT_PIXELS) -> list[Volume]:
     """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits."""
     from .dicom_series import read_dicom_series
     from .nifti_io import read_nifti
@@ -69,7 +70,8 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES) -> list[Vo
         elif lower.endswith((".nii", ".nii.gz")):
             before = sum(len(v.slices) for v in volumes)
             try:
-                volumes.append(read_nifti(load(m), f"{display}:{m.filename}", max_slices))
+                left = max_pixels - sum(s.pixels.size for v in volumes for s in v.slices)
+                volumes.append(read_nifti(load(m), f"{display}:{m.filename}", max_slices, left))
             except ImageError as exc:
                 raise ImageError(f"{m.filename}: {exc}") from None  # which member, in a zip of several
             if before + len(volumes[-1].slices) > max_slices:  # the input's limit, said as the input's
@@ -83,7 +85,8 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES) -> list[Vo
     if not dicoms and not volumes:
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
     if dicoms:
-        series = read_dicom_series(display, dicoms, max_slices - sum(len(v.slices) for v in volumes))
+        series = read_dicom_series(display, dicoms, max_slices - sum(len(v.slices) for v in volumes),
+                                   max_pixels - sum(s.pixels.size for v in volumes for s in v.slices))
         volumes = [_with_notes(v, notes) for v in series] + volumes
     return volumes
 

@@ -8,6 +8,7 @@ all; heat maps are drawn for the most suspicious slices of each volume only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,7 @@ from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import NO_TUMOUR, summary_record, tumour_probability, volume_records
-from ..volume_io import MAX_SLICES, read_volumes, sniff
+from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, read_volumes, sniff
 from .inference import Upload, _b64, classify
 
 
@@ -73,6 +74,7 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
     images: list[Upload] = []
     budget = max_slices
     pixels_left = max_pixels
+    scan_pixels_left = MAX_INPUT_PIXELS  # the request's scans share one input's pixel budget, checked on headers
 
     def flush() -> None:
         entries.extend(Entry([rec]) for rec in classify(clf, images, heatmap=heatmap))
@@ -93,17 +95,22 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
             images.append(upload)
             continue
         flush()
-        try:
-            volumes = read_volumes(upload.data, name=upload.name, max_slices=max_slices)
+        if budget < 1 or scan_pixels_left < 1:
+            entries.append(Entry([{"path": upload.name, "error": f"this request's earlier scans took all of its "
+                                   f"{max_slices} slices: send it on its own"}]))
+            continue
+        try:  # what is left of the request's budgets, so that a scan past them is refused before decoding
+            volumes = read_volumes(upload.data, name=upload.name, max_slices=budget, max_pixels=scan_pixels_left)
         except ImageError as exc:
-            entries.append(Entry([{"path": upload.name, "error": str(exc)}]))
+            said = str(exc)
+            for left, full in ((budget, max_slices), (scan_pixels_left, MAX_INPUT_PIXELS)):
+                if left < full and re.search(rf"the limit is ({left}|{left:,})(?![\d,])", said):  # lowered by others
+                    said += f" (what this request's earlier scans left of its {full:,}): send it on its own"
+                    break
+            entries.append(Entry([{"path": upload.name, "error": said}]))
             continue
-        count = sum(len(v.slices) for v in volumes)
-        if count > budget:
-            entries.append(Entry([{"path": upload.name, "error": f"its {count} slices would take this request past "
-                                   f"{max_slices} slices, the most one request may hold: send it on its own"}]))
-            continue
-        for volume in volumes:
+        scan_pixels_left -= sum(s.pixels.size for v in volumes for s in v.slices)
+        for volume in volumes:  # read_volumes kept within ``budget``: checked on the headers, before decoding
             budget -= len(volume.slices)
             pairs = list(volume_records(clf, volume))
             entry = Entry([rec for rec, _ in pairs])
