@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from .image_io import ImageError, InputInfo, check_pixels, check_single_frame, minmax_uint8, to_gray, upright
+from .image_frames import several_frames, upright
+from .image_io import ImageError, InputInfo, check_pixels, minmax_uint8, to_gray
 
 #: What :func:`gray_from_memory` takes.
 InMemoryImage = np.ndarray | Image.Image
@@ -58,7 +59,8 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
 def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
     width, height = img.size
     check_pixels(width, height)
-    check_single_frame(img)  # as the same file's bytes are: a stack is not one slice
+    if problem := several_frames(img):  # as the same file's bytes are: a stack is not one slice
+        raise ImageError(problem)
     try:
         gray, colour = to_gray(upright(img))  # the caller's image is left as it was
     except Exception as exc:  # a lazily loaded file's decoder error, or one nobody foresaw: the input's error

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .colour import chroma_colourfulness, colourfulness
+from .image_frames import several_frames, upright
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
 
@@ -30,6 +31,9 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
 )
 #: Largest image we decode (pixels). Bigger headers are refused before any pixel is read.
 MAX_PIXELS: int = 40_000_000
+#: Most scans (SOS markers) a JPEG may have: libjpeg decodes each in full, so one 1 MB file of 13 000 repeated scans
+#: took 48 s. In entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so the count is exact.
+MAX_JPEG_SCANS: int = 100
 #: Largest encoded file we read (bytes).
 MAX_FILE_BYTES: int = 64 * 1024 * 1024
 #: Most pixels one web request may ask us to decode, all its images together. Compression makes
@@ -57,14 +61,6 @@ def check_pixels(width: int, height: int) -> None:
         raise ImageError("image has no pixels")
     if width * height > MAX_PIXELS:
         raise ImageError(f"image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels")
-
-
-def check_single_frame(img: Image.Image) -> None:
-    """Refuse a multi-page TIFF or animated PNG/WebP/GIF: reading its first frame only would drop the rest unsaid."""
-    if getattr(img, "is_animated", False):
-        unit = "pages" if img.format == "TIFF" else "frames"
-        raise ImageError(f"a {img.format or 'image'} with {img.n_frames} {unit}: braintumor reads one slice per image "
-                         "file (save each slice as its own image; a stack of slices: DICOM or NIfTI)")
 
 
 def _open_bytes(source: ImageSource) -> BinaryIO:
@@ -187,8 +183,11 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             img = Image.open(buffer, formats=ALLOWED_FORMATS)
             width, height = img.size
             check_pixels(width, height)
-            check_single_frame(img)
+            if problem := several_frames(img):
+                raise ImageError(problem)
             jpeg_colour = None
+            if img.format == "JPEG" and buffer.getvalue().count(b"\xff\xda") > MAX_JPEG_SCANS:
+                raise ImageError(f"JPEG has more than {MAX_JPEG_SCANS} scans (a progressive one has about 10); refused")
             if draft_size and img.format == "JPEG":
                 if img.mode == "RGB" and _jpeg_is_ycc(img):
                     # One decode as YCbCr, without libjpeg's colour conversion: its Y plane is bit for bit
@@ -227,22 +226,6 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     if factor >= 2:
         gray = np.asarray(Image.fromarray(gray).reduce(factor))
     return gray, InputInfo(width=width, height=height, colourfulness=colour)
-
-
-#: EXIF orientation -> the transpose that shows the image upright.
-_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-            8: Image.Transpose.ROTATE_90}
-
-
-def upright(img: Image.Image) -> Image.Image:
-    """The image as its EXIF orientation says to show it (a copy only of rotated ones). Not ImageOps.exif_transpose:
-    it also rewrites the EXIF block, which fails (struct.error) on a malformed tag after transposing."""
-    try:
-        method = _UPRIGHT.get(img.getexif().get(ExifTags.Base.Orientation))
-    except Exception:  # EXIF Pillow cannot parse: the pixels are read as stored
-        return img
-    return img.transpose(method) if method is not None else img
 
 
 def _volume_hint(data: bytes, stream: bool = False) -> str | None:
