@@ -308,3 +308,14 @@ def test_a_tiff_of_many_pages_is_refused_without_counting_them():
     pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
     with pytest.raises(ImageError, match=r"^a multi-page TIFF: braintumor reads one slice per image file"):
         read_image(buf.getvalue())
+
+
+def test_image_bytes_are_held_to_the_file_size_limit():
+    """A file over MAX_FILE_BYTES was refused, the same bytes uploaded or passed to the API were decoded."""
+    from braintumor.image_io import MAX_FILE_BYTES
+
+    data = encode(synthetic_head(), "PNG")
+    big = data + bytes(MAX_FILE_BYTES + 1 - len(data))  # a PNG with trailing bytes: Pillow would read it
+    with pytest.raises(ImageError, match=rf"^image is {MAX_FILE_BYTES + 1} bytes; the limit is {MAX_FILE_BYTES}"):
+        read_image(big)
+    assert read_image(data).shape == (200, 200)

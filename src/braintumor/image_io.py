@@ -65,6 +65,8 @@ def check_pixels(width: int, height: int) -> None:
 
 def _open_bytes(source: ImageSource) -> BinaryIO:
     if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) > MAX_FILE_BYTES:  # the same limit as a file's (an upload's bytes were not held to it)
+            raise ImageError(f"image is {len(source)} bytes; the limit is {MAX_FILE_BYTES} bytes")
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
