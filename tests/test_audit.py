@@ -186,3 +186,17 @@ def test_audit_out_is_written_through_a_fifo_and_into_a_new_folder(tree: Path, t
     assert main(["data", "audit", "--data", str(tree), "--out", str(tmp_path / "new" / "a.json"), "--no-progress"]) == 0
     assert json.loads((tmp_path / "new" / "a.json").read_text())["threshold"] == 8
     capsys.readouterr()
+
+
+def test_a_reader_that_leaves_early_costs_neither_the_report_nor_the_exit_code(tree: Path, tmp_path: Path):
+    """`data audit --out r.json | true` exited 0 and never wrote r.json (the summary's print broke first)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "data", "audit", "--data", str(tree), "--out",
+                             str(out), "--no-progress"], stdout=subprocess.PIPE, env=env)
+    proc.stdout.close()  # the reader left before the first line
+    assert proc.wait(timeout=120) == 0 and json.loads(out.read_text())["threshold"] == 8

@@ -371,3 +371,20 @@ def test_file_names_that_are_not_utf8_are_written_as_their_bytes_and_resumed(tmp
     table = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(folder / "Testing"), "--format",
                             "table"], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, capture_output=True)
     assert table.returncode == 0 and b"x\xff.png" in table.stdout, table.stderr  # printed as its bytes, as ls does
+
+
+def test_a_second_sigterm_during_the_cleanups_ends_the_process(data_root, tmp_path):
+    """With --workers, a second SIGTERM while the first one's cleanups ran left the process hanging for good."""
+    proc = _predict_process(data_root, tmp_path / "out.jsonl", "--no-progress", "--workers", "2",
+                            stderr=subprocess.DEVNULL)
+    if not _wait_for_temp(tmp_path, proc):
+        proc.kill()
+        pytest.skip("the run ended before it could be interrupted")
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.02)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        assert proc.wait(timeout=30) in (143, -signal.SIGTERM)
+    finally:
+        proc.kill()

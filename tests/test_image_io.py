@@ -319,3 +319,17 @@ def test_image_bytes_are_held_to_the_file_size_limit():
     with pytest.raises(ImageError, match=rf"^image is {MAX_FILE_BYTES + 1} bytes; the limit is {MAX_FILE_BYTES}"):
         read_image(big)
     assert read_image(data).shape == (200, 200)
+
+
+def test_a_phone_jpeg_with_extra_mpf_images_is_read_as_its_picture():
+    """Pillow opens a JPEG with an MPF block (an Ultra HDR gain map, a camera preview) as an 'animated' MPO: it was
+    refused as a stack of slices."""
+    import io
+
+    head = Image.fromarray(synthetic_head())
+    buf = io.BytesIO()
+    head.save(buf, "MPO", save_all=True, append_images=[head.resize((50, 50))])
+    assert Image.open(io.BytesIO(buf.getvalue())).format == "MPO"
+    plain = io.BytesIO()
+    head.save(plain, "JPEG")
+    assert read_image(buf.getvalue()).shape == read_image(plain.getvalue()).shape == (200, 200)

@@ -225,7 +225,18 @@ def test_a_checkpoint_that_cannot_be_written_is_one_error_and_no_partial_file(tm
         raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 10185344 vs 10185236")
 
     monkeypatch.setattr(torch, "save", full_disk)
-    with pytest.raises(OSError, match=r"^cannot write .*last\.pt: \[enforce fail"):
+    with pytest.raises(OSError) as raised:
+        save_checkpoint({"epoch": 1}, tmp_path / "last.pt")
+    assert (raised.value.strerror, raised.value.filename) == (
+        "cannot write a checkpoint (disk full, or a file size limit?)", str(tmp_path / "last.pt"))
+    assert list(tmp_path.iterdir()) == []
+
+    def interrupted(obj, path):
+        Path(path).write_bytes(b"half")
+        raise KeyboardInterrupt  # Ctrl-C or SIGTERM mid-write: the 200 MB last.pt.tmp stayed
+
+    monkeypatch.setattr(torch, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
         save_checkpoint({"epoch": 1}, tmp_path / "last.pt")
     assert list(tmp_path.iterdir()) == []
 

@@ -196,6 +196,8 @@ def test_a_request_over_the_size_limit_is_413_json(client):
     r = small.test_client().post("/api/v1/predict", data=bytes(60_000), content_type="application/octet-stream")
     assert r.status_code == 413 and "the limit is 0.05 MB" in r.get_json()["error"]  # said 0.0499992
     assert "0.05 MB at a time" in small.test_client().get("/").get_data(as_text=True)
+    big = create_app(classifier=client.application.extensions["braintumor"].classifier, max_upload_mb=1024)
+    assert "1024 MB at a time" in big.test_client().get("/").get_data(as_text=True)  # was "1.02e+03 MB"
 
 
 def test_model_card_health_and_unknown_routes(client, tiny_classifier):

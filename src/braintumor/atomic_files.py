@@ -19,7 +19,8 @@ def temp_beside(target: Path) -> tuple[int, str]:
     for _ in range(100):
         tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}"
         try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(tmp)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)  # Windows: not text mode
+            return os.open(tmp, flags, 0o666), str(tmp)
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name beside {target}")

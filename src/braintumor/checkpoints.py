@@ -20,9 +20,13 @@ def save_checkpoint(obj: dict, path: Path) -> None:
     try:
         torch.save(obj, tmp)
         os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:
+    except BaseException as exc:  # an interruption too: no half-written .tmp is left behind
         tmp.unlink(missing_ok=True)
-        raise OSError(f"cannot write {path}: {exc}") from None
+        if isinstance(exc, OSError):
+            raise
+        if isinstance(exc, RuntimeError):  # torch's own text ("unexpected pos ...") hides the cause
+            raise OSError(0, "cannot write a checkpoint (disk full, or a file size limit?)", str(path)) from None
+        raise
 
 
 def keep_epochs_through(log: Path, epoch: int) -> None:
@@ -39,5 +43,7 @@ def keep_epochs_through(log: Path, epoch: int) -> None:
         except ValueError:  # a line cut short by the interruption
             continue
         kept.append(line)
-    if kept != rows:
-        log.write_text("".join(kept))
+    if kept != rows:  # rewritten whole or not at all
+        tmp = log.with_name(log.name + ".tmp")
+        tmp.write_text("".join(kept))
+        os.replace(tmp, log)

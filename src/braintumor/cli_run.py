@@ -32,7 +32,12 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
+    for s in _STOP_SIGNALS:  # a second one during the cleanups ends the process at once (it hung in a pool join)
+        signal.signal(s, signal.SIG_DFL)
     raise Terminated(signum)
+
+
+_STOP_SIGNALS = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
 
 
 @contextmanager
@@ -40,8 +45,7 @@ def _signals_stop_like_ctrl_c() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
         return
-    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
-    before = {s: signal.signal(s, _raise_terminated) for s in wanted}
+    before = {s: signal.signal(s, _raise_terminated) for s in _STOP_SIGNALS}
     try:
         yield
     finally:
@@ -50,8 +54,8 @@ def _signals_stop_like_ctrl_c() -> Iterator[None]:
 
 
 def _product_on_stdout(args: argparse.Namespace) -> bool:
-    """Whether the command's results are what it prints (``predict`` without ``-o``, ``data check/audit``): then
-    a reader that leaves the pipe early (``| head``) took what it wanted."""
+    """Whether the command's results are what it prints (``predict`` without ``-o``, ``data check/audit``, which
+    write their ``--out`` report before printing): then a reader that leaves the pipe early took what it wanted."""
     return (args.command == "predict" and not getattr(args, "output", None)) or args.command == "data"
 
 

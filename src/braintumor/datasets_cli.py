@@ -82,9 +82,10 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
     start = time.perf_counter()
     with tqdm(desc="audit", unit="img", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
         report = audit_dataset(root, threshold, kind, progress=bar.update)
+    if out:  # written before the summary is printed: a reader that leaves the pipe early must not cost the report
+        write_text_atomic(Path(out), json.dumps(report, indent=1) + "\n")
     print(format_audit(report, time.perf_counter() - start))
     if out:
-        write_text_atomic(Path(out), json.dumps(report, indent=1) + "\n")
         print(f"report: {out}")
     return 0
 

@@ -12,8 +12,8 @@ from PIL import ExifTags, Image
 def several_frames(img: Image.Image) -> str | None:
     """Why a multi-page TIFF or animated PNG/WebP/GIF is refused (its first frame alone would drop the rest unsaid),
     or None. Not counted: Pillow walks every page of a TIFF to count them, in quadratic time (64 000 took 39 s)."""
-    if not getattr(img, "is_animated", False):
-        return None
+    if not getattr(img, "is_animated", False) or img.format == "MPO":  # a phone JPEG's MPF extras (gain map,
+        return None  # preview) are not slices: its first image is the picture, as every viewer shows it
     kind = "a multi-page TIFF" if img.format == "TIFF" else f"an animated {img.format or 'image'}"
     return (f"{kind}: braintumor reads one slice per image file (save each slice as its own image; a stack of "
             "slices: DICOM or NIfTI)")
