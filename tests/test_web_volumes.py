@@ -142,3 +142,16 @@ def test_a_dicom_that_would_decode_too_many_pixels_is_refused_on_its_headers():
     ds.NumberOfFrames = 8
     with pytest.raises(ImageError, match=rf"would decode to 288,000,000 pixels; the limit is {MAX_INPUT_PIXELS:,}"):
         read_volumes(to_bytes(ds), name="big.dcm")
+
+
+def test_a_thin_slab_answer_matches_the_openapi_schema(app, stack):
+    """A coronal NIfTI slice's record carries plane and y_mm: the served schema refused them as unknown keys."""
+    import nibabel as nib
+
+    coronal = np.stack([stack[0][::-1, ::-1].T], axis=1).astype(np.int16)  # (x, 1, z): one coronal image
+    data = nib.Nifti1Image(coronal, np.eye(4)).to_bytes()
+    body = post(app.test_client(), [("c.nii", data)]).get_json()
+    assert body["results"][0]["nifti"]["plane"] == "coronal" and "y_mm" in body["results"][0]["nifti"]
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    schema = {"$ref": "#/components/schemas/PredictResponse", "components": doc["components"]}
+    jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)

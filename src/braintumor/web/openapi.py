@@ -34,11 +34,13 @@ def _schemas(classes: list[str]) -> dict:
                                  "rows": {"type": "integer"}, "columns": {"type": "integer"},
                                  "frames": {"type": "integer"}},
                   "additionalProperties": False},
-        "nifti": {"type": "object", "description": "NIfTI geometry (canonical RAS orientation, axial slices).",
+        "nifti": {"type": "object", "description": "NIfTI geometry (canonical RAS orientation; axial slices at "
+                                                   "z_mm, or a thin slab's own plane at x_mm/y_mm, named by plane).",
                   "properties": {"shape": {"type": "array", "items": {"type": "integer"}},
                                  "voxel_mm": {"type": "array", "items": number}, "orientation": {"type": "string"},
                                  "source_orientation": {"type": "string"}, "volumes": {"type": "integer"},
-                                 "z_mm": number},
+                                 "plane": {"enum": ["sagittal", "coronal"]},
+                                 "x_mm": number, "y_mm": number, "z_mm": number},
                   "additionalProperties": False},
     }
     return {
