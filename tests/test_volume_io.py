@@ -554,3 +554,27 @@ def test_zip_entries_that_share_their_data_are_refused():
     end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 4, 4, len(central), len(local), 0)
     with pytest.raises(ImageError, match=r"overlapping entries: a zip bomb"):
         read_volumes(local + central + end, name="o.zip")
+
+
+def test_a_multi_frame_file_with_a_bad_frame_costs_all_its_frames_as_its_note_says():
+    """Frames before the bad one were kept and those after dropped, while the note said '1 file skipped'."""
+    import io as _io
+
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit, generate_uid
+
+    def jpeg(k: int) -> bytes:
+        buf = _io.BytesIO()
+        Image.fromarray(_flat(k)).save(buf, format="JPEG", quality=95)
+        return buf.getvalue()
+
+    uid = generate_uid()
+    multi = make_dataset(np.stack([_flat(k) for k in range(4)]), series_uid=uid, instance=1, position=0.0)
+    multi.NumberOfFrames = 4
+    multi.PixelData = encapsulate([jpeg(0), jpeg(1), b"\xff\xd8 not a jpeg", jpeg(3)])
+    multi["PixelData"].VR = "OB"
+    multi.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    files = [("multi", to_bytes(multi)), ("one", make_dicom(_flat(5), series_uid=uid, instance=2, position=50.0))]
+    (volume,) = read_volumes(zip_bytes(files), name="m.zip")
+    assert len(volume.slices) == 1 and int(volume.slices[0].pixels[0, 0]) == int(_flat(5)[0, 0])
+    assert any(n.startswith("skipped 1 file(s) of this series: DICOM pixel data") for n in volume.notes)

@@ -99,16 +99,17 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     volumes, lost = [], Counter()
     for j, group in enumerate(ordered):
         frames, doubts = _frame_order(group)
-        slices, broken = [], {}
+        decoded, broken = [], {}
         for ds, _, i, n in frames:
             if id(ds) in broken:
                 continue
             try:
-                slices.append(frame_slice(ds, i, n))
-            except ImageError as exc:  # one broken file costs its own slices, not its series'
+                decoded.append((id(ds), frame_slice(ds, i, n)))
+            except ImageError as exc:  # one broken file costs its own slices (all of them), not its series'
                 if single:
                     raise
                 broken[id(ds)] = str(exc)
+        slices = [sl for owner, sl in decoded if owner not in broken]
         failed = Counter(broken.values())
         if not slices:
             lost.update(failed)
