@@ -131,6 +131,9 @@ def test_scans_share_one_pixel_budget_checked_before_decoding(app, stack, monkey
     assert results[8] == {"path": "b.nii.gz", "error": "NIfTI volume has 131,072 voxels; the limit is 65,536 (what "
                                                        "this request's earlier scans left of its 196,608): send it "
                                                        "on its own"}
+    monkeypatch.setattr(web_volumes, "MAX_INPUT_PIXELS", 128 * 128 * 8)  # the first scan takes all of it
+    results = post(app.test_client(), [("a.nii.gz", volume), ("b.nii.gz", volume)]).get_json()["results"]
+    assert results[8]["error"] == "this request's earlier scans took all of its 131,072 scan pixels: send it on its own"
 
 
 def test_a_dicom_that_would_decode_too_many_pixels_is_refused_on_its_headers():

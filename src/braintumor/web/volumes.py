@@ -96,8 +96,9 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
             continue
         flush()
         if budget < 1 or scan_pixels_left < 1:
+            spent = f"{max_slices} slices" if budget < 1 else f"{MAX_INPUT_PIXELS:,} scan pixels"
             entries.append(Entry([{"path": upload.name, "error": f"this request's earlier scans took all of its "
-                                   f"{max_slices} slices: send it on its own"}]))
+                                   f"{spent}: send it on its own"}]))
             continue
         try:  # what is left of the request's budgets, so that a scan past them is refused before decoding
             volumes = read_volumes(upload.data, name=upload.name, max_slices=budget, max_pixels=scan_pixels_left)
