@@ -578,3 +578,14 @@ def test_a_multi_frame_file_with_a_bad_frame_costs_all_its_frames_as_its_note_sa
     (volume,) = read_volumes(zip_bytes(files), name="m.zip")
     assert len(volume.slices) == 1 and int(volume.slices[0].pixels[0, 0]) == int(_flat(5)[0, 0])
     assert any(n.startswith("skipped 1 file(s) of this series: DICOM pixel data") for n in volume.notes)
+
+
+def test_squaring_pixels_never_multiplies_them_past_twice_the_declared():
+    """PixelSpacing 0.00017 x 1 mm turned a 64 x 64 slice into 64 x 376 471 pixels: 40 such files of 188 kB were
+    a gigabyte, past any budget checked on the headers."""
+    from braintumor.volume_io import square_pixels
+
+    gray = _flat(3)
+    assert square_pixels(gray, 1.0, 0.5).shape == (128, 64)  # mild: the coarse axis is split, as before
+    assert square_pixels(gray, 1.0, 0.00017).shape == (64, 1)  # extreme: the fine axis is merged
+    assert square_pixels(gray, 0.7, 0.7).shape == (64, 64)

@@ -107,6 +107,8 @@ def square_pixels(gray: np.ndarray, row_mm: float | None, col_mm: float | None) 
         return gray
     h, w = gray.shape
     step = min(row_mm, col_mm)
+    if max(row_mm, col_mm) / step > 2:  # finer pixels merged, not coarser ones split: at most twice the pixels the
+        step = max(row_mm, col_mm)  # headers declared (a spacing of 0.00017 x 1 mm made one slice 64 x 376 471)
     new_h, new_w = max(1, round(h * row_mm / step)), max(1, round(w * col_mm / step))
     if new_h * new_w > MAX_PIXELS:
         return gray
