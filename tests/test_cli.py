@@ -486,3 +486,20 @@ def test_folders_nested_too_deep_are_one_error_line(tmp_path, monkeypatch, capsy
     monkeypatch.setattr("braintumor.volume_io.walk_images", too_deep)
     rc, _, err = run_cli(["predict", str(tmp_path)], capsys)
     assert (rc, err) == (2, "error: folders nested too deep to walk (about 1000 levels)\n")
+
+
+def test_a_resumed_run_takes_a_typed_setting_even_when_it_equals_the_default(tmp_path):
+    """--epochs 110 typed on a 50-epoch run was taken for 'not given' (110 is the default) and ignored."""
+    from dataclasses import asdict
+
+    from braintumor.train_config import TrainConfig, resumed_config
+
+    run = tmp_path / "run"
+    run.mkdir()
+    original = TrainConfig(data="d", out=str(run), epochs=50, device="cpu", precision="fp32")
+    (run / "config.json").write_text(json.dumps({**asdict(original), "world_size": 1}))
+    (run / "last.pt").write_bytes(b"")
+    typed = resumed_config(TrainConfig(data="d", out=str(run), epochs=110, device="auto"),
+                           typed=frozenset({"epochs", "device"}))
+    assert (typed.epochs, typed.device, typed.precision) == (110, "auto", "fp32")
+    assert resumed_config(TrainConfig(data="d", out=str(run)), typed=frozenset()) == original

@@ -21,9 +21,10 @@ from .train_config import TrainConfig
 def _cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
-    fields = TrainConfig.__dataclass_fields__
-    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
-    train(cfg, resume=args.resume, overwrite=args.overwrite)
+    fields, optional = TrainConfig.__dataclass_fields__, ("epochs", "device", "precision", "cache_dir")
+    typed = frozenset(k for k in optional if getattr(args, k) is not None)  # None: not given (--resume: the run's)
+    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and not (k in optional and v is None)})
+    train(cfg, resume=args.resume, overwrite=args.overwrite, typed=typed)
     return 0
 
 
@@ -103,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run folder for checkpoints and metrics")
     p.add_argument("--model", default=d.model, help="architecture name (see braintumor.model.MODELS)")
     p.add_argument("--image-size", type=int, default=d.image_size)
-    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--epochs", type=int, default=None, help=f"default {d.epochs}; on --resume, the run's own")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
@@ -113,8 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="initialisation, batch order, augmentation; also the split unless --split-seed is given")
     p.add_argument("--split-seed", type=int, default=None,
                    help="seed of the train/validation split alone (ensemble members: vary --seed, keep this)")
-    p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ...")
-    p.add_argument("--precision", default=d.precision, choices=["auto", "bf16", "fp16", "fp32"])
+    p.add_argument("--device", default=None, help=f"auto, cpu, cuda, cuda:1 ... (default {d.device}; on --resume, the "
+                                                  "run's own)")
+    p.add_argument("--precision", default=None, choices=["auto", "bf16", "fp16", "fp32"],
+                   help=f"default {d.precision}; on --resume, the run's own")
     p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
     p.add_argument("--cache-dir", default=None, help="decoded-image cache (default ~/.cache/braintumor)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")

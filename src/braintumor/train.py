@@ -83,7 +83,7 @@ def evaluate_logits(model: torch.nn.Module, images: torch.Tensor, device: torch.
     return torch.cat(out)
 
 
-def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> Path:
+def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, typed: frozenset[str] | None = None) -> Path:
     """Train, checkpointing every epoch; returns the path of best.pt. Data-parallel under torchrun.
 
     A run folder that already holds checkpoints is continued only with ``resume`` and started again only with
@@ -97,7 +97,7 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> Pa
             raise ConfigError(f"{out} already holds a training run (best.pt): --resume continues it, --overwrite "
                               "starts it again, or choose another --out")
         if resume:  # the run's own settings, read by rank 0 (RUN_DIR need not be shared) and sent to every rank
-            found = D.broadcast(resumed_config(cfg, reason=True) if dd.is_main else None, dd)
+            found = D.broadcast(resumed_config(cfg, reason=True, typed=typed) if dd.is_main else None, dd)
             if isinstance(found, str):  # every rank stops with rank 0's reason
                 raise ConfigError(found)
             cfg = found

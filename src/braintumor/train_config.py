@@ -174,23 +174,25 @@ class TrainConfig:
 RESUMABLE_CHANGES: tuple[str, ...] = ("out", "data", "cache_dir", "device", "precision", "epochs")
 
 
-def resumed_config(cfg: TrainConfig, reason: bool = False) -> TrainConfig | str:
+def resumed_config(cfg: TrainConfig, reason: bool = False, typed: frozenset[str] | None = None) -> TrainConfig | str:
     """The run's own settings for ``--resume`` (flags left at their defaults take the run's values); ConfigError if
     there is nothing to resume or a flag asks for another setting (with ``reason``, its message instead, to send to
     the other ranks of a distributed run).
 
     Why: a resumed run used the flags as typed, so ``--resume`` without the original ``--image-size 160`` went on at
     128 px, another ``--seed`` drew a new split whose validation images had been trained on, and another ``--model``
-    failed with a traceback after rewriting config.json; with no last.pt it silently started again over best.pt."""
+    failed with a traceback after rewriting config.json; with no last.pt it silently started again over best.pt.
+    ``typed``: the resumable settings given on the command line (``--epochs 110`` typed equals the default, so a
+    value alone cannot say it was asked for); None (the Python API): a default value counts as not asked for."""
     try:
-        return _resumed_config(cfg)
+        return _resumed_config(cfg, typed)
     except ConfigError as exc:
         if reason:
             return str(exc)
         raise
 
 
-def _resumed_config(cfg: TrainConfig) -> TrainConfig:
+def _resumed_config(cfg: TrainConfig, typed: frozenset[str] | None) -> TrainConfig:
     out = Path(cfg.out)
     if not (out / "last.pt").is_file():
         raise ConfigError(f"nothing to resume in {out}: no last.pt (a run writes it at the end of its first epoch); "
@@ -204,6 +206,8 @@ def _resumed_config(cfg: TrainConfig) -> TrainConfig:
         mine, theirs = getattr(cfg, name), saved.get(name, getattr(defaults, name))
         if name in ("out", "data") or mine == theirs:  # where the run and its data are now: as given
             merged[name] = mine
+        elif typed is not None and name in RESUMABLE_CHANGES:  # the command line says what was typed
+            merged[name] = mine if name in typed else theirs
         elif mine == getattr(defaults, name):  # not asked for: the run's own value (--epochs too: it took 110)
             merged[name] = theirs
         elif name in RESUMABLE_CHANGES:  # asked for, and one a resumed run may change
