@@ -589,3 +589,18 @@ def test_squaring_pixels_never_multiplies_them_past_twice_the_declared():
     assert square_pixels(gray, 1.0, 0.5).shape == (128, 64)  # mild: the coarse axis is split, as before
     assert square_pixels(gray, 1.0, 0.00017).shape == (64, 1)  # extreme: the fine axis is merged
     assert square_pixels(gray, 0.7, 0.7).shape == (64, 64)
+
+
+def test_near_equal_orientations_are_one_series_not_a_localizer():
+    """Normals rounded to 3 decimals split slices whose orientations differed by 2e-6 across a rounding boundary:
+    half the series was 'left out ... (a localizer?)'."""
+    from pydicom.uid import generate_uid
+
+    uid, files = generate_uid(), []
+    for k in range(6):
+        ds = make_dataset(_flat(k), series_uid=uid, instance=k + 1, position=5.0 * k)
+        tilt = 0.0005 + (1e-6 if k % 2 else -1e-6)  # straddles 0.0005, where rounding to 3 decimals flips
+        ds.ImageOrientationPatient = [1, 0, 0, 0, float(np.cos(tilt)), float(np.sin(tilt))]
+        files.append((f"IM{k}", to_bytes(ds)))
+    (volume,) = read_volumes(zip_bytes(files), name="t.zip")
+    assert len(volume.slices) == 6 and not any("facing another way" in n for n in volume.notes)

@@ -48,14 +48,19 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     if missing:
         said = (f"{missing} of {len(frames)} image(s) without a position or orientation: ordered by Instance Number",)
         return [frames[k] for k in sorted(order, key=by_number)], said if len(frames) > 1 else ()
-    normals = [tuple(np.round(np.cross(o[:3], o[3:]), 3) + 0.0) for o in facing]
-    main = Counter(normals).most_common(1)[0][0]
-    keep = [k for k in order if normals[k] == main]
+    normals = np.array([np.cross(o[:3], o[3:]) for o in facing], dtype=np.float64)
+    lengths = np.linalg.norm(normals, axis=1)
+    if np.any(lengths < 1e-6):  # a degenerate orientation: no normal to sort along
+        return [frames[k] for k in sorted(order, key=by_number)], ()
+    units = normals / lengths[:, None]
+    alike = units @ units.T > 0.999  # within ~2.6 degrees (rounding the normals split near-equal ones)
+    main = int(np.argmax(alike.sum(axis=1)))  # the frame the most others face alike
+    keep = [k for k in order if alike[main, k]]
     notes = []
     if len(keep) < len(frames):
         notes.append(f"left out {len(frames) - len(keep)} image(s) facing another way than the series' "
                      f"{len(keep)} (a localizer?)")
-    normal = np.mean([np.cross(facing[k][:3], facing[k][3:]) for k in keep], axis=0)  # unrounded, for oblique
+    normal = units[keep].mean(axis=0)
     along = {k: round(float(np.dot(where[k], normal)), 4) for k in keep}
     keep.sort(key=lambda k: (along[k], *by_number(k)))
     shared = sum(n for n in Counter(along.values()).values() if n > 1)
