@@ -147,7 +147,7 @@ def test_augmentation_options_reach_the_run_config_from_the_command_line(monkeyp
     from braintumor.cli import main
 
     seen = []
-    monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False, overwrite=False: seen.append(cfg))
+    monkeypatch.setattr(braintumor.train, "train", lambda cfg, **how: seen.append(cfg))
     assert main(["train", "--out", "o", "--erase", "0.1", "--bias-field", "0.2", "--reframe", "0.3",
                  "--histogram-shift", "0.4", "--mixup", "0.5", "--mixstyle", "0.6", "--elastic", "0.7",
                  "--augment-strength", "1.5"]) == 0

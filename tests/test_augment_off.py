@@ -60,7 +60,7 @@ def test_the_flag_reaches_the_run_config_from_the_command_line(monkeypatch):
     from braintumor.cli import main
 
     seen = []
-    monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False, overwrite=False: seen.append(cfg))
+    monkeypatch.setattr(braintumor.train, "train", lambda cfg, **how: seen.append(cfg))
     assert main(["train", "--out", "o", "--augment-off", "gamma,noise"]) == 0
     assert augment_off_items(seen[0].augment_off) == ("gamma", "noise")
     assert main(["train", "--out", "o", "--augment-off", "colour"]) == 2  # one error line, not a traceback
@@ -103,7 +103,7 @@ def test_augment_flags_reach_the_run_config_and_are_checked(monkeypatch, flag, f
     from braintumor.cli import main
 
     seen = []
-    monkeypatch.setattr(braintumor.train, "train", lambda cfg, resume=False, overwrite=False: seen.append(cfg))
+    monkeypatch.setattr(braintumor.train, "train", lambda cfg, **how: seen.append(cfg))
     assert main(["train", "--out", "o"]) == 0 and getattr(seen[0], field) is None  # the shipped recipe
     assert main(["train", "--out", "o", flag, str(good)]) == 0 and getattr(seen[1], field) == good
     assert main(["train", "--out", "o", flag, str(bad)]) == 2  # one error line, not a traceback
