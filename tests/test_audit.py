@@ -200,3 +200,23 @@ def test_a_reader_that_leaves_early_costs_neither_the_report_nor_the_exit_code(t
                              str(out), "--no-progress"], stdout=subprocess.PIPE, env=env)
     proc.stdout.close()  # the reader left before the first line
     assert proc.wait(timeout=120) == 0 and json.loads(out.read_text())["threshold"] == 8
+
+
+def test_with_stdout_closed_data_commands_say_where_results_can_go(tree: Path, tmp_path: Path):
+    """`braintumor data audit >&-` printed its summary into /dev/null and exited 0."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def closed(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "braintumor", "data", *args, "--data", str(tree)], env=env,
+                              stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
+
+    audit = closed("audit", "--no-progress")
+    assert (audit.returncode, audit.stderr) == (2, "error: standard output is closed: give --out FILE for the report\n")
+    check = closed("check")
+    assert check.returncode == 2 and check.stderr.startswith("error: standard output is closed: run it with")
+    written = closed("audit", "--no-progress", "--out", str(tmp_path / "a.json"))
+    assert written.returncode == 0 and json.loads((tmp_path / "a.json").read_text())["threshold"] == 8

@@ -604,3 +604,16 @@ def test_near_equal_orientations_are_one_series_not_a_localizer():
         files.append((f"IM{k}", to_bytes(ds)))
     (volume,) = read_volumes(zip_bytes(files), name="t.zip")
     assert len(volume.slices) == 6 and not any("facing another way" in n for n in volume.notes)
+
+
+def test_a_zip_of_nifti_and_dicom_says_its_limit_as_the_zips():
+    """A 10-slice NIfTI and 3 DICOM files under a 10-slice limit: 'DICOM file has 1 frames; the limit is 0'."""
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid()
+    members = [("head.nii.gz", nifti_bytes(axial_volume([_flat(k) for k in range(10)])))]
+    members += [(f"IM{k}", make_dicom(_flat(k), series_uid=uid, instance=k + 1, position=5.0 * k)) for k in range(3)]
+    with pytest.raises(ImageError, match=r"^the zip's DICOM files are past what its NIfTI members \(10 slices\) left "
+                                         r"of the input's limits \(10 slices"):
+        read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10)
+    assert len(read_volumes(zip_bytes(members), name="mixed.zip", max_slices=13)) == 2

@@ -67,8 +67,12 @@ def _say(text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; the exit code of however it ended."""
     if sys.stdout is None:  # started with stdout closed (`>&-`)
-        if _product_on_stdout(args) and args.command == "predict":
-            _say("error: standard output is closed: give -o FILE for the results")
+        to_file = getattr(args, "output", None) or getattr(args, "out", None)
+        if _product_on_stdout(args) and not to_file:  # the results would go nowhere
+            where = {"predict": "give -o FILE for the results", "audit": "give --out FILE for the report"}.get(
+                args.command if args.command == "predict" else getattr(args, "data_command", ""), "run it with "
+                "standard output open")
+            _say(f"error: standard output is closed: {where}")
             return 2
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed as its bytes, as ls does

@@ -85,8 +85,15 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
     if not dicoms and not volumes:
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
     if dicoms:
-        series = read_dicom_series(display, dicoms, max_slices - sum(len(v.slices) for v in volumes),
-                                   max_pixels - sum(s.pixels.size for v in volumes for s in v.slices))
+        used = sum(len(v.slices) for v in volumes)
+        try:
+            series = read_dicom_series(display, dicoms, max_slices - used,
+                                       max_pixels - sum(s.pixels.size for v in volumes for s in v.slices))
+        except ImageError as exc:  # a limit the NIfTI members lowered: said as the zip's (it read "the limit is 0")
+            if used and "the limit is" in str(exc):
+                raise ImageError(f"the zip's DICOM files are past what its NIfTI members ({used} slices) left of "
+                                 f"the input's limits ({max_slices} slices, {max_pixels:,} pixels)") from None
+            raise
         volumes = [_with_notes(v, notes) for v in series] + volumes
     return volumes
 
