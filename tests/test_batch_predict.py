@@ -388,3 +388,14 @@ def test_a_second_sigterm_during_the_cleanups_ends_the_process(data_root, tmp_pa
         assert proc.wait(timeout=30) in (143, -signal.SIGTERM)
     finally:
         proc.kill()
+
+
+def test_a_log_pipe_closed_after_the_work_is_written_keeps_the_exit_code(tmp_path):
+    """`predict -o out.csv 2>&1 | true`: out.csv was complete, but the closing line hit the closed pipe: exit 141."""
+    image = tmp_path / "a.png"
+    image.write_bytes(encode(synthetic_head(), "PNG"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "predict", str(image), "-o", str(tmp_path / "r.csv")],
+                            stderr=subprocess.PIPE, env=env)
+    proc.stderr.close()  # the reader left at once
+    assert proc.wait(timeout=120) == 0 and (tmp_path / "r.csv").read_text().startswith("path,label")

@@ -22,6 +22,7 @@ format always prints the summary to stderr. Heat maps of slices are named ``scan
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -212,11 +213,13 @@ def run_predict(args: argparse.Namespace) -> int:
                 heatmaps.write(rec, pixels)
             fmt.write(rec)
         fmt.close()
-    if args.format == "table" or args.output:  # a line that says what the run did; pipes of jsonl/csv stay quiet
-        print(tally_text(tally), file=sys.stderr)
     failed = failed_before + tally["error"]
-    if failed:
-        print(f"{failed} input(s) could not be classified", file=sys.stderr)
+    # the work is done and written: a closed log pipe now costs only these lines, not the exit code (it was 141)
+    with contextlib.suppress(BrokenPipeError):
+        if args.format == "table" or args.output:  # a line that says what the run did; pipes of jsonl/csv stay quiet
+            print(tally_text(tally), file=sys.stderr)
+        if failed:
+            print(f"{failed} input(s) could not be classified", file=sys.stderr)
     return 1 if failed else 0
 
 
