@@ -98,7 +98,8 @@ def test_error_uploads_and_the_per_request_slice_cap(app, stack):
     r = post(capped.test_client(), [("big.nii.gz", big)])
     assert r.status_code == 400 and r.get_json()["results"][0]["error"].endswith("16 axial slices; the limit is 10")
     assert results[8] == {"path": "b.nii.gz", "error": "NIfTI volume has 8 axial slices; the limit is 2 (what this "
-                                                       "request's earlier scans left of its 10): send it on its own"}
+                                                       "request's earlier scans left: 2 of its 10 slices, 134,086,656 "
+                                                       "of its 134,217,728 pixels): send it on its own"}
     assert "not an image" in results[9]["error"]
     assert capped.test_client().get("/api/v1/model").get_json()["limits"]["max_slices"] == 10
 
@@ -129,8 +130,8 @@ def test_scans_share_one_pixel_budget_checked_before_decoding(app, stack, monkey
     results = post(app.test_client(), [("a.nii.gz", volume), ("b.nii.gz", volume)]).get_json()["results"]
     assert len(results) == 8 + 1 and "error" not in results[0]
     assert results[8] == {"path": "b.nii.gz", "error": "NIfTI volume has 131,072 voxels; the limit is 65,536 (what "
-                                                       "this request's earlier scans left of its 196,608): send it "
-                                                       "on its own"}
+                                                       "this request's earlier scans left: 504 of its 512 slices, "
+                                                       "65,536 of its 196,608 pixels): send it on its own"}
     monkeypatch.setattr(web_volumes, "MAX_INPUT_PIXELS", 128 * 128 * 8)  # the first scan takes all of it
     results = post(app.test_client(), [("a.nii.gz", volume), ("b.nii.gz", volume)]).get_json()["results"]
     assert results[8]["error"] == "this request's earlier scans took all of its 131,072 scan pixels: send it on its own"

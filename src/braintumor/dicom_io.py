@@ -27,7 +27,7 @@ from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, p
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .image_io import MAX_PIXELS, ImageError
-from .volume_io import Slice, robust_uint8, scale_to_uint8, square_pixels
+from .volume_io import BudgetError, Slice, robust_uint8, scale_to_uint8, square_pixels
 
 # Validation warnings quote element values (a patient's name among them): never produce them.
 _config.settings.reading_validation_mode = _config.IGNORE
@@ -117,7 +117,7 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
     except (TypeError, ValueError):
         frames = 1
     if frames < 1 or frames > max_frames:
-        raise ImageError(f"DICOM file has {frames} frames; the limit is {max_frames}")
+        raise BudgetError(f"DICOM file has {frames} frames; the limit is {max_frames}")
     ts = _transfer_syntax(ds)
     if not ts.is_transfer_syntax:  # a private or mistyped UID: pydicom cannot say how the pixels are stored
         raise ImageError("DICOM file declares a transfer syntax this reader does not know; it cannot be decoded")

@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset
 
 from .dicom_io import check_image, frame_slice, frame_view, header_number, header_numbers, read_dataset
 from .image_io import ImageError
-from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, Volume, read_path
+from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
 
 Frame = tuple[Dataset, str, int, int]  # (instance, file name, frame index, frames in the instance)
 
@@ -97,10 +97,10 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     total = sum(f for group in ordered for _, _, f in group)
     if total > max_slices:  # before any pixel is decoded
         where = f" in {len(ordered)} series" if len(ordered) > 1 else ""
-        raise ImageError(f"the DICOM input holds {total} slices{where}; the limit is {max_slices} per input")
+        raise BudgetError(f"the DICOM input holds {total} slices{where}; the limit is {max_slices} per input")
     pixels = sum(int(ds.Rows) * int(ds.Columns) * f for group in ordered for ds, _, f in group)
     if pixels > max_pixels:  # 64 JPEG 2000 frames of 6000 x 6000 px are 17 kB: checked before any is decoded
-        raise ImageError(f"the DICOM input would decode to {pixels:,} pixels; the limit is {max_pixels:,}")
+        raise BudgetError(f"the DICOM input would decode to {pixels:,} pixels; the limit is {max_pixels:,}")
     volumes, lost = [], Counter()
     for j, group in enumerate(ordered):
         frames, doubts = _frame_order(group)

@@ -14,7 +14,16 @@ import zlib
 import numpy as np
 
 from .image_io import MAX_PIXELS, ImageError
-from .volume_io import MAX_INPUT_PIXELS, MAX_VOLUME_BYTES, MAX_VOXELS, Slice, Volume, robust_uint8, square_pixels
+from .volume_io import (
+    MAX_INPUT_PIXELS,
+    MAX_VOLUME_BYTES,
+    MAX_VOXELS,
+    BudgetError,
+    Slice,
+    Volume,
+    robust_uint8,
+    square_pixels,
+)
 
 _NIFTI2_MAGIC = b"n+2\x00\r\n\x1a\n"
 
@@ -79,7 +88,8 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
         raise ImageError(f"NIfTI slices would exceed {MAX_PIXELS:,} pixels (shape {shape})")
     limit = min(MAX_VOXELS, max_pixels)  # max_pixels: what is left of a web request's budget
     if int(np.prod(spatial)) > limit:
-        raise ImageError(f"NIfTI volume has {int(np.prod(spatial)):,} voxels; the limit is {limit:,}")
+        error = BudgetError if max_pixels < MAX_VOXELS else ImageError
+        raise error(f"NIfTI volume has {int(np.prod(spatial)):,} voxels; the limit is {limit:,}")
     notes = []
     affine = img.affine
     if int(img.header["qform_code"]) == 0 and int(img.header["sform_code"]) == 0:
@@ -115,7 +125,7 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
         notes.append(f"{voxels.shape[axis]} {PLANES[axis]} slice(s), too thin a slab to cut axially: classified in "
                      f"their own plane (the model learned mostly axial slices)")
     if voxels.shape[axis] > max_slices:
-        raise ImageError(f"NIfTI volume has {voxels.shape[axis]} {PLANES[axis]} slices; the limit is {max_slices}")
+        raise BudgetError(f"NIfTI volume has {voxels.shape[axis]} {PLANES[axis]} slices; the limit is {max_slices}")
     source = "".join(nib.aff2axcodes(affine))
     meta = {"shape": list(shape), "voxel_mm": [round(z, 4) for z in zooms], "orientation": "RAS",
             "source_orientation": source, "volumes": extra}

@@ -43,6 +43,11 @@ _IMAGE_MAGIC: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG", b"BM", b"II*\x00
 LOW_PERCENTILE, HIGH_PERCENTILE = 0.5, 99.5
 
 
+class BudgetError(ImageError):
+    """A scan past the slices or pixels it may take (``max_slices``, ``max_pixels``): in a zip or a web request those
+    are what came before it left, and callers say so (a type, not a parsed message)."""
+
+
 @dataclass(frozen=True)
 class Slice:
     """One 2-D slice: uint8 pixels in display orientation and its safe metadata."""

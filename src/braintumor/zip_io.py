@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import PurePosixPath
 
 from .image_io import ImageError
-from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, Volume, is_dicom_bytes
+from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, is_dicom_bytes
 
 #: Most members a zip may list.
 MAX_ZIP_MEMBERS: int = 4096
@@ -75,7 +75,7 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
             except ImageError as exc:
                 raise ImageError(f"{m.filename}: {exc}") from None  # which member, in a zip of several
             if before + len(volumes[-1].slices) > max_slices:  # the input's limit, said as the input's
-                raise ImageError(f"the zip holds more than {max_slices} slices (at {m.filename}); the limit is "
+                raise BudgetError(f"the zip holds more than {max_slices} slices (at {m.filename}); the limit is "
                                  f"{max_slices} per input")
         elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(_zip_head(archive, m)):
             dicoms.append((m.filename, lambda m=m: load(m)))
@@ -85,14 +85,16 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
     if not dicoms and not volumes:
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
     if dicoms:
-        used = sum(len(v.slices) for v in volumes)
+        used, pixels = sum(len(v.slices) for v in volumes), sum(s.pixels.size for v in volumes for s in v.slices)
+        past = BudgetError(f"the zip's DICOM files are past what its NIfTI members ({used} slices) left of the "
+                           f"input's limits ({max_slices} slices, {max_pixels:,} pixels)")
+        if used >= max_slices or pixels >= max_pixels:  # nothing left: it read "1 frames; the limit is 0"
+            raise past
         try:
-            series = read_dicom_series(display, dicoms, max_slices - used,
-                                       max_pixels - sum(s.pixels.size for v in volumes for s in v.slices))
-        except ImageError as exc:  # a limit the NIfTI members lowered: said as the zip's (it read "the limit is 0")
-            if used and "the limit is" in str(exc):
-                raise ImageError(f"the zip's DICOM files are past what its NIfTI members ({used} slices) left of "
-                                 f"the input's limits ({max_slices} slices, {max_pixels:,} pixels)") from None
+            series = read_dicom_series(display, dicoms, max_slices - used, max_pixels - pixels)
+        except BudgetError:  # a limit the NIfTI members lowered: said as the zip's
+            if used:
+                raise past from None
             raise
         volumes = [_with_notes(v, notes) for v in series] + volumes
     return volumes

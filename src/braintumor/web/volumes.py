@@ -8,7 +8,6 @@ all; heat maps are drawn for the most suspicious slices of each volume only.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +17,7 @@ from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import NO_TUMOUR, summary_record, tumour_probability, volume_records
-from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, read_volumes, sniff
+from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes, sniff
 from .inference import Upload, _b64, classify
 
 
@@ -104,10 +103,9 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
             volumes = read_volumes(upload.data, name=upload.name, max_slices=budget, max_pixels=scan_pixels_left)
         except ImageError as exc:
             said = str(exc)
-            for left, full in ((budget, max_slices), (scan_pixels_left, MAX_INPUT_PIXELS)):
-                if left < full and re.search(rf"the limit is ({left}|{left:,})(?![\d,])", said):  # lowered by others
-                    said += f" (what this request's earlier scans left of its {full:,}): send it on its own"
-                    break
+            if isinstance(exc, BudgetError) and (budget < max_slices or scan_pixels_left < MAX_INPUT_PIXELS):
+                said += (f" (what this request's earlier scans left: {budget} of its {max_slices} slices, "
+                         f"{scan_pixels_left:,} of its {MAX_INPUT_PIXELS:,} pixels): send it on its own")
             entries.append(Entry([{"path": upload.name, "error": said}]))
             continue
         scan_pixels_left -= sum(s.pixels.size for v in volumes for s in v.slices)
