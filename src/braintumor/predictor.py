@@ -201,11 +201,11 @@ class Classifier:
         if is_in_memory(source):
             gray, info = gray_from_memory(source)
         else:
-            try:
-                gray, info = decode_image(source, draft_size=2 * self.image_size)
-            except TypeError as exc:  # the decoder names what it reads; predict takes images in memory too
-                wider = "bytes, a binary file, a numpy array or a PIL image"
-                raise TypeError(str(exc).replace("bytes or a binary file", wider)) from None
+            if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
+                    and not callable(getattr(source, "read", None)):  # named here: predict takes in-memory images too
+                raise TypeError("expected a path, bytes, a binary file, a numpy array or a PIL image, "
+                                f"not {type(source).__name__}")
+            gray, info = decode_image(source, draft_size=2 * self.image_size)
         return to_model_input(prepare(gray, self.preprocess_config)), info
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
