@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         to_file = getattr(args, "output", None) or getattr(args, "out", None)
         if _product_on_stdout(args) and not to_file:  # the results would go nowhere
+            command = getattr(args, "data_command", None) or args.command  # predict, check or audit
             where = {"predict": "give -o FILE for the results", "audit": "give --out FILE for the report"}.get(
-                args.command if args.command == "predict" else getattr(args, "data_command", ""), "run it with "
-                "standard output open")
+                command, "run it with standard output open")
             _say(f"error: standard output is closed: {where}")
             return 2
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
