@@ -333,3 +333,22 @@ def test_a_phone_jpeg_with_extra_mpf_images_is_read_as_its_picture():
     plain = io.BytesIO()
     head.save(plain, "JPEG")
     assert read_image(buf.getvalue()).shape == read_image(plain.getvalue()).shape == (200, 200)
+
+
+def test_scan_bytes_outside_the_decoded_image_cost_no_refusal():
+    """FF DA inside a comment or an EXIF thumbnail, or after the end marker (a phone's extra images), is never a scan
+    that is decoded; counting those bytes refused a normal slice."""
+    from braintumor.image_headers import jpeg_scans
+    from braintumor.image_io import MAX_JPEG_SCANS
+
+    normal, bomb = _repeated_scans(MAX_JPEG_SCANS)
+    assert jpeg_scans(normal, MAX_JPEG_SCANS) == normal.count(b"\xff\xda") >= 5  # every real scan, entropy data skipped
+    many = b"\xff\xda" * (MAX_JPEG_SCANS + 5)
+    comment = b"\xff\xfe" + (2 + len(many)).to_bytes(2, "big") + many
+    commented = normal[:2] + comment + normal[2:]
+    trailing = normal + many
+    for data in (commented, trailing):
+        assert data.count(b"\xff\xda") > MAX_JPEG_SCANS
+        assert np.array_equal(read_image(data), read_image(normal))
+    with pytest.raises(ImageError, match="scans"):  # the walk still counts the real ones
+        read_image(bomb[:2] + comment + bomb[2:])

@@ -7,6 +7,7 @@ to send, not to decode); see ``image_io.MAX_REQUEST_PIXELS``.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 from PIL import Image
@@ -34,6 +35,40 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             continue
         i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
     return None
+
+
+#: A marker inside entropy-coded data: 0xFF followed by neither a stuffed 0x00, a restart marker nor a fill byte.
+_JPEG_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
+def jpeg_scans(data: bytes, most: int) -> int:
+    """How many scans (start-of-scan segments) a JPEG's first image holds, counted up to ``most + 1``.
+
+    Why walk the segments instead of counting FF DA bytes: an APP segment (an EXIF thumbnail is a whole JPEG)
+    or a comment may hold those bytes, and so may a phone's extra images after the end marker; none of
+    them is decoded, so none may cost the image a refusal."""
+    i, n, scans = 2, len(data), 0
+    while i + 4 <= n and scans <= most:
+        marker = data[i + 1] if data[i] == 0xFF else None
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD9:  # end of image: what follows is not decoded
+            break
+        if marker is not None and (0xD0 <= marker <= 0xD8 or marker == 0x01):  # markers without a length
+            i += 2
+            continue
+        if marker is not None:
+            i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+            if marker != 0xDA:
+                continue
+            scans += 1
+        # entropy-coded data after a scan header (or a damaged file) may hold FF 00: go to the next real marker
+        found = _JPEG_NEXT_MARKER.search(data, i)
+        if found is None:
+            break
+        i = found.start()
+    return scans
 
 
 def declared_size(data: bytes) -> tuple[int, int] | None:

@@ -169,6 +169,15 @@ def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray
     return decode_image(source, draft_size)[0]
 
 
+def _too_many_scans(data: bytes) -> bool:
+    """Whether a JPEG holds more than MAX_JPEG_SCANS scans: each is decoded in full, so a file can cost seconds."""
+    if data.count(b"\xff\xda") <= MAX_JPEG_SCANS:  # a fast bound: every scan starts with these bytes
+        return False
+    from .image_headers import jpeg_scans  # (image_headers imports this module)
+
+    return jpeg_scans(data, MAX_JPEG_SCANS) > MAX_JPEG_SCANS
+
+
 def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np.ndarray, InputInfo]:
     """Decode ``source`` into a 2-D uint8 grayscale array plus what it was (size, colour).
 
@@ -188,7 +197,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             if problem := several_frames(img):
                 raise ImageError(problem)
             jpeg_colour = None
-            if img.format == "JPEG" and buffer.getvalue().count(b"\xff\xda") > MAX_JPEG_SCANS:
+            if img.format == "JPEG" and _too_many_scans(buffer.getvalue()):
                 raise ImageError(f"JPEG has more than {MAX_JPEG_SCANS} scans (a progressive one has about 10); refused")
             if draft_size and img.format == "JPEG":
                 if img.mode == "RGB" and _jpeg_is_ycc(img):
