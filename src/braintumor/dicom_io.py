@@ -2,9 +2,10 @@
 
 Pixel values go through the modality LUT (Rescale Slope/Intercept), then the VOI LUT or the
 window (Window Center/Width) when the file has one — the display the scanner chose — else a
-robust percentile stretch; MONOCHROME1 is inverted. Compressed pixel data is decoded by pydicom's
-plugins: GDCM (python-gdcm) for JPEG, JPEG Lossless, JPEG-LS and JPEG 2000, Pillow as a second
-JPEG/JPEG 2000 decoder, pydicom itself for RLE.
+robust percentile stretch; MONOCHROME1 is inverted. A slice stored mirrored or transposed is turned to
+the conventional view by its Image Orientation (Patient) (:mod:`braintumor.dicom_orientation`).
+Compressed pixel data is decoded by pydicom's plugins: GDCM (python-gdcm) for JPEG, JPEG Lossless,
+JPEG-LS and JPEG 2000, Pillow as a second JPEG/JPEG 2000 decoder, pydicom itself for RLE.
 
 Privacy: only the fields in :func:`safe_meta` ever leave this module; patient fields are never
 read, and messages never quote a value from the file (pydicom's value validation, whose warnings
@@ -26,6 +27,7 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
+from .dicom_orientation import display_turn
 from .image_io import MAX_PIXELS, ImageError
 from .volume_io import BudgetError, Slice, robust_uint8, scale_to_uint8, square_pixels
 
@@ -267,4 +269,7 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> Slice:
     spacing = header_numbers(view.get("PixelSpacing"), 2)
     if spacing is not None:
         gray = square_pixels(gray, *spacing)
+    turn = display_turn(header_numbers(view.get("ImageOrientationPatient"), 6))
+    if turn is not None and turn.changes:  # stored mirrored or transposed: the conventional view, as NIfTI's
+        gray = turn.apply(gray)
     return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)})

@@ -17,6 +17,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_io import check_image, frame_slice, frame_view, header_number, header_numbers, read_dataset
+from .dicom_orientation import display_turn, turn_notes
 from .image_io import ImageError
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
 
@@ -109,12 +110,14 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
             if id(ds) in broken:
                 continue
             try:
-                decoded.append((id(ds), frame_slice(ds, i, n)))
+                turn = display_turn(header_numbers(frame_view(ds, i).get("ImageOrientationPatient"), 6))
+                decoded.append((id(ds), frame_slice(ds, i, n), turn))
             except ImageError as exc:  # one broken file costs its own slices (all of them), not its series'
                 if single:
                     raise
                 broken[id(ds)] = str(exc)
-        slices = [sl for owner, sl in decoded if owner not in broken]
+        slices = [sl for owner, sl, _ in decoded if owner not in broken]
+        turned = turn_notes([turn for owner, _, turn in decoded if owner not in broken])
         failed = Counter(broken.values())
         if not slices:
             lost.update(failed)
@@ -122,7 +125,7 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         series_note = (f"{len(ordered)} series found; this is series {j + 1}",) if len(ordered) > 1 else ()
         own = tuple(f"skipped {n} file(s) of this series: {why}" for why, n in sorted(failed.items()))
         volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None,
-                              series_note + notes + doubts + own))
+                              series_note + notes + doubts + turned + own))
     if not volumes:
         raise ImageError("no DICOM image could be decoded (" + "; ".join(
             notes + tuple(f"{n} file(s): {why}" for why, n in sorted(lost.items()))) + ")")

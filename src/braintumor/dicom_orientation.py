@@ -1,0 +1,107 @@
+"""DICOM Image Orientation (Patient) -> the conventional view of a slice (used by :mod:`braintumor.dicom_io`).
+
+A scanner may store a slice mirrored or transposed; the model learned slices as radiologists view them, and as
+:mod:`braintumor.nifti_io` cuts them: axial with anterior at the top and the patient's right on the viewer's left,
+coronal with superior at the top and the patient's right on the left, sagittal with superior at the top and anterior
+on the left. A slice whose rows and columns lie within :data:`AXIS_TOLERANCE_DEGREES` of the patient's axes is flipped
+and/or transposed into that view, whole pixels only (nothing is resampled); an oblique one is shown as stored.
+
+The axes are DICOM's (PS3.3 C.7.6.2.1.1): x towards the patient's left, y posterior, z superior. The orientation's
+first three values are the direction of a row (along which the column index grows), the last three that of a column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Most degrees between a slice's row or column direction and its nearest patient axis for the slice to be flipped into
+#: the conventional view; further off it is oblique, and shown as stored.
+AXIS_TOLERANCE_DEGREES: float = 5.0
+
+#: The conventional view of each plane, by the patient axis its normal follows (0: x, 1: y, 2: z): its name, and the
+#: directions of its rows and of its columns as (axis, sign).
+CONVENTIONAL: dict[int, tuple[str, tuple[int, int], tuple[int, int]]] = {
+    2: ("axial", (0, 1), (1, 1)),  # rows to the patient's left, columns to posterior
+    1: ("coronal", (0, 1), (2, -1)),  # rows to the patient's left, columns to inferior
+    0: ("sagittal", (1, 1), (2, -1)),  # rows to posterior, columns to inferior
+}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """How a stored slice becomes its conventional view: transposed first, then flipped."""
+
+    plane: str | None  # "axial", "coronal" or "sagittal"; None for an oblique slice (shown as stored)
+    transpose: bool = False
+    flip_rows: bool = False  # top to bottom
+    flip_columns: bool = False  # left to right
+    tilt: float = 0.0  # degrees between the row or column direction and its nearest axis (the larger)
+
+    @property
+    def changes(self) -> bool:
+        return self.transpose or self.flip_rows or self.flip_columns
+
+    def how(self) -> str:
+        """What was done, in words ("transposed and flipped left-right")."""
+        done = [w for w, on in (("transposed", self.transpose), ("flipped top-bottom", self.flip_rows),
+                                ("flipped left-right", self.flip_columns)) if on]
+        return " and ".join(done)
+
+    def apply(self, gray: np.ndarray) -> np.ndarray:
+        if self.transpose:
+            gray = gray.T
+        if self.flip_rows:
+            gray = gray[::-1]
+        if self.flip_columns:
+            gray = gray[:, ::-1]
+        return np.ascontiguousarray(gray)
+
+
+def display_turn(orientation: list[float] | None) -> Turn | None:
+    """The turn into the conventional view for an Image Orientation (Patient); None when it is absent or unusable."""
+    if orientation is None:
+        return None
+    r, c = np.asarray(orientation[:3], dtype=np.float64), np.asarray(orientation[3:], dtype=np.float64)
+    with np.errstate(all="ignore"):  # a header's 1e300 overflows to inf: refused below
+        nr, nc = float(np.linalg.norm(r)), float(np.linalg.norm(c))
+    if not (nr > 1e-6 and nc > 1e-6 and math.isfinite(nr) and math.isfinite(nc)):
+        return None
+    r, c = r / nr, c / nc
+    ra, ca = int(np.argmax(np.abs(r))), int(np.argmax(np.abs(c)))
+    if abs(float(r @ c)) > 0.1:  # rows and columns far from perpendicular: no plane to speak of
+        return None
+    tilt = math.degrees(math.acos(min(1.0, float(np.abs(r).max()), float(np.abs(c).max()))))
+    if tilt > AXIS_TOLERANCE_DEGREES or ra == ca:
+        return Turn(None, tilt=round(tilt, 1))
+    plane, (row_axis, row_sign), (_, col_sign) = CONVENTIONAL[3 - ra - ca]
+    rs, cs = (1 if r[ra] > 0 else -1), (1 if c[ca] > 0 else -1)
+    transpose = ra != row_axis
+    if transpose:  # the stored columns run along the view's rows
+        rs, cs = cs, rs
+    return Turn(plane, transpose, cs != col_sign, rs != row_sign, round(tilt, 1))
+
+
+def conventional_normal(normal: np.ndarray) -> np.ndarray:
+    """``normal``, or its opposite: pointing as the conventional view's of its plane does (superior for axial,
+    posterior for coronal, the patient's right for sagittal), so a series stored mirrored is ordered as any other."""
+    axis = int(np.argmax(np.abs(normal)))
+    _, (row_axis, row_sign), (col_axis, col_sign) = CONVENTIONAL[axis]
+    row, col = np.zeros(3), np.zeros(3)
+    row[row_axis], col[col_axis] = row_sign, col_sign
+    return normal if normal[axis] * np.cross(row, col)[axis] >= 0 else -normal
+
+
+def turn_notes(turns: list[Turn | None]) -> tuple[str, ...]:
+    """The volume's notes on its slices' orientation: those flipped into the conventional view, and oblique ones."""
+    turned = Counter((t.plane, t.how()) for t in turns if t is not None and t.changes)
+    notes = [f"{n} {plane} image(s) stored {how} (Image Orientation (Patient)): turned back to the conventional view, "
+             "whole pixels, nothing resampled" for (plane, how), n in sorted(turned.items())]
+    oblique = [t.tilt for t in turns if t is not None and t.plane is None]
+    if oblique:
+        notes.append(f"{len(oblique)} oblique image(s) (up to {max(oblique):.0f} degrees off the axes): shown as "
+                     "stored, not turned to a conventional view")
+    return tuple(notes)

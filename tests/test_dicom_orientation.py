@@ -1,0 +1,100 @@
+"""DICOM slices stored mirrored or transposed come back in the conventional view, as the NIfTI reader cuts the same
+anatomy: axial anterior up and the patient's right on the left, coronal superior up and right on the left, sagittal
+superior up and anterior on the left."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dicom_factory import make_dataset, nifti_bytes, to_bytes
+
+from braintumor.volume_io import read_volumes, robust_uint8, square_pixels
+
+#: Anatomy in DICOM's patient axes, 1 mm voxels at the origin: [x (to the left), y (posterior), z (superior)].
+VOLUME = np.random.default_rng(7).integers(0, 4000, (40, 48, 36)).astype(np.int16)
+#: The same voxels as a NIfTI affine (RAS): x and y point the other way.
+LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
+def stored(volume: np.ndarray, row: tuple, col: tuple, axis: int, k: int) -> tuple[np.ndarray, list[float]]:
+    """The slice through index ``k`` of ``axis`` as a scanner stores it with this orientation, and its position:
+    pixel (i, j) lies at position + j * row + i * col (PS3.3 C.7.6.2.1.1), straight from the standard."""
+    r, c = np.array(row), np.array(col)
+    start = np.array([n - 1 if (r + c)[a] < 0 else 0 for a, n in enumerate(volume.shape)])
+    start[axis] = k
+    i, j = np.mgrid[:volume.shape[int(np.argmax(np.abs(c)))], :volume.shape[int(np.argmax(np.abs(r)))]]
+    at = start[:, None, None] + j * r[:, None, None] + i * c[:, None, None]
+    return volume[at[0], at[1], at[2]], [float(v) for v in start]
+
+
+def dicom_of(volume: np.ndarray, row: tuple, col: tuple, axis: int, k: int) -> bytes:
+    pixels, position = stored(volume, row, col, axis, k)
+    ds = make_dataset(np.ascontiguousarray(pixels))
+    ds.ImageOrientationPatient, ds.ImagePositionPatient = [*row, *col], position
+    return to_bytes(ds)
+
+
+def read_one(data: bytes, name: str = "x.dcm"):
+    (volume,) = read_volumes(data, name=name)
+    (sl,) = volume.slices
+    return sl.pixels, volume.notes
+
+
+X, Y, Z = (1, 0, 0), (0, 1, 0), (0, 0, 1)
+MX, MY, MZ = (-1, 0, 0), (0, -1, 0), (0, 0, -1)
+
+
+@pytest.mark.parametrize(("row", "col", "how"), [
+    (X, Y, None), (MX, Y, "flipped left-right"), (X, MY, "flipped top-bottom"),
+    (MX, MY, "flipped top-bottom and flipped left-right"), (Y, X, "transposed"),
+    (MY, X, "transposed and flipped top-bottom"), (Y, MX, "transposed and flipped left-right"),
+])
+def test_an_axial_slice_is_shown_as_the_nifti_reader_shows_the_same_anatomy(row, col, how):
+    """A slice stored with its rows running to the patient's right ([-1, 0, 0]) was classified mirrored."""
+    (nifti,) = read_volumes(nifti_bytes(VOLUME, LPS_TO_RAS), name="v.nii.gz")
+    for k in (0, 17, 35):
+        pixels, notes = read_one(dicom_of(VOLUME, row, col, 2, k))
+        assert np.array_equal(pixels, nifti.slices[k].pixels)
+        assert notes == (() if how is None else (f"1 axial image(s) stored {how} (Image Orientation (Patient)): "
+                                                 "turned back to the conventional view, whole pixels, nothing "
+                                                 "resampled",))
+
+
+@pytest.mark.parametrize(("plane", "axis", "orientations"), [
+    ("coronal", 1, [(X, MZ), (MX, MZ), (X, Z), (MZ, X), (Z, MX)]),
+    ("sagittal", 0, [(Y, MZ), (MY, MZ), (Y, Z), (MZ, Y), (Z, MY)]),
+])
+def test_coronal_and_sagittal_slices_are_shown_upright_as_the_nifti_reader_shows_them(plane, axis, orientations):
+    k = 11
+    thin = np.take(VOLUME, [k], axis=axis)  # one slice: the NIfTI reader cuts it in its own plane
+    expected, _ = read_one(nifti_bytes(thin, LPS_TO_RAS), name="thin.nii.gz")
+    for n, (row, col) in enumerate(orientations):
+        pixels, notes = read_one(dicom_of(VOLUME, row, col, axis, k))
+        assert np.array_equal(pixels, expected), (row, col)
+        assert bool(notes) == (n > 0) and all(note.startswith(f"1 {plane} image(s) stored ") for note in notes)
+
+
+def test_a_slice_near_the_axes_is_turned_and_an_oblique_one_is_shown_as_stored_and_said():
+    flat = VOLUME[:, :, 5].T.copy()  # rows y, columns x: the conventional axial view of slice 5
+    for degrees, turned in ((3.0, True), (20.0, False)):
+        t = np.radians(degrees)
+        ds = make_dataset(flat[:, ::-1].copy())  # stored mirrored, tilted about x
+        ds.ImageOrientationPatient = [-1, 0, 0, 0, float(np.cos(t)), float(np.sin(t))]
+        ds.ImagePositionPatient = [39.0, 0.0, 5.0]
+        pixels, notes = read_one(to_bytes(ds))
+        assert np.array_equal(pixels, robust_uint8(flat if turned else flat[:, ::-1]))
+        if turned:
+            assert notes[0].startswith("1 axial image(s) stored flipped left-right")
+        else:
+            assert notes == ("1 oblique image(s) (up to 20 degrees off the axes): shown as stored, not turned to a "
+                             "conventional view",)
+
+
+def test_a_transposed_slice_keeps_its_pixel_spacing_on_the_right_axis():
+    """Pixel Spacing is (between rows, between columns) of the slice as stored: x is 2 mm here, so the view is wider."""
+    pixels, position = stored(VOLUME, Y, X, 2, 5)  # stored rows run along x
+    ds = make_dataset(np.ascontiguousarray(pixels), PixelSpacing=[2.0, 1.0])
+    ds.ImageOrientationPatient, ds.ImagePositionPatient = [*Y, *X], position
+    shown, _ = read_one(to_bytes(ds))
+    assert shown.shape == (48, 80)
+    assert np.array_equal(shown, square_pixels(robust_uint8(VOLUME[:, :, 5].T), 1.0, 2.0))
