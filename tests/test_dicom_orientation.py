@@ -98,3 +98,21 @@ def test_a_transposed_slice_keeps_its_pixel_spacing_on_the_right_axis():
     shown, _ = read_one(to_bytes(ds))
     assert shown.shape == (48, 80)
     assert np.array_equal(shown, square_pixels(robust_uint8(VOLUME[:, :, 5].T), 1.0, 2.0))
+
+
+@pytest.mark.parametrize(("row", "col"), [(X, Y), (MX, Y), (Y, X), (MX, MY)])
+def test_a_series_stored_mirrored_comes_in_the_nifti_readers_order(row, col):
+    """Rows to the patient's right turn the normal inferior: the series came superior first, reversed from the same
+    series stored as usual and from NIfTI's order."""
+    from dicom_factory import zip_bytes
+    from pydicom.uid import generate_uid
+
+    (nifti,) = read_volumes(nifti_bytes(VOLUME[:, :, :8], LPS_TO_RAS), name="v.nii.gz")
+    uid, files = generate_uid(), []
+    for k in (3, 0, 7, 5, 1, 6, 2, 4):
+        ds = make_dataset(np.ascontiguousarray(stored(VOLUME, row, col, 2, k)[0]), series_uid=uid, instance=k + 1)
+        ds.ImageOrientationPatient, ds.ImagePositionPatient = [*row, *col], stored(VOLUME, row, col, 2, k)[1]
+        files.append((f"IM{k}", to_bytes(ds)))
+    (dicom,) = read_volumes(zip_bytes(files), name="s.zip")
+    assert [s.meta["dicom"]["image_position"][2] for s in dicom.slices] == [float(k) for k in range(8)]
+    assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(dicom.slices, nifti.slices, strict=True))

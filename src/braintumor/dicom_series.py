@@ -17,7 +17,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_io import check_image, frame_slice, frame_view, header_number, header_numbers, read_dataset
-from .dicom_orientation import display_turn, turn_notes
+from .dicom_orientation import conventional_normal, display_turn, turn_notes
 from .image_io import ImageError
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
 
@@ -28,9 +28,10 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     """Every frame of one series in anatomical order, and notes on what was left out or is doubtful.
 
     Frames, not files: a multi-frame file's frames carry their own positions (they were kept in stored order).
-    Along the slice normal when every frame has a position and an orientation; frames of another orientation
-    than the series' most common one (a localizer filed in the series) are left out and counted (they set the
-    normal when they came first); frames that share a position (echoes, repeats, a duplicate file) are kept and
+    Along the slice normal, pointing as the conventional view's does (inferior to superior for axial slices, as
+    NIfTI's), when every frame has a position and an orientation; frames of another orientation than the series'
+    most common one (a localizer filed in the series) are left out and counted (they set the normal when they came
+    first); frames that share a position (echoes, repeats, a duplicate file) are kept and
     said. Without full geometry: by Instance Number, then file name, then frame."""
     frames = [(ds, name, i, n) for ds, name, n in group for i in range(n)]
     views = [frame_view(ds, i) for ds, _, i, _ in frames]
@@ -61,7 +62,7 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     if len(keep) < len(frames):
         notes.append(f"left out {len(frames) - len(keep)} image(s) facing another way than the series' "
                      f"{len(keep)} (a localizer?)")
-    normal = units[keep].mean(axis=0)
+    normal = conventional_normal(units[keep].mean(axis=0))  # a series stored mirrored comes in the usual order
     along = {k: round(float(np.dot(where[k], normal)), 4) for k in keep}
     keep.sort(key=lambda k: (along[k], *by_number(k)))
     shared = sum(n for n in Counter(along.values()).values() if n > 1)
