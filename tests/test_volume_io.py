@@ -485,6 +485,28 @@ def test_a_localizer_in_the_series_is_left_out_and_said():
     assert "left out 1 image(s) facing another way than the series' 4 (a localizer?)" in volume.notes
 
 
+@pytest.mark.parametrize(("other", "n_other", "image_type"), [
+    ([0, 1, 0, 0, 0, -1], 1, ["ORIGINAL", "PRIMARY", "LOCALIZER"]),  # a sagittal localizer, said so
+    ([1, 0, 0, 0, 0, -1], 1, None),  # a coronal image, unmarked: axial wins the tie
+    ([0, 1, 0, 0, 0, -1], 2, ["DERIVED", "SECONDARY", "LOCALIZER"]),  # more images, but all localizers
+])
+def test_a_localizer_listed_first_does_not_take_a_one_slice_series(other, n_other, image_type):
+    """One axial image and one localizer: the tie went to the first listed, the localizer, and the axial image (the
+    scan) was left out as 'a localizer?'."""
+    from pydicom.uid import generate_uid
+
+    uid, files = generate_uid(), []
+    for k in range(n_other):
+        extra = {"ImageType": image_type} if image_type else {}
+        ds = make_dataset(_flat(9), series_uid=uid, instance=k + 1, position=0.0, **extra)
+        ds.ImageOrientationPatient, ds.ImagePositionPatient = other, [10.0 * k, -100.0, 100.0]
+        files.append((f"A{k}", to_bytes(ds)))
+    files.append(("B", make_dicom(_flat(3), series_uid=uid, instance=9, position=0.0)))
+    (volume,) = read_volumes(zip_bytes(files), name="s.zip")
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(_flat(3)[0, 0])]
+    assert f"left out {n_other} image(s) facing another way than the series' 1 (a localizer?)" in volume.notes
+
+
 def test_images_that_share_a_position_are_said():
     """Two echoes per position were interleaved and counted as slices without a word."""
     from pydicom.uid import generate_uid

@@ -30,9 +30,9 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     Frames, not files: a multi-frame file's frames carry their own positions (they were kept in stored order).
     Along the slice normal, pointing as the conventional view's does (inferior to superior for axial slices, as
     NIfTI's), when every frame has a position and an orientation; frames of another orientation than the series'
-    most common one (a localizer filed in the series) are left out and counted (they set the normal when they came
-    first); frames that share a position (echoes, repeats, a duplicate file) are kept and
-    said. Without full geometry: by Instance Number, then file name, then frame."""
+    most common one (a localizer filed in the series: frames marked LOCALIZER count last, a tie goes to axial) are
+    left out and counted (they set the normal when they came first); frames that share a position (echoes, repeats,
+    a duplicate file) are kept and said. Without full geometry: by Instance Number, then file name, then frame."""
     frames = [(ds, name, i, n) for ds, name, n in group for i in range(n)]
     views = [frame_view(ds, i) for ds, _, i, _ in frames]
     where = [header_numbers(v.get("ImagePositionPatient"), 3) for v in views]
@@ -56,7 +56,11 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
         return [frames[k] for k in sorted(order, key=by_number)], ()
     units = normals / lengths[:, None]
     alike = units @ units.T > 0.999  # within ~2.6 degrees (rounding the normals split near-equal ones)
-    main = int(np.argmax(alike.sum(axis=1)))  # the frame the most others face alike
+    # the acquisition's plane: the one of the most frames not marked LOCALIZER, then of the most frames, then axial (a
+    # localizer listed first kept a one-slice series' only image out)
+    real = alike @ np.array([not _localizer(ds) for ds, _, _, _ in frames])
+    axial = np.argmax(np.abs(units), axis=1) == 2
+    main = max(order, key=lambda k: (int(real[k]), int(alike[k].sum()), bool(axial[k])))
     keep = [k for k in order if alike[main, k]]
     notes = []
     if len(keep) < len(frames):
@@ -70,6 +74,16 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
         notes.append(f"{shared} images share a position with another (echoes, repeats or duplicate files?): each is "
                      "classified")
     return [frames[k] for k in keep], tuple(notes)
+
+
+def _localizer(ds: Dataset) -> bool:
+    """Whether Image Type marks the image as a localizer (a scout, planned on, not diagnosed from)."""
+    try:
+        value = ds.get("ImageType")
+        values = [value] if isinstance(value, (str, bytes)) or value is None else value
+        return any("LOCALIZER" in str(v).upper() for v in values)
+    except Exception:  # an unreadable Image Type only breaks a tie: never the series
+        return False
 
 
 def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
