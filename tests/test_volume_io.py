@@ -470,6 +470,31 @@ def test_the_frames_of_one_multi_frame_file_are_put_in_anatomical_order(stored):
     assert [int(s.pixels[0, 0]) for s in volume.slices] == sorted(int(s.pixels[0, 0]) for s in volume.slices)
 
 
+@pytest.mark.parametrize(("spacing", "positions", "notes"), [
+    ({"SpacingBetweenSlices": 5.0, "SliceThickness": 4.0}, [[-100.0, -100.0, 7.0], [-100.0, -100.0, 12.0],
+                                                            [-100.0, -100.0, 17.0]], ()),
+    ({"SliceThickness": 3.0}, [[-100.0, -100.0, 7.0], [-100.0, -100.0, 10.0], [-100.0, -100.0, 13.0]], ()),
+    ({"SliceThickness": 3.0, "ImageOrientationPatient": [1, 0, 0, 0, 0, -1]},  # coronal: the normal is posterior
+     [[-100.0, -100.0, 7.0], [-100.0, -97.0, 7.0], [-100.0, -94.0, 7.0]], ()),
+    ({}, [[-100.0, -100.0, 7.0], None, None],
+     ("2 of 3 image(s) without a position or orientation: ordered by Instance Number",)),
+    ({"SliceThickness": 3.0, "FrameIncrementPointer": 0x00181063, "FrameTime": 40.0},  # a cine: one place
+     [[-100.0, -100.0, 7.0]] * 3,
+     ("3 images share a position with another (echoes, repeats or duplicate files?): each is classified",)),
+])
+def test_the_frames_of_a_legacy_multi_frame_file_are_placed_along_the_normal(spacing, positions, notes):
+    """Without per-frame functional groups, every frame reported frame 0's Image Position (and was 'sharing a
+    position'): frame k is k slice spacings further along the normal, or its position is unknown."""
+    ds = make_dataset(np.stack([_flat(k) for k in range(3)]), position=7.0, **spacing)
+    ds.NumberOfFrames = 3
+    (volume,) = read_volumes(to_bytes(ds), name="legacy.dcm")
+    assert [s.meta["dicom"].get("image_position") for s in volume.slices] == positions
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(_flat(k)[0, 0]) for k in range(3)]
+    assert [s.meta["dicom"].get("slice_location") for s in volume.slices] == [7.0] + [
+        7.0 if "FrameTime" in spacing else None] * 2
+    assert volume.notes == notes
+
+
 def test_a_localizer_in_the_series_is_left_out_and_said():
     """A sagittal localizer met first set the normal: the axial slices all projected to one value and fell back to
     Instance Number order (superior first), and the localizer was classified as slice 0, without a note."""

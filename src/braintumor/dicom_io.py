@@ -24,6 +24,7 @@ import pydicom
 from PIL import Image
 from pydicom import config as _config
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
@@ -169,15 +170,43 @@ def frame_view(ds: Dataset, index: int) -> Dataset:
         seq = ds.get(seq_kw)
         if seq and len(seq) > i:
             groups.append(seq[i])
+    placed = False  # whether a functional group gives the frame's position
     for group in groups:
         for macro in ("PixelValueTransformationSequence", "FrameVOILUTSequence", "PlanePositionSequence",
                       "PlaneOrientationSequence", "PixelMeasuresSequence"):
             items = group.get(macro)
             if items:
+                placed = placed or "ImagePositionPatient" in items[0]
                 for kw in _PIXEL_KEYWORDS:
                     if kw in items[0]:
                         view[kw] = items[0][kw]
+    if index > 0 and not placed:
+        _place_legacy_frame(ds, view, index)
     return view
+
+
+def _place_legacy_frame(ds: Dataset, view: Dataset, index: int) -> None:
+    """Frame ``index`` of a legacy multi-frame file, whose top level gives frame 0's position: ``index`` slice
+    spacings (Spacing Between Slices, else Slice Thickness) further along the normal; unknown without them (it was
+    frame 0's for every frame), and its Slice Location, frame 0's, dropped. Unless the Frame Increment Pointer names
+    Frame Time or Frame Time Vector: then the frames are times at one place."""
+    pointer = ds.get("FrameIncrementPointer")
+    if any(p in (0x00181063, 0x00181065) for p in (pointer if isinstance(pointer, (list, MultiValue)) else [pointer])):
+        return
+    first = header_numbers(view.get("ImagePositionPatient"), 3)
+    facing = header_numbers(view.get("ImageOrientationPatient"), 6)
+    spacing = header_number(ds.get("SpacingBetweenSlices")) or abs(header_number(ds.get("SliceThickness")) or 0.0)
+    for kw in ("ImagePositionPatient", "SliceLocation"):
+        if kw in view:
+            del view[kw]
+    if first is None or facing is None or not spacing:
+        return
+    with np.errstate(all="ignore"):  # a header's 1e300 overflows: no position, as without a spacing
+        normal = np.cross(facing[:3], facing[3:])
+        length = float(np.linalg.norm(normal))
+        at = [float(v) for v in np.asarray(first) + normal * (index * spacing / length)] if length > 1e-6 else []
+    if at and all(math.isfinite(v) for v in at):
+        view.ImagePositionPatient = at
 
 
 def _display_range(view: Dataset) -> tuple[float, float] | None:
