@@ -73,6 +73,23 @@ def test_a_16_bit_slice_without_window_is_stretched_robustly(gray):
     assert pixels.max() == 255 and pixels.dtype == np.uint8
 
 
+def test_16_bit_colour_keeps_its_levels_as_8_bit_colour_does():
+    """A palette's 16-bit entries (the usual) and 16-bit RGB are absolute levels, like 8-bit colour's, but they were
+    stretched from their percentiles: gray levels 100..150 came out 0..255, unlike the same image with 8-bit entries."""
+    gray = (np.random.default_rng(0).integers(0, 51, (32, 32)) + 100).astype(np.uint8)
+    for bits, lut in ((8, np.arange(256, dtype=np.uint8)), (16, np.arange(256, dtype=np.uint16) * 257)):
+        ds = make_dataset(gray)
+        ds.PhotometricInterpretation = "PALETTE COLOR"
+        for colour in ("Red", "Green", "Blue"):
+            setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, bits])
+            setattr(ds, f"{colour}PaletteColorLookupTableData", lut.tobytes())
+        assert np.array_equal(only(to_bytes(ds)), gray), bits
+    rgb16 = np.repeat(gray[..., None].astype(np.uint16) * 257, 3, axis=2)
+    assert np.array_equal(only(make_dicom(rgb16, photometric="RGB", bits=16)), gray)
+    rgb12 = np.repeat(gray[..., None].astype(np.uint16) * 16, 3, axis=2)  # 12 bits stored: 4095 is white
+    assert np.abs(only(make_dicom(rgb12, photometric="RGB", bits=12)).astype(int) - gray).max() <= 1
+
+
 @pytest.mark.parametrize(("center", "width"), [(float("nan"), 256.0), (128.0, float("inf")), ("NaN", "inf")])
 def test_a_window_that_is_not_a_number_falls_back_to_the_stretch(gray, center, width):
     """A NaN window made every slice black, refused as blank (the comment promised the percentile stretch)."""

@@ -235,7 +235,11 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
     if arr.ndim == 3:  # colour (RGB after pydicom's YBR conversion): luma, as Pillow's convert("L")
         if arr.dtype == np.uint8:
             return np.asarray(Image.fromarray(arr[..., :3]).convert("L"), dtype=np.uint8)
-        return robust_uint8(arr[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114]))
+        luma = arr[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+        if arr.dtype == np.uint16:  # absolute levels, as 8-bit colour's: a palette's 16-bit entries, 16-bit RGB
+            bits = 16 if pi == "PALETTE COLOR" else header_number(view.get("BitsStored"), int)
+            return scale_to_uint8(luma, 0.0, 2.0 ** (bits if isinstance(bits, int) and 8 < bits <= 16 else 16) - 1)
+        return robust_uint8(luma)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
