@@ -74,20 +74,43 @@ def test_coronal_and_sagittal_slices_are_shown_upright_as_the_nifti_reader_shows
         assert bool(notes) == (n > 0) and all(note.startswith(f"1 {plane} image(s) stored ") for note in notes)
 
 
-def test_a_slice_near_the_axes_is_turned_and_an_oblique_one_is_shown_as_stored_and_said():
+def test_an_oblique_slice_is_turned_by_its_nearest_axes_as_the_nifti_reader_does_and_said():
+    """Brain series tilted along the AC-PC line (10-25 degrees) stored mirrored were shown mirrored; past 40 degrees
+    the nearest axes are no longer clear and the slice is shown as stored."""
     flat = VOLUME[:, :, 5].T.copy()  # rows y, columns x: the conventional axial view of slice 5
-    for degrees, turned in ((3.0, True), (20.0, False)):
+    for degrees, note in ((0.5, None), (3.0, "1 oblique image(s) (up to 3 degrees off the axes): shown by their "
+                                             "nearest axes, not resampled"),
+                          (20.0, "1 oblique image(s) (up to 20 degrees off the axes): shown by their nearest axes, "
+                                 "not resampled"),
+                          (42.0, "1 image(s) too oblique to tell their plane (up to 42 degrees off the axes): shown "
+                                 "as stored, not turned to a conventional view")):
         t = np.radians(degrees)
         ds = make_dataset(flat[:, ::-1].copy())  # stored mirrored, tilted about x
         ds.ImageOrientationPatient = [-1, 0, 0, 0, float(np.cos(t)), float(np.sin(t))]
         ds.ImagePositionPatient = [39.0, 0.0, 5.0]
         pixels, notes = read_one(to_bytes(ds))
+        turned = degrees < 40
         assert np.array_equal(pixels, robust_uint8(flat if turned else flat[:, ::-1]))
-        if turned:
-            assert notes[0].startswith("1 axial image(s) stored flipped left-right")
-        else:
-            assert notes == ("1 oblique image(s) (up to 20 degrees off the axes): shown as stored, not turned to a "
-                             "conventional view",)
+        flipped = ("1 axial image(s) stored flipped left-right (Image Orientation (Patient)): turned back to the "
+                   "conventional view, whole pixels, nothing resampled",) if turned else ()
+        assert notes == flipped + ((note,) if note else ())
+
+
+def test_a_coronal_series_comes_in_the_nifti_readers_order():
+    """A coronal series came anterior to posterior, the NIfTI reader's slices of the same anatomy the other way."""
+    from dicom_factory import zip_bytes
+    from pydicom.uid import generate_uid
+
+    (nifti,) = read_volumes(nifti_bytes(VOLUME[:, 10:13, :], LPS_TO_RAS), name="c.nii.gz")
+    uid, files = generate_uid(), []
+    for k in (11, 10, 12):
+        pixels, position = stored(VOLUME, X, MZ, 1, k)
+        ds = make_dataset(np.ascontiguousarray(pixels), series_uid=uid, instance=k)
+        ds.ImageOrientationPatient, ds.ImagePositionPatient = [*X, *MZ], position
+        files.append((f"IM{k}", to_bytes(ds)))
+    (dicom,) = read_volumes(zip_bytes(files), name="c.zip")
+    assert [s.meta["dicom"]["image_position"][1] for s in dicom.slices] == [12.0, 11.0, 10.0]  # LPS y: to anterior
+    assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(dicom.slices, nifti.slices, strict=True))
 
 
 def test_a_transposed_slice_keeps_its_pixel_spacing_on_the_right_axis():

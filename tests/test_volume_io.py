@@ -491,8 +491,8 @@ def test_the_frames_of_one_multi_frame_file_are_put_in_anatomical_order(stored):
     ({"SpacingBetweenSlices": 5.0, "SliceThickness": 4.0}, [[-100.0, -100.0, 7.0], [-100.0, -100.0, 12.0],
                                                             [-100.0, -100.0, 17.0]], ()),
     ({"SliceThickness": 3.0}, [[-100.0, -100.0, 7.0], [-100.0, -100.0, 10.0], [-100.0, -100.0, 13.0]], ()),
-    ({"SliceThickness": 3.0, "ImageOrientationPatient": [1, 0, 0, 0, 0, -1]},  # coronal: the normal is posterior
-     [[-100.0, -100.0, 7.0], [-100.0, -97.0, 7.0], [-100.0, -94.0, 7.0]], ()),
+    ({"SliceThickness": 3.0, "ImageOrientationPatient": [1, 0, 0, 0, 0, -1]},  # coronal: the normal is posterior,
+     [[-100.0, -94.0, 7.0], [-100.0, -97.0, 7.0], [-100.0, -100.0, 7.0]], ()),  # the order anterior (NIfTI's RAS)
     ({}, [[-100.0, -100.0, 7.0], None, None],
      ("2 of 3 image(s) without a position or orientation: ordered by Instance Number",)),
     ({"SliceThickness": 3.0, "FrameIncrementPointer": 0x00181063, "FrameTime": 40.0},  # a cine: one place
@@ -506,9 +506,10 @@ def test_the_frames_of_a_legacy_multi_frame_file_are_placed_along_the_normal(spa
     ds.NumberOfFrames = 3
     (volume,) = read_volumes(to_bytes(ds), name="legacy.dcm")
     assert [s.meta["dicom"].get("image_position") for s in volume.slices] == positions
-    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(_flat(k)[0, 0]) for k in range(3)]
-    assert [s.meta["dicom"].get("slice_location") for s in volume.slices] == [7.0] + [
-        7.0 if "FrameTime" in spacing else None] * 2
+    frames = [2, 1, 0] if "ImageOrientationPatient" in spacing else [0, 1, 2]
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(_flat(k)[0, 0]) for k in frames]
+    assert [s.meta["dicom"].get("slice_location") for s in volume.slices] == [
+        7.0 if k == 0 or "FrameTime" in spacing else None for k in frames]
     assert volume.notes == notes
 
 

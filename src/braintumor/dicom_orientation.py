@@ -3,8 +3,9 @@
 A scanner may store a slice mirrored or transposed; the model learned slices as radiologists view them, and as
 :mod:`braintumor.nifti_io` cuts them: axial with anterior at the top and the patient's right on the viewer's left,
 coronal with superior at the top and the patient's right on the left, sagittal with superior at the top and anterior
-on the left. A slice whose rows and columns lie within :data:`AXIS_TOLERANCE_DEGREES` of the patient's axes is flipped
-and/or transposed into that view, whole pixels only (nothing is resampled); an oblique one is shown as stored.
+on the left. A slice is flipped and/or transposed into that view by the patient axes nearest its rows and columns,
+whole pixels only (nothing is resampled), as the NIfTI reader does with an oblique volume; one too oblique for its
+nearest axes to be clear (past :data:`AXIS_TOLERANCE_DEGREES`) is shown as stored. Either way an oblique slice is said.
 
 The axes are DICOM's (PS3.3 C.7.6.2.1.1): x towards the patient's left, y posterior, z superior. The orientation's
 first three values are the direction of a row (along which the column index grows), the last three that of a column.
@@ -18,9 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Most degrees between a slice's row or column direction and its nearest patient axis for the slice to be flipped into
-#: the conventional view; further off it is oblique, and shown as stored.
-AXIS_TOLERANCE_DEGREES: float = 5.0
+#: Most degrees between a slice's row or column direction and its nearest patient axis for the slice to be turned into
+#: the conventional view by its nearest axes; further off (45 is half-way) it is shown as stored. Brain series are
+#: often tilted 10-25 degrees along the AC-PC line: they are turned.
+AXIS_TOLERANCE_DEGREES: float = 40.0
+
+#: Degrees off the axes from which a slice is called oblique in a note (the NIfTI reader's figure).
+OBLIQUE_DEGREES: float = 1.0
 
 #: The conventional view of each plane, by the patient axis its normal follows (0: x, 1: y, 2: z): its name, and the
 #: directions of its rows and of its columns as (axis, sign).
@@ -35,7 +40,7 @@ CONVENTIONAL: dict[int, tuple[str, tuple[int, int], tuple[int, int]]] = {
 class Turn:
     """How a stored slice becomes its conventional view: transposed first, then flipped."""
 
-    plane: str | None  # "axial", "coronal" or "sagittal"; None for an oblique slice (shown as stored)
+    plane: str | None  # "axial", "coronal" or "sagittal"; None for a slice too oblique to turn (shown as stored)
     transpose: bool = False
     flip_rows: bool = False  # top to bottom
     flip_columns: bool = False  # left to right
@@ -85,14 +90,16 @@ def display_turn(orientation: list[float] | None) -> Turn | None:
     return Turn(plane, transpose, cs != col_sign, rs != row_sign, round(tilt, 1))
 
 
+#: The way a series' slices are ordered along each axis (0: x, 1: y, 2: z), as the NIfTI reader's RAS order goes:
+#: to the patient's right, anterior and superior (DICOM's x and y point to the left and posterior).
+_RAS_SIGN = (-1.0, -1.0, 1.0)
+
+
 def conventional_normal(normal: np.ndarray) -> np.ndarray:
-    """``normal``, or its opposite: pointing as the conventional view's of its plane does (superior for axial,
-    posterior for coronal, the patient's right for sagittal), so a series stored mirrored is ordered as any other."""
+    """``normal``, or its opposite: pointing to the patient's right, anterior or superior along its nearest axis, so a
+    series stored mirrored is ordered as any other, and as the NIfTI reader orders the same slices."""
     axis = int(np.argmax(np.abs(normal)))
-    _, (row_axis, row_sign), (col_axis, col_sign) = CONVENTIONAL[axis]
-    row, col = np.zeros(3), np.zeros(3)
-    row[row_axis], col[col_axis] = row_sign, col_sign
-    return normal if normal[axis] * np.cross(row, col)[axis] >= 0 else -normal
+    return normal if normal[axis] * _RAS_SIGN[axis] >= 0 else -normal
 
 
 def turn_notes(turns: list[Turn | None]) -> tuple[str, ...]:
@@ -100,8 +107,12 @@ def turn_notes(turns: list[Turn | None]) -> tuple[str, ...]:
     turned = Counter((t.plane, t.how()) for t in turns if t is not None and t.changes)
     notes = [f"{n} {plane} image(s) stored {how} (Image Orientation (Patient)): turned back to the conventional view, "
              "whole pixels, nothing resampled" for (plane, how), n in sorted(turned.items())]
-    oblique = [t.tilt for t in turns if t is not None and t.plane is None]
-    if oblique:
-        notes.append(f"{len(oblique)} oblique image(s) (up to {max(oblique):.0f} degrees off the axes): shown as "
-                     "stored, not turned to a conventional view")
+    tilted = [t.tilt for t in turns if t is not None and t.plane is not None and t.tilt > OBLIQUE_DEGREES]
+    if tilted:
+        notes.append(f"{len(tilted)} oblique image(s) (up to {max(tilted):.0f} degrees off the axes): shown by their "
+                     "nearest axes, not resampled")
+    skewed = [t.tilt for t in turns if t is not None and t.plane is None]
+    if skewed:
+        notes.append(f"{len(skewed)} image(s) too oblique to tell their plane (up to {max(skewed):.0f} degrees off "
+                     "the axes): shown as stored, not turned to a conventional view")
     return tuple(notes)
