@@ -50,6 +50,42 @@ def test_upsample_keeps_range_and_size():
     assert out.shape == (32, 32) and out.min() >= 0 and out.max() <= 1 and 0 < out.mean() < 1
 
 
+def _receptive_field_centre(model, cell: int) -> float:
+    """Input pixel (index) on which cell ``cell`` of the last feature maps is centred: walking back through the main
+    path, each layer maps its output index c to input index stride * c + (kernel - 1) / 2 - padding."""
+    from torch import nn
+
+    def first(v):
+        return v[0] if isinstance(v, tuple) else v
+
+    layers = [m for m in model.stem if isinstance(m, (nn.Conv2d, nn.MaxPool2d))]
+    layers += [conv for block in model.features for conv in (block.conv1, block.conv2)]
+    c = float(cell)
+    for m in reversed(layers):
+        c = first(m.stride) * c + (first(m.kernel_size) - 1) / 2 - first(m.padding)
+    return c
+
+
+@pytest.mark.parametrize("name", ["tumornet-s", "tumornet-xs", "tumornet-s-patch", "tumornet-s-deep"])
+def test_upsample_puts_each_cell_on_the_centre_of_its_receptive_field(name):
+    """A plain resize put each cell half a cell (15.5 of 160 pixels) down and right of where the network looked."""
+    torch = pytest.importorskip("torch")
+    from braintumor.model import create_model
+
+    model = create_model(name).eval()
+    size = 160
+    with torch.no_grad():
+        cells = model.forward_features(torch.rand(1, 1, size, size)).shape[-1]
+    for j in range(cells):
+        one = np.zeros((cells, cells), np.float32)
+        one[j, j] = 1.0
+        up = heatmap.upsample(one, size)
+        peak = np.unravel_index(up.argmax(), up.shape)
+        centre = _receptive_field_centre(model, j)
+        assert abs(peak[0] - centre) <= 1.5 and abs(peak[1] - centre) <= 1.5, (j, peak, centre)
+        assert up.max() == pytest.approx(1.0)
+
+
 def test_colour_map_goes_from_blue_to_red_and_cold_stays_gray():
     rgb = heatmap.colorize(np.array([0.0, 0.5, 1.0]))
     assert rgb.dtype == np.uint8 and rgb.shape == (3, 3)

@@ -14,11 +14,16 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from .image_arrays import InMemoryImage
 from .image_io import ImageSource, InputInfo
 from .predictor import Classifier, Prediction
+from .train_config import MIN_IMAGE_SIZE
+
+#: Input pixels per cell of the last feature maps. Every stride-2 layer of the networks (3 x 3 convolutions and max
+#: pooling with padding 1, 1 x 1 shortcuts) centres its output j on its input 2 j, so cell j of the map is centred
+#: on input pixel 32 j (the patch stem: 32 j + 1.5), not on the middle of the image's j-th 32-pixel block.
+FEATURE_STRIDE: int = MIN_IMAGE_SIZE
 
 #: Strongest weight of the colour over the grayscale image (at the hottest pixel).
 DEFAULT_ALPHA: float = 0.6
@@ -55,11 +60,25 @@ def normalise(cam: np.ndarray) -> np.ndarray:
     return (pos / top if top > 0 else pos).astype(np.float32)
 
 
-def upsample(heat: np.ndarray, size: int) -> np.ndarray:
-    """(h, w) -> (size, size) with Pillow's bilinear filter, kept in [0, 1]."""
-    img = Image.fromarray(np.ascontiguousarray(heat, dtype=np.float32))
-    out = np.asarray(img.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
-    return np.clip(out, 0.0, 1.0)
+@functools.lru_cache(maxsize=16)
+def _bilinear_weights(cells: int, size: int, stride: int) -> np.ndarray:
+    """(size, cells): pixel x reads the map at x / stride cells, linearly between neighbours, clamped to the grid."""
+    pos = np.clip(np.arange(size) / stride, 0.0, cells - 1)
+    lo = np.minimum(pos.astype(np.int64), max(cells - 2, 0))
+    weights = np.zeros((size, cells), np.float32)
+    weights[np.arange(size), lo] = 1.0 - (pos - lo)
+    if cells > 1:
+        weights[np.arange(size), lo + 1] = pos - lo
+    return weights
+
+
+def upsample(heat: np.ndarray, size: int, stride: int = FEATURE_STRIDE) -> np.ndarray:
+    """(h, w) -> (size, size), bilinear, kept in [0, 1]: cell (i, j) lands on pixel (stride i, stride j), the centre
+    of its receptive field. (A plain resize centres it on pixel stride (j + 1/2) - 1/2: half a cell, 15.5 pixels of
+    the shipped 160, down and right of where the network looked.)"""
+    heat = np.asarray(heat, dtype=np.float32)
+    rows, cols = (_bilinear_weights(n, size, stride) for n in heat.shape)
+    return np.clip(rows @ heat @ cols.T, 0.0, 1.0)
 
 
 def colorize(heat: np.ndarray) -> np.ndarray:
