@@ -159,3 +159,25 @@ def test_a_thin_slab_answer_matches_the_openapi_schema(app, stack):
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     schema = {"$ref": "#/components/schemas/PredictResponse", "components": doc["components"]}
     jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
+
+
+
+def test_a_refused_single_slice_scan_gets_no_heat_map(test_images):
+    """The page hid it, but the API sent a refused DICOM's heat map: drawn again without the input checks (here the
+    aspect ratio), the slice passed and got the map of a class its record withholds. The shipped model: it refuses."""
+    from braintumor.predictor import Classifier
+
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    gray = read_image(test_images["glioma"][0])
+    wide = np.zeros((gray.shape[0], round(gray.shape[1] * 3.5)), np.uint8)
+    wide[:, :gray.shape[1]] = gray  # 3.5 : 1, past the refusal's aspect limit
+    for name, data in [("wide.dcm", make_dicom(wide)), ("wide.png", _png(wide))]:
+        rec = post(client, [(name, data)], "/api/v1/predict?heatmap=1").get_json()["results"][0]
+        assert rec["ood"] and "aspect ratio" in rec["reason"] and rec["label"] is None
+        assert "heatmap_png_base64" not in rec and "image_png_base64" in rec
+
+
+def _png(gray: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, format="PNG")
+    return buf.getvalue()

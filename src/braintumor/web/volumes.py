@@ -58,7 +58,8 @@ def _add_heatmaps(clf: Classifier, entry: Entry, pixels: dict[int, np.ndarray]) 
     batch = np.stack([clf.preprocess(pixels[r.get("slice", 0)]) for r in targets])
     for rec, ex in zip(targets, explain_batch(clf, batch), strict=True):
         rec["image_png_base64"] = _b64(ex.image_png())
-        png = ex.heatmap_png()
+        # a refused slice has no class to explain (explain_batch, without the decoder's info, may not refuse it)
+        png = ex.heatmap_png() if rec.get("label") is not None else None
         if png is not None:
             rec["heatmap_png_base64"] = _b64(png)
 
