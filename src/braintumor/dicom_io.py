@@ -28,7 +28,7 @@ from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
-from .dicom_orientation import display_turn
+from .dicom_orientation import along_normal, display_turn
 from .image_io import MAX_PIXELS, ImageError
 from .volume_io import BudgetError, Slice, robust_uint8, scale_to_uint8, square_pixels
 
@@ -199,13 +199,8 @@ def _place_legacy_frame(ds: Dataset, view: Dataset, index: int) -> None:
     for kw in ("ImagePositionPatient", "SliceLocation"):
         if kw in view:
             del view[kw]
-    if first is None or facing is None or not spacing:
-        return
-    with np.errstate(all="ignore"):  # a header's 1e300 overflows: no position, as without a spacing
-        normal = np.cross(facing[:3], facing[3:])
-        length = float(np.linalg.norm(normal))
-        at = [float(v) for v in np.asarray(first) + normal * (index * spacing / length)] if length > 1e-6 else []
-    if at and all(math.isfinite(v) for v in at):
+    at = along_normal(first, facing, index * spacing) if first and facing and spacing else None
+    if at is not None:
         view.ImagePositionPatient = at
 
 

@@ -90,6 +90,16 @@ def display_turn(orientation: list[float] | None) -> Turn | None:
     return Turn(plane, transpose, cs != col_sign, rs != row_sign, round(tilt, 1))
 
 
+def along_normal(position: list[float], orientation: list[float], distance: float) -> list[float] | None:
+    """``position`` moved ``distance`` mm along the normal of ``orientation`` (row x column); None when a header's
+    values make that meaningless (a zero or overflowing normal)."""
+    with np.errstate(all="ignore"):  # a header's 1e300 overflows
+        normal = np.cross(orientation[:3], orientation[3:])
+        length = float(np.linalg.norm(normal))
+        at = [float(v) for v in np.asarray(position) + normal * (distance / length)] if length > 1e-6 else []
+    return at if at and all(math.isfinite(v) for v in at) else None
+
+
 #: The way a series' slices are ordered along each axis (0: x, 1: y, 2: z), as the NIfTI reader's RAS order goes:
 #: to the patient's right, anterior and superior (DICOM's x and y point to the left and posterior).
 _RAS_SIGN = (-1.0, -1.0, 1.0)
