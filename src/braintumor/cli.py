@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli_checks import bars, port, positive_float, positive_int, thread_count
+from .cli_checks import bars, path_arg, port, positive_float, positive_int, thread_count
 from .cli_run import run
 from .data import DEFAULT_DATA_ROOT
 from .train_config import TrainConfig
@@ -100,8 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train a model from scratch (needs the [train] extra)")
-    p.add_argument("--data", default=DEFAULT_DATA_ROOT, help="ROOT/Training/<class>/ or ROOT/<class>/")
-    p.add_argument("--out", required=True, help="run folder for checkpoints and metrics")
+    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help="ROOT/Training/<class>/ or ROOT/<class>/")
+    p.add_argument("--out", type=path_arg, required=True, help="run folder for checkpoints and metrics")
     p.add_argument("--model", default=d.model, help="architecture name (see braintumor.model.MODELS)")
     p.add_argument("--image-size", type=int, default=d.image_size)
     p.add_argument("--epochs", type=int, default=None, help=f"default {d.epochs}; on --resume, the run's own")
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", default=None, choices=["auto", "bf16", "fp16", "fp32"],
                    help=f"default {d.precision}; on --resume, the run's own")
     p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
-    p.add_argument("--cache-dir", default=None, help="decoded-image cache (default ~/.cache/braintumor)")
+    p.add_argument("--cache-dir", type=path_arg, default=None, help="decoded-image cache (default ~/.cache/braintumor)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     p.add_argument("--overwrite", action="store_true", help="start again in a RUN_DIR that holds a run (else refused)")
     p.add_argument("--sync-bn", action="store_true", help="torchrun on GPUs: BatchNorm over the global batch")
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="progressive resizing: first epochs at this side length, growing to --image-size (0: off)")
     p.add_argument("--ramp", type=float, default=d.ramp,
                    help="with --start-size: fraction of the epochs over which the size grows")
-    p.add_argument("--teacher", default=None,
+    p.add_argument("--teacher", type=path_arg, default=None,
                    help="exported ONNX model to distil from: the network also matches its logits on each batch")
     p.add_argument("--distill-weight", type=float, default=d.distill_weight,
                    help="with --teacher: share of the loss that is the teacher's (the rest: the labels)")
@@ -173,21 +173,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train, destinations=[("--out", "out", True)])
 
     p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")
-    p.add_argument("run", nargs="+",
+    p.add_argument("run", nargs="+", type=path_arg,
                    help="run folder (or a .pt checkpoint); several: one logit-averaging ensemble network "
                         "(members must share the validation split; calibrated on the first one's)")
-    p.add_argument("--out", required=True, help="ONNX file to write")
-    p.add_argument("--metrics", help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
+    p.add_argument("--out", type=path_arg, required=True, help="ONNX file to write")
+    p.add_argument("--metrics", type=path_arg,
+                   help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
     p.add_argument("--model-version", default="1.0.0")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
-    p.add_argument("--data", help="dataset root for the calibration (default: the one recorded in split.json)")
+    p.add_argument("--data", type=path_arg,
+                   help="dataset root for the calibration (default: the one recorded in split.json)")
     p.set_defaults(func=_cmd_export, destinations=[("--out", "out", False)])
 
     p = sub.add_parser(
         "calibrate", help="fit temperature + OOD statistics on a run's train/val split, store them in the ONNX")
-    p.add_argument("model", help="ONNX model to update in place")
-    p.add_argument("--run", required=True, help="run folder (its split.json names the validation images)")
-    p.add_argument("--data", help="dataset root (default: the one recorded in split.json)")
+    p.add_argument("model", type=path_arg, help="ONNX model to update in place")
+    p.add_argument("--run", type=path_arg, required=True,
+                   help="run folder (its split.json names the validation images)")
+    p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
     p.add_argument("--background-percentile", type=float, metavar="P",
                    help="first set the model's preprocessing to subtract this percentile's gray level (0: off)")
     p.add_argument("--ood-augment", type=int, metavar="K",
@@ -196,24 +199,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ood-framing", type=int, metavar="K",
                    help="add K copies of each training image, cut by a random 0-15 %% per side (tight framings), "
                         "to the OOD fit (default: what the model recorded, else 0)")
-    p.add_argument("--metrics", help="metrics.json of 'braintumor evaluate' on this file: embedded as headline metrics")
+    p.add_argument("--metrics", type=path_arg,
+                   help="metrics.json of 'braintumor evaluate' on this file: embedded as headline metrics")
     p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("quantize", help="int8 copy of an exported ONNX model, for CPUs with int8 dot products")
-    p.add_argument("model", help="exported (float) ONNX model")
-    p.add_argument("--run", required=True, help="its run folder (split.json: training images measure the ranges)")
-    p.add_argument("--out", required=True, help="ONNX file to write")
-    p.add_argument("--data", help="dataset root (default: the one recorded in split.json)")
-    p.add_argument("--metrics", help="this file's metrics.json from 'braintumor evaluate', to embed")
+    p.add_argument("model", type=path_arg, help="exported (float) ONNX model")
+    p.add_argument("--run", type=path_arg, required=True,
+                   help="its run folder (split.json: training images measure the ranges)")
+    p.add_argument("--out", type=path_arg, required=True, help="ONNX file to write")
+    p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
+    p.add_argument("--metrics", type=path_arg, help="this file's metrics.json from 'braintumor evaluate', to embed")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
     p.set_defaults(func=_cmd_quantize, destinations=[("--out", "out", False)])
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")
-    p.add_argument("--model", help="ONNX model (default: the shipped model)")
-    p.add_argument("--data", default=DEFAULT_DATA_ROOT, help="ROOT/Testing/<class>/ or ROOT/<class>/")
+    p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
+    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help="ROOT/Testing/<class>/ or ROOT/<class>/")
     p.add_argument("--split", default="Testing", help="sub-folder of --data to use if present")
-    p.add_argument("--out", required=True, help="folder for metrics.json, figures, report.html")
-    p.add_argument("--run", help="training run folder, for training curves")
+    p.add_argument("--out", type=path_arg, required=True, help="folder for metrics.json, figures, report.html")
+    p.add_argument("--run", type=path_arg, help="training run folder, for training curves")
     p.add_argument("--no-leak-free", action="store_true",
                    help="skip the second set of metrics on test images without a near duplicate in Training")
     p.add_argument("--leak-threshold", type=int, default=8, help="near duplicate: pHash distance <= N (of 256)")
@@ -221,16 +226,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_evaluate, destinations=[("--out", "out", True)])
 
     p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)")
-    p.add_argument("paths", nargs="+", help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of a DICOM series, "
-                   "folders (searched recursively; DICOM files in a folder are read as series); - reads file "
-                   "names from standard input, one per line")
+    p.add_argument("paths", nargs="+", type=path_arg,
+                   help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of a DICOM series, folders (searched "
+                   "recursively; DICOM files in a folder are read as series); - reads file names from standard "
+                   "input, one per line")
     p.add_argument("--format", default=None, choices=["table", "json", "jsonl", "csv"],
                    help="default: from -o's extension (.csv, .json, .jsonl), else table")
-    p.add_argument("--model", help="ONNX model (default: the shipped model)")
-    p.add_argument("-o", "--output", help="write results to this file (atomically) instead of stdout")
+    p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
+    p.add_argument("-o", "--output", type=path_arg, help="write results to this file (atomically) instead of stdout")
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--threads", type=thread_count, default=None, help="ONNX Runtime threads (1-256)")
-    p.add_argument("--heatmap", metavar="OUT_DIR", help="also write a class-activation overlay PNG per image here")
+    p.add_argument("--heatmap", type=path_arg, metavar="OUT_DIR",
+                   help="also write a class-activation overlay PNG per image here")
     p.add_argument("--summary", action="store_true",
                    help="after each multi-slice input (series, volume) add a summary record: per-class slice "
                         "counts, most suspicious slices (json/jsonl; csv: on stderr; table: always on stderr)")
@@ -244,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
     p.add_argument("--port", type=port, default=5000)
-    p.add_argument("--model", help="ONNX model (default: the shipped model)")
+    p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
     p.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes, one model each (default: CPUs, max 4)")
     p.add_argument("--threads", type=thread_count, default=None,
@@ -255,17 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = sub.add_parser("data", help="dataset helpers").add_subparsers(dest="data_command", required=True)
     p = data.add_parser("check", help="count images per split/class and list unreadable files")
-    p.add_argument("--data", default=DEFAULT_DATA_ROOT)
+    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT)
     p.set_defaults(func=_cmd_data_check)
     p = data.add_parser("audit", help="duplicates within/across splits, label conflicts, leakage into Testing")
-    p.add_argument("--data", default=DEFAULT_DATA_ROOT)
-    p.add_argument("--out", help="write the full report (every group and pair) to this JSON file")
+    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT)
+    p.add_argument("--out", type=path_arg, help="write the full report (every group and pair) to this JSON file")
     p.add_argument("--threshold", type=int, default=8, help="largest Hamming distance of a near duplicate (of 256)")
     p.add_argument("--hash", default="phash", choices=["phash", "dhash"], help="perceptual hash (256-bit)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_data_audit, destinations=[("--out", "out", False)])
     p = data.add_parser("download", help="fetch the Kaggle dataset with kagglehub (needs internet)")
-    p.add_argument("--dest", help="copy the dataset here (default: kagglehub's cache)")
+    p.add_argument("--dest", type=path_arg, help="copy the dataset here (default: kagglehub's cache)")
     p.set_defaults(func=_cmd_data_download, destinations=[("--dest", "dest", True)])
     return parser
 

@@ -38,6 +38,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def path_arg(text: str) -> str:
+    """argparse type: a file or folder name, not empty (``--out "$OUT"`` with OUT unset wrote the report into the
+    working folder; ``--model ""`` scored with the shipped model; ``predict ""`` predicted the working folder)."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file or folder name, got an empty string")
+    return text
+
+
 def thread_count(text: str) -> int:
     """argparse type: threads, 1 to :data:`MAX_THREADS` (-1 was taken; 5000 hung for half a minute per image)."""
     value = positive_int(text)

@@ -1,0 +1,35 @@
+"""Command-line arguments a user can get wrong: each is one usage line and exit code 2, before any work."""
+
+from __future__ import annotations
+
+import pytest
+
+from braintumor.cli import main
+
+EMPTY = "expected a file or folder name, got an empty string"
+
+
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["predict", ""], "paths"),  # predicted the working folder
+    (["predict", "x.jpg", "--model", ""], "--model"),  # scored with the shipped model without a word
+    (["predict", "x.jpg", "-o", ""], "-o/--output"),  # printed to stdout
+    (["predict", "x.jpg", "--heatmap", ""], "--heatmap"),  # drew no heat maps without a word
+    (["evaluate", "--out", ""], "--out"),  # wrote metrics.json, report.html and 11 figures into the working folder
+    (["evaluate", "--out", "e", "--model", ""], "--model"),
+    (["evaluate", "--out", "e", "--data", ""], "--data"),
+    (["data", "audit", "--out", ""], "--out"),  # wrote no report without a word
+    (["data", "check", "--data", ""], "--data"),
+    (["train", "--out", ""], "--out"),
+    (["export", "run", "--out", ""], "--out"),
+    (["quantize", "m.onnx", "--run", "", "--out", "q.onnx"], "--run"),
+    (["calibrate", "", "--run", "run"], "model"),
+    (["evaluate", "--out", "e", "--run", ""], "--run"),  # drew no training curves
+    (["data", "download", "--dest", ""], "--dest"),
+])
+def test_an_empty_path_is_a_usage_error_not_the_working_folder(argv, flag, tmp_path, monkeypatch, capsys):
+    """``--out "$OUT"`` with OUT unset: an empty name meant the working folder, or the option not given at all."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(f"argument {flag}: {EMPTY}")
+    assert list(tmp_path.iterdir()) == []
