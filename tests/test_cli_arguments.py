@@ -33,3 +33,19 @@ def test_an_empty_path_is_a_usage_error_not_the_working_folder(argv, flag, tmp_p
         main(argv)
     assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(f"argument {flag}: {EMPTY}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dash_as_predict_output_is_standard_output_and_elsewhere_refused(test_images, tmp_path, monkeypatch, capsys):
+    """``-o -`` wrote the results into a file named '-' (``data audit --out -`` its report) in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    image = str(test_images["glioma"][0])
+    assert main(["predict", image, "-o", "-", "--format", "jsonl"]) == 0
+    assert capsys.readouterr().out.startswith('{"path": ')
+    for argv, message in [(["data", "audit", "--out", "-"], "--out takes a file name"),
+                          (["evaluate", "--out", "-"], "--out takes a folder"),
+                          (["export", "run", "--out", "-"], "--out takes a file name")]:
+        assert main(argv) == 2, argv
+        assert capsys.readouterr().err == f"error: --out - (standard output) is not supported here: {message}\n"
+    assert main(["predict", image, "-o", "-", "--resume"]) == 2
+    assert capsys.readouterr().err == "error: --resume needs -o FILE (the file to continue)\n"
+    assert list(tmp_path.iterdir()) == []

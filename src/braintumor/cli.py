@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli_checks import bars, path_arg, port, positive_float, positive_int, thread_count
+from .cli_checks import bars, output_arg, path_arg, port, positive_float, positive_int, thread_count
 from .cli_run import run
 from .data import DEFAULT_DATA_ROOT
 from .train_config import TrainConfig
@@ -233,7 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default=None, choices=["table", "json", "jsonl", "csv"],
                    help="default: from -o's extension (.csv, .json, .jsonl), else table")
     p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
-    p.add_argument("-o", "--output", type=path_arg, help="write results to this file (atomically) instead of stdout")
+    p.add_argument("-o", "--output", type=output_arg,
+                   help="write results to this file (atomically) instead of stdout (-: stdout)")
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--threads", type=thread_count, default=None, help="ONNX Runtime threads (1-256)")
     p.add_argument("--heatmap", type=path_arg, metavar="OUT_DIR",

@@ -46,6 +46,11 @@ def path_arg(text: str) -> str:
     return text
 
 
+def output_arg(text: str) -> str | None:
+    """argparse type of ``predict -o``: a file name, or ``-`` for standard output (it wrote a file named '-')."""
+    return None if path_arg(text) == "-" else text
+
+
 def thread_count(text: str) -> int:
     """argparse type: threads, 1 to :data:`MAX_THREADS` (-1 was taken; 5000 hung for half a minute per image)."""
     value = positive_int(text)
@@ -77,6 +82,9 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
     """Raise UsageError unless ``raw`` (a file, or a folder when ``folder``) could be created where it points."""
     if not raw:
         return
+    if raw == "-":  # a file or folder named '-' in the working folder, where standard output was meant
+        raise UsageError(f"{flag} - (standard output) is not supported here: {flag} takes a "
+                         + ("folder" if folder else "file name"))
     path = Path(raw)
     if folder and path.exists() and not path.is_dir():
         raise UsageError(f"{flag} {raw} is a file; {flag} takes a folder")
