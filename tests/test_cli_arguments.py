@@ -49,3 +49,28 @@ def test_dash_as_predict_output_is_standard_output_and_elsewhere_refused(test_im
     assert main(["predict", image, "-o", "-", "--resume"]) == 2
     assert capsys.readouterr().err == "error: --resume needs -o FILE (the file to continue)\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_onto_a_file_an_input_folder_holds_is_refused(test_images, tmp_path, capsys):
+    """``predict DIR -o DIR/scan.jpg`` replaced a scan with the results table, and ``export RUN --out RUN/best.pt``
+    (or ``quantize``) the checkpoint with an ONNX file; only the exact-file case was refused."""
+    scans, run = tmp_path / "scans", tmp_path / "run"
+    (scans / "sub").mkdir(parents=True)
+    run.mkdir()
+    scan = scans / "sub" / "scan.jpg"
+    scan.write_bytes(test_images["glioma"][0].read_bytes())
+    (run / "best.pt").write_bytes(b"checkpoint")
+    (run / "split.json").write_text("{}")
+    cases = [(["predict", str(scans), "-o", str(scan)], "-o", scan),
+             (["export", str(run), "--out", str(run / "best.pt")], "--out", run / "best.pt"),
+             (["quantize", "m.onnx", "--run", str(run), "--out", str(run / "split.json")], "--out", run / "split.json")]
+    for argv, flag, target in cases:
+        assert main(argv) == 2, argv
+        assert capsys.readouterr().err == (f"error: {flag} {target} is one of the inputs; writing it would overwrite "
+                                           "that file: choose another name\n")
+    assert scan.read_bytes() == test_images["glioma"][0].read_bytes()
+    assert (run / "best.pt").read_bytes() == b"checkpoint"
+    results = scans / "results.csv"  # a results file beside the scans is not an input: written, then written again
+    for _ in range(2):
+        assert main(["predict", str(scans), "-o", str(results)]) == 0
+    assert results.read_text().startswith("path,label,")

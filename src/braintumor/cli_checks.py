@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .image_io import is_special_file
+from .image_io import IMAGE_EXTENSIONS, is_special_file
 from .predictor import MAX_THREADS
 
 
@@ -111,12 +111,31 @@ def check_destinations(args: argparse.Namespace) -> None:
     named = [getattr(args, a, None) for a in ("paths", "model", "run")]  # predict's, quantize's, export's inputs
     flat = [x for v in named if v for x in (v if isinstance(v, list) else [v])]
     inputs = [p for p in map(Path, flat) if str(p) != "-" and p.is_file()]
+    folders = [p for p in map(Path, flat) if str(p) != "-" and p.is_dir()]  # predict DIR, export RUN_DIR
     for flag, attr, folder in getattr(args, "destinations", ()):
         raw = getattr(args, attr, None)
         check_destination(flag, raw, folder)
-        if raw and not folder and Path(raw).is_file() and any(_same_file(raw, p) for p in inputs):
+        if raw and not folder and Path(raw).is_file() and (any(_same_file(raw, p) for p in inputs)
+                                                           or any(_read_from(d, Path(raw)) for d in folders)):
             raise UsageError(f"{flag} {raw} is one of the inputs; writing it would overwrite that file: "
                              "choose another name")
+
+
+#: A run folder's own files, which export, quantize and calibrate read.
+RUN_FILES = ("best.pt", "last.pt", "config.json", "split.json", "metrics.jsonl")
+
+
+def _read_from(folder: Path, target: Path) -> bool:
+    """Whether a command given ``folder`` reads the existing file ``target``: an image or scan below it (``predict DIR
+    -o DIR/scan.jpg`` replaced a scan with the results), a run's own file (``export RUN --out RUN/best.pt`` replaced
+    the checkpoint it exported)."""
+    from .volume_io import is_volume_file
+
+    try:  # the entry itself, not where a link points: replacing a link loses the link
+        inside = (target.parent.resolve() / target.name).is_relative_to(folder.resolve())
+    except OSError:
+        return False
+    return inside and (target.suffix.lower() in IMAGE_EXTENSIONS or target.name in RUN_FILES or is_volume_file(target))
 
 
 def _same_file(a: str | Path, b: str | Path) -> bool:
