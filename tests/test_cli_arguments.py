@@ -74,3 +74,21 @@ def test_an_output_onto_a_file_an_input_folder_holds_is_refused(test_images, tmp
     for _ in range(2):
         assert main(["predict", str(scans), "-o", str(results)]) == 0
     assert results.read_text().startswith("path,label,")
+
+
+def test_a_folder_written_inside_the_data_it_reads_is_refused(test_images, tmp_path, capsys):
+    """``evaluate --out ROOT/Testing/eval`` ran, and its folder became a class 'eval' that broke the dataset for every
+    later command (train refused it already); ``predict scans --heatmap scans/maps`` read its overlays the next time."""
+    root = tmp_path / "root"
+    for c in ("glioma", "meningioma", "notumor", "pituitary"):
+        (root / "Testing" / c).mkdir(parents=True)
+        (root / "Testing" / c / "a.jpg").write_bytes(test_images[c][0].read_bytes())
+    before = sorted(root.rglob("*"))
+    for argv, flag, inside, what in [
+            (["evaluate", "--data", str(root), "--out", str(root / "Testing" / "eval")], "--out", root, "the dataset"),
+            (["predict", str(root / "Testing"), "--heatmap", str(root / "Testing" / "maps")], "--heatmap",
+             root / "Testing", "the input folder")]:
+        assert main(argv) == 2, argv
+        assert capsys.readouterr().err == (f"error: {flag} {argv[-1]} is inside {what} {inside}: its files would be "
+                                           "read as data; choose a folder outside it\n")
+    assert sorted(root.rglob("*")) == before

@@ -119,6 +119,20 @@ def check_destinations(args: argparse.Namespace) -> None:
                                                            or any(_read_from(d, Path(raw)) for d in folders)):
             raise UsageError(f"{flag} {raw} is one of the inputs; writing it would overwrite that file: "
                              "choose another name")
+        if raw and folder:
+            _check_not_inside_data(flag, raw, args)
+
+
+def _check_not_inside_data(flag: str, raw: str, args: argparse.Namespace) -> None:
+    """A folder written inside what is read as data (``evaluate --out ROOT/Testing/eval``: a class 'eval' broke the
+    dataset for every later command; ``predict scans --heatmap scans/maps``: the overlays were read next time)."""
+    data = getattr(args, "data", None)
+    paths = getattr(args, "paths", None) or []
+    for source, what in [(data, "the dataset"), *((p, "the input folder") for p in paths)]:
+        if source and source != "-" and Path(source).is_dir() and Path(raw).resolve().is_relative_to(
+                Path(source).resolve()):
+            raise UsageError(f"{flag} {raw} is inside {what} {source}: its files would be read as data; "
+                             "choose a folder outside it")
 
 
 #: A run folder's own files, which export, quantize and calibrate read.
