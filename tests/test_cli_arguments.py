@@ -92,3 +92,11 @@ def test_a_folder_written_inside_the_data_it_reads_is_refused(test_images, tmp_p
         assert capsys.readouterr().err == (f"error: {flag} {argv[-1]} is inside {what} {inside}: its files would be "
                                            "read as data; choose a folder outside it\n")
     assert sorted(root.rglob("*")) == before
+
+
+def test_train_resume_and_overwrite_together_are_refused(tmp_path, capsys):
+    """Both were taken: the run resumed and --overwrite was dropped (the README shows them as alternatives)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--out", str(tmp_path / "run"), "--resume", "--overwrite"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.rstrip().endswith("argument --overwrite: not allowed with argument --resume")

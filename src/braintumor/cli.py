@@ -120,8 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"default {d.precision}; on --resume, the run's own")
     p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
     p.add_argument("--cache-dir", type=path_arg, default=None, help="decoded-image cache (default ~/.cache/braintumor)")
-    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
-    p.add_argument("--overwrite", action="store_true", help="start again in a RUN_DIR that holds a run (else refused)")
+    again = p.add_mutually_exclusive_group()  # both: it resumed, and --overwrite was dropped without a word
+    again.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    again.add_argument("--overwrite", action="store_true",
+                       help="start again in a RUN_DIR that holds a run (else refused)")
     p.add_argument("--sync-bn", action="store_true", help="torchrun on GPUs: BatchNorm over the global batch")
     p.add_argument("--start-size", type=int, default=d.start_size,
                    help="progressive resizing: first epochs at this side length, growing to --image-size (0: off)")
