@@ -100,3 +100,18 @@ def test_train_resume_and_overwrite_together_are_refused(tmp_path, capsys):
         main(["train", "--out", str(tmp_path / "run"), "--resume", "--overwrite"])
     assert exc.value.code == 2
     assert capsys.readouterr().err.rstrip().endswith("argument --overwrite: not allowed with argument --resume")
+
+
+def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, monkeypatch, capsys):
+    """``--device cuda`` with a CPU build of torch (or no GPU) ended in torch's AssertionError traceback."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for c, paths in test_images.items():
+        (tmp_path / "d" / c).mkdir(parents=True)
+        for p in paths[:2]:
+            (tmp_path / "d" / c / p.name).write_bytes(p.read_bytes())
+    rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), "--device", "cuda",
+               "--cache-dir", str(tmp_path / "d" / ".cache"), "--batch-size", "4", "--epochs", "1"])
+    assert (rc, capsys.readouterr().err) == (2, f"error: --device cuda: no CUDA GPU can be used here (torch "
+                                                f"{torch.__version__}); use --device cpu or auto\n")
+    assert not (tmp_path / "r").exists()

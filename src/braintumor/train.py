@@ -46,9 +46,13 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(name)
+        device = torch.device(name)
     except RuntimeError:  # e.g. "gpu": torch's message lists every device type it knows
         raise ConfigError(f"unknown --device '{name}': auto, cpu, cuda, cuda:1 ...") from None
+    if device.type == "cuda" and not torch.cuda.is_available():  # was torch's traceback when the model moved there
+        raise ConfigError(f"--device {name}: no CUDA GPU can be used here (torch {torch.__version__}); "
+                          "use --device cpu or auto")
+    return device
 
 
 def pick_autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
