@@ -357,7 +357,7 @@ def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
     (["--image-size", "7"], "--image-size must be at least 32, got 7"),
     (["--val-fraction", "0"], "--val-fraction must be between 0 and 1, got 0.0"),  # tracebacks, after decoding all
     (["--val-fraction", "1.5"], "--val-fraction must be between 0 and 1, got 1.5"),
-    (["--lr", "-1"], "--lr must be > 0, got -1.0"),
+    (["--lr", "-1"], "--lr must be a finite number > 0, got -1.0"),
     (["--seed", "-1"], "--seed must be >= 0, got -1"),
     (["--limit-per-class", "-3"], "--limit-per-class must be >= 0, got -3"),  # trained on 5 images per class
     (["--model", "foo"], "unknown --model 'foo'; choose from tumornet-s, tumornet-xs, tumornet-s24, tumornet-s-patch, "

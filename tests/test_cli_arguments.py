@@ -115,3 +115,18 @@ def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, mon
     assert (rc, capsys.readouterr().err) == (2, f"error: --device cuda: no CUDA GPU can be used here (torch "
                                                 f"{torch.__version__}); use --device cpu or auto\n")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--mixup", "inf"], "--mixup must be a finite number >= 0 (0: off), got inf"),  # trained on NaN losses, exit 0
+    (["--mixup", "nan"], "--mixup must be a finite number >= 0 (0: off), got nan"),
+    (["--cutmix", "nan"], "--cutmix must be a finite number >= 0 (0: off), got nan"),
+    (["--mixup", "-1"], "--mixup must be a finite number >= 0 (0: off), got -1.0"),
+    (["--distill-temperature", "nan"], "--distill-temperature must be a finite number > 0, got nan"),
+    (["--distill-temperature", "inf"], "--distill-temperature must be a finite number > 0, got inf"),
+    (["--lr", "inf"], "--lr must be a finite number > 0, got inf"),
+])
+def test_training_numbers_that_are_not_finite_are_refused(flags, message, tmp_path, capsys):
+    rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), *flags])
+    assert (rc, capsys.readouterr().err) == (2, f"error: {message}\n")
+    assert list(tmp_path.iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,8 +103,8 @@ class TrainConfig:
                               "choose a folder outside it")
         if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
             raise ConfigError(f"--val-fraction must be between 0 and 1, got {self.val_fraction}")
-        if not self.lr > 0.0:
-            raise ConfigError(f"--lr must be > 0, got {self.lr}")
+        if not (self.lr > 0.0 and math.isfinite(self.lr)):
+            raise ConfigError(f"--lr must be a finite number > 0, got {self.lr}")
         for name in ("seed", "split_seed", "limit_per_class"):  # a negative limit trained on 5 images per class
             value = getattr(self, name)
             if value is not None and value < 0:
@@ -119,14 +120,14 @@ class TrainConfig:
             raise ConfigError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
         if not 0.0 <= self.distill_weight <= 1.0:
             raise ConfigError(f"--distill-weight must be in [0, 1], got {self.distill_weight}")
-        if self.distill_temperature <= 0:
-            raise ConfigError(f"--distill-temperature must be > 0, got {self.distill_temperature}")
+        if not (self.distill_temperature > 0 and math.isfinite(self.distill_temperature)):  # nan, inf: NaN losses
+            raise ConfigError(f"--distill-temperature must be a finite number > 0, got {self.distill_temperature}")
         if self.teacher and self.start_size:
             raise ConfigError("--teacher takes images of its own size only: it cannot be combined with --start-size")
-        if self.mixup < 0:
-            raise ConfigError(f"--mixup must be >= 0 (0: off), got {self.mixup}")
-        if self.cutmix < 0:
-            raise ConfigError(f"--cutmix must be >= 0 (0: off), got {self.cutmix}")
+        for name in ("mixup", "cutmix"):  # Beta(ALPHA, ALPHA): inf and nan trained on NaN losses to exit code 0
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise ConfigError(f"--{name} must be a finite number >= 0 (0: off), got {value}")
         if self.mixup and self.cutmix:
             raise ConfigError("--mixup and --cutmix are two ways to mix a batch: choose one")
         for name in ("erase", "bias_field", "reframe", "histogram_shift", "elastic", "mixstyle"):  # chances
