@@ -125,8 +125,9 @@ def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, mon
     (["--distill-temperature", "nan"], "--distill-temperature must be a finite number > 0, got nan"),
     (["--distill-temperature", "inf"], "--distill-temperature must be a finite number > 0, got inf"),
     (["--lr", "inf"], "--lr must be a finite number > 0, got inf"),
+    (["--image-size", "60000"], "--image-size must be at most 1024, got 60000"),  # a MemoryError traceback
 ])
-def test_training_numbers_that_are_not_finite_are_refused(flags, message, tmp_path, capsys):
+def test_training_numbers_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
     rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), *flags])
     assert (rc, capsys.readouterr().err) == (2, f"error: {message}\n")
     assert list(tmp_path.iterdir()) == []

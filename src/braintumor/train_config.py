@@ -10,6 +10,8 @@ from pathlib import Path
 from .preprocess import IMAGE_SIZE, PreprocessConfig
 
 MIN_IMAGE_SIZE = 32  # the networks reduce by 32 (stride-2 stem, max-pool, three stride-2 stages)
+#: Largest --image-size: twice the 512 px of the largest dataset slices (60000 ended in a MemoryError traceback).
+MAX_IMAGE_SIZE = 1024
 SIZE_STEP = 16  # progressive resizing grows the training images in steps of this many pixels
 #: Largest --augment-strength: at 3 rotations reach 45 degrees and scales 0.55-1.45 (augment.strength_settings).
 MAX_AUGMENT_STRENGTH = 3.0
@@ -113,6 +115,8 @@ class TrainConfig:
             raise ConfigError(f"--batch-size must be at least 2 (BatchNorm needs two images), got {self.batch_size}")
         if self.image_size < MIN_IMAGE_SIZE:  # the networks reduce by 32: smaller leaves the last stage no pixel
             raise ConfigError(f"--image-size must be at least {MIN_IMAGE_SIZE}, got {self.image_size}")
+        if self.image_size > MAX_IMAGE_SIZE:
+            raise ConfigError(f"--image-size must be at most {MAX_IMAGE_SIZE}, got {self.image_size}")
         if self.start_size and not SIZE_STEP <= self.start_size <= self.image_size:
             raise ConfigError(f"--start-size must be between {SIZE_STEP} and --image-size ({self.image_size}), "
                               f"got {self.start_size}")
