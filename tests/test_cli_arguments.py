@@ -131,3 +131,16 @@ def test_training_numbers_that_cannot_train_are_refused(flags, message, tmp_path
     rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), *flags])
     assert (rc, capsys.readouterr().err) == (2, f"error: {message}\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
+    """A MemoryError (an image size or batch the machine cannot hold) ended in a traceback."""
+    import braintumor.datasets_cli
+
+    def no_memory(*_args):
+        raise MemoryError
+
+    monkeypatch.setattr(braintumor.datasets_cli, "check_dataset", no_memory)
+    assert main(["data", "check"]) == 1
+    assert capsys.readouterr().err == ("error: out of memory (a smaller --batch-size, --image-size or --workers "
+                                       "needs less)\n")

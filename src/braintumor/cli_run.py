@@ -102,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
             return 0
         # a log or progress pipe closed under a job that writes files: the job was abandoned, say so by the code
         return 128 + 13  # as if killed by SIGPIPE
+    except MemoryError:  # a numpy or Pillow allocation the machine cannot give: the machine's limit, not a bug
+        _say("error: out of memory (a smaller --batch-size, --image-size or --workers needs less)")
+        return 1
     except RecursionError:  # os.walk recurses once per folder level (Python < 3.12): ~1000 levels deep
         _say("error: folders nested too deep to walk (about 1000 levels)")
         return 2
