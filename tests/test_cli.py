@@ -386,7 +386,7 @@ def test_training_data_that_cannot_make_a_run_is_refused_before_training(tmp_pat
         (tmp_path / "d" / c / "a.png").write_bytes(encode(synthetic_head(64, seed=k)))
     base = ["train", "--data", str(tmp_path / "d"), "--image-size", "32", "--cache-dir", str(tmp_path / "c")]
     rc, _, err = run_cli([*base, "--out", str(tmp_path / "r1")], capsys)  # was a torch.cat traceback after epoch 1
-    assert rc == 2 and err.endswith("\rerror: 4 images give 4 to train and 0 to validate (--val-fraction 0.1): too "
+    assert rc == 2 and err.endswith("\nerror: 4 images give 4 to train and 0 to validate (--val-fraction 0.1): too "
                                     "few for a validation split\n") and "Traceback" not in err
     rc, _, err = run_cli([*base, "--out", str(tmp_path / "r2"), "--hold-out-mode", "l"], capsys)  # held out nothing
     assert rc == 2 and err.endswith("error: no training image is stored as 'l' (Pillow modes are case sensitive: L, "

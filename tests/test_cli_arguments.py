@@ -1,4 +1,5 @@
-"""Command-line arguments a user can get wrong: each is one usage line and exit code 2, before any work."""
+"""The command line as a user meets it: arguments a user can get wrong are one usage line and exit code 2, before any
+work; what a run prints where."""
 
 from __future__ import annotations
 
@@ -144,3 +145,17 @@ def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
     assert main(["data", "check"]) == 1
     assert capsys.readouterr().err == ("error: out of memory (a smaller --batch-size, --image-size or --workers "
                                        "needs less)\n")
+
+
+def test_train_draws_progress_bars_on_a_terminal_only(test_images, tmp_path, capsys):
+    """``braintumor train ... 2> train.log`` wrote every redraw of its bars into the log (data audit and evaluate draw
+    them on a terminal only); the epoch lines say how it goes."""
+    pytest.importorskip("torch")
+    for c, paths in test_images.items():
+        (tmp_path / "d" / c).mkdir(parents=True)
+        for p in paths[:4]:
+            (tmp_path / "d" / c / p.name).write_bytes(p.read_bytes())
+    assert main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), "--image-size", "32",
+                 "--batch-size", "4", "--epochs", "1", "--cache-dir", str(tmp_path / "cache")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("epoch   1 ") and "%|" not in err  # tqdm draws "  50%|#####     | 1/2"

@@ -139,7 +139,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if main:
         print(f"loading {len(full)} images from {full.root} (cached after the first run)", file=sys.stderr)
     with D.local_main_first(dd), tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False,
-                                       disable=not main) as bar:
+                                       disable=not (main and sys.stderr.isatty())) as bar:
         images_np, full = load_prepared(full, pre, Path(cfg.cache_dir) if cfg.cache_dir else None, bar.update)
     for path, msg in full.skipped if main else ():
         print(f"skipped unreadable file {path}: {msg}", file=sys.stderr)
@@ -218,7 +218,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
               f"device {device}, autocast {amp}; {dd.world_size} process(es), {cfg.batch_size // dd.world_size} "
               f"images per process per step", file=sys.stderr)
     bar = tqdm(total=total_steps, initial=start_epoch * steps_per_epoch, unit="step", file=sys.stderr,
-               dynamic_ncols=True, disable=not main)
+               dynamic_ncols=True, disable=not (main and sys.stderr.isatty()))  # a log got every redraw
     t_start = time.time()
     for epoch in range(start_epoch, cfg.epochs):
         ddp_model.train()
