@@ -159,3 +159,11 @@ def test_train_draws_progress_bars_on_a_terminal_only(test_images, tmp_path, cap
                  "--batch-size", "4", "--epochs", "1", "--cache-dir", str(tmp_path / "cache")]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("epoch   1 ") and "%|" not in err  # tqdm draws "  50%|#####     | 1/2"
+
+
+def test_an_ensemble_member_given_twice_is_refused(tiny_run, tmp_path, capsys):
+    """``export RUN RUN`` wrote a 2-member ensemble of one network (twice the file, the same answers)."""
+    out = tmp_path / "e.onnx"
+    assert main(["export", str(tiny_run), str(tiny_run / "best.pt"), "--out", str(out), "--no-calibrate"]) == 2
+    assert capsys.readouterr().err == f"error: ensemble member {tiny_run} is given twice: choose different runs\n"
+    assert not out.exists()

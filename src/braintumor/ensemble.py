@@ -68,6 +68,10 @@ def load_ensemble(runs: Sequence[str | os.PathLike]) -> tuple[Ensemble, dict, di
     Raises ``ConfigError`` when the members do not share classes, preprocessing, data or split."""
     from .export import load_checkpoint
 
+    files = [(Path(r) / "best.pt" if Path(r).is_dir() else Path(r)).resolve() for r in runs]
+    twice = next((r for r, f in zip(runs, files, strict=True) if files.count(f) > 1), None)
+    if twice is not None:  # `export RUN RUN` (a repeated glob) wrote a 2-member ensemble of one network, twice its size
+        raise ConfigError(f"ensemble member {twice} is given twice: choose different runs")
     loaded = [load_checkpoint(r) for r in runs]
     dirs = [Path(r) if Path(r).is_dir() else Path(r).parent for r in runs]
     first = loaded[0][1]["meta"]
