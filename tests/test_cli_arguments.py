@@ -167,3 +167,13 @@ def test_an_ensemble_member_given_twice_is_refused(tiny_run, tmp_path, capsys):
     assert main(["export", str(tiny_run), str(tiny_run / "best.pt"), "--out", str(out), "--no-calibrate"]) == 2
     assert capsys.readouterr().err == f"error: ensemble member {tiny_run} is given twice: choose different runs\n"
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [["data", "check"], ["data", "audit"], ["evaluate", "--out", "e"],
+                                  ["train", "--out", "r"]])
+def test_a_file_given_as_the_dataset_is_named_as_such(argv, tmp_path, monkeypatch, capsys):
+    """``data check --data notes.txt`` said 'dataset folder not found: notes.txt', of a file that is there."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("x")
+    assert main([*argv, "--data", "notes.txt"]) == 2
+    assert capsys.readouterr().err == "error: the dataset notes.txt is a file: --data takes the dataset's folder\n"

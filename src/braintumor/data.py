@@ -55,8 +55,9 @@ class Dataset:
 def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     """The folder holding the class folders: ``root/split`` when it exists, else ``root``."""
     root = Path(root)
-    if not root.is_dir():
-        raise DatasetError(f"dataset folder not found: {root}")
+    if not root.is_dir():  # a file named as the dataset was 'not found'
+        raise DatasetError(f"the dataset {root} is a file: --data takes the dataset's folder" if root.exists()
+                           else f"dataset folder not found: {root}")
     if split:
         for name in (split, split.capitalize(), split.lower()):
             if (root / name).is_dir():
