@@ -177,3 +177,13 @@ def test_a_file_given_as_the_dataset_is_named_as_such(argv, tmp_path, monkeypatc
     (tmp_path / "notes.txt").write_text("x")
     assert main([*argv, "--data", "notes.txt"]) == 2
     assert capsys.readouterr().err == "error: the dataset notes.txt is a file: --data takes the dataset's folder\n"
+
+
+@pytest.mark.parametrize("argv", [["predict", "x.jpg"], ["evaluate", "--out", "e", "--no-leak-free"]])
+def test_a_folder_given_as_the_model_is_named_as_such(argv, data_root, tmp_path, monkeypatch, capsys):
+    """``--model runs/x`` (the run folder, not its exported file) said 'model file not found: runs/x'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run").mkdir()
+    data = ["--data", str(data_root.resolve())] if argv[0] == "evaluate" else []
+    assert main([*argv, *data, "--model", "run"]) == 2
+    assert capsys.readouterr().err == "error: run is a folder: --model takes an ONNX file\n"
