@@ -118,6 +118,28 @@ def test_gunicorn_command_line(tmp_path):
         "model_path": str(tmp_path / "m.onnx"), "max_upload_mb": 8.0, "threads": 1}
 
 
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_gunicorn_cmd_args_can_set_the_timeout(monkeypatch):
+    """serve put ``--timeout 60`` on gunicorn's command line, which beats GUNICORN_CMD_ARGS: an operator's
+    GUNICORN_CMD_ARGS="--timeout 300" (DEPLOY.md's way to other gunicorn settings) was dropped without a word."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    argv = serve_mod.gunicorn_argv({"model_path": "m.onnx"}, "127.0.0.1", 8000, workers=2, threads=1)
+
+    def settings(env: str | None):
+        monkeypatch.setattr(sys, "argv", ["gunicorn", *argv[3:]])  # as gunicorn's master parses them
+        if env is None:
+            monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+        else:
+            monkeypatch.setenv("GUNICORN_CMD_ARGS", env)
+        return WSGIApplication().cfg
+
+    assert settings(None).timeout == 60
+    cfg = settings("--timeout 300 --max-requests 2000")
+    assert (cfg.timeout, cfg.max_requests, cfg.workers) == (300, 2000, 2)
+    assert settings("--workers 7").workers == 2  # serve's own flags still decide what they name
+
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
 @pytest.mark.parametrize("threads", [[], ["--threads", "1"]], ids=["gthread", "sync"])
 def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):

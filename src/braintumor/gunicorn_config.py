@@ -15,6 +15,10 @@ import shutil
 #: here, not on serve's command line, so that GUNICORN_CMD_ARGS="--access-logformat ..." still overrides it.
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 
+#: Seconds a silent worker may run before the master restarts it. Here, not on serve's command line, so that
+#: GUNICORN_CMD_ARGS="--timeout 120" still overrides it (gunicorn lets its command line beat that variable).
+timeout = 60
+
 #: Name prefix of the metrics directory ``serve`` creates; only such a directory is removed at exit.
 METRICS_DIR_PREFIX = "braintumor-metrics-"
 

@@ -89,9 +89,11 @@ def _new_metrics_dir() -> str:
                          f"{exc.strerror or exc} (set TMPDIR to a writable folder)") from None
 
 
-def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int = 60,
+def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int | None = None,
                   threads: int = THREADS_PER_WORKER) -> list[str]:
-    """The gunicorn command line; the app factory and its (literal) arguments are called in each worker."""
+    """The gunicorn command line; the app factory and its (literal) arguments are called in each worker.
+
+    ``timeout`` None: gunicorn_config.py's, which GUNICORN_CMD_ARGS can override (the command line beats it)."""
     from gunicorn.config import KNOWN_SETTINGS
 
     known = {s.name for s in KNOWN_SETTINGS}
@@ -103,7 +105,7 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
     # two workers, and the busier worker's queue set the tail (docs/PERFORMANCE.md, sixth round).
     worker = ["--worker-class", "sync"] if threads == 1 else ["--worker-class", "gthread", "--threads", str(threads)]
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers), *worker,
-            "--timeout", str(timeout),
+            *(["--timeout", str(timeout)] if timeout is not None else []),
             "--access-logfile", "-", "--error-logfile", "-", "--name", "braintumor",
             "--config", str(Path(__file__).with_name("gunicorn_config.py"))]
     if "control_socket_disable" in known:  # gunicorn >= 24 would create a control socket file
@@ -133,7 +135,7 @@ def check_port(host: str, port: int) -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, workers: int | None = None,
-          debug: bool = False, max_upload_mb: float | None = None, timeout: int = 60,
+          debug: bool = False, max_upload_mb: float | None = None, timeout: int | None = None,
           threads: int | None = None) -> int:
     """Run until interrupted (on POSIX without --debug, by becoming the gunicorn master).
 
