@@ -263,6 +263,10 @@
       const response = await fetch(root.dataset.stats, { cache: "no-store" });
       if (!response.ok) throw new Error("HTTP " + response.status);
       const stats = await response.json();
+      // A count that went down: the server restarted, its counters from zero. Differences across that are
+      // negative rates and nonsense quantiles, so start afresh (as Prometheus's rate() treats a reset).
+      const prev = history[history.length - 1];
+      if (prev && stats.requests.total < prev.s.requests.total) history.length = 0;
       history.push({ t: stats.time, s: stats });
       while (history.length > 1 && history[history.length - 1].t - history[0].t > SPAN_S + WINDOW_S) history.shift();
     // Points older than the chart still serve the one-minute windows of the oldest points shown.
