@@ -145,3 +145,21 @@ def test_dashboard_starts_afresh_when_the_server_restarts(served, tmp_path_facto
             assert page.locator("#stat-p50").inner_text() == "2.5 ms"
         finally:
             browser.close()
+
+
+def test_mean_confidence_never_looks_surer_than_it_is(served):
+    """A mean confidence of 0.99986 was shown as "1.000" (toFixed rounds up); the page and the CLI never show a
+    probability as certain (predictor.probability_text), so the dashboard truncates: "0.999"."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    answers = [_snapshot(real, 1000, 10, confidence=0.99986), _snapshot(real, 1002, 20, confidence=0.99986)]
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            _scripted_dashboard(base, page, answers)
+            sync_api.expect(page.locator("#stat-requests")).to_have_text("20", timeout=10_000)
+            sync_api.expect(page.locator("#stat-confidence")).to_have_text("0.999")
+            assert page.locator("#stat-confidence-all").inner_text() == "0.999"
+        finally:
+            browser.close()

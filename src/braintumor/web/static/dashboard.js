@@ -18,6 +18,8 @@
   function num(n) { return Math.round(n).toLocaleString("en"); }
   function pct(x) { return x === null || x === undefined || !isFinite(x) ? "–" : (100 * x).toFixed(1) + "%"; }
   function rate(x) { return x === null || !isFinite(x) ? "–" : x < 10 ? x.toFixed(2) : x.toFixed(1); }
+  // A mean confidence to 0.001, truncated: 0.99986 is "0.999", never a "1.000" surer than any answer was.
+  function conf(x) { return (Math.floor(1000 * x + 1e-9) / 1000).toFixed(3); }
   function secs(s) {
     if (s === null || s === undefined || !isFinite(s)) return "–";
     return s < 1 ? (1000 * s).toFixed(s < 0.01 ? 1 : 0) + " ms" : s.toFixed(2) + " s";
@@ -213,8 +215,8 @@
     setText("stat-p95", secs(useRecent ? minute.p95 : lat.p95));
     setText("latency-window", useRecent ? "from the histogram buckets of the last minute"
       : lat.count ? "since the server started (no prediction in the last minute)" : "no prediction yet");
-    setText("stat-confidence", minute && minute.conf !== null ? minute.conf.toFixed(3) : "–");
-    setText("stat-confidence-all", s.confidence.mean === null ? "–" : s.confidence.mean.toFixed(3));
+    setText("stat-confidence", minute && minute.conf !== null ? conf(minute.conf) : "–");
+    setText("stat-confidence-all", s.confidence.mean === null ? "–" : conf(s.confidence.mean));
     setText("stat-ood", minute ? pct(minute.ood) : "–");
     setText("stat-ood-all", pct(s.ood.rate));
     setText("stat-ood-count", num(s.ood.refusals));
