@@ -84,7 +84,18 @@ def test_real_uploads_move_the_counters(app, test_images, tiny_classifier):
     meta = tiny_classifier.metadata
     [(info, one)] = m["braintumor_model_info"]
     assert one == 1 and info == {"name": meta["name"], "version": meta["model_version"],
-                                 "data_fingerprint": meta["data_fingerprint"]}
+                                 "data_fingerprint": meta["data_fingerprint"], "quantized": "false"}
+
+
+def test_model_info_tells_the_int8_copy_from_the_float_model(tiny_classifier):
+    """The shipped int8 copy has the float model's name, version and data fingerprint: a replica serving it (other
+    temperature, other refusals) looked the same in braintumor_model_info as one serving the float model."""
+    from braintumor.predictor import Classifier
+
+    meta = {**tiny_classifier.metadata, "quantization": {"method": "int8"}}
+    int8 = create_app(classifier=Classifier(tiny_classifier.session, meta))
+    [(info, one)] = scrape(int8.test_client())["braintumor_model_info"]
+    assert one == 1 and info["quantized"] == "true" and info["version"] == meta["model_version"]
 
 
 def _page_label(page) -> str:

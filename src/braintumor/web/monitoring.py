@@ -76,14 +76,17 @@ class Metrics:
             errors=Counter("braintumor_errors", "Errors by kind: HTTP errors and files that could not be classified.",
                            ["kind"], registry=reg),
             model_info=Gauge("braintumor_model_info", "The model this server runs (value 1).",
-                             ["name", "version", "data_fingerprint"], multiprocess_mode="max", registry=reg),
+                             ["name", "version", "data_fingerprint", "quantized"], multiprocess_mode="max",
+                             registry=reg),
             workers=Gauge("braintumor_workers", "Processes serving requests (gunicorn workers alive).",
                           multiprocess_mode="livesum", registry=reg),
         )
         m.workers.set(1)
         m.model_info.labels(name=str(metadata.get("name", "unknown")),
                             version=str(metadata.get("model_version", "unknown")),
-                            data_fingerprint=str(metadata.get("data_fingerprint", "unknown"))).set(1)
+                            data_fingerprint=str(metadata.get("data_fingerprint", "unknown")),
+                            # the int8 copy shares the float model's name, version and fingerprint
+                            quantized=str("quantization" in metadata).lower()).set(1)
         return m
 
 
