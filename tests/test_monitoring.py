@@ -187,6 +187,18 @@ def test_stats_agree_with_the_metrics(app, test_images, tiny_classifier):
     assert stats["errors"] == {}
 
 
+
+def test_known_series_are_there_from_the_start_at_zero(app, tiny_classifier):
+    """A labelled counter appeared with its first increment, at 1. Prometheus's rate() and increase() need a
+    sample before it, so the first internal error (or the first "pituitary") after a start never showed in them:
+    an alert on increase(braintumor_errors_total{kind="internal"}[5m]) > 0 missed a lone 500."""
+    m = scrape(app.test_client())
+    classes = dict.fromkeys(tiny_classifier.classes, 0)
+    assert {lab["label"]: v for lab, v in m["braintumor_predictions_total"]} == classes
+    kinds = {"bad_request", "not_found", "method_not_allowed", "too_large", "client_error", "internal", "invalid_image"}
+    assert {lab["kind"]: v for lab, v in m["braintumor_errors_total"]} == dict.fromkeys(kinds, 0)
+    assert app.test_client().get("/api/v1/stats").get_json()["errors"] == {}  # the JSON lists the errors there were
+
 def test_histogram_quantile_is_prometheus_estimate():
     inf = float("inf")
     buckets = [(0.1, 2.0), (0.5, 4.0), (inf, 4.0)]

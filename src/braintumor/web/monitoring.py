@@ -37,6 +37,8 @@ CONFIDENCE_BUCKETS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 HTTP_ERROR_KINDS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 #: The ``kind`` of a file that could not be classified (its record carries ``error``).
 IMAGE_ERROR = "invalid_image"
+#: Every ``kind`` :func:`error_kind` and :func:`observe_results` give (each series exists from the start, at 0).
+ERROR_KINDS = (*HTTP_ERROR_KINDS.values(), "client_error", "internal", IMAGE_ERROR)
 
 bp = Blueprint("monitoring", __name__)
 
@@ -57,7 +59,7 @@ class Metrics:
     workers: Gauge
 
     @classmethod
-    def create(cls, metadata: dict) -> Metrics:
+    def create(cls, metadata: dict, classes: tuple[str, ...] = ()) -> Metrics:
         reg = CollectorRegistry()
         m = cls(
             registry=reg,
@@ -82,6 +84,12 @@ class Metrics:
                           multiprocess_mode="livesum", registry=reg),
         )
         m.workers.set(1)
+        # Series with known labels start at 0: one that first appears at 1 is invisible to rate() and increase()
+        # (a lone 500 after a start never raised an alert).
+        for label in classes:
+            m.predictions.labels(label=label)
+        for kind in ERROR_KINDS:
+            m.errors.labels(kind=kind)
         m.model_info.labels(name=str(metadata.get("name", "unknown")),
                             version=str(metadata.get("model_version", "unknown")),
                             data_fingerprint=str(metadata.get("data_fingerprint", "unknown")),
@@ -152,7 +160,7 @@ def _finished(response: Response) -> Response:
 
 def init_monitoring(app: Flask, classifier: Classifier) -> None:
     """Give ``app`` its metrics, the request hooks that feed them, and the monitoring routes."""
-    app.extensions[EXTENSION] = Metrics.create(classifier.metadata)
+    app.extensions[EXTENSION] = Metrics.create(classifier.metadata, classifier.classes)
     app.before_request(_started)
     app.after_request(_finished)
     app.register_blueprint(bp)

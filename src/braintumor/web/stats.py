@@ -96,7 +96,7 @@ def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
         "confidence": {**confidence, "mean": confidence["sum"] / confidence["count"] if confidence["count"] else None},
         "ood": {"refusals": refused, "images": images, "rate": refused / images if images else None},
         "review": {"flagged": flagged, "classified": classified, "rate": flagged / classified if classified else None},
-        "errors": _by(samples, "braintumor_errors_total", "kind"),
+        "errors": {k: v for k, v in _by(samples, "braintumor_errors_total", "kind").items() if v},
         "model": info[0] if info else {},
         "workers": sum(v for _, v in samples.get("braintumor_workers", [])),
     }
