@@ -191,7 +191,8 @@ def test_workers_get_no_spare_thread_pools(tiny_model, monkeypatch):
     """The worker environment caps BLAS/OpenMP pools (they spun on the cores other workers needed) and
     malloc arenas, unless the operator set those variables already."""
     for key in [*serve_mod.WORKER_ENV, "PROMETHEUS_MULTIPROC_DIR"]:
-        monkeypatch.delenv(key, raising=False)
+        monkeypatch.setenv(key, "")  # so that teardown restores it: delenv of an unset name records nothing, and
+        monkeypatch.delenv(key)  # serve's PROMETHEUS_MULTIPROC_DIR outlived the test (later /metrics were 500s)
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     seen = {}
 
