@@ -181,3 +181,18 @@ HADOLINT = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sy
 def test_hadolint_finds_nothing():
     result = subprocess.run([HADOLINT, "--no-color", str(REPO / "Dockerfile")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_predicting_writes_nothing_to_the_home_folder(tmp_path):
+    """The image runs with a read-only root file system: importing the package and predicting write no file (ONNX
+    Runtime's telemetry wrote a device ID under ~/.cache at import, and warned on a read-only one)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "ORT_DISABLE_TELEMETRY")}
+    env.update(HOME=str(home), PYTHONPATH=str(REPO / "src"), PYTHONDONTWRITEBYTECODE="1")
+    code = "import numpy as np; from braintumor import Classifier; Classifier.load().predict(np.zeros((64, 64), 'u1'))"
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
+    assert "telemetry" not in result.stderr

@@ -8,7 +8,15 @@ Predicting needs only numpy, Pillow and ONNX Runtime::
 
 from __future__ import annotations
 
+import os
+
 __version__ = "0.1.0"
+
+# ONNX Runtime's telemetry, on by default in recent releases on Linux too, writes a device ID under ~/.cache at import
+# and contacts Microsoft's event service: a tool for medical images sends nothing unasked, and the container's root
+# file system stays read-only (compose.yaml). Set before onnxruntime is imported (every submodule imports this file
+# first); ORT_DISABLE_TELEMETRY=0 in the environment turns it back on.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 from .classes import CLASSES, DISPLAY_NAMES
 from .image_io import ImageError
