@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +113,23 @@ def test_a_bare_model_name_finds_the_shipped_file_from_any_folder(tiny_model, tm
     monkeypatch.setenv("BRAINTUMOR_MODEL", INT8.name)
     (tmp_path / INT8.name).unlink()
     assert Classifier.load(threads=1).path == INT8
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+@pytest.mark.parametrize("command", ["calibrate", "quantize"])
+def test_without_torch_calibrate_and_quantize_say_so_before_reading_images(command, tmp_path, monkeypatch, capsys):
+    """The shipped model's OOD fit has augmented copies (torch): without torch, calibrate read every training image
+    (35 s) and quantize quantised the network (1m43s) before 'torch is not installed'; the docs said no torch."""
+    import braintumor.calibrate
+
+    def read(*args, **kwargs):
+        raise AssertionError("images read before the missing package was named")
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ModuleNotFoundError
+    monkeypatch.setattr(braintumor.calibrate, "prepared_run_images", read)
+    model = tmp_path / "m.onnx"
+    shutil.copy(default_model_path(), model)
+    out = ["--out", str(tmp_path / "q.onnx")] if command == "quantize" else []
+    assert main([command, str(model), "--run", "models", *out]) == 2
+    assert capsys.readouterr().err == "error: torch is not installed; pip install 'braintumor[train]'\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]

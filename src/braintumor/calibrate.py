@@ -4,8 +4,8 @@
 * the out-of-distribution statistics of :mod:`braintumor.ood` (training split features,
   validation-split threshold, colour limit from the training images).
 
-Runs on ONNX Runtime (no torch): ``braintumor calibrate MODEL.onnx --run RUN_DIR``; ``braintumor
-export`` calls it too, so every exported model is calibrated. The test split is never used.
+``braintumor calibrate MODEL.onnx --run RUN_DIR`` (the ``[train]`` extra: onnx, torch for augmented copies); ``export``
+calls it too, so every exported model is calibrated. The test split is never used.
 """
 
 from __future__ import annotations
@@ -102,6 +102,13 @@ def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict) 
                            "--run takes the model's own run folder")
 
 
+def require_fit_packages(clf: Classifier, ood_augment: int | None = None) -> None:
+    """Fail before any image is read, not minutes later: onnx writes the fit; its augmented copies need torch."""
+    import onnx  # noqa: F401
+    if ood_augment if ood_augment is not None else clf.metadata.get("ood", {}).get("augmented_copies", 0):
+        import torch  # noqa: F401
+
+
 def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
                         ) -> tuple[np.ndarray, Dataset, np.ndarray]:
     """(uint8 (N, S, S) images prepared for ``clf``, the dataset, validation mask) of the run's training and
@@ -193,6 +200,7 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
         ood_augment = int(recorded.get("augmented_copies", 0))
     if ood_framing is None:
         ood_framing = int(recorded.get("framing_copies", 0))
+    require_fit_packages(clf, ood_augment)
     images, full, is_val = prepared_run_images(clf, run_dir, data)
     tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
     extra = [_copies(k, w) for k, w in ((ood_augment, "augmented"), (ood_framing, "re-framed")) if k]

@@ -188,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export, destinations=[("--out", "out", False)])
 
     p = sub.add_parser(
-        "calibrate", help="fit temperature + OOD statistics on a run's train/val split, store them in the ONNX")
+        "calibrate", help="fit temperature + OOD statistics on a run's train/val split, store them in the ONNX "
+        "(needs [train])")
     p.add_argument("model", type=path_arg, help="ONNX model to update in place")
     p.add_argument("--run", type=path_arg, required=True,
                    help="run folder (its split.json names the validation images)")
@@ -205,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="metrics.json of 'braintumor evaluate' on this file: embedded as headline metrics")
     p.set_defaults(func=_cmd_calibrate)
 
-    p = sub.add_parser("quantize", help="int8 copy of an exported ONNX model, for CPUs with int8 dot products")
+    p = sub.add_parser("quantize", help="int8 copy of an exported ONNX model, for CPUs with int8 dot products "
+                       "(needs [train])")
     p.add_argument("model", type=path_arg, help="exported (float) ONNX model")
     p.add_argument("--run", type=path_arg, required=True,
                    help="its run folder (split.json: training images measure the ranges)")

@@ -11,8 +11,9 @@ sampling choice in it: with 600-image random samples, validation accuracy moved 
 from one sample to the next (docs/RESULTS.md, "int8").
 
 The int8 file is then calibrated like any export (temperature, OOD statistics: :mod:`braintumor.calibrate`)
-on its own outputs, and carries the float file's metadata plus a ``quantization`` entry. Runs on ONNX
-Runtime (no torch). Validation and test accuracy are the user's to compare (``braintumor evaluate``).
+on its own outputs, and carries the float file's metadata plus a ``quantization`` entry. Needs the ``[train]``
+extra (onnx; torch for the calibration's augmented copies, not for ``--no-calibrate``). Validation and test accuracy
+are the user's to compare (``braintumor evaluate``).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     this file's own ``braintumor evaluate`` metrics.json, embedded as headline metrics (as export does)."""
     import onnx
 
-    from .calibrate import prepared_run_images
+    from .calibrate import prepared_run_images, require_fit_packages
 
     clf = Classifier.load(model, threads=1)  # not a file, not ONNX, not ours: one clear ModelError before any work
     metrics = read_metrics_file(metrics_file, clf.metadata) if metrics_file else None  # a bad or foreign one: now
@@ -101,6 +102,8 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     info = json.loads({p.key: p.value for p in source.metadata_props}[METADATA_KEY])
     if "quantization" in info:
         raise ModelError(f"{model} is already quantised ({info['quantization'].get('method', 'int8')})")
+    if calibrate:  # torch for the fit at the end: missing, say so now, not after the quantisation
+        require_fit_packages(clf)
     images, _, is_val = prepared_run_images(clf, run_dir, data)
     images = images[~is_val]  # training images only: validation stays unseen for the temperature and OOD fit
     print(f"measuring activation ranges on {len(images)} training images", file=sys.stderr)
