@@ -48,6 +48,15 @@ def test_missing_model_is_one_error_line(tmp_path, capsys):
     assert "model file not found" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["serve"], ["predict", "scan.jpg"]])
+def test_a_missing_model_named_by_the_environment_says_so(command, monkeypatch, tmp_path, capsys):
+    """A stale BRAINTUMOR_MODEL (a container's env) was told 'pass --model', not where the name came from."""
+    monkeypatch.setenv("BRAINTUMOR_MODEL", str(tmp_path / "nope.onnx"))
+    assert main(command) == 2
+    assert capsys.readouterr().err == (f"error: model file not found: {tmp_path / 'nope.onnx'}, named by "
+                                       "$BRAINTUMOR_MODEL (train and export one, or pass --model)\n")
+
+
 def test_an_unusable_tmpdir_is_one_error_line_before_serving_is_announced(tiny_model, monkeypatch, tmp_path,
                                                                           capsys):
     """It printed 'serving ... on http://...' and then 'error: [Errno 2] No such file or directory'."""

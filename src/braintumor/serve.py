@@ -143,7 +143,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app
 
     path = resolve_model_path(model) if model else default_model_path()
-    Classifier.load(path, threads=1)  # a missing or broken model: one clear error line, before any worker
+    Classifier.load(model, threads=1)  # a missing or broken model: one clear error line, before any worker
     workers = workers or default_workers()
     threads = threads or THREADS_PER_WORKER
     kwargs = {"model_path": str(path), "max_upload_mb": float(max_upload_mb or DEFAULT_MAX_UPLOAD_MB),
