@@ -7,6 +7,7 @@ metrics directory and sets ``PROMETHEUS_MULTIPROC_DIR`` before the master starts
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 
@@ -23,13 +24,29 @@ timeout = 60
 METRICS_DIR_PREFIX = "braintumor-metrics-"
 
 
+def pre_fork(server, worker) -> None:
+    """Give the worker about to start the lowest metrics slot no live worker holds. Its metric files are named by the
+    slot, not the pid, so a replacement (--max-requests, a crash, a timeout) carries on in its predecessor's files: by
+    pid, each restart left ~16 KB more in /dev/shm, and once that was full every new worker died of SIGBUS."""
+    taken = {getattr(w, "metrics_slot", None) for w in server.WORKERS.values()}
+    worker.metrics_slot = next(i for i in itertools.count() if i not in taken)
+
+
+def post_fork(server, worker) -> None:
+    """In the new worker, before the app creates its metrics: name their files by the worker's slot."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import values
+
+        values.ValueClass = values.MultiProcessValue(lambda: worker.metrics_slot)
+
+
 def child_exit(server, worker) -> None:
     """A worker ended (crash, timeout, restart): drop its files of live gauges, as prometheus-client asks."""
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if path:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid, path)
+        multiprocess.mark_process_dead(getattr(worker, "metrics_slot", worker.pid), path)
 
 
 def on_exit(server) -> None:

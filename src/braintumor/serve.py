@@ -11,7 +11,7 @@ import, and a worker forked from such a process aborts or hangs when it exits. I
 
 Metrics (web/monitoring.py) add up across the workers through prometheus-client's multiprocess mode:
 a fresh ``PROMETHEUS_MULTIPROC_DIR`` per server start, set before the workers exist, and the hooks in
-``gunicorn_config.py`` (a dead worker's live gauges dropped, the directory removed at exit).
+``gunicorn_config.py`` (files named by worker slot, a dead worker's live gauges dropped, the directory removed at exit).
 """
 
 from __future__ import annotations
