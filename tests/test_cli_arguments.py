@@ -3,6 +3,8 @@ work; what a run prints where."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from braintumor.cli import main
@@ -187,3 +189,36 @@ def test_a_folder_given_as_the_model_is_named_as_such(argv, data_root, tmp_path,
     data = ["--data", str(data_root.resolve())] if argv[0] == "evaluate" else []
     assert main([*argv, *data, "--model", "run"]) == 2
     assert capsys.readouterr().err == "error: run is a folder: --model takes an ONNX file\n"
+
+
+def test_the_table_is_in_line_for_a_folder_whose_paths_are_longer_than_its_name(test_images, tmp_path, monkeypatch,
+                                                                                capsys):
+    """``predict FOLDER`` sized the path column from the arguments, before the folder was expanded: every row ran past
+    the header by its file name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    names = [f"d/a-long-file-name-{i}.jpg" for i in range(3)]
+    for name, image in zip(names, test_images["glioma"][:3], strict=True):
+        (tmp_path / name).write_bytes(image.read_bytes())
+    assert main(["predict", "d", "--batch-size", "2"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    path_end, prediction = header.index(" slice"), header.index("prediction")
+    assert [row[:path_end].rstrip() for row in rows] == names
+    assert all(row[prediction - 1] == " " != row[prediction] for row in rows)
+
+
+def test_the_table_is_sized_from_the_first_batch_and_then_streams():
+    """A 10 000-image folder is not listed ahead to size the path column: the rows of the first batch size it."""
+    from braintumor.predict_cli import _Formatter
+
+    out = io.StringIO()
+    table = _Formatter("table", out, ("glioma",), sample=2)
+    row = {"label": "glioma", "confidence": 0.99, "ood": False}
+    table.write({"path": "a.jpg", **row})
+    assert out.getvalue() == ""
+    table.write({"path": "a-thirty-characters-long-b.jpg", **row})
+    header, first, second = out.getvalue().splitlines()
+    assert header.index("slice") == len("a-thirty-characters-long-b.jpg") + 2 and first.startswith("a.jpg   ")
+    assert second.index("Glioma") == header.index("prediction")
+    table.write({"path": "c.jpg", **row})  # streamed at once
+    assert out.getvalue().splitlines()[3].startswith("c.jpg   ")

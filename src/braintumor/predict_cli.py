@@ -59,18 +59,21 @@ def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: b
         yield from input_records(clf, items, batch_size, summaries, pixels, tick=lambda: bar.update(1))
 
 
+#: The table's path column: as wide as the longest name among the first rows, up to this.
+MAX_PATH_WIDTH = 100
+
+
 class _Formatter:
     """Writes records to a text stream in one of the output formats, streaming where it can."""
 
-    def __init__(self, fmt: str, out: TextIO, classes: tuple[str, ...], width: int, header: bool = True) -> None:
-        self.fmt, self.out, self.classes, self.width = fmt, out, classes, width
-        self.buffer: list[dict] = []
+    def __init__(self, fmt: str, out: TextIO, classes: tuple[str, ...], header: bool = True, sample: int = 32) -> None:
+        self.fmt, self.out, self.classes, self.sample = fmt, out, classes, sample
+        self.buffer: list[dict] = []  # json: every record; table: the first `sample` rows, which size the path column
+        self.width = 0  # table: the path column's, once known
         if fmt == "csv":
             self.csv = csv.writer(out, lineterminator="\n")
             if header:  # not when continuing a file (--resume)
                 self.csv.writerow(csv_columns(self.classes))
-        elif fmt == "table":
-            out.write(f"{'path':<{width}}  {'slice':>5}  {'prediction':<11} {'confidence':>10}\n")
 
     def write(self, rec: dict) -> None:
         if self.fmt == "jsonl":
@@ -79,6 +82,11 @@ class _Formatter:
             self.buffer.append(rec)
         elif self.fmt == "csv":
             self.csv.writerow(csv_row(rec, self.classes))
+        elif not self.width:
+            self.buffer.append(rec)
+            if len(self.buffer) >= self.sample:
+                self.settle()
+            return
         else:  # table; a folder or zip of several series: which one, as its summary on stderr names it
             where = f"{record_name(rec):<{self.width}}  {rec.get('slice', ''):>5}"
             if "error" in rec:
@@ -92,7 +100,20 @@ class _Formatter:
         if self.fmt != "json":
             self.out.flush()
 
+    def settle(self) -> None:
+        """Table: size the path column from the rows so far (folders are expanded as they are read, and a 10 000-image
+        folder is not listed just for this), print the header and them; later rows stream, a longer name overflows."""
+        if self.fmt != "table" or self.width:
+            return
+        self.width = min(MAX_PATH_WIDTH, max([len(record_name(r)) for r in self.buffer] + [20]))
+        self.out.write(f"{'path':<{self.width}}  {'slice':>5}  {'prediction':<11} {'confidence':>10}\n")
+        rows, self.buffer = self.buffer, []
+        for rec in rows:
+            self.write(rec)
+        self.out.flush()
+
     def close(self) -> None:
+        self.settle()
         if self.fmt == "json":
             json.dump(self.buffer, self.out, indent=2)
             self.out.write("\n")
@@ -190,7 +211,6 @@ def run_predict(args: argparse.Namespace) -> int:
     args.format = output_format(getattr(args, "format", None), getattr(args, "output", None))
     clf = Classifier.load(args.model, threads=args.threads)
     heatmaps = _HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
-    width = min(60, max([len(str(p)) for p in args.paths] + [20]))
     failed_before, tally = 0, Counter()
     summary = getattr(args, "summary", False)
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
@@ -198,13 +218,14 @@ def run_predict(args: argparse.Namespace) -> int:
         failed_before = job.failed_before
         job.seed_heatmap_names(heatmaps)
     with job.sink() if job else _sink(args.output) as out:
-        fmt = _Formatter(args.format, out, clf.classes, width, header=not (job and job.has_header))
+        fmt = _Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size)
         kinds = {"summaries": summary or args.format == "table", "pixels": heatmaps is not None}
         for rec in job.records(**kinds) if job else records(clf, args.paths, args.batch_size, args.progress, **kinds):
             if "summary" in rec:  # after a multi-slice input: inline for json/jsonl --summary, else stderr
                 if summary and args.format in ("json", "jsonl"):
                     fmt.write(rec)
                 else:
+                    fmt.settle()  # the table's rows so far before it
                     print(summary_text(rec), file=sys.stderr)
                 continue
             pixels = rec.pop("_pixels", None)
