@@ -222,3 +222,19 @@ def test_the_table_is_sized_from_the_first_batch_and_then_streams():
     assert second.index("Glioma") == header.index("prediction")
     table.write({"path": "c.jpg", **row})  # streamed at once
     assert out.getvalue().splitlines()[3].startswith("c.jpg   ")
+
+
+def test_control_characters_in_a_name_are_shown_escaped_in_the_table(test_images, tmp_path, capsys):
+    """A newline in a file name split its row in two, a carriage return or an escape sequence overwrote the row on a
+    terminal, a bidi override showed 'xgpj.exe.jpg' reversed: the table shows them escaped (csv, jsonl quote them)."""
+    odd = ["a\nb.jpg", "t\tab.jpg", "c\rcr.jpg", "e\x1b[31mred.jpg", "x\u202egpj.exe.jpg", "z\u0085nel.jpg"]
+    for name in odd:
+        (tmp_path / name).write_bytes(test_images["glioma"][0].read_bytes())
+    missing = str(tmp_path / "gone\n.jpg")
+    assert main(["predict", str(tmp_path), missing]) == 1
+    header, *rows = capsys.readouterr().out.splitlines()
+    shown = [r"a\nb.jpg", r"c\rcr.jpg", r"e\x1b[31mred.jpg", r"t\tab.jpg", r"x\u202egpj.exe.jpg", r"z\x85nel.jpg"]
+    assert [row.split()[0] for row in rows] == [str(tmp_path / s) for s in shown] + [str(tmp_path) + r"/gone\n.jpg"]
+    assert header.startswith("path") and all(row.isprintable() for row in rows) and "error: " in rows[-1]
+    assert main(["predict", str(tmp_path), "--format", "jsonl"]) == 0  # unchanged: JSON escapes them itself
+    assert "a\\nb.jpg" in capsys.readouterr().out

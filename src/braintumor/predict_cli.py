@@ -41,7 +41,7 @@ from .classes import display_name
 from .cli_checks import UsageError
 from .image_io import is_special_file
 from .predictor import Classifier, ModelError, probability_text
-from .series import csv_columns, csv_row, input_records, record_name, summary_text
+from .series import csv_columns, csv_row, input_records, printable, record_name, summary_text
 from .volume_io import plan_inputs
 
 
@@ -89,10 +89,10 @@ class _Formatter:
             return
         else:  # table; a folder or zip of several series: which one, as its summary on stderr names it
             where = f"{record_name(rec):<{self.width}}  {rec.get('slice', ''):>5}"
-            if "error" in rec:
-                self.out.write(f"{where}  error: {rec['error']}\n")
+            if "error" in rec:  # messages may quote a name
+                self.out.write(f"{where}  error: {printable(rec['error'])}\n")
             elif rec.get("ood"):
-                self.out.write(f"{where}  refused: {rec['reason']}\n")
+                self.out.write(f"{where}  refused: {printable(rec['reason'])}\n")
             else:
                 note = "  low confidence: review" if rec.get("review") else ""
                 self.out.write(f"{where}  {display_name(rec['label']):<11} "

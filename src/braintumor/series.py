@@ -125,8 +125,17 @@ def summary_record(volume: Volume, records: list[dict], classes: tuple[str, ...]
 
 
 def record_name(rec: dict) -> str:
-    """A record's path as people read it: with its series when one folder or zip held several."""
-    return rec["path"] + (f" (series {rec['series']})" if "series" in rec else "")
+    """A record's path as people read it: with its series when one folder or zip held several, control characters
+    escaped (:func:`printable`)."""
+    return printable(rec["path"]) + (f" (series {rec['series']})" if "series" in rec else "")
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: characters that would break or spoof a line (newline, tab, carriage return, escape
+    sequences, bidi overrides, zero-width ones) as Python escapes (``\\n``, ``\\x1b``, ``\\u202e``). A byte that is
+    not UTF-8 (a surrogate escape) stays, written as its own byte as ``ls`` does."""
+    return "".join(c if c.isprintable() or "\udc80" <= c <= "\udcff" else c.encode("unicode_escape").decode()
+                   for c in text)
 
 
 def summary_text(rec: dict) -> str:
