@@ -211,7 +211,6 @@ def test_resume_refuses_a_file_it_did_not_write(tree, tmp_path, capsys):
 @pytest.mark.parametrize(("args", "message"), [
     (["--resume"], "--resume needs -o FILE"),
     (["--resume", "-o", "x.json", "--format", "json"], "--resume works with --format jsonl or csv"),
-    (["--workers", "0"], "--workers must be at least 1"),
 ])
 def test_bad_combinations_are_usage_errors(tree, args, message, capsys):
     rc, out, err = predict([tree, *args], capsys)

@@ -238,3 +238,20 @@ def test_control_characters_in_a_name_are_shown_escaped_in_the_table(test_images
     assert header.startswith("path") and all(row.isprintable() for row in rows) and "error: " in rows[-1]
     assert main(["predict", str(tmp_path), "--format", "jsonl"]) == 0  # unchanged: JSON escapes them itself
     assert "a\\nb.jpg" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["predict", "x.jpg"], ["serve"]])
+@pytest.mark.parametrize(("value", "message"), [
+    ("100000", "at most 64, got 100000"),  # serve started gunicorn with 100000 workers; predict one per batch
+    ("0", "must be at least 1, got 0"),  # predict said 'error: --workers must be at least 1', unlike other options
+    ("two", "expected a whole number, got 'two'"),
+])
+def test_workers_are_bounded_like_other_whole_numbers(command, value, message, monkeypatch, capsys):
+    import braintumor.serve
+
+    monkeypatch.setattr(braintumor.serve, "serve", lambda *a, **k: pytest.fail("the server was started"))
+    with pytest.raises(SystemExit) as exc:
+        main([*command, "--workers", value])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(f"braintumor {command[0]}: error: argument --workers: "
+                                                               f"{message}")

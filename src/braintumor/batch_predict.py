@@ -53,9 +53,6 @@ def batch_requested(args: argparse.Namespace) -> bool:
 
 
 def check_args(args: argparse.Namespace) -> None:
-
-    if args.workers < 1:
-        raise UsageError("--workers must be at least 1")
     if args.resume and not args.output:
         raise UsageError("--resume needs -o FILE (the file to continue)")
     if args.resume and args.format not in ("jsonl", "csv"):

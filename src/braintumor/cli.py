@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .cli_checks import bars, output_arg, path_arg, port, positive_float, positive_int, thread_count
+from .cli_checks import bars, output_arg, path_arg, port, positive_float, positive_int, thread_count, worker_count
 from .cli_run import run
 from .data import DEFAULT_DATA_ROOT
 from .train_config import TrainConfig
@@ -246,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary", action="store_true",
                    help="after each multi-slice input (series, volume) add a summary record: per-class slice "
                         "counts, most suspicious slices (json/jsonl; csv: on stderr; table: always on stderr)")
-    p.add_argument("--workers", type=int, default=1, help="processes, one model each (input order is kept)")
+    p.add_argument("--workers", type=worker_count, default=1,
+                   help="processes, one model each (input order is kept; 1-64)")
     p.add_argument("--resume", action="store_true", help="with -o (jsonl/csv): skip inputs already there, append")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
@@ -257,8 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
     p.add_argument("--port", type=port, default=5000)
     p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="worker processes, one model each (default: CPUs, max 4)")
+    p.add_argument("--workers", type=worker_count, default=None,
+                   help="worker processes, one model each (1-64; default: CPUs, max 4)")
     p.add_argument("--threads", type=thread_count, default=None,
                    help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
     p.add_argument("--max-upload-mb", type=positive_float, default=None, help="request size limit (default 128)")

@@ -59,6 +59,19 @@ def thread_count(text: str) -> int:
     return value
 
 
+#: Most processes ``predict --workers`` and ``serve --workers`` start, each with its own model: more than a large
+#: machine's cores only add memory (100000 was taken, and serve started that many gunicorn workers).
+MAX_WORKERS: int = 64
+
+
+def worker_count(text: str) -> int:
+    """argparse type: worker processes, 1 to :data:`MAX_WORKERS`."""
+    value = positive_int(text)
+    if value > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_WORKERS}, got {value} (this machine has {os.cpu_count()} CPUs)")
+    return value
+
+
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0 (a size limit of 0 would refuse every upload)."""
     try:
