@@ -255,3 +255,11 @@ def test_workers_are_bounded_like_other_whole_numbers(command, value, message, m
     assert exc.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1].startswith(f"braintumor {command[0]}: error: argument --workers: "
                                                                f"{message}")
+
+
+def test_standard_input_named_twice_is_refused(test_images, monkeypatch, capsys):
+    """``predict - -`` read the names once and scored every one of them twice."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{test_images['glioma'][0]}\n"))
+    assert main(["predict", "-", "-", "--format", "jsonl"]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "error: - (standard input) is given twice: it is read once; give - once\n")

@@ -198,6 +198,8 @@ def with_stdin(paths: list[str]) -> list[str]:
     one header and one model load for any number of names, which ``xargs`` would split into several."""
     if "-" not in paths:
         return paths
+    if paths.count("-") > 1:  # the names were read once and each scored twice
+        raise UsageError("- (standard input) is given twice: it is read once; give - once")
     names = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
     out = [q for p in paths for q in (names if p == "-" else [p])]
     if not out:
