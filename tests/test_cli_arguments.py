@@ -263,3 +263,12 @@ def test_standard_input_named_twice_is_refused(test_images, monkeypatch, capsys)
     assert main(["predict", "-", "-", "--format", "jsonl"]) == 2
     out, err = capsys.readouterr()
     assert (out, err) == ("", "error: - (standard input) is given twice: it is read once; give - once\n")
+
+
+@pytest.mark.parametrize("command", ["check", "audit"])
+def test_data_commands_say_what_data_takes(command, capsys):
+    """``data check --help`` and ``data audit --help`` listed ``--data DATA`` with nothing after it."""
+    with pytest.raises(SystemExit) as exc:
+        main(["data", command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert exc.value.code == 0 and "--data DATA dataset root: ROOT/Training/<class>/ and ROOT/Testing/<class>/" in out

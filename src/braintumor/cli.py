@@ -267,11 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_serve)
 
     data = sub.add_parser("data", help="dataset helpers").add_subparsers(dest="data_command", required=True)
+    root = (f"dataset root: ROOT/Training/<class>/ and ROOT/Testing/<class>/, or ROOT/<class>/ (default "
+            f"{DEFAULT_DATA_ROOT}; $BRAINTUMOR_DATA sets it)")
     p = data.add_parser("check", help="count images per split/class and list unreadable files")
-    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT)
+    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help=root)
     p.set_defaults(func=_cmd_data_check)
     p = data.add_parser("audit", help="duplicates within/across splits, label conflicts, leakage into Testing")
-    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT)
+    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help=root)
     p.add_argument("--out", type=path_arg, help="write the full report (every group and pair) to this JSON file")
     p.add_argument("--threshold", type=int, default=8, help="largest Hamming distance of a near duplicate (of 256)")
     p.add_argument("--hash", default="phash", choices=["phash", "dhash"], help="perceptual hash (256-bit)")
