@@ -1,0 +1,78 @@
+"""README's "Command line" block against the parsers: every option it shows exists, is bracketed exactly when it is
+optional, and a value it shows in brackets is the default; every option of a command is shown (train: ``...``)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from braintumor.cli import build_parser
+from braintumor.train_config import TrainConfig
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+OPTION = re.compile(r"(?<![\w-])(-{1,2}[a-z][a-z-]*)(?:\s+([^\s\[\]|]+(?:\|[^\s\[\]|]+)*))?")
+
+
+def usage_lines() -> list[str]:
+    block = README.read_text().split("## Command line", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    lines: list[str] = []
+    for line in block.splitlines():
+        code = re.split(r"\s#\s", line, maxsplit=1)[0].rstrip()
+        if line.startswith("braintumor "):
+            lines.append(code)
+        elif line.startswith(" ") and lines:  # a continuation
+            lines[-1] += " " + code.strip()
+    return lines
+
+
+def subparser(words: list[str]) -> argparse.ArgumentParser:
+    parser = build_parser()
+    for word in words:
+        sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if sub is None or word not in sub.choices:
+            break
+        parser = sub.choices[word]
+    return parser
+
+
+def placeholder(value: str) -> bool:
+    """FILE, N, RUN_DIR, DIR/metrics.json, MODEL-int8.onnx: a name to fill in, not a default."""
+    return bool(re.search(r"[A-Z]{2,}", value) or re.fullmatch(r"[A-Z]", value))
+
+
+def test_the_readme_command_line_block_is_true_to_the_parsers():
+    lines = usage_lines()
+    assert len(lines) >= 10
+    problems = []
+    for line in lines:
+        parser = subparser(line.split()[1:3])
+        name = parser.prog
+        actions = {o: a for a in parser._actions for o in a.option_strings if o not in ("-h", "--help")}
+        shown = set()
+        for m in OPTION.finditer(line):
+            flag, value = m.group(1), m.group(2)
+            action = actions.get(flag)
+            if action is None:
+                problems.append(f"{name}: {flag} is not an option")
+                continue
+            shown.add(action)
+            bracketed = line[:m.start()].count("[") > line[:m.start()].count("]")
+            if bracketed == action.required:
+                problems.append(f"{name}: {flag} is {'required' if action.required else 'optional'}")
+            if action.nargs == 0 or value is None:  # a switch (or a value-less mention)
+                if action.nargs != 0:
+                    problems.append(f"{name}: {flag} takes a value")
+                continue
+            if "|" in value:
+                if set(value.split("|")) != set(action.choices or ()):
+                    problems.append(f"{name}: {flag} {value}: the choices are {action.choices}")
+                continue
+            default = action.default
+            if default is None and name == "braintumor train":  # --epochs: None means the config's default
+                default = getattr(TrainConfig(data="", out=""), action.dest, None)
+            if bracketed and not placeholder(value) and value != str(default):
+                problems.append(f"{name}: [{flag} {value}] but the default is {default}")
+        if not line.endswith("..."):
+            problems += [f"{name}: {a.option_strings[-1]} is not shown" for a in set(actions.values()) - shown]
+    assert problems == []
