@@ -272,3 +272,23 @@ def test_data_commands_say_what_data_takes(command, capsys):
         main(["data", command, "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert exc.value.code == 0 and "--data DATA dataset root: ROOT/Training/<class>/ and ROOT/Testing/<class>/" in out
+
+
+def test_every_option_says_what_it_does():
+    """train --image-size/--lr, predict --batch-size, serve --port and others had no help text in --help."""
+    import argparse
+
+    from braintumor.cli import build_parser
+
+    silent = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{prefix} {name}")
+            elif action.option_strings and not action.help:
+                silent.append(f"{prefix} {action.option_strings[0]}")
+
+    walk(build_parser(), "braintumor")
+    assert silent == []

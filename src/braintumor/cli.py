@@ -103,11 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help="ROOT/Training/<class>/ or ROOT/<class>/")
     p.add_argument("--out", type=path_arg, required=True, help="run folder for checkpoints and metrics")
     p.add_argument("--model", default=d.model, help="architecture name (see braintumor.model.MODELS)")
-    p.add_argument("--image-size", type=int, default=d.image_size)
+    p.add_argument("--image-size", type=int, default=d.image_size,
+                   help="side of the square model input in pixels, 32-1024 (the shipped model: 160)")
     p.add_argument("--epochs", type=int, default=None, help=f"default {d.epochs}; on --resume, the run's own")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="training images per step")
+    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (warm-up, then cosine decay)")
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction,
+                   help="share of Training held out for validation (model selection, calibration)")
     p.add_argument("--ema-decay", type=float, default=d.ema_decay,
                    help="per-step decay of the weight average that is validated and exported (shorter runs: lower)")
     p.add_argument("--seed", type=int, default=d.seed,
@@ -181,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=path_arg, required=True, help="ONNX file to write")
     p.add_argument("--metrics", type=path_arg,
                    help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
-    p.add_argument("--model-version", default="1.0.0")
+    p.add_argument("--model-version", default="1.0.0", help="version recorded in the model's metadata")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
     p.add_argument("--data", type=path_arg,
                    help="dataset root for the calibration (default: the one recorded in split.json)")
@@ -226,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-leak-free", action="store_true",
                    help="skip the second set of metrics on test images without a near duplicate in Training")
     p.add_argument("--leak-threshold", type=int, default=8, help="near duplicate: pHash distance <= N (of 256)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=_cmd_evaluate, destinations=[("--out", "out", True)])
 
     p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)")
@@ -239,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
     p.add_argument("-o", "--output", type=output_arg,
                    help="write results to this file (atomically) instead of stdout (-: stdout)")
-    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32, help="images per network run")
     p.add_argument("--threads", type=thread_count, default=None, help="ONNX Runtime threads (1-256)")
     p.add_argument("--heatmap", type=path_arg, metavar="OUT_DIR",
                    help="also write a class-activation overlay PNG per image here")
@@ -250,13 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes, one model each (input order is kept; 1-64)")
     p.add_argument("--resume", action="store_true", help="with -o (jsonl/csv): skip inputs already there, append")
     bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None)
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="progress bar on stderr (default: for 50 or more inputs when stderr is a terminal)")
+    bar.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(func=_cmd_predict, destinations=[("-o", "output", False), ("--heatmap", "heatmap", True)])
 
     p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
-    p.add_argument("--port", type=port, default=5000)
+    p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
     p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
     p.add_argument("--workers", type=worker_count, default=None,
                    help="worker processes, one model each (1-64; default: CPUs, max 4)")
@@ -277,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=path_arg, help="write the full report (every group and pair) to this JSON file")
     p.add_argument("--threshold", type=int, default=8, help="largest Hamming distance of a near duplicate (of 256)")
     p.add_argument("--hash", default="phash", choices=["phash", "dhash"], help="perceptual hash (256-bit)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=_cmd_data_audit, destinations=[("--out", "out", False)])
     p = data.add_parser("download", help="fetch the Kaggle dataset with kagglehub (needs internet)")
     p.add_argument("--dest", type=path_arg, help="copy the dataset here (default: kagglehub's cache)")
