@@ -4,10 +4,12 @@ is removed when the server stops."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -144,6 +146,40 @@ def test_restarted_workers_carry_on_in_their_slots_files(tiny_model, test_images
                  log)
         assert log.read_text().count("Booting worker") >= 3  # one request at a time: 3 workers served them
         assert {p.name.rsplit("_", 1)[1] for p in metrics_dir.iterdir()} <= {"0.db", "1.db"}  # two slots' files
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=40)
+    assert proc.returncode == 0, log.read_text()
+
+
+def test_a_worker_killed_for_running_past_the_timeout_is_counted(tiny_model, tmp_path):
+    """A request that ran past --timeout (here a client sending its body slowly) got gunicorn's own 500 and a
+    WORKER TIMEOUT log line, but the metrics counted neither the request nor an error."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path), "GUNICORN_CMD_ARGS": "--timeout 4"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--workers", "1", "--threads", "1",
+                                 "--port", str(port), "--model", str(tiny_model)], stdout=out, stderr=subprocess.STDOUT,
+                                env=env)
+    try:
+        wait_for(lambda: total(scrape(base), "braintumor_workers") == 1, "the worker", proc, log)
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as client:
+            client.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                           b"Content-Length: 100\r\n\r\n")
+            answer, deadline = b"", time.monotonic() + 30
+            while not answer and time.monotonic() < deadline:  # a byte a second: the worker waits on the body
+                client.sendall(b"x")
+                with contextlib.suppress(TimeoutError):
+                    answer = client.recv(1024)
+        assert answer.startswith(b"HTTP/1.1 500"), log.read_text()
+        assert "WORKER TIMEOUT" in log.read_text()
+        timeouts = 'braintumor_errors_total{"kind": "timeout"}'  # scraped from the replacement worker
+        wait_for(lambda: scrape(base).get(timeouts) == 1, "the timeout counted", proc, log, seconds=20)
+        stats = json.load(urllib.request.urlopen(f"{base}/api/v1/stats", timeout=10))
+        assert stats["errors"] == {"timeout": 1}  # the dashboard's list of errors
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=40)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sys
 
 #: The access log: time, request line, status, size, duration. Not gunicorn's default, which adds the client's
 #: address, its Referer and its User-Agent (docs/WEB.md promises the request line and status only). A setting
@@ -38,6 +39,16 @@ def post_fork(server, worker) -> None:
         from prometheus_client import values
 
         values.ValueClass = values.MultiProcessValue(lambda: worker.metrics_slot)
+
+
+def worker_abort(worker) -> None:
+    """In a worker the master kills (SIGABRT) for running past --timeout: gunicorn answers its own 500 and the app never
+    finishes the request, so count an error of kind "timeout" here. The app's module is taken from those this worker
+    has loaded, never imported: a worker killed before its app loaded has no metrics to count in."""
+    monitoring = sys.modules.get("braintumor.web.monitoring")
+    app = getattr(worker, "wsgi", None)
+    if monitoring is not None and app is not None:
+        monitoring.count_timeout(app)
 
 
 def child_exit(server, worker) -> None:

@@ -37,8 +37,11 @@ CONFIDENCE_BUCKETS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 HTTP_ERROR_KINDS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 #: The ``kind`` of a file that could not be classified (its record carries ``error``).
 IMAGE_ERROR = "invalid_image"
-#: Every ``kind`` :func:`error_kind` and :func:`observe_results` give (each series exists from the start, at 0).
-ERROR_KINDS = (*HTTP_ERROR_KINDS.values(), "client_error", "internal", IMAGE_ERROR)
+#: The ``kind`` of a worker gunicorn's master killed for running past ``--timeout`` (gunicorn answers its own 500, the
+#: app never sees the request end): counted by :func:`count_timeout`, from gunicorn_config.py's ``worker_abort``.
+TIMEOUT = "timeout"
+#: Every ``kind`` this module gives (each series exists from the start, at 0).
+ERROR_KINDS = (*HTTP_ERROR_KINDS.values(), "client_error", "internal", IMAGE_ERROR, TIMEOUT)
 
 bp = Blueprint("monitoring", __name__)
 
@@ -138,6 +141,14 @@ def observe_results(records: list[dict]) -> None:
             m.confidence.observe(float(rec["confidence"]))
             if rec.get("review"):
                 m.review.inc()
+
+
+def count_timeout(app: Flask) -> None:
+    """Count a worker timeout, in the dying worker: its metric files outlive it (the next worker in its slot carries
+    on in them), so the count shows in every later scrape."""
+    m: Metrics | None = app.extensions.get(EXTENSION)
+    if m is not None:
+        m.errors.labels(kind=TIMEOUT).inc()
 
 
 def _started() -> None:
