@@ -150,6 +150,22 @@ def test_gunicorn_cmd_args_can_set_the_timeout(monkeypatch):
     assert settings("--workers 7").workers == 2  # serve's own flags still decide what they name
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_a_failed_gunicorn_start_leaves_no_metrics_folder(tiny_model, tmp_path):
+    """gunicorn exited 2 on a bad GUNICORN_CMD_ARGS value before any of its hooks ran (on_exit included): the empty
+    braintumor-metrics-* folder serve had made stayed in /dev/shm (or $TMPDIR), one more at every failed start."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path),
+           "GUNICORN_CMD_ARGS": "--max-requests abc"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    done = subprocess.run([sys.executable, "-m", "braintumor", "serve", "--port", str(free_port()), "--model",
+                           str(tiny_model)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--max-requests: invalid int value: 'abc'" in done.stderr, done.stderr
+    deadline = time.monotonic() + 10  # removed just after the server's processes end
+    while list(tmp_path.glob("braintumor-metrics-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list(tmp_path.glob("braintumor-metrics-*"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
 @pytest.mark.parametrize("threads", [[], ["--threads", "1"]], ids=["gthread", "sync"])
 def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
     port = free_port()

@@ -12,6 +12,9 @@ import, and a worker forked from such a process aborts or hangs when it exits. I
 Metrics (web/monitoring.py) add up across the workers through prometheus-client's multiprocess mode:
 a fresh ``PROMETHEUS_MULTIPROC_DIR`` per server start, set before the workers exist, and the hooks in
 ``gunicorn_config.py`` (files named by worker slot, a dead worker's live gauges dropped, the directory removed at exit).
+A start that fails before those hooks run (gunicorn exits 2 on a bad ``GUNICORN_CMD_ARGS`` value while parsing it), or
+a master killed outright, never reaches ``on_exit``: a small watcher, started before the exec, removes the directory
+once the last of the server's processes has ended (:func:`_remove_when_server_ends`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import math
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -87,6 +91,28 @@ def _new_metrics_dir() -> str:
         where = os.path.dirname(exc.filename) if exc.filename else "TMPDIR"
         raise UsageError(f"cannot create the workers' metrics folder in {where}: "
                          f"{exc.strerror or exc} (set TMPDIR to a writable folder)") from None
+
+
+#: The watcher's program: wait for the end of a pipe (its stdin; nothing is written) whose other end only the server's
+#: processes hold, then remove the one directory it was given. ``-I -S``: no site packages, nothing of the project.
+_REMOVE_WHEN_DONE = "import os, shutil, sys\nos.read(0, 1)\nshutil.rmtree(sys.argv[1], ignore_errors=True)"
+
+
+def _remove_when_server_ends(path: str) -> int | None:
+    """Start the watcher that removes ``path`` when the server is gone; the pipe's write end it returns is inherited
+    through the exec by gunicorn's master and its workers. In its own session, so Ctrl+C does not end it first.
+    None when it could not start (gunicorn's on_exit still removes the directory on a normal stop)."""
+    read, write = os.pipe()
+    try:
+        subprocess.Popen([sys.executable, "-I", "-S", "-c", _REMOVE_WHEN_DONE, path], stdin=read,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        os.close(write)
+        return None
+    finally:
+        os.close(read)
+    os.set_inheritable(write, True)
+    return write
 
 
 def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int | None = None,
@@ -168,12 +194,15 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
         for key, value in WORKER_ENV.items():
             os.environ.setdefault(key, value)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it, else the watcher
+        watched = _remove_when_server_ends(metrics)
         sys.stdout.flush()
         sys.stderr.flush()
         try:
             os.execv(argv[0], argv)  # does not return
         except OSError:
             shutil.rmtree(metrics, ignore_errors=True)
+            if watched is not None:
+                os.close(watched)  # the watcher ends
             raise
     return 0
