@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import os
 import signal
 import socket
@@ -149,6 +150,33 @@ def test_gunicorn_cmd_args_can_set_the_timeout(monkeypatch):
     assert (cfg.timeout, cfg.max_requests, cfg.workers) == (300, 2000, 2)
     assert settings("--workers 7").workers == 2  # serve's own flags still decide what they name
 
+#: Requests gunicorn answers itself: a garbage request line, one over its 4094 bytes, a header over its 8190.
+MALFORMED = [(b"GARBAGE PATIENT_SMITH\r\n\r\n", 400),
+             (b"GET /" + b"PATIENT_DOE" * 400 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+             (b"GET / HTTP/1.1\r\nHost: x\r\nX-Note: " + b"PATIENT_ROE" * 800 + b"\r\n\r\n", 431)]
+
+
+def test_the_error_log_keeps_only_the_kind_of_a_rejected_request():
+    from gunicorn.http import errors
+
+    from braintumor.gunicorn_config import without_client_data
+
+    cases = [(errors.InvalidRequestLine("GARBAGE PATIENT_SMITH"), "Invalid HTTP request line"),
+             (errors.InvalidHeader("Bad Header PATIENT_DOE"), "Invalid HTTP Header"),
+             (errors.InvalidRequestMethod("PATIENT'S"), "Invalid HTTP method"),
+             (errors.InvalidHTTPVersion((9, 9)), "Invalid HTTP Version"),
+             (errors.LimitRequestLine(4414, 4094), "Request Line is too large (4414 > 4094)"),
+             (errors.LimitRequestHeaders("limit request headers fields"), "limit request headers fields"),
+             (errors.ForbiddenProxyRequest("10.9.8.7"), "Proxy request from ... not allowed")]
+    for ip in ("10.1.2.3", "2001:db8::7", ""):  # "" from a unix socket
+        for exc, kind in cases:  # worded as gunicorn's workers/base.py words it
+            record = logging.LogRecord("gunicorn.error", logging.WARNING, __file__, 1,
+                                       f"Invalid request from ip={ip}: {exc}", (), None)
+            assert without_client_data(record) and record.getMessage() == f"Invalid request: {kind}"
+    record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1, "Booting worker with pid: %s", (7,), None)
+    assert without_client_data(record) and record.getMessage() == "Booting worker with pid: 7"  # the rest as it was
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
 def test_a_failed_gunicorn_start_leaves_no_metrics_folder(tiny_model, tmp_path):
     """gunicorn exited 2 on a bad GUNICORN_CMD_ARGS value before any of its hooks ran (on_exit included): the empty
@@ -195,6 +223,10 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
             result = json.load(r)["results"][0]
             assert r.headers["X-Content-Type-Options"] == "nosniff"
         assert result["path"] == "g.jpg" and result["label"] in ("glioma", "meningioma", "notumor", "pituitary")
+        for raw, status in MALFORMED:  # rejected by gunicorn itself, before the app
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+                client.sendall(raw)
+                assert client.recv(64).startswith(b"HTTP/1.1 %d" % status)
     finally:
         proc.send_signal(signal.SIGTERM)
         stopped = time.monotonic()
@@ -209,6 +241,11 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
     (access,) = [line for line in out.splitlines() if "POST /api/v1/predict" in line]
     assert "SMITH" not in out and "DOE" not in out and "127.0.0.1" not in access  # request line and status only
     assert '"POST /api/v1/predict HTTP/1.1" 200' in access
+    # gunicorn's error log said "Invalid request from ip=127.0.0.1: Invalid HTTP request line: 'GARBAGE PATIENT_...'"
+    rejected = [line.split("] ", 3)[-1] for line in out.splitlines() if "Invalid request" in line]
+    assert rejected == ["Invalid request: Invalid HTTP request line", "Invalid request: Request Line is too large "
+                        "(4414 > 4094)", "Invalid request: limit request headers fields size"], out
+    assert "PATIENT" not in out
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")

@@ -1,4 +1,5 @@
-"""gunicorn settings file for ``braintumor serve``: the prometheus-client multiprocess bookkeeping.
+"""gunicorn settings file for ``braintumor serve``: the prometheus-client multiprocess bookkeeping, and logs that keep
+no client data.
 
 gunicorn loads this file by its path, so the master never imports the ``braintumor`` package (and so
 never onnxruntime, which breaks forking); keep it free of ``braintumor`` imports. ``serve`` creates the
@@ -8,7 +9,9 @@ metrics directory and sets ``PROMETHEUS_MULTIPROC_DIR`` before the master starts
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import re
 import shutil
 import sys
 
@@ -21,8 +24,28 @@ access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 #: GUNICORN_CMD_ARGS="--timeout 120" still overrides it (gunicorn lets its command line beat that variable).
 timeout = 60
 
+#: How gunicorn's error log words a request it rejects itself (malformed, or over its limits), before any app sees it.
+_REJECTED = "Invalid request from ip="
+#: Quoted text in such an error: what the client sent (``Invalid HTTP request line: 'GARBAGE ...'``).
+_QUOTED = re.compile(r"'.*'|\".*\"", re.S)
+
 #: Name prefix of the metrics directory ``serve`` creates; only such a directory is removed at exit.
 METRICS_DIR_PREFIX = "braintumor-metrics-"
+
+
+def without_client_data(record: logging.LogRecord) -> bool:
+    """Log a rejected request by the kind of its error only: gunicorn writes the client's address and quotes what it
+    sent (a request line, a header), which can hold anything, patients' names included; docs/WEB.md (Safety) promises
+    logs without either. The rest of the error log passes as it is."""
+    if isinstance(record.msg, str) and record.msg.startswith(_REJECTED) and ": " in record.msg:
+        error = record.msg.split(": ", 1)[1]  # after the address (an IPv6 address has no ": ")
+        record.msg, record.args = "Invalid request: %s", (_QUOTED.sub("...", error.split(": ", 1)[0]),)
+    return True
+
+
+def on_starting(server) -> None:
+    """In the master, before any worker exists (they inherit it): filter the error log's rejected requests."""
+    logging.getLogger("gunicorn.error").addFilter(without_client_data)
 
 
 def pre_fork(server, worker) -> None:
