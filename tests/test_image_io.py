@@ -352,3 +352,25 @@ def test_scan_bytes_outside_the_decoded_image_cost_no_refusal():
         assert np.array_equal(read_image(data), read_image(normal))
     with pytest.raises(ImageError, match="scans"):  # the walk still counts the real ones
         read_image(bomb[:2] + comment + bomb[2:])
+
+
+def test_ff00_between_segments_hides_no_scans_from_the_count():
+    """libjpeg skips FF 00 between segments as garbage; the walk read it as a marker with a length and jumped over
+    the scans behind it, so a scan bomb behind 'FF 00 LL LL' was decoded in full (4096 px, 1000 scans: 1.8 s)."""
+    import io
+
+    from braintumor.image_headers import jpeg_scans
+    from braintumor.image_io import MAX_JPEG_SCANS
+
+    normal, bomb = _repeated_scans(MAX_JPEG_SCANS)
+    scan = bomb[len(normal) - 2:-2][: (len(bomb) - len(normal)) // MAX_JPEG_SCANS]
+    per = 0xF000 // len(scan)
+    blocks = b""
+    for start in range(0, MAX_JPEG_SCANS, per):
+        body = scan * min(per, MAX_JPEG_SCANS - start)
+        blocks += b"\xff\x00\xff\x00" + body + bytes(0xFF00 - 2 - len(body))  # the walk jumped exactly this far
+    hidden = normal[:-2] + b"\xff\xfe\x00\x02" + blocks + normal[-2:]
+    Image.open(io.BytesIO(hidden)).load()  # libjpeg reads it: the garbage is skipped, every scan decoded
+    assert jpeg_scans(hidden, MAX_JPEG_SCANS) > MAX_JPEG_SCANS
+    with pytest.raises(ImageError, match="scans"):
+        read_image(hidden)

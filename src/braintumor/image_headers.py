@@ -49,7 +49,7 @@ def jpeg_scans(data: bytes, most: int) -> int:
     them is decoded, so none may cost the image a refusal."""
     i, n, scans = 2, len(data), 0
     while i + 4 <= n and scans <= most:
-        marker = data[i + 1] if data[i] == 0xFF else None
+        marker = data[i + 1] if data[i] == 0xFF and data[i + 1] else None  # libjpeg skips FF 00 as garbage
         if marker == 0xFF:  # fill byte
             i += 1
             continue
