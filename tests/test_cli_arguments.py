@@ -292,3 +292,23 @@ def test_every_option_says_what_it_does():
 
     walk(build_parser(), "braintumor")
     assert silent == []
+
+
+def test_rows_held_back_for_the_table_are_shown_when_the_run_is_interrupted(test_images, tmp_path, monkeypatch,
+                                                                            capsys):
+    """The first rows are held back to size the path column: Ctrl-C during a slow input after them (a large volume
+    loading) lost the rows already classified, which the streamed table had printed."""
+    import braintumor.predict_cli as predict_cli
+
+    image = tmp_path / "x.jpg"
+    image.write_bytes(test_images["glioma"][0].read_bytes())
+    real = predict_cli.records
+
+    def interrupted(*args, **kwargs):
+        yield from real(*args, **kwargs)
+        raise KeyboardInterrupt  # the next input, a volume still loading
+
+    monkeypatch.setattr(predict_cli, "records", interrupted)
+    assert main(["predict", str(image)]) == 130
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.startswith("path") and row.startswith(str(image)) and "Glioma" in row

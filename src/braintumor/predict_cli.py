@@ -222,19 +222,23 @@ def run_predict(args: argparse.Namespace) -> int:
     with job.sink() if job else _sink(args.output) as out:
         fmt = _Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size)
         kinds = {"summaries": summary or args.format == "table", "pixels": heatmaps is not None}
-        for rec in job.records(**kinds) if job else records(clf, args.paths, args.batch_size, args.progress, **kinds):
-            if "summary" in rec:  # after a multi-slice input: inline for json/jsonl --summary, else stderr
-                if summary and args.format in ("json", "jsonl"):
-                    fmt.write(rec)
-                else:
-                    fmt.settle()  # the table's rows so far before it
-                    print(summary_text(rec), file=sys.stderr)
-                continue
-            pixels = rec.pop("_pixels", None)
-            tally[_outcome(rec)] += 1
-            if heatmaps and "error" not in rec and not rec.get("ood"):
-                heatmaps.write(rec, pixels)
-            fmt.write(rec)
+        try:
+            for rec in job.records(**kinds) if job else records(clf, args.paths, args.batch_size, args.progress,
+                                                                **kinds):
+                if "summary" in rec:  # after a multi-slice input: inline for json/jsonl --summary, else stderr
+                    if summary and args.format in ("json", "jsonl"):
+                        fmt.write(rec)
+                    else:
+                        fmt.settle()  # the table's rows so far before it
+                        print(summary_text(rec), file=sys.stderr)
+                    continue
+                pixels = rec.pop("_pixels", None)
+                tally[_outcome(rec)] += 1
+                if heatmaps and "error" not in rec and not rec.get("ood"):
+                    heatmaps.write(rec, pixels)
+                fmt.write(rec)
+        finally:  # a run stopped early (Ctrl-C) still shows the table's rows held back to size its path column
+            fmt.settle()
         fmt.close()
     failed = failed_before + tally["error"]
     # the work is done and written: a closed log pipe now costs only these lines, not the exit code (it was 141)
