@@ -312,3 +312,19 @@ def test_rows_held_back_for_the_table_are_shown_when_the_run_is_interrupted(test
     assert main(["predict", str(image)]) == 130
     header, row = capsys.readouterr().out.splitlines()
     assert header.startswith("path") and row.startswith(str(image)) and "Glioma" in row
+
+
+def test_names_read_from_standard_input_are_inputs_that_the_output_may_not_overwrite(test_images, tmp_path,
+                                                                                   monkeypatch, capsys):
+    """``predict scan.jpg -o scan.jpg`` was refused, but ``echo scan.jpg | predict - -o scan.jpg`` replaced the scan
+    with the results table (the destinations were checked before the names were read)."""
+    monkeypatch.chdir(tmp_path)
+    scan = tmp_path / "scan.jpg"
+    scan.write_bytes(test_images["glioma"][0].read_bytes())
+    before = scan.read_bytes()
+    (tmp_path / "d").mkdir()
+    for argv in (["-o", "scan.jpg"], ["--heatmap", "d/maps"]):
+        monkeypatch.setattr("sys.stdin", io.StringIO("scan.jpg\nd\n"))
+        assert main(["predict", "-", *argv]) == 2
+        assert "error: " + " ".join(argv) in capsys.readouterr().err
+    assert scan.read_bytes() == before and not (tmp_path / "d" / "maps").exists()

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from .atomic_files import temp_beside
 from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
-from .cli_checks import UsageError
+from .cli_checks import UsageError, check_destinations
 from .image_io import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, input_records, printable, record_name, summary_text
@@ -209,7 +209,9 @@ def with_stdin(paths: list[str]) -> list[str]:
 
 def run_predict(args: argparse.Namespace) -> int:
     """Exit code 0 when every input was classified, 1 when any failed."""
-    args.paths = with_stdin(args.paths)
+    if "-" in args.paths:
+        args.paths = with_stdin(args.paths)
+        check_destinations(args)  # the names read are inputs too: -o may not be one of them, nor lie in one's folder
     args.format = output_format(getattr(args, "format", None), getattr(args, "output", None))
     clf = Classifier.load(args.model, threads=args.threads)
     heatmaps = _HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
