@@ -96,6 +96,21 @@ def test_declared_size_reads_headers_like_pillow(fmt, options):
     assert declared_size(b"not an image") is None
 
 
+def test_declared_size_is_not_misled_by_junk_that_the_decoders_skip():
+    """FF 00 between segments is junk to libjpeg and Pillow; the header walk took it for a segment with a length and
+    jumped onto a 1x1 frame header hidden in an APP1 segment the decoders skip: a 3000x3000 image counted 1 pixel
+    against the request's budget, so one request could decode any number of them."""
+    buf = io.BytesIO()
+    Image.fromarray(np.full((300, 300), 128, np.uint8)).save(buf, "JPEG")
+    real = buf.getvalue()
+    fake_sof = b"\xff\xc0\x00\x0b\x08\x00\x01\x00\x01\x01\x01\x11\x00"  # 1x1; to the decoders, APP1's length
+    crafted = real[:2] + b"\xff\x00\x00\x04" + b"\xff\xe1" + fake_sof + bytes(0xFFC0 - 2 - len(fake_sof)) + real[2:]
+    with Image.open(io.BytesIO(crafted)) as img:
+        img.load()
+        assert img.size == (300, 300)
+    assert declared_size(crafted) == (300, 300)
+
+
 def test_a_request_may_decode_only_so_many_pixels(tiny_classifier):
     """Pixels are cheap to send compressed but not to decode: past the request's budget (read from the
     headers, before decoding) a file gets an error record; the files before it are still answered."""

@@ -22,7 +22,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) from a JPEG's first start-of-frame segment; None when the walk goes wrong."""
     i, n = 2, len(data)
     while i + 9 <= n:
-        if data[i] != 0xFF:
+        if data[i] != 0xFF or data[i + 1] == 0x00:  # libjpeg and Pillow skip FF 00 as junk: not a segment to jump
             return None
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
