@@ -132,11 +132,15 @@ def test_restarted_workers_carry_on_in_their_slots_files(tiny_model, test_images
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path),
            "GUNICORN_CMD_ARGS": "--max-requests 1"}  # every request ends its worker
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--workers", "2", "--port", str(port),
-                                 "--model", str(tiny_model)], stdout=out, stderr=subprocess.STDOUT, env=env)
+    with open(log, "w") as out:  # sync workers: a threaded one could accept the next request before it stopped
+        proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--workers", "2", "--threads", "1",
+                                 "--port", str(port), "--model", str(tiny_model)], stdout=out,
+                                stderr=subprocess.STDOUT, env=env)
     try:
-        wait_for(lambda: total(scrape(base), "braintumor_workers") == 2, "two workers", proc, log)
+        # not by scraping: every scrape ends the worker that answers it, and on a busy machine its replacement was
+        # still loading at the next one, so two were never seen; each worker with its app loaded has its gauge file
+        wait_for(lambda: len(list(tmp_path.glob("braintumor-metrics-*/gauge_livesum_*.db"))) == 2, "two workers",
+                 proc, log)
         [metrics_dir] = tmp_path.glob("braintumor-metrics-*")
         data = test_images["glioma"][0].read_bytes()
         for _ in range(3):
