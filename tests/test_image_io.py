@@ -335,6 +335,25 @@ def test_a_phone_jpeg_with_extra_mpf_images_is_read_as_its_picture():
     assert read_image(buf.getvalue()).shape == read_image(plain.getvalue()).shape == (200, 200)
 
 
+def test_a_jpeg_with_an_mpf_block_is_held_to_the_scan_limit():
+    """Pillow calls a JPEG with an MPF block (a phone's extra images) 'MPO', and the scan limit looked at 'JPEG' only:
+    repeated scans in such a file's first image were all decoded (2048 px, 1000 scans: 0.4 s; it grows with both)."""
+    import io
+
+    from braintumor.image_io import MAX_JPEG_SCANS
+
+    head = Image.fromarray(synthetic_head(256))
+    buf = io.BytesIO()
+    head.save(buf, "MPO", save_all=True, append_images=[head.resize((50, 50))], progressive=True)
+    data = buf.getvalue()
+    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xDA]
+    end = data.find(b"\xff\xd9", starts[0])  # the first image's end (its scans hold no FF D9)
+    bomb = data[:end] + data[starts[1]:starts[2]] * MAX_JPEG_SCANS + data[end:]
+    assert Image.open(io.BytesIO(bomb)).format == "MPO" and read_image(data).shape == (256, 256)
+    with pytest.raises(ImageError, match=rf"^JPEG has more than {MAX_JPEG_SCANS} scans"):
+        read_image(bomb)
+
+
 def test_scan_bytes_outside_the_decoded_image_cost_no_refusal():
     """FF DA inside a comment or an EXIF thumbnail, or after the end marker (a phone's extra images), is never a scan
     that is decoded; counting those bytes refused a normal slice."""

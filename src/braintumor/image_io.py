@@ -197,7 +197,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             if problem := several_frames(img):
                 raise ImageError(problem)
             jpeg_colour = None
-            if img.format == "JPEG" and _too_many_scans(buffer.getvalue()):
+            if img.format in ("JPEG", "MPO") and _too_many_scans(buffer.getvalue()):  # MPO: a JPEG with an MPF block
                 raise ImageError(f"JPEG has more than {MAX_JPEG_SCANS} scans (a progressive one has about 10); refused")
             if draft_size and img.format == "JPEG":
                 if img.mode == "RGB" and _jpeg_is_ycc(img):
