@@ -274,26 +274,6 @@ def test_data_commands_say_what_data_takes(command, capsys):
     assert exc.value.code == 0 and "--data DATA dataset root: ROOT/Training/<class>/ and ROOT/Testing/<class>/" in out
 
 
-def test_every_option_says_what_it_does():
-    """train --image-size/--lr, predict --batch-size, serve --port and others had no help text in --help."""
-    import argparse
-
-    from braintumor.cli import build_parser
-
-    silent = []
-
-    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    walk(sub, f"{prefix} {name}")
-            elif action.option_strings and not action.help:
-                silent.append(f"{prefix} {action.option_strings[0]}")
-
-    walk(build_parser(), "braintumor")
-    assert silent == []
-
-
 def test_rows_held_back_for_the_table_are_shown_when_the_run_is_interrupted(test_images, tmp_path, monkeypatch,
                                                                             capsys):
     """The first rows are held back to size the path column: Ctrl-C during a slow input after them (a large volume

@@ -168,3 +168,16 @@ def test_storage_mode_separates_the_figshare_source(data_root):
     assert gray_train.counts() == {"glioma": 1200, "meningioma": 548, "notumor": 27, "pituitary": 697}
     both = {c: gray_train.counts()[c] + gray_test.counts()[c] for c in gray_train.classes}
     assert both == {"glioma": 1426, "meningioma": 708, "notumor": 29, "pituitary": 930}
+
+
+def test_an_empty_dataset_variable_counts_as_unset():
+    """BRAINTUMOR_DATA= (set, empty) made every --data default an empty path: 'argument --data: expected a file or
+    folder name' for an option nobody typed."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BRAINTUMOR_DATA": ""}
+    code = "from braintumor.data import DEFAULT_DATA_ROOT; print(DEFAULT_DATA_ROOT)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "../shared/datasets/brain-tumor-mri"

@@ -76,3 +76,23 @@ def test_the_readme_command_line_block_is_true_to_the_parsers():
         if not line.endswith("..."):
             problems += [f"{name}: {a.option_strings[-1]} is not shown" for a in set(actions.values()) - shown]
     assert problems == []
+
+
+def test_every_option_says_what_it_does():
+    """train --image-size/--lr, predict --batch-size, serve --port and others had no help text in --help."""
+    import argparse
+
+    from braintumor.cli import build_parser
+
+    silent = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{prefix} {name}")
+            elif action.option_strings and not action.help:
+                silent.append(f"{prefix} {action.option_strings[0]}")
+
+    walk(build_parser(), "braintumor")
+    assert silent == []

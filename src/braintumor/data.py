@@ -22,8 +22,9 @@ from .classes import CLASSES, class_of_folder
 from .image_io import ImageError, walk_images
 from .preprocess import PreprocessConfig, prepare
 
-#: Where tests and examples look for the dataset unless told otherwise.
-DEFAULT_DATA_ROOT = os.environ.get("BRAINTUMOR_DATA", "../shared/datasets/brain-tumor-mri")
+#: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
+#: was an empty --data that the user never typed).
+DEFAULT_DATA_ROOT = os.environ.get("BRAINTUMOR_DATA") or "../shared/datasets/brain-tumor-mri"
 
 
 class DatasetError(ValueError):
