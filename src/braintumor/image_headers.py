@@ -41,14 +41,23 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 _JPEG_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
-def jpeg_scans(data: bytes, most: int) -> int:
-    """How many scans (start-of-scan segments) a JPEG's first image holds, counted up to ``most + 1``.
+#: Most segments a JPEG's walk reads before it gives up (a normal file has tens): a Python step per segment made 64 MB
+#: of empty comments cost seconds.
+MAX_JPEG_SEGMENTS: int = 10_000
+
+
+def jpeg_scans(data: bytes, most: int) -> int | None:
+    """How many scans (start-of-scan segments) a JPEG's first image holds, counted up to ``most + 1``; None past
+    :data:`MAX_JPEG_SEGMENTS` segments.
 
     Why walk the segments instead of counting FF DA bytes: an APP segment (an EXIF thumbnail is a whole JPEG)
     or a comment may hold those bytes, and so may a phone's extra images after the end marker; none of
     them is decoded, so none may cost the image a refusal."""
-    i, n, scans = 2, len(data), 0
+    i, n, scans, steps = 2, len(data), 0, 0
     while i + 4 <= n and scans <= most:
+        steps += 1
+        if steps > MAX_JPEG_SEGMENTS:
+            return None
         marker = data[i + 1] if data[i] == 0xFF and data[i + 1] else None  # libjpeg skips FF 00 as garbage
         if marker == 0xFF:  # fill byte
             i += 1

@@ -169,13 +169,19 @@ def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray
     return decode_image(source, draft_size)[0]
 
 
-def _too_many_scans(data: bytes) -> bool:
-    """Whether a JPEG holds more than MAX_JPEG_SCANS scans: each is decoded in full, so a file can cost seconds."""
+def _scan_problem(data: bytes) -> str | None:
+    """Why a JPEG is refused before decoding, if it is: more than MAX_JPEG_SCANS scans (each is decoded in full, so a
+    file can cost seconds), or too many segments to count them."""
     if data.count(b"\xff\xda") <= MAX_JPEG_SCANS:  # a fast bound: every scan starts with these bytes
-        return False
-    from .image_headers import jpeg_scans  # (image_headers imports this module)
+        return None
+    from .image_headers import MAX_JPEG_SEGMENTS, jpeg_scans  # (image_headers imports this module)
 
-    return jpeg_scans(data, MAX_JPEG_SCANS) > MAX_JPEG_SCANS
+    scans = jpeg_scans(data, MAX_JPEG_SCANS)
+    if scans is None:
+        return f"JPEG has more than {MAX_JPEG_SEGMENTS:,} segments (a normal one has tens); refused"
+    if scans > MAX_JPEG_SCANS:
+        return f"JPEG has more than {MAX_JPEG_SCANS} scans (a progressive one has about 10); refused"
+    return None
 
 
 def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np.ndarray, InputInfo]:
@@ -197,8 +203,8 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             if problem := several_frames(img):
                 raise ImageError(problem)
             jpeg_colour = None
-            if img.format in ("JPEG", "MPO") and _too_many_scans(buffer.getvalue()):  # MPO: a JPEG with an MPF block
-                raise ImageError(f"JPEG has more than {MAX_JPEG_SCANS} scans (a progressive one has about 10); refused")
+            if img.format in ("JPEG", "MPO") and (problem := _scan_problem(buffer.getvalue())):  # MPO: with MPF
+                raise ImageError(problem)
             if draft_size and img.format == "JPEG":
                 if img.mode == "RGB" and _jpeg_is_ycc(img):
                     # One decode as YCbCr, without libjpeg's colour conversion: its Y plane is bit for bit
