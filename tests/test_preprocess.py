@@ -22,6 +22,8 @@ def test_output_shape_dtype_range():
     x = preprocess(encode(synthetic_head()))
     assert x.shape == (1, 128, 128) and x.dtype == np.float32
     assert x.min() >= 0.0 and x.max() <= 1.0 and x.max() > 0.3
+    # exactly the prepared 8-bit crop over 255 (the OOD statistics and the heat map's image undo it by * 255)
+    np.testing.assert_array_equal(np.round(x[0] * 255), prepare(encode(synthetic_head())))
 
 
 def test_image_size_comes_from_config():
@@ -58,6 +60,16 @@ def test_burned_in_text_apart_from_the_head_is_cut_off():
     img[235:245, 20:180:3] = 255  # a line of "text" below the head, separated by background
     _, _, _, bottom = head_box(img)
     assert bottom <= 215
+
+
+def test_a_row_is_head_by_the_share_of_its_own_pixels():
+    """min_fraction is a share of a row's pixels (the frame's width), not of the frame's height: on a frame twice as
+    wide as tall, a 6 px stripe above the head is 1.5 % of its rows and stays out of the box."""
+    img = np.zeros((200, 400), np.uint8)
+    img[50:150, 100:300] = 120
+    img[:50, 197:203] = 120
+    # head rows 50-150, columns 100-300: side 200 * 1.08 = 216 around the centre (200, 100)
+    assert head_box(img) == (92, -8, 308, 208)
 
 
 def test_blank_and_tiny_images_do_not_crash():
@@ -162,6 +174,10 @@ def test_background_subtraction_is_a_no_op_on_black_and_keeps_its_histogram_exac
     hist = Image.fromarray(head).histogram()
     same, same_hist = subtract_background(head, hist, 1.0)
     assert same is head and same_hist is hist
+    lifted = np.full((40, 50), 1, np.uint8)  # the lowest lift there is: one gray level, still subtracted
+    lifted[10:30, 10:40] = 100
+    out, _ = subtract_background(lifted, Image.fromarray(lifted).histogram(), 1.0)
+    assert out.min() == 0 and out.max() == 99
     rng = np.random.default_rng(3)
     for _ in range(20):
         img = rng.integers(rng.integers(1, 60), 256, (40, 50)).astype(np.uint8)
@@ -209,6 +225,10 @@ def test_equalised_heads_do_not_depend_on_the_gray_scale():
     assert (out[~inside] == 0).all() and out[inside].min() >= 26 and out.max() == 255
     # ranks: the head's levels come out spread evenly over 26-255 (a uniform histogram, up to ties)
     assert abs(np.median(out[inside]) - (26 + 255) / 2) < 12
+    # at and below the head threshold (10 % of the 99th percentile: 20 here), levels are only rescaled onto 0-26
+    steps = np.zeros((8, 64), np.uint8)
+    steps[:, :32], steps[:, 32:40], steps[:, 40:48] = 200, 20, 10
+    assert np.asarray(equalize_head(Image.fromarray(steps), eq))[0, ::8].tolist() == [255] * 4 + [26, 13, 0, 0]
 
 
 def test_equalisation_is_off_unless_asked_for_and_recorded_in_the_model():
