@@ -12,7 +12,7 @@ import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
 
-from braintumor.colour import colourfulness
+from braintumor.colour import chroma_colourfulness, colourfulness
 from braintumor.image_io import decode_image
 from braintumor.ood import OODDetector, fit_ood, fit_temperature, image_stats, joint_features
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
@@ -38,6 +38,8 @@ def test_fit_temperature_recovers_a_known_temperature():
     logits = rng.normal(0, 3, size=(4000, 4))
     labels = np.array([rng.choice(4, p=p) for p in softmax(logits, 2.0)])
     assert fit_temperature(logits, labels) == pytest.approx(2.0, rel=0.1)
+    # logits far beyond exp's range (an input unlike any training slice can give them) stay probabilities
+    np.testing.assert_array_equal(softmax(np.array([[1000.0, 0.0, -5.0]]), 0.3), [[1.0, 0.0, 0.0]])
 
 
 def test_fit_ood_refuses_about_one_percent_of_in_distribution_and_far_points():
@@ -64,6 +66,28 @@ def test_network_score_is_the_nearest_class_mahalanobis_distance():
     x = joint_features(pooled[400:], prepared[400:])
     direct = np.sqrt((((x[:, None, :] - det.means[None]) @ det.whiten) ** 2).sum(axis=2).min(axis=1))
     np.testing.assert_allclose(det.network_scores(pooled[400:], prepared[400:]), direct / det.maha_scale, rtol=1e-5)
+
+
+def test_the_fit_is_the_mahalanobis_distance_to_the_class_means_with_their_shared_covariance():
+    """Scores (times their scale) are min_k sqrt((x - mu_k)^T C^-1 (x - mu_k)), C the within-class covariance of the
+    training features plus the shrinkage (float64 here; the model stores float16); val_refused is the share of the
+    validation split that the detector refuses (score > threshold, as Classifier.classify refuses)."""
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 4, 2500)
+    pooled = np.abs(rng.normal(0, 1, (2500, 6)) * [1, 2, 1, 3, 1, 1] + 2 * y[:, None])
+    prepared = rng.integers(0, 255, (2500, 8, 8)).astype(np.uint8)
+    params = fit_ood(pooled[:2000], prepared[:2000], y[:2000], pooled[2000:], prepared[2000:], 20.0)
+    det = OODDetector(json.loads(json.dumps(params)))
+    x = joint_features(pooled[:2000], prepared[:2000])
+    means = np.stack([x[y[:2000] == k].mean(axis=0) for k in range(4)])
+    centred = x - means[y[:2000]]
+    cov = centred.T @ centred / len(x)
+    cov += 1e-3 * np.trace(cov) / len(cov) * np.eye(len(cov))
+    diff = joint_features(pooled[2000:], prepared[2000:])[:, None, :] - means[None]
+    want = np.sqrt(np.einsum("nkd,de,nke->nk", diff, np.linalg.inv(cov), diff).min(axis=1))
+    scores = det.network_scores(pooled[2000:], prepared[2000:])
+    np.testing.assert_allclose(scores * det.maha_scale, want, rtol=2e-2)
+    assert params["val_refused"] == np.mean(scores > det.threshold) > 0
 
 
 def test_image_stats_dark_fraction_matches_its_definition():
@@ -102,6 +126,17 @@ def test_colourfulness_separates_gray_from_colour(samples):
     _, info = decode_image(samples["astronaut.png"].data, draft_size=256)
     assert info.colourfulness > 30
 
+    # Hasler & Suesstrunk's formula (the fitted colour limit is on its scale): std and 0.3 x mean of the opponents
+    red = np.zeros((4, 4, 3), np.uint8)
+    red[..., 0] = 255  # R - G = 255, (R + G) / 2 - B = 127.5 everywhere
+    assert colourfulness(red) == pytest.approx(0.3 * np.hypot(255, 127.5))
+    red[:2] = 0  # half black: means and standard deviations both half of that
+    assert colourfulness(red) == pytest.approx(1.3 * np.hypot(127.5, 63.75))
+    # a JPEG's YCbCr pixels (read without conversion) score what their RGB pixels score, up to 8-bit rounding
+    tinted = (np.random.default_rng(2).integers(0, 120, (64, 64, 3)) + np.array([100, 40, 60])).astype(np.uint8)
+    ycc = np.asarray(Image.fromarray(tinted).convert("YCbCr"))
+    assert chroma_colourfulness(ycc) == pytest.approx(colourfulness(tinted), rel=0.01)
+
 
 def test_shipped_model_accepts_real_mri(shipped, test_images):
     paths = [p for cls in test_images.values() for p in cls]
@@ -122,11 +157,44 @@ def test_shipped_model_refuses_photos_documents_and_synthetic_frames(shipped, sa
     assert refused.reason.startswith("unlike the brain MRI slices the model was trained on")
 
 
+def test_ood_score_is_the_distance_in_units_of_the_refusal_threshold(shipped, test_images):
+    """README: ood_score is scaled so that the refusal threshold is 1. Halve the threshold: the score doubles, and
+    a slice it then puts above 1 is refused for its features."""
+    import copy
+
+    path = test_images["glioma"][0]
+    before = shipped.predict(path)
+    assert not before.ood and 0.5 < before.ood_score <= 1.0
+    meta = copy.deepcopy(shipped.metadata)
+    meta["ood"]["threshold"] /= 2
+    after = Classifier(shipped.session, meta).predict(path)
+    assert after.ood_score == pytest.approx(2 * before.ood_score, abs=2e-4)
+    assert after.ood and after.reason.endswith("its features are far from every training slice")
+
+
 def test_input_checks_name_the_reason(shipped, samples):
     assert "colour" in shipped.predict(samples["coffee.png"].data).reason
     assert "blank" in shipped.predict(encode(np.zeros((200, 200), np.uint8))).reason
     wide = synthetic_head(200, canvas=(200, 900))
     assert "aspect" in shipped.predict(encode(wide)).reason
+
+
+def test_input_checks_refuse_past_their_limits_and_not_before(shipped):
+    """Each input check at its limit: a side more than 3x the other (tall or wide), colour above the fitted
+    limit, a crop whose standard deviation is under 2 gray levels."""
+    from braintumor.image_io import InputInfo
+
+    det, head = shipped.ood, synthetic_head(64).astype(np.float32)
+    assert det.input_reason(InputInfo(300, 100), head) is None and det.input_reason(InputInfo(100, 300), head) is None
+    assert "aspect" in det.input_reason(InputInfo(301, 100), head)
+    assert "aspect" in det.input_reason(InputInfo(100, 301), head)
+    limit = det.max_colourfulness
+    assert det.input_reason(InputInfo(100, 100, limit), head) is None
+    assert "colour" in det.input_reason(InputInfo(100, 100, limit + 0.5), head)
+    for spread, blank in ((1.9, True), (2.1, False)):  # half the pixels 100 - spread, half 100 + spread
+        crop = np.full((64, 64), 100.0 + spread, np.float32)
+        crop[::2] = 100.0 - spread
+        assert (det.input_reason(None, crop) == "blank or nearly uniform image") == blank
 
 
 def test_external_brain_mri_is_not_refused(shipped):
