@@ -243,6 +243,32 @@ def test_calibrate_writes_temperature_and_ood_into_the_model(tiny_run, tiny_mode
     assert isinstance(pred.ood, bool) and pred.ood_score is not None
 
 
+def test_calibration_is_fitted_on_the_validation_split_and_reports_it(tiny_run, tiny_model, tmp_path):
+    """The temperature is the validation split's, the OOD threshold its highest score (1 % of a few slices: none
+    refused) as served predictions score it, the colour limit its floor (gray MRI), and the reported numbers are
+    those of the validation split."""
+    from braintumor.calibrate import MIN_COLOUR_LIMIT, network_outputs, prepared_run_images
+    from braintumor.cli import main
+    from braintumor.metrics import expected_calibration_error
+    from braintumor.preprocess import to_model_input
+
+    model = tmp_path / "calibrated.onnx"
+    shutil.copy(tiny_model, model)
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
+    clf = Classifier.load(model)
+    images, full, is_val = prepared_run_images(clf, tiny_run)
+    logits = network_outputs(clf, images[is_val])[0]
+    y = full.labels[is_val]
+    assert clf.temperature == pytest.approx(fit_temperature(logits, y), rel=1e-4)
+    preds, _ = clf.classify(to_model_input(images[is_val]))
+    assert max(p.ood_score for p in preds) == pytest.approx(1.0, abs=1e-3)
+    assert clf.ood.max_colourfulness >= MIN_COLOUR_LIMIT
+    cal, p = clf.metadata["calibration"], softmax(logits, clf.temperature)
+    assert cal["n_val"] == len(y) and cal["val_accuracy"] == pytest.approx(np.mean(logits.argmax(1) == y), abs=1e-5)
+    assert cal["val_after"]["ece"] == pytest.approx(expected_calibration_error(p.max(1), p.argmax(1) == y), abs=1e-4)
+    assert cal["val_after"]["nll"] == pytest.approx(-np.log(p[np.arange(len(y)), y]).mean(), abs=1e-4)
+
+
 def test_calibrate_adds_background_subtraction_and_augmented_copies_and_keeps_them(tiny_run, tiny_model, tmp_path):
     from braintumor.cli import main
 
@@ -270,6 +296,17 @@ def test_calibrate_records_framing_copies_and_a_recalibration_keeps_them(tiny_ru
     assert main(["calibrate", str(model), "--run", str(tiny_run), "--ood-framing", "2"]) == 0
     ood = Classifier.load(model).metadata["ood"]
     assert ood["framing_copies"] == 2 and ood["augmented_copies"] == 0
+    # each copy is fitted with its own slice's class: the class means are those of originals + copies
+    from braintumor.calibrate import framing_copies, network_outputs, prepared_run_images
+
+    clf = Classifier.load(model)
+    images, full, is_val = prepared_run_images(clf, tiny_run)
+    tr = np.flatnonzero(~is_val)
+    fit = np.concatenate([images[tr], framing_copies([full.paths[i] for i in tr], clf.preprocess_config, 2)])
+    y = np.tile(full.labels[tr], 3)
+    _, pooled, middle = network_outputs(clf, fit)
+    x = joint_features(pooled, fit, middle if clf.ood.uses_middle else None)
+    np.testing.assert_allclose(clf.ood.means, [x[y == k].mean(axis=0) for k in np.unique(y)], rtol=2e-3, atol=2e-4)
     means = ood["means"]
     assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
     assert Classifier.load(model).metadata["ood"]["framing_copies"] == 2
