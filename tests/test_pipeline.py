@@ -179,6 +179,9 @@ def test_accepted_answers_under_the_review_threshold_are_flagged(tiny_classifier
     assert clf.prediction_from_probs(just_under).to_dict()["review"] is True
     refused = clf.prediction_from_probs(just_under, 2.0, reason="far")
     assert refused.ood and not refused.review and refused.to_dict()["review"] is False
+    # README: flagged "under 99 %" confidence; 99 % itself is not under it
+    assert clf.prediction_from_probs(np.array([0.95, 0.03, 0.01, 0.01])).review
+    assert not clf.prediction_from_probs(np.array([0.99, 0.005, 0.0025, 0.0025])).review
 
 
 def test_one_or_several_threads_give_the_same_answers(tiny_model, test_images):

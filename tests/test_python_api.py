@@ -79,6 +79,21 @@ def test_many_arrays_stream_through_predict_many(clf):
     assert out[2][1].to_dict() == clf.predict(images[1]).to_dict()
 
 
+def test_predict_many_streams_one_batch_at_a_time(clf):
+    """Answers come as each batch is scored: a folder of 100 000 images is not held in memory until the end."""
+    pulled = []
+
+    def sources():
+        for seed in range(5):
+            pulled.append(seed)
+            yield synthetic_head(64, seed=seed)
+
+    stream = clf.predict_many(sources(), batch_size=2)
+    next(stream)
+    assert pulled == [0, 1]
+    assert len(list(stream)) == 4 and pulled == [0, 1, 2, 3, 4]
+
+
 @pytest.mark.parametrize("arr, message", [
     (np.zeros((0, 0), np.uint8), "no pixels"),
     (np.zeros((50_176,), np.uint8), "not one of shape (50176,)"),
@@ -135,6 +150,32 @@ def test_probabilities_are_shown_to_a_tenth_of_a_percent_but_never_as_certain():
     # towards 50 %: a 98.98 % answer flagged "under 99 %" is shown as 98.9 %, never as 99.0 %
     assert shown == [">99.9%", ">99.9%", ">99.9%", "99.9%", "99.0%", "98.9%", "98.9%", "50.0%", "50.0%", "1.3%",
                      "1.1%", "0.2%", "0.1%", "<0.1%", "<0.1%"]
+
+
+def test_the_classifier_sees_what_training_prepared(clf, test_images, tmp_path):
+    """Training caches prepare(path) (a JPEG decoded at about twice the model's input size); the Classifier decodes the
+    file itself, for the colour check, and must arrive at the very same input (a 700 px JPEG: libjpeg's scaling)."""
+    from braintumor.preprocess import preprocess
+
+    big = tmp_path / "big.jpg"
+    big.write_bytes(encode(synthetic_head(700), "JPEG"))
+    for path in [big] + [paths[0] for paths in test_images.values()]:
+        np.testing.assert_array_equal(clf.preprocess(path), preprocess(path, clf.preprocess_config))
+
+
+def test_probabilities_are_the_softmax_of_the_logits_at_the_stored_temperature(clf, test_images):
+    """What a user reads is calibrated: the logits divided by the model's fitted temperature, then softmax."""
+    paths = [p for ps in test_images.values() for p in ps]
+    batch = np.stack([clf.preprocess(p) for p in paths])
+    logits = clf.run(batch)[0].astype(np.float64) / clf.metadata["temperature"]
+    assert clf.metadata["temperature"] != 1.0
+    want = np.exp(logits - logits.max(axis=1, keepdims=True))
+    want /= want.sum(axis=1, keepdims=True)
+    for path, row in zip(paths, want, strict=True):
+        pred = clf.predict(path)
+        np.testing.assert_allclose(list(pred.probabilities.values()), row, atol=2e-6)
+        assert list(pred.probabilities) == list(clf.classes) == ["glioma", "meningioma", "notumor", "pituitary"]
+        assert pred.confidence == pytest.approx(row.max(), abs=2e-6) or pred.ood
 
 
 def test_a_stream_over_the_size_limit_is_refused(monkeypatch):
