@@ -14,6 +14,7 @@ from braintumor.metrics import (
     expected_calibration_error,
     precision_recall_curve,
     reliability_bins,
+    review_summary,
     roc_auc,
     roc_curve,
 )
@@ -99,7 +100,25 @@ def test_ece_and_reliability_bins_of_known_case():
     assert centers[0] == pytest.approx(1 / 30) and centers[-1] == pytest.approx(29 / 30)
     # 0 and 1 land in the first and last bins
     assert reliability_bins(np.array([0.0, 1.0]), np.array([0, 1]), 15)[3][[0, 14]].tolist() == [1, 1]
+    # a bin's upper edge is in it: 0.2 and 0.5 of 10 bins are bins 1 and 4, not 2 and 5
+    assert np.flatnonzero(reliability_bins(np.array([0.2, 0.5]), np.array([1, 1]), 10)[3]).tolist() == [1, 4]
     assert expected_calibration_error(np.full(10, 0.9), np.arange(10) < 9) == pytest.approx(0.0)
+    # bins weigh by their counts: three at 0.95 right 2/3 of the time (gap 0.95 - 2/3), one at 0.55 right (0.45)
+    uneven = expected_calibration_error(np.array([0.95, 0.95, 0.95, 0.55]), np.array([True, True, False, True]))
+    assert uneven == pytest.approx((3 * (0.95 - 2 / 3) + 0.45) / 4)
+
+
+def test_review_summary_of_a_known_case():
+    """Accepted answers under ``below`` are flagged (as Prediction.review flags them: 0.99 itself is not); refused
+    answers are neither flagged nor counted among the wrong accepted ones."""
+    conf = np.array([0.5, 0.95, 0.99, 0.999, 0.3])
+    correct = np.array([False, True, True, False, False])
+    accepted = np.array([True, True, True, True, False])
+    assert review_summary(conf, correct, accepted, 0.99) == {
+        "below": 0.99, "accepted": 4, "flagged": 2, "flagged_right": 1, "accuracy_flagged": 0.5,
+        "accuracy_not_flagged": 0.5, "wrong_accepted": 2, "wrong_flagged": 1}
+    none = review_summary(np.array([0.999]), np.array([True]), np.array([True]), 0.99)
+    assert none["accuracy_flagged"] is None and none["accuracy_not_flagged"] == 1.0
 
 
 def test_edge_cases_are_deterministic():
@@ -115,6 +134,7 @@ def test_edge_cases_are_deterministic():
     m2 = compute_metrics(np.array([0, 1]), np.array([[0.6, 0.4, 0.0], [0.1, 0.2, 0.7]]), CLASSES3)
     assert m2["per_class"]["c"] == {"precision": 0.0, "recall": None, "f1": 0.0, "support": 0, "roc_auc": None}
     assert m2["per_class"]["b"]["precision"] is None and m2["per_class"]["b"]["recall"] == 0.0
+    assert m2["macro_f1"] == pytest.approx((1.0 + 0.0 + 0.0) / 3)  # c, predicted though absent, counts
     assert m["macro_roc_auc"] == pytest.approx(0.5)  # a: 0.6 beats 0.2 not 0.7; b: 0.8 beats 0.4, 0.3 does not
     assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)
     # ties in the probabilities predict the first class
