@@ -77,6 +77,8 @@ def test_reduction_starts_at_twice_the_draft_size(fmt):
     assert read_image(data, draft_size=256).shape == (224, 224)
     assert read_image(data, draft_size=113).shape == (224, 224)
     assert read_image(data, draft_size=112).shape == (112, 112)
+    # the shorter side decides: a wide image is not reduced below the draft size
+    assert read_image(encode(synthetic_head(224, canvas=(224, 600)), fmt), draft_size=113).shape == (224, 600)
 
 
 @pytest.mark.parametrize("fmt, options", [("JPEG", {}), ("JPEG", {"progressive": True}), ("PNG", {}),

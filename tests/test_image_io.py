@@ -235,6 +235,19 @@ def test_a_decoder_error_nobody_foresaw_is_an_image_error(monkeypatch):
         read_image(encode(synthetic_head(), "PNG"))
 
 
+def test_high_bit_depths_are_stretched_onto_0_255_rounded():
+    """min -> 0, max -> 255, the rest rounded to the nearest level (not truncated); a flat image is all 0."""
+    import warnings
+
+    from braintumor.image_io import minmax_uint8
+
+    assert minmax_uint8(np.array([[-3.0, 1.0, 2.0, 7.0]])).tolist() == [[0, 102, 128, 255]]  # 102.0, 127.5, 255
+    assert minmax_uint8(np.array([[0, 1, 2]], np.uint16)).tolist() == [[0, 128, 255]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero on the way
+        assert minmax_uint8(np.full((3, 4), 7.5, np.float32)).tolist() == [[0] * 4] * 3
+
+
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 def test_a_float_image_with_a_non_finite_pixel_is_stretched_by_its_finite_ones(bad):
     """One NaN or inf pixel of a float TIFF made min/max NaN or inf: the whole image black, refused as blank."""
@@ -297,6 +310,10 @@ def test_a_jpeg_of_too_many_scans_is_refused_before_decoding():
     assert read_image(normal).shape == (256, 256) and normal.count(b"\xff\xda") < 20
     with pytest.raises(ImageError, match=rf"^JPEG has more than {MAX_JPEG_SCANS} scans"):
         read_image(bomb)
+    at_limit = _repeated_scans(MAX_JPEG_SCANS - normal.count(b"\xff\xda"))[1]  # the limit itself is allowed
+    assert at_limit.count(b"\xff\xda") == MAX_JPEG_SCANS and read_image(at_limit).shape == (256, 256)
+    with pytest.raises(ImageError, match=r"^JPEG has more than"):
+        read_image(_repeated_scans(MAX_JPEG_SCANS + 1 - normal.count(b"\xff\xda"))[1])
 
 
 def test_a_tiff_of_many_pages_is_refused_without_counting_them():
