@@ -39,6 +39,19 @@ def test_explain_matches_predict_and_draws_the_crop_the_model_saw(tiny_classifie
     assert Image.open(io.BytesIO(ex.image_png())).mode == "L"
 
 
+def test_each_answer_gets_the_map_of_its_own_class(test_images):
+    """The overlay explains the class the answer names: slices of four classes, four different maps."""
+    clf = Classifier.load()  # the shipped model names each class's first test slice correctly
+    paths = [ps[0] for ps in test_images.values()]
+    batch = np.stack([clf.preprocess(p) for p in paths])
+    explained = heatmap.explain_batch(clf, batch)
+    assert [e.prediction.label for e in explained] == list(clf.classes)
+    cams = heatmap.class_activation_maps(clf.run(batch)[1], heatmap.head_weights(clf)[0])
+    for k, ex in enumerate(explained):
+        want = heatmap.upsample(heatmap.normalise(cams[k, k]), clf.image_size)
+        np.testing.assert_allclose(ex.cam, want, atol=1e-6)
+
+
 def test_normalise_relu_and_scale():
     out = heatmap.normalise(np.array([[-2.0, 0.0], [1.0, 4.0]]))
     np.testing.assert_allclose(out, [[0, 0], [0.25, 1.0]])
