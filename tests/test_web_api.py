@@ -40,6 +40,7 @@ def test_predict_returns_the_predict_cli_record(client, test_images, tiny_classi
     assert r.status_code == 200 and r.mimetype == "application/json"
     (rec,) = r.get_json()["results"]
     assert set(rec) == KEYS and rec["path"] == "scan one.jpg"
+    assert set(r.get_json()) == {"results"}  # "series" comes with multi-slice volumes only
     (cli,) = records(tiny_classifier, [str(path)])
     assert {**cli, "path": "scan one.jpg"} == rec  # the same record as `braintumor predict --format jsonl`
 
@@ -75,7 +76,8 @@ def test_a_heatmap_value_it_does_not_know_is_a_400_not_silently_off(client, test
     r = post(client, [("a.jpg", test_images["pituitary"][0].read_bytes())], query=query)
     assert r.status_code == 400 and r.get_json() == {"error": "?heatmap takes 1 or 0 (true/false, yes/no, on/off), "
                                                               "once"}
-    for ok, maps in (("?heatmap=YES", True), ("?heatmap=off", False), ("?heatmap=1&heatmap=true", True)):
+    for ok, maps in (("?heatmap=YES", True), ("?heatmap=on", True), ("?heatmap=off", False),
+                     ("?heatmap=1&heatmap=true", True)):
         r = post(client, [("a.jpg", test_images["pituitary"][0].read_bytes())], query=ok)
         assert r.status_code == 200 and ("heatmap_png_base64" in r.get_json()["results"][0]) == maps, ok
 
