@@ -72,6 +72,15 @@ def test_a_row_is_head_by_the_share_of_its_own_pixels():
     assert head_box(img) == (92, -8, 308, 208)
 
 
+def test_a_dark_slice_keeps_its_one_level_noise_out_of_the_head():
+    """The head threshold is at least one gray level: on a slice whose 99th percentile is 8 (10 %: 0.8), a band of
+    level-1 noise down its left side is background, not head."""
+    img = np.zeros((100, 100), np.uint8)
+    img[30:70, 30:70] = 8
+    img[:, :10] = 1
+    assert head_box(img) == (28, 28, 71, 71)  # the 40 px head, 8 % margin, centred on (50, 50)
+
+
 def test_blank_and_tiny_images_do_not_crash():
     assert preprocess(np.zeros((50, 80), np.uint8)).max() == 0.0
     assert preprocess(np.full((1, 1), 200, np.uint8)).shape == (1, 128, 128)
@@ -112,6 +121,7 @@ def test_histogram_percentile_equals_numpy(q: float) -> None:
     """The sort-free percentile behind head_box and the OOD statistics must be numpy's, bit for bit."""
     rng = np.random.default_rng(7)
     rows = [rng.integers(0, rng.integers(1, 257), rng.integers(1, 3000)) for _ in range(200)]
+    rows.append(np.array([0] + [7] * 60))  # q = 1: 60 % of the way from 0 to 7, where numpy's two formulas differ
     counts = np.stack([np.bincount(r, minlength=256) for r in rows])
     expected = np.array([np.percentile(r, q) for r in rows])
     np.testing.assert_array_equal(histogram_percentile(counts, q), expected)
