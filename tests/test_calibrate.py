@@ -1,0 +1,145 @@
+"""``braintumor calibrate``: the temperature and the out-of-distribution statistics are fitted on the run's own
+splits (validation, training and its augmented and framing copies) and stored in the model file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.ood import fit_temperature, joint_features
+from braintumor.predictor import Classifier, softmax
+
+
+def test_calibrate_writes_temperature_and_ood_into_the_model(tiny_run, tiny_model, tmp_path):
+    from braintumor.cli import main
+
+    model = tmp_path / "calibrated.onnx"
+    shutil.copy(tiny_model, model)
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
+    clf = Classifier.load(model)
+    assert clf.temperature > 0 and clf.ood is not None
+    assert clf.metadata["calibration"]["fitted_on"].startswith("validation split")
+    pred = clf.predict(encode(synthetic_head()))
+    assert isinstance(pred.ood, bool) and pred.ood_score is not None
+
+
+def test_calibration_is_fitted_on_the_validation_split_and_reports_it(tiny_run, tiny_model, tmp_path):
+    """The temperature is the validation split's, the OOD threshold its highest score (1 % of a few slices: none
+    refused) as served predictions score it, the colour limit its floor (gray MRI), and the reported numbers are
+    those of the validation split."""
+    from braintumor.calibrate import MIN_COLOUR_LIMIT, network_outputs, prepared_run_images
+    from braintumor.cli import main
+    from braintumor.metrics import expected_calibration_error
+    from braintumor.preprocess import to_model_input
+
+    model = tmp_path / "calibrated.onnx"
+    shutil.copy(tiny_model, model)
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
+    clf = Classifier.load(model)
+    images, full, is_val = prepared_run_images(clf, tiny_run)
+    logits = network_outputs(clf, images[is_val])[0]
+    y = full.labels[is_val]
+    assert clf.temperature == pytest.approx(fit_temperature(logits, y), rel=1e-4)
+    preds, _ = clf.classify(to_model_input(images[is_val]))
+    assert max(p.ood_score for p in preds) == pytest.approx(1.0, abs=1e-3)
+    assert clf.ood.max_colourfulness >= MIN_COLOUR_LIMIT
+    cal, p = clf.metadata["calibration"], softmax(logits, clf.temperature)
+    assert cal["n_val"] == len(y) and cal["val_accuracy"] == pytest.approx(np.mean(logits.argmax(1) == y), abs=1e-5)
+    assert cal["val_after"]["ece"] == pytest.approx(expected_calibration_error(p.max(1), p.argmax(1) == y), abs=1e-4)
+    assert cal["val_after"]["nll"] == pytest.approx(-np.log(p[np.arange(len(y)), y]).mean(), abs=1e-4)
+
+
+def test_calibrate_adds_background_subtraction_and_augmented_copies_and_keeps_them(tiny_run, tiny_model, tmp_path):
+    from braintumor.cli import main
+
+    model = tmp_path / "calibrated.onnx"
+    shutil.copy(tiny_model, model)
+    assert Classifier.load(model).preprocess_config.background_percentile == 0.0  # the tiny run trained without
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"n": 3, "accuracy": 0.5, "ece": 0.1, "confusion_matrix": [[1]]}))
+    assert main(["calibrate", str(model), "--run", str(tiny_run), "--background-percentile", "1",
+                 "--ood-augment", "1", "--metrics", str(metrics)]) == 0
+    meta = Classifier.load(model).metadata
+    assert meta["preprocess"]["background_percentile"] == 1.0 and meta["ood"]["augmented_copies"] == 1
+    assert meta["metrics"] == {"n": 3, "accuracy": 0.5, "ece": 0.1}
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0  # a plain recalibration keeps both
+    meta = Classifier.load(model).metadata
+    assert meta["preprocess"]["background_percentile"] == 1.0 and meta["ood"]["augmented_copies"] == 1
+    assert meta["ood"]["framing_copies"] == 0
+
+
+def test_calibrate_records_framing_copies_and_a_recalibration_keeps_them(tiny_run, tiny_model, tmp_path):
+    from braintumor.cli import main
+
+    model = tmp_path / "framed.onnx"
+    shutil.copy(tiny_model, model)
+    assert main(["calibrate", str(model), "--run", str(tiny_run), "--ood-framing", "2"]) == 0
+    ood = Classifier.load(model).metadata["ood"]
+    assert ood["framing_copies"] == 2 and ood["augmented_copies"] == 0
+    # each copy is fitted with its own slice's class: the class means are those of originals + copies
+    from braintumor.calibrate import framing_copies, network_outputs, prepared_run_images
+
+    clf = Classifier.load(model)
+    images, full, is_val = prepared_run_images(clf, tiny_run)
+    tr = np.flatnonzero(~is_val)
+    fit = np.concatenate([images[tr], framing_copies([full.paths[i] for i in tr], clf.preprocess_config, 2)])
+    y = np.tile(full.labels[tr], 3)
+    _, pooled, middle = network_outputs(clf, fit)
+    x = joint_features(pooled, fit, middle if clf.ood.uses_middle else None)
+    np.testing.assert_allclose(clf.ood.means, [x[y == k].mean(axis=0) for k in np.unique(y)], rtol=2e-3, atol=2e-4)
+    means = ood["means"]
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
+    assert Classifier.load(model).metadata["ood"]["framing_copies"] == 2
+    assert Classifier.load(model).metadata["ood"]["means"] == means  # same copies: the fit is reproducible
+
+
+def test_framing_copies_cut_the_frame_then_prepare_as_serving_does(tmp_path):
+    from braintumor.calibrate import framing_copies
+    from braintumor.preprocess import PreprocessConfig, prepare
+
+    paths = []
+    for s in range(3):
+        paths.append(tmp_path / f"{s}.png")
+        paths[-1].write_bytes(encode(synthetic_head(96, seed=s), fmt="PNG"))
+    config = PreprocessConfig(image_size=48)
+    a, b = framing_copies(paths, config, 2, seed=3), framing_copies(paths, config, 2, seed=3)
+    assert a.shape == (6, 48, 48) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    plain = np.stack([prepare(p, config) for p in paths])
+    assert not np.array_equal(a[:3], plain) and not np.array_equal(a[:3], a[3:])
+    np.testing.assert_array_equal(framing_copies(paths, config, 1, max_cut=0.0), plain)  # no cut: the served crop
+    assert framing_copies(paths, config, 0).shape == (0, 48, 48)
+
+
+def test_augmented_copies_are_reproducible_uint8_crops_unlike_the_originals():
+    from braintumor.calibrate import augmented_copies
+
+    images = np.stack([synthetic_head(64, seed=s) for s in range(5)])
+    a, b = augmented_copies(images, 2, seed=1), augmented_copies(images, 2, seed=1)
+    assert a.shape == (10, 64, 64) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a[:5], images) and not np.array_equal(a[:5], a[5:])
+    assert augmented_copies(images, 0).shape == (0, 64, 64)
+    # the run's own optional augmentation (config.json) goes into the copies; none of it: the plain recipe
+    np.testing.assert_array_equal(augmented_copies(images, 2, seed=1, options={"reframe": 0.0, "erase": 0.0}), a)
+    assert not np.array_equal(augmented_copies(images, 2, seed=1, options={"reframe": 1.0}), a)
+
+
+def test_calibrate_refuses_impossible_settings_before_touching_the_file(tiny_run, tiny_model, tmp_path):
+    from braintumor.calibrate import calibrate
+    from braintumor.data import DatasetError
+
+    model = tmp_path / "calibrated.onnx"
+    shutil.copy(tiny_model, model)
+    before = model.read_bytes()
+    with pytest.raises(DatasetError, match="background-percentile"):
+        calibrate(model, tiny_run, background_percentile=60.0)
+    with pytest.raises(DatasetError, match="ood-augment"):
+        calibrate(model, tiny_run, ood_augment=-1)
+    with pytest.raises(DatasetError, match="ood-framing"):
+        calibrate(model, tiny_run, ood_framing=-1)
+    assert model.read_bytes() == before
