@@ -5,6 +5,7 @@ run, so not by default). Skipped, never failed, when chromium or playwright is a
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import os
@@ -111,6 +112,19 @@ def _snapshot(base: dict, t: float, n: int, confidence: float = 0.9) -> dict:
     return s
 
 
+@contextlib.contextmanager
+def _scripted_page(base_url: str, answers: list[dict]):
+    """A browser page on the scripted dashboard (below), closed afterwards."""
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            _scripted_dashboard(base_url, page, answers)
+            yield page
+        finally:
+            browser.close()
+
+
 def _scripted_dashboard(base_url: str, page, answers: list[dict]) -> None:
     """Open the dashboard polling every 250 ms, its /api/v1/stats answered by ``answers`` in turn (then the last)."""
     def stats(route):
@@ -133,18 +147,12 @@ def test_dashboard_starts_afresh_when_the_server_restarts(served, tmp_path_facto
     real = app.test_client().get("/api/v1/stats").get_json()
     answers = [_snapshot(real, 1000, 100), _snapshot(real, 1002, 120),  # then the server restarts:
                _snapshot(real, 1004, 2), _snapshot(real, 1006, 6)]
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            _scripted_dashboard(base, page, answers)
-            sync_api.expect(page.locator("#stat-requests")).to_have_text("6", timeout=10_000)
-            page.wait_for_timeout(600)  # a few more polls of the last answer
-            assert page.locator("#stat-rps").inner_text() == "2.00"  # (6 - 2) / 2 s: since the restart only
-            assert page.locator("#stat-ips").inner_text() == "2.00"
-            assert page.locator("#stat-p50").inner_text() == "2.5 ms"
-        finally:
-            browser.close()
+    with _scripted_page(base, answers) as page:
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("6", timeout=10_000)
+        page.wait_for_timeout(600)  # a few more polls of the last answer
+        assert page.locator("#stat-rps").inner_text() == "2.00"  # (6 - 2) / 2 s: since the restart only
+        assert page.locator("#stat-ips").inner_text() == "2.00"
+        assert page.locator("#stat-p50").inner_text() == "2.5 ms"
 
 
 def test_mean_confidence_never_looks_surer_than_it_is(served):
@@ -153,13 +161,7 @@ def test_mean_confidence_never_looks_surer_than_it_is(served):
     base, app = served
     real = app.test_client().get("/api/v1/stats").get_json()
     answers = [_snapshot(real, 1000, 10, confidence=0.99986), _snapshot(real, 1002, 20, confidence=0.99986)]
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            _scripted_dashboard(base, page, answers)
-            sync_api.expect(page.locator("#stat-requests")).to_have_text("20", timeout=10_000)
-            sync_api.expect(page.locator("#stat-confidence")).to_have_text("0.999")
-            assert page.locator("#stat-confidence-all").inner_text() == "0.999"
-        finally:
-            browser.close()
+    with _scripted_page(base, answers) as page:
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("20", timeout=10_000)
+        sync_api.expect(page.locator("#stat-confidence")).to_have_text("0.999")
+        assert page.locator("#stat-confidence-all").inner_text() == "0.999"
