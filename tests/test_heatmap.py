@@ -196,3 +196,19 @@ def test_overlay_table_stays_within_three_levels_of_the_blend(alpha):
     exact = gray[..., None] * (1.0 - w) + heatmap.colorize(heat).astype(np.float64) * w
     diff = np.abs(heatmap.overlay(gray, heat, alpha).astype(float) - exact)
     assert diff.max() <= 3.0 and diff.mean() < 0.5
+
+
+def test_serving_a_heat_map_imports_no_training_module(tiny_model, test_images):
+    """Training sits beside serving and is never imported by it: the heat map's cell spacing came from train_config."""
+    import subprocess
+    import sys
+
+    code = (f"import sys; from braintumor.web import create_app; app = create_app(model_path={str(tiny_model)!r}); "
+            f"data = open({str(test_images['glioma'][0])!r}, 'rb').read(); "
+            "r = app.test_client().post('/api/v1/predict?heatmap=1', data=data, content_type='image/jpeg'); "
+            "assert r.status_code == 200 and 'heatmap_png_base64' in r.get_json()['results'][0], r.status_code; "
+            "print(sorted(m for m in sys.modules if m.split('.')[-1] in "
+            "('train', 'train_config', 'augment', 'model', 'checkpoints') or m == 'torch'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -18,12 +18,12 @@ import numpy as np
 from .image_arrays import InMemoryImage
 from .image_io import ImageSource, InputInfo
 from .predictor import Classifier, Prediction
-from .train_config import MIN_IMAGE_SIZE
+from .preprocess import NETWORK_STRIDE
 
 #: Input pixels per cell of the last feature maps. Every stride-2 layer of the networks (3 x 3 convolutions and max
 #: pooling with padding 1, 1 x 1 shortcuts) centres its output j on its input 2 j, so cell j of the map is centred
 #: on input pixel 32 j (the patch stem: 32 j + 1.5), not on the middle of the image's j-th 32-pixel block.
-FEATURE_STRIDE: int = MIN_IMAGE_SIZE
+FEATURE_STRIDE: int = NETWORK_STRIDE
 
 #: Strongest weight of the colour over the grayscale image (at the hottest pixel).
 DEFAULT_ALPHA: float = 0.6

@@ -25,6 +25,9 @@ from .image_io import ImageSource, read_image
 PREPROCESS_VERSION: int = 1
 #: Default side of the square model input, in pixels.
 IMAGE_SIZE: int = 128
+#: How many input pixels one cell of the networks' last feature maps steps over (stride-2 stem, max-pool, three
+#: stride-2 stages): the smallest input training takes, and the heat map's cell spacing.
+NETWORK_STRIDE: int = 32
 #: Longest side of the padded head crop that is ever materialised. A thin strip (say 1 x 40 000 px,
 #: a 100-byte PNG) would otherwise ask for a 40 000^2 px canvas; larger crops are box-reduced first.
 MAX_CROP_SIDE: int = 4096

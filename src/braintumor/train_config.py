@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .preprocess import IMAGE_SIZE, PreprocessConfig
+from .preprocess import IMAGE_SIZE, NETWORK_STRIDE, PreprocessConfig
 
-MIN_IMAGE_SIZE = 32  # the networks reduce by 32 (stride-2 stem, max-pool, three stride-2 stages)
+MIN_IMAGE_SIZE = NETWORK_STRIDE  # smaller leaves the networks' last stage no pixel
 #: Largest --image-size: twice the 512 px of the largest dataset slices (60000 ended in a MemoryError traceback).
 MAX_IMAGE_SIZE = 1024
 SIZE_STEP = 16  # progressive resizing grows the training images in steps of this many pixels
