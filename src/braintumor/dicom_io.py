@@ -28,7 +28,7 @@ from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
-from .dicom_orientation import along_normal, display_turn
+from .dicom_orientation import Turn, along_normal, display_turn
 from .image_io import MAX_PIXELS, ImageError
 from .volume_io import BudgetError, Slice, robust_uint8, scale_to_uint8, square_pixels
 
@@ -271,8 +271,9 @@ def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
     return meta
 
 
-def frame_slice(ds: Dataset, i: int, frames: int) -> Slice:
-    """Frame ``i`` of one checked instance of ``frames`` frames as a Slice. Raises ImageError when decoding fails."""
+def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None]:
+    """Frame ``i`` of one checked instance of ``frames`` frames as a Slice in the conventional view, and the turn that
+    took it there (for the volume's notes). Raises ImageError when decoding fails."""
     view = frame_view(ds, i)
     try:
         with warnings.catch_warnings():
@@ -300,4 +301,4 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> Slice:
     turn = display_turn(header_numbers(view.get("ImageOrientationPatient"), 6))
     if turn is not None and turn.changes:  # stored mirrored or transposed: the conventional view, as NIfTI's
         gray = turn.apply(gray)
-    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)})
+    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}), turn

@@ -17,7 +17,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_io import check_image, frame_slice, frame_view, header_number, header_numbers, read_dataset
-from .dicom_orientation import conventional_normal, display_turn, turn_notes
+from .dicom_orientation import conventional_normal, turn_notes
 from .image_io import ImageError
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
 
@@ -125,8 +125,7 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
             if id(ds) in broken:
                 continue
             try:
-                turn = display_turn(header_numbers(frame_view(ds, i).get("ImageOrientationPatient"), 6))
-                decoded.append((id(ds), frame_slice(ds, i, n), turn))
+                decoded.append((id(ds), *frame_slice(ds, i, n)))
             except ImageError as exc:  # one broken file costs its own slices (all of them), not its series'
                 if single:
                     raise
