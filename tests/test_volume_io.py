@@ -506,6 +506,8 @@ def test_the_frames_of_a_legacy_multi_frame_file_are_placed_along_the_normal(spa
     ds.NumberOfFrames = 3
     (volume,) = read_volumes(to_bytes(ds), name="legacy.dcm")
     assert [s.meta["dicom"].get("image_position") for s in volume.slices] == positions
+    derived = [s.meta["dicom"].get("image_position_derived", False) for s in volume.slices]  # said, not hidden
+    assert derived == [p is not None and p != [-100.0, -100.0, 7.0] for p in positions]
     frames = [2, 1, 0] if "ImageOrientationPatient" in spacing else [0, 1, 2]
     assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(_flat(k)[0, 0]) for k in frames]
     assert [s.meta["dicom"].get("slice_location") for s in volume.slices] == [

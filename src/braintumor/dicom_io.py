@@ -180,19 +180,24 @@ def frame_view(ds: Dataset, index: int) -> Dataset:
                 for kw in _PIXEL_KEYWORDS:
                     if kw in items[0]:
                         view[kw] = items[0][kw]
-    if index > 0 and not placed:
-        _place_legacy_frame(ds, view, index)
+    if index > 0 and not placed and _place_legacy_frame(ds, view, index):
+        view.PositionReferenceIndicator = DERIVED_POSITION  # a marker safe_meta reads; never leaves the view
     return view
 
 
-def _place_legacy_frame(ds: Dataset, view: Dataset, index: int) -> None:
+#: Marks a frame view whose Image Position was computed here, not read (Position Reference Indicator is a
+#: frame-of-reference attribute no pixel code reads, so the marker cannot be mistaken for a header value).
+DERIVED_POSITION = "BRAINTUMOR-DERIVED"
+
+
+def _place_legacy_frame(ds: Dataset, view: Dataset, index: int) -> bool:
     """Frame ``index`` of a legacy multi-frame file, whose top level gives frame 0's position: ``index`` slice
     spacings (Spacing Between Slices, else Slice Thickness) further along the normal; unknown without them (it was
     frame 0's for every frame), and its Slice Location, frame 0's, dropped. Unless the Frame Increment Pointer names
-    Frame Time or Frame Time Vector: then the frames are times at one place."""
+    Frame Time or Frame Time Vector: then the frames are times at one place. True when a position was derived."""
     pointer = ds.get("FrameIncrementPointer")
     if any(p in (0x00181063, 0x00181065) for p in (pointer if isinstance(pointer, (list, MultiValue)) else [pointer])):
-        return
+        return False
     first = header_numbers(view.get("ImagePositionPatient"), 3)
     facing = header_numbers(view.get("ImageOrientationPatient"), 6)
     spacing = header_number(ds.get("SpacingBetweenSlices")) or abs(header_number(ds.get("SliceThickness")) or 0.0)
@@ -202,6 +207,7 @@ def _place_legacy_frame(ds: Dataset, view: Dataset, index: int) -> None:
     at = along_normal(first, facing, index * spacing) if first and facing and spacing else None
     if at is not None:
         view.ImagePositionPatient = at
+    return at is not None
 
 
 def _display_range(view: Dataset) -> tuple[float, float] | None:
@@ -267,6 +273,8 @@ def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
     position = header_numbers(view.get("ImagePositionPatient"), 3)
     if position is not None:
         meta["image_position"] = [round(v, 4) for v in position]
+        if view.get("PositionReferenceIndicator") == DERIVED_POSITION:
+            meta["image_position_derived"] = True  # frame 0's position + k slice spacings, not in the file
     meta["rows"], meta["columns"], meta["frames"] = int(ds.Rows), int(ds.Columns), frames
     return meta
 

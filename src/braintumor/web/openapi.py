@@ -31,6 +31,9 @@ def _schemas(classes: list[str]) -> dict:
                                  "series_number": {"type": "integer"}, "instance_number": {"type": "integer"},
                                  "frame": {"type": "integer"}, "slice_location": number,
                                  "image_position": {"type": "array", "items": number},
+                                 "image_position_derived": {"type": "boolean", "description": "Present (true) "
+                                                            "when image_position is frame 0's plus the slice "
+                                                            "spacing (a legacy multi-frame file), not read."},
                                  "rows": {"type": "integer"}, "columns": {"type": "integer"},
                                  "frames": {"type": "integer"}},
                   "additionalProperties": False},
