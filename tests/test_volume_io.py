@@ -552,6 +552,23 @@ def test_a_localizer_listed_first_does_not_take_a_one_slice_series(other, n_othe
     assert f"left out {n_other} image(s) facing another way than the series' 1 (a localizer?)" in volume.notes
 
 
+@pytest.mark.parametrize("n_scans", [3, 0])
+def test_a_localizer_in_the_series_plane_is_left_out_unless_alone(n_scans):
+    """An axial scout filed in an axial series was sorted in among its slices and classified as one of them."""
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid()
+    scout = make_dataset(_flat(9), series_uid=uid, instance=1, position=2.5,
+                         ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"])
+    files = [("A_SCOUT", to_bytes(scout))] + [
+        (f"IM{k}", make_dicom(_flat(k), series_uid=uid, instance=k + 2, position=5.0 * k)) for k in range(n_scans)]
+    (volume,) = read_volumes(zip_bytes(files) if n_scans else to_bytes(scout), name="s.zip" if n_scans else "s.dcm")
+    expected = [_flat(k) for k in range(n_scans)] or [_flat(9)]  # a scout on its own is still read
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(f[0, 0]) for f in expected]
+    said = "left out 1 image(s) marked LOCALIZER in the series' plane"
+    assert (said in volume.notes) == bool(n_scans)
+
+
 def test_images_that_share_a_position_are_said():
     """Two echoes per position were interleaved and counted as slices without a word."""
     from pydicom.uid import generate_uid

@@ -31,8 +31,9 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     Along the slice normal, pointing as the conventional view's does (inferior to superior for axial slices, as
     NIfTI's), when every frame has a position and an orientation; frames of another orientation than the series'
     most common one (a localizer filed in the series: frames marked LOCALIZER count last, a tie goes to axial) are
-    left out and counted (they set the normal when they came first); frames that share a position (echoes, repeats,
-    a duplicate file) are kept and said. Without full geometry: by Instance Number, then file name, then frame."""
+    left out and counted (they set the normal when they came first), and so are frames marked LOCALIZER in that
+    orientation unless nothing else is there; frames that share a position (echoes, repeats, a duplicate file) are
+    kept and said. Without full geometry: by Instance Number, then file name, then frame."""
     frames = [(ds, name, i, n) for ds, name, n in group for i in range(n)]
     views = [frame_view(ds, i) for ds, _, i, _ in frames]
     where = [header_numbers(v.get("ImagePositionPatient"), 3) for v in views]
@@ -58,7 +59,8 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     alike = units @ units.T > 0.999  # within ~2.6 degrees (rounding the normals split near-equal ones)
     # the acquisition's plane: the one of the most frames not marked LOCALIZER, then of the most frames, then axial (a
     # localizer listed first kept a one-slice series' only image out)
-    real = alike @ np.array([not _localizer(ds) for ds, _, _, _ in frames])
+    scout = np.array([_localizer(ds) for ds, _, _, _ in frames])
+    real = alike @ ~scout
     axial = np.argmax(np.abs(units), axis=1) == 2
     main = max(order, key=lambda k: (int(real[k]), int(alike[k].sum()), bool(axial[k])))
     keep = [k for k in order if alike[main, k]]
@@ -66,6 +68,9 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     if len(keep) < len(frames):
         notes.append(f"left out {len(frames) - len(keep)} image(s) facing another way than the series' "
                      f"{len(keep)} (a localizer?)")
+    if real[main] and scout[keep].any():  # a scout in the series' own plane: not a slice of it
+        notes.append(f"left out {int(scout[keep].sum())} image(s) marked LOCALIZER in the series' plane")
+        keep = [k for k in keep if not scout[k]]
     normal = conventional_normal(units[keep].mean(axis=0))  # a series stored mirrored comes in the usual order
     along = {k: round(float(np.dot(where[k], normal)), 4) for k in keep}
     keep.sort(key=lambda k: (along[k], *by_number(k)))
