@@ -105,10 +105,15 @@ def along_normal(position: list[float], orientation: list[float], distance: floa
 _RAS_SIGN = (-1.0, -1.0, 1.0)
 
 
-def conventional_normal(normal: np.ndarray) -> np.ndarray:
-    """``normal``, or its opposite: pointing to the patient's right, anterior or superior along its nearest axis, so a
-    series stored mirrored is ordered as any other, and as the NIfTI reader orders the same slices."""
-    axis = int(np.argmax(np.abs(normal)))
+#: The patient axis each plane's normal follows (CONVENTIONAL's keys by name).
+PLANE_AXIS: dict[str, int] = {name: axis for axis, (name, _, _) in CONVENTIONAL.items()}
+
+
+def conventional_normal(normal: np.ndarray, plane: str | None = None) -> np.ndarray:
+    """``normal``, or its opposite: pointing to the patient's right, anterior or superior along the axis of the plane
+    the slices are shown in (else its nearest axis), so a series stored mirrored is ordered as any other, and as the
+    NIfTI reader orders the same slices. (A double-oblique axial slice's normal can lean nearer x than z.)"""
+    axis = PLANE_AXIS[plane] if plane in PLANE_AXIS else int(np.argmax(np.abs(normal)))
     return normal if normal[axis] * _RAS_SIGN[axis] >= 0 else -normal
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_io import check_image, frame_slice, frame_view, header_number, header_numbers, read_dataset
-from .dicom_orientation import conventional_normal, turn_notes
+from .dicom_orientation import conventional_normal, display_turn, turn_notes
 from .image_io import ImageError
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
 
@@ -71,7 +71,8 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     if real[main] and scout[keep].any():  # a scout in the series' own plane: not a slice of it
         notes.append(f"left out {int(scout[keep].sum())} image(s) marked LOCALIZER in the series' plane")
         keep = [k for k in keep if not scout[k]]
-    normal = conventional_normal(units[keep].mean(axis=0))  # a series stored mirrored comes in the usual order
+    turn = display_turn(facing[main])  # ordered along the normal of the plane the slices are shown in
+    normal = conventional_normal(units[keep].mean(axis=0), turn.plane if turn else None)
     along = {k: round(float(np.dot(where[k], normal)), 4) for k in keep}
     keep.sort(key=lambda k: (along[k], *by_number(k)))
     shared = sum(n for n in Counter(along.values()).values() if n > 1)
