@@ -143,6 +143,18 @@
     job.records.push(copy);
   }
 
+  const UNREADABLE = "this browser could not read the file: a folder (choose or drop the files in it, or a .zip " +
+    "of a DICOM series), or a file moved or deleted since it was chosen";
+
+  async function readable(file) {
+    try {
+      await file.slice(0, 1).arrayBuffer();
+      return true;
+    } catch (err) {
+      return false;
+    }
+  }
+
   async function classify(form, job) {
     const file = job.file, card = job.card, name = file.name || "pasted-image";
     job.records = [];
@@ -172,7 +184,10 @@
       else fillCard(card, data.results[0]);
       return;
     }
-    const rec = { path: name, error: !response ? "could not reach the server; check the connection and try again"
+    // a request that never left: the browser could not read the file (a dropped folder fails the same way)
+    const unread = !response && !(await readable(file));
+    const rec = { path: name, error: unread ? UNREADABLE
+      : !response ? "could not reach the server; check the connection and try again"
       : (data && data.error) || "the server answered HTTP " + response.status };
     keep(job, rec);
     fillCard(card, rec);
