@@ -186,6 +186,8 @@
     }
     // a request that never left: the browser could not read the file (a dropped folder fails the same way)
     const unread = !response && !(await readable(file));
+    // no answer about the file itself: the connection or the server failed (not the file's fault)
+    job.failed = !unread && (!response || response.status >= 500);
     const rec = { path: name, error: unread ? UNREADABLE
       : !response ? "could not reach the server; check the connection and try again"
       : (data && data.error) || "the server answered HTTP " + response.status };
@@ -230,15 +232,17 @@
     jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
     offerDownload(form);
     // per file: a scan counts as classified; a refusal is not a classification (it was counted as one)
-    const tally = { ok: 0, ood: 0, error: 0 };
+    const tally = { ok: 0, ood: 0, error: 0, failed: 0 };
     jobs.forEach(function (job) {
       const recs = job.records.filter(function (r) { return !r.summary; });
       const one = recs.length === 1 ? recs[0] : {};
-      tally[recs.length === 0 || one.error ? "error" : (one.ood ? "ood" : "ok")] += 1;
+      tally[job.failed ? "failed" : recs.length === 0 || one.error ? "error" : (one.ood ? "ood" : "ok")] += 1;
     });
     setStatus(pageStatus, "Done: " + tally.ok + " classified" +
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
-      (tally.error ? ", " + tally.error + " could not be read" : "") + " (see below).", false);
+      (tally.error ? ", " + tally.error + " could not be read" : "") +
+      (tally.failed ? ", " + tally.failed + " not analysed: the server failed or could not be reached" : "") +
+      " (see below).", tally.failed > 0);
   }
 
   ready(function () {
