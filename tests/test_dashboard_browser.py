@@ -165,3 +165,19 @@ def test_mean_confidence_never_looks_surer_than_it_is(served):
         sync_api.expect(page.locator("#stat-requests")).to_have_text("20", timeout=10_000)
         sync_api.expect(page.locator("#stat-confidence")).to_have_text("0.999")
         assert page.locator("#stat-confidence-all").inner_text() == "0.999"
+
+
+def test_dashboard_model_card_fits_the_page(served):
+    """The model card's long term ("test accuracy (official split, ...)") kept its column one line wide, at every
+    width: the values were squeezed into a column a character wide beside the tile, and the page scrolled sideways
+    (507 px at 375, 1326 px at 1280)."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    with _scripted_page(base, [real]) as page:
+        sync_api.expect(page.locator("#model-version")).not_to_have_text("–", timeout=10_000)
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            tile = page.locator("#model-card").bounding_box()
+            value = page.locator("#model-version").bounding_box()
+            assert value["x"] + value["width"] <= tile["x"] + tile["width"] and value["width"] >= 40
