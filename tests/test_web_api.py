@@ -123,17 +123,25 @@ def test_file_type_comes_from_the_content_not_the_name(client):
         ({"data": {"image": (io.BytesIO(b"x"), "a.jpg")}, "content_type": "multipart/form-data"}, "field 'file'"),
         ({"data": {"file": "just text, no file"}, "content_type": "multipart/form-data"}, "holds text"),
         ({"data": {}, "content_type": "multipart/form-data"}, "no file uploaded"),
-        ({"data": b"\xff\xd8\xff", "content_type": "text/plain"}, "multipart/form-data"),
-        ({"data": b"\xff\xd8\xff", "content_type": "text/plain"}, "application/dicom, application/zip or "
-                                                                     "application/gzip"),  # every type it takes
-        ({"json": {"file": "aGVsbG8="}}, "multipart/form-data"),
         ({"data": {"file": (io.BytesIO(b""), "")}, "content_type": "multipart/form-data"}, "no file uploaded"),
+        ({"data": b"\xff\xd8\xff"}, "multipart/form-data"),  # no Content-Type at all
     ],
-    ids=["wrong-field", "text-field", "no-parts", "raw-body", "raw-body-types", "json-body", "empty-form-part"],
+    ids=["wrong-field", "text-field", "no-parts", "empty-form-part", "no-type"],
 )
 def test_malformed_requests_are_400_json(client, kwargs, message):
     r = client.post("/api/v1/predict", **kwargs)
     assert r.status_code == 400 and message in r.get_json()["error"]
+
+
+@pytest.mark.parametrize("route", ["/api/v1/predict", "/"])
+@pytest.mark.parametrize("kwargs", [{"data": b"\xff\xd8\xff", "content_type": "text/plain"},
+                                    {"json": {"file": "aGVsbG8="}}], ids=["text-body", "json-body"])
+def test_a_body_of_a_type_it_does_not_take_is_415(client, kwargs, route):
+    """A text or JSON body was a 400 (a malformed request) where HTTP has 415 (a type the server does not take)."""
+    r = client.post(route, **kwargs)
+    assert r.status_code == 415
+    said = r.get_json()["error"] if route.startswith("/api/") else r.get_data(as_text=True)
+    assert "multipart/form-data" in said and "application/dicom, application/zip or application/gzip" in said
 
 
 def test_one_file_can_be_the_whole_body(client, test_images):

@@ -39,6 +39,7 @@ def _requests(good: bytes) -> dict[tuple[str, str, str], list[dict]]:
                                              {"data": {}, "content_type": "multipart/form-data"},
                                              _files(*[(f"{i}.png", good) for i in range(4)])],
         ("/api/v1/predict", "post", "413"): [_files(("big.png", big))],
+        ("/api/v1/predict", "post", "415"): [{"data": b"x", "content_type": "text/plain"}, {"json": {"file": "x"}}],
         ("/api/v1/model", "get", "200"): [{}],
         ("/api/v1/openapi.json", "get", "200"): [{}],
         ("/healthz", "get", "200"): [{}],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from flask import Request, current_app
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.http import parse_options_header
 
 from ..heatmap import explain_batch
@@ -75,7 +75,8 @@ def _clean_name(raw: str | None, index: int) -> str:
 
 
 def read_uploads(req: Request, max_files: int) -> list[Upload]:
-    """The request's images, in memory. Raises BadRequest with a clear message when there are none."""
+    """The request's images, in memory. Raises BadRequest with a clear message when there are none
+    (UnsupportedMediaType for a body that is neither multipart nor one of RAW_TYPES)."""
     parts: list[FileStorage] = req.files.getlist(FIELD)
     # A browser form with no file chosen sends one empty part without a name: that is "nothing".
     parts = [p for p in parts if p.filename or _peek(p)]
@@ -93,9 +94,11 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
             _, params = parse_options_header(req.headers.get("Content-Disposition", ""))
             return [Upload(_clean_name(params.get("filename"), 0), data)]
         if not req.mimetype.startswith("multipart/form-data"):
-            raise BadRequest(f"send images as multipart/form-data in the field '{FIELD}', or one file as the body "
-                             "with Content-Type image/*, application/octet-stream, application/dicom, "
-                             "application/zip or application/gzip")
+            said = (f"send images as multipart/form-data in the field '{FIELD}', or one file as the body with "
+                    "Content-Type image/*, application/octet-stream, application/dicom, application/zip or "
+                    "application/gzip")
+            # a body of a type it does not take is a 415; a request that names no type at all, a 400
+            raise UnsupportedMediaType(said) if req.mimetype else BadRequest(said)
         if FIELD in req.form:
             raise BadRequest(f"the field '{FIELD}' holds text, not a file: upload the image as a file")
         others = sorted(k for k in req.files if k != FIELD)
