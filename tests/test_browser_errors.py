@@ -83,3 +83,26 @@ def test_a_server_that_is_gone_or_failing_is_not_blamed_on_the_files(server, chr
     sync_api.expect(status).to_have_class("page-status")
     assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p and "status of 502" not in p] == []
     page.close()
+
+
+def test_a_long_error_message_wraps_at_phone_width(server, chromium, tmp_path):
+    """An error naming a zip member by its path (one long word) ran off the card: the page was 1605 px wide at
+    375 px, and on a desktop the text ran over the next card."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("EXPORT_" * 12 + "/" + "SERIES_0001_AXIAL_T1_POSTCONTRAST_" * 3 + "/head.nii", bytes(400))
+    scan = tmp_path / "export.zip"
+    scan.write_bytes(buf.getvalue())
+    page, problems = open_page(chromium, server, 375, 667)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", str(scan))
+    card = page.locator("#results .card").first
+    sync_api.expect(card).to_have_attribute("data-state", "error", timeout=20_000)
+    sync_api.expect(card.locator(".card-status")).to_contain_text("SERIES_0001_AXIAL_T1_POSTCONTRAST_")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert card.locator(".card-status").evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()
