@@ -18,8 +18,15 @@ __version__ = "0.1.0"
 # first); ORT_DISABLE_TELEMETRY=0 in the environment turns it back on.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
+import onnxruntime as _ort
+
 from .classes import CLASSES, DISPLAY_NAMES
 from .image_io import ImageError
 from .predictor import Classifier, ModelError, Prediction
+
+# ONNX Runtime reads the variable once, at its own import: imported before this package, it has already written its
+# device ID, and its later events (session creation, run errors) are turned off here (the values it reads as true)
+if os.environ["ORT_DISABLE_TELEMETRY"].strip().lower() in ("1", "true", "yes", "on"):
+    _ort.disable_telemetry_events()
 
 __all__ = ["CLASSES", "DISPLAY_NAMES", "Classifier", "ImageError", "ModelError", "Prediction", "__version__"]
