@@ -39,7 +39,7 @@ from tqdm import tqdm
 from .batch_resume import Previous, append_sink, read_previous
 from .cli_checks import UsageError
 from .predictor import Classifier
-from .series import input_records
+from .series import input_records, printable
 from .volume_io import VolumeInput, plan_inputs, read_volumes
 
 #: A unit of work: image paths (one batch), a volume's path, or a record that needs no model.
@@ -151,7 +151,8 @@ class BatchJob:
         summaries = bool(getattr(args, "summary", False)) and args.format == "jsonl"  # csv files hold none
         self.prev = read_previous(Path(args.output), args.format, clf.classes, summaries) if args.resume else Previous()
         if args.resume and self.prev.done:
-            print(f"resuming {args.output}: {sum(self.prev.done.values())} record(s) already there", file=sys.stderr)
+            print(f"resuming {printable(args.output)}: {sum(self.prev.done.values())} record(s) already there",
+                  file=sys.stderr)
 
     @property
     def has_header(self) -> bool:
@@ -189,7 +190,7 @@ class BatchJob:
                     bar.update(1)
                     yield rec
                 if a.resume and not new:
-                    print(f"nothing left to do: every input is already in {a.output}", file=sys.stderr)
+                    print(f"nothing left to do: every input is already in {printable(a.output)}", file=sys.stderr)
             except BrokenProcessPool:
 
                 raise UsageError("a worker process stopped unexpectedly (out of memory?)"

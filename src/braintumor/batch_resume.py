@@ -21,7 +21,7 @@ from typing import BinaryIO, TextIO
 from .atomic_files import temp_beside
 from .cli_checks import UsageError
 from .image_io import ImageError
-from .series import csv_columns, csv_text_value
+from .series import csv_columns, csv_text_value, printable
 from .volume_io import read_volumes
 
 
@@ -72,7 +72,8 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     with open(target, "rb") as fh:
         for n, line, complete in _records(fh, fmt):
             if not complete:
-                print(f"{target}: dropping an incomplete last line (interrupted run); it is redone", file=sys.stderr)
+                print(f"{printable(str(target))}: dropping an incomplete last line (interrupted run); it is redone",
+                      file=sys.stderr)
                 break
             if fmt == "csv" and n == 1:
                 if next(csv.reader([line.decode("utf-8", "replace")]), None) != header:
@@ -90,7 +91,7 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     unfinished = _unfinished_scan(tail, summaries)
     if unfinished is not None:
         name, start, records = unfinished
-        print(f"{target}: the last multi-slice input ({name}) is unfinished; it is redone", file=sys.stderr)
+        print(printable(f"{target}: the last multi-slice input ({name}) is unfinished; it is redone"), file=sys.stderr)
         for rec in records:
             prev.done[rec["path"]] -= 1
             prev.failed -= "error" in rec and "summary" not in rec

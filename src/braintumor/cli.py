@@ -15,6 +15,7 @@ from . import __version__
 from .cli_checks import bars, output_arg, path_arg, port, positive_float, positive_int, thread_count, worker_count
 from .cli_run import run
 from .data import DEFAULT_DATA_ROOT
+from .series import printable
 from .train_config import TrainConfig
 
 
@@ -33,7 +34,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     path = export_onnx(args.run, args.out, metrics_file=args.metrics, model_version=args.model_version,
                        calibrate=not args.no_calibrate, data=args.data)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(f"wrote {printable(str(path))} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 
@@ -50,7 +51,7 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
 
     path = quantize(args.model, args.run, args.out, args.data, calibrate=not args.no_calibrate,
                     metrics_file=args.metrics)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(f"wrote {printable(str(path))} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 

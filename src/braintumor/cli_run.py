@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from .cli_checks import UsageError, check_destinations
 from .data import DatasetError
 from .predictor import ModelError
+from .series import printable
 from .train_config import ConfigError
 
 
@@ -60,8 +61,9 @@ def _product_on_stdout(args: argparse.Namespace) -> bool:
 
 
 def _say(text: str) -> None:
+    """One line on stderr; a name it quotes may hold an escape sequence or a newline (shown escaped)."""
     with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr itself is gone (closed, or None)
-        print(text, file=sys.stderr)
+        print(printable(text), file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

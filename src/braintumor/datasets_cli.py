@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .data import DatasetError, load_dataset
 from .image_io import ImageError, read_image
+from .series import printable
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
 MANUAL_STEPS = (
@@ -25,13 +26,13 @@ def check_dataset(root: str) -> int:
     for split in splits:
         ds = load_dataset(root, split, allow_missing=True)  # a count, not training: missing classes show 0
         counts = ", ".join(f"{k} {v}" for k, v in ds.counts().items())
-        print(f"{split or ds.root}: {len(ds)} images ({counts})")
+        print(f"{split or printable(str(ds.root))}: {len(ds)} images ({counts})")
         for path in ds.paths:
             try:
                 read_image(path)
             except ImageError as exc:
                 bad += 1
-                print(f"  unreadable: {path}: {exc}")
+                print(printable(f"  unreadable: {path}: {exc}"))
     print("all images decode" if not bad else f"{bad} unreadable image(s): they are skipped in training")
     return 1 if bad else 0
 
@@ -43,7 +44,7 @@ def _counts(mapping: dict) -> str:
 def format_audit(report: dict, seconds: float | None = None) -> str:
     """The audit as a few readable lines (the JSON file has every group and pair)."""
     s = report["summary"]
-    lines = [f"audit of {report['root']}: {report['hash']} {report['hash_bits']}-bit, near duplicate = "
+    lines = [f"audit of {printable(report['root'])}: {report['hash']} {report['hash_bits']}-bit, near duplicate = "
              f"Hamming distance <= {report['threshold']}" + (f" ({seconds:.1f} s)" if seconds is not None else "")]
     for split, st in report["splits"].items():
         lo, hi = (f"{w}x{h}" for w, h in (st["min_size"] or (0, 0), st["max_size"] or (0, 0)))
@@ -51,10 +52,11 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         lines.append(f"{split}: {st['n_images']} images ({_counts(st['classes'])}); "
                      f"{size}; modes {_counts(st['modes']) or 'n/a'}")
     hidden = report["hidden_files"]
-    lines.append(f"hidden files (not data): {len(hidden)}" + (f": {', '.join(hidden[:5])}" if hidden else "")
+    lines.append(f"hidden files (not data): {len(hidden)}" + (f": {printable(', '.join(hidden[:5]))}" if hidden else "")
                  + (" ..." if len(hidden) > 5 else ""))
     bad = report["unreadable"]
-    lines.append(f"unreadable: {len(bad)}" + "".join(f"\n  {u['path']}: {u['error']}" for u in bad[:10]))
+    lines.append(f"unreadable: {len(bad)}" + "".join(f"\n  {printable(u['path'])}: {printable(u['error'])}"
+                                                     for u in bad[:10]))
     for key, title in (("exact_groups", "exact duplicate groups"), ("near_pairs", "near duplicate pairs")):
         lines.append(f"{title}: " + ", ".join(f"{'across splits' if k == 'cross-split' else 'within ' + k} {v}"
                                                for k, v in s[key].items()))
@@ -86,7 +88,7 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
         write_text_atomic(Path(out), json.dumps(report, indent=1) + "\n")
     print(format_audit(report, time.perf_counter() - start))
     if out:
-        print(f"report: {out}")
+        print(f"report: {printable(out)}")
     return 0
 
 
@@ -110,7 +112,7 @@ def download_dataset(dest: str | None) -> int:
     try:
         load_dataset(path, "Training")
     except DatasetError as exc:
-        print(f"error: downloaded to {path} but the layout is unexpected: {exc}", file=sys.stderr)
+        print(printable(f"error: downloaded to {path} but the layout is unexpected: {exc}"), file=sys.stderr)
         return 2
     print(f"dataset ready at {path}\ntrain with: braintumor train --data {path} --out runs/my-run")
     return 0

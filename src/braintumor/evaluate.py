@@ -28,6 +28,7 @@ from .evaluation_figures import write_figures
 from .image_io import ImageError
 from .metrics import compute_metrics, expected_calibration_error, percent, review_summary
 from .report import write_report, write_text_atomic
+from .series import printable
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -220,7 +221,7 @@ def _training_beside(data: str, dataset: Dataset) -> Dataset | None:
 
 
 def _fail(message: object) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {printable(str(message))}", file=sys.stderr)
     return 2
 
 
@@ -261,7 +262,7 @@ def run_evaluate(
         return _fail(exc)
     missing = [c for k, c in enumerate(dataset.classes) if not (dataset.labels == k).any()]
     if missing:
-        print(f"no images of {', '.join(missing)} in {dataset.root}: their recall and AUC are n/a")
+        print(f"no images of {', '.join(missing)} in {printable(str(dataset.root))}: their recall and AUC are n/a")
     auc = result["macro_roc_auc"]
     unreadable = len(result["data"]["errors"])
     print(f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
@@ -282,5 +283,5 @@ def run_evaluate(
     print(f"flagged for review (confidence < {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted, "
           f"{percent(r['accuracy_flagged'])} of them right ({percent(r['accuracy_not_flagged'])} of the others); "
           f"they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
-    print(f"report: {Path(out) / 'report.html'}")
+    print(f"report: {printable(str(Path(out) / 'report.html'))}")
     return 0

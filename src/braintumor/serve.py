@@ -32,6 +32,7 @@ from pathlib import Path
 from .cli_checks import UsageError
 from .gunicorn_config import METRICS_DIR_PREFIX
 from .predictor import Classifier, default_model_path, resolve_model_path
+from .series import printable
 
 #: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
 #: wait on slow clients (uploads straight from browsers, no buffering proxy in front). Behind a buffering
@@ -183,7 +184,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     check_port(host, port)
     metrics = None if debug or sys.platform == "win32" else _new_metrics_dir()  # before saying it serves
     shown = f"[{host}]" if ":" in host else host
-    print(f"serving {path.name} on http://{shown}:{port}/ ({server}); Ctrl+C to stop", flush=True)
+    print(f"serving {printable(path.name)} on http://{shown}:{port}/ ({server}); Ctrl+C to stop", flush=True)
     if debug:
         create_app(**kwargs).run(host=host, port=port, debug=True, use_reloader=False)
     elif sys.platform == "win32":

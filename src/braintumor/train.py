@@ -30,6 +30,7 @@ from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepare
 from .distill import Teacher, distillation_loss
 from .model import MODELS, count_parameters, create_model
 from .preprocess import INPUT_SCALE
+from .series import printable
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
 
 
@@ -137,12 +138,12 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             raise DatasetError(f"no training image is stored as '{cfg.hold_out_mode}' (Pillow modes are case "
                                "sensitive: L, RGB, ...): nothing would be held out")
     if main:
-        print(f"loading {len(full)} images from {full.root} (cached after the first run)", file=sys.stderr)
+        print(printable(f"loading {len(full)} images from {full.root} (cached after the first run)"), file=sys.stderr)
     with D.local_main_first(dd), tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False,
                                        disable=not (main and sys.stderr.isatty())) as bar:
         images_np, full = load_prepared(full, pre, Path(cfg.cache_dir) if cfg.cache_dir else None, bar.update)
     for path, msg in full.skipped if main else ():
-        print(f"skipped unreadable file {path}: {msg}", file=sys.stderr)
+        print(printable(f"skipped unreadable file {path}: {msg}"), file=sys.stderr)
     tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used)
     if len(va_idx) == 0 or len(tr_idx) < 2:  # was a torch.cat traceback after the first epoch
         raise DatasetError(f"{len(full)} images give {len(tr_idx)} to train and {len(va_idx)} to validate "
@@ -294,6 +295,6 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     bar.close()
     D.check_in_sync(model, dd)
     if main:
-        print(f"done in {(time.time() - t_start) / 60:.1f} min; best val_ema acc {best[0]:.4f}; {out / 'best.pt'}",
-              file=sys.stderr)
+        print(printable(f"done in {(time.time() - t_start) / 60:.1f} min; best val_ema acc {best[0]:.4f}; "
+                        f"{out / 'best.pt'}"), file=sys.stderr)
     return out / "best.pt"

@@ -1,0 +1,44 @@
+"""Names a user supplies, as the command line shows them: a file name may hold anything but '/' and NUL, and an
+escape sequence, a carriage return or a newline in one printed as it is clears the terminal or forges a line."""
+
+from __future__ import annotations
+
+import pytest
+
+from braintumor.cli import main
+
+ODD = "x\x1b[2J\r\nforged"
+SHOWN = r"x\x1b[2J\r\nforged"
+
+
+def _dataset(root, image: bytes) -> None:
+    """One readable image per class and split, and one unreadable file with an odd name in each split."""
+    for split in ("Training", "Testing"):
+        for name in ("glioma", "meningioma", "notumor", "pituitary"):
+            (root / split / name).mkdir(parents=True)
+            (root / split / name / "a.jpg").write_bytes(image)
+        (root / split / "glioma" / f"{ODD}.jpg").write_bytes(b"not an image")
+
+
+@pytest.mark.parametrize("argv", [
+    ["predict", "{tmp}/a.jpg", "--model", "{tmp}/{odd}.onnx"],  # error lines on stderr
+    ["evaluate", "--data", "{tmp}/{odd}", "--out", "{tmp}/eval"],
+    ["data", "check", "--data", "{tmp}/{odd}"],
+    ["export", "{tmp}/{odd}", "--out", "{tmp}/m.onnx"],
+    ["calibrate", "{tmp}/{odd}.onnx", "--run", "{tmp}"],
+    ["data", "check", "--data", "{tmp}/data"],  # the unreadable files they list
+    ["data", "audit", "--data", "{tmp}/data", "--no-progress"],
+    ["train", "--data", "{tmp}/data", "--out", "{tmp}/run", "--cache-dir", "{tmp}/cache", "--epochs", "1"],
+    ["predict", "{tmp}/a.jpg", "-o", "{tmp}/{odd}.jsonl", "--resume"],  # what resuming did
+])
+def test_names_are_shown_escaped_on_the_terminal(argv, test_images, tmp_path, capsys):
+    if argv[0] == "train":
+        pytest.importorskip("torch", reason="training needs torch")
+    image = test_images["glioma"][0].read_bytes()
+    (tmp_path / "a.jpg").write_bytes(image)
+    _dataset(tmp_path / "data", image)
+    (tmp_path / f"{ODD}.jsonl").write_text('{"path": "b.jpg", "err')  # cut short by an interrupted run
+    main([a.format(tmp=tmp_path, odd=ODD) for a in argv])
+    out, err = capsys.readouterr()
+    assert SHOWN in out + err
+    assert [line for line in (out + err).splitlines() if not line.isprintable()] == []
