@@ -42,3 +42,26 @@ def test_names_are_shown_escaped_on_the_terminal(argv, test_images, tmp_path, ca
     out, err = capsys.readouterr()
     assert SHOWN in out + err
     assert [line for line in (out + err).splitlines() if not line.isprintable()] == []
+
+
+def test_a_name_longer_than_the_tables_path_column_is_cut_in_the_middle():
+    """The path column is sized from the first rows: a longer name after them pushed its row's prediction and
+    confidence right, out of their columns. The table cuts it in the middle; csv (and json, jsonl) keep it whole."""
+    import csv
+    import io
+
+    from braintumor.predict_cli import _Formatter
+
+    long = "scans/" + "a-much-longer-folder-name-than-the-first/" * 3 + "Te-gl_0010.jpg"
+    row = {"label": "glioma", "confidence": 0.99, "ood": False, "review": False, "probabilities": {"glioma": 0.99}}
+    out = io.StringIO()
+    table = _Formatter("table", out, ("glioma",), sample=1)
+    for name in ("a.jpg", long, "x" * 150):
+        table.write({"path": name, **row})
+    header, first, second, third = out.getvalue().splitlines()
+    assert len(second) == len(first) == len(third) and second.index("Glioma") == header.index("prediction")
+    shown = second[:header.index("slice") - 2]  # the column, then two spaces
+    assert shown == long[:8] + "..." + long[-9:] and third.startswith("x" * 8 + "..." + "x" * 9 + "  ")
+    out = io.StringIO()
+    _Formatter("csv", out, ("glioma",)).write({"path": long, **row})
+    assert next(csv.DictReader(io.StringIO(out.getvalue())))["path"] == long

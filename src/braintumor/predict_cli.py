@@ -63,6 +63,14 @@ def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: b
 MAX_PATH_WIDTH = 100
 
 
+def fit(name: str, width: int) -> str:
+    """``name`` cut in the middle to ``width`` characters, ``...`` where cut (the start and the file name stay)."""
+    if len(name) <= width:
+        return name
+    head = (width - 3) // 2
+    return f"{name[:head]}...{name[len(name) - (width - 3 - head):]}"
+
+
 class _Formatter:
     """Writes records to a text stream in one of the output formats, streaming where it can."""
 
@@ -88,7 +96,7 @@ class _Formatter:
                 self.settle()
             return
         else:  # table; a folder or zip of several series: which one, as its summary on stderr names it
-            where = f"{record_name(rec):<{self.width}}  {rec.get('slice', ''):>5}"
+            where = f"{fit(record_name(rec), self.width):<{self.width}}  {rec.get('slice', ''):>5}"
             if "error" in rec:  # messages may quote a name
                 self.out.write(f"{where}  error: {printable(rec['error'])}\n")
             elif rec.get("ood"):
@@ -102,7 +110,8 @@ class _Formatter:
 
     def settle(self) -> None:
         """Table: size the path column from the rows so far (folders are expanded as they are read, and a 10 000-image
-        folder is not listed just for this), print the header and them; later rows stream, a longer name overflows."""
+        folder is not listed just for this), print the header and them; later rows stream, and a longer name is cut in
+        the middle to fit (:func:`fit`; csv and json keep it whole)."""
         if self.fmt != "table" or self.width:
             return
         self.width = min(MAX_PATH_WIDTH, max([len(record_name(r)) for r in self.buffer] + [20]))
