@@ -97,6 +97,35 @@ def test_a_folder_written_inside_the_data_it_reads_is_refused(test_images, tmp_p
     assert sorted(root.rglob("*")) == before
 
 
+
+@pytest.mark.parametrize(("layout", "out", "refused"), [
+    ("splits", "eval", False),  # evaluate reads ROOT/Testing (and ROOT/Training): ROOT/eval was refused all the same
+    ("splits", ".", False),
+    ("splits", "Testing/eval", True),  # a class 'eval'
+    ("splits", "Testing/glioma/eval", True),
+    ("splits", "Training/eval", True),  # train's split, and the leak-free check's
+    ("classes", "eval", True),  # ROOT/<class>/: ROOT is the split
+])
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+def test_only_a_folder_inside_what_is_read_as_data_is_refused(command, layout, out, refused, tmp_path):
+    from braintumor.cli import build_parser
+    from braintumor.cli_checks import UsageError, check_destinations
+    from braintumor.train_config import ConfigError, TrainConfig
+
+    root = tmp_path / "root"
+    for split in ("Training", "Testing") if layout == "splits" else ("",):
+        for c in ("glioma", "meningioma", "notumor", "pituitary"):
+            (root / split / c).mkdir(parents=True)
+    target = str((root / out).resolve())
+    args = build_parser().parse_args([command, "--data", str(root), "--out", target])
+    for check in (lambda: check_destinations(args), lambda: TrainConfig(data=str(root), out=target)):
+        if refused:
+            with pytest.raises((UsageError, ConfigError), match="is inside the dataset"):
+                check()
+        else:
+            check()
+
+
 def test_train_resume_and_overwrite_together_are_refused(tmp_path, capsys):
     """Both were taken: the run resumed and --overwrite was dropped (the README shows them as alternatives)."""
     with pytest.raises(SystemExit) as exc:

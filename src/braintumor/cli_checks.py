@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from .data import data_folders
 from .image_io import IMAGE_EXTENSIONS, is_special_file
 from .predictor import MAX_THREADS
 
@@ -142,8 +143,11 @@ def _check_not_inside_data(flag: str, raw: str, args: argparse.Namespace) -> Non
     data = getattr(args, "data", None)
     paths = getattr(args, "paths", None) or []
     for source, what in [(data, "the dataset"), *((p, "the input folder") for p in paths)]:
-        if source and source != "-" and Path(source).is_dir() and Path(raw).resolve().is_relative_to(
-                Path(source).resolve()):
+        if not source or source == "-" or not Path(source).is_dir():
+            continue
+        # of a dataset, the folders holding its class folders: `evaluate --out ROOT/eval` reads nothing there
+        read = data_folders(source, getattr(args, "split", None)) if what == "the dataset" else [Path(source)]
+        if any(Path(raw).resolve().is_relative_to(folder.resolve()) for folder in read):
             raise UsageError(f"{flag} {raw} is inside {what} {source}: its files would be read as data; "
                              "choose a folder outside it")
 

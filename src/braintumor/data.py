@@ -71,6 +71,17 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     return root
 
 
+def data_folders(root: str | os.PathLike, split: str | None = None) -> list[Path]:
+    """What commands read as data below ``root``: the folders holding class folders (``split``, Training and Testing
+    where they exist, else ``root``). A folder written inside one becomes an unknown class of it; ``root/eval`` beside
+    the splits is never read. ``[root]`` where none is found (a missing root: the command fails on it anyway)."""
+    found = []
+    for name in dict.fromkeys((split or "Training", "Training", "Testing")):
+        with contextlib.suppress(DatasetError):
+            found.append(resolve_split(root, name))
+    return list(dict.fromkeys(found)) or [Path(root)]
+
+
 def _class_dirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from .data import data_folders
 from .preprocess import IMAGE_SIZE, NETWORK_STRIDE, PreprocessConfig
 
 MIN_IMAGE_SIZE = NETWORK_STRIDE  # smaller leaves the networks' last stage no pixel
@@ -100,7 +101,8 @@ class TrainConfig:
         if self.epochs < 1:
             raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
         # a run folder inside the dataset became one of its class folders (and broke it for every later command)
-        if self.data and self.out and Path(self.out).resolve().is_relative_to(Path(self.data).resolve()):
+        if self.data and self.out and any(Path(self.out).resolve().is_relative_to(f.resolve())
+                                          for f in data_folders(self.data, "Training")):
             raise ConfigError(f"--out {self.out} is inside the dataset {self.data}: its files would be read as data; "
                               "choose a folder outside it")
         if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
