@@ -190,6 +190,49 @@ def test_a_worker_killed_for_running_past_the_timeout_is_counted(tiny_model, tmp
     assert proc.returncode == 0, log.read_text()
 
 
+#: A sync worker (--threads 1) whose request is counting when the master's SIGABRT comes: the handler, as gunicorn's
+#: Worker.handle_abort, calls worker_abort then exits; the signal lands while the request holds prometheus-client's
+#: value lock (the request's write to its metric file sends it).
+ABORTED_WHILE_COUNTING = """
+import os, signal, sys, time, types
+from flask import Flask
+from prometheus_client import mmap_dict
+from braintumor import gunicorn_config
+from braintumor.web import monitoring
+
+app = Flask("w")
+app.extensions[monitoring.EXTENSION] = m = monitoring.Metrics.create({})
+worker = types.SimpleNamespace(wsgi=app)
+signal.signal(signal.SIGABRT, lambda *_: (gunicorn_config.worker_abort(worker), sys.exit(1)))
+write = mmap_dict.MmapedDict.write_value
+def write_when_the_master_kills(self, *args):
+    mmap_dict.MmapedDict.write_value = write
+    os.kill(os.getpid(), signal.SIGABRT)
+    time.sleep(5)  # the handler runs here
+    write(self, *args)
+mmap_dict.MmapedDict.write_value = write_when_the_master_kills
+m.requests.labels(endpoint="api.predict", status="200").inc()
+"""
+
+
+def test_a_timeout_counted_while_the_request_held_the_metrics_lock_does_not_hang_the_worker(tmp_path):
+    """worker_abort runs in a signal handler on the request's thread: when the signal came while that request held
+    prometheus-client's lock (not reentrant), counting waited for it forever (the worker hung until the master's
+    SIGKILL, a --timeout later, and the timeout went uncounted)."""
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    try:
+        result = subprocess.run([sys.executable, "-c", ABORTED_WHILE_COUNTING], env=env, capture_output=True,
+                                text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the worker hung in worker_abort")
+    assert result.returncode == 1, result.stderr
+    reg = CollectorRegistry()
+    multiprocess.MultiProcessCollector(reg, path=str(tmp_path))
+    assert reg.get_sample_value("braintumor_errors_total", {"kind": "timeout"}) == 1
+
+
 def test_gunicorn_loads_the_hooks_file_by_path(tmp_path):
     argv = serve_mod.gunicorn_argv({"model_path": "m.onnx"}, "127.0.0.1", 8000, workers=2)
     config = Path(argv[argv.index("--config") + 1])

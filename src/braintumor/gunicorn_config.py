@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 
 #: The access log: time, request line, status, size, duration. Not gunicorn's default, which adds the client's
 #: address, its Referer and its User-Agent (docs/WEB.md promises the request line and status only). A setting
@@ -67,11 +68,16 @@ def post_fork(server, worker) -> None:
 def worker_abort(worker) -> None:
     """In a worker the master kills (SIGABRT) for running past --timeout: gunicorn answers its own 500 and the app never
     finishes the request, so count an error of kind "timeout" here. The app's module is taken from those this worker
-    has loaded, never imported: a worker killed before its app loaded has no metrics to count in."""
+    has loaded, never imported: a worker killed before its app loaded has no metrics to count in.
+
+    This runs in the signal handler, on the thread the signal interrupted: a sync worker's request, which may hold one
+    of prometheus-client's locks (not reentrant) at that moment; counting here then waited for it forever (until the
+    master's SIGKILL a --timeout later, the timeout uncounted). So another thread counts, and the handler returns at
+    once: its exit unwinds the request, which lets the lock go, and the process waits for that thread before ending."""
     monitoring = sys.modules.get("braintumor.web.monitoring")
     app = getattr(worker, "wsgi", None)
     if monitoring is not None and app is not None:
-        monitoring.count_timeout(app)
+        threading.Thread(target=monitoring.count_timeout, args=(app,), name="count-timeout").start()
 
 
 def child_exit(server, worker) -> None:
