@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .classes import CLASSES
+from .fork_safety import keep_sessions_in_children
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import ImageError, ImageSource, InputInfo, decode_image
 from .ood import OODDetector, image_stats
@@ -141,7 +142,7 @@ def session_options(threads: int, spin: bool = True) -> ort.SessionOptions:
 
 
 class Classifier:
-    """A loaded model. Thread-safe: ONNX Runtime sessions may be run concurrently."""
+    """A loaded model; threads may share it, and so may processes forked after it (:mod:`braintumor.fork_safety`)."""
 
     def __init__(self, session: ort.InferenceSession, metadata: dict, path: Path | None = None) -> None:
         self.session = session
@@ -155,6 +156,7 @@ class Classifier:
         if self.ood is not None and self.ood.uses_middle and "pooled_middle" not in self._outputs:
             raise ValueError("OOD statistics need the 'pooled_middle' output")
         self._input = session.get_inputs()[0].name
+        keep_sessions_in_children(self)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, threads: int | None = None) -> Classifier:

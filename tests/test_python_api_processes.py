@@ -1,0 +1,54 @@
+"""A Classifier shared by threads, and by processes forked from the one that loaded it (multiprocessing's default on
+Linux before Python 3.14): same answers, and children that exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import REPO, encode, synthetic_head
+
+from braintumor import Classifier
+
+
+def test_threads_share_one_classifier_and_get_its_answers():
+    clf = Classifier.load(threads=2)
+    images = [encode(synthetic_head(200, seed=s)) for s in range(6)]
+    want = [clf.predict(x) for x in images]
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(clf.predict, images * 4)) == want * 4
+        streams = pool.map(lambda xs: [p for _, p in clf.predict_many(xs, batch_size=4)], [images] * 4)
+        assert all(got == want for got in streams)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_predicts_then_drops_the_classifier_and_exits():
+    """The child inherited the session's thread pool but not its threads: dropping the session there (a Pool initializer
+    loading a fresh Classifier into the same global) joined threads that do not exist, and the child crashed (SIGSEGV)
+    or hung; multiprocessing.Pool restarted crashed workers for ever."""
+    code = f"""
+import gc, os, signal, sys
+sys.path.insert(0, {str(REPO / "tests")!r})
+from conftest import encode, synthetic_head
+from braintumor import Classifier
+image = encode(synthetic_head(200))
+for threads in (2, 4):
+    clf = Classifier.load(threads=threads)
+    want = clf.predict(image)
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(15)  # a hung child ends (SIGALRM) rather than outlive the test
+        ok = clf.predict(image) == want
+        clf = Classifier.load(threads=1)  # the inherited one is dropped here
+        gc.collect()
+        ok = ok and clf.predict(image) == want
+        sys.exit(0 if ok else 3)  # a normal interpreter exit, finalizers and all
+    _, status = os.waitpid(pid, 0)
+    print(threads, os.waitstatus_to_exitcode(status))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["2", "0", "4", "0"]
