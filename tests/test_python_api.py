@@ -266,3 +266,13 @@ def test_classifier_settings_are_checked_by_name(clf):
     for bad in (0, -1, None, 2.0):  # 0 and -1 were taken as 1; None failed on first use
         with pytest.raises(ValueError, match=r"^batch_size must be a whole number of at least 1"):
             clf.predict_many([], batch_size=bad)
+
+
+def test_wide_arrays_keep_their_gray_levels(clf):
+    """float64 and 32/64-bit integer arrays were cast to float32 before their min-max scaling: 2**40 + gray levels fell
+    on one float32 level (a blank image, refused), 1e9 + levels on a few, and values past 3.4e38 became inf."""
+    gray = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
+    want = clf.predict(gray.astype(np.uint16)).to_dict()  # min-max scaled in float32 exactly
+    wide = {"int64 + 2**40": gray.astype(np.int64) + 2**40, "float64 + 1e9": gray + 1e9,
+            "float64 * 1e37": gray * 1e37, "float64 * 1e-300": gray * 1e-300}
+    assert {name: clf.predict(arr).to_dict() == want for name, arr in wide.items()} == dict.fromkeys(wide, True)

@@ -131,8 +131,11 @@ def finite_or_darkest(arr: np.ndarray) -> np.ndarray:
 
 
 def minmax_uint8(arr: np.ndarray) -> np.ndarray:
-    """Gray levels of any range stretched onto 0-255 (how 16-bit and float images become 8-bit; flat: all 0)."""
-    arr = finite_or_darkest(np.asarray(arr, dtype=np.float32))
+    """Gray levels of any range stretched onto 0-255 (how 16-bit and float images become 8-bit; flat: all 0). In
+    float64 unless float32 holds every value: 2**40 + gray levels fell on one float32 level, 1e39 became inf."""
+    arr = np.asarray(arr)
+    exact = arr.dtype == np.float32 or (arr.dtype.itemsize <= 2 and arr.dtype.kind in "uif")
+    arr = finite_or_darkest(np.asarray(arr, dtype=np.float32 if exact else np.float64))
     lo, hi = float(arr.min()), float(arr.max())
     if hi <= lo:
         return np.zeros(arr.shape, dtype=np.uint8)
@@ -142,7 +145,7 @@ def minmax_uint8(arr: np.ndarray) -> np.ndarray:
 def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
     """8-bit grayscale and the colourfulness it had; high-bit-depth images are min-max scaled."""
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        return minmax_uint8(np.asarray(img, dtype=np.float32)), 0.0
+        return minmax_uint8(np.asarray(img)), 0.0
     if img.mode == "YCbCr":  # a colour JPEG decoded once, without colour conversion (see decode_image)
         # colour measured on a box-reduced copy of >= 64 px, as the old reduced-size RGB decode did
         factor = max(1, min(img.size) // 64)
