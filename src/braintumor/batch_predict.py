@@ -32,7 +32,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tqdm import tqdm
 
@@ -42,6 +42,9 @@ from .predictor import Classifier
 from .series import input_records, printable
 from .volume_io import VolumeInput, plan_inputs, read_volumes
 
+if TYPE_CHECKING:
+    from .predict_cli import _HeatmapWriter
+
 #: A unit of work: image paths (one batch), a volume's path, or a record that needs no model.
 Unit = list | str | dict
 
@@ -49,10 +52,12 @@ _worker: dict = {}
 
 
 def batch_requested(args: argparse.Namespace) -> bool:
+    """Whether a ``predict`` run needs this module: ``--resume`` or ``--workers`` other than 1."""
     return bool(getattr(args, "resume", False)) or getattr(args, "workers", 1) != 1
 
 
 def check_args(args: argparse.Namespace) -> None:
+    """Refuse (UsageError) the option combinations --resume cannot honour, before any work."""
     if args.resume and not args.output:
         raise UsageError("--resume needs -o FILE (the file to continue)")
     if args.resume and args.format not in ("jsonl", "csv"):
@@ -161,19 +166,22 @@ class BatchJob:
 
     @property
     def failed_before(self) -> int:
+        """Error records the continued file already holds (they count in the run's failures and exit status)."""
         return self.prev.failed
 
     def sink(self) -> AbstractContextManager[TextIO]:
+        """Where records go: appended to -o FILE with --resume, else as a plain run writes them."""
         from .predict_cli import _sink
 
         return append_sink(self.args.output) if self.args.resume else _sink(self.args.output)
 
-    def seed_heatmap_names(self, heatmaps) -> None:
+    def seed_heatmap_names(self, heatmaps: _HeatmapWriter | None) -> None:
         """Overlays from the interrupted run keep their files: new ones get new names."""
         if heatmaps is not None and self.args.resume:
             heatmaps.used.update(p.name.lower() for p in heatmaps.folder.glob("*.heatmap.png"))
 
     def records(self, summaries: bool, pixels: bool) -> Iterator[dict]:
+        """The run's records in input order, with a progress bar; inputs already in the continued file left out."""
         a = self.args
         units = plan_units(a.paths, a.batch_size, self.prev.done)
         show = a.progress if a.progress is not None else sys.stderr.isatty()

@@ -148,17 +148,23 @@ def model_view(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Explanation:
-    """A prediction with the map of its class and the image the model saw."""
+    """A prediction with the map of its class and the image the model saw.
+
+    ``cam`` and ``image`` share the model's geometry: the head cropped, padded square and resized to ``S`` =
+    ``Classifier.image_size`` pixels, not the input's own. ``cam`` is float32 (S, S): where the predicted class's
+    evidence is, ReLU'd and divided by its maximum (1 = the strongest place in this image; not comparable across
+    images); None for a refused input or a model exported without its head. ``image`` is uint8 (S, S)."""
 
     prediction: Prediction
-    cam: np.ndarray | None  # (S, S) in [0, 1] for the predicted class, None if the model has no head
-    image: np.ndarray  # (S, S) uint8
+    cam: np.ndarray | None
+    image: np.ndarray
 
     def heatmap_png(self, alpha: float = DEFAULT_ALPHA) -> bytes | None:
-        """The overlay as PNG bytes (None when the model cannot produce a CAM)."""
+        """The overlay as PNG bytes (None when ``cam`` is: a refused input, or a model without its head)."""
         return None if self.cam is None else encode_png(overlay(self.image, self.cam, alpha))
 
     def image_png(self) -> bytes:
+        """What the model saw, as grayscale PNG bytes."""
         return encode_png(self.image)
 
 

@@ -105,6 +105,7 @@ class Prediction:
     review: bool = False
 
     def to_dict(self) -> dict:
+        """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood)."""
         out = {"label": self.label, "confidence": self.confidence, "probabilities": dict(self.probabilities),
                "ood": self.ood, "ood_score": self.ood_score, "review": self.review}
         if self.ood:
@@ -113,6 +114,7 @@ class Prediction:
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Probabilities from logits (last axis) divided by the calibration temperature, in float64."""
     z = logits.astype(np.float64) / temperature
     z -= z.max(axis=-1, keepdims=True)
     e = np.exp(z)
@@ -142,7 +144,9 @@ def session_options(threads: int, spin: bool = True) -> ort.SessionOptions:
 
 
 class Classifier:
-    """A loaded model; threads may share it, and so may processes forked after it (:mod:`braintumor.fork_safety`)."""
+    """A loaded model: ``Classifier.load()`` (the shipped one) or ``.load("my.onnx")``, then ``predict``,
+    ``predict_many`` or :func:`braintumor.heatmap.explain`; ``path``, ``metadata`` (the model card) and ``classes``
+    (the probabilities' order) say what was loaded. Threads may share one, and so may processes forked after it."""
 
     def __init__(self, session: ort.InferenceSession, metadata: dict, path: Path | None = None) -> None:
         self.session = session
@@ -160,7 +164,8 @@ class Classifier:
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, threads: int | None = None) -> Classifier:
-        """Open an exported ONNX model (default: the shipped one)."""
+        """Open an exported ONNX model: a path, a shipped model's file name, or None ($BRAINTUMOR_MODEL, else the
+        shipped one). ``threads``: ONNX Runtime's (default up to 4). Raises FileNotFoundError or ModelError."""
         model_path = resolve_model_path(path) if path else default_model_path()
         if not model_path.is_file():  # a run folder given as the model was 'not found'; a stale $BRAINTUMOR_MODEL
             named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
@@ -193,6 +198,7 @@ class Classifier:
 
     @property
     def image_size(self) -> int:
+        """Side of the square model input in pixels (the heat map's too)."""
         return self.preprocess_config.image_size
 
     def preprocess(self, source: ImageSource | InMemoryImage) -> np.ndarray:

@@ -59,10 +59,12 @@ class PreprocessConfig:
             raise ValueError(f"background_percentile must be in [0, 50), got {self.background_percentile}")
 
     def to_dict(self) -> dict:
+        """The parameters as stored in a model's metadata."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> PreprocessConfig:
+        """The parameters a model's metadata stores (unknown keys ignored; older files' defaults kept)."""
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         known.setdefault("background_percentile", 0.0)  # models exported before it existed never subtracted
         return cls(**known)
