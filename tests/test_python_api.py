@@ -37,6 +37,7 @@ def _same_pixels_as_files() -> dict[str, tuple[np.ndarray, bytes]]:
     twelve_bit = gray.astype(np.uint16) * 16 + 7  # 7-4087: a uint8 cast would wrap it around
     unit_float = gray.astype(np.float32) / 255.0
     gray_rgb = np.repeat(gray[..., None], 3, axis=-1)
+    masked = np.where(gray > 0, unit_float, np.float32(np.nan))  # NaN outside the head, as a brain mask leaves it
     return {
         "uint8 gray": (gray, encode(gray)),
         "uint8 RGB, gray content": (gray_rgb, encode(gray_rgb)),
@@ -45,6 +46,7 @@ def _same_pixels_as_files() -> dict[str, tuple[np.ndarray, bytes]]:
         "uint8 (H, W, 1)": (gray[..., None], encode(gray)),
         "12-bit in uint16": (twelve_bit, encode(twelve_bit)),
         "float32 in [0, 1]": (unit_float, _tiff(unit_float)),
+        "float32, NaN background": (masked, _tiff(masked)),  # was refused, though its float TIFF is read
     }
 
 
@@ -101,7 +103,8 @@ def test_predict_many_streams_one_batch_at_a_time(clf):
     (np.zeros((64, 64, 2), np.uint8), "not one of shape (64, 64, 2)"),
     (np.ones((64, 64), bool), "not a bool array"),
     (np.full((64, 64), "a"), "not a <U1 array"),
-    (np.full((64, 64), np.nan, np.float32), "NaN or infinite"),
+    (np.full((64, 64), np.nan, np.float32), "no finite values"),
+    (np.full((64, 64), -np.inf), "no finite values"),
     (np.zeros((64, 64, 3), np.float32), "must be uint8"),
     (np.zeros((7000, 7000), np.uint8), "the limit is 40,000,000 pixels"),
 ])

@@ -51,8 +51,8 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
         return arr, InputInfo(width=width, height=height)
     if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise ImageError(f"expected gray levels (an integer or float array), not a {arr.dtype} array")
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
-        raise ImageError("the array holds NaN or infinite values")
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).any():  # else NaN is background, as in a file
+        raise ImageError("the array has no finite values (all NaN or infinite)")
     return minmax_uint8(arr), InputInfo(width=width, height=height)
 
 
