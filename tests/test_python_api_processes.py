@@ -52,3 +52,24 @@ for threads in (2, 4):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["2", "0", "4", "0"]
+
+
+def test_the_python_api_never_imports_torch():
+    """Predicting needs numpy, Pillow and ONNX Runtime only: the README's whole Python API path, in a fresh process."""
+    code = f"""
+import sys
+sys.path.insert(0, {str(REPO / "tests")!r})
+from conftest import encode, synthetic_head
+from dicom_factory import make_dicom
+from braintumor import Classifier
+from braintumor.heatmap import explain
+from braintumor.volume_io import read_volumes
+clf = Classifier.load()
+image = synthetic_head(200)
+clf.predict(encode(image)); list(clf.predict_many([image, encode(image)])); explain(clf, image).image_png()
+[clf.predict(s.pixels) for v in read_volumes(make_dicom(image)) for s in v.slices]
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "matplotlib")))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
