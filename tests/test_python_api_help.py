@@ -9,7 +9,7 @@ import pydoc
 import braintumor
 
 API_MODULES = ("braintumor.predictor", "braintumor.image_io", "braintumor.image_arrays", "braintumor.preprocess",
-               "braintumor.heatmap", "braintumor.batch_predict", "braintumor.classes", "braintumor.fork_safety")
+               "braintumor.heatmap", "braintumor.batch_predict", "braintumor.classes", "braintumor.processes")
 
 
 def _public_functions():

@@ -73,3 +73,34 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def _threads(clf: Classifier) -> int:
+    return clf.session.get_session_options().intra_op_num_threads
+
+
+def test_a_pool_maps_the_classifiers_own_predict(tmp_path):
+    """``Pool().map(clf.predict, images)`` pickles ``clf``: that was a TypeError from inside onnxruntime."""
+    import multiprocessing
+    import pickle
+    import shutil
+
+    from braintumor import ModelError
+    from braintumor.predictor import default_model_path
+
+    clf = Classifier.load(threads=2)
+    images = [encode(synthetic_head(200, seed=s)) for s in range(3)]
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # spawn: every start method pickles the tasks
+        assert pool.map(clf.predict, images) == [clf.predict(x) for x in images]
+        assert pool.map(_threads, [clf]) == [1]  # the processes are the parallelism
+    copy = pickle.loads(pickle.dumps(clf))
+    assert copy.path == clf.path.resolve() and copy.metadata == clf.metadata and _threads(copy) == 2
+    assert pickle.loads(pickle.dumps(clf)) is copy  # opened once per process, not once per task
+    model = tmp_path / "model.onnx"
+    shutil.copyfile(default_model_path(), model)
+    sent = pickle.dumps(Classifier.load(model))
+    shutil.copyfile(default_model_path().with_name("braintumor-tumornet-s-int8.onnx"), model)
+    with pytest.raises(ModelError, match="changed since it was loaded"):
+        pickle.loads(sent)
+    with pytest.raises(TypeError, match=r"only a Classifier loaded from a file \(Classifier.load\)"):
+        pickle.dumps(Classifier(clf.session, clf.metadata))

@@ -17,11 +17,11 @@ import numpy as np
 import onnxruntime as ort
 
 from .classes import CLASSES
-from .fork_safety import keep_sessions_in_children
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import ImageError, ImageSource, InputInfo, decode_image
 from .ood import OODDetector, image_stats
 from .preprocess import PreprocessConfig, prepare, to_model_input
+from .processes import keep_sessions_in_children, reduce_classifier
 
 #: Key of the JSON metadata blob inside the ONNX file.
 METADATA_KEY = "braintumor"
@@ -146,7 +146,7 @@ def session_options(threads: int, spin: bool = True) -> ort.SessionOptions:
 class Classifier:
     """A loaded model: ``Classifier.load()`` (the shipped one) or ``.load("my.onnx")``, then ``predict``,
     ``predict_many`` or :func:`braintumor.heatmap.explain`; ``path``, ``metadata`` (the model card) and ``classes``
-    (the probabilities' order) say what was loaded. Threads may share one, and so may processes forked after it."""
+    (the probabilities' order) say what was loaded. Threads may share one, and processes too (``processes``)."""
 
     def __init__(self, session: ort.InferenceSession, metadata: dict, path: Path | None = None) -> None:
         self.session = session
@@ -195,6 +195,9 @@ class Classifier:
             return cls(session, metadata, model_path)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
+
+    def __reduce__(self) -> tuple:  # pickled as its model file, opened again on the other side
+        return reduce_classifier(self)
 
     @property
     def image_size(self) -> int:
