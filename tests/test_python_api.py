@@ -129,6 +129,8 @@ def test_what_is_not_an_image_source_is_a_type_error_naming_it(clf, tmp_path):
         clf.predict_many(str(tmp_path))
     with pytest.raises(TypeError, match="iterable of images"):
         clf.predict_many(synthetic_head())
+    with pytest.raises(TypeError, match=r"a stack of slices in one \(N, H, W\) array list\(stack\)"):
+        clf.predict_many(np.stack([synthetic_head()] * 3))  # the message said only "for one image use predict()"
 
 
 def test_a_scan_given_to_the_2d_reader_says_how_to_read_it():

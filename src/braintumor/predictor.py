@@ -285,8 +285,9 @@ class Classifier:
         if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview)) or is_in_memory(sources) \
                 or callable(getattr(sources, "read", None)):  # a file object iterates its lines as "images"
             # checked here, not on the first next(): a str is iterable, one file name per character
-            raise TypeError("predict_many takes an iterable of images; for one image use predict(), for a "
-                            "folder pass braintumor.image_io.expand_inputs([folder])")
+            raise TypeError("predict_many takes an iterable of images; for one image use predict(), for a stack of "
+                            "slices in one (N, H, W) array list(stack), for a folder "
+                            "braintumor.image_io.expand_inputs([folder])")
         return self._stream(sources, batch_size)
 
     def _stream(self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int,
