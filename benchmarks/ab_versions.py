@@ -34,6 +34,7 @@ from _common import REPO, common_args, labelled_images, machine, percentile, pri
 from PIL import Image
 
 import braintumor.predictor as current
+from braintumor.model_files import MODEL_FILENAME
 
 
 def load_old(src: Path, tmp: Path) -> types.ModuleType:
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
     ap.add_argument("--old", type=Path, required=True, help="the older checkout's src/ folder")
-    ap.add_argument("--model", type=Path, default=REPO / "models" / current.MODEL_FILENAME)
+    ap.add_argument("--model", type=Path, default=REPO / "models" / MODEL_FILENAME)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=2, help="passes over the images")
     ap.add_argument("--limit", type=int, default=None, help="first N images per class")

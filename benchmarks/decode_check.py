@@ -24,8 +24,9 @@ from ab_versions import load_old
 
 import braintumor.image_io as new_io
 import braintumor.preprocess as new_pre
+from braintumor.model_files import MODEL_FILENAME
 from braintumor.ood_samples import ood_samples
-from braintumor.predictor import MODEL_FILENAME, Classifier
+from braintumor.predictor import Classifier
 
 
 def compare(sources: list[bytes], old_io, old_pre, size: int, colour_limit: float) -> dict:

@@ -19,41 +19,13 @@ import onnxruntime as ort
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import ImageError, ImageSource, InputInfo, decode_image
+from .model_files import default_model_path, resolve_model_path
 from .ood import OODDetector, image_stats
 from .preprocess import PreprocessConfig, prepare, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 
 #: Key of the JSON metadata blob inside the ONNX file.
 METADATA_KEY = "braintumor"
-#: File name of the shipped model, in ``models/`` (repo) or ``braintumor/models/`` (wheel).
-MODEL_FILENAME = "braintumor-tumornet-s.onnx"
-
-
-def shipped_models_dir() -> Path:
-    """Where the shipped model files are: ``braintumor/models/`` in a wheel, ``models/`` in the repository."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "models", here.parents[1] / "models"):
-        if (candidate / MODEL_FILENAME).exists():
-            return candidate
-    return here.parents[1] / "models"
-
-
-def resolve_model_path(path: str | os.PathLike) -> Path:
-    """``path`` itself when it exists; else a bare file name is looked up among the shipped models, so
-    ``--model braintumor-tumornet-s-int8.onnx`` works from any folder and inside the container."""
-    given = Path(path)
-    if given.exists() or given.name != str(path):
-        return given
-    shipped = shipped_models_dir() / given.name
-    return shipped if shipped.exists() else given
-
-
-def default_model_path() -> Path:
-    """The model used when none is given: $BRAINTUMOR_MODEL, else the shipped one."""
-    env = os.environ.get("BRAINTUMOR_MODEL")
-    return resolve_model_path(env) if env else shipped_models_dir() / MODEL_FILENAME
-
-
 def disabled_optimizers(metadata: dict) -> list[str]:
     """ONNX Runtime graph optimisations a model file asks to run without (the int8 copy: braintumor.quantize)."""
     return list(metadata.get("quantization", {}).get("ort_disabled_optimizers") or [])
@@ -160,7 +132,21 @@ class Classifier:
         if self.ood is not None and self.ood.uses_middle and "pooled_middle" not in self._outputs:
             raise ValueError("OOD statistics need the 'pooled_middle' output")
         self._input = session.get_inputs()[0].name
+        self._check_graph()
         keep_sessions_in_children(self)
+
+    def _check_graph(self) -> None:
+        """The graph takes (N, 1, S, S) images and gives one logit per class, as the metadata says: a file whose
+        graph does not (a hand-made or foreign one) loaded, then failed every prediction deep inside ONNX Runtime."""
+        def fits(dims: list, wanted: list[int | None]) -> bool:  # named (symbolic) dimensions fit anything
+            return len(dims) == len(wanted) and all(w is None or not isinstance(d, int) or d == w
+                                                    for d, w in zip(dims, wanted, strict=True))
+
+        size, inputs = self.image_size, self.session.get_inputs()
+        if len(inputs) != 1 or not fits(list(inputs[0].shape), [None, 1, size, size]):
+            raise ModelError(f"its graph does not take one (N, 1, {size}, {size}) image batch, as its metadata says")
+        if not fits(list(self.session.get_outputs()[0].shape), [None, len(self.classes)]):
+            raise ModelError(f"its graph does not give {len(self.classes)} class scores, as its metadata says")
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, threads: int | None = None) -> Classifier:
@@ -193,6 +179,8 @@ class Classifier:
                 session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"],
                                                disabled_optimizers=disabled)
             return cls(session, metadata, model_path)
+        except ModelError as exc:
+            raise ModelError(f"{model_path} cannot be used: {exc}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
 

@@ -1,0 +1,37 @@
+"""Where model files are: the shipped ones (in the repository or inside a wheel), $BRAINTUMOR_MODEL, a bare file name.
+
+Apart from :mod:`braintumor.predictor` so that tools that only need a path (serve, benchmarks) have one home for it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: File name of the shipped model, in ``models/`` (repo) or ``braintumor/models/`` (wheel).
+MODEL_FILENAME = "braintumor-tumornet-s.onnx"
+
+
+def shipped_models_dir() -> Path:
+    """Where the shipped model files are: ``braintumor/models/`` in a wheel, ``models/`` in the repository."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "models", here.parents[1] / "models"):
+        if (candidate / MODEL_FILENAME).exists():
+            return candidate
+    return here.parents[1] / "models"
+
+
+def resolve_model_path(path: str | os.PathLike) -> Path:
+    """``path`` itself when it exists; else a bare file name is looked up among the shipped models, so
+    ``--model braintumor-tumornet-s-int8.onnx`` works from any folder and inside the container."""
+    given = Path(path)
+    if given.exists() or given.name != str(path):
+        return given
+    shipped = shipped_models_dir() / given.name
+    return shipped if shipped.exists() else given
+
+
+def default_model_path() -> Path:
+    """The model used when none is given: $BRAINTUMOR_MODEL, else the shipped one."""
+    env = os.environ.get("BRAINTUMOR_MODEL")
+    return resolve_model_path(env) if env else shipped_models_dir() / MODEL_FILENAME
