@@ -135,6 +135,16 @@ def test_leak_free_mask_matches_the_audit(tree: Path, tmp_path: Path):
     assert not broken.ok[0] and broken.errors[0] and broken.digests[0] == ""
 
 
+def test_the_hash_cache_follows_the_order_of_the_images(tree: Path, tmp_path: Path):
+    """The cache key named the files but not their order: the same test images in another order got the first
+    order's hashes back, and so another image's leak-free flag."""
+    test, train = load_dataset(tree, "Testing"), load_dataset(tree, "Training")
+    leak_free_mask(test, train, cache_dir=tmp_path)  # fills the cache in the listed order
+    reverse = test.subset(np.arange(len(test))[::-1])
+    assert np.array_equal(leak_free_mask(reverse, train, cache_dir=tmp_path),
+                          leak_free_mask(reverse, train, cache_dir=tmp_path / "fresh"))
+
+
 def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys):
     out = tmp_path / "audit.json"
     assert main(["data", "audit", "--data", str(tree), "--out", str(out), "--no-progress"]) == 0

@@ -132,8 +132,11 @@ def hash_images(paths: Sequence[Path], kind: str = DEFAULT_HASH,
 
 def cached_hashes(dataset: Dataset, kind: str = DEFAULT_HASH, cache_dir: Path | None = None,
                   progress: Callable[[int], None] | None = None) -> HashedImages:
-    """:func:`hash_images` of a dataset, cached on disk by the dataset's fingerprint (content + names)."""
-    key = hashlib.sha256(f"{fingerprint(dataset)}|{kind}|{HASH_SIZE}|{HASH_VERSION}".encode()).hexdigest()[:24]
+    """:func:`hash_images` of a dataset, cached on disk by the dataset's fingerprint (content + names) and the order
+    of its images (the cached arrays are in that order; the fingerprint sorts)."""
+    order = "\0".join(p.relative_to(dataset.root).as_posix() for p in dataset.paths).encode("utf-8", "surrogateescape")
+    key = hashlib.sha256(f"{fingerprint(dataset)}|{kind}|{HASH_SIZE}|{HASH_VERSION}".encode()
+                         + hashlib.sha256(order).digest()).hexdigest()[:24]
     cache_file = (cache_dir or default_cache_dir()) / f"hashes-{key}.npz"
     if cache_file.exists():
         try:
