@@ -347,6 +347,28 @@ def test_a_score_short_of_perfect_never_reads_as_perfect():
     assert [figures.auc_text(v) for v in (0.9998, 1.0, 0.99949, 0.9)] == [">0.999", "1.000", "0.999", "0.900"]
 
 
+def test_the_printed_summary_never_shows_a_score_short_of_perfect_as_perfect(leaky_data: Path, tmp_path: Path,
+                                                                             capsys, monkeypatch):
+    """The report showed ">0.9999" where the command's own summary line printed "macro AUC 1.0000"."""
+    import braintumor.evaluate as ev
+
+    real = ev.evaluate
+
+    def nearly_perfect(*args, **kwargs) -> dict:
+        doc = real(*args, **kwargs)
+        doc.update(accuracy=0.99996, macro_f1=0.99997, macro_roc_auc=0.99998)
+        doc["leak_free"].update(accuracy=0.99995, macro_f1=0.99999)
+        return doc
+
+    monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    monkeypatch.setattr(ev, "evaluate", nearly_perfect)
+    assert run_evaluate(None, str(leaky_data), str(tmp_path / "eval"), progress=False) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("accuracy >0.9999  macro-F1 >0.9999  macro AUC >0.9999  ECE ")
+    assert "accuracy >0.9999  macro-F1 >0.9999  n " in lines[1]
+
+
 def test_a_refused_wrong_answer_is_marked_as_not_shown_in_the_gallery(tmp_path: Path, monkeypatch):
     """gallery_wrong showed a refused slice's withheld answer ('pred: No tumor (79.2%)') like one users saw."""
     import matplotlib.axes

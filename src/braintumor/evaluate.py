@@ -27,7 +27,7 @@ from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_spli
 from .evaluation_figures import write_figures
 from .image_io import ImageError
 from .metrics import compute_metrics, expected_calibration_error, percent, review_summary
-from .report import write_report, write_text_atomic
+from .report import _num, write_report, write_text_atomic
 from .series import printable
 
 if TYPE_CHECKING:
@@ -265,8 +265,8 @@ def run_evaluate(
         print(f"no images of {', '.join(missing)} in {printable(str(dataset.root))}: their recall and AUC are n/a")
     auc = result["macro_roc_auc"]
     unreadable = len(result["data"]["errors"])
-    print(f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
-          f"macro AUC {'n/a' if auc is None else f'{auc:.4f}'}  ECE {result['ece']:.4f}  "
+    print(f"accuracy {_num(result['accuracy'])}  macro-F1 {_num(result['macro_f1'])}  "
+          f"macro AUC {_num(auc)}  ECE {result['ece']:.4f}  "
           f"n {result['n']}" + (f" ({unreadable} unreadable, skipped)" if unreadable else ""))
     lf = result["leak_free"]
     if lf is not None and not lf["n"]:
@@ -274,7 +274,7 @@ def run_evaluate(
               f"<= {lf['threshold']})")
     elif lf is not None:
         print(f"leak-free subset (no near duplicate in Training, pHash distance > {lf['threshold']}): "
-              f"accuracy {lf['accuracy']:.4f}  macro-F1 {lf['macro_f1']:.4f}  n {lf['n']} "
+              f"accuracy {_num(lf['accuracy'])}  macro-F1 {_num(lf['macro_f1'])}  n {lf['n']} "
               f"({lf['n_excluded']} excluded)")
     cal = result["calibration"]
     print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
