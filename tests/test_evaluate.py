@@ -215,6 +215,17 @@ def test_run_evaluate_errors_are_one_line(small_data: Path, tmp_path: Path, caps
     assert not (tmp_path / "out" / "metrics.json").exists()
 
 
+def test_a_folder_without_images_says_so_and_makes_no_output_folder(tmp_path: Path, capsys, monkeypatch):
+    """It said "none of the 0 images in ... could be read" (nothing was unreadable) and left an empty --out."""
+    (tmp_path / "data" / "Testing" / "glioma").mkdir(parents=True)
+    (tmp_path / "data" / "Testing" / "glioma" / "scan.dcm").write_bytes(b"\0" * 132 + b"DICM")
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    assert run_evaluate(None, str(tmp_path / "data"), str(tmp_path / "out"), progress=False) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: no images in {tmp_path / 'data' / 'Testing'}'s class folders (") and ".png" in err
+    assert "none of the 0" not in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
 def test_the_shipped_folder_log_draws_training_curves(small_data: Path, tmp_path: Path):
     """``--run models`` (the README's command) must draw the curves from the log under the name models/ holds."""
     run = _run_dir(tmp_path)

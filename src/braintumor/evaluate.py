@@ -25,7 +25,7 @@ from . import __version__
 from .audit import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
 from .evaluation_figures import write_figures
-from .image_io import ImageError
+from .image_io import IMAGE_EXTENSIONS, ImageError
 from .metrics import compute_metrics, expected_calibration_error, percent, review_summary
 from .report import _num, write_report, write_text_atomic
 from .series import printable
@@ -114,6 +114,8 @@ def evaluate(
     from .figures import require_matplotlib
 
     require_matplotlib()  # fail before the long part, not after it
+    if not len(dataset):  # nothing unreadable: nothing there (a folder of DICOM files, say)
+        raise DatasetError(f"no images in {dataset.root}'s class folders ({', '.join(sorted(IMAGE_EXTENSIONS))})")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     classes = tuple(classifier.classes)
