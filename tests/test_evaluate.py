@@ -319,6 +319,38 @@ def test_leak_free_metrics_match_the_audit(leaky_data: Path, tmp_path: Path, cap
     assert "leak_free" not in (tmp_path / "plain" / "predictions.csv").read_text().splitlines()[0]
 
 
+def test_refusals_flags_and_calibration_are_reported_on_the_leak_free_subset_too(leaky_data: Path, tmp_path: Path,
+                                                                                  monkeypatch):
+    """"Every metric is reported twice", but refusals, review flags and calibration (NLL, ECE before temperature)
+    were computed on the whole split only."""
+    from braintumor.metrics import expected_calibration_error, review_summary
+
+    monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    out = tmp_path / "eval"
+    assert run_evaluate(None, str(leaky_data), str(out), progress=False) == 0
+    doc = json.loads((out / "metrics.json").read_text())
+    lf = doc["leak_free"]
+    with (out / "predictions.csv").open() as f:
+        keep = [r for r in csv.DictReader(f) if r["leak_free"] == "1"]
+    y = np.asarray([CLASSES.index(r["true"]) for r in keep])
+    probs = np.asarray([[float(r[f"prob_{c}"]) for c in CLASSES] for r in keep])
+    refused = np.asarray([r["refused"] == "1" for r in keep])
+    assert refused.any() and lf["ood_refused"] == refused.sum()
+    assert lf["ood_refused_per_class"] == {c: int(refused[y == k].sum()) for k, c in enumerate(CLASSES)}
+    assert lf["review"] == review_summary(probs.max(1), probs.argmax(1) == y, ~refused, REVIEW_BELOW)
+    assert lf["calibration"]["before"]["ece"] == pytest.approx(expected_calibration_error(probs.max(1),
+                                                                                          probs.argmax(1) == y))
+    nll = -np.log(probs[np.arange(len(y)), y]).mean()
+    assert lf["calibration"]["after"]["nll"] == pytest.approx(nll) != doc["calibration"]["after"]["nll"]
+    html = (out / "report.html").read_text().split("<h2>Leak-free subset</h2>")[1].split("<h2>")[0]
+    assert f"{lf['ood_refused']} image(s) were refused as not brain MRI" in html
+
+    assert run_evaluate(None, str(leaky_data), str(out), progress=False, leak_threshold=255) == 0  # none left
+    lf = json.loads((out / "metrics.json").read_text())["leak_free"]
+    assert lf["n"] == 0 and lf["ood_refused"] == 0 and lf["calibration"]["after"]["nll"] is None
+
+
 def test_an_empty_leak_free_subset_is_reported_as_none_not_as_zero(leaky_data: Path, tmp_path: Path, capsys,
                                                                     monkeypatch):
     monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "cache"))

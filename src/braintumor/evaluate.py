@@ -26,7 +26,7 @@ from .audit import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_pr
 from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
 from .evaluation_figures import write_figures
 from .image_io import IMAGE_EXTENSIONS, ImageError
-from .metrics import compute_metrics, expected_calibration_error, percent, review_summary
+from .metrics import N_BINS, compute_metrics, expected_calibration_error, percent, review_summary
 from .report import _num, write_report, write_text_atomic
 from .series import printable
 
@@ -147,7 +147,6 @@ def evaluate(
     paths = [dataset.paths[i] for i in kept]
     refused, scores = np.asarray(refusals, dtype=bool), np.asarray(ood_scores, dtype=np.float64)
     metrics = compute_metrics(y, probs, classes)
-    raw = uncalibrated(probs, temperature)
     leak_mask, leak_block = None, None
     if reference is not None:
         with tqdm(total=len(dataset) + len(reference), desc="leak check", unit="img", file=sys.stderr,
@@ -155,6 +154,7 @@ def evaluate(
             leak_mask = leak_free_mask(dataset, reference, leak_threshold, cache_dir=cache_dir,
                                        progress=bar.update)[kept]
         leak_block = {**compute_metrics(y[leak_mask], probs[leak_mask], classes),
+                      **_answers_shown(y[leak_mask], probs[leak_mask], refused[leak_mask], classes, temperature),
                       "n_excluded": int((~leak_mask).sum()), "threshold": int(leak_threshold),
                       "hash": DEFAULT_HASH, "reference": str(reference.root)}
     try:
@@ -169,16 +169,14 @@ def evaluate(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
         "leak_free": leak_block,
-        "ood_refused": int(refused.sum()),
-        "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
-        "calibration": _calibration(y, probs, raw, temperature, metrics["n_bins"]),
-        "review": review_summary(probs.max(axis=1), probs.argmax(axis=1) == y, ~refused, _review_below()),
+        **_answers_shown(y, probs, refused, classes, temperature),
     }
     for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
         (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
     _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask)
     figures = write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
-                            run_dir, gallery_size, refused, scores, raw if temperature != 1.0 else None)
+                            run_dir, gallery_size, refused, scores,
+                            uncalibrated(probs, temperature) if temperature != 1.0 else None)
     document["figures"] = figures
     write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
                                          "leak_free": leak_block, "ood_refused": document["ood_refused"],
@@ -202,11 +200,22 @@ def uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _calibration(y: np.ndarray, probs: np.ndarray, raw: np.ndarray, temperature: float, n_bins: int) -> dict:
-    """ECE and NLL with and without (``raw``) the model's temperature (fitted on validation, never on this split)."""
+def _answers_shown(y: np.ndarray, probs: np.ndarray, refused: np.ndarray, classes: Sequence[str],
+                   temperature: float) -> dict:
+    """Refusals (per class), review flags and calibration of a set of answers: the split, or its leak-free part."""
+    return {"ood_refused": int(refused.sum()),
+            "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
+            "calibration": _calibration(y, probs, uncalibrated(probs, temperature), temperature),
+            "review": review_summary(probs.max(axis=1), probs.argmax(axis=1) == y, ~refused, _review_below())}
+
+
+def _calibration(y: np.ndarray, probs: np.ndarray, raw: np.ndarray, temperature: float, n_bins: int = N_BINS) -> dict:
+    """ECE and NLL with and without (``raw``) the model's temperature (fitted on validation, never on this split);
+    NLL None without images."""
     def summary(p: np.ndarray) -> dict:
         ece = expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == y, n_bins)
-        return {"ece": float(ece), "nll": float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean())}
+        nll = float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean()) if len(y) else None
+        return {"ece": float(ece), "nll": nll}
 
     return {"temperature": temperature, "before": summary(raw), "after": summary(probs)}
 

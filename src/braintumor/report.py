@@ -162,11 +162,11 @@ has not seen; note that the class mix differs from the full split.</p>
 {_per_class_table(block)}
 <h3>Confusion matrix (leak-free)</h3>
 {_confusion_table(block)}
-"""
+{_refused_and_flagged(block.get("ood_refused"), block.get("review"), "h3")}"""
 
 
-def _refused_and_flagged(refused: int | None, review: dict | None) -> str:
-    """What the tool withholds (refusals) and flags (low confidence) on this split: users see both."""
+def _refused_and_flagged(refused: int | None, review: dict | None, heading: str = "h2") -> str:
+    """What the tool withholds (refusals) and flags (low confidence) on this split (or subset): users see both."""
     if refused is None and not review:
         return ""
     parts = []
@@ -178,7 +178,7 @@ def _refused_and_flagged(refused: int | None, review: dict | None) -> str:
             f"(confidence under {review['below']:.0%}); {percent(review['accuracy_flagged'])} of them were right, "
             f"against {percent(review['accuracy_not_flagged'])} of the others, and they hold "
             f"{_e(review['wrong_flagged'])} of the {_e(review['wrong_accepted'])} wrong accepted answers.")
-    return f"<h2>Refused and flagged</h2>\n<p>{' '.join(parts)}</p>\n"
+    return f"<{heading}>Refused and flagged</{heading}>\n<p>{' '.join(parts)}</p>\n"
 
 
 def _figures_section(figures: dict[str, str]) -> str:
