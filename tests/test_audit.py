@@ -145,6 +145,21 @@ def test_the_hash_cache_follows_the_order_of_the_images(tree: Path, tmp_path: Pa
                           leak_free_mask(reverse, train, cache_dir=tmp_path / "fresh"))
 
 
+def test_files_in_class_folders_that_are_not_read_as_images_are_listed(tmp_path: Path, capsys):
+    """A DICOM file or a .gif in a class folder was neither audited nor listed: the audit looked complete."""
+    for name in ("glioma", "notumor"):
+        (tmp_path / "Testing" / name).mkdir(parents=True)
+    (tmp_path / "Testing" / "glioma" / "a.png").write_bytes(encode(blob(1)))
+    (tmp_path / "Testing" / "glioma" / "scan.dcm").write_bytes(b"\0" * 132 + b"DICM")
+    (tmp_path / "Testing" / "notumor" / "b.gif").write_bytes(b"GIF89a")
+    (tmp_path / "README.md").write_text("about the data")  # beside the splits: not in a class folder
+    report = audit_dataset(tmp_path)
+    assert report["not_images"] == ["Testing/glioma/scan.dcm", "Testing/notumor/b.gif"]
+    assert main(["data", "audit", "--data", str(tmp_path), "--no-progress"]) == 0
+    assert ("not read as images (.bmp, .jpeg, .jpg, .png, .tif, .tiff, .webp only): 2: Testing/glioma/scan.dcm, "
+            "Testing/notumor/b.gif") in capsys.readouterr().out
+
+
 def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys):
     out = tmp_path / "audit.json"
     assert main(["data", "audit", "--data", str(tree), "--out", str(out), "--no-progress"]) == 0

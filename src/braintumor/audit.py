@@ -1,4 +1,4 @@
-"""Leakage audit: duplicates within and across splits, label conflicts, unreadable and hidden files.
+"""Leakage audit: duplicates within and across splits, label conflicts, unreadable, hidden and non-image files.
 
 The Kaggle set's Training and Testing splits overlap, so accuracy on Testing is optimistic.
 This module finds the overlap (numpy + Pillow only) and gives evaluation a leak-free mask.
@@ -188,6 +188,19 @@ def _hidden_files(root: Path) -> list[str]:
     return found
 
 
+def _not_images(sets: dict[str, Dataset], root: Path) -> list[str]:
+    """Visible files in the class folders that are not read as images (another ending): never audited, so listed."""
+    listed = {p for ds in sets.values() for p in ds.paths}
+    found = []
+    for ds in sets.values():
+        for folder in sorted(d for d in ds.root.iterdir() if d.is_dir() and not d.name.startswith(".")):
+            for parent, dirs, files in os.walk(folder):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [(Path(parent) / f).relative_to(root).as_posix() for f in sorted(files)
+                          if not f.startswith(".") and Path(parent) / f not in listed]
+    return found
+
+
 def _scope(splits: set[str]) -> str:
     return next(iter(splits)) if len(splits) == 1 else "cross-split"
 
@@ -241,6 +254,7 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
         "root": str(root), "hash": kind, "hash_bits": HASH_SIZE * HASH_SIZE, "threshold": threshold,
         "splits": {s: _split_stats(ds, h, np.flatnonzero(split_arr == s)) for s, ds in sets.items()},
         "hidden_files": _hidden_files(root),
+        "not_images": _not_images(sets, root),
         "unreadable": [{"path": rel[k], "error": h.errors[k]} for k in np.flatnonzero(~h.ok)],
         "exact_duplicates": exact,
         "near_duplicates": near,

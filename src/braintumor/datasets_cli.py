@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from .data import DatasetError, load_dataset
-from .image_io import ImageError, read_image
+from .image_io import IMAGE_EXTENSIONS, ImageError, read_image
 from .series import printable
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
@@ -54,6 +54,9 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
     hidden = report["hidden_files"]
     lines.append(f"hidden files (not data): {len(hidden)}" + (f": {printable(', '.join(hidden[:5]))}" if hidden else "")
                  + (" ..." if len(hidden) > 5 else ""))
+    other = report["not_images"]
+    lines.append(f"not read as images ({', '.join(sorted(IMAGE_EXTENSIONS))} only): {len(other)}"
+                 + (f": {printable(', '.join(other[:5]))}" if other else "") + (" ..." if len(other) > 5 else ""))
     bad = report["unreadable"]
     lines.append(f"unreadable: {len(bad)}" + "".join(f"\n  {printable(u['path'])}: {printable(u['error'])}"
                                                      for u in bad[:10]))
