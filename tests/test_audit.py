@@ -117,6 +117,10 @@ def test_audit_counts_on_a_built_tree(tree: Path):
     assert {c: v["with_train_near_duplicate"] for c, v in leak["per_class"].items()} == {
         "glioma": 1, "meningioma": 1, "notumor": 0, "pituitary": 1}
 
+    # per class out of the readable test images, as the headline count: the broken notumor file has no duplicate
+    assert {c: v["total"] for c, v in leak["per_class"].items()} == {
+        "glioma": 2, "meningioma": 2, "notumor": 1, "pituitary": 2}
+
     # A threshold of 0 keeps only the pixel-identical pairs.
     assert audit_dataset(tree, threshold=0)["summary"]["leakage"]["test_with_train_near_duplicate"] == 2
 

@@ -286,7 +286,11 @@ def _summarise(report: dict, sets: dict[str, Dataset], split_of: list[str], rel:
                 near_hit[test_path] = p["classes"][side]
                 if p["exact"]:
                     exact_hit.add(test_path)
-        per_class = {c: {"with_train_near_duplicate": 0, "total": n} for c, n in sets["Testing"].counts().items()}
+        test = sets["Testing"]  # its paths come in rel in its own order; totals of readable images, as the headline
+        totals = Counter(test.classes[int(k)] for r, k in zip((r for r, s in zip(rel, split_of, strict=True)
+                                                               if s == "Testing"), test.labels, strict=True)
+                         if r in readable_test)
+        per_class = {c: {"with_train_near_duplicate": 0, "total": totals[c]} for c in test.classes}
         for label in near_hit.values():
             per_class[label]["with_train_near_duplicate"] += 1
         summary["leakage"] = {"test_readable": len(readable_test), "test_with_train_near_duplicate": len(near_hit),
