@@ -164,6 +164,16 @@ def test_files_in_class_folders_that_are_not_read_as_images_are_listed(tmp_path:
             "Testing/notumor/b.gif") in capsys.readouterr().out
 
 
+def test_a_split_without_readable_images_shows_no_invented_size(tmp_path: Path, capsys):
+    """It printed "0 sizes, 0x0 .. 0x0" for class folders holding nothing readable."""
+    (tmp_path / "Testing" / "glioma").mkdir(parents=True)
+    (tmp_path / "Testing" / "glioma" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
+    assert main(["data", "audit", "--data", str(tmp_path), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "Testing: 1 images (glioma 1, meningioma 0, notumor 0, pituitary 0); no readable image" in printed
+    assert "0x0" not in printed
+
+
 def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys):
     out = tmp_path / "audit.json"
     assert main(["data", "audit", "--data", str(tree), "--out", str(out), "--no-progress"]) == 0

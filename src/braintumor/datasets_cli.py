@@ -49,8 +49,8 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
     for split, st in report["splits"].items():
         lo, hi = (f"{w}x{h}" for w, h in (st["min_size"] or (0, 0), st["max_size"] or (0, 0)))
         size = f"size {lo}" if len(st["sizes"]) == 1 else f"{len(st['sizes'])} sizes, {lo} .. {hi}"
-        lines.append(f"{split}: {st['n_images']} images ({_counts(st['classes'])}); "
-                     f"{size}; modes {_counts(st['modes']) or 'n/a'}")
+        shape = f"{size}; modes {_counts(st['modes'])}" if st["sizes"] else "no readable image"
+        lines.append(f"{split}: {st['n_images']} images ({_counts(st['classes'])}); {shape}")
     hidden = report["hidden_files"]
     lines.append(f"hidden files (not data): {len(hidden)}" + (f": {printable(', '.join(hidden[:5]))}" if hidden else "")
                  + (" ..." if len(hidden) > 5 else ""))
