@@ -132,7 +132,6 @@ class Classifier:
         if self.ood is not None and self.ood.uses_middle and "pooled_middle" not in self._outputs:
             raise ValueError("OOD statistics need the 'pooled_middle' output")
         self._input = session.get_inputs()[0].name
-        self._check_graph()
         keep_sessions_in_children(self)
 
     def _check_graph(self) -> None:
@@ -178,7 +177,9 @@ class Classifier:
             if disabled:
                 session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"],
                                                disabled_optimizers=disabled)
-            return cls(session, metadata, model_path)
+            classifier = cls(session, metadata, model_path)
+            classifier._check_graph()  # here, not in __init__: a session built in memory need not be ONNX Runtime's
+            return classifier
         except ModelError as exc:
             raise ModelError(f"{model_path} cannot be used: {exc}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
