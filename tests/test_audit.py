@@ -189,8 +189,12 @@ def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys
     assert capsys.readouterr().err.startswith("error: dataset folder not found")
     assert main(["data", "audit", "--data", str(tree)]) == 0  # not a terminal: no progress bar redrawn into a log
     assert "img/s" not in capsys.readouterr().err
-    assert main(["data", "audit", "--data", str(tree), "--threshold", "300", "--no-progress"]) == 2  # was taken
-    assert capsys.readouterr().err == "error: --threshold is a distance between 256-bit hashes: 0 to 255, got 300\n"
+    for taken in ("300", "65"):  # 300: every pair a near duplicate; 200: ~25 M pairs of the dataset, tens of GB
+        assert main(["data", "audit", "--data", str(tree), "--threshold", taken, "--no-progress"]) == 2
+        assert capsys.readouterr().err == ("error: --threshold is a distance between 256-bit hashes, 0 to 64 "
+                                           f"(unrelated images differ in about half the bits), got {taken}\n")
+    assert main(["data", "audit", "--data", str(tree), "--threshold", "64", "--no-progress"]) == 0
+    capsys.readouterr()
 
 
 def test_real_dataset_overlap_agrees_with_its_readme(data_root: Path):

@@ -228,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=path_arg, help="training run folder, for training curves")
     p.add_argument("--no-leak-free", action="store_true",
                    help="skip the second set of metrics on test images without a near duplicate in Training")
-    p.add_argument("--leak-threshold", type=int, default=8, help="near duplicate: pHash distance <= N (of 256)")
+    p.add_argument("--leak-threshold", type=int, default=8,
+                   help="near duplicate: pHash distance <= N (of 256 bits; at most 64)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=_cmd_evaluate, destinations=[("--out", "out", True)])
 
@@ -279,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = data.add_parser("audit", help="duplicates within/across splits, label conflicts, leakage into Testing")
     p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help=root)
     p.add_argument("--out", type=path_arg, help="write the full report (every group and pair) to this JSON file")
-    p.add_argument("--threshold", type=int, default=8, help="largest Hamming distance of a near duplicate (of 256)")
+    p.add_argument("--threshold", type=int, default=8,
+                   help="largest Hamming distance of a near duplicate (of 256 bits; at most 64)")
     p.add_argument("--hash", default="phash", choices=["phash", "dhash"], help="perceptual hash (256-bit)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=_cmd_data_audit, destinations=[("--out", "out", False)])
