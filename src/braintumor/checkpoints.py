@@ -47,3 +47,12 @@ def keep_epochs_through(log: Path, epoch: int) -> None:
         tmp = log.with_name(log.name + ".tmp")
         tmp.write_text("".join(kept))
         os.replace(tmp, log)
+
+
+def recorded_fingerprint(run: Path) -> str | None:
+    """The data fingerprint in a run's split.json (None without one): a resumed run must train on that data, or its
+    split is drawn again and validates on images the run has already trained on."""
+    try:
+        return json.loads((run / "split.json").read_text()).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None

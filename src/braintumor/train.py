@@ -25,7 +25,7 @@ from tqdm import tqdm
 from . import __version__
 from . import distributed as D
 from .augment import augment, cutmix, mixstyle, mixup
-from .checkpoints import keep_epochs_through, save_checkpoint
+from .checkpoints import keep_epochs_through, recorded_fingerprint, save_checkpoint
 from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
 from .model import MODELS, count_parameters, create_model
@@ -152,6 +152,9 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     labels = torch.from_numpy(full.labels)
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]
     data_fp = fingerprint(full)
+    if D.broadcast(recorded_fingerprint(out) if main and resume else None, dd) not in (None, data_fp):
+        raise DatasetError(f"{out} was trained on other images than {full.root} holds now (the fingerprint in its "
+                           "split.json differs): restore that data to resume, or start a new run")
     # before the run's folder: a bad dataset, split or teacher leaves nothing behind
     teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
     if main:
