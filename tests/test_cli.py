@@ -250,7 +250,8 @@ def test_calibrate_and_quantize_refuse_another_runs_split(tmp_path, capsys):
         rc, out, err = run_cli(argv, capsys)
         assert (rc, out) == (2, "") and err.startswith(
             f"error: braintumor-tumornet-s.onnx was validated on another split than {other} (split seed, "
-            "validation fraction, limit, hold-out: (0, 0.1, 0, None) against (1, 0.1, 0, None))"), argv
+            "validation fraction, limit, hold-out, grouped: (0, 0.1, 0, None, False) against (1, 0.1, 0, None, False))"
+        ), argv
     (other / "split.json").write_text(json.dumps({**split, "fingerprint": "0" * 64}))
     rc, _, err = run_cli(["calibrate", model, "--run", str(other)], capsys)
     assert rc == 2 and err.startswith("error: braintumor-tumornet-s.onnx was trained on other images than")

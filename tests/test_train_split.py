@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -39,3 +40,75 @@ def test_resume_on_other_data_is_refused_and_keeps_the_runs_split(data_root, tmp
         f"error: {run} was trained on other images than {data / 'Training'} holds now")
     assert (run / "split.json").read_text() == before
     assert [json.loads(r)["epoch"] for r in (run / "metrics.jsonl").read_text().splitlines()] == [1]
+
+
+def test_groups_fall_on_one_side_whole_and_the_split_keeps_its_class_shares():
+    from braintumor.data import stratified_split
+
+    labels = np.repeat(np.arange(4), [100, 200, 50, 150])
+    groups = np.arange(len(labels))
+    for start in range(0, len(labels) - 3, 7):  # groups of three within a class, every seventh image
+        if labels[start] == labels[start + 2]:
+            groups[start:start + 3] = start
+    for seed in range(5):
+        tr, va = stratified_split(labels, 0.1, seed, groups)
+        assert not set(tr) & set(va) and len(tr) + len(va) == len(labels)
+        assert not set(groups[tr]) & set(groups[va])  # no group on both sides
+        assert np.abs(np.bincount(labels[va], minlength=4) - [10, 20, 5, 15]).max() <= 2
+        assert np.array_equal(va, stratified_split(labels, 0.1, seed, groups)[1])  # seeded
+    one_group = np.zeros(10, dtype=np.int64)  # a class that is one group trains, not validates
+    assert stratified_split(np.zeros(10, dtype=np.int64), 0.5, 0, one_group)[1].tolist() == []
+
+
+def test_without_duplicates_the_split_is_the_shipped_runs(data_root):
+    """Groups of one image each, or none, give the split drawn before groups existed: --no-group-duplicates
+    reproduces the shipped run's validation split, image for image."""
+    from braintumor.data import load_dataset, stratified_split
+
+    full = load_dataset(data_root, "Training")
+    shipped = json.loads(Path("models/split.json").read_text())
+    rel = [p.relative_to(full.root).as_posix() for p in full.paths]
+    for groups in (None, np.arange(len(full))):
+        tr, va = stratified_split(full.labels, 0.1, 0, groups)
+        assert [rel[i] for i in va] == shipped["val"] and [rel[i] for i in tr] == shipped["train"]
+
+
+def _near_pairs_across(run: Path) -> int:
+    """Validation images of a run with a near duplicate among its training images (the audit's definition)."""
+    from braintumor.audit import close_pairs, hash_images
+
+    split = json.loads((run / "split.json").read_text())
+    root = Path(split["root"])
+    val, train = (hash_images([root / r for r in split[k]]).hashes for k in ("val", "train"))
+    return len(np.unique(close_pairs(val, train, 8)[0]))
+
+
+def test_a_run_keeps_near_duplicates_on_one_side_of_its_split(data_root, tmp_path):
+    """The dataset has near duplicates inside Training: the shipped split put 113 of its 571 validation images
+    beside a near duplicate in the training part, so validation accuracy (model selection) was optimistic."""
+    from PIL import Image
+
+    data = _small_dataset(data_root, tmp_path / "data", per_class=5)
+    for folder in sorted((data / "Training").iterdir()):
+        for p in sorted(folder.iterdir())[:3]:  # a recompressed copy of three images per class
+            Image.open(p).save(folder / f"copy-{p.name}", quality=85)
+    common = ["--data", str(data), "--image-size", "32", "--batch-size", "8", "--epochs", "1",
+              "--val-fraction", "0.5", "--cache-dir", str(tmp_path / "cache")]
+    assert main(["train", *common, "--out", str(tmp_path / "grouped")]) == 0
+    assert _near_pairs_across(tmp_path / "grouped") == 0
+    assert main(["train", *common, "--out", str(tmp_path / "plain"), "--no-group-duplicates"]) == 0
+    assert _near_pairs_across(tmp_path / "plain") > 0  # the check can see a leak
+    assert json.loads((tmp_path / "plain" / "config.json").read_text())["group_duplicates"] is False
+
+
+def test_a_run_recorded_before_groups_resumes_on_its_ungrouped_split(tmp_path):
+    from braintumor.train_config import TrainConfig, resumed_config
+
+    run = tmp_path / "old"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"")
+    old = {k: v for k, v in json.loads(Path("models/training-config.json").read_text()).items() if k != "world_size"}
+    (run / "config.json").write_text(json.dumps(old))  # written before group_duplicates existed
+    assert "group_duplicates" not in old
+    assert resumed_config(TrainConfig(data="d", out=str(run))).group_duplicates is False
+    assert TrainConfig(data="d", out="o").group_duplicates is True  # a new run groups

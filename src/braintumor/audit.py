@@ -183,6 +183,32 @@ def leak_free_mask(test: Dataset, train: Dataset, threshold: int = DEFAULT_THRES
     return mask
 
 
+def near_duplicate_groups(hashes: np.ndarray, ok: np.ndarray | None = None,
+                          threshold: int = DEFAULT_THRESHOLD) -> np.ndarray:
+    """Group of each image: the smallest index of the images linked to it by a chain of near duplicates (itself when
+    it has none; unreadable images, ``ok`` False, stay alone). Why: a train/validation split that puts two images of
+    a group on two sides validates on an image the network has all but trained on (data.stratified_split)."""
+    parent = np.arange(len(hashes))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = k = parent[parent[k]]
+        return k
+
+    index = np.arange(len(hashes)) if ok is None else np.flatnonzero(ok)
+    i, j, _ = close_pairs(hashes[index], None, threshold)
+    for a, b in zip(index[i].tolist(), index[j].tolist(), strict=True):
+        ra, rb = root(a), root(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    return np.array([root(k) for k in range(len(hashes))], dtype=np.int64)
+
+
+def duplicate_groups(dataset: Dataset, cache_dir: Path | None = None, threshold: int = DEFAULT_THRESHOLD) -> np.ndarray:
+    """:func:`near_duplicate_groups` of a dataset's images, by the audit's own definition (hashes cached on disk)."""
+    h = cached_hashes(dataset, cache_dir=cache_dir)
+    return near_duplicate_groups(h.hashes, h.ok, threshold)
+
+
 def _hidden_files(root: Path) -> list[str]:
     """Files under ``root`` that are hidden or inside a hidden folder: never data, but worth knowing about."""
     found = []

@@ -94,12 +94,13 @@ def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict) 
 
     def split_settings(c: dict) -> tuple:
         seed = c.get("split_seed") if c.get("split_seed") is not None else c.get("seed", 0)
-        return seed, c.get("val_fraction", 0.1), c.get("limit_per_class", 0) or 0, c.get("hold_out_mode")
+        return (seed, c.get("val_fraction", 0.1), c.get("limit_per_class", 0) or 0, c.get("hold_out_mode"),
+                c.get("group_duplicates", False))
 
     if trained and config and split_settings(trained) != split_settings(config):
         raise DatasetError(f"{clf.path.name} was validated on another split than {run_dir} (split seed, validation "
-                           f"fraction, limit, hold-out: {split_settings(trained)} against {split_settings(config)}): "
-                           "--run takes the model's own run folder")
+                           f"fraction, limit, hold-out, grouped: {split_settings(trained)} against "
+                           f"{split_settings(config)}): --run takes the model's own run folder")
 
 
 def require_fit_packages(clf: Classifier, ood_augment: int | None = None) -> None:

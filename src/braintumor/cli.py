@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="initialisation, batch order, augmentation; also the split unless --split-seed is given")
     p.add_argument("--split-seed", type=int, default=None,
                    help="seed of the train/validation split alone (ensemble members: vary --seed, keep this)")
+    p.add_argument("--no-group-duplicates", dest="group_duplicates", action="store_false",
+                   help="let near duplicates fall on both sides of that split, as in the shipped run (leaks)")
     p.add_argument("--device", default=None, help=f"auto, cpu, cuda, cuda:1 ... (default {d.device}; on --resume, the "
                                                   "run's own)")
     p.add_argument("--precision", default=None, choices=["auto", "bf16", "fp16", "fp32"],

@@ -148,18 +148,27 @@ def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:
     return dataset.subset(np.flatnonzero(match)), dataset.subset(np.flatnonzero(~match))
 
 
-def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded (train_index, val_index) keeping each class's share in both parts."""
+def stratified_split(labels: np.ndarray, fraction: float, seed: int,
+                     groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train_index, val_index) keeping each class's share in both parts.
+
+    ``groups``: the group of each image, named by its smallest member's index (audit.duplicate_groups: near
+    duplicates); a group falls on one side whole, with its first member's class, so no validation image has a near
+    duplicate among the training images. Without it, or when every group is one image, the split is the one drawn
+    before groups existed (the shipped run's), image for image."""
     if not 0.0 < fraction < 1.0:
         raise ValueError("validation fraction must be between 0 and 1")
     rng = np.random.default_rng(seed)
-    train, val = [], []
+    group = np.arange(len(labels)) if groups is None else np.asarray(groups, dtype=np.int64)
+    size = np.bincount(group, minlength=len(labels))
+    taken = []
     for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        n_val = max(1, round(len(idx) * fraction)) if len(idx) > 1 else 0
-        val.append(idx[:n_val])
-        train.append(idx[n_val:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+        ids = rng.permutation(np.flatnonzero((labels == c) & (group == np.arange(len(labels)))))
+        n_val = max(1, round(int(size[ids].sum()) * fraction)) if len(ids) > 1 else 0
+        before = np.cumsum(size[ids]) - size[ids]  # images taken before each group: groups are taken up to n_val,
+        taken.append(ids[:-1][before[:-1] < n_val])  # and the last one always trains
+    val = np.isin(group, np.concatenate(taken))
+    return np.flatnonzero(~val), np.flatnonzero(val)
 
 
 def fingerprint(dataset: Dataset) -> str:

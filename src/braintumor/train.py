@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from . import __version__
 from . import distributed as D
+from .audit import duplicate_groups
 from .augment import augment, cutmix, mixstyle, mixup
 from .checkpoints import keep_epochs_through, recorded_fingerprint, save_checkpoint
 from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
@@ -142,9 +143,11 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     with D.local_main_first(dd), tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False,
                                        disable=not (main and sys.stderr.isatty())) as bar:
         images_np, full = load_prepared(full, pre, Path(cfg.cache_dir) if cfg.cache_dir else None, bar.update)
+        groups = duplicate_groups(full, Path(cfg.cache_dir) if cfg.cache_dir else None) if cfg.group_duplicates \
+            else None  # near duplicates: one side of the split each (hashes cached like the images)
     for path, msg in full.skipped if main else ():
         print(printable(f"skipped unreadable file {path}: {msg}"), file=sys.stderr)
-    tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used)
+    tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used, groups)
     if len(va_idx) == 0 or len(tr_idx) < 2:  # was a torch.cat traceback after the first epoch
         raise DatasetError(f"{len(full)} images give {len(tr_idx)} to train and {len(va_idx)} to validate "
                            f"(--val-fraction {cfg.val_fraction}): too few for a validation split")
