@@ -60,6 +60,24 @@ def test_teacher_refuses_models_that_saw_other_inputs(tiny_model, tmp_path):
         Teacher(junk, CLASSES, pre, threads=1)
 
 
+def test_a_teacher_served_with_background_subtraction_teaches_on_the_inputs_it_was_trained_on(tmp_path):
+    """The shipped file was trained without background subtraction and is served with it (calibrate set it):
+    TRAINING.md's born-again command (``--image-size 160 --teacher models/braintumor-tumornet-s.onnx``) was
+    refused with 'was trained on other inputs', which it was not."""
+    from braintumor.distill import Teacher
+    from braintumor.predictor import shipped_models_dir
+
+    shipped = shipped_models_dir() / "braintumor-tumornet-s.onnx"
+    if not shipped.is_file():
+        pytest.skip("no shipped model")
+    run = TrainConfig(data="", out="", image_size=160)  # the command's preprocessing: background_percentile 0
+    assert Classifier.load(shipped, threads=1).preprocess_config.background_percentile == 1.0  # as served
+    assert Teacher(shipped, CLASSES, run.preprocess_config(), threads=1).model_name == "tumornet-s"
+    with pytest.raises(ConfigError, match="other inputs"):  # a student with it sees inputs the teacher never did
+        Teacher(shipped, CLASSES, TrainConfig(data="", out="", image_size=160, background_percentile=1)
+                .preprocess_config(), threads=1)
+
+
 def test_distillation_settings_are_checked():
     for bad in ({"distill_weight": 1.5}, {"distill_weight": -0.1}, {"distill_temperature": 0.0},
                 {"teacher": "t.onnx", "start_size": 32}):
