@@ -98,3 +98,30 @@ def test_an_exported_file_can_be_an_ensemble_member(tiny_run, tiny_model, second
         np.testing.assert_allclose(b.run_all(x)[key], a.run_all(x)[key], atol=1e-4)
     assert [m["seed"] for m in b.metadata["ensemble"]] == [0, 1]
     assert b.metadata["model_name"] == a.metadata["model_name"]
+
+
+def test_a_file_served_with_background_subtraction_joins_members_trained_as_it_was(tiny_run, tiny_model,
+                                                                                   second_member, tmp_path, capsys):
+    """The shipped file is served with background subtraction (calibrate added it) and was trained without, and its
+    older metadata has no 'equalize': `export models/braintumor-tumornet-s.onnx RUN` with a run of the shipped recipe
+    was refused with 'ensemble members differ in preprocess'. Members are compared on what they were trained on."""
+    import torch
+
+    from braintumor.calibrate import write_metadata
+
+    served = tmp_path / "served.onnx"
+    shutil.copy(tiny_model, served)
+    pre = {k: v for k, v in Classifier.load(tiny_model).metadata["preprocess"].items() if k != "equalize"}
+    write_metadata(served, {"preprocess": {**pre, "background_percentile": 1.0}})
+    shutil.copy(tiny_run / "split.json", tmp_path / "split.json")  # its run's split, beside it
+    out = tmp_path / "ens.onnx"
+    assert main(["export", str(served), str(second_member), "--out", str(out), "--no-calibrate"]) == 0
+    assert Classifier.load(out).preprocess_config.background_percentile == 0.0  # as the members were trained
+    bigger = tmp_path / "bigger"  # another input size is still refused, and the line says which setting differs
+    shutil.copytree(second_member, bigger)
+    ck = torch.load(bigger / "best.pt", weights_only=False)
+    ck["meta"]["preprocess"]["image_size"] = 96
+    torch.save(ck, bigger / "best.pt")
+    capsys.readouterr()
+    assert main(["export", str(served), str(bigger), "--out", str(tmp_path / "bad.onnx"), "--no-calibrate"]) == 2
+    assert "ensemble members differ in preprocess (image_size 64 vs 96)" in capsys.readouterr().err

@@ -11,7 +11,6 @@ model can teach, without its checkpoint. Training side only: serving never impor
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .predictor import METADATA_KEY, session_options
-from .preprocess import PreprocessConfig
+from .preprocess import PreprocessConfig, trained_preprocess
 from .train_config import ConfigError
 
 
@@ -42,10 +41,7 @@ class Teacher:
         if self.classes != tuple(classes):
             raise ConfigError(f"--teacher {path} was trained on classes {list(self.classes)}, "
                               f"this run has {list(classes)}")
-        theirs = PreprocessConfig.from_dict(meta.get("preprocess", {}))
-        trained = (meta.get("training") or {}).get("config")
-        if trained is not None:  # as trained: calibrate may add background subtraction for serving (the shipped file)
-            theirs = replace(theirs, background_percentile=float(trained.get("background_percentile", 0.0)))
+        theirs = trained_preprocess(meta)  # not the served one: calibrate may add background subtraction
         if theirs != preprocess:  # the same pixels must mean the same thing to both networks
             raise ConfigError(f"--teacher {path} was trained on other inputs ({theirs.to_dict()}) "
                               f"than this run ({preprocess.to_dict()})")

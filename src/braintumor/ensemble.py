@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .preprocess import PreprocessConfig
 from .train_config import ConfigError
 
 
@@ -62,6 +63,11 @@ def _val_list(run: Path) -> list[str] | None:
     return json.loads(split.read_text())["val"] if split.exists() else None
 
 
+def _trained_preprocess(ck: dict) -> PreprocessConfig:
+    """What a member was trained on: a checkpoint's own preprocessing, or an exported file's as trained."""
+    return PreprocessConfig.from_dict(ck.get("trained_preprocess") or ck["meta"]["preprocess"])
+
+
 def load_ensemble(runs: Sequence[str | os.PathLike]) -> tuple[Ensemble, dict, dict]:
     """(ensemble in eval mode, checkpoint-like dict, first member's run config) from run folders.
 
@@ -77,8 +83,15 @@ def load_ensemble(runs: Sequence[str | os.PathLike]) -> tuple[Ensemble, dict, di
     first = loaded[0][1]["meta"]
     for key in ("classes", "preprocess", "data_fingerprint"):
         for run, (_, ck, _) in zip(runs, loaded, strict=True):
-            if ck["meta"][key] != first[key]:
+            if key == "preprocess":  # as trained (an exported member may be served with more: calibrate), by value
+                a, b = (_trained_preprocess(c).to_dict() for c in (loaded[0][1], ck))
+                if a != b:
+                    raise ConfigError(f"ensemble members differ in preprocess ("
+                                      f"{', '.join(f'{k} {a[k]} vs {b[k]}' for k in a if a[k] != b[k])}): "
+                                      f"{runs[0]} vs {run}")
+            elif ck["meta"][key] != first[key]:
                 raise ConfigError(f"ensemble members differ in {key}: {runs[0]} vs {run}")
+    first = {**first, "preprocess": _trained_preprocess(loaded[0][1]).to_dict()}  # serving's choice: calibrate's
     vals = [_val_list(d) for d in dirs]
     if any(v != vals[0] for v in vals):
         raise ConfigError("ensemble members were validated on different splits (train them with the same "

@@ -29,6 +29,7 @@ from .classes import DISPLAY_NAMES
 from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
 from .predictor import METADATA_KEY, ModelError
+from .preprocess import trained_preprocess
 
 
 class _WithFeatures(nn.Module):
@@ -85,7 +86,8 @@ def model_from_onnx(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
                                           "package_version", "num_parameters") if key in meta}
     ck_meta.update({key: training[key] for key in ("train_images", "val_images") if key in training})
     ck = {"model": state, "meta": ck_meta, "epoch": training.get("best_epoch"), "val_acc": training.get("val_accuracy"),
-          "ood": meta.get("ood", {})}  # what its calibration chose, which an export of it keeps
+          "ood": meta.get("ood", {}),  # what its calibration chose, which an export of it keeps
+          "trained_preprocess": trained_preprocess(meta).to_dict()}  # what an ensemble's members must share
     return model.eval(), ck, dict(training.get("config", {}))
 
 

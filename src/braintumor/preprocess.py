@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -68,6 +68,17 @@ class PreprocessConfig:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         known.setdefault("background_percentile", 0.0)  # models exported before it existed never subtracted
         return cls(**known)
+
+
+def trained_preprocess(metadata: dict) -> PreprocessConfig:
+    """The preprocessing an exported network was trained on: its file's, with the background subtraction that its
+    training config records (``braintumor calibrate --background-percentile`` sets the file's for serving: the
+    shipped file is served with 1 and was trained with 0). Teachers and ensemble members are matched on it."""
+    pre = PreprocessConfig.from_dict(metadata.get("preprocess", {}))
+    trained = (metadata.get("training") or {}).get("config")
+    if trained is None:  # a checkpoint's meta, or a file without its training config: as recorded
+        return pre
+    return replace(pre, background_percentile=float(trained.get("background_percentile", 0.0)))
 
 
 def _longest_run(mask: np.ndarray, max_gap: int) -> tuple[int, int] | None:
