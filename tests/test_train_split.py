@@ -112,3 +112,20 @@ def test_a_run_recorded_before_groups_resumes_on_its_ungrouped_split(tmp_path):
     assert "group_duplicates" not in old
     assert resumed_config(TrainConfig(data="d", out=str(run))).group_duplicates is False
     assert TrainConfig(data="d", out="o").group_duplicates is True  # a new run groups
+
+
+def test_files_that_are_not_images_are_named_not_dropped_without_a_word(data_root, tmp_path, capsys):
+    """A DICOM file or a note in a class folder was left out of training silently (only unreadable images were
+    reported); hidden files stay unmentioned: they are never data."""
+    data = _small_dataset(data_root, tmp_path / "data", per_class=4)
+    folder = data / "Training" / "glioma"
+    (folder / "notes.txt").write_text("scanner settings")
+    (folder / "scan.dcm").write_bytes(b"\0" * 132 + b"DICM")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    capsys.readouterr()
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--image-size", "32", "--batch-size",
+                 "8", "--epochs", "1", "--cache-dir", str(tmp_path / "cache")]) == 0
+    err = capsys.readouterr().err
+    assert f"skipped 2 files that are not images by their name (.dcm, .txt), e.g. {folder / 'notes.txt'}" in err
+    assert f"skipped unreadable file {folder / 'broken.jpg'}" in err and ".DS_Store" not in err

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .classes import CLASSES, class_of_folder
-from .image_io import ImageError, walk_images
+from .image_io import IMAGE_EXTENSIONS, ImageError, walk_images
 from .preprocess import PreprocessConfig, prepare
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
@@ -40,6 +40,7 @@ class Dataset:
     labels: np.ndarray
     classes: tuple[str, ...] = CLASSES
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)  # files in the class folders that are not images by their name
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -48,9 +49,16 @@ class Dataset:
         c = Counter(int(i) for i in self.labels)
         return {name: c.get(i, 0) for i, name in enumerate(self.classes)}
 
+    def ignored_note(self) -> str:
+        """One line naming the files that are not images (:func:`not_images`): none may be left out without a word."""
+        endings = sorted({p.suffix.lower() or "no ending" for p in self.ignored})
+        return (f"skipped {len(self.ignored)} files that are not images by their name ({', '.join(endings)}), "
+                f"e.g. {self.ignored[0]}")
+
     def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
         index = np.asarray(index, dtype=np.int64)
-        return Dataset(self.root, [self.paths[i] for i in index], self.labels[index], self.classes)
+        return Dataset(self.root, [self.paths[i] for i in index], self.labels[index], self.classes,
+                       ignored=self.ignored)
 
 
 def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
@@ -91,6 +99,17 @@ def _unreadable_folder(exc: OSError) -> None:
     raise DatasetError(f"cannot read folder {exc.filename}: {exc.strerror or exc}")
 
 
+def not_images(folder: Path) -> list[Path]:
+    """Files below ``folder`` that :func:`walk_images` leaves out by their name (a DICOM file, a note), sorted; hidden
+    ones are not listed: they are never data."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(root) / n for n in files
+                  if not n.startswith(".") and Path(n).suffix.lower() not in IMAGE_EXTENSIONS]
+    return sorted(found)
+
+
 def load_dataset(
     root: str | os.PathLike, split: str | None = None, classes: Sequence[str] = CLASSES,
     allow_missing: bool = False,
@@ -119,6 +138,7 @@ def load_dataset(
         by_class[name] = d
     paths: list[Path] = []
     labels: list[int] = []
+    ignored = [p for d in by_class.values() for p in not_images(d)]
     for index, name in enumerate(classes):
         files = list(walk_images(by_class[name], _unreadable_folder)) if name in by_class else []
         if not files and not allow_missing:
@@ -126,7 +146,7 @@ def load_dataset(
                                f"no folder for class '{name}' in {folder}")  # it named a folder that was not there
         paths.extend(files)
         labels.extend([index] * len(files))
-    return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes))
+    return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes), ignored=sorted(ignored))
 
 
 def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:

@@ -147,6 +147,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             else None  # near duplicates: one side of the split each (hashes cached like the images)
     for path, msg in full.skipped if main else ():
         print(printable(f"skipped unreadable file {path}: {msg}"), file=sys.stderr)
+    if main and full.ignored:
+        print(printable(full.ignored_note()), file=sys.stderr)
     tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used, groups)
     if len(va_idx) == 0 or len(tr_idx) < 2:  # was a torch.cat traceback after the first epoch
         raise DatasetError(f"{len(full)} images give {len(tr_idx)} to train and {len(va_idx)} to validate "
