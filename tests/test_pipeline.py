@@ -151,6 +151,30 @@ def test_onnx_runtime_matches_torch_on_real_images(tiny_run, tiny_model, test_im
     assert np.abs(got - want).max() < 1e-4
 
 
+def test_the_export_check_compares_every_output_not_only_the_probabilities(tiny_run, tiny_model):
+    """The heat map reads ``features`` and the OOD check ``pooled_middle``: an exported graph that got either wrong
+    passed export's own torch comparison, which looked at the softmax of the logits alone."""
+    from braintumor.export import _check_parity, _WithFeatures, load_checkpoint
+
+    model, ck, _ = load_checkpoint(tiny_run)
+    size = ck["meta"]["preprocess"]["image_size"]
+    _check_parity(_WithFeatures(model).eval(), tiny_model, size)  # the file as exported: its outputs agree
+
+    class Off(_WithFeatures):
+        def __init__(self, model, which: int) -> None:
+            super().__init__(model)
+            self.which = which
+
+        def forward(self, x):
+            outs = list(super().forward(x))
+            outs[self.which] = outs[self.which] + 1e-2
+            return tuple(outs)
+
+    for which in (1, 2):  # features, pooled_middle
+        with pytest.raises(RuntimeError, match="disagrees with torch"):
+            _check_parity(Off(model, which).eval(), tiny_model, size)
+
+
 def test_class_activation_map_is_exact_for_gap_linear_head(tiny_model, test_images):
     """logits == W . mean(features) + b: the heat map of the web app can rely on it."""
     clf = Classifier.load(tiny_model)
