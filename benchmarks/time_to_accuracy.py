@@ -31,7 +31,7 @@ from braintumor.data import DEFAULT_DATA_ROOT, load_dataset, load_prepared
 from braintumor.model import create_model
 from braintumor.preprocess import INPUT_SCALE
 from braintumor.train import pick_autocast_dtype, pick_device
-from braintumor.train_config import TrainConfig
+from braintumor.train_config import ABSENT_FROM_OLDER_RUNS, TrainConfig
 
 NOT_RECIPE = {"data", "out", "device", "cache_dir", "limit_per_class", "sync_bn", "world_size"}
 
@@ -41,10 +41,18 @@ def recipe_flags(config: dict) -> list[str]:
     CLI's own parser which exist; refuses a non-default setting that has no flag."""
     parser, defaults = build_parser(), TrainConfig(data="", out="")
     flags = []
-    for key, value in config.items():
+    # a setting newer than the config means what it meant then (the shipped run: a split without duplicate groups)
+    for key, value in {**ABSENT_FROM_OLDER_RUNS, **config}.items():
         if key in NOT_RECIPE:
             continue
-        flag = [f"--{key.replace('_', '-')}", str(value)]
+        name = key.replace("_", "-")
+        if isinstance(value, bool):  # switches: --equalize, --no-group-duplicates
+            flag = [f"--{name}" if value else f"--no-{name}"]
+            known = not parser.parse_known_args(["train", "--out", "-", *flag])[1]
+            if value != getattr(defaults, key, value) and known:
+                flags += flag
+                continue
+        flag = [f"--{name}", str(value)]
         if not parser.parse_known_args(["train", "--out", "-", *flag])[1]:
             flags += flag
         elif getattr(defaults, key, value) != value:

@@ -26,3 +26,20 @@ def test_train_throughput_runs_and_writes_its_numbers(tmp_path):
     assert "| images/s (augment + step) |" in done.stdout
     doc = json.loads(out.read_text())
     assert doc["config"]["image_size"] == 32 and len(doc["step_s"]) == 2 and doc["images_per_s"] > 0
+
+
+def test_time_to_accuracy_trains_the_shipped_recipe_on_the_shipped_split():
+    """The shipped config predates grouping near duplicates in the split: timed with today's default, the 'shipped
+    recipe' would have trained and been selected on another split than the shipped run's."""
+    pytest.importorskip("torch")
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from time_to_accuracy import recipe_flags
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    config = json.loads((REPO / "models" / "training-config.json").read_text())
+    assert "group_duplicates" not in config
+    flags = recipe_flags(config)
+    assert "--no-group-duplicates" in flags and flags[flags.index("--image-size") + 1] == "160"
+    assert "--no-group-duplicates" not in recipe_flags({**config, "group_duplicates": True})
+    assert "--equalize" in recipe_flags({**config, "equalize": True})
