@@ -12,15 +12,10 @@ import pytest
 from conftest import encode
 from PIL import Image
 
-from braintumor.audit import (
-    audit_dataset,
-    close_pairs,
-    hash_images,
-    leak_free_mask,
-    perceptual_hash,
-)
+from braintumor.audit import audit_dataset
 from braintumor.cli import main
 from braintumor.data import load_dataset
+from braintumor.image_hashes import close_pairs, hash_images, leak_free_mask, perceptual_hash
 
 
 def blob(seed: int, size: int = 128) -> np.ndarray:

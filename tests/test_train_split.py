@@ -75,7 +75,7 @@ def test_without_duplicates_the_split_is_the_shipped_runs(data_root):
 
 def _near_pairs_across(run: Path) -> int:
     """Validation images of a run with a near duplicate among its training images (the audit's definition)."""
-    from braintumor.audit import close_pairs, hash_images
+    from braintumor.image_hashes import close_pairs, hash_images
 
     split = json.loads((run / "split.json").read_text())
     root = Path(split["root"])

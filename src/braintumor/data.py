@@ -172,7 +172,7 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int,
                      groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train_index, val_index) keeping each class's share in both parts.
 
-    ``groups``: the group of each image, named by its smallest member's index (audit.duplicate_groups: near
+    ``groups``: the group of each image, named by its smallest member's index (image_hashes.duplicate_groups: near
     duplicates); a group falls on one side whole, with its first member's class, so no validation image has a near
     duplicate among the training images. Without it, or when every group is one image, the split is the one drawn
     before groups existed (the shipped run's), image for image."""

@@ -78,7 +78,8 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
     """``braintumor data audit``: print the summary, write the full report as JSON (atomically)."""
     from tqdm import tqdm
 
-    from .audit import audit_dataset, threshold_problem
+    from .audit import audit_dataset
+    from .image_hashes import threshold_problem
     from .report import write_text_atomic
 
     if problem := threshold_problem("--threshold", threshold):

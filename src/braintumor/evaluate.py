@@ -4,7 +4,7 @@ Runs on ONNX Runtime through :class:`~braintumor.predictor.Classifier` (no torch
 numbers describe exactly the model file that ships. Unreadable images are listed as errors,
 never fatal; every output is written under a temporary name and moved into place. Given the
 Training split as ``reference``, every metric is reported again on the leak-free subset: the test
-images with no near duplicate in Training (see :mod:`braintumor.audit`).
+images with no near duplicate in Training (see :mod:`braintumor.image_hashes`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .audit import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
 from .evaluation_figures import write_figures
+from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .image_io import IMAGE_EXTENSIONS, ImageError
 from .metrics import N_BINS, compute_metrics, expected_calibration_error, percent, review_summary
 from .report import _num, write_report, write_text_atomic

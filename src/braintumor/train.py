@@ -24,11 +24,11 @@ from tqdm import tqdm
 
 from . import __version__
 from . import distributed as D
-from .audit import duplicate_groups
 from .augment import augment, cutmix, mixstyle, mixup
 from .checkpoints import keep_epochs_through, recorded_fingerprint, save_checkpoint
 from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
+from .image_hashes import duplicate_groups
 from .model import MODELS, count_parameters, create_model
 from .preprocess import INPUT_SCALE
 from .series import printable

@@ -58,8 +58,9 @@ class TrainConfig:
     # Seed of the train/validation split alone: members of an ensemble (ensemble.py) differ in `seed`
     # but must share one validation split, or each would be validated on images another trained on.
     split_seed: int | None = None
-    # Near duplicates (audit.duplicate_groups) kept on one side of that split; False: the split before this setting
-    # existed (the shipped run's), on which ~20 % of the validation images had a near duplicate in the training part.
+    # Near duplicates (image_hashes.duplicate_groups) kept on one side of that split; False: the split before this
+    # setting existed (the shipped run's), on which ~20 % of the validation images had a near duplicate in the training
+    # part.
     group_duplicates: bool = True
     device: str = "auto"
     precision: str = "auto"  # auto | bf16 | fp16 | fp32
