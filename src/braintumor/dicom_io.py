@@ -7,7 +7,7 @@ the conventional view by its Image Orientation (Patient) (:mod:`braintumor.dicom
 Compressed pixel data is decoded by pydicom's plugins: GDCM (python-gdcm) for JPEG, JPEG Lossless,
 JPEG-LS and JPEG 2000, Pillow as a second JPEG/JPEG 2000 decoder, pydicom itself for RLE.
 
-Privacy: only the fields in :func:`safe_meta` ever leave this module; patient fields are never
+Privacy: only the fields in :func:`braintumor.dicom_frames.safe_meta` ever leave this module; patient fields are never
 read, and messages never quote a value from the file (pydicom's value validation, whose warnings
 quote values, is switched off).
 """
@@ -17,18 +17,17 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import pydicom
 from PIL import Image
 from pydicom import config as _config
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
-from .dicom_orientation import Turn, along_normal, display_turn
+from .dicom_frames import frame_view, header_number, header_numbers, safe_meta
+from .dicom_orientation import Turn, display_turn
 from .image_io import MAX_PIXELS, ImageError
 from .volume_io import BudgetError, Slice, robust_uint8, scale_to_uint8, square_pixels
 
@@ -41,13 +40,6 @@ NON_IMAGE_SOP_PREFIXES: tuple[str, ...] = tuple(
     "1.2.840.10008." + p for p in ("5.1.4.1.1.88.", "5.1.4.1.1.481.", "5.1.4.1.1.11.", "5.1.4.1.1.104.",
                                    "5.1.4.1.1.9.", "5.1.4.1.1.66", "1.3.10", "5.1.4.1.1.67")
 )
-#: Attributes of the Image Pixel, Modality LUT and VOI LUT modules a frame's display needs.
-_PIXEL_KEYWORDS = ("PhotometricInterpretation", "BitsStored", "BitsAllocated", "PixelRepresentation",
-                   "SamplesPerPixel", "RescaleSlope", "RescaleIntercept", "ModalityLUTSequence",
-                   "WindowCenter", "WindowWidth", "VOILUTFunction", "VOILUTSequence", "PixelSpacing",
-                   "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation")
-
-
 #: The Deflated Explicit VR Little Endian transfer syntax: pydicom inflates the whole dataset without a limit.
 DEFLATED_UID = b"1.2.840.10008.1.2.1.99"
 
@@ -137,79 +129,6 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
     return frames
 
 
-def header_number(value: object, cast: Callable = float) -> float | int | str | None:
-    """``cast(value)``, or None when the element is absent, unparsable or not finite (NaN and inf, which
-    DS strings allow, would break sorting and resampling and are not valid JSON)."""
-    try:
-        number = cast(value) if value is not None and value != "" else None
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if not isinstance(number, float) or math.isfinite(number) else None
-
-
-def header_numbers(values: object, n: int) -> list[float] | None:
-    """A multi-valued numeric element (a position, an orientation) of exactly ``n`` finite numbers, else None."""
-    try:
-        out = [header_number(v) for v in values] if values is not None and len(values) == n else []
-    except TypeError:  # a single value where several belong
-        return None
-    return out if out and all(v is not None for v in out) else None
-
-
-def frame_view(ds: Dataset, index: int) -> Dataset:
-    """The pixel attributes of frame ``index``: the top level, overridden by the shared and per-frame
-    functional groups of enhanced (multi-frame) objects."""
-    view = Dataset()
-    if hasattr(ds, "file_meta"):
-        view.file_meta = ds.file_meta
-    for kw in _PIXEL_KEYWORDS:
-        if kw in ds:
-            view[kw] = ds[kw]
-    groups = []
-    for seq_kw, i in (("SharedFunctionalGroupsSequence", 0), ("PerFrameFunctionalGroupsSequence", index)):
-        seq = ds.get(seq_kw)
-        if seq and len(seq) > i:
-            groups.append(seq[i])
-    placed = False  # whether a functional group gives the frame's position
-    for group in groups:
-        for macro in ("PixelValueTransformationSequence", "FrameVOILUTSequence", "PlanePositionSequence",
-                      "PlaneOrientationSequence", "PixelMeasuresSequence"):
-            items = group.get(macro)
-            if items:
-                placed = placed or "ImagePositionPatient" in items[0]
-                for kw in _PIXEL_KEYWORDS:
-                    if kw in items[0]:
-                        view[kw] = items[0][kw]
-    if index > 0 and not placed and _place_legacy_frame(ds, view, index):
-        view.PositionReferenceIndicator = DERIVED_POSITION  # a marker safe_meta reads; never leaves the view
-    return view
-
-
-#: Marks a frame view whose Image Position was computed here, not read (Position Reference Indicator is a
-#: frame-of-reference attribute no pixel code reads, so the marker cannot be mistaken for a header value).
-DERIVED_POSITION = "BRAINTUMOR-DERIVED"
-
-
-def _place_legacy_frame(ds: Dataset, view: Dataset, index: int) -> bool:
-    """Frame ``index`` of a legacy multi-frame file, whose top level gives frame 0's position: ``index`` slice
-    spacings (Spacing Between Slices, else Slice Thickness) further along the normal; unknown without them (it was
-    frame 0's for every frame), and its Slice Location, frame 0's, dropped. Unless the Frame Increment Pointer names
-    Frame Time or Frame Time Vector: then the frames are times at one place. True when a position was derived."""
-    pointer = ds.get("FrameIncrementPointer")
-    if any(p in (0x00181063, 0x00181065) for p in (pointer if isinstance(pointer, (list, MultiValue)) else [pointer])):
-        return False
-    first = header_numbers(view.get("ImagePositionPatient"), 3)
-    facing = header_numbers(view.get("ImageOrientationPatient"), 6)
-    spacing = header_number(ds.get("SpacingBetweenSlices")) or abs(header_number(ds.get("SliceThickness")) or 0.0)
-    for kw in ("ImagePositionPatient", "SliceLocation"):
-        if kw in view:
-            del view[kw]
-    at = along_normal(first, facing, index * spacing) if first and facing and spacing else None
-    if at is not None:
-        view.ImagePositionPatient = at
-    return at is not None
-
-
 def _display_range(view: Dataset) -> tuple[float, float] | None:
     """Where the VOI LUT or window sends the lowest and highest input: the output's black and white."""
     seq = view.get("VOILUTSequence")
@@ -255,28 +174,6 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
     if pi == "MONOCHROME1":
         out = 255 - out
     return np.ascontiguousarray(out, dtype=np.uint8)
-
-
-def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
-    """The only DICOM fields that reach results: modality, series, instance and slice geometry."""
-    meta: dict = {}
-    for key, kw, cast in (("modality", "Modality", str), ("series_description", "SeriesDescription", str),
-                          ("series_number", "SeriesNumber", int), ("instance_number", "InstanceNumber", int)):
-        value = header_number(ds.get(kw), cast)
-        if value not in (None, ""):
-            meta[key] = value.strip()[:64] if isinstance(value, str) else value
-    if frames > 1:
-        meta["frame"] = frame
-    location = header_number(view.get("SliceLocation"))
-    if location is not None:
-        meta["slice_location"] = round(location, 4)
-    position = header_numbers(view.get("ImagePositionPatient"), 3)
-    if position is not None:
-        meta["image_position"] = [round(v, 4) for v in position]
-        if view.get("PositionReferenceIndicator") == DERIVED_POSITION:
-            meta["image_position_derived"] = True  # frame 0's position + k slice spacings, not in the file
-    meta["rows"], meta["columns"], meta["frames"] = int(ds.Rows), int(ds.Columns), frames
-    return meta
 
 
 def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None]:

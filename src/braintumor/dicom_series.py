@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
-from .dicom_io import check_image, frame_slice, frame_view, header_number, header_numbers, read_dataset
+from .dicom_frames import frame_view, header_number, header_numbers
+from .dicom_io import check_image, frame_slice, read_dataset
 from .dicom_orientation import conventional_normal, display_turn, turn_notes
 from .image_io import ImageError
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path

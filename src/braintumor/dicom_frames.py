@@ -1,0 +1,117 @@
+"""What a DICOM header says about one frame: its numbers read safely, the attributes its display needs (per-frame
+functional groups of enhanced files, positions of a legacy multi-frame file's frames), and the only fields that reach
+results (:func:`safe_meta`). Used by :mod:`braintumor.dicom_io` and :mod:`braintumor.dicom_series`.
+
+Privacy: :func:`safe_meta` names every field that leaves; patient fields are never read here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+
+from .dicom_orientation import along_normal
+
+#: Attributes of the Image Pixel, Modality LUT and VOI LUT modules a frame's display needs.
+_PIXEL_KEYWORDS = ("PhotometricInterpretation", "BitsStored", "BitsAllocated", "PixelRepresentation",
+                   "SamplesPerPixel", "RescaleSlope", "RescaleIntercept", "ModalityLUTSequence",
+                   "WindowCenter", "WindowWidth", "VOILUTFunction", "VOILUTSequence", "PixelSpacing",
+                   "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation")
+
+
+def header_number(value: object, cast: Callable = float) -> float | int | str | None:
+    """``cast(value)``, or None when the element is absent, unparsable or not finite (NaN and inf, which
+    DS strings allow, would break sorting and resampling and are not valid JSON)."""
+    try:
+        number = cast(value) if value is not None and value != "" else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if not isinstance(number, float) or math.isfinite(number) else None
+
+
+def header_numbers(values: object, n: int) -> list[float] | None:
+    """A multi-valued numeric element (a position, an orientation) of exactly ``n`` finite numbers, else None."""
+    try:
+        out = [header_number(v) for v in values] if values is not None and len(values) == n else []
+    except TypeError:  # a single value where several belong
+        return None
+    return out if out and all(v is not None for v in out) else None
+
+
+def frame_view(ds: Dataset, index: int) -> Dataset:
+    """The pixel attributes of frame ``index``: the top level, overridden by the shared and per-frame
+    functional groups of enhanced (multi-frame) objects."""
+    view = Dataset()
+    if hasattr(ds, "file_meta"):
+        view.file_meta = ds.file_meta
+    for kw in _PIXEL_KEYWORDS:
+        if kw in ds:
+            view[kw] = ds[kw]
+    groups = []
+    for seq_kw, i in (("SharedFunctionalGroupsSequence", 0), ("PerFrameFunctionalGroupsSequence", index)):
+        seq = ds.get(seq_kw)
+        if seq and len(seq) > i:
+            groups.append(seq[i])
+    placed = False  # whether a functional group gives the frame's position
+    for group in groups:
+        for macro in ("PixelValueTransformationSequence", "FrameVOILUTSequence", "PlanePositionSequence",
+                      "PlaneOrientationSequence", "PixelMeasuresSequence"):
+            items = group.get(macro)
+            if items:
+                placed = placed or "ImagePositionPatient" in items[0]
+                for kw in _PIXEL_KEYWORDS:
+                    if kw in items[0]:
+                        view[kw] = items[0][kw]
+    if index > 0 and not placed and _place_legacy_frame(ds, view, index):
+        view.PositionReferenceIndicator = DERIVED_POSITION  # a marker safe_meta reads; never leaves the view
+    return view
+
+
+#: Marks a frame view whose Image Position was computed here, not read (Position Reference Indicator is a
+#: frame-of-reference attribute no pixel code reads, so the marker cannot be mistaken for a header value).
+DERIVED_POSITION = "BRAINTUMOR-DERIVED"
+
+
+def _place_legacy_frame(ds: Dataset, view: Dataset, index: int) -> bool:
+    """Frame ``index`` of a legacy multi-frame file, whose top level gives frame 0's position: ``index`` slice
+    spacings (Spacing Between Slices, else Slice Thickness) further along the normal; unknown without them (it was
+    frame 0's for every frame), and its Slice Location, frame 0's, dropped. Unless the Frame Increment Pointer names
+    Frame Time or Frame Time Vector: then the frames are times at one place. True when a position was derived."""
+    pointer = ds.get("FrameIncrementPointer")
+    if any(p in (0x00181063, 0x00181065) for p in (pointer if isinstance(pointer, (list, MultiValue)) else [pointer])):
+        return False
+    first = header_numbers(view.get("ImagePositionPatient"), 3)
+    facing = header_numbers(view.get("ImageOrientationPatient"), 6)
+    spacing = header_number(ds.get("SpacingBetweenSlices")) or abs(header_number(ds.get("SliceThickness")) or 0.0)
+    for kw in ("ImagePositionPatient", "SliceLocation"):
+        if kw in view:
+            del view[kw]
+    at = along_normal(first, facing, index * spacing) if first and facing and spacing else None
+    if at is not None:
+        view.ImagePositionPatient = at
+    return at is not None
+
+
+def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
+    """The only DICOM fields that reach results: modality, series, instance and slice geometry."""
+    meta: dict = {}
+    for key, kw, cast in (("modality", "Modality", str), ("series_description", "SeriesDescription", str),
+                          ("series_number", "SeriesNumber", int), ("instance_number", "InstanceNumber", int)):
+        value = header_number(ds.get(kw), cast)
+        if value not in (None, ""):
+            meta[key] = value.strip()[:64] if isinstance(value, str) else value
+    if frames > 1:
+        meta["frame"] = frame
+    location = header_number(view.get("SliceLocation"))
+    if location is not None:
+        meta["slice_location"] = round(location, 4)
+    position = header_numbers(view.get("ImagePositionPatient"), 3)
+    if position is not None:
+        meta["image_position"] = [round(v, 4) for v in position]
+        if view.get("PositionReferenceIndicator") == DERIVED_POSITION:
+            meta["image_position_derived"] = True  # frame 0's position + k slice spacings, not in the file
+    meta["rows"], meta["columns"], meta["frames"] = int(ds.Rows), int(ds.Columns), frames
+    return meta
