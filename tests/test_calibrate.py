@@ -81,7 +81,8 @@ def test_calibrate_records_framing_copies_and_a_recalibration_keeps_them(tiny_ru
     ood = Classifier.load(model).metadata["ood"]
     assert ood["framing_copies"] == 2 and ood["augmented_copies"] == 0
     # each copy is fitted with its own slice's class: the class means are those of originals + copies
-    from braintumor.calibrate import framing_copies, network_outputs, prepared_run_images
+    from braintumor.calibrate import network_outputs, prepared_run_images
+    from braintumor.calibration_copies import framing_copies
 
     clf = Classifier.load(model)
     images, full, is_val = prepared_run_images(clf, tiny_run)
@@ -98,7 +99,7 @@ def test_calibrate_records_framing_copies_and_a_recalibration_keeps_them(tiny_ru
 
 
 def test_framing_copies_cut_the_frame_then_prepare_as_serving_does(tmp_path):
-    from braintumor.calibrate import framing_copies
+    from braintumor.calibration_copies import framing_copies
     from braintumor.preprocess import PreprocessConfig, prepare
 
     paths = []
@@ -116,7 +117,7 @@ def test_framing_copies_cut_the_frame_then_prepare_as_serving_does(tmp_path):
 
 
 def test_augmented_copies_are_reproducible_uint8_crops_unlike_the_originals():
-    from braintumor.calibrate import augmented_copies
+    from braintumor.calibration_copies import augmented_copies
 
     images = np.stack([synthetic_head(64, seed=s) for s in range(5)])
     a, b = augmented_copies(images, 2, seed=1), augmented_copies(images, 2, seed=1)
