@@ -30,8 +30,8 @@ from braintumor.cli import build_parser
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset, load_prepared
 from braintumor.model import create_model
 from braintumor.preprocess import INPUT_SCALE
-from braintumor.train import pick_autocast_dtype, pick_device
 from braintumor.train_config import ABSENT_FROM_OLDER_RUNS, TrainConfig
+from braintumor.train_device import pick_autocast_dtype, pick_device
 
 NOT_RECIPE = {"data", "out", "device", "cache_dir", "limit_per_class", "sync_bn", "world_size"}
 

@@ -33,6 +33,7 @@ from .model import MODELS, count_parameters, create_model
 from .preprocess import INPUT_SCALE
 from .series import printable
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
+from .train_device import pick_autocast_dtype, pick_device
 
 
 def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: int = 3) -> None:
@@ -42,32 +43,6 @@ def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: i
     for i in model.stage_ends[:stages]:
         model.features[i].register_forward_hook(
             lambda module, _inputs, out: mixstyle(out, g, p) if module.training else out)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:  # e.g. "gpu": torch's message lists every device type it knows
-        raise ConfigError(f"unknown --device '{name}': auto, cpu, cuda, cuda:1 ...") from None
-    if device.type == "cuda" and not torch.cuda.is_available():  # was torch's traceback when the model moved there
-        raise ConfigError(f"--device {name}: no CUDA GPU can be used here (torch {torch.__version__}); "
-                          "use --device cpu or auto")
-    return device
-
-
-def pick_autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
-    """bf16 on CPUs that support it (about 2x faster here), bf16/fp16 AMP on CUDA."""
-    if precision == "fp32":
-        return None
-    if precision in ("bf16", "fp16"):
-        return torch.bfloat16 if precision == "bf16" else torch.float16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    # Without native bf16 (e.g. AVX2-only CPUs) autocast is ~9x slower than fp32: measure, don't assume.
-    native_bf16 = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    return torch.bfloat16 if native_bf16 else None
 
 
 def _limit(ds: Dataset, per_class: int, seed: int) -> Dataset:
