@@ -65,7 +65,7 @@ def test_a_teacher_served_with_background_subtraction_teaches_on_the_inputs_it_w
     TRAINING.md's born-again command (``--image-size 160 --teacher models/braintumor-tumornet-s.onnx``) was
     refused with 'was trained on other inputs', which it was not."""
     from braintumor.distill import Teacher
-    from braintumor.predictor import shipped_models_dir
+    from braintumor.model_files import shipped_models_dir
 
     shipped = shipped_models_dir() / "braintumor-tumornet-s.onnx"
     if not shipped.is_file():
