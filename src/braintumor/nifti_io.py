@@ -9,7 +9,11 @@ text fields (descrip, db_name, ...) never reach the results.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -26,6 +30,29 @@ from .volume_io import (
 )
 
 _NIFTI2_MAGIC = b"n+2\x00\r\n\x1a\n"
+
+
+class _WhileReading(logging.Filter):
+    """Drops nibabel's header-check messages ('pixdim[1,2,3] should be positive; ...') logged while this thread reads
+    a NIfTI file: the reader says what matters in its notes and errors. nibabel's own LoggingOutputSuppressor removes
+    its handler for good on first use, after which those messages reached stderr through logging's last resort."""
+
+    local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.local, "reading", False)
+
+
+logging.getLogger("nibabel.global").addFilter(_WhileReading())
+
+
+@contextlib.contextmanager
+def _quiet_nibabel() -> Iterator[None]:
+    _WhileReading.local.reading = True
+    try:
+        yield
+    finally:
+        _WhileReading.local.reading = False
 
 
 def _header_kind(head: bytes) -> str | None:
@@ -71,7 +98,7 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
         raise ImageError("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing")
     cls = nib.Nifti1Image if kind == "nifti1" else nib.Nifti2Image
     try:
-        with nib.imageglobals.LoggingOutputSuppressor():
+        with _quiet_nibabel():
             img = cls.from_bytes(raw)
     except Exception as exc:  # nibabel raises several types for bad headers
         raise ImageError(f"NIfTI header is invalid ({exc.__class__.__name__})") from None
@@ -106,7 +133,7 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
         pixdim = [float(z) if np.isfinite(z) and z > 0 else 1.0 for z in img.header.get_zooms()[:3]]
         affine = np.diag([*pixdim, *([1.0] * (3 - len(pixdim))), 1.0])
     try:
-        with nib.imageglobals.LoggingOutputSuppressor(), np.errstate(all="ignore"):
+        with _quiet_nibabel(), np.errstate(all="ignore"):
             index = (slice(None),) * min(len(shape), 3) + (0,) * max(0, len(shape) - 3)
             first = np.asarray(img.dataobj[index], dtype=np.float32)
             if first.ndim == 2:
