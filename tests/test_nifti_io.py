@@ -55,3 +55,69 @@ def test_no_slice_copies_the_whole_volume():
         tracemalloc.stop()
     assert len(volume.slices) == 40
     assert peak < 2 * 96 * 96 * 40 * 4  # the float32 volume once, and its int16 data while it is converted
+
+
+def test_a_gzip_bomb_is_inflated_only_as_far_as_its_header_declares():
+    """A .nii.gz was inflated whole, up to 512 MB, before its header was read: a 3 MB bomb cost a worker 1.1 GB and
+    3 s. Now its header is read first and only its first volume is inflated; the tail is never touched."""
+    import gzip
+    import zlib
+
+    raw = _nifti((64, 64, 16))  # 131 kB of voxels
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    bomb = deflate.compress(raw) + deflate.compress(bytes(64 << 20)) + deflate.flush()  # 64 MB of zeros after it
+    assert len(bomb) < 300_000
+    read_volumes(gzip.compress(raw), name="warm.nii.gz")
+    tracemalloc.start()
+    try:
+        (volume,) = read_volumes(bomb, name="bomb.nii.gz")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(volume.slices) == 16 and peak < 4_000_000
+
+
+def _header_case(name: str) -> bytes:
+    raw = _nifti((40, 48, 6))
+    import nibabel as nib
+
+    qform = nib.Nifti1Image(np.zeros((40, 48, 6), np.int16), None)
+    qform.set_qform(np.eye(4), code=1)
+    qform.set_sform(None, code=0)
+    return {
+        "binary": _patched(_patched(raw, 70, "<h", 1), 72, "<h", 1),
+        "rgb": _patched(_patched(raw, 70, "<h", 128), 72, "<h", 24),
+        "unknown": _patched(raw, 70, "<h", 999),
+        "dim0": _patched(raw, 40, "<h", 8),
+        "offset nan": _patched(raw, 108, "<f", float("nan")),
+        "offset low": _patched(raw, 108, "<f", 100.0),
+        "offset far": _patched(raw, 108, "<f", 1e12),
+        "truncated": raw[:10_000],
+        "quaternion": _patched(qform.to_bytes(), 256, "<3f", 2.0, 0.0, 0.0),
+        "intercept": _patched(_patched(raw, 112, "<f", 2.0), 116, "<f", float("nan")),
+    }[name]
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("binary", r"NIfTI data type binary is not supported \(expected integer or real voxels\)"),
+    ("rgb", r"NIfTI data type RGB is not supported"),
+    ("unknown", r"NIfTI data type <unknown code 999> is not supported"),
+    ("dim0", r"NIfTI header's dim\[0\] \(the number of dimensions\) is 8: expected 1 to 7"),
+    ("offset nan", r"NIfTI header's vox_offset is nan: the voxels cannot start there"),
+    ("offset low", r"NIfTI header's vox_offset is 100: the voxels cannot start there \(the header and its extension "
+                   r"flag take 352 bytes\)"),
+    ("offset far", r"NIfTI header places its first volume's voxels up to byte 1,000,000,018,944; the limit is"),
+    ("truncated", r"NIfTI data is truncated: its header places the first volume's voxels up to byte 23,392, and "
+                  r"the (inflated )?file ends at byte 10,000"),
+    ("quaternion", r"NIfTI header's qform is not a rotation"),
+    ("intercept", r"NIfTI header is invalid: Valid slope but invalid intercept nan"),
+])
+def test_a_bad_header_or_data_block_is_told_precisely(case, message):
+    """Each was 'NIfTI header is invalid (HeaderDataError)', '(ValueError)' or 'NIfTI voxel data is corrupt or
+    truncated (OSError)'; dim[0] = 8 read the header byte-swapped and blamed its vox_offset."""
+    import gzip
+
+    raw = _header_case(case)
+    for data, name in ((raw, "x.nii"), (gzip.compress(raw), "x.nii.gz")):
+        with pytest.raises(ImageError, match=f"^{message}"):
+            read_volumes(data, name=name)

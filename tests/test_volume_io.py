@@ -333,8 +333,7 @@ def test_nibabel_bundled_volumes(name, n):
 
 def test_nifti_limits_and_errors(monkeypatch):
     small = nifti_bytes(np.zeros((8, 8, 8), np.int16))
-    with pytest.raises(ImageError, match="expands to more than 1000 bytes"):
-        nifti_io.gunzip_bounded(small, limit=1000)
+    assert len(nifti_io.gunzip_bounded(small, 1000).getvalue()) == 1000  # what the header needs, no more
     monkeypatch.setattr(nifti_io, "MAX_VOXELS", 100)
     with pytest.raises(ImageError, match="512 voxels; the limit is 100"):
         read_volumes(small, name="x.nii.gz")

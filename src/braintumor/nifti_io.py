@@ -10,7 +10,10 @@ text fields (descrip, db_name, ...) never reach the results.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
+import math
+import struct
 import threading
 import zlib
 from collections.abc import Iterator
@@ -74,49 +77,105 @@ def is_nifti_bytes(data: bytes) -> bool:
     return _header_kind(data[:540]) is not None
 
 
-def gunzip_bounded(data: bytes, limit: int = MAX_VOLUME_BYTES) -> bytes:
-    """Decompress gzip data in memory, refusing more than ``limit`` bytes (a gzip bomb)."""
+def gunzip_bounded(data: bytes, size: int) -> io.BytesIO:
+    """The first ``size`` bytes that gzip ``data`` expands to (fewer where it ends sooner), inflated in memory a
+    piece at a time: a gzip bomb costs what its header declares, never more. ImageError for corrupt data."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out, view, pos = io.BytesIO(), memoryview(data), 0
     try:
-        out = inflater.decompress(data, limit + 1)
+        while out.tell() < size and not inflater.eof:
+            piece = inflater.unconsumed_tail or view[pos:pos + _PIECE]
+            pos += 0 if inflater.unconsumed_tail else len(piece)
+            if not piece:
+                raise ImageError("gzip data is truncated")
+            out.write(inflater.decompress(piece, size - out.tell()))
     except zlib.error:
         raise ImageError("gzip data is corrupt or truncated") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise ImageError(f"NIfTI volume expands to more than {limit} bytes; refused")
-    if not inflater.eof:
-        raise ImageError("gzip data is truncated")
+    out.seek(0)
     return out
 
 
+#: Compressed bytes inflated at a time (at most about 1000 times as many come out).
+_PIECE = 64 * 1024
+
+
+def _header(cls, head: bytes):
+    """The fixed header alone, parsed as nibabel would but without its fixes, and checked before any voxel is
+    inflated or read: dimensions, data type and where the voxels start, each refused with what is wrong."""
+    size = cls.header_class.template_dtype.itemsize  # 348 (NIfTI-1) or 540 (NIfTI-2)
+    if len(head) < size:
+        raise ImageError(f"NIfTI file is truncated: {len(head)} bytes, less than its {size}-byte header")
+    header = cls.header_class(head[:size], check=False)  # the byte order is guessed from dim[0]
+    ndim = int(header["dim"][0])
+    if not 1 <= ndim <= 7:
+        stored = struct.unpack_from("<h" if size == 348 else "<q", head, 40 if size == 348 else 16)[0]
+        raise ImageError(f"NIfTI header's dim[0] (the number of dimensions) is {stored}: expected 1 to 7")
+    try:
+        dtype = header.get_data_dtype()
+    except Exception:  # a code nibabel does not know
+        dtype = None
+    if dtype is None or dtype.kind not in "uif" or dtype.names or dtype.itemsize > 8:
+        code = int(header["datatype"])
+        try:
+            label = header.get_value_label("datatype")
+        except Exception:
+            label = f"code {code}"
+        raise ImageError(f"NIfTI data type {label} is not supported (expected integer or real voxels)")
+    if int(header["sform_code"]) == 0 and int(header["qform_code"]) > 0 \
+            and sum(float(header[q]) ** 2 for q in ("quatern_b", "quatern_c", "quatern_d")) > 1.000001:
+        raise ImageError("NIfTI header's qform is not a rotation (quatern_b, c and d have squares that add up to "
+                         "more than 1)")
+    offset = float(header["vox_offset"])
+    if offset == 0:
+        offset = size + 4  # 0 in old files means right after the header, as nibabel reads it
+    if not math.isfinite(offset) or offset < size + 4:
+        raise ImageError(f"NIfTI header's vox_offset is {offset:g}: the voxels cannot start there (the header and "
+                         f"its extension flag take {size + 4} bytes)")
+    return header, int(offset), dtype
+
+
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
-    """Raw or gzip-compressed NIfTI bytes -> a Volume of axial slices. Raises ImageError."""
+    """Raw or gzip-compressed NIfTI bytes -> a Volume of axial slices. Raises ImageError.
+
+    The header is read and checked first; then only the bytes up to the end of the first volume are inflated."""
     import nibabel as nib  # here, not at the top: sniffing every upload must not import nibabel + scipy
 
-    raw = gunzip_bounded(data) if data[:2] == b"\x1f\x8b" else data
-    kind = _header_kind(raw)
+    gz = data[:2] == b"\x1f\x8b"
+    head = gunzip_bounded(data, 544).read() if gz else data[:544]
+    kind = _header_kind(head)
     if kind is None:
         raise ImageError("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing")
     cls = nib.Nifti1Image if kind == "nifti1" else nib.Nifti2Image
-    try:
-        with _quiet_nibabel():
-            img = cls.from_bytes(raw)
-    except Exception as exc:  # nibabel raises several types for bad headers
-        raise ImageError(f"NIfTI header is invalid ({exc.__class__.__name__})") from None
-    shape = tuple(int(s) for s in img.shape)
-    dtype = img.get_data_dtype()
+    header, offset, dtype = _header(cls, head)
+    shape = tuple(int(s) for s in header.get_data_shape())
     if len(shape) < 2 or min(shape) < 1:
         raise ImageError(f"NIfTI image has shape {shape}: not an image")
-    if dtype.kind not in "uif" or dtype.names:
-        raise ImageError(f"NIfTI data type {dtype} is not supported (expected integer or real voxels)")
     spatial = shape[:3] if len(shape) >= 3 else (*shape, 1)
-    extra = int(np.prod(shape[3:])) if len(shape) > 3 else 1
+    extra = math.prod(shape[3:])
     if spatial[0] * spatial[1] > MAX_PIXELS or spatial[1] * spatial[2] > MAX_PIXELS \
             or spatial[0] * spatial[2] > MAX_PIXELS:
         raise ImageError(f"NIfTI slices would exceed {MAX_PIXELS:,} pixels (shape {shape})")
     limit = min(MAX_VOXELS, max_pixels)  # max_pixels: what is left of a web request's budget
-    if int(np.prod(spatial)) > limit:
+    if math.prod(spatial) > limit:
         error = BudgetError if max_pixels < MAX_VOXELS else ImageError
-        raise error(f"NIfTI volume has {int(np.prod(spatial)):,} voxels; the limit is {limit:,}")
+        raise error(f"NIfTI volume has {math.prod(spatial):,} voxels; the limit is {limit:,}")
+    needed = offset + math.prod(spatial) * dtype.itemsize  # the header and the first volume: all that is read
+    if needed > MAX_VOLUME_BYTES:
+        raise ImageError(f"NIfTI header places its first volume's voxels up to byte {needed:,}; the limit is "
+                         f"{MAX_VOLUME_BYTES:,}")
+    stream = gunzip_bounded(data, needed) if gz else io.BytesIO(data)
+    held = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if held < needed:
+        raise ImageError(f"NIfTI data is truncated: its header places the first volume's voxels up to byte "
+                         f"{needed:,}, and the {'inflated ' if gz else ''}file ends at byte {held:,}")
+    try:
+        with _quiet_nibabel():
+            img = cls.from_stream(stream)
+    except nib.spatialimages.HeaderDataError as exc:  # its own words on a header field (never a free-text one)
+        raise ImageError(f"NIfTI header is invalid: {str(exc).splitlines()[0][:120]}") from None
+    except Exception as exc:  # nibabel raises several types for bad headers
+        raise ImageError(f"NIfTI header is invalid ({exc.__class__.__name__})") from None
     notes = []
     affine = img.affine
     if int(img.header["qform_code"]) == 0 and int(img.header["sform_code"]) == 0:
