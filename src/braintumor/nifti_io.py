@@ -79,13 +79,27 @@ def is_nifti_bytes(data: bytes) -> bool:
 
 def gunzip_bounded(data: bytes, size: int) -> io.BytesIO:
     """The first ``size`` bytes that gzip ``data`` expands to (fewer where it ends sooner), inflated in memory a
-    piece at a time: a gzip bomb costs what its header declares, never more. ImageError for corrupt data."""
+    piece at a time: a gzip bomb costs what its header declares, never more. A gzip of several members (pigz -i,
+    bgzip, concatenated files) goes on from one member to the next, as gzip reads it. ImageError for corrupt data."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out, view, pos = io.BytesIO(), memoryview(data), 0
+    out, view, pos, pending, members = io.BytesIO(), memoryview(data), 0, b"", 1
     try:
-        while out.tell() < size and not inflater.eof:
-            piece = inflater.unconsumed_tail or view[pos:pos + _PIECE]
-            pos += 0 if inflater.unconsumed_tail else len(piece)
+        while out.tell() < size:
+            if inflater.eof:
+                pending = inflater.unused_data  # the next member's first bytes, if any
+                if not pending and pos >= len(view):
+                    break
+                members += 1
+                if members > MAX_GZIP_MEMBERS:  # 6 M empty ones (120 MB) took 14 s
+                    raise ImageError(f"gzip data has more than {MAX_GZIP_MEMBERS:,} members; refused")
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            if inflater.unconsumed_tail:
+                piece = inflater.unconsumed_tail
+            elif pending:
+                piece, pending = pending, b""
+            else:
+                piece = view[pos:pos + _PIECE]
+                pos += len(piece)
             if not piece:
                 raise ImageError("gzip data is truncated")
             out.write(inflater.decompress(piece, size - out.tell()))
@@ -97,6 +111,8 @@ def gunzip_bounded(data: bytes, size: int) -> io.BytesIO:
 
 #: Compressed bytes inflated at a time (at most about 1000 times as many come out).
 _PIECE = 64 * 1024
+#: Most gzip members one file may hold (bgzip writes one per 64 kB inflated: 8193 for 512 MB).
+MAX_GZIP_MEMBERS: int = 65_536
 
 
 def _header(cls, head: bytes):
