@@ -96,8 +96,8 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
             if used:
                 raise past from None
             raise
-        volumes = [_with_notes(v, notes) for v in series] + volumes
-    return volumes
+        volumes = series + volumes
+    return [_with_notes(v, notes) for v in volumes]  # each volume of the zip says what the zip left out
 
 
 def _zip_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:

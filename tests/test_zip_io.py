@@ -1,0 +1,22 @@
+"""Zips as they come: what is skipped in them, and said."""
+
+from __future__ import annotations
+
+import numpy as np
+from dicom_factory import axial_volume, nifti_bytes, zip_bytes
+
+from braintumor.volume_io import read_volumes
+
+
+def _volume(k: int = 3) -> bytes:
+    return nifti_bytes(axial_volume([np.full((48, 48), 40 * (i + 1), np.uint8) for i in range(k)]))
+
+
+def test_files_skipped_in_a_zip_of_nifti_volumes_are_said():
+    """The notes went to DICOM series only: a zip of NIfTI volumes skipped its other files without a word."""
+    members = [("scans/head.nii.gz", _volume()), ("scans/README.txt", b"notes"), ("__MACOSX/scans/._head.nii.gz",
+                                                                                      b"\x00\x05\x16\x07")]
+    (volume,) = read_volumes(zip_bytes(members), name="x.zip")
+    assert len(volume.slices) == 3
+    assert volume.notes == ("skipped 1 file(s) in the zip: hidden or system file",
+                            "skipped 1 file(s) in the zip: not DICOM or NIfTI")
