@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from dicom_factory import axial_volume, nifti_bytes, zip_bytes
 
+from braintumor.image_io import ImageError
 from braintumor.volume_io import read_volumes
 
 
@@ -20,3 +22,11 @@ def test_files_skipped_in_a_zip_of_nifti_volumes_are_said():
     assert len(volume.slices) == 3
     assert volume.notes == ("skipped 1 file(s) in the zip: hidden or system file",
                             "skipped 1 file(s) in the zip: not DICOM or NIfTI")
+
+
+def test_a_zip_inside_a_zip_is_named_as_such():
+    """It was 'not DICOM or NIfTI', which sent people looking for what was wrong with their scans."""
+    inner = zip_bytes([("head.nii.gz", _volume())])
+    with pytest.raises(ImageError, match=r"^zip archive holds no DICOM or NIfTI file \(skipped 2 file\(s\) in the "
+                                         r"zip: a zip inside the zip \(not opened: zip the scans themselves\)\)$"):
+        read_volumes(zip_bytes([("study/inner.zip", inner), ("study/renamed.bin", inner)]), name="x.zip")

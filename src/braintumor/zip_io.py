@@ -77,8 +77,10 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
             if before + len(volumes[-1].slices) > max_slices:  # the input's limit, said as the input's
                 raise BudgetError(f"the zip holds more than {max_slices} slices (at {m.filename}); the limit is "
                                  f"{max_slices} per input")
-        elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(_zip_head(archive, m)):
+        elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(head := _zip_head(archive, m)):
             dicoms.append((m.filename, lambda m=m: load(m)))
+        elif lower.endswith(".zip") or head.startswith(b"PK\x03\x04"):
+            skipped["a zip inside the zip (not opened: zip the scans themselves)"] += 1
         else:
             skipped["not DICOM or NIfTI"] += 1
     notes = tuple(f"skipped {n} file(s) in the zip: {why}" for why, n in sorted(skipped.items()))
