@@ -147,3 +147,22 @@ def test_a_gzip_of_too_many_members_is_refused(monkeypatch):
     padded = gzip.compress(raw[:600]) + gzip.compress(b"") * 100 + gzip.compress(raw[600:])
     with pytest.raises(ImageError, match=r"^gzip data has more than 100 members; refused$"):
         read_volumes(padded, name="padded.nii.gz")
+
+
+def test_a_volume_past_the_slice_limit_is_refused_on_its_header():
+    """The slice count was checked after the volume was inflated and decoded: an 8 kB .nii.gz of 4000 slices cost
+    33 MB before 'the limit is 512' (a web request's budget is documented as checked on headers)."""
+    import gzip
+
+    import nibabel as nib
+
+    data = gzip.compress(nib.Nifti1Image(np.zeros((32, 32, 4000), np.int16), np.eye(4)).to_bytes())
+    read_volumes(gzip.compress(_nifti((32, 32, 4))), name="warm.nii.gz")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageError, match=r"^NIfTI volume has 4000 axial slices; the limit is 512$"):
+            read_volumes(data, name="long.nii.gz")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000

@@ -147,7 +147,40 @@ def _header(cls, head: bytes):
     if not math.isfinite(offset) or offset < size + 4:
         raise ImageError(f"NIfTI header's vox_offset is {offset:g}: the voxels cannot start there (the header and "
                          f"its extension flag take {size + 4} bytes)")
+    try:
+        with _quiet_nibabel():
+            header.check_fix()  # nibabel's own checks and fixes, as it makes them when it loads the file
+    except Exception as exc:
+        raise _header_error(exc) from None
     return header, int(offset), dtype
+
+
+def _header_error(exc: Exception) -> ImageError:
+    from nibabel.spatialimages import HeaderDataError
+
+    if isinstance(exc, HeaderDataError):  # its own words on a header field (never a free-text one)
+        return ImageError(f"NIfTI header is invalid: {str(exc).splitlines()[0][:120]}")
+    return ImageError(f"NIfTI header is invalid ({exc.__class__.__name__})")
+
+
+def _orientation(header) -> tuple[np.ndarray, list[str]]:
+    """The voxel-to-world affine the slices are cut by, from the header alone, and notes on what it leaves open."""
+    notes = []
+    affine = header.get_best_affine()
+    if int(header["qform_code"]) == 0 and int(header["sform_code"]) == 0:
+        notes.append("the header names no orientation (qform and sform codes 0): the voxels are read as stored in "
+                     "radiological order (LAS), so left and right may be swapped")
+    tilt = _obliquity_degrees(affine)
+    if tilt > 1.0:
+        notes.append(f"an oblique volume ({tilt:.0f} degrees off the axes): slices follow the nearest axes, not "
+                     "resampled")
+    if not np.all(np.isfinite(affine)) or abs(float(np.linalg.det(affine[:3, :3]))) < 1e-12:
+        # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
+        notes.append("the header's orientation is unusable (singular or not finite): slices are the third axis as "
+                     "stored")
+        pixdim = [float(z) if np.isfinite(z) and z > 0 else 1.0 for z in header.get_zooms()[:3]]
+        affine = np.diag([*pixdim, *([1.0] * (3 - len(pixdim))), 1.0])
+    return affine, notes
 
 
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
@@ -175,6 +208,14 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
     if math.prod(spatial) > limit:
         error = BudgetError if max_pixels < MAX_VOXELS else ImageError
         raise error(f"NIfTI volume has {math.prod(spatial):,} voxels; the limit is {limit:,}")
+    affine, notes = _orientation(header)
+    ornt = nib.orientations.io_orientation(affine)  # file axis -> (RAS axis, direction), as reorienting will do
+    canonical = [0, 0, 0]
+    for f, (ras, _) in enumerate(ornt):
+        canonical[int(ras)] = spatial[f]
+    axis = _cut_axis(tuple(canonical))
+    if canonical[axis] > max_slices:  # on the header, before any voxel is inflated or decoded
+        raise BudgetError(f"NIfTI volume has {canonical[axis]} {PLANES[axis]} slices; the limit is {max_slices}")
     needed = offset + math.prod(spatial) * dtype.itemsize  # the header and the first volume: all that is read
     if needed > MAX_VOLUME_BYTES:
         raise ImageError(f"NIfTI header places its first volume's voxels up to byte {needed:,}; the limit is "
@@ -187,26 +228,9 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
                          f"{needed:,}, and the {'inflated ' if gz else ''}file ends at byte {held:,}")
     try:
         with _quiet_nibabel():
-            img = cls.from_stream(stream)
-    except nib.spatialimages.HeaderDataError as exc:  # its own words on a header field (never a free-text one)
-        raise ImageError(f"NIfTI header is invalid: {str(exc).splitlines()[0][:120]}") from None
-    except Exception as exc:  # nibabel raises several types for bad headers
-        raise ImageError(f"NIfTI header is invalid ({exc.__class__.__name__})") from None
-    notes = []
-    affine = img.affine
-    if int(img.header["qform_code"]) == 0 and int(img.header["sform_code"]) == 0:
-        notes.append("the header names no orientation (qform and sform codes 0): the voxels are read as stored in "
-                     "radiological order (LAS), so left and right may be swapped")
-    tilt = _obliquity_degrees(affine)
-    if tilt > 1.0:
-        notes.append(f"an oblique volume ({tilt:.0f} degrees off the axes): slices follow the nearest axes, not "
-                     "resampled")
-    if not np.all(np.isfinite(affine)) or abs(float(np.linalg.det(affine[:3, :3]))) < 1e-12:
-        # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
-        notes.append("the header's orientation is unusable (singular or not finite): slices are the third axis as "
-                     "stored")
-        pixdim = [float(z) if np.isfinite(z) and z > 0 else 1.0 for z in img.header.get_zooms()[:3]]
-        affine = np.diag([*pixdim, *([1.0] * (3 - len(pixdim))), 1.0])
+            img = cls.from_stream(stream)  # the header again, and its extensions; the voxels stay unread
+    except Exception as exc:
+        raise _header_error(exc) from None
     try:
         with _quiet_nibabel(), np.errstate(all="ignore"):
             index = (slice(None),) * min(len(shape), 3) + (0,) * max(0, len(shape) - 3)
@@ -222,12 +246,9 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
         raise ImageError(f"NIfTI voxel data is corrupt or truncated ({exc.__class__.__name__})") from None
     if extra > 1:
         notes.append(f"{len(shape)}-D image: the first of {extra} volumes was used")
-    axis = _cut_axis(voxels.shape)
     if axis != 2:
         notes.append(f"{voxels.shape[axis]} {PLANES[axis]} slice(s), too thin a slab to cut axially: classified in "
                      f"their own plane (the model learned mostly axial slices)")
-    if voxels.shape[axis] > max_slices:
-        raise BudgetError(f"NIfTI volume has {voxels.shape[axis]} {PLANES[axis]} slices; the limit is {max_slices}")
     source = "".join(nib.aff2axcodes(affine))
     meta = {"shape": list(shape), "voxel_mm": [round(z, 4) for z in zooms], "orientation": "RAS",
             "source_orientation": source, "volumes": extra}
