@@ -140,9 +140,9 @@ def test_a_gzip_of_too_many_members_is_refused(monkeypatch):
     """Each member costs a new inflater and a copy of the rest of its piece: 6 M empty members (120 MB) took 14 s."""
     import gzip
 
-    from braintumor import nifti_io
+    from braintumor import nifti_header
 
-    monkeypatch.setattr(nifti_io, "MAX_GZIP_MEMBERS", 100)
+    monkeypatch.setattr(nifti_header, "MAX_GZIP_MEMBERS", 100)
     raw = _nifti((40, 48, 6))
     padded = gzip.compress(raw[:600]) + gzip.compress(b"") * 100 + gzip.compress(raw[600:])
     with pytest.raises(ImageError, match=r"^gzip data has more than 100 members; refused$"):

@@ -26,7 +26,7 @@ from dicom_factory import (
 )
 from PIL import Image
 
-from braintumor import nifti_io, zip_io
+from braintumor import nifti_header, nifti_io, zip_io
 from braintumor.image_io import ImageError, read_image
 from braintumor.volume_io import read_volumes, robust_uint8, sniff
 
@@ -333,7 +333,7 @@ def test_nibabel_bundled_volumes(name, n):
 
 def test_nifti_limits_and_errors(monkeypatch):
     small = nifti_bytes(np.zeros((8, 8, 8), np.int16))
-    assert len(nifti_io.gunzip_bounded(small, 1000).getvalue()) == 1000  # what the header needs, no more
+    assert len(nifti_header.gunzip_bounded(small, 1000).getvalue()) == 1000  # what the header needs, no more
     monkeypatch.setattr(nifti_io, "MAX_VOXELS", 100)
     with pytest.raises(ImageError, match="512 voxels; the limit is 100"):
         read_volumes(small, name="x.nii.gz")

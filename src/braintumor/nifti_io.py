@@ -9,18 +9,13 @@ text fields (descrip, db_name, ...) never reach the results.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import logging
 import math
-import struct
-import threading
-import zlib
-from collections.abc import Iterator
 
 import numpy as np
 
 from .image_io import MAX_PIXELS, ImageError
+from .nifti_header import gunzip_bounded, header_error, header_kind, quiet_nibabel, read_header
 from .volume_io import (
     MAX_INPUT_PIXELS,
     MAX_VOLUME_BYTES,
@@ -31,136 +26,6 @@ from .volume_io import (
     robust_uint8,
     square_pixels,
 )
-
-_NIFTI2_MAGIC = b"n+2\x00\r\n\x1a\n"
-
-
-class _WhileReading(logging.Filter):
-    """Drops nibabel's header-check messages ('pixdim[1,2,3] should be positive; ...') logged while this thread reads
-    a NIfTI file: the reader says what matters in its notes and errors. nibabel's own LoggingOutputSuppressor removes
-    its handler for good on first use, after which those messages reached stderr through logging's last resort."""
-
-    local = threading.local()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not getattr(self.local, "reading", False)
-
-
-logging.getLogger("nibabel.global").addFilter(_WhileReading())
-
-
-@contextlib.contextmanager
-def _quiet_nibabel() -> Iterator[None]:
-    _WhileReading.local.reading = True
-    try:
-        yield
-    finally:
-        _WhileReading.local.reading = False
-
-
-def _header_kind(head: bytes) -> str | None:
-    if len(head) >= 348 and head[344:348] == b"n+1\x00":
-        return "nifti1"
-    if len(head) >= 12 and head[4:12] == _NIFTI2_MAGIC:
-        return "nifti2"
-    return None
-
-
-def is_nifti_bytes(data: bytes) -> bool:
-    """Single-file NIfTI-1 or NIfTI-2 content, plain or gzip-compressed (magic numbers, not names)."""
-    if data[:2] == b"\x1f\x8b":
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[:4096], 540)
-        except zlib.error:
-            return False
-        return _header_kind(head) is not None
-    return _header_kind(data[:540]) is not None
-
-
-def gunzip_bounded(data: bytes, size: int) -> io.BytesIO:
-    """The first ``size`` bytes that gzip ``data`` expands to (fewer where it ends sooner), inflated in memory a
-    piece at a time: a gzip bomb costs what its header declares, never more. A gzip of several members (pigz -i,
-    bgzip, concatenated files) goes on from one member to the next, as gzip reads it. ImageError for corrupt data."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out, view, pos, pending, members = io.BytesIO(), memoryview(data), 0, b"", 1
-    try:
-        while out.tell() < size:
-            if inflater.eof:
-                pending = inflater.unused_data  # the next member's first bytes, if any
-                if not pending and pos >= len(view):
-                    break
-                members += 1
-                if members > MAX_GZIP_MEMBERS:  # 6 M empty ones (120 MB) took 14 s
-                    raise ImageError(f"gzip data has more than {MAX_GZIP_MEMBERS:,} members; refused")
-                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            if inflater.unconsumed_tail:
-                piece = inflater.unconsumed_tail
-            elif pending:
-                piece, pending = pending, b""
-            else:
-                piece = view[pos:pos + _PIECE]
-                pos += len(piece)
-            if not piece:
-                raise ImageError("gzip data is truncated")
-            out.write(inflater.decompress(piece, size - out.tell()))
-    except zlib.error:
-        raise ImageError("gzip data is corrupt or truncated") from None
-    out.seek(0)
-    return out
-
-
-#: Compressed bytes inflated at a time (at most about 1000 times as many come out).
-_PIECE = 64 * 1024
-#: Most gzip members one file may hold (bgzip writes one per 64 kB inflated: 8193 for 512 MB).
-MAX_GZIP_MEMBERS: int = 65_536
-
-
-def _header(cls, head: bytes):
-    """The fixed header alone, parsed as nibabel would but without its fixes, and checked before any voxel is
-    inflated or read: dimensions, data type and where the voxels start, each refused with what is wrong."""
-    size = cls.header_class.template_dtype.itemsize  # 348 (NIfTI-1) or 540 (NIfTI-2)
-    if len(head) < size:
-        raise ImageError(f"NIfTI file is truncated: {len(head)} bytes, less than its {size}-byte header")
-    header = cls.header_class(head[:size], check=False)  # the byte order is guessed from dim[0]
-    ndim = int(header["dim"][0])
-    if not 1 <= ndim <= 7:
-        stored = struct.unpack_from("<h" if size == 348 else "<q", head, 40 if size == 348 else 16)[0]
-        raise ImageError(f"NIfTI header's dim[0] (the number of dimensions) is {stored}: expected 1 to 7")
-    try:
-        dtype = header.get_data_dtype()
-    except Exception:  # a code nibabel does not know
-        dtype = None
-    if dtype is None or dtype.kind not in "uif" or dtype.names or dtype.itemsize > 8:
-        code = int(header["datatype"])
-        try:
-            label = header.get_value_label("datatype")
-        except Exception:
-            label = f"code {code}"
-        raise ImageError(f"NIfTI data type {label} is not supported (expected integer or real voxels)")
-    if int(header["sform_code"]) == 0 and int(header["qform_code"]) > 0 \
-            and sum(float(header[q]) ** 2 for q in ("quatern_b", "quatern_c", "quatern_d")) > 1.000001:
-        raise ImageError("NIfTI header's qform is not a rotation (quatern_b, c and d have squares that add up to "
-                         "more than 1)")
-    offset = float(header["vox_offset"])
-    if offset == 0:
-        offset = size + 4  # 0 in old files means right after the header, as nibabel reads it
-    if not math.isfinite(offset) or offset < size + 4:
-        raise ImageError(f"NIfTI header's vox_offset is {offset:g}: the voxels cannot start there (the header and "
-                         f"its extension flag take {size + 4} bytes)")
-    try:
-        with _quiet_nibabel():
-            header.check_fix()  # nibabel's own checks and fixes, as it makes them when it loads the file
-    except Exception as exc:
-        raise _header_error(exc) from None
-    return header, int(offset), dtype
-
-
-def _header_error(exc: Exception) -> ImageError:
-    from nibabel.spatialimages import HeaderDataError
-
-    if isinstance(exc, HeaderDataError):  # its own words on a header field (never a free-text one)
-        return ImageError(f"NIfTI header is invalid: {str(exc).splitlines()[0][:120]}")
-    return ImageError(f"NIfTI header is invalid ({exc.__class__.__name__})")
 
 
 def _orientation(header) -> tuple[np.ndarray, list[str]]:
@@ -191,11 +56,11 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
 
     gz = data[:2] == b"\x1f\x8b"
     head = gunzip_bounded(data, 544).read() if gz else data[:544]
-    kind = _header_kind(head)
+    kind = header_kind(head)
     if kind is None:
         raise ImageError("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing")
     cls = nib.Nifti1Image if kind == "nifti1" else nib.Nifti2Image
-    header, offset, dtype = _header(cls, head)
+    header, offset, dtype = read_header(cls, head)
     shape = tuple(int(s) for s in header.get_data_shape())
     if len(shape) < 2 or min(shape) < 1:
         raise ImageError(f"NIfTI image has shape {shape}: not an image")
@@ -227,12 +92,12 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
         raise ImageError(f"NIfTI data is truncated: its header places the first volume's voxels up to byte "
                          f"{needed:,}, and the {'inflated ' if gz else ''}file ends at byte {held:,}")
     try:
-        with _quiet_nibabel():
+        with quiet_nibabel():
             img = cls.from_stream(stream)  # the header again, and its extensions; the voxels stay unread
     except Exception as exc:
-        raise _header_error(exc) from None
+        raise header_error(exc) from None
     try:
-        with _quiet_nibabel(), np.errstate(all="ignore"):
+        with quiet_nibabel(), np.errstate(all="ignore"):
             index = (slice(None),) * min(len(shape), 3) + (0,) * max(0, len(shape) - 3)
             first = np.asarray(img.dataobj[index], dtype=np.float32)
             if first.ndim == 2:
