@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from braintumor.image_io import ImageError
-from braintumor.volume_io import read_volumes
+from braintumor.volume_io import read_volumes, robust_uint8
 
 
 def _nifti(shape: tuple[int, ...], dtype=np.int16) -> bytes:
@@ -166,3 +166,22 @@ def test_a_volume_past_the_slice_limit_is_refused_on_its_header():
     finally:
         tracemalloc.stop()
     assert peak < 1_000_000
+
+
+def test_each_slice_names_its_index_in_the_file():
+    """Slices are numbered inferior to superior in the RAS volume; a file stored superior to inferior, or with its
+    slices along its first axis, numbers them otherwise, and nothing told a viewer's voxel index from ours."""
+    import nibabel as nib
+
+    data = np.random.default_rng(0).integers(0, 1000, (40, 48, 6)).astype(np.int16)
+    (down,) = read_volumes(nib.Nifti1Image(data, np.diag([1.0, 1, -1, 1])).to_bytes(), name="down.nii")  # RAI
+    assert [s.meta["nifti"]["file_index"] for s in down.slices] == [5, 4, 3, 2, 1, 0]
+    assert {s.meta["nifti"]["file_axis"] for s in down.slices} == {"k"}
+    first_axis = np.zeros((4, 4))
+    first_axis[2, 0] = first_axis[0, 1] = first_axis[1, 2] = first_axis[3, 3] = 1  # i: superior, j: right, k: front
+    stored = np.random.default_rng(1).integers(0, 1000, (6, 40, 48)).astype(np.int16)
+    (sideways,) = read_volumes(nib.Nifti1Image(stored, first_axis).to_bytes(), name="side.nii")
+    assert [(s.meta["nifti"]["file_axis"], s.meta["nifti"]["file_index"]) for s in sideways.slices] == [
+        ("i", k) for k in range(6)]
+    shown = robust_uint8(stored[2].T[::-1, ::-1].astype(np.float32))  # x = j, y = k: anterior up, right on the left
+    assert np.array_equal(sideways.slices[2].pixels, shown)

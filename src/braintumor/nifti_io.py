@@ -79,6 +79,9 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
     for f, (ras, _) in enumerate(ornt):
         canonical[int(ras)] = spatial[f]
     axis = _cut_axis(tuple(canonical))
+    # the file's own axis along which the slices are cut, and whether its index runs the other way (a viewer's voxel
+    # coordinates number slices by it: superior to inferior in a file stored that way)
+    stored, reversed_ = next((f, d < 0) for f, (ras, d) in enumerate(ornt) if int(ras) == axis)
     if canonical[axis] > max_slices:  # on the header, before any voxel is inflated or decoded
         raise BudgetError(f"NIfTI volume has {canonical[axis]} {PLANES[axis]} slices; the limit is {max_slices}")
     needed = offset + math.prod(spatial) * dtype.itemsize  # the header and the first volume: all that is read
@@ -128,7 +131,9 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
         plane = planes[k].T[::-1, ::-1]
         gray = square_pixels(robust_uint8(plane), rows_mm, cols_mm)
         where = float((volume.affine @ np.array([k if a == axis else 0.0 for a in range(3)] + [1.0]))[axis])
-        slices.append(Slice(np.ascontiguousarray(gray), {"nifti": {**meta, f"{'xyz'[axis]}_mm": round(where, 3)}}))
+        in_file = {"file_axis": "ijk"[stored], "file_index": len(planes) - 1 - k if reversed_ else k}
+        slices.append(Slice(np.ascontiguousarray(gray),
+                            {"nifti": {**meta, f"{'xyz'[axis]}_mm": round(where, 3), **in_file}}))
     return Volume(display, "nifti", slices, None, tuple(notes))
 
 

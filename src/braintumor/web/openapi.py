@@ -38,12 +38,15 @@ def _schemas(classes: list[str]) -> dict:
                                  "frames": {"type": "integer"}},
                   "additionalProperties": False},
         "nifti": {"type": "object", "description": "NIfTI geometry (canonical RAS orientation; axial slices at "
-                                                   "z_mm, or a thin slab's own plane at x_mm/y_mm, named by plane).",
+                                                   "z_mm, or a thin slab's own plane at x_mm/y_mm, named by plane; "
+                                                   "file_index along the file's own axis file_axis is the slice's "
+                                                   "voxel index in the file, as viewers number it).",
                   "properties": {"shape": {"type": "array", "items": {"type": "integer"}},
                                  "voxel_mm": {"type": "array", "items": number}, "orientation": {"type": "string"},
                                  "source_orientation": {"type": "string"}, "volumes": {"type": "integer"},
                                  "plane": {"enum": ["sagittal", "coronal"]},
-                                 "x_mm": number, "y_mm": number, "z_mm": number},
+                                 "x_mm": number, "y_mm": number, "z_mm": number,
+                                 "file_axis": {"enum": ["i", "j", "k"]}, "file_index": {"type": "integer"}},
                   "additionalProperties": False},
     }
     return {
