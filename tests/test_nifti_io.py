@@ -185,3 +185,16 @@ def test_each_slice_names_its_index_in_the_file():
         ("i", k) for k in range(6)]
     shown = robust_uint8(stored[2].T[::-1, ::-1].astype(np.float32))  # x = j, y = k: anterior up, right on the left
     assert np.array_equal(sideways.slices[2].pixels, shown)
+
+
+@pytest.mark.parametrize(("cls", "what"), [("Nifti1Pair", "a NIfTI-1 pair header"),
+                                           ("AnalyzeImage", "an Analyze 7.5 header")])
+def test_the_header_of_a_pair_is_told_what_it_is(cls, what, tmp_path):
+    """A .hdr of a header/image pair was 'not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content'."""
+    import nibabel as nib
+
+    nib.save(getattr(nib, cls)(np.zeros((8, 8, 8), np.int16), np.eye(4)), tmp_path / "scan.img")
+    message = f"^{what} \\(.hdr\\): header and image pairs \\(.hdr \\+ .img\\) are not read; save them as one .nii file"
+    for source in (tmp_path / "scan.hdr", (tmp_path / "scan.hdr").read_bytes()):
+        with pytest.raises(ImageError, match=message):
+            read_volumes(source, name="scan.hdr")

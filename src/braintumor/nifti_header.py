@@ -48,12 +48,26 @@ def quiet_nibabel() -> Iterator[None]:
 
 
 def header_kind(head: bytes) -> str | None:
-    """'nifti1' or 'nifti2' from a file's first 540 bytes (their magic numbers), None for anything else."""
+    """'nifti1' or 'nifti2' from a file's first 540 bytes (their magic numbers), 'pair' for the header of a
+    header/image pair (.hdr: NIfTI-1 pair or Analyze 7.5, which are not read), None for anything else."""
     if len(head) >= 348 and head[344:348] == b"n+1\x00":
         return "nifti1"
     if len(head) >= 12 and head[4:12] == _NIFTI2_MAGIC:
         return "nifti2"
+    if (len(head) >= 348 and head[344:348] == b"ni1\x00") or (len(head) == 348 and head[:4] in _ANALYZE):
+        return "pair"
     return None
+
+
+#: sizeof_hdr (348) in either byte order: an Analyze 7.5 header, in a file of exactly that size.
+_ANALYZE = (b"\x5c\x01\x00\x00", b"\x00\x00\x01\x5c")
+
+
+def pair_error(head: bytes) -> ImageError:
+    """What a .hdr of a header/image pair is told."""
+    what = "a NIfTI-1 pair header" if head[344:348] == b"ni1\x00" else "an Analyze 7.5 header"
+    return ImageError(f"{what} (.hdr): header and image pairs (.hdr + .img) are not read; save them as one .nii file "
+                      "(nibabel, FSL's fslchfiletype NIFTI_GZ)")
 
 
 def is_nifti_bytes(data: bytes) -> bool:

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .image_io import MAX_PIXELS, ImageError
-from .nifti_header import gunzip_bounded, header_error, header_kind, quiet_nibabel, read_header
+from .nifti_header import gunzip_bounded, header_error, header_kind, pair_error, quiet_nibabel, read_header
 from .volume_io import (
     MAX_INPUT_PIXELS,
     MAX_VOLUME_BYTES,
@@ -59,6 +59,8 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
     kind = header_kind(head)
     if kind is None:
         raise ImageError("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing")
+    if kind == "pair":
+        raise pair_error(head)
     cls = nib.Nifti1Image if kind == "nifti1" else nib.Nifti2Image
     header, offset, dtype = read_header(cls, head)
     shape = tuple(int(s) for s in header.get_data_shape())
