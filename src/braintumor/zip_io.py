@@ -17,6 +17,9 @@ from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetErr
 
 #: Most members a zip may list.
 MAX_ZIP_MEMBERS: int = 4096
+#: Most times a DICOM member over 1 MB may expand: a DICOM file compresses 2 to 5 times; zeros, which pydicom parses
+#: as millions of empty elements (20 MB: 7 s), about 1000 times.
+MAX_DICOM_RATIO: int = 100
 
 
 def _unsafe_member(name: str) -> bool:
@@ -48,9 +51,13 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
         raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}")
     budget = [MAX_VOLUME_BYTES]
 
-    def load(member: zipfile.ZipInfo) -> bytes:
+    def load(member: zipfile.ZipInfo, dicom: bool = False) -> bytes:
         if member.flag_bits & 0x1:
             raise ImageError("zip member is encrypted")
+        ratio = member.file_size / max(member.compress_size, 1)
+        if dicom and member.file_size > 1_000_000 and ratio > MAX_DICOM_RATIO:
+            raise ImageError(f"zip member expands {ratio:.0f} times its compressed size; over {MAX_DICOM_RATIO} is "
+                             "refused (a DICOM file compresses 2 to 5 times: a zip bomb)")
         try:
             with archive.open(member) as fh:
                 content = fh.read(min(member.file_size, budget[0]) + 1)
@@ -78,7 +85,7 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
                 raise BudgetError(f"the zip holds more than {max_slices} slices (at {m.filename}); the limit is "
                                  f"{max_slices} per input")
         elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(head := _zip_head(archive, m)):
-            dicoms.append((m.filename, lambda m=m: load(m)))
+            dicoms.append((m.filename, lambda m=m: load(m, dicom=True)))
         elif lower.endswith(".zip") or head.startswith(b"PK\x03\x04"):
             skipped["a zip inside the zip (not opened: zip the scans themselves)"] += 1
         else:
