@@ -198,3 +198,17 @@ def test_the_header_of_a_pair_is_told_what_it_is(cls, what, tmp_path):
     for source in (tmp_path / "scan.hdr", (tmp_path / "scan.hdr").read_bytes()):
         with pytest.raises(ImageError, match=message):
             read_volumes(source, name="scan.hdr")
+
+
+def test_an_affine_with_two_axes_along_one_is_read_as_stored_and_said():
+    """A huge shear (one column 1e21 along another's axis) has a determinant but no orientation nibabel can place:
+    it was 'NIfTI voxel data is corrupt or truncated (OrientationError)'."""
+    import nibabel as nib
+
+    sheared = np.eye(4)
+    sheared[0, 1] = -2.4e21
+    data = np.random.default_rng(0).integers(0, 1000, (40, 48, 6)).astype(np.int16)
+    (volume,) = read_volumes(nib.Nifti1Image(data, sheared).to_bytes(), name="x.nii")
+    assert len(volume.slices) == 6 and volume.notes == (
+        "the header's orientation is unusable (two of its axes point nearly the same way): slices are the third axis "
+        "as stored",)

@@ -35,17 +35,29 @@ def _orientation(header) -> tuple[np.ndarray, list[str]]:
     if int(header["qform_code"]) == 0 and int(header["sform_code"]) == 0:
         notes.append("the header names no orientation (qform and sform codes 0): the voxels are read as stored in "
                      "radiological order (LAS), so left and right may be swapped")
+    unusable = _unusable(affine)
+    if unusable:  # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
+        notes.append(f"the header's orientation is unusable ({unusable}): slices are the third axis as stored")
+        pixdim = [float(z) if np.isfinite(z) and z > 0 else 1.0 for z in header.get_zooms()[:3]]
+        return np.diag([*pixdim, *([1.0] * (3 - len(pixdim))), 1.0]), notes
     tilt = _obliquity_degrees(affine)
     if tilt > 1.0:
         notes.append(f"an oblique volume ({tilt:.0f} degrees off the axes): slices follow the nearest axes, not "
                      "resampled")
-    if not np.all(np.isfinite(affine)) or abs(float(np.linalg.det(affine[:3, :3]))) < 1e-12:
-        # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
-        notes.append("the header's orientation is unusable (singular or not finite): slices are the third axis as "
-                     "stored")
-        pixdim = [float(z) if np.isfinite(z) and z > 0 else 1.0 for z in header.get_zooms()[:3]]
-        affine = np.diag([*pixdim, *([1.0] * (3 - len(pixdim))), 1.0])
     return affine, notes
+
+
+def _unusable(affine: np.ndarray) -> str | None:
+    """Why an affine gives no orientation to cut slices by, None when it does."""
+    from nibabel.orientations import io_orientation
+
+    if not np.all(np.isfinite(affine)) or abs(float(np.linalg.det(affine[:3, :3]))) < 1e-12:
+        return "singular or not finite"
+    try:
+        placed = not np.isnan(io_orientation(affine)).any()
+    except Exception:  # an SVD that does not converge
+        placed = False
+    return None if placed else "two of its axes point nearly the same way"
 
 
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
