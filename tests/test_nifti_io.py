@@ -212,3 +212,19 @@ def test_an_affine_with_two_axes_along_one_is_read_as_stored_and_said():
     assert len(volume.slices) == 6 and volume.notes == (
         "the header's orientation is unusable (two of its axes point nearly the same way): slices are the third axis "
         "as stored",)
+
+
+def test_signalling_nan_voxels_warn_nowhere():
+    """A float voxel holding a signalling NaN made numpy print 'RuntimeWarning: invalid value encountered in cast' and
+    its source line on stderr, between 'braintumor predict' lines, when the slice was converted for display."""
+    import warnings
+
+    import nibabel as nib
+
+    data = np.random.default_rng(0).random((40, 48, 3)).astype(np.float32)
+    data.view(np.uint32)[5, 7, :] = 0x7F800001  # a signalling NaN
+    raw = nib.Nifti1Image(data, np.eye(4)).to_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (volume,) = read_volumes(raw, name="x.nii")
+    assert len(volume.slices) == 3 and volume.slices[0].pixels[47 - 7, 39 - 5] == 0  # the darkest level

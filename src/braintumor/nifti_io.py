@@ -64,6 +64,11 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
     """Raw or gzip-compressed NIfTI bytes -> a Volume of axial slices. Raises ImageError.
 
     The header is read and checked first; then only the bytes up to the end of the first volume are inflated."""
+    with np.errstate(all="ignore"):  # NaN voxels (signalling ones warned when cast) and overflowing header values
+        return _read_nifti(data, display, max_slices, max_pixels)  # are each handled, never printed
+
+
+def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> Volume:
     import nibabel as nib  # here, not at the top: sniffing every upload must not import nibabel + scipy
 
     gz = data[:2] == b"\x1f\x8b"
@@ -114,7 +119,7 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
     except Exception as exc:
         raise header_error(exc) from None
     try:
-        with quiet_nibabel(), np.errstate(all="ignore"):
+        with quiet_nibabel():
             index = (slice(None),) * min(len(shape), 3) + (0,) * max(0, len(shape) - 3)
             first = np.asarray(img.dataobj[index], dtype=np.float32)
             if first.ndim == 2:
