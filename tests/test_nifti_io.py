@@ -228,3 +228,17 @@ def test_signalling_nan_voxels_warn_nowhere():
         warnings.simplefilter("error")
         (volume,) = read_volumes(raw, name="x.nii")
     assert len(volume.slices) == 3 and volume.slices[0].pixels[47 - 7, 39 - 5] == 0  # the darkest level
+
+
+def test_an_unusable_orientation_with_absurd_voxel_sizes_is_still_read_as_stored():
+    """With no orientation to go by, the slices were cut by the header's voxel sizes: 3e274 mm (a float64 NIfTI-2
+    pixdim) overflowed nibabel's orientation and the file was 'this scan could not be read (ValueError)'."""
+    import nibabel as nib
+
+    img = nib.Nifti2Image(np.random.default_rng(0).random((40, 48, 3)).astype(np.float32), None)
+    img.header.set_zooms((3e274, 1.0, 2.0))
+    img.set_qform(None, code=0)
+    img.set_sform(None, code=0)
+    (volume,) = read_volumes(img.to_bytes(), name="x.nii")
+    assert len(volume.slices) == 3
+    assert any(n.startswith("the header's orientation is unusable") for n in volume.notes)

@@ -38,7 +38,8 @@ def _orientation(header) -> tuple[np.ndarray, list[str]]:
     unusable = _unusable(affine)
     if unusable:  # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
         notes.append(f"the header's orientation is unusable ({unusable}): slices are the third axis as stored")
-        pixdim = [float(z) if np.isfinite(z) and z > 0 else 1.0 for z in header.get_zooms()[:3]]
+        # the stored voxel sizes where they are sizes (3e274 mm overflowed nibabel's orientation of this diagonal)
+        pixdim = [float(z) if 1e-6 < z < 1e6 else 1.0 for z in header.get_zooms()[:3]]
         return np.diag([*pixdim, *([1.0] * (3 - len(pixdim))), 1.0]), notes
     tilt = _obliquity_degrees(affine)
     if tilt > 1.0:
