@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -47,3 +48,22 @@ def test_a_dicom_member_that_expands_like_a_bomb_is_skipped_unparsed():
     (note,) = [n for n in volume.notes if "zip member" in n]
     assert re.fullmatch(r"skipped 1 file\(s\): zip member expands \d+ times its compressed size; over 100 is refused "
                         r"\(a DICOM file compresses 2 to 5 times: a zip bomb\)", note)
+
+
+@pytest.mark.parametrize(("method", "at"), [(zipfile.ZIP_DEFLATED, 0), (zipfile.ZIP_LZMA, 4)])
+def test_a_member_whose_compressed_data_is_corrupt_is_that_members_error(method, at):
+    """zlib's and lzma's own errors escaped the zip reader: 'this scan could not be read (error)' or '(LZMAError)',
+    and a warning in the log."""
+    import io
+    import struct
+
+    import nibabel as nib
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        zf.writestr("a.nii", nib.Nifti1Image(np.zeros((8, 8, 8), np.int16), np.eye(4)).to_bytes())
+    data = bytearray(buf.getvalue())
+    start = 30 + struct.unpack_from("<H", data, 26)[0] + struct.unpack_from("<H", data, 28)[0]
+    data[start + at] ^= 0xFF  # deflate: a block of the reserved type 3; lzma: a broken properties header
+    with pytest.raises(ImageError, match=r"^a.nii: zip member is corrupt or uses an unsupported compression$"):
+        read_volumes(bytes(data), name="x.zip")

@@ -61,7 +61,7 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
         try:
             with archive.open(member) as fh:
                 content = fh.read(min(member.file_size, budget[0]) + 1)
-        except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError):
+        except Exception:  # BadZipFile, zlib.error, lzma.LZMAError, OSError, NotImplementedError, ...: its own error
             raise ImageError("zip member is corrupt or uses an unsupported compression") from None
         if len(content) > member.file_size or len(content) > budget[0]:
             raise ImageError("zip member expands beyond its declared size; refused")
