@@ -19,10 +19,10 @@ import math
 import warnings
 
 import numpy as np
-import pydicom
 from PIL import Image
 from pydicom import config as _config
 from pydicom.dataset import Dataset
+from pydicom.filereader import read_partial
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
@@ -54,16 +54,68 @@ def _deflated(data: bytes) -> bool:
     return meta[at + 8:at + 8 + size].rstrip(b"\x00 ") == DEFLATED_UID
 
 
+#: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
+#: sequences are not counted); 20 MB of zeros parse as 2.5 M empty elements, ~7 s of CPU (480 MB: 190 s and 1 GB).
+MAX_ELEMENTS: int = 20_000
+#: Most command-set elements (group 0000) before the dataset: a DIMSE command set has about a dozen.
+MAX_COMMAND_ELEMENTS: int = 1000
+
+
+class _TooManyElements(Exception):
+    pass
+
+
+#: Explicit-VR value representations whose length takes 4 bytes (after 2 reserved ones), as in the file meta.
+_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+
+
+def _dataset_start(data: bytes, offset: int) -> int:
+    """Where the dataset begins: past the file meta group (0002,eeee, explicit VR little endian) at ``offset``."""
+    while offset + 8 <= len(data) and data[offset:offset + 2] == b"\x02\x00":
+        vr = data[offset + 4:offset + 6]
+        if vr in _LONG_VRS:
+            offset += 12 + int.from_bytes(data[offset + 8:offset + 12], "little")
+        else:
+            offset += 8 + int.from_bytes(data[offset + 6:offset + 8], "little")
+    return offset
+
+
+def _command_elements(data: bytes, offset: int, most: int) -> int:
+    """How many group-0000 (command set) elements open the dataset, counting no further than ``most``. pydicom reads
+    them one by one with no limit and no way to stop it: zeros parse as millions of them."""
+    n = 0
+    while n <= most and offset + 8 <= len(data) and data[offset:offset + 2] == b"\x00\x00":
+        offset += 8 + int.from_bytes(data[offset + 4:offset + 8], "little")  # always implicit VR little endian
+        n += 1
+    return n
+
+
 def read_dataset(data: bytes) -> Dataset:
     """Parse DICOM bytes (with or without the Part 10 preamble). Raises ImageError."""
     has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
     if has_preamble and _deflated(data):  # 1 MB of it inflated to 3 GB in a web worker
         raise ImageError("DICOM file uses the Deflated transfer syntax, which is not read (it can expand without "
                          "limit): export it uncompressed or with a pixel compression")
+    if _command_elements(data, _dataset_start(data, 132 if has_preamble else 0), MAX_COMMAND_ELEMENTS) \
+            > MAX_COMMAND_ELEMENTS:  # a command set has a dozen; network messages, not files, carry one
+        raise ImageError(f"DICOM data opens with over {MAX_COMMAND_ELEMENTS} command elements (group 0000): not an "
+                         "image file (zeros or a crafted file)")
+    seen = 0
+
+    def count(_tag: object, _vr: object, _length: int) -> bool:  # pydicom asks before each top-level element
+        nonlocal seen
+        seen += 1
+        if seen > MAX_ELEMENTS:
+            raise _TooManyElements
+        return False
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(io.BytesIO(data), force=not has_preamble)
+            ds = read_partial(io.BytesIO(data), stop_when=count, force=not has_preamble)  # dcmread, counted
+    except _TooManyElements:
+        raise ImageError(f"DICOM data holds over {MAX_ELEMENTS:,} elements at its top level: not an image header "
+                         "(zeros or a crafted file)") from None
     except Exception as exc:  # pydicom raises many types for broken files; the name is enough
         raise ImageError(f"DICOM data is corrupt or truncated ({exc.__class__.__name__})") from None
     if not has_preamble and "SOPClassUID" not in ds and "PixelData" not in ds:
