@@ -1,0 +1,100 @@
+"""The JSON examples in README.md and docs/WEB.md against the records the code writes today: every record the docs
+show (an answer, a refusal, an error, a DICOM slice, a series summary) has exactly the fields, in the order, that
+``braintumor predict --format jsonl`` (whose lines the API returns) gives for such an input."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+
+import numpy as np
+import pytest
+from conftest import REPO, encode
+from PIL import Image
+
+from braintumor.cli import main
+from braintumor.predictor import default_model_path
+
+MODEL = default_model_path()
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+DOCS = ("README.md",)
+
+
+def _loads(text: str):
+    """An example as the docs write it: ``{...}`` and a trailing ``...`` in a list stand for more of the same."""
+    text = text.replace("{...}", "{}")
+    text = re.sub(r",\s*\.\.\.\s*\]", "]", text)
+    return json.loads(text)
+
+
+def doc_examples(doc: str) -> list:
+    """Every JSON value in the doc's code blocks: a block's JSON lines as one value, else each line that parses."""
+    found = []
+    for block in re.findall(r"```(?:json|bash)\n(.*?)```", (REPO / doc).read_text(), re.S):
+        lines = [re.sub(r" HTTP \d+$", "", line.strip()) for line in block.splitlines()]
+        lines = [line for line in lines if line[:1] in tuple('{["}].')]  # not a command ($ curl ..., | python ...)
+        try:
+            found.append(_loads("\n".join(lines)))
+        except json.JSONDecodeError:
+            for line in lines:
+                with contextlib.suppress(json.JSONDecodeError):
+                    found.append(_loads(line))
+    return found
+
+
+def records(value) -> list[dict]:
+    """The per-input records and summaries inside an example (an API answer or jsonl lines)."""
+    if isinstance(value, list):
+        return [r for v in value for r in records(v)]
+    if not isinstance(value, dict):
+        return []
+    if "path" in value:
+        return [value]
+    return records(value.get("results", [])) + records(value.get("series", []))
+
+
+def kind(record: dict) -> str:
+    for key in ("summary", "error", "dicom", "reason"):
+        if key in record:
+            return key
+    return "answer"
+
+
+@pytest.fixture(scope="module")
+def real(data_root, tmp_path_factory) -> dict[str, dict]:
+    """One real record of each kind, from the shipped model through the CLI."""
+    from dicom_factory import series, zip_bytes
+
+    root = tmp_path_factory.mktemp("docs")
+    gliomas = sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[:3]
+    slices = [np.asarray(Image.open(p).convert("L")) for p in gliomas]
+    (root / "scan.png").write_bytes(encode(slices[0]))
+    colour = np.zeros((200, 200, 3), np.uint8)
+    colour[..., 0] = 200
+    (root / "cat.png").write_bytes(encode(colour))
+    (root / "notes.jpg").write_text("not an image")
+    (root / "series.zip").write_bytes(zip_bytes(series(slices)))
+    out = root / "out.jsonl"
+    main(["predict", *(str(root / n) for n in ("scan.png", "cat.png", "notes.jpg", "series.zip")),
+          "--summary", "--format", "jsonl", "-o", str(out), "--no-progress"])
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    return {kind(r): r for r in reversed(got)}  # the first record of each kind
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_json_record_in_the_docs_has_the_fields_of_a_real_one(doc, real):
+    shown = [r for example in doc_examples(doc) for r in records(example)]
+    assert len(shown) >= 3, f"{doc}: the examples were not found"
+    problems = []
+    for rec in shown:
+        k = kind(rec)
+        like = real[k]
+        if k == "dicom" and "slice" not in rec:
+            like = {key: v for key, v in like.items() if key != "slice"}  # a single-frame file: no slice number
+        if list(rec) != list(like):
+            problems.append(f"{k} record {list(rec)} but the code writes {list(like)}")
+        for sub in ("dicom", "summary"):
+            if sub in rec and list(rec[sub]) != [key for key in like[sub] if key != "frame"]:
+                problems.append(f"{sub} {list(rec[sub])} but the code writes {list(like[sub])}")
+    assert problems == [], doc
