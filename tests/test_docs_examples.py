@@ -18,7 +18,7 @@ from braintumor.predictor import default_model_path
 
 MODEL = default_model_path()
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
-DOCS = ("README.md",)
+DOCS = ("README.md", "docs/WEB.md")
 
 
 def _loads(text: str):
