@@ -98,3 +98,28 @@ def test_every_json_record_in_the_docs_has_the_fields_of_a_real_one(doc, real):
             if sub in rec and list(rec[sub]) != [key for key in like[sub] if key != "frame"]:
                 problems.append(f"{sub} {list(rec[sub])} but the code writes {list(like[sub])}")
     assert problems == [], doc
+
+
+def test_web_md_options_table_names_every_serve_option():
+    import argparse
+
+    from braintumor.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    options = {a.option_strings[-1] for a in sub.choices["serve"]._actions if a.option_strings[-1] != "--help"}
+    table = (REPO / "docs/WEB.md").read_text().split("## Run it", 1)[1].split("\n\n", 2)[2].split("\n\n", 1)[0]
+    assert set(re.findall(r"^\| `(--[a-z-]+)`", table, re.M)) == options
+
+
+def test_web_md_states_every_limit_of_a_request():
+    from braintumor.image_io import MAX_FILE_BYTES, MAX_PIXELS, MAX_REQUEST_PIXELS
+    from braintumor.volume_io import MAX_SLICES
+    from braintumor.web import DEFAULT_MAX_UPLOAD_MB, MAX_FILES
+
+    text = (REPO / "docs/WEB.md").read_text()
+    limits = " ".join(text.split("- **Limits**", 1)[1].split("\n- ", 1)[0].split())
+    for said in (f"{DEFAULT_MAX_UPLOAD_MB} MB per request", f"{MAX_FILES} files per request",
+                 f"{MAX_SLICES} slices per request", f"{MAX_PIXELS // 10**6} million pixels per image",
+                 f"{MAX_FILE_BYTES >> 20} MB per image file",
+                 f"{MAX_REQUEST_PIXELS // 10**6} million pixels per request"):
+        assert said in limits
