@@ -123,3 +123,16 @@ def test_web_md_states_every_limit_of_a_request():
                  f"{MAX_FILE_BYTES >> 20} MB per image file",
                  f"{MAX_REQUEST_PIXELS // 10**6} million pixels per request"):
         assert said in limits
+
+
+def test_readme_audit_block_has_the_lines_the_command_prints(tmp_path, capsys):
+    from test_audit import build_tree
+
+    def labels(text: str) -> list[str]:
+        return [re.match(r"[A-Za-z][A-Za-z -]*", line).group(0).strip() for line in text.splitlines()
+                if line[:1] not in ("", " ", "$")]  # not a detail line, not the command
+
+    block = (REPO / "README.md").read_text().split("$ braintumor data audit", 1)[1].split("```", 1)[0]
+    assert main(["data", "audit", "--data", str(build_tree(tmp_path / "data")), "--out", str(tmp_path / "audit.json"),
+                 "--no-progress"]) == 0
+    assert labels("$" + block) == labels(capsys.readouterr().out)
