@@ -3,6 +3,8 @@ escape sequence, a carriage return or a newline in one printed as it is clears t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from braintumor.cli import main
@@ -65,3 +67,18 @@ def test_a_name_longer_than_the_tables_path_column_is_cut_in_the_middle():
     out = io.StringIO()
     _Formatter("csv", out, ("glioma",)).write({"path": long, **row})
     assert next(csv.DictReader(io.StringIO(out.getvalue())))["path"] == long
+
+
+def test_an_output_that_cannot_be_created_is_named_as_typed(tmp_path, capsys):
+    """`predict a.jpg -o /proc/x.csv` said "[Errno 2] No such file or directory: '/proc/.x.csv.eb78f6cf'": the
+    hidden temporary name beside the output, which nobody typed, in Python's repr."""
+    from conftest import encode, synthetic_head
+
+    image = tmp_path / "a.png"
+    image.write_bytes(encode(synthetic_head(), "PNG"))
+    target = Path("/proc/braintumor-test.csv")  # a folder that exists, where no file can be created (even as root)
+    if not target.parent.is_dir():
+        pytest.skip("needs Linux's /proc")
+    assert main(["predict", str(image), "-o", str(target)]) != 0
+    err = capsys.readouterr().err
+    assert f": {target}" in err and ".x.csv." not in err and "Errno" not in err, err

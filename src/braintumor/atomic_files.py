@@ -23,6 +23,8 @@ def temp_beside(target: Path) -> tuple[int, str]:
             return os.open(tmp, flags, 0o666), str(tmp)
         except FileExistsError:
             continue
+        except OSError as exc:  # named by the output asked for, not the hidden temporary name nobody typed
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
     raise FileExistsError(f"no free temporary name beside {target}")
 
 

@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
             check_destinations(args)
             return int(args.func(args) or 0)
     except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:
-        _say(f"error: {exc}")
+        raw = isinstance(exc, OSError) and exc.strerror and exc.filename  # the OS's own, not one of our messages
+        _say(f"error: {exc.strerror}: {exc.filename}" if raw else f"error: {exc}")  # not "[Errno 2] ...: '...'"
         return 2
     except ModuleNotFoundError as exc:
         if exc.name in ("torch", "onnx", "onnxscript", "matplotlib"):
