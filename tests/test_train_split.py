@@ -129,3 +129,25 @@ def test_files_that_are_not_images_are_named_not_dropped_without_a_word(data_roo
     err = capsys.readouterr().err
     assert f"skipped 2 files that are not images by their name (.dcm, .txt), e.g. {folder / 'notes.txt'}" in err
     assert f"skipped unreadable file {folder / 'broken.jpg'}" in err and ".DS_Store" not in err
+
+
+def test_an_interrupted_start_leaves_the_runs_config_and_split_whole(data_root, tmp_path, monkeypatch):
+    """config.json and split.json are rewritten on every start and resume; a plain write_text cut short (the disk
+    filled, Ctrl-C) left them truncated, and --resume then refused the run: "config.json missing or unreadable"."""
+    data = _small_dataset(data_root, tmp_path / "data", per_class=4)
+    run = tmp_path / "run"
+    common = ["--data", str(data), "--out", str(run), "--image-size", "32", "--batch-size", "8",
+              "--cache-dir", str(tmp_path / "cache")]
+    assert main(["train", *common, "--epochs", "1"]) == 0
+    before = {n: (run / n).read_text() for n in ("config.json", "split.json")}
+    plain_write = Path.write_text
+
+    def cut_short(self: Path, text: str, *args, **kwargs) -> int:
+        plain_write(self, text[: len(text) // 2], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", cut_short)
+    assert main(["train", *common, "--epochs", "2", "--resume"]) != 0
+    monkeypatch.undo()
+    assert {n: (run / n).read_text() for n in before} == before
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []  # no temporary file left

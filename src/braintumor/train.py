@@ -31,6 +31,7 @@ from .distill import Teacher, distillation_loss
 from .image_hashes import duplicate_groups
 from .model import MODELS, count_parameters, create_model
 from .preprocess import INPUT_SCALE
+from .report import write_text_atomic
 from .series import printable
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
 from .train_device import pick_autocast_dtype, pick_device
@@ -139,8 +140,9 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
     if main:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(json.dumps({**asdict(cfg), "world_size": dd.world_size}, indent=2))
-        (out / "split.json").write_text(json.dumps({
+        # whole or not at all: rewritten on every start and resume, a file cut short made the run unresumable
+        write_text_atomic(out / "config.json", json.dumps({**asdict(cfg), "world_size": dd.world_size}, indent=2))
+        write_text_atomic(out / "split.json", json.dumps({
             "root": str(full.root), "fingerprint": data_fp, "classes": list(full.classes),
             "val": [str(full.paths[i].relative_to(full.root)) for i in va_idx],
             "train": [str(full.paths[i].relative_to(full.root)) for i in tr_idx],
