@@ -40,7 +40,10 @@ def test_split_seed_fixes_the_split_and_seed_alone_moves_it(tiny_run, second_mem
     assert _val(other) != _val(tiny_run)
     # with --limit-per-class the split seed also picks the images, so this one trips on the data first
     assert main(["export", str(tiny_run), str(other), "--out", str(tmp_path / "bad.onnx"), "--no-calibrate"]) == 2
-    assert "differ in data_fingerprint" in capsys.readouterr().err
+    err = capsys.readouterr().err  # was "differ in data_fingerprint": not a word of what to change
+    assert f"ensemble members were trained on different images: {tiny_run} vs {other}" in err
+    assert "train them on the same data (--data, --limit-per-class, --hold-out-mode) with the same --split-seed" in err
+    assert "data_fingerprint" not in err
     assert not (tmp_path / "bad.onnx").exists()
 
 

@@ -89,6 +89,10 @@ def load_ensemble(runs: Sequence[str | os.PathLike]) -> tuple[Ensemble, dict, di
                     raise ConfigError(f"ensemble members differ in preprocess ("
                                       f"{', '.join(f'{k} {a[k]} vs {b[k]}' for k in a if a[k] != b[k])}): "
                                       f"{runs[0]} vs {run}")
+            elif key == "data_fingerprint" and ck["meta"][key] != first[key]:  # the name said nothing of what to do
+                raise ConfigError(f"ensemble members were trained on different images: {runs[0]} vs {run} (their "
+                                  "data fingerprints differ); train them on the same data (--data, --limit-per-class, "
+                                  "--hold-out-mode) with the same --split-seed")
             elif ck["meta"][key] != first[key]:
                 raise ConfigError(f"ensemble members differ in {key}: {runs[0]} vs {run}")
     first = {**first, "preprocess": _trained_preprocess(loaded[0][1]).to_dict()}  # serving's choice: calibrate's
