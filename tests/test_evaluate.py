@@ -42,7 +42,13 @@ class FakeClassifier:
         self.preprocess_config = PreprocessConfig(image_size=64)
         self.seen = 0
 
-    def predict_many(self, sources: Iterable, batch_size: int = 32) -> Iterator[tuple[object, object]]:
+    def predict_many(self, sources: Iterable, batch_size: int = 32,
+                     with_probabilities: bool = False) -> Iterator[tuple[object, ...]]:
+        for src, outcome in self._answers(sources):
+            probs = None if isinstance(outcome, ImageError) else np.asarray(list(outcome.probabilities.values()))
+            yield (src, outcome, probs) if with_probabilities else (src, outcome)
+
+    def _answers(self, sources: Iterable) -> Iterator[tuple[object, object]]:
         for src in sources:
             try:
                 read_image(src)

@@ -122,19 +122,22 @@ def evaluate(
     to_model = _label_map(dataset.classes, classes)
     errors: list[list[str]] = [[str(p), m] for p, m in dataset.skipped]
     kept: list[int] = []
-    rows: list[list[float]] = []
+    rows: list[np.ndarray] = []  # unrounded: the Predictions' 6 decimals tie where a model is very sure
+    shown: list[float] = []  # the confidence users see (rounded), which the review flag compares
     refusals: list[bool] = []
     reviews: list[bool] = []  # the Prediction's own flag, as every user sees it
     ood_scores: list[float] = []
     temperature = float(getattr(classifier, "temperature", 1.0))
     with tqdm(total=len(dataset), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
               dynamic_ncols=True) as bar:
-        for i, (source, result) in enumerate(classifier.predict_many(dataset.paths, batch_size=BATCH_SIZE)):
+        for i, (source, result, row) in enumerate(classifier.predict_many(dataset.paths, batch_size=BATCH_SIZE,
+                                                                           with_probabilities=True)):
             if isinstance(result, ImageError):
                 errors.append([str(source), str(result)])
             else:
                 kept.append(i)
-                rows.append([float(result.probabilities[c]) for c in classes])
+                rows.append(row)
+                shown.append(max(result.probabilities.values()))
                 refusals.append(bool(getattr(result, "ood", False)))
                 reviews.append(bool(getattr(result, "review", False)))
                 score = getattr(result, "ood_score", None)
@@ -143,7 +146,7 @@ def evaluate(
     if not kept:
         raise DatasetError(f"none of the {len(dataset)} images in {dataset.root} could be read")
     y = to_model[dataset.labels[kept]]
-    probs = np.asarray(rows, dtype=np.float64)
+    probs, conf = np.asarray(rows, dtype=np.float64), np.asarray(shown, dtype=np.float64)
     paths = [dataset.paths[i] for i in kept]
     refused, scores = np.asarray(refusals, dtype=bool), np.asarray(ood_scores, dtype=np.float64)
     metrics = compute_metrics(y, probs, classes)
@@ -154,7 +157,8 @@ def evaluate(
             leak_mask = leak_free_mask(dataset, reference, leak_threshold, cache_dir=cache_dir,
                                        progress=bar.update)[kept]
         leak_block = {**compute_metrics(y[leak_mask], probs[leak_mask], classes),
-                      **_answers_shown(y[leak_mask], probs[leak_mask], refused[leak_mask], classes, temperature),
+                      **_answers_shown(y[leak_mask], probs[leak_mask], conf[leak_mask], refused[leak_mask], classes,
+                                       temperature),
                       "n_excluded": int((~leak_mask).sum()), "threshold": int(leak_threshold),
                       "hash": DEFAULT_HASH, "reference": str(reference.root)}
     try:
@@ -169,7 +173,7 @@ def evaluate(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
         "leak_free": leak_block,
-        **_answers_shown(y, probs, refused, classes, temperature),
+        **_answers_shown(y, probs, conf, refused, classes, temperature),
     }
     for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
         (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
@@ -200,13 +204,14 @@ def uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _answers_shown(y: np.ndarray, probs: np.ndarray, refused: np.ndarray, classes: Sequence[str],
+def _answers_shown(y: np.ndarray, probs: np.ndarray, conf: np.ndarray, refused: np.ndarray, classes: Sequence[str],
                    temperature: float) -> dict:
-    """Refusals (per class), review flags and calibration of a set of answers: the split, or its leak-free part."""
+    """Refusals (per class), review flags (of ``conf``, the confidence as shown) and calibration of a set of answers:
+    the split, or its leak-free part."""
     return {"ood_refused": int(refused.sum()),
             "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
             "calibration": _calibration(y, probs, uncalibrated(probs, temperature), temperature),
-            "review": review_summary(probs.max(axis=1), probs.argmax(axis=1) == y, ~refused, _review_below())}
+            "review": review_summary(conf, probs.argmax(axis=1) == y, ~refused, _review_below())}
 
 
 def _calibration(y: np.ndarray, probs: np.ndarray, raw: np.ndarray, temperature: float, n_bins: int = N_BINS) -> dict:

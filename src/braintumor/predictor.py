@@ -239,6 +239,11 @@ class Classifier:
     def classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None = None,
                  ) -> tuple[list[Prediction], np.ndarray | None]:
         """Predictions (with OOD refusal) and the feature maps for a preprocessed (N, 1, S, S) batch."""
+        preds, features, _ = self._classify(batch, infos)
+        return preds, features
+
+    def _classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None,
+                  ) -> tuple[list[Prediction], np.ndarray | None, np.ndarray]:
         infos = infos or [None] * len(batch)
         ood = self.ood if "features" in self._outputs else None  # the distance needs the feature maps
         if ood is not None:
@@ -251,14 +256,14 @@ class Classifier:
         logits, features = outs[self._outputs[0]], outs.get("features")
         probs = softmax(logits, self.temperature)
         if ood is None:
-            return [self.prediction_from_probs(p) for p in probs], features
+            return [self.prediction_from_probs(p) for p in probs], features, probs
         scores = ood.network_scores(features.mean(axis=(2, 3)), None, outs.get("pooled_middle"), stats=stats)
         preds = []
         for p, score, reason in zip(probs, scores, reasons, strict=True):
             if reason is None and score > ood.threshold:
                 reason = "its features are far from every training slice"
             preds.append(self.prediction_from_probs(p, score / ood.threshold, reason))
-        return preds, features
+        return preds, features, probs
 
     def predict(self, source: ImageSource | InMemoryImage) -> Prediction:
         """Classify one image: a path, bytes, a binary file, a numpy array or a PIL image. Raises ImageError."""
@@ -266,9 +271,11 @@ class Classifier:
         return self.classify(x[None], [info])[0][0]
 
     def predict_many(
-        self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int = 32
+        self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int = 32, with_probabilities: bool = False,
     ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError]]:
-        """Stream (source, Prediction or ImageError) in input order, batching the network."""
+        """Stream (source, Prediction or ImageError) in input order, batching the network. ``with_probabilities``:
+        (source, outcome, probabilities), the (K,) float64 row the Prediction shows to 6 decimals, unrounded (None
+        for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
         if not isinstance(batch_size, int) or batch_size < 1:  # 0 and -1 were taken as 1, None failed on first use
             raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
         if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview)) or is_in_memory(sources) \
@@ -277,17 +284,20 @@ class Classifier:
             raise TypeError("predict_many takes an iterable of images; for one image use predict(), for a stack of "
                             "slices in one (N, H, W) array list(stack), for a folder "
                             "braintumor.image_io.expand_inputs([folder])")
-        return self._stream(sources, batch_size)
+        stream = self._stream(sources, batch_size)
+        return stream if with_probabilities else ((src, outcome) for src, outcome, _ in stream)
 
     def _stream(self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int,
-                ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError]]:
+                ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError, np.ndarray | None]]:
         pending: list[tuple[ImageSource, tuple[np.ndarray, InputInfo] | ImageError]] = []
 
-        def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError]]:
+        def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError, np.ndarray | None]]:
             good = [x for _, x in pending if not isinstance(x, ImageError)]
-            preds = iter(self.classify(np.stack([x for x, _ in good]), [i for _, i in good])[0] if good else [])
+            preds, _, probs = self._classify(np.stack([x for x, _ in good]), [i for _, i in good]) if good \
+                else ([], None, [])
+            answers = zip(preds, probs, strict=True)
             for src, x in pending:
-                yield src, (x if isinstance(x, ImageError) else next(preds))
+                yield (src, x, None) if isinstance(x, ImageError) else (src, *next(answers))
             pending.clear()
 
         for src in sources:
