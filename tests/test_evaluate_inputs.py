@@ -1,7 +1,9 @@
-"""What evaluate takes in: the network's probabilities unrounded (not the 6 decimals a Prediction shows)."""
+"""What evaluate takes in: the network's probabilities unrounded (not the 6 decimals a Prediction shows), and every
+file of the class folders, images or not."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 
 from braintumor.classes import CLASSES
 from braintumor.data import load_dataset
-from braintumor.evaluate import evaluate
+from braintumor.evaluate import evaluate, run_evaluate
 from braintumor.image_io import walk_images
 from braintumor.predictor import Classifier
 
@@ -62,3 +64,20 @@ def test_metrics_come_from_the_unrounded_probabilities(tmp_path: Path):
     assert result["review"]["flagged"] == 0  # the review flag still reads the confidence as shown
     rows = (tmp_path / "out" / "predictions.csv").read_text().splitlines()[1:]
     assert {r.split(",")[3] for r in rows} == {"0.999999"}  # and the CSV shows 6 decimals
+
+
+def test_files_that_are_not_images_are_counted_and_named(tmp_path: Path, capsys, monkeypatch):
+    """A DICOM file or a note in a class folder was left out of the evaluation without a word (train and data audit
+    name them): now one line says how many and which endings, and metrics.json counts them."""
+    data = _data(tmp_path / "data")
+    folder = data / "Testing" / "glioma"
+    (folder / "notes.txt").write_text("scanner settings")
+    (folder / "scan.dcm").write_bytes(b"\0" * 132 + b"DICM")
+    (folder / ".DS_Store").write_bytes(b"\0")  # hidden: never data, never mentioned
+    meta = {"classes": list(CLASSES), "model_name": "sure", "preprocess": {"image_size": 48}}
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: cls(SureSession(), meta, None)))
+    assert run_evaluate(None, str(data), str(tmp_path / "out"), progress=False) == 0
+    err = capsys.readouterr().err
+    assert f"skipped 2 files that are not images by their name (.dcm, .txt), e.g. {folder / 'notes.txt'}\n" in err
+    assert ".DS_Store" not in err
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]["n_not_images"] == 2

@@ -169,7 +169,7 @@ def evaluate(
         **metrics,
         "model": _model_info(classifier),
         "data": {"root": str(dataset.root), "n_images": len(dataset) + len(dataset.skipped),
-                 "fingerprint": data_fp, "errors": errors},
+                 "n_not_images": len(dataset.ignored), "fingerprint": data_fp, "errors": errors},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
         "leak_free": leak_block,
@@ -271,6 +271,8 @@ def run_evaluate(
         return _fail(exc)
     except Exception as exc:  # onnxruntime raises its own types for a corrupt model file
         return _fail(f"cannot load model {model or '(default model)'}: {exc}")
+    if dataset.ignored and len(dataset):  # a .dcm, a note: named as train names them (no image: the one-line error)
+        print(printable(dataset.ignored_note()), file=sys.stderr)
     try:
         result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress,
                           reference=reference, leak_threshold=leak_threshold)
