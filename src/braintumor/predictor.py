@@ -66,6 +66,10 @@ class Prediction:
     ``confidence`` are withheld (None) and ``reason`` says why; the raw probabilities stay
     available for research but must not be read as a diagnosis. ``review`` is true for an accepted
     answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors are there.
+
+    Frozen and compared by value, but not hashable: ``probabilities`` is a plain dict (JSON-ready, and the type
+    users index), which no hash may rest on; to key a set or dict, use the source, or
+    ``json.dumps(p.to_dict(), sort_keys=True)``.
     """
 
     label: str | None
@@ -75,6 +79,7 @@ class Prediction:
     ood_score: float | None = None
     reason: str | None = None
     review: bool = False
+    __hash__ = None  # type: ignore[assignment]  # said "unhashable type: 'dict'"; isinstance(p, Hashable) was True
 
     def to_dict(self) -> dict:
         """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood)."""
@@ -187,6 +192,12 @@ class Classifier:
 
     def __reduce__(self) -> tuple:  # pickled as its model file, opened again on the other side
         return reduce_classifier(self)
+
+    def __repr__(self) -> str:  # the default named only an address
+        options = getattr(self.session, "get_session_options", None)  # a session built in memory need not have it
+        threads = options().intra_op_num_threads if options else "?"
+        return (f"<Classifier {self.path.name if self.path else '(no file)'}: image_size {self.image_size}, "
+                f"classes {', '.join(self.classes)}; threads {threads}>")
 
     @property
     def image_size(self) -> int:

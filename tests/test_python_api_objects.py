@@ -1,0 +1,38 @@
+"""What a Python user sees of the API's objects: a Classifier's repr, a Prediction's equality and hash, the errors."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import replace
+from types import SimpleNamespace
+
+import pytest
+
+from braintumor import Classifier, Prediction
+
+
+def test_a_classifier_shows_what_was_loaded():
+    """The default repr named only an address: <braintumor.predictor.Classifier object at 0x7f...>."""
+    clf = Classifier.load(threads=1)
+    assert repr(clf) == ("<Classifier braintumor-tumornet-s.onnx: image_size 160, classes glioma, meningioma, "
+                         "notumor, pituitary; threads 1>")
+
+    class InMemory:  # a session not from a file, nor ONNX Runtime's
+        def get_inputs(self) -> list[SimpleNamespace]:
+            return [SimpleNamespace(name="image")]
+
+        get_outputs = get_inputs
+
+    built = Classifier(InMemory(), {"classes": ["a", "b"], "preprocess": {"image_size": 48}})
+    assert repr(built) == "<Classifier (no file): image_size 48, classes a, b; threads ?>"
+
+
+def test_a_prediction_compares_by_value_and_says_it_is_unhashable():
+    """A frozen dataclass whose probabilities are a dict: hash() raised "unhashable type: 'dict'" while
+    isinstance(p, Hashable) said True. Unhashable on purpose, like the dict it holds."""
+    p = Prediction("glioma", 0.999943, {"glioma": 0.999943, "meningioma": 1.7e-05, "notumor": 2.2e-05,
+                                        "pituitary": 1.8e-05}, ood_score=0.5531)
+    assert p == replace(p) and p != replace(p, review=True)
+    assert not isinstance(p, Hashable)
+    with pytest.raises(TypeError, match="unhashable type: 'Prediction'"):
+        hash(p)
