@@ -217,7 +217,7 @@ def test_a_folder_given_as_the_model_is_named_as_such(argv, data_root, tmp_path,
     (tmp_path / "run").mkdir()
     data = ["--data", str(data_root.resolve())] if argv[0] == "evaluate" else []
     assert main([*argv, *data, "--model", "run"]) == 2
-    assert capsys.readouterr().err == "error: run is a folder: --model takes an ONNX file\n"
+    assert capsys.readouterr().err == "error: run is a folder: pass an ONNX model file (--model in the CLI)\n"
 
 
 def test_the_table_is_in_line_for_a_folder_whose_paths_are_longer_than_its_name(test_images, tmp_path, monkeypatch,

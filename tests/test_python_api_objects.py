@@ -36,3 +36,14 @@ def test_a_prediction_compares_by_value_and_says_it_is_unhashable():
     assert not isinstance(p, Hashable)
     with pytest.raises(TypeError, match="unhashable type: 'Prediction'"):
         hash(p)
+
+
+def test_a_missing_model_is_told_in_words_of_python_and_of_the_cli(tmp_path):
+    """Classifier.load("nope.onnx") said "(train and export one, or pass --model)": a CLI flag in a Python error."""
+    with pytest.raises(FileNotFoundError) as missing:
+        Classifier.load(tmp_path / "nope.onnx")
+    assert str(missing.value) == (f"model file not found: {tmp_path / 'nope.onnx'} (train and export one, or pass "
+                                  "another path: --model in the CLI)")
+    with pytest.raises(FileNotFoundError) as folder:
+        Classifier.load(tmp_path)
+    assert str(folder.value) == f"{tmp_path} is a folder: pass an ONNX model file (--model in the CLI)"

@@ -159,9 +159,9 @@ class Classifier:
         model_path = resolve_model_path(path) if path else default_model_path()
         if not model_path.is_file():  # a run folder given as the model was 'not found'; a stale $BRAINTUMOR_MODEL
             named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
-            raise FileNotFoundError(f"{model_path}{named} is a folder: --model takes an ONNX file"
+            raise FileNotFoundError(f"{model_path}{named} is a folder: pass an ONNX model file (--model in the CLI)"
                                     if model_path.is_dir() else f"model file not found: {model_path}{named} "
-                                    "(train and export one, or pass --model)")
+                                    "(train and export one, or pass another path: --model in the CLI)")
         if threads is not None and (type(threads) is not int or not 1 <= threads <= MAX_THREADS):
             raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
                              f"got {threads!r}")  # 1.5 was a raw pybind error; 1000 started 1000 threads
