@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import re
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -30,20 +32,34 @@ def _tiff(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _png16(arr: np.ndarray) -> bytes:
+    """A 16-bit RGB PNG (Pillow writes none): each row filter 0, big-endian samples."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in arr)
+    header = struct.pack(">IIBBBBB", arr.shape[1], arr.shape[0], 16, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
 def _same_pixels_as_files() -> dict[str, tuple[np.ndarray, bytes]]:
     gray = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
     tinted = np.stack([gray, (gray * 0.6).astype(np.uint8), (gray * 0.2).astype(np.uint8)], axis=-1)
     rgba = np.dstack([np.repeat(gray[..., None], 3, axis=-1), np.where(gray > 0, 255, 0).astype(np.uint8)])
     twelve_bit = gray.astype(np.uint16) * 16 + 7  # 7-4087: a uint8 cast would wrap it around
     unit_float = gray.astype(np.float32) / 255.0
-    gray_rgb = np.repeat(gray[..., None], 3, axis=-1)
     masked = np.where(gray > 0, unit_float, np.float32(np.nan))  # NaN outside the head, as a brain mask leaves it
+    gray_alpha = np.dstack([gray, np.where(gray > 0, 255, 0).astype(np.uint8)])
+    gray_rgb = np.repeat(gray[..., None], 3, axis=-1)
+    rgb16 = (gray_rgb.astype(np.uint16) << 8) + 90  # Pillow keeps the high byte of a 16-bit colour file
     return {
         "uint8 gray": (gray, encode(gray)),
         "uint8 RGB, gray content": (gray_rgb, encode(gray_rgb)),
         "uint8 RGB, colour content": (tinted, encode(tinted)),
         "uint8 RGBA": (rgba, encode(rgba)),
         "uint8 (H, W, 1)": (gray[..., None], encode(gray)),
+        "uint8 gray + alpha (H, W, 2)": (gray_alpha, encode(gray_alpha)),  # was refused, though its LA image is read
+        "16-bit RGB in uint16": (rgb16, _png16(rgb16)),  # was refused ("must be uint8"), though its file is read
         "12-bit in uint16": (twelve_bit, encode(twelve_bit)),
         "float32 in [0, 1]": (unit_float, _tiff(unit_float)),
         "float32, NaN background": (masked, _tiff(masked)),  # was refused, though its float TIFF is read
@@ -100,12 +116,13 @@ def test_predict_many_streams_one_batch_at_a_time(clf):
     (np.zeros((0, 0), np.uint8), "no pixels"),
     (np.zeros((50_176,), np.uint8), "not one of shape (50176,)"),
     (np.zeros((2, 4, 4, 3), np.uint8), "not one of shape (2, 4, 4, 3)"),
-    (np.zeros((64, 64, 2), np.uint8), "not one of shape (64, 64, 2)"),
+    (np.zeros((64, 64, 5), np.uint8), "not one of shape (64, 64, 5)"),
     (np.ones((64, 64), bool), "not a bool array"),
     (np.full((64, 64), "a"), "not a <U1 array"),
     (np.full((64, 64), np.nan, np.float32), "no finite values"),
     (np.full((64, 64), -np.inf), "no finite values"),
-    (np.zeros((64, 64, 3), np.float32), "must be uint8"),
+    (np.zeros((64, 64, 3), np.float32), "must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), not float32"),
+    (np.zeros((64, 64, 2), np.int32), "must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), not int32"),
     (np.zeros((7000, 7000), np.uint8), "the limit is 40,000,000 pixels"),
 ])
 def test_an_unusable_array_is_a_precise_image_error(clf, arr, message):

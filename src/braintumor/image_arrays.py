@@ -29,23 +29,27 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     """A 2-D uint8 grayscale array plus what the image was (size, colour). Raises ImageError.
 
     Takes a 2-D array of gray levels (uint8 as it is; other integer or float types min-max scaled, as a
-    16-bit file is), an (H, W, 3) or (H, W, 4) uint8 colour array (RGB order, as Pillow and imageio give
-    it) or a PIL image of any mode Pillow can convert (turned upright by its EXIF orientation, as a file is).
+    16-bit file is), an (H, W, 2) gray + alpha or (H, W, 3) or (H, W, 4) colour array, uint8 or uint16 (RGB
+    order, as Pillow and imageio give it; 16-bit channels keep their high byte, as a 16-bit colour file's do) or
+    a PIL image of any mode Pillow can convert (turned upright by its EXIF orientation, as a file is).
     """
     if isinstance(image, Image.Image):
         return _gray_from_pil(image)
     arr = np.asarray(image)
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (3, 4)):
-        raise ImageError("expected a 2-D grayscale array or an (H, W, 3) or (H, W, 4) colour array, "
-                         f"not one of shape {arr.shape}")
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (2, 3, 4)):
+        raise ImageError("expected a 2-D grayscale array, an (H, W, 2) gray + alpha array or an (H, W, 3) or "
+                         f"(H, W, 4) colour array, not one of shape {arr.shape}")
     height, width = arr.shape[:2]
     check_pixels(width, height)
     if arr.ndim == 3:
+        if arr.dtype.kind == "u" and arr.dtype.itemsize == 2:  # as Pillow reads a 16-bit colour or LA file
+            arr = (arr >> 8).astype(np.uint8)
         if arr.dtype != np.uint8:
-            raise ImageError(f"a colour array must be uint8 (0-255 per channel), not {arr.dtype}")
-        gray, colour = to_gray(Image.fromarray(np.ascontiguousarray(arr)))
+            raise ImageError("a colour array must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), "
+                             f"not {arr.dtype}")
+        gray, colour = to_gray(Image.fromarray(np.ascontiguousarray(arr)))  # (H, W, 2): LA, alpha on black
         return gray, InputInfo(width=width, height=height, colourfulness=colour)
     if arr.dtype == np.uint8:
         return arr, InputInfo(width=width, height=height)
