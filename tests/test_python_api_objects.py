@@ -7,8 +7,10 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
+from conftest import synthetic_head
+from PIL import Image
 
-from braintumor import Classifier, Prediction
+from braintumor import Classifier, ImageError, Prediction
 
 
 def test_a_classifier_shows_what_was_loaded():
@@ -47,3 +49,25 @@ def test_a_missing_model_is_told_in_words_of_python_and_of_the_cli(tmp_path):
     with pytest.raises(FileNotFoundError) as folder:
         Classifier.load(tmp_path)
     assert str(folder.value) == f"{tmp_path} is a folder: pass an ONNX model file (--model in the CLI)"
+
+
+def test_a_closed_pil_image_is_told_as_closed(tmp_path):
+    """`with Image.open(p) as im: pass` then predict(im) said "image cannot be read as grayscale (AssertionError)";
+    im.close() after loading said "(ValueError)"."""
+    path = tmp_path / "slice.png"
+    Image.fromarray(synthetic_head()).save(path)
+    with Image.open(path) as never_loaded:
+        pass
+    loaded = Image.open(path)
+    loaded.load()
+    loaded.close()
+    clf = Classifier.load(threads=1)
+    for closed in (never_loaded, loaded, Image.fromarray(synthetic_head())):
+        closed.close()
+        with pytest.raises(ImageError) as error:
+            clf.predict(closed)
+        assert str(error.value) == ("the PIL image is closed (its pixels were never read, or close() freed them): "
+                                    "predict it inside its 'with Image.open(...)' block, or pass a .copy() made there")
+    with Image.open(path) as im:
+        kept = im.copy()
+    assert clf.predict(kept).to_dict() == clf.predict(path).to_dict()

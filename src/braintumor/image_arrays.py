@@ -11,7 +11,7 @@ while decoding, a speed step).
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFile
 
 from .image_frames import several_frames, upright
 from .image_io import ImageError, InputInfo, check_pixels, minmax_uint8, to_gray
@@ -68,7 +68,18 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
     try:
         gray, colour = to_gray(upright(img))  # the caller's image is left as it was
     except Exception as exc:  # a lazily loaded file's decoder error, or one nobody foresaw: the input's error
+        if _closed(img, exc):  # was "cannot be read as grayscale (AssertionError)"
+            raise ImageError("the PIL image is closed (its pixels were never read, or close() freed them): predict it "
+                             "inside its 'with Image.open(...)' block, or pass a .copy() made there") from None
         raise ImageError(f"image cannot be read as grayscale ({exc.__class__.__name__})") from None
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
     return gray, InputInfo(width=width, height=height, colourfulness=colour)
+
+
+def _closed(img: Image.Image, exc: Exception) -> bool:
+    """Whether ``exc`` came of a closed image: its file closed before it was loaded (Pillow asserts that it has
+    pixels), or close() after it was loaded (Pillow's "Operation on closed image")."""
+    if isinstance(exc, AssertionError):
+        return isinstance(img, ImageFile.ImageFile) and img.fp is None
+    return isinstance(exc, ValueError) and "closed image" in str(exc)
