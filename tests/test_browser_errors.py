@@ -64,24 +64,30 @@ def test_a_dropped_folder_is_not_called_a_lost_connection(server, chromium, test
 
 def test_a_server_that_is_gone_or_failing_is_not_blamed_on_the_files(server, chromium, test_images):
     """With the connection lost (or a proxy's 502 page) the page's summary said "2 could not be read", as if the
-    files were bad, and a person would try other files rather than again."""
+    files were bad, and a person would try other files rather than again. A proxy's HTML 413 said only "the server
+    answered HTTP 413"."""
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
     answers = iter([lambda route: route.abort("connectionrefused"),
-                    lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>")])
+                    lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>"),
+                    lambda route: route.fulfill(status=413, content_type="text/html", body="<h1>Too large</h1>")])
     page.route("**/api/v1/predict*", lambda route: next(answers)(route))
-    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:2]])
+    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])
     status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text(
-        "Done: 0 classified, 2 not analysed: the server failed or could not be reached (see below).", timeout=20_000)
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 could not be read, 2 not analysed: the server failed "
+                                         "or could not be reached (see below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status is-error")
     said = sorted(page.locator("#results .card .card-status").all_inner_texts())
-    assert said == ["could not reach the server; check the connection and try again", "the server answered HTTP 502"]
+    limit = page.locator("#upload-form").get_attribute("data-max-mb")
+    assert said == ["could not reach the server; check the connection and try again", "the server answered HTTP 413: "
+                    f"the file is too large for the server (a proxy in front of it may take less than {limit} MB)",
+                    "the server answered HTTP 502"]
     page.unroute("**/api/v1/predict*")  # the server is back: the same page classifies
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status")
-    assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p and "status of 502" not in p] == []
+    assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p and "status of 502" not in p
+            and "status of 413" not in p] == []
     page.close()
 
 

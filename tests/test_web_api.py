@@ -261,3 +261,15 @@ def test_concurrent_requests_give_the_sequential_answers(app, test_images):
     with ThreadPoolExecutor(8) as pool:
         got = [rec for recs in pool.map(worker, range(8)) for rec in recs]
     assert len(got) == 24 and all(rec == expected[rec["path"]] for rec in got)
+
+
+def test_options_and_a_wrong_method_on_metrics_answer_without_html(client):
+    """OPTIONS answered 200 with an empty body labelled text/html, and POST /metrics (a scraper's route) got the
+    7 kB HTML page as its 405."""
+    for path in ("/api/v1/predict", "/", "/metrics"):
+        r = client.options(path)
+        assert (r.status_code, r.data, r.headers.get("Content-Type")) == (204, b"", None), path
+        assert "OPTIONS" in r.headers["Allow"] and r.headers["X-Content-Type-Options"] == "nosniff"
+    r = client.post("/metrics")
+    assert r.status_code == 405 and r.get_json() == {"error": "method POST not allowed here"}
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}

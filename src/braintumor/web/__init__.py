@@ -12,7 +12,7 @@ import os
 import secrets
 from typing import IO
 
-from flask import Flask, Request, jsonify, render_template, request
+from flask import Flask, Request, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 
@@ -87,14 +87,23 @@ class InMemoryRequest(Request):
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/metrics")
+
+
+class _App(Flask):
+    def make_default_options_response(self) -> Response:
+        """OPTIONS: 204 with the Allow header (it was 200 with an empty body labelled text/html)."""
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
 
 
 def create_app(model_path: str | os.PathLike | None = None, classifier: Classifier | None = None,
                max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, max_files: int = MAX_FILES,
                threads: int | None = None, max_request_pixels: int | None = None) -> Flask:
     """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped)."""
-    app = Flask(__name__)
+    app = _App(__name__)
     app.request_class = InMemoryRequest
     app.json.sort_keys = False
     clf = classifier or Classifier.load(model_path, threads=threads)

@@ -190,7 +190,9 @@
     job.failed = !unread && (!response || response.status >= 500);
     const rec = { path: name, error: unread ? UNREADABLE
       : !response ? "could not reach the server; check the connection and try again"
-      : (data && data.error) || "the server answered HTTP " + response.status };
+      : (data && data.error) || "the server answered HTTP " + response.status + (response.status === 413
+        ? ": the file is too large for the server (a proxy in front of it may take less than " +
+          form.dataset.maxMb + " MB)" : "") };
     keep(job, rec);
     fillCard(card, rec);
   }
