@@ -29,9 +29,10 @@ from _common import REPO, common_args, machine, print_machine, table, write_json
 
 from braintumor.classes import CLASSES
 from braintumor.ood import fit_temperature
-from braintumor.predictor import Classifier, session_options, softmax
+from braintumor.predictor import Classifier, softmax
 from braintumor.preprocess import prepare, preprocess
 from braintumor.quantize import METHODS, QDQ_PROPAGATION, quantize_network
+from braintumor.sessions import session_options
 
 
 def _nll(logits: np.ndarray, labels: np.ndarray) -> float:

@@ -21,7 +21,8 @@ import numpy as np
 import onnxruntime as ort
 from _common import REPO, machine, print_machine, table, write_json
 
-from braintumor.predictor import Classifier, disabled_optimizers, session_options
+from braintumor.predictor import Classifier
+from braintumor.sessions import disabled_optimizers, session_options
 
 
 def profile(model: Path, threads: int, runs: int) -> dict:

@@ -212,7 +212,7 @@ def test_one_or_several_threads_give_the_same_answers(tiny_model, test_images):
     """Session options differ by thread count (server workers: 1, CLI: several); the numbers must not."""
     import onnxruntime as ort
 
-    from braintumor.predictor import session_options
+    from braintumor.sessions import session_options
 
     assert session_options(1).execution_mode == ort.ExecutionMode.ORT_SEQUENTIAL
     assert session_options(2).execution_mode == ort.ExecutionMode.ORT_PARALLEL

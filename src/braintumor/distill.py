@@ -18,8 +18,9 @@ import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 
-from .predictor import METADATA_KEY, session_options
+from .predictor import METADATA_KEY
 from .preprocess import PreprocessConfig, trained_preprocess
+from .sessions import session_options
 from .train_config import ConfigError
 
 

@@ -23,12 +23,10 @@ from .model_files import default_model_path, resolve_model_path
 from .ood import OODDetector, image_stats
 from .preprocess import PreprocessConfig, prepare, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
+from .sessions import disabled_optimizers, session_options
 
 #: Key of the JSON metadata blob inside the ONNX file.
 METADATA_KEY = "braintumor"
-def disabled_optimizers(metadata: dict) -> list[str]:
-    """ONNX Runtime graph optimisations a model file asks to run without (the int8 copy: braintumor.quantize)."""
-    return list(metadata.get("quantization", {}).get("ort_disabled_optimizers") or [])
 
 
 class ModelError(ValueError):
@@ -96,28 +94,6 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z -= z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
-
-
-def session_options(threads: int, spin: bool = True) -> ort.SessionOptions:
-    """ONNX Runtime settings, chosen by ``benchmarks/ab.py`` (docs/PERFORMANCE.md).
-
-    One thread (each server worker): sequential execution, idle threads sleep, so workers never spin
-    on each other's cores. Several threads (the CLI, the Python API): ``ORT_PARALLEL`` with ORT's default
-    spinning measured 1.4x faster per image than sequential on 2 cores, same outputs bit for bit; without
-    spinning the gain is gone. (ORT 1.32 reports such a session as sequential once built: the gain is
-    measured, its mechanism inside ORT is not established.) ``spin=False``: sequential with sleeping
-    threads at any count, for a session that takes turns with other work on the same cores (a teacher
-    during training)."""
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    if threads > 1 and spin:
-        opts.execution_mode = ort.ExecutionMode.ORT_PARALLEL
-    else:
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return opts
 
 
 class Classifier:
