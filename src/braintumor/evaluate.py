@@ -26,7 +26,7 @@ from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_spli
 from .evaluation_figures import write_figures
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .image_io import IMAGE_EXTENSIONS, ImageError
-from .metrics import N_BINS, compute_metrics, expected_calibration_error, percent, review_summary
+from .metrics import calibration_summary, compute_metrics, percent, review_summary, uncalibrated
 from .report import _num, write_report, write_text_atomic
 from .series import printable
 
@@ -197,32 +197,14 @@ def _review_below() -> float:
     return REVIEW_BELOW
 
 
-def uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
-    """The probabilities at temperature 1, recovered from calibrated ones (p_T is softmax(z / T))."""
-    z = temperature * np.log(np.clip(probs, 1e-12, 1.0))
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _answers_shown(y: np.ndarray, probs: np.ndarray, conf: np.ndarray, refused: np.ndarray, classes: Sequence[str],
                    temperature: float) -> dict:
     """Refusals (per class), review flags (of ``conf``, the confidence as shown) and calibration of a set of answers:
     the split, or its leak-free part."""
     return {"ood_refused": int(refused.sum()),
             "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
-            "calibration": _calibration(y, probs, uncalibrated(probs, temperature), temperature),
+            "calibration": calibration_summary(y, probs, uncalibrated(probs, temperature), temperature),
             "review": review_summary(conf, probs.argmax(axis=1) == y, ~refused, _review_below())}
-
-
-def _calibration(y: np.ndarray, probs: np.ndarray, raw: np.ndarray, temperature: float, n_bins: int = N_BINS) -> dict:
-    """ECE and NLL with and without (``raw``) the model's temperature (fitted on validation, never on this split);
-    NLL None without images."""
-    def summary(p: np.ndarray) -> dict:
-        ece = expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == y, n_bins)
-        nll = float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean()) if len(y) else None
-        return {"ece": float(ece), "nll": nll}
-
-    return {"temperature": temperature, "before": summary(raw), "after": summary(probs)}
 
 
 def _training_beside(data: str, dataset: Dataset) -> Dataset | None:

@@ -174,6 +174,25 @@ def review_summary(conf: np.ndarray, correct: np.ndarray, accepted: np.ndarray, 
             "wrong_accepted": int((accepted & ~correct).sum()), "wrong_flagged": int((flagged & ~correct).sum())}
 
 
+def uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """The probabilities at temperature 1, recovered from calibrated ones (p_T is softmax(z / T))."""
+    z = temperature * np.log(np.clip(probs, 1e-12, 1.0))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def calibration_summary(y: np.ndarray, probs: np.ndarray, raw: np.ndarray, temperature: float,
+                        n_bins: int = N_BINS) -> dict:
+    """ECE and NLL with and without (``raw``) the model's temperature (fitted on validation, never on this split);
+    NLL None without images."""
+    def summary(p: np.ndarray) -> dict:
+        ece = expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == y, n_bins)
+        nll = float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean()) if len(y) else None
+        return {"ece": float(ece), "nll": nll}
+
+    return {"temperature": temperature, "before": summary(raw), "after": summary(probs)}
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """(K, K) counts; rows are true classes, columns predicted classes."""
     cm = np.zeros((n_classes, n_classes), dtype=np.int64)
