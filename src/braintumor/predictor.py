@@ -259,7 +259,8 @@ class Classifier:
 
     def predict_many(
         self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int = 32, with_probabilities: bool = False,
-    ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError]]:
+    ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError]
+                  | tuple[ImageSource | InMemoryImage, Prediction | ImageError, np.ndarray | None]]:
         """Stream (source, Prediction or ImageError) in input order, batching the network. ``with_probabilities``:
         (source, outcome, probabilities), the (K,) float64 row the Prediction shows to 6 decimals, unrounded (None
         for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
