@@ -33,19 +33,6 @@ def _hidden_files(root: Path) -> list[str]:
     return found
 
 
-def _not_images(sets: dict[str, Dataset], root: Path) -> list[str]:
-    """Visible files in the class folders that are not read as images (another ending): never audited, so listed."""
-    listed = {p for ds in sets.values() for p in ds.paths}
-    found = []
-    for ds in sets.values():
-        for folder in sorted(d for d in ds.root.iterdir() if d.is_dir() and not d.name.startswith(".")):
-            for parent, dirs, files in os.walk(folder):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [(Path(parent) / f).relative_to(root).as_posix() for f in sorted(files)
-                          if not f.startswith(".") and Path(parent) / f not in listed]
-    return found
-
-
 def _scope(splits: set[str]) -> str:
     return next(iter(splits)) if len(splits) == 1 else "cross-split"
 
@@ -99,7 +86,7 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
         "root": str(root), "hash": kind, "hash_bits": HASH_BITS, "threshold": threshold,
         "splits": {s: _split_stats(ds, h, np.flatnonzero(split_arr == s)) for s, ds in sets.items()},
         "hidden_files": _hidden_files(root),
-        "not_images": _not_images(sets, root),
+        "not_images": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.ignored],  # data.not_images
         "unreadable": [{"path": rel[k], "error": h.errors[k]} for k in np.flatnonzero(~h.ok)],
         "exact_duplicates": exact,
         "near_duplicates": near,
