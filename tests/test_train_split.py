@@ -151,3 +151,16 @@ def test_an_interrupted_start_leaves_the_runs_config_and_split_whole(data_root, 
     monkeypatch.undo()
     assert {n: (run / n).read_text() for n in before} == before
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+
+
+def test_a_resume_that_asks_for_the_other_split_names_the_switch_as_typed(tmp_path):
+    """It said "--group-duplicates False (the run has True)": a flag that does not exist, for --no-group-duplicates."""
+    from braintumor.train_config import ConfigError, TrainConfig, resumed_config
+
+    run = tmp_path / "grouped"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"")
+    (run / "config.json").write_text(json.dumps({"group_duplicates": True, "equalize": False}))
+    for asked, said in (({"group_duplicates": False}, "--no-group-duplicates"), ({"equalize": True}, "--equalize")):
+        with pytest.raises(ConfigError, match=rf"other settings: {said} \(the run was started without it\)\. "):
+            resumed_config(TrainConfig(data="d", out=str(run), **asked))

@@ -228,7 +228,16 @@ def _resumed_config(cfg: TrainConfig, typed: frozenset[str] | None) -> TrainConf
         elif name in RESUMABLE_CHANGES:  # asked for, and one a resumed run may change
             merged[name] = mine
         else:
-            clashes.append(f"--{name.replace('_', '-')} {mine} (the run has {theirs})")
+            clashes.append(_asked(name, mine, theirs))
     if clashes:
         raise ConfigError(f"cannot resume {out} with other settings: {'; '.join(clashes)}. A resumed run keeps its own")
     return TrainConfig(**merged)
+
+
+def _asked(name: str, mine: object, theirs: object) -> str:
+    """A setting as it was typed: a switch by its flag (``--no-group-duplicates``; "--group-duplicates False" named a
+    flag that does not exist), any other with its value."""
+    flag = name.replace("_", "-")
+    if isinstance(mine, bool):
+        return f"--{'' if mine else 'no-'}{flag} (the run was started without it)"
+    return f"--{flag} {mine} (the run has {theirs})"
