@@ -24,7 +24,8 @@ from _common import common_args, labelled_images, machine, print_machine, table,
 from PIL import Image
 
 from braintumor.image_io import read_image
-from braintumor.predictor import Classifier, default_model_path
+from braintumor.model_files import default_model_path
+from braintumor.predictor import Classifier
 from braintumor.preprocess import prepare, to_model_input
 
 

@@ -33,7 +33,8 @@ import numpy as np
 from _common import REPO, common_args, labelled_images, machine, percentile, print_machine, table, write_json
 
 from braintumor.heatmap import encode_png, explain, normalise, overlay, upsample
-from braintumor.predictor import Classifier, default_model_path, softmax
+from braintumor.model_files import default_model_path
+from braintumor.predictor import Classifier, softmax
 from braintumor.preprocess import PreprocessConfig, preprocess
 from braintumor.web.inference import Upload, classify
 

@@ -22,7 +22,7 @@ from PIL import Image
 from braintumor.batch_predict import in_order
 from braintumor.cli import main
 from braintumor.image_io import read_image
-from braintumor.predictor import default_model_path
+from braintumor.model_files import default_model_path
 
 MODEL = default_model_path()
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")

@@ -18,7 +18,8 @@ from flask import Flask
 from PIL import Image
 from werkzeug.serving import make_server
 
-from braintumor.predictor import Classifier, default_model_path, probability_text
+from braintumor.model_files import default_model_path
+from braintumor.predictor import Classifier, probability_text
 from braintumor.web import create_app
 
 CHROMIUM = os.environ.get("BRAINTUMOR_CHROMIUM", "/usr/bin/chromium")

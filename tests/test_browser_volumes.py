@@ -14,7 +14,8 @@ from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark  # noqa: F401  (same 
 from werkzeug.serving import make_server
 
 from braintumor.image_io import read_image
-from braintumor.predictor import Classifier, default_model_path
+from braintumor.model_files import default_model_path
+from braintumor.predictor import Classifier
 from braintumor.series import TOP_SLICES
 from braintumor.web import create_app
 

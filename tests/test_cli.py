@@ -16,7 +16,8 @@ import pytest
 from conftest import encode, synthetic_head
 
 from braintumor.cli import main
-from braintumor.predictor import Classifier, default_model_path
+from braintumor.model_files import default_model_path
+from braintumor.predictor import Classifier
 
 KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
 
@@ -422,7 +423,7 @@ def test_a_resumed_run_keeps_its_own_settings(tmp_path):
 
 
 def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
-    from braintumor.predictor import default_model_path
+    from braintumor.model_files import default_model_path
 
     for argv in (["calibrate", str(default_model_path()), "--run", str(tmp_path)],
                  ["quantize", str(default_model_path()), "--run", str(tmp_path), "--out", str(tmp_path / "q.onnx")]):

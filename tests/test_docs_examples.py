@@ -14,7 +14,7 @@ from conftest import REPO, encode
 from PIL import Image
 
 from braintumor.cli import main
-from braintumor.predictor import default_model_path
+from braintumor.model_files import default_model_path
 
 MODEL = default_model_path()
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")

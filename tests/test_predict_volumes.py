@@ -23,7 +23,7 @@ from PIL import Image
 
 from braintumor.cli import main
 from braintumor.image_io import read_image
-from braintumor.predictor import default_model_path
+from braintumor.model_files import default_model_path
 
 
 def run(args, capsys):

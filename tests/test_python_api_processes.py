@@ -86,7 +86,7 @@ def test_a_pool_maps_the_classifiers_own_predict(tmp_path):
     import shutil
 
     from braintumor import ModelError
-    from braintumor.predictor import default_model_path
+    from braintumor.model_files import default_model_path
 
     clf = Classifier.load(threads=2)
     images = [encode(synthetic_head(200, seed=s)) for s in range(3)]

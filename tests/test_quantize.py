@@ -14,7 +14,8 @@ from conftest import encode, synthetic_head
 
 from braintumor.cli import main
 from braintumor.heatmap import supports_cam
-from braintumor.predictor import METADATA_KEY, Classifier, default_model_path
+from braintumor.model_files import default_model_path
+from braintumor.predictor import METADATA_KEY, Classifier
 from braintumor.preprocess import preprocess
 
 pytest.importorskip("onnxruntime.quantization")

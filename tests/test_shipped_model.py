@@ -9,7 +9,8 @@ import onnx
 import pytest
 
 from braintumor.data import fingerprint, load_dataset
-from braintumor.predictor import METADATA_KEY, Classifier, default_model_path
+from braintumor.model_files import default_model_path
+from braintumor.predictor import METADATA_KEY, Classifier
 
 MODEL = default_model_path()
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")

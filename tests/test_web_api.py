@@ -225,7 +225,8 @@ def test_model_card_health_and_unknown_routes(client, tiny_classifier):
 
 
 def test_the_model_card_gives_the_detectors_settings_not_its_fitted_arrays():
-    from braintumor.predictor import Classifier, default_model_path
+    from braintumor.model_files import default_model_path
+    from braintumor.predictor import Classifier
 
     if not default_model_path().exists():
         pytest.skip("no shipped model")

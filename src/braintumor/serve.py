@@ -31,7 +31,8 @@ from pathlib import Path
 
 from .cli_checks import UsageError
 from .gunicorn_config import METRICS_DIR_PREFIX
-from .predictor import Classifier, default_model_path, resolve_model_path
+from .model_files import default_model_path, resolve_model_path
+from .predictor import Classifier
 from .series import printable
 
 #: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
