@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from conftest import REPO, encode, synthetic_head
@@ -104,3 +105,17 @@ def test_a_pool_maps_the_classifiers_own_predict(tmp_path):
         pickle.loads(sent)
     with pytest.raises(TypeError, match=r"only a Classifier loaded from a file \(Classifier.load\)"):
         pickle.dumps(Classifier(clf.session, clf.metadata))
+
+
+def test_a_classifier_loaded_by_a_relative_path_is_sent_after_the_folder_changed(tmp_path, monkeypatch):
+    """The pickle named the file by its path resolved when pickled: loaded as models/x.onnx, then sent from another
+    working folder, it was 'model file not found: <that folder>/models/x.onnx'."""
+    import pickle
+
+    from braintumor.model_files import default_model_path
+
+    monkeypatch.chdir(default_model_path().parents[1])
+    clf = Classifier.load(Path("models") / default_model_path().name, threads=1)
+    monkeypatch.chdir(tmp_path)
+    copy = pickle.loads(pickle.dumps(clf))
+    assert copy.path == default_model_path().resolve() and copy.metadata == clf.metadata

@@ -105,6 +105,7 @@ class Classifier:
         self.session = session
         self.metadata = metadata
         self.path = path
+        self._file = Path(path).resolve() if path is not None else None  # for pickling, whatever the folder is then
         self.classes: tuple[str, ...] = tuple(metadata.get("classes", CLASSES))
         self.preprocess_config = PreprocessConfig.from_dict(metadata.get("preprocess", {}))
         self.temperature = float(metadata.get("temperature", 1.0))
@@ -167,7 +168,7 @@ class Classifier:
             raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
 
     def __reduce__(self) -> tuple:  # pickled as its model file, opened again on the other side
-        return reduce_classifier(self)
+        return reduce_classifier(self, self._file)
 
     def __repr__(self) -> str:  # the default named only an address
         options = getattr(self.session, "get_session_options", None)  # a session built in memory need not have it

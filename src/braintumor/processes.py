@@ -52,12 +52,14 @@ def _digest(metadata: dict) -> str:
     return hashlib.sha256(json.dumps(metadata, sort_keys=True).encode()).hexdigest()
 
 
-def reduce_classifier(classifier: Classifier) -> tuple[Any, tuple[str, int | None, str]]:
-    """What pickle sends for a Classifier: its model file, thread count and a digest of its metadata."""
-    if classifier.path is None:
+def reduce_classifier(classifier: Classifier, file: Path | None) -> tuple[Any, tuple[str, int | None, str]]:
+    """What pickle sends for a Classifier: its model file (``file``: the absolute path it was loaded from; resolved at
+    pickling, a relative one named another file once the working folder had changed), thread count and a digest of
+    its metadata."""
+    if file is None:
         raise TypeError("only a Classifier loaded from a file (Classifier.load) can be pickled or sent to a process")
     threads = classifier.session.get_session_options().intra_op_num_threads or None
-    return reopen, (str(Path(classifier.path).resolve()), threads, _digest(classifier.metadata))
+    return reopen, (str(file), threads, _digest(classifier.metadata))
 
 
 def reopen(path: str, threads: int | None, digest: str) -> Classifier:
