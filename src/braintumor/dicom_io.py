@@ -59,6 +59,14 @@ def _deflated(data: bytes) -> bool:
 MAX_ELEMENTS: int = 20_000
 #: Most command-set elements (group 0000) before the dataset: a DIMSE command set has about a dozen.
 MAX_COMMAND_ELEMENTS: int = 1000
+#: Most bytes before the pixel data (the whole file without it). Nested sequences escape the element count, and pydicom
+#: parses each of their elements (~7 us) and items (~50 us): a 20 MB header of them took minutes. An enhanced MR header
+#: holds a few kB per frame (frames are capped at MAX_SLICES): 8 MB bounds the parse to seconds.
+MAX_HEADER_BYTES: int = 8 * 2**20
+#: Most sequence items (FFFE,E000) before the pixel data: an enhanced MR file has ~10-20 per frame.
+MAX_HEADER_ITEMS: int = 20_000
+_PIXEL_TAGS = (b"\xe0\x7f\x10\x00", b"\xe0\x7f\x08\x00", b"\xe0\x7f\x09\x00")  # (7FE0,0010/0008/0009), LE
+_ITEM_TAG = b"\xfe\xff\x00\xe0"
 
 
 class _TooManyElements(Exception):
@@ -100,6 +108,11 @@ def read_dataset(data: bytes) -> Dataset:
             > MAX_COMMAND_ELEMENTS:  # a command set has a dozen; network messages, not files, carry one
         raise ImageError(f"DICOM data opens with over {MAX_COMMAND_ELEMENTS} command elements (group 0000): not an "
                          "image file (zeros or a crafted file)")
+    window = MAX_HEADER_BYTES + 4  # a pixel tag met early, inside a value, only makes the header look shorter
+    header_end = min((at for at in (data.find(tag, 0, window) for tag in _PIXEL_TAGS) if at >= 0), default=len(data))
+    if header_end > MAX_HEADER_BYTES or data.count(_ITEM_TAG, 0, header_end) > MAX_HEADER_ITEMS:
+        raise ImageError(f"DICOM header (everything before the pixel data) is over {MAX_HEADER_BYTES // 2**20} MB or "
+                         f"{MAX_HEADER_ITEMS:,} sequence items: not an image header (a crafted file?)")
     seen = 0
 
     def count(_tag: object, _vr: object, _length: int) -> bool:  # pydicom asks before each top-level element
