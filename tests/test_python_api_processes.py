@@ -80,6 +80,12 @@ def _threads(clf: Classifier) -> int:
     return clf.session.get_session_options().intra_op_num_threads
 
 
+def _kept(_clf: Classifier) -> int:
+    from braintumor import processes
+
+    return len(processes._opened)
+
+
 def test_a_pool_maps_the_classifiers_own_predict(tmp_path):
     """``Pool().map(clf.predict, images)`` pickles ``clf``: that was a TypeError from inside onnxruntime."""
     import multiprocessing
@@ -94,9 +100,10 @@ def test_a_pool_maps_the_classifiers_own_predict(tmp_path):
     with multiprocessing.get_context("spawn").Pool(1) as pool:  # spawn: every start method pickles the tasks
         assert pool.map(clf.predict, images) == [clf.predict(x) for x in images]
         assert pool.map(_threads, [clf]) == [1]  # the processes are the parallelism
+        assert pool.map(_kept, [clf]) == pool.map(_kept, [clf]) == [1]  # opened once per process, not once per task
     copy = pickle.loads(pickle.dumps(clf))
     assert copy.path == clf.path.resolve() and copy.metadata == clf.metadata and _threads(copy) == 2
-    assert pickle.loads(pickle.dumps(clf)) is copy  # opened once per process, not once per task
+    assert pickle.loads(pickle.dumps(clf)) is not copy  # a copy here is a copy: changing one left the other alone
     model = tmp_path / "model.onnx"
     shutil.copyfile(default_model_path(), model)
     sent = pickle.dumps(Classifier.load(model))

@@ -63,15 +63,17 @@ def reduce_classifier(classifier: Classifier, file: Path | None) -> tuple[Any, t
 
 
 def reopen(path: str, threads: int | None, digest: str) -> Classifier:
-    """The Classifier a pickle stands for, loaded once per process (every task of a Pool unpickles it again)."""
-    if multiprocessing.parent_process() is not None:
-        threads = 1
-    key = (path, threads, digest)
-    if key not in _opened:
-        from .predictor import Classifier, ModelError  # (predictor imports this module)
+    """The Classifier a pickle stands for: in a process multiprocessing started, loaded once (every task of a Pool
+    unpickles it again) and kept; elsewhere (``copy.deepcopy``) a new one each time, as a copy should be."""
+    worker = multiprocessing.parent_process() is not None
+    key = (path, 1 if worker else threads, digest)
+    if key in _opened:
+        return _opened[key]
+    from .predictor import Classifier, ModelError  # (predictor imports this module)
 
-        classifier = Classifier.load(path, threads=threads)
-        if _digest(classifier.metadata) != digest:
-            raise ModelError(f"{path} is not the model that was sent: the file changed since it was loaded")
+    classifier = Classifier.load(path, threads=key[1])
+    if _digest(classifier.metadata) != digest:
+        raise ModelError(f"{path} is not the model that was sent: the file changed since it was loaded")
+    if worker:
         _opened[key] = classifier
-    return _opened[key]
+    return classifier
