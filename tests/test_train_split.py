@@ -60,6 +60,18 @@ def test_groups_fall_on_one_side_whole_and_the_split_keeps_its_class_shares():
     assert stratified_split(np.zeros(10, dtype=np.int64), 0.5, 0, one_group)[1].tolist() == []
 
 
+def test_one_large_group_does_not_swamp_the_validation_split():
+    """Groups were taken in drawn order until the target was reached, so a group of 40 drawn early put 44 of 120
+    images in validation instead of 12: a group that does not fit is passed over."""
+    from braintumor.data import stratified_split
+
+    labels = np.zeros(120, dtype=np.int64)
+    groups = np.arange(120)
+    groups[:40] = 0
+    sizes = {len(stratified_split(labels, 0.1, seed, groups)[1]) for seed in range(20)}
+    assert sizes == {12}
+
+
 def test_without_duplicates_the_split_is_the_shipped_runs(data_root):
     """Groups of one image each, or none, give the split drawn before groups existed: --no-group-duplicates
     reproduces the shipped run's validation split, image for image."""

@@ -185,9 +185,14 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int,
     for c in np.unique(labels):
         ids = rng.permutation(np.flatnonzero((labels == c) & (group == np.arange(len(labels)))))
         n_val = max(1, round(int(size[ids].sum()) * fraction)) if len(ids) > 1 else 0
-        before = np.cumsum(size[ids]) - size[ids]  # images taken before each group: groups are taken up to n_val,
-        taken.append(ids[:-1][before[:-1] < n_val])  # and the last one always trains
-    val = np.isin(group, np.concatenate(taken))
+        filled = 0
+        for g in ids[:-1]:  # in drawn order, each group that still fits (one group of 40 took 44 for 12); the last
+            if filled + size[g] <= n_val:  # one always trains. One-image groups: the first n_val, as before groups
+                taken.append(g)
+                filled += int(size[g])
+            if filled >= n_val:
+                break
+    val = np.isin(group, np.asarray(taken, dtype=np.int64))
     return np.flatnonzero(~val), np.flatnonzero(val)
 
 
