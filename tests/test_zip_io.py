@@ -67,3 +67,19 @@ def test_a_member_whose_compressed_data_is_corrupt_is_that_members_error(method,
     data[start + at] ^= 0xFF  # deflate: a block of the reserved type 3; lzma: a broken properties header
     with pytest.raises(ImageError, match=r"^a.nii: zip member is corrupt or uses an unsupported compression$"):
         read_volumes(bytes(data), name="x.zip")
+
+
+def test_members_of_one_name_are_told_apart():
+    """A zip may list one name twice (appended to, or made so): both volumes came out as 'x.zip:a.nii.gz' with no
+    series index, so their results could not be told apart."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile's "Duplicate name"
+        data = zip_bytes([("a.nii.gz", _volume(2)), ("b.nii.gz", _volume(4)), ("a.nii.gz", _volume(3))])
+    volumes = read_volumes(data, name="x.zip")
+    assert [(v.path, v.series, len(v.slices)) for v in volumes] == [("x.zip:a.nii.gz", 0, 2),
+                                                                      ("x.zip:b.nii.gz", None, 4),
+                                                                      ("x.zip:a.nii.gz", 1, 3)]
+    assert volumes[2].notes == ("the zip holds 2 members of this name: this is number 2 of them, in the zip's order",)
+    assert volumes[1].notes == ()

@@ -79,7 +79,7 @@ class Volume:
     path: str
     kind: str  # "dicom" or "nifti"
     slices: list[Slice]
-    series: int | None = None  # index when one folder or zip held several series
+    series: int | None = None  # index when one folder or zip held several series (or NIfTI members of one name)
     notes: tuple[str, ...] = ()
 
 

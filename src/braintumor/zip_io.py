@@ -90,6 +90,7 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
             skipped["a zip inside the zip (not opened: zip the scans themselves)"] += 1
         else:
             skipped["not DICOM or NIfTI"] += 1
+    volumes = _told_apart(volumes)
     notes = tuple(f"skipped {n} file(s) in the zip: {why}" for why, n in sorted(skipped.items()))
     if not dicoms and not volumes:
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
@@ -107,6 +108,22 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
             raise
         volumes = series + volumes
     return [_with_notes(v, notes) for v in volumes]  # each volume of the zip says what the zip left out
+
+
+def _told_apart(volumes: list[Volume]) -> list[Volume]:
+    """NIfTI members of one name (a zip may list a name twice: appended to, or made so) numbered as series, in the
+    zip's order, and said: their results shared one path and nothing else, so they could not be told apart."""
+    named = Counter(v.path for v in volumes)
+    seen: Counter[str] = Counter()
+    out = []
+    for v in volumes:
+        if named[v.path] > 1:
+            j = seen[v.path]
+            seen[v.path] += 1
+            v = Volume(v.path, v.kind, v.slices, j, (f"the zip holds {named[v.path]} members of this name: this is "
+                                                     f"number {j + 1} of them, in the zip's order", *v.notes))
+        out.append(v)
+    return out
 
 
 def _zip_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
