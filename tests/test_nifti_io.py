@@ -242,3 +242,18 @@ def test_an_unusable_orientation_with_absurd_voxel_sizes_is_still_read_as_stored
     (volume,) = read_volumes(img.to_bytes(), name="x.nii")
     assert len(volume.slices) == 3
     assert any(n.startswith("the header's orientation is unusable") for n in volume.notes)
+
+
+@pytest.mark.parametrize(("slope", "inter", "inverted"), [(1e38, 0.0, False), (1.0, -1e38, False), (2.5, 100.0, False),
+                                                         (-3e37, 5e37, True), (0.0, 7.0, False)])
+def test_scaling_changes_nothing_shown_but_its_sign(slope, inter, inverted):
+    """Each slice is stretched by its own range, so scl_slope and scl_inter change nothing shown but the slope's sign.
+    Applied in float32, a slope of 1e38 made the voxels infinite (drawn darkest: 4 gray levels) and an intercept of
+    -1e38 made every slice blank. (A slope of 0 means no scaling.)"""
+    import nibabel as nib
+
+    data = (np.random.default_rng(0).random((40, 48, 3)) * 1000).astype(np.int16)
+    expected = robust_uint8((-data if inverted else data)[:, :, 1].T[::-1, ::-1].astype(np.float32))
+    (volume,) = read_volumes(_patched(nib.Nifti1Image(data, np.eye(4)).to_bytes(), 112, "<ff", slope, inter),
+                             name="x.nii")
+    assert np.array_equal(volume.slices[1].pixels, expected)

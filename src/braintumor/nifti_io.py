@@ -116,15 +116,20 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
                          f"{needed:,}, and the {'inflated ' if gz else ''}file ends at byte {held:,}")
     try:
         with quiet_nibabel():
-            img = cls.from_stream(stream)  # the header again, and its extensions; the voxels stay unread
+            cls.from_stream(stream)  # the header again, and its extensions, checked as nibabel loads them
     except Exception as exc:
         raise header_error(exc) from None
     try:
         with quiet_nibabel():
-            index = (slice(None),) * min(len(shape), 3) + (0,) * max(0, len(shape) - 3)
-            first = np.asarray(img.dataobj[index], dtype=np.float32)
-            if first.ndim == 2:
-                first = first[:, :, None]
+            # the first volume's voxels as stored, scl_slope and scl_inter left out but for the slope's sign: each
+            # slice is shown stretched by its own range, which they do not change. Applied, then cast to float32, a
+            # slope of 1e38 made the voxels infinite (drawn darkest) and an intercept of -1e38 made every slice blank
+            buffer = stream.getbuffer() if gz else data  # (a BytesIO of bytes copies them to lend its buffer)
+            raw = np.frombuffer(buffer, dtype, math.prod(spatial), offset).reshape(spatial, order="F")
+            first = raw.astype(np.float32)
+            slope, _ = header.get_slope_inter()  # None: no scaling (a slope of 0 or not finite), as nibabel reads
+            if slope is not None and slope < 0:
+                np.negative(first, out=first)
             volume = nib.as_closest_canonical(nib.Nifti1Image(first, affine))
             voxels = np.asarray(volume.dataobj, dtype=np.float32)
             zooms = [float(z) for z in volume.header.get_zooms()[:3]]
