@@ -257,3 +257,17 @@ def test_scaling_changes_nothing_shown_but_its_sign(slope, inter, inverted):
     (volume,) = read_volumes(_patched(nib.Nifti1Image(data, np.eye(4)).to_bytes(), 112, "<ff", slope, inter),
                              name="x.nii")
     assert np.array_equal(volume.slices[1].pixels, expected)
+
+
+def test_slices_that_square_pixels_make_strips_say_why():
+    """An srow of 1e38 (voxels 1e38 mm wide) made each 64 x 64 slice 64 x 1 pixels once resampled to square pixels,
+    then refused as 'extreme aspect ratio (64x1)' with no word on the header that did it."""
+    import nibabel as nib
+
+    data = (np.random.default_rng(0).random((64, 64, 3)) * 1000).astype(np.int16)
+    (volume,) = read_volumes(nib.Nifti1Image(data, np.diag([1e38, 1.0, 1.0, 1.0])).to_bytes(), name="x.nii")
+    assert volume.slices[0].pixels.shape == (1, 64)
+    assert volume.notes == ("the header's voxel sizes make each pixel 1e+38 mm wide and 1 mm high: resampled to square "
+                            "pixels, the 64x64 slices are 64x1",)
+    (fine,) = read_volumes(nib.Nifti1Image(data, np.diag([1.0, 2.0, 1.0, 1.0])).to_bytes(), name="x.nii")
+    assert fine.slices[0].pixels.shape == (128, 64) and fine.notes == ()  # 2 mm high: resampled, as ever, unsaid

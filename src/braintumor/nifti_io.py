@@ -159,6 +159,10 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         in_file = {"file_axis": "ijk"[stored], "file_index": len(planes) - 1 - k if reversed_ else k}
         slices.append(Slice(np.ascontiguousarray(gray),
                             {"nifti": {**meta, f"{'xyz'[axis]}_mm": round(where, 3), **in_file}}))
+    (h, w), (new_h, new_w) = planes.shape[2:0:-1], slices[0].pixels.shape
+    if (new_h, new_w) != (h, w) and max(rows_mm, cols_mm) > FAR_FROM_SQUARE * min(rows_mm, cols_mm):
+        notes.append(f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high: "
+                     f"resampled to square pixels, the {w}x{h} slices are {new_w}x{new_h}")
     return Volume(display, "nifti", slices, None, tuple(notes))
 
 
@@ -172,6 +176,9 @@ def _obliquity_degrees(affine: np.ndarray) -> float:
     return float(np.degrees(np.arccos(cosines.min())))
 
 
+#: Pixels further from square than this (long side / short side) are said when the slices are resampled: they come out
+#: as strips (an srow of 1e38 made 64 x 64 voxels 64 x 1 pixels), refused as unlike MRI with no word of why.
+FAR_FROM_SQUARE: float = 3.0
 #: The plane of the slices cut along each RAS axis.
 PLANES = ("sagittal", "coronal", "axial")
 #: An axial cut whose slices are narrower than this (pixels) is a thin non-axial slab, cut in its own plane instead.
