@@ -200,6 +200,27 @@ def test_the_header_of_a_pair_is_told_what_it_is(cls, what, tmp_path):
             read_volumes(source, name="scan.hdr")
 
 
+@pytest.mark.parametrize("cls", ["Nifti1Pair", "AnalyzeImage"])
+def test_the_image_half_of_a_pair_is_told_what_it_may_be(cls, tmp_path):
+    """The .hdr was told pairs are not read; the .img (raw voxels, no signature) got 'not a recognised image: expected
+    JPEG, PNG, BMP, TIFF or WebP content'. By its name, when no format's signature says otherwise."""
+    import gzip
+
+    import nibabel as nib
+
+    from braintumor.volume_io import sniff
+
+    nib.save(getattr(nib, cls)(np.zeros((8, 8, 8), np.int16), np.eye(4)), tmp_path / "scan.img")
+    voxels = (tmp_path / "scan.img").read_bytes()
+    message = (r"^a \.img file of no image format \(the image half of a header/image pair\?\): header and image pairs "
+               r"\(.hdr \+ .img\) are not read; save them as one .nii file")
+    for source, name in ((tmp_path / "scan.img", None), (voxels, "SCAN.IMG"), (gzip.compress(voxels), "scan.img.gz")):
+        with pytest.raises(ImageError, match=message):
+            read_volumes(source, name=name)
+    jpeg = (b"\xff\xd8\xff\xe0" + voxels, "scan.img")  # content with a signature is what it says, whatever its name
+    assert sniff(*jpeg) is None and sniff(voxels, "scan.bin") is None and sniff(voxels, "scan.img") == "nifti"
+
+
 def test_an_affine_with_two_axes_along_one_is_read_as_stored_and_said():
     """A huge shear (one column 1e21 along another's axis) has a determinant but no orientation nibabel can place:
     it was 'NIfTI voxel data is corrupt or truncated (OrientationError)'."""

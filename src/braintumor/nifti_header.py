@@ -63,11 +63,22 @@ def header_kind(head: bytes) -> str | None:
 _ANALYZE = (b"\x5c\x01\x00\x00", b"\x00\x00\x01\x5c")
 
 
+#: Endings of the image half of a header/image pair: raw voxels, recognised by name (see pair_image_error).
+PAIR_IMAGE_ENDINGS: tuple[str, ...] = (".img", ".img.gz")
+_PAIRS_NOT_READ = ("header and image pairs (.hdr + .img) are not read; save them as one .nii file (nibabel, FSL's "
+                   "fslchfiletype NIFTI_GZ)")
+
+
 def pair_error(head: bytes) -> ImageError:
     """What a .hdr of a header/image pair is told."""
     what = "a NIfTI-1 pair header" if head[344:348] == b"ni1\x00" else "an Analyze 7.5 header"
-    return ImageError(f"{what} (.hdr): header and image pairs (.hdr + .img) are not read; save them as one .nii file "
-                      "(nibabel, FSL's fslchfiletype NIFTI_GZ)")
+    return ImageError(f"{what} (.hdr): {_PAIRS_NOT_READ}")
+
+
+def pair_image_error() -> ImageError:
+    """What a .img of no known format is told: raw voxels, as the image half of a pair holds (it has no signature to be
+    sure by, so the name and the lack of any other format's signature say it)."""
+    return ImageError(f"a .img file of no image format (the image half of a header/image pair?): {_PAIRS_NOT_READ}")
 
 
 def is_nifti_bytes(data: bytes) -> bool:

@@ -15,7 +15,16 @@ import math
 import numpy as np
 
 from .image_io import MAX_PIXELS, ImageError
-from .nifti_header import gunzip_bounded, header_error, header_kind, pair_error, quiet_nibabel, read_header
+from .nifti_header import (
+    PAIR_IMAGE_ENDINGS,
+    gunzip_bounded,
+    header_error,
+    header_kind,
+    pair_error,
+    pair_image_error,
+    quiet_nibabel,
+    read_header,
+)
 from .volume_io import (
     MAX_INPUT_PIXELS,
     MAX_VOLUME_BYTES,
@@ -76,6 +85,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     head = gunzip_bounded(data, 544).read() if gz else data[:544]
     kind = header_kind(head)
     if kind is None:
+        if display.lower().endswith(PAIR_IMAGE_ENDINGS):  # sent here by its name (volume_io.sniff)
+            raise pair_image_error()
         raise ImageError("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing")
     if kind == "pair":
         raise pair_error(head)

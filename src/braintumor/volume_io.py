@@ -134,7 +134,7 @@ def is_dicom_bytes(head: bytes) -> bool:
 
 def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
     """'dicom', 'nifti' or 'zip' from the content (the name only breaks ties), None for anything else."""
-    from .nifti_header import is_nifti_bytes
+    from .nifti_header import PAIR_IMAGE_ENDINGS, is_nifti_bytes
 
     lower = _lower_name(name)
     if is_dicom_bytes(data[:132]):
@@ -149,6 +149,8 @@ def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
         return "dicom"  # DICOM without the preamble (old files): dicom_io checks it is really DICOM
     if lower.endswith((".nii", ".nii.gz")):
         return "nifti"  # a broken or truncated one: nifti_header says precisely what is wrong
+    if lower.endswith(PAIR_IMAGE_ENDINGS):
+        return "nifti"  # the image half of a .hdr + .img pair (raw voxels): told, as the .hdr is, pairs are not read
     return None
 
 
