@@ -83,3 +83,15 @@ def test_members_of_one_name_are_told_apart():
                                                                       ("x.zip:a.nii.gz", 1, 3)]
     assert volumes[2].notes == ("the zip holds 2 members of this name: this is number 2 of them, in the zip's order",)
     assert volumes[1].notes == ()
+
+
+def test_the_halves_of_a_pair_in_a_zip_are_named_as_such(tmp_path):
+    """They were skipped as 'not DICOM or NIfTI', when the same .hdr or .img given alone is told pairs are not read."""
+    import nibabel as nib
+
+    nib.save(nib.Nifti1Pair(np.zeros((8, 8, 8), np.int16), np.eye(4)), tmp_path / "scan.img")
+    members = [(f"study/scan.{end}", (tmp_path / f"scan.{end}").read_bytes()) for end in ("hdr", "img")]
+    with pytest.raises(ImageError, match=r"^zip archive holds no DICOM or NIfTI file \(skipped 2 file\(s\) in the "
+                                         r"zip: half of a header/image pair \(.hdr \+ .img: not read; save them as one "
+                                         r"\.nii file\)\)$"):
+        read_volumes(zip_bytes(members), name="x.zip")

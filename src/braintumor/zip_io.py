@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import PurePosixPath
 
 from .image_io import ImageError
+from .nifti_header import PAIR_IMAGE_ENDINGS
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, is_dicom_bytes
 
 #: Most members a zip may list.
@@ -88,6 +89,8 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
             dicoms.append((m.filename, lambda m=m: load(m, dicom=True)))
         elif lower.endswith(".zip") or head.startswith(b"PK\x03\x04"):
             skipped["a zip inside the zip (not opened: zip the scans themselves)"] += 1
+        elif lower.endswith((".hdr", ".hdr.gz", *PAIR_IMAGE_ENDINGS)):  # as a .hdr or .img given alone is told
+            skipped["half of a header/image pair (.hdr + .img: not read; save them as one .nii file)"] += 1
         else:
             skipped["not DICOM or NIfTI"] += 1
     volumes = _told_apart(volumes)
