@@ -92,16 +92,27 @@ def _no_js_words(html: str) -> dict:
             "refused": html.count("strip-bar strip-refused")}
 
 
+def _tumours_stored_downwards(test_images) -> bytes:
+    """A NIfTI volume of four tumour slices stored superior to inferior: the file's index runs against the slice's."""
+    picks = [test_images[c][0] for c in ("glioma", "meningioma", "pituitary")] + [test_images["glioma"][1]]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in picks]
+    return nifti_bytes(axial_volume(stack), affine=np.diag([1.0, 1.0, -1.0, 1.0]))
+
+
 @pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's refusals")
 def test_a_series_says_the_same_with_and_without_javascript_refusals_included(server, test_images, tmp_path):
     """Refused slices were missing from the page's summary line and drawn like a sure 'No tumor' (an empty column),
-    a sure 'No tumor' slice was listed as suspicious, and slice cards gave no DICOM image number to find them by."""
+    a sure 'No tumor' slice was listed as suspicious, and slice cards gave no DICOM image number to find them by, nor
+    NIfTI ones the file's own index."""
+    import io
+
     from braintumor.predictor import Classifier
 
-    data = _mixed_series(test_images)
-    (tmp_path / "mixed.zip").write_bytes(data)
+    files = [("mixed.zip", _mixed_series(test_images)), ("down.nii.gz", _tumours_stored_downwards(test_images))]
+    for name, content in files:
+        (tmp_path / name).write_bytes(content)
     page_html = create_app(classifier=Classifier.load(threads=1)).test_client().post(
-        "/", data={"file": [(__import__("io").BytesIO(data), "mixed.zip")]},
+        "/", data={"file": [(io.BytesIO(content), name) for name, content in files]},
         content_type="multipart/form-data").get_data(as_text=True)
     expected = _no_js_words(page_html)
     line = expected["line"][0]
@@ -109,21 +120,28 @@ def test_a_series_says_the_same_with_and_without_javascript_refusals_included(se
     assert expected["refused"] == 2 and expected["list"][0] == "slice 0: not classified (unlike brain MRI)"
     assert expected["list"][1].startswith("slice 1: No tumor, tumour probability ")
     assert expected["cards"] and "slice 1 · DICOM image 2" not in expected["cards"]  # a sure 'No tumor' slice
-    assert all(" · DICOM image " in c for c in expected["cards"])
+    dicom = [c for c in expected["cards"] if " · DICOM image " in c]
+    nifti = [c for c in expected["cards"] if " · NIfTI voxel k = " in c]
+    assert dicom and nifti and len(dicom) + len(nifti) == len(expected["cards"])
+    assert all(c.endswith(f" = {3 - int(c.split()[1])}") for c in nifti)  # stored downwards: slice k is file's 3 - k
     with sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
                                                         args=ARGS, headless=True,
                                                         viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.goto(server)
-        page.set_input_files("#file-input", [str(tmp_path / "mixed.zip")])
-        block = page.locator("#results .series")
-        sync_api.expect(block).to_have_attribute("data-state", "ok", timeout=30_000)
-        assert block.locator(".series-top h4.card-name").count() == len(expected["cards"])  # no h2 under the h3
-        shown = {"line": [" ".join(block.locator(".series-line").inner_text().split())],
-                 "list": [" ".join(t.split()) for t in block.locator(".strip-list li").all_text_contents()],
-                 "cards": [" ".join(t.split()) for t in block.locator(".series-top .card-name").all_inner_texts()],
-                 "refused": block.locator("rect.strip-refused").count()}
+        page.set_input_files("#file-input", [str(tmp_path / name) for name, _ in files])
+        blocks = page.locator("#results .series")
+        sync_api.expect(blocks).to_have_count(2, timeout=30_000)
+        for k in range(2):
+            sync_api.expect(blocks.nth(k)).to_have_attribute("data-state", "ok")
+        assert page.locator("#results .series-top h4.card-name").count() == len(expected["cards"])  # no h2 under h3
+        def words(selector: str) -> list[str]:
+            return [" ".join(t.split()) for t in page.locator(f"#results {selector}").all_text_contents()]
+
+        refused = page.locator("#results rect.strip-refused").count()
+        shown = {"line": words(".series-line"), "list": words(".strip-list li"),
+                 "cards": words(".series-top .card-name"), "refused": refused}
         assert shown == expected
-        sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).")
+        sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).")
         context.close()

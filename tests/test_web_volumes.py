@@ -84,6 +84,16 @@ def test_page_shows_the_strip_and_the_suspicious_slices(app, uploads):
     assert not any(secret in html for secret in SECRETS)
 
 
+def test_nifti_slice_cards_name_the_files_own_index(app, stack):
+    """DICOM slice cards name the image number to find them by in a viewer; NIfTI ones named nothing, though each
+    slice's metadata has the file's own index (here stored superior to inferior: slice k is the file's 7 - k)."""
+    down = nifti_bytes(axial_volume(stack), affine=np.diag([1.0, 1.0, -1.0, 1.0]))
+    html = post(app.test_client(), [("down.nii.gz", down)], "/").get_data(as_text=True)
+    names = re.findall(r'<article class="card"[^>]*>\s*<h4 class="card-name">(.*?)</h4>', html, flags=re.S)
+    assert len(names) == TOP_SLICES
+    assert all(re.fullmatch(rf"slice (\d) · NIfTI voxel k = {7 - int(n[6])}", n) for n in names), names
+
+
 def test_error_uploads_and_the_per_request_slice_cap(app, stack):
     from pydicom.uid import ComprehensiveSRStorage
 

@@ -9,7 +9,9 @@ window.braintumorSeries = function (helpers) {
   // As _series.html's slice_name and slice_text macros: the same words with and without JavaScript.
   function sliceName(rec) {
     const image = rec.dicom && rec.dicom.instance_number !== undefined;
-    return "slice " + rec.slice + (image ? " · DICOM image " + rec.dicom.instance_number : "");
+    const voxel = rec.nifti && rec.nifti.file_index !== undefined;  // the file's own index, as viewers number it
+    return "slice " + rec.slice + (image ? " · DICOM image " + rec.dicom.instance_number :
+      (voxel ? " · NIfTI voxel " + rec.nifti.file_axis + " = " + rec.nifti.file_index : ""));
   }
 
   // A card one heading level below "Most suspicious slices" (an h3), as the server renders it (level=4).
