@@ -423,3 +423,28 @@ def test_a_jpeg_of_endless_segments_is_refused_without_walking_them_all():
         + b"\xff\xda" * MAX_JPEG_SCANS + normal[2:]
     with pytest.raises(ImageError, match=f"more than {MAX_JPEG_SEGMENTS:,} segments"):
         read_image(crafted)
+
+
+def _png16(arr: np.ndarray, exif: bytes = b"") -> bytes:
+    """A 16-bit PNG of (H, W, 3) or (H, W, 4) samples (Pillow writes none): each row filter 0, big-endian samples."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in arr)
+    header = struct.pack(">IIBBBBB", arr.shape[1], arr.shape[0], 16, {3: 2, 4: 6}[arr.shape[2]], 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + (chunk(b"eXIf", exif) if exif else b"")
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_a_16_bit_colour_png_is_stretched_by_its_range_as_a_16_bit_gray_one_is():
+    """Pillow has no 16-bit colour mode and keeps each sample's high byte: a 12-bit RGB PNG (0-4095) came out nearly
+    black (at most 15), while the same data as a 16-bit gray PNG is stretched to 0-255."""
+    twelve = synthetic_head(96, canvas=(100, 120), offset=(2, 12)).astype(np.uint16) * 16 + 7  # 7-4087
+    gray = read_image(encode(twelve))  # a 16-bit gray PNG
+    assert gray.max() == 255
+    rgb = np.dstack([twelve] * 3)
+    assert np.array_equal(read_image(_png16(rgb)), gray)
+    assert np.array_equal(read_image(_png16(np.dstack([rgb, np.full_like(twelve, 65535)]))), gray)  # opaque RGBA
+    turned = Image.Exif()
+    turned[0x0112] = 6  # and its EXIF orientation is still followed
+    assert np.array_equal(read_image(_png16(rgb, turned.tobytes())), np.rot90(gray, -1))

@@ -51,7 +51,7 @@ def _same_pixels_as_files() -> dict[str, tuple[np.ndarray, bytes]]:
     masked = np.where(gray > 0, unit_float, np.float32(np.nan))  # NaN outside the head, as a brain mask leaves it
     gray_alpha = np.dstack([gray, np.where(gray > 0, 255, 0).astype(np.uint8)])
     gray_rgb = np.repeat(gray[..., None], 3, axis=-1)
-    rgb16 = (gray_rgb.astype(np.uint16) << 8) + 90  # Pillow keeps the high byte of a 16-bit colour file
+    rgb16 = (gray_rgb.astype(np.uint16) << 8) + 90  # its range: 90-65370, its high byte the gray levels
     return {
         "uint8 gray": (gray, encode(gray)),
         "uint8 RGB, gray content": (gray_rgb, encode(gray_rgb)),
@@ -61,6 +61,7 @@ def _same_pixels_as_files() -> dict[str, tuple[np.ndarray, bytes]]:
         "uint8 gray + alpha (H, W, 2)": (gray_alpha, encode(gray_alpha)),  # was refused, though its LA image is read
         "16-bit RGB in uint16": (rgb16, _png16(rgb16)),  # was refused ("must be uint8"), though its file is read
         "12-bit in uint16": (twelve_bit, encode(twelve_bit)),
+        "12-bit RGB in uint16": (np.dstack([twelve_bit] * 3), _png16(np.dstack([twelve_bit] * 3))),  # was near black
         "float32 in [0, 1]": (unit_float, _tiff(unit_float)),
         "float32, NaN background": (masked, _tiff(masked)),  # was refused, though its float TIFF is read
     }
@@ -72,6 +73,8 @@ def test_an_array_gets_the_answer_a_file_of_its_pixels_gets(clf, name):
     from_file = clf.predict(data).to_dict()
     assert clf.predict(arr).to_dict() == from_file
     assert clf.predict(Image.open(io.BytesIO(data))).to_dict() == from_file  # the PIL image of the same file
+    if name == "12-bit RGB in uint16":  # stretched by its range, as the same 12 bits of gray are
+        assert from_file == clf.predict(encode(arr[..., 0])).to_dict()
     if name == "uint8 RGB, colour content":
         assert from_file["ood"] and "colour" in from_file["reason"]
     else:

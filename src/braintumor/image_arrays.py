@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFile
 
-from .image_frames import several_frames, upright
+from .image_frames import colour16_uint8, several_frames, upright, wide_colour
 from .image_io import ImageError, InputInfo, check_pixels, minmax_uint8, to_gray
 
 #: What :func:`gray_from_memory` takes.
@@ -30,7 +30,8 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
 
     Takes a 2-D array of gray levels (uint8 as it is; other integer or float types min-max scaled, as a
     16-bit file is), an (H, W, 2) gray + alpha or (H, W, 3) or (H, W, 4) colour array, uint8 or uint16 (RGB
-    order, as Pillow and imageio give it; 16-bit channels keep their high byte, as a 16-bit colour file's do) or
+    order, as Pillow and imageio give it; 16-bit colour stretched by its own range, as a 16-bit colour PNG is, and
+    16-bit gray + alpha by its high byte, as a file of it is) or
     a PIL image of any mode Pillow can convert (turned upright by its EXIF orientation, as a file is).
     """
     if isinstance(image, Image.Image):
@@ -44,8 +45,8 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     height, width = arr.shape[:2]
     check_pixels(width, height)
     if arr.ndim == 3:
-        if arr.dtype.kind == "u" and arr.dtype.itemsize == 2:  # as Pillow reads a 16-bit colour or LA file
-            arr = (arr >> 8).astype(np.uint8)
+        if arr.dtype.kind == "u" and arr.dtype.itemsize == 2:  # as a 16-bit colour or LA file is read
+            arr = colour16_uint8(arr) if arr.shape[-1] > 2 else (arr >> 8).astype(np.uint8)
         if arr.dtype != np.uint8:
             raise ImageError("a colour array must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), "
                              f"not {arr.dtype}")
@@ -66,7 +67,7 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
     if problem := several_frames(img):  # as the same file's bytes are: a stack is not one slice
         raise ImageError(problem)
     try:
-        gray, colour = to_gray(upright(img))  # the caller's image is left as it was
+        gray, colour = to_gray(upright(wide_colour(img) or img))  # the caller's image is left as it was
     except Exception as exc:  # a lazily loaded file's decoder error, or one nobody foresaw: the input's error
         if _closed(img, exc):  # was "cannot be read as grayscale (AssertionError)"
             raise ImageError("the PIL image is closed (its pixels were never read, or close() freed them): predict it "

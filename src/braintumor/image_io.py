@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .colour import chroma_colourfulness, colourfulness
-from .image_frames import several_frames, upright
+from .image_frames import several_frames, upright, wide_colour
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
 
@@ -217,6 +217,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
                     if img.mode != "L":  # a 1/8-scale colour decode, so the gray path stays as trained
                         jpeg_colour = _jpeg_colour(buffer)
                     img.draft("L", (draft_size, draft_size))
+            img = wide_colour(img) or img  # before load(), which forgets how the file stores its pixels
             img.load()
             img = upright(img)
             gray, colour = to_gray(img)
