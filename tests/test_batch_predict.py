@@ -176,7 +176,7 @@ def test_csv_and_table_tell_the_series_of_one_folder_apart(scans, capsys):
                                                                         ("1", "0"), ("1", "1")]
     rc, out, _ = predict([scans / "two"], capsys)
     lines = out.splitlines()[1:]
-    assert rc == 0 and [line.split()[1:3] for line in lines] == [["(series", "0)"]] * 3 + [["(series", "1)"]] * 2
+    assert rc == 0 and [line.split()[1:3] for line in lines] == [["(series", "1)"]] * 3 + [["(series", "2)"]] * 2
 
 
 def test_resume_reads_csv_records_whose_file_names_hold_newlines_and_quotes(tmp_path, capsys):

@@ -125,9 +125,9 @@ def summary_record(volume: Volume, records: list[dict], classes: tuple[str, ...]
 
 
 def record_name(rec: dict) -> str:
-    """A record's path as people read it: with its series when one folder or zip held several, control characters
-    escaped (:func:`printable`)."""
-    return printable(rec["path"]) + (f" (series {rec['series']})" if "series" in rec else "")
+    """A record's path as people read it: with its series when one folder or zip held several, counted from 1 as the
+    web page counts them (the records' ``series`` counts from 0), control characters escaped (:func:`printable`)."""
+    return printable(rec["path"]) + (f" (series {rec['series'] + 1})" if "series" in rec else "")
 
 
 def printable(text: str) -> str:
