@@ -172,6 +172,24 @@ def test_ood_score_is_the_distance_in_units_of_the_refusal_threshold(shipped, te
     assert after.ood and after.reason.endswith("its features are far from every training slice")
 
 
+@pytest.mark.parametrize("ratio", [1.00003, 0.99997, 1.00012])
+def test_ood_score_is_above_1_exactly_when_the_features_refuse(shipped, test_images, ratio):
+    """ood_score is shown to 4 decimals: a slice refused for its features within 5e-5 of the threshold was shown as
+    1.0 ("values above 1 are refused"), as an accepted one that close is (Te-no_0051.jpg on an AVX2 CPU)."""
+    import copy
+
+    path = test_images["glioma"][0]
+    x, _ = shipped.inspect(path)
+    outs = shipped.run_all(x[None])
+    raw = shipped.ood.network_scores(outs["features"].mean(axis=(2, 3)), x[None][:, 0] * np.float32(255),
+                                     outs.get("pooled_middle"))[0]
+    meta = copy.deepcopy(shipped.metadata)
+    meta["ood"]["threshold"] = raw / ratio
+    pred = Classifier(shipped.session, meta).predict(path)
+    assert pred.ood == (ratio > 1) == (pred.ood_score > 1), pred
+    assert pred.ood_score == pytest.approx(ratio, abs=1.5e-4)
+
+
 def test_input_checks_name_the_reason(shipped, samples):
     assert "colour" in shipped.predict(samples["coffee.png"].data).reason
     assert "blank" in shipped.predict(encode(np.zeros((200, 200), np.uint8))).reason

@@ -219,6 +219,8 @@ class Classifier:
         rounded = {c: round(float(p), 6) for c, p in zip(self.classes, probs, strict=True)}
         score = None if ood_score is None else round(float(ood_score), 4)
         if reason is not None:
+            if score is not None and score <= 1.0 < ood_score:  # refused above the threshold: never shown as 1.0
+                score = 1.0001
             return Prediction(None, None, rounded, ood=True, ood_score=score, reason=f"{OOD_MESSAGE}: {reason}")
         confidence = round(float(probs[k]), 6)
         return Prediction(self.classes[k], confidence, rounded, ood=False, ood_score=score,
