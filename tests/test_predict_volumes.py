@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import encode
 from dicom_factory import (
     SECRETS,
     axial_volume,
@@ -213,3 +214,22 @@ def test_a_scan_through_a_pipe_is_an_error_that_says_so(tmp_path, capsys):
     (rec,) = jsonl(out)
     assert rc == 1 and rec["error"] == ("a NIfTI volume read from a pipe or device: scans are read from files "
                                         "(save it to a file and name that)")
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_colour_dicom_is_refused_for_its_colour_as_the_same_pixels_in_a_png(test_images, tmp_path, capsys):
+    """A colour-mapped slice (a "hot" map, as a viewer's colour overlay or a secondary capture holds it): its PNG is
+    refused as a colour image, but an RGB DICOM of the same pixels became gray before the input checks and was
+    classified (glioma, 99.99 %)."""
+    gray = read_image(test_images["glioma"][0]).astype(np.int32)
+    hot = np.stack([np.clip(3 * gray - k * 255, 0, 255) for k in range(3)], axis=-1).astype(np.uint8)
+    (tmp_path / "hot.png").write_bytes(encode(hot))
+    (tmp_path / "hot.dcm").write_bytes(make_dicom(hot, photometric="RGB"))
+    (tmp_path / "gray-rgb.dcm").write_bytes(make_dicom(np.repeat(gray.astype(np.uint8)[..., None], 3, axis=2),
+                                                       photometric="RGB"))
+    rc, out, _ = run([tmp_path / "hot.png", tmp_path / "hot.dcm", tmp_path / "gray-rgb.dcm", "--format", "jsonl"],
+                     capsys)
+    png, dcm, gray_rgb = jsonl(out)
+    assert rc == 0 and png["ood"] and png["reason"].endswith("colour image (MRI slices are grayscale)")
+    assert dcm["ood"] and dcm["reason"] == png["reason"] and dcm["label"] is None
+    assert not gray_rgb["ood"] and gray_rgb["label"] == "glioma"  # gray pixels stored as RGB: not colour

@@ -26,6 +26,7 @@ from pydicom.filereader import read_partial
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
+from .colour import colourfulness
 from .dicom_frames import frame_view, header_number, header_numbers, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .image_io import MAX_PIXELS, ImageError
@@ -241,6 +242,22 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.uint8)
 
 
+def frame_colourfulness(arr: np.ndarray, view: Dataset) -> float:
+    """:func:`braintumor.colour.colourfulness` of a decoded colour frame on the 0-255 scale of its gray levels, at
+    most ~128 pixels a side, as a colour image file's is measured; 0 for a gray frame."""
+    if arr.ndim != 3:
+        return 0.0
+    step = max(1, max(arr.shape[:2]) // 128)
+    rgb = arr[::step, ::step, :3]
+    if arr.dtype == np.uint16:  # as frame_to_uint8 scales 16-bit colour
+        bits = 16 if str(view.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR" \
+            else header_number(view.get("BitsStored"), int)
+        rgb = scale_to_uint8(rgb, 0.0, 2.0 ** (bits if isinstance(bits, int) and 8 < bits <= 16 else 16) - 1)
+    elif arr.dtype != np.uint8:
+        rgb = robust_uint8(rgb)
+    return colourfulness(rgb)
+
+
 def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None]:
     """Frame ``i`` of one checked instance of ``frames`` frames as a Slice in the conventional view, and the turn that
     took it there (for the volume's notes). Raises ImageError when decoding fails."""
@@ -262,7 +279,7 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None]:
     if arr.ndim not in (2, 3):
         raise ImageError("DICOM pixel data has an unsupported layout")
     try:
-        gray = frame_to_uint8(arr, view)
+        gray, colour = frame_to_uint8(arr, view), frame_colourfulness(arr, view)
     except Exception as exc:  # e.g. a malformed Modality LUT Sequence
         raise ImageError(f"DICOM pixel values cannot be mapped to gray levels ({exc.__class__.__name__})") from None
     spacing = header_numbers(view.get("PixelSpacing"), 2)
@@ -271,4 +288,4 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None]:
     turn = display_turn(header_numbers(view.get("ImageOrientationPatient"), 6))
     if turn is not None and turn.changes:  # stored mirrored or transposed: the conventional view, as NIfTI's
         gray = turn.apply(gray)
-    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}), turn
+    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}, colour), turn

@@ -9,12 +9,13 @@ prediction's ``to_dict()`` returns are passed through unchanged.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
-from .image_io import ImageError
-from .predictor import Classifier, probability_text
-from .volume_io import Volume
+from .image_io import ImageError, InputInfo
+from .predictor import Classifier, Prediction, probability_text
+from .volume_io import Slice, Volume
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
 TOP_SLICES: int = 5
@@ -75,9 +76,8 @@ def head(volume: Volume, index: int) -> dict:
 
 def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Iterator[tuple[dict, np.ndarray]]:
     """(record, slice pixels) per slice, in order; pixels let callers draw heat maps without re-reading."""
-    arrays = [s.pixels for s in volume.slices]
-    outcomes = clf.predict_many(arrays, batch_size=batch_size)
-    for k, (sl, (_, outcome)) in enumerate(zip(volume.slices, outcomes, strict=True)):
+    outcomes = _outcomes(clf, volume.slices, batch_size)
+    for k, (sl, outcome) in enumerate(zip(volume.slices, outcomes, strict=True)):
         rec = head(volume, k)
         if isinstance(outcome, ImageError):
             rec["error"] = str(outcome)
@@ -87,6 +87,22 @@ def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Ite
         if len(volume.slices) == 1 and volume.notes:  # no summary follows one slice: its notes go with it
             rec["notes"] = list(volume.notes)
         yield rec, sl.pixels
+
+
+def _outcomes(clf: Classifier, slices: list[Slice], batch_size: int) -> Iterator[Prediction | ImageError]:
+    """What ``clf.predict_many`` gives for the slices' pixels, with each slice's colour (a colour DICOM's, measured
+    before it became gray) seen by the input checks, as a colour image file's is."""
+    for start in range(0, len(slices), batch_size):
+        inspected: list[tuple[np.ndarray, InputInfo] | ImageError] = []
+        for sl in slices[start:start + batch_size]:
+            try:
+                x, info = clf.inspect(sl.pixels)
+                inspected.append((x, replace(info, colourfulness=sl.colourfulness)))
+            except ImageError as exc:
+                inspected.append(exc)
+        good = [v for v in inspected if not isinstance(v, ImageError)]
+        preds = iter(clf.classify(np.stack([x for x, _ in good]), [i for _, i in good])[0] if good else [])
+        yield from (v if isinstance(v, ImageError) else next(preds) for v in inspected)
 
 
 def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top: int = TOP_SLICES) -> dict:

@@ -54,6 +54,9 @@ class Slice:
 
     pixels: np.ndarray
     meta: dict = field(default_factory=dict)  # {"dicom": {...}} or {"nifti": {...}}, JSON-ready
+    #: How colourful the frame was before it became gray (a colour DICOM's; 0 for gray): the input checks refuse a
+    #: colour slice as they refuse a colour image file (:mod:`braintumor.colour`)
+    colourfulness: float = 0.0
 
     def __post_init__(self) -> None:
         # JSON-ready means strict JSON: a NaN or infinity from a header (DS strings and pixdim allow them) would be
