@@ -199,7 +199,7 @@ def test_input_checks_name_the_reason(shipped, samples):
 
 def test_input_checks_refuse_past_their_limits_and_not_before(shipped):
     """Each input check at its limit: a side more than 3x the other (tall or wide), colour above the fitted
-    limit, a crop whose standard deviation is under 2 gray levels."""
+    limit, a DICOM modality other than MR or OT, a crop whose standard deviation is under 2 gray levels."""
     from braintumor.image_io import InputInfo
 
     det, head = shipped.ood, synthetic_head(64).astype(np.float32)
@@ -209,6 +209,11 @@ def test_input_checks_refuse_past_their_limits_and_not_before(shipped):
     limit = det.max_colourfulness
     assert det.input_reason(InputInfo(100, 100, limit), head) is None
     assert "colour" in det.input_reason(InputInfo(100, 100, limit + 0.5), head)
+    for modality, said in (("MR", None), ("OT", None), (None, None), ("", None),
+                           (" ct", "CT image (DICOM modality CT)"), ("US", "ultrasound image (DICOM modality US)"),
+                           ("XC", "XC image (DICOM modality XC)")):
+        reason = det.input_reason(InputInfo(100, 100, modality=modality), head)
+        assert reason == (said and f"{said}; the model reads MRI only"), modality
     for spread, blank in ((1.9, True), (2.1, False)):  # half the pixels 100 - spread, half 100 + spread
         crop = np.full((64, 64), 100.0 + spread, np.float32)
         crop[::2] = 100.0 - spread

@@ -233,3 +233,20 @@ def test_a_colour_dicom_is_refused_for_its_colour_as_the_same_pixels_in_a_png(te
     assert rc == 0 and png["ood"] and png["reason"].endswith("colour image (MRI slices are grayscale)")
     assert dcm["ood"] and dcm["reason"] == png["reason"] and dcm["label"] is None
     assert not gray_rgb["ood"] and gray_rgb["label"] == "glioma"  # gray pixels stored as RGB: not colour
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_dicom_of_another_modality_is_refused_and_says_which(test_images, tmp_path, capsys):
+    """A CT (or X-ray, ultrasound, PET...) DICOM says what it is in its Modality; a CT slice like the MRI ones was
+    classified (glioma, 99.99 %) with "modality": "CT" in its own record. MR and OT (other: secondary captures) are
+    left to the image checks."""
+    from pydicom.uid import CTImageStorage, SecondaryCaptureImageStorage
+
+    gray = read_image(test_images["glioma"][0])
+    (tmp_path / "ct.dcm").write_bytes(make_dicom(gray, Modality="CT", sop_class=CTImageStorage))
+    (tmp_path / "ot.dcm").write_bytes(make_dicom(gray, Modality="OT", sop_class=SecondaryCaptureImageStorage))
+    rc, out, _ = run([tmp_path / "ct.dcm", tmp_path / "ot.dcm", "--format", "jsonl"], capsys)
+    ct, ot = jsonl(out)
+    assert rc == 0 and ct["ood"] and ct["label"] is None and ct["dicom"]["modality"] == "CT"
+    assert ct["reason"].endswith(": CT image (DICOM modality CT); the model reads MRI only")
+    assert not ot["ood"] and ot["label"] == "glioma"

@@ -49,6 +49,8 @@ class InputInfo:
     width: int
     height: int
     colourfulness: float = 0.0
+    #: The DICOM Modality a slice came with (None: not DICOM, or none given)
+    modality: str | None = None
 
 
 class ImageError(ValueError):

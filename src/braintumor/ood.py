@@ -2,8 +2,8 @@
 
 A 4-class softmax always picks a class, even for a cat photo. Two cheap stages, numpy only:
 
-1. Input checks before the network: colour (MRI is grayscale), near-blank frames, extreme
-   aspect ratios. The colour limit is fitted on the training images.
+1. Input checks before the network: a DICOM modality other than MR, colour (MRI is grayscale),
+   near-blank frames, extreme aspect ratios. The colour limit is fitted on the training images.
 2. Mahalanobis distance (Lee et al., 2018) to the nearest class mean, with one shared covariance,
    of a joint vector: the network's pooled features of the middle stages and of the last one
    (log1p, since they are post-ReLU and skewed) and five statistics of the model's input crop
@@ -31,6 +31,14 @@ from .preprocess import histogram_percentile
 MAX_ASPECT: float = 3.0
 #: Standard deviation (0-255 scale) below which a prepared slice counts as blank.
 MIN_STD: float = 2.0
+
+
+#: DICOM Modality codes left to the image checks: MR, and OT ("other": secondary captures, which may hold an MRI
+#: slice). Any other code names an acquisition that is not MRI (CT, X-ray, ultrasound, PET, ...).
+MRI_MODALITIES: frozenset[str] = frozenset({"MR", "OT"})
+#: How a refusal names the commonest of those (others by their code).
+MODALITY_NAMES: dict[str, str] = {"CT": "CT", "CR": "X-ray", "DX": "X-ray", "MG": "mammography", "US": "ultrasound",
+                                  "PT": "PET", "NM": "nuclear medicine", "XA": "angiography", "RF": "fluoroscopy"}
 
 
 #: Arrays are stored as little-endian float16 + base64: the 256x256 whitening matrix costs ~170 kB
@@ -130,6 +138,9 @@ class OODDetector:
     def input_reason(self, info: InputInfo | None, prepared: np.ndarray) -> str | None:
         """Why the input alone already rules out a brain MRI slice, or None."""
         if info is not None:
+            code = (info.modality or "").strip().upper()
+            if code and code not in MRI_MODALITIES:
+                return f"{MODALITY_NAMES.get(code, code)} image (DICOM modality {code}); the model reads MRI only"
             long, short = max(info.width, info.height), max(1, min(info.width, info.height))
             if long / short > self.max_aspect:
                 return f"extreme aspect ratio ({info.width}x{info.height})"

@@ -91,13 +91,14 @@ def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Ite
 
 def _outcomes(clf: Classifier, slices: list[Slice], batch_size: int) -> Iterator[Prediction | ImageError]:
     """What ``clf.predict_many`` gives for the slices' pixels, with each slice's colour (a colour DICOM's, measured
-    before it became gray) seen by the input checks, as a colour image file's is."""
+    before it became gray) seen by the input checks, as a colour image file's is, and its DICOM modality."""
     for start in range(0, len(slices), batch_size):
         inspected: list[tuple[np.ndarray, InputInfo] | ImageError] = []
         for sl in slices[start:start + batch_size]:
             try:
                 x, info = clf.inspect(sl.pixels)
-                inspected.append((x, replace(info, colourfulness=sl.colourfulness)))
+                modality = sl.meta.get("dicom", {}).get("modality")
+                inspected.append((x, replace(info, colourfulness=sl.colourfulness, modality=modality)))
             except ImageError as exc:
                 inspected.append(exc)
         good = [v for v in inspected if not isinstance(v, ImageError)]
