@@ -13,7 +13,7 @@ from conftest import encode, synthetic_head
 from PIL import Image
 
 from braintumor.colour import chroma_colourfulness, colourfulness
-from braintumor.image_io import decode_image
+from braintumor.image_io import decode_image, read_image
 from braintumor.ood import OODDetector, fit_ood, fit_temperature, image_stats, joint_features
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier, ModelError, softmax
@@ -199,7 +199,8 @@ def test_input_checks_name_the_reason(shipped, samples):
 
 def test_input_checks_refuse_past_their_limits_and_not_before(shipped):
     """Each input check at its limit: a side more than 3x the other (tall or wide), colour above the fitted
-    limit, a DICOM modality other than MR or OT, a crop whose standard deviation is under 2 gray levels."""
+    limit, a DICOM modality other than MR or OT, a crop whose standard deviation is under 2 gray levels, and (after
+    the network) a second head at least half as long as the first."""
     from braintumor.image_io import InputInfo
 
     det, head = shipped.ood, synthetic_head(64).astype(np.float32)
@@ -214,10 +215,29 @@ def test_input_checks_refuse_past_their_limits_and_not_before(shipped):
                            ("XC", "XC image (DICOM modality XC)")):
         reason = det.input_reason(InputInfo(100, 100, modality=modality), head)
         assert reason == (said and f"{said}; the model reads MRI only"), modality
+    for second, several in ((0.49, False), (0.5, True)):  # after the network: a distance within the threshold
+        reason = det.network_reason(InputInfo(100, 100, second_head=second), det.threshold)
+        assert (reason is not None and reason.startswith("several images in one")) == several
+    assert det.network_reason(InputInfo(100, 100, second_head=1.0), det.threshold * 1.01).startswith("its features")
     for spread, blank in ((1.9, True), (2.1, False)):  # half the pixels 100 - spread, half 100 + spread
         crop = np.full((64, 64), 100.0 + spread, np.float32)
         crop[::2] = 100.0 - spread
         assert (det.input_reason(None, crop) == "blank or nearly uniform image") == blank
+
+
+def test_several_slices_in_one_image_are_refused_and_told_to_send_them_one_by_one(shipped, test_images, samples):
+    """Two slices side by side (a screenshot of a viewer, a figure) were answered about one of them, unsaid which
+    (glioma + meningioma: meningioma, 99.99 %); 96 of 100 random side-by-side pairs of test slices were answered so.
+    No slice of the dataset has a second head-sized run of rows or columns (at most 0.27 of the head's). Lines of
+    text and stripes form several runs too: they keep the true reason, their features."""
+    gray = [read_image(test_images[c][0]) for c in ("glioma", "meningioma", "notumor", "pituitary")]
+    for montage in (np.hstack(gray[:2]), np.vstack(gray[2:]), np.vstack([np.hstack(gray[:2]), np.hstack(gray[2:])])):
+        pred = shipped.predict(encode(montage))
+        assert pred.ood and pred.label is None, pred
+        assert pred.reason.endswith("several images in one (side by side or in a grid): send each slice on its own")
+    assert not shipped.predict(encode(np.pad(gray[0], ((0, 0), (0, 224))))).ood  # one slice, a wide empty margin
+    for name in ("document-0", "stripes"):  # white lines on black
+        assert shipped.predict(samples[name].data).reason.endswith("its features are far from every training slice")
 
 
 def test_external_brain_mri_is_not_refused(shipped):

@@ -51,6 +51,9 @@ class InputInfo:
     colourfulness: float = 0.0
     #: The DICOM Modality a slice came with (None: not DICOM, or none given)
     modality: str | None = None
+    #: The second-largest head's extent as a share of the largest's (several slices in one image; 0 for one):
+    #: :func:`braintumor.preprocess.prepare_measured`, set by ``Classifier.inspect``
+    second_head: float = 0.0
 
 
 class ImageError(ValueError):

@@ -1,6 +1,6 @@
 """Out-of-distribution refusal: "this does not look like a brain MRI slice".
 
-A 4-class softmax always picks a class, even for a cat photo. Two cheap stages, numpy only:
+A 4-class softmax always picks a class, even for a cat photo. Three cheap stages, numpy only:
 
 1. Input checks before the network: a DICOM modality other than MR, colour (MRI is grayscale),
    near-blank frames, extreme aspect ratios. The colour limit is fitted on the training images.
@@ -12,6 +12,7 @@ A 4-class softmax always picks a class, even for a cat photo. Two cheap stages, 
    photos through; the generic middle-stage features and the statistics catch them (measured on
    the OOD set of ``scripts/ood_eval.py``, see docs/RESULTS.md). The energy score (Liu et al.,
    2020) was dropped: max(Mahalanobis, energy) scored no better than Mahalanobis alone there.
+3. Several slices in one image (side by side, a grid), which the head crop would cut down to one of them.
 
 ``ood_score`` is the distance divided by its 99.5th percentile on real validation slices; the
 refusal threshold is set on the validation split so that at most ~1 % of real MRI slices are
@@ -31,6 +32,9 @@ from .preprocess import histogram_percentile
 MAX_ASPECT: float = 3.0
 #: Standard deviation (0-255 scale) below which a prepared slice counts as blank.
 MIN_STD: float = 2.0
+#: Images with a second head at least this long beside the first (``preprocess.prepare_measured``) hold several slices
+#: (none of the dataset's 7019 slices has one over 0.27; of two slices side by side, the median is 0.84).
+MAX_SECOND_HEAD: float = 0.5
 
 
 #: DICOM Modality codes left to the image checks: MR, and OT ("other": secondary captures, which may hold an MRI
@@ -125,6 +129,7 @@ class OODDetector:
         self.max_colourfulness = float(params["max_colourfulness"])
         self.max_aspect = float(params.get("max_aspect", MAX_ASPECT))
         self.min_std = float(params.get("min_std", MIN_STD))
+        self.max_second_head = float(params.get("max_second_head", MAX_SECOND_HEAD))
 
     def network_scores(self, pooled: np.ndarray, prepared: np.ndarray | None, middle: np.ndarray | None = None,
                        stats: np.ndarray | None = None) -> np.ndarray:
@@ -134,6 +139,16 @@ class OODDetector:
         # product, which cost a served prediction ~20 ms of CPU (benchmarks in docs/PERFORMANCE.md)
         white = np.einsum("nd,de->ne", x.astype(np.float32), self._whiten32)[:, None, :] - self._means_white32[None]
         return np.sqrt((white.astype(np.float64) ** 2).sum(axis=2).min(axis=1)) / self.maha_scale
+
+    def network_reason(self, info: InputInfo | None, score: float) -> str | None:
+        """Why an input that :meth:`input_reason` let through is refused after the network, or None: its distance
+        (``score``, scaled as :meth:`network_scores`), then several slices in one image, said only of crops whose
+        features pass (a document's lines and stripes form several runs too, and are refused for their features)."""
+        if score > self.threshold:
+            return "its features are far from every training slice"
+        if info is not None and info.second_head >= self.max_second_head:
+            return "several images in one (side by side or in a grid): send each slice on its own"
+        return None
 
     def input_reason(self, info: InputInfo | None, prepared: np.ndarray) -> str | None:
         """Why the input alone already rules out a brain MRI slice, or None."""
@@ -193,7 +208,8 @@ def fit_ood(train_pooled: np.ndarray, train_prepared: np.ndarray, train_labels: 
               "num_classes": len(classes), "dim": x.shape[1], "dtype": ARRAY_DTYPE,
               "means": _encode(means), "whiten": _encode(tril), "whiten_layout": "lower-triangle",
               "maha_scale": 1.0, "threshold": 0.0,
-              "max_colourfulness": round(float(max_colourfulness), 3), "max_aspect": MAX_ASPECT, "min_std": MIN_STD}
+              "max_colourfulness": round(float(max_colourfulness), 3), "max_aspect": MAX_ASPECT, "min_std": MIN_STD,
+              "max_second_head": MAX_SECOND_HEAD}
     raw = OODDetector(params).network_scores(val_pooled, val_prepared, val_middle)
     params["maha_scale"] = float(np.percentile(raw, 99.5))
     scores = raw / params["maha_scale"]

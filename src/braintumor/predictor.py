@@ -10,7 +10,7 @@ import json
 import math
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import ImageError, ImageSource, InputInfo, decode_image
 from .model_files import default_model_path, resolve_model_path
 from .ood import OODDetector, image_stats
-from .preprocess import PreprocessConfig, prepare, to_model_input
+from .preprocess import PreprocessConfig, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .sessions import disabled_optimizers, session_options
 
@@ -195,7 +195,8 @@ class Classifier:
                 raise TypeError("expected a path, bytes, a binary file, a numpy array or a PIL image, "
                                 f"not {type(source).__name__}")
             gray, info = decode_image(source, draft_size=2 * self.image_size)
-        return to_model_input(prepare(gray, self.preprocess_config)), info
+        prepared, second = prepare_measured(gray, self.preprocess_config)
+        return to_model_input(prepared), replace(info, second_head=second)
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Raw (logits (N, K), last feature maps (N, C, h, w) or None) for a (N, 1, S, S) batch."""
@@ -249,9 +250,8 @@ class Classifier:
             return [self.prediction_from_probs(p) for p in probs], features, probs
         scores = ood.network_scores(features.mean(axis=(2, 3)), None, outs.get("pooled_middle"), stats=stats)
         preds = []
-        for p, score, reason in zip(probs, scores, reasons, strict=True):
-            if reason is None and score > ood.threshold:
-                reason = "its features are far from every training slice"
+        for p, score, reason, info in zip(probs, scores, reasons, infos, strict=True):
+            reason = reason or ood.network_reason(info, score)
             preds.append(self.prediction_from_probs(p, score / ood.threshold, reason))
         return preds, features, probs
 

@@ -82,24 +82,27 @@ def trained_preprocess(metadata: dict) -> PreprocessConfig:
 
 
 def _longest_run(mask: np.ndarray, max_gap: int) -> tuple[int, int] | None:
-    """[start, stop) of the (first) longest run of True, bridging gaps of up to ``max_gap``.
+    """[start, stop) of the (first) longest run of True, bridging gaps of up to ``max_gap``."""
+    return _runs(mask, max_gap)[0]
+
+
+def _runs(mask: np.ndarray, max_gap: int) -> tuple[tuple[int, int] | None, int]:
+    """(:func:`_longest_run`, the length of the second-longest run: 0 when there is one).
 
     A Python loop over the few hundred row/column indices: cheaper than the seven tiny array
     operations of the vectorised form for a single image (same result, tests/test_preprocess.py)."""
     idx = np.flatnonzero(mask).tolist()
     if not idx:
-        return None
-    best_start, best_stop = start, prev = idx[0], idx[0]
-    best_stop += 1
+        return None, 0
+    runs, start, prev = [], idx[0], idx[0]
     for i in idx[1:]:
         if i - prev > max_gap + 1:
-            if prev + 1 - start > best_stop - best_start:
-                best_start, best_stop = start, prev + 1
+            runs.append((start, prev + 1))
             start = i
         prev = i
-    if prev + 1 - start > best_stop - best_start:
-        best_start, best_stop = start, prev + 1
-    return best_start, best_stop
+    runs.append((start, prev + 1))
+    best = max(runs, key=lambda r: r[1] - r[0])  # the first of the longest
+    return best, sorted(b - a for a, b in runs)[-2] if len(runs) > 1 else 0
 
 
 def histogram_percentile(counts: np.ndarray, q: float) -> np.ndarray:
@@ -158,27 +161,35 @@ def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig(),
     contiguous run wins, so burned-in text separated from the head by background is left out.
     A blank image gets the whole frame. ``histogram``: Pillow's histogram of ``gray``, if the caller has it.
     """
+    return _head_box(gray, config, histogram)[0]
+
+
+def _head_box(gray: np.ndarray, config: PreprocessConfig,
+              histogram: list[int] | None) -> tuple[tuple[int, int, int, int], float]:
+    """(:func:`head_box`, the second-longest run of head rows, or of head columns in the head's rows, as a share of
+    the one kept: about 1 for two slices side by side or a grid of them, 0 for one head)."""
     h, w = gray.shape
     # = np.percentile(gray, 99), without a sort; Pillow's histogram is ~2x np.bincount (which widens to int64)
     histogram = Image.fromarray(gray).histogram() if histogram is None else histogram
     level = max(histogram_percentile_one(histogram, 99) * config.threshold, 1.0)
     # integer pixels: gray > level <=> gray > floor(level); an integer compare and uint8 sums are ~3x cheaper
     mask = (gray > min(math.floor(level), 255)).view(np.uint8)
-    rows = _longest_run(mask.sum(axis=1, dtype=np.int32) / w >= config.min_fraction, max_gap=max(1, h // 50))
+    rows, second_rows = _runs(mask.sum(axis=1, dtype=np.int32) / w >= config.min_fraction, max_gap=max(1, h // 50))
     if rows is None:
         side = max(h, w)
         left, top = (w - side) // 2, (h - side) // 2
-        return left, top, left + side, top + side
+        return (left, top, left + side, top + side), 0.0
     top, bottom = rows
-    cols = _longest_run(mask[top:bottom].sum(axis=0, dtype=np.int32) / (bottom - top) >= config.min_fraction,
-                        max_gap=max(1, w // 50))
+    cols, second_cols = _runs(mask[top:bottom].sum(axis=0, dtype=np.int32) / (bottom - top) >= config.min_fraction,
+                              max_gap=max(1, w // 50))
     left, right = cols if cols is not None else (0, w)
+    second = max(second_rows / (bottom - top), second_cols / (right - left))
     side = max(bottom - top, right - left)
     side = round(side * (1.0 + 2.0 * config.margin))
     cy, cx = (top + bottom) / 2.0, (left + right) / 2.0
     left = round(cx - side / 2.0)
     top = round(cy - side / 2.0)
-    return left, top, left + side, top + side
+    return (left, top, left + side, top + side), second
 
 
 def prepare(source: ImageSource | InMemoryImage, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
@@ -187,10 +198,17 @@ def prepare(source: ImageSource | InMemoryImage, config: PreprocessConfig = Prep
     This is the part of the pipeline that training caches on disk and reports display.
     Raises ``ImageError`` for anything that is not a decodable image.
     """
+    return prepare_measured(source, config)[0]
+
+
+def prepare_measured(source: ImageSource | InMemoryImage,
+                     config: PreprocessConfig = PreprocessConfig()) -> tuple[np.ndarray, float]:
+    """(:func:`prepare`, how long a second head beside the one cropped is, as a share of it): the crop keeps one
+    run of head rows and columns, so of several slices in one image the model sees one (``ood``'s input checks)."""
     # draft: JPEG decoding may skip resolution the resize would throw away anyway
     gray = gray_from_memory(source)[0] if is_in_memory(source) else read_image(source, draft_size=2 * config.image_size)
     gray, histogram = subtract_background(gray, Image.fromarray(gray).histogram(), config.background_percentile)
-    box = head_box(gray, config, histogram)
+    box, second = _head_box(gray, config, histogram)
     img = Image.fromarray(gray, mode="L")
     side = box[2] - box[0]
     if side > MAX_CROP_SIDE:  # memory bound; never reached by images under ~3800 px
@@ -203,7 +221,7 @@ def prepare(source: ImageSource | InMemoryImage, config: PreprocessConfig = Prep
     img = img.resize((size, size), Image.Resampling.BILINEAR)
     if config.equalize:
         img = equalize_head(img, config)
-    return np.asarray(img, dtype=np.uint8)
+    return np.asarray(img, dtype=np.uint8), second
 
 
 def equalize_head(img: Image.Image, config: PreprocessConfig = PreprocessConfig()) -> Image.Image:
