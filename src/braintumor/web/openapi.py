@@ -62,7 +62,8 @@ def _schemas(classes: list[str]) -> dict:
                 "ood": {"type": "boolean",
                         "description": "true: unlike the brain MRI slices the model was trained on (not classified)"},
                 "ood_score": {"type": ["number", "null"], "description": "distance from the training MRI "
-                              "slices, scaled so that values above 1 are refused"},
+                              "slices, scaled so that values above 1 are refused for their features; the "
+                              "other reasons (colour, blank, ...) refuse at any value"},
                 "reason": {"type": "string", "description": "why the input was refused (only when ood)"},
                 "review": {"type": "boolean", "description": "true: accepted, but the confidence is below "
                            f"{REVIEW_BELOW:.0%}; on scans from a source the model never saw most errors are "
