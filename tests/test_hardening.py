@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import stat
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -129,3 +131,26 @@ def test_a_request_may_decode_only_so_many_pixels(tiny_classifier):
     assert r.status_code == 200 and [("label" in x) for x in results] == [True, True, False]
     assert "pixels" in results[2]["error"] and "send it on its own" in results[2]["error"]
     assert client.get("/api/v1/model").get_json()["limits"]["max_request_pixels"] == 2 * side * side
+
+
+def test_a_jpeg_dicom_with_bit_depths_gdcm_has_no_codec_for_is_refused_not_fatal(tmp_path):
+    """GDCM's JPEG codec aborts the whole process (a C++ exception nothing catches: no Python error to handle) on a
+    header with 1 or 32 bits allocated, or fewer than 8 bits stored in 8: one such upload killed its web worker, and
+    one such file a CLI batch. Read in a child process, so that an abort fails this test, not the test run."""
+    import pydicom
+    from dicom_factory import jpeg_baseline, to_bytes
+
+    for allocated, stored in ((32, 32), (1, 1), (8, 7)):
+        ds = pydicom.dcmread(io.BytesIO(jpeg_baseline(synthetic_head(32))))
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit = allocated, stored, stored - 1
+        (tmp_path / f"{allocated}-{stored}.dcm").write_bytes(to_bytes(ds))
+    code = ("import sys\nfrom braintumor.image_io import ImageError\nfrom braintumor.volume_io import read_volumes\n"
+            "for path in sys.argv[1:]:\n    try:\n        read_volumes(path)\n    except ImageError as exc:\n"
+            "        print(exc)\n")
+    files = sorted(str(p) for p in tmp_path.glob("*.dcm"))
+    child = subprocess.run([sys.executable, "-c", code, *files], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert child.returncode == 0, child.stderr[-300:]
+    assert child.stdout.splitlines() == [
+        f"DICOM JPEG pixel data with {a} bits allocated and {s} stored is not decoded (JPEG DICOM has 8 or 16 bits "
+        "allocated, and 8 stored in 8)" for a, s in ((1, 1), (32, 32), (8, 7))]
