@@ -133,24 +133,55 @@ def test_a_request_may_decode_only_so_many_pixels(tiny_classifier):
     assert client.get("/api/v1/model").get_json()["limits"]["max_request_pixels"] == 2 * side * side
 
 
-def test_a_jpeg_dicom_with_bit_depths_gdcm_has_no_codec_for_is_refused_not_fatal(tmp_path):
-    """GDCM's JPEG codec aborts the whole process (a C++ exception nothing catches: no Python error to handle) on a
-    header with 1 or 32 bits allocated, or fewer than 8 bits stored in 8: one such upload killed its web worker, and
-    one such file a CLI batch. Read in a child process, so that an abort fails this test, not the test run."""
+def _bundled_with(name: str, **attrs) -> bytes:
+    """A compressed DICOM file shipped with pydicom, its header changed (skips when the wheel lacks it)."""
+    import pydicom
+    from dicom_factory import pydicom_file, to_bytes
+
+    path = pydicom_file(name)
+    if path is None:
+        pytest.skip(f"pydicom's wheel does not ship {name}")
+    ds = pydicom.dcmread(path)
+    for key, value in attrs.items():
+        setattr(ds, key, value(ds) if callable(value) else value)
+    return to_bytes(ds)
+
+
+def _jpeg_with_bits(allocated: int, stored: int) -> bytes:
     import pydicom
     from dicom_factory import jpeg_baseline, to_bytes
 
-    for allocated, stored in ((32, 32), (1, 1), (8, 7)):
-        ds = pydicom.dcmread(io.BytesIO(jpeg_baseline(synthetic_head(32))))
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit = allocated, stored, stored - 1
-        (tmp_path / f"{allocated}-{stored}.dcm").write_bytes(to_bytes(ds))
+    ds = pydicom.dcmread(io.BytesIO(jpeg_baseline(synthetic_head(32))))
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = allocated, stored, stored - 1
+    return to_bytes(ds)
+
+
+def test_compressed_dicom_that_disagrees_with_its_header_is_refused_not_fatal(tmp_path):
+    """GDCM aborts the whole process (a C++ exception nothing catches: no Python error to handle) on JPEG with 1 or 32
+    bits allocated or fewer than 8 stored in 8, JPEG 2000 whose components are not the header's samples, JPEG-LS of
+    another size or number of components than the header's: one such upload killed its web worker, one such file a
+    CLI batch. Read in a child process, so that an abort fails this test, not the test run."""
+    cases = {
+        "JPEG pixel data with 32 bits allocated and 32 stored is not decoded": _jpeg_with_bits(32, 32),
+        "JPEG pixel data with 1 bits allocated and 1 stored is not decoded": _jpeg_with_bits(1, 1),
+        "JPEG pixel data with 8 bits allocated and 7 stored is not decoded": _jpeg_with_bits(8, 7),
+        "JPEG 2000 pixel data has 1 component(s) where its header says 1 sample(s) per pixel (3 by its photometric "
+        "interpretation)": _bundled_with("MR_small_jp2klossless.dcm", PhotometricInterpretation="RGB"),
+        "JPEG-LS pixel data is 64x64 pixels of 1 component(s) where its header says 64x65 of 1":
+            _bundled_with("MR_small_jpeg_ls_lossless.dcm", Rows=65),
+        "JPEG-LS pixel data is 64x64 pixels of 1 component(s) where its header says 64x64 of 3":
+            _bundled_with("MR_small_jpeg_ls_lossless.dcm", SamplesPerPixel=3, PlanarConfiguration=0),
+    }
+    for i, data in enumerate(cases.values()):
+        (tmp_path / f"{i}.dcm").write_bytes(data)
     code = ("import sys\nfrom braintumor.image_io import ImageError\nfrom braintumor.volume_io import read_volumes\n"
             "for path in sys.argv[1:]:\n    try:\n        read_volumes(path)\n    except ImageError as exc:\n"
             "        print(exc)\n")
-    files = sorted(str(p) for p in tmp_path.glob("*.dcm"))
-    child = subprocess.run([sys.executable, "-c", code, *files], capture_output=True, text=True, timeout=120,
+    child = subprocess.run([sys.executable, "-c", code, *(str(tmp_path / f"{i}.dcm") for i in range(len(cases)))],
+                           capture_output=True, text=True, timeout=120,
                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert child.returncode == 0, child.stderr[-300:]
-    assert child.stdout.splitlines() == [
-        f"DICOM JPEG pixel data with {a} bits allocated and {s} stored is not decoded (JPEG DICOM has 8 or 16 bits "
-        "allocated, and 8 stored in 8)" for a, s in ((1, 1), (32, 32), (8, 7))]
+    said = child.stdout.splitlines()
+    assert len(said) == len(cases), child.stdout
+    for line, start in zip(said, cases, strict=True):
+        assert line.startswith("DICOM " + start), line

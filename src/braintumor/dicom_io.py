@@ -24,9 +24,10 @@ from pydicom import config as _config
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_partial
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
-from pydicom.uid import UID, ImplicitVRLittleEndian, JPEGTransferSyntaxes
+from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .colour import colourfulness
+from .dicom_codestreams import codestream_problem
 from .dicom_frames import frame_view, header_number, header_numbers, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .image_io import MAX_PIXELS, ImageError
@@ -192,13 +193,8 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
         if not available:
             raise ImageError(f"DICOM pixel data is compressed with {ts.name}, which this installation "
                              "cannot decode (JPEG, JPEG Lossless, JPEG-LS, JPEG 2000 and RLE are supported)")
-    if ts in JPEGTransferSyntaxes:
-        # GDCM's JPEG codec aborts the whole process (a C++ exception nothing catches: a web worker, a CLI batch) on
-        # a header it has no codec for: 1 or 32 bits allocated, or fewer than 8 bits stored in 8
-        allocated, stored = int(ds.get("BitsAllocated") or 0), int(ds.get("BitsStored") or 0)
-        if allocated not in (8, 16) or (allocated == 8 and stored != 8):
-            raise ImageError(f"DICOM JPEG pixel data with {allocated} bits allocated and {stored} stored is not "
-                             "decoded (JPEG DICOM has 8 or 16 bits allocated, and 8 stored in 8)")
+        if problem := codestream_problem(ds, ts):  # what would abort the process in GDCM, not raise
+            raise ImageError(problem)
     return frames
 
 

@@ -1,0 +1,102 @@
+"""Compressed DICOM pixel data checked against its header before any decoder sees it.
+
+Why its own module: GDCM, the only JPEG-LS decoder here and the first one pydicom tries for JPEG and JPEG 2000,
+aborts the whole process when a header and its pixel data disagree in ways a damaged or crafted file easily does: a
+C++ exception nothing catches, not a Python error, so a web worker dies with its request and a CLI batch with every
+file after it. Each such disagreement found is refused here, before decoding, as that file's error. Messages quote
+numbers, never the header's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydicom.dataset import Dataset
+from pydicom.uid import UID, JPEG2000TransferSyntaxes, JPEGLSTransferSyntaxes, JPEGTransferSyntaxes
+
+#: Samples per pixel of each photometric interpretation, as GDCM counts them when it checks a JPEG 2000 codestream.
+PI_SAMPLES: dict[str, int] = {
+    "MONOCHROME1": 1, "MONOCHROME2": 1, "PALETTE COLOR": 1, "RGB": 3, "HSV": 3, "YBR_FULL": 3, "YBR_FULL_422": 3,
+    "YBR_PARTIAL_422": 3, "YBR_PARTIAL_420": 3, "YBR_ICT": 3, "YBR_RCT": 3, "ARGB": 4, "CMYK": 4,
+}
+
+
+def codestream_problem(ds: Dataset, ts: UID) -> str | None:
+    """Why ``ds``'s compressed pixel data must not be decoded, or None. GDCM aborted on each of these:
+    JPEG with 1 or 32 bits allocated, or fewer than 8 stored in 8; JPEG 2000 with another number of components than
+    the header's samples per pixel or photometric interpretation; JPEG-LS of another size or number of components
+    than the header's."""
+    if ts in JPEGTransferSyntaxes:
+        allocated, stored = int(ds.get("BitsAllocated") or 0), int(ds.get("BitsStored") or 0)
+        if allocated not in (8, 16) or (allocated == 8 and stored != 8):
+            return (f"DICOM JPEG pixel data with {allocated} bits allocated and {stored} stored is not decoded (JPEG "
+                    "DICOM has 8 or 16 bits allocated, and 8 stored in 8)")
+    elif ts in JPEG2000TransferSyntaxes:
+        samples = int(ds.get("SamplesPerPixel") or 0)
+        implied = PI_SAMPLES.get(str(ds.get("PhotometricInterpretation", "")).strip().upper())
+        for fragment in fragments(ds):
+            components = j2k_components(fragment)
+            if components is not None and not components == samples == implied:
+                said = f"{implied} by its photometric interpretation" if implied else "an unknown photometric one"
+                return (f"DICOM JPEG 2000 pixel data has {components} component(s) where its header says {samples} "
+                        f"sample(s) per pixel ({said}): not decoded")
+    elif ts in JPEGLSTransferSyntaxes:
+        said = int(ds.get("Columns") or 0), int(ds.get("Rows") or 0), int(ds.get("SamplesPerPixel") or 0)
+        for fragment in fragments(ds):
+            found = jpeg_ls_frame(fragment)
+            if found is not None and found != said:
+                return (f"DICOM JPEG-LS pixel data is {found[0]}x{found[1]} pixels of {found[2]} component(s) where "
+                        f"its header says {said[0]}x{said[1]} of {said[2]}: not decoded")
+    return None
+
+
+def fragments(ds: Dataset) -> Iterator[memoryview]:
+    """The fragments of encapsulated Pixel Data after its offset table, without copying them; stops where the items
+    end or go wrong (the decoder reports that)."""
+    data = memoryview(ds.get("PixelData") or b"")
+    at, first = 0, True
+    while at + 8 <= len(data) and bytes(data[at:at + 4]) == b"\xfe\xff\x00\xe0":  # an item, (FFFE,E000)
+        length = int.from_bytes(data[at + 4:at + 8], "little")
+        if not first:
+            yield data[at + 8:at + 8 + length]
+        at, first = at + 8 + length, False
+
+
+def j2k_components(data: memoryview | bytes) -> int | None:
+    """Csiz of a JPEG 2000 codestream (bare, or in a JP2 file's jp2c box) starting ``data``, else None."""
+    at = 0
+    if bytes(data[:8]) == b"\x00\x00\x00\x0cjP  ":  # a JP2 file: find its codestream box
+        while at + 8 <= len(data):
+            length, box = int.from_bytes(data[at:at + 4], "big"), bytes(data[at + 4:at + 8])
+            if box == b"jp2c":
+                at += 8
+                break
+            if length == 1 and at + 16 <= len(data):  # a 64-bit length
+                length = int.from_bytes(data[at + 8:at + 16], "big")
+            if length < 8:
+                return None
+            at += length
+    if bytes(data[at:at + 4]) != b"\xff\x4f\xff\x51" or len(data) < at + 42:  # SOC, then SIZ
+        return None
+    return int.from_bytes(data[at + 40:at + 42], "big")
+
+
+def jpeg_ls_frame(data: memoryview | bytes) -> tuple[int, int, int] | None:
+    """(width, height, components) from the JPEG-LS frame header (SOF55) of the stream starting ``data``, else None."""
+    if bytes(data[:2]) != b"\xff\xd8":
+        return None
+    at = 2
+    while at + 10 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xF7:  # FF F7, length, precision, height, width, components
+            return (int.from_bytes(data[at + 7:at + 9], "big"), int.from_bytes(data[at + 5:at + 7], "big"),
+                    data[at + 9])
+        if marker == 0xFF:  # fill byte
+            at += 1
+        elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
+            at += 2
+        elif marker == 0xDA:  # a scan before any frame header
+            return None
+        else:
+            at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
+    return None
