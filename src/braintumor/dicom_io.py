@@ -100,6 +100,31 @@ def _command_elements(data: bytes, offset: int, most: int) -> int:
     return n
 
 
+#: How many times over its own bytes parsing a file may read (pydicom reads a well-formed file about once).
+MAX_READ_PASSES: int = 8
+
+
+class _ReadTooMuch(Exception):
+    pass
+
+
+class _BoundedBytesIO(io.BytesIO):
+    """The bytes pydicom parses, refusing reads past MAX_READ_PASSES times their length: pydicom reads an
+    undefined-length value whose delimiter is missing to the end of the file, and again for each such value nested in
+    it (5 000 of them in a 1 MB upload took 7 s; the time grows with their number times the file's size)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self._left = MAX_READ_PASSES * len(data) + (1 << 20)
+
+    def read(self, size: int | None = -1) -> bytes:
+        out = super().read(size)
+        self._left -= len(out)
+        if self._left < 0:
+            raise _ReadTooMuch()
+        return out
+
+
 def read_dataset(data: bytes) -> Dataset:
     """Parse DICOM bytes (with or without the Part 10 preamble). Raises ImageError."""
     has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
@@ -127,10 +152,13 @@ def read_dataset(data: bytes) -> Dataset:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = read_partial(io.BytesIO(data), stop_when=count, force=not has_preamble)  # dcmread, counted
+            ds = read_partial(_BoundedBytesIO(data), stop_when=count, force=not has_preamble)  # dcmread, counted
     except _TooManyElements:
         raise ImageError(f"DICOM data holds over {MAX_ELEMENTS:,} elements at its top level: not an image header "
                          "(zeros or a crafted file)") from None
+    except _ReadTooMuch:
+        raise ImageError("DICOM data is corrupt: undefined-length values without their delimiters (it would be read "
+                         f"more than {MAX_READ_PASSES} times over to parse)") from None
     except Exception as exc:  # pydicom raises many types for broken files; the name is enough
         raise ImageError(f"DICOM data is corrupt or truncated ({exc.__class__.__name__})") from None
     if not has_preamble and "SOPClassUID" not in ds and "PixelData" not in ds:
