@@ -316,6 +316,36 @@ def test_a_jpeg_of_too_many_scans_is_refused_before_decoding():
         read_image(_repeated_scans(MAX_JPEG_SCANS + 1 - normal.count(b"\xff\xda"))[1])
 
 
+def test_a_big_jpeg_may_have_fewer_scans_than_a_small_one(monkeypatch):
+    """Every scan is decoded over the whole image: 100 scans of 6300 x 6300 pixels (a 240 kB file) took 8 s, within
+    MAX_JPEG_SCANS. Scans times pixels are bounded too, before decoding; a usual 10-scan progressive JPEG fits."""
+    import io
+    import struct
+
+    from PIL import ImageFile
+
+    from braintumor.image_io import MAX_JPEG_SCAN_PIXELS, MAX_PIXELS
+
+    side = int(MAX_PIXELS**0.5) - 24  # 6300: within the pixel limit
+    most = MAX_JPEG_SCAN_PIXELS // (side * side)
+
+    def claiming(data: bytes) -> bytes:  # the frame header says side x side; no pixel is decoded before the refusal
+        sof = data.find(b"\xff\xc2")
+        return data[:sof + 5] + struct.pack(">HH", side, side) + data[sof + 9:]
+
+    normal, _ = _repeated_scans(0)
+    over, at_limit = (claiming(_repeated_scans(n - normal.count(b"\xff\xda"))[1]) for n in (most + 1, most))
+    loads, real = [], ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: loads.append(self.size) or real(self))
+    with pytest.raises(ImageError, match=rf"^JPEG has more than {most} scans for its {side}x{side} pixels"):
+        read_image(over)
+    assert loads == []
+    assert read_image(at_limit).shape == (side, side) and set(loads) == {(side, side)}  # the limit itself is decoded
+    buf = io.BytesIO()
+    Image.new("L", (side, side)).save(buf, "JPEG", progressive=True)
+    assert buf.getvalue().count(b"\xff\xda") <= most
+
+
 def test_a_tiff_of_many_pages_is_refused_without_counting_them():
     """Counting pages walks every IFD, in quadratic time: 64 000 one-pixel pages took 39 s to be refused."""
     import io

@@ -34,6 +34,9 @@ MAX_PIXELS: int = 40_000_000
 #: Most scans (SOS markers) a JPEG may have: libjpeg decodes each in full, so one 1 MB file of 13 000 repeated scans
 #: took 48 s. In entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so the count is exact.
 MAX_JPEG_SCANS: int = 100
+#: Most scans times pixels a JPEG may cost: every scan is decoded over the whole image, so 100 scans of 40 M pixels (a
+#: 240 kB file) took 8 s. A progressive JPEG's usual 6 to 10 scans fit at any size up to MAX_PIXELS.
+MAX_JPEG_SCAN_PIXELS: int = 16 * MAX_PIXELS
 #: Largest encoded file we read (bytes).
 MAX_FILE_BYTES: int = 64 * 1024 * 1024
 #: Most pixels one web request may ask us to decode, all its images together. Compression makes
@@ -177,18 +180,20 @@ def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray
     return decode_image(source, draft_size)[0]
 
 
-def _scan_problem(data: bytes) -> str | None:
-    """Why a JPEG is refused before decoding, if it is: more than MAX_JPEG_SCANS scans (each is decoded in full, so a
-    file can cost seconds), or too many segments to count them."""
-    if data.count(b"\xff\xda") <= MAX_JPEG_SCANS:  # a fast bound: every scan starts with these bytes
+def _scan_problem(data: bytes, width: int, height: int) -> str | None:
+    """Why a JPEG is refused before decoding, if it is: more than MAX_JPEG_SCANS scans or MAX_JPEG_SCAN_PIXELS scans
+    times pixels (each scan is decoded in full, so a file can cost seconds), or too many segments to count them."""
+    most = min(MAX_JPEG_SCANS, MAX_JPEG_SCAN_PIXELS // (width * height))
+    if data.count(b"\xff\xda") <= most:  # a fast bound: every scan starts with these bytes
         return None
     from .image_headers import MAX_JPEG_SEGMENTS, jpeg_scans  # (image_headers imports this module)
 
-    scans = jpeg_scans(data, MAX_JPEG_SCANS)
+    scans = jpeg_scans(data, most)
     if scans is None:
         return f"JPEG has more than {MAX_JPEG_SEGMENTS:,} segments (a normal one has tens); refused"
-    if scans > MAX_JPEG_SCANS:
-        return f"JPEG has more than {MAX_JPEG_SCANS} scans (a progressive one has about 10); refused"
+    if scans > most:
+        size = f" for its {width}x{height} pixels" if most < MAX_JPEG_SCANS else ""
+        return f"JPEG has more than {most} scans{size} (each is decoded in full; a progressive one has 6-10); refused"
     return None
 
 
@@ -211,7 +216,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             if problem := several_frames(img):
                 raise ImageError(problem)
             jpeg_colour = None
-            if img.format in ("JPEG", "MPO") and (problem := _scan_problem(buffer.getvalue())):  # MPO: with MPF
+            if img.format in ("JPEG", "MPO") and (problem := _scan_problem(buffer.getvalue(), width, height)):  # MPF
                 raise ImageError(problem)
             if draft_size and img.format == "JPEG":
                 if img.mode == "RGB" and _jpeg_is_ycc(img):
