@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from dicom_factory import make_dicom
 
-from braintumor.dicom_io import MAX_COMMAND_ELEMENTS, MAX_ELEMENTS, read_dataset
+from braintumor.dicom_bounds import MAX_COMMAND_ELEMENTS, MAX_ELEMENTS
+from braintumor.dicom_io import read_dataset
 from braintumor.image_io import ImageError
 
 
@@ -78,7 +79,7 @@ def test_a_header_past_its_limit_is_refused_before_it_is_parsed():
     """Empty elements nested in one item are counted nowhere: 8 MB of them parse in seconds, more without end."""
     import struct
 
-    from braintumor.dicom_io import MAX_HEADER_BYTES
+    from braintumor.dicom_bounds import MAX_HEADER_BYTES
 
     real = make_dicom(np.zeros((8, 8), dtype=np.uint16))
     at = real.index(b"\x08\x00\x16\x00")

@@ -14,7 +14,6 @@ quote values, is switched off).
 
 from __future__ import annotations
 
-import io
 import math
 import warnings
 
@@ -27,6 +26,7 @@ from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, p
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .colour import colourfulness
+from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
 from .dicom_codestreams import codestream_problem
 from .dicom_frames import frame_view, header_number, header_numbers, safe_meta
 from .dicom_orientation import Turn, display_turn
@@ -56,107 +56,31 @@ def _deflated(data: bytes) -> bool:
     return meta[at + 8:at + 8 + size].rstrip(b"\x00 ") == DEFLATED_UID
 
 
-#: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
-#: sequences are not counted); 20 MB of zeros parse as 2.5 M empty elements, ~7 s of CPU (480 MB: 190 s and 1 GB).
-MAX_ELEMENTS: int = 20_000
-#: Most command-set elements (group 0000) before the dataset: a DIMSE command set has about a dozen.
-MAX_COMMAND_ELEMENTS: int = 1000
-#: Most bytes before the pixel data (the whole file without it). Nested sequences escape the element count, and pydicom
-#: parses each of their elements (~7 us) and items (~50 us): a 20 MB header of them took minutes. An enhanced MR header
-#: holds a few kB per frame (frames are capped at MAX_SLICES): 8 MB bounds the parse to seconds.
-MAX_HEADER_BYTES: int = 8 * 2**20
-#: Most sequence items (FFFE,E000) before the pixel data: an enhanced MR file has ~10-20 per frame.
-MAX_HEADER_ITEMS: int = 20_000
-_PIXEL_TAGS = (b"\xe0\x7f\x10\x00", b"\xe0\x7f\x08\x00", b"\xe0\x7f\x09\x00")  # (7FE0,0010/0008/0009), LE
-_ITEM_TAG = b"\xfe\xff\x00\xe0"
-
-
-class _TooManyElements(Exception):
-    pass
-
-
-#: Explicit-VR value representations whose length takes 4 bytes (after 2 reserved ones), as in the file meta.
-_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-
-
-def _dataset_start(data: bytes, offset: int) -> int:
-    """Where the dataset begins: past the file meta group (0002,eeee, explicit VR little endian) at ``offset``."""
-    while offset + 8 <= len(data) and data[offset:offset + 2] == b"\x02\x00":
-        vr = data[offset + 4:offset + 6]
-        if vr in _LONG_VRS:
-            offset += 12 + int.from_bytes(data[offset + 8:offset + 12], "little")
-        else:
-            offset += 8 + int.from_bytes(data[offset + 6:offset + 8], "little")
-    return offset
-
-
-def _command_elements(data: bytes, offset: int, most: int) -> int:
-    """How many group-0000 (command set) elements open the dataset, counting no further than ``most``. pydicom reads
-    them one by one with no limit and no way to stop it: zeros parse as millions of them."""
-    n = 0
-    while n <= most and offset + 8 <= len(data) and data[offset:offset + 2] == b"\x00\x00":
-        offset += 8 + int.from_bytes(data[offset + 4:offset + 8], "little")  # always implicit VR little endian
-        n += 1
-    return n
-
-
-#: How many times over its own bytes parsing a file may read (pydicom reads a well-formed file about once).
-MAX_READ_PASSES: int = 8
-
-
-class _ReadTooMuch(Exception):
-    pass
-
-
-class _BoundedBytesIO(io.BytesIO):
-    """The bytes pydicom parses, refusing reads past MAX_READ_PASSES times their length: pydicom reads an
-    undefined-length value whose delimiter is missing to the end of the file, and again for each such value nested in
-    it (5 000 of them in a 1 MB upload took 7 s; the time grows with their number times the file's size)."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(data)
-        self._left = MAX_READ_PASSES * len(data) + (1 << 20)
-
-    def read(self, size: int | None = -1) -> bytes:
-        out = super().read(size)
-        self._left -= len(out)
-        if self._left < 0:
-            raise _ReadTooMuch()
-        return out
-
-
 def read_dataset(data: bytes) -> Dataset:
     """Parse DICOM bytes (with or without the Part 10 preamble). Raises ImageError."""
     has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
     if has_preamble and _deflated(data):  # 1 MB of it inflated to 3 GB in a web worker
         raise ImageError("DICOM file uses the Deflated transfer syntax, which is not read (it can expand without "
                          "limit): export it uncompressed or with a pixel compression")
-    if _command_elements(data, _dataset_start(data, 132 if has_preamble else 0), MAX_COMMAND_ELEMENTS) \
-            > MAX_COMMAND_ELEMENTS:  # a command set has a dozen; network messages, not files, carry one
-        raise ImageError(f"DICOM data opens with over {MAX_COMMAND_ELEMENTS} command elements (group 0000): not an "
-                         "image file (zeros or a crafted file)")
-    window = MAX_HEADER_BYTES + 4  # a pixel tag met early, inside a value, only makes the header look shorter
-    header_end = min((at for at in (data.find(tag, 0, window) for tag in _PIXEL_TAGS) if at >= 0), default=len(data))
-    if header_end > MAX_HEADER_BYTES or data.count(_ITEM_TAG, 0, header_end) > MAX_HEADER_ITEMS:
-        raise ImageError(f"DICOM header (everything before the pixel data) is over {MAX_HEADER_BYTES // 2**20} MB or "
-                         f"{MAX_HEADER_ITEMS:,} sequence items: not an image header (a crafted file?)")
+    if problem := header_problem(data, has_preamble):
+        raise ImageError(problem)
     seen = 0
 
     def count(_tag: object, _vr: object, _length: int) -> bool:  # pydicom asks before each top-level element
         nonlocal seen
         seen += 1
         if seen > MAX_ELEMENTS:
-            raise _TooManyElements
+            raise TooManyElements
         return False
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = read_partial(_BoundedBytesIO(data), stop_when=count, force=not has_preamble)  # dcmread, counted
-    except _TooManyElements:
+            ds = read_partial(BoundedBytesIO(data), stop_when=count, force=not has_preamble)  # dcmread, counted
+    except TooManyElements:
         raise ImageError(f"DICOM data holds over {MAX_ELEMENTS:,} elements at its top level: not an image header "
                          "(zeros or a crafted file)") from None
-    except _ReadTooMuch:
+    except ReadTooMuch:
         raise ImageError("DICOM data is corrupt: undefined-length values without their delimiters (it would be read "
                          f"more than {MAX_READ_PASSES} times over to parse)") from None
     except Exception as exc:  # pydicom raises many types for broken files; the name is enough
