@@ -42,17 +42,22 @@ def test_nibabel_says_nothing_on_stderr_or_in_the_log(capfd, caplog):
     assert not [r for r in caplog.records if r.name.startswith("nibabel")]
 
 
+def _read_measured(data: bytes, name: str):
+    """The one volume read from ``data`` and the peak of Python memory allocated while reading it."""
+    tracemalloc.start()
+    try:
+        (volume,) = read_volumes(data, name=name)
+        return volume, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_no_slice_copies_the_whole_volume():
     """np.take copied the whole (Fortran-ordered) volume to cut each slice: 256 x 256 x 176 took 80 s, not 2, and
     each slice cost a second copy of the volume in memory."""
     data = _nifti((96, 96, 40))
     read_volumes(data, name="warm.nii")  # imports and caches out of the measure
-    tracemalloc.start()
-    try:
-        (volume,) = read_volumes(data, name="x.nii")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    volume, peak = _read_measured(data, "x.nii")
     assert len(volume.slices) == 40
     assert peak < 2 * 96 * 96 * 40 * 4  # the float32 volume once, and its int16 data while it is converted
 
@@ -68,12 +73,7 @@ def test_a_gzip_bomb_is_inflated_only_as_far_as_its_header_declares():
     bomb = deflate.compress(raw) + deflate.compress(bytes(64 << 20)) + deflate.flush()  # 64 MB of zeros after it
     assert len(bomb) < 300_000
     read_volumes(gzip.compress(raw), name="warm.nii.gz")
-    tracemalloc.start()
-    try:
-        (volume,) = read_volumes(bomb, name="bomb.nii.gz")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    volume, peak = _read_measured(bomb, "bomb.nii.gz")
     assert len(volume.slices) == 16 and peak < 4_000_000
 
 
