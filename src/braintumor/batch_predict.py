@@ -43,7 +43,7 @@ from .series import input_records, printable
 from .volume_io import VolumeInput, plan_inputs, read_volumes
 
 if TYPE_CHECKING:
-    from .predict_cli import _HeatmapWriter
+    from .predict_cli import HeatmapWriter
 
 #: A unit of work: image paths (one batch), a volume's path, or a record that needs no model.
 Unit = list | str | dict
@@ -171,11 +171,11 @@ class BatchJob:
 
     def sink(self) -> AbstractContextManager[TextIO]:
         """Where records go: appended to -o FILE with --resume, else as a plain run writes them."""
-        from .predict_cli import _sink
+        from .predict_cli import output_sink
 
-        return append_sink(self.args.output) if self.args.resume else _sink(self.args.output)
+        return append_sink(self.args.output) if self.args.resume else output_sink(self.args.output)
 
-    def seed_heatmap_names(self, heatmaps: _HeatmapWriter | None) -> None:
+    def seed_heatmap_names(self, heatmaps: HeatmapWriter | None) -> None:
         """Overlays from the interrupted run keep their files: new ones get new names."""
         if heatmaps is not None and self.args.resume:
             heatmaps.used.update(p.name.lower() for p in heatmaps.folder.glob("*.heatmap.png"))

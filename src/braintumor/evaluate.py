@@ -27,7 +27,7 @@ from .evaluation_figures import write_figures
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .image_io import IMAGE_EXTENSIONS, ImageError
 from .metrics import calibration_summary, compute_metrics, percent, review_summary, uncalibrated
-from .report import _num, write_report, write_text_atomic
+from .report import format_score, write_report, write_text_atomic
 from .series import printable
 
 if TYPE_CHECKING:
@@ -265,8 +265,8 @@ def run_evaluate(
         print(f"no images of {', '.join(missing)} in {printable(str(dataset.root))}: their recall and AUC are n/a")
     auc = result["macro_roc_auc"]
     unreadable = len(result["data"]["errors"])
-    print(f"accuracy {_num(result['accuracy'])}  macro-F1 {_num(result['macro_f1'])}  "
-          f"macro AUC {_num(auc)}  ECE {result['ece']:.4f}  "
+    print(f"accuracy {format_score(result['accuracy'])}  macro-F1 {format_score(result['macro_f1'])}  "
+          f"macro AUC {format_score(auc)}  ECE {result['ece']:.4f}  "
           f"n {result['n']}" + (f" ({unreadable} unreadable, skipped)" if unreadable else ""))
     lf = result["leak_free"]
     if lf is not None and not lf["n"]:
@@ -274,7 +274,7 @@ def run_evaluate(
               f"<= {lf['threshold']})")
     elif lf is not None:
         print(f"leak-free subset (no near duplicate in Training, pHash distance > {lf['threshold']}): "
-              f"accuracy {_num(lf['accuracy'])}  macro-F1 {_num(lf['macro_f1'])}  n {lf['n']} "
+              f"accuracy {format_score(lf['accuracy'])}  macro-F1 {format_score(lf['macro_f1'])}  n {lf['n']} "
               f"({lf['n_excluded']} excluded)")
     cal = result["calibration"]
     print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "

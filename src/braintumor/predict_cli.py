@@ -129,7 +129,7 @@ class _Formatter:
 
 
 @contextmanager
-def _sink(output: str | None) -> Iterator[TextIO]:
+def output_sink(output: str | None) -> Iterator[TextIO]:
     """stdout, or a file that only appears, complete, when everything was written."""
     if not output:
         yield sys.stdout
@@ -151,7 +151,7 @@ def _sink(output: str | None) -> Iterator[TextIO]:
         raise
 
 
-class _HeatmapWriter:
+class HeatmapWriter:
     """One overlay PNG per classified input in ``folder``; same-named inputs never share a file."""
 
     def __init__(self, clf: Classifier, folder: str) -> None:
@@ -223,14 +223,14 @@ def run_predict(args: argparse.Namespace) -> int:
         check_destinations(args)  # the names read are inputs too: -o may not be one of them, nor lie in one's folder
     args.format = output_format(getattr(args, "format", None), getattr(args, "output", None))
     clf = Classifier.load(args.model, threads=args.threads)
-    heatmaps = _HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
+    heatmaps = HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
     failed_before, tally = 0, Counter()
     summary = getattr(args, "summary", False)
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     if job:
         failed_before = job.failed_before
         job.seed_heatmap_names(heatmaps)
-    with job.sink() if job else _sink(args.output) as out:
+    with job.sink() if job else output_sink(args.output) as out:
         fmt = _Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size)
         kinds = {"summaries": summary or args.format == "table", "pixels": heatmaps is not None}
         try:

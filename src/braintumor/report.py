@@ -63,7 +63,7 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _num(value: float | None, digits: int = 4) -> str:
+def format_score(value: float | None, digits: int = 4) -> str:
     """``digits`` decimals; a score short of 1 never shows as a perfect 1.0000 (an AUC of 0.999997 read as perfect)."""
     if value is None:
         return "n/a"
@@ -72,8 +72,8 @@ def _num(value: float | None, digits: int = 4) -> str:
 
 
 def _cards(metrics: dict) -> str:
-    cards = [("Accuracy", _num(metrics.get("accuracy"))), ("Macro F1", _num(metrics.get("macro_f1"))),
-             ("Macro ROC AUC", _num(metrics.get("macro_roc_auc"))), ("ECE", _num(metrics.get("ece"))),
+    cards = [("Accuracy", format_score(metrics.get("accuracy"))), ("Macro F1", format_score(metrics.get("macro_f1"))),
+             ("Macro ROC AUC", format_score(metrics.get("macro_roc_auc"))), ("ECE", format_score(metrics.get("ece"))),
              ("Images", str(metrics.get("n", 0)))]
     body = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
                    for k, v in cards)
@@ -84,8 +84,8 @@ def _per_class_table(metrics: dict) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("Precision", "Recall (sensitivity)", "F1", "ROC AUC", "Support"))
     rows = []
     for name, m in metrics.get("per_class", {}).items():
-        rows.append(f'<tr><td class="l">{_e(display_name(name))}</td><td>{_num(m["precision"])}</td>'
-                    f'<td>{_num(m["recall"])}</td><td>{_num(m["f1"])}</td><td>{_num(m["roc_auc"])}</td>'
+        rows.append(f'<tr><td class="l">{_e(display_name(name))}</td><td>{format_score(m["precision"])}</td>'
+                    f'<td>{format_score(m["recall"])}</td><td>{format_score(m["f1"])}</td><td>{format_score(m["roc_auc"])}</td>'
                     f'<td>{_e(m["support"])}</td></tr>')
     return f'<table><tr><th class="l">Class</th>{head}</tr>{"".join(rows)}</table>'
 

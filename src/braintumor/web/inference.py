@@ -147,10 +147,10 @@ def classify(clf: Classifier, uploads: list[Upload], heatmap: bool = False) -> l
             records.append({"path": u.name, "error": str(x)})
             continue
         ex = next(explained)
-        rec = {"path": u.name, **ex.prediction.to_dict(), "image_png_base64": _b64(ex.image_png())}
+        rec = {"path": u.name, **ex.prediction.to_dict(), "image_png_base64": base64_text(ex.image_png())}
         png = ex.heatmap_png()
         if png is not None:
-            rec["heatmap_png_base64"] = _b64(png)
+            rec["heatmap_png_base64"] = base64_text(png)
         records.append(rec)
     return records
 
@@ -161,7 +161,8 @@ def _record(name: str, outcome) -> dict:
     return {"path": name, **outcome.to_dict()}
 
 
-def _b64(data: bytes) -> str:
+def base64_text(data: bytes) -> str:
+    """PNG bytes as the ASCII text a JSON record carries."""
     return base64.b64encode(data).decode("ascii")
 
 

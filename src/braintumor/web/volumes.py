@@ -18,7 +18,7 @@ from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import NO_TUMOUR, summary_record, tumour_probability, volume_records
 from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes, sniff
-from .inference import Upload, _b64, classify
+from .inference import Upload, base64_text, classify
 
 
 @dataclass
@@ -57,11 +57,11 @@ def _add_heatmaps(clf: Classifier, entry: Entry, pixels: dict[int, np.ndarray]) 
         return
     batch = np.stack([clf.preprocess(pixels[r.get("slice", 0)]) for r in targets])
     for rec, ex in zip(targets, explain_batch(clf, batch), strict=True):
-        rec["image_png_base64"] = _b64(ex.image_png())
+        rec["image_png_base64"] = base64_text(ex.image_png())
         # a refused slice has no class to explain (explain_batch, without the decoder's info, may not refuse it)
         png = ex.heatmap_png() if rec.get("label") is not None else None
         if png is not None:
-            rec["heatmap_png_base64"] = _b64(png)
+            rec["heatmap_png_base64"] = base64_text(png)
 
 
 def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = False,
