@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFile
 
-from .image_frames import colour16_uint8, several_frames, upright, wide_colour
-from .image_io import ImageError, InputInfo, check_pixels, minmax_uint8, to_gray
+from .gray_levels import colour16_uint8, minmax_uint8
+from .image_frames import several_frames, upright, wide_colour
+from .image_io import ImageError, InputInfo, check_pixels, to_gray
 
 #: What :func:`gray_from_memory` takes.
 InMemoryImage = np.ndarray | Image.Image

@@ -12,6 +12,8 @@ import io
 import numpy as np
 from PIL import ExifTags, Image
 
+from .gray_levels import colour16_uint8
+
 
 def several_frames(img: Image.Image) -> str | None:
     """Why a multi-page TIFF or animated PNG/WebP/GIF is refused (its first frame alone would drop the rest unsaid),
@@ -60,17 +62,4 @@ def wide_colour(img: Image.Image) -> Image.Image | None:
     samples = np.asarray(img).astype(np.uint16) << 8 | np.asarray(twin)
     out = Image.fromarray(colour16_uint8(samples))
     out.info = dict(img.info)  # its EXIF orientation, for upright()
-    return out
-
-
-def colour16_uint8(samples: np.ndarray) -> np.ndarray:
-    """(H, W, 3 or 4) uint16 RGB(A) -> uint8: the colour channels stretched together by their own range, as a 16-bit
-    gray image is (12 bits of content were used as 12, not cut to their high byte), an alpha by its high byte."""
-    from .image_io import minmax_uint8  # (image_io imports this module)
-
-    out = (samples >> 8).astype(np.uint8)
-    colour = samples[..., :3]
-    lo, hi = int(colour.min()), int(colour.max())
-    levels = minmax_uint8(np.arange(lo, hi + 1, dtype=np.uint16))  # each level once (a table: 5 times faster)
-    out[..., :3] = levels[colour - np.uint16(lo)]
     return out

@@ -19,6 +19,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .colour import chroma_colourfulness, colourfulness
+from .gray_levels import finite_or_darkest as finite_or_darkest  # its old home: still imported from here
+from .gray_levels import minmax_uint8
 from .image_frames import several_frames, upright, wide_colour
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
@@ -129,25 +131,6 @@ def _jpeg_is_ycc(img: Image.Image) -> bool:
     if "adobe" in img.info:
         return img.info.get("adobe_transform") != 0
     return tuple(layer[0] for layer in getattr(img, "layer", ())) != (82, 71, 66)
-
-
-def finite_or_darkest(arr: np.ndarray) -> np.ndarray:
-    """NaN or inf pixels as the darkest finite level: one of them turned a whole float image black (min/max NaN),
-    and NaN outside a brain mask is background, not 0 (mid-gray in z-scored data)."""
-    finite = np.isfinite(arr)
-    return arr if finite.all() else np.where(finite, arr, arr[finite].min() if finite.any() else 0.0)
-
-
-def minmax_uint8(arr: np.ndarray) -> np.ndarray:
-    """Gray levels of any range stretched onto 0-255 (how 16-bit and float images become 8-bit; flat: all 0). In
-    float64 unless float32 holds every value: 2**40 + gray levels fell on one float32 level, 1e39 became inf."""
-    arr = np.asarray(arr)
-    exact = arr.dtype == np.float32 or (arr.dtype.itemsize <= 2 and arr.dtype.kind in "uif")
-    arr = finite_or_darkest(np.asarray(arr, dtype=np.float32 if exact else np.float64))
-    lo, hi = float(arr.min()), float(arr.max())
-    if hi <= lo:
-        return np.zeros(arr.shape, dtype=np.uint8)
-    return np.round((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 
 def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
