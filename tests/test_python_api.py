@@ -301,3 +301,6 @@ def test_wide_arrays_keep_their_gray_levels(clf):
     wide = {"int64 + 2**40": gray.astype(np.int64) + 2**40, "float64 + 1e9": gray + 1e9,
             "float64 * 1e37": gray * 1e37, "float64 * 1e-300": gray * 1e-300}
     assert {name: clf.predict(arr).to_dict() == want for name, arr in wide.items()} == dict.fromkeys(wide, True)
+    # float32 across its whole range (+-3.4e38) was stretched in float32: its brightest pixels overflowed to black
+    across = (gray.astype(np.float32) - 127) * np.float32(2.0**121)  # exact: the float64 stretch gives gray's levels
+    assert across.max() > 1e38 and clf.predict(across).to_dict() == clf.predict(gray.astype(np.float64)).to_dict()
