@@ -4,10 +4,13 @@ and gray + alpha files, and the same pixels held in memory."""
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+import zlib
 
 import numpy as np
-from conftest import synthetic_head
+import pytest
+from conftest import encode, synthetic_head
 from PIL import Image
 
 from braintumor.gray_levels import minmax_uint8
@@ -35,3 +38,94 @@ def test_a_float32_image_across_float32s_range_is_stretched_as_it_looks():
         assert np.array_equal(minmax_uint8(wide), want)
         assert np.array_equal(read_image(_tiff(wide)), want)  # a TIFF of mode F
         assert np.array_equal(gray_from_memory(wide)[0], want)  # Classifier.predict(array)
+
+
+def _png16(arr: np.ndarray) -> bytes:
+    """A 16-bit PNG of (H, W, 2) gray + alpha or (H, W, 3) colour samples (Pillow writes neither)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in arr)  # each row: filter 0, big-endian samples
+    header = struct.pack(">IIBBBBB", arr.shape[1], arr.shape[0], 16, {2: 4, 3: 2}[arr.shape[2]], 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def _tiff16(arr: np.ndarray, order: str = "<", strips: int = 1, deflate: bool = False, orientation: int = 0) -> bytes:
+    """A 16-bit RGB(A) TIFF (Pillow writes none): ``order`` '<' (II) or '>' (MM), in ``strips`` strips, each
+    deflated (Pillow decodes it through libtiff, in native byte order) or raw."""
+    height, width, samples = arr.shape
+    rows = -(-height // strips)
+    data = [arr[k:k + rows].astype(order + "u2").tobytes() for k in range(0, height, rows)]
+    data = [zlib.compress(d) for d in data] if deflate else data
+    entries = [(256, 3, [width]), (257, 3, [height]), (258, 3, [16] * samples), (259, 3, [8 if deflate else 1]),
+               (262, 3, [2]), (273, 4, [0] * len(data)), (274, 3, [orientation or 1]), (277, 3, [samples]),
+               (278, 3, [rows]), (279, 4, [len(d) for d in data]), (284, 3, [1])] + [(338, 3, [2])] * (samples == 4)
+    ifd_end = 8 + 2 + 12 * len(entries) + 4
+    extra = b""  # values over 4 bytes, after the IFD; then the strips
+    offsets = []
+    for _, kind, values in entries:
+        offsets.append(ifd_end + len(extra))
+        if len(values) * (2 if kind == 3 else 4) > 4:
+            extra += struct.pack(order + ("H" if kind == 3 else "L") * len(values), *values)
+    strip_at = ifd_end + len(extra)
+    entries[5] = (273, 4, [strip_at + sum(len(d) for d in data[:k]) for k in range(len(data))])
+    if len(data) > 1:  # the strip offsets are past 4 bytes: rewrite them where the extra values hold them
+        at = offsets[5] - ifd_end
+        extra = extra[:at] + struct.pack(order + "L" * len(data), *entries[5][2]) + extra[at + 4 * len(data):]
+    ifd = struct.pack(order + "H", len(entries))
+    for (tag, kind, values), at in zip(entries, offsets, strict=True):
+        size = len(values) * (2 if kind == 3 else 4)
+        value = struct.pack(order + ("H" if kind == 3 else "L") * len(values), *values) if size <= 4 else \
+            struct.pack(order + "L", at)
+        ifd += struct.pack(order + "HHL", tag, kind, len(values)) + value.ljust(4, b"\0")
+    head = (b"II*\0" if order == "<" else b"MM\0*") + struct.pack(order + "L", 8)
+    return head + ifd + b"\0\0\0\0" + extra + b"".join(data)
+
+
+def _twelve_bit() -> np.ndarray:
+    return synthetic_head(96, canvas=(100, 120), offset=(2, 12)).astype(np.uint16) * 16 + 7  # 7-4087
+
+
+_TIFF_LAYOUTS = {
+    "RGB, II": {}, "RGB, MM, 7 strips": {"order": ">", "strips": 7}, "RGB, deflate (libtiff)": {"deflate": True},
+    "RGBA, MM, deflate": {"order": ">", "deflate": True}, "RGBA, II, 3 strips": {"strips": 3},
+}
+
+
+@pytest.mark.parametrize("name", list(_TIFF_LAYOUTS))
+def test_a_16_bit_colour_tiff_is_stretched_by_its_range_as_a_16_bit_gray_one_is(name):
+    """Pillow has no 16-bit colour mode and keeps each sample's high byte: a 12-bit RGB TIFF (0-4095) came out nearly
+    black (at most 15), while the same data as 16-bit gray is stretched to 0-255 (as 16-bit colour PNGs now are)."""
+    twelve = _twelve_bit()
+    gray = read_image(encode(twelve))  # a 16-bit gray PNG
+    assert gray.max() == 255
+    arr = np.dstack([twelve] * 3 + [np.full_like(twelve, 65535)] * name.startswith("RGBA"))  # opaque
+    data = _tiff16(arr, **_TIFF_LAYOUTS[name])
+    assert Image.open(io.BytesIO(data)).mode == ("RGBA" if arr.shape[2] == 4 else "RGB")
+    assert np.array_equal(read_image(data), gray)
+    assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], gray)  # a PIL image of the file
+    assert np.array_equal(gray_from_memory(arr)[0], gray)  # its samples in an array
+
+
+def test_a_16_bit_colour_tiff_keeps_its_orientation():
+    """The orientation of a TIFF is among its own tags (a PNG's in its EXIF block): the 8-bit copy must keep it."""
+    twelve = _twelve_bit()
+    gray = read_image(encode(twelve))
+    assert np.array_equal(read_image(_tiff16(np.dstack([twelve] * 3), orientation=6)), np.rot90(gray, -1))
+
+
+def test_a_16_bit_gray_and_alpha_png_is_stretched_by_its_range_as_a_16_bit_gray_one_is():
+    """A 16-bit gray + alpha PNG (Pillow: RGBA from its high bytes) came out nearly black (at most 15); so did its
+    (H, W, 2) uint16 array, read 'as the file is'. Transparent pixels stay black background."""
+    twelve = _twelve_bit()
+    gray = read_image(encode(twelve))
+    opaque = np.dstack([twelve, np.full_like(twelve, 65535)])
+    assert np.array_equal(read_image(_png16(opaque)), gray)
+    assert np.array_equal(gray_from_memory(opaque)[0], gray)
+    holed = opaque.copy()
+    holed[40:60, 50:70, 1] = 0  # a transparent square in the head
+    want = gray.copy()
+    want[40:60, 50:70] = 0
+    assert np.array_equal(read_image(_png16(holed)), want)
+    assert np.array_equal(gray_from_memory(holed)[0], want)
+    assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(_png16(holed))))[0], want)

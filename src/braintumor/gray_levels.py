@@ -37,11 +37,13 @@ def minmax_uint8(arr: np.ndarray) -> np.ndarray:
 
 
 def colour16_uint8(samples: np.ndarray) -> np.ndarray:
-    """(H, W, 3 or 4) uint16 RGB(A) -> uint8: the colour channels stretched together by their own range, as a 16-bit
-    gray image is (12 bits of content were used as 12, not cut to their high byte), an alpha by its high byte."""
+    """(H, W, 2, 3 or 4) uint16 gray + alpha or RGB(A) -> uint8: the gray or colour channels stretched together by
+    their own range, as a 16-bit gray image is (12 bits of content were used as 12, not cut to their high byte), an
+    alpha by its high byte."""
     out = (samples >> 8).astype(np.uint8)
-    colour = samples[..., :3]
+    levels_in = 1 if samples.shape[-1] == 2 else 3
+    colour = samples[..., :levels_in]
     lo, hi = int(colour.min()), int(colour.max())
     levels = minmax_uint8(np.arange(lo, hi + 1, dtype=np.uint16))  # each level once (a table: 5 times faster)
-    out[..., :3] = levels[colour - np.uint16(lo)]
+    out[..., :levels_in] = levels[colour - np.uint16(lo)]
     return out

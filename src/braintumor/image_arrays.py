@@ -31,8 +31,8 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
 
     Takes a 2-D array of gray levels (uint8 as it is; other integer or float types min-max scaled, as a
     16-bit file is), an (H, W, 2) gray + alpha or (H, W, 3) or (H, W, 4) colour array, uint8 or uint16 (RGB
-    order, as Pillow and imageio give it; 16-bit colour stretched by its own range, as a 16-bit colour PNG is, and
-    16-bit gray + alpha by its high byte, as a file of it is) or
+    order, as Pillow and imageio give it; 16-bit colour or gray + alpha stretched by its own range, as a 16-bit PNG or
+    TIFF of it is) or
     a PIL image of any mode Pillow can convert (turned upright by its EXIF orientation, as a file is).
     """
     if isinstance(image, Image.Image):
@@ -47,7 +47,7 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     check_pixels(width, height)
     if arr.ndim == 3:
         if arr.dtype.kind == "u" and arr.dtype.itemsize == 2:  # as a 16-bit colour or LA file is read
-            arr = colour16_uint8(arr) if arr.shape[-1] > 2 else (arr >> 8).astype(np.uint8)
+            arr = colour16_uint8(arr)
         if arr.dtype != np.uint8:
             raise ImageError("a colour array must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), "
                              f"not {arr.dtype}")

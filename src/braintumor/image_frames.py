@@ -1,5 +1,5 @@
 """What a decoded picture holds besides its 8-bit pixels: how many frames, which way up (EXIF), and the low bytes of
-16-bit colour, which Pillow drops.
+16-bit colour and gray + alpha, which Pillow drops.
 
 Why its own module: files (image_io) and pictures a caller opened (image_arrays) must be read alike, and both
 import these from here.
@@ -8,6 +8,7 @@ import these from here.
 from __future__ import annotations
 
 import io
+import sys
 
 import numpy as np
 from PIL import ExifTags, Image
@@ -41,25 +42,50 @@ def upright(img: Image.Image) -> Image.Image:
     return img.transpose(method) if method is not None else img
 
 
-#: Pillow's raw mode for a 16-bit colour PNG, which keeps each sample's high byte -> the one that keeps its low byte.
-_LOW_BYTES = {"RGB;16B": "RGB;16L", "RGBA;16B": "RGBA;16L"}
+#: ";16B" (big-endian samples), ";16L" and ";16N" (native order: TIFF through libtiff) -> the ending that reads each
+#: sample's other byte.
+_OTHER_BYTE = {"B": "L", "L": "B", "N": "B" if sys.byteorder == "little" else "L"}
+#: Pillow's raw modes for 16-bit colour (PNG, TIFF) and a PNG's 16-bit gray + alpha, which keep each sample's high
+#: byte -> (a raw mode of as many bytes per pixel that decodes the low bytes, Pillow's channels that hold the high
+#: bytes, the second decode's that hold the low bytes).
+_LOW_BYTES: dict[str, tuple[str, tuple[int, ...], tuple[int, ...]]] = {
+    f"{mode};16{end}": (f"{mode};16{other}", channels, channels)
+    for mode, channels in (("RGB", (0, 1, 2)), ("RGBX", (0, 1, 2)), ("RGBA", (0, 1, 2, 3)))
+    for end, other in _OTHER_BYTE.items()
+} | {"LA;16B": ("RGBA", (0, 3), (1, 3))}  # Pillow: its gray's high byte as R, G and B; each byte as stored: L, l, A, a
+
+
+def _rawmode(tile: tuple) -> str:
+    args = tile[3]  # a PNG's tile holds its raw mode; a TIFF's, a tuple that starts with it
+    return args[0] if isinstance(args, tuple) else args
+
+
+def _with_rawmode(tile: tuple, rawmode: str) -> tuple:
+    args = (rawmode, *tile[3][1:]) if isinstance(tile[3], tuple) else rawmode
+    return tile._replace(args=args) if hasattr(tile, "_replace") else (*tile[:3], args)  # (Pillow < 11: a tuple)
 
 
 def wide_colour(img: Image.Image) -> Image.Image | None:
-    """A 16-bit colour PNG, opened and not yet loaded, as 8-bit, scaled as :func:`colour16_uint8` scales it; None for
-    any other image (nothing decoded). Pillow has no 16-bit colour mode: it kept each sample's high byte, so a 12-bit
-    one (0-4095) was nearly black (0-15). Its file is decoded twice: as Pillow does, then for the low bytes."""
+    """A 16-bit colour PNG or TIFF or a 16-bit gray + alpha PNG, opened and not yet loaded, as 8-bit, scaled as
+    :func:`colour16_uint8` scales it; None for any other image (nothing decoded). Pillow has no 16-bit colour mode: it
+    kept each sample's high byte, so a 12-bit one (0-4095) was nearly black (0-15). Its file is decoded twice: as
+    Pillow does, then for the low bytes."""
     fp = getattr(img, "fp", None)
-    if img.format != "PNG" or fp is None or len(img.tile) != 1 or (low := _LOW_BYTES.get(img.tile[0][3])) is None:
+    if img.format not in ("PNG", "TIFF") or fp is None:  # (a picture made in memory has neither fp nor tiles)
         return None
+    modes = {_rawmode(tile) for tile in img.tile}
+    if len(modes) != 1 or (found := _LOW_BYTES.get(modes.pop())) is None:
+        return None
+    low, high_channels, low_channels = found
     at = fp.tell()
     try:
         fp.seek(0)  # where Image.open read it from
-        twin = Image.open(io.BytesIO(fp.read()), formats=["PNG"])
+        twin = Image.open(io.BytesIO(fp.read()), formats=[img.format])
     finally:
         fp.seek(at)
-    twin.tile = [(*twin.tile[0][:3], low)]
-    samples = np.asarray(img).astype(np.uint16) << 8 | np.asarray(twin)
+    twin.tile = [_with_rawmode(tile, low) for tile in twin.tile]
+    high_bytes = np.asarray(img)[..., list(high_channels)].astype(np.uint16)
+    samples = high_bytes << 8 | np.asarray(twin)[..., list(low_channels)]
     out = Image.fromarray(colour16_uint8(samples))
-    out.info = dict(img.info)  # its EXIF orientation, for upright()
+    out.info = dict(img.info)  # a PNG's EXIF orientation, for upright() (Pillow turns a TIFF upright as it loads it)
     return out
