@@ -16,6 +16,7 @@ from PIL import Image, ImageFile
 from .gray_levels import colour16_uint8, minmax_uint8
 from .image_frames import several_frames, upright, wide_colour
 from .image_io import ImageError, InputInfo, check_pixels, to_gray
+from .pillow_quiet import quiet_pillow
 
 #: What :func:`gray_from_memory` takes.
 InMemoryImage = np.ndarray | Image.Image
@@ -68,7 +69,8 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
     if problem := several_frames(img):  # as the same file's bytes are: a stack is not one slice
         raise ImageError(problem)
     try:
-        gray, colour = to_gray(upright(wide_colour(img) or img))  # the caller's image is left as it was
+        with quiet_pillow():  # a lazily loaded damaged file's warnings: ImageError says what matters
+            gray, colour = to_gray(upright(wide_colour(img) or img))  # the caller's image is left as it was
     except Exception as exc:  # a lazily loaded file's decoder error, or one nobody foresaw: the input's error
         if _closed(img, exc):  # was "cannot be read as grayscale (AssertionError)"
             raise ImageError("the PIL image is closed (its pixels were never read, or close() freed them): predict it "

@@ -13,6 +13,7 @@ import warnings
 from PIL import Image
 
 from .image_io import ALLOWED_FORMATS
+from .pillow_quiet import quiet_pillow
 
 #: JPEG start-of-frame markers (baseline, progressive, lossless, ...): their segment holds the size.
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -92,7 +93,7 @@ def declared_size(data: bytes) -> tuple[int, int] | None:
         if size is not None:
             return size
     try:
-        with warnings.catch_warnings():
+        with quiet_pillow():  # its log lines too (a server's log): decode_image reports what is wrong
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
                 return img.size

@@ -22,6 +22,7 @@ from .colour import chroma_colourfulness, colourfulness
 from .gray_levels import finite_or_darkest as finite_or_darkest  # its old home: still imported from here
 from .gray_levels import minmax_uint8
 from .image_frames import several_frames, upright, wide_colour
+from .pillow_quiet import quiet_pillow
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
 
@@ -191,7 +192,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     """
     buffer = _open_bytes(source)
     try:
-        with warnings.catch_warnings():
+        with quiet_pillow():  # a damaged file's warnings and log lines: the user sees our one-line message instead
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(buffer, formats=ALLOWED_FORMATS)
             width, height = img.size
