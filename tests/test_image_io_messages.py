@@ -133,3 +133,24 @@ def test_a_web_uploads_size_is_read_without_pillows_log_lines(caplog):
     with caplog.at_level(logging.DEBUG):
         assert declared_size(DAMAGED["samples.tif"][0]) is None
     assert [r.getMessage() for r in caplog.records if r.name.startswith("PIL")] == []
+
+
+def test_data_audit_and_a_held_out_split_read_damaged_files_without_pillows_warnings(tmp_path, caplog):
+    """Both read each file's stored mode with a second open of their own, after (or instead of) decoding it."""
+    import numpy as np
+
+    from braintumor.data import Dataset, split_by_mode
+    from braintumor.image_hashes import hash_images
+
+    paths = []
+    for name, (data, _, _) in DAMAGED.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(data)
+    caplog.clear()
+    with warnings.catch_warnings(record=True) as seen, caplog.at_level(logging.DEBUG):
+        warnings.simplefilter("always")
+        hashed = hash_images(paths)
+        kept, others = split_by_mode(Dataset(tmp_path, paths, np.zeros(len(paths), np.int64)), "L")
+    assert hashed.ok.tolist() == [ok for _, _, ok in DAMAGED.values()] and len(kept) + len(others) == len(paths)
+    assert [str(w.message) for w in seen] == []
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("PIL")] == []

@@ -20,6 +20,7 @@ from PIL import Image
 
 from .classes import CLASSES, class_of_folder
 from .image_io import IMAGE_EXTENSIONS, ImageError, walk_images
+from .pillow_quiet import quiet_pillow
 from .preprocess import PreprocessConfig, prepare
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
@@ -159,7 +160,7 @@ def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:
 
     def stored_mode(path: Path) -> str:
         try:
-            with Image.open(path) as img:
+            with quiet_pillow(), Image.open(path) as img:
                 return img.mode
         except Exception:  # unreadable: load_prepared reports it
             return ""

@@ -20,6 +20,7 @@ from PIL import Image
 
 from .data import Dataset, default_cache_dir, fingerprint
 from .image_io import ImageError, read_image
+from .pillow_quiet import quiet_pillow
 
 HASHES: tuple[str, ...] = ("phash", "dhash")
 DEFAULT_HASH: str = "phash"
@@ -120,7 +121,7 @@ def hash_images(paths: Sequence[Path], kind: str = DEFAULT_HASH,
     for k, path in enumerate(paths):
         try:
             gray = read_image(path)
-            with Image.open(path) as img:  # header only: the mode before grayscale conversion
+            with quiet_pillow(), Image.open(path) as img:  # header only: the mode before grayscale conversion
                 out.modes[k], out.sizes[k] = img.mode, img.size
             out.hashes[k] = perceptual_hash(gray, kind)
             out.digests[k] = hashlib.sha1(f"{gray.shape}".encode() + gray.tobytes()).hexdigest()
