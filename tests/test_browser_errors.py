@@ -112,3 +112,28 @@ def test_a_long_error_message_wraps_at_phone_width(server, chromium, tmp_path):
     assert card.locator(".card-status").evaluate("e => e.scrollWidth <= e.clientWidth")
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
+
+
+def test_a_server_that_never_answers_is_given_up_on(server, chromium, test_images):
+    """A server that took the upload and never answered left the card at "Analysing…" for good. The page gives up
+    after data-answer-timeout-s (120 s; 1 s here), says so, and the same page classifies the next upload."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    assert page.locator("#upload-form").get_attribute("data-answer-timeout-s") == "120"
+    page.locator("#upload-form").evaluate("form => { form.dataset.answerTimeoutS = '1'; }")
+    held = []
+    page.route("**/api/v1/predict*", lambda route: held.append(route))  # taken, never answered
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    status, card = page.locator("#page-status"), page.locator("#results .card").first
+    sync_api.expect(card.locator(".card-status")).to_have_text("Analysing…")
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 not analysed: the server failed or could not be "
+                                         "reached (see below).", timeout=10_000)
+    assert len(held) == 1
+    sync_api.expect(card).to_have_attribute("data-state", "error")
+    sync_api.expect(card.locator(".card-status")).to_have_text(
+        "the server did not answer within 1 s (it may be overloaded, or the connection stalled); try again later")
+    page.unroute("**/api/v1/predict*")
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)
+    assert problems == []
+    page.close()

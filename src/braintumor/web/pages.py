@@ -15,6 +15,10 @@ from .volumes import classify_entries, flatten
 
 bp = Blueprint("pages", __name__)
 
+#: Seconds the page waits for the API's answer to one file (plus a second per MB of it, for the upload) before it
+#: says the server did not answer: twice gunicorn's default worker timeout (60 s), so a slow answer still arrives.
+ANSWER_TIMEOUT_S: int = 120
+
 
 @bp.app_template_filter("display_name")
 def _display_name(label: str) -> str:
@@ -24,7 +28,7 @@ def _display_name(label: str) -> str:
 
 @bp.app_context_processor
 def _globals() -> dict:
-    return {"disclaimer": DISCLAIMER}
+    return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S}
 
 
 @bp.app_template_global("review_below")

@@ -155,6 +155,13 @@
     }
   }
 
+  // How long one file may take to be sent and answered: the page's data-answer-timeout-s, plus a second per MB of the
+  // file, so that a large scan still being uploaded over a slow link is not given up on.
+  function answerLimit(form, file) {
+    const seconds = Number(form.dataset.answerTimeoutS);
+    return 1000 * (seconds > 0 ? seconds : 120) + file.size / 1000;
+  }
+
   async function classify(form, job) {
     const file = job.file, card = job.card, name = file.name || "pasted-image";
     job.records = [];
@@ -168,20 +175,34 @@
     body.append("file", file, name);
     let response;
     let data = null;
+    // A server that never answers (hung, or a proxy holding the connection) left the card at "Analysing…" for good.
+    const limit = answerLimit(form, file);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(function () { timedOut = true; controller.abort(); }, limit);
     try {
-      response = await fetch(form.dataset.api + "?heatmap=1", { method: "POST", body: body });
+      response = await fetch(form.dataset.api + "?heatmap=1", { method: "POST", body: body, signal: controller.signal });
     } catch (err) {
       response = null;
     }
-    try {
+    try {  // the answer's body is under the same limit: a server may send its headers and then stall
       data = response ? await response.json() : null;
     } catch (err) {
       data = null;
     }
+    clearTimeout(timer);
     if (data && Array.isArray(data.results) && data.results.length) {
       data.results.forEach(function (rec) { keep(job, rec); });
       if (Array.isArray(data.series) && data.series.length) showSeries(card, data);
       else fillCard(card, data.results[0]);
+      return;
+    }
+    if (timedOut) {  // not the file's fault: counted with the server's failures, and said as such
+      job.failed = true;
+      const rec = { path: name, error: "the server did not answer within " + Math.max(1, Math.round(limit / 1000)) +
+        " s (it may be overloaded, or the connection stalled); try again later" };
+      keep(job, rec);
+      fillCard(card, rec);
       return;
     }
     // a request that never left: the browser could not read the file (a dropped folder fails the same way)
