@@ -103,3 +103,23 @@ def test_unknown_page_is_a_404_page_not_a_traceback(client):
     assert r.status_code == 404 and r.mimetype == "text/html" and "not found" in r.get_data(as_text=True)
     r = client.put("/")
     assert r.status_code == 405 and r.mimetype == "text/html" and "POST" in r.headers["Allow"]
+
+
+def test_zip_member_names_are_shown_escaped_and_kept_in_the_json(client):
+    """A zip member named "x\\u202egnp.nii" showed as "xiin.png" in its scan's heading, and reversed the error that
+    named it. The page shows such names as the CLI does (series.printable: "x\\u202egnp.nii"); the API's JSON keeps
+    them as the zip has them (JSON escapes them), so a client can still match them to its files."""
+    from dicom_factory import axial_volume, nifti_bytes, zip_bytes
+
+    member = "x\u202egnp\u200b\x1b[2J\n.nii"
+    volume = nifti_bytes(axial_volume([np.full((48, 48), 40 * (i + 1), np.uint8) for i in range(3)]))
+    files = [("bad.zip", zip_bytes([(member, bytes(400))])), ("good.zip", zip_bytes([(member, volume)]))]
+    html = post(client, files).get_data(as_text=True)
+    shown = r"x\u202egnp\u200b\x1b[2J\n.nii"
+    assert f'aria-label="Scan good.zip:{shown}"' in html and f'series-name">good.zip:{shown}' in html
+    assert f'role="status">{shown}: not a NIfTI-1/NIfTI-2 single file (.nii)' in html
+    assert not {"\u202e", "\u200b", "\x1b"} & set(html)
+    data = {"file": [(io.BytesIO(content), name) for name, content in files]}
+    body = client.post("/api/v1/predict", data=data, content_type="multipart/form-data").get_json()
+    assert body["results"][0]["error"].startswith(f"{member}: not a NIfTI")
+    assert body["series"][0]["path"] == f"good.zip:{member}"

@@ -4,11 +4,12 @@ static/app.js enhances it (drag and drop, paste, one API call per file, heat-map
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
 from ..predictor import REVIEW_BELOW, probability_text
-from ..series import csv_columns
+from ..series import csv_columns, printable
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -16,7 +17,8 @@ from .volumes import classify_entries, flatten
 bp = Blueprint("pages", __name__)
 
 #: Seconds the page waits for the API's answer to one file (plus a second per MB of it, for the upload) before it
-#: says the server did not answer: twice gunicorn's default worker timeout (60 s), so a slow answer still arrives.
+#: says the server did not answer. A request's most work (512 slices) takes seconds on 2 cores (docs/PERFORMANCE.md):
+#: this leaves room for a queue of them behind a busy server.
 ANSWER_TIMEOUT_S: int = 120
 
 
@@ -41,6 +43,13 @@ def _review_below() -> float:
 def _csv_columns() -> list[str]:
     """The header of the page's results download: the CLI's CSV columns (one home: series.csv_columns)."""
     return csv_columns(state().classifier.classes)
+
+
+@bp.app_template_filter("printable")
+def _printable(text: str) -> str:
+    """A name or message as series.printable shows it on a terminal (app.js mirrors it): a zip member named
+    "x\\u202egnp.nii" read "xiin.png" on the page. The JSON and the CSV download keep the real text."""
+    return Markup(printable(str(text))) if isinstance(text, Markup) else printable(str(text))
 
 
 @bp.app_template_filter("percent")

@@ -38,6 +38,20 @@
     apply();
   }
 
+  // As series.printable (the CLI's and the server-rendered page's): a character that would hide, reorder or break
+  // the text around it (a bidi override made "x\u202egpj.exe" read "xexe.jpg"; a newline, an escape, a zero-width
+  // one) shown as its Python escape. Names and messages only: the JSON and the CSV download keep the real text.
+  function printable(text) {
+    return String(text).replace(/[\p{C}\p{Z}]/gu, function (c) {
+      if (c === " ") return c;
+      const named = { "\t": "\\t", "\n": "\\n", "\r": "\\r" }[c];
+      if (named) return named;
+      const code = c.codePointAt(0), hex = code.toString(16);
+      return code < 0x100 ? "\\x" + hex.padStart(2, "0") : code < 0x10000 ? "\\u" + hex.padStart(4, "0")
+        : "\\U" + hex.padStart(8, "0");
+    });
+  }
+
   function setStatus(el, text, isError) {
     el.textContent = text;
     el.classList.toggle("is-error", Boolean(isError));
@@ -48,13 +62,14 @@
     if (rec.error) {
       card.dataset.state = "error";
       status.setAttribute("role", "alert");
-      status.textContent = rec.error;
+      status.textContent = printable(rec.error);
       return;
     }
     if (rec.ood) {
       // Not a brain MRI slice (or too unlike the training data): no class, no bars, no heat map.
       card.dataset.state = "ood";
-      status.textContent = "Not classified: " + (rec.reason || "unlike the brain MRI slices the model was trained on");
+      status.textContent = "Not classified: " + printable(rec.reason || "unlike the brain MRI slices the model was " +
+        "trained on");
       return;
     }
     card.dataset.state = "ok";
@@ -92,7 +107,8 @@
 
   // A multi-slice upload is drawn by series.js (loaded first), with this file's card helpers.
   const showSeries = function (card, data) {
-    window.braintumorSeries({ percent: percent, newCard: newCard, fillCard: fillCard }).showSeries(card, data);
+    window.braintumorSeries({ percent: percent, printable: printable, newCard: newCard, fillCard: fillCard })
+      .showSeries(card, data);
   };
 
   // Every record shown on the page, in upload order, for the CSV download (kept in this tab only).
@@ -221,7 +237,7 @@
   function newCard(name) {
     const template = document.getElementById("card-template");
     const card = template.content.firstElementChild.cloneNode(true);
-    card.querySelector(".card-name").textContent = name;
+    card.querySelector(".card-name").textContent = printable(name);
     card.querySelector(".card-status").textContent = "Analysing…";
     card.dataset.state = "loading";
     wireViewer(card);

@@ -4,7 +4,7 @@
 "use strict";
 
 window.braintumorSeries = function (helpers) {
-  const percent = helpers.percent, newCard = helpers.newCard, fillCard = helpers.fillCard;
+  const percent = helpers.percent, printable = helpers.printable, newCard = helpers.newCard, fillCard = helpers.fillCard;
 
   // As _series.html's slice_name and slice_text macros: the same words with and without JavaScript.
   function sliceName(rec) {
@@ -42,8 +42,8 @@ window.braintumorSeries = function (helpers) {
     const names = {};
     block.querySelectorAll(".strip-legend li").forEach(function (li) { names[li.dataset.class] = li.textContent; });
     block.dataset.state = "ok";
-    block.setAttribute("aria-label", "Scan " + summary.path);
-    block.querySelector(".series-name").textContent = summary.path +
+    block.setAttribute("aria-label", "Scan " + printable(summary.path));  // a zip member's name, as the zip has it
+    block.querySelector(".series-name").textContent = printable(summary.path) +
       (summary.series === undefined ? "" : " · series " + (summary.series + 1));
     block.querySelector(".series-line").textContent = s.slices + " slices · " +
       Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
@@ -74,7 +74,7 @@ window.braintumorSeries = function (helpers) {
     const notes = block.querySelector(".series-notes");
     (s.notes || []).forEach(function (note) {
       const li = document.createElement("li");
-      li.textContent = note;
+      li.textContent = printable(note);
       notes.appendChild(li);
     });
     const top = block.querySelector(".series-top");

@@ -1,0 +1,108 @@
+"""Names as the page shows them, in a real browser, with and without JavaScript: a file or zip member name may hold a
+bidi override, a newline or an escape sequence (shown escaped, as the CLI shows them: series.printable), be as long as
+a file system allows, or name an empty file. Skipped, never failed, when chromium or playwright is absent (like
+tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dicom_factory import axial_volume, nifti_bytes, zip_bytes
+from test_browser import (  # noqa: F401 - pytestmark: the same skip conditions
+    ARGS,
+    CHROMIUM,
+    open_page,
+    pytestmark,
+    serve_in_thread,
+    shipped_or_tiny_app,
+)
+
+from braintumor.image_io import ImageError
+from braintumor.series import printable
+from braintumor.volume_io import read_volumes
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+@pytest.fixture(scope="module")
+def server(request):
+    with serve_in_thread(shipped_or_tiny_app(request)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+#: A zip member name with what hides, reorders or breaks text: bidi override and isolate, zero-width space, escape
+#: sequence, CR LF, tab, DEL, no-break and ideographic spaces, a tag character (outside the BMP).
+ODD = "x\u202egnp\u2066\u200b\x1b[2J\r\n\t\x7f\xa0\u3000\U000e0041.nii"
+
+
+def _files(jpeg: bytes) -> list[dict]:
+    volume = nifti_bytes(axial_volume([np.full((48, 48), 40 * (i + 1), np.uint8) for i in range(3)]))
+    files = [("x\u202egpj.exe", jpeg, "image/jpeg"), ("bad.zip", zip_bytes([(ODD, bytes(400))]), "application/zip"),
+             ("good.zip", zip_bytes([(ODD, volume)]), "application/zip")]
+    return [{"name": name, "mimeType": kind, "buffer": data} for name, data, kind in files]
+
+
+def _shown(page) -> dict[str, str]:
+    card = page.locator("#results > .card")
+    series = page.locator("#results > .series")
+    return {"image": card.nth(0).locator(".card-name").text_content().strip(),
+            "error": card.nth(1).locator(".card-status").text_content().strip(),
+            "series": series.locator(".series-name").text_content().strip(),
+            "label": series.get_attribute("aria-label")}
+
+
+def test_names_with_bidi_and_control_characters_are_shown_escaped(server, chromium, test_images):
+    """A zip member named "x\\u202egnp.nii" showed as "xiin.png" in its series' heading and reversed its error
+    message; a file named "x\\u202egpj.exe" showed as "xexe.jpg" until the server answered (and on, in the card's
+    heading). The page, with and without JavaScript, shows them as the CLI does; the JSON keeps them as they are."""
+    with pytest.raises(ImageError) as said:
+        read_volumes(zip_bytes([(ODD, bytes(400))]), name="bad.zip")
+    expected = {"image": r"x\u202egpj.exe", "error": printable(str(said.value)),
+                "series": printable("good.zip:" + ODD), "label": "Scan " + printable("good.zip:" + ODD)}
+    assert expected["error"].startswith(r"x\u202egnp\u2066\u200b\x1b[2J\r\n\t\x7f\xa0\u3000\U000e0041.nii: ")
+    files = _files(test_images["glioma"][0].read_bytes())
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", files)
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
+    assert _shown(page) == expected
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()
+    context = chromium.new_context(java_script_enabled=False)  # the server-rendered page says the same
+    page = context.new_page()
+    page.goto(server)
+    page.set_input_files("#file-input", files)
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    shown = _shown(page)
+    assert shown == {**expected, "image": "x_gpj.exe"}  # the server's own name for the upload (web.inference)
+    context.close()
+
+
+def test_a_long_name_and_an_empty_file(server, chromium):
+    """A 255-character name (the most a file system allows) wraps inside its card at phone width; an empty file
+    gets its own message and is counted as unreadable, not as a server failure."""
+    long = "patient_scan_" * 19 + "t1_a.jpg"
+    assert len(long) == 255
+    page, problems = open_page(chromium, server, 375, 667)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [{"name": long, "mimeType": "image/jpeg", "buffer": b"\xff\xd8junk"},
+                                         {"name": "empty.jpg", "mimeType": "image/jpeg", "buffer": b""}])
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 0 classified, 2 could not be read (see below).",
+                                                               timeout=20_000)
+    cards = page.locator("#results > .card")
+    assert cards.nth(0).locator(".card-name").text_content() == long
+    assert cards.nth(1).locator(".card-status").text_content() == "file is empty (0 bytes)"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert cards.nth(0).locator(".card-name").evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()
