@@ -82,3 +82,27 @@ def test_an_output_that_cannot_be_created_is_named_as_typed(tmp_path, capsys):
     assert main(["predict", str(image), "-o", str(target)]) != 0
     err = capsys.readouterr().err
     assert f": {target}" in err and f".{target.name}." not in err and "Errno" not in err, err
+
+
+def test_zip_member_names_are_shown_escaped_on_the_terminal(tmp_path, capsys):
+    """A zip member's name reaches the terminal in a volume's path (the table, its summary on stderr) and in the
+    error that names a bad member: escaped there as file names are; jsonl keeps it as the zip has it."""
+    import json
+
+    import numpy as np
+    from dicom_factory import axial_volume, nifti_bytes, zip_bytes
+
+    member = "x\u202egnp" + ODD + ".nii"
+    shown = r"x\u202egnp" + SHOWN + ".nii"
+    volume = nifti_bytes(axial_volume([np.full((48, 48), 40 * (i + 1), np.uint8) for i in range(3)]))
+    (tmp_path / "good.zip").write_bytes(zip_bytes([(member, volume)]))
+    (tmp_path / "bad.zip").write_bytes(zip_bytes([(member, bytes(400))]))
+    inputs = [str(tmp_path / "good.zip"), str(tmp_path / "bad.zip")]
+    assert main(["predict", *inputs]) == 1
+    out, err = capsys.readouterr()
+    assert f"good.zip:{shown}  " in out and f"good.zip:{shown}: 3 slice(s)" in err
+    assert f"error: {shown}: not a NIfTI" in out
+    assert [line for line in (out + err).splitlines() if not line.isprintable()] == []
+    assert main(["predict", *inputs, "--format", "jsonl"]) == 1
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert records[0]["path"].endswith(f"good.zip:{member}") and records[-1]["error"].startswith(f"{member}: ")
