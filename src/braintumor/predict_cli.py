@@ -163,7 +163,10 @@ class HeatmapWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def _name(self, source: str, suffix: str = "") -> Path:
-        stem, n = (Path(source).stem.removesuffix(".nii") or "image") + suffix, 1
+        """Named after the input; a character that hides, reorders or breaks a name (a zip member's bidi override or
+        newline) as ``_``, as the web app names uploads."""
+        stem = "".join(c if c.isprintable() else "_" for c in Path(source).stem.removesuffix(".nii"))
+        stem, n = (stem or "image") + suffix, 1
         while True:
             name = f"{stem}.heatmap.png" if n == 1 else f"{stem}-{n}.heatmap.png"
             if name.lower() not in self.used:  # lower: case-insensitive file systems
