@@ -116,7 +116,8 @@ def test_a_long_error_message_wraps_at_phone_width(server, chromium, tmp_path):
 
 def test_a_server_that_never_answers_is_given_up_on(server, chromium, test_images):
     """A server that took the upload and never answered left the card at "Analysing…" for good. The page gives up
-    after data-answer-timeout-s (120 s; 1 s here), says so, and the same page classifies the next upload."""
+    after data-answer-timeout-s (120 s; 1 s here), says so, sends no more of that batch (32 files would have waited
+    half an hour, two at a time), and the same page classifies the next upload."""
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
     assert page.locator("#upload-form").get_attribute("data-answer-timeout-s") == "120"
@@ -132,6 +133,12 @@ def test_a_server_that_never_answers_is_given_up_on(server, chromium, test_image
     sync_api.expect(card).to_have_attribute("data-state", "error")
     sync_api.expect(card.locator(".card-status")).to_have_text(
         "the server did not answer within 1 s (it may be overloaded, or the connection stalled); try again later")
+    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])  # two at a time: the third
+    sync_api.expect(status).to_have_text("Done: 0 classified, 3 not analysed: the server failed or could not be "
+                                         "reached (see below).", timeout=10_000)  # waits for neither of them
+    assert len(held) == 3
+    assert page.locator("#results .card").nth(2).locator(".card-status").inner_text() == (
+        "not sent: the server did not answer an earlier file of this batch; try again later")
     page.unroute("**/api/v1/predict*")
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)

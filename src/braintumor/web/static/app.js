@@ -214,7 +214,7 @@
       return;
     }
     if (timedOut) {  // not the file's fault: counted with the server's failures, and said as such
-      job.failed = true;
+      job.failed = job.timedOut = true;
       const rec = { path: name, error: "the server did not answer within " + Math.max(1, Math.round(limit / 1000)) +
         " s (it may be overloaded, or the connection stalled); try again later" };
       keep(job, rec);
@@ -259,10 +259,22 @@
     // Newest first on the page, but in the order they were given within one batch.
     jobs.slice().reverse().forEach(function (job) { results.prepend(job.card); });
     let next = 0;
+    // Once the server has left one file unanswered, the batch's files not yet sent are not sent: 32 files would
+    // otherwise wait out the limit two at a time (half an hour). Those in flight get their own answer or limit.
+    let silent = false;
+    const NOT_SENT = "not sent: the server did not answer an earlier file of this batch; try again later";
     async function worker() {
       while (next < jobs.length) {
         const job = jobs[next++];
+        if (silent) {
+          const rec = { path: job.file.name || "pasted-image", error: NOT_SENT };
+          job.records = [rec];
+          job.failed = true;
+          fillCard(job.card, rec);
+          continue;
+        }
         await classify(form, job);
+        silent = silent || Boolean(job.timedOut);
       }
     }
     const workers = [];
