@@ -47,7 +47,7 @@ def _csv_columns() -> list[str]:
 
 @bp.app_template_filter("printable")
 def _printable(text: str) -> str:
-    """A name or message as series.printable shows it on a terminal (app.js mirrors it): a zip member named
+    """A name or message as series.printable shows it on a terminal (static/text.js mirrors it): a zip member named
     "x\\u202egnp.nii" read "xiin.png" on the page. The JSON and the CSV download keep the real text."""
     return Markup(printable(str(text))) if isinstance(text, Markup) else printable(str(text))
 

@@ -8,17 +8,12 @@
 
   const CONCURRENCY = 2;
 
+  const text = window.braintumorText;
+  const percent = text.percent, printable = text.printable, csvRow = text.csvRow;
+
   function ready(fn) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
     else fn();
-  }
-
-  // As predictor.probability_text: to 0.1 %, rounded towards 50 % (never surer than it is), never "100.0%".
-  function percent(p) {
-    if (p > 0.999) return ">99.9%";
-    if (p < 0.001) return "<0.1%";
-    const tenths = p >= 0.5 ? Math.floor(1000 * p + 1e-9) : Math.ceil(1000 * p - 1e-9);
-    return (tenths / 10).toFixed(1) + "%";
   }
 
   // Heat-map toggle and opacity slider of one result card (also used for server-rendered cards).
@@ -36,20 +31,6 @@
     toggle.addEventListener("change", apply);
     opacity.addEventListener("input", apply);
     apply();
-  }
-
-  // As series.printable (the CLI's and the server-rendered page's): a character that would hide, reorder or break
-  // the text around it (a bidi override made "x\u202egpj.exe" read "xexe.jpg"; a newline, an escape, a zero-width
-  // one) shown as its Python escape. Names and messages only: the JSON and the CSV download keep the real text.
-  function printable(text) {
-    return String(text).replace(/[\p{C}\p{Z}]/gu, function (c) {
-      if (c === " ") return c;
-      const named = { "\t": "\\t", "\n": "\\n", "\r": "\\r" }[c];
-      if (named) return named;
-      const code = c.codePointAt(0), hex = code.toString(16);
-      return code < 0x100 ? "\\x" + hex.padStart(2, "0") : code < 0x10000 ? "\\u" + hex.padStart(4, "0")
-        : "\\U" + hex.padStart(8, "0");
-    });
   }
 
   function setStatus(el, text, isError) {
@@ -114,34 +95,6 @@
   // Every record shown on the page, in upload order, for the CSV download (kept in this tab only).
   const collected = [];
   let downloadUrl = null;
-
-  // One CSV cell as Python's csv module writes series.csv_row's values (quoted only when needed).
-  function csvCell(value) {
-    if (value === null || value === undefined) return "";
-    if (typeof value === "boolean") return value ? "True" : "False";
-    const text = String(value);
-    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-  }
-
-  // As series.csv_text: a text cell that starts like a spreadsheet formula (or with ') gets one ' in front.
-  function csvText(text) {
-    return /^[=+\-@\t\r']/.test(text) ? "'" + text : text;
-  }
-
-  // The columns come from the server (series.csv_columns); each is filled as series.csv_row fills it.
-  function csvRow(rec, columns) {
-    const probs = rec.probabilities || {};
-    return columns.map(function (column) {
-      switch (column) {
-        case "path": return csvCell(csvText(rec.path));
-        case "label": return csvCell(rec.label || "");
-        case "error": return csvCell(csvText(rec.error || rec.reason || ""));
-        case "confidence": case "ood": case "ood_score": case "slice": case "review": case "series":
-          return csvCell(rec[column]);
-        default: return csvCell(probs[column] === undefined ? "" : probs[column]);
-      }
-    }).join(",");
-  }
 
   function offerDownload(form) {
     const columns = form.dataset.csvColumns.split(",");
