@@ -84,11 +84,19 @@ def open_page(browser, url: str, width: int, height: int):
 
 
 def screenshot(page, name: str) -> None:
-    """The whole page in one viewport, so the sticky disclaimer sits at its bottom, not across a result."""
+    """The whole page in one viewport, so the sticky disclaimer sits at its bottom, not across a result. Saved over
+    the docs' picture only with BRAINTUMOR_SCREENSHOTS=1: a test run leaves the checkout as it found it."""
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": page.evaluate("document.documentElement.scrollHeight")})
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name))
+    if saving_screenshots():
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / name))
+    else:
+        assert page.screenshot()  # rendered all the same
+
+
+def saving_screenshots() -> bool:
+    return os.environ.get("BRAINTUMOR_SCREENSHOTS") == "1"
 
 
 def test_upload_a_real_mri_and_use_the_heat_map(server, browser, test_images):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import os
 
 import pytest
 from test_browser import (  # noqa: F401 - pytestmark: the same skip conditions
@@ -86,8 +85,7 @@ def test_dashboard_shows_live_numbers(served, test_images, tmp_path_factory):
             assert page.locator("#chart-latency polyline").count() >= 1
             assert page.locator("#chart-classes rect").count() >= 1
             assert page.locator("#chart-confidence-hist rect").count() >= 1
-            if os.environ.get("BRAINTUMOR_SCREENSHOTS") == "1":
-                screenshot(page, "dashboard.png")
+            screenshot(page, "dashboard.png")
             assert problems == []
         finally:
             context.close()
