@@ -70,6 +70,33 @@ def to_bytes(ds) -> bytes:
     return buf.getvalue()
 
 
+#: Explicit VRs whose element has a 4-byte length (after two reserved bytes).
+_LONG_VRS = (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UN", b"UT", b"UC", b"UR", b"SV", b"UV")
+
+
+def with_raw_element(data: bytes, keyword: str, vr: bytes, value: bytes, nth: int = 0) -> bytes:
+    """Explicit VR little-endian DICOM ``data`` with its ``nth`` ``keyword`` element (after the file meta; nested
+    ones count) rewritten as ``vr`` and ``value`` byte for byte: what pydicom would refuse to write (an unknown VR,
+    a binary value of the wrong length). Keep the element's size when it sits in a sequence of defined length."""
+    import struct
+
+    from pydicom.datadict import tag_for_keyword
+
+    tag = tag_for_keyword(keyword)
+    key = struct.pack("<HH", tag >> 16, tag & 0xFFFF)
+    at = data.index(b"DICM") + 4
+    for _ in range(nth + 1):
+        at = data.index(key, at + 1)
+        while not data[at + 4:at + 6].isalpha():  # the tag's bytes inside another value, not an element
+            at = data.index(key, at + 1)
+    old = data[at + 4:at + 6]
+    end = at + 12 + struct.unpack_from("<I", data, at + 8)[0] if old in _LONG_VRS \
+        else at + 8 + struct.unpack_from("<H", data, at + 6)[0]
+    value += b" " * (len(value) % 2)
+    size = b"\x00\x00" + struct.pack("<I", len(value)) if vr in _LONG_VRS else struct.pack("<H", len(value))
+    return data[:at] + key + vr + size + value + data[end:]
+
+
 def make_dicom(pixels: np.ndarray | None, **kw) -> bytes:
     return to_bytes(make_dataset(pixels, **kw))
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from pydicom.datadict import DicomDictionary, dictionary_description, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
+from pydicom.tag import BaseTag
 
 from .dicom_orientation import along_normal
 
@@ -20,6 +22,47 @@ _PIXEL_KEYWORDS = ("PhotometricInterpretation", "BitsStored", "BitsAllocated", "
                    "SamplesPerPixel", "RescaleSlope", "RescaleIntercept", "ModalityLUTSequence",
                    "WindowCenter", "WindowWidth", "VOILUTFunction", "VOILUTSequence", "PixelSpacing",
                    "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation")
+
+
+#: Elements outside group 0028 (Image Presentation: pixels, LUTs, windows, spacing) that this package or pydicom's
+#: pixel handling read, the functional-group sequences and their macros included: checked by :func:`drop_unreadable`.
+_READ_TAGS: frozenset[int] = frozenset(tag_for_keyword(kw) for kw in (
+    "SOPClassUID", "Modality", "SeriesDescription", "SeriesNumber", "InstanceNumber", "SeriesInstanceUID", "ImageType",
+    "SliceThickness", "SpacingBetweenSlices", "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation",
+    "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "PlanePositionSequence",
+    "PlaneOrientationSequence"))
+#: How deep :func:`drop_unreadable` follows sequences (functional groups > macros > their elements).
+_DEPTH = 3
+
+
+def drop_unreadable(ds: Dataset, depth: int = 0) -> list[str]:
+    """Remove, and name, the elements this package reads whose value pydicom cannot convert (an unknown VR, a binary
+    value of the wrong length, a sequence that does not parse): each raised on first use, in whatever read it first,
+    and one such value cost the whole input. Removed, the value is unknown, as an absent one is, and the file is read
+    without it. Patient fields are not among them: only group 0028 and :data:`_READ_TAGS` are converted."""
+    dropped = []
+    for tag in sorted(ds.keys()):
+        if not (tag in _READ_TAGS or (tag.group == 0x0028 and tag in DicomDictionary)):  # (others' VR is unknown in
+            continue  # implicit-VR files: pydicom warns as it converts them, and nothing here reads them)
+        try:
+            elem = ds[tag]  # converts a raw element
+            items = list(elem.value) if elem.VR == "SQ" else []
+        except Exception:  # pydicom raises many types; the element's name is enough
+            del ds[tag]
+            dropped.append(element_name(tag))
+            continue
+        if depth < _DEPTH:
+            for item in items:
+                dropped += drop_unreadable(item, depth + 1)
+    return dropped
+
+
+def element_name(tag: BaseTag) -> str:
+    """A tag as people read it: its dictionary name ("Pixel Spacing"), else its number."""
+    try:
+        return dictionary_description(tag)
+    except KeyError:
+        return f"({tag.group:04X},{tag.element:04X})"
 
 
 def header_number(value: object, cast: Callable = float) -> float | int | str | None:

@@ -2,7 +2,7 @@
 
 Why its own module: a series is where one file's problem must cost that file only: unusable headers
 and undecodable pixels are skipped and counted in the volume's notes, and only no usable file at all
-is an error.
+is an error; a header value that cannot be read costs that value only, and is named in the notes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
-from .dicom_frames import frame_view, header_number, header_numbers
+from .dicom_frames import drop_unreadable, frame_view, header_number, header_numbers
 from .dicom_io import check_image, frame_slice, read_dataset
 from .dicom_orientation import conventional_normal, display_turn, turn_notes
 from .image_io import ImageError
@@ -102,9 +102,11 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     """
     groups: dict[str, list[tuple[Dataset, str, int]]] = {}
     skipped: Counter[str] = Counter()
+    unreadable: dict[int, list[str]] = {}  # id(ds) -> the names of the header values it was read without
     for name, load in items:
         try:
             ds = read_dataset(load())
+            unreadable[id(ds)] = sorted(set(drop_unreadable(ds)))
             frames = check_image(ds, max_slices)
         except ImageError as exc:
             if single:
@@ -145,8 +147,9 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
             continue
         series_note = (f"{len(ordered)} series found; this is series {j + 1}",) if len(ordered) > 1 else ()
         own = tuple(f"skipped {n} file(s) of this series: {why}" for why, n in sorted(failed.items()))
+        ignored = _ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
         volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None,
-                              series_note + notes + doubts + turned + own))
+                              series_note + notes + doubts + turned + ignored + own))
     if not volumes:
         raise ImageError("no DICOM image could be decoded (" + "; ".join(
             notes + tuple(f"{n} file(s): {why}" for why, n in sorted(lost.items()))) + ")")
@@ -154,6 +157,22 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         gone = tuple(f"skipped a series whose {n} file(s) failed: {why}" for why, n in sorted(lost.items()))
         volumes = [dataclasses.replace(v, notes=v.notes + gone) for v in volumes]
     return volumes
+
+
+def _ignored_notes(per_file: list[list[str]]) -> tuple[str, ...]:
+    """A note per header element some files were read without (:func:`braintumor.dicom_frames.drop_unreadable`)."""
+    counts = Counter(name for names in per_file for name in names)
+    return tuple(f"{name} cannot be read in {n} file(s): ignored, {_WITHOUT.get(name, 'as if absent')}"
+                 for name, n in sorted(counts.items()))
+
+
+#: What reading a file without an element means for its slices, where that matters.
+_STRETCHED = "gray levels stretched by the image's own range"
+_WITHOUT = {"Pixel Spacing": "pixels taken as square", "Window Center": _STRETCHED, "Window Width": _STRETCHED,
+            "VOI LUT Sequence": _STRETCHED, "Rescale Slope": "stored values shown as they are",
+            "Rescale Intercept": "stored values shown as they are",
+            "Image Position (Patient)": "the image's place in the series unknown",
+            "Image Orientation (Patient)": "the image's orientation unknown"}
 
 
 def _size(path: Path) -> int:

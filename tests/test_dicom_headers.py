@@ -1,0 +1,70 @@
+"""DICOM header values that are broken or absurd cost that value only: the file's pixels are still classified, and the
+volume's notes say what was ignored."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from dicom_factory import make_dataset, to_bytes, with_raw_element, zip_bytes
+
+from braintumor.volume_io import read_volumes
+
+
+def _gray(k: int = 0) -> np.ndarray:
+    yy, xx = np.mgrid[:64, :64]
+    return ((xx * 3 + yy * 2 + 10 * k) % 250).astype(np.uint8)
+
+
+def _series(broken: tuple[str, bytes, bytes], **attrs) -> list[tuple[str, bytes]]:
+    """Three files of one series, 5 mm apart; the middle one's ``broken`` = (keyword, VR, value) rewritten raw."""
+    from pydicom.uid import generate_uid
+
+    uid, files = generate_uid(), []
+    for k in range(3):
+        data = to_bytes(make_dataset(_gray(k), series_uid=uid, instance=k + 1, position=5.0 * k, **attrs))
+        files.append((f"IM{k}", with_raw_element(data, *broken) if k == 1 else data))
+    return files
+
+
+_ATTRS = {"PixelSpacing": [0.9, 0.9], "WindowCenter": 128, "WindowWidth": 256}
+
+
+@pytest.mark.parametrize(("broken", "note"), [
+    (("PixelSpacing", b"ZZ", b"1\\1"), "Pixel Spacing cannot be read in 1 file(s): ignored, pixels taken as square"),
+    (("WindowCenter", b"SQ", b"\x01\x02\x03\x04"),
+     "Window Center cannot be read in 1 file(s): ignored, gray levels stretched by the image's own range"),
+    (("ImagePositionPatient", b"FD", b"\x01\x02\x03"),
+     "Image Position (Patient) cannot be read in 1 file(s): ignored, the image's place in the series unknown"),
+    (("Modality", b"ZZ", b"MR"), "Modality cannot be read in 1 file(s): ignored, as if absent"),
+    (("InstanceNumber", b"ZZ", b"2"), "Instance Number cannot be read in 1 file(s): ignored, as if absent"),
+])
+def test_a_header_value_pydicom_cannot_convert_costs_that_value_only(broken, note, caplog):
+    """An element of unknown VR, a binary value of the wrong length or a 'sequence' that does not parse raised on first
+    use wherever it was read: 'this scan could not be read (NotImplementedError)' for the whole series, its good files
+    with it, and a warning in the log."""
+    files = _series(broken, **_ATTRS)
+    with caplog.at_level(logging.WARNING):
+        (volume,) = read_volumes(zip_bytes(files), name="series.zip")
+        (alone,) = read_volumes(files[1][1], name="IM1.dcm")
+    assert len(volume.slices) == 3 and note in volume.notes
+    assert len(alone.slices) == 1 and note in alone.notes
+    assert not caplog.records
+
+
+def test_an_unreadable_value_in_a_functional_group_is_ignored_too():
+    """Enhanced files keep their spacing and positions in nested sequences, read as each frame is."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = make_dataset(np.stack([_gray(k) for k in range(3)]), sop_class="1.2.840.10008.5.1.4.1.1.4.1")
+    ds.NumberOfFrames = 3
+    shared, measures = Dataset(), Dataset()
+    measures.PixelSpacing = [0.5, 0.5]
+    shared.PixelMeasuresSequence = Sequence([measures])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    data = with_raw_element(to_bytes(ds), "PixelSpacing", b"ZZ", b"0.5\\0.5 ")  # as long as it was: lengths hold
+    (volume,) = read_volumes(data, name="enhanced.dcm")
+    assert len(volume.slices) == 3
+    assert "Pixel Spacing cannot be read in 1 file(s): ignored, pixels taken as square" in volume.notes
