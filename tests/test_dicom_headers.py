@@ -68,3 +68,24 @@ def test_an_unreadable_value_in_a_functional_group_is_ignored_too():
     (volume,) = read_volumes(data, name="enhanced.dcm")
     assert len(volume.slices) == 3
     assert "Pixel Spacing cannot be read in 1 file(s): ignored, pixels taken as square" in volume.notes
+
+
+_NOT_POSITIVE = "1 image(s) with a Pixel Spacing that is not two positive numbers: ignored, pixels taken as square"
+_STRIP = ("1 image(s) with a Pixel Spacing that makes pixels over 4 times as long as wide: ignored, pixels taken as "
+          "square")
+
+
+@pytest.mark.parametrize(("spacing", "shape", "notes"), [
+    (b"1\\1e38", (64, 64), (_STRIP,)),  # was a 64 x 1 strip, refused as 'extreme aspect ratio' with no word of why
+    (b"1\\0.001", (64, 64), (_STRIP,)),
+    (b"0\\0", (64, 64), (_NOT_POSITIVE,)),  # these were ignored, but silently
+    (b"-1\\-1", (64, 64), (_NOT_POSITIVE,)),
+    (b"x\\y", (64, 64), (_NOT_POSITIVE,)),
+    (b"1", (64, 64), (_NOT_POSITIVE,)),
+    (b"0.5\\1", (64, 128), ()),  # a believable spacing is honoured: twice as wide as high
+])
+def test_an_absurd_pixel_spacing_is_ignored_and_said(spacing, shape, notes):
+    data = with_raw_element(to_bytes(make_dataset(_gray(), PixelSpacing=[1, 1])), "PixelSpacing", b"DS", spacing)
+    (volume,) = read_volumes(data, name="x.dcm")
+    assert volume.slices[0].pixels.shape == shape
+    assert volume.notes == notes

@@ -28,7 +28,7 @@ from pydicom.uid import UID, ImplicitVRLittleEndian
 from .colour import colourfulness
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
 from .dicom_codestreams import codestream_problem
-from .dicom_frames import frame_view, header_number, header_numbers, safe_meta
+from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .image_io import MAX_PIXELS, ImageError
 from .volume_io import BudgetError, Slice, robust_uint8, scale_to_uint8, square_pixels
@@ -213,9 +213,10 @@ def frame_colourfulness(arr: np.ndarray, view: Dataset) -> float:
     return colourfulness(rgb)
 
 
-def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None]:
-    """Frame ``i`` of one checked instance of ``frames`` frames as a Slice in the conventional view, and the turn that
-    took it there (for the volume's notes). Raises ImageError when decoding fails."""
+def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, str | None]:
+    """Frame ``i`` of one checked instance of ``frames`` frames as a Slice in the conventional view, the turn that
+    took it there and what was wrong with its Pixel Spacing, if anything (for the volume's notes). Raises ImageError
+    when decoding fails."""
     view = frame_view(ds, i)
     try:
         with warnings.catch_warnings():
@@ -237,10 +238,10 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None]:
         gray, colour = frame_to_uint8(arr, view), frame_colourfulness(arr, view)
     except Exception as exc:  # e.g. a malformed Modality LUT Sequence
         raise ImageError(f"DICOM pixel values cannot be mapped to gray levels ({exc.__class__.__name__})") from None
-    spacing = header_numbers(view.get("PixelSpacing"), 2)
+    spacing, spacing_doubt = pixel_spacing(view)
     if spacing is not None:
         gray = square_pixels(gray, *spacing)
     turn = display_turn(header_numbers(view.get("ImageOrientationPatient"), 6))
     if turn is not None and turn.changes:  # stored mirrored or transposed: the conventional view, as NIfTI's
         gray = turn.apply(gray)
-    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}, colour), turn
+    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}, colour), turn, spacing_doubt

@@ -139,8 +139,11 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
                 if single:
                     raise
                 broken[id(ds)] = str(exc)
-        slices = [sl for owner, sl, _ in decoded if owner not in broken]
-        turned = turn_notes([turn for owner, _, turn in decoded if owner not in broken])
+        kept = [(sl, turn, doubt) for owner, sl, turn, doubt in decoded if owner not in broken]
+        slices = [sl for sl, _, _ in kept]
+        turned = turn_notes([turn for _, turn, _ in kept])
+        spacing = tuple(f"{n} image(s) with {doubt}: ignored, pixels taken as square"
+                        for doubt, n in sorted(Counter(doubt for _, _, doubt in kept if doubt).items()))
         failed = Counter(broken.values())
         if not slices:
             lost.update(failed)
@@ -149,7 +152,7 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         own = tuple(f"skipped {n} file(s) of this series: {why}" for why, n in sorted(failed.items()))
         ignored = _ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
         volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None,
-                              series_note + notes + doubts + turned + ignored + own))
+                              series_note + notes + doubts + turned + spacing + ignored + own))
     if not volumes:
         raise ImageError("no DICOM image could be decoded (" + "; ".join(
             notes + tuple(f"{n} file(s): {why}" for why, n in sorted(lost.items()))) + ")")
