@@ -4,11 +4,13 @@ volume's notes say what was ignored."""
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
 from dicom_factory import make_dataset, to_bytes, with_raw_element, zip_bytes
 
+from braintumor.image_io import ImageError
 from braintumor.volume_io import read_volumes
 
 
@@ -32,13 +34,14 @@ _ATTRS = {"PixelSpacing": [0.9, 0.9], "WindowCenter": 128, "WindowWidth": 256}
 
 
 @pytest.mark.parametrize(("broken", "note"), [
-    (("PixelSpacing", b"ZZ", b"1\\1"), "Pixel Spacing cannot be read in 1 file(s): ignored, pixels taken as square"),
+    (("PixelSpacing", b"ZZ", b"1\\1"),
+     "Pixel Spacing unreadable or invalid in 1 file(s): ignored, pixels taken as square"),
     (("WindowCenter", b"SQ", b"\x01\x02\x03\x04"),
-     "Window Center cannot be read in 1 file(s): ignored, gray levels stretched by the image's own range"),
+     "Window Center unreadable or invalid in 1 file(s): ignored, gray levels stretched by the image's own range"),
     (("ImagePositionPatient", b"FD", b"\x01\x02\x03"),
-     "Image Position (Patient) cannot be read in 1 file(s): ignored, the image's place in the series unknown"),
-    (("Modality", b"ZZ", b"MR"), "Modality cannot be read in 1 file(s): ignored, as if absent"),
-    (("InstanceNumber", b"ZZ", b"2"), "Instance Number cannot be read in 1 file(s): ignored, as if absent"),
+     "Image Position (Patient) unreadable or invalid in 1 file(s): ignored, the image's place in the series unknown"),
+    (("Modality", b"ZZ", b"MR"), "Modality unreadable or invalid in 1 file(s): ignored, as if absent"),
+    (("InstanceNumber", b"ZZ", b"2"), "Instance Number unreadable or invalid in 1 file(s): ignored, as if absent"),
 ])
 def test_a_header_value_pydicom_cannot_convert_costs_that_value_only(broken, note, caplog):
     """An element of unknown VR, a binary value of the wrong length or a 'sequence' that does not parse raised on first
@@ -67,7 +70,7 @@ def test_an_unreadable_value_in_a_functional_group_is_ignored_too():
     data = with_raw_element(to_bytes(ds), "PixelSpacing", b"ZZ", b"0.5\\0.5 ")  # as long as it was: lengths hold
     (volume,) = read_volumes(data, name="enhanced.dcm")
     assert len(volume.slices) == 3
-    assert "Pixel Spacing cannot be read in 1 file(s): ignored, pixels taken as square" in volume.notes
+    assert "Pixel Spacing unreadable or invalid in 1 file(s): ignored, pixels taken as square" in volume.notes
 
 
 _NOT_POSITIVE = "1 image(s) with a Pixel Spacing that is not two positive numbers: ignored, pixels taken as square"
@@ -89,3 +92,27 @@ def test_an_absurd_pixel_spacing_is_ignored_and_said(spacing, shape, notes):
     (volume,) = read_volumes(data, name="x.dcm")
     assert volume.slices[0].pixels.shape == shape
     assert volume.notes == notes
+
+
+@pytest.mark.parametrize("stored", [b"\x00\x00", b"\x20\x00", b"\x01\x20"])  # 0, and 32 or 8193 of 16 allocated
+def test_a_bits_stored_out_of_range_is_taken_as_bits_allocated(stored):
+    """pydicom refused the pixels: 'DICOM pixel data is corrupt or truncated (ValueError)', the pixels being fine."""
+    gray = _gray().astype(np.uint16) * 10
+    data = with_raw_element(to_bytes(make_dataset(gray, bits=12)), "BitsStored", b"US", stored)
+    (volume,) = read_volumes(data, name="x.dcm")
+    assert volume.slices[0].pixels.shape == (64, 64) and volume.slices[0].pixels.max() == 255
+    assert volume.notes == ("Bits Stored unreadable or invalid in 1 file(s): ignored, taken as Bits Allocated",)
+
+
+@pytest.mark.parametrize(("keyword", "vr", "value", "message"), [
+    ("PhotometricInterpretation", b"CS", b"MONOCHROME3", "Photometric Interpretation is not one DICOM defines"),
+    ("PixelRepresentation", b"US", b"\x05\x00", "Pixel Representation is neither 0 nor 1"),
+    ("SamplesPerPixel", b"US", b"\x07\x00", "Samples per Pixel is neither 1 nor 3"),
+    ("BitsAllocated", b"US", b"\x07\x00", "Bits Allocated is not 1 or a multiple of 8 up to 64"),
+])
+def test_pixels_the_header_cannot_describe_are_refused_precisely(keyword, vr, value, message):
+    """Each was 'DICOM pixel data is corrupt or truncated (ValueError)', the pixel data being fine; pydicom's own
+    message is not shown (it quotes the value)."""
+    data = with_raw_element(to_bytes(make_dataset(_gray())), keyword, vr, value)
+    with pytest.raises(ImageError, match=rf"^DICOM header's {re.escape(message)}: the pixels cannot be decoded$"):
+        read_volumes(data, name="x.dcm")

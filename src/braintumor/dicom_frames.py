@@ -54,7 +54,24 @@ def drop_unreadable(ds: Dataset, depth: int = 0) -> list[str]:
         if depth < _DEPTH:
             for item in items:
                 dropped += drop_unreadable(item, depth + 1)
+    if depth == 0 and _repair_bits_stored(ds, "Bits Stored" in dropped):
+        dropped.append("Bits Stored")
     return dropped
+
+
+def _repair_bits_stored(ds: Dataset, dropped: bool) -> bool:
+    """Bits Allocated for a Bits Stored that is unreadable or out of 1..Bits Allocated (pydicom refused the pixels as
+    'corrupt or truncated'); only the mask of the stored bits depends on it. True when it was replaced."""
+    allocated = header_number(ds.get("BitsAllocated"), int)
+    if not isinstance(allocated, int) or not (allocated == 1 or (allocated % 8 == 0 and 8 <= allocated <= 64)):
+        return False  # no value to fall back on: check_image refuses the file
+    if not dropped and "BitsStored" not in ds:
+        return False
+    stored = header_number(ds.get("BitsStored"), int)
+    if isinstance(stored, int) and 1 <= stored <= allocated:
+        return False
+    ds.BitsStored = allocated
+    return True
 
 
 def element_name(tag: BaseTag) -> str:

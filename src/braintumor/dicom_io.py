@@ -27,7 +27,7 @@ from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .colour import colourfulness
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
-from .dicom_codestreams import codestream_problem
+from .dicom_codestreams import PI_SAMPLES, codestream_problem
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .image_io import MAX_PIXELS, ImageError
@@ -126,6 +126,8 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
         raise ImageError("DICOM file has pixel data but no valid Rows/Columns")
     if rows * cols > MAX_PIXELS:
         raise ImageError(f"DICOM image is {cols}x{rows} pixels; the limit is {MAX_PIXELS:,} pixels")
+    if problem := _pixel_description_problem(ds):
+        raise ImageError(problem)
     try:
         frames = int(ds.get("NumberOfFrames") or 1)
     except (TypeError, ValueError):
@@ -148,6 +150,24 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
         if problem := codestream_problem(ds, ts):  # what would abort the process in GDCM, not raise
             raise ImageError(problem)
     return frames
+
+
+def _pixel_description_problem(ds: Dataset) -> str | None:
+    """Why the Image Pixel attributes do not describe pixels that can be decoded, or None. pydicom's own refusal came
+    out as 'pixel data is corrupt or truncated (ValueError)', its text (which quotes the values) not shown."""
+    said = {kw: ds.get(kw) for kw in ("BitsAllocated", "SamplesPerPixel", "PixelRepresentation")}
+    allocated, samples, signed = (header_number(v, int) if v is not None else "absent" for v in said.values())
+    if allocated != "absent" and not (allocated == 1 or (isinstance(allocated, int) and allocated % 8 == 0
+                                                          and 8 <= allocated <= 64)):
+        return "DICOM header's Bits Allocated is not 1 or a multiple of 8 up to 64: the pixels cannot be decoded"
+    if samples not in ("absent", 1, 3):
+        return "DICOM header's Samples per Pixel is neither 1 nor 3: the pixels cannot be decoded"
+    if signed not in ("absent", 0, 1):
+        return "DICOM header's Pixel Representation is neither 0 nor 1: the pixels cannot be decoded"
+    if "PhotometricInterpretation" in ds and \
+            str(ds.get("PhotometricInterpretation") or "").strip().upper() not in PI_SAMPLES:
+        return "DICOM header's Photometric Interpretation is not one DICOM defines: the pixels cannot be decoded"
+    return None
 
 
 def _display_range(view: Dataset) -> tuple[float, float] | None:

@@ -165,7 +165,7 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
 def _ignored_notes(per_file: list[list[str]]) -> tuple[str, ...]:
     """A note per header element some files were read without (:func:`braintumor.dicom_frames.drop_unreadable`)."""
     counts = Counter(name for names in per_file for name in names)
-    return tuple(f"{name} cannot be read in {n} file(s): ignored, {_WITHOUT.get(name, 'as if absent')}"
+    return tuple(f"{name} unreadable or invalid in {n} file(s): ignored, {_WITHOUT.get(name, 'as if absent')}"
                  for name, n in sorted(counts.items()))
 
 
@@ -175,7 +175,7 @@ _WITHOUT = {"Pixel Spacing": "pixels taken as square", "Window Center": _STRETCH
             "VOI LUT Sequence": _STRETCHED, "Rescale Slope": "stored values shown as they are",
             "Rescale Intercept": "stored values shown as they are",
             "Image Position (Patient)": "the image's place in the series unknown",
-            "Image Orientation (Patient)": "the image's orientation unknown"}
+            "Image Orientation (Patient)": "the image's orientation unknown", "Bits Stored": "taken as Bits Allocated"}
 
 
 def _size(path: Path) -> int:
