@@ -14,6 +14,7 @@ import logging
 import math
 import struct
 import threading
+import warnings
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -39,10 +40,13 @@ logging.getLogger("nibabel.global").addFilter(_WhileReading())
 
 @contextlib.contextmanager
 def quiet_nibabel() -> Iterator[None]:
-    """nibabel's header-check messages dropped while this thread is inside (:class:`_WhileReading`)."""
+    """nibabel's header-check messages dropped while this thread is inside (:class:`_WhileReading`), and its warnings
+    (which reach stderr, not the log): the reader's notes and errors say what matters."""
     _WhileReading.local.reading = True
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
     finally:
         _WhileReading.local.reading = False
 
@@ -169,6 +173,29 @@ def read_header(cls: type, head: bytes) -> tuple[Any, int, Any]:
     except Exception as exc:
         raise header_error(exc) from None
     return header, int(offset), dtype
+
+
+def extension_note(buffer: bytes | memoryview, size: int, offset: int, byte_order: str) -> str | None:
+    """What is wrong with the header extensions between the ``size``-byte header (and its 4-byte flag) and the voxels at
+    ``offset``, for a note; None when nothing is, or there are none. Only their sizes are read, never their content
+    (they hold no voxels: free text, or a whole DICOM header with its patient fields, which nibabel handed to pydicom
+    unbounded). A damaged one cost the whole file ('NIfTI header is invalid: failed to read extension content'), or
+    put nibabel's 'Extension size is not a multiple of 16 bytes' on stderr; the voxels are where vox_offset says."""
+    if bytes(buffer[size:size + 1]) in (b"", b"\x00"):  # the extension flag: none
+        return None
+    at = size + 4
+    while at + 8 <= offset:
+        esize = struct.unpack_from(byte_order + "i", buffer, at)[0]
+        if esize == 0:  # zeros up to the voxels: the extensions ended
+            return None
+        if esize < 16 or esize % 16:
+            return ("the header's extensions are damaged (a size that is not a positive multiple of 16 bytes): "
+                    "ignored, the voxels read where vox_offset places them")
+        if at + esize > offset:
+            return ("the header's extensions are damaged (one runs past the start of the voxels): ignored, the voxels "
+                    "read where vox_offset places them")
+        at += esize
+    return None
 
 
 def header_error(exc: Exception) -> ImageError:

@@ -17,6 +17,7 @@ import numpy as np
 from .image_io import MAX_PIXELS, ImageError
 from .nifti_header import (
     PAIR_IMAGE_ENDINGS,
+    extension_note,
     gunzip_bounded,
     header_error,
     header_kind,
@@ -125,11 +126,14 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     if held < needed:
         raise ImageError(f"NIfTI data is truncated: its header places the first volume's voxels up to byte "
                          f"{needed:,}, and the {'inflated ' if gz else ''}file ends at byte {held:,}")
+    size = cls.header_class.template_dtype.itemsize
     try:
-        with quiet_nibabel():
-            cls.from_stream(stream)  # the header again, and its extensions, checked as nibabel loads them
+        with quiet_nibabel():  # the header again, checked as nibabel loads it; its extensions are not parsed, only
+            cls.from_stream(io.BytesIO(head[:size] + bytes(4)))  # walked for the notes (extension_note)
     except Exception as exc:
         raise header_error(exc) from None
+    if note := extension_note(stream.getbuffer() if gz else data, size, offset, header.endianness):
+        notes.append(note)
     try:
         with quiet_nibabel():
             # the first volume's voxels as stored, scl_slope and scl_inter left out but for the slope's sign: each
