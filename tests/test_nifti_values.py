@@ -52,3 +52,18 @@ def test_a_damaged_header_extension_is_set_aside_and_said(esize, ecode, content,
             (volume,) = read_volumes(data, name=name)
         assert len(volume.slices) == 3 and volume.notes == notes
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("scale", [2.0 ** 990, 2.0 ** -990, 2.0 ** 1015])  # ~1e298, ~1e-298; and +-1.75e308
+def test_float64_voxels_beyond_float32_read_as_their_values(scale):
+    """float64 voxels were cast to float32: 1e298 became inf and 1e-298 zero, and every slice came out blank ('blank
+    or nearly uniform image'); a slice spanning +-1.75e308 came out black (its range overflowed float64). Each slice is
+    stretched by its own range, so scaling by a power of two changes nothing shown."""
+    import nibabel as nib
+
+    centred = _VOXELS.astype(np.float64) - 500.0
+    (plain,) = read_volumes(nib.Nifti1Image(centred, np.eye(4)).to_bytes(), name="plain.nii")
+    (scaled,) = read_volumes(nib.Nifti1Image(centred * scale, np.eye(4)).to_bytes(), name="scaled.nii")
+    assert len(np.unique(plain.slices[1].pixels)) > 200
+    for a, b in zip(plain.slices, scaled.slices, strict=True):
+        assert np.array_equal(a.pixels, b.pixels)

@@ -141,12 +141,15 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
             # slope of 1e38 made the voxels infinite (drawn darkest) and an intercept of -1e38 made every slice blank
             buffer = stream.getbuffer() if gz else data  # (a BytesIO of bytes copies them to lend its buffer)
             raw = np.frombuffer(buffer, dtype, math.prod(spatial), offset).reshape(spatial, order="F")
-            first = raw.astype(np.float32)
+            # float64 voxels stay float64 (each slice is stretched in float64 anyway): cast to float32, 1e300 became
+            # inf and 1e-300 zero, and every slice of such a volume came out blank
+            work = np.float64 if dtype.kind == "f" and dtype.itemsize == 8 else np.float32
+            first = raw.astype(work, copy=False)  # no copy of voxels already in that type (the buffer, read-only)
             slope, _ = header.get_slope_inter()  # None: no scaling (a slope of 0 or not finite), as nibabel reads
             if slope is not None and slope < 0:
-                np.negative(first, out=first)
+                first = np.negative(first)
             volume = nib.as_closest_canonical(nib.Nifti1Image(first, affine))
-            voxels = np.asarray(volume.dataobj, dtype=np.float32)
+            voxels = np.asarray(volume.dataobj, dtype=work)
             zooms = [float(z) for z in volume.header.get_zooms()[:3]]
     except MemoryError:
         raise ImageError("NIfTI volume is too large to decode") from None

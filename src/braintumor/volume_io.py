@@ -103,6 +103,8 @@ def robust_uint8(values: np.ndarray) -> np.ndarray:
     if arr.size == 0:
         raise ImageError("slice has no pixels")
     arr = finite_or_darkest(arr)
+    if float(np.abs(arr).max()) > 2.0 ** 1000:  # a float64 slice out to +-1.5e308: hi - lo overflowed to inf, the
+        arr = np.ldexp(arr, -64)  # slice came out black; a power of two scales exactly, and changes nothing shown
     lo, hi = (float(v) for v in np.percentile(arr, [LOW_PERCENTILE, HIGH_PERCENTILE]))
     if hi <= lo:  # nearly constant, e.g. a blank slice with a few bright voxels
         lo, hi = float(arr.min()), float(arr.max())
