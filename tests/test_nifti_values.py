@@ -67,3 +67,58 @@ def test_float64_voxels_beyond_float32_read_as_their_values(scale):
     assert len(np.unique(plain.slices[1].pixels)) > 200
     for a, b in zip(plain.slices, scaled.slices, strict=True):
         assert np.array_equal(a.pixels, b.pixels)
+
+
+def _ct_head(side: int = 128, slices: int = 6) -> np.ndarray:
+    """A head as CT stores it, in Hounsfield units: air (-1000) around a skull (1200) holding brain (20-45) and CSF."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:side, :side]
+    r = np.hypot((yy - side / 2) / (side * 0.40), (xx - side / 2) / (side * 0.33))
+    plane = np.where(r <= 1.0, 1200.0, -1000.0)
+    plane = np.where(r <= 0.92, 32.0 + 8 * np.sin(xx / 9.0) * np.cos(yy / 7.0), plane)
+    plane = np.where((r <= 0.25) & (np.abs(xx - side / 2) < side * 0.04), 8.0, plane)
+    return np.round(np.stack([plane + rng.normal(0, 6, plane.shape) for _ in range(slices)], axis=-1)).astype(np.int16)
+
+
+_CT = (r"^NIfTI voxel values look like CT's Hounsfield units, not MRI: \d+% of them at air's -1000 and \d+% at soft "
+       r"tissue's -100 to 100; the model reads MRI only$")
+
+
+def test_a_ct_volume_in_hounsfield_units_is_refused_as_ct():
+    """NIfTI has no modality field: a CT volume was cut into slices and sent to the MRI model (DICOM CT is refused by
+    its Modality). Stored as Hounsfield units, or as unsigned values with scl_inter -1024, as converters write it."""
+    import nibabel as nib
+
+    from braintumor.image_io import ImageError
+
+    hu = _ct_head()
+    shifted = nib.Nifti1Image((hu + 1024).astype(np.uint16), np.eye(4))
+    shifted.header.set_slope_inter(1.0, -1024.0)
+    for data in (nib.Nifti1Image(hu, np.eye(4)).to_bytes(), shifted.to_bytes()):
+        with pytest.raises(ImageError, match=_CT):
+            read_volumes(data, name="ct.nii")
+
+
+@pytest.mark.parametrize("name", ["anatomical.nii", "example4d.nii.gz", "functional.nii", "example_nifti2.nii.gz"])
+def test_real_mri_volumes_are_not_taken_for_ct(name):
+    """nibabel's own MRI volumes (anatomical.nii goes down to -610): none is refused as CT."""
+    from dicom_factory import nibabel_file
+
+    path = nibabel_file(name)
+    if path is None:
+        pytest.skip(f"nibabel's {name} is not installed")
+    assert read_volumes(path)[0].slices
+
+
+def test_the_datasets_slices_made_volumes_are_not_taken_for_ct(test_images):
+    """The dataset's slices as a volume stored as gray levels, or shifted by scl_inter -1024 (most voxels then at
+    -1024, as CT's air): no soft tissue at -100 to 100, so not CT."""
+    import nibabel as nib
+    from PIL import Image
+
+    paths = [p for group in test_images.values() for p in group]
+    gray = np.stack([np.asarray(Image.open(p).convert("L").resize((128, 128))) for p in paths], axis=-1)
+    shifted = nib.Nifti1Image(gray, np.eye(4))
+    shifted.header.set_slope_inter(1.0, -1024.0)
+    for img in (nib.Nifti1Image(gray, np.eye(4)), nib.Nifti1Image(gray.astype(np.int16) * 16, np.eye(4)), shifted):
+        assert len(read_volumes(img.to_bytes(), name="mri.nii")[0].slices) == len(paths)
