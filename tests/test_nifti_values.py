@@ -122,3 +122,14 @@ def test_the_datasets_slices_made_volumes_are_not_taken_for_ct(test_images):
     shifted.header.set_slope_inter(1.0, -1024.0)
     for img in (nib.Nifti1Image(gray, np.eye(4)), nib.Nifti1Image(gray.astype(np.int16) * 16, np.eye(4)), shifted):
         assert len(read_volumes(img.to_bytes(), name="mri.nii")[0].slices) == len(paths)
+
+
+@pytest.mark.parametrize("fill", [np.nan, np.inf, -np.inf])
+def test_a_volume_without_one_finite_voxel_is_refused_as_such(fill):
+    """Each slice was refused as 'blank or nearly uniform image', as if the volume held an image."""
+    import nibabel as nib
+
+    from braintumor.image_io import ImageError
+
+    with pytest.raises(ImageError, match=r"^NIfTI voxels are all NaN or infinite: there is no image to classify$"):
+        read_volumes(nib.Nifti1Image(np.full((40, 48, 3), fill), np.eye(4)).to_bytes(), name="x.nii")

@@ -143,6 +143,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
             raw = np.frombuffer(buffer, dtype, math.prod(spatial), offset).reshape(spatial, order="F")
             if ct := ct_values(raw, *header.get_slope_inter()):
                 raise ImageError(ct)
+            if dtype.kind == "f" and not np.isfinite(raw).any():  # each slice was 'blank or nearly uniform image'
+                raise ImageError("NIfTI voxels are all NaN or infinite: there is no image to classify")
             # float64 voxels stay float64 (each slice is stretched in float64 anyway): cast to float32, 1e300 became
             # inf and 1e-300 zero, and every slice of such a volume came out blank
             work = np.float64 if dtype.kind == "f" and dtype.itemsize == 8 else np.float32
