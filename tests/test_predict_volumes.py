@@ -25,6 +25,7 @@ from PIL import Image
 from braintumor.cli import main
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
+from braintumor.predict_cli import fit
 
 
 def run(args, capsys):
@@ -171,6 +172,30 @@ def test_a_one_slice_scan_keeps_its_notes(test_images, tmp_path, capsys):
     rc, out, _ = run([tmp_path / "one.zip", "--format", "jsonl"], capsys)
     (rec,) = jsonl(out)
     assert rc == 0 and rec["notes"] == ["skipped 1 file(s) in the zip: not DICOM or NIfTI"] and "slice" not in rec
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_the_table_shows_a_one_slice_scans_notes_after_its_row(test_images, tmp_path, capsys, monkeypatch):
+    """A one-slice scan's notes rode on its json record only: the table (no summary follows one slice) said nothing
+    of an absurd Pixel Spacing ignored or of a file skipped in its zip. They follow its row on stderr, as a
+    summary's notes follow a series' rows, its name escaped as the table's are."""
+    import sys
+
+    gray = read_image(test_images["glioma"][0])
+    (tmp_path / "wide.dcm").write_bytes(make_dicom(gray, PixelSpacing=[1, 1e38]))
+    volume = nifti_bytes(axial_volume([gray[:128, :128]]))
+    (tmp_path / "one.zip").write_bytes(zip_bytes([("x\u202e\n.nii.gz", volume), ("readme.txt", b"not a scan")]))
+    monkeypatch.setattr(sys, "stderr", sys.stdout)  # one stream: the notes' place among the rows
+    rc, out, _ = run([tmp_path / "wide.dcm", tmp_path / "one.zip"], capsys)
+    lines = out.splitlines()
+    assert rc == 0 and all(line.isprintable() for line in lines), out
+    wide, zipped = str(tmp_path / "wide.dcm"), str(tmp_path / "one.zip") + ":x\\u202e\\n.nii.gz"
+    assert lines[1].startswith(wide + " ") and lines[4].startswith(fit(zipped, len(wide)) + " "), out
+    assert lines[2:4] == [f"{wide}:", "  note: 1 image(s) with a Pixel Spacing that makes pixels over 4 times as long "
+                                      "as wide: ignored, pixels taken as square"]
+    assert lines[5:7] == [f"{zipped}:", "  note: skipped 1 file(s) in the zip: not DICOM or NIfTI"]
+    rc, out, err = run([tmp_path / "wide.dcm", "--format", "jsonl"], capsys)
+    assert rc == 0 and "note:" not in out + err and jsonl(out)[0]["notes"]  # the record carries them
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")

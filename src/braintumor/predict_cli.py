@@ -16,7 +16,9 @@ DICOM files, DICOM series (a folder or a .zip) and NIfTI volumes give one record
 of an input with more than one slice add ``"slice": k`` (0-based, anatomical order), ``"series": j``
 when a folder or zip held several series, and safe metadata (``"dicom"`` or ``"nifti"``). With
 ``--summary`` a ``{"path", "summary"}`` record follows each such input (json/jsonl); the table
-format always prints the summary to stderr. Heat maps of slices are named ``scan-slice12.heatmap.png``.
+format always prints the summary to stderr. A one-slice scan's notes (what was left out or ignored) are in its
+record (``"notes"``); the table prints them to stderr as a summary's notes. Heat maps of slices are named
+``scan-slice12.heatmap.png``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from .classes import display_name
 from .cli_checks import UsageError, check_destinations
 from .image_io import is_special_file
 from .predictor import Classifier, ModelError, probability_text
-from .series import csv_columns, csv_row, input_records, printable, record_name, summary_text
+from .series import csv_columns, csv_row, input_records, notes_text, printable, record_name, summary_text
 from .volume_io import plan_inputs
 
 
@@ -251,6 +253,9 @@ def run_predict(args: argparse.Namespace) -> int:
                 if heatmaps and "error" not in rec and not rec.get("ood"):
                     heatmaps.write(rec, pixels)
                 fmt.write(rec)
+                if rec.get("notes") and kinds["summaries"] and args.format not in ("json", "jsonl"):
+                    fmt.settle()  # a one-slice scan's notes (json and jsonl keep them in its record), as a summary's
+                    print(notes_text(rec), file=sys.stderr)
         finally:  # a run stopped early (Ctrl-C) still shows the table's rows held back to size its path column
             fmt.settle()
         fmt.close()

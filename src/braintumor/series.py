@@ -165,8 +165,14 @@ def summary_text(rec: dict) -> str:
     if s["most_suspicious"]:
         top = ", ".join(f"{t['slice']} ({probability_text(t['tumour_probability'])})" for t in s["most_suspicious"])
         lines.append(f"  most suspicious slices (tumour probability): {top}")
-    lines += [f"  note: {n}" for n in s.get("notes", [])]
+    lines += [f"  note: {printable(n)}" for n in s.get("notes", [])]
     return "\n".join(lines)
+
+
+def notes_text(rec: dict) -> str:
+    """A one-slice scan's notes (on its record: no summary follows one slice) as a summary ends with them, under the
+    scan's name (stderr for the table format, which has no column for them)."""
+    return "\n".join([f"{record_name(rec)}:", *(f"  note: {printable(n)}" for n in rec["notes"])])
 
 
 def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries: bool = False,
