@@ -146,3 +146,39 @@ def test_a_series_says_the_same_with_and_without_javascript_refusals_included(se
         assert shown == expected
         sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).")
         context.close()
+
+
+@pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's refusals")
+def test_a_one_slice_scans_notes_are_on_its_card_with_and_without_javascript(server, test_images, tmp_path):
+    """A one-slice scan's notes (an absurd Pixel Spacing ignored, a file skipped in its zip) were in the API's JSON
+    only: neither card said them. The script's card lists them as the server-rendered one does, refused or not."""
+    import io
+    import re
+    from html import unescape
+
+    from dicom_factory import make_dicom
+
+    gray = read_image(test_images["glioma"][0])
+    files = [("wide.dcm", make_dicom(gray, PixelSpacing=[1, 1e38])),
+             ("blank.dcm", make_dicom(np.zeros((64, 64), np.uint8), PixelSpacing=[0, 0])),
+             ("one.zip", zip_bytes([("IM1", make_dicom(gray)), ("readme.txt", b"not a scan")])),
+             ("scan.jpg", test_images["glioma"][0].read_bytes())]
+    html = create_app(classifier=Classifier.load(threads=1)).test_client().post(
+        "/", data={"file": [(io.BytesIO(content), name) for name, content in files]},
+        content_type="multipart/form-data").get_data(as_text=True)
+    lists = re.findall(r'<ul class="card-notes"[^>]*>(.*?)</ul>', html, flags=re.S)[:len(files)]
+    expected = [[unescape(t) for t in re.findall(r"<li>(.*?)</li>", notes)] for notes in lists]
+    assert [len(notes) for notes in expected] == [1, 1, 1, 0]
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        page.goto(server)
+        sync_api.expect(page.locator("html")).to_have_class("js")
+        page.set_input_files("#file-input", [{"name": name, "mimeType": "application/octet-stream", "buffer": data}
+                                             for name, data in files])
+        sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
+        cards = page.locator("#results > .card")
+        assert [cards.nth(k).get_attribute("data-state") for k in range(len(files))] == ["ok", "ood", "ok", "ok"]
+        assert [cards.nth(k).locator(".card-notes li").all_text_contents() for k in range(len(files))] == expected
+        assert cards.nth(1).locator(".card-notes").is_visible() and not cards.nth(3).locator(".card-notes").is_visible()
+        browser.close()

@@ -187,6 +187,35 @@ def test_a_refused_single_slice_scan_gets_no_heat_map(test_images):
         assert "heatmap_png_base64" not in rec and "image_png_base64" in rec
 
 
+def test_a_one_slice_scans_notes_are_on_its_card(test_images):
+    """A one-slice scan's notes (no summary follows one slice) were in the API's JSON only: the page's card said
+    nothing of an absurd Pixel Spacing ignored or of a file skipped in a zip. The card lists them, in any state,
+    escaped as names are; the card without notes has no list items. The shipped model: it refuses a blank slice."""
+    from braintumor.predictor import Classifier
+
+    app = create_app(classifier=Classifier.load(threads=1))
+    gray = read_image(test_images["glioma"][0])
+    files = [("wide.dcm", make_dicom(gray, PixelSpacing=[1, 1e38])),
+             ("blank.dcm", make_dicom(np.zeros((64, 64), np.uint8), PixelSpacing=[0, 0])),
+             ("one.zip", zip_bytes([("IM1", make_dicom(gray)), ("readme.txt", b"not a scan")])),
+             ("scan.jpg", test_images["glioma"][0].read_bytes())]
+    html = post(app.test_client(), files, "/").get_data(as_text=True)
+    cards = re.findall(r'<article class="card" data-state="(\w+)">(.*?)</article>', html, flags=re.S)[:len(files)]
+    shown = [(state, re.findall(r"<li>(.*?)</li>", re.search(r'class="card-notes".*?</ul>', body, re.S)[0]))
+             for state, body in cards]
+    assert shown == [("ok", ["1 image(s) with a Pixel Spacing that makes pixels over 4 times as long as wide: "
+                             "ignored, pixels taken as square"]),
+                     ("ood", ["1 image(s) with a Pixel Spacing that is not two positive numbers: ignored, pixels "
+                              "taken as square"]),
+                     ("ok", ["skipped 1 file(s) in the zip: not DICOM or NIfTI"]), ("ok", [])]
+    from flask import render_template_string
+
+    with app.test_request_context():
+        card = render_template_string('{% from "_card.html" import card %}{{ card(rec, ["glioma"], False) }}',
+                                      rec={"path": "x.dcm", "error": "e", "notes": ["a\u202eb\nc"]})
+    assert "<li>a\\u202eb\\nc</li>" in card
+
+
 def _png(gray: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(gray).save(buf, format="PNG")

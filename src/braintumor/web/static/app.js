@@ -38,8 +38,18 @@
     el.classList.toggle("is-error", Boolean(isError));
   }
 
+  function fillNotes(card, rec) {  // a one-slice scan's notes (what was ignored, left out), as _card.html lists them
+    const notes = card.querySelector(".card-notes");
+    if (notes) notes.replaceChildren.apply(notes, (rec.notes || []).map(function (note) {
+      const li = document.createElement("li");
+      li.textContent = printable(note);
+      return li;
+    }));
+  }
+
   function fillCard(card, rec) {
     const status = card.querySelector(".card-status");
+    fillNotes(card, rec);
     if (rec.error) {
       card.dataset.state = "error";
       status.setAttribute("role", "alert");
