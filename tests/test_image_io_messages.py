@@ -154,3 +154,20 @@ def test_data_audit_and_a_held_out_split_read_damaged_files_without_pillows_warn
     assert hashed.ok.tolist() == [ok for _, _, ok in DAMAGED.values()] and len(kept) + len(others) == len(paths)
     assert [str(w.message) for w in seen] == []
     assert [r.getMessage() for r in caplog.records if r.name.startswith("PIL")] == []
+
+
+@pytest.mark.parametrize(("data", "kind"), [
+    (DAMAGED["samples.tif"][0], "TIFF"),  # SamplesPerPixel 1000
+    (DAMAGED["truncated.tif"][0], "TIFF"),  # cut in its image file directory
+    (encode(synthetic_head(64), "TIFF")[:8], "TIFF"),  # the header alone
+    (b"MM\0*" + struct.pack(">L", 8) + b"\xff" * 20, "TIFF"),  # big-endian, a directory of 65535 entries
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "PNG"),
+    (b"\xff\xd8\xff" + b"\0" * 40, "JPEG"),
+], ids=["tiff-samples", "tiff-truncated", "tiff-header-only", "tiff-big-endian", "png", "jpeg"])
+def test_a_file_of_our_formats_with_a_damaged_header_is_named_as_that_format(data, kind):
+    """A TIFF whose header Pillow cannot read was "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP
+    content", misleading of a file that is a TIFF (its first bytes say so). Files of no format still get that."""
+    with pytest.raises(ImageError, match=f"^a {kind} file whose header cannot be read: damaged, truncated"):
+        read_image(data)
+    with pytest.raises(ImageError, match=r"^not a recognised image: expected JPEG"):
+        read_image(b"GIF89a" + data)  # the same bytes after another format's signature

@@ -1,4 +1,5 @@
-"""How big an encoded image says it is, read from its header without decoding a pixel.
+"""How big an encoded image says it is, read from its header without decoding a pixel; what a file whose header
+cannot be read at all starts as.
 
 Why: a web request's images are budgeted by their pixels before any is decoded (compression makes pixels cheap
 to send, not to decode); see ``image_io.MAX_REQUEST_PIXELS``.
@@ -17,6 +18,22 @@ from .pillow_quiet import quiet_pillow
 
 #: JPEG start-of-frame markers (baseline, progressive, lossless, ...): their segment holds the size.
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+#: First bytes of the formats we decode whose damaged header leaves Pillow unable to identify them (a BMP's or a
+#: WebP's reaches its own plugin, which says it is corrupt); BigTIFF's too.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"II*\0", "TIFF"), (b"MM\0*", "TIFF"), (b"II+\0", "TIFF"), (b"MM\0+", "TIFF"), (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"))
+
+
+def damaged_header(data: bytes) -> str | None:
+    """Why a file that starts as one of our formats but that Pillow cannot open is refused, or None when it starts as
+    none: a TIFF with a truncated directory (or SamplesPerPixel 1000) was "not a recognised image: expected JPEG, PNG,
+    BMP, TIFF or WebP content", of a file that is a TIFF."""
+    kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
+    return kind and (f"a {kind} file whose header cannot be read: damaged, truncated, or a {kind} variant this "
+                     "decoder does not support")
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:

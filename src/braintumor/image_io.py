@@ -220,7 +220,9 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(_volume_hint(buffer.getvalue(), _is_stream(source))
+        from .image_headers import damaged_header  # (image_headers imports this module)
+
+        raise ImageError(_volume_hint(buffer.getvalue(), _is_stream(source)) or damaged_header(buffer.getvalue())
                          or "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         from .image_headers import declared_size  # the size its header declares, when it can be read directly
