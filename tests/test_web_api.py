@@ -160,8 +160,8 @@ def test_one_file_can_be_the_whole_body(client, test_images):
     assert r.status_code == 400 and r.get_json()["results"] == [
         {"path": "pässwd", "error": "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"}]
     r = client.post("/api/v1/predict", data=b"not an image", content_type="image/jpeg",  # a newline, a bidi override
-                    headers={"Content-Disposition": "attachment; filename*=UTF-8''a%0Ab%E2%80%AEgpj.exe"})
-    assert r.get_json()["results"][0]["path"] == "a_b_gpj.exe"
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''a%0Ab%E2%80%AEgpj%00.exe"})
+    assert r.get_json()["results"][0]["path"] == "a\nb\u202egpj_.exe"  # as sent (as a zip member's), but for NUL
     r = client.post("/api/v1/predict", data=b"", content_type="image/png")
     assert r.status_code == 400 and "the request body is empty" in r.get_json()["error"]
     r = client.post("/api/v1/predict", data=b"0" * (5 * 1024 * 1024), content_type="application/octet-stream")

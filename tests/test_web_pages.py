@@ -124,3 +124,15 @@ def test_zip_member_names_are_shown_escaped_and_kept_in_the_json(client):
     body = client.post("/api/v1/predict", data=data, content_type="multipart/form-data").get_json()
     assert body["results"][0]["error"].startswith(f"{member}: not a NIfTI")
     assert body["series"][0]["path"] == f"good.zip:{member}"
+
+
+def test_an_uploaded_files_own_name_is_kept_in_the_json_and_shown_escaped(client):
+    """The JSON had control and bidi characters of an uploaded file's own name (not of a zip member's) replaced with
+    "_": the page without JavaScript read "x_gpj.exe" where the script's read "x\\u202egpj.exe". The JSON keeps the
+    name as sent, as it keeps a zip member's, and both pages escape it; a NUL, which no file name holds, is "_"."""
+    name = "x\u202egpj\u200b\x1b[2J\x00.exe"
+    html = post(client, [(name, b"not an image")]).get_data(as_text=True)
+    assert r'<h2 class="card-name">x\u202egpj\u200b\x1b[2J_.exe</h2>' in html
+    body = client.post("/api/v1/predict", data={"file": [(io.BytesIO(b"not an image"), name)]},
+                       content_type="multipart/form-data").get_json()
+    assert body["results"][0]["path"] == "x\u202egpj\u200b\x1b[2J_.exe"

@@ -166,7 +166,7 @@ class HeatmapWriter:
 
     def _name(self, source: str, suffix: str = "") -> Path:
         """Named after the input; a character that hides, reorders or breaks a name (a zip member's bidi override or
-        newline) as ``_``, as the web app names uploads."""
+        newline) as ``_``: ls and file managers show a file's name as it is (the records keep the input's)."""
         stem = "".join(c if c.isprintable() else "_" for c in Path(source).stem.removesuffix(".nii"))
         stem, n = (stem or "image") + suffix, 1
         while True:

@@ -1,7 +1,7 @@
 """What the page and the API share: reading the uploads of a request and classifying them.
 
 Results use the predict CLI's jsonl record (``{"path", "label", "confidence", "probabilities"}``
-or ``{"path", "error"}``), with the uploaded file name as ``path``.
+or ``{"path", "error"}``), with the uploaded file's name as ``path``, as sent (its base name: see ``_clean_name``).
 """
 
 from __future__ import annotations
@@ -67,10 +67,13 @@ def state() -> WebState:
 
 
 def _clean_name(raw: str | None, index: int) -> str:
-    """The client's file name without any folder part (old browsers send full paths), and without control or
-    bidi-override characters (a newline would split a log or table row; U+202E makes "gpj.exe" read "exe.jpg")."""
+    """The client's file name without any folder part (old browsers send full paths), otherwise as sent: the JSON
+    keeps a control or bidi character in it as it keeps one in a zip member's name (the page and the CLI show names
+    escaped, series.printable; no log holds a file name). Only what no file name holds becomes ``_``: NUL (a reader
+    of the JSON that uses C strings would cut the name there) and a lone surrogate (not text: no valid JSON or UTF-8
+    page carries one)."""
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    name = "".join(c if c.isprintable() else "_" for c in name)
+    name = "".join("_" if c == "\0" or "\ud800" <= c <= "\udfff" else c for c in name)
     return name[:MAX_NAME] or f"upload-{index + 1}"
 
 

@@ -6,6 +6,12 @@ from .. import __version__
 from ..predictor import REVIEW_BELOW
 from .inference import FIELD, RAW_TYPES, WebState
 
+#: A record's ``path``: what the client named the file (web.inference._clean_name), with a zip member's name after it.
+_NAME: dict = {"type": "string", "description": "The uploaded file's name as sent, less any folder part (at most 255 "
+               "characters; upload-1 etc. when none), or `<zip name>:<member name>` for a NIfTI member of a zip. "
+               "Control, bidi and zero-width characters are kept, as in a zip member's name (a NUL becomes _): "
+               "escape them wherever the name is shown."}
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -54,7 +60,7 @@ def _schemas(classes: list[str]) -> dict:
             "type": "object",
             "description": "One classified file: the predict CLI's jsonl record, path = uploaded file name.",
             "properties": {
-                "path": {"type": "string"},
+                "path": _NAME,
                 "label": {"type": ["string", "null"], "enum": [*classes, None],
                           "description": "null when ood is true (the label is withheld)"},
                 "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
@@ -80,7 +86,7 @@ def _schemas(classes: list[str]) -> dict:
         "FileError": {
             "type": "object",
             "description": "One file that could not be classified, with a user-safe reason.",
-            "properties": {"path": {"type": "string"}, "error": {"type": "string"}, **where},
+            "properties": {"path": _NAME, "error": {"type": "string"}, **where},
             "required": ["path", "error"],
             "additionalProperties": False,
         },
