@@ -183,7 +183,13 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     else:
         server = f"gunicorn, {workers} worker(s) x {threads} threads"
     check_port(host, port)
-    metrics = None if debug or sys.platform == "win32" else _new_metrics_dir()  # before saying it serves
+    gunicorn = not debug and sys.platform != "win32"
+    if gunicorn:
+        # gunicorn reads WEB_CONCURRENCY as its default worker count when its config module is imported, here and
+        # in the master: "abc" was a traceback. --workers decides here, so the variable has nothing to say.
+        os.environ.pop("WEB_CONCURRENCY", None)
+        argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
+    metrics = _new_metrics_dir() if gunicorn else None  # before saying it serves
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {printable(path.name)} on http://{shown}:{port}/ ({server}); Ctrl+C to stop", flush=True)
     if debug:
@@ -193,7 +199,6 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
 
         waitress.serve(create_app(**kwargs), host=host, port=port, threads=workers * threads)
     else:
-        argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
         for key, value in WORKER_ENV.items():
             os.environ.setdefault(key, value)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it, else the watcher

@@ -1,0 +1,35 @@
+"""``braintumor serve`` under the environment a team server or a container platform gives it: variables gunicorn
+reads on its own, and the Docker health check's way to the server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REPO
+from test_web_serve import free_port
+
+
+def _no_metrics_folder_left(folder) -> bool:
+    deadline = time.monotonic() + 10  # the watcher removes it just after the server's processes end
+    while list(folder.glob("braintumor-metrics-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not list(folder.glob("braintumor-metrics-*"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_a_web_concurrency_that_is_not_a_number_does_not_stop_serve(tmp_path):
+    """gunicorn's config module reads WEB_CONCURRENCY (platforms such as Heroku set it) when imported: "abc" was a
+    traceback from serve, and the metrics folder it had made stayed behind. --workers decides, so it is ignored.
+    A bad GUNICORN_CMD_ARGS value then stops gunicorn's master at once, after it has parsed its settings."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path), "WEB_CONCURRENCY": "abc",
+           "GUNICORN_CMD_ARGS": "--max-requests abc"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    done = subprocess.run([sys.executable, "-m", "braintumor", "serve", "--port", str(free_port())], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 2 and "--max-requests: invalid int value: 'abc'" in done.stderr, done.stderr
+    assert _no_metrics_folder_left(tmp_path)
