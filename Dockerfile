@@ -26,9 +26,10 @@ RUN pip install /wheels/*.whl \
 USER 10001
 WORKDIR /home/app
 EXPOSE 8000
-# python, not curl (slim has no curl): exit 0 only when /healthz answers 200.
+# python, not curl (slim has no curl): exit 0 only when /healthz answers 200. No proxy: Docker passes its
+# proxy settings (HTTP_PROXY) into containers, and urllib sent 127.0.0.1 to that proxy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+    CMD ["python", "-c", "import sys, urllib.request as u; sys.exit(u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
 # Exec form: braintumor becomes the gunicorn master as PID 1 and gets SIGTERM from `docker stop`.
 # Keep --workers at the container's CPU limit (one ONNX Runtime session per worker).
 CMD ["braintumor", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

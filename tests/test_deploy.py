@@ -155,6 +155,36 @@ def test_the_cmd_serves_and_the_healthcheck_passes_then_fails(tmp_path):
     assert subprocess.run(check, capture_output=True, timeout=30).returncode != 0  # down: unhealthy
 
 
+def test_the_healthcheck_does_not_go_through_a_proxy(tmp_path):
+    """Docker passes the daemon's proxy settings (HTTP_PROXY, http_proxy) into containers, and urllib sent the check
+    for 127.0.0.1 to that proxy: a server answering 200 was reported unhealthy (Compose's Prometheus never started)."""
+    import http.server
+    import threading
+
+    class Healthz(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Healthz)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    check = [sys.executable, *[a.replace(f":{PORT}/", f":{port}/") for a in healthcheck()[1:]]]
+    dead = f"http://127.0.0.1:{free_port()}"  # a proxy nobody listens on
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "http_proxy", "https_proxy")}
+    try:
+        assert subprocess.run(check, env=env, capture_output=True, timeout=30).returncode == 0
+        for name in ("http_proxy", "HTTP_PROXY"):
+            done = subprocess.run(check, env={**env, name: dead}, capture_output=True, text=True, timeout=30)
+            assert done.returncode == 0, done.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_compose_service_matches_the_image():
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())
     app = compose["services"]["braintumor"]
