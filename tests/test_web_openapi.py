@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import encode
 from openapi_spec_validator import validate
+from test_serve_slow_clients import StallingInput
 
 from braintumor.web import create_app
 
@@ -38,6 +39,8 @@ def _requests(good: bytes) -> dict[tuple[str, str, str], list[dict]]:
         ("/api/v1/predict", "post", "400"): [_files(("b.jpg", b"")), _files(("b.jpg", b"x"), ("c.jpg", b"")),
                                              {"data": {}, "content_type": "multipart/form-data"},
                                              _files(*[(f"{i}.png", good) for i in range(4)])],
+        ("/api/v1/predict", "post", "408"): [{"content_type": "image/jpeg", "environ_overrides": {
+            "wsgi.input": StallingInput(), "CONTENT_LENGTH": "9000"}}],
         ("/api/v1/predict", "post", "413"): [_files(("big.png", big))],
         ("/api/v1/predict", "post", "415"): [{"data": b"x", "content_type": "text/plain"}, {"json": {"file": "x"}}],
         ("/api/v1/model", "get", "200"): [{}],

@@ -106,7 +106,8 @@ def test_windows_uses_waitress(tiny_model, monkeypatch, capsys):
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setitem(sys.modules, "waitress", types.SimpleNamespace(serve=lambda app, **kw: seen.update(kw)))
     assert serve_mod.serve(model=str(tiny_model), workers=2, port=5056) == 0
-    assert seen == {"host": "127.0.0.1", "port": 5056, "threads": 2 * serve_mod.THREADS_PER_WORKER}
+    assert seen == {"host": "127.0.0.1", "port": 5056, "threads": 2 * serve_mod.THREADS_PER_WORKER,
+                    "channel_timeout": 30}
     assert "waitress" in capsys.readouterr().out
     assert serve_mod.serve(model=str(tiny_model), workers=2, port=5056, threads=3) == 0
     assert seen["threads"] == 6

@@ -73,7 +73,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
     return serve(args.host, args.port, args.model, args.workers, debug=args.debug, max_upload_mb=args.max_upload_mb,
-                 threads=args.threads)
+                 threads=args.threads, client_timeout=args.client_timeout)
 
 
 def _cmd_data_check(args: argparse.Namespace) -> int:
@@ -270,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=thread_count, default=None,
                    help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
     p.add_argument("--max-upload-mb", type=positive_float, default=None, help="request size limit (default 128)")
+    p.add_argument("--client-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="drop a client that sends nothing for this long in the middle of its request (default 30)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
     p.set_defaults(func=_cmd_serve)
 

@@ -1,5 +1,5 @@
-"""gunicorn settings file for ``braintumor serve``: the prometheus-client multiprocess bookkeeping, and logs that keep
-no client data.
+"""gunicorn settings file for ``braintumor serve``: the prometheus-client multiprocess bookkeeping, logs that keep
+no client data, and a time limit on clients that stop sending in the middle of a request.
 
 gunicorn loads this file by its path, so the master never imports the ``braintumor`` package (and so
 never onnxruntime, which breaks forking); keep it free of ``braintumor`` imports. ``serve`` creates the
@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import re
 import shutil
+import socket
+import struct
 import sys
 import threading
 
@@ -33,6 +36,14 @@ _QUOTED = re.compile(r"'.*'|\".*\"", re.S)
 #: Name prefix of the metrics directory ``serve`` creates; only such a directory is removed at exit.
 METRICS_DIR_PREFIX = "braintumor-metrics-"
 
+#: Where ``serve --client-timeout`` puts its value for the hooks below (seconds).
+CLIENT_TIMEOUT_ENV = "BRAINTUMOR_CLIENT_TIMEOUT"
+#: Seconds a client that has begun a request (its headers or its body) may send nothing before the server gives up
+#: on it, when serve does not say: nginx's client_header_timeout and client_body_timeout are 60 s.
+DEFAULT_CLIENT_TIMEOUT = 30.0
+#: How gunicorn's workers log a socket error while reading a request (with its traceback).
+_SOCKET_ERROR = "Socket error processing request."
+
 
 def without_client_data(record: logging.LogRecord) -> bool:
     """Log a rejected request by the kind of its error only: gunicorn writes the client's address and quotes what it
@@ -44,9 +55,46 @@ def without_client_data(record: logging.LogRecord) -> bool:
     return True
 
 
+def client_timeout() -> float:
+    """Seconds from ``$BRAINTUMOR_CLIENT_TIMEOUT`` (which serve has checked), else :data:`DEFAULT_CLIENT_TIMEOUT`."""
+    try:
+        value = float(os.environ.get(CLIENT_TIMEOUT_ENV, ""))
+    except ValueError:
+        return DEFAULT_CLIENT_TIMEOUT
+    return value if value > 0 and math.isfinite(value) else DEFAULT_CLIENT_TIMEOUT
+
+
+def stalled_clients_in_one_line(record: logging.LogRecord) -> bool:
+    """A client dropped by :func:`when_ready`'s receive timeout: one warning line, not an error with a traceback
+    (a client holding many connections open would fill the log with them)."""
+    if record.msg == _SOCKET_ERROR and record.exc_info and isinstance(record.exc_info[1], BlockingIOError):
+        record.msg, record.args = "Request abandoned: the client sent nothing for %g s", (client_timeout(),)
+        record.exc_info = record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+    return True
+
+
 def on_starting(server) -> None:
     """In the master, before any worker exists (they inherit it): filter the error log's rejected requests."""
-    logging.getLogger("gunicorn.error").addFilter(without_client_data)
+    logger = logging.getLogger("gunicorn.error")
+    logger.addFilter(without_client_data)
+    logger.addFilter(stalled_clients_in_one_line)
+
+
+def when_ready(server) -> None:
+    """Give the listening sockets a receive timeout (``SO_RCVTIMEO``), which the connections accepted from them
+    inherit: gunicorn reads a request's headers and body with blocking reads and no time limit, so a client that sent
+    part of a request and then nothing held a request thread for as long as it kept the connection open (four such
+    connections per worker, and nothing else was answered, /healthz included). A read that waits longer than
+    :func:`client_timeout` now fails: before the app, gunicorn closes the connection; in the body, the app answers
+    408 (web/client_input.py). Waiting for a request to begin is gunicorn's keep-alive business, not this."""
+    seconds = client_timeout()
+    timeval = struct.pack("@ll", int(seconds), min(999_999, round(seconds % 1 * 1_000_000)))
+    for listener in getattr(server, "LISTENERS", []):
+        try:
+            listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        except (AttributeError, OSError) as exc:  # not a socket that takes it: serve on, without the limit
+            server.log.warning("no client timeout on %s: %s", listener, exc)
 
 
 def pre_fork(server, worker) -> None:

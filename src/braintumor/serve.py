@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 from .cli_checks import UsageError
-from .gunicorn_config import METRICS_DIR_PREFIX
+from .gunicorn_config import CLIENT_TIMEOUT_ENV, DEFAULT_CLIENT_TIMEOUT, METRICS_DIR_PREFIX
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .series import printable
@@ -164,16 +164,18 @@ def check_port(host: str, port: int) -> None:
 
 def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, workers: int | None = None,
           debug: bool = False, max_upload_mb: float | None = None, timeout: int | None = None,
-          threads: int | None = None) -> int:
+          threads: int | None = None, client_timeout: float | None = None) -> int:
     """Run until interrupted (on POSIX without --debug, by becoming the gunicorn master).
 
-    ``threads``: request threads per worker (default :data:`THREADS_PER_WORKER`)."""
+    ``threads``: request threads per worker (default :data:`THREADS_PER_WORKER`). ``client_timeout``: seconds a
+    client may send nothing in the middle of its request before the server drops it (default 30)."""
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app
 
     path = resolve_model_path(model) if model else default_model_path()
     Classifier.load(model, threads=1)  # a missing or broken model: one clear error line, before any worker
     workers = workers or default_workers()
     threads = threads or THREADS_PER_WORKER
+    client_timeout = client_timeout or DEFAULT_CLIENT_TIMEOUT
     kwargs = {"model_path": str(path), "max_upload_mb": float(max_upload_mb or DEFAULT_MAX_UPLOAD_MB),
               "threads": max(1, available_cpus() // workers)}
     if debug:
@@ -197,11 +199,13 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     elif sys.platform == "win32":
         import waitress
 
-        waitress.serve(create_app(**kwargs), host=host, port=port, threads=workers * threads)
+        waitress.serve(create_app(**kwargs), host=host, port=port, threads=workers * threads,
+                       channel_timeout=math.ceil(client_timeout))  # whole seconds there
     else:
         for key, value in WORKER_ENV.items():
             os.environ.setdefault(key, value)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it, else the watcher
+        os.environ[CLIENT_TIMEOUT_ENV] = repr(client_timeout)  # for gunicorn_config.when_ready, in the master
         watched = _remove_when_server_ends(metrics)
         sys.stdout.flush()
         sys.stderr.flush()

@@ -19,6 +19,7 @@ from werkzeug.formparser import FormDataParser
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
+from .client_input import guard_input
 from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
 
@@ -105,6 +106,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped)."""
     app = _App(__name__)
     app.request_class = InMemoryRequest
+    app.wsgi_app = guard_input(app.wsgi_app)  # a client gone silent mid-body: 408
     app.json.sort_keys = False
     clf = classifier or Classifier.load(model_path, threads=threads)
     max_bytes = int(max_upload_mb * 1024 * 1024)

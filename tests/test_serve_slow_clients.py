@@ -1,0 +1,138 @@
+"""Clients that begin a request and then send nothing: dropped after ``--client-timeout``, with a 408 when they stalled
+in the body. gunicorn reads requests with blocking reads and no time limit: four such connections (one worker's
+threads) and the server answered nothing else, /healthz included, for as long as they stayed open."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import REPO
+from test_web_serve import free_port
+
+from braintumor.cli import build_parser
+from braintumor.gunicorn_config import stalled_clients_in_one_line
+from braintumor.predictor import Classifier
+from braintumor.web import create_app
+
+#: Requests that stop part-way: in the body (length given, chunked, multipart) and in the headers.
+STALLED_BODIES = [
+    b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 90000\r\n\r\n\xff\xd8",
+    b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"10\r\n\xff\xd8",
+    b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b0123456789abcdef\r\n"
+    b"Content-Length: 90000\r\n\r\n--b0123456789abcdef\r\nContent-Disposition: form-data; name=\"file\"; "
+    b"filename=\"PATIENT_DOE.jpg\"\r\n\r\n\xff\xd8",
+]
+STALLED_HEADERS = b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Ty"
+
+
+def _answer(client: socket.socket) -> bytes:
+    data = b""
+    while chunk := client.recv(65536):
+        data += chunk
+    return data
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_RCVTIMEO inherited by accepted sockets: Linux")
+def test_stalled_clients_are_dropped_and_the_server_keeps_answering(tmp_path):
+    port = free_port()
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--workers", "1",
+                             "--threads", "4", "--client-timeout", "1"], stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    clients = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        for raw in [*STALLED_BODIES, STALLED_HEADERS]:  # five: more than the worker's four threads
+            client = socket.create_connection(("127.0.0.1", port), timeout=20)
+            client.sendall(raw)
+            clients.append(client)
+        time.sleep(0.5)  # they hold the threads now
+        started = time.monotonic()
+        health = json.load(urllib.request.urlopen(f"{base}/healthz", timeout=15))  # waited forever
+        assert health["status"] == "ok" and time.monotonic() - started < 10
+        for client in clients[:3]:
+            head, _, body = _answer(client).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408 ")
+            assert json.loads(body)["error"].startswith("the upload stopped arriving before its end")
+        assert _answer(clients[3]) == b""  # gunicorn closes a request whose headers stopped
+        metrics = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+        assert 'braintumor_http_requests_total{endpoint="api.predict",status="408"} 3.0' in metrics
+    finally:
+        for client in clients:
+            client.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=40)
+    log.seek(0)
+    out = log.read()
+    assert out.count('"POST /api/v1/predict HTTP/1.1" 408') == 3, out
+    assert "Request abandoned: the client sent nothing for 1 s" in out and "Traceback" not in out, out
+    assert "PATIENT" not in out
+
+
+class StallingInput:
+    """A wsgi.input whose client went silent: a socket read past SO_RCVTIMEO raises BlockingIOError."""
+
+    def read(self, *args):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    readline = readinto = read
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app(classifier=Classifier.load(threads=1))
+
+
+@pytest.mark.parametrize(("path", "content_type"), [("/api/v1/predict", "image/jpeg"),
+                                                   ("/api/v1/predict", "multipart/form-data; boundary=b0123456789abc"),
+                                                   ("/", "multipart/form-data; boundary=b0123456789abc")])
+@pytest.mark.parametrize("length", ["9000", None], ids=["length", "chunked"])
+def test_a_body_that_stopped_arriving_is_a_408_with_a_sentence(app, path, content_type, length):
+    """It was werkzeug's 400 "The browser (or proxy) sent a request that this server could not understand", counted
+    with the malformed requests."""
+    environ = {"wsgi.input": StallingInput(), "CONTENT_TYPE": content_type}
+    environ.update({"CONTENT_LENGTH": length} if length else {"wsgi.input_terminated": True})  # as gunicorn says
+    response = app.test_client().post(path, environ_overrides=environ)
+    assert response.status_code == 408
+    text = response.get_json()["error"] if path.startswith("/api/") else response.get_data(as_text=True)
+    assert "the upload stopped arriving before its end" in text
+
+
+def test_the_log_says_a_stalled_client_in_one_line():
+    try:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+    except BlockingIOError:
+        record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, "Socket error processing request.",
+                                   (), sys.exc_info())
+    assert stalled_clients_in_one_line(record) and record.exc_info is None and record.levelno == logging.WARNING
+    assert record.getMessage().startswith("Request abandoned: the client sent nothing for ")
+    record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, "Socket error processing request.", (),
+                               (OSError, OSError(5, "I/O error"), None))
+    assert stalled_clients_in_one_line(record) and record.levelno == logging.ERROR  # other socket errors as they were
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "nan", "soon"])
+def test_the_client_timeout_is_a_positive_number(bad, capsys):
+    assert build_parser().parse_args(["serve", "--client-timeout", "2.5"]).client_timeout == 2.5
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["serve", "--client-timeout", bad])
+    assert exc.value.code == 2 and "--client-timeout" in capsys.readouterr().err
