@@ -14,11 +14,13 @@ COPY src ./src
 COPY models ./models
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
-# Stage 2: install the wheel with its core dependencies only (no [train] extra, so no torch).
+# Stage 2: install the wheel with its core dependencies only (no [train] extra, so no torch), at the versions the
+# tests passed with (deploy/constraints.txt), not whatever PyPI has newest on the day of the build.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY --from=build /wheels /wheels
-RUN pip install /wheels/*.whl \
+COPY deploy/constraints.txt /wheels/
+RUN pip install --constraint /wheels/constraints.txt /wheels/*.whl \
     && rm -rf /wheels \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
 # Nothing is written at run time except gunicorn's heartbeat files and the metrics files, both in

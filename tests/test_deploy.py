@@ -57,7 +57,8 @@ def test_dockerfile_builds_a_small_non_root_serving_image():
     ins = instructions()
     assert [a for n, a in ins if n == "FROM"] == ["python:3.11-slim AS build", "python:3.11-slim"]
     runs = " ".join(a for n, a in ins if n == "RUN")
-    assert "pip install /wheels/*.whl" in runs and "[train" not in runs and "torch" not in runs
+    assert "pip install --constraint /wheels/constraints.txt /wheels/*.whl" in runs  # the tested versions
+    assert "[train" not in runs and "torch" not in runs
     user = one("USER")
     assert user not in ("root", "0") and "useradd" in runs
     assert one("EXPOSE") == PORT
@@ -70,6 +71,37 @@ def test_dockerfile_builds_a_small_non_root_serving_image():
         if n == "COPY" and not args.startswith("--from"):
             for src in shlex.split(args)[:-1]:
                 assert (REPO / src).exists(), src
+
+
+def test_the_image_installs_pinned_versions_of_every_runtime_dependency():
+    """`pip install` of the wheel took the newest of everything on PyPI that day: two builds of one commit could serve
+    with different ONNX Runtime, numpy or gunicorn versions than the tests passed with."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    tomllib = pytest.importorskip("tomllib", reason="Python >= 3.11 reads TOML")
+
+    lines = (REPO / "deploy" / "constraints.txt").read_text().splitlines()
+    pins = dict(ln.split("==") for ln in lines if ln.strip() and not ln.startswith("#"))
+    assert all(re.fullmatch(r"[a-z0-9-]+", name) and re.fullmatch(r"[0-9][0-9a-z.]*", v) for name, v in pins.items())
+    image = {"sys_platform": "linux", "platform_system": "Linux", "python_version": "3.11",  # python:3.11-slim
+             "python_full_version": "3.11.0", "os_name": "posix", "extra": ""}
+    core = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    todo = [Requirement(r) for r in core]
+    for req in todo:  # each core dependency pinned within pyproject's range; then what it pulls in, where installed
+        name = canonicalize_name(req.name)
+        if req.marker and not req.marker.evaluate(image):
+            continue
+        assert name in pins, f"{name} is not pinned in deploy/constraints.txt"
+        assert req.specifier.contains(pins[name], prereleases=True), (name, pins[name], str(req.specifier))
+        try:
+            requires = metadata.distribution(name).requires or []
+        except metadata.PackageNotFoundError:
+            continue
+        todo += [r for r in map(Requirement, requires) if canonicalize_name(r.name) not in {
+            canonicalize_name(t.name) for t in todo}]
 
 
 def _ignore_regex(pattern: str) -> re.Pattern:
@@ -106,7 +138,8 @@ def dockerignored(path: str) -> bool:
 
 def test_dockerignore_sends_only_what_the_image_needs():
     tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    needed = [f for f in tracked if f.startswith(("src/", "models/"))] + ["pyproject.toml", "README.md", "LICENSE"]
+    needed = [f for f in tracked if f.startswith(("src/", "models/"))] + ["pyproject.toml", "README.md", "LICENSE",
+                                                                         "deploy/constraints.txt"]
     assert "models/braintumor-tumornet-s.onnx" in needed
     assert [f for f in needed if dockerignored(f)] == []
     for path in ("runs/tiny/best.pt", ".cache/peers/x", ".git/HEAD", "data/Training/glioma/a.jpg",
