@@ -1,9 +1,10 @@
 """``braintumor serve`` under the environment a team server or a container platform gives it: variables gunicorn
-reads on its own, and the Docker health check's way to the server."""
+reads on its own, and a reverse proxy in front."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -33,3 +34,31 @@ def test_a_web_concurrency_that_is_not_a_number_does_not_stop_serve(tmp_path):
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 2 and "--max-requests: invalid int value: 'abc'" in done.stderr, done.stderr
     assert _no_metrics_folder_left(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def client():
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    return create_app(classifier=Classifier.load(threads=1)).test_client()
+
+
+FORWARDED = {"X-Forwarded-For": "10.9.8.7", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example",
+             "X-Forwarded-Prefix": "/elsewhere"}
+
+
+@pytest.mark.parametrize("path", ["/", "/dashboard", "/api/v1/openapi.json", "/api/v1/model", "/healthz"])
+def test_forwarded_headers_change_no_answer(client, path):
+    """DEPLOY.md: no ProxyFix is needed behind a reverse proxy, because nothing the app sends depends on them."""
+    plain, forwarded = client.get(path), client.get(path, headers=FORWARDED)
+    assert plain.status_code == forwarded.status_code == 200
+    assert plain.get_data() == forwarded.get_data()
+    assert b"evil.example" not in forwarded.get_data() and b"https:" not in forwarded.get_data()
+
+
+def test_links_follow_the_path_prefix_the_proxy_serves_under(client):
+    """DEPLOY.md: SCRIPT_NAME=/braintumor (gunicorn puts it in each request's environ) prefixes every link."""
+    page = client.get("/", base_url="http://localhost/braintumor/").get_data(as_text=True)  # SCRIPT_NAME
+    links = re.findall(r'(?:href|src|action|data-api)="(/[^"]*)"', page)
+    assert links and all(link.startswith("/braintumor/") for link in links), links
