@@ -224,6 +224,9 @@ def test_compose_service_matches_the_image():
     assert app["build"] == "." and app["command"] == cmd()
     assert app["healthcheck"]["test"] == ["CMD", *healthcheck()]
     assert any(str(p).endswith(f":{PORT}") for p in app["ports"])
+    # neither the app nor Prometheus has a login: Compose published both on every interface of the host
+    assert [str(p).split(":")[0] for s in ("braintumor", "prometheus") for p in compose["services"][s]["ports"]] == [
+        "127.0.0.1", "127.0.0.1"]
     limits = app["deploy"]["resources"]["limits"]
     assert float(limits["cpus"]) >= int(cmd()[cmd().index("--workers") + 1]) and limits["memory"]
     assert app["read_only"] is True and "ALL" in app["cap_drop"]
