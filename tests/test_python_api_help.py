@@ -8,8 +8,9 @@ import pydoc
 
 import braintumor
 
-API_MODULES = ("braintumor.predictor", "braintumor.image_io", "braintumor.image_arrays", "braintumor.preprocess",
-               "braintumor.heatmap", "braintumor.batch_predict", "braintumor.classes", "braintumor.processes")
+API_MODULES = ("braintumor.predictor", "braintumor.prediction", "braintumor.image_io", "braintumor.image_arrays",
+               "braintumor.preprocess", "braintumor.heatmap", "braintumor.batch_predict", "braintumor.classes",
+               "braintumor.processes")
 
 
 def _public_functions():

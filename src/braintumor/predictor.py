@@ -7,10 +7,9 @@ so a Classifier needs nothing but the file.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,9 @@ from .classes import CLASSES
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import ImageError, ImageSource, InputInfo, decode_image
 from .model_files import default_model_path, resolve_model_path
-from .ood import OODDetector, image_stats
+from .ood import OODDetector
+from .prediction import OOD_MESSAGE, REVIEW_BELOW, Prediction, softmax
+from .prediction import probability_text as probability_text  # where callers import it from
 from .preprocess import PreprocessConfig, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .sessions import disabled_optimizers, session_options
@@ -33,67 +34,8 @@ class ModelError(ValueError):
     """A model file that cannot be used (not ONNX, not ours, or broken)."""
 
 
-#: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
-#: a brain MRI": real MRI slices unlike the training ones (and CT slices filed as MRI) are refused too.
-OOD_MESSAGE = "unlike the brain MRI slices the model was trained on"  # true of a photo and of an odd MRI slice alike
 #: Most ONNX Runtime threads a Classifier takes (the CLI's --threads too): 5000 hung for half a minute per image.
 MAX_THREADS: int = 256
-#: An accepted answer shown with a (calibrated) confidence below this is flagged for review. Chosen on a source the
-#: network never saw (docs/RESULTS.md, "Confidence on a new source"): there, answers below 99 % were right about 6
-#: times in 10 and held ~80 % of the errors, while on slices like the training ones only ~2 % fall below it.
-REVIEW_BELOW: float = 0.99
-
-
-def probability_text(p: float) -> str:
-    """A probability as people are shown it, to 0.1 %, rounded towards 50 % so that it never looks surer than it is:
-    never "100.0%" or "0.0%" (">99.9%" and "<0.1%"), and 0.9898 is "98.9%", not a "99.0%" beside a flag for
-    answers under 99 %. app.js's ``percent`` follows the same rule."""
-    if p > 0.999:
-        return ">99.9%"
-    if p < 0.001:
-        return "<0.1%"
-    tenths = math.floor(1000.0 * p + 1e-9) if p >= 0.5 else math.ceil(1000.0 * p - 1e-9)
-    return f"{tenths / 10:.1f}%"
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One image's answer. ``probabilities`` follows the model's class order.
-
-    When ``ood`` is true the input does not look like a brain MRI slice: ``label`` and
-    ``confidence`` are withheld (None) and ``reason`` says why; the raw probabilities stay
-    available for research but must not be read as a diagnosis. ``review`` is true for an accepted
-    answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors are there.
-
-    Frozen and compared by value, but not hashable: ``probabilities`` is a plain dict (JSON-ready, and the type
-    users index), which no hash may rest on; to key a set or dict, use the source, or
-    ``json.dumps(p.to_dict(), sort_keys=True)``.
-    """
-
-    label: str | None
-    confidence: float | None
-    probabilities: dict[str, float]
-    ood: bool = False
-    ood_score: float | None = None
-    reason: str | None = None
-    review: bool = False
-    __hash__ = None  # type: ignore[assignment]  # said "unhashable type: 'dict'"; isinstance(p, Hashable) was True
-
-    def to_dict(self) -> dict:
-        """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood)."""
-        out = {"label": self.label, "confidence": self.confidence, "probabilities": dict(self.probabilities),
-               "ood": self.ood, "ood_score": self.ood_score, "review": self.review}
-        if self.ood:
-            out["reason"] = self.reason
-        return out
-
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Probabilities from logits (last axis) divided by the calibration temperature, in float64."""
-    z = logits.astype(np.float64) / temperature
-    z -= z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 class Classifier:
@@ -187,6 +129,12 @@ class Classifier:
 
     def inspect(self, source: ImageSource | InMemoryImage) -> tuple[np.ndarray, InputInfo]:
         """Model input (1, S, S) plus what the decoder saw (size, colour) for the OOD checks."""
+        crop, info = self.inspect_crop(source)
+        return to_model_input(crop), info
+
+    def inspect_crop(self, source: ImageSource | InMemoryImage) -> tuple[np.ndarray, InputInfo]:
+        """The uint8 crop (S, S) the model input is made of (:meth:`classify_crops` takes a stack of them), plus what
+        the decoder saw."""
         if is_in_memory(source):
             gray, info = gray_from_memory(source)
         else:
@@ -196,7 +144,7 @@ class Classifier:
                                 f"not {type(source).__name__}")
             gray, info = decode_image(source, draft_size=2 * self.image_size)
         prepared, second = prepare_measured(gray, self.preprocess_config)
-        return to_model_input(prepared), replace(info, second_head=second)
+        return prepared, replace(info, second_head=second)
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Raw (logits (N, K), last feature maps (N, C, h, w) or None) for a (N, 1, S, S) batch."""
@@ -233,16 +181,22 @@ class Classifier:
         preds, features, _ = self._classify(batch, infos)
         return preds, features
 
-    def _classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None,
+    def classify_crops(self, crops: np.ndarray, infos: list[InputInfo | None] | None = None,
+                       ) -> tuple[list[Prediction], np.ndarray | None]:
+        """:meth:`classify` of uint8 crops (N, S, S) (:meth:`inspect_crop`), with the same answers: the input checks
+        then read the crops' integer levels, not the floats made of them (less work: no pass over the floats)."""
+        preds, features, _ = self._classify(to_model_input(crops), infos, crops)
+        return preds, features
+
+    def _classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None, crops: np.ndarray | None = None,
                   ) -> tuple[list[Prediction], np.ndarray | None, np.ndarray]:
+        """``crops``: the uint8 crops ``batch`` was made of, or None."""
         infos = infos or [None] * len(batch)
         ood = self.ood if "features" in self._outputs else None  # the distance needs the feature maps
         if ood is not None:
             # The crop statistics and input checks come before the network run, while the crops are
             # still in cache (the network's buffers evict them: afterwards the same work took longer)
-            prepared = batch[:, 0] * np.float32(255.0)
-            stats = image_stats(prepared)
-            reasons = [ood.input_reason(info, x) for info, x in zip(infos, prepared, strict=True)]
+            stats, reasons = ood.check_inputs(batch, infos, crops)
         outs = self.run_all(batch)
         logits, features = outs[self._outputs[0]], outs.get("features")
         probs = softmax(logits, self.temperature)
@@ -257,8 +211,8 @@ class Classifier:
 
     def predict(self, source: ImageSource | InMemoryImage) -> Prediction:
         """Classify one image: a path, bytes, a binary file, a numpy array or a PIL image. Raises ImageError."""
-        x, info = self.inspect(source)
-        return self.classify(x[None], [info])[0][0]
+        crop, info = self.inspect_crop(source)
+        return self.classify_crops(crop[None], [info])[0][0]
 
     def predict_many(
         self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int = 32, with_probabilities: bool = False,
@@ -284,7 +238,8 @@ class Classifier:
 
         def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError, np.ndarray | None]]:
             good = [x for _, x in pending if not isinstance(x, ImageError)]
-            preds, _, probs = self._classify(np.stack([x for x, _ in good]), [i for _, i in good]) if good \
+            crops = np.stack([c for c, _ in good]) if good else None
+            preds, _, probs = self._classify(to_model_input(crops), [i for _, i in good], crops) if good \
                 else ([], None, [])
             answers = zip(preds, probs, strict=True)
             for src, x in pending:
@@ -293,7 +248,7 @@ class Classifier:
 
         for src in sources:
             try:
-                pending.append((src, self.inspect(src)))
+                pending.append((src, self.inspect_crop(src)))
             except ImageError as exc:  # kept without traceback or context: their frames held the failed file alive
                 exc.__context__ = None
                 pending.append((src, exc.with_traceback(None)))

@@ -96,13 +96,13 @@ def _outcomes(clf: Classifier, slices: list[Slice], batch_size: int) -> Iterator
         inspected: list[tuple[np.ndarray, InputInfo] | ImageError] = []
         for sl in slices[start:start + batch_size]:
             try:
-                x, info = clf.inspect(sl.pixels)
+                x, info = clf.inspect_crop(sl.pixels)
                 modality = sl.meta.get("dicom", {}).get("modality")
                 inspected.append((x, replace(info, colourfulness=sl.colourfulness, modality=modality)))
             except ImageError as exc:
                 inspected.append(exc)
         good = [v for v in inspected if not isinstance(v, ImageError)]
-        preds = iter(clf.classify(np.stack([x for x, _ in good]), [i for _, i in good])[0] if good else [])
+        preds = iter(clf.classify_crops(np.stack([x for x, _ in good]), [i for _, i in good])[0] if good else [])
         yield from (v if isinstance(v, ImageError) else next(preds) for v in inspected)
 
 

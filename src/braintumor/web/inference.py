@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.http import parse_options_header
 
-from ..heatmap import explain_batch
+from ..heatmap import explain_crops
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError, InputInfo
 from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
@@ -139,11 +139,11 @@ def classify(clf: Classifier, uploads: list[Upload], heatmap: bool = False) -> l
     inputs: list[tuple[np.ndarray, InputInfo] | ImageError] = []
     for u in uploads:
         try:
-            inputs.append(clf.inspect(u.data))
+            inputs.append(clf.inspect_crop(u.data))
         except ImageError as exc:
             inputs.append(exc)
     good = [x for x in inputs if not isinstance(x, ImageError)]
-    explained = iter(explain_batch(clf, np.stack([x for x, _ in good]), [i for _, i in good]) if good else [])
+    explained = iter(explain_crops(clf, np.stack([x for x, _ in good]), [i for _, i in good]) if good else [])
     records = []
     for u, x in zip(uploads, inputs, strict=True):
         if isinstance(x, ImageError):
