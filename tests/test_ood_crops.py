@@ -10,7 +10,7 @@ from conftest import encode, synthetic_head
 
 from braintumor import heatmap
 from braintumor.image_io import InputInfo
-from braintumor.ood import crop_levels, histogram_std, image_stats, level_histograms, level_stats
+from braintumor.ood_stats import crop_levels, histogram_std, image_stats, level_histograms, level_stats
 from braintumor.predictor import Classifier
 from braintumor.preprocess import to_model_input
 
@@ -56,6 +56,9 @@ def test_crop_statistics_from_uint8_levels_are_those_of_the_floats_bit_for_bit()
         np.testing.assert_array_equal(counts, [np.bincount(c.ravel(), minlength=256) for c in crops])
         np.testing.assert_array_equal(level_stats(crops, counts), image_stats(_floats(crops)))
         np.testing.assert_array_equal(level_stats(crops), image_stats(_floats(crops)))
+        # one crop (Python numbers) and a batch (arrays) agree, whatever the batch
+        np.testing.assert_array_equal(np.concatenate([level_stats(c[None]) for c in crops]),
+                                      level_stats(np.concatenate([crops, crops[:1]]))[:len(crops)])
 
 
 def test_blank_check_from_the_histogram_answers_as_the_float_crop_or_leaves_it_to_the_floats(shipped):

@@ -22,13 +22,11 @@ refused. Everything is stored in the ONNX metadata (``"ood"``); the test split i
 from __future__ import annotations
 
 import base64
-import math
 
 import numpy as np
-from PIL import Image
 
 from .image_io import InputInfo
-from .preprocess import histogram_percentile
+from .ood_stats import histogram_std, image_stats, level_histograms, level_stats
 
 #: Images whose longer side is more than this many times the shorter one are refused.
 MAX_ASPECT: float = 3.0
@@ -64,73 +62,6 @@ def _encode(arr: np.ndarray) -> str:
 
 def _decode(text: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype=dtype).reshape(shape).astype(np.float64)
-
-
-def image_stats(prepared: np.ndarray) -> np.ndarray:
-    """(N, 5) statistics of model-input crops (N, S, S) on the 0-255 scale.
-
-    Crops are 8-bit images (the float input times 255 is within 2e-5 of an integer), so everything is
-    computed on the integer levels (:func:`crop_levels`, then :func:`level_stats`)."""
-    return level_stats(crop_levels(prepared))
-
-
-def crop_levels(prepared: np.ndarray) -> np.ndarray:
-    """The uint8 levels (N, S, S) of float crops on the 0-255 scale: for the crops behind a model input (uint8 / 255
-    * 255 in float32) exactly the uint8 crops (``tests/test_ood.py``), which a caller that has them passes instead."""
-    x = np.asarray(prepared, dtype=np.float32)
-    # +0.5 and truncation = np.rint for values this close to integers, in one cheaper pass
-    return np.clip(x + np.float32(0.5), 0, 255).astype(np.uint8)
-
-
-def level_histograms(levels: np.ndarray) -> np.ndarray:
-    """(N, 256) int64 histograms of uint8 crops (N, S, S): Pillow's, about twice as fast as ``np.bincount``,
-    which first widens every pixel to int64."""
-    return np.array([Image.fromarray(np.ascontiguousarray(crop)).histogram() for crop in levels], dtype=np.int64)
-
-
-def level_stats(levels: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
-    """:func:`image_stats` of uint8 crops (N, S, S), from one 256-bin histogram per crop (``counts``:
-    :func:`level_histograms`, when the caller has them) and exact integer sums.
-
-    One histogram gives both the 99th percentile and the 16-bin intensity histogram (~10x cheaper than sorting),
-    and the region means and edge energy are integer sums of uint8 pixels (about half the time of the same sums
-    in float32), in int32 where no sum can overflow it (twice as fast as int64)."""
-    n, size = levels.shape[0], levels.shape[-1]
-    npx = size * size
-    counts = level_histograms(levels) if counts is None else counts
-    wide = np.int32 if 255 * npx < 2**31 else np.int64
-    top = histogram_percentile(counts, 99) + 1.0
-    # share of pixels darker than 0.1 * top: integer levels v < t fill the first ceil(t) bins (t > 0)
-    below = np.minimum(np.ceil(0.1 * top), 256).astype(np.int64)
-    dark = np.cumsum(counts, axis=1)[np.arange(n), below - 1] / npx
-    img = levels.reshape(n, size, size)
-
-    def total(region: np.ndarray) -> np.ndarray:
-        return region.sum(axis=(1, 2), dtype=wide)
-
-    c = max(1, size // 10)
-    corners = (total(img[:, :c, :c]) + total(img[:, :c, -c:]) + total(img[:, -c:, :c])
-               + total(img[:, -c:, -c:])) / (4 * c * c)
-    lo, hi = size * 5 // 16, size * 11 // 16
-    centre = total(img[:, lo:hi, lo:hi]) / (hi - lo) ** 2 / top
-    left, right = img[:, :, :-1], img[:, :, 1:]
-    diff = np.maximum(left, right)
-    diff -= np.minimum(left, right)  # |diff| in uint8
-    edges = diff.reshape(n, -1).sum(axis=1, dtype=wide) / (size * (size - 1)) / top
-    hist = counts.reshape(n, 16, 16).sum(axis=2) / npx
-    entropy = -(hist * np.log(hist + 1e-9)).sum(axis=1)
-    return np.stack([dark, corners / top, centre, edges, entropy], axis=1)
-
-
-def histogram_std(counts: np.ndarray) -> float:
-    """The standard deviation of the levels a 256-bin histogram counts, from exact integer moments (to 1 ulp)."""
-    m = int(counts.sum())
-    s1, s2 = int(counts @ _LEVELS), int(counts @ _SQUARES)
-    return math.sqrt((m * s2 - s1 * s1) / (m * m)) if m else math.nan
-
-
-_LEVELS = np.arange(256, dtype=np.int64)
-_SQUARES = _LEVELS * _LEVELS
 
 
 def _log1p(x: np.ndarray) -> np.ndarray:
