@@ -65,7 +65,9 @@ def _decode(text: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
 
 
 def _log1p(x: np.ndarray) -> np.ndarray:
-    return np.log1p(np.maximum(x.astype(np.float64), 0))
+    """log1p(max(x, 0)) in float64, in place after the first step."""
+    out = np.maximum(x, 0.0, dtype=np.float64)
+    return np.log1p(out, out=out)
 
 
 def joint_features(pooled: np.ndarray, prepared: np.ndarray | None, middle: np.ndarray | None = None,
@@ -110,7 +112,7 @@ class OODDetector:
         # einsum, not @: numpy's BLAS would start a spinning thread pool per process for this tiny
         # product, which cost a served prediction ~20 ms of CPU (benchmarks in docs/PERFORMANCE.md)
         white = np.einsum("nd,de->ne", x.astype(np.float32), self._whiten32)[:, None, :] - self._means_white32[None]
-        return np.sqrt((white.astype(np.float64) ** 2).sum(axis=2).min(axis=1)) / self.maha_scale
+        return np.sqrt(np.square(white, dtype=np.float64).sum(axis=2).min(axis=1)) / self.maha_scale
 
     def network_reason(self, info: InputInfo | None, score: float) -> str | None:
         """Why an input that :meth:`input_reason` let through is refused after the network, or None: its distance

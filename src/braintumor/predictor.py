@@ -165,13 +165,14 @@ class Classifier:
                               reason: str | None = None) -> Prediction:
         """The Prediction for one row of probabilities (rounded the same way everywhere)."""
         k = int(np.argmax(probs))
-        rounded = {c: round(float(p), 6) for c, p in zip(self.classes, probs, strict=True)}
+        values = np.asarray(probs).tolist()  # Python floats in one call (float() of each numpy scalar: one each)
+        rounded = {c: round(p, 6) for c, p in zip(self.classes, values, strict=True)}
         score = None if ood_score is None else round(float(ood_score), 4)
         if reason is not None:
             if score is not None and score <= 1.0 < ood_score:  # refused above the threshold: never shown as 1.0
                 score = 1.0001
             return Prediction(None, None, rounded, ood=True, ood_score=score, reason=f"{OOD_MESSAGE}: {reason}")
-        confidence = round(float(probs[k]), 6)
+        confidence = round(values[k], 6)
         return Prediction(self.classes[k], confidence, rounded, ood=False, ood_score=score,
                           review=confidence < REVIEW_BELOW)
 
@@ -202,7 +203,10 @@ class Classifier:
         probs = softmax(logits, self.temperature)
         if ood is None:
             return [self.prediction_from_probs(p) for p in probs], features, probs
-        scores = ood.network_scores(features.mean(axis=(2, 3)), None, outs.get("pooled_middle"), stats=stats)
+        # features.mean(axis=(2, 3)) as numpy's mean computes it (the sum, divided by an intp count), in two calls
+        pooled = np.add.reduce(features, axis=(2, 3))
+        np.true_divide(pooled, np.intp(features.shape[2] * features.shape[3]), out=pooled, casting="unsafe")
+        scores = ood.network_scores(pooled, None, outs.get("pooled_middle"), stats=stats)
         preds = []
         for p, score, reason, info in zip(probs, scores, reasons, infos, strict=True):
             reason = reason or ood.network_reason(info, score)

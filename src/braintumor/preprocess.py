@@ -207,9 +207,11 @@ def prepare_measured(source: ImageSource | InMemoryImage,
     run of head rows and columns, so of several slices in one image the model sees one (``ood``'s input checks)."""
     # draft: JPEG decoding may skip resolution the resize would throw away anyway
     gray = gray_from_memory(source)[0] if is_in_memory(source) else read_image(source, draft_size=2 * config.image_size)
-    gray, histogram = subtract_background(gray, Image.fromarray(gray).histogram(), config.background_percentile)
-    box, second = _head_box(gray, config, histogram)
     img = Image.fromarray(gray, mode="L")
+    subtracted, histogram = subtract_background(gray, img.histogram(), config.background_percentile)
+    if subtracted is not gray:  # a background level was subtracted (on a black one, most slices, nothing is)
+        gray, img = subtracted, Image.fromarray(subtracted, mode="L")
+    box, second = _head_box(gray, config, histogram)
     side = box[2] - box[0]
     if side > MAX_CROP_SIDE:  # memory bound; never reached by images under ~3800 px
         factor = math.ceil(side / MAX_CROP_SIDE)
@@ -249,7 +251,8 @@ INPUT_SCALE: float = 1.0 / 255.0
 
 def to_model_input(prepared: np.ndarray) -> np.ndarray:
     """uint8 (..., H, W) -> float32 (..., 1, H, W) in [0, 1]: what the network takes."""
-    arr = np.asarray(prepared, dtype=np.float32) * np.float32(INPUT_SCALE)
+    # one call: the cast to float32 and the product, as asarray(float32) * scale computes them, without the cast's copy
+    arr = np.multiply(prepared, np.float32(INPUT_SCALE), dtype=np.float32, casting="unsafe")
     return arr[..., None, :, :]
 
 

@@ -1,0 +1,61 @@
+"""Arithmetic written as fewer numpy calls (in place, casts folded into the ufunc) gives the numbers of its plain form
+bit for bit: each test keeps the plain form as the reference. Why: these run on every prediction, where each numpy
+call costs microseconds, and their outputs (probabilities, colourfulness, scores) are compared across versions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from braintumor.colour import _RG_FROM_CHROMA, _YB_FROM_CHROMA, _hasler, chroma_colourfulness
+from braintumor.ood import _log1p
+from braintumor.prediction import softmax
+from braintumor.preprocess import INPUT_SCALE, to_model_input
+
+RNG = np.random.default_rng(11)
+
+
+def test_softmax_equals_its_plain_form():
+    for _ in range(300):
+        logits = RNG.normal(0, 10 ** RNG.uniform(-2, 3), (RNG.integers(1, 5), 4)).astype(np.float32)
+        t = float(RNG.uniform(0.2, 3.0))
+        z = logits.astype(np.float64) / t
+        z -= z.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        want = e / e.sum(axis=-1, keepdims=True)
+        got = softmax(logits, t)
+        assert got.dtype == np.float64 and np.array_equal(got, want)
+    assert np.array_equal(softmax(np.array([2.0, 1.0, 0.0])), softmax(np.array([[2.0, 1.0, 0.0]]))[0])  # one row
+
+
+def _chroma_plain(ycc: np.ndarray) -> float:
+    chroma = np.ascontiguousarray(ycc.reshape(-1, 3)[:, 1:].T).astype(np.float64) - 128.0
+    n = chroma.shape[1]
+    mean = chroma.sum(axis=1) / n
+    cov = np.einsum("in,jn->ij", chroma, chroma) / n - np.outer(mean, mean)
+
+    def moments(w: tuple[float, float]) -> tuple[float, float]:
+        m = w[0] * mean[0] + w[1] * mean[1]
+        var = w[0] ** 2 * cov[0, 0] + w[1] ** 2 * cov[1, 1] + 2 * w[0] * w[1] * cov[0, 1]
+        return float(m), math.sqrt(max(float(var), 0.0))
+
+    return _hasler(*moments(_RG_FROM_CHROMA), *moments(_YB_FROM_CHROMA))
+
+
+def test_chroma_colourfulness_equals_its_plain_form():
+    arrays = [RNG.integers(0, 256, (RNG.integers(1, 80), RNG.integers(1, 80), 3)).astype(np.uint8) for _ in range(200)]
+    luma_only = np.dstack([RNG.integers(0, 256, (40, 40)), np.full((40, 40), 131), np.full((40, 40), 131)])
+    arrays += [np.full((20, 30, 3), 128, np.uint8), luma_only.astype(np.uint8)]
+    for ycc in arrays:
+        assert chroma_colourfulness(ycc) == _chroma_plain(ycc)
+
+
+def test_model_input_and_log1p_equal_their_plain_forms():
+    for arr in (np.arange(256, dtype=np.uint8).reshape(16, 16), RNG.integers(0, 256, (3, 40, 40)).astype(np.uint8),
+                RNG.normal(0, 100, (2, 9, 9))):
+        want = (np.asarray(arr, dtype=np.float32) * np.float32(INPUT_SCALE))[..., None, :, :]
+        got = to_model_input(arr)
+        assert got.dtype == np.float32 and got.shape == want.shape and np.array_equal(got, want)
+    x = np.concatenate([RNG.normal(0, 3, (4, 200)), [[np.nan, np.inf, -np.inf, -0.0] * 50]]).astype(np.float32)
+    np.testing.assert_array_equal(_log1p(x), np.log1p(np.maximum(x.astype(np.float64), 0)))
