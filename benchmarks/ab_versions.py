@@ -2,10 +2,12 @@
 """Interleaved A/B of ``Classifier.predict`` in two checkouts: an older one vs this one, same model and images.
 
     git worktree add /tmp/old <commit>
-    python benchmarks/ab_versions.py --old /tmp/old/src [--threads 1] [--rounds 2] [--heatmap] [--json out.json]
+    python benchmarks/ab_versions.py --old /tmp/old/src [--threads 1] [--rounds 2] [--cam | --heatmap] [--json out.json]
 
-``--heatmap`` times the ``?heatmap=1`` API work instead (``web.inference.classify(..., heatmap=True)``:
-predict + CAM + two PNGs + base64) and reports how far apart the two versions' heat-map pixels are.
+``--cam`` times predict + the class-activation map instead (``heatmap.explain``: latency.py's "+CAM", what the issue
+calls end to end) and checks that the two versions' maps are identical. ``--heatmap`` times the ``?heatmap=1`` API
+work (``web.inference.classify(..., heatmap=True)``: predict + CAM + two PNGs + base64) and reports how far apart
+the two versions' heat-map pixels are.
 
 Why: on this virtual machine whole runs of ``latency.py`` on the same code differ by up to ~40 % in
 p50 (host scheduling), more than most optimisations gain, so "before" and "after" must run side by
@@ -56,6 +58,17 @@ def heatmap_request(package: str):
     return run
 
 
+def cam_request(package: str):
+    """``(clf, path) -> (label, ood, CAM or None)`` through ``<package>.heatmap.explain``."""
+    explain = importlib.import_module(f"{package}.heatmap").explain
+
+    def run(clf, path: Path) -> tuple[str | None, bool, np.ndarray | None]:
+        ex = explain(clf, path)
+        return ex.prediction.label, ex.prediction.ood, ex.cam
+
+    return run
+
+
 def predict_request(clf, path: Path) -> tuple[str | None, bool, None]:
     pred = clf.predict(path)
     return pred.label, pred.ood, None
@@ -73,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=2, help="passes over the images")
     ap.add_argument("--limit", type=int, default=None, help="first N images per class")
-    ap.add_argument("--heatmap", action="store_true", help="time the ?heatmap=1 request work instead of predict")
+    what = ap.add_mutually_exclusive_group()
+    what.add_argument("--cam", action="store_true", help="time predict + CAM (heatmap.explain) instead of predict")
+    what.add_argument("--heatmap", action="store_true", help="time the ?heatmap=1 request work instead of predict")
     args = ap.parse_args(argv)
     if not (args.old / "braintumor" / "predictor.py").is_file():
         ap.error(f"{args.old} has no braintumor/predictor.py: pass the old checkout's src/ folder")
@@ -84,12 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         versions = {"old": old.Classifier.load(args.model, threads=args.threads),
                     "this checkout": current.Classifier.load(args.model, threads=args.threads)}
         work = ({"old": heatmap_request("braintumor_old"), "this checkout": heatmap_request("braintumor")}
-                if args.heatmap else dict.fromkeys(versions, predict_request))
+                if args.heatmap else {"old": cam_request("braintumor_old"), "this checkout": cam_request("braintumor")}
+                if args.cam else dict.fromkeys(versions, predict_request))
         times: dict[str, list[float]] = {name: [] for name in versions}
         for path in images[:20]:  # warm-up
             for name, clf in versions.items():
                 work[name](clf, path)
-        agree, pixel_diff = 0, []
+        agree, pixel_diff, cam_same = 0, [], []
         for rnd in range(args.rounds):
             for i, path in enumerate(images):
                 order = list(versions.items())
@@ -101,10 +117,16 @@ def main(argv: list[str] | None = None) -> int:
                     answers[name] = work[name](clf, path)
                     times[name].append((time.perf_counter() - t) * 1e3)
                 agree += answers["old"][:2] == answers["this checkout"][:2]
+                if args.cam:
+                    cams = [a[2] for a in answers.values()]
+                    cam_same.append(cams[0] is cams[1] is None
+                                    or (cams[0] is not None and cams[1] is not None and np.array_equal(*cams)))
+                    continue
                 maps = [pixels(a[2]) for a in answers.values()]
                 if maps[0] is not None and maps[1] is not None:
                     pixel_diff.append(int(np.abs(maps[0] - maps[1]).max()))
-    what = "heat-map request (?heatmap=1)" if args.heatmap else "Classifier.predict"
+    what = ("heat-map request (?heatmap=1)" if args.heatmap else "predict + CAM (heatmap.explain)" if args.cam
+            else "Classifier.predict")
     print(f"\n## {what}, old ({args.old}) vs this checkout, interleaved\n")
     print_machine(info)
     print(f"- {len(images)} test images x {args.rounds} rounds, {args.threads} ONNX Runtime thread(s), "
@@ -115,11 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     n = len(images) * args.rounds
     print(f"\nthis checkout is {p50['old'] / p50['this checkout']:.3f}x the old speed (p50); "
           f"same label and OOD flag on {agree}/{n} predictions")
+    if cam_same:
+        print(f"class-activation maps identical (or both withheld) on {sum(cam_same)}/{len(cam_same)}")
     if pixel_diff:
         print(f"heat-map pixels: largest difference {max(pixel_diff)} levels; identical maps "
               f"{sum(d == 0 for d in pixel_diff)}/{len(pixel_diff)}")
     write_json(args.json, {"machine": info, "old": str(args.old), "threads": args.threads, "rounds": args.rounds,
-                           "heatmap": args.heatmap, "images": len(images), "p50_ms": p50, "agree": agree, "n": n,
+                           "heatmap": args.heatmap, "cam": args.cam, "images": len(images), "p50_ms": p50,
+                           "agree": agree, "n": n, "cam_identical": sum(cam_same) if cam_same else None,
                            "heatmap_max_pixel_diff": max(pixel_diff) if pixel_diff else None})
     return 0
 
