@@ -212,3 +212,24 @@ def test_serving_a_heat_map_imports_no_training_module(tiny_model, test_images):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_the_head_converted_once_follows_the_metadata(test_images):
+    """explain converts the head's JSON lists to arrays once per classifier; a classifier whose metadata gets another
+    head (a recalibrated or hand-edited copy) is explained with that one, not the first."""
+    import copy
+
+    clf = Classifier.load(threads=1)
+    path = test_images["glioma"][0]
+    first = heatmap.explain(clf, path)
+    assert np.array_equal(heatmap.explain(clf, path).cam, first.cam)  # from the converted arrays
+    k = clf.classes.index(first.prediction.label)
+    head = copy.deepcopy(clf.metadata["head"])
+    head["weight"][k] = [-w for w in head["weight"][k]]  # the opposite evidence: another map
+    clf.metadata["head"] = head
+    flipped = heatmap.explain(clf, path)
+    features = clf.run(clf.preprocess(path)[None])[1][0]
+    raw = heatmap.class_activation_maps(features, np.array([head["weight"][k]]))[0]
+    want = heatmap.upsample(heatmap.normalise(raw), clf.image_size)
+    assert not np.array_equal(flipped.cam, first.cam)
+    np.testing.assert_array_equal(flipped.cam, want)
