@@ -103,9 +103,10 @@ def groups(datas: list[bytes], threads: int) -> dict[str, Group]:
         "encode_png with zlib's Z_RLE strategy (not taken)": lambda: [encode_png(rgb, strategy=zlib.Z_RLE),
                                                                       encode_png(ex.image, strategy=zlib.Z_RLE)]})
     crops = [prepare(d, cfg) for d in datas]
-    out["256-bin histogram of a model-input crop (ood.image_stats)"] = (n, {
-        "np.bincount (shipped)": lambda: [np.bincount(c.ravel(), minlength=256) for c in crops],
-        "Pillow Image.histogram (not taken)": lambda: [np.array(Image.fromarray(c).histogram()) for c in crops]})
+    out["256-bin histogram of a model-input crop (ood_stats.level_histograms)"] = (n, {
+        "np.bincount (until 2026-12-05)": lambda: [np.bincount(c.ravel(), minlength=256) for c in crops],
+        "Pillow Image.histogram, as an array": lambda: [np.array(Image.fromarray(c).histogram()) for c in crops],
+        "Pillow Image.histogram, its list (shipped)": lambda: [Image.fromarray(c).histogram() for c in crops]})
     size = 2 * cfg.image_size
     out["JPEG decode (images as given)"] = (n, {
         "draft (shipped)": lambda: [read_image(d, draft_size=size) for d in datas],
