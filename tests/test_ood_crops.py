@@ -40,6 +40,16 @@ def _spread_crops(size: int = 48) -> np.ndarray:
     return np.stack(crops)
 
 
+def _tipping_crop() -> np.ndarray:
+    """A 160 px crop whose exact standard deviation is just under 2 levels (1.9999999985) while the float crop's, as
+    numpy computes it in float32, is 2.0: blank by its levels, not blank by the floats, which decide."""
+    crop = np.full(160 * 160, 1, np.uint8)
+    crop[:12800] = 5
+    for i, v in ((7009, 2), (13487, 2), (14499, 0), (17095, 0), (24534, 3)):
+        crop[i] = v
+    return crop.reshape(1, 160, 160)
+
+
 def test_the_levels_of_a_model_input_are_its_uint8_crop_for_every_level():
     """uint8 -> / 255 -> * 255 in float32 -> +0.5, truncated: each of the 256 levels comes back, so statistics of the
     uint8 crop are those the float path computes."""
@@ -76,6 +86,10 @@ def test_blank_check_from_the_histogram_answers_as_the_float_crop_or_leaves_it_t
             assert abs(histogram_std(counts) - det.min_std) <= 0.01
     assert det.blank_from_histogram(level_histograms(crops[:1])[0]) is None  # exactly 2.0
     assert 10 < answered < len(crops)
+    tipping = _tipping_crop()
+    counts = level_histograms(tipping)[0]
+    assert histogram_std(counts) < det.min_std and not det.is_blank(_floats(tipping)[0])  # the two disagree
+    assert det.blank_from_histogram(counts) is None
 
 
 def test_input_checks_from_crops_refuse_what_the_float_checks_refuse(shipped):
@@ -88,6 +102,9 @@ def test_input_checks_from_crops_refuse_what_the_float_checks_refuse(shipped):
     np.testing.assert_array_equal(stats, want_stats)
     assert reasons == want_reasons
     assert want_reasons.count("blank or nearly uniform image") >= 5  # what the check refuses is in the set
+    tipping = _tipping_crop()  # not blank by the floats, as before, though blank by its levels
+    assert det.check_inputs(to_model_input(tipping), [None], tipping)[1] == [None] == det.check_inputs(
+        to_model_input(tipping), [None])[1]
 
 
 def test_predict_predict_many_and_explain_answer_as_classify_of_the_model_input(shipped, test_images):
