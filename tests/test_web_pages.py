@@ -93,9 +93,15 @@ def test_file_names_are_escaped(client):
     assert r.status_code == 200 and "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.png" in html
 
 
-def test_folders_in_file_names_are_dropped(client):
-    r = client.post("/api/v1/predict", data={"file": (io.BytesIO(encode(synthetic_head())), "C:\\Users\\x\\a.png")},
-                    content_type="multipart/form-data")
+@pytest.mark.parametrize("sent", ["C:\\Users\\x\\a.png", "C:\\\\Users\\\\x\\\\a.png", "scans/x/a.png"])
+def test_folders_in_file_names_are_dropped(client, sent):
+    """A browser sends a Windows path's backslashes raw; Werkzeug 3.1.9 unescapes them, and "C:Usersxa.png" (a
+    user's name glued into the file name) came back, in a multipart part and in a raw body's Content-Disposition."""
+    head = encode(synthetic_head())
+    r = client.post("/api/v1/predict", data={"file": (io.BytesIO(head), sent)}, content_type="multipart/form-data")
+    assert r.get_json()["results"][0]["path"] == "a.png"
+    r = client.post("/api/v1/predict", data=head, content_type="image/png",
+                    headers={"Content-Disposition": f'attachment; filename="{sent}"'})
     assert r.get_json()["results"][0]["path"] == "a.png"
 
 

@@ -7,6 +7,7 @@ or ``{"path", "error"}``), with the uploaded file's name as ``path``, as sent (i
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,21 @@ def state() -> WebState:
     return current_app.extensions["braintumor"]
 
 
+#: A quoted ``filename`` parameter as the client wrote it (``filename*``, RFC 5987's encoded form, is another one).
+_SENT_FILENAME = re.compile(r';\s*filename\s*=\s*"([^"]*)"', re.I)
+
+
+def _sent_name(header: str | None, parsed: str | None) -> str | None:
+    """The file name of a Content-Disposition header with its folders still marked. Browsers send a path's
+    backslashes raw (HTML's form encoding escapes only ``"``, CR and LF) and Werkzeug 3.1.9 reads a backslash before
+    any character as an escape, so ``C:\\Users\\jsmith\\a.png`` arrived as ``C:Usersjsmitha.png``: the folders, a
+    user's name among them, glued into the name shown, downloaded and sent back."""
+    m = _SENT_FILENAME.search(header or "")
+    if m is None or "\\" not in m.group(1) or "filename*" in (header or "").lower():
+        return parsed
+    return re.split(r"[\\/]", m.group(1))[-1] or parsed  # an escaped quote (a\"b.png) ends the match early
+
+
 def _clean_name(raw: str | None, index: int) -> str:
     """The client's file name without any folder part (old browsers send full paths), otherwise as sent: the JSON
     keeps a control or bidi character in it as it keeps one in a zip member's name (the page and the CLI show names
@@ -94,8 +110,8 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
                 raise BadRequest("the request body is empty: send the file's bytes as the body")
             # its name from Content-Disposition, never from the URL: access logs keep the request line, and file
             # names can hold patients' names
-            _, params = parse_options_header(req.headers.get("Content-Disposition", ""))
-            return [Upload(_clean_name(params.get("filename"), 0), data)]
+            header = req.headers.get("Content-Disposition", "")
+            return [Upload(_clean_name(_sent_name(header, parse_options_header(header)[1].get("filename")), 0), data)]
         if not req.mimetype.startswith("multipart/form-data"):
             said = (f"send images as multipart/form-data in the field '{FIELD}', or one file as the body with "
                     "Content-Type image/*, application/octet-stream, application/dicom, application/zip or "
@@ -111,7 +127,8 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
         raise BadRequest(f"no file uploaded: send one or more images in the field '{FIELD}'")
     if len(parts) > max_files:
         raise BadRequest(f"too many files: {len(parts)} (the limit is {max_files} per request)")
-    return [Upload(_clean_name(p.filename, i), p.stream.read()) for i, p in enumerate(parts)]
+    return [Upload(_clean_name(_sent_name(p.headers.get("Content-Disposition"), p.filename), i), p.stream.read())
+            for i, p in enumerate(parts)]
 
 
 def _more(req: Request) -> bool:
