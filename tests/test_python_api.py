@@ -228,6 +228,7 @@ def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch, capsys
     (tmp_path / "b.png").write_bytes(encode(head))
     (tmp_path / "series.zip").write_bytes(zip_bytes(series([head, head, head])))
     monkeypatch.chdir(tmp_path)
+    assert "predict(s.pixels)" not in block  # a slice's pixels alone lose its DICOM modality: CT was classified
     exec(compile(block, "README.md", "exec"), {})
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == 1 + 2 + 3  # the answer, two files, three slices

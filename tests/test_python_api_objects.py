@@ -11,6 +11,7 @@ from conftest import synthetic_head
 from PIL import Image
 
 from braintumor import Classifier, ImageError, Prediction
+from braintumor.model_files import default_model_path
 
 
 def test_a_classifier_shows_what_was_loaded():
@@ -71,3 +72,32 @@ def test_a_closed_pil_image_is_told_as_closed(tmp_path):
     with Image.open(path) as im:
         kept = im.copy()
     assert clf.predict(kept).to_dict() == clf.predict(path).to_dict()
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_scans_slice_is_checked_as_the_cli_checks_it(test_images, tmp_path):
+    """README's loop over ``read_volumes`` passed ``s.pixels``: a CT series' slices and a colour-mapped DICOM were
+    classified (glioma, 99.99 %), the modality and the colour being left behind, where ``braintumor predict``
+    refuses them. A Slice itself now goes to predict, predict_many and explain with both."""
+    import numpy as np
+    from dicom_factory import make_dicom
+    from pydicom.uid import CTImageStorage
+
+    from braintumor.heatmap import explain
+    from braintumor.image_io import read_image
+    from braintumor.volume_io import read_volumes
+
+    gray = read_image(test_images["glioma"][0])
+    hot = np.stack([np.clip(3 * gray.astype(np.int32) - k * 255, 0, 255) for k in range(3)], axis=-1).astype(np.uint8)
+    (tmp_path / "ct.dcm").write_bytes(make_dicom(gray, Modality="CT", sop_class=CTImageStorage))
+    (tmp_path / "hot.dcm").write_bytes(make_dicom(hot, photometric="RGB"))
+    (tmp_path / "mr.dcm").write_bytes(make_dicom(gray))
+    ct, colour, mr = (read_volumes(tmp_path / name)[0].slices[0] for name in ("ct.dcm", "hot.dcm", "mr.dcm"))
+    clf = Classifier.load()
+    refused = clf.predict(ct)
+    assert refused.ood and refused.label is None and refused.reason.endswith("CT image (DICOM modality CT); "
+                                                                            "the model reads MRI only")
+    assert clf.predict(colour).reason.endswith("colour image (MRI slices are grayscale)")
+    assert clf.predict(mr) == clf.predict(mr.pixels) and clf.predict(mr).label == "glioma"
+    assert [p.ood for _, p in clf.predict_many([ct, colour, mr])] == [True, True, False]
+    assert explain(clf, ct).prediction == refused

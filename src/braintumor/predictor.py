@@ -25,6 +25,7 @@ from .prediction import probability_text as probability_text  # where callers im
 from .preprocess import PreprocessConfig, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .sessions import disabled_optimizers, session_options
+from .volume_io import Slice
 
 #: Key of the JSON metadata blob inside the ONNX file.
 METADATA_KEY = "braintumor"
@@ -127,14 +128,19 @@ class Classifier:
         """Model input (1, S, S) for one image, with this model's parameters."""
         return self.inspect(source)[0]
 
-    def inspect(self, source: ImageSource | InMemoryImage) -> tuple[np.ndarray, InputInfo]:
+    def inspect(self, source: ImageSource | InMemoryImage | Slice) -> tuple[np.ndarray, InputInfo]:
         """Model input (1, S, S) plus what the decoder saw (size, colour) for the OOD checks."""
         crop, info = self.inspect_crop(source)
         return to_model_input(crop), info
 
-    def inspect_crop(self, source: ImageSource | InMemoryImage) -> tuple[np.ndarray, InputInfo]:
+    def inspect_crop(self, source: ImageSource | InMemoryImage | Slice) -> tuple[np.ndarray, InputInfo]:
         """The uint8 crop (S, S) the model input is made of (:meth:`classify_crops` takes a stack of them), plus what
-        the decoder saw."""
+        the decoder saw; a scan's Slice brings its colour before it became gray and its DICOM modality
+        (``predict(s.pixels)`` answered for CT slices)."""
+        if isinstance(source, Slice):
+            crop, info = self.inspect_crop(source.pixels)
+            dicom = source.meta.get("dicom", {})
+            return crop, replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"))
         if is_in_memory(source):
             gray, info = gray_from_memory(source)
         else:
@@ -213,8 +219,8 @@ class Classifier:
             preds.append(self.prediction_from_probs(p, score / ood.threshold, reason))
         return preds, features, probs
 
-    def predict(self, source: ImageSource | InMemoryImage) -> Prediction:
-        """Classify one image: a path, bytes, a binary file, a numpy array or a PIL image. Raises ImageError."""
+    def predict(self, source: ImageSource | InMemoryImage | Slice) -> Prediction:
+        """Classify one image (a path, bytes, binary file, array, PIL image, a scan's Slice). Raises ImageError."""
         crop, info = self.inspect_crop(source)
         return self.classify_crops(crop[None], [info])[0][0]
 

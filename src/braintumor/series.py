@@ -9,7 +9,6 @@ prediction's ``to_dict()`` returns are passed through unchanged.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import numpy as np
 
@@ -96,9 +95,7 @@ def _outcomes(clf: Classifier, slices: list[Slice], batch_size: int) -> Iterator
         inspected: list[tuple[np.ndarray, InputInfo] | ImageError] = []
         for sl in slices[start:start + batch_size]:
             try:
-                x, info = clf.inspect_crop(sl.pixels)
-                modality = sl.meta.get("dicom", {}).get("modality")
-                inspected.append((x, replace(info, colourfulness=sl.colourfulness, modality=modality)))
+                inspected.append(clf.inspect_crop(sl))  # with its colour and modality
             except ImageError as exc:
                 inspected.append(exc)
         good = [v for v in inspected if not isinstance(v, ImageError)]
