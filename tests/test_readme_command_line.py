@@ -96,3 +96,27 @@ def test_every_option_says_what_it_does():
 
     walk(build_parser(), "braintumor")
     assert silent == []
+
+
+def test_every_default_is_in_the_help():
+    """``serve --help`` showed ``--port PORT  TCP port to listen on``: 5000, 127.0.0.1, predict's batch of 32 and 30
+    more defaults were in the README or the code only. Each option that takes a value and has a default says it."""
+    import argparse
+
+    from braintumor.cli import build_parser
+
+    hidden = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        text = "".join(parser.format_help().split())  # as wrapped: "gray-level" may break after its hyphen
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{prefix} {name}")
+            elif action.option_strings and action.nargs != 0 and action.default not in (None, ""):
+                said = "".join(parser._get_formatter()._expand_help(action).split())
+                if "default" not in said or said not in text:
+                    hidden.append(f"{prefix} {action.option_strings[-1]}")
+
+    walk(build_parser(), "braintumor")
+    assert hidden == []

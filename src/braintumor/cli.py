@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, cli_checks
 from .cli_checks import bars, output_arg, path_arg, port, positive_float, positive_int, thread_count, worker_count
 from .cli_run import run
 from .data import DEFAULT_DATA_ROOT
@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = data.add_parser("download", help="fetch the Kaggle dataset with kagglehub (needs internet)")
     p.add_argument("--dest", type=path_arg, help="copy the dataset here (default: kagglehub's cache)")
     p.set_defaults(func=_cmd_data_download, destinations=[("--dest", "dest", True)])
-    return parser
+    return cli_checks.show_defaults(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

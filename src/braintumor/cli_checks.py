@@ -174,3 +174,16 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Every option's default in its ``--help`` where the help text does not already say it: ``serve --help`` showed
+    ``--port PORT  TCP port to listen on``, and the 5000 (like predict's batch of 32) was in the README only."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                show_defaults(sub)
+        elif action.option_strings and action.nargs != 0 and action.help and "default" not in action.help \
+                and action.default not in (None, "", argparse.SUPPRESS):
+            action.help += f" (default {action.default})".replace("%", "%%")
+    return parser
