@@ -209,6 +209,25 @@ def test_two_series_and_a_skipped_file_are_reported(stack, tmp_path):
                for v in volumes)
 
 
+def test_the_note_that_numbers_a_series_names_it(stack, tmp_path):
+    """A study folder's T1 and FLAIR were "series 1" and "series 2" in the table and its summary notes, which never
+    said which was which (only jsonl's records did); the note now gives the series number and description."""
+    from pydicom.uid import generate_uid
+
+    for k, (desc, num) in enumerate((("AX T1 POST", 5), ("AX FLAIR\rX", 7))):
+        uid = generate_uid()
+        for i in range(2):
+            (tmp_path / f"{k}-{i}.dcm").write_bytes(make_dicom(stack[2 * k + i], series_uid=uid, instance=i + 1,
+                                                               position=5.0 * i, SeriesDescription=desc,
+                                                               SeriesNumber=num))
+    first, second = read_volumes(tmp_path)
+    assert "2 series found; this is series 1 (number 5, AX T1 POST)" in first.notes
+    assert "2 series found; this is series 2 (number 7, AX FLAIR\rX)" in second.notes
+    from braintumor.series import summary_text  # a description's carriage return is printed as text, not run
+
+    assert "AX FLAIR\\rX)" in summary_text({"path": "study", "series": 1, "summary": {
+        "slices": 2, "classified": 0, "counts": {}, "most_suspicious": [], "notes": list(second.notes)}})
+
 def patched(data: bytes, old: bytes, new: bytes) -> bytes:
     """``data`` with one header value rewritten in place (same length): values pydicom would not write."""
     assert len(old) == len(new) and data.count(old) == 1

@@ -148,7 +148,8 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         if not slices:
             lost.update(failed)
             continue
-        series_note = (f"{len(ordered)} series found; this is series {j + 1}",) if len(ordered) > 1 else ()
+        series_note = (f"{len(ordered)} series found; this is series {j + 1}{_which(slices[0].meta)}",) \
+            if len(ordered) > 1 else ()
         own = tuple(f"skipped {n} file(s) of this series: {why}" for why, n in sorted(failed.items()))
         ignored = _ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
         volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None,
@@ -176,6 +177,15 @@ _WITHOUT = {"Pixel Spacing": "pixels taken as square", "Window Center": _STRETCH
             "Rescale Intercept": "stored values shown as they are",
             "Image Position (Patient)": "the image's place in the series unknown",
             "Image Orientation (Patient)": "the image's orientation unknown", "Bits Stored": "taken as Bits Allocated"}
+
+
+def _which(meta: dict) -> str:
+    """A series as its scanner named it, for the note that numbers it: "series 1" alone left a study folder's T1 and
+    FLAIR, printed apart in the table, told apart only by their jsonl records."""
+    dicom = meta.get("dicom", {})
+    said = ([f"number {dicom['series_number']}"] if "series_number" in dicom else []) + \
+        ([dicom["series_description"]] if dicom.get("series_description") else [])
+    return f" ({', '.join(said)})" if said else ""
 
 
 def _size(path: Path) -> int:

@@ -162,7 +162,7 @@ def summary_text(rec: dict) -> str:
     if s["most_suspicious"]:
         top = ", ".join(f"{t['slice']} ({probability_text(t['tumour_probability'])})" for t in s["most_suspicious"])
         lines.append(f"  most suspicious slices (tumour probability): {top}")
-    lines += [f"  note: {printable(n)}" for n in s.get("notes", [])]
+    lines += [f"  note: {printable(n)}" for n in s.get("notes", [])]  # a series description is the scanner's text
     return "\n".join(lines)
 
 
