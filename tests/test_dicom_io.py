@@ -91,3 +91,18 @@ def test_a_header_past_its_limit_is_refused_before_it_is_parsed():
     with pytest.raises(ImageError, match="is over 8 MB"):
         read_dataset(real[:at] + seq + real[at:])
     assert time.process_time() - start < 1.0
+
+
+def test_a_stray_escape_byte_in_a_description_reads_quietly():
+    """A Series Description holding an ESC byte that starts no known character set: pydicom's "Found unknown escape
+    sequence in encoded string value" UserWarning, with its source line, reached stderr beside the results."""
+    import warnings
+
+    from braintumor.volume_io import read_volumes
+
+    data = make_dicom(np.full((64, 64), 100, np.uint8), SeriesDescription="AX\x1b[2J FLAIR")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (volume,) = read_volumes(data, name="x.dcm")
+    assert volume.slices[0].meta["dicom"]["series_description"].endswith("FLAIR")
+    assert [str(w.message) for w in caught] == []

@@ -8,6 +8,7 @@ Privacy: :func:`safe_meta` names every field that leaves; patient fields are nev
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 from pydicom.datadict import DicomDictionary, dictionary_description, tag_for_keyword
@@ -180,7 +181,9 @@ def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
     meta: dict = {}
     for key, kw, cast in (("modality", "Modality", str), ("series_description", "SeriesDescription", str),
                           ("series_number", "SeriesNumber", int), ("instance_number", "InstanceNumber", int)):
-        value = header_number(ds.get(kw), cast)
+        with warnings.catch_warnings():  # a text's stray escape byte: pydicom's charset warning, its source line on
+            warnings.simplefilter("ignore")  # stderr beside the results ("Found unknown escape sequence ...")
+            value = header_number(ds.get(kw), cast)
         if value not in (None, ""):
             meta[key] = value.strip()[:64] if isinstance(value, str) else value
     if frames > 1:
