@@ -126,6 +126,22 @@ def test_dataset_errors_are_one_line(tmp_path, capsys):
     assert rc == 2 and err.strip() == f"error: dataset folder not found: {tmp_path / 'nope'}"
 
 
+def test_a_missing_default_dataset_says_how_to_name_one(tmp_path, monkeypatch, capsys):
+    """Outside this checkout (a pip install, a notebook folder) data check, evaluate and train said only "dataset
+    folder not found: ../shared/datasets/brain-tumor-mri", a path the user never typed, and nothing of --data."""
+    import braintumor.cli
+    import braintumor.data
+
+    monkeypatch.delenv("BRAINTUMOR_DATA", raising=False)  # the default as a user without it has it
+    for module in (braintumor.cli, braintumor.data):
+        monkeypatch.setattr(module, "DEFAULT_DATA_ROOT", "../shared/datasets/brain-tumor-mri")
+    monkeypatch.chdir(tmp_path)
+    for args in (["data", "check"], ["evaluate", "--out", "ev"], ["train", "--out", "run"]):
+        rc, _, err = run_cli(args, capsys)
+        assert rc == 2 and err.startswith("error: dataset folder not found: ") and err.count("\n") == 1, args
+        assert err.rstrip().endswith(": pass --data ROOT, or fetch the dataset with 'braintumor data download'"), args
+
+
 def test_predict_never_imports_torch(tiny_model, test_images):
     args = ["predict", str(test_images["glioma"][0]), "--format", "jsonl", "--model", str(tiny_model)]
     code = (

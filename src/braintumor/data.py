@@ -62,12 +62,22 @@ class Dataset:
                        ignored=self.ignored)
 
 
+def _default_hint(root: Path) -> str:
+    """What to do when the default dataset folder is missing: outside this repository's checkout (a pip install, a
+    notebook's folder) train, evaluate and data check said only "dataset folder not found: ../shared/...", a path
+    the user never typed."""
+    if root != Path(DEFAULT_DATA_ROOT):
+        return ""
+    where = "$BRAINTUMOR_DATA" if os.environ.get("BRAINTUMOR_DATA") else "the default"
+    return f" ({where}): pass --data ROOT, or fetch the dataset with 'braintumor data download'"
+
+
 def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     """The folder holding the class folders: ``root/split`` when it exists, else ``root``."""
     root = Path(root)
     if not root.is_dir():  # a file named as the dataset was 'not found'
         raise DatasetError(f"the dataset {root} is a file: --data takes the dataset's folder" if root.exists()
-                           else f"dataset folder not found: {root}")
+                           else f"dataset folder not found: {root}{_default_hint(root)}")
     if split:
         for name in (split, split.capitalize(), split.lower()):
             if (root / name).is_dir():
