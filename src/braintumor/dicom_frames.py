@@ -46,8 +46,10 @@ def drop_unreadable(ds: Dataset, depth: int = 0) -> list[str]:
         if not (tag in _READ_TAGS or (tag.group == 0x0028 and tag in DicomDictionary)):  # (others' VR is unknown in
             continue  # implicit-VR files: pydicom warns as it converts them, and nothing here reads them)
         try:
-            elem = ds[tag]  # converts a raw element
-            items = list(elem.value) if elem.VR == "SQ" else []
+            with warnings.catch_warnings():  # a text's stray escape byte: pydicom's charset warning, with its source
+                warnings.simplefilter("ignore")  # line, on stderr beside the results (the value is decoded the same)
+                elem = ds[tag]  # converts a raw element
+                items = list(elem.value) if elem.VR == "SQ" else []
         except Exception:  # pydicom raises many types; the element's name is enough
             del ds[tag]
             dropped.append(element_name(tag))
