@@ -14,19 +14,9 @@ from collections.abc import Sequence
 from . import __version__, cli_checks
 from .cli_checks import bars, output_arg, path_arg, port, positive_float, positive_int, thread_count, worker_count
 from .cli_run import run
+from .cli_train import add_train_parser
 from .data import DEFAULT_DATA_ROOT
 from .series import printable
-from .train_config import TrainConfig
-
-
-def _cmd_train(args: argparse.Namespace) -> int:
-    from .train import train
-
-    fields, optional = TrainConfig.__dataclass_fields__, ("epochs", "device", "precision", "cache_dir")
-    typed = frozenset(k for k in optional if getattr(args, k) is not None)  # None: not given (--resume: the run's)
-    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and not (k in optional and v is None)})
-    train(cfg, resume=args.resume, overwrite=args.overwrite, typed=typed)
-    return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -95,89 +85,11 @@ def _cmd_data_download(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = TrainConfig(data="", out="")
     parser = argparse.ArgumentParser(prog="braintumor", description="Brain MRI slice classifier.")
     parser.add_argument("--version", action="version", version=f"braintumor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("train", help="train a model from scratch (needs the [train] extra)")
-    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help="ROOT/Training/<class>/ or ROOT/<class>/")
-    p.add_argument("--out", type=path_arg, required=True, help="run folder for checkpoints and metrics")
-    p.add_argument("--model", default=d.model, help="architecture name (see braintumor.model.MODELS)")
-    p.add_argument("--image-size", type=int, default=d.image_size,
-                   help="side of the square model input in pixels, 32-1024 (the shipped model: 160)")
-    p.add_argument("--epochs", type=int, default=None, help=f"default {d.epochs}; on --resume, the run's own")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="training images per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (warm-up, then cosine decay)")
-    p.add_argument("--val-fraction", type=float, default=d.val_fraction,
-                   help="share of Training held out for validation (model selection, calibration)")
-    p.add_argument("--ema-decay", type=float, default=d.ema_decay,
-                   help="per-step decay of the weight average that is validated and exported (shorter runs: lower)")
-    p.add_argument("--seed", type=int, default=d.seed,
-                   help="initialisation, batch order, augmentation; also the split unless --split-seed is given")
-    p.add_argument("--split-seed", type=int, default=None,
-                   help="seed of the train/validation split alone (ensemble members: vary --seed, keep this)")
-    p.add_argument("--no-group-duplicates", dest="group_duplicates", action="store_false",
-                   help="let near duplicates fall on both sides of that split, as in the shipped run (leaks)")
-    p.add_argument("--device", default=None, help=f"auto, cpu, cuda, cuda:1 ... (default {d.device}; on --resume, the "
-                                                  "run's own)")
-    p.add_argument("--precision", default=None, choices=["auto", "bf16", "fp16", "fp32"],
-                   help=f"default {d.precision}; on --resume, the run's own")
-    p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
-    p.add_argument("--cache-dir", type=path_arg, default=None, help="decoded-image cache (default ~/.cache/braintumor)")
-    again = p.add_mutually_exclusive_group()  # both: it resumed, and --overwrite was dropped without a word
-    again.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
-    again.add_argument("--overwrite", action="store_true",
-                       help="start again in a RUN_DIR that holds a run (else refused)")
-    p.add_argument("--sync-bn", action="store_true", help="torchrun on GPUs: BatchNorm over the global batch")
-    p.add_argument("--start-size", type=int, default=d.start_size,
-                   help="progressive resizing: first epochs at this side length, growing to --image-size (0: off)")
-    p.add_argument("--ramp", type=float, default=d.ramp,
-                   help="with --start-size: fraction of the epochs over which the size grows")
-    p.add_argument("--teacher", type=path_arg, default=None,
-                   help="exported ONNX model to distil from: the network also matches its logits on each batch")
-    p.add_argument("--distill-weight", type=float, default=d.distill_weight,
-                   help="with --teacher: share of the loss that is the teacher's (the rest: the labels)")
-    p.add_argument("--distill-temperature", type=float, default=d.distill_temperature,
-                   help="with --teacher: softmax temperature of both networks in the distillation term")
-    p.add_argument("--mixup", type=float, default=d.mixup,
-                   help="mixup: Beta(ALPHA, ALPHA) blend of every batch with a shuffled copy (0: off, as shipped)")
-    p.add_argument("--cutmix", type=float, default=d.cutmix,
-                   help="CutMix: a box of a shuffled copy pasted into every batch, area ~ Beta(ALPHA, ALPHA) (0: off)")
-    p.add_argument("--erase", type=float, default=d.erase,
-                   help="random erasing: chance per training image of one gray rectangle (0: off, as shipped)")
-    p.add_argument("--bias-field", type=float, default=d.bias_field, metavar="P",
-                   help="chance per training image of a smooth coil-sensitivity shading (0: off, as shipped)")
-    p.add_argument("--reframe", type=float, default=d.reframe, metavar="P",
-                   help="chance per training image of a frame that cuts the head, framed again as served "
-                        "(0: off, as shipped)")
-    p.add_argument("--histogram-shift", type=float, default=d.histogram_shift, metavar="P",
-                   help="chance per training image of a random increasing gray-level curve (0: off, as shipped)")
-    p.add_argument("--elastic", type=float, default=d.elastic, metavar="P",
-                   help="chance per training image of a smooth elastic deformation in the affine warp "
-                        "(0: off, as shipped)")
-    p.add_argument("--augment-strength", type=float, default=d.augment_strength, metavar="S",
-                   help="one magnitude for the affine and intensity augmentation: 1 as shipped, 0 flips only, "
-                        "2 twice the ranges")
-    p.add_argument("--augment-off", default=d.augment_off, metavar="ITEMS",
-                   help="leave out parts of that augmentation, comma-separated: rotation, scale, shift, flip, gamma, "
-                        "contrast, blur, noise, or the groups geometry, intensity (none: as shipped)")
-    p.add_argument("--augment-shift", type=float, default=d.augment_shift, metavar="F",
-                   help="largest shift of that augmentation, a share of the side (default 0.08 x --augment-strength)")
-    p.add_argument("--augment-intensity", type=float, default=d.augment_intensity, metavar="S",
-                   help="magnitude of its gamma, contrast, noise and blur alone (default: --augment-strength)")
-    p.add_argument("--mixstyle", type=float, default=d.mixstyle, metavar="P",
-                   help="MixStyle: chance per batch and stage of mixing feature statistics between images, after "
-                        "each of the first three stages (0: off, as shipped)")
-    p.add_argument("--background-percentile", type=float, default=d.background_percentile, metavar="P",
-                   help="subtract each image's P-th percentile gray level before the head crop (0: off, as trained)")
-    p.add_argument("--equalize", action="store_true",
-                   help="histogram-equalise each head after the resize, in training and in the exported model "
-                        "(off, as shipped)")
-    p.add_argument("--hold-out-mode", metavar="MODE",
-                   help="train without the images stored in this Pillow mode (L: this dataset's figshare source), "
-                        "to score them later as a source never seen")
-    p.set_defaults(func=_cmd_train, destinations=[("--out", "out", True)])
+    add_train_parser(sub)
 
     p = sub.add_parser("export", help="export RUN_DIR/best.pt to one ONNX file (needs [train])")
     p.add_argument("run", nargs="+", type=path_arg,
