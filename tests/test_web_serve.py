@@ -266,7 +266,7 @@ def test_workers_get_no_spare_thread_pools(tiny_model, monkeypatch):
 
     monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
     with pytest.raises(OSError):
-        serve_mod.serve(model=str(tiny_model), workers=1)
+        serve_mod.serve(model=str(tiny_model), workers=1, port=0)  # any free port: 5000 may be taken
     assert seen["OPENBLAS_NUM_THREADS"] == "1" and seen["MALLOC_ARENA_MAX"] == "2"
     assert seen["OMP_NUM_THREADS"] == "3"
     assert not os.path.exists(seen["PROMETHEUS_MULTIPROC_DIR"])  # removed when the exec failed
