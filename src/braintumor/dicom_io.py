@@ -31,7 +31,8 @@ from .dicom_codestreams import PI_SAMPLES, codestream_problem
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .image_io import MAX_PIXELS, ImageError
-from .volume_io import BudgetError, Slice, robust_uint8, scale_to_uint8, square_pixels
+from .slice_pixels import robust_uint8, scale_to_uint8, square_pixels
+from .volume_io import BudgetError, Slice
 
 # Validation warnings quote element values (a patient's name among them): never produce them.
 _config.settings.reading_validation_mode = _config.IGNORE

@@ -26,6 +26,7 @@ from .nifti_header import (
     quiet_nibabel,
     read_header,
 )
+from .slice_pixels import robust_uint8, square_pixels
 from .volume_io import (
     MAX_INPUT_PIXELS,
     MAX_VOLUME_BYTES,
@@ -33,8 +34,6 @@ from .volume_io import (
     BudgetError,
     Slice,
     Volume,
-    robust_uint8,
-    square_pixels,
 )
 
 

@@ -20,9 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from .image_io import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, finite_or_darkest, is_special_file, walk_images
+from .image_io import IMAGE_EXTENSIONS, ImageError, is_special_file, walk_images
+
+# their old home: still imported from here (tests, scripts)
+from .slice_pixels import HIGH_PERCENTILE as HIGH_PERCENTILE
+from .slice_pixels import LOW_PERCENTILE as LOW_PERCENTILE
+from .slice_pixels import robust_uint8 as robust_uint8
+from .slice_pixels import scale_to_uint8 as scale_to_uint8
+from .slice_pixels import square_pixels as square_pixels
 
 _log = logging.getLogger(__name__)
 
@@ -39,8 +45,6 @@ MAX_INPUT_PIXELS: int = 512 * 512 * 512
 VOLUME_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".nii", ".nii.gz", ".zip")
 #: Leading bytes of the 2-D formats image_io reads: such content is an image whatever its name says.
 _IMAGE_MAGIC: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
-#: Percentiles mapped to 0 and 255 when a slice has no display window of its own.
-LOW_PERCENTILE, HIGH_PERCENTILE = 0.5, 99.5
 
 
 class BudgetError(ImageError):
@@ -84,45 +88,6 @@ class Volume:
     slices: list[Slice]
     series: int | None = None  # index when one folder or zip held several series (or NIfTI members of one name)
     notes: tuple[str, ...] = ()
-
-
-# --- intensity and geometry -----------------------------------------------------------------------
-
-
-def scale_to_uint8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Map [lo, hi] linearly onto 0..255 (clipped); lo > hi inverts; lo == hi gives black."""
-    if hi == lo or not np.isfinite(hi - lo):
-        return np.zeros(values.shape, dtype=np.uint8)
-    out = (np.asarray(values, dtype=np.float64) - lo) * (255.0 / (hi - lo))
-    return np.round(np.clip(out, 0.0, 255.0)).astype(np.uint8)
-
-
-def robust_uint8(values: np.ndarray) -> np.ndarray:
-    """0.5th..99.5th percentile -> 0..255, so a few extreme voxels do not darken the whole slice."""
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.size == 0:
-        raise ImageError("slice has no pixels")
-    arr = finite_or_darkest(arr)
-    if float(np.abs(arr).max()) > 2.0 ** 1000:  # a float64 slice out to +-1.5e308: hi - lo overflowed to inf, the
-        arr = np.ldexp(arr, -64)  # slice came out black; a power of two scales exactly, and changes nothing shown
-    lo, hi = (float(v) for v in np.percentile(arr, [LOW_PERCENTILE, HIGH_PERCENTILE]))
-    if hi <= lo:  # nearly constant, e.g. a blank slice with a few bright voxels
-        lo, hi = float(arr.min()), float(arr.max())
-    return scale_to_uint8(arr, lo, hi)
-
-
-def square_pixels(gray: np.ndarray, row_mm: float | None, col_mm: float | None) -> np.ndarray:
-    """Resample a slice with non-square pixels (row_mm != col_mm) so anatomy keeps its shape."""
-    if not (row_mm and col_mm and 0 < row_mm < math.inf and 0 < col_mm < math.inf) or abs(row_mm / col_mm - 1.0) < 0.01:
-        return gray
-    h, w = gray.shape
-    step = min(row_mm, col_mm)
-    if max(row_mm, col_mm) / step > 2:  # finer pixels merged, not coarser ones split: at most twice the pixels the
-        step = max(row_mm, col_mm)  # headers declared (a spacing of 0.00017 x 1 mm made one slice 64 x 376 471)
-    new_h, new_w = max(1, round(h * row_mm / step)), max(1, round(w * col_mm / step))
-    if new_h * new_w > MAX_PIXELS:
-        return gray
-    return np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
 # --- recognising inputs ---------------------------------------------------------------------------
