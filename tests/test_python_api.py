@@ -245,7 +245,7 @@ def test_api_findings_of_a_python_user(clf, tmp_path):
     png = encode(synthetic_head(), "PNG")
     with pytest.raises(TypeError, match=r"^expected a path, bytes or a binary file, not ndarray$"):
         read_image(synthetic_head())  # it listed arrays and PIL images, which read_image does not take
-    with pytest.raises(TypeError, match="a numpy array or a PIL image, not NoneType"):
+    with pytest.raises(TypeError, match="a numpy array, a PIL image or a scan's Slice, not NoneType"):
         clf.predict(None)  # predict does take them, and says so
     with pytest.raises(TypeError, match=r"expand_inputs\(\[folder\]\)"):
         expand_inputs(str(tmp_path))  # a str was split into one 'path' per character

@@ -101,3 +101,40 @@ def test_a_scans_slice_is_checked_as_the_cli_checks_it(test_images, tmp_path):
     assert clf.predict(mr) == clf.predict(mr.pixels) and clf.predict(mr).label == "glioma"
     assert [p.ood for _, p in clf.predict_many([ct, colour, mr])] == [True, True, False]
     assert explain(clf, ct).prediction == refused
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_every_entry_point_takes_a_slice_with_its_modality_and_colour():
+    """predict, predict_many (a list of Slices, in batches) and explain give a Slice the same checks, without any
+    real data: a CT-modality or colour slice is refused by each alike, an MR one answered as its bare pixels are."""
+    import numpy as np
+
+    from braintumor.heatmap import explain
+    from braintumor.volume_io import Slice, Volume
+
+    head = synthetic_head(200)
+    ct = Slice(head, {"dicom": {"modality": "CT"}})
+    colour = Slice(head, {"dicom": {"modality": "MR"}}, colourfulness=1e3)
+    mr = Slice(head, {"dicom": {"modality": "MR"}})
+    clf = Classifier.load()
+    said = "CT image (DICOM modality CT); the model reads MRI only"
+    assert clf.predict(ct).reason.endswith(said) and explain(clf, ct).prediction == clf.predict(ct)
+    assert explain(clf, ct).cam is None and explain(clf, colour).prediction == clf.predict(colour)
+    assert clf.predict(colour).reason.endswith("colour image (MRI slices are grayscale)")
+    assert clf.predict(mr) == clf.predict(mr.pixels) == explain(clf, mr).prediction
+    for batch_size in (1, 2, 32):
+        got = list(clf.predict_many([ct, colour, mr, ct], batch_size=batch_size))
+        assert [src for src, _ in got] == [ct, colour, mr, ct]
+        assert [p for _, p in got] == [clf.predict(s) for s in (ct, colour, mr, ct)]
+        assert got[0][1].reason.endswith(said) and got[2][1] == clf.predict(mr.pixels)
+    volume = Volume("scan.dcm", "dicom", [ct, mr])
+    # a Volume or one Slice is not an iterable of images: said at the call (it was "'Volume' object is not
+    # iterable" at the first next()), and predict names what it takes (the Slice was not among them)
+    for wrong in (volume, ct):
+        with pytest.raises(TypeError, match=r"for one image or Slice use predict\(\), .*for a scan's volume.slices"):
+            clf.predict_many(wrong)
+    with pytest.raises(TypeError, match=r"a scan's Slice, not Volume: .*predict_many\(volume.slices\)"):
+        clf.predict(volume)
+    with pytest.raises(TypeError, match=r"a scan's Slice, not Volume"):
+        explain(clf, volume)
+    assert np.array_equal(explain(clf, mr).image, clf.inspect_crop(mr)[0])

@@ -20,6 +20,7 @@ from .image_arrays import InMemoryImage
 from .image_io import ImageSource, InputInfo
 from .predictor import Classifier, Prediction
 from .preprocess import NETWORK_STRIDE
+from .volume_io import Slice
 
 #: Input pixels per cell of the last feature maps. Every stride-2 layer of the networks (3 x 3 convolutions and max
 #: pooling with padding 1, 1 x 1 shortcuts) centres its output j on its input 2 j, so cell j of the map is centred
@@ -222,7 +223,8 @@ def _explanations(clf: Classifier, preds: list[Prediction], features: np.ndarray
     return out
 
 
-def explain(clf: Classifier, source: ImageSource | InMemoryImage) -> Explanation:
-    """One image (path, bytes, binary file, numpy array or PIL image) -> Explanation. Raises ImageError."""
+def explain(clf: Classifier, source: ImageSource | InMemoryImage | Slice) -> Explanation:
+    """One image (path, bytes, binary file, numpy array, PIL image, or a scan's Slice: refused as ``predict`` refuses
+    it, for its DICOM modality or colour) -> Explanation. Raises ImageError."""
     crop, info = clf.inspect_crop(source)
     return explain_crops(clf, crop[None], [info])[0]

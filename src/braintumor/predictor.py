@@ -25,7 +25,7 @@ from .prediction import probability_text as probability_text  # where callers im
 from .preprocess import PreprocessConfig, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .sessions import disabled_optimizers, session_options
-from .volume_io import Slice
+from .volume_io import Slice, Volume
 
 #: Key of the JSON metadata blob inside the ONNX file.
 METADATA_KEY = "braintumor"
@@ -124,7 +124,7 @@ class Classifier:
         """Side of the square model input in pixels (the heat map's too)."""
         return self.preprocess_config.image_size
 
-    def preprocess(self, source: ImageSource | InMemoryImage) -> np.ndarray:
+    def preprocess(self, source: ImageSource | InMemoryImage | Slice) -> np.ndarray:
         """Model input (1, S, S) for one image, with this model's parameters."""
         return self.inspect(source)[0]
 
@@ -146,8 +146,10 @@ class Classifier:
         else:
             if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
                     and not callable(getattr(source, "read", None)):  # named here: predict takes in-memory images too
-                raise TypeError("expected a path, bytes, a binary file, a numpy array or a PIL image, "
-                                f"not {type(source).__name__}")
+                hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) \
+                    else ""
+                raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
+                                f"not {type(source).__name__}{hint}")
             gray, info = decode_image(source, draft_size=2 * self.image_size)
         prepared, second = prepare_measured(gray, self.preprocess_config)
         return prepared, replace(info, second_head=second)
@@ -225,20 +227,23 @@ class Classifier:
         return self.classify_crops(crop[None], [info])[0][0]
 
     def predict_many(
-        self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int = 32, with_probabilities: bool = False,
-    ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError]
-                  | tuple[ImageSource | InMemoryImage, Prediction | ImageError, np.ndarray | None]]:
-        """Stream (source, Prediction or ImageError) in input order, batching the network. ``with_probabilities``:
+        self, sources: Iterable[ImageSource | InMemoryImage | Slice], batch_size: int = 32,
+        with_probabilities: bool = False,
+    ) -> Iterator[tuple[ImageSource | InMemoryImage | Slice, Prediction | ImageError]
+                  | tuple[ImageSource | InMemoryImage | Slice, Prediction | ImageError, np.ndarray | None]]:
+        """Stream (source, Prediction or ImageError) in input order, batching the network; each source as
+        :meth:`predict` takes it (a scan's Slice with its modality and colour). ``with_probabilities``:
         (source, outcome, probabilities), the (K,) float64 row the Prediction shows to 6 decimals, unrounded (None
         for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
         if not isinstance(batch_size, int) or batch_size < 1:  # 0 and -1 were taken as 1, None failed on first use
             raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
-        if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview)) or is_in_memory(sources) \
-                or callable(getattr(sources, "read", None)):  # a file object iterates its lines as "images"
-            # checked here, not on the first next(): a str is iterable, one file name per character
-            raise TypeError("predict_many takes an iterable of images; for one image use predict(), for a stack of "
-                            "slices in one (N, H, W) array list(stack), for a folder "
-                            "braintumor.image_io.expand_inputs([folder])")
+        if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, Slice, Volume)) \
+                or is_in_memory(sources) or callable(getattr(sources, "read", None)):  # a file's lines are no images
+            # checked here, not on the first next(): a str is iterable, one file name per character; a Volume or a
+            # Slice is not, and said only "not iterable", on the first next()
+            raise TypeError("predict_many takes an iterable of images; for one image or Slice use predict(), for a "
+                            "stack of slices in one (N, H, W) array list(stack), for a scan's volume.slices, for a "
+                            "folder braintumor.image_io.expand_inputs([folder])")
         stream = self._stream(sources, batch_size)
         return stream if with_probabilities else ((src, outcome) for src, outcome, _ in stream)
 
