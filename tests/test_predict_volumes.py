@@ -133,7 +133,7 @@ def test_heat_maps_for_slices_are_named_after_the_slice(tiny_model, scans, tmp_p
     rows = jsonl(out)
     assert rc == 0 and [r["heatmap"].rsplit("/", 1)[-1] for r in rows][:2] == ["head-slice0.heatmap.png",
                                                                               "head-slice1.heatmap.png"]
-    assert len(list(maps.glob("*.png"))) == 8 and all("_pixels" not in r for r in rows)
+    assert len(list(maps.glob("*.png"))) == 8 and all("_slice" not in r for r in rows)
 
 
 def test_a_folder_with_images_and_a_dicom_series_gives_both(tiny_model, scans, test_images, capsys):

@@ -44,7 +44,7 @@ from .cli_checks import UsageError, check_destinations
 from .image_io import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, input_records, notes_text, printable, record_name, summary_text
-from .volume_io import plan_inputs
+from .volume_io import Slice, plan_inputs
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
@@ -53,7 +53,7 @@ def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: b
 
     DICOM, NIfTI and zip inputs give one record per slice (see :mod:`braintumor.series`); with
     ``summaries`` a ``{"path", "summary"}`` record follows each multi-slice input; with ``pixels``
-    slice records carry their pixels under ``"_pixels"`` (for heat maps; never printed).
+    slice records carry their Slice under ``"_slice"`` (for heat maps; never printed).
     """
     items = list(plan_inputs(paths))
     show = progress if progress is not None else (len(items) >= 50 and sys.stderr.isatty())
@@ -176,11 +176,11 @@ class HeatmapWriter:
                 return self.folder / name
             n += 1
 
-    def write(self, rec: dict, pixels=None) -> None:
-        """``pixels``: a volume slice's image (the record's path is then the whole volume)."""
+    def write(self, rec: dict, sl: Slice | None = None) -> None:
+        """``sl``: a volume's slice (the record's path is then the whole volume), explained as it was classified."""
         from .heatmap import explain
 
-        png = explain(self.clf, rec["path"] if pixels is None else pixels).heatmap_png()
+        png = explain(self.clf, rec["path"] if sl is None else sl).heatmap_png()
         suffix = "".join(f"-{k}{rec[k]}" for k in ("series", "slice") if k in rec)
         target = self._name(rec["path"], suffix)
         fd, tmp = temp_beside(target)
@@ -248,10 +248,10 @@ def run_predict(args: argparse.Namespace) -> int:
                         fmt.settle()  # the table's rows so far before it
                         print(summary_text(rec), file=sys.stderr)
                     continue
-                pixels = rec.pop("_pixels", None)
+                sl = rec.pop("_slice", None)
                 tally[_outcome(rec)] += 1
                 if heatmaps and "error" not in rec and not rec.get("ood"):
-                    heatmaps.write(rec, pixels)
+                    heatmaps.write(rec, sl)
                 fmt.write(rec)
                 if rec.get("notes") and kinds["summaries"] and args.format not in ("json", "jsonl"):
                     fmt.settle()  # a one-slice scan's notes (json and jsonl keep them in its record), as a summary's

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
-
-from .image_io import ImageError, InputInfo
+from .image_io import ImageError
 from .predictor import Classifier, Prediction, probability_text
 from .volume_io import Slice, Volume
 
@@ -73,8 +71,9 @@ def head(volume: Volume, index: int) -> dict:
     return rec
 
 
-def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Iterator[tuple[dict, np.ndarray]]:
-    """(record, slice pixels) per slice, in order; pixels let callers draw heat maps without re-reading."""
+def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Iterator[tuple[dict, Slice]]:
+    """(record, Slice) per slice, in order: callers draw heat maps of the Slice itself without re-reading (its pixels
+    alone would lose the DICOM modality and colour that its record was checked with)."""
     outcomes = _outcomes(clf, volume.slices, batch_size)
     for k, (sl, outcome) in enumerate(zip(volume.slices, outcomes, strict=True)):
         rec = head(volume, k)
@@ -85,22 +84,13 @@ def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Ite
         rec.update(sl.meta)
         if len(volume.slices) == 1 and volume.notes:  # no summary follows one slice: its notes go with it
             rec["notes"] = list(volume.notes)
-        yield rec, sl.pixels
+        yield rec, sl
 
 
 def _outcomes(clf: Classifier, slices: list[Slice], batch_size: int) -> Iterator[Prediction | ImageError]:
-    """What ``clf.predict_many`` gives for the slices' pixels, with each slice's colour (a colour DICOM's, measured
-    before it became gray) seen by the input checks, as a colour image file's is, and its DICOM modality."""
-    for start in range(0, len(slices), batch_size):
-        inspected: list[tuple[np.ndarray, InputInfo] | ImageError] = []
-        for sl in slices[start:start + batch_size]:
-            try:
-                inspected.append(clf.inspect_crop(sl))  # with its colour and modality
-            except ImageError as exc:
-                inspected.append(exc)
-        good = [v for v in inspected if not isinstance(v, ImageError)]
-        preds = iter(clf.classify_crops(np.stack([x for x, _ in good]), [i for _, i in good])[0] if good else [])
-        yield from (v if isinstance(v, ImageError) else next(preds) for v in inspected)
+    """``clf.predict_many`` of the Slices themselves: each slice's colour (a colour DICOM's, measured before it
+    became gray) and DICOM modality are seen by the input checks, as a colour image file's colour is."""
+    return (outcome for _, outcome in clf.predict_many(slices, batch_size=batch_size))
 
 
 def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top: int = TOP_SLICES) -> dict:
@@ -177,7 +167,7 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
     """Records for planned inputs (:func:`braintumor.volume_io.plan_inputs`), in order.
 
     Runs of image paths are batched together, as before; each volume yields one record per slice
-    (with ``"_pixels"`` when ``pixels``) and, with ``summaries``, a summary record after a
+    (with its Slice under ``"_slice"`` when ``pixels``) and, with ``summaries``, a summary record after a
     multi-slice volume. ``tick`` is called once per planned item (progress bars).
     """
     from pathlib import Path
@@ -207,9 +197,9 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
             continue
         for volume in volumes:
             recs = []
-            for rec, px in volume_records(clf, volume, batch_size):
+            for rec, sl in volume_records(clf, volume, batch_size):
                 recs.append(rec)
-                yield {**rec, "_pixels": px} if pixels else rec
+                yield {**rec, "_slice": sl} if pixels else rec
             if summaries and len(volume.slices) > 1:
                 yield summary_record(volume, recs, clf.classes)
     yield from flush()

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..heatmap import explain_batch
+from ..heatmap import explain_crops
 from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import NO_TUMOUR, summary_record, tumour_probability, volume_records
-from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes, sniff
+from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, Slice, read_volumes, sniff
 from .inference import Upload, base64_text, classify
 
 
@@ -51,15 +51,16 @@ def strip_entry(rec: dict) -> dict:
             "p": tumour_probability(rec["probabilities"]) if state == "ok" else None}
 
 
-def _add_heatmaps(clf: Classifier, entry: Entry, pixels: dict[int, np.ndarray]) -> None:
+def _add_heatmaps(clf: Classifier, entry: Entry, slices: dict[int, Slice]) -> None:
+    """The crop the model saw and its heat map for the most suspicious slices (each Slice explained with the DICOM
+    modality and colour its record was checked with, as the image uploads of :func:`classify` are)."""
     targets = entry.top if entry.summary else [r for r in entry.records if "label" in r]
     if not targets:
         return
-    batch = np.stack([clf.preprocess(pixels[r.get("slice", 0)]) for r in targets])
-    for rec, ex in zip(targets, explain_batch(clf, batch), strict=True):
+    crops, infos = zip(*(clf.inspect_crop(slices[r.get("slice", 0)]) for r in targets), strict=True)
+    for rec, ex in zip(targets, explain_crops(clf, np.stack(crops), list(infos)), strict=True):
         rec["image_png_base64"] = base64_text(ex.image_png())
-        # a refused slice has no class to explain (explain_batch, without the decoder's info, may not refuse it)
-        png = ex.heatmap_png() if rec.get("label") is not None else None
+        png = ex.heatmap_png() if rec.get("label") is not None else None  # a refused slice: no class to explain
         if png is not None:
             rec["heatmap_png_base64"] = base64_text(png)
 
@@ -118,7 +119,7 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
                 entry.summary = summary_record(volume, entry.records, clf.classes)
                 entry.strip = [strip_entry(r) for r in entry.records if "slice" in r]
             if heatmap:
-                _add_heatmaps(clf, entry, {r.get("slice", 0): px for r, px in pairs})
+                _add_heatmaps(clf, entry, {r.get("slice", 0): sl for r, sl in pairs})
             entries.append(entry)
     flush()
     return entries
