@@ -12,7 +12,17 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__, cli_checks
-from .cli_checks import bars, output_arg, path_arg, port, positive_float, positive_int, thread_count, worker_count
+from .cli_checks import (
+    bars,
+    output_arg,
+    path_arg,
+    port,
+    positive_float,
+    positive_int,
+    thread_count,
+    upload_mb,
+    worker_count,
+)
 from .cli_run import run
 from .cli_train import add_train_parser
 from .data import DEFAULT_DATA_ROOT
@@ -181,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes, one model each (1-64; default: CPUs, max 4)")
     p.add_argument("--threads", type=thread_count, default=None,
                    help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
-    p.add_argument("--max-upload-mb", type=positive_float, default=None, help="request size limit (default 128)")
+    p.add_argument("--max-upload-mb", type=upload_mb, default=None, help="request size limit (default 128)")
     p.add_argument("--client-timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="drop a client that sends nothing for this long in the middle of its request (default 30)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")

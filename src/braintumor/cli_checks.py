@@ -84,6 +84,19 @@ def positive_float(text: str) -> float:
     return value
 
 
+#: Smallest ``--max-upload-mb`` (about 1 kB): 1e-9 was taken, rounded to a limit of 0 bytes and refused every upload.
+MIN_UPLOAD_MB: float = 0.001
+
+
+def upload_mb(text: str) -> float:
+    """argparse type of ``serve --max-upload-mb``: a :func:`positive_float` of at least :data:`MIN_UPLOAD_MB`."""
+    value = positive_float(text)
+    if value < MIN_UPLOAD_MB:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_UPLOAD_MB} (about 1 kB), got {text}: "
+                                         "a smaller limit refuses every upload")
+    return value
+
+
 def port(text: str) -> int:
     """argparse type: a TCP port, 1-65535 (gunicorn raised a traceback for 70000)."""
     value = positive_int(text)
