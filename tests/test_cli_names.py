@@ -111,7 +111,8 @@ def test_zip_member_names_are_shown_escaped_on_the_terminal(tmp_path, capsys):
 def test_heat_maps_of_a_zip_members_slices_get_a_clean_file_name(test_images, tmp_path, capsys):
     """Heat maps are named after the input: a zip member named "x\\u202egnp\\n.nii" gave files whose names held the
     bidi override and a newline ("real.zip:x\\u202egnp\\n-slice0.heatmap.png"), which ls and file managers show
-    reversed or split. Such characters become _ in the file name."""
+    reversed or split. Such characters become _ in the file name, and so does the colon that joins zip and member
+    ("real.zip:x..." is a file "real.zip" with an alternate data stream on NTFS)."""
     import numpy as np
     from dicom_factory import axial_volume, nifti_bytes, zip_bytes
     from PIL import Image
@@ -120,5 +121,5 @@ def test_heat_maps_of_a_zip_members_slices_get_a_clean_file_name(test_images, tm
     (tmp_path / "real.zip").write_bytes(zip_bytes([("x\u202egnp\n.nii", nifti_bytes(axial_volume([image, image])))]))
     main(["predict", str(tmp_path / "real.zip"), "--heatmap", str(tmp_path / "maps")])
     capsys.readouterr()
-    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["real.zip:x_gnp_-slice0.heatmap.png",
-                                                                      "real.zip:x_gnp_-slice1.heatmap.png"]
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["real.zip_x_gnp_-slice0.heatmap.png",
+                                                                      "real.zip_x_gnp_-slice1.heatmap.png"]

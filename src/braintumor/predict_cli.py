@@ -153,6 +153,10 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
         raise
 
 
+#: Characters Windows refuses in a file name (the folder separators aside): a heat map's name holds none of them.
+NOT_IN_FILE_NAMES = frozenset('<>:"\\|?*')
+
+
 class HeatmapWriter:
     """One overlay PNG per classified input in ``folder``; same-named inputs never share a file."""
 
@@ -166,8 +170,10 @@ class HeatmapWriter:
 
     def _name(self, source: str, suffix: str = "") -> Path:
         """Named after the input; a character that hides, reorders or breaks a name (a zip member's bidi override or
-        newline) as ``_``: ls and file managers show a file's name as it is (the records keep the input's)."""
-        stem = "".join(c if c.isprintable() else "_" for c in Path(source).stem.removesuffix(".nii"))
+        newline) as ``_``: ls and file managers show a file's name as it is (the records keep the input's). So is one
+        Windows refuses in a name: the ``:`` of ``real.zip:x.nii`` (NTFS reads it as an alternate data stream)."""
+        stem = "".join(c if c.isprintable() and c not in NOT_IN_FILE_NAMES else "_"
+                       for c in Path(source).stem.removesuffix(".nii"))
         stem, n = (stem or "image") + suffix, 1
         while True:
             name = f"{stem}.heatmap.png" if n == 1 else f"{stem}-{n}.heatmap.png"
