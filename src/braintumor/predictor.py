@@ -17,7 +17,7 @@ import onnxruntime as ort
 
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
-from .image_io import ImageError, ImageSource, InputInfo, decode_image
+from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, decode_image
 from .model_files import default_model_path, resolve_model_path
 from .ood import OODDetector
 from .prediction import OOD_MESSAGE, REVIEW_BELOW, Prediction, softmax
@@ -138,21 +138,32 @@ class Classifier:
         the decoder saw; a scan's Slice brings its colour before it became gray and its DICOM modality
         (``predict(s.pixels)`` answered for CT slices)."""
         if isinstance(source, Slice):
-            crop, info = self.inspect_crop(source.pixels)
+            # No MIN_SIDE here: a scan's slice has its acquisition matrix (64 x 64 EPI and diffusion, 128 x 128
+            # perfusion), and a cut of a volume with thick slices, resampled to square pixels, can be 64 x 40: the
+            # scan's real resolution, not a shrunk copy, and refusing it would refuse a series. The refusal check
+            # and the review flag still apply.
+            gray, info = self._decode(source.pixels)
             dicom = source.meta.get("dicom", {})
-            return crop, replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"))
-        if is_in_memory(source):
-            gray, info = gray_from_memory(source)
+            info = replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"))
         else:
-            if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
-                    and not callable(getattr(source, "read", None)):  # named here: predict takes in-memory images too
-                hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) \
-                    else ""
-                raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
-                                f"not {type(source).__name__}{hint}")
-            gray, info = decode_image(source, draft_size=2 * self.image_size)
+            gray, info = self._decode(source)
+            if info.width < MIN_SIDE or info.height < MIN_SIDE:  # before the crop: a 1 x 30000 strip is refused
+                raise ImageError(f"image is {info.width} x {info.height} pixels; at least {MIN_SIDE} x {MIN_SIDE} "
+                                 "needed: smaller images lose the detail the model reads (send the original slice, "
+                                 "not a thumbnail)")
         prepared, second = prepare_measured(gray, self.preprocess_config)
         return prepared, replace(info, second_head=second)
+
+    def _decode(self, source: ImageSource | InMemoryImage) -> tuple[np.ndarray, InputInfo]:
+        """The grayscale image and what the decoder saw, whatever its size."""
+        if is_in_memory(source):
+            return gray_from_memory(source)
+        if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
+                and not callable(getattr(source, "read", None)):  # named here: predict takes in-memory images too
+            hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) else ""
+            raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
+                            f"not {type(source).__name__}{hint}")
+        return decode_image(source, draft_size=2 * self.image_size)
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Raw (logits (N, K), last feature maps (N, C, h, w) or None) for a (N, 1, S, S) batch."""

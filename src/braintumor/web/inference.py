@@ -17,7 +17,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMe
 from werkzeug.http import parse_options_header
 
 from ..heatmap import explain_crops
-from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError, InputInfo
+from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
 from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
 
@@ -202,7 +202,7 @@ def model_card(st: WebState) -> dict:
     card["heatmap"] = st.cam
     card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
                       "max_pixels": MAX_PIXELS, "max_request_pixels": st.max_request_pixels,
-                      "max_slices": st.max_slices,
+                      "max_slices": st.max_slices, "min_side": MIN_SIDE,
                       "formats": [*ALLOWED_FORMATS, "DICOM", "NIFTI", "ZIP"]}
     card["disclaimer"] = DISCLAIMER
     return card

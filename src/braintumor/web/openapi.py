@@ -161,6 +161,8 @@ def _schemas(classes: list[str]) -> dict:
                     "properties": {"max_request_bytes": {"type": "integer"}, "max_files": {"type": "integer"},
                                    "max_pixels": {"type": "integer"}, "max_request_pixels": {"type": "integer"},
                                    "max_slices": {"type": "integer"},
+                                   "min_side": {"type": "integer", "description": "Smallest width and height of "
+                                                "an image (not a scan's slice), in pixels."},
                                    "formats": {"type": "array", "items": {"type": "string"}}},
                     "required": ["max_request_bytes", "max_files", "max_pixels", "formats"],
                 },

@@ -1,0 +1,75 @@
+"""Images smaller than image_io.MIN_SIDE are refused with one precise message, in every front end; a scan's slices
+are not (a 32 x 32 thumbnail was classified, glioma 98.99 %, flagged for review only)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+from PIL import Image
+
+from braintumor import Classifier, ImageError
+from braintumor.image_io import MIN_SIDE
+from braintumor.volume_io import Slice
+
+SMALL = "image is 32 x 48 pixels; at least 64 x 64 needed: "
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier.load(threads=1)
+
+
+def _small() -> np.ndarray:
+    return np.asarray(Image.fromarray(synthetic_head(200)).resize((32, 48)))  # 32 wide, 48 high
+
+
+def test_the_python_api_refuses_a_small_image_in_every_form(clf):
+    for source in (_small(), Image.fromarray(_small()), encode(_small()), io.BytesIO(encode(_small(), "JPEG"))):
+        with pytest.raises(ImageError, match=f"^{SMALL}"):
+            clf.predict(source)
+    outcomes = [o for _, o in clf.predict_many([_small(), synthetic_head(200)])]
+    assert isinstance(outcomes[0], ImageError) and not isinstance(outcomes[1], ImageError)
+
+
+def test_the_minimum_itself_is_accepted(clf):
+    assert MIN_SIDE == 64
+    clf.predict(synthetic_head(64))  # no ImageError
+
+
+def test_a_scan_slice_of_any_matrix_is_not_refused(clf):
+    clf.predict(Slice(synthetic_head(48)))  # an acquisition matrix, not a shrunk copy: refusal check and review only
+
+
+def test_the_cli_and_the_web_api_say_the_same(clf, tmp_path, capsys):
+    from braintumor.cli import main
+    from braintumor.web import create_app
+
+    (tmp_path / "thumb.png").write_bytes(encode(_small()))
+    assert main(["predict", str(tmp_path / "thumb.png"), "--format", "jsonl", "--no-progress"]) != 0
+    row = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert row["error"].startswith(SMALL)
+    client = create_app(classifier=clf).test_client()
+    r = client.post("/api/v1/predict", data={"file": (io.BytesIO(encode(_small())), "thumb.png")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and r.get_json()["results"][0]["error"].startswith(SMALL)  # as any one bad file
+    assert client.get("/api/v1/model").get_json()["limits"]["min_side"] == MIN_SIDE
+
+
+def test_a_volume_of_small_slices_gets_its_heat_maps(test_images, tmp_path, capsys):
+    """The heat maps of a scan's slices were drawn from their pixels, an image held to MIN_SIDE: 48 x 48 slices were
+    classified, then their heat maps refused (a traceback in predict, a 500 in the web app's page)."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    slices = [np.asarray(Image.open(p).convert("L").resize((48, 48))) for p in test_images["glioma"][:2]]
+    (tmp_path / "head.nii").write_bytes(nifti_bytes(axial_volume(slices)))
+    main(["predict", str(tmp_path / "head.nii"), "--heatmap", str(tmp_path / "maps"), "--format", "jsonl",
+          "--no-progress"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 2 and not any("error" in r for r in rows) and any(r["label"] for r in rows)
+    assert all(r.get("heatmap") for r in rows if r["label"])
