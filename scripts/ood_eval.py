@@ -22,7 +22,14 @@ from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier
 
 
+def refused(pred) -> bool:
+    """Refused as not brain MRI, or refused by the reader (an image under ``image_io.MIN_SIDE``: an ImageError)."""
+    return isinstance(pred, Exception) or bool(pred.ood)
+
+
 def refusal_score(pred) -> float:
+    if isinstance(pred, Exception):
+        return float("inf")  # refused before the network by the reader (too small)
     if pred.ood and pred.reason and "features" not in pred.reason:
         return float("inf")  # refused by an input check before the network
     return float(pred.ood_score)
@@ -52,13 +59,13 @@ def main() -> int:
     for s, p in zip(samples, ood_preds, strict=True):
         by_cat[s.category].append((s.name, p))
     for cat, items in by_cat.items():
-        rows.append((cat, len(items), sum(p.ood for _, p in items)))
-    rows.append(("all OOD", len(ood_preds), sum(p.ood for p in ood_preds)))
+        rows.append((cat, len(items), sum(refused(p) for _, p in items)))
+    rows.append(("all OOD", len(ood_preds), sum(refused(p) for p in ood_preds)))
     print(f"model {clf.path}  threshold {clf.ood.threshold:.3f}  AUROC (Testing vs OOD) {auroc:.4f}")
     print(f"{'set':<40} {'n':>5} {'refused':>8} {'rate':>8}")
     for name, n, r in rows:
         print(f"{name:<40} {n:>5} {r:>8} {r / n:>8.2%}")
-    missed = [(c, n) for c, items in by_cat.items() for n, p in items if not p.ood]
+    missed = [(c, n) for c, items in by_cat.items() for n, p in items if not refused(p)]
     if missed:
         print("accepted OOD samples: " + ", ".join(f"{n} ({c})" for c, n in missed))
     mri = matplotlib_mri_slice()

@@ -43,3 +43,32 @@ def test_time_to_accuracy_trains_the_shipped_recipe_on_the_shipped_split():
     assert "--no-group-duplicates" in flags and flags[flags.index("--image-size") + 1] == "160"
     assert "--no-group-duplicates" not in recipe_flags({**config, "group_duplicates": True})
     assert "--equalize" in recipe_flags({**config, "equalize": True})
+
+
+def test_ood_eval_counts_a_sample_the_reader_refuses_as_refused():
+    """Since the 64 x 64 minimum size, 53 of the OOD set's samples come back from predict_many as ImageError, not as
+    a Prediction: scripts/ood_eval.py stopped at them with an AttributeError."""
+    from braintumor.image_io import ImageError
+    from braintumor.predictor import Classifier
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from ood_eval import refusal_score, refused
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    clf = Classifier.load()
+    small = [p for _, p in clf.predict_many([bytes(_png(25))])]
+    assert isinstance(small[0], ImageError) and refused(small[0]) and refusal_score(small[0]) == float("inf")
+    (mri,) = [p for _, p in clf.predict_many([bytes(_png(160))])]
+    assert refused(mri) == mri.ood
+
+
+def _png(side: int) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (side, side), dtype=np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
