@@ -87,3 +87,27 @@ def tiny_classifier(tiny_model: Path):
     from braintumor.predictor import Classifier
 
     return Classifier.load(tiny_model, threads=1)
+
+
+# The browser tests' shared fixtures (tests/test_browser*.py): a module's own fixture of the same name takes precedence.
+@pytest.fixture(scope="module")
+def server(request):
+    """The web app on a loopback port in a thread, with the shipped model (the tiny one where it is absent)."""
+    from test_browser import serve_in_thread, shipped_or_tiny_app
+
+    with serve_in_thread(shipped_or_tiny_app(request)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium driven by Playwright, no profile (skipped where either is absent, as test_browser says)."""
+    from test_browser import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -54,12 +54,6 @@ def serve_in_thread(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def server(request):
-    with serve_in_thread(shipped_or_tiny_app(request)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     with sync_api.sync_playwright() as pw:
         profile = tmp_path_factory.mktemp("chromium-profile")

@@ -5,32 +5,9 @@ its own clear message, and the page stays usable. Skipped, never failed, when ch
 from __future__ import annotations
 
 import pytest
-from test_browser import (  # noqa: F401 - pytestmark: the same skip conditions
-    ARGS,
-    CHROMIUM,
-    open_page,
-    pytestmark,
-    serve_in_thread,
-    shipped_or_tiny_app,
-)
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-
-
-@pytest.fixture(scope="module")
-def server(request):
-    with serve_in_thread(shipped_or_tiny_app(request)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def os_drop(page, paths: list[str]) -> None:

@@ -12,35 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dicom_factory import axial_volume, nifti_bytes, zip_bytes
-from test_browser import (  # noqa: F401 - pytestmark: the same skip conditions
-    ARGS,
-    CHROMIUM,
-    open_page,
-    pytestmark,
-    serve_in_thread,
-    shipped_or_tiny_app,
-)
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
 from braintumor.image_io import ImageError
 from braintumor.series import printable
 from braintumor.volume_io import read_volumes
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-
-@pytest.fixture(scope="module")
-def server(request):
-    with serve_in_thread(shipped_or_tiny_app(request)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 #: A zip member name with what hides, reorders or breaks text: bidi override and isolate, zero-width space, escape
