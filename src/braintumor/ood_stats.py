@@ -13,7 +13,7 @@ import operator
 import numpy as np
 from PIL import Image
 
-from .preprocess import histogram_percentile, histogram_percentile_one
+from .preprocess import histogram_percentile
 
 
 def image_stats(prepared: np.ndarray) -> np.ndarray:
@@ -46,8 +46,6 @@ def level_stats(levels: np.ndarray, counts: list[list[int]] | np.ndarray | None 
     and the region means and edge energy are integer sums of uint8 pixels (about half the time of the same sums
     in float32), in int32 where no sum can overflow it (twice as fast as int64)."""
     counts = level_histograms(levels) if counts is None else counts
-    if len(levels) == 1:  # one crop (every single prediction): Python numbers where numpy's would be arrays of one
-        return _one_crop_stats(levels[0], list(counts[0]))
     n, size = levels.shape[0], levels.shape[-1]
     npx = size * size
     counts = np.asarray(counts, dtype=np.int64)
@@ -73,32 +71,6 @@ def level_stats(levels: np.ndarray, counts: list[list[int]] | np.ndarray | None 
     hist = counts.reshape(n, 16, 16).sum(axis=2) / npx
     entropy = -(hist * np.log(hist + 1e-9)).sum(axis=1)
     return np.stack([dark, corners / top, centre, edges, entropy], axis=1)
-
-
-def _one_crop_stats(img: np.ndarray, counts: list[int]) -> np.ndarray:
-    """:func:`level_stats` of one crop (S, S), in the same arithmetic: integer counts and sums are exact either way,
-    and each division is one correctly rounded float64 operation on exact integers, in numpy or in Python. The
-    entropy's log and 16-term sum stay numpy's (its log and its pairwise sum need not round as Python's do)."""
-    size = img.shape[-1]
-    npx = size * size
-    wide = np.int32 if 255 * npx < 2**31 else np.int64
-    top = histogram_percentile_one(counts, 99) + 1.0
-    dark = sum(counts[:min(math.ceil(0.1 * top), 256)]) / npx
-
-    def total(region: np.ndarray) -> int:
-        return int(region.sum(dtype=wide))
-
-    c = max(1, size // 10)
-    corners = (total(img[:c, :c]) + total(img[:c, -c:]) + total(img[-c:, :c]) + total(img[-c:, -c:])) / (4 * c * c)
-    lo, hi = size * 5 // 16, size * 11 // 16
-    centre = total(img[lo:hi, lo:hi]) / (hi - lo) ** 2 / top
-    left, right = img[:, :-1], img[:, 1:]
-    diff = np.maximum(left, right)
-    diff -= np.minimum(left, right)
-    edges = total(diff) / (size * (size - 1)) / top
-    hist = np.array([[sum(counts[i:i + 16]) for i in range(0, 256, 16)]]) / npx
-    entropy = float(-(hist * np.log(hist + 1e-9)).sum(axis=1)[0])
-    return np.array([[dark, corners / top, centre, edges, entropy]])
 
 
 def histogram_std(counts: list[int] | np.ndarray) -> float:
