@@ -381,7 +381,7 @@ def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
     (["--seed", "-1"], "--seed must be >= 0, got -1"),
     (["--limit-per-class", "-3"], "--limit-per-class must be >= 0, got -3"),  # trained on 5 images per class
     (["--model", "foo"], "unknown --model 'foo'; choose from tumornet-s, tumornet-xs, tumornet-s24, tumornet-s-patch, "
-                         "tumornet-s-deep"),
+                         "tumornet-s-deep, tumornet-s-se"),
     (["--device", "gpu"], "unknown --device 'gpu': auto, cpu, cuda, cuda:1 ..."),
     (["--resume"], "nothing to resume in {r}: no last.pt (a run writes it at the end of its first epoch); start it "
                    "without --resume"),  # it started a new run, over any best.pt there

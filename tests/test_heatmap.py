@@ -79,7 +79,7 @@ def _receptive_field_centre(model, cell: int) -> float:
     return c
 
 
-@pytest.mark.parametrize("name", ["tumornet-s", "tumornet-xs", "tumornet-s-patch", "tumornet-s-deep"])
+@pytest.mark.parametrize("name", ["tumornet-s", "tumornet-xs", "tumornet-s-patch", "tumornet-s-deep", "tumornet-s-se"])
 def test_upsample_puts_each_cell_on_the_centre_of_its_receptive_field(name):
     """A plain resize put each cell half a cell (15.5 of 160 pixels) down and right of where the network looked."""
     torch = pytest.importorskip("torch")

@@ -46,3 +46,20 @@ def test_multiply_adds_match_a_hand_count():
     assert count_multiply_adds(net, 64) == expected
     # cost grows with the pixels: twice the side, four times the convolutions (the fc stays)
     assert count_multiply_adds(net, 128) - 8 * 4 == 4 * (expected - 8 * 4)
+
+
+def test_squeeze_excite_gates_each_images_channels_on_their_own():
+    """The SE gate is computed per image: one image's channel weights must not depend on the others in the batch
+    (a gate pooled over the batch would leak between patients), and the shipped network has no gates at all."""
+    torch.manual_seed(0)
+    model = create_model("tumornet-s-se").eval()
+    a, b = torch.rand(1, 1, 160, 160), torch.rand(1, 1, 160, 160)
+    with torch.no_grad():
+        alone, together = model(a), model(torch.cat([a, b]))[:1]
+        block = model.features[1]
+        x = torch.randn(2, 64, 20, 20)
+        gated = block.se(x)
+    torch.testing.assert_close(alone, together, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(gated, x)  # the gate changes the branch
+    assert gated.abs().le(x.abs() + 1e-6).all()  # a sigmoid gate only shrinks
+    assert not any(".se." in k for k in create_model("tumornet-s").state_dict())
