@@ -1,0 +1,64 @@
+"""The pages for a keyboard, a screen reader, a narrow or zoomed window and forced (high-contrast) colours, in a real
+browser (headless chromium via Playwright, one server and one browser for the module, as tests/conftest.py gives
+them). Skipped, never failed, when chromium or playwright is absent (like tests/test_browser.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import series, zip_bytes
+from PIL import Image
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+
+from braintumor.image_io import read_image
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+
+@pytest.fixture(scope="module")
+def scans(test_images, tmp_path_factory) -> list[Path]:
+    """Two real slices and a zipped four-slice DICOM series: a page with cards, heat maps and a series block."""
+    folder = tmp_path_factory.mktemp("a11y")
+    paths = [test_images[c][0] for c in ("notumor", "glioma", "pituitary", "meningioma")]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
+    (folder / "series.zip").write_bytes(zip_bytes(series(stack)))
+    return [test_images["glioma"][0], test_images["meningioma"][0], folder / "series.zip"]
+
+
+def upload(page, files: list[Path]) -> None:
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [str(f) for f in files])
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
+
+
+# The focused element and the sticky disclaimer, in viewport pixels; None once focus has come round to the top.
+FOCUSED = """() => {
+    const e = document.activeElement;
+    if (!e || e === document.body || e.classList.contains("skip")) return null;
+    const r = e.getBoundingClientRect(), d = document.querySelector(".disclaimer").getBoundingClientRect();
+    return {what: e.tagName + "." + e.className + " " + (e.textContent || "").trim().slice(0, 20),
+            bottom: r.bottom, disclaimer: d.top};
+}"""
+
+
+def test_a_focused_control_is_never_under_the_sticky_disclaimer(server, chromium, scans):
+    """Tab scrolled each control just into view, at the window's bottom edge, where the sticky disclaimer covers the
+    last 2.4-5.5rem: a heat-map checkbox (at 1280 px) and the footer links (at 320 px) took the focus out of sight."""
+    for width, height in ((1280, 900), (320, 640)):
+        page, problems = open_page(chromium, server, width, height)
+        upload(page, scans)
+        page.focus("#file-input")
+        seen, hidden = 0, []
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            where = page.evaluate(FOCUSED)
+            if where is None:
+                break
+            seen += 1
+            if where["bottom"] > where["disclaimer"] + 0.5:
+                hidden.append(where)
+        assert seen >= 8 and hidden == [], (width, hidden)
+        assert [p for p in problems if "status of 400" not in p] == []
+        page.close()
