@@ -62,3 +62,26 @@ def test_a_focused_control_is_never_under_the_sticky_disclaimer(server, chromium
         assert seen >= 8 and hidden == [], (width, hidden)
         assert [p for p in problems if "status of 400" not in p] == []
         page.close()
+
+
+KEY_COLOURS = "els => els.map(e => getComputedStyle(e).backgroundColor)"
+
+
+def test_colour_keys_keep_their_colours_in_forced_colours(server, chromium, scans):
+    """In forced (high-contrast) colours the strip's bars and the dashboard's lines keep their colours, but the
+    legends' keys are backgrounds, which the browser repaints in the page's one background colour: the keys vanished
+    and the colours could no longer be told apart."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    upload(page, scans[-1:])
+    for url, keys in ((None, ".strip-legend .swatch"), (f"{server}/dashboard", ".legend .key")):
+        if url:
+            page.emulate_media(forced_colors="none")
+            page.goto(url)
+        page.emulate_media(forced_colors="none")
+        plain = page.locator(keys).evaluate_all(KEY_COLOURS)
+        page.emulate_media(forced_colors="active")
+        assert page.evaluate("matchMedia('(forced-colors: active)').matches")
+        assert len(plain) >= 2 and len(set(plain)) >= 2
+        assert page.locator(keys).evaluate_all(KEY_COLOURS) == plain, keys
+    assert problems == []
+    page.close()
