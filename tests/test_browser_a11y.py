@@ -85,3 +85,44 @@ def test_colour_keys_keep_their_colours_in_forced_colours(server, chromium, scan
         assert page.locator(keys).evaluate_all(KEY_COLOURS) == plain, keys
     assert problems == []
     page.close()
+
+
+# Visible text outside every landmark (the skip link aside): a screen reader's landmark list never reaches it.
+UNLANDMARKED = """() => {
+    const landmark = "header, main, footer, nav, aside:not([role]), section[aria-label], " +
+        "[role=banner], [role=main], [role=contentinfo], [role=complementary], [role=navigation], [role=region]";
+    const out = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+        const e = walk.currentNode.parentElement, text = walk.currentNode.textContent.trim();
+        if (text && e.getClientRects().length && !e.closest(".skip, template, noscript") && !e.closest(landmark))
+            out.push(text.slice(0, 40));
+    }
+    return out;
+}"""
+
+UNLABELLED = """() => [...document.querySelectorAll("input, button, select, textarea, meter")]
+    .filter(e => !e.closest("template") && !(e.labels && e.labels.length) && !e.getAttribute("aria-label")
+                 && !(e.tagName === "BUTTON" && e.textContent.trim()))
+    .map(e => e.outerHTML.slice(0, 80))"""
+
+
+def test_each_page_has_a_language_a_title_one_h1_labels_and_everything_in_a_landmark(server, chromium, scans):
+    """The disclaimer was an <aside role="note">: role=note is not a landmark, so a screen reader's list of
+    landmarks (how many people move about a page) never offered it, and it sat outside every landmark."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    upload(page, scans)
+    for url, title in ((None, "Brain MRI classifier"), (f"{server}/dashboard", "Monitoring · Brain MRI classifier")):
+        if url:
+            page.goto(url)
+            sync_api.expect(page.locator("#dash-status")).to_have_text("Live · 1 worker process", timeout=15_000)
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.title() == title
+        assert page.locator("h1").count() == 1
+        for role in ("banner", "main", "contentinfo"):
+            sync_api.expect(page.get_by_role(role)).to_have_count(1)
+        sync_api.expect(page.get_by_role("complementary", name="Medical disclaimer")).to_contain_text(
+            "Not a medical device")
+        assert page.evaluate(UNLANDMARKED) == []
+        assert page.evaluate(UNLABELLED) == []
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()
