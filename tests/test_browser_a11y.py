@@ -126,3 +126,38 @@ def test_each_page_has_a_language_a_title_one_h1_labels_and_everything_in_a_land
         assert page.evaluate(UNLABELLED) == []
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
+
+
+# What a screen reader is told: the text of a live region already on the page, each time its content changes (a region
+# inserted with its text already in it is not announced by most screen readers, so it is not counted here).
+LISTEN = """() => {
+    window.said = [];
+    const live = "[role=status], [role=alert], [aria-live]:not([aria-live=off])";
+    new MutationObserver(changes => changes.forEach(change => {
+        const node = change.target.nodeType === 1 ? change.target : change.target.parentElement;
+        const region = node && node.closest(live);
+        if (region && region.isConnected && !window.said.includes(region.textContent.trim()))
+            window.said.push(region.textContent.trim());
+    })).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_every_answer_is_announced_a_series_too(server, chromium, scans, tmp_path):
+    """A slice's answer and an error were said in their card's live region, but a series (a zip, a NIfTI volume)
+    replaced its card with a new block, said nowhere: a screen reader heard only "Done: 2 classified"."""
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("not an image")
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.evaluate(LISTEN)
+    upload(page, [scans[0], fake, scans[-1]])
+    said = page.evaluate("window.said")
+    card, block = page.locator("#results > .card").first, page.locator("#results .series")
+    verdict = f"{card.locator('.verdict-label').inner_text()}, {card.locator('.verdict-confidence').inner_text()}"
+    assert any(s.startswith(f"{verdict} confidence") for s in said), said
+    assert any(s.startswith("not a recognised image") for s in said), said
+    line = block.locator(".series-line").inner_text()
+    assert line.startswith("4 slices · ") and f"{block.locator('.series-name').inner_text()}: {line}" in said, said
+    assert said[-1] == "Done: 2 classified, 1 could not be read (see below)."
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()

@@ -88,6 +88,7 @@ window.braintumorSeries = function (helpers) {
       shown += 1;
     });
     block.querySelector(".series-none").hidden = shown > 0;
+    return block.querySelector(".series-name").textContent + ": " + block.querySelector(".series-line").textContent;
   }
 
   function showSeries(card, data) {
@@ -95,11 +96,14 @@ window.braintumorSeries = function (helpers) {
     const inSeries = function (rec, summary) {
       return rec.path === summary.path && rec.series === summary.series && rec.slice !== undefined;
     };
-    data.series.forEach(function (summary) {
+    const said = data.series.map(function (summary) {
       const block = template.content.firstElementChild.cloneNode(true);
-      fillSeries(block, summary, data.results.filter(function (rec) { return inSeries(rec, summary); }));
+      const line = fillSeries(block, summary, data.results.filter(function (rec) { return inSeries(rec, summary); }));
       card.before(block);
+      return line;
     });
+    // The blocks are new on the page, so their text is not announced: the page's own live region says it.
+    document.getElementById("scan-status").textContent = said.join(". ");
     const rest = data.results.filter(function (rec) {
       return !data.series.some(function (summary) { return inSeries(rec, summary); });
     });
