@@ -123,3 +123,37 @@ def test_heat_maps_of_a_zip_members_slices_get_a_clean_file_name(test_images, tm
     capsys.readouterr()
     assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["real.zip_x_gnp_-slice0.heatmap.png",
                                                                       "real.zip_x_gnp_-slice1.heatmap.png"]
+
+
+def test_heat_maps_are_never_named_after_a_windows_device(test_images, tmp_path, capsys):
+    """Inputs named con.jpg or aux.JPG (or a zip's one-slice member scans/nul.nii) gave con.heatmap.png, aux.heatmap.png
+    and nul.heatmap.png: Windows takes those for its devices (an extension does not help) and cannot create them.
+    Such a name gets _ after its device part; an ordinary one is unchanged, and every file keeps its own name."""
+    import numpy as np
+    from dicom_factory import axial_volume, nifti_bytes, zip_bytes
+    from PIL import Image
+
+    image = test_images["glioma"][0].read_bytes()
+    for name in ("con.jpg", "aux.JPG", "Com1.x.jpg", "con_.jpg", "scan.jpg"):
+        (tmp_path / name).write_bytes(image)
+    pixels = np.asarray(Image.open(test_images["glioma"][0]).convert("L").resize((128, 128)))
+    (tmp_path / "s.zip").write_bytes(zip_bytes([("scans/nul.nii", nifti_bytes(axial_volume([pixels])))]))
+    names = ["con.jpg", "aux.JPG", "Com1.x.jpg", "con_.jpg", "scan.jpg", "s.zip"]
+    assert main(["predict", *(str(tmp_path / n) for n in names), "--heatmap", str(tmp_path / "maps")]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == sorted([
+        "con_.heatmap.png", "aux_.heatmap.png", "Com1_.x.heatmap.png", "con_-2.heatmap.png", "scan.heatmap.png",
+        "nul_.heatmap.png"])
+
+
+@pytest.mark.parametrize("name, portable", [
+    ("con.png", "con_.png"), ("NUL.heatmap.png", "NUL_.heatmap.png"), ("prn", "prn_"), ("Lpt9.a.b", "Lpt9_.a.b"),
+    ("com\u00b2.png", "com\u00b2_.png"), ("nul .png", "nul _.png"), ("aux..png", "aux_..png"),
+    ("conin$.x", "conin$_.x"), ("scan.", "scan_"), ("scan ", "scan_"), ("a:b?.png", "a_b_.png"),
+    ("scan.heatmap.png", "scan.heatmap.png"), ("console.png", "console.png"), ("com10.png", "com10.png"),
+    ("lpt.png", "lpt.png"), ("x.con.png", "x.con.png"), (".nul", ".nul"), ("", ""),
+])
+def test_a_name_made_from_a_users_is_portable(name, portable):
+    from braintumor.file_names import portable_name
+
+    assert portable_name(name) == portable

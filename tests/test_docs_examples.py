@@ -140,7 +140,8 @@ def test_readme_audit_block_has_the_lines_the_command_prints(tmp_path, capsys):
 
 def test_readme_heatmap_names_are_the_files_predict_writes(data_root, tmp_path):
     """README said nothing of where ``--heatmap DIR`` puts its overlays (a user counted 281 PNGs for 306 inputs); the
-    names it now gives are the files written for two ``scan`` images, a 4-slice ``head.nii.gz`` and a refused image."""
+    names it now gives are the files written for two ``scan`` images, a 4-slice ``head.nii.gz``, a ``con.jpg`` (a
+    Windows device name) and a refused image."""
     from dicom_factory import axial_volume, nifti_bytes
 
     said = (REPO / "README.md").read_text().split("`--heatmap DIR` also writes", 1)[1].split("\n\n", 1)[0]
@@ -150,14 +151,16 @@ def test_readme_heatmap_names_are_the_files_predict_writes(data_root, tmp_path):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "scan.jpg").write_bytes(gliomas[0].read_bytes())
+    (tmp_path / "con.jpg").write_bytes(gliomas[0].read_bytes())
     (tmp_path / "head.nii.gz").write_bytes(nifti_bytes(axial_volume(slices)))
     colour = np.zeros((200, 200, 3), np.uint8)
     colour[..., 0] = 200
     (tmp_path / "cat.png").write_bytes(encode(colour))
     out = tmp_path / "maps"
-    assert main(["predict", *(str(tmp_path / n) for n in ("a/scan.jpg", "b/scan.jpg", "head.nii.gz", "cat.png")),
+    assert main(["predict", *(str(tmp_path / n) for n in ("a/scan.jpg", "b/scan.jpg", "head.nii.gz", "con.jpg",
+                                                            "cat.png")),
                  "--heatmap", str(out), "--format", "jsonl", "-o", str(tmp_path / "r.jsonl"), "--no-progress"]) == 0
     written = {p.name for p in out.iterdir()}
-    assert len(names) == 3 and names <= written and not any(n.startswith("cat") for n in written)
+    assert len(names) == 4 and names <= written and not any(n.startswith("cat") for n in written)
     records = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
-    assert [r.get("heatmap") is not None for r in records] == [True] * 6 + [False]
+    assert [r.get("heatmap") is not None for r in records] == [True] * 7 + [False]

@@ -41,6 +41,7 @@ from .atomic_files import temp_beside
 from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
 from .cli_checks import UsageError, check_destinations
+from .file_names import portable_name
 from .image_io import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, input_records, notes_text, printable, record_name, summary_text
@@ -153,10 +154,6 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
         raise
 
 
-#: Characters Windows refuses in a file name (the folder separators aside): a heat map's name holds none of them.
-NOT_IN_FILE_NAMES = frozenset('<>:"\\|?*')
-
-
 class HeatmapWriter:
     """One overlay PNG per classified input in ``folder``; same-named inputs never share a file."""
 
@@ -169,14 +166,12 @@ class HeatmapWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def _name(self, source: str, suffix: str = "") -> Path:
-        """Named after the input; a character that hides, reorders or breaks a name (a zip member's bidi override or
-        newline) as ``_``: ls and file managers show a file's name as it is (the records keep the input's). So is one
-        Windows refuses in a name: the ``:`` of ``real.zip:x.nii`` (NTFS reads it as an alternate data stream)."""
-        stem = "".join(c if c.isprintable() and c not in NOT_IN_FILE_NAMES else "_"
-                       for c in Path(source).stem.removesuffix(".nii"))
-        stem, n = (stem or "image") + suffix, 1
+        """Named after the input, made portable (:func:`~braintumor.file_names.portable_name`: a zip member's bidi
+        override or newline, the ``:`` of ``real.zip:x.nii`` and a ``con.jpg``'s device name would make a name that
+        ls shows wrong or Windows cannot create); the records keep the input's name."""
+        stem, n = (Path(source).stem.removesuffix(".nii") or "image") + suffix, 1
         while True:
-            name = f"{stem}.heatmap.png" if n == 1 else f"{stem}-{n}.heatmap.png"
+            name = portable_name(f"{stem}.heatmap.png" if n == 1 else f"{stem}-{n}.heatmap.png")
             if name.lower() not in self.used:  # lower: case-insensitive file systems
                 self.used.add(name.lower())
                 return self.folder / name

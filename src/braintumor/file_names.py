@@ -1,0 +1,44 @@
+"""File names made from names a user supplied (a heat map is named after its input): names every OS can create.
+
+Why its own module: an input's name may hold anything but ``/`` and NUL, a zip member's anything at all, and
+the files written after them may be copied to, or written on, Windows. Windows refuses some characters, names that
+end in a dot or a space, and its device names (``CON``, ``NUL``, ``COM1``...) even with an extension:
+``con.heatmap.png`` cannot be created there, and ``nul.heatmap.png`` would "write" to nowhere. An ordinary name is
+left as it is.
+"""
+
+from __future__ import annotations
+
+#: Characters Windows refuses in a file name (the folder separators aside): a name made here holds none of them.
+NOT_IN_FILE_NAMES = frozenset('<>:"\\|?*')
+
+#: Windows device names, matched without case and before the name's first dot (``nul.tar.gz`` is ``NUL``); the
+#: superscript digits are ones Windows reads as 1, 2 and 3.
+WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                             *(f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789\u00b9\u00b2\u00b3")})
+
+
+def clean_chars(text: str) -> str:
+    """``text`` with ``_`` for each character that hides, reorders or breaks a name (a bidi override, a newline:
+    ls and file managers show a name as it is) or that Windows refuses (the ``:`` of ``real.zip:x.nii`` is an
+    alternate data stream on NTFS)."""
+    return "".join(c if c.isprintable() and c not in NOT_IN_FILE_NAMES else "_" for c in text)
+
+
+def is_windows_device(name: str) -> bool:
+    """Whether Windows takes the file name ``name`` for a device: its part before the first dot, trailing spaces
+    and dots ignored as Windows ignores them, is one of :data:`WINDOWS_DEVICES` (``con``, ``Aux.png``,
+    ``NUL .heatmap.png``)."""
+    return name.split(".", 1)[0].rstrip(" .").upper() in WINDOWS_DEVICES
+
+
+def portable_name(name: str) -> str:
+    """``name`` as a file name every OS can create: a device name gets ``_`` after its first part (``con.png`` ->
+    ``con_.png``), a trailing dot or space becomes ``_``; any other name (after :func:`clean_chars`) is unchanged."""
+    name = clean_chars(name)
+    if is_windows_device(name):
+        first, dot, rest = name.partition(".")
+        name = f"{first}_{dot}{rest}"
+    if name.endswith((".", " ")):
+        name = name[:-1] + "_"
+    return name
