@@ -157,3 +157,33 @@ def test_a_name_made_from_a_users_is_portable(name, portable):
     from braintumor.file_names import portable_name
 
     assert portable_name(name) == portable
+
+
+def test_outputs_named_after_a_long_name_fit_in_a_file_name(test_images, tmp_path, capsys):
+    """An input named with 245 characters (a legal name) gave a heat map name of 257 bytes, and a zip member's name
+    may be longer still: "error: File name too long" ended the run. So did `-o` with a 250-byte name, through the
+    temporary file beside it. Such a heat map name is cut at the input's part (the slice and the -2 stay), and the
+    temporary name is cut."""
+    import numpy as np
+    from dicom_factory import axial_volume, nifti_bytes, zip_bytes
+    from PIL import Image
+
+    from braintumor.file_names import MAX_NAME_BYTES
+
+    image = test_images["glioma"][0].read_bytes()
+    long = "a" * 245
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / f"{long}.jpg").write_bytes(image)
+    pixels = np.asarray(Image.open(test_images["glioma"][0]).convert("L").resize((128, 128)))
+    member = "\u00e9" * 200 + ".nii"  # 404 bytes
+    (tmp_path / "s.zip").write_bytes(zip_bytes([(member, nifti_bytes(axial_volume([pixels, pixels])))]))
+    out = tmp_path / ("r" * 244 + ".jsonl")
+    inputs = [str(tmp_path / "x" / f"{long}.jpg"), str(tmp_path / "y" / f"{long}.jpg"), str(tmp_path / "s.zip")]
+    assert main(["predict", *inputs, "--heatmap", str(tmp_path / "maps"), "-o", str(out)]) == 0
+    capsys.readouterr()
+    written = sorted(p.name for p in (tmp_path / "maps").iterdir())
+    assert len(written) == 4 and max(len(n.encode()) for n in written) <= MAX_NAME_BYTES
+    assert [n for n in written if n.startswith("a")] == [f"{long[:240]}-2.heatmap.png", f"{long[:242]}.heatmap.png"]
+    assert [n[-20:] for n in written if n.startswith("s")] == ["\u00e9-slice0.heatmap.png", "\u00e9-slice1.heatmap.png"]
+    assert len(out.read_text().splitlines()) == 4

@@ -11,13 +11,15 @@ import secrets
 import shutil
 from pathlib import Path
 
+from .file_names import MAX_NAME_BYTES, fit_name
 from .image_io import is_special_file
 
 
 def temp_beside(target: Path) -> tuple[int, str]:
     """(descriptor, path) of a new, empty temporary file in ``target``'s folder, hidden, opened for writing."""
     for _ in range(100):
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}"
+        # cut to fit: a name of 250 bytes is a file name; 260 with the dot and the token are not
+        tmp = target.parent / f".{fit_name(target.name, '', MAX_NAME_BYTES - 10)}.{secrets.token_hex(4)}"
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)  # Windows: not text mode
             return os.open(tmp, flags, 0o666), str(tmp)

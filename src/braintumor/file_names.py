@@ -12,6 +12,9 @@ from __future__ import annotations
 #: Characters Windows refuses in a file name (the folder separators aside): a name made here holds none of them.
 NOT_IN_FILE_NAMES = frozenset('<>:"\\|?*')
 
+#: Longest file name ext4, XFS, APFS and NTFS take: 255 bytes, or UTF-16 units (never more than its UTF-8 bytes).
+MAX_NAME_BYTES: int = 255
+
 #: Windows device names, matched without case and before the name's first dot (``nul.tar.gz`` is ``NUL``); the
 #: superscript digits are ones Windows reads as 1, 2 and 3.
 WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
@@ -42,3 +45,24 @@ def portable_name(name: str) -> str:
     if name.endswith((".", " ")):
         name = name[:-1] + "_"
     return name
+
+
+def name_bytes(text: str) -> int:
+    """Bytes of ``text`` in a file name: UTF-8, a byte of a name that is not UTF-8 as that byte (surrogateescape,
+    as Python reads such names)."""
+    return len(text.encode("utf-8", "surrogateescape"))
+
+
+def fit_name(head: str, tail: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``head + tail``, ``head`` cut at its end (whole characters) where the name would pass ``limit`` bytes: an input
+    named with 250 characters, legal itself, gave a heat map name of 258 that no file system creates."""
+    room = limit - name_bytes(tail)
+    if name_bytes(head) <= room:
+        return head + tail
+    kept = []
+    for c in head:
+        room -= name_bytes(c)
+        if room < 0:
+            break
+        kept.append(c)
+    return "".join(kept) + tail

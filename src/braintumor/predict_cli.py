@@ -41,7 +41,7 @@ from .atomic_files import temp_beside
 from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
 from .cli_checks import UsageError, check_destinations
-from .file_names import portable_name
+from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name
 from .image_io import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, input_records, notes_text, printable, record_name, summary_text
@@ -168,10 +168,12 @@ class HeatmapWriter:
     def _name(self, source: str, suffix: str = "") -> Path:
         """Named after the input, made portable (:func:`~braintumor.file_names.portable_name`: a zip member's bidi
         override or newline, the ``:`` of ``real.zip:x.nii`` and a ``con.jpg``'s device name would make a name that
-        ls shows wrong or Windows cannot create); the records keep the input's name."""
-        stem, n = (Path(source).stem.removesuffix(".nii") or "image") + suffix, 1
+        ls shows wrong or Windows cannot create), cut to fit (:func:`~braintumor.file_names.fit_name`: the slice
+        and the ``-2`` stay); the records keep the input's name."""
+        stem, n = clean_chars(Path(source).stem.removesuffix(".nii")) or "image", 1
         while True:
-            name = portable_name(f"{stem}.heatmap.png" if n == 1 else f"{stem}-{n}.heatmap.png")
+            tail = f"{suffix}.heatmap.png" if n == 1 else f"{suffix}-{n}.heatmap.png"
+            name = portable_name(fit_name(stem, tail, MAX_NAME_BYTES - 1))  # - 1: room for a device name's _
             if name.lower() not in self.used:  # lower: case-insensitive file systems
                 self.used.add(name.lower())
                 return self.folder / name
