@@ -270,3 +270,28 @@ def test_workers_get_no_spare_thread_pools(tiny_model, monkeypatch):
     assert seen["OPENBLAS_NUM_THREADS"] == "1" and seen["MALLOC_ARENA_MAX"] == "2"
     assert seen["OMP_NUM_THREADS"] == "3"
     assert not os.path.exists(seen["PROMETHEUS_MULTIPROC_DIR"])  # removed when the exec failed
+
+
+@pytest.mark.parametrize(("value", "error", "message"), [
+    (1e-9, ValueError, "max_upload_mb must be at least 0.001 (about 1 kB), got 1e-09: a smaller limit refuses every "
+                       "upload"),
+    (0, ValueError, "max_upload_mb must be a number more than 0, got 0"),
+    (float("nan"), ValueError, "max_upload_mb must be a number more than 0, got nan"),
+    (float("inf"), ValueError, "max_upload_mb must be a number more than 0, got inf"),
+    ("5", TypeError, "max_upload_mb must be a number, got '5'"),
+])
+def test_the_python_apis_upload_limit_has_the_command_lines_floor(value, error, message, capsys):
+    """create_app(max_upload_mb=1e-9) was taken (a limit of 0 bytes: every upload refused; "5" was 5 repeated a million
+    times) where `serve --max-upload-mb 1e-9` is refused: one rule now, worded as the command line words it, checked
+    by serve() too before any model is loaded or worker started."""
+    from braintumor.web import create_app
+
+    for call in (lambda: create_app(max_upload_mb=value), lambda: serve_mod.serve(max_upload_mb=value)):
+        with pytest.raises(error) as exc:
+            call()
+        assert str(exc.value) == message
+    if isinstance(value, float) and value > 0:
+        with pytest.raises(SystemExit):
+            main(["serve", "--max-upload-mb", repr(value)])
+        said = capsys.readouterr().err.rstrip()
+        assert said.endswith("argument --max-upload-mb: " + message.removeprefix("max_upload_mb ")), said

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import numbers
 import os
 import sys
 from pathlib import Path
@@ -80,21 +81,37 @@ def positive_float(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not (value > 0 and math.isfinite(value)):  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"must be a number more than 0, got {text}")
+        raise argparse.ArgumentTypeError(NOT_POSITIVE.format(text))
     return value
 
+
+NOT_POSITIVE = "must be a number more than 0, got {}"
 
 #: Smallest ``--max-upload-mb`` (about 1 kB): 1e-9 was taken, rounded to a limit of 0 bytes and refused every upload.
 MIN_UPLOAD_MB: float = 0.001
 
 
-def upload_mb(text: str) -> float:
-    """argparse type of ``serve --max-upload-mb``: a :func:`positive_float` of at least :data:`MIN_UPLOAD_MB`."""
-    value = positive_float(text)
+def check_upload_mb(value: float, shown: str | None = None) -> float:
+    """``value``, a request size limit in MB, if it is a finite number of at least :data:`MIN_UPLOAD_MB`; else
+    ValueError (TypeError for no number) saying so, with ``shown`` (as typed) or the value. The one rule for
+    ``serve --max-upload-mb`` and :func:`braintumor.web.create_app`, whose ``max_upload_mb=1e-9`` was taken."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"must be a number, got {value!r}")
+    shown = repr(value) if shown is None else shown
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(NOT_POSITIVE.format(shown))
     if value < MIN_UPLOAD_MB:
-        raise argparse.ArgumentTypeError(f"must be at least {MIN_UPLOAD_MB} (about 1 kB), got {text}: "
-                                         "a smaller limit refuses every upload")
-    return value
+        raise ValueError(f"must be at least {MIN_UPLOAD_MB} (about 1 kB), got {shown}: "
+                         "a smaller limit refuses every upload")
+    return float(value)
+
+
+def upload_mb(text: str) -> float:
+    """argparse type of ``serve --max-upload-mb``: a :func:`positive_float` that :func:`check_upload_mb` takes."""
+    try:
+        return check_upload_mb(positive_float(text), text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def port(text: str) -> int:

@@ -169,14 +169,15 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
 
     ``threads``: request threads per worker (default :data:`THREADS_PER_WORKER`). ``client_timeout``: seconds a
     client may send nothing in the middle of its request before the server drops it (default 30)."""
-    from .web import DEFAULT_MAX_UPLOAD_MB, create_app
+    from .web import DEFAULT_MAX_UPLOAD_MB, create_app, upload_limit_mb
 
+    limit = upload_limit_mb(DEFAULT_MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb)  # not in each worker
     path = resolve_model_path(model) if model else default_model_path()
     Classifier.load(model, threads=1)  # a missing or broken model: one clear error line, before any worker
     workers = workers or default_workers()
     threads = threads or THREADS_PER_WORKER
     client_timeout = client_timeout or DEFAULT_CLIENT_TIMEOUT
-    kwargs = {"model_path": str(path), "max_upload_mb": float(max_upload_mb or DEFAULT_MAX_UPLOAD_MB),
+    kwargs = {"model_path": str(path), "max_upload_mb": limit,
               "threads": max(1, available_cpus() // workers)}
     if debug:
         server = "Flask development server (--debug: never in production)"

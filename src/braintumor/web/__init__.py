@@ -16,6 +16,7 @@ from flask import Flask, Request, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 
+from ..cli_checks import check_upload_mb
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
@@ -100,10 +101,22 @@ class _App(Flask):
         return response
 
 
+def upload_limit_mb(value: float) -> float:
+    """``max_upload_mb`` checked by the rule ``serve --max-upload-mb`` has (:func:`~braintumor.cli_checks.
+    check_upload_mb`): a limit under 1 kB (1e-9 was taken) is 0 bytes, and the app refused every upload."""
+    try:
+        return check_upload_mb(value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"max_upload_mb {exc}") from None
+
+
 def create_app(model_path: str | os.PathLike | None = None, classifier: Classifier | None = None,
                max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, max_files: int = MAX_FILES,
                threads: int | None = None, max_request_pixels: int | None = None) -> Flask:
-    """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped)."""
+    """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped).
+
+    ``max_upload_mb``: at least :data:`~braintumor.cli_checks.MIN_UPLOAD_MB`, as ``serve --max-upload-mb``."""
+    max_upload_mb = upload_limit_mb(max_upload_mb)
     app = _App(__name__)
     app.request_class = InMemoryRequest
     app.wsgi_app = guard_input(app.wsgi_app)  # a client gone silent mid-body: 408
