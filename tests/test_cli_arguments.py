@@ -4,6 +4,7 @@ work; what a run prints where."""
 from __future__ import annotations
 
 import io
+import sys
 
 import pytest
 
@@ -251,6 +252,33 @@ def test_the_table_is_sized_from_the_first_batch_and_then_streams():
     assert second.index("Glioma") == header.index("prediction")
     table.write({"path": "c.jpg", **row})  # streamed at once
     assert out.getvalue().splitlines()[3].startswith("c.jpg   ")
+
+
+def test_a_volumes_summary_does_not_size_the_table_before_the_rows_after_it(test_images, tmp_path, monkeypatch):
+    """``predict head.nii scans/``: the volume's summary (stderr) printed the table's held-back rows first, so the
+    path column was sized from "head.nii" alone and every row of scans/ was cut to 20 characters ("scans-of-...0.jpg").
+    The summary is held in its place among those rows now: it still follows the volume's rows, and the first batch's
+    rows, all of them, size the column."""
+    import numpy as np
+    from dicom_factory import axial_volume, nifti_bytes
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scans-of-the-first-patient").mkdir()
+    names = [f"scans-of-the-first-patient/glioma-{i}.jpg" for i in range(2)]
+    for name, image in zip(names, test_images["glioma"], strict=False):
+        (tmp_path / name).write_bytes(image.read_bytes())
+    pixels = np.asarray(Image.open(test_images["glioma"][0]).convert("L").resize((128, 128)))
+    (tmp_path / "h.nii").write_bytes(nifti_bytes(axial_volume([pixels, pixels])))
+    shared = io.StringIO()  # stdout and stderr as a terminal shows them, in the order written
+    monkeypatch.setattr(sys, "stdout", shared)
+    monkeypatch.setattr(sys, "stderr", shared)
+    assert main(["predict", "h.nii", "scans-of-the-first-patient"]) == 0
+    header, *lines = shared.getvalue().splitlines()
+    path_end = header.index(" slice")
+    assert [line[:path_end].rstrip() for line in lines[:2]] == ["h.nii", "h.nii"]
+    assert lines[2].startswith("h.nii: 2 slice(s)") and lines[3].startswith("  most suspicious")
+    assert [line[:path_end].rstrip() for line in lines[4:6]] == names
 
 
 def test_control_characters_in_a_name_are_shown_escaped_in_the_table(test_images, tmp_path, capsys):

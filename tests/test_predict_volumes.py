@@ -25,7 +25,6 @@ from PIL import Image
 from braintumor.cli import main
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
-from braintumor.predict_cli import fit
 
 
 def run(args, capsys):
@@ -190,7 +189,8 @@ def test_the_table_shows_a_one_slice_scans_notes_after_its_row(test_images, tmp_
     lines = out.splitlines()
     assert rc == 0 and all(line.isprintable() for line in lines), out
     wide, zipped = str(tmp_path / "wide.dcm"), str(tmp_path / "one.zip") + ":x\\u202e\\n.nii.gz"
-    assert lines[1].startswith(wide + " ") and lines[4].startswith(fit(zipped, len(wide)) + " "), out
+    # whole: the notes after the first row no longer size the path column from that row alone (it cut this one)
+    assert lines[1].startswith(wide + " ") and lines[4].startswith(zipped + " "), out
     assert lines[2:4] == [f"{wide}:", "  note: 1 image(s) with a Pixel Spacing that makes pixels over 4 times as long "
                                       "as wide: ignored, pixels taken as square"]
     assert lines[5:7] == [f"{zipped}:", "  note: skipped 1 file(s) in the zip: not DICOM or NIfTI"]

@@ -79,7 +79,10 @@ class _Formatter:
 
     def __init__(self, fmt: str, out: TextIO, classes: tuple[str, ...], header: bool = True, sample: int = 32) -> None:
         self.fmt, self.out, self.classes, self.sample = fmt, out, classes, sample
-        self.buffer: list[dict] = []  # json: every record; table: the first `sample` rows, which size the path column
+        # json: every record; table: the first `sample` rows, which size the path column, and the stderr lines
+        # (str) that follow some of them, held in their place
+        self.buffer: list[dict | str] = []
+        self.held = 0  # table: rows in the buffer
         self.width = 0  # table: the path column's, once known
         if fmt == "csv":
             self.csv = csv.writer(out, lineterminator="\n")
@@ -95,7 +98,8 @@ class _Formatter:
             self.csv.writerow(csv_row(rec, self.classes))
         elif not self.width:
             self.buffer.append(rec)
-            if len(self.buffer) >= self.sample:
+            self.held += 1
+            if self.held >= self.sample:
                 self.settle()
             return
         else:  # table; a folder or zip of several series: which one, as its summary on stderr names it
@@ -111,17 +115,30 @@ class _Formatter:
         if self.fmt != "json":
             self.out.flush()
 
+    def note(self, text: str) -> None:
+        """A line for stderr after the rows written so far (a volume's summary, a scan's notes). The table holds it
+        with the rows it holds back: printed ahead, it came before them on a terminal; printing them first sized the
+        path column from them alone (``predict head.nii scans/``: every row of scans/ cut to 20 characters)."""
+        if self.fmt == "table" and not self.width:
+            self.buffer.append(text)
+            return
+        self.out.flush()
+        print(text, file=sys.stderr)
+
     def settle(self) -> None:
         """Table: size the path column from the rows so far (folders are expanded as they are read, and a 10 000-image
         folder is not listed just for this), print the header and them; later rows stream, and a longer name is cut in
         the middle to fit (:func:`fit`; csv and json keep it whole)."""
         if self.fmt != "table" or self.width:
             return
-        self.width = min(MAX_PATH_WIDTH, max([len(record_name(r)) for r in self.buffer] + [20]))
+        self.width = min(MAX_PATH_WIDTH, max([len(record_name(r)) for r in self.buffer if isinstance(r, dict)] + [20]))
         self.out.write(f"{'path':<{self.width}}  {'slice':>5}  {'prediction':<11} {'confidence':>10}\n")
-        rows, self.buffer = self.buffer, []
-        for rec in rows:
-            self.write(rec)
+        held, self.buffer = self.buffer, []
+        for item in held:
+            if isinstance(item, str):
+                self.note(item)
+            else:
+                self.write(item)
         self.out.flush()
 
     def close(self) -> None:
@@ -248,8 +265,7 @@ def run_predict(args: argparse.Namespace) -> int:
                     if summary and args.format in ("json", "jsonl"):
                         fmt.write(rec)
                     else:
-                        fmt.settle()  # the table's rows so far before it
-                        print(summary_text(rec), file=sys.stderr)
+                        fmt.note(summary_text(rec))  # after the table's rows so far
                     continue
                 sl = rec.pop("_slice", None)
                 tally[_outcome(rec)] += 1
@@ -257,9 +273,8 @@ def run_predict(args: argparse.Namespace) -> int:
                     heatmaps.write(rec, sl)
                 fmt.write(rec)
                 if rec.get("notes") and kinds["summaries"] and args.format not in ("json", "jsonl"):
-                    fmt.settle()  # a one-slice scan's notes (json and jsonl keep them in its record), as a summary's
-                    print(notes_text(rec), file=sys.stderr)
-        finally:  # a run stopped early (Ctrl-C) still shows the table's rows held back to size its path column
+                    fmt.note(notes_text(rec))  # a one-slice scan's (json and jsonl keep them in its record)
+        finally:  # a run stopped early (Ctrl-C) still shows the table's rows (and notes) held back to size its column
             fmt.settle()
         fmt.close()
     failed = failed_before + tally["error"]
