@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from .file_names import MAX_NAME_BYTES, fit_name
-from .image_io import is_special_file
+from .image_files import is_special_file
 
 
 def temp_beside(target: Path) -> tuple[int, str]:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .data import data_folders
-from .image_io import IMAGE_EXTENSIONS, is_special_file
+from .image_files import IMAGE_EXTENSIONS, is_special_file
 from .predictor import MAX_THREADS
 
 

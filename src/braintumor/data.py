@@ -19,7 +19,8 @@ import numpy as np
 from PIL import Image
 
 from .classes import CLASSES, class_of_folder
-from .image_io import IMAGE_EXTENSIONS, ImageError, walk_images
+from .image_files import IMAGE_EXTENSIONS, walk_images
+from .image_io import ImageError
 from .pillow_quiet import quiet_pillow
 from .preprocess import PreprocessConfig, prepare
 

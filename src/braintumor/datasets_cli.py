@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from .data import DatasetError, load_dataset
-from .image_io import IMAGE_EXTENSIONS, ImageError, read_image
+from .image_files import IMAGE_EXTENSIONS
+from .image_io import ImageError, read_image
 from .series import printable
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"

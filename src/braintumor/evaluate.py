@@ -24,8 +24,9 @@ from tqdm import tqdm
 from . import __version__
 from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
 from .evaluation_figures import write_figures
+from .image_files import IMAGE_EXTENSIONS
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
-from .image_io import IMAGE_EXTENSIONS, ImageError
+from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, percent, review_summary, uncalibrated
 from .report import format_score, write_report, write_text_atomic
 from .series import printable

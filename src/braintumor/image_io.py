@@ -1,16 +1,16 @@
 """Decode untrusted image files into 8-bit grayscale arrays, safely.
 
 Every entry point (training cache, CLI, Python API, web) decodes through
-:func:`read_image`, so limits and error messages are the same everywhere.
+:func:`read_image`, so limits and error messages are the same everywhere. Which files are images (walking
+folders, pipes and devices) is :mod:`braintumor.image_files`; its names are imported here too, where the Python
+API has always offered them (``image_io.expand_inputs``).
 """
 
 from __future__ import annotations
 
 import io
 import os
-import stat
 import warnings
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -21,6 +21,10 @@ from PIL import Image, UnidentifiedImageError
 from .colour import chroma_colourfulness, colourfulness
 from .gray_levels import finite_or_darkest as finite_or_darkest  # its old home: still imported from here
 from .gray_levels import minmax_uint8
+from .image_files import IMAGE_EXTENSIONS as IMAGE_EXTENSIONS  # their old home: still imported from here
+from .image_files import expand_inputs as expand_inputs
+from .image_files import is_special_file as is_special_file
+from .image_files import walk_images as walk_images
 from .image_frames import several_frames, upright, wide_colour
 from .pillow_quiet import quiet_pillow
 
@@ -28,10 +32,6 @@ ImageSource = str | os.PathLike | bytes | BinaryIO
 
 #: Formats we decode; everything else is refused, whatever the file name says.
 ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")
-#: File endings looked for when walking folders (explicit files are sniffed instead).
-IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
-)
 #: Largest image we decode (pixels). Bigger headers are refused before any pixel is read.
 MAX_PIXELS: int = 40_000_000
 #: Smallest width and height (pixels) of an image the model classifies: its accuracy on shrunk Testing images is 99.2 %
@@ -263,42 +263,3 @@ def _volume_hint(data: bytes, stream: bool = False) -> str | None:
 def _is_stream(source: ImageSource) -> bool:
     """A path naming a pipe or device (``<(zcat scan.nii.gz)``), not a regular file."""
     return isinstance(source, (str, os.PathLike)) and is_special_file(Path(source))
-
-
-def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None) -> Iterator[Path]:
-    """Image files below ``folder``, recursively, sorted, skipping hidden files and folders.
-
-    ``on_error`` gets each folder that cannot be read (os.walk's own default is to skip it without a word)."""
-    for root, dirs, files in os.walk(folder, onerror=on_error):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(root) / name
-            if not name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS and not is_special_file(path):
-                yield path
-
-
-def is_special_file(path: Path) -> bool:
-    """A FIFO, socket or device: opening it to read can block forever (a FIFO hung 'data audit' and training), and
-    replacing it as an output would swap /dev/null itself for a file. A folder or a broken link is not special
-    (reading a broken link reports it)."""
-    try:
-        mode = path.stat().st_mode  # one stat per walked file (four is_* calls were four)
-    except OSError:
-        return False
-    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
-
-
-def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    """Files named explicitly (whatever their ending) and the images found in folders."""
-    if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character
-        raise TypeError("expand_inputs takes a list of files and folders: expand_inputs([folder])")
-    return _expand(paths)
-
-
-def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from walk_images(path)
-        else:
-            yield path

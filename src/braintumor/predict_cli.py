@@ -42,7 +42,7 @@ from .batch_predict import BatchJob, batch_requested
 from .classes import display_name
 from .cli_checks import UsageError, check_destinations
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name
-from .image_io import is_special_file
+from .image_files import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, input_records, notes_text, printable, record_name, summary_text
 from .volume_io import Slice, plan_inputs

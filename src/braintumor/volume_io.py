@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .image_io import IMAGE_EXTENSIONS, ImageError, is_special_file, walk_images
+from .image_files import IMAGE_EXTENSIONS, is_special_file, walk_images
+from .image_io import ImageError
 
 # their old home: still imported from here (tests, scripts)
 from .slice_pixels import HIGH_PERCENTILE as HIGH_PERCENTILE

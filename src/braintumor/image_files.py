@@ -1,0 +1,56 @@
+"""Which files are images: those found walking folders, the ones named explicitly; and files not to open (pipes).
+
+Why its own module: it is about the file system, not the pixels (:mod:`braintumor.image_io` decodes what these
+name), and the command line's checks and the volume reader ask it without decoding anything.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+#: File endings looked for when walking folders (explicit files are sniffed instead).
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+)
+
+
+def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None) -> Iterator[Path]:
+    """Image files below ``folder``, recursively, sorted, skipping hidden files and folders.
+
+    ``on_error`` gets each folder that cannot be read (os.walk's own default is to skip it without a word)."""
+    for root, dirs, files in os.walk(folder, onerror=on_error):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            if not name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS and not is_special_file(path):
+                yield path
+
+
+def is_special_file(path: Path) -> bool:
+    """A FIFO, socket or device: opening it to read can block forever (a FIFO hung 'data audit' and training), and
+    replacing it as an output would swap /dev/null itself for a file. A folder or a broken link is not special
+    (reading a broken link reports it)."""
+    try:
+        mode = path.stat().st_mode  # one stat per walked file (four is_* calls were four)
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Files named explicitly (whatever their ending) and the images found in folders."""
+    if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character
+        raise TypeError("expand_inputs takes a list of files and folders: expand_inputs([folder])")
+    return _expand(paths)
+
+
+def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from walk_images(path)
+        else:
+            yield path
