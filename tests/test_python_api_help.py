@@ -8,7 +8,8 @@ import pydoc
 
 import braintumor
 
-API_MODULES = ("braintumor.predictor", "braintumor.prediction", "braintumor.image_io", "braintumor.image_arrays",
+API_MODULES = ("braintumor.predictor", "braintumor.prediction", "braintumor.image_io", "braintumor.image_files",
+               "braintumor.image_arrays",
                "braintumor.preprocess", "braintumor.heatmap", "braintumor.batch_predict", "braintumor.classes",
                "braintumor.processes")
 
