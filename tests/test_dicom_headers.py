@@ -116,3 +116,55 @@ def test_pixels_the_header_cannot_describe_are_refused_precisely(keyword, vr, va
     data = with_raw_element(to_bytes(make_dataset(_gray())), keyword, vr, value)
     with pytest.raises(ImageError, match=rf"^DICOM header's {re.escape(message)}: the pixels cannot be decoded$"):
         read_volumes(data, name="x.dcm")
+
+
+def _resized(what: str):
+    """A dataset whose Pixel Data length and header disagree as ``what`` says."""
+    if what == "truncated":
+        ds = make_dataset(_gray().astype(np.uint16) * 10)
+        ds.PixelData = ds.PixelData[:-100]
+    elif what == "rows too many":
+        ds = make_dataset(_gray().astype(np.uint16) * 10)
+        ds.Rows = 128
+    elif what == "frames too many":
+        ds = make_dataset(_gray().astype(np.uint16) * 10)
+        ds.NumberOfFrames = 3
+    elif what == "rgb":
+        ds = make_dataset(np.stack([_gray()] * 3, axis=-1), photometric="RGB")
+        ds.PixelData = ds.PixelData[:-10]
+    else:  # full YBR data said to be YBR_FULL_422
+        ds = make_dataset(np.stack([_gray()] * 3, axis=-1), photometric="RGB")
+        ds.PhotometricInterpretation = "YBR_FULL_422"
+    return ds
+
+
+@pytest.mark.parametrize(("what", "message"), [
+    ("truncated", "holds 8,092 bytes but Rows 64 x Columns 64 x 1 frame(s) at 16 bits need 8,192: 100 bytes short"),
+    ("rows too many", "holds 8,192 bytes but Rows 128 x Columns 64 x 1 frame(s) at 16 bits need 16,384: 8,192 bytes "
+                      "short"),
+    ("frames too many", "holds 8,192 bytes but Rows 64 x Columns 64 x 3 frame(s) at 16 bits need 24,576: 16,384 "
+                        "bytes short"),
+    ("rgb", "holds 12,278 bytes but Rows 64 x Columns 64 x 1 frame(s) x 3 samples at 8 bits need 12,288: 10 bytes "
+            "short"),
+    ("ybr 422", "holds 12,288 bytes but Rows 64 x Columns 64 x 1 frame(s) x 3 samples at 8 bits (YBR_FULL_422) need "
+                "8,192: a third more"),
+])
+def test_pixel_data_of_another_length_than_its_header_says_is_refused_precisely(what, message):
+    """Each was 'DICOM pixel data is corrupt or truncated (ValueError)'."""
+    from dicom_factory import SECRETS
+
+    with pytest.raises(ImageError, match=f"^DICOM pixel data {re.escape(message)}") as caught:
+        read_volumes(to_bytes(_resized(what)), name="x.dcm")
+    assert not any(secret in str(caught.value) for secret in SECRETS)
+
+
+@pytest.mark.parametrize(("shape", "extra"), [((63, 63), b""), ((64, 64), b"\x00\x00"), ((64, 64), bytes(100))])
+def test_pixel_data_padded_past_its_length_is_read_as_before(shape, extra):
+    """An odd length's padding byte (63 x 63 8-bit pixels: 3,969 bytes stored as 3,970) is the standard's; other
+    excess padding is ignored (PS3.5 8.1.1), as pydicom always did."""
+    ds = make_dataset(_gray()[:shape[0], :shape[1]].copy())
+    ds.PixelData += extra
+    data = to_bytes(ds)
+    assert len(ds.PixelData) == shape[0] * shape[1] + len(extra) + (shape[0] * shape[1]) % 2
+    (volume,) = read_volumes(data, name="x.dcm")
+    assert np.array_equal(volume.slices[0].pixels, _gray()[:shape[0], :shape[1]])  # 8-bit, no window: as stored

@@ -149,11 +149,16 @@ def test_scans_share_one_pixel_budget_checked_before_decoding(app, stack, monkey
 
 def test_a_dicom_that_would_decode_too_many_pixels_is_refused_on_its_headers():
     """64 JPEG 2000 frames of 6000 x 6000 are 17 kB of file and 94 s of decoding: refused before any frame."""
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import RLELossless
+
     from braintumor.volume_io import MAX_INPUT_PIXELS, read_volumes
 
     ds = make_dataset(np.zeros((4, 64, 64), np.uint8))
     ds.Rows = ds.Columns = 6000
     ds.NumberOfFrames = 8
+    ds.PixelData = encapsulate([bytes(64)] * 8)  # compressed: its length says nothing of the pixels' number
+    ds.file_meta.TransferSyntaxUID = RLELossless
     with pytest.raises(ImageError, match=rf"would decode to 288,000,000 pixels; the limit is {MAX_INPUT_PIXELS:,}"):
         read_volumes(to_bytes(ds), name="big.dcm")
 

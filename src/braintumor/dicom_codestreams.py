@@ -1,4 +1,5 @@
-"""Compressed DICOM pixel data checked against its header before any decoder sees it.
+"""DICOM pixel data checked against its header before any decoder sees it: native data's length
+(:func:`native_length_problem`) and compressed data's codestreams (:func:`codestream_problem`).
 
 Why its own module: GDCM, the only JPEG-LS decoder here and the first one pydicom tries for JPEG and JPEG 2000,
 aborts the whole process when a header and its pixel data disagree in ways a damaged or crafted file easily does: a
@@ -9,6 +10,7 @@ numbers, never the header's text.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from pydicom.dataset import Dataset
@@ -47,6 +49,34 @@ def codestream_problem(ds: Dataset, ts: UID) -> str | None:
             if found is not None and found != said:
                 return (f"DICOM JPEG-LS pixel data is {found[0]}x{found[1]} pixels of {found[2]} component(s) where "
                         f"its header says {said[0]}x{said[1]} of {said[2]}: not decoded")
+    return None
+
+
+def native_length_problem(ds: Dataset, frames: int) -> str | None:
+    """Why uncompressed pixel data cannot hold the pixels its header describes, or None: fewer bytes than Rows x
+    Columns x frames x samples x Bits Allocated need (pydicom's refusal came out as 'corrupt or truncated
+    (ValueError)'), or YBR_FULL_422 data a third longer (stored as full YBR or RGB). More bytes than needed are read
+    as before: an odd length's padding byte is the standard's, and other excess padding is ignored (PS3.5 8.1.1)."""
+    keyword = next((k for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData") if k in ds), None)
+    rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
+    bits, samples = ds.get("BitsAllocated"), ds.get("SamplesPerPixel", 1)
+    if keyword is None or not isinstance(bits, int) or not isinstance(samples, int):
+        return None  # an absent Bits Allocated is pydicom's to refuse; invalid values were refused before
+    held = len(ds.get(keyword) or b"")
+    ybr_422 = str(ds.get("PhotometricInterpretation", "")).strip().upper() == "YBR_FULL_422"
+    frame_bytes = rows * cols * samples * bits / 8  # 1-bit frames are packed without padding between them
+    if ybr_422 and bits > 1:  # two of every pixel pair's chroma samples shared (PS3.3 C.7.6.3.1.2)
+        frame_bytes = frame_bytes // 3 * 2
+    need = math.ceil(frame_bytes * frames)
+    layout = (f"Rows {rows} x Columns {cols} x {frames} frame(s)" + (f" x {samples} samples" if samples > 1 else "")
+              + f" at {bits} bit{'s' if bits > 1 else ''}" + (" (YBR_FULL_422)" if ybr_422 else ""))
+    if held < need:
+        return (f"DICOM pixel data holds {held:,} bytes but {layout} need {need:,}: {need - held:,} bytes short "
+                "(truncated, or the header's image size is wrong)")
+    full = math.ceil(frame_bytes * 3 / 2 * frames)
+    if ybr_422 and bits > 1 and held >= full + full % 2:
+        return (f"DICOM pixel data holds {held:,} bytes but {layout} need {need:,}: a third more, as full YBR or RGB "
+                "data (the header's Photometric Interpretation is wrong)")
     return None
 
 

@@ -27,7 +27,7 @@ from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .colour import colourfulness
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
-from .dicom_codestreams import PI_SAMPLES, codestream_problem
+from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_problem
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .image_io import MAX_PIXELS, ImageError
@@ -150,6 +150,8 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
                              "cannot decode (JPEG, JPEG Lossless, JPEG-LS, JPEG 2000 and RLE are supported)")
         if problem := codestream_problem(ds, ts):  # what would abort the process in GDCM, not raise
             raise ImageError(problem)
+    elif problem := native_length_problem(ds, frames):
+        raise ImageError(problem)
     return frames
 
 
