@@ -280,15 +280,26 @@ def test_scaling_changes_nothing_shown_but_its_sign(slope, inter, inverted):
     assert np.array_equal(volume.slices[1].pixels, expected)
 
 
-def test_slices_that_square_pixels_make_strips_say_why():
-    """An srow of 1e38 (voxels 1e38 mm wide) made each 64 x 64 slice 64 x 1 pixels once resampled to square pixels,
-    then refused as 'extreme aspect ratio (64x1)' with no word on the header that did it."""
+_IGNORED = "the header's voxel sizes make each pixel {} mm wide and {} mm high, over 50 times as long as wide: " \
+           "ignored, pixels taken as square"
+_RESAMPLED = "the header's voxel sizes make each pixel {} mm wide and {} mm high: resampled to square pixels, the " \
+             "64x64 slices are {}"
+
+
+@pytest.mark.parametrize(("zooms", "shape", "notes"), [
+    ((1e38, 1.0, 1.0), (64, 64), (_IGNORED.format("1e+38", 1),)),  # an srow of 1e38: a 64 x 1 strip, then refused
+    ((1e5, 0.001, 1.0), (64, 64), (_IGNORED.format(100000, 0.001),)),  # 64 x 1 too
+    ((0.5, 0.5, 5.0), (64, 64), ()),  # real scans, unchanged: thick axial slices,
+    ((1.0, 1.2, 3.0), (77, 64), ()),  # pixels a little higher than wide, resampled unsaid,
+    ((1.0, 2.0, 1.0), (128, 64), ()),
+    ((0.5, 5.0, 0.5), (64, 6), (_RESAMPLED.format(0.5, 5, "6x64"),)),  # a coronal stack cut axially: a strip, said
+])
+def test_voxel_sizes_far_from_square_are_ignored_or_said(zooms, shape, notes):
+    """Voxel sizes that made each slice a strip once resampled to square pixels (refused as 'extreme aspect ratio')
+    are ignored beyond MAX_VOXEL_ASPECT, as DICOM's absurd Pixel Spacing is; believable ones are honoured."""
     import nibabel as nib
 
     data = (np.random.default_rng(0).random((64, 64, 3)) * 1000).astype(np.int16)
-    (volume,) = read_volumes(nib.Nifti1Image(data, np.diag([1e38, 1.0, 1.0, 1.0])).to_bytes(), name="x.nii")
-    assert volume.slices[0].pixels.shape == (1, 64)
-    assert volume.notes == ("the header's voxel sizes make each pixel 1e+38 mm wide and 1 mm high: resampled to square "
-                            "pixels, the 64x64 slices are 64x1",)
-    (fine,) = read_volumes(nib.Nifti1Image(data, np.diag([1.0, 2.0, 1.0, 1.0])).to_bytes(), name="x.nii")
-    assert fine.slices[0].pixels.shape == (128, 64) and fine.notes == ()  # 2 mm high: resampled, as ever, unsaid
+    (volume,) = read_volumes(nib.Nifti1Image(data, np.diag([*zooms, 1.0])).to_bytes(), name="x.nii")
+    assert volume.slices[0].pixels.shape == shape
+    assert volume.notes == notes

@@ -17,6 +17,7 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
 from .dicom_orientation import along_normal
+from .slice_pixels import MAX_PIXEL_ASPECT, far_from_square
 
 #: Attributes of the Image Pixel, Modality LUT and VOI LUT modules a frame's display needs.
 _PIXEL_KEYWORDS = ("PhotometricInterpretation", "BitsStored", "BitsAllocated", "PixelRepresentation",
@@ -104,12 +105,6 @@ def header_numbers(values: object, n: int) -> list[float] | None:
     return out if out and all(v is not None for v in out) else None
 
 
-#: Most times one side of a pixel may be longer than the other for its Pixel Spacing to be believed: real MR pixels
-#: are square or nearly (a reduced phase field of view gives 2:1 at most); 1 x 1e38 mm made every slice a one-pixel
-#: strip, refused as 'extreme aspect ratio' with no word of why.
-MAX_PIXEL_ASPECT: float = 4.0
-
-
 def pixel_spacing(view: Dataset) -> tuple[tuple[float, float] | None, str | None]:
     """A frame's Pixel Spacing (row, column mm) when it is usable, and what was wrong with it when it is present and
     not (the frame's pixels are then taken as square). The spacing's values are never quoted."""
@@ -119,8 +114,8 @@ def pixel_spacing(view: Dataset) -> tuple[tuple[float, float] | None, str | None
     if spacing is None or min(spacing) <= 0:
         return None, "a Pixel Spacing that is not two positive numbers"
     row_mm, col_mm = spacing
-    if max(row_mm, col_mm) > MAX_PIXEL_ASPECT * min(row_mm, col_mm):
-        return None, f"a Pixel Spacing that makes pixels over {MAX_PIXEL_ASPECT:g} times as long as wide"
+    if doubt := far_from_square(row_mm, col_mm, MAX_PIXEL_ASPECT):
+        return None, f"a Pixel Spacing that makes pixels {doubt}"
     return (row_mm, col_mm), None
 
 

@@ -26,7 +26,7 @@ from .nifti_header import (
     quiet_nibabel,
     read_header,
 )
-from .slice_pixels import robust_uint8, square_pixels
+from .slice_pixels import MAX_VOXEL_ASPECT, far_from_square, robust_uint8, square_pixels
 from .volume_io import (
     MAX_INPUT_PIXELS,
     MAX_VOLUME_BYTES,
@@ -171,6 +171,11 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     if axis != 2:
         meta["plane"] = PLANES[axis]
     rows_mm, cols_mm = {2: (zooms[1], zooms[0]), 1: (zooms[2], zooms[0]), 0: (zooms[2], zooms[1])}[axis]
+    if all(0 < mm < math.inf for mm in (rows_mm, cols_mm)) and \
+            (doubt := far_from_square(rows_mm, cols_mm, MAX_VOXEL_ASPECT)):  # a strip once resampled: 1e5 x 0.001 mm
+        notes.append(f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high, {doubt}: "
+                     "ignored, pixels taken as square")
+        rows_mm = cols_mm = 1.0
     slices = []
     planes = np.moveaxis(voxels, axis, 0)  # a view: np.take copied the whole volume for each slice (80 s, not 2)
     for k in range(voxels.shape[axis]):
@@ -228,7 +233,8 @@ def _obliquity_degrees(affine: np.ndarray) -> float:
 
 
 #: Pixels further from square than this (long side / short side) are said when the slices are resampled: they come out
-#: as strips (an srow of 1e38 made 64 x 64 voxels 64 x 1 pixels), refused as unlike MRI with no word of why.
+#: as strips (a coronal stack of 5 mm slices cut axially), which may be refused as unlike MRI. (Beyond
+#: :data:`braintumor.slice_pixels.MAX_VOXEL_ASPECT`, as an srow of 1e38, the voxel sizes are ignored, and said.)
 FAR_FROM_SQUARE: float = 3.0
 #: The plane of the slices cut along each RAS axis.
 PLANES = ("sagittal", "coronal", "axial")

@@ -1,5 +1,5 @@
 """A scan slice's raw values made into the uint8 gray levels a reader returns: by a display window, by robust
-percentiles, and resampled to square pixels.
+percentiles, and resampled to square pixels (when the header's pixel size is believable: :func:`far_from_square`).
 
 Why its own module: the DICOM and NIfTI readers share these few numeric steps, and they need nothing of how scans
 are found or read (:mod:`braintumor.volume_io`); high bit depths of 2-D images are :mod:`braintumor.gray_levels`.
@@ -39,6 +39,24 @@ def robust_uint8(values: np.ndarray) -> np.ndarray:
     if hi <= lo:  # nearly constant, e.g. a blank slice with a few bright voxels
         lo, hi = float(arr.min()), float(arr.max())
     return scale_to_uint8(arr, lo, hi)
+
+
+#: Most times one side of a pixel may be longer than the other for a header's pixel size to be believed, when the
+#: slice is the plane the scanner acquired (DICOM's Pixel Spacing): real MR pixels are square or nearly (a reduced
+#: phase field of view gives 2:1 at most); 1 x 1e38 mm made every slice a one-pixel strip, refused as 'extreme aspect
+#: ratio' with no word of why.
+MAX_PIXEL_ASPECT: float = 4.0
+#: The same for a plane cut from a NIfTI volume, which may hold the slice direction (a coronal stack of 40 slices is
+#: cut axially): slices of up to ~7 mm (gap included) over pixels down to ~0.2 mm are real, 1e5 x 0.001 mm is not.
+MAX_VOXEL_ASPECT: float = 50.0
+
+
+def far_from_square(row_mm: float, col_mm: float, limit: float) -> str | None:
+    """Why pixels of ``row_mm`` x ``col_mm`` (both positive) are too far from square for the sizes to be believed, or
+    None: the one rule by which a header's pixel size is ignored and the pixels taken as square."""
+    if max(row_mm, col_mm) > limit * min(row_mm, col_mm):
+        return f"over {limit:g} times as long as wide"
+    return None
 
 
 def square_pixels(gray: np.ndarray, row_mm: float | None, col_mm: float | None) -> np.ndarray:
