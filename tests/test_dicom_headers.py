@@ -168,3 +168,14 @@ def test_pixel_data_padded_past_its_length_is_read_as_before(shape, extra):
     assert len(ds.PixelData) == shape[0] * shape[1] + len(extra) + (shape[0] * shape[1]) % 2
     (volume,) = read_volumes(data, name="x.dcm")
     assert np.array_equal(volume.slices[0].pixels, _gray()[:shape[0], :shape[1]])  # 8-bit, no window: as stored
+
+
+def test_pixel_data_holding_more_frames_than_declared_reads_the_declared_frame_and_says_so():
+    """Three frames' pixels in a file without Number of Frames (pydicom #2035: real files do this): pydicom decoded
+    all three, and the one declared frame came out as a 3 x 64 strip (taken for colour), refused as unlike MRI."""
+    ds = make_dataset(np.stack([_gray(k) for k in range(3)]))
+    del ds.NumberOfFrames
+    (volume,) = read_volumes(to_bytes(ds), name="x.dcm")
+    assert len(volume.slices) == 1 and np.array_equal(volume.slices[0].pixels, _gray(0))
+    assert volume.notes == ("pixel data holding more frames than Number of Frames declares (absent or too small, or a "
+                            "wrong image size) in 1 file(s): only the declared frames read",)

@@ -52,32 +52,54 @@ def codestream_problem(ds: Dataset, ts: UID) -> str | None:
     return None
 
 
+def _native_layout(ds: Dataset) -> tuple[str, float, int] | None:
+    """Uncompressed pixel data's element keyword, bytes a frame needs (1-bit frames are packed without padding between
+    them: a fraction of a byte) and bytes held; None without a Bits Allocated (pydicom's to refuse)."""
+    keyword = next((k for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData") if k in ds), None)
+    rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
+    bits, samples = ds.get("BitsAllocated"), ds.get("SamplesPerPixel", 1)
+    if keyword is None or not isinstance(bits, int) or not isinstance(samples, int):
+        return None  # invalid values were refused before
+    frame_bytes = rows * cols * samples * bits / 8
+    if _ybr_422(ds) and bits > 1:  # two of every pixel pair's chroma samples shared (PS3.3 C.7.6.3.1.2)
+        frame_bytes = frame_bytes // 3 * 2
+    return keyword, frame_bytes, len(ds.get(keyword) or b"")
+
+
+def _ybr_422(ds: Dataset) -> bool:
+    return str(ds.get("PhotometricInterpretation", "")).strip().upper() == "YBR_FULL_422"
+
+
 def native_length_problem(ds: Dataset, frames: int) -> str | None:
     """Why uncompressed pixel data cannot hold the pixels its header describes, or None: fewer bytes than Rows x
     Columns x frames x samples x Bits Allocated need (pydicom's refusal came out as 'corrupt or truncated
     (ValueError)'), or YBR_FULL_422 data a third longer (stored as full YBR or RGB). More bytes than needed are read
     as before: an odd length's padding byte is the standard's, and other excess padding is ignored (PS3.5 8.1.1)."""
-    keyword = next((k for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData") if k in ds), None)
-    rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
-    bits, samples = ds.get("BitsAllocated"), ds.get("SamplesPerPixel", 1)
-    if keyword is None or not isinstance(bits, int) or not isinstance(samples, int):
-        return None  # an absent Bits Allocated is pydicom's to refuse; invalid values were refused before
-    held = len(ds.get(keyword) or b"")
-    ybr_422 = str(ds.get("PhotometricInterpretation", "")).strip().upper() == "YBR_FULL_422"
-    frame_bytes = rows * cols * samples * bits / 8  # 1-bit frames are packed without padding between them
-    if ybr_422 and bits > 1:  # two of every pixel pair's chroma samples shared (PS3.3 C.7.6.3.1.2)
-        frame_bytes = frame_bytes // 3 * 2
+    if (layout := _native_layout(ds)) is None:
+        return None
+    _, frame_bytes, held = layout
     need = math.ceil(frame_bytes * frames)
-    layout = (f"Rows {rows} x Columns {cols} x {frames} frame(s)" + (f" x {samples} samples" if samples > 1 else "")
-              + f" at {bits} bit{'s' if bits > 1 else ''}" + (" (YBR_FULL_422)" if ybr_422 else ""))
+    samples, bits = ds.get("SamplesPerPixel", 1), ds.BitsAllocated
+    said = (f"Rows {ds.Rows} x Columns {ds.Columns} x {frames} frame(s)" + (f" x {samples} samples" if samples > 1
+            else "") + f" at {bits} bit{'s' if bits > 1 else ''}" + (" (YBR_FULL_422)" if _ybr_422(ds) else ""))
     if held < need:
-        return (f"DICOM pixel data holds {held:,} bytes but {layout} need {need:,}: {need - held:,} bytes short "
+        return (f"DICOM pixel data holds {held:,} bytes but {said} need {need:,}: {need - held:,} bytes short "
                 "(truncated, or the header's image size is wrong)")
     full = math.ceil(frame_bytes * 3 / 2 * frames)
-    if ybr_422 and bits > 1 and held >= full + full % 2:
-        return (f"DICOM pixel data holds {held:,} bytes but {layout} need {need:,}: a third more, as full YBR or RGB "
+    if _ybr_422(ds) and bits > 1 and held >= full + full % 2:
+        return (f"DICOM pixel data holds {held:,} bytes but {said} need {need:,}: a third more, as full YBR or RGB "
                 "data (the header's Photometric Interpretation is wrong)")
     return None
+
+
+def excess_frames(ds: Dataset, frames: int) -> int:
+    """How many whole frames uncompressed pixel data holds beyond the ``frames`` its header declares (Number of Frames
+    absent or too small, or Rows or Columns too small): pydicom decodes them too, and one declared frame came out as
+    a strip of as many pixel rows as frames. Only the declared frames are read (:mod:`braintumor.dicom_io`)."""
+    layout = _native_layout(ds)
+    if layout is None or layout[1] <= 0:
+        return 0
+    return max(0, int(layout[2] // layout[1]) - frames)
 
 
 def fragments(ds: Dataset) -> Iterator[memoryview]:

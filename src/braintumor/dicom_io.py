@@ -244,6 +244,8 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if frames == 1 and not _transfer_syntax(ds).is_encapsulated:  # data of 3 frames made 1 a 3-row strip
+                ds.pixel_array_options(allow_excess_frames=False)  # the declared frame, as a multi-frame file's
             arr = pixel_array(ds, index=i) if frames > 1 else ds.pixel_array
         if str(view.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR":
             arr = apply_color_lut(arr, ds)

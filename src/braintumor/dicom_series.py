@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
+from .dicom_codestreams import excess_frames
 from .dicom_frames import drop_unreadable, frame_view, header_number, header_numbers
 from .dicom_io import check_image, frame_slice, read_dataset
 from .dicom_orientation import conventional_normal, display_turn, turn_notes
@@ -103,11 +104,14 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     groups: dict[str, list[tuple[Dataset, str, int]]] = {}
     skipped: Counter[str] = Counter()
     unreadable: dict[int, list[str]] = {}  # id(ds) -> the names of the header values it was read without
+    surplus: set[int] = set()  # id(ds) of files whose pixel data holds more frames than they declare
     for name, load in items:
         try:
             ds = read_dataset(load())
             unreadable[id(ds)] = sorted(set(drop_unreadable(ds)))
             frames = check_image(ds, max_slices)
+            if excess_frames(ds, frames):
+                surplus.add(id(ds))
         except ImageError as exc:
             if single:
                 raise
@@ -152,6 +156,9 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
             if len(ordered) > 1 else ()
         own = tuple(f"skipped {n} file(s) of this series: {why}" for why, n in sorted(failed.items()))
         ignored = _ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
+        if n_surplus := sum(id(ds) in surplus and id(ds) not in broken for ds, _, _ in group):
+            ignored += (f"pixel data holding more frames than Number of Frames declares (absent or too small, or a "
+                        f"wrong image size) in {n_surplus} file(s): only the declared frames read",)
         volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None,
                               series_note + notes + doubts + turned + spacing + ignored + own))
     if not volumes:
