@@ -292,7 +292,7 @@ _RESAMPLED = "the header's voxel sizes make each pixel {} mm wide and {} mm high
     ((0.5, 0.5, 5.0), (64, 64), ()),  # real scans, unchanged: thick axial slices,
     ((1.0, 1.2, 3.0), (77, 64), ()),  # pixels a little higher than wide, resampled unsaid,
     ((1.0, 2.0, 1.0), (128, 64), ()),
-    ((0.5, 5.0, 0.5), (64, 6), (_RESAMPLED.format(0.5, 5, "6x64"),)),  # a coronal stack cut axially: a strip, said
+    ((0.5, 5.0, 0.5), (64, 6), (_RESAMPLED.format(0.5, 5, "6x64"),)),  # a coronal stack too small for its plane: strips
 ])
 def test_voxel_sizes_far_from_square_are_ignored_or_said(zooms, shape, notes):
     """Voxel sizes that made each slice a strip once resampled to square pixels (refused as 'extreme aspect ratio')

@@ -46,8 +46,9 @@ def robust_uint8(values: np.ndarray) -> np.ndarray:
 #: phase field of view gives 2:1 at most); 1 x 1e38 mm made every slice a one-pixel strip, refused as 'extreme aspect
 #: ratio' with no word of why.
 MAX_PIXEL_ASPECT: float = 4.0
-#: The same for a plane cut from a NIfTI volume, which may hold the slice direction (a coronal stack of 40 slices is
-#: cut axially): slices of up to ~7 mm (gap included) over pixels down to ~0.2 mm are real, 1e5 x 0.001 mm is not.
+#: The same for a plane cut from a NIfTI volume, which may hold the slice direction (a coronal stack too small to cut
+#: in its own plane is cut axially): slices of up to ~7 mm (gap included) over pixels down to ~0.2 mm are real,
+#: 1e5 x 0.001 mm is not.
 MAX_VOXEL_ASPECT: float = 50.0
 
 

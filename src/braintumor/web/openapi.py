@@ -44,7 +44,8 @@ def _schemas(classes: list[str]) -> dict:
                                  "frames": {"type": "integer"}},
                   "additionalProperties": False},
         "nifti": {"type": "object", "description": "NIfTI geometry (canonical RAS orientation; axial slices at "
-                                                   "z_mm, or a thin slab's own plane at x_mm/y_mm, named by plane; "
+                                                   "z_mm, or a coronal or sagittal acquisition's or a thin slab's own "
+                                                   "plane at y_mm (coronal) or x_mm (sagittal), named by plane; "
                                                    "file_index along the file's own axis file_axis is the slice's "
                                                    "voxel index in the file, as viewers number it).",
                   "properties": {"shape": {"type": "array", "items": {"type": "integer"}},
