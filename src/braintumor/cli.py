@@ -73,7 +73,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
     return serve(args.host, args.port, args.model, args.workers, debug=args.debug, max_upload_mb=args.max_upload_mb,
-                 threads=args.threads, client_timeout=args.client_timeout)
+                 threads=args.threads, client_timeout=args.client_timeout,
+                 request_timeout=args.request_timeout)
 
 
 def _cmd_data_check(args: argparse.Namespace) -> int:
@@ -194,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-upload-mb", type=upload_mb, default=None, help="request size limit (default 128)")
     p.add_argument("--client-timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="drop a client that sends nothing for this long in the middle of its request (default 30)")
+    p.add_argument("--request-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="answer 408 to a request whose body takes longer than this to arrive, however it trickles "
+                        "(default 60)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
     p.set_defaults(func=_cmd_serve)
 

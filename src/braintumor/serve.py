@@ -164,12 +164,15 @@ def check_port(host: str, port: int) -> None:
 
 def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, workers: int | None = None,
           debug: bool = False, max_upload_mb: float | None = None, timeout: int | None = None,
-          threads: int | None = None, client_timeout: float | None = None) -> int:
+          threads: int | None = None, client_timeout: float | None = None,
+          request_timeout: float | None = None) -> int:
     """Run until interrupted (on POSIX without --debug, by becoming the gunicorn master).
 
     ``threads``: request threads per worker (default :data:`THREADS_PER_WORKER`). ``client_timeout``: seconds a
-    client may send nothing in the middle of its request before the server drops it (default 30)."""
+    client may send nothing in the middle of its request before the server drops it (default 30).
+    ``request_timeout``: seconds a request's body may take in all, however it trickles (default 60)."""
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app, upload_limit_mb
+    from .web.client_input import DEFAULT_REQUEST_TIMEOUT
 
     limit = upload_limit_mb(DEFAULT_MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb)  # not in each worker
     path = resolve_model_path(model) if model else default_model_path()
@@ -178,7 +181,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     threads = threads or THREADS_PER_WORKER
     client_timeout = client_timeout or DEFAULT_CLIENT_TIMEOUT
     kwargs = {"model_path": str(path), "max_upload_mb": limit,
-              "threads": max(1, available_cpus() // workers)}
+              "threads": max(1, available_cpus() // workers),
+              "request_timeout": float(request_timeout or DEFAULT_REQUEST_TIMEOUT)}
     if debug:
         server = "Flask development server (--debug: never in production)"
     elif sys.platform == "win32":

@@ -20,7 +20,7 @@ from ..cli_checks import check_upload_mb
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
-from .client_input import guard_input
+from .client_input import DEFAULT_REQUEST_TIMEOUT, guard_input
 from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
 
@@ -112,14 +112,16 @@ def upload_limit_mb(value: float) -> float:
 
 def create_app(model_path: str | os.PathLike | None = None, classifier: Classifier | None = None,
                max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, max_files: int = MAX_FILES,
-               threads: int | None = None, max_request_pixels: int | None = None) -> Flask:
+               threads: int | None = None, max_request_pixels: int | None = None,
+               request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT) -> Flask:
     """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped).
 
-    ``max_upload_mb``: at least :data:`~braintumor.cli_checks.MIN_UPLOAD_MB`, as ``serve --max-upload-mb``."""
+    ``max_upload_mb``: at least :data:`~braintumor.cli_checks.MIN_UPLOAD_MB`, as ``serve --max-upload-mb``.
+    ``request_timeout``: seconds a request's body may take to arrive before it is answered 408 (None: no limit)."""
     max_upload_mb = upload_limit_mb(max_upload_mb)
     app = _App(__name__)
     app.request_class = InMemoryRequest
-    app.wsgi_app = guard_input(app.wsgi_app)  # a client gone silent mid-body: 408
+    app.wsgi_app = guard_input(app.wsgi_app, request_timeout)  # a body stalled or trickling: 408
     app.json.sort_keys = False
     clf = classifier or Classifier.load(model_path, threads=threads)
     max_bytes = int(max_upload_mb * 1024 * 1024)

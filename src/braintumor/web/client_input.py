@@ -1,19 +1,32 @@
-"""A request body whose client stopped sending: a 408 with a sentence, not a 500 or a vague 400.
+"""A request body that arrives too slowly: a 408 with a sentence, not a 500, a vague 400 or a thread held forever.
 
-Under ``braintumor serve`` a socket read that waits longer than ``--client-timeout`` fails
-(gunicorn_config.py's ``when_ready``); a read of the body raises ``BlockingIOError`` then (``TimeoutError``
-where the socket has a Python-level timeout). Werkzeug turned that into "The browser (or proxy) sent a request that
-this server could not understand", a 400 counted with the malformed requests.
+Two ways a client can hold a request thread while it sends its body:
+
+- it stops sending: under ``braintumor serve`` a socket read that waits longer than ``--client-timeout`` fails
+  (gunicorn_config.py's ``when_ready``) and raises ``BlockingIOError`` (``TimeoutError`` where the socket has a
+  Python-level timeout). Werkzeug turned that into "The browser (or proxy) sent a request that this server could not
+  understand", a 400 counted with the malformed requests.
+- it trickles (slowloris): a byte every few seconds never trips that timeout, and gunicorn's body reader loops until
+  it has the size asked for, so one ``read`` of the app waited for as long as the client kept it up. The body now has
+  ``--request-timeout`` seconds in all: a read still waiting then has its socket's reading side shut by
+  :class:`_Watchdog` (a blocked ``recv`` returns at once) and the request is answered 408.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from werkzeug.exceptions import RequestTimeout
 
 _STALLED = (BlockingIOError, TimeoutError)
+#: Seconds the body of a request may take to arrive, when ``create_app`` is not told (``serve --request-timeout``).
+DEFAULT_REQUEST_TIMEOUT: float = 60.0
 
 
 class StalledUpload(RequestTimeout):
@@ -22,13 +35,96 @@ class StalledUpload(RequestTimeout):
     description = "the upload stopped arriving before its end (nothing came for too long): send it again"
 
 
-class GuardedInput:
-    """``wsgi.input`` whose reads raise :class:`StalledUpload` when the client went silent."""
+class SlowUpload(RequestTimeout):
+    """408: the body kept arriving, but too slowly to end within the request timeout."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the upload took longer than {seconds:g} s to arrive and was stopped: send it again over a "
+                         "faster connection, or fewer files at once")
+
+
+class _Watchdog:
+    """One thread per process that shuts the reading side of the sockets whose body reads ran past their deadline,
+    which ends a ``recv`` blocked on them (it returns no data); the writing side stays open for the 408."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._armed: dict[GuardedInput, tuple[float, socket.socket]] = {}
+        self._wake = threading.Condition()
+        self._due: float | None = None  #: the earliest deadline the thread waits for
+        self._starting = threading.Lock()
+
+    def arm(self, reader: GuardedInput, deadline: float, sock: socket.socket) -> None:
+        if self._pid != os.getpid():  # first use in this process (a forked worker has no thread of its parent's)
+            with self._starting:
+                if self._pid != os.getpid():
+                    self._armed, self._wake, self._due = {}, threading.Condition(), None
+                    threading.Thread(target=self._run, args=(self._wake,), name="request-deadlines",
+                                     daemon=True).start()
+                    self._pid = os.getpid()
+        with self._wake:
+            self._armed[reader] = (deadline, sock)
+            if self._due is None or deadline < self._due:  # else the thread wakes in time: no switch per read
+                self._wake.notify()
+
+    def disarm(self, reader: GuardedInput) -> None:
+        with self._wake:
+            self._armed.pop(reader, None)
+
+    def _run(self, wake: threading.Condition) -> None:
+        with wake:
+            while True:
+                now = time.monotonic()
+                for reader, (deadline, sock) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[reader]
+                        reader.expired = True
+                        # the base class's shutdown: an SSL socket's own drops its SSL state under the read; OSError:
+                        # closed meanwhile
+                        with contextlib.suppress(OSError):
+                            socket.socket.shutdown(sock, socket.SHUT_RD)
+                self._due = min((deadline for deadline, _ in self._armed.values()), default=None)
+                wake.wait(None if self._due is None else self._due - now)
+
+
+_WATCHDOG = _Watchdog()
+
+
+class GuardedInput:
+    """``wsgi.input`` whose reads raise :class:`StalledUpload` when the client went silent, and :class:`SlowUpload`
+    once the body has taken longer than ``seconds`` (counted from the call of the app, the headers read). Only with
+    ``sock`` (gunicorn's socket of an HTTP/1 request) can a read already waiting be ended: without it the deadline is
+    checked before each read (waitress has read the whole body before the app is called)."""
+
+    def __init__(self, stream: IO[bytes], seconds: float | None = None, sock: socket.socket | None = None) -> None:
         self._stream = stream
+        self._seconds = seconds
+        self._deadline = None if seconds is None else time.monotonic() + seconds
+        self._sock = sock
+        self.expired = False
 
     def _call(self, method: Callable[..., Any], *args: Any) -> Any:
+        if self._deadline is None:
+            return self._guarded(method, *args)
+        if self.expired or time.monotonic() >= self._deadline:
+            raise SlowUpload(self._seconds)
+        if self._sock is not None:
+            _WATCHDOG.arm(self, self._deadline, self._sock)
+        try:
+            result = self._guarded(method, *args)
+        except Exception:
+            if self.expired:  # its socket shut under it: the end of the stream, or the server's error for it
+                raise SlowUpload(self._seconds) from None
+            raise
+        finally:
+            if self._sock is not None:
+                _WATCHDOG.disarm(self)
+        if self.expired:  # what came before the shut, not the whole body
+            raise SlowUpload(self._seconds)
+        return result
+
+    @staticmethod
+    def _guarded(method: Callable[..., Any], *args: Any) -> Any:
         try:
             return method(*args)
         except _STALLED:
@@ -55,13 +151,19 @@ class GuardedInput:
         return attr
 
 
-def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]]) -> Callable[[dict, Callable], Iterable[bytes]]:
-    """WSGI middleware: the request's body stream behind :class:`GuardedInput`."""
+def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], request_timeout: float | None = None
+                ) -> Callable[[dict, Callable], Iterable[bytes]]:
+    """WSGI middleware: the request's body stream behind :class:`GuardedInput`, with ``request_timeout`` seconds for
+    the whole body (None: no limit but the silence one)."""
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         stream = environ.get("wsgi.input")
         if stream is not None:
-            environ["wsgi.input"] = GuardedInput(stream)
+            sock = environ.get("gunicorn.socket")
+            # HTTP/2 streams share one socket: shutting it would end the other requests on the connection too
+            http1 = str(environ.get("SERVER_PROTOCOL", "")).startswith("HTTP/1")
+            sock = sock if http1 and isinstance(sock, socket.socket) else None
+            environ["wsgi.input"] = GuardedInput(stream, request_timeout, sock)
         return wsgi_app(environ, start_response)
 
     return app

@@ -212,7 +212,8 @@ def openapi_document(st: WebState) -> dict:
             "400": _json({"oneOf": [_ref("PredictResponse"), error]},
                          "No file could be classified (`results`), or a malformed request (`error`)."),
             "408": _json(error, "The body stopped arriving before its end: nothing came for `--client-timeout` "
-                                "seconds (30 by default)."),
+                                "seconds (30 by default), or it was still arriving `--request-timeout` seconds (60 by "
+                                "default) after the headers."),
             "413": _json(error, "The request is larger than the upload limit."),
             "415": _json(error, "The body is neither multipart/form-data nor one file of a type listed above."),
         },

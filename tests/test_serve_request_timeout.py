@@ -1,0 +1,132 @@
+"""Clients that trickle their body (slowloris): a byte now and then never trips ``--client-timeout``, and gunicorn's
+body reader waits until it has the size the app asked for, so each such client held a request thread for as long as
+it kept sending; as many as a worker has threads and nothing else was answered, /healthz included. The body now has
+``--request-timeout`` seconds in all, then a 408."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+from conftest import REPO
+from test_web_serve import free_port
+
+from braintumor.cli import build_parser
+from braintumor.web.client_input import GuardedInput, SlowUpload
+
+BOUNDARY = b"b0123456789abcdef"
+
+
+def _trickling_request(path: str) -> bytes:
+    """The headers of a multipart upload and the start of its body: the rest comes a byte at a time."""
+    return (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary="
+            + BOUNDARY + b"\r\nContent-Length: 90000\r\n\r\n--" + BOUNDARY
+            + b"\r\nContent-Disposition: form-data; name=\"file\"; filename=\"PATIENT_DOE.jpg\"\r\n\r\n\xff\xd8")
+
+
+def _trickle(client: socket.socket, stop: threading.Event) -> None:
+    """A byte every 0.2 s: well within the client timeout, so only a deadline on the whole body ends it."""
+    while not stop.wait(0.2):
+        try:
+            client.sendall(b"\x00")
+        except OSError:  # the server closed the connection
+            return
+
+
+def _answer(client: socket.socket) -> bytes:
+    data = b""
+    while chunk := client.recv(65536):
+        data += chunk
+    return data
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn (not waitress), a Linux socket's shutdown")
+def test_trickling_uploads_get_a_408_by_the_deadline_and_healthz_is_answered(tmp_path):
+    port = free_port()
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--workers", "1",
+                             "--threads", "2", "--client-timeout", "5", "--request-timeout", "2"],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    clients, stop = [], threading.Event()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        for path in ("/api/v1/predict", "/"):  # the worker's two threads: one API upload, one from the page's form
+            client = socket.create_connection(("127.0.0.1", port), timeout=10)
+            client.sendall(_trickling_request(path))
+            threading.Thread(target=_trickle, args=(client, stop), daemon=True).start()
+            clients.append(client)
+        started = time.monotonic()
+        time.sleep(0.5)  # they hold both threads now
+        health = json.load(urllib.request.urlopen(f"{base}/healthz", timeout=10))  # waited as long as they trickled
+        assert health["status"] == "ok" and time.monotonic() - started < 5
+        answers = [_answer(client) for client in clients]
+        assert time.monotonic() - started < 5  # 2 s, and the start of the server's handling
+        api, page = (answer.partition(b"\r\n\r\n") for answer in answers)
+        assert api[0].startswith(b"HTTP/1.1 408 ") and page[0].startswith(b"HTTP/1.1 408 ")
+        said = "the upload took longer than 2 s to arrive and was stopped"
+        assert json.loads(api[2])["error"].startswith(said)
+        assert b"text/html" in page[0] and said in page[2].decode()
+    finally:
+        stop.set()
+        for client in clients:
+            client.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=40)
+    log.seek(0)
+    out = log.read()
+    assert out.count('"POST /api/v1/predict HTTP/1.1" 408') == 1 and out.count('"POST / HTTP/1.1" 408') == 1, out
+    assert "Traceback" not in out and "PATIENT" not in out, out
+
+
+def test_a_read_blocked_past_the_deadline_is_ended():
+    """The watchdog shuts the socket's reading side: a blocked read returns, and the request says why."""
+    server, client = socket.socketpair()
+    with server, client:
+        client.sendall(b"abc")  # some of the body, then nothing (and no receive timeout here)
+        stream = GuardedInput(server.makefile("rb"), 0.3, server)
+        started = time.monotonic()
+        with pytest.raises(SlowUpload) as exc:
+            stream.read(100)
+        assert 0.25 < time.monotonic() - started < 3 and exc.value.code == 408
+        with pytest.raises(SlowUpload):  # and every read after it
+            stream.read(1)
+
+
+def test_without_a_socket_the_deadline_is_checked_before_each_read():
+    """waitress hands the app a body it has already read: nothing blocks, so no socket to shut."""
+    class Slow:
+        def read(self, *args):
+            time.sleep(0.2)
+            return b"x"
+
+    stream = GuardedInput(Slow(), 0.3)
+    assert stream.read(1) == b"x" and stream.read(1) == b"x"
+    with pytest.raises(SlowUpload):
+        stream.read(1)
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "nan", "soon"])
+def test_the_request_timeout_is_a_positive_number(bad, capsys):
+    assert build_parser().parse_args(["serve"]).request_timeout is None  # serve's default: 60
+    assert build_parser().parse_args(["serve", "--request-timeout", "2.5"]).request_timeout == 2.5
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["serve", "--request-timeout", bad])
+    assert exc.value.code == 2 and "--request-timeout" in capsys.readouterr().err
