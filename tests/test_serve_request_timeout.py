@@ -1,7 +1,8 @@
-"""Clients that trickle their body (slowloris): a byte now and then never trips ``--client-timeout``, and gunicorn's
-body reader waits until it has the size the app asked for, so each such client held a request thread for as long as
-it kept sending; as many as a worker has threads and nothing else was answered, /healthz included. The body now has
-``--request-timeout`` seconds in all, then a 408."""
+"""Clients that trickle their headers or their body (slowloris): a byte now and then never trips ``--client-timeout``,
+gunicorn reads headers with no time limit, and its body reader waits until it has the size the app asked for, so each
+such client held a request thread for as long as it kept sending; as many as a worker has threads and nothing else was
+answered, /healthz included. The headers, then the body, now have ``--request-timeout`` seconds each: then the
+connection is closed (headers) or the request answered 408 (body)."""
 
 from __future__ import annotations
 
@@ -32,30 +33,37 @@ def _trickling_request(path: str) -> bytes:
             + b"\r\nContent-Disposition: form-data; name=\"file\"; filename=\"PATIENT_DOE.jpg\"\r\n\r\n\xff\xd8")
 
 
-def _trickle(client: socket.socket, stop: threading.Event) -> None:
-    """A byte every 0.2 s: well within the client timeout, so only a deadline on the whole body ends it."""
+#: The start of a request whose headers then come a byte at a time, never ending.
+TRICKLING_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: "
+
+
+def _trickle(client: socket.socket, stop: threading.Event, byte: bytes) -> None:
+    """A byte every 0.2 s: well within the client timeout, so only a deadline on the whole request ends it."""
     while not stop.wait(0.2):
         try:
-            client.sendall(b"\x00")
+            client.sendall(byte)
         except OSError:  # the server closed the connection
             return
 
 
 def _answer(client: socket.socket) -> bytes:
     data = b""
-    while chunk := client.recv(65536):
-        data += chunk
+    try:
+        while chunk := client.recv(65536):
+            data += chunk
+    except ConnectionResetError:  # closed by the server while the client was still sending
+        pass
     return data
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn (not waitress), a Linux socket's shutdown")
-def test_trickling_uploads_get_a_408_by_the_deadline_and_healthz_is_answered(tmp_path):
+def test_trickling_clients_are_stopped_by_the_deadline_and_healthz_is_answered(tmp_path):
     port = free_port()
     log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--workers", "1",
-                             "--threads", "2", "--client-timeout", "5", "--request-timeout", "2"],
+                             "--threads", "4", "--client-timeout", "5", "--request-timeout", "2"],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     clients, stop = [], threading.Event()
@@ -68,22 +76,25 @@ def test_trickling_uploads_get_a_408_by_the_deadline_and_healthz_is_answered(tmp
             except OSError:
                 assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
                 time.sleep(0.3)
-        for path in ("/api/v1/predict", "/"):  # the worker's two threads: one API upload, one from the page's form
+        # the worker's four threads: an API upload, one from the page's form, and two requests' headers
+        for start, byte in [(_trickling_request("/api/v1/predict"), b"\x00"), (_trickling_request("/"), b"\x00"),
+                            (TRICKLING_HEADERS, b"a"), (TRICKLING_HEADERS, b"a")]:
             client = socket.create_connection(("127.0.0.1", port), timeout=10)
-            client.sendall(_trickling_request(path))
-            threading.Thread(target=_trickle, args=(client, stop), daemon=True).start()
+            client.sendall(start)
+            threading.Thread(target=_trickle, args=(client, stop, byte), daemon=True).start()
             clients.append(client)
         started = time.monotonic()
-        time.sleep(0.5)  # they hold both threads now
+        time.sleep(0.5)  # they hold all the threads now
         health = json.load(urllib.request.urlopen(f"{base}/healthz", timeout=10))  # waited as long as they trickled
         assert health["status"] == "ok" and time.monotonic() - started < 5
         answers = [_answer(client) for client in clients]
         assert time.monotonic() - started < 5  # 2 s, and the start of the server's handling
-        api, page = (answer.partition(b"\r\n\r\n") for answer in answers)
+        api, page = (answer.partition(b"\r\n\r\n") for answer in answers[:2])
         assert api[0].startswith(b"HTTP/1.1 408 ") and page[0].startswith(b"HTTP/1.1 408 ")
         said = "the upload took longer than 2 s to arrive and was stopped"
         assert json.loads(api[2])["error"].startswith(said)
         assert b"text/html" in page[0] and said in page[2].decode()
+        assert answers[2:] == [b"", b""]  # headers that never end: the connection closed, as for stalled ones
     finally:
         stop.set()
         for client in clients:
@@ -93,6 +104,7 @@ def test_trickling_uploads_get_a_408_by_the_deadline_and_healthz_is_answered(tmp
     log.seek(0)
     out = log.read()
     assert out.count('"POST /api/v1/predict HTTP/1.1" 408') == 1 and out.count('"POST / HTTP/1.1" 408') == 1, out
+    assert out.count("Request abandoned: its headers took longer than 2 s") == 2, out
     assert "Traceback" not in out and "PATIENT" not in out, out
 
 

@@ -196,8 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client-timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="drop a client that sends nothing for this long in the middle of its request (default 30)")
     p.add_argument("--request-timeout", type=positive_float, default=None, metavar="SECONDS",
-                   help="answer 408 to a request whose body takes longer than this to arrive, however it trickles "
-                        "(default 60)")
+                   help="the longest a request's headers, then its body, may take to arrive, however they trickle: "
+                        "then the connection is closed, or the body answered 408 (default 60)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
     p.set_defaults(func=_cmd_serve)
 

@@ -1,5 +1,5 @@
 """gunicorn settings file for ``braintumor serve``: the prometheus-client multiprocess bookkeeping, logs that keep
-no client data, and a time limit on clients that stop sending in the middle of a request.
+no client data, and time limits on clients that stop sending in the middle of a request or trickle its headers.
 
 gunicorn loads this file by its path, so the master never imports the ``braintumor`` package (and so
 never onnxruntime, which breaks forking); keep it free of ``braintumor`` imports. ``serve`` creates the
@@ -18,6 +18,7 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 
 #: The access log: time, request line, status, size, duration. Not gunicorn's default, which adds the client's
 #: address, its Referer and its User-Agent (docs/WEB.md promises the request line and status only). A setting
@@ -41,6 +42,11 @@ CLIENT_TIMEOUT_ENV = "BRAINTUMOR_CLIENT_TIMEOUT"
 #: Seconds a client that has begun a request (its headers or its body) may send nothing before the server gives up
 #: on it, when serve does not say: nginx's client_header_timeout and client_body_timeout are 60 s.
 DEFAULT_CLIENT_TIMEOUT = 30.0
+#: Where ``serve --request-timeout`` puts its value for the hooks below (seconds).
+REQUEST_TIMEOUT_ENV = "BRAINTUMOR_REQUEST_TIMEOUT"
+#: Seconds a request's headers may take to arrive (from its first byte, or from the connection's opening), and then
+#: its body (web/client_input.py), however they trickle, when serve does not say.
+DEFAULT_REQUEST_TIMEOUT = 60.0
 #: How gunicorn's workers log a socket error while reading a request (with its traceback).
 _SOCKET_ERROR = "Socket error processing request."
 
@@ -55,13 +61,22 @@ def without_client_data(record: logging.LogRecord) -> bool:
     return True
 
 
+def _seconds(variable: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(variable, ""))
+    except ValueError:
+        return default
+    return value if value > 0 and math.isfinite(value) else default
+
+
 def client_timeout() -> float:
     """Seconds from ``$BRAINTUMOR_CLIENT_TIMEOUT`` (which serve has checked), else :data:`DEFAULT_CLIENT_TIMEOUT`."""
-    try:
-        value = float(os.environ.get(CLIENT_TIMEOUT_ENV, ""))
-    except ValueError:
-        return DEFAULT_CLIENT_TIMEOUT
-    return value if value > 0 and math.isfinite(value) else DEFAULT_CLIENT_TIMEOUT
+    return _seconds(CLIENT_TIMEOUT_ENV, DEFAULT_CLIENT_TIMEOUT)
+
+
+def request_timeout() -> float:
+    """Seconds from ``$BRAINTUMOR_REQUEST_TIMEOUT`` (which serve has checked), else :data:`DEFAULT_REQUEST_TIMEOUT`."""
+    return _seconds(REQUEST_TIMEOUT_ENV, DEFAULT_REQUEST_TIMEOUT)
 
 
 def stalled_clients_in_one_line(record: logging.LogRecord) -> bool:
@@ -106,11 +121,58 @@ def pre_fork(server, worker) -> None:
 
 
 def post_fork(server, worker) -> None:
-    """In the new worker, before the app creates its metrics: name their files by the worker's slot."""
+    """In the new worker, before the app creates its metrics: name their files by the worker's slot; a deadline on
+    the headers of each request (:func:`headers_deadline`)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import values
 
         values.ValueClass = values.MultiProcessValue(lambda: worker.metrics_slot)
+    from gunicorn.workers.gthread import ThreadWorker
+
+    if isinstance(worker, ThreadWorker):
+        worker.handle = headers_deadline(worker.handle, worker.log, request_timeout())
+
+
+#: The deadline of the headers this thread is reading, between :func:`headers_deadline` and :func:`pre_request`.
+_reading = threading.local()
+
+
+def headers_deadline(handle: Callable, log: logging.Logger, seconds: float) -> Callable:
+    """A threaded worker's ``handle(conn)`` (one request on a connection: wait for it, read its headers, serve it)
+    with ``seconds`` for the headers, however they trickle. gunicorn has no such limit, only the receive timeout on
+    each silence (:func:`when_ready`): a byte sent every few seconds held a request thread for as long as the client
+    kept it up, and a worker's ``--threads`` such clients silenced it, /healthz included. Past the deadline the
+    worker's watchdog (web/client_input.py, imported here in the worker, never in the master) shuts the socket's
+    reading side: gunicorn reads the end of the stream and closes the connection. :func:`pre_request` ends the
+    deadline once the headers are in; the body has its own (the app's). The sync workers of ``--threads 1`` are
+    left alone: gunicorn's ``--timeout`` already restarts one whose request runs longer."""
+    from braintumor.web.client_input import DEADLINES, Deadline
+
+    def handle_in_time(conn, *args):
+        sock = getattr(conn, "sock", None)
+        if not isinstance(sock, socket.socket):
+            return handle(conn, *args)
+        deadline = _reading.deadline = Deadline(seconds, sock)
+        DEADLINES.arm(deadline)
+        try:
+            return handle(conn, *args)
+        finally:
+            DEADLINES.disarm(deadline)
+            _reading.deadline = None
+            if deadline.expired:
+                log.warning("Request abandoned: its headers took longer than %g s", seconds)
+
+    return handle_in_time
+
+
+def pre_request(worker, req) -> None:
+    """The headers are in: their deadline ends (the body's starts in the app)."""
+    deadline = getattr(_reading, "deadline", None)
+    if deadline is not None:
+        from braintumor.web.client_input import DEADLINES
+
+        DEADLINES.disarm(deadline)
+        _reading.deadline = None
 
 
 def worker_abort(worker) -> None:

@@ -30,7 +30,13 @@ import tempfile
 from pathlib import Path
 
 from .cli_checks import UsageError
-from .gunicorn_config import CLIENT_TIMEOUT_ENV, DEFAULT_CLIENT_TIMEOUT, METRICS_DIR_PREFIX
+from .gunicorn_config import (
+    CLIENT_TIMEOUT_ENV,
+    DEFAULT_CLIENT_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
+    METRICS_DIR_PREFIX,
+    REQUEST_TIMEOUT_ENV,
+)
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .series import printable
@@ -170,9 +176,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
 
     ``threads``: request threads per worker (default :data:`THREADS_PER_WORKER`). ``client_timeout``: seconds a
     client may send nothing in the middle of its request before the server drops it (default 30).
-    ``request_timeout``: seconds a request's body may take in all, however it trickles (default 60)."""
+    ``request_timeout``: seconds a request's headers, then its body, may take, however they trickle (default 60)."""
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app, upload_limit_mb
-    from .web.client_input import DEFAULT_REQUEST_TIMEOUT
 
     limit = upload_limit_mb(DEFAULT_MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb)  # not in each worker
     path = resolve_model_path(model) if model else default_model_path()
@@ -180,9 +185,10 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     workers = workers or default_workers()
     threads = threads or THREADS_PER_WORKER
     client_timeout = client_timeout or DEFAULT_CLIENT_TIMEOUT
+    request_timeout = request_timeout or DEFAULT_REQUEST_TIMEOUT
     kwargs = {"model_path": str(path), "max_upload_mb": limit,
               "threads": max(1, available_cpus() // workers),
-              "request_timeout": float(request_timeout or DEFAULT_REQUEST_TIMEOUT)}
+              "request_timeout": float(request_timeout)}
     if debug:
         server = "Flask development server (--debug: never in production)"
     elif sys.platform == "win32":
@@ -211,6 +217,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
             os.environ.setdefault(key, value)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it, else the watcher
         os.environ[CLIENT_TIMEOUT_ENV] = repr(client_timeout)  # for gunicorn_config.when_ready, in the master
+        os.environ[REQUEST_TIMEOUT_ENV] = repr(float(request_timeout))  # for gunicorn_config.post_fork
         watched = _remove_when_server_ends(metrics)
         sys.stdout.flush()
         sys.stderr.flush()

@@ -17,10 +17,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 
 from ..cli_checks import check_upload_mb
+from ..gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
-from .client_input import DEFAULT_REQUEST_TIMEOUT, guard_input
+from .client_input import guard_input
 from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
 

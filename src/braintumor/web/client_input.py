@@ -25,8 +25,6 @@ from typing import IO, Any
 from werkzeug.exceptions import RequestTimeout
 
 _STALLED = (BlockingIOError, TimeoutError)
-#: Seconds the body of a request may take to arrive, when ``create_app`` is not told (``serve --request-timeout``).
-DEFAULT_REQUEST_TIMEOUT: float = 60.0
 
 
 class StalledUpload(RequestTimeout):
@@ -43,51 +41,60 @@ class SlowUpload(RequestTimeout):
                          "faster connection, or fewer files at once")
 
 
+class Deadline:
+    """A time by which a read on ``sock`` must have ended; ``expired`` once :data:`DEADLINES` has shut it."""
+
+    def __init__(self, seconds: float, sock: socket.socket | None = None) -> None:
+        self.seconds, self.at, self.sock = seconds, time.monotonic() + seconds, sock
+        self.expired = False
+
+
 class _Watchdog:
-    """One thread per process that shuts the reading side of the sockets whose body reads ran past their deadline,
-    which ends a ``recv`` blocked on them (it returns no data); the writing side stays open for the 408."""
+    """One thread per process that shuts the reading side of the sockets whose reads ran past their deadline, which
+    ends a ``recv`` blocked on them (it returns no data); the writing side stays open for the answer."""
 
     def __init__(self) -> None:
         self._pid = -1
-        self._armed: dict[GuardedInput, tuple[float, socket.socket]] = {}
+        self._armed: set[Deadline] = set()
         self._wake = threading.Condition()
         self._due: float | None = None  #: the earliest deadline the thread waits for
         self._starting = threading.Lock()
 
-    def arm(self, reader: GuardedInput, deadline: float, sock: socket.socket) -> None:
+    def arm(self, deadline: Deadline) -> None:
+        """Watch ``deadline`` (one with a socket) until :meth:`disarm`."""
         if self._pid != os.getpid():  # first use in this process (a forked worker has no thread of its parent's)
             with self._starting:
                 if self._pid != os.getpid():
-                    self._armed, self._wake, self._due = {}, threading.Condition(), None
+                    self._armed, self._wake, self._due = set(), threading.Condition(), None
                     threading.Thread(target=self._run, args=(self._wake,), name="request-deadlines",
                                      daemon=True).start()
                     self._pid = os.getpid()
         with self._wake:
-            self._armed[reader] = (deadline, sock)
-            if self._due is None or deadline < self._due:  # else the thread wakes in time: no switch per read
+            self._armed.add(deadline)
+            if self._due is None or deadline.at < self._due:  # else the thread wakes in time: no switch per read
                 self._wake.notify()
 
-    def disarm(self, reader: GuardedInput) -> None:
+    def disarm(self, deadline: Deadline) -> None:
         with self._wake:
-            self._armed.pop(reader, None)
+            self._armed.discard(deadline)
 
     def _run(self, wake: threading.Condition) -> None:
         with wake:
             while True:
                 now = time.monotonic()
-                for reader, (deadline, sock) in list(self._armed.items()):
-                    if deadline <= now:
-                        del self._armed[reader]
-                        reader.expired = True
-                        # the base class's shutdown: an SSL socket's own drops its SSL state under the read; OSError:
-                        # closed meanwhile
-                        with contextlib.suppress(OSError):
-                            socket.socket.shutdown(sock, socket.SHUT_RD)
-                self._due = min((deadline for deadline, _ in self._armed.values()), default=None)
+                for deadline in [d for d in self._armed if d.at <= now]:
+                    self._armed.discard(deadline)
+                    deadline.expired = True
+                    # the base class's shutdown: an SSL socket's own drops its SSL state under the read; OSError:
+                    # closed meanwhile
+                    with contextlib.suppress(OSError):
+                        socket.socket.shutdown(deadline.sock, socket.SHUT_RD)
+                self._due = min((d.at for d in self._armed), default=None)
                 wake.wait(None if self._due is None else self._due - now)
 
 
-_WATCHDOG = _Watchdog()
+#: This process's watchdog: the request bodies' deadlines, and those of the headers (gunicorn_config.py).
+DEADLINES = _Watchdog()
 
 
 class GuardedInput:
@@ -98,29 +105,27 @@ class GuardedInput:
 
     def __init__(self, stream: IO[bytes], seconds: float | None = None, sock: socket.socket | None = None) -> None:
         self._stream = stream
-        self._seconds = seconds
-        self._deadline = None if seconds is None else time.monotonic() + seconds
-        self._sock = sock
-        self.expired = False
+        self._deadline = None if seconds is None else Deadline(seconds, sock)
 
     def _call(self, method: Callable[..., Any], *args: Any) -> Any:
-        if self._deadline is None:
+        deadline = self._deadline
+        if deadline is None:
             return self._guarded(method, *args)
-        if self.expired or time.monotonic() >= self._deadline:
-            raise SlowUpload(self._seconds)
-        if self._sock is not None:
-            _WATCHDOG.arm(self, self._deadline, self._sock)
+        if deadline.expired or time.monotonic() >= deadline.at:
+            raise SlowUpload(deadline.seconds)
+        if deadline.sock is not None:
+            DEADLINES.arm(deadline)
         try:
             result = self._guarded(method, *args)
         except Exception:
-            if self.expired:  # its socket shut under it: the end of the stream, or the server's error for it
-                raise SlowUpload(self._seconds) from None
+            if deadline.expired:  # its socket shut under it: the end of the stream, or the server's error for it
+                raise SlowUpload(deadline.seconds) from None
             raise
         finally:
-            if self._sock is not None:
-                _WATCHDOG.disarm(self)
-        if self.expired:  # what came before the shut, not the whole body
-            raise SlowUpload(self._seconds)
+            if deadline.sock is not None:
+                DEADLINES.disarm(deadline)
+        if deadline.expired:  # what came before the shut, not the whole body
+            raise SlowUpload(deadline.seconds)
         return result
 
     @staticmethod
