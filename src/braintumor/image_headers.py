@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 
 from PIL import Image
 
@@ -110,9 +109,8 @@ def declared_size(data: bytes) -> tuple[int, int] | None:
         if size is not None:
             return size
     try:
-        with quiet_pillow():  # its log lines too (a server's log): decode_image reports what is wrong
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
-                return img.size
+        # its warnings and log lines too (a server's log): decode_image reports what is wrong
+        with quiet_pillow(), Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
+            return img.size
     except Exception:  # anything unreadable is left to decode_image and its precise message
         return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -196,8 +195,8 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     """
     buffer = _open_bytes(source)
     try:
-        with quiet_pillow():  # a damaged file's warnings and log lines: the user sees our one-line message instead
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # a damaged file's warnings and log lines: the user sees our one-line message instead
+        with quiet_pillow(bombs_raise=True):
             img = Image.open(buffer, formats=ALLOWED_FORMATS)
             width, height = img.size
             check_pixels(width, height)
