@@ -136,3 +136,20 @@ def test_the_client_timeout_is_a_positive_number(bad, capsys):
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args(["serve", "--client-timeout", bad])
     assert exc.value.code == 2 and "--client-timeout" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_RCVTIMEO as a Linux timeval")
+@pytest.mark.parametrize(("seconds", "expected"), [("1e-7", 1e-6), ("2.5", 2.5), ("30", 30)])
+def test_the_receive_timeout_is_never_zero(seconds, expected, monkeypatch):
+    """A timeval of zero means no timeout: ``--client-timeout 1e-7`` (accepted: a number more than 0) rounded to it."""
+    import struct
+    from types import SimpleNamespace
+
+    from braintumor.gunicorn_config import CLIENT_TIMEOUT_ENV, when_ready
+
+    monkeypatch.setenv(CLIENT_TIMEOUT_ENV, seconds)
+    with socket.socket() as sock:
+        when_ready(SimpleNamespace(LISTENERS=[SimpleNamespace(sock=sock)], log=logging.getLogger("test")))
+        size = struct.calcsize("@ll")
+        whole, micro = struct.unpack("@ll", sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, size))
+    assert expected <= whole + micro / 1e6 < expected + 0.1  # the kernel keeps it in clock ticks (0.004 s for 1 us)

@@ -104,7 +104,8 @@ def when_ready(server) -> None:
     :func:`client_timeout` now fails: before the app, gunicorn closes the connection; in the body, the app answers
     408 (web/client_input.py). Waiting for a request to begin is gunicorn's keep-alive business, not this."""
     seconds = client_timeout()
-    timeval = struct.pack("@ll", int(seconds), min(999_999, round(seconds % 1 * 1_000_000)))
+    # at least 1 us: a timeval of zero is no timeout at all (--client-timeout 1e-7 turned the limit off)
+    timeval = struct.pack("@ll", int(seconds), max(1 if seconds < 1 else 0, min(999_999, round(seconds % 1 * 1e6))))
     for listener in getattr(server, "LISTENERS", []):
         try:
             listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
