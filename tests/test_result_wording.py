@@ -1,0 +1,52 @@
+"""What a clinician or a researcher reads of one result, on the page, in the JSON, the CLI and the Python API: the
+same outcome in the same words, and a refused input's probabilities never shown as an answer. Shipped model,
+synthetic inputs (a colour photo-like image is refused as a colour image whatever the network says)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from conftest import encode
+
+from braintumor import Classifier
+from braintumor.web import create_app
+
+
+def colour_photo() -> bytes:
+    """A noisy colour gradient: refused ("colour image"), its probabilities far from uniform."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:256, :256]
+    img = np.stack([xx, yy, (xx + yy) // 2], axis=-1) * 0.6 + rng.integers(0, 100, (256, 256, 3))
+    return encode(np.clip(img, 0, 255).astype(np.uint8), "JPEG")
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Classifier:
+    return Classifier.load()
+
+
+@pytest.fixture(scope="module")
+def client(shipped):
+    return create_app(classifier=shipped).test_client()
+
+
+def post_page(client, files):
+    data = {"file": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post("/", data=data, content_type="multipart/form-data")
+
+
+def test_a_refused_card_carries_no_probabilities_even_hidden(client, shipped):
+    """The server-rendered (no-JavaScript) card of a refused input held its bars, filled ("No tumor 98.9%" for a
+    colour photo; "Meningioma >99.9%" for a real slice refused for its features), hidden by the style sheet alone:
+    a text browser, a reader view or the page without its CSS showed them as if they were an answer."""
+    photo = colour_photo()
+    pred = shipped.predict(photo)
+    assert pred.ood and max(pred.probabilities.values()) > 0.5  # what would be shown
+    html = post_page(client, [("photo.jpg", photo)]).get_data(as_text=True)
+    card = re.search(r'<article class="card" data-state="ood">(.*?)</article>', html, flags=re.S)[1]
+    assert "Not classified: unlike the brain MRI slices the model was trained on: colour image" in card
+    bars = re.search(r'<ul class="bars".*?</ul>', card, flags=re.S)[0]
+    assert bars.count("<meter") == 4 and "%" not in bars and "bar-top" not in bars
