@@ -17,6 +17,7 @@ from conftest import encode, synthetic_head
 
 from braintumor.cli import main
 from braintumor.model_files import default_model_path
+from braintumor.prediction import DISCLAIMER
 from braintumor.predictor import Classifier
 
 KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
@@ -473,7 +474,7 @@ def test_a_table_or_file_run_ends_with_a_tally_and_a_pipe_stays_quiet(tmp_path, 
     got = re.fullmatch(r"3 scored: (\d) classified, (\d) of them flagged for review, (\d) refused as not brain MRI, "
                        r"1 failed", tally)
     assert rc == 1 and got and int(got[1]) + int(got[3]) == 2 and int(got[2]) <= int(got[1])
-    assert err.splitlines()[1:] == ["1 input(s) could not be classified"]
+    assert err.splitlines()[1:] == ["1 input(s) could not be classified", DISCLAIMER]  # the table's last words
     rc, _, err = run_cli(["predict", str(tmp_path), "-o", str(tmp_path / "r.csv")], capsys)
     assert err.splitlines()[0] == tally
     rc, out, err = run_cli(["predict", str(tmp_path), "--format", "jsonl"], capsys)

@@ -17,6 +17,7 @@ from PIL import Image
 from braintumor.image_arrays import gray_from_memory
 from braintumor.image_io import ImageError, read_image
 from braintumor.pillow_quiet import quiet_pillow
+from braintumor.prediction import DISCLAIMER
 
 
 def _patched_tiff(tag: int, rgb: bool = False, value: int | None = None, count: int | None = None) -> bytes:
@@ -60,9 +61,9 @@ def test_the_cli_prints_one_line_per_damaged_file_and_nothing_of_pillows(tmp_pat
     rows = run.stdout.splitlines()
     assert [sum(line.startswith(name + " ") for line in rows) for name in DAMAGED] == [1] * len(DAMAGED)
     failed = sum(not ok for _, _, ok in DAMAGED.values())
-    summary, verdict = run.stderr.splitlines()  # and nothing else
+    summary, verdict, disclaimer = run.stderr.splitlines()  # and nothing else
     assert summary.startswith(f"{len(DAMAGED)} scored: ") and summary.endswith(f" {failed} failed")
-    assert verdict == f"{failed} input(s) could not be classified"
+    assert verdict == f"{failed} input(s) could not be classified" and disclaimer == DISCLAIMER
 
 
 def _opened(data: bytes) -> Image.Image | None:

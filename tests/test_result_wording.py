@@ -12,6 +12,8 @@ import pytest
 from conftest import encode
 
 from braintumor import Classifier
+from braintumor.cli import main
+from braintumor.prediction import DISCLAIMER
 from braintumor.web import create_app
 
 
@@ -50,3 +52,15 @@ def test_a_refused_card_carries_no_probabilities_even_hidden(client, shipped):
     assert "Not classified: unlike the brain MRI slices the model was trained on: colour image" in card
     bars = re.search(r'<ul class="bars".*?</ul>', card, flags=re.S)[0]
     assert bars.count("<meter") == 4 and "%" not in bars and "bar-top" not in bars
+
+
+def test_the_cli_table_says_the_disclaimer_the_page_shows(tmp_path, capsys):
+    """The table, the format people read answers in ("Glioma 57.0%"), came without a word of what the tool is not,
+    while every page and the model card carry it. It goes to stderr, after the tally; csv and jsonl stay quiet."""
+    (tmp_path / "photo.jpg").write_bytes(colour_photo())
+    assert main(["predict", str(tmp_path), "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines()[-1] == DISCLAIMER and "not a medical device" in DISCLAIMER and DISCLAIMER not in out
+    for fmt in ("csv", "jsonl"):
+        assert main(["predict", str(tmp_path), "--format", fmt]) == 0
+        assert DISCLAIMER not in "".join(capsys.readouterr())

@@ -43,6 +43,7 @@ from .classes import display_name
 from .cli_checks import UsageError, check_destinations
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name
 from .image_files import is_special_file
+from .prediction import DISCLAIMER
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, input_records, notes_text, printable, record_name, summary_text
 from .volume_io import Slice, plan_inputs
@@ -284,6 +285,8 @@ def run_predict(args: argparse.Namespace) -> int:
             print(tally_text(tally), file=sys.stderr)
         if failed:
             print(f"{failed} input(s) could not be classified", file=sys.stderr)
+        if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
+            print(DISCLAIMER, file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -15,6 +15,11 @@ import numpy as np
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
 #: a brain MRI": real MRI slices unlike the training ones (and CT slices filed as MRI) are refused too.
 OOD_MESSAGE = "unlike the brain MRI slices the model was trained on"  # true of a photo and of an odd MRI slice alike
+#: Said wherever an answer is shown to a person: on every web page, with the model card, after the CLI's table.
+DISCLAIMER: str = (
+    "Research software, not a medical device: not for diagnosis or treatment decisions. "
+    "Predictions can be wrong; a qualified clinician must interpret every scan."
+)
 #: An accepted answer shown with a (calibrated) confidence below this is flagged for review. Chosen on a source the
 #: network never saw (docs/RESULTS.md, "Confidence on a new source"): there, answers below 99 % were right about 6
 #: times in 10 and held ~80 % of the errors, while on slices like the training ones only ~2 % fall below it.

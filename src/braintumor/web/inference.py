@@ -18,6 +18,7 @@ from werkzeug.http import parse_options_header
 
 from ..heatmap import explain_crops
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
+from ..prediction import DISCLAIMER as DISCLAIMER  # shown on every page, returned with the model card
 from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
 
@@ -32,11 +33,6 @@ RAW_TYPES: tuple[str, ...] = ("image/", "application/octet-stream", "application
                               "application/x-gzip")
 #: Longest file name echoed back.
 MAX_NAME: int = 255
-#: Shown on every page and returned with the model card.
-DISCLAIMER: str = (
-    "Research software, not a medical device: not for diagnosis or treatment decisions. "
-    "Predictions can be wrong; a qualified clinician must interpret every scan."
-)
 
 
 @dataclass(frozen=True)
