@@ -64,3 +64,17 @@ def test_the_cli_table_says_the_disclaimer_the_page_shows(tmp_path, capsys):
     for fmt in ("csv", "jsonl"):
         assert main(["predict", str(tmp_path), "--format", fmt]) == 0
         assert DISCLAIMER not in "".join(capsys.readouterr())
+
+
+def test_the_disclaimer_shown_excludes_what_the_readme_and_model_card_exclude(client):
+    """The README says braintumor "has not been clinically validated, and it must not be used to diagnose, treat or
+    triage patients", the model card "not for diagnosis, treatment or triage"; the page, the model card's JSON and
+    the CLI said only "not for diagnosis or treatment decisions": a worklist sorted by its answers looked allowed."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    promised = ("not a medical device", "not clinically validated", "diagnosis", "treatment", "triage")
+    assert "triage" in (repo / "README.md").read_text() and "triage" in (repo / "models" / "MODEL_CARD.md").read_text()
+    page = client.get("/").get_data(as_text=True)
+    card = client.get("/api/v1/model").get_json()["disclaimer"]
+    assert card == DISCLAIMER and DISCLAIMER in page and all(word in DISCLAIMER for word in promised)

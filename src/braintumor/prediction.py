@@ -15,10 +15,12 @@ import numpy as np
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
 #: a brain MRI": real MRI slices unlike the training ones (and CT slices filed as MRI) are refused too.
 OOD_MESSAGE = "unlike the brain MRI slices the model was trained on"  # true of a photo and of an odd MRI slice alike
-#: Said wherever an answer is shown to a person: on every web page, with the model card, after the CLI's table.
+#: Said wherever an answer is shown to a person: on every web page, with the model card, after the CLI's table. What
+#: the README's and the model card's disclaimers exclude, triage among them (a list of the most suspicious slices
+#: invites it).
 DISCLAIMER: str = (
-    "Research software, not a medical device: not for diagnosis or treatment decisions. "
-    "Predictions can be wrong; a qualified clinician must interpret every scan."
+    "Research software, not a medical device and not clinically validated: not for diagnosis, treatment or "
+    "triage. Predictions can be wrong; a qualified clinician must interpret every scan."
 )
 #: An accepted answer shown with a (calibrated) confidence below this is flagged for review. Chosen on a source the
 #: network never saw (docs/RESULTS.md, "Confidence on a new source"): there, answers below 99 % were right about 6
