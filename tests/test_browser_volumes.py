@@ -119,7 +119,7 @@ def test_a_series_says_the_same_with_and_without_javascript_refusals_included(se
     line = expected["line"][0]
     assert line.startswith("6 slices ·") and "· 2 not classified (unlike brain MRI)" in line
     assert expected["refused"] == 2 and expected["list"][0] == "slice 0: not classified (unlike brain MRI)"
-    assert expected["list"][1].startswith("slice 1: No tumor, tumour probability ")
+    assert expected["list"][1].startswith("slice 1: No tumour, tumour probability ")
     assert expected["cards"] and "slice 1 · DICOM image 2" not in expected["cards"]  # a sure 'No tumor' slice
     dicom = [c for c in expected["cards"] if " · DICOM image " in c]
     nifti = [c for c in expected["cards"] if " · NIfTI voxel k = " in c]

@@ -441,5 +441,5 @@ def test_a_refused_wrong_answer_is_marked_as_not_shown_in_the_gallery(tmp_path: 
     img = np.zeros((32, 32), np.uint8)
     figures.plot_gallery([(img, "meningioma", "notumor", 0.792), (img, "glioma", "meningioma", 0.9)],
                          tmp_path / "g.png", "Wrong", withheld=[True, False])
-    assert titles == ["true: Meningioma\npred: No tumor (79.2%)\nrefused: not shown to users",
+    assert titles == ["true: Meningioma\npred: No tumour (79.2%)\nrefused: not shown to users",
                       "true: Glioma\npred: Meningioma (90.0%)"]

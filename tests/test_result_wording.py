@@ -78,3 +78,20 @@ def test_the_disclaimer_shown_excludes_what_the_readme_and_model_card_exclude(cl
     page = client.get("/").get_data(as_text=True)
     card = client.get("/api/v1/model").get_json()["disclaimer"]
     assert card == DISCLAIMER and DISCLAIMER in page and all(word in DISCLAIMER for word in promised)
+
+
+def test_people_read_pituitary_tumour_and_no_tumour_scripts_keep_the_labels(client, test_images, capsys):
+    """"Pituitary" alone names the gland (and "No tumor" was the one "tumor" of a page that writes "tumour"): the
+    page read "Pituitary, >99.9% confidence" (the shipped file's own display names), the CLI table "Pituitary". The
+    JSON and CSV keep "pituitary" and "notumor"; the table's column fits the longer name."""
+    scan = test_images["pituitary"][0]
+    assert client.get("/api/v1/model").get_json()["display_names"] == {
+        "glioma": "Glioma", "meningioma": "Meningioma", "notumor": "No tumour", "pituitary": "Pituitary tumour"}
+    html = post_page(client, [("p.jpg", scan.read_bytes())]).get_data(as_text=True)
+    assert "Pituitary tumour, &gt;99.9% confidence" in html and "No tumour" in html and "No tumor" not in html
+    api = client.post("/api/v1/predict", data={"file": [(io.BytesIO(scan.read_bytes()), "p.jpg")]},
+                      content_type="multipart/form-data")
+    assert api.get_json()["results"][0]["label"] == "pituitary"
+    assert main(["predict", str(scan), "--no-progress"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert row.split()[-3:] == ["Pituitary", "tumour", ">99.9%"] and header.index("confidence") + 10 == len(row)

@@ -31,7 +31,7 @@ def test_upload_page(client):
     assert re.search(r'<input[^>]+type="file"[^>]+name="file"[^>]+multiple', html)
     assert DISCLAIMER in html and 'lang="en"' in html and 'name="viewport"' in html
     assert '<template id="card-template">' in html and html.count('class="bar-meter"') == 4
-    for name in ("Glioma", "Meningioma", "No tumor", "Pituitary"):
+    for name in ("Glioma", "Meningioma", "No tumour", "Pituitary tumour"):
         assert name in html
 
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 CLASSES: tuple[str, ...] = ("glioma", "meningioma", "notumor", "pituitary")
 
+#: What people read for each class (the labels stay in JSON and CSV: scripts use them). "Pituitary tumour", not
+#: "Pituitary": alone, it names the gland, which every brain slice at that level shows; "tumour" as the page writes it.
 DISPLAY_NAMES: dict[str, str] = {
     "glioma": "Glioma",
     "meningioma": "Meningioma",
-    "notumor": "No tumor",
-    "pituitary": "Pituitary",
+    "notumor": "No tumour",
+    "pituitary": "Pituitary tumour",
 }
 
 
-def display_name(label: str) -> str:
-    """Human-facing name of a class label (the label itself if unknown)."""
-    return DISPLAY_NAMES.get(label, label)
+def display_name(label: str, model_names: dict[str, str] | None = None) -> str:
+    """Human-facing name of a class label: this package's for its classes (a model file's own names, written when it
+    was exported, are older wording: the shipped file says "Pituitary"), then ``model_names`` (a model of other
+    classes), else the label itself."""
+    return DISPLAY_NAMES.get(label) or (model_names or {}).get(label) or label
 
 
 #: Other names datasets give the same classes' folders (the older Kaggle "Brain Tumor Classification (MRI)" set

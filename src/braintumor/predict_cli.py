@@ -85,6 +85,7 @@ class _Formatter:
         self.buffer: list[dict | str] = []
         self.held = 0  # table: rows in the buffer
         self.width = 0  # table: the path column's, once known
+        self.name_width = max(len("prediction"), *(len(display_name(c)) for c in classes))  # "Pituitary tumour"
         if fmt == "csv":
             self.csv = csv.writer(out, lineterminator="\n")
             if header:  # not when continuing a file (--resume)
@@ -111,7 +112,7 @@ class _Formatter:
                 self.out.write(f"{where}  refused: {printable(rec['reason'])}\n")
             else:
                 note = "  low confidence: review" if rec.get("review") else ""
-                self.out.write(f"{where}  {display_name(rec['label']):<11} "
+                self.out.write(f"{where}  {display_name(rec['label']):<{self.name_width}} "
                                f"{probability_text(rec['confidence']):>10}{note}\n")
         if self.fmt != "json":
             self.out.flush()
@@ -133,7 +134,7 @@ class _Formatter:
         if self.fmt != "table" or self.width:
             return
         self.width = min(MAX_PATH_WIDTH, max([len(record_name(r)) for r in self.buffer if isinstance(r, dict)] + [20]))
-        self.out.write(f"{'path':<{self.width}}  {'slice':>5}  {'prediction':<11} {'confidence':>10}\n")
+        self.out.write(f"{'path':<{self.width}}  {'slice':>5}  {'prediction':<{self.name_width}} {'confidence':>10}\n")
         held, self.buffer = self.buffer, []
         for item in held:
             if isinstance(item, str):

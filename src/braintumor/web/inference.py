@@ -16,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.http import parse_options_header
 
+from ..classes import display_name
 from ..heatmap import explain_crops
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
 from ..prediction import DISCLAIMER as DISCLAIMER  # shown on every page, returned with the model card
@@ -195,6 +196,7 @@ def model_card(st: WebState) -> dict:
     if isinstance(card.get("ood"), dict):
         card["ood"] = {k: v for k, v in card["ood"].items() if k not in ("means", "whiten")}
     card.setdefault("classes", list(clf.classes))
+    card["display_names"] = {c: display_name(c, card.get("display_names")) for c in clf.classes}  # as the page says
     card["heatmap"] = st.cam
     card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
                       "max_pixels": MAX_PIXELS, "max_request_pixels": st.max_request_pixels,

@@ -24,8 +24,7 @@ ANSWER_TIMEOUT_S: int = 120
 
 @bp.app_template_filter("display_name")
 def _display_name(label: str) -> str:
-    names = state().classifier.metadata.get("display_names") or {}
-    return names.get(label) or display_name(label)
+    return display_name(label, state().classifier.metadata.get("display_names"))
 
 
 @bp.app_context_processor
