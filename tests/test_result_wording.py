@@ -95,3 +95,15 @@ def test_people_read_pituitary_tumour_and_no_tumour_scripts_keep_the_labels(clie
     assert main(["predict", str(scan), "--no-progress"]) == 0
     header, row = capsys.readouterr().out.splitlines()
     assert row.split()[-3:] == ["Pituitary", "tumour", ">99.9%"] and header.index("confidence") + 10 == len(row)
+
+
+def test_a_scan_summary_names_classes_as_the_table_and_says_what_was_not_classified():
+    """A volume's summary on stderr said "notumor 3, pituitary 0" under rows reading "No tumour", and "6 slice(s), 5
+    classified" with no word of the sixth: refused (a blank end of the volume) or unreadable, the page says which."""
+    from braintumor.series import summary_text
+
+    line = summary_text({"path": "head.nii.gz", "summary": {
+        "kind": "nifti", "slices": 7, "classified": 4, "refused": 2, "failed": 1, "flagged": 1,
+        "counts": {"glioma": 1, "meningioma": 0, "notumor": 3, "pituitary": 0}, "most_suspicious": []}})
+    assert line == ("head.nii.gz: 7 slice(s), 4 classified: Glioma 1, Meningioma 0, No tumour 3, Pituitary tumour 0; "
+                    "1 flagged for review (low confidence); 2 refused (unlike brain MRI); 1 failed")

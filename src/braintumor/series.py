@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .classes import display_name
 from .image_io import ImageError
 from .predictor import Classifier, Prediction, probability_text
 from .volume_io import Slice, Volume
@@ -146,9 +147,12 @@ def summary_text(rec: dict) -> str:
     """The summary as a few human lines (stderr for the table format)."""
     s = rec["summary"]
     name = record_name(rec)
-    counts = ", ".join(f"{c} {n}" for c, n in s["counts"].items())
+    counts = ", ".join(f"{display_name(c)} {n}" for c, n in s["counts"].items())  # as the table's rows name them
     flagged = f"; {s['flagged']} flagged for review (low confidence)" if s.get("flagged") else ""
-    lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}{flagged}"]
+    # the slices not classified, said (as the page's summary line says them), not left to a subtraction
+    unclassified = "".join(f"; {s[k]} {words}" for k, words in (("refused", "refused (unlike brain MRI)"),
+                                                                  ("failed", "failed")) if s.get(k))
+    lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}{flagged}{unclassified}"]
     if s["most_suspicious"]:
         top = ", ".join(f"{t['slice']} ({probability_text(t['tumour_probability'])})" for t in s["most_suspicious"])
         lines.append(f"  most suspicious slices (tumour probability): {top}")
