@@ -246,13 +246,17 @@
     jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
     offerDownload(form);
     // per file: a scan counts as classified; a refusal is not a classification (it was counted as one)
-    const tally = { ok: 0, ood: 0, error: 0, failed: 0 };
+    const tally = { ok: 0, review: 0, ood: 0, error: 0, failed: 0 };
     jobs.forEach(function (job) {
       const recs = job.records.filter(function (r) { return !r.summary; });
       const one = recs.length === 1 ? recs[0] : {};
-      tally[job.failed ? "failed" : recs.length === 0 || one.error ? "error" : (one.ood ? "ood" : "ok")] += 1;
+      const outcome = job.failed ? "failed" : recs.length === 0 || one.error ? "error" : (one.ood ? "ood" : "ok");
+      tally[outcome] += 1;
+      // as the CLI's last line says it: a classified file (a scan: any of its slices) flagged for review
+      if (outcome === "ok" && recs.some(function (r) { return r.review && !r.ood && !r.error; })) tally.review += 1;
     });
     setStatus(pageStatus, "Done: " + tally.ok + " classified" +
+      (tally.review ? ", " + tally.review + " of them flagged for review" : "") +
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
       (tally.error ? ", " + tally.error + " could not be read" : "") +
       (tally.failed ? ", " + tally.failed + " not analysed: the server failed or could not be reached" : "") +
