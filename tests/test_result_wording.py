@@ -107,3 +107,16 @@ def test_a_scan_summary_names_classes_as_the_table_and_says_what_was_not_classif
         "counts": {"glioma": 1, "meningioma": 0, "notumor": 3, "pituitary": 0}, "most_suspicious": []}})
     assert line == ("head.nii.gz: 7 slice(s), 4 classified: Glioma 1, Meningioma 0, No tumour 3, Pituitary tumour 0; "
                     "1 flagged for review (low confidence); 2 refused (unlike brain MRI); 1 failed")
+
+
+def test_the_model_card_states_the_thresholds_results_are_read_against(client):
+    """The card said ood.threshold 0.9405 (a raw distance) beside results whose ood_score is that distance divided by
+    it (0.97: accepted), and nothing of review's 99 %: a researcher reading the card got both wrong."""
+    from braintumor.predictor import REVIEW_BELOW
+
+    card = client.get("/api/v1/model").get_json()
+    assert card["review_below"] == REVIEW_BELOW == 0.99 and card["refused_above_ood_score"] == 1.0
+    assert card["ood"]["threshold"] != 1.0  # the raw one, kept
+    data = {"file": [(io.BytesIO(colour_photo()), "photo.jpg")]}
+    refused = client.post("/api/v1/predict", data=data, content_type="multipart/form-data").get_json()["results"][0]
+    assert refused["ood"] and refused["ood_score"] > card["refused_above_ood_score"]

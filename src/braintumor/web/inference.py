@@ -20,7 +20,7 @@ from ..classes import display_name
 from ..heatmap import explain_crops
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
 from ..prediction import DISCLAIMER as DISCLAIMER  # shown on every page, returned with the model card
-from ..predictor import Classifier
+from ..predictor import REVIEW_BELOW, Classifier
 from ..volume_io import MAX_SLICES
 
 #: Most files accepted in one request (more -> 400).
@@ -197,6 +197,11 @@ def model_card(st: WebState) -> dict:
         card["ood"] = {k: v for k, v in card["ood"].items() if k not in ("means", "whiten")}
     card.setdefault("classes", list(clf.classes))
     card["display_names"] = {c: display_name(c, card.get("display_names")) for c in clf.classes}  # as the page says
+    # the two numbers a result is read against, which the metadata does not say on the results' scale: review's
+    # threshold is the package's, and ood.threshold is a raw distance, while a result's ood_score is divided by it
+    card["review_below"] = REVIEW_BELOW
+    if isinstance(card.get("ood"), dict):
+        card["refused_above_ood_score"] = 1.0
     card["heatmap"] = st.cam
     card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
                       "max_pixels": MAX_PIXELS, "max_request_pixels": st.max_request_pixels,

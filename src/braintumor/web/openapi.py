@@ -155,6 +155,11 @@ def _schemas(classes: list[str]) -> dict:
                 "display_names": {"type": "object", "additionalProperties": {"type": "string"}},
                 "preprocess": {"type": "object"},
                 "temperature": {"type": "number"},
+                "review_below": {"type": "number", "description": "A result's `review` is true for an accepted "
+                                 "answer whose confidence is under this."},
+                "refused_above_ood_score": {"type": "number", "description": "A result whose `ood_score` is above "
+                                            "this is refused for its features (`ood.threshold` is the same limit "
+                                            "as a raw distance); absent for a model without the check."},
                 "metrics": {"type": "object"},
                 "heatmap": {"type": "boolean", "description": "Whether ?heatmap=1 can return heat maps."},
                 "limits": {
