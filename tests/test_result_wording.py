@@ -120,3 +120,12 @@ def test_the_model_card_states_the_thresholds_results_are_read_against(client):
     data = {"file": [(io.BytesIO(colour_photo()), "photo.jpg")]}
     refused = client.post("/api/v1/predict", data=data, content_type="multipart/form-data").get_json()["results"][0]
     assert refused["ood"] and refused["ood_score"] > card["refused_above_ood_score"]
+
+
+def test_the_python_api_says_the_disclaimer_too():
+    """help(braintumor) named the classes and how to predict, and nothing of what the answers are not; the words the
+    page and the CLI show were not importable for an application to show beside its own answers."""
+    import braintumor
+
+    assert braintumor.DISCLAIMER == DISCLAIMER and "DISCLAIMER" in braintumor.__all__
+    assert DISCLAIMER in " ".join(braintumor.__doc__.split()) and "pituitary tumour" in braintumor.__doc__

@@ -1,4 +1,8 @@
-"""braintumor: classify 2-D brain MRI slices (glioma, meningioma, no tumour, pituitary).
+"""braintumor: classify 2-D brain MRI slices (glioma, meningioma, pituitary tumour, no tumour).
+
+Research software, not a medical device and not clinically validated: not for diagnosis, treatment or triage.
+Predictions can be wrong; a qualified clinician must interpret every scan. (``braintumor.DISCLAIMER``: the words the
+web page and the CLI's table show beside their answers, for an application built on this API to show beside its own.)
 
 Predicting needs only numpy, Pillow and ONNX Runtime::
 
@@ -22,6 +26,7 @@ import onnxruntime as _ort
 
 from .classes import CLASSES, DISPLAY_NAMES
 from .image_io import ImageError
+from .prediction import DISCLAIMER
 from .predictor import Classifier, ModelError, Prediction
 
 # ONNX Runtime reads the variable once, at its own import: imported before this package, it has already written its
@@ -29,4 +34,5 @@ from .predictor import Classifier, ModelError, Prediction
 if os.environ["ORT_DISABLE_TELEMETRY"].strip().lower() in ("1", "true", "yes", "on"):
     _ort.disable_telemetry_events()
 
-__all__ = ["CLASSES", "DISPLAY_NAMES", "Classifier", "ImageError", "ModelError", "Prediction", "__version__"]
+__all__ = ["CLASSES", "DISCLAIMER", "DISPLAY_NAMES", "Classifier", "ImageError", "ModelError", "Prediction",
+           "__version__"]
