@@ -16,8 +16,8 @@ from PIL import Image
 
 from braintumor.image_arrays import gray_from_memory
 from braintumor.image_io import ImageError, read_image
-from braintumor.pillow_quiet import quiet_pillow
 from braintumor.prediction import DISCLAIMER
+from braintumor.quiet_libraries import quiet_pillow
 
 
 def _patched_tiff(tag: int, rgb: bool = False, value: int | None = None, count: int | None = None) -> bytes:

@@ -14,7 +14,7 @@ from conftest import encode, synthetic_head
 from PIL import Image
 
 from braintumor.image_io import ImageError, read_image
-from braintumor.pillow_quiet import quiet_pillow
+from braintumor.quiet_libraries import quiet_pillow
 
 
 def _pillow_warns(text: str) -> None:

@@ -21,8 +21,8 @@ from PIL import Image
 from .classes import CLASSES, class_of_folder
 from .image_files import IMAGE_EXTENSIONS, walk_images
 from .image_io import ImageError
-from .pillow_quiet import quiet_pillow
 from .preprocess import PreprocessConfig, prepare
+from .quiet_libraries import quiet_pillow
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
 #: was an empty --data that the user never typed).

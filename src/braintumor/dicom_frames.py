@@ -8,7 +8,6 @@ Privacy: :func:`safe_meta` names every field that leaves; patient fields are nev
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 
 from pydicom.datadict import DicomDictionary, dictionary_description, tag_for_keyword
@@ -17,6 +16,7 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
 from .dicom_orientation import along_normal
+from .quiet_libraries import quiet_libraries
 from .slice_pixels import MAX_PIXEL_ASPECT, far_from_square
 
 #: Attributes of the Image Pixel, Modality LUT and VOI LUT modules a frame's display needs.
@@ -47,8 +47,8 @@ def drop_unreadable(ds: Dataset, depth: int = 0) -> list[str]:
         if not (tag in _READ_TAGS or (tag.group == 0x0028 and tag in DicomDictionary)):  # (others' VR is unknown in
             continue  # implicit-VR files: pydicom warns as it converts them, and nothing here reads them)
         try:
-            with warnings.catch_warnings():  # a text's stray escape byte: pydicom's charset warning, with its source
-                warnings.simplefilter("ignore")  # line, on stderr beside the results (the value is decoded the same)
+            with quiet_libraries("pydicom."):  # a text's stray escape byte: pydicom's charset warning, with its
+                # source line, on stderr beside the results (the value is decoded the same)
                 elem = ds[tag]  # converts a raw element
                 items = list(elem.value) if elem.VR == "SQ" else []
         except Exception:  # pydicom raises many types; the element's name is enough
@@ -178,8 +178,8 @@ def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
     meta: dict = {}
     for key, kw, cast in (("modality", "Modality", str), ("series_description", "SeriesDescription", str),
                           ("series_number", "SeriesNumber", int), ("instance_number", "InstanceNumber", int)):
-        with warnings.catch_warnings():  # a text's stray escape byte: pydicom's charset warning, its source line on
-            warnings.simplefilter("ignore")  # stderr beside the results ("Found unknown escape sequence ...")
+        with quiet_libraries("pydicom."):  # a text's stray escape byte: pydicom's charset warning, its source line
+            # on stderr beside the results ("Found unknown escape sequence ...")
             value = header_number(ds.get(kw), cast)
         if value not in (None, ""):
             meta[key] = value.strip()[:64] if isinstance(value, str) else value

@@ -15,7 +15,6 @@ quote values, is switched off).
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 from PIL import Image
@@ -31,6 +30,7 @@ from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_pro
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .image_io import MAX_PIXELS, ImageError
+from .quiet_libraries import quiet_libraries
 from .slice_pixels import robust_uint8, scale_to_uint8, square_pixels
 from .volume_io import BudgetError, Slice
 
@@ -75,8 +75,7 @@ def read_dataset(data: bytes) -> Dataset:
         return False
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_libraries("pydicom."):  # e.g. "Expected explicit VR, but found implicit VR"
             ds = read_partial(BoundedBytesIO(data), stop_when=count, force=not has_preamble)  # dcmread, counted
     except TooManyElements:
         raise ImageError(f"DICOM data holds over {MAX_ELEMENTS:,} elements at its top level: not an image header "
@@ -204,8 +203,7 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
             bits = 16 if pi == "PALETTE COLOR" else header_number(view.get("BitsStored"), int)
             return scale_to_uint8(luma, 0.0, 2.0 ** (bits if isinstance(bits, int) and 8 < bits <= 16 else 16) - 1)
         return robust_uint8(luma)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
+    with quiet_libraries("pydicom."), np.errstate(all="ignore"):  # its LUT functions' doubts; numpy's overflows
         try:
             window = _display_range(view)
         except (ValueError, NotImplementedError, AttributeError, IndexError, TypeError):
@@ -242,8 +240,7 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
     when decoding fails."""
     view = frame_view(ds, i)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_libraries("pydicom.", "PIL."):  # e.g. "excess padding"; Pillow is one of its decoders
             if frames == 1 and not _transfer_syntax(ds).is_encapsulated:  # data of 3 frames made 1 a 3-row strip
                 ds.pixel_array_options(allow_excess_frames=False)  # the declared frame, as a multi-frame file's
             arr = pixel_array(ds, index=i) if frames > 1 else ds.pixel_array

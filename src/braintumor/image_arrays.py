@@ -16,7 +16,7 @@ from PIL import Image, ImageFile
 from .gray_levels import colour16_uint8, minmax_uint8
 from .image_frames import several_frames, upright, wide_colour
 from .image_io import ImageError, InputInfo, check_pixels, to_gray
-from .pillow_quiet import quiet_pillow
+from .quiet_libraries import quiet_pillow
 
 #: What :func:`gray_from_memory` takes.
 InMemoryImage = np.ndarray | Image.Image

@@ -20,7 +20,7 @@ from PIL import Image
 
 from .data import Dataset, default_cache_dir, fingerprint
 from .image_io import ImageError, read_image
-from .pillow_quiet import quiet_pillow
+from .quiet_libraries import quiet_pillow
 
 HASHES: tuple[str, ...] = ("phash", "dhash")
 DEFAULT_HASH: str = "phash"

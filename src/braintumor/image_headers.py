@@ -13,7 +13,7 @@ import re
 from PIL import Image
 
 from .image_io import ALLOWED_FORMATS
-from .pillow_quiet import quiet_pillow
+from .quiet_libraries import quiet_pillow
 
 #: JPEG start-of-frame markers (baseline, progressive, lossless, ...): their segment holds the size.
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}

@@ -25,7 +25,7 @@ from .image_files import expand_inputs as expand_inputs
 from .image_files import is_special_file as is_special_file
 from .image_files import walk_images as walk_images
 from .image_frames import several_frames, upright, wide_colour
-from .pillow_quiet import quiet_pillow
+from .quiet_libraries import quiet_pillow
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
 

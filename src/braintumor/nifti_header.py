@@ -10,45 +10,26 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import math
 import struct
-import threading
-import warnings
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 from .image_io import ImageError
+from .quiet_libraries import quiet_libraries, quiet_loggers
 
 _NIFTI2_MAGIC = b"n+2\x00\r\n\x1a\n"
 
 
-class _WhileReading(logging.Filter):
-    """Drops nibabel's header-check messages ('pixdim[1,2,3] should be positive; ...') logged while this thread reads
-    a NIfTI file: the reader says what matters in its notes and errors. nibabel's own LoggingOutputSuppressor removes
-    its handler for good on first use, after which those messages reached stderr through logging's last resort."""
-
-    local = threading.local()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not getattr(self.local, "reading", False)
+#: nibabel's header checks log to it ('pixdim[1,2,3] should be positive; ...'); its own LoggingOutputSuppressor removes
+#: its handler for good on first use, after which those messages reached stderr through logging's last resort.
+quiet_loggers("nibabel.global")
 
 
-logging.getLogger("nibabel.global").addFilter(_WhileReading())
-
-
-@contextlib.contextmanager
-def quiet_nibabel() -> Iterator[None]:
-    """nibabel's header-check messages dropped while this thread is inside (:class:`_WhileReading`), and its warnings
-    (which reach stderr, not the log): the reader's notes and errors say what matters."""
-    _WhileReading.local.reading = True
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        _WhileReading.local.reading = False
+def quiet_nibabel() -> contextlib.AbstractContextManager[None]:
+    """nibabel's warnings and header-check messages dropped while this thread is inside (see
+    :mod:`braintumor.quiet_libraries`): the reader's notes and errors say what matters."""
+    return quiet_libraries("nibabel.")
 
 
 def header_kind(head: bytes) -> str | None:
