@@ -239,10 +239,10 @@ def test_the_table_is_in_line_for_a_folder_whose_paths_are_longer_than_its_name(
 
 def test_the_table_is_sized_from_the_first_batch_and_then_streams():
     """A 10 000-image folder is not listed ahead to size the path column: the rows of the first batch size it."""
-    from braintumor.predict_cli import _Formatter
+    from braintumor.predict_output import Formatter
 
     out = io.StringIO()
-    table = _Formatter("table", out, ("glioma",), sample=2)
+    table = Formatter("table", out, ("glioma",), sample=2)
     row = {"label": "glioma", "confidence": 0.99, "ood": False}
     table.write({"path": "a.jpg", **row})
     assert out.getvalue() == ""

@@ -52,12 +52,12 @@ def test_a_name_longer_than_the_tables_path_column_is_cut_in_the_middle():
     import csv
     import io
 
-    from braintumor.predict_cli import _Formatter
+    from braintumor.predict_output import Formatter
 
     long = "scans/" + "a-much-longer-folder-name-than-the-first/" * 3 + "Te-gl_0010.jpg"
     row = {"label": "glioma", "confidence": 0.99, "ood": False, "review": False, "probabilities": {"glioma": 0.99}}
     out = io.StringIO()
-    table = _Formatter("table", out, ("glioma",), sample=1)
+    table = Formatter("table", out, ("glioma",), sample=1)
     for name in ("a.jpg", long, "x" * 150):
         table.write({"path": name, **row})
     header, first, second, third = out.getvalue().splitlines()
@@ -65,7 +65,7 @@ def test_a_name_longer_than_the_tables_path_column_is_cut_in_the_middle():
     shown = second[:header.index("slice") - 2]  # the column, then two spaces
     assert shown == long[:8] + "..." + long[-9:] and third.startswith("x" * 8 + "..." + "x" * 9 + "  ")
     out = io.StringIO()
-    _Formatter("csv", out, ("glioma",)).write({"path": long, **row})
+    Formatter("csv", out, ("glioma",)).write({"path": long, **row})
     assert next(csv.DictReader(io.StringIO(out.getvalue())))["path"] == long
 
 

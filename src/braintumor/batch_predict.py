@@ -32,18 +32,16 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from tqdm import tqdm
 
 from .batch_resume import Previous, append_sink, read_previous
 from .cli_checks import UsageError
+from .predict_output import HeatmapWriter, output_sink
 from .predictor import Classifier
 from .series import input_records, printable
 from .volume_io import VolumeInput, plan_inputs, read_volumes
-
-if TYPE_CHECKING:
-    from .predict_cli import HeatmapWriter
 
 #: A unit of work: image paths (one batch), a volume's path, or a record that needs no model.
 Unit = list | str | dict
@@ -171,8 +169,6 @@ class BatchJob:
 
     def sink(self) -> AbstractContextManager[TextIO]:
         """Where records go: appended to -o FILE with --resume, else as a plain run writes them."""
-        from .predict_cli import output_sink
-
         return append_sink(self.args.output) if self.args.resume else output_sink(self.args.output)
 
     def seed_heatmap_names(self, heatmaps: HeatmapWriter | None) -> None:

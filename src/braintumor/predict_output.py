@@ -1,0 +1,189 @@
+"""What ``braintumor predict`` writes: its records in one of four formats (table, csv, json, jsonl) to stdout or to a
+file that only appears complete, and a heat-map PNG per classified input (see :mod:`braintumor.predict_cli`, which
+runs the model over the inputs; :mod:`braintumor.batch_predict` writes through these too).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from .atomic_files import temp_beside
+from .classes import display_name
+from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name
+from .image_files import is_special_file
+from .predictor import Classifier, ModelError, probability_text
+from .series import csv_columns, csv_row, printable, record_name
+from .volume_io import Slice
+
+FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+
+
+def output_format(fmt: str | None, output: str | None) -> str:
+    """``--format`` when given, else what ``-o``'s extension names, else the table.
+
+    ``-o results.csv`` without ``--format`` used to write the console table into a .csv file.
+    """
+    if fmt:
+        return fmt
+    return FORMAT_BY_SUFFIX.get(Path(output).suffix.lower(), "table") if output else "table"
+
+
+#: The table's path column: as wide as the longest name among the first rows, up to this.
+MAX_PATH_WIDTH = 100
+
+
+def fit(name: str, width: int) -> str:
+    """``name`` cut in the middle to ``width`` characters, ``...`` where cut (the start and the file name stay)."""
+    if len(name) <= width:
+        return name
+    head = (width - 3) // 2
+    return f"{name[:head]}...{name[len(name) - (width - 3 - head):]}"
+
+
+class Formatter:
+    """Writes records to a text stream in one of the output formats, streaming where it can."""
+
+    def __init__(self, fmt: str, out: TextIO, classes: tuple[str, ...], header: bool = True, sample: int = 32) -> None:
+        self.fmt, self.out, self.classes, self.sample = fmt, out, classes, sample
+        # json: every record; table: the first `sample` rows, which size the path column, and the stderr lines
+        # (str) that follow some of them, held in their place
+        self.buffer: list[dict | str] = []
+        self.held = 0  # table: rows in the buffer
+        self.width = 0  # table: the path column's, once known
+        self.name_width = max(len("prediction"), *(len(display_name(c)) for c in classes))  # "Pituitary tumour"
+        if fmt == "csv":
+            self.csv = csv.writer(out, lineterminator="\n")
+            if header:  # not when continuing a file (--resume)
+                self.csv.writerow(csv_columns(self.classes))
+
+    def write(self, rec: dict) -> None:
+        if self.fmt == "jsonl":
+            self.out.write(json.dumps(rec) + "\n")
+        elif self.fmt == "json":
+            self.buffer.append(rec)
+        elif self.fmt == "csv":
+            self.csv.writerow(csv_row(rec, self.classes))
+        elif not self.width:
+            self.buffer.append(rec)
+            self.held += 1
+            if self.held >= self.sample:
+                self.settle()
+            return
+        else:  # table; a folder or zip of several series: which one, as its summary on stderr names it
+            where = f"{fit(record_name(rec), self.width):<{self.width}}  {rec.get('slice', ''):>5}"
+            if "error" in rec:  # messages may quote a name
+                self.out.write(f"{where}  error: {printable(rec['error'])}\n")
+            elif rec.get("ood"):
+                self.out.write(f"{where}  refused: {printable(rec['reason'])}\n")
+            else:
+                note = "  low confidence: review" if rec.get("review") else ""
+                self.out.write(f"{where}  {display_name(rec['label']):<{self.name_width}} "
+                               f"{probability_text(rec['confidence']):>10}{note}\n")
+        if self.fmt != "json":
+            self.out.flush()
+
+    def note(self, text: str) -> None:
+        """A line for stderr after the rows written so far (a volume's summary, a scan's notes). The table holds it
+        with the rows it holds back: printed ahead, it came before them on a terminal; printing them first sized the
+        path column from them alone (``predict head.nii scans/``: every row of scans/ cut to 20 characters)."""
+        if self.fmt == "table" and not self.width:
+            self.buffer.append(text)
+            return
+        self.out.flush()
+        print(text, file=sys.stderr)
+
+    def settle(self) -> None:
+        """Table: size the path column from the rows so far (folders are expanded as they are read, and a 10 000-image
+        folder is not listed just for this), print the header and them; later rows stream, and a longer name is cut in
+        the middle to fit (:func:`fit`; csv and json keep it whole)."""
+        if self.fmt != "table" or self.width:
+            return
+        self.width = min(MAX_PATH_WIDTH, max([len(record_name(r)) for r in self.buffer if isinstance(r, dict)] + [20]))
+        self.out.write(f"{'path':<{self.width}}  {'slice':>5}  {'prediction':<{self.name_width}} {'confidence':>10}\n")
+        held, self.buffer = self.buffer, []
+        for item in held:
+            if isinstance(item, str):
+                self.note(item)
+            else:
+                self.write(item)
+        self.out.flush()
+
+    def close(self) -> None:
+        self.settle()
+        if self.fmt == "json":
+            json.dump(self.buffer, self.out, indent=2)
+            self.out.write("\n")
+
+
+@contextmanager
+def output_sink(output: str | None) -> Iterator[TextIO]:
+    """stdout, or a file that only appears, complete, when everything was written."""
+    if not output:
+        yield sys.stdout
+        return
+    target = Path(output)
+    if is_special_file(target):  # /dev/null, a FIFO: written through (streamed), never replaced
+        with open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
+            yield fh
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = temp_beside(target)
+    try:
+        # surrogateescape: a file name that is not UTF-8 is written as its own bytes, and --resume reads it back
+        with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class HeatmapWriter:
+    """One overlay PNG per classified input in ``folder``; same-named inputs never share a file."""
+
+    def __init__(self, clf: Classifier, folder: str) -> None:
+        from .heatmap import supports_cam
+
+        if not supports_cam(clf):
+            raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
+        self.clf, self.folder, self.used = clf, Path(folder), set()
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _name(self, source: str, suffix: str = "") -> Path:
+        """Named after the input, made portable (:func:`~braintumor.file_names.portable_name`: a zip member's bidi
+        override or newline, the ``:`` of ``real.zip:x.nii`` and a ``con.jpg``'s device name would make a name that
+        ls shows wrong or Windows cannot create), cut to fit (:func:`~braintumor.file_names.fit_name`: the slice
+        and the ``-2`` stay); the records keep the input's name."""
+        stem, n = clean_chars(Path(source).stem.removesuffix(".nii")) or "image", 1
+        while True:
+            tail = f"{suffix}.heatmap.png" if n == 1 else f"{suffix}-{n}.heatmap.png"
+            name = portable_name(fit_name(stem, tail, MAX_NAME_BYTES - 1))  # - 1: room for a device name's _
+            if name.lower() not in self.used:  # lower: case-insensitive file systems
+                self.used.add(name.lower())
+                return self.folder / name
+            n += 1
+
+    def write(self, rec: dict, sl: Slice | None = None) -> None:
+        """``sl``: a volume's slice (the record's path is then the whole volume), explained as it was classified."""
+        from .heatmap import explain
+
+        png = explain(self.clf, rec["path"] if sl is None else sl).heatmap_png()
+        suffix = "".join(f"-{k}{rec[k]}" for k in ("series", "slice") if k in rec)
+        target = self._name(rec["path"], suffix)
+        fd, tmp = temp_beside(target)
+        try:
+            with open(fd, "wb") as fh:
+                fh.write(png)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        rec["heatmap"] = str(target)
+
