@@ -1,5 +1,5 @@
 """HTML pages. The upload form works without JavaScript (a plain POST rendered here, on the server);
-static/app.js enhances it (drag and drop, paste, one API call per file, heat-map opacity)."""
+static/app.js enhances it (drag and drop, paste, one API call per file; static/card.js: heat-map opacity)."""
 
 from __future__ import annotations
 

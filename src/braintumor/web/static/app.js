@@ -1,5 +1,6 @@
 // Progressive enhancement of the upload form: drag and drop, paste, several files at once,
-// one API call per file (so one bad or huge file never spoils the others), heat-map controls.
+// one API call per file (so one bad or huge file never spoils the others), the batch's CSV download and its Done line.
+// Each answer is drawn by card.js (a result card, with its heat-map controls) or series.js (a multi-slice scan).
 // No framework, no build step, nothing loaded from elsewhere.
 "use strict";
 
@@ -10,27 +11,13 @@
 
   const text = window.braintumorText;
   const percent = text.percent, printable = text.printable, csvRow = text.csvRow;
+  // One result card (card.js, loaded first): cloned from the page's template, filled from a record.
+  const cards = window.braintumorCard({ percent: percent, printable: printable });
+  const newCard = cards.newCard, fillCard = cards.fillCard, wireViewer = cards.wireViewer;
 
   function ready(fn) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
     else fn();
-  }
-
-  // Heat-map toggle and opacity slider of one result card (also used for server-rendered cards).
-  function wireViewer(card) {
-    const heat = card.querySelector(".view-heat");
-    const toggle = card.querySelector(".heat-toggle");
-    const opacity = card.querySelector(".heat-opacity");
-    if (!heat || !toggle || !opacity) return;
-    const apply = function () {
-      heat.hidden = !toggle.checked;
-      opacity.disabled = !toggle.checked;
-      heat.style.opacity = String(Number(opacity.value) / 100);
-      opacity.setAttribute("aria-valuetext", opacity.value + "%");
-    };
-    toggle.addEventListener("change", apply);
-    opacity.addEventListener("input", apply);
-    apply();
   }
 
   function setStatus(el, text, isError) {
@@ -38,65 +25,7 @@
     el.classList.toggle("is-error", Boolean(isError));
   }
 
-  function fillNotes(card, rec) {  // a one-slice scan's notes (what was ignored, left out), as _card.html lists them
-    const notes = card.querySelector(".card-notes");
-    if (notes) notes.replaceChildren.apply(notes, (rec.notes || []).map(function (note) {
-      const li = document.createElement("li");
-      li.textContent = printable(note);
-      return li;
-    }));
-  }
-
-  function fillCard(card, rec) {
-    const status = card.querySelector(".card-status");
-    fillNotes(card, rec);
-    if (rec.error) {
-      card.dataset.state = "error";
-      status.setAttribute("role", "alert");
-      status.textContent = printable(rec.error);
-      return;
-    }
-    if (rec.ood) {
-      // Not a brain MRI slice (or too unlike the training data): no class, no bars, no heat map.
-      card.dataset.state = "ood";
-      status.textContent = "Not classified: " + printable(rec.reason || "unlike the brain MRI slices the model was " +
-        "trained on");
-      return;
-    }
-    card.dataset.state = "ok";
-    let labelName = rec.label;
-    card.querySelectorAll(".bar").forEach(function (bar) {
-      const cls = bar.dataset.class;
-      const p = (rec.probabilities && rec.probabilities[cls]) || 0;
-      bar.querySelector(".bar-meter").value = p;
-      bar.querySelector(".bar-meter").setAttribute("aria-valuetext", percent(p));
-      bar.querySelector(".bar-meter").textContent = percent(p);
-      bar.querySelector(".bar-value").textContent = percent(p);
-      bar.classList.toggle("bar-top", cls === rec.label);
-      if (cls === rec.label) labelName = bar.querySelector(".bar-name").textContent;
-    });
-    // said in the live region too (visually hidden), so a screen reader announces the answer
-    status.textContent = labelName + ", " + percent(rec.confidence) + " confidence" +
-      (rec.review ? ", low confidence: have a specialist check this answer" : "");
-    card.querySelector(".verdict-label").textContent = labelName;
-    card.querySelector(".verdict-confidence").textContent = percent(rec.confidence);
-    card.querySelector(".card-review").hidden = !rec.review;
-    const viewer = card.querySelector(".viewer");
-    if (!viewer) return;
-    if (!rec.image_png_base64) {
-      viewer.hidden = true;
-      return;
-    }
-    card.querySelector(".view-base").src = "data:image/png;base64," + rec.image_png_base64;
-    if (rec.heatmap_png_base64) {
-      card.querySelector(".view-heat").src = "data:image/png;base64," + rec.heatmap_png_base64;
-    } else {
-      card.querySelector(".view-heat").remove();
-      card.querySelector(".controls").remove();
-    }
-  }
-
-  // A multi-slice upload is drawn by series.js (loaded first), with this file's card helpers.
+  // A multi-slice upload is drawn by series.js (loaded first), with card.js's card helpers.
   const showSeries = function (card, data) {
     window.braintumorSeries({ percent: percent, printable: printable, newCard: newCard, fillCard: fillCard })
       .showSeries(card, data);
@@ -197,15 +126,6 @@
     fillCard(card, rec);
   }
 
-  function newCard(name) {
-    const template = document.getElementById("card-template");
-    const card = template.content.firstElementChild.cloneNode(true);
-    card.querySelector(".card-name").textContent = printable(name);
-    card.querySelector(".card-status").textContent = "Analysing…";
-    card.dataset.state = "loading";
-    wireViewer(card);
-    return card;
-  }
 
   async function handleFiles(form, files) {
     const pageStatus = document.getElementById("page-status");

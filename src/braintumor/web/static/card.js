@@ -1,0 +1,96 @@
+// One result card on the page: cloned from the <template id="card-template"> the server rendered (_card.html), so
+// the markup is the same without JavaScript, and filled from an API record; its heat-map controls wired (the
+// server-rendered cards' too). Loaded before app.js, which hands it text.js's helpers and hands its card helpers on to
+// series.js; no framework, nothing loaded from elsewhere.
+"use strict";
+
+window.braintumorCard = function (helpers) {
+  const percent = helpers.percent, printable = helpers.printable;
+
+  // Heat-map toggle and opacity slider of one result card (also used for server-rendered cards).
+  function wireViewer(card) {
+    const heat = card.querySelector(".view-heat");
+    const toggle = card.querySelector(".heat-toggle");
+    const opacity = card.querySelector(".heat-opacity");
+    if (!heat || !toggle || !opacity) return;
+    const apply = function () {
+      heat.hidden = !toggle.checked;
+      opacity.disabled = !toggle.checked;
+      heat.style.opacity = String(Number(opacity.value) / 100);
+      opacity.setAttribute("aria-valuetext", opacity.value + "%");
+    };
+    toggle.addEventListener("change", apply);
+    opacity.addEventListener("input", apply);
+    apply();
+  }
+
+  function newCard(name) {
+    const template = document.getElementById("card-template");
+    const card = template.content.firstElementChild.cloneNode(true);
+    card.querySelector(".card-name").textContent = printable(name);
+    card.querySelector(".card-status").textContent = "Analysing…";
+    card.dataset.state = "loading";
+    wireViewer(card);
+    return card;
+  }
+
+  function fillNotes(card, rec) {  // a one-slice scan's notes (what was ignored, left out), as _card.html lists them
+    const notes = card.querySelector(".card-notes");
+    if (notes) notes.replaceChildren.apply(notes, (rec.notes || []).map(function (note) {
+      const li = document.createElement("li");
+      li.textContent = printable(note);
+      return li;
+    }));
+  }
+
+  function fillCard(card, rec) {
+    const status = card.querySelector(".card-status");
+    fillNotes(card, rec);
+    if (rec.error) {
+      card.dataset.state = "error";
+      status.setAttribute("role", "alert");
+      status.textContent = printable(rec.error);
+      return;
+    }
+    if (rec.ood) {
+      // Not a brain MRI slice (or too unlike the training data): no class, no bars, no heat map.
+      card.dataset.state = "ood";
+      status.textContent = "Not classified: " + printable(rec.reason || "unlike the brain MRI slices the model was " +
+        "trained on");
+      return;
+    }
+    card.dataset.state = "ok";
+    let labelName = rec.label;
+    card.querySelectorAll(".bar").forEach(function (bar) {
+      const cls = bar.dataset.class;
+      const p = (rec.probabilities && rec.probabilities[cls]) || 0;
+      bar.querySelector(".bar-meter").value = p;
+      bar.querySelector(".bar-meter").setAttribute("aria-valuetext", percent(p));
+      bar.querySelector(".bar-meter").textContent = percent(p);
+      bar.querySelector(".bar-value").textContent = percent(p);
+      bar.classList.toggle("bar-top", cls === rec.label);
+      if (cls === rec.label) labelName = bar.querySelector(".bar-name").textContent;
+    });
+    // said in the live region too (visually hidden), so a screen reader announces the answer
+    status.textContent = labelName + ", " + percent(rec.confidence) + " confidence" +
+      (rec.review ? ", low confidence: have a specialist check this answer" : "");
+    card.querySelector(".verdict-label").textContent = labelName;
+    card.querySelector(".verdict-confidence").textContent = percent(rec.confidence);
+    card.querySelector(".card-review").hidden = !rec.review;
+    const viewer = card.querySelector(".viewer");
+    if (!viewer) return;
+    if (!rec.image_png_base64) {
+      viewer.hidden = true;
+      return;
+    }
+    card.querySelector(".view-base").src = "data:image/png;base64," + rec.image_png_base64;
+    if (rec.heatmap_png_base64) {
+      card.querySelector(".view-heat").src = "data:image/png;base64," + rec.heatmap_png_base64;
+    } else {
+      card.querySelector(".view-heat").remove();
+      card.querySelector(".controls").remove();
+    }
+  }
+
+  return { wireViewer: wireViewer, newCard: newCard, fillCard: fillCard };
+};
