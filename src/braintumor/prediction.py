@@ -31,7 +31,7 @@ REVIEW_BELOW: float = 0.99
 def probability_text(p: float) -> str:
     """A probability as people are shown it, to 0.1 %, rounded towards 50 % so that it never looks surer than it is:
     never "100.0%" or "0.0%" (">99.9%" and "<0.1%"), and 0.9898 is "98.9%", not a "99.0%" beside a flag for
-    answers under 99 %. app.js's ``percent`` follows the same rule."""
+    answers under 99 %. text.js's ``percent`` follows the same rule."""
     if p > 0.999:
         return ">99.9%"
     if p < 0.001:
