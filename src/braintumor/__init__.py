@@ -1,6 +1,6 @@
 """braintumor: classify 2-D brain MRI slices (glioma, meningioma, pituitary tumour, no tumour).
 
-Research software, not a medical device and not clinically validated: not for diagnosis, treatment or triage.
+Not a medical device: research software, not clinically validated; not for diagnosis, treatment or triage.
 Predictions can be wrong; a qualified clinician must interpret every scan. (``braintumor.DISCLAIMER``: the words the
 web page and the CLI's table show beside their answers, for an application built on this API to show beside its own.)
 

@@ -17,9 +17,9 @@ import numpy as np
 OOD_MESSAGE = "unlike the brain MRI slices the model was trained on"  # true of a photo and of an odd MRI slice alike
 #: Said wherever an answer is shown to a person: on every web page, with the model card, after the CLI's table. What
 #: the README's and the model card's disclaimers exclude, triage among them (a list of the most suspicious slices
-#: invites it).
+#: invites it). Its words before the first ": " are the page's bold lead.
 DISCLAIMER: str = (
-    "Research software, not a medical device and not clinically validated: not for diagnosis, treatment or "
+    "Not a medical device: research software, not clinically validated; not for diagnosis, treatment or "
     "triage. Predictions can be wrong; a qualified clinician must interpret every scan."
 )
 #: An accepted answer shown with a (calibrated) confidence below this is flagged for review. Chosen on a source the

@@ -14,6 +14,7 @@ from pathlib import Path
 from .atomic_files import put_in_place
 from .classes import display_name
 from .metrics import percent
+from .prediction import DISCLAIMER as TOOL_DISCLAIMER
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
 CAPTIONS: dict[str, str] = {
@@ -34,8 +35,9 @@ CAPTIONS: dict[str, str] = {
                        "slices first (score 1 = the refusal threshold); their answers are withheld from users.",
 }
 
-DISCLAIMER = ("Research tool, not a medical device; not for diagnosis. Results on this dataset do not "
-              "predict performance on other scanners, protocols or patient populations.")
+#: The tool's disclaimer (one home: prediction.py) and what a report adds: its numbers are this dataset's.
+DISCLAIMER = (f"{TOOL_DISCLAIMER} Results on this dataset do not predict performance on other scanners, protocols "
+              "or patient populations.")
 
 #: Metadata keys shown in the model summary, in this order (others are listed after them).
 META_ORDER = ("model_name", "package_version", "num_parameters", "train_images", "val_images",
