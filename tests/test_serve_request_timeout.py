@@ -6,19 +6,16 @@ connection is closed (headers) or the request answered 408 (body)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 
 import pytest
-from conftest import REPO
-from test_web_serve import free_port
+from test_web_serve import running_serve
 
 from braintumor.cli import build_parser
 from braintumor.web.client_input import GuardedInput, SlowUpload
@@ -58,28 +55,15 @@ def _answer(client: socket.socket) -> bytes:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn (not waitress), a Linux socket's shutdown")
 def test_trickling_clients_are_stopped_by_the_deadline_and_healthz_is_answered(tmp_path):
-    port = free_port()
-    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--workers", "1",
-                             "--threads", "4", "--client-timeout", "5", "--request-timeout", "2"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
     clients, stop = [], threading.Event()
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-                time.sleep(0.3)
+    with running_serve(tmp_path, "--workers", "1", "--threads", "4", "--client-timeout", "5",
+                       "--request-timeout", "2") as server, contextlib.ExitStack() as closing:
+        closing.callback(stop.set)  # the clients stop and close before the server does
+        port, base = server.port, server.base
         # the worker's four threads: an API upload, one from the page's form, and two requests' headers
         for start, byte in [(_trickling_request("/api/v1/predict"), b"\x00"), (_trickling_request("/"), b"\x00"),
                             (TRICKLING_HEADERS, b"a"), (TRICKLING_HEADERS, b"a")]:
-            client = socket.create_connection(("127.0.0.1", port), timeout=10)
+            client = closing.enter_context(socket.create_connection(("127.0.0.1", port), timeout=10))
             client.sendall(start)
             threading.Thread(target=_trickle, args=(client, stop, byte), daemon=True).start()
             clients.append(client)
@@ -95,14 +79,7 @@ def test_trickling_clients_are_stopped_by_the_deadline_and_healthz_is_answered(t
         assert json.loads(api[2])["error"].startswith(said)
         assert b"text/html" in page[0] and said in page[2].decode()
         assert answers[2:] == [b"", b""]  # headers that never end: the connection closed, as for stalled ones
-    finally:
-        stop.set()
-        for client in clients:
-            client.close()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=40)
-    log.seek(0)
-    out = log.read()
+    out = server.output()
     assert out.count('"POST /api/v1/predict HTTP/1.1" 408') == 1 and out.count('"POST / HTTP/1.1" 408') == 1, out
     assert out.count("Request abandoned: its headers took longer than 2 s") == 2, out
     assert "Traceback" not in out and "PATIENT" not in out, out

@@ -4,19 +4,16 @@ threads) and the server answered nothing else, /healthz included, for as long as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
 
 import pytest
-from conftest import REPO
-from test_web_serve import free_port
+from test_web_serve import running_serve
 
 from braintumor.cli import build_parser
 from braintumor.gunicorn_config import stalled_clients_in_one_line
@@ -44,25 +41,11 @@ def _answer(client: socket.socket) -> bytes:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_RCVTIMEO inherited by accepted sockets: Linux")
 def test_stalled_clients_are_dropped_and_the_server_keeps_answering(tmp_path):
-    port = free_port()
-    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--workers", "1",
-                             "--threads", "4", "--client-timeout", "1"], stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    clients = []
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-                time.sleep(0.3)
+    with running_serve(tmp_path, "--workers", "1", "--threads", "4", "--client-timeout", "1") as server, \
+            contextlib.ExitStack() as closing:
+        port, base, clients = server.port, server.base, []
         for raw in [*STALLED_BODIES, STALLED_HEADERS]:  # five: more than the worker's four threads
-            client = socket.create_connection(("127.0.0.1", port), timeout=20)
+            client = closing.enter_context(socket.create_connection(("127.0.0.1", port), timeout=20))
             client.sendall(raw)
             clients.append(client)
         time.sleep(0.5)  # they hold the threads now
@@ -76,13 +59,7 @@ def test_stalled_clients_are_dropped_and_the_server_keeps_answering(tmp_path):
         assert _answer(clients[3]) == b""  # gunicorn closes a request whose headers stopped
         metrics = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
         assert 'braintumor_http_requests_total{endpoint="api.predict",status="408"} 3.0' in metrics
-    finally:
-        for client in clients:
-            client.close()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=40)
-    log.seek(0)
-    out = log.read()
+    out = server.output()
     assert out.count('"POST /api/v1/predict HTTP/1.1" 408') == 3, out
     assert "Request abandoned: the client sent nothing for 1 s" in out and "Traceback" not in out, out
     assert "PATIENT" not in out

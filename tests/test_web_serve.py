@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import logging
 import os
@@ -26,6 +27,47 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class RunningServe:
+    """A ``braintumor serve`` process (gunicorn) started by :func:`running_serve`: its port, URL and log."""
+
+    def __init__(self, proc: subprocess.Popen, port: int, log) -> None:
+        self.proc, self.port, self.base, self.log = proc, port, f"http://127.0.0.1:{port}", log
+        self.health: dict = {}
+        self.stop_seconds = 0.0  # from SIGTERM to the process's end
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+
+@contextlib.contextmanager
+def running_serve(tmp_path, *args: str):
+    """``python -m braintumor serve --port P *args`` on a free port, answered /healthz before the body runs; SIGTERM
+    and a wait for its end afterwards (read ``.output()`` then: the log is complete)."""
+    port = free_port()
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), *args],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = RunningServe(proc, port, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                server.health = json.load(urllib.request.urlopen(f"{server.base}/healthz", timeout=2))
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        yield server
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        proc.wait(timeout=40)
+        server.stop_seconds = time.monotonic() - stopped
 
 
 def test_serve_options():
@@ -198,23 +240,9 @@ def test_a_failed_gunicorn_start_leaves_no_metrics_folder(tiny_model, tmp_path):
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
 @pytest.mark.parametrize("threads", [[], ["--threads", "1"]], ids=["gthread", "sync"])
 def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
-    port = free_port()
-    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--model",
-                             str(tiny_model), "--workers", "2", *threads], stdout=log, stderr=subprocess.STDOUT,
-                            env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = json.load(urllib.request.urlopen(f"{base}/healthz", timeout=2))
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-                time.sleep(0.3)
-        assert health["status"] == "ok"
+    with running_serve(tmp_path, "--model", str(tiny_model), "--workers", "2", *threads) as server:
+        port, base = server.port, server.base
+        assert server.health["status"] == "ok"
         boundary = uuid.uuid4().hex
         body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="g.jpg"\r\n\r\n'.encode()
                 + test_images["glioma"][0].read_bytes() + f"\r\n--{boundary}--\r\n".encode())
@@ -229,14 +257,9 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
             with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
                 client.sendall(raw)
                 assert client.recv(64).startswith(b"HTTP/1.1 %d" % status)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        stopped = time.monotonic()
-        proc.wait(timeout=40)
-    log.seek(0)
-    out = log.read()
+    out = server.output()
     # Workers exit cleanly and at once (an onnxruntime imported before the fork made them abort or hang).
-    assert proc.returncode == 0 and time.monotonic() - stopped < 10, out
+    assert server.proc.returncode == 0 and server.stop_seconds < 10, out
     assert "SIGABRT" not in out and "terminate called" not in out
     assert f"serving {tiny_model.name} on http://127.0.0.1:{port}/ (gunicorn, 2 worker(s)" in out
     assert "Booting worker" in out and "POST /api/v1/predict" in out
