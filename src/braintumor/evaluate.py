@@ -22,8 +22,9 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .data import Dataset, DatasetError, fingerprint, load_dataset, resolve_split
+from .data import Dataset, DatasetError, fingerprint, load_dataset
 from .evaluation_figures import write_figures
+from .evaluation_scope import leak_reference
 from .image_files import IMAGE_EXTENSIONS
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .image_io import ImageError
@@ -103,13 +104,15 @@ def evaluate(
     reference: Dataset | None = None,
     leak_threshold: int = DEFAULT_THRESHOLD,
     cache_dir: Path | None = None,
+    leak_note: str | None = None,
 ) -> dict:
     """Predict every image of ``dataset`` and write metrics.json, predictions.csv, figures, report.html.
 
     Returns the document written to metrics.json: the metrics of
     :func:`~braintumor.metrics.compute_metrics` plus ``model``, ``data`` and provenance, and
     ``leak_free``: the same metrics on the images without a near duplicate in ``reference``
-    (the Training split), with ``threshold``, ``hash`` and ``n_excluded`` (None without ``reference``).
+    (the Training split), with ``threshold``, ``hash`` and ``n_excluded`` (None without ``reference``; then
+    ``leak_note``, why there is none, goes to ``leak_free_note`` and the report).
     Raises :class:`DatasetError` when no image can be read or the classes do not fit the model.
     """
     from .figures import require_matplotlib
@@ -174,6 +177,7 @@ def evaluate(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
         "leak_free": leak_block,
+        "leak_free_note": None if reference is not None else leak_note,
         **_answers_shown(y, probs, conf, refused, classes, temperature),
     }
     for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
@@ -184,7 +188,8 @@ def evaluate(
                             uncalibrated(probs, temperature) if temperature != 1.0 else None)
     document["figures"] = figures
     write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
-                                         "leak_free": leak_block, "ood_refused": document["ood_refused"],
+                                         "leak_free": leak_block, "leak_free_note": document["leak_free_note"],
+                                         "ood_refused": document["ood_refused"],
                                          "review": document["review"],
                                          "created": f"Generated {document['created']} by braintumor {__version__}"})
     # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
@@ -206,17 +211,6 @@ def _answers_shown(y: np.ndarray, probs: np.ndarray, conf: np.ndarray, refused: 
             "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
             "calibration": calibration_summary(y, probs, uncalibrated(probs, temperature), temperature),
             "review": review_summary(conf, probs.argmax(axis=1) == y, ~refused, _review_below())}
-
-
-def _training_beside(data: str, dataset: Dataset) -> Dataset | None:
-    """The Training split next to the evaluated one, if there is one (and it is not the evaluated one)."""
-    root = Path(data)
-    if not (root / "Training").is_dir() or dataset.root.resolve() == resolve_split(root, "Training").resolve():
-        return None
-    try:
-        return load_dataset(root, "Training")
-    except DatasetError as exc:
-        raise DatasetError(f"{exc} (needed for the leak-free metrics; --no-leak-free skips them)") from None
 
 
 def _fail(message: object) -> int:
@@ -248,7 +242,7 @@ def run_evaluate(
         return _fail(f"--run {run_dir}: no such folder (the training run whose log draws the curves)")
     try:
         dataset = load_dataset(data, split, allow_missing=True)
-        reference = _training_beside(data, dataset) if leak_free else None
+        reference, leak_note = leak_reference(data, dataset) if leak_free else (None, None)
         classifier = Classifier.load(model)
     except (DatasetError, OSError, ModelError) as exc:
         return _fail(exc)
@@ -258,7 +252,7 @@ def run_evaluate(
         print(printable(dataset.ignored_note()), file=sys.stderr)
     try:
         result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress,
-                          reference=reference, leak_threshold=leak_threshold)
+                          reference=reference, leak_threshold=leak_threshold, leak_note=leak_note)
     except (DatasetError, FiguresUnavailable, OSError) as exc:
         return _fail(exc)
     missing = [c for k, c in enumerate(dataset.classes) if not (dataset.labels == k).any()]
@@ -270,6 +264,8 @@ def run_evaluate(
           f"macro AUC {format_score(auc)}  ECE {result['ece']:.4f}  "
           f"n {result['n']}" + (f" ({unreadable} unreadable, skipped)" if unreadable else ""))
     lf = result["leak_free"]
+    if result["leak_free_note"]:
+        print(f"leak-free metrics: {printable(result['leak_free_note'])}")
     if lf is not None and not lf["n"]:
         print(f"leak-free subset: none (all {lf['n_excluded']} have a near duplicate in Training, pHash distance "
               f"<= {lf['threshold']})")

@@ -145,10 +145,12 @@ def _data_section(data: dict) -> str:
     return html
 
 
-def _leak_free_section(block: dict | None) -> str:
-    """The same summary, per-class table and confusion matrix on the test images not seen in Training."""
+def _leak_free_section(block: dict | None, note: str | None = None) -> str:
+    """The same summary, per-class table and confusion matrix on the test images not seen in Training; without
+    them, ``note``: why there are none (a folder without a Training split), so a reader does not take the numbers
+    above for leak-free ones."""
     if not block:
-        return ""
+        return f"<h2>Leak-free subset</h2>\n<p>{_e(note[:1].upper() + note[1:])}.</p>\n" if note else ""
     n_all = block.get("n", 0) + block.get("n_excluded", 0)
     if not block.get("n"):  # every test image has a near duplicate in Training: nothing to score, not 0 %
         return (f"<h2>Leak-free subset</h2>\n<p>None: all {_e(n_all)} test images have a near duplicate in Training "
@@ -214,7 +216,7 @@ equally; ECE is the expected calibration error of the top-1 confidence ({_e(metr
 <h2>Confusion matrix</h2>
 {_confusion_table(metrics)}
 {_refused_and_flagged(info.get("ood_refused"), info.get("review"))}
-{_leak_free_section(info.get("leak_free"))}<h2>Model</h2>
+{_leak_free_section(info.get("leak_free"), info.get("leak_free_note"))}<h2>Model</h2>
 {_model_section(info.get("model") or {})}
 <h2>Data</h2>
 {_data_section(info.get("data") or {})}
@@ -229,7 +231,8 @@ def write_report(out_dir: Path, metrics: dict, figures: dict[str, str], info: di
     """Write ``out_dir/report.html``; ``figures`` maps a figure key to its PNG in ``out_dir``.
 
     ``info`` may hold ``model`` ({path, name, version, metadata}), ``data`` ({root,
-    n_images, split, fingerprint, errors}), ``leak_free`` (metrics on the leak-free subset),
+    n_images, split, fingerprint, errors}), ``leak_free`` (metrics on the leak-free subset) or ``leak_free_note``
+    (why there are none),
     ``title`` and ``created``.
     """
     out_dir = Path(out_dir)

@@ -1,0 +1,80 @@
+"""Evaluating labelled folders from elsewhere (a hospital's, another public set): their layout is not this
+dataset's, and whatever the evaluation cannot do there is said, never left out without a word. Synthetic images and
+a stand-in model: no dataset, no ONNX file needed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.classes import CLASSES
+from braintumor.evaluate import run_evaluate
+from braintumor.image_io import ImageError, read_image
+from braintumor.predictor import Classifier, Prediction
+from braintumor.preprocess import PreprocessConfig
+
+
+class StubClassifier:
+    """The part of Classifier evaluate uses: every readable image is called glioma, sure of it."""
+
+    def __init__(self) -> None:
+        self.classes = CLASSES
+        self.metadata = {"model_name": "stub", "classes": list(CLASSES)}
+        self.path = None
+        self.preprocess_config = PreprocessConfig(image_size=32)
+
+    def predict_many(self, sources: Iterable, batch_size: int = 32,
+                     with_probabilities: bool = False) -> Iterator[tuple[object, ...]]:
+        probs = np.asarray([0.997, 0.001, 0.001, 0.001])
+        for src in sources:
+            try:
+                read_image(src)
+            except ImageError as exc:
+                yield src, exc, None
+                continue
+            yield src, Prediction("glioma", 0.997, dict(zip(CLASSES, probs.tolist(), strict=True))), probs
+
+
+def put_images(folder: Path, n: int = 2, seed: int = 0) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(n):
+        (folder / f"slice{k}.png").write_bytes(encode(synthetic_head(96, seed=seed + k)))
+
+
+@pytest.fixture
+def stub(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: StubClassifier()))
+
+
+def test_a_folder_without_a_training_split_says_the_leak_free_metrics_are_not_computed(tmp_path: Path, capsys, stub):
+    """A hospital's test folder has no Training split: there was no leak-free line and no report section, nothing
+    told the reader that the numbers include any image the model may have been trained on."""
+    root = tmp_path / "hospital"
+    put_images(root / "Testing" / "glioma")
+    put_images(root / "Testing" / "notumor", seed=5)
+    out = tmp_path / "out"
+    assert run_evaluate(None, str(root), str(out), progress=False) == 0
+    printed = capsys.readouterr().out
+    assert f"leak-free metrics: not computed: {root} has no Training split" in printed
+    doc = json.loads((out / "metrics.json").read_text())
+    assert doc["leak_free"] is None and doc["leak_free_note"].startswith("not computed: ")
+    html = (out / "report.html").read_text()
+    assert "<h2>Leak-free subset</h2>\n<p>Not computed: " in html
+
+    assert run_evaluate(None, str(root / "Testing"), str(out), progress=False) == 0  # the split named as the root
+    assert "not computed: " in capsys.readouterr().out  # no Training beside it either
+
+    put_images(root / "Training" / "glioma", seed=9)
+    for name in ("meningioma", "notumor", "pituitary"):
+        put_images(root / "Training" / name, seed=20 + len(name))
+    assert run_evaluate(None, str(root / "Testing"), str(out), progress=False) == 0
+    assert f"--data {root} --split Testing compares it with the Training split beside it" in capsys.readouterr().out
+    assert run_evaluate(None, str(root), str(out), split="Training", progress=False) == 0
+    assert "not computed: the evaluated images are the Training split itself" in capsys.readouterr().out
+    assert run_evaluate(None, str(root), str(out), progress=False, leak_free=False) == 0  # asked for: no note
+    assert "leak-free" not in capsys.readouterr().out and "Leak-free" not in (out / "report.html").read_text()
