@@ -78,3 +78,20 @@ def test_a_folder_without_a_training_split_says_the_leak_free_metrics_are_not_co
     assert "not computed: the evaluated images are the Training split itself" in capsys.readouterr().out
     assert run_evaluate(None, str(root), str(out), progress=False, leak_free=False) == 0  # asked for: no note
     assert "leak-free" not in capsys.readouterr().out and "Leak-free" not in (out / "report.html").read_text()
+
+
+def test_a_training_split_of_some_classes_serves_the_leak_check(tmp_path: Path, capsys, stub,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    """A set of gliomas and normal scans in Training/ and Testing/: the test folder was evaluated with the other two
+    classes n/a, but its Training split was required to hold all four ("no folder for class 'meningioma' in
+    .../Training (needed for the leak-free metrics...)") and the whole evaluation stopped."""
+    monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "two-classes"
+    for split, seed in (("Training", 0), ("Testing", 0)):  # Testing's images are copies of Training's: all leaked
+        put_images(root / split / "glioma", seed=seed)
+        put_images(root / split / "notumor", seed=seed + 10)
+    out = tmp_path / "out"
+    assert run_evaluate(None, str(root), str(out), progress=False) == 0, capsys.readouterr().err
+    assert "leak-free subset: none (all 4 have a near duplicate in Training" in capsys.readouterr().out
+    doc = json.loads((out / "metrics.json").read_text())
+    assert doc["leak_free"]["n_excluded"] == 4 and doc["leak_free_note"] is None
