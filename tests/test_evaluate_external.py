@@ -95,3 +95,17 @@ def test_a_training_split_of_some_classes_serves_the_leak_check(tmp_path: Path, 
     assert "leak-free subset: none (all 4 have a near duplicate in Training" in capsys.readouterr().out
     doc = json.loads((out / "metrics.json").read_text())
     assert doc["leak_free"]["n_excluded"] == 4 and doc["leak_free_note"] is None
+
+
+def test_an_empty_training_split_gives_no_leak_free_subset_equal_to_everything(tmp_path: Path, capsys, stub):
+    """Empty class folders in Training: every test image was reported leak-free ("n 4 (0 excluded)")."""
+    root = tmp_path / "empty-training"
+    (root / "Training" / "glioma").mkdir(parents=True)
+    put_images(root / "Testing" / "glioma")
+    put_images(root / "Testing" / "notumor", seed=10)
+    out = tmp_path / "out"
+    assert run_evaluate(None, str(root), str(out), progress=False) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert f"leak-free metrics: not computed: {root / 'Training'} holds no images" in printed
+    assert "leak-free subset" not in printed
+    assert json.loads((out / "metrics.json").read_text())["leak_free"] is None

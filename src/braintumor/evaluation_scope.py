@@ -24,9 +24,12 @@ def leak_reference(data: str, dataset: Dataset) -> tuple[Dataset | None, str | N
         if evaluated == resolve_split(root, "Training").resolve():
             return None, "not computed: the evaluated images are the Training split itself"
         try:
-            return load_dataset(root, "Training", allow_missing=True), None  # a set of some classes, as tested
+            training = load_dataset(root, "Training", allow_missing=True)  # a set of some classes, as tested
         except DatasetError as exc:
             raise DatasetError(f"{exc} (needed for the leak-free metrics; --no-leak-free skips them)") from None
+        if not len(training):  # nothing to compare with: every test image 'leak-free' would be a false claim
+            return None, f"not computed: {training.root} holds no images to look for near duplicates in"
+        return training, None
     beside = evaluated.parent / "Training"
     if beside.is_dir() and beside.resolve() != evaluated:  # --data ROOT/Testing: the split named as the root
         return None, (f"not computed: --data names the split folder itself; --data {evaluated.parent} "
