@@ -109,3 +109,25 @@ def test_an_empty_training_split_gives_no_leak_free_subset_equal_to_everything(t
     assert f"leak-free metrics: not computed: {root / 'Training'} holds no images" in printed
     assert "leak-free subset" not in printed
     assert json.loads((out / "metrics.json").read_text())["leak_free"] is None
+
+
+def test_dicom_and_nifti_files_left_out_are_named_in_the_report_and_told_where_they_are_read(tmp_path: Path, capsys,
+                                                                                                stub):
+    """A hospital's class folders hold DICOM and NIfTI files beside PNGs: evaluate scores the PNGs only. The console
+    said "skipped 3 files that are not images by their name" (not where they can be read) and the report, the page
+    that is shared, said "Every listed image could be read" without a word of them."""
+    root = tmp_path / "mixed"
+    put_images(root / "glioma")
+    (root / "glioma" / "IM0001.dcm").write_bytes(b"\0" * 128 + b"DICM")
+    (root / "glioma" / "IM0002").write_bytes(b"\0" * 128 + b"DICM")  # as scanners name them
+    (root / "glioma" / "head.nii.gz").write_bytes(b"\x1f\x8b")
+    out = tmp_path / "out"
+    assert run_evaluate(None, str(root), str(out), progress=False) == 0
+    assert "DICOM and NIfTI files are read by 'braintumor predict' only" in capsys.readouterr().err
+    doc = json.loads((out / "metrics.json").read_text())
+    assert doc["n"] == 2 and doc["data"]["n_not_images"] == 3
+    assert doc["data"]["not_image_endings"] == [".dcm", ".gz", "no ending"]
+    html = (out / "report.html").read_text()
+    assert ("Not scored: 3 file(s) in the class folders that are not images by their name (.dcm, .gz, no ending). "
+            "Evaluate reads image files (JPEG, PNG, BMP, TIFF, WebP); DICOM and NIfTI files are read by "
+            "&#x27;braintumor predict&#x27; only.") in html

@@ -78,6 +78,7 @@ def test_files_that_are_not_images_are_counted_and_named(tmp_path: Path, capsys,
     monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: cls(SureSession(), meta, None)))
     assert run_evaluate(None, str(data), str(tmp_path / "out"), progress=False) == 0
     err = capsys.readouterr().err
-    assert f"skipped 2 files that are not images by their name (.dcm, .txt), e.g. {folder / 'notes.txt'}\n" in err
+    assert f"skipped 2 files that are not images by their name (.dcm, .txt), e.g. {folder / 'notes.txt'}; DICOM and " \
+        "NIfTI files are read by 'braintumor predict' only" in err
     assert ".DS_Store" not in err
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]["n_not_images"] == 2

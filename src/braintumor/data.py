@@ -29,6 +29,13 @@ from .quiet_libraries import quiet_pillow
 DEFAULT_DATA_ROOT = os.environ.get("BRAINTUMOR_DATA") or "../shared/datasets/brain-tumor-mri"
 
 
+#: Endings of files that may be DICOM or NIfTI, which only ``braintumor predict`` reads (a scanner's DICOM files
+#: often have no ending), and what the notes on skipped files add about them.
+VOLUME_ENDINGS: frozenset[str] = frozenset({".dcm", ".dicom", ".nii", ".gz", "no ending"})
+VOLUME_HINT = ("; DICOM and NIfTI files are read by 'braintumor predict' only (see README, 'DICOM and NIfTI'), "
+               "evaluate and train read image files")
+
+
 class DatasetError(ValueError):
     """A dataset folder that cannot be used; the message says what to fix."""
 
@@ -51,11 +58,16 @@ class Dataset:
         c = Counter(int(i) for i in self.labels)
         return {name: c.get(i, 0) for i, name in enumerate(self.classes)}
 
+    def ignored_endings(self) -> list[str]:
+        """The endings of the files that are not images (:func:`not_images`), sorted; "no ending" for none."""
+        return sorted({p.suffix.lower() or "no ending" for p in self.ignored})
+
     def ignored_note(self) -> str:
-        """One line naming the files that are not images (:func:`not_images`): none may be left out without a word."""
-        endings = sorted({p.suffix.lower() or "no ending" for p in self.ignored})
+        """One line naming the files that are not images (:func:`not_images`): none may be left out without a word,
+        and a hospital's DICOM or NIfTI files are told where they can be read."""
+        endings = self.ignored_endings()
         return (f"skipped {len(self.ignored)} files that are not images by their name ({', '.join(endings)}), "
-                f"e.g. {self.ignored[0]}")
+                f"e.g. {self.ignored[0]}" + (VOLUME_HINT if set(endings) & VOLUME_ENDINGS else ""))
 
     def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
         index = np.asarray(index, dtype=np.int64)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .atomic_files import put_in_place
 from .classes import display_name
+from .data import VOLUME_ENDINGS, VOLUME_HINT
 from .metrics import percent
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
 
@@ -135,6 +136,12 @@ def _data_section(data: dict) -> str:
     if data.get("fingerprint"):
         pairs.append(("Data fingerprint (sha256)", str(data["fingerprint"])))
     html = _kv_table(pairs)
+    if data.get("n_not_images"):  # a hospital's DICOM files: the numbers above are not theirs, and the reader is told
+        endings = data.get("not_image_endings") or []
+        volumes = VOLUME_HINT.split(" (see")[0] if set(endings) & VOLUME_ENDINGS else ""
+        html += (f"<p>Not scored: {_e(data['n_not_images'])} file(s) in the class folders that are not images by "
+                 f"their name{' (' + _e(', '.join(endings)) + ')' if endings else ''}. Evaluate reads image files "
+                 f"(JPEG, PNG, BMP, TIFF, WebP){_e(volumes)}.</p>")
     errors = data.get("errors") or []
     if errors:
         items = "".join(f'<tr><td class="code">{_e(p)}</td><td class="l">{_e(m)}</td></tr>' for p, m in errors)
