@@ -131,3 +131,26 @@ def test_dicom_and_nifti_files_left_out_are_named_in_the_report_and_told_where_t
     assert ("Not scored: 3 file(s) in the class folders that are not images by their name (.dcm, .gz, no ending). "
             "Evaluate reads image files (JPEG, PNG, BMP, TIFF, WebP); DICOM and NIfTI files are read by "
             "&#x27;braintumor predict&#x27; only.") in html
+
+
+def test_linked_patient_folders_are_read_once_each_and_a_loop_is_not_followed(tmp_path: Path):
+    """A labelled set made of symbolic links to an archive's patient folders lost every linked folder without a word
+    (os.walk does not enter links): the gliomas below were "no images of glioma", their DICOM file unmentioned."""
+    from braintumor.data import load_dataset
+    from braintumor.volume_io import plan_inputs
+
+    archive = tmp_path / "archive" / "p01"
+    put_images(archive, n=3)
+    (archive / "IM0001.dcm").write_bytes(b"\0" * 128 + b"DICM")
+    root = tmp_path / "labelled"
+    put_images(root / "notumor", seed=10)
+    (root / "glioma").mkdir()
+    (root / "glioma" / "p01").symlink_to(archive, target_is_directory=True)
+    (root / "glioma" / "p01-again").symlink_to(archive, target_is_directory=True)  # the same folder twice: once
+    (root / "glioma" / "loop").symlink_to(root, target_is_directory=True)  # a loop up the tree: not entered
+    dataset = load_dataset(root, allow_missing=True)
+    assert dataset.counts() == {"glioma": 3, "meningioma": 0, "notumor": 2, "pituitary": 0}
+    assert [p.relative_to(root).as_posix() for p in dataset.paths[:3]] == [f"glioma/p01/slice{k}.png" for k in range(3)]
+    assert [p.name for p in dataset.ignored] == ["IM0001.dcm"]
+    planned = [str(x) for x in plan_inputs([root / "glioma"]) if isinstance(x, Path)]  # predict reads the same
+    assert planned == [str(p) for p in dataset.paths[:3]]

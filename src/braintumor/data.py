@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .classes import CLASSES, class_of_folder
-from .image_files import IMAGE_EXTENSIONS, walk_images
+from .image_files import IMAGE_EXTENSIONS, walk_folders, walk_images
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
 from .quiet_libraries import quiet_pillow
@@ -127,8 +127,7 @@ def not_images(folder: Path) -> list[Path]:
     """Files below ``folder`` that :func:`walk_images` leaves out by their name (a DICOM file, a note), sorted; hidden
     ones are not listed: they are never data."""
     found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads
         found += [Path(root) / n for n in files
                   if not n.startswith(".") and Path(n).suffix.lower() not in IMAGE_EXTENSIONS]
     return sorted(found)

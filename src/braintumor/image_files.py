@@ -17,12 +17,31 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
 )
 
 
-def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None) -> Iterator[Path]:
-    """Image files below ``folder``, recursively, sorted, skipping hidden files and folders.
+def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None,
+                 ) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(folder)``, sorted, without hidden folders, into linked folders too, each real folder once.
 
-    ``on_error`` gets each folder that cannot be read (os.walk's own default is to skip it without a word)."""
-    for root, dirs, files in os.walk(folder, onerror=on_error):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    A labelled set built of symbolic links to an archive's patient folders (``glioma/p01 -> /archive/p01``) lost
+    them without a word: os.walk does not enter a linked folder by default. A link up the tree (a loop, or into the
+    other classes' folders) is not entered, nor a second link to a folder already walked. ``on_error`` gets each
+    folder that cannot be read (os.walk's own default is to skip it without a word)."""
+    start = os.path.realpath(folder)
+    seen = {start}
+    for root, dirs, files in os.walk(folder, onerror=on_error, followlinks=True):
+        keep = []
+        for name in sorted(dirs):
+            real = os.path.realpath(os.path.join(root, name))
+            up = start.startswith(real.rstrip(os.sep) + os.sep)  # a link to a folder holding this one: its siblings
+            if not name.startswith(".") and real not in seen and not up:  # (another class) are no part of it
+                seen.add(real)
+                keep.append(name)
+        dirs[:] = keep
+        yield root, dirs, files
+
+
+def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None) -> Iterator[Path]:
+    """Image files below ``folder``, recursively (:func:`walk_folders`), sorted, skipping hidden files and folders."""
+    for root, _dirs, files in walk_folders(folder, on_error):
         for name in sorted(files):
             path = Path(root) / name
             if not name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS and not is_special_file(path):

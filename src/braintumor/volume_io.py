@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .image_files import IMAGE_EXTENSIONS, is_special_file, walk_images
+from .image_files import IMAGE_EXTENSIONS, is_special_file, walk_folders, walk_images
 from .image_io import ImageError
 
 # their old home: still imported from here (tests, scripts)
@@ -184,8 +184,7 @@ def plan_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path | VolumeInp
 def _scan_folder(folder: Path) -> tuple[list[Path], list[Path]]:
     """DICOM files (by content or ending) and NIfTI files below ``folder``; hidden ones skipped."""
     dicoms, niftis = [], []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads
         for name in sorted(files):
             path = Path(root) / name
             lower = name.lower()
