@@ -6,6 +6,9 @@
 Independent of the package on purpose: it checks the CLI's answers, not the library's.
 A slice refused as not brain MRI (``"ood": true``, label withheld) is scored by its most probable
 class for the model's accuracy, and counted apart as a refusal; "answered" counts it as wrong.
+The class is the innermost folder of the path that names one, as evaluate reads class folders (other
+datasets' names too: no_tumor, "Glioma Tumor"; patient folders below it). Records that name no class,
+and the slices of a volume or series (not all of them show the folder's class), are counted apart, not scored.
 """
 
 from __future__ import annotations
@@ -15,17 +18,63 @@ import sys
 from collections import Counter
 from pathlib import PurePath
 
+#: braintumor.classes.FOLDER_ALIASES, copied to stay independent of the package (a test keeps them equal).
+FOLDER_ALIASES: dict[str, str] = {
+    "glioma_tumor": "glioma", "meningioma_tumor": "meningioma", "pituitary_tumor": "pituitary",
+    "pituitary_adenoma": "pituitary", "no_tumor": "notumor", "no_tumour": "notumor", "normal": "notumor",
+}
+
+
+def class_of(path: str, classes: set[str]) -> str | None:
+    """The class named by the innermost part of ``path`` that names one (case, spaces and hyphens ignored); the
+    path itself counts: a DICOM series found in a folder is recorded under the folder's name."""
+    for part in reversed(PurePath(path).parts):
+        key = part.strip().lower().replace("-", "_").replace(" ", "_")
+        key = FOLDER_ALIASES.get(key, key)
+        if key in classes:
+            return key
+    return None
+
+
+def _records(lines: list[str]) -> list[dict]:
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            rec = None
+        if not isinstance(rec, dict) or "path" not in rec:
+            raise ValueError(f"line {number} is not a record of 'braintumor predict --format jsonl': "
+                             f"{line.strip()[:60]!r}")
+        if "summary" not in rec:  # --summary's line after a volume: no answer of its own
+            records.append(rec)
+    return records
+
 
 def main() -> int:
     if {"-h", "--help"} & set(sys.argv[1:]) or sys.stdin.isatty():  # nothing piped in: say how, do not wait
         print(__doc__.strip(), file=sys.stderr)
         return 0 if len(sys.argv) > 1 else 2
+    try:
+        records = _records(sys.stdin.readlines())
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    classes = {c for rec in records for c in rec.get("probabilities") or {}} or \
+        {"glioma", "meningioma", "notumor", "pituitary"}
     total, correct, errors, refused, answered = Counter(), Counter(), 0, 0, 0
-    for line in sys.stdin:
-        if not line.strip():
+    no_class: list[dict] = []
+    volume_slices: Counter[str] = Counter()
+    for rec in records:
+        truth = class_of(rec["path"], classes)
+        if truth is None:
+            no_class.append(rec)
             continue
-        rec = json.loads(line)
-        truth = PurePath(rec["path"]).parent.name
+        if "slice" in rec:
+            volume_slices[rec["path"] + f" series {rec.get('series')}"] += 1
+            continue
         total[truth] += 1
         if "error" in rec:
             errors += 1
@@ -36,8 +85,16 @@ def main() -> int:
         answered += rec["label"] == truth
         refused += bool(rec.get("ood"))
     n = sum(total.values())
+    if volume_slices:
+        print(f"not scored: {sum(volume_slices.values())} slices of {len(volume_slices)} volumes or series (not "
+              "every slice of a volume shows its folder's class; score single slices)")
+    if no_class:
+        series = any("series" in rec for rec in no_class)  # DICOM files found below a folder: named by that folder
+        print(f"not scored: {len(no_class)} records in no folder named after a class ({', '.join(sorted(classes))}), "
+              f"e.g. {no_class[0]['path']}" + ("; a DICOM series is recorded under the folder predict was given: "
+                                             "give it each class folder" if series else ""))
     if not n:
-        print("no predictions read", file=sys.stderr)
+        print("no predictions to score" + (" (see above)" if records else " read"), file=sys.stderr)
         return 2
     print(f"accuracy {sum(correct.values())}/{n} = {100 * sum(correct.values()) / n:.2f} %  (errors: {errors})")
     print(f"refused as not brain MRI: {refused}; answered correctly (refusals count as wrong): "

@@ -1,0 +1,79 @@
+"""scripts/score_jsonl.py on labelled folders from elsewhere: other class-folder names, patient folders, volumes,
+DICOM series, --summary lines and text that is not JSONL. Synthetic records: no model, no dataset."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from braintumor.classes import CLASSES, FOLDER_ALIASES
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "score_jsonl.py"
+
+
+def record(path: str, best: str, ood: bool = False, **extra: object) -> dict:
+    probs = {c: (0.97 if c == best else 0.01) for c in CLASSES}
+    return {"path": path, "label": None if ood else best, "confidence": None if ood else 0.97,
+            "probabilities": probs, "ood": ood, **extra}
+
+
+def score(lines: list[dict | str]) -> subprocess.CompletedProcess:
+    text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+    return subprocess.run([sys.executable, str(SCRIPT)], input=text, capture_output=True, text=True, timeout=60)
+
+
+def test_other_folder_names_and_patient_folders_are_scored_by_their_class():
+    """Every image of a set with no_tumor / "Glioma Tumor" folders, or patient folders below the class folders, was
+    scored wrong ("accuracy 0/24", one "recall" line per patient folder): the class was the file's parent folder."""
+    done = score([record("ext/Test/Glioma Tumor/patient01/a.png", "glioma"),
+                  record("ext/Test/no_tumor/patient02/b.png", "notumor"),
+                  record("ext/pituitary-tumor/c.png", "glioma"),
+                  record("ext/no_tumor/d.png", "meningioma", ood=True)])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "accuracy 2/4 = 50.00 %  (errors: 0)",
+        "refused as not brain MRI: 1; answered correctly (refusals count as wrong): 2/4 = 50.00 %",
+        "  glioma      recall 1/1 = 100.00 %",
+        "  notumor     recall 1/2 = 50.00 %",
+        "  pituitary   recall 0/1 = 0.00 %"]
+
+
+def test_volumes_series_and_records_in_no_class_folder_are_counted_apart_not_scored():
+    """A NIfTI volume's slices were each scored as the folder's class (most slices of a glioma patient's volume show
+    no tumour), and a DICOM series found in a folder, recorded under that folder, counted as a class of its own."""
+    done = score([record("ext/glioma/a.png", "glioma"),
+                  *(record("ext/glioma/head.nii.gz", "notumor", slice=k) for k in range(3)),
+                  {"path": "ext/glioma/head.nii.gz", "summary": {"kind": "nifti", "slices": 3}},  # --summary
+                  record("ext", "glioma", series=0, dicom={"modality": "MR"}),
+                  record("ext/glioma/IM0001.dcm", "glioma", dicom={"modality": "MR"})])  # one DICOM slice: scored
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == ("not scored: 3 slices of 1 volumes or series (not every slice of a volume shows its "
+                        "folder's class; score single slices)")
+    assert lines[1].startswith("not scored: 1 records in no folder named after a class (glioma, meningioma, "
+                               "notumor, pituitary), e.g. ext; a DICOM series is recorded under the folder")
+    assert lines[2:] == ["accuracy 2/2 = 100.00 %  (errors: 0)",
+                         "refused as not brain MRI: 0; answered correctly (refusals count as wrong): 2/2 = 100.00 %",
+                         "  glioma      recall 2/2 = 100.00 %"]
+
+
+def test_text_that_is_not_jsonl_gets_a_one_line_error_not_a_traceback():
+    """predict's table piped in (no --format jsonl) ended in a JSONDecodeError traceback; a --summary line in a
+    KeyError on 'probabilities'."""
+    done = score(["path                                   label       confidence"])
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: line 1 is not a record of 'braintumor predict --format jsonl': 'path ")
+    done = score([record("ext/x.png", "glioma")])
+    assert done.returncode == 2 and "no predictions to score (see above)" in done.stderr
+    assert "not scored: 1 records in no folder named after a class" in done.stdout
+
+
+def test_the_scripts_folder_names_are_the_packages():
+    spec = importlib.util.spec_from_file_location("score_jsonl", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.FOLDER_ALIASES == FOLDER_ALIASES
