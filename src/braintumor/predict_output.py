@@ -182,8 +182,10 @@ class HeatmapWriter:
             with open(fd, "wb") as fh:
                 fh.write(png)
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # a failed write names no file, and the run then blamed -o (another disk)
+                raise OSError(exc.errno, exc.strerror, str(target)) from None
             raise
         rec["heatmap"] = str(target)
 
