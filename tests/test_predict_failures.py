@@ -3,6 +3,7 @@ cannot be written, a Ctrl-C from the terminal. One precise line, no traceback, n
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -44,3 +45,44 @@ def test_a_heat_map_that_cannot_be_written_is_named_not_the_results_file(data_ro
     assert (done.returncode, done.stderr) == (1, f"error: File too large: {maps / 'Te-glTr_0000.heatmap.png'}\n")
     assert out.read_text() == "earlier results\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "maps", "out.jsonl"] and not list(maps.iterdir())
+
+
+def test_an_input_changed_after_it_was_classified_keeps_its_own_heat_map(data_root, tmp_path, capsys, monkeypatch):
+    """The heat map read the file again after its record was made: a file deleted or still being written by then
+    stopped the whole run with an ImageError traceback, and one replaced by then got the new content's map under the
+    old content's answer. The map is drawn now from the pixels the answer came from, read once."""
+    import numpy as np
+    from PIL import Image
+
+    from braintumor import predict_output
+    from braintumor.cli import main
+
+    images = _real_images(data_root, tmp_path / "in", 3)
+    other = sorted((data_root / "Testing" / "pituitary").glob("*.jpg"))[0]
+    before = {p.name: p.read_bytes() for p in images}
+    write = predict_output.HeatmapWriter.write
+
+    def change_then_write(self, rec, *a, **k):  # what another process does to the folder meanwhile
+        path = Path(rec["path"])
+        if path == images[0]:
+            path.unlink()
+        elif path == images[1]:
+            shutil.copy(other, path)
+        else:
+            path.write_bytes(before[path.name][:1000])  # cut short: still being written
+        return write(self, rec, *a, **k)
+
+    monkeypatch.setattr(predict_output.HeatmapWriter, "write", change_then_write)
+    maps, out = tmp_path / "maps", tmp_path / "out.jsonl"
+    assert main(["predict", str(tmp_path / "in"), "--heatmap", str(maps), "-o", str(out)]) == 0, capsys.readouterr()
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["path"] for r in records] == [str(p) for p in images] and all(r["label"] == "glioma" for r in records)
+    assert sorted(p.name for p in maps.iterdir()) == sorted(Path(r["heatmap"]).name for r in records)
+
+    monkeypatch.undo()
+    for p in images:  # each map is the one the original file gives
+        p.write_bytes(before[p.name])
+    assert main(["predict", str(tmp_path / "in"), "--heatmap", str(tmp_path / "again"), "--format", "jsonl"]) == 0
+    for p in images:
+        got, want = (np.asarray(Image.open(d / f"{p.stem}.heatmap.png"), np.int16) for d in (maps, tmp_path / "again"))
+        assert np.abs(got - want).max() <= 2, p.name  # float noise at most

@@ -46,7 +46,8 @@ def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: b
 
     DICOM, NIfTI and zip inputs give one record per slice (see :mod:`braintumor.series`); with
     ``summaries`` a ``{"path", "summary"}`` record follows each multi-slice input; with ``pixels``
-    slice records carry their Slice under ``"_slice"`` (for heat maps; never printed).
+    slice records carry their Slice under ``"_slice"``, image records their Explanation under ``"_explanation"`` (for
+    heat maps; never printed).
     """
     items = list(plan_inputs(paths))
     show = progress if progress is not None else (len(items) >= 50 and sys.stderr.isatty())
@@ -94,10 +95,10 @@ def run_predict(args: argparse.Namespace) -> int:
                     else:
                         fmt.note(summary_text(rec))  # after the table's rows so far
                     continue
-                sl = rec.pop("_slice", None)
+                sl, explanation = rec.pop("_slice", None), rec.pop("_explanation", None)
                 tally[_outcome(rec)] += 1
                 if heatmaps and "error" not in rec and not rec.get("ood"):
-                    heatmaps.write(rec, sl)
+                    heatmaps.write(rec, sl, explanation)
                 fmt.write(rec)
                 if rec.get("notes") and kinds["summaries"] and args.format not in ("json", "jsonl"):
                     fmt.note(notes_text(rec))  # a one-slice scan's (json and jsonl keep them in its record)

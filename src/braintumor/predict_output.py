@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .atomic_files import temp_beside
 from .classes import display_name
@@ -21,6 +21,9 @@ from .image_files import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, printable, record_name
 from .volume_io import Slice
+
+if TYPE_CHECKING:
+    from .heatmap import Explanation
 
 FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 
@@ -170,11 +173,12 @@ class HeatmapWriter:
                 return self.folder / name
             n += 1
 
-    def write(self, rec: dict, sl: Slice | None = None) -> None:
-        """``sl``: a volume's slice (the record's path is then the whole volume), explained as it was classified."""
+    def write(self, rec: dict, sl: Slice | None = None, explanation: Explanation | None = None) -> None:
+        """``sl``: a volume's slice (the record's path is then the whole volume), explained as it was classified;
+        ``explanation``: the image's own, made with its record (the file is not read again: it may have changed)."""
         from .heatmap import explain
 
-        png = explain(self.clf, rec["path"] if sl is None else sl).heatmap_png()
+        png = (explanation or explain(self.clf, rec["path"] if sl is None else sl)).heatmap_png()
         suffix = "".join(f"-{k}{rec[k]}" for k in ("series", "slice") if k in rec)
         target = self._name(rec["path"], suffix)
         fd, tmp = temp_beside(target)

@@ -172,13 +172,18 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
 
     Runs of image paths are batched together, as before; each volume yields one record per slice
     (with its Slice under ``"_slice"`` when ``pixels``) and, with ``summaries``, a summary record after a
-    multi-slice volume. ``tick`` is called once per planned item (progress bars).
+    multi-slice volume; with ``pixels`` an image's record carries its heat map's Explanation under ``"_explanation"``.
+    ``tick`` is called once per planned item (progress bars).
     """
     from pathlib import Path
 
     images: list[Path] = []
 
     def flush() -> Iterator[dict]:
+        if pixels:
+            yield from _explained_records(clf, images, batch_size, tick)
+            images.clear()
+            return
         for src, outcome in clf.predict_many(images, batch_size=batch_size):
             tick()
             yield {"path": str(src), "error": str(outcome)} if isinstance(outcome, ImageError) \
@@ -207,3 +212,29 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
             if summaries and len(volume.slices) > 1:
                 yield summary_record(volume, recs, clf.classes)
     yield from flush()
+
+
+def _explained_records(clf: Classifier, paths: list, batch_size: int, tick) -> Iterator[dict]:
+    """Image records with their heat map's Explanation, made from the pixels the answer came from: the heat map read
+    the file again later, and a file deleted or still being written by then stopped the run (a traceback), one
+    replaced by then got another image's map. Batched as :meth:`Classifier.predict_many` batches: the same answers."""
+    import numpy as np
+
+    from .heatmap import explain_crops
+
+    for start in range(0, len(paths), batch_size):
+        chunk, crops = paths[start:start + batch_size], []
+        for src in chunk:
+            try:
+                crops.append(clf.inspect_crop(src))
+            except ImageError as exc:
+                crops.append(exc.with_traceback(None))
+        good = [c for c in crops if not isinstance(c, ImageError)]
+        explained = iter(explain_crops(clf, np.stack([c for c, _ in good]), [i for _, i in good]) if good else [])
+        for src, crop in zip(chunk, crops, strict=True):
+            tick()
+            if isinstance(crop, ImageError):
+                yield {"path": str(src), "error": str(crop)}
+            else:
+                ex = next(explained)
+                yield {"path": str(src), **ex.prediction.to_dict(), "_explanation": ex}
