@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import encode, synthetic_head
 
 from braintumor.model_files import default_model_path
 
@@ -86,3 +87,17 @@ def test_an_input_changed_after_it_was_classified_keeps_its_own_heat_map(data_ro
     for p in images:
         got, want = (np.asarray(Image.open(d / f"{p.stem}.heatmap.png"), np.int16) for d in (maps, tmp_path / "again"))
         assert np.abs(got - want).max() <= 2, p.name  # float noise at most
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to stand for a full log disk")
+def test_a_log_that_cannot_be_written_after_the_work_keeps_the_exit_code(tmp_path):
+    """`predict DIR -o out.csv 2>>run.log` with the log's disk full (or stderr closed): out.csv was complete and every
+    input classified, but the closing line failed and the exit code was 1, 'some input failed', as README reads it."""
+    image = tmp_path / "a.png"
+    image.write_bytes(encode(synthetic_head(), "PNG"))
+    for args in (["-o", str(tmp_path / "r.csv")], []):  # a results file; the table on stdout, its tally on stderr
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(image), *args], env=ENV,
+                                  stdout=subprocess.PIPE, stderr=full, text=True, timeout=120)
+        assert done.returncode == 0
+    assert (tmp_path / "r.csv").read_text().startswith("path,label") and "a.png" in done.stdout

@@ -106,8 +106,9 @@ def run_predict(args: argparse.Namespace) -> int:
             fmt.settle()
         fmt.close()
     failed = failed_before + tally["error"]
-    # the work is done and written: a closed log pipe now costs only these lines, not the exit code (it was 141)
-    with contextlib.suppress(BrokenPipeError):
+    # the work is done and written: a closed log pipe (it was 141), a closed stderr or a full log disk (1: "an input
+    # failed") now costs only these lines, not the exit code
+    with contextlib.suppress(OSError):  # BrokenPipeError among them
         if args.format == "table" or args.output:  # a line that says what the run did; pipes of jsonl/csv stay quiet
             print(tally_text(tally), file=sys.stderr)
         if failed:
