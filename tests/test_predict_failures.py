@@ -101,3 +101,45 @@ def test_a_log_that_cannot_be_written_after_the_work_keeps_the_exit_code(tmp_pat
                                   stdout=subprocess.PIPE, stderr=full, text=True, timeout=120)
         assert done.returncode == 0
     assert (tmp_path / "r.csv").read_text().startswith("path,label") and "a.png" in done.stdout
+
+
+SLOW_START = '''import os, sys, time
+if "spawn_main" in " ".join(getattr(sys, "orig_argv", [])):  # a --workers process, still starting up
+    open(os.path.join(os.environ["BT_STARTING"], str(os.getpid())), "w").close()
+    time.sleep(0.5)
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="no process groups")
+@pytest.mark.parametrize("sig, code, line", [("SIGINT", 130, "interrupted"), ("SIGHUP", 129, "stopped by SIGHUP")])
+def test_the_terminal_stopping_workers_that_are_starting_is_one_line(tmp_path, sig, code, line):
+    """Ctrl-C (SIGINT to the terminal's whole process group) while --workers processes were still starting printed
+    their KeyboardInterrupt tracebacks ('Fatal Python error: init_import_site', 45-78 lines) under 'interrupted'; a
+    closed terminal (SIGHUP) killed multiprocessing's resource tracker, which warned and printed KeyError tracebacks.
+    The hook holds a worker in its start-up (where the signal used to land) until the signal is sent."""
+    import signal
+    import time
+
+    for k in range(2):
+        (tmp_path / f"{k}.png").write_bytes(encode(synthetic_head(seed=k), "PNG"))
+    (tmp_path / "hook").mkdir()
+    (tmp_path / "hook" / "sitecustomize.py").write_text(SLOW_START)
+    starting = tmp_path / "starting"
+    starting.mkdir()
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(tmp_path / "hook"), ENV["PYTHONPATH"]]),
+           "BT_STARTING": str(starting)}
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "predict", str(tmp_path / "0.png"),
+                             str(tmp_path / "1.png"), "--workers", "2", "--batch-size", "1", "-o",
+                             str(tmp_path / "out.jsonl")], env=env, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while not any(starting.iterdir()) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert any(starting.iterdir()), "no worker started"
+        os.killpg(proc.pid, getattr(signal, sig))
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    assert (proc.returncode, err) == (code, line + "\n")
+    assert not (tmp_path / "out.jsonl").exists()

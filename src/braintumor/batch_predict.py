@@ -30,7 +30,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -112,8 +112,30 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
+#: What a terminal sends its whole process group: Ctrl+C, and SIGHUP when it closes (an ssh session that drops).
+_TERMINAL_SIGNALS = {s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGHUP", None)) if s is not None}
+
+
+@contextmanager
+def _terminal_signals_held() -> Iterator[None]:
+    """Start processes with the terminal's signals blocked, so that they start blocked there too (a mask survives exec):
+    one that came while a worker was still importing printed its KeyboardInterrupt traceback, and SIGHUP killed
+    multiprocessing's resource tracker, which warned and printed KeyErrors. Here a signal only waits a moment."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _TERMINAL_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _init_worker(model: str, threads: int, batch_size: int, summaries: bool, pixels: bool) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    for s in _TERMINAL_SIGNALS:  # the parent's to handle (it stops the pool); ignored, then no longer held
+        signal.signal(s, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERMINAL_SIGNALS)
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     _worker.update(clf=Classifier.load(model, threads=threads), args=(batch_size, summaries, pixels))
 
@@ -126,12 +148,17 @@ def in_order(units: Iterable[Unit], workers: int, model: str, threads: int, batc
              summaries: bool, pixels: bool) -> Iterator[dict]:
     """Records of ``units`` scored by ``workers`` processes, in input order, at most 2 x workers units ahead."""
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(model, threads, batch_size, summaries, pixels))
+    with _terminal_signals_held():  # starts the resource tracker
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(model, threads, batch_size, summaries, pixels))
     window: deque[Future | dict] = deque()
     try:
         for unit in units:
-            window.append(unit if isinstance(unit, dict) else pool.submit(_work, unit))
+            if isinstance(unit, dict):
+                window.append(unit)
+            else:
+                with _terminal_signals_held():  # may start a worker
+                    window.append(pool.submit(_work, unit))
             while window and (len(window) > 2 * workers or not isinstance(window[0], Future) or window[0].done()):
                 head = window.popleft()
                 yield from head.result() if isinstance(head, Future) else [head]
