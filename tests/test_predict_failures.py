@@ -143,3 +143,14 @@ def test_the_terminal_stopping_workers_that_are_starting_is_one_line(tmp_path, s
         proc.kill()
     assert (proc.returncode, err) == (code, line + "\n")
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_output_file_name_that_ends_with_a_slash_is_refused(tmp_path, capsys):
+    """``-o results/`` (a folder meant, not there yet) wrote the results into a file named 'results'."""
+    from braintumor.cli import main
+
+    (tmp_path / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
+    assert main(["predict", str(tmp_path / "a.png"), "-o", f"{tmp_path / 'results'}/"]) == 2
+    assert capsys.readouterr().err == (f"error: -o {tmp_path / 'results'}/ ends with /, as a folder does; -o takes a "
+                                       "file name\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]

@@ -134,6 +134,9 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"{flag} {raw} is a file; {flag} takes a folder")
     if not folder and path.is_dir():
         raise UsageError(f"{flag} {raw} is a folder; {flag} takes a file name")
+    slash = next((s for s in (os.sep, os.altsep) if s and raw.endswith(s)), None)
+    if not folder and slash:  # Path drops the slash: `-o results/` wrote a file named 'results'
+        raise UsageError(f"{flag} {raw} ends with {slash}, as a folder does; {flag} takes a file name")
     if not folder and is_special_file(path):  # /dev/null, a FIFO: written through, not replaced
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {flag} {raw}: no permission")
