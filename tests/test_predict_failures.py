@@ -145,6 +145,23 @@ def test_the_terminal_stopping_workers_that_are_starting_is_one_line(tmp_path, s
     assert not (tmp_path / "out.jsonl").exists()
 
 
+@pytest.mark.parametrize("name", ["results.png", "results.nii.gz", "results.dcm"])
+def test_an_output_inside_the_input_folder_that_a_later_run_would_read_is_refused(tmp_path, capsys, name):
+    """``predict scans -o scans/results.png``: the table was written into scans/results.png, and every later run of
+    scans read it as a broken image (1 failed, exit 1) and refused that -o as one of its inputs. Refused before any
+    work now; scans/results.csv (never read as an input) stays allowed."""
+    from braintumor.cli import main
+
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
+    target = tmp_path / "scans" / name
+    assert main(["predict", str(tmp_path / "scans"), "-o", str(target)]) == 2
+    assert capsys.readouterr().err == (f"error: -o {target} is inside the input folder {tmp_path / 'scans'}, where "
+                                       "later runs would read it as an input: choose a name outside it\n")
+    assert sorted(p.name for p in (tmp_path / "scans").iterdir()) == ["a.png"]
+    assert main(["predict", str(tmp_path / "scans"), "-o", str(tmp_path / "scans" / "results.csv")]) == 0
+
+
 def test_an_output_file_name_that_ends_with_a_slash_is_refused(tmp_path, capsys):
     """``-o results/`` (a folder meant, not there yet) wrote the results into a file named 'results'."""
     from braintumor.cli import main

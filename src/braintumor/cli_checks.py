@@ -166,6 +166,11 @@ def check_destinations(args: argparse.Namespace) -> None:
                                                            or any(_read_from(d, Path(raw)) for d in folders)):
             raise UsageError(f"{flag} {raw} is one of the inputs; writing it would overwrite that file: "
                              "choose another name")
+        if raw and not folder and not Path(raw).exists():
+            reader = next((d for d in folders if _read_as_input(d, Path(raw))), None)
+            if reader is not None:  # `predict scans -o scans/results.png`: every later run read it as a broken image
+                raise UsageError(f"{flag} {raw} is inside the input folder {reader}, where later runs would read it "
+                                 "as an input: choose a name outside it")
         if raw and folder:
             _check_not_inside_data(flag, raw, args)
 
@@ -200,6 +205,19 @@ def _read_from(folder: Path, target: Path) -> bool:
     except OSError:
         return False
     return inside and (target.suffix.lower() in IMAGE_EXTENSIONS or target.name in RUN_FILES or is_volume_file(target))
+
+
+def _read_as_input(folder: Path, target: Path) -> bool:
+    """Whether ``predict folder`` would read ``target``, a file not there yet, as an input: an image or a scan by its
+    name (a zip in a folder is not opened)."""
+    from .volume_io import is_volume_file
+
+    try:
+        inside = (target.parent.resolve() / target.name).is_relative_to(folder.resolve())
+    except OSError:
+        return False
+    named = target.suffix.lower() in IMAGE_EXTENSIONS or is_volume_file(target)
+    return inside and named and target.suffix.lower() != ".zip"
 
 
 def _same_file(a: str | Path, b: str | Path) -> bool:
