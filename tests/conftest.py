@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,9 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def page_disclaimer(html: str) -> str:
+    """The text of a page's medical disclaimer, tags and line breaks taken out (its lead is bold)."""
+    aside = re.search(r'<aside class="disclaimer"[^>]*>(.*?)</aside>', html, re.S)
+    return " ".join(re.sub(r"<[^>]+>", "", aside.group(1)).split()) if aside else ""

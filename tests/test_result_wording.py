@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import encode
+from conftest import encode, page_disclaimer
 
 from braintumor import Classifier
 from braintumor.cli import main
@@ -77,12 +77,11 @@ def test_the_disclaimer_shown_excludes_what_the_readme_and_model_card_exclude(cl
     assert "triage" in (repo / "README.md").read_text() and "triage" in (repo / "models" / "MODEL_CARD.md").read_text()
     page = client.get("/").get_data(as_text=True)
     card = client.get("/api/v1/model").get_json()["disclaimer"]
-    aside = re.search(r'<aside class="disclaimer"[^>]*>(.*?)</aside>', page, re.S).group(1)
-    said = " ".join(re.sub(r"<[^>]+>", "", aside).split())
+    said = page_disclaimer(page)
     assert card == DISCLAIMER and said == DISCLAIMER and all(word in DISCLAIMER.lower() for word in promised)
     # the page's bold lead is the disclaimer's own first words, not said twice ("Not a medical device. Research
     # software, not a medical device" was)
-    assert said.lower().count("medical device") == 1 and f"<strong>{DISCLAIMER.split(': ')[0]}:</strong>" in aside
+    assert said.lower().count("medical device") == 1 and f"<strong>{DISCLAIMER.split(': ')[0]}:</strong>" in page
 
 
 def test_people_read_pituitary_tumour_and_no_tumour_scripts_keep_the_labels(client, test_images, capsys):
