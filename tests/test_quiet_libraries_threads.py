@@ -18,6 +18,7 @@ from dicom_factory import make_dataset, make_dicom, nifti_bytes, to_bytes
 from pydicom.dataset import Dataset
 
 from braintumor import dicom_frames, dicom_io
+from braintumor.quiet_libraries import quiet_this_thread
 from braintumor.volume_io import read_volumes
 
 _GRAY = np.tile(np.arange(64, dtype=np.uint16) * 16, (64, 1))
@@ -199,3 +200,42 @@ def test_pydicoms_warnings_on_an_odd_file_stay_off_stderr(make):
         warnings.simplefilter("always")
         (volume,) = read_volumes(make(), name="x.dcm")
     assert len(volume.slices) == 1 and [str(w.message) for w in seen] == []
+
+
+def test_an_export_drops_its_own_warnings_and_no_other_threads(tmp_path, monkeypatch):
+    """`braintumor export` wrapped torch's exporter in catch_warnings with every warning ignored: meanwhile the other
+    threads' warnings were dropped too (a caller's, a server's). Its own are dropped still, whatever module they name
+    (torch's pytree warns as ``copyreg``), and the caller's filter list is left as it was."""
+    torch = pytest.importorskip("torch")
+    from braintumor import export
+    from braintumor.model import create_model
+    from braintumor.preprocess import PreprocessConfig
+
+    meta = {"classes": ["glioma", "meningioma", "notumor", "pituitary"], "model_name": "tumornet-xs",
+            "preprocess": {**PreprocessConfig().to_dict(), "image_size": 32}, "data_fingerprint": "-",
+            "num_parameters": 1}
+    torch.save({"model": create_model("tumornet-xs", 4).state_dict(), "meta": meta}, tmp_path / "best.pt")
+
+    class Stop(Exception):
+        pass
+
+    def exporter(*args, **kwargs):
+        _library_warns("copyreg", "the exporter's")
+        _library_warns("torch.onnx._internal", "the exporter's")
+        other = threading.Thread(target=_library_warns, args=("copyreg", "on another thread, meanwhile"))
+        other.start()
+        other.join(10)
+        raise Stop  # the exporter's work is not what is tested
+
+    monkeypatch.setattr(torch.onnx, "export", exporter)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        torch.export.Dim("batch", min=1, max=2)  # imports sympy, which puts a filter of its own in front once
+        with quiet_this_thread():  # then the two thread-aware filters go in front, once
+            pass
+        filters = list(warnings.filters)
+        with pytest.raises(Stop):
+            export.export_onnx(tmp_path, tmp_path / "m.onnx", calibrate=False)
+        assert warnings.filters == filters
+        _library_warns("copyreg", "after")
+    assert [str(w.message) for w in seen] == ["on another thread, meanwhile", "after"]

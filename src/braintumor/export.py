@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import logging
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
 from .predictor import METADATA_KEY, ModelError
 from .preprocess import trained_preprocess
+from .quiet_libraries import quiet_this_thread
 
 
 class _WithFeatures(nn.Module):
@@ -184,8 +184,7 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     wrapper = _WithFeatures(model).eval()
     example = torch.rand(2, 1, size, size)
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # e.g. "torchvision is not installed"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_this_thread():  # not catch_warnings: that swapped every thread's filters (serving's, a caller's)
         try:
             program = torch.onnx.export(
                 wrapper, (example,), input_names=["image"], output_names=["logits", "features", "pooled_middle"],

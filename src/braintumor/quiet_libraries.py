@@ -7,7 +7,8 @@ or a decoder's doubts, nibabel of a header it fixes, each on stderr with its sou
 braintumor prints for that file: that line (an error, or the prediction when the pixels were read) and the scan's notes
 say what matters. Only the named libraries' messages are dropped, and only while this thread reads: ours, numpy's and
 those of the caller's other code are left alone, those of the caller's other threads included (the web server's
-request threads read at once).
+request threads read at once). :func:`quiet_this_thread` drops every warning, but of its own thread only (torch's
+exporter's, whatever module they name).
 
 How: ``warnings.catch_warnings`` (what the readers used) swaps the process's one list of warning filters until
 Python 3.14: while one thread read, another thread's warnings of that library were dropped too; two threads reading at
@@ -115,3 +116,10 @@ def quiet_libraries(*prefixes: str, bombs_raise: bool = False) -> Iterator[None]
 def quiet_pillow(bombs_raise: bool = False) -> contextlib.AbstractContextManager[None]:
     """:func:`quiet_libraries` for Pillow, whose readers call it around each image they open or decode."""
     return quiet_libraries("PIL.", bombs_raise=bombs_raise)
+
+
+def quiet_this_thread() -> contextlib.AbstractContextManager[None]:
+    """Every warning raised on this thread ignored inside, whatever module it is attributed to (the empty prefix starts
+    every name): ``catch_warnings`` with ``simplefilter("ignore")`` for this thread alone. For torch's ONNX exporter,
+    whose warnings name modules no prefix foresees (its pytree's FutureWarning is attributed to ``copyreg``)."""
+    return quiet_libraries("")
