@@ -6,7 +6,7 @@
 #   docker run --rm -p 127.0.0.1:8000:8000 --cpus 2 --memory 1g braintumor     # http://localhost:8000/
 
 # Stage 1: build the wheel (pyproject.toml force-includes models/ as braintumor/models/).
-FROM python:3.11-slim AS build
+FROM python:3.11.7-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
@@ -16,7 +16,7 @@ RUN pip wheel --no-deps --wheel-dir /wheels .
 
 # Stage 2: install the wheel with its core dependencies only (no [train] extra, so no torch), at the versions the
 # tests passed with (deploy/constraints.txt), not whatever PyPI has newest on the day of the build.
-FROM python:3.11-slim
+FROM python:3.11.7-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY --from=build /wheels /wheels
 COPY deploy/constraints.txt /wheels/

@@ -1,4 +1,4 @@
-"""What pyproject.toml declares against what the package imports."""
+"""What pyproject.toml declares against what the package imports, and how it is built."""
 
 from __future__ import annotations
 
@@ -43,3 +43,11 @@ def test_every_imported_package_is_declared():
     missing = {module: where for module, where in _imported_top_level().items()
                if not {_canonical(d) for d in providers.get(module, [module])} & declared}
     assert missing == {}
+
+
+def test_the_build_backend_is_one_version():
+    """``requires = ["hatchling>=1.21"]`` built each wheel (the Docker image's first stage's included) with whatever
+    hatchling was newest on the day: two builds of one commit could package it differently, or not at all."""
+    build = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]
+    assert build["build-backend"] == "hatchling.build"
+    assert len(build["requires"]) == 1 and re.fullmatch(r"hatchling==\d+\.\d+\.\d+", build["requires"][0])
