@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from .batch_resume import Previous, append_sink, read_previous
 from .cli_checks import UsageError
-from .predict_output import HeatmapWriter, output_sink
+from .predict_output import HeatmapWriter, output_sink, signals_held
 from .predictor import Classifier
 from .series import input_records, printable
 from .volume_io import VolumeInput, plan_inputs, read_volumes
@@ -121,14 +121,8 @@ def _terminal_signals_held() -> Iterator[None]:
     """Start processes with the terminal's signals blocked, so that they start blocked there too (a mask survives exec):
     one that came while a worker was still importing printed its KeyboardInterrupt traceback, and SIGHUP killed
     multiprocessing's resource tracker, which warned and printed KeyErrors. Here a signal only waits a moment."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    with signals_held(_TERMINAL_SIGNALS):
         yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, _TERMINAL_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _init_worker(model: str, threads: int, batch_size: int, summaries: bool, pixels: bool) -> None:

@@ -76,7 +76,8 @@ def run_predict(args: argparse.Namespace) -> int:
         check_destinations(args)  # the names read are inputs too: -o may not be one of them, nor lie in one's folder
     args.format = output_format(getattr(args, "format", None), getattr(args, "output", None))
     clf = Classifier.load(args.model, threads=args.threads)
-    heatmaps = HeatmapWriter(clf, args.heatmap) if getattr(args, "heatmap", None) else None
+    heatmaps = (HeatmapWriter(clf, args.heatmap, hold_signals=bool(getattr(args, "resume", False)))
+                if getattr(args, "heatmap", None) else None)
     failed_before, tally = 0, Counter()
     summary = getattr(args, "summary", False)
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
@@ -98,8 +99,9 @@ def run_predict(args: argparse.Namespace) -> int:
                 sl, explanation = rec.pop("_slice", None), rec.pop("_explanation", None)
                 tally[_outcome(rec)] += 1
                 if heatmaps and "error" not in rec and not rec.get("ood"):
-                    heatmaps.write(rec, sl, explanation)
-                fmt.write(rec)
+                    heatmaps.write(rec, sl, explanation, record=fmt.write)  # both, or (interrupted) neither
+                else:
+                    fmt.write(rec)
                 if rec.get("notes") and kinds["summaries"] and args.format not in ("json", "jsonl"):
                     fmt.note(notes_text(rec))  # a one-slice scan's (json and jsonl keep them in its record)
         finally:  # a run stopped early (Ctrl-C) still shows the table's rows (and notes) held back to size its column

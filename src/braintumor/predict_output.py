@@ -8,9 +8,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -26,6 +28,22 @@ if TYPE_CHECKING:
     from .heatmap import Explanation
 
 FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+#: What stops a run: Ctrl-C, SIGTERM and SIGHUP (braintumor.cli_run raises the last two where the program is).
+STOP_SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None)
+
+
+@contextmanager
+def signals_held(signals: Iterable[int] = STOP_SIGNALS) -> Iterator[None]:
+    """``signals`` held (blocked) inside and delivered on the way out, so that what is done inside is done whole. On the
+    main thread only (Python runs its signal handlers nowhere else) and where the platform can block them."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def output_format(fmt: str | None, output: str | None) -> str:
@@ -151,12 +169,15 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
 class HeatmapWriter:
     """One overlay PNG per classified input in ``folder``; same-named inputs never share a file."""
 
-    def __init__(self, clf: Classifier, folder: str) -> None:
+    def __init__(self, clf: Classifier, folder: str, hold_signals: bool = False) -> None:
+        """``hold_signals``: the PNG and its record land together or not at all (:meth:`write`); for records appended
+        to a file (``--resume``), not for stdout, whose reader may hold a write (and so Ctrl-C) back for as long as it
+        likes."""
         from .heatmap import supports_cam
 
         if not supports_cam(clf):
             raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
-        self.clf, self.folder, self.used = clf, Path(folder), set()
+        self.clf, self.folder, self.used, self.hold_signals = clf, Path(folder), set(), hold_signals
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def _name(self, source: str, suffix: str = "") -> Path:
@@ -173,23 +194,35 @@ class HeatmapWriter:
                 return self.folder / name
             n += 1
 
-    def write(self, rec: dict, sl: Slice | None = None, explanation: Explanation | None = None) -> None:
+    def write(self, rec: dict, sl: Slice | None = None, explanation: Explanation | None = None,
+              record: Callable[[dict], None] = lambda rec: None) -> None:
         """``sl``: a volume's slice (the record's path is then the whole volume), explained as it was classified;
-        ``explanation``: the image's own, made with its record (the file is not read again: it may have changed)."""
+        ``explanation``: the image's own, made with its record (the file is not read again: it may have changed);
+        ``record``: writes ``rec`` (naming the PNG) once the PNG is in place. With ``hold_signals`` a stop signal waits
+        from the PNG's rename to the record's end: one between them left a PNG no record named, which ``--resume`` kept
+        and drew that input's again beside (``scan-2.heatmap.png``); a record that failed then takes its PNG with it."""
         from .heatmap import explain
 
         png = (explanation or explain(self.clf, rec["path"] if sl is None else sl)).heatmap_png()
         suffix = "".join(f"-{k}{rec[k]}" for k in ("series", "slice") if k in rec)
         target = self._name(rec["path"], suffix)
         fd, tmp = temp_beside(target)
+        placed = recorded = False
         try:
             with open(fd, "wb") as fh:
                 fh.write(png)
-            os.replace(tmp, target)
+            with signals_held() if self.hold_signals else nullcontext():
+                os.replace(tmp, target)
+                placed, rec["heatmap"] = True, str(target)
+                record(rec)
+                recorded = True
         except BaseException as exc:
+            if placed:  # the record's own failure, or a signal held back until both landed (recorded)
+                if self.hold_signals and not recorded:  # no record names it (unheld, a signal may land after one did)
+                    target.unlink(missing_ok=True)
+                raise
             Path(tmp).unlink(missing_ok=True)
             if isinstance(exc, OSError):  # a failed write names no file, and the run then blamed -o (another disk)
                 raise OSError(exc.errno, exc.strerror, str(target)) from None
             raise
-        rec["heatmap"] = str(target)
 

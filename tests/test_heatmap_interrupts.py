@@ -1,0 +1,71 @@
+"""``braintumor predict --resume --heatmap DIR`` stopped by Ctrl-C, SIGTERM or SIGHUP: each heat map in DIR is named by
+a record in the results, and each record's heat map is there. A signal that came after a PNG was put in place and
+before its record was written left a PNG no record named; the rerun drew that input again as ``a-2.heatmap.png``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from braintumor.cli import main
+from braintumor.model_files import default_model_path
+
+pytestmark = [pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model"),
+              pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="signals cannot be held here")]
+
+
+def _maps_and_records(maps: Path, results: Path) -> tuple[list[str], list[str]]:
+    named = [json.loads(line)["heatmap"] for line in results.read_text().splitlines()]
+    return sorted(str(p) for p in maps.glob("*.png")), sorted(named)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_between_a_heat_map_and_its_record_leaves_both_or_neither(signum, test_images, tmp_path,
+                                                                            monkeypatch):
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name, source in zip("abc", test_images["glioma"], strict=True):
+        shutil.copy(source, scans / f"{name}.jpg")
+    maps, results = tmp_path / "maps", tmp_path / "r.jsonl"
+    command = ["predict", str(scans), "-o", str(results), "--resume", "--heatmap", str(maps)]
+    rename = os.replace
+
+    def signalled_once_b_is_in_place(src, dst, *args, **kwargs):
+        rename(src, dst, *args, **kwargs)
+        if str(dst).endswith("b.heatmap.png"):
+            signal.raise_signal(signum)  # raised here at once, before the record, unless the signal is held
+
+    monkeypatch.setattr(os, "replace", signalled_once_b_is_in_place)
+    assert main(command) in (130, 128 + signum)
+    monkeypatch.setattr(os, "replace", rename)
+    pngs, named = _maps_and_records(maps, results)
+    assert pngs == named == [str(maps / "a.heatmap.png"), str(maps / "b.heatmap.png")]
+    assert main(command) == 0  # the rerun draws c only, under its own name
+    assert _maps_and_records(maps, results) == ([str(maps / f"{n}.heatmap.png") for n in "abc"],) * 2
+
+
+def test_a_record_that_cannot_be_written_takes_its_heat_map_with_it(test_images, tmp_path, monkeypatch, capsys):
+    """The results' disk full at b's record: the rerun redoes b, so b's PNG, named by no record, goes too."""
+    from braintumor.predict_output import Formatter
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name, source in zip("ab", test_images["glioma"], strict=False):
+        shutil.copy(source, scans / f"{name}.jpg")
+    maps, results = tmp_path / "maps", tmp_path / "r.jsonl"
+    write = Formatter.write
+
+    def full_at_b(self, rec):
+        if rec["path"].endswith("b.jpg"):
+            raise OSError(28, "No space left on device")
+        write(self, rec)
+
+    monkeypatch.setattr(Formatter, "write", full_at_b)
+    assert main(["predict", str(scans), "-o", str(results), "--resume", "--heatmap", str(maps)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert _maps_and_records(maps, results) == ([str(maps / "a.heatmap.png")],) * 2
