@@ -55,6 +55,13 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_orientation(args: argparse.Namespace) -> int:
+    from .orientation_fit import fit_orientation
+
+    fit_orientation(args.models, args.run, args.data, epochs=args.epochs, seed=args.seed)
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import run_evaluate
 
@@ -144,6 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", type=path_arg, help="this file's metrics.json from 'braintumor evaluate', to embed")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
     p.set_defaults(func=_cmd_quantize, destinations=[("--out", "out", False)])
+
+    p = sub.add_parser("orientation", help="train the check that refuses slices on their side or upside down and "
+                       "add it to exported models (needs [train])")
+    p.add_argument("models", type=path_arg, nargs="+",
+                   help="ONNX models to update in place (a float file and its int8 copy get the same network)")
+    p.add_argument("--run", type=path_arg, required=True,
+                   help="run folder (split.json: trained on its training images, threshold from its validation ones)")
+    p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
+    p.add_argument("--epochs", type=int, default=12, help="training epochs (default: 12)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.set_defaults(func=_cmd_orientation)
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")
     p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")

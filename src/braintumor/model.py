@@ -127,6 +127,21 @@ class TumorNet(nn.Module):
         return self.fc(self.dropout(pooled))
 
 
+
+class OrientationNet(nn.Module):
+    """Which way up a prepared slice is (upright, turned a quarter anticlockwise, upside down, a quarter
+    clockwise): a small TumorNet at half the classifier's resolution. The classifier was trained on upright slices
+    (rotations of at most 15 degrees) and answers a slice on its side wrongly one time in four, so serving refuses
+    one that this network finds turned (:mod:`braintumor.orientation`). Not in ``MODELS``: it classifies no tumour."""
+
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 64)) -> None:
+        super().__init__()
+        self.pool = nn.AvgPool2d(2)
+        self.net = TumorNet(4, widths, (1,) * len(widths), dropout=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.pool(x))
+
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "tumornet-s": lambda num_classes=4: TumorNet(num_classes, (32, 64, 128, 256), (1, 1, 1, 1)),
     "tumornet-xs": lambda num_classes=4: TumorNet(num_classes, (16, 32, 64, 128), (1, 1, 1, 1)),

@@ -20,6 +20,8 @@ from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, decode_image
 from .model_files import default_model_path, resolve_model_path
 from .ood import OODDetector
+from .orientation import OUTPUT as ORIENTATION
+from .orientation import turn_reasons
 from .prediction import OOD_MESSAGE, REVIEW_BELOW, Prediction, softmax
 from .prediction import probability_text as probability_text  # where callers import it from
 from .preprocess import PreprocessConfig, prepare_measured, to_model_input
@@ -57,6 +59,9 @@ class Classifier:
         if self.ood is not None and self.ood.uses_middle and "pooled_middle" not in self._outputs:
             raise ValueError("OOD statistics need the 'pooled_middle' output")
         self._input = session.get_inputs()[0].name
+        #: the orientation check's threshold when the file carries one (:mod:`braintumor.orientation`), else None
+        self.turn_threshold: float | None = (float(metadata["orientation"]["threshold"]) if "orientation" in metadata
+                                             and ORIENTATION in self._outputs else None)
         keep_sessions_in_children(self)
 
     def _check_graph(self) -> None:
@@ -220,15 +225,19 @@ class Classifier:
         outs = self.run_all(batch)
         logits, features = outs[self._outputs[0]], outs.get("features")
         probs = softmax(logits, self.temperature)
+        turns = (turn_reasons(outs[ORIENTATION], self.turn_threshold) if self.turn_threshold is not None
+                 else [None] * len(probs))
         if ood is None:
-            return [self.prediction_from_probs(p) for p in probs], features, probs
+            return [self.prediction_from_probs(p, None, turn) for p, turn in zip(probs, turns, strict=True)], \
+                features, probs
         # features.mean(axis=(2, 3)) as numpy's mean computes it (the sum, divided by an intp count), in two calls
         pooled = np.add.reduce(features, axis=(2, 3))
         np.true_divide(pooled, np.intp(features.shape[2] * features.shape[3]), out=pooled, casting="unsafe")
         scores = ood.network_scores(pooled, None, outs.get("pooled_middle"), stats=stats)
         preds = []
-        for p, score, reason, info in zip(probs, scores, reasons, infos, strict=True):
-            reason = reason or ood.network_reason(info, score)
+        for p, score, reason, info, turn in zip(probs, scores, reasons, infos, turns, strict=True):
+            # a photo's orientation means nothing: the network's distance speaks before the orientation check
+            reason = reason or ood.network_reason(info, score) or turn
             preds.append(self.prediction_from_probs(p, score / ood.threshold, reason))
         return preds, features, probs
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from .atomic_files import put_in_place
 from .metrics import headline_metrics, read_metrics_file
+from .orientation import PREFIX as ORIENTATION_PREFIX
 from .predictor import METADATA_KEY, Classifier, ModelError
 from .preprocess import INPUT_SCALE
 
@@ -79,10 +80,13 @@ def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: n
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)
-        convs = [n.name for n in onnx.load_model(str(pre)).graph.node if n.op_type == "Conv"]
+        names = [n.name for n in onnx.load_model(str(pre)).graph.node if n.op_type == "Conv"]
+        turned = [n for n in names if n.startswith(ORIENTATION_PREFIX)]  # the orientation check stays float: its
+        convs = [n for n in names if n not in turned]  # threshold was fitted on its float outputs
         quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=list(op_types), nodes_to_exclude=convs[:1] if float_stem else [],
+                        op_types_to_quantize=list(op_types),
+                        nodes_to_exclude=(convs[:1] if float_stem else []) + turned,
                         calibrate_method=getattr(CalibrationMethod, {"minmax": "MinMax", "entropy": "Entropy",
                                                                      "percentile": "Percentile"}[method]))
 

@@ -1,0 +1,203 @@
+"""Fit the orientation check and graft it into an exported model: ``braintumor orientation MODEL.onnx --run RUN``.
+
+Self-supervised: the labels are the turns themselves. Every training image of the run (prepared as the model is
+served, augmented with the training recipe's geometry and intensity) is turned by k quarters, k drawn at random,
+and :class:`braintumor.model.OrientationNet` learns k. Its refusal threshold is fitted on the run's validation
+images only: at most 0.5 % of them and their mirror images, as they are, lie above it (:func:`fit_threshold`).
+The network is exported on its own, then its nodes are added to the model's graph under
+:data:`braintumor.orientation.PREFIX`, reading the same input: one file, one run per batch. A model already holding
+one has it replaced. Needs the ``[train]`` extra (torch, onnx).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .augment import augment
+from .calibrate import prepared_run_images, write_metadata
+from .model import OrientationNet
+from .orientation import OUTPUT, PREFIX, turned_share
+from .predictor import Classifier
+from .preprocess import INPUT_SCALE
+from .quiet_libraries import quiet_this_thread
+from .train_device import pick_autocast_dtype
+
+#: Share of the upright validation slices the threshold may refuse (a refusal costs a retry; a turned slice
+#: accepted is answered wrongly one time in four).
+UPRIGHT_REFUSED: float = 0.005
+
+
+def turn(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Each image of (B, 1, S, S) turned by its own number of quarters, anticlockwise (as ``np.rot90``)."""
+    out = x.clone()
+    for quarters in range(1, 4):
+        chosen = k == quarters
+        if chosen.any():
+            out[chosen] = torch.rot90(x[chosen], quarters, dims=(2, 3))
+    return out
+
+
+def train_network(images: np.ndarray, epochs: int = 12, batch_size: int = 128, lr: float = 3e-3,
+                  seed: int = 0, widths: tuple[int, ...] = (8, 16, 32, 64), log=print) -> nn.Module:
+    """Train an OrientationNet on prepared uint8 images (N, S, S), upright: the whole loop, one page."""
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    net = OrientationNet(widths).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.05)
+    steps = epochs * ((len(images) + batch_size - 1) // batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    amp = pick_autocast_dtype(torch.device("cpu"), "auto")
+    data = torch.from_numpy(images)
+    for epoch in range(1, epochs + 1):
+        net.train()
+        start, seen, right, loss_sum = time.perf_counter(), 0, 0, 0.0
+        for idx in torch.randperm(len(data), generator=g).split(batch_size):
+            x = augment(data[idx].float()[:, None] * INPUT_SCALE, g)
+            k = torch.randint(0, 4, (len(idx),), generator=g)
+            x = turn(x, k).contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cpu", dtype=amp, enabled=amp is not None):
+                logits = net(x)
+            loss = nn.functional.cross_entropy(logits.float(), k)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            seen, right = seen + len(idx), right + int((logits.argmax(1) == k).sum())
+            loss_sum += float(loss.detach()) * len(idx)
+        log(f"orientation epoch {epoch}/{epochs}: loss {loss_sum / seen:.4f}, turns right {right / seen:.2%}, "
+            f"{time.perf_counter() - start:.1f} s")
+    return net.eval()
+
+
+def turned_copies(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the images and their mirrors, each in its four turns (8N, S, S); the turn of each)."""
+    both = np.concatenate([images, images[:, :, ::-1]])
+    return (np.concatenate([np.rot90(both, k, axes=(1, 2)) for k in range(4)]),
+            np.repeat(np.arange(4), len(both)))
+
+
+def network_logits(net: nn.Module, images: np.ndarray, batch: int = 512) -> np.ndarray:
+    """Float32 logits of prepared uint8 images, as the exported graph computes them."""
+    with torch.no_grad():
+        return np.concatenate([net(torch.from_numpy(np.ascontiguousarray(images[i:i + batch])).float()[:, None]
+                                   * INPUT_SCALE).numpy() for i in range(0, len(images), batch)])
+
+
+def fit_threshold(upright_shares: np.ndarray) -> float:
+    """The refusal threshold: P(turned) above which at most :data:`UPRIGHT_REFUSED` of the upright validation
+    slices lie (as the out-of-distribution check leaves at most ~1 % of them), and never under 0.5 (the turn must be
+    likelier than upright)."""
+    return max(0.5, float(np.quantile(upright_shares, 1.0 - UPRIGHT_REFUSED, method="higher")))
+
+
+def graft(model_proto, part_proto) -> None:
+    """Add ``part_proto``'s graph (one input, one output) to ``model_proto``'s as the output :data:`OUTPUT`, reading
+    the model's input; any earlier orientation sub-graph is removed first."""
+    graph, part = model_proto.graph, part_proto.graph
+    for field in (graph.node, graph.initializer, graph.output, graph.value_info):
+        keep = [e for e in field if not _is_orientation(e)]
+        del field[:]
+        field.extend(keep)
+    rename = {part.input[0].name: graph.input[0].name, part.output[0].name: OUTPUT}
+
+    def name(tensor: str) -> str:
+        return rename.get(tensor, PREFIX + tensor) if tensor else tensor  # "": an optional input left out
+
+    for init in part.initializer:
+        init.name = name(init.name)
+        graph.initializer.append(init)
+    for node in part.node:
+        node.input[:] = [name(t) for t in node.input]
+        node.output[:] = [name(t) for t in node.output]
+        node.name = PREFIX + (node.name or node.output[0])
+        del node.metadata_props[:]  # the build machine's stack traces
+        graph.node.append(node)
+    out = part.output[0]
+    out.name = OUTPUT
+    graph.output.append(out)
+
+
+def _is_orientation(entry) -> bool:
+    """A node, initializer or value of the orientation sub-graph (by name)."""
+    return entry.name == OUTPUT or entry.name.startswith(PREFIX)
+
+
+def export_network(net: nn.Module, size: int, opset: int = 18):
+    """The network alone as an ONNX ModelProto (input ``image`` (N, 1, S, S), output ``orientation``)."""
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    with quiet_this_thread():  # the exporter's chatter, on this thread only (as ``export``)
+        program = torch.onnx.export(net, (torch.rand(2, 1, size, size),), input_names=["image"],
+                                    output_names=[OUTPUT], opset_version=opset, dynamo=True, verbose=False,
+                                    dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1, max=4096)}})
+    proto = program.model_proto
+    if len(proto.functions):
+        import onnx
+
+        proto = onnx.inline_local_functions(proto)
+    return proto
+
+
+def fit_orientation(models: Sequence[str | os.PathLike], run_dir: str | os.PathLike,
+                    data: str | os.PathLike | None = None, epochs: int = 12, seed: int = 0, log=print) -> dict:
+    """Train the orientation network on the run's training images, fit its threshold on the validation images,
+    graft it into each of ``models`` (each rewritten atomically; all must share one preprocessing, as a float
+    file and its int8 copy do) and return the metadata entry they store."""
+    import onnx
+
+    from .atomic_files import put_in_place
+    from .data import DatasetError
+
+    models = [models] if isinstance(models, (str, os.PathLike)) else list(models)
+    classifiers = [Classifier.load(m, threads=1) for m in models]  # not a model: one clear error before any work
+    if any(c.preprocess_config != classifiers[0].preprocess_config for c in classifiers):
+        raise DatasetError("the models prepare images differently: fit the orientation check for each on its own")
+    images, _, is_val = prepared_run_images(classifiers[0], run_dir, data)
+    log(f"training the orientation check on {int((~is_val).sum())} training images, {epochs} epochs")
+    start = time.perf_counter()
+    net = train_network(images[~is_val], epochs=epochs, seed=seed, log=log)
+    seconds = time.perf_counter() - start
+    copies, turns = turned_copies(images[is_val])
+    logits = network_logits(net, copies)
+    shares = turned_share(logits)
+    threshold = fit_threshold(shares[turns == 0])
+    entry = {"threshold": threshold, "network": "OrientationNet (8/16/32/64 channels, half resolution)",
+             "epochs": epochs, "seed": seed, "training_images": int((~is_val).sum()),
+             "training_seconds": round(seconds, 1), "val_images": int(is_val.sum()),
+             "val_turn_accuracy": round(float((logits.argmax(1) == turns).mean()), 6),
+             "val_turned_refused": round(float((shares[turns != 0] > threshold).mean()), 6)}
+    log(f"validation ({entry['val_images']} images and their mirrors, 4 turns each): turn right "
+        f"{entry['val_turn_accuracy']:.2%}; threshold {threshold:.4f} (upright ones above it: at most "
+        f"{UPRIGHT_REFUSED:.1%}); turned ones refused {entry['val_turned_refused']:.2%}")
+    part = export_network(net, classifiers[0].image_size)
+    for model in models:
+        target = Path(model)
+        proto = onnx.load_model(str(target))
+        graft(proto, onnx.ModelProto.FromString(part.SerializeToString()))  # graft renames in place: a copy each
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            tmp_path = Path(tmp) / target.name
+            onnx.save_model(proto, str(tmp_path), save_as_external_data=False)
+            onnx.checker.check_model(str(tmp_path))
+            write_metadata(tmp_path, {"orientation": entry})
+            _check_parity(net, tmp_path, copies[:: max(1, len(copies) // 64)])
+            put_in_place(tmp_path, target)
+        log(f"wrote the orientation check into {target}")
+    return entry
+
+
+def _check_parity(net: nn.Module, path: Path, images: np.ndarray, tol: float = 1e-4) -> None:
+    """The grafted output against torch's, and the file still loads as a model."""
+    got = Classifier.load(path, threads=1).run_all(images[:, None].astype(np.float32) * np.float32(INPUT_SCALE))
+    want = network_logits(net, images)
+    diff = float(np.abs(got[OUTPUT] - want).max())
+    if diff >= tol:
+        raise RuntimeError(f"the grafted orientation output disagrees with torch (max |diff| {diff:.2e})")
+

@@ -1,0 +1,106 @@
+"""The orientation check: a slice on its side or upside down is refused with its turn named (braintumor.orientation),
+and ``braintumor orientation`` grafts the network into exported files without changing their answers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from braintumor.orientation import OUTPUT, TURNS, turn_reasons, turned_share
+
+pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+
+def test_turn_reasons_name_the_turn_above_the_threshold_only():
+    logits = np.array([[5.0, 0, 0, 0], [0, 5.0, 0, 0], [0, 0, 5.0, 0], [0, 0, 0, 5.0], [1.0, 1.0, 0, 0]])
+    shares = turned_share(logits)
+    assert shares[0] < 0.05 and all(s > 0.95 for s in shares[1:4])
+    reasons = turn_reasons(logits, threshold=0.9)
+    assert reasons[0] is None and reasons[4] is None  # 1 - e/(2e+2) = 0.63: under 0.9
+    for k in (1, 2, 3):
+        assert TURNS[k] in reasons[k] and "rotate it upright" in reasons[k]
+    assert turn_reasons(logits, threshold=0.5)[4] is not None
+
+
+@pytest.fixture(scope="module")
+def grafted(tiny_run: Path, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with an orientation check fitted on its run (one epoch); copy it before changing it."""
+    from braintumor.cli import main
+
+    model = tmp_path_factory.mktemp("orientation") / "m.onnx"
+    shutil.copy(tiny_model, model)
+    assert main(["orientation", str(model), "--run", str(tiny_run), "--epochs", "1"]) == 0
+    return model
+
+
+def _copy(model: Path, tmp_path: Path) -> Path:
+    shutil.copy(model, tmp_path / model.name)
+    return tmp_path / model.name
+
+
+def test_grafting_adds_the_output_and_keeps_the_answers(grafted, tiny_run, tiny_model, tmp_path, test_images):
+    import onnx
+
+    from braintumor.predictor import Classifier
+
+    model = _copy(grafted, tmp_path)
+    before, after = Classifier.load(tiny_model, threads=1), Classifier.load(model, threads=1)
+    assert OUTPUT in [o.name for o in after.session.get_outputs()]
+    entry = after.metadata["orientation"]
+    assert after.turn_threshold == entry["threshold"] >= 0.5
+    assert entry["val_images"] > 0 and 0.0 <= entry["val_turn_accuracy"] <= 1.0
+    batch = np.stack([before.preprocess(p) for p in test_images["glioma"]])
+    np.testing.assert_array_equal(before.run(batch)[0], after.run(batch)[0])  # the classifier's graph untouched
+    nodes = len(onnx.load_model(str(model)).graph.node)
+    from braintumor.cli import main
+
+    assert main(["orientation", str(model), "--run", str(tiny_run), "--epochs", "1", "--seed", "1"]) == 0
+    assert len(onnx.load_model(str(model)).graph.node) == nodes  # fitted again: replaced, not added twice
+
+
+def test_the_check_refuses_only_above_the_files_threshold(grafted, tmp_path, test_images):
+    from braintumor.calibrate import write_metadata
+    from braintumor.predictor import Classifier
+
+    model = _copy(grafted, tmp_path)
+    entry = Classifier.load(model, threads=1).metadata["orientation"]
+    write_metadata(model, {"orientation": {**entry, "threshold": -1.0}})  # every slice counts as turned
+    refusing = Classifier.load(model, threads=1)
+    pred = refusing.predict(test_images["glioma"][0])
+    assert pred.ood and pred.label is None and "rotate it upright" in pred.reason
+    write_metadata(model, {"orientation": {**entry, "threshold": 1.0}})  # none does
+    assert not Classifier.load(model, threads=1).predict(test_images["glioma"][0]).ood
+
+
+def test_metadata_without_the_output_is_ignored(tiny_model, tmp_path, test_images):
+    from braintumor.calibrate import write_metadata
+    from braintumor.predictor import Classifier
+
+    model = tmp_path / "m.onnx"
+    shutil.copy(tiny_model, model)
+    write_metadata(model, {"orientation": {"threshold": -1.0}})  # a file whose graph lost the network
+    clf = Classifier.load(model, threads=1)
+    assert clf.turn_threshold is None and not clf.predict(test_images["glioma"][0]).ood
+
+
+def test_quantize_keeps_the_orientation_network_in_float(grafted, tiny_run, tmp_path, test_images):
+    import onnx
+
+    from braintumor.orientation import PREFIX
+    from braintumor.predictor import Classifier
+    from braintumor.quantize import quantize
+
+    model = grafted
+    int8 = quantize(model, tiny_run, tmp_path / "int8.onnx", calibrate=False)
+    graph = onnx.load_model(str(int8)).graph
+    assert not [n for n in graph.node if n.name.startswith(PREFIX) and "Quantize" in n.op_type]
+    assert [n for n in graph.node if not n.name.startswith(PREFIX) and n.op_type == "QuantizeLinear"]
+    batch = np.stack([Classifier.load(model, threads=1).preprocess(p) for p in test_images["meningioma"]])
+    want = Classifier.load(model, threads=1).run_all(batch)[OUTPUT]
+    got = Classifier.load(int8, threads=1).run_all(batch)[OUTPUT]
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    assert Classifier.load(int8, threads=1).turn_threshold == Classifier.load(model, threads=1).turn_threshold
