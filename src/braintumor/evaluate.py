@@ -25,11 +25,12 @@ from . import __version__
 from .data import Dataset, DatasetError, fingerprint, load_dataset
 from .evaluation_figures import write_figures
 from .evaluation_scope import leak_reference
+from .evaluation_summary import print_summary
 from .image_files import IMAGE_EXTENSIONS
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .image_io import ImageError
-from .metrics import calibration_summary, compute_metrics, percent, review_summary, uncalibrated
-from .report import format_score, write_report, write_text_atomic
+from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
+from .report import write_report, write_text_atomic
 from .series import printable
 
 if TYPE_CHECKING:
@@ -256,30 +257,5 @@ def run_evaluate(
                           reference=reference, leak_threshold=leak_threshold, leak_note=leak_note)
     except (DatasetError, FiguresUnavailable, OSError) as exc:
         return _fail(exc)
-    missing = [c for k, c in enumerate(dataset.classes) if not (dataset.labels == k).any()]
-    if missing:
-        print(f"no images of {', '.join(missing)} in {printable(str(dataset.root))}: their recall and AUC are n/a")
-    auc = result["macro_roc_auc"]
-    unreadable = len(result["data"]["errors"])
-    print(f"accuracy {format_score(result['accuracy'])}  macro-F1 {format_score(result['macro_f1'])}  "
-          f"macro AUC {format_score(auc)}  ECE {result['ece']:.4f}  "
-          f"n {result['n']}" + (f" ({unreadable} unreadable, skipped)" if unreadable else ""))
-    lf = result["leak_free"]
-    if result["leak_free_note"]:
-        print(f"leak-free metrics: {printable(result['leak_free_note'])}")
-    if lf is not None and not lf["n"]:
-        print(f"leak-free subset: none (all {lf['n_excluded']} have a near duplicate in Training, pHash distance "
-              f"<= {lf['threshold']})")
-    elif lf is not None:
-        print(f"leak-free subset (no near duplicate in Training, pHash distance > {lf['threshold']}): "
-              f"accuracy {format_score(lf['accuracy'])}  macro-F1 {format_score(lf['macro_f1'])}  n {lf['n']} "
-              f"({lf['n_excluded']} excluded)")
-    cal = result["calibration"]
-    print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
-          f"{cal['after']['ece']:.4f}; refused as not brain MRI: {result['ood_refused']} of {result['n']}")
-    r = result["review"]
-    print(f"flagged for review (confidence < {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted, "
-          f"{percent(r['accuracy_flagged'])} of them right ({percent(r['accuracy_not_flagged'])} of the others); "
-          f"they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
-    print(f"report: {printable(str(Path(out) / 'report.html'))}")
+    print_summary(result, dataset, out)
     return 0

@@ -1,0 +1,45 @@
+"""The lines ``braintumor evaluate`` prints once the evaluation is written: its numbers, what they leave out, and
+where the report is.
+
+Its own module because evaluate.py computes and writes (and was near 300 lines); what the console says, and the
+notes it must carry (the leak check's reference, files not scored), grow here without crowding it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .data import Dataset
+from .metrics import percent
+from .report import format_score
+from .series import printable
+
+
+def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
+    """Print the summary of ``result`` (the document of :func:`braintumor.evaluate.evaluate`) on stdout."""
+    missing = [c for k, c in enumerate(dataset.classes) if not (dataset.labels == k).any()]
+    if missing:
+        print(f"no images of {', '.join(missing)} in {printable(str(dataset.root))}: their recall and AUC are n/a")
+    auc = result["macro_roc_auc"]
+    unreadable = len(result["data"]["errors"])
+    print(f"accuracy {format_score(result['accuracy'])}  macro-F1 {format_score(result['macro_f1'])}  "
+          f"macro AUC {format_score(auc)}  ECE {result['ece']:.4f}  "
+          f"n {result['n']}" + (f" ({unreadable} unreadable, skipped)" if unreadable else ""))
+    lf = result["leak_free"]
+    if result["leak_free_note"]:
+        print(f"leak-free metrics: {printable(result['leak_free_note'])}")
+    if lf is not None and not lf["n"]:
+        print(f"leak-free subset: none (all {lf['n_excluded']} have a near duplicate in Training, pHash distance "
+              f"<= {lf['threshold']})")
+    elif lf is not None:
+        print(f"leak-free subset (no near duplicate in Training, pHash distance > {lf['threshold']}): "
+              f"accuracy {format_score(lf['accuracy'])}  macro-F1 {format_score(lf['macro_f1'])}  n {lf['n']} "
+              f"({lf['n_excluded']} excluded)")
+    cal = result["calibration"]
+    print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
+          f"{cal['after']['ece']:.4f}; refused as not brain MRI: {result['ood_refused']} of {result['n']}")
+    r = result["review"]
+    print(f"flagged for review (confidence < {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted, "
+          f"{percent(r['accuracy_flagged'])} of them right ({percent(r['accuracy_not_flagged'])} of the others); "
+          f"they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
+    print(f"report: {printable(str(Path(out) / 'report.html'))}")
