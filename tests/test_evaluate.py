@@ -296,7 +296,7 @@ def test_leak_free_metrics_match_the_audit(leaky_data: Path, tmp_path: Path, cap
     monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
     out = tmp_path / "eval"
     assert run_evaluate(None, str(leaky_data), str(out), progress=False) == 0
-    assert "leak-free subset (no near duplicate in Training" in capsys.readouterr().out
+    assert f"leak-free subset (no near duplicate in {leaky_data / 'Training'}, " in capsys.readouterr().out
     doc = json.loads((out / "metrics.json").read_text())
     lf = doc["leak_free"]
     leakage = audit_dataset(leaky_data)["summary"]["leakage"]
@@ -373,9 +373,10 @@ def test_an_empty_leak_free_subset_is_reported_as_none_not_as_zero(leaky_data: P
     every_one_leaked(monkeypatch)
     assert run_evaluate(None, str(leaky_data), str(out), progress=False) == 0  # all are near
     n = len(list(walk_images(leaky_data / "Testing"))) - 1  # the broken file is not scored
-    assert f"leak-free subset: none (all {n} have a near duplicate in Training, pHash distance <= 8)" in \
+    training = leaky_data / "Training"  # the folder compared with, named
+    assert f"leak-free subset: none (all {n} have a near duplicate in {training}, pHash distance <= 8)" in \
         capsys.readouterr().out
-    assert f"None: all {n} test images have a near duplicate in Training" in (out / "report.html").read_text()
+    assert f"None: all {n} test images have a near duplicate in {training} (" in (out / "report.html").read_text()
 
 
 def test_a_rerun_that_stops_midway_leaves_no_earlier_report_beside_its_files(small_data: Path, tmp_path: Path,

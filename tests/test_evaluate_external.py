@@ -92,7 +92,7 @@ def test_a_training_split_of_some_classes_serves_the_leak_check(tmp_path: Path, 
         put_images(root / split / "notumor", seed=seed + 10)
     out = tmp_path / "out"
     assert run_evaluate(None, str(root), str(out), progress=False) == 0, capsys.readouterr().err
-    assert "leak-free subset: none (all 4 have a near duplicate in Training" in capsys.readouterr().out
+    assert f"leak-free subset: none (all 4 have a near duplicate in {root / 'Training'}, " in capsys.readouterr().out
     doc = json.loads((out / "metrics.json").read_text())
     assert doc["leak_free"]["n_excluded"] == 4 and doc["leak_free_note"] is None
 

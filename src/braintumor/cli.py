@@ -67,7 +67,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     return run_evaluate(args.model, args.data, args.out, split=args.split or None, run_dir=args.run,
                         progress=bars(args.no_progress),
-                        leak_free=not args.no_leak_free, leak_threshold=args.leak_threshold)
+                        leak_free=not args.no_leak_free, leak_threshold=args.leak_threshold,
+                        reference=args.reference)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -171,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=path_arg, help="training run folder, for training curves")
     p.add_argument("--no-leak-free", action="store_true",
                    help="skip the second set of metrics on test images without a near duplicate in Training")
+    p.add_argument("--reference", type=path_arg, metavar="FOLDER",
+                   help="the images the model was trained on, for the leak check (a dataset root holding a Training "
+                        "split, or a folder of class folders; for the shipped model the Kaggle set's root); default: "
+                        "the Training split beside the evaluated one")
     p.add_argument("--leak-threshold", type=int, default=8,
                    help="near duplicate: pHash distance <= N (of 256 bits; at most 64)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

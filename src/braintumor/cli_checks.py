@@ -180,11 +180,14 @@ def _check_not_inside_data(flag: str, raw: str, args: argparse.Namespace) -> Non
     dataset for every later command; ``predict scans --heatmap scans/maps``: the overlays were read next time)."""
     data = getattr(args, "data", None)
     paths = getattr(args, "paths", None) or []
-    for source, what in [(data, "the dataset"), *((p, "the input folder") for p in paths)]:
+    reference = getattr(args, "reference", None)  # evaluate --reference: its Training split, read by the leak check
+    for source, what in [(data, "the dataset"), (reference, "the --reference dataset"),
+                         *((p, "the input folder") for p in paths)]:
         if not source or source == "-" or not Path(source).is_dir():
             continue
         # of a dataset, the folders holding its class folders: `evaluate --out ROOT/eval` reads nothing there
-        read = data_folders(source, getattr(args, "split", None)) if what == "the dataset" else [Path(source)]
+        split = getattr(args, "split", None) if source is data else "Training"
+        read = data_folders(source, split) if what != "the input folder" else [Path(source)]
         if any(Path(raw).resolve().is_relative_to(folder.resolve()) for folder in read):
             raise UsageError(f"{flag} {raw} is inside {what} {source}: its files would be read as data; "
                              "choose a folder outside it")

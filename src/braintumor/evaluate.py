@@ -2,9 +2,9 @@
 
 Runs on ONNX Runtime through :class:`~braintumor.predictor.Classifier` (no torch), so the
 numbers describe exactly the model file that ships. Unreadable images are listed as errors,
-never fatal; every output is written under a temporary name and moved into place. Given the
-Training split as ``reference``, every metric is reported again on the leak-free subset: the test
-images with no near duplicate in Training (see :mod:`braintumor.image_hashes`).
+never fatal; every output is written under a temporary name and moved into place. Given the images the model
+was trained on as ``reference`` (the Training split, or ``--reference``), every metric is reported again on the
+leak-free subset: the images with no near duplicate there (see :mod:`braintumor.image_hashes`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tqdm import tqdm
 from . import __version__
 from .data import Dataset, DatasetError, fingerprint, load_dataset
 from .evaluation_figures import write_figures
-from .evaluation_scope import leak_reference
+from .evaluation_scope import given_reference, leak_reference
 from .evaluation_summary import print_summary
 from .image_files import IMAGE_EXTENSIONS
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
@@ -112,7 +112,8 @@ def evaluate(
     Returns the document written to metrics.json: the metrics of
     :func:`~braintumor.metrics.compute_metrics` plus ``model``, ``data`` and provenance, and
     ``leak_free``: the same metrics on the images without a near duplicate in ``reference``
-    (the Training split), with ``threshold``, ``hash`` and ``n_excluded`` (None without ``reference``; then
+    (the Training split, or the images ``--reference`` names), with ``threshold``, ``hash``, ``n_excluded`` and
+    ``reference`` (the folder compared with) (None without ``reference``; then
     ``leak_note``, why there is none, goes to ``leak_free_note`` and the report).
     Raises :class:`DatasetError` when no image can be read or the classes do not fit the model.
     """
@@ -229,11 +230,13 @@ def run_evaluate(
     progress: bool = True,
     leak_free: bool = True,
     leak_threshold: int = DEFAULT_THRESHOLD,
+    reference: str | None = None,
 ) -> int:
     """CLI entry: evaluate, print a short summary, return an exit code (2 with a one-line error).
 
-    With ``leak_free`` (default) and a Training split beside the evaluated one, metrics are
-    reported a second time on the test images that have no near duplicate in Training.
+    With ``leak_free`` (default), metrics are reported a second time on the images that have no near duplicate in
+    ``reference`` (a dataset root holding a Training split, or a folder of class folders: the images the model was
+    trained on), or without it in the Training split beside the evaluated one.
     """
     from .figures import FiguresUnavailable
     from .predictor import Classifier, ModelError
@@ -242,9 +245,15 @@ def run_evaluate(
         return _fail(problem)
     if run_dir and not Path(run_dir).is_dir():  # a typo must not silently drop the training curves
         return _fail(f"--run {run_dir}: no such folder (the training run whose log draws the curves)")
+    if reference is not None and not leak_free:
+        return _fail(f"--reference {reference} names the images for the leak check that --no-leak-free skips: "
+                     "give one or the other")
     try:
         dataset = load_dataset(data, split, allow_missing=True)
-        reference, leak_note = leak_reference(data, dataset) if leak_free else (None, None)
+        if reference is not None:
+            compared, leak_note = given_reference(reference, dataset), None
+        else:
+            compared, leak_note = leak_reference(data, dataset) if leak_free else (None, None)
         classifier = Classifier.load(model)
     except (DatasetError, OSError, ModelError) as exc:
         return _fail(exc)
@@ -254,7 +263,7 @@ def run_evaluate(
         print(printable(dataset.ignored_note()), file=sys.stderr)
     try:
         result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress,
-                          reference=reference, leak_threshold=leak_threshold, leak_note=leak_note)
+                          reference=compared, leak_threshold=leak_threshold, leak_note=leak_note)
     except (DatasetError, FiguresUnavailable, OSError) as exc:
         return _fail(exc)
     print_summary(result, dataset, out)

@@ -1,5 +1,5 @@
-"""What an evaluation covers and what it leaves out, said in words: the Training split its leak check compares with
-(or why there is none).
+"""What an evaluation covers and what it leaves out, said in words: the images its leak check compares with (the
+Training split beside the evaluated one, or the folder ``--reference`` names), or why there are none.
 
 Its own module because a labelled folder from elsewhere (a hospital's, another public set) rarely has this
 dataset's layout: each thing the evaluation cannot do there must be said once, the same way, on the console and in
@@ -10,7 +10,40 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .data import Dataset, DatasetError, load_dataset, resolve_split
+from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, resolve_split
+
+
+def reference_hint() -> str:
+    """How to compare a folder from elsewhere with the images the shipped model was trained on: a public set (figshare,
+    Br35H, SARTAJ) may hold the very images the Kaggle set was made of, and its own Training split, if any, is not
+    the model's."""
+    kaggle = "ROOT (the Kaggle set: 'braintumor data download')"
+    root = DEFAULT_DATA_ROOT if Path(DEFAULT_DATA_ROOT).is_dir() else kaggle
+    return f"--reference {root} compares them with the images the shipped model was trained on"
+
+
+def given_reference(reference: str, dataset: Dataset) -> Dataset:
+    """The images ``--reference`` names: ``reference/Training`` when there is one, else ``reference``'s class folders.
+
+    Raises :class:`DatasetError` (one line, exit code 2) for a folder that is missing, holds no images, or holds the
+    evaluated images themselves (each its own near duplicate: a leak-free subset of none, which says nothing)."""
+    where = Path(reference)
+    if not where.is_dir():
+        raise DatasetError(f"--reference {reference}: " + ("a file; it takes a folder" if where.exists() else
+                           "no such folder") + " (the images the model was trained on: a dataset root holding a "
+                           "Training split, or a folder of class folders)")
+    try:
+        found = load_dataset(where, "Training", allow_missing=True)
+    except DatasetError as exc:
+        raise DatasetError(f"--reference {reference}: {exc}") from None
+    if not len(found):
+        raise DatasetError(f"--reference {reference}: no images in {found.root}'s class folders to look for near "
+                           "duplicates in")
+    evaluated = {p.resolve() for p in dataset.paths}  # by file: the same folder, or a folder of links to its images
+    if evaluated and evaluated <= {p.resolve() for p in found.paths}:
+        raise DatasetError(f"--reference {reference} holds the evaluated images themselves ({dataset.root}): each "
+                           "would be its own near duplicate; name the images the model was trained on")
+    return found
 
 
 def leak_reference(data: str, dataset: Dataset) -> tuple[Dataset | None, str | None]:
@@ -28,11 +61,12 @@ def leak_reference(data: str, dataset: Dataset) -> tuple[Dataset | None, str | N
         except DatasetError as exc:
             raise DatasetError(f"{exc} (needed for the leak-free metrics; --no-leak-free skips them)") from None
         if not len(training):  # nothing to compare with: every test image 'leak-free' would be a false claim
-            return None, f"not computed: {training.root} holds no images to look for near duplicates in"
+            return None, (f"not computed: {training.root} holds no images to look for near duplicates in; "
+                          f"{reference_hint()}")
         return training, None
     beside = evaluated.parent / "Training"
     if beside.is_dir() and beside.resolve() != evaluated:  # --data ROOT/Testing: the split named as the root
         return None, (f"not computed: --data names the split folder itself; --data {evaluated.parent} "
                       f"--split {evaluated.name} compares it with the Training split beside it")
     return None, (f"not computed: {root} has no Training split to look for near duplicates in, so every metric "
-                  "is on all the images, including any the model may have been trained on")
+                  f"is on all the images, including any the model may have been trained on; {reference_hint()}")

@@ -28,11 +28,12 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
     lf = result["leak_free"]
     if result["leak_free_note"]:
         print(f"leak-free metrics: {printable(result['leak_free_note'])}")
+    compared = printable(str(lf["reference"])) if lf is not None else ""  # which images: the model's, or EXT's own
     if lf is not None and not lf["n"]:
-        print(f"leak-free subset: none (all {lf['n_excluded']} have a near duplicate in Training, pHash distance "
+        print(f"leak-free subset: none (all {lf['n_excluded']} have a near duplicate in {compared}, pHash distance "
               f"<= {lf['threshold']})")
     elif lf is not None:
-        print(f"leak-free subset (no near duplicate in Training, pHash distance > {lf['threshold']}): "
+        print(f"leak-free subset (no near duplicate in {compared}, pHash distance > {lf['threshold']}): "
               f"accuracy {format_score(lf['accuracy'])}  macro-F1 {format_score(lf['macro_f1'])}  n {lf['n']} "
               f"({lf['n_excluded']} excluded)")
     cal = result["calibration"]

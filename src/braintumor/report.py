@@ -159,12 +159,13 @@ def _leak_free_section(block: dict | None, note: str | None = None) -> str:
     if not block:
         return f"<h2>Leak-free subset</h2>\n<p>{_e(note[:1].upper() + note[1:])}.</p>\n" if note else ""
     n_all = block.get("n", 0) + block.get("n_excluded", 0)
+    compared = _e(block.get("reference") or "Training")  # the folder compared with: EXT's own Training, or the model's
     if not block.get("n"):  # every test image has a near duplicate in Training: nothing to score, not 0 %
-        return (f"<h2>Leak-free subset</h2>\n<p>None: all {_e(n_all)} test images have a near duplicate in Training "
+        return (f"<h2>Leak-free subset</h2>\n<p>None: all {_e(n_all)} test images have a near duplicate in {compared} "
                 f"(Hamming distance &lt;= {_e(block.get('threshold', ''))} of 256 bits).</p>\n")
     return f"""<h2>Leak-free subset</h2>
-<p>The official test split overlaps the training split. These are the same metrics on the
-{_e(block.get("n", 0))} of {_e(n_all)} test images with no near duplicate in Training
+<p>Compared with {compared}: a test image with a near duplicate there may have been trained on. These are the
+same metrics on the {_e(block.get("n", 0))} of {_e(n_all)} test images with no near duplicate there
 ({_e(block.get("hash", ""))}, Hamming distance &gt; {_e(block.get("threshold", ""))} of 256 bits);
 {_e(block.get("n_excluded", 0))} were left out. They are the better estimate for images the model
 has not seen; note that the class mix differs from the full split.</p>
