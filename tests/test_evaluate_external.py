@@ -154,3 +154,29 @@ def test_linked_patient_folders_are_read_once_each_and_a_loop_is_not_followed(tm
     assert [p.name for p in dataset.ignored] == ["IM0001.dcm"]
     planned = [str(x) for x in plan_inputs([root / "glioma"]) if isinstance(x, Path)]  # predict reads the same
     assert planned == [str(p) for p in dataset.paths[:3]]
+
+
+def test_images_beside_the_class_folders_are_said_to_be_left_out(tmp_path: Path, capsys, stub):
+    """EXT/Testing/scan.jpg next to EXT/Testing/glioma/ has no class: it was left out without a word, and the report's
+    count read as every image of the folder."""
+    root = tmp_path / "ext"
+    put_images(root / "Testing" / "glioma")
+    put_images(root / "Testing", n=3, seed=7)  # slice0..2.png beside the class folder
+    (root / "Testing" / ".hidden.png").write_bytes(b"x")  # never data
+    (root / "Testing" / "labels.csv").write_text("file,class\n")  # not an image
+    put_images(root, n=1, seed=9)  # beside the splits, not the class folders: no part of the evaluated folder
+    out = tmp_path / "out"
+    assert run_evaluate(None, str(root), str(out), progress=False) == 0
+    err = capsys.readouterr().err
+    line = (f"skipped 3 image(s) beside the class folders in {root / 'Testing'}, e.g. slice0.png: an image's class is "
+            "the class folder it is in, and these are in none\n")
+    assert err.count(line) == 1 and err.count("beside the class folders") == 1, err
+    doc = json.loads((out / "metrics.json").read_text())
+    assert doc["n"] == 2 and doc["data"]["n_outside_class_folders"] == 3
+    assert (f"<p>Not scored: 3 image(s) beside the class folders in {root / 'Testing'}: an image's class is the "
+            "class folder it is in, and these are in none.</p>") in (out / "report.html").read_text()
+
+    for image in (root / "Testing" / "glioma").iterdir():  # only the loose ones left: the error says where they are
+        image.unlink()
+    assert run_evaluate(None, str(root), str(out), progress=False) == 2
+    assert "; 3 lie beside them, in no class folder" in capsys.readouterr().err

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .classes import CLASSES, class_of_folder
-from .image_files import IMAGE_EXTENSIONS, walk_folders, walk_images
+from .image_files import IMAGE_EXTENSIONS, images_in, walk_folders, walk_images
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
 from .quiet_libraries import quiet_pillow
@@ -50,6 +50,7 @@ class Dataset:
     classes: tuple[str, ...] = CLASSES
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)  # files in the class folders that are not images by their name
+    loose: list[Path] = field(default_factory=list)  # images beside the class folders: in no class, so unlabelled
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -72,7 +73,7 @@ class Dataset:
     def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
         index = np.asarray(index, dtype=np.int64)
         return Dataset(self.root, [self.paths[i] for i in index], self.labels[index], self.classes,
-                       ignored=self.ignored)
+                       ignored=self.ignored, loose=self.loose)
 
 
 def _default_hint(root: Path) -> str:
@@ -169,7 +170,8 @@ def load_dataset(
                                f"no folder for class '{name}' in {folder}")  # it named a folder that was not there
         paths.extend(files)
         labels.extend([index] * len(files))
-    return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes), ignored=sorted(ignored))
+    return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes), ignored=sorted(ignored),
+                   loose=images_in(folder))
 
 
 def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from . import __version__
 from .data import Dataset, DatasetError, fingerprint, load_dataset
 from .evaluation_figures import write_figures
-from .evaluation_scope import given_reference, leak_reference
+from .evaluation_scope import given_reference, leak_reference, loose_note
 from .evaluation_summary import print_summary
 from .image_files import IMAGE_EXTENSIONS
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
@@ -121,7 +121,9 @@ def evaluate(
 
     require_matplotlib()  # fail before the long part, not after it
     if not len(dataset):  # nothing unreadable: nothing there (a folder of DICOM files, say)
-        raise DatasetError(f"no images in {dataset.root}'s class folders ({', '.join(sorted(IMAGE_EXTENSIONS))})")
+        beside = f"; {len(dataset.loose)} lie beside them, in no class folder" if dataset.loose else ""
+        raise DatasetError(f"no images in {dataset.root}'s class folders ({', '.join(sorted(IMAGE_EXTENSIONS))})"
+                           + beside)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     classes = tuple(classifier.classes)
@@ -176,6 +178,7 @@ def evaluate(
         "model": _model_info(classifier),
         "data": {"root": str(dataset.root), "n_images": len(dataset) + len(dataset.skipped),
                  "n_not_images": len(dataset.ignored), "not_image_endings": dataset.ignored_endings(),
+                 "n_outside_class_folders": len(dataset.loose),
                  "fingerprint": data_fp, "errors": errors},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
@@ -261,6 +264,8 @@ def run_evaluate(
         return _fail(f"cannot load model {model or '(default model)'}: {exc}")
     if dataset.ignored and len(dataset):  # a .dcm, a note: named as train names them (no image: the one-line error)
         print(printable(dataset.ignored_note()), file=sys.stderr)
+    if (loose := loose_note(dataset)) and len(dataset):  # EXT/Testing/scan.jpg: no class, so not scored
+        print(printable(loose), file=sys.stderr)
     try:
         result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress,
                           reference=compared, leak_threshold=leak_threshold, leak_note=leak_note)

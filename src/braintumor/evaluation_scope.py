@@ -1,5 +1,6 @@
 """What an evaluation covers and what it leaves out, said in words: the images its leak check compares with (the
-Training split beside the evaluated one, or the folder ``--reference`` names), or why there are none.
+Training split beside the evaluated one, or the folder ``--reference`` names), or why there are none; images beside
+the class folders, which have no class.
 
 Its own module because a labelled folder from elsewhere (a hospital's, another public set) rarely has this
 dataset's layout: each thing the evaluation cannot do there must be said once, the same way, on the console and in
@@ -70,3 +71,12 @@ def leak_reference(data: str, dataset: Dataset) -> tuple[Dataset | None, str | N
                       f"--split {evaluated.name} compares it with the Training split beside it")
     return None, (f"not computed: {root} has no Training split to look for near duplicates in, so every metric "
                   f"is on all the images, including any the model may have been trained on; {reference_hint()}")
+
+
+def loose_note(dataset: Dataset) -> str | None:
+    """One line on the images lying beside the class folders (``EXT/Testing/scan.jpg`` next to ``EXT/Testing/glioma/``),
+    or None: they were left out without a word, and a reader took the count scored for all the images there."""
+    if not dataset.loose:
+        return None
+    return (f"skipped {len(dataset.loose)} image(s) beside the class folders in {dataset.root}, e.g. "
+            f"{dataset.loose[0].name}: an image's class is the class folder it is in, and these are in none")

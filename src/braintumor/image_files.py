@@ -48,6 +48,17 @@ def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None)
                 yield path
 
 
+def images_in(folder: Path) -> list[Path]:
+    """Image files directly in ``folder`` (not below it), sorted, as :func:`walk_images` names them. Of a folder of
+    class folders, these are images in no class folder: unlabelled, so never scored, and to be said so."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:  # the caller's own walk reports an unreadable folder
+        return []
+    found = [Path(folder) / n for n in names if not n.startswith(".") and Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+    return [p for p in found if p.is_file() and not is_special_file(p)]
+
+
 def is_special_file(path: Path) -> bool:
     """A FIFO, socket or device: opening it to read can block forever (a FIFO hung 'data audit' and training), and
     replacing it as an output would swap /dev/null itself for a file. A folder or a broken link is not special

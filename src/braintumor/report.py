@@ -142,6 +142,10 @@ def _data_section(data: dict) -> str:
         html += (f"<p>Not scored: {_e(data['n_not_images'])} file(s) in the class folders that are not images by "
                  f"their name{' (' + _e(', '.join(endings)) + ')' if endings else ''}. Evaluate reads image files "
                  f"(JPEG, PNG, BMP, TIFF, WebP){_e(volumes)}.</p>")
+    if data.get("n_outside_class_folders"):  # EXT/Testing/scan.jpg: in no class folder, so no class to score with
+        html += (f"<p>Not scored: {_e(data['n_outside_class_folders'])} image(s) beside the class folders in "
+                 f"{_e(data.get('root', 'the data folder'))}: an image's class is the class folder it is in, and "
+                 "these are in none.</p>")
     errors = data.get("errors") or []
     if errors:
         items = "".join(f'<tr><td class="code">{_e(p)}</td><td class="l">{_e(m)}</td></tr>' for p, m in errors)
