@@ -164,3 +164,21 @@ def test_readme_heatmap_names_are_the_files_predict_writes(data_root, tmp_path):
     assert len(names) == 4 and names <= written and not any(n.startswith("cat") for n in written)
     records = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert [r.get("heatmap") is not None for r in records] == [True] * 7 + [False]
+
+
+def test_training_md_cost_table_has_every_architecture_at_its_cost():
+    """docs/TRAINING.md's table of `python benchmarks/model_cost.py` lacked ``tumornet-s-se`` after it joined
+    ``model.MODELS``: every registered architecture is a row, with the parameters and multiply-adds it has."""
+    pytest.importorskip("torch")
+    from braintumor.model import MODELS, count_multiply_adds, count_parameters, create_model
+
+    text = (REPO / "docs/TRAINING.md").read_text()
+    table = text.split("python benchmarks/model_cost.py`", 1)[1].split("\n\n", 2)[1]
+    rows = {m[0]: m[1:] for m in re.findall(r"^\| ([\w-]+) \| ([\d,]+) \| ([\d.]+) \|", table, re.M)}
+    got = {}
+    for name in MODELS:
+        model = create_model(name)
+        got[name] = (f"{count_parameters(model):,}", f"{count_multiply_adds(model, 160) / 1e6:.1f}")
+    assert rows == got
+    named = re.search(r"behind `MODELS`:(.*?)\. `tumornet-xs` trains", " ".join(text.split()), re.S).group(1)
+    assert set(re.findall(r"`(tumornet[\w-]*)`", named)) == set(MODELS)
