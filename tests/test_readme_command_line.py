@@ -120,3 +120,30 @@ def test_every_default_is_in_the_help():
 
     walk(build_parser(), "braintumor")
     assert hidden == []
+
+
+def test_help_names_the_environment_variables_that_set_defaults():
+    """``predict --help`` said ``--model`` defaults to the shipped model and ``evaluate --help`` that ``--data``
+    defaults to ../shared/...; $BRAINTUMOR_MODEL and $BRAINTUMOR_DATA set both (docs/WEB.md, README), which only
+    ``data check/audit --help`` said."""
+    import argparse
+
+    from braintumor.cli import build_parser
+    from braintumor.data import DEFAULT_DATA_ROOT
+
+    silent = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{prefix} {name}")
+            elif action.dest == "data" and action.default == DEFAULT_DATA_ROOT \
+                    and "$BRAINTUMOR_DATA" not in action.help:
+                silent.append(f"{prefix} --data")
+            elif action.dest == "model" and prefix.split()[-1] in ("predict", "serve", "evaluate") \
+                    and "$BRAINTUMOR_MODEL" not in action.help:
+                silent.append(f"{prefix} --model")
+
+    walk(build_parser(), "braintumor")
+    assert silent == []

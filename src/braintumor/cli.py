@@ -103,6 +103,10 @@ def _cmd_data_download(args: argparse.Namespace) -> int:
     return download_dataset(args.dest)
 
 
+#: ``--model`` of predict, evaluate and serve (``model_files.default_model_path``).
+MODEL_HELP = "ONNX model: a path, or a shipped model's file name (default: $BRAINTUMOR_MODEL, else the shipped model)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="braintumor", description="Brain MRI slice classifier.")
     parser.add_argument("--version", action="version", version=f"braintumor {__version__}")
@@ -165,8 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_orientation)
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")
-    p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
-    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help="ROOT/Testing/<class>/ or ROOT/<class>/")
+    p.add_argument("--model", type=path_arg, help=MODEL_HELP)
+    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT,
+                   help="ROOT/Testing/<class>/ or ROOT/<class>/ "
+                        f"(default {DEFAULT_DATA_ROOT}; $BRAINTUMOR_DATA sets it)")
     p.add_argument("--split", default="Testing", help="sub-folder of --data to use if present")
     p.add_argument("--out", type=path_arg, required=True, help="folder for metrics.json, figures, report.html")
     p.add_argument("--run", type=path_arg, help="training run folder, for training curves")
@@ -188,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "input, one per line")
     p.add_argument("--format", default=None, choices=["table", "json", "jsonl", "csv"],
                    help="default: from -o's extension (.csv, .json, .jsonl), else table")
-    p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
+    p.add_argument("--model", type=path_arg, help=MODEL_HELP)
     p.add_argument("-o", "--output", type=output_arg,
                    help="write results to this file (atomically) instead of stdout (-: stdout)")
     p.add_argument("--batch-size", type=positive_int, default=32, help="images per network run")
@@ -210,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
     p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
-    p.add_argument("--model", type=path_arg, help="ONNX model (default: the shipped model)")
+    p.add_argument("--model", type=path_arg, help=MODEL_HELP)
     p.add_argument("--workers", type=worker_count, default=None,
                    help="worker processes, one model each (1-64; default: CPUs, max 4)")
     p.add_argument("--threads", type=thread_count, default=None,

@@ -25,7 +25,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     """The ``train`` subcommand and its options, defaults taken from :class:`TrainConfig`."""
     d = TrainConfig(data="", out="")
     p = sub.add_parser("train", help="train a model from scratch (needs the [train] extra)")
-    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help="ROOT/Training/<class>/ or ROOT/<class>/")
+    p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT,
+                   help="ROOT/Training/<class>/ or ROOT/<class>/ "
+                        f"(default {DEFAULT_DATA_ROOT}; $BRAINTUMOR_DATA sets it)")
     p.add_argument("--out", type=path_arg, required=True, help="run folder for checkpoints and metrics")
     p.add_argument("--model", default=d.model, help="architecture name (see braintumor.model.MODELS)")
     p.add_argument("--image-size", type=int, default=d.image_size,
