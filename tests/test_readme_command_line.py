@@ -147,3 +147,22 @@ def test_help_names_the_environment_variables_that_set_defaults():
 
     walk(build_parser(), "braintumor")
     assert silent == []
+
+
+def test_help_states_defaults_the_code_computes():
+    """Options whose default is worked out when the command runs said nothing of it: ``predict --threads`` (CPUs, at
+    most 4), ``train --split-seed`` (--seed), ``calibrate --background-percentile`` (what the model recorded)."""
+    import argparse
+
+    from braintumor.cli import build_parser
+
+    def option(words: list[str]) -> argparse.Action:
+        parser = build_parser()
+        for word in words[:-1]:
+            parser = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[word]
+        return next(a for a in parser._actions if words[-1] in a.option_strings)
+
+    for words, said in ((["predict", "--threads"], "default: CPUs, at most 4"),
+                        (["train", "--split-seed"], "default: --seed"),
+                        (["calibrate", "--background-percentile"], "default: what the model recorded")):
+        assert said in option(words).help, words

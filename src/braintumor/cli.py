@@ -135,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run folder (its split.json names the validation images)")
     p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
     p.add_argument("--background-percentile", type=float, metavar="P",
-                   help="first set the model's preprocessing to subtract this percentile's gray level (0: off)")
+                   help="first set the model's preprocessing to subtract this percentile's gray level (0: off; "
+                        "default: what the model recorded)")
     p.add_argument("--ood-augment", type=int, metavar="K",
                    help="add K augmented copies of each training image to the OOD fit (needs [train]; "
                         "default: what the model recorded, else 0)")
@@ -198,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=output_arg,
                    help="write results to this file (atomically) instead of stdout (-: stdout)")
     p.add_argument("--batch-size", type=positive_int, default=32, help="images per network run")
-    p.add_argument("--threads", type=thread_count, default=None, help="ONNX Runtime threads (1-256)")
+    p.add_argument("--threads", type=thread_count, default=None,
+                   help="ONNX Runtime threads (1-256; default: CPUs, at most 4; with --workers N, CPUs / N each)")
     p.add_argument("--heatmap", type=path_arg, metavar="OUT_DIR",
                    help="also write a class-activation overlay PNG per image here")
     p.add_argument("--summary", action="store_true",

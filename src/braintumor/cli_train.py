@@ -42,7 +42,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=d.seed,
                    help="initialisation, batch order, augmentation; also the split unless --split-seed is given")
     p.add_argument("--split-seed", type=int, default=None,
-                   help="seed of the train/validation split alone (ensemble members: vary --seed, keep this)")
+                   help="seed of the train/validation split alone (ensemble members: vary --seed, keep this; "
+                        "default: --seed)")
     p.add_argument("--no-group-duplicates", dest="group_duplicates", action="store_false",
                    help="let near duplicates fall on both sides of that split, as in the shipped run (leaks)")
     p.add_argument("--device", default=None, help=f"auto, cpu, cuda, cuda:1 ... (default {d.device}; on --resume, the "
