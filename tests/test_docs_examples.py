@@ -5,6 +5,7 @@ show (an answer, a refusal, an error, a DICOM slice, a series summary) has exact
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 
@@ -182,3 +183,22 @@ def test_training_md_cost_table_has_every_architecture_at_its_cost():
     assert rows == got
     named = re.search(r"behind `MODELS`:(.*?)\. `tumornet-xs` trains", " ".join(text.split()), re.S).group(1)
     assert set(re.findall(r"`(tumornet[\w-]*)`", named)) == set(MODELS)
+
+
+def test_web_md_curl_status_lines_are_what_curl_prints(data_root):
+    """docs/WEB.md showed ``{...} HTTP 400`` on one line for ``curl -w ' HTTP %{http_code}\\n'``: the server's JSON
+    ends with a newline, so curl printed the status on a line of its own. Each such example is replayed through the
+    app (shipped model; ``notes.jpg`` a text file, ``scan.jpg`` a test slice) and its output compared whole."""
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    files = {"notes.jpg": b"not an image", "scan.jpg": sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[0]}
+    text = (REPO / "docs/WEB.md").read_text()
+    examples = re.findall(r"^\$ curl -s -w '([^']*)' -F (\w+)=@([\w.]+) http://127.0.0.1:5000(\S+)\n(.*?)(?=^\$|^```)",
+                          text, re.M | re.S)
+    assert len(examples) >= 2
+    for fmt, field, name, url, shown in examples:
+        data = files[name] if isinstance(files[name], bytes) else files[name].read_bytes()
+        r = client.post(url, data={field: (io.BytesIO(data), name)}, content_type="multipart/form-data")
+        assert shown == r.get_data(as_text=True) + fmt.replace("%{http_code}", str(r.status_code)).replace("\\n", "\n")
