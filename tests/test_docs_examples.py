@@ -202,3 +202,18 @@ def test_web_md_curl_status_lines_are_what_curl_prints(data_root):
         data = files[name] if isinstance(files[name], bytes) else files[name].read_bytes()
         r = client.post(url, data={field: (io.BytesIO(data), name)}, content_type="multipart/form-data")
         assert shown == r.get_data(as_text=True) + fmt.replace("%{http_code}", str(r.status_code)).replace("\\n", "\n")
+
+
+def test_web_md_says_which_paths_answer_errors_in_json():
+    """docs/WEB.md's status table promised ``{"error": ...}`` for any unknown path; ``curl /nope`` got the HTML page
+    (with the message in it): JSON is for ``/api/``, ``/healthz`` and ``/metrics``."""
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    for method, path in (("get", "/api/v1/nope"), ("delete", "/healthz"), ("post", "/metrics")):
+        assert getattr(client, method)(path).get_json()["error"], path
+    page = client.get("/nope")
+    assert page.status_code == 404 and page.mimetype == "text/html" and b"not found" in page.data
+    row = next(line for line in (REPO / "docs/WEB.md").read_text().splitlines() if line.startswith("| 404, 405, 500"))
+    assert "`/api/`" in row and "another path gets the page" in row
