@@ -217,3 +217,11 @@ def test_web_md_says_which_paths_answer_errors_in_json():
     assert page.status_code == 404 and page.mimetype == "text/html" and b"not found" in page.data
     row = next(line for line in (REPO / "docs/WEB.md").read_text().splitlines() if line.startswith("| 404, 405, 500"))
     assert "`/api/`" in row and "another path gets the page" in row
+
+
+def test_readme_dates_the_committed_report_as_its_metrics_do():
+    """README said the committed report was remade on 2026-12-05; its metrics.json was written on 2026-12-06."""
+    created = json.loads((REPO / "docs/evaluation/metrics.json").read_text())["created"][:10]
+    said = re.search(r"The committed report was remade on (\d{4}-\d\d-\d\d)", " ".join((REPO / "README.md").read_text()
+                                                                                       .split())).group(1)
+    assert said == created
