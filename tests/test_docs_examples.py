@@ -225,3 +225,18 @@ def test_readme_dates_the_committed_report_as_its_metrics_do():
     said = re.search(r"The committed report was remade on (\d{4}-\d\d-\d\d)", " ".join((REPO / "README.md").read_text()
                                                                                        .split())).group(1)
     assert said == created
+
+
+def test_training_md_reproduction_serves_the_rerun_as_the_shipped_file_is_served():
+    """docs/TRAINING.md's "Reproducing a run" exported the rerun and compared it with the shipped file at once:
+    ``compare_runs.py --models`` refuses two files that preprocess differently (exit 2), and the shipped file was
+    calibrated with a background percentile export does not set. The block calibrates the rerun as the shipped file."""
+    from braintumor.predictor import Classifier
+
+    block = (REPO / "docs/TRAINING.md").read_text().split("## Reproducing a run", 1)[1].split("```bash\n", 1)[1]
+    lines = block.split("```", 1)[0].splitlines()
+    compare = next(i for i, line in enumerate(lines) if "compare_runs.py --models" in line)
+    compared = lines[compare].split("--models", 1)[1].split()[1]
+    calibrated = [line for line in lines[:compare] if line.startswith(f"braintumor calibrate {compared} ")]
+    percentile = Classifier.load(MODEL).preprocess_config.background_percentile
+    assert calibrated and re.search(rf"--background-percentile {percentile:g}(\s|$)", calibrated[-1])
