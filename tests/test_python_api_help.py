@@ -46,3 +46,18 @@ def test_help_on_the_classifier_says_how_to_start_and_what_it_raises():
     for words in ("Classifier.load()", "predict_many", "explain", "ImageError", "ModelError", "FileNotFoundError",
                   "metadata", "image_size"):
         assert words in text, words
+
+
+def test_explain_says_what_it_raises_for_a_wrong_kind_of_argument():
+    """README: a wrong kind of argument (a list, None) raises TypeError; ``explain``'s docstring named ImageError
+    only."""
+    import pytest
+
+    from braintumor.heatmap import explain
+    from braintumor.model_files import default_model_path
+
+    assert "ImageError" in inspect.getdoc(explain) and "TypeError" in inspect.getdoc(explain)
+    if not default_model_path().exists():
+        pytest.skip("no shipped model")
+    with pytest.raises(TypeError):
+        explain(braintumor.Classifier.load(threads=1), ["scan.jpg"])

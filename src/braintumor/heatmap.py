@@ -225,6 +225,7 @@ def _explanations(clf: Classifier, preds: list[Prediction], features: np.ndarray
 
 def explain(clf: Classifier, source: ImageSource | InMemoryImage | Slice) -> Explanation:
     """One image (path, bytes, binary file, numpy array, PIL image, or a scan's Slice: refused as ``predict`` refuses
-    it, for its DICOM modality or colour) -> Explanation. Raises ImageError."""
+    it, for its DICOM modality or colour) -> Explanation. Raises ImageError for unusable input, TypeError for a wrong
+    kind of argument (a list, None), as ``predict`` does."""
     crop, info = clf.inspect_crop(source)
     return explain_crops(clf, crop[None], [info])[0]
