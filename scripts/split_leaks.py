@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Near duplicates inside Training and the validation split: the numbers docs/TRAINING.md quotes.
+
+    python scripts/split_leaks.py [--data ROOT] [--run models] [--seeds 0 1 2]
+
+Why: a validation image with a near duplicate among the training images makes the validation score that selects a
+run optimistic. This prints Training's groups of near duplicates (the audit's definition: 256-bit pHash within 8
+bits, ``image_hashes.duplicate_groups``), how many validation images of ``--run``'s split.json have a near duplicate
+(and how many an exact pixel copy) in its training part, and, for each seed, the split a new run draws: its size,
+its per-class counts and the same count, which grouping keeps at 0, beside the count of the split drawn image by image
+(``--no-group-duplicates``, the shipped run's). Hashes are cached (36 s the first time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from braintumor.data import DEFAULT_DATA_ROOT, DatasetError, load_dataset, stratified_split
+from braintumor.image_hashes import DEFAULT_THRESHOLD, cached_hashes, close_pairs, near_duplicate_groups
+
+
+def leaks(hashes, val: np.ndarray, train: np.ndarray) -> tuple[int, int]:
+    """(validation images with a near duplicate in ``train``, those with an exact pixel copy there)."""
+    near = np.unique(val[close_pairs(hashes.hashes[val], hashes.hashes[train], DEFAULT_THRESHOLD)[0]])
+    train_digests = {hashes.digests[k] for k in train}
+    return len(near), sum(hashes.digests[k] in train_digests for k in near)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help="dataset root (its Training split is read)")
+    ap.add_argument("--run", type=Path, help="a run folder whose split.json to check (the shipped one: models)")
+    ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="seeds of the grouped splits to draw")
+    ap.add_argument("--val-fraction", type=float, default=0.1)
+    args = ap.parse_args(argv)
+    try:
+        full = load_dataset(args.data, "Training")
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    hashes = cached_hashes(full)
+    groups = near_duplicate_groups(hashes.hashes, hashes.ok, DEFAULT_THRESHOLD)
+    size = np.bincount(groups, minlength=len(groups))
+    shared = size[size > 1]
+    sizes = f" ({shared.min()}-{shared.max()} images each)" if len(shared) else ""
+    print(f"Training: {len(full)} images; {len(shared)} groups of near duplicates{sizes}, {shared.sum()} images in all")
+    if args.run:
+        split = json.loads((args.run / "split.json").read_text())
+        index = {p.relative_to(full.root).as_posix(): k for k, p in enumerate(full.paths)}
+        val, train = (np.array([index[r] for r in split[part]], dtype=np.int64) for part in ("val", "train"))
+        near, exact = leaks(hashes, val, train)
+        print(f"{args.run / 'split.json'}: {len(val)} validation images, {near} ({near / len(val):.1%}) with a near "
+              f"duplicate in its training part, {exact} of them an exact pixel copy")
+    for seed in args.seeds:
+        train, val = stratified_split(full.labels, args.val_fraction, seed, groups)
+        counts = " / ".join(str(n) for n in np.bincount(full.labels[val], minlength=len(full.classes)))
+        plain = leaks(hashes, *stratified_split(full.labels, args.val_fraction, seed)[::-1])
+        print(f"seed {seed}: grouped split {len(val)} validation images ({counts}), {leaks(hashes, val, train)[0]} "
+              f"with a near duplicate in its training part; drawn image by image (--no-group-duplicates) "
+              f"{plain[0]} ({plain[1]} exact)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
