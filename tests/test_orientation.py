@@ -9,21 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from braintumor.orientation import OUTPUT, TURNS, turn_reasons, turned_share
+from braintumor.orientation import OUTPUT, TURNS, turn_probabilities, turn_reasons
 
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 
-def test_turn_reasons_name_the_turn_above_the_threshold_only():
-    logits = np.array([[5.0, 0, 0, 0], [0, 5.0, 0, 0], [0, 0, 5.0, 0], [0, 0, 0, 5.0], [1.0, 1.0, 0, 0]])
-    shares = turned_share(logits)
-    assert shares[0] < 0.05 and all(s > 0.95 for s in shares[1:4])
-    reasons = turn_reasons(logits, threshold=0.9)
-    assert reasons[0] is None and reasons[4] is None  # 1 - e/(2e+2) = 0.63: under 0.9
+def test_turn_reasons_name_the_turn_above_its_threshold_only():
+    logits = np.array([[5.0, 0, 0, 0], [0, 5.0, 0, 0], [0, 0, 5.0, 0], [0, 0, 0, 5.0], [1.0, 0, 1.0, 0]])
+    quarter, half = turn_probabilities(logits)
+    assert quarter[0] < 0.05 and quarter[1] > 0.95 and quarter[3] > 0.95 and half[2] > 0.95
+    reasons = turn_reasons(logits, 0.9, 0.9)
+    assert reasons[0] is None and reasons[4] is None  # upside down at 0.37: under 0.9
     for k in (1, 2, 3):
         assert TURNS[k] in reasons[k] and "rotate it upright" in reasons[k]
-    assert turn_reasons(logits, threshold=0.5)[4] is not None
+    assert turn_reasons(logits, 0.9, 0.3)[4] is not None and turn_reasons(logits, 0.99, 0.9)[1] is None
+    assert turn_reasons(logits, 0.9, 0.99)[2] is None  # each turn has its own threshold
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,8 @@ def test_grafting_adds_the_output_and_keeps_the_answers(grafted, tiny_run, tiny_
     before, after = Classifier.load(tiny_model, threads=1), Classifier.load(model, threads=1)
     assert OUTPUT in [o.name for o in after.session.get_outputs()]
     entry = after.metadata["orientation"]
-    assert after.turn_threshold == entry["threshold"] >= 0.5
+    assert after.turn_thresholds == (entry["quarter_threshold"], entry["half_threshold"])
+    assert min(after.turn_thresholds) >= 0.5
     assert entry["val_images"] > 0 and 0.0 <= entry["val_turn_accuracy"] <= 1.0
     batch = np.stack([before.preprocess(p) for p in test_images["glioma"]])
     np.testing.assert_array_equal(before.run(batch)[0], after.run(batch)[0])  # the classifier's graph untouched
@@ -68,11 +70,11 @@ def test_the_check_refuses_only_above_the_files_threshold(grafted, tmp_path, tes
 
     model = _copy(grafted, tmp_path)
     entry = Classifier.load(model, threads=1).metadata["orientation"]
-    write_metadata(model, {"orientation": {**entry, "threshold": -1.0}})  # every slice counts as turned
+    write_metadata(model, {"orientation": {**entry, "quarter_threshold": -1.0}})  # every slice counts as turned
     refusing = Classifier.load(model, threads=1)
     pred = refusing.predict(test_images["glioma"][0])
     assert pred.ood and pred.label is None and "rotate it upright" in pred.reason
-    write_metadata(model, {"orientation": {**entry, "threshold": 1.0}})  # none does
+    write_metadata(model, {"orientation": {**entry, "quarter_threshold": 1.0, "half_threshold": 1.0}})  # none
     assert not Classifier.load(model, threads=1).predict(test_images["glioma"][0]).ood
 
 
@@ -82,9 +84,9 @@ def test_metadata_without_the_output_is_ignored(tiny_model, tmp_path, test_image
 
     model = tmp_path / "m.onnx"
     shutil.copy(tiny_model, model)
-    write_metadata(model, {"orientation": {"threshold": -1.0}})  # a file whose graph lost the network
+    write_metadata(model, {"orientation": {"quarter_threshold": -1.0, "half_threshold": -1.0}})  # graph lost it
     clf = Classifier.load(model, threads=1)
-    assert clf.turn_threshold is None and not clf.predict(test_images["glioma"][0]).ood
+    assert clf.turn_thresholds is None and not clf.predict(test_images["glioma"][0]).ood
 
 
 def test_quantize_keeps_the_orientation_network_in_float(grafted, tiny_run, tmp_path, test_images):
@@ -103,4 +105,4 @@ def test_quantize_keeps_the_orientation_network_in_float(grafted, tiny_run, tmp_
     want = Classifier.load(model, threads=1).run_all(batch)[OUTPUT]
     got = Classifier.load(int8, threads=1).run_all(batch)[OUTPUT]
     np.testing.assert_allclose(got, want, atol=1e-4)
-    assert Classifier.load(int8, threads=1).turn_threshold == Classifier.load(model, threads=1).turn_threshold
+    assert Classifier.load(int8, threads=1).turn_thresholds == Classifier.load(model, threads=1).turn_thresholds

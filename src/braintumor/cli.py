@@ -26,6 +26,7 @@ from .cli_checks import (
 from .cli_run import run
 from .cli_train import add_train_parser
 from .data import DEFAULT_DATA_ROOT
+from .orientation import FIT_EPOCHS
 from .series import printable
 
 
@@ -165,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=path_arg, required=True,
                    help="run folder (split.json: trained on its training images, threshold from its validation ones)")
     p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
-    p.add_argument("--epochs", type=int, default=12, help="training epochs (default: 12)")
+    p.add_argument("--epochs", type=int, default=FIT_EPOCHS, help=f"training epochs (default: {FIT_EPOCHS})")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.set_defaults(func=_cmd_orientation)
 

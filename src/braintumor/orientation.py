@@ -15,22 +15,31 @@ import numpy as np
 #: The graph output holding the orientation logits, and the prefix of every node and tensor of its sub-graph.
 OUTPUT: str = "orientation"
 PREFIX: str = "orientation/"
+#: Epochs ``braintumor orientation`` trains the network for (the shipped check's; chosen on validation, against 12).
+FIT_EPOCHS: int = 24
 #: What each logit says, in the order the network was trained on: ``np.rot90(upright, k)`` for k = 0, 1, 2, 3
 #: (numpy turns anticlockwise).
 TURNS: tuple[str, ...] = ("upright", "turned 90 degrees anticlockwise", "upside down", "turned 90 degrees clockwise")
 
 
-def turned_share(logits: np.ndarray) -> np.ndarray:
-    """P(not upright) for each row of orientation logits (N, 4): one minus the softmax's first column."""
+def turn_probabilities(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P(turned a quarter, either way), P(upside down)) for each row of orientation logits (N, 4).
+
+    Two numbers, not one P(not upright): a quarter turn is told from upright almost always, upside down much less
+    often (an axial slice's front and back differ in detail only), so one threshold on their sum had to sit where
+    upside-down doubts put it and let quarter turns through."""
     z = np.asarray(logits, dtype=np.float64)
     e = np.exp(z - z.max(axis=1, keepdims=True))
-    return 1.0 - e[:, 0] / e.sum(axis=1)
+    p = e / e.sum(axis=1, keepdims=True)
+    return p[:, 1] + p[:, 3], p[:, 2]
 
 
-def turn_reasons(logits: np.ndarray, threshold: float) -> list[str | None]:
-    """The refusal reason of each row whose P(not upright) is above ``threshold`` (the file's, fitted on validation
-    slices), None for the others."""
-    shares = turned_share(logits)
-    turns = np.argmax(np.asarray(logits)[:, 1:], axis=1) + 1
-    return [f"it looks {TURNS[k]}; rotate it upright and send it again"
-            if share > threshold else None for share, k in zip(shares.tolist(), turns.tolist(), strict=True)]
+def turn_reasons(logits: np.ndarray, quarter_threshold: float, half_threshold: float) -> list[str | None]:
+    """The refusal reason of each row turned beyond the file's thresholds (fitted on validation slices), else None."""
+    quarter, half = turn_probabilities(logits)
+    clockwise = np.asarray(logits)[:, 3] > np.asarray(logits)[:, 1]
+    reasons: list[str | None] = []
+    for q, h, cw in zip(quarter.tolist(), half.tolist(), clockwise.tolist(), strict=True):
+        turn = (TURNS[3] if cw else TURNS[1]) if q > quarter_threshold else TURNS[2] if h > half_threshold else None
+        reasons.append(turn and f"it looks {turn}; rotate it upright and send it again")
+    return reasons

@@ -59,9 +59,10 @@ class Classifier:
         if self.ood is not None and self.ood.uses_middle and "pooled_middle" not in self._outputs:
             raise ValueError("OOD statistics need the 'pooled_middle' output")
         self._input = session.get_inputs()[0].name
-        #: the orientation check's threshold when the file carries one (:mod:`braintumor.orientation`), else None
-        self.turn_threshold: float | None = (float(metadata["orientation"]["threshold"]) if "orientation" in metadata
-                                             and ORIENTATION in self._outputs else None)
+        #: the orientation check's (quarter turn, upside down) thresholds when the file carries one, else None
+        turns = metadata.get("orientation") if ORIENTATION in self._outputs else None
+        self.turn_thresholds: tuple[float, float] | None = (
+            (float(turns["quarter_threshold"]), float(turns["half_threshold"])) if turns else None)
         keep_sessions_in_children(self)
 
     def _check_graph(self) -> None:
@@ -225,7 +226,7 @@ class Classifier:
         outs = self.run_all(batch)
         logits, features = outs[self._outputs[0]], outs.get("features")
         probs = softmax(logits, self.temperature)
-        turns = (turn_reasons(outs[ORIENTATION], self.turn_threshold) if self.turn_threshold is not None
+        turns = (turn_reasons(outs[ORIENTATION], *self.turn_thresholds) if self.turn_thresholds is not None
                  else [None] * len(probs))
         if ood is None:
             return [self.prediction_from_probs(p, None, turn) for p, turn in zip(probs, turns, strict=True)], \
