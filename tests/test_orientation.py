@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from braintumor.orientation import OUTPUT, TURNS, turn_probabilities, turn_reasons
+from braintumor.orientation import OUTPUT, QUARTER_TURN, TURNS, turn_probabilities, turn_reasons
 
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
@@ -21,10 +21,11 @@ def test_turn_reasons_name_the_turn_above_its_threshold_only():
     assert quarter[0] < 0.05 and quarter[1] > 0.95 and quarter[3] > 0.95 and half[2] > 0.95
     reasons = turn_reasons(logits, 0.9, 0.9)
     assert reasons[0] is None and reasons[4] is None  # upside down at 0.37: under 0.9
-    for k in (1, 2, 3):
-        assert TURNS[k] in reasons[k] and "rotate it upright" in reasons[k]
+    for k, turn in ((1, QUARTER_TURN), (2, TURNS[2]), (3, QUARTER_TURN)):
+        assert turn in reasons[k] and "rotate it upright" in reasons[k]
     assert turn_reasons(logits, 0.9, 0.3)[4] is not None and turn_reasons(logits, 0.99, 0.9)[1] is None
     assert turn_reasons(logits, 0.9, 0.99)[2] is None  # each turn has its own threshold
+    assert turn_reasons(logits, 0.9, None)[2] is None and QUARTER_TURN in turn_reasons(logits, 0.9, None)[1]  # no 180
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_grafting_adds_the_output_and_keeps_the_answers(grafted, tiny_run, tiny_
     assert OUTPUT in [o.name for o in after.session.get_outputs()]
     entry = after.metadata["orientation"]
     assert after.turn_thresholds == (entry["quarter_threshold"], entry["half_threshold"])
-    assert min(after.turn_thresholds) >= 0.5
+    assert after.turn_thresholds[0] >= 0.5 and after.turn_thresholds[1] is None  # upside down: not refused
     assert entry["val_images"] > 0 and 0.0 <= entry["val_turn_accuracy"] <= 1.0
     batch = np.stack([before.preprocess(p) for p in test_images["glioma"]])
     np.testing.assert_array_equal(before.run(batch)[0], after.run(batch)[0])  # the classifier's graph untouched
@@ -106,3 +107,19 @@ def test_quantize_keeps_the_orientation_network_in_float(grafted, tiny_run, tmp_
     got = Classifier.load(int8, threads=1).run_all(batch)[OUTPUT]
     np.testing.assert_allclose(got, want, atol=1e-4)
     assert Classifier.load(int8, threads=1).turn_thresholds == Classifier.load(model, threads=1).turn_thresholds
+
+
+def test_the_shipped_model_refuses_real_slices_on_their_side_and_names_the_turn(test_images):
+    from braintumor.image_io import read_image
+    from braintumor.predictor import Classifier
+
+    clf = Classifier.load()
+    assert clf.turn_thresholds is not None, "the shipped file has no orientation check"
+    slices = [read_image(p) for paths in test_images.values() for p in paths]  # 3 per class
+    upright = [p for _, p in clf.predict_many(slices)]
+    assert not [p for p in upright if "rotate it upright" in (p.reason or "")]
+    for quarters in (1, 3):
+        turned = [p for _, p in clf.predict_many(np.ascontiguousarray(np.rot90(s, quarters)) for s in slices)]
+        assert all(p.ood for p in turned), [p.reason for p in turned]
+        named = [p for p in turned if QUARTER_TURN in p.reason]  # the others: "far from every training slice"
+        assert len(named) >= len(slices) // 2, [p.reason for p in turned]

@@ -10,6 +10,7 @@ import pytest
 
 from braintumor.data import fingerprint, load_dataset
 from braintumor.model_files import default_model_path
+from braintumor.orientation import PREFIX as ORIENTATION_PREFIX
 from braintumor.predictor import METADATA_KEY, Classifier
 
 MODEL = default_model_path()
@@ -18,9 +19,13 @@ pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at
 
 def test_shipped_model_is_one_small_onnx_file_with_metadata():
     proto = onnx.load(str(MODEL))
-    weights = sum(np.prod(t.dims) * 4 for t in proto.graph.initializer)
-    # <= 5 MB of weights, plus the metadata (OOD statistics ~0.2 MB, head weights, provenance)
-    assert MODEL.parent.name == "models" and weights <= 5_000_000 and MODEL.stat().st_size <= 5_300_000
+    weights = sum(np.prod(t.dims) * 4 for t in proto.graph.initializer if not t.name.startswith(ORIENTATION_PREFIX))
+    check = sum(np.prod(t.dims) * 2 for t in proto.graph.initializer if t.name.startswith(ORIENTATION_PREFIX)
+                and t.data_type == onnx.TensorProto.FLOAT16)
+    # the classifier: <= 5 MB of weights; the orientation check (float16): <= 0.3 MB; plus the metadata (OOD
+    # statistics ~0.2 MB, head weights, provenance)
+    assert MODEL.parent.name == "models" and weights <= 5_000_000 and 0 < check <= 300_000
+    assert MODEL.stat().st_size <= 5_600_000
     meta = json.loads({p.key: p.value for p in proto.metadata_props}[METADATA_KEY])
     assert meta["classes"] == ["glioma", "meningioma", "notumor", "pituitary"]
     for key in ("model_version", "preprocess", "data_fingerprint", "metrics", "training", "ood", "calibration"):

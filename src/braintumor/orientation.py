@@ -4,8 +4,9 @@ The classifier was trained on upright slices (rotations of at most 15 degrees, l
 quarter, the shipped model still answered 72.6 % of those it accepted right and refused only one in five
 (docs/RESULTS.md, "Orientation"): a confident wrong answer one time in four. A small network grafted into the same
 ONNX file (:class:`braintumor.model.OrientationNet`, output :data:`OUTPUT`, fitted by ``braintumor orientation``)
-says which way up the slice is; a slice it finds turned is refused with the turn named, so the user can rotate it
-and send it again. Models without the output are served as before.
+says which way up the slice is; a slice it finds turned a quarter is refused with the turn named, so the user can
+rotate it and send it again (upside down is told from upright too unreliably to refuse: docs/RESULTS.md). Models
+without the output are served as before.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import numpy as np
 #: The graph output holding the orientation logits, and the prefix of every node and tensor of its sub-graph.
 OUTPUT: str = "orientation"
 PREFIX: str = "orientation/"
-#: Epochs ``braintumor orientation`` trains the network for (the shipped check's; chosen on validation, against 12).
+#: How a refusal names a quarter turn, either way.
+QUARTER_TURN: str = "turned 90 degrees, on its side"
+#: Epochs ``braintumor orientation`` trains the network for (the shipped check's; 12 did less on validation).
 FIT_EPOCHS: int = 24
 #: What each logit says, in the order the network was trained on: ``np.rot90(upright, k)`` for k = 0, 1, 2, 3
 #: (numpy turns anticlockwise).
@@ -34,12 +37,14 @@ def turn_probabilities(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p[:, 1] + p[:, 3], p[:, 2]
 
 
-def turn_reasons(logits: np.ndarray, quarter_threshold: float, half_threshold: float) -> list[str | None]:
-    """The refusal reason of each row turned beyond the file's thresholds (fitted on validation slices), else None."""
+def turn_reasons(logits: np.ndarray, quarter_threshold: float, half_threshold: float | None) -> list[str | None]:
+    """The refusal reason of each row turned beyond the file's thresholds (fitted on validation slices), else None.
+    ``half_threshold`` None: upside down is not refused (the shipped check: ``orientation_fit.REFUSE_UPSIDE_DOWN``).
+    A quarter turn's direction is not named: the network mistakes one for the other in ~8 % of validation crops."""
     quarter, half = turn_probabilities(logits)
-    clockwise = np.asarray(logits)[:, 3] > np.asarray(logits)[:, 1]
     reasons: list[str | None] = []
-    for q, h, cw in zip(quarter.tolist(), half.tolist(), clockwise.tolist(), strict=True):
-        turn = (TURNS[3] if cw else TURNS[1]) if q > quarter_threshold else TURNS[2] if h > half_threshold else None
+    for q, h in zip(quarter.tolist(), half.tolist(), strict=True):
+        turn = (QUARTER_TURN if q > quarter_threshold
+                else TURNS[2] if half_threshold is not None and h > half_threshold else None)
         reasons.append(turn and f"it looks {turn}; rotate it upright and send it again")
     return reasons
