@@ -78,24 +78,24 @@ def test_the_readme_command_line_block_is_true_to_the_parsers():
     assert problems == []
 
 
-def test_every_option_says_what_it_does():
-    """train --image-size/--lr, predict --batch-size, serve --port and others had no help text in --help."""
+def _options(parser=None, prefix: str = "braintumor"):
+    """(command words, parser, action) of every option of every subcommand (the help tests' one walk)."""
     import argparse
 
     from braintumor.cli import build_parser
 
-    silent = []
+    parser = parser or build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, f"{prefix} {name}")
+        elif action.option_strings:
+            yield prefix, parser, action
 
-    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    walk(sub, f"{prefix} {name}")
-            elif action.option_strings and not action.help:
-                silent.append(f"{prefix} {action.option_strings[0]}")
 
-    walk(build_parser(), "braintumor")
-    assert silent == []
+def test_every_option_says_what_it_does():
+    """train --image-size/--lr, predict --batch-size, serve --port and others had no help text in --help."""
+    assert [f"{prefix} {a.option_strings[0]}" for prefix, _, a in _options() if not a.help] == []
 
 
 def test_every_default_is_in_the_help():
@@ -126,26 +126,12 @@ def test_help_names_the_environment_variables_that_set_defaults():
     """``predict --help`` said ``--model`` defaults to the shipped model and ``evaluate --help`` that ``--data``
     defaults to ../shared/...; $BRAINTUMOR_MODEL and $BRAINTUMOR_DATA set both (docs/WEB.md, README), which only
     ``data check/audit --help`` said."""
-    import argparse
-
-    from braintumor.cli import build_parser
     from braintumor.data import DEFAULT_DATA_ROOT
 
-    silent = []
-
-    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    walk(sub, f"{prefix} {name}")
-            elif action.dest == "data" and action.default == DEFAULT_DATA_ROOT \
-                    and "$BRAINTUMOR_DATA" not in action.help:
-                silent.append(f"{prefix} --data")
-            elif action.dest == "model" and prefix.split()[-1] in ("predict", "serve", "evaluate") \
-                    and "$BRAINTUMOR_MODEL" not in action.help:
-                silent.append(f"{prefix} --model")
-
-    walk(build_parser(), "braintumor")
+    silent = [f"{prefix} --data" for prefix, _, a in _options()
+              if a.dest == "data" and a.default == DEFAULT_DATA_ROOT and "$BRAINTUMOR_DATA" not in a.help]
+    silent += [f"{prefix} --model" for prefix, _, a in _options() if a.dest == "model"
+               and prefix.split()[-1] in ("predict", "serve", "evaluate") and "$BRAINTUMOR_MODEL" not in a.help]
     assert silent == []
 
 
