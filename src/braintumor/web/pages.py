@@ -20,6 +20,10 @@ bp = Blueprint("pages", __name__)
 #: says the server did not answer. A request's most work (512 slices) takes seconds on 2 cores (docs/PERFORMANCE.md):
 #: this leaves room for a queue of them behind a busy server.
 ANSWER_TIMEOUT_S: int = 120
+#: The words that end the orientation check's refusals (braintumor.orientation.turn_reasons): a card whose reason says
+#: them says what to do, and its note then speaks of a slice that is upright already (static/card.js reads them from
+#: the upload form, so the two never differ).
+TURN_ADVICE: str = "rotate it upright and send it again"
 
 
 @bp.app_template_filter("display_name")
@@ -29,7 +33,14 @@ def _display_name(label: str) -> str:
 
 @bp.app_context_processor
 def _globals() -> dict:
-    return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S}
+    return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S, "turn_advice": TURN_ADVICE}
+
+
+@bp.app_template_global("turned")
+def _turned(rec: dict) -> bool:
+    """Whether a record was refused as a slice on its side or upside down (a global: the card macro sees no context).
+    Its card then said "rotate it upright and send it again", then "it must be read without the model's help"."""
+    return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
 
 
 @bp.app_template_global("review_below")

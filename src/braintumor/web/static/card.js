@@ -30,6 +30,7 @@ window.braintumorCard = function (helpers) {
     card.querySelector(".card-name").textContent = printable(name);
     card.querySelector(".card-status").textContent = "Analysing…";
     card.dataset.state = "loading";
+    card.removeAttribute("data-turned");
     wireViewer(card);
     return card;
   }
@@ -55,6 +56,9 @@ window.braintumorCard = function (helpers) {
     if (rec.ood) {
       // Not a brain MRI slice (or too unlike the training data): no class, no bars, no heat map.
       card.dataset.state = "ood";
+      // refused as turned (the orientation check's advice, as the upload form names it): its own note
+      const advice = document.getElementById("upload-form").dataset.turnAdvice;
+      card.toggleAttribute("data-turned", Boolean(advice && rec.reason && rec.reason.indexOf(advice) >= 0));
       status.textContent = "Not classified: " + printable(rec.reason || "unlike the brain MRI slices the model was " +
         "trained on");
       return;

@@ -1,0 +1,76 @@
+"""A real brain MRI slice on its side, in a real browser (headless chromium via Playwright, the shipped model and its
+orientation check): the page says it was refused, why, and what to do, with and without JavaScript, for one slice and
+for a series. Skipped, never failed, when chromium, playwright, the dataset or the shipped model is absent (like
+tests/test_browser.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+
+from braintumor.image_io import read_image
+from braintumor.model_files import default_model_path
+from braintumor.orientation import QUARTER_TURN
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+shipped = pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's orientation check")
+
+#: What a slice on its side is told (braintumor.orientation.turn_reasons), after the card's "Not classified: ".
+TURNED = f"it looks {QUARTER_TURN}; rotate it upright and send it again"
+
+#: The turned card's note, in place of "If this is a brain MRI slice, ...: it must be read without the model's help".
+UPRIGHT_ALREADY = "If it is upright already, the model cannot read it: it must be read without the model's help."
+
+
+def turned(path: Path, size: int | None = None) -> np.ndarray:
+    """The real slice at ``path`` (resized to ``size``), turned 90 degrees anticlockwise."""
+    gray = read_image(path)
+    if size:
+        gray = np.asarray(Image.fromarray(gray).resize((size, size)), dtype=np.uint8)
+    return np.ascontiguousarray(np.rot90(gray))
+
+
+def read_card(card) -> dict:
+    return {"status": " ".join(card.locator(".card-status").inner_text().split()),
+            "status shown": card.locator(".card-status").is_visible(),
+            "notes shown": [" ".join(t.split()) for t in card.locator(".card-ood-note:visible, .card-turn-note:visible")
+                            .all_inner_texts()],
+            "bars shown": card.locator(".bars").is_visible(),
+            "heat map shown": card.locator(".view-heat").is_visible() if card.locator(".view-heat").count() else False}
+
+
+@shipped
+def test_a_slice_on_its_side_is_refused_with_the_turn_named_with_and_without_javascript(server, chromium, test_images,
+                                                                                       tmp_path):
+    """The card said "rotate it upright and send it again", then "it must be read without the model's help": its note
+    now says what to do with a slice the check took for turned that is upright already."""
+    image = tmp_path / "on-its-side.png"
+    Image.fromarray(turned(test_images["glioma"][0])).save(image)
+    want = {"status": f"Not classified: unlike the brain MRI slices the model was trained on: {TURNED}",
+            "status shown": True, "notes shown": [UPRIGHT_ALREADY], "bars shown": False, "heat map shown": False}
+    page, problems = open_page(chromium, server, 390, 844)  # phone width: the reason wraps, nothing is cut
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", str(image))
+    card = page.locator("#results .card").first
+    sync_api.expect(card).to_have_attribute("data-state", "ood", timeout=30_000)
+    assert read_card(card) == want
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    sync_api.expect(page.locator("#page-status")).to_have_text(
+        "Done: 0 classified, 1 not classified (unlike brain MRI) (see below).")
+    assert problems == []
+    page.close()
+
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server)
+    page.set_input_files("#file-input", str(image))
+    page.click("button[type=submit]")
+    card = page.locator("#results .card").first
+    sync_api.expect(card).to_have_attribute("data-state", "ood")
+    assert read_card(card) == want
+    context.close()
+
