@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dicom_factory import series, zip_bytes
 from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
@@ -74,3 +75,34 @@ def test_a_slice_on_its_side_is_refused_with_the_turn_named_with_and_without_jav
     assert read_card(card) == want
     context.close()
 
+
+@shipped
+def test_a_series_on_its_side_says_why_its_slices_were_refused_with_and_without_javascript(server, chromium,
+                                                                                          test_images, tmp_path):
+    """A DICOM series stored on its side said only "4 not classified (unlike brain MRI)", each slice the same: the
+    reasons, the turn among them, were in the JSON alone (a screen reader heard the count only)."""
+    slices = [turned(test_images[c][0], 256) for c in ("glioma", "meningioma", "notumor", "pituitary")]
+    scan = tmp_path / "on-its-side.zip"
+    scan.write_bytes(zip_bytes(series(slices)))
+    said = {}
+    for js in (True, False):
+        context = chromium.new_context(java_script_enabled=js)
+        page = context.new_page()
+        page.goto(server)
+        page.set_input_files("#file-input", str(scan))
+        if not js:
+            page.click("button[type=submit]")
+        block = page.locator("#results .series").first
+        sync_api.expect(block).to_have_attribute("data-state", "ok", timeout=30_000)
+        assert "· 4 not classified (unlike brain MRI)" in block.locator(".series-line").inner_text()
+        reasons = block.locator(".series-refusals li")
+        sync_api.expect(reasons.first).to_be_visible()
+        said[js] = [" ".join(t.split()) for t in reasons.all_inner_texts()]
+        if js:  # announced with the count
+            assert said[js][0] in page.locator("#scan-status").text_content()
+        context.close()
+    assert said[True] == said[False]
+    counts = [int(line.split()[0]) for line in said[True]]
+    assert sum(counts) == 4 and counts == sorted(counts, reverse=True)
+    assert any(line.endswith(f"not classified: unlike the brain MRI slices the model was trained on: {TURNED}")
+               for line in said[True]), said

@@ -8,6 +8,7 @@ all; heat maps are drawn for the most suspicious slices of each volume only.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,13 @@ class Entry:
         """What the page shows as suspicious: of :attr:`top`, the slices called a tumour or flagged for review (a
         sure 'No tumour' slice is among the five most suspicious of a healthy volume, and was shown as such)."""
         return [r for r in self.top if r["label"] != NO_TUMOUR or r.get("review")]
+
+    @property
+    def refusals(self) -> list[tuple[str, int]]:
+        """Each reason the refused slices were given and how many were, most first (ties: first given first), as
+        series.js counts them: the page said only "4 not classified (unlike brain MRI)", and a series stored on its
+        side never said so (a refused slice has no card)."""
+        return Counter(r["reason"] for r in self.records if r.get("ood") and r.get("reason")).most_common()
 
 
 def strip_entry(rec: dict) -> dict:

@@ -50,6 +50,17 @@ window.braintumorSeries = function (helpers) {
       (s.refused ? " · " + s.refused + " not classified (unlike brain MRI)" : "") +
       (s.failed ? " · " + s.failed + " unreadable" : "") +
       (s.flagged ? " · " + s.flagged + " flagged for review" : "");
+    // why slices were not classified, each reason once with its count, most first (as volumes.Entry.refusals)
+    const reasons = new Map();
+    records.forEach(function (rec) {
+      if (rec.ood && rec.reason) reasons.set(rec.reason, (reasons.get(rec.reason) || 0) + 1);
+    });
+    const refusals = block.querySelector(".series-refusals");
+    Array.from(reasons).sort(function (a, b) { return b[1] - a[1]; }).forEach(function (entry) {
+      const li = document.createElement("li");
+      li.textContent = entry[1] + (entry[1] === 1 ? " slice" : " slices") + " not classified: " + printable(entry[0]);
+      refusals.appendChild(li);
+    });
     const svg = block.querySelector(".strip-plot");
     const n = Math.max(s.slices, 1);
     svg.setAttribute("viewBox", "0 0 " + n + " 100");
@@ -88,7 +99,9 @@ window.braintumorSeries = function (helpers) {
       shown += 1;
     });
     block.querySelector(".series-none").hidden = shown > 0;
-    return block.querySelector(".series-name").textContent + ": " + block.querySelector(".series-line").textContent;
+    // said with the refusals' reasons: a series on its side is told to be turned, not only counted
+    return [block.querySelector(".series-name").textContent + ": " + block.querySelector(".series-line").textContent]
+      .concat(Array.from(refusals.children, function (li) { return li.textContent; })).join(". ");
   }
 
   function showSeries(card, data) {
