@@ -165,12 +165,16 @@
     await Promise.all(workers);
     jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
     offerDownload(form);
-    // per file: a scan counts as classified; a refusal is not a classification (it was counted as one)
+    // per file: a scan counts as classified when any of its slices is; a refusal is not a classification (it was
+    // counted as one), nor a scan whose every slice was refused (a series on its side was "1 classified")
     const tally = { ok: 0, review: 0, ood: 0, error: 0, failed: 0 };
     jobs.forEach(function (job) {
       const recs = job.records.filter(function (r) { return !r.summary; });
       const one = recs.length === 1 ? recs[0] : {};
-      const outcome = job.failed ? "failed" : recs.length === 0 || one.error ? "error" : (one.ood ? "ood" : "ok");
+      const answered = recs.some(function (r) { return r.label; });
+      const outcome = job.failed ? "failed" : recs.length === 0 || one.error ? "error" :
+        (one.ood ? "ood" : (recs.length === 1 || answered ? "ok" :
+          (recs.some(function (r) { return r.ood; }) ? "ood" : "error")));
       tally[outcome] += 1;
       // as the CLI's last line says it: a classified file (a scan: any of its slices) flagged for review
       if (outcome === "ok" && recs.some(function (r) { return r.review && !r.ood && !r.error; })) tally.review += 1;
