@@ -4,10 +4,23 @@ orientation check; skipped where the dataset or the shipped model is absent."""
 
 from __future__ import annotations
 
-import numpy as np
+import io
+import json
+from pathlib import Path
 
-from braintumor.orientation import turn_reasons
+import numpy as np
+import pytest
+from PIL import Image
+
+from braintumor.image_io import read_image
+from braintumor.model_files import default_model_path
+from braintumor.orientation import QUARTER_TURN, turn_reasons
+from braintumor.prediction import OOD_MESSAGE
 from braintumor.web.pages import TURN_ADVICE
+
+shipped = pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's orientation check")
+#: The shipped check's reason for a slice on its side (after OOD_MESSAGE).
+REASON = f"it looks {QUARTER_TURN}; {TURN_ADVICE}"
 
 
 def test_the_page_knows_every_turn_reason_by_its_advice():
@@ -16,3 +29,77 @@ def test_the_page_knows_every_turn_reason_by_its_advice():
     logits = np.array([[0.0, 9.0, 0.0, 0.0], [0.0, 0.0, 9.0, 0.0], [0.0, 0.0, 0.0, 9.0]])
     reasons = turn_reasons(logits, 0.5, 0.5)
     assert len(reasons) == 3 and all(r is not None and r.endswith(TURN_ADVICE) for r in reasons), reasons
+
+
+@pytest.fixture(scope="module")
+def on_its_side(test_images, tmp_path_factory) -> Path:
+    """A real Testing slice turned 90 degrees, as a PNG (the shipped check names its turn)."""
+    path = tmp_path_factory.mktemp("turned") / "on-its-side.png"
+    Image.fromarray(np.ascontiguousarray(np.rot90(read_image(test_images["glioma"][0])))).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def series_on_its_side(test_images, tmp_path_factory) -> Path:
+    """A four-slice DICOM series of real Testing slices, each turned 90 degrees (its header says axial, as stored)."""
+    from dicom_factory import series
+
+    folder = tmp_path_factory.mktemp("turned") / "series"
+    folder.mkdir()
+    for name, data in series([np.ascontiguousarray(np.rot90(np.asarray(Image.fromarray(read_image(test_images[c][0]))
+                                                                       .resize((256, 256)))))
+                              for c in ("glioma", "meningioma", "notumor", "pituitary")]):
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def predict(args: list, capsys) -> tuple[int, str, str]:
+    from braintumor.cli import main
+
+    rc = main(["predict", *map(str, args)])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@shipped
+def test_the_json_api_refuses_a_slice_on_its_side_and_names_the_turn(on_its_side):
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    r = client.post("/api/v1/predict?heatmap=1", data={"file": [(io.BytesIO(on_its_side.read_bytes()), "x.png")]},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200
+    (rec,) = r.get_json()["results"]
+    assert rec["ood"] is True and rec["label"] is None and rec["confidence"] is None, rec
+    assert rec["reason"] == f"{OOD_MESSAGE}: {REASON}"
+    assert "heatmap_png_base64" not in rec  # nothing to explain: no class
+
+
+@shipped
+def test_the_cli_shows_the_whole_reason_in_the_table_and_the_jsonl_record(on_its_side, tmp_path, capsys):
+    """The table cuts a long path to fit its column, never the reason."""
+    deep = tmp_path / ("a" * 120) / "on-its-side.png"
+    deep.parent.mkdir()
+    deep.write_bytes(on_its_side.read_bytes())
+    rc, out, err = predict([on_its_side, deep], capsys)
+    rows = out.splitlines()[1:]
+    assert rc == 0 and len(rows) == 2 and "..." in rows[1]  # the path cut in the middle
+    assert all(row.endswith(f"  refused: {OOD_MESSAGE}: {REASON}") for row in rows), rows
+    assert "0 classified, 0 of them flagged for review, 2 refused" in err
+    rc, out, _ = predict([on_its_side, "--format", "jsonl"], capsys)
+    (rec,) = [json.loads(line) for line in out.splitlines()]
+    assert rec["ood"] is True and rec["label"] is None and rec["reason"] == f"{OOD_MESSAGE}: {REASON}"
+
+
+@shipped
+def test_a_dicom_series_on_its_side_counts_its_slices_as_refused(series_on_its_side, capsys):
+    rc, out, _ = predict([series_on_its_side, "--format", "jsonl", "--summary"], capsys)
+    *slices, last = [json.loads(line) for line in out.splitlines()]
+    assert rc == 0 and len(slices) == 4 and all(r["ood"] and r["label"] is None for r in slices)
+    assert [r for r in slices if r["reason"] == f"{OOD_MESSAGE}: {REASON}"]  # the turn named (others: the distance)
+    s = last["summary"]
+    assert (s["slices"], s["classified"], s["refused"], s["failed"]) == (4, 0, 4, 0) and s["most_suspicious"] == []
+    rc, out, err = predict([series_on_its_side], capsys)
+    assert rc == 0 and f"refused: {OOD_MESSAGE}: {REASON}" in out
+    assert "4 slice(s), 0 classified" in err and "; 4 refused (unlike brain MRI)" in err
