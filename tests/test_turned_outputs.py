@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,13 @@ def test_a_dicom_series_on_its_side_counts_its_slices_as_refused(series_on_its_s
     rc, out, err = predict([series_on_its_side], capsys)
     assert rc == 0 and f"refused: {OOD_MESSAGE}: {REASON}" in out
     assert "4 slice(s), 0 classified" in err and "; 4 refused (unlike brain MRI)" in err
+
+
+def test_the_docs_quote_the_reason_as_the_check_words_it():
+    """README and docs/WEB.md quoted "it looks turned 90 degrees clockwise; ...": the check names no direction."""
+    from conftest import REPO
+
+    for doc in ("README.md", "docs/WEB.md"):
+        text = " ".join((REPO / doc).read_text(encoding="utf-8").split())  # quotes wrap across lines
+        quoted = re.findall(r'"(it looks [^"]*?; rotate it upright and send it again)"', text)
+        assert quoted and set(quoted) == {REASON}, (doc, quoted)
