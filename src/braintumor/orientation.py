@@ -16,6 +16,8 @@ import numpy as np
 #: The graph output holding the orientation logits, and the prefix of every node and tensor of its sub-graph.
 OUTPUT: str = "orientation"
 PREFIX: str = "orientation/"
+#: What a turn's refusal tells to do, at its end (the web page finds such refusals by it: their note differs).
+TURN_ADVICE: str = "rotate it upright and send it again"
 #: How a refusal names a quarter turn, either way.
 QUARTER_TURN: str = "turned 90 degrees, on its side"
 #: Epochs ``braintumor orientation`` trains the network for (the shipped check's; 12 did less on validation).
@@ -46,5 +48,5 @@ def turn_reasons(logits: np.ndarray, quarter_threshold: float, half_threshold: f
     for q, h in zip(quarter.tolist(), half.tolist(), strict=True):
         turn = (QUARTER_TURN if q > quarter_threshold
                 else TURNS[2] if half_threshold is not None and h > half_threshold else None)
-        reasons.append(turn and f"it looks {turn}; rotate it upright and send it again")
+        reasons.append(turn and f"it looks {turn}; {TURN_ADVICE}")
     return reasons

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
+from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..predictor import REVIEW_BELOW, probability_text
 from ..series import csv_columns, printable
 from .inference import DISCLAIMER, read_uploads, state, status_for
@@ -20,10 +21,6 @@ bp = Blueprint("pages", __name__)
 #: says the server did not answer. A request's most work (512 slices) takes seconds on 2 cores (docs/PERFORMANCE.md):
 #: this leaves room for a queue of them behind a busy server.
 ANSWER_TIMEOUT_S: int = 120
-#: The words that end the orientation check's refusals (braintumor.orientation.turn_reasons): a card whose reason says
-#: them says what to do, and its note then speaks of a slice that is upright already (static/card.js reads them from
-#: the upload form, so the two never differ).
-TURN_ADVICE: str = "rotate it upright and send it again"
 
 
 @bp.app_template_filter("display_name")
