@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import encode, synthetic_head
 
-from braintumor.web import CSP, create_app
+from braintumor.web import CSP, STABLE_BOUNDARY_MAX_BYTES, create_app
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,29 @@ def test_the_guard_would_catch_werkzeugs_default_spooling(tiny_classifier):
         r = app.test_client().post("/api/v1/predict", data=body, content_type=ctype)
     assert "tempfile.TemporaryFile" in calls  # the spooled file rolled over to disk
     assert r.status_code == 500 and "Traceback" not in r.get_data(as_text=True)
+
+
+def _files_in(folder: str) -> set[str]:
+    return {os.path.join(root, name) for root, _, names in os.walk(folder) for name in names}
+
+
+@pytest.mark.parametrize("kind", ["multipart", "raw"])
+def test_a_20_mb_upload_leaves_no_file_in_the_temp_dir(app, kind):
+    """Over STABLE_BOUNDARY_MAX_BYTES (8 MB) a multipart body goes through Werkzeug's own parser, which spools each
+    file over 500 KB to a temporary file unless the request class says otherwise; a raw body is read whole."""
+    big = encode(synthetic_head(), "PNG") + np.random.default_rng(1).bytes(20 * 1024 * 1024)  # a PNG, then 20 MB
+    if kind == "multipart":
+        body, ctype = multipart([("big.png", big)])
+        assert len(body) > STABLE_BOUNDARY_MAX_BYTES
+    else:
+        body, ctype = big, "image/png"
+    client = app.test_client()
+    client.get("/")
+    before = _files_in(tempfile.gettempdir())
+    with no_disk_writes() as calls:
+        r = client.post("/api/v1/predict", data=body, content_type=ctype)
+    assert calls == [] and _files_in(tempfile.gettempdir()) - before == set()
+    assert r.status_code == 200 and "label" in r.get_json()["results"][0]  # read and classified, all in memory
 
 
 def test_file_contents_and_names_are_not_logged(app, caplog):
