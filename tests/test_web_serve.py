@@ -20,6 +20,7 @@ import pytest
 from conftest import REPO
 
 from braintumor import serve as serve_mod
+from braintumor import web as _web  # noqa: F401 - imported before a test sets sys.platform to win32 (click then wants msvcrt)
 from braintumor.cli import build_parser, main
 
 
@@ -149,10 +150,22 @@ def test_windows_uses_waitress(tiny_model, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "waitress", types.SimpleNamespace(serve=lambda app, **kw: seen.update(kw)))
     assert serve_mod.serve(model=str(tiny_model), workers=2, port=5056) == 0
     assert seen == {"host": "127.0.0.1", "port": 5056, "threads": 2 * serve_mod.THREADS_PER_WORKER,
-                    "channel_timeout": 30}
+                    "channel_timeout": 30, **serve_mod.waitress_buffers(128 * 1024 * 1024)}
     assert "waitress" in capsys.readouterr().out
     assert serve_mod.serve(model=str(tiny_model), workers=2, port=5056, threads=3) == 0
     assert seen["threads"] == 6
+
+
+def test_waitress_keeps_uploads_and_answers_in_memory(tiny_model, monkeypatch):
+    """waitress spools a request body over 512 KB and an answer over 1 MB to temporary files by default (its
+    inbuf_overflow and outbuf_overflow): a DICOM series, and the heat maps made of it, on the disk of the server."""
+    seen = {}
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setitem(sys.modules, "waitress", types.SimpleNamespace(serve=lambda app, **kw: seen.update(kw)))
+    assert serve_mod.serve(model=str(tiny_model), port=5056, max_upload_mb=8) == 0
+    limit = 8 * 1024 * 1024
+    assert seen["max_request_body_size"] == limit + 1  # the bound on memory: waitress refuses a Content-Length >= it
+    assert seen["inbuf_overflow"] > seen["max_request_body_size"] and seen["outbuf_overflow"] >= 2**62
 
 
 def test_gunicorn_command_line(tmp_path):

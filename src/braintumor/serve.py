@@ -53,6 +53,16 @@ WORKER_ENV: dict[str, str] = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1
                               "MALLOC_ARENA_MAX": "2"}
 
 
+def waitress_buffers(max_request_bytes: int) -> dict[str, int]:
+    """waitress's settings that keep uploads off the disk. It reads a whole request body before calling the app, and
+    by default puts a body over 512 KB (``inbuf_overflow``) and an answer over 1 MB (``outbuf_overflow``: heat maps of
+    the uploads) in temporary files. Here neither ever overflows; memory stays bounded by ``max_request_body_size``,
+    this server's upload limit (a bigger body gets waitress's own 413 before it is read), and by the app's answers,
+    which are in memory already."""
+    return {"max_request_body_size": max_request_bytes + 1,  # waitress refuses a Content-Length >= this
+            "inbuf_overflow": sys.maxsize, "outbuf_overflow": sys.maxsize}
+
+
 def _cgroup_cpus(root: Path) -> float | None:
     """CPUs allowed by a cgroup v2 (``cpu.max``) or v1 (CFS quota) limit; None when unlimited or unknown."""
     try:
@@ -211,7 +221,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         import waitress
 
         waitress.serve(create_app(**kwargs), host=host, port=port, threads=workers * threads,
-                       channel_timeout=math.ceil(client_timeout))  # whole seconds there
+                       channel_timeout=math.ceil(client_timeout),  # whole seconds there
+                       **waitress_buffers(int(limit * 1024 * 1024)))  # the app's MAX_CONTENT_LENGTH
     else:
         for key, value in WORKER_ENV.items():
             os.environ.setdefault(key, value)
