@@ -292,3 +292,12 @@ def test_telemetry_stays_off_when_onnxruntime_was_imported_first(tmp_path):
     finally:
         db.close()
     assert not [p for p in events if b"RuntimeError" in p]
+
+
+def test_deploy_md_says_how_to_keep_uploads_off_the_proxys_disk():
+    """nginx, the proxy DEPLOY.md shows, writes a request body over 8-16 KB and a large answer to temporary files by
+    default: the settings that keep patients' scans in memory are named where the proxy's duties are listed."""
+    text = (REPO / "docs/DEPLOY.md").read_text()
+    section = text[text.index("## Behind a reverse proxy"):text.index("## Scaling horizontally")]
+    assert all(setting in section for setting in ("client_body_buffer_size", "client_body_temp_path",
+                                                  "proxy_max_temp_file_size 0", "proxy_temp_path"))
