@@ -4,15 +4,18 @@ was refused, longer than a web worker's timeout."""
 
 from __future__ import annotations
 
+import logging
 import time
+import warnings
 
 import numpy as np
 import pytest
-from dicom_factory import make_dicom
+from dicom_factory import SECRETS, jpeg_baseline, make_dicom
 
 from braintumor.dicom_bounds import MAX_COMMAND_ELEMENTS, MAX_ELEMENTS
 from braintumor.dicom_io import read_dataset
 from braintumor.image_io import ImageError
+from braintumor.volume_io import read_volumes
 
 
 def _empty_elements(n: int, group: int, explicit: bool) -> bytes:
@@ -106,3 +109,24 @@ def test_a_stray_escape_byte_in_a_description_reads_quietly():
         (volume,) = read_volumes(data, name="x.dcm")
     assert volume.slices[0].meta["dicom"]["series_description"].endswith("FLAIR")
     assert [str(w.message) for w in caught] == []
+
+
+def test_reading_a_damaged_dicom_logs_nothing(caplog):
+    """pydicom logs to its own loggers what it warns (here a header's unknown character set, quoted) and, for pixel
+    data no decoder can read, each decoder's traceback: with a root handler (a server's logging setup) all of it
+    reached the log, next to the one error braintumor gives the file."""
+    gray = np.tile(np.arange(64, dtype=np.uint8) * 4, (64, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's own, as it writes the odd character set
+        odd_charset = make_dicom(gray, SpecificCharacterSet="ISO_IR 999")
+    good = jpeg_baseline(gray)
+    start = good.index(b"\xff\xd8\xff")  # the JPEG codestream: its first marker segment's length made absurd
+    damaged = good[:start + 4] + b"\xff\xff" + good[start + 6:]
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        (volume,) = read_volumes(odd_charset, name="a.dcm")
+        with pytest.raises(ImageError, match="could not be decoded"):
+            read_volumes(damaged, name="b.dcm")
+    assert len(volume.slices) == 1
+    assert [r.getMessage() for r in caplog.records] == []
+    assert not any(s in caplog.text for s in SECRETS)

@@ -30,12 +30,15 @@ from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_pro
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .image_io import MAX_PIXELS, ImageError
-from .quiet_libraries import quiet_libraries
+from .quiet_libraries import quiet_libraries, quiet_loggers
 from .slice_pixels import robust_uint8, scale_to_uint8, square_pixels
 from .volume_io import BudgetError, Slice
 
 # Validation warnings quote element values (a patient's name among them): never produce them.
 _config.settings.reading_validation_mode = _config.IGNORE
+# pydicom logs what it warns (a header's character set, quoted) and each decoder's traceback for damaged pixel data to
+# these loggers: dropped while a thread reads, as its warnings are (a logging setup with a root handler wrote them).
+quiet_loggers("pydicom", "pydicom.pixels.decoders.base", "pydicom.pixels.utils")
 
 #: SOP classes that are never images, by UID prefix (structured reports, RT objects, presentation
 #: states, documents, waveforms, raw data/registration/segmentation, DICOMDIR, value mappings).
