@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -275,3 +276,17 @@ def test_a_dicom_of_another_modality_is_refused_and_says_which(test_images, tmp_
     assert rc == 0 and ct["ood"] and ct["label"] is None and ct["dicom"]["modality"] == "CT"
     assert ct["reason"].endswith(": CT image (DICOM modality CT); the model reads MRI only")
     assert not ot["ood"] and ot["label"] == "glioma"
+
+
+def test_predict_writes_nothing_but_its_outputs(tiny_model, scans, tmp_path_factory, capsys):
+    """No cache of decoded slices, crops or hashes of the user's scans (training's cache is for the dataset): every
+    file predict creates or writes is its -o file or a heat map, each in the folder named for it."""
+    from test_web_safety import no_disk_writes
+
+    out = tmp_path_factory.mktemp("out")  # not in the folder read
+    with no_disk_writes() as writes:
+        rc, _, _ = run([scans, "--summary", "-o", out / "r.jsonl", "--heatmap", out / "maps", "--model", tiny_model],
+                       capsys)
+    assert rc == 0 and (out / "r.jsonl").is_file()  # report.dcm: skipped in a folder, noted
+    named = [w for w in writes if not re.match(r"open\(\d+, ", w)]  # open(fd, ...): a descriptor os.open made
+    assert named and [w for w in named if str(out) not in w] == []
