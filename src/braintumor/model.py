@@ -134,7 +134,7 @@ class OrientationNet(nn.Module):
     (rotations of at most 15 degrees) and answers a slice on its side wrongly one time in four, so serving refuses
     one that this network finds turned (:mod:`braintumor.orientation`). Not in ``MODELS``: it classifies no tumour."""
 
-    def __init__(self, widths: tuple[int, ...] = (16, 32, 48, 64)) -> None:
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 64)) -> None:
         super().__init__()
         self.pool = nn.AvgPool2d(2)
         self.net = TumorNet(4, widths, (1,) * len(widths), dropout=0.1)
