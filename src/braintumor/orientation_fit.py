@@ -39,8 +39,9 @@ from .train_device import pick_autocast_dtype
 REFUSE_UPSIDE_DOWN: bool = False
 #: The shipped check's widths. Chosen first, on validation, for the upside-down slices refused at the first rule (8-64
 #: channels 65.2 % / 0.22 MB, 16-32-48-64 73.7 % / 0.31 MB, 16-128 68.4 % / 1.24 MB in float32); with upside down
-#: no longer refused, the three refuse the same quarter turns (99.7-99.8 %), so the smallest is shipped: the 16-32-48-64
-#: network cost 0.17 ms per image (8 % of the int8 file's end-to-end p50; docs/RESULTS.md, docs/PERFORMANCE.md).
+#: no longer refused, the smallest: at the shipped threshold rule it refuses 99.69 % of the validation quarter turns,
+#: 16-32-48-64 98.99 % (neither an upright crop), in fewer bytes (docs/RESULTS.md). Its cost per image is ~0.16 ms
+#: either way (node overhead, not multiply-adds: docs/PERFORMANCE.md, "Eighteenth round").
 WIDTHS: tuple[int, ...] = (8, 16, 32, 64)
 
 
