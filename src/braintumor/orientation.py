@@ -1,12 +1,12 @@
-"""Which way up a slice is, and the refusal of one on its side or upside down (numpy only: serving).
+"""Which way up a slice is, and the refusal of one on its side (numpy only: serving).
 
 The classifier was trained on upright slices (rotations of at most 15 degrees, left/right mirrors). Turned a
 quarter, the shipped model still answered 72.6 % of those it accepted right and refused only one in five
-(docs/RESULTS.md, "Orientation"): a confident wrong answer one time in four. A small network grafted into the same
-ONNX file (:class:`braintumor.model.OrientationNet`, output :data:`OUTPUT`, fitted by ``braintumor orientation``)
-says which way up the slice is; a slice it finds turned a quarter is refused with the turn named, so the user can
-rotate it and send it again (upside down is told from upright too unreliably to refuse: docs/RESULTS.md). Models
-without the output are served as before.
+(docs/RESULTS.md, "Slices on their side or upside down"): a confident wrong answer one time in four. A small network
+grafted into the same ONNX file (:class:`braintumor.model.OrientationNet`, output :data:`OUTPUT`, fitted by
+``braintumor orientation``) says which way up the slice is; a slice it finds turned a quarter is refused with the turn
+named, so the user can rotate it and send it again (upside down is told from upright too unreliably to refuse).
+Models without the output are served as before.
 """
 
 from __future__ import annotations
