@@ -152,11 +152,15 @@ def test_files_in_class_folders_that_are_not_read_as_images_are_listed(tmp_path:
     (tmp_path / "Testing" / "glioma" / "scan.dcm").write_bytes(b"\0" * 132 + b"DICM")
     (tmp_path / "Testing" / "notumor" / "b.gif").write_bytes(b"GIF89a")
     (tmp_path / "README.md").write_text("about the data")  # beside the splits: not in a class folder
+    (tmp_path / "Testing" / "unsorted.png").write_bytes(encode(blob(2)))  # beside the class folders: no class
     report = audit_dataset(tmp_path)
     assert report["not_images"] == ["Testing/glioma/scan.dcm", "Testing/notumor/b.gif"]
+    assert report["outside_class_folders"] == ["Testing/unsorted.png"]
     assert main(["data", "audit", "--data", str(tmp_path), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
     assert ("not read as images (.bmp, .jpeg, .jpg, .png, .tif, .tiff, .webp only): 2: Testing/glioma/scan.dcm, "
-            "Testing/notumor/b.gif") in capsys.readouterr().out
+            "Testing/notumor/b.gif") in printed
+    assert "images beside the class folders (no class, not audited): 1: Testing/unsorted.png" in printed
 
 
 def test_a_split_without_readable_images_shows_no_invented_size(tmp_path: Path, capsys):

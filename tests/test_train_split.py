@@ -135,12 +135,14 @@ def test_files_that_are_not_images_are_named_not_dropped_without_a_word(data_roo
     (folder / "scan.dcm").write_bytes(b"\0" * 132 + b"DICM")
     (folder / ".DS_Store").write_bytes(b"\0")
     (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    shutil.copy(next(folder.glob("*.jpg")), data / "Training" / "unsorted.jpg")  # beside the class folders: no class
     capsys.readouterr()
     assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--image-size", "32", "--batch-size",
                  "8", "--epochs", "1", "--cache-dir", str(tmp_path / "cache")]) == 0
     err = capsys.readouterr().err
     assert f"skipped 2 files that are not images by their name (.dcm, .txt), e.g. {folder / 'notes.txt'}" in err
     assert f"skipped unreadable file {folder / 'broken.jpg'}" in err and ".DS_Store" not in err
+    assert "skipped 1 image(s) beside the class folders in" in err and "unsorted.jpg" in err
 
 
 def test_an_interrupted_start_leaves_the_runs_config_and_split_whole(data_root, tmp_path, monkeypatch):

@@ -58,6 +58,9 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
     other = report["not_images"]
     lines.append(f"not read as images ({', '.join(sorted(IMAGE_EXTENSIONS))} only): {len(other)}"
                  + (f": {printable(', '.join(other[:5]))}" if other else "") + (" ..." if len(other) > 5 else ""))
+    loose = report.get("outside_class_folders", [])
+    lines.append(f"images beside the class folders (no class, not audited): {len(loose)}"
+                 + (f": {printable(', '.join(loose[:5]))}" if loose else "") + (" ..." if len(loose) > 5 else ""))
     bad = report["unreadable"]
     lines.append(f"unreadable: {len(bad)}" + "".join(f"\n  {printable(u['path'])}: {printable(u['error'])}"
                                                      for u in bad[:10]))
