@@ -6,6 +6,7 @@ which warnings it had already shown (see braintumor.quiet_libraries)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
 from collections.abc import Callable
@@ -106,13 +107,20 @@ class _Gate:
         return thread, release
 
 
-@pytest.mark.parametrize("site", SITES)
-def test_only_the_reading_threads_library_warnings_are_dropped(site, monkeypatch):
+@contextlib.contextmanager
+def _recording(site: str, monkeypatch):
+    """(the site's read, its gate, the warnings recorded, the library's module name), every warning recorded inside."""
     owner, name, module, make_read = SITES[site]
     read = make_read()
     gate = _Gate(monkeypatch, owner(), name, module)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
+        yield read, gate, seen, module
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_only_the_reading_threads_library_warnings_are_dropped(site, monkeypatch):
+    with _recording(site, monkeypatch) as (read, gate, seen, module):
         reader, release = gate.start(read)
         _library_warns(module, "on another thread, meanwhile")  # was dropped: the reader's filter was every thread's
         release.set()
@@ -124,11 +132,7 @@ def test_only_the_reading_threads_library_warnings_are_dropped(site, monkeypatch
 @pytest.mark.parametrize("site", ["dicom header", "dicom pixels decoded", "nifti header", "nifti voxels"])
 def test_two_threads_reading_at_once_leave_the_callers_filters_as_they_were(site, monkeypatch):
     """A enters, B enters, A leaves, B leaves: B restored the list it found, A's filter in it, for good."""
-    owner, name, module, make_read = SITES[site]
-    read = make_read()
-    gate = _Gate(monkeypatch, owner(), name, module)
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
+    with _recording(site, monkeypatch) as (read, gate, seen, module):
         read()  # the readers' own filters go in once
         filters = list(warnings.filters)
         first, release_first = gate.start(read)
