@@ -123,3 +123,14 @@ def test_the_shipped_model_refuses_real_slices_on_their_side_and_names_the_turn(
         assert all(p.ood for p in turned), [p.reason for p in turned]
         named = [p for p in turned if QUARTER_TURN in p.reason]  # the others: "far from every training slice"
         assert len(named) >= len(slices) // 2, [p.reason for p in turned]
+
+
+def test_the_command_refuses_what_it_cannot_use_in_one_line(tmp_path, capsys):
+    """--epochs 0 reached the scheduler (a traceback); a missing model or run folder: one line, exit code 2."""
+    from braintumor.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["orientation", "m.onnx", "--run", str(tmp_path), "--epochs", "0"])
+    assert stop.value.code == 2 and "--epochs: must be at least 1" in capsys.readouterr().err
+    assert main(["orientation", str(tmp_path / "none.onnx"), "--run", str(tmp_path)]) == 2
+    assert "model file not found" in capsys.readouterr().err

@@ -159,14 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
     p.set_defaults(func=_cmd_quantize, destinations=[("--out", "out", False)])
 
-    p = sub.add_parser("orientation", help="train the check that refuses slices on their side or upside down and "
-                       "add it to exported models (needs [train])")
+    p = sub.add_parser("orientation", help="train the check that refuses slices on their side (turned 90 degrees) "
+                       "and add it to exported models (needs [train])")
     p.add_argument("models", type=path_arg, nargs="+",
                    help="ONNX models to update in place (a float file and its int8 copy get the same network)")
     p.add_argument("--run", type=path_arg, required=True,
                    help="run folder (split.json: trained on its training images, threshold from its validation ones)")
     p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
-    p.add_argument("--epochs", type=int, default=FIT_EPOCHS, help=f"training epochs (default: {FIT_EPOCHS})")
+    p.add_argument("--epochs", type=positive_int, default=FIT_EPOCHS, help=f"training epochs (default: {FIT_EPOCHS})")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.set_defaults(func=_cmd_orientation)
 
