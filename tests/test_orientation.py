@@ -1,5 +1,6 @@
-"""The orientation check: a slice on its side or upside down is refused with its turn named (braintumor.orientation),
-and ``braintumor orientation`` grafts the network into exported files without changing their answers."""
+"""The orientation check (braintumor.orientation): a slice on its side is refused with its turn named (upside down
+only where a file's metadata asks for it), and ``braintumor orientation`` grafts the network into exported files
+without changing their answers."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ def _globals() -> dict:
 
 @bp.app_template_global("turned")
 def _turned(rec: dict) -> bool:
-    """Whether a record was refused as a slice on its side or upside down (a global: the card macro sees no context).
+    """Whether a record was refused by the orientation check (a global: the card macro sees no context).
     Its card then said "rotate it upright and send it again", then "it must be read without the model's help"."""
     return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
 
