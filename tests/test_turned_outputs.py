@@ -114,3 +114,21 @@ def test_the_docs_quote_the_reason_as_the_check_words_it():
         text = " ".join((REPO / doc).read_text(encoding="utf-8").split())  # quotes wrap across lines
         quoted = re.findall(r'"(it looks [^"]*?; rotate it upright and send it again)"', text)
         assert quoted and set(quoted) == {REASON}, (doc, quoted)
+
+
+@shipped
+def test_the_cli_tally_counts_slices_on_their_side_apart_from_not_brain_mri(on_its_side, test_images, tmp_path,
+                                                                             capsys):
+    """``predict FOLDER`` ended "... 2 refused as not brain MRI": a slice on its side is a brain MRI, to be turned."""
+    (tmp_path / "upright.png").write_bytes(Path(test_images["glioma"][0]).read_bytes())
+    (tmp_path / "on-its-side.png").write_bytes(on_its_side.read_bytes())
+    colour = np.zeros((200, 200, 3), np.uint8)
+    colour[..., 0] = 200
+    Image.fromarray(colour).save(tmp_path / "red.png")
+    rc, _, err = predict([tmp_path], capsys)
+    assert rc == 0 and re.fullmatch(r"3 scored: 1 classified, [01] of them flagged for review, 2 refused: 1 as not "
+                                    r"brain MRI, 1 on its side \(rotate and resend\), 0 failed", err.splitlines()[0])
+    (tmp_path / "on-its-side.png").unlink()
+    rc, _, err = predict([tmp_path], capsys)  # none turned: the line as before
+    assert re.fullmatch(r"2 scored: 1 classified, [01] of them flagged for review, 1 refused as not brain MRI, "
+                        r"0 failed", err.splitlines()[0])

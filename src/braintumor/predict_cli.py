@@ -36,7 +36,7 @@ from .cli_checks import UsageError, check_destinations
 from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
 from .prediction import DISCLAIMER
 from .predictor import Classifier
-from .series import input_records, notes_text, summary_text
+from .series import input_records, notes_text, side_text, summary_text, turned
 from .volume_io import plan_inputs
 
 
@@ -121,12 +121,20 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def _outcome(rec: dict) -> str:
-    return "error" if "error" in rec else "ood" if rec.get("ood") else "review" if rec.get("review") else "ok"
+    if "error" in rec:
+        return "error"
+    if rec.get("ood"):
+        return "turned" if turned(rec) else "ood"
+    return "review" if rec.get("review") else "ok"
 
 
 def tally_text(tally: Counter) -> str:
     """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them flagged for review, 37 refused as
-    not brain MRI, 0 failed`` (a volume's slices count one by one; with --resume, this run's records only)."""
+    not brain MRI, 0 failed`` (a volume's slices count one by one; with --resume, this run's records only). Slices
+    refused as turned are said apart (``45 refused: 36 as not brain MRI, 9 on their side (rotate and resend)``): they
+    were counted as not brain MRI, and their advice lost."""
     classified = tally["ok"] + tally["review"]
+    refused = (f"{tally['ood'] + tally['turned']} refused: {tally['ood']} as not brain MRI, {tally['turned']} "
+               f"{side_text(tally['turned'])}" if tally["turned"] else f"{tally['ood']} refused as not brain MRI")
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them flagged for review, "
-            f"{tally['ood']} refused as not brain MRI, {tally['error']} failed")
+            f"{refused}, {tally['error']} failed")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from .classes import display_name
 from .image_io import ImageError
+from .orientation import TURN_ADVICE
 from .predictor import Classifier, Prediction, probability_text
 from .volume_io import Slice, Volume
 
@@ -55,6 +56,18 @@ def csv_text_value(cell: str) -> str:
 
 def _blank(value: object) -> object:
     return "" if value is None else value
+
+
+def turned(rec: dict) -> bool:
+    """Whether a record was refused as turned on its side: its reason ends with the orientation check's advice (also
+    where another check refused it first). Such a slice is a brain MRI to rotate and send again: summaries count it
+    apart from those refused as not brain MRI, which it is not."""
+    return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
+
+
+def side_text(n: int) -> str:
+    """How a count of slices refused as turned is said: ``on their side (rotate and resend)``."""
+    return f"on {'its' if n == 1 else 'their'} side (rotate and resend)"
 
 
 def tumour_probability(probabilities: dict[str, float]) -> float:

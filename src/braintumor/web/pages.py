@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest
 from ..classes import display_name
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..predictor import REVIEW_BELOW, probability_text
-from ..series import csv_columns, printable
+from ..series import csv_columns, printable, turned
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -37,7 +37,7 @@ def _globals() -> dict:
 def _turned(rec: dict) -> bool:
     """Whether a record was refused by the orientation check (a global: the card macro sees no context).
     Its card then said "rotate it upright and send it again", then "it must be read without the model's help"."""
-    return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
+    return turned(rec)
 
 
 @bp.app_template_global("review_below")
