@@ -101,9 +101,35 @@ def test_a_dicom_series_on_its_side_counts_its_slices_as_refused(series_on_its_s
     assert [r for r in slices if r["reason"] == f"{OOD_MESSAGE}: {REASON}"]  # the turn named (others: the distance)
     s = last["summary"]
     assert (s["slices"], s["classified"], s["refused"], s["failed"]) == (4, 0, 4, 0) and s["most_suspicious"] == []
+    # those on their side counted apart (the summary said "4 refused (unlike brain MRI)"): a part of "refused"
+    side = sum(TURN_ADVICE in r["reason"] for r in slices)
+    assert s["refused_turned"] == side >= 1 and list(s)[:5] == ["kind", "slices", "classified", "refused",
+                                                                 "refused_turned"]
     rc, out, err = predict([series_on_its_side], capsys)
     assert rc == 0 and f"refused: {OOD_MESSAGE}: {REASON}" in out
-    assert "4 slice(s), 0 classified" in err and "; 4 refused (unlike brain MRI)" in err
+    line = next(x for x in err.splitlines() if "4 slice(s), 0 classified" in x)
+    unlike = f"; {4 - side} refused (unlike brain MRI)" if side < 4 else ""
+    assert line.endswith(f"Pituitary tumour 0{unlike}; {side} refused on {'its' if side == 1 else 'their'} side "
+                         "(rotate and resend)"), line
+    assert f"4 refused: {4 - side} as not brain MRI, {side} on" in err.splitlines()[-2]  # the run's last line
+
+
+@shipped
+def test_the_json_api_summary_of_a_series_on_its_side_counts_those_slices(series_on_its_side):
+    from dicom_factory import zip_bytes
+
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    data = zip_bytes([(p.name, p.read_bytes()) for p in sorted(series_on_its_side.iterdir())])
+    r = client.post("/api/v1/predict", data={"file": [(io.BytesIO(data), "s.zip")]},
+                    content_type="multipart/form-data")
+    body = r.get_json()
+    (summary,) = body["series"]
+    side = sum(TURN_ADVICE in (rec.get("reason") or "") for rec in body["results"])
+    assert r.status_code == 200 and summary["summary"]["refused"] == 4 and summary["summary"]["refused_turned"] == side
+    assert side >= 1
 
 
 def test_the_docs_quote_the_reason_as_the_check_words_it():

@@ -110,8 +110,9 @@ def _outcomes(clf: Classifier, slices: list[Slice], batch_size: int) -> Iterator
 def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top: int = TOP_SLICES) -> dict:
     """Per-class slice counts and the most suspicious slices (highest 1 - p(notumor)), plus notes.
 
-    Slices refused as not brain MRI (``ood``: e.g. the empty ends of a volume) are counted apart
-    and never ranked as suspicious: their probabilities mean nothing.
+    Slices refused (``ood``: e.g. the empty ends of a volume) are counted apart and never ranked as suspicious:
+    their probabilities mean nothing. ``refused_turned`` is how many of them were refused as on their side (a series
+    stored turned: its slices are brain MRI, to rotate and resend), a part of ``refused``, whose meaning is unchanged.
     """
     refused = sum(bool(r.get("ood")) for r in records if "error" not in r)
     good = [r for r in records if r.get("label") is not None]
@@ -122,6 +123,7 @@ def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top
         "slices": len(records),
         "classified": len(good),
         "refused": refused,
+        "refused_turned": sum(turned(r) for r in records if "error" not in r),
         "failed": len(records) - len(good) - refused,
         "flagged": sum(bool(r.get("review")) for r in good),
         "counts": counts,
@@ -162,9 +164,12 @@ def summary_text(rec: dict) -> str:
     name = record_name(rec)
     counts = ", ".join(f"{display_name(c)} {n}" for c, n in s["counts"].items())  # as the table's rows name them
     flagged = f"; {s['flagged']} flagged for review (low confidence)" if s.get("flagged") else ""
-    # the slices not classified, said (as the page's summary line says them), not left to a subtraction
-    unclassified = "".join(f"; {s[k]} {words}" for k, words in (("refused", "refused (unlike brain MRI)"),
-                                                                  ("failed", "failed")) if s.get(k))
+    # the slices not classified, said (as the page's summary line says them), not left to a subtraction; those on
+    # their side apart (a summary without the field, from an older file, counts them as before)
+    side = s.get("refused_turned") or 0
+    said = ((s.get("refused", 0) - side, "refused (unlike brain MRI)"), (side, f"refused {side_text(side)}"),
+            (s.get("failed", 0), "failed"))
+    unclassified = "".join(f"; {n} {words}" for n, words in said if n)
     lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}{flagged}{unclassified}"]
     if s["most_suspicious"]:
         top = ", ".join(f"{t['slice']} ({probability_text(t['tumour_probability'])})" for t in s["most_suspicious"])

@@ -102,7 +102,10 @@ def _schemas(classes: list[str]) -> dict:
                     "properties": {
                         "kind": {"enum": ["dicom", "nifti"]},
                         "slices": {"type": "integer"}, "classified": {"type": "integer"},
-                        "refused": {"type": "integer", "description": "slices refused as not brain MRI"},
+                        "refused": {"type": "integer", "description": "slices refused (not classified): as not "
+                                    "brain MRI, or as on their side"},
+                        "refused_turned": {"type": "integer", "description": "of the refused slices, those refused "
+                                           "as turned 90 degrees, on their side: brain MRI to rotate and send again"},
                         "failed": {"type": "integer"},
                         "flagged": {"type": "integer", "description": "classified slices flagged for review"},
                         "counts": {"type": "object", "properties": {c: {"type": "integer"} for c in classes},
