@@ -60,8 +60,8 @@ def test_a_slice_on_its_side_is_refused_with_the_turn_named_with_and_without_jav
     sync_api.expect(card).to_have_attribute("data-state", "ood", timeout=30_000)
     assert read_card(card) == want
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    sync_api.expect(page.locator("#page-status")).to_have_text(
-        "Done: 0 classified, 1 not classified (unlike brain MRI) (see below).")
+    sync_api.expect(page.locator("#page-status")).to_have_text(  # it said "(unlike brain MRI)": it is a brain MRI
+        "Done: 0 classified, 1 not classified (on its side: rotate and resend) (see below).")
     assert problems == []
     page.close()
 
@@ -85,27 +85,35 @@ def test_a_series_on_its_side_says_why_its_slices_were_refused_with_and_without_
     slices = [turned(test_images[c][0], 256) for c in ("glioma", "meningioma", "notumor", "pituitary")]
     scan = tmp_path / "on-its-side.zip"
     scan.write_bytes(zip_bytes(series(slices)))
-    said = {}
+    said, lines = {}, {}
     for js in (True, False):
         context = chromium.new_context(java_script_enabled=js)
         page = context.new_page()
         page.goto(server)
         page.set_input_files("#file-input", str(scan))
-        if js:  # the page's last line: the scan was not classified
+        if js:  # the page's last line: the scan was not classified, and is to be turned
             sync_api.expect(page.locator("#page-status")).to_have_text(
-                "Done: 0 classified, 1 not classified (unlike brain MRI) (see below).", timeout=30_000)
+                "Done: 0 classified, 1 not classified (on its side: rotate and resend) (see below).", timeout=30_000)
         else:
             page.click("button[type=submit]")
         block = page.locator("#results .series").first
         sync_api.expect(block).to_have_attribute("data-state", "ok", timeout=30_000)
-        assert "· 4 not classified (unlike brain MRI)" in block.locator(".series-line").inner_text()
         reasons = block.locator(".series-refusals li")
         sync_api.expect(reasons.first).to_be_visible()
         said[js] = [" ".join(t.split()) for t in reasons.all_inner_texts()]
+        lines[js] = (block.locator(".series-line").inner_text(),
+                     [" ".join(t.split()) for t in block.locator(".strip-list li").all_text_contents()])
         if js:  # announced with the count
             assert said[js][0] in page.locator("#scan-status").text_content()
         context.close()
-    assert said[True] == said[False]
+    assert said[True] == said[False] and lines[True] == lines[False]
+    # the summary line and each slice's text count those on their side apart ("4 not classified (unlike brain MRI)")
+    side = sum(int(line.split()[0]) for line in said[True] if line.endswith(TURNED))
+    line, strip = lines[True]
+    its = "its" if side == 1 else "their"
+    assert side >= 1 and f"· {side} not classified (on {its} side: rotate and resend)" in line
+    assert ("not classified (unlike brain MRI)" in line) == (side < 4), line
+    assert sum(t.endswith("not classified (on its side: rotate and resend)") for t in strip) == side, strip
     counts = [int(line.split()[0]) for line in said[True]]
     assert sum(counts) == 4 and counts == sorted(counts, reverse=True)
     assert any(line.endswith(f"not classified: unlike the brain MRI slices the model was trained on: {TURNED}")

@@ -158,3 +158,26 @@ def test_the_cli_tally_counts_slices_on_their_side_apart_from_not_brain_mri(on_i
     rc, _, err = predict([tmp_path], capsys)  # none turned: the line as before
     assert re.fullmatch(r"2 scored: 1 classified, [01] of them flagged for review, 1 refused as not brain MRI, "
                         r"0 failed", err.splitlines()[0])
+
+
+@shipped
+def test_the_page_without_javascript_counts_a_series_slices_on_their_side_apart(series_on_its_side):
+    """The series block said "4 not classified (unlike brain MRI)" and each slice "not classified (unlike brain MRI)"
+    of slices the check took for turned (tests/test_browser_turned.py checks the script's words are the same)."""
+    from html import unescape
+
+    from dicom_factory import zip_bytes
+
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    data = zip_bytes([(p.name, p.read_bytes()) for p in sorted(series_on_its_side.iterdir())])
+    html = unescape(client.post("/", data={"file": [(io.BytesIO(data), "s.zip")]},
+                                content_type="multipart/form-data").get_data(as_text=True))
+    line = " ".join(re.search(r'<p class="series-line">(.*?)</p>', html, re.S)[1].split())
+    side = len(re.findall(r"<li>slice \d+: not classified \(on its side: rotate and resend\)</li>", html))
+    unlike = len(re.findall(r"<li>slice \d+: not classified \(unlike brain MRI\)</li>", html))
+    assert side >= 1 and side + unlike == 4
+    assert f"· {side} not classified (on {'its' if side == 1 else 'their'} side: rotate and resend)" in line
+    assert ("not classified (unlike brain MRI)" in line) == bool(unlike), line

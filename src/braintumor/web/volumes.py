@@ -17,7 +17,7 @@ from ..heatmap import explain_crops
 from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
-from ..series import NO_TUMOUR, summary_record, tumour_probability, volume_records
+from ..series import NO_TUMOUR, summary_record, tumour_probability, turned, volume_records
 from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, Slice, read_volumes, sniff
 from .inference import Upload, base64_text, classify
 
@@ -53,9 +53,10 @@ class Entry:
 
 def strip_entry(rec: dict) -> dict:
     """One slice of the page's strip; a refused or unreadable slice is marked as such, not drawn as a tumour
-    probability (a refused slice's probabilities mean nothing)."""
+    probability (a refused slice's probabilities mean nothing); ``turned``: refused as on its side (its text says to
+    rotate it, not that it is unlike brain MRI)."""
     state = "failed" if "error" in rec else ("refused" if rec.get("ood") else "ok")
-    return {"slice": rec["slice"], "label": rec.get("label"), "state": state,
+    return {"slice": rec["slice"], "label": rec.get("label"), "state": state, "turned": turned(rec),
             "p": tumour_probability(rec["probabilities"]) if state == "ok" else None}
 
 

@@ -167,7 +167,11 @@
     offerDownload(form);
     // per file: a scan counts as classified when any of its slices is; a refusal is not a classification (it was
     // counted as one), nor a scan whose every slice was refused (a series on its side was "1 classified")
-    const tally = { ok: 0, review: 0, ood: 0, error: 0, failed: 0 };
+    // a file refused as on its side (a scan: any of its slices, none classified) is counted apart: a brain MRI to
+    // rotate and send again, which "unlike brain MRI" was not
+    const advice = form.dataset.turnAdvice;
+    const onSide = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
+    const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, failed: 0 };
     jobs.forEach(function (job) {
       const recs = job.records.filter(function (r) { return !r.summary; });
       const one = recs.length === 1 ? recs[0] : {};
@@ -175,13 +179,15 @@
       const outcome = job.failed ? "failed" : recs.length === 0 || one.error ? "error" :
         (one.ood ? "ood" : (recs.length === 1 || answered ? "ok" :
           (recs.some(function (r) { return r.ood; }) ? "ood" : "error")));
-      tally[outcome] += 1;
+      tally[outcome === "ood" && recs.some(onSide) ? "turned" : outcome] += 1;
       // as the CLI's last line says it: a classified file (a scan: any of its slices) flagged for review
       if (outcome === "ok" && recs.some(function (r) { return r.review && !r.ood && !r.error; })) tally.review += 1;
     });
     setStatus(pageStatus, "Done: " + tally.ok + " classified" +
       (tally.review ? ", " + tally.review + " of them flagged for review" : "") +
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
+      (tally.turned ? ", " + tally.turned + " not classified (on " + (tally.turned === 1 ? "its" : "their") +
+        " side: rotate and resend)" : "") +
       (tally.error ? ", " + tally.error + " could not be read" : "") +
       (tally.failed ? ", " + tally.failed + " not analysed: the server failed or could not be reached" : "") +
       " (see below).", tally.failed > 0);

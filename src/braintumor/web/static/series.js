@@ -25,14 +25,23 @@ window.braintumorSeries = function (helpers) {
     return card;
   }
 
+  // refused as on its side (the orientation check's advice ends its reason, as series.turned tells it)
+  function isTurned(rec) {
+    const advice = document.getElementById("upload-form").dataset.turnAdvice;
+    return Boolean(rec.ood && advice && rec.reason && rec.reason.indexOf(advice) >= 0);
+  }
+
   function stripEntry(rec) {  // as volumes.strip_entry
     const state = rec.error ? "failed" : (rec.ood ? "refused" : "ok");
     const p = state === "ok" ? 1 - ((rec.probabilities && rec.probabilities.notumor) || 0) : null;
-    return { slice: rec.slice, label: rec.label, state: state, p: p };
+    return { slice: rec.slice, label: rec.label, state: state, turned: isTurned(rec), p: p };
   }
 
   function sliceText(t, names) {
-    if (t.state === "refused") return "slice " + t.slice + ": not classified (unlike brain MRI)";
+    if (t.state === "refused") {
+      return "slice " + t.slice + ": not classified (" + (t.turned ? "on its side: rotate and resend" :
+        "unlike brain MRI") + ")";
+    }
     if (t.state === "failed") return "slice " + t.slice + ": unreadable";
     return "slice " + t.slice + ": " + (names[t.label] || t.label) + ", tumour probability " + percent(t.p);
   }
@@ -42,12 +51,16 @@ window.braintumorSeries = function (helpers) {
     const names = {};
     block.querySelectorAll(".strip-legend li").forEach(function (li) { names[li.dataset.class] = li.textContent; });
     block.dataset.state = "ok";
+    const side = s.refused_turned || 0;
     block.setAttribute("aria-label", "Scan " + printable(summary.path));  // a zip member's name, as the zip has it
     block.querySelector(".series-name").textContent = printable(summary.path) +
       (summary.series === undefined ? "" : " · series " + (summary.series + 1));
     block.querySelector(".series-line").textContent = s.slices + " slices · " +
       Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
-      (s.refused ? " · " + s.refused + " not classified (unlike brain MRI)" : "") +
+      // as _series.html: those on their side apart
+      (s.refused - side ? " · " + (s.refused - side) + " not classified (unlike brain MRI)" : "") +
+      (side ? " · " + side + " not classified (on " + (side === 1 ? "its" : "their") + " side: rotate and resend)" :
+        "") +
       (s.failed ? " · " + s.failed + " unreadable" : "") +
       (s.flagged ? " · " + s.flagged + " flagged for review" : "");
     // why slices were not classified, each reason once with its count, most first (as volumes.Entry.refusals)
