@@ -18,6 +18,7 @@ from braintumor.classes import CLASSES
 from braintumor.data import Dataset, load_dataset
 from braintumor.evaluate import evaluate, run_evaluate
 from braintumor.image_io import ImageError, read_image, walk_images
+from braintumor.orientation import TURN_ADVICE
 from braintumor.predictor import REVIEW_BELOW, Classifier, Prediction
 from braintumor.preprocess import PreprocessConfig
 
@@ -41,6 +42,7 @@ class FakeClassifier:
         self.path = Path.cwd() / "models" / "fake.onnx"  # as Classifier.load gives it: absolute
         self.preprocess_config = PreprocessConfig(image_size=64)
         self.seen = 0
+        self.turn_at: int | None = None  # the k whose refusal is as on its side (the orientation check's advice)
 
     def predict_many(self, sources: Iterable, batch_size: int = 32,
                      with_probabilities: bool = False) -> Iterator[tuple[object, ...]]:
@@ -63,7 +65,8 @@ class FakeClassifier:
             probs[guess] = 1.0 - probs.sum() + probs[guess]
             as_dict = dict(zip(CLASSES, probs.tolist(), strict=True))
             if k % 5 == 4:  # refused as not brain MRI: answer withheld, probabilities kept
-                yield src, Prediction(None, None, as_dict, ood=True, ood_score=1.0 + k / 10, reason="far")
+                reason = f"far; it looks turned 90 degrees, on its side; {TURN_ADVICE}" if k == self.turn_at else "far"
+                yield src, Prediction(None, None, as_dict, ood=True, ood_score=1.0 + k / 10, reason=reason)
             else:
                 yield src, Prediction(CLASSES[guess], float(probs[guess]), as_dict, ood=False, ood_score=0.5,
                                       review=bool(probs[guess] < REVIEW_BELOW))
@@ -132,6 +135,23 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     assert "zz_broken.jpg" in html and "not a medical device" in html.lower()
     assert "2 image(s) were refused as not brain MRI" in html and "8 of the 10 accepted answers were flagged" in html
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
+
+
+def test_refusals_as_on_their_side_are_counted_apart_from_not_brain_mri(small_data: Path, tmp_path: Path, capsys):
+    """The console and the report said "refused as not brain MRI" of slices the check took for turned (brain MRI, to
+    be turned); metrics.json's ood_refused keeps its meaning, ood_refused_turned is the part of it."""
+    from braintumor.evaluation_summary import print_summary
+
+    dataset = load_dataset(small_data, "Testing")
+    clf = FakeClassifier()
+    clf.turn_at = 9
+    result = evaluate(clf, dataset, tmp_path / "eval", progress=False, gallery_size=4)
+    assert (result["ood_refused"], result["ood_refused_turned"]) == (2, 1)
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["ood_refused_turned"] == 1
+    html = (tmp_path / "eval" / "report.html").read_text()
+    assert "2 image(s) were refused: 1 as not brain MRI, 1 as on their side (turned 90 degrees)" in html
+    print_summary(result, dataset, tmp_path / "eval")
+    assert "; refused: 2 (1 as not brain MRI, 1 on its side) of 12" in capsys.readouterr().out
 
 
 def test_a_temperature_adds_the_uncalibrated_reliability_diagram(small_data: Path, tmp_path: Path):

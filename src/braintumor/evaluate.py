@@ -31,7 +31,7 @@ from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, thres
 from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
 from .report import write_report, write_text_atomic
-from .series import printable
+from .series import printable, turned
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -133,6 +133,7 @@ def evaluate(
     rows: list[np.ndarray] = []  # unrounded: the Predictions' 6 decimals tie where a model is very sure
     shown: list[float] = []  # the confidence users see (rounded), which the review flag compares
     refusals: list[bool] = []
+    turns: list[bool] = []  # of the refusals, those as on its side (a brain MRI, not "not brain MRI")
     reviews: list[bool] = []  # the Prediction's own flag, as every user sees it
     ood_scores: list[float] = []
     temperature = float(getattr(classifier, "temperature", 1.0))
@@ -147,6 +148,7 @@ def evaluate(
                 rows.append(row)
                 shown.append(max(result.probabilities.values()))
                 refusals.append(bool(getattr(result, "ood", False)))
+                turns.append(turned({"ood": refusals[-1], "reason": getattr(result, "reason", None)}))
                 reviews.append(bool(getattr(result, "review", False)))
                 score = getattr(result, "ood_score", None)
                 ood_scores.append(float("nan") if score is None else float(score))
@@ -157,6 +159,7 @@ def evaluate(
     probs, conf = np.asarray(rows, dtype=np.float64), np.asarray(shown, dtype=np.float64)
     paths = [dataset.paths[i] for i in kept]
     refused, scores = np.asarray(refusals, dtype=bool), np.asarray(ood_scores, dtype=np.float64)
+    side = np.asarray(turns, dtype=bool)
     metrics = compute_metrics(y, probs, classes)
     leak_mask, leak_block = None, None
     if reference is not None:
@@ -166,7 +169,7 @@ def evaluate(
                                        progress=bar.update)[kept]
         leak_block = {**compute_metrics(y[leak_mask], probs[leak_mask], classes),
                       **_answers_shown(y[leak_mask], probs[leak_mask], conf[leak_mask], refused[leak_mask], classes,
-                                       temperature),
+                                       temperature, side[leak_mask]),
                       "n_excluded": int((~leak_mask).sum()), "threshold": int(leak_threshold),
                       "hash": DEFAULT_HASH, "reference": str(reference.root)}
     try:
@@ -184,7 +187,7 @@ def evaluate(
         "package_version": __version__,
         "leak_free": leak_block,
         "leak_free_note": None if reference is not None else leak_note,
-        **_answers_shown(y, probs, conf, refused, classes, temperature),
+        **_answers_shown(y, probs, conf, refused, classes, temperature, side),
     }
     for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
         (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
@@ -196,6 +199,7 @@ def evaluate(
     write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
                                          "leak_free": leak_block, "leak_free_note": document["leak_free_note"],
                                          "ood_refused": document["ood_refused"],
+                                         "ood_refused_turned": document["ood_refused_turned"],
                                          "review": document["review"],
                                          "created": f"Generated {document['created']} by braintumor {__version__}"})
     # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
@@ -210,10 +214,10 @@ def _review_below() -> float:
 
 
 def _answers_shown(y: np.ndarray, probs: np.ndarray, conf: np.ndarray, refused: np.ndarray, classes: Sequence[str],
-                   temperature: float) -> dict:
-    """Refusals (per class), review flags (of ``conf``, the confidence as shown) and calibration of a set of answers:
-    the split, or its leak-free part."""
-    return {"ood_refused": int(refused.sum()),
+                   temperature: float, side: np.ndarray) -> dict:
+    """Refusals (per class; ``side``: those as on its side, a part of them), review flags (of ``conf``, the confidence
+    as shown) and calibration of a set of answers: the split, or its leak-free part."""
+    return {"ood_refused": int(refused.sum()), "ood_refused_turned": int((refused & side).sum()),
             "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
             "calibration": calibration_summary(y, probs, uncalibrated(probs, temperature), temperature),
             "review": review_summary(conf, probs.argmax(axis=1) == y, ~refused, _review_below())}

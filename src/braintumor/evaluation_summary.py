@@ -15,6 +15,14 @@ from .report import format_score
 from .series import printable
 
 
+def refusals_text(refused: int, side: int | None) -> str:
+    """``refused as not brain MRI: 37``, or with slices refused as on their side (brain MRI, to be turned) said apart:
+    ``refused: 45 (36 as not brain MRI, 9 on their side)``; then "of N" follows."""
+    if not side:
+        return f"refused as not brain MRI: {refused}"
+    return f"refused: {refused} ({refused - side} as not brain MRI, {side} on {'its' if side == 1 else 'their'} side)"
+
+
 def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
     """Print the summary of ``result`` (the document of :func:`braintumor.evaluate.evaluate`) on stdout."""
     missing = [c for k, c in enumerate(dataset.classes) if not (dataset.labels == k).any()]
@@ -38,7 +46,8 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
               f"({lf['n_excluded']} excluded)")
     cal = result["calibration"]
     print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
-          f"{cal['after']['ece']:.4f}; refused as not brain MRI: {result['ood_refused']} of {result['n']}")
+          f"{cal['after']['ece']:.4f}; {refusals_text(result['ood_refused'], result.get('ood_refused_turned'))} "
+          f"of {result['n']}")
     r = result["review"]
     print(f"flagged for review (confidence < {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted, "
           f"{percent(r['accuracy_flagged'])} of them right ({percent(r['accuracy_not_flagged'])} of the others); "

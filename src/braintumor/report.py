@@ -178,15 +178,19 @@ has not seen; note that the class mix differs from the full split.</p>
 {_per_class_table(block)}
 <h3>Confusion matrix (leak-free)</h3>
 {_confusion_table(block)}
-{_refused_and_flagged(block.get("ood_refused"), block.get("review"), "h3")}"""
+{_refused_and_flagged(block.get("ood_refused"), block.get("review"), "h3", block.get("ood_refused_turned"))}"""
 
 
-def _refused_and_flagged(refused: int | None, review: dict | None, heading: str = "h2") -> str:
-    """What the tool withholds (refusals) and flags (low confidence) on this split (or subset): users see both."""
+def _refused_and_flagged(refused: int | None, review: dict | None, heading: str = "h2", side: int | None = None) -> str:
+    """What the tool withholds (refusals) and flags (low confidence) on this split (or subset): users see both. Those
+    refused as on their side (``side``) are said apart: they are brain MRI, to be turned."""
     if refused is None and not review:
         return ""
     parts = []
-    if refused is not None:
+    if refused is not None and side:
+        parts.append(f"{_e(refused)} image(s) were refused: {_e(refused - side)} as not brain MRI, {_e(side)} as on "
+                     "their side (turned 90 degrees) (their answers are still counted above).")
+    elif refused is not None:
         parts.append(f"{_e(refused)} image(s) were refused as not brain MRI (their answers are still counted above).")
     if review:
         parts.append(
@@ -227,7 +231,7 @@ equally; ECE is the expected calibration error of the top-1 confidence ({_e(metr
 {_per_class_table(metrics)}
 <h2>Confusion matrix</h2>
 {_confusion_table(metrics)}
-{_refused_and_flagged(info.get("ood_refused"), info.get("review"))}
+{_refused_and_flagged(info.get("ood_refused"), info.get("review"), side=info.get("ood_refused_turned"))}
 {_leak_free_section(info.get("leak_free"), info.get("leak_free_note"))}<h2>Model</h2>
 {_model_section(info.get("model") or {})}
 <h2>Data</h2>
