@@ -28,6 +28,23 @@ from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
 
 
+def test_a_zip_in_a_folder_with_other_images_is_named_on_stderr_in_every_format(tmp_path, stack, capsys):
+    """``predict scans/`` classified scans/a.png and skipped scans/series.zip without a word: the user believed every
+    file was read. A note on stderr names it (a note, not an error record: the exit code stays 0), with --resume too."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "a.png").write_bytes(encode(stack[0]))
+    (scans / "series.zip").write_bytes(zip_bytes(series(stack[:2])))
+    note = (f"note: 1 file(s) in {scans} not read (zips in a folder are not opened: name each one, e.g. braintumor "
+            f"predict {scans / 'series.zip'}): {scans / 'series.zip'}")
+    for extra in ([], ["--format", "jsonl"], ["--format", "csv"], ["-o", tmp_path / "out.jsonl", "--resume"]):
+        rc, out, err = run([scans, *extra], capsys)
+        assert rc == 0 and err.splitlines()[0] == note, (extra, err)
+        assert "series.zip" not in out
+    rc, out, err = run([scans / "series.zip", "--format", "jsonl"], capsys)  # named itself, it is read
+    assert rc == 0 and len(jsonl(out)) == 2 and "note:" not in err
+
+
 def run(args, capsys):
     rc = main(["predict", *map(str, args)])
     out, err = capsys.readouterr()

@@ -443,6 +443,35 @@ def test_a_folder_holding_only_a_zip_says_why_nothing_was_found(stack, tmp_path)
         {"path": str(tmp_path / "empty"), "error": "no images found in folder"}]
 
 
+def test_a_zip_beside_other_scans_in_a_folder_is_said_not_skipped_without_a_word(stack, tmp_path):
+    """``predict scans/`` read scans/a.png and passed over scans/series.zip in silence (said only of a folder holding
+    nothing else): a note names it and how to have it read; so for a .hdr/.img pair's half and an image without an
+    image ending. Files no one expects read (notes) and hidden ones stay unsaid."""
+    from conftest import encode
+
+    from braintumor.volume_io import plan_inputs
+
+    scans = tmp_path / "scans"
+    (scans / "deeper").mkdir(parents=True)
+    (scans / "a.png").write_bytes(encode(stack[0]))
+    for name in ("series.zip", "deeper/more.zip"):
+        (scans / name).write_bytes(zip_bytes(series(stack[:2])))
+    (scans / "IMG_0001").write_bytes(encode(stack[1]))  # a PNG, no ending
+    (scans / "head.hdr").write_bytes(b"\x00" * 348)
+    (scans / "notes.txt").write_text("not a scan")
+    (scans / ".hidden.zip").write_bytes(b"PK\x03\x04")
+    notes: list[str] = []
+    assert list(plan_inputs([scans], on_note=notes.append)) == [scans / "a.png"]
+    assert notes == [
+        f"note: 2 file(s) in {scans} not read (zips in a folder are not opened: name each one, e.g. braintumor "
+        f"predict {scans / 'series.zip'}): {scans / 'series.zip'}, {scans / 'deeper/more.zip'}",  # as walked
+        f"note: 1 file(s) in {scans} not read (halves of .hdr + .img pairs are not read: save each pair as one .nii "
+        f"file): {scans / 'head.hdr'}",
+        f"note: 1 file(s) in {scans} not read (images without an image ending are not read in a folder: name each "
+        f"one, or rename it .jpg, .png, ...): {scans / 'IMG_0001'}"]
+    assert list(plan_inputs([scans])) == [scans / "a.png"]  # no one to tell: as before
+
+
 def test_a_nifti_without_a_usable_orientation_is_read_as_stored_and_says_so(stack):
     """An all-zero sform (and no qform) made nibabel's reorientation fail: 'voxel data is corrupt or truncated'."""
     import nibabel as nib

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
@@ -72,11 +72,13 @@ def _take(done: Counter, key: str, whole: bool = False) -> bool:
     return True
 
 
-def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = None) -> Iterator[Unit]:
-    """The inputs as units of work, in order, lazily; inputs already in ``done`` are left out."""
+def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = None,
+               on_note: Callable[[str], None] | None = None) -> Iterator[Unit]:
+    """The inputs as units of work, in order, lazily; inputs already in ``done`` are left out; ``on_note``: see
+    :func:`~braintumor.volume_io.plan_inputs`."""
     done = done if done is not None else Counter()
     images: list[str] = []
-    for item in plan_inputs(paths):
+    for item in plan_inputs(paths, on_note):
         if isinstance(item, Path):
             if not _take(done, str(item)):
                 images.append(str(item))
@@ -200,7 +202,8 @@ class BatchJob:
     def records(self, summaries: bool, pixels: bool) -> Iterator[dict]:
         """The run's records in input order, with a progress bar; inputs already in the continued file left out."""
         a = self.args
-        units = plan_units(a.paths, a.batch_size, self.prev.done)
+        units = plan_units(a.paths, a.batch_size, self.prev.done,
+                           on_note=lambda note: tqdm.write(note, file=sys.stderr))  # above the bar
         show = a.progress if a.progress is not None else sys.stderr.isatty()
         with tqdm(unit="rec", disable=not show, file=sys.stderr) as bar:
             if a.workers == 1:

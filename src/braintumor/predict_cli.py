@@ -49,10 +49,16 @@ def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: b
     slice records carry their Slice under ``"_slice"``, image records their Explanation under ``"_explanation"`` (for
     heat maps; never printed).
     """
-    items = list(plan_inputs(paths))
+    items = list(plan_inputs(paths, on_note=say))
     show = progress if progress is not None else (len(items) >= 50 and sys.stderr.isatty())
     with tqdm(total=len(items), unit="img", disable=not show, file=sys.stderr) as bar:
         yield from input_records(clf, items, batch_size, summaries, pixels, tick=lambda: bar.update(1))
+
+
+def say(note: str) -> None:
+    """A note on stderr before the results (a file in a folder that is not read), whatever the format: stdout holds
+    only records, and the user would otherwise believe every file was read."""
+    tqdm.write(note, file=sys.stderr)
 
 
 def with_stdin(paths: list[str]) -> list[str]:

@@ -153,20 +153,28 @@ class VolumeInput:
     load: Callable[[], list[Volume]]
 
 
-def plan_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path | VolumeInput | dict]:
+def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], None] | None = None,
+                ) -> Iterator[Path | VolumeInput | dict]:
     """What ``braintumor predict`` classifies, in order: image paths, volumes, or error records.
 
     A folder yields its images (as before), one DICOM series per series found below it, and its
-    NIfTI files; a file yields itself, as a volume when it is DICOM, NIfTI or zip content.
+    NIfTI files; a file yields itself, as a volume when it is DICOM, NIfTI or zip content. ``on_note`` gets a line
+    for each kind of file a folder holds that looks like an input but is not read (:mod:`braintumor.folder_notes`:
+    a zip, which was skipped without a word beside other files).
     """
+    from .folder_notes import left_out_notes
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             unreadable: list[OSError] = []  # a folder below that cannot be read is an error record, not skipped
             images = list(walk_images(path, unreadable.append))
-            dicoms, niftis = _scan_folder(path)
+            left: list[tuple[Path, str]] = []
+            dicoms, niftis = _scan_folder(path, left)
+            for note in left_out_notes(path, left) if on_note else ():
+                on_note(note)
             if not images and not dicoms and not niftis and not unreadable:
-                zips = any(p.suffix.lower() == ".zip" for p in path.rglob("*") if p.is_file())
+                zips = any(kind == "zip" for _, kind in left)
                 yield {"path": str(path), "error": "no images found in folder" + (
                     " (zips in folders are not opened: name the zip itself)" if zips else "")}
             yield from images
@@ -181,8 +189,11 @@ def plan_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path | VolumeInp
             yield path
 
 
-def _scan_folder(folder: Path) -> tuple[list[Path], list[Path]]:
-    """DICOM files (by content or ending) and NIfTI files below ``folder``; hidden ones skipped."""
+def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tuple[list[Path], list[Path]]:
+    """DICOM files (by content or ending) and NIfTI files below ``folder``; hidden ones skipped. ``left`` gets the
+    files passed over that look like inputs, with their kind (:func:`braintumor.folder_notes.left_out_kind`)."""
+    from .folder_notes import left_out_kind
+
     dicoms, niftis = [], []
     for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads
         for name in sorted(files):
@@ -192,8 +203,10 @@ def _scan_folder(folder: Path) -> tuple[list[Path], list[Path]]:
                 continue  # a FIFO named 'pipe' hung predict in the sniff below
             if lower.endswith((".nii", ".nii.gz")):
                 niftis.append(path)
-            elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(_file_head(path)):
+            elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(head := _file_head(path)):
                 dicoms.append(path)
+            elif left is not None and (kind := left_out_kind(name, head)):
+                left.append((path, kind))
     return dicoms, niftis
 
 

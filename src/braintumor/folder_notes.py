@@ -1,0 +1,50 @@
+"""Files in a folder given to ``braintumor predict`` that look like inputs but are not read, said on stderr.
+
+A zip in a folder is not opened (name it itself), nor half of a .hdr/.img pair, nor an image whose name has no image
+ending (folders are walked by ending): each was skipped without a word when the folder held anything else, and the user
+believed every scan had been read. A note is not an error record: nothing was tried and failed, so exit codes and the
+outputs' records stay as they were. Other files (notes, results) are not inputs anyone expects read, and stay unsaid.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .nifti_header import PAIR_IMAGE_ENDINGS
+from .series import printable
+
+#: Leading bytes of image formats that :mod:`braintumor.image_io` reads, strict enough not to take a text for one.
+_IMAGE_STARTS: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
+#: How many names a note lists before "and N more".
+SHOWN: int = 3
+
+
+def left_out_kind(name: str, head: bytes) -> str | None:
+    """Why a file that a folder walk passed over (not hidden, no image ending, not DICOM nor NIfTI) is worth a note:
+    ``"zip"``, ``"pair"``, ``"image"``, or None for a file no one expects read. ``head``: its first bytes (132)."""
+    lower = name.lower()
+    if lower.endswith(".zip"):
+        return "zip"
+    if head.startswith(_IMAGE_STARTS) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return "image"
+    if lower.endswith((".hdr", ".hdr.gz", *PAIR_IMAGE_ENDINGS)):
+        return "pair"
+    return None
+
+
+def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
+    """One stderr line per kind of file left out of ``folder``, naming them and how to have them read."""
+    notes = []
+    for kind in ("zip", "pair", "image"):
+        paths = [p for p, k in left if k == kind]
+        if not paths:
+            continue
+        example = printable(str(paths[0]))
+        why = {"zip": f"zips in a folder are not opened: name each one, e.g. braintumor predict {example}",
+               "pair": "halves of .hdr + .img pairs are not read: save each pair as one .nii file",
+               "image": "images without an image ending are not read in a folder: name each one, or rename it "
+                        ".jpg, .png, ..."}[kind]
+        names = ", ".join(printable(str(p)) for p in paths[:SHOWN])
+        more = f" and {len(paths) - SHOWN} more" if len(paths) > SHOWN else ""
+        notes.append(f"note: {len(paths)} file(s) in {printable(str(folder))} not read ({why}): {names}{more}")
+    return notes
