@@ -23,6 +23,9 @@ FOLDER_ALIASES: dict[str, str] = {
     "glioma_tumor": "glioma", "meningioma_tumor": "meningioma", "pituitary_tumor": "pituitary",
     "pituitary_adenoma": "pituitary", "no_tumor": "notumor", "no_tumour": "notumor", "normal": "notumor",
 }
+#: braintumor.orientation.TURN_ADVICE, copied likewise: the words a refusal as on its side ends with (a test keeps
+#: them equal). Such a slice is a brain MRI, to be turned: counted apart from those refused as not brain MRI.
+TURN_ADVICE: str = "rotate it upright and send it again"
 
 
 def class_of(path: str, classes: set[str]) -> str | None:
@@ -64,7 +67,7 @@ def main() -> int:
         return 2
     classes = {c for rec in records for c in rec.get("probabilities") or {}} or \
         {"glioma", "meningioma", "notumor", "pituitary"}
-    total, correct, errors, refused, answered = Counter(), Counter(), 0, 0, 0
+    total, correct, errors, refused, answered, side = Counter(), Counter(), 0, 0, 0, 0
     no_class: list[dict] = []
     volume_slices: Counter[str] = Counter()
     for rec in records:
@@ -84,6 +87,7 @@ def main() -> int:
         correct[truth] += best == truth
         answered += rec["label"] == truth
         refused += bool(rec.get("ood"))
+        side += bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
     n = sum(total.values())
     if volume_slices:
         print(f"not scored: {sum(volume_slices.values())} slices of {len(volume_slices)} volumes or series (not "
@@ -97,7 +101,9 @@ def main() -> int:
         print("no predictions to score" + (" (see above)" if records else " read"), file=sys.stderr)
         return 2
     print(f"accuracy {sum(correct.values())}/{n} = {100 * sum(correct.values()) / n:.2f} %  (errors: {errors})")
-    print(f"refused as not brain MRI: {refused}; answered correctly (refusals count as wrong): "
+    said = (f"refused: {refused} ({refused - side} as not brain MRI, {side} on {'its' if side == 1 else 'their'} "
+            "side)" if side else f"refused as not brain MRI: {refused}")
+    print(f"{said}; answered correctly (refusals count as wrong): "
           f"{answered}/{n} = {100 * answered / n:.2f} %")
     for cls in sorted(total):
         print(f"  {cls:<11} recall {correct[cls]}/{total[cls]} = {100 * correct[cls] / total[cls]:.2f} %")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from braintumor.classes import CLASSES, FOLDER_ALIASES
+from braintumor.orientation import TURN_ADVICE
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "score_jsonl.py"
@@ -77,3 +78,14 @@ def test_the_scripts_folder_names_are_the_packages():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.FOLDER_ALIASES == FOLDER_ALIASES
+    assert module.TURN_ADVICE == TURN_ADVICE
+
+
+def test_refusals_as_on_their_side_are_counted_apart():
+    """A slice the orientation check refused was counted "refused as not brain MRI": it is one, to be turned."""
+    done = score([record("ext/glioma/a.png", "glioma"),
+                  record("ext/glioma/b.png", "glioma", ood=True, reason="far"),
+                  record("ext/glioma/c.png", "glioma", ood=True, reason=f"it looks turned 90 degrees; {TURN_ADVICE}")])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == ("refused: 2 (1 as not brain MRI, 1 on its side); answered correctly "
+                                           "(refusals count as wrong): 1/3 = 33.33 %")
