@@ -100,9 +100,11 @@ def _files_in(folder: str) -> set[str]:
 
 
 @pytest.mark.parametrize("kind", ["multipart", "raw"])
-def test_a_20_mb_upload_leaves_no_file_in_the_temp_dir(app, kind):
+def test_a_20_mb_upload_leaves_no_file_in_the_temp_dir(app, kind, tmp_path, monkeypatch):
     """Over STABLE_BOUNDARY_MAX_BYTES (8 MB) a multipart body goes through Werkzeug's own parser, which spools each
-    file over 500 KB to a temporary file unless the request class says otherwise; a raw body is read whole."""
+    file over 500 KB to a temporary file unless the request class says otherwise; a raw body is read whole. The temp
+    dir is this test's own (the machine's /tmp holds other processes' files, coming and going)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     big = encode(synthetic_head(), "PNG") + np.random.default_rng(1).bytes(20 * 1024 * 1024)  # a PNG, then 20 MB
     if kind == "multipart":
         body, ctype = multipart([("big.png", big)])
