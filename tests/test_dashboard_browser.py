@@ -179,3 +179,19 @@ def test_dashboard_model_card_fits_the_page(served):
             tile = page.locator("#model-card").bounding_box()
             value = page.locator("#model-version").bounding_box()
             assert value["x"] + value["width"] <= tile["x"] + tile["width"] and value["width"] >= 40
+
+
+def test_dashboard_counts_refusals_on_their_side_apart(served):
+    """The tile said only "refused ... 5 images", as if all five were unlike brain MRI: those on their side are brain
+    MRI to rotate and resend, and the page says how many of the refused they are."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    answers = [_snapshot(real, 1000, 10), _snapshot(real, 1002, 20)]
+    answers[-1]["ood"] = {"refusals": 5, "turned": 3, "images": 25, "rate": 0.2}
+    with _scripted_page(base, answers) as page:
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("20", timeout=10_000)
+        assert page.locator("#stat-ood-count").inner_text() == "5"
+        assert page.locator("#stat-ood-turned").inner_text() == "3"
+        tile = page.locator("#stat-ood").locator("xpath=..").inner_text()
+        assert "5 images; 3 of them on their side, brain MRI to rotate and resend" in tile, tile
+        assert "not brain MRI" not in page.locator("#chart-ood").get_attribute("aria-label")

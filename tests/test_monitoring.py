@@ -129,7 +129,32 @@ def test_ood_results_count_as_refusals_not_as_classes(app):
     assert value(m, "braintumor_predictions_total", label="glioma") == 2
     assert value(m, "braintumor_predictions_total", label="notumor") == 0
     stats = app.test_client().get("/api/v1/stats").get_json()
-    assert stats["ood"] == {"refusals": 1, "images": 3, "rate": pytest.approx(1 / 3)}
+    assert stats["ood"] == {"refusals": 1, "turned": 0, "images": 3, "rate": pytest.approx(1 / 3)}
+
+
+def test_refusals_on_their_side_are_counted_apart_as_a_part_of_all_refusals(app):
+    """A slice refused as turned on its side is a brain MRI to rotate and resend: braintumor_ood_refusals_total alone
+    (described as "not brain MRI") counted it with the images unlike brain MRI. It still counts every refusal, so
+    dashboards and alerts on it keep their meaning; braintumor_turned_refusals_total counts the turned ones again."""
+    from braintumor.orientation import TURN_ADVICE
+
+    side = {"label": None, "confidence": None, "ood": True, "reason": f"Not classified: it looks turned; {TURN_ADVICE}"}
+    records = [{"path": "a", "label": "glioma", "confidence": 0.9, "ood": False},
+               {"path": "b", "label": None, "confidence": None, "ood": True, "reason": "Not classified: far"},
+               {"path": "c", **side}, {"path": "d", **side}]
+    fresh = scrape(app.test_client())
+    assert value(fresh, "braintumor_turned_refusals_total") == 0 and "braintumor_turned_refusals_total" in fresh
+    with app.test_request_context():
+        observe_results(records)
+    m = scrape(app.test_client())
+    assert value(m, "braintumor_ood_refusals_total") == 3
+    assert value(m, "braintumor_turned_refusals_total") == 2
+    assert value(m, "braintumor_predictions_total") == 1
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    assert "# HELP braintumor_ood_refusals_total Images refused as out of distribution (not brain MRI)" not in text
+    assert "a part of braintumor_ood_refusals_total" in text
+    stats = app.test_client().get("/api/v1/stats").get_json()
+    assert stats["ood"] == {"refusals": 3, "turned": 2, "images": 4, "rate": pytest.approx(3 / 4)}
 
 
 def test_answers_flagged_for_review_are_counted_among_the_classified(app):
@@ -247,3 +272,14 @@ def test_dashboard_page_is_local_and_scripted_from_static_files(app):
     assert js.status_code == 200 and js.mimetype == "text/javascript"
     assert re.findall(r"https?://[^\"' ]+", js.get_data(as_text=True)) == ["http://www.w3.org/2000/svg"]
     assert client.get("/static/dashboard.css").mimetype == "text/css"
+
+
+def test_every_metric_is_in_the_deploy_docs_table(app):
+    """docs/DEPLOY.md's table is where people look up what a series means (braintumor_turned_refusals_total was
+    new): each one /metrics gives has its row."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "DEPLOY.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(braintumor_[a-z_]+)` \|", doc, flags=re.M))
+    served = {f.name + ("_total" if f.type == "counter" else "") for f in app.extensions[EXTENSION].registry.collect()}
+    assert served and served <= rows, served - rows

@@ -130,6 +130,11 @@ def test_the_json_api_summary_of_a_series_on_its_side_counts_those_slices(series
     side = sum(TURN_ADVICE in (rec.get("reason") or "") for rec in body["results"])
     assert r.status_code == 200 and summary["summary"]["refused"] == 4 and summary["summary"]["refused_turned"] == side
     assert side >= 1
+    # the monitoring counts them apart too (a part of all refusals, which keeps counting every one)
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert "braintumor_ood_refusals_total 4.0" in metrics and f"braintumor_turned_refusals_total {side}.0" in metrics
+    ood = client.get("/api/v1/stats").get_json()["ood"]
+    assert (ood["refusals"], ood["turned"]) == (4, side)
 
 
 def test_the_docs_quote_the_reason_as_the_check_words_it():

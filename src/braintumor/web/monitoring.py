@@ -21,6 +21,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_te
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from ..predictor import REVIEW_BELOW, Classifier
+from ..series import turned
 from .stats import summarize
 
 #: Where the metrics live in ``app.extensions``.
@@ -56,6 +57,7 @@ class Metrics:
     predictions: Counter
     confidence: Histogram
     ood: Counter
+    turned: Counter
     review: Counter
     errors: Counter
     model_info: Gauge
@@ -74,8 +76,12 @@ class Metrics:
                                 registry=reg),
             confidence=Histogram("braintumor_prediction_confidence", "Top-class probability of each classified image.",
                                  buckets=CONFIDENCE_BUCKETS, registry=reg),
-            ood=Counter("braintumor_ood_refusals", "Images refused as out of distribution (not brain MRI).",
-                        registry=reg),
+            # every refusal, as before (dashboards and alerts on it keep their meaning); those on their side are
+            # brain MRI to rotate and resend, not "not brain MRI": counted again, apart, in braintumor_turned_refusals
+            ood=Counter("braintumor_ood_refusals", "Images refused, not classified: unlike brain MRI, or on their "
+                        "side (braintumor_turned_refusals_total, a part of this count).", registry=reg),
+            turned=Counter("braintumor_turned_refusals", "Images refused as turned on their side: brain MRI to rotate "
+                           "and resend; a part of braintumor_ood_refusals_total.", registry=reg),
             review=Counter("braintumor_review_flags", "Classified images flagged for review (confidence under "
                            f"{REVIEW_BELOW}): their share rises when scans come from a new source.", registry=reg),
             errors=Counter("braintumor_errors", "Errors by kind: HTTP errors and files that could not be classified.",
@@ -127,7 +133,8 @@ def error_kind(status: int) -> str | None:
 
 
 def observe_results(records: list[dict]) -> None:
-    """Count one request's per-file results: classes, confidences, review flags, OOD refusals, unreadable files."""
+    """Count one request's per-file results: classes, confidences, review flags, refusals (those on their side also
+    apart: a brain MRI to rotate and resend, not one unlike brain MRI), unreadable files."""
     m: Metrics | None = current_app.extensions.get(EXTENSION)
     if m is None:
         return
@@ -136,6 +143,8 @@ def observe_results(records: list[dict]) -> None:
             m.errors.labels(kind=IMAGE_ERROR).inc()
         elif rec.get("ood"):
             m.ood.inc()
+            if turned(rec):
+                m.turned.inc()
         else:
             m.predictions.labels(label=rec["label"]).inc()
             m.confidence.observe(float(rec["confidence"]))

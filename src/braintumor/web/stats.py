@@ -68,7 +68,8 @@ def _by(samples: dict, name: str, label: str) -> dict[str, float]:
 
 
 def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
-    """Cumulative counts, latency and confidence histograms, class mix, review flags, OOD refusals, errors, model."""
+    """Cumulative counts, latency and confidence histograms, class mix, review flags, refusals (``ood.turned``: those
+    on their side, a part of ``ood.refusals``), errors, model."""
     samples: dict[str, list[tuple[dict, float]]] = defaultdict(list)
     for family in registry.collect():
         for s in family.samples:
@@ -79,6 +80,7 @@ def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
     predicted = _by(samples, "braintumor_predictions_total", "label")
     by_class = {c: predicted.pop(c, 0.0) for c in classes} | predicted
     refused = sum(v for _, v in samples.get("braintumor_ood_refusals_total", []))
+    turned = sum(v for _, v in samples.get("braintumor_turned_refusals_total", []))  # a part of ``refused``
     images = sum(by_class.values()) + refused
     confidence = _histogram(samples, "braintumor_prediction_confidence")
     flagged = sum(v for _, v in samples.get("braintumor_review_flags_total", []))
@@ -94,7 +96,7 @@ def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
         },
         "predictions": {"total": sum(by_class.values()), "by_class": by_class},
         "confidence": {**confidence, "mean": confidence["sum"] / confidence["count"] if confidence["count"] else None},
-        "ood": {"refusals": refused, "images": images, "rate": refused / images if images else None},
+        "ood": {"refusals": refused, "turned": turned, "images": images, "rate": refused / images if images else None},
         "review": {"flagged": flagged, "classified": classified, "rate": flagged / classified if classified else None},
         "errors": {k: v for k, v in _by(samples, "braintumor_errors_total", "kind").items() if v},
         "model": info[0] if info else {},
