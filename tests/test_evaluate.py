@@ -115,7 +115,7 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
         rows = list(csv.DictReader(f))
     assert len(rows) == n_good
     assert list(rows[0]) == ["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in CLASSES),
-                             "refused", "ood_score", "review"]
+                             "refused", "ood_score", "review", "refused_turned"]
     assert sum(r["true"] == r["predicted"] for r in rows) == 8
     # the 5th and 10th readable images were refused (k = 4, 9), with their scores; the others were not
     assert [r["refused"] for r in rows] == ["1" if k in (4, 9) else "0" for k in range(12)]
@@ -152,6 +152,41 @@ def test_refusals_as_on_their_side_are_counted_apart_from_not_brain_mri(small_da
     assert "2 image(s) were refused: 1 as not brain MRI, 1 as on their side (turned 90 degrees)" in html
     print_summary(result, dataset, tmp_path / "eval")
     assert "; refused: 2 (1 as not brain MRI, 1 on its side) of 12" in capsys.readouterr().out
+
+
+def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(small_data: Path, tmp_path: Path,
+                                                                              monkeypatch):
+    """The gallery was titled "Refused as not brain MRI" over a slice refused as on its side (a brain MRI to rotate
+    and resend), and predictions.csv had no way to tell it: its refused_turned column (last, so the older columns keep
+    their positions) does, and the gallery says it under the slice."""
+    import matplotlib.axes
+    import matplotlib.figure
+
+    said: list[str] = []
+    def recorder(real):
+        def record(obj, text, *args, **kwargs):
+            said.append(text)
+            return real(obj, text, *args, **kwargs)
+        return record
+
+    for cls, name in ((matplotlib.axes.Axes, "set_title"), (matplotlib.figure.Figure, "suptitle")):
+        monkeypatch.setattr(cls, name, recorder(getattr(cls, name)))
+
+    clf = FakeClassifier()
+    clf.turn_at = 9
+    out = tmp_path / "eval"
+    evaluate(clf, load_dataset(small_data, "Testing"), out, progress=False, gallery_size=4)
+    with (out / "predictions.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[-4:] == ["refused", "ood_score", "review", "refused_turned"]
+    assert [r["refused_turned"] for r in rows] == ["1" if k == 9 else "0" for k in range(12)]
+    assert [r["refused"] for r in rows] == ["1" if k in (4, 9) else "0" for k in range(12)]  # as before
+    gallery = said[said.index("Refused (farthest first): not brain MRI, or on its side where said") - 2:][:2]
+    assert gallery == ["true: Pituitary tumour\nrefused: on its side\n(rotate and resend; score 1.90)",
+                       "true: Meningioma\nrefused (score 1.40)"], said
+    assert not any("Refused as not brain MRI" in t for t in said)
+    html = (out / "report.html").read_text()
+    assert "refused as not brain MRI, farthest" not in html and "as on their side (brain MRI to rotate" in html
 
 
 def test_a_temperature_adds_the_uncalibrated_reliability_diagram(small_data: Path, tmp_path: Path):
@@ -327,7 +362,7 @@ def test_leak_free_metrics_match_the_audit(leaky_data: Path, tmp_path: Path, cap
 
     with (out / "predictions.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0])[-1] == "leak_free" and sum(r["leak_free"] == "1" for r in rows) == lf["n"]
+    assert list(rows[0])[-2:] == ["leak_free", "refused_turned"] and sum(r["leak_free"] == "1" for r in rows) == lf["n"]
     flags = {Path(r["path"]).name: r["leak_free"] for r in rows}
     assert flags[sorted((leaky_data / "Testing" / "glioma").glob("*.jpg"))[0].name] == "0"
     assert flags[sorted((leaky_data / "Testing" / "notumor").glob("*.jpg"))[1].name] == "0"

@@ -77,21 +77,23 @@ def _shown_path(path: str | Path) -> str:
 
 def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray, classes: Sequence[str],
                        refused: np.ndarray, scores: np.ndarray, review: np.ndarray,
-                       leak_free: np.ndarray | None = None) -> Path:
+                       leak_free: np.ndarray | None = None, *, side: np.ndarray) -> Path:
     """One row per readable image: the network's answer, whether the OOD check refused it (``refused`` 1/0, with
     its ``ood_score``, blank for a model without the check), whether the answer is flagged for review (``review``
-    1/0), and ``leak_free`` (1/0) when the leak check ran."""
+    1/0), ``leak_free`` (1/0) when the leak check ran, and last ``refused_turned`` (1/0, ``side``): refused as on its
+    side, a brain MRI to rotate and resend rather than one unlike brain MRI (last, so the older columns keep their
+    positions)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     extra = ["leak_free"] if leak_free is not None else []
     writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes), "refused",
-                     "ood_score", "review", *extra])
+                     "ood_score", "review", *extra, "refused_turned"])
     for n, (path, t, p) in enumerate(zip(paths, y, probs, strict=True)):
         k = int(np.argmax(p))
         flag = [int(leak_free[n])] if leak_free is not None else []
         score = "" if np.isnan(scores[n]) else f"{scores[n]:.4f}"
         writer.writerow([str(path), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p),
-                         int(refused[n]), score, int(review[n]), *flag])
+                         int(refused[n]), score, int(review[n]), *flag, int(refused[n] and side[n])])
     return write_text_atomic(out / "predictions.csv", buf.getvalue())
 
 
@@ -191,10 +193,11 @@ def evaluate(
     }
     for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
         (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
-    _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask)
+    _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
+                       side=side)
     figures = write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
                             run_dir, gallery_size, refused, scores,
-                            uncalibrated(probs, temperature) if temperature != 1.0 else None)
+                            uncalibrated(probs, temperature) if temperature != 1.0 else None, side=side)
     document["figures"] = figures
     write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
                                          "leak_free": leak_block, "leak_free_note": document["leak_free_note"],

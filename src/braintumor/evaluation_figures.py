@@ -60,9 +60,10 @@ def training_log(run_dir: str | Path) -> Path | None:
 def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path], metrics: dict,
                    classes: Sequence[str], config: PreprocessConfig, run_dir: Path | None,
                    gallery_size: int, refused: np.ndarray, scores: np.ndarray,
-                  uncalibrated: np.ndarray | None = None) -> dict[str, str]:
+                  uncalibrated: np.ndarray | None = None, side: np.ndarray | None = None) -> dict[str, str]:
     """Every figure of an evaluation under ``out``: {figure key: file name}. Images are shown as the model saw them;
-    ``uncalibrated``: the probabilities before temperature scaling, for a second reliability diagram."""
+    ``uncalibrated``: the probabilities before temperature scaling, for a second reliability diagram; ``side``: the
+    refusals as on their side (brain MRI to rotate and resend), said apart in the refused gallery."""
     from . import figures as fg
 
     done: dict[str, str] = {}
@@ -102,9 +103,14 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
                                  withheld=[bool(refused[i]) for i, _ in shown]))
     far = np.flatnonzero(refused)
     far = far[np.argsort(-np.nan_to_num(scores[far], nan=np.inf), kind="mergesort")][:gallery_size]
-    items = [(v, classes[int(y[i])], None, float(scores[i])) for i in far if (v := _view(paths[i], config)) is not None]
-    add("gallery_refused", fg.plot_gallery(items, out / "gallery_refused.png",
-                                           "Refused as not brain MRI (farthest first)", empty_message="None refused."))
+    shown = [(i, v) for i in far if (v := _view(paths[i], config)) is not None]
+    items = [(v, classes[int(y[i])], None, float(scores[i])) for i, v in shown]
+    turned = [side is not None and bool(side[i]) for i, _ in shown]
+    # a slice refused as on its side is a brain MRI to rotate and resend: "not brain MRI" would be untrue of it
+    title = ("Refused (farthest first): not brain MRI, or on its side where said" if any(turned)
+             else "Refused as not brain MRI (farthest first)")
+    add("gallery_refused", fg.plot_gallery(items, out / "gallery_refused.png", title, empty_message="None refused.",
+                                           turned=turned))
     if uncalibrated is not None:
         add("reliability_uncalibrated", fg.plot_reliability(y, uncalibrated, out / "reliability_uncalibrated.png",
                                                             metrics["n_bins"]))

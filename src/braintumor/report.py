@@ -32,8 +32,9 @@ CAPTIONS: dict[str, str] = {
     "samples": "Sample images per class, after the model's cropping and resizing.",
     "gallery_correct": "Examples of correct predictions.",
     "gallery_wrong": "Wrong predictions, most confident first: the mistakes worth looking at.",
-    "gallery_refused": "Images the out-of-distribution check refused as not brain MRI, farthest from the training "
-                       "slices first (score 1 = the refusal threshold); their answers are withheld from users.",
+    "gallery_refused": "Images refused, farthest from the training slices first (score 1 = the refusal threshold): "
+                       "as not brain MRI, or, where said under them, as on their side (brain MRI to rotate and "
+                       "resend); their answers are withheld from users.",
 }
 
 #: The tool's disclaimer (one home: prediction.py) and what a report adds: its numbers are this dataset's.
