@@ -147,6 +147,39 @@ def test_the_docs_quote_the_reason_as_the_check_words_it():
         assert quoted and set(quoted) == {REASON}, (doc, quoted)
 
 
+def test_the_api_docs_say_a_refusal_may_be_of_a_slice_on_its_side(tiny_classifier):
+    """help(Prediction), the OpenAPI document, the README's Python API, docs/WEB.md's heading and the model card said
+    a refused input was "not a brain MRI" (or "unlike" one), true of all but those refused as on their side."""
+    from conftest import REPO
+
+    from braintumor import Prediction
+    from braintumor.web import create_app
+
+    doc = " ".join(Prediction.__doc__.split())
+    assert TURN_ADVICE in doc and "braintumor.series.turned(p.to_dict())" in doc
+    assert "the input does not look like a brain MRI slice" not in doc
+    schema = create_app(classifier=tiny_classifier).test_client().get("/api/v1/openapi.json").get_json()
+    props = schema["components"]["schemas"]["Prediction"]["properties"]
+    assert "on its side" in props["ood"]["description"] and TURN_ADVICE in props["reason"]["description"]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    python_api = readme.split("## Python API", 1)[1].split("```", 2)[1]
+    assert "(not a brain MRI)" not in python_api and "print(turned(pred.to_dict()))" in python_api
+    web = (REPO / "docs" / "WEB.md").read_text(encoding="utf-8")
+    assert "\n## Not a brain MRI\n" not in web and "braintumor_turned_refusals_total" in web
+    card = (REPO / "models" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "| refused as not brain MRI" not in card  # its 45 include the 11 told they look turned
+
+
+@shipped
+def test_the_readme_python_api_tells_a_slice_on_its_side(on_its_side):
+    """The README's way to tell a refusal on its side (braintumor.series.turned of the Prediction's dict) works."""
+    from braintumor import Classifier
+    from braintumor.series import turned
+
+    pred = Classifier.load(threads=1).predict(on_its_side)
+    assert pred.ood and turned(pred.to_dict()) and pred.reason.endswith(TURN_ADVICE)
+
+
 @shipped
 def test_the_cli_tally_counts_slices_on_their_side_apart_from_not_brain_mri(on_its_side, test_images, tmp_path,
                                                                              capsys):

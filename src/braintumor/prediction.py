@@ -44,9 +44,11 @@ def probability_text(p: float) -> str:
 class Prediction:
     """One image's answer. ``probabilities`` follows the model's class order.
 
-    When ``ood`` is true the input does not look like a brain MRI slice: ``label`` and
-    ``confidence`` are withheld (None) and ``reason`` says why; the raw probabilities stay
-    available for research but must not be read as a diagnosis. ``review`` is true for an accepted
+    When ``ood`` is true the input was refused: ``label`` and ``confidence`` are withheld (None) and ``reason``
+    says why; the raw probabilities stay available for research but must not be read as a diagnosis. Most refusals
+    do not look like the brain MRI slices of training; a slice that looks turned on its side is a brain MRI to rotate
+    upright and send again: its ``reason`` ends with ``braintumor.orientation.TURN_ADVICE`` ("rotate it upright and
+    send it again"), and ``braintumor.series.turned(p.to_dict())`` tells it. ``review`` is true for an accepted
     answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors are there.
 
     Frozen and compared by value, but not hashable: ``probabilities`` is a plain dict (JSON-ready, and the type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import __version__
+from ..orientation import TURN_ADVICE
 from ..predictor import REVIEW_BELOW
 from .inference import FIELD, RAW_TYPES, WebState
 
@@ -67,11 +68,14 @@ def _schemas(classes: list[str]) -> dict:
                 "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
                 "probabilities": probs,
                 "ood": {"type": "boolean",
-                        "description": "true: unlike the brain MRI slices the model was trained on (not classified)"},
+                        "description": "true: not classified, being unlike the brain MRI slices the model was "
+                                       "trained on, or a brain MRI slice turned on its side (then reason ends "
+                                       f"with '{TURN_ADVICE}')"},
                 "ood_score": {"type": ["number", "null"], "description": "distance from the training MRI "
                               "slices, scaled so that values above 1 are refused for their features; the "
                               "other reasons (colour, blank, ...) refuse at any value"},
-                "reason": {"type": "string", "description": "why the input was refused (only when ood)"},
+                "reason": {"type": "string", "description": "why the input was refused (only when ood); ending "
+                           f"with '{TURN_ADVICE}' for a slice on its side"},
                 "review": {"type": "boolean", "description": "true: accepted, but the confidence is below "
                            f"{REVIEW_BELOW:.0%}; on scans from a source the model never saw most errors are "
                            "such answers, so have a specialist check it"},
