@@ -90,6 +90,24 @@ def tiny_classifier(tiny_model: Path):
     return Classifier.load(tiny_model, threads=1)
 
 
+# The volume readers' tests' shared slices (tests/test_dicom_*.py, test_nifti_volumes.py, test_volume_*.py).
+@pytest.fixture(scope="module")
+def gray(test_images) -> np.ndarray:
+    """A real test slice, decoded at full resolution."""
+    from braintumor.image_io import read_image
+
+    return read_image(test_images["glioma"][0])
+
+
+@pytest.fixture(scope="module")
+def stack(test_images) -> list[np.ndarray]:
+    """Six real slices of one size (a volume needs one size)."""
+    from braintumor.image_io import read_image
+
+    paths = [p for c in ("glioma", "notumor", "pituitary") for p in test_images[c][:2]]
+    return [np.asarray(Image.fromarray(read_image(p)).resize((160, 160)), dtype=np.uint8) for p in paths]
+
+
 # The browser tests' shared fixtures (tests/test_browser*.py): a module's own fixture of the same name takes precedence.
 @pytest.fixture(scope="module")
 def server(request):

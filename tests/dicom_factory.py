@@ -158,3 +158,8 @@ def nifti_bytes(volume: np.ndarray, affine: np.ndarray | None = None, gz: bool =
 def axial_volume(slices: list[np.ndarray]) -> np.ndarray:
     """Display-oriented slices (rows anterior->posterior, columns right->left) -> a RAS (x, y, z) array."""
     return np.stack([s[::-1, ::-1].T for s in slices], axis=-1)
+
+
+def flat_slice(k: int) -> np.ndarray:
+    """A 64 x 64 slice of one gray level, 20 * (k + 1): where slice k went is read off any one pixel."""
+    return np.full((64, 64), 20 * (k + 1), np.uint8)

@@ -1,5 +1,5 @@
 """The plane a NIfTI volume is cut in: axial, unless it is a coronal or sagittal 2-D acquisition (thick slices) or a
-slab too thin to cut axially (tests/test_volume_io.py); each slice shown upright as viewers show its plane."""
+slab too thin to cut axially (tests/test_nifti_volumes.py); each slice shown upright as viewers show its plane."""
 
 from __future__ import annotations
 

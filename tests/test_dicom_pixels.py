@@ -1,0 +1,201 @@
+"""Reading one DICOM file's pixels: encodings, bit depths, windows, frames, header values, and precise refusals."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from dicom_factory import (
+    flat_slice,
+    jpeg_baseline,
+    make_dataset,
+    make_dicom,
+    pydicom_file,
+    rescaled_windowed,
+    to_bytes,
+)
+
+from braintumor.image_io import ImageError
+from braintumor.volume_io import read_volumes, robust_uint8
+
+
+def only(data: bytes, name: str = "x.dcm") -> np.ndarray:
+    (volume,) = read_volumes(data, name=name)
+    (sl,) = volume.slices
+    return sl.pixels
+
+
+def test_dicom_of_a_jpeg_slice_gives_back_its_pixels_exactly(gray):
+    """8-bit, rescaled + windowed 12-bit, MONOCHROME1 and RLE-compressed copies all decode to the same slice."""
+    from pydicom.uid import RLELossless
+
+    assert np.array_equal(only(make_dicom(gray)), gray)
+    assert np.array_equal(only(rescaled_windowed(gray)), gray)
+    assert np.array_equal(only(make_dicom(255 - gray, photometric="MONOCHROME1")), gray)
+    ds = make_dataset(gray)
+    ds.compress(RLELossless, encoding_plugin="pydicom")
+    assert np.array_equal(only(to_bytes(ds)), gray)
+
+
+def test_jpeg_baseline_dicom_is_decoded_by_a_plugin(gray):
+    ours = only(jpeg_baseline(gray)).astype(int)
+    assert ours.shape == gray.shape and np.abs(ours - gray.astype(int)).mean() < 2.0
+
+
+def test_a_16_bit_slice_without_window_is_stretched_robustly(gray):
+    pixels = only(make_dicom(gray.astype(np.uint16) * 16, bits=12))
+    assert np.array_equal(pixels, robust_uint8(gray.astype(np.uint16) * 16))
+    assert pixels.max() == 255 and pixels.dtype == np.uint8
+
+
+def test_16_bit_colour_keeps_its_levels_as_8_bit_colour_does():
+    """A palette's 16-bit entries (the usual) and 16-bit RGB are absolute levels, like 8-bit colour's, but they were
+    stretched from their percentiles: gray levels 100..150 came out 0..255, unlike the same image with 8-bit entries."""
+    gray = (np.random.default_rng(0).integers(0, 51, (32, 32)) + 100).astype(np.uint8)
+    for bits, lut in ((8, np.arange(256, dtype=np.uint8)), (16, np.arange(256, dtype=np.uint16) * 257)):
+        ds = make_dataset(gray)
+        ds.PhotometricInterpretation = "PALETTE COLOR"
+        for colour in ("Red", "Green", "Blue"):
+            setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, bits])
+            setattr(ds, f"{colour}PaletteColorLookupTableData", lut.tobytes())
+        assert np.array_equal(only(to_bytes(ds)), gray), bits
+    rgb16 = np.repeat(gray[..., None].astype(np.uint16) * 257, 3, axis=2)
+    assert np.array_equal(only(make_dicom(rgb16, photometric="RGB", bits=16)), gray)
+    rgb12 = np.repeat(gray[..., None].astype(np.uint16) * 16, 3, axis=2)  # 12 bits stored: 4095 is white
+    assert np.abs(only(make_dicom(rgb12, photometric="RGB", bits=12)).astype(int) - gray).max() <= 1
+
+
+@pytest.mark.parametrize(("center", "width"), [(float("nan"), 256.0), (128.0, float("inf")), ("NaN", "inf")])
+def test_a_window_that_is_not_a_number_falls_back_to_the_stretch(gray, center, width):
+    """A NaN window made every slice black, refused as blank (the comment promised the percentile stretch)."""
+    stored = gray.astype(np.uint16) * 16
+    assert np.array_equal(only(make_dicom(stored, bits=12, WindowCenter=center, WindowWidth=width)),
+                          robust_uint8(stored))
+
+
+def test_multi_frame_dicom_gives_one_slice_per_frame(stack):
+    (volume,) = read_volumes(make_dicom(np.stack(stack[:3])), name="cine.dcm")
+    assert len(volume.slices) == 3 and volume.kind == "dicom"
+    for k, sl in enumerate(volume.slices):
+        assert np.array_equal(sl.pixels, stack[k]) and sl.meta["dicom"]["frame"] == k
+        assert sl.meta["dicom"]["frames"] == 3
+
+
+@pytest.mark.parametrize("name", ["MR_small_RLE.dcm", "MR_small_jp2klossless.dcm", "MR_small_jpeg_ls_lossless.dcm",
+                                  "MR_small_bigendian.dcm", "MR_small_implicit.dcm"])
+def test_pydicom_bundled_encodings_all_give_the_same_slice(name):
+    """JPEG-LS is decoded only by the GDCM plugin; JPEG 2000 by GDCM or Pillow; RLE by pydicom."""
+    reference, other = pydicom_file("MR_small.dcm"), pydicom_file(name)
+    if reference is None or other is None:
+        pytest.skip("pydicom's wheel does not ship this test file")
+    (a,), (b,) = read_volumes(reference), read_volumes(other)
+    assert np.array_equal(a.slices[0].pixels, b.slices[0].pixels)
+    assert a.slices[0].meta["dicom"]["modality"] == "MR" and a.slices[0].pixels.shape == (64, 64)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("test-SR.dcm", "Comprehensive SR Storage object, not an image"),
+    ("rtstruct.dcm", "RT Structure Set Storage object, not an image"),  # no preamble: read because of .dcm
+    ("MR_truncated.dcm", "holds 8,130 bytes but Rows 64 x Columns 64 x 1 frame.s. at 16 bits need 8,192: 62 bytes "
+                         "short"),
+])
+def test_pydicom_bundled_non_images_and_broken_files_are_refused(name, message):
+    path = pydicom_file(name)
+    if path is None:
+        pytest.skip("pydicom's wheel does not ship this test file")
+    with pytest.raises(ImageError, match=message):
+        read_volumes(path)
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI")  # the malformed UIDs are the point
+def test_precise_errors_for_unusable_dicom(gray):
+    from pydicom.uid import ComprehensiveSRStorage, HTJ2KLossless
+
+    cases = {
+        "no pixel data (MR Image Storage)": make_dicom(None),
+        "no pixel data (unregistered SOP class)": make_dicom(None, sop_class="DOE^JANE"),  # never echoed
+        "DICOM file is an object of an unregistered SOP class, not an image": make_dicom(
+            None, sop_class="1.2.840.10008.5.1.4.1.1.88.99DOE^JANE"),  # a report's prefix, then text: not echoed
+        "Comprehensive SR Storage object, not an image": make_dicom(None, sop_class=ComprehensiveSRStorage),
+        "holds 1,196 bytes but Rows 224 x Columns 224 x 1 frame(s) at 8 bits need 50,176: 48,980 bytes short":
+            make_dicom(gray)[:2000],  # the file cut in its pixel data
+        "not a DICOM file": b"just some text, long enough to be sniffed " * 10,
+    }
+    for message, data in cases.items():
+        with pytest.raises(ImageError, match=re.escape(message)):
+            read_volumes(data, name="x.dcm")
+    from pydicom.encaps import encapsulate
+
+    ds = make_dataset(gray)
+    ds.PixelData = encapsulate([b"\xff\x4f\xff\x51" + bytes(64)])  # an HTJ2K-looking codestream
+    ds.file_meta.TransferSyntaxUID = HTJ2KLossless
+    with pytest.raises(ImageError, match=r"compressed with High-Throughput JPEG 2000.*cannot decode"):
+        read_volumes(to_bytes(ds), name="x.dcm")
+
+
+def test_sizes_are_refused_before_decoding(gray):
+    ds = make_dataset(gray)
+    ds.Rows = ds.Columns = 9000
+    with pytest.raises(ImageError, match="9000x9000 pixels; the limit"):
+        read_volumes(to_bytes(ds))
+    ds = make_dataset(gray)
+    ds.NumberOfFrames = 100_000
+    with pytest.raises(ImageError, match="100000 frames; the limit is 512"):
+        read_volumes(to_bytes(ds))
+
+
+def patched(data: bytes, old: bytes, new: bytes) -> bytes:
+    """``data`` with one header value rewritten in place (same length): values pydicom would not write."""
+    assert len(old) == len(new) and data.count(old) == 1
+    return data.replace(old, new)
+
+
+def test_header_numbers_that_are_not_numbers_are_left_out_not_fatal(gray):
+    """Text, NaN or infinity where a position, spacing or location belongs: the slice is still read (unresampled,
+    unsorted by it) and the value is left out of the metadata, which stays valid JSON. Before: ValueError or
+    OverflowError tracebacks in the CLI and HTTP 500 from the web app."""
+    ipp = dict(ImagePositionPatient=[1.5, 2.5, 3.5], ImageOrientationPatient=[1, 0, 0, 0, 1, 0])
+    cases = [
+        (make_dicom(gray, **ipp), b"1.5\\2.5\\3.5", b"abc\\def\\ghi"),
+        (make_dicom(gray, **ipp), b"1.5\\2.5\\3.5", b"nan\\nan\\nan"),
+        (make_dicom(gray, PixelSpacing=[0.5, 1.5]), b"0.5\\1.5", b"inf\\1.0"),
+        (make_dicom(gray, PixelSpacing=[0.5, 1.5]), b"0.5\\1.5", b"nan\\1.0"),
+        (make_dicom(gray, SliceLocation=12.5), b"12.5", b"nan "),
+    ]
+    for data, old, new in cases:
+        (volume,) = read_volumes(patched(data, old, new), name="x.dcm")
+        (sl,) = volume.slices
+        assert np.array_equal(sl.pixels, gray), new
+        dicom = sl.meta["dicom"]
+        assert "image_position" not in dicom and "slice_location" not in dicom, new
+        json.dumps(sl.meta, allow_nan=False)
+
+
+def test_an_unknown_transfer_syntax_is_a_precise_error(gray):
+    # Explicit VR Little Endian's UID turned into a private one (pydicom will not write that itself)
+    data = patched(make_dicom(gray), b"1.2.840.10008.1.2.1\0", b"1.2.840.99999.1.2.1\0")
+    with pytest.raises(ImageError, match="transfer syntax this reader does not know"):
+        read_volumes(data, name="x.dcm")
+
+
+def test_a_deflated_dicom_is_refused_before_pydicom_inflates_it():
+    """pydicom inflates a Deflated dataset without any limit: 1 MB became 3 GB in a web worker."""
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = make_dataset(flat_slice(1))
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    with pytest.raises(ImageError, match=r"^DICOM file uses the Deflated transfer syntax, which is not read"):
+        read_volumes(to_bytes(ds), name="d.dcm")
+
+
+def test_squaring_pixels_never_multiplies_them_past_twice_the_declared():
+    """PixelSpacing 0.00017 x 1 mm turned a 64 x 64 slice into 64 x 376 471 pixels: 40 such files of 188 kB were
+    a gigabyte, past any budget checked on the headers."""
+    from braintumor.volume_io import square_pixels
+
+    gray = flat_slice(3)
+    assert square_pixels(gray, 1.0, 0.5).shape == (128, 64)  # mild: the coarse axis is split, as before
+    assert square_pixels(gray, 1.0, 0.00017).shape == (64, 1)  # extreme: the fine axis is merged
+    assert square_pixels(gray, 0.7, 0.7).shape == (64, 64)

@@ -1,0 +1,124 @@
+"""Volumes in zips (read in memory, guarded against bombs and unsafe names) and zips met inside folders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dicom_factory import (
+    axial_volume,
+    flat_slice,
+    make_dicom,
+    nifti_bytes,
+    series,
+    zip_bytes,
+)
+
+from braintumor import zip_io
+from braintumor.image_io import ImageError
+from braintumor.volume_io import read_volumes
+
+
+def test_zip_of_a_series_is_read_in_memory(stack):
+    from test_web_safety import no_disk_writes
+
+    data = zip_bytes([(f"study/series/{n}", d) for n, d in series(stack)] + [("study/notes.txt", b"hello")])
+    with no_disk_writes() as writes:
+        (volume,) = read_volumes(data, name="series.zip")
+    assert writes == [] and len(volume.slices) == 6
+    assert all(np.array_equal(s.pixels, stack[k]) for k, s in enumerate(volume.slices))
+    assert volume.notes == ("skipped 1 file(s) in the zip: not DICOM or NIfTI",)
+
+
+def test_zip_guards(stack, monkeypatch):
+    files = series(stack[:2])
+    for bad in ("../evil.dcm", "/etc/evil.dcm", "a/../../evil.dcm", "C:/evil.dcm"):
+        with pytest.raises(ImageError, match="unsafe name"):
+            read_volumes(zip_bytes([*files, (bad, files[0][1])]), name="x.zip")
+    with pytest.raises(ImageError, match="no DICOM or NIfTI file"):
+        read_volumes(zip_bytes([("a.txt", b"hello")]), name="x.zip")
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        read_volumes(zip_bytes(files)[:300], name="x.zip")
+    bomb = zip_bytes([("zeros.dcm", bytes(3_000_000))])
+    assert len(bomb) < 10_000
+    monkeypatch.setattr(zip_io, "MAX_VOLUME_BYTES", 1_000_000)
+    with pytest.raises(ImageError, match="would expand to 3000000 bytes"):
+        read_volumes(bomb, name="x.zip")
+    two = [(f"{k}.nii.gz", nifti_bytes(axial_volume(stack))) for k in "ab"]  # 6 slices each
+    with pytest.raises(ImageError, match=r"^the zip holds more than 10 slices \(at b.nii.gz\); the limit is 10 per"):
+        read_volumes(zip_bytes(two), name="x.zip", max_slices=10)  # said 'the limit is 4': what was left
+    with pytest.raises(ImageError, match=r"^b.nii.gz: gzip data is truncated"):  # which member
+        read_volumes(zip_bytes([two[0], ("b.nii.gz", two[1][1][:100])]), name="x.zip")
+    monkeypatch.setattr(zip_io, "MAX_ZIP_MEMBERS", 3)
+    with pytest.raises(ImageError, match="lists 4 members; the limit is 3"):
+        read_volumes(zip_bytes([(f"{i}.dcm", b"x") for i in range(4)]), name="x.zip")
+
+
+def test_a_folder_holding_only_a_zip_says_why_nothing_was_found(stack, tmp_path):
+    from braintumor.volume_io import plan_inputs
+
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "series.zip").write_bytes(zip_bytes(series(stack[:2])))
+    (tmp_path / "empty").mkdir()
+    assert list(plan_inputs([tmp_path / "scans", tmp_path / "empty"])) == [
+        {"path": str(tmp_path / "scans"),
+         "error": "no images found in folder (zips in folders are not opened: name the zip itself)"},
+        {"path": str(tmp_path / "empty"), "error": "no images found in folder"}]
+
+
+def test_a_zip_beside_other_scans_in_a_folder_is_said_not_skipped_without_a_word(stack, tmp_path):
+    """``predict scans/`` read scans/a.png and passed over scans/series.zip in silence (said only of a folder holding
+    nothing else): a note names it and how to have it read; so for a .hdr/.img pair's half and an image without an
+    image ending. Files no one expects read (notes) and hidden ones stay unsaid."""
+    from conftest import encode
+
+    from braintumor.volume_io import plan_inputs
+
+    scans = tmp_path / "scans"
+    (scans / "deeper").mkdir(parents=True)
+    (scans / "a.png").write_bytes(encode(stack[0]))
+    for name in ("series.zip", "deeper/more.zip"):
+        (scans / name).write_bytes(zip_bytes(series(stack[:2])))
+    (scans / "IMG_0001").write_bytes(encode(stack[1]))  # a PNG, no ending
+    (scans / "head.hdr").write_bytes(b"\x00" * 348)
+    (scans / "notes.txt").write_text("not a scan")
+    (scans / ".hidden.zip").write_bytes(b"PK\x03\x04")
+    notes: list[str] = []
+    assert list(plan_inputs([scans], on_note=notes.append)) == [scans / "a.png"]
+    assert notes == [
+        f"note: 2 file(s) in {scans} not read (zips in a folder are not opened: name each one, e.g. braintumor "
+        f"predict {scans / 'series.zip'}): {scans / 'series.zip'}, {scans / 'deeper/more.zip'}",  # as walked
+        f"note: 1 file(s) in {scans} not read (halves of .hdr + .img pairs are not read: save each pair as one .nii "
+        f"file): {scans / 'head.hdr'}",
+        f"note: 1 file(s) in {scans} not read (images without an image ending are not read in a folder: name each "
+        f"one, or rename it .jpg, .png, ...): {scans / 'IMG_0001'}"]
+    assert list(plan_inputs([scans])) == [scans / "a.png"]  # no one to tell: as before
+
+
+def test_zip_entries_that_share_their_data_are_refused():
+    """One 1 MB member listed 4 times: each entry was read and parsed again (12 GB for a deflated DICOM)."""
+    import struct
+    import zlib
+
+    payload, name = make_dicom(flat_slice(1)), b"a.dcm"
+    crc = zlib.crc32(payload)
+    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(payload), len(payload),
+                        len(name), 0) + name + payload
+    central = b"".join(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, len(payload),
+                                   len(payload), len(name), 0, 0, 0, 0, 0, 0) + name for _ in range(4))
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 4, 4, len(central), len(local), 0)
+    with pytest.raises(ImageError, match=r"overlapping entries: a zip bomb"):
+        read_volumes(local + central + end, name="o.zip")
+
+
+def test_a_zip_of_nifti_and_dicom_says_its_limit_as_the_zips():
+    """A 10-slice NIfTI and 3 DICOM files under a 10-slice limit: 'DICOM file has 1 frames; the limit is 0'."""
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid()
+    members = [("head.nii.gz", nifti_bytes(axial_volume([flat_slice(k) for k in range(10)])))]
+    members += [(f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k))
+                for k in range(3)]
+    with pytest.raises(ImageError, match=r"^the zip's DICOM files are past what its NIfTI members \(10 slices\) left "
+                                         r"of the input's limits \(10 slices"):
+        read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10)
+    assert len(read_volumes(zip_bytes(members), name="mixed.zip", max_slices=13)) == 2
