@@ -1,0 +1,86 @@
+"""Where the CLI writes: destinations refused before any work, outputs onto inputs, I/O and permission errors."""
+
+from __future__ import annotations
+
+from cli_runner import run_cli
+
+
+def test_a_destination_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys):
+    afile, adir = tmp_path / "afile", tmp_path / "adir"
+    afile.write_text("x")
+    adir.mkdir()
+    nope = str(tmp_path / "nope")  # no model, run or dataset there: the destination is checked first
+    cases = [
+        (["predict", "x.jpg", "--model", nope, "-o", str(adir)], f"-o {adir} is a folder; -o takes a file name"),
+        (["predict", "x.jpg", "--model", nope, "--heatmap", str(afile)],
+         f"--heatmap {afile} is a file; --heatmap takes a folder"),
+        (["predict", "x.jpg", "--model", nope, "-o", str(afile / "r.csv")],
+         f"cannot write -o {afile / 'r.csv'}: {afile} is a file, not a folder"),
+        (["evaluate", "--model", nope, "--data", nope, "--out", str(afile)],
+         f"--out {afile} is a file; --out takes a folder"),
+        (["train", "--data", nope, "--out", str(afile / "run")],
+         f"cannot write --out {afile / 'run'}: {afile} is a file, not a folder"),
+        (["export", nope, "--out", str(adir)], f"--out {adir} is a folder; --out takes a file name"),
+        (["quantize", nope, "--run", nope, "--out", str(adir)], f"--out {adir} is a folder; --out takes a file name"),
+        (["data", "audit", "--data", nope, "--out", str(adir)], f"--out {adir} is a folder; --out takes a file name"),
+        (["data", "download", "--dest", str(afile)], f"--dest {afile} is a file; --dest takes a folder"),
+    ]
+    for argv, message in cases:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out, err) == (2, "", f"error: {message}\n"), argv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"] and not list(adir.iterdir())
+
+
+def test_an_output_that_is_one_of_the_inputs_is_refused(tmp_path, capsys):
+    """``predict scan.jpg -o scan.jpg`` (or ``-o *.jpg`` expanded by the shell) replaced the scan with the results."""
+    scan, other = tmp_path / "scan.jpg", tmp_path / "other.jpg"
+    scan.write_bytes(b"\xff\xd8\xff scan bytes")
+    other.write_bytes(b"\xff\xd8\xff other bytes")
+    (tmp_path / "link.jpg").symlink_to(scan)
+    for target in (scan, tmp_path / "link.jpg"):
+        rc, out, err = run_cli(["predict", str(other), str(scan), "-o", str(target)], capsys)
+        assert (rc, out) == (2, "") and err == (f"error: -o {target} is one of the inputs; writing it would "
+                                                "overwrite that file: choose another name\n")
+    assert scan.read_bytes() == b"\xff\xd8\xff scan bytes" and other.read_bytes() == b"\xff\xd8\xff other bytes"
+
+
+def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import braintumor.predict_cli as pc
+
+    target = tmp_path / "out" / "results.csv"
+
+    def disk_full(*a, **k):
+        yield {"path": "a.jpg", "error": "x"}
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(pc, "records", disk_full)
+    rc, out, err = run_cli(["predict", "a.jpg", "-o", str(target)], capsys)
+    assert (rc, out, err) == (1, "", f"error: No space left on device: {target}\n")
+    assert list((tmp_path / "out").iterdir()) == []
+
+    def write_failed(*a, **k):  # a failed write() names no file: the output being written is named instead
+        yield {"path": "a.jpg", "error": "x"}
+        raise OSError(errno.EFBIG, "File too large")
+
+    monkeypatch.setattr(pc, "records", write_failed)
+    rc, out, err = run_cli(["predict", "a.jpg", "-o", str(target)], capsys)
+    assert (rc, out, err) == (1, "", f"error: File too large (writing {target})\n")
+
+
+def test_permissions_are_checked_where_the_output_is_written(tmp_path, capsys, monkeypatch):
+    """A regular file is written beside its target and moved over it: its folder must be writable. A device or
+    FIFO (-o /dev/null) is written through: only it must be (as a non-root user /dev itself is not)."""
+    import braintumor.cli_checks as checks
+
+    writable = {"/dev/null"}
+    monkeypatch.setattr(checks.os, "access", lambda p, mode: str(p) in writable)
+    nope = str(tmp_path / "nope.onnx")
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", str(tmp_path / "r.csv")], capsys)
+    assert (rc, err) == (2, f"error: cannot write -o {tmp_path / 'r.csv'}: no permission to write in {tmp_path}\n")
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", "/dev/null"], capsys)
+    assert rc == 2 and "model file not found" in err  # past the destination check
+    writable.clear()
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", "/dev/null"], capsys)
+    assert (rc, err) == (2, "error: cannot write -o /dev/null: no permission\n")

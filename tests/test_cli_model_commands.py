@@ -1,0 +1,95 @@
+"""calibrate, quantize and export: refusals that leave the model file as it was, other runs' splits, non-runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cli_runner import run_cli
+
+from braintumor.model_files import default_model_path
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_failing_calibrate_or_quantize_leaves_the_model_file_as_it_was(tmp_path, capsys):
+    """calibrate --background-percentile wrote the new preprocessing into the file before the run was found: a failed
+    command left a model whose preprocessing no longer matched its temperature and OOD fit. A bad --metrics file was a
+    JSON traceback, after the work; quantize --out onto its own input replaced the float model without a word."""
+    model = tmp_path / "m.onnx"
+    shutil.copy(default_model_path(), model)
+    before = model.read_bytes()
+    (tmp_path / "bad.json").write_text("{not json")
+    other = json.loads(Path("docs/evaluation/metrics.json").read_text())  # the shipped model's, as if of another one
+    other["model"]["metadata"]["data_fingerprint"] = "f" * 64
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    cases = [
+        (["calibrate", str(model), "--run", "models", "--metrics", str(tmp_path / "other.json")],
+         f"error: --metrics {tmp_path / 'other.json'} describes another model (its data_fingerprint is "
+         "ffffffffffffffff, this model's 07f475aec64ef320): embed the metrics of this very network"),  # was taken
+        (["quantize", str(model), "--run", "models", "--out", str(tmp_path / "q.onnx"), "--metrics",
+          str(tmp_path / "other.json")], f"error: --metrics {tmp_path / 'other.json'} describes another model"),
+        (["calibrate", str(model), "--run", str(tmp_path / "nowhere"), "--background-percentile", "2"],
+         f"error: no split.json in {tmp_path / 'nowhere'}"),
+        (["calibrate", str(model), "--run", "models", "--metrics", str(tmp_path / "bad.json")],
+         f"error: --metrics {tmp_path / 'bad.json'} is not JSON"),
+        (["quantize", str(model), "--run", "models", "--out", str(model)],
+         f"error: --out {model} is one of the inputs"),
+    ]
+    for argv, message in cases:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out) == (2, "") and err.startswith(message) and err.count("\n") == 1, (argv, err)
+        assert model.read_bytes() == before, argv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "m.onnx", "other.json"]  # no temporary copy left
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_calibrate_and_quantize_refuse_another_runs_split(tmp_path, capsys):
+    """Another run's validation images can be this model's training images: a temperature and OOD fit on them was
+    accepted without a word (export already refused an ensemble of members validated on different splits)."""
+    split = json.loads(Path("models/split.json").read_text())
+    config = json.loads(Path("models/training-config.json").read_text())
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "split.json").write_text(json.dumps(split))
+    (other / "config.json").write_text(json.dumps({**config, "seed": 1}))
+    model = str(tmp_path / "braintumor-tumornet-s.onnx")  # a copy: were the check missing, calibrate would write it
+    shutil.copy(default_model_path(), model)
+    for argv in (["calibrate", model, "--run", str(other)],
+                 ["quantize", model, "--run", str(other), "--out", str(tmp_path / "q.onnx")]):
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out) == (2, "") and err.startswith(
+            f"error: braintumor-tumornet-s.onnx was validated on another split than {other} (split seed, "
+            "validation fraction, limit, hold-out, grouped: (0, 0.1, 0, None, False) against (1, 0.1, 0, None, False))"
+        ), argv
+    (other / "split.json").write_text(json.dumps({**split, "fingerprint": "0" * 64}))
+    rc, _, err = run_cli(["calibrate", model, "--run", str(other)], capsys)
+    assert rc == 2 and err.startswith("error: braintumor-tumornet-s.onnx was trained on other images than")
+    assert not (tmp_path / "q.onnx").exists()
+
+
+def test_a_checkpoint_export_cannot_read_is_one_line(tmp_path, capsys):
+    """A truncated best.pt, or last.pt (the training state: the help says 'or a .pt checkpoint'), were tracebacks."""
+    torch = pytest.importorskip("torch")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "best.pt").write_bytes(b"PK\x03\x04 cut short")
+    torch.save({"model": {}, "epoch": 3}, tmp_path / "run" / "last.pt")
+    out = tmp_path / "m.onnx"
+    best, last = tmp_path / "run" / "best.pt", tmp_path / "run" / "last.pt"
+    for source, message in ((tmp_path / "run", f"cannot read the checkpoint {best}: corrupt or truncated ("),
+                            (last, f"{last} is not a best.pt of 'braintumor train': export the run folder (or its "
+                                   "best.pt)")):
+        rc, _, err = run_cli(["export", str(source), "--out", str(out)], capsys)
+        assert rc == 2 and err.startswith(f"error: {message}") and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
+    from braintumor.model_files import default_model_path
+
+    for argv in (["calibrate", str(default_model_path()), "--run", str(tmp_path)],
+                 ["quantize", str(default_model_path()), "--run", str(tmp_path), "--out", str(tmp_path / "q.onnx")]):
+        rc, _, err = run_cli(argv, capsys)
+        assert (rc, err) == (2, f"error: no split.json in {tmp_path}: --run takes the run folder of 'braintumor "
+                                "train' (models/ for the shipped files)\n"), argv

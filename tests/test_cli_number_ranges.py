@@ -1,0 +1,29 @@
+"""Numbers out of range on the command line (workers, threads, port, upload size, batch size) are usage errors."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from braintumor.cli import main
+
+TOO_MANY = f"at most 256, got 5000 (this machine has {os.cpu_count()} CPUs)"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["serve", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
+    (["serve", "--port", "70000"], "argument --port: a port is 1-65535, got 70000"),  # was gunicorn's traceback
+    (["serve", "--max-upload-mb", "0"], "argument --max-upload-mb: must be a number more than 0, got 0"),
+    (["serve", "--max-upload-mb", "inf"], "argument --max-upload-mb: must be a number more than 0, got inf"),
+    (["serve", "--max-upload-mb", "1e-9"],  # was taken: a limit of 0 bytes, every upload refused
+     "argument --max-upload-mb: must be at least 0.001 (about 1 kB), got 1e-9: a smaller limit refuses every upload"),
+    (["predict", "x.jpg", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+    (["predict", "x.jpg", "--threads", "-1"], "argument --threads: must be at least 1, got -1"),  # was taken
+    (["predict", "x.jpg", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),  # hung for half a minute per image
+    (["serve", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),
+])
+def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(message)

@@ -1,0 +1,199 @@
+"""predict's output: the jsonl, csv and table contracts, output files, folders, standard input and output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from cli_runner import run_cli
+from conftest import encode, synthetic_head
+
+from braintumor.cli import main
+from braintumor.prediction import DISCLAIMER
+from braintumor.predictor import Classifier
+
+KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
+
+
+@pytest.fixture()
+def inputs(tmp_path, test_images):
+    good = test_images["glioma"][0]
+    (tmp_path / "fake.jpg").write_text("I am text, not a JPEG")
+    (tmp_path / "empty.png").write_bytes(b"")
+    trunc = encode(synthetic_head(), "JPEG")
+    (tmp_path / "trunc.jpg").write_bytes(trunc[: len(trunc) // 3])
+    return [str(good), str(tmp_path / "fake.jpg"), str(tmp_path / "empty.png"), str(tmp_path / "trunc.jpg")]
+
+
+def test_jsonl_contract_and_errors(tiny_model, inputs, capsys):
+    rc, out, _ = run_cli(["predict", *inputs, "--format", "jsonl", "--model", str(tiny_model)], capsys)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rc == 1 and len(rows) == 4
+    assert set(rows[0]) == KEYS and rows[0]["path"] == inputs[0]
+    assert set(rows[0]["probabilities"]) == {"glioma", "meningioma", "notumor", "pituitary"}
+    assert all(set(r) == {"path", "error"} for r in rows[1:])
+    assert "not a recognised image" in rows[1]["error"] and "empty" in rows[2]["error"]
+
+
+def test_folders_are_recursive_and_skip_hidden(tiny_model, test_images, tmp_path, capsys):
+    import shutil
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / ".ipynb_checkpoints").mkdir()
+    shutil.copy(test_images["notumor"][0], tmp_path / "a" / "b" / "x.jpg")
+    shutil.copy(test_images["notumor"][1], tmp_path / "a" / "y.jpg")
+    shutil.copy(test_images["notumor"][1], tmp_path / "a" / ".ipynb_checkpoints" / "z.jpg")
+    rc, out, _ = run_cli(["predict", str(tmp_path / "a"), "--format", "json", "--model", str(tiny_model)], capsys)
+    rows = json.loads(out)
+    assert rc == 0 and sorted(r["path"].rsplit("/", 1)[1] for r in rows) == ["x.jpg", "y.jpg"]
+
+
+def test_csv_and_table_formats(tiny_model, inputs, capsys):
+    rc, out, _ = run_cli(["predict", *inputs[:2], "--format", "csv", "--model", str(tiny_model)], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["label"] and float(rows[0]["glioma"]) >= 0 and rows[1]["error"]
+    review = rows[0]["review"]
+    assert review in ("True", "False") and review == str(Classifier.load(tiny_model).predict(inputs[0]).review)
+    rc, out, _ = run_cli(["predict", inputs[0], "--model", str(tiny_model)], capsys)
+    assert rc == 0 and out.splitlines()[0].startswith("path") and "%" in out.splitlines()[1]
+    assert out.splitlines()[1].endswith("low confidence: review") == (review == "True")
+
+
+def test_output_format_follows_the_file_extension_unless_asked(tiny_model, inputs, tmp_path, capsys):
+    good = inputs[0]
+    for name, parse in [("r.csv", lambda t: next(csv.DictReader(io.StringIO(t)))["label"]),
+                        ("r.jsonl", lambda t: json.loads(t.splitlines()[0])["label"]),
+                        ("r.JSON", lambda t: json.loads(t)[0]["label"])]:
+        rc, out, _ = run_cli(["predict", good, "-o", str(tmp_path / name), "--model", str(tiny_model)], capsys)
+        assert rc == 0 and out == "" and parse((tmp_path / name).read_text())
+    run_cli(["predict", good, "-o", str(tmp_path / "t.txt"), "--model", str(tiny_model)], capsys)
+    assert (tmp_path / "t.txt").read_text().startswith("path ")  # no known extension: the table
+    run_cli(["predict", good, "-o", str(tmp_path / "asked.csv"), "--format", "jsonl", "--model", str(tiny_model)],
+            capsys)
+    assert json.loads((tmp_path / "asked.csv").read_text())["label"]  # --format wins over the extension
+    # --resume needs an appendable format: the extension gives it one without --format
+    rc, _, err = run_cli(["predict", good, "-o", str(tmp_path / "r.csv"), "--resume", "--model", str(tiny_model)],
+                         capsys)
+    assert rc == 0 and "works with" not in err
+    assert len(list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text())))) == 1
+
+
+def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    rc, out, _ = run_cli(["predict", str(tmp_path / "empty"), "--format", "jsonl", "--model", str(tiny_model)],
+                         capsys)
+    assert rc == 1 and json.loads(out)["error"] == "no images found in folder"
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", str(tmp_path / "none.onnx")], capsys)
+    assert rc == 2 and err.startswith("error: model file not found")
+    (tmp_path / "bad.onnx").write_text("nope")
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", str(tmp_path / "bad.onnx")], capsys)
+    assert rc == 2 and "not a valid ONNX file" in err
+
+
+def test_output_file_is_written_whole_or_not_at_all(tiny_model, inputs, tmp_path, capsys, monkeypatch):
+    target = tmp_path / "out" / "results.jsonl"
+    _, out, _ = run_cli(["predict", *inputs, "--format", "jsonl", "-o", str(target), "--model", str(tiny_model)],
+                         capsys)
+    assert out == "" and len(target.read_text().splitlines()) == 4
+    import braintumor.predict_cli as pc
+
+    def boom(*a, **k):
+        yield {"path": "a", "error": "x"}
+        raise RuntimeError("crash mid-run")
+
+    monkeypatch.setattr(pc, "records", boom)
+    target2 = tmp_path / "out" / "never.jsonl"
+    with pytest.raises(RuntimeError):
+        main(["predict", inputs[0], "--format", "jsonl", "-o", str(target2), "--model", str(tiny_model)])
+    assert not target2.exists() and sorted(p.name for p in target.parent.iterdir()) == ["results.jsonl"]
+
+
+def test_predict_never_imports_torch(tiny_model, test_images):
+    args = ["predict", str(test_images["glioma"][0]), "--format", "jsonl", "--model", str(tiny_model)]
+    code = (
+        f"import sys; from braintumor.cli import main; rc = main({args!r}); "
+        "assert 'torch' not in sys.modules, 'torch was imported'; sys.exit(rc)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["label"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text_and_resume_reads_them_back(tmp_path, capsys,
+                                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    names = ["=HYPERLINK(1).jpg", "'quoted.jpg", "+plus.jpg", "plain.jpg"]
+    for i, name in enumerate(names):
+        (tmp_path / name).write_bytes(encode(synthetic_head(seed=i), "JPEG"))
+    assert main(["predict", *names, "-o", "all.csv"]) == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "all.csv").read_text())))
+    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(1).jpg", "''quoted.jpg", "'+plus.jpg", "plain.jpg"]
+    lines = (tmp_path / "all.csv").read_text().splitlines(keepends=True)
+    (tmp_path / "part.csv").write_text("".join(lines[:3]))  # interrupted after two records
+    capsys.readouterr()
+    assert main(["predict", *names, "-o", "part.csv", "--resume"]) == 0
+    assert "2 record(s) already there" in capsys.readouterr().err
+    assert (tmp_path / "part.csv").read_text() == (tmp_path / "all.csv").read_text()  # each input once, in order
+
+
+def test_dash_reads_file_names_from_standard_input(tmp_path, capsys, monkeypatch):
+    """`find ... | braintumor predict -`: one run for any number of names, in the order given, - among other paths."""
+    names = []
+    for i in range(3):
+        (tmp_path / f"s{i}.png").write_bytes(encode(synthetic_head(seed=i)))
+        names.append(str(tmp_path / f"s{i}.png"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{names[1]}\n\n{names[2]}\r\n"))
+    rc, out, _ = run_cli(["predict", names[0], "-", "--format", "jsonl"], capsys)
+    assert rc == 0 and [json.loads(line)["path"] for line in out.splitlines()] == names
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    rc, out, err = run_cli(["predict", "-"], capsys)
+    assert (rc, out, err) == (2, "", "error: no inputs: standard input held no file names (one per line)\n")
+
+
+def test_a_table_or_file_run_ends_with_a_tally_and_a_pipe_stays_quiet(tmp_path, capsys):
+    for i in range(2):
+        (tmp_path / f"s{i}.png").write_bytes(encode(synthetic_head(seed=i)))  # the shipped model refuses these
+    (tmp_path / "notes.jpg").write_text("not an image")
+    rc, _, err = run_cli(["predict", str(tmp_path)], capsys)
+    tally = err.splitlines()[0]
+    got = re.fullmatch(r"3 scored: (\d) classified, (\d) of them flagged for review, (\d) refused as not brain MRI, "
+                       r"1 failed", tally)
+    assert rc == 1 and got and int(got[1]) + int(got[3]) == 2 and int(got[2]) <= int(got[1])
+    assert err.splitlines()[1:] == ["1 input(s) could not be classified", DISCLAIMER]  # the table's last words
+    rc, _, err = run_cli(["predict", str(tmp_path), "-o", str(tmp_path / "r.csv")], capsys)
+    assert err.splitlines()[0] == tally
+    rc, out, err = run_cli(["predict", str(tmp_path), "--format", "jsonl"], capsys)
+    assert len(out.splitlines()) == 3 and err.splitlines() == ["1 input(s) could not be classified"]
+
+
+def test_predict_with_stdout_closed_says_where_results_can_go(tmp_path):
+    """`braintumor predict scan.jpg >&-` was "AttributeError: 'NoneType' object has no attribute 'write'"."""
+    import os
+    import subprocess
+    import sys
+
+    image = tmp_path / "a.png"
+    image.write_bytes(encode(synthetic_head(), "PNG"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    closed = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(image)], env=env,
+                            capture_output=False, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 2
+    assert closed.stderr == "error: standard output is closed: give -o FILE for the results\n"
+    to_file = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(image), "-o", str(tmp_path / "r.csv")],
+                             env=env, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
+    assert to_file.returncode == 0 and (tmp_path / "r.csv").read_text().startswith("path,label")
+
+
+def test_folders_nested_too_deep_are_one_error_line(tmp_path, monkeypatch, capsys):
+    """A tree ~1000 folders deep: os.walk (recursive before Python 3.12) raised RecursionError, a long traceback."""
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("braintumor.volume_io.walk_images", too_deep)
+    rc, _, err = run_cli(["predict", str(tmp_path)], capsys)
+    assert (rc, err) == (2, "error: folders nested too deep to walk (about 1000 levels)\n")

@@ -1,0 +1,142 @@
+"""train and data on the command line: missing datasets and unusable settings refused, resumed runs keep theirs."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from cli_runner import run_cli
+
+
+def test_dataset_errors_are_one_line(tmp_path, capsys):
+    rc, _, err = run_cli(["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "r")], capsys)
+    assert rc == 2 and err.strip() == f"error: dataset folder not found: {tmp_path / 'nope'}"
+
+
+def test_a_missing_default_dataset_says_how_to_name_one(tmp_path, monkeypatch, capsys):
+    """Outside this checkout (a pip install, a notebook folder) data check, evaluate and train said only "dataset
+    folder not found: ../shared/datasets/brain-tumor-mri", a path the user never typed, and nothing of --data."""
+    import braintumor.cli
+    import braintumor.data
+
+    monkeypatch.delenv("BRAINTUMOR_DATA", raising=False)  # the default as a user without it has it
+    for module in (braintumor.cli, braintumor.data):
+        monkeypatch.setattr(module, "DEFAULT_DATA_ROOT", "../shared/datasets/brain-tumor-mri")
+    monkeypatch.chdir(tmp_path)
+    for args in (["data", "check"], ["evaluate", "--out", "ev"], ["train", "--out", "run"]):
+        rc, _, err = run_cli(args, capsys)
+        assert rc == 2 and err.startswith("error: dataset folder not found: ") and err.count("\n") == 1, args
+        assert err.rstrip().endswith(": pass --data ROOT, or fetch the dataset with 'braintumor data download'"), args
+
+
+def test_data_download_explains_what_to_do_offline(monkeypatch, capsys):
+    import types
+
+    fake = types.ModuleType("kagglehub")
+
+    def fail(_name):
+        raise ConnectionError("network is unreachable")
+
+    fake.dataset_download = fail
+    monkeypatch.setitem(sys.modules, "kagglehub", fake)
+    rc, _, err = run_cli(["data", "download"], capsys)
+    assert rc == 2 and "Offline" in err and "kaggle.com/datasets/masoudnickparvar" in err
+    monkeypatch.setitem(sys.modules, "kagglehub", None)  # not installed
+    rc, _, err = run_cli(["data", "download"], capsys)
+    assert rc == 2 and "pip install 'braintumor[download]'" in err
+
+
+def test_data_check_lists_unreadable_files(tmp_path, capsys):
+    from test_data import make_dataset
+
+    root = make_dataset(tmp_path)
+    (root / "glioma" / "broken.jpg").write_bytes(b"junk")
+    rc, out, _ = run_cli(["data", "check", "--data", str(root)], capsys)
+    assert rc == 1 and "broken.jpg" in out and "glioma 4" in out
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--epochs", "0"], "--epochs must be at least 1, got 0"),  # was 'done' with no best.pt
+    (["--batch-size", "1"], "--batch-size must be at least 2 (BatchNorm needs two images), got 1"),
+    (["--image-size", "7"], "--image-size must be at least 32, got 7"),
+    (["--val-fraction", "0"], "--val-fraction must be between 0 and 1, got 0.0"),  # tracebacks, after decoding all
+    (["--val-fraction", "1.5"], "--val-fraction must be between 0 and 1, got 1.5"),
+    (["--lr", "-1"], "--lr must be a finite number > 0, got -1.0"),
+    (["--seed", "-1"], "--seed must be >= 0, got -1"),
+    (["--limit-per-class", "-3"], "--limit-per-class must be >= 0, got -3"),  # trained on 5 images per class
+    (["--model", "foo"], "unknown --model 'foo'; choose from tumornet-s, tumornet-xs, tumornet-s24, tumornet-s-patch, "
+                         "tumornet-s-deep, tumornet-s-se"),
+    (["--device", "gpu"], "unknown --device 'gpu': auto, cpu, cuda, cuda:1 ..."),
+    (["--resume"], "nothing to resume in {r}: no last.pt (a run writes it at the end of its first epoch); start it "
+                   "without --resume"),  # it started a new run, over any best.pt there
+    (["--out", "{d}/Training/run"], "--out {d}/Training/run is inside the dataset {d}: its files would be read as "
+                                    "data; choose a folder outside it"),  # the dataset then had a class 'run'
+])
+def test_training_settings_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
+    data = tmp_path / "d"
+    flags = [f.format(d=data) for f in flags]
+    rc, _, err = run_cli(["train", "--data", str(data), "--out", str(tmp_path / "r"), *flags], capsys)
+    assert (rc, err) == (2, f"error: {message.format(r=tmp_path / 'r', d=data)}\n")
+    assert list(tmp_path.iterdir()) == []  # nothing created: no run folder, no class folder in the dataset
+
+
+def test_training_data_that_cannot_make_a_run_is_refused_before_training(tmp_path, capsys):
+    from conftest import encode, synthetic_head
+
+    from braintumor.classes import CLASSES
+
+    for k, c in enumerate(CLASSES):  # one image per class: nothing left to validate on
+        (tmp_path / "d" / c).mkdir(parents=True)
+        (tmp_path / "d" / c / "a.png").write_bytes(encode(synthetic_head(64, seed=k)))
+    base = ["train", "--data", str(tmp_path / "d"), "--image-size", "32", "--cache-dir", str(tmp_path / "c")]
+    rc, _, err = run_cli([*base, "--out", str(tmp_path / "r1")], capsys)  # was a torch.cat traceback after epoch 1
+    assert rc == 2 and err.endswith("\nerror: 4 images give 4 to train and 0 to validate (--val-fraction 0.1): too "
+                                    "few for a validation split\n") and "Traceback" not in err
+    rc, _, err = run_cli([*base, "--out", str(tmp_path / "r2"), "--hold-out-mode", "l"], capsys)  # held out nothing
+    assert rc == 2 and err.endswith("error: no training image is stored as 'l' (Pillow modes are case sensitive: L, "
+                                    "RGB, ...): nothing would be held out\n")
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()  # no empty run folder left behind
+
+
+def test_a_resumed_run_keeps_its_own_settings(tmp_path):
+    """--resume used the flags as typed: without the original --image-size 160 it went on at 128 px; another --seed
+    drew a new split (validation images that had been trained on); another --model was a traceback after config.json
+    was rewritten. Flags left at their defaults now take the run's values; one that asks for another is refused."""
+    from dataclasses import asdict
+
+    from braintumor.train_config import ConfigError, TrainConfig, resumed_config
+
+    run = tmp_path / "run"
+    run.mkdir()
+    original = TrainConfig(data="d", out=str(run), image_size=160, epochs=100, augment_intensity=0.5, seed=3)
+    (run / "config.json").write_text(json.dumps({**asdict(original), "world_size": 1}))
+    (run / "last.pt").write_bytes(b"")
+    # --epochs left at its default is the run's own too (it took the default, 110: a 1-epoch run went on to 110)
+    assert resumed_config(TrainConfig(data="d", out=str(run))) == original
+    assert resumed_config(TrainConfig(data="d", out=str(run), epochs=120)).epochs == 120  # a length may change
+    moved = resumed_config(TrainConfig(data="elsewhere/d", out=str(run), cache_dir="c", precision="fp32"))
+    assert (moved.data, moved.cache_dir, moved.precision, moved.image_size) == ("elsewhere/d", "c", "fp32", 160)
+    with pytest.raises(ConfigError, match=r"other settings: --model tumornet-xs \(the run has tumornet-s\); --seed 5 "
+                                          r"\(the run has 3\)\. A resumed run keeps its own$"):
+        resumed_config(TrainConfig(data="d", out=str(run), model="tumornet-xs", seed=5))
+    (run / "config.json").write_text("{cut")
+    with pytest.raises(ConfigError, match=r"config\.json is missing or unreadable"):
+        resumed_config(TrainConfig(data="d", out=str(run)))
+
+
+def test_a_resumed_run_takes_a_typed_setting_even_when_it_equals_the_default(tmp_path):
+    """--epochs 110 typed on a 50-epoch run was taken for 'not given' (110 is the default) and ignored."""
+    from dataclasses import asdict
+
+    from braintumor.train_config import TrainConfig, resumed_config
+
+    run = tmp_path / "run"
+    run.mkdir()
+    original = TrainConfig(data="d", out=str(run), epochs=50, device="cpu", precision="fp32")
+    (run / "config.json").write_text(json.dumps({**asdict(original), "world_size": 1}))
+    (run / "last.pt").write_bytes(b"")
+    typed = resumed_config(TrainConfig(data="d", out=str(run), epochs=110, device="auto"),
+                           typed=frozenset({"epochs", "device"}))
+    assert (typed.epochs, typed.device, typed.precision) == (110, "auto", "fp32")
+    assert resumed_config(TrainConfig(data="d", out=str(run)), typed=frozenset()) == original
