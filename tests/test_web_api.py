@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
-from test_image_io import _png_header_only
+from test_image_refusals import _png_header_only
 
 from braintumor.predict_cli import records
 from braintumor.web import create_app

@@ -1,0 +1,54 @@
+"""Walking folders for images: hidden files, non-images, FIFOs and unreadable folders."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.image_io import expand_inputs, walk_images
+
+
+def test_walk_skips_hidden_and_non_images(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    for p in ("a/x.jpg", "b.PNG", ".hidden.jpg", ".ipynb_checkpoints/y.jpg", "notes.txt"):
+        (tmp_path / p).write_bytes(b"x")
+    os.mkfifo(tmp_path / "a" / "pipe.jpg")  # opening it would block for ever: it hung 'data audit' and training
+    (tmp_path / "a" / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")  # kept: reading it reports it
+    found = [p.relative_to(tmp_path).as_posix() for p in walk_images(tmp_path)]
+    assert sorted(found) == ["a/gone.jpg", "a/x.jpg", "b.PNG"]
+    explicit = list(expand_inputs([tmp_path / "notes.txt", tmp_path / "a"]))
+    assert [p.name for p in explicit] == ["notes.txt", "gone.jpg", "x.jpg"]
+    os.mkfifo(tmp_path / "a" / "pipe")  # no image ending: predict sniffed it for DICOM, and hung
+    from braintumor.volume_io import plan_inputs
+
+    assert [p.name for p in plan_inputs([tmp_path / "a"])] == ["gone.jpg", "x.jpg"]
+
+
+def test_a_folder_that_cannot_be_read_is_reported_not_skipped(tmp_path, monkeypatch, capsys):
+    """os.walk skips an unreadable folder without a word: predict said '0 failed' and data check 'all images
+    decode' with a locked folder of images. (Permissions do not stop root, so the refusal is simulated.)"""
+    import json
+
+    from braintumor.cli import main
+    from braintumor.data import DatasetError, load_dataset
+
+    for c in ("glioma", "meningioma", "notumor", "pituitary"):
+        (tmp_path / "Testing" / c / "locked").mkdir(parents=True)
+        (tmp_path / "Testing" / c / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(DatasetError, match=r"cannot read folder .*glioma/locked: Permission denied"):
+        load_dataset(tmp_path, "Testing")
+    assert main(["predict", str(tmp_path / "Testing" / "glioma"), "--format", "jsonl"]) == 1
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows[-1] == {"path": str(tmp_path / "Testing" / "glioma" / "locked"),
+                        "error": "cannot read folder: Permission denied"}

@@ -1,0 +1,118 @@
+"""Every bad image input ends in an ImageError with a clear message, never a crash or a hang."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+from conftest import encode, synthetic_head
+from PIL import Image
+
+from braintumor.image_io import MAX_PIXELS, ImageError, read_image
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A valid PNG signature + IHDR declaring huge dimensions, with almost no pixel data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, I am a text file named scan.jpg\n", "not a recognised image"),
+        (b"GIF89a" + b"\0" * 100, "not a recognised image"),
+        (_png_header_only(50_000, 50_000), "limit"),
+    ],
+)
+def test_bad_bytes_are_refused_with_a_message(data, message):
+    with pytest.raises(ImageError, match=message):
+        read_image(data)
+
+
+def test_truncated_jpeg_is_refused():
+    data = encode(synthetic_head(), "JPEG")
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        read_image(data[: len(data) // 2])
+
+
+def test_corrupted_middle_of_png_is_refused():
+    data = bytearray(encode(synthetic_head(), "PNG"))
+    data[100:140] = b"\xff" * 40
+    with pytest.raises(ImageError):
+        read_image(bytes(data))
+
+
+def test_huge_dimensions_refused_before_decoding():
+    side = int(MAX_PIXELS**0.5) + 10
+    with pytest.raises(ImageError, match=f"{side}x{side}"):
+        read_image(_png_header_only(side, side))
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(ImageError, match="file not found"):
+        read_image(tmp_path / "nope.jpg")
+    with pytest.raises(ImageError, match="folder"):
+        read_image(tmp_path)
+
+
+def test_content_decides_not_the_file_name(tmp_path):
+    png_named_jpg = tmp_path / "scan.jpg"
+    png_named_jpg.write_bytes(encode(synthetic_head(), "PNG"))
+    assert read_image(png_named_jpg).shape == (200, 200)
+
+
+@pytest.mark.parametrize(("fmt", "kind"), [("TIFF", "a multi-page TIFF"), ("PNG", "an animated PNG"),
+                                           ("WEBP", "an animated WEBP")])
+def test_a_stack_in_one_image_file_is_refused_not_read_as_its_first_slice(fmt, kind):
+    import io
+
+    frames = [Image.fromarray(synthetic_head(64, seed=i)) for i in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, fmt, save_all=True, append_images=frames[1:])
+    with pytest.raises(ImageError, match=f"^{kind}: braintumor reads one slice per image file"):
+        read_image(buf.getvalue())
+    from braintumor.image_arrays import gray_from_memory  # the same file opened by the caller: the same answer
+
+    with pytest.raises(ImageError, match=f"^{kind}: "):
+        gray_from_memory(Image.open(io.BytesIO(buf.getvalue())))
+    buf = io.BytesIO()
+    frames[0].save(buf, fmt, save_all=True)  # one page: read as ever
+    assert read_image(buf.getvalue()).shape == (64, 64)
+
+
+def test_a_decoder_error_nobody_foresaw_is_an_image_error(monkeypatch):
+    import struct
+
+    def broken(img):
+        raise struct.error("required argument is not an integer")
+
+    monkeypatch.setattr("braintumor.image_io.to_gray", broken)
+    with pytest.raises(ImageError, match=r"^image data is corrupt or unreadable \(error\)$"):
+        read_image(encode(synthetic_head(), "PNG"))
+
+
+def test_a_tiff_of_many_pages_is_refused_without_counting_them():
+    """Counting pages walks every IFD, in quadratic time: 64 000 one-pixel pages took 39 s to be refused."""
+    import io
+
+    pages = [Image.new("L", (1, 1), i % 256) for i in range(300)]
+    buf = io.BytesIO()
+    pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
+    with pytest.raises(ImageError, match=r"^a multi-page TIFF: braintumor reads one slice per image file"):
+        read_image(buf.getvalue())
+
+
+def test_image_bytes_are_held_to_the_file_size_limit():
+    """A file over MAX_FILE_BYTES was refused, the same bytes uploaded or passed to the API were decoded."""
+    from braintumor.image_io import MAX_FILE_BYTES
+
+    data = encode(synthetic_head(), "PNG")
+    big = data + bytes(MAX_FILE_BYTES + 1 - len(data))  # a PNG with trailing bytes: Pillow would read it
+    with pytest.raises(ImageError, match=rf"^image is {MAX_FILE_BYTES + 1} bytes; the limit is {MAX_FILE_BYTES}"):
+        read_image(big)
+    assert read_image(data).shape == (200, 200)
