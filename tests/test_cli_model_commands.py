@@ -1,4 +1,4 @@
-"""calibrate, quantize and export: refusals that leave the model file as it was, other runs' splits, non-runs."""
+"""calibrate, quantize and export: refusals that leave the model as it was, other runs' splits, repeated members."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cli_runner import run_cli
 
+from braintumor.cli import main
 from braintumor.model_files import default_model_path
 
 
@@ -93,3 +94,11 @@ def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
         rc, _, err = run_cli(argv, capsys)
         assert (rc, err) == (2, f"error: no split.json in {tmp_path}: --run takes the run folder of 'braintumor "
                                 "train' (models/ for the shipped files)\n"), argv
+
+
+def test_an_ensemble_member_given_twice_is_refused(tiny_run, tmp_path, capsys):
+    """``export RUN RUN`` wrote a 2-member ensemble of one network (twice the file, the same answers)."""
+    out = tmp_path / "e.onnx"
+    assert main(["export", str(tiny_run), str(tiny_run / "best.pt"), "--out", str(out), "--no-calibrate"]) == 2
+    assert capsys.readouterr().err == f"error: ensemble member {tiny_run} is given twice: choose different runs\n"
+    assert not out.exists()

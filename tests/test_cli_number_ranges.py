@@ -27,3 +27,20 @@ def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(message)
+
+
+@pytest.mark.parametrize("command", [["predict", "x.jpg"], ["serve"]])
+@pytest.mark.parametrize(("value", "message"), [
+    ("100000", "at most 64, got 100000"),  # serve started gunicorn with 100000 workers; predict one per batch
+    ("0", "must be at least 1, got 0"),  # predict said 'error: --workers must be at least 1', unlike other options
+    ("two", "expected a whole number, got 'two'"),
+])
+def test_workers_are_bounded_like_other_whole_numbers(command, value, message, monkeypatch, capsys):
+    import braintumor.serve
+
+    monkeypatch.setattr(braintumor.serve, "serve", lambda *a, **k: pytest.fail("the server was started"))
+    with pytest.raises(SystemExit) as exc:
+        main([*command, "--workers", value])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(f"braintumor {command[0]}: error: argument --workers: "
+                                                               f"{message}")

@@ -1,4 +1,4 @@
-"""train and data on the command line: missing datasets and unusable settings refused, resumed runs keep theirs."""
+"""train and data on the command line: datasets and settings refused before work, one-line errors, resumed runs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 
 import pytest
 from cli_runner import run_cli
+
+from braintumor.cli import main
 
 
 def test_dataset_errors_are_one_line(tmp_path, capsys):
@@ -140,3 +142,78 @@ def test_a_resumed_run_takes_a_typed_setting_even_when_it_equals_the_default(tmp
                            typed=frozenset({"epochs", "device"}))
     assert (typed.epochs, typed.device, typed.precision) == (110, "auto", "fp32")
     assert resumed_config(TrainConfig(data="d", out=str(run)), typed=frozenset()) == original
+
+
+def test_train_resume_and_overwrite_together_are_refused(tmp_path, capsys):
+    """Both were taken: the run resumed and --overwrite was dropped (the README shows them as alternatives)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--out", str(tmp_path / "run"), "--resume", "--overwrite"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.rstrip().endswith("argument --overwrite: not allowed with argument --resume")
+
+
+def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, monkeypatch, capsys):
+    """``--device cuda`` with a CPU build of torch (or no GPU) ended in torch's AssertionError traceback."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for c, paths in test_images.items():
+        (tmp_path / "d" / c).mkdir(parents=True)
+        for p in paths[:2]:
+            (tmp_path / "d" / c / p.name).write_bytes(p.read_bytes())
+    rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), "--device", "cuda",
+               "--cache-dir", str(tmp_path / "d" / ".cache"), "--batch-size", "4", "--epochs", "1"])
+    assert (rc, capsys.readouterr().err) == (2, f"error: --device cuda: no CUDA GPU can be used here (torch "
+                                                f"{torch.__version__}); use --device cpu or auto\n")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--mixup", "inf"], "--mixup must be a finite number >= 0 (0: off), got inf"),  # trained on NaN losses, exit 0
+    (["--mixup", "nan"], "--mixup must be a finite number >= 0 (0: off), got nan"),
+    (["--cutmix", "nan"], "--cutmix must be a finite number >= 0 (0: off), got nan"),
+    (["--mixup", "-1"], "--mixup must be a finite number >= 0 (0: off), got -1.0"),
+    (["--distill-temperature", "nan"], "--distill-temperature must be a finite number > 0, got nan"),
+    (["--distill-temperature", "inf"], "--distill-temperature must be a finite number > 0, got inf"),
+    (["--lr", "inf"], "--lr must be a finite number > 0, got inf"),
+    (["--image-size", "60000"], "--image-size must be at most 1024, got 60000"),  # a MemoryError traceback
+])
+def test_training_numbers_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
+    rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), *flags])
+    assert (rc, capsys.readouterr().err) == (2, f"error: {message}\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
+    """A MemoryError (an image size or batch the machine cannot hold) ended in a traceback."""
+    import braintumor.datasets_cli
+
+    def no_memory(*_args):
+        raise MemoryError
+
+    monkeypatch.setattr(braintumor.datasets_cli, "check_dataset", no_memory)
+    assert main(["data", "check"]) == 1
+    assert capsys.readouterr().err == ("error: out of memory (a smaller --batch-size, --image-size or --workers "
+                                       "needs less)\n")
+
+
+def test_train_draws_progress_bars_on_a_terminal_only(test_images, tmp_path, capsys):
+    """``braintumor train ... 2> train.log`` wrote every redraw of its bars into the log (data audit and evaluate draw
+    them on a terminal only); the epoch lines say how it goes."""
+    pytest.importorskip("torch")
+    for c, paths in test_images.items():
+        (tmp_path / "d" / c).mkdir(parents=True)
+        for p in paths[:4]:
+            (tmp_path / "d" / c / p.name).write_bytes(p.read_bytes())
+    assert main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), "--image-size", "32",
+                 "--batch-size", "4", "--epochs", "1", "--cache-dir", str(tmp_path / "cache")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("epoch   1 ") and "%|" not in err  # tqdm draws "  50%|#####     | 1/2"
+
+
+@pytest.mark.parametrize("command", ["check", "audit"])
+def test_data_commands_say_what_data_takes(command, capsys):
+    """``data check --help`` and ``data audit --help`` listed ``--data DATA`` with nothing after it."""
+    with pytest.raises(SystemExit) as exc:
+        main(["data", command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert exc.value.code == 0 and "--data DATA dataset root: ROOT/Training/<class>/ and ROOT/Testing/<class>/" in out

@@ -1,0 +1,168 @@
+"""Paths as a user types them: empty names, '-', outputs onto inputs or inside the data, files and folders swapped."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from braintumor.cli import main
+
+EMPTY = "expected a file or folder name, got an empty string"
+
+
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["predict", ""], "paths"),  # predicted the working folder
+    (["predict", "x.jpg", "--model", ""], "--model"),  # scored with the shipped model without a word
+    (["predict", "x.jpg", "-o", ""], "-o/--output"),  # printed to stdout
+    (["predict", "x.jpg", "--heatmap", ""], "--heatmap"),  # drew no heat maps without a word
+    (["evaluate", "--out", ""], "--out"),  # wrote metrics.json, report.html and 11 figures into the working folder
+    (["evaluate", "--out", "e", "--model", ""], "--model"),
+    (["evaluate", "--out", "e", "--data", ""], "--data"),
+    (["data", "audit", "--out", ""], "--out"),  # wrote no report without a word
+    (["data", "check", "--data", ""], "--data"),
+    (["train", "--out", ""], "--out"),
+    (["export", "run", "--out", ""], "--out"),
+    (["quantize", "m.onnx", "--run", "", "--out", "q.onnx"], "--run"),
+    (["calibrate", "", "--run", "run"], "model"),
+    (["evaluate", "--out", "e", "--run", ""], "--run"),  # drew no training curves
+    (["data", "download", "--dest", ""], "--dest"),
+])
+def test_an_empty_path_is_a_usage_error_not_the_working_folder(argv, flag, tmp_path, monkeypatch, capsys):
+    """``--out "$OUT"`` with OUT unset: an empty name meant the working folder, or the option not given at all."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(f"argument {flag}: {EMPTY}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dash_as_predict_output_is_standard_output_and_elsewhere_refused(test_images, tmp_path, monkeypatch, capsys):
+    """``-o -`` wrote the results into a file named '-' (``data audit --out -`` its report) in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    image = str(test_images["glioma"][0])
+    assert main(["predict", image, "-o", "-", "--format", "jsonl"]) == 0
+    assert capsys.readouterr().out.startswith('{"path": ')
+    for argv, message in [(["data", "audit", "--out", "-"], "--out takes a file name"),
+                          (["evaluate", "--out", "-"], "--out takes a folder"),
+                          (["export", "run", "--out", "-"], "--out takes a file name")]:
+        assert main(argv) == 2, argv
+        assert capsys.readouterr().err == f"error: --out - (standard output) is not supported here: {message}\n"
+    assert main(["predict", image, "-o", "-", "--resume"]) == 2
+    assert capsys.readouterr().err == "error: --resume needs -o FILE (the file to continue)\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_onto_a_file_an_input_folder_holds_is_refused(test_images, tmp_path, capsys):
+    """``predict DIR -o DIR/scan.jpg`` replaced a scan with the results table, and ``export RUN --out RUN/best.pt``
+    (or ``quantize``) the checkpoint with an ONNX file; only the exact-file case was refused."""
+    scans, run = tmp_path / "scans", tmp_path / "run"
+    (scans / "sub").mkdir(parents=True)
+    run.mkdir()
+    scan = scans / "sub" / "scan.jpg"
+    scan.write_bytes(test_images["glioma"][0].read_bytes())
+    (run / "best.pt").write_bytes(b"checkpoint")
+    (run / "split.json").write_text("{}")
+    cases = [(["predict", str(scans), "-o", str(scan)], "-o", scan),
+             (["export", str(run), "--out", str(run / "best.pt")], "--out", run / "best.pt"),
+             (["quantize", "m.onnx", "--run", str(run), "--out", str(run / "split.json")], "--out", run / "split.json")]
+    for argv, flag, target in cases:
+        assert main(argv) == 2, argv
+        assert capsys.readouterr().err == (f"error: {flag} {target} is one of the inputs; writing it would overwrite "
+                                           "that file: choose another name\n")
+    assert scan.read_bytes() == test_images["glioma"][0].read_bytes()
+    assert (run / "best.pt").read_bytes() == b"checkpoint"
+    results = scans / "results.csv"  # a results file beside the scans is not an input: written, then written again
+    for _ in range(2):
+        assert main(["predict", str(scans), "-o", str(results)]) == 0
+    assert results.read_text().startswith("path,label,")
+
+
+def test_a_folder_written_inside_the_data_it_reads_is_refused(test_images, tmp_path, capsys):
+    """``evaluate --out ROOT/Testing/eval`` ran, and its folder became a class 'eval' that broke the dataset for every
+    later command (train refused it already); ``predict scans --heatmap scans/maps`` read its overlays the next time."""
+    root = tmp_path / "root"
+    for c in ("glioma", "meningioma", "notumor", "pituitary"):
+        (root / "Testing" / c).mkdir(parents=True)
+        (root / "Testing" / c / "a.jpg").write_bytes(test_images[c][0].read_bytes())
+    before = sorted(root.rglob("*"))
+    for argv, flag, inside, what in [
+            (["evaluate", "--data", str(root), "--out", str(root / "Testing" / "eval")], "--out", root, "the dataset"),
+            (["predict", str(root / "Testing"), "--heatmap", str(root / "Testing" / "maps")], "--heatmap",
+             root / "Testing", "the input folder")]:
+        assert main(argv) == 2, argv
+        assert capsys.readouterr().err == (f"error: {flag} {argv[-1]} is inside {what} {inside}: its files would be "
+                                           "read as data; choose a folder outside it\n")
+    assert sorted(root.rglob("*")) == before
+
+
+@pytest.mark.parametrize(("layout", "out", "refused"), [
+    ("splits", "eval", False),  # evaluate reads ROOT/Testing (and ROOT/Training): ROOT/eval was refused all the same
+    ("splits", ".", False),
+    ("splits", "Testing/eval", True),  # a class 'eval'
+    ("splits", "Testing/glioma/eval", True),
+    ("splits", "Training/eval", True),  # train's split, and the leak-free check's
+    ("classes", "eval", True),  # ROOT/<class>/: ROOT is the split
+])
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+def test_only_a_folder_inside_what_is_read_as_data_is_refused(command, layout, out, refused, tmp_path):
+    from braintumor.cli import build_parser
+    from braintumor.cli_checks import UsageError, check_destinations
+    from braintumor.train_config import ConfigError, TrainConfig
+
+    root = tmp_path / "root"
+    for split in ("Training", "Testing") if layout == "splits" else ("",):
+        for c in ("glioma", "meningioma", "notumor", "pituitary"):
+            (root / split / c).mkdir(parents=True)
+    target = str((root / out).resolve())
+    args = build_parser().parse_args([command, "--data", str(root), "--out", target])
+    for check in (lambda: check_destinations(args), lambda: TrainConfig(data=str(root), out=target)):
+        if refused:
+            with pytest.raises((UsageError, ConfigError), match="is inside the dataset"):
+                check()
+        else:
+            check()
+
+
+@pytest.mark.parametrize("argv", [["data", "check"], ["data", "audit"], ["evaluate", "--out", "e"],
+                                  ["train", "--out", "r"]])
+def test_a_file_given_as_the_dataset_is_named_as_such(argv, tmp_path, monkeypatch, capsys):
+    """``data check --data notes.txt`` said 'dataset folder not found: notes.txt', of a file that is there."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("x")
+    assert main([*argv, "--data", "notes.txt"]) == 2
+    assert capsys.readouterr().err == "error: the dataset notes.txt is a file: --data takes the dataset's folder\n"
+
+
+@pytest.mark.parametrize("argv", [["predict", "x.jpg"], ["evaluate", "--out", "e", "--no-leak-free"]])
+def test_a_folder_given_as_the_model_is_named_as_such(argv, data_root, tmp_path, monkeypatch, capsys):
+    """``--model runs/x`` (the run folder, not its exported file) said 'model file not found: runs/x'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run").mkdir()
+    data = ["--data", str(data_root.resolve())] if argv[0] == "evaluate" else []
+    assert main([*argv, *data, "--model", "run"]) == 2
+    assert capsys.readouterr().err == "error: run is a folder: pass an ONNX model file (--model in the CLI)\n"
+
+
+def test_standard_input_named_twice_is_refused(test_images, monkeypatch, capsys):
+    """``predict - -`` read the names once and scored every one of them twice."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{test_images['glioma'][0]}\n"))
+    assert main(["predict", "-", "-", "--format", "jsonl"]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "error: - (standard input) is given twice: it is read once; give - once\n")
+
+
+def test_names_read_from_standard_input_are_inputs_that_the_output_may_not_overwrite(test_images, tmp_path,
+                                                                                   monkeypatch, capsys):
+    """``predict scan.jpg -o scan.jpg`` was refused, but ``echo scan.jpg | predict - -o scan.jpg`` replaced the scan
+    with the results table (the destinations were checked before the names were read)."""
+    monkeypatch.chdir(tmp_path)
+    scan = tmp_path / "scan.jpg"
+    scan.write_bytes(test_images["glioma"][0].read_bytes())
+    before = scan.read_bytes()
+    (tmp_path / "d").mkdir()
+    for argv in (["-o", "scan.jpg"], ["--heatmap", "d/maps"]):
+        monkeypatch.setattr("sys.stdin", io.StringIO("scan.jpg\nd\n"))
+        assert main(["predict", "-", *argv]) == 2
+        assert "error: " + " ".join(argv) in capsys.readouterr().err
+    assert scan.read_bytes() == before and not (tmp_path / "d" / "maps").exists()
