@@ -231,7 +231,7 @@ def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch, capsys
     assert "predict(s.pixels)" not in block  # a slice's pixels alone lose its DICOM modality: CT was classified
     exec(compile(block, "README.md", "exec"), {})
     printed = capsys.readouterr().out.splitlines()
-    assert len(printed) == 1 + 2 + 3  # the answer, two files, three slices
+    assert len(printed) == 1 + 1 + 2 + 3  # the answer, whether it was refused as on its side, two files, three slices
     accepted = Classifier.load().predict(tmp_path / "scan.jpg").label is not None
     assert (tmp_path / "scan.heatmap.png").exists() == accepted and accepted == real.is_file()
 
