@@ -99,7 +99,9 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
         held = [d.name for d in _class_dirs(root)]
         if not held:
             raise DatasetError(f"no '{split}' folder and no class folders in {root}")
-        if not any(class_of_folder(name, CLASSES) for name in held):  # other splits, not classes
+        # other splits, not classes; but folders holding images themselves are class folders of other names (yes/no):
+        # load_dataset names them as unknown classes, where "no 'Training' folder (it holds no, yes)" misled
+        if not any(class_of_folder(name, CLASSES) or images_in(root / name) for name in held):
             raise DatasetError(f"no '{split}' folder in {root} (it holds {', '.join(held)})")
     return root
 

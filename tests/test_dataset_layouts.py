@@ -1,0 +1,39 @@
+"""Datasets laid out as other public sets and hospitals lay them out, through the commands a researcher runs on
+their own labelled data (train, evaluate, data check): each mistake is one line naming what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.cli import main
+
+
+def put(folder: Path, n: int = 2, seed: int = 0) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(n):
+        (folder / f"img{k}.png").write_bytes(encode(synthetic_head(64, seed=seed + k)))
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_class_folders_of_other_names_are_named_as_unknown_classes(command: str, tmp_path: Path, capsys) -> None:
+    """A yes/no set (ROOT/yes, ROOT/no) was told "no 'Training' folder in ROOT (it holds no, yes)", as if its class
+    folders were splits; ``data check`` named them as the unknown classes they are."""
+    root = tmp_path / "brain"
+    put(root / "yes")
+    put(root / "no", seed=5)
+    out = tmp_path / "out"
+    assert main([command, "--data", str(root), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: unknown class folder(s) in {root}: no, yes; expected only glioma, meningioma, notumor, "
+                   "pituitary\n")
+    assert not out.exists()
+
+
+def test_a_missing_split_beside_another_split_is_still_named(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "brain"
+    put(root / "Training" / "glioma")
+    assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: no 'Testing' folder in {root} (it holds Training)")
