@@ -262,9 +262,10 @@ def run_evaluate(
         dataset = load_dataset(data, split, allow_missing=True)
         if reference is not None:
             compared, leak_note = given_reference(reference, dataset), None
-        else:
-            compared, leak_note = leak_reference(data, dataset) if leak_free else (None, None)
         classifier = Classifier.load(model)
+        if reference is None:  # after the model: what it was trained on decides the note
+            compared, leak_note = leak_reference(data, dataset, classifier.metadata.get("data_fingerprint")) \
+                if leak_free else (None, None)
     except (DatasetError, OSError, ModelError) as exc:
         return _fail(exc)
     except Exception as exc:  # onnxruntime raises its own types for a corrupt model file

@@ -9,15 +9,29 @@ the report, never left for a reader to notice by its absence.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, resolve_split
+from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, fingerprint, load_dataset, resolve_split
+from .model_files import shipped_models_dir
 
 
-def reference_hint() -> str:
-    """How to compare a folder from elsewhere with the images the shipped model was trained on: a public set (figshare,
+def _shipped_fingerprint() -> str | None:
+    """The data fingerprint of the shipped model's training images (its run's split.json), None where unreadable."""
+    try:
+        return json.loads((shipped_models_dir() / "split.json").read_text()).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def reference_hint(trained_on: str | None = None) -> str:
+    """How to compare a folder from elsewhere with the images the model was trained on: a public set (figshare,
     Br35H, SARTAJ) may hold the very images the Kaggle set was made of, and its own Training split, if any, is not
-    the model's."""
+    the model's. ``trained_on``: the model's data fingerprint; a model trained on other data than the shipped one's
+    (a group's own) is pointed at its own training folder, not at the Kaggle set."""
+    if trained_on and trained_on != _shipped_fingerprint():
+        return ("--reference FOLDER compares them with the images the model was trained on (the --data it was "
+                "trained with)")
     kaggle = "ROOT (the Kaggle set: 'braintumor data download')"
     root = DEFAULT_DATA_ROOT if Path(DEFAULT_DATA_ROOT).is_dir() else kaggle
     return f"--reference {root} compares them with the images the shipped model was trained on"
@@ -47,11 +61,13 @@ def given_reference(reference: str, dataset: Dataset) -> Dataset:
     return found
 
 
-def leak_reference(data: str, dataset: Dataset) -> tuple[Dataset | None, str | None]:
+def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None) -> tuple[Dataset | None, str | None]:
     """(the Training split beside the evaluated one, None), or (None, why the leak-free metrics cannot be computed).
 
     Without the note, a folder with no Training split (a hospital's test set) got no leak-free line and no report
-    section at all: nothing told the reader that its metrics include images the model may have trained on."""
+    section at all: nothing told the reader that its metrics include images the model may have trained on.
+    ``trained_on``: the model's data fingerprint. A folder of class folders that is the very folder the model was
+    trained on (one split only: its validation images among them) was scored as if new, with no word of it."""
     root = Path(data)
     evaluated = dataset.root.resolve()
     if (root / "Training").is_dir():
@@ -63,14 +79,19 @@ def leak_reference(data: str, dataset: Dataset) -> tuple[Dataset | None, str | N
             raise DatasetError(f"{exc} (needed for the leak-free metrics; --no-leak-free skips them)") from None
         if not len(training):  # nothing to compare with: every test image 'leak-free' would be a false claim
             return None, (f"not computed: {training.root} holds no images to look for near duplicates in; "
-                          f"{reference_hint()}")
+                          f"{reference_hint(trained_on)}")
         return training, None
     beside = evaluated.parent / "Training"
     if beside.is_dir() and beside.resolve() != evaluated:  # --data ROOT/Testing: the split named as the root
         return None, (f"not computed: --data names the split folder itself; --data {evaluated.parent} "
                       f"--split {evaluated.name} compares it with the Training split beside it")
+    if trained_on and fingerprint(dataset) == trained_on:
+        return None, (f"not computed: {dataset.root} holds the very images the model was trained on (the data "
+                      "fingerprint it records), its validation images among them: these metrics say nothing of "
+                      "images it has not seen; evaluate a folder it was not trained on")
     return None, (f"not computed: {root} has no Training split to look for near duplicates in, so every metric "
-                  f"is on all the images, including any the model may have been trained on; {reference_hint()}")
+                  f"is on all the images, including any the model may have been trained on; "
+                  f"{reference_hint(trained_on)}")
 
 
 def loose_note(dataset: Dataset) -> str | None:
