@@ -30,6 +30,21 @@ from .orientation import FIT_EPOCHS
 from .series import printable
 
 
+def _require_exported(*models: str) -> None:
+    """The ONNX files calibrate, quantize and orientation work on exist: a missing one was told "--model in the CLI",
+    a flag these commands do not have, and not that 'braintumor export' writes it (the step before them)."""
+    from .model_files import resolve_model_path
+
+    for model in models:
+        found = resolve_model_path(model)
+        if found.is_dir():
+            raise FileNotFoundError(f"{model} is a folder: name the ONNX file that 'braintumor export' wrote "
+                                    "(its --out)")
+        if not found.is_file():
+            raise FileNotFoundError(f"model file not found: {model} (write it first: braintumor export RUN_DIR --out "
+                                    f"{model})")
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
@@ -42,6 +57,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
 
+    _require_exported(args.model)
     calibrate(args.model, args.run, args.data, args.background_percentile, args.ood_augment, args.metrics,
               args.ood_framing)
     return 0
@@ -50,6 +66,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 def _cmd_quantize(args: argparse.Namespace) -> int:
     from .quantize import quantize
 
+    _require_exported(args.model)
     path = quantize(args.model, args.run, args.out, args.data, calibrate=not args.no_calibrate,
                     metrics_file=args.metrics)
     print(f"wrote {printable(str(path))} ({path.stat().st_size / 1e6:.2f} MB)")
@@ -59,6 +76,7 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
 def _cmd_orientation(args: argparse.Namespace) -> int:
     from .orientation_fit import fit_orientation
 
+    _require_exported(*args.models)
     fit_orientation(args.models, args.run, args.data, epochs=args.epochs, seed=args.seed)
     return 0
 
