@@ -58,7 +58,7 @@ def test_empty_class_is_an_error(tmp_path):
 
 def test_missing_class_is_an_error(tmp_path, capsys):
     make_dataset(tmp_path, classes=CLASSES[:3])
-    with pytest.raises(DatasetError, match=f"^no folder for class 'pituitary' in {tmp_path}$"):  # named tmp/pituitary
+    with pytest.raises(DatasetError, match=f"^no folder for class 'pituitary' in {tmp_path}: "):  # named tmp/pituitary
         load_dataset(tmp_path)
     from braintumor.cli import main
 

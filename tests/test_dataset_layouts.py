@@ -37,3 +37,22 @@ def test_a_missing_split_beside_another_split_is_still_named(tmp_path: Path, cap
     put(root / "Training" / "glioma")
     assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.startswith(f"error: no 'Testing' folder in {root} (it holds Training)")
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_a_set_of_fewer_classes_is_told_training_needs_all_four(empty: bool, tmp_path: Path, capsys) -> None:
+    """A three-class set ("Glioma Tumor", "No Tumor", "Pituitary Tumor") was told only "no folder for class
+    'meningioma'"; an empty folder made for it then "class 'meningioma' has no images": never that the model is
+    four-class, so no folder of theirs could do."""
+    root = tmp_path / "brain" / "Training"
+    for k, name in enumerate(("Glioma Tumor", "No Tumor", "Pituitary Tumor")):
+        put(root / name, seed=10 * k)
+    if empty:
+        (root / "meningioma").mkdir()
+    assert main(["train", "--data", str(root.parent), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    said = f"class 'meningioma' has no images in {root / 'meningioma'}" if empty else \
+        f"no folder for class 'meningioma' in {root}"
+    assert err == (f"error: {said}: training needs images of all 4 classes (glioma, meningioma, notumor, "
+                   "pituitary)\n")
+    assert not (tmp_path / "run").exists()

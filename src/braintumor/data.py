@@ -167,9 +167,10 @@ def load_dataset(
     ignored = [p for d in by_class.values() for p in not_images(d)]
     for index, name in enumerate(classes):
         files = list(walk_images(by_class[name], _unreadable_folder)) if name in by_class else []
-        if not files and not allow_missing:
-            raise DatasetError(f"class '{name}' has no images in {by_class[name]}" if name in by_class else
-                               f"no folder for class '{name}' in {folder}")  # it named a folder that was not there
+        if not files and not allow_missing:  # training: a two- or three-class set learnt only here that it cannot
+            needs = f": training needs images of all {len(classes)} classes ({', '.join(classes)})"  # be trained
+            raise DatasetError((f"class '{name}' has no images in {by_class[name]}" if name in by_class else
+                                f"no folder for class '{name}' in {folder}") + needs)  # not 'folder/pituitary'
         paths.extend(files)
         labels.extend([index] * len(files))
     return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes), ignored=sorted(ignored),
