@@ -149,7 +149,8 @@ def test_refusals_as_on_their_side_are_counted_apart_from_not_brain_mri(small_da
     assert (result["ood_refused"], result["ood_refused_turned"]) == (2, 1)
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["ood_refused_turned"] == 1
     html = (tmp_path / "eval" / "report.html").read_text()
-    assert "2 image(s) were refused: 1 as not brain MRI, 1 as on their side (turned 90 degrees)" in html
+    # worded as the CLI's last line, "its" for one (it said "1 as on their side (turned 90 degrees)")
+    assert "2 image(s) were refused: 1 as not brain MRI, 1 on its side (rotate and resend)" in html
     print_summary(result, dataset, tmp_path / "eval")
     assert "; refused: 2 (1 as not brain MRI, 1 on its side) of 12" in capsys.readouterr().out
 

@@ -189,8 +189,11 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
         return ""
     parts = []
     if refused is not None and side:
-        parts.append(f"{_e(refused)} image(s) were refused: {_e(refused - side)} as not brain MRI, {_e(side)} as on "
-                     "their side (turned 90 degrees) (their answers are still counted above).")
+        # worded as the CLI's last line and series summaries (series.side_text), "its" for one: it said "1 as on
+        # their side (turned 90 degrees)"
+        parts.append(f"{_e(refused)} image(s) were refused: {_e(refused - side)} as not brain MRI, {_e(side)} on "
+                     f"{'its' if side == 1 else 'their'} side (rotate and resend) (their answers are still counted "
+                     "above).")
     elif refused is not None:
         parts.append(f"{_e(refused)} image(s) were refused as not brain MRI (their answers are still counted above).")
     if review:
