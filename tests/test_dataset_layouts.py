@@ -39,6 +39,16 @@ def test_a_missing_split_beside_another_split_is_still_named(tmp_path: Path, cap
     assert capsys.readouterr().err.startswith(f"error: no 'Testing' folder in {root} (it holds Training)")
 
 
+def test_a_missing_split_beside_a_split_and_a_folder_of_loose_images_is_still_named(tmp_path: Path, capsys) -> None:
+    """ROOT/Training (class folders) beside ROOT/examples (loose images) was told "unknown class folder(s) in ROOT:
+    Training, examples", calling a split a class, since a folder holding images was taken for a class folder."""
+    root = tmp_path / "brain"
+    put(root / "Training" / "glioma")
+    put(root / "examples")
+    assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: no 'Testing' folder in {root} (it holds Training, examples)")
+
+
 @pytest.mark.parametrize("empty", [False, True])
 def test_a_set_of_fewer_classes_is_told_training_needs_all_four(empty: bool, tmp_path: Path, capsys) -> None:
     """A three-class set ("Glioma Tumor", "No Tumor", "Pituitary Tumor") was told only "no folder for class

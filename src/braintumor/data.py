@@ -100,8 +100,12 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
         if not held:
             raise DatasetError(f"no '{split}' folder and no class folders in {root}")
         # other splits, not classes; but folders holding images themselves are class folders of other names (yes/no):
-        # load_dataset names them as unknown classes, where "no 'Training' folder (it holds no, yes)" misled
-        if not any(class_of_folder(name, CLASSES) or images_in(root / name) for name in held):
+        # load_dataset names them as unknown classes, where "no 'Training' folder (it holds no, yes)" misled. Not
+        # where one of them is a split (holds class folders): ROOT/Training beside ROOT/examples was then called an
+        # unknown class
+        if not any(class_of_folder(name, CLASSES) for name in held) and (
+                any(_holds_class_folders(root / name) for name in held)
+                or not any(images_in(root / name) for name in held)):
             raise DatasetError(f"no '{split}' folder in {root} (it holds {', '.join(held)})")
     return root
 
@@ -119,6 +123,14 @@ def data_folders(root: str | os.PathLike, split: str | None = None) -> list[Path
 
 def _class_dirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _holds_class_folders(folder: Path) -> bool:
+    """Whether ``folder`` is a split: it holds a folder named after a class (an unreadable one: the load says so)."""
+    try:
+        return any(class_of_folder(d.name, CLASSES) for d in _class_dirs(folder))
+    except OSError:
+        return False
 
 
 def _unreadable_folder(exc: OSError) -> None:
