@@ -149,3 +149,17 @@ def test_the_command_refuses_what_it_cannot_use_in_one_line(tmp_path, capsys):
     assert stop.value.code == 2 and "--epochs: must be at least 1" in capsys.readouterr().err
     assert main(["orientation", str(tmp_path / "none.onnx"), "--run", str(tmp_path)]) == 2
     assert "model file not found" in capsys.readouterr().err
+
+
+def test_a_far_slice_that_looks_upside_down_is_not_tried_turned_back_a_quarter(monkeypatch):
+    """A quarter turn of an upside-down slice is on its side, never upright: trying one was a wasted network run."""
+    from braintumor.ood_samples import ood_samples
+    from braintumor.predictor import Classifier
+
+    clf = Classifier.load()
+    clf.turn_thresholds = (1.0, 0.0)  # a file that refuses upside down: every slice looks upside down, none turned
+    tried = []
+    monkeypatch.setattr(Classifier, "_accepted_turned_back", lambda self, *a: tried.append(a) or [True])
+    document = next(s for s in ood_samples() if s.name == "document-0").data
+    assert clf.predict(document).reason.endswith("its features are far from every training slice")
+    assert tried == []

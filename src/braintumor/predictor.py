@@ -21,7 +21,7 @@ from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, decode_image
 from .model_files import default_model_path, resolve_model_path
 from .ood import OODDetector
 from .orientation import OUTPUT as ORIENTATION
-from .orientation import turn_reasons
+from .orientation import QUARTER_TURN, turn_reasons
 from .prediction import OOD_MESSAGE, REVIEW_BELOW, Prediction, softmax
 from .prediction import probability_text as probability_text  # where callers import it from
 from .preprocess import PreprocessConfig, prepare_measured, to_model_input
@@ -242,7 +242,8 @@ class Classifier:
             # a turn is named where nothing else is wrong; the input's own faults and the distance come first (a
             # photo's or a document's "turn" means nothing), but see far_turned
             reason = reason or ood.network_reason(info, score) or turn
-            if turn is not None and turn_back and score > ood.threshold and reasons[k] is None:
+            # a quarter turn only: a slice upside down (where a file refuses that) is never upright a quarter away
+            if turn is not None and QUARTER_TURN in turn and turn_back and score > ood.threshold and reasons[k] is None:
                 far_turned.append(k)
             preds.append(self.prediction_from_probs(p, score / ood.threshold, reason))
         if far_turned:  # a slice on its side is also far from every upright training slice: told to turn it if it
