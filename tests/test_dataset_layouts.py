@@ -66,3 +66,37 @@ def test_a_set_of_fewer_classes_is_told_training_needs_all_four(empty: bool, tmp
     assert err == (f"error: {said}: training needs images of all 4 classes (glioma, meningioma, notumor, "
                    "pituitary)\n")
     assert not (tmp_path / "run").exists()
+
+
+def _mac_unzipped(root: Path, split: str) -> None:
+    """A set as unzipping a Mac's zip leaves it: ``__MACOSX`` mirrors the tree with AppleDouble ``._name`` files, at
+    the top (the zip's) and inside the split (a zip of its class folders)."""
+    for k, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+        put(root / split / name, seed=10 * k)
+        for mac in (root / "__MACOSX" / split / name, root / split / "__MACOSX" / name):
+            mac.mkdir(parents=True, exist_ok=True)
+            (mac / "._img0.png").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+
+
+@pytest.mark.parametrize("split", ["", "Training"])
+def test_a_macosx_folder_is_passed_over_as_hidden_folders_are(split: str, tmp_path: Path, capsys) -> None:
+    """``__MACOSX`` was "an unknown class folder" to train, evaluate and data check/audit, and "no 'Testing' folder
+    (it holds Training, __MACOSX)"; it holds no data, as ``.ipynb_checkpoints`` holds none."""
+    from braintumor.audit import audit_dataset
+    from braintumor.data import data_folders, load_dataset
+    from braintumor.volume_io import plan_inputs
+
+    root = tmp_path / "brain"
+    _mac_unzipped(root, split)
+    dataset = load_dataset(root, split or None)
+    assert len(dataset) == 8 and not dataset.ignored and not dataset.loose
+    assert data_folders(root, split or None) == [root / split if split else root]
+    assert main(["data", "check", "--data", str(root)]) == 0
+    assert "__MACOSX" not in capsys.readouterr().err
+    assert len(list(plan_inputs([root]))) == 8  # predict FOLDER: the images, no AppleDouble file
+    report = audit_dataset(root)
+    assert not report["not_images"]
+    assert len(report["hidden_files"]) == (8 if split else 4)  # said as hidden files, not data
+    if split:
+        assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out")]) == 2
+        assert capsys.readouterr().err.startswith(f"error: no 'Testing' folder in {root} (it holds Training)")

@@ -18,17 +18,19 @@ from pathlib import Path
 import numpy as np
 
 from .data import Dataset
+from .image_files import is_hidden_name
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, HASH_BITS, HashedImages, close_pairs, hash_images
 
 
 def _hidden_files(root: Path) -> list[str]:
-    """Files under ``root`` that are hidden or inside a hidden folder: never data, but worth knowing about."""
+    """Files under ``root`` that are hidden or inside a hidden folder (``__MACOSX`` too): never data, but worth
+    knowing about."""
     found = []
     for folder, dirs, files in os.walk(root):
         dirs.sort()
         for name in sorted(files):
             rel = (Path(folder) / name).relative_to(root)
-            if any(part.startswith(".") for part in rel.parts):
+            if any(is_hidden_name(part) for part in rel.parts):
                 found.append(rel.as_posix())
     return found
 

@@ -1,7 +1,7 @@
 """Class-folder datasets: discovery, validation, a stratified split, and a decoded-image cache.
 
 Labels come from folder names only (file names in the Kaggle set break their own pattern),
-and hidden files and folders (e.g. ``.ipynb_checkpoints``) are never data.
+and hidden files and folders (e.g. ``.ipynb_checkpoints``, a Mac zip's ``__MACOSX``) are never data.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .classes import CLASSES, class_of_folder
-from .image_files import IMAGE_EXTENSIONS, images_in, walk_folders, walk_images
+from .image_files import IMAGE_EXTENSIONS, images_in, is_hidden_name, walk_folders, walk_images
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
 from .quiet_libraries import quiet_pillow
@@ -122,7 +122,7 @@ def data_folders(root: str | os.PathLike, split: str | None = None) -> list[Path
 
 
 def _class_dirs(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not is_hidden_name(p.name))  # __MACOSX is no class
 
 
 def _holds_class_folders(folder: Path) -> bool:
@@ -144,7 +144,7 @@ def not_images(folder: Path) -> list[Path]:
     found = []
     for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads
         found += [Path(root) / n for n in files
-                  if not n.startswith(".") and Path(n).suffix.lower() not in IMAGE_EXTENSIONS]
+                  if not is_hidden_name(n) and Path(n).suffix.lower() not in IMAGE_EXTENSIONS]
     return sorted(found)
 
 

@@ -15,11 +15,21 @@ from pathlib import Path
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 )
+#: Names (lower case) that an operating system writes beside data: ``__MACOSX``, where unzipping a Mac's zip puts its
+#: AppleDouble ``._name`` files (in a set of class folders it was "an unknown class folder").
+SYSTEM_NAMES: frozenset[str] = frozenset({"__macosx"})
+
+
+def is_hidden_name(name: str) -> bool:
+    """A file or folder name that is never data: hidden (``.DS_Store``, AppleDouble ``._scan.dcm``,
+    ``.ipynb_checkpoints``) or one of :data:`SYSTEM_NAMES`."""
+    return name.startswith(".") or name.lower() in SYSTEM_NAMES
 
 
 def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None,
                  ) -> Iterator[tuple[str, list[str], list[str]]]:
-    """``os.walk(folder)``, sorted, without hidden folders, into linked folders too, each real folder once.
+    """``os.walk(folder)``, sorted, without hidden folders (:func:`is_hidden_name`: ``__MACOSX`` too), into linked
+    folders too, each real folder once.
 
     A labelled set built of symbolic links to an archive's patient folders (``glioma/p01 -> /archive/p01``) lost
     them without a word: os.walk does not enter a linked folder by default. A link up the tree (a loop, or into the
@@ -32,7 +42,7 @@ def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None
         for name in sorted(dirs):
             real = os.path.realpath(os.path.join(root, name))
             up = start.startswith(real.rstrip(os.sep) + os.sep)  # a link to a folder holding this one: its siblings
-            if not name.startswith(".") and real not in seen and not up:  # (another class) are no part of it
+            if not is_hidden_name(name) and real not in seen and not up:  # (another class) are no part of it
                 seen.add(real)
                 keep.append(name)
         dirs[:] = keep
@@ -44,7 +54,7 @@ def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None)
     for root, _dirs, files in walk_folders(folder, on_error):
         for name in sorted(files):
             path = Path(root) / name
-            if not name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS and not is_special_file(path):
+            if not is_hidden_name(name) and path.suffix.lower() in IMAGE_EXTENSIONS and not is_special_file(path):
                 yield path
 
 
@@ -55,7 +65,7 @@ def images_in(folder: Path) -> list[Path]:
         names = sorted(os.listdir(folder))
     except OSError:  # the caller's own walk reports an unreadable folder
         return []
-    found = [Path(folder) / n for n in names if not n.startswith(".") and Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+    found = [Path(folder) / n for n in names if not is_hidden_name(n) and Path(n).suffix.lower() in IMAGE_EXTENSIONS]
     return [p for p in found if p.is_file() and not is_special_file(p)]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .image_files import IMAGE_EXTENSIONS, is_special_file, walk_folders, walk_images
+from .image_files import IMAGE_EXTENSIONS, is_hidden_name, is_special_file, walk_folders, walk_images
 from .image_io import ImageError
 
 # their old home: still imported from here (tests, scripts)
@@ -199,7 +199,7 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
         for name in sorted(files):
             path = Path(root) / name
             lower = name.lower()
-            if name.startswith(".") or path.suffix.lower() in IMAGE_EXTENSIONS or is_special_file(path):
+            if is_hidden_name(name) or path.suffix.lower() in IMAGE_EXTENSIONS or is_special_file(path):
                 continue  # a FIFO named 'pipe' hung predict in the sniff below
             if lower.endswith((".nii", ".nii.gz")):
                 niftis.append(path)
