@@ -95,3 +95,23 @@ def test_the_halves_of_a_pair_in_a_zip_are_named_as_such(tmp_path):
                                          r"zip: half of a header/image pair \(.hdr \+ .img: not read; save them as one "
                                          r"\.nii file\)\)$"):
         read_volumes(zip_bytes(members), name="x.zip")
+
+
+def test_members_in_hidden_folders_at_any_depth_are_skipped_as_a_folder_walk_skips_them():
+    """Only the member's own name and a top-level ``__MACOSX/`` were looked at: a deleted slice in ``.Trashes/``, or
+    any file of a ``__MACOSX`` tree one folder down (a Mac's zip unzipped and zipped again), was read into the series,
+    where ``braintumor predict FOLDER`` skips hidden folders. A ``./`` part is no hidden folder."""
+    from dicom_factory import series
+
+    from braintumor.image_io import ImageError
+
+    stack = [np.full((48, 48), 40 * (i + 1), np.uint8) for i in range(3)]
+    files = series(stack, shuffle=False)
+    members = [(f"./study/{name}", data) for name, data in files]
+    members += [("study/.Trashes/501/IM0009", series(stack[:1])[0][1]),  # another series' slice, deleted
+                ("study/__MACOSX/study/Icon", files[0][1]), ("study/__MACOSX/study/._IM0000", b"\x00\x05\x16\x07")]
+    (volume,) = read_volumes(zip_bytes(members), name="x.zip")
+    assert len(volume.slices) == 3
+    assert "skipped 3 file(s) in the zip: hidden or system file" in volume.notes
+    with pytest.raises(ImageError, match=r"holds no DICOM or NIfTI file \(skipped 3 file\(s\) in the zip: hidden"):
+        read_volumes(zip_bytes(members[3:]), name="mac.zip")

@@ -12,6 +12,7 @@ import zipfile
 from collections import Counter
 from pathlib import PurePosixPath
 
+from .image_files import is_hidden_name
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, is_dicom_bytes
@@ -27,6 +28,13 @@ def _unsafe_member(name: str) -> bool:
     """Absolute paths, drive letters and '..' parts: harmless here (nothing is extracted), never expected."""
     posix = name.replace("\\", "/")
     return posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or ".." in PurePosixPath(posix).parts
+
+
+def _hidden_member(name: str) -> bool:
+    """A member that is hidden or in a hidden folder, at any depth: a Mac's ``__MACOSX/`` tree of AppleDouble
+    ``._name`` files (a zip unzipped and zipped again holds it one folder down), ``.DS_Store``. A ``./`` part is no
+    hidden folder."""
+    return any(is_hidden_name(part) for part in name.replace("\\", "/").split("/") if part not in ("", "."))
 
 
 def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
@@ -72,8 +80,7 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
     dicoms, volumes, skipped = [], [], Counter()
     for m in files:
         lower = m.filename.lower()
-        base = lower.rsplit("/", 1)[-1]
-        if base.startswith(".") or lower.startswith("__macosx/"):
+        if _hidden_member(m.filename):
             skipped["hidden or system file"] += 1
         elif lower.endswith((".nii", ".nii.gz")):
             before = sum(len(v.slices) for v in volumes)
