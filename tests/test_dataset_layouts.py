@@ -100,3 +100,22 @@ def test_a_macosx_folder_is_passed_over_as_hidden_folders_are(split: str, tmp_pa
     if split:
         assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out")]) == 2
         assert capsys.readouterr().err.startswith(f"error: no 'Testing' folder in {root} (it holds Training)")
+
+
+def test_windows_thumbnail_caches_and_folder_settings_are_not_counted_as_files_left_out(tmp_path: Path) -> None:
+    """Explorer writes Thumbs.db and desktop.ini (hidden there) into image folders: evaluate and train said "skipped 8
+    files that are not images by their name (.db, .ini)" and the report "Not scored: 8 file(s)", as if data had been
+    left out. They are passed over as .DS_Store is, and audit lists them as hidden files."""
+    from braintumor.audit import audit_dataset
+    from braintumor.data import load_dataset
+
+    root = tmp_path / "brain"
+    for k, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+        put(root / name, seed=10 * k)
+        for system in ("Thumbs.db", "desktop.ini", ".DS_Store"):
+            (root / name / system).write_bytes(b"\xd0\xcf\x11\xe0")
+    (root / "desktop.ini").write_text("[.ShellClassInfo]")
+    dataset = load_dataset(root)
+    assert len(dataset) == 8 and not dataset.ignored
+    report = audit_dataset(root)
+    assert not report["not_images"] and len(report["hidden_files"]) == 13

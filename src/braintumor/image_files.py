@@ -16,8 +16,10 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 )
 #: Names (lower case) that an operating system writes beside data: ``__MACOSX``, where unzipping a Mac's zip puts its
-#: AppleDouble ``._name`` files (in a set of class folders it was "an unknown class folder").
-SYSTEM_NAMES: frozenset[str] = frozenset({"__macosx"})
+#: AppleDouble ``._name`` files (in a set of class folders it was "an unknown class folder"), and Windows Explorer's
+#: thumbnail caches and folder settings, hidden files there (train and evaluate said of them "skipped 8 files that are
+#: not images", and the report "not scored", as if data had been left out).
+SYSTEM_NAMES: frozenset[str] = frozenset({"__macosx", "thumbs.db", "ehthumbs.db", "desktop.ini"})
 
 
 def is_hidden_name(name: str) -> bool:
