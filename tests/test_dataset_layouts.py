@@ -32,11 +32,21 @@ def test_class_folders_of_other_names_are_named_as_unknown_classes(command: str,
     assert not out.exists()
 
 
-def test_a_missing_split_beside_another_split_is_still_named(tmp_path: Path, capsys) -> None:
+def test_a_missing_split_beside_another_split_is_named_with_what_to_do(tmp_path: Path, capsys) -> None:
+    """"no 'Testing' folder in ROOT (it holds Training)" was all: right, but no word of --split or of --data."""
     root = tmp_path / "brain"
     put(root / "Training" / "glioma")
     assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out")]) == 2
-    assert capsys.readouterr().err.startswith(f"error: no 'Testing' folder in {root} (it holds Training)")
+    assert capsys.readouterr().err == (
+        f"error: no 'Testing' folder in {root} (it holds Training): --split Training evaluates those images (scores "
+        "too high if the model was trained on them), or point --data at a folder holding Testing or the class folders "
+        "themselves\n")
+    put(root / "Validation" / "glioma")
+    assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out")]) == 2
+    assert "(it holds Training, Validation): --split NAME evaluates one of them (" in capsys.readouterr().err
+    put(tmp_path / "other" / "Testing" / "glioma")
+    assert main(["train", "--data", str(tmp_path / "other"), "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == f"error: no 'Training' folder in {tmp_path / 'other'} (it holds Testing)\n"
 
 
 def test_a_missing_split_beside_a_split_and_a_folder_of_loose_images_is_still_named(tmp_path: Path, capsys) -> None:

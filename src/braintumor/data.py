@@ -40,6 +40,14 @@ class DatasetError(ValueError):
     """A dataset folder that cannot be used; the message says what to fix."""
 
 
+class MissingSplitError(DatasetError):
+    """``root`` holds split folders (``held``), not ``split``: what to do instead is the command's to say."""
+
+    def __init__(self, root: Path, split: str, held: list[str]) -> None:
+        super().__init__(f"no '{split}' folder in {root} (it holds {', '.join(held)})")
+        self.root, self.split, self.held = root, split, held
+
+
 @dataclass
 class Dataset:
     """Image paths with integer labels (indices into ``classes``)."""
@@ -106,7 +114,7 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
         if not any(class_of_folder(name, CLASSES) for name in held) and (
                 any(_holds_class_folders(root / name) for name in held)
                 or not any(images_in(root / name) for name in held)):
-            raise DatasetError(f"no '{split}' folder in {root} (it holds {', '.join(held)})")
+            raise MissingSplitError(root, split, held)
     return root
 
 

@@ -22,9 +22,9 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .data import Dataset, DatasetError, fingerprint, load_dataset
+from .data import Dataset, DatasetError, MissingSplitError, fingerprint, load_dataset
 from .evaluation_figures import write_figures
-from .evaluation_scope import given_reference, leak_reference, loose_note
+from .evaluation_scope import given_reference, leak_reference, loose_note, missing_split
 from .evaluation_summary import print_summary
 from .image_files import IMAGE_EXTENSIONS
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
@@ -259,7 +259,10 @@ def run_evaluate(
         return _fail(f"--reference {reference} names the images for the leak check that --no-leak-free skips: "
                      "give one or the other")
     try:
-        dataset = load_dataset(data, split, allow_missing=True)
+        try:
+            dataset = load_dataset(data, split, allow_missing=True)
+        except MissingSplitError as exc:  # of --data only: a --reference's own error stays as it is
+            raise DatasetError(missing_split(exc)) from None
         if reference is not None:
             compared, leak_note = given_reference(reference, dataset), None
         classifier = Classifier.load(model)

@@ -12,7 +12,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, fingerprint, load_dataset, resolve_split
+from .data import (
+    DEFAULT_DATA_ROOT,
+    Dataset,
+    DatasetError,
+    MissingSplitError,
+    fingerprint,
+    load_dataset,
+    resolve_split,
+)
 from .model_files import shipped_models_dir
 
 
@@ -35,6 +43,14 @@ def reference_hint(trained_on: str | None = None) -> str:
     kaggle = "ROOT (the Kaggle set: 'braintumor data download')"
     root = DEFAULT_DATA_ROOT if Path(DEFAULT_DATA_ROOT).is_dir() else kaggle
     return f"--reference {root} compares them with the images the shipped model was trained on"
+
+
+def missing_split(exc: MissingSplitError) -> str:
+    """The error for a --data holding other splits than --split (only Training: "no 'Testing' folder"), with what to
+    do: it said what was wrong and left the user to guess that --split reads another folder."""
+    which = f"{exc.held[0]} evaluates those images" if len(exc.held) == 1 else "NAME evaluates one of them"
+    return (f"{exc}: --split {which} (scores too high if the model was trained on them), or point --data at a folder "
+            f"holding {exc.split} or the class folders themselves")
 
 
 def given_reference(reference: str, dataset: Dataset) -> Dataset:
