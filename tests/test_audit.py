@@ -169,7 +169,7 @@ def test_a_split_without_readable_images_shows_no_invented_size(tmp_path: Path, 
     (tmp_path / "Testing" / "glioma" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
     assert main(["data", "audit", "--data", str(tmp_path), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "Testing: 1 images (glioma 1, meningioma 0, notumor 0, pituitary 0); no readable image" in printed
+    assert "Testing: 1 image (glioma 1, meningioma 0, notumor 0, pituitary 0); no readable image" in printed
     assert "0x0" not in printed
 
 

@@ -23,6 +23,7 @@ from .image_files import IMAGE_EXTENSIONS, images_in, is_hidden_name, walk_folde
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
 from .quiet_libraries import quiet_pillow
+from .wording import counted, none_readable
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
 #: was an empty --data that the user never typed).
@@ -74,8 +75,9 @@ class Dataset:
     def ignored_note(self) -> str:
         """One line naming the files that are not images (:func:`not_images`): none may be left out without a word,
         and a hospital's DICOM or NIfTI files are told where they can be read."""
-        endings = self.ignored_endings()
-        return (f"skipped {len(self.ignored)} files that are not images by their name ({', '.join(endings)}), "
+        endings, one = self.ignored_endings(), len(self.ignored) == 1
+        said = "is not an image by its" if one else "are not images by their"
+        return (f"skipped {counted(len(self.ignored), 'file')} that {said} name ({', '.join(endings)}), "
                 f"e.g. {self.ignored[0]}" + (VOLUME_HINT if set(endings) & VOLUME_ENDINGS else ""))
 
     def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
@@ -303,7 +305,7 @@ def load_prepared(
         if progress:
             progress(1)
     if not images:
-        raise DatasetError(f"none of the {len(dataset)} images in {dataset.root} could be read")
+        raise DatasetError(none_readable(len(dataset), dataset.root, skipped[0] if skipped else None))
     stacked = np.stack(images)
     tmp = cache_file.with_name(cache_file.name + f".{os.getpid()}.tmp.npz")
     try:

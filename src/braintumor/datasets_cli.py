@@ -12,6 +12,7 @@ from .data import DatasetError, load_dataset
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import ImageError, read_image
 from .series import printable
+from .wording import counted
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
 MANUAL_STEPS = (
@@ -27,7 +28,7 @@ def check_dataset(root: str) -> int:
     for split in splits:
         ds = load_dataset(root, split, allow_missing=True)  # a count, not training: missing classes show 0
         counts = ", ".join(f"{k} {v}" for k, v in ds.counts().items())
-        print(f"{split or printable(str(ds.root))}: {len(ds)} images ({counts})")
+        print(f"{split or printable(str(ds.root))}: {counted(len(ds), 'image')} ({counts})")
         for path in ds.paths:
             try:
                 read_image(path)
@@ -51,7 +52,7 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         lo, hi = (f"{w}x{h}" for w, h in (st["min_size"] or (0, 0), st["max_size"] or (0, 0)))
         size = f"size {lo}" if len(st["sizes"]) == 1 else f"{len(st['sizes'])} sizes, {lo} .. {hi}"
         shape = f"{size}; modes {_counts(st['modes'])}" if st["sizes"] else "no readable image"
-        lines.append(f"{split}: {st['n_images']} images ({_counts(st['classes'])}); {shape}")
+        lines.append(f"{split}: {counted(st['n_images'], 'image')} ({_counts(st['classes'])}); {shape}")
     hidden = report["hidden_files"]
     lines.append(f"hidden files (not data): {len(hidden)}" + (f": {printable(', '.join(hidden[:5]))}" if hidden else "")
                  + (" ..." if len(hidden) > 5 else ""))
@@ -74,7 +75,7 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         per = ", ".join(f"{c} {v['with_train_near_duplicate']}/{v['total']}" for c, v in lk["per_class"].items())
         lines.append(f"leakage: {lk['test_with_train_near_duplicate']} of {lk['test_readable']} Testing images have a "
                      f"near duplicate in Training ({lk['test_with_train_exact_duplicate']} pixel-identical): {per}")
-        lines.append(f"leak-free Testing subset: {lk['test_leak_free']} images")
+        lines.append(f"leak-free Testing subset: {counted(lk['test_leak_free'], 'image')}")
     return "\n".join(lines)
 
 

@@ -32,6 +32,7 @@ from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
 from .report import write_report, write_text_atomic
 from .series import printable, turned
+from .wording import none_readable
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -156,7 +157,7 @@ def evaluate(
                 ood_scores.append(float("nan") if score is None else float(score))
             bar.update(1)
     if not kept:
-        raise DatasetError(f"none of the {len(dataset)} images in {dataset.root} could be read")
+        raise DatasetError(none_readable(len(dataset), dataset.root, tuple(errors[0]) if errors else None))
     y = to_model[dataset.labels[kept]]
     probs, conf = np.asarray(rows, dtype=np.float64), np.asarray(shown, dtype=np.float64)
     paths = [dataset.paths[i] for i in kept]

@@ -26,6 +26,7 @@ from .metrics import (
     roc_curve,
 )
 from .predictor import probability_text
+from .wording import counted
 
 DPI: int = 110
 MISSING_MATPLOTLIB = "matplotlib is needed for figures: pip install 'braintumor[eval]'"
@@ -212,7 +213,7 @@ def plot_training_curves(metrics_jsonl_path: str | os.PathLike, out: str | os.Pa
         axes[2].plot(*zip(*lr, strict=True), color="#555555")
     axes[2].set(xlabel="Epoch", title="Learning rate (end of epoch)")
     axes[2].grid(alpha=0.3)
-    fig.suptitle(f"Training curves ({len(rows)} epochs)" if rows else "Training curves: no epochs recorded")
+    fig.suptitle(f"Training curves ({counted(len(rows), 'epoch')})" if rows else "Training curves: no epochs recorded")
     return _save(fig, out)
 
 

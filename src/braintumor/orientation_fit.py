@@ -32,6 +32,7 @@ from .predictor import Classifier
 from .preprocess import INPUT_SCALE
 from .quiet_libraries import quiet_this_thread
 from .train_device import pick_autocast_dtype
+from .wording import counted
 
 #: Refuse slices the network finds upside down? No: front and back of an axial slice differ in detail only, and a
 #: threshold that refused 0.25 % of the upright validation slices as upside down refused 1.6 % of the upright Testing
@@ -191,7 +192,8 @@ def fit_orientation(models: Sequence[str | os.PathLike], run_dir: str | os.PathL
     if any(c.preprocess_config != classifiers[0].preprocess_config for c in classifiers):
         raise DatasetError("the models prepare images differently: fit the orientation check for each on its own")
     images, _, is_val = prepared_run_images(classifiers[0], run_dir, data)
-    log(f"training the orientation check on {int((~is_val).sum())} training images, {epochs} epochs")
+    log(f"training the orientation check on {counted(int((~is_val).sum()), 'training image')}, "
+        f"{counted(epochs, 'epoch')}")
     start = time.perf_counter()
     net = train_network(images[~is_val], epochs=epochs, seed=seed, log=log)
     seconds = time.perf_counter() - start

@@ -36,6 +36,7 @@ from .report import write_text_atomic
 from .series import printable
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
 from .train_device import pick_autocast_dtype, pick_device
+from .wording import counted
 
 
 def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: int = 3) -> None:
@@ -109,7 +110,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if cfg.hold_out_mode:
         held, full = split_by_mode(full, cfg.hold_out_mode)
         if main:
-            print(f"holding out {len(held)} images stored as {cfg.hold_out_mode}", file=sys.stderr)
+            print(f"holding out {counted(len(held), 'image')} stored as {cfg.hold_out_mode}", file=sys.stderr)
         if not len(full):
             raise DatasetError(f"every training image is stored as {cfg.hold_out_mode}: nothing left to train on")
         if not len(held):  # 'l' for 'L', or a mode no image has: the run would hold out nothing, silently

@@ -1,0 +1,20 @@
+"""Counts said in words: ``1 epoch``, ``2 epochs``.
+
+Its own module because data, training and report code all print counts and none should import another's text
+helpers (:mod:`braintumor.series` pulls in the predictor): "1 epochs", "1 images" and "skipped 1 files" were printed.
+"""
+
+from __future__ import annotations
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with ``noun`` in the number it takes: ``noun`` for one, ``plural`` (default ``noun + "s"``) otherwise."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def none_readable(n: int, where: object, first: tuple[object, object] | None = None) -> str:
+    """The error when no image of ``n`` in ``where`` decoded, with the first one's reason: it was "none of the 1
+    images in ROOT could be read", saying neither which nor why."""
+    said = f"the one image in {where} could not be read" if n == 1 else \
+        f"none of the {n} images in {where} could be read"
+    return said + (f" ({'' if n == 1 else 'e.g. '}{first[0]}: {first[1]})" if first else "")
