@@ -27,8 +27,9 @@ import torch
 from _common import machine, print_machine
 
 from braintumor.cli import build_parser
-from braintumor.data import DEFAULT_DATA_ROOT, load_dataset, load_prepared
+from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.model import create_model
+from braintumor.prepared_images import load_prepared
 from braintumor.preprocess import INPUT_SCALE
 from braintumor.train_config import ABSENT_FROM_OLDER_RUNS, TrainConfig
 from braintumor.train_device import pick_autocast_dtype, pick_device

@@ -9,7 +9,8 @@ import pytest
 from conftest import encode, synthetic_head
 
 from braintumor.classes import CLASSES
-from braintumor.data import DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
+from braintumor.data import DatasetError, fingerprint, load_dataset, split_by_mode, stratified_split
+from braintumor.prepared_images import load_prepared
 from braintumor.preprocess import PreprocessConfig
 
 

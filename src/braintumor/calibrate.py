@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from .calibration_copies import augmented_copies, framing_copies
-from .data import Dataset, DatasetError, load_dataset, load_prepared
+from .data import Dataset, DatasetError, load_dataset
 from .image_io import ImageError, decode_image
 from .metrics import expected_calibration_error, headline_metrics, read_metrics_file
 from .ood import fit_ood, fit_temperature
 from .predictor import METADATA_KEY, Classifier, softmax
+from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
 
 #: The colour limit is this multiple of the most colourful training image (some slices carry colour marks).

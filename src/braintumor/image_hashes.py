@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .data import Dataset, default_cache_dir, fingerprint
+from .data import Dataset, fingerprint
 from .image_io import ImageError, read_image
+from .prepared_images import default_cache_dir
 from .quiet_libraries import quiet_pillow
 
 HASHES: tuple[str, ...] = ("phash", "dhash")

@@ -26,11 +26,12 @@ from . import __version__
 from . import distributed as D
 from .augment import augment, cutmix, mixstyle, mixup
 from .checkpoints import keep_epochs_through, recorded_fingerprint, save_checkpoint
-from .data import Dataset, DatasetError, fingerprint, load_dataset, load_prepared, split_by_mode, stratified_split
+from .data import Dataset, DatasetError, fingerprint, load_dataset, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
 from .evaluation_scope import loose_note
 from .image_hashes import duplicate_groups
 from .model import MODELS, count_parameters, create_model
+from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
 from .report import write_text_atomic
 from .series import printable
