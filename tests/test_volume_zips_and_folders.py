@@ -94,6 +94,21 @@ def test_a_zip_beside_other_scans_in_a_folder_is_said_not_skipped_without_a_word
     assert list(plan_inputs([scans])) == [scans / "a.png"]  # no one to tell: as before
 
 
+
+def test_the_command_a_zip_note_suggests_can_be_pasted_with_spaces_in_the_name(stack, tmp_path):
+    """`braintumor predict scans/my series.zip` pasted from the note was two arguments, neither of them the zip."""
+    from conftest import encode
+
+    from braintumor.volume_io import plan_inputs
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "a.png").write_bytes(encode(stack[0]))
+    (scans / "my series.zip").write_bytes(zip_bytes(series(stack[:2])))
+    notes: list[str] = []
+    list(plan_inputs([scans], on_note=notes.append))
+    assert f"e.g. braintumor predict '{scans / 'my series.zip'}'" in notes[0], notes
+
 def test_zip_entries_that_share_their_data_are_refused():
     """One 1 MB member listed 4 times: each entry was read and parsed again (12 GB for a deflated DICOM)."""
     import struct

@@ -8,6 +8,7 @@ outputs' records stay as they were. Other files (notes, results) are not inputs 
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from .nifti_header import PAIR_IMAGE_ENDINGS
@@ -39,7 +40,7 @@ def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
         paths = [p for p, k in left if k == kind]
         if not paths:
             continue
-        example = printable(str(paths[0]))
+        example = shlex.quote(printable(str(paths[0])))  # a command to paste: a name with spaces stays one argument
         why = {"zip": f"zips in a folder are not opened: name each one, e.g. braintumor predict {example}",
                "pair": "halves of .hdr + .img pairs are not read: save each pair as one .nii file",
                "image": "images without an image ending are not read in a folder: name each one, or rename it "
