@@ -14,6 +14,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import sys
@@ -121,9 +122,21 @@ def pre_fork(server, worker) -> None:
     worker.metrics_slot = next(i for i in itertools.count() if i not in taken)
 
 
+#: The stop signals a worker booting must obey at once (gunicorn installs its own handlers later, in init_process).
+STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
 def post_fork(server, worker) -> None:
-    """In the new worker, before the app creates its metrics: name their files by the worker's slot; a deadline on
-    the headers of each request (:func:`headers_deadline`)."""
+    """In the new worker, before the app creates its metrics: stop signals back to their defaults; name the metrics'
+    files by the worker's slot; a deadline on the headers of each request (:func:`headers_deadline`).
+
+    A forked worker runs the master's signal handlers until gunicorn installs its own, which only queue the signal in
+    this process's copy of the master's queue: a SIGTERM or Ctrl+C that came in those first moments was lost, the
+    worker booted and served on, and stopping the server took the whole --graceful-timeout (30 s) before the master
+    killed it (a stop 0.3 s after start: 30.1 s). With the defaults, such a worker just ends; gunicorn's own handlers
+    take over before the app loads."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import values
 
