@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from braintumor.data import DEFAULT_DATA_ROOT, DatasetError, load_dataset, stratified_split
+from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, stratified_split
 from braintumor.image_hashes import DEFAULT_THRESHOLD, cached_hashes, close_pairs, near_duplicate_groups
+from braintumor.wording import counted
 
 
 def leaks(hashes, val: np.ndarray, train: np.ndarray) -> tuple[int, int]:
@@ -29,6 +30,32 @@ def leaks(hashes, val: np.ndarray, train: np.ndarray) -> tuple[int, int]:
     near = np.unique(val[close_pairs(hashes.hashes[val], hashes.hashes[train], DEFAULT_THRESHOLD)[0]])
     train_digests = {hashes.digests[k] for k in train}
     return len(near), sum(hashes.digests[k] in train_digests for k in near)
+
+
+def run_split(run: Path, full: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(validation, training) indices into ``full`` of ``run``'s split.json, or a DatasetError that says what is
+    wrong: checked before any image is hashed, so a wrong --run or --data is one line, not a KeyError minutes later."""
+    path = run / "split.json"
+    try:
+        split = json.loads(path.read_text())
+        val_names = list(split["val"])
+    except OSError:
+        raise DatasetError(f"no split.json in {run}: --run takes a run folder of 'braintumor train' "
+                           "(models for the shipped model)") from None
+    except (ValueError, KeyError, TypeError):
+        raise DatasetError(f"{path} is not a split.json of 'braintumor train' (no list of validation images)") from None
+    index = {p.relative_to(full.root).as_posix(): k for k, p in enumerate(full.paths)}
+    val_set = set(val_names)
+    # older runs list only "val": everything else trained
+    train_names = split.get("train") or [r for r in index if r not in val_set]
+    missing = [r for r in [*val_names, *train_names] if r not in index]
+    if missing:
+        raise DatasetError(f"{path} lists {counted(len(missing), 'image')} that {'is' if len(missing) == 1 else 'are'} "
+                           f"not under {full.root} ({'' if len(missing) == 1 else 'e.g. '}{missing[0]}): "
+                           "--data takes the dataset the run trained on"
+                           + (f" (its split.json names {split['root']})" if split.get("root") else ""))
+    return (np.array([index[r] for r in val_names], dtype=np.int64),
+            np.array([index[r] for r in train_names], dtype=np.int64))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         full = load_dataset(args.data, "Training")
+        run_parts = run_split(args.run, full) if args.run else None
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -49,10 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     shared = size[size > 1]
     sizes = f" ({shared.min()}-{shared.max()} images each)" if len(shared) else ""
     print(f"Training: {len(full)} images; {len(shared)} groups of near duplicates{sizes}, {shared.sum()} images in all")
-    if args.run:
-        split = json.loads((args.run / "split.json").read_text())
-        index = {p.relative_to(full.root).as_posix(): k for k, p in enumerate(full.paths)}
-        val, train = (np.array([index[r] for r in split[part]], dtype=np.int64) for part in ("val", "train"))
+    if run_parts is not None:
+        val, train = run_parts
         near, exact = leaks(hashes, val, train)
         print(f"{args.run / 'split.json'}: {len(val)} validation images, {near} ({near / len(val):.1%}) with a near "
               f"duplicate in its training part, {exact} of them an exact pixel copy")

@@ -43,3 +43,41 @@ def test_it_counts_the_validation_images_beside_a_copy_and_a_grouped_split_has_n
 def test_a_folder_without_training_images_is_one_error_line(tmp_path, capsys):
     assert split_leaks.main(["--data", str(tmp_path), "--seeds"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def _synthetic_training(root):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for c in ("glioma", "meningioma", "notumor", "pituitary"):
+        (root / "Training" / c).mkdir(parents=True)
+        for k in range(2):
+            Image.fromarray(rng.integers(0, 255, (64, 64), dtype=np.uint8)).save(root / "Training" / c / f"{k}.png")
+    return root
+
+
+def test_a_run_whose_split_names_other_images_is_one_error_line_before_any_hashing(tmp_path, capsys, monkeypatch):
+    """--data another dataset than --run's split.json names: a KeyError traceback until 2026-12-06."""
+    data = _synthetic_training(tmp_path / "data")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "split.json").write_text(json.dumps({"root": "elsewhere/Training", "val": ["glioma/Tr-gl_0012.jpg"],
+                                                "train": ["glioma/0.png"]}))
+    monkeypatch.setattr(split_leaks, "cached_hashes", lambda ds: (_ for _ in ()).throw(AssertionError("hashed")))
+    assert split_leaks.main(["--data", str(data), "--run", str(run), "--seeds"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "lists 1 image that is not under" in err and "Tr-gl_0012.jpg" in err and "elsewhere/Training" in err
+    assert split_leaks.main(["--data", str(data), "--run", str(tmp_path / "nothing"), "--seeds"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: no split.json in {tmp_path / 'nothing'}: --run takes")
+
+
+def test_an_older_split_that_lists_only_validation_images_trains_on_the_rest(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    data = _synthetic_training(tmp_path / "data")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "split.json").write_text(json.dumps({"val": ["glioma/0.png", "notumor/1.png"]}))
+    assert split_leaks.main(["--data", str(data), "--run", str(run), "--seeds"]) == 0
+    out = capsys.readouterr().out
+    assert "split.json: 2 validation images, 0 (0.0%) with a near duplicate in its training part" in out
