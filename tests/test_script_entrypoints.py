@@ -1,0 +1,70 @@
+"""Every benchmark and script still starts: ``--help`` of each exits 0 without a traceback.
+
+Why: they are run by hand from a clone, so moving a function inside the package (``load_prepared`` went from
+``braintumor.data`` to ``braintumor.prepared_images``) can break one's imports unseen until someone reruns it.
+``--help`` imports the whole script and builds its parser but does no work; the scripts run as subprocesses
+(the checkout's ``src`` first, as ``benchmarks/_common.py`` puts it), a few at a time to keep this fast.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = sorted(p for p in [*REPO.glob("benchmarks/*.py"), *REPO.glob("scripts/*.py")] if p.name != "_common.py")
+AT_ONCE = 4
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
+    return env
+
+
+def help_outputs(scripts: list[Path], timeout: float = 120) -> dict[Path, tuple[int, str, str]]:
+    """(exit status, stdout, stderr) of ``python SCRIPT --help`` for each script, ``AT_ONCE`` running at a time."""
+    waiting, running, done = list(scripts), {}, {}
+    deadline = time.monotonic() + timeout
+    while waiting or running:
+        while waiting and len(running) < AT_ONCE:
+            script = waiting.pop(0)
+            running[script] = subprocess.Popen([sys.executable, str(script), "--help"], cwd=REPO, env=_env(),
+                                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                               stderr=subprocess.PIPE, text=True)
+        for script, proc in list(running.items()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                if proc.poll() is None:
+                    proc.kill()  # --help that does real work (a broken parser) must not run on
+                out, err = proc.communicate()
+                done[script] = (proc.returncode, out, err)
+                del running[script]
+        time.sleep(0.02)
+    return done
+
+
+def test_there_are_scripts_to_check():
+    names = {p.name for p in SCRIPTS}
+    assert {"latency.py", "load_test.py", "time_to_accuracy.py", "ood_eval.py", "split_leaks.py"} <= names
+
+
+def test_every_benchmark_and_script_answers_help_without_a_traceback():
+    failed = []
+    for script, (code, out, err) in help_outputs(SCRIPTS).items():
+        name = script.relative_to(REPO).as_posix()
+        has_main = '__name__ == "__main__"' in script.read_text()
+        if code != 0 or "Traceback" in out + err or (has_main and not (out + err).strip()):
+            failed.append(f"{name}: exit {code}\n{(err or out)[-1500:]}")
+    assert not failed, "\n\n".join(failed)
+
+
+def test_a_broken_import_is_caught(tmp_path):
+    """The check itself: a script whose import no longer exists fails it (as load_prepared's move would have)."""
+    broken = tmp_path / "broken.py"
+    broken.write_text("import argparse\nfrom braintumor.data import load_prepared\n"
+                      "argparse.ArgumentParser().parse_args()\n")
+    code, _, err = help_outputs([broken])[broken]
+    assert code != 0 and "Traceback" in err and "load_prepared" in err
