@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +29,8 @@ import onnxruntime as ort
 from _common import REPO, common_args, machine, print_machine, table, write_json
 
 from braintumor.classes import CLASSES
+from braintumor.data import DatasetError
+from braintumor.image_io import ImageError
 from braintumor.ood import fit_temperature
 from braintumor.predictor import Classifier, softmax
 from braintumor.preprocess import prepare, preprocess
@@ -118,4 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        sys.exit(main())
+    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
+        sys.exit(f"error: {exc}")

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 
-from braintumor.data import DEFAULT_DATA_ROOT, Dataset, load_dataset, split_by_mode
+from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, split_by_mode
+from braintumor.image_io import ImageError
 from braintumor.metrics import expected_calibration_error, review_summary
 from braintumor.ood_samples import ood_samples
 from braintumor.predictor import REVIEW_BELOW, Classifier
@@ -74,6 +75,9 @@ def run_sets(run: str | Path, data: str | Path, mode: str) -> tuple[Dataset, Dat
     unseen = [i for i, p in enumerate(in_mode.paths) if str(p.relative_to(training.root)) not in seen]
     val_names = set(split["val"])
     val = training.subset([i for i, p in enumerate(training.paths) if str(p.relative_to(training.root)) in val_names])
+    if len(val) != len(val_names):
+        raise DatasetError(f"{Path(run) / 'split.json'} lists {len(val_names)} validation images; {len(val)} found "
+                           f"under {training.root}: --data takes the dataset the run trained on")
     return val, in_mode.subset(unseen)
 
 
@@ -135,4 +139,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
+        sys.exit(f"error: {exc}")

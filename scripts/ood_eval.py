@@ -16,7 +16,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
+from braintumor.data import DEFAULT_DATA_ROOT, DatasetError, load_dataset
+from braintumor.image_io import ImageError
 from braintumor.metrics import roc_auc
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier
@@ -79,4 +80,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
+        sys.exit(f"error: {exc}")

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
+from braintumor.data import DEFAULT_DATA_ROOT, DatasetError, load_dataset
+from braintumor.image_io import ImageError
 from braintumor.predictor import Classifier
 
 
@@ -124,4 +125,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
+        sys.exit(f"error: {exc}")

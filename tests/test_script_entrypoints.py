@@ -27,12 +27,17 @@ def _env() -> dict[str, str]:
 
 def help_outputs(scripts: list[Path], timeout: float = 120) -> dict[Path, tuple[int, str, str]]:
     """(exit status, stdout, stderr) of ``python SCRIPT --help`` for each script, ``AT_ONCE`` running at a time."""
-    waiting, running, done = list(scripts), {}, {}
+    return outputs({script: [str(script), "--help"] for script in scripts}, timeout)
+
+
+def outputs(commands: dict, timeout: float = 120) -> dict:
+    """(exit status, stdout, stderr) of ``python *ARGS`` for each key's ARGS, ``AT_ONCE`` running at a time."""
+    waiting, running, done = list(commands), {}, {}
     deadline = time.monotonic() + timeout
     while waiting or running:
         while waiting and len(running) < AT_ONCE:
             script = waiting.pop(0)
-            running[script] = subprocess.Popen([sys.executable, str(script), "--help"], cwd=REPO, env=_env(),
+            running[script] = subprocess.Popen([sys.executable, *commands[script]], cwd=REPO, env=_env(),
                                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                                stderr=subprocess.PIPE, text=True)
         for script, proc in list(running.items()):
@@ -68,3 +73,22 @@ def test_a_broken_import_is_caught(tmp_path):
                       "argparse.ArgumentParser().parse_args()\n")
     code, _, err = help_outputs([broken])[broken]
     assert code != 0 and "Traceback" in err and "load_prepared" in err
+
+
+def test_a_wrong_run_or_data_folder_is_one_error_line(tmp_path):
+    """A --run without split.json, or a --data without the dataset, was a traceback (FileNotFoundError, KeyError,
+    DatasetError) in each of these until 2026-12-06."""
+    nowhere = str(tmp_path / "nowhere")
+    commands = {
+        "flip_check": ["scripts/flip_check.py", "--run", nowhere],
+        "framing_check": ["scripts/framing_check.py", "--model", "models/braintumor-tumornet-s.onnx", "--run", nowhere,
+                          "--set", "val"],
+        "held_out_source": ["scripts/held_out_source.py", "--run", nowhere],
+        "robustness": ["scripts/robustness.py", "--split", "val", "--run", nowhere],
+        "int8_check": ["benchmarks/int8_check.py", "--run", nowhere],
+        "ood_eval": ["scripts/ood_eval.py", "--data", nowhere],
+        "orientation_eval": ["scripts/orientation_eval.py", "--data", nowhere],
+    }
+    for name, (code, _, err) in outputs(commands).items():
+        assert code != 0 and "Traceback" not in err, f"{name}: exit {code}\n{err[-1500:]}"
+        assert err.startswith("error: ") and err.count("\n") == 1 and nowhere in err, f"{name}: {err}"
