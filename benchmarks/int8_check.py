@@ -18,7 +18,6 @@ images alone moves the result (docs/PERFORMANCE.md, sixth round).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ import numpy as np
 import onnxruntime as ort
 from _common import REPO, common_args, machine, print_machine, table, write_json
 
+from braintumor.calibrate import read_split
 from braintumor.classes import CLASSES
 from braintumor.data import DatasetError
 from braintumor.image_io import ImageError
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds <= 10:  # the median of nothing printed nan
         ap.error("--rounds must be more than 10 (the first 10 warm up and are not timed)")
     clf = Classifier.load(args.model, threads=1)
-    split = json.loads((args.run / "split.json").read_text())
+    split = read_split(args.run)
     train_root = Path(args.data) / "Training"
     cfg = clf.preprocess_config
     names = split["train"]

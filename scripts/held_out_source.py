@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 
+from braintumor.calibrate import read_split
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, split_by_mode
 from braintumor.image_io import ImageError
 from braintumor.metrics import expected_calibration_error, review_summary
@@ -68,7 +69,7 @@ def score_set(clf: Classifier, ds: Dataset) -> dict:
 
 def run_sets(run: str | Path, data: str | Path, mode: str) -> tuple[Dataset, Dataset]:
     """(the run's validation slices, the Training slices stored as ``mode`` that the run never saw)."""
-    split = json.loads((Path(run) / "split.json").read_text())
+    split = read_split(run)
     seen = set(split["val"]) | set(split.get("train", []))
     training = load_dataset(data, "Training")
     in_mode, _ = split_by_mode(training, mode)

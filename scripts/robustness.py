@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
+from braintumor.calibrate import read_split
 from braintumor.data import DEFAULT_DATA_ROOT, DatasetError, load_dataset
 from braintumor.image_io import ImageError
 from braintumor.predictor import Classifier
@@ -92,7 +91,7 @@ def main() -> int:
     args = ap.parse_args()
     clf = Classifier.load(args.model)
     if args.split == "val":
-        val = set(json.loads((Path(args.run) / "split.json").read_text())["val"])
+        val = set(read_split(args.run)["val"])
         full = load_dataset(args.data, "Training")
         test = full.subset(np.array([i for i, p in enumerate(full.paths)
                                      if str(p.relative_to(full.root)) in val], dtype=np.int64))

@@ -92,3 +92,5 @@ def test_a_wrong_run_or_data_folder_is_one_error_line(tmp_path):
     for name, (code, _, err) in outputs(commands).items():
         assert code != 0 and "Traceback" not in err, f"{name}: exit {code}\n{err[-1500:]}"
         assert err.startswith("error: ") and err.count("\n") == 1 and nowhere in err, f"{name}: {err}"
+        if "--run" in commands[name]:  # says what --run takes, not only "[Errno 2] ... split.json" (until 2026-12-07)
+            assert "--run takes the run folder" in err and "Errno" not in err, f"{name}: {err}"

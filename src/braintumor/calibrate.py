@@ -60,8 +60,10 @@ def _max_colourfulness(paths: list[Path]) -> float:
     return worst
 
 
-def _split(run_dir: Path) -> dict:
-    """The run's split.json, or a DatasetError that says what --run must be."""
+def read_split(run_dir: str | os.PathLike) -> dict:
+    """The run's split.json, or a DatasetError that says what --run must be (the scripts that take a --run use it
+    too: a bare FileNotFoundError named the file but not the folder --run wants)."""
+    run_dir = Path(run_dir)
     if not (run_dir / "split.json").is_file():
         raise DatasetError(f"no split.json in {run_dir}: --run takes the run folder of 'braintumor train' "
                            "(models/ for the shipped files)")
@@ -70,7 +72,7 @@ def _split(run_dir: Path) -> dict:
 
 def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.ndarray]:
     """The run's training + validation images (as split.json lists them) and a validation mask."""
-    split = _split(run_dir)
+    split = read_split(run_dir)
     val = set(split["val"])
     keep = val | set(split.get("train", []))  # older runs list only "val": everything else trained
     full = load_dataset(root, "Training")
@@ -117,7 +119,7 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
     """(uint8 (N, S, S) images prepared for ``clf``, the dataset, validation mask) of the run's training and
     validation images, through the run's preprocessing cache when it recorded one."""
     run_dir = Path(run_dir)
-    split = _split(run_dir)
+    split = read_split(run_dir)
     config = next((json.loads((run_dir / n).read_text()) for n in ("config.json", "training-config.json")
                    if (run_dir / n).is_file()), {})
     check_same_split(clf, run_dir, split, config)
