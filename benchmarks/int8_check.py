@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     train_root = Path(args.data) / "Training"
     cfg = clf.preprocess_config
     names = split["train"]
+    missing = next((p for p in (*names, *split["val"]) if not (train_root / p).is_file()), None)
+    if missing is not None:  # was "file not found: .../Tr-gl_0709.jpg", with no word of --data
+        raise DatasetError(f"the run's images are not under --data {args.data}: {train_root / missing} is missing "
+                           f"(--data takes the dataset {args.run}/split.json was drawn from)")
     if args.calibration != "all":
         n = int(args.calibration)
         if args.sample == "stride":

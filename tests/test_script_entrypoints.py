@@ -94,3 +94,13 @@ def test_a_wrong_run_or_data_folder_is_one_error_line(tmp_path):
         assert err.startswith("error: ") and err.count("\n") == 1 and nowhere in err, f"{name}: {err}"
         if "--run" in commands[name]:  # says what --run takes, not only "[Errno 2] ... split.json" (until 2026-12-07)
             assert "--run takes the run folder" in err and "Errno" not in err, f"{name}: {err}"
+
+
+def test_int8_check_on_another_dataset_points_at_data(tmp_path):
+    """The shipped run's images missing under --data was "error: file not found: .../Tr-gl_0709.jpg" until
+    2026-12-07: true, but silent on which option was wrong."""
+    other = tmp_path / "other"
+    (other / "Training" / "glioma").mkdir(parents=True)
+    code, _, err = outputs({"int8": ["benchmarks/int8_check.py", "--data", str(other)]})["int8"]
+    assert code != 0 and "Traceback" not in err and err.count("\n") == 1, err
+    assert err.startswith("error: the run's images are not under --data ") and str(other) in err, err
