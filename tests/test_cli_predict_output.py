@@ -40,6 +40,17 @@ def test_jsonl_contract_and_errors(tiny_model, inputs, capsys):
     assert "not a recognised image" in rows[1]["error"] and "empty" in rows[2]["error"]
 
 
+def test_a_lone_appledouble_file_is_named_for_what_it_is(tiny_model, tmp_path, capsys):
+    """``._scan.dcm`` named on its own was "not a DICOM file", ``._x.jpg`` "not a recognised image" (2026-12-07)."""
+    names = [str(tmp_path / n) for n in ("._scan.dcm", "._x.jpg")]
+    for name in names:
+        (tmp_path / name).write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 4072)
+    rc, out, _ = run_cli(["predict", *names, "--format", "jsonl", "--model", str(tiny_model)], capsys)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rc == 1 and [r["path"] for r in rows] == names
+    assert all(r["error"].startswith("a macOS metadata file (AppleDouble '._' file), not the scan: ") for r in rows)
+
+
 def test_folders_are_recursive_and_skip_hidden(tiny_model, test_images, tmp_path, capsys):
     import shutil
 

@@ -82,6 +82,10 @@ def test_a_heatmap_value_it_does_not_know_is_a_400_not_silently_off(client, test
         assert r.status_code == 200 and ("heatmap_png_base64" in r.get_json()["results"][0]) == maps, ok
 
 
+#: What a Mac leaves beside scan.dcm as ._scan.dcm: 4 KB of resource fork, "not a recognised image" until 2026-12-07.
+APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 4072
+
+
 def _truncated_jpeg() -> bytes:
     data = encode(synthetic_head(), "JPEG")
     return data[: len(data) // 2]
@@ -96,8 +100,11 @@ def _truncated_jpeg() -> bytes:
         ("huge.png", _png_header_only(50_000, 50_000), "50000x50000 pixels; the limit is 40,000,000 pixels"),
         ("big.png", _png_header_only(7_000, 7_000), "7000x7000 pixels; the limit is 40,000,000 pixels"),
         ("anim.gif", b"GIF89a" + b"\0" * 64, "not a recognised image"),
+        ("._x.jpg", APPLE_DOUBLE, "a macOS metadata file (AppleDouble '._' file), not the scan"),
+        ("._scan.dcm", APPLE_DOUBLE, "a macOS metadata file (AppleDouble '._' file), not the scan"),
     ],
-    ids=["empty", "truncated-jpeg", "text-named-jpg", "huge-png-bomb", "png-over-pixel-cap", "gif"],
+    ids=["empty", "truncated-jpeg", "text-named-jpg", "huge-png-bomb", "png-over-pixel-cap", "gif",
+         "appledouble-jpg", "appledouble-dcm"],
 )
 def test_a_single_bad_file_is_a_400_with_the_reason(client, name, content, message):
     r = post(client, [(name, content)])

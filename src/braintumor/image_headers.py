@@ -26,6 +26,19 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "JPEG"))
 
 
+#: First bytes of an AppleDouble file: the resource fork and Finder info a Mac writes beside ``scan.dcm`` as
+#: ``._scan.dcm`` on disks and in zips that do not keep them (folders and zips skip them by their '._' name).
+APPLE_DOUBLE_MAGIC = b"\x00\x05\x16\x07"
+
+
+def apple_double(data: bytes) -> str | None:
+    """What an AppleDouble file named or uploaded on its own is, or None: it was "not a recognised image" (or "not a
+    DICOM file" as ``._scan.dcm``), which sent people looking for what was wrong with their scan."""
+    if not data.startswith(APPLE_DOUBLE_MAGIC):
+        return None
+    return "a macOS metadata file (AppleDouble '._' file), not the scan: use the file of the same name without '._'"
+
+
 def damaged_header(data: bytes) -> str | None:
     """Why a file that starts as one of our formats but that Pillow cannot open is refused, or None when it starts as
     none: a TIFF with a truncated directory (or SamplesPerPixel 1000) was "not a recognised image: expected JPEG, PNG,

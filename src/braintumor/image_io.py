@@ -223,9 +223,10 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     except ImageError:
         raise
     except UnidentifiedImageError:
-        from .image_headers import damaged_header  # (image_headers imports this module)
+        from .image_headers import apple_double, damaged_header  # (image_headers imports this module)
 
-        raise ImageError(_volume_hint(buffer.getvalue(), _is_stream(source)) or damaged_header(buffer.getvalue())
+        data = buffer.getvalue()
+        raise ImageError(apple_double(data) or _volume_hint(data, _is_stream(source)) or damaged_header(data)
                          or "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         from .image_headers import declared_size  # the size its header declares, when it can be read directly

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .image_files import IMAGE_EXTENSIONS, is_hidden_name, is_special_file, walk_folders, walk_images
+from .image_headers import apple_double
 from .image_io import ImageError
 
 # their old home: still imported from here (tests, scripts)
@@ -265,6 +266,8 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         data = read_path(path)
     if not data:
         raise ImageError("file is empty (0 bytes)")
+    if problem := apple_double(data):  # ``._scan.dcm`` is sniffed as DICOM by its name
+        raise ImageError(problem)
     kind = sniff(data, name or (None if isinstance(source, (bytes, bytearray, memoryview)) else Path(source).name))
     if kind == "dicom":
         from .dicom_series import read_dicom_series
