@@ -29,6 +29,16 @@ def test_content_decides_not_the_name(gray):
     assert sniff(zip_bytes([("a", b"x")]), "x.bin") == "zip" and sniff(b"text", "x.txt") is None
 
 
+
+def test_a_dicom_whose_preamble_starts_as_an_appledouble_file_is_still_read(gray):
+    """The 128-byte preamble before 'DICM' may hold anything, the AppleDouble magic too: the file is a DICOM."""
+    from braintumor.image_headers import APPLE_DOUBLE_MAGIC
+
+    dicom = make_dicom(gray)
+    assert dicom[128:132] == b"DICM"
+    (volume,) = read_volumes(APPLE_DOUBLE_MAGIC + dicom[4:], name="scan.dcm")
+    assert len(volume.slices) == 1
+
 def test_no_patient_field_reaches_metadata_messages_logs_or_warnings(gray, caplog):
     """Patient values appear nowhere: not in slice metadata, notes, error messages, logs or warnings."""
     bad_name = make_dicom(gray, PatientName="SECRET^NAME" + "x" * 80)  # over-long: pydicom would warn with it

@@ -34,7 +34,7 @@ APPLE_DOUBLE_MAGIC = b"\x00\x05\x16\x07"
 def apple_double(data: bytes) -> str | None:
     """What an AppleDouble file named or uploaded on its own is, or None: it was "not a recognised image" (or "not a
     DICOM file" as ``._scan.dcm``), which sent people looking for what was wrong with their scan."""
-    if not data.startswith(APPLE_DOUBLE_MAGIC):
+    if not data.startswith(APPLE_DOUBLE_MAGIC) or data[128:132] == b"DICM":  # a DICOM's preamble may hold anything
         return None
     return "a macOS metadata file (AppleDouble '._' file), not the scan: use the file of the same name without '._'"
 
