@@ -18,7 +18,6 @@ images alone moves the result (docs/PERFORMANCE.md, sixth round).
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,8 +28,8 @@ from _common import REPO, common_args, machine, print_machine, table, write_json
 
 from braintumor.calibrate import read_split
 from braintumor.classes import CLASSES
+from braintumor.cli_checks import run_script
 from braintumor.data import DatasetError
-from braintumor.image_io import ImageError
 from braintumor.ood import fit_temperature
 from braintumor.predictor import Classifier, softmax
 from braintumor.preprocess import prepare, preprocess
@@ -125,7 +124,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
-        sys.exit(f"error: {exc}")
+    run_script(main)

@@ -11,14 +11,12 @@ Testing split is not read: this decides whether flips are used (docs/RESULTS.md)
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from braintumor.calibrate import network_outputs, prepared_run_images
-from braintumor.data import DatasetError
-from braintumor.image_io import ImageError
+from braintumor.cli_checks import run_script
 from braintumor.ood import fit_temperature
 from braintumor.predictor import Classifier, softmax
 
@@ -49,7 +47,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
-        sys.exit(f"error: {exc}")
+    run_script(main)

@@ -17,15 +17,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from held_out_source import run_sets  # scripts/ is on the path when a script runs
 
 from braintumor.calibrate import network_outputs
-from braintumor.data import DEFAULT_DATA_ROOT, DatasetError
-from braintumor.image_io import ImageError, decode_image
+from braintumor.cli_checks import run_script
+from braintumor.data import DEFAULT_DATA_ROOT
+from braintumor.image_io import decode_image
 from braintumor.predictor import Classifier, softmax
 from braintumor.preprocess import prepare
 
@@ -82,7 +82,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
-        sys.exit(f"error: {exc}")
+    run_script(main)

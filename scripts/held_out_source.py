@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 
 from braintumor.calibrate import read_split
+from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, split_by_mode
-from braintumor.image_io import ImageError
 from braintumor.metrics import expected_calibration_error, review_summary
 from braintumor.ood_samples import ood_samples
 from braintumor.predictor import REVIEW_BELOW, Classifier
@@ -140,7 +139,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
-        sys.exit(f"error: {exc}")
+    run_script(main)

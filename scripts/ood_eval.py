@@ -16,8 +16,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from braintumor.data import DEFAULT_DATA_ROOT, DatasetError, load_dataset
-from braintumor.image_io import ImageError
+from braintumor.cli_checks import run_script
+from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.metrics import roc_auc
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier
@@ -80,7 +80,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
-        sys.exit(f"error: {exc}")
+    run_script(main)

@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from braintumor.data import DEFAULT_DATA_ROOT, DatasetError, load_dataset
+from braintumor.cli_checks import run_script
+from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.image_io import ImageError, read_image
 from braintumor.predictor import Classifier
 
@@ -72,7 +73,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
-        sys.exit(f"error: {exc}")
+    run_script(main)

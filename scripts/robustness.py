@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 import time
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from braintumor.calibrate import read_split
-from braintumor.data import DEFAULT_DATA_ROOT, DatasetError, load_dataset
-from braintumor.image_io import ImageError
+from braintumor.cli_checks import run_script
+from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.predictor import Classifier
 
 
@@ -124,7 +123,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (DatasetError, ImageError, OSError) as exc:  # a wrong --run, --data or --model: one line, no traceback
-        sys.exit(f"error: {exc}")
+    run_script(main)

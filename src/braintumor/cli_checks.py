@@ -13,10 +13,13 @@ import math
 import numbers
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
-from .data import data_folders
+from .data import DatasetError, data_folders
 from .image_files import IMAGE_EXTENSIONS, is_special_file
+from .image_io import ImageError
 from .predictor import MAX_THREADS
 
 
@@ -241,3 +244,12 @@ def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                 and action.default not in (None, "", argparse.SUPPRESS):
             action.help += f" (default {action.default})".replace("%", "%%")
     return parser
+
+
+def run_script(main: Callable[[], int]) -> NoReturn:
+    """Exit with ``main()``'s code; a wrong --run, --data or --model ends a script of scripts/ or benchmarks/ with one
+    ``error:`` line and exit code 1, not a traceback (the scripts share this, as the subcommands share the checks)."""
+    try:
+        sys.exit(main())
+    except (DatasetError, ImageError, OSError) as exc:
+        sys.exit(f"error: {exc}")
