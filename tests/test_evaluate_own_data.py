@@ -37,8 +37,15 @@ def test_the_folder_the_model_was_trained_on_is_said_to_be_it(own: Path, tmp_pat
     """It was scored as if new: "has no Training split ... --reference <the Kaggle set> compares them with the images
     the shipped model was trained on", a reference that was not this model's."""
     stub_trained_on(monkeypatch, fingerprint(load_dataset(own)))
+    import braintumor.evaluate as evaluate_module
+    import braintumor.evaluation_scope as scope
+
+    hashed = []
+    for module in (evaluate_module, scope):  # every image read and hashed once: the note and metrics.json share it
+        monkeypatch.setattr(module, "fingerprint", lambda d, f=module.fingerprint: hashed.append(d) or f(d))
     out = tmp_path / "out"
     assert run_evaluate(None, str(own), str(out), progress=False) == 0
+    assert len(hashed) == 1
     printed = capsys.readouterr().out
     said = f"leak-free metrics: not computed: {own} holds the very images the model was trained on"
     assert said in printed and "evaluate a folder it was not trained on\n" in printed

@@ -109,6 +109,7 @@ def evaluate(
     leak_threshold: int = DEFAULT_THRESHOLD,
     cache_dir: Path | None = None,
     leak_note: str | None = None,
+    data_fingerprint: str | None = None,
 ) -> dict:
     """Predict every image of ``dataset`` and write metrics.json, predictions.csv, figures, report.html.
 
@@ -117,7 +118,8 @@ def evaluate(
     ``leak_free``: the same metrics on the images without a near duplicate in ``reference``
     (the Training split, or the images ``--reference`` names), with ``threshold``, ``hash``, ``n_excluded`` and
     ``reference`` (the folder compared with) (None without ``reference``; then
-    ``leak_note``, why there is none, goes to ``leak_free_note`` and the report).
+    ``leak_note``, why there is none, goes to ``leak_free_note`` and the report). ``data_fingerprint``: ``dataset``'s,
+    when the caller has computed it (otherwise computed here).
     Raises :class:`DatasetError` when no image can be read or the classes do not fit the model.
     """
     from .figures import require_matplotlib
@@ -175,10 +177,7 @@ def evaluate(
                                        temperature, side[leak_mask]),
                       "n_excluded": int((~leak_mask).sum()), "threshold": int(leak_threshold),
                       "hash": DEFAULT_HASH, "reference": str(reference.root)}
-    try:
-        data_fp = fingerprint(dataset)
-    except OSError:
-        data_fp = None  # a file vanished or is unreadable; already listed in errors
+    data_fp = data_fingerprint if data_fingerprint is not None else _fingerprint_or_none(dataset)
     document = {
         **metrics,
         "model": _model_info(classifier),
@@ -209,6 +208,14 @@ def evaluate(
     # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
     write_text_atomic(out / "metrics.json", json.dumps(document, indent=2) + "\n")
     return document
+
+
+def _fingerprint_or_none(dataset: Dataset) -> str | None:
+    """The data fingerprint of ``dataset``, or None where a file vanished or is unreadable (listed in the errors)."""
+    try:
+        return fingerprint(dataset)
+    except OSError:
+        return None
 
 
 def _review_below() -> float:
@@ -267,9 +274,10 @@ def run_evaluate(
         if reference is not None:
             compared, leak_note = given_reference(reference, dataset), None
         classifier = Classifier.load(model)
+        data_fp = _fingerprint_or_none(dataset)  # recorded in metrics.json; the note below compares it too
         if reference is None:  # after the model: what it was trained on decides the note
-            compared, leak_note = leak_reference(data, dataset, classifier.metadata.get("data_fingerprint")) \
-                if leak_free else (None, None)
+            compared, leak_note = leak_reference(data, dataset, classifier.metadata.get("data_fingerprint"),
+                                                 data_fp) if leak_free else (None, None)
     except (DatasetError, OSError, ModelError) as exc:
         return _fail(exc)
     except Exception as exc:  # onnxruntime raises its own types for a corrupt model file
@@ -280,7 +288,8 @@ def run_evaluate(
         print(printable(loose), file=sys.stderr)
     try:
         result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress,
-                          reference=compared, leak_threshold=leak_threshold, leak_note=leak_note)
+                          reference=compared, leak_threshold=leak_threshold, leak_note=leak_note,
+                          data_fingerprint=data_fp)
     except (DatasetError, FiguresUnavailable, OSError) as exc:
         return _fail(exc)
     print_summary(result, dataset, out)

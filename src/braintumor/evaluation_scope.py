@@ -77,13 +77,15 @@ def given_reference(reference: str, dataset: Dataset) -> Dataset:
     return found
 
 
-def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None) -> tuple[Dataset | None, str | None]:
+def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None,
+                   evaluated_fingerprint: str | None = None) -> tuple[Dataset | None, str | None]:
     """(the Training split beside the evaluated one, None), or (None, why the leak-free metrics cannot be computed).
 
     Without the note, a folder with no Training split (a hospital's test set) got no leak-free line and no report
     section at all: nothing told the reader that its metrics include images the model may have trained on.
     ``trained_on``: the model's data fingerprint. A folder of class folders that is the very folder the model was
-    trained on (one split only: its validation images among them) was scored as if new, with no word of it."""
+    trained on (one split only: its validation images among them) was scored as if new, with no word of it.
+    ``evaluated_fingerprint``: ``dataset``'s own, when the caller has it (evaluate records it: not hashed twice)."""
     root = Path(data)
     evaluated = dataset.root.resolve()
     if (root / "Training").is_dir():
@@ -101,7 +103,7 @@ def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None) -
     if beside.is_dir() and beside.resolve() != evaluated:  # --data ROOT/Testing: the split named as the root
         return None, (f"not computed: --data names the split folder itself; --data {evaluated.parent} "
                       f"--split {evaluated.name} compares it with the Training split beside it")
-    if trained_on and fingerprint(dataset) == trained_on:
+    if trained_on and (evaluated_fingerprint or fingerprint(dataset)) == trained_on:
         return None, (f"not computed: {dataset.root} holds the very images the model was trained on (the data "
                       "fingerprint it records), its validation images among them: these metrics say nothing of "
                       "images it has not seen; evaluate a folder it was not trained on")
