@@ -1,10 +1,11 @@
 """Slices turned on their side or upside down: how many are refused, and how right the accepted ones are.
 
-    python scripts/orientation_eval.py [--model FILE] [--data ROOT] [--split Testing] [--json out.json]
+    python scripts/orientation_eval.py [--model FILE] [--data ROOT] [--split Testing | --run RUN] [--json out.json]
 
 Each image of the split is decoded once (as the CLI decodes it), then classified as it is and in five copies: turned
 90 degrees each way, turned 180 degrees, flipped upside down, mirrored left-right (all as arrays, so the copies and
-the original go through the same in-memory path). For each: refused for looking turned (the orientation check,
+the original go through the same in-memory path). ``--run RUN`` scores the validation images its split.json lists
+instead (for design decisions, which Testing must not make). For each: refused for looking turned (the orientation check,
 ``braintumor.orientation``), refused otherwise (not like a brain MRI slice), and the accuracy of the answers given.
 Quoted in docs/RESULTS.md ("Slices on their side or upside down").
 """
@@ -18,6 +19,7 @@ import time
 
 import numpy as np
 
+from braintumor.calibrate import read_split
 from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.image_io import ImageError, read_image
@@ -38,10 +40,17 @@ def main() -> int:
     ap.add_argument("--model", help="ONNX model (default: the shipped one)")
     ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
     ap.add_argument("--split", default="Testing")
+    ap.add_argument("--run", help="score the validation images of this run's split.json (from Training) instead")
     ap.add_argument("--json", help="also write the numbers here")
     args = ap.parse_args()
     clf = Classifier.load(args.model)
-    dataset = load_dataset(args.data, args.split)
+    if args.run:
+        val = set(read_split(args.run)["val"])
+        full = load_dataset(args.data, "Training")
+        dataset = full.subset(np.array([i for i, p in enumerate(full.paths)
+                                        if str(p.relative_to(full.root)) in val], dtype=np.int64))
+    else:
+        dataset = load_dataset(args.data, args.split)
     grays, labels = [], []
     for path, label in zip(dataset.paths, dataset.labels, strict=True):
         try:

@@ -150,15 +150,16 @@ def test_augmentation_options_reach_the_run_config_from_the_command_line(monkeyp
     monkeypatch.setattr(braintumor.train, "train", lambda cfg, **how: seen.append(cfg))
     assert main(["train", "--out", "o", "--erase", "0.1", "--bias-field", "0.2", "--reframe", "0.3",
                  "--histogram-shift", "0.4", "--mixup", "0.5", "--mixstyle", "0.6", "--elastic", "0.7",
-                 "--augment-strength", "1.5"]) == 0
+                 "--augment-strength", "1.5", "--vflip", "0.8"]) == 0
     cfg = seen[0]
     assert (cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.mixup, cfg.mixstyle, cfg.elastic,
-            cfg.augment_strength) == (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.5)
+            cfg.augment_strength, cfg.vflip) == (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.5, 0.8)
     assert main(["train", "--out", "o", "--cutmix", "1.0"]) == 0
     assert seen[1].cutmix == 1.0
 
 
-@pytest.mark.parametrize(("step", "shipped"), [(random_affine, {"elastic_p": 0.0}), (augment, {"strength": 1.0})])
+@pytest.mark.parametrize(("step", "shipped"), [(random_affine, {"elastic_p": 0.0}), (augment, {"strength": 1.0}),
+                                               (random_affine, {"vflip_p": 0.0}), (augment, {"vflip_p": 0.0})])
 def test_an_option_at_its_shipped_value_draws_nothing_and_changes_nothing(step, shipped):
     x = _batch()
     g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
@@ -195,6 +196,32 @@ def test_elastic_flag_is_checked():
     for bad in (-0.1, 1.5):
         with pytest.raises(ConfigError, match="--elastic"):
             TrainConfig(data="d", out="o", elastic=bad)
+
+
+def test_vflip_turns_the_picked_images_upside_down_and_no_others():
+    x = _batch(64, 32)
+    kw = dict(degrees=0.0, scale=(1.0, 1.0), translate=0.0, flip_p=0.0)  # the identity warp, plus the flips
+    out = random_affine(x, torch.Generator().manual_seed(2), vflip_p=0.5, **kw)
+    upside_down = torch.tensor([torch.allclose(o, xi.flip(-2), atol=1e-5) for o, xi in zip(out, x, strict=True)])
+    as_given = torch.tensor([torch.allclose(o, xi, atol=1e-5) for o, xi in zip(out, x, strict=True)])
+    assert bool((upside_down ^ as_given).all())  # each image one or the other, never mirrored left-right
+    assert 16 < int(upside_down.sum()) < 48
+    every = random_affine(x, torch.Generator().manual_seed(2), vflip_p=1.0, **dict(kw, flip_p=1.0))
+    assert torch.allclose(every, x.flip(-2, -1), atol=1e-5)  # with the left/right flip: turned 180 degrees
+
+
+def test_vflip_flag_is_checked_and_reaches_the_detector_s_augmented_copies():
+    import numpy as np
+
+    from braintumor.calibration_copies import augmented_copies
+
+    assert TrainConfig(data="d", out="o").vflip == 0.0  # off in the shipped recipe
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="--vflip"):
+            TrainConfig(data="d", out="o", vflip=bad)
+    images = (np.random.default_rng(0).random((8, 24, 24)) * 255).astype(np.uint8)
+    plain, flipped = (augmented_copies(images, 1, options={"vflip": v}) for v in (0.0, 1.0))
+    assert not np.array_equal(plain, flipped)
 
 
 def test_strength_one_is_the_shipped_recipe_s_numbers():

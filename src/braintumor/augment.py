@@ -26,18 +26,22 @@ NOISE_P, NOISE_STD, BLUR_P = 0.3, 0.03, 0.2  # chance and largest level of Gauss
 
 def random_affine(x: torch.Tensor, g: torch.Generator, degrees: float = DEGREES,
                   scale: tuple[float, float] = (1 - SCALE, 1 + SCALE), translate: float = TRANSLATE,
-                  flip_p: float = 0.5, elastic_p: float = 0.0) -> torch.Tensor:
+                  flip_p: float = 0.5, elastic_p: float = 0.0, vflip_p: float = 0.0) -> torch.Tensor:
     """Rotation, scale, shift and left/right flip per image; with ``elastic_p`` > 0, also an elastic deformation
-    (:func:`elastic_displacement`) of that share of the images, added to the same sampling grid (one interpolation)."""
+    (:func:`elastic_displacement`) of that share of the images, added to the same sampling grid (one interpolation);
+    with ``vflip_p`` > 0, an up/down flip of that share (with the left/right flips: upside down and turned 180
+    degrees too), so a slice sent upside down is one the network has seen."""
     b = x.shape[0]
     dev = x.device
     angle = (torch.rand(b, generator=g) * 2 - 1) * math.radians(degrees)
     s = torch.empty(b).uniform_(scale[0], scale[1], generator=g)
     flip = torch.where(torch.rand(b, generator=g) < flip_p, -1.0, 1.0)
     tx, ty = ((torch.rand(2, b, generator=g) * 2 - 1) * translate * 2)
+    # drawn only when on: at 0 the shipped recipe's random stream is untouched
+    vflip = torch.where(torch.rand(b, generator=g) < vflip_p, -1.0, 1.0) if vflip_p > 0 else torch.ones(b)
     cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
     theta = torch.stack(
-        [torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1
+        [torch.stack([cos * flip, -sin * vflip, tx], 1), torch.stack([sin * flip, cos * vflip, ty], 1)], 1
     ).to(dev, x.dtype)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     if elastic_p > 0:  # drawn after the affine's numbers: at 0 the shipped recipe's stream is untouched
@@ -208,18 +212,18 @@ def strength_settings(strength: float, off: tuple[str, ...] = (), shift: float |
 def augment(x: torch.Tensor, g: torch.Generator, erase_p: float = 0.0, bias_p: float = 0.0,
             reframe_p: float = 0.0, histogram_p: float = 0.0, elastic_p: float = 0.0,
             strength: float = 1.0, off: tuple[str, ...] = (), shift: float | None = None,
-            intensity_strength: float | None = None) -> torch.Tensor:
+            intensity_strength: float | None = None, vflip_p: float = 0.0) -> torch.Tensor:
     """The training augmentation: (``reframe_p`` > 0) a frame that cuts the head, geometry, (``bias_p`` > 0) a bias
     field, (``histogram_p`` > 0) a random gray-level curve, intensity, (``erase_p`` > 0) random erasing; geometry
-    includes an elastic deformation when ``elastic_p`` > 0. ``strength`` scales geometry and intensity
-    (:func:`strength_settings`); above 0 it draws the same random numbers, only mapped to other values. ``off`` names
-    parts of geometry and intensity to leave out (the same function).
+    includes an elastic deformation when ``elastic_p`` > 0 and up/down flips when ``vflip_p`` > 0. ``strength``
+    scales geometry and intensity (:func:`strength_settings`); above 0 it draws the same random numbers, only mapped
+    to other values. ``off`` names parts of geometry and intensity to leave out (the same function).
 
     An option at 0 draws no random numbers, so the shipped recipe's augmentation stays bit for bit what it was."""
     affine, intensity = strength_settings(strength, off, shift, intensity_strength)
     if reframe_p > 0:
         x = random_reframe(x, g, reframe_p)
-    x = random_affine(x, g, elastic_p=elastic_p, **affine)
+    x = random_affine(x, g, elastic_p=elastic_p, vflip_p=vflip_p, **affine)
     if bias_p > 0:
         x = random_bias_field(x, g, bias_p)
     if histogram_p > 0:

@@ -17,8 +17,8 @@ def augmented_copies(images: np.ndarray, copies: int, seed: int = 0, batch: int 
                      options: dict | None = None) -> np.ndarray:
     """``copies`` passes of the training augmentation over prepared uint8 crops (N, S, S), as uint8 again.
 
-    ``options``: the run's optional augmentations (``erase``, ``bias_field``, ``reframe`` of its config.json), so the
-    copies are what that network was trained on.
+    ``options``: the run's optional augmentations (``erase``, ``bias_field``, ``reframe``, ``vflip`` of its
+    config.json), so the copies are what that network was trained on.
 
     Why: the out-of-distribution statistics should accept what the network was trained to handle (other
     framings, rotations, contrasts, noise), not only the dataset's own slices. Needs torch (the augmentation's
@@ -30,11 +30,13 @@ def augmented_copies(images: np.ndarray, copies: int, seed: int = 0, batch: int 
     g = torch.Generator().manual_seed(seed)
     opts = options or {}
     extra = (float(opts.get("erase", 0.0)), float(opts.get("bias_field", 0.0)), float(opts.get("reframe", 0.0)))
+    vflip = float(opts.get("vflip", 0.0))
     out = []
     for _ in range(copies):
         for i in range(0, len(images), batch):
             x = torch.from_numpy(images[i:i + batch].astype(np.float32) * np.float32(INPUT_SCALE))[:, None]
-            out.append((augment(x, g, *extra)[:, 0] * 255.0).round().clamp(0, 255).to(torch.uint8).numpy())
+            x = augment(x, g, *extra, vflip_p=vflip)
+            out.append((x[:, 0] * 255.0).round().clamp(0, 255).to(torch.uint8).numpy())
     return np.concatenate(out) if out else images[:0]
 
 

@@ -83,6 +83,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--elastic", type=float, default=d.elastic, metavar="P",
                    help="chance per training image of a smooth elastic deformation in the affine warp "
                         "(0: off, as shipped)")
+    p.add_argument("--vflip", type=float, default=d.vflip, metavar="P",
+                   help="chance per training image of an up/down flip (with the left/right flips: slices upside down "
+                        "and turned 180 degrees) (0: off, as shipped)")
     p.add_argument("--augment-strength", type=float, default=d.augment_strength, metavar="S",
                    help="one magnitude for the affine and intensity augmentation: 1 as shipped, 0 flips only, "
                         "2 twice the ranges")

@@ -229,7 +229,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             if size != cfg.image_size:  # progressive resizing: same crop, fewer pixels
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             x = augment(x, aug_gen, cfg.erase, cfg.bias_field, cfg.reframe, cfg.histogram_shift, cfg.elastic,
-                        cfg.augment_strength, augment_off, cfg.augment_shift, cfg.augment_intensity)
+                        cfg.augment_strength, augment_off, cfg.augment_shift, cfg.augment_intensity, cfg.vflip)
             if mix_alpha:  # off: no random numbers drawn, the shipped recipe stays bit for bit
                 x, y_mix, lam = mix(x, y_tr[idx], aug_gen, mix_alpha)
                 y_mix = y_mix.to(device)

@@ -83,6 +83,7 @@ class TrainConfig:
     reframe: float = 0.0  # a frame that cuts the head (augment.random_reframe): probability per image; 0 = off
     histogram_shift: float = 0.0  # a random gray-level curve (augment.random_histogram_shift): probability per image
     elastic: float = 0.0  # elastic deformation in the affine warp (augment.elastic_displacement): probability per image
+    vflip: float = 0.0  # up/down flip in the affine warp (augment.random_affine): probability per image; 0 = off
     mixstyle: float = 0.0  # MixStyle (augment.mixstyle) after each of the first three stages: probability per batch
     # One magnitude for the shipped geometry and intensity augmentation (augment.strength_settings): 1 as shipped.
     augment_strength: float = 1.0
@@ -140,7 +141,7 @@ class TrainConfig:
                 raise ConfigError(f"--{name} must be a finite number >= 0 (0: off), got {value}")
         if self.mixup and self.cutmix:
             raise ConfigError("--mixup and --cutmix are two ways to mix a batch: choose one")
-        for name in ("erase", "bias_field", "reframe", "histogram_shift", "elastic", "mixstyle"):  # chances
+        for name in ("erase", "bias_field", "reframe", "histogram_shift", "elastic", "vflip", "mixstyle"):  # chances
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
