@@ -96,6 +96,25 @@ def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
                                 "train' (models/ for the shipped files)\n"), argv
 
 
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_damaged_split_json_is_one_line_not_a_traceback(tmp_path, capsys):
+    """A truncated split.json was a JSONDecodeError traceback, one without "val" or "root" a KeyError, until
+    2026-12-06 (calibrate, quantize, orientation and the scripts all read it through calibrate.read_split)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    model = tmp_path / "m.onnx"
+    shutil.copy(default_model_path(), model)
+    not_a_split = f"error: {run / 'split.json'} is not the split of a 'braintumor train' run"
+    cases = [("{not json", f"error: cannot read {run / 'split.json'}: Expecting property name"),
+             ('{"train": []}', not_a_split), ('["val"]', not_a_split), ('{"val": [], "train": "all"}', not_a_split),
+             ('{"val": []}', f"error: {run}/split.json records no data folder: give --data ROOT")]
+    for text, message in cases:
+        (run / "split.json").write_text(text)
+        rc, _, err = run_cli(["calibrate", str(model), "--run", str(run)], capsys)
+        assert rc == 2 and err.startswith(message) and err.count("\n") == 1, err
+    assert model.read_bytes() == default_model_path().read_bytes()
+
+
 def test_an_ensemble_member_given_twice_is_refused(tiny_run, tmp_path, capsys):
     """``export RUN RUN`` wrote a 2-member ensemble of one network (twice the file, the same answers)."""
     out = tmp_path / "e.onnx"

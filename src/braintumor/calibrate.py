@@ -64,10 +64,18 @@ def read_split(run_dir: str | os.PathLike) -> dict:
     """The run's split.json, or a DatasetError that says what --run must be (the scripts that take a --run use it
     too: a bare FileNotFoundError named the file but not the folder --run wants)."""
     run_dir = Path(run_dir)
-    if not (run_dir / "split.json").is_file():
+    path = run_dir / "split.json"
+    if not path.is_file():
         raise DatasetError(f"no split.json in {run_dir}: --run takes the run folder of 'braintumor train' "
                            "(models/ for the shipped files)")
-    return json.loads((run_dir / "split.json").read_text())
+    try:  # a truncated or hand-edited file was a JSONDecodeError or KeyError traceback in every command using it
+        split = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}; it is written by 'braintumor train'") from None
+    if not (isinstance(split, dict) and isinstance(split.get("val"), list) and isinstance(split.get("train", []), list)
+            and all(isinstance(v, str) for v in split["val"] + split.get("train", []))):
+        raise DatasetError(f"{path} is not the split of a 'braintumor train' run (it lists no validation images)")
+    return split
 
 
 def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.ndarray]:
@@ -123,7 +131,9 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
     config = next((json.loads((run_dir / n).read_text()) for n in ("config.json", "training-config.json")
                    if (run_dir / n).is_file()), {})
     check_same_split(clf, run_dir, split, config)
-    root = data or split["root"]
+    root = data or split.get("root")
+    if not root:
+        raise DatasetError(f"{run_dir}/split.json records no data folder: give --data ROOT")
     if not data and not Path(root).is_dir():  # recorded as given to train: relative to where it ran
         raise DatasetError(f"the run's data folder {root} (as its split.json records it) is not there from "
                            f"{Path.cwd()}: give --data ROOT")
