@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import _common  # noqa: F401  (the checkout's src first on sys.path)
 import torch
 import torch.nn.functional as F
 

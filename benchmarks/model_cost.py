@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+import _common  # noqa: F401  (the checkout's src first on sys.path)
+
 from braintumor.model import MODELS, count_multiply_adds, count_parameters, create_model
 
 SHIPPED = "tumornet-s"

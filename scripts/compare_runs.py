@@ -18,6 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
+
 from braintumor.figures import read_training_log
 
 #: Keys that differ between two identical runs (wall time).

@@ -15,6 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 
 from braintumor.ood_samples import _package_dir, matplotlib_mri_slice

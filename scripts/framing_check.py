@@ -19,6 +19,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from held_out_source import run_sets  # scripts/ is on the path when a script runs
 

@@ -19,6 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 

@@ -14,6 +14,7 @@ import json
 import sys
 from collections import defaultdict
 
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 
 from braintumor.cli_checks import run_script

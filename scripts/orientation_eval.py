@@ -5,9 +5,9 @@
 Each image of the split is decoded once (as the CLI decodes it), then classified as it is and in five copies: turned
 90 degrees each way, turned 180 degrees, flipped upside down, mirrored left-right (all as arrays, so the copies and
 the original go through the same in-memory path). ``--run RUN`` scores the validation images its split.json lists
-instead (for design decisions, which Testing must not make). For each: refused for looking turned (the orientation check,
-``braintumor.orientation``), refused otherwise (not like a brain MRI slice), and the accuracy of the answers given.
-Quoted in docs/RESULTS.md ("Slices on their side or upside down").
+instead (for design decisions, which Testing must not make). For each: refused for looking turned (the orientation
+check, ``braintumor.orientation``), refused otherwise (not like a brain MRI slice), and the accuracy of the answers
+given. Quoted in docs/RESULTS.md ("Slices on their side or upside down").
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import json
 import sys
 import time
 
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 
 from braintumor.calibrate import read_split

@@ -14,6 +14,7 @@ import argparse
 import io
 import time
 
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 

@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, stratified_split

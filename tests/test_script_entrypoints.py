@@ -19,9 +19,9 @@ SCRIPTS = sorted(p for p in [*REPO.glob("benchmarks/*.py"), *REPO.glob("scripts/
 AT_ONCE = 4
 
 
-def _env() -> dict[str, str]:
+def _env(path: str | None = None) -> dict[str, str]:
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = path or os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
     return env
 
 
@@ -30,14 +30,15 @@ def help_outputs(scripts: list[Path], timeout: float = 120) -> dict[Path, tuple[
     return outputs({script: [str(script), "--help"] for script in scripts}, timeout)
 
 
-def outputs(commands: dict, timeout: float = 120) -> dict:
-    """(exit status, stdout, stderr) of ``python *ARGS`` for each key's ARGS, ``AT_ONCE`` running at a time."""
+def outputs(commands: dict, timeout: float = 120, path: str | None = None) -> dict:
+    """(exit status, stdout, stderr) of ``python *ARGS`` for each key's ARGS, ``AT_ONCE`` running at a time;
+    ``path``: the PYTHONPATH instead of the checkout's src."""
     waiting, running, done = list(commands), {}, {}
     deadline = time.monotonic() + timeout
     while waiting or running:
         while waiting and len(running) < AT_ONCE:
             script = waiting.pop(0)
-            running[script] = subprocess.Popen([sys.executable, *commands[script]], cwd=REPO, env=_env(),
+            running[script] = subprocess.Popen([sys.executable, *commands[script]], cwd=REPO, env=_env(path),
                                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                                stderr=subprocess.PIPE, text=True)
         for script, proc in list(running.items()):
@@ -56,9 +57,16 @@ def test_there_are_scripts_to_check():
     assert {"latency.py", "load_test.py", "time_to_accuracy.py", "ood_eval.py", "split_leaks.py"} <= names
 
 
-def test_every_benchmark_and_script_answers_help_without_a_traceback():
+def test_every_benchmark_and_script_answers_help_without_a_traceback(tmp_path):
+    """Run with another braintumor first on the path (a release from PyPI, another clone's editable install): the
+    scripts must import the checkout's own code beside them (scripts/_checkout.py, benchmarks/_common.py). Until
+    2026-12-06 the ones in scripts/ and two benchmarks imported that other copy, so they measured other code."""
+    other = tmp_path / "braintumor"
+    other.mkdir()
+    (other / "__init__.py").write_text("raise ImportError('another braintumor, not the checkout beside the script')\n")
     failed = []
-    for script, (code, out, err) in help_outputs(SCRIPTS).items():
+    commands = {script: [str(script), "--help"] for script in SCRIPTS}
+    for script, (code, out, err) in outputs(commands, path=str(tmp_path)).items():
         name = script.relative_to(REPO).as_posix()
         has_main = '__name__ == "__main__"' in script.read_text()
         if code != 0 or "Traceback" in out + err or (has_main and not (out + err).strip()):
