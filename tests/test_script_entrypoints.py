@@ -96,6 +96,7 @@ def test_a_wrong_run_or_data_folder_is_one_error_line(tmp_path):
         "int8_check": ["benchmarks/int8_check.py", "--run", nowhere],
         "ood_eval": ["scripts/ood_eval.py", "--data", nowhere],
         "orientation_eval": ["scripts/orientation_eval.py", "--data", nowhere],
+        "orientation_eval --run": ["scripts/orientation_eval.py", "--run", nowhere],
     }
     for name, (code, _, err) in outputs(commands).items():
         assert code != 0 and "Traceback" not in err, f"{name}: exit {code}\n{err[-1500:]}"
