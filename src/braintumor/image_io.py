@@ -98,7 +98,7 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
     elif callable(getattr(source, "read", None)):
         if isinstance(source, io.TextIOBase):  # before reading: a JPEG's bytes fail to decode as UTF-8
             raise TypeError("the file was opened in text mode: open it with 'rb'")
-        data = source.read(MAX_FILE_BYTES + 1)
+        data = _read_stream(source)
         if isinstance(data, str):
             raise TypeError("the file was opened in text mode: open it with 'rb'")
         if len(data) > MAX_FILE_BYTES:
@@ -108,6 +108,20 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
     if not data:
         raise ImageError("file is empty (0 bytes)")
     return io.BytesIO(data)
+
+
+def _read_stream(source: BinaryIO) -> bytes:
+    """Up to MAX_FILE_BYTES + 1 bytes of a binary file; a closed or write-only one is this input's ImageError (read()
+    raised ValueError or io.UnsupportedOperation, a traceback from predict and the end of a predict_many stream)."""
+    if getattr(source, "closed", False) is True:
+        raise ImageError("the file is closed: predict it inside its 'with open(...)' block")
+    readable = getattr(source, "readable", None)
+    if callable(readable) and readable() is False:
+        raise ImageError("the file is not open for reading: open it with 'rb'")
+    try:
+        return source.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as exc:  # a socket, pipe or wrapper failing mid-read
+        raise ImageError(f"cannot read the file ({exc.__class__.__name__})") from None
 
 
 def _colour_of(img: Image.Image) -> float:

@@ -1,0 +1,32 @@
+"""What a researcher passes the Python API from a notebook, beyond a file name: streams in every state, arrays laid
+out as other libraries lay them out. Each gets its answer or one precise error, never a raw traceback."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor import Classifier, ImageError
+from braintumor.image_io import read_image
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier.load()
+
+
+def test_a_closed_or_write_only_file_is_an_image_error(tmp_path):
+    """Both were raw exceptions from read() ("read of closed file", io.UnsupportedOperation), and one of them in a
+    predict_many list ended the whole stream."""
+    path = tmp_path / "a.png"
+    path.write_bytes(encode(synthetic_head(64)))
+    with open(path, "rb") as fh:
+        pass
+    with pytest.raises(ImageError, match=r"^the file is closed: predict it inside its 'with open\(\.\.\.\)' block"):
+        read_image(fh)
+    with open(tmp_path / "b.png", "wb") as out, \
+            pytest.raises(ImageError, match=r"^the file is not open for reading: open it with 'rb'"):
+        read_image(out)
+    images = [synthetic_head(64), fh, synthetic_head(64)]
+    assert [type(outcome).__name__ for _, outcome in Classifier.load().predict_many(images)] == \
+        ["Prediction", "ImageError", "Prediction"]
