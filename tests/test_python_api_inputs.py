@@ -3,6 +3,9 @@ out as other libraries lay them out. Each gets its answer or one precise error, 
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 from conftest import encode, synthetic_head
 
@@ -30,3 +33,17 @@ def test_a_closed_or_write_only_file_is_an_image_error(tmp_path):
     images = [synthetic_head(64), fh, synthetic_head(64)]
     assert [type(outcome).__name__ for _, outcome in Classifier.load().predict_many(images)] == \
         ["Prediction", "ImageError", "Prediction"]
+
+
+def test_a_stream_left_at_its_end_says_so_not_that_the_file_is_empty():
+    """The notebook habit: save an image into a BytesIO and pass it without seek(0). It was "file is empty (0 bytes)",
+    of a buffer holding a whole PNG."""
+    buf = io.BytesIO()
+    buf.write(encode(synthetic_head(64)))
+    with pytest.raises(ImageError, match=re.escape(f"nothing left to read: the stream is at its end (position "
+                                                   f"{buf.tell()}); seek(0) after writing it")):
+        read_image(buf)
+    buf.seek(0)
+    assert read_image(buf).shape == (64, 64)
+    with pytest.raises(ImageError, match=r"^file is empty \(0 bytes\)$"):
+        read_image(io.BytesIO())

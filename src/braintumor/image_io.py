@@ -111,17 +111,29 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
 
 
 def _read_stream(source: BinaryIO) -> bytes:
-    """Up to MAX_FILE_BYTES + 1 bytes of a binary file; a closed or write-only one is this input's ImageError (read()
-    raised ValueError or io.UnsupportedOperation, a traceback from predict and the end of a predict_many stream)."""
+    """Up to MAX_FILE_BYTES + 1 bytes of a binary file from where it stands; a closed or write-only one is this input's
+    ImageError (read() raised ValueError or io.UnsupportedOperation, a traceback from predict and the end of a
+    predict_many stream), and one read to its end is told so, not as an empty file."""
     if getattr(source, "closed", False) is True:
         raise ImageError("the file is closed: predict it inside its 'with open(...)' block")
     readable = getattr(source, "readable", None)
     if callable(readable) and readable() is False:
         raise ImageError("the file is not open for reading: open it with 'rb'")
     try:
-        return source.read(MAX_FILE_BYTES + 1)
+        data = source.read(MAX_FILE_BYTES + 1)
     except (OSError, ValueError) as exc:  # a socket, pipe or wrapper failing mid-read
         raise ImageError(f"cannot read the file ({exc.__class__.__name__})") from None
+    if not data and (at := _position(source)):  # an image saved into a BytesIO, passed without seek(0): not empty
+        raise ImageError(f"nothing left to read: the stream is at its end (position {at}); seek(0) after writing it")
+    return data
+
+
+def _position(source: BinaryIO) -> int:
+    """Where a stream stands (0 where it cannot tell: a pipe)."""
+    try:
+        return int(source.tell())
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0
 
 
 def _colour_of(img: Image.Image) -> float:
