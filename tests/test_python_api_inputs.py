@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+import numpy as np
 import pytest
 from conftest import encode, synthetic_head
 
@@ -47,3 +48,18 @@ def test_a_stream_left_at_its_end_says_so_not_that_the_file_is_empty():
     assert read_image(buf).shape == (64, 64)
     with pytest.raises(ImageError, match=r"^file is empty \(0 bytes\)$"):
         read_image(io.BytesIO())
+
+
+def test_a_memoryview_is_held_to_the_size_limit_by_its_bytes(monkeypatch):
+    """len() of a memoryview counts its items: one of uint16 or float64 items passed the byte limit at 2 or 8 times
+    it (a numpy array's .data is such a view)."""
+    import braintumor.image_io as image_io
+
+    data = encode(synthetic_head(64))
+    data += b"\0" * (-len(data) % 8)  # whole items: trailing bytes after a PNG's end are ignored
+    monkeypatch.setattr(image_io, "MAX_FILE_BYTES", len(data) - 1)
+    for items in (np.frombuffer(data, np.uint16), np.frombuffer(data, np.float64).reshape(2, -1)):
+        with pytest.raises(ImageError, match=f"^image is {len(data)} bytes; the limit is {len(data) - 1} bytes$"):
+            read_image(memoryview(items))
+    monkeypatch.setattr(image_io, "MAX_FILE_BYTES", len(data))
+    assert read_image(memoryview(np.frombuffer(data, np.uint16))).shape == (64, 64)

@@ -79,8 +79,9 @@ def check_pixels(width: int, height: int) -> None:
 
 def _open_bytes(source: ImageSource) -> BinaryIO:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        if len(source) > MAX_FILE_BYTES:  # the same limit as a file's (an upload's bytes were not held to it)
-            raise ImageError(f"image is {len(source)} bytes; the limit is {MAX_FILE_BYTES} bytes")
+        size = source.nbytes if isinstance(source, memoryview) else len(source)  # a memoryview's len(): its items
+        if size > MAX_FILE_BYTES:  # the same limit as a file's (an upload's bytes were not held to it)
+            raise ImageError(f"image is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
