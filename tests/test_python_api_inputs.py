@@ -63,3 +63,17 @@ def test_a_memoryview_is_held_to_the_size_limit_by_its_bytes(monkeypatch):
             read_image(memoryview(items))
     monkeypatch.setattr(image_io, "MAX_FILE_BYTES", len(data))
     assert read_image(memoryview(np.frombuffer(data, np.uint16))).shape == (64, 64)
+
+
+def _gray() -> np.ndarray:
+    return synthetic_head(200, canvas=(224, 224), offset=(12, 12))
+
+
+def test_a_one_channel_image_laid_out_channel_first_is_read_as_its_gray_levels(clf):
+    """(1, H, W), as torch and torchvision give one gray image, was refused though (H, W, 1) was read."""
+    gray = _gray()
+    want = clf.predict(gray).to_dict()
+    assert clf.predict(gray[None]).to_dict() == want
+    unit = gray.astype(np.float32)[None] / 255  # torchvision's ToTensor(): float in [0, 1]
+    assert clf.predict(unit).to_dict() == clf.predict(unit[0]).to_dict()
+

@@ -31,9 +31,9 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     """A 2-D uint8 grayscale array plus what the image was (size, colour). Raises ImageError.
 
     Takes a 2-D array of gray levels (uint8 as it is; other integer or float types min-max scaled, as a
-    16-bit file is), an (H, W, 2) gray + alpha or (H, W, 3) or (H, W, 4) colour array, uint8 or uint16 (RGB
-    order, as Pillow and imageio give it; 16-bit colour or gray + alpha stretched by its own range, as a 16-bit PNG or
-    TIFF of it is) or
+    16-bit file is; also as (H, W, 1) or torch's (1, H, W)), an (H, W, 2) gray + alpha or (H, W, 3) or (H, W, 4)
+    colour array, uint8 or uint16 (RGB order, as Pillow and imageio give it; 16-bit colour or gray + alpha stretched
+    by its own range, as a 16-bit PNG or TIFF of it is) or
     a PIL image of any mode Pillow can convert (turned upright by its EXIF orientation, as a file is).
     """
     if isinstance(image, Image.Image):
@@ -41,6 +41,8 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     arr = np.asarray(image)
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
+    elif arr.ndim == 3 and arr.shape[0] == 1 and arr.shape[-1] not in (2, 3, 4):  # torch's (1, H, W) gray image
+        arr = arr[0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (2, 3, 4)):
         raise ImageError("expected a 2-D grayscale array, an (H, W, 2) gray + alpha array or an (H, W, 3) or "
                          f"(H, W, 4) colour array, not one of shape {arr.shape}")
