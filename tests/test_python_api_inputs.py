@@ -77,3 +77,17 @@ def test_a_one_channel_image_laid_out_channel_first_is_read_as_its_gray_levels(c
     unit = gray.astype(np.float32)[None] / 255  # torchvision's ToTensor(): float in [0, 1]
     assert clf.predict(unit).to_dict() == clf.predict(unit[0]).to_dict()
 
+
+@pytest.mark.parametrize("shape, hint", [
+    ((3, 224, 224), "channels first? np.moveaxis(arr, 0, -1) puts them last"),
+    ((4, 224, 224), "channels first? np.moveaxis(arr, 0, -1) puts them last"),
+    ((12, 224, 224), "a stack of slices? predict_many(list(stack)) predicts each"),
+    ((224, 224, 12), "a volume with its slices last, as nibabel gives one? predict_many(np.moveaxis(volume, -1, 0))"),
+])
+def test_a_colour_image_channel_first_or_a_stack_is_told_how_to_pass_it(clf, shape, hint):
+    """Each was told only that its shape is not taken."""
+    arr = np.zeros(shape, np.uint8)
+    with pytest.raises(ImageError, match=re.escape(f"not one of shape {shape} ({hint}")):
+        clf.predict(arr)
+    with pytest.raises(ImageError, match=re.escape("not one of shape (224, 240, 224)") + "$"):  # no layout to guess
+        clf.predict(np.zeros((224, 240, 224), np.uint8))

@@ -45,7 +45,7 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
         arr = arr[0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (2, 3, 4)):
         raise ImageError("expected a 2-D grayscale array, an (H, W, 2) gray + alpha array or an (H, W, 3) or "
-                         f"(H, W, 4) colour array, not one of shape {arr.shape}")
+                         f"(H, W, 4) colour array, not one of shape {arr.shape}{_layout_hint(arr.shape)}")
     height, width = arr.shape[:2]
     check_pixels(width, height)
     if arr.ndim == 3:
@@ -63,6 +63,21 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).any():  # else NaN is background, as in a file
         raise ImageError("the array has no finite values (all NaN or infinite)")
     return minmax_uint8(arr), InputInfo(width=width, height=height)
+
+
+def _layout_hint(shape: tuple[int, ...]) -> str:
+    """How to pass a refused 3-D array of a common layout: torch's channel-first colour, a stack of slices, or a
+    volume with its slices last as nibabel gives a NIfTI one (the shape alone did not say what to do)."""
+    if len(shape) != 3:
+        return ""
+    if shape[0] in (2, 3, 4):
+        return " (channels first? np.moveaxis(arr, 0, -1) puts them last)"
+    if shape[0] < min(shape[1:]):
+        return " (a stack of slices? predict_many(list(stack)) predicts each)"
+    if shape[-1] < min(shape[:2]):
+        return (" (a volume with its slices last, as nibabel gives one? predict_many(np.moveaxis(volume, -1, 0)); "
+                "braintumor.volume_io.read_volumes reads its file into slices)")
+    return ""
 
 
 def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
