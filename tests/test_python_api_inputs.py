@@ -91,3 +91,14 @@ def test_a_colour_image_channel_first_or_a_stack_is_told_how_to_pass_it(clf, sha
         clf.predict(arr)
     with pytest.raises(ImageError, match=re.escape("not one of shape (224, 240, 224)") + "$"):  # no layout to guess
         clf.predict(np.zeros((224, 240, 224), np.uint8))
+
+
+def test_predict_many_answers_the_images_before_a_wrong_kind_of_item_and_names_it(clf):
+    """A pandas column of paths with one missing value (NaN, a float) ended the stream with "not float": the images
+    of the batch before it went unanswered, and nothing said which item it was."""
+    gray = _gray()
+    got = []
+    with pytest.raises(TypeError, match=r"^item 2 of the images: expected a path, .* not float$"):
+        for _, outcome in clf.predict_many([gray, gray, float("nan"), gray]):
+            got.append(outcome)
+    assert got == [clf.predict(gray)] * 2

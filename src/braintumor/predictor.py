@@ -306,12 +306,15 @@ class Classifier:
                 yield (src, x, None) if isinstance(x, ImageError) else (src, *next(answers))
             pending.clear()
 
-        for src in sources:
+        for index, src in enumerate(sources):
             try:
                 pending.append((src, self.inspect_crop(src)))
             except ImageError as exc:  # kept without traceback or context: their frames held the failed file alive
                 exc.__context__ = None
                 pending.append((src, exc.with_traceback(None)))
+            except TypeError as exc:  # not an image at all (a NaN in a column of paths): the images before it are
+                yield from flush()  # answered, then the error says which item it was
+                raise TypeError(f"item {index} of the images: {exc}") from None
             if len(pending) >= batch_size:
                 yield from flush()
         yield from flush()
