@@ -102,3 +102,26 @@ def test_predict_many_answers_the_images_before_a_wrong_kind_of_item_and_names_i
         for _, outcome in clf.predict_many([gray, gray, float("nan"), gray]):
             got.append(outcome)
     assert got == [clf.predict(gray)] * 2
+
+
+def test_masked_pixels_of_a_masked_array_are_background_as_nan_is(clf):
+    """np.ma.masked_where(brain_mask == 0, img) kept whatever lay under the mask (np.asarray drops a mask): a fill of
+    -32768 or 255 there was read as pixels, a bright frame around the head or a stretch that darkened it."""
+    gray = _gray()
+    background = gray == 0
+    want = clf.predict(np.where(background, np.nan, gray.astype(np.float32))).to_dict()
+    for under in (np.int16(-32768), np.int16(4095)):
+        masked = np.ma.masked_array(np.where(background, under, gray.astype(np.int16)), mask=background)
+        assert clf.predict(masked).to_dict() == want
+    rgb = np.ma.masked_array(np.dstack([np.where(background, 255, gray).astype(np.uint8)] * 3),
+                             mask=np.dstack([background] * 3))
+    darkest = np.where(background, gray[~background].min(), gray)  # uint8 is not stretched: the darkest level as it is
+    assert clf.predict(rgb).to_dict() == clf.predict(np.dstack([darkest] * 3)).to_dict()
+    with pytest.raises(ImageError, match=r"^the masked array has no unmasked values$"):
+        clf.predict(np.ma.masked_all((64, 64), np.float32))
+    for kind in ("<U1", bool, complex):  # refused by type, as unmasked ones are ("<U1": min() raised UFuncTypeError)
+        with pytest.raises(ImageError, match=f"not a {np.dtype(kind)} array"):
+            clf.predict(np.ma.masked_array(np.zeros((64, 64), kind), mask=np.eye(64, dtype=bool)))
+    huge = np.ma.masked_array(np.broadcast_to(np.uint8(0), (20_000, 20_000)), mask=np.ma.nomask)
+    with pytest.raises(ImageError, match="the limit is 40,000,000 pixels"):  # before any pass over its mask
+        clf.predict(huge)

@@ -38,7 +38,7 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     """
     if isinstance(image, Image.Image):
         return _gray_from_pil(image)
-    arr = np.asarray(image)
+    arr = image if isinstance(image, np.ma.MaskedArray) else np.asarray(image)  # its mask: after the size check
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     elif arr.ndim == 3 and arr.shape[0] == 1 and arr.shape[-1] not in (2, 3, 4):  # torch's (1, H, W) gray image
@@ -48,6 +48,8 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
                          f"(H, W, 4) colour array, not one of shape {arr.shape}{_layout_hint(arr.shape)}")
     height, width = arr.shape[:2]
     check_pixels(width, height)
+    if isinstance(arr, np.ma.MaskedArray):
+        arr = _unmasked(arr)
     if arr.ndim == 3:
         if arr.dtype.kind == "u" and arr.dtype.itemsize == 2:  # as a 16-bit colour or LA file is read
             arr = colour16_uint8(arr)
@@ -63,6 +65,16 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).any():  # else NaN is background, as in a file
         raise ImageError("the array has no finite values (all NaN or infinite)")
     return minmax_uint8(arr), InputInfo(width=width, height=height)
+
+
+def _unmasked(image: np.ma.MaskedArray) -> np.ndarray:
+    """A masked array's pixels with the masked ones at the darkest unmasked level, as NaN is (np.asarray dropped the
+    mask: whatever lay under it, a fill of -32768 or 255, was read as pixels)."""
+    if not np.ma.is_masked(image) or image.dtype.kind not in "uif":  # (other types are refused by their type)
+        return np.asarray(np.ma.getdata(image))
+    if image.count() == 0:
+        raise ImageError("the masked array has no unmasked values")
+    return np.asarray(image.filled(image.min()))
 
 
 def _layout_hint(shape: tuple[int, ...]) -> str:
