@@ -125,3 +125,16 @@ def test_masked_pixels_of_a_masked_array_are_background_as_nan_is(clf):
     huge = np.ma.masked_array(np.broadcast_to(np.uint8(0), (20_000, 20_000)), mask=np.ma.nomask)
     with pytest.raises(ImageError, match="the limit is 40,000,000 pixels"):  # before any pass over its mask
         clf.predict(huge)
+
+
+def test_a_float64_image_across_its_whole_range_is_stretched_without_overflow():
+    """max - min past float64's largest value was inf: every pixel became NaN, cast to uint8 as whatever the platform
+    gives, with three RuntimeWarnings on the way (a traceback under warnings-as-errors, as pytest runs notebooks)."""
+    import warnings
+
+    from braintumor.gray_levels import minmax_uint8
+
+    top = np.finfo(np.float64).max
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert minmax_uint8(np.array([[-top, -1.0, 0.0, 1e300, top]])).tolist() == [[0, 128, 128, 128, 255]]

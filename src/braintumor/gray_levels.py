@@ -24,7 +24,7 @@ def minmax_uint8(arr: np.ndarray) -> np.ndarray:
     """Gray levels of any range stretched onto 0-255 (how 16-bit and float images become 8-bit; flat: all 0). In
     float64 unless float32 holds every value: 2**40 + gray levels fell on one float32 level, 1e39 became inf; and
     in float64 when a float32 image's range is wider than float32's largest value (-3e38 to 3e38: its brightest
-    pixels overflowed to inf and came out black)."""
+    pixels overflowed to inf and came out black); halved when the range is wider than float64's largest value."""
     arr = np.asarray(arr)
     exact = arr.dtype == np.float32 or (arr.dtype.itemsize <= 2 and arr.dtype.kind in "uif")
     arr = finite_or_darkest(np.asarray(arr, dtype=np.float32 if exact else np.float64))
@@ -33,6 +33,8 @@ def minmax_uint8(arr: np.ndarray) -> np.ndarray:
         return np.zeros(arr.shape, dtype=np.uint8)
     if hi - lo > _FLOAT32_MAX:  # (exact in float64: every difference under it rounds to a finite float32)
         arr = arr.astype(np.float64)
+    if hi - lo == np.inf:  # wider than float64's largest value: halved (exactly), or every pixel became NaN
+        arr, lo, hi = arr * 0.5, lo * 0.5, hi * 0.5
     return np.round((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 
