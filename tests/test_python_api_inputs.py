@@ -138,3 +138,16 @@ def test_a_float64_image_across_its_whole_range_is_stretched_without_overflow():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert minmax_uint8(np.array([[-top, -1.0, 0.0, 1e300, top]])).tolist() == [[0, 128, 128, 128, 255]]
+
+
+def test_an_array_like_that_is_not_numpy_is_told_to_convert_it(clf):
+    """A torch tensor (or any object with __array__) was "expected a path, ... not Tensor": true, silent on the fix."""
+
+    class TensorLike:
+        def __array__(self, dtype=None, copy=None):
+            return np.zeros((8, 8), dtype=np.uint8)
+
+    with pytest.raises(TypeError, match=r"not TensorLike: np\.asarray\(x\) makes a numpy array of it"):
+        clf.predict(TensorLike())
+    with pytest.raises(TypeError, match=r"not object$"):
+        clf.predict(object())

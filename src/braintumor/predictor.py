@@ -167,7 +167,9 @@ class Classifier:
             return gray_from_memory(source)
         if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
                 and not callable(getattr(source, "read", None)):  # named here: predict takes in-memory images too
-            hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) else ""
+            hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) else (
+                ": np.asarray(x) makes a numpy array of it (a torch tensor: x.cpu().numpy())"
+                if hasattr(source, "__array__") else "")
             raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
                             f"not {type(source).__name__}{hint}")
         return decode_image(source, draft_size=2 * self.image_size)
