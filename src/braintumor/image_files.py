@@ -6,7 +6,9 @@ name), and the command line's checks and the volume reader ask it without decodi
 
 from __future__ import annotations
 
+import errno
 import os
+import select
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -80,6 +82,35 @@ def is_special_file(path: Path) -> bool:
     except OSError:
         return False
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+#: How long a named pipe given as an input may stay silent before it is given up on (seconds): a FIFO that nothing
+#: wrote to blocked predict forever in open().
+PIPE_WAIT_S: float = 30.0
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of ``path`` (more than ``limit``: the caller refuses it), never waiting forever.
+
+    A device says its size is 0, so a size check let ``read_bytes()`` read ``/dev/zero`` until the memory was full;
+    here it stops past the limit. A named pipe is opened without waiting for a writer (open() blocked until one came),
+    then waited on for :data:`PIPE_WAIT_S` at most (TimeoutError); one that is written to (``<(zcat scan.png.gz)``)
+    is read as before. A regular file is read as it always was."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb", buffering=0) as fh:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode) and hasattr(select, "poll"):
+            waiting = select.poll()
+            waiting.register(fd, select.POLLIN)
+            if not waiting.poll(PIPE_WAIT_S * 1000):
+                raise TimeoutError(errno.ETIMEDOUT, f"nothing was written to this pipe in {PIPE_WAIT_S:g} s "
+                                   "(is anything writing to it?)", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # a writer may pause between writes: wait for it, as any reader of a pipe does
+        chunks, left = [], limit + 1
+        while left > 0 and (chunk := fh.read(min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
 
 
 def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

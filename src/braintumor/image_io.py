@@ -23,6 +23,7 @@ from .gray_levels import minmax_uint8
 from .image_files import IMAGE_EXTENSIONS as IMAGE_EXTENSIONS  # their old home: still imported from here
 from .image_files import expand_inputs as expand_inputs
 from .image_files import is_special_file as is_special_file
+from .image_files import read_limited
 from .image_files import walk_images as walk_images
 from .image_frames import several_frames, upright, wide_colour
 from .quiet_libraries import quiet_pillow
@@ -93,9 +94,11 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
         if size > MAX_FILE_BYTES:
             raise ImageError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
         try:
-            data = path.read_bytes()
+            data = read_limited(path, MAX_FILE_BYTES)  # a pipe or device: its size said 0
         except OSError as exc:
             raise ImageError(f"cannot read file: {exc.strerror or exc}") from None
+        if len(data) > MAX_FILE_BYTES:
+            raise ImageError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
     elif callable(getattr(source, "read", None)):
         if isinstance(source, io.TextIOBase):  # before reading: a JPEG's bytes fail to decode as UTF-8
             raise TypeError("the file was opened in text mode: open it with 'rb'")

@@ -216,17 +216,22 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
 
 def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
     """A scan file's bytes, within ``limit``; ImageError (never OSError) for what cannot be read."""
+    from .image_files import read_limited
+
     if not path.exists():
         raise ImageError(f"file not found: {path}")
     size = path.stat().st_size
     if size > limit:
         raise ImageError(f"file is {size} bytes; the limit is {limit} bytes")
-    if size == 0:
-        raise ImageError("file is empty (0 bytes)")
     try:
-        return path.read_bytes()
+        data = read_limited(path, limit)  # a pipe or device: its size said 0 (/dev/zero was read until memory ran out)
     except OSError as exc:
         raise ImageError(f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ImageError(f"file is larger than the limit of {limit} bytes")
+    if not data:
+        raise ImageError("file is empty (0 bytes)")
+    return data
 
 
 def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,

@@ -1,0 +1,85 @@
+"""``braintumor predict`` given what a shared drive holds besides files: a named pipe nothing writes to, a device that
+never ends (``/dev/zero``). Each is one precise error record; the run
+neither hangs nor fills the memory, and the other inputs are classified."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor import image_files
+from braintumor.cli import main
+from braintumor.model_files import default_model_path
+
+MODEL = default_model_path()
+pytestmark = [pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}"),
+              pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")]
+
+
+def _predict(paths: list[Path | str], capsys, timeout: float = 20.0) -> tuple[int | None, list[dict], str]:
+    """predict in a thread, so that a run that hangs fails the test instead of the test run (rc None: still running)."""
+    got: list[int] = []
+    run = threading.Thread(target=lambda: got.append(main(["predict", *map(str, paths), "--format", "jsonl",
+                                                           "--model", str(MODEL)])), daemon=True)
+    run.start()
+    run.join(timeout)
+    out, err = capsys.readouterr()
+    return (got[0] if got else None), [json.loads(line) for line in out.splitlines()], err
+
+
+def _unblock(fifo: Path) -> None:
+    """Let a reader stuck opening ``fifo`` go (the test failed: a writer arrives, writes nothing and leaves)."""
+    with contextlib.suppress(OSError):  # nothing waits there: the run did not hang
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@pytest.mark.parametrize("name", ["scan.jpg", "scan.nii"])
+def test_a_named_pipe_nothing_writes_to_is_an_error_not_a_hang(name, tmp_path, capsys, monkeypatch):
+    """A FIFO named as an input blocked predict forever in open(): nothing had opened it for writing."""
+    monkeypatch.setattr(image_files, "PIPE_WAIT_S", 0.3, raising=False)
+    fifo, good = tmp_path / name, tmp_path / "good.png"
+    os.mkfifo(fifo)
+    good.write_bytes(encode(synthetic_head(200)))
+    try:
+        rc, recs, err = _predict([fifo, good], capsys)
+    finally:
+        _unblock(fifo)
+    assert rc == 1, "predict hung on a pipe nothing writes to"
+    assert recs[0] == {"path": str(fifo), "error": "cannot read file: nothing was written to this pipe in 0.3 s "
+                                                   "(is anything writing to it?)"}
+    assert "error" not in recs[1] and "Traceback" not in err
+
+
+def test_a_named_pipe_is_still_read_when_something_writes_to_it(tmp_path, capsys):
+    """``mkfifo p; producer > p & braintumor predict p`` (and ``<(zcat ...)``) still work: only silence is refused."""
+    fifo = tmp_path / "scan.png"
+    os.mkfifo(fifo)
+    data = encode(synthetic_head(200))
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data), daemon=True)
+    writer.start()
+    rc, recs, _ = _predict([fifo], capsys)
+    writer.join(5)
+    assert rc is not None and "error" not in recs[0] and recs[0]["path"] == str(fifo)
+
+
+def test_a_device_that_never_ends_is_read_only_to_the_size_limit(tmp_path, capsys, monkeypatch):
+    """``/dev/zero`` says its size is 0, so the size check passed and read_bytes() read until the memory was full
+    (the kernel killed predict); a link to it in a folder given by name did the same."""
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero on this system")
+
+    def whole_file(self):  # the old way in: here an error, not the machine's memory
+        raise MemoryError("read without end")
+
+    monkeypatch.setattr(Path, "read_bytes", whole_file)
+    (tmp_path / "zero.nii").symlink_to("/dev/zero")
+    rc, recs, err = _predict(["/dev/zero", tmp_path / "zero.nii"], capsys)
+    assert rc == 1 and "Traceback" not in err
+    assert recs[0] == {"path": "/dev/zero", "error": "file is larger than the limit of 67108864 bytes"}
+    assert recs[1]["path"] == str(tmp_path / "zero.nii") and "larger than the limit" in recs[1]["error"]
