@@ -1,5 +1,5 @@
 """``braintumor predict`` given what a shared drive holds besides files: a named pipe nothing writes to, a device that
-never ends (``/dev/zero``). Each is one precise error record; the run
+never ends (``/dev/zero``), symbolic links that lead nowhere or in a loop. Each is one precise error record; the run
 neither hangs nor fills the memory, and the other inputs are classified."""
 
 from __future__ import annotations
@@ -83,3 +83,14 @@ def test_a_device_that_never_ends_is_read_only_to_the_size_limit(tmp_path, capsy
     assert rc == 1 and "Traceback" not in err
     assert recs[0] == {"path": "/dev/zero", "error": "file is larger than the limit of 67108864 bytes"}
     assert recs[1]["path"] == str(tmp_path / "zero.nii") and "larger than the limit" in recs[1]["error"]
+
+
+def test_links_that_lead_nowhere_or_in_a_loop_say_so(tmp_path, capsys):
+    """A dangling link and a loop of links both said 'file not found', while ls shows the file there."""
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "moved" / "scan.jpg")
+    (tmp_path / "a.jpg").symlink_to("b.jpg")
+    (tmp_path / "b.jpg").symlink_to("a.jpg")
+    rc, recs, _ = _predict([tmp_path / "gone.jpg", tmp_path / "a.jpg"], capsys)
+    assert rc == 1
+    assert recs[0]["error"] == f"broken symbolic link: {tmp_path / 'gone.jpg'} -> {tmp_path / 'moved' / 'scan.jpg'}"
+    assert recs[1]["error"] == f"symbolic link loop: {tmp_path / 'a.jpg'}"

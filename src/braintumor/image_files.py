@@ -113,6 +113,19 @@ def read_limited(path: Path, limit: int) -> bytes:
         return b"".join(chunks)
 
 
+def missing_text(path: Path) -> str:
+    """Why ``path``, which does not exist to read, is not there: a link that leads nowhere or in a loop says so (both
+    said 'file not found', while ``ls`` listed the file)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"symbolic link loop: {path}"
+    if os.path.islink(path):
+        return f"broken symbolic link: {path} -> {os.readlink(path)}"
+    return f"file not found: {path}"
+
+
 def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     """Files named explicitly (whatever their ending) and the images found in folders."""
     if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character

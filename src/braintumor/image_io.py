@@ -23,7 +23,7 @@ from .gray_levels import minmax_uint8
 from .image_files import IMAGE_EXTENSIONS as IMAGE_EXTENSIONS  # their old home: still imported from here
 from .image_files import expand_inputs as expand_inputs
 from .image_files import is_special_file as is_special_file
-from .image_files import read_limited
+from .image_files import missing_text, read_limited
 from .image_files import walk_images as walk_images
 from .image_frames import several_frames, upright, wide_colour
 from .quiet_libraries import quiet_pillow
@@ -87,7 +87,7 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
-            raise ImageError(f"file not found: {path}")
+            raise ImageError(missing_text(path))
         if path.is_dir():
             raise ImageError(f"is a folder, not an image: {path}")
         size = path.stat().st_size

@@ -216,10 +216,10 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
 
 def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
     """A scan file's bytes, within ``limit``; ImageError (never OSError) for what cannot be read."""
-    from .image_files import read_limited
+    from .image_files import missing_text, read_limited
 
     if not path.exists():
-        raise ImageError(f"file not found: {path}")
+        raise ImageError(missing_text(path))
     size = path.stat().st_size
     if size > limit:
         raise ImageError(f"file is {size} bytes; the limit is {limit} bytes")
