@@ -94,3 +94,22 @@ def test_links_that_lead_nowhere_or_in_a_loop_say_so(tmp_path, capsys):
     assert rc == 1
     assert recs[0]["error"] == f"broken symbolic link: {tmp_path / 'gone.jpg'} -> {tmp_path / 'moved' / 'scan.jpg'}"
     assert recs[1]["error"] == f"symbolic link loop: {tmp_path / 'a.jpg'}"
+
+
+def test_pipes_and_devices_named_like_inputs_in_a_folder_are_said_to_be_left_out(tmp_path, capsys):
+    """A folder's walk passes over pipes and devices (reading one may never end), and did so without a word: a FIFO
+    named scan.jpg, or a link to /dev/zero named head.nii, was simply not in the results. Now a note names them; the
+    exit code and the records stay as they were, and a pipe named anything else (not an input) stays unsaid."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "good.png").write_bytes(encode(synthetic_head(200)))
+    os.mkfifo(folder / "scan.jpg")
+    os.mkfifo(folder / "control")
+    if Path("/dev/zero").exists():
+        (folder / "head.nii").symlink_to("/dev/zero")
+    rc, recs, err = _predict([folder], capsys)
+    assert rc == 0 and [r["path"] for r in recs] == [str(folder / "good.png")]
+    special = sorted(p for p in folder.iterdir() if p.name in ("scan.jpg", "head.nii"))
+    assert (f"note: {len(special)} file(s) in {folder} not read (pipes and devices in a folder are not read: name "
+            f"each one): {', '.join(map(str, special))}") in err.splitlines()
+    assert "control" not in err

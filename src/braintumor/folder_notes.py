@@ -1,9 +1,10 @@
 """Files in a folder given to ``braintumor predict`` that look like inputs but are not read, said on stderr.
 
 A zip in a folder is not opened (name it itself), nor half of a .hdr/.img pair, nor an image whose name has no image
-ending (folders are walked by ending): each was skipped without a word when the folder held anything else, and the user
-believed every scan had been read. A note is not an error record: nothing was tried and failed, so exit codes and the
-outputs' records stay as they were. Other files (notes, results) are not inputs anyone expects read, and stay unsaid.
+ending (folders are walked by ending), nor a pipe or device named like an input (reading one may never end): each was
+skipped without a word when the folder held anything else, and the user believed every scan had been read. A note is
+not an error record: nothing was tried and failed, so exit codes and the outputs' records stay as they were. Other
+files (notes, results) are not inputs anyone expects read, and stay unsaid.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def left_out_kind(name: str, head: bytes) -> str | None:
 def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
     """One stderr line per kind of file left out of ``folder``, naming them and how to have them read."""
     notes = []
-    for kind in ("zip", "pair", "image"):
+    for kind in ("zip", "pair", "image", "special"):
         paths = [p for p, k in left if k == kind]
         if not paths:
             continue
@@ -44,7 +45,8 @@ def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
         why = {"zip": f"zips in a folder are not opened: name each one, e.g. braintumor predict {example}",
                "pair": "halves of .hdr + .img pairs are not read: save each pair as one .nii file",
                "image": "images without an image ending are not read in a folder: name each one, or rename it "
-                        ".jpg, .png, ..."}[kind]
+                        ".jpg, .png, ...",
+               "special": "pipes and devices in a folder are not read: name each one"}[kind]
         names = ", ".join(printable(str(p)) for p in paths[:SHOWN])
         more = f" and {len(paths) - SHOWN} more" if len(paths) > SHOWN else ""
         notes.append(f"note: {len(paths)} file(s) in {printable(str(folder))} not read ({why}): {names}{more}")

@@ -200,8 +200,13 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
         for name in sorted(files):
             path = Path(root) / name
             lower = name.lower()
-            if is_hidden_name(name) or path.suffix.lower() in IMAGE_EXTENSIONS or is_special_file(path):
-                continue  # a FIFO named 'pipe' hung predict in the sniff below
+            image = path.suffix.lower() in IMAGE_EXTENSIONS
+            if is_hidden_name(name) or (image and not is_special_file(path)):
+                continue
+            if is_special_file(path):  # a FIFO named 'pipe' hung predict in the sniff below; one named like an input
+                if left is not None and (image or lower.endswith(VOLUME_SUFFIXES)):  # was passed over without a word
+                    left.append((path, "special"))
+                continue
             if lower.endswith((".nii", ".nii.gz")):
                 niftis.append(path)
             elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(head := _file_head(path)):
