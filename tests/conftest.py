@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,9 @@ import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
+# Tests that load a script (importlib) need what the script imports from beside it (_checkout, held_out_source),
+# as `python scripts/X.py` finds it; appended, so nothing there shadows a module of the package or its libraries.
+sys.path.append(str(REPO / "scripts"))
 
 
 def _data_root() -> Path:
