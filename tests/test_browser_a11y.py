@@ -161,3 +161,31 @@ def test_every_answer_is_announced_a_series_too(server, chromium, scans, tmp_pat
     assert said[-1] == "Done: 2 classified, 1 could not be read (see below)."
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
+
+
+# Content wider than its box: a bar's row or a dashboard mix row past its card's padding edge, or a meter crushed.
+SPILLS = """sel => [...document.querySelectorAll(sel)].filter(e => e.getClientRects().length).flatMap(row => {
+    const box = row.closest(".card, .tile"), edge = box.getBoundingClientRect().right - parseFloat(
+        getComputedStyle(box).paddingRight) + 0.5, meter = row.querySelector("meter").getBoundingClientRect();
+    return row.scrollWidth > row.clientWidth + 0.5 || row.getBoundingClientRect().right > edge ||
+        [...row.children].some(c => c.getBoundingClientRect().right > edge) || meter.width < 16
+        ? [row.textContent.trim().slice(0, 30)] : [];
+})"""
+
+
+def test_text_twice_as_large_still_fits_its_cards(server, chromium, scans):
+    """A browser's default text size set to 200 % (a low-vision setting, which rem scales and px does not): the
+    cards' and tiles' columns were 300 and 320 px wide, their rows' rem-sized columns past 600: a card's values ran
+    under its neighbour, its bars shrank to nothing, and the dashboard's class mix scrolled the page sideways."""
+    page, problems = open_page(chromium, server, 1280, 900)
+    upload(page, scans[:2])
+    for url, rows in ((None, ".bar"), (f"{server}/dashboard", ".mix li")):
+        if url:
+            page.goto(url)
+            sync_api.expect(page.locator(".mix li")).to_have_count(4, timeout=15_000)
+        page.evaluate("document.documentElement.style.fontSize = '200%'")
+        assert page.locator(rows).count() >= 4
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, rows
+        assert page.evaluate(SPILLS, rows) == [], rows
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()
