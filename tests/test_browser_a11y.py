@@ -189,3 +189,20 @@ def test_text_twice_as_large_still_fits_its_cards(server, chromium, scans):
         assert page.evaluate(SPILLS, rows) == [], rows
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
+
+
+def test_each_cards_heat_map_controls_name_their_image(server, chromium, scans):
+    """Every card's controls were called "Heat map" and "Opacity": in a screen reader's list of form controls, or
+    tabbing from card to card, nothing said which image each one changed."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    upload(page, scans)
+    cards = page.locator(".card:has(.heat-toggle)")
+    names = cards.locator(".card-name").all_inner_texts()
+    assert len(names) >= 4 and len(set(names)) == len(names)  # two slices and the series' suspicious slices
+    for i, name in enumerate(names):
+        card = cards.nth(i)
+        sync_api.expect(card.locator(".heat-toggle")).to_have_accessible_name(f"Heat map of {name}")
+        sync_api.expect(card.locator(".heat-opacity")).to_have_accessible_name(f"Opacity of the heat map of {name}")
+        sync_api.expect(card.locator(".heat-toggle")).to_be_visible()
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()

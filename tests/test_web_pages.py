@@ -60,6 +60,10 @@ def test_no_javascript_upload_renders_results_and_per_file_errors(client, test_i
     assert ('<p class="card-review">' in ok) == pred.review and ('<p class="card-review" hidden>' in ok) != pred.review
     assert "not a recognised image" in cards[1][1] and "empty" in cards[2][1]
     assert page_disclaimer(html) == DISCLAIMER
+    # each heat-map control names the image it changes (visually hidden): a list of controls told them apart
+    labels = [" ".join(re.sub(r"<[^>]+>", "", m).split()) for m in re.findall(r'<label class="ctl[^"]*">(.*?)</label>',
+                                                                               ok, flags=re.S)]
+    assert labels == ["Heat map of scan.jpg", "Opacity of the heat map of scan.jpg"]
 
 
 def test_no_file_chosen_is_a_message_in_the_page(client):

@@ -28,6 +28,8 @@ window.braintumorCard = function (helpers) {
     const template = document.getElementById("card-template");
     const card = template.content.firstElementChild.cloneNode(true);
     card.querySelector(".card-name").textContent = printable(name);
+    // the heat-map controls name their image too (_card.html)
+    card.querySelectorAll(".ctl-of").forEach(function (el) { el.textContent = printable(name); });
     card.querySelector(".card-status").textContent = "Analysing…";
     card.dataset.state = "loading";
     card.removeAttribute("data-turned");
