@@ -146,3 +146,18 @@ def test_an_uploaded_files_own_name_is_kept_in_the_json_and_shown_escaped(client
     body = client.post("/api/v1/predict", data={"file": [(io.BytesIO(b"not an image"), name)]},
                        content_type="multipart/form-data").get_json()
     assert body["results"][0]["path"] == "x\u202egpj\u200b\x1b[2J_.exe"
+
+
+def test_an_error_page_says_so_in_its_title(client):
+    """Every error page was titled "Brain MRI classifier", as the upload page is: the title, the first thing a
+    screen reader says of a page (and what a tab or the history shows), gave no sign that anything went wrong."""
+    def title(r) -> str:
+        return re.search(r"<title>(.*?)</title>", r.get_data(as_text=True), re.S).group(1)
+
+    assert title(client.get("/")) == "Brain MRI classifier"
+    assert title(client.get("/admin")) == "Error: not found · Brain MRI classifier"
+    assert title(client.put("/")) == "Error: method PUT not allowed here · Brain MRI classifier"
+    empty = client.post("/", data={"file": (io.BytesIO(b""), "")}, content_type="multipart/form-data")
+    assert title(empty) == "Error: No file chosen · Brain MRI classifier"
+    big = encode(np.random.default_rng(0).integers(0, 255, (1500, 1500), dtype=np.uint8))
+    assert title(post(client, [("big.png", big)])) == "Error: upload too large · Brain MRI classifier"
