@@ -206,3 +206,33 @@ def test_each_cards_heat_map_controls_name_their_image(server, chromium, scans):
         sync_api.expect(card.locator(".heat-toggle")).to_be_visible()
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
+
+
+# The disclaimer's box and the part of the window it covers over the page's main content, in viewport pixels.
+COVERS = """() => {
+    const d = document.querySelector(".disclaimer").getBoundingClientRect();
+    const m = document.querySelector("main").getBoundingClientRect();
+    return {top: d.top, bottom: d.bottom, over_main: Math.max(0, Math.min(d.bottom, m.bottom, innerHeight) -
+        Math.max(d.top, m.top, 0))};
+}"""
+
+
+def test_at_400_percent_zoom_the_disclaimer_is_shown_first_and_covers_nothing(server, chromium, scans):
+    """A 1280 x 1024 screen at 400 % zoom is a 320 x 256 window: the sticky disclaimer (87 px there) covered a
+    third of it for good, over whatever was being read. In so short a window it is the page's first lines instead,
+    scrolled away with them; in a taller one it stays stuck to the window's bottom edge."""
+    for width, height, sticky in ((320, 256, False), (640, 360, False), (1024, 800, True), (320, 640, True)):
+        page, problems = open_page(chromium, server, width, height)
+        upload(page, scans[:2])
+        where = page.evaluate(COVERS)
+        assert where["top"] >= 0 and where["bottom"] <= height, (width, height, where)  # shown on arrival
+        page.locator(".card").last.scroll_into_view_if_needed()
+        page.mouse.wheel(0, 400)
+        page.wait_for_function("scrollY > 0")
+        where = page.evaluate(COVERS)
+        if sticky:
+            assert abs(where["bottom"] - height) < 1, (width, height, where)
+        else:
+            assert where["over_main"] == 0, (width, height, where)
+        assert [p for p in problems if "status of 400" not in p] == []
+        page.close()
