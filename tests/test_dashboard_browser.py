@@ -195,3 +195,18 @@ def test_dashboard_counts_refusals_on_their_side_apart(served):
         tile = page.locator("#stat-ood").locator("xpath=..").inner_text()
         assert "5 images; 3 of them on their side, brain MRI to rotate and resend" in tile, tile
         assert "not brain MRI" not in page.locator("#chart-ood").get_attribute("aria-label")
+
+
+def test_class_mix_meters_say_their_count_and_share(served):
+    """The class mix's meters had no value text, as the result cards' bars have: a screen reader said a raw
+    "0.3333333432674408" (or its own rounding of it), not the "2 · 33.3%" shown beside the meter."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    answers = [_snapshot(real, 1000, 0), _snapshot(real, 1002, 3)]
+    classes = answers[-1]["predictions"]["by_class"]
+    answers[-1]["predictions"]["by_class"] = dict(zip(classes, (2, 1, 0, 0), strict=True))
+    with _scripted_page(base, answers) as page:
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("3", timeout=10_000)
+        meters = page.locator("#class-mix meter")
+        texts = meters.evaluate_all("ms => ms.map(m => m.getAttribute('aria-valuetext'))")
+        assert texts == ["2 images, 66.7%", "1 image, 33.3%", "0 images, 0.0%", "0 images, 0.0%"]

@@ -179,6 +179,9 @@
       const share = total ? by[c] / total : 0;
       li.querySelector("meter").value = share;
       li.querySelector(".mix-value").textContent = num(by[c]) + " · " + pct(total ? share : null);
+      // what a screen reader says of the meter (it said the raw 0.3333333432674408), as the result cards' bars
+      li.querySelector("meter").setAttribute("aria-valuetext", num(by[c]) + (by[c] === 1 ? " image" : " images") +
+        (total ? ", " + pct(share) : ""));
     });
     return classes;
   }
