@@ -210,3 +210,18 @@ def test_class_mix_meters_say_their_count_and_share(served):
         meters = page.locator("#class-mix meter")
         texts = meters.evaluate_all("ms => ms.map(m => m.getAttribute('aria-valuetext'))")
         assert texts == ["2 images, 66.7%", "1 image, 33.3%", "0 images, 0.0%", "0 images, 0.0%"]
+
+
+def test_the_errors_table_is_named_and_each_count_has_its_kind(served):
+    """The errors table had no name and no headers: a screen reader's table navigation said "table, 2 columns"
+    and a bare "3" when moving along a row, not which error it counted."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    answers = [_snapshot(real, 1000, 10), _snapshot(real, 1002, 20)]
+    answers[-1]["errors"] = {"invalid_image": 3, "bad_request": 1}
+    with _scripted_page(base, answers) as page:
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("20", timeout=10_000)
+        table = page.get_by_role("table", name="Errors")
+        sync_api.expect(table).to_have_count(1)
+        assert table.get_by_role("rowheader").all_inner_texts() == ["bad request", "invalid image"]
+        assert table.get_by_role("cell").all_inner_texts() == ["1", "3"]

@@ -196,7 +196,8 @@
     }
     kinds.forEach(function (k) {
       const tr = document.createElement("tr");
-      const name = document.createElement("td"), value = document.createElement("td");
+      const name = document.createElement("th"), value = document.createElement("td");
+      name.scope = "row";  // a screen reader says the kind with its count
       name.textContent = k.replace(/_/g, " ");
       value.textContent = num(errors[k]);
       tr.append(name, value);
