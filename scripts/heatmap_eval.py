@@ -1,0 +1,141 @@
+"""Are the heat maps faithful? A deletion test of the class-activation maps the web page and API show.
+
+    python scripts/heatmap_eval.py [--model FILE] [--data ROOT] [--split Testing | --run RUN] [--limit N] [--json F]
+
+For every accepted image: the pixels the heat map of its answer marks hottest are blacked out (set to the background
+level, 0) in growing shares of the model's input, and the calibrated probability of the same answer is read again
+(Petsiuk et al., "RISE", BMVC 2018: the deletion metric). A map that shows where the network's evidence is should
+make the probability fall faster than a map drawn at random with the same smoothness (random 5 x 5 cells upsampled
+as the heat map is) and much faster than the map turned inside out (coolest first). Also printed: how much of each
+map's weight lies on the head rather than on the black background around it. Quoted in docs/RESULTS.md
+("Heat maps: do they show where the evidence is?").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
+import numpy as np
+
+from braintumor.calibrate import read_split
+from braintumor.cli_checks import run_script
+from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
+from braintumor.heatmap import FEATURE_STRIDE, explain_crops, upsample
+from braintumor.image_io import ImageError
+from braintumor.predictor import Classifier
+
+FRACTIONS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)  # shares of the input's pixels blacked out
+HEAD_LEVEL = 10  # gray level above which a pixel of the model's input counts as head, not background
+
+
+def deletion_curve(crop: np.ndarray, ranking: np.ndarray, label: int,
+                   probabilities: Callable[[np.ndarray], np.ndarray],
+                   fractions: tuple[float, ...] = FRACTIONS) -> np.ndarray:
+    """P(``label``) as the top ``fractions`` of ``crop``'s pixels by ``ranking`` are set to 0, one batch for all of
+    them. ``probabilities`` maps (N, 1, S, S) inputs in [0, 1] to (N, K) probabilities."""
+    order = np.argsort(-ranking.ravel(), kind="stable")
+    batch = np.repeat(crop[None].astype(np.float32) / 255.0, len(fractions), axis=0)
+    flat = batch.reshape(len(fractions), -1)
+    for i, f in enumerate(fractions):
+        flat[i, order[: round(f * order.size)]] = 0.0
+    return probabilities(batch[:, None])[:, label]
+
+
+def area(curve: np.ndarray, fractions: tuple[float, ...] = FRACTIONS) -> float:
+    """Mean height of a deletion curve over the deleted share (trapezoids): lower = the map found the evidence."""
+    x = np.asarray(fractions, dtype=np.float64)
+    y = np.asarray(curve, dtype=np.float64)
+    return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2 / (x[-1] - x[0]))
+
+
+def random_smooth_map(rng: np.random.Generator, size: int, stride: int = FEATURE_STRIDE) -> np.ndarray:
+    """A map as smooth as a heat map (its cells upsampled the same way) but placed at random."""
+    cells = -(-size // stride)
+    return upsample(rng.random((cells, cells)).astype(np.float32), size, stride)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="ONNX model (default: the shipped one)")
+    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
+    ap.add_argument("--split", default="Testing")
+    ap.add_argument("--run", help="score the validation images of this run's split.json (from Training) instead")
+    ap.add_argument("--limit", type=int, default=0, help="every k-th image so that about N remain (0: all)")
+    ap.add_argument("--seed", type=int, default=0, help="random maps and tie-breaking")
+    ap.add_argument("--json", help="also write the numbers here")
+    args = ap.parse_args()
+    clf = Classifier.load(args.model)
+    if args.run:
+        val = set(read_split(args.run)["val"])
+        full = load_dataset(args.data, "Training")
+        dataset = full.subset(np.array([i for i, p in enumerate(full.paths)
+                                        if str(p.relative_to(full.root)) in val], dtype=np.int64))
+    else:
+        dataset = load_dataset(args.data, args.split)
+    paths = dataset.paths[:: max(1, len(dataset) // args.limit)] if args.limit else dataset.paths
+    rng = np.random.default_rng(args.seed)
+    maps = ("heat map", "random smooth map", "heat map inside out")
+    curves: dict[str, list[np.ndarray]] = {name: [] for name in maps}
+    by_class: dict[str, dict[str, list[float]]] = {}
+    head_share, head_area, refused = [], [], 0
+    for path in paths:
+        try:
+            crop, info = clf.inspect_crop(path)
+        except ImageError as exc:
+            print(f"skipped {path}: {exc}", file=sys.stderr)
+            continue
+        e = explain_crops(clf, crop[None], [info])[0]
+        if e.cam is None:
+            refused += 1
+            continue
+        label = clf.classes.index(e.prediction.label)
+        jitter = 1e-6 * rng.random(e.cam.shape)  # ties (the map's zeros) broken at random, not top-left first
+        rankings = (e.cam + jitter, random_smooth_map(rng, clf.image_size) + jitter, -e.cam + jitter)
+        for name, ranking in zip(maps, rankings, strict=True):
+            curve = deletion_curve(crop, ranking, label, clf.predict_proba)
+            curves[name].append(curve)
+            by_class.setdefault(e.prediction.label, {m: [] for m in maps})[name].append(area(curve))
+        head = crop > HEAD_LEVEL
+        head_share.append(float(e.cam[head].sum() / max(e.cam.sum(), 1e-12)))
+        head_area.append(float(head.mean()))
+    n = len(curves["heat map"])
+    if not n:
+        print("error: no accepted image to explain", file=sys.stderr)
+        return 1
+    print(f"{clf.path}: {n} accepted images of {dataset.root} ({refused} refused, not explained)")
+    print("mean probability of the answer with the top share of pixels blacked out, by the map that ranks them:")
+    print(f"{'map':<22}" + "".join(f"{f:>7.0%}" for f in FRACTIONS) + f"{'area':>8}{'P >= 0.5 at 10 %':>18}")
+    rows = {}
+    at10 = FRACTIONS.index(0.1)
+    for name in maps:
+        c = np.stack(curves[name])
+        mean, areas = c.mean(axis=0), [area(x) for x in c]
+        kept = float(np.mean(c[:, at10] >= 0.5))  # the answer still holds at least half the probability
+        rows[name] = {"mean_curve": [round(float(v), 4) for v in mean], "area": round(float(np.mean(areas)), 4),
+                      "p_answer_over_half_at_10pct": round(kept, 4)}
+        print(f"{name:<22}" + "".join(f"{v:7.3f}" for v in mean) + f"{np.mean(areas):8.3f}{kept:>18.1%}")
+    heat, rand = (np.array([area(x) for x in curves[m]]) for m in maps[:2])
+    lower = float(np.mean(heat < rand))
+    print(f"the heat map's area below the random map's for {lower:.1%} of the images")
+    print("by answer (mean area: heat map / random / inside out):")
+    for label, d in sorted(by_class.items()):
+        print(f"  {label:<11} n {len(d['heat map']):>4}  " + " / ".join(f"{np.mean(d[m]):.3f}" for m in maps))
+    print(f"share of the map's weight on the head (gray level > {HEAD_LEVEL}): {np.mean(head_share):.1%} "
+          f"(the head covers {np.mean(head_area):.1%} of the input)")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"model": str(clf.path), "data": str(dataset.root), "images": n, "refused": refused,
+                       "fractions": list(FRACTIONS), "rows": rows, "heat_below_random": round(lower, 4),
+                       "by_answer": {k: {m: round(float(np.mean(v)), 4) for m, v in d.items()}
+                                     for k, d in by_class.items()},
+                       "head_share": round(float(np.mean(head_share)), 4),
+                       "head_area": round(float(np.mean(head_area)), 4)}, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    run_script(main)
