@@ -21,7 +21,7 @@ from collections.abc import Callable
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 
-from braintumor.calibrate import read_split
+from braintumor.calibrate import validation_images
 from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.heatmap import FEATURE_STRIDE, explain_crops, upsample
@@ -69,13 +69,7 @@ def main() -> int:
     ap.add_argument("--json", help="also write the numbers here")
     args = ap.parse_args()
     clf = Classifier.load(args.model)
-    if args.run:
-        val = set(read_split(args.run)["val"])
-        full = load_dataset(args.data, "Training")
-        dataset = full.subset(np.array([i for i, p in enumerate(full.paths)
-                                        if str(p.relative_to(full.root)) in val], dtype=np.int64))
-    else:
-        dataset = load_dataset(args.data, args.split)
+    dataset = validation_images(args.data, args.run) if args.run else load_dataset(args.data, args.split)
     paths = dataset.paths[:: max(1, len(dataset) // args.limit)] if args.limit else dataset.paths
     rng = np.random.default_rng(args.seed)
     maps = ("heat map", "random smooth map", "heat map inside out")

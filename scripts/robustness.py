@@ -18,7 +18,7 @@ import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from braintumor.calibrate import read_split
+from braintumor.calibrate import validation_images
 from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.predictor import Classifier
@@ -90,13 +90,7 @@ def main() -> int:
     ap.add_argument("--only", help="run only the perturbations whose name contains this text")
     args = ap.parse_args()
     clf = Classifier.load(args.model)
-    if args.split == "val":
-        val = set(read_split(args.run)["val"])
-        full = load_dataset(args.data, "Training")
-        test = full.subset(np.array([i for i, p in enumerate(full.paths)
-                                     if str(p.relative_to(full.root)) in val], dtype=np.int64))
-    else:
-        test = load_dataset(args.data, "Testing")
+    test = validation_images(args.data, args.run) if args.split == "val" else load_dataset(args.data, "Testing")
     idx = np.arange(len(test))
     if args.limit:
         idx = idx[:: max(1, len(idx) // args.limit)]

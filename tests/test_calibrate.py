@@ -144,3 +144,13 @@ def test_calibrate_refuses_impossible_settings_before_touching_the_file(tiny_run
     with pytest.raises(DatasetError, match="ood-framing"):
         calibrate(model, tiny_run, ood_framing=-1)
     assert model.read_bytes() == before
+
+
+def test_validation_images_are_the_ones_the_run_held_out(tiny_run, data_root):
+    """What scripts score design decisions on (``--run``): exactly split.json's validation list, from Training."""
+    from braintumor.calibrate import validation_images
+
+    ds = validation_images(data_root, tiny_run)
+    listed = json.loads((tiny_run / "split.json").read_text())["val"]
+    assert sorted(str(p.relative_to(ds.root)) for p in ds.paths) == sorted(listed) and len(listed) > 0
+    assert all(ds.classes[y] == p.parent.name for p, y in zip(ds.paths, ds.labels, strict=True))

@@ -78,6 +78,13 @@ def read_split(run_dir: str | os.PathLike) -> dict:
     return split
 
 
+def validation_images(root: str | os.PathLike, run_dir: str | os.PathLike) -> Dataset:
+    """The validation images a run's split.json lists, from ROOT/Training: what the scripts score design decisions on
+    (``--run``), which Testing must not make."""
+    ds, is_val = _run_images(root, Path(run_dir))
+    return ds.subset(np.flatnonzero(is_val))
+
+
 def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.ndarray]:
     """The run's training + validation images (as split.json lists them) and a validation mask."""
     split = read_split(run_dir)
