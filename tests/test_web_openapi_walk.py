@@ -142,3 +142,16 @@ def test_every_error_answers_the_one_error_body(client, doc, test_images):
 def test_the_documents_version_is_the_packages(doc):
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert doc["info"]["version"] == __version__ == project["version"]
+
+
+def test_the_model_card_documents_every_field_it_returns(client, doc):
+    """The card's schema named 12 of its 24 fields: ``ood`` (whose ``threshold`` its own description cites),
+    ``package_version``, ``data_fingerprint``, ``training`` and the rest were returned undocumented."""
+    card = _check(doc, "/api/v1/model", "get", client.get("/api/v1/model"))
+    schema = doc["components"]["schemas"]["ModelCard"]
+    assert set(card) - set(schema["properties"]) == set()
+    assert set(card["ood"]) - set(schema["properties"]["ood"]["properties"]) == set()
+    limits = schema["properties"]["limits"]
+    assert set(limits["required"]) == set(limits["properties"]) == set(card["limits"])  # every limit, always
+    with pytest.raises(jsonschema.ValidationError):  # a limit the document does not name is not in the contract
+        _validate(doc, {"$ref": "#/components/schemas/ModelCard"}, {**card, "limits": {**card["limits"], "x": 1}})

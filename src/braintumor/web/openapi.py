@@ -157,11 +157,37 @@ def _schemas(classes: list[str]) -> dict:
                            "server's limits. The linear head's weights are left out.",
             "properties": {
                 "name": {"type": "string"},
+                "model_name": {"type": "string", "description": "The network's architecture."},
                 "model_version": {"type": "string"},
+                "package_version": {"type": "string", "description": "The braintumor version that exported it."},
+                "created": {"type": "string", "description": "When it was exported (UTC, ISO 8601)."},
+                "format": {"type": "integer", "description": "Version of this metadata's layout."},
                 "classes": {"type": "array", "items": {"type": "string"}},
                 "display_names": {"type": "object", "additionalProperties": {"type": "string"}},
+                "input": {"type": "object", "description": "The ONNX graph's input: name, shape, dtype, range."},
+                "outputs": {"type": "object", "description": "The ONNX graph's outputs."},
                 "preprocess": {"type": "object"},
                 "temperature": {"type": "number"},
+                "num_parameters": {"type": "integer"},
+                "data_fingerprint": {"type": "string", "description": "Hash of the training data's file list."},
+                "training": {"type": "object", "description": "How it was trained: epochs, images, settings."},
+                "calibration": {"type": "object", "description": "Temperature scaling's fit, on the validation "
+                                "split (absent for a model exported uncalibrated)."},
+                "ood": {"type": "object", "description": "The refusal check's settings, not its fitted arrays "
+                        "(absent for a model without it).",
+                        "properties": {"threshold": {**number, "description": "The raw distance above which an "
+                                                     "input is refused (its ood_score is 1 there)."},
+                                       "method": {"type": "string"}, "dim": {"type": "integer"},
+                                       "num_classes": {"type": "integer"}, "dtype": {"type": "string"},
+                                       "maha_scale": number, "uses_middle": {"type": "boolean"},
+                                       "augmented_copies": {"type": "integer"}, "whiten_layout": {"type": "string"},
+                                       "max_aspect": number, "max_colourfulness": number, "min_std": number,
+                                       "val_refused": {**number, "description": "Share of validation slices "
+                                                       "refused."}}},
+                "orientation": {"type": "object", "description": "The check that refuses slices turned on their "
+                                "side: its network and validation results (absent for a model without it)."},
+                "ensemble": {"type": "array", "items": {"type": "object"}, "description": "An ensemble's members."},
+                "quantization": {"type": "object", "description": "How an int8 copy was made from its float model."},
                 "review_below": {"type": "number", "description": "A result's `review` is true for an accepted "
                                  "answer whose confidence is under this."},
                 "refused_above_ood_score": {"type": "number", "description": "A result whose `ood_score` is above "
@@ -177,7 +203,9 @@ def _schemas(classes: list[str]) -> dict:
                                    "min_side": {"type": "integer", "description": "Smallest width and height of "
                                                 "an image (not a scan's slice), in pixels."},
                                    "formats": {"type": "array", "items": {"type": "string"}}},
-                    "required": ["max_request_bytes", "max_files", "max_pixels", "formats"],
+                    "required": ["max_request_bytes", "max_files", "max_pixels", "max_request_pixels", "max_slices",
+                                 "min_side", "formats"],
+                    "additionalProperties": False,
                 },
                 "disclaimer": {"type": "string"},
             },
