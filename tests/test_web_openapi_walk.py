@@ -155,3 +155,14 @@ def test_the_model_card_documents_every_field_it_returns(client, doc):
     assert set(limits["required"]) == set(limits["properties"]) == set(card["limits"])  # every limit, always
     with pytest.raises(jsonschema.ValidationError):  # a limit the document does not name is not in the contract
         _validate(doc, {"$ref": "#/components/schemas/ModelCard"}, {**card, "limits": {**card["limits"], "x": 1}})
+
+
+def test_a_series_summary_schema_rejects_what_the_api_never_sends(client, doc, stack):
+    """Each object of an answer is closed (additionalProperties false); most_suspicious's entries were not."""
+    body = client.post(PREDICT, **_files(("h.nii.gz", nifti_bytes(axial_volume(stack))))).get_json()
+    schema = {"$ref": "#/components/schemas/PredictResponse"}
+    _validate(doc, schema, body)
+    top = body["series"][0]["summary"]["most_suspicious"]
+    top[0]["ood_score"] = 0.5
+    with pytest.raises(jsonschema.ValidationError, match="ood_score"):
+        _validate(doc, schema, body)
