@@ -166,3 +166,27 @@ def test_a_series_summary_schema_rejects_what_the_api_never_sends(client, doc, s
     top[0]["ood_score"] = 0.5
     with pytest.raises(jsonschema.ValidationError, match="ood_score"):
         _validate(doc, schema, body)
+
+
+def test_every_operation_documents_its_other_errors(doc, monkeypatch):
+    """A 500 (a bug) and the 404 and 405 of every route answer ``{"error": ...}``, as docs/WEB.md says: the document
+    named none of them, so a client generated from it knew no body for them."""
+    from braintumor.predictor import Classifier
+
+    app = create_app(classifier=Classifier.load(threads=1))
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(app, "view_functions", {k: boom for k in app.view_functions})
+    client = app.test_client()
+    for path, ops in doc["paths"].items():
+        for method in ops:
+            r = getattr(client, method)(path, data=b"x", content_type="image/jpeg")
+            assert r.status_code == 500 and "secret" not in r.get_data(as_text=True)
+            default = ops[method]["responses"].get("default")
+            assert default is not None, f"{method.upper()} {path} documents no body for other errors"
+            schema = default["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}
+            _validate(doc, schema, r.get_json())
+    assert "404" in doc["info"]["description"] and "405" in doc["info"]["description"]

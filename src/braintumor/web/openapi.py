@@ -259,19 +259,26 @@ def openapi_document(st: WebState) -> dict:
             "415": _json(error, "The body is neither multipart/form-data nor one file of a type listed above."),
         },
     }
+    # a 500 is a bug, and never carries a traceback; 404 and 405 belong to no operation: info's description says them
+    other = {"default": _json(error, "Any other error (500: a bug, never expected), as `{\"error\": sentence}`.")}
     return {
         "openapi": "3.1.0",
         "info": {"title": "braintumor API", "version": __version__,
                  "description": "Brain MRI slice classifier (research software, not a medical device). "
-                                "Uploads are processed in memory and never stored."},
+                                "Uploads are processed in memory and never stored. Every error answers the Error "
+                                "schema, `{\"error\": sentence}`: also 404 for an unknown path under /api/ and 405 "
+                                "(with the Allow header) for a method a path does not take. OPTIONS answers 204."},
         "paths": {
-            "/api/v1/predict": {"post": {**predict, "operationId": "predict"}},
+            "/api/v1/predict": {"post": {**predict, "operationId": "predict",
+                                         "responses": {**predict["responses"], **other}}},
             "/api/v1/model": {"get": {"operationId": "model", "summary": "Model card and server limits",
-                                      "responses": {"200": _json(_ref("ModelCard"), "The model card.")}}},
+                                      "responses": {"200": _json(_ref("ModelCard"), "The model card."), **other}}},
             "/api/v1/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
-                                             "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1.")}}},
+                                             "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1."),
+                                                           **other}}},
             "/healthz": {"get": {"operationId": "health", "summary": "Liveness",
-                                 "responses": {"200": _json(_ref("Health"), "The server is up, its model loaded.")}}},
+                                 "responses": {"200": _json(_ref("Health"), "The server is up, its model loaded."),
+                                               **other}}},
         },
         "components": {"schemas": _schemas(classes)},
     }
