@@ -65,6 +65,8 @@ def _check(doc: dict, path: str, method: str, r) -> dict:
     (media, content), = responses[status]["content"].items()
     assert r.mimetype == media
     assert r.headers["Cache-Control"] == "no-store"  # results are about one patient's scan: never cached
+    for name, header in responses[status].get("headers", {}).items():
+        jsonschema.validate(r.headers.get(name), header["schema"])
     body = r.get_json()
     _validate(doc, content["schema"], body)
     return body
@@ -190,3 +192,14 @@ def test_every_operation_documents_its_other_errors(doc, monkeypatch):
             assert schema == {"$ref": "#/components/schemas/Error"}
             _validate(doc, schema, r.get_json())
     assert "404" in doc["info"]["description"] and "405" in doc["info"]["description"]
+
+
+def test_every_documented_response_promises_no_caching(doc):
+    """Every answer carries ``Cache-Control: no-store`` (a proxy must not keep a patient's result): the document
+    did not say so, and a client or proxy configured from it could not know."""
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            for status, response in op["responses"].items():
+                header = response.get("headers", {}).get("Cache-Control")
+                assert header is not None, (path, method, status)
+                assert header["schema"] == {"type": "string", "const": "no-store"}

@@ -18,8 +18,12 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+#: Every answer's (web/__init__.py's after_request): a result is about one patient's scan, never to be kept by a proxy.
+_NO_STORE: dict = {"Cache-Control": {"description": "Never cached.", "schema": {"type": "string", "const": "no-store"}}}
+
+
 def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+    return {"description": description, "headers": _NO_STORE, "content": {"application/json": {"schema": schema}}}
 
 
 def _schemas(classes: list[str]) -> dict:
