@@ -48,6 +48,9 @@ REQUEST_TIMEOUT_ENV = "BRAINTUMOR_REQUEST_TIMEOUT"
 #: Seconds a request's headers may take to arrive (from its first byte, or from the connection's opening), and then
 #: its body (web/client_input.py), however they trickle, when serve does not say.
 DEFAULT_REQUEST_TIMEOUT = 60.0
+#: How gunicorn's workers log (at debug level) a client that closed its connection in the middle of its headers, the
+#: argument quoting every header byte that had arrived (``No more data after: b'...filename="jane-doe.dcm"...'``).
+_CUT_SHORT = "Ignored premature client disconnection. %s"
 #: How gunicorn's workers log a socket error while reading a request (with its traceback).
 _SOCKET_ERROR = "Socket error processing request."
 
@@ -55,8 +58,11 @@ _SOCKET_ERROR = "Socket error processing request."
 def without_client_data(record: logging.LogRecord) -> bool:
     """Log a rejected request by the kind of its error only: gunicorn writes the client's address and quotes what it
     sent (a request line, a header), which can hold anything, patients' names included; docs/WEB.md (Safety) promises
-    logs without either. The rest of the error log passes as it is."""
-    if isinstance(record.msg, str) and record.msg.startswith(_REJECTED) and ": " in record.msg:
+    logs without either. A client gone in the middle of its headers is logged without them (debug level). The rest of
+    the error log passes as it is."""
+    if record.msg == _CUT_SHORT:
+        record.msg, record.args = "Ignored premature client disconnection", ()
+    elif isinstance(record.msg, str) and record.msg.startswith(_REJECTED) and ": " in record.msg:
         error = record.msg.split(": ", 1)[1]  # after the address (an IPv6 address has no ": ")
         record.msg, record.args = "Invalid request: %s", (_QUOTED.sub("...", error.split(": ", 1)[0]),)
     return True
