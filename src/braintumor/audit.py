@@ -91,6 +91,8 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
         "not_images": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.ignored],  # data.not_images
         # images beside the class folders (Testing/scan.jpg): in no class, so neither counted nor hashed
         "outside_class_folders": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.loose],
+        # pipes and devices named like images (a FIFO scan.jpg): never opened, so neither counted nor hashed
+        "special_files": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.special],
         "unreadable": [{"path": rel[k], "error": h.errors[k]} for k in np.flatnonzero(~h.ok)],
         "exact_duplicates": exact,
         "near_duplicates": near,

@@ -21,7 +21,7 @@ from PIL import Image
 from .classes import CLASSES, class_of_folder
 from .image_files import IMAGE_EXTENSIONS, images_in, is_hidden_name, walk_folders, walk_images
 from .quiet_libraries import quiet_pillow
-from .wording import counted
+from .wording import counted, listed
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
 #: was an empty --data that the user never typed).
@@ -58,6 +58,7 @@ class Dataset:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)  # files in the class folders that are not images by their name
     loose: list[Path] = field(default_factory=list)  # images beside the class folders: in no class, so unlabelled
+    special: list[Path] = field(default_factory=list)  # pipes and devices named like images: never opened
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -78,10 +79,19 @@ class Dataset:
         return (f"skipped {counted(len(self.ignored), 'file')} that {said} name ({', '.join(endings)}), "
                 f"e.g. {self.ignored[0]}" + (VOLUME_HINT if set(endings) & VOLUME_ENDINGS else ""))
 
+    def special_note(self) -> str:
+        """One line naming the pipes and devices named like images (:func:`~braintumor.image_files.walk_images`
+        never opens them: a FIFO nothing writes to blocks its reader): data audit and evaluate passed over them
+        without a word, and their counts seemed to be of every file there."""
+        what = "is a pipe or device, not an image file" if len(self.special) == 1 else \
+            "are pipes or devices, not image files"
+        return (f"skipped {counted(len(self.special), 'file')} that {what} (reading one may never end): "
+                + listed([str(p) for p in self.special]))
+
     def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
         index = np.asarray(index, dtype=np.int64)
         return Dataset(self.root, [self.paths[i] for i in index], self.labels[index], self.classes,
-                       ignored=self.ignored, loose=self.loose)
+                       ignored=self.ignored, loose=self.loose, special=self.special)
 
 
 def _default_hint(root: Path) -> str:
@@ -185,16 +195,18 @@ def load_dataset(
     paths: list[Path] = []
     labels: list[int] = []
     ignored = [p for d in by_class.values() for p in not_images(d)]
+    special: list[Path] = []
     for index, name in enumerate(classes):
-        files = list(walk_images(by_class[name], _unreadable_folder)) if name in by_class else []
+        files = list(walk_images(by_class[name], _unreadable_folder, special.append)) if name in by_class else []
         if not files and not allow_missing:  # training: a two- or three-class set learnt only here that it cannot
             needs = f": training needs images of all {len(classes)} classes ({', '.join(classes)})"  # be trained
             raise DatasetError((f"class '{name}' has no images in {by_class[name]}" if name in by_class else
                                 f"no folder for class '{name}' in {folder}") + needs)  # not 'folder/pituitary'
         paths.extend(files)
         labels.extend([index] * len(files))
+    loose = images_in(folder, special.append)
     return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes), ignored=sorted(ignored),
-                   loose=images_in(folder))
+                   loose=loose, special=sorted(special))
 
 
 def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:

@@ -62,6 +62,9 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
     loose = report.get("outside_class_folders", [])
     lines.append(f"images beside the class folders (no class, not audited): {len(loose)}"
                  + (f": {printable(', '.join(loose[:5]))}" if loose else "") + (" ..." if len(loose) > 5 else ""))
+    special = report.get("special_files", [])
+    lines.append(f"pipes and devices (not read: reading one may never end): {len(special)}"
+                 + (f": {printable(', '.join(special[:5]))}" if special else "") + (" ..." if len(special) > 5 else ""))
     bad = report["unreadable"]
     lines.append(f"unreadable: {len(bad)}" + "".join(f"\n  {printable(u['path'])}: {printable(u['error'])}"
                                                      for u in bad[:10]))

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from . import __version__
 from .data import Dataset, DatasetError, MissingSplitError, fingerprint, load_dataset
 from .evaluation_figures import write_figures
-from .evaluation_scope import given_reference, leak_reference, loose_note, missing_split
+from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import print_summary
 from .image_files import IMAGE_EXTENSIONS
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
@@ -183,7 +183,7 @@ def evaluate(
         "model": _model_info(classifier),
         "data": {"root": str(dataset.root), "n_images": len(dataset) + len(dataset.skipped),
                  "n_not_images": len(dataset.ignored), "not_image_endings": dataset.ignored_endings(),
-                 "n_outside_class_folders": len(dataset.loose),
+                 "n_outside_class_folders": len(dataset.loose), "n_special_files": len(dataset.special),
                  "fingerprint": data_fp, "errors": errors},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
@@ -282,10 +282,8 @@ def run_evaluate(
         return _fail(exc)
     except Exception as exc:  # onnxruntime raises its own types for a corrupt model file
         return _fail(f"cannot load model {model or '(default model)'}: {exc}")
-    if dataset.ignored and len(dataset):  # a .dcm, a note: named as train names them (no image: the one-line error)
-        print(printable(dataset.ignored_note()), file=sys.stderr)
-    if (loose := loose_note(dataset)) and len(dataset):  # EXT/Testing/scan.jpg: no class, so not scored
-        print(printable(loose), file=sys.stderr)
+    for note in dataset_notes(dataset) if len(dataset) else ():  # a .dcm, a FIFO, EXT/Testing/scan.jpg: named as
+        print(printable(note), file=sys.stderr)  # train names them (no image: the one-line error)
     try:
         result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress,
                           reference=compared, leak_threshold=leak_threshold, leak_note=leak_note,

@@ -112,6 +112,15 @@ def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None,
                   f"{reference_hint(trained_on)}")
 
 
+def dataset_notes(dataset: Dataset) -> list[str]:
+    """The lines train and evaluate print on the files of ``dataset`` they leave out, unread: files that are not
+    images by their name, pipes and devices named like images, images beside the class folders. One list for both,
+    so that neither forgets one (evaluate and train passed over a FIFO scan.jpg without a word)."""
+    notes = [dataset.ignored_note()] if dataset.ignored else []
+    notes += [dataset.special_note()] if dataset.special else []
+    return notes + ([loose] if (loose := loose_note(dataset)) else [])
+
+
 def loose_note(dataset: Dataset) -> str | None:
     """One line on the images lying beside the class folders (``EXT/Testing/scan.jpg`` next to ``EXT/Testing/glioma/``),
     or None: they were left out without a word, and a reader took the count scored for all the images there."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .series import printable
+from .wording import listed
 
 #: Leading bytes of image formats that :mod:`braintumor.image_io` reads, strict enough not to take a text for one.
 _IMAGE_STARTS: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
@@ -47,7 +48,6 @@ def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
                "image": "images without an image ending are not read in a folder: name each one, or rename it "
                         ".jpg, .png, ...",
                "special": "pipes and devices in a folder are not read: name each one"}[kind]
-        names = ", ".join(printable(str(p)) for p in paths[:SHOWN])
-        more = f" and {len(paths) - SHOWN} more" if len(paths) > SHOWN else ""
-        notes.append(f"note: {len(paths)} file(s) in {printable(str(folder))} not read ({why}): {names}{more}")
+        names = listed([printable(str(p)) for p in paths], SHOWN)
+        notes.append(f"note: {len(paths)} file(s) in {printable(str(folder))} not read ({why}): {names}")
     return notes

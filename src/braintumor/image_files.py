@@ -53,23 +53,35 @@ def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None
         yield root, dirs, files
 
 
-def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None) -> Iterator[Path]:
-    """Image files below ``folder``, recursively (:func:`walk_folders`), sorted, skipping hidden files and folders."""
+def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None,
+                on_special: Callable[[Path], None] | None = None) -> Iterator[Path]:
+    """Image files below ``folder``, recursively (:func:`walk_folders`), sorted, skipping hidden files and folders.
+
+    A pipe or device named like an image is never yielded (reading one may never end); ``on_special`` gets each, so
+    that a command can name it (data audit and evaluate passed over a FIFO scan.jpg without a word)."""
     for root, _dirs, files in walk_folders(folder, on_error):
         for name in sorted(files):
             path = Path(root) / name
-            if not is_hidden_name(name) and path.suffix.lower() in IMAGE_EXTENSIONS and not is_special_file(path):
+            if is_hidden_name(name) or path.suffix.lower() not in IMAGE_EXTENSIONS:
+                continue
+            if not is_special_file(path):
                 yield path
+            elif on_special:
+                on_special(path)
 
 
-def images_in(folder: Path) -> list[Path]:
+def images_in(folder: Path, on_special: Callable[[Path], None] | None = None) -> list[Path]:
     """Image files directly in ``folder`` (not below it), sorted, as :func:`walk_images` names them. Of a folder of
-    class folders, these are images in no class folder: unlabelled, so never scored, and to be said so."""
+    class folders, these are images in no class folder: unlabelled, so never scored, and to be said so.
+    ``on_special``: as :func:`walk_images`'s."""
     try:
         names = sorted(os.listdir(folder))
     except OSError:  # the caller's own walk reports an unreadable folder
         return []
     found = [Path(folder) / n for n in names if not is_hidden_name(n) and Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+    for path in found if on_special else ():
+        if is_special_file(path):
+            on_special(path)
     return [p for p in found if p.is_file() and not is_special_file(p)]
 
 

@@ -147,6 +147,9 @@ def _data_section(data: dict) -> str:
         html += (f"<p>Not scored: {_e(data['n_outside_class_folders'])} image(s) beside the class folders in "
                  f"{_e(data.get('root', 'the data folder'))}: an image's class is the class folder it is in, and "
                  "these are in none.</p>")
+    if data.get("n_special_files"):  # a FIFO scan.jpg: never opened (it may never end), and the reader is told
+        html += (f"<p>Not scored: {_e(data['n_special_files'])} pipe(s) or device(s) named like images in "
+                 "the data folder: reading one may never end.</p>")
     errors = data.get("errors") or []
     if errors:
         items = "".join(f'<tr><td class="code">{_e(p)}</td><td class="l">{_e(m)}</td></tr>' for p, m in errors)

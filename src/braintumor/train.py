@@ -28,7 +28,7 @@ from .augment import augment, cutmix, mixstyle, mixup
 from .checkpoints import keep_epochs_through, recorded_fingerprint, save_checkpoint
 from .data import Dataset, DatasetError, fingerprint, load_dataset, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
-from .evaluation_scope import loose_note
+from .evaluation_scope import dataset_notes
 from .image_hashes import duplicate_groups
 from .model import MODELS, count_parameters, create_model
 from .prepared_images import load_prepared
@@ -126,10 +126,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             else None  # near duplicates: one side of the split each (hashes cached like the images)
     for path, msg in full.skipped if main else ():
         print(printable(f"skipped unreadable file {path}: {msg}"), file=sys.stderr)
-    if main and full.ignored:
-        print(printable(full.ignored_note()), file=sys.stderr)
-    if main and (loose := loose_note(full)):  # Training/scan.jpg beside Training/glioma/: no class, not trained on
-        print(printable(loose), file=sys.stderr)
+    for note in dataset_notes(full) if main else ():  # a .dcm, a FIFO, Training/scan.jpg beside Training/glioma/
+        print(printable(note), file=sys.stderr)
     tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used, groups)
     if len(va_idx) == 0 or len(tr_idx) < 2:  # was a torch.cat traceback after the first epoch
         raise DatasetError(f"{len(full)} images give {len(tr_idx)} to train and {len(va_idx)} to validate "

@@ -12,6 +12,12 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def listed(names: list[str], shown: int = 3) -> str:
+    """The first ``shown`` of ``names``, then "and N more": a note names what it left out without filling a screen."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def none_readable(n: int, where: object, first: tuple[object, object] | None = None) -> str:
     """The error when no image of ``n`` in ``where`` decoded, with the first one's reason: it was "none of the 1
     images in ROOT could be read", saying neither which nor why."""

@@ -1,0 +1,78 @@
+"""``data audit``, ``evaluate`` and train's data loading given a class-folder dataset as a shared drive holds one:
+a named pipe or a device named like an image, a class folder of hidden files only, links that lead nowhere, in a
+loop or out of the dataset, empty files, text named .jpg, files removed between listing and reading. Each is named
+once in the command's own notes, the counts add up, nothing hangs and nothing is a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.audit import audit_dataset
+from braintumor.cli import main
+from braintumor.data import load_dataset
+from braintumor.model_files import default_model_path
+from braintumor.prepared_images import load_prepared
+from braintumor.preprocess import PreprocessConfig
+
+CLASSES = ("glioma", "meningioma", "notumor", "pituitary")
+MODEL = default_model_path()
+needs_model = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(),
+                                reason="no named pipes or /dev/zero on this system")
+
+
+def _dataset(root: Path, per_class: int = 2) -> Path:
+    """ROOT/Testing/<class>/img<k>.png, ``per_class`` readable images each; returns the split folder."""
+    for c, name in enumerate(CLASSES):
+        (root / "Testing" / name).mkdir(parents=True)
+        for k in range(per_class):
+            (root / "Testing" / name / f"img{k}.png").write_bytes(encode(synthetic_head(96, seed=10 * c + k)))
+    return root / "Testing"
+
+
+def _special(split: Path) -> list[Path]:
+    """A FIFO nothing writes to and a link to /dev/zero, both named like images, in the glioma folder."""
+    fifo, zero = split / "glioma" / "fifo.jpg", split / "glioma" / "zero.png"
+    os.mkfifo(fifo)
+    os.symlink("/dev/zero", zero)
+    return [fifo, zero]
+
+
+@needs_fifo
+def test_pipes_and_devices_in_class_folders_are_named_by_audit_and_train(tmp_path: Path, capsys) -> None:
+    """The audit counted 8 of 10 files and listed neither the pipe nor the device anywhere; train said nothing."""
+    split = _dataset(tmp_path)
+    special = _special(split)
+    dataset = load_dataset(tmp_path, "Testing", allow_missing=True)
+    assert len(dataset) == 8 and dataset.special == special
+    report = audit_dataset(tmp_path)
+    assert report["special_files"] == ["Testing/glioma/fifo.jpg", "Testing/glioma/zero.png"]
+    assert report["splits"]["Testing"]["n_images"] + len(report["special_files"]) == 10
+    assert main(["data", "audit", "--data", str(tmp_path), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert ("pipes and devices (not read: reading one may never end): 2: Testing/glioma/fifo.jpg, "
+            "Testing/glioma/zero.png") in printed
+    from braintumor.evaluation_scope import dataset_notes
+
+    _, kept = load_prepared(dataset, PreprocessConfig(image_size=32), tmp_path / "cache")  # train's decoding
+    notes = dataset_notes(kept)
+    assert notes == [f"skipped 2 files that are pipes or devices, not image files (reading one may never end): "
+                     f"{special[0]}, {special[1]}"]
+
+
+@needs_fifo
+@needs_model
+def test_evaluate_names_pipes_and_devices_in_class_folders(tmp_path: Path, capsys) -> None:
+    split = _dataset(tmp_path, per_class=1)
+    special = _special(split)
+    rc = main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "out"), "--no-progress",
+               "--no-leak-free", "--model", str(MODEL)])
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert (f"skipped 2 files that are pipes or devices, not image files (reading one may never end): "
+            f"{special[0]}, {special[1]}") in err
+    assert "Not scored: 2 pipe(s) or device(s)" in (tmp_path / "out" / "report.html").read_text()
