@@ -25,13 +25,13 @@ needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero
                                 reason="no named pipes or /dev/zero on this system")
 
 
-def _dataset(root: Path, per_class: int = 2) -> Path:
-    """ROOT/Testing/<class>/img<k>.png, ``per_class`` readable images each; returns the split folder."""
+def _dataset(root: Path, per_class: int = 2, split: str = "Testing") -> Path:
+    """ROOT/SPLIT/<class>/img<k>.png, ``per_class`` readable images each; returns the split folder."""
     for c, name in enumerate(CLASSES):
-        (root / "Testing" / name).mkdir(parents=True)
+        (root / split / name).mkdir(parents=True)
         for k in range(per_class):
-            (root / "Testing" / name / f"img{k}.png").write_bytes(encode(synthetic_head(96, seed=10 * c + k)))
-    return root / "Testing"
+            (root / split / name / f"img{k}.png").write_bytes(encode(synthetic_head(96, seed=10 * c + k)))
+    return root / split
 
 
 def _special(split: Path) -> list[Path]:
@@ -76,3 +76,55 @@ def test_evaluate_names_pipes_and_devices_in_class_folders(tmp_path: Path, capsy
     assert (f"skipped 2 files that are pipes or devices, not image files (reading one may never end): "
             f"{special[0]}, {special[1]}") in err
     assert "Not scored: 2 pipe(s) or device(s)" in (tmp_path / "out" / "report.html").read_text()
+
+
+def _hidden_only(split: Path) -> Path:
+    """The meningioma folder holding only what a Mac and Jupyter leave: no image a command reads."""
+    folder = split / "meningioma"
+    for p in folder.iterdir():
+        p.unlink()
+    (folder / ".scan.png").write_bytes(encode(synthetic_head(96)))
+    (folder / "._scan.png").write_bytes(b"\0\5\26\7")
+    (folder / ".ipynb_checkpoints").mkdir()
+    (folder / ".ipynb_checkpoints" / "scan-checkpoint.png").write_bytes(encode(synthetic_head(96)))
+    return folder
+
+
+def test_a_class_folder_of_hidden_files_only_says_they_were_skipped(tmp_path: Path, capsys) -> None:
+    """train said "class 'meningioma' has no images in ..." of a folder whose three files ls -a lists, never that
+    they were there and passed over as hidden."""
+    folder = _hidden_only(_dataset(tmp_path, split="Training"))
+    said = "skipped 3 hidden files, which are never data: ._scan.png, .ipynb_checkpoints/scan-checkpoint.png, .scan.png"
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2  # stops at the listing
+    assert capsys.readouterr().err == (f"error: class 'meningioma' has no images in {folder} ({said}): training "
+                                       "needs images of all 4 classes (glioma, meningioma, notumor, pituitary)\n")
+    assert not (tmp_path / "run").exists()
+    dataset = load_dataset(tmp_path, "Training", allow_missing=True)
+    assert dataset.counts()["meningioma"] == 0 and dataset.hidden == {"meningioma": said}
+
+
+@needs_model
+def test_evaluate_says_a_class_folder_held_hidden_files_only(tmp_path: Path, capsys) -> None:
+    split = _dataset(tmp_path, per_class=1)
+    _hidden_only(split)
+    rc = main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "out"), "--no-progress",
+               "--no-leak-free", "--model", str(MODEL)])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert (f"no images of meningioma in {split} (meningioma: skipped 3 hidden files, which are never data: "
+            "._scan.png, .ipynb_checkpoints/scan-checkpoint.png, .scan.png): their recall and AUC are n/a") in out
+
+
+@needs_model
+def test_evaluate_of_class_folders_holding_only_hidden_files_says_so_in_its_error(tmp_path: Path, capsys) -> None:
+    """"no images in ROOT's class folders" of four folders of .scan.png files: as if they were empty."""
+    split = _dataset(tmp_path, per_class=1)
+    for name in CLASSES:
+        (split / name / "img0.png").rename(split / name / ".img0.png")
+    rc = main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "out"), "--no-progress",
+               "--no-leak-free", "--model", str(MODEL)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.startswith(f"error: no images in {split}'s class folders (")
+    assert err.endswith("; skipped 4 hidden files, which are never data: glioma/.img0.png, "
+                        "meningioma/.img0.png, notumor/.img0.png and 1 more\n")

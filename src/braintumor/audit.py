@@ -18,21 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from .data import Dataset
-from .image_files import is_hidden_name
+from .image_files import hidden_files
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, HASH_BITS, HashedImages, close_pairs, hash_images
-
-
-def _hidden_files(root: Path) -> list[str]:
-    """Files under ``root`` that are hidden or inside a hidden folder (``__MACOSX`` too): never data, but worth
-    knowing about."""
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            rel = (Path(folder) / name).relative_to(root)
-            if any(is_hidden_name(part) for part in rel.parts):
-                found.append(rel.as_posix())
-    return found
 
 
 def _scope(splits: set[str]) -> str:
@@ -87,7 +74,7 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
     report: dict = {
         "root": str(root), "hash": kind, "hash_bits": HASH_BITS, "threshold": threshold,
         "splits": {s: _split_stats(ds, h, np.flatnonzero(split_arr == s)) for s, ds in sets.items()},
-        "hidden_files": _hidden_files(root),
+        "hidden_files": [p.relative_to(root).as_posix() for p in hidden_files(root)],
         "not_images": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.ignored],  # data.not_images
         # images beside the class folders (Testing/scan.jpg): in no class, so neither counted nor hashed
         "outside_class_folders": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.loose],

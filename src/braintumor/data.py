@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .classes import CLASSES, class_of_folder
-from .image_files import IMAGE_EXTENSIONS, images_in, is_hidden_name, walk_folders, walk_images
+from .image_files import IMAGE_EXTENSIONS, hidden_files, images_in, is_hidden_name, walk_folders, walk_images
 from .quiet_libraries import quiet_pillow
 from .wording import counted, listed
 
@@ -59,6 +59,7 @@ class Dataset:
     ignored: list[Path] = field(default_factory=list)  # files in the class folders that are not images by their name
     loose: list[Path] = field(default_factory=list)  # images beside the class folders: in no class, so unlabelled
     special: list[Path] = field(default_factory=list)  # pipes and devices named like images: never opened
+    hidden: dict[str, str] = field(default_factory=dict)  # class -> hidden_note of its folder, where it has no image
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -91,7 +92,7 @@ class Dataset:
     def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
         index = np.asarray(index, dtype=np.int64)
         return Dataset(self.root, [self.paths[i] for i in index], self.labels[index], self.classes,
-                       ignored=self.ignored, loose=self.loose, special=self.special)
+                       ignored=self.ignored, loose=self.loose, special=self.special, hidden=self.hidden)
 
 
 def _default_hint(root: Path) -> str:
@@ -156,6 +157,16 @@ def _unreadable_folder(exc: OSError) -> None:
     raise DatasetError(f"cannot read folder {exc.filename}: {exc.strerror or exc}")
 
 
+def hidden_note(folder: Path) -> str | None:
+    """What a folder without images held that is never data (hidden files), or None: "class 'meningioma' has no
+    images" of a folder of ``.scan.png`` and ``._scan.png`` did not say they were there and passed over."""
+    found = sorted(p.relative_to(folder).as_posix() for p in hidden_files(folder))
+    if not found:
+        return None
+    which = "which is" if len(found) == 1 else "which are"
+    return f"skipped {counted(len(found), 'hidden file')}, {which} never data: {listed(found)}"
+
+
 def not_images(folder: Path) -> list[Path]:
     """Files below ``folder`` that :func:`walk_images` leaves out by their name (a DICOM file, a note), sorted; hidden
     ones are not listed: they are never data."""
@@ -196,17 +207,21 @@ def load_dataset(
     labels: list[int] = []
     ignored = [p for d in by_class.values() for p in not_images(d)]
     special: list[Path] = []
+    hidden: dict[str, str] = {}
     for index, name in enumerate(classes):
         files = list(walk_images(by_class[name], _unreadable_folder, special.append)) if name in by_class else []
+        if not files and name in by_class and (note := hidden_note(by_class[name])):
+            hidden[name] = note
         if not files and not allow_missing:  # training: a two- or three-class set learnt only here that it cannot
             needs = f": training needs images of all {len(classes)} classes ({', '.join(classes)})"  # be trained
-            raise DatasetError((f"class '{name}' has no images in {by_class[name]}" if name in by_class else
+            said = f" ({hidden[name]})" if name in hidden else ""
+            raise DatasetError((f"class '{name}' has no images in {by_class[name]}{said}" if name in by_class else
                                 f"no folder for class '{name}' in {folder}") + needs)  # not 'folder/pituitary'
         paths.extend(files)
         labels.extend([index] * len(files))
     loose = images_in(folder, special.append)
     return Dataset(folder, paths, np.asarray(labels, dtype=np.int64), tuple(classes), ignored=sorted(ignored),
-                   loose=loose, special=sorted(special))
+                   loose=loose, special=sorted(special), hidden=hidden)
 
 
 def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:

@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .data import Dataset, DatasetError, MissingSplitError, fingerprint, load_dataset
+from .data import Dataset, DatasetError, MissingSplitError, fingerprint, hidden_note, load_dataset
 from .evaluation_figures import write_figures
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import print_summary
@@ -127,8 +127,9 @@ def evaluate(
     require_matplotlib()  # fail before the long part, not after it
     if not len(dataset):  # nothing unreadable: nothing there (a folder of DICOM files, say)
         beside = f"; {len(dataset.loose)} lie beside them, in no class folder" if dataset.loose else ""
+        hidden = f"; {note}" if (note := hidden_note(dataset.root)) else ""  # .scan.png: there, and passed over
         raise DatasetError(f"no images in {dataset.root}'s class folders ({', '.join(sorted(IMAGE_EXTENSIONS))})"
-                           + beside)
+                           + beside + hidden)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     classes = tuple(classifier.classes)

@@ -27,7 +27,9 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
     """Print the summary of ``result`` (the document of :func:`braintumor.evaluate.evaluate`) on stdout."""
     missing = [c for k, c in enumerate(dataset.classes) if not (dataset.labels == k).any()]
     if missing:
-        print(f"no images of {', '.join(missing)} in {printable(str(dataset.root))}: their recall and AUC are n/a")
+        hidden = "; ".join(f"{c}: {dataset.hidden[c]}" for c in missing if c in dataset.hidden)  # .scan.png only
+        print(printable(f"no images of {', '.join(missing)} in {dataset.root}" + (f" ({hidden})" if hidden else "")
+                        + ": their recall and AUC are n/a"))
     auc = result["macro_roc_auc"]
     unreadable = len(result["data"]["errors"])
     print(f"accuracy {format_score(result['accuracy'])}  macro-F1 {format_score(result['macro_f1'])}  "

@@ -30,6 +30,20 @@ def is_hidden_name(name: str) -> bool:
     return name.startswith(".") or name.lower() in SYSTEM_NAMES
 
 
+def hidden_files(folder: Path) -> list[Path]:
+    """Files below ``folder`` that are hidden or inside a hidden folder (:func:`is_hidden_name`: ``__MACOSX`` too),
+    in walking order: never data, but a folder holding only these is to be said so, not called empty (the audit
+    lists them; train and evaluate said "no images" of a folder ``ls -a`` shows full)."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root) / name
+            if any(is_hidden_name(part) for part in path.relative_to(folder).parts):
+                found.append(path)
+    return found
+
+
 def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None,
                  ) -> Iterator[tuple[str, list[str], list[str]]]:
     """``os.walk(folder)``, sorted, without hidden folders (:func:`is_hidden_name`: ``__MACOSX`` too), into linked
