@@ -128,3 +128,15 @@ def test_evaluate_of_class_folders_holding_only_hidden_files_says_so_in_its_erro
     assert err.startswith(f"error: no images in {split}'s class folders (")
     assert err.endswith("; skipped 4 hidden files, which are never data: glioma/.img0.png, "
                         "meningioma/.img0.png, notumor/.img0.png and 1 more\n")
+
+
+@needs_model
+def test_predict_of_a_folder_of_hidden_files_only_says_they_were_skipped(tmp_path: Path, capsys) -> None:
+    """"no images found in folder" of a class folder copied off a Mac: its ._scan.png and .scan.png went unsaid."""
+    import json
+
+    folder = _hidden_only(_dataset(tmp_path, per_class=1))
+    assert main(["predict", str(folder), "--format", "jsonl", "--model", str(MODEL)]) == 1
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert records == [{"path": str(folder), "error": "no images found in folder (skipped 3 hidden files, which are "
+                        "never data: ._scan.png, .ipynb_checkpoints/scan-checkpoint.png, .scan.png)"}]

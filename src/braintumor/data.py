@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .classes import CLASSES, class_of_folder
-from .image_files import IMAGE_EXTENSIONS, hidden_files, images_in, is_hidden_name, walk_folders, walk_images
+from .image_files import IMAGE_EXTENSIONS, hidden_note, images_in, is_hidden_name, walk_folders, walk_images
 from .quiet_libraries import quiet_pillow
 from .wording import counted, listed
 
@@ -155,16 +155,6 @@ def _holds_class_folders(folder: Path) -> bool:
 def _unreadable_folder(exc: OSError) -> None:
     """A folder of the dataset that cannot be read: training or scoring without its images would be silent."""
     raise DatasetError(f"cannot read folder {exc.filename}: {exc.strerror or exc}")
-
-
-def hidden_note(folder: Path) -> str | None:
-    """What a folder without images held that is never data (hidden files), or None: "class 'meningioma' has no
-    images" of a folder of ``.scan.png`` and ``._scan.png`` did not say they were there and passed over."""
-    found = sorted(p.relative_to(folder).as_posix() for p in hidden_files(folder))
-    if not found:
-        return None
-    which = "which is" if len(found) == 1 else "which are"
-    return f"skipped {counted(len(found), 'hidden file')}, {which} never data: {listed(found)}"
 
 
 def not_images(folder: Path) -> list[Path]:

@@ -22,11 +22,11 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .data import Dataset, DatasetError, MissingSplitError, fingerprint, hidden_note, load_dataset
+from .data import Dataset, DatasetError, MissingSplitError, fingerprint, load_dataset
 from .evaluation_figures import write_figures
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import print_summary
-from .image_files import IMAGE_EXTENSIONS
+from .image_files import IMAGE_EXTENSIONS, hidden_note
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated

@@ -13,6 +13,8 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from .wording import counted, listed
+
 #: File endings looked for when walking folders (explicit files are sniffed instead).
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -42,6 +44,17 @@ def hidden_files(folder: Path) -> list[Path]:
             if any(is_hidden_name(part) for part in path.relative_to(folder).parts):
                 found.append(path)
     return found
+
+
+def hidden_note(folder: Path) -> str | None:
+    """What a folder without images held that is never data (:func:`hidden_files`), or None: "class 'meningioma' has
+    no images" and "no images found in folder" of a folder of ``.scan.png`` and ``._scan.png`` did not say they were
+    there and passed over."""
+    found = sorted(p.relative_to(folder).as_posix() for p in hidden_files(folder))
+    if not found:
+        return None
+    which = "which is" if len(found) == 1 else "which are"
+    return f"skipped {counted(len(found), 'hidden file')}, {which} never data: {listed(found)}"
 
 
 def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None,

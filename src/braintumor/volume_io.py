@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .image_files import IMAGE_EXTENSIONS, is_hidden_name, is_special_file, walk_folders, walk_images
+from .image_files import IMAGE_EXTENSIONS, hidden_note, is_hidden_name, is_special_file, walk_folders, walk_images
 from .image_headers import apple_double
 from .image_io import ImageError
 
@@ -175,9 +175,9 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
             for note in left_out_notes(path, left) if on_note else ():
                 on_note(note)
             if not images and not dicoms and not niftis and not unreadable:
-                zips = any(kind == "zip" for _, kind in left)
-                yield {"path": str(path), "error": "no images found in folder" + (
-                    " (zips in folders are not opened: name the zip itself)" if zips else "")}
+                zips = any(kind == "zip" for _, kind in left)  # and a folder of .scan.png: said, not 'empty'
+                why = "zips in folders are not opened: name the zip itself" if zips else hidden_note(path)
+                yield {"path": str(path), "error": "no images found in folder" + (f" ({why})" if why else "")}
             yield from images
             yield from ({"path": str(e.filename), "error": f"cannot read folder: {e.strerror}"} for e in unreadable)
             if dicoms:
