@@ -140,3 +140,72 @@ def test_predict_of_a_folder_of_hidden_files_only_says_they_were_skipped(tmp_pat
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert records == [{"path": str(folder), "error": "no images found in folder (skipped 3 hidden files, which are "
                         "never data: ._scan.png, .ipynb_checkpoints/scan-checkpoint.png, .scan.png)"}]
+
+
+def _odd_entries(split: Path, outside: Path) -> dict[str, str]:
+    """Every odd entry a shared drive's class folder may hold, each with the reason it is not read (None: read)."""
+    glioma = split / "glioma"
+    os.symlink(glioma / "nowhere.png", glioma / "broken.png")
+    os.symlink(glioma / "loop2.png", glioma / "loop1.png")
+    os.symlink(glioma / "loop1.png", glioma / "loop2.png")
+    (glioma / "empty.jpg").write_bytes(b"")
+    (glioma / "text.jpg").write_text("scan of 3 May: see the PACS")
+    outside.mkdir()
+    (outside / "far.png").write_bytes(encode(synthetic_head(96, seed=77)))
+    os.symlink(outside, glioma / "linked")  # a folder linked in from elsewhere: read, as its own images
+    return {"glioma/broken.png": f"broken symbolic link: {glioma / 'broken.png'} -> {glioma / 'nowhere.png'}",
+            "glioma/empty.jpg": "file is empty (0 bytes)",
+            "glioma/loop1.png": f"symbolic link loop: {glioma / 'loop1.png'}",
+            "glioma/loop2.png": f"symbolic link loop: {glioma / 'loop2.png'}",
+            "glioma/text.jpg": "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"}
+
+
+def _vanishing(monkeypatch: pytest.MonkeyPatch, victim: Path) -> None:
+    """``victim`` is removed after the reader found it there and before it reads it (another user's clean-up)."""
+    is_dir = Path.is_dir
+
+    def removed_then(self: Path) -> bool:
+        if self == victim and os.path.lexists(victim):
+            victim.unlink()
+        return is_dir(self)
+
+    monkeypatch.setattr(Path, "is_dir", removed_then)
+
+
+def test_odd_entries_are_each_named_once_by_audit_and_trains_loading(tmp_path: Path, monkeypatch) -> None:
+    split = _dataset(tmp_path / "data")
+    odd = _odd_entries(split, tmp_path / "elsewhere")
+    gone = split / "notumor" / "img1.png"
+    odd["notumor/img1.png"] = f"file not found: {gone}"
+    _vanishing(monkeypatch, gone)
+    report = audit_dataset(tmp_path / "data")
+    unreadable = {u["path"].removeprefix("Testing/"): u["error"] for u in report["unreadable"]}
+    assert unreadable == odd
+    assert report["splits"]["Testing"]["n_images"] == 8 + 5 + 1  # the linked folder's image is read
+    assert report["splits"]["Testing"]["n_readable"] == 8 + 1 - 1
+
+    (split / "notumor" / "img1.png").write_bytes(encode(synthetic_head(96, seed=21)))
+    _vanishing(monkeypatch, gone)
+    dataset = load_dataset(tmp_path / "data", "Testing")
+    _, kept = load_prepared(dataset, PreprocessConfig(image_size=32), tmp_path / "cache")  # train's decoding
+    assert {p.relative_to(split).as_posix(): m for p, m in kept.skipped} == odd
+    assert len(kept) + len(kept.skipped) == len(dataset) == 14
+
+
+@needs_model
+def test_evaluate_names_each_odd_entry_once_and_scores_the_rest(tmp_path: Path, capsys, monkeypatch) -> None:
+    import json
+
+    split = _dataset(tmp_path / "data", per_class=1)
+    odd = _odd_entries(split, tmp_path / "elsewhere")
+    gone = split / "notumor" / "img0.png"
+    odd["notumor/img0.png"] = f"file not found: {gone}"
+    _vanishing(monkeypatch, gone)
+    rc = main(["evaluate", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--no-progress",
+               "--no-leak-free", "--model", str(MODEL)])
+    out, err = capsys.readouterr()
+    assert rc == 0 and "Traceback" not in err
+    assert "n 4 (6 unreadable, skipped)" in out
+    data = json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]
+    assert {Path(p).relative_to(split).as_posix(): m for p, m in data["errors"]} == odd
+    assert data["n_images"] == 10

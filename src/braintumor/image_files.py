@@ -165,6 +165,15 @@ def missing_text(path: Path) -> str:
     return f"file not found: {path}"
 
 
+def unreadable_text(path: Path, exc: OSError) -> str:
+    """Why ``path`` could not be read, from the OSError its stat or open raised: one that was removed after it was
+    found (another user's clean-up on a shared drive) is :func:`missing_text`, as one never there is (its stat's
+    FileNotFoundError was a traceback from training and cost evaluate the whole run)."""
+    if exc.errno in (errno.ENOENT, errno.ELOOP):
+        return missing_text(path)
+    return f"cannot read file: {exc.strerror or exc}"
+
+
 def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     """Files named explicitly (whatever their ending) and the images found in folders."""
     if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character

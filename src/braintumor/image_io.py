@@ -23,7 +23,7 @@ from .gray_levels import minmax_uint8
 from .image_files import IMAGE_EXTENSIONS as IMAGE_EXTENSIONS  # their old home: still imported from here
 from .image_files import expand_inputs as expand_inputs
 from .image_files import is_special_file as is_special_file
-from .image_files import missing_text, read_limited
+from .image_files import missing_text, read_limited, unreadable_text
 from .image_files import walk_images as walk_images
 from .image_frames import several_frames, upright, wide_colour
 from .quiet_libraries import quiet_pillow
@@ -90,13 +90,13 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
             raise ImageError(missing_text(path))
         if path.is_dir():
             raise ImageError(f"is a folder, not an image: {path}")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImageError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
         try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise ImageError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
             data = read_limited(path, MAX_FILE_BYTES)  # a pipe or device: its size said 0
-        except OSError as exc:
-            raise ImageError(f"cannot read file: {exc.strerror or exc}") from None
+        except OSError as exc:  # removed since exists() above, too
+            raise ImageError(unreadable_text(path, exc)) from None
         if len(data) > MAX_FILE_BYTES:
             raise ImageError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
     elif callable(getattr(source, "read", None)):
