@@ -193,3 +193,15 @@ def test_every_module_name_the_docs_cite_exists():
                     problems.append(f"{doc}: `{name}`")
     assert cited >= 20, "the names were not found"
     assert problems == []
+
+
+def test_deploy_md_names_every_core_dependency_the_image_installs():
+    """docs/DEPLOY.md listed what the image installs without MarkupSafe, a dependency of its own since the page's
+    template filters import it: each core dependency of pyproject.toml (the Linux ones: the image's) is named."""
+    tomllib = pytest.importorskip("tomllib", reason="Python >= 3.11 reads TOML")
+
+    said = (REPO / "docs/DEPLOY.md").read_text().split("without the `train` extra:", 1)[1].split(")", 1)[0]
+    said = {re.sub(r"[\s-]", "", name).lower() for name in re.split(r",|\band\b|\bfor\b", " ".join(said.split()))}
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = [re.match(r"[\w-]+", d).group(0) for d in deps if "win32'" not in d.split(";")[-1] or "!=" in d]
+    assert [n for n in names if re.sub(r"[\s-]", "", n).lower() not in said] == []
