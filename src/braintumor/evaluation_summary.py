@@ -30,6 +30,10 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
         hidden = "; ".join(f"{c}: {dataset.hidden[c]}" for c in missing if c in dataset.hidden)  # .scan.png only
         print(printable(f"no images of {', '.join(missing)} in {dataset.root}" + (f" ({hidden})" if hidden else "")
                         + ": their recall and AUC are n/a"))
+    # listed, but none could be read (every one corrupt): scored as absent, so said as the absent ones are
+    unread = [c for c in dataset.classes if c not in missing and not result["counts"].get(c)]
+    if unread:
+        print(printable(f"no readable images of {', '.join(unread)} in {dataset.root}: their recall and AUC are n/a"))
     auc = result["macro_roc_auc"]
     unreadable = len(result["data"]["errors"])
     print(f"accuracy {format_score(result['accuracy'])}  macro-F1 {format_score(result['macro_f1'])}  "
