@@ -29,3 +29,40 @@ def test_a_class_whose_every_image_is_unreadable_is_said_to_have_none_scored(sma
     assert run_evaluate(None, str(root), str(tmp_path / "out"), progress=False, leak_free=False) == 0
     printed = capsys.readouterr().out
     assert f"no readable images of meningioma in {root}: their recall and AUC are n/a" in printed
+
+
+def _titles(monkeypatch) -> list[str]:
+    """Every axes title and figure title drawn from now on, in order."""
+    import matplotlib.axes
+    import matplotlib.figure
+
+    said: list[str] = []
+
+    def recorder(real):
+        def record(obj, text, *args, **kwargs):
+            said.append(text)
+            return real(obj, text, *args, **kwargs)
+        return record
+
+    for cls, name in ((matplotlib.axes.Axes, "set_title"), (matplotlib.figure.Figure, "suptitle")):
+        monkeypatch.setattr(cls, name, recorder(getattr(cls, name)))
+    return said
+
+
+def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(small_data: Path,  # noqa: F811
+                                                                               tmp_path: Path, monkeypatch):
+    """reliability.png and reliability_uncalibrated.png had the same title ("Reliability of top-1 confidence
+    (ECE ...)"): opened alone, or attached to an issue, the diagram of the probabilities users never see read as
+    the model's calibration."""
+    from braintumor.data import load_dataset
+    from braintumor.evaluate import evaluate
+
+    said = _titles(monkeypatch)
+    clf = FakeClassifier()
+    clf.temperature = 2.0
+    result = evaluate(clf, load_dataset(small_data, "Testing"), tmp_path / "eval", progress=False, gallery_size=4)
+    cal = result["calibration"]
+    reliability = [t for t in said if "Reliability" in t]
+    assert reliability == [f"Reliability of top-1 confidence (ECE {cal['after']['ece']:.4f}, 15 bins)",
+                           "Reliability before temperature scaling (temperature 1; ECE "
+                           f"{cal['before']['ece']:.4f}, 15 bins)"]
