@@ -66,3 +66,24 @@ def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(
     assert reliability == [f"Reliability of top-1 confidence (ECE {cal['after']['ece']:.4f}, 15 bins)",
                            "Reliability before temperature scaling (temperature 1; ECE "
                            f"{cal['before']['ece']:.4f}, 15 bins)"]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_a_small_gallery_shows_its_whole_title(tmp_path: Path, monkeypatch, n: int):
+    """A gallery of one or two images was as narrow as its images, and its title was cut at both edges: one refused
+    slice on a folder of 23 read "ed as not brain MRI (farthes", so the figure no longer said what it shows."""
+    import numpy as np
+
+    from braintumor import figures
+
+    drawn = []
+    real = figures._save
+    monkeypatch.setattr(figures, "_save", lambda fig, out: (drawn.append(fig), real(fig, out))[1])
+    img = np.zeros((32, 32), np.uint8)
+    title = "Refused (farthest first): not brain MRI, or on its side where said"
+    figures.plot_gallery([(img, "notumor", None, 1.16)] * n, tmp_path / "g.png", title)
+    fig = drawn[0]
+    renderer = fig.canvas.get_renderer()
+    box = fig._suptitle.get_window_extent(renderer)
+    assert fig._suptitle.get_text() == title
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (box, fig.bbox)

@@ -281,5 +281,7 @@ def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out
             spine.set(visible=True, color=color, linewidth=2)
     for ax in list(axes.flat)[len(items):]:
         ax.set_visible(False)
-    fig.suptitle(title)
+    # one or two images are narrower than the title, which was cut at both edges ("ed as not brain MRI (farthes")
+    need = fig.suptitle(title).get_window_extent(fig.canvas.get_renderer()).width / fig.dpi + 0.3
+    fig.set_figwidth(max(fig.get_figwidth(), need))
     return _save(fig, out)
