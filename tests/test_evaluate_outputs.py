@@ -54,18 +54,25 @@ def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(
     """reliability.png and reliability_uncalibrated.png had the same title ("Reliability of top-1 confidence
     (ECE ...)"): opened alone, or attached to an issue, the diagram of the probabilities users never see read as
     the model's calibration."""
+    from braintumor import figures
     from braintumor.data import load_dataset
     from braintumor.evaluate import evaluate
 
     said = _titles(monkeypatch)
+    drawn = []
+    real = figures._save
+    monkeypatch.setattr(figures, "_save", lambda fig, out: (drawn.append((fig, Path(out).name)), real(fig, out))[1])
     clf = FakeClassifier()
     clf.temperature = 2.0
     result = evaluate(clf, load_dataset(small_data, "Testing"), tmp_path / "eval", progress=False, gallery_size=4)
     cal = result["calibration"]
     reliability = [t for t in said if "Reliability" in t]
     assert reliability == [f"Reliability of top-1 confidence (ECE {cal['after']['ece']:.4f}, 15 bins)",
-                           "Reliability before temperature scaling (temperature 1; ECE "
+                           "Reliability before temperature scaling\n(temperature 1; ECE "
                            f"{cal['before']['ece']:.4f}, 15 bins)"]
+    fig = next(f for f, name in drawn if name == "reliability_uncalibrated.png")
+    box = fig.axes[0].title.get_window_extent(fig.canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (box, fig.bbox)  # the whole title shows
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])

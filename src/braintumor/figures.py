@@ -145,7 +145,8 @@ def _top1(y_true: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def plot_reliability(y_true: np.ndarray, probs: np.ndarray, out: str | os.PathLike, n_bins: int = N_BINS,
                      title: str = "Reliability of top-1 confidence", note: str = "") -> Path:
     """Accuracy per top-1 confidence bin against the diagonal of perfect calibration; ``title`` says whose
-    probabilities (the PNG may be seen alone), ``note`` goes before the ECE in its brackets."""
+    probabilities (the PNG may be seen alone); ``note`` goes before the ECE in its brackets, on a second line (on
+    one, the title was cut at the edges)."""
     conf, correct = _top1(y_true, probs)
     centers, acc, mean_conf, counts = reliability_bins(conf, correct, n_bins)
     ece = expected_calibration_error(conf, correct, n_bins)
@@ -157,7 +158,8 @@ def plot_reliability(y_true: np.ndarray, probs: np.ndarray, out: str | os.PathLi
     top.bar(centers[filled], mean_conf[filled] - acc[filled], bottom=acc[filled], width=width, color=BAD,
             alpha=0.25, edgecolor=BAD, hatch="//", label="Gap to mean confidence")
     top.plot([0, 1], [0, 1], ls="--", color="grey", label="Perfect calibration")
-    top.set(ylabel="Accuracy", ylim=(0, 1.02), title=f"{title} ({note}ECE {ece:.4f}, {n_bins} bins)")
+    said = f"({note}ECE {ece:.4f}, {n_bins} bins)"
+    top.set(ylabel="Accuracy", ylim=(0, 1.02), title=f"{title}\n{said}" if note else f"{title} {said}")
     top.grid(alpha=0.3)
     top.legend(loc="upper left")
     bottom.bar(centers, counts, width=width, edgecolor="black", color="#8da0cb")
