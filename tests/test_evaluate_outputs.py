@@ -76,9 +76,10 @@ def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
-def test_a_small_gallery_shows_its_whole_title(tmp_path: Path, monkeypatch, n: int):
+def test_a_small_gallery_or_sample_grid_shows_its_whole_title(tmp_path: Path, monkeypatch, n: int):
     """A gallery of one or two images was as narrow as its images, and its title was cut at both edges: one refused
-    slice on a folder of 23 read "ed as not brain MRI (farthes", so the figure no longer said what it shows."""
+    slice on a folder of 23 read "ed as not brain MRI (farthes", so the figure no longer said what it shows; the
+    sample grid of a folder with an image or two per class read "t samples, as the model see"."""
     import numpy as np
 
     from braintumor import figures
@@ -89,8 +90,8 @@ def test_a_small_gallery_shows_its_whole_title(tmp_path: Path, monkeypatch, n: i
     img = np.zeros((32, 32), np.uint8)
     title = "Refused (farthest first): not brain MRI, or on its side where said"
     figures.plot_gallery([(img, "notumor", None, 1.16)] * n, tmp_path / "g.png", title)
-    fig = drawn[0]
-    renderer = fig.canvas.get_renderer()
-    box = fig._suptitle.get_window_extent(renderer)
-    assert fig._suptitle.get_text() == title
-    assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (box, fig.bbox)
+    figures.plot_sample_grid({"glioma": [img] * n, "notumor": [img]}, tmp_path / "s.png")
+    assert [fig._suptitle.get_text() for fig in drawn] == [title, "Dataset samples, as the model sees them"]
+    for fig in drawn:
+        box = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (box, fig.bbox)

@@ -231,6 +231,13 @@ def _image_axes(fig: Any, n_rows: int, n_cols: int) -> np.ndarray:
     return axes
 
 
+def _titled(fig: Any, title: str) -> None:
+    """``title`` over ``fig``, widened to it: one or two images are narrower than a title, which was cut at both
+    edges ("ed as not brain MRI (farthes")."""
+    need = fig.suptitle(title).get_window_extent(fig.canvas.get_renderer()).width / fig.dpi + 0.3
+    fig.set_figwidth(max(fig.get_figwidth(), need))
+
+
 def plot_sample_grid(images_by_class: dict[str, list[np.ndarray]], out: str | os.PathLike,
                      title: str = "Dataset samples, as the model sees them") -> Path:
     """A row of example images per class: a quick look at what the data are."""
@@ -242,7 +249,7 @@ def plot_sample_grid(images_by_class: dict[str, list[np.ndarray]], out: str | os
         axes[r, 0].set_ylabel(f"{display_name(label)}\n({len(images)} shown)", fontsize=11)
         for c, img in enumerate(images):
             axes[r, c].imshow(img, cmap="gray", vmin=0, vmax=255)
-    fig.suptitle(title)
+    _titled(fig, title)
     return _save(fig, out)
 
 
@@ -283,7 +290,5 @@ def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out
             spine.set(visible=True, color=color, linewidth=2)
     for ax in list(axes.flat)[len(items):]:
         ax.set_visible(False)
-    # one or two images are narrower than the title, which was cut at both edges ("ed as not brain MRI (farthes")
-    need = fig.suptitle(title).get_window_extent(fig.canvas.get_renderer()).width / fig.dpi + 0.3
-    fig.set_figwidth(max(fig.get_figwidth(), need))
+    _titled(fig, title)
     return _save(fig, out)
