@@ -95,3 +95,26 @@ def test_a_small_gallery_or_sample_grid_shows_its_whole_title(tmp_path: Path, mo
     for fig in drawn:
         box = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
         assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (box, fig.bbox)
+
+
+def _pr_curves(tmp_path: Path, monkeypatch) -> dict:
+    """pr.png's lines by label, of 3000 gliomas ranked above 1000 normal scans but for one normal scan ranked above
+    the last glioma: both APs short of 1 by under 0.0005."""
+    import numpy as np
+
+    from braintumor import figures
+
+    drawn = []
+    real = figures._save
+    monkeypatch.setattr(figures, "_save", lambda fig, out: (drawn.append(fig), real(fig, out))[1])
+    glioma = np.r_[np.linspace(0.99, 0.6, 2999), 0.45, 0.5, np.linspace(0.4, 0.01, 999)]
+    y = np.r_[np.zeros(3000, int), np.ones(1000, int)]
+    figures.plot_pr(y, np.c_[glioma, 1 - glioma], ["glioma", "notumor"], tmp_path / "pr.png")
+    return {line.get_label(): line for line in drawn[0].axes[0].lines}
+
+
+def test_an_average_precision_short_of_perfect_never_reads_as_perfect(tmp_path: Path, monkeypatch):
+    """pr.png's legend said "AP 1.000" of an AP of 0.99973 (the shipped model's gliomas), as the ROC legend did of
+    AUCs before."""
+    assert list(_pr_curves(tmp_path, monkeypatch)) == ["Glioma (AP >0.999)", "No tumour (AP >0.999)"]
+

@@ -110,7 +110,7 @@ def _per_class_curves(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[s
             ax.plot(fpr, tpr, lw=2, label=f"{display_name(name)} (AUC {auc_text(auc)})")
         else:
             precision, recall, ap = precision_recall_curve(positives, p[:, i])
-            ax.step(recall, precision, where="pre", lw=2, label=f"{display_name(name)} (AP {ap:.3f})")
+            ax.step(recall, precision, where="pre", lw=2, label=f"{display_name(name)} (AP {auc_text(ap)})")
     if kind == "roc":
         ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Chance")
         ax.set(xlabel="False positive rate", ylabel="True positive rate (sensitivity)",
@@ -254,7 +254,7 @@ def plot_sample_grid(images_by_class: dict[str, list[np.ndarray]], out: str | os
 
 
 def auc_text(auc: float) -> str:
-    """Three decimals, but an AUC short of 1 never reads as a perfect "1.000" (0.9998 did)."""
+    """Three decimals, but an AUC (or average precision) short of 1 never reads as a perfect "1.000" (0.9998 did)."""
     text = f"{auc:.3f}"
     return ">0.999" if auc < 1 and text == "1.000" else text
 
