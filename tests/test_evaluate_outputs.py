@@ -118,3 +118,10 @@ def test_an_average_precision_short_of_perfect_never_reads_as_perfect(tmp_path: 
     AUCs before."""
     assert list(_pr_curves(tmp_path, monkeypatch)) == ["Glioma (AP >0.999)", "No tumour (AP >0.999)"]
 
+
+def test_the_precision_recall_curves_end_at_full_recall(tmp_path: Path, monkeypatch):
+    """pr.png drew every class falling straight down to its share of the images at recall 1: the thresholds below
+    the last positive add only false positives, and the line read as a collapse of precision."""
+    for label, line in _pr_curves(tmp_path, monkeypatch).items():
+        assert min(line.get_ydata()) > 0.99, label  # not down to 0.75 or 0.25 at recall 1
+        assert max(line.get_xdata()) == 1.0

@@ -110,7 +110,10 @@ def _per_class_curves(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[s
             ax.plot(fpr, tpr, lw=2, label=f"{display_name(name)} (AUC {auc_text(auc)})")
         else:
             precision, recall, ap = precision_recall_curve(positives, p[:, i])
-            ax.step(recall, precision, where="pre", lw=2, label=f"{display_name(name)} (AP {auc_text(ap)})")
+            # the thresholds below the last positive add only false positives: drawn, every curve fell straight down
+            # to its class's share of the images at recall 1
+            end = int(np.argmax(recall >= recall[-1])) + 1
+            ax.step(recall[:end], precision[:end], where="pre", lw=2, label=f"{display_name(name)} (AP {auc_text(ap)})")
     if kind == "roc":
         ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Chance")
         ax.set(xlabel="False positive rate", ylabel="True positive rate (sensitivity)",
