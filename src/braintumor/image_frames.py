@@ -68,8 +68,9 @@ def _with_rawmode(tile: tuple, rawmode: str) -> tuple:
 def wide_colour(img: Image.Image) -> Image.Image | None:
     """A 16-bit colour PNG or TIFF or a 16-bit gray + alpha PNG, opened and not yet loaded, as 8-bit, scaled as
     :func:`colour16_uint8` scales it; None for any other image (nothing decoded). Pillow has no 16-bit colour mode: it
-    kept each sample's high byte, so a 12-bit one (0-4095) was nearly black (0-15). Its file is decoded twice: as
-    Pillow does, then for the low bytes."""
+    kept each sample's high byte, so a 12-bit one (0-4095) was nearly black (0-15). Its file is decoded twice, as
+    Pillow does, then for the low bytes, into two new images: ``img`` itself is left unloaded, with its file (loading a
+    caller's image dropped its file: predicted again, it was its high bytes alone, another image)."""
     fp = getattr(img, "fp", None)
     if img.format not in ("PNG", "TIFF") or fp is None:  # (a picture made in memory has neither fp nor tiles)
         return None
@@ -80,11 +81,12 @@ def wide_colour(img: Image.Image) -> Image.Image | None:
     at = fp.tell()
     try:
         fp.seek(0)  # where Image.open read it from
-        twin = Image.open(io.BytesIO(fp.read()), formats=[img.format])
+        data = fp.read()
     finally:
         fp.seek(at)
+    high, twin = (Image.open(io.BytesIO(data), formats=[img.format]) for _ in range(2))
     twin.tile = [_with_rawmode(tile, low) for tile in twin.tile]
-    high_bytes = np.asarray(img)[..., list(high_channels)].astype(np.uint16)
+    high_bytes = np.asarray(high)[..., list(high_channels)].astype(np.uint16)
     samples = high_bytes << 8 | np.asarray(twin)[..., list(low_channels)]
     out = Image.fromarray(colour16_uint8(samples))
     out.info = dict(img.info)  # a PNG's EXIF orientation, for upright() (Pillow turns a TIFF upright as it loads it)
