@@ -10,6 +10,9 @@ while decoding, a speed step).
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 from PIL import Image, ImageFile
 
@@ -92,19 +95,34 @@ def _layout_hint(shape: tuple[int, ...]) -> str:
     return ""
 
 
+def _one_reader(img: Image.Image) -> contextlib.AbstractContextManager:
+    """A lock of this image's own while it still reads its file (opened lazily, pixels not read yet), else nothing.
+
+    Pillow decodes such an image on first use, from its one file, and not for two threads at once: two threads
+    predicting or explaining one image read the file in turns, and one failed ("cannot be read as grayscale
+    (AttributeError)", or "the PIL image is closed") or could read pixels the other was writing. Per image, not one
+    lock for all: threads with an image each still decode at once. Kept on the image (a PIL image is unhashable: no
+    weak dict can key it; by ``id()``, a freed image's number is another's)."""
+    if getattr(img, "fp", None) is None:  # loaded, or made in memory: reading it changes nothing
+        return contextlib.nullcontext()
+    return vars(img).setdefault("_braintumor_reading", threading.Lock())  # setdefault: one lock, whoever comes first
+
+
 def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
     width, height = img.size
     check_pixels(width, height)
-    if problem := several_frames(img):  # as the same file's bytes are: a stack is not one slice
-        raise ImageError(problem)
-    try:
-        with quiet_pillow():  # a lazily loaded damaged file's warnings: ImageError says what matters
-            gray, colour = to_gray(upright(wide_colour(img) or img))  # the caller's image is left as it was
-    except Exception as exc:  # a lazily loaded file's decoder error, or one nobody foresaw: the input's error
-        if _closed(img, exc):  # was "cannot be read as grayscale (AssertionError)"
-            raise ImageError("the PIL image is closed (its pixels were never read, or close() freed them): predict it "
-                             "inside its 'with Image.open(...)' block, or pass a .copy() made there") from None
-        raise ImageError(f"image cannot be read as grayscale ({exc.__class__.__name__})") from None
+    with _one_reader(img):
+        if problem := several_frames(img):  # as the same file's bytes are: a stack is not one slice
+            raise ImageError(problem)
+        try:
+            with quiet_pillow():  # a lazily loaded damaged file's warnings: ImageError says what matters
+                gray, colour = to_gray(upright(wide_colour(img) or img))
+        except Exception as exc:  # a lazily loaded file's decoder error, or one nobody foresaw: the input's error
+            if _closed(img, exc):  # was "cannot be read as grayscale (AssertionError)"
+                raise ImageError("the PIL image is closed (its pixels were never read, or close() freed them): "
+                                 "predict it inside its 'with Image.open(...)' block, or pass a .copy() made there"
+                                 ) from None
+            raise ImageError(f"image cannot be read as grayscale ({exc.__class__.__name__})") from None
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
     return gray, InputInfo(width=width, height=height, colourfulness=colour)

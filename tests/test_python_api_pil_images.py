@@ -1,0 +1,87 @@
+"""One PIL image opened lazily (``Image.open``, pixels not read yet) and given to the API more than once: predicted,
+then explained; or by several threads at once. Each time gets the answer its file gets."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+from PIL import Image
+from test_image_gray_conversion import _png16
+
+from braintumor import Classifier
+from braintumor.heatmap import explain
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier.load(threads=1)
+
+
+def test_a_lazy_16_bit_colour_png_gets_its_files_answer_every_time(clf):
+    """The first call loaded the caller's image, which dropped its file: the second read Pillow's high bytes alone (a
+    12-bit image's levels 0-15 of 255), another image, another answer; an explanation after a prediction explained
+    that one."""
+    twelve = synthetic_head(200).astype(np.uint16) * 16 + 7
+    data = _png16(np.dstack([twelve] * 3))
+    want = clf.predict(data)
+    img = Image.open(io.BytesIO(data))
+    assert [clf.predict(img), clf.predict(img), explain(clf, img).prediction] == [want] * 3
+    assert explain(clf, img).image.tobytes() == explain(clf, data).image.tobytes()
+
+
+class _MeetingFile(io.BytesIO):
+    """A file whose first read waits (up to a moment) for a second thread to read it too, and counts how many threads
+    were reading it at once: two threads inside Pillow's load() of one image at the same time."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.inside, self.most, self.first, self.second = 0, 0, threading.Event(), threading.Event()
+        self._count = threading.Lock()
+
+    def read(self, *args):
+        with self._count:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+            waiting = not self.first.is_set()
+        try:
+            if waiting and self.most == 1 and threading.current_thread() is not threading.main_thread():
+                self.first.set()
+                self.second.wait(0.5)  # the second reader arrives here at once when nothing keeps it out
+            elif self.first.is_set():
+                self.second.set()
+            return super().read(*args)
+        finally:
+            with self._count:
+                self.inside -= 1
+
+
+@pytest.mark.parametrize("kind", ["8-bit gray", "16-bit colour"])
+def test_threads_sharing_one_lazy_pil_image_read_its_file_one_at_a_time(clf, kind):
+    """Pillow decodes a lazily opened image on first use, from its one file, and not for two threads at once: they
+    read it in turns and the loser failed ('image cannot be read as grayscale (AttributeError)', or 'the PIL image is
+    closed') or read pixels the other was writing. Two threads now take turns on it."""
+    head = synthetic_head(200)
+    data = encode(head) if kind == "8-bit gray" else _png16(np.dstack([head.astype(np.uint16) * 16] * 3))
+    want = clf.predict(data)
+    fp = _MeetingFile(data)
+    img = Image.open(fp)
+    got: list = []
+
+    def predict() -> None:
+        try:
+            got.append(clf.predict(img))
+        except Exception as exc:  # the failure is what the test reports
+            got.append(exc)
+
+    first = threading.Thread(target=predict)
+    first.start()
+    assert fp.first.wait(10)
+    second = threading.Thread(target=predict)
+    second.start()
+    first.join(20)
+    second.join(20)
+    assert fp.most == 1 and got == [want, want]
