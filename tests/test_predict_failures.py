@@ -171,3 +171,37 @@ def test_an_output_file_name_that_ends_with_a_slash_is_refused(tmp_path, capsys)
     assert capsys.readouterr().err == (f"error: -o {tmp_path / 'results'}/ ends with /, as a folder does; -o takes a "
                                        "file name\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_workers_refuse_a_model_file_replaced_after_the_parent_loaded_it(tmp_path, monkeypatch, capsys):
+    """--workers N sent its processes the model's path only: a file replaced between the parent's load and the workers'
+    start was scored by the workers as if it were the model loaded (and named). Now they refuse, as a pickled
+    Classifier does: one error, no output file."""
+    from braintumor import predict_cli
+    from braintumor.cli import main
+    from braintumor.predictor import Classifier
+
+    model = tmp_path / "model.onnx"
+    shutil.copy(MODEL, model)
+    other = MODEL.with_name(MODEL.stem + "-int8.onnx")
+    if not other.exists():
+        pytest.skip(f"no second shipped model at {other}")
+    images = tmp_path / "in"
+    images.mkdir()
+    for i in range(4):
+        (images / f"{i}.png").write_bytes(encode(synthetic_head(seed=i), "PNG"))
+    load = Classifier.load
+
+    def load_then_replace(*args: object, **kwargs: object) -> Classifier:
+        clf = load(*args, **kwargs)
+        shutil.copy(other, model)  # a new model dropped in place while the run starts
+        return clf
+
+    monkeypatch.setattr(predict_cli.Classifier, "load", load_then_replace)
+    out = tmp_path / "out.jsonl"
+    rc = main(["predict", str(images), "--model", str(model), "--workers", "2", "--batch-size", "1",
+               "-o", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert err.count("error:") == 1 and "changed since it was loaded" in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.glob("*.tmp*")) == []

@@ -39,7 +39,8 @@ from tqdm import tqdm
 from .batch_resume import Previous, append_sink, read_previous
 from .cli_checks import UsageError
 from .predict_output import HeatmapWriter, output_sink, signals_held
-from .predictor import Classifier
+from .predictor import Classifier, ModelError
+from .processes import load_same, model_digest
 from .series import input_records, printable
 from .volume_io import VolumeInput, plan_inputs, read_volumes
 
@@ -127,26 +128,35 @@ def _terminal_signals_held() -> Iterator[None]:
         yield
 
 
-def _init_worker(model: str, threads: int, batch_size: int, summaries: bool, pixels: bool) -> None:
+def _init_worker(model: str, digest: str | None, threads: int, batch_size: int, summaries: bool, pixels: bool) -> None:
     for s in _TERMINAL_SIGNALS:  # the parent's to handle (it stops the pool); ignored, then no longer held
         signal.signal(s, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERMINAL_SIGNALS)
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
-    _worker.update(clf=Classifier.load(model, threads=threads), args=(batch_size, summaries, pixels))
+    try:  # the model file the parent loaded, unless it changed since (then every unit is refused with the reason)
+        clf = load_same(model, threads, digest) if digest else Classifier.load(model, threads=threads)
+    except (ModelError, OSError) as exc:  # raised here it broke the pool: "a worker process stopped unexpectedly"
+        _worker.update(refused=exc)
+        return
+    _worker.update(clf=clf, args=(batch_size, summaries, pixels))
 
 
 def _work(unit: Unit) -> list[dict]:
+    if "refused" in _worker:
+        raise _worker["refused"]
     return score_unit(_worker["clf"], unit, *_worker["args"])
 
 
 def in_order(units: Iterable[Unit], workers: int, model: str, threads: int, batch_size: int,
-             summaries: bool, pixels: bool) -> Iterator[dict]:
-    """Records of ``units`` scored by ``workers`` processes, in input order, at most 2 x workers units ahead."""
+             summaries: bool, pixels: bool, digest: str | None = None) -> Iterator[dict]:
+    """Records of ``units`` scored by ``workers`` processes, in input order, at most 2 x workers units ahead; with
+    ``digest`` (:func:`~braintumor.processes.model_digest` of the parent's Classifier) a model file that changed since
+    the parent loaded it is refused (ModelError), not used."""
     ctx = multiprocessing.get_context("spawn")
     with _terminal_signals_held():  # starts the resource tracker
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(model, threads, batch_size, summaries, pixels))
+                                   initargs=(model, digest, threads, batch_size, summaries, pixels))
     window: deque[Future | dict] = deque()
     try:
         for unit in units:
@@ -210,7 +220,8 @@ class BatchJob:
                 stream = (r for u in units for r in score_unit(self.clf, u, a.batch_size, summaries, pixels))
             else:
                 threads = a.threads or max(1, (os.cpu_count() or 1) // a.workers)
-                stream = in_order(units, a.workers, str(self.clf.path), threads, a.batch_size, summaries, pixels)
+                stream = in_order(units, a.workers, str(self.clf.path), threads, a.batch_size, summaries, pixels,
+                                  model_digest(self.clf))
             new = 0
             try:
                 for rec in stream:

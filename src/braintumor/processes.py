@@ -52,6 +52,23 @@ def _digest(metadata: dict) -> str:
     return hashlib.sha256(json.dumps(metadata, sort_keys=True).encode()).hexdigest()
 
 
+def model_digest(classifier: Classifier) -> str:
+    """What another process that opens the same model file checks it against (:func:`load_same`)."""
+    return _digest(classifier.metadata)
+
+
+def load_same(path: str, threads: int | None, digest: str) -> Classifier:
+    """The model file at ``path``, opened again in another process, refused (ModelError) unless it is still the model
+    whose :func:`model_digest` is ``digest``: replaced in between, the other process scored with another model than
+    the one its parent loaded and named."""
+    from .predictor import Classifier, ModelError  # (predictor imports this module)
+
+    classifier = Classifier.load(path, threads=threads)
+    if _digest(classifier.metadata) != digest:
+        raise ModelError(f"{path} changed since it was loaded: it no longer holds the model in use")
+    return classifier
+
+
 def reduce_classifier(classifier: Classifier, file: Path | None) -> tuple[Any, tuple[str, int | None, str]]:
     """What pickle sends for a Classifier: its model file (``file``: the absolute path it was loaded from; resolved at
     pickling, a relative one named another file once the working folder had changed), thread count and a digest of
@@ -59,7 +76,7 @@ def reduce_classifier(classifier: Classifier, file: Path | None) -> tuple[Any, t
     if file is None:
         raise TypeError("only a Classifier loaded from a file (Classifier.load) can be pickled or sent to a process")
     threads = classifier.session.get_session_options().intra_op_num_threads or None
-    return reopen, (str(file), threads, _digest(classifier.metadata))
+    return reopen, (str(file), threads, model_digest(classifier))
 
 
 def reopen(path: str, threads: int | None, digest: str) -> Classifier:
@@ -69,11 +86,7 @@ def reopen(path: str, threads: int | None, digest: str) -> Classifier:
     key = (path, 1 if worker else threads, digest)
     if key in _opened:
         return _opened[key]
-    from .predictor import Classifier, ModelError  # (predictor imports this module)
-
-    classifier = Classifier.load(path, threads=key[1])
-    if _digest(classifier.metadata) != digest:
-        raise ModelError(f"{path} is not the model that was sent: the file changed since it was loaded")
+    classifier = load_same(path, key[1], digest)
     if worker:
         _opened[key] = classifier
     return classifier
