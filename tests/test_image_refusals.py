@@ -116,3 +116,30 @@ def test_image_bytes_are_held_to_the_file_size_limit():
     with pytest.raises(ImageError, match=rf"^image is {MAX_FILE_BYTES + 1} bytes; the limit is {MAX_FILE_BYTES}"):
         read_image(big)
     assert read_image(data).shape == (200, 200)
+
+
+@pytest.mark.parametrize("gone_before", ["stat", "open"])
+def test_a_scan_removed_after_its_existence_check_is_file_not_found(tmp_path, monkeypatch, gone_before):
+    """A scan removed between read_path's exists() and its stat was 'this scan could not be read (FileNotFoundError)'
+    (and a warning in the log), one removed before its open 'cannot read file: No such file or directory': an image
+    removed the same way says ``file not found: PATH`` (image_files.unreadable_text), and a scan now does too."""
+    from pathlib import Path
+
+    from braintumor import image_files
+    from braintumor.volume_io import read_volumes
+
+    scan = tmp_path / "head.nii.gz"
+    if gone_before == "stat":
+        monkeypatch.setattr(Path, "exists", lambda self: True)  # it was there when checked
+    else:
+        scan.write_bytes(b"\0" * 400)
+        read = image_files.read_limited
+
+        def removed(path: Path, limit: int) -> bytes:
+            path.unlink()
+            return read(path, limit)
+
+        monkeypatch.setattr(image_files, "read_limited", removed)
+    with pytest.raises(ImageError) as refused:
+        read_volumes(scan)
+    assert str(refused.value) == f"file not found: {scan}"

@@ -221,17 +221,17 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
 
 def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
     """A scan file's bytes, within ``limit``; ImageError (never OSError) for what cannot be read."""
-    from .image_files import missing_text, read_limited
+    from .image_files import missing_text, read_limited, unreadable_text
 
     if not path.exists():
         raise ImageError(missing_text(path))
-    size = path.stat().st_size
-    if size > limit:
-        raise ImageError(f"file is {size} bytes; the limit is {limit} bytes")
-    try:
+    try:  # removed since exists() above: 'file not found', as for an image
+        size = path.stat().st_size
+        if size > limit:
+            raise ImageError(f"file is {size} bytes; the limit is {limit} bytes")
         data = read_limited(path, limit)  # a pipe or device: its size said 0 (/dev/zero was read until memory ran out)
     except OSError as exc:
-        raise ImageError(f"cannot read file: {exc.strerror or exc}") from None
+        raise ImageError(unreadable_text(path, exc)) from None
     if len(data) > limit:
         raise ImageError(f"file is larger than the limit of {limit} bytes")
     if not data:
