@@ -262,3 +262,22 @@ def test_with_stdout_closed_data_commands_say_where_results_can_go(tree: Path, t
     assert check.returncode == 2 and check.stderr.startswith("error: standard output is closed: run it with")
     written = closed("audit", "--no-progress", "--out", str(tmp_path / "a.json"))
     assert written.returncode == 0 and json.loads((tmp_path / "a.json").read_text())["threshold"] == 8
+
+
+def test_an_image_removed_between_its_two_reads_is_file_not_found(tmp_path: Path, monkeypatch):
+    """hash_images opens each image a second time for its mode: one removed in between was recorded as
+    "[Errno 2] No such file or directory: '...'", where every other removed file says ``file not found: PATH``."""
+    from braintumor import image_hashes
+
+    image = tmp_path / "a.png"
+    image.write_bytes(encode(np.full((32, 32), 90, np.uint8)))
+    read = image_hashes.read_image
+
+    def read_then_removed(path: Path) -> np.ndarray:
+        gray = read(path)
+        path.unlink()
+        return gray
+
+    monkeypatch.setattr(image_hashes, "read_image", read_then_removed)
+    hashed = hash_images([image])
+    assert not hashed.ok[0] and hashed.errors == [f"file not found: {image}"]

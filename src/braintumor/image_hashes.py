@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .data import Dataset, fingerprint
+from .image_files import unreadable_text
 from .image_io import ImageError, read_image
 from .prepared_images import default_cache_dir
 from .quiet_libraries import quiet_pillow
@@ -127,8 +128,10 @@ def hash_images(paths: Sequence[Path], kind: str = DEFAULT_HASH,
             out.hashes[k] = perceptual_hash(gray, kind)
             out.digests[k] = hashlib.sha1(f"{gray.shape}".encode() + gray.tobytes()).hexdigest()
             out.ok[k] = True
-        except (ImageError, OSError) as exc:
+        except ImageError as exc:
             out.errors[k] = str(exc)
+        except OSError as exc:  # the second open: removed since read_image read it is 'file not found', as elsewhere
+            out.errors[k] = unreadable_text(path, exc)
         if progress:
             progress(1)
     return out
