@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +185,31 @@ def test_an_empty_dataset_variable_counts_as_unset():
     code = "from braintumor.data import DEFAULT_DATA_ROOT; print(DEFAULT_DATA_ROOT)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "../shared/datasets/brain-tumor-mri"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_fingerprint_never_waits_on_a_pipe_swapped_in_after_listing(tmp_path):
+    """The fingerprint read each file with read_bytes(): a named pipe put in an image's place after the listing
+    blocked it for ever (no writer). A file that is not a regular one now hashes as an unreadable one does."""
+    root = make_dataset(tmp_path)
+    dataset = load_dataset(root)
+    swapped = root / "notumor" / "img0.png"
+    swapped.unlink()
+    removed = fingerprint(dataset)  # unreadable
+    os.mkfifo(swapped)
+    result: list[str] = []
+    worker = threading.Thread(target=lambda: result.append(fingerprint(dataset)), daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # blocked opening the pipe: a writer's open lets it go, and closing gives it an end
+        os.close(os.open(swapped, os.O_WRONLY))
+        worker.join(10)
+        pytest.fail("fingerprint waited for a writer to the pipe")
+    assert result == [removed]
+
+
+def test_the_shipped_splits_fingerprint_is_that_of_the_training_data(data_root):
+    """How the fingerprint reads files may change; its value for the same files may not (models/split.json and the
+    shipped model name their training data by it)."""
+    split = json.loads((Path(__file__).resolve().parents[1] / "models" / "split.json").read_text())
+    assert fingerprint(load_dataset(data_root / "Training")) == split["fingerprint"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -270,9 +271,30 @@ def fingerprint(dataset: Dataset) -> str:
         # surrogateescape: a file name that is not UTF-8 hashes as its bytes (it was a UnicodeEncodeError)
         name = f"{dataset.classes[int(label)]}/{path.relative_to(dataset.root).as_posix()}\0"
         digest.update(name.encode("utf-8", "surrogateescape"))
-        try:
-            content = path.read_bytes()
-        except OSError:  # a broken link, no permission: the decode skips and reports it; training must not stop here
-            content = b"\0unreadable\0"
-        digest.update(hashlib.sha256(content).digest())
+        digest.update(_content_digest(path))
     return digest.hexdigest()
+
+
+#: What the fingerprint hashes for a file it cannot read.
+_UNREADABLE = hashlib.sha256(b"\0unreadable\0").digest()
+
+
+def _content_digest(path: Path) -> bytes:
+    """sha256 of a regular file's content, read in chunks (the same value as of its whole bytes, in bounded memory);
+    :data:`_UNREADABLE` for a broken link or no permission (the decode skips and reports it; training must not stop
+    here), and for a named pipe or device put in an image's place after the listing: read_bytes() waited for ever
+    on a pipe with no writer, and read a device until the memory was full. Opened without waiting, then checked."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return _UNREADABLE
+    with open(fd, "rb", buffering=0) as fh:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return _UNREADABLE
+            content = hashlib.sha256()
+            while chunk := fh.read(1 << 20):
+                content.update(chunk)
+        except OSError:
+            return _UNREADABLE
+    return content.digest()
