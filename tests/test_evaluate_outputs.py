@@ -125,3 +125,36 @@ def test_the_precision_recall_curves_end_at_full_recall(tmp_path: Path, monkeypa
     for label, line in _pr_curves(tmp_path, monkeypatch).items():
         assert min(line.get_ydata()) > 0.99, label  # not down to 0.75 or 0.25 at recall 1
         assert max(line.get_xdata()) == 1.0
+
+
+def test_the_report_and_the_curves_say_which_classes_had_no_images(small_data: Path, tmp_path: Path,  # noqa: F811
+                                                                   capsys, monkeypatch):
+    """The console said "no images of meningioma, pituitary in ROOT: their recall and AUC are n/a"; report.html only
+    showed support 0 and n/a, and roc.png and pr.png left those classes out without a word."""
+    from html import escape
+
+    from braintumor import figures
+
+    root = tmp_path / "two"
+    for name in ("glioma", "notumor"):
+        shutil.copytree(small_data / "Testing" / name, root / name)
+    legends: dict[str, list[str]] = {}
+    save = figures._save
+
+    def recording(fig, out):
+        legend = fig.axes[0].get_legend() if fig.axes else None
+        legends[Path(out).name] = [t.get_text() for t in legend.get_texts()] if legend else []
+        return save(fig, out)
+
+    monkeypatch.setattr(figures, "_save", recording)
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    assert run_evaluate(None, str(root), str(tmp_path / "out"), progress=False, leak_free=False) == 0
+    said = f"no images of meningioma, pituitary in {root}: their recall and AUC are n/a"
+    assert said in capsys.readouterr().out
+    html = (tmp_path / "out" / "report.html").read_text()
+    per_class = html.index("<h2>Per class</h2>")
+    assert per_class < html.index(escape(said[:1].upper() + said[1:])) < html.index("<h2>Confusion matrix</h2>")
+    for name in ("roc.png", "pr.png"):
+        assert legends[name][-2:] == ["Meningioma: no images, no curve",
+                                     "Pituitary tumour: no images, no curve"]
+    assert html.count("No curve for Meningioma, Pituitary tumour: no images of them were scored.</figcaption>") == 2

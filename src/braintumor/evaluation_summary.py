@@ -23,17 +23,26 @@ def refusals_text(refused: int, side: int | None) -> str:
     return f"refused: {refused} ({refused - side} as not brain MRI, {side} on {'its' if side == 1 else 'their'} side)"
 
 
-def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
-    """Print the summary of ``result`` (the document of :func:`braintumor.evaluate.evaluate`) on stdout."""
+def absent_notes(dataset: Dataset, counts: dict[str, int]) -> list[str]:
+    """What the console and report.html say of the classes with no image scored (``counts``: images scored per
+    class), whose recall and AUC are n/a: none listed, or none readable. One wording for both."""
     missing = [c for k, c in enumerate(dataset.classes) if not (dataset.labels == k).any()]
+    notes = []
     if missing:
         hidden = "; ".join(f"{c}: {dataset.hidden[c]}" for c in missing if c in dataset.hidden)  # .scan.png only
-        print(printable(f"no images of {', '.join(missing)} in {dataset.root}" + (f" ({hidden})" if hidden else "")
-                        + ": their recall and AUC are n/a"))
+        notes.append(f"no images of {', '.join(missing)} in {dataset.root}" + (f" ({hidden})" if hidden else "")
+                     + ": their recall and AUC are n/a")
     # listed, but none could be read (every one corrupt): scored as absent, so said as the absent ones are
-    unread = [c for c in dataset.classes if c not in missing and not result["counts"].get(c)]
+    unread = [c for c in dataset.classes if c not in missing and not counts.get(c)]
     if unread:
-        print(printable(f"no readable images of {', '.join(unread)} in {dataset.root}: their recall and AUC are n/a"))
+        notes.append(f"no readable images of {', '.join(unread)} in {dataset.root}: their recall and AUC are n/a")
+    return notes
+
+
+def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
+    """Print the summary of ``result`` (the document of :func:`braintumor.evaluate.evaluate`) on stdout."""
+    for note in absent_notes(dataset, result["counts"]):
+        print(printable(note))
     auc = result["macro_roc_auc"]
     unreadable = len(result["data"]["errors"])
     print(f"accuracy {format_score(result['accuracy'])}  macro-F1 {format_score(result['macro_f1'])}  "

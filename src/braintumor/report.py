@@ -208,11 +208,19 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
     return f"<{heading}>Refused and flagged</{heading}>\n<p>{' '.join(parts)}</p>\n"
 
 
-def _figures_section(figures: dict[str, str]) -> str:
+def _no_curve(metrics: dict) -> str:
+    """What the ROC and PR captions add when a class had no image scored: its curve is left out of both."""
+    absent = [display_name(c) for c, m in metrics.get("per_class", {}).items() if not m.get("support")]
+    if not absent:
+        return ""
+    return f" No curve for {', '.join(absent)}: no images of {'it' if len(absent) == 1 else 'them'} were scored."
+
+
+def _figures_section(figures: dict[str, str], no_curve: str = "") -> str:
     parts = []
     for key, file in figures.items():
         src = Path(file).name  # always a sibling of report.html
-        caption = CAPTIONS.get(key, key.replace("_", " ").capitalize())
+        caption = CAPTIONS.get(key, key.replace("_", " ").capitalize()) + (no_curve if key in ("roc", "pr") else "")
         parts.append(f'<figure><img src="{_e(src)}" alt="{_e(caption)}"><figcaption>{_e(caption)}</figcaption>'
                      "</figure>")
     return "".join(parts) or '<p class="muted">No figures were written.</p>'
@@ -236,6 +244,7 @@ def render_report(metrics: dict, figures: dict[str, str], info: dict) -> str:
 equally; ECE is the expected calibration error of the top-1 confidence ({_e(metrics.get("n_bins", ""))} bins).</p>
 <h2>Per class</h2>
 {_per_class_table(metrics)}
+{"".join(f"<p>{_e(n[:1].upper() + n[1:])}.</p>" for n in info.get("absent") or [])}
 <h2>Confusion matrix</h2>
 {_confusion_table(metrics)}
 {_refused_and_flagged(info.get("ood_refused"), info.get("review"), side=info.get("ood_refused_turned"))}
@@ -244,7 +253,7 @@ equally; ECE is the expected calibration error of the top-1 confidence ({_e(metr
 <h2>Data</h2>
 {_data_section(info.get("data") or {})}
 <h2>Figures</h2>
-{_figures_section(figures)}
+{_figures_section(figures, _no_curve(metrics))}
 <hr><p class="muted">{_e(DISCLAIMER)}</p>
 </body></html>
 """
