@@ -21,7 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .image_files import IMAGE_EXTENSIONS, hidden_note, is_hidden_name, is_special_file, walk_folders, walk_images
+from .image_files import (
+    IMAGE_EXTENSIONS,
+    hidden_note,
+    is_hidden_name,
+    is_special_file,
+    missing_text,
+    read_limited,
+    unreadable_text,
+    walk_folders,
+    walk_images,
+)
 from .image_headers import apple_double
 from .image_io import ImageError
 
@@ -221,8 +231,6 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
 
 def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
     """A scan file's bytes, within ``limit``; ImageError (never OSError) for what cannot be read."""
-    from .image_files import missing_text, read_limited, unreadable_text
-
     if not path.exists():
         raise ImageError(missing_text(path))
     try:  # removed since exists() above: 'file not found', as for an image
