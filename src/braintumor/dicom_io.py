@@ -22,7 +22,7 @@ from pydicom import config as _config
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_partial
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
-from pydicom.uid import UID, ImplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .colour import colourfulness
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
@@ -90,7 +90,22 @@ def read_dataset(data: bytes) -> Dataset:
         raise ImageError(f"DICOM data is corrupt or truncated ({exc.__class__.__name__})") from None
     if not has_preamble and "SOPClassUID" not in ds and "PixelData" not in ds:
         raise ImageError("not a DICOM file: no 'DICM' marker and no DICOM image attributes")
+    _name_encoding(ds)
     return ds
+
+
+def _name_encoding(ds: Dataset) -> None:
+    """Give a dataset read without a Transfer Syntax UID (a raw dataset: no file meta) the one it was parsed in:
+    pydicom decodes pixels only by that UID, and refused such a file as 'corrupt or truncated (AttributeError)'."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and meta.get("TransferSyntaxUID"):
+        return
+    implicit, little = ds.original_encoding
+    if implicit is None or little is None:
+        return
+    ds.ensure_file_meta()
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else \
+        ExplicitVRLittleEndian if little else ExplicitVRBigEndian
 
 
 def _transfer_syntax(ds: Dataset) -> UID:
