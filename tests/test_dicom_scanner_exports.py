@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-from dicom_factory import make_dataset
+from dicom_factory import make_dataset, to_bytes
 
 from braintumor.volume_io import read_volumes
 
@@ -41,3 +41,52 @@ def test_a_dataset_without_file_meta_is_read_in_the_encoding_it_was_written_in(i
     out.is_implicit_VR, out.is_little_endian = implicit, little
     write_dataset(out, ds)
     assert np.abs(_slice(buf.getvalue()).astype(int) - gray).max() <= 1
+
+
+def _with_voi_lut(table: np.ndarray, bits: int, packed: bool = False, falling: bool = False, **attrs) -> bytes:
+    """The ramp stored as 12-bit values (x 16) whose VOI LUT of 4096 ``bits``-bit entries gives it back (or its
+    negative, ``falling``); entries one a 16-bit word (as most writers store them) unless ``packed`` (one a byte)."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = make_dataset(_ramp().astype(np.uint16) * 16, bits=12, **attrs)
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, bits]
+    item.LUTData = (table[::-1] if falling else table).astype(np.uint8 if packed else np.uint16).tobytes()
+    ds.VOILUTSequence = Sequence([item])
+    return to_bytes(ds)
+
+
+_TABLE_8 = np.arange(4096) // 16  # stored value -> the ramp's level
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_voi_lut_of_8_bit_entries_maps_every_stored_value(packed):
+    """pydicom indexed a table of 8-bit entries with 8-bit integers: a 12-bit value v showed entry v % 256's level,
+    so the ramp came out as 16 dark bands; packed one a byte (as PS3.3 lays 8-bit entries out) it was refused as
+    'cannot be mapped to gray levels (error)'."""
+    assert np.array_equal(_slice(_with_voi_lut(_TABLE_8, 8, packed)), _ramp())
+
+
+def test_a_voi_lut_of_16_bit_entries_and_monochrome1():
+    assert np.array_equal(_slice(_with_voi_lut(_TABLE_8 * 257, 16)), _ramp())
+    ds_bytes = _with_voi_lut(_TABLE_8 * 257, 16, PhotometricInterpretation="MONOCHROME1")
+    assert np.array_equal(_slice(ds_bytes), 255 - _ramp())  # the LUT's output shown inverted, as MONOCHROME1 says
+
+
+def test_a_falling_voi_lut_shows_low_values_bright():
+    """Its ends, taken in table order as black and white, inverted it a second time: the ramp came out as stored."""
+    assert np.array_equal(_slice(_with_voi_lut(_TABLE_8, 8, falling=True)), 255 - _ramp())
+
+
+def test_a_voi_lut_shorter_than_its_descriptor_gives_way_to_the_window():
+    """It was refused as 'DICOM pixel values cannot be mapped to gray levels (error)'; a viewer uses the window."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = make_dataset(_ramp().astype(np.uint16) * 16, bits=12, WindowCenter=2048, WindowWidth=4096)
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, 16]
+    item.LUTData = bytes(100)
+    ds.VOILUTSequence = Sequence([item])
+    assert np.abs(_slice(to_bytes(ds)).astype(int) - _ramp()).max() <= 1

@@ -21,7 +21,7 @@ from PIL import Image
 from pydicom import config as _config
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_partial
-from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, pixel_array
+from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_windowing, pixel_array
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .colour import colourfulness
@@ -29,6 +29,7 @@ from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadToo
 from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_problem
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_orientation import Turn, display_turn
+from .dicom_voi import apply_table, voi_table
 from .image_io import MAX_PIXELS, ImageError
 from .quiet_libraries import quiet_libraries, quiet_loggers
 from .slice_pixels import robust_uint8, scale_to_uint8, square_pixels
@@ -192,17 +193,23 @@ def _pixel_description_problem(ds: Dataset) -> str | None:
 
 def _display_range(view: Dataset) -> tuple[float, float] | None:
     """Where the VOI LUT or window sends the lowest and highest input: the output's black and white."""
-    seq = view.get("VOILUTSequence")
     with np.errstate(all="ignore"):
-        if seq and seq[0].get("LUTDescriptor") and seq[0].get("LUTData") is not None:
-            n, first = int(seq[0].LUTDescriptor[0]) or 65536, int(seq[0].LUTDescriptor[1])
-            ends = apply_voi_lut(np.array([first - 1, first + n - 1], dtype=np.int64), view)
+        if (lut := voi_table(view, _transfer_syntax(view).is_little_endian)) is not None:
+            ends = lut[0].min(), lut[0].max()  # a falling table shows low values bright: its ends, reversed, did not
         elif view.get("WindowCenter") is not None and view.get("WindowWidth") is not None:
-            ends = apply_voi_lut(np.array([-1e30, 1e30]), view)
+            ends = apply_windowing(np.array([-1e30, 1e30]), view)
         else:
             return None
     lo, hi = float(ends[0]), float(ends[1])
     return (lo, hi) if lo != hi and math.isfinite(lo) and math.isfinite(hi) else None  # NaN/inf window: stretch
+
+
+def _voi(values: np.ndarray, view: Dataset) -> np.ndarray:
+    """The VOI LUT's levels of ``values`` (:mod:`braintumor.dicom_voi`), else the window's (a LUT that cannot be
+    used is passed over for the window: pydicom's apply_voi_lut preferred it whatever it held)."""
+    if (lut := voi_table(view, _transfer_syntax(view).is_little_endian)) is not None:
+        return apply_table(values, *lut)
+    return apply_windowing(values, view)
 
 
 def _rescaled(view: Dataset) -> bool:
@@ -230,7 +237,7 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
             out = arr  # 8-bit data without a window: the pixels are the display (as a JPEG's are)
         else:
             values = apply_modality_lut(arr, view) if _rescaled(view) else arr
-            out = scale_to_uint8(apply_voi_lut(values, view), *window) if window else robust_uint8(values)
+            out = scale_to_uint8(_voi(values, view), *window) if window else robust_uint8(values)
     if pi == "MONOCHROME1":
         out = 255 - out
     return np.ascontiguousarray(out, dtype=np.uint8)
