@@ -90,3 +90,17 @@ def test_a_voi_lut_shorter_than_its_descriptor_gives_way_to_the_window():
     item.LUTData = bytes(100)
     ds.VOILUTSequence = Sequence([item])
     assert np.abs(_slice(to_bytes(ds)).astype(int) - _ramp()).max() <= 1
+
+
+def test_a_dicomdir_is_named_as_such_not_as_an_unregistered_sop_class(tmp_path):
+    """A DICOMDIR (the index of a CD or PACS export) beside its images was skipped as 'DICOM file has no pixel data
+    (unregistered SOP class)': its class is in its file meta only. The images are read, and the note names it."""
+    from pydicom.fileset import FileSet
+
+    fs = FileSet()
+    fs.add(make_dataset(_ramp(), StudyDate="20200101", StudyTime="120000", StudyID="1"))
+    fs.write(tmp_path / "export")
+    (volume,) = read_volumes(tmp_path / "export")
+    assert len(volume.slices) == 1 and np.array_equal(volume.slices[0].pixels, _ramp())
+    assert volume.notes == ("skipped 1 file(s): DICOM file is a Media Storage Directory Storage object, not an image: "
+                            "nothing to classify",)

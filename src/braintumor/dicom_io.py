@@ -133,7 +133,8 @@ def _sop_name(sop: str) -> str | None:
 
 
 def _check_image(ds: Dataset, max_frames: int) -> int:
-    sop = str(ds.get("SOPClassUID", ""))
+    meta = getattr(ds, "file_meta", None)  # a DICOMDIR's class is in its file meta only
+    sop = str(ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID", "") if meta is not None else ""))
     name = _sop_name(sop)
     if sop.startswith(NON_IMAGE_SOP_PREFIXES):
         what = f"a {name} object" if name else "an object of an unregistered SOP class"
