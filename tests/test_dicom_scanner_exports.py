@@ -104,3 +104,18 @@ def test_a_dicomdir_is_named_as_such_not_as_an_unregistered_sop_class(tmp_path):
     assert len(volume.slices) == 1 and np.array_equal(volume.slices[0].pixels, _ramp())
     assert volume.notes == ("skipped 1 file(s): DICOM file is a Media Storage Directory Storage object, not an image: "
                             "nothing to classify",)
+
+
+@pytest.mark.parametrize(("keyword", "value"), [("Rows", 24), ("Columns", 24)])
+def test_pixel_data_longer_than_a_wrong_image_size_needs_is_said(keyword, value):
+    """32 x 32 pixels whose header says 24 rows (or columns): read as the header says, as before, a crop or a sheared
+    picture, but without a word, as if the extra 256 bytes were padding. A wrong image size is now said."""
+    ds = make_dataset(_ramp())
+    setattr(ds, keyword, value)
+    (volume,) = read_volumes(to_bytes(ds), name="x.dcm")
+    assert volume.notes == ("pixel data longer than Rows x Columns x Number of Frames need, by a row or more (a "
+                            "wrong image size?), in 1 file(s): read as the header says, the rest ignored",)
+    ds = make_dataset(_ramp())
+    ds.PixelData += bytes(2)  # padding short of a row: no note
+    (volume,) = read_volumes(to_bytes(ds), name="x.dcm")
+    assert volume.notes == ()

@@ -102,6 +102,20 @@ def excess_frames(ds: Dataset, frames: int) -> int:
     return max(0, int(layout[2] // layout[1]) - frames)
 
 
+def excess_rows(ds: Dataset, frames: int) -> int:
+    """How many whole pixel rows uncompressed pixel data holds past its declared frames and any whole surplus frames
+    (:func:`excess_frames`), an odd length's padding byte aside: a Rows or Columns too small, which pydicom reads as a
+    crop or a sheared picture with no word (padding short of a row is not counted)."""
+    layout = _native_layout(ds)
+    rows = int(ds.get("Rows") or 0)
+    if layout is None or layout[1] <= 0 or rows < 1:
+        return 0
+    _, frame_bytes, held = layout
+    need = math.ceil(frame_bytes * frames)
+    beyond = (held - need - need % 2) % frame_bytes if held > need + need % 2 else 0
+    return int(beyond // (frame_bytes / rows))
+
+
 def fragments(ds: Dataset) -> Iterator[memoryview]:
     """The fragments of encapsulated Pixel Data after its offset table, without copying them; stops where the items
     end or go wrong (the decoder reports that)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
-from .dicom_codestreams import excess_frames
+from .dicom_codestreams import excess_frames, excess_rows
 from .dicom_frames import drop_unreadable, frame_view, header_number, header_numbers
 from .dicom_io import check_image, frame_slice, read_dataset
 from .dicom_orientation import conventional_normal, display_turn, turn_notes
@@ -105,6 +105,7 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     skipped: Counter[str] = Counter()
     unreadable: dict[int, list[str]] = {}  # id(ds) -> the names of the header values it was read without
     surplus: set[int] = set()  # id(ds) of files whose pixel data holds more frames than they declare
+    longer: set[int] = set()  # id(ds) of files whose pixel data holds more rows than their image size needs
     for name, load in items:
         try:
             ds = read_dataset(load())
@@ -112,6 +113,8 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
             frames = check_image(ds, max_slices)
             if excess_frames(ds, frames):
                 surplus.add(id(ds))
+            elif excess_rows(ds, frames):
+                longer.add(id(ds))
         except ImageError as exc:
             if single:
                 raise
@@ -159,6 +162,9 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         if n_surplus := sum(id(ds) in surplus and id(ds) not in broken for ds, _, _ in group):
             ignored += (f"pixel data holding more frames than Number of Frames declares (absent or too small, or a "
                         f"wrong image size) in {n_surplus} file(s): only the declared frames read",)
+        if n_longer := sum(id(ds) in longer and id(ds) not in broken for ds, _, _ in group):
+            ignored += ("pixel data longer than Rows x Columns x Number of Frames need, by a row or more (a wrong "
+                        f"image size?), in {n_longer} file(s): read as the header says, the rest ignored",)
         volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None,
                               series_note + notes + doubts + turned + spacing + ignored + own))
     if not volumes:
