@@ -119,3 +119,13 @@ def test_pixel_data_longer_than_a_wrong_image_size_needs_is_said(keyword, value)
     ds.PixelData += bytes(2)  # padding short of a row: no note
     (volume,) = read_volumes(to_bytes(ds), name="x.dcm")
     assert volume.notes == ()
+
+
+def test_compressed_pixel_data_longer_than_a_raw_frame_gets_no_length_note():
+    """A 16 x 16 JPEG of noise is longer than its 256 raw bytes: its length was compared with raw frames' and the file
+    said to hold 'more frames than Number of Frames declares'. Compressed data's length says nothing of frames."""
+    from dicom_factory import jpeg_baseline
+
+    noise = np.random.default_rng(0).integers(0, 255, (16, 16)).astype(np.uint8)
+    (volume,) = read_volumes(jpeg_baseline(noise, quality=100), name="x.dcm")
+    assert len(volume.slices) == 1 and volume.notes == ()

@@ -54,7 +54,12 @@ def codestream_problem(ds: Dataset, ts: UID) -> str | None:
 
 def _native_layout(ds: Dataset) -> tuple[str, float, int] | None:
     """Uncompressed pixel data's element keyword, bytes a frame needs (1-bit frames are packed without padding between
-    them: a fraction of a byte) and bytes held; None without a Bits Allocated (pydicom's to refuse)."""
+    them: a fraction of a byte) and bytes held; None without a Bits Allocated (pydicom's to refuse), or for compressed
+    (encapsulated) data."""
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax and UID(str(syntax)).is_encapsulated:  # fragments: their length says nothing of frames or rows
+        return None
     keyword = next((k for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData") if k in ds), None)
     rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     bits, samples = ds.get("BitsAllocated"), ds.get("SamplesPerPixel", 1)
