@@ -121,3 +121,26 @@ def test_a_server_that_never_answers_is_given_up_on(server, chromium, test_image
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)
     assert problems == []
     page.close()
+
+
+def test_a_file_deleted_after_it_was_chosen_is_not_blamed_on_the_server(server, chromium, tmp_path):
+    """A file chosen, then moved or deleted before the page sent it, said "could not reach the server; check the
+    connection", and was counted with the server's failures: Chromium gives such a File a size of 0, so the page's
+    one-byte read of it succeeded."""
+    gone = tmp_path / "moved.jpg"
+    gone.write_bytes(b"\xff\xd8\xff" + bytes(5000))
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.evaluate("""() => { const input = document.createElement("input");
+        input.type = "file"; input.id = "elsewhere"; document.body.append(input); }""")
+    page.set_input_files("#elsewhere", str(gone))  # chosen in another input: the page does not send it yet
+    gone.unlink()
+    page.evaluate("""() => { const dt = new DataTransfer(); dt.items.add(document.getElementById("elsewhere").files[0]);
+        document.getElementById("dropzone").dispatchEvent(
+            new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true})); }""")
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 could not be read (see below).", timeout=20_000)
+    said = page.locator("#results .card .card-status").inner_text()
+    assert "moved or deleted since it was chosen" in said and "server" not in said
+    assert [p for p in problems if "net::ERR_" not in p] == []
+    page.close()

@@ -54,9 +54,13 @@
   const UNREADABLE = "this browser could not read the file: a folder (choose or drop the files in it, or a .zip " +
     "of a DICOM series), or a file moved or deleted since it was chosen";
 
+  // The first chunk read as a stream: a file deleted since it was chosen has a size of 0 in Chromium, so a one-byte
+  // slice of it read as nothing, without an error, and its failed upload was blamed on the connection.
   async function readable(file) {
     try {
-      await file.slice(0, 1).arrayBuffer();
+      const reader = file.stream().getReader();
+      await reader.read();
+      reader.cancel().catch(function () {});
       return true;
     } catch (err) {
       return false;
