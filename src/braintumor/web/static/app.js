@@ -131,29 +131,36 @@
   }
 
 
-  async function handleFiles(form, files) {
+  // The files given since the page was last idle: a second drop or paste while the first is analysed joins it (its
+  // count, its two-at-a-time queue, its CSV rows), and the page says "Done" once, for all of them. Each batch had
+  // its own: the first to end said "Done: 1 classified" while cards still said "Analysing…", and four went at once.
+  let run = null;
+
+  function handleFiles(form, files) {
     const pageStatus = document.getElementById("page-status");
     const results = document.getElementById("results");
     const list = Array.from(files);
     if (!list.length) {
-      setStatus(pageStatus, "No file chosen: choose, drop or paste one or more images or scans.", true);
+      if (!run) setStatus(pageStatus, "No file chosen: choose, drop or paste one or more images or scans.", true);
       return;
     }
-    setStatus(pageStatus, "Analysing " + list.length + (list.length === 1 ? " image…" : " images…"), false);
     const jobs = list.map(function (file, i) {
       return { file: file, card: newCard(file.name || "pasted image " + (i + 1)) };
     });
     // Newest first on the page, but in the order they were given within one batch.
     jobs.slice().reverse().forEach(function (job) { results.prepend(job.card); });
-    let next = 0;
-    // Once the server has left one file unanswered, the batch's files not yet sent are not sent: 32 files would
+    if (!run) run = { jobs: [], next: 0, workers: 0, silent: false };
+    const current = run;
+    current.jobs.push.apply(current.jobs, jobs);
+    setStatus(pageStatus, "Analysing " + current.jobs.length + (current.jobs.length === 1 ? " image…" : " images…"),
+      false);
+    // Once the server has left one file unanswered, the run's files not yet sent are not sent: 32 files would
     // otherwise wait out the limit two at a time (half an hour). Those in flight get their own answer or limit.
-    let silent = false;
     const NOT_SENT = "not sent: the server did not answer an earlier file of this batch; try again later";
     async function worker() {
-      while (next < jobs.length) {
-        const job = jobs[next++];
-        if (silent) {
+      while (current.next < current.jobs.length) {
+        const job = current.jobs[current.next++];
+        if (current.silent) {
           const rec = { path: job.file.name || "pasted-image", error: NOT_SENT };
           job.records = [rec];
           job.failed = true;
@@ -161,12 +168,21 @@
           continue;
         }
         await classify(form, job);
-        silent = silent || Boolean(job.timedOut);
+        current.silent = current.silent || Boolean(job.timedOut);
       }
+      current.workers -= 1;
+      if (current.workers === 0) finish(form, current);
     }
-    const workers = [];
-    for (let i = 0; i < Math.min(CONCURRENCY, jobs.length); i++) workers.push(worker());
-    await Promise.all(workers);
+    while (current.workers < CONCURRENCY && current.workers < current.jobs.length - current.next) {
+      current.workers += 1;
+      worker();
+    }
+  }
+
+  function finish(form, current) {
+    if (run === current) run = null;
+    const pageStatus = document.getElementById("page-status");
+    const jobs = current.jobs;
     jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
     offerDownload(form);
     // per file: a scan counts as classified when any of its slices is; a refusal is not a classification (it was

@@ -1,0 +1,49 @@
+"""Files given to the page while an earlier drop is still being analysed, in a real browser: they join its count, its
+two-at-a-time queue and its CSV, and the page says "Done" once, for all of them. Skipped, never failed, when chromium
+or playwright is absent (like tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+
+def test_a_second_drop_while_the_first_is_analysed_joins_it(server, chromium, test_images):
+    """A file chosen while two were analysed said "Analysing 1 image…", was sent at once (three requests at a time,
+    not two), and the batch that ended first said "Done: 1 classified" while two cards still said "Analysing…"; the
+    last to end counted only its own files, so the Done line counted fewer files than the cards."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    held: list = []
+    holding = [True]
+    page.route("**/api/v1/predict*", lambda route: held.append(route) if holding[0] else route.continue_())
+    first, second = test_images["glioma"][:2], test_images["meningioma"][0]
+    page.set_input_files("#file-input", [str(p) for p in first])
+    status, cards = page.locator("#page-status"), page.locator("#results > .card")
+    sync_api.expect(status).to_have_text("Analysing 2 images…")
+    for _ in range(200):  # both requests leave (and are held)
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(25)
+    page.set_input_files("#file-input", str(second))
+    sync_api.expect(cards).to_have_count(3)
+    sync_api.expect(status).to_have_text("Analysing 3 images…")
+    page.wait_for_timeout(200)  # a third request would have been caught by now
+    assert len(held) == 2  # still two at a time
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    sync_api.expect(status).to_have_text("Done: 3 classified (see below).", timeout=20_000)
+    assert cards.evaluate_all("cs => cs.map(c => c.dataset.state)") == ["ok"] * 3
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    assert [r["path"] for r in rows] == [p.name for p in [*first, second]]  # in the order they were given
+    assert problems == []
+    page.close()
