@@ -47,3 +47,31 @@ def test_a_second_drop_while_the_first_is_analysed_joins_it(server, chromium, te
     assert [r["path"] for r in rows] == [p.name for p in [*first, second]]  # in the order they were given
     assert problems == []
     page.close()
+
+
+def test_pasted_images_without_names_are_told_apart_on_cards_and_in_the_csv(server, chromium, test_images):
+    """Two images pasted without a file name were cards "pasted image 1" and "pasted image 2" but both
+    "pasted-image" in the CSV (its rows could not be matched to the cards), and a second paste was "pasted image 1"
+    again."""
+    import base64
+
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    data = base64.b64encode(test_images["pituitary"][0].read_bytes()).decode()
+    paste = """([b64, n]) => { const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        for (let i = 0; i < n; i++) dt.items.add(new File([bytes], "", {type: "image/jpeg"}));
+        document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true})); }"""
+    status = page.locator("#page-status")
+    page.evaluate(paste, [data, 2])
+    sync_api.expect(status).to_have_text("Done: 2 classified (see below).", timeout=20_000)
+    page.evaluate(paste, [data, 1])
+    sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)
+    names = page.locator("#results > .card .card-name").all_inner_texts()
+    assert names == ["pasted image 3", "pasted image 1", "pasted image 2"]  # newest first
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    assert [r["path"] for r in rows] == ["pasted image 1", "pasted image 2", "pasted image 3"]
+    assert problems == []
+    page.close()

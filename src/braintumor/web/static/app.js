@@ -75,7 +75,7 @@
   }
 
   async function classify(form, job) {
-    const file = job.file, card = job.card, name = file.name || "pasted-image";
+    const file = job.file, card = job.card, name = job.name;
     job.records = [];
     if (file.size > Number(form.dataset.maxBytes)) {
       const rec = { path: name, error: "file too large: the limit is " + form.dataset.maxMb + " MB" };
@@ -135,6 +135,9 @@
   // count, its two-at-a-time queue, its CSV rows), and the page says "Done" once, for all of them. Each batch had
   // its own: the first to end said "Done: 1 classified" while cards still said "Analysing…", and four went at once.
   let run = null;
+  // A file with no name (an image pasted from some programs) is sent, shown and written in the CSV under one name,
+  // numbered on the page: its card said "pasted image 1" and its CSV row "pasted-image", the next paste's "1" again.
+  let unnamed = 0;
 
   function handleFiles(form, files) {
     const pageStatus = document.getElementById("page-status");
@@ -144,8 +147,9 @@
       if (!run) setStatus(pageStatus, "No file chosen: choose, drop or paste one or more images or scans.", true);
       return;
     }
-    const jobs = list.map(function (file, i) {
-      return { file: file, card: newCard(file.name || "pasted image " + (i + 1)) };
+    const jobs = list.map(function (file) {
+      const name = file.name || "pasted image " + (unnamed += 1);
+      return { file: file, name: name, card: newCard(name) };
     });
     // Newest first on the page, but in the order they were given within one batch.
     jobs.slice().reverse().forEach(function (job) { results.prepend(job.card); });
@@ -161,7 +165,7 @@
       while (current.next < current.jobs.length) {
         const job = current.jobs[current.next++];
         if (current.silent) {
-          const rec = { path: job.file.name || "pasted-image", error: NOT_SENT };
+          const rec = { path: job.name, error: NOT_SENT };
           job.records = [rec];
           job.failed = true;
           fillCard(job.card, rec);
