@@ -75,3 +75,26 @@ def test_pasted_images_without_names_are_told_apart_on_cards_and_in_the_csv(serv
     assert [r["path"] for r in rows] == ["pasted image 1", "pasted image 2", "pasted image 3"]
     assert problems == []
     page.close()
+
+
+def test_an_answer_the_page_cannot_draw_does_not_stall_the_page(server, chromium, test_images):
+    """A 200 answer the page could not draw (a series without its summary's fields: another version of the server
+    behind the same address) threw in the page: the Done line never came, and every later drop joined a run that
+    never ended."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    odd = '{"results": [{"path": "scan.zip", "slice": 0}], "series": [{"path": "scan.zip", "summary": {}}]}'
+    page.route("**/api/v1/predict*", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                                 body=odd))
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 not analysed: the server failed or could not be "
+                                         "reached (see below).", timeout=20_000)  # not the file's fault
+    card = page.locator("#results > .card").first
+    sync_api.expect(card).to_have_attribute("data-state", "error")
+    sync_api.expect(card.locator(".card-status")).to_contain_text("this page could not show the server's answer")
+    page.unroute("**/api/v1/predict*")
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)
+    assert problems == []
+    page.close()

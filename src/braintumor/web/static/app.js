@@ -171,7 +171,15 @@
           fillCard(job.card, rec);
           continue;
         }
-        await classify(form, job);
+        try {
+          await classify(form, job);
+        } catch (err) {  // an answer this page cannot draw (another server version): said, and the run goes on
+          const rec = { path: job.name, error: "this page could not show the server's answer (" + err +
+            "); reload the page and try again" };
+          job.records = [rec];
+          job.failed = true;
+          fillCard(job.card, rec);
+        }
         current.silent = current.silent || Boolean(job.timedOut);
       }
       current.workers -= 1;
