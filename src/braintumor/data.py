@@ -20,7 +20,15 @@ import numpy as np
 from PIL import Image
 
 from .classes import CLASSES, class_of_folder
-from .image_files import IMAGE_EXTENSIONS, hidden_note, images_in, is_hidden_name, walk_folders, walk_images
+from .image_files import (
+    IMAGE_EXTENSIONS,
+    hidden_note,
+    images_in,
+    is_hidden_name,
+    open_unblocked,
+    walk_folders,
+    walk_images,
+)
 from .quiet_libraries import quiet_pillow
 from .wording import counted, listed
 
@@ -285,16 +293,12 @@ def _content_digest(path: Path) -> bytes:
     here), and for a named pipe or device put in an image's place after the listing: read_bytes() waited for ever
     on a pipe with no writer, and read a device until the memory was full. Opened without waiting, then checked."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError:
-        return _UNREADABLE
-    with open(fd, "rb", buffering=0) as fh:
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+        with open_unblocked(path) as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                 return _UNREADABLE
             content = hashlib.sha256()
             while chunk := fh.read(1 << 20):
                 content.update(chunk)
-        except OSError:
-            return _UNREADABLE
+    except OSError:
+        return _UNREADABLE
     return content.digest()

@@ -12,6 +12,7 @@ import select
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from .wording import counted, listed
 
@@ -128,6 +129,14 @@ def is_special_file(path: Path) -> bool:
 PIPE_WAIT_S: float = 30.0
 
 
+def open_unblocked(path: Path) -> BinaryIO:
+    """``path`` opened to read (unbuffered, binary) without waiting: open() of a named pipe blocks until a writer
+    comes, maybe never. A pipe opened so reads without waiting too: the caller waits on it or refuses it by its
+    fstat. OSError as open()'s."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    return open(fd, "rb", buffering=0)
+
+
 def read_limited(path: Path, limit: int) -> bytes:
     """At most ``limit + 1`` bytes of ``path`` (more than ``limit``: the caller refuses it), never waiting forever.
 
@@ -135,8 +144,8 @@ def read_limited(path: Path, limit: int) -> bytes:
     here it stops past the limit. A named pipe is opened without waiting for a writer (open() blocked until one came),
     then waited on for :data:`PIPE_WAIT_S` at most (TimeoutError); one that is written to (``<(zcat scan.png.gz)``)
     is read as before. A regular file is read as it always was."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with open(fd, "rb", buffering=0) as fh:
+    with open_unblocked(path) as fh:
+        fd = fh.fileno()
         if stat.S_ISFIFO(os.fstat(fd).st_mode) and hasattr(select, "poll"):
             waiting = select.poll()
             waiting.register(fd, select.POLLIN)
