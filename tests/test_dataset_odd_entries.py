@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import encode, synthetic_head
 
+from braintumor import image_io
 from braintumor.audit import audit_dataset
 from braintumor.cli import main
 from braintumor.data import load_dataset
@@ -162,14 +163,14 @@ def _odd_entries(split: Path, outside: Path) -> dict[str, str]:
 
 def _vanishing(monkeypatch: pytest.MonkeyPatch, victim: Path) -> None:
     """``victim`` is removed after the reader found it there and before it reads it (another user's clean-up)."""
-    is_dir = Path.is_dir
+    read = image_io.read_limited
 
-    def removed_then(self: Path) -> bool:
-        if self == victim and os.path.lexists(victim):
+    def removed_then(path: Path, limit: int) -> bytes:
+        if path == victim and os.path.lexists(victim):
             victim.unlink()
-        return is_dir(self)
+        return read(path, limit)
 
-    monkeypatch.setattr(Path, "is_dir", removed_then)
+    monkeypatch.setattr(image_io, "read_limited", removed_then)
 
 
 def test_odd_entries_are_each_named_once_by_audit_and_trains_loading(tmp_path: Path, monkeypatch) -> None:

@@ -125,7 +125,7 @@ def test_a_scan_removed_after_its_existence_check_is_file_not_found(tmp_path, mo
     removed the same way says ``file not found: PATH`` (image_files.unreadable_text), and a scan now does too."""
     from pathlib import Path
 
-    from braintumor import image_files, volume_io
+    from braintumor import image_files, image_io
     from braintumor.volume_io import read_volumes
 
     scan = tmp_path / "head.nii.gz"
@@ -139,7 +139,7 @@ def test_a_scan_removed_after_its_existence_check_is_file_not_found(tmp_path, mo
             path.unlink()
             return read(path, limit)
 
-        monkeypatch.setattr(volume_io, "read_limited", removed)
+        monkeypatch.setattr(image_io, "read_limited", removed)  # read_path reads through image_io.read_file
     with pytest.raises(ImageError) as refused:
         read_volumes(scan)
     assert str(refused.value) == f"file not found: {scan}"

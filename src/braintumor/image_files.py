@@ -178,7 +178,7 @@ def unreadable_text(path: Path, exc: OSError) -> str:
     """Why ``path`` could not be read, from the OSError its stat or open raised: one that was removed after it was
     found (another user's clean-up on a shared drive) is :func:`missing_text`, as one never there is (its stat's
     FileNotFoundError was a traceback from training and cost evaluate the whole run)."""
-    if exc.errno in (errno.ENOENT, errno.ELOOP):
+    if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):  # (ENOTDIR: a path through a file, as scan.jpg/x)
         return missing_text(path)
     return f"cannot read file: {exc.strerror or exc}"
 

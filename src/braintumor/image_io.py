@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -23,7 +24,7 @@ from .gray_levels import minmax_uint8
 from .image_files import IMAGE_EXTENSIONS as IMAGE_EXTENSIONS  # their old home: still imported from here
 from .image_files import expand_inputs as expand_inputs
 from .image_files import is_special_file as is_special_file
-from .image_files import missing_text, read_limited, unreadable_text
+from .image_files import read_limited, unreadable_text
 from .image_files import walk_images as walk_images
 from .image_frames import several_frames, upright, wide_colour
 from .quiet_libraries import quiet_pillow
@@ -85,20 +86,7 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
             raise ImageError(f"image is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.exists():
-            raise ImageError(missing_text(path))
-        if path.is_dir():
-            raise ImageError(f"is a folder, not an image: {path}")
-        try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise ImageError(f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
-            data = read_limited(path, MAX_FILE_BYTES)  # a pipe or device: its size said 0
-        except OSError as exc:  # removed since exists() above, too
-            raise ImageError(unreadable_text(path, exc)) from None
-        if len(data) > MAX_FILE_BYTES:
-            raise ImageError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
+        data = read_file(Path(source), MAX_FILE_BYTES)
     elif callable(getattr(source, "read", None)):
         if isinstance(source, io.TextIOBase):  # before reading: a JPEG's bytes fail to decode as UTF-8
             raise TypeError("the file was opened in text mode: open it with 'rb'")
@@ -112,6 +100,26 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
     if not data:
         raise ImageError("file is empty (0 bytes)")
     return io.BytesIO(data)
+
+
+def read_file(path: Path, limit: int) -> bytes:
+    """``path``'s bytes, at most ``limit`` of them; ImageError (never OSError) saying what is wrong: gone, a link that
+    leads nowhere, a folder, too large, empty, unreadable. One home for the image and the scan readers
+    (:func:`braintumor.volume_io.read_path`), and one stat per file (exists(), is_dir() and stat() were three)."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ImageError(f"is a folder, not an image: {path}")
+        if info.st_size > limit:
+            raise ImageError(f"file is {info.st_size} bytes; the limit is {limit} bytes")
+        data = read_limited(path, limit)  # a pipe or device: its size said 0
+    except OSError as exc:  # not there (or removed since it was listed), a broken link, no permission
+        raise ImageError(unreadable_text(path, exc)) from None
+    if len(data) > limit:
+        raise ImageError(f"file is larger than the limit of {limit} bytes")
+    if not data:
+        raise ImageError("file is empty (0 bytes)")
+    return data
 
 
 def _read_stream(source: BinaryIO) -> bytes:

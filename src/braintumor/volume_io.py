@@ -26,14 +26,11 @@ from .image_files import (
     hidden_note,
     is_hidden_name,
     is_special_file,
-    missing_text,
-    read_limited,
-    unreadable_text,
     walk_folders,
     walk_images,
 )
 from .image_headers import apple_double
-from .image_io import ImageError
+from .image_io import ImageError, read_file
 
 # their old home: still imported from here (tests, scripts)
 from .slice_pixels import HIGH_PERCENTILE as HIGH_PERCENTILE
@@ -230,21 +227,9 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
 
 
 def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
-    """A scan file's bytes, within ``limit``; ImageError (never OSError) for what cannot be read."""
-    if not path.exists():
-        raise ImageError(missing_text(path))
-    try:  # removed since exists() above: 'file not found', as for an image
-        size = path.stat().st_size
-        if size > limit:
-            raise ImageError(f"file is {size} bytes; the limit is {limit} bytes")
-        data = read_limited(path, limit)  # a pipe or device: its size said 0 (/dev/zero was read until memory ran out)
-    except OSError as exc:
-        raise ImageError(unreadable_text(path, exc)) from None
-    if len(data) > limit:
-        raise ImageError(f"file is larger than the limit of {limit} bytes")
-    if not data:
-        raise ImageError("file is empty (0 bytes)")
-    return data
+    """A scan file's bytes, within ``limit``; ImageError (never OSError) for what cannot be read
+    (:func:`~braintumor.image_io.read_file`, as an image's)."""
+    return read_file(path, limit)
 
 
 def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
