@@ -140,3 +140,21 @@ def page_disclaimer(html: str) -> str:
     """The text of a page's medical disclaimer, tags and line breaks taken out (its lead is bold)."""
     aside = re.search(r'<aside class="disclaimer"[^>]*>(.*?)</aside>', html, re.S)
     return " ".join(re.sub(r"<[^>]+>", "", aside.group(1)).split()) if aside else ""
+
+
+def drawn_titles(monkeypatch) -> list[str]:
+    """Every axes title and figure title matplotlib draws from now on, in order (what a figure says it shows)."""
+    import matplotlib.axes
+    import matplotlib.figure
+
+    said: list[str] = []
+
+    def recorder(real):
+        def record(obj, text, *args, **kwargs):
+            said.append(text)
+            return real(obj, text, *args, **kwargs)
+        return record
+
+    for cls, name in ((matplotlib.axes.Axes, "set_title"), (matplotlib.figure.Figure, "suptitle")):
+        monkeypatch.setattr(cls, name, recorder(getattr(cls, name)))
+    return said

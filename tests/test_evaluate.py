@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import drawn_titles
 
 from braintumor import figures
 from braintumor.classes import CLASSES
@@ -161,18 +162,7 @@ def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(sma
     """The gallery was titled "Refused as not brain MRI" over a slice refused as on its side (a brain MRI to rotate
     and resend), and predictions.csv had no way to tell it: its refused_turned column (last, so the older columns keep
     their positions) does, and the gallery says it under the slice."""
-    import matplotlib.axes
-    import matplotlib.figure
-
-    said: list[str] = []
-    def recorder(real):
-        def record(obj, text, *args, **kwargs):
-            said.append(text)
-            return real(obj, text, *args, **kwargs)
-        return record
-
-    for cls, name in ((matplotlib.axes.Axes, "set_title"), (matplotlib.figure.Figure, "suptitle")):
-        monkeypatch.setattr(cls, name, recorder(getattr(cls, name)))
+    said = drawn_titles(monkeypatch)
 
     clf = FakeClassifier()
     clf.turn_at = 9

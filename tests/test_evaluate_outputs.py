@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import drawn_titles
 from test_evaluate import DATA, TESTING, FakeClassifier, small_data  # noqa: F401 - small_data: a fixture
 
 from braintumor.evaluate import run_evaluate
@@ -31,24 +32,6 @@ def test_a_class_whose_every_image_is_unreadable_is_said_to_have_none_scored(sma
     assert f"no readable images of meningioma in {root}: their recall and AUC are n/a" in printed
 
 
-def _titles(monkeypatch) -> list[str]:
-    """Every axes title and figure title drawn from now on, in order."""
-    import matplotlib.axes
-    import matplotlib.figure
-
-    said: list[str] = []
-
-    def recorder(real):
-        def record(obj, text, *args, **kwargs):
-            said.append(text)
-            return real(obj, text, *args, **kwargs)
-        return record
-
-    for cls, name in ((matplotlib.axes.Axes, "set_title"), (matplotlib.figure.Figure, "suptitle")):
-        monkeypatch.setattr(cls, name, recorder(getattr(cls, name)))
-    return said
-
-
 def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(small_data: Path,  # noqa: F811
                                                                                tmp_path: Path, monkeypatch):
     """reliability.png and reliability_uncalibrated.png had the same title ("Reliability of top-1 confidence
@@ -58,7 +41,7 @@ def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(
     from braintumor.data import load_dataset
     from braintumor.evaluate import evaluate
 
-    said = _titles(monkeypatch)
+    said = drawn_titles(monkeypatch)
     drawn = []
     real = figures._save
     monkeypatch.setattr(figures, "_save", lambda fig, out: (drawn.append((fig, Path(out).name)), real(fig, out))[1])
