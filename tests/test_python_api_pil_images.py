@@ -85,3 +85,13 @@ def test_threads_sharing_one_lazy_pil_image_read_its_file_one_at_a_time(clf, kin
     first.join(20)
     second.join(20)
     assert fp.most == 1 and got == [want, want]
+
+
+def test_predicting_a_lazy_pil_image_leaves_it_as_loading_it_does(clf):
+    """The lock that keeps threads reading a lazy image's file in turns was kept on the caller's image itself
+    (``vars(img)`` gained a private attribute): predicting an image must change it no more than loading it does."""
+    data = encode(synthetic_head(200))
+    predicted, loaded = Image.open(io.BytesIO(data)), Image.open(io.BytesIO(data))
+    clf.predict(predicted)
+    loaded.load()
+    assert sorted(vars(predicted)) == sorted(vars(loaded))

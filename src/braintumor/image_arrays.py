@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 
 import numpy as np
 from PIL import Image, ImageFile
@@ -95,17 +96,28 @@ def _layout_hint(shape: tuple[int, ...]) -> str:
     return ""
 
 
+#: id() of each lazily opened image read here -> its lock, while the image lives (:func:`_one_reader`).
+_READERS: dict[int, threading.Lock] = {}
+_READERS_HELD = threading.Lock()
+
+
 def _one_reader(img: Image.Image) -> contextlib.AbstractContextManager:
     """A lock of this image's own while it still reads its file (opened lazily, pixels not read yet), else nothing.
 
     Pillow decodes such an image on first use, from its one file, and not for two threads at once: two threads
     predicting or explaining one image read the file in turns, and one failed ("cannot be read as grayscale
     (AttributeError)", or "the PIL image is closed") or could read pixels the other was writing. Per image, not one
-    lock for all: threads with an image each still decode at once. Kept on the image (a PIL image is unhashable: no
-    weak dict can key it; by ``id()``, a freed image's number is another's)."""
+    lock for all: threads with an image each still decode at once. Kept here by ``id()`` (a PIL image is unhashable)
+    and dropped when the image is freed, before its number can be another's; not on the caller's image (it gained a
+    private attribute)."""
     if getattr(img, "fp", None) is None:  # loaded, or made in memory: reading it changes nothing
         return contextlib.nullcontext()
-    return vars(img).setdefault("_braintumor_reading", threading.Lock())  # setdefault: one lock, whoever comes first
+    with _READERS_HELD:  # one lock, whoever comes first
+        lock = _READERS.get(id(img))
+        if lock is None:
+            lock = _READERS[id(img)] = threading.Lock()
+            weakref.finalize(img, _READERS.pop, id(img), None)
+    return lock
 
 
 def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
