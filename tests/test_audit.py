@@ -281,3 +281,15 @@ def test_an_image_removed_between_its_two_reads_is_file_not_found(tmp_path: Path
     monkeypatch.setattr(image_hashes, "read_image", read_then_removed)
     hashed = hash_images([image])
     assert not hashed.ok[0] and hashed.errors == [f"file not found: {image}"]
+
+
+def test_the_audit_lists_a_long_kind_of_file_as_the_other_notes_do(tmp_path: Path):
+    """Its four lists (hidden, not images, beside the class folders, pipes) ended "a, b, c, d, e ..." while every
+    other note that cuts a list says how many it left out ("... and 2 more")."""
+    from braintumor.datasets_cli import format_audit
+
+    hidden = [f"Testing/glioma/.h{k}.png" for k in range(7)]
+    report = {"summary": {"exact_groups": {}, "near_pairs": {}, "label_conflicts": {"exact": 0, "near": 0}},
+              "root": str(tmp_path), "hash": "phash", "hash_bits": 64, "threshold": 8, "splits": {},
+              "hidden_files": hidden, "not_images": [], "unreadable": []}
+    assert f"hidden files (not data): 7: {', '.join(hidden[:5])} and 2 more" in format_audit(report).splitlines()

@@ -12,7 +12,7 @@ from .data import DatasetError, load_dataset
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import ImageError, read_image
 from .series import printable
-from .wording import counted
+from .wording import counted, listed
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
 MANUAL_STEPS = (
@@ -53,18 +53,13 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         size = f"size {lo}" if len(st["sizes"]) == 1 else f"{len(st['sizes'])} sizes, {lo} .. {hi}"
         shape = f"{size}; modes {_counts(st['modes'])}" if st["sizes"] else "no readable image"
         lines.append(f"{split}: {counted(st['n_images'], 'image')} ({_counts(st['classes'])}); {shape}")
-    hidden = report["hidden_files"]
-    lines.append(f"hidden files (not data): {len(hidden)}" + (f": {printable(', '.join(hidden[:5]))}" if hidden else "")
-                 + (" ..." if len(hidden) > 5 else ""))
-    other = report["not_images"]
-    lines.append(f"not read as images ({', '.join(sorted(IMAGE_EXTENSIONS))} only): {len(other)}"
-                 + (f": {printable(', '.join(other[:5]))}" if other else "") + (" ..." if len(other) > 5 else ""))
-    loose = report.get("outside_class_folders", [])
-    lines.append(f"images beside the class folders (no class, not audited): {len(loose)}"
-                 + (f": {printable(', '.join(loose[:5]))}" if loose else "") + (" ..." if len(loose) > 5 else ""))
-    special = report.get("special_files", [])
-    lines.append(f"pipes and devices (not read: reading one may never end): {len(special)}"
-                 + (f": {printable(', '.join(special[:5]))}" if special else "") + (" ..." if len(special) > 5 else ""))
+    kinds = (("hidden_files", "hidden files (not data)"),
+             ("not_images", f"not read as images ({', '.join(sorted(IMAGE_EXTENSIONS))} only)"),
+             ("outside_class_folders", "images beside the class folders (no class, not audited)"),
+             ("special_files", "pipes and devices (not read: reading one may never end)"))
+    for key, title in kinds:  # the first five of each, "and N more" as every cut list says
+        names = report.get(key, [])
+        lines.append(f"{title}: {len(names)}" + (f": {printable(listed(names, 5))}" if names else ""))
     bad = report["unreadable"]
     lines.append(f"unreadable: {len(bad)}" + "".join(f"\n  {printable(u['path'])}: {printable(u['error'])}"
                                                      for u in bad[:10]))
