@@ -20,10 +20,9 @@ from collections.abc import Callable
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
+from _image_set import add_image_set_options, image_set
 
-from braintumor.calibrate import validation_images
 from braintumor.cli_checks import run_script
-from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.heatmap import FEATURE_STRIDE, explain_crops, upsample
 from braintumor.image_io import ImageError
 from braintumor.predictor import Classifier
@@ -60,16 +59,12 @@ def random_smooth_map(rng: np.random.Generator, size: int, stride: int = FEATURE
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", help="ONNX model (default: the shipped one)")
-    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
-    ap.add_argument("--split", default="Testing")
-    ap.add_argument("--run", help="score the validation images of this run's split.json (from Training) instead")
+    add_image_set_options(ap)
     ap.add_argument("--limit", type=int, default=0, help="every k-th image so that about N remain (0: all)")
     ap.add_argument("--seed", type=int, default=0, help="random maps and tie-breaking")
-    ap.add_argument("--json", help="also write the numbers here")
     args = ap.parse_args()
     clf = Classifier.load(args.model)
-    dataset = validation_images(args.data, args.run) if args.run else load_dataset(args.data, args.split)
+    dataset = image_set(args)
     paths = dataset.paths[:: max(1, len(dataset) // args.limit)] if args.limit else dataset.paths
     rng = np.random.default_rng(args.seed)
     maps = ("heat map", "random smooth map", "heat map inside out")

@@ -19,10 +19,9 @@ import time
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
+from _image_set import add_image_set_options, image_set
 
-from braintumor.calibrate import validation_images
 from braintumor.cli_checks import run_script
-from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.image_io import ImageError, read_image
 from braintumor.predictor import Classifier
 
@@ -38,14 +37,10 @@ COPIES = {
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", help="ONNX model (default: the shipped one)")
-    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
-    ap.add_argument("--split", default="Testing")
-    ap.add_argument("--run", help="score the validation images of this run's split.json (from Training) instead")
-    ap.add_argument("--json", help="also write the numbers here")
+    add_image_set_options(ap)
     args = ap.parse_args()
     clf = Classifier.load(args.model)
-    dataset = validation_images(args.data, args.run) if args.run else load_dataset(args.data, args.split)
+    dataset = image_set(args)
     grays, labels = [], []
     for path, label in zip(dataset.paths, dataset.labels, strict=True):
         try:

@@ -1,0 +1,27 @@
+"""The images a script scores: a split of the data, or with ``--run RUN`` the validation images its split.json lists
+(design decisions are scored there, never on Testing). One home for those options and that choice: orientation_eval
+and heatmap_eval each wrote them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
+
+from braintumor.calibrate import validation_images
+from braintumor.data import DEFAULT_DATA_ROOT, Dataset, load_dataset
+
+
+def add_image_set_options(ap: argparse.ArgumentParser) -> None:
+    """``--model``, ``--data``, ``--split``, ``--run`` and ``--json``, worded alike in every script that takes them."""
+    ap.add_argument("--model", help="ONNX model (default: the shipped one)")
+    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
+    ap.add_argument("--split", default="Testing")
+    ap.add_argument("--run", help="score the validation images of this run's split.json (from Training) instead")
+    ap.add_argument("--json", help="also write the numbers here")
+
+
+def image_set(args: argparse.Namespace) -> Dataset:
+    """The validation images of ``args.run`` if given, else the split ``args.split`` of ``args.data``."""
+    return validation_images(args.data, args.run) if args.run else load_dataset(args.data, args.split)
