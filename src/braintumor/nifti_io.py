@@ -28,6 +28,7 @@ from .nifti_header import (
     quiet_nibabel,
     read_header,
 )
+from .nifti_orientation import orientation
 from .slice_pixels import MAX_VOXEL_ASPECT, far_from_square, robust_uint8, square_pixels
 from .volume_io import (
     MAX_INPUT_PIXELS,
@@ -37,39 +38,6 @@ from .volume_io import (
     Slice,
     Volume,
 )
-
-
-def _orientation(header) -> tuple[np.ndarray, list[str]]:
-    """The voxel-to-world affine the slices are cut by, from the header alone, and notes on what it leaves open."""
-    notes = []
-    affine = header.get_best_affine()
-    if int(header["qform_code"]) == 0 and int(header["sform_code"]) == 0:
-        notes.append("the header names no orientation (qform and sform codes 0): the voxels are read as stored in "
-                     "radiological order (LAS), so left and right may be swapped")
-    unusable = _unusable(affine)
-    if unusable:  # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
-        notes.append(f"the header's orientation is unusable ({unusable}): slices are the third axis as stored")
-        # the stored voxel sizes where they are sizes (3e274 mm overflowed nibabel's orientation of this diagonal)
-        pixdim = [float(z) if 1e-6 < z < 1e6 else 1.0 for z in header.get_zooms()[:3]]
-        return np.diag([*pixdim, *([1.0] * (3 - len(pixdim))), 1.0]), notes
-    tilt = _obliquity_degrees(affine)
-    if tilt > 1.0:
-        notes.append(f"an oblique volume ({tilt:.0f} degrees off the axes): slices follow the nearest axes, not "
-                     "resampled")
-    return affine, notes
-
-
-def _unusable(affine: np.ndarray) -> str | None:
-    """Why an affine gives no orientation to cut slices by, None when it does."""
-    from nibabel.orientations import io_orientation
-
-    if not np.all(np.isfinite(affine)) or abs(float(np.linalg.det(affine[:3, :3]))) < 1e-12:
-        return "singular or not finite"
-    try:
-        placed = not np.isnan(io_orientation(affine)).any()
-    except Exception:  # an SVD that does not converge
-        placed = False
-    return None if placed else "two of its axes point nearly the same way"
 
 
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
@@ -107,7 +75,7 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     if math.prod(spatial) > limit:
         error = BudgetError if max_pixels < MAX_VOXELS else ImageError
         raise error(f"NIfTI volume has {math.prod(spatial):,} voxels; the limit is {limit:,}")
-    affine, notes = _orientation(header)
+    affine, notes = orientation(header)
     ornt = nib.orientations.io_orientation(affine)  # file axis -> (RAS axis, direction), as reorienting will do
     sizes = np.sqrt(np.sum(np.square(np.asarray(affine, dtype=np.float64)[:3, :3]), axis=0))  # mm, as reoriented
     canonical, canonical_mm = [0, 0, 0], [0.0, 0.0, 0.0]
@@ -223,16 +191,6 @@ def ct_values(raw: np.ndarray, slope: float | None, inter: float | None) -> str 
         return None
     return (f"NIfTI voxel values look like CT's Hounsfield units, not MRI: {air:.0%} of them at air's -1000 and "
             f"{tissue:.0%} at soft tissue's -100 to 100; the model reads MRI only")
-
-
-def _obliquity_degrees(affine: np.ndarray) -> float:
-    """The largest angle between a voxel axis and its nearest world axis (0 for a volume on the axes)."""
-    axes = np.asarray(affine, dtype=np.float64)[:3, :3]
-    norms = np.linalg.norm(axes, axis=0)
-    if not np.all(np.isfinite(axes)) or np.any(norms == 0):
-        return 0.0  # an unusable affine has its own note
-    cosines = np.clip(np.max(np.abs(axes / norms), axis=0), 0.0, 1.0)
-    return float(np.degrees(np.arccos(cosines.min())))
 
 
 #: Pixels further from square than this (long side / short side) are said when the slices are resampled: they come out

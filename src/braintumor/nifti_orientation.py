@@ -1,0 +1,55 @@
+"""Which voxel-to-world affine a NIfTI volume's slices are cut by, from its header alone, and notes on what the
+header leaves open (no orientation, an unusable one, an oblique one).
+
+Why its own module: it is about the header's transforms only, apart from cutting and scaling slices
+(:mod:`braintumor.nifti_io`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def orientation(header: Any) -> tuple[np.ndarray, list[str]]:
+    """The voxel-to-world affine the slices are cut by, from the header alone, and notes on what it leaves open."""
+    notes = []
+    affine = header.get_best_affine()
+    if int(header["qform_code"]) == 0 and int(header["sform_code"]) == 0:
+        notes.append("the header names no orientation (qform and sform codes 0): the voxels are read as stored in "
+                     "radiological order (LAS), so left and right may be swapped")
+    unusable = _unusable(affine)
+    if unusable:  # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
+        notes.append(f"the header's orientation is unusable ({unusable}): slices are the third axis as stored")
+        # the stored voxel sizes where they are sizes (3e274 mm overflowed nibabel's orientation of this diagonal)
+        pixdim = [float(z) if 1e-6 < z < 1e6 else 1.0 for z in header.get_zooms()[:3]]
+        return np.diag([*pixdim, *([1.0] * (3 - len(pixdim))), 1.0]), notes
+    tilt = obliquity_degrees(affine)
+    if tilt > 1.0:
+        notes.append(f"an oblique volume ({tilt:.0f} degrees off the axes): slices follow the nearest axes, not "
+                     "resampled")
+    return affine, notes
+
+
+def _unusable(affine: np.ndarray) -> str | None:
+    """Why an affine gives no orientation to cut slices by, None when it does."""
+    from nibabel.orientations import io_orientation
+
+    if not np.all(np.isfinite(affine)) or abs(float(np.linalg.det(affine[:3, :3]))) < 1e-12:
+        return "singular or not finite"
+    try:
+        placed = not np.isnan(io_orientation(affine)).any()
+    except Exception:  # an SVD that does not converge
+        placed = False
+    return None if placed else "two of its axes point nearly the same way"
+
+
+def obliquity_degrees(affine: np.ndarray) -> float:
+    """The largest angle between a voxel axis and its nearest world axis (0 for a volume on the axes)."""
+    axes = np.asarray(affine, dtype=np.float64)[:3, :3]
+    norms = np.linalg.norm(axes, axis=0)
+    if not np.all(np.isfinite(axes)) or np.any(norms == 0):
+        return 0.0  # an unusable affine has its own note
+    cosines = np.clip(np.max(np.abs(axes / norms), axis=0), 0.0, 1.0)
+    return float(np.degrees(np.arccos(cosines.min())))
