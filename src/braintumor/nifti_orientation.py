@@ -15,11 +15,15 @@ import numpy as np
 def orientation(header: Any) -> tuple[np.ndarray, list[str]]:
     """The voxel-to-world affine the slices are cut by, from the header alone, and notes on what it leaves open."""
     notes = []
-    affine = header.get_best_affine()
+    affine = header.get_best_affine()  # the sform where its code is set, as FSL, SPM and nibabel read it
     if int(header["qform_code"]) == 0 and int(header["sform_code"]) == 0:
         notes.append("the header names no orientation (qform and sform codes 0): the voxels are read as stored in "
                      "radiological order (LAS), so left and right may be swapped")
     unusable = _unusable(affine)
+    qform = _coded_qform(header) if int(header["sform_code"]) > 0 else None
+    if unusable and qform is not None and not _unusable(qform):  # a coded sform of zeros or NaN: the slices were
+        notes.append(f"the header's sform is unusable ({unusable}): its qform is used")  # as stored, mirrored
+        affine, unusable = qform, None
     if unusable:  # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
         notes.append(f"the header's orientation is unusable ({unusable}): slices are the third axis as stored")
         # the stored voxel sizes where they are sizes (3e274 mm overflowed nibabel's orientation of this diagonal)
@@ -30,6 +34,14 @@ def orientation(header: Any) -> tuple[np.ndarray, list[str]]:
         notes.append(f"an oblique volume ({tilt:.0f} degrees off the axes): slices follow the nearest axes, not "
                      "resampled")
     return affine, notes
+
+
+def _coded_qform(header: Any) -> np.ndarray | None:
+    """The qform where its code is set and its quaternion is one (nibabel raises on b, c, d past a unit one)."""
+    try:
+        return header.get_qform(coded=True)[0]  # None where its code is 0
+    except Exception:
+        return None
 
 
 def _unusable(affine: np.ndarray) -> str | None:

@@ -1,0 +1,49 @@
+"""Which of a NIfTI header's two transforms (qform, sform) the slices are cut by, and what is said when they fail
+or disagree: converters and tools write both, and viewers do not all read the same one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from braintumor.volume_io import read_volumes
+
+RAS, LAS = np.eye(4), np.diag([-1.0, 1.0, 1.0, 1.0])
+
+
+def _marked() -> np.ndarray:
+    """A volume with one bright block near the low-i, high-j corner of every slice (right anterior when RAS)."""
+    data = np.full((40, 48, 6), 100, np.int16)
+    data[2:6, 40:44, :] = 1000
+    return data
+
+
+def _nifti(qform, qcode: int, sform, scode: int) -> bytes:
+    import nibabel as nib
+
+    image = nib.Nifti1Image(_marked(), None)  # no affine: to_bytes keeps the transforms set on the header
+    image.header.set_qform(qform, code=qcode)
+    image.header.set_sform(sform, code=scode)
+    return image.to_bytes()
+
+
+def _block_column(volume) -> float:
+    """Where the bright block is drawn across the first slice: its mean column."""
+    return float(np.nonzero(volume.slices[0].pixels > 200)[1].mean())
+
+
+@pytest.mark.parametrize("broken", [np.zeros((4, 4)), np.full((4, 4), np.nan)])
+def test_an_unusable_sform_gives_way_to_a_usable_qform(broken):
+    """A sform with a code but no matrix (zeros, or NaN) made the slices 'the third axis as stored', though the header's
+    qform placed them: a LAS volume came back mirrored. The qform is used, and said."""
+    (volume,) = read_volumes(_nifti(LAS, 1, broken, 1), name="x.nii")
+    (by_qform,) = read_volumes(_nifti(LAS, 1, None, 0), name="x.nii")
+    assert _block_column(volume) == _block_column(by_qform) < 20  # the patient's right on the viewer's left
+    assert volume.notes == ("the header's sform is unusable (singular or not finite): its qform is used",)
+    assert volume.slices[0].meta["nifti"]["source_orientation"] == "LAS"
+
+
+def test_transforms_that_agree_or_one_alone_are_read_without_a_note():
+    for data in (_nifti(LAS, 1, LAS, 1), _nifti(None, 0, LAS, 2), _nifti(LAS, 1, None, 0)):
+        (volume,) = read_volumes(data, name="x.nii")
+        assert volume.notes == () and _block_column(volume) < 20
