@@ -43,6 +43,18 @@ def test_an_unusable_sform_gives_way_to_a_usable_qform(broken):
     assert volume.slices[0].meta["nifti"]["source_orientation"] == "LAS"
 
 
+@pytest.mark.parametrize(("qform", "sform", "left"), [(RAS, LAS, True), (LAS, RAS, False)])
+def test_a_qform_and_sform_that_disagree_are_read_by_the_sform_and_said(qform, sform, left):
+    """Both transforms coded but pointing different ways (fslorient -setsform on one of them): the sform is used, as
+    FSL, SPM and nibabel use it, and the note says tools reading the qform show the slices otherwise."""
+    (volume,) = read_volumes(_nifti(qform, 1, sform, 1), name="x.nii")
+    assert (_block_column(volume) < 20) == left
+    codes = ("LAS" if m is LAS else "RAS" for m in (sform, qform))
+    assert volume.notes == ("the header's sform ({}) and qform ({}) disagree: the sform is used, as FSL, SPM and "
+                            "nibabel use it; tools that read the qform show the slices mirrored or turned"
+                            .format(*codes),)
+
+
 def test_transforms_that_agree_or_one_alone_are_read_without_a_note():
     for data in (_nifti(LAS, 1, LAS, 1), _nifti(None, 0, LAS, 2), _nifti(LAS, 1, None, 0)):
         (volume,) = read_volumes(data, name="x.nii")

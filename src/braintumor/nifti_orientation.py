@@ -24,6 +24,10 @@ def orientation(header: Any) -> tuple[np.ndarray, list[str]]:
     if unusable and qform is not None and not _unusable(qform):  # a coded sform of zeros or NaN: the slices were
         notes.append(f"the header's sform is unusable ({unusable}): its qform is used")  # as stored, mirrored
         affine, unusable = qform, None
+    elif not unusable and qform is not None and not _unusable(qform) \
+            and (codes := (_axcodes(affine), _axcodes(qform)))[0] != codes[1]:  # fslorient -setsform on one alone
+        notes.append(f"the header's sform ({codes[0]}) and qform ({codes[1]}) disagree: the sform is used, as FSL, "
+                     "SPM and nibabel use it; tools that read the qform show the slices mirrored or turned")
     if unusable:  # no orientation to reorient by (it was "voxel data is corrupt"): the voxels as stored, said so
         notes.append(f"the header's orientation is unusable ({unusable}): slices are the third axis as stored")
         # the stored voxel sizes where they are sizes (3e274 mm overflowed nibabel's orientation of this diagonal)
@@ -42,6 +46,12 @@ def _coded_qform(header: Any) -> np.ndarray | None:
         return header.get_qform(coded=True)[0]  # None where its code is 0
     except Exception:
         return None
+
+
+def _axcodes(affine: np.ndarray) -> str:
+    from nibabel.orientations import aff2axcodes
+
+    return "".join(aff2axcodes(affine))
 
 
 def _unusable(affine: np.ndarray) -> str | None:
