@@ -8,6 +8,7 @@ SIGHUP (143, 129: ``timeout``, ``docker stop``, a closed terminal), and a reader
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import os
 import signal
@@ -66,6 +67,26 @@ def _say(text: str) -> None:
         print(printable(text), file=sys.stderr)
 
 
+def _as_bytes_or_escaped(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """The error handler of stdout: a file name's byte that is not UTF-8 (a surrogate escape) is written as that byte,
+    as ``ls`` does; any other character the stream's encoding lacks (``PYTHONIOENCODING=ascii``, a cp1252 Windows
+    console: a Japanese file name, an em dash in a message) as a Python escape (``\\u65e5``), not a
+    UnicodeEncodeError traceback halfway through the results."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text, end = exc.object, exc.start
+    escaped = "\udc80" <= text[end] <= "\udcff"
+    while end < exc.end and ("\udc80" <= text[end] <= "\udcff") == escaped:  # a run of one kind; the next call the rest
+        end += 1
+    if escaped:
+        return bytes(ord(c) - 0xDC00 for c in text[exc.start:end]), end
+    return text[exc.start:end].encode("ascii", "backslashreplace").decode("ascii"), end
+
+
+STDOUT_ERRORS = "braintumor.stdout"
+codecs.register_error(STDOUT_ERRORS, _as_bytes_or_escaped)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; the exit code of however it ended."""
     if sys.stdout is None:  # started with stdout closed (`>&-`)
@@ -79,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed as its bytes, as ls does
         with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
+            stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
     try:
         with _signals_stop_like_ctrl_c():
             check_destinations(args)

@@ -1,0 +1,56 @@
+"""Every command's output under the consoles users have: an ASCII or cp1252 stdout (``PYTHONIOENCODING``, a Windows
+console, an old SSH session) and file names holding accents, CJK letters, emoji or bytes that are not UTF-8. Run as
+subprocesses: the stream's encoding is the process's, which an in-process capsys never has."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import encode, synthetic_head
+
+NAMES = ("café", "über—x", "日本", "🧠")
+
+
+def _braintumor(*args: str, **env: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env}
+    return subprocess.run([sys.executable, "-m", "braintumor", *args], capture_output=True, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory) -> Path:
+    """One folder of images named with non-ASCII letters, one of them unreadable (an error row quotes its name), and
+    a dataset of such a folder per class (data check lists its unreadable file)."""
+    root = tmp_path_factory.mktemp("names")
+    image = encode(synthetic_head(), "PNG")
+    (root / "in").mkdir()
+    for name in NAMES:
+        (root / "in" / f"{name}.png").write_bytes(image)
+    (root / "in" / "broken—é.png").write_bytes(b"not an image")
+    for c in ("glioma", "meningioma", "notumor", "pituitary"):
+        (root / "dé—日本" / "Testing" / c).mkdir(parents=True)
+        (root / "dé—日本" / "Testing" / c / f"{c}—é.png").write_bytes(image)
+    (root / "dé—日本" / "Testing" / "glioma" / "brök—日.png").write_bytes(b"not an image")
+    return root
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+@pytest.mark.parametrize("args", [
+    ["predict", "{root}/in"],
+    ["predict", "{root}/in", "--format", "csv"],
+    ["data", "check", "--data", "{root}/dé—日本"],
+])
+def test_a_console_without_the_names_letters_gets_them_escaped_not_a_traceback(named, args, encoding):
+    """``PYTHONIOENCODING=cp1252 braintumor predict scans/`` with a ``日本.png`` in scans/ stopped at that row with a
+    UnicodeEncodeError traceback (the table and csv; data check at its unreadable list, data audit and evaluate at a
+    name in their summary): what the console cannot show is written as a Python escape."""
+    done = _braintumor(*[a.format(root=named) for a in args], PYTHONIOENCODING=encoding)
+    out, err = done.stdout.decode(encoding, "replace"), done.stderr.decode(encoding, "replace")
+    assert "Traceback" not in err and "UnicodeEncodeError" not in err, err
+    assert done.returncode == 1 if args[0] == "data" else done.returncode in (0, 1), err  # 1: the unreadable file
+    assert r"\u65e5\u672c" in out  # 日本, escaped
+    if args[0] == "predict":
+        assert r"\U0001f9e0" in out and len([line for line in out.splitlines() if "/in/" in line]) == 5
