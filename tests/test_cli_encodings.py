@@ -54,3 +54,27 @@ def test_a_console_without_the_names_letters_gets_them_escaped_not_a_traceback(n
     assert r"\u65e5\u672c" in out  # 日本, escaped
     if args[0] == "predict":
         assert r"\U0001f9e0" in out and len([line for line in out.splitlines() if "/in/" in line]) == 5
+
+
+def test_the_tables_columns_line_up_under_wide_and_combining_letters():
+    """A CJK letter or an emoji takes two terminal columns and a combining accent none, but the table padded by
+    ``len``: a ``日本.jpg`` row's prediction stood two columns right of its heading, a long such name overflowed."""
+    import io
+    import unicodedata
+
+    from braintumor.predict_output import Formatter
+
+    def columns(text: str) -> int:  # as a terminal draws it (wcwidth's rule for these letters)
+        return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+                   for c in text)
+
+    row = {"label": "glioma", "confidence": 0.99, "ood": False, "review": False, "probabilities": {"glioma": 0.99}}
+    out = io.StringIO()
+    table = Formatter("table", out, ("glioma",), sample=4)
+    for name in ("日本語のスキャン/画像.jpg", "🧠.jpg", "cafe\u0301.jpg", "a.jpg", "脳" * 80):  # the last after sizing
+        table.write({"path": name, **row})
+    table.close()
+    header, *rows = out.getvalue().splitlines()
+    at = header.index("prediction")
+    assert [columns(r[:r.index("Glioma")]) for r in rows] == [at] * 5, out.getvalue()
+    assert rows[-1].startswith("脳" * 5 + "...脳")  # cut in the middle to the column's 25: 10 + 3 + 12

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -60,12 +61,31 @@ def output_format(fmt: str | None, output: str | None) -> str:
 MAX_PATH_WIDTH = 100
 
 
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: a CJK letter or an emoji two, an accent that combines with the letter
+    before it none (``len`` counted one for each, and the table's later columns moved off their headings)."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` and the spaces that take it to ``width`` columns (:func:`columns`)."""
+    return text + " " * max(0, width - columns(text))
+
+
 def fit(name: str, width: int) -> str:
-    """``name`` cut in the middle to ``width`` characters, ``...`` where cut (the start and the file name stay)."""
-    if len(name) <= width:
+    """``name`` cut in the middle to ``width`` columns, ``...`` where cut (the start and the file name stay)."""
+    if columns(name) <= width:
         return name
-    head = (width - 3) // 2
-    return f"{name[:head]}...{name[len(name) - (width - 3 - head):]}"
+    head, tail, room = "", "", width - 3
+    for c in name:
+        if columns(head + c) > room // 2:
+            break
+        head += c
+    for c in reversed(name[len(head):]):
+        if columns(head + c + tail) > room:
+            break
+        tail = c + tail
+    return f"{head}...{tail}"
 
 
 class Formatter:
@@ -98,7 +118,7 @@ class Formatter:
                 self.settle()
             return
         else:  # table; a folder or zip of several series: which one, as its summary on stderr names it
-            where = f"{fit(record_name(rec), self.width):<{self.width}}  {rec.get('slice', ''):>5}"
+            where = f"{pad(fit(record_name(rec), self.width), self.width)}  {rec.get('slice', ''):>5}"
             if "error" in rec:  # messages may quote a name
                 self.out.write(f"{where}  error: {printable(rec['error'])}\n")
             elif rec.get("ood"):
@@ -126,7 +146,8 @@ class Formatter:
         the middle to fit (:func:`fit`; csv and json keep it whole)."""
         if self.fmt != "table" or self.width:
             return
-        self.width = min(MAX_PATH_WIDTH, max([len(record_name(r)) for r in self.buffer if isinstance(r, dict)] + [20]))
+        names = [record_name(r) for r in self.buffer if isinstance(r, dict)]
+        self.width = min(MAX_PATH_WIDTH, max([columns(n) for n in names] + [20]))
         self.out.write(f"{'path':<{self.width}}  {'slice':>5}  {'prediction':<{self.name_width}} {'confidence':>10}\n")
         held, self.buffer = self.buffer, []
         for item in held:
