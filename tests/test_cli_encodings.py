@@ -78,3 +78,26 @@ def test_the_tables_columns_line_up_under_wide_and_combining_letters():
     at = header.index("prediction")
     assert [columns(r[:r.index("Glioma")]) for r in rows] == [at] * 5, out.getvalue()
     assert rows[-1].startswith("脳" * 5 + "...脳")  # cut in the middle to the column's 25: 10 + 3 + 12
+
+
+#: A locale whose file names Python reads as ASCII: each other byte a surrogate escape (no UTF-8 mode, no coercion).
+ASCII_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_ascii_locale_writes_utf8_names_and_resumes_without_scoring_twice(named, tmp_path, fmt):
+    """Under LANG=C (UTF-8 mode off) jsonl and json wrote ``caf\\udcc3\\udca9.png`` for ``café.png`` (to any reader
+    two broken characters), and ``--resume -o r.csv`` matched no record (the csv holds the name's bytes, UTF-8) and
+    scored every such input again, twice in the file. Both now hold the UTF-8 name; a resumed run has nothing left."""
+    import csv
+    import json
+
+    out = tmp_path / f"r.{fmt}"
+    first = _braintumor("predict", f"{named}/in", "-o", str(out), **ASCII_LOCALE)
+    again = _braintumor("predict", f"{named}/in", "-o", str(out), "--resume", **ASCII_LOCALE)
+    text = out.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines())) if fmt == "csv" else [json.loads(r) for r in text.splitlines()]
+    assert first.returncode == 1 and again.returncode in (0, 1), again.stderr  # 1: the unreadable file
+    assert sorted(r["path"].rsplit("/", 1)[1] for r in rows) == sorted(
+        [f"{n}.png" for n in NAMES] + ["broken—é.png"]), text
+    assert b"nothing left to do" in again.stderr

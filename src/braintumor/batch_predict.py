@@ -38,6 +38,7 @@ from tqdm import tqdm
 
 from .batch_resume import Previous, append_sink, read_previous
 from .cli_checks import UsageError
+from .file_names import utf8_text
 from .predict_output import HeatmapWriter, output_sink, signals_held
 from .predictor import Classifier, ModelError
 from .processes import load_same, model_digest
@@ -66,7 +67,9 @@ def check_args(args: argparse.Namespace) -> None:
 # ---- planning and scoring -----------------------------------------------------------------------
 
 def _take(done: Counter, key: str, whole: bool = False) -> bool:
-    """True (and forget it) when ``key`` was already written; ``whole``: all its records at once."""
+    """True (and forget it) when ``key`` was already written; ``whole``: all its records at once. The file holds
+    names as UTF-8 reads them (:func:`~braintumor.file_names.utf8_text`), whatever the locale."""
+    key = utf8_text(key)
     if done[key] <= 0:
         return False
     done[key] = 0 if whole else done[key] - 1

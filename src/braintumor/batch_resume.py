@@ -20,6 +20,7 @@ from typing import BinaryIO, TextIO
 
 from .atomic_files import temp_beside
 from .cli_checks import UsageError
+from .file_names import os_text, utf8_text
 from .image_io import ImageError
 from .series import csv_columns, csv_text_value, printable
 from .volume_io import read_volumes
@@ -55,6 +56,7 @@ def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> di
         raise bad from None
     if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
         raise bad
+    rec["path"] = utf8_text(rec["path"])  # as an earlier run under an ASCII locale may have written it to jsonl
     return rec
 
 
@@ -149,8 +151,8 @@ def _record_counts(path: str, summaries: bool) -> Counter[str] | None:
     running the model."""
     try:
         counts: Counter[str] = Counter()
-        for volume in read_volumes(path):
-            counts[volume.path] += len(volume.slices) + (summaries and len(volume.slices) > 1)
+        for volume in read_volumes(os_text(path)):
+            counts[utf8_text(volume.path)] += len(volume.slices) + (summaries and len(volume.slices) > 1)
         return counts
     except (ImageError, OSError):
         return None

@@ -9,6 +9,9 @@ left as it is.
 
 from __future__ import annotations
 
+import os
+import sys
+
 #: Characters Windows refuses in a file name (the folder separators aside): a name made here holds none of them.
 NOT_IN_FILE_NAMES = frozenset('<>:"\\|?*')
 
@@ -66,3 +69,30 @@ def fit_name(head: str, tail: str, limit: int = MAX_NAME_BYTES) -> str:
             break
         kept.append(c)
     return "".join(kept) + tail
+
+
+def _utf8_locale() -> bool:
+    return sys.getfilesystemencoding().lower().replace("-", "") == "utf8"
+
+
+def utf8_text(name: str) -> str:
+    """A file name as a UTF-8 system reads it, whatever the locale. Under an ASCII one (``LANG=C`` without UTF-8
+    mode) Python reads the bytes of ``cafe.jpg`` with an e-acute as two surrogate escapes, which json wrote as two
+    ``\\udcXX`` escapes (no e-acute to any reader) and --resume matched against no csv record (the csv writes them
+    back as the bytes: UTF-8), so every such input was scored twice. A byte that is not UTF-8 stays an escape."""
+    if _utf8_locale():
+        return name
+    try:
+        return os.fsencode(name).decode("utf-8", "surrogateescape")
+    except UnicodeError:  # a character this locale has no byte for: not a name read from the file system
+        return name
+
+
+def os_text(name: str) -> str:
+    """The inverse of :func:`utf8_text`: a name read back from an output file, as this locale opens it."""
+    if _utf8_locale():
+        return name
+    try:
+        return os.fsdecode(name.encode("utf-8", "surrogateescape"))
+    except UnicodeError:
+        return name

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .atomic_files import temp_beside
 from .classes import display_name
-from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name
+from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, printable, record_name
@@ -105,6 +105,9 @@ class Formatter:
                 self.csv.writerow(csv_columns(self.classes))
 
     def write(self, rec: dict) -> None:
+        if self.fmt in ("json", "jsonl"):  # the csv writes a name's bytes back; json would escape their surrogates
+            rec = {k: utf8_text(v) if k in ("path", "error", "reason") and isinstance(v, str) else v
+                   for k, v in rec.items()}
         if self.fmt == "jsonl":
             self.out.write(json.dumps(rec) + "\n")
         elif self.fmt == "json":
