@@ -112,16 +112,31 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+class _WithoutCreated:
+    """One process's metrics without prometheus-client's ``*_created`` samples. The text format gives each its own
+    gauge family, under the help text of its counter or histogram ("HTTP requests by route", its value a Unix time):
+    eight families docs/DEPLOY.md never lists, which only one-process servers (waitress) gave, never gunicorn's."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self):
+        for family in self.registry.collect():  # fresh objects each time: changing them changes no metric
+            family.samples = [s for s in family.samples if s.name != family.name + "_created"]
+            yield family
+
+
 def registry_to_read(app: Flask) -> CollectorRegistry:
-    """What a scrape reads: every worker's files in multiprocess mode, else this app's registry."""
+    """What a scrape reads: every worker's files in multiprocess mode, else this app's registry (the same families)."""
     path = multiprocess_dir()
+    reg = CollectorRegistry(auto_describe=False)
     if path:
         from prometheus_client import multiprocess
 
-        reg = CollectorRegistry()
         multiprocess.MultiProcessCollector(reg, path=path)
-        return reg
-    return app.extensions[EXTENSION].registry
+    else:
+        reg.register(_WithoutCreated(app.extensions[EXTENSION].registry))
+    return reg
 
 
 def error_kind(status: int) -> str | None:
