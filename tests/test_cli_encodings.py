@@ -101,3 +101,30 @@ def test_an_ascii_locale_writes_utf8_names_and_resumes_without_scoring_twice(nam
     assert sorted(r["path"].rsplit("/", 1)[1] for r in rows) == sorted(
         [f"{n}.png" for n in NAMES] + ["broken—é.png"]), text
     assert b"nothing left to do" in again.stderr
+
+
+def test_an_ascii_locale_writes_utf8_names_in_the_evaluation_and_the_audit(named, tmp_path):
+    """Under LANG=C (UTF-8 mode off) metrics.json and ``data audit --out``'s report wrote ``br\\udcc3\\udcb6k...``
+    for ``brök—日.png`` (its root, its unreadable list): json escapes the surrogates Python reads such a name as. They
+    hold the UTF-8 name now, as predictions.csv and report.html did."""
+    import csv
+    import json
+
+    data = named / "dé—日本"
+    done = _braintumor("evaluate", "--data", str(data), "--out", str(tmp_path / "e"), "--no-leak-free",
+                       "--no-progress", **ASCII_LOCALE)
+    audited = _braintumor("data", "audit", "--data", str(data), "--out", str(tmp_path / "audit.json"),
+                          "--no-progress", **ASCII_LOCALE)
+    assert done.returncode == 0 and audited.returncode == 0, done.stderr + audited.stderr
+    text = (tmp_path / "e" / "metrics.json").read_text(encoding="utf-8") + (tmp_path / "audit.json").read_text(
+        encoding="utf-8")
+    assert "\\udc" not in text, text
+    metrics = json.loads((tmp_path / "e" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["data"]["root"] == f"{data}/Testing"
+    assert [Path(p).name for p, _ in metrics["data"]["errors"]] == ["brök—日.png"]
+    audit = json.loads((tmp_path / "audit.json").read_text(encoding="utf-8"))
+    assert (audit["root"], [u["path"] for u in audit["unreadable"]]) == (str(data), ["Testing/glioma/brök—日.png"])
+    rows = list(csv.DictReader((tmp_path / "e" / "predictions.csv").read_text(encoding="utf-8").splitlines()))
+    assert sorted(Path(r["path"]).name for r in rows) == sorted(f"{c}—é.png" for c in
+                                                                 ("glioma", "meningioma", "notumor", "pituitary"))
+    assert "brök—日.png" in (tmp_path / "e" / "report.html").read_text(encoding="utf-8")

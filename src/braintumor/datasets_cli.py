@@ -82,6 +82,7 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
     from tqdm import tqdm
 
     from .audit import audit_dataset
+    from .file_names import utf8_document
     from .image_hashes import threshold_problem
     from .report import write_text_atomic
 
@@ -92,7 +93,7 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
     with tqdm(desc="audit", unit="img", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
         report = audit_dataset(root, threshold, kind, progress=bar.update)
     if out:  # written before the summary is printed: a reader that leaves the pipe early must not cost the report
-        write_text_atomic(Path(out), json.dumps(report, indent=1) + "\n")
+        write_text_atomic(Path(out), json.dumps(utf8_document(report), indent=1) + "\n")
     print(format_audit(report, time.perf_counter() - start))
     if out:
         print(f"report: {printable(out)}")

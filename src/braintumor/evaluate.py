@@ -26,6 +26,7 @@ from .data import Dataset, DatasetError, MissingSplitError, fingerprint, load_da
 from .evaluation_figures import write_figures
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import absent_notes, print_summary
+from .file_names import utf8_document
 from .image_files import IMAGE_EXTENSIONS, hidden_note
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .image_io import ImageError
@@ -208,7 +209,7 @@ def evaluate(
                                          "absent": absent_notes(dataset, metrics["counts"]),
                                          "created": f"Generated {document['created']} by braintumor {__version__}"})
     # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
-    write_text_atomic(out / "metrics.json", json.dumps(document, indent=2) + "\n")
+    write_text_atomic(out / "metrics.json", json.dumps(utf8_document(document), indent=2) + "\n")
     return document
 
 

@@ -88,6 +88,20 @@ def utf8_text(name: str) -> str:
         return name
 
 
+def utf8_document(value: object) -> object:
+    """``value`` (a JSON-ready document: dicts, lists, strings...) with every string as :func:`utf8_text` gives it:
+    json writes a surrogate escape as ``\\udcXX``, so under an ASCII locale metrics.json and the audit's report held
+    ``br\\udcc3\\udcb6k.jpg`` for ``brök.jpg`` wherever a name went (a path, a root, an error or note quoting one).
+    A string that names no file is unchanged: it holds no surrogate escapes."""
+    if isinstance(value, str):
+        return utf8_text(value)
+    if isinstance(value, dict):
+        return {utf8_document(k): utf8_document(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [utf8_document(v) for v in value]
+    return value
+
+
 def os_text(name: str) -> str:
     """The inverse of :func:`utf8_text`: a name read back from an output file, as this locale opens it."""
     if _utf8_locale():
