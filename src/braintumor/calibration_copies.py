@@ -29,13 +29,14 @@ def augmented_copies(images: np.ndarray, copies: int, seed: int = 0, batch: int 
 
     g = torch.Generator().manual_seed(seed)
     opts = options or {}
-    extra = (float(opts.get("erase", 0.0)), float(opts.get("bias_field", 0.0)), float(opts.get("reframe", 0.0)))
-    vflip = float(opts.get("vflip", 0.0))
+    # config.json's names -> augment's: the optional augmentations this network was trained with (0: off)
+    extra = {arg: float(opts.get(name, 0.0)) for name, arg in
+             (("erase", "erase_p"), ("bias_field", "bias_p"), ("reframe", "reframe_p"), ("vflip", "vflip_p"))}
     out = []
     for _ in range(copies):
         for i in range(0, len(images), batch):
             x = torch.from_numpy(images[i:i + batch].astype(np.float32) * np.float32(INPUT_SCALE))[:, None]
-            x = augment(x, g, *extra, vflip_p=vflip)
+            x = augment(x, g, **extra)
             out.append((x[:, 0] * 255.0).round().clamp(0, 255).to(torch.uint8).numpy())
     return np.concatenate(out) if out else images[:0]
 
