@@ -6,7 +6,6 @@ so a Classifier needs nothing but the file.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -18,7 +17,9 @@ import onnxruntime as ort
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, decode_image
-from .model_files import default_model_path, resolve_model_path
+from .model_loading import MAX_THREADS as MAX_THREADS  # where callers import these from
+from .model_loading import METADATA_KEY as METADATA_KEY
+from .model_loading import ModelError, load_classifier
 from .ood import OODDetector
 from .orientation import OUTPUT as ORIENTATION
 from .orientation import QUARTER_TURN, turn_reasons
@@ -26,19 +27,7 @@ from .prediction import OOD_MESSAGE, REVIEW_BELOW, Prediction, softmax
 from .prediction import probability_text as probability_text  # where callers import it from
 from .preprocess import PreprocessConfig, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
-from .sessions import disabled_optimizers, session_options
 from .volume_io import Slice, Volume
-
-#: Key of the JSON metadata blob inside the ONNX file.
-METADATA_KEY = "braintumor"
-
-
-class ModelError(ValueError):
-    """A model file that cannot be used (not ONNX, not ours, or broken)."""
-
-
-#: Most ONNX Runtime threads a Classifier takes (the CLI's --threads too): 5000 hung for half a minute per image.
-MAX_THREADS: int = 256
 
 
 class Classifier:
@@ -83,39 +72,7 @@ class Classifier:
     def load(cls, path: str | os.PathLike | None = None, threads: int | None = None) -> Classifier:
         """Open an exported ONNX model: a path, a shipped model's file name, or None ($BRAINTUMOR_MODEL, else the
         shipped one). ``threads``: ONNX Runtime's (default up to 4). Raises FileNotFoundError or ModelError."""
-        model_path = resolve_model_path(path) if path else default_model_path()
-        if not model_path.is_file():  # a run folder given as the model was 'not found'; a stale $BRAINTUMOR_MODEL
-            named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
-            raise FileNotFoundError(f"{model_path}{named} is a folder: pass an ONNX model file (--model in the CLI)"
-                                    if model_path.is_dir() else f"model file not found: {model_path}{named} "
-                                    "(train and export one, or pass another path: --model in the CLI)")
-        if threads is not None and (type(threads) is not int or not 1 <= threads <= MAX_THREADS):
-            raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
-                             f"got {threads!r}")  # 1.5 was a raw pybind error; 1000 started 1000 threads
-        opts = session_options(threads or min(os.cpu_count() or 1, 4))
-        try:
-            session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for broken files
-            kind = exc.__class__.__name__
-            raise ModelError(f"cannot load model {model_path}: not a valid ONNX file ({kind})") from None
-        raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
-        if raw is None:
-            raise ModelError(f"{model_path} is not a braintumor model (no '{METADATA_KEY}' metadata)")
-        try:
-            metadata = json.loads(raw)
-            # a file may name graph optimisations that slow it down (the int8 copy: braintumor.quantize); the
-            # session is then built again without them, once, at load time
-            disabled = disabled_optimizers(metadata)
-            if disabled:
-                session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"],
-                                               disabled_optimizers=disabled)
-            classifier = cls(session, metadata, model_path)
-            classifier._check_graph()  # here, not in __init__: a session built in memory need not be ONNX Runtime's
-            return classifier
-        except ModelError as exc:
-            raise ModelError(f"{model_path} cannot be used: {exc}") from None
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
+        return load_classifier(cls, path, threads)
 
     def __reduce__(self) -> tuple:  # pickled as its model file, opened again on the other side
         return reduce_classifier(self, self._file)

@@ -1,0 +1,69 @@
+"""Opening an exported ONNX model file as a Classifier: the path, the thread count, the session and the metadata, each
+refused with a clear message (FileNotFoundError, ValueError, ModelError). Apart from the Classifier that uses it
+(predictor.py was 322 lines); ``braintumor.predictor`` still exports these names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, TypeVar
+
+import onnxruntime as ort
+
+from .model_files import default_model_path, resolve_model_path
+from .sessions import disabled_optimizers, session_options
+
+if TYPE_CHECKING:
+    from .predictor import Classifier
+
+#: Key of the JSON metadata blob inside the ONNX file.
+METADATA_KEY = "braintumor"
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used (not ONNX, not ours, or broken)."""
+
+
+#: Most ONNX Runtime threads a Classifier takes (the CLI's --threads too): 5000 hung for half a minute per image.
+MAX_THREADS: int = 256
+
+AnyClassifier = TypeVar("AnyClassifier", bound="Classifier")
+
+
+def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = None,
+                    threads: int | None = None) -> AnyClassifier:
+    """``cls.load(path, threads)``: :meth:`braintumor.predictor.Classifier.load` says what it takes and raises."""
+    model_path = resolve_model_path(path) if path else default_model_path()
+    if not model_path.is_file():  # a run folder given as the model was 'not found'; a stale $BRAINTUMOR_MODEL
+        named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
+        raise FileNotFoundError(f"{model_path}{named} is a folder: pass an ONNX model file (--model in the CLI)"
+                                if model_path.is_dir() else f"model file not found: {model_path}{named} "
+                                "(train and export one, or pass another path: --model in the CLI)")
+    if threads is not None and (type(threads) is not int or not 1 <= threads <= MAX_THREADS):
+        raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
+                         f"got {threads!r}")  # 1.5 was a raw pybind error; 1000 started 1000 threads
+    opts = session_options(threads or min(os.cpu_count() or 1, 4))
+    try:
+        session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for broken files
+        kind = exc.__class__.__name__
+        raise ModelError(f"cannot load model {model_path}: not a valid ONNX file ({kind})") from None
+    raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+    if raw is None:
+        raise ModelError(f"{model_path} is not a braintumor model (no '{METADATA_KEY}' metadata)")
+    try:
+        metadata = json.loads(raw)
+        # a file may name graph optimisations that slow it down (the int8 copy: braintumor.quantize); the
+        # session is then built again without them, once, at load time
+        disabled = disabled_optimizers(metadata)
+        if disabled:
+            session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"],
+                                           disabled_optimizers=disabled)
+        classifier = cls(session, metadata, model_path)
+        classifier._check_graph()  # here, not in __init__: a session built in memory need not be ONNX Runtime's
+        return classifier
+    except ModelError as exc:
+        raise ModelError(f"{model_path} cannot be used: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
