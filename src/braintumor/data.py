@@ -1,5 +1,5 @@
-"""Class-folder datasets: discovery, validation, a stratified split and a fingerprint (the decoded-image cache:
-:mod:`braintumor.prepared_images`).
+"""Class-folder datasets: discovery, validation, a stratified split and a fingerprint (its own module:
+:mod:`braintumor.data_fingerprint`; the decoded-image cache: :mod:`braintumor.prepared_images`).
 
 Labels come from folder names only (file names in the Kaggle set break their own pattern),
 and hidden files and folders (e.g. ``.ipynb_checkpoints``, a Mac zip's ``__MACOSX``) are never data.
@@ -8,9 +8,7 @@ and hidden files and folders (e.g. ``.ipynb_checkpoints``, a Mac zip's ``__MACOS
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import stat
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,12 +18,12 @@ import numpy as np
 from PIL import Image
 
 from .classes import CLASSES, class_of_folder
+from .data_fingerprint import fingerprint as fingerprint  # where callers import it from
 from .image_files import (
     IMAGE_EXTENSIONS,
     hidden_note,
     images_in,
     is_hidden_name,
-    open_unblocked,
     walk_folders,
     walk_images,
 )
@@ -268,37 +266,3 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int,
                 break
     val = np.isin(group, np.asarray(taken, dtype=np.int64))
     return np.flatnonzero(~val), np.flatnonzero(val)
-
-
-def fingerprint(dataset: Dataset) -> str:
-    """sha256 over (class, file name, content) of every image: names the exact training data."""
-    digest = hashlib.sha256()
-    for path, label in sorted(
-        zip(dataset.paths, dataset.labels, strict=True), key=lambda t: (int(t[1]), str(t[0].relative_to(dataset.root)))
-    ):
-        # surrogateescape: a file name that is not UTF-8 hashes as its bytes (it was a UnicodeEncodeError)
-        name = f"{dataset.classes[int(label)]}/{path.relative_to(dataset.root).as_posix()}\0"
-        digest.update(name.encode("utf-8", "surrogateescape"))
-        digest.update(_content_digest(path))
-    return digest.hexdigest()
-
-
-#: What the fingerprint hashes for a file it cannot read.
-_UNREADABLE = hashlib.sha256(b"\0unreadable\0").digest()
-
-
-def _content_digest(path: Path) -> bytes:
-    """sha256 of a regular file's content, read in chunks (the same value as of its whole bytes, in bounded memory);
-    :data:`_UNREADABLE` for a broken link or no permission (the decode skips and reports it; training must not stop
-    here), and for a named pipe or device put in an image's place after the listing: read_bytes() waited for ever
-    on a pipe with no writer, and read a device until the memory was full. Opened without waiting, then checked."""
-    try:
-        with open_unblocked(path) as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                return _UNREADABLE
-            content = hashlib.sha256()
-            while chunk := fh.read(1 << 20):
-                content.update(chunk)
-    except OSError:
-        return _UNREADABLE
-    return content.digest()
