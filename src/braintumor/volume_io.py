@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .dicom_sniff import file_head, is_dicom_head, is_raw_dataset, worth_sniffing
+from .dicom_sniff import is_dicom_bytes as is_dicom_bytes  # its old home: still imported from here
 from .image_files import (
     IMAGE_EXTENSIONS,
     hidden_note,
@@ -106,11 +108,6 @@ def _lower_name(name: str | os.PathLike | None) -> str:
     return str(name or "").lower()
 
 
-def is_dicom_bytes(head: bytes) -> bool:
-    """DICOM Part 10 files carry 'DICM' after a 128-byte preamble."""
-    return len(head) >= 132 and head[128:132] == b"DICM"
-
-
 def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
     """'dicom', 'nifti' or 'zip' from the content (the name only breaks ties), None for anything else."""
     from .nifti_header import PAIR_IMAGE_ENDINGS, is_nifti_bytes
@@ -124,6 +121,8 @@ def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
         return "nifti"
     if data.startswith(_IMAGE_MAGIC):
         return None
+    if is_raw_dataset(data[:132]):
+        return "dicom"  # a raw dataset (no preamble, no 'DICM'), as some PACS export it: named I0000123, or anyhow
     if lower.endswith((".dcm", ".dicom")):
         return "dicom"  # DICOM without the preamble (old files): dicom_io checks it is really DICOM
     if lower.endswith((".nii", ".nii.gz")):
@@ -131,14 +130,6 @@ def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
     if lower.endswith(PAIR_IMAGE_ENDINGS):
         return "nifti"  # the image half of a .hdr + .img pair (raw voxels): told, as the .hdr is, pairs are not read
     return None
-
-
-def _file_head(path: Path, n: int = 132) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(n)
-    except OSError:
-        return b""
 
 
 def is_volume_file(path: Path) -> bool:
@@ -150,7 +141,7 @@ def is_volume_file(path: Path) -> bool:
         return True
     if not path.is_file():
         return False
-    return sniff(_file_head(path, 352), path.name) is not None
+    return sniff(file_head(path, 352), path.name) is not None
 
 
 @dataclass(frozen=True)
@@ -198,7 +189,8 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
 
 
 def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tuple[list[Path], list[Path]]:
-    """DICOM files (by content or ending) and NIfTI files below ``folder``; hidden ones skipped. ``left`` gets the
+    """DICOM files (by content, whatever their name, or ending) and NIfTI files below ``folder``; hidden ones and
+    those of an obviously other type (:data:`~braintumor.dicom_sniff.NOT_SCAN_SUFFIXES`) skipped. ``left`` gets the
     files passed over that look like inputs, with their kind (:func:`braintumor.folder_notes.left_out_kind`)."""
     from .folder_notes import left_out_kind
 
@@ -216,11 +208,17 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
                 continue
             if lower.endswith((".nii", ".nii.gz")):
                 niftis.append(path)
-            elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(head := _file_head(path)):
+            # else by content (IM00001, a UID, .IMA); a .txt or .pdf is not opened to look (a listing, not reads)
+            elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _head(path)):
                 dicoms.append(path)
             elif left is not None and (kind := left_out_kind(name, head)):
                 left.append((path, kind))
     return dicoms, niftis
+
+
+def _head(path: Path) -> bytes:
+    """A walked file's first bytes, to tell DICOM by; b"" for a name of another type, never opened."""
+    return file_head(path) if worth_sniffing(path.name) else b""
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ import zipfile
 from collections import Counter
 from pathlib import PurePosixPath
 
+from .dicom_sniff import is_dicom_head
 from .image_files import is_hidden_name
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
-from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, is_dicom_bytes
+from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume
 
 #: Most members a zip may list.
 MAX_ZIP_MEMBERS: int = 4096
@@ -92,7 +93,7 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
             if before + len(volumes[-1].slices) > max_slices:  # the input's limit, said as the input's
                 raise BudgetError(f"the zip holds more than {max_slices} slices (at {m.filename}); the limit is "
                                  f"{max_slices} per input")
-        elif lower.endswith((".dcm", ".dicom")) or is_dicom_bytes(head := _zip_head(archive, m)):
+        elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _zip_head(archive, m)):  # IM0001 too
             dicoms.append((m.filename, lambda m=m: load(m, dicom=True)))
         elif lower.endswith(".zip") or head.startswith(b"PK\x03\x04"):
             skipped["a zip inside the zip (not opened: zip the scans themselves)"] += 1
