@@ -32,10 +32,11 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     Frames, not files: a multi-frame file's frames carry their own positions (they were kept in stored order).
     Along the slice normal, pointing as the conventional view's does (inferior to superior for axial slices, as
     NIfTI's), when every frame has a position and an orientation; frames of another orientation than the series'
-    most common one (a localizer filed in the series: frames marked LOCALIZER count last, a tie goes to axial) are
-    left out and counted (they set the normal when they came first), and so are frames marked LOCALIZER in that
-    orientation unless nothing else is there; frames that share a position (echoes, repeats, a duplicate file) are
-    kept and said. Without full geometry: by Instance Number, then file name, then frame."""
+    most common one (a localizer filed in the series: frames marked LOCALIZER count last, a tie goes to axial; a
+    normal reversed is the same plane, so the same orientation) are left out and counted (they set the normal when
+    they came first), and so are frames marked LOCALIZER in that orientation unless nothing else is there; frames
+    that share a position (echoes, repeats, a duplicate file) are kept and said. Without full geometry: by Instance
+    Number, then file name, then frame."""
     frames = [(ds, name, i, n) for ds, name, n in group for i in range(n)]
     views = [frame_view(ds, i) for ds, _, i, _ in frames]
     where = [header_numbers(v.get("ImagePositionPatient"), 3) for v in views]
@@ -58,7 +59,9 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
     if np.any(lengths < 1e-6):  # a degenerate orientation: no normal to sort along
         return [frames[k] for k in sorted(order, key=by_number)], ()
     units = normals / lengths[:, None]
-    alike = units @ units.T > 0.999  # within ~2.6 degrees (rounding the normals split near-equal ones)
+    # within ~2.6 degrees (rounding the normals split near-equal ones), either way: a frame stored with its row or
+    # column direction reversed lies in the same plane (it was left out as facing another way, "a localizer?")
+    alike = np.abs(units @ units.T) > 0.999
     # the acquisition's plane: the one of the most frames not marked LOCALIZER, then of the most frames, then axial (a
     # localizer listed first kept a one-slice series' only image out)
     scout = np.array([_localizer(ds) for ds, _, _, _ in frames])
@@ -74,7 +77,8 @@ def _frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tu
         notes.append(f"left out {int(scout[keep].sum())} image(s) marked LOCALIZER in the series' plane")
         keep = [k for k in keep if not scout[k]]
     turn = display_turn(facing[main])  # ordered along the normal of the plane the slices are shown in
-    normal = conventional_normal(units[keep].mean(axis=0), turn.plane if turn else None)
+    same_way = units[keep] * np.sign(units[keep] @ units[main])[:, None]  # reversed normals must not cancel out
+    normal = conventional_normal(same_way.mean(axis=0), turn.plane if turn else None)
     along = {k: round(float(np.dot(where[k], normal)), 4) for k in keep}
     keep.sort(key=lambda k: (along[k], *by_number(k)))
     shared = sum(n for n in Counter(along.values()).values() if n > 1)
