@@ -68,6 +68,17 @@ def test_a_voi_lut_of_8_bit_entries_maps_every_stored_value(packed):
     assert np.array_equal(_slice(_with_voi_lut(_TABLE_8, 8, packed)), _ramp())
 
 
+def test_a_frames_voi_lut_is_parsed_once(monkeypatch):
+    """Its table was read twice per frame (once for the display range, once to map the values): 65 536 entries of
+    a 16-bit table converted twice over for every frame of a series."""
+    from braintumor import dicom_io
+
+    calls = []
+    real = dicom_io.voi_table
+    monkeypatch.setattr(dicom_io, "voi_table", lambda *a: calls.append(1) or real(*a))
+    assert np.array_equal(_slice(_with_voi_lut(_TABLE_8, 8)), _ramp()) and len(calls) == 1
+
+
 def test_a_voi_lut_of_16_bit_entries_and_monochrome1():
     assert np.array_equal(_slice(_with_voi_lut(_TABLE_8 * 257, 16)), _ramp())
     ds_bytes = _with_voi_lut(_TABLE_8 * 257, 16, PhotometricInterpretation="MONOCHROME1")

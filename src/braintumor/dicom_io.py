@@ -192,10 +192,11 @@ def _pixel_description_problem(ds: Dataset) -> str | None:
     return None
 
 
-def _display_range(view: Dataset) -> tuple[float, float] | None:
-    """Where the VOI LUT or window sends the lowest and highest input: the output's black and white."""
+def _display_range(view: Dataset, lut: tuple[np.ndarray, int] | None) -> tuple[float, float] | None:
+    """Where the VOI LUT (``lut``: the view's :func:`~braintumor.dicom_voi.voi_table`) or window sends the lowest and
+    highest input: the output's black and white."""
     with np.errstate(all="ignore"):
-        if (lut := voi_table(view, _transfer_syntax(view).is_little_endian)) is not None:
+        if lut is not None:
             ends = lut[0].min(), lut[0].max()  # a falling table shows low values bright: its ends, reversed, did not
         elif view.get("WindowCenter") is not None and view.get("WindowWidth") is not None:
             ends = apply_windowing(np.array([-1e30, 1e30]), view)
@@ -205,10 +206,10 @@ def _display_range(view: Dataset) -> tuple[float, float] | None:
     return (lo, hi) if lo != hi and math.isfinite(lo) and math.isfinite(hi) else None  # NaN/inf window: stretch
 
 
-def _voi(values: np.ndarray, view: Dataset) -> np.ndarray:
+def _voi(values: np.ndarray, view: Dataset, lut: tuple[np.ndarray, int] | None) -> np.ndarray:
     """The VOI LUT's levels of ``values`` (:mod:`braintumor.dicom_voi`), else the window's (a LUT that cannot be
     used is passed over for the window: pydicom's apply_voi_lut preferred it whatever it held)."""
-    if (lut := voi_table(view, _transfer_syntax(view).is_little_endian)) is not None:
+    if lut is not None:
         return apply_table(values, *lut)
     return apply_windowing(values, view)
 
@@ -230,15 +231,16 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
             return scale_to_uint8(luma, 0.0, 2.0 ** (bits if isinstance(bits, int) and 8 < bits <= 16 else 16) - 1)
         return robust_uint8(luma)
     with quiet_libraries("pydicom."), np.errstate(all="ignore"):  # its LUT functions' doubts; numpy's overflows
-        try:
-            window = _display_range(view)
+        try:  # the table read once, for its ends and its levels (it was read twice a frame)
+            lut = voi_table(view, _transfer_syntax(view).is_little_endian)
+            window = _display_range(view, lut)
         except (ValueError, NotImplementedError, AttributeError, IndexError, TypeError):
-            window = None  # a broken window (e.g. width 0): fall back to the percentile stretch
+            lut, window = None, None  # a broken window (e.g. width 0): fall back to the percentile stretch
         if not _rescaled(view) and window is None and int(view.get("BitsStored") or 8) <= 8 and arr.dtype == np.uint8:
             out = arr  # 8-bit data without a window: the pixels are the display (as a JPEG's are)
         else:
             values = apply_modality_lut(arr, view) if _rescaled(view) else arr
-            out = scale_to_uint8(_voi(values, view), *window) if window else robust_uint8(values)
+            out = scale_to_uint8(_voi(values, view, lut), *window) if window else robust_uint8(values)
     if pi == "MONOCHROME1":
         out = 255 - out
     return np.ascontiguousarray(out, dtype=np.uint8)
