@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dicom_sniff import file_head, is_dicom_head, is_raw_dataset, worth_sniffing
-from .dicom_sniff import is_dicom_bytes as is_dicom_bytes  # its old home: still imported from here
+from .dicom_sniff import file_head, is_dicom_bytes, is_dicom_head, is_raw_dataset, worth_sniffing
 from .image_files import (
     IMAGE_EXTENSIONS,
     hidden_note,
