@@ -173,8 +173,29 @@ def _place_legacy_frame(ds: Dataset, view: Dataset, index: int) -> bool:
     return at is not None
 
 
+#: The Modality the IOD of each image storage SOP class requires (PS3.3), for a file without its Modality element: a CT
+#: Image Storage file stripped of it was classified as MRI. MR classes, secondary captures (which may hold an MRI
+#: slice) and classes that allow several modalities are not here: such a file is read as it was.
+SOP_CLASS_MODALITIES: dict[str, str] = {
+    "1.2.840.10008.5.1.4.1.1." + uid: code for code, uids in (
+        ("CT", ("2", "2.1", "2.2")), ("CR", ("1",)), ("DX", ("1.1", "1.1.1")),
+        ("MG", ("1.2", "1.2.1", "13.1.3", "13.1.4", "13.1.5")), ("IO", ("1.3", "1.3.1")),
+        ("US", ("3.1", "6.1", "6.2")), ("XA", ("12.1", "12.1.1", "13.1.1")), ("RF", ("12.2", "12.2.1")),
+        ("NM", ("20",)), ("PT", ("128", "128.1", "130")))
+    for uid in uids}
+
+
+def _sop_class_modality(ds: Dataset) -> str | None:
+    """The Modality :data:`SOP_CLASS_MODALITIES` gives the file's SOP class (the file meta's where the dataset has
+    none), or None."""
+    meta = getattr(ds, "file_meta", None)
+    sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta is not None else None)
+    return SOP_CLASS_MODALITIES.get(str(sop or "").strip())
+
+
 def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
-    """The only DICOM fields that reach results: modality, series, instance and slice geometry."""
+    """The only DICOM fields that reach results: modality (where the Modality element is absent or empty, the one
+    the SOP class requires, if it requires one), series, instance and slice geometry."""
     meta: dict = {}
     for key, kw, cast in (("modality", "Modality", str), ("series_description", "SeriesDescription", str),
                           ("series_number", "SeriesNumber", int), ("instance_number", "InstanceNumber", int)):
@@ -183,6 +204,8 @@ def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
             value = header_number(ds.get(kw), cast)
         if value not in (None, ""):
             meta[key] = value.strip()[:64] if isinstance(value, str) else value
+    if not meta.get("modality") and (code := _sop_class_modality(ds)):
+        meta["modality"] = code
     if frames > 1:
         meta["frame"] = frame
     location = header_number(view.get("SliceLocation"))

@@ -38,7 +38,10 @@ def _schemas(classes: list[str]) -> dict:
         "notes": {"type": "array", "items": {"type": "string"}, "description": "A one-slice scan's notes (what "
                   "was left out, e.g. skipped files), which a summary carries for a scan of several slices."},
         "dicom": {"type": "object", "description": "Safe DICOM metadata (never a patient field).",
-                  "properties": {"modality": {"type": "string"}, "series_description": {"type": "string"},
+                  "properties": {"modality": {"type": "string", "description": "Modality (0008,0060); where the file "
+                                                           "has none, the one its SOP class requires (CT Image "
+                                                           "Storage: CT), if any."},
+                                 "series_description": {"type": "string"},
                                  "series_number": {"type": "integer"}, "instance_number": {"type": "integer"},
                                  "frame": {"type": "integer"}, "slice_location": number,
                                  "image_position": {"type": "array", "items": number},
