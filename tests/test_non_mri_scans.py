@@ -5,6 +5,7 @@ with a reason that says what it is; a real MRI, without its Modality too, is sti
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -66,3 +67,85 @@ def test_predict_refuses_a_ct_dicom_without_modality_and_still_answers_mr(test_i
     assert rc == 0 and ct["ood"] and ct["label"] is None and ct["dicom"]["modality"] == "CT"
     assert ct["reason"].endswith(": CT image (DICOM modality CT); the model reads MRI only")
     assert not mr["ood"] and mr["label"] == "glioma" and "modality" not in mr["dicom"]
+
+
+_LABELS = (r"^NIfTI voxels hold only {n} distinct whole numbers, 0 to {top}: a label or segmentation map, not an "
+           r"image; the model reads MRI only$")
+
+
+def _labelled(side: int = 96, slices: int = 8) -> np.ndarray:
+    """A tumour segmentation as BraTS numbers it: 0 background, 2 oedema around 1 (necrosis) around 4 (enhancing)."""
+    yy, xx = np.mgrid[:side, :side]
+    r = np.hypot(yy - side * 0.45, xx - side * 0.55)
+    plane = np.select([r < 8, r < 14, r < 24], [4, 1, 2], 0).astype(np.uint8)
+    return np.stack([plane] * slices, axis=-1)
+
+
+def test_a_label_map_is_refused_as_one():
+    """A tumour's labels, a brain mask stored as float (0.0, 1.0) or as 0 and 255, and labels stored scaled: each
+    was cut into slices and classified (refused at best as 'far from every training slice', with no word of why)."""
+    import nibabel as nib
+
+    from braintumor.image_io import ImageError
+
+    labels = _labelled()
+    mask = (labels > 0).astype(np.float32)
+    scaled = nib.Nifti1Image(labels.astype(np.int16) * 10, np.eye(4))
+    scaled.header.set_slope_inter(0.1, 0.0)
+    for image, n, top in ((nib.Nifti1Image(labels, np.eye(4)), 4, 4), (nib.Nifti1Image(mask, np.eye(4)), 2, 1),
+                          (nib.Nifti1Image((mask * 255).astype(np.uint8), np.eye(4)), 2, 255), (scaled, 4, 4)):
+        with pytest.raises(ImageError, match=_LABELS.format(n=n, top=top)):
+            read_volumes(image.to_bytes(), name="seg.nii")
+
+
+def test_nibabels_mask_volume_is_refused_as_a_label_map():
+    """nibabel's standard.nii.gz holds 0 and 255 only: a mask, refused as one (it was cut into 7 slices)."""
+    from dicom_factory import nibabel_file
+
+    from braintumor.image_io import ImageError
+
+    path = nibabel_file("standard.nii.gz")
+    if path is None:
+        pytest.skip("nibabel's standard.nii.gz is not installed")
+    with pytest.raises(ImageError, match=_LABELS.format(n=2, top=255)):
+        read_volumes(path)
+
+
+def test_images_of_few_values_are_not_taken_for_label_maps(stack):
+    """Not label maps: MRI slices made a volume (also scaled to 0-1 floats, as pipelines normalise them), a
+    probability map (floats), 17 levels, and a few values not numbered from 0 or far apart (a blank volume with a
+    bright voxel: the reader tests' own volumes)."""
+    import nibabel as nib
+
+    volume = np.stack(stack, axis=-1)
+    yy, xx = np.mgrid[:96, :96]
+    blob = np.exp(-((yy - 40.0) ** 2 + (xx - 50.0) ** 2) / 400.0)[..., None] * np.ones(4)
+    marked = np.zeros((64, 64, 4), np.int16)
+    marked[3, 5, 1] = 1000
+    for data in (volume, (volume / 255.0).astype(np.float32), blob.astype(np.float32),
+                 np.repeat(np.arange(17, dtype=np.uint8), 256).reshape(64, 68, 1), marked,
+                 _labelled().astype(np.int16) + 100):
+        assert read_volumes(nib.Nifti1Image(data, np.eye(4)).to_bytes(), name="scan.nii")[0].slices
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_predict_and_the_api_say_a_label_map_is_one(tmp_path, capsys):
+    """The CLI's error record and the web API's, the same words (the shipped model refused each slice as 'far from
+    every training slice')."""
+    import io
+
+    import nibabel as nib
+
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    data = nib.Nifti1Image(_labelled(), np.eye(4)).to_bytes()
+    (tmp_path / "seg.nii").write_bytes(data)
+    rc = main(["predict", str(tmp_path / "seg.nii"), "--format", "jsonl"])
+    (record,) = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    said = _LABELS.format(n=4, top=4)
+    assert rc == 1 and re.match(said, record["error"])
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    answer = client.post("/api/v1/predict", data={"file": (io.BytesIO(data), "seg.nii")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 400 and re.match(said, answer.get_json()["results"][0]["error"])

@@ -112,8 +112,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
             # slope of 1e38 made the voxels infinite (drawn darkest) and an intercept of -1e38 made every slice blank
             buffer = stream.getbuffer() if gz else data  # (a BytesIO of bytes copies them to lend its buffer)
             raw = np.frombuffer(buffer, dtype, math.prod(spatial), offset).reshape(spatial, order="F")
-            if ct := ct_values(raw, *header.get_slope_inter()):
-                raise ImageError(ct)
+            if problem := ct_values(raw, *header.get_slope_inter()) or label_values(raw, *header.get_slope_inter()):
+                raise ImageError(problem)
             if dtype.kind == "f" and not np.isfinite(raw).any():  # each slice was 'blank or nearly uniform image'
                 raise ImageError("NIfTI voxels are all NaN or infinite: there is no image to classify")
             # float64 voxels stay float64 (each slice is stretched in float64 anyway): cast to float32, 1e300 became
@@ -191,6 +191,38 @@ def ct_values(raw: np.ndarray, slope: float | None, inter: float | None) -> str 
         return None
     return (f"NIfTI voxel values look like CT's Hounsfield units, not MRI: {air:.0%} of them at air's -1000 and "
             f"{tissue:.0%} at soft tissue's -100 to 100; the model reads MRI only")
+
+
+#: Most distinct values a label or segmentation map holds for :func:`label_values` to take it for one: a tumour's
+#: labels (BraTS: 0, 1, 2, 4), a brain or lesion mask (0 and 1, or 0 and 255), tissue classes (CSF, gray and white
+#: matter). An MRI volume holds hundreds of values or more (nibabel's test volumes 490 to 9842; each of the dataset's
+#: 7019 slices alone 127 gray levels at least).
+MAX_LABELS: int = 16
+#: Largest label number :func:`label_values` takes: labels number classes with small whole numbers from 0, the
+#: background (FreeSurfer's subcortical labels go to 255); a few values far apart (a blank volume with a bright block)
+#: are not taken for a label map.
+MAX_LABEL: int = 255
+
+
+def label_values(raw: np.ndarray, slope: float | None, inter: float | None) -> str | None:
+    """Why a volume's voxels (scaled by scl_slope and scl_inter) make a label or segmentation map, not an image, or
+    None: 2 to :data:`MAX_LABELS` distinct whole numbers, 0 (the background) the least and at most :data:`MAX_LABEL`.
+    Cut into slices, a tumour mask was refused only as 'far from every training slice', with no word of what it is."""
+    step = max(1, raw.size // 1_000_000)  # the voxels ct_values decides on
+    values = raw.ravel(order="K")[::step]
+    if len(np.unique(values[::max(1, values.size // 4096)])) > MAX_LABELS:  # an image: told by 4096 of its voxels
+        return None
+    levels = np.unique(values).astype(np.float64)
+    levels = levels[np.isfinite(levels)]
+    if slope is not None:  # the values as read, to float32's precision (the header's slope is a float32: 0.1 is not)
+        levels = levels * slope + (inter or 0.0)
+        near = np.round(levels)
+        levels = np.where(np.abs(levels - near) <= 1e-6 * np.maximum(1.0, np.abs(near)), near, levels)
+    if not 2 <= len(levels) <= MAX_LABELS or not np.array_equal(levels, np.round(levels)) or levels.min() != 0 \
+            or levels.max() > MAX_LABEL:  # one value: a blank volume, said of each slice
+        return None
+    return (f"NIfTI voxels hold only {len(levels)} distinct whole numbers, 0 to {float(levels.max()):g}: a label or "
+            "segmentation map, not an image; the model reads MRI only")
 
 
 #: Pixels further from square than this (long side / short side) are said when the slices are resampled: they come out
