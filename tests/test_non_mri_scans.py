@@ -149,3 +149,37 @@ def test_predict_and_the_api_say_a_label_map_is_one(tmp_path, capsys):
     answer = client.post("/api/v1/predict", data={"file": (io.BytesIO(data), "seg.nii")},
                          content_type="multipart/form-data")
     assert answer.status_code == 400 and re.match(said, answer.get_json()["results"][0]["error"])
+
+
+def test_a_ct_series_past_the_slice_limit_is_also_said_to_be_ct(gray):
+    """A thin-slice CT series is often longer than the limit: it was told only to be split, and each part's slices
+    then refused as CT one by one. The limit's message says what the images are; an MR series' stays as it was."""
+    from pydicom.uid import UltrasoundMultiFrameImageStorage, generate_uid
+
+    from braintumor.image_io import ImageError
+
+    def files(**attrs) -> list[tuple[str, bytes]]:
+        uid = generate_uid()
+        return [(f"IM{k}", to_bytes(make_dataset(gray, series_uid=uid, instance=k + 1, position=5.0 * k, **attrs)))
+                for k in range(3)]
+
+    from braintumor.dicom_series import read_dicom_series
+
+    def said(items, **limits) -> str:
+        with pytest.raises(ImageError) as caught:
+            read_dicom_series("scan", [(n, lambda d=d: d) for n, d in items], **limits)
+        return str(caught.value)
+
+    ct = ", and they are CT images (DICOM modality CT): the model reads MRI only"
+    assert said(files(Modality="CT"), max_slices=2) == "the DICOM input holds 3 slices; the limit is 2 per input" + ct
+    assert said(files(Modality="CT"), max_slices=3, max_pixels=100) == \
+        f"the DICOM input would decode to {3 * gray.size:,} pixels; the limit is 100" + ct
+    assert said(files(), max_slices=2) == "the DICOM input holds 3 slices; the limit is 2 per input"
+    mixed = files(Modality="CT") + files(Modality="PT")
+    assert said(mixed, max_slices=2).endswith(", and they are CT and PET images (DICOM modality CT, PT): the model "
+                                              "reads MRI only")
+    cine = make_dataset(np.stack([gray] * 3), sop_class=UltrasoundMultiFrameImageStorage)
+    del cine.Modality
+    with pytest.raises(ImageError, match=r"^DICOM file has 3 frames; the limit is 2, and they are ultrasound images "
+                                         r"\(DICOM modality US\): the model reads MRI only$"):
+        read_volumes(to_bytes(cine), name="cine.dcm", max_slices=2)

@@ -193,19 +193,25 @@ def _sop_class_modality(ds: Dataset) -> str | None:
     return SOP_CLASS_MODALITIES.get(str(sop or "").strip())
 
 
+def modality(ds: Dataset) -> str | None:
+    """The file's modality: its Modality element, else the one its SOP class requires (:data:`SOP_CLASS_MODALITIES`),
+    else None."""
+    with quiet_libraries("pydicom."):  # a text's stray escape byte: pydicom's charset warning, its source line on
+        value = header_number(ds.get("Modality"), str)  # stderr beside the results ("Found unknown escape ...")
+    return (value.strip()[:64] if isinstance(value, str) else "") or _sop_class_modality(ds)
+
+
 def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
     """The only DICOM fields that reach results: modality (where the Modality element is absent or empty, the one
     the SOP class requires, if it requires one), series, instance and slice geometry."""
-    meta: dict = {}
-    for key, kw, cast in (("modality", "Modality", str), ("series_description", "SeriesDescription", str),
-                          ("series_number", "SeriesNumber", int), ("instance_number", "InstanceNumber", int)):
-        with quiet_libraries("pydicom."):  # a text's stray escape byte: pydicom's charset warning, its source line
-            # on stderr beside the results ("Found unknown escape sequence ...")
+    code = modality(ds)
+    meta: dict = {"modality": code} if code else {}
+    for key, kw, cast in (("series_description", "SeriesDescription", str), ("series_number", "SeriesNumber", int),
+                          ("instance_number", "InstanceNumber", int)):
+        with quiet_libraries("pydicom."):  # as modality's
             value = header_number(ds.get(kw), cast)
         if value not in (None, ""):
             meta[key] = value.strip()[:64] if isinstance(value, str) else value
-    if not meta.get("modality") and (code := _sop_class_modality(ds)):
-        meta["modality"] = code
     if frames > 1:
         meta["frame"] = frame
     location = header_number(view.get("SliceLocation"))

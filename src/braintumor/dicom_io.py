@@ -27,10 +27,11 @@ from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, Implic
 from .colour import colourfulness
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
 from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_problem
-from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
+from .dicom_frames import frame_view, header_number, header_numbers, modality, pixel_spacing, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .dicom_voi import apply_table, voi_table
 from .image_io import MAX_PIXELS, ImageError
+from .ood import foreign_modalities
 from .quiet_libraries import quiet_libraries, quiet_loggers
 from .slice_pixels import robust_uint8, scale_to_uint8, square_pixels
 from .volume_io import BudgetError, Slice
@@ -153,7 +154,9 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
     except (TypeError, ValueError):
         frames = 1
     if frames < 1 or frames > max_frames:
-        raise BudgetError(f"DICOM file has {frames} frames; the limit is {max_frames}")
+        foreign = foreign_modalities([modality(ds)]) if frames > 1 else None  # a cine loop past the limit: what it is
+        raise BudgetError(f"DICOM file has {frames} frames; the limit is {max_frames}"
+                          + (f", and they are {foreign}" if foreign else ""))
     ts = _transfer_syntax(ds)
     if not ts.is_transfer_syntax:  # a private or mistyped UID: pydicom cannot say how the pixels are stored
         raise ImageError("DICOM file declares a transfer syntax this reader does not know; it cannot be decoded")

@@ -17,10 +17,11 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_codestreams import excess_frames, excess_rows
-from .dicom_frames import drop_unreadable, frame_view, header_number, header_numbers
+from .dicom_frames import drop_unreadable, frame_view, header_number, header_numbers, modality
 from .dicom_io import check_image, frame_slice, read_dataset
 from .dicom_orientation import conventional_normal, display_turn, turn_notes
 from .image_io import ImageError
+from .ood import foreign_modalities
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
 
 Frame = tuple[Dataset, str, int, int]  # (instance, file name, frame index, frames in the instance)
@@ -131,12 +132,15 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         raise ImageError("no DICOM image found" + (f" ({'; '.join(notes)})" if notes else ""))
     ordered = sorted(groups.values(), key=lambda g: (header_number(g[0][0].get("SeriesNumber"), int) or 0))
     total = sum(f for group in ordered for _, _, f in group)
+    # a thin-slice CT series past the limits was told only to be split, and its parts' slices then refused one by one
+    foreign = foreign_modalities(modality(ds) for group in ordered for ds, _, _ in group)
+    besides = f", and they are {foreign}" if foreign else ""
     if total > max_slices:  # before any pixel is decoded
         where = f" in {len(ordered)} series" if len(ordered) > 1 else ""
-        raise BudgetError(f"the DICOM input holds {total} slices{where}; the limit is {max_slices} per input")
+        raise BudgetError(f"the DICOM input holds {total} slices{where}; the limit is {max_slices} per input{besides}")
     pixels = sum(int(ds.Rows) * int(ds.Columns) * f for group in ordered for ds, _, f in group)
     if pixels > max_pixels:  # 64 JPEG 2000 frames of 6000 x 6000 px are 17 kB: checked before any is decoded
-        raise BudgetError(f"the DICOM input would decode to {pixels:,} pixels; the limit is {max_pixels:,}")
+        raise BudgetError(f"the DICOM input would decode to {pixels:,} pixels; the limit is {max_pixels:,}{besides}")
     volumes, lost = [], Counter()
     for j, group in enumerate(ordered):
         frames, doubts = _frame_order(group)

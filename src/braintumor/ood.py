@@ -22,6 +22,7 @@ refused. Everything is stored in the ONNX metadata (``"ood"``); the test split i
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -49,6 +50,17 @@ MRI_MODALITIES: frozenset[str] = frozenset({"MR", "OT"})
 #: How a refusal names the commonest of those (others by their code).
 MODALITY_NAMES: dict[str, str] = {"CT": "CT", "CR": "X-ray", "DX": "X-ray", "MG": "mammography", "US": "ultrasound",
                                   "PT": "PET", "NM": "nuclear medicine", "XA": "angiography", "RF": "fluoroscopy"}
+
+
+def foreign_modalities(codes: Iterable[str | None]) -> str | None:
+    """What DICOM images are, when their Modality codes (one per image) all name something other than MRI: "CT images
+    (DICOM modality CT): the model reads MRI only"; None when any is MR or OT, or has none. For a refusal on the
+    headers (a series past the input's limits), which would otherwise not say that the images could not be read."""
+    said = {(code or "").strip().upper() for code in codes}
+    if not said or "" in said or said & MRI_MODALITIES:
+        return None
+    names = " and ".join(dict.fromkeys(MODALITY_NAMES.get(code, code) for code in sorted(said)))
+    return f"{names} images (DICOM modality {', '.join(sorted(said))}): the model reads MRI only"
 
 
 #: Arrays are stored as little-endian float16 + base64: the 256x256 whitening matrix costs ~170 kB
