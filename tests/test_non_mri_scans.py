@@ -183,3 +183,20 @@ def test_a_ct_series_past_the_slice_limit_is_also_said_to_be_ct(gray):
     with pytest.raises(ImageError, match=r"^DICOM file has 3 frames; the limit is 2, and they are ultrasound images "
                                          r"\(DICOM modality US\): the model reads MRI only$"):
         read_volumes(to_bytes(cine), name="cine.dcm", max_slices=2)
+
+
+@pytest.mark.parametrize(("keyword", "said"), [
+    ("RTStructureSetStorage", "an RT Structure Set Storage object"),
+    ("EncapsulatedPDFStorage", "an Encapsulated PDF Storage object"),
+    ("XRayRadiationDoseSRStorage", "an X-Ray Radiation Dose SR Storage object"),
+    ("SegmentationStorage", "a Segmentation Storage object"),
+    ("BasicTextSRStorage", "a Basic Text SR Storage object")])
+def test_a_non_image_object_is_named_with_its_article(keyword, said):
+    """A report, structure set or PDF sent as a scan is named by its class: 'a RT Structure Set Storage object' and
+    'a Encapsulated PDF Storage object' read wrong."""
+    import pydicom.uid
+
+    from braintumor.image_io import ImageError
+
+    with pytest.raises(ImageError, match=rf"^DICOM file is {re.escape(said)}, not an image: nothing to classify$"):
+        read_volumes(to_bytes(make_dataset(None, sop_class=getattr(pydicom.uid, keyword))), name="x.dcm")

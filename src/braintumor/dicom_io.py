@@ -133,12 +133,20 @@ def _sop_name(sop: str) -> str | None:
     return name if name and name != sop else None
 
 
+def _article(name: str) -> str:
+    """'a' or 'an' before a SOP class's name, as it is read aloud: an Encapsulated PDF, an RT Structure Set, an X-Ray
+    dose report ('a RT Structure Set Storage object' read wrong)."""
+    first = name.split(" ", 1)[0]
+    spelled = first.isupper() and len(first) <= 4  # an initialism: RT, SR, MR are read letter by letter
+    return "an" if name[:1] in "AEIOUX" or (spelled and name[:1] in "FHLMNRS") else "a"
+
+
 def _check_image(ds: Dataset, max_frames: int) -> int:
     meta = getattr(ds, "file_meta", None)  # a DICOMDIR's class is in its file meta only
     sop = str(ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID", "") if meta is not None else ""))
     name = _sop_name(sop)
     if sop.startswith(NON_IMAGE_SOP_PREFIXES):
-        what = f"a {name} object" if name else "an object of an unregistered SOP class"
+        what = f"{_article(name)} {name} object" if name else "an object of an unregistered SOP class"
         raise ImageError(f"DICOM file is {what}, not an image: nothing to classify")
     if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
         raise ImageError(f"DICOM file has no pixel data ({name or 'unregistered SOP class'})")
