@@ -22,19 +22,18 @@ from pydicom import config as _config
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_partial
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_windowing, pixel_array
-from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .colour import colourfulness
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
-from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_problem
-from .dicom_frames import frame_view, header_number, header_numbers, modality, pixel_spacing, safe_meta
+from .dicom_checks import transfer_syntax
+from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_orientation import Turn, display_turn
 from .dicom_voi import apply_table, voi_table
-from .image_io import MAX_PIXELS, ImageError
-from .ood import foreign_modalities
+from .image_io import ImageError
 from .quiet_libraries import quiet_libraries, quiet_loggers
 from .slice_pixels import robust_uint8, scale_to_uint8, square_pixels
-from .volume_io import BudgetError, Slice
+from .volume_io import Slice
 
 # Validation warnings quote element values (a patient's name among them): never produce them.
 _config.settings.reading_validation_mode = _config.IGNORE
@@ -42,12 +41,6 @@ _config.settings.reading_validation_mode = _config.IGNORE
 # these loggers: dropped while a thread reads, as its warnings are (a logging setup with a root handler wrote them).
 quiet_loggers("pydicom", "pydicom.pixels.decoders.base", "pydicom.pixels.utils")
 
-#: SOP classes that are never images, by UID prefix (structured reports, RT objects, presentation
-#: states, documents, waveforms, raw data/registration/segmentation, DICOMDIR, value mappings).
-NON_IMAGE_SOP_PREFIXES: tuple[str, ...] = tuple(
-    "1.2.840.10008." + p for p in ("5.1.4.1.1.88.", "5.1.4.1.1.481.", "5.1.4.1.1.11.", "5.1.4.1.1.104.",
-                                   "5.1.4.1.1.9.", "5.1.4.1.1.66", "1.3.10", "5.1.4.1.1.67")
-)
 #: The Deflated Explicit VR Little Endian transfer syntax: pydicom inflates the whole dataset without a limit.
 DEFLATED_UID = b"1.2.840.10008.1.2.1.99"
 
@@ -110,99 +103,6 @@ def _name_encoding(ds: Dataset) -> None:
         ExplicitVRLittleEndian if little else ExplicitVRBigEndian
 
 
-def _transfer_syntax(ds: Dataset) -> UID:
-    meta = getattr(ds, "file_meta", None)
-    ts = meta.get("TransferSyntaxUID") if meta is not None else None
-    return UID(str(ts)) if ts else ImplicitVRLittleEndian
-
-
-def check_image(ds: Dataset, max_frames: int) -> int:
-    """Refuse, with a precise reason, what cannot be decoded into slices; returns the frame count."""
-    try:
-        return _check_image(ds, max_frames)
-    except ImageError:
-        raise
-    except Exception as exc:  # a header value pydicom cannot convert: one file's error, never a traceback
-        raise ImageError(f"DICOM header cannot be read ({exc.__class__.__name__})") from None
-
-
-def _sop_name(sop: str) -> str | None:
-    """The registered name of a SOP class, else None: never the header's own text (UID.name returns an unknown
-    UID as it is, and a malformed header can hold anything, a patient's name included)."""
-    name = UID(sop).name if sop else ""
-    return name if name and name != sop else None
-
-
-def _article(name: str) -> str:
-    """'a' or 'an' before a SOP class's name, as it is read aloud: an Encapsulated PDF, an RT Structure Set, an X-Ray
-    dose report ('a RT Structure Set Storage object' read wrong)."""
-    first = name.split(" ", 1)[0]
-    spelled = first.isupper() and len(first) <= 4  # an initialism: RT, SR, MR are read letter by letter
-    return "an" if name[:1] in "AEIOUX" or (spelled and name[:1] in "FHLMNRS") else "a"
-
-
-def _check_image(ds: Dataset, max_frames: int) -> int:
-    meta = getattr(ds, "file_meta", None)  # a DICOMDIR's class is in its file meta only
-    sop = str(ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID", "") if meta is not None else ""))
-    name = _sop_name(sop)
-    if sop.startswith(NON_IMAGE_SOP_PREFIXES):
-        what = f"{_article(name)} {name} object" if name else "an object of an unregistered SOP class"
-        raise ImageError(f"DICOM file is {what}, not an image: nothing to classify")
-    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
-        raise ImageError(f"DICOM file has no pixel data ({name or 'unregistered SOP class'})")
-    rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
-    if rows < 1 or cols < 1:
-        raise ImageError("DICOM file has pixel data but no valid Rows/Columns")
-    if rows * cols > MAX_PIXELS:
-        raise ImageError(f"DICOM image is {cols}x{rows} pixels; the limit is {MAX_PIXELS:,} pixels")
-    if problem := _pixel_description_problem(ds):
-        raise ImageError(problem)
-    try:
-        frames = int(ds.get("NumberOfFrames") or 1)
-    except (TypeError, ValueError):
-        frames = 1
-    if frames < 1 or frames > max_frames:
-        foreign = foreign_modalities([modality(ds)]) if frames > 1 else None  # a cine loop past the limit: what it is
-        raise BudgetError(f"DICOM file has {frames} frames; the limit is {max_frames}"
-                          + (f", and they are {foreign}" if foreign else ""))
-    ts = _transfer_syntax(ds)
-    if not ts.is_transfer_syntax:  # a private or mistyped UID: pydicom cannot say how the pixels are stored
-        raise ImageError("DICOM file declares a transfer syntax this reader does not know; it cannot be decoded")
-    if ts.is_compressed:
-        from pydicom.pixels.decoders.base import get_decoder
-
-        try:
-            available = get_decoder(ts).is_available
-        except NotImplementedError:
-            available = False
-        if not available:
-            raise ImageError(f"DICOM pixel data is compressed with {ts.name}, which this installation "
-                             "cannot decode (JPEG, JPEG Lossless, JPEG-LS, JPEG 2000 and RLE are supported)")
-        if problem := codestream_problem(ds, ts):  # what would abort the process in GDCM, not raise
-            raise ImageError(problem)
-    elif problem := native_length_problem(ds, frames):
-        raise ImageError(problem)
-    return frames
-
-
-def _pixel_description_problem(ds: Dataset) -> str | None:
-    """Why the Image Pixel attributes do not describe pixels that can be decoded, or None. pydicom's own refusal came
-    out as 'pixel data is corrupt or truncated (ValueError)', its text (which quotes the values) not shown."""
-    said = {kw: ds.get(kw) for kw in ("BitsAllocated", "SamplesPerPixel", "PixelRepresentation")}
-    allocated, samples, signed = (header_number(v, int) if v is not None else "absent" for v in said.values())
-    if allocated != "absent" and not (allocated == 1 or (isinstance(allocated, int) and allocated % 8 == 0
-                                                          and 8 <= allocated <= 64)):
-        return "DICOM header's Bits Allocated is not 1 or a multiple of 8 up to 64: the pixels cannot be decoded"
-    if samples not in ("absent", 1, 3):
-        return "DICOM header's Samples per Pixel is neither 1 nor 3: the pixels cannot be decoded"
-    if signed not in ("absent", 0, 1):
-        return "DICOM header's Pixel Representation is neither 0 nor 1: the pixels cannot be decoded"
-    if "PhotometricInterpretation" in ds and \
-            str(ds.get("PhotometricInterpretation") or "").strip().upper() not in PI_SAMPLES:
-        return "DICOM header's Photometric Interpretation is not one DICOM defines: the pixels cannot be decoded"
-    return None
-
-
 def _display_range(view: Dataset, lut: tuple[np.ndarray, int] | None) -> tuple[float, float] | None:
     """Where the VOI LUT (``lut``: the view's :func:`~braintumor.dicom_voi.voi_table`) or window sends the lowest and
     highest input: the output's black and white."""
@@ -243,7 +143,7 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
         return robust_uint8(luma)
     with quiet_libraries("pydicom."), np.errstate(all="ignore"):  # its LUT functions' doubts; numpy's overflows
         try:  # the table read once, for its ends and its levels (it was read twice a frame)
-            lut = voi_table(view, _transfer_syntax(view).is_little_endian)
+            lut = voi_table(view, transfer_syntax(view).is_little_endian)
             window = _display_range(view, lut)
         except (ValueError, NotImplementedError, AttributeError, IndexError, TypeError):
             lut, window = None, None  # a broken window (e.g. width 0): fall back to the percentile stretch
@@ -280,7 +180,7 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
     view = frame_view(ds, i)
     try:
         with quiet_libraries("pydicom.", "PIL."):  # e.g. "excess padding"; Pillow is one of its decoders
-            if frames == 1 and not _transfer_syntax(ds).is_encapsulated:  # data of 3 frames made 1 a 3-row strip
+            if frames == 1 and not transfer_syntax(ds).is_encapsulated:  # data of 3 frames made 1 a 3-row strip
                 ds.pixel_array_options(allow_excess_frames=False)  # the declared frame, as a multi-frame file's
             arr = pixel_array(ds, index=i) if frames > 1 else ds.pixel_array
         if str(view.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR":
@@ -288,7 +188,7 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
     except MemoryError:
         raise ImageError("DICOM image is too large to decode") from None
     except Exception as exc:  # decoders raise many types; never echo their text
-        ts = _transfer_syntax(ds)
+        ts = transfer_syntax(ds)
         if ts.is_compressed:
             raise ImageError(f"DICOM pixel data ({ts.name}) could not be decoded: corrupt, or a variant the "
                              f"installed decoders do not support ({exc.__class__.__name__})") from None

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
+from .dicom_checks import check_image
 from .dicom_codestreams import excess_frames, excess_rows
 from .dicom_frames import drop_unreadable, frame_view, header_number, header_numbers, modality
-from .dicom_io import check_image, frame_slice, read_dataset
+from .dicom_io import frame_slice, read_dataset
 from .dicom_orientation import conventional_normal, display_turn, turn_notes
 from .image_io import ImageError
 from .ood import foreign_modalities
