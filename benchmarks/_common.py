@@ -149,11 +149,15 @@ def table(headers: list[str], rows: list[list[Any]], digits: int = 1) -> str:
 
 
 def write_json(path: Path | None, doc: dict[str, Any]) -> None:
+    """``doc`` to ``path`` whole or not at all, its file names as UTF-8 under any locale (as every JSON file the
+    project writes: braintumor.file_names.utf8_document), not the ``\\udcXX`` escapes of an ASCII one."""
     if path is None:
         return
+    from braintumor.file_names import utf8_document  # here: a script that times braintumor's import imports it late
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, default=str))
+    tmp.write_text(json.dumps(utf8_document(doc), indent=2, default=str))
     tmp.replace(path)
     print(f"\n(numbers written to {path})")
 

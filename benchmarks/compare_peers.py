@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from _common import write_json
+
 REPO = Path(__file__).resolve().parents[1]
 CLASSES = ("glioma", "meningioma", "notumor", "pituitary")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
@@ -250,10 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in [p for p in r["predictions"] if p["error"]][:3]:
             print(f"- {r['tool']} failed on {Path(p['path']).name}: {p['error']}")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         doc = {"date": date, "machine": machine(), "data": str(args.data), "split": args.split, "limit": args.limit,
                "images": len(images), "peers": results, "skipped": skipped}
-        args.json.write_text(json.dumps(doc, indent=2))
+        write_json(args.json, doc)
     return 0 if results else 1
 
 

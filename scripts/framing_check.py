@@ -26,6 +26,7 @@ from held_out_source import run_sets  # scripts/ is on the path when a script ru
 from braintumor.calibrate import network_outputs
 from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT
+from braintumor.file_names import utf8_document
 from braintumor.image_io import decode_image
 from braintumor.predictor import Classifier, softmax
 from braintumor.preprocess import prepare
@@ -76,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {r['correct']}/{r['n']} | {r['accuracy']:.2%} | {r['glioma_recall']:.2%} | "
               f"{r['network_correct']}/{r['n']} |")
     if args.json:
-        Path(args.json).write_text(json.dumps({"model": str(clf.path), "set": args.which, "margins": args.margins,
-                                               "refused": int(refused.sum()), "agree": agree, "rows": rows},
-                                              indent=1))
+        doc = {"model": str(clf.path), "set": args.which, "margins": args.margins, "refused": int(refused.sum()),
+               "agree": agree, "rows": rows}
+        Path(args.json).write_text(json.dumps(utf8_document(doc), indent=1))
     return 0
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from _image_set import add_image_set_options, image_set
 
 from braintumor.cli_checks import run_script
+from braintumor.file_names import utf8_document
 from braintumor.heatmap import FEATURE_STRIDE, explain_crops, upsample
 from braintumor.image_io import ImageError
 from braintumor.predictor import Classifier
@@ -117,12 +118,12 @@ def main() -> int:
           f"(the head covers {np.mean(head_area):.1%} of the input)")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"model": str(clf.path), "data": str(dataset.root), "images": n, "refused": refused,
+            json.dump(utf8_document({"model": str(clf.path), "data": str(dataset.root), "images": n, "refused": refused,
                        "fractions": list(FRACTIONS), "rows": rows, "heat_below_random": round(lower, 4),
                        "by_answer": {k: {m: round(float(np.mean(v)), 4) for m, v in d.items()}
                                      for k, d in by_class.items()},
                        "head_share": round(float(np.mean(head_share)), 4),
-                       "head_area": round(float(np.mean(head_area)), 4)}, fh, indent=1)
+                       "head_area": round(float(np.mean(head_area)), 4)}), fh, indent=1)
     return 0
 
 

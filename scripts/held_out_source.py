@@ -26,6 +26,7 @@ from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 from braintumor.calibrate import read_split
 from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, split_by_mode
+from braintumor.file_names import utf8_document
 from braintumor.metrics import expected_calibration_error, review_summary
 from braintumor.ood_samples import ood_samples
 from braintumor.predictor import REVIEW_BELOW, Classifier
@@ -135,7 +136,7 @@ def main() -> int:
         results["trade_off"] = [{"name": n, "threshold": t, "held_out_refused": float(np.mean(h > t)),
                                  "ood_refused": int((ood > t).sum())} for n, t in rows]
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        Path(args.json).write_text(json.dumps(utf8_document(results), indent=1))
     return 0
 
 

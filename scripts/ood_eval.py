@@ -19,6 +19,7 @@ import numpy as np
 
 from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
+from braintumor.file_names import utf8_document
 from braintumor.metrics import roc_auc
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier
@@ -76,7 +77,7 @@ def main() -> int:
         print(f"external brain MRI (matplotlib s1045.ima): ood={p.ood} score={p.ood_score} label={p.label}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"auroc": auroc, "rows": rows, "missed": missed}, f, indent=1)
+            json.dump(utf8_document({"auroc": auroc, "rows": rows, "missed": missed}), f, indent=1)
     return 0
 
 

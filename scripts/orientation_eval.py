@@ -22,6 +22,7 @@ import numpy as np
 from _image_set import add_image_set_options, image_set
 
 from braintumor.cli_checks import run_script
+from braintumor.file_names import utf8_document
 from braintumor.image_io import ImageError, read_image
 from braintumor.predictor import Classifier
 
@@ -67,7 +68,7 @@ def main() -> int:
               f"{right / max(1, len(answered)):8.2%}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"model": str(clf.path), "split": str(dataset.root), "rows": rows}, fh, indent=1)
+            json.dump(utf8_document({"model": str(clf.path), "split": str(dataset.root), "rows": rows}), fh, indent=1)
     return 0
 
 

@@ -22,6 +22,7 @@ import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, stratified_split
+from braintumor.file_names import os_document
 from braintumor.image_hashes import DEFAULT_THRESHOLD, cached_hashes, close_pairs, near_duplicate_groups
 from braintumor.wording import counted
 
@@ -38,7 +39,7 @@ def run_split(run: Path, full: Dataset) -> tuple[np.ndarray, np.ndarray]:
     wrong: checked before any image is hashed, so a wrong --run or --data is one line, not a KeyError minutes later."""
     path = run / "split.json"
     try:
-        split = json.loads(path.read_text())
+        split = os_document(json.loads(path.read_text()))  # its names as this locale lists the files
         val_names = list(split["val"])
     except OSError:
         raise DatasetError(f"no split.json in {run}: --run takes a run folder of 'braintumor train' "

@@ -128,3 +128,97 @@ def test_an_ascii_locale_writes_utf8_names_in_the_evaluation_and_the_audit(named
     assert sorted(Path(r["path"]).name for r in rows) == sorted(f"{c}—é.png" for c in
                                                                  ("glioma", "meningioma", "notumor", "pituitary"))
     assert "brök—日.png" in (tmp_path / "e" / "report.html").read_text(encoding="utf-8")
+
+
+#: A locale whose file names Python reads as UTF-8 (UTF-8 mode).
+UTF8_LOCALE = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "PYTHONUTF8": "1"}
+
+#: What reads a run's split.json and config.json back and compares or opens their names: calibrate's, the scripts'
+#: (split_leaks), and --resume's; prints what each found.
+READ_RUN = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, "scripts")
+from split_leaks import run_split
+from braintumor.calibrate import read_split, validation_images
+from braintumor.data import load_dataset
+from braintumor.train_config import TrainConfig, resumed_config
+data = sys.argv[1]
+for run in sys.argv[2:]:
+    val, train = run_split(Path(run), load_dataset(data, "Training"))
+    cache = resumed_config(TrainConfig(data=data, out=run)).cache_dir
+    print(json.dumps([len(validation_images(data, run)), len(val), len(train), Path(read_split(run)["root"]).is_dir(),
+                      Path(cache).is_dir()]))
+"""
+
+
+def _old_style(value: object) -> object:
+    """A run file's strings as braintumor wrote them under an ASCII locale before 2026-12-06: a name's non-ASCII
+    bytes as surrogate escapes, which json wrote as ``\\udcXX``."""
+    if isinstance(value, str):
+        return value.encode("utf-8").decode("ascii", "surrogateescape")
+    if isinstance(value, dict):
+        return {k: _old_style(v) for k, v in value.items()}
+    return [_old_style(v) for v in value] if isinstance(value, list) else value
+
+
+def test_a_run_trained_under_an_ascii_locale_records_utf8_names_that_read_back_under_any(tmp_path):
+    """Under LANG=C (UTF-8 mode off) train wrote split.json and config.json with ``caf\\udcc3\\udca9-0.png`` for
+    ``café-0.png``, and the scripts' --json (orientation_eval's root) the same. They hold the UTF-8 name now, as
+    predict and evaluate write it, and read back as the same files under an ASCII or a UTF-8 locale; so does a run an
+    older version wrote (its escapes are the name's bytes), which a UTF-8 locale matched to no image."""
+    import json
+    import shutil
+
+    pytest.importorskip("torch", reason="training needs torch")
+    data, run, cache = tmp_path / "dé—日本", tmp_path / "run", tmp_path / "cache-é"
+    for k, c in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+        (data / "Training" / c).mkdir(parents=True)
+        for j in range(3):
+            (data / "Training" / c / f"café-{j}.png").write_bytes(encode(synthetic_head(64, seed=10 * k + j)))
+    done = _braintumor("train", "--data", str(data), "--out", str(run), "--cache-dir", str(cache), "--image-size",
+                       "32", "--batch-size", "4", "--epochs", "1", "--val-fraction", "0.34", **ASCII_LOCALE)
+    assert done.returncode == 0, done.stderr
+    text = (run / "split.json").read_text(encoding="utf-8") + (run / "config.json").read_text(encoding="utf-8")
+    assert "\\udc" not in text, text
+    split = json.loads((run / "split.json").read_text(encoding="utf-8"))
+    assert split["root"] == f"{data}/Training" and len(split["val"]) == 4 and len(split["train"]) == 8
+    assert {Path(n).name for n in split["val"] + split["train"]} == {f"café-{j}.png" for j in range(3)}
+    assert json.loads((run / "config.json").read_text(encoding="utf-8"))["cache_dir"] == str(cache)
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("split.json", "config.json"):
+        (old / name).write_text(json.dumps(_old_style(json.loads((run / name).read_text(encoding="utf-8")))))
+    shutil.copyfile(run / "last.pt", old / "last.pt")
+    assert "\\udcc3\\udca9" in (old / "split.json").read_text()
+    for locale in (ASCII_LOCALE, UTF8_LOCALE):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **locale}
+        read = subprocess.run([sys.executable, "-c", READ_RUN, str(data), str(run), str(old)], capture_output=True,
+                              env=env, timeout=120, cwd=Path(__file__).resolve().parents[1])
+        assert read.returncode == 0, read.stderr.decode(errors="replace")
+        assert [json.loads(line) for line in read.stdout.splitlines()] == [[4, 4, 8, True, True]] * 2, read.stdout
+    evaluated = subprocess.run(
+        [sys.executable, "scripts/orientation_eval.py", "--run", str(run), "--data", str(data), "--json",
+         str(tmp_path / "o.json")], capture_output=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **ASCII_LOCALE})
+    assert evaluated.returncode == 0, evaluated.stderr.decode(errors="replace")
+    report = json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))
+    assert report["split"] == f"{data}/Training" and report["rows"]["as given"]["images"] == 4
+
+
+def test_the_benchmarks_json_holds_utf8_names_under_an_ascii_locale(tmp_path):
+    """benchmarks/_common.write_json (every benchmark's --json, compare_peers' too) wrote a data folder named
+    ``dé`` as ``d\\udcc3\\udca9`` under LANG=C, a Path left to json's ``default=str`` as well."""
+    import json
+
+    folder = tmp_path / "dé—日本"
+    folder.mkdir()
+    (folder / "café.png").write_bytes(b"")
+    write = ("import sys; from pathlib import Path; sys.path.insert(0, 'benchmarks'); from _common import write_json; "
+             "p = Path(sys.argv[1]); write_json(p / 'b.json', {'data': p, 'paths': [str(f) for f in p.iterdir()]})")
+    done = subprocess.run([sys.executable, "-c", write, str(folder)], capture_output=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[1],
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **ASCII_LOCALE})
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert json.loads((folder / "b.json").read_text(encoding="utf-8")) == {"data": str(folder),
+                                                                          "paths": [str(folder / "café.png")]}

@@ -21,6 +21,7 @@ import numpy as np
 
 from .calibration_copies import augmented_copies, framing_copies
 from .data import Dataset, DatasetError, load_dataset
+from .file_names import os_document
 from .image_io import ImageError, decode_image
 from .metrics import expected_calibration_error, headline_metrics, read_metrics_file
 from .ood import fit_ood, fit_temperature
@@ -62,7 +63,9 @@ def _max_colourfulness(paths: list[Path]) -> float:
 
 def read_split(run_dir: str | os.PathLike) -> dict:
     """The run's split.json, or a DatasetError that says what --run must be (the scripts that take a --run use it
-    too: a bare FileNotFoundError named the file but not the folder --run wants)."""
+    too: a bare FileNotFoundError named the file but not the folder --run wants). Its names come back as this
+    process lists the files (file_names.os_document): train writes them as UTF-8, and under an ASCII locale (or from
+    a split.json an older version wrote under one) they matched no image."""
     run_dir = Path(run_dir)
     path = run_dir / "split.json"
     if not path.is_file():
@@ -75,7 +78,7 @@ def read_split(run_dir: str | os.PathLike) -> dict:
     if not (isinstance(split, dict) and isinstance(split.get("val"), list) and isinstance(split.get("train", []), list)
             and all(isinstance(v, str) for v in split["val"] + split.get("train", []))):
         raise DatasetError(f"{path} is not the split of a 'braintumor train' run (it lists no validation images)")
-    return split
+    return os_document(split)  # its names as this locale lists them, whichever locale wrote the file
 
 
 def validation_images(root: str | os.PathLike, run_dir: str | os.PathLike) -> Dataset:
@@ -135,8 +138,8 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
     validation images, through the run's preprocessing cache when it recorded one."""
     run_dir = Path(run_dir)
     split = read_split(run_dir)
-    config = next((json.loads((run_dir / n).read_text()) for n in ("config.json", "training-config.json")
-                   if (run_dir / n).is_file()), {})
+    config = os_document(next((json.loads((run_dir / n).read_text()) for n in ("config.json", "training-config.json")
+                               if (run_dir / n).is_file()), {}))
     check_same_split(clf, run_dir, split, config)
     root = data or split.get("root")
     if not root:

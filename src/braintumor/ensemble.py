@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .file_names import os_document
 from .preprocess import PreprocessConfig
 from .train_config import ConfigError
 
@@ -60,7 +61,7 @@ def ensemble_name(member_names: Sequence[str]) -> str:
 
 def _val_list(run: Path) -> list[str] | None:
     split = run / "split.json"
-    return json.loads(split.read_text())["val"] if split.exists() else None
+    return os_document(json.loads(split.read_text())["val"]) if split.exists() else None  # as either locale wrote it
 
 
 def _trained_preprocess(ck: dict) -> PreprocessConfig:

@@ -25,6 +25,7 @@ from torch import nn
 from . import __version__
 from .atomic_files import put_in_place
 from .classes import DISPLAY_NAMES
+from .file_names import utf8_document
 from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
 from .predictor import METADATA_KEY, ModelError
@@ -201,7 +202,7 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     info = build_metadata(ck, config, metrics, model_version)
     del proto.metadata_props[:]
     entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(info, sort_keys=True)
+    entry.key, entry.value = METADATA_KEY, json.dumps(utf8_document(info), sort_keys=True)  # a --teacher path
     for node in proto.graph.node:  # torch's exporter records each node's Python stack trace: the build machine's
         del node.metadata_props[:]  # file paths, 36 kB of the shipped file, nothing the model needs
     out = Path(out)

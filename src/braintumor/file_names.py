@@ -89,10 +89,14 @@ def utf8_text(name: str) -> str:
 
 
 def utf8_document(value: object) -> object:
-    """``value`` (a JSON-ready document: dicts, lists, strings...) with every string as :func:`utf8_text` gives it:
-    json writes a surrogate escape as ``\\udcXX``, so under an ASCII locale metrics.json and the audit's report held
-    ``br\\udcc3\\udcb6k.jpg`` for ``brök.jpg`` wherever a name went (a path, a root, an error or note quoting one).
-    A string that names no file is unchanged: it holds no surrogate escapes."""
+    """``value`` (a JSON-ready document: dicts, lists, strings, paths...) with every string and path as
+    :func:`utf8_text` gives it: json writes a surrogate escape as ``\\udcXX``, so under an ASCII locale metrics.json,
+    the audit's report, a run's split.json and config.json and the scripts' --json held ``br\\udcc3\\udcb6k.jpg`` for
+    ``brök.jpg`` wherever a name went (a path, a root, an error or note quoting one). Every JSON file the project
+    writes passes through here; :func:`os_document` reads one back. A string that names no file is unchanged: it
+    holds no surrogate escapes."""
+    if isinstance(value, os.PathLike):  # a Path left for json's default=str: it would keep the escapes
+        value = os.fspath(value)
     if isinstance(value, str):
         return utf8_text(value)
     if isinstance(value, dict):
@@ -103,10 +107,23 @@ def utf8_document(value: object) -> object:
 
 
 def os_text(name: str) -> str:
-    """The inverse of :func:`utf8_text`: a name read back from an output file, as this locale opens it."""
-    if _utf8_locale():
-        return name
+    """The inverse of :func:`utf8_text`: a name read back from an output file, as this locale opens it. A name an
+    older version wrote under an ASCII locale (its surrogate escapes, ``caf\\udcc3\\udca9.png``) reads as the same
+    file too, under either locale: its escapes are the name's bytes."""
     try:
         return os.fsdecode(name.encode("utf-8", "surrogateescape"))
     except UnicodeError:
         return name
+
+
+def os_document(value: object) -> object:
+    """The inverse of :func:`utf8_document`: a JSON document the project wrote (a run's split.json, config.json) with
+    every string as :func:`os_text` gives it, so that its names compare equal to, and open, the files this process
+    lists, whichever locale wrote it and whichever reads it."""
+    if isinstance(value, str):
+        return os_text(value)
+    if isinstance(value, dict):
+        return {os_document(k): os_document(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [os_document(v) for v in value]
+    return value

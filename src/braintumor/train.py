@@ -29,6 +29,7 @@ from .checkpoints import keep_epochs_through, recorded_fingerprint, save_checkpo
 from .data import Dataset, DatasetError, fingerprint, load_dataset, split_by_mode, stratified_split
 from .distill import Teacher, distillation_loss
 from .evaluation_scope import dataset_notes
+from .file_names import utf8_document
 from .image_hashes import duplicate_groups
 from .model import MODELS, count_parameters, create_model
 from .prepared_images import load_prepared
@@ -144,13 +145,15 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if main:
         out.mkdir(parents=True, exist_ok=True)
         # whole or not at all: rewritten on every start and resume, a file cut short made the run unresumable
-        write_text_atomic(out / "config.json", json.dumps({**asdict(cfg), "world_size": dd.world_size}, indent=2))
-        write_text_atomic(out / "split.json", json.dumps({
+        # names as UTF-8 whatever the locale (file_names.utf8_document); calibrate.read_split reads them back
+        write_text_atomic(out / "config.json", json.dumps(utf8_document({**asdict(cfg), "world_size": dd.world_size}),
+                                                          indent=2))
+        write_text_atomic(out / "split.json", json.dumps(utf8_document({
             "root": str(full.root), "fingerprint": data_fp, "classes": list(full.classes),
             "val": [str(full.paths[i].relative_to(full.root)) for i in va_idx],
             "train": [str(full.paths[i].relative_to(full.root)) for i in tr_idx],
             "skipped": [[str(p), m] for p, m in full.skipped],
-        }, indent=1))
+        }), indent=1))
 
     model = create_model(cfg.model, len(full.classes))
     if cfg.sync_bn:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .data import data_folders
+from .file_names import os_document
 from .preprocess import IMAGE_SIZE, NETWORK_STRIDE, PreprocessConfig
 
 MIN_IMAGE_SIZE = NETWORK_STRIDE  # smaller leaves the networks' last stage no pixel
@@ -214,7 +215,7 @@ def _resumed_config(cfg: TrainConfig, typed: frozenset[str] | None) -> TrainConf
         raise ConfigError(f"nothing to resume in {out}: no last.pt (a run writes it at the end of its first epoch); "
                           "start it without --resume")
     try:
-        saved = json.loads((out / "config.json").read_text())
+        saved = os_document(json.loads((out / "config.json").read_text()))  # its paths (a teacher) as listed here
     except (OSError, ValueError):
         raise ConfigError(f"cannot resume {out}: its config.json is missing or unreadable") from None
     defaults, merged, clashes = TrainConfig(data=cfg.data, out=cfg.out), {}, []
