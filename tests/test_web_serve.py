@@ -144,10 +144,20 @@ def test_debug_uses_flasks_dev_server(tiny_model, monkeypatch, capsys):
     assert "http://127.0.0.1:5055/" in capsys.readouterr().out
 
 
+def _fake_waitress(monkeypatch, seen: dict) -> None:
+    """serve's waitress server recording its settings in ``seen`` and serving nothing (its run returns at once);
+    tests/test_waitress_metrics.py runs the real one."""
+    def server(app, **settings):
+        seen.update(settings)
+        return types.SimpleNamespace(run=lambda: None)
+
+    monkeypatch.setattr(serve_mod, "waitress_server", server)
+
+
 def test_windows_uses_waitress(tiny_model, monkeypatch, capsys):
     seen = {}
     monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setitem(sys.modules, "waitress", types.SimpleNamespace(serve=lambda app, **kw: seen.update(kw)))
+    _fake_waitress(monkeypatch, seen)
     assert serve_mod.serve(model=str(tiny_model), workers=2, port=5056) == 0
     assert seen == {"host": "127.0.0.1", "port": 5056, "threads": 2 * serve_mod.THREADS_PER_WORKER,
                     "channel_timeout": 30, **serve_mod.waitress_buffers(128 * 1024 * 1024)}
@@ -161,7 +171,7 @@ def test_waitress_keeps_uploads_and_answers_in_memory(tiny_model, monkeypatch):
     inbuf_overflow and outbuf_overflow): a DICOM series, and the heat maps made of it, on the disk of the server."""
     seen = {}
     monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setitem(sys.modules, "waitress", types.SimpleNamespace(serve=lambda app, **kw: seen.update(kw)))
+    _fake_waitress(monkeypatch, seen)
     assert serve_mod.serve(model=str(tiny_model), port=5056, max_upload_mb=8) == 0
     limit = 8 * 1024 * 1024
     assert seen["max_request_body_size"] == limit + 1  # the bound on memory: waitress refuses a Content-Length >= it

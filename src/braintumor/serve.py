@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .cli_checks import UsageError
 from .gunicorn_config import (
@@ -40,6 +41,9 @@ from .gunicorn_config import (
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .series import printable
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
 #: wait on slow clients (uploads straight from browsers, no buffering proxy in front). Behind a buffering
@@ -61,6 +65,39 @@ def waitress_buffers(max_request_bytes: int) -> dict[str, int]:
     which are in memory already."""
     return {"max_request_body_size": max_request_bytes + 1,  # waitress refuses a Content-Length >= this
             "inbuf_overflow": sys.maxsize, "outbuf_overflow": sys.maxsize}
+
+
+def waitress_server(app: Flask, **settings: Any) -> Any:
+    """waitress's server for ``app`` (``settings``: waitress's own), whose own answers in the app's place are counted in
+    /metrics as the app counts its answers: a body over the upload limit gets waitress's 413 before the app sees the
+    request (under gunicorn the app answers it), and was in no count. waitress has no hook for them but the task
+    class its connections answer them with (``HTTPChannel.error_task_class``), set here on this server's only."""
+    import time
+
+    from waitress import create_server
+    from waitress.channel import HTTPChannel
+    from waitress.server import BaseWSGIServer
+    from waitress.task import ErrorTask
+
+    from .web.monitoring import count_refused
+
+    class CountedErrorTask(ErrorTask):
+        def execute(self) -> None:
+            # counted first: the client may have the answer (and scrape /metrics) before execute returns
+            if getattr(self.request.error, "code", None) == 413:  # the others are gunicorn's own too: never counted
+                count_refused(app, self.request.command or "", self.request.path or "/", 413,
+                              time.time() - self.start_time)
+            super().execute()
+
+    class CountedChannel(HTTPChannel):
+        error_task_class = CountedErrorTask
+
+    sockets: dict = {}
+    server = create_server(app, map=sockets, **settings)
+    for listening in sockets.values():  # one per address the host resolves to
+        if isinstance(listening, BaseWSGIServer):
+            listening.channel_class = CountedChannel
+    return server
 
 
 def _cgroup_cpus(root: Path) -> float | None:
@@ -218,11 +255,12 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     if debug:
         create_app(**kwargs).run(host=host, port=port, debug=True, use_reloader=False)
     elif sys.platform == "win32":
-        import waitress
+        import logging
 
-        waitress.serve(create_app(**kwargs), host=host, port=port, threads=workers * threads,
-                       channel_timeout=math.ceil(client_timeout),  # whole seconds there
-                       **waitress_buffers(int(limit * 1024 * 1024)))  # the app's MAX_CONTENT_LENGTH
+        logging.basicConfig()  # as waitress.serve does: its warnings (a full task queue) on stderr
+        waitress_server(create_app(**kwargs), host=host, port=port, threads=workers * threads,
+                        channel_timeout=math.ceil(client_timeout),  # whole seconds there
+                        **waitress_buffers(int(limit * 1024 * 1024))).run()  # the app's MAX_CONTENT_LENGTH
     else:
         for key, value in WORKER_ENV.items():
             os.environ.setdefault(key, value)
