@@ -4,6 +4,7 @@ and gray + alpha files, and the same pixels held in memory."""
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 import zlib
@@ -50,16 +51,25 @@ def _png16(arr: np.ndarray) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def _tiff16(arr: np.ndarray, order: str = "<", strips: int = 1, deflate: bool = False, orientation: int = 0) -> bytes:
-    """A 16-bit RGB(A) TIFF (Pillow writes none): ``order`` '<' (II) or '>' (MM), in ``strips`` strips, each
-    deflated (Pillow decodes it through libtiff, in native byte order) or raw."""
+def _tiff16(arr: np.ndarray, order: str = "<", strips: int = 1, deflate: bool = False, orientation: int = 0,
+            photometric: int | None = None, planar: bool = False) -> bytes:
+    """A TIFF of ``arr``'s samples as they are typed (uint16 RGB(A) by default: Pillow writes none; also gray, signed,
+    float, with any ``photometric``): ``order`` '<' (II) or '>' (MM), in ``strips`` strips, each deflated (Pillow
+    decodes it through libtiff, in native byte order) or raw; ``planar``: a plane per sample (PlanarConfiguration 2)."""
+    arr = arr[..., None] if arr.ndim == 2 else arr
     height, width, samples = arr.shape
     rows = -(-height // strips)
-    data = [arr[k:k + rows].astype(order + "u2").tobytes() for k in range(0, height, rows)]
+    typed = arr.astype(arr.dtype.newbyteorder(order))
+    planes = [typed[..., k] for k in range(samples)] if planar else [typed]
+    data = [plane[k:k + rows].tobytes() for plane in planes for k in range(0, height, rows)]
     data = [zlib.compress(d) for d in data] if deflate else data
-    entries = [(256, 3, [width]), (257, 3, [height]), (258, 3, [16] * samples), (259, 3, [8 if deflate else 1]),
-               (262, 3, [2]), (273, 4, [0] * len(data)), (274, 3, [orientation or 1]), (277, 3, [samples]),
-               (278, 3, [rows]), (279, 4, [len(d) for d in data]), (284, 3, [1])] + [(338, 3, [2])] * (samples == 4)
+    if photometric is None:
+        photometric = 2 if samples >= 3 else 1
+    entries = [(256, 3, [width]), (257, 3, [height]), (258, 3, [8 * arr.dtype.itemsize] * samples),
+               (259, 3, [8 if deflate else 1]), (262, 3, [photometric]), (273, 4, [0] * len(data)),
+               (274, 3, [orientation or 1]), (277, 3, [samples]), (278, 3, [rows]), (279, 4, [len(d) for d in data]),
+               (284, 3, [2 if planar else 1])] + [(338, 3, [2])] * (samples == 4) + [
+               (339, 3, [{"u": 1, "i": 2, "f": 3}[arr.dtype.kind]] * samples)]
     ifd_end = 8 + 2 + 12 * len(entries) + 4
     extra = b""  # values over 4 bytes, after the IFD; then the strips
     offsets = []
@@ -129,3 +139,60 @@ def test_a_16_bit_gray_and_alpha_png_is_stretched_by_its_range_as_a_16_bit_gray_
     assert np.array_equal(read_image(_png16(holed)), want)
     assert np.array_equal(gray_from_memory(holed)[0], want)
     assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(_png16(holed))))[0], want)
+
+
+_SAME_LEVELS = {  # a 12-bit or high-byte-only 16-bit slice, as scanners and microscopes store it -> its TIFF's samples
+    "I;16": lambda v: v, "I;16B": lambda v: v.astype(">u2"), "I;16S": lambda v: (v.astype(np.int32) - 2**15).astype(
+        np.int16), "I;32S": lambda v: v.astype(np.int32) * 3 - 5000, "I;32F": lambda v: v.astype(np.float32) / 4096}
+
+
+@pytest.mark.parametrize("levels", ["12-bit", "high byte"])
+@pytest.mark.parametrize(("mode", "deflate"), [(m, False) for m in _SAME_LEVELS] + [("I;16", True), ("I;16B", True)])
+def test_a_deep_gray_tiff_is_stretched_by_its_range_as_the_same_16_bit_png_is(levels, mode, deflate):
+    """A 12-bit MRI slice (0-4095) or one whose 16 bits use only their high byte, saved as TIFF in any gray mode Pillow
+    opens (either byte order, signed, 32-bit, float; raw or through libtiff), gives the 8-bit levels the same slice
+    gives as a 16-bit PNG: stretched by its own range, not by its type's."""
+    base = synthetic_head(96, canvas=(100, 120), offset=(2, 12)).astype(np.uint16)
+    slice_ = base * 16 + 7 if levels == "12-bit" else base * 256
+    want = read_image(encode(slice_))
+    assert want.max() == 255
+    data = _tiff16(_SAME_LEVELS[mode](slice_), order=">" if mode.endswith("B") else "<", deflate=deflate)
+    assert np.array_equal(read_image(data), want)
+    assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want)
+
+
+@pytest.mark.parametrize("stored", ["uint16", "float32", "uint8"])
+def test_a_white_is_zero_tiff_reads_as_it_shows_at_every_depth(stored):
+    """PhotometricInterpretation 0 (WhiteIsZero: scanners, film digitisers) stores a slice as its negative. Pillow
+    inverts a 1- or 8-bit one as it decodes it, not a 16-bit or float one: those came out as their negative (a white
+    background around a dark head), where the same slice as PNG, or as a BlackIsZero TIFF, is read upright."""
+    base = synthetic_head(96, canvas=(100, 120), offset=(2, 12))
+    shown = base if stored == "uint8" else base.astype(np.uint16) * 16 + 7
+    negative = {"uint16": lambda v: 65535 - v, "float32": lambda v: (4095 - v).astype(np.float32),
+                "uint8": lambda v: 255 - v}[stored](shown)
+    want = read_image(encode(shown))
+    data = _tiff16(negative, photometric=0)
+    assert Image.open(io.BytesIO(data)).mode == {"uint16": "I;16", "float32": "F", "uint8": "L"}[stored]
+    assert np.array_equal(read_image(data), want)
+    assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want)
+    assert np.array_equal(read_image(_tiff16(negative, photometric=0, deflate=True)), want)  # through libtiff
+
+
+@pytest.mark.parametrize("deflate", [False, True])
+def test_a_deep_colour_tiff_stored_plane_by_plane_is_refused_not_misread(deflate):
+    """A 16-bit RGB TIFF with one plane per colour (PlanarConfiguration 2) came out as noise: Pillow reads each plane
+    as 8-bit samples (raw), or mixes their bytes (libtiff). It is refused with what to do instead; an 8-bit one, which
+    Pillow reads right, is still read."""
+    from braintumor.image_io import ImageError
+
+    twelve = _twelve_bit()
+    data = _tiff16(np.dstack([twelve] * 3), planar=True, deflate=deflate)
+    message = re.escape("a 16-bit colour TIFF stored plane by plane (PlanarConfiguration 2), which is not supported: "
+                        "save it with its samples interleaved")
+    with pytest.raises(ImageError, match=message):
+        read_image(data)
+    with pytest.raises(ImageError, match=message):
+        gray_from_memory(Image.open(io.BytesIO(data)))
+    eight = synthetic_head(96, canvas=(100, 120), offset=(2, 12))
+    assert np.array_equal(read_image(_tiff16(np.dstack([eight] * 3), planar=True, deflate=deflate)),
+                          read_image(encode(eight)))

@@ -1,5 +1,5 @@
-"""What a decoded picture holds besides its 8-bit pixels: how many frames, which way up (EXIF), and the low bytes of
-16-bit colour and gray + alpha, which Pillow drops.
+"""What a decoded picture holds besides its 8-bit pixels: how many frames, which way up (EXIF), the low bytes of
+16-bit colour and gray + alpha, which Pillow drops, and a deep gray TIFF's WhiteIsZero, which Pillow ignores.
 
 Why its own module: files (image_io) and pictures a caller opened (image_arrays) must be read alike, and both
 import these from here.
@@ -24,6 +24,29 @@ def several_frames(img: Image.Image) -> str | None:
     kind = "a multi-page TIFF" if img.format == "TIFF" else f"an animated {img.format or 'image'}"
     return (f"{kind}: braintumor reads one slice per image file (save each slice as its own image; a stack of "
             "slices: DICOM or NIfTI)")
+
+
+def deep_planes(img: Image.Image) -> str | None:
+    """Why a colour TIFF of more than 8 bits per sample stored plane by plane (PlanarConfiguration 2: each colour's
+    plane after the other's, as some microscopes and scanners write) is refused, or None. Pillow reads each plane's
+    samples as 8-bit (raw strips) or mixes their bytes (through libtiff): it came out as noise, unsaid."""
+    tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
+    if tags is None or tags.get(284) != 2 or tags.get(277, 1) < 2 or max(tags.get(258, (8,)), default=8) <= 8:
+        return None
+    return (f"a {max(tags[258])}-bit colour TIFF stored plane by plane (PlanarConfiguration 2), which is not "
+            "supported: save it with its samples interleaved (the usual layout), or as 16-bit grayscale")
+
+
+def shown_levels(img: Image.Image) -> np.ndarray:
+    """The gray levels of a loaded image of more than 8 bits (modes I;16*, I, F) as it shows them: a TIFF's WhiteIsZero
+    (PhotometricInterpretation 0, as scanners and film digitisers write) stores a slice as its negative, and Pillow
+    turns a 1- or 8-bit one upright as it decodes it, not a deeper one: those were read as their negative (a white
+    background around a dark head). Inverted exactly, in the samples' own type (``~`` maps 65535 - v back to v)."""
+    levels = np.asarray(img)
+    tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
+    if tags is None or tags.get(262) != 0:
+        return levels
+    return -levels if levels.dtype.kind == "f" else ~levels
 
 
 #: EXIF orientation -> the transpose that shows the image upright.

@@ -26,7 +26,7 @@ from .image_files import expand_inputs as expand_inputs
 from .image_files import is_special_file as is_special_file
 from .image_files import read_limited, unreadable_text
 from .image_files import walk_images as walk_images
-from .image_frames import several_frames, upright, wide_colour
+from .image_frames import deep_planes, several_frames, shown_levels, upright, wide_colour
 from .quiet_libraries import quiet_pillow
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
@@ -178,7 +178,7 @@ def _jpeg_is_ycc(img: Image.Image) -> bool:
 def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
     """8-bit grayscale and the colourfulness it had; high-bit-depth images are min-max scaled."""
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        return minmax_uint8(np.asarray(img)), 0.0
+        return minmax_uint8(shown_levels(img)), 0.0  # a WhiteIsZero TIFF's levels as it shows them
     if img.mode == "YCbCr":  # a colour JPEG decoded once, without colour conversion (see decode_image)
         # colour measured on a box-reduced copy of >= 64 px, as the old reduced-size RGB decode did
         factor = max(1, min(img.size) // 64)
@@ -238,7 +238,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             img = Image.open(buffer, formats=ALLOWED_FORMATS)
             width, height = img.size
             check_pixels(width, height)
-            if problem := several_frames(img):
+            if problem := several_frames(img) or deep_planes(img):
                 raise ImageError(problem)
             jpeg_colour = None
             if img.format in ("JPEG", "MPO") and (problem := _scan_problem(buffer.getvalue(), width, height)):  # MPF
