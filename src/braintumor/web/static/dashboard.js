@@ -15,37 +15,10 @@
 
   function byId(id) { return document.getElementById(id); }
   function setText(id, text) { const el = byId(id); if (el) el.textContent = text; }
-  function num(n) { return Math.round(n).toLocaleString("en"); }
-  function pct(x) { return x === null || x === undefined || !isFinite(x) ? "–" : (100 * x).toFixed(1) + "%"; }
-  function rate(x) { return x === null || !isFinite(x) ? "–" : x < 10 ? x.toFixed(2) : x.toFixed(1); }
-  // A mean confidence to 0.001, truncated: 0.99986 is "0.999", never a "1.000" surer than any answer was.
-  function conf(x) { return (Math.floor(1000 * x + 1e-9) / 1000).toFixed(3); }
-  function secs(s) {
-    if (s === null || s === undefined || !isFinite(s)) return "–";
-    return s < 1 ? (1000 * s).toFixed(s < 0.01 ? 1 : 0) + " ms" : s.toFixed(2) + " s";
-  }
-
-  // Prometheus's histogram_quantile over cumulative [[le, count], ...] (le "+Inf" last).
-  function quantile(q, buckets) {
-    if (!buckets.length) return null;
-    const total = buckets[buckets.length - 1][1];
-    if (total <= 0) return null;
-    const rank = q * total;
-    let lower = 0, below = 0;
-    for (const [le, count] of buckets) {
-      const upper = le === "+Inf" ? Infinity : le;
-      if (count >= rank && count > below) {
-        if (upper === Infinity) return lower;
-        return lower + (upper - lower) * (rank - below) / (count - below);
-      }
-      lower = upper; below = count;
-    }
-    return lower;
-  }
-
-  function bucketDiff(now, then) {
-    return now.map(function (b, i) { return [b[0], b[1] - (then && then[i] ? then[i][1] : 0)]; });
-  }
+  // Formatting, Prometheus quantiles and chart tops: dashboard-numbers.js (loaded first).
+  const numbers = window.braintumorDashboardNumbers;
+  const num = numbers.num, pct = numbers.pct, rate = numbers.rate, conf = numbers.conf, secs = numbers.secs;
+  const quantile = numbers.quantile, bucketDiff = numbers.bucketDiff, niceMax = numbers.niceMax;
 
   // The oldest snapshot at most `age` seconds older than history[i] (history[i - 1] at least).
   function before(i, age) {
@@ -110,13 +83,6 @@
       });
       flush();
     });
-  }
-
-  function niceMax(v) {
-    if (!(v > 0)) return 1;
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
-    return 10 * p;
   }
 
   function drawClasses(classes) {
