@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import itertools
 
 import pytest
 from test_browser import (  # noqa: F401 - pytestmark: the same skip conditions
@@ -225,3 +226,21 @@ def test_the_errors_table_is_named_and_each_count_has_its_kind(served):
         sync_api.expect(table).to_have_count(1)
         assert table.get_by_role("rowheader").all_inner_texts() == ["bad request", "invalid image"]
         assert table.get_by_role("cell").all_inner_texts() == ["1", "3"]
+
+
+def test_stacked_class_bars_are_parted_by_a_line_of_background(served):
+    """The class chart stacks one bar per class in a column: two classes touching stand 3:1 against the chart's
+    background but not against each other (WCAG 1.4.11), so each bar above another leaves a gap of it below."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    answers = [_snapshot(real, 1000, 0), _snapshot(real, 1002, 6)]
+    classes = answers[-1]["predictions"]["by_class"]
+    answers[-1]["predictions"]["by_class"] = dict(zip(classes, (3, 2, 1, 0), strict=True))
+    with _scripted_page(base, answers) as page:
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("6", timeout=10_000)
+        rects = page.locator("#chart-classes rect").evaluate_all(
+            "rs => rs.map(r => [+r.getAttribute('x'), +r.getAttribute('y'), +r.getAttribute('height')])")
+        column = sorted((y, h) for x, y, h in rects if x == rects[-1][0])
+        assert len(column) == 3, rects
+        gaps = [below[0] - (above[0] + above[1]) for above, below in itertools.pairwise(column)]
+        assert min(gaps) >= 0.9, gaps  # chart units: 80 to the chart's 90 px height, so about a pixel
