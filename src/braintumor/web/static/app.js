@@ -14,6 +14,7 @@
   // One result card (card.js, loaded first): cloned from the page's template, filled from a record.
   const cards = window.braintumorCard({ percent: percent, printable: printable });
   const newCard = cards.newCard, fillCard = cards.fillCard, wireViewer = cards.wireViewer;
+  const folders = window.braintumorFolders;  // a dropped folder's files (folders.js, loaded first)
 
   function ready(fn) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
@@ -74,6 +75,12 @@
     return 1000 * (seconds > 0 ? seconds : 120) + file.size / 1000;
   }
 
+  // A file from a dropped folder is named by its path in the drop on its card and in the CSV, but sent by its own
+  // name (a folder's name can hold a patient's; the server keeps no folder part): its answers get the folder back.
+  function inFolder(job, data) {
+    if (job.folder) data.results.concat(data.series || []).forEach(function (r) { r.path = job.folder + r.path; });
+  }
+
   async function classify(form, job) {
     const file = job.file, card = job.card, name = job.name;
     job.records = [];
@@ -84,7 +91,7 @@
       return;
     }
     const body = new FormData();
-    body.append("file", file, name);
+    body.append("file", file, job.folder ? file.name : name);
     let response;
     let data = null;
     // A server that never answers (hung, or a proxy holding the connection) left the card at "Analysing…" for good.
@@ -104,6 +111,7 @@
     }
     clearTimeout(timer);
     if (data && Array.isArray(data.results) && data.results.length) {
+      inFolder(job, data);
       data.results.forEach(function (rec) { keep(job, rec); });
       if (Array.isArray(data.series) && data.series.length) showSeries(card, data);
       else fillCard(card, data.results[0]);
@@ -139,17 +147,27 @@
   // numbered on the page: its card said "pasted image 1" and its CSV row "pasted-image", the next paste's "1" again.
   let unnamed = 0;
 
-  function handleFiles(form, files) {
+  // Files, or {file, path} from a dropped folder (folders.js) with its notes on the files left out and what to say
+  // when it held none; the notes stay under the status line for the run.
+  function handleFiles(form, files, notes, none) {
     const pageStatus = document.getElementById("page-status");
     const results = document.getElementById("results");
     const list = Array.from(files);
+    const noted = document.getElementById("page-notes");
+    if (!run) noted.replaceChildren();
+    (notes || []).concat(run && none ? [none] : []).forEach(function (note) {
+      noted.appendChild(document.createElement("p")).textContent = printable(note);
+    });
     if (!list.length) {
-      if (!run) setStatus(pageStatus, "No file chosen: choose, drop or paste one or more images or scans.", true);
+      if (!run) setStatus(pageStatus, none || "No file chosen: choose, drop or paste one or more images or scans.",
+        true);
       return;
     }
-    const jobs = list.map(function (file) {
-      const name = file.name || "pasted image " + (unnamed += 1);
-      return { file: file, name: name, card: newCard(name) };
+    const jobs = list.map(function (item) {
+      const file = item.file || item, path = item.path;
+      const name = path || file.name || "pasted image " + (unnamed += 1);
+      const folder = path && path.endsWith("/" + file.name) ? path.slice(0, -file.name.length) : "";
+      return { file: file, name: name, folder: folder, card: newCard(name) };
     });
     // Newest first on the page, but in the order they were given within one batch.
     jobs.slice().reverse().forEach(function (job) { results.prepend(job.card); });
@@ -255,7 +273,13 @@
     zone.addEventListener("drop", function (event) {
       event.preventDefault();
       zone.classList.remove("is-over");
-      handleFiles(form, event.dataTransfer.files);
+      const drop = folders.dropped(event.dataTransfer);  // now: the drop's items are gone once the event is over
+      if (!folders.hasFolder(drop)) {
+        handleFiles(form, event.dataTransfer.files);
+        return;
+      }
+      if (!run) setStatus(document.getElementById("page-status"), "Reading the dropped folder…", false);
+      folders.walk(drop).then(function (found) { handleFiles(form, found.items, found.notes, found.none); });
     });
     // A file dropped beside the zone must not make the browser navigate away from the page.
     window.addEventListener("dragover", function (event) { event.preventDefault(); });

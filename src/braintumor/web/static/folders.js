@@ -1,0 +1,134 @@
+// A folder dropped on the page (users drag a folder of slices from their file manager): walked here, in the browser,
+// as the CLI walks one (hidden files and folders passed over, names in order, files before sub-folders), and its
+// images and scans handed to app.js as if dropped one by one, each named by its path in the drop. A folder arrived as
+// one File the browser cannot read, and its one card said so. Loaded before app.js, which takes it from
+// window.braintumorFolders; no framework, nothing loaded from elsewhere.
+"use strict";
+
+window.braintumorFolders = (function () {
+  // Taken by their ending: the CLI's image endings, DICOM and NIfTI scans, and a zip (the page sends each file on its
+  // own, so a zip of a series is read as the server reads one). Any other file is taken when its bytes say DICOM: a
+  // scanner names its slices IM0001 or by their UID (1.2.840.113619.2.55.3.12), with no ending or a number for one.
+  const TAKEN = /\.(jpe?g|png|bmp|tiff?|webp|dcm|dicom|nii|nii\.gz|zip)$/i;
+  const SYSTEM = ["__macosx", "thumbs.db", "ehthumbs.db", "desktop.ini"];  // as image_files.SYSTEM_NAMES
+  // Files taken from one drop: each is a request and a card with its heat map on the page (a study of several
+  // series, or a home folder dropped by mistake, would be thousands).
+  const MAX_TAKEN = 200;
+  const MAX_SEEN = 5000;  // files looked at in one drop: beyond, the folder is not walked further
+
+  // Never data, as image_files.is_hidden_name: .DS_Store, a Mac's ._scan.dcm, __MACOSX, Windows' thumbnail caches.
+  function hidden(name) { return name.charAt(0) === "." || SYSTEM.indexOf(name.toLowerCase()) >= 0; }
+
+  function count(n, one, many) { return n + " " + (n === 1 ? one : many || one + "s"); }
+
+  // The drop's entries and files, read while the drop event lasts (its items are unreadable after it).
+  function dropped(dataTransfer) {
+    const files = Array.from(dataTransfer.files || []);
+    const items = Array.from(dataTransfer.items || []).filter(function (i) { return i.kind === "file"; });
+    return files.map(function (file, i) {
+      const item = items[i];
+      return { file: file, entry: item && item.webkitGetAsEntry ? item.webkitGetAsEntry() : null };
+    });
+  }
+
+  function hasFolder(drop) { return drop.some(function (d) { return d.entry && d.entry.isDirectory; }); }
+
+  // All of one folder's entries: readEntries gives them in batches (100 at a time in Chromium) until an empty one.
+  function readAll(folder) {
+    const reader = folder.createReader(), all = [];
+    return new Promise(function (resolve, reject) {
+      (function next() {
+        reader.readEntries(function (batch) {
+          if (!batch.length) return resolve(all);
+          all.push.apply(all, batch);
+          next();
+        }, reject);
+      })();
+    });
+  }
+
+  function fileOf(entry) { return new Promise(function (resolve, reject) { entry.file(resolve, reject); }); }
+
+  async function saysDicom(file) {  // the 'DICM' marker after the 128-byte preamble, as dicom_io reads it
+    try {
+      const head = new Uint8Array(await file.slice(128, 132).arrayBuffer());
+      return String.fromCharCode.apply(null, head) === "DICM";
+    } catch (err) {
+      return false;
+    }
+  }
+
+  function ending(name) {  // how the summary line names a kind of file left out
+    const dot = name.lastIndexOf(".");
+    return name.toUpperCase() === "DICOMDIR" ? "DICOMDIR (an index, no image)"
+      : dot > 0 ? name.slice(dot).toLowerCase() : "with no ending";
+  }
+
+  // The drop's files to classify, [{file, path}], in order, and the notes on what was left: {items, notes, none}.
+  // A file dropped beside the folder is taken whatever its name (as the CLI sniffs a file it is given).
+  async function walk(drop) {
+    const found = [], unreadFolders = [];
+    let cut = false;
+    async function visit(entry, given) {
+      if (cut || (!given && hidden(entry.name))) return;
+      if (entry.isFile) {
+        if (found.length >= MAX_SEEN) cut = true;
+        else found.push({ entry: entry, given: given });
+        return;
+      }
+      let children;
+      try {
+        children = await readAll(entry);
+      } catch (err) {
+        unreadFolders.push(entry.fullPath.replace(/^\//, ""));
+        return;
+      }
+      children.sort(function (a, b) { return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; });
+      for (const child of children) if (child.isFile) await visit(child, false);
+      for (const child of children) if (child.isDirectory) await visit(child, false);
+    }
+    const items = [], skipped = {};
+    let left = 0, unread = 0, others = 0;
+    for (const d of drop) {
+      if (d.entry) await visit(d.entry, true);
+      else items.push({ file: d.file });  // no entry from this browser: the file as dropped
+    }
+    for (const f of found) {
+      if (items.length >= MAX_TAKEN) {
+        left += 1;
+        continue;
+      }
+      let file;
+      try {
+        file = await fileOf(f.entry);
+      } catch (err) {
+        unread += 1;
+        continue;
+      }
+      const name = f.entry.name;
+      if (f.given || (name.toUpperCase() !== "DICOMDIR" && (TAKEN.test(name) || await saysDicom(file)))) {
+        items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, "") });
+      } else {
+        others += 1;
+        skipped[ending(name)] = (skipped[ending(name)] || 0) + 1;
+      }
+    }
+    const notes = [];
+    if (others) {
+      notes.push("Skipped " + count(others, "file") + " in the dropped folder that " + (others === 1 ? "is" : "are") +
+        " not an image or a scan (" + Object.keys(skipped).sort().map(function (k) {
+        return skipped[k] + " " + k; }).join(", ") + ").");
+    }
+    if (left || cut) {
+      notes.push("Only the first " + MAX_TAKEN + " images or scans of this drop are analysed: " +
+        (cut ? "more than " + left : left) + " more " + (left === 1 && !cut ? "file was" : "files were") +
+        " left out; drop them in smaller folders.");
+    }
+    if (unread) notes.push(count(unread, "file") + " in the dropped folder could not be read by this browser.");
+    unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
+    return { items: items, notes: notes, none: items.length ? null
+      : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM, NIfTI or .zip)." };
+  }
+
+  return { dropped: dropped, hasFolder: hasFolder, walk: walk, MAX_TAKEN: MAX_TAKEN };
+})();

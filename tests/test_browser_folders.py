@@ -1,0 +1,140 @@
+"""A folder dropped on the page from the desktop, in a real browser (Chromium's own drop, through the DevTools
+protocol, of a real folder: the page reads it with webkitGetAsEntry as it reads one a person drags). It was one
+error card, "this browser could not read the file: a folder". Skipped, never failed, when chromium or playwright is
+absent (like tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import make_dicom
+from PIL import Image
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser_errors import os_drop
+
+from braintumor.image_io import read_image
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+
+def csv_paths(page) -> list[str]:
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    return [r["path"] for r in csv.DictReader(io.StringIO(Path(info.value.path()).read_text()))]
+
+
+def test_a_dropped_folder_has_its_images_and_scans_classified_by_their_paths(server, chromium, test_images,
+                                                                              tmp_path):
+    """Each image and scan in the folder and its sub-folders is a card named by its path in the drop (sent under its
+    own name only: the server is never told a folder's name); hidden files are passed over without a word, and the
+    notes beside them are one line, not a card each."""
+    folder = tmp_path / "series"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "__MACOSX").mkdir()
+    (folder / "a.jpg").write_bytes(test_images["glioma"][0].read_bytes())
+    (folder / "sub" / "b.jpg").write_bytes(test_images["meningioma"][0].read_bytes())
+    slice_ = np.asarray(Image.fromarray(read_image(test_images["pituitary"][0])).resize((256, 256)), dtype=np.uint8)
+    dicom = make_dicom(slice_)
+    assert dicom[128:132] == b"DICM"
+    (folder / "IM0001").write_bytes(dicom)  # a scanner's export: no ending, DICOM by its bytes
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (folder / "__MACOSX" / "._a.jpg").write_bytes(b"\0\5\26\7")
+    (folder / "notes.txt").write_text("patient notes")
+    (folder / "sub" / "readme.txt").write_text("read me")
+    (folder / "DICOMDIR").write_bytes(dicom[:132])
+    page, problems = open_page(chromium, server, 1024, 800)
+    sent: list[bytes] = []
+    page.on("request", lambda r: sent.append(r.post_data_buffer or b"") if "/api/v1/predict" in r.url else None)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    os_drop(page, [str(folder)])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Done: 3 classified (see below).", timeout=30_000)
+    names = page.locator("#results > .card .card-name").all_inner_texts()
+    assert sorted(names) == ["series/IM0001", "series/a.jpg", "series/sub/b.jpg"]
+    assert page.locator("#results > .card").evaluate_all("cs => cs.map(c => c.dataset.state)") == ["ok"] * 3
+    assert page.locator("#page-notes p").all_inner_texts() == [
+        "Skipped 3 files in the dropped folder that are not an image or a scan (2 .txt, 1 DICOMDIR (an index, "
+        "no image)).",
+    ]
+    assert csv_paths(page) == ["series/IM0001", "series/a.jpg", "series/sub/b.jpg"]  # files first, in name order
+    assert len(sent) == 3 and not any(b"series" in body for body in sent)
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
+
+
+def test_a_large_folder_is_cut_at_the_limit_with_a_note(server, chromium, tmp_path):
+    """More files than one drop takes: the first ones (in name order) are analysed, the rest named in one note; the
+    folder is read past the hundred entries Chromium hands over at a time."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(203):
+        (folder / f"img{i:03d}.png").write_bytes(b"\x89PNG")
+    page, problems = open_page(chromium, server, 1024, 800)
+    answer = {"results": [{"path": "x.png", "label": "glioma", "confidence": 1.0, "probabilities": {"glioma": 1.0}}]}
+    page.route("**/api/v1/predict*", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                                 body=json.dumps(answer)))
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    limit = page.evaluate("window.braintumorFolders.MAX_TAKEN")
+    assert limit == 200
+    os_drop(page, [str(folder)])
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 200 classified (see below).", timeout=60_000)
+    assert page.locator("#page-notes p").all_inner_texts() == [
+        "Only the first 200 images or scans of this drop are analysed: 3 more files were left out; drop them in "
+        "smaller folders."]
+    names = page.locator("#results > .card .card-name").all_inner_texts()
+    assert sorted(names) == [f"many/img{i:03d}.png" for i in range(200)]
+    assert problems == []
+    page.close()
+
+
+def test_a_folder_dropped_while_files_are_analysed_joins_their_run(server, chromium, test_images, tmp_path):
+    """A folder is one more drop: its files join the run under way (its count, its two requests at a time, its one
+    Done line), as files dropped one by one do."""
+    folder = tmp_path / "later"
+    folder.mkdir()
+    for p in test_images["notumor"][:2]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    held: list = []
+    holding = [True]
+    page.route("**/api/v1/predict*", lambda route: held.append(route) if holding[0] else route.continue_())
+    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:2]])
+    for _ in range(200):
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(25)
+    os_drop(page, [str(folder)])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Analysing 4 images…")
+    sync_api.expect(page.locator("#results > .card")).to_have_count(4)
+    page.wait_for_timeout(200)
+    assert len(held) == 2  # still two at a time
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    sync_api.expect(status).to_have_text("Done: 4 classified (see below).", timeout=30_000)
+    assert page.locator("#page-notes p").count() == 0
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
+
+
+def test_a_folder_with_nothing_to_classify_says_so(server, chromium, tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / ".hidden.jpg").write_bytes(b"x")
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    os_drop(page, [str(folder)])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, "
+                                         "DICOM, NIfTI or .zip).")
+    sync_api.expect(status).to_have_class("page-status is-error")
+    assert page.locator("#results > .card").count() == 0
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
