@@ -162,3 +162,13 @@ def test_an_error_page_says_so_in_its_title(client):
     assert title(empty) == "Error: No file chosen · Brain MRI classifier"
     big = encode(np.random.default_rng(0).integers(0, 255, (1500, 1500), dtype=np.uint8))
     assert title(post(client, [("big.png", big)])) == "Error: upload too large · Brain MRI classifier"
+
+
+def test_the_empty_page_may_be_kept_for_back_but_results_never(client, test_images):
+    """The upload page was no-store, which keeps it out of Chromium's back/forward cache once it has made requests:
+    Back after a link showed it empty. It holds no result as sent, so it is revalidated instead; a page or answer
+    that holds results stays no-store (the browser adds results to the empty page in memory only)."""
+    assert client.get("/").headers["Cache-Control"] == "private, no-cache"
+    assert post(client, [("scan.jpg", test_images["glioma"][0].read_bytes())]).headers["Cache-Control"] == "no-store"
+    assert post(client, []).headers["Cache-Control"] == "no-store"  # the page with its error
+    assert client.get("/dashboard").headers["Cache-Control"] == "no-store"

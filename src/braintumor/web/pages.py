@@ -3,7 +3,7 @@ static/app.js enhances it (drag and drop, paste, one API call per file; static/c
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, make_response, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
@@ -64,9 +64,18 @@ def _percent(value: float) -> str:
     return probability_text(float(value))
 
 
+#: The empty upload page's caching: revalidated every time, but not ``no-store``. Chromium keeps a no-store page that
+#: has made requests out of its back/forward cache, so Back after the footer's link showed the form alone, every
+#: result gone. The page as sent holds no result (the browser adds them, in memory only); whatever holds one (the
+#: no-JavaScript results, POST /, and every API answer) stays no-store. ``private``: no shared cache keeps it.
+INDEX_CACHE_CONTROL: str = "private, no-cache"
+
+
 @bp.get("/")
 def index():
-    return render_template("index.html", entries=[], message=None, state=state())
+    response = make_response(render_template("index.html", entries=[], message=None, state=state()))
+    response.headers["Cache-Control"] = INDEX_CACHE_CONTROL
+    return response
 
 
 @bp.post("/")

@@ -15,6 +15,8 @@
   const cards = window.braintumorCard({ percent: percent, printable: printable });
   const newCard = cards.newCard, fillCard = cards.fillCard, wireViewer = cards.wireViewer;
   const folders = window.braintumorFolders;  // a dropped folder's files (folders.js, loaded first)
+  const revisit = window.braintumorRevisit;  // what Back to a page the browser kept no copy of says (revisit.js)
+  let given = 0;  // files given since the page was loaded
 
   function ready(fn) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
@@ -174,6 +176,7 @@
     if (!run) run = { jobs: [], next: 0, workers: 0, silent: false };
     const current = run;
     current.jobs.push.apply(current.jobs, jobs);
+    revisit.remember(given += jobs.length);
     setStatus(pageStatus, "Analysing " + current.jobs.length + (current.jobs.length === 1 ? " image…" : " images…"),
       false);
     // Once the server has left one file unanswered, the run's files not yet sent are not sent: 32 files would
@@ -247,6 +250,8 @@
     document.querySelectorAll(".card").forEach(wireViewer);
     const form = document.getElementById("upload-form");
     if (!form) return;
+    const lost = revisit.lost();
+    if (lost) setStatus(document.getElementById("page-status"), lost, false);
     const input = document.getElementById("file-input");
     const zone = document.getElementById("dropzone");
 
