@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from .cli_checks import UsageError, check_destinations
 from .data import DatasetError
@@ -87,6 +88,20 @@ STDOUT_ERRORS = "braintumor.stdout"
 codecs.register_error(STDOUT_ERRORS, _as_bytes_or_escaped)
 
 
+def _say_how_to_continue(args: argparse.Namespace) -> None:
+    """After a stop, the line that says what was kept and how to go on, where a run can be continued: a stopped
+    training run, or ``predict --resume``, whose records so far stay in its file (else one wonders whether to start
+    again, scoring everything twice, or is refused for a run folder that already holds a run)."""
+    with contextlib.suppress(OSError, TypeError):  # a path that cannot be checked: say nothing more
+        if args.command == "train" and (Path(args.out) / "last.pt").is_file():
+            _say(f"{Path(args.out) / 'last.pt'} holds the last finished epoch: run the same command with --resume "
+                 "to continue")
+        elif args.command == "predict" and getattr(args, "resume", False) and args.output not in (None, "-") \
+                and Path(args.output).is_file():
+            _say(f"the records so far are kept in {args.output}: run the same command again, with --resume, to "
+                 "continue")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; the exit code of however it ended."""
     if sys.stdout is None:  # started with stdout closed (`>&-`)
@@ -116,9 +131,11 @@ def run(args: argparse.Namespace) -> int:
         raise
     except Terminated as exc:
         _say(f"stopped by {signal.Signals(exc.signum).name}")
+        _say_how_to_continue(args)
         return 128 + exc.signum
     except KeyboardInterrupt:
         _say("interrupted")
+        _say_how_to_continue(args)
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

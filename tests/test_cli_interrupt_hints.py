@@ -1,0 +1,67 @@
+"""An interrupted run that can be continued says how: the line after "interrupted" names the command's --resume."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.cli import main
+from braintumor.model_files import default_model_path
+
+MODEL = default_model_path()
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+def test_predict_resume_interrupted_says_the_records_are_kept_and_how_to_go_on(tmp_path, monkeypatch, capsys):
+    """Ctrl-C under --resume kept the records already appended, but the run said only 'interrupted': a research
+    group left wondering whether to start again (scoring everything twice) or how to continue."""
+    import braintumor.predict_cli as predict_cli
+
+    for k in range(2):
+        (tmp_path / f"{k}.png").write_bytes(encode(synthetic_head(seed=k), "PNG"))
+    out = tmp_path / "out.jsonl"
+    real = predict_cli.BatchJob.records
+
+    def interrupted(*args, **kwargs):
+        yield from real(*args, **kwargs)
+        raise KeyboardInterrupt  # after the inputs were scored and appended
+
+    monkeypatch.setattr(predict_cli.BatchJob, "records", interrupted)
+    assert main(["predict", str(tmp_path / "0.png"), "-o", str(out), "--resume"]) == 130
+    err = capsys.readouterr().err
+    assert out.exists() and err.splitlines()[-2:] == [
+        "interrupted",
+        f"the records so far are kept in {out}: run the same command again, with --resume, to continue"]
+
+
+def test_predict_interrupted_without_resume_says_only_that(tmp_path, monkeypatch, capsys):
+    """Without --resume nothing is kept (the output is written whole or not at all): no hint to continue."""
+    import braintumor.cli as cli
+
+    def stop(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_predict", stop)
+    assert main(["predict", str(tmp_path), "-o", str(tmp_path / "out.jsonl")]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+@pytest.mark.parametrize("with_checkpoint", [True, False])
+def test_train_interrupted_names_its_last_checkpoint_and_resume(tmp_path, monkeypatch, capsys, with_checkpoint):
+    """A stopped training run said 'interrupted'; the next try without --resume was refused ('already holds a
+    training run'). Now it says where the last finished epoch is and how to continue it, when there is one."""
+    import braintumor.cli_train as cli_train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    if with_checkpoint:
+        (run / "last.pt").write_bytes(b"checkpoint")
+
+    def stop(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_train, "run_train", stop)
+    assert main(["train", "--out", str(run), "--epochs", "3"]) == 130
+    err = capsys.readouterr().err
+    hint = f"{run / 'last.pt'} holds the last finished epoch: run the same command with --resume to continue"
+    assert err == ("interrupted\n" + hint + "\n" if with_checkpoint else "interrupted\n")
