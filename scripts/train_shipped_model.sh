@@ -16,10 +16,10 @@ braintumor train --data "$DATA" --out "$RUN" --image-size 160 --epochs 100 --no-
 # The network trains without background subtraction and is served with it, with OOD statistics also fitted on
 # one augmented copy of each training image (docs/RESULTS.md, "Background subtraction"): calibrate adds both.
 SERVE=(--background-percentile 1 --ood-augment 1)
-braintumor export "$RUN" --out "$RUN/model.onnx"
+braintumor export "$RUN" --out "$RUN/model.onnx" --model-version 1.0.0
 braintumor calibrate "$RUN/model.onnx" --run "$RUN" "${SERVE[@]}"
 braintumor evaluate --model "$RUN/model.onnx" --data "$DATA" --split Testing --out "$RUN/eval" --run "$RUN"
-braintumor export "$RUN" --out "$MODEL" --metrics "$RUN/eval/metrics.json"
+braintumor export "$RUN" --out "$MODEL" --metrics "$RUN/eval/metrics.json" --model-version 1.0.0
 braintumor calibrate "$MODEL" --run "$RUN" "${SERVE[@]}"
 braintumor evaluate --model "$MODEL" --data "$DATA" --split Testing --out docs/evaluation --run "$RUN"
 cp "$RUN/metrics.jsonl" models/training-log.jsonl

@@ -26,6 +26,7 @@ from .cli_checks import (
 from .cli_run import run
 from .cli_train import add_train_parser
 from .data import DEFAULT_DATA_ROOT
+from .model_files import DEV_VERSION
 from .orientation import FIT_EPOCHS
 from .series import printable
 
@@ -140,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=path_arg, required=True, help="ONNX file to write")
     p.add_argument("--metrics", type=path_arg,
                    help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
-    p.add_argument("--model-version", default="1.0.0", help="version recorded in the model's metadata")
+    p.add_argument("--model-version", default=DEV_VERSION,
+                   help="version recorded in the model's metadata and shown by the web page and /healthz (default "
+                        f"{DEV_VERSION}: a development build; the shipped model is 1.0.0)")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
     p.add_argument("--data", type=path_arg,
                    help="dataset root for the calibration (default: the one recorded in split.json)")

@@ -28,6 +28,7 @@ from .classes import DISPLAY_NAMES
 from .file_names import utf8_document
 from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
+from .model_files import DEV_VERSION
 from .predictor import METADATA_KEY, ModelError
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
@@ -164,7 +165,7 @@ def _interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
 
 
 def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike,
-                metrics_file: str | os.PathLike | None = None, model_version: str = "1.0.0", opset: int = 18,
+                metrics_file: str | os.PathLike | None = None, model_version: str = DEV_VERSION, opset: int = 18,
                 calibrate: bool = True, data: str | os.PathLike | None = None) -> Path:
     """Write the ONNX file, check it against torch on random inputs, and return its path.
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 #: File name of the shipped model, in ``models/`` (repo) or ``braintumor/models/`` (wheel).
 MODEL_FILENAME = "braintumor-tumornet-s.onnx"
+#: The version ``braintumor export`` records unless given one: a development build, never the shipped model's (a
+#: smoke-test model served showed "braintumor-tumornet-s 1.0.0" on the page and /healthz, as the shipped one does).
+DEV_VERSION = "0.0.0-dev"
 
 
 def shipped_models_dir() -> Path:

@@ -1,0 +1,27 @@
+"""An exported file's version: a run exported without --model-version must not pass for the shipped model."""
+
+from __future__ import annotations
+
+import pytest
+
+from braintumor.cli import main
+from braintumor.model_files import DEV_VERSION, default_model_path
+from braintumor.predictor import Classifier
+
+pytest.importorskip("torch", reason="export needs the [train] extra")
+
+
+def test_an_export_without_a_version_is_not_labelled_as_the_shipped_model(tiny_model):
+    """Every export was 'braintumor-tumornet-s 1.0.0' unless told otherwise: a 2-epoch smoke model, served, showed
+    the shipped model's name and version on the page, /healthz and the metrics, and a reader could not tell them
+    apart. Unversioned exports are development builds now."""
+    version = Classifier.load(tiny_model, threads=1).metadata["model_version"]
+    assert version == DEV_VERSION == "0.0.0-dev"
+    if default_model_path().exists():
+        assert version != Classifier.load(threads=1).metadata["model_version"]
+
+
+def test_a_version_given_is_recorded(tiny_run, tmp_path):
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(tiny_run), "--out", str(out), "--no-calibrate", "--model-version", "2.1.0"]) == 0
+    assert Classifier.load(out, threads=1).metadata["model_version"] == "2.1.0"
