@@ -22,6 +22,11 @@ DISCLAIMER: str = (
     "Not a medical device: research software, not clinically validated; not for diagnosis, treatment or "
     "triage. Predictions can be wrong; a qualified clinician must interpret every scan."
 )
+#: What the answers are for, with the model card (``GET /api/v1/model``), as models/MODEL_CARD.md says it.
+INTENDED_USE: str = (
+    "Research, teaching and method comparison on 2-D brain MRI slices; a second look for people who already read "
+    "the images. Not a medical device: not for diagnosis, treatment or triage."
+)
 #: An accepted answer shown with a (calibrated) confidence below this is flagged for review. Chosen on a source the
 #: network never saw (docs/RESULTS.md, "Confidence on a new source"): there, answers below 99 % were right about 6
 #: times in 10 and held ~80 % of the errors, while on slices like the training ones only ~2 % fall below it.
@@ -83,3 +88,22 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=-1, keepdims=True)
     return z
+
+
+def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, str]) -> list[str]:
+    """What a model's answers cannot say, in its own classes' names, for the model card a page links to: its
+    metadata said how it was made and nothing of this (models/MODEL_CARD.md, "What it cannot do", says it longer)."""
+    names = [display_names.get(c, c) for c in classes]
+    said = [f"It knows {len(names)} answers only ({', '.join(names)}): a brain MRI slice showing anything else "
+            "(another tumour, a metastasis, a stroke, a bleed) is not refused but given one of them, possibly with a "
+            "high confidence; the refusal check tells brain MRI from other images, not known findings from unknown "
+            "ones."]
+    if "notumor" in classes:
+        said.append(f'"{display_names.get("notumor", "notumor")}" is about one slice and the tumour types above: '
+                    "it does not say that the brain is normal, nor that the patient has no tumour.")
+    said.append("Each slice is answered on its own: no patient-level answer, no grade, size or location; the heat "
+                "map shows where the evidence came from, not a tumour outline.")
+    said.append("The confidence is calibrated on slices like the training ones; on scans from another hospital it "
+                f"is too high: answers with a confidence under {probability_text(REVIEW_BELOW)} are flagged for "
+                "review, and a higher one is no guarantee.")
+    return said

@@ -20,6 +20,7 @@ from ..classes import display_name
 from ..heatmap import explain_crops
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
 from ..prediction import DISCLAIMER as DISCLAIMER  # shown on every page, returned with the model card
+from ..prediction import INTENDED_USE, limitations
 from ..predictor import REVIEW_BELOW, Classifier
 from ..volume_io import MAX_SLICES
 
@@ -207,5 +208,7 @@ def model_card(st: WebState) -> dict:
                       "max_pixels": MAX_PIXELS, "max_request_pixels": st.max_request_pixels,
                       "max_slices": st.max_slices, "min_side": MIN_SIDE,
                       "formats": [*ALLOWED_FORMATS, "DICOM", "NIFTI", "ZIP"]}
+    card["intended_use"] = INTENDED_USE
+    card["limitations"] = limitations(list(clf.classes), card["display_names"])
     card["disclaimer"] = DISCLAIMER
     return card

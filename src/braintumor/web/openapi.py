@@ -215,9 +215,12 @@ def _schemas(classes: list[str]) -> dict:
                                  "min_side", "formats"],
                     "additionalProperties": False,
                 },
+                "intended_use": {"type": "string"},
+                "limitations": {"type": "array", "items": {"type": "string"}, "description": "What the answers "
+                                "cannot say (other findings, one slice, confidence on other scanners)."},
                 "disclaimer": {"type": "string"},
             },
-            "required": ["classes", "heatmap", "limits", "disclaimer"],
+            "required": ["classes", "heatmap", "limits", "intended_use", "limitations", "disclaimer"],
         },
     }
 
