@@ -124,7 +124,9 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
                 return root / name
         held = [d.name for d in _class_dirs(root)]
         if not held:
-            raise DatasetError(f"no '{split}' folder and no class folders in {root}")
+            raise DatasetError(f"no '{split}' folder and no class folders in {root}: labelled images go in folders "
+                               f"named after their class ({', '.join(CLASSES)}), as ROOT/{split}/{CLASSES[0]}/ or "
+                               f"ROOT/{CLASSES[0]}/; 'braintumor predict' classifies images without labels")
         # other splits, not classes; but folders holding images themselves are class folders of other names (yes/no):
         # load_dataset names them as unknown classes, where "no 'Training' folder (it holds no, yes)" misled. Not
         # where one of them is a split (holds class folders): ROOT/Training beside ROOT/examples was then called an
