@@ -26,11 +26,21 @@ def server() -> Iterator[tuple[int, int]]:
     app = create_app(classifier=Classifier.load(threads=1), max_upload_mb=0.01)
     limit = app.config["MAX_CONTENT_LENGTH"]
     srv = serve_mod.waitress_server(app, host="127.0.0.1", port=0, threads=2, **serve_mod.waitress_buffers(limit))
-    thread = threading.Thread(target=srv.run, daemon=True)
+    closing = threading.Event()
+
+    def run() -> None:
+        try:
+            srv.run()
+        except OSError:  # its select() on the sockets close() just shut, from this thread: the end, not an error
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield srv.effective_port, limit
     finally:
+        closing.set()
         srv.close()
         thread.join(10)
 
