@@ -1,6 +1,7 @@
 // Progressive enhancement of the upload form: drag and drop, paste, several files at once,
-// one API call per file (so one bad or huge file never spoils the others), the batch's CSV download and its Done line.
-// Each answer is drawn by card.js (a result card, with its heat-map controls) or series.js (a multi-slice scan).
+// one API call per file (so one bad or huge file never spoils the others; send.js makes it), the batch's CSV download
+// and its Done line. Each answer is drawn by card.js (a result card, with its heat-map controls) or series.js (a
+// multi-slice scan).
 // No framework, no build step, nothing loaded from elsewhere.
 "use strict";
 
@@ -47,99 +48,8 @@
     document.getElementById("downloads").hidden = false;
   }
 
-  function keep(job, rec) {
-    const copy = Object.assign({}, rec);
-    delete copy.heatmap_png_base64;
-    delete copy.image_png_base64;
-    job.records.push(copy);
-  }
-
-  const UNREADABLE = "this browser could not read the file: a folder (choose or drop the files in it, or a .zip " +
-    "of a DICOM series), or a file moved or deleted since it was chosen";
-
-  // The first chunk read as a stream: a file deleted since it was chosen has a size of 0 in Chromium, so a one-byte
-  // slice of it read as nothing, without an error, and its failed upload was blamed on the connection.
-  async function readable(file) {
-    try {
-      const reader = file.stream().getReader();
-      await reader.read();
-      reader.cancel().catch(function () {});
-      return true;
-    } catch (err) {
-      return false;
-    }
-  }
-
-  // How long one file may take to be sent and answered: the page's data-answer-timeout-s, plus a second per MB of the
-  // file, so that a large scan still being uploaded over a slow link is not given up on.
-  function answerLimit(form, file) {
-    const seconds = Number(form.dataset.answerTimeoutS);
-    return 1000 * (seconds > 0 ? seconds : 120) + file.size / 1000;
-  }
-
-  // A file from a dropped folder is named by its path in the drop on its card and in the CSV, but sent by its own
-  // name (a folder's name can hold a patient's; the server keeps no folder part): its answers get the folder back.
-  function inFolder(job, data) {
-    if (job.folder) data.results.concat(data.series || []).forEach(function (r) { r.path = job.folder + r.path; });
-  }
-
-  async function classify(form, job) {
-    const file = job.file, card = job.card, name = job.name;
-    job.records = [];
-    if (file.size > Number(form.dataset.maxBytes)) {
-      const rec = { path: name, error: "file too large: the limit is " + form.dataset.maxMb + " MB" };
-      keep(job, rec);
-      fillCard(card, rec);
-      return;
-    }
-    const body = new FormData();
-    body.append("file", file, job.folder ? file.name : name);
-    let response;
-    let data = null;
-    // A server that never answers (hung, or a proxy holding the connection) left the card at "Analysing…" for good.
-    const limit = answerLimit(form, file);
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(function () { timedOut = true; controller.abort(); }, limit);
-    try {
-      response = await fetch(form.dataset.api + "?heatmap=1", { method: "POST", body: body, signal: controller.signal });
-    } catch (err) {
-      response = null;
-    }
-    try {  // the answer's body is under the same limit: a server may send its headers and then stall
-      data = response ? await response.json() : null;
-    } catch (err) {
-      data = null;
-    }
-    clearTimeout(timer);
-    if (data && Array.isArray(data.results) && data.results.length) {
-      inFolder(job, data);
-      data.results.forEach(function (rec) { keep(job, rec); });
-      if (Array.isArray(data.series) && data.series.length) showSeries(card, data);
-      else fillCard(card, data.results[0]);
-      return;
-    }
-    if (timedOut) {  // not the file's fault: counted with the server's failures, and said as such
-      job.failed = job.timedOut = true;
-      const rec = { path: name, error: "the server did not answer within " + Math.max(1, Math.round(limit / 1000)) +
-        " s (it may be overloaded, or the connection stalled); try again later" };
-      keep(job, rec);
-      fillCard(card, rec);
-      return;
-    }
-    // a request that never left: the browser could not read the file (a dropped folder fails the same way)
-    const unread = !response && !(await readable(file));
-    // no answer about the file itself: the connection or the server failed (not the file's fault)
-    job.failed = !unread && (!response || response.status >= 500);
-    const rec = { path: name, error: unread ? UNREADABLE
-      : !response ? "could not reach the server; check the connection and try again"
-      : (data && data.error) || "the server answered HTTP " + response.status + (response.status === 413
-        ? ": the file is too large for the server (a proxy in front of it may take less than " +
-          form.dataset.maxMb + " MB)" : "") };
-    keep(job, rec);
-    fillCard(card, rec);
-  }
-
+  // One file's request and its answer's records (send.js, loaded first).
+  const classify = window.braintumorSend({ fillCard: fillCard, showSeries: showSeries }).classify;
 
   // The files given since the page was last idle: a second drop or paste while the first is analysed joins it (its
   // count, its two-at-a-time queue, its CSV rows), and the page says "Done" once, for all of them. Each batch had
