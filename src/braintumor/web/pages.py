@@ -11,6 +11,7 @@ from ..classes import display_name
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..predictor import REVIEW_BELOW, probability_text
 from ..series import csv_columns, printable, turned
+from ..volume_io import MAX_VOLUME_BYTES
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -30,7 +31,9 @@ def _display_name(label: str) -> str:
 
 @bp.app_context_processor
 def _globals() -> dict:
-    return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S, "turn_advice": TURN_ADVICE}
+    # the most a zip may unpack to: what the page may put in the zip of a dropped folder's DICOM series (folders.js)
+    return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S, "turn_advice": TURN_ADVICE,
+            "max_scan_bytes": MAX_VOLUME_BYTES}
 
 
 @bp.app_template_global("turned")

@@ -48,8 +48,18 @@
     document.getElementById("downloads").hidden = false;
   }
 
-  // One file's request and its answer's records (send.js, loaded first).
-  const classify = window.braintumorSend({ fillCard: fillCard, showSeries: showSeries }).classify;
+  // One file's request and its answer's records (send.js, loaded first); a dropped folder's DICOM series the server
+  // refuses in one request is sent again file by file, joining the run (handleFiles).
+  const classify = window.braintumorSend({ fillCard: fillCard, showSeries: showSeries, resend: function (form, job) {
+    handleFiles(form, job.files, ["The DICOM files in " + job.name + " could not be read as one series (" +
+      job.refused + "): each is classified on its own."]);
+  } }).classify;
+
+  // What one request takes (the server's limits, from the page), less room for the multipart framing around a zip.
+  function limits(form) {
+    return { slices: Number(form.dataset.maxSlices),
+      bytes: Math.min(Number(form.dataset.maxBytes), Number(form.dataset.maxScanBytes)) - 4096 };
+  }
 
   // The files given since the page was last idle: a second drop or paste while the first is analysed joins it (its
   // count, its two-at-a-time queue, its CSV rows), and the page says "Done" once, for all of them. Each batch had
@@ -76,6 +86,7 @@
       return;
     }
     const jobs = list.map(function (item) {
+      if (item.files) return { files: item.files, name: item.path, card: newCard(item.path) };  // a series
       const file = item.file || item, path = item.path;
       const name = path || file.name || "pasted image " + (unnamed += 1);
       const folder = path && path.endsWith("/" + file.name) ? path.slice(0, -file.name.length) : "";
@@ -136,6 +147,7 @@
     const onSide = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
     const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, failed: 0 };
     jobs.forEach(function (job) {
+      if (job.resent) return;  // its files are counted, each its own job
       const recs = job.records.filter(function (r) { return !r.summary; });
       const one = recs.length === 1 ? recs[0] : {};
       const answered = recs.some(function (r) { return r.label; });
@@ -199,7 +211,9 @@
         return;
       }
       if (!run) setStatus(document.getElementById("page-status"), "Reading the dropped folder…", false);
-      folders.walk(drop).then(function (found) { handleFiles(form, found.items, found.notes, found.none); });
+      folders.walk(drop, limits(form)).then(function (found) {
+        handleFiles(form, found.items, found.notes, found.none);
+      });
     });
     // A file dropped beside the zone must not make the browser navigate away from the page.
     window.addEventListener("dragover", function (event) { event.preventDefault(); });

@@ -1,8 +1,9 @@
 // A folder dropped on the page (users drag a folder of slices from their file manager): walked here, in the browser,
 // as the CLI walks one (hidden files and folders passed over, names in order, files before sub-folders), and its
-// images and scans handed to app.js as if dropped one by one, each named by its path in the drop. A folder arrived as
-// one File the browser cannot read, and its one card said so. Loaded before app.js, which takes it from
-// window.braintumorFolders; no framework, nothing loaded from elsewhere.
+// images and scans handed to app.js as if dropped one by one, each named by its path in the drop, a folder's DICOM
+// slices together (series: one request, one series block). A folder arrived as one File the browser cannot read, and
+// its one card said so. Loaded before app.js, which takes it from window.braintumorFolders; no framework, nothing
+// loaded from elsewhere.
 "use strict";
 
 window.braintumorFolders = (function () {
@@ -10,6 +11,7 @@ window.braintumorFolders = (function () {
   // own, so a zip of a series is read as the server reads one). Any other file is taken when its bytes say DICOM: a
   // scanner names its slices IM0001 or by their UID (1.2.840.113619.2.55.3.12), with no ending or a number for one.
   const TAKEN = /\.(jpe?g|png|bmp|tiff?|webp|dcm|dicom|nii|nii\.gz|zip)$/i;
+  const DICOM = /\.(dcm|dicom)$/i;
   const SYSTEM = ["__macosx", "thumbs.db", "ehthumbs.db", "desktop.ini"];  // as image_files.SYSTEM_NAMES
   // Files taken from one drop: each is a request and a card with its heat map on the page (a study of several
   // series, or a home folder dropped by mistake, would be thousands).
@@ -64,9 +66,37 @@ window.braintumorFolders = (function () {
       : dot > 0 ? name.slice(dot).toLowerCase() : "with no ending";
   }
 
-  // The drop's files to classify, [{file, path}], in order, and the notes on what was left: {items, notes, none}.
+  // The DICOM slices of each folder, two or more, as one item {files: [{file, path}], path: the folder}, where the
+  // first of them was: the page sends them in one request, as a zip (zip.js), for the series' summary. A folder past
+  // one request's limits ({slices, bytes}: the server's, from the page) has its files sent one by one, with a note.
+  function series(items, limits) {
+    const folders = new Map();
+    items.forEach(function (item) {
+      const folder = item.path.slice(0, Math.max(item.path.lastIndexOf("/"), 0));
+      if (item.dicom && folder) folders.set(folder, (folders.get(folder) || []).concat([item]));
+    });
+    const notes = [], joined = new Map();
+    folders.forEach(function (group, folder) {
+      if (group.length < 2) return;
+      const bytes = group.reduce(function (n, i) { return n + i.file.size; }, 0) +
+        window.braintumorZip.overhead(group.map(function (i) { return i.file.name; }));
+      if (group.length <= limits.slices && bytes <= limits.bytes) {
+        joined.set(group[0], { files: group, path: folder });
+        group.slice(1).forEach(function (i) { joined.set(i, null); });
+        return;
+      }
+      notes.push("The " + group.length + " DICOM files in " + folder + " are more than one request takes (" +
+        limits.slices + " slices, " + Math.round(limits.bytes / 1048576) + " MB): each is classified on its own, " +
+        "with no series summary (a .zip of fewer of them gets one).");
+    });
+    return { items: items.map(function (i) { return joined.has(i) ? joined.get(i) : i; }).filter(Boolean),
+      notes: notes };
+  }
+
+  // The drop's files to classify, [{file, path}] (a folder's DICOM slices grouped: series), in order, and the notes
+  // on what was left: {items, notes, none}.
   // A file dropped beside the folder is taken whatever its name (as the CLI sniffs a file it is given).
-  async function walk(drop) {
+  async function walk(drop, limits) {
     const found = [], unreadFolders = [];
     let cut = false;
     async function visit(entry, given) {
@@ -105,9 +135,12 @@ window.braintumorFolders = (function () {
         unread += 1;
         continue;
       }
-      const name = f.entry.name;
-      if (f.given || (name.toUpperCase() !== "DICOMDIR" && (TAKEN.test(name) || await saysDicom(file)))) {
-        items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, "") });
+      const name = f.entry.name, typed = TAKEN.test(name);
+      // a slice of a series (its bytes say DICOM) in one of the folders: sent with the folder's others (series)
+      const dicom = !f.given && name.toUpperCase() !== "DICOMDIR" && (!typed || DICOM.test(name)) &&
+        await saysDicom(file);
+      if (f.given || (name.toUpperCase() !== "DICOMDIR" && (typed || dicom))) {
+        items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, ""), dicom: dicom });
       } else {
         others += 1;
         skipped[ending(name)] = (skipped[ending(name)] || 0) + 1;
@@ -126,7 +159,8 @@ window.braintumorFolders = (function () {
     }
     if (unread) notes.push(count(unread, "file") + " in the dropped folder could not be read by this browser.");
     unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
-    return { items: items, notes: notes, none: items.length ? null
+    const grouped = series(items, limits);
+    return { items: grouped.items, notes: notes.concat(grouped.notes), none: items.length ? null
       : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM, NIfTI or .zip)." };
   }
 

@@ -39,13 +39,37 @@ window.braintumorSend = function (helpers) {
 
   // A file from a dropped folder is named by its path in the drop on its card and in the CSV, but sent by its own
   // name (a folder's name can hold a patient's; the server keeps no folder part): its answers get the folder back.
+  // A folder's DICOM series (folders.series) is sent as one zip, "series.zip": its answers get the folder's path.
   function inFolder(job, data) {
-    if (job.folder) data.results.concat(data.series || []).forEach(function (r) { r.path = job.folder + r.path; });
+    data.results.concat(data.series || []).forEach(function (r) {
+      if (job.files) r.path = job.name;
+      else if (job.folder) r.path = job.folder + r.path;
+    });
+  }
+
+  // A series the server refused whole (past a limit the page cannot see, such as its pixels), or one this browser
+  // could not zip (a file moved since the drop): its files are sent one by one, each with its own answer, and its
+  // card makes way for theirs.
+  function resend(form, job, why) {
+    job.resent = true;
+    job.refused = why;
+    job.card.remove();
+    helpers.resend(form, job);
   }
 
   async function classify(form, job) {
-    const file = job.file, card = job.card, name = job.name;
     job.records = [];
+    if (job.files) {
+      try {
+        const blob = await window.braintumorZip.zip(job.files.map(function (i) { return { name: i.file.name,
+          file: i.file }; }));
+        job.file = new File([blob], "series.zip", { type: "application/zip" });
+      } catch (err) {
+        resend(form, job, "this browser could not read one of them");
+        return;
+      }
+    }
+    const file = job.file, card = job.card, name = job.name;
     if (file.size > Number(form.dataset.maxBytes)) {
       const rec = { path: name, error: "file too large: the limit is " + form.dataset.maxMb + " MB" };
       keep(job, rec);
@@ -53,7 +77,7 @@ window.braintumorSend = function (helpers) {
       return;
     }
     const body = new FormData();
-    body.append("file", file, job.folder ? file.name : name);
+    body.append("file", file, job.files || job.folder ? file.name : name);
     let response;
     let data = null;
     // A server that never answers (hung, or a proxy holding the connection) left the card at "Analysing…" for good.
@@ -72,6 +96,11 @@ window.braintumorSend = function (helpers) {
       data = null;
     }
     clearTimeout(timer);
+    if (job.files && response && response.status === 400 && data && Array.isArray(data.results) &&
+        data.results.length && data.results.every(function (r) { return r.error; })) {
+      resend(form, job, data.results[0].error);
+      return;
+    }
     if (data && Array.isArray(data.results) && data.results.length) {
       inFolder(job, data);
       data.results.forEach(function (rec) { keep(job, rec); });
