@@ -13,23 +13,11 @@ from dicom_factory import series
 from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_errors import os_drop
-from test_browser_folders import csv_paths
+from test_browser_folders import WATCH_SENT, csv_paths
 
 from braintumor.image_io import read_image
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-
-# What each request to the API sends (Chromium gives no body of a FormData holding files to Playwright): the file
-# names and sizes, kept in window.sentFiles; a zip's request is marked &zipped=1 in its URL, for a route to tell it.
-WATCH_SENT = """
-window.sentFiles = [];
-const fetched = window.fetch;
-window.fetch = function (url, options) {
-  const files = options && options.body instanceof FormData ? options.body.getAll("file") : [];
-  window.sentFiles.push(files.map(function (f) { return [f.name, f.size, f.type]; }));
-  return fetched(files.some(function (f) { return f.name === "series.zip"; }) ? url + "&zipped=1" : url, options);
-};
-"""
 
 
 def study(test_images, tmp_path):
