@@ -4,7 +4,7 @@
 
 Unlabelled and few (matplotlib's head MRI, pydicom's and nibabel's MR test files), but not from this dataset:
 other scanners, sequences (an fMRI EPI volume, a diffusion mosaic), resolutions (64 px, 2 mm voxels) and formats,
-read by the same readers as ``braintumor predict``. Prints per file: slices, refused as not brain MRI, the answers
+read by the same readers as ``braintumor predict``. Prints per file: slices, refused as unlike brain MRI, the answers
 given, and the median OOD score (1 = the refusal threshold). Quoted in docs/RESULTS.md.
 """
 

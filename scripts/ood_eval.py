@@ -26,7 +26,7 @@ from braintumor.predictor import Classifier
 
 
 def refused(pred) -> bool:
-    """Refused as not brain MRI, or refused by the reader (an image under ``image_io.MIN_SIDE``: an ImageError)."""
+    """Refused as unlike brain MRI, or refused by the reader (an image under ``image_io.MIN_SIDE``: an ImageError)."""
     return isinstance(pred, Exception) or bool(pred.ood)
 
 

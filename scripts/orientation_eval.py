@@ -24,6 +24,7 @@ from _image_set import add_image_set_options, image_set
 from braintumor.cli_checks import run_script
 from braintumor.file_names import utf8_document
 from braintumor.image_io import ImageError, read_image
+from braintumor.orientation import TURN_ADVICE
 from braintumor.predictor import Classifier
 
 COPIES = {
@@ -56,7 +57,7 @@ def main() -> int:
     for name, make in COPIES.items():
         start = time.perf_counter()
         preds = [p for _, p in clf.predict_many(np.ascontiguousarray(make(g)) for g in grays)]
-        turned = sum(1 for p in preds if p.ood and "rotate it upright" in (p.reason or ""))
+        turned = sum(1 for p in preds if p.ood and TURN_ADVICE in (p.reason or ""))
         other = sum(1 for p in preds if p.ood) - turned
         answered = [(p.label, y) for p, y in zip(preds, labels, strict=True) if not p.ood]
         right = sum(1 for got, want in answered if got == want)

@@ -4,7 +4,7 @@
     braintumor predict DATA/Testing --format jsonl | python scripts/score_jsonl.py
 
 Independent of the package on purpose: it checks the CLI's answers, not the library's.
-A slice refused as not brain MRI (``"ood": true``, label withheld) is scored by its most probable
+A slice refused as unlike brain MRI (``"ood": true``, label withheld) is scored by its most probable
 class for the model's accuracy, and counted apart as a refusal; "answered" counts it as wrong.
 The class is the innermost folder of the path that names one, as evaluate reads class folders (other
 datasets' names too: no_tumor, "Glioma Tumor"; patient folders below it). Records that name no class,
@@ -24,7 +24,7 @@ FOLDER_ALIASES: dict[str, str] = {
     "pituitary_adenoma": "pituitary", "no_tumor": "notumor", "no_tumour": "notumor", "normal": "notumor",
 }
 #: braintumor.orientation.TURN_ADVICE, copied likewise: the words a refusal as on its side ends with (a test keeps
-#: them equal). Such a slice is a brain MRI, to be turned: counted apart from those refused as not brain MRI.
+#: them equal). Such a slice is a brain MRI, to be turned: counted apart from those refused as unlike brain MRI.
 TURN_ADVICE: str = "rotate it upright and send it again"
 
 
@@ -101,8 +101,8 @@ def main() -> int:
         print("no predictions to score" + (" (see above)" if records else " read"), file=sys.stderr)
         return 2
     print(f"accuracy {sum(correct.values())}/{n} = {100 * sum(correct.values()) / n:.2f} %  (errors: {errors})")
-    said = (f"refused: {refused} ({refused - side} as not brain MRI, {side} on {'its' if side == 1 else 'their'} "
-            "side)" if side else f"refused as not brain MRI: {refused}")
+    said = (f"refused: {refused} ({refused - side} as unlike brain MRI, {side} on {'its' if side == 1 else 'their'} "
+            "side)" if side else f"refused as unlike brain MRI: {refused}")
     print(f"{said}; answered correctly (refusals count as wrong): "
           f"{answered}/{n} = {100 * answered / n:.2f} %")
     for cls in sorted(total):

@@ -66,7 +66,7 @@ class FakeClassifier:
             probs = np.full(len(CLASSES), 0.001 if k % 4 == 0 else 0.1)  # every 4th answer sure, the others not
             probs[guess] = 1.0 - probs.sum() + probs[guess]
             as_dict = dict(zip(CLASSES, probs.tolist(), strict=True))
-            if k % 5 == 4:  # refused as not brain MRI: answer withheld, probabilities kept
+            if k % 5 == 4:  # refused as unlike brain MRI: answer withheld, probabilities kept
                 reason = f"far; it looks turned 90 degrees, on its side; {TURN_ADVICE}" if k == self.turn_at else "far"
                 yield src, Prediction(None, None, as_dict, ood=True, ood_score=1.0 + k / 10, reason=reason)
             else:
@@ -135,7 +135,7 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     linked = set(re.findall(r'<img src="([^"]+)"', html))
     assert linked == {f"{f}.png" for f in FIGURES}
     assert "zz_broken.jpg" in html and "not a medical device" in html.lower()
-    assert "2 image(s) were refused as not brain MRI" in html and "8 of the 10 accepted answers were flagged" in html
+    assert "2 image(s) were refused as unlike brain MRI" in html and "8 of the 10 accepted answers were flagged" in html
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
 
 
@@ -152,9 +152,9 @@ def test_refusals_as_on_their_side_are_counted_apart_from_not_brain_mri(small_da
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["ood_refused_turned"] == 1
     html = (tmp_path / "eval" / "report.html").read_text()
     # worded as the CLI's last line, "its" for one (it said "1 as on their side (turned 90 degrees)")
-    assert "2 image(s) were refused: 1 as not brain MRI, 1 on its side (rotate and resend)" in html
+    assert "2 image(s) were refused: 1 as unlike brain MRI, 1 on its side (rotate and resend)" in html
     print_summary(result, dataset, tmp_path / "eval")
-    assert "; refused: 2 (1 as not brain MRI, 1 on its side) of 12" in capsys.readouterr().out
+    assert "; refused: 2 (1 as unlike brain MRI, 1 on its side) of 12" in capsys.readouterr().out
 
 
 def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(small_data: Path, tmp_path: Path,
@@ -173,12 +173,12 @@ def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(sma
     assert list(rows[0])[-4:] == ["refused", "ood_score", "review", "refused_turned"]
     assert [r["refused_turned"] for r in rows] == ["1" if k == 9 else "0" for k in range(12)]
     assert [r["refused"] for r in rows] == ["1" if k in (4, 9) else "0" for k in range(12)]  # as before
-    gallery = said[said.index("Refused (farthest first): not brain MRI, or on its side where said") - 2:][:2]
+    gallery = said[said.index("Refused (farthest first): unlike brain MRI, or on its side where said") - 2:][:2]
     assert gallery == ["true: Pituitary tumour\nrefused: on its side\n(rotate and resend; score 1.90)",
                        "true: Meningioma\nrefused (score 1.40)"], said
-    assert not any("Refused as not brain MRI" in t for t in said)
+    assert not any("not brain MRI" in t for t in said)
     html = (out / "report.html").read_text()
-    assert "refused as not brain MRI, farthest" not in html and "as on their side (brain MRI to rotate" in html
+    assert "not brain MRI" not in html and "as on their side (brain MRI to rotate" in html
 
 
 def test_a_temperature_adds_the_uncalibrated_reliability_diagram(small_data: Path, tmp_path: Path):

@@ -37,7 +37,7 @@ def test_other_folder_names_and_patient_folders_are_scored_by_their_class():
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "accuracy 2/4 = 50.00 %  (errors: 0)",
-        "refused as not brain MRI: 1; answered correctly (refusals count as wrong): 2/4 = 50.00 %",
+        "refused as unlike brain MRI: 1; answered correctly (refusals count as wrong): 2/4 = 50.00 %",
         "  glioma      recall 1/1 = 100.00 %",
         "  notumor     recall 1/2 = 50.00 %",
         "  pituitary   recall 0/1 = 0.00 %"]
@@ -58,7 +58,7 @@ def test_volumes_series_and_records_in_no_class_folder_are_counted_apart_not_sco
     assert lines[1].startswith("not scored: 1 records in no folder named after a class (glioma, meningioma, "
                                "notumor, pituitary), e.g. ext; a DICOM series is recorded under the folder")
     assert lines[2:] == ["accuracy 2/2 = 100.00 %  (errors: 0)",
-                         "refused as not brain MRI: 0; answered correctly (refusals count as wrong): 2/2 = 100.00 %",
+                         "refused as unlike brain MRI: 0; answered correctly (refusals count as wrong): 2/2 = 100.00 %",
                          "  glioma      recall 2/2 = 100.00 %"]
 
 
@@ -87,5 +87,5 @@ def test_refusals_as_on_their_side_are_counted_apart():
                   record("ext/glioma/b.png", "glioma", ood=True, reason="far"),
                   record("ext/glioma/c.png", "glioma", ood=True, reason=f"it looks turned 90 degrees; {TURN_ADVICE}")])
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[1] == ("refused: 2 (1 as not brain MRI, 1 on its side); answered correctly "
+    assert done.stdout.splitlines()[1] == ("refused: 2 (1 as unlike brain MRI, 1 on its side); answered correctly "
                                            "(refusals count as wrong): 1/3 = 33.33 %")

@@ -111,7 +111,7 @@ def test_a_dicom_series_on_its_side_counts_its_slices_as_refused(series_on_its_s
     unlike = f"; {4 - side} refused (unlike brain MRI)" if side < 4 else ""
     assert line.endswith(f"Pituitary tumour 0{unlike}; {side} refused on {'its' if side == 1 else 'their'} side "
                          "(rotate and resend)"), line
-    assert f"4 refused: {4 - side} as not brain MRI, {side} on" in err.splitlines()[-2]  # the run's last line
+    assert f"4 refused: {4 - side} as unlike brain MRI, {side} on" in err.splitlines()[-2]  # the run's last line
 
 
 @shipped
@@ -190,11 +190,11 @@ def test_the_cli_tally_counts_slices_on_their_side_apart_from_not_brain_mri(on_i
     colour[..., 0] = 200
     Image.fromarray(colour).save(tmp_path / "red.png")
     rc, _, err = predict([tmp_path], capsys)
-    assert rc == 0 and re.fullmatch(r"3 scored: 1 classified, [01] of them flagged for review, 2 refused: 1 as not "
+    assert rc == 0 and re.fullmatch(r"3 scored: 1 classified, [01] of them flagged for review, 2 refused: 1 as unlike "
                                     r"brain MRI, 1 on its side \(rotate and resend\), 0 failed", err.splitlines()[0])
     (tmp_path / "on-its-side.png").unlink()
     rc, _, err = predict([tmp_path], capsys)  # none turned: the line as before
-    assert re.fullmatch(r"2 scored: 1 classified, [01] of them flagged for review, 1 refused as not brain MRI, "
+    assert re.fullmatch(r"2 scored: 1 classified, [01] of them flagged for review, 1 refused as unlike brain MRI, "
                         r"0 failed", err.splitlines()[0])
 
 

@@ -140,7 +140,7 @@ def evaluate(
     rows: list[np.ndarray] = []  # unrounded: the Predictions' 6 decimals tie where a model is very sure
     shown: list[float] = []  # the confidence users see (rounded), which the review flag compares
     refusals: list[bool] = []
-    turns: list[bool] = []  # of the refusals, those as on its side (a brain MRI, not "not brain MRI")
+    turns: list[bool] = []  # of the refusals, those as on its side (a brain MRI, not one unlike brain MRI)
     reviews: list[bool] = []  # the Prediction's own flag, as every user sees it
     ood_scores: list[float] = []
     temperature = float(getattr(classifier, "temperature", 1.0))

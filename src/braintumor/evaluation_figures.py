@@ -14,6 +14,7 @@ import numpy as np
 
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
+from .wording import UNLIKE_MRI
 
 #: Images per class row in the dataset sample figure.
 SAMPLES_PER_CLASS: int = 6
@@ -106,9 +107,9 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
     shown = [(i, v) for i in far if (v := _view(paths[i], config)) is not None]
     items = [(v, classes[int(y[i])], None, float(scores[i])) for i, v in shown]
     turned = [side is not None and bool(side[i]) for i, _ in shown]
-    # a slice refused as on its side is a brain MRI to rotate and resend: "not brain MRI" would be untrue of it
-    title = ("Refused (farthest first): not brain MRI, or on its side where said" if any(turned)
-             else "Refused as not brain MRI (farthest first)")
+    # a slice refused as on its side is a brain MRI to rotate and resend: "unlike brain MRI" would be untrue of it
+    title = (f"Refused (farthest first): {UNLIKE_MRI}, or on its side where said" if any(turned)
+             else f"Refused as {UNLIKE_MRI} (farthest first)")
     add("gallery_refused", fg.plot_gallery(items, out / "gallery_refused.png", title, empty_message="None refused.",
                                            turned=turned))
     if uncalibrated is not None:

@@ -13,14 +13,15 @@ from .data import Dataset
 from .metrics import percent
 from .report import format_score
 from .series import printable
+from .wording import UNLIKE_MRI
 
 
 def refusals_text(refused: int, side: int | None) -> str:
-    """``refused as not brain MRI: 37``, or with slices refused as on their side (brain MRI, to be turned) said apart:
-    ``refused: 45 (36 as not brain MRI, 9 on their side)``; then "of N" follows."""
+    """``refused as unlike brain MRI: 37``, or with slices refused as on their side (brain MRI, to be turned) said
+    apart: ``refused: 45 (36 as unlike brain MRI, 9 on their side)``; then "of N" follows."""
     if not side:
-        return f"refused as not brain MRI: {refused}"
-    return f"refused: {refused} ({refused - side} as not brain MRI, {side} on {'its' if side == 1 else 'their'} side)"
+        return f"refused as {UNLIKE_MRI}: {refused}"
+    return f"refused: {refused} ({refused - side} as {UNLIKE_MRI}, {side} on {'its' if side == 1 else 'their'} side)"
 
 
 def absent_notes(dataset: Dataset, counts: dict[str, int]) -> list[str]:

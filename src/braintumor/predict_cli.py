@@ -38,6 +38,7 @@ from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .series import input_records, notes_text, side_text, summary_text, turned
 from .volume_io import plan_inputs
+from .wording import UNLIKE_MRI
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
@@ -136,11 +137,11 @@ def _outcome(rec: dict) -> str:
 
 def tally_text(tally: Counter) -> str:
     """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them flagged for review, 37 refused as
-    not brain MRI, 0 failed`` (a volume's slices count one by one; with --resume, this run's records only). Slices
-    refused as turned are said apart (``45 refused: 36 as not brain MRI, 9 on their side (rotate and resend)``): they
-    were counted as not brain MRI, and their advice lost."""
+    unlike brain MRI, 0 failed`` (a volume's slices count one by one; with --resume, this run's records only). Slices
+    refused as turned are said apart (``45 refused: 36 as unlike brain MRI, 9 on their side (rotate and resend)``):
+    they were counted with the others, and their advice lost."""
     classified = tally["ok"] + tally["review"]
-    refused = (f"{tally['ood'] + tally['turned']} refused: {tally['ood']} as not brain MRI, {tally['turned']} "
-               f"{side_text(tally['turned'])}" if tally["turned"] else f"{tally['ood']} refused as not brain MRI")
+    refused = (f"{tally['ood'] + tally['turned']} refused: {tally['ood']} as {UNLIKE_MRI}, {tally['turned']} "
+               f"{side_text(tally['turned'])}" if tally["turned"] else f"{tally['ood']} refused as {UNLIKE_MRI}")
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them flagged for review, "
             f"{refused}, {tally['error']} failed")

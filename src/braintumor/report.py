@@ -16,6 +16,7 @@ from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
 from .metrics import percent
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
+from .wording import UNLIKE_MRI
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
 CAPTIONS: dict[str, str] = {
@@ -33,7 +34,7 @@ CAPTIONS: dict[str, str] = {
     "gallery_correct": "Examples of correct predictions.",
     "gallery_wrong": "Wrong predictions, most confident first: the mistakes worth looking at.",
     "gallery_refused": "Images refused, farthest from the training slices first (score 1 = the refusal threshold): "
-                       "as not brain MRI, or, where said under them, as on their side (brain MRI to rotate and "
+                       f"as {UNLIKE_MRI}, or, where said under them, as on their side (brain MRI to rotate and "
                        "resend); their answers are withheld from users.",
 }
 
@@ -194,11 +195,11 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
     if refused is not None and side:
         # worded as the CLI's last line and series summaries (series.side_text), "its" for one: it said "1 as on
         # their side (turned 90 degrees)"
-        parts.append(f"{_e(refused)} image(s) were refused: {_e(refused - side)} as not brain MRI, {_e(side)} on "
+        parts.append(f"{_e(refused)} image(s) were refused: {_e(refused - side)} as {UNLIKE_MRI}, {_e(side)} on "
                      f"{'its' if side == 1 else 'their'} side (rotate and resend) (their answers are still counted "
                      "above).")
     elif refused is not None:
-        parts.append(f"{_e(refused)} image(s) were refused as not brain MRI (their answers are still counted above).")
+        parts.append(f"{_e(refused)} image(s) were refused as {UNLIKE_MRI} (their answers are still counted above).")
     if review:
         parts.append(
             f"{_e(review['flagged'])} of the {_e(review['accepted'])} accepted answers were flagged for review "

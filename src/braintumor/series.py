@@ -15,6 +15,7 @@ from .image_io import ImageError
 from .orientation import TURN_ADVICE
 from .predictor import Classifier, Prediction, probability_text
 from .volume_io import Slice, Volume
+from .wording import UNLIKE_MRI
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
 TOP_SLICES: int = 5
@@ -59,9 +60,10 @@ def _blank(value: object) -> object:
 
 
 def turned(rec: dict) -> bool:
-    """Whether a record was refused as turned on its side: its reason ends with the orientation check's advice (also
-    where another check refused it first). Such a slice is a brain MRI to rotate and send again: summaries count it
-    apart from those refused as not brain MRI, which it is not."""
+    """Whether a record was refused as turned on its side: its reason ends with the orientation check's advice
+    (:data:`~braintumor.orientation.TURN_ADVICE`, the one home of those words, also where another check refused it
+    first). Such a slice is a brain MRI to rotate and send again: summaries count it apart from those refused as
+    unlike brain MRI."""
     return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
 
 
@@ -167,7 +169,7 @@ def summary_text(rec: dict) -> str:
     # the slices not classified, said (as the page's summary line says them), not left to a subtraction; those on
     # their side apart (a summary without the field, from an older file, counts them as before)
     side = s.get("refused_turned") or 0
-    said = ((s.get("refused", 0) - side, "refused (unlike brain MRI)"), (side, f"refused {side_text(side)}"),
+    said = ((s.get("refused", 0) - side, f"refused ({UNLIKE_MRI})"), (side, f"refused {side_text(side)}"),
             (s.get("failed", 0), "failed"))
     unclassified = "".join(f"; {n} {words}" for n, words in said if n)
     lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}{flagged}{unclassified}"]

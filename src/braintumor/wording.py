@@ -6,6 +6,11 @@ helpers (:mod:`braintumor.series` pulls in the predictor): "1 epochs", "1 images
 
 from __future__ import annotations
 
+#: How a refusal by the out-of-distribution check is said in counts (the CLI's last line, evaluate, report.html, a
+#: volume's summary; the page says the same). Not "not brain MRI": most refused Testing slices are brain MRI (or CT
+#: filed as MRI) far from the training slices; the check measures a distance, it cannot tell what an image is.
+UNLIKE_MRI: str = "unlike brain MRI"
+
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` with ``noun`` in the number it takes: ``noun`` for one, ``plural`` (default ``noun + "s"``) otherwise."""

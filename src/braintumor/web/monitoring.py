@@ -78,8 +78,8 @@ class Metrics:
                                 registry=reg),
             confidence=Histogram("braintumor_prediction_confidence", "Top-class probability of each classified image.",
                                  buckets=CONFIDENCE_BUCKETS, registry=reg),
-            # every refusal, as before (dashboards and alerts on it keep their meaning); those on their side are
-            # brain MRI to rotate and resend, not "not brain MRI": counted again, apart, in braintumor_turned_refusals
+            # every refusal, as before (dashboards and alerts on it keep their meaning); those on their side (brain
+            # MRI to rotate and resend) are counted again, apart, in braintumor_turned_refusals
             ood=Counter("braintumor_ood_refusals", "Images refused, not classified: unlike brain MRI, or on their "
                         "side (braintumor_turned_refusals_total, a part of this count).", registry=reg),
             turned=Counter("braintumor_turned_refusals", "Images refused as turned on their side: brain MRI to rotate "

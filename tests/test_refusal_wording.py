@@ -1,0 +1,73 @@
+"""A refusal by the out-of-distribution check is said "unlike brain MRI" everywhere: the CLI's last line, evaluate's
+console line, report.html, the refused gallery and a volume's summary. The CLI and evaluate said "refused as not
+brain MRI" while the page and the summaries said "unlike brain MRI": most refused Testing slices are brain MRI (or CT
+filed as MRI) far from the training slices; the check measures a distance, it cannot tell what an image is.
+Synthetic counts and records: no model, no dataset."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from braintumor.evaluation_summary import refusals_text
+from braintumor.orientation import TURN_ADVICE
+from braintumor.predict_cli import tally_text
+from braintumor.prediction import OOD_MESSAGE
+from braintumor.report import _refused_and_flagged
+from braintumor.series import summary_text, turned
+
+REPO = Path(__file__).resolve().parents[1]
+OLD = "not brain MRI"
+
+
+def test_the_cli_tally_says_unlike_brain_mri():
+    assert tally_text(Counter(ok=5, review=1, ood=3, error=0)) == (
+        "9 scored: 6 classified, 1 of them flagged for review, 3 refused as unlike brain MRI, 0 failed")
+    assert tally_text(Counter(ok=5, ood=3, turned=2, error=1)) == (
+        "11 scored: 5 classified, 0 of them flagged for review, 5 refused: 3 as unlike brain MRI, 2 on their side "
+        "(rotate and resend), 1 failed")
+
+
+def test_evaluate_and_its_report_say_unlike_brain_mri():
+    assert refusals_text(37, 0) == "refused as unlike brain MRI: 37"
+    assert refusals_text(45, 9) == "refused: 45 (36 as unlike brain MRI, 9 on their side)"
+    assert "2 image(s) were refused as unlike brain MRI" in _refused_and_flagged(2, None)
+    html = _refused_and_flagged(2, None, side=1)
+    assert "2 image(s) were refused: 1 as unlike brain MRI, 1 on its side (rotate and resend)" in html
+    assert OLD not in html + _refused_and_flagged(2, None)
+
+
+def test_a_volume_summary_says_unlike_brain_mri_and_tells_those_on_their_side_apart():
+    rec = {"path": "head.nii", "summary": {"slices": 6, "classified": 2, "counts": {"glioma": 2}, "refused": 4,
+                                            "refused_turned": 1, "failed": 0, "most_suspicious": []}}
+    line = summary_text(rec)
+    assert line.endswith("; 3 refused (unlike brain MRI); 1 refused on its side (rotate and resend)"), line
+    assert OLD not in line
+
+
+def test_a_turn_is_told_by_the_orientation_checks_constant_whatever_the_words_around_it():
+    """series.turned keys on orientation.TURN_ADVICE, the one home of the words a turn's reason ends with."""
+    assert turned({"ood": True, "reason": f"{OOD_MESSAGE}: it looks turned 90 degrees; {TURN_ADVICE}"})
+    assert not turned({"ood": True, "reason": f"{OOD_MESSAGE}: colour image"})
+    assert not turned({"ood": False, "reason": TURN_ADVICE})
+
+
+def test_score_jsonl_says_unlike_brain_mri():
+    text = ('{"path": "glioma/a.jpg", "label": null, "confidence": null, "ood": true, "reason": "x", '
+            '"probabilities": {"glioma": 0.9, "meningioma": 0.04, "notumor": 0.03, "pituitary": 0.03}}\n')
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "score_jsonl.py")], input=text,
+                          capture_output=True, text=True, timeout=60)
+    assert "refused as unlike brain MRI: 1;" in done.stdout and OLD not in done.stdout
+
+
+def test_the_docs_no_longer_say_refused_as_not_brain_mri():
+    """README and docs say what the tools print (docs/PERFORMANCE.md quotes one past run's line verbatim)."""
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "models" / "MODEL_CARD.md"]:
+        text = doc.read_text(encoding="utf-8")
+        if doc.name == "PERFORMANCE.md":
+            text = text.replace("`1274 classified, 26 of them flagged for review, 37 refused as not brain MRI, "
+                                "0 failed`", "")
+        assert not re.search(r"as not\s+brain\s+MRI", text), doc.name
