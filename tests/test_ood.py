@@ -256,7 +256,7 @@ def test_cli_jsonl_withholds_the_label(tmp_path, samples, capsys):
     # refused by the colour check before the network: ood_score (the feature distance) may be below 1
     assert rec["ood"] is True and rec["label"] is None and "colour" in rec["reason"]
     assert main(["predict", str(photo)]) == 0
-    assert "refused: unlike the brain MRI slices the model was trained on" in capsys.readouterr().out
+    assert "not classified: unlike the brain MRI slices the model was trained on" in capsys.readouterr().out
 
 
 def test_api_and_page_say_it_is_not_a_brain_mri(shipped, samples):

@@ -23,12 +23,16 @@ REPO = Path(__file__).resolve().parents[1]
 OLD = "not brain MRI"
 
 
-def test_the_cli_tally_says_unlike_brain_mri():
+def test_the_cli_tally_says_not_classified_unlike_brain_mri_as_the_page():
+    """It said "3 refused as not brain MRI", the page's batch line "3 not classified (unlike brain MRI)"."""
     assert tally_text(Counter(ok=5, review=1, ood=3, error=0)) == (
-        "9 scored: 6 classified, 1 of them flagged for review, 3 refused as unlike brain MRI, 0 failed")
+        "9 scored: 6 classified, 1 of them flagged for review, 3 not classified (unlike brain MRI), 0 failed")
     assert tally_text(Counter(ok=5, ood=3, turned=2, error=1)) == (
-        "11 scored: 5 classified, 0 of them flagged for review, 5 refused: 3 as unlike brain MRI, 2 on their side "
-        "(rotate and resend), 1 failed")
+        "11 scored: 5 classified, 0 of them flagged for review, 3 not classified (unlike brain MRI), 2 not "
+        "classified (on their side: rotate and resend), 1 failed")
+    assert tally_text(Counter(ok=1, turned=1)) == (
+        "2 scored: 1 classified, 0 of them flagged for review, 0 not classified (unlike brain MRI), 1 not "
+        "classified (on its side: rotate and resend), 0 failed")
 
 
 def test_evaluate_and_its_report_say_unlike_brain_mri():
@@ -40,12 +44,29 @@ def test_evaluate_and_its_report_say_unlike_brain_mri():
     assert OLD not in html + _refused_and_flagged(2, None)
 
 
-def test_a_volume_summary_says_unlike_brain_mri_and_tells_those_on_their_side_apart():
+def test_a_volume_summary_says_not_classified_as_the_page_and_tells_those_on_their_side_apart():
+    """It said "3 refused (unlike brain MRI); 1 refused on its side (rotate and resend)" under the page's "3 not
+    classified (unlike brain MRI) · 1 not classified (on its side: rotate and resend)"."""
     rec = {"path": "head.nii", "summary": {"slices": 6, "classified": 2, "counts": {"glioma": 2}, "refused": 4,
                                             "refused_turned": 1, "failed": 0, "most_suspicious": []}}
     line = summary_text(rec)
-    assert line.endswith("; 3 refused (unlike brain MRI); 1 refused on its side (rotate and resend)"), line
-    assert OLD not in line
+    assert line.endswith("; 3 not classified (unlike brain MRI); 1 not classified (on its side: rotate and "
+                         "resend)"), line
+    assert OLD not in line and "refused" not in line
+
+
+def test_the_cli_table_says_not_classified_as_the_page(capsys):
+    """A refused row read "refused: REASON" where the page's card reads "Not classified: REASON"."""
+    import io
+
+    from braintumor.predict_output import Formatter
+
+    out = io.StringIO()
+    fmt = Formatter("table", out, ("glioma", "notumor"))
+    fmt.write({"path": "cat.jpg", "ood": True, "reason": f"{OOD_MESSAGE}: colour image", "label": None})
+    fmt.close()
+    row = out.getvalue().splitlines()[1]
+    assert row.endswith(f"  not classified: {OOD_MESSAGE}: colour image") and "refused" not in row
 
 
 def test_a_turn_is_told_by_the_orientation_checks_constant_whatever_the_words_around_it():

@@ -86,8 +86,8 @@ def test_the_cli_shows_the_whole_reason_in_the_table_and_the_jsonl_record(on_its
     rc, out, err = predict([on_its_side, deep], capsys)
     rows = out.splitlines()[1:]
     assert rc == 0 and len(rows) == 2 and "..." in rows[1]  # the path cut in the middle
-    assert all(row.endswith(f"  refused: {OOD_MESSAGE}: {REASON}") for row in rows), rows
-    assert "0 classified, 0 of them flagged for review, 2 refused" in err
+    assert all(row.endswith(f"  not classified: {OOD_MESSAGE}: {REASON}") for row in rows), rows
+    assert "0 classified, 0 of them flagged for review, " in err and "(on their side: rotate and resend)" in err
     rc, out, _ = predict([on_its_side, "--format", "jsonl"], capsys)
     (rec,) = [json.loads(line) for line in out.splitlines()]
     assert rec["ood"] is True and rec["label"] is None and rec["reason"] == f"{OOD_MESSAGE}: {REASON}"
@@ -106,12 +106,13 @@ def test_a_dicom_series_on_its_side_counts_its_slices_as_refused(series_on_its_s
     assert s["refused_turned"] == side >= 1 and list(s)[:5] == ["kind", "slices", "classified", "refused",
                                                                  "refused_turned"]
     rc, out, err = predict([series_on_its_side], capsys)
-    assert rc == 0 and f"refused: {OOD_MESSAGE}: {REASON}" in out
+    assert rc == 0 and f"not classified: {OOD_MESSAGE}: {REASON}" in out
     line = next(x for x in err.splitlines() if "4 slice(s), 0 classified" in x)
-    unlike = f"; {4 - side} refused (unlike brain MRI)" if side < 4 else ""
-    assert line.endswith(f"Pituitary tumour 0{unlike}; {side} refused on {'its' if side == 1 else 'their'} side "
-                         "(rotate and resend)"), line
-    assert f"4 refused: {4 - side} as unlike brain MRI, {side} on" in err.splitlines()[-2]  # the run's last line
+    unlike = f"; {4 - side} not classified (unlike brain MRI)" if side < 4 else ""
+    assert line.endswith(f"Pituitary tumour 0{unlike}; {side} not classified (on {'its' if side == 1 else 'their'} "
+                         "side: rotate and resend)"), line
+    assert (f"{4 - side} not classified (unlike brain MRI), {side} not classified (on"
+            in err.splitlines()[-2])  # the run's last line
 
 
 @shipped
@@ -190,12 +191,13 @@ def test_the_cli_tally_counts_slices_on_their_side_apart_from_not_brain_mri(on_i
     colour[..., 0] = 200
     Image.fromarray(colour).save(tmp_path / "red.png")
     rc, _, err = predict([tmp_path], capsys)
-    assert rc == 0 and re.fullmatch(r"3 scored: 1 classified, [01] of them flagged for review, 2 refused: 1 as unlike "
-                                    r"brain MRI, 1 on its side \(rotate and resend\), 0 failed", err.splitlines()[0])
+    assert rc == 0 and re.fullmatch(r"3 scored: 1 classified, [01] of them flagged for review, 1 not classified "
+                                    r"\(unlike brain MRI\), 1 not classified \(on its side: rotate and resend\), "
+                                    r"0 failed", err.splitlines()[0])
     (tmp_path / "on-its-side.png").unlink()
     rc, _, err = predict([tmp_path], capsys)  # none turned: the line as before
-    assert re.fullmatch(r"2 scored: 1 classified, [01] of them flagged for review, 1 refused as unlike brain MRI, "
-                        r"0 failed", err.splitlines()[0])
+    assert re.fullmatch(r"2 scored: 1 classified, [01] of them flagged for review, 1 not classified \(unlike brain "
+                        r"MRI\), 0 failed", err.splitlines()[0])
 
 
 @shipped

@@ -36,9 +36,8 @@ from .cli_checks import UsageError, check_destinations
 from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
 from .prediction import DISCLAIMER
 from .predictor import Classifier
-from .series import input_records, notes_text, side_text, summary_text, turned
+from .series import input_records, not_classified_texts, notes_text, summary_text, turned
 from .volume_io import plan_inputs
-from .wording import UNLIKE_MRI
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
@@ -136,12 +135,12 @@ def _outcome(rec: dict) -> str:
 
 
 def tally_text(tally: Counter) -> str:
-    """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them flagged for review, 37 refused as
-    unlike brain MRI, 0 failed`` (a volume's slices count one by one; with --resume, this run's records only). Slices
-    refused as turned are said apart (``45 refused: 36 as unlike brain MRI, 9 on their side (rotate and resend)``):
-    they were counted with the others, and their advice lost."""
+    """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them flagged for review, 37 not
+    classified (unlike brain MRI), 0 failed`` (a volume's slices count one by one; with --resume, this run's records
+    only), refusals in the page's words. Slices refused as turned are said apart (``34 not classified (unlike brain
+    MRI), 11 not classified (on their side: rotate and resend)``): they were counted with the others, and their
+    advice lost."""
     classified = tally["ok"] + tally["review"]
-    refused = (f"{tally['ood'] + tally['turned']} refused: {tally['ood']} as {UNLIKE_MRI}, {tally['turned']} "
-               f"{side_text(tally['turned'])}" if tally["turned"] else f"{tally['ood']} refused as {UNLIKE_MRI}")
+    refused = ", ".join(not_classified_texts(tally["ood"], tally["turned"], zero=True))
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them flagged for review, "
             f"{refused}, {tally['error']} failed")

@@ -125,7 +125,8 @@ class Formatter:
             if "error" in rec:  # messages may quote a name
                 self.out.write(f"{where}  error: {printable(rec['error'])}\n")
             elif rec.get("ood"):
-                self.out.write(f"{where}  refused: {printable(rec['reason'])}\n")
+                # the page's card's words ("Not classified: REASON"); the machine field stays "ood"
+                self.out.write(f"{where}  not classified: {printable(rec['reason'])}\n")
             else:
                 note = "  low confidence: review" if rec.get("review") else ""
                 self.out.write(f"{where}  {display_name(rec['label']):<{self.name_width}} "

@@ -193,7 +193,7 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
         return ""
     parts = []
     if refused is not None and side:
-        # worded as the CLI's last line and series summaries (series.side_text), "its" for one: it said "1 as on
+        # "its" for one, as the CLI's last line and series summaries (series.not_classified_texts): it said "1 as on
         # their side (turned 90 degrees)"
         parts.append(f"{_e(refused)} image(s) were refused: {_e(refused - side)} as {UNLIKE_MRI}, {_e(side)} on "
                      f"{'its' if side == 1 else 'their'} side (rotate and resend) (their answers are still counted "

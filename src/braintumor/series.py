@@ -67,9 +67,14 @@ def turned(rec: dict) -> bool:
     return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
 
 
-def side_text(n: int) -> str:
-    """How a count of slices refused as turned is said: ``on their side (rotate and resend)``."""
-    return f"on {'its' if n == 1 else 'their'} side (rotate and resend)"
+def not_classified_texts(unlike: int, side: int, zero: bool = False) -> list[str]:
+    """Counts of refusals as people read them, in the page's words (app.js, series.js): ``3 not classified (unlike
+    brain MRI)``, then those refused as turned apart, ``1 not classified (on its side: rotate and resend)``. A count
+    of 0 is left out, the first kept with ``zero``. The CLI said "refused" where the page said "not classified"."""
+    said = [f"{unlike} not classified ({UNLIKE_MRI})"] if unlike or zero else []
+    if side:
+        said.append(f"{side} not classified (on {'its' if side == 1 else 'their'} side: rotate and resend)")
+    return said
 
 
 def tumour_probability(probabilities: dict[str, float]) -> float:
@@ -169,9 +174,9 @@ def summary_text(rec: dict) -> str:
     # the slices not classified, said (as the page's summary line says them), not left to a subtraction; those on
     # their side apart (a summary without the field, from an older file, counts them as before)
     side = s.get("refused_turned") or 0
-    said = ((s.get("refused", 0) - side, f"refused ({UNLIKE_MRI})"), (side, f"refused {side_text(side)}"),
-            (s.get("failed", 0), "failed"))
-    unclassified = "".join(f"; {n} {words}" for n, words in said if n)
+    said = not_classified_texts(s.get("refused", 0) - side, side)
+    said += [f"{s['failed']} failed"] if s.get("failed") else []
+    unclassified = "".join(f"; {words}" for words in said)
     lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}{flagged}{unclassified}"]
     if s["most_suspicious"]:
         top = ", ".join(f"{t['slice']} ({probability_text(t['tumour_probability'])})" for t in s["most_suspicious"])
