@@ -268,7 +268,7 @@ def test_a_low_confidence_answer_carries_a_review_note_and_a_sure_one_does_not(s
         note = cards.nth(i).locator(".card-review")
         if flagged:
             sync_api.expect(note).to_be_visible()
-            assert "have a specialist check" in note.inner_text()
+            assert "Lower confidence (under 99.0%): answers like this are wrong more often" in note.inner_text()
         else:
             sync_api.expect(note).to_be_hidden()
         # the page's script writes probabilities as predictor.probability_text does: never "100.0%" or "0.0%"

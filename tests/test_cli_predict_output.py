@@ -72,7 +72,7 @@ def test_csv_and_table_formats(tiny_model, inputs, capsys):
     assert review in ("True", "False") and review == str(Classifier.load(tiny_model).predict(inputs[0]).review)
     rc, out, _ = run_cli(["predict", inputs[0], "--model", str(tiny_model)], capsys)
     assert rc == 0 and out.splitlines()[0].startswith("path") and "%" in out.splitlines()[1]
-    assert out.splitlines()[1].endswith("low confidence: review") == (review == "True")
+    assert out.splitlines()[1].endswith("  lower confidence") == (review == "True")
 
 
 def test_output_format_follows_the_file_extension_unless_asked(tiny_model, inputs, tmp_path, capsys):

@@ -128,7 +128,8 @@ class Formatter:
                 # the page's card's words ("Not classified: REASON"); the machine field stays "ood"
                 self.out.write(f"{where}  not classified: {printable(rec['reason'])}\n")
             else:
-                note = "  low confidence: review" if rec.get("review") else ""
+                # the page's words: a flag on what the answer is, not the only rows to check (the disclaimer follows)
+                note = "  lower confidence" if rec.get("review") else ""
                 self.out.write(f"{where}  {display_name(rec['label']):<{self.name_width}} "
                                f"{probability_text(rec['confidence']):>10}{note}\n")
         if self.fmt != "json":

@@ -84,8 +84,9 @@ def _schemas(classes: list[str]) -> dict:
                 "reason": {"type": "string", "description": "why the input was refused (only when ood); ending "
                            f"with '{TURN_ADVICE}' for a slice on its side"},
                 "review": {"type": "boolean", "description": "true: accepted, but the confidence is below "
-                           f"{REVIEW_BELOW:.0%}; on scans from a source the model never saw most errors are "
-                           "such answers, so have a specialist check it"},
+                           f"{REVIEW_BELOW:.0%}: such answers are wrong more often than surer ones (on scans from "
+                           "a source the model never saw most errors are such answers); every answer, flagged or "
+                           "not, is for a qualified clinician to interpret (the model card's disclaimer)"},
                 "heatmap_png_base64": {**b64, "description": "With ?heatmap=1 (if the model supports it): "
                                        "class-activation map of the predicted class over image_png_base64."},
                 "image_png_base64": {**b64, "description": "With ?heatmap=1: the cropped grayscale image "

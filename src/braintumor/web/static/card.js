@@ -79,7 +79,7 @@ window.braintumorCard = function (helpers) {
     });
     // said in the live region too (visually hidden), so a screen reader announces the answer
     status.textContent = labelName + ", " + percent(rec.confidence) + " confidence" +
-      (rec.review ? ", low confidence: have a specialist check this answer" : "");
+      (rec.review ? ", lower confidence: wrong more often than surer answers" : "");
     card.querySelector(".verdict-label").textContent = labelName;
     card.querySelector(".verdict-confidence").textContent = percent(rec.confidence);
     card.querySelector(".card-review").hidden = !rec.review;
