@@ -14,6 +14,7 @@ from test_image_refusals import _png_header_only
 
 from braintumor.predict_cli import records
 from braintumor.web import create_app
+from braintumor.wording import NOT_AN_INPUT
 
 KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
 
@@ -52,8 +53,7 @@ def test_several_files_keep_their_order_and_errors_are_per_file(client, test_ima
     res = r.get_json()["results"]
     assert [x["path"] for x in res] == ["a.jpg", "text.jpg", "c.png"]
     assert set(res[0]) == KEYS and set(res[2]) == KEYS
-    assert res[1] == {"path": "text.jpg",
-                      "error": "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"}
+    assert res[1] == {"path": "text.jpg", "error": NOT_AN_INPUT}  # names the scans it reads too
 
 
 def test_heatmap_adds_pngs_only_to_classified_files(client, test_images, tiny_classifier):
@@ -165,7 +165,7 @@ def test_one_file_can_be_the_whole_body(client, test_images):
     r = client.post("/api/v1/predict", data=b"not an image", content_type="image/jpeg",
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''..%2F..%2Fetc%2Fp%C3%A4sswd"})
     assert r.status_code == 400 and r.get_json()["results"] == [
-        {"path": "pässwd", "error": "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"}]
+        {"path": "pässwd", "error": NOT_AN_INPUT}]
     r = client.post("/api/v1/predict", data=b"not an image", content_type="image/jpeg",  # a newline, a bidi override
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''a%0Ab%E2%80%AEgpj%00.exe"})
     assert r.get_json()["results"][0]["path"] == "a\nb\u202egpj_.exe"  # as sent (as a zip member's), but for NUL

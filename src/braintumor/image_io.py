@@ -71,6 +71,11 @@ class ImageError(ValueError):
     """An input that cannot be used as an image; the message is safe to show a user."""
 
 
+class UnrecognisedImage(ImageError):
+    """Content no reader recognised, said in the 2-D formats; entry points that read more say what they read
+    (:func:`braintumor.wording.input_error`, :meth:`braintumor.predictor.Classifier.predict`)."""
+
+
 def check_pixels(width: int, height: int) -> None:
     """Refuse an image with no pixels or more than MAX_PIXELS, before any pixel is decoded or converted."""
     if width < 1 or height < 1:
@@ -264,8 +269,9 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         from .image_headers import apple_double, damaged_header  # (image_headers imports this module)
 
         data = buffer.getvalue()
-        raise ImageError(apple_double(data) or _volume_hint(data, _is_stream(source)) or damaged_header(data)
-                         or "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content") from None
+        said = apple_double(data) or _volume_hint(data, _is_stream(source)) or damaged_header(data)
+        raise (ImageError(said) if said else
+               UnrecognisedImage("not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content")) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         from .image_headers import declared_size  # the size its header declares, when it can be read directly
 

@@ -16,7 +16,7 @@ import onnxruntime as ort
 
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
-from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, decode_image
+from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, UnrecognisedImage, decode_image
 from .model_loading import MAX_THREADS as MAX_THREADS  # where callers import these from
 from .model_loading import METADATA_KEY as METADATA_KEY
 from .model_loading import ModelError, load_classifier
@@ -227,7 +227,11 @@ class Classifier:
 
     def predict(self, source: ImageSource | InMemoryImage | Slice) -> Prediction:
         """Classify one image (a path, bytes, binary file, array, PIL image, a scan's Slice). Raises ImageError."""
-        crop, info = self.inspect_crop(source)
+        try:
+            crop, info = self.inspect_crop(source)
+        except UnrecognisedImage as exc:  # said where a caller of this method looks for scans
+            raise UnrecognisedImage(f"{exc} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
+                                    "reads DICOM, NIfTI and zips of DICOM files)") from None
         return self.classify_crops(crop[None], [info])[0][0]
 
     def predict_many(

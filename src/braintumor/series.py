@@ -15,7 +15,7 @@ from .image_io import ImageError
 from .orientation import TURN_ADVICE
 from .predictor import Classifier, Prediction, probability_text
 from .volume_io import Slice, Volume
-from .wording import UNLIKE_MRI
+from .wording import UNLIKE_MRI, input_error
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
 TOP_SLICES: int = 5
@@ -211,7 +211,7 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
             return
         for src, outcome in clf.predict_many(images, batch_size=batch_size):
             tick()
-            yield {"path": str(src), "error": str(outcome)} if isinstance(outcome, ImageError) \
+            yield {"path": str(src), "error": input_error(outcome)} if isinstance(outcome, ImageError) \
                 else {"path": str(src), **outcome.to_dict()}
         images.clear()
 
@@ -259,7 +259,7 @@ def _explained_records(clf: Classifier, paths: list, batch_size: int, tick) -> I
         for src, crop in zip(chunk, crops, strict=True):
             tick()
             if isinstance(crop, ImageError):
-                yield {"path": str(src), "error": str(crop)}
+                yield {"path": str(src), "error": input_error(crop)}
             else:
                 ex = next(explained)
                 yield {"path": str(src), **ex.prediction.to_dict(), "_explanation": ex}

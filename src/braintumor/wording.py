@@ -12,6 +12,20 @@ from __future__ import annotations
 UNLIKE_MRI: str = "unlike brain MRI"
 
 
+#: What ``braintumor predict`` and the web page say of a file no reader recognised: they read scans too, and the 2-D
+#: reader's message ("expected JPEG, PNG, BMP, TIFF or WebP content") named the image formats only.
+NOT_AN_INPUT: str = ("not a recognised image or scan: expected a JPEG, PNG, BMP, TIFF or WebP image, a DICOM file, "
+                     "a NIfTI volume (.nii, .nii.gz) or a zip of DICOM files")
+
+
+def input_error(exc: Exception) -> str:
+    """An input's error as ``braintumor predict`` and the web page say it (:data:`NOT_AN_INPUT` for content no reader
+    recognised)."""
+    from .image_io import UnrecognisedImage  # on an error path only: wording stays free of the readers
+
+    return NOT_AN_INPUT if isinstance(exc, UnrecognisedImage) else str(exc)
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` with ``noun`` in the number it takes: ``noun`` for one, ``plural`` (default ``noun + "s"``) otherwise."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -23,6 +23,7 @@ from ..prediction import DISCLAIMER as DISCLAIMER  # shown on every page, return
 from ..prediction import INTENDED_USE, limitations
 from ..predictor import REVIEW_BELOW, Classifier
 from ..volume_io import MAX_SLICES
+from ..wording import input_error
 
 #: Most files accepted in one request (more -> 400).
 MAX_FILES: int = 32
@@ -162,7 +163,7 @@ def classify(clf: Classifier, uploads: list[Upload], heatmap: bool = False) -> l
     records = []
     for u, x in zip(uploads, inputs, strict=True):
         if isinstance(x, ImageError):
-            records.append({"path": u.name, "error": str(x)})
+            records.append({"path": u.name, "error": input_error(x)})
             continue
         ex = next(explained)
         rec = {"path": u.name, **ex.prediction.to_dict(), "image_png_base64": base64_text(ex.image_png())}
@@ -175,7 +176,7 @@ def classify(clf: Classifier, uploads: list[Upload], heatmap: bool = False) -> l
 
 def _record(name: str, outcome) -> dict:
     if isinstance(outcome, ImageError):
-        return {"path": name, "error": str(outcome)}
+        return {"path": name, "error": input_error(outcome)}
     return {"path": name, **outcome.to_dict()}
 
 

@@ -1,0 +1,46 @@
+"""A file no reader recognises is told what that entry point accepts: it was "expected JPEG, PNG, BMP, TIFF or WebP
+content" everywhere, while `braintumor predict` and the web page also take DICOM, NIfTI and zips, and the Python
+API's Classifier.predict takes 2-D images only (braintumor.volume_io.read_volumes reads the scans). evaluate and
+train read image files only: their message stays. Text named .jpg; the tiny test model."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from cli_runner import run_cli
+
+from braintumor.image_io import ImageError, read_image
+from braintumor.web import create_app
+
+OLD = "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"
+PREDICT = ("not a recognised image or scan: expected a JPEG, PNG, BMP, TIFF or WebP image, a DICOM file, a NIfTI "
+           "volume (.nii, .nii.gz) or a zip of DICOM files")
+TEXT = b"I am text named .jpg"
+
+
+def test_predict_names_the_scans_it_reads_too(tiny_model, tmp_path, capsys):
+    (tmp_path / "notes.jpg").write_bytes(TEXT)
+    rc, out, _ = run_cli(["predict", str(tmp_path / "notes.jpg"), "--format", "jsonl", "--model", str(tiny_model)],
+                         capsys)
+    assert rc == 1 and json.loads(out)["error"] == PREDICT
+
+
+def test_the_web_api_and_page_name_the_scans_they_read_too(tiny_classifier):
+    client = create_app(classifier=tiny_classifier).test_client()
+    for query in ("", "?heatmap=1"):
+        r = client.post(f"/api/v1/predict{query}", data={"file": [(io.BytesIO(TEXT), "notes.jpg")]},
+                        content_type="multipart/form-data")
+        assert r.status_code == 400 and r.get_json()["results"] == [{"path": "notes.jpg", "error": PREDICT}]
+    page = client.post("/", data={"file": [(io.BytesIO(TEXT), "notes.jpg")]}, content_type="multipart/form-data")
+    assert PREDICT in page.get_data(as_text=True) and OLD not in page.get_data(as_text=True)
+
+
+def test_the_python_api_points_scans_to_read_volumes(tiny_classifier):
+    with pytest.raises(ImageError) as said:
+        tiny_classifier.predict(TEXT)
+    assert str(said.value) == (f"{OLD} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
+                               "reads DICOM, NIfTI and zips of DICOM files)")
+    with pytest.raises(ImageError, match=f"^{OLD}$"):  # the 2-D reader itself, as evaluate and train use it
+        read_image(TEXT)
