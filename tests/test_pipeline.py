@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def test_training_writes_metrics_split_and_checkpoints(tiny_run):
     assert len(split["val"]) == 4 and len(split["fingerprint"]) == 64  # 10 % of 8 per class, >= 1 each
 
 
-def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path):
+def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path, capsys):
     import shutil
 
     from braintumor.cli import main
@@ -40,6 +41,8 @@ def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path):
                "--epochs", "2", "--limit-per-class", "8", "--image-size", "64", "--batch-size", "16",
                "--cache-dir", str(cache / "c"), "--resume"])
     assert rc == 0
+    # a run of seconds said "done in 0.0 min"
+    assert re.search(r"^done in \d+\.\d s; best val_ema acc ", capsys.readouterr().err, flags=re.M)
     epochs = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert epochs == [1, 2]  # it was [1, 2, 2] after such an interruption
     assert "val_ema_acc" in json.loads((run / "metrics.jsonl").read_text().splitlines()[1])  # the real row

@@ -38,7 +38,7 @@ from .report import write_text_atomic
 from .series import printable
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
 from .train_device import pick_autocast_dtype, pick_device
-from .wording import counted
+from .wording import counted, duration_text
 
 
 def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: int = 3) -> None:
@@ -286,6 +286,6 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     bar.close()
     D.check_in_sync(model, dd)
     if main:
-        print(printable(f"done in {(time.time() - t_start) / 60:.1f} min; best val_ema acc {best[0]:.4f}; "
+        print(printable(f"done in {duration_text(time.time() - t_start)}; best val_ema acc {best[0]:.4f}; "
                         f"{out / 'best.pt'}"), file=sys.stderr)
     return out / "best.pt"

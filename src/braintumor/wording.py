@@ -26,6 +26,12 @@ def input_error(exc: Exception) -> str:
     return NOT_AN_INPUT if isinstance(exc, UnrecognisedImage) else str(exc)
 
 
+def duration_text(seconds: float) -> str:
+    """A run's length as people read it: ``12.3 s`` under a minute, ``43.4 min`` from one (a short run said
+    "done in 0.0 min")."""
+    return f"{seconds:.1f} s" if seconds < 59.95 else f"{seconds / 60:.1f} min"
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` with ``noun`` in the number it takes: ``noun`` for one, ``plural`` (default ``noun + "s"``) otherwise."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
