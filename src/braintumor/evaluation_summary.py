@@ -24,6 +24,18 @@ def refusals_text(refused: int, side: int | None) -> str:
     return f"refused: {refused} ({refused - side} as {UNLIKE_MRI}, {side} on {'its' if side == 1 else 'their'} side)"
 
 
+def review_line(r: dict) -> str:
+    """The console's line on the answers flagged for review (``r``: :func:`braintumor.metrics.review_summary`); a
+    rate with nothing to measure is left out: "(n/a of the others)" was printed when every answer was flagged."""
+    said = f"flagged for review (confidence < {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted"
+    if r["accuracy_flagged"] is None:  # none flagged
+        return said + (f", which were {percent(r['accuracy_not_flagged'])} right" if r["accepted"] else "")
+    others = (f" ({percent(r['accuracy_not_flagged'])} of the others)" if r["accuracy_not_flagged"] is not None
+              else "")
+    return (said + (" (all of them)" if not others else "") + f", {percent(r['accuracy_flagged'])} of them right"
+            f"{others}; they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
+
+
 def absent_notes(dataset: Dataset, counts: dict[str, int]) -> list[str]:
     """What the console and report.html say of the classes with no image scored (``counts``: images scored per
     class), whose recall and AUC are n/a: none listed, or none readable. One wording for both."""
@@ -64,8 +76,5 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
     print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
           f"{cal['after']['ece']:.4f}; {refusals_text(result['ood_refused'], result.get('ood_refused_turned'))} "
           f"of {result['n']}")
-    r = result["review"]
-    print(f"flagged for review (confidence < {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted, "
-          f"{percent(r['accuracy_flagged'])} of them right ({percent(r['accuracy_not_flagged'])} of the others); "
-          f"they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
+    print(review_line(result["review"]))
     print(f"report: {printable(str(Path(out) / 'report.html'))}")

@@ -201,12 +201,23 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
     elif refused is not None:
         parts.append(f"{_e(refused)} image(s) were refused as {UNLIKE_MRI} (their answers are still counted above).")
     if review:
-        parts.append(
-            f"{_e(review['flagged'])} of the {_e(review['accepted'])} accepted answers were flagged for review "
-            f"(confidence under {review['below']:.0%}); {percent(review['accuracy_flagged'])} of them were right, "
-            f"against {percent(review['accuracy_not_flagged'])} of the others, and they hold "
-            f"{_e(review['wrong_flagged'])} of the {_e(review['wrong_accepted'])} wrong accepted answers.")
+        parts.append(_flagged_text(review))
     return f"<{heading}>Refused and flagged</{heading}>\n<p>{' '.join(parts)}</p>\n"
+
+
+def _flagged_text(review: dict) -> str:
+    """The report's sentence on the answers flagged for review, a rate with nothing to measure left out (it said
+    "against n/a of the others" when every answer was flagged)."""
+    said = (f"{_e(review['flagged'])} of the {_e(review['accepted'])} accepted answers were flagged for review "
+            f"(confidence under {review['below']:.0%})")
+    if review["accuracy_flagged"] is None:  # none flagged
+        return said + (f"; {percent(review['accuracy_not_flagged'])} of them were right." if review["accepted"]
+                       else ".")
+    others = review["accuracy_not_flagged"]
+    return (said + (", all of them" if others is None else "") + f"; {percent(review['accuracy_flagged'])} of them "
+            "were right" + (f", against {percent(others)} of the others" if others is not None else "")
+            + f", and they hold {_e(review['wrong_flagged'])} of the {_e(review['wrong_accepted'])} wrong accepted "
+            "answers.")
 
 
 def _no_curve(metrics: dict) -> str:
