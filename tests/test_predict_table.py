@@ -19,7 +19,7 @@ def test_the_table_is_in_line_for_a_folder_whose_paths_are_longer_than_its_name(
         (tmp_path / name).write_bytes(image.read_bytes())
     assert main(["predict", "d", "--batch-size", "2"]) == 0
     header, *rows = capsys.readouterr().out.splitlines()
-    path_end, prediction = header.index(" slice"), header.index("prediction")
+    path_end, prediction = header.index("  prediction"), header.index("prediction")
     assert [row[:path_end].rstrip() for row in rows] == names
     assert all(row[prediction - 1] == " " != row[prediction] for row in rows)
 

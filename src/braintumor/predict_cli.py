@@ -27,7 +27,8 @@ import argparse
 import contextlib
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -41,15 +42,18 @@ from .volume_io import plan_inputs
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
-            summaries: bool = False, pixels: bool = False) -> Iterator[dict]:
+            summaries: bool = False, pixels: bool = False,
+            on_plan: Callable[[list], None] | None = None) -> Iterator[dict]:
     """One result dict per input image or volume slice (folders expanded), in input order.
 
     DICOM, NIfTI and zip inputs give one record per slice (see :mod:`braintumor.series`); with
     ``summaries`` a ``{"path", "summary"}`` record follows each multi-slice input; with ``pixels``
     slice records carry their Slice under ``"_slice"``, image records their Explanation under ``"_explanation"`` (for
-    heat maps; never printed).
+    heat maps; never printed). ``on_plan`` gets the planned inputs before the first record (the table's columns).
     """
     items = list(plan_inputs(paths, on_note=say))
+    if on_plan:
+        on_plan(items)
     show = progress if progress is not None else (len(items) >= 50 and sys.stderr.isatty())
     with tqdm(total=len(items), unit="img", disable=not show, file=sys.stderr) as bar:
         yield from input_records(clf, items, batch_size, summaries, pixels, tick=lambda: bar.update(1))
@@ -95,7 +99,7 @@ def run_predict(args: argparse.Namespace) -> int:
         kinds = {"summaries": summary or args.format == "table", "pixels": heatmaps is not None}
         try:
             for rec in job.records(**kinds) if job else records(clf, args.paths, args.batch_size, args.progress,
-                                                                **kinds):
+                                                                on_plan=lambda items: _scans(fmt, items), **kinds):
                 if "summary" in rec:  # after a multi-slice input: inline for json/jsonl --summary, else stderr
                     if summary and args.format in ("json", "jsonl"):
                         fmt.write(rec)
@@ -111,7 +115,7 @@ def run_predict(args: argparse.Namespace) -> int:
                 if rec.get("notes") and kinds["summaries"] and args.format not in ("json", "jsonl"):
                     fmt.note(notes_text(rec))  # a one-slice scan's (json and jsonl keep them in its record)
         finally:  # a run stopped early (Ctrl-C) still shows the table's rows (and notes) held back to size its column
-            fmt.settle()
+            fmt.settle(final=True)
         fmt.close()
     failed = failed_before + tally["error"]
     # the work is done and written: a closed log pipe (it was 141), a closed stderr or a full log disk (1: "an input
@@ -124,6 +128,12 @@ def run_predict(args: argparse.Namespace) -> int:
         if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
             print(DISCLAIMER, file=sys.stderr)
     return 1 if failed else 0
+
+
+def _scans(fmt: Formatter, items: list) -> None:
+    """Tell the table whether any planned input is a scan (an image is a Path; an error record a dict), whose rows
+    name their slice: a 10 000-image folder's table had an empty ``slice`` column."""
+    fmt.slices = any(not isinstance(item, (Path, dict)) for item in items)
 
 
 def _outcome(rec: dict) -> str:

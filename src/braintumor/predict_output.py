@@ -91,8 +91,12 @@ def fit(name: str, width: int) -> str:
 class Formatter:
     """Writes records to a text stream in one of the output formats, streaming where it can."""
 
-    def __init__(self, fmt: str, out: TextIO, classes: tuple[str, ...], header: bool = True, sample: int = 32) -> None:
-        self.fmt, self.out, self.classes, self.sample = fmt, out, classes, sample
+    def __init__(self, fmt: str, out: TextIO, classes: tuple[str, ...], header: bool = True, sample: int = 32,
+                 slices: bool | None = None) -> None:
+        """``slices``: whether any input is a scan, whose rows name their slice (the table's ``slice`` column; it was
+        there, empty, for images alone); None when not known: then the column is shown unless the run ended within
+        the rows held back to size the table (:meth:`settle` with ``final``), none of them a slice."""
+        self.fmt, self.out, self.classes, self.sample, self.slices = fmt, out, classes, sample, slices
         # json: every record; table: the first `sample` rows, which size the path column, and the stderr lines
         # (str) that follow some of them, held in their place
         self.buffer: list[dict | str] = []
@@ -121,7 +125,8 @@ class Formatter:
                 self.settle()
             return
         else:  # table; a folder or zip of several series: which one, as its summary on stderr names it
-            where = f"{pad(fit(record_name(rec), self.width), self.width)}  {rec.get('slice', ''):>5}"
+            where = pad(fit(record_name(rec), self.width), self.width)
+            where += f"  {rec.get('slice', ''):>5}" if self.slices else ""
             if "error" in rec:  # messages may quote a name
                 self.out.write(f"{where}  error: {printable(rec['error'])}\n")
             elif rec.get("ood"):
@@ -145,15 +150,18 @@ class Formatter:
         self.out.flush()
         print(text, file=sys.stderr)
 
-    def settle(self) -> None:
+    def settle(self, final: bool = False) -> None:
         """Table: size the path column from the rows so far (folders are expanded as they are read, and a 10 000-image
         folder is not listed just for this), print the header and them; later rows stream, and a longer name is cut in
-        the middle to fit (:func:`fit`; csv and json keep it whole)."""
+        the middle to fit (:func:`fit`; csv and json keep it whole). ``final``: no row follows those held."""
         if self.fmt != "table" or self.width:
             return
-        names = [record_name(r) for r in self.buffer if isinstance(r, dict)]
+        rows = [r for r in self.buffer if isinstance(r, dict)]
+        names = [record_name(r) for r in rows]
         self.width = min(MAX_PATH_WIDTH, max([columns(n) for n in names] + [20]))
-        self.out.write(f"{'path':<{self.width}}  {'slice':>5}  {'prediction':<{self.name_width}} {'confidence':>10}\n")
+        self.slices = any("slice" in r for r in rows) or (self.slices is not False and not final)
+        slice_head = f"  {'slice':>5}" if self.slices else ""
+        self.out.write(f"{'path':<{self.width}}{slice_head}  {'prediction':<{self.name_width}} {'confidence':>10}\n")
         held, self.buffer = self.buffer, []
         for item in held:
             if isinstance(item, str):
@@ -163,7 +171,7 @@ class Formatter:
         self.out.flush()
 
     def close(self) -> None:
-        self.settle()
+        self.settle(final=True)
         if self.fmt == "json":
             json.dump(self.buffer, self.out, indent=2)
             self.out.write("\n")
