@@ -135,7 +135,8 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     linked = set(re.findall(r'<img src="([^"]+)"', html))
     assert linked == {f"{f}.png" for f in FIGURES}
     assert "zz_broken.jpg" in html and "not a medical device" in html.lower()
-    assert "2 image(s) were refused as unlike brain MRI" in html and "8 of the 10 accepted answers were flagged" in html
+    assert "2 image(s) were refused as unlike brain MRI" in html
+    assert "8 of the 10 accepted answers had lower confidence" in html
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
 
 

@@ -87,7 +87,8 @@ def test_the_cli_shows_the_whole_reason_in_the_table_and_the_jsonl_record(on_its
     rows = out.splitlines()[1:]
     assert rc == 0 and len(rows) == 2 and "..." in rows[1]  # the path cut in the middle
     assert all(row.endswith(f"  not classified: {OOD_MESSAGE}: {REASON}") for row in rows), rows
-    assert "0 classified, 0 of them flagged for review, " in err and "(on their side: rotate and resend)" in err
+    assert "0 classified, 0 of them with lower confidence (under 99.0%), " in err
+    assert "(on their side: rotate and resend)" in err
     rc, out, _ = predict([on_its_side, "--format", "jsonl"], capsys)
     (rec,) = [json.loads(line) for line in out.splitlines()]
     assert rec["ood"] is True and rec["label"] is None and rec["reason"] == f"{OOD_MESSAGE}: {REASON}"
@@ -191,13 +192,13 @@ def test_the_cli_tally_counts_slices_on_their_side_apart_from_not_brain_mri(on_i
     colour[..., 0] = 200
     Image.fromarray(colour).save(tmp_path / "red.png")
     rc, _, err = predict([tmp_path], capsys)
-    assert rc == 0 and re.fullmatch(r"3 scored: 1 classified, [01] of them flagged for review, 1 not classified "
-                                    r"\(unlike brain MRI\), 1 not classified \(on its side: rotate and resend\), "
-                                    r"0 failed", err.splitlines()[0])
+    assert rc == 0 and re.fullmatch(r"3 scored: 1 classified, [01] of them with lower confidence \(under 99\.0%\), 1 "
+                                    r"not classified \(unlike brain MRI\), 1 not classified \(on its side: rotate "
+                                    r"and resend\), 0 failed", err.splitlines()[0])
     (tmp_path / "on-its-side.png").unlink()
     rc, _, err = predict([tmp_path], capsys)  # none turned: the line as before
-    assert re.fullmatch(r"2 scored: 1 classified, [01] of them flagged for review, 1 not classified \(unlike brain "
-                        r"MRI\), 0 failed", err.splitlines()[0])
+    assert re.fullmatch(r"2 scored: 1 classified, [01] of them with lower confidence \(under 99\.0%\), 1 not "
+                        r"classified \(unlike brain MRI\), 0 failed", err.splitlines()[0])
 
 
 @shipped

@@ -81,7 +81,7 @@ def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.nd
                        refused: np.ndarray, scores: np.ndarray, review: np.ndarray,
                        leak_free: np.ndarray | None = None, *, side: np.ndarray) -> Path:
     """One row per readable image: the network's answer, whether the OOD check refused it (``refused`` 1/0, with
-    its ``ood_score``, blank for a model without the check), whether the answer is flagged for review (``review``
+    its ``ood_score``, blank for a model without the check), whether the answer has lower confidence (``review``
     1/0), ``leak_free`` (1/0) when the leak check ran, and last ``refused_turned`` (1/0, ``side``): refused as on its
     side, a brain MRI to rotate and resend rather than one unlike brain MRI (last, so the older columns keep their
     positions)."""

@@ -13,7 +13,7 @@ from .data import Dataset
 from .metrics import percent
 from .report import format_score
 from .series import printable
-from .wording import UNLIKE_MRI
+from .wording import LOWER_CONFIDENCE, UNLIKE_MRI
 
 
 def refusals_text(refused: int, side: int | None) -> str:
@@ -25,9 +25,10 @@ def refusals_text(refused: int, side: int | None) -> str:
 
 
 def review_line(r: dict) -> str:
-    """The console's line on the answers flagged for review (``r``: :func:`braintumor.metrics.review_summary`); a
-    rate with nothing to measure is left out: "(n/a of the others)" was printed when every answer was flagged."""
-    said = f"flagged for review (confidence < {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted"
+    """The console's line on the answers with lower confidence (``r``: :func:`braintumor.metrics.review_summary`),
+    as the CLI and the page call them (it said "flagged for review", as if only those needed a clinician); a rate
+    with nothing to measure is left out: "(n/a of the others)" was printed when every answer was flagged."""
+    said = f"{LOWER_CONFIDENCE} (under {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted"
     if r["accuracy_flagged"] is None:  # none flagged
         return said + (f", which were {percent(r['accuracy_not_flagged'])} right" if r["accepted"] else "")
     others = (f" ({percent(r['accuracy_not_flagged'])} of the others)" if r["accuracy_not_flagged"] is not None

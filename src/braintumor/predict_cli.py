@@ -35,10 +35,11 @@ from tqdm import tqdm
 from .batch_predict import BatchJob, batch_requested
 from .cli_checks import UsageError, check_destinations
 from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
-from .prediction import DISCLAIMER
+from .prediction import DISCLAIMER, REVIEW_BELOW, probability_text
 from .predictor import Classifier
 from .series import input_records, not_classified_texts, notes_text, summary_text, turned
 from .volume_io import plan_inputs
+from .wording import LOWER_CONFIDENCE
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
@@ -145,12 +146,13 @@ def _outcome(rec: dict) -> str:
 
 
 def tally_text(tally: Counter) -> str:
-    """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them flagged for review, 37 not
-    classified (unlike brain MRI), 0 failed`` (a volume's slices count one by one; with --resume, this run's records
-    only), refusals in the page's words. Slices refused as turned are said apart (``34 not classified (unlike brain
-    MRI), 11 not classified (on their side: rotate and resend)``): they were counted with the others, and their
-    advice lost."""
+    """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them with lower confidence (under
+    99.0%), 37 not classified (unlike brain MRI), 0 failed`` (a volume's slices count one by one; with --resume, this
+    run's records only), refusals in the page's words. Slices refused as turned are said apart (``34 not classified
+    (unlike brain MRI), 11 not classified (on their side: rotate and resend)``): they were counted with the others,
+    and their advice lost. Answers under 99 % are said as their rows say them (:data:`LOWER_CONFIDENCE`), not
+    "flagged for review": every answer is for a clinician to interpret, not only these."""
     classified = tally["ok"] + tally["review"]
     refused = ", ".join(not_classified_texts(tally["ood"], tally["turned"], zero=True))
-    return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them flagged for review, "
-            f"{refused}, {tally['error']} failed")
+    return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them with {LOWER_CONFIDENCE} "
+            f"(under {probability_text(REVIEW_BELOW)}), {refused}, {tally['error']} failed")

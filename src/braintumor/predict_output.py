@@ -24,6 +24,7 @@ from .image_files import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, printable, record_name
 from .volume_io import Slice
+from .wording import LOWER_CONFIDENCE
 
 if TYPE_CHECKING:
     from .heatmap import Explanation
@@ -134,7 +135,7 @@ class Formatter:
                 self.out.write(f"{where}  not classified: {printable(rec['reason'])}\n")
             else:
                 # the page's words: a flag on what the answer is, not the only rows to check (the disclaimer follows)
-                note = "  lower confidence" if rec.get("review") else ""
+                note = f"  {LOWER_CONFIDENCE}" if rec.get("review") else ""
                 self.out.write(f"{where}  {display_name(rec['label']):<{self.name_width}} "
                                f"{probability_text(rec['confidence']):>10}{note}\n")
         if self.fmt != "json":

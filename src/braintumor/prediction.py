@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .wording import LOWER_CONFIDENCE
+
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
 #: a brain MRI": real MRI slices unlike the training ones (and CT slices filed as MRI) are refused too.
 OOD_MESSAGE = "unlike the brain MRI slices the model was trained on"  # true of a photo and of an odd MRI slice alike
@@ -27,9 +29,10 @@ INTENDED_USE: str = (
     "Research, teaching and method comparison on 2-D brain MRI slices; a second look for people who already read "
     "the images. Not a medical device: not for diagnosis, treatment or triage."
 )
-#: An accepted answer shown with a (calibrated) confidence below this is flagged for review. Chosen on a source the
-#: network never saw (docs/RESULTS.md, "Confidence on a new source"): there, answers below 99 % were right about 6
-#: times in 10 and held ~80 % of the errors, while on slices like the training ones only ~2 % fall below it.
+#: An accepted answer shown with a (calibrated) confidence below this is flagged as lower confidence
+#: (:data:`~braintumor.wording.LOWER_CONFIDENCE`). Chosen on a source the network never saw (docs/RESULTS.md,
+#: "Confidence on a new source"): there, answers below 99 % were right about 6 times in 10 and held ~80 % of the
+#: errors, while on slices like the training ones only ~2 % fall below it.
 REVIEW_BELOW: float = 0.99
 
 
@@ -104,6 +107,6 @@ def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, s
     said.append("Each slice is answered on its own: no patient-level answer, no grade, size or location; the heat "
                 "map shows where the evidence came from, not a tumour outline.")
     said.append("The confidence is calibrated on slices like the training ones; on scans from another hospital it "
-                f"is too high: answers with a confidence under {probability_text(REVIEW_BELOW)} are flagged for "
-                "review, and a higher one is no guarantee.")
+                f"is too high: answers with a confidence under {probability_text(REVIEW_BELOW)} are said to have "
+                f"{LOWER_CONFIDENCE}, and a higher one is no guarantee: every answer is for a clinician to interpret.")
     return said

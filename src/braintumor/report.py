@@ -16,7 +16,7 @@ from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
 from .metrics import percent
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
-from .wording import UNLIKE_MRI
+from .wording import LOWER_CONFIDENCE, UNLIKE_MRI
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
 CAPTIONS: dict[str, str] = {
@@ -187,7 +187,7 @@ has not seen; note that the class mix differs from the full split.</p>
 
 
 def _refused_and_flagged(refused: int | None, review: dict | None, heading: str = "h2", side: int | None = None) -> str:
-    """What the tool withholds (refusals) and flags (low confidence) on this split (or subset): users see both. Those
+    """What the tool withholds (refusals) and flags (lower confidence) on this split (or subset): users see both. Those
     refused as on their side (``side``) are said apart: they are brain MRI, to be turned."""
     if refused is None and not review:
         return ""
@@ -202,14 +202,15 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
         parts.append(f"{_e(refused)} image(s) were refused as {UNLIKE_MRI} (their answers are still counted above).")
     if review:
         parts.append(_flagged_text(review))
-    return f"<{heading}>Refused and flagged</{heading}>\n<p>{' '.join(parts)}</p>\n"
+    return f"<{heading}>Refusals and {LOWER_CONFIDENCE}</{heading}>\n<p>{' '.join(parts)}</p>\n"
 
 
 def _flagged_text(review: dict) -> str:
-    """The report's sentence on the answers flagged for review, a rate with nothing to measure left out (it said
-    "against n/a of the others" when every answer was flagged)."""
-    said = (f"{_e(review['flagged'])} of the {_e(review['accepted'])} accepted answers were flagged for review "
-            f"(confidence under {review['below']:.0%})")
+    """The report's sentence on the answers with lower confidence (the CLI's and the page's words; it said "flagged
+    for review"), a rate with nothing to measure left out (it said "against n/a of the others" when every answer was
+    flagged)."""
+    said = (f"{_e(review['flagged'])} of the {_e(review['accepted'])} accepted answers had {LOWER_CONFIDENCE} "
+            f"(under {review['below']:.0%})")
     if review["accuracy_flagged"] is None:  # none flagged
         return said + (f"; {percent(review['accuracy_not_flagged'])} of them were right." if review["accepted"]
                        else ".")

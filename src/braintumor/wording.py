@@ -11,6 +11,14 @@ from __future__ import annotations
 #: filed as MRI) far from the training slices; the check measures a distance, it cannot tell what an image is.
 UNLIKE_MRI: str = "unlike brain MRI"
 
+#: What an accepted answer under ``prediction.REVIEW_BELOW`` (99 %) is called, one by one and in counts: the CLI's
+#: table row and last line, a scan's summary, the page's card, "Done:" line, series line and dashboard, evaluate's
+#: console and report.html (static/app.js, series.js and card.js say the same words; tests/test_review_counts.py
+#: checks them). Not "flagged for review", nor "have a specialist check this answer": every answer, sure or not, is for
+#: a qualified clinician to interpret (the disclaimer says so on every page), not only these. The machine fields keep
+#: their names: ``review`` in JSON and CSV, a summary's ``flagged``, ``braintumor_review_flags_total``.
+LOWER_CONFIDENCE: str = "lower confidence"
+
 
 #: What ``braintumor predict`` and the web page say of a file no reader recognised: they read scans too, and the 2-D
 #: reader's message ("expected JPEG, PNG, BMP, TIFF or WebP content") named the image formats only.

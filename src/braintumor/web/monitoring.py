@@ -24,6 +24,7 @@ from werkzeug.routing import RoutingException
 
 from ..predictor import REVIEW_BELOW, Classifier
 from ..series import turned
+from ..wording import LOWER_CONFIDENCE
 from .stats import summarize
 
 #: Where the metrics live in ``app.extensions``.
@@ -84,8 +85,9 @@ class Metrics:
                         "side (braintumor_turned_refusals_total, a part of this count).", registry=reg),
             turned=Counter("braintumor_turned_refusals", "Images refused as turned on their side: brain MRI to rotate "
                            "and resend; a part of braintumor_ood_refusals_total.", registry=reg),
-            review=Counter("braintumor_review_flags", "Classified images flagged for review (confidence under "
-                           f"{REVIEW_BELOW}): their share rises when scans come from a new source.", registry=reg),
+            review=Counter("braintumor_review_flags", f"Classified images answered with {LOWER_CONFIDENCE} (under "
+                           f"{REVIEW_BELOW}, review true): their share rises when scans come from a new source.",
+                           registry=reg),
             errors=Counter("braintumor_errors", "Errors by kind: HTTP errors and files that could not be classified.",
                            ["kind"], registry=reg),
             model_info=Gauge("braintumor_model_info", "The model this server runs (value 1).",

@@ -119,7 +119,8 @@ def _schemas(classes: list[str]) -> dict:
                         "refused_turned": {"type": "integer", "description": "of the refused slices, those refused "
                                            "as turned 90 degrees, on their side: brain MRI to rotate and send again"},
                         "failed": {"type": "integer"},
-                        "flagged": {"type": "integer", "description": "classified slices flagged for review"},
+                        "flagged": {"type": "integer", "description": "classified slices with lower confidence "
+                                    "(`review` true)"},
                         "counts": {"type": "object", "properties": {c: {"type": "integer"} for c in classes},
                                    "required": classes, "additionalProperties": False},
                         "most_suspicious": {"type": "array", "description": "Highest 1 - p(notumor) first.",

@@ -12,6 +12,7 @@ from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: i
 from ..predictor import REVIEW_BELOW, probability_text
 from ..series import csv_columns, printable, turned
 from ..volume_io import MAX_VOLUME_BYTES
+from ..wording import LOWER_CONFIDENCE
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -45,8 +46,16 @@ def _turned(rec: dict) -> bool:
 
 @bp.app_template_global("review_below")
 def _review_below() -> float:
-    """The confidence under which an answer is flagged for review (a global: the card macro sees no context)."""
+    """The confidence under which an answer is flagged as lower confidence (a global: the card macro sees no
+    context)."""
     return REVIEW_BELOW
+
+
+@bp.app_template_global("lower_confidence")
+def _lower_confidence() -> str:
+    """What an answer under :func:`_review_below` is called, one by one and in counts (a global, as above): the
+    series line said "flagged for review", as if only those answers needed a clinician."""
+    return LOWER_CONFIDENCE
 
 
 @bp.app_template_global("csv_columns")

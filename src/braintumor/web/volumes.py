@@ -39,7 +39,7 @@ class Entry:
 
     @property
     def shown_top(self) -> list[dict]:
-        """What the page shows as suspicious: of :attr:`top`, the slices called a tumour or flagged for review (a
+        """What the page shows as suspicious: of :attr:`top`, the slices called a tumour or with lower confidence (a
         sure 'No tumour' slice is among the five most suspicious of a healthy volume, and was shown as such)."""
         return [r for r in self.top if r["label"] != NO_TUMOUR or r.get("review")]
 

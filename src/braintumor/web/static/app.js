@@ -155,11 +155,13 @@
         (one.ood ? "ood" : (recs.length === 1 || answered ? "ok" :
           (recs.some(function (r) { return r.ood; }) ? "ood" : "error")));
       tally[outcome === "ood" && recs.some(onSide) ? "turned" : outcome] += 1;
-      // as the CLI's last line says it: a classified file (a scan: any of its slices) flagged for review
+      // as the CLI's last line counts it: a classified file (a scan: any of its slices) with lower confidence
       if (outcome === "ok" && recs.some(function (r) { return r.review && !r.ood && !r.error; })) tally.review += 1;
     });
     setStatus(pageStatus, "Done: " + tally.ok + " classified" +
-      (tally.review ? ", " + tally.review + " of them flagged for review" : "") +
+      // wording.LOWER_CONFIDENCE, the cards' words (their note says under what); not "flagged for review", as if
+      // only these answers needed a clinician
+      (tally.review ? ", " + tally.review + " of them with lower confidence" : "") +
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
       (tally.turned ? ", " + tally.turned + " not classified (on " + (tally.turned === 1 ? "its" : "their") +
         " side: rotate and resend)" : "") +

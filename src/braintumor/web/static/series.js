@@ -62,7 +62,7 @@ window.braintumorSeries = function (helpers) {
       (side ? " · " + side + " not classified (on " + (side === 1 ? "its" : "their") + " side: rotate and resend)" :
         "") +
       (s.failed ? " · " + s.failed + " unreadable" : "") +
-      (s.flagged ? " · " + s.flagged + " flagged for review" : "");
+      (s.flagged ? " · " + s.flagged + " with lower confidence" : "");  // wording.LOWER_CONFIDENCE, as the cards
     // why slices were not classified, each reason once with its count, most first (as volumes.Entry.refusals)
     const reasons = new Map();
     records.forEach(function (rec) {
@@ -103,7 +103,7 @@ window.braintumorSeries = function (helpers) {
     });
     const top = block.querySelector(".series-top");
     let shown = 0;
-    s.most_suspicious.forEach(function (t) {  // as Entry.shown_top: a tumour, or flagged for review
+    s.most_suspicious.forEach(function (t) {  // as Entry.shown_top: a tumour, or lower confidence
       const rec = records.find(function (r) { return r.slice === t.slice; });
       if (!rec || (rec.label === "notumor" && !rec.review)) return;
       const card = sliceCard(sliceName(rec));

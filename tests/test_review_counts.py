@@ -1,0 +1,88 @@
+"""The counts of answers under 99 % say what each answer's note says, "lower confidence": they said "N flagged for
+review", as if only those answers needed a clinician (every answer does: the disclaimer on every page). Checked on
+every output that counts them: the CLI's last line and a scan's summary, the page's templates and scripts (its
+"Done:" line, a series' line, the dashboard), evaluate's console line and report.html, the model card's words, the
+API's and the metrics' descriptions. The machine fields keep their names (``review``, ``flagged``)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from braintumor.evaluation_summary import review_line
+from braintumor.metrics import review_summary
+from braintumor.predict_cli import tally_text
+from braintumor.prediction import limitations
+from braintumor.report import _refused_and_flagged
+from braintumor.series import summary_text
+from braintumor.web import create_app
+from braintumor.wording import LOWER_CONFIDENCE
+
+WEB = Path(__file__).resolve().parents[1] / "src" / "braintumor" / "web"
+OLD = re.compile(r"flagged|for review", re.I)
+
+
+def js_strings(path: Path) -> str:
+    """The string literals of a script, what it can show (``s.flagged``, a field's name, is not said)."""
+    code = re.sub(r"^\s*//.*$|\s//[^\"'\n]*$", "", path.read_text(encoding="utf-8"), flags=re.M)
+    return "\n".join(m.group(2) for m in re.finditer(r"([\"'])((?:\\.|(?!\1).)*)\1", code))
+
+
+def template_text(path: Path) -> str:
+    """A template's words, its Jinja code and comments left out (``s.flagged`` there is a field's name)."""
+    return re.sub(r"\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}", " ", path.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_cli_counts_say_lower_confidence():
+    line = tally_text(Counter(ok=3, review=2, ood=1, error=0))
+    assert line == ("6 scored: 5 classified, 2 of them with lower confidence (under 99.0%), 1 not classified "
+                    "(unlike brain MRI), 0 failed")
+    scan = summary_text({"path": "head.nii.gz", "summary": {
+        "kind": "nifti", "slices": 3, "classified": 3, "refused": 0, "failed": 0, "flagged": 1,
+        "counts": {"glioma": 3}, "most_suspicious": []}})
+    assert scan == "head.nii.gz: 3 slice(s), 3 classified: Glioma 3; 1 with lower confidence (under 99.0%)"
+    assert not OLD.search(line + scan)
+
+
+def test_evaluate_says_lower_confidence():
+    r = review_summary(np.array([0.5, 0.6, 0.999, 0.999]), np.array([True, False, True, True]), np.ones(4, bool), 0.99)
+    line, html = review_line(r), _refused_and_flagged(2, r)
+    assert line.startswith("lower confidence (under 99%): 2 of 4 accepted, 50.00% of them right")
+    assert "<h2>Refusals and lower confidence</h2>" in html
+    assert "2 of the 4 accepted answers had lower confidence (under 99%); 50.00% of them were right" in html
+    assert not OLD.search(line + html)
+
+
+def test_the_page_counts_say_lower_confidence(tiny_classifier):
+    app = create_app(classifier=tiny_classifier)
+    entry = SimpleNamespace(summary={"path": "head.nii.gz", "summary": {
+        "slices": 2, "classified": 2, "refused": 0, "refused_turned": 0, "failed": 0, "flagged": 1,
+        "counts": {"glioma": 2}}}, refusals=[], strip=[], shown_top=[])
+    with app.test_request_context("/"):
+        template = app.jinja_env.from_string('{% from "_series.html" import series_block %}'
+                                             '{{ series_block(entry, ["glioma"], False) }}')
+        html = " ".join(template.render(entry=entry).split())
+    assert "2 slices · Glioma 2 · 1 with lower confidence</p>" in html
+    assert '" of them with ' + LOWER_CONFIDENCE + '"' in (WEB / "static" / "app.js").read_text(encoding="utf-8")
+    assert '" with ' + LOWER_CONFIDENCE + '"' in (WEB / "static" / "series.js").read_text(encoding="utf-8")
+    said = {p.name: template_text(p) for p in (WEB / "templates").glob("*.html")}
+    said |= {p.name: js_strings(p) for p in (WEB / "static").glob("*.js")}
+    assert [name for name, text in said.items() if OLD.search(text)] == []
+    assert "Refusals and lower confidence" in said["dashboard.html"]
+    assert "lower-confidence rate" in said["dashboard.html"]
+
+
+def test_the_model_card_api_and_metrics_descriptions_say_lower_confidence(tiny_classifier):
+    from braintumor.web.openapi import _schemas
+
+    card = " ".join(limitations(["glioma", "notumor"], {}))
+    assert f"are said to have {LOWER_CONFIDENCE}" in card
+    described = str(_schemas(["glioma", "notumor"]))
+    metrics = create_app(classifier=tiny_classifier).test_client().get("/metrics").get_data(as_text=True)
+    help_line = next(x for x in metrics.splitlines() if x.startswith("# HELP braintumor_review_flags_total"))
+    assert LOWER_CONFIDENCE in help_line
+    assert not [t for t in (card, described, help_line) if re.search(r"flagged for|for review", t)]
