@@ -124,6 +124,17 @@ def test_a_16_bit_colour_tiff_keeps_its_orientation():
     assert np.array_equal(read_image(_tiff16(np.dstack([twelve] * 3), orientation=6)), np.rot90(gray, -1))
 
 
+@pytest.mark.parametrize("photometric", [1, 0])
+def test_a_turned_tiff_opened_by_the_caller_is_turned_once_and_keeps_its_white_is_zero(photometric):
+    """A TIFF's Orientation is applied by Pillow as it loads the file: a caller's PIL image, not loaded yet, was turned
+    by its tag and then again as it loaded (upside down), and the turned copy had lost its WhiteIsZero (a negative)."""
+    twelve = _twelve_bit()
+    want = np.rot90(read_image(encode(twelve)), -1)
+    data = _tiff16(twelve if photometric else 65535 - twelve, photometric=photometric, orientation=6)
+    assert np.array_equal(read_image(data), want)
+    assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want)
+
+
 def test_a_16_bit_gray_and_alpha_png_is_stretched_by_its_range_as_a_16_bit_gray_one_is():
     """A 16-bit gray + alpha PNG (Pillow: RGBA from its high bytes) came out nearly black (at most 15); so did its
     (H, W, 2) uint16 array, read 'as the file is'. Transparent pixels stay black background."""

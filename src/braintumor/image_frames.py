@@ -57,7 +57,9 @@ _UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4
 
 def upright(img: Image.Image) -> Image.Image:
     """The image as its EXIF orientation says to show it (a copy only of rotated ones). Not ImageOps.exif_transpose:
-    it also rewrites the EXIF block, which fails (struct.error) on a malformed tag after transposing."""
+    it also rewrites the EXIF block, which fails (struct.error) on a malformed tag after transposing. Loaded first:
+    Pillow turns a TIFF upright as it loads it, so a caller's image not loaded yet was turned twice (upside down)."""
+    img.load()
     try:
         method = _UPRIGHT.get(img.getexif().get(ExifTags.Base.Orientation))
     except Exception:  # EXIF Pillow cannot parse: the pixels are read as stored
