@@ -106,6 +106,29 @@ def test_a_large_folder_is_cut_at_the_limit_with_a_note(server, chromium, tmp_pa
     page.close()
 
 
+def test_a_folder_past_the_files_looked_at_says_that_limit_not_the_images_one(server, chromium, tmp_path):
+    """A folder of more files than one drop looks at (folders.js MAX_SEEN), few of them images: the note said "Only
+    the first 200 images or scans of this drop are analysed: more than 0 more files were left out"."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    for i in range(5000):
+        (folder / f"n{i:04d}.txt").write_bytes(b"")
+    page, problems = open_page(chromium, server, 1024, 800)
+    answer = {"results": [{"path": "a.png", "label": "glioma", "confidence": 1.0, "probabilities": {"glioma": 1.0}}]}
+    page.route("**/api/v1/predict*", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                                 body=json.dumps(answer)))
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    os_drop(page, [str(folder)])
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).", timeout=60_000)
+    assert page.locator("#page-notes p").all_inner_texts() == [
+        "Skipped 4999 files in the dropped folder that are not an image or a scan (4999 .txt).",
+        "Only the first 5000 files of this drop were looked at; the others were left out: drop them in smaller "
+        "folders."]
+    assert problems == []
+    page.close()
+
+
 def test_a_folder_dropped_while_files_are_analysed_joins_their_run(server, chromium, test_images, tmp_path):
     """A folder is one more drop: its files join the run under way (its count, its two requests at a time, its one
     Done line), as files dropped one by one do."""

@@ -152,10 +152,12 @@ window.braintumorFolders = (function () {
         " not an image or a scan (" + Object.keys(skipped).sort().map(function (k) {
         return skipped[k] + " " + k; }).join(", ") + ").");
     }
-    if (left || cut) {
-      notes.push("Only the first " + MAX_TAKEN + " images or scans of this drop are analysed: " +
-        (cut ? "more than " + left : left) + " more " + (left === 1 && !cut ? "file was" : "files were") +
-        " left out; drop them in smaller folders.");
+    if (cut) {  // the files looked at ran out first (a folder of notes said "more than 0 more files were left out")
+      notes.push("Only the first " + MAX_SEEN + " files of this drop were looked at" + (left ? " and the first " +
+        MAX_TAKEN + " images or scans analysed" : "") + "; the others were left out: drop them in smaller folders.");
+    } else if (left) {
+      notes.push("Only the first " + MAX_TAKEN + " images or scans of this drop are analysed: " + left + " more " +
+        (left === 1 ? "file was" : "files were") + " left out; drop them in smaller folders.");
     }
     if (unread) notes.push(count(unread, "file") + " in the dropped folder could not be read by this browser.");
     unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
