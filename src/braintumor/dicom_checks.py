@@ -11,7 +11,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_problem
-from .dicom_frames import header_number, modality
+from .dicom_frames import header_number, modality, sop_class
 from .image_io import MAX_PIXELS, ImageError
 from .ood import foreign_modalities
 from .volume_io import BudgetError
@@ -57,8 +57,7 @@ def _article(name: str) -> str:
 
 
 def _check_image(ds: Dataset, max_frames: int) -> int:
-    meta = getattr(ds, "file_meta", None)  # a DICOMDIR's class is in its file meta only
-    sop = str(ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID", "") if meta is not None else ""))
+    sop = sop_class(ds)
     name = _sop_name(sop)
     if sop.startswith(NON_IMAGE_SOP_PREFIXES):
         what = f"{_article(name)} {name} object" if name else "an object of an unregistered SOP class"

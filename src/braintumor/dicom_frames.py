@@ -185,12 +185,15 @@ SOP_CLASS_MODALITIES: dict[str, str] = {
     for uid in uids}
 
 
-def _sop_class_modality(ds: Dataset) -> str | None:
-    """The Modality :data:`SOP_CLASS_MODALITIES` gives the file's SOP class (the file meta's where the dataset has
-    none), or None."""
+def sop_class(ds: Dataset) -> str:
+    """The file's SOP class UID: the dataset's, else its file meta's (a DICOMDIR's class is there only); "" for none."""
     meta = getattr(ds, "file_meta", None)
-    sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta is not None else None)
-    return SOP_CLASS_MODALITIES.get(str(sop or "").strip())
+    return str(ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta is not None else None) or "")
+
+
+def _sop_class_modality(ds: Dataset) -> str | None:
+    """The Modality :data:`SOP_CLASS_MODALITIES` gives the file's SOP class (:func:`sop_class`), or None."""
+    return SOP_CLASS_MODALITIES.get(sop_class(ds).strip())
 
 
 def modality(ds: Dataset) -> str | None:
