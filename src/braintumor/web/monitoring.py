@@ -191,8 +191,13 @@ def count_refused(app: Flask, method: str, path: str, status: int, seconds: floa
         endpoint = app.url_map.bind("localhost").match(path, method)[0]
     except (HTTPException, RoutingException):  # no route (404, 405), or a redirect to one (a missing slash)
         endpoint = UNMATCHED
-    if endpoint in NOT_COUNTED:
-        return
+    if endpoint not in NOT_COUNTED:
+        _count(m, endpoint, status, seconds)
+
+
+def _count(m: Metrics, endpoint: str, status: int, seconds: float) -> None:
+    """One answered request in the request, latency and error metrics: the app's own (:func:`_finished`) and those a
+    server gave in its place (:func:`count_refused`) alike."""
     m.requests.labels(endpoint=endpoint, status=str(status)).inc()
     m.latency.labels(endpoint=endpoint).observe(seconds)
     kind = error_kind(status)
@@ -209,12 +214,7 @@ def _finished(response: Response) -> Response:
     started = g.pop("braintumor_started", None)
     if endpoint in NOT_COUNTED or started is None:
         return response
-    m: Metrics = current_app.extensions[EXTENSION]
-    m.requests.labels(endpoint=endpoint, status=str(response.status_code)).inc()
-    m.latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
-    kind = error_kind(response.status_code)
-    if kind:
-        m.errors.labels(kind=kind).inc()
+    _count(current_app.extensions[EXTENSION], endpoint, response.status_code, time.perf_counter() - started)
     return response
 
 
