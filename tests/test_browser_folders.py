@@ -81,6 +81,16 @@ def test_a_dropped_folder_has_its_images_and_scans_classified_by_their_paths(ser
     page.close()
 
 
+def glioma_page(chromium, server):
+    """The page, scripted, with every file answered "Glioma" at once by a stand-in for the API (no model run)."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    answer = {"results": [{"path": "x.png", "label": "glioma", "confidence": 1.0, "probabilities": {"glioma": 1.0}}]}
+    page.route("**/api/v1/predict*", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                                 body=json.dumps(answer)))
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    return page, problems
+
+
 def test_a_large_folder_is_cut_at_the_limit_with_a_note(server, chromium, tmp_path):
     """More files than one drop takes: the first ones (in name order) are analysed, the rest named in one note; the
     folder is read past the hundred entries Chromium hands over at a time."""
@@ -88,11 +98,7 @@ def test_a_large_folder_is_cut_at_the_limit_with_a_note(server, chromium, tmp_pa
     folder.mkdir()
     for i in range(203):
         (folder / f"img{i:03d}.png").write_bytes(b"\x89PNG")
-    page, problems = open_page(chromium, server, 1024, 800)
-    answer = {"results": [{"path": "x.png", "label": "glioma", "confidence": 1.0, "probabilities": {"glioma": 1.0}}]}
-    page.route("**/api/v1/predict*", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                                 body=json.dumps(answer)))
-    sync_api.expect(page.locator("html")).to_have_class("js")
+    page, problems = glioma_page(chromium, server)
     limit = page.evaluate("window.braintumorFolders.MAX_TAKEN")
     assert limit == 200
     os_drop(page, [str(folder)])
@@ -114,11 +120,7 @@ def test_a_folder_past_the_files_looked_at_says_that_limit_not_the_images_one(se
     (folder / "a.png").write_bytes(b"\x89PNG")
     for i in range(5000):
         (folder / f"n{i:04d}.txt").write_bytes(b"")
-    page, problems = open_page(chromium, server, 1024, 800)
-    answer = {"results": [{"path": "a.png", "label": "glioma", "confidence": 1.0, "probabilities": {"glioma": 1.0}}]}
-    page.route("**/api/v1/predict*", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                                 body=json.dumps(answer)))
-    sync_api.expect(page.locator("html")).to_have_class("js")
+    page, problems = glioma_page(chromium, server)
     os_drop(page, [str(folder)])
     sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).", timeout=60_000)
     assert page.locator("#page-notes p").all_inner_texts() == [
