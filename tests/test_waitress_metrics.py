@@ -4,6 +4,7 @@ its own 413 before the app sees the request. Run here for real (waitress is pure
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import threading
@@ -18,14 +19,11 @@ from braintumor import serve as serve_mod  # noqa: E402
 from braintumor.web import create_app  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[int, int]]:
-    """(port, upload limit in bytes) of the app under waitress as ``serve`` builds it, with a 10 kB limit."""
-    from braintumor.predictor import Classifier
-
-    app = create_app(classifier=Classifier.load(threads=1), max_upload_mb=0.01)
-    limit = app.config["MAX_CONTENT_LENGTH"]
-    srv = serve_mod.waitress_server(app, host="127.0.0.1", port=0, threads=2, **serve_mod.waitress_buffers(limit))
+@contextlib.contextmanager
+def _running(app) -> Iterator[int]:
+    """The port of ``app`` under waitress as ``serve`` builds it, with the app's upload limit."""
+    srv = serve_mod.waitress_server(app, host="127.0.0.1", port=0, threads=2,
+                                    **serve_mod.waitress_buffers(app.config["MAX_CONTENT_LENGTH"]))
     closing = threading.Event()
 
     def run() -> None:
@@ -38,11 +36,26 @@ def server() -> Iterator[tuple[int, int]]:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        yield srv.effective_port, limit
+        yield srv.effective_port
     finally:
         closing.set()
         srv.close()
         thread.join(10)
+
+
+def _app():
+    """The app with a 10 kB upload limit."""
+    from braintumor.predictor import Classifier
+
+    return create_app(classifier=Classifier.load(threads=1), max_upload_mb=0.01)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[int, int]]:
+    """(port, upload limit in bytes) of the app under waitress as ``serve`` builds it, with a 10 kB limit."""
+    app = _app()
+    with _running(app) as port:
+        yield port, app.config["MAX_CONTENT_LENGTH"]
 
 
 def _refused(port: int, path: str, declared: int) -> int:
@@ -83,3 +96,17 @@ def test_waitress_own_413_is_counted_under_its_route(server):
     assert added("braintumor_http_requests_total", endpoint="unmatched", status="413") == 1
     assert added("braintumor_errors_total", kind="too_large") == 3
     assert added("braintumor_http_request_duration_seconds_count", endpoint="api.predict") == 1
+
+
+def test_a_count_that_fails_does_not_cost_the_client_its_413(monkeypatch, caplog):
+    """Counting is worth less than the answer: were count_refused to raise, waitress's 413 must still be sent."""
+    import braintumor.web.monitoring as monitoring
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("metrics broke")
+
+    monkeypatch.setattr(monitoring, "count_refused", broken)
+    app = _app()
+    with _running(app) as port:
+        assert _refused(port, "/api/v1/predict", app.config["MAX_CONTENT_LENGTH"] + 1) == 413
+    assert "could not count waitress's 413" in caplog.text

@@ -20,6 +20,7 @@ once the last of the server's processes has ended (:func:`_remove_when_server_en
 from __future__ import annotations
 
 import errno
+import logging
 import math
 import os
 import shutil
@@ -85,8 +86,11 @@ def waitress_server(app: Flask, **settings: Any) -> Any:
         def execute(self) -> None:
             # counted first: the client may have the answer (and scrape /metrics) before execute returns
             if getattr(self.request.error, "code", None) == 413:  # the others are gunicorn's own too: never counted
-                count_refused(app, self.request.command or "", self.request.path or "/", 413,
-                              time.time() - self.start_time)
+                try:
+                    count_refused(app, self.request.command or "", self.request.path or "/", 413,
+                                  time.time() - self.start_time)
+                except Exception:  # a count is not worth the client's answer: the 413 is sent regardless
+                    logging.getLogger(__name__).exception("could not count waitress's 413 in /metrics")
             super().execute()
 
     class CountedChannel(HTTPChannel):
@@ -255,8 +259,6 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     if debug:
         create_app(**kwargs).run(host=host, port=port, debug=True, use_reloader=False)
     elif sys.platform == "win32":
-        import logging
-
         logging.basicConfig()  # as waitress.serve does: its warnings (a full task queue) on stderr
         waitress_server(create_app(**kwargs), host=host, port=port, threads=workers * threads,
                         channel_timeout=math.ceil(client_timeout),  # whole seconds there
