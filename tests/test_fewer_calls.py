@@ -10,6 +10,7 @@ import numpy as np
 
 from braintumor.colour import _RG_FROM_CHROMA, _YB_FROM_CHROMA, _hasler, chroma_colourfulness
 from braintumor.ood import _log1p
+from braintumor.ood_stats import histogram_std, level_histograms
 from braintumor.prediction import softmax
 from braintumor.preprocess import INPUT_SCALE, to_model_input
 
@@ -59,3 +60,23 @@ def test_model_input_and_log1p_equal_their_plain_forms():
         assert got.dtype == np.float32 and got.shape == want.shape and np.array_equal(got, want)
     x = np.concatenate([RNG.normal(0, 3, (4, 200)), [[np.nan, np.inf, -np.inf, -0.0] * 50]]).astype(np.float32)
     np.testing.assert_array_equal(_log1p(x), np.log1p(np.maximum(x.astype(np.float64), 0)))
+
+
+def _std_plain(counts: list[int]) -> float:
+    m = sum(counts)
+    s1, s2 = sum(c * v for v, c in enumerate(counts)), sum(c * v * v for v, c in enumerate(counts))
+    return math.sqrt((m * s2 - s1 * s1) / (m * m)) if m else math.nan
+
+
+def test_histogram_std_equals_its_plain_python_form():
+    """The blank check's standard deviation from one int64 product is the exact Python-integer one, for lists and
+    arrays, crop-sized and huge counts (a 4096 px crop all at 255 and at two extremes: no int64 overflow)."""
+    hists = [RNG.integers(0, 200, 256).tolist() for _ in range(100)]
+    hists += [[0] * 255 + [4096 * 4096], [2**31] + [0] * 254 + [2**31], [0] * 256, [0] * 100 + [1] + [0] * 155,
+              [508 if v == 32 else 6464222268 if v == 68 else 0 for v in range(256)]]  # float64 moments: 5e-12 off
+    hists += [level_histograms(RNG.integers(0, k, (1, 160, 160)).astype(np.uint8))[0] for k in (2, 5, 256)]
+    for hist in hists:
+        want = _std_plain(hist)
+        for given in (hist, np.asarray(hist, dtype=np.int64)):
+            got = histogram_std(given)
+            assert got == want or (math.isnan(got) and math.isnan(want))

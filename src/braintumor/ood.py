@@ -161,7 +161,7 @@ class OODDetector:
         if crops is None:
             prepared = batch[:, 0] * np.float32(255.0)
             return image_stats(prepared), [self.input_reason(i, x) for i, x in zip(infos, prepared, strict=True)]
-        counts = level_histograms(crops)
+        counts = np.asarray(level_histograms(crops), dtype=np.int64)  # once, for the blank check and the statistics
         reasons = []
         for k, (info, hist) in enumerate(zip(infos, counts, strict=True)):
             blank = self.blank_from_histogram(hist)

@@ -8,7 +8,6 @@ caller has them (``Classifier.classify_crops``), else from the float model input
 from __future__ import annotations
 
 import math
-import operator
 
 import numpy as np
 from PIL import Image
@@ -74,12 +73,14 @@ def level_stats(levels: np.ndarray, counts: list[list[int]] | np.ndarray | None 
 
 
 def histogram_std(counts: list[int] | np.ndarray) -> float:
-    """The standard deviation of the levels a 256-bin histogram counts, from exact integer moments (to 1 ulp)."""
-    counts = counts.tolist() if isinstance(counts, np.ndarray) else counts
-    m = sum(counts)
-    s1, s2 = sum(map(operator.mul, counts, _LEVELS)), sum(map(operator.mul, counts, _SQUARES))
+    """The standard deviation of the levels a 256-bin histogram counts, from exact integer moments (to 1 ulp).
+
+    The moments are one int64 product (exact: 255^2 times any pixel count up to 2^40 fits; no BLAS for integers),
+    ~15x cheaper than summing 256 Python products twice; the formula then runs on Python ints, which cannot
+    overflow."""
+    m, s1, s2 = (np.asarray(counts, dtype=np.int64) @ _POWERS).tolist()
     return math.sqrt((m * s2 - s1 * s1) / (m * m)) if m else math.nan
 
 
-_LEVELS = range(256)
-_SQUARES = [v * v for v in _LEVELS]
+#: (1, v, v^2) for each level v: a histogram times this is (pixel count, sum of levels, sum of squared levels).
+_POWERS = np.array([[1, v, v * v] for v in range(256)], dtype=np.int64)
