@@ -7,12 +7,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from conftest import synthetic_head
 
 from braintumor.colour import _RG_FROM_CHROMA, _YB_FROM_CHROMA, _hasler, chroma_colourfulness
 from braintumor.ood import _log1p
 from braintumor.ood_stats import histogram_std, level_histograms
 from braintumor.prediction import softmax
-from braintumor.preprocess import INPUT_SCALE, to_model_input
+from braintumor.preprocess import INPUT_SCALE, PreprocessConfig, _head_box, _runs, to_model_input
 
 RNG = np.random.default_rng(11)
 
@@ -80,3 +81,34 @@ def test_histogram_std_equals_its_plain_python_form():
         for given in (hist, np.asarray(hist, dtype=np.int64)):
             got = histogram_std(given)
             assert got == want or (math.isnan(got) and math.isnan(want))
+
+
+def _head_box_plain(gray: np.ndarray, config: PreprocessConfig) -> tuple[tuple[int, int, int, int], float]:
+    """preprocess._head_box as first written: np.percentile, float masks and their means."""
+    h, w = gray.shape
+    mask = gray > max(np.percentile(gray, 99) * config.threshold, 1.0)
+    rows, second_rows = _runs(mask.mean(axis=1) >= config.min_fraction, max(1, h // 50))
+    if rows is None:
+        side = max(h, w)
+        return ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side), 0.0
+    top, bottom = rows
+    cols, second_cols = _runs(mask[top:bottom].mean(axis=0) >= config.min_fraction, max(1, w // 50))
+    left, right = cols if cols is not None else (0, w)
+    second = max(second_rows / (bottom - top), second_cols / (right - left))
+    side = round(max(bottom - top, right - left) * (1.0 + 2.0 * config.margin))
+    left, top = round((left + right) / 2.0 - side / 2.0), round((top + bottom) / 2.0 - side / 2.0)
+    return (left, top, left + side, top + side), second
+
+
+def test_head_box_equals_its_plain_form():
+    """The head box counts its rows and columns in uint16 (int64 past 65535 px): the box and the second head are
+    those of the float means, on heads, noise, several heads, a blank frame and strips wider than uint16 counts."""
+    config = PreprocessConfig()
+    grays = [synthetic_head(200, canvas=(300, 260), offset=(40, 30), seed=s) for s in range(5)]
+    grays += [RNG.integers(0, 256, (90, 333)).astype(np.uint8), np.zeros((64, 64), np.uint8)]
+    grays += [np.hstack([synthetic_head(120, seed=1), np.zeros((120, 30), np.uint8), synthetic_head(120, seed=2)])]
+    strip = np.zeros((3, 70_000), np.uint8)
+    strip[:, :65_600] = 200  # 65 600 head pixels a row: 64 in uint16, under the 2 % of a head row
+    grays += [strip, np.ascontiguousarray(strip.T)]
+    for gray in grays:
+        assert _head_box(gray, config, None) == _head_box_plain(gray, config)
