@@ -112,3 +112,27 @@ def test_head_box_equals_its_plain_form():
     grays += [strip, np.ascontiguousarray(strip.T)]
     for gray in grays:
         assert _head_box(gray, config, None) == _head_box_plain(gray, config)
+
+
+def _runs_vectorised(mask: np.ndarray, max_gap: int) -> tuple[tuple[int, int] | None, int]:
+    """preprocess._runs from the gaps between True indices: (first longest run, second-longest length or 0)."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return None, 0
+    breaks = np.flatnonzero(np.diff(idx) > max_gap + 1)
+    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
+    lengths = np.concatenate((idx[breaks], [idx[-1]])) + 1 - starts
+    best = int(np.argmax(lengths))
+    return (int(starts[best]), int(starts[best] + lengths[best])), int(np.sort(lengths)[-2]) if len(lengths) > 1 else 0
+
+
+def test_runs_equal_their_vectorised_form_for_unbroken_and_broken_masks():
+    """The shortcut for one unbroken run (most head masks) answers as the loop does: the run, and 0 for the second."""
+    for _ in range(2000):
+        mask = np.zeros(int(RNG.integers(1, 300)), bool)
+        start = int(RNG.integers(0, len(mask)))
+        mask[start:start + int(RNG.integers(0, len(mask)))] = True  # one block, maybe empty, maybe to the end
+        if RNG.random() < 0.5:
+            mask[RNG.integers(0, len(mask), int(RNG.integers(1, 4)))] ^= True  # stray pixels and holes
+        gap = int(RNG.integers(0, 6))
+        assert _runs(mask, gap) == _runs_vectorised(mask, gap)

@@ -94,6 +94,8 @@ def _runs(mask: np.ndarray, max_gap: int) -> tuple[tuple[int, int] | None, int]:
     idx = np.flatnonzero(mask).tolist()
     if not idx:
         return None, 0
+    if idx[-1] - idx[0] == len(idx) - 1:  # one unbroken run: 9 in 10 head masks' rows and columns, without the loop
+        return (idx[0], idx[-1] + 1), 0
     runs, start, prev = [], idx[0], idx[0]
     for i in idx[1:]:
         if i - prev > max_gap + 1:
