@@ -11,7 +11,7 @@ from conftest import synthetic_head
 
 from braintumor.colour import _RG_FROM_CHROMA, _YB_FROM_CHROMA, _hasler, chroma_colourfulness
 from braintumor.ood import _log1p
-from braintumor.ood_stats import histogram_std, level_histograms
+from braintumor.ood_stats import histogram_std, level_histograms, level_stats
 from braintumor.prediction import softmax
 from braintumor.preprocess import INPUT_SCALE, PreprocessConfig, _head_box, _runs, to_model_input
 
@@ -136,3 +136,29 @@ def test_runs_equal_their_vectorised_form_for_unbroken_and_broken_masks():
             mask[RNG.integers(0, len(mask), int(RNG.integers(1, 4)))] ^= True  # stray pixels and holes
         gap = int(RNG.integers(0, 6))
         assert _runs(mask, gap) == _runs_vectorised(mask, gap)
+
+
+def _level_stats_plain(levels: np.ndarray) -> np.ndarray:
+    """ood_stats.level_stats as plain int64 counts and sums, in the same float operations, stacked by np.stack."""
+    n, size = levels.shape[0], levels.shape[-1]
+    flat, img = levels.reshape(n, -1).astype(np.int64), levels.astype(np.int64)
+    top = np.percentile(flat, 99, axis=1) + 1.0
+    dark = (flat < 0.1 * top[:, None]).sum(axis=1) / size ** 2
+    c, lo, hi = max(1, size // 10), size * 5 // 16, size * 11 // 16
+    ends = (slice(c), slice(-c, None))
+    corners = sum(img[:, r, k].sum(axis=(1, 2)) for r in ends for k in ends)
+    edges = np.abs(np.diff(img, axis=2)).sum(axis=(1, 2)) / (size * (size - 1)) / top
+    hist = np.stack([np.bincount(row // 16, minlength=16) for row in flat]) / size ** 2
+    return np.stack([dark, corners / (4 * c * c) / top, img[:, lo:hi, lo:hi].sum(axis=(1, 2)) / (hi - lo) ** 2 / top,
+                     edges, -(hist * np.log(hist + 1e-9)).sum(axis=1)], axis=1)
+
+
+def test_crop_statistics_equal_their_plain_integer_form():
+    heads = np.stack([synthetic_head(128, seed=s) for s in (1, 2)])
+    crops = [RNG.integers(0, 256, (3, 160, 160)), RNG.integers(0, 9, (2, 48, 48)), np.zeros((1, 16, 16)),
+             np.full((1, 16, 16), 255), synthetic_head(160)[None], heads]
+    for levels in crops:
+        levels = levels.astype(np.uint8)
+        want = _level_stats_plain(levels)
+        assert np.array_equal(level_stats(levels), want)
+        assert np.array_equal(np.concatenate([level_stats(c[None]) for c in levels]), want)  # one crop's path
