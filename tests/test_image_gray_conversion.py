@@ -137,7 +137,7 @@ def test_high_bit_depths_are_stretched_onto_0_255_rounded():
     """min -> 0, max -> 255, the rest rounded to the nearest level (not truncated); a flat image is all 0."""
     import warnings
 
-    from braintumor.image_io import minmax_uint8
+    from braintumor.gray_levels import minmax_uint8
 
     assert minmax_uint8(np.array([[-3.0, 1.0, 2.0, 7.0]])).tolist() == [[0, 102, 128, 255]]  # 102.0, 127.5, 255
     assert minmax_uint8(np.array([[0, 1, 2]], np.uint16)).tolist() == [[0, 128, 255]]

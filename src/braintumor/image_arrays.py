@@ -19,7 +19,8 @@ from PIL import Image, ImageFile
 
 from .gray_levels import colour16_uint8, minmax_uint8
 from .image_frames import deep_planes, several_frames, upright, wide_colour
-from .image_io import ImageError, InputInfo, check_pixels, to_gray
+from .image_gray import to_gray
+from .image_io import ImageError, InputInfo, check_pixels
 from .quiet_libraries import quiet_pillow
 
 #: What :func:`gray_from_memory` takes.

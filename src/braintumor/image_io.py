@@ -18,15 +18,11 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .colour import chroma_colourfulness, colourfulness
-from .gray_levels import finite_or_darkest as finite_or_darkest  # its old home: still imported from here
-from .gray_levels import minmax_uint8
-from .image_files import IMAGE_EXTENSIONS as IMAGE_EXTENSIONS  # their old home: still imported from here
-from .image_files import expand_inputs as expand_inputs
-from .image_files import is_special_file as is_special_file
-from .image_files import read_limited, unreadable_text
+from .image_files import expand_inputs as expand_inputs  # their old home: still imported from here
+from .image_files import is_special_file, read_limited, unreadable_text
 from .image_files import walk_images as walk_images
-from .image_frames import deep_planes, several_frames, shown_levels, upright, wide_colour
+from .image_frames import deep_planes, several_frames, upright, wide_colour
+from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .quiet_libraries import quiet_pillow
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
@@ -153,58 +149,6 @@ def _position(source: BinaryIO) -> int:
         return 0
 
 
-def _colour_of(img: Image.Image) -> float:
-    """Colourfulness measured on at most ~128x128 pixels (cheap; exact enough to tell photos from MRI)."""
-    step = max(1, max(img.size) // 128)
-    return colourfulness(np.asarray(img)[::step, ::step, :3])
-
-
-def _jpeg_colour(buffer: BinaryIO) -> float:
-    """Colourfulness from a second, reduced-size RGB decode (colour JPEGs not coded as YCbCr: rare)."""
-    pos = buffer.tell()
-    buffer.seek(0)
-    with Image.open(buffer, formats=["JPEG"]) as small:
-        small.draft("RGB", (64, 64))
-        colour = _colour_of(small.convert("RGB"))
-    buffer.seek(pos)
-    return colour
-
-
-def _jpeg_is_ycc(img: Image.Image) -> bool:
-    """Whether libjpeg will read this 3-component JPEG as YCbCr (its own rule, jdapimin.c): a JFIF
-    marker says so; else an Adobe marker's transform (0 = RGB); else component ids 'R', 'G', 'B' mean RGB."""
-    if "jfif" in img.info:
-        return True
-    if "adobe" in img.info:
-        return img.info.get("adobe_transform") != 0
-    return tuple(layer[0] for layer in getattr(img, "layer", ())) != (82, 71, 66)
-
-
-def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
-    """8-bit grayscale and the colourfulness it had; high-bit-depth images are min-max scaled."""
-    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        return minmax_uint8(shown_levels(img)), 0.0  # a WhiteIsZero TIFF's levels as it shows them
-    if img.mode == "YCbCr":  # a colour JPEG decoded once, without colour conversion (see decode_image)
-        # colour measured on a box-reduced copy of >= 64 px, as the old reduced-size RGB decode did
-        factor = max(1, min(img.size) // 64)
-        small = img.reduce(factor) if factor > 1 else img
-        return np.asarray(img.getchannel(0)), chroma_colourfulness(np.asarray(small))
-    if img.mode == "1":  # bilevel: 0/255, not 0/1 (which read as a blank image)
-        return np.asarray(img.convert("L"), dtype=np.uint8), 0.0
-    if img.mode == "P":
-        img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA", "PA"):
-        # Transparent pixels become black background, like the rest of an MRI frame.
-        background = Image.new("RGBA", img.size, (0, 0, 0, 255))
-        img = Image.alpha_composite(background, img.convert("RGBA"))
-    colour = 0.0
-    if img.mode not in ("L", "1"):
-        img = img.convert("RGB")
-        colour = _colour_of(img)
-        img = img.convert("L")
-    return np.asarray(img, dtype=np.uint8), colour
-
-
 def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray:
     """Decode ``source`` (path, bytes or binary file) into a 2-D uint8 grayscale array."""
     return decode_image(source, draft_size)[0]
@@ -249,13 +193,13 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             if img.format in ("JPEG", "MPO") and (problem := _scan_problem(buffer.getvalue(), width, height)):  # MPF
                 raise ImageError(problem)
             if draft_size and img.format == "JPEG":
-                if img.mode == "RGB" and _jpeg_is_ycc(img):
+                if img.mode == "RGB" and jpeg_is_ycc(img):
                     # One decode as YCbCr, without libjpeg's colour conversion: its Y plane is bit for bit
                     # the grayscale decode that models are trained on, and Cb/Cr tell colour from gray
                     img.draft("YCbCr", (draft_size, draft_size))
                 else:
                     if img.mode != "L":  # a 1/8-scale colour decode, so the gray path stays as trained
-                        jpeg_colour = _jpeg_colour(buffer)
+                        jpeg_colour = reduced_jpeg_colour(buffer)
                     img.draft("L", (draft_size, draft_size))
             img = wide_colour(img) or img  # before load(), which forgets how the file stores its pixels
             img.load()

@@ -1,0 +1,69 @@
+"""A decoded PIL image -> 8-bit gray and the colourfulness it had (photos and screenshots are refused by it).
+
+Why its own module: every reader (files, bytes and streams in :mod:`braintumor.image_io`, caller's arrays and PIL
+images in :mod:`braintumor.image_arrays`) turns what Pillow decoded into the one gray plane the model reads the same
+way: high bit depths min-max scaled, a YCbCr JPEG's Y plane as it is, transparency on black, palettes expanded.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image
+
+from .colour import chroma_colourfulness, colourfulness
+from .gray_levels import minmax_uint8
+from .image_frames import shown_levels
+
+
+def _colour_of(img: Image.Image) -> float:
+    """Colourfulness measured on at most ~128x128 pixels (cheap; exact enough to tell photos from MRI)."""
+    step = max(1, max(img.size) // 128)
+    return colourfulness(np.asarray(img)[::step, ::step, :3])
+
+
+def reduced_jpeg_colour(buffer: BinaryIO) -> float:
+    """Colourfulness from a second, reduced-size RGB decode (colour JPEGs not coded as YCbCr: rare)."""
+    pos = buffer.tell()
+    buffer.seek(0)
+    with Image.open(buffer, formats=["JPEG"]) as small:
+        small.draft("RGB", (64, 64))
+        colour = _colour_of(small.convert("RGB"))
+    buffer.seek(pos)
+    return colour
+
+
+def jpeg_is_ycc(img: Image.Image) -> bool:
+    """Whether libjpeg will read this 3-component JPEG as YCbCr (its own rule, jdapimin.c): a JFIF
+    marker says so; else an Adobe marker's transform (0 = RGB); else component ids 'R', 'G', 'B' mean RGB."""
+    if "jfif" in img.info:
+        return True
+    if "adobe" in img.info:
+        return img.info.get("adobe_transform") != 0
+    return tuple(layer[0] for layer in getattr(img, "layer", ())) != (82, 71, 66)
+
+
+def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
+    """8-bit grayscale and the colourfulness it had; high-bit-depth images are min-max scaled."""
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        return minmax_uint8(shown_levels(img)), 0.0  # a WhiteIsZero TIFF's levels as it shows them
+    if img.mode == "YCbCr":  # a colour JPEG decoded once, without colour conversion (see decode_image)
+        # colour measured on a box-reduced copy of >= 64 px, as the old reduced-size RGB decode did
+        factor = max(1, min(img.size) // 64)
+        small = img.reduce(factor) if factor > 1 else img
+        return np.asarray(img.getchannel(0)), chroma_colourfulness(np.asarray(small))
+    if img.mode == "1":  # bilevel: 0/255, not 0/1 (which read as a blank image)
+        return np.asarray(img.convert("L"), dtype=np.uint8), 0.0
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        # Transparent pixels become black background, like the rest of an MRI frame.
+        background = Image.new("RGBA", img.size, (0, 0, 0, 255))
+        img = Image.alpha_composite(background, img.convert("RGBA"))
+    colour = 0.0
+    if img.mode not in ("L", "1"):
+        img = img.convert("RGB")
+        colour = _colour_of(img)
+        img = img.convert("L")
+    return np.asarray(img, dtype=np.uint8), colour
