@@ -30,7 +30,7 @@ from braintumor.file_names import utf8_document
 from braintumor.metrics import expected_calibration_error, review_summary
 from braintumor.ood_samples import ood_samples
 from braintumor.predictor import REVIEW_BELOW, Classifier
-from braintumor.wording import LOWER_CONFIDENCE
+from braintumor.wording import LOWER_CONFIDENCE, review_below_text
 
 #: (name, lowest, highest) shown confidence of an accepted answer.
 CONFIDENCE_BANDS = (("< 90 %", 0.0, 0.9), ("90-99 %", 0.9, 0.99), (">= 99 %", 0.99, 1.01))
@@ -90,7 +90,7 @@ def _print_set(name: str, r: dict) -> None:
     print("  shown confidence: " + "; ".join(f"{k}: {b['n']} answers, {b['accuracy']:.2%} right (mean shown "
                                              f"{b['mean_confidence']:.2%})" for k, b in r["confidence_bands"].items()))
     v = r["review"]
-    print(f"  {LOWER_CONFIDENCE} (under {REVIEW_BELOW:.0%}): {v['flagged']} of {v['accepted']} accepted "
+    print(f"  {LOWER_CONFIDENCE} ({review_below_text()}): {v['flagged']} of {v['accepted']} accepted "
           f"({v['flagged'] / max(v['accepted'], 1):.1%}), {v['flagged_right']} of them right; they hold "
           f"{v['wrong_flagged']} of the {v['wrong_accepted']} wrong accepted answers")
     for cls, c in r["per_class"].items():

@@ -51,9 +51,9 @@ def test_the_cli_counts_say_lower_confidence():
 def test_evaluate_says_lower_confidence():
     r = review_summary(np.array([0.5, 0.6, 0.999, 0.999]), np.array([True, False, True, True]), np.ones(4, bool), 0.99)
     line, html = review_line(r), _refused_and_flagged(2, r)
-    assert line.startswith("lower confidence (under 99%): 2 of 4 accepted, 50.00% of them right")
+    assert line.startswith("lower confidence (under 99.0%): 2 of 4 accepted, 50.00% of them right")
     assert "<h2>Refusals and lower confidence</h2>" in html
-    assert "2 of the 4 accepted answers had lower confidence (under 99%); 50.00% of them were right" in html
+    assert "2 of the 4 accepted answers had lower confidence (under 99.0%); 50.00% of them were right" in html
     assert not OLD.search(line + html)
 
 

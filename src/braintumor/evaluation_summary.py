@@ -13,7 +13,7 @@ from .data import Dataset
 from .metrics import percent
 from .report import format_score
 from .series import printable
-from .wording import LOWER_CONFIDENCE, UNLIKE_MRI
+from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, review_below_text
 
 
 def refusals_text(refused: int, side: int | None) -> str:
@@ -28,7 +28,7 @@ def review_line(r: dict) -> str:
     """The console's line on the answers with lower confidence (``r``: :func:`braintumor.metrics.review_summary`),
     as the CLI and the page call them (it said "flagged for review", as if only those needed a clinician); a rate
     with nothing to measure is left out: "(n/a of the others)" was printed when every answer was flagged."""
-    said = f"{LOWER_CONFIDENCE} (under {r['below']:.0%}): {r['flagged']} of {r['accepted']} accepted"
+    said = f"{LOWER_CONFIDENCE} ({review_below_text(r['below'])}): {r['flagged']} of {r['accepted']} accepted"
     if r["accuracy_flagged"] is None:  # none flagged
         return said + (f", which were {percent(r['accuracy_not_flagged'])} right" if r["accepted"] else "")
     others = (f" ({percent(r['accuracy_not_flagged'])} of the others)" if r["accuracy_not_flagged"] is not None

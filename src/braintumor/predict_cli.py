@@ -35,11 +35,11 @@ from tqdm import tqdm
 from .batch_predict import BatchJob, batch_requested
 from .cli_checks import UsageError, check_destinations
 from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
-from .prediction import DISCLAIMER, REVIEW_BELOW, probability_text
+from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .series import input_records, not_classified_texts, notes_text, summary_text, turned
 from .volume_io import plan_inputs
-from .wording import LOWER_CONFIDENCE
+from .wording import LOWER_CONFIDENCE, review_below_text
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
@@ -155,4 +155,4 @@ def tally_text(tally: Counter) -> str:
     classified = tally["ok"] + tally["review"]
     refused = ", ".join(not_classified_texts(tally["ood"], tally["turned"], zero=True))
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them with {LOWER_CONFIDENCE} "
-            f"(under {probability_text(REVIEW_BELOW)}), {refused}, {tally['error']} failed")
+            f"({review_below_text()}), {refused}, {tally['error']} failed")

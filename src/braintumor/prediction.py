@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .wording import LOWER_CONFIDENCE
+from .wording import LOWER_CONFIDENCE, review_below_text
 
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
 #: a brain MRI": real MRI slices unlike the training ones (and CT slices filed as MRI) are refused too.
@@ -107,6 +107,6 @@ def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, s
     said.append("Each slice is answered on its own: no patient-level answer, no grade, size or location; the heat "
                 "map shows where the evidence came from, not a tumour outline.")
     said.append("The confidence is calibrated on slices like the training ones; on scans from another hospital it "
-                f"is too high: answers with a confidence under {probability_text(REVIEW_BELOW)} are said to have "
+                f"is too high: answers with a confidence {review_below_text()} are said to have "
                 f"{LOWER_CONFIDENCE}, and a higher one is no guarantee: every answer is for a clinician to interpret.")
     return said

@@ -16,7 +16,7 @@ from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
 from .metrics import percent
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
-from .wording import LOWER_CONFIDENCE, UNLIKE_MRI
+from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, review_below_text
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
 CAPTIONS: dict[str, str] = {
@@ -210,7 +210,7 @@ def _flagged_text(review: dict) -> str:
     for review"), a rate with nothing to measure left out (it said "against n/a of the others" when every answer was
     flagged)."""
     said = (f"{_e(review['flagged'])} of the {_e(review['accepted'])} accepted answers had {LOWER_CONFIDENCE} "
-            f"(under {review['below']:.0%})")
+            f"({review_below_text(review['below'])})")
     if review["accuracy_flagged"] is None:  # none flagged
         return said + (f"; {percent(review['accuracy_not_flagged'])} of them were right." if review["accepted"]
                        else ".")

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from .classes import display_name
 from .image_io import ImageError
 from .orientation import TURN_ADVICE
-from .predictor import REVIEW_BELOW, Classifier, Prediction, probability_text
+from .predictor import Classifier, Prediction, probability_text
 from .volume_io import Slice, Volume
-from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, input_error
+from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, input_error, review_below_text
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
 TOP_SLICES: int = 5
@@ -171,7 +171,7 @@ def summary_text(rec: dict) -> str:
     name = record_name(rec)
     counts = ", ".join(f"{display_name(c)} {n}" for c, n in s["counts"].items())  # as the table's rows name them
     # the rows' words (not "flagged for review": every answer is for a clinician to interpret, not only these)
-    flagged = (f"; {s['flagged']} with {LOWER_CONFIDENCE} (under {probability_text(REVIEW_BELOW)})"
+    flagged = (f"; {s['flagged']} with {LOWER_CONFIDENCE} ({review_below_text()})"
                if s.get("flagged") else "")
     # the slices not classified, said (as the page's summary line says them), not left to a subtraction; those on
     # their side apart (a summary without the field, from an older file, counts them as before)

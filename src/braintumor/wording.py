@@ -20,6 +20,15 @@ UNLIKE_MRI: str = "unlike brain MRI"
 LOWER_CONFIDENCE: str = "lower confidence"
 
 
+def review_below_text(below: float | None = None) -> str:
+    """``under 99.0%``: the threshold of :data:`LOWER_CONFIDENCE` (``prediction.REVIEW_BELOW``, or an evaluation's own
+    ``below``) as every output says it, to 0.1 % as answers are shown (``prediction.probability_text``). evaluate and
+    report.html said "under 99%" where the CLI and the page said "under 99.0%"."""
+    from .prediction import REVIEW_BELOW, probability_text  # prediction imports this module: at call time
+
+    return f"under {probability_text(REVIEW_BELOW if below is None else below)}"
+
+
 #: What ``braintumor predict`` and the web page say of a file no reader recognised: they read scans too, and the 2-D
 #: reader's message ("expected JPEG, PNG, BMP, TIFF or WebP content") named the image formats only.
 NOT_AN_INPUT: str = ("not a recognised image or scan: expected a JPEG, PNG, BMP, TIFF or WebP image, a DICOM file, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import __version__
 from ..orientation import TURN_ADVICE
-from ..predictor import REVIEW_BELOW
+from ..wording import review_below_text
 from .inference import FIELD, RAW_TYPES, WebState
 
 #: A record's ``path``: what the client named the file (web.inference._clean_name), with a zip member's name after it.
@@ -83,8 +83,8 @@ def _schemas(classes: list[str]) -> dict:
                               "other reasons (colour, blank, ...) refuse at any value"},
                 "reason": {"type": "string", "description": "why the input was refused (only when ood); ending "
                            f"with '{TURN_ADVICE}' for a slice on its side"},
-                "review": {"type": "boolean", "description": "true: accepted, but the confidence is below "
-                           f"{REVIEW_BELOW:.0%}: such answers are wrong more often than surer ones (on scans from "
+                "review": {"type": "boolean", "description": "true: accepted, but the confidence is "
+                           f"{review_below_text()}: such answers are wrong more often than surer ones (on scans from "
                            "a source the model never saw most errors are such answers); every answer, flagged or "
                            "not, is for a qualified clinician to interpret (the model card's disclaimer)"},
                 "heatmap_png_base64": {**b64, "description": "With ?heatmap=1 (if the model supports it): "

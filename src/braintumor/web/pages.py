@@ -9,10 +9,10 @@ from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
-from ..predictor import REVIEW_BELOW, probability_text
+from ..predictor import probability_text
 from ..series import csv_columns, printable, turned
 from ..volume_io import MAX_VOLUME_BYTES
-from ..wording import LOWER_CONFIDENCE
+from ..wording import LOWER_CONFIDENCE, review_below_text
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -44,16 +44,16 @@ def _turned(rec: dict) -> bool:
     return turned(rec)
 
 
-@bp.app_template_global("review_below")
-def _review_below() -> float:
-    """The confidence under which an answer is flagged as lower confidence (a global: the card macro sees no
-    context)."""
-    return REVIEW_BELOW
+@bp.app_template_global("review_below_text")
+def _review_below_text() -> str:
+    """``under 99.0%``: the confidence under which an answer is flagged as lower confidence, in the words of the CLI
+    and evaluate (a global: the card macro sees no context)."""
+    return review_below_text()
 
 
 @bp.app_template_global("lower_confidence")
 def _lower_confidence() -> str:
-    """What an answer under :func:`_review_below` is called, one by one and in counts (a global, as above): the
+    """What an answer under :func:`_review_below_text` is called, one by one and in counts (a global, as above): the
     series line said "flagged for review", as if only those answers needed a clinician."""
     return LOWER_CONFIDENCE
 
