@@ -135,7 +135,7 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     linked = set(re.findall(r'<img src="([^"]+)"', html))
     assert linked == {f"{f}.png" for f in FIGURES}
     assert "zz_broken.jpg" in html and "not a medical device" in html.lower()
-    assert "2 image(s) were refused as unlike brain MRI" in html
+    assert "2 not classified (unlike brain MRI): users are shown no answer" in html
     assert "8 of the 10 accepted answers had lower confidence" in html
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
 
@@ -153,9 +153,10 @@ def test_refusals_as_on_their_side_are_counted_apart_from_not_brain_mri(small_da
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["ood_refused_turned"] == 1
     html = (tmp_path / "eval" / "report.html").read_text()
     # worded as the CLI's last line, "its" for one (it said "1 as on their side (turned 90 degrees)")
-    assert "2 image(s) were refused: 1 as unlike brain MRI, 1 on its side (rotate and resend)" in html
+    assert "1 not classified (unlike brain MRI), 1 not classified (on its side: rotate and resend): " in html
     print_summary(result, dataset, tmp_path / "eval")
-    assert "; refused: 2 (1 as unlike brain MRI, 1 on its side) of 12" in capsys.readouterr().out
+    assert ("; 12 scored: 1 not classified (unlike brain MRI), 1 not classified (on its side: rotate and "
+            "resend)\n") in capsys.readouterr().out
 
 
 def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(small_data: Path, tmp_path: Path,

@@ -107,7 +107,7 @@ def test_refusals_flags_and_calibration_are_reported_on_the_leak_free_subset_too
     nll = -np.log(probs[np.arange(len(y)), y]).mean()
     assert lf["calibration"]["after"]["nll"] == pytest.approx(nll) != doc["calibration"]["after"]["nll"]
     html = (out / "report.html").read_text().split("<h2>Leak-free subset</h2>")[1].split("<h2>")[0]
-    assert f"{lf['ood_refused']} image(s) were refused as unlike brain MRI" in html
+    assert f"{lf['ood_refused']} not classified (unlike brain MRI): users are shown" in html
 
     every_one_leaked(monkeypatch)
     assert run_evaluate(None, str(leaky_data), str(out), progress=False) == 0  # none left

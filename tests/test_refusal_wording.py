@@ -36,13 +36,23 @@ def test_the_cli_tally_says_not_classified_unlike_brain_mri_as_the_page():
         "1 not classified (on its side: rotate and resend), 0 failed")
 
 
-def test_evaluate_and_its_report_say_unlike_brain_mri():
-    assert refusals_text(37, 0) == "refused as unlike brain MRI: 37"
-    assert refusals_text(45, 9) == "refused: 45 (36 as unlike brain MRI, 9 on their side)"
-    assert "2 image(s) were refused as unlike brain MRI" in _refused_and_flagged(2, None)
+def test_evaluate_and_its_report_say_not_classified_as_the_cli_and_the_page():
+    """They said "refused as unlike brain MRI: 37" and "2 image(s) were refused as unlike brain MRI", where the CLI's
+    last line and the page say "37 not classified (unlike brain MRI)"."""
+    assert refusals_text(37, 0) == "37 not classified (unlike brain MRI)"
+    assert refusals_text(0, 0) == "0 not classified (unlike brain MRI)"  # as the CLI's last line: the count is news
+    assert refusals_text(45, 9) == ("36 not classified (unlike brain MRI), 9 not classified (on their side: rotate "
+                                    "and resend)")
+    one = _refused_and_flagged(2, None)
+    assert ("<p>2 not classified (unlike brain MRI): users are shown no answer for these, but the network's answers "
+            "are counted above.</p>") in one
     html = _refused_and_flagged(2, None, side=1)
-    assert "2 image(s) were refused: 1 as unlike brain MRI, 1 on its side (rotate and resend)" in html
-    assert OLD not in html + _refused_and_flagged(2, None)
+    assert ("1 not classified (unlike brain MRI), 1 not classified (on its side: rotate and resend): users are shown "
+            "no answer for these") in html
+    assert "0 not classified (unlike brain MRI).</p>" in _refused_and_flagged(0, None)
+    assert not re.search(r"refused as|were refused|refused:", "".join([refusals_text(37, 0), refusals_text(45, 9),
+                                                                       one, html]))
+    assert OLD not in html + one
 
 
 def test_a_volume_summary_says_not_classified_as_the_page_and_tells_those_on_their_side_apart():

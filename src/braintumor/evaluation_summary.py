@@ -13,15 +13,7 @@ from .data import Dataset
 from .metrics import percent
 from .report import format_score
 from .series import printable
-from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, review_below_text
-
-
-def refusals_text(refused: int, side: int | None) -> str:
-    """``refused as unlike brain MRI: 37``, or with slices refused as on their side (brain MRI, to be turned) said
-    apart: ``refused: 45 (36 as unlike brain MRI, 9 on their side)``; then "of N" follows."""
-    if not side:
-        return f"refused as {UNLIKE_MRI}: {refused}"
-    return f"refused: {refused} ({refused - side} as {UNLIKE_MRI}, {side} on {'its' if side == 1 else 'their'} side)"
+from .wording import LOWER_CONFIDENCE, refusals_text, review_below_text
 
 
 def review_line(r: dict) -> str:
@@ -75,7 +67,7 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
               f"({lf['n_excluded']} excluded)")
     cal = result["calibration"]
     print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
-          f"{cal['after']['ece']:.4f}; {refusals_text(result['ood_refused'], result.get('ood_refused_turned'))} "
-          f"of {result['n']}")
+          f"{cal['after']['ece']:.4f}; {result['n']} scored: "
+          f"{refusals_text(result['ood_refused'], result.get('ood_refused_turned'))}")
     print(review_line(result["review"]))
     print(f"report: {printable(str(Path(out) / 'report.html'))}")

@@ -37,9 +37,9 @@ from .cli_checks import UsageError, check_destinations
 from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
 from .prediction import DISCLAIMER
 from .predictor import Classifier
-from .series import input_records, not_classified_texts, notes_text, summary_text, turned
+from .series import input_records, notes_text, summary_text, turned
 from .volume_io import plan_inputs
-from .wording import LOWER_CONFIDENCE, review_below_text
+from .wording import LOWER_CONFIDENCE, refusals_text, review_below_text
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
@@ -153,6 +153,6 @@ def tally_text(tally: Counter) -> str:
     and their advice lost. Answers under 99 % are said as their rows say them (:data:`LOWER_CONFIDENCE`), not
     "flagged for review": every answer is for a clinician to interpret, not only these."""
     classified = tally["ok"] + tally["review"]
-    refused = ", ".join(not_classified_texts(tally["ood"], tally["turned"], zero=True))
+    refused = refusals_text(tally["ood"] + tally["turned"], tally["turned"])
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them with {LOWER_CONFIDENCE} "
             f"({review_below_text()}), {refused}, {tally['error']} failed")

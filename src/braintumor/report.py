@@ -16,7 +16,7 @@ from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
 from .metrics import percent
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
-from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, review_below_text
+from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, refusals_text, review_below_text
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
 CAPTIONS: dict[str, str] = {
@@ -192,14 +192,9 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
     if refused is None and not review:
         return ""
     parts = []
-    if refused is not None and side:
-        # "its" for one, as the CLI's last line and series summaries (series.not_classified_texts): it said "1 as on
-        # their side (turned 90 degrees)"
-        parts.append(f"{_e(refused)} image(s) were refused: {_e(refused - side)} as {UNLIKE_MRI}, {_e(side)} on "
-                     f"{'its' if side == 1 else 'their'} side (rotate and resend) (their answers are still counted "
-                     "above).")
-    elif refused is not None:
-        parts.append(f"{_e(refused)} image(s) were refused as {UNLIKE_MRI} (their answers are still counted above).")
+    if refused is not None:  # the CLI's and the page's words (it said "2 image(s) were refused as unlike brain MRI")
+        parts.append(_e(refusals_text(refused, side)) + (": users are shown no answer for these, but the network's "
+                                                          "answers are counted above." if refused else "."))
     if review:
         parts.append(_flagged_text(review))
     return f"<{heading}>Refusals and {LOWER_CONFIDENCE}</{heading}>\n<p>{' '.join(parts)}</p>\n"

@@ -15,7 +15,7 @@ from .image_io import ImageError
 from .orientation import TURN_ADVICE
 from .predictor import Classifier, Prediction, probability_text
 from .volume_io import Slice, Volume
-from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, input_error, review_below_text
+from .wording import LOWER_CONFIDENCE, input_error, not_classified_texts, review_below_text
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
 TOP_SLICES: int = 5
@@ -65,16 +65,6 @@ def turned(rec: dict) -> bool:
     first). Such a slice is a brain MRI to rotate and send again: summaries count it apart from those refused as
     unlike brain MRI."""
     return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
-
-
-def not_classified_texts(unlike: int, side: int, zero: bool = False) -> list[str]:
-    """Counts of refusals as people read them, in the page's words (app.js, series.js): ``3 not classified (unlike
-    brain MRI)``, then those refused as turned apart, ``1 not classified (on its side: rotate and resend)``. A count
-    of 0 is left out, the first kept with ``zero``. The CLI said "refused" where the page said "not classified"."""
-    said = [f"{unlike} not classified ({UNLIKE_MRI})"] if unlike or zero else []
-    if side:
-        said.append(f"{side} not classified (on {'its' if side == 1 else 'their'} side: rotate and resend)")
-    return said
 
 
 def tumour_probability(probabilities: dict[str, float]) -> float:

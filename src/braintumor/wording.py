@@ -35,6 +35,26 @@ NOT_AN_INPUT: str = ("not a recognised image or scan: expected a JPEG, PNG, BMP,
                      "a NIfTI volume (.nii, .nii.gz) or a zip of DICOM files")
 
 
+def not_classified_texts(unlike: int, side: int, zero: bool = False) -> list[str]:
+    """Counts of refusals as people read them, in the page's words (app.js, series.js): ``3 not classified (unlike
+    brain MRI)``, then those refused as turned apart, ``1 not classified (on its side: rotate and resend)``. A count
+    of 0 is left out, the first kept with ``zero``. The CLI said "refused" where the page said "not classified", and
+    evaluate and report.html "refused as unlike brain MRI" (the CLI's last line, a scan's summary, evaluate's console
+    and report.html all say these; ``series`` re-exports it)."""
+    said = [f"{unlike} not classified ({UNLIKE_MRI})"] if unlike or zero else []
+    if side:
+        said.append(f"{side} not classified (on {'its' if side == 1 else 'their'} side: rotate and resend)")
+    return said
+
+
+def refusals_text(refused: int, side: int | None = None) -> str:
+    """All ``refused`` inputs, ``side`` of them as on their side (brain MRI, to be turned), in one line:
+    ``36 not classified (unlike brain MRI), 9 not classified (on their side: rotate and resend)``, the first count
+    kept at 0: the CLI's last line, evaluate's console and report.html (which said "refused as unlike brain MRI: 37"
+    and "2 image(s) were refused as unlike brain MRI")."""
+    return ", ".join(not_classified_texts(refused - (side or 0), side or 0, zero=True))
+
+
 def input_error(exc: Exception) -> str:
     """An input's error as ``braintumor predict`` and the web page say it (:data:`NOT_AN_INPUT` for content no reader
     recognised)."""
