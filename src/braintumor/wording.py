@@ -29,6 +29,13 @@ def review_below_text(below: float | None = None) -> str:
     return f"under {probability_text(REVIEW_BELOW if below is None else below)}"
 
 
+#: What a slice that could not be read is called in a scan's counts and one by one: the CLI's summary, the page's
+#: series line and per-slice text (_series.html, series.js). The CLI's summary said "1 failed" where the page said
+#: "1 unreadable": the slice's file or frame could not be decoded, nothing else failed. The machine field keeps its
+#: name: a summary's ``failed``.
+UNREADABLE: str = "unreadable"
+
+
 #: What ``braintumor predict`` and the web page say of a file no reader recognised: they read scans too, and the 2-D
 #: reader's message ("expected JPEG, PNG, BMP, TIFF or WebP content") named the image formats only.
 NOT_AN_INPUT: str = ("not a recognised image or scan: expected a JPEG, PNG, BMP, TIFF or WebP image, a DICOM file, "

@@ -12,7 +12,7 @@ from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: i
 from ..predictor import probability_text
 from ..series import csv_columns, printable, turned
 from ..volume_io import MAX_VOLUME_BYTES
-from ..wording import LOWER_CONFIDENCE, review_below_text
+from ..wording import LOWER_CONFIDENCE, UNREADABLE, review_below_text
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -56,6 +56,13 @@ def _lower_confidence() -> str:
     """What an answer under :func:`_review_below_text` is called, one by one and in counts (a global, as above): the
     series line said "flagged for review", as if only those answers needed a clinician."""
     return LOWER_CONFIDENCE
+
+
+@bp.app_template_global("unreadable")
+def _unreadable() -> str:
+    """What a slice that could not be read is called on a series' line and in its text, as the CLI's summary calls
+    it (a global, as above)."""
+    return UNREADABLE
 
 
 @bp.app_template_global("csv_columns")

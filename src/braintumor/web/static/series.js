@@ -61,7 +61,7 @@ window.braintumorSeries = function (helpers) {
       (s.refused - side ? " · " + (s.refused - side) + " not classified (unlike brain MRI)" : "") +
       (side ? " · " + side + " not classified (on " + (side === 1 ? "its" : "their") + " side: rotate and resend)" :
         "") +
-      (s.failed ? " · " + s.failed + " unreadable" : "") +
+      (s.failed ? " · " + s.failed + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's summary
       (s.flagged ? " · " + s.flagged + " with lower confidence" : "");  // wording.LOWER_CONFIDENCE, as the cards
     // why slices were not classified, each reason once with its count, most first (as volumes.Entry.refusals)
     const reasons = new Map();
