@@ -13,14 +13,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from braintumor.evaluation_summary import review_line
 from braintumor.metrics import review_summary
 from braintumor.predict_cli import tally_text
 from braintumor.prediction import limitations
 from braintumor.report import _refused_and_flagged
 from braintumor.series import summary_text
 from braintumor.web import create_app
-from braintumor.wording import LOWER_CONFIDENCE
+from braintumor.wording import LOWER_CONFIDENCE, review_text
 
 WEB = Path(__file__).resolve().parents[1] / "src" / "braintumor" / "web"
 OLD = re.compile(r"flagged|for review", re.I)
@@ -50,10 +49,11 @@ def test_the_cli_counts_say_lower_confidence():
 
 def test_evaluate_says_lower_confidence():
     r = review_summary(np.array([0.5, 0.6, 0.999, 0.999]), np.array([True, False, True, True]), np.ones(4, bool), 0.99)
-    line, html = review_line(r), _refused_and_flagged(2, r)
-    assert line.startswith("lower confidence (under 99.0%): 2 of 4 accepted, 50.00% of them right")
+    line, html = review_text(r), _refused_and_flagged(2, r)
+    assert line.startswith("2 of the 4 accepted answers had lower confidence (under 99.0%): 50.00% of them were right")
     assert "<h2>Refusals and lower confidence</h2>" in html
-    assert "2 of the 4 accepted answers had lower confidence (under 99.0%); 50.00% of them were right" in html
+    assert f"<p>2 not classified (unlike brain MRI): users are shown no answer for these, but the network's answers " \
+           f"are counted above. {line}.</p>" in html
     assert not OLD.search(line + html)
 
 

@@ -1,46 +1,63 @@
-"""evaluate's line and report.html on the answers flagged under 99 %: with every accepted answer flagged they said
-"(n/a of the others)", and with none flagged "n/a of them right": a part with nothing to measure is left out.
-Synthetic confidences; no model."""
+"""evaluate's line and report.html on the answers flagged under 99 %, said by one function
+(``wording.review_text``): each said it in its own words ("lower confidence (under 99%): 2 of 4 accepted" on the
+console, "2 of the 4 accepted answers had lower confidence" in the report) and handled the none- and all-flagged
+cases on its own; with every accepted answer flagged they said "(n/a of the others)", and with none flagged "n/a of
+them right": a part with nothing to measure is left out. Synthetic confidences; no model."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+from types import SimpleNamespace
+
 import numpy as np
 
-from braintumor.evaluation_summary import review_line
+from braintumor import evaluation_summary
 from braintumor.metrics import review_summary
 from braintumor.report import _refused_and_flagged
+from braintumor.wording import review_text
 
 
 def summary(conf: list[float], correct: list[bool]) -> dict:
     return review_summary(np.array(conf), np.array(correct), np.ones(len(conf), bool), 0.99)
 
 
-def test_some_flagged_says_both_rates_as_before():
-    r = summary([0.5, 0.6, 0.999, 0.999], [True, False, True, True])
-    assert review_line(r) == ("lower confidence (under 99.0%): 2 of 4 accepted, 50.00% of them right "
-                              "(100.00% of the others); they hold 1 of the 1 wrong accepted answers")
+def console(r: dict) -> str:
+    """evaluate's console line on ``r`` (print_summary's, with the other lines' inputs stubbed)."""
+    result = {"counts": {}, "macro_roc_auc": None, "accuracy": 1.0, "macro_f1": 1.0, "ece": 0.0, "n": 1,
+              "data": {"errors": []}, "leak_free": None, "leak_free_note": None, "ood_refused": 0,
+              "calibration": {"temperature": 1.0, "before": {"ece": 0.0}, "after": {"ece": 0.0}}, "review": r}
+    dataset = SimpleNamespace(classes=[], labels=np.zeros(0), root="ROOT", hidden={})
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        evaluation_summary.print_summary(result, dataset, "OUT")
+    return out.getvalue().splitlines()[-2]
+
+
+def said_alike(r: dict) -> str:
+    """The one sentence, as the console prints it and as report.html says it (with a full stop)."""
+    line, html = console(r), _refused_and_flagged(None, r)
+    assert line == review_text(r) and f"<p>{line}.</p>" in html, (line, html)
+    assert "n/a" not in line + html and "accepted, " not in line and "under 99%" not in line + html
+    return line
+
+
+def test_some_flagged_says_both_rates():
+    assert said_alike(summary([0.5, 0.6, 0.999, 0.999], [True, False, True, True])) == (
+        "2 of the 4 accepted answers had lower confidence (under 99.0%): 50.00% of them were right, against "
+        "100.00% of the others; they hold 1 of the 1 wrong accepted answers")
 
 
 def test_every_answer_flagged_says_no_n_a():
-    r = summary([0.5, 0.6], [True, False])
-    line, html = review_line(r), _refused_and_flagged(None, r)
-    assert line == ("lower confidence (under 99.0%): 2 of 2 accepted (all of them), 50.00% of them right; "
-                    "they hold 1 of the 1 wrong accepted answers")
-    assert ("2 of the 2 accepted answers had lower confidence (under 99.0%), all of them; 50.00% of them "
-            "were right, and they hold 1 of the 1 wrong accepted answers.") in html
-    assert "n/a" not in line + html
+    assert said_alike(summary([0.5, 0.6], [True, False])) == (
+        "2 of the 2 accepted answers had lower confidence (under 99.0%), all of them: 50.00% of them were right; "
+        "they hold 1 of the 1 wrong accepted answers")
 
 
 def test_none_flagged_says_no_n_a():
-    r = summary([0.999, 0.999], [True, False])
-    line, html = review_line(r), _refused_and_flagged(None, r)
-    assert line == "lower confidence (under 99.0%): 0 of 2 accepted, which were 50.00% right"
-    assert "0 of the 2 accepted answers had lower confidence (under 99.0%); 50.00% of them were right." \
-        in html
-    assert "n/a" not in line + html
+    assert said_alike(summary([0.999, 0.999], [True, False])) == (
+        "0 of the 2 accepted answers had lower confidence (under 99.0%); 50.00% of the 2 were right")
 
 
 def test_no_accepted_answer_says_no_rate():
-    r = summary([], [])
-    assert review_line(r) == "lower confidence (under 99.0%): 0 of 0 accepted"
-    assert "n/a" not in _refused_and_flagged(None, r)
+    assert said_alike(summary([], [])) == "0 of the 0 accepted answers had lower confidence (under 99.0%)"

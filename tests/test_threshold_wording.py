@@ -11,13 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from braintumor.evaluation_summary import review_line
 from braintumor.metrics import review_summary
 from braintumor.predict_cli import tally_text
 from braintumor.prediction import REVIEW_BELOW, limitations
 from braintumor.report import _refused_and_flagged
 from braintumor.series import summary_text
-from braintumor.wording import review_below_text
+from braintumor.wording import review_below_text, review_text
 
 REPO = Path(__file__).resolve().parents[1]
 OLD = re.compile(r"(?<![\d.])99%")  # "99%", not "99.0%"
@@ -31,9 +30,9 @@ def test_one_formatter_says_the_threshold():
 def test_evaluate_and_its_report_say_it_as_the_cli_and_the_page():
     r = review_summary(np.array([0.5, 0.6, 0.999, 0.999]), np.array([True, False, True, True]), np.ones(4, bool),
                        REVIEW_BELOW)
-    line, html = review_line(r), _refused_and_flagged(2, r)
-    assert line.startswith("lower confidence (under 99.0%): 2 of 4 accepted")
-    assert "2 of the 4 accepted answers had lower confidence (under 99.0%);" in html
+    line, html = review_text(r), _refused_and_flagged(2, r)
+    assert line.startswith("2 of the 4 accepted answers had lower confidence (under 99.0%):")
+    assert "2 of the 4 accepted answers had lower confidence (under 99.0%):" in html
     cli = tally_text(Counter(ok=3, review=2, ood=1))
     scan = summary_text({"path": "head.nii", "summary": {"slices": 3, "classified": 3, "refused": 0, "failed": 0,
                                                          "flagged": 1, "counts": {"glioma": 3}, "most_suspicious": []}})

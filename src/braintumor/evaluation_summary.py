@@ -10,23 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .data import Dataset
-from .metrics import percent
 from .report import format_score
 from .series import printable
-from .wording import LOWER_CONFIDENCE, refusals_text, review_below_text
-
-
-def review_line(r: dict) -> str:
-    """The console's line on the answers with lower confidence (``r``: :func:`braintumor.metrics.review_summary`),
-    as the CLI and the page call them (it said "flagged for review", as if only those needed a clinician); a rate
-    with nothing to measure is left out: "(n/a of the others)" was printed when every answer was flagged."""
-    said = f"{LOWER_CONFIDENCE} ({review_below_text(r['below'])}): {r['flagged']} of {r['accepted']} accepted"
-    if r["accuracy_flagged"] is None:  # none flagged
-        return said + (f", which were {percent(r['accuracy_not_flagged'])} right" if r["accepted"] else "")
-    others = (f" ({percent(r['accuracy_not_flagged'])} of the others)" if r["accuracy_not_flagged"] is not None
-              else "")
-    return (said + (" (all of them)" if not others else "") + f", {percent(r['accuracy_flagged'])} of them right"
-            f"{others}; they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
+from .wording import refusals_text, review_text
 
 
 def absent_notes(dataset: Dataset, counts: dict[str, int]) -> list[str]:
@@ -69,5 +55,5 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
     print(f"temperature {cal['temperature']:.4f} (fitted on validation): ECE {cal['before']['ece']:.4f} -> "
           f"{cal['after']['ece']:.4f}; {result['n']} scored: "
           f"{refusals_text(result['ood_refused'], result.get('ood_refused_turned'))}")
-    print(review_line(result["review"]))
+    print(review_text(result["review"]))  # report.html's words
     print(f"report: {printable(str(Path(out) / 'report.html'))}")

@@ -14,9 +14,8 @@ from pathlib import Path
 from .atomic_files import put_in_place
 from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
-from .metrics import percent
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
-from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, refusals_text, review_below_text
+from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, refusals_text, review_text
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
 CAPTIONS: dict[str, str] = {
@@ -196,24 +195,8 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
         parts.append(_e(refusals_text(refused, side)) + (": users are shown no answer for these, but the network's "
                                                           "answers are counted above." if refused else "."))
     if review:
-        parts.append(_flagged_text(review))
+        parts.append(_e(review_text(review)) + ".")  # evaluate's console line
     return f"<{heading}>Refusals and {LOWER_CONFIDENCE}</{heading}>\n<p>{' '.join(parts)}</p>\n"
-
-
-def _flagged_text(review: dict) -> str:
-    """The report's sentence on the answers with lower confidence (the CLI's and the page's words; it said "flagged
-    for review"), a rate with nothing to measure left out (it said "against n/a of the others" when every answer was
-    flagged)."""
-    said = (f"{_e(review['flagged'])} of the {_e(review['accepted'])} accepted answers had {LOWER_CONFIDENCE} "
-            f"({review_below_text(review['below'])})")
-    if review["accuracy_flagged"] is None:  # none flagged
-        return said + (f"; {percent(review['accuracy_not_flagged'])} of them were right." if review["accepted"]
-                       else ".")
-    others = review["accuracy_not_flagged"]
-    return (said + (", all of them" if others is None else "") + f"; {percent(review['accuracy_flagged'])} of them "
-            "were right" + (f", against {percent(others)} of the others" if others is not None else "")
-            + f", and they hold {_e(review['wrong_flagged'])} of the {_e(review['wrong_accepted'])} wrong accepted "
-            "answers.")
 
 
 def _no_curve(metrics: dict) -> str:

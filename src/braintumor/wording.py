@@ -29,6 +29,25 @@ def review_below_text(below: float | None = None) -> str:
     return f"under {probability_text(REVIEW_BELOW if below is None else below)}"
 
 
+def review_text(r: dict) -> str:
+    """The sentence on the answers with lower confidence (``r``: ``metrics.review_summary``), evaluate's console line
+    and report.html's alike: each had its own words ("lower confidence (under 99%): 2 of 4 accepted" beside "2 of the
+    4 accepted answers had lower confidence") and its own handling of none and all flagged. A rate with nothing to
+    measure is left out ("(n/a of the others)" was printed when every answer was flagged)."""
+    from .metrics import percent  # numpy: at call time, as the other lazy imports here
+
+    said = (f"{r['flagged']} of the {r['accepted']} accepted answers had {LOWER_CONFIDENCE} "
+            f"({review_below_text(r['below'])})")
+    if not r["accepted"]:
+        return said
+    if r["accuracy_flagged"] is None:  # none flagged
+        return said + f"; {percent(r['accuracy_not_flagged'])} of the {r['accepted']} were right"
+    others = r["accuracy_not_flagged"]  # None: all flagged
+    return (said + (", all of them" if others is None else "") + f": {percent(r['accuracy_flagged'])} of them were "
+            "right" + (f", against {percent(others)} of the others" if others is not None else "")
+            + f"; they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
+
+
 #: What a slice that could not be read is called in a scan's counts and one by one: the CLI's summary, the page's
 #: series line and per-slice text (_series.html, series.js). The CLI's summary said "1 failed" where the page said
 #: "1 unreadable": the slice's file or frame could not be decoded, nothing else failed. The machine field keeps its
