@@ -92,3 +92,11 @@ def test_a_series_past_the_limits_or_refused_whole_is_sent_file_by_file_with_a_n
     assert sorted(csv_paths(page)) == sorted(names)
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p and "status of 400" not in p] == []
     page.close()
+
+
+def test_the_zip_maker_offers_only_what_the_page_uses(server, chromium):
+    """zip.js's checksum is its own business: it was exported though nothing else called it (a second way to zip)."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    assert page.evaluate("Object.keys(window.braintumorZip).sort()") == ["overhead", "zip"]
+    assert problems == []
+    page.close()

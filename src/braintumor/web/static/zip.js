@@ -63,5 +63,5 @@ window.braintumorZip = (function () {
     return new Blob(parts.concat(central, [end]), { type: "application/zip" });
   }
 
-  return { zip: zip, overhead: overhead, crc32: crc32 };
+  return { zip: zip, overhead: overhead };
 })();
