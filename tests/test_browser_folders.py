@@ -177,3 +177,30 @@ def test_a_folder_with_nothing_to_classify_says_so(server, chromium, tmp_path):
     assert page.locator("#results > .card").count() == 0
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
+
+
+def test_a_folder_whose_walk_fails_ends_with_one_clear_error(server, chromium, tmp_path):
+    """A walk that fails outright (an error folders.js does not expect, from this browser or itself) left the page at
+    "Reading the dropped folder…" for good, with nothing said. (The folders and files it cannot read are notes of
+    their own: the walk is stubbed to fail here.)"""
+    folder = tmp_path / "denied"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    page, problems = glioma_page(chromium, server)
+    page.evaluate("""() => {
+      const folders = window.braintumorFolders;
+      window.realWalk = folders.walk;
+      folders.walk = function () { return Promise.reject(new DOMException("denied", "SecurityError")); };
+    }""")
+    os_drop(page, [str(folder)])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("This browser could not read the dropped folder (SecurityError: denied): "
+                                         "drop or choose its files instead.")
+    sync_api.expect(status).to_have_class("page-status is-error")
+    assert page.locator("#results > .card").count() == 0
+    page.evaluate("() => { window.braintumorFolders.walk = window.realWalk; }")
+    os_drop(page, [str(folder)])  # the run ended: the next drop is read and analysed
+    sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=30_000)
+    assert page.locator("#page-notes p").count() == 0
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()

@@ -213,8 +213,13 @@
         return;
       }
       if (!run) setStatus(document.getElementById("page-status"), "Reading the dropped folder…", false);
+      // a walk that fails outright (an error it does not expect) is said, as a folder with nothing to classify is:
+      // the page stayed at "Reading the dropped folder…" for good
       folders.walk(drop, limits(form)).then(function (found) {
         handleFiles(form, found.items, found.notes, found.none);
+      }, function (err) {
+        handleFiles(form, [], [], "This browser could not read the dropped folder (" + err + "): drop or choose " +
+          "its files instead.");
       });
     });
     // A file dropped beside the zone must not make the browser navigate away from the page.
