@@ -172,7 +172,7 @@ def test_a_folder_with_nothing_to_classify_says_so(server, chromium, tmp_path):
     os_drop(page, [str(folder)])
     status = page.locator("#page-status")
     sync_api.expect(status).to_have_text("No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, "
-                                         "DICOM, NIfTI or .zip).")
+                                         "DICOM or NIfTI).")
     sync_api.expect(status).to_have_class("page-status is-error")
     assert page.locator("#results > .card").count() == 0
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
@@ -203,4 +203,25 @@ def test_a_folder_whose_walk_fails_ends_with_one_clear_error(server, chromium, t
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=30_000)
     assert page.locator("#page-notes p").count() == 0
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
+
+
+def test_zips_in_a_dropped_folder_are_named_not_sent_as_the_cli_does(server, chromium, tmp_path):
+    """A zip inside a dropped folder was sent, while `braintumor predict FOLDER` does not open one (a folder holding a
+    series and its zip would be classified twice): it is named in a note, as the CLI names it. A zip dropped itself
+    is still sent."""
+    folder = tmp_path / "export"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    for name in ("b.zip", "c.ZIP", "d.zip", "sub/e.zip"):
+        (folder / name).write_bytes(b"PK\x05\x06" + bytes(18))
+    (tmp_path / "given.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    page, problems = glioma_page(chromium, server)
+    os_drop(page, [str(folder), str(tmp_path / "given.zip")])
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).", timeout=30_000)
+    assert page.locator("#page-notes p").all_inner_texts() == [
+        "Skipped 4 .zip files in the dropped folder (zips in a folder are not opened: drop or choose each one "
+        "itself): export/b.zip, export/c.ZIP, export/d.zip and 1 more."]
+    assert sorted(page.locator("#results > .card .card-name").all_inner_texts()) == ["export/a.png", "given.zip"]
+    assert problems == []
     page.close()

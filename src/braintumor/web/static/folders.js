@@ -7,10 +7,13 @@
 "use strict";
 
 window.braintumorFolders = (function () {
-  // Taken by their ending: the CLI's image endings, DICOM and NIfTI scans, and a zip (the page sends each file on its
-  // own, so a zip of a series is read as the server reads one). Any other file is taken when its bytes say DICOM: a
-  // scanner names its slices IM0001 or by their UID (1.2.840.113619.2.55.3.12), with no ending or a number for one.
-  const TAKEN = /\.(jpe?g|png|bmp|tiff?|webp|dcm|dicom|nii|nii\.gz|zip)$/i;
+  // Taken by their ending: the CLI's image endings, DICOM and NIfTI scans. Any other file is taken when its bytes
+  // say DICOM: a scanner names its slices IM0001 or by their UID (1.2.840.113619.2.55.3.12), with no ending or a
+  // number for one. A zip in the folder is named in a note, not sent, as the CLI does not open one in a folder (a
+  // folder holding a series and its zip would have it classified twice); a zip dropped itself is sent.
+  const TAKEN = /\.(jpe?g|png|bmp|tiff?|webp|dcm|dicom|nii|nii\.gz)$/i;
+  const ZIP = /\.zip$/i;
+  const SHOWN = 3;  // names a note lists before "and N more", as folder_notes.SHOWN
   const DICOM = /\.(dcm|dicom)$/i;
   const SYSTEM = ["__macosx", "thumbs.db", "ehthumbs.db", "desktop.ini"];  // as image_files.SYSTEM_NAMES
   // Files taken from one drop: each is a request and a card with its heat map on the page (a study of several
@@ -164,13 +167,18 @@ window.braintumorFolders = (function () {
       for (const child of children) if (child.isFile) await visit(child, false);
       for (const child of children) if (child.isDirectory) await visit(child, false);
     }
-    const items = [], skipped = {};
+    const items = [], skipped = {}, zips = [];
     let left = 0, unread = 0, others = 0;
     for (const d of drop) {
       if (d.entry) await visit(d.entry, true);
       else items.push({ file: d.file });  // no entry from this browser: the file as dropped
     }
     for (const f of found) {
+      const name = f.entry.name;
+      if (!f.given && ZIP.test(name)) {  // not read: named in a note
+        zips.push(f.entry.fullPath.replace(/^\//, ""));
+        continue;
+      }
       if (items.length >= MAX_TAKEN) {
         left += 1;
         continue;
@@ -182,7 +190,7 @@ window.braintumorFolders = (function () {
         unread += 1;
         continue;
       }
-      const name = f.entry.name, typed = TAKEN.test(name);
+      const typed = TAKEN.test(name);
       // a slice of a series (its bytes say DICOM) in one of the folders: sent with the folder's others (series)
       const dicom = !f.given && name.toUpperCase() !== "DICOMDIR" && (!typed || DICOM.test(name)) &&
         await saysDicom(file);
@@ -199,6 +207,11 @@ window.braintumorFolders = (function () {
         " not an image or a scan (" + Object.keys(skipped).sort().map(function (k) {
         return skipped[k] + " " + k; }).join(", ") + ").");
     }
+    if (zips.length) {
+      notes.push("Skipped " + count(zips.length, ".zip file") + " in the dropped folder (zips in a folder are not " +
+        "opened: drop or choose each one itself): " + zips.slice(0, SHOWN).join(", ") +
+        (zips.length > SHOWN ? " and " + (zips.length - SHOWN) + " more" : "") + ".");
+    }
     if (cut) {  // the files looked at ran out first (a folder of notes said "more than 0 more files were left out")
       notes.push("Only the first " + MAX_SEEN + " files of this drop were looked at" + (left ? " and the first " +
         MAX_TAKEN + " images or scans analysed" : "") + "; the others were left out: drop them in smaller folders.");
@@ -210,7 +223,7 @@ window.braintumorFolders = (function () {
     unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
     const grouped = series(items, limits);
     return { items: grouped.items, notes: notes.concat(grouped.notes), none: items.length ? null
-      : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM, NIfTI or .zip)." };
+      : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };
   }
 
   return { dropped: dropped, hasFolder: hasFolder, walk: walk, isDicomHead: isDicomHead, MAX_TAKEN: MAX_TAKEN };
