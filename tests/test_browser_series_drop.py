@@ -13,7 +13,7 @@ from dicom_factory import series
 from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_errors import os_drop
-from test_browser_folders import WATCH_SENT, csv_paths
+from test_browser_folders import WATCH_SENT, csv_paths, glioma_page
 
 from braintumor.image_io import read_image
 
@@ -91,6 +91,37 @@ def test_a_series_past_the_limits_or_refused_whole_is_sent_file_by_file_with_a_n
                              "study/a.jpg"]
     assert sorted(csv_paths(page)) == sorted(names)
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p and "status of 400" not in p] == []
+    page.close()
+
+
+def test_a_series_counts_as_one_against_the_files_one_drop_takes(server, chromium, tmp_path):
+    """The 200 files a drop takes were counted before a folder's slices became a series: a 250-slice series (the
+    server takes 512) was sent as 200 slices, or as one after 199 images, with the rest "left out". It is one scan
+    against the limit, sent whole; what is left past the limit is said as before."""
+    folder = tmp_path / "many"
+    (folder / "T1").mkdir(parents=True)
+    (folder / "U").mkdir()
+    for i in range(199):
+        (folder / f"img{i:03d}.png").write_bytes(b"\x89PNG")
+    for name, data in series([np.full((8, 8), k % 256, np.uint8) for k in range(250)], shuffle=False):
+        (folder / "T1" / name).write_bytes(data)
+    for name in ("a.png", "b.png"):
+        (folder / "U" / name).write_bytes(b"\x89PNG")
+    page, problems = glioma_page(chromium, server)
+    page.add_init_script(WATCH_SENT)
+    page.reload()
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    os_drop(page, [str(folder)])
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 200 classified (see below).", timeout=60_000)
+    assert page.locator("#page-notes p").all_inner_texts() == [
+        "Only the first 200 images or scans of this drop are analysed: 2 more files were left out; drop them in "
+        "smaller folders."]
+    names = page.locator("#results > .card .card-name").all_inner_texts()
+    assert sorted(names) == ["many/T1"] + [f"many/img{i:03d}.png" for i in range(199)]
+    zipped = [files for files in page.evaluate("window.sentFiles") if files[0][0] == "series.zip"]
+    slices = sum(p.stat().st_size for p in (folder / "T1").iterdir())
+    assert [size for _, size, _ in zipped[0]] == [slices + 22 + 250 * (76 + 2 * 6)]  # every slice, in one request
+    assert problems == []
     page.close()
 
 

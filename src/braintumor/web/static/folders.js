@@ -16,8 +16,10 @@ window.braintumorFolders = (function () {
   const SHOWN = 3;  // names a note lists before "and N more", as folder_notes.SHOWN
   const DICOM = /\.(dcm|dicom)$/i;
   const SYSTEM = ["__macosx", "thumbs.db", "ehthumbs.db", "desktop.ini"];  // as image_files.SYSTEM_NAMES
-  // Files taken from one drop: each is a request and a card with its heat map on the page (a study of several
-  // series, or a home folder dropped by mistake, would be thousands).
+  // Images or scans taken from one drop: each is a request and a card with its heat map on the page (a study of
+  // several series, or a home folder dropped by mistake, would be thousands). A folder's DICOM series is one of them
+  // (one request, within the server's slices and bytes for one: series), counted once it is grouped: its slices
+  // counted one by one made a 300-slice folder a 200-slice series and a note.
   const MAX_TAKEN = 200;
   const MAX_SEEN = 5000;  // files looked at in one drop: beyond, the folder is not walked further
 
@@ -118,14 +120,15 @@ window.braintumorFolders = (function () {
 
   // The DICOM slices of each folder, two or more, as one item {files: [{file, path}], path: the folder}, where the
   // first of them was: the page sends them in one request, as a zip (zip.js), for the series' summary. A folder past
-  // one request's limits ({slices, bytes}: the server's, from the page) has its files sent one by one, with a note.
+  // one request's limits ({slices, bytes}: the server's, from the page) has its files sent one by one, with a note,
+  // kept by its first file (said only when that file is analysed: noted).
   function series(items, limits) {
     const folders = new Map();
     items.forEach(function (item) {
       const folder = item.path.slice(0, Math.max(item.path.lastIndexOf("/"), 0));
       if (item.dicom && folder) folders.set(folder, (folders.get(folder) || []).concat([item]));
     });
-    const notes = [], joined = new Map();
+    const noted = new Map(), joined = new Map();
     folders.forEach(function (group, folder) {
       if (group.length < 2) return;
       const bytes = group.reduce(function (n, i) { return n + i.file.size; }, 0) +
@@ -135,12 +138,12 @@ window.braintumorFolders = (function () {
         group.slice(1).forEach(function (i) { joined.set(i, null); });
         return;
       }
-      notes.push("The " + group.length + " DICOM files in " + folder + " are more than one request takes (" +
+      noted.set(group[0], "The " + group.length + " DICOM files in " + folder + " are more than one request takes (" +
         limits.slices + " slices, " + Math.round(limits.bytes / 1048576) + " MB): each is classified on its own, " +
         "with no series summary (a .zip of fewer of them gets one).");
     });
     return { items: items.map(function (i) { return joined.has(i) ? joined.get(i) : i; }).filter(Boolean),
-      notes: notes };
+      noted: noted };
   }
 
   // The drop's files to classify, [{file, path}] (a folder's DICOM slices grouped: series), in order, and the notes
@@ -168,7 +171,7 @@ window.braintumorFolders = (function () {
       for (const child of children) if (child.isDirectory) await visit(child, false);
     }
     const items = [], skipped = {}, zips = [];
-    let left = 0, unread = 0, others = 0;
+    let unread = 0, others = 0;
     for (const d of drop) {
       if (d.entry) await visit(d.entry, true);
       else items.push({ file: d.file });  // no entry from this browser: the file as dropped
@@ -177,10 +180,6 @@ window.braintumorFolders = (function () {
       const name = f.entry.name;
       if (!f.given && ZIP.test(name)) {  // not read: named in a note
         zips.push(f.entry.fullPath.replace(/^\//, ""));
-        continue;
-      }
-      if (items.length >= MAX_TAKEN) {
-        left += 1;
         continue;
       }
       let file;
@@ -201,6 +200,10 @@ window.braintumorFolders = (function () {
         skipped[ending(name)] = (skipped[ending(name)] || 0) + 1;
       }
     }
+    // the first MAX_TAKEN images or scans, a series as one (every file looked at is read first: at most MAX_SEEN)
+    const grouped = series(items, limits), taken = grouped.items.slice(0, MAX_TAKEN);
+    const left = grouped.items.slice(MAX_TAKEN).reduce(function (n, i) { return n + (i.files ? i.files.length : 1); },
+      0);
     const notes = [];
     if (others) {
       notes.push("Skipped " + count(others, "file") + " in the dropped folder that " + (others === 1 ? "is" : "are") +
@@ -221,8 +224,8 @@ window.braintumorFolders = (function () {
     }
     if (unread) notes.push(count(unread, "file") + " in the dropped folder could not be read by this browser.");
     unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
-    const grouped = series(items, limits);
-    return { items: grouped.items, notes: notes.concat(grouped.notes), none: items.length ? null
+    taken.forEach(function (i) { if (grouped.noted.has(i)) notes.push(grouped.noted.get(i)); });
+    return { items: taken, notes: notes, none: items.length ? null
       : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };
   }
 
