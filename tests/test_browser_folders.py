@@ -225,3 +225,26 @@ def test_zips_in_a_dropped_folder_are_named_not_sent_as_the_cli_does(server, chr
     assert sorted(page.locator("#results > .card .card-name").all_inner_texts()) == ["export/a.png", "given.zip"]
     assert problems == []
     page.close()
+
+
+def test_a_file_dropped_beside_a_folder_with_no_entry_is_still_sent(server, chromium, tmp_path):
+    """A dropped file the browser gives no entry for (webkitGetAsEntry null: the walk takes it as dropped) made the
+    grouping of series fail on its missing path, and with it the whole drop."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    (tmp_path / "beside.png").write_bytes(b"\x89PNG")
+    page, problems = glioma_page(chromium, server)
+    page.add_init_script("""
+const given = DataTransferItem.prototype.webkitGetAsEntry;
+DataTransferItem.prototype.webkitGetAsEntry = function () {
+  const entry = given.call(this);
+  return entry && entry.isDirectory ? entry : null;
+};""")
+    page.reload()
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    os_drop(page, [str(folder), str(tmp_path / "beside.png")])
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).", timeout=30_000)
+    assert sorted(page.locator("#results > .card .card-name").all_inner_texts()) == ["beside.png", "scans/a.png"]
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()

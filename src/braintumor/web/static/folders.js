@@ -125,6 +125,7 @@ window.braintumorFolders = (function () {
   function series(items, limits) {
     const folders = new Map();
     items.forEach(function (item) {
+      if (!item.path) return;  // a file with no entry from this browser: taken as dropped, in no folder
       const folder = item.path.slice(0, Math.max(item.path.lastIndexOf("/"), 0));
       if (item.dicom && folder) folders.set(folder, (folders.get(folder) || []).concat([item]));
     });
