@@ -40,3 +40,38 @@ def test_available_cpus_without_a_readable_proc_cgroup_reads_the_root(tmp_path):
         pytest.skip("needs at least 2 CPUs in this process's affinity to tell a 1-CPU quota apart")
     (tmp_path / "cpu.max").write_text("100000 100000\n")
     assert serve_mod.available_cpus(tmp_path, tmp_path / "missing") == 1
+
+
+def _without_docker_blocks() -> tuple[str, str]:
+    import re
+
+    from conftest import REPO
+
+    section = (REPO / "docs/DEPLOY.md").read_text().split("## Without Docker", 1)[1].split("\n## ", 1)[0]
+    return (re.search(r"```ini\n(.*?)```", section, re.S).group(1),
+            re.search(r"```nginx\n(.*?)```", section, re.S).group(1))
+
+
+def test_deploy_md_unit_and_nginx_snippet_agree_with_serve():
+    """The unit's ExecStart is a command serve's parser takes, and nginx's limits fit it: a body limit a little above
+    --max-upload-mb, a body buffer as large (else nginx writes uploads to a temporary file on its disk), a read timeout
+    past gunicorn's 60 s, and the port the unit listens on."""
+    import re
+    import shlex
+
+    from braintumor.cli import build_parser
+
+    unit, nginx = _without_docker_blocks()
+    start = shlex.split(re.search(r"^ExecStart=(.*)$", unit, re.M).group(1))
+    assert start[0].endswith("/bin/braintumor")
+    args = build_parser().parse_args(start[1:])
+    for setting in ("NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectSystem=strict", "Restart=on-failure"):
+        assert setting in unit.splitlines()
+    assert "ReadWritePaths" not in unit or "/dev/shm" in unit  # serve writes to /dev/shm only: see the doc
+    size = {k: int(v) for k, v in re.findall(r"^(client_max_body_size|client_body_buffer_size)\s+(\d+)m;", nginx, re.M)}
+    assert args.max_upload_mb < size["client_max_body_size"] <= args.max_upload_mb * 1.1
+    assert size["client_body_buffer_size"] == size["client_max_body_size"]
+    assert re.search(r"proxy_max_temp_file_size\s+0;", nginx)
+    assert int(re.search(r"proxy_read_timeout\s+(\d+)s;", nginx).group(1)) > 60
+    assert all(p == f"http://{args.host}:{args.port}" for p in re.findall(r"proxy_pass\s+(\S+);", nginx))
+    assert "$request_body" not in nginx
