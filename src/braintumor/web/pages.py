@@ -8,6 +8,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
+from ..dicom_sniff import NOT_SCAN_SUFFIXES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..predictor import probability_text
 from ..series import csv_columns, printable, turned
@@ -32,9 +33,10 @@ def _display_name(label: str) -> str:
 
 @bp.app_context_processor
 def _globals() -> dict:
-    # the most a zip may unpack to: what the page may put in the zip of a dropped folder's DICOM series (folders.js)
+    # the most a zip may unpack to: what the page may put in the zip of a dropped folder's DICOM series (folders.js);
+    # the endings a folder walk never opens to look for DICOM, the CLI's (one home: dicom_sniff)
     return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S, "turn_advice": TURN_ADVICE,
-            "max_scan_bytes": MAX_VOLUME_BYTES}
+            "max_scan_bytes": MAX_VOLUME_BYTES, "not_scan_suffixes": " ".join(sorted(NOT_SCAN_SUFFIXES))}
 
 
 @bp.app_template_global("turned")

@@ -8,9 +8,10 @@
 
 window.braintumorFolders = (function () {
   // Taken by their ending: the CLI's image endings, DICOM and NIfTI scans. Any other file is taken when its bytes
-  // say DICOM: a scanner names its slices IM0001 or by their UID (1.2.840.113619.2.55.3.12), with no ending or a
-  // number for one. A zip in the folder is named in a note, not sent, as the CLI does not open one in a folder (a
-  // folder holding a series and its zip would have it classified twice); a zip dropped itself is sent.
+  // say DICOM (not read when its ending is of a type never a scan, a .txt or .pdf, as the CLI does not read it): a
+  // scanner names its slices IM0001 or by their UID (1.2.840.113619.2.55.3.12), with no ending or a number for one.
+  // A zip in the folder is named in a note, not sent, as the CLI does not open one in a folder (a folder holding a
+  // series and its zip would have it classified twice); a zip dropped itself is sent.
   const TAKEN = /\.(jpe?g|png|bmp|tiff?|webp|dcm|dicom|nii|nii\.gz)$/i;
   const ZIP = /\.zip$/i;
   const SHOWN = 3;  // names a note lists before "and N more", as folder_notes.SHOWN
@@ -112,6 +113,14 @@ window.braintumorFolders = (function () {
     }
   }
 
+  // Whether the walk reads a file's first bytes to learn if it is DICOM, as dicom_sniff.worth_sniffing: not for an
+  // ending of a type never a scan (limits.notScan, the CLI's list from the page): a .txt holding DICOM bytes was
+  // taken by the page, and not by braintumor predict.
+  function worthSniffing(name, notScan) {
+    const dot = name.lastIndexOf(".");  // as Path.suffix: the last dot-part, none for ".x" or "x."
+    return !(dot > 0 && dot < name.length - 1 && notScan.indexOf(name.slice(dot).toLowerCase()) >= 0);
+  }
+
   function ending(name) {  // how the summary line names a kind of file left out
     const dot = name.lastIndexOf(".");
     return name.toUpperCase() === "DICOMDIR" ? "DICOMDIR (an index, no image)"
@@ -193,7 +202,7 @@ window.braintumorFolders = (function () {
       const typed = TAKEN.test(name);
       // a slice of a series (its bytes say DICOM) in one of the folders: sent with the folder's others (series)
       const dicom = !f.given && name.toUpperCase() !== "DICOMDIR" && (!typed || DICOM.test(name)) &&
-        await saysDicom(file);
+        worthSniffing(name, limits.notScan || []) && await saysDicom(file);
       if (f.given || (name.toUpperCase() !== "DICOMDIR" && (typed || dicom))) {
         items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, ""), dicom: dicom });
       } else {

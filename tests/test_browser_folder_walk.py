@@ -1,0 +1,55 @@
+"""A dropped folder is walked by the page (static/folders.js) as ``braintumor predict FOLDER`` walks it
+(volume_io._scan_folder): each test drops a folder in a real browser and checks the CLI's walk of the same folder
+agrees. Skipped, never failed, when chromium or playwright is absent (like tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dicom_factory import make_dicom
+from test_browser import pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser_errors import os_drop
+from test_browser_folders import WATCH_SENT, glioma_page
+
+from braintumor.dicom_sniff import NOT_SCAN_SUFFIXES
+from braintumor.volume_io import _scan_folder
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+
+def watched_page(chromium, server):
+    """The page answering "Glioma" to every request, noting what each sends (window.sentFiles)."""
+    page, problems = glioma_page(chromium, server)
+    page.add_init_script(WATCH_SENT)
+    page.reload()
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    return page, problems
+
+
+def sent_names(page) -> list[list[str]]:
+    return sorted([name for name, _, _ in files] for files in page.evaluate("window.sentFiles"))
+
+
+def test_files_of_a_type_never_a_scan_are_not_opened_as_the_cli_does_not(server, chromium, tmp_path):
+    """A .txt or .pdf holding DICOM bytes was read by the page (its first 132 bytes) and sent as a scan, while the
+    CLI never opens such a file (dicom_sniff.NOT_SCAN_SUFFIXES): both now skip it by its name. The page has the list
+    from the server (one home), not a copy."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    dicom = make_dicom(np.zeros((8, 8), dtype=np.uint8))
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    (folder / "IM0001").write_bytes(dicom)
+    (folder / "report.txt").write_bytes(dicom)
+    (folder / "scan.PDF").write_bytes(dicom)
+    assert _scan_folder(folder) == ([folder / "IM0001"], [])  # the CLI's walk: IM0001 its one scan
+    page, problems = watched_page(chromium, server)
+    given = page.locator("#upload-form").get_attribute("data-not-scan-suffixes")
+    assert sorted(given.split()) == sorted(NOT_SCAN_SUFFIXES)
+    os_drop(page, [str(folder)])
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).", timeout=30_000)
+    assert sorted(page.locator("#results > .card .card-name").all_inner_texts()) == ["export/IM0001", "export/a.png"]
+    assert sent_names(page) == [["IM0001"], ["a.png"]]
+    assert page.locator("#page-notes p").all_inner_texts() == [
+        "Skipped 2 files in the dropped folder that are not an image or a scan (1 .pdf, 1 .txt)."]
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
