@@ -53,3 +53,26 @@ def test_files_of_a_type_never_a_scan_are_not_opened_as_the_cli_does_not(server,
         "Skipped 2 files in the dropped folder that are not an image or a scan (1 .pdf, 1 .txt)."]
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
+
+
+def test_a_dcm_file_is_one_of_its_folders_series_whatever_its_bytes(server, chromium, tmp_path):
+    """The CLI takes a folder's .dcm and .dicom files into its series whatever their first bytes (a scan its sniff
+    does not know is read, or said unreadable, as a slice of it); the page sent such a file on its own, a second
+    request and card beside the series'."""
+    folder = tmp_path / "T1"
+    folder.mkdir()
+    dicom = make_dicom(np.zeros((8, 8), dtype=np.uint8))
+    (folder / "IM0001").write_bytes(dicom)
+    (folder / "IM0002").write_bytes(dicom)
+    (folder / "odd.dcm").write_bytes(bytes(200))  # no preamble's 'DICM', no dataset the sniff knows
+    assert _scan_folder(folder) == ([folder / "IM0001", folder / "IM0002", folder / "odd.dcm"], [])
+    page, problems = watched_page(chromium, server)
+    os_drop(page, [str(folder)])
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).", timeout=30_000)
+    assert page.locator("#results > .card .card-name").all_inner_texts() == ["T1"]
+    sent = page.evaluate("window.sentFiles")
+    assert [[name for name, _, _ in files] for files in sent] == [["series.zip"]]
+    assert sent[0][0][1] == 2 * len(dicom) + 200 + 22 + 76 * 3 + 2 * (6 + 6 + 7)  # the three, stored, and headers
+    assert page.locator("#page-notes p").count() == 0
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()

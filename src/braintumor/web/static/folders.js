@@ -200,9 +200,11 @@ window.braintumorFolders = (function () {
         continue;
       }
       const typed = TAKEN.test(name);
-      // a slice of a series (its bytes say DICOM) in one of the folders: sent with the folder's others (series)
-      const dicom = !f.given && name.toUpperCase() !== "DICOMDIR" && (!typed || DICOM.test(name)) &&
-        worthSniffing(name, limits.notScan || []) && await saysDicom(file);
+      // a slice of a series in one of the folders, sent with the folder's others (series): a .dcm or .dicom
+      // whatever its bytes, as the CLI takes it (one sent alone was a second card beside its series), another file
+      // when its bytes say DICOM
+      const dicom = !f.given && (DICOM.test(name) || (!typed && name.toUpperCase() !== "DICOMDIR" &&
+        worthSniffing(name, limits.notScan || []) && await saysDicom(file)));
       if (f.given || (name.toUpperCase() !== "DICOMDIR" && (typed || dicom))) {
         items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, ""), dicom: dicom });
       } else {
