@@ -7,11 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dicom_factory import make_dicom
-from test_browser import pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_errors import os_drop
 from test_browser_folders import WATCH_SENT, glioma_page
 
 from braintumor.dicom_sniff import NOT_SCAN_SUFFIXES
+from braintumor.folder_notes import left_out_kind
 from braintumor.volume_io import _scan_folder
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
@@ -74,5 +75,55 @@ def test_a_dcm_file_is_one_of_its_folders_series_whatever_its_bytes(server, chro
     assert [[name for name, _, _ in files] for files in sent] == [["series.zip"]]
     assert sent[0][0][1] == 2 * len(dicom) + 200 + 22 + 76 * 3 + 2 * (6 + 6 + 7)  # the three, stored, and headers
     assert page.locator("#page-notes p").count() == 0
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+
+
+def test_the_page_and_the_cli_note_the_same_files_left_out(server, chromium):
+    """Which files a walk passes over are worth a note (folder_notes.left_out_kind; folders.js leftOutKind, a copy,
+    as the bytes are read in the browser): the same answer for each name and first bytes."""
+    names = ["a.zip", "A.ZIP", "x.hdr", "x.HDR.gz", "x.img", "x.Img.gz", "x.hdr.txt", "scan", "scan.1", "notes.md"]
+    heads = [PNG, b"\xff\xd8\xff\xe0", b"\xff\xd8", b"II*\x00", b"MM\x00*", b"II\x00*", b"RIFF\0\0\0\0WEBPVP8 ",
+             b"RIFF\0\0\0\0WAVE", b"", bytes(132), b"PK\x03\x04"]
+    cases = [(name, head) for name in names for head in heads]
+    page, problems = open_page(chromium, server, 1024, 800)
+    page_says = page.evaluate("cs => cs.map(c => window.braintumorFolders.leftOutKind(c[0], new Uint8Array(c[1])))",
+                              [[name, list(head)] for name, head in cases])
+    assert [c for c, js in zip(cases, page_says, strict=True) if left_out_kind(*c) != js] == []
+    assert {left_out_kind(*c) for c in cases} == {"zip", "pair", "image", None}  # each answer is tried
+    assert problems == []
+    page.close()
+
+
+def test_halves_of_pairs_and_images_without_an_ending_are_noted_as_the_cli_notes_them(server, chromium, tmp_path):
+    """The CLI says which files of a folder it did not read that look like inputs: half of a .hdr/.img pair, an image
+    with no image ending. The page counted them with its notes and results ("2 with no ending"), and said nothing of
+    how to have them read; it now says what the CLI says, in the same words (folder_notes.LEFT_OUT_WHY). A .txt is
+    not opened to look (NOT_SCAN_SUFFIXES): a PNG named photo.txt is not noted, by either."""
+    folder = tmp_path / "mri"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    (folder / "brain.hdr").write_bytes(bytes(348))
+    (folder / "brain.img").write_bytes(bytes(64))
+    (folder / "scan").write_bytes(PNG)
+    (folder / "photo.txt").write_bytes(PNG)
+    (folder / "notes").write_text("notes")
+    left: list = []
+    assert _scan_folder(folder, left) == ([], [])
+    assert sorted((p.name, kind) for p, kind in left) == [("brain.hdr", "pair"), ("brain.img", "pair"),
+                                                          ("scan", "image")]
+    page, problems = watched_page(chromium, server)
+    os_drop(page, [str(folder)])
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).", timeout=30_000)
+    assert page.locator("#page-notes p").all_inner_texts() == [
+        "Skipped 2 files in the dropped folder that are not an image or a scan (1 .txt, 1 with no ending).",
+        "Skipped 2 files in the dropped folder (halves of .hdr + .img pairs are not read: save each pair as one .nii "
+        "file): mri/brain.hdr, mri/brain.img.",
+        "Skipped 1 file in the dropped folder (images without an image ending are not read in a folder: drop or "
+        "choose each one itself, or rename it .jpg, .png, ...): mri/scan."]
+    assert sent_names(page) == [["a.png"]]
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()

@@ -20,11 +20,21 @@ from .wording import listed
 _IMAGE_STARTS: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
 #: How many names a note lists before "and N more".
 SHOWN: int = 3
+#: Why each kind of file left out of a folder was not read, and how to have it read: ``{each}`` is "name each one"
+#: on the command line, "drop or choose each one itself" on the page (pages.py gives the page these words for
+#: static/folders.js, whose notes on a dropped folder say what the CLI says).
+LEFT_OUT_WHY: dict[str, str] = {
+    "zip": "zips in a folder are not opened: {each}",
+    "pair": "halves of .hdr + .img pairs are not read: save each pair as one .nii file",
+    "image": "images without an image ending are not read in a folder: {each}, or rename it .jpg, .png, ...",
+    "special": "pipes and devices in a folder are not read: {each}",
+}
 
 
 def left_out_kind(name: str, head: bytes) -> str | None:
     """Why a file that a folder walk passed over (not hidden, no image ending, not DICOM nor NIfTI) is worth a note:
-    ``"zip"``, ``"pair"``, ``"image"``, or None for a file no one expects read. ``head``: its first bytes (132)."""
+    ``"zip"``, ``"pair"``, ``"image"``, or None for a file no one expects read. ``head``: its first bytes (132).
+    static/folders.js leftOutKind is a copy, for a folder dropped on the page (tests/test_browser_folder_walk.py)."""
     lower = name.lower()
     if lower.endswith(".zip"):
         return "zip"
@@ -43,11 +53,8 @@ def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
         if not paths:
             continue
         example = shlex.quote(printable(str(paths[0])))  # a command to paste: a name with spaces stays one argument
-        why = {"zip": f"zips in a folder are not opened: name each one, e.g. braintumor predict {example}",
-               "pair": "halves of .hdr + .img pairs are not read: save each pair as one .nii file",
-               "image": "images without an image ending are not read in a folder: name each one, or rename it "
-                        ".jpg, .png, ...",
-               "special": "pipes and devices in a folder are not read: name each one"}[kind]
+        each = f"name each one, e.g. braintumor predict {example}" if kind == "zip" else "name each one"
+        why = LEFT_OUT_WHY[kind].format(each=each)
         names = listed([printable(str(p)) for p in paths], SHOWN)
         notes.append(f"note: {len(paths)} file(s) in {printable(str(folder))} not read ({why}): {names}")
     return notes

@@ -9,6 +9,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
 from ..dicom_sniff import NOT_SCAN_SUFFIXES
+from ..folder_notes import LEFT_OUT_WHY
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..predictor import probability_text
 from ..series import csv_columns, printable, turned
@@ -34,9 +35,12 @@ def _display_name(label: str) -> str:
 @bp.app_context_processor
 def _globals() -> dict:
     # the most a zip may unpack to: what the page may put in the zip of a dropped folder's DICOM series (folders.js);
-    # the endings a folder walk never opens to look for DICOM, the CLI's (one home: dicom_sniff)
+    # the endings a folder walk never opens to look for DICOM, and why the files it passes over were not read: the
+    # CLI's (one home: dicom_sniff, folder_notes)
     return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S, "turn_advice": TURN_ADVICE,
-            "max_scan_bytes": MAX_VOLUME_BYTES, "not_scan_suffixes": " ".join(sorted(NOT_SCAN_SUFFIXES))}
+            "max_scan_bytes": MAX_VOLUME_BYTES, "not_scan_suffixes": " ".join(sorted(NOT_SCAN_SUFFIXES)),
+            "left_out_why": {kind: LEFT_OUT_WHY[kind].format(each="drop or choose each one itself")
+                             for kind in ("zip", "pair", "image")}}
 
 
 @bp.app_template_global("turned")

@@ -105,12 +105,31 @@ window.braintumorFolders = (function () {
     return twoElements(head, true, explicit) || (explicit && twoElements(head, false, true));
   }
 
-  async function saysDicom(file) {
+  // A walked file's first 132 bytes, to tell DICOM (and an image with no ending) by; none for a name of a type never
+  // a scan (notScan, as dicom_sniff.worth_sniffing), never read, nor for a file that cannot be read.
+  async function headOf(file, notScan) {
+    if (!worthSniffing(file.name, notScan)) return new Uint8Array(0);
     try {
-      return isDicomHead(new Uint8Array(await file.slice(0, 132).arrayBuffer()));
+      return new Uint8Array(await file.slice(0, 132).arrayBuffer());
     } catch (err) {
-      return false;
+      return new Uint8Array(0);
     }
+  }
+
+  // Why a file the walk passed over (no image ending, not DICOM nor NIfTI) is worth a note, as folder_notes.
+  // left_out_kind tells it (tests/test_browser_folder_walk.py asks both): "zip", "pair" (half of a .hdr/.img pair:
+  // nifti_header.PAIR_IMAGE_ENDINGS), "image" (an image format's first bytes), or null for a file no one expects read.
+  const PAIR = /\.(hdr|hdr\.gz|img|img\.gz)$/i;
+  const IMAGE_STARTS = [[0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0x49, 0x49, 0x2a, 0],
+    [0x4d, 0x4d, 0, 0x2a]];  // JPEG, PNG, TIFF (both byte orders): folder_notes._IMAGE_STARTS
+  function startsWith(head, bytes, at) {
+    return bytes.every(function (b, i) { return head[(at || 0) + i] === b; });
+  }
+  function leftOutKind(name, head) {
+    if (ZIP.test(name)) return "zip";
+    if (IMAGE_STARTS.some(function (start) { return startsWith(head, start); }) ||
+        (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8))) return "image";
+    return PAIR.test(name) ? "pair" : null;
   }
 
   // Whether the walk reads a file's first bytes to learn if it is DICOM, as dicom_sniff.worth_sniffing: not for an
@@ -180,7 +199,7 @@ window.braintumorFolders = (function () {
       for (const child of children) if (child.isFile) await visit(child, false);
       for (const child of children) if (child.isDirectory) await visit(child, false);
     }
-    const items = [], skipped = {}, zips = [];
+    const items = [], skipped = {}, passed = { zip: [], pair: [], image: [] }, notScan = limits.notScan || [];
     let unread = 0, others = 0;
     for (const d of drop) {
       if (d.entry) await visit(d.entry, true);
@@ -189,7 +208,7 @@ window.braintumorFolders = (function () {
     for (const f of found) {
       const name = f.entry.name;
       if (!f.given && ZIP.test(name)) {  // not read: named in a note
-        zips.push(f.entry.fullPath.replace(/^\//, ""));
+        passed.zip.push(f.entry.fullPath.replace(/^\//, ""));
         continue;
       }
       let file;
@@ -203,10 +222,14 @@ window.braintumorFolders = (function () {
       // a slice of a series in one of the folders, sent with the folder's others (series): a .dcm or .dicom
       // whatever its bytes, as the CLI takes it (one sent alone was a second card beside its series), another file
       // when its bytes say DICOM
+      const head = f.given || typed ? null : await headOf(file, notScan);
       const dicom = !f.given && (DICOM.test(name) || (!typed && name.toUpperCase() !== "DICOMDIR" &&
-        worthSniffing(name, limits.notScan || []) && await saysDicom(file)));
+        isDicomHead(head)));
+      const kind = f.given || typed || dicom ? null : leftOutKind(name, head);
       if (f.given || (name.toUpperCase() !== "DICOMDIR" && (typed || dicom))) {
         items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, ""), dicom: dicom });
+      } else if (kind) {  // looks like an input: named in a note saying how to have it read, as the CLI's
+        passed[kind].push(f.entry.fullPath.replace(/^\//, ""));
       } else {
         others += 1;
         skipped[ending(name)] = (skipped[ending(name)] || 0) + 1;
@@ -222,11 +245,13 @@ window.braintumorFolders = (function () {
         " not an image or a scan (" + Object.keys(skipped).sort().map(function (k) {
         return skipped[k] + " " + k; }).join(", ") + ").");
     }
-    if (zips.length) {
-      notes.push("Skipped " + count(zips.length, ".zip file") + " in the dropped folder (zips in a folder are not " +
-        "opened: drop or choose each one itself): " + zips.slice(0, SHOWN).join(", ") +
-        (zips.length > SHOWN ? " and " + (zips.length - SHOWN) + " more" : "") + ".");
-    }
+    ["zip", "pair", "image"].forEach(function (kind) {  // in the CLI's words (folder_notes.LEFT_OUT_WHY, from the page)
+      const paths = passed[kind];
+      if (!paths.length) return;
+      notes.push("Skipped " + count(paths.length, kind === "zip" ? ".zip file" : "file") + " in the dropped folder (" +
+        (limits.why || {})[kind] + "): " + paths.slice(0, SHOWN).join(", ") +
+        (paths.length > SHOWN ? " and " + (paths.length - SHOWN) + " more" : "") + ".");
+    });
     if (cut) {  // the files looked at ran out first (a folder of notes said "more than 0 more files were left out")
       notes.push("Only the first " + MAX_SEEN + " files of this drop were looked at" + (left ? " and the first " +
         MAX_TAKEN + " images or scans analysed" : "") + "; the others were left out: drop them in smaller folders.");
@@ -241,5 +266,6 @@ window.braintumorFolders = (function () {
       : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };
   }
 
-  return { dropped: dropped, hasFolder: hasFolder, walk: walk, isDicomHead: isDicomHead, MAX_TAKEN: MAX_TAKEN };
+  return { dropped: dropped, hasFolder: hasFolder, walk: walk, isDicomHead: isDicomHead, leftOutKind: leftOutKind,
+    MAX_TAKEN: MAX_TAKEN };
 })();
