@@ -107,3 +107,36 @@ def test_torchrun_resumes_a_run(single_run, data_root, tmp_path):
     rows = metrics(run)
     assert [r["epoch"] for r in rows] == [1, 2, 3] and rows[:2] == metrics(single_run)
     assert steps(run) == 12
+
+
+RANK_SCRIPT = """
+import os, sys, torch
+from braintumor import distributed as D
+d, device = D.setup(torch.device("cpu"), 2)
+model = D.wrap(torch.nn.Linear(3, 2), d, device)  # DDP: the teardown that left gloo's threads running
+model(torch.ones(1, 3)).sum().backward()
+del model
+D.finish(d, ok=True)
+names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+print(",".join(n for n in names if "gloo" in n))
+"""
+
+
+def test_finish_ends_the_process_groups_threads(tmp_path):
+    """DDP's import of torch._dynamo, after the group existed, kept it alive past destroy_process_group(): gloo's
+    threads ran into interpreter exit, where a finished rank now and then aborted ('terminate called without an
+    active exception', exit code -6). After finish() none of them may be left."""
+    if not Path("/proc/self/task").is_dir():
+        pytest.skip("needs Linux's /proc to list the threads")
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+           "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": "2"}
+    procs = [subprocess.Popen([sys.executable, "-c", RANK_SCRIPT], env={**env, "RANK": str(r), "LOCAL_RANK": str(r)},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-2000:]
+        assert out.strip() == "", f"gloo threads still running after finish(): {out.strip()}"

@@ -68,6 +68,11 @@ def setup(device: torch.device, batch_size: int, sync_bn: bool = False) -> tuple
     if device.type == "cuda":
         device = torch.device("cuda", d.local_rank)
         torch.cuda.set_device(device)
+    # DDP imports torch._dynamo; imported after the group exists (torch._inductor.config's import, in torch 2.13),
+    # it keeps that group alive past destroy_process_group(), so gloo's threads ran into interpreter exit, where a
+    # rank that had finished now and then aborted ("terminate called without an active exception", exit code -6).
+    # Imported first, it holds nothing and finish() really ends the group's threads.
+    import torch._dynamo as _dynamo  # noqa: F401  (as: a plain import would make `torch` local to setup())
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return d, device
 
