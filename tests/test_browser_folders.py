@@ -170,11 +170,7 @@ def test_a_folder_with_nothing_to_classify_says_so(server, chromium, tmp_path):
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
     os_drop(page, [str(folder)])
-    status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text("No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, "
-                                         "DICOM or NIfTI).")
-    sync_api.expect(status).to_have_class("page-status is-error")
-    assert page.locator("#results > .card").count() == 0
+    _ends_in_error(page, "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI).")
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
 
@@ -193,14 +189,11 @@ def test_a_folder_whose_walk_fails_ends_with_one_clear_error(server, chromium, t
       folders.walk = function () { return Promise.reject(new DOMException("denied", "SecurityError")); };
     }""")
     os_drop(page, [str(folder)])
-    status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text("This browser could not read the dropped folder (SecurityError: denied): "
-                                         "drop or choose its files instead.")
-    sync_api.expect(status).to_have_class("page-status is-error")
-    assert page.locator("#results > .card").count() == 0
+    _ends_in_error(page, "This browser could not read the dropped folder (SecurityError: denied): drop or choose its "
+                         "files instead.")
     page.evaluate("() => { window.braintumorFolders.walk = window.realWalk; }")
     os_drop(page, [str(folder)])  # the run ended: the next drop is read and analysed
-    sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=30_000)
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).", timeout=30_000)
     assert page.locator("#page-notes p").count() == 0
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
@@ -248,3 +241,11 @@ DataTransferItem.prototype.webkitGetAsEntry = function () {
     assert sorted(page.locator("#results > .card .card-name").all_inner_texts()) == ["beside.png", "scans/a.png"]
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
+
+
+def _ends_in_error(page, said: str) -> None:
+    """The drop ended as one error on the page's status line, with no result card."""
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text(said)
+    sync_api.expect(status).to_have_class("page-status is-error")
+    assert page.locator("#results > .card").count() == 0
