@@ -94,6 +94,26 @@ def tiny_classifier(tiny_model: Path):
     return Classifier.load(tiny_model, threads=1)
 
 
+# The evaluation tests' shared images (tests/test_evaluate*.py; their stand-ins are in tests/evaluate_fakes.py).
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ROOT/Testing/<class>/ with a few real images each, and one corrupt file among the gliomas."""
+    import shutil
+
+    from evaluate_fakes import PER_CLASS, TESTING
+
+    from braintumor.classes import CLASSES
+    from braintumor.image_io import walk_images
+
+    root = tmp_path_factory.mktemp("data")
+    for name in CLASSES:
+        (root / "Testing" / name).mkdir(parents=True)
+        for src in list(walk_images(TESTING / name))[:PER_CLASS]:
+            shutil.copy(src, root / "Testing" / name / src.name)
+    (root / "Testing" / "glioma" / "zz_broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    return root
+
+
 # The volume readers' tests' shared slices (tests/test_dicom_*.py, test_nifti_volumes.py, test_volume_*.py).
 @pytest.fixture(scope="module")
 def gray(test_images) -> np.ndarray:

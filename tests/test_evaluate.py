@@ -1,98 +1,26 @@
 """End-to-end evaluation on a few real images with stand-in models (no ONNX file, no torch); the leak-free
-subset's tests are in tests/test_evaluate_leak_free.py, which takes its fixtures from here."""
+subset's tests are in tests/test_evaluate_leak_free.py, run_evaluate's in tests/test_evaluate_cli.py; the stand-ins
+they share are in tests/evaluate_fakes.py."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import shutil
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import drawn_titles
+from evaluate_fakes import DATA, FIGURES, PER_CLASS, TESTING, FakeClassifier, _run_dir
 
 from braintumor import figures
 from braintumor.classes import CLASSES
 from braintumor.data import Dataset, load_dataset
-from braintumor.evaluate import evaluate, run_evaluate
-from braintumor.image_io import ImageError, read_image, walk_images
-from braintumor.orientation import TURN_ADVICE
-from braintumor.predictor import REVIEW_BELOW, Classifier, Prediction
-from braintumor.preprocess import PreprocessConfig
-
-REPO = Path(__file__).resolve().parents[1]
-DATA = (REPO / os.environ.get("BRAINTUMOR_DATA", "../shared/datasets/brain-tumor-mri")).resolve()
-TESTING = DATA / "Testing"
-PER_CLASS = 3
-FIGURES = ("confusion_matrix", "roc", "pr", "reliability", "confidence_hist", "training_curves", "samples",
-           "gallery_correct", "gallery_wrong", "gallery_refused")
+from braintumor.evaluate import evaluate
+from braintumor.predictor import Classifier
 
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
-
-
-class FakeClassifier:
-    """Implements the part of Classifier that evaluation uses; every third image is misread."""
-
-    def __init__(self) -> None:
-        self.classes = CLASSES
-        self.metadata = {"model_name": "fake-net", "package_version": "0.0-test", "classes": list(CLASSES),
-                         "temperature": 1.0, "huge": "x" * 10_000}
-        self.path = Path.cwd() / "models" / "fake.onnx"  # as Classifier.load gives it: absolute
-        self.preprocess_config = PreprocessConfig(image_size=64)
-        self.seen = 0
-        self.turn_at: int | None = None  # the k whose refusal is as on its side (the orientation check's advice)
-
-    def predict_many(self, sources: Iterable, batch_size: int = 32,
-                     with_probabilities: bool = False) -> Iterator[tuple[object, ...]]:
-        for src, outcome in self._answers(sources):
-            probs = None if isinstance(outcome, ImageError) else np.asarray(list(outcome.probabilities.values()))
-            yield (src, outcome, probs) if with_probabilities else (src, outcome)
-
-    def _answers(self, sources: Iterable) -> Iterator[tuple[object, object]]:
-        for src in sources:
-            try:
-                read_image(src)
-            except ImageError as exc:
-                yield src, exc
-                continue
-            true = CLASSES.index(Path(src).parent.name)
-            k = self.seen
-            guess = (true + 1) % len(CLASSES) if k % 3 == 2 else true
-            self.seen += 1
-            probs = np.full(len(CLASSES), 0.001 if k % 4 == 0 else 0.1)  # every 4th answer sure, the others not
-            probs[guess] = 1.0 - probs.sum() + probs[guess]
-            as_dict = dict(zip(CLASSES, probs.tolist(), strict=True))
-            if k % 5 == 4:  # refused as unlike brain MRI: answer withheld, probabilities kept
-                reason = f"far; it looks turned 90 degrees, on its side; {TURN_ADVICE}" if k == self.turn_at else "far"
-                yield src, Prediction(None, None, as_dict, ood=True, ood_score=1.0 + k / 10, reason=reason)
-            else:
-                yield src, Prediction(CLASSES[guess], float(probs[guess]), as_dict, ood=False, ood_score=0.5,
-                                      review=bool(probs[guess] < REVIEW_BELOW))
-
-
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """ROOT/Testing/<class>/ with a few real images each, and one corrupt file among the gliomas."""
-    root = tmp_path_factory.mktemp("data")
-    for name in CLASSES:
-        (root / "Testing" / name).mkdir(parents=True)
-        for src in list(walk_images(TESTING / name))[:PER_CLASS]:
-            shutil.copy(src, root / "Testing" / name / src.name)
-    (root / "Testing" / "glioma" / "zz_broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
-    return root
-
-
-def _run_dir(tmp_path: Path) -> Path:
-    run = tmp_path / "run"
-    run.mkdir()
-    rows = [{"epoch": e, "lr": 1e-3 / e, "train_loss": 1.2 / e, "train_acc": 0.5 + e / 10, "val_loss": 1.3 / e,
-             "val_acc": 0.45 + e / 10, "val_ema_loss": 1.4 / e, "val_ema_acc": 0.4 + e / 10} for e in (1, 2, 3)]
-    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"epoch": 4, "lr')  # torn line
-    return run
 
 
 def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
@@ -240,47 +168,6 @@ def test_real_classifier_interface_and_no_wrong_predictions(small_data: Path, tm
     assert "stub&lt;&amp;&gt;" in html and "stub<&>" not in html
 
 
-def test_run_evaluate_errors_are_one_line(small_data: Path, tmp_path: Path, capsys, monkeypatch):
-    assert run_evaluate(None, str(tmp_path / "nowhere"), str(tmp_path / "out"), progress=False) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
-
-    assert run_evaluate(None, str(small_data), str(tmp_path / "out"), leak_threshold=999, progress=False) == 2
-    assert capsys.readouterr().err == ("error: --leak-threshold is a distance between 256-bit hashes, 0 to 64 "
-                                       "(unrelated images differ in about half the bits), got 999\n")
-    nope = str(tmp_path / "nope")
-    assert run_evaluate(None, str(small_data), str(tmp_path / "out"), run_dir=nope, progress=False) == 2
-    assert capsys.readouterr().err == f"error: --run {tmp_path / 'nope'}: no such folder (the training run whose log " \
-        "draws the curves)\n"  # was accepted, and the report silently had no training curves
-    assert run_evaluate(str(tmp_path / "missing.onnx"), str(small_data), str(tmp_path / "out"), progress=False) == 2
-    assert "model file not found" in capsys.readouterr().err
-
-    (tmp_path / "junk.onnx").write_bytes(b"not a model")
-    assert run_evaluate(str(tmp_path / "junk.onnx"), str(small_data), str(tmp_path / "out"), progress=False) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: cannot load model") and err.count("cannot load model") == 1
-
-    def no_matplotlib() -> None:
-        raise figures.FiguresUnavailable(figures.MISSING_MATPLOTLIB)
-
-    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
-    monkeypatch.setattr(figures, "require_matplotlib", no_matplotlib)
-    assert run_evaluate(None, str(small_data), str(tmp_path / "out"), progress=False) == 2
-    assert "pip install 'braintumor[eval]'" in capsys.readouterr().err
-    assert not (tmp_path / "out" / "metrics.json").exists()
-
-
-def test_a_folder_without_images_says_so_and_makes_no_output_folder(tmp_path: Path, capsys, monkeypatch):
-    """It said "none of the 0 images in ... could be read" (nothing was unreadable) and left an empty --out."""
-    (tmp_path / "data" / "Testing" / "glioma").mkdir(parents=True)
-    (tmp_path / "data" / "Testing" / "glioma" / "scan.dcm").write_bytes(b"\0" * 132 + b"DICM")
-    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
-    assert run_evaluate(None, str(tmp_path / "data"), str(tmp_path / "out"), progress=False) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: no images in {tmp_path / 'data' / 'Testing'}'s class folders (") and ".png" in err
-    assert "none of the 0" not in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
-
-
 def test_the_shipped_folder_log_draws_training_curves(small_data: Path, tmp_path: Path):
     """``--run models`` (the README's command) must draw the curves from the log under the name models/ holds."""
     run = _run_dir(tmp_path)
@@ -289,34 +176,6 @@ def test_the_shipped_folder_log_draws_training_curves(small_data: Path, tmp_path
     result = evaluate(FakeClassifier(), dataset, tmp_path / "out", run_dir=run, progress=False, gallery_size=2)
     assert result["figures"]["training_curves"] == "training_curves.png"
     assert (tmp_path / "out" / "training_curves.png").stat().st_size > 0
-
-
-def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys, monkeypatch):
-    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
-    out = tmp_path / "eval"
-    assert run_evaluate(None, str(small_data), str(out), run_dir=str(_run_dir(tmp_path)), progress=False) == 0
-    captured = capsys.readouterr()
-    assert "accuracy 0.6667" in captured.out and "1 unreadable" in captured.out
-    assert str(out / "report.html") in captured.out and captured.err == ""
-    assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"
-
-
-def test_a_folder_with_some_classes_only_is_evaluated_with_the_others_n_a(small_data: Path, tmp_path: Path,
-                                                                          capsys, monkeypatch):
-    """A hospital's labelled folder may hold only gliomas and normal scans: evaluated, nothing invented."""
-    root = tmp_path / "two"
-    for name in ("glioma", "notumor"):
-        shutil.copytree(small_data / "Testing" / name, root / name)
-    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
-    assert run_evaluate(None, str(root), str(tmp_path / "out"), progress=False) == 0
-    printed = capsys.readouterr().out
-    assert f"no images of meningioma, pituitary in {root}: their recall and AUC are n/a" in printed
-    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert metrics["counts"] == {"glioma": PER_CLASS, "meningioma": 0, "notumor": PER_CLASS, "pituitary": 0}
-    for name in ("meningioma", "pituitary"):
-        got = metrics["per_class"][name]
-        assert got["recall"] is None and got["roc_auc"] is None and got["support"] == 0
-    assert "n/a" in (tmp_path / "out" / "report.html").read_text()
 
 
 def test_a_rerun_that_stops_midway_leaves_no_earlier_report_beside_its_files(small_data: Path, tmp_path: Path,

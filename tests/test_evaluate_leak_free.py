@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_evaluate import DATA, TESTING, FakeClassifier, small_data  # noqa: F401 - small_data: a fixture
+from evaluate_fakes import DATA, TESTING, FakeClassifier
 
 from braintumor.classes import CLASSES
 from braintumor.evaluate import run_evaluate
@@ -28,7 +28,7 @@ def every_one_leaked(monkeypatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def leaky_data(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def leaky_data(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """small_data plus a Training split holding a pixel copy of one test glioma and a recompressed
     copy of one test notumor image, next to one real training image per class."""
     from PIL import Image

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import drawn_titles
-from test_evaluate import DATA, TESTING, FakeClassifier, small_data  # noqa: F401 - small_data: a fixture
+from evaluate_fakes import DATA, TESTING, FakeClassifier
 
 from braintumor.evaluate import run_evaluate
 from braintumor.predictor import Classifier
@@ -16,7 +16,7 @@ from braintumor.predictor import Classifier
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
 
 
-def test_a_class_whose_every_image_is_unreadable_is_said_to_have_none_scored(small_data: Path, tmp_path: Path,  # noqa: F811
+def test_a_class_whose_every_image_is_unreadable_is_said_to_have_none_scored(small_data: Path, tmp_path: Path,
                                                                              capsys, monkeypatch):
     """A class folder of corrupt files only: its recall and AUC are n/a in metrics.json and the report, but the
     console's "no images of ..." line looked at the files listed, not those read, and said nothing."""
@@ -32,7 +32,7 @@ def test_a_class_whose_every_image_is_unreadable_is_said_to_have_none_scored(sma
     assert f"no readable images of meningioma in {root}: their recall and AUC are n/a" in printed
 
 
-def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(small_data: Path,  # noqa: F811
+def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(small_data: Path,
                                                                                tmp_path: Path, monkeypatch):
     """reliability.png and reliability_uncalibrated.png had the same title ("Reliability of top-1 confidence
     (ECE ...)"): opened alone, or attached to an issue, the diagram of the probabilities users never see read as
@@ -110,7 +110,7 @@ def test_the_precision_recall_curves_end_at_full_recall(tmp_path: Path, monkeypa
         assert max(line.get_xdata()) == 1.0
 
 
-def test_the_report_and_the_curves_say_which_classes_had_no_images(small_data: Path, tmp_path: Path,  # noqa: F811
+def test_the_report_and_the_curves_say_which_classes_had_no_images(small_data: Path, tmp_path: Path,
                                                                    capsys, monkeypatch):
     """The console said "no images of meningioma, pituitary in ROOT: their recall and AUC are n/a"; report.html only
     showed support 0 and n/a, and roc.png and pr.png left those classes out without a word."""

@@ -1,0 +1,87 @@
+"""``run_evaluate``, the command line's evaluate: its one-line errors, its printed summary and a folder with some
+classes only (stand-in models and a few real images, as tests/test_evaluate.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from evaluate_fakes import DATA, PER_CLASS, TESTING, FakeClassifier, _run_dir
+
+from braintumor import figures
+from braintumor.evaluate import run_evaluate
+from braintumor.predictor import Classifier
+
+pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
+
+
+def test_run_evaluate_errors_are_one_line(small_data: Path, tmp_path: Path, capsys, monkeypatch):
+    assert run_evaluate(None, str(tmp_path / "nowhere"), str(tmp_path / "out"), progress=False) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+    assert run_evaluate(None, str(small_data), str(tmp_path / "out"), leak_threshold=999, progress=False) == 2
+    assert capsys.readouterr().err == ("error: --leak-threshold is a distance between 256-bit hashes, 0 to 64 "
+                                       "(unrelated images differ in about half the bits), got 999\n")
+    nope = str(tmp_path / "nope")
+    assert run_evaluate(None, str(small_data), str(tmp_path / "out"), run_dir=nope, progress=False) == 2
+    assert capsys.readouterr().err == f"error: --run {tmp_path / 'nope'}: no such folder (the training run whose log " \
+        "draws the curves)\n"  # was accepted, and the report silently had no training curves
+    assert run_evaluate(str(tmp_path / "missing.onnx"), str(small_data), str(tmp_path / "out"), progress=False) == 2
+    assert "model file not found" in capsys.readouterr().err
+
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    assert run_evaluate(str(tmp_path / "junk.onnx"), str(small_data), str(tmp_path / "out"), progress=False) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot load model") and err.count("cannot load model") == 1
+
+    def no_matplotlib() -> None:
+        raise figures.FiguresUnavailable(figures.MISSING_MATPLOTLIB)
+
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    monkeypatch.setattr(figures, "require_matplotlib", no_matplotlib)
+    assert run_evaluate(None, str(small_data), str(tmp_path / "out"), progress=False) == 2
+    assert "pip install 'braintumor[eval]'" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "metrics.json").exists()
+
+
+def test_a_folder_without_images_says_so_and_makes_no_output_folder(tmp_path: Path, capsys, monkeypatch):
+    """It said "none of the 0 images in ... could be read" (nothing was unreadable) and left an empty --out."""
+    (tmp_path / "data" / "Testing" / "glioma").mkdir(parents=True)
+    (tmp_path / "data" / "Testing" / "glioma" / "scan.dcm").write_bytes(b"\0" * 132 + b"DICM")
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    assert run_evaluate(None, str(tmp_path / "data"), str(tmp_path / "out"), progress=False) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: no images in {tmp_path / 'data' / 'Testing'}'s class folders (") and ".png" in err
+    assert "none of the 0" not in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+
+def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    out = tmp_path / "eval"
+    assert run_evaluate(None, str(small_data), str(out), run_dir=str(_run_dir(tmp_path)), progress=False) == 0
+    captured = capsys.readouterr()
+    assert "accuracy 0.6667" in captured.out and "1 unreadable" in captured.out
+    assert str(out / "report.html") in captured.out and captured.err == ""
+    assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"
+
+
+def test_a_folder_with_some_classes_only_is_evaluated_with_the_others_n_a(small_data: Path, tmp_path: Path,
+                                                                          capsys, monkeypatch):
+    """A hospital's labelled folder may hold only gliomas and normal scans: evaluated, nothing invented."""
+    root = tmp_path / "two"
+    for name in ("glioma", "notumor"):
+        shutil.copytree(small_data / "Testing" / name, root / name)
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    assert run_evaluate(None, str(root), str(tmp_path / "out"), progress=False) == 0
+    printed = capsys.readouterr().out
+    assert f"no images of meningioma, pituitary in {root}: their recall and AUC are n/a" in printed
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["counts"] == {"glioma": PER_CLASS, "meningioma": 0, "notumor": PER_CLASS, "pituitary": 0}
+    for name in ("meningioma", "pituitary"):
+        got = metrics["per_class"][name]
+        assert got["recall"] is None and got["roc_auc"] is None and got["support"] == 0
+    assert "n/a" in (tmp_path / "out" / "report.html").read_text()
