@@ -11,8 +11,8 @@ import sys
 
 import pytest
 from conftest import REPO
+from serve_process import free_port
 from test_monitoring_server import post_image, scrape, total, wait_for
-from test_web_serve import free_port
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 from prometheus_client.parser import text_string_to_metric_families
-from test_web_serve import free_port
+from serve_process import free_port
 
 from braintumor import gunicorn_config
 from braintumor import serve as serve_mod

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from conftest import REPO
-from test_web_serve import free_port
+from serve_process import free_port
 
 
 def _no_metrics_folder_left(folder) -> bool:

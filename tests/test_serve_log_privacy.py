@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from test_web_serve import running_serve
+from serve_process import running_serve
 
 from braintumor.gunicorn_config import without_client_data
 

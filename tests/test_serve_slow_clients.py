@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 import pytest
-from test_web_serve import running_serve
+from serve_process import running_serve
 
 from braintumor.cli import build_parser
 from braintumor.gunicorn_config import stalled_clients_in_one_line

@@ -1,0 +1,63 @@
+"""A real ``braintumor serve`` process on a free port, for the tests that talk to one over HTTP (tests/test_serve_*.py,
+test_monitoring_*.py, test_deploy.py); a plain module, so that test files import from it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from conftest import REPO
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningServe:
+    """A ``braintumor serve`` process (gunicorn) started by :func:`running_serve`: its port, URL and log."""
+
+    def __init__(self, proc: subprocess.Popen, port: int, log) -> None:
+        self.proc, self.port, self.base, self.log = proc, port, f"http://127.0.0.1:{port}", log
+        self.health: dict = {}
+        self.stop_seconds = 0.0  # from SIGTERM to the process's end
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+
+@contextlib.contextmanager
+def running_serve(tmp_path, *args: str):
+    """``python -m braintumor serve --port P *args`` on a free port, answered /healthz before the body runs; SIGTERM
+    and a wait for its end afterwards (read ``.output()`` then: the log is complete)."""
+    port = free_port()
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), *args],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = RunningServe(proc, port, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                server.health = json.load(urllib.request.urlopen(f"{server.base}/healthz", timeout=2))
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        yield server
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        proc.wait(timeout=40)
+        server.stop_seconds = time.monotonic() - stopped

@@ -1,0 +1,161 @@
+"""``braintumor serve`` under gunicorn: its command line, GUNICORN_CMD_ARGS, the error log's privacy, a failed start,
+the worker environment, and one short real run (waitress and --debug are in tests/test_web_serve.py)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import pytest
+from conftest import REPO
+from serve_process import free_port, running_serve
+
+from braintumor import serve as serve_mod
+
+
+def test_gunicorn_command_line(tmp_path):
+    argv = serve_mod.gunicorn_argv({"model_path": str(tmp_path / "m.onnx"), "max_upload_mb": 8.0, "threads": 1},
+                                   "::1", 8000, workers=3)
+    assert argv[:3] == [sys.executable, "-m", "gunicorn"]
+    assert argv[argv.index("--bind") + 1] == "[::1]:8000" and argv[argv.index("--workers") + 1] == "3"
+    assert argv[argv.index("--worker-class") + 1] == "gthread" and "--preload" not in argv
+    assert argv[argv.index("--threads") + 1] == str(serve_mod.THREADS_PER_WORKER)
+    # one request thread per worker: the sync worker (one shared accept queue), no --threads
+    one = serve_mod.gunicorn_argv({"model_path": "m.onnx"}, "127.0.0.1", 8000, workers=2, threads=1)
+    assert one[one.index("--worker-class") + 1] == "sync" and "--threads" not in one
+    module, call = argv[-1].split(":", 1)
+    tree = ast.parse(call, mode="eval").body
+    assert module == "braintumor.web" and tree.func.id == "create_app"
+    assert {k.arg: ast.literal_eval(k.value) for k in tree.keywords} == {
+        "model_path": str(tmp_path / "m.onnx"), "max_upload_mb": 8.0, "threads": 1}
+
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_gunicorn_cmd_args_can_set_the_timeout(monkeypatch):
+    """serve put ``--timeout 60`` on gunicorn's command line, which beats GUNICORN_CMD_ARGS: an operator's
+    GUNICORN_CMD_ARGS="--timeout 300" (DEPLOY.md's way to other gunicorn settings) was dropped without a word."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    argv = serve_mod.gunicorn_argv({"model_path": "m.onnx"}, "127.0.0.1", 8000, workers=2, threads=1)
+
+    def settings(env: str | None):
+        monkeypatch.setattr(sys, "argv", ["gunicorn", *argv[3:]])  # as gunicorn's master parses them
+        if env is None:
+            monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+        else:
+            monkeypatch.setenv("GUNICORN_CMD_ARGS", env)
+        return WSGIApplication().cfg
+
+    assert settings(None).timeout == 60
+    cfg = settings("--timeout 300 --max-requests 2000")
+    assert (cfg.timeout, cfg.max_requests, cfg.workers) == (300, 2000, 2)
+    assert settings("--workers 7").workers == 2  # serve's own flags still decide what they name
+
+#: Requests gunicorn answers itself: a garbage request line, one over its 4094 bytes, a header over its 8190.
+MALFORMED = [(b"GARBAGE PATIENT_SMITH\r\n\r\n", 400),
+             (b"GET /" + b"PATIENT_DOE" * 400 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+             (b"GET / HTTP/1.1\r\nHost: x\r\nX-Note: " + b"PATIENT_ROE" * 800 + b"\r\n\r\n", 431)]
+
+
+def test_the_error_log_keeps_only_the_kind_of_a_rejected_request():
+    from gunicorn.http import errors
+
+    from braintumor.gunicorn_config import without_client_data
+
+    cases = [(errors.InvalidRequestLine("GARBAGE PATIENT_SMITH"), "Invalid HTTP request line"),
+             (errors.InvalidHeader("Bad Header PATIENT_DOE"), "Invalid HTTP Header"),
+             (errors.InvalidRequestMethod("PATIENT'S"), "Invalid HTTP method"),
+             (errors.InvalidHTTPVersion((9, 9)), "Invalid HTTP Version"),
+             (errors.LimitRequestLine(4414, 4094), "Request Line is too large (4414 > 4094)"),
+             (errors.LimitRequestHeaders("limit request headers fields"), "limit request headers fields"),
+             (errors.ForbiddenProxyRequest("10.9.8.7"), "Proxy request from ... not allowed")]
+    for ip in ("10.1.2.3", "2001:db8::7", ""):  # "" from a unix socket
+        for exc, kind in cases:  # worded as gunicorn's workers/base.py words it
+            record = logging.LogRecord("gunicorn.error", logging.WARNING, __file__, 1,
+                                       f"Invalid request from ip={ip}: {exc}", (), None)
+            assert without_client_data(record) and record.getMessage() == f"Invalid request: {kind}"
+    record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1, "Booting worker with pid: %s", (7,), None)
+    assert without_client_data(record) and record.getMessage() == "Booting worker with pid: 7"  # the rest as it was
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_a_failed_gunicorn_start_leaves_no_metrics_folder(tiny_model, tmp_path):
+    """gunicorn exited 2 on a bad GUNICORN_CMD_ARGS value before any of its hooks ran (on_exit included): the empty
+    braintumor-metrics-* folder serve had made stayed in /dev/shm (or $TMPDIR), one more at every failed start."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path),
+           "GUNICORN_CMD_ARGS": "--max-requests abc"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    done = subprocess.run([sys.executable, "-m", "braintumor", "serve", "--port", str(free_port()), "--model",
+                           str(tiny_model)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--max-requests: invalid int value: 'abc'" in done.stderr, done.stderr
+    deadline = time.monotonic() + 10  # removed just after the server's processes end
+    while list(tmp_path.glob("braintumor-metrics-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list(tmp_path.glob("braintumor-metrics-*"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.parametrize("threads", [[], ["--threads", "1"]], ids=["gthread", "sync"])
+def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
+    with running_serve(tmp_path, "--model", str(tiny_model), "--workers", "2", *threads) as server:
+        port, base = server.port, server.base
+        assert server.health["status"] == "ok"
+        boundary = uuid.uuid4().hex
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="g.jpg"\r\n\r\n'.encode()
+                + test_images["glioma"][0].read_bytes() + f"\r\n--{boundary}--\r\n".encode())
+        req = urllib.request.Request(f"{base}/api/v1/predict", data=body, method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                              "User-Agent": "agent-SMITH", "Referer": "http://ward/PATIENT_DOE"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            result = json.load(r)["results"][0]
+            assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert result["path"] == "g.jpg" and result["label"] in ("glioma", "meningioma", "notumor", "pituitary")
+        for raw, status in MALFORMED:  # rejected by gunicorn itself, before the app
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+                client.sendall(raw)
+                assert client.recv(64).startswith(b"HTTP/1.1 %d" % status)
+    out = server.output()
+    # Workers exit cleanly and at once (an onnxruntime imported before the fork made them abort or hang).
+    assert server.proc.returncode == 0 and server.stop_seconds < 10, out
+    assert "SIGABRT" not in out and "terminate called" not in out
+    assert f"serving {tiny_model.name} on http://127.0.0.1:{port}/ (gunicorn, 2 worker(s)" in out
+    assert "Booting worker" in out and "POST /api/v1/predict" in out
+    (access,) = [line for line in out.splitlines() if "POST /api/v1/predict" in line]
+    assert "SMITH" not in out and "DOE" not in out and "127.0.0.1" not in access  # request line and status only
+    assert '"POST /api/v1/predict HTTP/1.1" 200' in access
+    # gunicorn's error log said "Invalid request from ip=127.0.0.1: Invalid HTTP request line: 'GARBAGE PATIENT_...'"
+    rejected = [line.split("] ", 3)[-1] for line in out.splitlines() if "Invalid request" in line]
+    assert rejected == ["Invalid request: Invalid HTTP request line", "Invalid request: Request Line is too large "
+                        "(4414 > 4094)", "Invalid request: limit request headers fields size"], out
+    assert "PATIENT" not in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_workers_get_no_spare_thread_pools(tiny_model, monkeypatch):
+    """The worker environment caps BLAS/OpenMP pools (they spun on the cores other workers needed) and
+    malloc arenas, unless the operator set those variables already."""
+    for key in [*serve_mod.WORKER_ENV, "PROMETHEUS_MULTIPROC_DIR"]:
+        monkeypatch.setenv(key, "")  # so that teardown restores it: delenv of an unset name records nothing, and
+        monkeypatch.delenv(key)  # serve's PROMETHEUS_MULTIPROC_DIR outlived the test (later /metrics were 500s)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    seen = {}
+
+    def fake_execv(path, argv):
+        seen.update(os.environ)
+        raise OSError("not really starting gunicorn")
+
+    monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
+    with pytest.raises(OSError):
+        serve_mod.serve(model=str(tiny_model), workers=1, port=0)  # any free port: 5000 may be taken
+    assert seen["OPENBLAS_NUM_THREADS"] == "1" and seen["MALLOC_ARENA_MAX"] == "2"
+    assert seen["OMP_NUM_THREADS"] == "3"
+    assert not os.path.exists(seen["PROMETHEUS_MULTIPROC_DIR"])  # removed when the exec failed
