@@ -202,11 +202,7 @@ def test_class_mix_meters_say_their_count_and_share(served):
     """The class mix's meters had no value text, as the result cards' bars have: a screen reader said a raw
     "0.3333333432674408" (or its own rounding of it), not the "2 · 33.3%" shown beside the meter."""
     base, app = served
-    real = app.test_client().get("/api/v1/stats").get_json()
-    answers = [_snapshot(real, 1000, 0), _snapshot(real, 1002, 3)]
-    classes = answers[-1]["predictions"]["by_class"]
-    answers[-1]["predictions"]["by_class"] = dict(zip(classes, (2, 1, 0, 0), strict=True))
-    with _scripted_page(base, answers) as page:
+    with _scripted_page(base, _class_counts(app, (2, 1, 0, 0))) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("3", timeout=10_000)
         meters = page.locator("#class-mix meter")
         texts = meters.evaluate_all("ms => ms.map(m => m.getAttribute('aria-valuetext'))")
@@ -232,11 +228,7 @@ def test_stacked_class_bars_are_parted_by_a_line_of_background(served):
     """The class chart stacks one bar per class in a column: two classes touching stand 3:1 against the chart's
     background but not against each other (WCAG 1.4.11), so each bar above another leaves a gap of it below."""
     base, app = served
-    real = app.test_client().get("/api/v1/stats").get_json()
-    answers = [_snapshot(real, 1000, 0), _snapshot(real, 1002, 6)]
-    classes = answers[-1]["predictions"]["by_class"]
-    answers[-1]["predictions"]["by_class"] = dict(zip(classes, (3, 2, 1, 0), strict=True))
-    with _scripted_page(base, answers) as page:
+    with _scripted_page(base, _class_counts(app, (3, 2, 1, 0))) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("6", timeout=10_000)
         rects = page.locator("#chart-classes rect").evaluate_all(
             "rs => rs.map(r => [+r.getAttribute('x'), +r.getAttribute('y'), +r.getAttribute('height')])")
@@ -244,3 +236,13 @@ def test_stacked_class_bars_are_parted_by_a_line_of_background(served):
         assert len(column) == 3, rects
         gaps = [below[0] - (above[0] + above[1]) for above, below in itertools.pairwise(column)]
         assert min(gaps) >= 0.9, gaps  # chart units: 80 to the chart's 90 px height, so about a pixel
+
+
+def _class_counts(app, counts: tuple[int, ...]) -> list[dict]:
+    """Two /api/v1/stats answers 2 s apart, the second having answered ``counts`` images of each class (in the
+    stats' class order) and nothing else."""
+    real = app.test_client().get("/api/v1/stats").get_json()
+    answers = [_snapshot(real, 1000, 0), _snapshot(real, 1002, sum(counts))]
+    classes = answers[-1]["predictions"]["by_class"]
+    answers[-1]["predictions"]["by_class"] = dict(zip(classes, counts, strict=True))
+    return answers

@@ -1,7 +1,9 @@
-"""Counts said in words: ``1 epoch``, ``2 epochs``.
+"""What the outputs say, in one place: counts in words (``1 epoch``, ``2 epochs``) and the phrases every output
+shares (a refusal "not classified (unlike brain MRI)", "lower confidence (under 99.0%)", "unreadable").
 
-Its own module because data, training and report code all print counts and none should import another's text
-helpers (:mod:`braintumor.series` pulls in the predictor): "1 epochs", "1 images" and "skipped 1 files" were printed.
+Its own module because data, training, report, CLI and web code all print these and none should import another's
+text helpers (:mod:`braintumor.series` pulls in the predictor): "1 epochs" was printed, and the CLI, the page and
+evaluate each said the same answer in their own words.
 """
 
 from __future__ import annotations
