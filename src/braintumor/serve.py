@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cli_checks import UsageError
+from .cpu_quota import available_cpus
 from .gunicorn_config import (
     CLIENT_TIMEOUT_ENV,
     DEFAULT_CLIENT_TIMEOUT,
@@ -102,50 +103,6 @@ def waitress_server(app: Flask, **settings: Any) -> Any:
         if isinstance(listening, BaseWSGIServer):
             listening.channel_class = CountedChannel
     return server
-
-
-def _cgroup_cpus(root: Path) -> float | None:
-    """CPUs allowed by a cgroup v2 (``cpu.max``) or v1 (CFS quota) limit; None when unlimited or unknown."""
-    try:
-        quota, period = (root / "cpu.max").read_text().split()[:2]
-    except (OSError, ValueError):
-        try:
-            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
-            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
-        except OSError:
-            return None
-    try:
-        cpus = int(quota) / int(period)
-    except (ValueError, ZeroDivisionError):  # "max": no limit
-        return None
-    return cpus if cpus > 0 else None  # v1 says -1 for no limit
-
-
-def _own_cgroups(root: Path, proc_cgroup: Path) -> list[Path]:
-    """This process's cgroup v2 directory and its ancestors up to ``root``: a systemd service's ``CPUQuota=`` is on
-    its own cgroup (``0::/system.slice/NAME.service`` in /proc/self/cgroup) or its slice, never on the root, which a
-    container's cgroup namespace makes its own. Just ``root`` when /proc/self/cgroup says nothing else."""
-    try:
-        lines = proc_cgroup.read_text().splitlines()
-    except OSError:
-        return [root]
-    relative = next((line[3:].strip().strip("/") for line in lines if line.startswith("0::")), "")
-    parts = [p for p in relative.split("/") if p and p not in (".", "..")]
-    return [root.joinpath(*parts[:i]) for i in range(len(parts), -1, -1)]
-
-
-def available_cpus(cgroup_root: str | os.PathLike = "/sys/fs/cgroup",
-                   proc_cgroup: str | os.PathLike = "/proc/self/cgroup") -> int:
-    """CPUs this process may use: its affinity mask, capped by a cgroup CPU quota (a container's ``--cpus``, a systemd
-    unit's ``CPUQuota=``), which ``os.cpu_count()`` ignores (a 2-CPU container on a 64-core host would start 64
-    threads per worker)."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        n = os.cpu_count() or 1
-    quotas = [q for d in _own_cgroups(Path(cgroup_root), Path(proc_cgroup)) if (q := _cgroup_cpus(d))]
-    quota = min(quotas) if quotas else None
-    return max(1, min(n, math.ceil(quota)) if quota else n)
 
 
 def default_workers() -> int:
