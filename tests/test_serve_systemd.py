@@ -75,3 +75,26 @@ def test_deploy_md_unit_and_nginx_snippet_agree_with_serve():
     assert int(re.search(r"proxy_read_timeout\s+(\d+)s;", nginx).group(1)) > 60
     assert all(p == f"http://{args.host}:{args.port}" for p in re.findall(r"proxy_pass\s+(\S+);", nginx))
     assert "$request_body" not in nginx
+
+
+@pytest.mark.parametrize(("where", "expected"), [
+    ("cpu/system.slice/braintumor.service", 1),  # CPUQuota= on the unit's own cgroup in the cpu hierarchy
+    ("cpu/system.slice", 1),                     # or on its slice
+    ("cpu/user.slice", None),                    # another cgroup's quota is not ours
+    ("cpu", 1),                                  # a container's own cgroup mounted at the hierarchy's root
+])
+def test_available_cpus_honours_a_cgroup_v1_quota_under_systemd(tmp_path, where, expected):
+    """cgroup v1 (RHEL 7/8's default, still common on hospital servers): /proc/self/cgroup names the unit's cgroup
+    per controller (``4:cpu,cpuacct:/system.slice/braintumor.service``) and the CFS quota lives in that directory of
+    the cpu hierarchy, not at its root, which was the only place read."""
+    if _mine() < 2:
+        pytest.skip("needs at least 2 CPUs in this process's affinity to tell a 1-CPU quota apart")
+    (tmp_path / where).mkdir(parents=True, exist_ok=True)
+    (tmp_path / where / "cpu.cfs_quota_us").write_text("100000\n")
+    (tmp_path / where / "cpu.cfs_period_us").write_text("100000\n")
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text("12:memory:/system.slice/braintumor.service\n"
+                    "4:cpu,cpuacct:/system.slice/braintumor.service\n"
+                    "1:name=systemd:/system.slice/braintumor.service\n"
+                    "0::/system.slice/braintumor.service\n")
+    assert serve_mod.available_cpus(tmp_path, proc) == (expected or _mine())

@@ -11,14 +11,15 @@ import os
 from pathlib import Path
 
 
-def _cgroup_cpus(root: Path) -> float | None:
-    """CPUs allowed by a cgroup v2 (``cpu.max``) or v1 (CFS quota) limit; None when unlimited or unknown."""
+def _cgroup_cpus(directory: Path) -> float | None:
+    """CPUs allowed by the cgroup v2 (``cpu.max``) or v1 (CFS quota) limit in one cgroup directory; None when
+    unlimited or unknown."""
     try:
-        quota, period = (root / "cpu.max").read_text().split()[:2]
+        quota, period = (directory / "cpu.max").read_text().split()[:2]
     except (OSError, ValueError):
         try:
-            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
-            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+            quota = (directory / "cpu.cfs_quota_us").read_text().strip()
+            period = (directory / "cpu.cfs_period_us").read_text().strip()
         except OSError:
             return None
     try:
@@ -28,17 +29,24 @@ def _cgroup_cpus(root: Path) -> float | None:
     return cpus if cpus > 0 else None  # v1 says -1 for no limit
 
 
+def _with_ancestors(top: Path, relative: str) -> list[Path]:
+    parts = [p for p in relative.strip().strip("/").split("/") if p and p not in (".", "..")]
+    return [top.joinpath(*parts[:i]) for i in range(len(parts), -1, -1)]
+
+
 def _own_cgroups(root: Path, proc_cgroup: Path) -> list[Path]:
-    """This process's cgroup v2 directory and its ancestors up to ``root``: a systemd service's ``CPUQuota=`` is on
-    its own cgroup (``0::/system.slice/NAME.service`` in /proc/self/cgroup) or its slice, never on the root, which a
-    container's cgroup namespace makes its own. Just ``root`` when /proc/self/cgroup says nothing else."""
+    """This process's cgroup directories and their ancestors, in the v2 tree (``0::/system.slice/NAME.service`` in
+    /proc/self/cgroup) and in v1's cpu hierarchy (``4:cpu,cpuacct:/system.slice/NAME.service``, mounted at
+    ``root/cpu``): a systemd service's ``CPUQuota=`` is on its own cgroup or its slice, never on the root, which a
+    container's cgroup namespace makes its own. Just the two roots when /proc/self/cgroup says nothing else."""
     try:
         lines = proc_cgroup.read_text().splitlines()
     except OSError:
-        return [root]
-    relative = next((line[3:].strip().strip("/") for line in lines if line.startswith("0::")), "")
-    parts = [p for p in relative.split("/") if p and p not in (".", "..")]
-    return [root.joinpath(*parts[:i]) for i in range(len(parts), -1, -1)]
+        lines = []
+    v2 = next((line[3:] for line in lines if line.startswith("0::")), "")
+    v1 = next((fields[2] for fields in (line.split(":", 2) for line in lines)
+               if len(fields) == 3 and "cpu" in fields[1].split(",")), "")
+    return _with_ancestors(root, v2) + _with_ancestors(root / "cpu", v1)
 
 
 def available_cpus(cgroup_root: str | os.PathLike = "/sys/fs/cgroup",
