@@ -52,6 +52,21 @@ def test_an_mr_or_secondary_capture_without_modality_is_read_without_one(gray):
     assert volume.slices[0].meta["dicom"]["modality"] == "MR"
 
 
+def test_a_secondary_capture_in_hounsfield_units_without_modality_is_ct(gray):
+    """A Secondary Capture (or unregistered SOP class) without Modality, whose Rescale Type says its values are
+    Hounsfield units, is a CT slice: it was read as one of unknown modality, and so classified as MRI."""
+    from pydicom.uid import SecondaryCaptureImageStorage
+
+    ds = make_dataset(gray, sop_class=SecondaryCaptureImageStorage, RescaleType="HU", RescaleIntercept=-1024,
+                      RescaleSlope=1)
+    del ds.Modality
+    (volume,) = read_volumes(to_bytes(ds), name="scan.dcm")
+    assert volume.slices[0].meta["dicom"]["modality"] == "CT"
+    ds.RescaleType = "US"  # unspecified: nothing to go on, read as before
+    (volume,) = read_volumes(to_bytes(ds), name="scan.dcm")
+    assert "modality" not in volume.slices[0].meta["dicom"]
+
+
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
 def test_predict_refuses_a_ct_dicom_without_modality_and_still_answers_mr(test_images, tmp_path, capsys):
     """The shipped model through the CLI: the CT slice, a real MRI slice filed as CT Image Storage without a

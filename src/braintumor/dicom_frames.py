@@ -198,10 +198,14 @@ def _sop_class_modality(ds: Dataset) -> str | None:
 
 def modality(ds: Dataset) -> str | None:
     """The file's modality: its Modality element, else the one its SOP class requires (:data:`SOP_CLASS_MODALITIES`),
-    else None."""
+    else CT where its values are Hounsfield units (Rescale Type "HU": a CT slice kept as Secondary Capture), else
+    None."""
     with quiet_libraries("pydicom."):  # a text's stray escape byte: pydicom's charset warning, its source line on
         value = header_number(ds.get("Modality"), str)  # stderr beside the results ("Found unknown escape ...")
-    return (value.strip()[:64] if isinstance(value, str) else "") or _sop_class_modality(ds)
+        rescale = header_number(ds.get("RescaleType"), str)
+    hounsfield = isinstance(rescale, str) and rescale.strip().upper() == "HU"
+    return (value.strip()[:64] if isinstance(value, str) else "") or _sop_class_modality(ds) or (
+        "CT" if hounsfield else None)
 
 
 def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:
