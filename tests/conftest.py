@@ -94,6 +94,16 @@ def tiny_classifier(tiny_model: Path):
     return Classifier.load(tiny_model, threads=1)
 
 
+# The Python API tests' shipped model (tests/test_python_api.py, test_python_api_arrays.py): a module's own clf, loaded
+# with other settings, takes precedence.
+@pytest.fixture(scope="module")
+def clf():
+    """The shipped model, loaded once per module."""
+    from braintumor.predictor import Classifier
+
+    return Classifier.load()
+
+
 # The evaluation tests' shared images (tests/test_evaluate*.py; their stand-ins are in tests/evaluate_fakes.py).
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
