@@ -1,4 +1,5 @@
-"""NIfTI files as they come: their cost in time and memory, and what bad headers and data blocks are told."""
+"""NIfTI files as they come: their cost in time and memory, and what bad headers and data blocks are told (how a
+readable file's slices are placed, by its orientation and voxel sizes, is in tests/test_nifti_orientation_io.py)."""
 
 from __future__ import annotations
 
@@ -168,25 +169,6 @@ def test_a_volume_past_the_slice_limit_is_refused_on_its_header():
     assert peak < 1_000_000
 
 
-def test_each_slice_names_its_index_in_the_file():
-    """Slices are numbered inferior to superior in the RAS volume; a file stored superior to inferior, or with its
-    slices along its first axis, numbers them otherwise, and nothing told a viewer's voxel index from ours."""
-    import nibabel as nib
-
-    data = np.random.default_rng(0).integers(0, 1000, (40, 48, 6)).astype(np.int16)
-    (down,) = read_volumes(nib.Nifti1Image(data, np.diag([1.0, 1, -1, 1])).to_bytes(), name="down.nii")  # RAI
-    assert [s.meta["nifti"]["file_index"] for s in down.slices] == [5, 4, 3, 2, 1, 0]
-    assert {s.meta["nifti"]["file_axis"] for s in down.slices} == {"k"}
-    first_axis = np.zeros((4, 4))
-    first_axis[2, 0] = first_axis[0, 1] = first_axis[1, 2] = first_axis[3, 3] = 1  # i: superior, j: right, k: front
-    stored = np.random.default_rng(1).integers(0, 1000, (6, 40, 48)).astype(np.int16)
-    (sideways,) = read_volumes(nib.Nifti1Image(stored, first_axis).to_bytes(), name="side.nii")
-    assert [(s.meta["nifti"]["file_axis"], s.meta["nifti"]["file_index"]) for s in sideways.slices] == [
-        ("i", k) for k in range(6)]
-    shown = robust_uint8(stored[2].T[::-1, ::-1].astype(np.float32))  # x = j, y = k: anterior up, right on the left
-    assert np.array_equal(sideways.slices[2].pixels, shown)
-
-
 @pytest.mark.parametrize(("cls", "what"), [("Nifti1Pair", "a NIfTI-1 pair header"),
                                            ("AnalyzeImage", "an Analyze 7.5 header")])
 def test_the_header_of_a_pair_is_told_what_it_is(cls, what, tmp_path):
@@ -221,20 +203,6 @@ def test_the_image_half_of_a_pair_is_told_what_it_may_be(cls, tmp_path):
     assert sniff(*jpeg) is None and sniff(voxels, "scan.bin") is None and sniff(voxels, "scan.img") == "nifti"
 
 
-def test_an_affine_with_two_axes_along_one_is_read_as_stored_and_said():
-    """A huge shear (one column 1e21 along another's axis) has a determinant but no orientation nibabel can place:
-    it was 'NIfTI voxel data is corrupt or truncated (OrientationError)'."""
-    import nibabel as nib
-
-    sheared = np.eye(4)
-    sheared[0, 1] = -2.4e21
-    data = np.random.default_rng(0).integers(0, 1000, (40, 48, 6)).astype(np.int16)
-    (volume,) = read_volumes(nib.Nifti1Image(data, sheared).to_bytes(), name="x.nii")
-    assert len(volume.slices) == 6 and volume.notes == (
-        "the header's orientation is unusable (two of its axes point nearly the same way): slices are the third axis "
-        "as stored",)
-
-
 def test_signalling_nan_voxels_warn_nowhere():
     """A float voxel holding a signalling NaN made numpy print 'RuntimeWarning: invalid value encountered in cast' and
     its source line on stderr, between 'braintumor predict' lines, when the slice was converted for display."""
@@ -251,20 +219,6 @@ def test_signalling_nan_voxels_warn_nowhere():
     assert len(volume.slices) == 3 and volume.slices[0].pixels[47 - 7, 39 - 5] == 0  # the darkest level
 
 
-def test_an_unusable_orientation_with_absurd_voxel_sizes_is_still_read_as_stored():
-    """With no orientation to go by, the slices were cut by the header's voxel sizes: 3e274 mm (a float64 NIfTI-2
-    pixdim) overflowed nibabel's orientation and the file was 'this scan could not be read (ValueError)'."""
-    import nibabel as nib
-
-    img = nib.Nifti2Image(np.random.default_rng(0).random((40, 48, 3)).astype(np.float32), None)
-    img.header.set_zooms((3e274, 1.0, 2.0))
-    img.set_qform(None, code=0)
-    img.set_sform(None, code=0)
-    (volume,) = read_volumes(img.to_bytes(), name="x.nii")
-    assert len(volume.slices) == 3
-    assert any(n.startswith("the header's orientation is unusable") for n in volume.notes)
-
-
 @pytest.mark.parametrize(("slope", "inter", "inverted"), [(1e38, 0.0, False), (1.0, -1e38, False), (2.5, 100.0, False),
                                                          (-3e37, 5e37, True), (0.0, 7.0, False)])
 def test_scaling_changes_nothing_shown_but_its_sign(slope, inter, inverted):
@@ -278,28 +232,3 @@ def test_scaling_changes_nothing_shown_but_its_sign(slope, inter, inverted):
     (volume,) = read_volumes(_patched(nib.Nifti1Image(data, np.eye(4)).to_bytes(), 112, "<ff", slope, inter),
                              name="x.nii")
     assert np.array_equal(volume.slices[1].pixels, expected)
-
-
-_IGNORED = "the header's voxel sizes make each pixel {} mm wide and {} mm high, over 50 times as long as wide: " \
-           "ignored, pixels taken as square"
-_RESAMPLED = "the header's voxel sizes make each pixel {} mm wide and {} mm high: resampled to square pixels, the " \
-             "64x64 slices are {}"
-
-
-@pytest.mark.parametrize(("zooms", "shape", "notes"), [
-    ((1e38, 1.0, 1.0), (64, 64), (_IGNORED.format("1e+38", 1),)),  # an srow of 1e38: a 64 x 1 strip, then refused
-    ((1e5, 0.001, 1.0), (64, 64), (_IGNORED.format(100000, 0.001),)),  # 64 x 1 too
-    ((0.5, 0.5, 5.0), (64, 64), ()),  # real scans, unchanged: thick axial slices,
-    ((1.0, 1.2, 3.0), (77, 64), ()),  # pixels a little higher than wide, resampled unsaid,
-    ((1.0, 2.0, 1.0), (128, 64), ()),
-    ((0.5, 5.0, 0.5), (64, 6), (_RESAMPLED.format(0.5, 5, "6x64"),)),  # a coronal stack too small for its plane: strips
-])
-def test_voxel_sizes_far_from_square_are_ignored_or_said(zooms, shape, notes):
-    """Voxel sizes that made each slice a strip once resampled to square pixels (refused as 'extreme aspect ratio')
-    are ignored beyond MAX_VOXEL_ASPECT, as DICOM's absurd Pixel Spacing is; believable ones are honoured."""
-    import nibabel as nib
-
-    data = (np.random.default_rng(0).random((64, 64, 3)) * 1000).astype(np.int16)
-    (volume,) = read_volumes(nib.Nifti1Image(data, np.diag([*zooms, 1.0])).to_bytes(), name="x.nii")
-    assert volume.slices[0].pixels.shape == shape
-    assert volume.notes == notes
