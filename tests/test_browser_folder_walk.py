@@ -9,7 +9,7 @@ import pytest
 from dicom_factory import make_dicom
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_errors import os_drop
-from test_browser_folders import WATCH_SENT, glioma_page
+from test_browser_folders import WATCH_SENT, drop_and_read_notes, glioma_page
 
 from braintumor.dicom_sniff import NOT_SCAN_SUFFIXES
 from braintumor.folder_notes import left_out_kind
@@ -116,9 +116,8 @@ def test_halves_of_pairs_and_images_without_an_ending_are_noted_as_the_cli_notes
     assert sorted((p.name, kind) for p, kind in left) == [("brain.hdr", "pair"), ("brain.img", "pair"),
                                                           ("scan", "image")]
     page, problems = watched_page(chromium, server)
-    os_drop(page, [str(folder)])
-    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).", timeout=30_000)
-    assert page.locator("#page-notes p").all_inner_texts() == [
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
+    assert notes == [
         "Skipped 2 files in the dropped folder that are not an image or a scan (1 .txt, 1 with no ending).",
         "Skipped 2 files in the dropped folder (halves of .hdr + .img pairs are not read: save each pair as one .nii "
         "file): mri/brain.hdr, mri/brain.img.",

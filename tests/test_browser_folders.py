@@ -91,6 +91,13 @@ def glioma_page(chromium, server):
     return page, problems
 
 
+def drop_and_read_notes(page, paths: list[str], done: str, timeout: int = 30_000) -> list[str]:
+    """Drop ``paths`` as the desktop does, wait for the status line to say ``done``, and give the page's notes."""
+    os_drop(page, paths)
+    sync_api.expect(page.locator("#page-status")).to_have_text(done, timeout=timeout)
+    return page.locator("#page-notes p").all_inner_texts()
+
+
 def test_a_large_folder_is_cut_at_the_limit_with_a_note(server, chromium, tmp_path):
     """More files than one drop takes: the first ones (in name order) are analysed, the rest named in one note; the
     folder is read past the hundred entries Chromium hands over at a time."""
@@ -101,9 +108,8 @@ def test_a_large_folder_is_cut_at_the_limit_with_a_note(server, chromium, tmp_pa
     page, problems = glioma_page(chromium, server)
     limit = page.evaluate("window.braintumorFolders.MAX_TAKEN")
     assert limit == 200
-    os_drop(page, [str(folder)])
-    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 200 classified (see below).", timeout=60_000)
-    assert page.locator("#page-notes p").all_inner_texts() == [
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 200 classified (see below).", timeout=60_000)
+    assert notes == [
         "Only the first 200 images or scans of this drop are analysed: 3 more files were left out; drop them in "
         "smaller folders."]
     names = page.locator("#results > .card .card-name").all_inner_texts()
@@ -121,9 +127,8 @@ def test_a_folder_past_the_files_looked_at_says_that_limit_not_the_images_one(se
     for i in range(5000):
         (folder / f"n{i:04d}.txt").write_bytes(b"")
     page, problems = glioma_page(chromium, server)
-    os_drop(page, [str(folder)])
-    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).", timeout=60_000)
-    assert page.locator("#page-notes p").all_inner_texts() == [
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).", timeout=60_000)
+    assert notes == [
         "Skipped 4999 files in the dropped folder that are not an image or a scan (4999 .txt).",
         "Only the first 5000 files of this drop were looked at; the others were left out: drop them in smaller "
         "folders."]
@@ -210,9 +215,8 @@ def test_zips_in_a_dropped_folder_are_named_not_sent_as_the_cli_does(server, chr
         (folder / name).write_bytes(b"PK\x05\x06" + bytes(18))
     (tmp_path / "given.zip").write_bytes(b"PK\x05\x06" + bytes(18))
     page, problems = glioma_page(chromium, server)
-    os_drop(page, [str(folder), str(tmp_path / "given.zip")])
-    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).", timeout=30_000)
-    assert page.locator("#page-notes p").all_inner_texts() == [
+    notes = drop_and_read_notes(page, [str(folder), str(tmp_path / "given.zip")], "Done: 2 classified (see below).")
+    assert notes == [
         "Skipped 4 .zip files in the dropped folder (zips in a folder are not opened: drop or choose each one "
         "itself): export/b.zip, export/c.ZIP, export/d.zip and 1 more."]
     assert sorted(page.locator("#results > .card .card-name").all_inner_texts()) == ["export/a.png", "given.zip"]

@@ -13,7 +13,7 @@ from dicom_factory import series
 from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_errors import os_drop
-from test_browser_folders import WATCH_SENT, csv_paths, glioma_page
+from test_browser_folders import WATCH_SENT, csv_paths, drop_and_read_notes, glioma_page
 
 from braintumor.image_io import read_image
 
@@ -62,10 +62,8 @@ def test_a_series_past_the_limits_or_refused_whole_is_sent_file_by_file_with_a_n
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
     page.evaluate("document.getElementById('upload-form').dataset.maxSlices = '3'")
-    os_drop(page, [str(folder)])
-    status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text("Done: 5 classified (see below).", timeout=30_000)
-    assert page.locator("#page-notes p").all_inner_texts() == [
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 5 classified (see below).")
+    assert notes == [
         "The 4 DICOM files in study/T1 are more than one request takes (3 slices, 128 MB): each is classified on its "
         "own, with no series summary (a .zip of fewer of them gets one)."]
     assert page.locator("#results .series").count() == 0
@@ -81,9 +79,8 @@ def test_a_series_past_the_limits_or_refused_whole_is_sent_file_by_file_with_a_n
             route.continue_()
 
     page.route("**/api/v1/predict*", answer)
-    os_drop(page, [str(folder)])
-    sync_api.expect(status).to_have_text("Done: 5 classified (see below).", timeout=30_000)
-    assert page.locator("#page-notes p").all_inner_texts() == [
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 5 classified (see below).")
+    assert notes == [
         "The DICOM files in study/T1 could not be read as one series (the zip's slices hold more than 134,217,728 "
         "pixels): each is classified on its own."]
     names = page.locator("#results > .card .card-name").all_inner_texts()
@@ -111,9 +108,8 @@ def test_a_series_counts_as_one_against_the_files_one_drop_takes(server, chromiu
     page.add_init_script(WATCH_SENT)
     page.reload()
     sync_api.expect(page.locator("html")).to_have_class("js")
-    os_drop(page, [str(folder)])
-    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 200 classified (see below).", timeout=60_000)
-    assert page.locator("#page-notes p").all_inner_texts() == [
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 200 classified (see below).", timeout=60_000)
+    assert notes == [
         "Only the first 200 images or scans of this drop are analysed: 2 more files were left out; drop them in "
         "smaller folders."]
     names = page.locator("#results > .card .card-name").all_inner_texts()
