@@ -150,7 +150,7 @@ def test_bad_files_get_a_message_in_the_page_and_phone_width_screenshot(server, 
     sync_api.expect(cards.nth(2).locator(".card-ood-note")).to_be_visible()  # what to do: read it without the model
     sync_api.expect(cards.nth(0).locator(".card-ood-note")).to_be_hidden()
     sync_api.expect(page.locator("#page-status")).to_have_text(  # a refusal was counted as classified
-        "Done: 1 classified, 1 not classified (unlike brain MRI), 1 could not be read (see below).")
+        "Done: 1 classified, 1 not classified (unlike brain MRI), 1 unreadable (see below).")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     screenshot(page, "result-phone.png")
     # The console shows the 400 of the bad file as a failed resource; nothing else may appear.

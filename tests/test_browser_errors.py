@@ -55,7 +55,7 @@ def test_a_server_that_is_gone_or_failing_is_not_blamed_on_the_files(server, chr
     page.route("**/api/v1/predict*", lambda route: next(answers)(route))
     page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])
     status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text("Done: 0 classified, 1 could not be read, 2 not analysed: the server failed "
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 unreadable, 2 not analysed: the server failed "
                                          "or could not be reached (see below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status is-error")
     said = sorted(page.locator("#results .card .card-status").all_inner_texts())
@@ -143,7 +143,7 @@ def test_a_file_deleted_after_it_was_chosen_is_not_blamed_on_the_server(server, 
         document.getElementById("dropzone").dispatchEvent(
             new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true})); }""")
     status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text("Done: 0 classified, 1 could not be read (see below).", timeout=20_000)
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 unreadable (see below).", timeout=20_000)
     said = page.locator("#results .card .card-status").inner_text()
     assert "moved or deleted since it was chosen" in said and "server" not in said
     assert [p for p in problems if "net::ERR_" not in p] == []

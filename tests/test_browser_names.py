@@ -85,7 +85,7 @@ def test_a_long_name_and_an_empty_file(server, chromium):
     sync_api.expect(page.locator("html")).to_have_class("js")
     page.set_input_files("#file-input", [{"name": long, "mimeType": "image/jpeg", "buffer": b"\xff\xd8junk"},
                                          {"name": "empty.jpg", "mimeType": "image/jpeg", "buffer": b""}])
-    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 0 classified, 2 could not be read (see below).",
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 0 classified, 2 unreadable (see below).",
                                                                timeout=20_000)
     cards = page.locator("#results > .card")
     assert cards.nth(0).locator(".card-name").text_content() == long

@@ -27,7 +27,7 @@ def test_dicom_files_without_an_ending_are_chosen_and_an_unknown_file_is_one_car
     sync_api.expect(page.locator("html")).to_have_class("js")
     assert page.locator("#file-input").evaluate("i => i.accept") == ""  # the picker hides no file
     page.set_input_files("#file-input", [str(tmp_path / n) for n in [*names, "report.pdf"]])
-    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 3 classified, 1 could not be read (see below).",
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 3 classified, 1 unreadable (see below).",
                                                                timeout=30_000)
     cards = page.locator("#results > .card")
     assert cards.locator(".card-name").all_inner_texts() == [*names, "report.pdf"]

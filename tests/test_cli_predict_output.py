@@ -173,13 +173,13 @@ def test_a_table_or_file_run_ends_with_a_tally_and_a_pipe_stays_quiet(tmp_path, 
     rc, _, err = run_cli(["predict", str(tmp_path)], capsys)
     tally = err.splitlines()[0]
     got = re.fullmatch(r"3 scored: (\d) classified, (\d) of them with lower confidence \(under 99\.0%\), (\d) not "
-                       r"classified \(unlike brain MRI\), 1 failed", tally)
+                       r"classified \(unlike brain MRI\), 1 unreadable", tally)
     assert rc == 1 and got and int(got[1]) + int(got[3]) == 2 and int(got[2]) <= int(got[1])
-    assert err.splitlines()[1:] == ["1 input(s) could not be classified", DISCLAIMER]  # the table's last words
+    assert err.splitlines()[1:] == ["1 unreadable input", DISCLAIMER]  # the table's last words
     rc, _, err = run_cli(["predict", str(tmp_path), "-o", str(tmp_path / "r.csv")], capsys)
     assert err.splitlines()[0] == tally
     rc, out, err = run_cli(["predict", str(tmp_path), "--format", "jsonl"], capsys)
-    assert len(out.splitlines()) == 3 and err.splitlines() == ["1 input(s) could not be classified"]
+    assert len(out.splitlines()) == 3 and err.splitlines() == ["1 unreadable input"]
 
 
 def test_predict_with_stdout_closed_says_where_results_can_go(tmp_path):

@@ -18,6 +18,7 @@ from braintumor.image_arrays import gray_from_memory
 from braintumor.image_io import ImageError, read_image
 from braintumor.prediction import DISCLAIMER
 from braintumor.quiet_libraries import quiet_pillow
+from braintumor.wording import counted
 
 
 def _patched_tiff(tag: int, rgb: bool = False, value: int | None = None, count: int | None = None) -> bytes:
@@ -62,8 +63,8 @@ def test_the_cli_prints_one_line_per_damaged_file_and_nothing_of_pillows(tmp_pat
     assert [sum(line.startswith(name + " ") for line in rows) for name in DAMAGED] == [1] * len(DAMAGED)
     failed = sum(not ok for _, _, ok in DAMAGED.values())
     summary, verdict, disclaimer = run.stderr.splitlines()  # and nothing else
-    assert summary.startswith(f"{len(DAMAGED)} scored: ") and summary.endswith(f" {failed} failed")
-    assert verdict == f"{failed} input(s) could not be classified" and disclaimer == DISCLAIMER
+    assert summary.startswith(f"{len(DAMAGED)} scored: ") and summary.endswith(f" {failed} unreadable")
+    assert verdict == counted(failed, "unreadable input") and disclaimer == DISCLAIMER
 
 
 def _opened(data: bytes) -> Image.Image | None:

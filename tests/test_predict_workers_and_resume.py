@@ -96,7 +96,7 @@ def reference(tree, tmp_path_factory) -> dict[str, str]:
 def test_workers_give_the_same_records_as_one_process(tree, reference, capsys):
     rc, out, err = predict([tree, "--format", "jsonl", "--workers", "2", "--batch-size", "8"], capsys)
     ref = rows(reference["jsonl"])
-    assert rc == 1 and "2 input(s) could not be classified" in err
+    assert rc == 1 and "2 unreadable inputs" in err
     assert len(ref) == 40 + 2 + 8 and sum("error" in r for r in ref) == 2
     assert sum(r.get("slice") is not None for r in ref) == 8
     same_records(rows(out), ref)
@@ -220,7 +220,7 @@ def test_empty_folder_is_a_clear_error_record(tmp_path, capsys):
     for _ in range(2):  # the second run finds it done, and still reports the failure
         rc, _, err = predict([tmp_path / "empty", "--format", "jsonl", "-o", target, "--resume", "--workers", "2"],
                              capsys)
-        assert rc == 1 and "1 input(s) could not be classified" in err
+        assert rc == 1 and "1 unreadable input" in err
     assert rows(target.read_text()) == [{"path": str(tmp_path / "empty"), "error": "no images found in folder"}]
 
 

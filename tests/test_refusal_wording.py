@@ -27,13 +27,13 @@ def test_the_cli_tally_says_not_classified_unlike_brain_mri_as_the_page():
     """It said "3 refused as not brain MRI", the page's batch line "3 not classified (unlike brain MRI)"."""
     assert tally_text(Counter(ok=5, review=1, ood=3, error=0)) == (
         "9 scored: 6 classified, 1 of them with lower confidence (under 99.0%), 3 not classified (unlike brain MRI), "
-        "0 failed")
+        "0 unreadable")
     assert tally_text(Counter(ok=5, ood=3, turned=2, error=1)) == (
         "11 scored: 5 classified, 0 of them with lower confidence (under 99.0%), 3 not classified (unlike brain MRI), "
-        "2 not classified (on their side: rotate and resend), 1 failed")
+        "2 not classified (on their side: rotate and resend), 1 unreadable")
     assert tally_text(Counter(ok=1, turned=1)) == (
         "2 scored: 1 classified, 0 of them with lower confidence (under 99.0%), 0 not classified (unlike brain MRI), "
-        "1 not classified (on its side: rotate and resend), 0 failed")
+        "1 not classified (on its side: rotate and resend), 0 unreadable")
 
 
 def test_evaluate_and_its_report_say_not_classified_as_the_cli_and_the_page():

@@ -39,7 +39,7 @@ def template_text(path: Path) -> str:
 def test_the_cli_counts_say_lower_confidence():
     line = tally_text(Counter(ok=3, review=2, ood=1, error=0))
     assert line == ("6 scored: 5 classified, 2 of them with lower confidence (under 99.0%), 1 not classified "
-                    "(unlike brain MRI), 0 failed")
+                    "(unlike brain MRI), 0 unreadable")
     scan = summary_text({"path": "head.nii.gz", "summary": {
         "kind": "nifti", "slices": 3, "classified": 3, "refused": 0, "failed": 0, "flagged": 1,
         "counts": {"glioma": 3}, "most_suspicious": []}})

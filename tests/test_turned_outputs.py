@@ -194,11 +194,11 @@ def test_the_cli_tally_counts_slices_on_their_side_apart_from_not_brain_mri(on_i
     rc, _, err = predict([tmp_path], capsys)
     assert rc == 0 and re.fullmatch(r"3 scored: 1 classified, [01] of them with lower confidence \(under 99\.0%\), 1 "
                                     r"not classified \(unlike brain MRI\), 1 not classified \(on its side: rotate "
-                                    r"and resend\), 0 failed", err.splitlines()[0])
+                                    r"and resend\), 0 unreadable", err.splitlines()[0])
     (tmp_path / "on-its-side.png").unlink()
     rc, _, err = predict([tmp_path], capsys)  # none turned: the line as before
     assert re.fullmatch(r"2 scored: 1 classified, [01] of them with lower confidence \(under 99\.0%\), 1 not "
-                        r"classified \(unlike brain MRI\), 0 failed", err.splitlines()[0])
+                        r"classified \(unlike brain MRI\), 0 unreadable", err.splitlines()[0])
 
 
 @shipped

@@ -1,12 +1,17 @@
-"""A scan's slices that could not be read are counted "unreadable" on the CLI's summary as on the page's series
-line and its per-slice text (``wording.UNREADABLE``): the CLI said "1 failed" under the page's "1 unreadable".
-Synthetic summaries; the page's template rendered with a tiny model; its script read as text."""
+"""Inputs and slices that could not be read are counted "unreadable" (``wording.UNREADABLE``) on the CLI's last line
+and a scan's summary as on the page's "Done:" line, series line and per-slice text: the CLI's last line said "1
+failed" beside the page's "1 could not be read", a scan's summary "1 failed" under the page's "1 unreadable", and
+the line after the CLI's last "1 input(s) could not be classified", close to a refusal's "not classified".
+Synthetic summaries and counts; the page's template rendered with a tiny model; its scripts read as text."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
+from braintumor.cli import main
+from braintumor.predict_cli import tally_text
 from braintumor.series import summary_text
 from braintumor.web import create_app
 from braintumor.wording import UNREADABLE
@@ -21,6 +26,17 @@ def test_the_cli_summary_says_unreadable_as_the_page():
     assert UNREADABLE == "unreadable"
     assert line.endswith("; 1 not classified (unlike brain MRI); 1 unreadable"), line
     assert "failed" not in line
+
+
+def test_the_cli_last_lines_say_unreadable_as_the_page_done_line(tmp_path, capsys):
+    line = tally_text(Counter(ok=1, review=1, ood=1, error=2))
+    assert line == ("5 scored: 2 classified, 1 of them with lower confidence (under 99.0%), 1 not classified (unlike "
+                    f"brain MRI), 2 {UNREADABLE}")
+    script = (WEB / "static" / "app.js").read_text(encoding="utf-8")
+    assert f'", " + tally.error + " {UNREADABLE}"' in script  # the page's "Done: 2 classified, ..., 2 unreadable"
+    (tmp_path / "notes.png").write_text("not an image")
+    assert main(["predict", str(tmp_path / "notes.png"), "--format", "jsonl"]) == 1
+    assert capsys.readouterr().err == f"1 {UNREADABLE} input\n"  # a pipe's one line: the exit code's reason
 
 
 def test_the_page_says_the_same_word(tiny_classifier):

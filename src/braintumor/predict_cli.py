@@ -39,7 +39,7 @@ from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .series import input_records, notes_text, summary_text, turned
 from .volume_io import plan_inputs
-from .wording import LOWER_CONFIDENCE, refusals_text, review_below_text
+from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, refusals_text, review_below_text
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
@@ -81,7 +81,7 @@ def with_stdin(paths: list[str]) -> list[str]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Exit code 0 when every input was classified, 1 when any failed."""
+    """Exit code 0 when every input was read (classified or not), 1 when any was unreadable."""
     if "-" in args.paths:
         args.paths = with_stdin(args.paths)
         check_destinations(args)  # the names read are inputs too: -o may not be one of them, nor lie in one's folder
@@ -125,7 +125,8 @@ def run_predict(args: argparse.Namespace) -> int:
         if args.format == "table" or args.output:  # a line that says what the run did; pipes of jsonl/csv stay quiet
             print(tally_text(tally), file=sys.stderr)
         if failed:
-            print(f"{failed} input(s) could not be classified", file=sys.stderr)
+            # the exit code's reason, in the last line's words: "could not be classified" read as the refusals
+            print(counted(failed, f"{UNREADABLE} input"), file=sys.stderr)
         if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
             print(DISCLAIMER, file=sys.stderr)
     return 1 if failed else 0
@@ -147,12 +148,14 @@ def _outcome(rec: dict) -> str:
 
 def tally_text(tally: Counter) -> str:
     """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them with lower confidence (under
-    99.0%), 37 not classified (unlike brain MRI), 0 failed`` (a volume's slices count one by one; with --resume, this
-    run's records only), refusals in the page's words. Slices refused as turned are said apart (``34 not classified
+    99.0%), 37 not classified (unlike brain MRI), 0 unreadable`` (a volume's slices count one by one; with --resume,
+    this run's records only), refusals in the page's words. Slices refused as turned are said apart (``34 not classified
     (unlike brain MRI), 11 not classified (on their side: rotate and resend)``): they were counted with the others,
     and their advice lost. Answers under 99 % are said as their rows say them (:data:`LOWER_CONFIDENCE`), not
-    "flagged for review": every answer is for a clinician to interpret, not only these."""
+    "flagged for review": every answer is for a clinician to interpret, not only these. Inputs that could not be read
+    are :data:`UNREADABLE`, as the page's "Done:" line says them (this said "failed", the page "could not be
+    read")."""
     classified = tally["ok"] + tally["review"]
     refused = refusals_text(tally["ood"] + tally["turned"], tally["turned"])
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them with {LOWER_CONFIDENCE} "
-            f"({review_below_text()}), {refused}, {tally['error']} failed")
+            f"({review_below_text()}), {refused}, {tally['error']} {UNREADABLE}")

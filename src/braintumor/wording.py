@@ -50,10 +50,13 @@ def review_text(r: dict) -> str:
             + f"; they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
 
 
-#: What a slice that could not be read is called in a scan's counts and one by one: the CLI's summary, the page's
-#: series line and per-slice text (_series.html, series.js). The CLI's summary said "1 failed" where the page said
-#: "1 unreadable": the slice's file or frame could not be decoded, nothing else failed. The machine field keeps its
-#: name: a summary's ``failed``.
+#: What an input or a slice that could not be read is called, one by one and in counts: the CLI's last line and a
+#: scan's summary, the page's "Done:" line (app.js), series line and per-slice text (_series.html, series.js), evaluate
+#: and report.html, ``data check`` and ``data audit`` (tests/test_unreadable_wording.py checks the CLI's and the
+#: page's). The CLI's last line said "1 failed" where the page said "1 could not be read", and a scan's summary "1
+#: failed" under the page's "1 unreadable": the file or frame could not be decoded (or was refused before it was,
+#: say too large), nothing else failed; each one's record says why. The machine fields keep their names: a summary's
+#: ``failed``, a record's ``error``.
 UNREADABLE: str = "unreadable"
 
 

@@ -169,7 +169,7 @@
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
       (tally.turned ? ", " + tally.turned + " not classified (on " + (tally.turned === 1 ? "its" : "their") +
         " side: rotate and resend)" : "") +
-      (tally.error ? ", " + tally.error + " could not be read" : "") +
+      (tally.error ? ", " + tally.error + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's last line
       (tally.failed ? ", " + tally.failed + " not analysed: the server failed or could not be reached" : "") +
       " (see below).", tally.failed > 0);
   }
