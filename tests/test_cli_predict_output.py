@@ -98,7 +98,8 @@ def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     rc, out, _ = run_cli(["predict", str(tmp_path / "empty"), "--format", "jsonl", "--model", str(tiny_model)],
                          capsys)
-    assert rc == 1 and json.loads(out)["error"] == "no images found in folder"
+    assert rc == 1 and json.loads(out)["error"] == (
+        "no image or scan found in the folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)")
     rc, _, err = run_cli(["predict", "x.jpg", "--model", str(tmp_path / "none.onnx")], capsys)
     assert rc == 2 and err.startswith("error: model file not found")
     (tmp_path / "bad.onnx").write_text("nope")

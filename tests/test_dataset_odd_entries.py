@@ -139,8 +139,8 @@ def test_predict_of_a_folder_of_hidden_files_only_says_they_were_skipped(tmp_pat
     folder = _hidden_only(_dataset(tmp_path, per_class=1))
     assert main(["predict", str(folder), "--format", "jsonl", "--model", str(MODEL)]) == 1
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert records == [{"path": str(folder), "error": "no images found in folder (skipped 3 hidden files, which are "
-                        "never data: ._scan.png, .ipynb_checkpoints/scan-checkpoint.png, .scan.png)"}]
+    assert records == [{"path": str(folder), "error": "no image or scan found in the folder (skipped 3 hidden files, "
+                        "which are never data: ._scan.png, .ipynb_checkpoints/scan-checkpoint.png, .scan.png)"}]
 
 
 def _odd_entries(split: Path, outside: Path) -> dict[str, str]:

@@ -221,7 +221,8 @@ def test_empty_folder_is_a_clear_error_record(tmp_path, capsys):
         rc, _, err = predict([tmp_path / "empty", "--format", "jsonl", "-o", target, "--resume", "--workers", "2"],
                              capsys)
         assert rc == 1 and "1 unreadable input" in err
-    assert rows(target.read_text()) == [{"path": str(tmp_path / "empty"), "error": "no images found in folder"}]
+    assert rows(target.read_text()) == [{"path": str(tmp_path / "empty"), "error": (
+        "no image or scan found in the folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)")}]
 
 
 def test_workers_look_ahead_a_bounded_number_of_units(tree):

@@ -61,8 +61,9 @@ def test_a_folder_holding_only_a_zip_says_why_nothing_was_found(stack, tmp_path)
     (tmp_path / "empty").mkdir()
     assert list(plan_inputs([tmp_path / "scans", tmp_path / "empty"])) == [
         {"path": str(tmp_path / "scans"),
-         "error": "no images found in folder (zips in folders are not opened: name the zip itself)"},
-        {"path": str(tmp_path / "empty"), "error": "no images found in folder"}]
+         "error": "no image or scan found in the folder (zips in folders are not opened: name the zip itself)"},
+        {"path": str(tmp_path / "empty"),
+         "error": "no image or scan found in the folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)"}]
 
 
 def test_a_zip_beside_other_scans_in_a_folder_is_said_not_skipped_without_a_word(stack, tmp_path):

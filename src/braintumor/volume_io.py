@@ -39,6 +39,7 @@ from .slice_pixels import LOW_PERCENTILE as LOW_PERCENTILE
 from .slice_pixels import robust_uint8 as robust_uint8
 from .slice_pixels import scale_to_uint8 as scale_to_uint8
 from .slice_pixels import square_pixels as square_pixels
+from .wording import INPUT_KINDS, NOTHING_FOUND
 
 _log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
             if not images and not dicoms and not niftis and not unreadable:
                 zips = any(kind == "zip" for _, kind in left)  # and a folder of .scan.png: said, not 'empty'
                 why = "zips in folders are not opened: name the zip itself" if zips else hidden_note(path)
-                yield {"path": str(path), "error": "no images found in folder" + (f" ({why})" if why else "")}
+                yield {"path": str(path), "error": f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
             yield from images
             yield from ({"path": str(e.filename), "error": f"cannot read folder: {e.strerror}"} for e in unreadable)
             if dicoms:

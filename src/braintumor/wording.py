@@ -66,6 +66,16 @@ NOT_AN_INPUT: str = ("not a recognised image or scan: expected a JPEG, PNG, BMP,
                      "a NIfTI volume (.nii, .nii.gz) or a zip of DICOM files")
 
 
+#: What ``braintumor predict`` and the page say of a folder holding nothing to read, then what they read
+#: (:data:`INPUT_KINDS`) or why what it held was passed over: the CLI said "no images found in folder" of a folder
+#: it would have read scans in, where the page said "No image or scan found in the dropped folder" (static/folders.js
+#: says these words; tests/test_folder_wording.py checks them).
+NOTHING_FOUND: str = "no image or scan found"
+
+#: The kinds of file ``braintumor predict`` and the page read in a folder, as their messages list them.
+INPUT_KINDS: str = "JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI"
+
+
 def not_classified_texts(unlike: int, side: int, zero: bool = False) -> list[str]:
     """Counts of refusals as people read them, in the page's words (app.js, series.js): ``3 not classified (unlike
     brain MRI)``, then those refused as turned apart, ``1 not classified (on its side: rotate and resend)``. A count

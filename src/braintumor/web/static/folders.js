@@ -262,7 +262,7 @@ window.braintumorFolders = (function () {
     if (unread) notes.push(count(unread, "file") + " in the dropped folder could not be read by this browser.");
     unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
     taken.forEach(function (i) { if (grouped.noted.has(i)) notes.push(grouped.noted.get(i)); });
-    return { items: taken, notes: notes, none: items.length ? null
+    return { items: taken, notes: notes, none: items.length ? null  // wording.NOTHING_FOUND, INPUT_KINDS: the CLI's
       : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };
   }
 

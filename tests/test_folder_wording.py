@@ -1,0 +1,34 @@
+"""A folder holding nothing to read is said the same way by ``braintumor predict`` and the page
+(``wording.NOTHING_FOUND``, ``wording.INPUT_KINDS``): the CLI said "no images found in folder" of a folder it reads
+scans in too, where the page said "No image or scan found in the dropped folder (JPEG, ...)". Empty folders; the
+page's script read as text (tests/test_browser_folders.py drops a folder on the page)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli_runner import run_cli
+
+from braintumor.wording import INPUT_KINDS, NOTHING_FOUND
+
+WEB = Path(__file__).resolve().parents[1] / "src" / "braintumor" / "web"
+
+
+def test_predict_says_no_image_or_scan_as_the_page(tiny_model, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    rc, out, _ = run_cli(["predict", str(tmp_path / "empty"), "--format", "jsonl", "--model", str(tiny_model)],
+                         capsys)
+    assert rc == 1 and json.loads(out)["error"] == f"{NOTHING_FOUND} in the folder ({INPUT_KINDS})"
+    assert NOTHING_FOUND == "no image or scan found"
+    script = (WEB / "static" / "folders.js").read_text(encoding="utf-8")
+    assert f'"{NOTHING_FOUND.capitalize()} in the dropped folder ({INPUT_KINDS})."' in script
+
+
+def test_a_folder_of_zips_says_why_in_the_same_words(tiny_model, tmp_path, capsys):
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "series.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip: passed over
+    rc, out, _ = run_cli(["predict", str(tmp_path / "scans"), "--format", "jsonl", "--model", str(tiny_model)],
+                         capsys)
+    assert rc == 1 and json.loads(out)["error"] == (f"{NOTHING_FOUND} in the folder (zips in folders are not "
+                                                    "opened: name the zip itself)")
