@@ -95,6 +95,15 @@ def test_score_jsonl_says_unlike_brain_mri():
     assert "refused as unlike brain MRI: 1;" in done.stdout and OLD not in done.stdout
 
 
+def test_the_api_describes_refusals_as_unlike_brain_mri():
+    """The API's schema said a summary's ``refused`` counted slices refused "as not brain MRI"."""
+    from braintumor.web.openapi import _schemas
+
+    described = " ".join(str(_schemas(["glioma", "notumor"])).split())
+    assert "slices refused (not classified): as unlike brain MRI, or as on their side" in described
+    assert not re.search(r"not\s+(a\s+)?brain\s+MRI", described)
+
+
 def test_the_docs_no_longer_say_refused_as_not_brain_mri():
     """README and docs say what the tools print (docs/PERFORMANCE.md quotes one past run's line verbatim)."""
     for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "models" / "MODEL_CARD.md"]:
@@ -102,4 +111,4 @@ def test_the_docs_no_longer_say_refused_as_not_brain_mri():
         if doc.name == "PERFORMANCE.md":
             text = text.replace("`1274 classified, 26 of them flagged for review, 37 refused as not brain MRI, "
                                 "0 failed`", "")
-        assert not re.search(r"as not\s+brain\s+MRI", text), doc.name
+        assert not re.search(r"(as|what is) not\s+(a\s+)?brain\s+MRI", text), doc.name  # README: "Refuses what is"

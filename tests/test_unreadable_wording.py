@@ -51,3 +51,17 @@ def test_the_page_says_the_same_word(tiny_classifier):
     assert "<li>slice 3: unreadable</li>" in html and "failed</" not in html
     script = (WEB / "static" / "series.js").read_text(encoding="utf-8")
     assert f'" {UNREADABLE}"' in script and f'": {UNREADABLE}"' in script  # the series line, a slice's text
+
+
+def test_the_api_and_metrics_describe_unreadable_files_in_the_same_word(tiny_classifier):
+    """The API's schema and the errors metric said "could not be classified", as a refusal is "not classified"."""
+    from braintumor.web.openapi import _schemas
+
+    schemas = _schemas(["glioma", "notumor"])
+    assert f"({UNREADABLE}, as the page and the CLI count it" in schemas["FileError"]["description"]
+    failed = schemas["Series"]["properties"]["summary"]["properties"]["failed"]["description"]
+    assert failed == f"slices that could not be read ({UNREADABLE}, as the page and the CLI count them)"
+    metrics = create_app(classifier=tiny_classifier).test_client().get("/metrics").get_data(as_text=True)
+    assert f"# HELP braintumor_errors_total Errors by kind: HTTP errors and {UNREADABLE} files (invalid_image)." \
+        in metrics.splitlines()
+    assert "could not be classified" not in str(schemas) + metrics

@@ -24,7 +24,7 @@ from werkzeug.routing import RoutingException
 
 from ..predictor import REVIEW_BELOW, Classifier
 from ..series import turned
-from ..wording import LOWER_CONFIDENCE
+from ..wording import LOWER_CONFIDENCE, UNREADABLE
 from .stats import summarize
 
 #: Where the metrics live in ``app.extensions``.
@@ -39,7 +39,7 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 CONFIDENCE_BUCKETS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 #: HTTP error statuses by the name the ``kind`` label gives them; other 4xx are "client_error", 5xx "internal".
 HTTP_ERROR_KINDS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
-#: The ``kind`` of a file that could not be classified (its record carries ``error``).
+#: The ``kind`` of a file that could not be read (its record carries ``error``; the page and the CLI say "unreadable").
 IMAGE_ERROR = "invalid_image"
 #: The ``kind`` of a worker gunicorn's master killed for running past ``--timeout`` (gunicorn answers its own 500, the
 #: app never sees the request end): counted by :func:`count_timeout`, from gunicorn_config.py's ``worker_abort``.
@@ -88,7 +88,7 @@ class Metrics:
             review=Counter("braintumor_review_flags", f"Classified images answered with {LOWER_CONFIDENCE} (under "
                            f"{REVIEW_BELOW}, review true): their share rises when scans come from a new source.",
                            registry=reg),
-            errors=Counter("braintumor_errors", "Errors by kind: HTTP errors and files that could not be classified.",
+            errors=Counter("braintumor_errors", f"Errors by kind: HTTP errors and {UNREADABLE} files ({IMAGE_ERROR}).",
                            ["kind"], registry=reg),
             model_info=Gauge("braintumor_model_info", "The model this server runs (value 1).",
                              ["name", "version", "data_fingerprint", "quantized"], multiprocess_mode="max",

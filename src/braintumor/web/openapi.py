@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import __version__
 from ..orientation import TURN_ADVICE
-from ..wording import review_below_text
+from ..wording import UNLIKE_MRI, UNREADABLE, review_below_text
 from .inference import FIELD, RAW_TYPES, WebState
 
 #: A record's ``path``: what the client named the file (web.inference._clean_name), with a zip member's name after it.
@@ -98,7 +98,8 @@ def _schemas(classes: list[str]) -> dict:
         },
         "FileError": {
             "type": "object",
-            "description": "One file that could not be classified, with a user-safe reason.",
+            "description": f"One file that could not be read ({UNREADABLE}, as the page and the CLI count it; "
+                           "not a refusal, which is `ood`), with a user-safe reason.",
             "properties": {"path": _NAME, "error": {"type": "string"}, **where},
             "required": ["path", "error"],
             "additionalProperties": False,
@@ -114,11 +115,12 @@ def _schemas(classes: list[str]) -> dict:
                     "properties": {
                         "kind": {"enum": ["dicom", "nifti"]},
                         "slices": {"type": "integer"}, "classified": {"type": "integer"},
-                        "refused": {"type": "integer", "description": "slices refused (not classified): as not "
-                                    "brain MRI, or as on their side"},
+                        "refused": {"type": "integer", "description": "slices refused (not classified): as "
+                                    f"{UNLIKE_MRI}, or as on their side"},
                         "refused_turned": {"type": "integer", "description": "of the refused slices, those refused "
                                            "as turned 90 degrees, on their side: brain MRI to rotate and send again"},
-                        "failed": {"type": "integer"},
+                        "failed": {"type": "integer", "description": f"slices that could not be read ({UNREADABLE}, "
+                                   "as the page and the CLI count them)"},
                         "flagged": {"type": "integer", "description": "classified slices with lower confidence "
                                     "(`review` true)"},
                         "counts": {"type": "object", "properties": {c: {"type": "integer"} for c in classes},
