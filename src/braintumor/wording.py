@@ -51,12 +51,12 @@ def review_text(r: dict) -> str:
 
 
 #: What an input or a slice that could not be read is called, one by one and in counts: the CLI's last line and a
-#: scan's summary, the page's "Done:" line (app.js), series line and per-slice text (_series.html, series.js), evaluate
-#: and report.html, ``data check`` and ``data audit`` (tests/test_unreadable_wording.py checks the CLI's and the
-#: page's). The CLI's last line said "1 failed" where the page said "1 could not be read", and a scan's summary "1
-#: failed" under the page's "1 unreadable": the file or frame could not be decoded (or was refused before it was,
-#: say too large), nothing else failed; each one's record says why. The machine fields keep their names: a summary's
-#: ``failed``, a record's ``error``.
+#: scan's summary, the page's "Done:" line (app.js), series line and per-slice text (_series.html, series.js), the
+#: API's schema and the errors metric (tests/test_unreadable_wording.py checks them); evaluate, report.html, ``data
+#: check`` and ``data audit`` say the same word. The CLI's last line said "1 failed" where the page said "1 could
+#: not be read", and a scan's summary "1 failed" under the page's "1 unreadable": the file or frame could not be
+#: decoded (or was refused before it was, say too large), nothing else failed; each one's record says why. The
+#: machine fields keep their names: a summary's ``failed``, a record's ``error``.
 UNREADABLE: str = "unreadable"
 
 
