@@ -1,7 +1,9 @@
 """A folder holding nothing to read is said the same way by ``braintumor predict`` and the page
 (``wording.NOTHING_FOUND``, ``wording.INPUT_KINDS``): the CLI said "no images found in folder" of a folder it reads
-scans in too, where the page said "No image or scan found in the dropped folder (JPEG, ...)". Empty folders; the
-page's script read as text (tests/test_browser_folders.py drops a folder on the page)."""
+scans in too, where the page said "No image or scan found in the dropped folder (JPEG, ...)"; of a folder of zips, it
+said "zips in folders are not opened" beside its own note's "zips in a folder are not opened" (folder_notes, the
+page's words too). Empty folders; the page's script read as text (tests/test_browser_folders.py drops a folder on
+the page)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from cli_runner import run_cli
 
+from braintumor.folder_notes import LEFT_OUT_WHY
 from braintumor.wording import INPUT_KINDS, NOTHING_FOUND
 
 WEB = Path(__file__).resolve().parents[1] / "src" / "braintumor" / "web"
@@ -30,5 +33,6 @@ def test_a_folder_of_zips_says_why_in_the_same_words(tiny_model, tmp_path, capsy
     (tmp_path / "scans" / "series.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip: passed over
     rc, out, _ = run_cli(["predict", str(tmp_path / "scans"), "--format", "jsonl", "--model", str(tiny_model)],
                          capsys)
-    assert rc == 1 and json.loads(out)["error"] == (f"{NOTHING_FOUND} in the folder (zips in folders are not "
-                                                    "opened: name the zip itself)")
+    said = LEFT_OUT_WHY["zip"].format(each="name the zip itself")  # the words of the note on it, the page's too
+    assert rc == 1 and json.loads(out)["error"] == f"{NOTHING_FOUND} in the folder ({said})"
+    assert said == "zips in a folder are not opened: name the zip itself"  # it said "zips in folders" there

@@ -61,7 +61,7 @@ def test_a_folder_holding_only_a_zip_says_why_nothing_was_found(stack, tmp_path)
     (tmp_path / "empty").mkdir()
     assert list(plan_inputs([tmp_path / "scans", tmp_path / "empty"])) == [
         {"path": str(tmp_path / "scans"),
-         "error": "no image or scan found in the folder (zips in folders are not opened: name the zip itself)"},
+         "error": "no image or scan found in the folder (zips in a folder are not opened: name the zip itself)"},
         {"path": str(tmp_path / "empty"),
          "error": "no image or scan found in the folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)"}]
 

@@ -161,7 +161,7 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
     for each kind of file a folder holds that looks like an input but is not read (:mod:`braintumor.folder_notes`:
     a zip, which was skipped without a word beside other files).
     """
-    from .folder_notes import left_out_notes
+    from .folder_notes import LEFT_OUT_WHY, left_out_notes
 
     for raw in paths:
         path = Path(raw)
@@ -174,7 +174,8 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
                 on_note(note)
             if not images and not dicoms and not niftis and not unreadable:
                 zips = any(kind == "zip" for _, kind in left)  # and a folder of .scan.png: said, not 'empty'
-                why = "zips in folders are not opened: name the zip itself" if zips else hidden_note(path)
+                # the note's words (and the page's): it said "zips in folders are not opened" beside the note's
+                why = LEFT_OUT_WHY["zip"].format(each="name the zip itself") if zips else hidden_note(path)
                 yield {"path": str(path), "error": f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
             yield from images
             yield from ({"path": str(e.filename), "error": f"cannot read folder: {e.strerror}"} for e in unreadable)
