@@ -85,7 +85,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
 def test_the_page_and_the_cli_note_the_same_files_left_out(server, chromium):
     """Which files a walk passes over are worth a note (folder_notes.left_out_kind; folders.js leftOutKind, a copy,
     as the bytes are read in the browser): the same answer for each name and first bytes."""
-    names = ["a.zip", "A.ZIP", "x.hdr", "x.HDR.gz", "x.img", "x.Img.gz", "x.hdr.txt", "scan", "scan.1", "notes.md"]
+    names = ["a.zip", "A.ZIP", "x.hdr", "x.HDR.gz", "x.img", "x.Img.gz", "x.hdr.txt", "scan", "scan.1", "notes.md",
+             "DICOMDIR", "dicomdir", "DICOMDIR.txt"]
     heads = [PNG, b"\xff\xd8\xff\xe0", b"\xff\xd8", b"II*\x00", b"MM\x00*", b"II\x00*", b"RIFF\0\0\0\0WEBPVP8 ",
              b"RIFF\0\0\0\0WAVE", b"", bytes(132), b"PK\x03\x04"]
     cases = [(name, head) for name in names for head in heads]
@@ -93,7 +94,7 @@ def test_the_page_and_the_cli_note_the_same_files_left_out(server, chromium):
     page_says = page.evaluate("cs => cs.map(c => window.braintumorFolders.leftOutKind(c[0], new Uint8Array(c[1])))",
                               [[name, list(head)] for name, head in cases])
     assert [c for c, js in zip(cases, page_says, strict=True) if left_out_kind(*c) != js] == []
-    assert {left_out_kind(*c) for c in cases} == {"zip", "pair", "image", None}  # each answer is tried
+    assert {left_out_kind(*c) for c in cases} == {"dicomdir", "zip", "pair", "image", None}  # each answer is tried
     assert problems == []
     page.close()
 

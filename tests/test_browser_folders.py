@@ -70,8 +70,9 @@ def test_a_dropped_folder_has_its_images_and_scans_classified_by_their_paths(ser
     assert sorted(names) == ["series/IM0001", "series/a.jpg", "series/sub/b.jpg"]
     assert page.locator("#results > .card").evaluate_all("cs => cs.map(c => c.dataset.state)") == ["ok"] * 3
     assert page.locator("#page-notes p").all_inner_texts() == [
-        "Skipped 3 files in the dropped folder that are not an image or a scan (2 .txt, 1 DICOMDIR (an index, "
-        "no image)).",
+        "Skipped 2 files in the dropped folder that are not an image or a scan (2 .txt).",
+        "Skipped 1 file in the dropped folder (a DICOMDIR is an index of a DICOM export's images, not an image "
+        "itself): series/DICOMDIR.",  # in the words of braintumor predict's note
     ]
     assert csv_paths(page) == ["series/IM0001", "series/a.jpg", "series/sub/b.jpg"]  # files first, in name order
     # each file sent under its own name (Playwright sees no body of a request with a file: it checked nothing)

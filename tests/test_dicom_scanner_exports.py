@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from dicom_factory import make_dataset, to_bytes
 
+from braintumor.image_io import ImageError
 from braintumor.volume_io import read_volumes
 
 
@@ -105,7 +106,8 @@ def test_a_voi_lut_shorter_than_its_descriptor_gives_way_to_the_window():
 
 def test_a_dicomdir_is_named_as_such_not_as_an_unregistered_sop_class(tmp_path):
     """A DICOMDIR (the index of a CD or PACS export) beside its images was skipped as 'DICOM file has no pixel data
-    (unregistered SOP class)': its class is in its file meta only. The images are read, and the note names it."""
+    (unregistered SOP class)': its class is in its file meta only. The images are read, and the note names it; in a
+    folder it is not read (by its name), and named all the same; given alone, it is refused as what it is."""
     from pydicom.fileset import FileSet
 
     fs = FileSet()
@@ -113,8 +115,11 @@ def test_a_dicomdir_is_named_as_such_not_as_an_unregistered_sop_class(tmp_path):
     fs.write(tmp_path / "export")
     (volume,) = read_volumes(tmp_path / "export")
     assert len(volume.slices) == 1 and np.array_equal(volume.slices[0].pixels, _ramp())
-    assert volume.notes == ("skipped 1 file(s): DICOM file is a Media Storage Directory Storage object, not an image: "
-                            "nothing to classify",)
+    assert volume.notes == ("not read: 1 DICOMDIR file(s) (a DICOMDIR is an index of a DICOM export's images, not an "
+                            "image itself)",)
+    with pytest.raises(ImageError, match=r"^DICOM file is a Media Storage Directory Storage object, not an image: "
+                                        r"nothing to classify$"):
+        read_volumes(tmp_path / "export" / "DICOMDIR")
 
 
 @pytest.mark.parametrize(("keyword", "value"), [("Rows", 24), ("Columns", 24)])

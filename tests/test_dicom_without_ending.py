@@ -175,8 +175,8 @@ def test_hidden_files_and_a_dicomdir_beside_extensionless_images(tmp_path):
     (image.parent / f"._{image.name}").write_bytes(b"\x00\x05\x16\x07" + bytes(128))
     (volume,) = read_volumes(tmp_path / "export")
     assert len(volume.slices) == 1
-    assert volume.notes == ("skipped 1 file(s): DICOM file is a Media Storage Directory Storage object, not an image: "
-                            "nothing to classify",)
+    assert volume.notes == ("not read: 1 DICOMDIR file(s) (a DICOMDIR is an index of a DICOM export's images, not an "
+                            "image itself)",)
 
 
 def test_the_python_api_tells_an_extensionless_raw_dataset_for_a_scan(tmp_path):

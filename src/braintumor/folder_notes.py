@@ -2,7 +2,9 @@
 
 A zip in a folder is not opened (name it itself), nor half of a .hdr/.img pair, nor an image whose name has no image
 ending (folders are walked by ending), nor a pipe or device named like an input (reading one may never end): each was
-skipped without a word when the folder held anything else, and the user believed every scan had been read. A note is
+skipped without a word when the folder held anything else, and the user believed every scan had been read. Nor a
+DICOMDIR (a PACS export's or CD's index of its images, none itself): read as a scan, it was a note on every series of
+the folder and made a folder with no other DICOM file an error, while the page passes it over by its name. A note is
 not an error record: nothing was tried and failed, so exit codes and the outputs' records stay as they were. Other
 files (notes, results) are not inputs anyone expects read, and stay unsaid.
 """
@@ -28,14 +30,20 @@ LEFT_OUT_WHY: dict[str, str] = {
     "pair": "halves of .hdr + .img pairs are not read: save each pair as one .nii file",
     "image": "images without an image ending are not read in a folder: {each}, or rename it .jpg, .png, ...",
     "special": "pipes and devices in a folder are not read: {each}",
+    "dicomdir": "a DICOMDIR is an index of a DICOM export's images, not an image itself",
 }
+#: The order the notes come in, the CLI's and the page's.
+LEFT_OUT_KINDS: tuple[str, ...] = ("dicomdir", "zip", "pair", "image", "special")
 
 
 def left_out_kind(name: str, head: bytes) -> str | None:
     """Why a file that a folder walk passed over (not hidden, no image ending, not DICOM nor NIfTI) is worth a note:
-    ``"zip"``, ``"pair"``, ``"image"``, or None for a file no one expects read. ``head``: its first bytes (132).
-    static/folders.js leftOutKind is a copy, for a folder dropped on the page (tests/test_browser_folder_walk.py)."""
+    ``"dicomdir"`` (by its name, which the standard fixes), ``"zip"``, ``"pair"``, ``"image"``, or None for a file
+    no one expects read. ``head``: its first bytes (132). static/folders.js leftOutKind is a copy, for a folder
+    dropped on the page (tests/test_browser_folder_walk.py)."""
     lower = name.lower()
+    if lower == "dicomdir":
+        return "dicomdir"
     if lower.endswith(".zip"):
         return "zip"
     if head.startswith(_IMAGE_STARTS) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
@@ -48,7 +56,7 @@ def left_out_kind(name: str, head: bytes) -> str | None:
 def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
     """One stderr line per kind of file left out of ``folder``, naming them and how to have them read."""
     notes = []
-    for kind in ("zip", "pair", "image", "special"):
+    for kind in LEFT_OUT_KINDS:
         paths = [p for p, k in left if k == kind]
         if not paths:
             continue
@@ -58,3 +66,9 @@ def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
         names = listed([printable(str(p)) for p in paths], SHOWN)
         notes.append(f"note: {len(paths)} file(s) in {printable(str(folder))} not read ({why}): {names}")
     return notes
+
+
+def index_notes(left: list[tuple[Path, str]]) -> tuple[str, ...]:
+    """What a folder's series say of its DICOMDIR files where no stderr hears (``read_volumes`` of a folder)."""
+    indexes = sum(kind == "dicomdir" for _, kind in left)
+    return (f"not read: {indexes} DICOMDIR file(s) ({LEFT_OUT_WHY['dicomdir']})",) if indexes else ()

@@ -11,6 +11,7 @@ DICOM is handled in :mod:`braintumor.dicom_io`, NIfTI in :mod:`braintumor.nifti_
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -207,7 +208,10 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
                 if left is not None and (image or lower.endswith(VOLUME_SUFFIXES)):  # was passed over without a word
                     left.append((path, "special"))
                 continue
-            if lower.endswith((".nii", ".nii.gz")):
+            if lower == "dicomdir":  # an index, never an image: not read (folder_notes)
+                if left is not None:
+                    left.append((path, "dicomdir"))
+            elif lower.endswith((".nii", ".nii.gz")):
                 niftis.append(path)
             # else by content (IM00001, a UID, .IMA); a .txt or .pdf is not opened to look (a listing, not reads)
             elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _head(path)):
@@ -261,10 +265,14 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         path = Path(source)
         display = name or str(path)
         if path.is_dir():
-            dicoms, _ = _scan_folder(path)
+            left: list[tuple[Path, str]] = []
+            dicoms, _ = _scan_folder(path, left)
             if not dicoms:
                 raise ImageError("no DICOM files found in folder")
-            return _read_dicom_files(display, dicoms, max_slices, max_pixels)
+            from .folder_notes import index_notes
+
+            return [dataclasses.replace(v, notes=v.notes + index_notes(left))
+                    for v in _read_dicom_files(display, dicoms, max_slices, max_pixels)]
         data = read_path(path)
     if not data:
         raise ImageError("file is empty (0 bytes)")

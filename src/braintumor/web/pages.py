@@ -9,7 +9,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
 from ..dicom_sniff import NOT_SCAN_SUFFIXES
-from ..folder_notes import LEFT_OUT_WHY
+from ..folder_notes import LEFT_OUT_KINDS, LEFT_OUT_WHY
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..predictor import probability_text
 from ..series import csv_columns, printable, turned
@@ -40,7 +40,7 @@ def _globals() -> dict:
     return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S, "turn_advice": TURN_ADVICE,
             "max_scan_bytes": MAX_VOLUME_BYTES, "not_scan_suffixes": " ".join(sorted(NOT_SCAN_SUFFIXES)),
             "left_out_why": {kind: LEFT_OUT_WHY[kind].format(each="drop or choose each one itself")
-                             for kind in ("zip", "pair", "image")}}
+                             for kind in LEFT_OUT_KINDS if kind != "special"}}
 
 
 @bp.app_template_global("turned")

@@ -117,8 +117,9 @@ window.braintumorFolders = (function () {
   }
 
   // Why a file the walk passed over (no image ending, not DICOM nor NIfTI) is worth a note, as folder_notes.
-  // left_out_kind tells it (tests/test_browser_folder_walk.py asks both): "zip", "pair" (half of a .hdr/.img pair:
-  // nifti_header.PAIR_IMAGE_ENDINGS), "image" (an image format's first bytes), or null for a file no one expects read.
+  // left_out_kind tells it (tests/test_browser_folder_walk.py asks both): "dicomdir" (an export's index, by its name),
+  // "zip", "pair" (half of a .hdr/.img pair: nifti_header.PAIR_IMAGE_ENDINGS), "image" (an image format's first
+  // bytes), or null for a file no one expects read.
   const PAIR = /\.(hdr|hdr\.gz|img|img\.gz)$/i;
   const IMAGE_STARTS = [[0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0x49, 0x49, 0x2a, 0],
     [0x4d, 0x4d, 0, 0x2a]];  // JPEG, PNG, TIFF (both byte orders): folder_notes._IMAGE_STARTS
@@ -126,6 +127,7 @@ window.braintumorFolders = (function () {
     return bytes.every(function (b, i) { return head[(at || 0) + i] === b; });
   }
   function leftOutKind(name, head) {
+    if (name.toUpperCase() === "DICOMDIR") return "dicomdir";
     if (ZIP.test(name)) return "zip";
     if (IMAGE_STARTS.some(function (start) { return startsWith(head, start); }) ||
         (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8))) return "image";
@@ -142,8 +144,7 @@ window.braintumorFolders = (function () {
 
   function ending(name) {  // how the summary line names a kind of file left out
     const dot = name.lastIndexOf(".");
-    return name.toUpperCase() === "DICOMDIR" ? "DICOMDIR (an index, no image)"
-      : dot > 0 ? name.slice(dot).toLowerCase() : "with no ending";
+    return dot > 0 ? name.slice(dot).toLowerCase() : "with no ending";
   }
 
   // The DICOM slices of each folder, two or more, as one item {files: [{file, path}], path: the folder}, where the
@@ -199,7 +200,8 @@ window.braintumorFolders = (function () {
       for (const child of children) if (child.isFile) await visit(child, false);
       for (const child of children) if (child.isDirectory) await visit(child, false);
     }
-    const items = [], skipped = {}, passed = { zip: [], pair: [], image: [] }, notScan = limits.notScan || [];
+    const items = [], skipped = {}, passed = { dicomdir: [], zip: [], pair: [], image: [] };
+    const notScan = limits.notScan || [];
     let unread = 0, others = 0;
     for (const d of drop) {
       if (d.entry) await visit(d.entry, true);
@@ -223,10 +225,10 @@ window.braintumorFolders = (function () {
       // whatever its bytes, as the CLI takes it (one sent alone was a second card beside its series), another file
       // when its bytes say DICOM
       const head = f.given || typed ? null : await headOf(file, notScan);
-      const dicom = !f.given && (DICOM.test(name) || (!typed && name.toUpperCase() !== "DICOMDIR" &&
-        isDicomHead(head)));
+      const index = !f.given && name.toUpperCase() === "DICOMDIR";  // never read as a scan, as by the CLI
+      const dicom = !f.given && !index && (DICOM.test(name) || (!typed && isDicomHead(head)));
       const kind = f.given || typed || dicom ? null : leftOutKind(name, head);
-      if (f.given || (name.toUpperCase() !== "DICOMDIR" && (typed || dicom))) {
+      if (f.given || typed || dicom) {
         items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, ""), dicom: dicom });
       } else if (kind) {  // looks like an input: named in a note saying how to have it read, as the CLI's
         passed[kind].push(f.entry.fullPath.replace(/^\//, ""));
@@ -245,7 +247,7 @@ window.braintumorFolders = (function () {
         " not an image or a scan (" + Object.keys(skipped).sort().map(function (k) {
         return skipped[k] + " " + k; }).join(", ") + ").");
     }
-    ["zip", "pair", "image"].forEach(function (kind) {  // in the CLI's words (folder_notes.LEFT_OUT_WHY, from the page)
+    ["dicomdir", "zip", "pair", "image"].forEach(function (kind) {  // the CLI's words (folder_notes.LEFT_OUT_WHY)
       const paths = passed[kind];
       if (!paths.length) return;
       notes.push("Skipped " + count(paths.length, kind === "zip" ? ".zip file" : "file") + " in the dropped folder (" +

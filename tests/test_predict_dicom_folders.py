@@ -1,0 +1,96 @@
+"""``braintumor predict`` on a folder as a PACS export or a CD lays it out: series in sub-folders, one series split
+over two, two series in one folder, a DICOMDIR at the top. The folder's DICOM files are read together and grouped by
+Series Instance UID wherever they sit; the DICOMDIR, an index of the images and none itself, is not read, and one
+note on stderr says so. The page reads a dropped folder the same way (tests/test_browser_dicom_folders.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from dicom_factory import make_dataset, make_dicom
+from PIL import Image
+
+from braintumor.cli import main
+from braintumor.volume_io import read_volumes
+
+
+def _series(folder: Path, slices: int, number: int, first: int = 0, uid: str | None = None) -> str:
+    """``slices`` DICOM files of one series (IM0000...) in ``folder``, positions 5 mm apart; its UID."""
+    from pydicom.uid import generate_uid
+
+    uid = uid or generate_uid()
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(first, first + slices):
+        pixels = (np.arange(64, dtype=np.uint8)[None, :] + 20 * k + np.zeros((64, 1), np.uint8)).astype(np.uint8)
+        (folder / f"IM{k:04d}").write_bytes(make_dicom(pixels, series_uid=uid, instance=k + 1, position=5.0 * k,
+                                                       SeriesNumber=number, SeriesDescription=f"AX {number}"))
+    return uid
+
+
+def dicomdir(folder: Path) -> None:
+    """A real DICOMDIR (pydicom's FileSet) at the top of ``folder``."""
+    from pydicom.fileset import FileSet
+
+    fs = FileSet()
+    fs.add(make_dataset(np.zeros((8, 8), np.uint8), StudyDate="20200101", StudyTime="120000", StudyID="1"))
+    fs.write(folder.parent / f"{folder.name}-export")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "DICOMDIR").write_bytes((folder.parent / f"{folder.name}-export" / "DICOMDIR").read_bytes())
+
+
+def split_series(root: Path) -> Path:
+    """study/SER1/a/IM0000-1 and study/SER1/b/IM0002-3: one series of 4 slices over two sub-folders."""
+    uid = _series(root / "study" / "SER1" / "a", 2, 1)
+    _series(root / "study" / "SER1" / "b", 2, 1, first=2, uid=uid)
+    return root / "study"
+
+
+def two_series_and_index(root: Path) -> Path:
+    """study/DICOMDIR, study/SER1 (3 slices, number 1) and study/SER2 (2 slices, number 2)."""
+    _series(root / "study" / "SER1", 3, 1)
+    _series(root / "study" / "SER2", 2, 2)
+    dicomdir(root / "study")
+    return root / "study"
+
+
+def predict(folder: Path, capsys) -> tuple[int, list[dict], str]:
+    rc = main(["predict", str(folder), "--format", "jsonl", "--summary"])
+    out, err = capsys.readouterr()
+    return rc, [json.loads(line) for line in out.splitlines()], err
+
+
+def test_a_series_split_over_sub_folders_is_one_series(tmp_path, capsys):
+    rc, records, err = predict(split_series(tmp_path), capsys)
+    summaries = [r for r in records if "summary" in r]
+    assert rc == 0 and len(summaries) == 1 and summaries[0]["summary"]["slices"] == 4
+    assert "series" not in summaries[0] and "note" not in err
+
+
+def test_a_dicomdir_is_not_read_and_one_note_says_so(tmp_path, capsys):
+    """It was read as a scan and refused: "skipped 1 file(s) in this input: DICOM file is a Media Storage Directory
+    Storage object" on each series of the study, while the page passed it over with one note."""
+    folder = two_series_and_index(tmp_path)
+    rc, records, err = predict(folder, capsys)
+    summaries = [r for r in records if "summary" in r]
+    assert rc == 0 and [(s["series"], s["summary"]["slices"]) for s in summaries] == [(0, 3), (1, 2)]
+    assert [s["summary"]["notes"] for s in summaries] == [
+        ["2 series found; this is series 1 (number 1, AX 1)"], ["2 series found; this is series 2 (number 2, AX 2)"]]
+    assert err.splitlines()[0] == (f"note: 1 file(s) in {folder} not read (a DICOMDIR is an index of a DICOM "
+                                   f"export's images, not an image itself): {folder / 'DICOMDIR'}")
+    assert [v.notes[-1] for v in read_volumes(folder)] == [  # the Python API's read of the folder says it too
+        "not read: 1 DICOMDIR file(s) (a DICOMDIR is an index of a DICOM export's images, not an image itself)"] * 2
+
+
+def test_a_dicomdir_beside_no_dicom_image_is_not_an_error(tmp_path, capsys):
+    """A folder of a PNG and a DICOMDIR was an error record ("no DICOM image found (skipped 1 file(s): ...)") and a
+    failed run; the page classified the PNG and noted the DICOMDIR."""
+    folder = tmp_path / "export"
+    dicomdir(folder)
+    Image.fromarray(np.tile(np.arange(64, dtype=np.uint8), (64, 1))).save(folder / "a.png")
+    rc, records, err = predict(folder, capsys)
+    assert rc == 0 and [r["path"] for r in records] == [str(folder / "a.png")] and "error" not in records[0]
+    said = [line for line in err.splitlines() if "DICOMDIR" in line]
+    assert len(said) == 1 and said[0].startswith(f"note: 1 file(s) in {folder} not read (a DICOMDIR is an index")
