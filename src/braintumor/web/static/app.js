@@ -150,9 +150,19 @@
     const advice = form.dataset.turnAdvice;
     const onSide = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
     const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, failed: 0 };
+    // a request's series each counted (a dropped study's T1 and FLAIR, in one zip, are two scans, as they were when
+    // each sub-folder was its own request)
+    const scans = [];
     jobs.forEach(function (job) {
       if (job.resent) return;  // its files are counted, each its own job
       const recs = job.records.filter(function (r) { return !r.summary; });
+      new Set(recs.map(function (r) { return r.series; })).forEach(function (j) {
+        scans.push({ failed: job.failed, records: recs.filter(function (r) { return r.series === j; }) });
+      });
+      if (!recs.length) scans.push({ failed: job.failed, records: recs });
+    });
+    scans.forEach(function (job) {
+      const recs = job.records;
       const one = recs.length === 1 ? recs[0] : {};
       const answered = recs.some(function (r) { return r.label; });
       const outcome = job.failed ? "failed" : recs.length === 0 || one.error ? "error" :

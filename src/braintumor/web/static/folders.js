@@ -1,9 +1,9 @@
 // A folder dropped on the page (users drag a folder of slices from their file manager): walked here, in the browser,
 // as the CLI walks one (hidden files and folders passed over, names in order, files before sub-folders), and its
-// images and scans handed to app.js as if dropped one by one, each named by its path in the drop, a folder's DICOM
-// slices together (series: one request, one series block). A folder arrived as one File the browser cannot read, and
-// its one card said so. Loaded before app.js, which takes it from window.braintumorFolders; no framework, nothing
-// loaded from elsewhere.
+// images and scans handed to app.js as if dropped one by one, each named by its path in the drop, a dropped folder's
+// DICOM slices together (series: one request, a block per series). A folder arrived as one File the browser cannot
+// read, and its one card said so. Loaded before app.js, which takes it from window.braintumorFolders; no framework,
+// nothing loaded from elsewhere.
 "use strict";
 
 window.braintumorFolders = (function () {
@@ -147,33 +147,58 @@ window.braintumorFolders = (function () {
     return dot > 0 ? name.slice(dot).toLowerCase() : "with no ending";
   }
 
-  // The DICOM slices of each folder, two or more, as one item {files: [{file, path}], path: the folder}, where the
-  // first of them was: the page sends them in one request, as a zip (zip.js), for the series' summary. A folder past
-  // one request's limits ({slices, bytes}: the server's, from the page) has its files sent one by one, with a note,
-  // kept by its first file (said only when that file is analysed: noted).
+  function folderOf(path) { return path.slice(0, Math.max(path.lastIndexOf("/"), 0)); }
+
+  function inFolders(group, key) {  // {key: its items}, in order
+    const out = new Map();
+    group.forEach(function (i) { out.set(key(i.path), (out.get(key(i.path)) || []).concat([i])); });
+    return out;
+  }
+
+  function common(group) {  // the deepest folder holding every file of ``group``
+    return group.map(function (i) { return folderOf(i.path).split("/"); }).reduce(function (a, b) {
+      let n = 0;
+      while (n < a.length && n < b.length && a[n] === b[n]) n += 1;
+      return a.slice(0, n);
+    }).join("/");
+  }
+
+  // The DICOM slices of each dropped folder, two or more, as one item {files: [{file, path}], path}, where the first
+  // of them was: sent in one request, as a zip (zip.js), read by the server as braintumor predict reads the folder:
+  // a series per Series Instance UID wherever its files sit (one split over sub-folders is one series, not two
+  // halves; two in one folder or in two are two), named by the folder holding them all. Past one request's limits
+  // ({slices, bytes}: the server's, from the page), each sub-folder's are sent together, and a sub-folder's past them
+  // one by one, with notes kept by the first file (said only when that file is analysed: noted).
   function series(items, limits) {
-    const folders = new Map();
-    items.forEach(function (item) {
-      if (!item.path) return;  // a file with no entry from this browser: taken as dropped, in no folder
-      const folder = item.path.slice(0, Math.max(item.path.lastIndexOf("/"), 0));
-      if (item.dicom && folder) folders.set(folder, (folders.get(folder) || []).concat([item]));
-    });
     const noted = new Map(), joined = new Map();
-    folders.forEach(function (group, folder) {
-      if (group.length < 2) return;
+    const most = limits.slices + " slices, " + Math.round(limits.bytes / 1048576) + " MB";
+    function note(item, text) { noted.set(item, (noted.get(item) || []).concat([text])); }
+    function join(group) {  // whether ``group`` fits in one request, joined when it does
       const bytes = group.reduce(function (n, i) { return n + i.file.size; }, 0) +
         window.braintumorZip.overhead(group.map(function (i) { return i.file.name; }));
-      if (group.length <= limits.slices && bytes <= limits.bytes) {
-        joined.set(group[0], { files: group, path: folder });
-        group.slice(1).forEach(function (i) { joined.set(i, null); });
-        return;
+      if (group.length > limits.slices || bytes > limits.bytes) return false;
+      joined.set(group[0], { files: group, path: common(group) });
+      group.slice(1).forEach(function (i) { joined.set(i, null); });
+      return true;
+    }
+    const dicoms = items.filter(function (i) { return i.path && i.dicom; });  // never a file dropped itself
+    inFolders(dicoms, function (path) { return path.split("/")[0]; }).forEach(function (group) {
+      if (group.length < 2 || join(group)) return;
+      const parts = inFolders(group, folderOf);
+      if (parts.size > 1) {
+        note(group[0], "The " + group.length + " DICOM files in " + common(group) + " are more than one request " +
+          "takes (" + most + "): those of each folder are sent together (a series split over folders is shown in " +
+          "parts).");
       }
-      noted.set(group[0], "The " + group.length + " DICOM files in " + folder + " are more than one request takes (" +
-        limits.slices + " slices, " + Math.round(limits.bytes / 1048576) + " MB): each is classified on its own, " +
-        "with no series summary (a .zip of fewer of them gets one).");
+      parts.forEach(function (part, folder) {
+        if (part.length < 2 || join(part)) return;
+        note(part[0], "The " + part.length + " DICOM files in " + folder + " are more than one request takes (" +
+          most + "): each is classified on its own, with no series summary (a .zip of fewer of them gets one).");
+      });
     });
-    return { items: items.map(function (i) { return joined.has(i) ? joined.get(i) : i; }).filter(Boolean),
-      noted: noted };
+    const out = items.map(function (i) { return joined.has(i) ? joined.get(i) : i; }), said = new Map();
+    items.forEach(function (i, k) { if (noted.has(i)) said.set(out[k], noted.get(i)); });  // a first file, never null
+    return { items: out.filter(Boolean), noted: said };
   }
 
   // The drop's files to classify, [{file, path}] (a folder's DICOM slices grouped: series), in order, and the notes
@@ -263,7 +288,7 @@ window.braintumorFolders = (function () {
     }
     if (unread) notes.push(count(unread, "file") + " in the dropped folder could not be read by this browser.");
     unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
-    taken.forEach(function (i) { if (grouped.noted.has(i)) notes.push(grouped.noted.get(i)); });
+    taken.forEach(function (i) { notes.push.apply(notes, grouped.noted.get(i) || []); });
     return { items: taken, notes: notes, none: items.length ? null  // wording.NOTHING_FOUND, INPUT_KINDS: the CLI's
       : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };
   }
