@@ -30,6 +30,11 @@ window.braintumorCard = function (helpers) {
     card.querySelector(".card-name").textContent = printable(name);
     // the heat-map controls name their image too (_card.html)
     card.querySelectorAll(".ctl-of").forEach(function (el) { el.textContent = printable(name); });
+    // and its images say which file they are (_card.html); the heat map's class is said once there is one (fillCard)
+    const base = card.querySelector(".view-base"), heat = card.querySelector(".view-heat");
+    if (base) base.alt = printable(name) + ", as the model saw it (cropped, grayscale)";
+    if (heat) heat.alt = "Heat map over " + printable(name) + ": the regions that raised the score of the predicted " +
+      "class";
     card.querySelector(".card-status").textContent = "Analysing…";
     card.dataset.state = "loading";
     card.removeAttribute("data-turned");
@@ -92,6 +97,8 @@ window.braintumorCard = function (helpers) {
     card.querySelector(".view-base").src = "data:image/png;base64," + rec.image_png_base64;
     if (rec.heatmap_png_base64) {
       card.querySelector(".view-heat").src = "data:image/png;base64," + rec.heatmap_png_base64;
+      card.querySelector(".view-heat").alt = "Heat map over " + card.querySelector(".card-name").textContent +
+        ": the regions that raised the score of " + labelName;
     } else {
       card.querySelector(".view-heat").remove();
       card.querySelector(".controls").remove();
