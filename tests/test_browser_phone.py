@@ -1,0 +1,52 @@
+"""A phone-wide window (360 px) with the browser's text set to 200 % (a low-vision setting, which rem scales), in a
+real browser (headless chromium via Playwright, as tests/conftest.py gives it). tests/test_browser_a11y.py checks the
+same text size in a desktop window. Skipped, never failed, when chromium or playwright is absent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dicom_factory import series, zip_bytes
+from PIL import Image
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+
+from braintumor.image_io import read_image
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+# Everything shown in a card that reaches past the card's edges, and cards whose bars differ in length or are crushed.
+SPILLS = """() => [...document.querySelectorAll("#results .card")].filter(c => c.getClientRects().length)
+  .flatMap(card => {
+    const box = card.getBoundingClientRect(), name = card.querySelector(".card-name").textContent.trim();
+    const out = [...card.querySelectorAll("*")].filter(e => e.getClientRects().length && !e.closest(".visually-hidden")
+        && !e.matches(".card-status") && (e.getBoundingClientRect().right > box.right + 0.5 ||
+                                          e.getBoundingClientRect().left < box.left - 0.5))
+        .map(e => `${name}: ${e.className || e.tagName} past the card`);
+    const widths = [...card.querySelectorAll(".bar-meter")].map(m => Math.round(m.getBoundingClientRect().width));
+    if (widths.length && (new Set(widths).size > 1 || Math.min(...widths) < 16)) out.push(`${name}: bars ${widths}`);
+    return out;
+})"""
+
+
+def test_a_phone_with_text_at_200_percent_keeps_every_card_inside_the_window(server, chromium, test_images,
+                                                                               tmp_path):
+    """At 360 px with text at 200 %, a card holds 8 rem: a bar's row needs 11.6 (name, bar, value), so the values
+    ran past the card and the window's edge (the page scrolled sideways), the bars shrank to a line, and the heat
+    map's "Opacity" slider spilled past both edges of its card."""
+    paths = [test_images[c][0] for c in ("notumor", "glioma", "pituitary", "meningioma")]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
+    (tmp_path / "series.zip").write_bytes(zip_bytes(series(stack)))
+    page, problems = open_page(chromium, server, 360, 740)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [str(test_images["meningioma"][0]), str(tmp_path / "series.zip")])
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=60_000)
+    for size in ("100%", "200%"):
+        page.evaluate(f"document.documentElement.style.fontSize = '{size}'")
+        assert page.locator("#results .card .bar-meter").count() >= 12  # the slice and the series' suspicious slices
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, size
+        assert page.evaluate(SPILLS) == [], size
+        for card in page.locator("#results .card:has(.bar-top)").all():  # a bar's value stays beside its bar
+            bar, value = (card.locator(f".bar-top {s}").bounding_box() for s in (".bar-meter", ".bar-value"))
+            assert abs((bar["y"] + bar["height"] / 2) - (value["y"] + value["height"] / 2)) < 8, size
+    assert problems == []
+    page.close()
