@@ -1,0 +1,32 @@
+"""The form's own error, without JavaScript (the form posted to the server), as a keyboard and screen-reader user meets
+it, in a real browser (headless chromium via Playwright, as tests/conftest.py gives it). Skipped, never failed, when
+chromium or playwright is absent."""
+
+from __future__ import annotations
+
+import pytest
+from test_browser import pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+NO_FILE = "No file chosen: choose one or more images or scans, then Classify."
+
+
+def test_the_file_input_says_the_forms_error_when_it_is_reached(server, chromium):
+    """Classify with no file chosen, from the keyboard: the page came back with its message at the top, but Tab to
+    the file input said only "Images or scans, button", nothing of what was wrong with it."""
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server)
+    field = page.locator("#file-input")
+    assert field.get_attribute("aria-invalid") is None and field.get_attribute("aria-describedby") is None
+    field.focus()
+    page.keyboard.press("Tab")
+    sync_api.expect(page.locator("button[type=submit]")).to_be_focused()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    sync_api.expect(page.locator("#page-status")).to_have_text(NO_FILE)
+    assert page.title().startswith("Error: No file chosen")
+    sync_api.expect(field).to_have_attribute("aria-invalid", "true")
+    sync_api.expect(field).to_have_accessible_description(NO_FILE)
+    context.close()
