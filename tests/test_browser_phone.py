@@ -9,6 +9,7 @@ import pytest
 from dicom_factory import series, zip_bytes
 from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser_a11y import SPILLS as ROW_SPILLS  # a row (of .mix li here) past its tile, or its meter crushed
 
 from braintumor.image_io import read_image
 
@@ -28,11 +29,11 @@ SPILLS = """() => [...document.querySelectorAll("#results .card")].filter(c => c
 })"""
 
 
-def test_a_phone_with_text_at_200_percent_keeps_every_card_inside_the_window(server, chromium, test_images,
-                                                                               tmp_path):
+def test_a_phone_with_text_at_200_percent_keeps_every_card_and_tile_inside_the_window(server, chromium, test_images,
+                                                                                        tmp_path):
     """At 360 px with text at 200 %, a card holds 8 rem: a bar's row needs 11.6 (name, bar, value), so the values
     ran past the card and the window's edge (the page scrolled sideways), the bars shrank to a line, and the heat
-    map's "Opacity" slider spilled past both edges of its card."""
+    map's "Opacity" slider spilled past both edges of its card. The dashboard's class mix (16 rem a row) too."""
     paths = [test_images[c][0] for c in ("notumor", "glioma", "pituitary", "meningioma")]
     stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
     (tmp_path / "series.zip").write_bytes(zip_bytes(series(stack)))
@@ -48,5 +49,13 @@ def test_a_phone_with_text_at_200_percent_keeps_every_card_inside_the_window(ser
         for card in page.locator("#results .card:has(.bar-top)").all():  # a bar's value stays beside its bar
             bar, value = (card.locator(f".bar-top {s}").bounding_box() for s in (".bar-meter", ".bar-value"))
             assert abs((bar["y"] + bar["height"] / 2) - (value["y"] + value["height"] / 2)) < 8, size
+    page.goto(f"{server}/dashboard")
+    sync_api.expect(page.locator(".mix li")).to_have_count(4, timeout=15_000)
+    for size in ("100%", "200%"):
+        page.evaluate(f"document.documentElement.style.fontSize = '{size}'")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, size
+        assert page.evaluate(ROW_SPILLS, ".mix li") == [], size
+        widths = page.locator(".mix meter").evaluate_all("ms => ms.map(m => m.getBoundingClientRect().width)")
+        assert max(widths) - min(widths) < 0.5, (size, widths)  # one length for every class: comparable
     assert problems == []
     page.close()
