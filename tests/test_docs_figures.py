@@ -5,6 +5,8 @@ command fails here instead of misleading a reader."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
 
 import numpy as np
@@ -49,3 +51,72 @@ def test_readme_sizes_and_parameters_are_the_shipped_files():
     results = prose("docs/RESULTS.md").split("| int8 copy of the shipped model", 1)[1].split(" |", 1)[0]
     assert f"; {INT8.stat().st_size / 1e6:.2f} MB" in results
 
+
+def test_readme_and_results_headline_figures_are_the_committed_report():
+    """Every headline number of README's "Results" and RESULTS' "At a glance" is the committed metrics.json's, the
+    file `braintumor evaluate --out docs/evaluation --run models` writes (rerun: same numbers on an AVX-512 CPU)."""
+    m = json.loads((REPO / "docs/evaluation/metrics.json").read_text())
+    lf, review, pc = m["leak_free"], m["review"], m["per_class"]
+    n, right = m["n"], round(m["accuracy"] * m["n"])
+    lf_right = round(lf["accuracy"] * lf["n"])
+    refused, turned = m["ood_refused"], m["ood_refused_turned"]
+    accepted = n - refused
+    recalls = ", ".join(f"{c} {pct(pc[c]['recall'])}" for c in ("glioma", "meningioma", "notumor", "pituitary"))
+    readme = [
+        f"**{pct(m['accuracy'])}** ({right}/{n})", f"**{pct(lf['accuracy'])}** ({lf_right}/{lf['n']})",
+        f"recall {recalls}", f"macro-F1 {m['macro_f1']:.4f}", f"macro ROC AUC {m['macro_roc_auc']:.4f}",
+        f"Testing {pct(m['calibration']['after']['ece'])} ({pct(m['calibration']['before']['ece'])} before)",
+        f"({refused} refused since the orientation check", f"{lf['n_excluded']} of the {n} test images",
+        f"{refused} of the {n} real test slices ({pct(refused / n)};",
+        f"`{n} scored: {refused - turned} not classified (unlike brain MRI), {turned} not classified (on their side",
+        f"on Testing {review['flagged']} of {review['accepted']} accepted answers are flagged",
+        f"holding {review['wrong_flagged']} of the {review['wrong_accepted']} wrong accepted answers",
+        f"`{n} scored: {accepted} classified, {review['flagged']} of them with lower confidence (under 99.0%), "
+        f"{refused - turned} not classified (unlike brain MRI), {turned} not classified (on their side: rotate and "
+        "resend), 0 failed`",
+        f"`{review['flagged']} of the {review['accepted']} accepted answers had lower confidence",
+    ]
+    assert review["accepted"] == accepted
+    text = prose("README.md")
+    assert [s for s in readme if s not in text] == []
+    glance = prose("docs/RESULTS.md").split("## At a glance", 1)[1].split("## ", 1)[0]
+    results = [f"| {pct(m['accuracy'])} ({right}/{n}) |", f"| {pct(lf['accuracy'])} ({lf_right}/{lf['n']}) |",
+               f"| {pct(m['calibration']['after']['ece'])} ({pct(m['calibration']['before']['ece'])} before the "
+               "temperature) |", f"| {lf['n_excluded']} of the {n} test images |"]
+    assert [s for s in results if s not in glance] == []
+
+
+def test_readme_ci_command_is_what_ci_runs():
+    """README says its second set-up command "is what CI runs (`.ci/run`)": the two are one command."""
+    block = (REPO / "README.md").read_text().split("this is what CI runs (`.ci/run`)", 1)[1]
+    shown = block.split("```bash\n", 1)[1].split("```", 1)[0].strip()
+    ci = [line.strip() for line in (REPO / ".ci/run").read_text().splitlines() if line.strip()]
+    assert ci[-1] == shown
+
+
+def test_readme_curl_answer_is_what_the_api_answers(data_root):
+    """The README's `curl -F file=@.../Te-gl_0010.jpg .../api/v1/predict` and the answer it shows, replayed through the
+    app with the shipped model: the same fields, in order, and values, the numbers to within 1e-4 (they are shown to
+    4-6 digits, and ONNX Runtime may round the last one differently on another CPU)."""
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    text = (REPO / "README.md").read_text()
+    path, url, shown = re.search(r"^curl -s -F file=@(\S+) http://127\.0\.0\.1:5000(\S+)\n(\{.*\})$", text,
+                                 re.M).groups()
+    image = data_root / path.removeprefix("../shared/datasets/brain-tumor-mri/")
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    got = client.post(url, data={"file": (io.BytesIO(image.read_bytes()), image.name)},
+                      content_type="multipart/form-data").get_json()
+    shown = json.loads(shown)
+
+    def same(a, b) -> bool:
+        if isinstance(a, dict):
+            return isinstance(b, dict) and list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return isinstance(b, list) and len(a) == len(b) and all(map(same, a, b))
+        if isinstance(a, float) and not isinstance(a, bool):
+            return isinstance(b, float) and abs(a - b) <= 1e-4
+        return a == b
+
+    assert same(shown, got), (shown, got)
