@@ -20,6 +20,7 @@ import numpy as np
 from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.file_names import utf8_document
+from braintumor.image_io import MIN_SIDE, ImageError
 from braintumor.metrics import roc_auc
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier
@@ -68,6 +69,8 @@ def main() -> int:
     print(f"{'set':<40} {'n':>5} {'refused':>8} {'rate':>8}")
     for name, n, r in rows:
         print(f"{name:<40} {n:>5} {r:>8} {r / n:>8.2%}")
+    small = sum(isinstance(p, ImageError) for p in ood_preds)
+    print(f"of the OOD refusals, by the reader before the network (under {MIN_SIDE} x {MIN_SIDE} pixels): {small}")
     missed = [(c, n) for c, items in by_cat.items() for n, p in items if not refused(p)]
     if missed:
         print("accepted OOD samples: " + ", ".join(f"{n} ({c})" for c, n in missed))
@@ -77,7 +80,8 @@ def main() -> int:
         print(f"external brain MRI (matplotlib s1045.ima): ood={p.ood} score={p.ood_score} label={p.label}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(utf8_document({"auroc": auroc, "rows": rows, "missed": missed}), f, indent=1)
+            json.dump(utf8_document({"auroc": auroc, "rows": rows, "missed": missed, "refused_by_reader": small}), f,
+                      indent=1)
     return 0
 
 

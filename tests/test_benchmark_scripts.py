@@ -63,6 +63,31 @@ def test_ood_eval_counts_a_sample_the_reader_refuses_as_refused():
     assert refused(mri) == mri.ood
 
 
+def test_ood_eval_prints_how_many_samples_the_reader_refused(data_root, tmp_path):
+    """README quoted "53 of the 248, under 64 x 64 pixels" beside `python scripts/ood_eval.py`, which did not print
+    it: the script now says how many OOD refusals the reader made before the network, the samples under the minimum
+    size (on a Testing split of four real slices, so that it runs in seconds)."""
+    import io
+    import re
+    import shutil
+
+    from PIL import Image
+
+    from braintumor.image_io import MIN_SIDE
+    from braintumor.ood_samples import ood_samples
+
+    for folder in ("glioma", "meningioma", "notumor", "pituitary"):
+        (tmp_path / "Testing" / folder).mkdir(parents=True)
+        shutil.copy(sorted((data_root / "Testing" / folder).glob("*.jpg"))[0], tmp_path / "Testing" / folder)
+    done = subprocess.run([sys.executable, str(REPO / "scripts/ood_eval.py"), "--data", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    said = re.search(rf"by the reader before the network \(under {MIN_SIDE} x {MIN_SIDE} pixels\): (\d+)$",
+                     done.stdout, re.M)
+    small = sum(min(Image.open(io.BytesIO(s.data)).size) < MIN_SIDE for s in ood_samples())
+    assert said and int(said.group(1)) == small > 0
+
+
 def _png(side: int) -> bytes:
     import io
 
