@@ -39,10 +39,26 @@ def test_it_counts_the_validation_images_beside_a_copy_and_a_grouped_split_has_n
     assert len(re.findall(r"seed \d: grouped split \d+ validation images \(.*\), 0 with a near duplicate in its "
                           r"training part; drawn image by image \(--no-group-duplicates\) \d+ \(\d+ exact\)", out)) == 2
 
+    # --model: how many of each part the model answers right (docs/TRAINING.md's "all 113 are right ... 456 of the
+    # other 458" had no command); here both validation images are beside a duplicate
+    from braintumor.model_files import default_model_path
+    from braintumor.predictor import Classifier
+
+    model = default_model_path()
+    assert split_leaks.main(["--data", str(tmp_path / "data"), "--run", str(run), "--model", str(model),
+                             "--seeds"]) == 0
+    clf = Classifier.load(model)
+    right = sum(max((p := clf.predict(train / r)).probabilities, key=p.probabilities.get) == r.split("/")[0]
+                for r in val)
+    assert f"{model}: top class right on {right} of the 2 with a near duplicate, 0 of the 0 others" in \
+        capsys.readouterr().out
+
 
 def test_a_folder_without_training_images_is_one_error_line(tmp_path, capsys):
     assert split_leaks.main(["--data", str(tmp_path), "--seeds"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+    assert split_leaks.main(["--data", str(tmp_path), "--model", "m.onnx", "--seeds"]) == 2
+    assert capsys.readouterr().err == "error: --model needs --run (whose validation images to score)\n"
 
 
 def _synthetic_training(root):
