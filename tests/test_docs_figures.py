@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO
 
 from braintumor.model_files import default_model_path
+from braintumor.wording import UNREADABLE
 
 MODEL = default_model_path()
 INT8 = MODEL.with_name("braintumor-tumornet-s-int8.onnx")
@@ -73,7 +74,7 @@ def test_readme_and_results_headline_figures_are_the_committed_report():
         f"holding {review['wrong_flagged']} of the {review['wrong_accepted']} wrong accepted answers",
         f"`{n} scored: {accepted} classified, {review['flagged']} of them with lower confidence (under 99.0%), "
         f"{refused - turned} not classified (unlike brain MRI), {turned} not classified (on their side: rotate and "
-        "resend), 0 failed`",
+        f"resend), 0 {UNREADABLE}`",
         f"`{review['flagged']} of the {review['accepted']} accepted answers had lower confidence",
     ]
     assert review["accepted"] == accepted
