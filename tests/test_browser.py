@@ -106,9 +106,11 @@ def test_upload_a_real_mri_and_use_the_heat_map(server, browser, test_images):
     assert card.locator("meter.bar-meter").count() == 4 and card.locator(".bar-top").count() == 1
     values = [float(v) for v in card.locator("meter.bar-meter").evaluate_all("ms => ms.map(m => m.value)")]
     assert abs(sum(values) - 1.0) < 1e-3
-    # what a screen reader gets: the answer in the card's live region (it was emptied), each bar's rounded text
+    # what a screen reader gets: the file's name and its answer in the card's live region (it was emptied), each bar's
+    # rounded text
     label, confidence = card.locator(".verdict-label").inner_text(), card.locator(".verdict-confidence").inner_text()
-    assert card.locator("[role=status]").text_content().startswith(f"{label}, {confidence} confidence")
+    assert card.locator("[role=status]").text_content().startswith(
+        f"{test_images['glioma'][0].name}: {label}, {confidence} confidence")
     texts = card.locator("meter.bar-meter").evaluate_all("ms => ms.map(m => m.getAttribute('aria-valuetext'))")
     assert texts == card.locator(".bar-value").all_inner_texts()
     heat = card.locator(".view-heat")
@@ -145,8 +147,8 @@ def test_bad_files_get_a_message_in_the_page_and_phone_width_screenshot(server, 
     sync_api.expect(cards.nth(0)).to_have_attribute("data-state", "ok", timeout=20_000)
     sync_api.expect(cards.nth(1)).to_have_attribute("data-state", "error", timeout=20_000)
     sync_api.expect(cards.nth(2)).to_have_attribute("data-state", "ood", timeout=20_000)
-    assert "not a recognised image" in cards.nth(1).locator(".card-status").inner_text()
-    assert cards.nth(2).locator(".card-status").inner_text().startswith("Not classified: unlike the brain MRI")
+    assert cards.nth(1).locator(".card-status-text").inner_text().startswith("not a recognised image")
+    assert cards.nth(2).locator(".card-status-text").inner_text().startswith("Not classified: unlike the brain MRI")
     sync_api.expect(cards.nth(2).locator(".card-ood-note")).to_be_visible()  # what to do: read it without the model
     sync_api.expect(cards.nth(0).locator(".card-ood-note")).to_be_hidden()
     sync_api.expect(page.locator("#page-status")).to_have_text(  # a refusal was counted as classified
@@ -291,6 +293,6 @@ def test_a_file_over_the_limit_is_refused_in_the_page_in_the_limits_own_words(br
         page.set_input_files("#file-input", [str(big)])
         card = page.locator("#results .card")
         sync_api.expect(card).to_have_attribute("data-state", "error", timeout=20_000)
-        assert card.locator(".card-status").inner_text().endswith("file too large: the limit is 0.05 MB")
+        assert card.locator(".card-status-text").inner_text().endswith("file too large: the limit is 0.05 MB")
         assert "each up to 512 slices and 0.05 MB;" in page.locator("#hint-limits").inner_text() and problems == []
         page.close()

@@ -154,8 +154,9 @@ def test_every_answer_is_announced_a_series_too(server, chromium, scans, tmp_pat
     said = page.evaluate("window.said")
     card, block = page.locator("#results > .card").first, page.locator("#results .series")
     verdict = f"{card.locator('.verdict-label').inner_text()}, {card.locator('.verdict-confidence').inner_text()}"
-    assert any(s.startswith(f"{verdict} confidence") for s in said), said
-    assert any(s.startswith("not a recognised image") for s in said), said
+    # each after its file's name: answers come in the order they are finished (tests/test_browser_announcements.py)
+    assert any(s.startswith(f"{scans[0].name}: {verdict} confidence") for s in said), said
+    assert any(s.startswith("notes.jpg: not a recognised image") for s in said), said
     line = block.locator(".series-line").inner_text()
     assert line.startswith("4 slices · ") and f"{block.locator('.series-name').inner_text()}: {line}" in said, said
     assert said[-1] == "Done: 2 classified, 1 unreadable (see below)."

@@ -34,7 +34,7 @@ def test_a_dropped_folder_is_not_called_a_lost_connection(server, chromium, test
     os_drop(page, [str(folder)])
     card = page.locator("#results .card").first
     sync_api.expect(card).to_have_attribute("data-state", "error", timeout=20_000)
-    status = card.locator(".card-status")
+    status = card.locator(".card-status-text")
     sync_api.expect(status).to_contain_text("could not read the file: a folder")
     assert "server" not in status.inner_text()
     os_drop(page, [str(folder / "a.jpg")])  # the page goes on working
@@ -58,7 +58,7 @@ def test_a_server_that_is_gone_or_failing_is_not_blamed_on_the_files(server, chr
     sync_api.expect(status).to_have_text("Done: 0 classified, 1 unreadable, 2 not analysed: the server failed "
                                          "or could not be reached (see below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status is-error")
-    said = sorted(page.locator("#results .card .card-status").all_inner_texts())
+    said = sorted(page.locator("#results .card .card-status-text").all_inner_texts())
     limit = page.locator("#upload-form").get_attribute("data-max-mb")
     assert said == ["could not reach the server; check the connection and try again", "the server answered HTTP 413: "
                     f"the file is too large for the server (a proxy in front of it may take less than {limit} MB)",
@@ -88,7 +88,7 @@ def test_a_long_error_message_wraps_at_phone_width(server, chromium, tmp_path):
     page.set_input_files("#file-input", str(scan))
     card = page.locator("#results .card").first
     sync_api.expect(card).to_have_attribute("data-state", "error", timeout=20_000)
-    sync_api.expect(card.locator(".card-status")).to_contain_text("SERIES_0001_AXIAL_T1_POSTCONTRAST_")
+    sync_api.expect(card.locator(".card-status-text")).to_contain_text("SERIES_0001_AXIAL_T1_POSTCONTRAST_")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert card.locator(".card-status").evaluate("e => e.scrollWidth <= e.clientWidth")
     assert [p for p in problems if "status of 400" not in p] == []
@@ -107,18 +107,18 @@ def test_a_server_that_never_answers_is_given_up_on(server, chromium, test_image
     page.route("**/api/v1/predict*", lambda route: held.append(route))  # taken, never answered
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
     status, card = page.locator("#page-status"), page.locator("#results .card").first
-    sync_api.expect(card.locator(".card-status")).to_have_text("Analysing…")
+    sync_api.expect(card.locator(".card-status-text")).to_have_text("Analysing…")
     sync_api.expect(status).to_have_text("Done: 0 classified, 1 not analysed: the server failed or could not be "
                                          "reached (see below).", timeout=10_000)
     assert len(held) == 1
     sync_api.expect(card).to_have_attribute("data-state", "error")
-    sync_api.expect(card.locator(".card-status")).to_have_text(
+    sync_api.expect(card.locator(".card-status-text")).to_have_text(
         "the server did not answer within 1 s (it may be overloaded, or the connection stalled); try again later")
     page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])  # two at a time: the third
     sync_api.expect(status).to_have_text("Done: 0 classified, 3 not analysed: the server failed or could not be "
                                          "reached (see below).", timeout=10_000)  # waits for neither of them
     assert len(held) == 3
-    assert page.locator("#results .card").nth(2).locator(".card-status").inner_text() == (
+    assert page.locator("#results .card").nth(2).locator(".card-status-text").inner_text() == (
         "not sent: the server did not answer an earlier file of this batch; try again later")
     page.unroute("**/api/v1/predict*")
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
@@ -144,7 +144,7 @@ def test_a_file_deleted_after_it_was_chosen_is_not_blamed_on_the_server(server, 
             new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true})); }""")
     status = page.locator("#page-status")
     sync_api.expect(status).to_have_text("Done: 0 classified, 1 unreadable (see below).", timeout=20_000)
-    said = page.locator("#results .card .card-status").inner_text()
+    said = page.locator("#results .card .card-status-text").inner_text()
     assert "moved or deleted since it was chosen" in said and "server" not in said
     assert [p for p in problems if "net::ERR_" not in p] == []
     page.close()

@@ -20,7 +20,7 @@ SPILLS = """() => [...document.querySelectorAll("#results .card")].filter(c => c
   .flatMap(card => {
     const box = card.getBoundingClientRect(), name = card.querySelector(".card-name").textContent.trim();
     const out = [...card.querySelectorAll("*")].filter(e => e.getClientRects().length && !e.closest(".visually-hidden")
-        && !e.matches(".card-status") && (e.getBoundingClientRect().right > box.right + 0.5 ||
+        && !e.closest(".card[data-state=ok] .card-status") && (e.getBoundingClientRect().right > box.right + 0.5 ||
                                           e.getBoundingClientRect().left < box.left - 0.5))
         .map(e => `${name}: ${e.className || e.tagName} past the card`);
     const widths = [...card.querySelectorAll(".bar-meter")].map(m => Math.round(m.getBoundingClientRect().width));

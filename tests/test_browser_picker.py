@@ -32,7 +32,7 @@ def test_dicom_files_without_an_ending_are_chosen_and_an_unknown_file_is_one_car
     cards = page.locator("#results > .card")
     assert cards.locator(".card-name").all_inner_texts() == [*names, "report.pdf"]
     assert cards.evaluate_all("cs => cs.map(c => c.dataset.state)") == ["ok", "ok", "ok", "error"]
-    assert cards.nth(3).locator(".card-status").inner_text().startswith("not a recognised image")
+    assert cards.nth(3).locator(".card-status-text").inner_text().startswith("not a recognised image")
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
 

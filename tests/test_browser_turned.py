@@ -36,7 +36,7 @@ def turned(path: Path, size: int | None = None) -> np.ndarray:
 
 
 def read_card(card) -> dict:
-    return {"status": " ".join(card.locator(".card-status").inner_text().split()),
+    return {"status": " ".join(card.locator(".card-status-text").inner_text().split()),
             "status shown": card.locator(".card-status").is_visible(),
             "notes shown": [" ".join(t.split()) for t in card.locator(".card-ood-note:visible, .card-turn-note:visible")
                             .all_inner_texts()],

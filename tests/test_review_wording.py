@@ -47,9 +47,9 @@ def test_a_flagged_answer_is_said_lower_confidence_not_the_one_to_check(tiny_cla
     rec = {"path": "a.jpg", "label": "glioma", "confidence": 0.97, "probabilities": {"glioma": 0.97, "notumor": 0.03},
            "ood": False, "review": True}
     html = " ".join(card_html(app, rec).split())
-    assert f"Glioma, 97.0% confidence, {STATUS}</p>" in html and NOTE in html
+    assert f"Glioma, 97.0% confidence, {STATUS}</span></p>" in html and NOTE in html
     sure = " ".join(card_html(app, {**rec, "confidence": 0.9999, "review": False}).split())
-    assert "Glioma, &gt;99.9% confidence</p>" in sure
+    assert "Glioma, &gt;99.9% confidence</span></p>" in sure
     script = (STATIC / "card.js").read_text()
     assert f'", {STATUS}"' in script
     assert not [t for t in (html, sure, script) if "specialist" in t or "low confidence:" in t]

@@ -156,7 +156,9 @@ def test_zip_member_names_are_shown_escaped_and_kept_in_the_json(client):
     html = post(client, files).get_data(as_text=True)
     shown = r"x\u202egnp\u200b\x1b[2J\n.nii"
     assert f'aria-label="Scan good.zip:{shown}"' in html and f'series-name">good.zip:{shown}' in html
-    assert f'role="status">{shown}: not a NIfTI-1/NIfTI-2 single file (.nii)' in html
+    # the card's live region names its file first (visually hidden), then shows the error naming the member
+    assert (f'role="status" aria-atomic="true"><span class="visually-hidden card-status-of">bad.zip: </span>'
+            f'<span class="card-status-text">{shown}: not a NIfTI-1/NIfTI-2 single file (.nii)') in html
     assert not {"\u202e", "\u200b", "\x1b"} & set(html)
     data = {"file": [(io.BytesIO(content), name) for name, content in files]}
     body = client.post("/api/v1/predict", data=data, content_type="multipart/form-data").get_json()

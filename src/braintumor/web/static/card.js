@@ -24,6 +24,24 @@ window.braintumorCard = function (helpers) {
     apply();
   }
 
+  // A card's live region says its file's name first (visually hidden: its heading shows it), then the text shown:
+  // answers arrive in the order the server finishes them, and "Glioma, 97% confidence" or an error, said alone, left
+  // a screen-reader user to guess which file each was. Both parts replaced at once, as text nodes (a name may hold
+  // "<" or "&"), and the region atomic (_card.html): a screen reader says it whole, not only the part that changed.
+  function setStatus(card, text) {
+    const status = card.querySelector(".card-status");
+    if (!text) {
+      status.replaceChildren();
+      return;
+    }
+    const of = document.createElement("span"), shown = document.createElement("span");
+    of.className = "visually-hidden card-status-of";
+    of.textContent = card.querySelector(".card-name").textContent + ": ";
+    shown.className = "card-status-text";
+    shown.textContent = text;
+    status.replaceChildren(of, shown);
+  }
+
   function newCard(name) {
     const template = document.getElementById("card-template");
     const card = template.content.firstElementChild.cloneNode(true);
@@ -35,7 +53,7 @@ window.braintumorCard = function (helpers) {
     if (base) base.alt = printable(name) + ", as the model saw it (cropped, grayscale)";
     if (heat) heat.alt = "Heat map over " + printable(name) + ": the regions that raised the score of the predicted " +
       "class";
-    card.querySelector(".card-status").textContent = "Analysing…";
+    setStatus(card, "Analysing…");
     card.dataset.state = "loading";
     card.removeAttribute("data-turned");
     wireViewer(card);
@@ -52,12 +70,11 @@ window.braintumorCard = function (helpers) {
   }
 
   function fillCard(card, rec) {
-    const status = card.querySelector(".card-status");
     fillNotes(card, rec);
     if (rec.error) {
       card.dataset.state = "error";
-      status.setAttribute("role", "alert");
-      status.textContent = printable(rec.error);
+      card.querySelector(".card-status").setAttribute("role", "alert");
+      setStatus(card, printable(rec.error));
       return;
     }
     if (rec.ood) {
@@ -66,8 +83,8 @@ window.braintumorCard = function (helpers) {
       // refused as turned (the orientation check's advice, as the upload form names it): its own note
       const advice = document.getElementById("upload-form").dataset.turnAdvice;
       card.toggleAttribute("data-turned", Boolean(advice && rec.reason && rec.reason.indexOf(advice) >= 0));
-      status.textContent = "Not classified: " + printable(rec.reason || "unlike the brain MRI slices the model was " +
-        "trained on");
+      setStatus(card, "Not classified: " + printable(rec.reason || "unlike the brain MRI slices the model was " +
+        "trained on"));
       return;
     }
     card.dataset.state = "ok";
@@ -83,8 +100,8 @@ window.braintumorCard = function (helpers) {
       if (cls === rec.label) labelName = bar.querySelector(".bar-name").textContent;
     });
     // said in the live region too (visually hidden), so a screen reader announces the answer
-    status.textContent = labelName + ", " + percent(rec.confidence) + " confidence" +
-      (rec.review ? ", lower confidence: wrong more often than surer answers" : "");
+    setStatus(card, labelName + ", " + percent(rec.confidence) + " confidence" +
+      (rec.review ? ", lower confidence: wrong more often than surer answers" : ""));
     card.querySelector(".verdict-label").textContent = labelName;
     card.querySelector(".verdict-confidence").textContent = percent(rec.confidence);
     card.querySelector(".card-review").hidden = !rec.review;
