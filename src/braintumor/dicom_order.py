@@ -1,0 +1,90 @@
+"""A DICOM series' frames in anatomical order, and what was left out of it (a localizer) or is doubtful.
+
+Why its own module: ordering is geometry alone (positions, orientations, Image Type, Instance Number), asked once per
+series by :mod:`braintumor.dicom_series`, which reads and decodes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from .dicom_frames import frame_view, header_number, header_numbers
+from .dicom_orientation import conventional_normal, display_turn
+
+Frame = tuple[Dataset, str, int, int]  # (instance, file name, frame index, frames in the instance)
+
+
+def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tuple[str, ...]]:
+    """Every frame of one series in anatomical order, and notes on what was left out or is doubtful.
+
+    Frames, not files: a multi-frame file's frames carry their own positions (they were kept in stored order).
+    Along the slice normal, pointing as the conventional view's does (inferior to superior for axial slices, as
+    NIfTI's), when every frame has a position and an orientation; frames of another orientation than the series'
+    most common one (a localizer filed in the series: frames marked LOCALIZER count last, a tie goes to axial; a
+    normal reversed is the same plane, so the same orientation) are left out and counted (they set the normal when
+    they came first), and so are frames marked LOCALIZER in that orientation unless nothing else is there; frames
+    that share a position (echoes, repeats, a duplicate file) are kept and said. Without full geometry: by Instance
+    Number, then file name, then frame."""
+    frames = [(ds, name, i, n) for ds, name, n in group for i in range(n)]
+    views = [frame_view(ds, i) for ds, _, i, _ in frames]
+    where = [header_numbers(v.get("ImagePositionPatient"), 3) for v in views]
+    facing = [header_numbers(v.get("ImageOrientationPatient"), 6) for v in views]
+
+    def by_number(k: int) -> tuple:
+        ds, name, i, _ = frames[k]
+        number = header_number(ds.get("InstanceNumber"), int)
+        # names in natural order: IM2 before IM10 (as text, IM10 came first)
+        natural = tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t)
+        return (number if number is not None else 0, natural, i)
+
+    order = list(range(len(frames)))
+    missing = sum(p is None or o is None for p, o in zip(where, facing, strict=True))
+    if missing:
+        said = (f"{missing} of {len(frames)} image(s) without a position or orientation: ordered by Instance Number",)
+        return [frames[k] for k in sorted(order, key=by_number)], said if len(frames) > 1 else ()
+    normals = np.array([np.cross(o[:3], o[3:]) for o in facing], dtype=np.float64)
+    lengths = np.linalg.norm(normals, axis=1)
+    if np.any(lengths < 1e-6):  # a degenerate orientation: no normal to sort along
+        return [frames[k] for k in sorted(order, key=by_number)], ()
+    units = normals / lengths[:, None]
+    # within ~2.6 degrees (rounding the normals split near-equal ones), either way: a frame stored with its row or
+    # column direction reversed lies in the same plane (it was left out as facing another way, "a localizer?")
+    alike = np.abs(units @ units.T) > 0.999
+    # the acquisition's plane: the one of the most frames not marked LOCALIZER, then of the most frames, then axial (a
+    # localizer listed first kept a one-slice series' only image out)
+    scout = np.array([_localizer(ds) for ds, _, _, _ in frames])
+    real = alike @ ~scout
+    axial = np.argmax(np.abs(units), axis=1) == 2
+    main = max(order, key=lambda k: (int(real[k]), int(alike[k].sum()), bool(axial[k])))
+    keep = [k for k in order if alike[main, k]]
+    notes = []
+    if len(keep) < len(frames):
+        notes.append(f"left out {len(frames) - len(keep)} image(s) facing another way than the series' "
+                     f"{len(keep)} (a localizer?)")
+    if real[main] and scout[keep].any():  # a scout in the series' own plane: not a slice of it
+        notes.append(f"left out {int(scout[keep].sum())} image(s) marked LOCALIZER in the series' plane")
+        keep = [k for k in keep if not scout[k]]
+    turn = display_turn(facing[main])  # ordered along the normal of the plane the slices are shown in
+    same_way = units[keep] * np.sign(units[keep] @ units[main])[:, None]  # reversed normals must not cancel out
+    normal = conventional_normal(same_way.mean(axis=0), turn.plane if turn else None)
+    along = {k: round(float(np.dot(where[k], normal)), 4) for k in keep}
+    keep.sort(key=lambda k: (along[k], *by_number(k)))
+    shared = sum(n for n in Counter(along.values()).values() if n > 1)
+    if shared:
+        notes.append(f"{shared} images share a position with another (echoes, repeats or duplicate files?): each is "
+                     "classified")
+    return [frames[k] for k in keep], tuple(notes)
+
+
+def _localizer(ds: Dataset) -> bool:
+    """Whether Image Type marks the image as a localizer (a scout, planned on, not diagnosed from)."""
+    try:
+        value = ds.get("ImageType")
+        values = [value] if isinstance(value, (str, bytes)) or value is None else value
+        return any("LOCALIZER" in str(v).upper() for v in values)
+    except Exception:  # an unreadable Image Type only breaks a tie: never the series
+        return False
