@@ -45,7 +45,11 @@ def test_zip_guards(stack, monkeypatch):
         read_volumes(bomb, name="x.zip")
     two = [(f"{k}.nii.gz", nifti_bytes(axial_volume(stack))) for k in "ab"]  # 6 slices each
     with pytest.raises(ImageError, match=r"^the zip holds more than 10 slices \(at b.nii.gz\); the limit is 10 per"):
-        read_volumes(zip_bytes(two), name="x.zip", max_slices=10)  # said 'the limit is 4': what was left
+        read_volumes(zip_bytes(two), name="x.zip", max_slices=10, per_input=True)  # said 'the limit is 4'
+    assert [len(v.slices) for v in read_volumes(zip_bytes(two), name="x.zip", max_slices=10)] == [6, 6]  # each
+    refused = read_volumes(zip_bytes(two), name="x.zip", max_slices=5)  # each on its own, the zip not refused
+    assert [(v.path, v.slices, v.error) for v in refused] == [
+        (f"x.zip:{k}.nii.gz", [], "NIfTI volume has 6 axial slices; the limit is 5") for k in "ab"]
     with pytest.raises(ImageError, match=r"^b.nii.gz: gzip data is truncated"):  # which member
         read_volumes(zip_bytes([two[0], ("b.nii.gz", two[1][1][:100])]), name="x.zip")
     monkeypatch.setattr(zip_io, "MAX_ZIP_MEMBERS", 3)
@@ -136,5 +140,6 @@ def test_a_zip_of_nifti_and_dicom_says_its_limit_as_the_zips():
                 for k in range(3)]
     with pytest.raises(ImageError, match=r"^the zip's DICOM files are past what its NIfTI members \(10 slices\) left "
                                          r"of the input's limits \(10 slices"):
-        read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10)
+        read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10, per_input=True)  # a web request's budget
+    assert [len(v.slices) for v in read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10)] == [3, 10]
     assert len(read_volumes(zip_bytes(members), name="mixed.zip", max_slices=13)) == 2

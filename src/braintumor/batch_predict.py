@@ -43,7 +43,7 @@ from .predict_output import HeatmapWriter, output_sink, signals_held
 from .predictor import Classifier, ModelError
 from .processes import load_same, model_digest
 from .series import input_records, printable
-from .volume_io import VolumeInput, plan_inputs, read_volumes
+from .volume_io import VolumeInput, iter_volumes, plan_inputs
 
 #: A unit of work: image paths (one batch), a volume's path, or a record that needs no model.
 Unit = list | str | dict
@@ -107,7 +107,7 @@ def score_unit(clf: Classifier, unit: Unit, batch_size: int, summaries: bool, pi
     if isinstance(unit, dict):
         return [unit]
     # a volume is re-planned from its path, so no unpicklable loader has to cross processes
-    items = [VolumeInput(unit, lambda: read_volumes(unit))] if isinstance(unit, str) else [Path(p) for p in unit]
+    items = [VolumeInput(unit, lambda: iter_volumes(unit))] if isinstance(unit, str) else [Path(p) for p in unit]
     return list(input_records(clf, items, batch_size, summaries, pixels))
 
 

@@ -23,7 +23,7 @@ from .cli_checks import UsageError
 from .file_names import os_text, utf8_text
 from .image_io import ImageError
 from .series import csv_columns, csv_text_value, printable
-from .volume_io import read_volumes
+from .volume_io import iter_volumes
 
 
 class Previous:
@@ -151,8 +151,9 @@ def _record_counts(path: str, summaries: bool) -> Counter[str] | None:
     running the model."""
     try:
         counts: Counter[str] = Counter()
-        for volume in read_volumes(os_text(path)):
-            counts[utf8_text(volume.path)] += len(volume.slices) + (summaries and len(volume.slices) > 1)
+        for volume in iter_volumes(os_text(path)):  # a series refused on its own: one error record
+            counts[utf8_text(volume.path)] += 1 if volume.error else len(volume.slices) + (
+                summaries and len(volume.slices) > 1)
         return counts
     except (ImageError, OSError):
         return None

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydicom.dataset import Dataset
 
 from .dicom_checks import check_image
 from .dicom_codestreams import excess_frames, excess_rows
-from .dicom_frames import drop_unreadable, header_number, modality
+from .dicom_frames import drop_unreadable, header_number, modality, safe_meta
 from .dicom_io import frame_slice, read_dataset
 from .dicom_order import frame_order
 from .dicom_orientation import turn_notes
@@ -25,89 +25,190 @@ from .ood import foreign_modalities
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
 
 
-def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
-                      max_pixels: int = MAX_INPUT_PIXELS, single: bool = False) -> list[Volume]:
-    """DICOM files (name, loader) -> one Volume per series, slices in anatomical order.
+@dataclasses.dataclass(frozen=True)
+class _File:
+    """What the survey of one usable file keeps (never its pixels): a study's files are read once to be grouped and
+    counted, and again, one series at a time, to be decoded."""
 
-    ``single``: one file, whose problems are raised as they are; in a series, unusable files are
-    skipped and counted in the volume's notes (never silently), and only no usable file is an error.
-    """
-    groups: dict[str, list[tuple[Dataset, str, int]]] = {}
+    index: int  # in the input's items
+    uid: str
+    number: int
+    frames: int
+    pixels: int
+    modality: str | None
+    size: int  # bytes
+    which: str  # the series as its scanner named it (:func:`_which`)
+
+
+def _parse(data: bytes, max_frames: int) -> tuple[Dataset, int, list[str], bool, bool]:
+    """(dataset, frames, header values read without, more frames than declared, more rows than needed)."""
+    ds = read_dataset(data)
+    dropped = sorted(set(drop_unreadable(ds)))
+    frames = check_image(ds, max_frames)
+    surplus = excess_frames(ds, frames)
+    return ds, frames, dropped, surplus, not surplus and excess_rows(ds, frames)
+
+
+def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
+            single: bool) -> tuple[dict[str, list[_File]], Counter[str]]:
+    """The usable files grouped by series, and why the others were skipped; no pixel decoded, no dataset kept."""
+    groups: dict[str, list[_File]] = {}
     skipped: Counter[str] = Counter()
-    unreadable: dict[int, list[str]] = {}  # id(ds) -> the names of the header values it was read without
-    surplus: set[int] = set()  # id(ds) of files whose pixel data holds more frames than they declare
-    longer: set[int] = set()  # id(ds) of files whose pixel data holds more rows than their image size needs
-    for name, load in items:
+    for k, (_, load) in enumerate(items):
         try:
-            ds = read_dataset(load())
-            unreadable[id(ds)] = sorted(set(drop_unreadable(ds)))
-            frames = check_image(ds, max_slices)
-            if excess_frames(ds, frames):
-                surplus.add(id(ds))
-            elif excess_rows(ds, frames):
-                longer.add(id(ds))
+            data = load()
+            ds, frames, _, _, _ = _parse(data, max_slices)
         except ImageError as exc:
             if single:
                 raise
             skipped[str(exc)] += 1
             continue
-        groups.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((ds, name, frames))
+        uid = str(ds.get("SeriesInstanceUID", ""))
+        number, named = header_number(ds.get("SeriesNumber"), int) or 0, _which({"dicom": safe_meta(ds, ds, 0, 1)})
+        groups.setdefault(uid, []).append(_File(k, uid, number, frames, int(ds.Rows) * int(ds.Columns) * frames,
+                                                modality(ds), len(data), named))
+    return groups, skipped
+
+
+def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
+                      max_pixels: int = MAX_INPUT_PIXELS, single: bool = False, per_input: bool = True,
+                      others: int = 0) -> list[Volume]:
+    """DICOM files (name, loader) -> one Volume per series, slices in anatomical order (:func:`iter_dicom_series`)."""
+    return list(iter_dicom_series(display, items, max_slices, max_pixels, single, per_input, others))
+
+
+def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
+                      max_pixels: int = MAX_INPUT_PIXELS, single: bool = False, per_input: bool = True,
+                      others: int = 0) -> Iterator[Volume]:
+    """DICOM files (name, loader) -> one Volume per series, slices in anatomical order, checked on headers first.
+
+    ``single``: one file, whose problems are raised as they are; in a series, unusable files are
+    skipped and counted in the volume's notes (never silently), and only no usable file is an error.
+    ``per_input``: ``max_slices`` and ``max_pixels`` count all the series together (one web request's budget), past
+    them the input is refused whole. Else they count each series on its own (a study's T1, FLAIR and diffusion are
+    1000 slices together): a series past them, or without a decodable image, comes as a Volume with no slices and its
+    ``error``, the others are still read, each only when the one before has been taken (a study's memory is one
+    series', not its sum); an input of one series (with ``others`` volumes besides, none) is still refused whole.
+    """
+    groups, skipped = _survey(items, max_slices, single)
     where = " in this input" if len(groups) > 1 else ""  # input-wide, not one series' own
     notes = tuple(f"skipped {n} file(s){where}: {why}" for why, n in sorted(skipped.items()))
     if not groups:
         raise ImageError("no DICOM image found" + (f" ({'; '.join(notes)})" if notes else ""))
-    ordered = sorted(groups.values(), key=lambda g: (header_number(g[0][0].get("SeriesNumber"), int) or 0))
-    total = sum(f for group in ordered for _, _, f in group)
-    # a thin-slice CT series past the limits was told only to be split, and its parts' slices then refused one by one
-    foreign = foreign_modalities(modality(ds) for group in ordered for ds, _, _ in group)
-    besides = f", and they are {foreign}" if foreign else ""
-    if total > max_slices:  # before any pixel is decoded
-        where = f" in {len(ordered)} series" if len(ordered) > 1 else ""
-        raise BudgetError(f"the DICOM input holds {total} slices{where}; the limit is {max_slices} per input{besides}")
-    pixels = sum(int(ds.Rows) * int(ds.Columns) * f for group in ordered for ds, _, f in group)
-    if pixels > max_pixels:  # 64 JPEG 2000 frames of 6000 x 6000 px are 17 kB: checked before any is decoded
-        raise BudgetError(f"the DICOM input would decode to {pixels:,} pixels; the limit is {max_pixels:,}{besides}")
-    volumes, lost = [], Counter()
+    ordered = sorted(groups.values(), key=lambda g: g[0].number)
+    count = len(ordered)
+    if per_input or count + others == 1:
+        _check_limits([f for group in ordered for f in group], count, max_slices, max_pixels,
+                      max_bytes=0 if per_input else MAX_VOLUME_BYTES)
+        volumes, lost = [], Counter()
+        for j, group in enumerate(ordered):
+            volume = _decode_series(display, items, group, j, count, notes, max_slices, single)
+            if isinstance(volume, Counter):
+                lost.update(volume)
+            else:
+                volumes.append(volume)
+        if not volumes:
+            raise ImageError("no DICOM image could be decoded (" + "; ".join(
+                notes + tuple(f"{n} file(s): {why}" for why, n in sorted(lost.items()))) + ")")
+        if lost:  # a whole series undecodable: said on the series that remain
+            gone = tuple(f"skipped a series whose {n} file(s) failed: {why}" for why, n in sorted(lost.items()))
+            volumes = [dataclasses.replace(v, notes=v.notes + gone) for v in volumes]
+        yield from volumes
+        return
     for j, group in enumerate(ordered):
-        frames, doubts = frame_order(group)
-        decoded, broken = [], {}
-        for ds, _, i, n in frames:
-            if id(ds) in broken:
-                continue
-            try:
-                decoded.append((id(ds), *frame_slice(ds, i, n)))
-            except ImageError as exc:  # one broken file costs its own slices (all of them), not its series'
-                if single:
-                    raise
-                broken[id(ds)] = str(exc)
-        kept = [(sl, turn, doubt) for owner, sl, turn, doubt in decoded if owner not in broken]
-        slices = [sl for sl, _, _ in kept]
-        turned = turn_notes([turn for _, turn, _ in kept])
-        spacing = tuple(f"{n} image(s) with {doubt}: ignored, pixels taken as square"
-                        for doubt, n in sorted(Counter(doubt for _, _, doubt in kept if doubt).items()))
-        failed = Counter(broken.values())
-        if not slices:
-            lost.update(failed)
+        said = (f"{count} series found; this is series {j + 1}{group[0].which}",) if count > 1 else ()
+        named = f"series {j + 1} of {count}" if count > 1 else "the DICOM series"  # one beside a zip's NIfTI files
+        try:
+            _check_limits(group, count, max_slices, max_pixels, named + group[0].which, MAX_VOLUME_BYTES)
+        except BudgetError as exc:
+            yield Volume(display, "dicom", [], j if count > 1 else None, said + notes, error=str(exc))
             continue
-        series_note = (f"{len(ordered)} series found; this is series {j + 1}{_which(slices[0].meta)}",) \
-            if len(ordered) > 1 else ()
-        own = tuple(f"skipped {n} file(s) of this series: {why}" for why, n in sorted(failed.items()))
-        ignored = _ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
-        if n_surplus := sum(id(ds) in surplus and id(ds) not in broken for ds, _, _ in group):
-            ignored += (f"pixel data holding more frames than Number of Frames declares (absent or too small, or a "
-                        f"wrong image size) in {n_surplus} file(s): only the declared frames read",)
-        if n_longer := sum(id(ds) in longer and id(ds) not in broken for ds, _, _ in group):
-            ignored += ("pixel data longer than Rows x Columns x Number of Frames need, by a row or more (a wrong "
-                        f"image size?), in {n_longer} file(s): read as the header says, the rest ignored",)
-        volumes.append(Volume(display, "dicom", slices, j if len(ordered) > 1 else None,
-                              series_note + notes + doubts + turned + spacing + ignored + own))
-    if not volumes:
-        raise ImageError("no DICOM image could be decoded (" + "; ".join(
-            notes + tuple(f"{n} file(s): {why}" for why, n in sorted(lost.items()))) + ")")
-    if lost:  # a whole series undecodable: said on the series that remain
-        gone = tuple(f"skipped a series whose {n} file(s) failed: {why}" for why, n in sorted(lost.items()))
-        volumes = [dataclasses.replace(v, notes=v.notes + gone) for v in volumes]
-    return volumes
+        volume = _decode_series(display, items, group, j, count, notes, max_slices, single)
+        if isinstance(volume, Counter):
+            why = "; ".join(f"{n} file(s): {why}" for why, n in sorted(volume.items()))
+            yield Volume(display, "dicom", [], j if count > 1 else None, said + notes,
+                         error=f"no image of this series could be decoded ({why})")
+        else:
+            yield volume
+
+
+def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: int, series: str = "",
+                  max_bytes: int = 0) -> None:
+    """Refuse (BudgetError, its ``series`` the input's count) what would take past ``max_slices`` or ``max_pixels``:
+    on the headers, before any pixel is decoded. ``series``: the one series checked, as its refusal names it."""
+    total = sum(f.frames for f in files)
+    # a thin-slice CT series past the limits was told only to be split, and its parts' slices then refused one by one
+    foreign = foreign_modalities(f.modality for f in files)
+    besides = f", and they are {foreign}" if foreign else ""
+    what, per = (series, "series") if series else ("the DICOM input", "input")
+    error = None
+    if total > max_slices:
+        where = f" in {count} series" if count > 1 and not series else ""
+        error = BudgetError(f"{what} holds {total} slices{where}; the limit is {max_slices} per {per}{besides}")
+    elif (pixels := sum(f.pixels for f in files)) > max_pixels:  # 64 JPEG 2000 frames of 6000 x 6000 px: 17 kB
+        error = BudgetError(f"{what} would decode to {pixels:,} pixels; the limit is {max_pixels:,}"
+                            f"{' per series' if series else ''}{besides}")
+    elif max_bytes and (size := sum(f.size for f in files)) > max_bytes:  # read one series at a time: its bytes
+        error = BudgetError(f"the files of {what} hold {size:,} bytes; the limit is {max_bytes:,}"
+                            f"{' per series' if series else ''}")
+    if error is not None:
+        error.series = count
+        raise error
+
+
+def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], files: list[_File], j: int,
+                   count: int, notes: tuple[str, ...], max_slices: int, single: bool) -> Volume | Counter[str]:
+    """One series read again and decoded: its Volume, or why each of its files failed where none could be."""
+    group: list[tuple[Dataset, str, int]] = []
+    unreadable: dict[int, list[str]] = {}  # id(ds) -> the names of the header values it was read without
+    surplus: set[int] = set()  # id(ds) of files whose pixel data holds more frames than they declare
+    longer: set[int] = set()  # id(ds) of files whose pixel data holds more rows than their image size needs
+    failed: Counter[str] = Counter()
+    for f in files:
+        name, load = items[f.index]
+        try:  # read again: the survey kept no dataset (a file changed since is its own error)
+            ds, frames, dropped, more, rows = _parse(load(), max_slices)
+        except ImageError as exc:
+            if single:
+                raise
+            failed[str(exc)] += 1
+            continue
+        group.append((ds, name, frames))
+        unreadable[id(ds)] = dropped
+        if more:
+            surplus.add(id(ds))
+        elif rows:
+            longer.add(id(ds))
+    frames, doubts = frame_order(group) if group else ([], ())
+    decoded, broken = [], {}
+    for ds, _, i, n in frames:
+        if id(ds) in broken:
+            continue
+        try:
+            decoded.append((id(ds), *frame_slice(ds, i, n)))
+        except ImageError as exc:  # one broken file costs its own slices (all of them), not its series'
+            if single:
+                raise
+            broken[id(ds)] = str(exc)
+    kept = [(sl, turn, doubt) for owner, sl, turn, doubt in decoded if owner not in broken]
+    slices = [sl for sl, _, _ in kept]
+    failed.update(broken.values())
+    if not slices:
+        return failed
+    turned = turn_notes([turn for _, turn, _ in kept])
+    spacing = tuple(f"{n} image(s) with {doubt}: ignored, pixels taken as square"
+                    for doubt, n in sorted(Counter(doubt for _, _, doubt in kept if doubt).items()))
+    series_note = (f"{count} series found; this is series {j + 1}{_which(slices[0].meta)}",) if count > 1 else ()
+    own = tuple(f"skipped {n} file(s) of this series: {why}" for why, n in sorted(failed.items()))
+    ignored = _ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
+    if n_surplus := sum(id(ds) in surplus and id(ds) not in broken for ds, _, _ in group):
+        ignored += (f"pixel data holding more frames than Number of Frames declares (absent or too small, or a "
+                    f"wrong image size) in {n_surplus} file(s): only the declared frames read",)
+    if n_longer := sum(id(ds) in longer and id(ds) not in broken for ds, _, _ in group):
+        ignored += ("pixel data longer than Rows x Columns x Number of Frames need, by a row or more (a wrong "
+                    f"image size?), in {n_longer} file(s): read as the header says, the rest ignored",)
+    return Volume(display, "dicom", slices, j if count > 1 else None,
+                  series_note + notes + doubts + turned + spacing + ignored + own)
 
 
 def _ignored_notes(per_file: list[list[str]]) -> tuple[str, ...]:
@@ -143,9 +244,11 @@ def _size(path: Path) -> int:
 
 
 def read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLICES,
-                     max_pixels: int = MAX_INPUT_PIXELS) -> list[Volume]:
-    """The DICOM files found in a folder, read as series (their bytes together within MAX_VOLUME_BYTES)."""
+                     max_pixels: int = MAX_INPUT_PIXELS, per_input: bool = True) -> Iterator[Volume]:
+    """The DICOM files found in a folder, read as series (:func:`iter_dicom_series`), one at a time. ``per_input``:
+    their bytes together within MAX_VOLUME_BYTES, checked before any is read; else each series' (a study's are more)."""
     total = sum(_size(f) for f in files)
-    if total > MAX_VOLUME_BYTES:
+    if per_input and total > MAX_VOLUME_BYTES:
         raise ImageError(f"the DICOM files in this folder hold {total} bytes; the limit is {MAX_VOLUME_BYTES}")
-    return read_dicom_series(display, [(str(f), lambda f=f: read_path(f)) for f in files], max_slices, max_pixels)
+    return iter_dicom_series(display, [(str(f), lambda f=f: read_path(f)) for f in files], max_slices, max_pixels,
+                             per_input=per_input)

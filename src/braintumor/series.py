@@ -216,12 +216,13 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
         if isinstance(item, dict):
             yield item
             continue
-        try:
-            volumes = item.load()
-        except ImageError as exc:
-            yield {"path": item.path, "error": str(exc)}
-            continue
-        for volume in volumes:
+        for volume in _loaded(item):  # a study's series one at a time: each is decoded as the one before is done
+            if isinstance(volume, ImageError):
+                yield {"path": item.path, "error": str(volume)}
+                continue
+            if volume.error:  # a series refused on its own (past the limits): the study's others are answered
+                yield {**head(volume, 0), "error": volume.error}
+                continue
             recs = []
             for rec, sl in volume_records(clf, volume, batch_size):
                 recs.append(rec)
@@ -229,6 +230,14 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
             if summaries and len(volume.slices) > 1:
                 yield summary_record(volume, recs, clf.classes)
     yield from flush()
+
+
+def _loaded(item) -> Iterator[Volume | ImageError]:
+    """A planned volume input's volumes as it reads them, then its ImageError if reading stopped on one."""
+    try:
+        yield from item.load()
+    except ImageError as exc:
+        yield exc
 
 
 def _explained_records(clf: Classifier, paths: list, batch_size: int, tick) -> Iterator[dict]:

@@ -63,6 +63,8 @@ class BudgetError(ImageError):
     """A scan past the slices or pixels it may take (``max_slices``, ``max_pixels``): in a zip or a web request those
     are what came before it left, and callers say so (a type, not a parsed message)."""
 
+    series: int = 0  # the DICOM series of an input refused whole: more than one can be sent one by one
+
 
 @dataclass(frozen=True)
 class Slice:
@@ -100,6 +102,7 @@ class Volume:
     slices: list[Slice]
     series: int | None = None  # index when one folder or zip held several series (or NIfTI members of one name)
     notes: tuple[str, ...] = ()
+    error: str | None = None  # why a study's series was refused on its own (no slices), its others read all the same
 
 
 # --- recognising inputs ---------------------------------------------------------------------------
@@ -150,7 +153,7 @@ class VolumeInput:
     """A volume found on disk, read only when :meth:`load` is called (so planning stays cheap)."""
 
     path: str
-    load: Callable[[], list[Volume]]
+    load: Callable[[], Iterable[Volume]]  # a study's series read one at a time as they are taken
 
 
 def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], None] | None = None,
@@ -181,11 +184,11 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
             yield from images
             yield from ({"path": str(e.filename), "error": f"cannot read folder: {e.strerror}"} for e in unreadable)
             if dicoms:
-                yield VolumeInput(str(path), lambda d=dicoms, p=str(path): _read_dicom_files(p, d))
+                yield VolumeInput(str(path), lambda d=dicoms, p=str(path): _guarded(_read_dicom_files(p, d, False)))
             for n in niftis:
-                yield VolumeInput(str(n), lambda n=n: read_volumes(n))
+                yield VolumeInput(str(n), lambda n=n: iter_volumes(n))
         elif path.is_file() and is_volume_file(path):
-            yield VolumeInput(str(path), lambda p=path: read_volumes(p))
+            yield VolumeInput(str(path), lambda p=path: iter_volumes(p))
         else:
             yield path
 
@@ -235,16 +238,30 @@ def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
     return read_file(path, limit)
 
 
-def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
-                 max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS) -> list[Volume]:
+def read_volumes(source: str | os.PathLike | bytes, name: str | None = None, max_slices: int = MAX_SLICES,
+                 max_pixels: int = MAX_INPUT_PIXELS, per_input: bool = False) -> list[Volume]:
     """A DICOM file, NIfTI file, zip of a DICOM series (path or bytes) or DICOM folder -> volumes.
 
-    ``name`` is what results call ``path`` (default: the path itself). Raises ImageError, and only
-    ImageError: a header value no reader foresaw is that input's error record, never a traceback or an
-    HTTP 500 that takes the other files of a batch with it.
+    ``name`` is what results call ``path`` (default: the path itself). The limits hold for each series or volume of a
+    folder or zip (a study's are over 512 slices together): one past them is a Volume with no slices and its
+    ``error``, an input of one is refused whole; ``per_input``: for all together (a web request's budget). Raises
+    ImageError, and only ImageError: a header value no reader foresaw is that input's error record, never a
+    traceback or an HTTP 500 that takes the other files of a batch with it.
     """
+    return list(iter_volumes(source, name, max_slices, max_pixels, per_input))
+
+
+def iter_volumes(source: str | os.PathLike | bytes, name: str | None = None, max_slices: int = MAX_SLICES,
+                 max_pixels: int = MAX_INPUT_PIXELS, per_input: bool = False) -> Iterator[Volume]:
+    """:func:`read_volumes` one volume at a time: a study's series are decoded only as they are taken, so that its
+    memory is one series', not the study's. The ImageError of a whole input comes before the first volume."""
+    return _guarded(_read_volumes(source, name, max_slices, max_pixels, per_input))
+
+
+def _guarded(volumes: Iterable[Volume]) -> Iterator[Volume]:
+    """``volumes`` whose failures are ImageErrors, whatever a reader raised."""
     try:
-        return _read_volumes(source, name, max_slices, max_pixels)
+        yield from volumes
     except ImageError:
         raise
     except MemoryError:
@@ -258,7 +275,7 @@ def read_volumes(source: str | os.PathLike | bytes, name: str | None = None,
 
 
 def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slices: int,
-                  max_pixels: int) -> list[Volume]:
+                  max_pixels: int, per_input: bool) -> Iterator[Volume]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, display = bytes(source), name or "upload"
     else:
@@ -271,8 +288,9 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
                 raise ImageError("no DICOM files found in folder")
             from .folder_notes import index_notes
 
-            return [dataclasses.replace(v, notes=v.notes + index_notes(left))
-                    for v in _read_dicom_files(display, dicoms, max_slices, max_pixels)]
+            for v in _read_dicom_files(display, dicoms, per_input, max_slices, max_pixels):
+                yield dataclasses.replace(v, notes=v.notes + index_notes(left))
+            return
         data = read_path(path)
     if not data:
         raise ImageError("file is empty (0 bytes)")
@@ -282,20 +300,21 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     if kind == "dicom":
         from .dicom_series import read_dicom_series
 
-        return read_dicom_series(display, [("", lambda: data)], max_slices, max_pixels, single=True)
-    if kind == "nifti":
+        yield from read_dicom_series(display, [("", lambda: data)], max_slices, max_pixels, single=True)
+    elif kind == "nifti":
         from .nifti_io import read_nifti
 
-        return [read_nifti(data, display, max_slices, max_pixels)]
-    if kind == "zip":
-        from .zip_io import read_zip
+        yield read_nifti(data, display, max_slices, max_pixels)
+    elif kind == "zip":
+        from .zip_io import iter_zip
 
-        return read_zip(data, display, max_slices, max_pixels)
-    raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM series")
+        yield from iter_zip(data, display, max_slices, max_pixels, per_input)
+    else:
+        raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM series")
 
 
-def _read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLICES,
-                      max_pixels: int = MAX_INPUT_PIXELS) -> list[Volume]:
+def _read_dicom_files(display: str, files: list[Path], per_input: bool, max_slices: int = MAX_SLICES,
+                      max_pixels: int = MAX_INPUT_PIXELS) -> Iterator[Volume]:
     from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
 
-    return read_dicom_files(display, files, max_slices, max_pixels)
+    return read_dicom_files(display, files, max_slices, max_pixels, per_input)

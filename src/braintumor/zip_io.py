@@ -7,9 +7,11 @@ is decoded. Each member is then read by :mod:`braintumor.dicom_io` or :mod:`brai
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath
 
 from .dicom_sniff import is_dicom_head
@@ -38,11 +40,18 @@ def _hidden_member(name: str) -> bool:
     return any(is_hidden_name(part) for part in name.replace("\\", "/").split("/") if part not in ("", "."))
 
 
-def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
-             max_pixels: int = MAX_INPUT_PIXELS) -> list[Volume]:
-    """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits."""
-    from .dicom_series import read_dicom_series
-    from .nifti_io import read_nifti
+def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
+             per_input: bool = True) -> list[Volume]:
+    """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits (:func:`iter_zip`)."""
+    return list(iter_zip(data, display, max_slices, max_pixels, per_input))
+
+
+def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
+             per_input: bool = True) -> Iterator[Volume]:
+    """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits. ``per_input``: the
+    slice and pixel limits hold for all of them together, else for each (a study's series one at a time, as they
+    are taken: :func:`braintumor.dicom_series.iter_dicom_series`)."""
+    from .dicom_series import iter_dicom_series
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -59,7 +68,7 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
     declared = sum(m.file_size for m in files)
     if declared > MAX_VOLUME_BYTES:
         raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}")
-    budget = [MAX_VOLUME_BYTES]
+    read: dict[int, int] = {}  # header offset -> bytes: a member read again (a series, to decode it) counts once
 
     def load(member: zipfile.ZipInfo, dicom: bool = False) -> bytes:
         if member.flag_bits & 0x1:
@@ -68,31 +77,24 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
         if dicom and member.file_size > 1_000_000 and ratio > MAX_DICOM_RATIO:
             raise ImageError(f"zip member expands {ratio:.0f} times its compressed size; over {MAX_DICOM_RATIO} is "
                              "refused (a DICOM file compresses 2 to 5 times: a zip bomb)")
+        left = MAX_VOLUME_BYTES - sum(read.values()) + read.get(member.header_offset, 0)
         try:
             with archive.open(member) as fh:
-                content = fh.read(min(member.file_size, budget[0]) + 1)
+                content = fh.read(min(member.file_size, left) + 1)
         except Exception:  # BadZipFile, zlib.error, lzma.LZMAError, OSError, NotImplementedError, ...: its own error
             raise ImageError("zip member is corrupt or uses an unsupported compression") from None
-        if len(content) > member.file_size or len(content) > budget[0]:
+        if len(content) > member.file_size or len(content) > left:
             raise ImageError("zip member expands beyond its declared size; refused")
-        budget[0] -= len(content)
+        read[member.header_offset] = len(content)
         return content
 
-    dicoms, volumes, skipped = [], [], Counter()
+    dicoms, niftis, skipped = [], [], Counter()
     for m in files:
         lower = m.filename.lower()
         if _hidden_member(m.filename):
             skipped["hidden or system file"] += 1
         elif lower.endswith((".nii", ".nii.gz")):
-            before = sum(len(v.slices) for v in volumes)
-            try:
-                left = max_pixels - sum(s.pixels.size for v in volumes for s in v.slices)
-                volumes.append(read_nifti(load(m), f"{display}:{m.filename}", max_slices, left))
-            except ImageError as exc:
-                raise ImageError(f"{m.filename}: {exc}") from None  # which member, in a zip of several
-            if before + len(volumes[-1].slices) > max_slices:  # the input's limit, said as the input's
-                raise BudgetError(f"the zip holds more than {max_slices} slices (at {m.filename}); the limit is "
-                                 f"{max_slices} per input")
+            niftis.append(m)
         elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _zip_head(archive, m)):  # IM0001 too
             dicoms.append((m.filename, lambda m=m: load(m, dicom=True)))
         elif lower.endswith(".zip") or head.startswith(b"PK\x03\x04"):
@@ -101,10 +103,55 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
             skipped["half of a header/image pair (.hdr + .img: not read; save them as one .nii file)"] += 1
         else:
             skipped["not DICOM or NIfTI"] += 1
-    volumes = _told_apart(volumes)
     notes = tuple(f"skipped {n} file(s) in the zip: {why}" for why, n in sorted(skipped.items()))
-    if not dicoms and not volumes:
+    if not dicoms and not niftis:
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
+    named = Counter(f"{display}:{m.filename}" for m in niftis)
+    if per_input:
+        volumes = _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, True), named)
+        yield from _dicoms_left(volumes, dicoms, notes, display, max_slices, max_pixels)
+        return
+    if dicoms:  # each series within the limits on its own, one at a time; a zip of one series is refused whole
+        yield from (_with_notes(v, notes) for v in iter_dicom_series(display, dicoms, max_slices, max_pixels,
+                                                                     per_input=False, others=len(niftis)))
+    alone = not dicoms and len(niftis) == 1
+    for v in _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, False, alone), named):
+        yield _with_notes(v, notes)
+
+
+def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], bytes], display: str,
+            max_slices: int, max_pixels: int, per_input: bool, alone: bool = True) -> Iterator[Volume]:
+    """The zip's NIfTI volumes in order. ``per_input``: within one budget together (``max_slices``, ``max_pixels``);
+    else each within its own, one past it a Volume with its ``error``, unless it is ``alone`` in the zip."""
+    from .nifti_io import read_nifti
+
+    used = pixels = 0
+    for m in members:
+        where = f"{display}:{m.filename}"
+        try:
+            volume = read_nifti(load(m), where, max_slices, max_pixels - pixels)
+        except BudgetError as exc:
+            if per_input or alone:
+                raise ImageError(f"{m.filename}: {exc}") from None
+            yield Volume(where, "nifti", [], None, (), error=str(exc))
+            continue
+        except ImageError as exc:
+            raise ImageError(f"{m.filename}: {exc}") from None  # which member, in a zip of several
+        if per_input:
+            if used + len(volume.slices) > max_slices:  # the input's limit, said as the input's
+                raise BudgetError(f"the zip holds more than {max_slices} slices (at {m.filename}); the limit is "
+                                  f"{max_slices} per input")
+            used += len(volume.slices)
+            pixels += sum(s.pixels.size for s in volume.slices)
+        yield volume
+
+
+def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...], display: str, max_slices: int,
+                 max_pixels: int) -> list[Volume]:
+    """One budget for the whole zip: its NIfTI volumes', then what they left to its DICOM series."""
+    from .dicom_series import read_dicom_series
+
+    volumes = list(volumes)
     if dicoms:
         used, pixels = sum(len(v.slices) for v in volumes), sum(s.pixels.size for v in volumes for s in v.slices)
         past = BudgetError(f"the zip's DICOM files are past what its NIfTI members ({used} slices) left of the "
@@ -121,20 +168,17 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES,
     return [_with_notes(v, notes) for v in volumes]  # each volume of the zip says what the zip left out
 
 
-def _told_apart(volumes: list[Volume]) -> list[Volume]:
+def _told_apart(volumes: Iterable[Volume], named: Counter[str]) -> Iterator[Volume]:
     """NIfTI members of one name (a zip may list a name twice: appended to, or made so) numbered as series, in the
     zip's order, and said: their results shared one path and nothing else, so they could not be told apart."""
-    named = Counter(v.path for v in volumes)
     seen: Counter[str] = Counter()
-    out = []
     for v in volumes:
         if named[v.path] > 1:
             j = seen[v.path]
             seen[v.path] += 1
-            v = Volume(v.path, v.kind, v.slices, j, (f"the zip holds {named[v.path]} members of this name: this is "
-                                                     f"number {j + 1} of them, in the zip's order", *v.notes))
-        out.append(v)
-    return out
+            v = dataclasses.replace(v, series=j, notes=(f"the zip holds {named[v.path]} members of this name: this "
+                                                        f"is number {j + 1} of them, in the zip's order", *v.notes))
+        yield v
 
 
 def _zip_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
@@ -146,4 +190,4 @@ def _zip_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
 
 
 def _with_notes(volume: Volume, notes: tuple[str, ...]) -> Volume:
-    return Volume(volume.path, volume.kind, volume.slices, volume.series, volume.notes + notes)
+    return dataclasses.replace(volume, notes=volume.notes + notes)

@@ -111,12 +111,18 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
                                    f"{spent}: send it on its own"}]))
             continue
         try:  # what is left of the request's budgets, so that a scan past them is refused before decoding
-            volumes = read_volumes(upload.data, name=upload.name, max_slices=budget, max_pixels=scan_pixels_left)
+            volumes = read_volumes(upload.data, name=upload.name, max_slices=budget, max_pixels=scan_pixels_left,
+                                   per_input=True)
         except ImageError as exc:
             said = str(exc)
+            # a study of several series past one request's budget: each of them may fit one (braintumor predict
+            # reads a study series by series); it said only the limit
+            what = "its series one by one" if getattr(exc, "series", 0) > 1 else "it on its own"
             if isinstance(exc, BudgetError) and (budget < max_slices or scan_pixels_left < MAX_INPUT_PIXELS):
                 said += (f" (what this request's earlier scans left: {budget} of its {max_slices} slices, "
-                         f"{scan_pixels_left:,} of its {MAX_INPUT_PIXELS:,} pixels): send it on its own")
+                         f"{scan_pixels_left:,} of its {MAX_INPUT_PIXELS:,} pixels): send {what}")
+            elif getattr(exc, "series", 0) > 1:
+                said += f": send {what}, each within the limit"
             entries.append(Entry([{"path": upload.name, "error": said}]))
             continue
         scan_pixels_left -= sum(s.pixels.size for v in volumes for s in v.slices)
