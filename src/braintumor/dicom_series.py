@@ -49,15 +49,20 @@ def _parse(data: bytes, max_frames: int) -> tuple[Dataset, int, list[str], bool,
     return ds, frames, dropped, surplus, not surplus and excess_rows(ds, frames)
 
 
-def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
-            single: bool) -> tuple[dict[str, list[_File]], Counter[str]]:
-    """The usable files grouped by series, and why the others were skipped; no pixel decoded, no dataset kept."""
+def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, single: bool,
+            keep: dict[int, tuple] | None = None) -> tuple[dict[str, list[_File]], Counter[str]]:
+    """The usable files grouped by series, and why the others were skipped; no pixel decoded, and no dataset kept
+    unless ``keep`` is given (an input held whole anyway: one file, one web request): then each is put there, by its
+    index, so that it is not parsed twice."""
     groups: dict[str, list[_File]] = {}
     skipped: Counter[str] = Counter()
     for k, (_, load) in enumerate(items):
         try:
             data = load()
-            ds, frames, _, _, _ = _parse(data, max_slices)
+            parsed = _parse(data, max_slices)
+            ds, frames = parsed[:2]
+            if keep is not None:
+                keep[k] = parsed
         except ImageError as exc:
             if single:
                 raise
@@ -90,7 +95,8 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     ``error``, the others are still read, each only when the one before has been taken (a study's memory is one
     series', not its sum); an input of one series (with ``others`` volumes besides, none) is still refused whole.
     """
-    groups, skipped = _survey(items, max_slices, single)
+    parsed: dict[int, tuple] | None = {} if per_input or single else None
+    groups, skipped = _survey(items, max_slices, single, parsed)
     where = " in this input" if len(groups) > 1 else ""  # input-wide, not one series' own
     notes = tuple(f"skipped {n} file(s){where}: {why}" for why, n in sorted(skipped.items()))
     if not groups:
@@ -102,7 +108,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
                       max_bytes=0 if per_input else MAX_VOLUME_BYTES)
         volumes, lost = [], Counter()
         for j, group in enumerate(ordered):
-            volume = _decode_series(display, items, group, j, count, notes, max_slices, single)
+            volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed)
             if isinstance(volume, Counter):
                 lost.update(volume)
             else:
@@ -123,7 +129,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         except BudgetError as exc:
             yield Volume(display, "dicom", [], j if count > 1 else None, said + notes, error=str(exc))
             continue
-        volume = _decode_series(display, items, group, j, count, notes, max_slices, single)
+        volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed)
         if isinstance(volume, Counter):
             why = "; ".join(f"{n} file(s): {why}" for why, n in sorted(volume.items()))
             yield Volume(display, "dicom", [], j if count > 1 else None, said + notes,
@@ -157,8 +163,10 @@ def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: i
 
 
 def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], files: list[_File], j: int,
-                   count: int, notes: tuple[str, ...], max_slices: int, single: bool) -> Volume | Counter[str]:
-    """One series read again and decoded: its Volume, or why each of its files failed where none could be."""
+                   count: int, notes: tuple[str, ...], max_slices: int, single: bool,
+                   parsed: dict[int, tuple] | None = None) -> Volume | Counter[str]:
+    """One series read again (or taken from ``parsed``, the survey's) and decoded: its Volume, or why each of its
+    files failed where none could be."""
     group: list[tuple[Dataset, str, int]] = []
     unreadable: dict[int, list[str]] = {}  # id(ds) -> the names of the header values it was read without
     surplus: set[int] = set()  # id(ds) of files whose pixel data holds more frames than they declare
@@ -166,8 +174,9 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
     failed: Counter[str] = Counter()
     for f in files:
         name, load = items[f.index]
-        try:  # read again: the survey kept no dataset (a file changed since is its own error)
-            ds, frames, dropped, more, rows = _parse(load(), max_slices)
+        try:  # read again where the survey kept no dataset (a file changed since is its own error)
+            ds, frames, dropped, more, rows = (parsed.pop(f.index) if parsed and f.index in parsed
+                                              else _parse(load(), max_slices))
         except ImageError as exc:
             if single:
                 raise
