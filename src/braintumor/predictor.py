@@ -25,7 +25,7 @@ from .orientation import OUTPUT as ORIENTATION
 from .orientation import QUARTER_TURN, turn_reasons
 from .prediction import OOD_MESSAGE, REVIEW_BELOW, Prediction, softmax
 from .prediction import probability_text as probability_text  # where callers import it from
-from .preprocess import PreprocessConfig, prepare_measured, to_model_input
+from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .volume_io import Slice, Volume
 
@@ -138,6 +138,7 @@ class Classifier:
 
     def run_all(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """Every graph output by name (``logits``, ``features``, ``pooled_middle`` where exported)."""
+        batch = check_model_input(batch, self.image_size)  # said "Invalid rank" from ONNX Runtime, or took uint8
         # no copy when the batch is already float32 (preprocess and np.stack make it so)
         outs = self.session.run(None, {self._input: np.asarray(batch, dtype=np.float32)})
         return dict(zip(self._outputs, outs, strict=True))
@@ -164,13 +165,14 @@ class Classifier:
     def classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None = None,
                  ) -> tuple[list[Prediction], np.ndarray | None]:
         """Predictions (with OOD refusal) and the feature maps for a preprocessed (N, 1, S, S) batch."""
-        preds, features, _ = self._classify(batch, infos)
+        preds, features, _ = self._classify(check_model_input(batch, self.image_size), infos)
         return preds, features
 
     def classify_crops(self, crops: np.ndarray, infos: list[InputInfo | None] | None = None,
                        ) -> tuple[list[Prediction], np.ndarray | None]:
         """:meth:`classify` of uint8 crops (N, S, S) (:meth:`inspect_crop`), with the same answers: the input checks
         then read the crops' integer levels, not the floats made of them (less work: no pass over the floats)."""
+        crops = check_crops(crops, self.image_size)
         preds, features, _ = self._classify(to_model_input(crops), infos, crops)
         return preds, features
 

@@ -1,0 +1,44 @@
+"""What a researcher ran into using the Python API from a notebook, beyond the README's example: the lower-level
+methods fed a batch of the wrong shape or type, arguments of numpy's types, the heat map's and the scans' objects.
+Each was a traceback from deep inside a library, a misleading message or a silently wrong answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import synthetic_head
+
+from braintumor import Classifier
+from braintumor.heatmap import explain_batch, explain_crops
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier.load(threads=1)
+
+
+HEAD = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
+
+
+def test_a_batch_of_the_wrong_shape_or_type_says_what_the_network_takes(clf):
+    """``predict_proba(clf.preprocess(x))`` (one image's (1, S, S) input) was ONNX Runtime's "Invalid rank for
+    input"; uint8 crops as a batch were read as levels 0-255 (a silently wrong answer); one crop given to
+    ``classify_crops`` said "zip() argument 2 is longer than argument 1"."""
+    size = clf.image_size
+    x = clf.preprocess(HEAD)
+    crop = clf.inspect_crop(HEAD)[0]
+    wrong_shape = f"shape \\(N, 1, {size}, {size}\\), got one of shape \\(1, {size}, {size}\\): x\\[None\\]"
+    for call in (clf.predict_proba, clf.run, clf.run_all, clf.classify, lambda b: explain_batch(clf, b)):
+        with pytest.raises(ValueError, match=wrong_shape):
+            call(x)
+        with pytest.raises(ValueError, match=r"floats in \[0, 1\].*not uint8.*classify_crops"):
+            call(crop[None, None])
+    for call in (clf.classify_crops, lambda c: explain_crops(clf, c)):
+        with pytest.raises(ValueError, match=f"uint8 crops of shape \\(N, {size}, {size}\\), got uint8 of shape "
+                                             f"\\({size}, {size}\\): crop\\[None\\]"):
+            call(crop)
+        with pytest.raises(ValueError, match="got float32 of shape"):
+            call(crop[None].astype(np.float32) / 255)
+    # what they take is unchanged: the same answer as predict's
+    assert clf.classify(x[None])[0][0] == clf.classify_crops(crop[None])[0][0] == clf.predict(HEAD)
+    assert np.array_equal(clf.predict_proba([x, x]), clf.predict_proba(np.stack([x, x])))  # a list of inputs too
