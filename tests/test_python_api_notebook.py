@@ -42,3 +42,17 @@ def test_a_batch_of_the_wrong_shape_or_type_says_what_the_network_takes(clf):
     # what they take is unchanged: the same answer as predict's
     assert clf.classify(x[None])[0][0] == clf.classify_crops(crop[None])[0][0] == clf.predict(HEAD)
     assert np.array_equal(clf.predict_proba([x, x]), clf.predict_proba(np.stack([x, x])))  # a list of inputs too
+
+
+def test_numpy_integers_are_whole_numbers_for_batch_size_and_threads(clf):
+    """``batch_size=np.int64(2)`` (from arithmetic on an array's shape) said "must be a whole number", as did
+    ``threads=np.int32(1)``; booleans, fractions and zero are still refused."""
+    answers = [p for _, p in clf.predict_many([HEAD, HEAD, HEAD], batch_size=np.int64(2))]
+    assert answers == [clf.predict(HEAD)] * 3
+    loaded = Classifier.load(threads=np.int32(1))
+    assert loaded.session.get_session_options().intra_op_num_threads == 1
+    for bad in (np.int64(0), np.float64(2.0), np.bool_(True), True):
+        with pytest.raises(ValueError, match="batch_size must be a whole number"):
+            clf.predict_many([HEAD], batch_size=bad)
+        with pytest.raises(ValueError, match="threads must be a whole number"):
+            Classifier.load(threads=bad)

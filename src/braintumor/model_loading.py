@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from numbers import Integral
 from typing import TYPE_CHECKING, TypeVar
 
 import onnxruntime as ort
@@ -40,9 +41,11 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         raise FileNotFoundError(f"{model_path}{named} is a folder: pass an ONNX model file (--model in the CLI)"
                                 if model_path.is_dir() else f"model file not found: {model_path}{named} "
                                 "(train and export one, or pass another path: --model in the CLI)")
-    if threads is not None and (type(threads) is not int or not 1 <= threads <= MAX_THREADS):
+    if threads is not None and (not isinstance(threads, Integral) or isinstance(threads, bool)
+                                or not 1 <= threads <= MAX_THREADS):  # np.int64(2) is whole too: taken
         raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
                          f"got {threads!r}")  # 1.5 was a raw pybind error; 1000 started 1000 threads
+    threads = None if threads is None else int(threads)
     opts = session_options(threads or min(os.cpu_count() or 1, 4))
     try:
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])

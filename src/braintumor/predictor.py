@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -245,8 +246,10 @@ class Classifier:
         :meth:`predict` takes it (a scan's Slice with its modality and colour). ``with_probabilities``:
         (source, outcome, probabilities), the (K,) float64 row the Prediction shows to 6 decimals, unrounded (None
         for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
-        if not isinstance(batch_size, int) or batch_size < 1:  # 0 and -1 were taken as 1, None failed on first use
-            raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
+        # numpy's integers too (np.int64(2), from arithmetic on shapes, was "must be a whole number")
+        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")  # 0 and -1 were
+        batch_size = int(batch_size)  # taken as 1, None failed on first use
         if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, Slice, Volume)) \
                 or is_in_memory(sources) or callable(getattr(sources, "read", None)):  # a file's lines are no images
             # checked here, not on the first next(): a str is iterable, one file name per character; a Volume or a
