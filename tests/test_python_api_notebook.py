@@ -56,3 +56,31 @@ def test_numpy_integers_are_whole_numbers_for_batch_size_and_threads(clf):
             clf.predict_many([HEAD], batch_size=bad)
         with pytest.raises(ValueError, match="threads must be a whole number"):
             Classifier.load(threads=bad)
+
+
+def test_read_volumes_takes_an_open_file_and_names_a_wrong_kind_of_argument(tmp_path, caplog):
+    """``read_volumes(open("scan.nii.gz", "rb"))`` (``predict`` takes an open file) said "this scan could not be read
+    (TypeError)" and logged an unexpected error, as did None, a list of paths and an array: a TypeError says what it
+    takes."""
+    from dicom_factory import nifti_bytes
+    from PIL import Image
+
+    from braintumor.volume_io import read_volumes
+
+    path = tmp_path / "head.nii"
+    path.write_bytes(nifti_bytes(np.stack([HEAD] * 3, axis=-1)))
+    want = read_volumes(path)
+    with open(path, "rb") as f:
+        got = read_volumes(f)
+    assert [v.path for v in got] == [str(path)] and got[0].slices[0].meta == want[0].slices[0].meta
+    assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(got[0].slices, want[0].slices, strict=True))
+    import io
+
+    assert read_volumes(io.BytesIO(path.read_bytes()), name="upload.nii")[0].path == "upload.nii"
+    with open(path) as text, pytest.raises(TypeError, match="text mode"):
+        read_volumes(text)
+    for wrong, hint in ((None, "NoneType$"), ([path], "list$"), (np.zeros((4, 4, 4)), "ndarray: Classifier.predict"),
+                        (Image.new("L", (4, 4)), "Image: Classifier.predict")):
+        with pytest.raises(TypeError, match=f"^read_volumes takes a path, bytes or a binary file, not .*{hint}"):
+            read_volumes(wrong)
+    assert "unexpected" not in caplog.text

@@ -89,13 +89,7 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
     elif isinstance(source, (str, os.PathLike)):
         data = read_file(Path(source), MAX_FILE_BYTES)
     elif callable(getattr(source, "read", None)):
-        if isinstance(source, io.TextIOBase):  # before reading: a JPEG's bytes fail to decode as UTF-8
-            raise TypeError("the file was opened in text mode: open it with 'rb'")
-        data = _read_stream(source)
-        if isinstance(data, str):
-            raise TypeError("the file was opened in text mode: open it with 'rb'")
-        if len(data) > MAX_FILE_BYTES:
-            raise ImageError(f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
+        data = read_stream(source)
     else:
         raise TypeError(f"expected a path, bytes or a binary file, not {type(source).__name__}")
     if not data:
@@ -123,8 +117,23 @@ def read_file(path: Path, limit: int) -> bytes:
     return data
 
 
-def _read_stream(source: BinaryIO) -> bytes:
-    """Up to MAX_FILE_BYTES + 1 bytes of a binary file from where it stands; a closed or write-only one is this input's
+def read_stream(source: BinaryIO, limit: int | None = None) -> bytes:
+    """A binary file's bytes from where it stands, at most ``limit`` (default :data:`MAX_FILE_BYTES`; ImageError past
+    it); TypeError for a file opened in text mode. One home for the image and the scan readers
+    (:func:`braintumor.volume_io.read_volumes`)."""
+    limit = MAX_FILE_BYTES if limit is None else limit  # read here, not at import: tests lower it
+    if isinstance(source, io.TextIOBase):  # before reading: a JPEG's bytes fail to decode as UTF-8
+        raise TypeError("the file was opened in text mode: open it with 'rb'")
+    data = _read_stream(source, limit)
+    if isinstance(data, str):
+        raise TypeError("the file was opened in text mode: open it with 'rb'")
+    if len(data) > limit:
+        raise ImageError(f"file is larger than the limit of {limit} bytes")
+    return data
+
+
+def _read_stream(source: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` + 1 bytes of a binary file from where it stands; a closed or write-only one is this input's
     ImageError (read() raised ValueError or io.UnsupportedOperation, a traceback from predict and the end of a
     predict_many stream), and one read to its end is told so, not as an empty file."""
     if getattr(source, "closed", False) is True:
@@ -133,7 +142,7 @@ def _read_stream(source: BinaryIO) -> bytes:
     if callable(readable) and readable() is False:
         raise ImageError("the file is not open for reading: open it with 'rb'")
     try:
-        data = source.read(MAX_FILE_BYTES + 1)
+        data = source.read(limit + 1)
     except (OSError, ValueError) as exc:  # a socket, pipe or wrapper failing mid-read
         raise ImageError(f"cannot read the file ({exc.__class__.__name__})") from None
     if not data and (at := _position(source)):  # an image saved into a BytesIO, passed without seek(0): not empty

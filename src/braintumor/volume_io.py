@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from .image_files import (
     walk_images,
 )
 from .image_headers import apple_double
-from .image_io import ImageError, read_file
+from .image_io import ImageError, read_file, read_stream
 
 # their old home: still imported from here (tests, scripts)
 from .slice_pixels import HIGH_PERCENTILE as HIGH_PERCENTILE
@@ -238,23 +239,33 @@ def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
     return read_file(path, limit)
 
 
-def read_volumes(source: str | os.PathLike | bytes, name: str | None = None, max_slices: int = MAX_SLICES,
-                 max_pixels: int = MAX_INPUT_PIXELS, per_input: bool = False) -> list[Volume]:
-    """A DICOM file, NIfTI file, zip of a DICOM series (path or bytes) or DICOM folder -> volumes.
+def read_volumes(source: str | os.PathLike | bytes | BinaryIO, name: str | None = None,
+                 max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
+                 per_input: bool = False) -> list[Volume]:
+    """A DICOM file, NIfTI file, zip of a DICOM series (path, bytes or binary file) or DICOM folder -> volumes.
 
-    ``name`` is what results call ``path`` (default: the path itself). The limits hold for each series or volume of a
-    folder or zip (a study's are over 512 slices together): one past them is a Volume with no slices and its
-    ``error``, an input of one is refused whole; ``per_input``: for all together (a web request's budget). Raises
-    ImageError, and only ImageError: a header value no reader foresaw is that input's error record, never a
-    traceback or an HTTP 500 that takes the other files of a batch with it.
+    ``name`` is what results call ``path`` (default: the path itself, or an open file's name). The limits hold for
+    each series or volume of a folder or zip (a study's are over 512 slices together): one past them is a Volume with
+    no slices and its ``error``, an input of one is refused whole; ``per_input``: for all together (a web request's
+    budget). Raises ImageError, and only ImageError, for what the input holds: a header value no reader foresaw is
+    that input's error record, never a traceback or an HTTP 500 that takes the other files of a batch with it;
+    TypeError for a wrong kind of argument (None, a list, an array), as ``Classifier.predict`` does.
     """
     return list(iter_volumes(source, name, max_slices, max_pixels, per_input))
 
 
-def iter_volumes(source: str | os.PathLike | bytes, name: str | None = None, max_slices: int = MAX_SLICES,
-                 max_pixels: int = MAX_INPUT_PIXELS, per_input: bool = False) -> Iterator[Volume]:
+def iter_volumes(source: str | os.PathLike | bytes | BinaryIO, name: str | None = None,
+                 max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
+                 per_input: bool = False) -> Iterator[Volume]:
     """:func:`read_volumes` one volume at a time: a study's series are decoded only as they are taken, so that its
     memory is one series', not the study's. The ImageError of a whole input comes before the first volume."""
+    if callable(getattr(source, "read", None)):  # an open file, as predict takes one (was "could not be read")
+        name = name or (source.name if isinstance(getattr(source, "name", None), str) else None)
+        source = read_stream(source, MAX_VOLUME_BYTES)
+    elif not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        raise TypeError(f"read_volumes takes a path, bytes or a binary file, not {type(source).__name__}"
+                        + (": Classifier.predict takes images in memory"  # an array, a PIL image, a tensor
+                           if any(hasattr(source, a) for a in ("__array__", "__array_interface__")) else ""))
     return _guarded(_read_volumes(source, name, max_slices, max_pixels, per_input))
 
 
