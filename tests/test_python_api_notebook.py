@@ -84,3 +84,14 @@ def test_read_volumes_takes_an_open_file_and_names_a_wrong_kind_of_argument(tmp_
         with pytest.raises(TypeError, match=f"^read_volumes takes a path, bytes or a binary file, not .*{hint}"):
             read_volumes(wrong)
     assert "unexpected" not in caplog.text
+
+
+def test_explain_names_a_wrong_first_argument(clf):
+    """``explain("model.onnx", x)`` and ``explain(x, clf)`` said "'str' object has no attribute 'inspect_crop'"."""
+    from braintumor.heatmap import explain
+
+    for wrong in ("model.onnx", HEAD):
+        with pytest.raises(TypeError, match=r"^explain\(clf, source\) takes a loaded Classifier first"):
+            explain(wrong, HEAD)
+    assert explain(clf, HEAD).prediction == clf.predict(HEAD)
+

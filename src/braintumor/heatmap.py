@@ -226,6 +226,9 @@ def _explanations(clf: Classifier, preds: list[Prediction], features: np.ndarray
 def explain(clf: Classifier, source: ImageSource | InMemoryImage | Slice) -> Explanation:
     """One image (path, bytes, binary file, numpy array, PIL image, or a scan's Slice: refused as ``predict`` refuses
     it, for its DICOM modality or colour) -> Explanation. Raises ImageError for unusable input, TypeError for a wrong
-    kind of argument (a list, None), as ``predict`` does."""
+    kind of argument (a list, None), as ``predict`` does, or for a ``clf`` that is not a Classifier."""
+    if not isinstance(clf, Classifier):  # said "'str' object has no attribute 'inspect_crop'"
+        raise TypeError(f"explain(clf, source) takes a loaded Classifier first (Classifier.load()), not "
+                        f"{type(clf).__name__}")
     crop, info = clf.inspect_crop(source)
     return explain_crops(clf, crop[None], [info])[0]
