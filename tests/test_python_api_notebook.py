@@ -95,3 +95,16 @@ def test_explain_names_a_wrong_first_argument(clf):
             explain(wrong, HEAD)
     assert explain(clf, HEAD).prediction == clf.predict(HEAD)
 
+
+def test_the_overlay_takes_a_weight_from_0_to_1(clf):
+    """``heatmap_png(alpha)`` drew inverted colours for -1, clipped ones for 1.5 and a garbled image with a
+    RuntimeWarning for NaN, where the weight is from 0 (the scan alone) to 1."""
+    from braintumor.heatmap import Explanation
+
+    size = clf.image_size  # a map drawn by hand: the synthetic head is refused, and a refused input has none
+    cam = np.outer(np.linspace(0, 1, size), np.ones(size)).astype(np.float32)
+    explained = Explanation(clf.predict(HEAD), cam, clf.inspect_crop(HEAD)[0])
+    for bad in (-1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="from 0 to 1"):
+            explained.heatmap_png(bad)
+    assert explained.heatmap_png(0) == explained.heatmap_png(0.0) and explained.heatmap_png(1) is not None
