@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-
-import numpy as np
 
 from .dicom_sniff import file_head, is_dicom_bytes, is_dicom_head, is_raw_dataset, worth_sniffing
 from .image_files import (
@@ -41,6 +38,8 @@ from .slice_pixels import LOW_PERCENTILE as LOW_PERCENTILE
 from .slice_pixels import robust_uint8 as robust_uint8
 from .slice_pixels import scale_to_uint8 as scale_to_uint8
 from .slice_pixels import square_pixels as square_pixels
+from .volume_objects import Slice as Slice  # their old home: still imported from here
+from .volume_objects import Volume as Volume
 from .wording import INPUT_KINDS, NOTHING_FOUND
 
 _log = logging.getLogger(__name__)
@@ -65,45 +64,6 @@ class BudgetError(ImageError):
     are what came before it left, and callers say so (a type, not a parsed message)."""
 
     series: int = 0  # the DICOM series of an input refused whole: more than one can be sent one by one
-
-
-@dataclass(frozen=True)
-class Slice:
-    """One 2-D slice: uint8 pixels in display orientation and its safe metadata."""
-
-    pixels: np.ndarray
-    meta: dict = field(default_factory=dict)  # {"dicom": {...}} or {"nifti": {...}}, JSON-ready
-    #: How colourful the frame was before it became gray (a colour DICOM's; 0 for gray): the input checks refuse a
-    #: colour slice as they refuse a colour image file (:mod:`braintumor.colour`)
-    colourfulness: float = 0.0
-
-    def __post_init__(self) -> None:
-        # JSON-ready means strict JSON: a NaN or infinity from a header (DS strings and pixdim allow them) would be
-        # written as NaN, which browsers' JSON.parse and most JSON readers refuse; unknown is null
-        object.__setattr__(self, "meta", _finite(self.meta))
-
-
-def _finite(value):
-    """``value`` with every non-finite float, at any depth of dicts and lists, replaced by None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
-@dataclass(frozen=True)
-class Volume:
-    """The slices of one series or volume, in anatomical order, and notes on what was left out."""
-
-    path: str
-    kind: str  # "dicom" or "nifti"
-    slices: list[Slice]
-    series: int | None = None  # index when one folder or zip held several series (or NIfTI members of one name)
-    notes: tuple[str, ...] = ()
-    error: str | None = None  # why a study's series was refused on its own (no slices), its others read all the same
 
 
 # --- recognising inputs ---------------------------------------------------------------------------
