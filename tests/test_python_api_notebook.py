@@ -108,3 +108,26 @@ def test_the_overlay_takes_a_weight_from_0_to_1(clf):
         with pytest.raises(ValueError, match="from 0 to 1"):
             explained.heatmap_png(bad)
     assert explained.heatmap_png(0) == explained.heatmap_png(0.0) and explained.heatmap_png(1) is not None
+
+
+def test_slices_volumes_and_explanations_compare_by_value(clf):
+    """``explain(clf, x) == explain(clf, x)``, and two Slices or Volumes of equal pixels, raised "The truth value of an
+    array with more than one element is ambiguous"; like a Prediction, none is hashable."""
+    from braintumor.heatmap import Explanation, explain
+    from braintumor.volume_io import Slice, Volume
+
+    def volume(pixels: np.ndarray, meta: dict) -> Volume:
+        return Volume("scan.nii", "nifti", [Slice(pixels.copy(), meta)])
+
+    assert volume(HEAD, {"nifti": {"z_mm": 1.0}}) == volume(HEAD, {"nifti": {"z_mm": 1.0}})
+    assert volume(HEAD, {"nifti": {"z_mm": 1.0}}) != volume(HEAD, {"nifti": {"z_mm": 2.0}})
+    assert Slice(HEAD) != Slice(HEAD[::-1]) and Slice(HEAD) != Slice(HEAD, colourfulness=20.0)
+    assert Slice(HEAD) != Slice(HEAD[:100]) and Slice(HEAD) != "scan.nii"
+    assert explain(clf, HEAD) == explain(clf, HEAD.copy())
+    crop = clf.inspect_crop(HEAD)[0]
+    drawn = Explanation(clf.predict(HEAD), np.ones(crop.shape, np.float32), crop)
+    assert drawn != explain(clf, HEAD) and explain(clf, HEAD) != drawn
+    assert drawn == Explanation(drawn.prediction, drawn.cam.copy(), crop.copy())
+    for unhashable in (Slice(HEAD), drawn):
+        with pytest.raises(TypeError, match="unhashable"):
+            hash(unhashable)

@@ -170,18 +170,32 @@ def model_view(x: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(x).reshape(x.shape[-2:]) * 255.0).astype(np.uint8)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Explanation:
     """A prediction with the map of its class and the image the model saw.
 
     ``cam`` and ``image`` share the model's geometry: the head cropped, padded square and resized to ``S`` =
     ``Classifier.image_size`` pixels, not the input's own. ``cam`` is float32 (S, S): where the predicted class's
     evidence is, ReLU'd and divided by its maximum (1 = the strongest place in this image; not comparable across
-    images); None for a refused input or a model exported without its head. ``image`` is uint8 (S, S)."""
+    images); None for a refused input or a model exported without its head. ``image`` is uint8 (S, S).
+
+    Compared by value, arrays too (the dataclass's own ``==`` raised "The truth value of an array ... is
+    ambiguous"); not hashable, as a Prediction is not."""
 
     prediction: Prediction
     cam: np.ndarray | None
     image: np.ndarray
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Explanation):
+            return NotImplemented
+        if self.cam is None or other.cam is None:
+            same_cam = self.cam is None and other.cam is None
+        else:
+            same_cam = np.array_equal(self.cam, other.cam)
+        return self.prediction == other.prediction and same_cam and np.array_equal(self.image, other.image)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def heatmap_png(self, alpha: float = DEFAULT_ALPHA) -> bytes | None:
         """The overlay as PNG bytes (None when ``cam`` is: a refused input, or a model without its head)."""

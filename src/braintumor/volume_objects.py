@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Slice:
-    """One 2-D slice: uint8 pixels in display orientation and its safe metadata."""
+    """One 2-D slice: uint8 pixels in display orientation and its safe metadata.
+
+    Compared by value, its pixels too (``==``; the dataclass's own comparison raised "The truth value of an array
+    ... is ambiguous", and so did two Volumes' of equal slices); not hashable: its pixels and metadata are mutable."""
 
     pixels: np.ndarray
     meta: dict = field(default_factory=dict)  # {"dicom": {...}} or {"nifti": {...}}, JSON-ready
@@ -26,6 +29,14 @@ class Slice:
         # JSON-ready means strict JSON: a NaN or infinity from a header (DS strings and pixdim allow them) would be
         # written as NaN, which browsers' JSON.parse and most JSON readers refuse; unknown is null
         object.__setattr__(self, "meta", _finite(self.meta))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Slice):
+            return NotImplemented
+        return (self.meta == other.meta and self.colourfulness == other.colourfulness
+                and np.array_equal(self.pixels, other.pixels))
+
+    __hash__ = None  # type: ignore[assignment]  # as Prediction's: an array and a dict are no key
 
 
 def _finite(value):
