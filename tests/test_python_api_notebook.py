@@ -131,3 +131,18 @@ def test_slices_volumes_and_explanations_compare_by_value(clf):
     for unhashable in (Slice(HEAD), drawn):
         with pytest.raises(TypeError, match="unhashable"):
             hash(unhashable)
+
+
+def test_a_volume_and_a_slice_show_in_one_line_with_their_sizes():
+    """A notebook cell ending in ``read_volumes(...)`` printed each slice's pixels: 900 lines for a 150-slice
+    volume. Their reprs now say how many slices of what size, and the safe metadata, in one line each."""
+    from braintumor.volume_io import Slice, Volume
+
+    one = Slice(np.zeros((256, 256), np.uint8), {"nifti": {"z_mm": 1.5}})
+    assert repr(one) == "Slice(pixels=<256 x 256 uint8>, meta={'nifti': {'z_mm': 1.5}}, colourfulness=0.0)"
+    volume = Volume("scan.nii", "nifti", [one] * 150, notes=("a note",))
+    assert repr(volume) == ("Volume(path='scan.nii', kind='nifti', slices=<150 slices of 256 x 256 uint8>, "
+                            "series=None, notes=('a note',))")
+    mixed = Volume("series.zip", "dicom", [one, Slice(np.zeros((64, 80), np.uint8))], series=1)
+    assert "slices=<2 slices of several sizes>, series=1" in repr(mixed)
+    assert "slices=<1 slice of 256 x 256 uint8>" in repr(Volume("a.dcm", "dicom", [one]))

@@ -38,6 +38,15 @@ class Slice:
 
     __hash__ = None  # type: ignore[assignment]  # as Prediction's: an array and a dict are no key
 
+    def __repr__(self) -> str:  # the pixels' size, not numpy's seven lines of zeros (a notebook shows reprs)
+        return f"Slice(pixels=<{_size(self.pixels)}>, meta={self.meta!r}, colourfulness={self.colourfulness!r})"
+
+
+def _size(pixels: np.ndarray) -> str:
+    """"256 x 256 uint8": an array as a person describes it."""
+    shape = getattr(pixels, "shape", ())
+    return f"{' x '.join(map(str, shape))} {getattr(pixels, 'dtype', type(pixels).__name__)}"
+
 
 def _finite(value):
     """``value`` with every non-finite float, at any depth of dicts and lists, replaced by None."""
@@ -60,3 +69,10 @@ class Volume:
     series: int | None = None  # index when one folder or zip held several series (or NIfTI members of one name)
     notes: tuple[str, ...] = ()
     error: str | None = None  # why a study's series was refused on its own (no slices), its others read all the same
+
+    def __repr__(self) -> str:  # one line: the default held each slice's repr (a 150-slice volume: 900 lines)
+        sizes = sorted({_size(s.pixels) for s in self.slices})
+        held = f"{len(self.slices)} slice{'s' * (len(self.slices) != 1)}" + (f" of {sizes[0]}" if len(sizes) == 1 else
+                                                                           " of several sizes" if sizes else "")
+        return (f"Volume(path={self.path!r}, kind={self.kind!r}, slices=<{held}>, series={self.series!r}, "
+                f"notes={self.notes!r}" + (f", error={self.error!r}" if self.error else "") + ")")
