@@ -146,3 +146,23 @@ def test_a_volume_and_a_slice_show_in_one_line_with_their_sizes():
     mixed = Volume("series.zip", "dicom", [one, Slice(np.zeros((64, 80), np.uint8))], series=1)
     assert "slices=<2 slices of several sizes>, series=1" in repr(mixed)
     assert "slices=<1 slice of 256 x 256 uint8>" in repr(Volume("a.dcm", "dicom", [one]))
+
+
+def test_a_pil_image_of_every_mode_pillow_converts_is_read_as_its_gray_levels():
+    """A premultiplied gray + alpha image (mode "La", as Pillow's resizing makes one) said "image cannot be read as
+    grayscale (ValueError)": Pillow converts it to LA only. Each 8-bit mode gives the gray levels its L image has."""
+    from PIL import Image
+
+    from braintumor.image_arrays import gray_from_memory
+
+    gray = Image.fromarray(HEAD)
+    opaque = gray.convert("LA")
+    half = Image.merge("LA", (gray, Image.new("L", gray.size, 128)))
+    want = np.asarray(gray)
+    for img in (gray, gray.convert("RGB"), gray.convert("RGBA"), opaque, opaque.convert("La"), gray.convert("RGBX"),
+                gray.convert("RGBA").convert("RGBa"), gray.convert("P"), gray.convert("PA"), gray.convert("CMYK"),
+                gray.convert("YCbCr")):
+        got = gray_from_memory(img)[0]
+        assert np.abs(got.astype(int) - want).max() <= 1, img.mode
+    # transparency on black: the premultiplied image gives what its straight form gives
+    assert np.array_equal(gray_from_memory(half.convert("La"))[0], gray_from_memory(half)[0])

@@ -57,6 +57,8 @@ def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
         return np.asarray(img.convert("L"), dtype=np.uint8), 0.0
     if img.mode == "P":
         img = img.convert("RGBA")
+    if img.mode == "La":  # premultiplied gray + alpha: Pillow converts it to LA only ("cannot be read as grayscale")
+        img = img.convert("LA")
     if img.mode in ("RGBA", "LA", "PA"):
         # Transparent pixels become black background, like the rest of an MRI frame.
         background = Image.new("RGBA", img.size, (0, 0, 0, 255))
