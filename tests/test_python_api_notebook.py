@@ -166,3 +166,18 @@ def test_a_pil_image_of_every_mode_pillow_converts_is_read_as_its_gray_levels():
         assert np.abs(got.astype(int) - want).max() <= 1, img.mode
     # transparency on black: the premultiplied image gives what its straight form gives
     assert np.array_equal(gray_from_memory(half.convert("La"))[0], gray_from_memory(half)[0])
+
+
+def test_a_batch_of_images_in_one_array_is_told_how_to_predict_each(clf):
+    """A (N, 1, H, W) or (N, C, H, W) array, as torch's DataLoader gives a batch, was refused with its shape only; the
+    hint's call predicts each image of it."""
+    from braintumor import ImageError
+
+    gray = np.stack([HEAD, HEAD])[:, None]  # (2, 1, H, W)
+    colour = np.repeat(gray, 3, axis=1)  # (2, 3, H, W)
+    for batch, call in ((gray, r"predict_many\(list\(batch\)\)"),
+                        (colour, r"predict_many\(list\(np\.moveaxis\(batch, 1, -1\)\)\)")):
+        with pytest.raises(ImageError, match=rf"not one of shape \(2, \d, 224, 224\) \(a batch of images\? {call} "):
+            clf.predict(batch)
+    assert [p for _, p in clf.predict_many(list(gray))] == [p for _, p in clf.predict_many(
+        list(np.moveaxis(colour, 1, -1)))] == [clf.predict(HEAD)] * 2

@@ -84,7 +84,11 @@ def _unmasked(image: np.ma.MaskedArray) -> np.ndarray:
 
 def _layout_hint(shape: tuple[int, ...]) -> str:
     """How to pass a refused 3-D array of a common layout: torch's channel-first colour, a stack of slices, or a
-    volume with its slices last as nibabel gives a NIfTI one (the shape alone did not say what to do)."""
+    volume with its slices last as nibabel gives a NIfTI one, a batch as torch's DataLoader gives one (the shape alone
+    did not say what to do)."""
+    if len(shape) == 4:  # (N, 1, H, W) items are torch's (1, H, W) gray images; (N, C, H, W) colour is put last
+        return (" (a batch of images? predict_many(list(" + ("np.moveaxis(batch, 1, -1)" if shape[1] in (2, 3, 4)
+                                                            else "batch") + ")) predicts each)")
     if len(shape) != 3:
         return ""
     if shape[0] in (2, 3, 4):
