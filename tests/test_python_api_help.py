@@ -11,7 +11,7 @@ import braintumor
 API_MODULES = ("braintumor.predictor", "braintumor.prediction", "braintumor.image_io", "braintumor.image_files",
                "braintumor.image_arrays",
                "braintumor.preprocess", "braintumor.heatmap", "braintumor.batch_predict", "braintumor.classes",
-               "braintumor.processes")
+               "braintumor.processes", "braintumor.volume_io", "braintumor.volume_objects", "braintumor.series")
 
 
 def _public_functions():

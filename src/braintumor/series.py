@@ -8,7 +8,7 @@ prediction's ``to_dict()`` returns are passed through unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .classes import display_name
 from .image_io import ImageError
@@ -184,7 +184,7 @@ def notes_text(rec: dict) -> str:
 
 
 def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries: bool = False,
-                  pixels: bool = False, tick=lambda: None) -> Iterator[dict]:
+                  pixels: bool = False, tick: Callable[[], object] = lambda: None) -> Iterator[dict]:
     """Records for planned inputs (:func:`braintumor.volume_io.plan_inputs`), in order.
 
     Runs of image paths are batched together, as before; each volume yields one record per slice
@@ -240,7 +240,7 @@ def _loaded(item) -> Iterator[Volume | ImageError]:
         yield exc
 
 
-def _explained_records(clf: Classifier, paths: list, batch_size: int, tick) -> Iterator[dict]:
+def _explained_records(clf: Classifier, paths: list, batch_size: int, tick: Callable[[], object]) -> Iterator[dict]:
     """Image records with their heat map's Explanation, made from the pixels the answer came from: the heat map read
     the file again later, and a file deleted or still being written by then stopped the run (a traceback), one
     replaced by then got another image's map. Batched as :meth:`Classifier.predict_many` batches: the same answers."""
