@@ -181,3 +181,18 @@ def test_a_batch_of_images_in_one_array_is_told_how_to_predict_each(clf):
             clf.predict(batch)
     assert [p for _, p in clf.predict_many(list(gray))] == [p for _, p in clf.predict_many(
         list(np.moveaxis(colour, 1, -1)))] == [clf.predict(HEAD)] * 2
+
+
+def test_a_folder_given_to_predict_is_told_how_to_predict_its_images(clf, tmp_path):
+    """``predict("scans/")`` said only "is a folder, not an image"; the hint's calls read what it holds."""
+    from conftest import encode
+
+    from braintumor import ImageError
+    from braintumor.image_io import expand_inputs
+
+    (tmp_path / "a.png").write_bytes(encode(HEAD))
+    for folder in (tmp_path, str(tmp_path)):
+        with pytest.raises(ImageError, match=r"^is a folder, not an image: .*\(predict_many\(braintumor\.image_io\."
+                                             r"expand_inputs\(\[folder\]\)\) predicts the images in it; "):
+            clf.predict(folder)
+    assert [p for _, p in clf.predict_many(expand_inputs([tmp_path]))] == [clf.predict(HEAD)]

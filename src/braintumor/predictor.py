@@ -235,6 +235,12 @@ class Classifier:
         except UnrecognisedImage as exc:  # said where a caller of this method looks for scans
             raise UnrecognisedImage(f"{exc} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
                                     "reads DICOM, NIfTI and zips of DICOM files)") from None
+        except ImageError as exc:  # a folder said only "is a folder, not an image"
+            if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
+                raise ImageError(f"{exc} (predict_many(braintumor.image_io.expand_inputs([folder])) predicts the "
+                                 "images in it; braintumor.volume_io.read_volumes reads a DICOM series folder)"
+                                 ) from None
+            raise
         return self.classify_crops(crop[None], [info])[0][0]
 
     def predict_many(
