@@ -196,3 +196,17 @@ def test_a_folder_given_to_predict_is_told_how_to_predict_its_images(clf, tmp_pa
                                              r"expand_inputs\(\[folder\]\)\) predicts the images in it; "):
             clf.predict(folder)
     assert [p for _, p in clf.predict_many(expand_inputs([tmp_path]))] == [clf.predict(HEAD)]
+
+
+def test_an_explanation_shows_in_one_line_with_its_arrays_sizes(clf):
+    """A notebook cell ending in ``explain(clf, x)`` showed numpy's summaries of both arrays: 15 lines."""
+    from braintumor.heatmap import Explanation, explain
+
+    explained = explain(clf, HEAD)
+    refused = Explanation(explained.prediction, None, explained.image)  # as a refused input's (HEAD's, today)
+    size = clf.image_size
+    assert repr(refused) == (f"Explanation(prediction={refused.prediction!r}, cam=None, "
+                             f"image=<{size} x {size} uint8>)")
+    drawn = Explanation(refused.prediction, np.zeros((size, size), np.float32), refused.image)
+    assert repr(drawn).endswith(f"cam=<{size} x {size} float32>, image=<{size} x {size} uint8>)")
+    assert "\n" not in repr(drawn)

@@ -197,6 +197,11 @@ class Explanation:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __repr__(self) -> str:  # the arrays' sizes: numpy's summaries of them took 14 lines under the prediction
+        def size(a: np.ndarray | None) -> str:
+            return "None" if a is None else f"<{' x '.join(map(str, a.shape))} {a.dtype}>"
+        return f"Explanation(prediction={self.prediction!r}, cam={size(self.cam)}, image={size(self.image)})"
+
     def heatmap_png(self, alpha: float = DEFAULT_ALPHA) -> bytes | None:
         """The overlay as PNG bytes (None when ``cam`` is: a refused input, or a model without its head)."""
         return None if self.cam is None else encode_png(overlay(self.image, self.cam, alpha))
