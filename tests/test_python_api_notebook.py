@@ -210,3 +210,24 @@ def test_an_explanation_shows_in_one_line_with_its_arrays_sizes(clf):
     drawn = Explanation(refused.prediction, np.zeros((size, size), np.float32), refused.image)
     assert repr(drawn).endswith(f"cam=<{size} x {size} float32>, image=<{size} x {size} uint8>)")
     assert "\n" not in repr(drawn)
+
+
+def test_a_nibabel_volume_is_told_a_call_that_reads_it_upright(clf):
+    """A volume with its slices last was told ``predict_many(np.moveaxis(volume, -1, 0))``, which raised TypeError
+    (predict_many takes no array) and, given as a list, had every slice refused as on its side: nibabel's array is in
+    (x, y) order. The hint's call reads it upright."""
+    import nibabel as nib
+    from dicom_factory import axial_volume
+
+    from braintumor import ImageError
+    from braintumor.volume_io import read_volumes
+
+    image = nib.Nifti1Image(axial_volume([HEAD] * 12).astype(np.int16), np.eye(4))
+    with pytest.raises(ImageError, match=r"as nibabel gives one\? braintumor\.volume_io\.read_volumes reads its file, "
+                                         r"or nibabel's image\.to_bytes\(\), into upright slices") as said:
+        clf.predict(np.asarray(image.dataobj))
+    assert "predict_many(np.moveaxis" not in str(said.value)
+    (volume,) = read_volumes(image.to_bytes())
+    for s in volume.slices:  # HEAD as it is shown (its levels rescaled), not turned
+        assert s.pixels.shape == HEAD.shape and np.corrcoef(s.pixels.ravel(), HEAD.ravel())[0, 1] > 0.99
+        assert "on its side" not in (clf.predict(s).reason or "")

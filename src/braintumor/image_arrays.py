@@ -82,6 +82,12 @@ def _unmasked(image: np.ma.MaskedArray) -> np.ndarray:
     return np.asarray(image.filled(image.min()))
 
 
+#: Said of a 3-D array that looks like a NIfTI volume's (slices last). Not "predict_many(np.moveaxis(volume, -1,
+#: 0))": predict_many refused the array, and its slices, in nibabel's (x, y) order, were refused as on their side.
+VOLUME_HINT = (" (a volume with its slices last, as nibabel gives one? braintumor.volume_io.read_volumes reads its "
+               "file, or nibabel's image.to_bytes(), into upright slices: the array's lie on their side)")
+
+
 def _layout_hint(shape: tuple[int, ...]) -> str:
     """How to pass a refused 3-D array of a common layout: torch's channel-first colour, a stack of slices, or a
     volume with its slices last as nibabel gives a NIfTI one, a batch as torch's DataLoader gives one (the shape alone
@@ -96,8 +102,7 @@ def _layout_hint(shape: tuple[int, ...]) -> str:
     if shape[0] < min(shape[1:]):
         return " (a stack of slices? predict_many(list(stack)) predicts each)"
     if shape[-1] < min(shape[:2]):
-        return (" (a volume with its slices last, as nibabel gives one? predict_many(np.moveaxis(volume, -1, 0)); "
-                "braintumor.volume_io.read_volumes reads its file into slices)")
+        return VOLUME_HINT
     return ""
 
 
