@@ -231,3 +231,19 @@ def test_a_nibabel_volume_is_told_a_call_that_reads_it_upright(clf):
     for s in volume.slices:  # HEAD as it is shown (its levels rescaled), not turned
         assert s.pixels.shape == HEAD.shape and np.corrcoef(s.pixels.ravel(), HEAD.ravel())[0, 1] > 0.99
         assert "on its side" not in (clf.predict(s).reason or "")
+
+
+def test_a_float_or_signed_three_channel_array_is_told_what_else_it_may_be(clf):
+    """An (H, W, 3) float64 array, as nibabel's ``get_fdata()`` gives a volume of 3 slices, or a colour image in [0, 1],
+    was told only that a colour array must be uint8; the first hint's call gives the uint8 image's answer."""
+    from braintumor import ImageError
+
+    rgb = np.repeat(HEAD[..., None], 3, axis=-1)
+    unit = rgb / 255.0
+    with pytest.raises(ImageError, match=r"not float64 \(colour in \[0, 1\]\? np\.round\(arr \* 255\)\.astype\(np\."
+                                         r"uint8\) makes it 8-bit; 3 slices of a volume, as nibabel gives one\? "
+                                         r"braintumor\.volume_io\.read_volumes reads its file"):
+        clf.predict(unit)
+    assert clf.predict(np.round(unit * 255).astype(np.uint8)) == clf.predict(rgb)
+    with pytest.raises(ImageError, match=r"not int16 \(3 slices of a volume, as nibabel gives one\? "):
+        clf.predict(rgb.astype(np.int16))

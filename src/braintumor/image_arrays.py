@@ -60,7 +60,7 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
             arr = colour16_uint8(arr)
         if arr.dtype != np.uint8:
             raise ImageError("a colour array must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), "
-                             f"not {arr.dtype}")
+                             f"not {arr.dtype}{_colour_type_hint(arr)}")
         gray, colour = to_gray(Image.fromarray(np.ascontiguousarray(arr)))  # (H, W, 2): LA, alpha on black
         return gray, InputInfo(width=width, height=height, colourfulness=colour)
     if arr.dtype == np.uint8:
@@ -84,8 +84,16 @@ def _unmasked(image: np.ma.MaskedArray) -> np.ndarray:
 
 #: Said of a 3-D array that looks like a NIfTI volume's (slices last). Not "predict_many(np.moveaxis(volume, -1,
 #: 0))": predict_many refused the array, and its slices, in nibabel's (x, y) order, were refused as on their side.
-VOLUME_HINT = (" (a volume with its slices last, as nibabel gives one? braintumor.volume_io.read_volumes reads its "
-               "file, or nibabel's image.to_bytes(), into upright slices: the array's lie on their side)")
+_READ_VOLUME = ("braintumor.volume_io.read_volumes reads its file, or nibabel's image.to_bytes(), into upright slices: "
+                "the array's lie on their side")
+VOLUME_HINT = f" (a volume with its slices last, as nibabel gives one? {_READ_VOLUME})"
+
+
+def _colour_type_hint(arr: np.ndarray) -> str:
+    """What a float or signed (H, W, 2-4) array may be instead: colour in [0, 1], or a volume of 2 to 4 slices as
+    nibabel gives one (``get_fdata()``: float64), which was told only that colour must be uint8."""
+    unit = "colour in [0, 1]? np.round(arr * 255).astype(np.uint8) makes it 8-bit; " if arr.dtype.kind == "f" else ""
+    return f" ({unit}{arr.shape[-1]} slices of a volume, as nibabel gives one? {_READ_VOLUME})"
 
 
 def _layout_hint(shape: tuple[int, ...]) -> str:
