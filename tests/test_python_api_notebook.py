@@ -247,3 +247,18 @@ def test_a_float_or_signed_three_channel_array_is_told_what_else_it_may_be(clf):
     assert clf.predict(np.round(unit * 255).astype(np.uint8)) == clf.predict(rgb)
     with pytest.raises(ImageError, match=r"not int16 \(3 slices of a volume, as nibabel gives one\? "):
         clf.predict(rgb.astype(np.int16))
+
+
+def test_predict_many_takes_an_array_of_file_names(clf, tmp_path):
+    """``predict_many(np.array(glob(...)))`` or a data frame column's ``.values`` was refused as "a stack of slices in
+    one (N, H, W) array"; an array of images is still refused."""
+    from conftest import encode
+
+    paths = [tmp_path / "a.png", tmp_path / "b.png"]
+    for path in paths:
+        path.write_bytes(encode(HEAD))
+    want = [clf.predict(HEAD)] * 2
+    for names in (np.array([str(p) for p in paths]), np.array(paths, dtype=object)):
+        assert [(str(src), p) for src, p in clf.predict_many(names)] == list(zip(map(str, paths), want, strict=True))
+    with pytest.raises(TypeError, match=r"a stack of slices in one \(N, H, W\) array list\(stack\)"):
+        clf.predict_many(np.stack([HEAD, HEAD]))

@@ -256,10 +256,12 @@ class Classifier:
         if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")  # 0 and -1 were
         batch_size = int(batch_size)  # taken as 1, None failed on first use
+        # an array of file names (np.array(glob(...)), a data frame's column .values) is a list of them, no image
+        names = isinstance(sources, np.ndarray) and sources.ndim == 1 and sources.dtype.kind in "OU"
         if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, Slice, Volume)) \
-                or is_in_memory(sources) or callable(getattr(sources, "read", None)):  # a file's lines are no images
-            # checked here, not on the first next(): a str is iterable, one file name per character; a Volume or a
-            # Slice is not, and said only "not iterable", on the first next()
+                or (is_in_memory(sources) and not names) or callable(getattr(sources, "read", None)):
+            # a file's lines are no images; checked here, not on the first next(): a str is iterable, one file name
+            # per character; a Volume or a Slice is not, and said only "not iterable", on the first next()
             raise TypeError("predict_many takes an iterable of images; for one image or Slice use predict(), for a "
                             "stack of slices in one (N, H, W) array list(stack), for a scan's volume.slices, for a "
                             "folder braintumor.image_io.expand_inputs([folder])")
