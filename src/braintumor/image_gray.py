@@ -34,6 +34,15 @@ def reduced_jpeg_colour(buffer: BinaryIO) -> float:
     return colour
 
 
+def ycc_colourfulness(img: Image.Image) -> float:
+    """:func:`chroma_colourfulness` of a YCbCr image. A gray picture stored in colour (Cb = Cr = 128 everywhere: 665 of
+    the 690 colour-coded Testing JPEGs, box-reduced) scores exactly 0, which its bands' extremes tell at a fraction of
+    the cost of the numpy pass (an array of the image and a float copy of its chroma)."""
+    if img.getextrema()[1:] == ((128, 128), (128, 128)):
+        return 0.0
+    return chroma_colourfulness(np.asarray(img))
+
+
 def jpeg_is_ycc(img: Image.Image) -> bool:
     """Whether libjpeg will read this 3-component JPEG as YCbCr (its own rule, jdapimin.c): a JFIF
     marker says so; else an Adobe marker's transform (0 = RGB); else component ids 'R', 'G', 'B' mean RGB."""
@@ -52,7 +61,7 @@ def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
         # colour measured on a box-reduced copy of >= 64 px, as the old reduced-size RGB decode did
         factor = max(1, min(img.size) // 64)
         small = img.reduce(factor) if factor > 1 else img
-        return np.asarray(img.getchannel(0)), chroma_colourfulness(np.asarray(small))
+        return np.asarray(img.getchannel(0)), ycc_colourfulness(small)
     if img.mode == "1":  # bilevel: 0/255, not 0/1 (which read as a blank image)
         return np.asarray(img.convert("L"), dtype=np.uint8), 0.0
     if img.mode == "P":
