@@ -5,6 +5,7 @@ that are compared across versions (a sibling of test_fewer_calls.py)."""
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from PIL import Image
 from braintumor.colour import chroma_colourfulness
 from braintumor.image_gray import ycc_colourfulness
 from braintumor.image_io import decode_image
+from braintumor.preprocess import histogram_percentile_one, subtract_background
 
 RNG = np.random.default_rng(12)
 
@@ -67,3 +69,32 @@ def test_a_colour_coded_jpeg_keeps_its_colourfulness(tint: int):
     want = chroma_colourfulness(np.asarray(img.reduce(max(1, min(img.size) // 64))))
     assert (want == 0.0) == (tint == 0)
     assert decode_image(data, draft_size=160)[1].colourfulness == want
+
+
+def _subtract_background_plain(gray: np.ndarray, histogram: list[int], percentile: float):
+    """preprocess.subtract_background as first written: the percentile's cumulative sums on every image."""
+    level = math.floor(histogram_percentile_one(histogram, percentile)) if percentile > 0 else 0
+    if level <= 0:
+        return gray, histogram
+    shifted = [sum(histogram[: level + 1])] + histogram[level + 1:] + [0] * level
+    return np.subtract(np.maximum(gray, np.uint8(level)), np.uint8(level), dtype=np.uint8), shifted
+
+
+def test_a_black_background_is_level_0_without_the_cumulative_sums():
+    """Images whose black pixels are just above, at and just below the percentile's rank (and none, and all): the
+    same level, pixels and histogram, and the very same objects where nothing is subtracted."""
+    grays = []
+    for side in (8, 64, 101):
+        m = side * side
+        for q in (0.5, 1.0, 5.0, 30.0, 49.9):
+            rank = q / 100.0 * (m - 1)
+            for black in {0, max(0, math.floor(rank) - 1), math.floor(rank), math.floor(rank) + 1,
+                          math.floor(rank) + 2, math.floor(rank) + 3, m}:
+                flat = RNG.integers(1, 256, m)
+                flat[RNG.permutation(m)[:black]] = 0
+                grays.append((flat.reshape(side, side).astype(np.uint8), q))
+    for gray, q in grays:
+        histogram = Image.fromarray(gray).histogram()
+        got, want = subtract_background(gray, histogram, q), _subtract_background_plain(gray, histogram, q)
+        assert got[1] == want[1] and np.array_equal(got[0], want[0]) and (got[0] is gray) == (want[0] is gray)
+        assert (got[1] is histogram) == (want[1] is histogram)

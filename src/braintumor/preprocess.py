@@ -148,7 +148,12 @@ def subtract_background(gray: np.ndarray, histogram: list[int], percentile: floa
     """(gray minus its ``percentile`` gray level, clipped at 0; the histogram of the result).
 
     ``histogram`` is Pillow's 256-bin histogram of ``gray``; when the level is 0 both come back unchanged."""
-    level = math.floor(histogram_percentile_one(histogram, percentile)) if percentile > 0 else 0
+    # a black background of more than ``percentile`` % of the pixels (most slices) is level 0, told without the
+    # cumulative sums: when bin 0 holds more pixels than the percentile's rank plus one, both levels that
+    # histogram_percentile_one interpolates between are 0
+    if percentile <= 0 or histogram[0] > percentile / 100.0 * (sum(histogram) - 1) + 1:
+        return gray, histogram
+    level = math.floor(histogram_percentile_one(histogram, percentile))
     if level <= 0:
         return gray, histogram
     shifted = [sum(histogram[: level + 1])] + histogram[level + 1:] + [0] * level
