@@ -66,10 +66,18 @@ def check_args(args: argparse.Namespace) -> None:
 
 # ---- planning and scoring -----------------------------------------------------------------------
 
+def resume_key(name: str) -> str:
+    """The key by which --resume knows an input again: its absolute name, as UTF-8 reads it
+    (:func:`~braintumor.file_names.utf8_text`: the file holds names so, whatever the locale). Records keep the name
+    as given, so ``predict scans -o r.jsonl`` resumed as ``predict /data/scans`` (or ``scans/``, ``./scans``)
+    matched none of them and appended every input a second time."""
+    return utf8_text(os.path.abspath(name))
+
+
 def _take(done: Counter, key: str, whole: bool = False) -> bool:
-    """True (and forget it) when ``key`` was already written; ``whole``: all its records at once. The file holds
-    names as UTF-8 reads them (:func:`~braintumor.file_names.utf8_text`), whatever the locale."""
-    key = utf8_text(key)
+    """True (and forget it) when ``key`` was already written (``done`` is keyed by :func:`resume_key`);
+    ``whole``: all its records at once."""
+    key = resume_key(key)
     if done[key] <= 0:
         return False
     done[key] = 0 if whole else done[key] - 1
@@ -80,7 +88,10 @@ def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = Non
                on_note: Callable[[str], None] | None = None) -> Iterator[Unit]:
     """The inputs as units of work, in order, lazily; inputs already in ``done`` are left out; ``on_note``: see
     :func:`~braintumor.volume_io.plan_inputs`."""
-    done = done if done is not None else Counter()
+    keyed: Counter = Counter()
+    for name, n in (done or {}).items():  # the file's names, as the earlier run was given them
+        keyed[resume_key(name)] += n
+    done = keyed
     images: list[str] = []
     for item in plan_inputs(paths, on_note):
         if isinstance(item, Path):
