@@ -73,11 +73,23 @@ def with_stdin(paths: list[str]) -> list[str]:
         return paths
     if paths.count("-") > 1:  # the names were read once and each scored twice
         raise UsageError("- (standard input) is given twice: it is read once; give - once")
-    names = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+    names = stdin_names()
     out = [q for p in paths for q in (names if p == "-" else [p])]
     if not out:
         raise UsageError("no inputs: standard input held no file names (one per line)")
     return out
+
+
+def stdin_names() -> list[str]:
+    """The file names on standard input: NUL-separated when it holds a NUL (``find -print0``, ``git ls-files -z``: the
+    one way to pass a name holding a newline; read as lines, the NULs reached the file system, a ValueError traceback),
+    else one a line. Bytes the stream's encoding cannot decode are kept as surrogate escapes, as names from a folder
+    are (a UTF-8 locale's stdin is strict: a Latin-1 name from ``find`` ended the run in a UnicodeDecodeError)."""
+    raw = getattr(sys.stdin, "buffer", None)
+    text = raw.read().decode(sys.stdin.encoding or "utf-8", "surrogateescape") if raw else sys.stdin.read()
+    if "\0" in text:
+        return [name for name in text.split("\0") if name]
+    return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
 
 
 def run_predict(args: argparse.Namespace) -> int:

@@ -1,0 +1,63 @@
+"""``predict -`` reads any file name a pipeline can send: NUL-separated (``find -print0``), and bytes that are not UTF-8
+under a locale whose standard input is strict."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pytest
+from cli_runner import run_cli
+from conftest import encode, synthetic_head
+
+from braintumor.model_files import default_model_path
+
+MODEL = default_model_path()
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+
+
+def stdin_of(monkeypatch, data: bytes, errors: str = "strict") -> None:
+    """Standard input as a UTF-8 locale gives it to Python: a text stream over bytes, strict (not C/POSIX)."""
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors=errors))
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def image(folder, name: str | bytes) -> str:
+    path = os.path.join(os.fsencode(folder), name) if isinstance(name, bytes) else folder / name
+    with open(path, "wb") as fh:
+        fh.write(encode(synthetic_head()))
+    return os.fsdecode(os.path.basename(path))
+
+
+def paths(out: str) -> list[str]:
+    return [json.loads(line)["path"] for line in out.splitlines()]
+
+
+def test_nul_separated_names_are_read_whole_newlines_and_all(folder, monkeypatch, capsys):
+    names = [image(folder, "one.png"), image(folder, "two\nlines.png"), image(folder, " spaced .png")]
+    stdin_of(monkeypatch, b"".join(os.fsencode(n) + b"\0" for n in names))
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert rc == 0, err
+    assert paths(out) == names
+
+
+def test_a_name_that_is_not_utf8_is_read_as_its_bytes(folder, monkeypatch, capsys):
+    name = image(folder, b"lat\xe9.png")
+    stdin_of(monkeypatch, b"lat\xe9.png\n")
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert rc == 0, err
+    assert paths(out) == [json.loads(json.dumps(name))]  # as predict writes a folder's non-UTF-8 name
+
+
+def test_lines_still_end_at_a_newline_and_lose_a_carriage_return(folder, monkeypatch, capsys):
+    names = [image(folder, "a.png"), image(folder, "b.png")]
+    stdin_of(monkeypatch, b"a.png\r\n\n  \nb.png")
+    rc, out, _ = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert rc == 0
+    assert paths(out) == names
