@@ -210,7 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=_cmd_evaluate, destinations=[("--out", "out", True)])
 
-    p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)")
+    p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)",
+                       epilog="exit status: 0 every input answered (classified, or not classified: refused), 1 any "
+                              "input unreadable (its record holds an error; the others are still written), 2 usage "
+                              "error, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP")
     p.add_argument("paths", nargs="+", type=path_arg,
                    help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of a DICOM series, folders (searched "
                    "recursively; DICOM files in a folder are read as series); - reads file names from standard "

@@ -93,7 +93,8 @@ def stdin_names() -> list[str]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Exit code 0 when every input was read (classified or not), 1 when any was unreadable."""
+    """Exit code 0 when every input was answered (classified or refused), 1 when any was unreadable (its record an
+    error)."""
     if "-" in args.paths:
         args.paths = with_stdin(args.paths)
         check_destinations(args)  # the names read are inputs too: -o may not be one of them, nor lie in one's folder
