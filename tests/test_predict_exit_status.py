@@ -3,7 +3,14 @@ answer, 0; an unreadable input is a failure, 1, with every record still written)
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,3 +49,37 @@ def test_a_refused_input_is_an_answer_and_an_unreadable_one_a_failure(tmp_path, 
     assert rc == 1
     records = [json.loads(line) for line in (tmp_path.parent / "r.jsonl").read_text().splitlines()]
     assert [("error" in r) for r in records] == [False, True, False]  # head, notes, photo: all written
+
+
+def _workers(parent: int) -> set[int]:
+    """The pool's processes (spawned: ``multiprocessing.spawn`` in their command line), not its resource tracker."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent and \
+                    b"spawn_main" in (stat.parent / "cmdline").read_bytes():
+                found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to list processes")
+def test_a_worker_killed_midway_is_a_failure_not_a_usage_error(data_root, tmp_path):
+    """A worker the OOM killer took ended the run with 2, which tells a pipeline its command line was wrong."""
+    out = tmp_path / "r.jsonl"
+    cmd = [sys.executable, "-m", "braintumor", "predict", str(data_root / "Testing"), "--workers", "2", "-o",
+           str(out), "--resume"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}  # this checkout's package, as the tests import it
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out.exists() and out.stat().st_size) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        workers = _workers(proc.pid)
+        assert workers and proc.poll() is None, "the run ended before a worker could be killed"
+        os.kill(min(workers), signal.SIGKILL)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err
+    assert err.splitlines()[-1] == ("error: a worker process stopped unexpectedly (out of memory?); run again to "
+                                    "continue")

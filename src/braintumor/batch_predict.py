@@ -37,7 +37,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from .batch_resume import Previous, append_sink, read_previous
-from .cli_checks import UsageError
+from .cli_checks import RunFailed, UsageError
 from .file_names import utf8_text
 from .predict_output import HeatmapWriter, output_sink, signals_held
 from .predictor import Classifier, ModelError
@@ -245,6 +245,5 @@ class BatchJob:
                 if a.resume and not new:
                     print(f"nothing left to do: every input is already in {printable(a.output)}", file=sys.stderr)
             except BrokenProcessPool:
-
-                raise UsageError("a worker process stopped unexpectedly (out of memory?)"
-                                 + ("; run again to continue" if a.resume else "")) from None
+                raise RunFailed("a worker process stopped unexpectedly (out of memory?)"
+                                + ("; run again to continue" if a.resume else "")) from None

@@ -27,6 +27,11 @@ class UsageError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
+class RunFailed(Exception):
+    """The run could not finish for a cause outside its arguments (a worker process killed); one line, exit code 1:
+    2 would tell a pipeline that its command line was wrong, and retrying it unchanged is what helps."""
+
+
 def bars(no_progress: bool) -> bool:
     """Progress bars on a terminal only (as predict): in a log or a pipe they are thousands of redrawn lines."""
     return not no_progress and sys.stderr.isatty()

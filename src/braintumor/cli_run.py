@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .cli_checks import UsageError, check_destinations
+from .cli_checks import RunFailed, UsageError, check_destinations
 from .data import DatasetError
 from .predictor import ModelError
 from .series import printable
@@ -143,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
             return 0
         # a log or progress pipe closed under a job that writes files: the job was abandoned, say so by the code
         return 128 + 13  # as if killed by SIGPIPE
+    except RunFailed as exc:
+        _say(f"error: {exc}")
+        return 1
     except MemoryError:  # a numpy or Pillow allocation the machine cannot give: the machine's limit, not a bug
         _say("error: out of memory (a smaller --batch-size, --image-size or --workers needs less)")
         return 1
