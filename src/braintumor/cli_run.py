@@ -34,10 +34,23 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+def _stop_at_once_from_now() -> None:
+    """A second stop signal of any kind during the cleanups ends the process at once: it hung in a pool join (a second
+    Ctrl-C, or ``timeout -s INT``, which signals the process and then its group, left ``predict --workers`` waiting
+    for its workers for good)."""
+    for s in (*_STOP_SIGNALS, signal.SIGINT):
+        if signal.getsignal(s) is not signal.SIG_IGN:
+            signal.signal(s, signal.SIG_DFL)
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
-    for s in _STOP_SIGNALS:  # a second one during the cleanups ends the process at once (it hung in a pool join)
-        signal.signal(s, signal.SIG_DFL)
+    _stop_at_once_from_now()
     raise Terminated(signum)
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    _stop_at_once_from_now()
+    raise KeyboardInterrupt
 
 
 _STOP_SIGNALS = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
@@ -49,6 +62,8 @@ def _signals_stop_like_ctrl_c() -> Iterator[None]:
         yield
         return
     before = {s: signal.signal(s, _raise_terminated) for s in _STOP_SIGNALS}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where it is ignored (a background job)
+        before[signal.SIGINT] = signal.signal(signal.SIGINT, _raise_interrupted)
     try:
         yield
     finally:

@@ -1,0 +1,55 @@
+"""How a long ``predict`` run meets the signals of a shell: a second Ctrl-C ends it, and an ignored signal (``nohup``,
+a background job) stays ignored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from braintumor.model_files import default_model_path
+
+MODEL = default_model_path()
+pytestmark = [pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}"),
+              pytest.mark.skipif(os.name == "nt", reason="POSIX signals")]
+
+
+def _start(data_root: Path, out: Path, *extra: str, pre_exec=None) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "braintumor", "predict", *[str(data_root / "Testing")] * 3, "--format", "jsonl",
+           "-o", str(out), "--threads", "1", "--no-progress", *extra]
+    return subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, preexec_fn=pre_exec,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _wait_for_records(out: Path, proc: subprocess.Popen) -> bool:
+    """True once the run is writing records (the workers are up), False if it ended first."""
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and out.stat().st_size > 2_000:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_second_ctrl_c_during_the_workers_cleanup_ends_the_process(data_root, tmp_path):
+    """The second Ctrl-C (or ``timeout -s INT``: the process, then its group) landed in the pool's shutdown and left
+    ``predict --workers`` waiting for its workers for good."""
+    out = tmp_path / "out.jsonl"
+    proc = _start(data_root, out, "--workers", "2", "--resume")
+    try:
+        if not _wait_for_records(out, proc):
+            pytest.skip("the run ended before it could be interrupted")
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    assert proc.returncode in (130, -signal.SIGINT)
