@@ -51,5 +51,25 @@ def test_a_second_ctrl_c_during_the_workers_cleanup_ends_the_process(data_root, 
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        proc.communicate(timeout=30)  # a worker left behind would hold stderr open
     assert proc.returncode in (130, -signal.SIGINT)
+
+
+def _ignore_sighup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does before it runs the command
+
+
+def test_under_nohup_a_hangup_does_not_stop_the_run(data_root, tmp_path):
+    """``nohup braintumor predict BIG -o out.jsonl &``, then the ssh session closes: the run was stopped by SIGHUP."""
+    out = tmp_path / "out.jsonl"
+    proc = _start(data_root, out, "--resume", pre_exec=_ignore_sighup)
+    try:
+        if not _wait_for_records(out, proc):
+            pytest.skip("the run ended before the hangup")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.communicate()[1]  # still working
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)

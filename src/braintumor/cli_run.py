@@ -61,7 +61,9 @@ def _signals_stop_like_ctrl_c() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
         return
-    before = {s: signal.signal(s, _raise_terminated) for s in _STOP_SIGNALS}
+    # not a signal the process was started ignoring: nohup's SIGHUP (the run was stopped when the ssh session closed)
+    before = {s: signal.signal(s, _raise_terminated) for s in _STOP_SIGNALS
+              if signal.getsignal(s) is not signal.SIG_IGN}
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where it is ignored (a background job)
         before[signal.SIGINT] = signal.signal(signal.SIGINT, _raise_interrupted)
     try:
