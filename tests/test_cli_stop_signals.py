@@ -73,3 +73,18 @@ def test_under_nohup_a_hangup_does_not_stop_the_run(data_root, tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=30)
+
+
+def test_a_worker_whose_parent_died_before_it_started_leaves_at_once(tmp_path):
+    """A worker still importing when its parent was killed (a second Ctrl-C) took init for its parent, so it never saw
+    the death: it loaded the model and waited on the task queue for good, holding the run's stderr open."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid whose process has ended: the parent this worker was started for
+    code = ("import sys, time; from braintumor.batch_predict import _init_worker; from braintumor.model_files import "
+            f"default_model_path; _init_worker({gone.pid}, str(default_model_path()), None, 1, 32, False, False); "
+            "time.sleep(60); sys.exit(0)")
+    started = time.time()
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+                          capture_output=True, text=True, timeout=90)
+    assert (done.returncode, done.stderr) == (1, "")
+    assert time.time() - started < 30

@@ -142,12 +142,15 @@ def _terminal_signals_held() -> Iterator[None]:
         yield
 
 
-def _init_worker(model: str, digest: str | None, threads: int, batch_size: int, summaries: bool, pixels: bool) -> None:
+def _init_worker(parent: int, model: str, digest: str | None, threads: int, batch_size: int, summaries: bool,
+                 pixels: bool) -> None:
+    """``parent``: the pid of the process that started the pool (not this one's ``getppid()`` at start: a parent that
+    died while this was still importing was then init's, and the worker waited on the task queue for good)."""
     for s in _TERMINAL_SIGNALS:  # the parent's to handle (it stops the pool); ignored, then no longer held
         signal.signal(s, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERMINAL_SIGNALS)
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     try:  # the model file the parent loaded, unless it changed since (then every unit is refused with the reason)
         clf = load_same(model, threads, digest) if digest else Classifier.load(model, threads=threads)
     except (ModelError, OSError) as exc:  # raised here it broke the pool: "a worker process stopped unexpectedly"
@@ -170,7 +173,7 @@ def in_order(units: Iterable[Unit], workers: int, model: str, threads: int, batc
     ctx = multiprocessing.get_context("spawn")
     with _terminal_signals_held():  # starts the resource tracker
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(model, digest, threads, batch_size, summaries, pixels))
+                                   initargs=(os.getpid(), model, digest, threads, batch_size, summaries, pixels))
     window: deque[Future | dict] = deque()
     try:
         for unit in units:
