@@ -61,3 +61,24 @@ def test_lines_still_end_at_a_newline_and_lose_a_carriage_return(folder, monkeyp
     rc, out, _ = run_cli(["predict", "-", "--format", "jsonl"], capsys)
     assert rc == 0
     assert paths(out) == names
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_names_typed_at_a_terminal_are_asked_for(folder, monkeypatch, capsys):
+    """``braintumor predict -`` at a prompt waited in silence for names, as if the run had hung."""
+    image(folder, "a.png")
+    monkeypatch.setattr("sys.stdin", _Terminal("a.png\n"))
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert rc == 0 and paths(out) == ["a.png"]
+    assert err.splitlines()[0] == "reading file names from standard input, one per line; end them with Ctrl-D"
+
+
+def test_names_from_a_pipe_come_without_that_line(folder, monkeypatch, capsys):
+    image(folder, "a.png")
+    stdin_of(monkeypatch, b"a.png\n")
+    rc, _, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert (rc, err) == (0, "")

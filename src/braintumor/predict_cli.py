@@ -85,6 +85,9 @@ def stdin_names() -> list[str]:
     one way to pass a name holding a newline; read as lines, the NULs reached the file system, a ValueError traceback),
     else one a line. Bytes the stream's encoding cannot decode are kept as surrogate escapes, as names from a folder
     are (a UTF-8 locale's stdin is strict: a Latin-1 name from ``find`` ended the run in a UnicodeDecodeError)."""
+    with contextlib.suppress(AttributeError, ValueError):
+        if sys.stdin.isatty():  # `predict -` typed at a prompt waited in silence, like a hung run
+            say("reading file names from standard input, one per line; end them with Ctrl-D")
     raw = getattr(sys.stdin, "buffer", None)
     text = raw.read().decode(sys.stdin.encoding or "utf-8", "surrogateescape") if raw else sys.stdin.read()
     if "\0" in text:
