@@ -6,6 +6,8 @@ playwright is absent (like tests/test_browser.py)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_errors import os_drop
@@ -17,12 +19,29 @@ from braintumor.volume_io import read_volumes
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 
-def dropped(chromium, server, folder, slices: int | None = None):
-    """The page after ``folder`` was dropped on it (its slices per request lowered to ``slices``), and its state."""
+# what the server says of a study past one request's pixels (web/volumes.py), too large to make here
+REFUSAL = ("the DICOM input would decode to 134,217,729 pixels; the limit is 134,217,728: send its series one by one, "
+           "each within the limit")
+
+
+def dropped(chromium, server, folder, slices: int | None = None, refused: int = 0):
+    """The page after ``folder`` was dropped on it (its slices per request lowered to ``slices``, its first
+    ``refused`` zips refused as the server refuses a study past its pixels), and its state."""
     page, problems = open_page(chromium, server, 1024, 800)
     page.add_init_script(WATCH_SENT)
     page.reload()
     sync_api.expect(page.locator("html")).to_have_class("js")
+    left = [refused]
+
+    def answer(route):
+        if "zipped=1" in route.request.url and left[0] > 0:
+            left[0] -= 1
+            route.fulfill(status=400, content_type="application/json",
+                          body=json.dumps({"results": [{"path": "series.zip", "error": REFUSAL}]}))
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/predict*", answer)
     if slices:
         page.evaluate(f"document.getElementById('upload-form').dataset.maxSlices = '{slices}'")
     os_drop(page, [str(folder)])
@@ -80,4 +99,48 @@ def test_a_study_past_one_requests_limits_is_sent_a_folder_at_a_time(server, chr
     assert page.locator("#page-status").inner_text() == "Done: 0 classified, 4 not classified (unlike brain MRI) " \
                                                         "(see below)."
     assert problems == []
+    page.close()
+
+
+STEPPED = "The 5 DICOM files in study could not be analysed in one request ({}): those of each folder are sent " \
+          "together (a series split over folders is shown in parts)."
+
+
+def test_a_study_the_server_refuses_whole_is_sent_a_sub_folder_at_a_time(server, chromium, tmp_path):
+    """Past a limit the page cannot see (the pixels of one request): its sub-folders' series each in one request, as
+    the server advises, not every file on its own (a request and a card per slice, and a note calling the study "one
+    series")."""
+    folder = two_series_and_index(tmp_path)
+    page, problems, blocks = dropped(chromium, server, folder, refused=1)
+    assert page.locator("#page-notes p").all_inner_texts()[1:] == [STEPPED.format(REFUSAL)]
+    assert [(name, line) for name, line, _ in blocks] == [("study/SER1", "3 slices"), ("study/SER2", "2 slices")]
+    assert page.locator("#results > .card").count() == 0
+    assert sorted(page.evaluate("window.sentFiles"))[::-1] == [[["series.zip", size, "application/zip"]] for size in (
+        sum(p.stat().st_size for p in folder.rglob("IM*")) + 22 + 5 * (76 + 2 * 6),
+        sum(p.stat().st_size for p in (folder / "SER1").iterdir()) + 22 + 3 * (76 + 2 * 6),
+        sum(p.stat().st_size for p in (folder / "SER2").iterdir()) + 22 + 2 * (76 + 2 * 6))]
+    assert page.locator("#page-status").inner_text() == "Done: 0 classified, 2 not classified (unlike brain MRI) " \
+                                                        "(see below)."
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()
+
+
+def test_a_sub_folder_the_server_refuses_in_turn_is_sent_file_by_file(server, chromium, tmp_path):
+    """One step down at a time: the study, then its sub-folders, then their files; a request each, no more (8 for 5
+    files in 2 sub-folders), each sent by its own name (no folder's name leaves the browser)."""
+    folder = two_series_and_index(tmp_path)
+    page, problems, blocks = dropped(chromium, server, folder, refused=3)
+    notes = page.locator("#page-notes p").all_inner_texts()[1:]
+    assert notes[0] == STEPPED.format(REFUSAL)
+    assert sorted(notes[1:]) == sorted(f"The {n} DICOM files in study/{sub} could not be analysed in one request "
+                                       f"({REFUSAL}): each is classified on its own." for n, sub in ((3, "SER1"),
+                                                                                                      (2, "SER2")))
+    assert blocks == []
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in folder.rglob("IM*"))
+    assert sorted(page.locator("#results > .card .card-name").all_inner_texts()) == files
+    sent = [[name for name, _, _ in files] for files in page.evaluate("window.sentFiles")]
+    assert sorted(sent) == sorted([["series.zip"]] * 3 + [[f.rsplit("/", 1)[1]] for f in files])
+    assert page.locator("#page-status").inner_text() == "Done: 0 classified, 5 not classified (unlike brain MRI) " \
+                                                        "(see below)."
+    assert [p for p in problems if "status of 400" not in p] == []
     page.close()

@@ -81,8 +81,8 @@ def test_a_series_past_the_limits_or_refused_whole_is_sent_file_by_file_with_a_n
     page.route("**/api/v1/predict*", answer)
     notes = drop_and_read_notes(page, [str(folder)], "Done: 5 classified (see below).")
     assert notes == [
-        "The DICOM files in study/T1 could not be read as one series (the zip's slices hold more than 134,217,728 "
-        "pixels): each is classified on its own."]
+        "The 4 DICOM files in study/T1 could not be analysed in one request (the zip's slices hold more than "
+        "134,217,728 pixels): each is classified on its own."]
     names = page.locator("#results > .card .card-name").all_inner_texts()
     assert sorted(names) == ["study/T1/IM0000", "study/T1/IM0001", "study/T1/IM0002", "study/T1/IM0003",
                              "study/a.jpg"]

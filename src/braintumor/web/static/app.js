@@ -48,11 +48,15 @@
     document.getElementById("downloads").hidden = false;
   }
 
-  // One file's request and its answer's records (send.js, loaded first); a dropped folder's DICOM series the server
-  // refuses in one request is sent again file by file, joining the run (handleFiles).
+  // One file's request and its answer's records (send.js, loaded first); a dropped folder's DICOM files the server
+  // refuses in one request (a study past its pixels) are sent again a step down, joining the run (handleFiles): each
+  // sub-folder's together (folders.stepDown), and a sub-folder's refused in turn file by file. A study was sent file
+  // by file at once, said to be "one series".
   const classify = window.braintumorSend({ fillCard: fillCard, showSeries: showSeries, resend: function (form, job) {
-    handleFiles(form, job.files, ["The DICOM files in " + job.name + " could not be read as one series (" +
-      job.refused + "): each is classified on its own."]);
+    const parts = folders.stepDown(job.files);
+    handleFiles(form, parts || job.files, ["The " + job.files.length + " DICOM files in " + job.name + " could not " +
+      "be analysed in one request (" + job.refused + "): " + (parts ? "those of each folder are sent together (a " +
+      "series split over folders is shown in parts)." : "each is classified on its own.")]);
   } }).classify;
 
   // What one request takes (the server's limits, from the page), less room for the multipart framing around a zip.

@@ -201,6 +201,14 @@ window.braintumorFolders = (function () {
     return { items: out.filter(Boolean), noted: said };
   }
 
+  // The files of a zip the server refused (a study past one request's pixels, which the page cannot see) a step down:
+  // those of each folder as a zip of their own (one file: itself), or null when they all sit in one folder.
+  function stepDown(files) {
+    const parts = Array.from(inFolders(files, folderOf).values());
+    return parts.length < 2 ? null
+      : parts.map(function (p) { return p.length > 1 ? { files: p, path: common(p) } : p[0]; });
+  }
+
   // The drop's files to classify, [{file, path}] (a folder's DICOM slices grouped: series), in order, and the notes
   // on what was left: {items, notes, none}.
   // A file dropped beside the folder is taken whatever its name (as the CLI sniffs a file it is given).
@@ -293,6 +301,6 @@ window.braintumorFolders = (function () {
       : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };
   }
 
-  return { dropped: dropped, hasFolder: hasFolder, walk: walk, isDicomHead: isDicomHead, leftOutKind: leftOutKind,
-    MAX_TAKEN: MAX_TAKEN };
+  return { dropped: dropped, hasFolder: hasFolder, walk: walk, stepDown: stepDown, isDicomHead: isDicomHead,
+    leftOutKind: leftOutKind, MAX_TAKEN: MAX_TAKEN };
 })();

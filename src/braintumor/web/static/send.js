@@ -47,9 +47,9 @@ window.braintumorSend = function (helpers) {
     });
   }
 
-  // A series the server refused whole (past a limit the page cannot see, such as its pixels), or one this browser
-  // could not zip (a file moved since the drop): its files are sent one by one, each with its own answer, and its
-  // card makes way for theirs.
+  // A folder's DICOM files the server refused whole (past a limit the page cannot see, such as its pixels), or that
+  // this browser could not zip (a file moved since the drop): sent again a step down (app.js: each sub-folder's
+  // together, or one by one), each with its own answer, and its card makes way for theirs.
   function resend(form, job, why) {
     job.resent = true;
     job.refused = why;
