@@ -88,3 +88,46 @@ def test_a_worker_whose_parent_died_before_it_started_leaves_at_once(tmp_path):
                           capture_output=True, text=True, timeout=90)
     assert (done.returncode, done.stderr) == (1, "")
     assert time.time() - started < 30
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_stop_signal_removes_the_temporary_output_and_says_so(tmp_path, monkeypatch, capfd, signum):
+    """It ended the process at once and left the hidden ``.out.jsonl.1a2b3c4d`` of ``-o out.jsonl`` behind, silently."""
+    from braintumor import atomic_files, cli_run
+
+    fd, _ = atomic_files.temp_beside(tmp_path / "out.jsonl")  # an output being written
+    os.close(fd)
+    ended = []
+    monkeypatch.setattr(cli_run.signal, "signal", lambda *a: None)  # this test process keeps its handlers
+    monkeypatch.setattr(cli_run.os, "kill", lambda pid, s: ended.append(s))
+    monkeypatch.setattr(cli_run.os, "_exit", ended.append)
+    cli_run._stop_now(signum, None)
+    assert list(tmp_path.iterdir()) == [] and ended[0] == signum
+    what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    assert capfd.readouterr().err == f"{what} again: stopped at once, {tmp_path / 'out.jsonl'} not written\n"
+
+
+def test_a_second_ctrl_c_leaves_no_temporary_output_and_no_leaked_semaphores(data_root, tmp_path):
+    """``predict --workers 2 -o out.jsonl``, Ctrl-C twice: the hidden temporary output stayed, and multiprocessing's
+    resource tracker warned of leaked semaphores."""
+    out = tmp_path / "out.jsonl"
+    proc = _start(data_root, out, "--workers", "2")
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and proc.poll() is None:
+            if sum(p.stat().st_size for p in tmp_path.glob(".out.jsonl.*")) > 2_000:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.skip("the run ended before it could be interrupted")
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        err = proc.communicate(timeout=30)[1]  # after the workers and the resource tracker are gone
+    assert proc.returncode == -signal.SIGINT
+    assert list(tmp_path.iterdir()) == []
+    assert err.splitlines() == [f"interrupted again: stopped at once, {out} not written"], err

@@ -6,6 +6,7 @@ on a team server could not be read by the team; a new file here gets the permiss
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -14,15 +15,21 @@ from pathlib import Path
 from .file_names import MAX_NAME_BYTES, fit_name
 from .image_files import is_special_file
 
+#: The temporary files being written now, and the output each is for: what a forced stop removes (:func:`remove_temps`).
+_LIVE: dict[str, str] = {}
+
 
 def temp_beside(target: Path) -> tuple[int, str]:
-    """(descriptor, path) of a new, empty temporary file in ``target``'s folder, hidden, opened for writing."""
+    """(descriptor, path) of a new, empty temporary file in ``target``'s folder, hidden, opened for writing; known to
+    :func:`remove_temps` until :func:`settled`."""
     for _ in range(100):
         # cut to fit: a name of 250 bytes is a file name; 260 with the dot and the token are not
         tmp = target.parent / f".{fit_name(target.name, '', MAX_NAME_BYTES - 10)}.{secrets.token_hex(4)}"
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)  # Windows: not text mode
-            return os.open(tmp, flags, 0o666), str(tmp)
+            fd = os.open(tmp, flags, 0o666)
+            _LIVE[str(tmp)] = str(target)
+            return fd, str(tmp)
         except FileExistsError:
             continue
         except OSError as exc:  # named by the output asked for, not the hidden temporary name nobody typed
@@ -39,3 +46,22 @@ def put_in_place(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
         os.unlink(tmp)
     else:
         os.replace(tmp, target)
+    settled(tmp)
+
+
+def settled(tmp: str | os.PathLike) -> None:
+    """``tmp`` was moved into place or removed: a forced stop has nothing left to remove there."""
+    _LIVE.pop(str(tmp), None)
+
+
+def remove_temps() -> list[str]:
+    """Remove the temporary files still being written; the outputs they were for. For a second Ctrl-C or SIGTERM,
+    which ends the process at once (no cleanup runs): it left the hidden ``.out.jsonl.1a2b3c4d`` of ``-o out.jsonl``
+    behind. Plain ``os.unlink`` calls on names known in advance: fit for a signal handler."""
+    removed = []
+    for tmp, target in list(_LIVE.items()):
+        with contextlib.suppress(OSError):  # already moved into place, or its folder gone
+            os.unlink(tmp)
+            removed.append(target)
+        _LIVE.pop(tmp, None)
+    return removed

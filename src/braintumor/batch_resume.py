@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from .atomic_files import temp_beside
+from .atomic_files import settled, temp_beside
 from .cli_checks import UsageError
 from .file_names import os_text, utf8_text
 from .image_io import ImageError
@@ -176,6 +176,8 @@ def _rewrite_prefix(target: Path, size: int) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        settled(tmp)
 
 
 @contextmanager

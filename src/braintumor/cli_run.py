@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .atomic_files import remove_temps
 from .cli_checks import RunFailed, UsageError, check_destinations
 from .data import DatasetError
 from .predictor import ModelError
@@ -35,12 +36,47 @@ class Terminated(KeyboardInterrupt):
 
 
 def _stop_at_once_from_now() -> None:
-    """A second stop signal of any kind during the cleanups ends the process at once: it hung in a pool join (a second
-    Ctrl-C, or ``timeout -s INT``, which signals the process and then its group, left ``predict --workers`` waiting
-    for its workers for good)."""
+    """A second stop signal of any kind during the cleanups ends the process at once (:func:`_stop_now`): it hung in a
+    pool join (a second Ctrl-C, or ``timeout -s INT``, which signals the process and then its group, left ``predict
+    --workers`` waiting for its workers for good)."""
     for s in (*_STOP_SIGNALS, signal.SIGINT):
         if signal.getsignal(s) is not signal.SIG_IGN:
+            signal.signal(s, _stop_now)
+
+
+def _stop_now(signum: int, frame: object) -> None:
+    """End the process at once, first removing what the cleanups it skips would have: the temporary files of outputs
+    being written (the rule: no half-written output, and no hidden debris either) and the worker pool's named
+    semaphores (else multiprocessing's resource tracker warned of "leaked semaphore objects"); one line says so."""
+    for s in (*_STOP_SIGNALS, signal.SIGINT):  # a third signal ends it, whatever happens here
+        if signal.getsignal(s) is not signal.SIG_IGN:
             signal.signal(s, signal.SIG_DFL)
+    removed = list(dict.fromkeys(remove_temps()))
+    _unlink_semaphores()
+    what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    lines = [f"{what} again: stopped at once" + (f", {', '.join(removed)} not written" if removed else "")]
+    hint = _how_to_continue(_running[-1]) if _running else None
+    text = "".join(printable(line) + "\n" for line in lines + ([hint] if hint else []))
+    with contextlib.suppress(OSError):  # not print(): this may run inside a print to stderr, which is not reentrant
+        os.write(2, text.encode("utf-8", "backslashreplace"))
+    if os.name != "nt":  # dies by the signal, as the shell expects of a stopped command
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        os.kill(os.getpid(), signum)
+    os._exit(128 + signum)
+
+
+def _unlink_semaphores() -> None:
+    """Unlink the named semaphores of multiprocessing's queues and tell its resource tracker, as multiprocessing does
+    at a normal exit (the SemLock finalizers). Its private API: where it changed, the tracker still unlinks them when
+    the process is gone, with its warning."""
+    util, synchronize = (sys.modules.get(f"multiprocessing.{m}") for m in ("util", "synchronize"))
+    if util is None or synchronize is None:  # no pool was started
+        return
+    with contextlib.suppress(Exception):
+        for finalizer in list(util._finalizer_registry.values()):
+            if getattr(finalizer, "_callback", None) is synchronize.SemLock._cleanup:
+                finalizer()
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
@@ -53,14 +89,17 @@ def _raise_interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+#: The arguments of the command running now, for :func:`_stop_now`'s hint.
+_running: list[argparse.Namespace] = []
 _STOP_SIGNALS = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
 
 
 @contextmanager
-def _signals_stop_like_ctrl_c() -> Iterator[None]:
+def _signals_stop_like_ctrl_c(args: argparse.Namespace) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
         return
+    _running.append(args)
     # not a signal the process was started ignoring: nohup's SIGHUP (the run was stopped when the ssh session closed)
     before = {s: signal.signal(s, _raise_terminated) for s in _STOP_SIGNALS
               if signal.getsignal(s) is not signal.SIG_IGN}
@@ -71,6 +110,7 @@ def _signals_stop_like_ctrl_c() -> Iterator[None]:
     finally:
         for s, handler in before.items():
             signal.signal(s, handler)
+        _running.pop()
 
 
 def _product_on_stdout(args: argparse.Namespace) -> bool:
@@ -106,17 +146,25 @@ codecs.register_error(STDOUT_ERRORS, _as_bytes_or_escaped)
 
 
 def _say_how_to_continue(args: argparse.Namespace) -> None:
-    """After a stop, the line that says what was kept and how to go on, where a run can be continued: a stopped
-    training run, or ``predict --resume``, whose records so far stay in its file (else one wonders whether to start
-    again, scoring everything twice, or is refused for a run folder that already holds a run)."""
+    """After a stop, the line that says what was kept and how to go on (:func:`_how_to_continue`)."""
+    hint = _how_to_continue(args)
+    if hint:
+        _say(hint)
+
+
+def _how_to_continue(args: argparse.Namespace) -> str | None:
+    """Where a run can be continued, what was kept and how to go on: a stopped training run, or ``predict --resume``,
+    whose records so far stay in its file (else one wonders whether to start again, scoring everything twice, or is
+    refused for a run folder that already holds a run)."""
     with contextlib.suppress(OSError, TypeError):  # a path that cannot be checked: say nothing more
         if args.command == "train" and (Path(args.out) / "last.pt").is_file():
-            _say(f"{Path(args.out) / 'last.pt'} holds the last finished epoch: run the same command with --resume "
-                 "to continue")
-        elif args.command == "predict" and getattr(args, "resume", False) and args.output not in (None, "-") \
+            return f"{Path(args.out) / 'last.pt'} holds the last finished epoch: run the same command with --resume " \
+                   "to continue"
+        if args.command == "predict" and getattr(args, "resume", False) and args.output not in (None, "-") \
                 and Path(args.output).is_file():
-            _say(f"the records so far are kept in {args.output}: run the same command again, with --resume, to "
-                 "continue")
+            return f"the records so far are kept in {args.output}: run the same command again, with --resume, to " \
+                   "continue"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
     try:
-        with _signals_stop_like_ctrl_c():
+        with _signals_stop_like_ctrl_c(args):
             check_destinations(args)
             return int(args.func(args) or 0)
     except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:

@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .atomic_files import temp_beside
+from .atomic_files import settled, temp_beside
 from .classes import display_name
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
@@ -199,6 +199,8 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        settled(tmp)
 
 
 class HeatmapWriter:
@@ -248,6 +250,7 @@ class HeatmapWriter:
                 fh.write(png)
             with signals_held() if self.hold_signals else nullcontext():
                 os.replace(tmp, target)
+                settled(tmp)
                 placed, rec["heatmap"] = True, str(target)
                 record(rec)
                 recorded = True
@@ -257,6 +260,7 @@ class HeatmapWriter:
                     target.unlink(missing_ok=True)
                 raise
             Path(tmp).unlink(missing_ok=True)
+            settled(tmp)
             if isinstance(exc, OSError):  # a failed write names no file, and the run then blamed -o (another disk)
                 raise OSError(exc.errno, exc.strerror, str(target)) from None
             raise
