@@ -103,6 +103,19 @@ def test_a_log_that_cannot_be_written_after_the_work_keeps_the_exit_code(tmp_pat
     assert (tmp_path / "r.csv").read_text().startswith("path,label") and "a.png" in done.stdout
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to stand for a full disk")
+def test_a_full_standard_output_is_named_as_a_full_output_file_is(tmp_path):
+    """``predict DIR > /dev/full`` said ``error: No space left on device``, not what could not be written; ``-o
+    /dev/full`` says ``(writing /dev/full)``."""
+    image = tmp_path / "a.png"
+    image.write_bytes(encode(synthetic_head(), "PNG"))
+    for fmt in ("table", "jsonl"):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(image), "--format", fmt],
+                                  env=ENV, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert (done.returncode, done.stderr) == (1, "error: No space left on device (writing standard output)\n")
+
+
 SLOW_START = '''import os, sys, time
 if "spawn_main" in " ".join(getattr(sys, "orig_argv", [])):  # a --workers process, still starting up
     open(os.path.join(os.environ["BT_STARTING"], str(os.getpid())), "w").close()

@@ -219,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:  # the disk filled, a file vanished mid-run: outputs are written whole or not at all
         out = getattr(args, "output", None) or getattr(args, "out", None)  # a failed write names no file itself
+        if not out and _product_on_stdout(args):  # `predict DIR > /dev/full`: not a bare "No space left on device"
+            out = "standard output"
         where = f": {exc.filename}" if exc.filename else (f" (writing {out})" if out else "")
         _say(f"error: {exc.strerror or exc}{where}")
         return 1
