@@ -44,3 +44,14 @@ def test_predict_on_images_prints_no_slice_column(test_images, tmp_path, capsys)
     assert main(["predict", str(tmp_path), "--batch-size", "2", "--no-progress"]) == 0
     header, *rows = capsys.readouterr().out.splitlines()
     assert header.split() == ["path", "prediction", "confidence"] and len(rows) == 3
+
+
+def test_predict_workers_on_images_prints_no_slice_column(test_images, tmp_path, capsys):
+    """--workers N planned its inputs lazily, so the table, sized from its first rows, could not know that no scan came
+    later: more images than those rows showed an empty ``slice`` column."""
+    for k, image in enumerate(test_images["glioma"][:3]):
+        (tmp_path / f"{k}.jpg").write_bytes(image.read_bytes())
+    argv = ["predict", str(tmp_path), "--batch-size", "2", "--workers", "2", "--threads", "1", "--no-progress"]
+    assert main(argv) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["path", "prediction", "confidence"] and len(rows) == 3

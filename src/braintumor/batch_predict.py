@@ -85,15 +85,16 @@ def _take(done: Counter, key: str, whole: bool = False) -> bool:
 
 
 def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = None,
-               on_note: Callable[[str], None] | None = None) -> Iterator[Unit]:
+               on_note: Callable[[str], None] | None = None, planned: Iterable | None = None) -> Iterator[Unit]:
     """The inputs as units of work, in order, lazily; inputs already in ``done`` are left out; ``on_note``: see
-    :func:`~braintumor.volume_io.plan_inputs`."""
+    :func:`~braintumor.volume_io.plan_inputs`; ``planned``: what ``plan_inputs(paths)`` gave, where it was listed
+    already."""
     keyed: Counter = Counter()
     for name, n in (done or {}).items():  # the file's names, as the earlier run was given them
         keyed[resume_key(name)] += n
     done = keyed
     images: list[str] = []
-    for item in plan_inputs(paths, on_note):
+    for item in plan_inputs(paths, on_note) if planned is None else planned:
         if isinstance(item, Path):
             if not _take(done, str(item)):
                 images.append(str(item))
@@ -226,11 +227,20 @@ class BatchJob:
         if heatmaps is not None and self.args.resume:
             heatmaps.used.update(p.name.lower() for p in heatmaps.folder.glob("*.heatmap.png"))
 
-    def records(self, summaries: bool, pixels: bool) -> Iterator[dict]:
-        """The run's records in input order, with a progress bar; inputs already in the continued file left out."""
+    def records(self, summaries: bool, pixels: bool, on_plan: Callable[[list], None] | None = None) -> Iterator[dict]:
+        """The run's records in input order, with a progress bar; inputs already in the continued file left out.
+        ``on_plan``: gets the planned inputs before the first record (the table's columns): the inputs are then listed
+        up front, as a run without --workers lists them; else lazily, a folder at a time (a tree of millions)."""
         a = self.args
-        units = plan_units(a.paths, a.batch_size, self.prev.done,
-                           on_note=lambda note: tqdm.write(note, file=sys.stderr))  # above the bar
+
+        def note(text: str) -> None:  # above the bar
+            tqdm.write(text, file=sys.stderr)
+
+        planned = None
+        if on_plan is not None:
+            planned = list(plan_inputs(a.paths, note))
+            on_plan(planned)
+        units = plan_units(a.paths, a.batch_size, self.prev.done, on_note=note, planned=planned)
         show = a.progress if a.progress is not None else sys.stderr.isatty()
         with tqdm(unit="rec", disable=not show, file=sys.stderr) as bar:
             if a.workers == 1:

@@ -115,8 +115,9 @@ def run_predict(args: argparse.Namespace) -> int:
         fmt = Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size)
         kinds = {"summaries": summary or args.format == "table", "pixels": heatmaps is not None}
         try:
-            for rec in job.records(**kinds) if job else records(clf, args.paths, args.batch_size, args.progress,
-                                                                on_plan=lambda items: _scans(fmt, items), **kinds):
+            plan = (lambda items: _scans(fmt, items)) if args.format == "table" else None  # its slice column
+            for rec in job.records(**kinds, on_plan=plan) if job else records(clf, args.paths, args.batch_size,
+                                                                              args.progress, on_plan=plan, **kinds):
                 if "summary" in rec:  # after a multi-slice input: inline for json/jsonl --summary, else stderr
                     if summary and args.format in ("json", "jsonl"):
                         fmt.write(rec)
