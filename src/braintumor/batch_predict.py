@@ -241,8 +241,11 @@ class BatchJob:
             planned = list(plan_inputs(a.paths, note))
             on_plan(planned)
         units = plan_units(a.paths, a.batch_size, self.prev.done, on_note=note, planned=planned)
+        # the inputs are not counted first: no total, and by default no bar before the 50th record (as a run without
+        # --workers draws none for under 50 inputs), where --help says so
         show = a.progress if a.progress is not None else sys.stderr.isatty()
-        with tqdm(unit="rec", disable=not show, file=sys.stderr) as bar:
+        bar = tqdm(unit="rec", file=sys.stderr) if show and a.progress else None
+        try:
             if a.workers == 1:
                 stream = (r for u in units for r in score_unit(self.clf, u, a.batch_size, summaries, pixels))
             else:
@@ -253,10 +256,16 @@ class BatchJob:
             try:
                 for rec in stream:
                     new += 1
-                    bar.update(1)
+                    if bar is not None:
+                        bar.update(1)
+                    elif show and new >= 50:
+                        bar = tqdm(unit="rec", file=sys.stderr, initial=new)
                     yield rec
                 if a.resume and not new:
                     print(f"nothing left to do: every input is already in {printable(a.output)}", file=sys.stderr)
             except BrokenProcessPool:
                 raise RunFailed("a worker process stopped unexpectedly (out of memory?)"
                                 + ("; run again to continue" if a.resume else "")) from None
+        finally:
+            if bar is not None:
+                bar.close()
