@@ -4,8 +4,9 @@
     braintumor predict DATA/Testing --format jsonl | python scripts/score_jsonl.py
 
 Independent of the package on purpose: it checks the CLI's answers, not the library's.
-A slice refused as unlike brain MRI (``"ood": true``, label withheld) is scored by its most probable
-class for the model's accuracy, and counted apart as a refusal; "answered" counts it as wrong.
+A slice not classified (``"ood": true``, label withheld: unlike brain MRI, or on its side) is scored by its most
+probable class for the model's accuracy, and counted apart as not classified; "answered" counts it as wrong. The
+counts are said in the words of the CLI, the page and evaluate (braintumor.wording's, copied).
 The class is the innermost folder of the path that names one, as evaluate reads class folders (other
 datasets' names too: no_tumor, "Glioma Tumor"; patient folders below it). Records that name no class,
 and the slices of a volume or series (not all of them show the folder's class), are counted apart, not scored.
@@ -26,6 +27,21 @@ FOLDER_ALIASES: dict[str, str] = {
 #: braintumor.orientation.TURN_ADVICE, copied likewise: the words a refusal as on its side ends with (a test keeps
 #: them equal). Such a slice is a brain MRI, to be turned: counted apart from those refused as unlike brain MRI.
 TURN_ADVICE: str = "rotate it upright and send it again"
+#: braintumor.wording.UNLIKE_MRI and UNREADABLE, copied likewise: the script's counts in the words the CLI, the page
+#: and evaluate use (it said "refused as unlike brain MRI: 36" and "(errors: 0)" where they say "36 not classified
+#: (unlike brain MRI)" and "0 unreadable").
+UNLIKE_MRI: str = "unlike brain MRI"
+UNREADABLE: str = "unreadable"
+
+
+def refusals_text(refused: int, side: int) -> str:
+    """braintumor.wording.refusals_text, copied likewise (a test keeps the two equal): all ``refused`` records,
+    ``side`` of them as on their side, e.g. ``36 not classified (unlike brain MRI), 9 not classified (on their side:
+    rotate and resend)``; the first count kept at 0, the second left out then."""
+    said = [f"{refused - side} not classified ({UNLIKE_MRI})"]
+    if side:
+        said.append(f"{side} not classified (on {'its' if side == 1 else 'their'} side: rotate and resend)")
+    return ", ".join(said)
 
 
 def class_of(path: str, classes: set[str]) -> str | None:
@@ -100,10 +116,8 @@ def main() -> int:
     if not n:
         print("no predictions to score" + (" (see above)" if records else " read"), file=sys.stderr)
         return 2
-    print(f"accuracy {sum(correct.values())}/{n} = {100 * sum(correct.values()) / n:.2f} %  (errors: {errors})")
-    said = (f"refused: {refused} ({refused - side} as unlike brain MRI, {side} on {'its' if side == 1 else 'their'} "
-            "side)" if side else f"refused as unlike brain MRI: {refused}")
-    print(f"{said}; answered correctly (refusals count as wrong): "
+    print(f"accuracy {sum(correct.values())}/{n} = {100 * sum(correct.values()) / n:.2f} %  ({errors} {UNREADABLE})")
+    print(f"{refusals_text(refused, side)}; answered correctly (not classified counts as wrong): "
           f"{answered}/{n} = {100 * answered / n:.2f} %")
     for cls in sorted(total):
         print(f"  {cls:<11} recall {correct[cls]}/{total[cls]} = {100 * correct[cls] / total[cls]:.2f} %")

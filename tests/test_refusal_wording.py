@@ -92,7 +92,7 @@ def test_score_jsonl_says_unlike_brain_mri():
             '"probabilities": {"glioma": 0.9, "meningioma": 0.04, "notumor": 0.03, "pituitary": 0.03}}\n')
     done = subprocess.run([sys.executable, str(REPO / "scripts" / "score_jsonl.py")], input=text,
                           capture_output=True, text=True, timeout=60)
-    assert "refused as unlike brain MRI: 1;" in done.stdout and OLD not in done.stdout
+    assert "1 not classified (unlike brain MRI);" in done.stdout and OLD not in done.stdout
 
 
 def test_the_api_describes_refusals_as_unlike_brain_mri():

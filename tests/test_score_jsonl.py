@@ -11,6 +11,7 @@ from pathlib import Path
 
 from braintumor.classes import CLASSES, FOLDER_ALIASES
 from braintumor.orientation import TURN_ADVICE
+from braintumor.wording import UNLIKE_MRI, UNREADABLE, refusals_text
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "score_jsonl.py"
@@ -36,8 +37,8 @@ def test_other_folder_names_and_patient_folders_are_scored_by_their_class():
                   record("ext/no_tumor/d.png", "meningioma", ood=True)])
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "accuracy 2/4 = 50.00 %  (errors: 0)",
-        "refused as unlike brain MRI: 1; answered correctly (refusals count as wrong): 2/4 = 50.00 %",
+        "accuracy 2/4 = 50.00 %  (0 unreadable)",
+        "1 not classified (unlike brain MRI); answered correctly (not classified counts as wrong): 2/4 = 50.00 %",
         "  glioma      recall 1/1 = 100.00 %",
         "  notumor     recall 1/2 = 50.00 %",
         "  pituitary   recall 0/1 = 0.00 %"]
@@ -57,8 +58,9 @@ def test_volumes_series_and_records_in_no_class_folder_are_counted_apart_not_sco
                         "folder's class; score single slices)")
     assert lines[1].startswith("not scored: 1 records in no folder named after a class (glioma, meningioma, "
                                "notumor, pituitary), e.g. ext; a DICOM series is recorded under the folder")
-    assert lines[2:] == ["accuracy 2/2 = 100.00 %  (errors: 0)",
-                         "refused as unlike brain MRI: 0; answered correctly (refusals count as wrong): 2/2 = 100.00 %",
+    assert lines[2:] == ["accuracy 2/2 = 100.00 %  (0 unreadable)",
+                         "0 not classified (unlike brain MRI); answered correctly (not classified counts as wrong): "
+                         "2/2 = 100.00 %",
                          "  glioma      recall 2/2 = 100.00 %"]
 
 
@@ -73,12 +75,34 @@ def test_text_that_is_not_jsonl_gets_a_one_line_error_not_a_traceback():
     assert "not scored: 1 records in no folder named after a class" in done.stdout
 
 
-def test_the_scripts_folder_names_are_the_packages():
+def _module():
     spec = importlib.util.spec_from_file_location("score_jsonl", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_the_scripts_folder_names_are_the_packages():
+    module = _module()
     assert module.FOLDER_ALIASES == FOLDER_ALIASES
     assert module.TURN_ADVICE == TURN_ADVICE
+
+
+def test_the_scripts_counts_are_said_in_the_packages_words():
+    """The script said "refused as unlike brain MRI: 36" and "(errors: 0)" after the CLI, the page and evaluate came
+    to say "36 not classified (unlike brain MRI)", "... (on their side: rotate and resend)" and "0 unreadable": its
+    copies of braintumor.wording's phrases are kept equal to them here, and its output uses them."""
+    module = _module()
+    assert (module.UNLIKE_MRI, module.UNREADABLE) == (UNLIKE_MRI, UNREADABLE)
+    for refused, side in [(0, 0), (1, 0), (3, 1), (2, 2), (45, 9)]:
+        assert module.refusals_text(refused, side) == refusals_text(refused, side)
+    done = score([record("ext/glioma/a.png", "glioma"), {"path": "ext/glioma/b.png", "error": "truncated"},
+                  *(record(f"ext/notumor/{k}.png", "glioma", ood=True, reason=f"turned; {TURN_ADVICE}")
+                    for k in range(2))])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        f"accuracy 1/4 = 25.00 %  (1 {UNREADABLE})",
+        f"{refusals_text(2, 2)}; answered correctly (not classified counts as wrong): 1/4 = 25.00 %"]
 
 
 def test_refusals_as_on_their_side_are_counted_apart():
@@ -87,5 +111,6 @@ def test_refusals_as_on_their_side_are_counted_apart():
                   record("ext/glioma/b.png", "glioma", ood=True, reason="far"),
                   record("ext/glioma/c.png", "glioma", ood=True, reason=f"it looks turned 90 degrees; {TURN_ADVICE}")])
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[1] == ("refused: 2 (1 as unlike brain MRI, 1 on its side); answered correctly "
-                                           "(refusals count as wrong): 1/3 = 33.33 %")
+    assert done.stdout.splitlines()[1] == ("1 not classified (unlike brain MRI), 1 not classified (on its side: "
+                                           "rotate and resend); answered correctly (not classified counts as wrong): "
+                                           "1/3 = 33.33 %")
