@@ -135,3 +135,22 @@ def test_results_glance_robustness_ranges_are_the_shipped_files_column():
     said = (f"| {min(accepted):.2f}-{max(accepted):.2f} % of the accepted slices right; "
             f"{min(refused):.2f}-{max(refused):.2f} % refused")
     assert said in prose("docs/RESULTS.md").split("## At a glance", 1)[1].split("## ", 1)[0]
+
+
+def _figures(name: str) -> dict:
+    """What a script's ``--json`` wrote into docs/figures (the command beside the figures in docs/RESULTS.md)."""
+    return json.loads((REPO / "docs" / "figures" / name).read_text())
+
+
+def test_small_image_figures_are_what_small_images_printed():
+    """docs/WEB.md gave "88.5 % at 32 px" as the reason for the 64 x 64 minimum, from a one-off check no command
+    reproduced (the reader now refuses such images); the figures are `python scripts/small_images.py`'s."""
+    s = _figures("small_images.json")
+    text = prose("docs/RESULTS.md").split("**Small images**", 1)[1].split("**Orientation and gray levels", 1)[0]
+    for side, row in s["rows"].items():
+        said = "original (224 px or more)" if side == "original" else side
+        assert (f"| {said} | {row['not_classified']} | {pct(row['accuracy_accepted'], 1)} ({row['right']}/"
+                f"{row['accepted']}) | {row['lower_confidence']} | {row['wrong_not_lower_confidence']} |") in text
+    web = " ".join(prose("docs/WEB.md").split("- **Limits**", 1)[1].split(" - ", 1)[0].split())
+    assert (f"to {pct(s['rows']['32']['accuracy_accepted'], 1)} of the accepted Testing images shrunk to 32 px, "
+            "`python scripts/small_images.py`") in web
