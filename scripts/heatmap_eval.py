@@ -7,8 +7,9 @@ level, 0) in growing shares of the model's input, and the calibrated probability
 (Petsiuk et al., "RISE", BMVC 2018: the deletion metric). A map that shows where the network's evidence is should
 make the probability fall faster than a map drawn at random with the same smoothness (random 5 x 5 cells upsampled
 as the heat map is) and much faster than the map turned inside out (coolest first). Also printed: how much of each
-map's weight lies on the head rather than on the black background around it. Quoted in docs/RESULTS.md
-("Heat maps: do they show where the evidence is?").
+map's weight lies on the head rather than on the black background around it, and the heat map's mean curve of each
+answer and of the tumour answers together. Quoted in docs/RESULTS.md ("Heat maps: do they show where the evidence
+is?"), whose figures tests/test_docs_figures.py checks against the ``--json`` in docs/figures.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from braintumor.predictor import Classifier
 
 FRACTIONS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)  # shares of the input's pixels blacked out
 HEAD_LEVEL = 10  # gray level above which a pixel of the model's input counts as head, not background
+NO_TUMOUR = "notumor"  # the answer that is an absence of evidence: left out of the tumour answers' mean
+TUMOUR_ANSWERS = "tumour answers"  # how that mean is named in the output
+DIGITS = 6  # of the --json numbers: printed to 3, a figure rounded to 4 first could round the other way (0.9905)
 
 
 def deletion_curve(crop: np.ndarray, ranking: np.ndarray, label: int,
@@ -58,6 +62,17 @@ def random_smooth_map(rng: np.random.Generator, size: int, stride: int = FEATURE
     return upsample(rng.random((cells, cells)).astype(np.float32), size, stride)
 
 
+def answer_means(class_curves: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
+    """The mean deletion curve of each answer, then of the tumour answers together (every answer but ``NO_TUMOUR``,
+    when there are any): RESULTS.md quotes how far a tumour answer falls, and the all-answers mean mixes in "no
+    tumour", whose maps point at nothing."""
+    means = {label: np.stack(c).mean(axis=0) for label, c in sorted(class_curves.items())}
+    tumour = [c for label, curves in sorted(class_curves.items()) if label != NO_TUMOUR for c in curves]
+    if tumour and len(tumour) < sum(map(len, class_curves.values())):
+        means[TUMOUR_ANSWERS] = np.stack(tumour).mean(axis=0)
+    return means
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_image_set_options(ap)
@@ -71,6 +86,7 @@ def main() -> int:
     maps = ("heat map", "random smooth map", "heat map inside out")
     curves: dict[str, list[np.ndarray]] = {name: [] for name in maps}
     by_class: dict[str, dict[str, list[float]]] = {}
+    class_curves: dict[str, list[np.ndarray]] = {}  # the heat map's deletion curves by answer
     head_share, head_area, refused = [], [], 0
     for path in paths:
         try:
@@ -89,6 +105,8 @@ def main() -> int:
             curve = deletion_curve(crop, ranking, label, clf.predict_proba)
             curves[name].append(curve)
             by_class.setdefault(e.prediction.label, {m: [] for m in maps})[name].append(area(curve))
+            if name == maps[0]:
+                class_curves.setdefault(e.prediction.label, []).append(curve)
         head = crop > HEAD_LEVEL
         head_share.append(float(e.cam[head].sum() / max(e.cam.sum(), 1e-12)))
         head_area.append(float(head.mean()))
@@ -105,8 +123,9 @@ def main() -> int:
         c = np.stack(curves[name])
         mean, areas = c.mean(axis=0), [area(x) for x in c]
         kept = float(np.mean(c[:, at10] >= 0.5))  # the answer still holds at least half the probability
-        rows[name] = {"mean_curve": [round(float(v), 4) for v in mean], "area": round(float(np.mean(areas)), 4),
-                      "p_answer_over_half_at_10pct": round(kept, 4)}
+        rows[name] = {"mean_curve": [round(float(v), DIGITS) for v in mean],
+                      "area": round(float(np.mean(areas)), DIGITS),
+                      "p_answer_over_half_at_10pct": round(kept, DIGITS)}
         print(f"{name:<22}" + "".join(f"{v:7.3f}" for v in mean) + f"{np.mean(areas):8.3f}{kept:>18.1%}")
     heat, rand = (np.array([area(x) for x in curves[m]]) for m in maps[:2])
     lower = float(np.mean(heat < rand))
@@ -114,16 +133,23 @@ def main() -> int:
     print("by answer (mean area: heat map / random / inside out):")
     for label, d in sorted(by_class.items()):
         print(f"  {label:<11} n {len(d['heat map']):>4}  " + " / ".join(f"{np.mean(d[m]):.3f}" for m in maps))
+    answer_curves = answer_means(class_curves)
+    print("by answer, mean probability of the answer with the top share blacked out by the heat map:")
+    print(f"  {'answer':<20}" + "".join(f"{f:>7.0%}" for f in FRACTIONS))
+    for label, mean in answer_curves.items():
+        print(f"  {label:<20}" + "".join(f"{v:7.3f}" for v in mean))
     print(f"share of the map's weight on the head (gray level > {HEAD_LEVEL}): {np.mean(head_share):.1%} "
           f"(the head covers {np.mean(head_area):.1%} of the input)")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(utf8_document({"model": str(clf.path), "data": str(dataset.root), "images": n, "refused": refused,
-                       "fractions": list(FRACTIONS), "rows": rows, "heat_below_random": round(lower, 4),
-                       "by_answer": {k: {m: round(float(np.mean(v)), 4) for m, v in d.items()}
+                       "fractions": list(FRACTIONS), "rows": rows, "heat_below_random": round(lower, DIGITS),
+                       "by_answer": {k: {m: round(float(np.mean(v)), DIGITS) for m, v in d.items()}
                                      for k, d in by_class.items()},
-                       "head_share": round(float(np.mean(head_share)), 4),
-                       "head_area": round(float(np.mean(head_area)), 4)}), fh, indent=1)
+                       "by_answer_mean_curve": {k: [round(float(v), DIGITS) for v in c]
+                                                for k, c in answer_curves.items()},
+                       "head_share": round(float(np.mean(head_share)), DIGITS),
+                       "head_area": round(float(np.mean(head_area)), DIGITS)}), fh, indent=1)
     return 0
 
 

@@ -51,3 +51,16 @@ def test_a_random_map_is_as_smooth_as_a_heat_map_and_in_range():
     m = heatmap_eval.random_smooth_map(np.random.default_rng(0), 160)
     assert m.shape == (160, 160) and m.min() >= 0.0 and m.max() <= 1.0
     assert np.abs(np.diff(m, axis=0)).max() < 0.05  # upsampled cells, not pixel noise
+
+
+def test_each_answer_and_the_tumour_answers_get_their_own_mean_curve():
+    """RESULTS.md quoted how far a tumour answer's probability falls ("about 0.6") where the script printed only the
+    mean over all answers, "no tumour" included: it now gives each answer's mean curve, then the tumour answers'
+    (every answer but no tumour, weighted by slice, not by answer)."""
+    curves = {"glioma": [np.array([1.0, 0.2]), np.array([1.0, 0.4])], "notumor": [np.array([1.0, 1.0])],
+              "pituitary": [np.array([1.0, 0.9])]}
+    means = heatmap_eval.answer_means(curves)
+    assert list(means) == ["glioma", "notumor", "pituitary", heatmap_eval.TUMOUR_ANSWERS]
+    assert np.allclose(means["glioma"], [1.0, 0.3]) and np.allclose(means["notumor"], [1.0, 1.0])
+    assert np.allclose(means[heatmap_eval.TUMOUR_ANSWERS], [1.0, 0.5])
+    assert list(heatmap_eval.answer_means({"notumor": curves["notumor"]})) == ["notumor"]  # no tumour answer: no row
