@@ -41,8 +41,15 @@ def test_a_second_ctrl_c_during_the_workers_cleanup_ends_the_process(data_root, 
     ``predict --workers`` waiting for its workers for good."""
     out = tmp_path / "out.jsonl"
     proc = _start(data_root, out, "--workers", "2", "--resume")
+    _ctrl_c_twice(proc, _wait_for_records(out, proc))
+    assert proc.returncode in (130, -signal.SIGINT)
+
+
+def _ctrl_c_twice(proc: subprocess.Popen, ready: bool) -> str:
+    """Ctrl-C, then Ctrl-C again 0.1 s later, once the run is ``ready``; its stderr, read after every process of it
+    has ended (a worker left behind would hold stderr open). Skips when the run ended before it could be stopped."""
     try:
-        if not _wait_for_records(out, proc):
+        if not ready:
             pytest.skip("the run ended before it could be interrupted")
         proc.send_signal(signal.SIGINT)
         time.sleep(0.1)
@@ -51,8 +58,8 @@ def test_a_second_ctrl_c_during_the_workers_cleanup_ends_the_process(data_root, 
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate(timeout=30)  # a worker left behind would hold stderr open
-    assert proc.returncode in (130, -signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+    return err
 
 
 def _ignore_sighup() -> None:
@@ -112,22 +119,11 @@ def test_a_second_ctrl_c_leaves_no_temporary_output_and_no_leaked_semaphores(dat
     resource tracker warned of leaked semaphores."""
     out = tmp_path / "out.jsonl"
     proc = _start(data_root, out, "--workers", "2")
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline and proc.poll() is None:
-            if sum(p.stat().st_size for p in tmp_path.glob(".out.jsonl.*")) > 2_000:
-                break
-            time.sleep(0.05)
-        else:
-            pytest.skip("the run ended before it could be interrupted")
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        err = proc.communicate(timeout=30)[1]  # after the workers and the resource tracker are gone
+    deadline, ready = time.time() + 60, False
+    while not ready and time.time() < deadline and proc.poll() is None:
+        ready = sum(p.stat().st_size for p in tmp_path.glob(".out.jsonl.*")) > 2_000
+        time.sleep(0.05)
+    err = _ctrl_c_twice(proc, ready)  # read after the workers and the resource tracker are gone
     assert proc.returncode == -signal.SIGINT
     assert list(tmp_path.iterdir()) == []
     assert err.splitlines() == [f"interrupted again: stopped at once, {out} not written"], err
