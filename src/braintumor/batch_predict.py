@@ -40,6 +40,7 @@ from .batch_resume import Previous, append_sink, read_previous
 from .cli_checks import RunFailed, UsageError
 from .file_names import utf8_text
 from .predict_output import HeatmapWriter, output_sink, signals_held
+from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier, ModelError
 from .processes import load_same, model_digest
 from .series import input_records, printable
@@ -84,19 +85,34 @@ def _take(done: Counter, key: str, whole: bool = False) -> bool:
     return True
 
 
+def unit_inputs(unit: Unit) -> int:
+    """How many inputs a unit holds (what the progress bar counts): its images, else one (a scan, however many
+    series and slice records it gives, or an error record)."""
+    return len(unit) if isinstance(unit, list) else 1
+
+
 def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = None,
-               on_note: Callable[[str], None] | None = None, planned: Iterable | None = None) -> Iterator[Unit]:
-    """The inputs as units of work, in order, lazily; inputs already in ``done`` are left out; ``on_note``: see
-    :func:`~braintumor.volume_io.plan_inputs`; ``planned``: what ``plan_inputs(paths)`` gave, where it was listed
-    already."""
+               on_note: Callable[[str], None] | None = None, planned: Iterable | None = None,
+               on_skip: Callable[[], object] | None = None) -> Iterator[Unit]:
+    """The inputs as units of work, in order, lazily; inputs already in ``done`` are left out (``on_skip`` is called
+    for each); ``on_note``: see :func:`~braintumor.volume_io.plan_inputs`; ``planned``: what ``plan_inputs(paths)``
+    gave, where it was listed already."""
     keyed: Counter = Counter()
     for name, n in (done or {}).items():  # the file's names, as the earlier run was given them
         keyed[resume_key(name)] += n
     done = keyed
+
+    def taken(key: str, whole: bool = False) -> bool:
+        if not _take(done, key, whole):
+            return False
+        if on_skip is not None:
+            on_skip()
+        return True
+
     images: list[str] = []
     for item in plan_inputs(paths, on_note) if planned is None else planned:
         if isinstance(item, Path):
-            if not _take(done, str(item)):
+            if not taken(str(item)):
                 images.append(str(item))
                 if len(images) >= batch_size:
                     yield images
@@ -106,9 +122,9 @@ def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = Non
             yield images
             images = []
         if isinstance(item, dict):
-            if not _take(done, item["path"]):
+            if not taken(item["path"]):
                 yield item
-        elif isinstance(item, VolumeInput) and not _take(done, item.path, whole=True):
+        elif isinstance(item, VolumeInput) and not taken(item.path, whole=True):
             yield item.path
     if images:
         yield images
@@ -168,29 +184,40 @@ def _work(unit: Unit) -> list[dict]:
 
 def in_order(units: Iterable[Unit], workers: int, model: str, threads: int, batch_size: int,
              summaries: bool, pixels: bool, digest: str | None = None) -> Iterator[dict]:
-    """Records of ``units`` scored by ``workers`` processes, in input order, at most 2 x workers units ahead; with
-    ``digest`` (:func:`~braintumor.processes.model_digest` of the parent's Classifier) a model file that changed since
-    the parent loaded it is refused (ModelError), not used."""
+    """Records of ``units`` scored by ``workers`` processes, in input order (:func:`units_in_order`)."""
+    for _, records in units_in_order(units, workers, model, threads, batch_size, summaries, pixels, digest):
+        yield from records
+
+
+def units_in_order(units: Iterable[Unit], workers: int, model: str, threads: int, batch_size: int,
+                   summaries: bool, pixels: bool, digest: str | None = None) -> Iterator[tuple[Unit, list[dict]]]:
+    """(unit, its records) of ``units`` scored by ``workers`` processes, in input order, at most 2 x workers units
+    ahead; with ``digest`` (:func:`~braintumor.processes.model_digest` of the parent's Classifier) a model file that
+    changed since the parent loaded it is refused (ModelError), not used."""
     ctx = multiprocessing.get_context("spawn")
     with _terminal_signals_held():  # starts the resource tracker
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                    initargs=(os.getpid(), model, digest, threads, batch_size, summaries, pixels))
-    window: deque[Future | dict] = deque()
+    window: deque[tuple[Unit, Future | list[dict]]] = deque()
+
+    def head() -> tuple[Unit, list[dict]]:
+        unit, done = window.popleft()
+        return unit, done.result() if isinstance(done, Future) else done
+
     try:
         for unit in units:
             if isinstance(unit, dict):
-                window.append(unit)
+                window.append((unit, [unit]))
             else:
                 with _terminal_signals_held():  # may start a worker
-                    window.append(pool.submit(_work, unit))
-            while window and (len(window) > 2 * workers or not isinstance(window[0], Future) or window[0].done()):
-                head = window.popleft()
-                yield from head.result() if isinstance(head, Future) else [head]
+                    window.append((unit, pool.submit(_work, unit)))
+            while window and (len(window) > 2 * workers or not isinstance(window[0][1], Future)
+                              or window[0][1].done()):
+                yield head()
         while window:
-            head = window.popleft()
-            yield from head.result() if isinstance(head, Future) else [head]
+            yield head()
     finally:
-        for f in window:
+        for _, f in window:
             if isinstance(f, Future):
                 f.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -240,32 +267,27 @@ class BatchJob:
         if on_plan is not None:
             planned = list(plan_inputs(a.paths, note))
             on_plan(planned)
-        units = plan_units(a.paths, a.batch_size, self.prev.done, on_note=note, planned=planned)
-        # the inputs are not counted first: no total, and by default no bar before the 50th record (as a run without
-        # --workers draws none for under 50 inputs), where --help says so
-        show = a.progress if a.progress is not None else sys.stderr.isatty()
-        bar = tqdm(unit="rec", file=sys.stderr) if show and a.progress else None
+        bar = InputBar(a.progress, input_count(a.paths, planned))
+        units = plan_units(a.paths, a.batch_size, self.prev.done, on_note=note, planned=planned, on_skip=bar.skipped)
         try:
             if a.workers == 1:
-                stream = (r for u in units for r in score_unit(self.clf, u, a.batch_size, summaries, pixels))
+                scored = ((u, score_unit(self.clf, u, a.batch_size, summaries, pixels)) for u in started(units, bar))
             else:
                 threads = a.threads or max(1, (os.cpu_count() or 1) // a.workers)
-                stream = in_order(units, a.workers, str(self.clf.path), threads, a.batch_size, summaries, pixels,
-                                  model_digest(self.clf))
+                scored = units_in_order(started(units, bar), a.workers, str(self.clf.path), threads, a.batch_size,
+                                        summaries, pixels, model_digest(self.clf))
             new = 0
             try:
-                for rec in stream:
-                    new += 1
-                    if bar is not None:
-                        bar.update(1)
-                    elif show and new >= 50:
-                        bar = tqdm(unit="rec", file=sys.stderr, initial=new)
-                    yield rec
+                for unit, recs in scored:
+                    for rec in recs:
+                        new += 1
+                        yield rec
+                    bar.update(unit_inputs(unit))
                 if a.resume and not new:
                     print(f"nothing left to do: every input is already in {printable(a.output)}", file=sys.stderr)
             except BrokenProcessPool:
                 raise RunFailed("a worker process stopped unexpectedly (out of memory?)"
                                 + ("; run again to continue" if a.resume else "")) from None
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
+

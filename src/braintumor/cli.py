@@ -236,9 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="with -o (jsonl/csv): skip inputs already there, append")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="progress bar on stderr (default: when stderr is a terminal, for 50 or more inputs; "
-                          "with --workers or --resume, which do not count the inputs first: from the 50th record, "
-                          "without a total)")
+                     help="progress bar of the inputs on stderr (a scan is one; default: when stderr is a "
+                          "terminal, for 50 or more inputs; with --workers or --resume over folders, which are listed "
+                          "as they are read: from the 50th input, without a total)")
     bar.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(func=_cmd_predict, destinations=[("-o", "output", False), ("--heatmap", "heatmap", True)])
 

@@ -35,6 +35,8 @@ from tqdm import tqdm
 from .batch_predict import BatchJob, batch_requested
 from .cli_checks import UsageError, check_destinations
 from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
+from .predict_progress import UNIT as BAR_UNIT
+from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .series import input_records, notes_text, summary_text, turned
@@ -55,8 +57,8 @@ def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: b
     items = list(plan_inputs(paths, on_note=say))
     if on_plan:
         on_plan(items)
-    show = progress if progress is not None else (len(items) >= 50 and sys.stderr.isatty())
-    with tqdm(total=len(items), unit="img", disable=not show, file=sys.stderr) as bar:
+    show = progress if progress is not None else shown_by_default(len(items))
+    with tqdm(total=len(items), unit=BAR_UNIT, disable=not show, file=sys.stderr) as bar:
         yield from input_records(clf, items, batch_size, summaries, pixels, tick=lambda: bar.update(1))
 
 
