@@ -18,6 +18,7 @@ from cli_runner import run_cli
 from conftest import encode, synthetic_head
 
 from braintumor.model_files import default_model_path
+from braintumor.wording import UNREADABLE
 
 MODEL = default_model_path()
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
@@ -49,6 +50,24 @@ def test_a_refused_input_is_an_answer_and_an_unreadable_one_a_failure(tmp_path, 
     assert rc == 1
     records = [json.loads(line) for line in (tmp_path.parent / "r.jsonl").read_text().splitlines()]
     assert [("error" in r) for r in records] == [False, True, False]  # head, notes, photo: all written
+
+
+
+def test_a_resumed_run_says_which_unreadable_inputs_are_an_earlier_runs(tmp_path, capsys):
+    """The exit status counts the continued file's unreadable inputs too; its line said "2 unreadable inputs" right
+    under a last line of this run's own "1 unreadable" (a run with nothing left to do: "0 unreadable")."""
+    target = tmp_path / "r.jsonl"
+    (tmp_path / "head.png").write_bytes(encode(synthetic_head()))
+    for name in ("a.png", "b.png"):
+        (tmp_path / name).write_text("not an image")
+    argv = ["predict", "-o", str(target), "--resume", str(tmp_path / "head.png"), str(tmp_path / "a.png")]
+    rc, _, err = run_cli(argv, capsys)
+    assert rc == 1 and err.splitlines()[-1] == "1 unreadable input"  # this run's: said as before
+    for n in (1, 0):
+        rc, _, err = run_cli([*argv, str(tmp_path / "b.png")], capsys)
+        last, failed = err.splitlines()[-2:]
+        assert rc == 1 and last.endswith(f", {n} {UNREADABLE}"), err
+        assert failed == f"2 unreadable inputs ({n} this run, {2 - n} already in {target} from an earlier run)"
 
 
 def _workers(parent: int) -> set[int]:

@@ -39,7 +39,7 @@ from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
-from .series import input_records, notes_text, summary_text, turned
+from .series import input_records, notes_text, printable, summary_text, turned
 from .volume_io import plan_inputs
 from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, refusals_text, review_below_text
 
@@ -145,10 +145,21 @@ def run_predict(args: argparse.Namespace) -> int:
             print(tally_text(tally), file=sys.stderr)
         if failed:
             # the exit code's reason, in the last line's words: "could not be classified" read as the refusals
-            print(counted(failed, f"{UNREADABLE} input"), file=sys.stderr)
+            print(failed_text(failed, failed_before, args.output), file=sys.stderr)
         if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
             print(DISCLAIMER, file=sys.stderr)
     return 1 if failed else 0
+
+
+def failed_text(failed: int, before: int, output: str | None) -> str:
+    """The line under the last that says why the exit code is 1: ``2 unreadable inputs``; with --resume, the
+    unreadable inputs the continued file already held said apart (``2 unreadable inputs (1 this run, 1 already in
+    r.jsonl from an earlier run)``): the last line counts this run's records only, and "0 unreadable" was followed by
+    "1 unreadable input"."""
+    said = counted(failed, f"{UNREADABLE} input")
+    if not before:
+        return said
+    return printable(f"{said} ({failed - before} this run, {before} already in {output} from an earlier run)")
 
 
 def _scans(fmt: Formatter, items: list) -> None:
