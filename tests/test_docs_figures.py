@@ -184,3 +184,56 @@ def test_small_image_figures_are_what_small_images_printed():
     web = " ".join(prose("docs/WEB.md").split("- **Limits**", 1)[1].split(" - ", 1)[0].split())
     assert (f"to {pct(s['rows']['32']['accuracy_accepted'], 1)} of the accepted Testing images shrunk to 32 px, "
             "`python scripts/small_images.py`") in web
+
+
+def _clinician_answer(row: dict) -> str:
+    """An input's answer as the table in docs/RESULTS.md words it; a reason it has no words for fails the test."""
+    if row["outcome"] == "accepted":
+        return f"accepted: {row['label']}" + (", lower confidence" if row["review"] else "")
+    if row["outcome"] == "error":
+        assert "at least 64 x 64" in row["reason"], row
+        return "error: under 64 x 64"
+    short = {"its features are far from every training slice": "features", "blank or nearly uniform image": "blank",
+             "colour image (MRI slices are grayscale)": "colour"}
+    return "refused: " + ("several images" if row["reason"].startswith("several images") else short[row["reason"]])
+
+
+def test_clinician_input_figures_are_what_clinician_inputs_printed():
+    """"Inputs a clinician may send" gave outcomes, probabilities, montage counts and a head-run maximum from scratch
+    code never committed; they are `python scripts/clinician_inputs.py`'s, and the old ones are marked history."""
+    c = _figures("clinician_inputs.json")
+    text = prose("docs/RESULTS.md").split("**Inputs a clinician may send**", 1)[1].split("**Small images**", 1)[0]
+    assert "python scripts/clinician_inputs.py --model models/braintumor-tumornet-s.onnx --json " \
+           "docs/figures/clinician_inputs.json" in text
+    for row in c["cases"]:
+        top = "-" if row["top"] is None else pct(row["top"])
+        score = "-" if row["ood_score"] is None else row["ood_score"]
+        assert f"| {row['name']} | {_clinician_answer(row)} | {top} | {score} |" in text, row["name"]
+    assert all(row["twice_same"] for row in c["cases"])
+    differing = {row["name"]: row["formats_differing"] for row in c["cases"] if row["formats_differing"]}
+    assert differing == {"the slice in a 4000 px black canvas": ["jpeg", "array"]}
+    assert "refused as PNG, BMP, TIFF and WebP, accepted (glioma) as JPEG and as an array" in text
+    assert f"Montages: of {c['montages']['n']} random montages of Testing slices of each kind" in text
+    for kind, m in c["montages"]["kinds"].items():
+        assert (f"| {kind} | {m['labelled']} | {m['several images']} | {m['refused otherwise']} | "
+                f"{m['median_second_head']} |") in text
+    h = c["head_runs"]
+    assert h["at_or_over_limit"] == 0
+    assert (f"No slice of the {h['slices']} of Training and Testing has a second run of head rows or columns at or "
+            f"over the check's limit ({h['limit']}): the longest is {h['max']} of the first (`{h['max_slice']}`)"
+            ) in text
+    d, by = c["dicom_summary"], c["dicom_summary"]["by_outcome"]
+    assert "accepted" not in by and "mixed" not in by
+    assert (f"the {d['files']} `.dcm` files inside pydicom {d['pydicom']}'s package, {d['slices']} slices") in text
+    said = {"refused: colour image (MRI slices are grayscale)": "are refused as colour images",
+            "refused: its features are far from every training slice": "for their features",
+            "refused: ultrasound image (DICOM modality US); the model reads MRI only": "as ultrasound",
+            "refused: CT image (DICOM modality CT); the model reads MRI only": "as CT",
+            "refused: nuclear medicine image (DICOM modality NM); the model reads MRI only": "as nuclear medicine",
+            "refused: blank or nearly uniform image": "as blank", "refused: extreme aspect ratio": "for an extreme",
+            "error": "are not read"}
+    assert sorted(by) == sorted(said)
+    assert [k for k, n in by.items() if f" {n} {said[k]}" not in text] == []
+    history = text.split("History, not reproducible:", 1)[1]
+    assert "96 side-by-side pairs, 91 stacked pairs, 68 2 x 2 and 13 3 x 3 grids" in history
+    assert "96 side-by-side" not in text.split("History, not reproducible:", 1)[0]
