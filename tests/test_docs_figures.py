@@ -237,3 +237,18 @@ def test_clinician_input_figures_are_what_clinician_inputs_printed():
     history = text.split("History, not reproducible:", 1)[1]
     assert "96 side-by-side pairs, 91 stacked pairs, 68 2 x 2 and 13 3 x 3 grids" in history
     assert "96 side-by-side" not in text.split("History, not reproducible:", 1)[0]
+
+
+def test_source_comments_quote_the_scripts_figures():
+    """``MIN_SIDE``'s comment gave "99.2 % at 64 ..., 88.5 % at 32" from an older file's one-off check, and
+    ``MAX_SECOND_HEAD``'s its head-run figures with no command: both quote the scripts' committed output now."""
+    rows = _figures("small_images.json")["rows"]
+    image_io = " ".join((REPO / "src/braintumor/image_io.py").read_text().replace("#:", " ").split())
+    assert (f"of the accepted Testing images shrunk to 64 px, {pct(rows['64']['accuracy_accepted'], 1)} are right "
+            f"({pct(rows['original']['accuracy_accepted'], 1)} at full size), at 32 px "
+            f"{pct(rows['32']['accuracy_accepted'], 1)} (``python scripts/small_images.py``") in image_io
+    c = _figures("clinician_inputs.json")
+    ood = " ".join((REPO / "src/braintumor/ood.py").read_text().replace("#:", " ").split())
+    assert (f"none of the dataset's {c['head_runs']['slices']} slices has one over {c['head_runs']['max']:.2f}; of two "
+            f"slices side by side, the median is {c['montages']['kinds']['side by side']['median_second_head']}: "
+            "``python scripts/clinician_inputs.py``") in ood

@@ -31,8 +31,9 @@ ImageSource = str | os.PathLike | bytes | BinaryIO
 ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")
 #: Largest image we decode (pixels). Bigger headers are refused before any pixel is read.
 MAX_PIXELS: int = 40_000_000
-#: Smallest width and height (pixels) of an image the model classifies: its accuracy on shrunk Testing images is 99.2 %
-#: at 64 as at full size, 88.5 % at 32 (docs/RESULTS.md). Checked by ``Classifier.inspect_crop``, which says why a
+#: Smallest width and height (pixels) of an image the model classifies: of the accepted Testing images shrunk to 64 px,
+#: 99.4 % are right (99.5 % at full size), at 32 px 89.9 % (``python scripts/small_images.py``, docs/RESULTS.md "Small
+#: images"; an older file's one-off check said 88.5 %). Checked by ``Classifier.inspect_crop``, which says why a
 #: scan's slices are exempt; not by :func:`check_pixels`: training and tools decode any size.
 MIN_SIDE: int = 64
 #: Most scans (SOS markers) a JPEG may have: libjpeg decodes each in full, so one 1 MB file of 13 000 repeated scans
