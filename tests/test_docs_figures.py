@@ -252,3 +252,18 @@ def test_source_comments_quote_the_scripts_figures():
     assert (f"none of the dataset's {c['head_runs']['slices']} slices has one over {c['head_runs']['max']:.2f}; of two "
             f"slices side by side, the median is {c['montages']['kinds']['side by side']['median_second_head']}: "
             "``python scripts/clinician_inputs.py``") in ood
+
+
+def test_scratch_figures_say_they_have_no_command():
+    """A figure from a scratch check has no command beside it; the paragraphs of README and RESULTS that quote one
+    say so ("not committed", or history), so that no reader takes it for a figure to rerun. Three said only
+    "scratch check", and one called `scripts/framing_check.py`, committed since, "a scratch script"."""
+    unmarked = []
+    for doc in ("README.md", "docs/RESULTS.md"):
+        for para in re.split(r"\n\s*\n", (REPO / doc).read_text()):
+            flat = " ".join(para.split())
+            scratch = [m for m in re.finditer(r"\bscratch\b", flat) if not flat[:m.start()].endswith("from ")]
+            if scratch and not re.search(r"not committed|never committed|no script kept|[Hh]istory|committed script",
+                                         flat):
+                unmarked.append(f"{doc}: ...{flat[max(0, scratch[0].start() - 80):scratch[0].end() + 80]}...")
+    assert unmarked == []
