@@ -234,6 +234,12 @@ def test_clinician_input_figures_are_what_clinician_inputs_printed():
             "error": "are not read"}
     assert sorted(by) == sorted(said)
     assert [k for k, n in by.items() if f" {n} {said[k]}" not in text] == []
+    ct = {(r["file"], r["window"]): r for r in c["ct_images"]}
+    assert {f for f, _ in ct} == {"693_J2KI.dcm", "CT_small.dcm", "J2K_pixelrep_mismatch.dcm"}
+    for name in ("693_J2KI.dcm", "CT_small.dcm", "J2K_pixelrep_mismatch.dcm"):
+        cells = [f"**accepted: {r['label']}, {pct(r['top'])}** ({r['ood_score']})" if r["outcome"] == "accepted"
+                 else f"refused ({r['ood_score']})" for r in (ct[name, w] for w in ("brain", "soft tissue", "bone"))]
+        assert f"| {name} | {' | '.join(cells)} |" in text, name
     history = text.split("History, not reproducible:", 1)[1]
     assert "96 side-by-side pairs, 91 stacked pairs, 68 2 x 2 and 13 3 x 3 grids" in history
     assert "96 side-by-side" not in text.split("History, not reproducible:", 1)[0]
