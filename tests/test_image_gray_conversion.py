@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
@@ -10,6 +11,7 @@ import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
 
+from braintumor.image_arrays import gray_from_memory
 from braintumor.image_io import read_image
 
 
@@ -22,7 +24,6 @@ def test_modes_become_gray_uint8():
     assert out.dtype == np.uint8 and out.shape == (20, 20)
     assert out[:5].max() == 0 and out[10, 10] > 0
     pal = Image.fromarray(synthetic_head()).convert("P")
-    import io
     buf = io.BytesIO()
     pal.save(buf, format="PNG")
     assert read_image(buf.getvalue()).ndim == 2
@@ -34,7 +35,6 @@ def test_exif_orientation_is_applied():
     img = Image.fromarray(arr)
     exif = img.getexif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
-    import io
     buf = io.BytesIO()
     img.save(buf, format="JPEG", exif=exif)
     out = read_image(buf.getvalue())
@@ -42,7 +42,6 @@ def test_exif_orientation_is_applied():
 
 
 def _jpeg_bytes(arr: np.ndarray, **options) -> bytes:
-    import io
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="JPEG", quality=90, **options)
     return buf.getvalue()
@@ -51,7 +50,6 @@ def _jpeg_bytes(arr: np.ndarray, **options) -> bytes:
 def _reference_gray_and_colour(data: bytes, draft_size: int) -> tuple[np.ndarray, float]:
     """What the decoder did before colour JPEGs were read once as YCbCr: a grayscale decode (libjpeg's Y)
     and the colourfulness of a separate RGB decode."""
-    import io
 
     from braintumor.colour import colourfulness
     with Image.open(io.BytesIO(data)) as img:
@@ -109,7 +107,6 @@ def test_rgb_coded_jpeg_is_decoded_too():
 def test_a_malformed_exif_tag_neither_crashes_nor_loses_the_orientation():
     """Orientation 6 beside a text value under a number-only tag (0x0119): ImageOps.exif_transpose rotated the
     pixels, then raised struct.error rewriting the EXIF block (a traceback in the CLI, HTTP 500 for the batch)."""
-    import io
 
     pixels = synthetic_head(120, canvas=(160, 120))
     exif = Image.Exif()
@@ -149,7 +146,6 @@ def test_high_bit_depths_are_stretched_onto_0_255_rounded():
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 def test_a_float_image_with_a_non_finite_pixel_is_stretched_by_its_finite_ones(bad):
     """One NaN or inf pixel of a float TIFF made min/max NaN or inf: the whole image black, refused as blank."""
-    import io
 
     values = synthetic_head(96).astype(np.float32) * 3.5 - 100.0
     clean = io.BytesIO()
@@ -161,15 +157,18 @@ def test_a_float_image_with_a_non_finite_pixel_is_stretched_by_its_finite_ones(b
     assert expected.max() == 255 and np.array_equal(read_image(dirty.getvalue()), expected)
 
 
-def _png16(arr: np.ndarray, exif: bytes = b"") -> bytes:
-    """A 16-bit PNG of (H, W, 3) or (H, W, 4) samples (Pillow writes none): each row filter 0, big-endian samples."""
+def _png16(arr: np.ndarray, exif: bytes = b"", exif_last: bool = False) -> bytes:
+    """A 16-bit PNG of (H, W, 2), (H, W, 3) or (H, W, 4) samples (Pillow writes none): each row filter 0, big-endian
+    samples; its eXIf chunk before the pixels or, ``exif_last``, after them (as the PNG standard allows)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in arr)
-    header = struct.pack(">IIBBBBB", arr.shape[1], arr.shape[0], 16, {3: 2, 4: 6}[arr.shape[2]], 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + (chunk(b"eXIf", exif) if exif else b"")
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    header = struct.pack(">IIBBBBB", arr.shape[1], arr.shape[0], 16, {2: 4, 3: 2, 4: 6}[arr.shape[2]], 0, 0, 0)
+    exif_chunk = chunk(b"eXIf", exif) if exif else b""
+    pixels = chunk(b"IDAT", zlib.compress(rows))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + (pixels + exif_chunk if exif_last else exif_chunk + pixels)
+            + chunk(b"IEND", b""))
 
 
 def test_a_16_bit_colour_png_is_stretched_by_its_range_as_a_16_bit_gray_one_is():
@@ -184,3 +183,19 @@ def test_a_16_bit_colour_png_is_stretched_by_its_range_as_a_16_bit_gray_one_is()
     turned = Image.Exif()
     turned[0x0112] = 6  # and its EXIF orientation is still followed
     assert np.array_equal(read_image(_png16(rgb, turned.tobytes())), np.rot90(gray, -1))
+
+
+@pytest.mark.parametrize("channels", [2, 3, 4], ids=["gray+alpha", "RGB", "RGBA"])
+def test_a_16_bit_png_whose_exif_follows_its_pixels_is_turned_upright(channels):
+    """A 16-bit colour or gray + alpha PNG whose eXIf chunk came after its pixels (the PNG standard allows it; tools
+    that add EXIF to a written PNG put it there) was read as stored, on its side: its orientation was taken from the
+    file before Pillow had read that far, as a file, bytes or an opened PIL image alike. 8-bit ones were turned."""
+    twelve = synthetic_head(96, canvas=(100, 120), offset=(2, 12)).astype(np.uint16) * 16 + 7
+    opaque = np.full_like(twelve, 65535)
+    samples = np.dstack({2: [twelve, opaque], 3: [twelve] * 3, 4: [twelve] * 3 + [opaque]}[channels])
+    turned = Image.Exif()
+    turned[0x0112] = 6
+    upright = np.rot90(read_image(encode(twelve)), -1)
+    data = _png16(samples, turned.tobytes(), exif_last=True)
+    assert np.array_equal(read_image(data), upright)
+    assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], upright)

@@ -114,5 +114,7 @@ def wide_colour(img: Image.Image) -> Image.Image | None:
     high_bytes = np.asarray(high)[..., list(high_channels)].astype(np.uint16)
     samples = high_bytes << 8 | np.asarray(twin)[..., list(low_channels)]
     out = Image.fromarray(colour16_uint8(samples))
-    out.info = dict(img.info)  # a PNG's EXIF orientation, for upright() (Pillow turns a TIFF upright as it loads it)
+    # a PNG's EXIF orientation, for upright(), as the loaded file has it: an eXIf chunk after the pixels is read only
+    # as they are (``img`` itself is not loaded; Pillow turns a TIFF upright as it loads it)
+    out.info = dict(high.info if img.format == "PNG" else img.info)
     return out
