@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 
@@ -143,3 +144,33 @@ def test_a_scan_removed_after_its_existence_check_is_file_not_found(tmp_path, mo
     with pytest.raises(ImageError) as refused:
         read_volumes(scan)
     assert str(refused.value) == f"file not found: {scan}"
+
+
+def _other_formats() -> dict[str, bytes]:
+    """Good files of image formats braintumor does not read (Pillow writes GIF, PGM and ICO everywhere; the others
+    begin as their encoders begin them: JPEG 2000's JP2 box and bare codestream, an iPhone's HEIC, AVIF, JPEG XL)."""
+    head = synthetic_head(64)
+    return {
+        "GIF": encode(head, "GIF"), "Netpbm (PGM, PPM, PBM or PAM)": encode(head, "PPM"),
+        "Windows icon (ICO)": encode(head, "ICO"), "JPEG 2000": b"\0\0\0\x0cjP  \r\n\x87\n" + b"\0" * 60,
+        "JPEG 2000 codestream": b"\xff\x4f\xff\x51" + b"\0" * 60, "HEIC": b"\0\0\0\x18ftypheic" + b"\0" * 60,
+        "AVIF": b"\0\0\0\x1cftypavif" + b"\0" * 60, "JPEG XL": b"\xff\x0a" + b"\xfa" * 60,
+    }
+
+
+@pytest.mark.parametrize(("name", "data"), list(_other_formats().items()), ids=list(_other_formats()))
+def test_a_good_file_of_a_format_not_read_is_named_as_that_format(name, data):
+    """A GIF, a PGM, a JPEG 2000 or a phone's HEIC was "not a recognised image", as a text file or a damaged one is: the
+    user could not tell a good file of another format from a broken one, nor what to convert it to."""
+    name = name.removesuffix(" codestream")
+    with pytest.raises(ImageError, match=rf"^{re.escape(name)} image, a format braintumor does not read: convert it "
+                                         r"to PNG \(lossless, 8- or 16-bit\) or to JPEG, BMP, TIFF or WebP$"):
+        read_image(data)
+
+
+@pytest.mark.parametrize("data", [b"GIF89a" + b"\0" * 100, b"P5 is a text file\n", b"\0\0\1\0\0\0" + b"\0" * 40],
+                         ids=["gif-without-size", "text-starting-P5", "ico-without-images"])
+def test_a_signature_alone_is_not_named_as_a_format(data):
+    """Only strict signatures name a format: a text or a damaged file stays "not a recognised image"."""
+    with pytest.raises(ImageError, match=r"^not a recognised image"):
+        read_image(data)

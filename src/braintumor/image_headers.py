@@ -48,6 +48,41 @@ def damaged_header(data: bytes) -> str | None:
                      "decoder does not support")
 
 
+#: ISO base media (HEIF) brands -> the format a file of that brand is, as its user knows it.
+_HEIF_BRANDS: dict[bytes, str] = {b"avif": "AVIF", b"avis": "AVIF", b"heic": "HEIC", b"heix": "HEIC", b"heim": "HEIC",
+                                  b"heis": "HEIC", b"hevc": "HEIC", b"hevx": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF"}
+#: A Netpbm header: its magic number, then (after comments) a width; PAM's (P7) says WIDTH.
+_NETPBM = re.compile(rb"P[1-6](?:\s|#[^\n]*\n)+\d|P7\s")
+
+
+def other_format(data: bytes) -> str | None:
+    """Which image format we do not read a file is, by its first bytes, or None: a GIF, a JPEG 2000, a phone's HEIC,
+    a PGM were all "not a recognised image", which left the user wondering what was wrong with a good file. Named
+    only by signatures strict enough not to take a damaged file or a text for one (a GIF's screen has a size)."""
+    if data[:6] in (b"GIF87a", b"GIF89a") and data[6:8] != b"\0\0" and data[8:10] != b"\0\0":
+        return "GIF"
+    if data.startswith((b"\0\0\0\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")):
+        return "JPEG 2000"
+    if data.startswith((b"\0\0\0\x0cJXL \r\n\x87\n", b"\xff\x0a")):
+        return "JPEG XL"
+    if data[4:8] == b"ftyp" and (name := _HEIF_BRANDS.get(data[8:12])):
+        return name
+    if _NETPBM.match(data[:256]):
+        return "Netpbm (PGM, PPM, PBM or PAM)"
+    if data.startswith(b"\0\0\1\0") and 0 < int.from_bytes(data[4:6], "little") <= 256 and data[9:10] == b"\0":
+        return "Windows icon (ICO)"
+    if data.startswith(b"8BPS\0\1"):
+        return "Photoshop (PSD)"
+    return None
+
+
+def other_format_text(data: bytes) -> str | None:
+    """Why a file of an image format we do not read is refused, and what to do (:func:`other_format`), or None."""
+    name = other_format(data)
+    return name and (f"{name} image, a format braintumor does not read: convert it to PNG (lossless, 8- or 16-bit) "
+                     "or to JPEG, BMP, TIFF or WebP")
+
+
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) from a JPEG's first start-of-frame segment; None when the walk goes wrong."""
     i, n = 2, len(data)
