@@ -6,6 +6,7 @@ import re
 import struct
 import zlib
 
+import numpy as np
 import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
@@ -174,3 +175,60 @@ def test_a_signature_alone_is_not_named_as_a_format(data):
     """Only strict signatures name a format: a text or a damaged file stays "not a recognised image"."""
     with pytest.raises(ImageError, match=r"^not a recognised image"):
         read_image(data)
+
+
+def _tiff(samples: np.ndarray, sample_format: int, planar: bool = False) -> bytes:
+    """A little-endian TIFF of one strip of ``samples`` ((H, W) or (H, W, S)), as tifffile writes numpy's types: its
+    SampleFormat (1 unsigned, 2 signed, 3 float) and BitsPerSample from the array's."""
+    per_pixel = 1 if samples.ndim == 2 else samples.shape[2]
+    pixels = (np.moveaxis(samples, -1, 0) if planar else samples).astype(samples.dtype.newbyteorder("<")).tobytes()
+    height, width = samples.shape[:2]
+    bits = (samples.dtype.itemsize * 8,) * per_pixel
+    entries = [(256, 3, 1, width), (257, 3, 1, height), (258, 3, per_pixel, bits), (259, 3, 1, 1),
+               (262, 3, 1, 1 if per_pixel < 3 else 2), (273, 4, 1, 0), (277, 3, 1, per_pixel),
+               (278, 3, 1, height), (279, 4, 1, len(pixels)), (284, 3, 1, 2 if planar else 1),
+               (339, 3, per_pixel, (sample_format,) * per_pixel)]
+    if per_pixel in (2, 4):
+        entries.append((338, 3, 1, 2))  # ExtraSamples: unassociated alpha
+    entries.sort()
+    ifd_size = 2 + 12 * len(entries) + 4
+    extra_at, extra, table = 8 + ifd_size, b"", b""
+    values_at = extra_at + sum(2 * count for _, _, count, _ in entries if count > 2)
+    for tag, kind, count, value in entries:
+        if tag == 273:
+            value = values_at
+        if count > 2:  # (SHORTs) stored after the directory
+            table += struct.pack("<HHLL", tag, kind, count, extra_at + len(extra))
+            extra += struct.pack(f"<{count}H", *value)
+        elif count == 2:
+            table += struct.pack("<HHL2H", tag, kind, count, *value)
+        else:
+            value = value[0] if isinstance(value, tuple) else value
+            table += struct.pack("<HHLL" if kind == 4 else "<HHLH2x", tag, kind, count, value)
+    return b"II*\0" + struct.pack("<L", 8) + struct.pack("<H", len(entries)) + table + b"\0" * 4 + extra + pixels
+
+
+@pytest.mark.parametrize(("samples", "sample_format", "planar", "said"), [
+    (synthetic_head(64).astype(np.float64), 3, False, "64-bit floating-point grayscale samples"),
+    (synthetic_head(64).astype(np.float16), 3, False, "16-bit floating-point grayscale samples"),
+    (np.dstack([synthetic_head(64).astype(np.uint16) * 257] * 2), 1, False, "16-bit unsigned-integer gray + alpha "
+                                                                            "samples"),
+    (np.dstack([synthetic_head(64).astype(np.uint16)] * 2), 1, True, "16-bit unsigned-integer gray + alpha samples, "
+                                                                     "stored plane by plane"),
+    (np.dstack([synthetic_head(64).astype(np.float32)] * 3), 3, False, "32-bit floating-point colour samples"),
+], ids=["float64", "float16", "16-bit-gray-alpha", "16-bit-gray-alpha-planar", "float32-colour"])
+def test_a_good_tiff_of_samples_pillow_has_no_mode_for_says_what_they_are(samples, sample_format, planar, said):
+    """numpy's default float64 saved by tifffile, or GIMP's 16-bit gray + alpha, was "a TIFF file whose header cannot
+    be read: damaged, truncated, or a TIFF variant this decoder does not support": the file is good, and its owner
+    is told what it holds and what to save instead."""
+    data = _tiff(samples, sample_format, planar)
+    with pytest.raises(ImageError, match=rf"^a TIFF of {re.escape(said)}, which this decoder does not read: save it "
+                                         r"as 8- or 16-bit grayscale, or as 32-bit floating-point grayscale$"):
+        read_image(data)
+
+
+def test_the_hand_made_tiff_is_read_where_pillow_has_a_mode():
+    """The test's TIFF writer itself is right: the same file of 16-bit gray or 32-bit floats is read."""
+    deep, floats = synthetic_head(64).astype(np.uint16) * 257, synthetic_head(64).astype(np.float32) / 7
+    assert np.array_equal(read_image(_tiff(deep, 1)), read_image(encode(deep)))  # Pillow's 16-bit PNG
+    assert np.array_equal(read_image(_tiff(floats, 3)), read_image(encode(floats, "TIFF")))  # Pillow's float TIFF

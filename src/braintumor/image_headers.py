@@ -44,8 +44,47 @@ def damaged_header(data: bytes) -> str | None:
     none: a TIFF with a truncated directory (or SamplesPerPixel 1000) was "not a recognised image: expected JPEG, PNG,
     BMP, TIFF or WebP content", of a file that is a TIFF."""
     kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
+    if kind == "TIFF" and (variant := _tiff_variant(data)):
+        return variant
     return kind and (f"a {kind} file whose header cannot be read: damaged, truncated, or a {kind} variant this "
                      "decoder does not support")
+
+
+#: A TIFF's SampleFormat -> the samples' type, in words.
+_SAMPLE_TYPES = {1: "unsigned-integer", 2: "signed-integer", 3: "floating-point"}
+_LAYOUTS = {1: "grayscale", 2: "gray + alpha", 3: "colour", 4: "colour + alpha"}
+
+
+def _tiff_variant(data: bytes) -> str | None:
+    """What a TIFF holds that Pillow has no mode for (64- or 16-bit floats, as numpy's default float64 saved by
+    tifffile; 16-bit gray + alpha, as GIMP exports): "damaged, truncated, or a variant" left a good file's owner
+    guessing. None for anything else, or where Pillow failed for another reason (a damaged file)."""
+    from PIL import TiffImagePlugin  # on this error path only
+
+    try:
+        with quiet_pillow():
+            TiffImagePlugin.TiffImageFile(io.BytesIO(data))
+        return None
+    except SyntaxError as exc:
+        if str(exc) != "unknown pixel mode":  # Pillow's words for a good directory of samples it has no mode for
+            return None
+    except Exception:
+        return None
+    try:  # the directory Pillow read, read again for its tags (never a traceback from this error path)
+        with quiet_pillow():
+            ifd = TiffImagePlugin.ImageFileDirectory_v2(data[:16] if data[2] == 43 else data[:8])  # (BigTIFF: 16)
+            fp = io.BytesIO(data)
+            fp.seek(ifd.next)
+            ifd.load(fp)
+        bits, samples = tuple(ifd.get(258, (1,))), int(ifd.get(277, 1))
+        sample_type = _SAMPLE_TYPES.get(max(ifd.get(339, (1,)), default=1))
+    except Exception:
+        return None
+    if sample_type is None or samples not in _LAYOUTS or len(set(bits)) != 1:
+        return None
+    planes = ", stored plane by plane" if ifd.get(284) == 2 and samples > 1 else ""
+    return (f"a TIFF of {bits[0]}-bit {sample_type} {_LAYOUTS[samples]} samples{planes}, which this decoder does not "
+            "read: save it as 8- or 16-bit grayscale, or as 32-bit floating-point grayscale")
 
 
 #: ISO base media (HEIF) brands -> the format a file of that brand is, as its user knows it.
