@@ -232,3 +232,24 @@ def test_the_hand_made_tiff_is_read_where_pillow_has_a_mode():
     deep, floats = synthetic_head(64).astype(np.uint16) * 257, synthetic_head(64).astype(np.float32) / 7
     assert np.array_equal(read_image(_tiff(deep, 1)), read_image(encode(deep)))  # Pillow's 16-bit PNG
     assert np.array_equal(read_image(_tiff(floats, 3)), read_image(encode(floats, "TIFF")))  # Pillow's float TIFF
+
+
+def _deeper_jpeg(bits: int) -> bytes:
+    """A JPEG whose frame header says ``bits`` per sample (12: DICOM's JPEG Extended frames, saved as .jpg)."""
+    data = bytearray(encode(synthetic_head(64), "JPEG"))
+    at = data.index(b"\xff\xc0")
+    data[at + 4] = bits
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (_deeper_jpeg(12), "a 12-bit JPEG (as DICOM stores deeper slices), which this decoder does not read: it reads "
+                       "8-bit JPEGs; save it as PNG or TIFF (16-bit grayscale, lossless)"),
+    (bytes.fromhex("ffd8fff7000b08004000400101110000"), "a JPEG-LS image, which this decoder does not read: save it as "
+                                                        "PNG or TIFF (8- or 16-bit grayscale, lossless)"),
+], ids=["12-bit", "jpeg-ls"])
+def test_a_jpeg_of_a_kind_pillow_does_not_open_says_which(data, said):
+    """A 12-bit JPEG or a JPEG-LS one (DICOM frames saved as files) was "a JPEG file whose header cannot be read:
+    damaged, truncated, or a JPEG variant this decoder does not support"."""
+    with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
+        read_image(data)

@@ -44,7 +44,7 @@ def damaged_header(data: bytes) -> str | None:
     none: a TIFF with a truncated directory (or SamplesPerPixel 1000) was "not a recognised image: expected JPEG, PNG,
     BMP, TIFF or WebP content", of a file that is a TIFF."""
     kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
-    if kind == "TIFF" and (variant := _tiff_variant(data)):
+    if (kind == "TIFF" and (variant := _tiff_variant(data))) or (kind == "JPEG" and (variant := _jpeg_variant(data))):
         return variant
     return kind and (f"a {kind} file whose header cannot be read: damaged, truncated, or a {kind} variant this "
                      "decoder does not support")
@@ -134,6 +134,32 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             continue
         if marker in _JPEG_SOF:
             return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+        if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
+            i += 2
+            continue
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return None
+
+
+def _jpeg_variant(data: bytes) -> str | None:
+    """What a JPEG of a kind Pillow does not open is, by its first frame header: JPEG-LS, or a precision of other than
+    8 bits (12-bit JPEGs are how DICOM stores deeper slices; one saved from a DICOM frame was "damaged, truncated, or a
+    JPEG variant"). None for anything else."""
+    i, n = 2, len(data)
+    for _ in range(MAX_JPEG_SEGMENTS):
+        if i + 5 > n or data[i] != 0xFF or data[i + 1] == 0x00:  # (FF 00: junk, not a segment)
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xF7:  # JPEG-LS's frame header (SOF55)
+            return ("a JPEG-LS image, which this decoder does not read: save it as PNG or TIFF (8- or 16-bit "
+                    "grayscale, lossless)")
+        if marker in _JPEG_SOF:
+            bits = data[i + 4]
+            return bits != 8 and (f"a {bits}-bit JPEG (as DICOM stores deeper slices), which this decoder does not "
+                                  "read: it reads 8-bit JPEGs; save it as PNG or TIFF (16-bit grayscale, lossless)")
         if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
             i += 2
             continue
