@@ -253,3 +253,4 @@ def test_a_jpeg_of_a_kind_pillow_does_not_open_says_which(data, said):
     damaged, truncated, or a JPEG variant this decoder does not support"."""
     with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
         read_image(data)
+

@@ -21,9 +21,51 @@ def several_frames(img: Image.Image) -> str | None:
     or None. Not counted: Pillow walks every page of a TIFF to count them, in quadratic time (64 000 took 39 s)."""
     if not getattr(img, "is_animated", False) or img.format == "MPO":  # a phone JPEG's MPF extras (gain map,
         return None  # preview) are not slices: its first image is the picture, as every viewer shows it
+    if img.format == "TIFF" and _copies_only(img):
+        return None
     kind = "a multi-page TIFF" if img.format == "TIFF" else f"an animated {img.format or 'image'}"
     return (f"{kind}: braintumor reads one slice per image file (save each slice as its own image; a stack of "
             "slices: DICOM or NIfTI)")
+
+
+#: Most pages after a TIFF's first that :func:`_copies_only` looks at: past them it is a stack, whatever they are.
+_MOST_COPIES = 4
+
+
+def _copies_only(img: Image.Image) -> bool:
+    """Whether every page after a TIFF's first is a reduced-resolution copy of it or a mask (NewSubfileType bit 0 or
+    2, no larger than the first page, which is no copy itself), as scanners, cameras and tifffile's
+    ``subfiletype=1`` write a thumbnail: one slice, refused as "a multi-page TIFF" with "save each slice as its own
+    image". A few pages are looked at, never all (see :func:`several_frames`); the image is left at its page."""
+    at = img.tell()
+    try:
+        copies = _later_pages_are_copies(img)
+    except Exception:  # a damaged directory past the first: a stack as far as we can tell (refused, as before)
+        copies = False
+    try:
+        img.seek(at)
+    except Exception:  # the page it was at cannot be read again: refused, never read as another page
+        return False
+    return copies
+
+
+def _later_pages_are_copies(img: Image.Image) -> bool:
+    img.seek(0)
+    width, height = img.size
+    if int(img.tag_v2.get(254, 0)) & 0b001:  # the first page is itself a reduced copy: of which page?
+        return False
+    for page in range(1, _MOST_COPIES + 1):
+        try:
+            img.seek(page)
+        except EOFError:  # no page past the copies (page 1 exists: the image is animated)
+            return True
+        if img.size[0] > width or img.size[1] > height or not int(img.tag_v2.get(254, 0)) & 0b101:
+            return False
+    try:
+        img.seek(_MOST_COPIES + 1)
+    except EOFError:
+        return True
+    return False
 
 
 def deep_planes(img: Image.Image) -> str | None:
