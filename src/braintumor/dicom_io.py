@@ -83,10 +83,20 @@ def read_dataset(data: bytes) -> Dataset:
                          f"more than {MAX_READ_PASSES} times over to parse)") from None
     except Exception as exc:  # pydicom raises many types for broken files; the name is enough
         raise ImageError(f"DICOM data is corrupt or truncated ({exc.__class__.__name__})") from None
+    ds.buffer = None  # pydicom kept the whole file's bytes, beside the values it copied out of them: twice the data
     if not has_preamble and "SOPClassUID" not in ds and "PixelData" not in ds:
         raise ImageError("not a DICOM file: no 'DICM' marker and no DICOM image attributes")
     _name_encoding(ds)
     return ds
+
+
+def release_pixels(ds: Dataset) -> None:
+    """Drop a dataset's pixel data and pydicom's cached decode of it once its frames are slices: a series held each
+    file's stored pixels and their decoded array until its last slice was made (4 times its pixel bytes at peak)."""
+    for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
+        if keyword in ds:
+            del ds[keyword]
+    ds._pixel_array = None
 
 
 def _name_encoding(ds: Dataset) -> None:

@@ -17,7 +17,7 @@ from pydicom.dataset import Dataset
 from .dicom_checks import check_image
 from .dicom_codestreams import excess_frames, excess_rows
 from .dicom_frames import drop_unreadable, header_number, modality, safe_meta
-from .dicom_io import frame_slice, read_dataset
+from .dicom_io import frame_slice, read_dataset, release_pixels
 from .dicom_order import frame_order
 from .dicom_orientation import turn_notes
 from .image_io import ImageError
@@ -190,15 +190,18 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
             longer.add(id(ds))
     frames, doubts = frame_order(group) if group else ([], ())
     decoded, broken = [], {}
+    left = Counter(id(ds) for ds, _, _, _ in frames)  # frames of each file still to decode
     for ds, _, i, n in frames:
-        if id(ds) in broken:
-            continue
-        try:
-            decoded.append((id(ds), *frame_slice(ds, i, n)))
-        except ImageError as exc:  # one broken file costs its own slices (all of them), not its series'
-            if single:
-                raise
-            broken[id(ds)] = str(exc)
+        if id(ds) not in broken:
+            try:
+                decoded.append((id(ds), *frame_slice(ds, i, n)))
+            except ImageError as exc:  # one broken file costs its own slices (all of them), not its series'
+                if single:
+                    raise
+                broken[id(ds)] = str(exc)
+        left[id(ds)] -= 1
+        if not left[id(ds)]:  # its pixels are slices now (or broken): freed as the series goes, not at its end
+            release_pixels(ds)
     kept = [(sl, turn, doubt) for owner, sl, turn, doubt in decoded if owner not in broken]
     slices = [sl for sl, _, _ in kept]
     failed.update(broken.values())
