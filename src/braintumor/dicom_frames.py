@@ -23,7 +23,8 @@ from .slice_pixels import MAX_PIXEL_ASPECT, far_from_square
 _PIXEL_KEYWORDS = ("PhotometricInterpretation", "BitsStored", "BitsAllocated", "PixelRepresentation",
                    "SamplesPerPixel", "RescaleSlope", "RescaleIntercept", "ModalityLUTSequence",
                    "WindowCenter", "WindowWidth", "VOILUTFunction", "VOILUTSequence", "PixelSpacing",
-                   "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation")
+                   "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation", "PixelPaddingValue",
+                   "PixelPaddingRangeLimit")
 
 
 #: Elements outside group 0028 (Image Presentation: pixels, LUTs, windows, spacing) that this package or pydicom's

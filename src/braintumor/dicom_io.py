@@ -140,6 +140,22 @@ def _rescaled(view: Dataset) -> bool:
     return "ModalityLUTSequence" in view or (slope not in (None, 1.0)) or (intercept not in (None, 0.0))
 
 
+def _padded(arr: np.ndarray, view: Dataset) -> np.ndarray | None:
+    """The stored pixels the header names padding (Pixel Padding Value, through Pixel Padding Range Limit when given),
+    left out of the stretch's percentiles; None without it, or with one that cannot be read (never the slice's loss)."""
+    try:
+        value = header_number(view.get("PixelPaddingValue"), int)
+        if value is None:
+            return None
+        limit = header_number(view.get("PixelPaddingRangeLimit"), int)
+        ends = [value, value if limit is None else limit]
+        if arr.dtype.kind == "i":  # written unsigned (US 32768) for signed pixels (-32768)
+            ends = [v - (1 << 8 * arr.dtype.itemsize) if v > np.iinfo(arr.dtype).max else v for v in ends]
+        return (arr >= min(ends)) & (arr <= max(ends))
+    except Exception:  # e.g. several values where one belongs
+        return None
+
+
 def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
     """Decoded frame -> display uint8: modality LUT, VOI LUT/window (or percentile stretch), MONOCHROME1."""
     pi = str(view.get("PhotometricInterpretation", "MONOCHROME2")).upper()
@@ -161,7 +177,8 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
             out = arr  # 8-bit data without a window: the pixels are the display (as a JPEG's are)
         else:
             values = apply_modality_lut(arr, view) if _rescaled(view) else arr
-            out = scale_to_uint8(_voi(values, view, lut), *window) if window else robust_uint8(values)
+            out = scale_to_uint8(_voi(values, view, lut), *window) if window else \
+                robust_uint8(values, _padded(arr, view))
     if pi == "MONOCHROME1":
         out = 255 - out
     return np.ascontiguousarray(out, dtype=np.uint8)

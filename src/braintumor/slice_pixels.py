@@ -27,16 +27,39 @@ def scale_to_uint8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.round(np.clip(out, 0.0, 255.0)).astype(np.uint8)
 
 
-def robust_uint8(values: np.ndarray) -> np.ndarray:
-    """0.5th..99.5th percentile -> 0..255, so a few extreme voxels do not darken the whole slice."""
+def padding(values: np.ndarray) -> np.ndarray | None:
+    """The pixels that pad a slice's background rather than image anything, or None: its lowest value when it is
+    negative, held by more than LOW_PERCENTILE % of the pixels (fewer do not move the stretch), and farther below the
+    next lowest value than the rest of the values span (int16's -32768 around a head of 0..1000). A background of 0,
+    MRI's own, is never padding."""
+    lowest = values.min()
+    if not lowest < 0:
+        return None
+    pad = values == lowest
+    n = int(np.count_nonzero(pad))
+    if n * 100 <= LOW_PERCENTILE * values.size or n == values.size:
+        return None
+    rest = values[~pad]
+    low, high = rest.min(), rest.max()
+    return pad if high > low and low - lowest > high - low else None
+
+
+def robust_uint8(values: np.ndarray, pad: np.ndarray | None = None) -> np.ndarray:
+    """0.5th..99.5th percentile -> 0..255, so a few extreme voxels do not darken the whole slice. The percentiles are
+    those of the pixels that are not padding (``pad``, where the header says which, else :func:`padding`): a head on
+    a -32768 background was stretched from -32768, and shown in a handful of gray levels; the padding shows black."""
     arr = np.asarray(values, dtype=np.float64)
     if arr.size == 0:
         raise ImageError("slice has no pixels")
     arr = finite_or_darkest(arr)
     if float(np.abs(arr).max()) > 2.0 ** 1000:  # a float64 slice out to +-1.5e308: hi - lo overflowed to inf, the
         arr = np.ldexp(arr, -64)  # slice came out black; a power of two scales exactly, and changes nothing shown
-    lo, hi = (float(v) for v in np.percentile(arr, [LOW_PERCENTILE, HIGH_PERCENTILE]))
+    pad = padding(arr) if pad is None or not pad.any() else pad
+    sample = arr if pad is None or pad.all() else arr[~pad]
+    lo, hi = (float(v) for v in np.percentile(sample, [LOW_PERCENTILE, HIGH_PERCENTILE]))
     if hi <= lo:  # nearly constant, e.g. a blank slice with a few bright voxels
+        lo, hi = float(sample.min()), float(sample.max())
+    if hi <= lo:  # a flat head on its padding: shown as before, bright on black
         lo, hi = float(arr.min()), float(arr.max())
     return scale_to_uint8(arr, lo, hi)
 

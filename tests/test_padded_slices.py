@@ -1,0 +1,65 @@
+"""A slice whose background is padding (int16's -32768, or a DICOM Pixel Padding Value) is stretched by the levels of
+what it images: it was stretched from -32768, and a head of 0..1000 came out in a handful of gray levels, nearly flat.
+A slice without padding comes out exactly as before."""
+
+from __future__ import annotations
+
+import numpy as np
+from dicom_factory import axial_volume, make_dataset, make_dicom, nifti_bytes, to_bytes
+
+from braintumor.slice_pixels import scale_to_uint8
+from braintumor.volume_io import read_volumes
+
+
+def _head(background: int, low: int = 0, high: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """A 128 x 128 int16 slice: a disk of values ``low``..``high`` (a ramp) on ``background``, and the disk's mask."""
+    y, x = np.mgrid[:128, :128]
+    disk = (y - 64) ** 2 + (x - 64) ** 2 < 45 ** 2
+    ramp = low + (x + y - (x + y)[disk].min()) * (high - low) // np.ptp((x + y)[disk])
+    return np.where(disk, ramp, background).astype(np.int16), disk
+
+
+def _before(arr: np.ndarray) -> np.ndarray:
+    """The stretch as it was: by the percentiles of every pixel."""
+    return scale_to_uint8(arr.astype(np.float64), *np.percentile(arr.astype(np.float64), [0.5, 99.5]))
+
+
+def _slice(data: bytes, name: str) -> np.ndarray:
+    (volume,) = read_volumes(data, name=name)
+    return volume.slices[0].pixels
+
+
+def test_a_head_on_int16_padding_is_spread_over_the_gray_levels():
+    """DICOM without a Pixel Padding Value, and NIfTI: 8 levels for the head before, now all the ramp's (123); the
+    padding black."""
+    arr, disk = _head(-32768)
+    assert len(np.unique(_before(arr)[disk])) < 10  # what it was
+    for gray in (_slice(make_dicom(arr), "a.dcm"), _slice(nifti_bytes(axial_volume([arr] * 2)), "a.nii.gz")):
+        assert len(np.unique(gray[disk])) > 100 and not gray[~disk].any()
+
+
+def test_a_pixel_padding_value_is_left_out_of_the_stretch():
+    """-1000 around 0..2000 is not far enough below to be taken for padding by itself: the header says it is; written
+    unsigned (US 64536) for signed pixels, as some writers do, it is the same value."""
+    arr, disk = _head(-1000, 0, 2000)
+    assert _before(arr)[disk].min() > 80  # the head started at a third of the way up
+    for vr, value in (("SS", -1000), ("US", 64536)):
+        ds = make_dataset(arr)
+        ds.add_new(0x00280120, vr, value)  # (0028,0120) Pixel Padding Value
+        gray = _slice(to_bytes(ds), "p.dcm")
+        assert gray[disk].min() == 0 and gray[disk].max() == 255 and not gray[~disk].any()
+    assert np.array_equal(_slice(make_dicom(arr), "n.dcm"), _before(arr))  # without it: as before
+
+
+def test_slices_without_padding_come_out_as_before():
+    """A background of 0 (MRI's own), a few very low outliers, negative values that are tissue (z-scores x 100), a
+    flat head on padding: the same levels as ever."""
+    zero, _ = _head(0)
+    outliers = zero.copy()
+    outliers[0, :40] = -32768  # 40 pixels of 16 384: under the low percentile
+    scored, _ = _head(-300, -250, 300)
+    flat, _ = _head(-32768, 700, 700)
+    for arr in (zero, outliers, scored):
+        assert np.array_equal(_slice(make_dicom(arr), "a.dcm"), _before(arr))
+        assert np.array_equal(_slice(nifti_bytes(axial_volume([arr] * 2)), "a.nii.gz"), _before(arr))
+    assert np.array_equal(np.unique(_slice(make_dicom(flat), "f.dcm")), [0, 255])
