@@ -24,6 +24,11 @@ from .image_io import ImageError
 from .ood import foreign_modalities
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
 
+#: Most files of an input refused for its slices that are all read to say how many slices and series it holds (as
+#: many as a zip may list); an input of more is read no further than its first file past the limit: a folder of
+#: 100 000 files had each header parsed (and kept) to be refused.
+MAX_FILES_COUNTED: int = 4096
+
 
 @dataclasses.dataclass(frozen=True)
 class _File:
@@ -50,12 +55,16 @@ def _parse(data: bytes, max_frames: int) -> tuple[Dataset, int, list[str], bool,
 
 
 def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, single: bool,
-            keep: dict[int, tuple] | None = None) -> tuple[dict[str, list[_File]], Counter[str]]:
-    """The usable files grouped by series, and why the others were skipped; no pixel decoded, and no dataset kept
-    unless ``keep`` is given (an input held whole anyway: one file, one web request): then each is put there, by its
-    index, so that it is not parsed twice."""
+            keep: dict[int, tuple] | None = None, whole: bool = False,
+            ) -> tuple[dict[str, list[_File]], Counter[str], int]:
+    """The usable files grouped by series, why the others were skipped, and how many files were read; no pixel
+    decoded, and no dataset kept unless ``keep`` is given (an input held whole anyway: one file, one web request):
+    then each is put there, by its index, so that it is not parsed twice. ``whole``: ``max_slices`` holds for all the
+    files together, and of more than MAX_FILES_COUNTED the survey stops at the first file past it: the input is
+    refused whatever the files after it hold."""
     groups: dict[str, list[_File]] = {}
     skipped: Counter[str] = Counter()
+    total, stop = 0, whole and len(items) > MAX_FILES_COUNTED
     for k, (_, load) in enumerate(items):
         try:
             data = load()
@@ -72,7 +81,10 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
         number, named = header_number(ds.get("SeriesNumber"), int) or 0, _which({"dicom": safe_meta(ds, ds, 0, 1)})
         groups.setdefault(uid, []).append(_File(k, uid, number, frames, int(ds.Rows) * int(ds.Columns) * frames,
                                                 modality(ds), len(data), named))
-    return groups, skipped
+        total += frames
+        if stop and total > max_slices:
+            return groups, skipped, k + 1
+    return groups, skipped, len(items)
 
 
 def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
@@ -96,7 +108,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     series', not its sum); an input of one series (with ``others`` volumes besides, none) is still refused whole.
     """
     parsed: dict[int, tuple] | None = {} if per_input or single else None
-    groups, skipped = _survey(items, max_slices, single, parsed)
+    groups, skipped, read = _survey(items, max_slices, single, parsed, per_input)
     where = " in this input" if len(groups) > 1 else ""  # input-wide, not one series' own
     notes = tuple(f"skipped {n} file(s){where}: {why}" for why, n in sorted(skipped.items()))
     if not groups:
@@ -105,7 +117,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     count = len(ordered)
     if per_input or count + others == 1:
         _check_limits([f for group in ordered for f in group], count, max_slices, max_pixels,
-                      max_bytes=0 if per_input else MAX_VOLUME_BYTES)
+                      max_bytes=0 if per_input else MAX_VOLUME_BYTES, of=len(items) if read < len(items) else 0)
         volumes, lost = [], Counter()
         for j, group in enumerate(ordered):
             volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed)
@@ -139,16 +151,21 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
 
 
 def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: int, series: str = "",
-                  max_bytes: int = 0) -> None:
+                  max_bytes: int = 0, of: int = 0) -> None:
     """Refuse (BudgetError, its ``series`` the input's count) what would take past ``max_slices`` or ``max_pixels``:
-    on the headers, before any pixel is decoded. ``series``: the one series checked, as its refusal names it."""
+    on the headers, before any pixel is decoded. ``series``: the one series checked, as its refusal names it. ``of``:
+    how many files the input holds, when ``files`` are only those read before its slices were past the limit."""
     total = sum(f.frames for f in files)
     # a thin-slice CT series past the limits was told only to be split, and its parts' slices then refused one by one
     foreign = foreign_modalities(f.modality for f in files)
     besides = f", and they are {foreign}" if foreign else ""
     what, per = (series, "series") if series else ("the DICOM input", "input")
     error = None
-    if total > max_slices:
+    if total > max_slices and of:  # the files not read could not make it fewer
+        where = f" (in {count} series or more)" if count > 1 else ""
+        error = BudgetError(f"{what}'s {of:,} files hold more than {max_slices} slices{where}; the limit is "
+                            f"{max_slices} per {per}{besides}")
+    elif total > max_slices:
         where = f" in {count} series" if count > 1 and not series else ""
         error = BudgetError(f"{what} holds {total} slices{where}; the limit is {max_slices} per {per}{besides}")
     elif (pixels := sum(f.pixels for f in files)) > max_pixels:  # 64 JPEG 2000 frames of 6000 x 6000 px: 17 kB

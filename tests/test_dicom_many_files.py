@@ -1,0 +1,63 @@
+"""An input of more files than MAX_FILES_COUNTED, past its slice limit, is refused at its first file past it: a folder
+of 100 000 tiny files had every header parsed (and kept) before it was refused. What is accepted does not change: the
+files not read could only add slices; an input of fewer files is still read whole, to say its exact count."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from dicom_factory import make_dataset, zip_bytes
+
+from braintumor import dicom_series
+from braintumor.volume_io import BudgetError, read_volumes
+
+
+def _tiny(n: int, junk: int = 0) -> list[tuple[str, bytes]]:
+    """``junk`` files named .dcm that are not DICOM, then ``n`` 1 x 1 slices of one series."""
+    ds = make_dataset(np.zeros((1, 1), np.uint8), position=0.0)
+    files = [(f"J{k:05d}.dcm", b"not a scan") for k in range(junk)]
+    for k in range(n):
+        ds.InstanceNumber, ds.ImagePositionPatient = k + 1, [0.0, 0.0, float(k)]
+        buf = io.BytesIO()
+        ds.save_as(buf, enforce_file_format=True)
+        files.append((f"IM{k:05d}.dcm", buf.getvalue()))
+    return files
+
+
+@pytest.fixture
+def parsed(monkeypatch) -> list[int]:
+    """Counts the headers parsed; at most 50 files are read whole to be counted."""
+    calls: list[int] = []
+    real = dicom_series.read_dataset
+    monkeypatch.setattr(dicom_series, "read_dataset", lambda data: calls.append(1) or real(data))
+    monkeypatch.setattr(dicom_series, "MAX_FILES_COUNTED", 50, raising=False)
+    return calls
+
+
+def test_a_folder_of_many_files_is_refused_at_its_first_file_past_the_limit(tmp_path, parsed):
+    for name, data in _tiny(200):
+        (tmp_path / name).write_bytes(data)
+    with pytest.raises(BudgetError) as caught:
+        read_volumes(tmp_path, max_slices=20, per_input=True)
+    assert len(parsed) == 21  # was 200
+    assert str(caught.value) == "the DICOM input's 200 files hold more than 20 slices; the limit is 20 per input"
+
+
+def test_a_zip_of_many_files_is_refused_at_its_first_file_past_the_limit(parsed):
+    with pytest.raises(BudgetError) as caught:
+        read_volumes(zip_bytes(_tiny(200)), name="many.zip", max_slices=20, per_input=True)
+    assert len(parsed) == 21
+    assert str(caught.value).startswith("the DICOM input's 200 files hold more than 20 slices; the limit")
+
+
+def test_what_was_accepted_still_is_and_fewer_files_are_counted_whole(tmp_path, parsed):
+    """180 files that are no DICOM, then 20 slices: within a limit of 20 (the skipped files said); 40 files of a limit
+    of 20 (under MAX_FILES_COUNTED): all read, and the exact count said, as before."""
+    for name, data in _tiny(20, junk=180):
+        (tmp_path / name).write_bytes(data)
+    (volume,) = read_volumes(tmp_path, max_slices=20, per_input=True)
+    assert len(volume.slices) == 20 and any(note.startswith("skipped 180 file(s): ") for note in volume.notes)
+    with pytest.raises(BudgetError, match=r"^the DICOM input holds 40 slices; the limit is 20 per input$"):
+        read_volumes(zip_bytes(_tiny(40)), name="few.zip", max_slices=20, per_input=True)
