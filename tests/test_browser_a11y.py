@@ -194,11 +194,13 @@ def test_text_twice_as_large_still_fits_its_cards(server, chromium, scans):
 
 def test_each_cards_heat_map_controls_name_their_image(server, chromium, scans):
     """Every card's controls were called "Heat map" and "Opacity": in a screen reader's list of form controls, or
-    tabbing from card to card, nothing said which image each one changed."""
+    tabbing from card to card, nothing said which image each one changed. A series' slice is named after its scan
+    (tests/test_browser_control_names.py)."""
     page, problems = open_page(chromium, server, 1024, 800)
     upload(page, scans)
     cards = page.locator(".card:has(.heat-toggle)")
-    names = cards.locator(".card-name").all_inner_texts()
+    names = cards.evaluate_all("""cs => cs.map(c => (c.closest(".series") ? c.closest(".series")
+        .querySelector(".series-name").textContent.trim() + ", " : "") + c.querySelector(".card-name").textContent)""")
     assert len(names) >= 4 and len(set(names)) == len(names)  # two slices and the series' suspicious slices
     for i, name in enumerate(names):
         card = cards.nth(i)

@@ -42,12 +42,13 @@ window.braintumorCard = function (helpers) {
     status.replaceChildren(of, shown);
   }
 
-  function newCard(name) {
+  // name: its heading; of: what its controls name, where that is more (a series' slice: its scan and slice)
+  function newCard(name, of) {
     const template = document.getElementById("card-template");
     const card = template.content.firstElementChild.cloneNode(true);
     card.querySelector(".card-name").textContent = printable(name);
     // the heat-map controls name their image too (_card.html)
-    card.querySelectorAll(".ctl-of").forEach(function (el) { el.textContent = printable(name); });
+    card.querySelectorAll(".ctl-of").forEach(function (el) { el.textContent = printable(of || name); });
     // and its images say which file they are (_card.html); the heat map's class is said once there is one (fillCard)
     const base = card.querySelector(".view-base"), heat = card.querySelector(".view-heat");
     if (base) base.alt = printable(name) + ", as the model saw it (cropped, grayscale)";

@@ -14,9 +14,15 @@ window.braintumorSeries = function (helpers) {
       (voxel ? " · NIfTI voxel " + rec.nifti.file_axis + " = " + rec.nifti.file_index : ""));
   }
 
-  // A card one heading level below "Most suspicious slices" (an h3), as the server renders it (level=4).
-  function sliceCard(name) {
-    const card = newCard(name);
+  // As _series.html's scan_name: its heading, and what its slice cards' controls name after it.
+  function scanName(summary) {
+    return printable(summary.path) + (summary.series === undefined ? "" : " · series " + (summary.series + 1));
+  }
+
+  // A card one heading level below "Most suspicious slices" (an h3), as the server renders it (level=4); its
+  // controls name the scan too (_series.html): alike slices of two scans had controls of one name.
+  function sliceCard(name, scan) {
+    const card = newCard(name, scan + ", " + name);
     const h2 = card.querySelector(".card-name");
     const h4 = document.createElement("h4");
     h4.className = h2.className;
@@ -53,8 +59,7 @@ window.braintumorSeries = function (helpers) {
     block.dataset.state = "ok";
     const side = s.refused_turned || 0;
     block.setAttribute("aria-label", "Scan " + printable(summary.path));  // a zip member's name, as the zip has it
-    block.querySelector(".series-name").textContent = printable(summary.path) +
-      (summary.series === undefined ? "" : " · series " + (summary.series + 1));
+    block.querySelector(".series-name").textContent = scanName(summary);
     block.querySelector(".series-line").textContent = s.slices + " slices · " +
       Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
       // as _series.html: those on their side apart
@@ -106,7 +111,7 @@ window.braintumorSeries = function (helpers) {
     s.most_suspicious.forEach(function (t) {  // as Entry.shown_top: a tumour, or lower confidence
       const rec = records.find(function (r) { return r.slice === t.slice; });
       if (!rec || (rec.label === "notumor" && !rec.review)) return;
-      const card = sliceCard(sliceName(rec));
+      const card = sliceCard(sliceName(rec), scanName(summary));
       fillCard(card, rec);
       top.appendChild(card);
       shown += 1;

@@ -1,0 +1,81 @@
+"""What a screen reader's list of controls says on a page with several scans, in a real browser (headless chromium via
+Playwright, as tests/conftest.py gives it), with JavaScript and without: the names chromium itself computes (its
+accessibility tree, through the DevTools protocol). Skipped, never failed, when chromium or playwright is absent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dicom_factory import axial_volume, nifti_bytes, series, zip_bytes
+from PIL import Image
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+
+from braintumor.image_io import read_image
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+SCANS = ("a&b.zip", "second.zip", "volume.nii.gz")  # an "&": a name escaped once, not twice
+
+
+@pytest.fixture(scope="module")
+def files(test_images) -> list[dict]:
+    """Two zipped DICOM series with the same slices (their slice cards alike but for their scan), a NIfTI volume of
+    them, and a single slice."""
+    paths = [test_images[c][0] for c in ("notumor", "glioma", "pituitary", "meningioma")]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
+    dicom = zip_bytes(series(stack))
+    kinds = [(SCANS[0], dicom, "application/zip"), (SCANS[1], dicom, "application/zip"),
+             (SCANS[2], nifti_bytes(axial_volume(stack)), "application/gzip"),
+             (paths[1].name, paths[1].read_bytes(), "image/jpeg")]
+    return [{"name": name, "mimeType": kind, "buffer": data} for name, data, kind in kinds]
+
+
+def controls(page) -> list[tuple[str, str]]:
+    """(role, accessible name) of every focusable element, as chromium names it for a screen reader."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    out = []
+    for node in nodes:
+        props = {p["name"]: p["value"].get("value") for p in node.get("properties", [])}
+        if props.get("focusable") and not node.get("ignored") and node["role"]["value"] != "RootWebArea":
+            out.append((node["role"]["value"], " ".join(str(node.get("name", {}).get("value", "")).split())))
+    return out
+
+
+def shown(page, js: bool, files: list[dict]) -> None:
+    """The page with ``files`` answered: sent by the page's script, or by the form (no JavaScript)."""
+    page.set_input_files("#file-input", files)
+    if js:
+        sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=60_000)
+    else:
+        page.click("button[type=submit]")
+        sync_api.expect(page.locator("#results .series")).to_have_count(3)
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_each_slice_cards_heat_map_controls_name_their_scan_and_slice(server, chromium, files, js):
+    """A series' slice cards named their controls by the slice alone ("Heat map of slice 1 · DICOM image 2"): with
+    two scans on the page, a screen reader's list of controls had several identical ones, none saying which scan."""
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    shown(page, js, files)
+    heat = [(role, name) for role, name in controls(page) if "eat map of" in name]
+    per_slice = page.locator(".series .card:has(.heat-toggle)").count()
+    assert per_slice >= 6 and len(heat) == (per_slice + 1) * (2 if js else 1), heat  # a slider without script
+    names = [name for _, name in heat]
+    assert len(set(names)) == len(names), names
+    for i, block in enumerate(page.locator("#results .series").all()):
+        scan = block.locator(".series-name").inner_text().strip()
+        assert scan == SCANS[i]
+        for card in block.locator(".card:has(.heat-toggle)").all():
+            slice_ = card.locator(".card-name").inner_text().strip()
+            assert slice_.startswith("slice ")
+            sync_api.expect(card.locator(".heat-toggle")).to_have_accessible_name(f"Heat map of {scan}, {slice_}")
+            if js:
+                sync_api.expect(card.locator(".heat-opacity")).to_have_accessible_name(
+                    f"Opacity of the heat map of {scan}, {slice_}")
+    context.close()
