@@ -28,8 +28,10 @@ def scans(test_images, tmp_path_factory) -> list[Path]:
 
 
 def alts(page) -> list[tuple[str, str, str, str]]:
-    """(name, answer, the image's alt, the heat map's alt) of every card with a heat map."""
-    return page.locator(".card:has(.view-heat)").evaluate_all("""cards => cards.map(c => [
+    """(name, answer, the image's alt, the heat map's alt) of every card with a heat map; a series' slice is named after
+    its scan (tests/test_browser_control_names.py)."""
+    return page.locator(".card:has(.view-heat)").evaluate_all("""cards => cards.map(c => [(c.closest(".series") ?
+        c.closest(".series").querySelector(".series-name").textContent.trim() + ", " : "") +
         c.querySelector(".card-name").textContent.trim(), c.querySelector(".verdict-label").textContent.trim(),
         c.querySelector(".view-base").alt, c.querySelector(".view-heat").alt])""")
 

@@ -63,7 +63,8 @@ BOXES = "hs => hs.map(h => h.getBoundingClientRect()).map(r => ({width: r.width,
 
 
 def _check(page) -> None:
-    """Each card's region says its name first, then what the card shows (the name itself stays visually hidden)."""
+    """Each card's region says its name (a series' slice: its scan's too) first, then what the card shows (the name
+    itself stays visually hidden)."""
     cards = page.locator("#results .card")
     shown = {}
     for i in range(cards.count()):
@@ -71,7 +72,10 @@ def _check(page) -> None:
         name = card.locator(".card-name").text_content().strip()
         text = " ".join(card.locator(".card-status").evaluate(SHOWN).split())
         said = _said(card)
-        assert text and said == f"{name}: {text}", (name, text, said)
+        # a series' slice after its scan: "slice 1 · DICOM image 2" alone was every scan's first slice
+        scan = card.evaluate("c => c.closest('.series') ? c.closest('.series').querySelector('.series-name')"
+                             ".textContent.trim() + ', ' : ''")
+        assert text and said == f"{scan}{name}: {text}", (name, text, said)
         for box in card.locator(".card-status .visually-hidden").evaluate_all(BOXES):
             assert box["width"] <= 1 and box["height"] <= 1, (name, box)
         shown[name] = text

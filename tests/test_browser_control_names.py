@@ -79,3 +79,26 @@ def test_each_slice_cards_heat_map_controls_name_their_scan_and_slice(server, ch
                 sync_api.expect(card.locator(".heat-opacity")).to_have_accessible_name(
                     f"Opacity of the heat map of {scan}, {slice_}")
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_each_slice_cards_images_and_answer_name_their_scan_and_slice(server, chromium, files, js):
+    """A series' slice card's images were "slice 1 · DICOM image 2, as the model saw it" and "Heat map over slice 1 ·
+    DICOM image 2: ..." (its answer's hidden lead too): a screen reader's list of images, with two scans on the page,
+    said several alike, none saying which scan. They say it as a single image's card says its file's name."""
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    shown(page, js, files)
+    alts = page.locator("#results img").evaluate_all("imgs => imgs.map(i => i.alt)")
+    assert len(alts) >= 14 and len(set(alts)) == len(alts), alts
+    for i, block in enumerate(page.locator("#results .series").all()):
+        for card in block.locator(".card:has(.view-heat)").all():
+            name = f"{SCANS[i]}, {card.locator('.card-name').inner_text().strip()}"
+            answer = card.locator(".verdict-label").inner_text().strip()
+            base = card.locator(".view-base").get_attribute("alt")
+            assert base == f"{name}, as the model saw it (cropped, grayscale)"
+            assert " ".join(card.locator(".view-heat").get_attribute("alt").split()) == (
+                f"Heat map over {name}: the regions that raised the score of {answer}")
+            assert card.locator(".card-status-of").text_content() == f"{name}: "
+    context.close()

@@ -36,23 +36,30 @@ window.braintumorCard = function (helpers) {
     }
     const of = document.createElement("span"), shown = document.createElement("span");
     of.className = "visually-hidden card-status-of";
-    of.textContent = card.querySelector(".card-name").textContent + ": ";
+    of.textContent = nameOf(card) + ": ";
     shown.className = "card-status-text";
     shown.textContent = text;
     status.replaceChildren(of, shown);
   }
 
-  // name: its heading; of: what its controls name, where that is more (a series' slice: its scan and slice)
+  // What its images, controls and hidden answer lead name (_card.html's "of"): its file, or a series' slice with its
+  // scan, where "slice 1 · DICOM image 2" alone was every scan's first slice; its heading, where newCard had none.
+  function nameOf(card) {
+    return card.dataset.of || card.querySelector(".card-name").textContent;
+  }
+
+  // name: its heading; of: what it is called elsewhere, where that is more (a series' slice: its scan and slice)
   function newCard(name, of) {
     const template = document.getElementById("card-template");
     const card = template.content.firstElementChild.cloneNode(true);
     card.querySelector(".card-name").textContent = printable(name);
+    card.dataset.of = printable(of || name);
     // the heat-map controls name their image too (_card.html)
-    card.querySelectorAll(".ctl-of").forEach(function (el) { el.textContent = printable(of || name); });
+    card.querySelectorAll(".ctl-of").forEach(function (el) { el.textContent = nameOf(card); });
     // and its images say which file they are (_card.html); the heat map's class is said once there is one (fillCard)
     const base = card.querySelector(".view-base"), heat = card.querySelector(".view-heat");
-    if (base) base.alt = printable(name) + ", as the model saw it (cropped, grayscale)";
-    if (heat) heat.alt = "Heat map over " + printable(name) + ": the regions that raised the score of the predicted " +
+    if (base) base.alt = nameOf(card) + ", as the model saw it (cropped, grayscale)";
+    if (heat) heat.alt = "Heat map over " + nameOf(card) + ": the regions that raised the score of the predicted " +
       "class";
     setStatus(card, "Analysing…");
     card.dataset.state = "loading";
@@ -115,7 +122,7 @@ window.braintumorCard = function (helpers) {
     card.querySelector(".view-base").src = "data:image/png;base64," + rec.image_png_base64;
     if (rec.heatmap_png_base64) {
       card.querySelector(".view-heat").src = "data:image/png;base64," + rec.heatmap_png_base64;
-      card.querySelector(".view-heat").alt = "Heat map over " + card.querySelector(".card-name").textContent +
+      card.querySelector(".view-heat").alt = "Heat map over " + nameOf(card) +
         ": the regions that raised the score of " + labelName;
     } else {
       card.querySelector(".view-heat").remove();
