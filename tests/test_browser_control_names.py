@@ -102,3 +102,22 @@ def test_each_slice_cards_images_and_answer_name_their_scan_and_slice(server, ch
                 f"Heat map over {name}: the regions that raised the score of {answer}")
             assert card.locator(".card-status-of").text_content() == f"{name}: "
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_every_focusable_element_has_a_name_of_its_own(server, chromium, files, js):
+    """What Tab reaches on a page with three scans and an image, and on the dashboard: each has a name, and no two
+    the same (a screen reader's list of controls or links cannot tell two of one name apart)."""
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    shown(page, js, files)
+    for url in (None, f"{server}/dashboard"):
+        if url:
+            page.goto(url)
+        found = controls(page)
+        assert len(found) >= (15 if url is None else 2), found
+        assert [c for c in found if not c[1]] == [], found
+        names = [name for _, name in found]
+        assert sorted({n for n in names if names.count(n) > 1}) == [], found
+    context.close()

@@ -60,6 +60,7 @@ window.braintumorSeries = function (helpers) {
     const side = s.refused_turned || 0;
     block.setAttribute("aria-label", "Scan " + printable(summary.path));  // a zip member's name, as the zip has it
     block.querySelector(".series-name").textContent = scanName(summary);
+    block.querySelector(".strip-of").textContent = scanName(summary);  // its "Every slice as text" too
     block.querySelector(".series-line").textContent = s.slices + " slices · " +
       Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
       // as _series.html: those on their side apart
