@@ -121,3 +121,25 @@ def test_every_focusable_element_has_a_name_of_its_own(server, chromium, files, 
         names = [name for _, name in found]
         assert sorted({n for n in names if names.count(n) > 1}) == [], found
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_two_series_of_one_zip_are_two_regions_of_their_own_names(server, chromium, test_images, js):
+    """A zip of two series (a study's T1 and FLAIR) showed two blocks headed "study.zip · series 1" and "... series
+    2", but both regions were called "Scan study.zip": a screen reader's list of landmarks said the same twice."""
+    paths = [test_images[c][0] for c in ("notumor", "glioma", "pituitary")]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
+    study = zip_bytes([(f"{folder}/{name}", data) for folder in ("t1", "flair") for name, data in series(stack)])
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    page.set_input_files("#file-input", [{"name": "study.zip", "mimeType": "application/zip", "buffer": study}])
+    if js:
+        sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=60_000)
+    else:
+        page.click("button[type=submit]")
+    sync_api.expect(page.locator("#results .series")).to_have_count(2)
+    for i, block in enumerate(page.locator("#results .series").all()):
+        sync_api.expect(block.locator(".series-name")).to_have_text(f"study.zip · series {i + 1}")
+        sync_api.expect(block).to_have_accessible_name(f"Scan study.zip · series {i + 1}")
+    context.close()

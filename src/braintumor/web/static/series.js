@@ -58,7 +58,7 @@ window.braintumorSeries = function (helpers) {
     block.querySelectorAll(".strip-legend li").forEach(function (li) { names[li.dataset.class] = li.textContent; });
     block.dataset.state = "ok";
     const side = s.refused_turned || 0;
-    block.setAttribute("aria-label", "Scan " + printable(summary.path));  // a zip member's name, as the zip has it
+    block.setAttribute("aria-label", "Scan " + scanName(summary));  // a zip's series with its number, as headed
     block.querySelector(".series-name").textContent = scanName(summary);
     block.querySelector(".strip-of").textContent = scanName(summary);  // its "Every slice as text" too
     block.querySelector(".series-line").textContent = s.slices + " slices · " +
