@@ -222,9 +222,9 @@ def test_drag_and_drop_and_paste(server, browser, test_images):
     page.evaluate(DROP_AND_PASTE, [data, "dropped.jpg"])
     cards = page.locator("#results .card")
     sync_api.expect(cards).to_have_count(2)
-    for i in range(2):
+    for i, name in enumerate(("dropped.jpg (2)", "dropped.jpg")):  # newest first; a name given again, numbered
         sync_api.expect(cards.nth(i)).to_have_attribute("data-state", "ok", timeout=20_000)
-        assert cards.nth(i).locator(".card-name").inner_text() == "dropped.jpg"
+        assert cards.nth(i).locator(".card-name").inner_text() == name
     assert problems == []
     page.close()
 

@@ -4,6 +4,8 @@ accessibility tree, through the DevTools protocol). Skipped, never failed, when 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from dicom_factory import axial_volume, nifti_bytes, series, zip_bytes
@@ -143,3 +145,27 @@ def test_two_series_of_one_zip_are_two_regions_of_their_own_names(server, chromi
         sync_api.expect(block.locator(".series-name")).to_have_text(f"study.zip · series {i + 1}")
         sync_api.expect(block).to_have_accessible_name(f"Scan study.zip · series {i + 1}")
     context.close()
+
+
+def test_a_name_given_again_is_numbered_on_its_card(server, chromium, files):
+    """The same file given twice (two screenshots pasted, both "image.png"; a scan sent again) made two cards of one
+    name: their controls, images and regions were named alike too. The second is numbered, as a file manager
+    numbers a copy; the CSV keeps the file's own name."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    image, scan = files[3], files[0]
+    for n in (2, 4):
+        page.set_input_files("#file-input", [image, scan])
+        sync_api.expect(page.locator("#results > *")).to_have_count(n)
+        sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=60_000)
+    names = [name for _, name in controls(page)]
+    assert len(names) >= 12 and sorted({n for n in names if names.count(n) > 1}) == [], names
+    assert page.locator("#results > .card .card-name").all_inner_texts() == [f"{image['name']} (2)", image["name"]]
+    assert page.locator("#results > .series .series-name").all_inner_texts() == [f"{scan['name']} (2)", scan["name"]]
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()
+    paths = [line.split(",")[0] for line in lines[1:]]
+    assert f"{image['name']} (2)" not in paths and paths.count(image["name"]) == 2
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()

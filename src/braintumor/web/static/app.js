@@ -76,6 +76,19 @@
   // A file with no name (an image pasted from some programs) is sent, shown and written in the CSV under one name,
   // numbered on the page: its card said "pasted image 1" and its CSV row "pasted-image", the next paste's "1" again.
   let unnamed = 0;
+  // How many cards of each name the page has made: a name given again (two screenshots pasted, both "image.png"; a
+  // file sent twice) is numbered on its card and its scan's block, "image.png (2)", as a file manager numbers a copy.
+  // Two cards of one name had controls, images and regions of one name. The request and the CSV keep its own name.
+  const made = new Map();
+  function copyOf(name) {
+    made.set(name, (made.get(name) || 0) + 1);
+    return made.get(name) > 1 ? " (" + made.get(name) + ")" : "";
+  }
+  function namedCard(name) {
+    const copy = copyOf(name), card = newCard(name + copy);
+    if (copy) card.dataset.copy = copy;  // for series.js, a scan's block named as its card was
+    return card;
+  }
 
   // Files, or {file, path} from a dropped folder (folders.js) with its notes on the files left out and what to say
   // when it held none; the notes stay under the status line for the run.
@@ -94,11 +107,11 @@
       return;
     }
     const jobs = list.map(function (item) {
-      if (item.files) return { files: item.files, name: item.path, card: newCard(item.path) };  // a series
+      if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path) };  // a series
       const file = item.file || item, path = item.path;
       const name = path || file.name || "pasted image " + (unnamed += 1);
       const folder = path && path.endsWith("/" + file.name) ? path.slice(0, -file.name.length) : "";
-      return { file: file, name: name, folder: folder, card: newCard(name) };
+      return { file: file, name: name, folder: folder, card: namedCard(name) };
     });
     // Newest first on the page, but in the order they were given within one batch.
     jobs.slice().reverse().forEach(function (job) { results.prepend(job.card); });

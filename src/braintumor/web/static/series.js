@@ -14,9 +14,11 @@ window.braintumorSeries = function (helpers) {
       (voxel ? " · NIfTI voxel " + rec.nifti.file_axis + " = " + rec.nifti.file_index : ""));
   }
 
-  // As _series.html's scan_name: its heading, and what its slice cards' controls name after it.
-  function scanName(summary) {
-    return printable(summary.path) + (summary.series === undefined ? "" : " · series " + (summary.series + 1));
+  // As _series.html's scan_name: its heading, and what its slice cards' controls name after it; copy: " (2)" for a
+  // name the page showed already (app.js).
+  function scanName(summary, copy) {
+    return printable(summary.path) + (copy || "") +
+      (summary.series === undefined ? "" : " · series " + (summary.series + 1));
   }
 
   // A card one heading level below "Most suspicious slices" (an h3), as the server renders it (level=4); its
@@ -52,15 +54,16 @@ window.braintumorSeries = function (helpers) {
     return "slice " + t.slice + ": " + (names[t.label] || t.label) + ", tumour probability " + percent(t.p);
   }
 
-  function fillSeries(block, summary, records) {
+  function fillSeries(block, summary, records, copy) {
+    const scan = scanName(summary, copy);
     const s = summary.summary;
     const names = {};
     block.querySelectorAll(".strip-legend li").forEach(function (li) { names[li.dataset.class] = li.textContent; });
     block.dataset.state = "ok";
     const side = s.refused_turned || 0;
-    block.setAttribute("aria-label", "Scan " + scanName(summary));  // a zip's series with its number, as headed
-    block.querySelector(".series-name").textContent = scanName(summary);
-    block.querySelector(".strip-of").textContent = scanName(summary);  // its "Every slice as text" too
+    block.setAttribute("aria-label", "Scan " + scan);  // a zip's series with its number, as headed
+    block.querySelector(".series-name").textContent = scan;
+    block.querySelector(".strip-of").textContent = scan;  // its "Every slice as text" too
     block.querySelector(".series-line").textContent = s.slices + " slices · " +
       Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
       // as _series.html: those on their side apart
@@ -112,7 +115,7 @@ window.braintumorSeries = function (helpers) {
     s.most_suspicious.forEach(function (t) {  // as Entry.shown_top: a tumour, or lower confidence
       const rec = records.find(function (r) { return r.slice === t.slice; });
       if (!rec || (rec.label === "notumor" && !rec.review)) return;
-      const card = sliceCard(sliceName(rec), scanName(summary));
+      const card = sliceCard(sliceName(rec), scan);
       fillCard(card, rec);
       top.appendChild(card);
       shown += 1;
@@ -130,7 +133,8 @@ window.braintumorSeries = function (helpers) {
     };
     const said = data.series.map(function (summary) {
       const block = template.content.firstElementChild.cloneNode(true);
-      const line = fillSeries(block, summary, data.results.filter(function (rec) { return inSeries(rec, summary); }));
+      const line = fillSeries(block, summary, data.results.filter(function (rec) { return inSeries(rec, summary); }),
+        card.dataset.copy);
       card.before(block);
       return line;
     });
