@@ -16,7 +16,7 @@ from braintumor.image_io import read_image
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
-SCANS = ("a&b.zip", "second.zip", "volume.nii.gz")  # an "&": a name escaped once, not twice
+SCANS = ("a$&b.zip", "second.zip", "volume.nii.gz")  # "&": escaped once, not twice; "$&": no JS pattern
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,9 @@ def files(test_images) -> list[dict]:
     return [{"name": name, "mimeType": kind, "buffer": data} for name, data, kind in kinds]
 
 
-def controls(page) -> list[tuple[str, str]]:
-    """(role, accessible name) of every focusable element, as chromium names it for a screen reader."""
+def controls(page, roles: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(role, accessible name) of every focusable element (or every one of ``roles``), as chromium names it for a
+    screen reader."""
     cdp = page.context.new_cdp_session(page)
     try:
         nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
@@ -42,7 +43,8 @@ def controls(page) -> list[tuple[str, str]]:
     out = []
     for node in nodes:
         props = {p["name"]: p["value"].get("value") for p in node.get("properties", [])}
-        if props.get("focusable") and not node.get("ignored") and node["role"]["value"] != "RootWebArea":
+        wanted = node["role"]["value"] in roles if roles else props.get("focusable")
+        if wanted and not node.get("ignored") and node["role"]["value"] != "RootWebArea":
             out.append((node["role"]["value"], " ".join(str(node.get("name", {}).get("value", "")).split())))
     return out
 
@@ -169,3 +171,21 @@ def test_a_name_given_again_is_numbered_on_its_card(server, chromium, files):
     assert f"{image['name']} (2)" not in paths and paths.count(image["name"]) == 2
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_every_image_has_a_name_of_its_own(server, chromium, files, js):
+    """Each series' strip of tumour probabilities per slice (an image to a screen reader) was "Tumour probability per
+    slice, slice 0 on the left (every slice as text below)": a list of images said it once per scan, none saying
+    which."""
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    shown(page, js, files)
+    names = [name for _, name in controls(page, ("image", "img"))]
+    assert len(names) >= 23 and all(names), names  # 10 cards' two images, 3 strips
+    assert sorted({n for n in names if names.count(n) > 1}) == [], names
+    for i, block in enumerate(page.locator("#results .series").all()):
+        sync_api.expect(block.locator(".strip-plot")).to_have_accessible_name(
+            f"Tumour probability per slice of {SCANS[i]}, slice 0 on the left (every slice as text below)")
+    context.close()

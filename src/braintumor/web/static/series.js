@@ -84,6 +84,10 @@ window.braintumorSeries = function (helpers) {
       refusals.appendChild(li);
     });
     const svg = block.querySelector(".strip-plot");
+    // it names its scan (_series.html): a list of images said one strip per scan, none saying which
+    svg.setAttribute("aria-label", svg.getAttribute("aria-label").replace(" per slice,", function () {
+      return " per slice of " + scan + ",";  // a function: a name's "$&" is no pattern
+    }));
     const n = Math.max(s.slices, 1);
     svg.setAttribute("viewBox", "0 0 " + n + " 100");
     svg.querySelector(".strip-mid").setAttribute("x2", String(n));
