@@ -1,0 +1,71 @@
+"""A pydicom decoding plugin for 12-bit JPEG Extended (Process 2 and 4) pixel data, by GDCM.
+
+Why: pydicom 3's own GDCM plugin refuses JPEG Extended with more than 8 bits stored, and its Pillow plugin cannot read
+12-bit JPEG either, so such a file (CT and MR exported lossy, pydicom's ``JPGExtended.dcm``) was "could not be decoded
+(RuntimeError)" with GDCM installed, which decodes it: python-gdcm's JPEG codec retries a 12-bit frame with its 12-bit
+libjpeg and gives the values DCMTK and pylibjpeg give. Registered after pydicom's plugins by :func:`register`, so any
+of them that reads the frame (pylibjpeg-libjpeg, where installed) still goes first.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from pydicom import uid
+from pydicom.pixels.decoders.base import DecodeRunner, get_decoder
+
+try:
+    import gdcm
+
+    HAVE_GDCM = True
+except ImportError:  # python-gdcm is a dependency; without it pydicom's decoders say what is missing
+    HAVE_GDCM = False
+
+#: The plugin's name among pydicom's JPEG Extended decoders.
+LABEL = "braintumor-gdcm-12bit"
+#: What pydicom quotes when the plugin is unavailable.
+DECODER_DEPENDENCIES = {uid.JPEGExtended12Bit: ("python-gdcm>=3.0.10",)}
+
+
+def is_available(syntax: str) -> bool:
+    """Whether this plugin can decode ``syntax`` here (pydicom's plugin interface)."""
+    return HAVE_GDCM and syntax == uid.JPEGExtended12Bit
+
+
+def decode_frame(src: bytes, runner: DecodeRunner) -> bytes:
+    """One JPEG Extended frame ``src`` decoded by GDCM, as pydicom's GDCM plugin decodes 8-bit ones (its 12-bit refusal
+    aside): the frame as a one-fragment Pixel Data of a GDCM image with the header's size and pixel format."""
+    if runner.bits_stored <= 8 or runner.bits_allocated != 16:
+        raise NotImplementedError("only 12-bit samples in 16 bits (8-bit ones are pydicom's GDCM plugin's)")
+    fragment = gdcm.Fragment()
+    fragment.SetByteStringValue(src)
+    fragments = gdcm.SequenceOfFragments.New()
+    fragments.AddFragment(fragment)
+    element = gdcm.DataElement(gdcm.Tag(0x7FE0, 0x0010))
+    element.SetValue(fragments.__ref__())
+    image = gdcm.Image()
+    image.SetNumberOfDimensions(2)
+    image.SetDimensions((runner.columns, runner.rows, 1))
+    image.SetDataElement(element)
+    pi = gdcm.PhotometricInterpretation.GetPIType(runner.photometric_interpretation)
+    image.SetPhotometricInterpretation(gdcm.PhotometricInterpretation(pi))
+    if runner.samples_per_pixel > 1:
+        image.SetPlanarConfiguration(runner.planar_configuration)
+    image.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.GetTSType(str(uid.JPEGExtended12Bit))))
+    # 12 bits allocated picks GDCM's 12-bit libjpeg first; with the header's 16 it tried the 8-bit one, which wrote
+    # "Unsupported JPEG data precision 12" on stderr before GDCM retried. Samples come back in 16 bits either way.
+    image.SetPixelFormat(gdcm.PixelFormat(runner.samples_per_pixel, 12, 12, 11, runner.pixel_representation))
+    frame = image.GetBuffer()
+    if frame is None:  # GDCM's codec failed (it says so on stderr, and returns nothing)
+        raise ValueError("GDCM could not decode the 12-bit JPEG frame")
+    out = frame.encode("utf-8", "surrogateescape")  # GDCM returns the buffer as a str
+    if len(out) != runner.rows * runner.columns * runner.samples_per_pixel * 2:  # e.g. an 8-bit codestream
+        raise ValueError("GDCM's 12-bit JPEG frame is not the header's size")
+    return cast(bytes, out)
+
+
+def register() -> None:
+    """Add the plugin to pydicom's JPEG Extended decoder, once (pydicom's decoders are process-wide)."""
+    decoder = get_decoder(uid.JPEGExtended12Bit)
+    if LABEL not in decoder._available and LABEL not in decoder._unavailable:  # add_plugin refuses a second time
+        decoder.add_plugin(LABEL, (__name__, "decode_frame"))

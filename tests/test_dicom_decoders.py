@@ -1,0 +1,69 @@
+"""Compressed DICOM pixel data: which of pydicom's bundled compressed files decode here, against reference values, and
+the precise refusals of those that cannot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dicom_factory import make_dataset, pydicom_file, to_bytes
+
+from braintumor.volume_io import read_volumes
+
+
+def _bundled(name: str):
+    path = pydicom_file(name)
+    if path is None:
+        pytest.skip(f"pydicom's wheel does not ship {name}")
+    return path
+
+
+def _gdcm_jpeg12(pixels: np.ndarray, tmp_path) -> bytes:
+    """``pixels`` (12-bit values in uint16) as a JPEG Extended (Process 2 and 4) DICOM, encoded by GDCM."""
+    gdcm = pytest.importorskip("gdcm")
+    source, target = tmp_path / "u12.dcm", tmp_path / "j12.dcm"
+    source.write_bytes(to_bytes(make_dataset(pixels, bits=12)))
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(source))
+    assert reader.Read()
+    change = gdcm.ImageChangeTransferSyntax()
+    change.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEGExtendedProcess2_4))
+    change.SetInput(reader.GetImage())
+    assert change.Change()
+    writer = gdcm.ImageWriter()
+    writer.SetFileName(str(target))
+    writer.SetFile(reader.GetFile())
+    writer.SetImage(change.GetOutput())
+    assert writer.Write()
+    return target.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["JPGExtended.dcm", "JPEG-lossy.dcm"])
+def test_12_bit_jpeg_extended_decodes_to_the_reference_values(name, capfd):
+    """pydicom's GDCM plugin refuses 12-bit JPEG Extended and Pillow cannot read it: both files were "could not be
+    decoded (RuntimeError)". GDCM decodes them to pydicom's reference values (its tests' pixels_reference.py), and
+    quietly: its 8-bit libjpeg tried first wrote "Unsupported JPEG data precision 12" on stderr."""
+    import pydicom
+
+    import braintumor.dicom_io  # noqa: F401  (registers the decoder)
+
+    arr = pydicom.dcmread(_bundled(name)).pixel_array
+    assert arr.shape == (1024, 256) and arr[420, 140] == 244 and arr[230, 120] == 95
+    (volume,) = read_volumes(_bundled(name))
+    assert len(volume.slices) == 1 and volume.slices[0].pixels.std() > 10
+    assert "precision" not in capfd.readouterr().err
+
+
+def test_a_12_bit_jpeg_extended_slice_comes_back_within_its_loss(tmp_path):
+    """A 12-bit ramp through GDCM's JPEG Extended encoder and back: the stored values, not a stretch of 8 of them."""
+    import pydicom
+
+    import braintumor.dicom_io  # noqa: F401
+
+    y, x = np.mgrid[0:48, 0:64]
+    pixels = (x * 60 + y * 5).astype(np.uint16)  # 0..3955
+    ds = pydicom.dcmread(__import__("io").BytesIO(_gdcm_jpeg12(pixels, tmp_path)))
+    assert ds.file_meta.TransferSyntaxUID == pydicom.uid.JPEGExtended12Bit and ds.BitsStored == 12
+    decoded = ds.pixel_array.astype(int)
+    assert decoded.shape == pixels.shape and np.abs(decoded - pixels).mean() < 8 and decoded.max() > 3800
+    (volume,) = read_volumes(to_bytes(ds), name="x.dcm")
+    assert volume.slices[0].pixels.shape == (48, 64)
