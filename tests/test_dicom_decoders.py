@@ -67,3 +67,41 @@ def test_a_12_bit_jpeg_extended_slice_comes_back_within_its_loss(tmp_path):
     assert decoded.shape == pixels.shape and np.abs(decoded - pixels).mean() < 8 and decoded.max() > 3800
     (volume,) = read_volumes(to_bytes(ds), name="x.dcm")
     assert volume.slices[0].pixels.shape == (48, 64)
+
+
+def _j2k_dicom(width: int, height: int) -> bytes:
+    """A 32 x 24 JPEG 2000 DICOM (Pillow's encoder) whose codestream's SIZ says ``width`` x ``height``."""
+    import io
+
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEG2000Lossless
+
+    pixels = (np.arange(24 * 32).reshape(24, 32) % 251).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG2000", irreversible=False, no_jp2=True)
+    stream = bytearray(buf.getvalue())
+    assert stream[:4] == b"\xff\x4f\xff\x51"
+    stream[8:12], stream[12:16] = width.to_bytes(4, "big"), height.to_bytes(4, "big")  # Xsiz, Ysiz
+    ds = make_dataset(pixels)
+    ds.PixelData = encapsulate([bytes(stream)])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEG2000Lossless
+    return to_bytes(ds)
+
+
+def test_a_jpeg_2000_codestream_of_another_size_than_the_header_is_refused_by_name(capfd):
+    """A codestream saying 3 722 445 056 x 1024 pixels in a 256 x 1024 header (pydicom's
+    JPEG2000-embedded-sequence-delimiter.dcm: a sequence delimiter's bytes written over its SIZ) was "could not be
+    decoded (RuntimeError)", after OpenJPEG's "Invalid number of tiles" on stderr and Pillow's refusal of 3.8 T pixels.
+    Refused before any decoder sees it, its sizes said; a consistent one still decodes."""
+    from braintumor.image_io import ImageError
+
+    with pytest.raises(ImageError, match=r"^DICOM JPEG 2000 pixel data is 3722445056x1024 pixels where its header "
+                                         r"says 256x1024: damaged, not decoded$"):
+        read_volumes(_bundled("JPEG2000-embedded-sequence-delimiter.dcm"))
+    with pytest.raises(ImageError, match=r"is 4000000x24 pixels where its header says 32x24"):
+        read_volumes(_j2k_dicom(4_000_000, 24), name="x.dcm")
+    assert capfd.readouterr().err == ""
+    (volume,) = read_volumes(_j2k_dicom(32, 24), name="x.dcm")
+    assert volume.slices[0].pixels.shape == (24, 32)

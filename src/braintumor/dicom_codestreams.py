@@ -27,7 +27,7 @@ def codestream_problem(ds: Dataset, ts: UID) -> str | None:
     """Why ``ds``'s compressed pixel data must not be decoded, or None. GDCM aborted on each of these:
     JPEG with 1 or 32 bits allocated, or fewer than 8 stored in 8; JPEG 2000 with another number of components than
     the header's samples per pixel or photometric interpretation; JPEG-LS of another size or number of components
-    than the header's."""
+    than the header's. And JPEG 2000 of another size than the header's, which no decoder reads (a damaged SIZ)."""
     if ts in JPEGTransferSyntaxes:
         allocated, stored = int(ds.get("BitsAllocated") or 0), int(ds.get("BitsStored") or 0)
         if allocated not in (8, 16) or (allocated == 8 and stored != 8):
@@ -36,11 +36,17 @@ def codestream_problem(ds: Dataset, ts: UID) -> str | None:
     elif ts in JPEG2000TransferSyntaxes:
         samples = int(ds.get("SamplesPerPixel") or 0)
         implied = PI_SAMPLES.get(str(ds.get("PhotometricInterpretation", "")).strip().upper())
+        size = int(ds.get("Columns") or 0), int(ds.get("Rows") or 0)
         for fragment in fragments(ds):
-            components = j2k_components(fragment)
-            if components is not None and not components == samples == implied:
+            siz = j2k_size(fragment)
+            if siz is None:
+                continue
+            if siz[:2] != size:  # OpenJPEG tiled, and Pillow refused, trillions of pixels for a header's thousands
+                return (f"DICOM JPEG 2000 pixel data is {siz[0]}x{siz[1]} pixels where its header says "
+                        f"{size[0]}x{size[1]}: damaged, not decoded")
+            if not siz[2] == samples == implied:
                 said = f"{implied} by its photometric interpretation" if implied else "an unknown photometric one"
-                return (f"DICOM JPEG 2000 pixel data has {components} component(s) where its header says {samples} "
+                return (f"DICOM JPEG 2000 pixel data has {siz[2]} component(s) where its header says {samples} "
                         f"sample(s) per pixel ({said}): not decoded")
     elif ts in JPEGLSTransferSyntaxes:
         said = int(ds.get("Columns") or 0), int(ds.get("Rows") or 0), int(ds.get("SamplesPerPixel") or 0)
@@ -133,8 +139,9 @@ def fragments(ds: Dataset) -> Iterator[memoryview]:
         at, first = at + 8 + length, False
 
 
-def j2k_components(data: memoryview | bytes) -> int | None:
-    """Csiz of a JPEG 2000 codestream (bare, or in a JP2 file's jp2c box) starting ``data``, else None."""
+def j2k_size(data: memoryview | bytes) -> tuple[int, int, int] | None:
+    """(width, height, components) from the SIZ segment of a JPEG 2000 codestream (bare, or in a JP2 file's jp2c box)
+    starting ``data``: Xsiz - XOsiz, Ysiz - YOsiz and Csiz; else None."""
     at = 0
     if bytes(data[:8]) == b"\x00\x00\x00\x0cjP  ":  # a JP2 file: find its codestream box
         while at + 8 <= len(data):
@@ -149,7 +156,8 @@ def j2k_components(data: memoryview | bytes) -> int | None:
             at += length
     if bytes(data[at:at + 4]) != b"\xff\x4f\xff\x51" or len(data) < at + 42:  # SOC, then SIZ
         return None
-    return int.from_bytes(data[at + 40:at + 42], "big")
+    x, y, x0, y0 = (int.from_bytes(data[at + k:at + k + 4], "big") for k in (8, 12, 16, 20))
+    return x - x0, y - y0, int.from_bytes(data[at + 40:at + 42], "big")
 
 
 def jpeg_ls_frame(data: memoryview | bytes) -> tuple[int, int, int] | None:
