@@ -105,3 +105,40 @@ def test_a_jpeg_2000_codestream_of_another_size_than_the_header_is_refused_by_na
     assert capfd.readouterr().err == ""
     (volume,) = read_volumes(_j2k_dicom(32, 24), name="x.dcm")
     assert volume.slices[0].pixels.shape == (24, 32)
+
+
+def test_undecodable_pixel_data_says_which_decoders_failed_and_what_to_do():
+    """Pixel data every installed decoder fails on was "... corrupt, or a variant the installed decoders do not
+    support (RuntimeError)": the exception's class, nothing a user can act on. Now the decoders tried are named, with
+    the ones pydicom knows that are not installed, and the way out (an uncompressed export)."""
+    from dicom_factory import jpeg_baseline
+
+    from braintumor.image_io import ImageError
+
+    gray = np.tile(np.arange(64, dtype=np.uint8) * 4, (64, 1))
+    good = jpeg_baseline(gray)
+    start = good.index(b"\xff\xd8\xff")  # the first marker segment's length made absurd
+    damaged = good[:start + 4] + b"\xff\xff" + good[start + 6:]
+    with pytest.raises(ImageError) as caught:
+        read_volumes(damaged, name="b.dcm")
+    message = str(caught.value)
+    assert message.startswith("DICOM pixel data (JPEG Baseline (Process 1)) could not be decoded by GDCM or Pillow: "
+                              "damaged, or a variant they do not read"), message
+    assert "pylibjpeg-libjpeg" in message and "gdcmconv --raw" in message and "Error)" not in message
+
+
+def test_a_syntax_no_installed_decoder_reads_names_the_packages_that_would():
+    """HTJ2K: "which this installation cannot decode (JPEG, ... are supported)"; now also what would decode it."""
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import HTJ2K
+
+    from braintumor.image_io import ImageError
+
+    ds = make_dataset(np.zeros((8, 8), np.uint8))
+    ds.PixelData = encapsulate([b"\xff\x4f\xff\x51" + bytes(64)])
+    ds.file_meta.TransferSyntaxUID = HTJ2K
+    with pytest.raises(ImageError, match=r"^DICOM pixel data is compressed with High-Throughput JPEG 2000 Image "
+                                         r"Compression, which this installation cannot decode \(it reads JPEG, .*\): "
+                                         r"installing pylibjpeg>=2.0 and pylibjpeg-openjpeg>=2.0 would let it, or "
+                                         r"export the file uncompressed \(e.g. gdcmconv --raw in.dcm out.dcm\)"):
+        read_volumes(to_bytes(ds), name="x.dcm")

@@ -8,10 +8,12 @@ idea, asked once per file by :mod:`braintumor.dicom_series` before decoding.
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
+from pydicom.pixels.decoders.base import Decoder, get_decoder
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_problem
 from .dicom_frames import header_number, modality, sop_class
+from .dicom_jpeg12 import LABEL as JPEG12_LABEL
 from .image_io import MAX_PIXELS, ImageError
 from .ood import foreign_modalities
 from .volume_io import BudgetError
@@ -29,6 +31,36 @@ def transfer_syntax(ds: Dataset) -> UID:
     meta = getattr(ds, "file_meta", None)
     ts = meta.get("TransferSyntaxUID") if meta is not None else None
     return UID(str(ts)) if ts else ImplicitVRLittleEndian
+
+
+#: pydicom's decoding plugins as users know them.
+_PLUGIN_NAMES = {"gdcm": "GDCM", "pillow": "Pillow", "pylibjpeg": "pylibjpeg", "pyjpegls": "pyjpegls",
+                 "pydicom": "pydicom", JPEG12_LABEL: "GDCM"}
+#: The way out for pixel data nothing here decodes, in the messages.
+EXPORT_ADVICE = "export the file uncompressed (e.g. gdcmconv --raw in.dcm out.dcm) and send that"
+
+
+def _decoder(ts: UID) -> Decoder | None:
+    """pydicom's decoder of ``ts``, or None for a syntax it has none for (video, JPEG 2000 Part 2)."""
+    try:
+        return get_decoder(ts)
+    except NotImplementedError:
+        return None
+
+
+def decoders_tried(ts: UID) -> str:
+    """The installed decoders pydicom tries on ``ts`` ("GDCM or Pillow"), "" for none."""
+    decoder = _decoder(ts)
+    names = dict.fromkeys(_PLUGIN_NAMES.get(p, p) for p in (decoder.available_plugins if decoder else ()))
+    return " or ".join(names)
+
+
+def decoders_missing(ts: UID) -> str:
+    """The packages pydicom names for its decoders of ``ts`` that are not installed ("pylibjpeg>=2.0 and
+    pylibjpeg-openjpeg>=2.0"), "" for none: pydicom's words, never the file's."""
+    decoder = _decoder(ts)
+    needs = [m.split(" requires ", 1)[-1] for m in (decoder.missing_dependencies if decoder else [])]
+    return " or ".join(needs)
 
 
 def check_image(ds: Dataset, max_frames: int) -> int:
@@ -83,15 +115,11 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
     if not ts.is_transfer_syntax:  # a private or mistyped UID: pydicom cannot say how the pixels are stored
         raise ImageError("DICOM file declares a transfer syntax this reader does not know; it cannot be decoded")
     if ts.is_compressed:
-        from pydicom.pixels.decoders.base import get_decoder
-
-        try:
-            available = get_decoder(ts).is_available
-        except NotImplementedError:
-            available = False
-        if not available:
-            raise ImageError(f"DICOM pixel data is compressed with {ts.name}, which this installation "
-                             "cannot decode (JPEG, JPEG Lossless, JPEG-LS, JPEG 2000 and RLE are supported)")
+        if not decoders_tried(ts):
+            missing = decoders_missing(ts)
+            raise ImageError(f"DICOM pixel data is compressed with {ts.name}, which this installation cannot decode "
+                             "(it reads JPEG, JPEG Lossless, JPEG-LS, JPEG 2000 and RLE): "
+                             + (f"installing {missing} would let it, or " if missing else "") + EXPORT_ADVICE)
         if problem := codestream_problem(ds, ts):  # what would abort the process in GDCM, not raise
             raise ImageError(problem)
     elif problem := native_length_problem(ds, frames):

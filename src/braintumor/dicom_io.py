@@ -27,7 +27,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 
 from .colour import colourfulness
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
-from .dicom_checks import transfer_syntax
+from .dicom_checks import EXPORT_ADVICE, decoders_missing, decoders_tried, transfer_syntax
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_jpeg12 import register as _register_jpeg12
 from .dicom_orientation import Turn, display_turn
@@ -219,9 +219,12 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
         raise ImageError("DICOM image is too large to decode") from None
     except Exception as exc:  # decoders raise many types; never echo their text
         ts = transfer_syntax(ds)
-        if ts.is_compressed:
-            raise ImageError(f"DICOM pixel data ({ts.name}) could not be decoded: corrupt, or a variant the "
-                             f"installed decoders do not support ({exc.__class__.__name__})") from None
+        if ts.is_compressed:  # each decoder's reason is pydicom's text: not shown, and none a user could act on
+            missing = decoders_missing(ts)
+            raise ImageError(f"DICOM pixel data ({ts.name}) could not be decoded by {decoders_tried(ts)}: damaged, or "
+                             "a variant they do not read; "
+                             + (f"{missing} (not installed) might read it, or " if missing else "")
+                             + f"if a viewer opens it, {EXPORT_ADVICE}") from None
         raise ImageError(f"DICOM pixel data is corrupt or truncated ({exc.__class__.__name__})") from None
     if arr.ndim not in (2, 3):
         raise ImageError("DICOM pixel data has an unsupported layout")
