@@ -142,3 +142,38 @@ def test_a_syntax_no_installed_decoder_reads_names_the_packages_that_would():
                                          r"installing pylibjpeg>=2.0 and pylibjpeg-openjpeg>=2.0 would let it, or "
                                          r"export the file uncompressed \(e.g. gdcmconv --raw in.dcm out.dcm\)"):
         read_volumes(to_bytes(ds), name="x.dcm")
+
+
+def _progressive_jpeg_dicom(side: int, extra_scans: int) -> bytes:
+    """A JPEG Baseline DICOM of a progressive JPEG (Pillow's) with ``extra_scans`` more DC scans of 4 bytes each."""
+    import io
+
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    gray = np.random.default_rng(0).integers(0, 255, (side, side)).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, format="JPEG", progressive=True, quality=50)
+    stream = buf.getvalue()
+    first = stream.index(b"\xff\xda")
+    second = stream.index(b"\xff\xda", first + 2)
+    extra = stream[first:first + 2 + int.from_bytes(stream[first + 2:first + 4], "big")] + bytes(4)
+    ds = make_dataset(gray)
+    ds.PixelData = encapsulate([stream[:second] + extra * extra_scans + stream[second:]])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    return to_bytes(ds)
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_before_decoding():
+    """Each scan of a progressive JPEG is a pass over the whole image in libjpeg (GDCM's, then Pillow's): 5 000 empty
+    scans, 90 kB, cost 6.4 s on a 2048 x 2048 slice, and a 1 MB upload of a 6000 x 6000 one would cost ~10 minutes.
+    DICOM's JPEG processes are sequential (a scan or three per frame); a progressive stream's ten or so still decode."""
+    from braintumor.image_io import ImageError
+
+    (volume,) = read_volumes(_progressive_jpeg_dicom(64, 0), name="x.dcm")
+    assert volume.slices[0].pixels.shape == (64, 64)
+    with pytest.raises(ImageError, match=r"^DICOM JPEG pixel data holds 1,006 scans for 1 frame\(s\): over 100 a "
+                                         r"frame \(a sequential JPEG has one per component\), not decoded"):
+        read_volumes(_progressive_jpeg_dicom(64, 1000), name="x.dcm")

@@ -120,7 +120,7 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
             raise ImageError(f"DICOM pixel data is compressed with {ts.name}, which this installation cannot decode "
                              "(it reads JPEG, JPEG Lossless, JPEG-LS, JPEG 2000 and RLE): "
                              + (f"installing {missing} would let it, or " if missing else "") + EXPORT_ADVICE)
-        if problem := codestream_problem(ds, ts):  # what would abort the process in GDCM, not raise
+        if problem := codestream_problem(ds, ts, frames):  # what would abort GDCM's process, or take minutes
             raise ImageError(problem)
     elif problem := native_length_problem(ds, frames):
         raise ImageError(problem)
