@@ -177,3 +177,22 @@ def test_a_jpeg_of_thousands_of_scans_is_refused_before_decoding():
     with pytest.raises(ImageError, match=r"^DICOM JPEG pixel data holds 1,006 scans for 1 frame\(s\): over 100 a "
                                          r"frame \(a sequential JPEG has one per component\), not decoded"):
         read_volumes(_progressive_jpeg_dicom(64, 1000), name="x.dcm")
+
+
+def test_one_decoder_that_fails_is_named_as_one():
+    """RLE's only decoder here is pydicom's own: "could not be decoded by pydicom: ..., a variant they do not read"."""
+    import struct
+
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import RLELossless
+
+    from braintumor.image_io import ImageError
+
+    ds = make_dataset(np.zeros((64, 64), np.uint8))
+    ds.PixelData = encapsulate([struct.pack("<16L", 1, 64, *([0] * 14)) + b"\x80" * 64])  # no-op runs: no pixels
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = RLELossless
+    with pytest.raises(ImageError, match=r"^DICOM pixel data \(RLE Lossless\) could not be decoded by pydicom: "
+                                         r"damaged, or a variant it does not read; pylibjpeg>=2.0 and "
+                                         r"pylibjpeg-rle>=2.0 \(not installed\) might read it, or"):
+        read_volumes(to_bytes(ds), name="x.dcm")

@@ -220,9 +220,9 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
     except Exception as exc:  # decoders raise many types; never echo their text
         ts = transfer_syntax(ds)
         if ts.is_compressed:  # each decoder's reason is pydicom's text: not shown, and none a user could act on
-            missing = decoders_missing(ts)
-            raise ImageError(f"DICOM pixel data ({ts.name}) could not be decoded by {decoders_tried(ts)}: damaged, or "
-                             "a variant they do not read; "
+            missing, tried = decoders_missing(ts), decoders_tried(ts)
+            raise ImageError(f"DICOM pixel data ({ts.name}) could not be decoded by {tried}: damaged, or a variant "
+                             + ("they do" if " or " in tried else "it does") + " not read; "
                              + (f"{missing} (not installed) might read it, or " if missing else "")
                              + f"if a viewer opens it, {EXPORT_ADVICE}") from None
         raise ImageError(f"DICOM pixel data is corrupt or truncated ({exc.__class__.__name__})") from None
