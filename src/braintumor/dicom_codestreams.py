@@ -174,14 +174,25 @@ def j2k_size(data: memoryview | bytes) -> tuple[int, int, int] | None:
 
 def jpeg_ls_frame(data: memoryview | bytes) -> tuple[int, int, int] | None:
     """(width, height, components) from the JPEG-LS frame header (SOF55) of the stream starting ``data``, else None."""
+    found = jpeg_frame(data, (0xF7,))
+    return found[1:] if found else None
+
+
+#: The start-of-frame markers of ISO 10918 JPEG (FF C0-C3, C5-C7, C9-CB, CD-CF; C4, C8 and CC are other segments).
+SOF_MARKERS: tuple[int, ...] = tuple(m for m in range(0xC0, 0xD0) if m not in (0xC4, 0xC8, 0xCC))
+
+
+def jpeg_frame(data: memoryview | bytes, markers: tuple[int, ...] = SOF_MARKERS) -> tuple[int, int, int, int] | None:
+    """(precision, width, height, components) from the frame header (one of ``markers``: JPEG's, or JPEG-LS's SOF55)
+    of the stream starting ``data``, else None."""
     if bytes(data[:2]) != b"\xff\xd8":
         return None
     at = 2
     while at + 10 <= len(data) and data[at] == 0xFF:
         marker = data[at + 1]
-        if marker == 0xF7:  # FF F7, length, precision, height, width, components
-            return (int.from_bytes(data[at + 7:at + 9], "big"), int.from_bytes(data[at + 5:at + 7], "big"),
-                    data[at + 9])
+        if marker in markers:  # FF Cn, length, precision, height, width, components
+            width, height = int.from_bytes(data[at + 7:at + 9], "big"), int.from_bytes(data[at + 5:at + 7], "big")
+            return data[at + 4], width, height, data[at + 9]
         if marker == 0xFF:  # fill byte
             at += 1
         elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length

@@ -14,6 +14,8 @@ from typing import cast
 from pydicom import uid
 from pydicom.pixels.decoders.base import DecodeRunner, get_decoder
 
+from .dicom_codestreams import jpeg_frame
+
 try:
     import gdcm
 
@@ -52,9 +54,12 @@ def decode_frame(src: bytes, runner: DecodeRunner) -> bytes:
     if runner.samples_per_pixel > 1:
         image.SetPlanarConfiguration(runner.planar_configuration)
     image.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.GetTSType(str(uid.JPEGExtended12Bit))))
-    # 12 bits allocated picks GDCM's 12-bit libjpeg first; with the header's 16 it tried the 8-bit one, which wrote
-    # "Unsupported JPEG data precision 12" on stderr before GDCM retried. Samples come back in 16 bits either way.
-    image.SetPixelFormat(gdcm.PixelFormat(runner.samples_per_pixel, 12, 12, 11, runner.pixel_representation))
+    # GDCM picks its first libjpeg (8, 12 or 16-bit) by the bits allocated given; with the header's 16 a 12-bit stream
+    # went to the 8-bit one first, and 12 sent the 16-bit streams GDCM writes to the 12-bit one, each of which wrote
+    # "Unsupported JPEG data precision" on stderr before GDCM retried. Samples come back in 16 bits either way.
+    frame_header = jpeg_frame(src)
+    bits = 16 if frame_header is not None and frame_header[0] > 12 else 12
+    image.SetPixelFormat(gdcm.PixelFormat(runner.samples_per_pixel, bits, bits, bits - 1, runner.pixel_representation))
     frame = image.GetBuffer()
     if frame is None:  # GDCM's codec failed (it says so on stderr, and returns nothing)
         raise ValueError("GDCM could not decode the 12-bit JPEG frame")
