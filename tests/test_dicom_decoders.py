@@ -199,3 +199,19 @@ def test_one_decoder_that_fails_is_named_as_one():
                                          r"damaged, or a variant it does not read; pylibjpeg>=2.0 and "
                                          r"pylibjpeg-rle>=2.0 \(not installed\) might read it, or"):
         read_volumes(to_bytes(ds), name="x.dcm")
+
+
+@pytest.mark.parametrize(("width", "height"), [(448, 448), (32, 64), (65000, 65000)])
+def test_a_jpeg_frame_of_another_size_than_the_header_is_refused_by_its_sizes(width, height):
+    """A JPEG frame header (SOF) of another size than Rows x Columns never decoded ("could not be decoded
+    (ValueError)" or "(RuntimeError)"): refused before decoding, both sizes said, as JPEG-LS's and JPEG 2000's are."""
+    from dicom_factory import jpeg_baseline
+
+    from braintumor.image_io import ImageError
+
+    data = bytearray(jpeg_baseline(np.tile(np.arange(64, dtype=np.uint8) * 4, (64, 1))))
+    at = data.index(b"\xff\xc0")
+    data[at + 5:at + 7], data[at + 7:at + 9] = height.to_bytes(2, "big"), width.to_bytes(2, "big")
+    with pytest.raises(ImageError, match=rf"^DICOM JPEG pixel data is {width}x{height} pixels where its header says "
+                                         r"64x64: damaged, not decoded$"):
+        read_volumes(bytes(data), name="x.dcm")

@@ -33,13 +33,19 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
     """Why ``ds``'s compressed pixel data must not be decoded, or None. GDCM aborted on each of these:
     JPEG with 1 or 32 bits allocated, or fewer than 8 stored in 8; JPEG 2000 with another number of components than
     the header's samples per pixel or photometric interpretation; JPEG-LS of another size or number of components
-    than the header's. And JPEG 2000 of another size than the header's, which no decoder reads (a damaged SIZ), and
-    JPEG of more scans than :data:`MAX_JPEG_SCANS` a frame, which would take minutes."""
+    than the header's. And JPEG or JPEG 2000 of another size than the header's, which no decoder reads (a damaged
+    SIZ or SOF), and JPEG of more scans than :data:`MAX_JPEG_SCANS` a frame, which would take minutes."""
     if ts in JPEGTransferSyntaxes:
         allocated, stored = int(ds.get("BitsAllocated") or 0), int(ds.get("BitsStored") or 0)
         if allocated not in (8, 16) or (allocated == 8 and stored != 8):
             return (f"DICOM JPEG pixel data with {allocated} bits allocated and {stored} stored is not decoded (JPEG "
                     "DICOM has 8 or 16 bits allocated, and 8 stored in 8)")
+        size = int(ds.get("Columns") or 0), int(ds.get("Rows") or 0)
+        for fragment in fragments(ds):  # a frame's first fragment starts with its SOI; others give None
+            found = jpeg_frame(fragment)
+            if found is not None and found[1:3] != size:  # GDCM and Pillow fail on it; said, as JPEG-LS's is
+                return (f"DICOM JPEG pixel data is {found[1]}x{found[2]} pixels where its header says "
+                        f"{size[0]}x{size[1]}: damaged, not decoded")
         # SOS markers: entropy-coded data never holds FF DA (an FF there is followed by 00 or a restart marker)
         scans = sum(bytes(fragment).count(b"\xff\xda") for fragment in fragments(ds))
         if scans > MAX_JPEG_SCANS * frames:
