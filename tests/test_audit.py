@@ -158,8 +158,8 @@ def test_files_in_class_folders_that_are_not_read_as_images_are_listed(tmp_path:
     assert report["outside_class_folders"] == ["Testing/unsorted.png"]
     assert main(["data", "audit", "--data", str(tmp_path), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert ("not read as images (.bmp, .jpeg, .jpg, .png, .tif, .tiff, .webp only): 2: Testing/glioma/scan.dcm, "
-            "Testing/notumor/b.gif") in printed
+    assert ("not read as images (.bmp, .jfif, .jpe, .jpeg, .jpg, .png, .tif, .tiff, .webp only): 2: "
+            "Testing/glioma/scan.dcm, Testing/notumor/b.gif") in printed
     assert "images beside the class folders (no class, not audited): 1: Testing/unsorted.png" in printed
 
 

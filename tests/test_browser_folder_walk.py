@@ -13,7 +13,7 @@ from test_browser_folders import WATCH_SENT, drop_and_read_notes, glioma_page
 
 from braintumor.dicom_sniff import NOT_SCAN_SUFFIXES
 from braintumor.folder_notes import left_out_kind
-from braintumor.volume_io import _scan_folder
+from braintumor.volume_io import _scan_folder, plan_inputs
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
@@ -125,5 +125,22 @@ def test_halves_of_pairs_and_images_without_an_ending_are_noted_as_the_cli_notes
         "Skipped 1 file in the dropped folder (images without an image ending are not read in a folder: drop or "
         "choose each one itself, or rename it .jpg, .png, ...): mri/scan."]
     assert sent_names(page) == [["a.png"]]
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
+
+
+def test_jfif_and_jpe_files_in_a_dropped_folder_are_sent_as_jpegs_as_the_cli_reads_them(server, chromium, tmp_path):
+    """A .jfif or .jpe is a JPEG (image_files.IMAGE_EXTENSIONS): the page counted them as "not an image or a scan" and
+    the CLI called them "images without an image ending"; both now read them, in any case."""
+    folder = tmp_path / "web"
+    folder.mkdir()
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(60)
+    for name in ("a.jfif", "b.JPE", "c.JFIF"):
+        (folder / name).write_bytes(jpeg)
+    notes: list[str] = []
+    assert [p.name for p in plan_inputs([folder], notes.append)] == ["a.jfif", "b.JPE", "c.JFIF"] and notes == []
+    page, problems = watched_page(chromium, server)
+    assert drop_and_read_notes(page, [str(folder)], "Done: 3 classified (see below).") == []
+    assert sent_names(page) == [["a.jfif"], ["b.JPE"], ["c.JFIF"]]
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()

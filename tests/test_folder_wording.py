@@ -8,11 +8,14 @@ the page)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from cli_runner import run_cli
 
 from braintumor.folder_notes import LEFT_OUT_WHY
+from braintumor.image_files import IMAGE_EXTENSIONS
+from braintumor.volume_io import VOLUME_SUFFIXES
 from braintumor.wording import INPUT_KINDS, NOTHING_FOUND
 
 WEB = Path(__file__).resolve().parents[1] / "src" / "braintumor" / "web"
@@ -36,3 +39,18 @@ def test_a_folder_of_zips_says_why_in_the_same_words(tiny_model, tmp_path, capsy
     said = LEFT_OUT_WHY["zip"].format(each="name the zip itself")  # the words of the note on it, the page's too
     assert rc == 1 and json.loads(out)["error"] == f"{NOTHING_FOUND} in the folder ({said})"
     assert said == "zips in a folder are not opened: name the zip itself"  # it said "zips in folders" there
+
+
+def test_the_page_takes_by_their_ending_the_files_the_cli_takes():
+    """static/folders.js TAKEN is a copy of the endings a folder walk reads (image_files.IMAGE_EXTENSIONS, DICOM's and
+    NIfTI's): the page sent a dropped folder's .jfif or .jpe to be read only if both lists name it. Every ending of
+    either, in both cases, and some of neither (formats not read, near misses)."""
+    script = (WEB / "static" / "folders.js").read_text(encoding="utf-8")
+    taken = re.compile(re.search(r"const TAKEN = /(.+)/i;", script).group(1), re.IGNORECASE)
+    scans = {e for e in VOLUME_SUFFIXES if e != ".zip"}  # a zip in a folder is noted, not read (LEFT_OUT_WHY)
+    assert {".jfif", ".jpe", ".jpg", ".jpeg"} <= IMAGE_EXTENSIONS
+    others = {".gif", ".jp2", ".jp", ".jpgx", ".jfi", ".heic", ".pgm", ".zip", ".txt", ".hdr", ".img", ".gz", ""}
+    for ending in sorted(IMAGE_EXTENSIONS | scans | others):
+        for name in (f"scan{ending}", f"scan{ending.upper()}"):
+            cli = Path(name).suffix.lower() in IMAGE_EXTENSIONS or name.lower().endswith(tuple(scans))
+            assert bool(taken.search(name)) == cli, name

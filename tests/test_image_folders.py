@@ -52,3 +52,17 @@ def test_a_folder_that_cannot_be_read_is_reported_not_skipped(tmp_path, monkeypa
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows[-1] == {"path": str(tmp_path / "Testing" / "glioma" / "locked"),
                         "error": "cannot read folder: Permission denied"}
+
+
+def test_jfif_and_jpe_files_are_read_as_jpegs_in_a_folder(tmp_path):
+    """A .jfif (what a browser saves a web image as) or .jpe is a JPEG: a folder walk passed it over, and predict's
+    note said "images without an image ending are not read in a folder ... rename it .jpg", of a JPEG's own ending."""
+    from braintumor.volume_io import plan_inputs
+
+    jpeg = encode(synthetic_head(), "JPEG")
+    for name in ("a.jfif", "b.JPE", "c.JFIF", "d.jpe"):
+        (tmp_path / name).write_bytes(jpeg)
+    notes: list[str] = []
+    assert [p.name for p in plan_inputs([tmp_path], notes.append)] == ["a.jfif", "b.JPE", "c.JFIF", "d.jpe"]
+    assert notes == []
+    assert [p.name for p in expand_inputs([tmp_path])] == ["a.jfif", "b.JPE", "c.JFIF", "d.jpe"]

@@ -16,9 +16,11 @@ from typing import BinaryIO
 
 from .wording import counted, listed
 
-#: File endings looked for when walking folders (explicit files are sniffed instead).
+#: File endings looked for when walking folders (explicit files are sniffed instead). ``.jfif`` and ``.jpe`` are
+#: JPEG's too (a browser saves a web image as .jfif): they were passed over, and noted as "images without an image
+#: ending". static/folders.js TAKEN is a copy (tests/test_folder_wording.py checks the two agree).
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 )
 #: Names (lower case) that an operating system writes beside data: ``__MACOSX``, where unzipping a Mac's zip puts its
 #: AppleDouble ``._name`` files (in a set of class folders it was "an unknown class folder"), and Windows Explorer's

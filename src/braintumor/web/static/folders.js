@@ -12,7 +12,7 @@ window.braintumorFolders = (function () {
   // scanner names its slices IM0001 or by their UID (1.2.840.113619.2.55.3.12), with no ending or a number for one.
   // A zip in the folder is named in a note, not sent, as the CLI does not open one in a folder (a folder holding a
   // series and its zip would have it classified twice); a zip dropped itself is sent.
-  const TAKEN = /\.(jpe?g|png|bmp|tiff?|webp|dcm|dicom|nii|nii\.gz)$/i;
+  const TAKEN = /\.(jpe?g|jpe|jfif|png|bmp|tiff?|webp|dcm|dicom|nii|nii\.gz)$/i;
   const ZIP = /\.zip$/i;
   const SHOWN = 3;  // names a note lists before "and N more", as folder_notes.SHOWN
   const DICOM = /\.(dcm|dicom)$/i;
