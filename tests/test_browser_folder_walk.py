@@ -86,15 +86,16 @@ def test_the_page_and_the_cli_note_the_same_files_left_out(server, chromium):
     """Which files a walk passes over are worth a note (folder_notes.left_out_kind; folders.js leftOutKind, a copy,
     as the bytes are read in the browser): the same answer for each name and first bytes."""
     names = ["a.zip", "A.ZIP", "x.hdr", "x.HDR.gz", "x.img", "x.Img.gz", "x.hdr.txt", "scan", "scan.1", "notes.md",
-             "DICOMDIR", "dicomdir", "DICOMDIR.txt"]
+             "DICOMDIR", "dicomdir", "DICOMDIR.txt", "a.gif", "x.PGM", "y.heic", "z.psd", "x.gif.txt", ".gif", "x."]
     heads = [PNG, b"\xff\xd8\xff\xe0", b"\xff\xd8", b"II*\x00", b"MM\x00*", b"II\x00*", b"RIFF\0\0\0\0WEBPVP8 ",
              b"RIFF\0\0\0\0WAVE", b"", bytes(132), b"PK\x03\x04"]
     cases = [(name, head) for name in names for head in heads]
     page, problems = open_page(chromium, server, 1024, 800)
-    page_says = page.evaluate("cs => cs.map(c => window.braintumorFolders.leftOutKind(c[0], new Uint8Array(c[1])))",
+    page_says = page.evaluate("cs => cs.map(c => window.braintumorFolders.leftOutKind(c[0], new Uint8Array(c[1]), "
+                              "JSON.parse(document.getElementById('upload-form').dataset.unreadFormats).endings))",
                               [[name, list(head)] for name, head in cases])
     assert [c for c, js in zip(cases, page_says, strict=True) if left_out_kind(*c) != js] == []
-    assert {left_out_kind(*c) for c in cases} == {"dicomdir", "zip", "pair", "image", None}  # each answer is tried
+    assert {left_out_kind(*c) for c in cases} == {"dicomdir", "zip", "pair", "image", "other", None}  # each is tried
     assert problems == []
     page.close()
 
@@ -142,5 +143,45 @@ def test_jfif_and_jpe_files_in_a_dropped_folder_are_sent_as_jpegs_as_the_cli_rea
     page, problems = watched_page(chromium, server)
     assert drop_and_read_notes(page, [str(folder)], "Done: 3 classified (see below).") == []
     assert sent_names(page) == [["a.jfif"], ["b.JPE"], ["c.JFIF"]]
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
+
+
+def test_files_of_formats_not_read_are_noted_as_the_cli_notes_them(server, chromium, tmp_path):
+    """GIFs and a HEIC in a dropped folder were counted with its notes ("1 .gif, 1 .heic ... not an image or a scan")
+    and the CLI said nothing of them: both now say how many of each format, and what to convert them to, in the same
+    words (image_io's: wording.unread_format_text); a drop of only those says so, not "No image or scan found"."""
+    folder = tmp_path / "mri"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    for name in ("b.gif", "c.GIF", "d.gif", "e.gif"):
+        (folder / name).write_bytes(b"GIF89a")
+    (folder / "x.heic").write_bytes(b"\0\0\0\x18ftypheic")
+    (folder / "notes.txt").write_text("notes")
+    cli: list[str] = []
+    assert list(plan_inputs([folder], cli.append)) == [folder / "a.png"]
+    page, problems = watched_page(chromium, server)
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
+    convert = "convert {} to PNG (lossless, 8- or 16-bit) or to JPEG, BMP, TIFF or WebP"
+    assert notes == [
+        "Skipped 1 file in the dropped folder that is not an image or a scan (1 .txt).",
+        "Skipped 4 GIF files in the dropped folder (mri/b.gif, mri/c.GIF, mri/d.gif and 1 more), a format braintumor "
+        f"does not read: {convert.format('them')}.",
+        f"Skipped 1 HEIC file in the dropped folder (mri/x.heic), a format braintumor does not read: "
+        f"{convert.format('it')}."]
+    where = f"in {folder} ({folder}/"
+    assert [n.replace(where, "in the dropped folder (mri/").replace(f", {folder}/", ", mri/") for n in cli] == [
+        "note: s" + n[1:-1] for n in notes[1:]]  # the CLI's notes: the same words
+    assert sent_names(page) == [["a.png"]]
+    for name in ("a.png", "x.heic", "notes.txt"):
+        (folder / name).unlink()
+    assert [r["error"] for r in plan_inputs([folder])] == [
+        f"only 4 GIF files in the folder, a format braintumor does not read: {convert.format('them')}"]
+    page.reload()
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    os_drop(page, [str(folder)])
+    sync_api.expect(page.locator("#page-status")).to_have_text(
+        f"Only 4 GIF files in the dropped folder, a format braintumor does not read: {convert.format('them')}.",
+        timeout=30_000)
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()

@@ -5,8 +5,10 @@ ending (folders are walked by ending), nor a pipe or device named like an input 
 skipped without a word when the folder held anything else, and the user believed every scan had been read. Nor a
 DICOMDIR (a PACS export's or CD's index of its images, none itself): read as a scan, it was a note on every series of
 the folder and made a folder with no other DICOM file an error, while the page passes it over by its name. A note is
-not an error record: nothing was tried and failed, so exit codes and the outputs' records stay as they were. Other
-files (notes, results) are not inputs anyone expects read, and stay unsaid.
+not an error record: nothing was tried and failed, so exit codes and the outputs' records stay as they were. Nor an
+image of a format braintumor does not read, by its ending (a GIF, a phone's HEIC): one note per format says how many
+and what to convert them to, and a folder holding only those says so, not "no image or scan found". Other files
+(notes, results) are not inputs anyone expects read, and stay unsaid.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from .image_files import OTHER_FORMAT_ENDINGS
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .series import printable
-from .wording import listed
+from .wording import counted, listed, unread_format_text
 
 #: Leading bytes of image formats that :mod:`braintumor.image_io` reads, strict enough not to take a text for one.
 _IMAGE_STARTS: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
@@ -38,8 +41,9 @@ LEFT_OUT_KINDS: tuple[str, ...] = ("dicomdir", "zip", "pair", "image", "special"
 
 def left_out_kind(name: str, head: bytes) -> str | None:
     """Why a file that a folder walk passed over (not hidden, no image ending, not DICOM nor NIfTI) is worth a note:
-    ``"dicomdir"`` (by its name, which the standard fixes), ``"zip"``, ``"pair"``, ``"image"``, or None for a file
-    no one expects read. ``head``: its first bytes (132). static/folders.js leftOutKind is a copy, for a folder
+    ``"dicomdir"`` (by its name, which the standard fixes), ``"zip"``, ``"pair"``, ``"image"`` (bytes of a format we
+    read), ``"other"`` (the ending of one we do not: :func:`other_format_notes`), or None for a file no one expects
+    read. ``head``: its first bytes (132). static/folders.js leftOutKind is a copy, for a folder
     dropped on the page (tests/test_browser_folder_walk.py)."""
     lower = name.lower()
     if lower == "dicomdir":
@@ -48,6 +52,8 @@ def left_out_kind(name: str, head: bytes) -> str | None:
         return "zip"
     if head.startswith(_IMAGE_STARTS) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "image"
+    if Path(lower).suffix in OTHER_FORMAT_ENDINGS:
+        return "other"
     if lower.endswith((".hdr", ".hdr.gz", *PAIR_IMAGE_ENDINGS)):
         return "pair"
     return None
@@ -65,7 +71,35 @@ def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
         why = LEFT_OUT_WHY[kind].format(each=each)
         names = listed([printable(str(p)) for p in paths], SHOWN)
         notes.append(f"note: {len(paths)} file(s) in {printable(str(folder))} not read ({why}): {names}")
-    return notes
+    return notes + other_format_notes(folder, left)
+
+
+def _by_format(left: list[tuple[Path, str]]) -> dict[str, list[Path]]:
+    """The files of formats not read among ``left``, by format (as other_format names it), formats in name order."""
+    found: dict[str, list[Path]] = {}
+    for path, kind in left:
+        if kind == "other":
+            found.setdefault(OTHER_FORMAT_ENDINGS[path.suffix.lower()], []).append(path)
+    return dict(sorted(found.items()))
+
+
+def other_format_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
+    """One stderr line per image format not read that ``folder`` holds: how many, which, what to convert them to, in
+    image_io's words (static/folders.js says the same of a dropped folder)."""
+    return [f"note: skipped {counted(len(paths), fmt + ' file')} in {printable(str(folder))} "
+            f"({listed([printable(str(p)) for p in paths], SHOWN)}), {unread_format_text(len(paths))}"
+            for fmt, paths in _by_format(left).items()]
+
+
+def only_other_formats(left: list[tuple[Path, str]], where: str = " in the folder") -> str | None:
+    """What a folder with nothing to read holds when all it held worth a note is images of formats not read (a folder
+    of GIFs said "no image or scan found"), or None; ``where`` follows the counts."""
+    found = _by_format(left)
+    if not found or any(kind != "other" for _, kind in left):
+        return None
+    files = [counted(len(paths), fmt + " file") for fmt, paths in found.items()]
+    listing = ", ".join(files[:-1]) + " and " + files[-1] if len(files) > 1 else files[0]
+    return f"only {listing}{where}, {unread_format_text(sum(map(len, found.values())), len(found))}"
 
 
 def index_notes(left: list[tuple[Path, str]]) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ import errno
 import os
 import select
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,6 +22,16 @@ from .wording import counted, listed
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 )
+#: Endings of image formats braintumor does not read -> the format, as :func:`braintumor.image_headers.other_format`
+#: names a file of it by its bytes. A folder walk passed them over without a word ("no image or scan found" of a
+#: folder of GIFs); ``braintumor predict`` now names them in a note (:mod:`braintumor.folder_notes`, the page too),
+#: and :func:`expand_inputs` yields them, for ``predict_many`` to refuse each in image_io's words.
+OTHER_FORMAT_ENDINGS: dict[str, str] = {
+    ".gif": "GIF", **dict.fromkeys((".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx"), "JPEG 2000"), ".jxl": "JPEG XL",
+    ".heic": "HEIC", ".heics": "HEIC", ".heif": "HEIF", ".hif": "HEIF", ".avif": "AVIF",
+    **dict.fromkeys((".pgm", ".ppm", ".pbm", ".pam", ".pnm"), "Netpbm (PGM, PPM, PBM or PAM)"),
+    ".ico": "Windows icon (ICO)", ".psd": "Photoshop (PSD)",
+}
 #: Names (lower case) that an operating system writes beside data: ``__MACOSX``, where unzipping a Mac's zip puts its
 #: AppleDouble ``._name`` files (in a set of class folders it was "an unknown class folder"), and Windows Explorer's
 #: thumbnail caches and folder settings, hidden files there (train and evaluate said of them "skipped 8 files that are
@@ -84,15 +94,17 @@ def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None
 
 
 def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None,
-                on_special: Callable[[Path], None] | None = None) -> Iterator[Path]:
-    """Image files below ``folder``, recursively (:func:`walk_folders`), sorted, skipping hidden files and folders.
+                on_special: Callable[[Path], None] | None = None,
+                endings: Collection[str] = IMAGE_EXTENSIONS) -> Iterator[Path]:
+    """Image files below ``folder``, recursively (:func:`walk_folders`), sorted, skipping hidden files and folders;
+    ``endings``: the endings taken (:data:`IMAGE_EXTENSIONS`, lower case).
 
     A pipe or device named like an image is never yielded (reading one may never end); ``on_special`` gets each, so
     that a command can name it (data audit and evaluate passed over a FIFO scan.jpg without a word)."""
     for root, _dirs, files in walk_folders(folder, on_error):
         for name in sorted(files):
             path = Path(root) / name
-            if is_hidden_name(name) or path.suffix.lower() not in IMAGE_EXTENSIONS:
+            if is_hidden_name(name) or path.suffix.lower() not in endings:
                 continue
             if not is_special_file(path):
                 yield path
@@ -186,7 +198,8 @@ def unreadable_text(path: Path, exc: OSError) -> str:
 
 
 def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    """Files named explicitly (whatever their ending) and the images found in folders."""
+    """Files named explicitly (whatever their ending) and the images found in folders, with those of a format not
+    read (:data:`OTHER_FORMAT_ENDINGS`): ``predict_many`` says of each what it is, where dropping them said nothing."""
     if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character
         raise TypeError("expand_inputs takes a list of files and folders: expand_inputs([folder])")
     return _expand(paths)
@@ -196,6 +209,6 @@ def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from walk_images(path)
+            yield from walk_images(path, endings=IMAGE_EXTENSIONS | OTHER_FORMAT_ENDINGS.keys())
         else:
             yield path

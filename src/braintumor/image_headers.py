@@ -14,6 +14,7 @@ from PIL import Image
 
 from .image_io import ALLOWED_FORMATS
 from .quiet_libraries import quiet_pillow
+from .wording import unread_format_text
 
 #: JPEG start-of-frame markers (baseline, progressive, lossless, ...): their segment holds the size.
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -97,7 +98,8 @@ _NETPBM = re.compile(rb"P[1-6](?:\s|#[^\n]*\n)+\d|P7\s")
 def other_format(data: bytes) -> str | None:
     """Which image format we do not read a file is, by its first bytes, or None: a GIF, a JPEG 2000, a phone's HEIC,
     a PGM were all "not a recognised image", which left the user wondering what was wrong with a good file. Named
-    only by signatures strict enough not to take a damaged file or a text for one (a GIF's screen has a size)."""
+    only by signatures strict enough not to take a damaged file or a text for one (a GIF's screen has a size). A folder
+    walk names them by their ending (:data:`braintumor.image_files.OTHER_FORMAT_ENDINGS`, in these names)."""
     if data[:6] in (b"GIF87a", b"GIF89a") and data[6:8] != b"\0\0" and data[8:10] != b"\0\0":
         return "GIF"
     if data.startswith((b"\0\0\0\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")):
@@ -118,8 +120,7 @@ def other_format(data: bytes) -> str | None:
 def other_format_text(data: bytes) -> str | None:
     """Why a file of an image format we do not read is refused, and what to do (:func:`other_format`), or None."""
     name = other_format(data)
-    return name and (f"{name} image, a format braintumor does not read: convert it to PNG (lossless, 8- or 16-bit) "
-                     "or to JPEG, BMP, TIFF or WebP")
+    return name and f"{name} image, {unread_format_text()}"
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:

@@ -126,7 +126,7 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
     for each kind of file a folder holds that looks like an input but is not read (:mod:`braintumor.folder_notes`:
     a zip, which was skipped without a word beside other files).
     """
-    from .folder_notes import LEFT_OUT_WHY, left_out_notes
+    from .folder_notes import LEFT_OUT_WHY, left_out_notes, only_other_formats
 
     for raw in paths:
         path = Path(raw)
@@ -141,7 +141,8 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
                 zips = any(kind == "zip" for _, kind in left)  # and a folder of .scan.png: said, not 'empty'
                 # the note's words (and the page's): it said "zips in folders are not opened" beside the note's
                 why = LEFT_OUT_WHY["zip"].format(each="name the zip itself") if zips else hidden_note(path)
-                yield {"path": str(path), "error": f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
+                only = None if zips else only_other_formats(left)  # a folder of GIFs: "only 3 GIF files..."
+                yield {"path": str(path), "error": only or f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
             yield from images
             yield from ({"path": str(e.filename), "error": f"cannot read folder: {e.strerror}"} for e in unreadable)
             if dicoms:
@@ -255,9 +256,11 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         if path.is_dir():
             left: list[tuple[Path, str]] = []
             dicoms, _ = _scan_folder(path, left)
-            if not dicoms:
-                raise ImageError("no DICOM files found in folder")
-            from .folder_notes import index_notes
+            from .folder_notes import index_notes, only_other_formats
+
+            if not dicoms:  # a folder of GIFs says so
+                only = only_other_formats(left, "")
+                raise ImageError("no DICOM files found in folder" + (f", {only}" if only else ""))
 
             for v in _read_dicom_files(display, dicoms, per_input, max_slices, max_pixels):
                 yield dataclasses.replace(v, notes=v.notes + index_notes(left))

@@ -76,6 +76,14 @@ NOTHING_FOUND: str = "no image or scan found"
 INPUT_KINDS: str = "JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI"
 
 
+def unread_format_text(files: int = 1, formats: int = 1) -> str:
+    """What a file of an image format braintumor does not read (a GIF, a phone's HEIC) is, and what to do with it:
+    image_io's refusal of one ("GIF image, a format...") and the notes on a folder's (folder_notes, the page's)."""
+    what, them = "a format" if formats == 1 else "formats", "it" if files == 1 else "them"
+    return f"{what} braintumor does not read: convert {them} to PNG (lossless, 8- or 16-bit) or to JPEG, BMP, TIFF " \
+        "or WebP"
+
+
 def not_classified_texts(unlike: int, side: int, zero: bool = False) -> list[str]:
     """Counts of refusals as people read them, in the page's words (app.js, series.js): ``3 not classified (unlike
     brain MRI)``, then those refused as turned apart, ``1 not classified (on its side: rotate and resend)``. A count

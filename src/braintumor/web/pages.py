@@ -10,11 +10,12 @@ from werkzeug.exceptions import BadRequest
 from ..classes import display_name
 from ..dicom_sniff import NOT_SCAN_SUFFIXES
 from ..folder_notes import LEFT_OUT_KINDS, LEFT_OUT_WHY
+from ..image_files import OTHER_FORMAT_ENDINGS
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..predictor import probability_text
 from ..series import csv_columns, printable, turned
 from ..volume_io import MAX_VOLUME_BYTES
-from ..wording import LOWER_CONFIDENCE, UNREADABLE, review_below_text
+from ..wording import LOWER_CONFIDENCE, UNREADABLE, review_below_text, unread_format_text
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -40,7 +41,10 @@ def _globals() -> dict:
     return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S, "turn_advice": TURN_ADVICE,
             "max_scan_bytes": MAX_VOLUME_BYTES, "not_scan_suffixes": " ".join(sorted(NOT_SCAN_SUFFIXES)),
             "left_out_why": {kind: LEFT_OUT_WHY[kind].format(each="drop or choose each one itself")
-                             for kind in LEFT_OUT_KINDS if kind != "special"}}
+                             for kind in LEFT_OUT_KINDS if kind != "special"},
+            # the endings of image formats not read and what a note says of them, one file, several, of several formats
+            "unread_formats": {"endings": OTHER_FORMAT_ENDINGS, "words": [unread_format_text(n, f)
+                                                                          for n, f in ((1, 1), (2, 1), (2, 2))]}}
 
 
 @bp.app_template_global("turned")

@@ -61,12 +61,12 @@
 
   // What one request takes (the server's limits, from the page), less room for the multipart framing around a zip.
   // And the endings a folder walk never opens, and why the files it passes over were not read (the CLI's:
-  // dicom_sniff.NOT_SCAN_SUFFIXES, folder_notes.LEFT_OUT_WHY).
+  // dicom_sniff.NOT_SCAN_SUFFIXES, folder_notes.LEFT_OUT_WHY), and the endings and words of formats not read.
   function limits(form) {
     return { slices: Number(form.dataset.maxSlices),
       bytes: Math.min(Number(form.dataset.maxBytes), Number(form.dataset.maxScanBytes)) - 4096,
       notScan: (form.dataset.notScanSuffixes || "").split(" ").filter(Boolean),
-      why: JSON.parse(form.dataset.leftOutWhy || "{}") };
+      why: JSON.parse(form.dataset.leftOutWhy || "{}"), formats: JSON.parse(form.dataset.unreadFormats || "{}") };
   }
 
   // The files given since the page was last idle: a second drop or paste while the first is analysed joins it (its

@@ -73,28 +73,35 @@ window.braintumorFolders = (function () {
   // Why a file the walk passed over (no image ending, not DICOM nor NIfTI) is worth a note, as folder_notes.
   // left_out_kind tells it (tests/test_browser_folder_walk.py asks both): "dicomdir" (an export's index, by its name),
   // "zip", "pair" (half of a .hdr/.img pair: nifti_header.PAIR_IMAGE_ENDINGS), "image" (an image format's first
-  // bytes), or null for a file no one expects read.
+  // bytes), "other" (an ending of ``endings``, formats not read: image_files.OTHER_FORMAT_ENDINGS, from the page), or
+  // null for a file no one expects read.
   const PAIR = /\.(hdr|hdr\.gz|img|img\.gz)$/i;
   const IMAGE_STARTS = [[0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0x49, 0x49, 0x2a, 0],
     [0x4d, 0x4d, 0, 0x2a]];  // JPEG, PNG, TIFF (both byte orders): folder_notes._IMAGE_STARTS
   function startsWith(head, bytes, at) {
     return bytes.every(function (b, i) { return head[(at || 0) + i] === b; });
   }
-  function leftOutKind(name, head) {
+  function leftOutKind(name, head, endings) {
     if (name.toUpperCase() === "DICOMDIR") return "dicomdir";
     if (ZIP.test(name)) return "zip";
     if (IMAGE_STARTS.some(function (start) { return startsWith(head, start); }) ||
         (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8))) return "image";
+    if (Object.prototype.hasOwnProperty.call(endings || {}, suffix(name))) return "other";
     return PAIR.test(name) ? "pair" : null;
   }
+
+  function suffix(name) {  // as Path.suffix, lower case: the last dot-part, none for ".x" or "x."
+    const dot = name.lastIndexOf(".");
+    return dot > 0 && dot < name.length - 1 ? name.slice(dot).toLowerCase() : "";
+  }
+
+  function listed(paths) { return paths.slice(0, SHOWN).join(", ") + (paths.length > SHOWN ? " and " +
+    (paths.length - SHOWN) + " more" : ""); }
 
   // Whether the walk reads a file's first bytes to learn if it is DICOM, as dicom_sniff.worth_sniffing: not for an
   // ending of a type never a scan (limits.notScan, the CLI's list from the page): a .txt holding DICOM bytes was
   // taken by the page, and not by braintumor predict.
-  function worthSniffing(name, notScan) {
-    const dot = name.lastIndexOf(".");  // as Path.suffix: the last dot-part, none for ".x" or "x."
-    return !(dot > 0 && dot < name.length - 1 && notScan.indexOf(name.slice(dot).toLowerCase()) >= 0);
-  }
+  function worthSniffing(name, notScan) { return !suffix(name) || notScan.indexOf(suffix(name)) < 0; }
 
   function ending(name) {  // how the summary line names a kind of file left out
     const dot = name.lastIndexOf(".");
@@ -188,7 +195,7 @@ window.braintumorFolders = (function () {
       for (const child of children) if (child.isDirectory) await visit(child, false);
     }
     const items = [], skipped = {}, passed = { dicomdir: [], zip: [], pair: [], image: [] };
-    const notScan = limits.notScan || [];
+    const notScan = limits.notScan || [], formats = limits.formats || {}, other = {};
     let unread = 0, others = 0;
     for (const d of drop) {
       if (d.entry) await visit(d.entry, true);
@@ -214,9 +221,12 @@ window.braintumorFolders = (function () {
       const head = f.given || typed ? null : await headOf(file, notScan);
       const index = !f.given && name.toUpperCase() === "DICOMDIR";  // never read as a scan, as by the CLI
       const dicom = !f.given && !index && (DICOM.test(name) || (!typed && isDicomHead(head)));
-      const kind = f.given || typed || dicom ? null : leftOutKind(name, head);
+      const kind = f.given || typed || dicom ? null : leftOutKind(name, head, formats.endings);
       if (f.given || typed || dicom) {
         items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, ""), dicom: dicom });
+      } else if (kind === "other") {  // of a format not read: a note per format, as folder_notes.other_format_notes
+        const format = formats.endings[suffix(name)];
+        (other[format] = other[format] || []).push(f.entry.fullPath.replace(/^\//, ""));
       } else if (kind) {  // looks like an input: named in a note saying how to have it read, as the CLI's
         passed[kind].push(f.entry.fullPath.replace(/^\//, ""));
       } else {
@@ -238,8 +248,12 @@ window.braintumorFolders = (function () {
       const paths = passed[kind];
       if (!paths.length) return;
       notes.push("Skipped " + count(paths.length, kind === "zip" ? ".zip file" : "file") + " in the dropped folder (" +
-        (limits.why || {})[kind] + "): " + paths.slice(0, SHOWN).join(", ") +
-        (paths.length > SHOWN ? " and " + (paths.length - SHOWN) + " more" : "") + ".");
+        (limits.why || {})[kind] + "): " + listed(paths) + ".");
+    });
+    const kinds = Object.keys(other).sort(), words = formats.words || [];  // in image_io's words (one home: wording)
+    kinds.forEach(function (format) {
+      notes.push("Skipped " + count(other[format].length, format + " file") + " in the dropped folder (" +
+        listed(other[format]) + "), " + words[other[format].length > 1 ? 1 : 0] + ".");
     });
     if (cut) {  // the files looked at ran out first (a folder of notes said "more than 0 more files were left out")
       notes.push("Only the first " + MAX_SEEN + " files of this drop were looked at" + (left ? " and the first " +
@@ -251,8 +265,13 @@ window.braintumorFolders = (function () {
     if (unread) notes.push(count(unread, "file") + " in the dropped folder could not be read by this browser.");
     unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
     taken.forEach(function (i) { notes.push.apply(notes, grouped.noted.get(i) || []); });
-    return { items: taken, notes: notes, none: items.length ? null  // wording.NOTHING_FOUND, INPUT_KINDS: the CLI's
-      : "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };
+    // a drop of GIFs only says so, as folder_notes.only_other_formats (a note on any other kind: said as ever)
+    const counts = kinds.map(function (format) { return count(other[format].length, format + " file"); });
+    const only = kinds.length && !Object.keys(passed).some(function (k) { return passed[k].length; }) ? "Only " +
+      counts.slice(0, -1).join(", ") + (counts.length > 1 ? " and " : "") + counts[counts.length - 1] +
+      " in the dropped folder, " + words[kinds.length > 1 ? 2 : other[kinds[0]].length > 1 ? 1 : 0] + "." : null;
+    return { items: taken, notes: notes, none: items.length ? null : only  // wording.NOTHING_FOUND, INPUT_KINDS: the
+      || "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };  // CLI's
   }
 
   return { dropped: dropped, hasFolder: hasFolder, walk: walk, stepDown: stepDown, isDicomHead: isDicomHead,
