@@ -99,7 +99,11 @@ def test_many_arrays_stream_through_predict_many(clf):
     (np.zeros((2, 4, 4, 3), np.uint8), "not one of shape (2, 4, 4, 3)"),
     (np.zeros((64, 64, 5), np.uint8), "not one of shape (64, 64, 5)"),
     (np.ones((64, 64), bool), "not a bool array"),
-    (np.full((64, 64), "a"), "not a <U1 array"),
+    (np.full((64, 64), "a"), "not an array of strings"),  # it said "not a <U1 array"
+    (np.full((64, 64), None), "not an object array"),  # it said "not a object array"
+    (np.full((64, 64), b"a"), "not an array of byte strings"),
+    (np.zeros((64, 64, 3), "U2"), "must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), not an array of "
+                                  "strings"),
     (np.full((64, 64), np.nan, np.float32), "no finite values"),
     (np.full((64, 64), -np.inf), "no finite values"),
     (np.zeros((64, 64, 3), np.float32), "must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), not float32"),

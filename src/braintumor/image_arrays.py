@@ -59,17 +59,33 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
         if arr.dtype.kind == "u" and arr.dtype.itemsize == 2:  # as a 16-bit colour or LA file is read
             arr = colour16_uint8(arr)
         if arr.dtype != np.uint8:
-            raise ImageError("a colour array must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), "
-                             f"not {arr.dtype}{_colour_type_hint(arr)}")
+            words = arr.dtype.kind in _KIND_WORDS  # no numbers (it said "not <U1"): no hint of slices either
+            said = array_type_text(arr.dtype) if words else f"{arr.dtype}{_colour_type_hint(arr)}"
+            raise ImageError(f"a colour array must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), "
+                             f"not {said}")
         gray, colour = to_gray(Image.fromarray(np.ascontiguousarray(arr)))  # (H, W, 2): LA, alpha on black
         return gray, InputInfo(width=width, height=height, colourfulness=colour)
     if arr.dtype == np.uint8:
         return arr, InputInfo(width=width, height=height)
     if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ImageError(f"expected gray levels (an integer or float array), not a {arr.dtype} array")
+        raise ImageError(f"expected gray levels (an integer or float array), not {array_type_text(arr.dtype)}")
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).any():  # else NaN is background, as in a file
         raise ImageError("the array has no finite values (all NaN or infinite)")
     return minmax_uint8(arr), InputInfo(width=width, height=height)
+
+
+#: numpy's kinds of array that are no numbers, as people call them: a refusal said "not a <U1 array" of strings.
+_KIND_WORDS: dict[str, str] = {
+    "U": "an array of strings", "S": "an array of byte strings", "O": "an object array", "V": "a structured array",
+    "M": "an array of dates and times", "m": "an array of time spans"}
+
+
+def array_type_text(dtype: np.dtype) -> str:
+    """A refused array's type in words, with its article: "an array of strings" (numpy's ``<U1``), "an object array"
+    (it said "not a object array"), "a bool array", "an int8 array"."""
+    if dtype.kind in _KIND_WORDS:
+        return _KIND_WORDS[dtype.kind]
+    return f"{'an' if str(dtype)[0] in 'aeiou' else 'a'} {dtype} array"
 
 
 def _unmasked(image: np.ma.MaskedArray) -> np.ndarray:
