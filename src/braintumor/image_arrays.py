@@ -171,7 +171,8 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
             raise ImageError(f"image cannot be read as grayscale ({exc.__class__.__name__})") from None
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
-    return gray, InputInfo(width=width, height=height, colourfulness=colour)
+    # upright (its EXIF turned it a quarter), as it is seen: the stored size said "100 x 40" of a 40 x 100 image
+    return gray, InputInfo(width=gray.shape[1], height=gray.shape[0], colourfulness=colour)
 
 
 def _closed(img: Image.Image, exc: Exception) -> bool:

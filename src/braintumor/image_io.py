@@ -54,6 +54,7 @@ MAX_REQUEST_PIXELS: int = 2 * MAX_PIXELS
 class InputInfo:
     """What the decoder saw before the image became grayscale (used to refuse non-MRI input)."""
 
+    #: The size upright (after an EXIF turn), as the user sees the image and the refusals say it
     width: int
     height: int
     colourfulness: float = 0.0
@@ -213,7 +214,9 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
                     img.draft("L", (draft_size, draft_size))
             img = wide_colour(img) or img  # before load(), which forgets how the file stores its pixels
             img.load()
-            img = upright(img)
+            stored, img = img.size, upright(img)
+            if img.size != stored:  # turned a quarter by its EXIF: its size as the user sees it, and the model
+                width, height = height, width
             gray, colour = to_gray(img)
             if jpeg_colour is not None:
                 colour = jpeg_colour
