@@ -6,7 +6,9 @@ Skipped, never failed, when chromium or playwright is absent."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from dicom_factory import make_dicom, series, zip_bytes
 from PIL import Image
 from test_browser import pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_control_names import controls
+from test_browser_dicom_folders import dropped
 
 from braintumor.image_io import read_image
 from braintumor.predictor import probability_text
@@ -79,7 +82,7 @@ def check_names_and_done(page, js: bool) -> None:
         assert sum(map(int, counted)) == page.locator("#results > *").count(), said
 
 
-@pytest.mark.parametrize("js", [False], ids=["no-script"])
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
 def test_two_single_image_series_of_one_zip_are_two_cards_of_their_own_names(server, chromium, zips, js):
     """A zip of two single-image series (a folder of single-image DICOM exports is sent as one) showed one card, the
     first answer, with the script; without it, two cards both headed "a&b.zip"."""
@@ -91,6 +94,8 @@ def test_two_single_image_series_of_one_zip_are_two_cards_of_their_own_names(ser
     for i, (card, rec) in enumerate(zip(page.locator("#results > .card").all(), recs, strict=True)):
         check_card(card, f"{TWO} · series {i + 1}", rec)
     check_names_and_done(page, js)
+    if js:  # the second card is new on the page, its live region too: its answer is said in the page's
+        assert page.locator("#scan-status").text_content().startswith(f"{TWO} · series 2: ")
     if js:  # the zip given again: numbered as its series blocks would be, before the series
         page.set_input_files("#file-input", [{"name": TWO, "mimeType": "application/zip", "buffer": zips[TWO]}])
         sync_api.expect(page.locator("#results > .card")).to_have_count(4)
@@ -100,7 +105,7 @@ def test_two_single_image_series_of_one_zip_are_two_cards_of_their_own_names(ser
     context.close()
 
 
-@pytest.mark.parametrize("js", [False], ids=["no-script"])
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
 def test_a_series_between_two_single_image_series_shows_all_three_in_order(server, chromium, zips, js):
     """A zip of a single image, a four-slice series and another single image showed the series block and the first
     single's card only, with the script; without it, the two cards were headed by the zip's name alone."""
@@ -115,3 +120,21 @@ def test_a_series_between_two_single_image_series_shows_all_three_in_order(serve
     check_card(shown.nth(2), f"{MIXED} · series 3", recs[1])
     check_names_and_done(page, js)
     context.close()
+
+
+def test_a_dropped_folder_of_single_image_exports_is_a_card_each(server, chromium, zips, tmp_path):
+    """A dropped folder's DICOM files are sent as one zip: a folder of single-image exports (each its own series)
+    showed the first image's answer alone."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with zipfile.ZipFile(io.BytesIO(zips[TWO])) as zf:
+        for member in zf.namelist():
+            (folder / member).write_bytes(zf.read(member))
+    page, problems, blocks = dropped(chromium, server, folder)
+    assert blocks == []
+    sync_api.expect(page.locator("#results > .card .card-name")).to_have_text(
+        ["exports · series 1", "exports · series 2"])
+    sync_api.expect(page.locator("#results > .card[data-state=ok]")).to_have_count(2)
+    check_names_and_done(page, True)
+    assert problems == []
+    page.close()

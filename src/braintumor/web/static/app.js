@@ -14,7 +14,7 @@
   const percent = text.percent, printable = text.printable, csvRow = text.csvRow;
   // One result card (card.js, loaded first): cloned from the page's template, filled from a record.
   const cards = window.braintumorCard({ percent: percent, printable: printable });
-  const newCard = cards.newCard, fillCard = cards.fillCard, wireViewer = cards.wireViewer;
+  const newCard = cards.newCard, fillCard = cards.fillCard, wireViewer = cards.wireViewer, nameCard = cards.nameCard;
   const folders = window.braintumorFolders;  // a dropped folder's files (folders.js, loaded first)
   const revisit = window.braintumorRevisit;  // what Back to a page the browser kept no copy of says (revisit.js)
   let given = 0;  // files given since the page was loaded
@@ -29,10 +29,11 @@
     el.classList.toggle("is-error", Boolean(isError));
   }
 
-  // A multi-slice upload is drawn by series.js (loaded first), with card.js's card helpers.
+  // A multi-slice upload, or one of several scans (a zip's series), is drawn by series.js (loaded first), with
+  // card.js's card helpers.
   const showSeries = function (card, data) {
-    window.braintumorSeries({ percent: percent, printable: printable, newCard: newCard, fillCard: fillCard })
-      .showSeries(card, data);
+    window.braintumorSeries({ percent: percent, printable: printable, newCard: newCard, nameCard: nameCard,
+      fillCard: fillCard }).showSeries(card, data);
   };
 
   // Every record shown on the page, in upload order, for the CSV download (kept in this tab only).

@@ -48,10 +48,9 @@ window.braintumorCard = function (helpers) {
     return card.dataset.of || card.querySelector(".card-name").textContent;
   }
 
-  // name: its heading; of: what it is called elsewhere, where that is more (a series' slice: its scan and slice)
-  function newCard(name, of) {
-    const template = document.getElementById("card-template");
-    const card = template.content.firstElementChild.cloneNode(true);
+  // name: its heading; of: what it is called elsewhere, where that is more (a series' slice: its scan and slice).
+  // Also a card named already, renamed in place once its answer says more (a zip's one-image series, series.js).
+  function nameCard(card, name, of) {
     card.querySelector(".card-name").textContent = printable(name);
     card.dataset.of = printable(of || name);
     // the heat-map controls name their image too (_card.html)
@@ -61,6 +60,12 @@ window.braintumorCard = function (helpers) {
     if (base) base.alt = nameOf(card) + ", as the model saw it (cropped, grayscale)";
     if (heat) heat.alt = "Heat map over " + nameOf(card) + ": the regions that raised the score of the predicted " +
       "class";
+  }
+
+  function newCard(name, of) {
+    const template = document.getElementById("card-template");
+    const card = template.content.firstElementChild.cloneNode(true);
+    nameCard(card, name, of);
     setStatus(card, "Analysing…");
     card.dataset.state = "loading";
     card.removeAttribute("data-turned");
@@ -130,5 +135,5 @@ window.braintumorCard = function (helpers) {
     }
   }
 
-  return { wireViewer: wireViewer, newCard: newCard, fillCard: fillCard };
+  return { wireViewer: wireViewer, newCard: newCard, nameCard: nameCard, fillCard: fillCard };
 };

@@ -104,7 +104,8 @@ window.braintumorSend = function (helpers) {
     if (data && Array.isArray(data.results) && data.results.length) {
       inFolder(job, data);
       data.results.forEach(function (rec) { keep(job, rec); });
-      if (Array.isArray(data.series) && data.series.length) showSeries(card, data);
+      // several scans (a zip's series, one-image ones too) each shown, not only the first
+      if ((Array.isArray(data.series) && data.series.length) || data.results.length > 1) showSeries(card, data);
       else fillCard(card, data.results[0]);
       return;
     }

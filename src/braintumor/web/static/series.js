@@ -1,10 +1,12 @@
 // A multi-slice upload (DICOM series, multi-frame DICOM, NIfTI) on the page: one block per series, cloned from
-// the <template id="series-template"> the server rendered, so the markup is the same without JavaScript.
+// the <template id="series-template"> the server rendered, so the markup is the same without JavaScript; and any
+// upload of several scans (a zip of one-image series too), a card for each of its other records.
 // Loaded before app.js, which hands it its card helpers; no framework, nothing loaded from elsewhere.
 "use strict";
 
 window.braintumorSeries = function (helpers) {
   const percent = helpers.percent, printable = helpers.printable, newCard = helpers.newCard, fillCard = helpers.fillCard;
+  const nameCard = helpers.nameCard;
 
   // As _series.html's slice_name and slice_text macros: the same words with and without JavaScript.
   function sliceName(rec) {
@@ -130,25 +132,45 @@ window.braintumorSeries = function (helpers) {
       .concat(Array.from(refusals.children, function (li) { return li.textContent; })).join(". ");
   }
 
+  // An answer's scans in the server's order (as index.html renders them): a block per multi-slice series, a card per
+  // other record, a zip's one-image series named as its block would be ("study.zip · series 2"). Only the first
+  // such card was shown, the other answers missing from the page (though in the CSV and counted on the Done line).
   function showSeries(card, data) {
     const template = document.getElementById("series-template");
-    const inSeries = function (rec, summary) {
-      return rec.path === summary.path && rec.series === summary.series && rec.slice !== undefined;
+    const summaries = data.series || [], copy = card.dataset.copy;
+    const ofSeries = function (rec) {
+      return rec.slice === undefined ? undefined : summaries.find(function (summary) {
+        return rec.path === summary.path && rec.series === summary.series;
+      });
     };
-    const said = data.series.map(function (summary) {
-      const block = template.content.firstElementChild.cloneNode(true);
-      const line = fillSeries(block, summary, data.results.filter(function (rec) { return inSeries(rec, summary); }),
-        card.dataset.copy);
-      card.before(block);
-      return line;
+    const shown = [], said = [], blocks = new Map();
+    let own = false;  // the upload's own card shows the first record of none of the blocks
+    data.results.forEach(function (rec) {
+      const summary = ofSeries(rec);
+      if (summary && blocks.has(summary)) return;
+      if (summary) {
+        const block = template.content.firstElementChild.cloneNode(true);
+        said.push(fillSeries(block, summary, data.results.filter(function (r) { return ofSeries(r) === summary; }),
+          copy));
+        blocks.set(summary, block);
+        shown.push(block);
+        return;
+      }
+      const name = rec.series === undefined ? printable(rec.path) + (copy || "") : scanName(rec, copy);
+      const one = own ? newCard(name) : card;
+      if (!own && rec.series !== undefined) nameCard(card, name);
+      fillCard(one, rec);
+      // a card new on the page is not announced (its live region is new too): said with the blocks
+      if (own) said.push(one.querySelector(".card-status").textContent);
+      own = true;
+      shown.push(one);
     });
+    const at = shown.indexOf(card);
+    card.before.apply(card, at < 0 ? shown : shown.slice(0, at));
+    if (at < 0) card.remove();
+    else card.after.apply(card, shown.slice(at + 1));
     // The blocks are new on the page, so their text is not announced: the page's own live region says it.
-    document.getElementById("scan-status").textContent = said.join(". ");
-    const rest = data.results.filter(function (rec) {
-      return !data.series.some(function (summary) { return inSeries(rec, summary); });
-    });
-    if (rest.length) fillCard(card, rest[0]);
-    else card.remove();
+    if (said.length) document.getElementById("scan-status").textContent = said.join(". ");
   }
 
   return { showSeries: showSeries };
