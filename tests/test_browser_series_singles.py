@@ -12,7 +12,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from dicom_factory import make_dicom, series, zip_bytes
+from dicom_factory import axial_volume, make_dicom, nifti_bytes, series, zip_bytes
 from PIL import Image
 from test_browser import pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_control_names import controls
@@ -25,6 +25,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 
 TWO = "a&b.zip"  # "&": escaped once, not twice
 MIXED = "s$&t.zip"  # "$&": no JS pattern
+NIFTIS = "n.zip"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,9 @@ def zips(test_images) -> dict[str, bytes]:
     stack = [np.asarray(Image.fromarray(read_image(p)).resize((128, 128)), dtype=np.uint8) for p in paths]
     return {TWO: zip_bytes([("x.dcm", make_dicom(stack[1])), ("y.dcm", make_dicom(stack[2]))]),
             MIXED: zip_bytes([("x.dcm", make_dicom(stack[1]))] + [(f"s/{n}", d) for n, d in series(stack)] +
-                             [("y.dcm", make_dicom(stack[2]))])}
+                             [("y.dcm", make_dicom(stack[2]))]),
+            NIFTIS: zip_bytes([(f"{m}.nii", nifti_bytes(axial_volume(stack[k:k + 1]), gz=False))
+                               for k, m in ((1, "v"), (2, "w"))])}
 
 
 def answers(page, server: str, name: str, data: bytes) -> list[dict]:
@@ -70,6 +73,20 @@ def check_card(card, name: str, rec: dict) -> None:
     assert card.locator(".view-base").get_attribute("alt") == f"{name}, as the model saw it (cropped, grayscale)"
     assert " ".join(card.locator(".view-heat").get_attribute("alt").split()).startswith(f"Heat map over {name}: ")
     sync_api.expect(card.locator(".heat-toggle")).to_have_accessible_name(f"Heat map of {name}")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_a_zips_one_slice_volumes_are_each_named_by_their_member(server, chromium, zips, js):
+    """A zip of two one-slice NIfTI volumes answers for "n.zip:v.nii" and "n.zip:w.nii": with the script, the first
+    card kept the zip's name, where the server heads it by its member."""
+    context, page = sent(server, chromium, js, NIFTIS, zips[NIFTIS])
+    recs = answers(page, server, NIFTIS, zips[NIFTIS])
+    assert [r["path"] for r in recs] == [f"{NIFTIS}:v.nii", f"{NIFTIS}:w.nii"]
+    sync_api.expect(page.locator("#results > .card")).to_have_count(2)
+    for card, rec in zip(page.locator("#results > .card").all(), recs, strict=True):
+        check_card(card, rec["path"], rec)
+    check_names_and_done(page, js)
+    context.close()
 
 
 def check_names_and_done(page, js: bool) -> None:

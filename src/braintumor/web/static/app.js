@@ -169,13 +169,14 @@
     const onSide = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
     const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, failed: 0 };
     // a request's series each counted (a dropped study's T1 and FLAIR, in one zip, are two scans, as they were when
-    // each sub-folder was its own request)
+    // each sub-folder was its own request), and a zip's volumes (n.zip:v.nii, n.zip:w.nii: counted as one)
     const scans = [];
+    const scanOf = function (r) { return r.path + "\u0000" + r.series; };
     jobs.forEach(function (job) {
       if (job.resent) return;  // its files are counted, each its own job
       const recs = job.records.filter(function (r) { return !r.summary; });
-      new Set(recs.map(function (r) { return r.series; })).forEach(function (j) {
-        scans.push({ failed: job.failed, records: recs.filter(function (r) { return r.series === j; }) });
+      new Set(recs.map(scanOf)).forEach(function (j) {
+        scans.push({ failed: job.failed, records: recs.filter(function (r) { return scanOf(r) === j; }) });
       });
       if (!recs.length) scans.push({ failed: job.failed, records: recs });
     });

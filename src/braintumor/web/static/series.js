@@ -158,7 +158,7 @@ window.braintumorSeries = function (helpers) {
       }
       const name = rec.series === undefined ? printable(rec.path) + (copy || "") : scanName(rec, copy);
       const one = own ? newCard(name) : card;
-      if (!own && rec.series !== undefined) nameCard(card, name);
+      if (!own) nameCard(card, name);  // named by its record, as the server heads it: a zip's member ("n.zip:v.nii")
       fillCard(one, rec);
       // a card new on the page is not announced (its live region is new too): said with the blocks
       if (own) said.push(one.querySelector(".card-status").textContent);
