@@ -13,7 +13,7 @@ import secrets
 from typing import IO
 
 from flask import Flask, Request, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from ..cli_checks import check_upload_mb
@@ -24,6 +24,7 @@ from ..predictor import Classifier
 from .client_input import guard_input
 from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
+from .multipart_errors import BOUNDARY_NOT_ASCII, BOUNDARY_NOT_IN_BODY, NO_BOUNDARY, DelimiterWatch, multipart_problem
 
 #: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume.
 DEFAULT_MAX_UPLOAD_MB: int = 128
@@ -66,14 +67,35 @@ class StableBoundaryParser(FormDataParser):
 
     def parse(self, stream: IO[bytes], mimetype: str, content_length: int | None,
               options: dict[str, str] | None = None) -> tuple:
+        """Also: a multipart body it cannot parse is a 400 that says why (multipart_errors), not an empty form."""
+        if mimetype != "multipart/form-data":
+            return super().parse(stream, mimetype, content_length, options)
         boundary = (options or {}).get("boundary", "")
-        if (mimetype == "multipart/form-data" and 16 <= len(boundary) <= 70 and boundary.isascii()
-                and content_length is not None and content_length <= STABLE_BOUNDARY_MAX_BYTES):
+        if not boundary:
+            raise BadRequest(NO_BOUNDARY)
+        if not boundary.isascii():
+            raise BadRequest(BOUNDARY_NOT_ASCII)
+        if 16 <= len(boundary) <= 70 and content_length is not None and content_length <= STABLE_BOUNDARY_MAX_BYTES:
             stable = _stable_boundary(len(boundary))
             body = stream.read(content_length)
             stream = io.BytesIO(body.replace(b"--" + boundary.encode(), b"--" + stable.encode()))
             options = {**options, "boundary": stable}
-        return super().parse(stream, mimetype, content_length, options)
+            boundary = stable
+        watch = DelimiterWatch(stream, b"--" + boundary.encode())
+        silent, self.silent = self.silent, False
+        try:
+            return super().parse(watch, mimetype, content_length, options)  # type: ignore[arg-type]
+        except ValueError as exc:
+            if watch.read_failed:  # the body's stream, not its form: an empty form, as Werkzeug gives
+                return stream, self.cls(), self.cls()
+            raise BadRequest(multipart_problem(exc, watch)) from None
+        except RequestEntityTooLarge:
+            # the parser's own 413 (not the body's limit): its buffer grew past 500 kB waiting for a delimiter
+            if not watch.read_failed and not watch.seen:
+                raise BadRequest(BOUNDARY_NOT_IN_BODY) from None
+            raise
+        finally:
+            self.silent = silent
 
 
 class InMemoryRequest(Request):

@@ -246,8 +246,8 @@ def openapi_document(st: WebState) -> dict:
             f"{st.max_slices} slices per request) and a summary under `series`. "
             "Status: 200 when at least one file was classified (the others carry an `error`); 400 when none "
             "could be (e.g. a single bad file: `results` says why), or when the request has no files, the "
-            "wrong field, or too many files (`error`); 413 when the request is too large; 415 when the body is "
-            "neither multipart nor one of the types above."
+            "wrong field, too many files, or a multipart body it cannot read (`error` says which); 413 when the "
+            "request is too large; 415 when the body is neither multipart nor one of the types above."
         ),
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
                         "description": "1 to add heatmap_png_base64 and image_png_base64 to each classified file",

@@ -1,0 +1,61 @@
+"""What was wrong with a multipart body Werkzeug could not parse, in a sentence a client developer can act on.
+
+Werkzeug's form parser is silent by default: a body it cannot parse becomes an empty form, and the API answered
+"no file uploaded: send one or more images in the field 'file'" to a client that had sent one there, in a body with
+no boundary in its Content-Type (a Content-Type header set by hand on a FormData upload), a boundary its body does
+not hold, a body cut short, or a file name that is not UTF-8. A body over 500 kB with a boundary it never holds was
+"too many files or form fields in one request, or a form field too long".
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+NO_BOUNDARY = ("the Content-Type multipart/form-data names no boundary: let the HTTP client set a multipart upload's "
+               "Content-Type itself (it adds the boundary), do not set that header by hand")
+BOUNDARY_NOT_ASCII = "the multipart boundary in the Content-Type is not ASCII"
+BOUNDARY_NOT_IN_BODY = ("the body holds no part delimited by the boundary its Content-Type names: the header and the "
+                        "body were made for different boundaries, or the body is not multipart")
+CUT_SHORT = ("the multipart body ends before its closing boundary: it was cut short, or its parts are not delimited "
+             "as multipart/form-data requires")
+NO_DISPOSITION = "a part of the multipart body has no Content-Disposition header (the one that names its field)"
+NOT_UTF8 = ("a part's headers are not UTF-8 text (a file name in another encoding?): send file names in UTF-8, or "
+            "name the file in ASCII (curl: -F 'file=@scan.jpg;filename=scan.jpg')")
+
+
+class DelimiterWatch:
+    """A body stream that notes whether ``delimiter`` (``--`` and the boundary) went by in what was read, and whether
+    a read failed (the request's own stream: too large, too slow), so that a parse error can be told apart from
+    those."""
+
+    def __init__(self, stream: IO[bytes], delimiter: bytes) -> None:
+        self._stream, self._delimiter = stream, delimiter
+        self._tail = b""
+        self.seen = False
+        self.read_failed = False
+
+    def read(self, *args: Any) -> bytes:
+        try:
+            data = self._stream.read(*args)
+        except Exception:
+            self.read_failed = True
+            raise
+        if not self.seen and data:
+            window = self._tail + data
+            self.seen = self._delimiter in window
+            self._tail = window[-(len(self._delimiter) - 1):] if len(self._delimiter) > 1 else b""
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def multipart_problem(exc: ValueError, watch: DelimiterWatch) -> str:
+    """The sentence for a ValueError of Werkzeug's multipart parser (its wording is not an API: a generic one else)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return NOT_UTF8
+    if not watch.seen:
+        return BOUNDARY_NOT_IN_BODY
+    if "Content-Disposition" in str(exc):
+        return NO_DISPOSITION
+    return CUT_SHORT
