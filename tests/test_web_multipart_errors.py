@@ -59,3 +59,14 @@ def test_the_same_bodies_well_made_are_read(client):
     for body in (part() + close(), part(filename="sc\u00e9an.jpg".encode()) + close()):
         r = client.post("/api/v1/predict", data=body, content_type=f"multipart/form-data; boundary={B}")
         assert r.status_code == 400 and "error" in r.get_json()["results"][0]  # read: the JPEG itself is no image
+
+
+def test_a_file_part_without_a_field_name_is_a_400_not_a_500(client):
+    """``Content-Disposition: form-data; filename="scan.jpg"`` with no ``name``: sorting the fields' names met None."""
+    nameless = part().replace(b'name="file"; ', b"")
+    for body in (nameless + close(), nameless + part(boundary=B).replace(b'"file"', b'"image"') + close()):
+        r = client.post("/api/v1/predict", data=body, content_type=f"multipart/form-data; boundary={B}")
+        assert r.status_code == 400 and r.get_json()["error"].startswith("no file in the field 'file' (got: ")
+        assert "a part with no field name" in r.get_json()["error"]
+    r = client.post("/", data=nameless + close(), content_type=f"multipart/form-data; boundary={B}")
+    assert r.status_code == 400 and "a part with no field name" in r.get_data(as_text=True)

@@ -119,7 +119,9 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
             raise UnsupportedMediaType(said) if req.mimetype else BadRequest(said)
         if FIELD in req.form:
             raise BadRequest(f"the field '{FIELD}' holds text, not a file: upload the image as a file")
-        others = sorted(k for k in req.files if k != FIELD)
+        # a file part whose Content-Disposition has no name: None among the names (sorting them was a 500)
+        others = sorted(k for k in req.files if k not in (FIELD, None))
+        others += ["a part with no field name"] if None in req.files else []
         if others:
             raise BadRequest(f"no file in the field '{FIELD}' (got: {', '.join(others)[:200]}); "
                              f"send images as '{FIELD}'")
