@@ -71,7 +71,8 @@ def test_heatmap_adds_pngs_only_to_classified_files(client, test_images, tiny_cl
     assert {k: good[k] for k in KEYS} == plain
 
 
-@pytest.mark.parametrize("query", ["?heatmap=abc", "?heatmap=1%00", "?heatmap=1&heatmap=0"])
+@pytest.mark.parametrize("query", ["?heatmap=abc", "?heatmap=1%00", "?heatmap=1&heatmap=0",
+                                   "?heatmap", "?heatmap="])  # a bare ?heatmap, meant as "on", was off
 def test_a_heatmap_value_it_does_not_know_is_a_400_not_silently_off(client, test_images, query):
     r = post(client, [("a.jpg", test_images["pituitary"][0].read_bytes())], query=query)
     assert r.status_code == 400 and r.get_json() == {"error": "?heatmap takes 1 or 0 (true/false, yes/no, on/off), "

@@ -13,7 +13,8 @@ from .volumes import classify_entries, flatten
 bp = Blueprint("api", __name__)
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
+#: Not "": a bare ``?heatmap``, meant as "on", was taken as "off" (the values the documents list are these)
+_FALSE = {"0", "false", "no", "off"}
 
 
 @bp.post("/api/v1/predict")
