@@ -70,3 +70,16 @@ def test_a_file_part_without_a_field_name_is_a_400_not_a_500(client):
         assert "a part with no field name" in r.get_json()["error"]
     r = client.post("/", data=nameless + close(), content_type=f"multipart/form-data; boundary={B}")
     assert r.status_code == 400 and "a part with no field name" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("other", ["files", "file[]", "image"])
+def test_files_in_another_field_beside_file_are_a_400_not_left_out_without_a_word(client, other):
+    """``file`` and ``files`` (or ``file[]``, PHP's way): the second field's images were dropped and the answer was a
+    200 for the first alone."""
+    body = part() + part().replace(b'name="file"', f'name="{other}"'.encode()) + close()
+    r = client.post("/api/v1/predict", data=body, content_type=f"multipart/form-data; boundary={B}")
+    assert (r.status_code, r.get_json()) == (400, {"error": f"files in a field other than 'file' ({other}): send "
+                                                            "every image in the field 'file'"})
+    empty = part() + part(filename=b"", data=b"").replace(b'name="file"', b'name="extra"') + close()
+    r = client.post("/api/v1/predict", data=empty, content_type=f"multipart/form-data; boundary={B}")
+    assert r.status_code == 400 and "results" in r.get_json()  # an empty file input of another name: nothing sent

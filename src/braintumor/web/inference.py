@@ -126,6 +126,12 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
             raise BadRequest(f"no file in the field '{FIELD}' (got: {', '.join(others)[:200]}); "
                              f"send images as '{FIELD}'")
         raise BadRequest(f"no file uploaded: send one or more images in the field '{FIELD}'")
+    # files under another name beside them (``files``, ``file[]``) were left out of the answer without a word
+    elsewhere = sorted({"a part with no field name" if k is None else k for k, p in req.files.items(multi=True)
+                        if k != FIELD and (p.filename or _peek(p))})
+    if elsewhere:
+        raise BadRequest(f"files in a field other than '{FIELD}' ({', '.join(elsewhere)[:200]}): send every image "
+                         f"in the field '{FIELD}'")
     if len(parts) > max_files:
         raise BadRequest(f"too many files: {len(parts)} (the limit is {max_files} per request)")
     return [Upload(_clean_name(_sent_name(p.headers.get("Content-Disposition"), p.filename), i), p.stream.read())
