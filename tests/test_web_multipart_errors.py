@@ -83,3 +83,19 @@ def test_files_in_another_field_beside_file_are_a_400_not_left_out_without_a_wor
     empty = part() + part(filename=b"", data=b"").replace(b'name="file"', b'name="extra"') + close()
     r = client.post("/api/v1/predict", data=empty, content_type=f"multipart/form-data; boundary={B}")
     assert r.status_code == 400 and "results" in r.get_json()  # an empty file input of another name: nothing sent
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "deflate, gzip"])
+def test_a_compressed_body_is_a_415_that_names_its_coding(client, coding):
+    """A client that compresses its request (Content-Encoding: gzip) had its JPEG read as a gzip file, and answered
+    'not a recognised image or scan' (RFC 9110: 415, with Accept-Encoding saying what is taken)."""
+    import gzip
+
+    for route in ("/api/v1/predict", "/"):
+        r = client.post(route, data=gzip.compress(JPEG), content_type="image/jpeg",
+                        headers={"Content-Encoding": coding})
+        assert r.status_code == 415 and r.headers["Accept-Encoding"] == "identity"
+        said = r.get_json()["error"] if route.startswith("/api/") else r.get_data(as_text=True)
+        assert f"Content-Encoding {coding} is not taken: send the body uncompressed" in said
+    r = client.post("/api/v1/predict", data=JPEG, content_type="image/jpeg", headers={"Content-Encoding": "identity"})
+    assert r.status_code == 400 and "results" in r.get_json()  # read as sent

@@ -92,9 +92,20 @@ def _clean_name(raw: str | None, index: int) -> str:
     return name[:MAX_NAME] or f"upload-{index + 1}"
 
 
+class UnsupportedCoding(UnsupportedMediaType):
+    """415 for a compressed request body, with the Accept-Encoding that RFC 9110 (15.5.16) asks for."""
+
+    def get_headers(self, *args, **kwargs) -> list[tuple[str, str]]:
+        return [*super().get_headers(*args, **kwargs), ("Accept-Encoding", "identity")]
+
+
 def read_uploads(req: Request, max_files: int) -> list[Upload]:
     """The request's images, in memory. Raises BadRequest with a clear message when there are none
-    (UnsupportedMediaType for a body that is neither multipart nor one of RAW_TYPES)."""
+    (UnsupportedMediaType for a body that is neither multipart nor one of RAW_TYPES, or a compressed one)."""
+    coding = req.headers.get("Content-Encoding", "").strip().lower()
+    if coding not in ("", "identity"):  # the body's bytes are not the file's: a JPEG was read as a gzip file
+        raise UnsupportedCoding(f"Content-Encoding {coding[:40]} is not taken: send the body uncompressed (a .nii.gz "
+                                "or a .zip is sent as the file it is, with no Content-Encoding)")
     parts: list[FileStorage] = req.files.getlist(FIELD)
     # A browser form with no file chosen sends one empty part without a name: that is "nothing".
     parts = [p for p in parts if p.filename or _peek(p)]

@@ -247,7 +247,7 @@ def openapi_document(st: WebState) -> dict:
             "Status: 200 when at least one file was classified (the others carry an `error`); 400 when none "
             "could be (e.g. a single bad file: `results` says why), or when the request has no files, the "
             "wrong field, too many files, or a multipart body it cannot read (`error` says which); 413 when the "
-            "request is too large; 415 when the body is neither multipart nor one of the types above."
+            "request is too large; 415 when the body is neither multipart nor one of the types above, or compressed."
         ),
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
                         "description": "1 to add heatmap_png_base64 and image_png_base64 to each classified file",
@@ -270,7 +270,9 @@ def openapi_document(st: WebState) -> dict:
                                 "seconds (30 by default), or it was still arriving `--request-timeout` seconds (60 by "
                                 "default) after the headers."),
             "413": _json(error, "The request is larger than the upload limit."),
-            "415": _json(error, "The body is neither multipart/form-data nor one file of a type listed above."),
+            "415": _json(error, "The body is neither multipart/form-data nor one file of a type listed above, or it is "
+                                "compressed (a Content-Encoding other than identity: the answer then carries "
+                                "`Accept-Encoding: identity`)."),
         },
     }
     # a 500 is a bug, and never carries a traceback; 404 and 405 belong to no operation: info's description says them
