@@ -99,3 +99,15 @@ def test_a_compressed_body_is_a_415_that_names_its_coding(client, coding):
         assert f"Content-Encoding {coding} is not taken: send the body uncompressed" in said
     r = client.post("/api/v1/predict", data=JPEG, content_type="image/jpeg", headers={"Content-Encoding": "identity"})
     assert r.status_code == 400 and "results" in r.get_json()  # read as sent
+
+
+@pytest.mark.parametrize("ctype", ["application/dicom+json", "application/zip-but-not", "application/octet-streams",
+                                   "application/gzipped"])
+def test_a_type_that_only_begins_like_a_body_type_is_a_415(client, ctype):
+    """The body types were matched by prefix: DICOM's JSON model (application/dicom+json), a JSON body, was read as a
+    file and answered 'not a recognised image or scan' where WEB.md promises a 415 for JSON."""
+    r = client.post("/api/v1/predict", data=b'{"00080060": {"vr": "CS", "Value": ["MR"]}}', content_type=ctype)
+    assert r.status_code == 415 and "one file as the body with Content-Type image/*" in r.get_json()["error"]
+    for taken in ("application/dicom", "application/zip", "image/x-anything", "application/octet-stream; x=1"):
+        r = client.post("/api/v1/predict", data=JPEG, content_type=taken)
+        assert r.status_code == 400 and "results" in r.get_json(), taken  # read (and refused as no image)

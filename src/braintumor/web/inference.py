@@ -110,7 +110,8 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
     # A browser form with no file chosen sends one empty part without a name: that is "nothing".
     parts = [p for p in parts if p.filename or _peek(p)]
     if not parts:
-        if req.mimetype.startswith(RAW_TYPES):  # one file as the body
+        # one file as the body: image/ by prefix, the others whole (application/dicom+json is JSON, not a file)
+        if req.mimetype.startswith("image/") or req.mimetype in RAW_TYPES:
             data = req.get_data(cache=False)
             limit = req.max_content_length
             # a chunked body (no Content-Length) is read up to the limit and then cut without a word: look past it
