@@ -283,3 +283,12 @@ def test_options_and_a_wrong_method_on_metrics_answer_without_html(client):
     r = client.post("/metrics")
     assert r.status_code == 405 and r.get_json() == {"error": "method POST not allowed here"}
     assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_a_preflight_from_another_origin_is_given_no_cors_headers(client):
+    """docs/WEB.md: the API is same-origin only; a CORS header added one day (flask-cors is often at hand) is a
+    decision to make in the docs too."""
+    r = client.options("/api/v1/predict", headers={"Origin": "https://app.example", "Access-Control-Request-Method":
+                                                   "POST"})
+    assert r.status_code == 204 and not any(k.lower().startswith("access-control-") for k, _ in r.headers.items())
+    assert client.get("/healthz").headers["Cross-Origin-Resource-Policy"] == "same-origin"
