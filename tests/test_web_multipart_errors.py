@@ -1,6 +1,10 @@
-"""A multipart body the parser cannot read is a 400 that says what is wrong with it, not "no file uploaded"."""
+"""Request bodies the API cannot take as sent: a 400 or 415 that says why (a multipart body the parser cannot read,
+files under another field, a compressed body, a type that only begins like a body type), not "no file uploaded", a
+500 or files left out without a word; and a chunked multipart body is read up to the limit exactly."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 from markupsafe import escape
@@ -111,3 +115,21 @@ def test_a_type_that_only_begins_like_a_body_type_is_a_415(client, ctype):
     for taken in ("application/dicom", "application/zip", "image/x-anything", "application/octet-stream; x=1"):
         r = client.post("/api/v1/predict", data=JPEG, content_type=taken)
         assert r.status_code == 400 and "results" in r.get_json(), taken  # read (and refused as no image)
+
+
+def test_a_chunked_multipart_body_of_exactly_the_limit_is_read_one_byte_more_is_413(client):
+    """Without a Content-Length Werkzeug's stream raises 413 on any read at the limit, so a body of exactly 4 MB was
+    refused as too large, where the same body with its Content-Length (and a raw chunked body) was read."""
+    limit = 4 * 1024 * 1024
+    head, tail = part(data=b"")[:-2], b"\r\n" + close()
+
+    def chunked(size: int):
+        body = head + JPEG + bytes(size - len(head) - len(JPEG) - len(tail)) + tail
+        return client.post("/api/v1/predict", input_stream=io.BytesIO(body), headers={"Transfer-Encoding": "chunked"},
+                           content_type=f"multipart/form-data; boundary={B}",
+                           environ_base={"wsgi.input_terminated": True})
+
+    for size, status in ((limit - 1, 400), (limit, 400), (limit + 1, 413), (limit + 70_000, 413)):
+        r = chunked(size)
+        assert r.status_code == status, size
+        assert ("results" in r.get_json()) == (status == 400)  # read (the JPEG stand-in is refused as no image)

@@ -24,7 +24,14 @@ from ..predictor import Classifier
 from .client_input import guard_input
 from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
-from .multipart_errors import BOUNDARY_NOT_ASCII, BOUNDARY_NOT_IN_BODY, NO_BOUNDARY, DelimiterWatch, multipart_problem
+from .multipart_errors import (
+    BOUNDARY_NOT_ASCII,
+    BOUNDARY_NOT_IN_BODY,
+    NO_BOUNDARY,
+    DelimiterWatch,
+    EndAtLimit,
+    multipart_problem,
+)
 
 #: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume.
 DEFAULT_MAX_UPLOAD_MB: int = 128
@@ -65,6 +72,10 @@ class StableBoundaryParser(FormDataParser):
     so Python's regex cache serves them from the second request on. Only for boundaries of 16+ characters
     (every browser, curl and requests), which cannot occur by chance inside the files they delimit."""
 
+    #: The request's own body stream (InMemoryRequest sets it), read past the limit to tell a chunked body that ends
+    #: there from one that goes on.
+    raw_input: IO[bytes] | None = None
+
     def parse(self, stream: IO[bytes], mimetype: str, content_length: int | None,
               options: dict[str, str] | None = None) -> tuple:
         """Also: a multipart body it cannot parse is a 400 that says why (multipart_errors), not an empty form."""
@@ -81,6 +92,8 @@ class StableBoundaryParser(FormDataParser):
             stream = io.BytesIO(body.replace(b"--" + boundary.encode(), b"--" + stable.encode()))
             options = {**options, "boundary": stable}
             boundary = stable
+        if content_length is None and self.raw_input is not None:  # chunked: read up to the limit exactly
+            stream = EndAtLimit(stream, self.raw_input)  # type: ignore[assignment]
         watch = DelimiterWatch(stream, b"--" + boundary.encode())
         silent, self.silent = self.silent, False
         try:
@@ -105,6 +118,11 @@ class InMemoryRequest(Request):
     """
 
     form_data_parser_class = StableBoundaryParser
+
+    def make_form_data_parser(self) -> StableBoundaryParser:
+        parser = super().make_form_data_parser()
+        parser.raw_input = self.environ.get("wsgi.input")  # type: ignore[attr-defined]
+        return parser  # type: ignore[return-value]
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None, content_length: int | None = None) -> IO[bytes]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 NO_BOUNDARY = ("the Content-Type multipart/form-data names no boundary: let the HTTP client set a multipart upload's "
                "Content-Type itself (it adds the boundary), do not set that header by hand")
 BOUNDARY_NOT_ASCII = "the multipart boundary in the Content-Type is not ASCII"
@@ -45,6 +47,25 @@ class DelimiterWatch:
             self.seen = self._delimiter in window
             self._tail = window[-(len(self._delimiter) - 1):] if len(self._delimiter) > 1 else b""
         return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class EndAtLimit:
+    """A chunked body's stream (Werkzeug's LimitedStream, up to the upload limit) whose read at the limit is the end of
+    the body when the client sent no more (``raw``: the request's own input), and a 413 only when it sent more.
+    Werkzeug raises 413 on any read there, so a multipart body of exactly the limit was refused as too large."""
+
+    def __init__(self, stream: IO[bytes], raw: IO[bytes]) -> None:
+        self._stream, self._raw = stream, raw
+
+    def read(self, *args: Any) -> bytes:
+        if getattr(self._stream, "is_exhausted", False):
+            if self._raw.read(1):
+                raise RequestEntityTooLarge()
+            return b""
+        return self._stream.read(*args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
