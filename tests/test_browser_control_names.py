@@ -189,3 +189,25 @@ def test_every_image_has_a_name_of_its_own(server, chromium, files, js):
         sync_api.expect(block.locator(".strip-plot")).to_have_accessible_name(
             f"Tumour probability per slice of {SCANS[i]}, slice 0 on the left (every slice as text below)")
     context.close()
+
+
+def test_a_name_given_twice_in_one_form_is_numbered_without_javascript(server, chromium, files):
+    """Without JavaScript, the same file twice in one form (or two files of one name) made two cards and two scan
+    blocks of one name: their headings, controls and images were named alike. The second is numbered as the page's
+    script numbers it (app.js): "image.png (2)", a scan's block and its slice cards too."""
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server)
+    image, scan = files[3], files[0]
+    page.set_input_files("#file-input", [image, scan, image, scan])
+    page.click("button[type=submit]")
+    sync_api.expect(page.locator("#results .series")).to_have_count(2)
+    assert page.locator("#results > .card .card-name").all_inner_texts() == [image["name"], f"{image['name']} (2)"]
+    assert page.locator("#results > .series .series-name").all_inner_texts() == [scan["name"], f"{scan['name']} (2)"]
+    sync_api.expect(page.locator("#results > .series").nth(1)).to_have_accessible_name(f"Scan {scan['name']} (2)")
+    names = [name for _, name in controls(page)]
+    assert len(names) >= 8 and sorted({n for n in names if names.count(n) > 1}) == [], names
+    alts = page.locator("#results img").evaluate_all("imgs => imgs.map(i => i.alt)")
+    assert len(alts) >= 8 and len(set(alts)) == len(alts), alts
+    assert f"{image['name']} (2), as the model saw it (cropped, grayscale)" in alts
+    context.close()

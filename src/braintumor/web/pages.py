@@ -93,6 +93,19 @@ def _percent(value: float) -> str:
     return probability_text(float(value))
 
 
+def copy_suffixes(names: list[str]) -> list[str]:
+    """For each name, what the page adds to it on its card (and its scan's block): " (2)" for the second of one name,
+    as a file manager numbers a copy, "" for the first. One rule with the page's script (app.js's copyOf): without
+    JavaScript, two files of one name in one form (or one file twice) made two cards of one heading, and controls and
+    images of one name. The records (and what the CLI and the API say) keep the file's own name."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(f" ({seen[name]})" if seen[name] > 1 else "")
+    return out
+
+
 #: The empty upload page's caching: revalidated every time, but not ``no-store``. Chromium keeps a no-store page that
 #: has made requests out of its back/forward cache, so Back after the footer's link showed the form alone, every
 #: result gone. The page as sent holds no result (the browser adds them, in memory only); whatever holds one (the
@@ -120,6 +133,9 @@ def upload():
         return render_template("index.html", entries=[], message=message, state=st), 400
     entries = classify_entries(st.classifier, uploads, heatmap=st.cam, max_slices=st.max_slices,
                                max_pixels=st.max_request_pixels)
+    copies = copy_suffixes([u.name for u in uploads])
+    for entry in entries:
+        entry.copy = copies[entry.upload]
     records = flatten(entries)[0]
     observe_results(records)
     return render_template("index.html", entries=entries, message=None, state=st), status_for(records)

@@ -29,6 +29,8 @@ class Entry:
     records: list[dict]
     summary: dict | None = None
     strip: list[dict] = field(default_factory=list)  # per slice: :func:`strip_entry`
+    upload: int = 0  # which of the request's uploads it is of (a zip's volumes: several entries of one upload)
+    copy: str = ""  # the page's " (2)" for an upload whose name an earlier one had (pages.copy_suffixes)
 
     @property
     def top(self) -> list[dict]:
@@ -82,15 +84,18 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
     the headers declare them, checked before decoding); a file past either gets an error record."""
     entries: list[Entry] = []
     images: list[Upload] = []
+    of_images: list[int] = []  # which upload each of ``images`` is
     budget = max_slices
     pixels_left = max_pixels
     scan_pixels_left = MAX_INPUT_PIXELS  # the request's scans share one input's pixel budget, checked on headers
 
     def flush() -> None:
-        entries.extend(Entry([rec]) for rec in classify(clf, images, heatmap=heatmap))
+        entries.extend(Entry([rec], upload=i) for rec, i in zip(classify(clf, images, heatmap=heatmap), of_images,
+                                                                   strict=True))
         images.clear()
+        of_images.clear()
 
-    for upload in uploads:
+    for index, upload in enumerate(uploads):
         if sniff(upload.data, upload.name) is None:
             size = declared_size(upload.data)
             # an image over the per-image cap is refused by decode_image itself, with that precise message
@@ -99,16 +104,17 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
                 flush()
                 entries.append(Entry([{"path": upload.name, "error": f"its {size[0]}x{size[1]} pixels would take this "
                                        f"request past {max_pixels:,} pixels, the most one request may decode: "
-                                       "send it on its own"}]))
+                                       "send it on its own"}], upload=index))
                 continue
             pixels_left -= pixels
             images.append(upload)
+            of_images.append(index)
             continue
         flush()
         if budget < 1 or scan_pixels_left < 1:
             spent = f"{max_slices} slices" if budget < 1 else f"{MAX_INPUT_PIXELS:,} scan pixels"
             entries.append(Entry([{"path": upload.name, "error": f"this request's earlier scans took all of its "
-                                   f"{spent}: send it on its own"}]))
+                                   f"{spent}: send it on its own"}], upload=index))
             continue
         try:  # what is left of the request's budgets, so that a scan past them is refused before decoding
             volumes = read_volumes(upload.data, name=upload.name, max_slices=budget, max_pixels=scan_pixels_left,
@@ -123,13 +129,13 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
                          f"{scan_pixels_left:,} of its {MAX_INPUT_PIXELS:,} pixels): send {what}")
             elif getattr(exc, "series", 0) > 1:
                 said += f": send {what}, each within the limit"
-            entries.append(Entry([{"path": upload.name, "error": said}]))
+            entries.append(Entry([{"path": upload.name, "error": said}], upload=index))
             continue
         scan_pixels_left -= sum(s.pixels.size for v in volumes for s in v.slices)
         for volume in volumes:  # read_volumes kept within ``budget``: checked on the headers, before decoding
             budget -= len(volume.slices)
             pairs = list(volume_records(clf, volume))
-            entry = Entry([rec for rec, _ in pairs])
+            entry = Entry([rec for rec, _ in pairs], upload=index)
             if len(volume.slices) > 1:
                 entry.summary = summary_record(volume, entry.records, clf.classes)
                 entry.strip = [strip_entry(r) for r in entry.records if "slice" in r]
