@@ -239,3 +239,28 @@ def test_at_400_percent_zoom_the_disclaimer_is_shown_first_and_covers_nothing(se
             assert where["over_main"] == 0, (width, height, where)
         assert [p for p in problems if "status of 400" not in p] == []
         page.close()
+
+
+# The focused element, and the width of its outline as drawn.
+FOCUS = "() => [document.activeElement.id, getComputedStyle(document.activeElement).outlineStyle]"
+
+
+@pytest.mark.parametrize("path", ["/", "/dashboard"])
+def test_the_skip_link_moves_focus_into_main(server, chromium, path):
+    """The skip link's target, <main>, could not take focus (no tabindex): older Safari with VoiceOver left focus on
+    the link, the next Tab going to the header's links again. Focused from the keyboard it shows the page's focus
+    outline; clicked with a mouse (a click on its text focuses it now), none: a ring round the page says nothing."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    page.goto(server + path)
+    assert page.locator("main").get_attribute("tabindex") == "-1"
+    page.keyboard.press("Tab")
+    sync_api.expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("main")).to_be_focused()
+    assert page.evaluate(FOCUS) == ["main", "solid"]
+    page.goto(server + path)
+    page.locator("main").click(position={"x": 2, "y": 2})  # its padding, no control's
+    sync_api.expect(page.locator("main")).to_be_focused()
+    assert page.evaluate(FOCUS) == ["main", "none"]
+    assert problems == []
+    page.close()

@@ -33,8 +33,8 @@ def files(test_images) -> list[dict]:
 
 
 def controls(page, roles: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """(role, accessible name) of every focusable element (or every one of ``roles``), as chromium names it for a
-    screen reader."""
+    """(role, accessible name) of every focusable element but the page's <main> (or every one of ``roles``), as
+    chromium names it for a screen reader."""
     cdp = page.context.new_cdp_session(page)
     try:
         nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
@@ -44,7 +44,8 @@ def controls(page, roles: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     for node in nodes:
         props = {p["name"]: p["value"].get("value") for p in node.get("properties", [])}
         wanted = node["role"]["value"] in roles if roles else props.get("focusable")
-        if wanted and not node.get("ignored") and node["role"]["value"] != "RootWebArea":
+        # <main> is focusable for its skip link only (tabindex -1): Tab never reaches it
+        if wanted and not node.get("ignored") and node["role"]["value"] not in ("RootWebArea", "main"):
             out.append((node["role"]["value"], " ".join(str(node.get("name", {}).get("value", "")).split())))
     return out
 
