@@ -84,3 +84,24 @@ def test_expand_inputs_yields_them_for_predict_many_to_refuse_each(tmp_path, clf
     (_, image), (_, gif_said) = clf.predict_many(found)
     assert not isinstance(image, ImageError)
     assert str(gif_said) == "GIF image, a format braintumor does not read: " + CONVERT.format("it")
+
+
+def test_a_file_of_a_format_not_read_without_an_ending_is_noted_by_its_bytes(tmp_path):
+    """A GIF or a JPEG 2000 without an ending (IM0001, as a PACS names files) was passed over without a word, while one
+    named .gif was noted: the walk reads such a file's first bytes for DICOM already, and they name its format."""
+    formats = _other_formats()
+    (tmp_path / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
+    (tmp_path / "IM0001").write_bytes(encode(synthetic_head(), "GIF"))
+    (tmp_path / "b.gif").write_bytes(b"x")
+    (tmp_path / "IM0002").write_bytes(formats["JPEG 2000"])
+    (tmp_path / "notes").write_text("P1 is the first patient")  # a text is no Netpbm image
+    notes: list[str] = []
+    assert list(plan_inputs([tmp_path], notes.append)) == [tmp_path / "a.png"]
+    assert notes == [
+        f"note: skipped 2 GIF files in {tmp_path} ({tmp_path}/IM0001, {tmp_path}/b.gif), a format braintumor does "
+        f"not read: {CONVERT.format('them')}",
+        f"note: skipped 1 JPEG 2000 file in {tmp_path} ({tmp_path}/IM0002), a format braintumor does not read: "
+        f"{CONVERT.format('it')}"]
+    (tmp_path / "a.png").unlink()
+    said = "only 2 GIF files and 1 JPEG 2000 file{}, formats braintumor does not read: " + CONVERT.format("them")
+    assert list(plan_inputs([tmp_path])) == [{"path": str(tmp_path), "error": said.format(" in the folder")}]

@@ -6,9 +6,10 @@ skipped without a word when the folder held anything else, and the user believed
 DICOMDIR (a PACS export's or CD's index of its images, none itself): read as a scan, it was a note on every series of
 the folder and made a folder with no other DICOM file an error, while the page passes it over by its name. A note is
 not an error record: nothing was tried and failed, so exit codes and the outputs' records stay as they were. Nor an
-image of a format braintumor does not read, by its ending (a GIF, a phone's HEIC): one note per format says how many
-and what to convert them to, and a folder holding only those says so, not "no image or scan found". Other files
-(notes, results) are not inputs anyone expects read, and stay unsaid.
+image of a format braintumor does not read, by its ending (a GIF, a phone's HEIC) or, a file read to look for DICOM,
+by its first bytes: one note per format says how many and what to convert them to, and a folder holding only those
+says so, not "no image or scan found". Other files (notes, results) are not inputs anyone expects read, and stay
+unsaid.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shlex
 from pathlib import Path
 
 from .image_files import OTHER_FORMAT_ENDINGS
+from .image_headers import other_format
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .series import printable
 from .wording import counted, listed, unread_format_text
@@ -42,9 +44,17 @@ LEFT_OUT_KINDS: tuple[str, ...] = ("dicomdir", "zip", "pair", "image", "special"
 def left_out_kind(name: str, head: bytes) -> str | None:
     """Why a file that a folder walk passed over (not hidden, no image ending, not DICOM nor NIfTI) is worth a note:
     ``"dicomdir"`` (by its name, which the standard fixes), ``"zip"``, ``"pair"``, ``"image"`` (bytes of a format we
-    read), ``"other"`` (the ending of one we do not: :func:`other_format_notes`), or None for a file no one expects
-    read. ``head``: its first bytes (132). static/folders.js leftOutKind is a copy, for a folder
-    dropped on the page (tests/test_browser_folder_walk.py)."""
+    read), ``"other"`` (a format we do not: :func:`other_format_notes`), or None for a file no one expects read.
+    ``head``: its first bytes (132). static/folders.js leftOutKind is a copy, for a folder dropped on the page
+    (tests/test_browser_folder_walk.py), but it knows an unread format by its ending only (docs/WEB.md)."""
+    kind = left_out_as(name, head)
+    return kind and kind.partition(":")[0]
+
+
+def left_out_as(name: str, head: bytes) -> str | None:
+    """:func:`left_out_kind` as a folder's list of files left out holds it: a format not read with its name,
+    ``"other:GIF"``, by its ending or else by its first bytes (:func:`braintumor.image_headers.other_format`: a GIF
+    named IM0001, read to look for DICOM, was passed over without a word while one named .gif was noted)."""
     lower = name.lower()
     if lower == "dicomdir":
         return "dicomdir"
@@ -52,10 +62,12 @@ def left_out_kind(name: str, head: bytes) -> str | None:
         return "zip"
     if head.startswith(_IMAGE_STARTS) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "image"
-    if Path(lower).suffix in OTHER_FORMAT_ENDINGS:
-        return "other"
+    if fmt := OTHER_FORMAT_ENDINGS.get(Path(lower).suffix):
+        return f"other:{fmt}"
     if lower.endswith((".hdr", ".hdr.gz", *PAIR_IMAGE_ENDINGS)):
         return "pair"
+    if fmt := other_format(head):
+        return f"other:{fmt}"
     return None
 
 
@@ -78,8 +90,8 @@ def _by_format(left: list[tuple[Path, str]]) -> dict[str, list[Path]]:
     """The files of formats not read among ``left``, by format (as other_format names it), formats in name order."""
     found: dict[str, list[Path]] = {}
     for path, kind in left:
-        if kind == "other":
-            found.setdefault(OTHER_FORMAT_ENDINGS[path.suffix.lower()], []).append(path)
+        if kind.startswith("other:"):  # (left_out_as)
+            found.setdefault(kind.partition(":")[2], []).append(path)
     return dict(sorted(found.items()))
 
 
@@ -95,7 +107,7 @@ def only_other_formats(left: list[tuple[Path, str]], where: str = " in the folde
     """What a folder with nothing to read holds when all it held worth a note is images of formats not read (a folder
     of GIFs said "no image or scan found"), or None; ``where`` follows the counts."""
     found = _by_format(left)
-    if not found or any(kind != "other" for _, kind in left):
+    if not found or any(not kind.startswith("other:") for _, kind in left):
         return None
     files = [counted(len(paths), fmt + " file") for fmt, paths in found.items()]
     listing = ", ".join(files[:-1]) + " and " + files[-1] if len(files) > 1 else files[0]

@@ -158,8 +158,8 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
 def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tuple[list[Path], list[Path]]:
     """DICOM files (by content, whatever their name, or ending) and NIfTI files below ``folder``; hidden ones and
     those of an obviously other type (:data:`~braintumor.dicom_sniff.NOT_SCAN_SUFFIXES`) skipped. ``left`` gets the
-    files passed over that look like inputs, with their kind (:func:`braintumor.folder_notes.left_out_kind`)."""
-    from .folder_notes import left_out_kind
+    files passed over that look like inputs, with their kind (:func:`braintumor.folder_notes.left_out_as`)."""
+    from .folder_notes import left_out_as
 
     dicoms, niftis = [], []
     for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads
@@ -181,7 +181,7 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
             # else by content (IM00001, a UID, .IMA); a .txt or .pdf is not opened to look (a listing, not reads)
             elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _head(path)):
                 dicoms.append(path)
-            elif left is not None and (kind := left_out_kind(name, head)):
+            elif left is not None and (kind := left_out_as(name, head)):
                 left.append((path, kind))
     return dicoms, niftis
 
