@@ -115,3 +115,16 @@ def test_members_in_hidden_folders_at_any_depth_are_skipped_as_a_folder_walk_ski
     assert "skipped 3 file(s) in the zip: hidden or system file" in volume.notes
     with pytest.raises(ImageError, match=r"holds no DICOM or NIfTI file \(skipped 3 file\(s\) in the zip: hidden"):
         read_volumes(zip_bytes(members[3:]), name="mac.zip")
+
+
+def test_an_image_of_a_format_not_read_in_a_zip_is_named():
+    """A GIF in a zip was "not DICOM or NIfTI", as a text is: the zip's notes now name its format and what to convert
+    it to, as a folder's notes do (folder_notes.other_format_notes), from the first bytes read to look for DICOM."""
+    from conftest import encode, synthetic_head
+
+    gif = encode(synthetic_head(), "GIF")
+    members = [("scans/head.nii.gz", _volume()), ("scans/a.gif", gif), ("scans/IM0001", gif), ("scans/notes.txt", b"x")]
+    (volume,) = read_volumes(zip_bytes(members), name="x.zip")
+    assert volume.notes == ("skipped 1 file(s) in the zip: not DICOM or NIfTI",
+                            "skipped 2 GIF files in the zip, a format braintumor does not read: convert them to PNG "
+                            "(lossless, 8- or 16-bit) or to JPEG, BMP, TIFF or WebP")

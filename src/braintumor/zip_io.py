@@ -16,9 +16,11 @@ from pathlib import PurePosixPath
 
 from .dicom_sniff import is_dicom_head
 from .image_files import is_hidden_name
+from .image_headers import other_format
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume
+from .wording import counted, unread_format_text
 
 #: Most members a zip may list.
 MAX_ZIP_MEMBERS: int = 4096
@@ -88,7 +90,7 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
         read[member.header_offset] = len(content)
         return content
 
-    dicoms, niftis, skipped = [], [], Counter()
+    dicoms, niftis, skipped, formats = [], [], Counter(), Counter()  # formats: images of a format not read
     for m in files:
         lower = m.filename.lower()
         if _hidden_member(m.filename):
@@ -101,9 +103,12 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
             skipped["a zip inside the zip (not opened: zip the scans themselves)"] += 1
         elif lower.endswith((".hdr", ".hdr.gz", *PAIR_IMAGE_ENDINGS)):  # as a .hdr or .img given alone is told
             skipped["half of a header/image pair (.hdr + .img: not read; save them as one .nii file)"] += 1
+        elif fmt := other_format(head):  # a GIF, a HEIC: named from the bytes read above, as a folder's are
+            formats[fmt] += 1
         else:
             skipped["not DICOM or NIfTI"] += 1
-    notes = tuple(f"skipped {n} file(s) in the zip: {why}" for why, n in sorted(skipped.items()))
+    notes = tuple(f"skipped {n} file(s) in the zip: {why}" for why, n in sorted(skipped.items())) + tuple(
+        f"skipped {counted(n, f + ' file')} in the zip, {unread_format_text(n)}" for f, n in sorted(formats.items()))
     if not dicoms and not niftis:
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
     named = Counter(f"{display}:{m.filename}" for m in niftis)
