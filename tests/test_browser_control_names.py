@@ -212,3 +212,16 @@ def test_a_name_given_twice_in_one_form_is_numbered_without_javascript(server, c
     assert len(alts) >= 8 and len(set(alts)) == len(alts), alts
     assert f"{image['name']} (2), as the model saw it (cropped, grayscale)" in alts
     context.close()
+
+
+def test_the_dashboards_json_link_says_what_it_is(server, chromium):
+    """The dashboard's link to its numbers was named "JSON" alone: in a screen reader's list of links, JSON of
+    what? It shows "JSON" still, and is named for what it leads to."""
+    page, _ = open_page(chromium, server, 1024, 800)
+    page.goto(f"{server}/dashboard")
+    link = page.locator(".dash-head a[href$='/stats']")
+    shown = link.evaluate("a => { const c = a.cloneNode(true); c.querySelectorAll('.visually-hidden')"
+                          ".forEach(e => e.remove()); return c.textContent; }")
+    assert shown == "JSON" and link.locator(".visually-hidden").bounding_box()["width"] <= 1
+    sync_api.expect(link).to_have_accessible_name("JSON of the dashboard's numbers")
+    page.close()
