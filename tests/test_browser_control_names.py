@@ -214,6 +214,25 @@ def test_a_name_given_twice_in_one_form_is_numbered_without_javascript(server, c
     context.close()
 
 
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_each_probability_meter_names_its_card(server, chromium, files, js):
+    """Every card's meters were named by their class alone: a screen reader's list of the page's meters (or a jump
+    from one to the next) said "Glioma" once per card, none saying which file. Each names its card's file too, as
+    its heat-map controls do (a series' slice: its scan and slice); nothing more is shown."""
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    shown(page, js, files)
+    meters = [name for _, name in controls(page, ("meter", "progressIndicator"))]
+    assert len(meters) >= 28 and len(set(meters)) == len(meters), meters
+    for card in page.locator("#results .card:not([data-state=error])").all():
+        of = card.locator(".card-status-of").text_content().removesuffix(": ")  # its file: the answer's hidden lead
+        for bar in card.locator(".bar").all():
+            sync_api.expect(bar.locator(".bar-meter")).to_have_accessible_name(
+                f"{bar.locator('.bar-name').inner_text()}, {of}")
+    context.close()
+
+
 def test_the_dashboards_json_link_says_what_it_is(server, chromium):
     """The dashboard's link to its numbers was named "JSON" alone: in a screen reader's list of links, JSON of
     what? It shows "JSON" still, and is named for what it leads to."""

@@ -60,6 +60,11 @@ window.braintumorCard = function (helpers) {
     if (base) base.alt = nameOf(card) + ", as the model saw it (cropped, grayscale)";
     if (heat) heat.alt = "Heat map over " + nameOf(card) + ": the regions that raised the score of the predicted " +
       "class";
+    // and its meters, after their class (_card.html)
+    card.querySelectorAll(".bar").forEach(function (bar) {
+      bar.querySelector(".bar-meter").setAttribute("aria-label", bar.querySelector(".bar-name").textContent + ", " +
+        nameOf(card));
+    });
   }
 
   function newCard(name, of) {
