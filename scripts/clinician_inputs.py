@@ -213,6 +213,13 @@ def dicom_summary(rows: list[dict]) -> dict:
             "by_outcome": dict(sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
+def table(columns: tuple[str, ...], rows) -> None:
+    """A Markdown table of ``rows`` under ``columns``."""
+    print(f"| {' | '.join(columns)} |\n|{'---|' * len(columns)}")
+    for row in rows:
+        print(f"| {' | '.join(str(v) for v in row)} |")
+
+
 def pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.2f} %"
 
@@ -264,22 +271,19 @@ def main() -> int:
     if not args.no_dicom:
         doc["dicom"] = run_dicom(clf)
         print("\npydicom's bundled files, through read_volumes and predict_many:\n")
-        print("| file | modality | slices | outcomes |\n|---|---|---|---|")
-        for d in doc["dicom"]:
-            print(f"| {d['file']} | {d['modality'] or '-'} | {d['slices']} | "
-                  f"{'; '.join(f'{k} ({n})' for k, n in d['outcomes'].items())} |")
+        table(("file", "modality", "slices", "outcomes"),
+              ((d["file"], d["modality"] or "-", d["slices"], "; ".join(f"{k} ({n})" for k, n in d["outcomes"].items()))
+               for d in doc["dicom"]))
         summary = doc["dicom_summary"] = dicom_summary(doc["dicom"])
         print(f"\npydicom {summary['pydicom']}: {summary['files']} files, {summary['slices']} slices; per outcome "
               "(files; error: not read):")
         for key, n in summary["by_outcome"].items():
             print(f"- {key}: {n}")
-    if not args.no_dicom:
         doc["ct_images"] = run_ct_images(clf)
         print("\npydicom's real CT slices exported as PNG in a viewer's windows (no modality to refuse them by):\n")
-        print("| file | size | window | outcome | top probability | score |\n|---|---|---|---|---|---|")
-        for r in doc["ct_images"]:
-            print(f"| {r['file']} | {r['size'][0]} x {r['size'][1]} | {r['window']} | {said(r)} | {pct(r['top'])} | "
-                  f"{r['ood_score']} |")
+        table(("file", "size", "window", "outcome", "top probability", "score"),
+              ((r["file"], f"{r['size'][0]} x {r['size'][1]}", r["window"], said(r), pct(r["top"]), r["ood_score"])
+               for r in doc["ct_images"]))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(utf8_document(doc), fh, indent=1)

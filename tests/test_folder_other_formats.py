@@ -19,6 +19,13 @@ ENDINGS = {"GIF": ".gif", "Netpbm (PGM, PPM, PBM or PAM)": ".ppm", "Windows icon
            "JPEG 2000 codestream": ".j2c", "HEIC": ".heic", "AVIF": ".avif", "JPEG XL": ".jxl"}
 
 
+def skipped(folder, count: int, fmt: str, shown: str) -> str:
+    """The folder note for ``count`` files of ``fmt`` (``shown``: the names it lists)."""
+    files = "file" if count == 1 else "files"
+    return (f"note: skipped {count} {fmt} {files} in {folder} ({shown}), a format braintumor does not read: "
+            f"{CONVERT.format('it' if count == 1 else 'them')}")
+
+
 def test_each_ending_names_the_format_its_bytes_are_named_as():
     """A folder's note names a file by its ending, a refusal by its bytes: the same name for the same file."""
     for name, data in _other_formats().items():
@@ -36,11 +43,8 @@ def test_a_folder_notes_its_files_of_formats_not_read_one_line_per_format(tmp_pa
     (folder / "notes.txt").write_text("notes")
     notes: list[str] = []
     assert list(plan_inputs([folder], notes.append)) == [folder / "a.png"]
-    assert notes == [
-        f"note: skipped 4 GIF files in {folder} ({folder}/b.gif, {folder}/c.GIF, {folder}/sub/d.gif and 1 more), a "
-        f"format braintumor does not read: {CONVERT.format('them')}",
-        f"note: skipped 1 HEIC file in {folder} ({folder}/x.heic), a format braintumor does not read: "
-        f"{CONVERT.format('it')}"]
+    assert notes == [skipped(folder, 4, "GIF", f"{folder}/b.gif, {folder}/c.GIF, {folder}/sub/d.gif and 1 more"),
+                     skipped(folder, 1, "HEIC", f"{folder}/x.heic")]
 
 
 @pytest.mark.parametrize(("names", "said"), [
@@ -97,11 +101,8 @@ def test_a_file_of_a_format_not_read_without_an_ending_is_noted_by_its_bytes(tmp
     (tmp_path / "notes").write_text("P1 is the first patient")  # a text is no Netpbm image
     notes: list[str] = []
     assert list(plan_inputs([tmp_path], notes.append)) == [tmp_path / "a.png"]
-    assert notes == [
-        f"note: skipped 2 GIF files in {tmp_path} ({tmp_path}/IM0001, {tmp_path}/b.gif), a format braintumor does "
-        f"not read: {CONVERT.format('them')}",
-        f"note: skipped 1 JPEG 2000 file in {tmp_path} ({tmp_path}/IM0002), a format braintumor does not read: "
-        f"{CONVERT.format('it')}"]
+    assert notes == [skipped(tmp_path, 2, "GIF", f"{tmp_path}/IM0001, {tmp_path}/b.gif"),
+                     skipped(tmp_path, 1, "JPEG 2000", f"{tmp_path}/IM0002")]
     (tmp_path / "a.png").unlink()
     said = "only 2 GIF files and 1 JPEG 2000 file{}, formats braintumor does not read: " + CONVERT.format("them")
     assert list(plan_inputs([tmp_path])) == [{"path": str(tmp_path), "error": said.format(" in the folder")}]
