@@ -223,6 +223,16 @@ def load_dataset(
                    loose=loose, special=sorted(special), hidden=hidden)
 
 
+def require_every_class(dataset: Dataset) -> None:
+    """DatasetError for a class left with no image once the unreadable files are skipped (``dataset``: as decoded):
+    a class folder of corrupt files passed :func:`load_dataset`, and a four-class network was trained on three."""
+    for name, n in dataset.counts().items():
+        if not n:
+            raise DatasetError(f"class '{name}' has no readable image in {dataset.root}: each of its files was "
+                               f"skipped as unreadable (above); training needs images of all {len(dataset.classes)} "
+                               f"classes ({', '.join(dataset.classes)})")
+
+
 def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:
     """(images stored in Pillow ``mode``, the others), read from file headers only.
 

@@ -26,7 +26,15 @@ from . import __version__
 from . import distributed as D
 from .augment import augment, cutmix, mixstyle, mixup
 from .checkpoints import keep_epochs_through, recorded_fingerprint, save_checkpoint
-from .data import Dataset, DatasetError, fingerprint, load_dataset, split_by_mode, stratified_split
+from .data import (
+    Dataset,
+    DatasetError,
+    fingerprint,
+    load_dataset,
+    require_every_class,
+    split_by_mode,
+    stratified_split,
+)
 from .distill import Teacher, distillation_loss
 from .evaluation_scope import dataset_notes
 from .file_names import utf8_document
@@ -129,6 +137,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         print(printable(f"skipped unreadable file {path}: {msg}"), file=sys.stderr)
     for note in dataset_notes(full) if main else ():  # a .dcm, a FIFO, Training/scan.jpg beside Training/glioma/
         print(printable(note), file=sys.stderr)
+    require_every_class(full)  # after the list of skipped files, which says why
     tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used, groups)
     if len(va_idx) == 0 or len(tr_idx) < 2:  # was a torch.cat traceback after the first epoch
         raise DatasetError(f"{len(full)} images give {len(tr_idx)} to train and {len(va_idx)} to validate "

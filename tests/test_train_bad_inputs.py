@@ -1,0 +1,50 @@
+"""The training-side commands (train, export, calibrate, quantize, orientation) given a student's broken dataset or
+run folder: one ``error:`` line and exit code 2, never a traceback, never a run folder or model file left behind."""
+
+from __future__ import annotations
+
+import pytest
+from cli_runner import run_cli
+from conftest import encode, synthetic_head
+
+from braintumor.classes import CLASSES
+
+pytest.importorskip("torch")
+
+
+def _dataset(root, per_class: int = 6):
+    """ROOT/Training/<class>/ of distinct synthetic heads (no real data needed)."""
+    for i, name in enumerate(CLASSES):
+        folder = root / "Training" / name
+        folder.mkdir(parents=True)
+        for j in range(per_class):
+            (folder / f"{name[:2]}{j}.png").write_bytes(encode(synthetic_head(64, seed=i * 100 + j)))
+    return root
+
+
+def _train(data, out, cache, *extra) -> list[str]:
+    return ["train", "--data", str(data), "--out", str(out), "--epochs", "1", "--image-size", "32", "--batch-size",
+            "8", "--no-group-duplicates", "--cache-dir", str(cache), *extra]
+
+
+def _one_error(err: str) -> str:
+    """The single ``error:`` line of a refusal (no traceback above it)."""
+    assert "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+def test_a_class_whose_every_image_is_unreadable_is_refused_not_trained_without(tmp_path, capsys):
+    """Every glioma file corrupt (a failed copy, text saved as .jpg): the folder had files, so the run went on and
+    trained a four-class network on three classes, exit code 0."""
+    data = _dataset(tmp_path / "d")
+    folder = data / "Training" / "glioma"
+    for path in folder.iterdir():
+        path.write_bytes(b"not an image")
+    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache"), capsys)
+    assert rc == 2 and _one_error(err) == (
+        f"error: class 'glioma' has no readable image in {data / 'Training'}: each of its files was skipped as "
+        "unreadable (above); training needs images of all 4 classes (glioma, meningioma, notumor, pituitary)")
+    assert f"skipped unreadable file {folder / 'gl0.png'}" in err
+    assert not (tmp_path / "run").exists()
