@@ -48,3 +48,34 @@ def test_a_class_whose_every_image_is_unreadable_is_refused_not_trained_without(
         "unreadable (above); training needs images of all 4 classes (glioma, meningioma, notumor, pituitary)")
     assert f"skipped unreadable file {folder / 'gl0.png'}" in err
     assert not (tmp_path / "run").exists()
+
+
+def _copy_run(run, dest):
+    import shutil
+
+    shutil.copytree(run, dest, ignore=shutil.ignore_patterns("*.onnx"))
+    return dest
+
+
+@pytest.mark.parametrize("text", ["{bad", "[1, 2]"])
+@pytest.mark.parametrize("command", ["export", "calibrate", "quantize", "orientation"])
+def test_a_runs_broken_config_json_is_one_error_line(command, text, tiny_run, tiny_model, tmp_path, capsys):
+    """A config.json cut short or edited by hand was a JSONDecodeError (or AttributeError) traceback in every command
+    that reads a run folder; the model file given stays as it was and no output is written."""
+    import shutil
+
+    run = _copy_run(tiny_run, tmp_path / "run")
+    (run / "config.json").write_text(text)
+    model = shutil.copy(tiny_model, tmp_path / "model.onnx")
+    before = model.read_bytes()
+    out = tmp_path / "out.onnx"
+    args = {"export": ["export", str(run), "--out", str(out)],
+            "calibrate": ["calibrate", str(model), "--run", str(run)],
+            "quantize": ["quantize", str(model), "--run", str(run), "--out", str(out)],
+            "orientation": ["orientation", str(model), "--run", str(run), "--epochs", "1"]}[command]
+    rc, _, err = run_cli(args, capsys)
+    line = _one_error(err)
+    assert rc == 2 and line.startswith(f"error: cannot read {run / 'config.json'}: "), line
+    assert line.endswith("it is written by 'braintumor train'"), line
+    assert not out.exists() and model.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "run"]  # no temporary file either

@@ -28,6 +28,7 @@ from .ood import fit_ood, fit_temperature
 from .predictor import METADATA_KEY, Classifier, softmax
 from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
+from .train_config import read_run_config
 
 #: The colour limit is this multiple of the most colourful training image (some slices carry colour marks).
 COLOUR_MARGIN: float = 1.2
@@ -138,8 +139,7 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
     validation images, through the run's preprocessing cache when it recorded one."""
     run_dir = Path(run_dir)
     split = read_split(run_dir)
-    config = os_document(next((json.loads((run_dir / n).read_text()) for n in ("config.json", "training-config.json")
-                               if (run_dir / n).is_file()), {}))
+    config = read_run_config(run_dir, ("config.json", "training-config.json"))  # the shipped files': models/
     check_same_split(clf, run_dir, split, config)
     root = data or split.get("root")
     if not root:
@@ -193,8 +193,7 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
     colour = max(MIN_COLOUR_LIMIT, COLOUR_MARGIN * _max_colourfulness([full.paths[i] for i in tr]))
     fit_images, fit_pooled, fit_middle, fit_y = images[tr], pooled[tr], None if middle is None else middle[tr], y[tr]
     if ood_augment > 0:
-        config = Path(run_dir) / "config.json"
-        options = json.loads(config.read_text()) if config.exists() else None
+        options = read_run_config(run_dir) or None
         aug = augmented_copies(images[tr], ood_augment, options=options)
         _, aug_pooled, aug_middle = network_outputs(clf, aug)
         fit_images, fit_pooled = np.concatenate([fit_images, aug]), np.concatenate([fit_pooled, aug_pooled])

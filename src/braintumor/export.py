@@ -32,6 +32,7 @@ from .model_files import DEV_VERSION
 from .predictor import METADATA_KEY, ModelError
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
+from .train_config import read_run_config
 
 
 class _WithFeatures(nn.Module):
@@ -113,8 +114,7 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     model = create_model(meta["model_name"], len(meta["classes"]))
     model.load_state_dict(ck["model"])
     model.eval()
-    cfg_file = ck_path.parent / "config.json"
-    config = json.loads(cfg_file.read_text()) if cfg_file.exists() else {}
+    config = read_run_config(ck_path.parent)
     return model, ck, config
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,6 +181,23 @@ class TrainConfig:
             return self.image_size
         size = self.start_size + (self.image_size - self.start_size) * epoch / end
         return max(self.start_size, min(self.image_size, int(size) // SIZE_STEP * SIZE_STEP))
+
+
+def read_run_config(run_dir: str | os.PathLike, names: tuple[str, ...] = ("config.json",)) -> dict:
+    """A run's settings, the first of ``names`` in ``run_dir`` that exists ({} where none does: a run folder of an
+    older version), with its names as this process lists files; ConfigError for a file cut short or edited by hand,
+    which was a JSONDecodeError traceback in export, calibrate, quantize and orientation."""
+    path = next((Path(run_dir) / n for n in names if (Path(run_dir) / n).is_file()), None)
+    if path is None:
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}; it is written by 'braintumor train'") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"cannot read {path}: not a run's settings (a JSON object); it is written by "
+                          "'braintumor train'")
+    return os_document(config)
 
 
 #: Settings added after runs were recorded, whose absence from a run's config.json means another value than today's
