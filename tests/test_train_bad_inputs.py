@@ -79,3 +79,14 @@ def test_a_runs_broken_config_json_is_one_error_line(command, text, tiny_run, ti
     assert line.endswith("it is written by 'braintumor train'"), line
     assert not out.exists() and model.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "run"]  # no temporary file either
+
+
+def test_an_ensemble_members_broken_split_json_is_one_error_line(tiny_run, tmp_path, capsys):
+    """export A B with B's split.json cut short: a JSONDecodeError traceback (one member alone: already an error)."""
+    a, b = _copy_run(tiny_run, tmp_path / "a"), _copy_run(tiny_run, tmp_path / "b")
+    (b / "split.json").write_text('{"val": ["glioma/')
+    out = tmp_path / "ens.onnx"
+    rc, _, err = run_cli(["export", str(a), str(b), "--out", str(out), "--no-calibrate"], capsys)
+    line = _one_error(err)
+    assert rc == 2 and line.startswith(f"error: cannot read {b / 'split.json'}: "), line
+    assert not out.exists()

@@ -13,7 +13,6 @@ validated on images another member trained on would make the ensemble's validati
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .file_names import os_document
+from .calibrate import read_split
 from .preprocess import PreprocessConfig
 from .train_config import ConfigError
 
@@ -60,8 +59,7 @@ def ensemble_name(member_names: Sequence[str]) -> str:
 
 
 def _val_list(run: Path) -> list[str] | None:
-    split = run / "split.json"
-    return os_document(json.loads(split.read_text())["val"]) if split.exists() else None  # as either locale wrote it
+    return read_split(run)["val"] if (run / "split.json").exists() else None  # cut short: one error line
 
 
 def _trained_preprocess(ck: dict) -> PreprocessConfig:
