@@ -90,3 +90,20 @@ def test_an_ensemble_members_broken_split_json_is_one_error_line(tiny_run, tmp_p
     line = _one_error(err)
     assert rc == 2 and line.startswith(f"error: cannot read {b / 'split.json'}: "), line
     assert not out.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "best.pt"])
+def test_resume_from_a_broken_last_pt_is_one_error_line(damage, tiny_run, data_root, tmp_path, capsys):
+    """--resume over a last.pt cut short said "error: Invalid argument (writing RUN)", as if writing had failed; a
+    best.pt copied over it (both are .pt files) was a KeyError traceback."""
+    run = _copy_run(tiny_run, tmp_path / "run")
+    last = run / "last.pt"
+    last.write_bytes(last.read_bytes()[:5000] if damage == "truncated" else (run / "best.pt").read_bytes())
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    rc, _, err = run_cli(["train", "--data", str(data_root), "--out", str(run), "--resume", "--epochs", "2"], capsys)
+    said = "is corrupt or truncated" if damage == "truncated" else \
+        "is not the training state 'braintumor train' writes (a best.pt copied over it?)"
+    line = _one_error(err)
+    assert rc == 2 and line.startswith(f"error: cannot resume {run}: its last.pt {said}"), line
+    assert line.endswith("; --overwrite starts the run again"), line
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import torch
 
+#: What last.pt holds: everything --resume restores.
+TRAINING_STATE = ("model", "ema", "optimizer", "scheduler", "generator", "torch_rng", "epoch", "best")
+
 
 def save_checkpoint(obj: dict, path: Path) -> None:
     """``torch.save`` via a temporary file, renamed when complete. A failed write (a full disk: torch raises
@@ -56,3 +59,20 @@ def recorded_fingerprint(run: Path) -> str | None:
         return json.loads((run / "split.json").read_text()).get("fingerprint")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def load_training_state(path: Path) -> dict | str:
+    """last.pt for ``--resume``, or the reason it cannot be (a string: rank 0 sends it to the other ranks of a
+    distributed run). A file cut short said "Invalid argument (writing RUN)", as if writing had failed, and a best.pt
+    copied over it was a KeyError traceback."""
+    where = f"cannot resume {path.parent}: its {path.name}"
+    again = "; --overwrite starts the run again"
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+    except PermissionError:
+        raise
+    except Exception as exc:  # torch raises several types (OSError, RuntimeError, UnpicklingError) for a cut file
+        return f"{where} is corrupt or truncated ({exc.__class__.__name__}){again}"
+    if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
+        return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
+    return ck

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from . import __version__
 from . import distributed as D
 from .augment import augment, cutmix, mixstyle, mixup
-from .checkpoints import keep_epochs_through, recorded_fingerprint, save_checkpoint
+from .checkpoints import keep_epochs_through, load_training_state, recorded_fingerprint, save_checkpoint
 from .data import (
     Dataset,
     DatasetError,
@@ -149,7 +149,10 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if D.broadcast(recorded_fingerprint(out) if main and resume else None, dd) not in (None, data_fp):
         raise DatasetError(f"{out} was trained on other images than {full.root} holds now (the fingerprint in its "
                            "split.json differs): restore that data to resume, or start a new run")
-    # before the run's folder: a bad dataset, split or teacher leaves nothing behind
+    # before the run's folder: a bad dataset, split, teacher or last.pt leaves nothing behind
+    ck = load_training_state(out / "last.pt") if main and resume and (out / "last.pt").exists() else None
+    if isinstance(ck := D.broadcast(ck, dd), str):  # only rank 0 reads RUN_DIR; every rank stops with its reason
+        raise ConfigError(ck)
     teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
     if main:
         out.mkdir(parents=True, exist_ok=True)
@@ -191,9 +194,6 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         add_mixstyle(model, aug_gen, cfg.mixstyle)
     start_epoch, best = 0, (-1.0, 0.0)
 
-    ck = torch.load(out / "last.pt", map_location="cpu", weights_only=False) \
-        if main and resume and (out / "last.pt").exists() else None
-    ck = D.broadcast(ck, dd)  # only rank 0 reads RUN_DIR (it need not be shared between machines)
     if ck is not None:
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
