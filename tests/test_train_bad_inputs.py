@@ -107,3 +107,36 @@ def test_resume_from_a_broken_last_pt_is_one_error_line(damage, tiny_run, data_r
     assert rc == 2 and line.startswith(f"error: cannot resume {run}: its last.pt {said}"), line
     assert line.endswith("; --overwrite starts the run again"), line
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+@pytest.fixture(scope="module")
+def alike_run(tmp_path_factory):
+    """A run trained on copies of one image per class: no out-of-distribution statistics can be fitted on them."""
+    from braintumor.cli import main
+
+    root = tmp_path_factory.mktemp("alike")
+    data = _dataset(root / "d", per_class=1)
+    for folder in (data / "Training").iterdir():
+        first = next(folder.iterdir())
+        for j in range(1, 8):
+            (folder / f"copy{j}.png").write_bytes(first.read_bytes())
+    assert main(_train(data, root / "run", root / "cache")) == 0
+    assert main(["export", str(root / "run"), "--out", str(root / "plain.onnx"), "--no-calibrate"]) == 0
+    return root / "run"
+
+
+def test_a_degenerate_calibration_is_refused_not_stored(alike_run, tmp_path, capsys):
+    """Its whitening matrix overflowed float16: the model was written with a NaN OOD threshold (refusing nothing
+    on its features, and warning "invalid value encountered" on every load), and export said 0 % refused, exit 0."""
+    import shutil
+
+    out = tmp_path / "model.onnx"
+    rc, _, err = run_cli(["export", str(alike_run), "--out", str(out)], capsys)
+    line = _one_error(err)
+    assert rc == 2 and line.startswith("error: the out-of-distribution statistics fitted on 28 training images are "
+                                       "degenerate"), line
+    assert "RuntimeWarning" not in err and not out.exists() and not list(tmp_path.iterdir())
+    model = shutil.copy(alike_run.parent / "plain.onnx", tmp_path / "plain.onnx")
+    before = model.read_bytes()
+    rc, _, err = run_cli(["calibrate", str(model), "--run", str(alike_run)], capsys)
+    assert rc == 2 and _one_error(err) == line and model.read_bytes() == before

@@ -205,8 +205,16 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
         fit_images, fit_pooled = np.concatenate([fit_images, framed]), np.concatenate([fit_pooled, fr_pooled])
         fit_middle = None if fit_middle is None else np.concatenate([fit_middle, fr_middle])
         fit_y = np.concatenate([fit_y] + [y[tr]] * ood_framing)
-    ood = fit_ood(fit_pooled, fit_images, fit_y, pooled[va], images[va], colour,
-                  fit_middle, None if middle is None else middle[va])
+    with np.errstate(all="ignore"):  # a degenerate fit warns of overflows and NaN first: the line below says it
+        try:
+            ood = fit_ood(fit_pooled, fit_images, fit_y, pooled[va], images[va], colour,
+                          fit_middle, None if middle is None else middle[va])
+        except np.linalg.LinAlgError:  # a singular covariance: every image of a class the same
+            ood = {}
+    if not all(0 < ood.get(k, np.nan) < np.inf for k in ("maha_scale", "threshold")):  # stored, it refused nothing
+        raise DatasetError(f"the out-of-distribution statistics fitted on {len(tr)} training images are degenerate "
+                           "(too few images, or too alike, to measure how far an input lies from them): train on "
+                           "more varied images, or leave the fit out (export and quantize: --no-calibrate)")
     ood["augmented_copies"] = ood_augment
     ood["framing_copies"] = ood_framing
     return {"temperature": round(t, 5), "ood": ood,
