@@ -22,6 +22,16 @@ def _dataset(root, per_class: int = 6):
     return root
 
 
+def _copies(root, per_class: int = 8):
+    """ROOT/Training/<class>/ holding ``per_class`` copies of one image each."""
+    data = _dataset(root, per_class=1)
+    for folder in (data / "Training").iterdir():
+        first = next(folder.iterdir())
+        for j in range(1, per_class):
+            (folder / f"copy{j}.png").write_bytes(first.read_bytes())
+    return data
+
+
 def _train(data, out, cache, *extra) -> list[str]:
     return ["train", "--data", str(data), "--out", str(out), "--epochs", "1", "--image-size", "32", "--batch-size",
             "8", "--no-group-duplicates", "--cache-dir", str(cache), *extra]
@@ -115,11 +125,7 @@ def alike_run(tmp_path_factory):
     from braintumor.cli import main
 
     root = tmp_path_factory.mktemp("alike")
-    data = _dataset(root / "d", per_class=1)
-    for folder in (data / "Training").iterdir():
-        first = next(folder.iterdir())
-        for j in range(1, 8):
-            (folder / f"copy{j}.png").write_bytes(first.read_bytes())
+    data = _copies(root / "d")
     assert main(_train(data, root / "run", root / "cache")) == 0
     assert main(["export", str(root / "run"), "--out", str(root / "plain.onnx"), "--no-calibrate"]) == 0
     return root / "run"
@@ -140,3 +146,17 @@ def test_a_degenerate_calibration_is_refused_not_stored(alike_run, tmp_path, cap
     before = model.read_bytes()
     rc, _, err = run_cli(["calibrate", str(model), "--run", str(alike_run)], capsys)
     assert rc == 2 and _one_error(err) == line and model.read_bytes() == before
+
+
+def test_a_split_left_empty_by_near_duplicate_groups_says_so(tmp_path, capsys):
+    """32 images and --val-fraction 0.1 gave "32 to train and 0 to validate: too few for a validation split", with
+    nothing of why: each class is copies of one image, and a group of near duplicates is never split."""
+    data = _copies(tmp_path / "d")
+    args = [a for a in _train(data, tmp_path / "run", tmp_path / "cache") if a != "--no-group-duplicates"]
+    rc, _, err = run_cli(args, capsys)
+    line = _one_error(err)
+    assert rc == 2 and line.startswith("error: 32 images give 32 to train and 0 to validate (--val-fraction 0.1): "
+                                       "too few for a validation split; near duplicates stay on one side of it, and "
+                                       "these 32 images are "), line
+    assert line.endswith(" (--no-group-duplicates splits them image by image, near duplicates and all)"), line
+    assert not (tmp_path / "run").exists()

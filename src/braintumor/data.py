@@ -278,3 +278,17 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int,
                 break
     val = np.isin(group, np.asarray(taken, dtype=np.int64))
     return np.flatnonzero(~val), np.flatnonzero(val)
+
+
+def split_problem(n_train: int, n_val: int, fraction: float, groups: np.ndarray | None) -> str | None:
+    """Why a :func:`stratified_split` cannot train and validate, or None. Where near-duplicate ``groups`` emptied the
+    validation part it says so: "32 images give 32 to train and 0 to validate" said nothing of why."""
+    if n_val and n_train >= 2:
+        return None
+    n = n_train + n_val
+    said = f"{n} images give {n_train} to train and {n_val} to validate (--val-fraction {fraction}): too few for a " \
+           "validation split"
+    if groups is None or (k := len(np.unique(groups))) == n:
+        return said
+    return (f"{said}; near duplicates stay on one side of it, and these {n} images are {counted(k, 'group')} of near "
+            "duplicates (--no-group-duplicates splits them image by image, near duplicates and all)")

@@ -33,6 +33,7 @@ from .data import (
     load_dataset,
     require_every_class,
     split_by_mode,
+    split_problem,
     stratified_split,
 )
 from .distill import Teacher, distillation_loss
@@ -139,9 +140,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         print(printable(note), file=sys.stderr)
     require_every_class(full)  # after the list of skipped files, which says why
     tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used, groups)
-    if len(va_idx) == 0 or len(tr_idx) < 2:  # was a torch.cat traceback after the first epoch
-        raise DatasetError(f"{len(full)} images give {len(tr_idx)} to train and {len(va_idx)} to validate "
-                           f"(--val-fraction {cfg.val_fraction}): too few for a validation split")
+    if problem := split_problem(len(tr_idx), len(va_idx), cfg.val_fraction, groups):  # was a torch.cat traceback
+        raise DatasetError(problem)
     images = torch.from_numpy(images_np)
     labels = torch.from_numpy(full.labels)
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]
