@@ -160,3 +160,20 @@ def test_a_split_left_empty_by_near_duplicate_groups_says_so(tmp_path, capsys):
                                        "these 32 images are "), line
     assert line.endswith(" (--no-group-duplicates splits them image by image, near duplicates and all)"), line
     assert not (tmp_path / "run").exists()
+
+
+def test_evaluate_run_without_a_training_log_is_refused_not_silently_drawn_without(tmp_path, capsys):
+    """--run runs (the folder above the run) or --run RUN/best.pt: the report silently had no training curves (only
+    a missing folder was refused)."""
+    from braintumor.evaluate import run_evaluate
+
+    runs = tmp_path / "runs"
+    (runs / "my-run").mkdir(parents=True)
+    (runs / "my-run" / "best.pt").write_bytes(b"x")
+    for run, said in ((runs, "holds no training log (metrics.jsonl, as 'braintumor train' writes it): name the run's "
+                             "own folder"),
+                      (runs / "my-run" / "best.pt", "is a file: --run takes the training run's folder, whose log "
+                                                    "draws the curves")):
+        assert run_evaluate(None, str(tmp_path / "data"), str(tmp_path / "out"), run_dir=str(run), progress=False) == 2
+        assert capsys.readouterr().err == f"error: --run {run} {said}\n"
+    assert not (tmp_path / "out").exists()

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .data import Dataset, DatasetError, MissingSplitError, fingerprint, load_dataset
-from .evaluation_figures import write_figures
+from .evaluation_figures import run_log_problem, write_figures
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import absent_notes, print_summary
 from .file_names import utf8_document
@@ -264,8 +264,8 @@ def run_evaluate(
 
     if problem := threshold_problem("--leak-threshold", leak_threshold):  # 999: every test image 'leaked'
         return _fail(problem)
-    if run_dir and not Path(run_dir).is_dir():  # a typo must not silently drop the training curves
-        return _fail(f"--run {run_dir}: no such folder (the training run whose log draws the curves)")
+    if run_dir and (problem := run_log_problem(run_dir)):  # a typo must not silently drop the training curves
+        return _fail(problem)
     if reference is not None and not leak_free:
         return _fail(f"--reference {reference} names the images for the leak check that --no-leak-free skips: "
                      "give one or the other")

@@ -58,6 +58,19 @@ def training_log(run_dir: str | Path) -> Path | None:
     return next((p for p in (Path(run_dir) / n for n in TRAINING_LOG_NAMES) if p.is_file()), None)
 
 
+def run_log_problem(run_dir: str | Path) -> str | None:
+    """Why ``--run`` cannot draw the training curves, or None: a typo, a checkpoint, or the folder above the run
+    (``--run runs``) dropped them without a word."""
+    if not Path(run_dir).exists():
+        return f"--run {run_dir}: no such folder (the training run whose log draws the curves)"
+    if not Path(run_dir).is_dir():
+        return f"--run {run_dir} is a file: --run takes the training run's folder, whose log draws the curves"
+    if training_log(run_dir) is None:
+        return f"--run {run_dir} holds no training log (metrics.jsonl, as 'braintumor train' writes it): name the " \
+               "run's own folder"
+    return None
+
+
 def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path], metrics: dict,
                    classes: Sequence[str], config: PreprocessConfig, run_dir: Path | None,
                    gallery_size: int, refused: np.ndarray, scores: np.ndarray,
