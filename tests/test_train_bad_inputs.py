@@ -177,3 +177,20 @@ def test_evaluate_run_without_a_training_log_is_refused_not_silently_drawn_witho
         assert run_evaluate(None, str(tmp_path / "data"), str(tmp_path / "out"), run_dir=str(run), progress=False) == 2
         assert capsys.readouterr().err == f"error: --run {run} {said}\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_an_export_that_cannot_calibrate_says_so(tiny_run, tmp_path, capsys):
+    """A best.pt copied out of its run folder (no split.json beside it) was exported uncalibrated without a word: a
+    model with no out-of-distribution check, served as if it had one."""
+    import shutil
+
+    from braintumor.predictor import Classifier
+
+    ck = shutil.copy(tiny_run / "best.pt", tmp_path / "best.pt")
+    out = tmp_path / "model.onnx"
+    rc, _, err = run_cli(["export", str(ck), "--out", str(out)], capsys)
+    assert rc == 0 and Classifier.load(out).ood is None
+    assert f"note: no split.json in {tmp_path}: {out} is not calibrated (no temperature, no out-of-distribution " \
+           "check); 'braintumor calibrate MODEL --run RUN_DIR' fits them on the run's own split" in err
+    rc, _, err = run_cli(["export", str(ck), "--out", str(tmp_path / "plain.onnx"), "--no-calibrate"], capsys)
+    assert rc == 0 and "note:" not in err  # asked for

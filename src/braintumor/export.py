@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from .model_files import DEV_VERSION
 from .predictor import METADATA_KEY, ModelError
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
+from .series import printable
 from .train_config import read_run_config
 
 
@@ -221,6 +223,10 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
             fit(tmp, split.parent, data, ood_augment=chosen.get("augmented_copies"),
                 ood_framing=chosen.get("framing_copies"))
         put_in_place(tmp, out)  # a failed export never leaves a half-written model behind; /dev/null stays
+        if calibrate and not split.exists():  # a best.pt copied out of its run: served, it would refuse nothing
+            print(printable(f"note: no split.json in {split.parent}: {out} is not calibrated (no temperature, no "
+                            "out-of-distribution check); 'braintumor calibrate MODEL --run RUN_DIR' fits them on the "
+                            "run's own split"), file=sys.stderr)
     except BaseException:
         tmp.unlink(missing_ok=True)  # nor its temporary file (it was left, 5 MB, when the data had moved)
         raise
