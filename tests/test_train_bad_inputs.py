@@ -194,3 +194,15 @@ def test_an_export_that_cannot_calibrate_says_so(tiny_run, tmp_path, capsys):
            "check); 'braintumor calibrate MODEL --run RUN_DIR' fits them on the run's own split" in err
     rc, _, err = run_cli(["export", str(ck), "--out", str(tmp_path / "plain.onnx"), "--no-calibrate"], capsys)
     assert rc == 0 and "note:" not in err  # asked for
+
+
+def test_a_teacher_of_another_image_size_is_named_by_what_differs(tiny_model):
+    """The refusal printed both preprocessing dicts whole (seven settings each), leaving the reader to find the one
+    that differed."""
+    from braintumor.distill import Teacher
+    from braintumor.train_config import ConfigError, TrainConfig
+
+    with pytest.raises(ConfigError) as refused:
+        Teacher(tiny_model, CLASSES, TrainConfig(data="", out="", image_size=96).preprocess_config(), threads=1)
+    assert str(refused.value) == f"--teacher {tiny_model} was trained on other inputs than this run: image_size 64 " \
+                                 "(this run: 96)"

@@ -44,8 +44,9 @@ class Teacher:
                               f"this run has {list(classes)}")
         theirs = trained_preprocess(meta)  # not the served one: calibrate may add background subtraction
         if theirs != preprocess:  # the same pixels must mean the same thing to both networks
-            raise ConfigError(f"--teacher {path} was trained on other inputs ({theirs.to_dict()}) "
-                              f"than this run ({preprocess.to_dict()})")
+            a, b = theirs.to_dict(), preprocess.to_dict()  # what differs, not both dicts whole
+            raise ConfigError(f"--teacher {path} was trained on other inputs than this run: "
+                              + ", ".join(f"{k} {a[k]} (this run: {b.get(k)})" for k in a if a[k] != b.get(k)))
         self.input = self.session.get_inputs()[0].name
         self.path = Path(path)
         self.model_name = str(meta.get("model_name", "?"))
