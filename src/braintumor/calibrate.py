@@ -115,15 +115,17 @@ def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict) 
         raise DatasetError(f"{clf.path.name} was trained on other images than {run_dir}/split.json lists: "
                            "--run takes the model's own run folder")
 
-    def split_settings(c: dict) -> tuple:
+    def split_settings(c: dict) -> dict:  # named as the flags that set them: the message says which ones differ
         seed = c.get("split_seed") if c.get("split_seed") is not None else c.get("seed", 0)
-        return (seed, c.get("val_fraction", 0.1), c.get("limit_per_class", 0) or 0, c.get("hold_out_mode"),
-                c.get("group_duplicates", False))
+        return {"split seed": seed, "--val-fraction": c.get("val_fraction", 0.1),
+                "--limit-per-class": c.get("limit_per_class", 0) or 0, "--hold-out-mode": c.get("hold_out_mode"),
+                "grouped duplicates": c.get("group_duplicates", False)}
 
-    if trained and config and split_settings(trained) != split_settings(config):
-        raise DatasetError(f"{clf.path.name} was validated on another split than {run_dir} (split seed, validation "
-                           f"fraction, limit, hold-out, grouped: {split_settings(trained)} against "
-                           f"{split_settings(config)}): --run takes the model's own run folder")
+    mine, theirs = split_settings(trained), split_settings(config)
+    if trained and config and mine != theirs:
+        raise DatasetError(f"{clf.path.name} was validated on another split than {run_dir}: " + ", ".join(
+            f"{k} {v} (that run: {theirs[k]})" for k, v in mine.items() if v != theirs[k])
+            + "; --run takes the model's own run folder")
 
 
 def require_fit_packages(clf: Classifier, ood_augment: int | None = None) -> None:
