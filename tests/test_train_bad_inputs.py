@@ -206,3 +206,14 @@ def test_a_teacher_of_another_image_size_is_named_by_what_differs(tiny_model):
         Teacher(tiny_model, CLASSES, TrainConfig(data="", out="", image_size=96).preprocess_config(), threads=1)
     assert str(refused.value) == f"--teacher {tiny_model} was trained on other inputs than this run: image_size 64 " \
                                  "(this run: 96)"
+
+
+def test_export_of_a_checkpoint_does_not_overwrite_its_runs_files(tiny_run, tmp_path, capsys):
+    """export RUN/best.pt --out RUN/split.json replaced the run's split with the model (export RUN was refused it)."""
+    run = _copy_run(tiny_run, tmp_path / "run")
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    for name in ("split.json", "config.json", "last.pt"):
+        rc, _, err = run_cli(["export", str(run / "best.pt"), "--out", str(run / name), "--no-calibrate"], capsys)
+        assert rc == 2 and _one_error(err) == f"error: --out {run / name} is one of the inputs; writing it would " \
+                                              "overwrite that file: choose another name"
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before

@@ -167,6 +167,7 @@ def check_destinations(args: argparse.Namespace) -> None:
     flat = [x for v in named if v for x in (v if isinstance(v, list) else [v])]
     inputs = [p for p in map(Path, flat) if str(p) != "-" and p.is_file()]
     folders = [p for p in map(Path, flat) if str(p) != "-" and p.is_dir()]  # predict DIR, export RUN_DIR
+    folders += [p.parent for p in inputs if p.suffix == ".pt"]  # export RUN/best.pt reads RUN's config and split
     for flag, attr, folder in getattr(args, "destinations", ()):
         raw = getattr(args, attr, None)
         check_destination(flag, raw, folder)
