@@ -217,3 +217,23 @@ def test_export_of_a_checkpoint_does_not_overwrite_its_runs_files(tiny_run, tmp_
         assert rc == 2 and _one_error(err) == f"error: --out {run / name} is one of the inputs; writing it would " \
                                               "overwrite that file: choose another name"
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+@pytest.mark.parametrize(("config", "said"), [
+    ([1], "config.json is missing or unreadable"),
+    ("run", "config.json is missing or unreadable"),
+    ({"image_size": "big"}, "config.json has image_size 'big', not a value 'braintumor train' writes"),
+    ({"batch_size": None}, "config.json has batch_size None, not a value 'braintumor train' writes"),
+])
+def test_resume_with_a_hand_edited_config_json_is_one_error_line(config, said, tmp_path, capsys):
+    """A config.json that is not an object was an AttributeError traceback on --resume, a setting of the wrong type
+    a TypeError one ("'<' not supported between instances of 'str' and 'int'")."""
+    import json
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"")  # checked first: resuming needs one
+    (run / "config.json").write_text(json.dumps(config if not isinstance(config, dict) else
+                                                {"data": "d", "out": str(run), "epochs": 3, **config}))
+    rc, _, err = run_cli(["train", "--data", str(tmp_path / "d"), "--out", str(run), "--resume"], capsys)
+    assert rc == 2 and _one_error(err) == f"error: cannot resume {run}: its {said}"

@@ -233,9 +233,16 @@ def _resumed_config(cfg: TrainConfig, typed: frozenset[str] | None) -> TrainConf
         raise ConfigError(f"nothing to resume in {out}: no last.pt (a run writes it at the end of its first epoch); "
                           "start it without --resume")
     try:
-        saved = os_document(json.loads((out / "config.json").read_text()))  # its paths (a teacher) as listed here
-    except (OSError, ValueError):
-        raise ConfigError(f"cannot resume {out}: its config.json is missing or unreadable") from None
+        saved = read_run_config(out)  # its paths (a teacher) as listed here
+    except ConfigError:
+        saved = {}
+    if not saved:  # not an object (a list, a string) was an AttributeError traceback
+        raise ConfigError(f"cannot resume {out}: its config.json is missing or unreadable")
+    wrong = [f"{n} {saved[n]!r}" for n, f in TrainConfig.__dataclass_fields__.items()
+             if n in saved and not _of_type(saved[n], str(f.type))]
+    if wrong:  # a hand-edited one was a TypeError traceback ("'<' not supported between 'str' and 'int'")
+        raise ConfigError(f"cannot resume {out}: its config.json has {', '.join(wrong)}, not a value 'braintumor "
+                          "train' writes")
     defaults, merged, clashes = TrainConfig(data=cfg.data, out=cfg.out), {}, []
     for name in TrainConfig.__dataclass_fields__:
         mine, theirs = getattr(cfg, name), saved.get(name, ABSENT_FROM_OLDER_RUNS.get(name, getattr(defaults, name)))
@@ -252,6 +259,16 @@ def _resumed_config(cfg: TrainConfig, typed: frozenset[str] | None) -> TrainConf
     if clashes:
         raise ConfigError(f"cannot resume {out} with other settings: {'; '.join(clashes)}. A resumed run keeps its own")
     return TrainConfig(**merged)
+
+
+_KINDS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
+                                       "None": (type(None),)}
+
+
+def _of_type(value: object, annotation: str) -> bool:
+    """Whether a config.json value fits a TrainConfig annotation ("int", "float | None", ...); true is no number."""
+    kinds = tuple(k for part in annotation.split("|") for k in _KINDS[part.strip()])
+    return isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
 
 
 def _asked(name: str, mine: object, theirs: object) -> str:
