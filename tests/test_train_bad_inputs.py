@@ -237,3 +237,18 @@ def test_resume_with_a_hand_edited_config_json_is_one_error_line(config, said, t
                                                 {"data": "d", "out": str(run), "epochs": 3, **config}))
     rc, _, err = run_cli(["train", "--data", str(tmp_path / "d"), "--out", str(run), "--resume"], capsys)
     assert rc == 2 and _one_error(err) == f"error: cannot resume {run}: its {said}"
+
+
+def test_a_cache_dir_inside_the_dataset_is_refused(tmp_path, capsys):
+    """--cache-dir ROOT/Training/cache trained, and every later command on the dataset failed with "unknown class
+    folder(s): cache". A hidden folder there (never data) stays allowed."""
+    data = _dataset(tmp_path / "d")
+    cache = data / "Training" / "cache"
+    rc, _, err = run_cli(_train(data, tmp_path / "run", cache), capsys)
+    assert rc == 2 and _one_error(err) == f"error: --cache-dir {cache} is inside the dataset {data}: its files " \
+                                          "would be read as data; choose a folder outside it"
+    assert sorted(p.name for p in (data / "Training").iterdir()) == sorted(CLASSES)
+    assert not (tmp_path / "run").exists()
+    from braintumor.train_config import TrainConfig
+
+    assert TrainConfig(data=str(data), out=str(tmp_path / "run"), cache_dir=str(data / "Training" / ".cache"))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .data import data_folders
 from .file_names import os_document
+from .image_files import is_hidden_name
 from .preprocess import IMAGE_SIZE, NETWORK_STRIDE, PreprocessConfig
 
 MIN_IMAGE_SIZE = NETWORK_STRIDE  # smaller leaves the networks' last stage no pixel
@@ -23,6 +24,13 @@ MAX_AUGMENT_SHIFT: float = 0.5
 #: What ``--augment-off`` can switch off, one item at a time (augment.strength_settings says how), and its two groups.
 AUGMENT_ITEMS = ("rotation", "scale", "shift", "flip", "gamma", "contrast", "blur", "noise")
 AUGMENT_GROUPS = {"geometry": ("rotation", "scale", "shift"), "intensity": ("gamma", "contrast", "blur", "noise")}
+
+
+def _below(folder: Path, path: Path, hidden_ok: bool) -> bool:
+    """Whether ``path`` lies below ``folder`` (with ``hidden_ok``: and in no hidden folder, which is never data)."""
+    path, folder = path.resolve(), folder.resolve()
+    return path.is_relative_to(folder) and not (hidden_ok and any(is_hidden_name(p) for p in
+                                                                  path.relative_to(folder).parts))
 
 
 class ConfigError(ValueError):
@@ -107,11 +115,13 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
-        # a run folder inside the dataset became one of its class folders (and broke it for every later command)
-        if self.data and self.out and any(Path(self.out).resolve().is_relative_to(f.resolve())
-                                          for f in data_folders(self.data, "Training")):
-            raise ConfigError(f"--out {self.out} is inside the dataset {self.data}: its files would be read as data; "
-                              "choose a folder outside it")
+        # a run folder (or cache) inside the dataset became one of its class folders (and broke it for every later
+        # command); a hidden cache folder is never data
+        read = data_folders(self.data, "Training") if self.data else []
+        for flag, path, hidden_ok in (("--out", self.out, False), ("--cache-dir", self.cache_dir, True)):
+            if path and any(_below(f, Path(path), hidden_ok) for f in read):
+                raise ConfigError(f"{flag} {path} is inside the dataset {self.data}: its files would be read as "
+                                  "data; choose a folder outside it")
         if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
             raise ConfigError(f"--val-fraction must be between 0 and 1, got {self.val_fraction}")
         if not (self.lr > 0.0 and math.isfinite(self.lr)):
