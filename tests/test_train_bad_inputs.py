@@ -252,3 +252,24 @@ def test_a_cache_dir_inside_the_dataset_is_refused(tmp_path, capsys):
     from braintumor.train_config import TrainConfig
 
     assert TrainConfig(data=str(data), out=str(tmp_path / "run"), cache_dir=str(data / "Training" / ".cache"))
+
+
+@pytest.mark.parametrize(("edit", "said"), [
+    ({"root": 5}, "is not the split of a 'braintumor train' run (its root is no folder name)"),
+    ({"val": []}, "lists no validation images"),
+    ({"train": []}, "lists no training images"),
+])
+def test_a_hand_edited_split_json_is_one_error_line(edit, said, tiny_run, tiny_model, tmp_path, capsys):
+    """A root that is no string was a TypeError traceback in calibrate (and quantize, orientation), an empty list of
+    validation or training images a numpy AxisError one."""
+    import json
+    import shutil
+
+    run = _copy_run(tiny_run, tmp_path / "run")
+    split = json.loads((run / "split.json").read_text())
+    (run / "split.json").write_text(json.dumps({**split, **edit}))
+    model = shutil.copy(tiny_model, tmp_path / "model.onnx")
+    before = model.read_bytes()
+    rc, _, err = run_cli(["calibrate", str(model), "--run", str(run)], capsys)
+    assert rc == 2 and _one_error(err).startswith(f"error: {run / 'split.json'} {said}"), err
+    assert model.read_bytes() == before

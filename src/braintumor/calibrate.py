@@ -79,6 +79,8 @@ def read_split(run_dir: str | os.PathLike) -> dict:
     if not (isinstance(split, dict) and isinstance(split.get("val"), list) and isinstance(split.get("train", []), list)
             and all(isinstance(v, str) for v in split["val"] + split.get("train", []))):
         raise DatasetError(f"{path} is not the split of a 'braintumor train' run (it lists no validation images)")
+    if not isinstance(split.get("root"), (str, type(None))):  # was a TypeError traceback
+        raise DatasetError(f"{path} is not the split of a 'braintumor train' run (its root is no folder name)")
     return os_document(split)  # its names as this locale lists them, whichever locale wrote the file
 
 
@@ -93,6 +95,9 @@ def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.nda
     """The run's training + validation images (as split.json lists them) and a validation mask."""
     split = read_split(run_dir)
     val = set(split["val"])
+    if not val or ("train" in split and not split["train"]):  # a hand-edited file: a numpy AxisError in the fit
+        raise DatasetError(f"{run_dir / 'split.json'} lists no {'training' if val else 'validation'} images: a run's "
+                           "split has both; --run takes the model's own run folder")
     keep = val | set(split.get("train", []))  # older runs list only "val": everything else trained
     full = load_dataset(root, "Training")
     rel = [str(p.relative_to(full.root)) for p in full.paths]
