@@ -273,3 +273,19 @@ def test_a_hand_edited_split_json_is_one_error_line(edit, said, tiny_run, tiny_m
     rc, _, err = run_cli(["calibrate", str(model), "--run", str(run)], capsys)
     assert rc == 2 and _one_error(err).startswith(f"error: {run / 'split.json'} {said}"), err
     assert model.read_bytes() == before
+
+
+def test_a_checkpoint_whose_weights_do_not_fit_its_network_is_one_error_line(tiny_run, tmp_path, capsys):
+    """A best.pt naming another architecture than its weights (edited, or saved by another version) was a
+    RuntimeError traceback of some fifty 'size mismatch' lines."""
+    import torch
+
+    run = _copy_run(tiny_run, tmp_path / "run")
+    ck = torch.load(run / "best.pt", weights_only=False)
+    ck["meta"]["model_name"] = "tumornet-xs"
+    torch.save(ck, run / "best.pt")
+    out = tmp_path / "m.onnx"
+    rc, _, err = run_cli(["export", str(run), "--out", str(out)], capsys)
+    assert rc == 2 and _one_error(err) == f"error: cannot read the checkpoint {run / 'best.pt'}: its weights are not " \
+                                          "those of the network it names (tumornet-xs, 4 classes)"
+    assert not out.exists()

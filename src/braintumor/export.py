@@ -113,8 +113,12 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     if not isinstance(ck, dict) or "meta" not in ck:  # e.g. last.pt: the training state, for --resume
         raise ModelError(f"{ck_path} is not a best.pt of 'braintumor train': export the run folder (or its best.pt)")
     meta = ck["meta"]
-    model = create_model(meta["model_name"], len(meta["classes"]))
-    model.load_state_dict(ck["model"])
+    try:  # edited, or saved by another version: fifty lines of torch's 'size mismatch' traceback
+        model = create_model(meta["model_name"], len(meta["classes"]))
+        model.load_state_dict(ck["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError):
+        raise ModelError(f"cannot read the checkpoint {ck_path}: its weights are not those of the network it names "
+                         f"({meta.get('model_name')}, {len(meta.get('classes', ()))} classes)") from None
     model.eval()
     config = read_run_config(ck_path.parent)
     return model, ck, config
