@@ -1,6 +1,7 @@
 """scripts/skull_stripped.py, which measures what the model does with skull-stripped slices (an approximation made
 from Testing): its strip must keep the brain and drop the scalp across thin links, its rows count a refusal as not
-right, and it must run end to end."""
+right, it must run end to end, and the figures docs/RESULTS.md, models/MODEL_CARD.md and README.md quote must be the
+ones its ``--json`` wrote (docs/figures/skull_stripped.json)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from braintumor.predictor import Prediction
 spec = importlib.util.spec_from_file_location("skull_stripped", REPO / "scripts" / "skull_stripped.py")
 skull_stripped = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(skull_stripped)
+FIGURES = REPO / "docs" / "figures" / "skull_stripped.json"
 
 
 def _head(size: int = 224) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -73,3 +75,54 @@ def test_the_script_runs_on_a_few_slices(data_root, tmp_path, capsys):
     with Image.open(picture) as img:
         assert img.mode == "L" and img.width == 4 * 2 * 112
     assert "| skull-stripped |" in capsys.readouterr().out
+
+
+def _prose(doc: str) -> str:
+    return " ".join((REPO / doc).read_text().split())
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+def test_the_docs_figures_are_what_the_script_wrote():
+    """Every figure of RESULTS' "Skull-stripped slices", the model card's limit and README's line is the JSON's."""
+    s = json.loads(FIGURES.read_text())
+    rows, classes = s["rows"], ("glioma", "meningioma", "notumor", "pituitary")
+    text = _prose("docs/RESULTS.md").split("## Skull-stripped slices", 1)[1].split("\n## ", 1)[0]
+    assert ("python scripts/skull_stripped.py --model models/braintumor-tumornet-s.onnx --int8 "
+            "models/braintumor-tumornet-s-int8.onnx --gallery docs/figures/skull_stripped.png --json "
+            "docs/figures/skull_stripped.json") in text
+    for name, row in rows.items():
+        assert skull_stripped.line(name, row, classes) in text, name
+    st, same = rows["skull-stripped"], rows["as it is"]
+    notumor = sum(n for k, n in st["wrong_as"].items() if k.endswith(" as notumor"))
+    as_notumor = {k.split()[0]: n for k, n in st["wrong_as"].items() if k.endswith(" as notumor")}
+    said = [f"{s['passed']} of the {s['slices']} slices ({100 * s['passed_share']:.1f} %)",
+            f"({s['classes']['glioma']} glioma, {s['classes']['meningioma']} meningioma, {s['classes']['notumor']} "
+            f"no tumour, {s['classes']['pituitary']} pituitary)",
+            f"{st['refused']} of the {st['n']} stripped slices are refused ({same['refused']} as they are)",
+            f"Of the {st['accepted']} answers given, {st['wrong_accepted']} are wrong ({same['wrong_accepted']} of "
+            f"{same['accepted']} as they are): {notumor} tumours called \"no tumour\" ({as_notumor['pituitary']} "
+            f"pituitary, {as_notumor['glioma']} glioma, {as_notumor['meningioma']} meningioma)",
+            f"mean confidence is {100 * st['wrong_mean_confidence']:.1f} %, and only {st['wrong_flagged']} of the "
+            f"{st['wrong_accepted']} are under 99 %", f"so {st['wrong_accepted'] - st['wrong_flagged']} wrong answers",
+            f"{_pct(same['accuracy'])} right as they are, against {_pct(rows['as it is, all slices']['accuracy'])}"]
+    assert [x for x in said if x not in text] == []
+    far, turned = (int(text.split(words, 1)[0].split()[-1]) for words in (" as far from every", " as turned on their"))
+    assert {far, turned} == set(st["reasons"].values()) and far + turned == st["refused"]
+    int8 = rows["skull-stripped, int8 file"]
+    assert (f"{_pct(int8['refused_share'])} refused, {int8['wrong_accepted']} wrong answers at a mean confidence of "
+            f"{100 * int8['wrong_mean_confidence']:.1f} %, {int8['wrong_flagged']} of them flagged") in text
+    card = _prose("models/MODEL_CARD.md").split("- **Skull-stripped slices", 1)[1].split(" - **", 1)[0]
+    wrong = st["wrong_accepted"] / st["accepted"]
+    assert [x for x in (f"the {s['passed']} of {s['slices']}", f"refused {_pct(st['refused_share'])} of them "
+                        f"({_pct(same['refused_share'])} of the same", f"{st['wrong_accepted']} of the "
+                        f"{st['accepted']} answers it gave were wrong ({100 * wrong:.1f} %; "
+                        f"{same['wrong_accepted']} of {same['accepted']} as they are), {notumor} of them",
+                        f"mean confidence of {100 * st['wrong_mean_confidence']:.1f} %; only {st['wrong_flagged']} "
+                        f"of the {st['wrong_accepted']} were flagged", f"pituitary tumours "
+                        f"({_pct(st['recall']['pituitary'])}) and meningiomas ({_pct(st['recall']['meningioma'])})")
+            if x not in card] == []
+    assert (f"refuses {_pct(st['refused_share'])} and answers {100 * wrong:.1f} % of the rest wrong, mostly \"no "
+            f"tumour\", at a mean confidence of {100 * st['wrong_mean_confidence']:.1f} %") in _prose("README.md")
