@@ -14,14 +14,16 @@ pytestmark = pytest.mark.skipif(not default_model_path().exists(), reason="no sh
 def test_the_card_a_clinician_opens_from_the_page_says_what_the_model_cannot_do():
     """The page's "model card" link gave the metadata, preprocessing and training settings, and of its limits only
     the disclaimer: nothing said that any other finding gets one of the four answers, that "No tumour" is about one
-    slice, or that the confidence is too high on scans from elsewhere (models/MODEL_CARD.md, "What it cannot do")."""
+    slice, or that the confidence is too high on scans from elsewhere (models/MODEL_CARD.md, "What it cannot do");
+    nor that skull-stripped slices and CT saved as images get wrong answers (scripts/skull_stripped.py,
+    scripts/clinician_inputs.py)."""
     client = create_app(classifier=Classifier.load(threads=1)).test_client()
     card = client.get("/api/v1/model").get_json()
     assert "not a medical device" in card["intended_use"].lower() and "research" in card["intended_use"].lower()
     said = " ".join(card["limitations"])
     for words in ("4 answers only", "Glioma, Meningioma, No tumour, Pituitary tumour", "is not refused",
                   '"No tumour" is about one slice', "no patient-level answer", "not a tumour outline",
-                  "too high", "under 99.0%"):
+                  "too high", "under 99.0%", "skull-stripped slice", "a CT saved as an image"):
         assert words in said, words
     spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["ModelCard"]
     assert {"intended_use", "limitations"} <= set(spec["properties"])

@@ -106,6 +106,10 @@ def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, s
                     "it does not say that the brain is normal, nor that the patient has no tumour.")
     said.append("Each slice is answered on its own: no patient-level answer, no grade, size or location; the heat "
                 "map shows where the evidence came from, not a tumour outline.")
+    said.append("It was trained on whole-head MRI slices, skull and scalp included: a skull-stripped slice (as "
+                "research collections give them) is often refused, and when answered a tumour is often called absent "
+                "with a high confidence; a CT saved as an image (no DICOM modality to refuse it by) may be answered "
+                "too.")
     said.append("The confidence is calibrated on slices like the training ones; on scans from another hospital it "
                 f"is too high: answers with a confidence {review_below_text()} are said to have "
                 f"{LOWER_CONFIDENCE}, and a higher one is no guarantee: every answer is for a clinician to interpret.")
