@@ -60,8 +60,8 @@ class InputInfo:
     colourfulness: float = 0.0
     #: The DICOM Modality a slice came with (None: not DICOM, or none given)
     modality: str | None = None
-    #: The second-largest head's extent as a share of the largest's (several slices in one image; 0 for one):
-    #: :func:`braintumor.preprocess.prepare_measured`, set by ``Classifier.inspect``
+    #: The second-largest head's extent as a share of the largest's (several slices in one image, apart or abutting
+    #: at a seam; 0 for one): :func:`braintumor.preprocess.prepare_measured`, set by ``Classifier.inspect``
     second_head: float = 0.0
 
 

@@ -20,6 +20,7 @@ from PIL import Image
 
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import ImageSource, read_image
+from .seams import seam_share
 
 #: Bumped whenever the pipeline's output changes for the same parameters (invalidates caches).
 PREPROCESS_VERSION: int = 1
@@ -174,25 +175,30 @@ def head_box(gray: np.ndarray, config: PreprocessConfig = PreprocessConfig(),
 def _head_box(gray: np.ndarray, config: PreprocessConfig,
               histogram: list[int] | None) -> tuple[tuple[int, int, int, int], float]:
     """(:func:`head_box`, the second-longest run of head rows, or of head columns in the head's rows, as a share of
-    the one kept: about 1 for two slices side by side or a grid of them, 0 for one head)."""
+    the one kept, or the shorter part of the head where a seam cuts it (:func:`seams.seam_share`): about 1 for two
+    slices side by side or a grid of them, 0 for one head)."""
     h, w = gray.shape
     # = np.percentile(gray, 99), without a sort; Pillow's histogram is ~2x np.bincount (which widens to int64)
     histogram = Image.fromarray(gray).histogram() if histogram is None else histogram
     level = max(histogram_percentile_one(histogram, 99) * config.threshold, 1.0)
     # integer pixels: gray > level <=> gray > floor(level); an integer compare and uint8 sums are ~3x cheaper
-    mask = (gray > min(math.floor(level), 255)).view(np.uint8)
+    t = min(math.floor(level), 255)
+    mask = (gray > t).view(np.uint8)
     # counted in uint16 where no count can pass 65535: numpy sums uint8 into uint16 ~1.5x faster than into int32
     count = np.uint16 if max(h, w) <= 65535 else np.int64
-    rows, second_rows = _runs(mask.sum(axis=1, dtype=count) / w >= config.min_fraction, max_gap=max(1, h // 50))
+    head_rows = mask.sum(axis=1, dtype=count) / w >= config.min_fraction
+    rows, second_rows = _runs(head_rows, max_gap=max(1, h // 50))
     if rows is None:
         side = max(h, w)
         left, top = (w - side) // 2, (h - side) // 2
         return (left, top, left + side, top + side), 0.0
     top, bottom = rows
-    cols, second_cols = _runs(mask[top:bottom].sum(axis=0, dtype=count) / (bottom - top) >= config.min_fraction,
-                              max_gap=max(1, w // 50))
+    head_cols = mask[top:bottom].sum(axis=0, dtype=count) / (bottom - top) >= config.min_fraction
+    cols, second_cols = _runs(head_cols, max_gap=max(1, w // 50))
     left, right = cols if cols is not None else (0, w)
-    second = max(second_rows / (bottom - top), second_cols / (right - left))
+    # tiles that abut leave no gap to tell apart: a straight seam across the head (seams.py) splits it as well
+    second = max(second_rows / (bottom - top), second_cols / (right - left), seam_share(gray, head_rows, t, rows),
+                 0.0 if cols is None else seam_share(gray[top:bottom].T, head_cols, t, cols))
     side = max(bottom - top, right - left)
     side = round(side * (1.0 + 2.0 * config.margin))
     cy, cx = (top + bottom) / 2.0, (left + right) / 2.0
@@ -212,8 +218,8 @@ def prepare(source: ImageSource | InMemoryImage, config: PreprocessConfig = Prep
 
 def prepare_measured(source: ImageSource | InMemoryImage,
                      config: PreprocessConfig = PreprocessConfig()) -> tuple[np.ndarray, float]:
-    """(:func:`prepare`, how long a second head beside the one cropped is, as a share of it): the crop keeps one
-    run of head rows and columns, so of several slices in one image the model sees one (``ood``'s input checks)."""
+    """(:func:`prepare`, how long a second head beside the one cropped (or beyond a seam across it) is, as a share of
+    it): the crop keeps one run of head rows and columns, so of several slices in one image the model sees one."""
     # draft: JPEG decoding may skip resolution the resize would throw away anyway
     gray = gray_from_memory(source)[0] if is_in_memory(source) else read_image(source, draft_size=2 * config.image_size)
     img = Image.fromarray(gray, mode="L")
