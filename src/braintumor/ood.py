@@ -34,7 +34,7 @@ MAX_ASPECT: float = 3.0
 #: Standard deviation (0-255 scale) below which a prepared slice counts as blank.
 MIN_STD: float = 2.0
 #: Images with a second head at least this long beside the first (``preprocess.prepare_measured``) hold several slices
-#: (none of the dataset's 7019 slices has one over 0.27; of two slices side by side, the median is 0.84:
+#: (none of the dataset's 7019 slices has one over 0.27; of two slices side by side, the median is 0.845:
 #: ``python scripts/clinician_inputs.py``, docs/RESULTS.md "Inputs a clinician may send").
 MAX_SECOND_HEAD: float = 0.5
 
