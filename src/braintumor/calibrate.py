@@ -95,9 +95,9 @@ def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.nda
     """The run's training + validation images (as split.json lists them) and a validation mask."""
     split = read_split(run_dir)
     val = set(split["val"])
-    if not val or ("train" in split and not split["train"]):  # a hand-edited file: a numpy AxisError in the fit
-        raise DatasetError(f"{run_dir / 'split.json'} lists no {'training' if val else 'validation'} images: a run's "
-                           "split has both; --run takes the model's own run folder")
+    if not val:  # a hand-edited file: a numpy AxisError in the fit
+        raise DatasetError(f"{run_dir / 'split.json'} lists no validation images: a run's split has both; --run "
+                           "takes the model's own run folder")
     keep = val | set(split.get("train", []))  # older runs list only "val": everything else trained
     full = load_dataset(root, "Training")
     rel = [str(p.relative_to(full.root)) for p in full.paths]
@@ -138,6 +138,13 @@ def require_fit_packages(clf: Classifier, ood_augment: int | None = None) -> Non
     import onnx  # noqa: F401
     if ood_augment if ood_augment is not None else clf.metadata.get("ood", {}).get("augmented_copies", 0):
         import torch  # noqa: F401
+
+
+def fitted_on(run_dir: str | os.PathLike, is_val: np.ndarray) -> np.ndarray:
+    """The training images a fit learns from; none (a hand-edited split.json) was a numpy AxisError in the fit."""
+    if not len(tr := np.flatnonzero(~is_val)):
+        raise DatasetError(f"{Path(run_dir) / 'split.json'} lists no training images: --run takes the model's own run")
+    return tr
 
 
 def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
@@ -183,7 +190,7 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
         ood_framing = int(recorded.get("framing_copies", 0))
     require_fit_packages(clf, ood_augment)
     images, full, is_val = prepared_run_images(clf, run_dir, data)
-    tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    tr, va = fitted_on(run_dir, is_val), np.flatnonzero(is_val)
     extra = [_copies(k, w) for k, w in ((ood_augment, "augmented"), (ood_framing, "re-framed")) if k]
     print(f"calibrating on {len(tr)} training / {len(va)} validation images"
           + (f" (+ {' + '.join(extra)} each for the OOD fit)" if extra else ""), file=sys.stderr)

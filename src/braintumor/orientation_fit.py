@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .augment import augment
-from .calibrate import prepared_run_images, write_metadata
+from .calibrate import fitted_on, prepared_run_images, write_metadata
 from .model import OrientationNet
 from .orientation import FIT_EPOCHS as EPOCHS
 from .orientation import OUTPUT, PREFIX, turn_probabilities, turn_reasons
@@ -192,6 +192,7 @@ def fit_orientation(models: Sequence[str | os.PathLike], run_dir: str | os.PathL
     if any(c.preprocess_config != classifiers[0].preprocess_config for c in classifiers):
         raise DatasetError("the models prepare images differently: fit the orientation check for each on its own")
     images, _, is_val = prepared_run_images(classifiers[0], run_dir, data)
+    fitted_on(run_dir, is_val)
     log(f"training the orientation check on {counted(int((~is_val).sum()), 'training image')}, "
         f"{counted(epochs, 'epoch')}")
     start = time.perf_counter()
