@@ -182,8 +182,7 @@ def _head_box(gray: np.ndarray, config: PreprocessConfig,
     histogram = Image.fromarray(gray).histogram() if histogram is None else histogram
     level = max(histogram_percentile_one(histogram, 99) * config.threshold, 1.0)
     # integer pixels: gray > level <=> gray > floor(level); an integer compare and uint8 sums are ~3x cheaper
-    t = min(math.floor(level), 255)
-    mask = (gray > t).view(np.uint8)
+    mask = (gray > min(math.floor(level), 255)).view(np.uint8)
     # counted in uint16 where no count can pass 65535: numpy sums uint8 into uint16 ~1.5x faster than into int32
     count = np.uint16 if max(h, w) <= 65535 else np.int64
     head_rows = mask.sum(axis=1, dtype=count) / w >= config.min_fraction
@@ -196,9 +195,9 @@ def _head_box(gray: np.ndarray, config: PreprocessConfig,
     head_cols = mask[top:bottom].sum(axis=0, dtype=count) / (bottom - top) >= config.min_fraction
     cols, second_cols = _runs(head_cols, max_gap=max(1, w // 50))
     left, right = cols if cols is not None else (0, w)
-    # tiles that abut leave no gap to tell apart: a straight seam across the head (seams.py) splits it as well
-    second = max(second_rows / (bottom - top), second_cols / (right - left), seam_share(gray, head_rows, t, rows),
-                 0.0 if cols is None else seam_share(gray[top:bottom].T, head_cols, t, cols))
+    # tiles that abut leave a gap too thin to tell apart (bridged): a line without head at a seam (seams.py) cuts it
+    second = max(second_rows / (bottom - top), second_cols / (right - left), seam_share(head_rows, rows),
+                 0.0 if cols is None else seam_share(head_cols, cols))
     side = max(bottom - top, right - left)
     side = round(side * (1.0 + 2.0 * config.margin))
     cy, cx = (top + bottom) / 2.0, (left + right) / 2.0
