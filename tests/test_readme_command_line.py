@@ -152,3 +152,14 @@ def test_help_states_defaults_the_code_computes():
                         (["train", "--split-seed"], "default: --seed"),
                         (["calibrate", "--background-percentile"], "default: what the model recorded")):
         assert said in option(words).help, words
+
+
+def test_readme_names_every_image_format_predict_refuses_by_name():
+    """README's predict bullet listed GIF, JPEG 2000, HEIC/AVIF, PGM/PPM and ICO when image_headers also named JPEG XL,
+    HEIF and PSD files: a user with a .jxl or .psd could not tell from it that the refusal is by design."""
+    from braintumor.image_files import OTHER_FORMAT_ENDINGS
+
+    bullet = README.read_text().split("- **predict** takes files", 1)[1].split("\n- **", 1)[0]
+    for name in set(OTHER_FORMAT_ENDINGS.values()):
+        short = m.group(1) if (m := re.search(r"\((\w+)\)$", name)) else name.split(" (")[0]  # ICO, PSD, Netpbm
+        assert short in bullet, f"README's predict bullet does not name {short} files, refused by name"
