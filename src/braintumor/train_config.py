@@ -122,6 +122,9 @@ class TrainConfig:
             if path and any(_below(f, Path(path), hidden_ok) for f in read):
                 raise ConfigError(f"{flag} {path} is inside the dataset {self.data}: its files would be read as "
                                   "data; choose a folder outside it")
+        if self.cache_dir and Path(self.cache_dir).exists() and not Path(self.cache_dir).is_dir():  # it trained on,
+            raise ConfigError(f"--cache-dir {self.cache_dir} is a file, not a folder: nothing could be cached in it; "
+                              "name a folder (made if missing)")  # decoding every image and caching none
         if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
             raise ConfigError(f"--val-fraction must be between 0 and 1, got {self.val_fraction}")
         if not (self.lr > 0.0 and math.isfinite(self.lr)):
