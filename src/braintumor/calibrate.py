@@ -28,7 +28,7 @@ from .ood import fit_ood, fit_temperature
 from .predictor import METADATA_KEY, Classifier, softmax
 from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
-from .train_config import read_run_config
+from .run_config import read_run_config
 
 #: The colour limit is this multiple of the most colourful training image (some slices carry colour marks).
 COLOUR_MARGIN: float = 1.2

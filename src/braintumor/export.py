@@ -33,8 +33,8 @@ from .model_files import DEV_VERSION
 from .predictor import METADATA_KEY, ModelError
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
+from .run_config import read_run_config
 from .series import printable
-from .train_config import read_run_config
 
 
 class _WithFeatures(nn.Module):

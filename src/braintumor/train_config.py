@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .data import data_folders
-from .file_names import os_document
 from .image_files import is_hidden_name
 from .preprocess import IMAGE_SIZE, NETWORK_STRIDE, PreprocessConfig
 
@@ -196,23 +193,6 @@ class TrainConfig:
         return max(self.start_size, min(self.image_size, int(size) // SIZE_STEP * SIZE_STEP))
 
 
-def read_run_config(run_dir: str | os.PathLike, names: tuple[str, ...] = ("config.json",)) -> dict:
-    """A run's settings, the first of ``names`` in ``run_dir`` that exists ({} where none does: a run folder of an
-    older version), with its names as this process lists files; ConfigError for a file cut short or edited by hand,
-    which was a JSONDecodeError traceback in export, calibrate, quantize and orientation."""
-    path = next((Path(run_dir) / n for n in names if (Path(run_dir) / n).is_file()), None)
-    if path is None:
-        return {}
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}; it is written by 'braintumor train'") from None
-    if not isinstance(config, dict):
-        raise ConfigError(f"cannot read {path}: not a run's settings (a JSON object); it is written by "
-                          "'braintumor train'")
-    return os_document(config)
-
-
 #: Settings added after runs were recorded, whose absence from a run's config.json means another value than today's
 #: default: such a run was split without groups, and resuming it with them would validate on images it trained on.
 ABSENT_FROM_OLDER_RUNS: dict[str, object] = {"group_duplicates": False}
@@ -245,15 +225,15 @@ def _resumed_config(cfg: TrainConfig, typed: frozenset[str] | None) -> TrainConf
     if not (out / "last.pt").is_file():
         raise ConfigError(f"nothing to resume in {out}: no last.pt (a run writes it at the end of its first epoch); "
                           "start it without --resume")
+    from .run_config import read_run_config, wrong_settings
+
     try:
-        saved = read_run_config(out)  # its paths (a teacher) as listed here
+        saved = read_run_config(out, checked=False)  # its paths (a teacher) as listed here
     except ConfigError:
         saved = {}
     if not saved:  # not an object (a list, a string) was an AttributeError traceback
         raise ConfigError(f"cannot resume {out}: its config.json is missing or unreadable")
-    wrong = [f"{n} {saved[n]!r}" for n, f in TrainConfig.__dataclass_fields__.items()
-             if n in saved and not _of_type(saved[n], str(f.type))]
-    if wrong:  # a hand-edited one was a TypeError traceback ("'<' not supported between 'str' and 'int'")
+    if wrong := wrong_settings(saved):  # was a TypeError traceback ("'<' not supported between 'str' and 'int'")
         raise ConfigError(f"cannot resume {out}: its config.json has {', '.join(wrong)}, not a value 'braintumor "
                           "train' writes")
     defaults, merged, clashes = TrainConfig(data=cfg.data, out=cfg.out), {}, []
@@ -272,16 +252,6 @@ def _resumed_config(cfg: TrainConfig, typed: frozenset[str] | None) -> TrainConf
     if clashes:
         raise ConfigError(f"cannot resume {out} with other settings: {'; '.join(clashes)}. A resumed run keeps its own")
     return TrainConfig(**merged)
-
-
-_KINDS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
-                                       "None": (type(None),)}
-
-
-def _of_type(value: object, annotation: str) -> bool:
-    """Whether a config.json value fits a TrainConfig annotation ("int", "float | None", ...); true is no number."""
-    kinds = tuple(k for part in annotation.split("|") for k in _KINDS[part.strip()])
-    return isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
 
 
 def _asked(name: str, mine: object, theirs: object) -> str:
