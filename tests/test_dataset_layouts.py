@@ -73,8 +73,8 @@ def test_a_set_of_fewer_classes_is_told_training_needs_all_four(empty: bool, tmp
     err = capsys.readouterr().err
     said = f"class 'meningioma' has no images in {root / 'meningioma'}" if empty else \
         f"no folder for class 'meningioma' in {root}"
-    assert err == (f"error: {said}: training needs images of all 4 classes (glioma, meningioma, notumor, "
-                   "pituitary)\n")
+    assert err == (f"error: {said}: training a model of the 4 classes (glioma, meningioma, notumor, pituitary), or "
+                   "calibrating one, needs images of each\n")
     assert not (tmp_path / "run").exists()
 
 

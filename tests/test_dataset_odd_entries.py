@@ -97,8 +97,9 @@ def test_a_class_folder_of_hidden_files_only_says_they_were_skipped(tmp_path: Pa
     folder = _hidden_only(_dataset(tmp_path, split="Training"))
     said = "skipped 3 hidden files, which are never data: ._scan.png, .ipynb_checkpoints/scan-checkpoint.png, .scan.png"
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2  # stops at the listing
-    assert capsys.readouterr().err == (f"error: class 'meningioma' has no images in {folder} ({said}): training "
-                                       "needs images of all 4 classes (glioma, meningioma, notumor, pituitary)\n")
+    assert capsys.readouterr().err == (f"error: class 'meningioma' has no images in {folder} ({said}): training a "
+                                       "model of the 4 classes (glioma, meningioma, notumor, pituitary), or "
+                                       "calibrating one, needs images of each\n")
     assert not (tmp_path / "run").exists()
     dataset = load_dataset(tmp_path, "Training", allow_missing=True)
     assert dataset.counts()["meningioma"] == 0 and dataset.hidden == {"meningioma": said}

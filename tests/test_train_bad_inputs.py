@@ -55,7 +55,8 @@ def test_a_class_whose_every_image_is_unreadable_is_refused_not_trained_without(
     rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache"), capsys)
     assert rc == 2 and _one_error(err) == (
         f"error: class 'glioma' has no readable image in {data / 'Training'}: each of its files was skipped as "
-        "unreadable (above); training needs images of all 4 classes (glioma, meningioma, notumor, pituitary)")
+        "unreadable (above); training a model of the 4 classes (glioma, meningioma, notumor, pituitary), or "
+        "calibrating one, needs images of each")
     assert f"skipped unreadable file {folder / 'gl0.png'}" in err
     assert not (tmp_path / "run").exists()
 

@@ -47,3 +47,25 @@ def test_a_runs_config_json_setting_of_the_wrong_type_is_one_error_line(command,
     assert rc == 2 and _one_error(err) == f"error: cannot read {run / 'config.json'}: it has {said}, not a value " \
                                           "'braintumor train' writes"
     assert not out.exists() and model.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["export", "calibrate"])
+def test_data_without_a_class_says_what_calibration_needs_too(command, tiny_run, tiny_model, tmp_path, capsys):
+    """export/calibrate --data ROOT short of a class said "training needs images of all 4 classes", as if they
+    trained: the message is one for both."""
+    import shutil
+
+    from test_train_bad_inputs import _copy_run
+
+    run = _copy_run(tiny_run, tmp_path / "run")
+    data = _dataset(tmp_path / "d", per_class=1)
+    shutil.rmtree(data / "Training" / "pituitary")
+    model = shutil.copy(tiny_model, tmp_path / "model.onnx")
+    out = tmp_path / "out.onnx"
+    args = {"export": ["export", str(run), "--out", str(out), "--data", str(data)],
+            "calibrate": ["calibrate", str(model), "--run", str(run), "--data", str(data)]}[command]
+    rc, _, err = run_cli(args, capsys)
+    assert rc == 2 and _one_error(err) == f"error: no folder for class 'pituitary' in {data / 'Training'}: training " \
+                                          "a model of the 4 classes (glioma, meningioma, notumor, pituitary), or " \
+                                          "calibrating one, needs images of each"
+    assert not out.exists()

@@ -212,7 +212,7 @@ def load_dataset(
         if not files and name in by_class and (note := hidden_note(by_class[name])):
             hidden[name] = note
         if not files and not allow_missing:  # training: a two- or three-class set learnt only here that it cannot
-            needs = f": training needs images of all {len(classes)} classes ({', '.join(classes)})"  # be trained
+            needs = f": {every_class_needed(classes)}"  # be trained (or a model of all of them calibrated)
             said = f" ({hidden[name]})" if name in hidden else ""
             raise DatasetError((f"class '{name}' has no images in {by_class[name]}{said}" if name in by_class else
                                 f"no folder for class '{name}' in {folder}") + needs)  # not 'folder/pituitary'
@@ -223,14 +223,19 @@ def load_dataset(
                    loose=loose, special=sorted(special), hidden=hidden)
 
 
+def every_class_needed(classes: Sequence[str]) -> str:
+    """Why a set short of a class is refused, in words that fit train and calibrate (export) alike."""
+    return f"training a model of the {len(classes)} classes ({', '.join(classes)}), or calibrating one, needs " \
+           "images of each"
+
+
 def require_every_class(dataset: Dataset) -> None:
     """DatasetError for a class left with no image once the unreadable files are skipped (``dataset``: as decoded):
     a class folder of corrupt files passed :func:`load_dataset`, and a four-class network was trained on three."""
     for name, n in dataset.counts().items():
         if not n:
             raise DatasetError(f"class '{name}' has no readable image in {dataset.root}: each of its files was "
-                               f"skipped as unreadable (above); training needs images of all {len(dataset.classes)} "
-                               f"classes ({', '.join(dataset.classes)})")
+                               f"skipped as unreadable (above); {every_class_needed(dataset.classes)}")
 
 
 def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:
