@@ -69,3 +69,43 @@ def test_data_without_a_class_says_what_calibration_needs_too(command, tiny_run,
                                           "a model of the 4 classes (glioma, meningioma, notumor, pituitary), or " \
                                           "calibrating one, needs images of each"
     assert not out.exists()
+
+
+def _metrics_of(model, **training) -> dict:
+    """A metrics.json as 'braintumor evaluate' writes it of ``model``, its recorded training changed by ``training``
+    (``config`` merged): what the metrics of another run on the same data look like."""
+    from braintumor.predictor import Classifier
+
+    meta = Classifier.load(model, threads=1).metadata
+    config = {**meta["training"]["config"], **training.pop("config", {})}
+    scored = {k: meta[k] for k in ("model_name", "data_fingerprint", "classes")}
+    return {"accuracy": 0.5, "n": 4, "model": {"metadata": {**scored, "training": {**meta["training"], **training,
+                                                                                  "config": config}}}}
+
+
+@pytest.mark.parametrize(("other", "said"), [({"config": {"seed": 7}}, "training seed is 7, this model's 0"),
+                                             ({"best_epoch": 9}, "training best_epoch is 9, this model's 1")])
+@pytest.mark.parametrize("command", ["export", "calibrate"])
+def test_metrics_of_another_run_on_the_same_data_are_refused(command, other, said, tiny_run, tiny_model, tmp_path,
+                                                             capsys):
+    """--metrics of a model trained on the same data with another seed (same architecture, same fingerprint) was
+    embedded without a word: the file then carried another network's test results. Its own metrics still go in."""
+    import json
+    import shutil
+
+    from braintumor.predictor import Classifier
+
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps(_metrics_of(tiny_model, **other)))
+    model = shutil.copy(tiny_model, tmp_path / "model.onnx")
+    before = model.read_bytes()
+    out = tmp_path / "out.onnx"
+    args = {"export": ["export", str(tiny_run), "--out", str(out), "--no-calibrate"],
+            "calibrate": ["calibrate", str(model), "--run", str(tiny_run)]}[command] + ["--metrics", str(metrics)]
+    rc, _, err = run_cli(args, capsys)
+    assert rc == 2 and _one_error(err) == f"error: --metrics {metrics} describes another model (its {said}): " \
+                                          "embed the metrics of this very network"
+    assert not out.exists() and model.read_bytes() == before
+    if command == "export":
+        metrics.write_text(json.dumps(_metrics_of(tiny_model)))
+        assert run_cli(args, capsys)[0] == 0 and Classifier.load(out).metadata["metrics"]["accuracy"] == 0.5

@@ -140,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(members must share the validation split; calibrated on the first one's)")
     p.add_argument("--out", type=path_arg, required=True, help="ONNX file to write")
     p.add_argument("--metrics", type=path_arg,
-                   help="metrics.json from 'braintumor evaluate' to embed as headline metrics")
+                   help="metrics.json from 'braintumor evaluate' of this model to embed as headline metrics (one "
+                        "of another architecture, data or training run is refused)")
     p.add_argument("--model-version", default=DEV_VERSION,
                    help="version recorded in the model's metadata and shown by the web page and /healthz (default "
                         f"{DEV_VERSION}: a development build; the shipped model is 1.0.0)")

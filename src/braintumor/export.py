@@ -124,6 +124,15 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     return model, ck, config
 
 
+def training_metadata(ck: dict, config: dict) -> dict:
+    """The run that trained the network, as its exported file records it (and as a --metrics file must match)."""
+    meta = ck["meta"]
+    return {"best_epoch": ck.get("epoch"), "val_accuracy": ck.get("val_acc"), "train_images": meta.get("train_images"),
+            "val_images": meta.get("val_images"),
+            "config": {k: v for k, v in config.items() if k not in ("data", "out", "cache_dir")},
+            "torch_version": torch.__version__}
+
+
 def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: str) -> dict:
     """Everything a predictor needs, as JSON. The linear head's weights are included so that
     class-activation maps can be computed from the ``features`` output with numpy alone."""
@@ -149,10 +158,7 @@ def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: 
                  "note": "logits = weight @ mean_hw(features) + bias; CAM_k = weight[k] @ features"},
         "data_fingerprint": meta["data_fingerprint"],
         **({"ensemble": meta["ensemble"]} if "ensemble" in meta else {}),
-        "training": {"best_epoch": ck.get("epoch"), "val_accuracy": ck.get("val_acc"),
-                     "train_images": meta.get("train_images"), "val_images": meta.get("val_images"),
-                     "config": {k: v for k, v in config.items() if k not in ("data", "out", "cache_dir")},
-                     "torch_version": torch.__version__},
+        "training": training_metadata(ck, config),
     }
     if metrics:
         info["metrics"] = headline_metrics(metrics)
@@ -187,7 +193,8 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     else:
         model, ck, config = load_checkpoint(runs[0])
     run = runs[0]
-    metrics = read_metrics_file(metrics_file, ck["meta"]) if metrics_file else None
+    metrics = read_metrics_file(metrics_file, {**ck["meta"], "training": training_metadata(ck, config)}) \
+        if metrics_file else None
     size = ck["meta"]["preprocess"]["image_size"]
     wrapper = _WithFeatures(model).eval()
     example = torch.rand(2, 1, size, size)
