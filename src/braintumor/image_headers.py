@@ -159,8 +159,9 @@ def _jpeg_variant(data: bytes) -> str | None:
                     "grayscale, lossless)")
         if marker in _JPEG_SOF:
             bits = data[i + 4]
-            return bits != 8 and (f"a {bits}-bit JPEG (as DICOM stores deeper slices), which this decoder does not "
-                                  "read: it reads 8-bit JPEGs; save it as PNG or TIFF (16-bit grayscale, lossless)")
+            return None if bits == 8 else (f"a {bits}-bit JPEG (as DICOM stores deeper slices), which this decoder "
+                                           "does not read: it reads 8-bit JPEGs; save it as PNG or TIFF (16-bit "
+                                           "grayscale, lossless)")
         if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
             i += 2
             continue
