@@ -151,3 +151,13 @@ def test_a_jpeg_of_endless_segments_is_refused_without_walking_them_all():
         + b"\xff\xda" * MAX_JPEG_SCANS + normal[2:]
     with pytest.raises(ImageError, match=f"more than {MAX_JPEG_SEGMENTS:,} segments"):
         read_image(crafted)
+
+
+def test_the_frame_header_walk_is_capped_at_the_segment_limit():
+    """``jpeg_frame`` (a refused JPEG's words, DICOM's JPEG checks on every fragment) walks at most
+    MAX_JPEG_SEGMENTS segments: a fragment of millions of empty ones was a Python loop of millions of steps."""
+    from braintumor.image_headers import MAX_JPEG_SEGMENTS, jpeg_frame
+
+    sof = b"\xff\xc1\x00\x0b\x0c\x00\x20\x00\x40\x01\x01\x11\x00"  # 12-bit, 64 x 32, one component
+    assert jpeg_frame(b"\xff\xd8" + b"\xff\xe0\x00\x02" * 10 + sof) == (12, 64, 32, 1)
+    assert jpeg_frame(b"\xff\xd8" + b"\xff\xe0\x00\x02" * MAX_JPEG_SEGMENTS + sof) is None

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, JPEG2000TransferSyntaxes, JPEGLSTransferSyntaxes, JPEGTransferSyntaxes
 
+from .image_headers import jpeg_frame
+
 #: Samples per pixel of each photometric interpretation, as GDCM counts them when it checks a JPEG 2000 codestream.
 PI_SAMPLES: dict[str, int] = {
     "MONOCHROME1": 1, "MONOCHROME2": 1, "PALETTE COLOR": 1, "RGB": 3, "HSV": 3, "YBR_FULL": 3, "YBR_FULL_422": 3,
@@ -183,28 +185,3 @@ def jpeg_ls_frame(data: memoryview | bytes) -> tuple[int, int, int] | None:
     found = jpeg_frame(data, (0xF7,))
     return found[1:] if found else None
 
-
-#: The start-of-frame markers of ISO 10918 JPEG (FF C0-C3, C5-C7, C9-CB, CD-CF; C4, C8 and CC are other segments).
-SOF_MARKERS: tuple[int, ...] = tuple(m for m in range(0xC0, 0xD0) if m not in (0xC4, 0xC8, 0xCC))
-
-
-def jpeg_frame(data: memoryview | bytes, markers: tuple[int, ...] = SOF_MARKERS) -> tuple[int, int, int, int] | None:
-    """(precision, width, height, components) from the frame header (one of ``markers``: JPEG's, or JPEG-LS's SOF55)
-    of the stream starting ``data``, else None."""
-    if bytes(data[:2]) != b"\xff\xd8":
-        return None
-    at = 2
-    while at + 10 <= len(data) and data[at] == 0xFF:
-        marker = data[at + 1]
-        if marker in markers:  # FF Cn, length, precision, height, width, components
-            width, height = int.from_bytes(data[at + 7:at + 9], "big"), int.from_bytes(data[at + 5:at + 7], "big")
-            return data[at + 4], width, height, data[at + 9]
-        if marker == 0xFF:  # fill byte
-            at += 1
-        elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
-            at += 2
-        elif marker == 0xDA:  # a scan before any frame header
-            return None
-        else:
-            at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
-    return None

@@ -14,7 +14,7 @@ from typing import cast
 from pydicom import uid
 from pydicom.pixels.decoders.base import DecodeRunner, get_decoder
 
-from .dicom_codestreams import jpeg_frame
+from .image_headers import jpeg_frame
 
 try:
     import gdcm

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Collection
 
 from PIL import Image
 
@@ -17,7 +18,7 @@ from .quiet_libraries import quiet_pillow
 from .wording import unread_format_text
 
 #: JPEG start-of-frame markers (baseline, progressive, lossless, ...): their segment holds the size.
-_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+JPEG_SOF_MARKERS: frozenset[int] = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
 #: First bytes of the formats we decode whose damaged header leaves Pillow unable to identify them (a BMP's or a
@@ -133,7 +134,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
         if marker == 0xFF:  # fill byte
             i += 1
             continue
-        if marker in _JPEG_SOF:
+        if marker in JPEG_SOF_MARKERS:
             return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
         if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
             i += 2
@@ -143,29 +144,42 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 
 def _jpeg_variant(data: bytes) -> str | None:
-    """What a JPEG of a kind Pillow does not open is, by its first frame header: JPEG-LS, or a precision of other than
+    """What a JPEG of a kind Pillow does not open is, by its frame header: JPEG-LS, or a precision of other than
     8 bits (12-bit JPEGs are how DICOM stores deeper slices; one saved from a DICOM frame was "damaged, truncated, or a
     JPEG variant"). None for anything else."""
-    i, n = 2, len(data)
+    if jpeg_frame(data, (0xF7,)):  # JPEG-LS's frame header (SOF55)
+        return ("a JPEG-LS image, which this decoder does not read: save it as PNG or TIFF (8- or 16-bit grayscale, "
+                "lossless)")
+    frame = jpeg_frame(data)
+    if frame is None or frame[0] == 8:
+        return None
+    return (f"a {frame[0]}-bit JPEG (as DICOM stores deeper slices), which this decoder does not read: it reads 8-bit "
+            "JPEGs; save it as PNG or TIFF (16-bit grayscale, lossless)")
+
+
+def jpeg_frame(data: memoryview | bytes, markers: Collection[int] = JPEG_SOF_MARKERS,
+               ) -> tuple[int, int, int, int] | None:
+    """(precision, width, height, components) from the frame header (one of ``markers``: JPEG's, or JPEG-LS's SOF55)
+    of the stream starting ``data``, else None; at most :data:`MAX_JPEG_SEGMENTS` segments are walked. The one walker
+    for a refused JPEG file's words and DICOM's JPEG checks (dicom_codestreams, dicom_jpeg12)."""
+    if bytes(data[:2]) != b"\xff\xd8":
+        return None
+    at = 2
     for _ in range(MAX_JPEG_SEGMENTS):
-        if i + 5 > n or data[i] != 0xFF or data[i + 1] == 0x00:  # (FF 00: junk, not a segment)
-            return None
-        marker = data[i + 1]
+        if at + 10 > len(data) or data[at] != 0xFF:
+            break
+        marker = data[at + 1]
+        if marker in markers:  # FF Cn, length, precision, height, width, components
+            width, height = int.from_bytes(data[at + 7:at + 9], "big"), int.from_bytes(data[at + 5:at + 7], "big")
+            return data[at + 4], width, height, data[at + 9]
         if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker == 0xF7:  # JPEG-LS's frame header (SOF55)
-            return ("a JPEG-LS image, which this decoder does not read: save it as PNG or TIFF (8- or 16-bit "
-                    "grayscale, lossless)")
-        if marker in _JPEG_SOF:
-            bits = data[i + 4]
-            return None if bits == 8 else (f"a {bits}-bit JPEG (as DICOM stores deeper slices), which this decoder "
-                                           "does not read: it reads 8-bit JPEGs; save it as PNG or TIFF (16-bit "
-                                           "grayscale, lossless)")
-        if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
-            i += 2
-            continue
-        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+            at += 1
+        elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
+            at += 2
+        elif marker == 0xDA:  # a scan before any frame header
+            break
+        else:
+            at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
     return None
 
 
