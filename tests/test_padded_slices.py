@@ -63,3 +63,28 @@ def test_slices_without_padding_come_out_as_before():
         assert np.array_equal(_slice(make_dicom(arr), "a.dcm"), _before(arr))
         assert np.array_equal(_slice(nifti_bytes(axial_volume([arr] * 2)), "a.nii.gz"), _before(arr))
     assert np.array_equal(np.unique(_slice(make_dicom(flat), "f.dcm")), [0, 255])
+
+
+def _scaled(arr: np.ndarray, slope: float, inter: float) -> bytes:
+    """A one-slice-pair NIfTI of stored values ``arr`` under scl_slope ``slope`` and scl_inter ``inter``."""
+    import nibabel as nib
+
+    img = nib.Nifti1Image(axial_volume([arr] * 2), np.eye(4))
+    img.header.set_slope_inter(slope, inter)
+    return img.to_bytes()
+
+
+def test_padding_under_a_negative_slope_is_left_out_as_under_a_positive_one():
+    """Stored as -32768 around a head of 1000 - ramp under scl_slope -1 and scl_inter 1000 (the head's values the
+    ramp), the padding is the brightest value once scaled: the head came out in 8 gray levels on white. Now it is the
+    slice the same head gives on -32768 under a positive slope. Padding at the lowest scaled value (32767 under -1), or
+    none: as before."""
+    arr, disk = _head(-32768)
+    stored = np.where(disk, 1000 - arr, -32768).astype(np.int16)
+    want = _slice(_scaled(arr, 1.0, 0.0), "p.nii")
+    assert len(np.unique(want[disk])) > 100 and not want[~disk].any()
+    assert np.array_equal(_slice(_scaled(stored, -1.0, 1000.0), "n.nii"), want)
+    high = np.where(disk, arr, 32767).astype(np.int16)  # padding that is the lowest value once scaled: as it was
+    assert np.array_equal(_slice(_scaled(high, -1.0, 0.0), "h.nii"), _slice(_scaled(-high, 1.0, 0.0), "h.nii"))
+    zero, _ = _head(0)  # no padding: the negative's levels
+    assert np.array_equal(_slice(_scaled(zero, -1.0, 0.0), "z.nii"), _before(-zero))
