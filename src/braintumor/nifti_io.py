@@ -29,6 +29,7 @@ from .nifti_header import (
     read_header,
 )
 from .nifti_orientation import orientation
+from .nifti_values import ct_values, label_values
 from .slice_pixels import MAX_VOXEL_ASPECT, far_from_square, padding, robust_uint8, square_pixels
 from .volume_io import (
     MAX_INPUT_PIXELS,
@@ -176,66 +177,6 @@ def _stretched(plane: np.ndarray, negated: bool) -> np.ndarray:
         return robust_uint8(plane)
     below = float(plane[~pad].min())  # the padding put below the head: black
     return robust_uint8(np.where(pad, below - max(1.0, abs(below)), np.asarray(plane, dtype=np.float64)), pad)
-
-
-#: Shares of a volume's voxels at air's Hounsfield units (-1030 to -970) and at soft tissue's (-100 to 100) from which
-#: it is CT, not MRI: CT of a head has air around it (-1000, or -1024 where scanners clip), brain at 20-45 HU, CSF at
-#: 0-15, scalp and muscle at 40-60 and fat near -100; an MRI's values are in arbitrary scanner units, with no reason to
-#: gather at -1000. Measured on the dataset's slices made volumes (172 of 16 slices): none is taken for CT stored as
-#: 0-255, x16, z-scores, or with scl_inter -1024, nor even z-scores x 1000 or 8 x gray - 1024 (a share of soft tissue
-#: of 5% took 23 and 43 of them: the background can fall at -1000 by chance, not with a fifth of the voxels at 0).
-CT_AIR_SHARE, CT_TISSUE_SHARE = 0.2, 0.15
-
-
-def ct_values(raw: np.ndarray, slope: float | None, inter: float | None) -> str | None:
-    """Why a volume's voxels (as stored, then scaled by scl_slope and scl_inter) are CT in Hounsfield units, or None.
-    A NIfTI has no modality field: a CT volume was cut into slices and classified as MRI (DICOM CT is refused by its
-    Modality). Only CT kept in Hounsfield units is recognised: one already windowed to 0-255 is not."""
-    step = max(1, raw.size // 1_000_000)  # a million voxels at most, evenly spread, decide
-    values = raw.ravel(order="K")[::step]  # a view (K: the Fortran-ordered volume is not copied)
-
-    def share(low: float, high: float) -> float:  # of the values whose Hounsfield units are in [low, high]
-        if slope is not None:  # the bounds in stored units, not the voxels in float64 (a copy of 8 bytes each)
-            low, high = sorted(((low - (inter or 0.0)) / slope, (high - (inter or 0.0)) / slope))
-        return float(np.count_nonzero((values >= low) & (values <= high))) / values.size
-
-    air, tissue = share(-1030, -970), share(-100, 100)
-    if air < CT_AIR_SHARE or tissue < CT_TISSUE_SHARE:
-        return None
-    return (f"NIfTI voxel values look like CT's Hounsfield units, not MRI: {air:.0%} of them at air's -1000 and "
-            f"{tissue:.0%} at soft tissue's -100 to 100; the model reads MRI only")
-
-
-#: Most distinct values a label or segmentation map holds for :func:`label_values` to take it for one: a tumour's
-#: labels (BraTS: 0, 1, 2, 4), a brain or lesion mask (0 and 1, or 0 and 255), tissue classes (CSF, gray and white
-#: matter). An MRI volume holds hundreds of values or more (nibabel's test volumes 490 to 9842; each of the dataset's
-#: 7019 slices alone 127 gray levels at least).
-MAX_LABELS: int = 16
-#: Largest label number :func:`label_values` takes: labels number classes with small whole numbers from 0, the
-#: background (FreeSurfer's subcortical labels go to 255); a few values far apart (a blank volume with a bright block)
-#: are not taken for a label map.
-MAX_LABEL: int = 255
-
-
-def label_values(raw: np.ndarray, slope: float | None, inter: float | None) -> str | None:
-    """Why a volume's voxels (scaled by scl_slope and scl_inter) make a label or segmentation map, not an image, or
-    None: 2 to :data:`MAX_LABELS` distinct whole numbers, 0 (the background) the least and at most :data:`MAX_LABEL`.
-    Cut into slices, a tumour mask was refused only as 'far from every training slice', with no word of what it is."""
-    step = max(1, raw.size // 1_000_000)  # the voxels ct_values decides on
-    values = raw.ravel(order="K")[::step]
-    if len(np.unique(values[::max(1, values.size // 4096)])) > MAX_LABELS:  # an image: told by 4096 of its voxels
-        return None
-    levels = np.unique(values).astype(np.float64)
-    levels = levels[np.isfinite(levels)]
-    if slope is not None:  # the values as read, to float32's precision (the header's slope is a float32: 0.1 is not)
-        levels = levels * slope + (inter or 0.0)
-        near = np.round(levels)
-        levels = np.where(np.abs(levels - near) <= 1e-6 * np.maximum(1.0, np.abs(near)), near, levels)
-    if not 2 <= len(levels) <= MAX_LABELS or not np.array_equal(levels, np.round(levels)) or levels.min() != 0 \
-            or levels.max() > MAX_LABEL:  # one value: a blank volume, said of each slice
-        return None
-    return (f"NIfTI voxels hold only {len(levels)} distinct whole numbers, 0 to {float(levels.max()):g}: a label or "
-            "segmentation map, not an image; the model reads MRI only")
 
 
 #: Pixels further from square than this (long side / short side) are said when the slices are resampled: they come out
