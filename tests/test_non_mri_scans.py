@@ -128,8 +128,8 @@ def test_nibabels_mask_volume_is_refused_as_a_label_map():
 
 def test_images_of_few_values_are_not_taken_for_label_maps(stack):
     """Not label maps: MRI slices made a volume (also scaled to 0-1 floats, as pipelines normalise them), a
-    probability map (floats), 17 levels, and a few values not numbered from 0 or far apart (a blank volume with a
-    bright voxel: the reader tests' own volumes)."""
+    probability map (floats), 17 levels changing from voxel to voxel, and a few values not numbered from 0 or far
+    apart (a blank volume with a bright voxel: the reader tests' own volumes)."""
     import nibabel as nib
 
     volume = np.stack(stack, axis=-1)
@@ -138,9 +138,56 @@ def test_images_of_few_values_are_not_taken_for_label_maps(stack):
     marked = np.zeros((64, 64, 4), np.int16)
     marked[3, 5, 1] = 1000
     for data in (volume, (volume / 255.0).astype(np.float32), blob.astype(np.float32),
-                 np.repeat(np.arange(17, dtype=np.uint8), 256).reshape(64, 68, 1), marked,
+                 np.tile(np.arange(17, dtype=np.uint8), 256).reshape(64, 68, 1), marked,
                  _labelled().astype(np.int16) + 100):
         assert read_volumes(nib.Nifti1Image(data, np.eye(4)).to_bytes(), name="scan.nii")[0].slices
+
+
+def _parcels(codes: list[int], side: int = 128, slices: int = 6) -> np.ndarray:
+    """A parcellation as FreeSurfer numbers one, without a file of it: a head of three rings (white matter, a cortex
+    ribbon 4 voxels thick, CSF outside) cut into sectors, each ring's sectors numbered from ``codes``."""
+    yy, xx = np.mgrid[:side, :side]
+    r, angle = np.hypot(yy - side / 2, xx - side / 2), np.arctan2(yy - side / 2, xx - side / 2)
+    sector = ((angle + np.pi) / (2 * np.pi) * 12).astype(int) % 12
+    ring = np.select([r < side * 0.3, r < side * 0.3 + 4, r < side * 0.4], [0, 1, 2], 3)
+    plane = np.where(ring == 3, 0, np.asarray(codes)[np.minimum(ring * 12 + sector, len(codes) - 1)])
+    return np.stack([plane] * slices, axis=-1).astype(np.int16)
+
+
+def test_a_map_of_many_labels_is_refused_by_its_regions(stack):
+    """More than 16 labels (FreeSurfer's aseg, about 40 to 255; aparc+aseg, cortical parcels 1000-1035 and
+    2000-2035) were sliced as an image and refused only as unlike MRI. Their regions tell them: constant, where an
+    image's levels change from voxel to voxel (the dataset's slices made a volume, quantised to 0-42, still read)."""
+    import nibabel as nib
+
+    from braintumor.image_io import ImageError
+
+    aseg = [2, 41, 7, 46, 10, 49, 11, 50, 12, 51, 13, 52, 3, 42, 8, 47, 17, 53, 18, 54, 26, 58, 28, 60, 4, 43, 5, 44,
+            14, 15, 24, 31, 63, 77, 85, 255]
+    aparc = [2, 41] * 6 + [1000 + k for k in range(1, 13)] + [2000 + k for k in range(24, 36)]
+    for codes in (aseg, aparc):
+        parcels = _parcels(codes)
+        said = (f"NIfTI voxels hold {len(np.unique(parcels))} distinct whole numbers, 0 to {parcels.max()}, in regions "
+                "of one value (")
+        with pytest.raises(ImageError, match="^" + re.escape(said) + r"\d+% of neighbouring voxels alike; an image's "
+                                                                     r"differ\): a label or segmentation map"):
+            read_volumes(nib.Nifti1Image(parcels, np.eye(4)).to_bytes(), name="aseg.nii")
+    coarse = np.stack(stack, axis=-1) // 6
+    assert read_volumes(nib.Nifti1Image(coarse, np.eye(4)).to_bytes(), name="scan.nii")[0].slices
+
+
+def test_the_dataset_slice_of_most_alike_neighbours_is_no_label_map(data_root):
+    """Of the dataset's slices, an upscaled one on a background of 1 has the most neighbouring voxels alike: 81% off 0,
+    over the bound; its background is its commonest value, which is left out (67% at most then), not 0."""
+    import nibabel as nib
+
+    from braintumor.image_io import read_image
+
+    path = data_root / "Training" / "notumor" / "Tr-no_0147.jpg"
+    if not path.exists():
+        pytest.skip("the dataset's Tr-no_0147.jpg is not there")
+    data = nib.Nifti1Image(read_image(path)[..., None], np.eye(4)).to_bytes()
+    assert read_volumes(data, name="scan.nii")[0].slices
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
