@@ -198,8 +198,8 @@ def test_a_deep_colour_tiff_stored_plane_by_plane_is_refused_not_misread(deflate
 
     twelve = _twelve_bit()
     data = _tiff16(np.dstack([twelve] * 3), planar=True, deflate=deflate)
-    message = re.escape("a 16-bit colour TIFF stored plane by plane (PlanarConfiguration 2), which is not supported: "
-                        "save it with its samples interleaved")
+    message = re.escape("a 16-bit colour TIFF stored plane by plane (PlanarConfiguration 2, as tifffile saves a (3, "
+                        "height, width) array), which is not supported: save it with its samples interleaved")
     with pytest.raises(ImageError, match=message):
         read_image(data)
     with pytest.raises(ImageError, match=message):
@@ -207,3 +207,23 @@ def test_a_deep_colour_tiff_stored_plane_by_plane_is_refused_not_misread(deflate
     eight = synthetic_head(96, canvas=(100, 120), offset=(2, 12))
     assert np.array_equal(read_image(_tiff16(np.dstack([eight] * 3), planar=True, deflate=deflate)),
                           read_image(encode(eight)))
+
+
+def test_gray_planes_in_one_tiff_page_are_said_to_be_slices_not_colour():
+    """A 16-bit TIFF of 3 gray samples per pixel (SamplesPerPixel 3 under a gray PhotometricInterpretation: three
+    slices in one page) was refused as "a 16-bit colour TIFF", or one "of colour samples"; tifffile's own (3, height,
+    width) RGB is named."""
+    from braintumor.image_io import ImageError
+
+    planes = np.dstack([_twelve_bit()] * 3)
+    for planar, layout in ((True, "stored plane by plane"), (False, "interleaved")):
+        said = (f"a 16-bit gray TIFF of 3 samples per pixel (SamplesPerPixel 3, {layout}: 3 slices in one page?), "
+                "which is not supported: braintumor reads one slice per image file (save each slice as its own image")
+        with pytest.raises(ImageError, match="^" + re.escape(said)):
+            read_image(_tiff16(planes, photometric=1, planar=planar))
+    tifffile = pytest.importorskip("tifffile")
+    saved = io.BytesIO()
+    tifffile.imwrite(saved, np.moveaxis(planes, -1, 0), photometric="rgb")  # (3, H, W): planar, as by default
+    with pytest.raises(ImageError, match=re.escape("(PlanarConfiguration 2, as tifffile saves a (3, height, width) "
+                                                   "array)")):
+        read_image(saved.getvalue())

@@ -70,13 +70,28 @@ def _later_pages_are_copies(img: Image.Image) -> bool:
 
 def deep_planes(img: Image.Image) -> str | None:
     """Why a colour TIFF of more than 8 bits per sample stored plane by plane (PlanarConfiguration 2: each colour's
-    plane after the other's, as some microscopes and scanners write) is refused, or None. Pillow reads each plane's
-    samples as 8-bit (raw strips) or mixes their bytes (through libtiff): it came out as noise, unsaid."""
+    plane after the other's, as some microscopes and scanners write, and tifffile a (3, height, width) array) is
+    refused, or None. Pillow reads each plane's samples as 8-bit (raw strips) or mixes their bytes (through libtiff):
+    it came out as noise, unsaid. Gray planes are said to be slices (:func:`gray_samples`)."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     if tags is None or tags.get(284) != 2 or tags.get(277, 1) < 2 or max(tags.get(258, (8,)), default=8) <= 8:
         return None
-    return (f"a {max(tags[258])}-bit colour TIFF stored plane by plane (PlanarConfiguration 2), which is not "
-            "supported: save it with its samples interleaved (the usual layout), or as 16-bit grayscale")
+    bits, planes = max(tags[258]), int(tags[277])
+    if tags.get(262) in (0, 1) and planes > 2:  # gray, not gray + alpha
+        return gray_samples(bits, planes, True)
+    return (f"a {bits}-bit colour TIFF stored plane by plane (PlanarConfiguration 2, as tifffile saves a ({planes}, "
+            "height, width) array), which is not supported: save it with its samples interleaved (the usual layout), "
+            "or as 16-bit grayscale; slices, not colours: each as its own image")
+
+
+def gray_samples(bits: int, count: int, planar: bool) -> str:
+    """What a gray TIFF of ``count`` (3 or more) samples per pixel is told: slices in one page (tifffile saves a gray
+    stack of 3 or 4 so when told it is gray), not the colour image its sample count suggested ("a 16-bit colour
+    TIFF")."""
+    return (f"a {bits}-bit gray TIFF of {count} samples per pixel (SamplesPerPixel {count}, "
+            f"{'stored plane by plane' if planar else 'interleaved'}: {count} slices in one page?), which is not "
+            "supported: braintumor reads one slice per image file (save each slice as its own image; a stack of "
+            "slices: DICOM or NIfTI)")
 
 
 def shown_levels(img: Image.Image) -> np.ndarray:

@@ -13,6 +13,7 @@ from collections.abc import Collection
 
 from PIL import Image
 
+from .image_frames import gray_samples
 from .image_io import ALLOWED_FORMATS
 from .quiet_libraries import quiet_pillow
 from .wording import unread_format_text
@@ -82,7 +83,11 @@ def _tiff_variant(data: bytes) -> str | None:
         sample_type = _SAMPLE_TYPES.get(max(ifd.get(339, (1,)), default=1))
     except Exception:
         return None
-    if sample_type is None or samples not in _LAYOUTS or len(set(bits)) != 1:
+    if sample_type is None or len(set(bits)) != 1:
+        return None
+    if ifd.get(262) in (0, 1) and samples > 2:  # gray, not gray + alpha: slices in one page, not colour
+        return gray_samples(bits[0], samples, ifd.get(284) == 2)
+    if samples not in _LAYOUTS:
         return None
     planes = ", stored plane by plane" if ifd.get(284) == 2 and samples > 1 else ""
     return (f"a TIFF of {bits[0]}-bit {sample_type} {_LAYOUTS[samples]} samples{planes}, which this decoder does not "
