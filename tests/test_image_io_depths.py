@@ -190,29 +190,50 @@ def test_a_white_is_zero_tiff_reads_as_it_shows_at_every_depth(stored):
 
 
 @pytest.mark.parametrize("deflate", [False, True])
-def test_a_deep_colour_tiff_stored_plane_by_plane_is_refused_not_misread(deflate):
-    """A 16-bit RGB TIFF with one plane per colour (PlanarConfiguration 2) came out as noise: Pillow reads each plane
-    as 8-bit samples (raw), or mixes their bytes (libtiff). It is refused with what to do instead; an 8-bit one, which
-    Pillow reads right, is still read."""
-    from braintumor.image_io import ImageError
-
+def test_a_16_bit_colour_tiff_stored_plane_by_plane_reads_as_its_interleaved_twin(deflate):
+    """A 16-bit RGB(A) TIFF with one plane per colour (PlanarConfiguration 2, as tifffile saves a (3, height, width)
+    array) came out as noise (Pillow reads each plane as 8-bit samples, or mixes their bytes through libtiff), then was
+    refused. Each plane is now decoded on its own: the pixels of the same samples interleaved, from a file or a PIL
+    image; an 8-bit one, which Pillow reads right, is still read."""
     twelve = _twelve_bit()
-    data = _tiff16(np.dstack([twelve] * 3), planar=True, deflate=deflate)
-    message = re.escape("a 16-bit colour TIFF stored plane by plane (PlanarConfiguration 2, as tifffile saves a (3, "
-                        "height, width) array), which is not supported: save it with its samples interleaved")
-    with pytest.raises(ImageError, match=message):
-        read_image(data)
-    with pytest.raises(ImageError, match=message):
-        gray_from_memory(Image.open(io.BytesIO(data)))
+    for samples in (np.dstack([twelve, twelve // 2, 4095 - twelve]), np.dstack([twelve] * 3 + [twelve * 16])):
+        want = read_image(_tiff16(samples, deflate=deflate))
+        data = _tiff16(samples, planar=True, deflate=deflate)
+        assert np.array_equal(read_image(data), want)
+        assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want)
     eight = synthetic_head(96, canvas=(100, 120), offset=(2, 12))
     assert np.array_equal(read_image(_tiff16(np.dstack([eight] * 3), planar=True, deflate=deflate)),
                           read_image(encode(eight)))
 
 
+def test_tifffiles_16_bit_colour_planes_read_in_each_layout_or_are_refused():
+    """tifffile's planes in strips and tiles, in either byte order, with a predictor, read as interleaved; a
+    compression not handed to Pillow plane by plane (LZMA) is refused with what is read, a truncated file as one."""
+    from braintumor.image_io import ImageError
+
+    tifffile = pytest.importorskip("tifffile")
+    twelve = _twelve_bit()
+    planes = np.stack([twelve, twelve // 2, 4095 - twelve])
+
+    def saved(**kw) -> bytes:
+        out = io.BytesIO()
+        tifffile.imwrite(out, planes, photometric="rgb", planarconfig="separate", **kw)
+        return out.getvalue()
+
+    want = read_image(_tiff16(np.moveaxis(planes, 0, -1)))
+    for kw in ({}, {"tile": (32, 32)}, {"byteorder": ">", "compression": "zlib", "predictor": True},
+               {"rowsperstrip": 7, "compression": "zlib"}):
+        assert np.array_equal(read_image(saved(**kw)), want), kw
+    with pytest.raises(ImageError, match=re.escape("a 16-bit colour TIFF stored plane by plane (PlanarConfiguration "
+                                                   "2), of a kind not read here (16-bit unsigned RGB or RGBA, ")):
+        read_image(saved(compression="lzma"))
+    with pytest.raises(ImageError, match=r"^image data is corrupt or truncated \(OSError\)$"):
+        read_image(saved()[:-100])  # the last plane's strip past the end, not read from what follows
+
+
 def test_gray_planes_in_one_tiff_page_are_said_to_be_slices_not_colour():
     """A 16-bit TIFF of 3 gray samples per pixel (SamplesPerPixel 3 under a gray PhotometricInterpretation: three
-    slices in one page) was refused as "a 16-bit colour TIFF", or one "of colour samples"; tifffile's own (3, height,
-    width) RGB is named."""
+    slices in one page) was refused as "a 16-bit colour TIFF", or one "of colour samples"."""
     from braintumor.image_io import ImageError
 
     planes = np.dstack([_twelve_bit()] * 3)
@@ -221,9 +242,3 @@ def test_gray_planes_in_one_tiff_page_are_said_to_be_slices_not_colour():
                 "which is not supported: braintumor reads one slice per image file (save each slice as its own image")
         with pytest.raises(ImageError, match="^" + re.escape(said)):
             read_image(_tiff16(planes, photometric=1, planar=planar))
-    tifffile = pytest.importorskip("tifffile")
-    saved = io.BytesIO()
-    tifffile.imwrite(saved, np.moveaxis(planes, -1, 0), photometric="rgb")  # (3, H, W): planar, as by default
-    with pytest.raises(ImageError, match=re.escape("(PlanarConfiguration 2, as tifffile saves a (3, height, width) "
-                                                   "array)")):
-        read_image(saved.getvalue())

@@ -1,5 +1,6 @@
 """What a decoded picture holds besides its 8-bit pixels: how many frames, which way up (EXIF), the low bytes of
-16-bit colour and gray + alpha, which Pillow drops, and a deep gray TIFF's WhiteIsZero, which Pillow ignores.
+16-bit colour and gray + alpha, which Pillow drops (and 16-bit colour TIFF planes, which it misreads), and a deep
+gray TIFF's WhiteIsZero, which Pillow ignores.
 
 Why its own module: files (image_io) and pictures a caller opened (image_arrays) must be read alike, and both
 import these from here.
@@ -8,7 +9,10 @@ import these from here.
 from __future__ import annotations
 
 import io
+import struct
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from PIL import ExifTags, Image
@@ -69,19 +73,81 @@ def _later_pages_are_copies(img: Image.Image) -> bool:
 
 
 def deep_planes(img: Image.Image) -> str | None:
-    """Why a colour TIFF of more than 8 bits per sample stored plane by plane (PlanarConfiguration 2: each colour's
-    plane after the other's, as some microscopes and scanners write, and tifffile a (3, height, width) array) is
-    refused, or None. Pillow reads each plane's samples as 8-bit (raw strips) or mixes their bytes (through libtiff):
-    it came out as noise, unsaid. Gray planes are said to be slices (:func:`gray_samples`)."""
+    """Why a TIFF of more than 8 bits per sample stored plane by plane (PlanarConfiguration 2: each colour's plane
+    after the other's, as some microscopes and scanners write, and tifffile a (3, height, width) array) is refused, or
+    None. Pillow reads each plane's samples as 8-bit (raw strips) or mixes their bytes (through libtiff): it came out as
+    noise, unsaid. 16-bit RGB(A) is read plane by plane (:func:`wide_colour`); gray planes are said to be slices
+    (:func:`gray_samples`); the rest is refused."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     if tags is None or tags.get(284) != 2 or tags.get(277, 1) < 2 or max(tags.get(258, (8,)), default=8) <= 8:
         return None
     bits, planes = max(tags[258]), int(tags[277])
     if tags.get(262) in (0, 1) and planes > 2:  # gray, not gray + alpha
         return gray_samples(bits, planes, True)
-    return (f"a {bits}-bit colour TIFF stored plane by plane (PlanarConfiguration 2, as tifffile saves a ({planes}, "
-            "height, width) array), which is not supported: save it with its samples interleaved (the usual layout), "
-            "or as 16-bit grayscale; slices, not colours: each as its own image")
+    if _readable_planes(tags):
+        return None
+    return (f"a {bits}-bit colour TIFF stored plane by plane (PlanarConfiguration 2), of a kind not read here (16-bit "
+            "unsigned RGB or RGBA, uncompressed, LZW, deflate or PackBits, is): save it with its samples interleaved "
+            "(the usual layout), or as 16-bit grayscale")
+
+
+#: Compressions of a 16-bit RGB(A) TIFF stored plane by plane that :func:`_planes` hands Pillow plane by plane:
+#: none, LZW, deflate (both codes), PackBits.
+_PLANE_COMPRESSIONS = (1, 5, 8, 32946, 32773)
+
+
+def _readable_planes(tags: Mapping[int, Any]) -> bool:
+    """Whether a TIFF stored plane by plane is 16-bit unsigned RGB or RGBA of a compression :func:`_planes` reads."""
+    get = tags.get
+    planes = int(get(277, 1))
+    return (get(284) == 2 and get(262) == 2 and planes in (3, 4) and _numbers(get(258, ())) == (16,) * planes
+            and set(_numbers(get(339, 1))) == {1} and get(259, 1) in _PLANE_COMPRESSIONS)
+
+
+def _numbers(value: object) -> tuple:
+    """A tag's value as a tuple, one number or several (Pillow gives either)."""
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _planes(data: bytes, tags: Mapping[int, Any]) -> np.ndarray:
+    """The (H, W, samples) uint16 samples of a TIFF stored plane by plane (:func:`_readable_planes`): each plane
+    decoded by Pillow as a 16-bit gray image, from a directory of its own appended to the file that points at that
+    plane's strips or tiles (the file's own bytes, at their own offsets), as libtiff reads a plane."""
+    get = tags.get
+    end = "<" if data[:2] == b"II" else ">"
+    planes, tiled = int(get(277)), 324 in tags
+    offsets, sizes = (_numbers(get(t)) for t in ((324, 325) if tiled else (273, 279)))
+    per = len(offsets) // planes
+    if per < 1 or per * planes != len(offsets) or len(sizes) != len(offsets):
+        raise ValueError("strips or tiles are not as many for each plane")
+    if any(o + n > len(data) for o, n in zip(offsets, sizes, strict=True)):  # else read from the directory after it
+        raise OSError("image file is truncated")
+    common = {t: get(t) for t in (256, 257, 259, 266, 274, 278, 317, 322, 323) if get(t) is not None}
+    at = len(data) + len(data) % 2  # the new directory, after the file's bytes (a word boundary)
+    out = []
+    for k in range(planes):
+        entries = {**common, 258: 16, 262: 1, 277: 1, 284: 1, 339: 1, (324 if tiled else 273): offsets[k * per:][:per],
+                   (325 if tiled else 279): sizes[k * per:][:per]}
+        head = data[:2] + (b"*\0" if end == "<" else b"\0*") + struct.pack(end + "L", at)
+        plane = Image.open(io.BytesIO(head + data[8:] + bytes(at - len(data)) + _directory(entries, at, end)),
+                           formats=["TIFF"])
+        out.append(np.asarray(plane, dtype=np.uint16))
+    return np.dstack(out)
+
+
+def _directory(entries: dict[int, object], at: int, end: str) -> bytes:
+    """A TIFF directory of ``entries`` (each a whole number or a tuple of them, stored as LONG) placed at byte ``at``,
+    its values of more than one number after it."""
+    values = {tag: value if isinstance(value, tuple) else (int(value),) for tag, value in sorted(entries.items())}
+    extra_at = at + 2 + 12 * len(values) + 4
+    table, extra = struct.pack(end + "H", len(values)), b""
+    for tag, value in values.items():
+        if len(value) == 1:
+            table += struct.pack(end + "HHLL", tag, 4, 1, int(value[0]))
+        else:
+            table += struct.pack(end + "HHLL", tag, 4, len(value), extra_at + len(extra))
+            extra += struct.pack(end + f"{len(value)}L", *(int(v) for v in value))
+    return table + bytes(4) + extra
 
 
 def gray_samples(bits: int, count: int, planar: bool) -> str:
@@ -152,20 +218,21 @@ def wide_colour(img: Image.Image) -> Image.Image | None:
     :func:`colour16_uint8` scales it; None for any other image (nothing decoded). Pillow has no 16-bit colour mode: it
     kept each sample's high byte, so a 12-bit one (0-4095) was nearly black (0-15). Its file is decoded twice, as
     Pillow does, then for the low bytes, into two new images: ``img`` itself is left unloaded, with its file (loading a
-    caller's image dropped its file: predicted again, it was its high bytes alone, another image)."""
+    caller's image dropped its file: predicted again, it was its high bytes alone, another image). A 16-bit RGB(A)
+    TIFF stored plane by plane is decoded a plane at a time (:func:`_planes`)."""
     fp = getattr(img, "fp", None)
     if img.format not in ("PNG", "TIFF") or fp is None:  # (a picture made in memory has neither fp nor tiles)
         return None
+    tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
+    if tags is not None and _readable_planes(tags):
+        out = Image.fromarray(colour16_uint8(_planes(_file_bytes(fp), tags)))
+        out.info = dict(img.info)
+        return out
     modes = {_rawmode(tile) for tile in img.tile}
     if len(modes) != 1 or (found := _LOW_BYTES.get(modes.pop())) is None:
         return None
     low, high_channels, low_channels = found
-    at = fp.tell()
-    try:
-        fp.seek(0)  # where Image.open read it from
-        data = fp.read()
-    finally:
-        fp.seek(at)
+    data = _file_bytes(fp)
     high, twin = (Image.open(io.BytesIO(data), formats=[img.format]) for _ in range(2))
     twin.tile = [_with_rawmode(tile, low) for tile in twin.tile]
     high_bytes = np.asarray(high)[..., list(high_channels)].astype(np.uint16)
@@ -175,3 +242,13 @@ def wide_colour(img: Image.Image) -> Image.Image | None:
     # as they are (``img`` itself is not loaded; Pillow turns a TIFF upright as it loads it)
     out.info = dict(high.info if img.format == "PNG" else img.info)
     return out
+
+
+def _file_bytes(fp: io.IOBase) -> bytes:
+    """An opened image's file from where Image.open read it, the file left where it stood."""
+    at = fp.tell()
+    try:
+        fp.seek(0)
+        return fp.read()
+    finally:
+        fp.seek(at)
