@@ -66,9 +66,8 @@ def label_values(raw: np.ndarray, slope: float | None, inter: float | None) -> s
     values = raw.ravel(order="K")[::step]
     if len(np.unique(values[::max(1, values.size // 4096)])) > MAX_REGION_LABELS:  # an image: told by 4096 voxels
         return None
-    stored, counts = np.unique(values, return_counts=True)
-    if stored.dtype.kind == "f":
-        stored, counts = stored[np.isfinite(stored)], counts[np.isfinite(stored)]
+    stored = np.unique(values)
+    stored = stored[np.isfinite(stored)] if stored.dtype.kind == "f" else stored
     levels = stored.astype(np.float64)
     if slope is not None:  # the values as read, to float32's precision (the header's slope is a float32: 0.1 is not)
         levels = levels * slope + (inter or 0.0)
@@ -82,7 +81,8 @@ def label_values(raw: np.ndarray, slope: float | None, inter: float | None) -> s
                 "map, not an image; the model reads MRI only")
     if len(levels) > MAX_REGION_LABELS or top > MAX_REGION_LABEL:
         return None
-    alike = _alike(raw, stored[int(np.argmax(counts))])  # off the commonest value: a map's 0, a slice's background
+    common, counts = np.unique(values[::max(1, values.size // 65536)], return_counts=True)  # (64 k voxels tell)
+    alike = _alike(raw, common[int(np.argmax(counts))])  # off the commonest value: a map's 0, a slice's background
     if alike is None or alike < LABEL_REGION_SHARE:
         return None
     return (f"NIfTI voxels hold {len(levels)} distinct whole numbers, 0 to {top:g}, in regions of one value "
