@@ -163,3 +163,45 @@ def test_a_far_slice_that_looks_upside_down_is_not_tried_turned_back_a_quarter(m
     document = next(s for s in ood_samples() if s.name == "document-0").data
     assert clf.predict(document).reason.endswith("its features are far from every training slice")
     assert tried == []
+
+
+def test_a_near_slice_that_looks_turned_is_told_to_rotate_only_if_read_turned_back(test_images, monkeypatch):
+    """Near every training slice and looking turned, a slice was told to rotate with no try turned back (a far one
+    had it): 10 of 146 upright skull-stripped Testing slices told so were refused again turned, and said so now."""
+    from braintumor.image_io import read_image
+    from braintumor.orientation import NOT_ON_ITS_SIDE, TURN_ADVICE
+    from braintumor.predictor import Classifier
+
+    clf = Classifier.load()
+    turned = [np.ascontiguousarray(np.rot90(read_image(p), 1)) for paths in test_images.values() for p in paths]
+    near = [s for s, (_, p) in zip(turned, clf.predict_many(turned), strict=True)
+            if p.ood_score <= 1.0 and QUARTER_TURN in p.reason]
+    assert near, "no turned test slice is near the training slices"
+    tried = []
+    monkeypatch.setattr(Classifier, "_accepted_turned_back", lambda self, b, i, c, rows: tried.append(rows) or
+                        [False] * len(rows))
+    got = [p for _, p in clf.predict_many(near)]
+    assert tried and all(p.ood and p.reason.endswith(NOT_ON_ITS_SIDE) and TURN_ADVICE not in p.reason for p in got)
+    monkeypatch.setattr(Classifier, "_accepted_turned_back", lambda self, b, i, c, rows: [True] * len(rows))
+    assert all(QUARTER_TURN in p.reason for _, p in clf.predict_many(near))
+
+
+def test_an_upright_test_slice_the_check_takes_for_turned_is_not_told_to_rotate(data_root):
+    """Te-no_0299 is upright (axial, by eye); the check takes it for turned, and turned a quarter either way it is
+    refused: told to rotate it, a user would have sent it round in a circle."""
+    from braintumor.orientation import NOT_ON_ITS_SIDE
+    from braintumor.predictor import Classifier
+
+    pred = Classifier.load().predict(data_root / "Testing" / "notumor" / "Te-no_0299.jpg")
+    assert pred.ood and pred.reason.endswith(NOT_ON_ITS_SIDE), pred.reason
+
+
+def test_an_upright_slice_let_through_costs_no_second_network_run(test_images, monkeypatch):
+    """The turned-back try is for slices refused as turned or far: the accepted upright ones (the hot path) skip it."""
+    from braintumor.predictor import Classifier
+
+    clf = Classifier.load()
+    tried = []
+    monkeypatch.setattr(Classifier, "_accepted_turned_back", lambda self, *a: tried.append(a) or [True])
+    got = [p for _, p in clf.predict_many([p for paths in test_images.values() for p in paths])]
+    assert not any(p.ood for p in got) and tried == []
