@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from braintumor.web import create_app
@@ -23,3 +25,41 @@ def test_an_error_off_the_api_is_json_for_a_client_that_asks_for_json(client):
     for accept in ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "*/*", None):
         r = client.get("/nothing", headers={"Accept": accept} if accept else {})
         assert r.status_code == 404 and r.mimetype == "text/html", accept
+
+
+MACHINE_ROUTES = ("/healthz", "/metrics", "/api/v1/model", "/api/v1/openapi.json", "/api/v1/stats")
+
+
+def test_a_machine_route_with_a_trailing_slash_is_the_same_route(client, test_images):
+    """A health check or scrape configured as /healthz/ or /metrics/ got Flask's HTML 404 page (so a load balancer
+    marked the server down, Prometheus read no metrics); the API's paths a JSON 404. Each answers as without it."""
+    for path in MACHINE_ROUTES:
+        plain, slashed = client.get(path), client.get(path + "/")
+        assert (slashed.status_code, slashed.mimetype) == (plain.status_code, plain.mimetype) == (
+            200, "text/plain" if path == "/metrics" else "application/json"), path
+    assert client.get("/healthz/").get_json() == client.get("/healthz").get_json()
+    assert client.head("/healthz/").status_code == 200
+    image = test_images["glioma"][0].read_bytes()
+    r = client.post("/api/v1/predict/", data={"file": [(io.BytesIO(image), "a.jpg")]},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200 and r.get_json()["results"][0]["path"] == "a.jpg"
+    for path in ("/healthz/", "/metrics/"):  # its errors are JSON, as the route's without the slash (Allow: HTTP's)
+        r = client.post(path)
+        assert (r.status_code, r.mimetype, r.get_json()) == (405, "application/json",
+                                                             {"error": "method POST not allowed here"}), path
+        assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    before = _count(client, "api.healthz", "200")
+    client.get("/healthz/")
+    assert _count(client, "api.healthz", "200") == before + 1  # counted under its route, not as unmatched
+    for path in ("/dashboard/", "/nothing/"):  # the pages' paths are as they were: the page's 404 for people
+        r = client.get(path)
+        assert (r.status_code, r.mimetype) == (404, "text/html"), path
+
+
+def _count(client, endpoint: str, status: str) -> float:
+    """braintumor_http_requests_total of one route and status, from /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(s.value for f in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))
+               for s in f.samples if s.name == "braintumor_http_requests_total"
+               and s.labels == {"endpoint": endpoint, "status": status})

@@ -17,7 +17,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-@bp.post("/api/v1/predict")
+@bp.post("/api/v1/predict", strict_slashes=False)
 def predict():
     """Classify the uploaded images and volumes (one record per slice, plus a summary per multi-slice
     volume under ``series``); ``?heatmap=1`` adds the class-activation overlays."""
@@ -31,17 +31,17 @@ def predict():
     return jsonify(body), status_for(records)
 
 
-@bp.get("/api/v1/model")
+@bp.get("/api/v1/model", strict_slashes=False)
 def model():
     return jsonify(model_card(state()))
 
 
-@bp.get("/api/v1/openapi.json")
+@bp.get("/api/v1/openapi.json", strict_slashes=False)
 def openapi():
     return jsonify(openapi_document(state()))
 
 
-@bp.get("/healthz")
+@bp.get("/healthz", strict_slashes=False)
 def healthz():
     """Liveness: the process is up and its model is loaded."""
     clf = state().classifier

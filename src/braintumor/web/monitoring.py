@@ -226,13 +226,13 @@ def init_monitoring(app: Flask, classifier: Classifier) -> None:
     app.register_blueprint(bp)
 
 
-@bp.get("/metrics")
+@bp.get("/metrics", strict_slashes=False)
 def metrics() -> Response:
     """Prometheus text format (all gunicorn workers together)."""
     return Response(generate_latest(registry_to_read(current_app)), content_type=CONTENT_TYPE_LATEST)
 
 
-@bp.get("/api/v1/stats")
+@bp.get("/api/v1/stats", strict_slashes=False)
 def stats() -> Response:
     """The dashboard's numbers: cumulative counts and histogram buckets, computed from the same metrics."""
     st = current_app.extensions["braintumor"]
