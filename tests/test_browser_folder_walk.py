@@ -10,9 +10,11 @@ from dicom_factory import make_dicom
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_errors import os_drop
 from test_browser_folders import WATCH_SENT, drop_and_read_notes, glioma_page
+from test_image_refusals import _other_formats
 
 from braintumor.dicom_sniff import NOT_SCAN_SUFFIXES
-from braintumor.folder_notes import left_out_kind
+from braintumor.folder_notes import left_out_as, left_out_kind
+from braintumor.image_headers import OTHER_FORMAT_SIGNATURES
 from braintumor.volume_io import _scan_folder, plan_inputs
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
@@ -80,22 +82,33 @@ def test_a_dcm_file_is_one_of_its_folders_series_whatever_its_bytes(server, chro
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+#: First bytes of each format not read (test_image_refusals'), and of files that only nearly are one.
+OTHER_FORMAT_HEADS = [
+    *(data[:132] for data in _other_formats().values()), b"\0\0\0\x18ftypmif1", b"8BPS\0\1" + bytes(20),
+    b"GIF89a" + bytes(100), b"GIF89a\1\0\0\0", b"GIF87a", b"P5 is a text file\n", b"P1\n# a\n# b\n4 4", b"P7\nWIDTH 4",
+    b"P2\xa04 4", b"\0\0\1\0\0\0" + bytes(40), b"\0\0\1\0\0\1" + bytes(10), b"\0\0\1\0\1\1" + bytes(10),
+    b"\0\0\0\x0cjP  \r\n\x87", b"\xff\x0a", b"\xff\x4f\xff"]
 
 
 def test_the_page_and_the_cli_note_the_same_files_left_out(server, chromium):
-    """Which files a walk passes over are worth a note (folder_notes.left_out_kind; folders.js leftOutKind, a copy,
-    as the bytes are read in the browser): the same answer for each name and first bytes."""
+    """Which files a walk passes over are worth a note (folder_notes.left_out_as; folders.js leftOutAs, as the bytes
+    are read in the browser): the same answer for each name and first bytes, a format not read named alike by its
+    ending or its bytes (the page runs the server's patterns, image_headers.OTHER_FORMAT_SIGNATURES: it knew a GIF
+    named IM0001 by no ending, and counted it "not an image")."""
     names = ["a.zip", "A.ZIP", "x.hdr", "x.HDR.gz", "x.img", "x.Img.gz", "x.hdr.txt", "scan", "scan.1", "notes.md",
-             "DICOMDIR", "dicomdir", "DICOMDIR.txt", "a.gif", "x.PGM", "y.heic", "z.psd", "x.gif.txt", ".gif", "x."]
+             "DICOMDIR", "dicomdir", "DICOMDIR.txt", "a.gif", "x.PGM", "y.heic", "z.psd", "x.gif.txt", ".gif", "x.",
+             "IM0001"]
     heads = [PNG, b"\xff\xd8\xff\xe0", b"\xff\xd8", b"II*\x00", b"MM\x00*", b"II\x00*", b"RIFF\0\0\0\0WEBPVP8 ",
-             b"RIFF\0\0\0\0WAVE", b"", bytes(132), b"PK\x03\x04"]
+             b"RIFF\0\0\0\0WAVE", b"", bytes(132), b"PK\x03\x04", *OTHER_FORMAT_HEADS]
     cases = [(name, head) for name in names for head in heads]
     page, problems = open_page(chromium, server, 1024, 800)
-    page_says = page.evaluate("cs => cs.map(c => window.braintumorFolders.leftOutKind(c[0], new Uint8Array(c[1]), "
-                              "JSON.parse(document.getElementById('upload-form').dataset.unreadFormats).endings))",
+    page_says = page.evaluate("cs => cs.map(c => window.braintumorFolders.leftOutAs(c[0], new Uint8Array(c[1]), "
+                              "JSON.parse(document.getElementById('upload-form').dataset.unreadFormats)))",
                               [[name, list(head)] for name, head in cases])
-    assert [c for c, js in zip(cases, page_says, strict=True) if left_out_kind(*c) != js] == []
+    assert [c for c, js in zip(cases, page_says, strict=True) if left_out_as(*c) != js] == []
     assert {left_out_kind(*c) for c in cases} == {"dicomdir", "zip", "pair", "image", "other", None}  # each is tried
+    named = {left_out_as("IM0001", head) for head in OTHER_FORMAT_HEADS}  # each format, and near misses as none
+    assert named == {None} | {f"other:{name}" for name, _ in OTHER_FORMAT_SIGNATURES}
     assert problems == []
     page.close()
 
@@ -183,5 +196,34 @@ def test_files_of_formats_not_read_are_noted_as_the_cli_notes_them(server, chrom
     sync_api.expect(page.locator("#page-status")).to_have_text(
         f"Only 4 GIF files in the dropped folder, a format braintumor does not read: {convert.format('them')}.",
         timeout=30_000)
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
+
+
+def test_a_file_of_a_format_not_read_without_an_ending_is_noted_by_its_bytes(server, chromium, tmp_path):
+    """A GIF or a JPEG 2000 named IM0001 (no ending, as a PACS names files) in a dropped folder was counted "not an
+    image or a scan (1 with no ending)", while braintumor predict named its format by its bytes: the page now runs the
+    server's patterns over the first bytes it reads anyway (to look for DICOM), and says what the CLI says."""
+    folder = tmp_path / "mri"
+    folder.mkdir()
+    formats = _other_formats()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    (folder / "IM0001").write_bytes(formats["GIF"])
+    (folder / "b.gif").write_bytes(b"x")
+    (folder / "IM0002").write_bytes(formats["JPEG 2000"])
+    (folder / "notes").write_text("P1 is the first patient")  # a text is no Netpbm image
+    cli: list[str] = []
+    assert list(plan_inputs([folder], cli.append)) == [folder / "a.png"]
+    page, problems = watched_page(chromium, server)
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
+    convert = ("a format braintumor does not read: convert {} to PNG (lossless, 8- or 16-bit) or to JPEG, BMP, TIFF "
+               "or WebP")
+    assert notes == [
+        "Skipped 1 file in the dropped folder that is not an image or a scan (1 with no ending).",
+        f"Skipped 2 GIF files in the dropped folder (mri/IM0001, mri/b.gif), {convert.format('them')}.",
+        f"Skipped 1 JPEG 2000 file in the dropped folder (mri/IM0002), {convert.format('it')}."]
+    assert [n.replace(f"{folder}/", "mri/").replace(f" in {folder} (", " in the dropped folder (") for n in cli] == [
+        "note: s" + n[1:-1] for n in notes[1:]]  # the CLI's notes: the same words
+    assert sent_names(page) == [["a.png"]]
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()

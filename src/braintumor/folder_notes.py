@@ -45,8 +45,8 @@ def left_out_kind(name: str, head: bytes) -> str | None:
     """Why a file that a folder walk passed over (not hidden, no image ending, not DICOM nor NIfTI) is worth a note:
     ``"dicomdir"`` (by its name, which the standard fixes), ``"zip"``, ``"pair"``, ``"image"`` (bytes of a format we
     read), ``"other"`` (a format we do not: :func:`other_format_notes`), or None for a file no one expects read.
-    ``head``: its first bytes (132). static/folders.js leftOutKind is a copy, for a folder dropped on the page
-    (tests/test_browser_folder_walk.py), but it knows an unread format by its ending only (docs/WEB.md)."""
+    ``head``: its first bytes (132). static/folders.js leftOutAs is a copy, for a folder dropped on the page
+    (tests/test_browser_folder_walk.py); it knows an unread format by its bytes with image_headers' own patterns."""
     kind = left_out_as(name, head)
     return kind and kind.partition(":")[0]
 

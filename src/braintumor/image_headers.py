@@ -97,30 +97,36 @@ def _tiff_variant(data: bytes) -> str | None:
 #: ISO base media (HEIF) brands -> the format a file of that brand is, as its user knows it.
 _HEIF_BRANDS: dict[bytes, str] = {b"avif": "AVIF", b"avis": "AVIF", b"heic": "HEIC", b"heix": "HEIC", b"heim": "HEIC",
                                   b"heis": "HEIC", b"hevc": "HEIC", b"hevx": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF"}
-#: A Netpbm header: its magic number, then (after comments) a width; PAM's (P7) says WIDTH.
-_NETPBM = re.compile(rb"P[1-6](?:\s|#[^\n]*\n)+\d|P7\s")
+#: Whitespace as Python's bytes ``\s`` means it, spelled out: JavaScript's ``\s`` also takes byte A0 (no-break space).
+_SPACE = rb"[ \t\n\r\x0b\x0c]"
+
+#: Image formats we do not read, by their first bytes: (format, pattern matched at the start of the file's first 256
+#: bytes), the first that matches naming it. Strict enough not to take a damaged file or a text for one: a GIF's
+#: screen has a size, a Netpbm header (after comments) a width, an icon 1 to 256 images.
+#: One list for the CLI and the page: the page's folder walk (static/folders.js) gets these patterns from the server
+#: (web/pages.py) and runs them over the same bytes, so they are written in the syntax Python's and JavaScript's
+#: regular expressions read alike (bytes as \xNN escapes; no ``.``, ``\s``, ``\d`` nor flags), and
+#: tests/test_browser_folder_walk.py runs them through both.
+OTHER_FORMAT_SIGNATURES: tuple[tuple[str, bytes], ...] = (
+    ("GIF", rb"GIF8[79]a(?!\x00\x00|[\x00-\xff]{2}\x00\x00)"),
+    ("JPEG 2000", rb"\x00\x00\x00\x0cjP  \r\n\x87\n|\xff\x4f\xff\x51"),
+    ("JPEG XL", rb"\x00\x00\x00\x0cJXL \r\n\x87\n|\xff\x0a"),
+    *((name, rb"[\x00-\xff]{4}ftyp(?:" + b"|".join(b for b, n in _HEIF_BRANDS.items() if n == name) + b")")
+      for name in dict.fromkeys(_HEIF_BRANDS.values())),
+    ("Netpbm (PGM, PPM, PBM or PAM)", rb"P[1-6](?:" + _SPACE + rb"|#[^\n]*\n)+[0-9]|P7" + _SPACE),
+    ("Windows icon (ICO)", rb"\x00\x00\x01\x00(?:[\x01-\xff]\x00|\x00\x01)[\x00-\xff]{3}\x00"),
+    ("Photoshop (PSD)", rb"8BPS\x00\x01"),
+)
+_OTHER_FORMATS = tuple((name, re.compile(pattern)) for name, pattern in OTHER_FORMAT_SIGNATURES)
 
 
 def other_format(data: bytes) -> str | None:
-    """Which image format we do not read a file is, by its first bytes, or None: a GIF, a JPEG 2000, a phone's HEIC,
-    a PGM were all "not a recognised image", which left the user wondering what was wrong with a good file. Named
-    only by signatures strict enough not to take a damaged file or a text for one (a GIF's screen has a size). A folder
-    walk names them by their ending (:data:`braintumor.image_files.OTHER_FORMAT_ENDINGS`, in these names)."""
-    if data[:6] in (b"GIF87a", b"GIF89a") and data[6:8] != b"\0\0" and data[8:10] != b"\0\0":
-        return "GIF"
-    if data.startswith((b"\0\0\0\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")):
-        return "JPEG 2000"
-    if data.startswith((b"\0\0\0\x0cJXL \r\n\x87\n", b"\xff\x0a")):
-        return "JPEG XL"
-    if data[4:8] == b"ftyp" and (name := _HEIF_BRANDS.get(data[8:12])):
-        return name
-    if _NETPBM.match(data[:256]):
-        return "Netpbm (PGM, PPM, PBM or PAM)"
-    if data.startswith(b"\0\0\1\0") and 0 < int.from_bytes(data[4:6], "little") <= 256 and data[9:10] == b"\0":
-        return "Windows icon (ICO)"
-    if data.startswith(b"8BPS\0\1"):
-        return "Photoshop (PSD)"
-    return None
+    """Which image format we do not read a file is, by its first bytes (:data:`OTHER_FORMAT_SIGNATURES`), or None: a
+    GIF, a JPEG 2000, a phone's HEIC, a PGM were all "not a recognised image", which left the user wondering what was
+    wrong with a good file. A folder walk names them by their ending first
+    (:data:`braintumor.image_files.OTHER_FORMAT_ENDINGS`, in these names)."""
+    head = data[:256]
+    return next((name for name, signature in _OTHER_FORMATS if signature.match(head)), None)
 
 
 def other_format_text(data: bytes) -> str | None:

@@ -11,6 +11,7 @@ from ..classes import display_name
 from ..dicom_sniff import NOT_SCAN_SUFFIXES
 from ..folder_notes import LEFT_OUT_KINDS, LEFT_OUT_WHY
 from ..image_files import OTHER_FORMAT_ENDINGS
+from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..predictor import probability_text
 from ..series import csv_columns, printable, turned
@@ -42,9 +43,12 @@ def _globals() -> dict:
             "max_scan_bytes": MAX_VOLUME_BYTES, "not_scan_suffixes": " ".join(sorted(NOT_SCAN_SUFFIXES)),
             "left_out_why": {kind: LEFT_OUT_WHY[kind].format(each="drop or choose each one itself")
                              for kind in LEFT_OUT_KINDS if kind != "special"},
-            # the endings of image formats not read and what a note says of them, one file, several, of several formats
-            "unread_formats": {"endings": OTHER_FORMAT_ENDINGS, "words": [unread_format_text(n, f)
-                                                                          for n, f in ((1, 1), (2, 1), (2, 2))]}}
+            # the endings and first bytes of image formats not read (image_headers' patterns, which the page runs as
+            # they are), and what a note says of them, one file, several, of several formats
+            "unread_formats": {"endings": OTHER_FORMAT_ENDINGS,
+                               "signatures": [[name, pattern.decode("ascii")]
+                                              for name, pattern in OTHER_FORMAT_SIGNATURES],
+                               "words": [unread_format_text(n, f) for n, f in ((1, 1), (2, 1), (2, 2))]}}
 
 
 @bp.app_template_global("turned")

@@ -71,9 +71,10 @@ window.braintumorFolders = (function () {
   }
 
   // Why a file the walk passed over (no image ending, not DICOM nor NIfTI) is worth a note, as folder_notes.
-  // left_out_kind tells it (tests/test_browser_folder_walk.py asks both): "dicomdir" (an export's index, by its name),
+  // left_out_as tells it (tests/test_browser_folder_walk.py asks both): "dicomdir" (an export's index, by its name),
   // "zip", "pair" (half of a .hdr/.img pair: nifti_header.PAIR_IMAGE_ENDINGS), "image" (an image format's first
-  // bytes), "other" (an ending of ``endings``, formats not read: image_files.OTHER_FORMAT_ENDINGS, from the page), or
+  // bytes), "other:GIF" (a format not read, by an ending of ``formats.endings``, image_files.OTHER_FORMAT_ENDINGS, or
+  // else by its first bytes: the server's patterns, image_headers.OTHER_FORMAT_SIGNATURES, both from the page), or
   // null for a file no one expects read.
   const PAIR = /\.(hdr|hdr\.gz|img|img\.gz)$/i;
   const IMAGE_STARTS = [[0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0x49, 0x49, 0x2a, 0],
@@ -81,13 +82,19 @@ window.braintumorFolders = (function () {
   function startsWith(head, bytes, at) {
     return bytes.every(function (b, i) { return head[(at || 0) + i] === b; });
   }
-  function leftOutKind(name, head, endings) {
-    if (name.toUpperCase() === "DICOMDIR") return "dicomdir";
+  function formatOf(head, signatures) {  // the patterns' bytes are \xNN escapes: one character per byte here
+    const text = String.fromCharCode.apply(null, head.subarray(0, 256));
+    const found = (signatures || []).find(function (s) { return new RegExp("^(?:" + s[1] + ")").test(text); });
+    return found ? "other:" + found[0] : null;
+  }
+  function leftOutAs(name, head, formats) {
+    if (name.toLowerCase() === "dicomdir") return "dicomdir";
     if (ZIP.test(name)) return "zip";
     if (IMAGE_STARTS.some(function (start) { return startsWith(head, start); }) ||
         (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8))) return "image";
-    if (Object.prototype.hasOwnProperty.call(endings || {}, suffix(name))) return "other";
-    return PAIR.test(name) ? "pair" : null;
+    const endings = formats.endings || {};
+    if (Object.prototype.hasOwnProperty.call(endings, suffix(name))) return "other:" + endings[suffix(name)];
+    return PAIR.test(name) ? "pair" : formatOf(head, formats.signatures);
   }
 
   function suffix(name) {  // as Path.suffix, lower case: the last dot-part, none for ".x" or "x."
@@ -219,13 +226,13 @@ window.braintumorFolders = (function () {
       // whatever its bytes, as the CLI takes it (one sent alone was a second card beside its series), another file
       // when its bytes say DICOM
       const head = f.given || typed ? null : await headOf(file, notScan);
-      const index = !f.given && name.toUpperCase() === "DICOMDIR";  // never read as a scan, as by the CLI
+      const index = !f.given && name.toLowerCase() === "dicomdir";  // never read as a scan, as by the CLI
       const dicom = !f.given && !index && (DICOM.test(name) || (!typed && isDicomHead(head)));
-      const kind = f.given || typed || dicom ? null : leftOutKind(name, head, formats.endings);
+      const kind = f.given || typed || dicom ? null : leftOutAs(name, head, formats);
       if (f.given || typed || dicom) {
         items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, ""), dicom: dicom });
-      } else if (kind === "other") {  // of a format not read: a note per format, as folder_notes.other_format_notes
-        const format = formats.endings[suffix(name)];
+      } else if (kind && kind.indexOf("other:") === 0) {  // a note per format, as folder_notes.other_format_notes
+        const format = kind.slice(6);
         (other[format] = other[format] || []).push(f.entry.fullPath.replace(/^\//, ""));
       } else if (kind) {  // looks like an input: named in a note saying how to have it read, as the CLI's
         passed[kind].push(f.entry.fullPath.replace(/^\//, ""));
@@ -275,5 +282,5 @@ window.braintumorFolders = (function () {
   }
 
   return { dropped: dropped, hasFolder: hasFolder, walk: walk, stepDown: stepDown, isDicomHead: isDicomHead,
-    leftOutKind: leftOutKind, MAX_TAKEN: MAX_TAKEN };
+    leftOutAs: leftOutAs, MAX_TAKEN: MAX_TAKEN };
 })();
