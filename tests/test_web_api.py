@@ -83,6 +83,21 @@ def test_a_heatmap_value_it_does_not_know_is_a_400_not_silently_off(client, test
         assert r.status_code == 200 and ("heatmap_png_base64" in r.get_json()["results"][0]) == maps, ok
 
 
+@pytest.mark.parametrize(("query", "named"), [
+    ("?heatmaps=1", "?heatmaps is not a parameter"), ("?filename=scan.jpg&heatmap=1", "?filename is not a parameter"),
+    ("?heat_map=1&a=2&b&c", "?a, ?b, ?c and 1 more are not parameters"),
+    ("?" + "x" * 100, f"?{'x' * 40}... is not a parameter")])
+def test_a_query_parameter_it_does_not_take_is_a_400_not_ignored(client, test_images, query, named):
+    """?heatmaps=1 (a typo) gave no heat maps and no word, as ?heatmap=ture did; ?filename= (no such parameter: a raw
+    body is named by Content-Disposition) named nothing. Each is a 400 naming the parameter, before the body is read."""
+    r = post(client, [("a.jpg", test_images["pituitary"][0].read_bytes())], query=query)
+    assert r.status_code == 400 and r.get_json() == {"error": f"{named} of this route: it takes ?heatmap=1 or 0 only "
+                                                              "(a file sent as the whole body is named by its "
+                                                              "Content-Disposition header, not in the URL)"}
+    for ok in ("?heatmap=1&", "?&&", "?heatmap=0"):  # empty pairs are no parameter
+        assert post(client, [("a.jpg", test_images["pituitary"][0].read_bytes())], query=ok).status_code == 200, ok
+
+
 #: What a Mac leaves beside scan.dcm as ._scan.dcm: 4 KB of resource fork, "not a recognised image" until 2026-12-07.
 APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 4072
 
@@ -162,7 +177,7 @@ def test_one_file_can_be_the_whole_body(client, test_images):
         r = client.post("/api/v1/predict?heatmap=1", data=data, content_type=ctype, headers=named)
         assert r.status_code == 200 and r.get_json() == multipart, ctype
     r = client.post("/api/v1/predict?name=SMITH_JOHN.jpg", data=data, content_type="image/jpeg")  # URLs are logged
-    assert r.status_code == 200 and r.get_json()["results"][0]["path"] == "upload-1"
+    assert r.status_code == 400 and r.get_json()["error"].startswith("?name is not a parameter")  # the name, not SMITH
     r = client.post("/api/v1/predict", data=b"not an image", content_type="image/jpeg",
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''..%2F..%2Fetc%2Fp%C3%A4sswd"})
     assert r.status_code == 400 and r.get_json()["results"] == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from ..wording import listed
 from .inference import model_card, read_uploads, state, status_for
 from .monitoring import observe_results
 from .openapi import openapi_document
@@ -49,8 +50,18 @@ def healthz():
                    model_version=clf.metadata.get("model_version", "unknown"))
 
 
+#: The query parameters ``POST /api/v1/predict`` takes.
+PREDICT_PARAMETERS = frozenset({"heatmap"})
+
+
 def _heatmap_asked() -> bool:
-    """``?heatmap=``: a value it does not know (``?heatmap=ture``) or two that disagree are an error, not 'off'."""
+    """``?heatmap=``: a value it does not know (``?heatmap=ture``) or two that disagree are an error, not 'off'; so is
+    a parameter it does not take (``?heatmaps=1``, ``?filename=scan.jpg``), which was ignored without a word."""
+    if unknown := sorted(set(request.args) - PREDICT_PARAMETERS):
+        names = listed(["?" + (name if len(name) <= 40 else name[:40] + "...") for name in unknown])
+        raise BadRequest(f"{names} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of this "
+                         "route: it takes ?heatmap=1 or 0 only (a file sent as the whole body is named by its "
+                         "Content-Disposition header, not in the URL)")
     values = {v.lower() for v in request.args.getlist("heatmap")}
     if not values <= _TRUE | _FALSE or (values & _TRUE and values & _FALSE):
         raise BadRequest("?heatmap takes 1 or 0 (true/false, yes/no, on/off), once")

@@ -238,16 +238,16 @@ def openapi_document(st: WebState) -> dict:
         "summary": "Classify brain MRI slices",
         "description": (
             f"Multipart upload, field `{FIELD}`, repeatable (at most {st.max_files} files, {st.max_upload_mb} MB in "
-            "all); or "
-            f"one file as the whole body (Content-Type {', '.join(raw_types)}; a Content-Disposition filename "
-            "names it in the results). "
+            f"all); or one file as the whole body (Content-Type {', '.join(raw_types)}; a Content-Disposition "
+            "filename names it in the results). "
             "The file type is sniffed from the content (JPEG, PNG, BMP, TIFF, WebP; DICOM, NIfTI, a zip of a "
             f"DICOM series), never from the name. A volume gives one record per slice (`slice`, 0-based; at most "
             f"{st.max_slices} slices per request) and a summary under `series`. "
             "Status: 200 when at least one file was classified (the others carry an `error`); 400 when none "
             "could be (e.g. a single bad file: `results` says why), or when the request has no files, the "
-            "wrong field, too many files, or a multipart body it cannot read (`error` says which); 413 when the "
-            "request is too large; 415 when the body is neither multipart nor one of the types above, or compressed."
+            "wrong field, too many files, a multipart body it cannot read, or a query parameter other than "
+            "`heatmap` (`error` says which); 413 when the request is too large; 415 when the body is neither "
+            "multipart nor one of the types above, or compressed."
         ),
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
                         "description": "1 to add heatmap_png_base64 and image_png_base64 to each classified file",
