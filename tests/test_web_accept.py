@@ -63,3 +63,21 @@ def _count(client, endpoint: str, status: str) -> float:
     return sum(s.value for f in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))
                for s in f.samples if s.name == "braintumor_http_requests_total"
                and s.labels == {"endpoint": endpoint, "status": status})
+
+
+def test_a_host_header_no_url_can_be_built_for_is_a_400_that_says_so_never_a_traceback(client, caplog):
+    """Werkzeug cannot build URLs for a Host with an empty or over-63-character part (``Host: .example.com``): the
+    error page's links then raised, a traceback in the log and the server's own 500 page for any path off the API; the
+    API said "The browser (or proxy) sent a request that this server could not understand". Now a sentence, as JSON
+    for the API and as text elsewhere (no page: its links cannot be built)."""
+    said = ("the request's Host header is not a valid host name: a dot-separated part of it is empty, longer than 63 "
+            "characters, or not allowed in a name")
+    for host in (".example.com", "a" * 64 + ".example.com", "scanner..local"):
+        for path in ("/", "/nothing", "/dashboard", "/static/app.js"):
+            r = client.get(path, headers={"Host": host})
+            assert (r.status_code, r.mimetype, r.get_data(as_text=True)) == (400, "text/plain", said + "\n"), path
+            assert r.headers["X-Content-Type-Options"] == "nosniff"
+        for path in ("/api/v1/model", "/healthz", "/metrics"):
+            r = client.get(path, headers={"Host": host})
+            assert (r.status_code, r.get_json()) == (400, {"error": said}), path
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []

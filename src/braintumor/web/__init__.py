@@ -13,7 +13,7 @@ import secrets
 from typing import IO
 
 from flask import Flask, Request, Response, jsonify, render_template, request
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadHost, BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from ..cli_checks import check_upload_mb
@@ -204,6 +204,8 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
             return jsonify(error=message), code, headers
+        if isinstance(exc, BadHost):  # no URL can be built for this host, so no page (its links): the page's render
+            return Response(message + "\n", code, headers, mimetype="text/plain")  # raised, and the server's 500 page
         page = render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"])
         return page, code, headers
 
@@ -231,4 +233,7 @@ def _message(exc: HTTPException) -> str:
         return "not found"
     if exc.code == 405:
         return f"method {request.method} not allowed here"
+    if isinstance(exc, BadHost):
+        return ("the request's Host header is not a valid host name: a dot-separated part of it is empty, longer than "
+                "63 characters, or not allowed in a name")
     return exc.description or (exc.name or "bad request").lower()
