@@ -24,6 +24,7 @@ from ..prediction import INTENDED_USE, limitations
 from ..predictor import REVIEW_BELOW, Classifier
 from ..volume_io import MAX_SLICES
 from ..wording import input_error
+from .multipart_errors import form_under_another_type
 
 #: Most files accepted in one request (more -> 400).
 MAX_FILES: int = 32
@@ -119,6 +120,8 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
                 raise RequestEntityTooLarge()
             if not data:
                 raise BadRequest("the request body is empty: send the file's bytes as the body")
+            if said := form_under_another_type(data, req.mimetype):
+                raise BadRequest(said)
             # its name from Content-Disposition, never from the URL: access logs keep the request line, and file
             # names can hold patients' names
             header = req.headers.get("Content-Disposition", "")

@@ -9,6 +9,7 @@ not hold, a body cut short, or a file name that is not UTF-8. A body over 500 kB
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any
 
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -23,6 +24,22 @@ CUT_SHORT = ("the multipart body ends before its closing boundary: it was cut sh
 NO_DISPOSITION = "a part of the multipart body has no Content-Disposition header (the one that names its field)"
 NOT_UTF8 = ("a part's headers are not UTF-8 text (a file name in another encoding?): send file names in UTF-8, or "
             "name the file in ASCII (curl: -F 'file=@scan.jpg;filename=scan.jpg')")
+
+#: A multipart body's start: (a line break,) a delimiter line, then part headers, one of them Content-Disposition:
+#: form-data, or attachment as curl writes it with -F under a Content-Type of another kind.
+_FORM_BODY = re.compile(rb"(?:\r?\n)?--[^\r\n]{1,70}\r?\n(?:[^\r\n:]+:[^\r\n]*\r?\n){0,8}?"
+                        rb"content-disposition:[ \t]*(?:form-data|attachment)[ \t]*;", re.IGNORECASE)
+
+
+def form_under_another_type(body: bytes, mimetype: str) -> str | None:
+    """Why a body sent as one file (``Content-Type: image/jpeg``, ``application/octet-stream``) is a multipart form,
+    or None: a Content-Type set by hand over curl's ``-F`` or a session's headers over ``requests``' ``files=``, whose
+    good image was "not a recognised image or scan"."""
+    if not _FORM_BODY.match(body[:2048]):
+        return None
+    return (f"the body is a multipart form (a file upload), but its Content-Type says {mimetype[:60]}: let the HTTP "
+            "client set a form upload's Content-Type itself (multipart/form-data, with its boundary), or send the "
+            "file's bytes alone as the body")
 
 
 class DelimiterWatch:
