@@ -211,12 +211,13 @@ def test_web_md_says_which_paths_answer_errors_in_json():
     from braintumor.web import create_app
 
     client = create_app(classifier=Classifier.load(threads=1)).test_client()
-    for method, path in (("get", "/api/v1/nope"), ("delete", "/healthz"), ("post", "/metrics")):
+    for method, path in (("get", "/api/v1/nope"), ("delete", "/healthz"), ("post", "/metrics"), ("get", "/api"),
+                         ("delete", "/healthz/")):
         assert getattr(client, method)(path).get_json()["error"], path
     page = client.get("/nope")
     assert page.status_code == 404 and page.mimetype == "text/html" and b"not found" in page.data
     row = next(line for line in (REPO / "docs/WEB.md").read_text().splitlines() if line.startswith("| 404, 405, 500"))
-    assert "`/api/`" in row and "another path gets the page" in row
+    assert all(said in row for said in ("`/api/`", "`/api` itself", "trailing slash", "another path gets the page"))
 
 
 def test_readme_dates_the_committed_report_as_its_metrics_do():

@@ -25,6 +25,10 @@ def test_an_error_off_the_api_is_json_for_a_client_that_asks_for_json(client):
     for accept in ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "*/*", None):
         r = client.get("/nothing", headers={"Accept": accept} if accept else {})
         assert r.status_code == 404 and r.mimetype == "text/html", accept
+        for path in ("/api", "/api/"):  # the API's root, as curl asks it (*/*): its page was HTML
+            r = client.post(path, headers={"Accept": accept} if accept else {})
+            assert (r.status_code, r.get_json()) == (404, {"error": "not found"}), (path, accept)
+        assert client.get("/apis", headers={"Accept": accept} if accept else {}).mimetype == "text/html"
 
 
 MACHINE_ROUTES = ("/healthz", "/metrics", "/api/v1/model", "/api/v1/openapi.json", "/api/v1/stats")

@@ -132,8 +132,10 @@ class InMemoryRequest(Request):
 def _wants_json() -> bool:
     """JSON errors for the API's paths, and for a client whose Accept ranks JSON above HTML (a wrong base URL got an
     HTML page); a browser (text/html first) and curl (``*/*``: a tie, the page's) get the page. ``/healthz/`` too: the
-    machine routes take a trailing slash (``strict_slashes=False``), and its 405 was the HTML page."""
-    if request.path.startswith("/api/") or request.path.rstrip("/") in ("/healthz", "/metrics"):
+    machine routes take a trailing slash (``strict_slashes=False``), and its 405 was the HTML page. ``/api`` too (a
+    base URL cut short got the page)."""
+    path = request.path.rstrip("/")
+    if path.startswith("/api/") or path in ("/api", "/healthz", "/metrics"):
         return True
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
