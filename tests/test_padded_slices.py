@@ -88,3 +88,23 @@ def test_padding_under_a_negative_slope_is_left_out_as_under_a_positive_one():
     assert np.array_equal(_slice(_scaled(high, -1.0, 0.0), "h.nii"), _slice(_scaled(-high, 1.0, 0.0), "h.nii"))
     zero, _ = _head(0)  # no padding: the negative's levels
     assert np.array_equal(_slice(_scaled(zero, -1.0, 0.0), "z.nii"), _before(-zero))
+
+
+def test_dicom_padding_under_a_negative_rescale_slope_is_left_out_as_under_a_positive_one():
+    """DICOM as NIfTI: -32768 around a head stored under Rescale Slope -1 is the brightest value once rescaled, and the
+    head came out in a handful of gray levels on white. Now the same rescaled head gives the same slice under either
+    slope, and the same stored head under -1 the mirror of its levels (the values are what they are: no MONOCHROME1
+    inversion), padding black in both; so is a Pixel Padding Value's."""
+    arr, disk = _head(-32768)
+    want = _slice(make_dicom(arr, RescaleSlope=1, RescaleIntercept=0), "p.dcm")
+    assert len(np.unique(want[disk])) > 100 and not want[~disk].any()
+    stored = np.where(disk, 1000 - arr, -32768).astype(np.int16)
+    assert np.array_equal(_slice(make_dicom(stored, RescaleSlope=-1, RescaleIntercept=1000), "n.dcm"), want)
+    mirrored = _slice(make_dicom(np.where(disk, -arr, -32768).astype(np.int16)), "m.dcm")
+    assert np.array_equal(_slice(make_dicom(arr, RescaleSlope=-1, RescaleIntercept=0), "s.dcm"), mirrored)
+    assert mirrored[disk][np.argmax(arr[disk])] == 0 and not mirrored[~disk].any()
+    head, disk = _head(-1000, 0, 2000)
+    ds = make_dataset(head, RescaleSlope=-1, RescaleIntercept=0)
+    ds.add_new(0x00280120, "SS", -1000)  # (0028,0120) Pixel Padding Value: 1000 once rescaled, above the head
+    gray = _slice(to_bytes(ds), "v.dcm")
+    assert gray[disk].min() == 0 and gray[disk].max() == 255 and not gray[~disk].any()

@@ -2,7 +2,8 @@
 
 Pixel values go through the modality LUT (Rescale Slope/Intercept), then the VOI LUT or the
 window (Window Center/Width) when the file has one — the display the scanner chose — else a
-robust percentile stretch; MONOCHROME1 is inverted. A slice stored mirrored or transposed is turned to
+robust percentile stretch, padding left out (under a negative slope, found in the values as stored);
+MONOCHROME1 is inverted. A slice stored mirrored or transposed is turned to
 the conventional view by its Image Orientation (Patient) (:mod:`braintumor.dicom_orientation`).
 Compressed pixel data is decoded by pydicom's plugins: GDCM (python-gdcm) for JPEG, JPEG Lossless,
 JPEG-LS and JPEG 2000, Pillow as a second JPEG/JPEG 2000 decoder, pydicom itself for RLE, and GDCM again for 12-bit
@@ -34,7 +35,7 @@ from .dicom_orientation import Turn, display_turn
 from .dicom_voi import apply_table, voi_table
 from .image_io import ImageError
 from .quiet_libraries import quiet_libraries, quiet_loggers
-from .slice_pixels import robust_uint8, scale_to_uint8, square_pixels
+from .slice_pixels import falling_uint8, robust_uint8, scale_to_uint8, square_pixels
 from .volume_io import Slice
 
 # Validation warnings quote element values (a patient's name among them): never produce them.
@@ -143,6 +144,13 @@ def _rescaled(view: Dataset) -> bool:
     return "ModalityLUTSequence" in view or (slope not in (None, 1.0)) or (intercept not in (None, 0.0))
 
 
+def _falling(view: Dataset) -> bool:
+    """Whether the rescaled values fall as the stored ones rise (a negative Rescale Slope, no Modality LUT Sequence):
+    padding is then looked for in the values as stored (:func:`braintumor.slice_pixels.falling_uint8`)."""
+    slope = header_number(view.get("RescaleSlope"))
+    return "ModalityLUTSequence" not in view and slope is not None and slope < 0
+
+
 def _padded(arr: np.ndarray, view: Dataset) -> np.ndarray | None:
     """The stored pixels the header names padding (Pixel Padding Value, through Pixel Padding Range Limit when given),
     left out of the stretch's percentiles; None without it, or with one that cannot be read (never the slice's loss)."""
@@ -180,8 +188,11 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
             out = arr  # 8-bit data without a window: the pixels are the display (as a JPEG's are)
         else:
             values = apply_modality_lut(arr, view) if _rescaled(view) else arr
-            out = scale_to_uint8(_voi(values, view, lut), *window) if window else \
-                robust_uint8(values, _padded(arr, view))
+            if window:
+                out = scale_to_uint8(_voi(values, view, lut), *window)
+            else:
+                pad = _padded(arr, view)
+                out = falling_uint8(values, arr, pad) if _falling(view) else robust_uint8(values, pad)
     if pi == "MONOCHROME1":
         out = 255 - out
     return np.ascontiguousarray(out, dtype=np.uint8)

@@ -30,7 +30,7 @@ from .nifti_header import (
 )
 from .nifti_orientation import orientation
 from .nifti_values import ct_values, label_values
-from .slice_pixels import MAX_VOXEL_ASPECT, far_from_square, padding, robust_uint8, square_pixels
+from .slice_pixels import MAX_VOXEL_ASPECT, falling_uint8, far_from_square, robust_uint8, square_pixels
 from .volume_io import (
     MAX_INPUT_PIXELS,
     MAX_VOLUME_BYTES,
@@ -155,7 +155,9 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         # each plane transposed and flipped both ways: rows anterior->posterior (axial) or superior->inferior,
         # columns the patient's right (axial, coronal) or front (sagittal) on the viewer's left, as viewers show them
         plane = planes[k].T[::-1, ::-1]
-        gray = square_pixels(_stretched(plane, negated), rows_mm, cols_mm)
+        # under a negative scl_slope ``plane`` holds the stored values' negatives: padding is found in the values
+        stretched = falling_uint8(plane, np.negative(plane)) if negated else robust_uint8(plane)  # as stored
+        gray = square_pixels(stretched, rows_mm, cols_mm)
         where = float((volume.affine @ np.array([k if a == axis else 0.0 for a in range(3)] + [1.0]))[axis])
         in_file = {"file_axis": "ijk"[stored], "file_index": len(planes) - 1 - k if reversed_ else k}
         slices.append(Slice(np.ascontiguousarray(gray),
@@ -165,18 +167,6 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         notes.append(f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high: "
                      f"resampled to square pixels, the {w}x{h} slices are {new_w}x{new_h}")
     return Volume(display, "nifti", slices, None, tuple(notes))
-
-
-def _stretched(plane: np.ndarray, negated: bool) -> np.ndarray:
-    """A slice's gray levels, its padding found in the values as stored (:func:`braintumor.slice_pixels.padding`):
-    under a negative scl_slope (``negated``: ``plane`` holds the stored values' negatives) int16's -32768 around a head
-    is the brightest value, and it was stretched into the head's levels (a handful of them, under a white
-    background). It is left out of the stretch and shown black, as the same head stored under a positive slope is."""
-    pad = padding(np.negative(plane)) if negated else None
-    if pad is None:
-        return robust_uint8(plane)
-    below = float(plane[~pad].min())  # the padding put below the head: black
-    return robust_uint8(np.where(pad, below - max(1.0, abs(below)), np.asarray(plane, dtype=np.float64)), pad)
 
 
 #: Pixels further from square than this (long side / short side) are said when the slices are resampled: they come out

@@ -64,6 +64,22 @@ def robust_uint8(values: np.ndarray, pad: np.ndarray | None = None) -> np.ndarra
     return scale_to_uint8(arr, lo, hi)
 
 
+def falling_uint8(values: np.ndarray, stored: np.ndarray, pad: np.ndarray | None = None) -> np.ndarray:
+    """:func:`robust_uint8` of ``values`` that fall as the values as ``stored`` rise (a negative rescale slope: DICOM's
+    Rescale Slope, NIfTI's scl_slope), their padding (``pad``, where the header says which, else :func:`padding` of
+    the stored values) put below the rest: int16's -32768 around a head is the brightest value once rescaled, and was
+    stretched into the head's levels (a handful of them, under a white background). It is left out and shown black,
+    as the same values under a positive slope are; the levels are the values' own, not inverted. Without padding:
+    :func:`robust_uint8`'s, padding at the lowest value once rescaled (the stored highest) left out as ever."""
+    if pad is None or not pad.any():
+        pad = padding(np.asarray(stored, dtype=np.float64))  # (float: -32768's distance overflowed int16)
+    if pad is None or pad.all():
+        return robust_uint8(values, pad)
+    arr = np.asarray(values, dtype=np.float64)
+    below = float(arr[~pad].min())  # the padding put below the head: black
+    return robust_uint8(np.where(pad, below - max(1.0, abs(below)), arr), pad)
+
+
 #: Most times one side of a pixel may be longer than the other for a header's pixel size to be believed, when the
 #: slice is the plane the scanner acquired (DICOM's Pixel Spacing): real MR pixels are square or nearly (a reduced
 #: phase field of view gives 2:1 at most); 1 x 1e38 mm made every slice a one-pixel strip, refused as 'extreme aspect
