@@ -227,8 +227,28 @@ def test_tifffiles_16_bit_colour_planes_read_in_each_layout_or_are_refused():
     with pytest.raises(ImageError, match=re.escape("a 16-bit colour TIFF stored plane by plane (PlanarConfiguration "
                                                    "2), of a kind not read here (16-bit unsigned RGB or RGBA, ")):
         read_image(saved(compression="lzma"))
-    with pytest.raises(ImageError, match=r"^image data is corrupt or truncated \(OSError\)$"):
-        read_image(saved()[:-100])  # the last plane's strip past the end, not read from what follows
+    cut = saved()[:-100]  # the last plane's strip past the end, not read from what follows
+    with pytest.raises(ImageError, match=f"^TIFF data is truncated: .* up to byte {len(cut) + 100:,}, and the file "):
+        read_image(cut)
+
+
+def test_a_truncated_compressed_tiff_is_refused_saying_so_with_nothing_from_libtiff_on_stderr(capfd):
+    """A deflate TIFF cut short, its samples interleaved, was "image data is corrupt or truncated (OSError)", and
+    libtiff printed "TIFFFillStrip: Read error on strip 0; got 1336 bytes, expected 2672." on stderr (fd 2: no Python
+    setting silences it). It is refused before libtiff reads it, from a file or a PIL image, saying where it ends."""
+    from braintumor.image_io import ImageError
+
+    head = synthetic_head(96, canvas=(100, 120), offset=(2, 12))
+    for arr in (np.dstack([head, head // 2, 255 - head]), head, _twelve_bit()):
+        data = _tiff16(arr, deflate=True, strips=3)
+        assert read_image(data).shape == arr.shape[:2]
+        cut = data[:-30]
+        said = f"^TIFF data is truncated: its header places pixel data up to byte {len(data):,}, and the file ends "
+        with pytest.raises(ImageError, match=said + f"at byte {len(cut):,}$"):
+            read_image(cut)
+        with pytest.raises(ImageError, match=said):
+            gray_from_memory(Image.open(io.BytesIO(cut)))
+    assert capfd.readouterr().err == ""
 
 
 def test_gray_planes_in_one_tiff_page_are_said_to_be_slices_not_colour():

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from .gray_levels import colour16_uint8, minmax_uint8
-from .image_frames import deep_planes, several_frames, upright, wide_colour
+from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import to_gray
 from .image_io import ImageError, InputInfo, check_pixels
 from .quiet_libraries import quiet_pillow
@@ -158,7 +158,8 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
     width, height = img.size
     check_pixels(width, height)
     with _one_reader(img):
-        if problem := several_frames(img) or deep_planes(img):  # as the same file's bytes are: a stack is not one slice
+        # as the same file's bytes are: a stack is not one slice, a truncated TIFF is said to be
+        if problem := several_frames(img) or deep_planes(img) or cut_short(img):
             raise ImageError(problem)
         try:
             with quiet_pillow():  # a lazily loaded damaged file's warnings: ImageError says what matters

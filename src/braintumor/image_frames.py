@@ -91,6 +91,34 @@ def deep_planes(img: Image.Image) -> str | None:
             "(the usual layout), or as 16-bit grayscale")
 
 
+def cut_short(img: Image.Image) -> str | None:
+    """Why a TIFF whose strips or tiles run past the end of its file is refused before it is decoded, or None. libtiff
+    (Pillow's decoder of a compressed TIFF, and of the planes :func:`_planes` reads) refuses it too, but prints
+    "TIFFFillStrip: Read error on strip 0; got 1336 bytes, expected 2672." on stderr, which Pillow has no setting to
+    turn off (it sets libtiff's warning handler, not its error handler), beside the file's one line. Uncompressed
+    strips are Pillow's own to read: it reads what it needs of an overstated count, and says nothing of a short one
+    ("image file is truncated")."""
+    tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
+    fp = getattr(img, "fp", None)
+    if tags is None or fp is None or not (any(t[0] == "libtiff" for t in img.tile) or _readable_planes(tags)):
+        return None
+    at = fp.tell()
+    try:
+        size = fp.seek(0, io.SEEK_END)
+    finally:
+        fp.seek(at)
+    if (end := _data_end(tags)) <= size:
+        return None
+    return (f"TIFF data is truncated: its header places pixel data up to byte {end:,}, and the file ends at byte "
+            f"{size:,}")
+
+
+def _data_end(tags: Mapping[int, Any]) -> int:
+    """The byte after a TIFF page's last strip or tile, by its offsets and byte counts (0 without them)."""
+    offsets, sizes = (_numbers(tags.get(t, ())) for t in ((324, 325) if 324 in tags else (273, 279)))
+    return max((int(o) + int(n) for o, n in zip(offsets, sizes, strict=False)), default=0)
+
+
 #: Compressions of a 16-bit RGB(A) TIFF stored plane by plane that :func:`_planes` hands Pillow plane by plane:
 #: none, LZW, deflate (both codes), PackBits.
 _PLANE_COMPRESSIONS = (1, 5, 8, 32946, 32773)
@@ -120,7 +148,7 @@ def _planes(data: bytes, tags: Mapping[int, Any]) -> np.ndarray:
     per = len(offsets) // planes
     if per < 1 or per * planes != len(offsets) or len(sizes) != len(offsets):
         raise ValueError("strips or tiles are not as many for each plane")
-    if any(o + n > len(data) for o, n in zip(offsets, sizes, strict=True)):  # else read from the directory after it
+    if _data_end(tags) > len(data):  # else read from the directory after it (refused first: cut_short)
         raise OSError("image file is truncated")
     common = {t: get(t) for t in (256, 257, 259, 266, 274, 278, 317, 322, 323) if get(t) is not None}
     at = len(data) + len(data) % 2  # the new directory, after the file's bytes (a word boundary)

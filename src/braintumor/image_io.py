@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from .image_files import expand_inputs as expand_inputs  # their old home: still imported from here
 from .image_files import is_special_file, read_limited, unreadable_text
 from .image_files import walk_images as walk_images
-from .image_frames import deep_planes, several_frames, upright, wide_colour
+from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .quiet_libraries import quiet_pillow
 
@@ -198,7 +198,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             img = Image.open(buffer, formats=ALLOWED_FORMATS)
             width, height = img.size
             check_pixels(width, height)
-            if problem := several_frames(img) or deep_planes(img):
+            if problem := several_frames(img) or deep_planes(img) or cut_short(img):
                 raise ImageError(problem)
             jpeg_colour = None
             if img.format in ("JPEG", "MPO") and (problem := _scan_problem(buffer.getvalue(), width, height)):  # MPF
