@@ -143,6 +143,33 @@ def test_images_of_few_values_are_not_taken_for_label_maps(stack):
         assert read_volumes(nib.Nifti1Image(data, np.eye(4)).to_bytes(), name="scan.nii")[0].slices
 
 
+def test_a_volume_whose_header_says_label_is_refused_whatever_its_count_of_labels():
+    """intent_code 1002 (NIFTI_INTENT_LABEL) or 1003 (NIFTI_INTENT_NEURONAME) marks a label map: 17 labels changing
+    from voxel to voxel, labels from 100, 3000 labels, one label, were sliced as images (the values alone do not tell
+    them). Values that are not whole numbers under such a header are read as before."""
+    import nibabel as nib
+
+    from braintumor.image_io import ImageError
+
+    rng = np.random.default_rng(0)
+    levels = np.tile(np.arange(17, dtype=np.uint8), 256).reshape(64, 68, 1)
+    many = rng.permutation(np.arange(3000, dtype=np.int16)).reshape(50, 60, 1)
+    cases = ((levels, "label", 17, "0 to 16"), (_labelled().astype(np.int16) + 100, "neuroname", 4, "100 to 104"),
+             (many, "label", 3000, "0 to 2999"), (np.ones((64, 64, 2), np.uint8), "label", 1, "1"))
+    for data, intent, n, span in cases:
+        image = nib.Nifti1Image(data, np.eye(4))
+        assert read_volumes(image.to_bytes(), name="scan.nii")[0].slices  # without the intent: an image
+        image.header.set_intent(intent)
+        code = {"label": "1002, NIFTI_INTENT_LABEL", "neuroname": "1003, NIFTI_INTENT_NEURONAME"}[intent]
+        said = (f"NIfTI header marks its voxels labels (intent_code {code}), and they hold {n} distinct whole "
+                f"number{'s' * (n > 1)}, {span}: a label or segmentation map, not an image; the model reads MRI only")
+        with pytest.raises(ImageError, match="^" + re.escape(said) + "$"):
+            read_volumes(image.to_bytes(), name="seg.nii")
+    halves = nib.Nifti1Image(levels.astype(np.float32) + 0.5, np.eye(4))
+    halves.header.set_intent("label")
+    assert read_volumes(halves.to_bytes(), name="scan.nii")[0].slices
+
+
 def _parcels(codes: list[int], side: int = 128, slices: int = 6) -> np.ndarray:
     """A parcellation as FreeSurfer numbers one, without a file of it: a head of three rings (white matter, a cortex
     ribbon 4 voxels thick, CSF outside) cut into sectors, each ring's sectors numbered from ``codes``."""

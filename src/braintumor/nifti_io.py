@@ -113,7 +113,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
             # slope of 1e38 made the voxels infinite (drawn darkest) and an intercept of -1e38 made every slice blank
             buffer = stream.getbuffer() if gz else data  # (a BytesIO of bytes copies them to lend its buffer)
             raw = np.frombuffer(buffer, dtype, math.prod(spatial), offset).reshape(spatial, order="F")
-            if problem := ct_values(raw, *header.get_slope_inter()) or label_values(raw, *header.get_slope_inter()):
+            scaling, intent = header.get_slope_inter(), int(header["intent_code"])
+            if problem := ct_values(raw, *scaling) or label_values(raw, *scaling, intent):
                 raise ImageError(problem)
             if dtype.kind == "f" and not np.isfinite(raw).any():  # each slice was 'blank or nearly uniform image'
                 raise ImageError("NIfTI voxels are all NaN or infinite: there is no image to classify")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .wording import counted
+
 #: Shares of a volume's voxels at air's Hounsfield units (-1030 to -970) and at soft tissue's (-100 to 100) from which
 #: it is CT, not MRI: CT of a head has air around it (-1000, or -1024 where scanners clip), brain at 20-45 HU, CSF at
 #: 0-15, scalp and muscle at 40-60 and fat near -100; an MRI's values are in arbitrary scanner units, with no reason to
@@ -57,15 +59,22 @@ MAX_REGION_LABELS, MAX_REGION_LABEL = 2048, 65535
 LABEL_REGION_SHARE: float = 0.8
 
 
-def label_values(raw: np.ndarray, slope: float | None, inter: float | None) -> str | None:
+#: The header's intent_code values that mark a volume a label map: NIFTI_INTENT_LABEL (each voxel an index into a
+#: list of labels, as FreeSurfer and FSL atlases write) and NIFTI_INTENT_NEURONAME (an index into NeuroNames).
+LABEL_INTENTS: dict[int, str] = {1002: "NIFTI_INTENT_LABEL", 1003: "NIFTI_INTENT_NEURONAME"}
+
+
+def label_values(raw: np.ndarray, slope: float | None, inter: float | None, intent: int = 0) -> str | None:
     """Why a volume's voxels (scaled by scl_slope and scl_inter) make a label or segmentation map, not an image, or
-    None: distinct whole numbers, 0 (the background) the least, either 2 to :data:`MAX_LABELS` of them to
+    None: whole numbers under a header whose ``intent`` (intent_code) says label (:data:`LABEL_INTENTS`), however
+    many; else distinct whole numbers, 0 (the background) the least, either 2 to :data:`MAX_LABELS` of them to
     :data:`MAX_LABEL` at most, or more in regions of one value (:func:`_alike`). Cut into slices, a tumour mask or a
     FreeSurfer aseg was refused only as 'far from every training slice', with no word of what it is."""
     step = max(1, raw.size // 1_000_000)  # the voxels ct_values decides on
     values = raw.ravel(order="K")[::step]
-    if len(np.unique(values[::max(1, values.size // 4096)])) > MAX_REGION_LABELS:  # an image: told by 4096 voxels
-        return None
+    said = LABEL_INTENTS.get(intent)
+    if not said and len(np.unique(values[::max(1, values.size // 4096)])) > MAX_REGION_LABELS:  # an image: told by
+        return None  # 4096 voxels
     stored = np.unique(values)
     stored = stored[np.isfinite(stored)] if stored.dtype.kind == "f" else stored
     levels = stored.astype(np.float64)
@@ -73,7 +82,14 @@ def label_values(raw: np.ndarray, slope: float | None, inter: float | None) -> s
         levels = levels * slope + (inter or 0.0)
         near = np.round(levels)
         levels = np.where(np.abs(levels - near) <= 1e-6 * np.maximum(1.0, np.abs(near)), near, levels)
-    if len(levels) < 2 or not np.array_equal(levels, np.round(levels)) or levels.min() != 0:  # one value: blank
+    whole = len(levels) > 0 and np.array_equal(levels, np.round(levels))
+    if said and whole:  # a map whatever its count of labels, or its lowest (a map of one region: 1 alone)
+        low, top = float(levels.min()) + 0.0, float(levels.max()) + 0.0  # (+ 0.0: -0.0 said as 0)
+        span = f"{low:g}" if low == top else f"{low:g} to {top:g}"
+        return (f"NIfTI header marks its voxels labels (intent_code {intent}, {said}), and they hold "
+                f"{counted(len(levels), 'distinct whole number')}, {span}: a label or segmentation map, not an image; "
+                "the model reads MRI only")
+    if len(levels) < 2 or not whole or levels.min() != 0:  # one value: blank
         return None
     top = float(levels.max())
     if len(levels) <= MAX_LABELS and top <= MAX_LABEL:
