@@ -37,6 +37,37 @@ def test_nifti_4d_uses_the_first_volume_and_says_so(stack):
     assert np.array_equal(v.slices[0].pixels, robust_uint8(stack[0].astype(np.float32)))
 
 
+def test_a_file_short_of_its_headers_volumes_is_read_and_said_to_be(stack):
+    """A header declaring 32767 volumes (dim[4]) over a file holding one was noted as 'the first of 32767 volumes was
+    used'. As nibabel, which reads such a file's first volume and refuses the rest, the first volume is read; the note
+    says how many the file holds, or (gzip, not inflated past the first) that its size cannot hold them all."""
+    import gzip
+
+    import nibabel as nib
+
+    vol = axial_volume(stack[:3])
+    header = nib.Nifti1Image(vol, np.eye(4)).header
+    header.set_data_shape((*vol.shape, 32767))
+    header["vox_offset"] = offset = 352
+    whole = header.binaryblock + bytes(4) + np.stack([vol, 255 - vol], axis=-1).tobytes(order="F")  # 2 volumes
+    each = vol.nbytes
+    end = offset + 32767 * each
+    want = [s.pixels for s in read_volumes(nifti_bytes(vol, gz=False), name="v.nii")[0].slices]
+    for data, n in ((whole[:offset + each], "1 whole volume"), (whole[:offset + each + each // 2], "1 whole volume"),
+                    (whole, "2 whole volumes")):
+        (v,) = read_volumes(data, name="short.nii")
+        assert v.notes == (f"4-D image: the first volume was used; the header declares 32,767, and the file holds "
+                           f"{n}, ending at byte {len(data):,} where 32,767 would end at byte {end:,} (truncated, or "
+                           "the header's dimensions are wrong)",)
+        assert len(v.slices) == 3 and all(map(np.array_equal, (s.pixels for s in v.slices), want))
+    packed = gzip.compress(whole)
+    (v,) = read_volumes(packed, name="short.nii.gz")
+    assert v.notes == (f"4-D image: the first volume was used; the header declares 32,767, more than the file's "
+                       f"{len(packed):,} compressed bytes can hold (they inflate to {len(packed) * 1032:,} bytes at "
+                       f"most, and 32,767 volumes end at byte {end:,}: truncated, or the header's dimensions are "
+                       "wrong)",)
+
+
 @pytest.mark.parametrize(("name", "n"), [("example4d.nii.gz", 24), ("anatomical.nii", 25)])
 def test_nibabel_bundled_volumes(name, n):
     path = nibabel_file(name)

@@ -39,6 +39,7 @@ from .volume_io import (
     Slice,
     Volume,
 )
+from .wording import counted
 
 
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
@@ -136,7 +137,7 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     except Exception as exc:
         raise ImageError(f"NIfTI voxel data is corrupt or truncated ({exc.__class__.__name__})") from None
     if extra > 1:
-        notes.append(f"{len(shape)}-D image: the first of {extra} volumes was used")
+        notes.append(_volumes_note(len(shape), extra, offset, needed - offset, len(data), gz))
     if plane_note:
         notes.append(plane_note)
     source = "".join(nib.aff2axcodes(affine))
@@ -168,6 +169,28 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         notes.append(f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high: "
                      f"resampled to square pixels, the {w}x{h} slices are {new_w}x{new_h}")
     return Volume(display, "nifti", slices, None, tuple(notes))
+
+
+#: Most times deflate expands its input (258 bytes from 2 bits): no gzip file inflates to more than its size times this.
+DEFLATE_MOST_EXPANSION = 1032
+
+
+def _volumes_note(ndim: int, extra: int, offset: int, volume_bytes: int, size: int, gz: bool) -> str:
+    """The note of a 4-D (or higher) image, of which the first volume is read: a file short of the volumes its header
+    declares (dim[4] 32767 over a file of one) was said to hold 'the first of 32767 volumes'. nibabel reads such a
+    file's first volume too, and refuses the rest ('could the file be damaged?'). Whether a .nii.gz holds them all is
+    known only by inflating them (not done: the first volume is all that is read), unless its size cannot hold them."""
+    end = offset + extra * volume_bytes
+    said = f"{ndim}-D image: the first volume was used; the header declares {extra:,}"
+    if not gz and size < end:
+        held = counted((size - offset) // volume_bytes, "whole volume")
+        return (f"{said}, and the file holds {held}, ending at byte {size:,} where {extra:,} would end at byte "
+                f"{end:,} (truncated, or the header's dimensions are wrong)")
+    if gz and size * DEFLATE_MOST_EXPANSION < end:
+        return (f"{said}, more than the file's {size:,} compressed bytes can hold (they inflate to "
+                f"{size * DEFLATE_MOST_EXPANSION:,} bytes at most, and {extra:,} volumes end at byte {end:,}: "
+                "truncated, or the header's dimensions are wrong)")
+    return f"{ndim}-D image: the first of {extra} volumes was used"
 
 
 #: Pixels further from square than this (long side / short side) are said when the slices are resampled: they come out
