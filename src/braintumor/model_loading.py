@@ -35,7 +35,10 @@ AnyClassifier = TypeVar("AnyClassifier", bound="Classifier")
 def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = None,
                     threads: int | None = None) -> AnyClassifier:
     """``cls.load(path, threads)``: :meth:`braintumor.predictor.Classifier.load` says what it takes and raises."""
-    model_path = resolve_model_path(path) if path else default_model_path()
+    if path is not None and not os.fspath(path):  # Classifier.load(os.environ.get("MODEL", "")) used the shipped one
+        raise ValueError("expected a model file name, got an empty string (None: $BRAINTUMOR_MODEL, else the "
+                         "shipped model)")
+    model_path = default_model_path() if path is None else resolve_model_path(path)
     if not model_path.is_file():  # a run folder given as the model was 'not found'; a stale $BRAINTUMOR_MODEL
         named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
         raise FileNotFoundError(f"{model_path}{named} is a folder: pass an ONNX model file (--model in the CLI)"
