@@ -14,3 +14,26 @@ def test_an_empty_model_name_is_refused_not_read_as_the_shipped_model(monkeypatc
     with pytest.raises(ValueError, match=r"^expected a model file name, got an empty string \(None: "):
         Classifier.load("")
     assert Classifier.load(None).path.name == "braintumor-tumornet-s.onnx"
+
+
+def test_an_empty_image_name_is_refused_as_empty_not_read_as_the_working_folder(clf, tmp_path, monkeypatch):
+    """``Path("")`` is ".": ``predict("")`` said "is a folder, not an image: ." with a hint to predict the folder's
+    images, ``expand_inputs([""])`` (an empty cell of a column of paths) walked the working folder and predicted what
+    it held, and ``read_volumes("")`` read it as a DICOM folder; the CLI refuses an empty name."""
+    from conftest import encode, synthetic_head
+
+    from braintumor import ImageError
+    from braintumor.heatmap import explain
+    from braintumor.image_io import expand_inputs
+    from braintumor.volume_io import read_volumes
+
+    (tmp_path / "slice.png").write_bytes(encode(synthetic_head()))
+    monkeypatch.chdir(tmp_path)
+    for call in (clf.predict, lambda name: explain(clf, name), read_volumes):
+        with pytest.raises(ImageError, match=r"^expected a file (or folder )?name, got an empty string$"):
+            call("")
+    [(_, outcome)] = clf.predict_many([""])
+    assert str(outcome) == "expected a file name, got an empty string"
+    with pytest.raises(ValueError, match=r"^expand_inputs: an empty string names no file or folder$"):
+        list(expand_inputs(["slice.png", ""]))
+    assert [p.name for p in expand_inputs(["."])] == ["slice.png"]  # the folder, named, is still walked

@@ -207,6 +207,8 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
 
 def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     for raw in paths:
+        if isinstance(raw, str) and not raw:  # Path("") is ".": an empty cell of a column of paths walked this folder
+            raise ValueError("expand_inputs: an empty string names no file or folder")
         path = Path(raw)
         if path.is_dir():
             yield from walk_images(path, endings=IMAGE_EXTENSIONS | OTHER_FORMAT_ENDINGS.keys())

@@ -89,6 +89,8 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
             raise ImageError(f"image is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
+        if not os.fspath(source):  # Path("") is "." ("is a folder, not an image: ."): an unset name, an empty cell
+            raise ImageError("expected a file name, got an empty string")
         data = read_file(Path(source), MAX_FILE_BYTES)
     elif callable(getattr(source, "read", None)):
         data = read_stream(source)

@@ -251,6 +251,8 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, display = bytes(source), name or "upload"
     else:
+        if not os.fspath(source):  # Path("") is ".": "no DICOM files found in folder"
+            raise ImageError("expected a file or folder name, got an empty string")
         path = Path(source)
         display = name or str(path)
         if path.is_dir():
