@@ -37,3 +37,20 @@ def test_an_empty_image_name_is_refused_as_empty_not_read_as_the_working_folder(
     with pytest.raises(ValueError, match=r"^expand_inputs: an empty string names no file or folder$"):
         list(expand_inputs(["slice.png", ""]))
     assert [p.name for p in expand_inputs(["."])] == ["slice.png"]  # the folder, named, is still walked
+
+
+def test_explain_refuses_a_folder_or_a_file_of_no_image_format_in_the_words_predict_uses(clf, tmp_path):
+    """``explain(clf, folder)`` said only "is a folder, not an image" and ``explain(clf, notes)`` only "not a
+    recognised image", where ``predict`` of the same names says which call reads them."""
+    from braintumor import ImageError
+    from braintumor.heatmap import explain
+
+    (tmp_path / "notes.txt").write_text("not an image")
+    for name in (tmp_path, str(tmp_path), tmp_path / "notes.txt", b"not an image"):
+        with pytest.raises(ImageError) as said_by_predict:
+            clf.predict(name)
+        with pytest.raises(ImageError) as said_by_explain:
+            explain(clf, name)
+        assert str(said_by_explain.value) == str(said_by_predict.value)
+        assert type(said_by_explain.value) is type(said_by_predict.value)
+        assert "braintumor.volume_io.read_volumes" in str(said_by_predict.value)

@@ -251,5 +251,5 @@ def explain(clf: Classifier, source: ImageSource | InMemoryImage | Slice) -> Exp
     if not isinstance(clf, Classifier):  # said "'str' object has no attribute 'inspect_crop'"
         raise TypeError(f"explain(clf, source) takes a loaded Classifier first (Classifier.load()), not "
                         f"{type(clf).__name__}")
-    crop, info = clf.inspect_crop(source)
+    crop, info = clf._one_crop(source)  # refused as predict refuses it, in the same words
     return explain_crops(clf, crop[None], [info])[0]

@@ -234,8 +234,13 @@ class Classifier:
 
     def predict(self, source: ImageSource | InMemoryImage | Slice) -> Prediction:
         """Classify one image (a path, bytes, binary file, array, PIL image, a scan's Slice). Raises ImageError."""
+        crop, info = self._one_crop(source)
+        return self.classify_crops(crop[None], [info])[0][0]
+
+    def _one_crop(self, source: ImageSource | InMemoryImage | Slice) -> tuple[np.ndarray, InputInfo]:
+        """:meth:`inspect_crop`, its errors saying what to call instead: ``predict``'s and ``heatmap.explain``'s."""
         try:
-            crop, info = self.inspect_crop(source)
+            return self.inspect_crop(source)
         except UnrecognisedImage as exc:  # said where a caller of this method looks for scans
             raise UnrecognisedImage(f"{exc} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
                                     "reads DICOM, NIfTI and zips of DICOM files)") from None
@@ -245,7 +250,6 @@ class Classifier:
                                  "images in it; braintumor.volume_io.read_volumes reads a DICOM series folder)"
                                  ) from None
             raise
-        return self.classify_crops(crop[None], [info])[0][0]
 
     def predict_many(
         self, sources: Iterable[ImageSource | InMemoryImage | Slice], batch_size: int = 32,
