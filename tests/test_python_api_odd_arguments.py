@@ -54,3 +54,18 @@ def test_explain_refuses_a_folder_or_a_file_of_no_image_format_in_the_words_pred
         assert str(said_by_explain.value) == str(said_by_predict.value)
         assert type(said_by_explain.value) is type(said_by_predict.value)
         assert "braintumor.volume_io.read_volumes" in str(said_by_predict.value)
+
+
+def test_an_empty_batch_has_no_answers_as_it_has_no_probabilities(clf):
+    """``classify``, ``classify_crops``, ``explain_batch`` and ``explain_crops`` of an empty batch (a list of slices
+    filtered down to none, then np.stack'ed with its shape) raised numpy's "AxisError: axis 1 is out of bounds" from
+    inside the input checks, where ``predict_proba`` gives its (0, K) probabilities."""
+    import numpy as np
+
+    from braintumor.heatmap import explain_batch, explain_crops
+
+    size = clf.image_size
+    batch, crops = np.zeros((0, 1, size, size), np.float32), np.zeros((0, size, size), np.uint8)
+    assert clf.predict_proba(batch).shape == (0, len(clf.classes))
+    assert clf.classify(batch)[0] == clf.classify_crops(crops)[0] == []
+    assert explain_batch(clf, batch) == explain_crops(clf, crops) == []

@@ -159,6 +159,8 @@ class OODDetector:
         """(:func:`image_stats`, :meth:`input_reason` of each) for a model-input batch (N, 1, S, S). ``crops``: the
         uint8 crops (N, S, S) it was made of, when the caller has them: the same answers then come from their
         levels and histograms, with no pass over the floats."""
+        if len(batch) == 0:  # no images (a list filtered to none): the statistics' array passes failed on no rows
+            return np.zeros((0, 5)), []  # (the five statistics of ood_stats)
         if crops is None:
             prepared = batch[:, 0] * np.float32(255.0)
             return image_stats(prepared), [self.input_reason(i, x) for i, x in zip(infos, prepared, strict=True)]
