@@ -69,3 +69,22 @@ def test_an_empty_batch_has_no_answers_as_it_has_no_probabilities(clf):
     assert clf.predict_proba(batch).shape == (0, len(clf.classes))
     assert clf.classify(batch)[0] == clf.classify_crops(crops)[0] == []
     assert explain_batch(clf, batch) == explain_crops(clf, crops) == []
+
+
+def test_a_2d_image_given_to_read_volumes_is_told_which_call_reads_it(tmp_path):
+    """``read_volumes("slice.png")`` said only "not a recognised volume", where ``predict`` of a DICOM file says that
+    read_volumes reads it; content of no format says what it was told before."""
+    from conftest import encode, synthetic_head
+
+    from braintumor import ImageError
+    from braintumor.volume_io import read_volumes
+
+    png = encode(synthetic_head())
+    (tmp_path / "slice.png").write_bytes(png)
+    for source in (tmp_path / "slice.png", png, encode(synthetic_head(), "JPEG")):
+        with pytest.raises(ImageError, match=r"^not a recognised volume: .* series \(a 2-D image: Classifier\.predict "
+                                             r"reads it\)$"):
+            read_volumes(source)
+    with pytest.raises(ImageError, match=r"^not a recognised volume: expected DICOM, NIfTI \(\.nii, \.nii\.gz\) or a "
+                                         r"\.zip of a DICOM series$"):
+        read_volumes(b"plain text, no image")

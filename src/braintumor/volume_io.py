@@ -285,8 +285,10 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         from .zip_io import iter_zip
 
         yield from iter_zip(data, display, max_slices, max_pixels, per_input)
-    else:
-        raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM series")
+    else:  # a JPEG or PNG slice handed here was told only what it is not
+        image = " (a 2-D image: Classifier.predict reads it)" if data.startswith(_IMAGE_MAGIC) else ""
+        raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM "
+                         f"series{image}")
 
 
 def _read_dicom_files(display: str, files: list[Path], per_input: bool, max_slices: int = MAX_SLICES,
