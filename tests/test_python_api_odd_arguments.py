@@ -88,3 +88,20 @@ def test_a_2d_image_given_to_read_volumes_is_told_which_call_reads_it(tmp_path):
     with pytest.raises(ImageError, match=r"^not a recognised volume: expected DICOM, NIfTI \(\.nii, \.nii\.gz\) or a "
                                          r"\.zip of a DICOM series$"):
         read_volumes(b"plain text, no image")
+
+
+@pytest.mark.parametrize("alpha", ["0.5", None, [0.5]], ids=["str", "None", "list"])
+def test_an_overlay_weight_that_is_no_number_is_told_so(clf, alpha):
+    """``heatmap_png("0.5")`` (a weight read from a config file or a form) said "'<=' not supported between instances
+    of 'float' and 'str'"; numbers of any type, numpy's too, are still taken."""
+    import numpy as np
+
+    from braintumor.heatmap import Explanation
+
+    size = clf.image_size
+    cam = np.outer(np.linspace(0, 1, size), np.ones(size)).astype(np.float32)
+    explained = Explanation(clf.predict(np.zeros((size, size), np.uint8)), cam, np.zeros((size, size), np.uint8))
+    with pytest.raises(TypeError, match=r"^alpha is the colour's weight at the hottest pixel, a number from 0 to 1, "
+                                        rf"not {type(alpha).__name__}$"):
+        explained.heatmap_png(alpha)
+    assert explained.heatmap_png(np.float32(0.5)) == explained.heatmap_png(np.array(0.5)) == explained.heatmap_png(0.5)

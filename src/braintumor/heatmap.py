@@ -130,6 +130,9 @@ def overlay(gray: np.ndarray, heat: np.ndarray, alpha: float = DEFAULT_ALPHA) ->
     ``gray * (1 - alpha * heat) + colour(heat) * alpha * heat``, looked up in a table of every gray level and
     every 8-bit heat level: one gather instead of a dozen array passes (4x faster; within 3 levels of the
     blend at full heat precision, tests/test_heatmap.py)."""
+    if np.ndim(alpha) != 0 or np.asarray(alpha).dtype.kind not in "biuf":  # "'<=' not supported between ..."
+        raise TypeError(f"alpha is the colour's weight at the hottest pixel, a number from 0 to 1, not "
+                        f"{type(alpha).__name__}")
     if not 0.0 <= alpha <= 1.0:  # NaN too: -1, 1.5 and NaN drew inverted or garbled colours (NaN with a warning)
         raise ValueError(f"alpha is the colour's weight at the hottest pixel, from 0 to 1, got {alpha!r}")
     level = (np.clip(heat, 0.0, 1.0, dtype=np.float32) * np.float32(255) + np.float32(0.5)).astype(np.intp)
