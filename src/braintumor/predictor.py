@@ -17,7 +17,7 @@ import onnxruntime as ort
 
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
-from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, UnrecognisedImage, decode_image
+from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, decode_image
 from .model_loading import MAX_THREADS as MAX_THREADS  # where callers import these from
 from .model_loading import METADATA_KEY as METADATA_KEY
 from .model_loading import ModelError, load_classifier
@@ -29,6 +29,7 @@ from .prediction import probability_text as probability_text  # where callers im
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .volume_io import Slice, Volume
+from .wording import one_image_error
 
 
 class Classifier:
@@ -241,15 +242,8 @@ class Classifier:
         """:meth:`inspect_crop`, its errors saying what to call instead: ``predict``'s and ``heatmap.explain``'s."""
         try:
             return self.inspect_crop(source)
-        except UnrecognisedImage as exc:  # said where a caller of this method looks for scans
-            raise UnrecognisedImage(f"{exc} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
-                                    "reads DICOM, NIfTI and zips of DICOM files)") from None
-        except ImageError as exc:  # a folder said only "is a folder, not an image"
-            if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
-                raise ImageError(f"{exc} (predict_many(braintumor.image_io.expand_inputs([folder])) predicts the "
-                                 "images in it; braintumor.volume_io.read_volumes reads a DICOM series folder)"
-                                 ) from None
-            raise
+        except ImageError as exc:
+            raise one_image_error(exc, source) from None
 
     def predict_many(
         self, sources: Iterable[ImageSource | InMemoryImage | Slice], batch_size: int = 32,

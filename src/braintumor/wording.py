@@ -8,6 +8,12 @@ evaluate each said the same answer in their own words.
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .image_io import ImageError
+
 #: How a refusal by the out-of-distribution check is said in counts (the CLI's last line, evaluate, report.html, a
 #: volume's summary; the page says the same). Not "not brain MRI": most refused Testing slices are brain MRI (or CT
 #: filed as MRI) far from the training slices; the check measures a distance, it cannot tell what an image is.
@@ -110,6 +116,20 @@ def input_error(exc: Exception) -> str:
     from .image_io import UnrecognisedImage  # on an error path only: wording stays free of the readers
 
     return NOT_AN_INPUT if isinstance(exc, UnrecognisedImage) else str(exc)
+
+
+def one_image_error(exc: ImageError, source: object) -> ImageError:
+    """The ImageError ``exc`` of an image given alone (``Classifier.predict``, ``heatmap.explain``), saying what to
+    call instead where it is a scan or no image (read_volumes) or a folder (expand_inputs), not only what it is not."""
+    from .image_io import ImageError, UnrecognisedImage  # on an error path only: wording stays free of the readers
+
+    if isinstance(exc, UnrecognisedImage):  # said where a caller of predict looks for scans
+        return UnrecognisedImage(f"{exc} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
+                                 "reads DICOM, NIfTI and zips of DICOM files)")
+    if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):  # said only "is a folder, not an image"
+        return ImageError(f"{exc} (predict_many(braintumor.image_io.expand_inputs([folder])) predicts the images in "
+                          "it; braintumor.volume_io.read_volumes reads a DICOM series folder)")
+    return exc
 
 
 def duration_text(seconds: float) -> str:
