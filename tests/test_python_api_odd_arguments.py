@@ -105,3 +105,24 @@ def test_an_overlay_weight_that_is_no_number_is_told_so(clf, alpha):
                                         rf"not {type(alpha).__name__}$"):
         explained.heatmap_png(alpha)
     assert explained.heatmap_png(np.float32(0.5)) == explained.heatmap_png(np.array(0.5)) == explained.heatmap_png(0.5)
+
+
+def test_predict_many_answers_the_images_taken_before_the_iterable_itself_fails(clf):
+    """A generator that fails (a share gone away, a NaN in a column of names given to ``expand_inputs``) lost the
+    answers of the images taken before it in the same batch, where an item that is no image (tests/
+    test_python_api_inputs.py) has them answered first."""
+    from conftest import synthetic_head
+
+    head = synthetic_head()
+
+    def images():
+        yield head
+        yield head[::-1]
+        raise OSError("the share went away")
+
+    answered = []
+    with pytest.raises(OSError, match=r"^the share went away$"):
+        for source, outcome in clf.predict_many(images(), batch_size=8):
+            answered.append((source, outcome))
+    assert [outcome for _, outcome in answered] == [clf.predict(head), clf.predict(head[::-1])]
+    assert answered[0][0] is head  # each source as it was given

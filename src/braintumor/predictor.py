@@ -275,24 +275,27 @@ class Classifier:
         pending: list[tuple[ImageSource, tuple[np.ndarray, InputInfo] | ImageError]] = []
 
         def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError, np.ndarray | None]]:
-            good = [x for _, x in pending if not isinstance(x, ImageError)]
+            taken, pending[:] = pending[:], []  # first: a failed network run leaves nothing to answer twice
+            good = [x for _, x in taken if not isinstance(x, ImageError)]
             crops = np.stack([c for c, _ in good]) if good else None
             preds, _, probs = self._classify(to_model_input(crops), [i for _, i in good], crops) if good \
                 else ([], None, [])
             answers = zip(preds, probs, strict=True)
-            for src, x in pending:
+            for src, x in taken:
                 yield (src, x, None) if isinstance(x, ImageError) else (src, *next(answers))
-            pending.clear()
 
-        for index, src in enumerate(sources):
-            try:
-                pending.append((src, self.inspect_crop(src)))
-            except ImageError as exc:  # kept without traceback or context: their frames held the failed file alive
-                exc.__context__ = None
-                pending.append((src, exc.with_traceback(None)))
-            except TypeError as exc:  # not an image at all (a NaN in a column of paths): the images before it are
-                yield from flush()  # answered, then the error says which item it was
-                raise TypeError(f"item {index} of the images: {exc}") from None
-            if len(pending) >= batch_size:
-                yield from flush()
+        try:
+            for index, src in enumerate(sources):
+                try:
+                    pending.append((src, self.inspect_crop(src)))
+                except ImageError as exc:  # kept bare: its traceback and context held the failed file alive
+                    exc.__context__ = None
+                    pending.append((src, exc.with_traceback(None)))
+                except TypeError as exc:  # not an image at all (a NaN in a column of paths): says which item
+                    raise TypeError(f"item {index} of the images: {exc}") from None
+                if len(pending) >= batch_size:
+                    yield from flush()
+        except Exception:  # that, or the iterable's own error (expand_inputs' of a NaN, a generator's OSError): the
+            yield from flush()  # images before it are answered first (they were lost unless the item was the fault)
+            raise
         yield from flush()
