@@ -34,7 +34,7 @@ def test_an_empty_image_name_is_refused_as_empty_not_read_as_the_working_folder(
             call("")
     [(_, outcome)] = clf.predict_many([""])
     assert str(outcome) == "expected a file name, got an empty string"
-    with pytest.raises(ValueError, match=r"^expand_inputs: an empty string names no file or folder$"):
+    with pytest.raises(ValueError, match=r"^expand_inputs: item 1 is an empty string, which names no file or folder$"):
         list(expand_inputs(["slice.png", ""]))
     assert [p.name for p in expand_inputs(["."])] == ["slice.png"]  # the folder, named, is still walked
 
@@ -126,3 +126,18 @@ def test_predict_many_answers_the_images_taken_before_the_iterable_itself_fails(
             answered.append((source, outcome))
     assert [outcome for _, outcome in answered] == [clf.predict(head), clf.predict(head[::-1])]
     assert answered[0][0] is head  # each source as it was given
+
+
+def test_expand_inputs_names_an_item_that_is_no_name_and_takes_names_as_bytes(tmp_path):
+    """A NaN (an empty cell of a data frame's column of paths) said pathlib's "expected str, bytes or os.PathLike
+    object, not float", naming no item; a name as bytes (``os.listdir(b".")``) said "argument should be a str
+    object", where ``predict`` reads such a file by its name as str."""
+    from conftest import encode, synthetic_head
+
+    from braintumor.image_io import expand_inputs
+
+    (tmp_path / "slice.png").write_bytes(encode(synthetic_head()))
+    with pytest.raises(TypeError, match=r"^expand_inputs: item 1 \(float\) is not a file or folder name$"):
+        list(expand_inputs([tmp_path, float("nan")]))
+    assert list(expand_inputs([bytes(tmp_path)])) == list(expand_inputs([tmp_path])) == [tmp_path / "slice.png"]
+    assert list(expand_inputs([bytes(tmp_path / "slice.png")])) == [tmp_path / "slice.png"]

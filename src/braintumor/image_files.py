@@ -205,11 +205,13 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     return _expand(paths)
 
 
-def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    for raw in paths:
-        if isinstance(raw, str) and not raw:  # Path("") is ".": an empty cell of a column of paths walked this folder
-            raise ValueError("expand_inputs: an empty string names no file or folder")
-        path = Path(raw)
+def _expand(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
+    for index, raw in enumerate(paths):
+        if not isinstance(raw, (str, os.PathLike, bytes)):  # a NaN of an empty cell: pathlib's words named no item
+            raise TypeError(f"expand_inputs: item {index} ({type(raw).__name__}) is not a file or folder name")
+        if not os.fspath(raw):  # Path("") is ".": an empty cell of a column of paths walked this folder
+            raise ValueError(f"expand_inputs: item {index} is an empty string, which names no file or folder")
+        path = Path(os.fsdecode(raw))  # a name as bytes (os.listdir(b".")) was "argument should be a str object"
         if path.is_dir():
             yield from walk_images(path, endings=IMAGE_EXTENSIONS | OTHER_FORMAT_ENDINGS.keys())
         else:
