@@ -1,6 +1,9 @@
-"""Arguments a Python user passes by accident: an empty name (an unset variable, an empty cell of a column of paths)."""
+"""Arguments a Python user passes by accident (an empty name, a name as bytes, an empty batch, a failing generator)
+and what the API says of them: the same words whichever call was given them."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -141,3 +144,22 @@ def test_expand_inputs_names_an_item_that_is_no_name_and_takes_names_as_bytes(tm
         list(expand_inputs([tmp_path, float("nan")]))
     assert list(expand_inputs([bytes(tmp_path)])) == list(expand_inputs([tmp_path])) == [tmp_path / "slice.png"]
     assert list(expand_inputs([bytes(tmp_path / "slice.png")])) == [tmp_path / "slice.png"]
+
+
+def test_a_file_name_given_as_bytes_is_told_that_bytes_are_content(clf, tmp_path):
+    """``predict(b"scan.png")`` (a name from ``os.listdir(b".")`` or a bytes column) said only "not a recognised
+    image" and pointed at read_volumes: bytes are an image's content, and these are a name."""
+    from conftest import encode, synthetic_head
+
+    from braintumor.heatmap import explain
+    from braintumor.image_io import UnrecognisedImage
+
+    name = tmp_path / "scan.png"
+    name.write_bytes(encode(synthetic_head()))
+    for call in (clf.predict, lambda source: explain(clf, source)):
+        with pytest.raises(UnrecognisedImage, match=r"^not a recognised image: .*: bytes are read as an image's "
+                                                    r"content, and these name a file: pass its name as a str"):
+            call(bytes(name))
+    with pytest.raises(UnrecognisedImage, match=r"\(Classifier\.predict reads 2-D images; "):
+        clf.predict(bytes(tmp_path / "gone.png"))  # no file of that name: what any other bytes are told
+    assert clf.predict(os.fsdecode(bytes(name))) == clf.predict(name)

@@ -123,6 +123,9 @@ def one_image_error(exc: ImageError, source: object) -> ImageError:
     call instead where it is a scan or no image (read_volumes) or a folder (expand_inputs), not only what it is not."""
     from .image_io import ImageError, UnrecognisedImage  # on an error path only: wording stays free of the readers
 
+    if isinstance(exc, UnrecognisedImage) and isinstance(source, bytes) and _names_a_file(source):
+        return UnrecognisedImage(f"{exc}: bytes are read as an image's content, and these name a file: pass its name "
+                                 "as a str (os.fsdecode(name))")  # b"scan.jpg" said only "not a recognised image"
     if isinstance(exc, UnrecognisedImage):  # said where a caller of predict looks for scans
         return UnrecognisedImage(f"{exc} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
                                  "reads DICOM, NIfTI and zips of DICOM files)")
@@ -130,6 +133,11 @@ def one_image_error(exc: ImageError, source: object) -> ImageError:
         return ImageError(f"{exc} (predict_many(braintumor.image_io.expand_inputs([folder])) predicts the images in "
                           "it; braintumor.volume_io.read_volumes reads a DICOM series folder)")
     return exc
+
+
+def _names_a_file(data: bytes) -> bool:
+    """Whether ``data``, short enough to be a file name, names an existing file (no content of any image does)."""
+    return len(data) <= 4096 and os.path.isfile(data)  # (a NUL in it: False, never an error)
 
 
 def duration_text(seconds: float) -> str:
