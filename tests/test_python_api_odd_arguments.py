@@ -163,3 +163,12 @@ def test_a_file_name_given_as_bytes_is_told_that_bytes_are_content(clf, tmp_path
     with pytest.raises(UnrecognisedImage, match=r"\(Classifier\.predict reads 2-D images; "):
         clf.predict(bytes(tmp_path / "gone.png"))  # no file of that name: what any other bytes are told
     assert clf.predict(os.fsdecode(bytes(name))) == clf.predict(name)
+
+
+def test_a_model_path_as_bytes_is_read_and_one_of_no_path_type_is_told_what_load_takes():
+    """``Classifier.load(b"model.onnx")`` said pathlib's "argument should be a str object ...", and
+    ``Classifier.load(3)`` "expected str, bytes or os.PathLike object, not int", naming bytes it did not take."""
+    shipped = Classifier.load()
+    assert Classifier.load(os.fsencode(shipped.path)).path == shipped.path
+    with pytest.raises(TypeError, match=r"^Classifier\.load takes a model file's path or None, not int$"):
+        Classifier.load(3)

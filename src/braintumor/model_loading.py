@@ -35,9 +35,12 @@ AnyClassifier = TypeVar("AnyClassifier", bound="Classifier")
 def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = None,
                     threads: int | None = None) -> AnyClassifier:
     """``cls.load(path, threads)``: :meth:`braintumor.predictor.Classifier.load` says what it takes and raises."""
+    if path is not None and not isinstance(path, (str, os.PathLike, bytes)):  # 3 was told "str, bytes or os.PathLike"
+        raise TypeError(f"Classifier.load takes a model file's path or None, not {type(path).__name__}")
     if path is not None and not os.fspath(path):  # Classifier.load(os.environ.get("MODEL", "")) used the shipped one
         raise ValueError("expected a model file name, got an empty string (None: $BRAINTUMOR_MODEL, else the "
                          "shipped model)")
+    path = None if path is None else os.fsdecode(path)  # a name as bytes: pathlib said "argument should be a str"
     model_path = default_model_path() if path is None else resolve_model_path(path)
     if not model_path.is_file():  # a run folder given as the model was 'not found'; a stale $BRAINTUMOR_MODEL
         named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
