@@ -147,19 +147,24 @@ def test_expand_inputs_names_an_item_that_is_no_name_and_takes_names_as_bytes(tm
 
 
 def test_a_file_name_given_as_bytes_is_told_that_bytes_are_content(clf, tmp_path):
-    """``predict(b"scan.png")`` (a name from ``os.listdir(b".")`` or a bytes column) said only "not a recognised
-    image" and pointed at read_volumes: bytes are an image's content, and these are a name."""
+    """``predict(b"scan.png")`` or ``read_volumes(b"series.zip")`` (a name from ``os.listdir(b".")`` or a bytes
+    column) said only "not a recognised image" (pointing at read_volumes) or "volume": bytes are content, and these
+    are a name."""
     from conftest import encode, synthetic_head
 
     from braintumor.heatmap import explain
-    from braintumor.image_io import UnrecognisedImage
+    from braintumor.image_io import ImageError, UnrecognisedImage
+    from braintumor.volume_io import read_volumes
 
     name = tmp_path / "scan.png"
     name.write_bytes(encode(synthetic_head()))
+    named = r": bytes are read as content, and these are a file's or folder's name: pass it as a str \(os\.fsdecode\)$"
     for call in (clf.predict, lambda source: explain(clf, source)):
-        with pytest.raises(UnrecognisedImage, match=r"^not a recognised image: .*: bytes are read as an image's "
-                                                    r"content, and these name a file: pass its name as a str"):
+        with pytest.raises(UnrecognisedImage, match=r"^not a recognised image: .*" + named):
             call(bytes(name))
+    for source in (name, tmp_path):
+        with pytest.raises(ImageError, match=r"^not a recognised volume: .* series" + named):
+            read_volumes(bytes(source))
     with pytest.raises(UnrecognisedImage, match=r"\(Classifier\.predict reads 2-D images; "):
         clf.predict(bytes(tmp_path / "gone.png"))  # no file of that name: what any other bytes are told
     assert clf.predict(os.fsdecode(bytes(name))) == clf.predict(name)

@@ -40,7 +40,7 @@ from .slice_pixels import scale_to_uint8 as scale_to_uint8
 from .slice_pixels import square_pixels as square_pixels
 from .volume_objects import Slice as Slice  # their old home: still imported from here
 from .volume_objects import Volume as Volume
-from .wording import INPUT_KINDS, NOTHING_FOUND
+from .wording import INPUT_KINDS, NOTHING_FOUND, bytes_name_text
 
 _log = logging.getLogger(__name__)
 
@@ -285,10 +285,11 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         from .zip_io import iter_zip
 
         yield from iter_zip(data, display, max_slices, max_pixels, per_input)
-    else:  # a JPEG or PNG slice handed here was told only what it is not
-        image = " (a 2-D image: Classifier.predict reads it)" if data.startswith(_IMAGE_MAGIC) else ""
+    else:  # a JPEG or PNG slice, or a name as bytes, handed here was told only what it is not
+        said = (" (a 2-D image: Classifier.predict reads it)" if data.startswith(_IMAGE_MAGIC)
+                else bytes_name_text(source))
         raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM "
-                         f"series{image}")
+                         f"series{said}")
 
 
 def _read_dicom_files(display: str, files: list[Path], per_input: bool, max_slices: int = MAX_SLICES,

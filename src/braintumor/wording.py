@@ -123,9 +123,8 @@ def one_image_error(exc: ImageError, source: object) -> ImageError:
     call instead where it is a scan or no image (read_volumes) or a folder (expand_inputs), not only what it is not."""
     from .image_io import ImageError, UnrecognisedImage  # on an error path only: wording stays free of the readers
 
-    if isinstance(exc, UnrecognisedImage) and isinstance(source, bytes) and _names_a_file(source):
-        return UnrecognisedImage(f"{exc}: bytes are read as an image's content, and these name a file: pass its name "
-                                 "as a str (os.fsdecode(name))")  # b"scan.jpg" said only "not a recognised image"
+    if isinstance(exc, UnrecognisedImage) and (named := bytes_name_text(source)):
+        return UnrecognisedImage(f"{exc}{named}")  # b"scan.jpg" said only "not a recognised image"
     if isinstance(exc, UnrecognisedImage):  # said where a caller of predict looks for scans
         return UnrecognisedImage(f"{exc} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
                                  "reads DICOM, NIfTI and zips of DICOM files)")
@@ -135,9 +134,12 @@ def one_image_error(exc: ImageError, source: object) -> ImageError:
     return exc
 
 
-def _names_a_file(data: bytes) -> bool:
-    """Whether ``data``, short enough to be a file name, names an existing file (no content of any image does)."""
-    return len(data) <= 4096 and os.path.isfile(data)  # (a NUL in it: False, never an error)
+def bytes_name_text(source: object) -> str:
+    """What to say of bytes, read as content, that name an existing file or folder (``predict(b"scan.jpg")``, a name
+    from ``os.listdir(b".")``): no image's or scan's content names one. "" for anything else."""
+    if isinstance(source, bytes) and len(source) <= 4096 and os.path.exists(source):  # (a NUL in it: False)
+        return ": bytes are read as content, and these are a file's or folder's name: pass it as a str (os.fsdecode)"
+    return ""
 
 
 def duration_text(seconds: float) -> str:
