@@ -177,3 +177,18 @@ def test_a_model_path_as_bytes_is_read_and_one_of_no_path_type_is_told_what_load
     assert Classifier.load(os.fsencode(shipped.path)).path == shipped.path
     with pytest.raises(TypeError, match=r"^Classifier\.load takes a model file's path or None, not int$"):
         Classifier.load(3)
+
+
+def test_an_overlay_of_an_image_that_is_not_8_bit_gray_or_not_the_maps_shape_is_refused():
+    """``overlay`` (and the heat map of an Explanation built by hand) drew a float image in [0, 1] black, and raised
+    numpy's IndexError for 16-bit levels or a map of another size, where it blends a uint8 image with its map."""
+    import numpy as np
+
+    from braintumor.heatmap import overlay
+
+    heat = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    levels = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
+    for gray, map_ in ((levels / 255.0, heat), (levels.astype(np.uint16) * 257, heat), (levels, heat[:4])):
+        with pytest.raises(ValueError, match=r"^expected a uint8 gray image and a heat map of its shape, got "):
+            overlay(gray, map_)
+    assert overlay(levels, heat).shape == (8, 8, 3)
