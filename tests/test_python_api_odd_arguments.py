@@ -192,3 +192,17 @@ def test_an_overlay_of_an_image_that_is_not_8_bit_gray_or_not_the_maps_shape_is_
         with pytest.raises(ValueError, match=r"^expected a uint8 gray image and a heat map of its shape, got "):
             overlay(gray, map_)
     assert overlay(levels, heat).shape == (8, 8, 3)
+
+
+def test_a_slice_made_by_hand_without_metadata_is_predicted_as_one_with_none(clf):
+    """``predict(Slice(pixels, None))`` and a meta of ``{"dicom": None}`` raised AttributeError ('NoneType' object has
+    no attribute 'get'), which predict_many let through mid-batch; a meta that is no dict is refused when made."""
+    from conftest import synthetic_head
+
+    from braintumor.volume_io import Slice
+
+    head = synthetic_head()
+    assert Slice(head, None) == Slice(head) and Slice(head, None).meta == {}
+    assert clf.predict(Slice(head, None)) == clf.predict(Slice(head, {"dicom": None})) == clf.predict(Slice(head))
+    with pytest.raises(TypeError, match=r"^a Slice's meta is a dict \(or None\), not str$"):
+        Slice(head, "MR")

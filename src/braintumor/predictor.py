@@ -109,7 +109,7 @@ class Classifier:
             # scan's real resolution, not a shrunk copy, and refusing it would refuse a series. The refusal check
             # and the review flag still apply.
             gray, info = self._decode(source.pixels)
-            dicom = source.meta.get("dicom", {})
+            dicom = source.meta.get("dicom") or {}  # (a Slice made by hand may say {"dicom": None})
             info = replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"))
         else:
             gray, info = self._decode(source)

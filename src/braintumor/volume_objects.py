@@ -26,9 +26,11 @@ class Slice:
     colourfulness: float = 0.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.meta, dict | None):  # predict of Slice(pixels, None) raised AttributeError: None is {}
+            raise TypeError(f"a Slice's meta is a dict (or None), not {type(self.meta).__name__}")
         # JSON-ready means strict JSON: a NaN or infinity from a header (DS strings and pixdim allow them) would be
         # written as NaN, which browsers' JSON.parse and most JSON readers refuse; unknown is null
-        object.__setattr__(self, "meta", _finite(self.meta))
+        object.__setattr__(self, "meta", _finite(self.meta or {}))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Slice):
