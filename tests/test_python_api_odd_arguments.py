@@ -206,3 +206,18 @@ def test_a_slice_made_by_hand_without_metadata_is_predicted_as_one_with_none(clf
     assert clf.predict(Slice(head, None)) == clf.predict(Slice(head, {"dicom": None})) == clf.predict(Slice(head))
     with pytest.raises(TypeError, match=r"^a Slice's meta is a dict \(or None\), not str$"):
         Slice(head, "MR")
+
+
+def test_turned_takes_a_prediction_as_it_takes_its_record():
+    """``turned(pred)`` raised "'Prediction' object has no attribute 'get'"; the README's ``turned(pred.to_dict())``
+    gives the same answer."""
+    from braintumor import Prediction
+    from braintumor.orientation import TURN_ADVICE
+    from braintumor.series import turned
+
+    probs = {"glioma": 0.9, "meningioma": 0.05, "notumor": 0.03, "pituitary": 0.02}
+    side = Prediction(None, None, probs, ood=True, ood_score=0.8, reason=f"on its side: {TURN_ADVICE}")
+    far = Prediction(None, None, probs, ood=True, ood_score=2.0, reason="its features are far from every slice")
+    sure = Prediction("glioma", 0.9, probs, ood_score=0.5)
+    assert [turned(p) for p in (side, far, sure)] == [turned(p.to_dict()) for p in (side, far, sure)] == [
+        True, False, False]

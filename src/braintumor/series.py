@@ -59,11 +59,12 @@ def _blank(value: object) -> object:
     return "" if value is None else value
 
 
-def turned(rec: dict) -> bool:
-    """Whether a record was refused as turned on its side: its reason ends with the orientation check's advice
-    (:data:`~braintumor.orientation.TURN_ADVICE`, the one home of those words, also where another check refused it
-    first). Such a slice is a brain MRI to rotate and send again: summaries count it apart from those refused as
-    unlike brain MRI."""
+def turned(rec: dict | Prediction) -> bool:
+    """Whether a record (or a Prediction: ``turned(pred)`` raised AttributeError) was refused as turned on its side:
+    its reason ends with the orientation check's advice (:data:`~braintumor.orientation.TURN_ADVICE`, the one home of
+    those words, also where another check refused it first). Such a slice is a brain MRI to rotate and send again:
+    summaries count it apart from those refused as unlike brain MRI."""
+    rec = rec.to_dict() if isinstance(rec, Prediction) else rec
     return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
 
 
