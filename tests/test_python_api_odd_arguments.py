@@ -221,3 +221,23 @@ def test_turned_takes_a_prediction_as_it_takes_its_record():
     sure = Prediction("glioma", 0.9, probs, ood_score=0.5)
     assert [turned(p) for p in (side, far, sure)] == [turned(p.to_dict()) for p in (side, far, sure)] == [
         True, False, False]
+
+
+@pytest.mark.parametrize("limit", [None, 0, -1, 2.5, True], ids=["None", "0", "-1", "2.5", "True"])
+def test_a_scan_limit_that_is_no_count_is_refused_by_name_not_blamed_on_the_scan(stack, limit):
+    """``read_volumes(zip, max_slices=None)`` (meant as "no limit") said "no DICOM image found (skipped 6 file(s):
+    DICOM header cannot be read (TypeError))" of a sound series, ``max_slices=0`` "DICOM file has 1 frames; the limit
+    is 0", and ``max_pixels=None`` "this scan could not be read (TypeError)" with a warning logged."""
+    import numpy as np
+    from dicom_factory import axial_volume, nifti_bytes, series, zip_bytes
+
+    from braintumor.volume_io import read_volumes
+
+    scans = (zip_bytes(series(stack)), nifti_bytes(axial_volume(stack)))
+    for scan in scans:
+        for argument in ("max_slices", "max_pixels"):
+            with pytest.raises(ValueError, match=rf"^{argument} must be a whole number of at least 1, got {limit!r}$"):
+                read_volumes(scan, **{argument: limit})
+        assert len(read_volumes(scan, max_slices=np.int64(len(stack)))[0].slices) == len(stack)
+    with pytest.raises(TypeError, match=r"^name is what results call the input: a str or None, not int$"):
+        read_volumes(scans[0], name=3)

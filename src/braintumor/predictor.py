@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
+from .arguments import count
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, decode_image
@@ -254,10 +254,7 @@ class Classifier:
         :meth:`predict` takes it (a scan's Slice with its modality and colour). ``with_probabilities``:
         (source, outcome, probabilities), the (K,) float64 row the Prediction shows to 6 decimals, unrounded (None
         for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
-        # numpy's integers too (np.int64(2), from arithmetic on shapes, was "must be a whole number")
-        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")  # 0 and -1 were
-        batch_size = int(batch_size)  # taken as 1, None failed on first use
+        batch_size = count(batch_size, "batch_size")  # 0 and -1 were taken as 1, None failed on first use
         # an array of file names (np.array(glob(...)), a data frame's column .values) is a list of them, no image
         names = isinstance(sources, np.ndarray) and sources.ndim == 1 and sources.dtype.kind in "OU"
         if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, Slice, Volume)) \

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from .arguments import count
 from .dicom_sniff import file_head, is_dicom_bytes, is_dicom_head, is_raw_dataset, worth_sniffing
 from .image_files import (
     IMAGE_EXTENSIONS,
@@ -102,11 +103,7 @@ def is_volume_file(path: Path) -> bool:
 
     By content, as uploads are: a DICOM export named ``scan.jpg`` is a scan (one 352-byte read per named file)."""
     lower = path.name.lower()
-    if lower.endswith(VOLUME_SUFFIXES):
-        return True
-    if not path.is_file():
-        return False
-    return sniff(file_head(path, 352), path.name) is not None
+    return lower.endswith(VOLUME_SUFFIXES) or (path.is_file() and sniff(file_head(path, 352), path.name) is not None)
 
 
 @dataclass(frozen=True)
@@ -220,6 +217,10 @@ def iter_volumes(source: str | os.PathLike | bytes | BinaryIO, name: str | None 
                  per_input: bool = False) -> Iterator[Volume]:
     """:func:`read_volumes` one volume at a time: a study's series are decoded only as they are taken, so that its
     memory is one series', not the study's. The ImageError of a whole input comes before the first volume."""
+    # a limit of None (meant as none) was "DICOM header cannot be read (TypeError)"; a name of 3 its path
+    max_slices, max_pixels = count(max_slices, "max_slices"), count(max_pixels, "max_pixels")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name is what results call the input: a str or None, not {type(name).__name__}")
     if callable(getattr(source, "read", None)):  # an open file, as predict takes one (was "could not be read")
         name = name or (source.name if isinstance(getattr(source, "name", None), str) else None)
         source = read_stream(source, MAX_VOLUME_BYTES)
