@@ -241,3 +241,20 @@ def test_a_scan_limit_that_is_no_count_is_refused_by_name_not_blamed_on_the_scan
         assert len(read_volumes(scan, max_slices=np.int64(len(stack)))[0].slices) == len(stack)
     with pytest.raises(TypeError, match=r"^name is what results call the input: a str or None, not int$"):
         read_volumes(scans[0], name=3)
+
+
+def test_two_slices_in_one_array_are_told_to_be_predicted_each_not_only_to_move_channels_last(clf):
+    """A (2, H, W) array was told only "channels first? np.moveaxis(arr, 0, -1) puts them last": done, its second
+    slice was read as the first's transparency (gray + alpha), and the pair got one answer."""
+    import re
+
+    import numpy as np
+    from conftest import synthetic_head
+
+    from braintumor import ImageError
+
+    pair = np.stack([synthetic_head(), synthetic_head()[::-1]])
+    with pytest.raises(ImageError, match=re.escape(f"not one of shape {pair.shape} (two slices? predict_many(list("
+                                                   "stack)) predicts each; gray + alpha channels first? ")):
+        clf.predict(pair)
+    assert [p for _, p in clf.predict_many(list(pair))] == [clf.predict(pair[0]), clf.predict(pair[1])]

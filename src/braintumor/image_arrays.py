@@ -121,7 +121,10 @@ def _layout_hint(shape: tuple[int, ...]) -> str:
                                                             else "batch") + ")) predicts each)")
     if len(shape) != 3:
         return ""
-    if shape[0] in (2, 3, 4):
+    if shape[0] == 2:  # told only "channels first?": moved last, the second slice became the first's transparency
+        return (" (two slices? predict_many(list(stack)) predicts each; gray + alpha channels first? "
+                "np.moveaxis(arr, 0, -1) puts them last)")
+    if shape[0] in (3, 4):
         return " (channels first? np.moveaxis(arr, 0, -1) puts them last)"
     if shape[0] < min(shape[1:]):
         return " (a stack of slices? predict_many(list(stack)) predicts each)"
