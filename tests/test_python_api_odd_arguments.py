@@ -258,3 +258,19 @@ def test_two_slices_in_one_array_are_told_to_be_predicted_each_not_only_to_move_
                                                    "stack)) predicts each; gray + alpha channels first? ")):
         clf.predict(pair)
     assert [p for _, p in clf.predict_many(list(pair))] == [clf.predict(pair[0]), clf.predict(pair[1])]
+
+
+def test_several_images_given_to_predict_or_explain_are_told_that_predict_many_takes_them(clf):
+    """``predict(["a.jpg", "b.jpg"])`` said only "expected a path, ..., not list"; an item of predict_many that is a
+    list is told what it is, without the hint (it is already in predict_many)."""
+    from braintumor.heatmap import explain
+
+    for several in (["a.jpg", "b.jpg"], ("a.jpg",), iter(["a.jpg"])):
+        for call in (clf.predict, lambda images: explain(clf, images)):
+            with pytest.raises(TypeError, match=rf"not {type(several).__name__}: predict_many\(images\) predicts each "
+                                                r"of several$"):
+                call(several)
+    with pytest.raises(TypeError, match=r"^expected a path, .* not NoneType$"):
+        clf.predict(None)
+    with pytest.raises(TypeError, match=r"^item 0 of the images: expected a path, .* not list$"):
+        list(clf.predict_many([["a.jpg"]]))

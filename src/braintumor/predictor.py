@@ -242,7 +242,7 @@ class Classifier:
         """:meth:`inspect_crop`, its errors saying what to call instead: ``predict``'s and ``heatmap.explain``'s."""
         try:
             return self.inspect_crop(source)
-        except ImageError as exc:
+        except (ImageError, TypeError) as exc:
             raise one_image_error(exc, source) from None
 
     def predict_many(

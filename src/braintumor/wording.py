@@ -9,6 +9,7 @@ evaluate each said the same answer in their own words.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -118,11 +119,15 @@ def input_error(exc: Exception) -> str:
     return NOT_AN_INPUT if isinstance(exc, UnrecognisedImage) else str(exc)
 
 
-def one_image_error(exc: ImageError, source: object) -> ImageError:
-    """The ImageError ``exc`` of an image given alone (``Classifier.predict``, ``heatmap.explain``), saying what to
-    call instead where it is a scan or no image (read_volumes) or a folder (expand_inputs), not only what it is not."""
+def one_image_error(exc: ImageError | TypeError, source: object) -> ImageError | TypeError:
+    """The ImageError or TypeError ``exc`` of an image given alone (``Classifier.predict``, ``heatmap.explain``),
+    saying what to call instead where it is a scan or no image (read_volumes), a folder (expand_inputs) or several
+    images (predict_many), not only what it is not."""
     from .image_io import ImageError, UnrecognisedImage  # on an error path only: wording stays free of the readers
 
+    if isinstance(exc, TypeError):  # predict(["a.jpg", "b.jpg"]) said only "not list"
+        several = isinstance(source, (list, tuple, set, Iterator))
+        return TypeError(f"{exc}: predict_many(images) predicts each of several") if several else exc
     if isinstance(exc, UnrecognisedImage) and (named := bytes_name_text(source)):
         return UnrecognisedImage(f"{exc}{named}")  # b"scan.jpg" said only "not a recognised image"
     if isinstance(exc, UnrecognisedImage):  # said where a caller of predict looks for scans
