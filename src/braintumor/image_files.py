@@ -185,6 +185,8 @@ def missing_text(path: Path) -> str:
             return f"symbolic link loop: {path}"
     if os.path.islink(path):
         return f"broken symbolic link: {path} -> {os.readlink(path)}"
+    if str(path).startswith("~") and os.path.lexists(os.path.expanduser(path)):  # predict("~/scans/a.jpg")
+        return f"file not found: {path} (~ is not expanded: os.path.expanduser(name) in Python, ~ unquoted in a shell)"
     return f"file not found: {path}"
 
 
