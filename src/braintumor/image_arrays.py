@@ -106,9 +106,13 @@ VOLUME_HINT = f" (a volume with its slices last, as nibabel gives one? {_READ_VO
 
 
 def _colour_type_hint(arr: np.ndarray) -> str:
-    """What a float or signed (H, W, 2-4) array may be instead: colour in [0, 1], or a volume of 2 to 4 slices as
-    nibabel gives one (``get_fdata()``: float64), which was told only that colour must be uint8."""
-    unit = "colour in [0, 1]? np.round(arr * 255).astype(np.uint8) makes it 8-bit; " if arr.dtype.kind == "f" else ""
+    """What a float or signed (H, W, 2-4) array may be instead: float colour in [0, 1] or 0-255, or a volume of 2 to 4
+    slices as nibabel gives one (``get_fdata()``: float64), which was told only that colour must be uint8."""
+    unit, values = "", arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr[:0]
+    if values.size and values.min() >= 0 and values.max() <= 255:  # "* 255" was said of 0-255 too: it wrapped around
+        unit_range = bool(values.max() <= 1)
+        unit = (f"colour in {'[0, 1]' if unit_range else '0-255'}? np.round(arr{' * 255' * unit_range})"
+                ".astype(np.uint8) makes it 8-bit; ")
     return f" ({unit}{arr.shape[-1]} slices of a volume, as nibabel gives one? {_READ_VOLUME})"
 
 

@@ -1,0 +1,43 @@
+"""Habits a Python user brings from elsewhere: ``~/scans/a.jpg`` (a shell expands ~, Python does not), colour as floats
+in 0-255 (OpenCV's and scikit-image's conversions)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor import ImageError
+
+
+def test_a_name_under_an_unexpanded_home_says_that_tilde_is_not_expanded(clf, tmp_path, monkeypatch):
+    """``predict("~/scans/a.jpg")`` said "file not found: ~/scans/a.jpg" of a file the user can see there: a
+    notebook's habit from the shell. A name whose expansion is not there either is told only that it is not found."""
+    from braintumor.volume_io import read_volumes
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "a.png").write_bytes(encode(synthetic_head()))
+    for call in (clf.predict, read_volumes):
+        with pytest.raises(ImageError, match=r"^file not found: ~/a\.png \(~ is not expanded: os\.path\.expanduser"
+                                             r"\(name\) in Python, ~ unquoted in a shell\)$"):
+            call("~/a.png")
+        with pytest.raises(ImageError, match=r"^file not found: ~/gone\.png$"):
+            call("~/gone.png")
+    assert clf.predict(tmp_path / "a.png") == clf.predict(synthetic_head())
+
+
+def test_float_colour_in_0_to_255_is_told_a_conversion_that_keeps_its_levels(clf):
+    """A float (H, W, 3) array in 0-255 was told "colour in [0, 1]? np.round(arr * 255).astype(np.uint8)": done, its
+    levels wrapped around in uint8 and the image became noise. Each range is told the conversion that fits it, and
+    following it gives the uint8 image's answer; a range that fits neither gets no such hint."""
+    import re
+
+    import numpy as np
+
+    rgb = np.repeat(synthetic_head()[..., None], 3, axis=-1)
+    for levels, call in ((rgb.astype(np.float32), "np.round(arr)"), (rgb / 255.0, "np.round(arr * 255)")):
+        with pytest.raises(ImageError, match=re.escape(f"? {call}.astype(np.uint8) makes it 8-bit; 3 slices")):
+            clf.predict(levels)
+        converted = np.round(levels * (255 if levels.max() <= 1 else 1)).astype(np.uint8)
+        assert clf.predict(converted) == clf.predict(rgb)
+    with pytest.raises(ImageError, match=r"not float64 \(3 slices of a volume"):
+        clf.predict(rgb * 4.0)
