@@ -211,8 +211,8 @@ def test_clinician_input_figures_are_what_clinician_inputs_printed():
         assert f"| {row['name']} | {_clinician_answer(row)} | {top} | {score} |" in text, row["name"]
     assert all(row["twice_same"] for row in c["cases"])
     differing = {row["name"]: row["formats_differing"] for row in c["cases"] if row["formats_differing"]}
-    assert differing == {"the slice in a 4000 px black canvas": ["jpeg", "array"]}
-    assert "refused as PNG, BMP, TIFF and WebP, accepted (glioma) as JPEG and as an array" in text
+    assert differing == {"the slice in a 4000 px black canvas": ["jpeg"]}  # an array is reduced as a file is
+    assert "refused as PNG, BMP, TIFF, WebP and as an array, accepted (glioma) as JPEG" in text
     assert f"Montages: of {c['montages']['n']} random montages of Testing slices of each kind" in text
     for kind, m in c["montages"]["kinds"].items():
         assert (f"| {kind} | {m['labelled']} | {m['several images']} | {m['refused otherwise']} | "

@@ -126,3 +126,20 @@ def test_wide_arrays_keep_their_gray_levels(clf):
     # float32 across its whole range (+-3.4e38) was stretched in float32: its brightest pixels overflowed to black
     across = (gray.astype(np.float32) - 127) * np.float32(2.0**121)  # exact: the float64 stretch gives gray's levels
     assert across.max() > 1e38 and clf.predict(across).to_dict() == clf.predict(gray.astype(np.float64)).to_dict()
+
+
+def test_a_large_array_gets_the_answer_its_lossless_file_gets(clf, test_images):
+    """A file much larger than the model input is box-reduced while it is decoded (a speed step); an array or PIL image
+    of the same pixels was read at full size, and got another answer: a real slice in a 4000 px canvas was refused as
+    PNG and accepted as an array (docs/RESULTS.md, "Inputs a clinician may send"). Here a real slice enlarged to 1300
+    px (reduced 4x), as PNG, array, PIL image and 16-bit array, and inside a black 4000 px canvas (reduced 12x)."""
+    from braintumor.image_io import read_image
+
+    gray = np.asarray(Image.fromarray(read_image(test_images["glioma"][0])).resize((1300, 1300), Image.BICUBIC))
+    canvas = np.zeros((4000, 4000), np.uint8)
+    canvas[1888:2112, 1888:2112] = read_image(test_images["glioma"][0])[:224, :224]
+    for image in (gray, canvas):
+        want = clf.predict(encode(image)).to_dict()
+        assert clf.predict(image).to_dict() == clf.predict(Image.fromarray(image)).to_dict() == want
+    wide = gray.astype(np.uint16) * 257  # as a 16-bit PNG of it is read: stretched, then reduced
+    assert clf.predict(wide).to_dict() == clf.predict(encode(wide)).to_dict()

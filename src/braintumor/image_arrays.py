@@ -4,8 +4,8 @@ Why: Python API users hold images in memory as often as in files (a PIL image, a
 OpenCV or a DICOM reader). They get the conversion a file of the same pixels gets (colour measured, then
 dropped; high bit depths and floats min-max scaled; transparency on black) and a precise error instead of
 a silently wrong answer: cast to uint8, a 12-bit array wraps around and a float image in [0, 1] turns black.
-In-memory images are used at full resolution (files much larger than the model input are box-reduced
-while decoding, a speed step).
+An image in memory much larger than the model input is box-reduced as a decoded file of it is (a speed step:
+``Classifier._decode``), so that both get the same answer; a JPEG file is decoded smaller still (libjpeg's draft).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import onnxruntime as ort
 from .arguments import count
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
-from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, decode_image
+from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
 from .model_loading import MAX_THREADS as MAX_THREADS  # where callers import these from
 from .model_loading import METADATA_KEY as METADATA_KEY
 from .model_loading import ModelError, load_classifier
@@ -122,8 +122,9 @@ class Classifier:
 
     def _decode(self, source: ImageSource | InMemoryImage) -> tuple[np.ndarray, InputInfo]:
         """The grayscale image and what the decoder saw, whatever its size."""
-        if is_in_memory(source):
-            return gray_from_memory(source)
+        if is_in_memory(source):  # reduced as a file of its pixels is: a 4000 px array was answered, its PNG refused
+            gray, info = gray_from_memory(source)
+            return box_reduced(gray, 2 * self.image_size), info
         if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
                 and not callable(getattr(source, "read", None)):  # named here: predict takes in-memory images too
             hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) else (
