@@ -135,10 +135,10 @@ def overlay(gray: np.ndarray, heat: np.ndarray, alpha: float = DEFAULT_ALPHA) ->
                         f"{type(alpha).__name__}")
     if not 0.0 <= alpha <= 1.0:  # NaN too: -1, 1.5 and NaN drew inverted or garbled colours (NaN with a warning)
         raise ValueError(f"alpha is the colour's weight at the hottest pixel, from 0 to 1, got {alpha!r}")
-    gray, heat = np.asarray(gray), np.asarray(heat)
-    if gray.dtype != np.uint8 or gray.shape != heat.shape:  # a float image in [0, 1] came out black, uint16 an
+    gray, heat = np.asarray(gray), np.asarray(heat)  # a float image in [0, 1] came out black, uint16 an IndexError
+    if gray.dtype != np.uint8 or gray.shape != heat.shape:
         raise ValueError(f"expected a uint8 gray image and a heat map of its shape, got {gray.dtype} {gray.shape} "
-                         f"and {heat.shape}: Explanation.image and .cam are such a pair")  # IndexError
+                         f"and {heat.shape}: Explanation.image and .cam are such a pair")
     level = (np.clip(heat, 0.0, 1.0, dtype=np.float32) * np.float32(255) + np.float32(0.5)).astype(np.intp)
     return np.take(_overlay_table(float(alpha)), np.asarray(gray, dtype=np.intp) * 256 + level, axis=0)
 
