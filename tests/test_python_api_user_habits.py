@@ -25,6 +25,21 @@ def test_a_name_under_an_unexpanded_home_says_that_tilde_is_not_expanded(clf, tm
     assert clf.predict(tmp_path / "a.png") == clf.predict(synthetic_head())
 
 
+def test_a_model_under_an_unexpanded_home_says_that_tilde_is_not_expanded(tmp_path, monkeypatch):
+    """``Classifier.load("~/models/m.onnx")`` said "model file not found ... (train and export one, ...)" of a model
+    that is there."""
+    import shutil
+
+    from braintumor import Classifier
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    shutil.copy(Classifier.load().path, tmp_path / "m.onnx")
+    with pytest.raises(FileNotFoundError, match=r"^model file not found: ~/m\.onnx \(~ is not expanded: "):
+        Classifier.load("~/m.onnx")
+    with pytest.raises(FileNotFoundError, match=r"^model file not found: ~/gone\.onnx \(train and export one"):
+        Classifier.load("~/gone.onnx")
+
+
 def test_float_colour_in_0_to_255_is_told_a_conversion_that_keeps_its_levels(clf):
     """A float (H, W, 3) array in 0-255 was told "colour in [0, 1]? np.round(arr * 255).astype(np.uint8)": done, its
     levels wrapped around in uint8 and the image became noise. Each range is told the conversion that fits it, and

@@ -185,9 +185,15 @@ def missing_text(path: Path) -> str:
             return f"symbolic link loop: {path}"
     if os.path.islink(path):
         return f"broken symbolic link: {path} -> {os.readlink(path)}"
-    if str(path).startswith("~") and os.path.lexists(os.path.expanduser(path)):  # predict("~/scans/a.jpg")
-        return f"file not found: {path} (~ is not expanded: os.path.expanduser(name) in Python, ~ unquoted in a shell)"
-    return f"file not found: {path}"
+    return f"file not found: {path}{tilde_text(path)}"
+
+
+def tilde_text(path: str | os.PathLike) -> str:
+    """What to add to "not found" of a name starting with ~ that names a file once expanded (``predict("~/a.jpg")``,
+    ``Classifier.load("~/m.onnx")``: Python, unlike a shell, does not expand it); "" for any other name."""
+    if str(path).startswith("~") and os.path.lexists(os.path.expanduser(path)):
+        return " (~ is not expanded: os.path.expanduser(name) in Python, ~ unquoted in a shell)"
+    return ""
 
 
 def unreadable_text(path: Path, exc: OSError) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import onnxruntime as ort
 
+from .image_files import tilde_text
 from .model_files import default_model_path, resolve_model_path
 from .sessions import disabled_optimizers, session_options
 
@@ -46,7 +47,8 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
         raise FileNotFoundError(f"{model_path}{named} is a folder: pass an ONNX model file (--model in the CLI)"
                                 if model_path.is_dir() else f"model file not found: {model_path}{named} "
-                                "(train and export one, or pass another path: --model in the CLI)")
+                                + (tilde_text(model_path)[1:] or "(train and export one, or pass another path: --model "
+                                                                  "in the CLI)"))
     if threads is not None and (not isinstance(threads, Integral) or isinstance(threads, bool)
                                 or not 1 <= threads <= MAX_THREADS):  # np.int64(2) is whole too: taken
         raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
