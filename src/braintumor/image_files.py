@@ -205,7 +205,7 @@ def unreadable_text(path: Path, exc: OSError) -> str:
     return f"cannot read file: {exc.strerror or exc}"
 
 
-def expand_inputs(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+def expand_inputs(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
     """Files named explicitly (whatever their ending) and the images found in folders, with those of a format not
     read (:data:`OTHER_FORMAT_ENDINGS`): ``predict_many`` says of each what it is, where dropping them said nothing."""
     if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character
