@@ -108,3 +108,29 @@ def test_dicom_padding_under_a_negative_rescale_slope_is_left_out_as_under_a_pos
     ds.add_new(0x00280120, "SS", -1000)  # (0028,0120) Pixel Padding Value: 1000 once rescaled, above the head
     gray = _slice(to_bytes(ds), "v.dcm")
     assert gray[disk].min() == 0 and gray[disk].max() == 255 and not gray[~disk].any()
+
+
+def _lut_dicom(arr: np.ndarray, table: np.ndarray, first: int = 0) -> bytes:
+    """``arr`` stored under a Modality LUT Sequence of ``table`` (16-bit entries), its first entry for ``first``."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    item = Dataset()
+    item.add_new(0x00283002, "US", [len(table), first, 16])  # (0028,3002) LUT Descriptor
+    item.add_new(0x00283006, "OW", np.asarray(table, dtype="<u2").tobytes())  # (0028,3006) LUT Data
+    item.ModalityLUTType = "US"
+    ds = make_dataset(arr)
+    ds.ModalityLUTSequence = Sequence([item])
+    return to_bytes(ds)
+
+
+def test_dicom_padding_under_a_falling_modality_lut_is_left_out_as_under_a_negative_slope():
+    """A Modality LUT Sequence whose table falls (1000 - stored) maps -32768 (below its first entry's input) to its
+    highest value, as Rescale Slope -1 does: padding was shown white, the head stretched under it. Now the slice is
+    the same slope's, padding black; a rising table's padding, its lowest value, is black as ever."""
+    arr, disk = _head(-32768)
+    falling = _slice(_lut_dicom(arr, 1000 - np.arange(1001)), "f.dcm")
+    assert np.array_equal(falling, _slice(make_dicom(arr, RescaleSlope=-1, RescaleIntercept=1000), "s.dcm"))
+    assert not falling[~disk].any() and len(np.unique(falling[disk])) > 100
+    rising = _slice(_lut_dicom(arr, np.arange(1001)), "r.dcm")
+    assert not rising[~disk].any() and len(np.unique(rising[disk])) > 100

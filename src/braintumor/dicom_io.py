@@ -2,9 +2,9 @@
 
 Pixel values go through the modality LUT (Rescale Slope/Intercept), then the VOI LUT or the
 window (Window Center/Width) when the file has one — the display the scanner chose — else a
-robust percentile stretch, padding left out (under a negative slope, found in the values as stored);
-MONOCHROME1 is inverted. A slice stored mirrored or transposed is turned to
-the conventional view by its Image Orientation (Patient) (:mod:`braintumor.dicom_orientation`).
+robust percentile stretch, padding left out (under a negative slope or a falling Modality LUT, found in the values
+as stored); MONOCHROME1 is inverted. A slice stored mirrored or transposed is turned to the conventional view by
+its Image Orientation (Patient) (:mod:`braintumor.dicom_orientation`).
 Compressed pixel data is decoded by pydicom's plugins: GDCM (python-gdcm) for JPEG, JPEG Lossless,
 JPEG-LS and JPEG 2000, Pillow as a second JPEG/JPEG 2000 decoder, pydicom itself for RLE, and GDCM again for 12-bit
 JPEG Extended, which pydicom's GDCM plugin refuses (:mod:`braintumor.dicom_jpeg12`).
@@ -144,11 +144,15 @@ def _rescaled(view: Dataset) -> bool:
     return "ModalityLUTSequence" in view or (slope not in (None, 1.0)) or (intercept not in (None, 0.0))
 
 
-def _falling(view: Dataset) -> bool:
-    """Whether the rescaled values fall as the stored ones rise (a negative Rescale Slope, no Modality LUT Sequence):
-    padding is then looked for in the values as stored (:func:`braintumor.slice_pixels.falling_uint8`)."""
+def _falling(view: Dataset, stored: np.ndarray, values: np.ndarray) -> bool:
+    """Whether the rescaled ``values`` fall as the ``stored`` ones rise (a negative Rescale Slope, or a Modality LUT
+    Sequence whose table falls: the stored lowest, int16's -32768 padding, maps to its first entry, its highest):
+    padding is then looked for in the values as stored (:func:`braintumor.slice_pixels.falling_uint8`). A falling
+    table's padding was shown white, where a negative slope's was black."""
+    if view.get("ModalityLUTSequence"):  # the table, as pydicom's apply_modality_lut prefers it: at the stored ends
+        return stored.size > 0 and bool(values.flat[int(np.argmax(stored))] < values.flat[int(np.argmin(stored))])
     slope = header_number(view.get("RescaleSlope"))
-    return "ModalityLUTSequence" not in view and slope is not None and slope < 0
+    return slope is not None and slope < 0
 
 
 def _padded(arr: np.ndarray, view: Dataset) -> np.ndarray | None:
@@ -192,7 +196,7 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
                 out = scale_to_uint8(_voi(values, view, lut), *window)
             else:
                 pad = _padded(arr, view)
-                out = falling_uint8(values, arr, pad) if _falling(view) else robust_uint8(values, pad)
+                out = falling_uint8(values, arr, pad) if _falling(view, arr, values) else robust_uint8(values, pad)
     if pi == "MONOCHROME1":
         out = 255 - out
     return np.ascontiguousarray(out, dtype=np.uint8)
