@@ -46,11 +46,37 @@ def damaged_header(data: bytes) -> str | None:
     """Why a file that starts as one of our formats but that Pillow cannot open is refused, or None when it starts as
     none: a TIFF with a truncated directory (or SamplesPerPixel 1000) was "not a recognised image: expected JPEG, PNG,
     BMP, TIFF or WebP content", of a file that is a TIFF."""
+    if said := bmp_damaged(data):
+        return said
     kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
     if (kind == "TIFF" and (variant := _tiff_variant(data))) or (kind == "JPEG" and (variant := _jpeg_variant(data))):
         return variant
     return kind and (f"a {kind} file whose header cannot be read: damaged, truncated, or a {kind} variant this "
                      "decoder does not support")
+
+
+#: Sizes of the BMP info headers Pillow reads whose width and height are signed 32-bit (BITMAPINFOHEADER to V5).
+_BMP_INFO_HEADERS = (40, 52, 56, 64, 108, 124)
+
+
+def bmp_damaged(data: bytes) -> str | None:
+    """Why a BMP whose header declares a width under 1 or a height of 0 is refused, or None (a negative height is a
+    top-down BMP). Pillow reads the width unsigned: -8 was 4,294,967,288 pixels wide, and the file 'too large to
+    decode safely'; a width or height of 0 was 'not a recognised image'."""
+    if data[:2] != b"BM" or len(data) < 26:
+        return None
+    header = int.from_bytes(data[14:18], "little")
+    if header == 12:  # OS/2 1.x (BITMAPCOREHEADER): unsigned 16-bit sizes
+        width, height = int.from_bytes(data[18:20], "little"), int.from_bytes(data[20:22], "little")
+    elif header in _BMP_INFO_HEADERS:
+        width, height = (int.from_bytes(data[at:at + 4], "little", signed=True) for at in (18, 22))
+    else:
+        return None
+    if width >= 1 and height != 0:
+        return None
+    wrong = f"a width of {width:,} pixels (it must be positive)" if width < 1 else \
+        "a height of 0 pixels (it must not be 0: negative for rows stored top-down)"
+    return f"a BMP file whose header is damaged: it declares {wrong}"
 
 
 #: A TIFF's SampleFormat -> the samples' type, in words.

@@ -233,8 +233,10 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         raise (ImageError(said) if said else
                UnrecognisedImage("not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content")) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        from .image_headers import declared_size  # the size its header declares, when it can be read directly
+        from .image_headers import bmp_damaged, declared_size  # the size its header declares, when it can be read
 
+        if said := bmp_damaged(buffer.getvalue()[:64]):  # a negative width, which Pillow reads as over 4 billion
+            raise ImageError(said) from None
         size = declared_size(buffer.getvalue()[:65536])
         if size is not None:
             raise ImageError(f"image is {size[0]}x{size[1]} pixels; the limit is {MAX_PIXELS:,} pixels") from None
