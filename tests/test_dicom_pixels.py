@@ -137,6 +137,30 @@ def test_precise_errors_for_unusable_dicom(gray):
         read_volumes(to_bytes(ds), name="x.dcm")
 
 
+def test_a_dicom_without_pixel_data_says_whether_it_has_a_sop_class_or_anything_at_all():
+    """A file of nothing after its 'DICM' marker (or after its file meta), or of elements but no SOP Class UID, was
+    'no pixel data (unregistered SOP class)': it has no SOP class at all, and the first nothing in it."""
+    import io
+
+    import pydicom
+
+    empty, meta = b"\0" * 128 + b"DICM", b"\x02\x00\x10\x00UI\x14\x00" + b"1.2.840.10008.1.2.1\0"  # Transfer Syntax
+    named = make_dataset(None)
+    for keyword in list(named.keys()):
+        del named[keyword]  # the file meta alone, naming MR Image Storage
+    classless = make_dataset(None)
+    del classless.SOPClassUID, classless.file_meta.MediaStorageSOPClassUID
+    classless.preamble, out = b"\0" * 128, io.BytesIO()
+    pydicom.dcmwrite(out, classless, enforce_file_format=False)
+    nothing = "DICOM file's dataset is empty: no data elements after its preamble and file meta ("
+    for data, message in ((empty, nothing + "no SOP Class UID, no pixel data)"),
+                          (empty + meta, nothing + "no SOP Class UID, no pixel data)"),
+                          (to_bytes(named), nothing + "which name MR Image Storage; no pixel data)"),
+                          (out.getvalue(), "DICOM file has no pixel data (and no SOP Class UID)")):
+        with pytest.raises(ImageError, match=f"^{re.escape(message)}$"):
+            read_volumes(data, name="x.dcm")
+
+
 def test_sizes_are_refused_before_decoding(gray):
     ds = make_dataset(gray)
     ds.Rows = ds.Columns = 9000

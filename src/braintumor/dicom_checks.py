@@ -88,6 +88,16 @@ def _article(name: str) -> str:
     return "an" if name[:1] in "AEIOUX" or (spelled and name[:1] in "FHLMNRS") else "a"
 
 
+def _no_pixels(ds: Dataset, sop: str, name: str | None) -> str:
+    """Why a file without pixel data is refused, saying what it holds: a file of nothing after its 'DICM' marker (or
+    its file meta) was 'no pixel data (unregistered SOP class)', of a file with no SOP class at all."""
+    what = name or ("an unregistered SOP class" if sop else "")
+    if not len(ds):  # (a SOP class here is its file meta's)
+        return ("DICOM file's dataset is empty: no data elements after its preamble and file meta ("
+                + (f"which name {what}; " if what else "no SOP Class UID, ") + "no pixel data)")
+    return f"DICOM file has no pixel data ({name or ('unregistered SOP class' if sop else 'and no SOP Class UID')})"
+
+
 def _check_image(ds: Dataset, max_frames: int) -> int:
     sop = sop_class(ds)
     name = _sop_name(sop)
@@ -95,7 +105,7 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
         what = f"{_article(name)} {name} object" if name else "an object of an unregistered SOP class"
         raise ImageError(f"DICOM file is {what}, not an image: nothing to classify")
     if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
-        raise ImageError(f"DICOM file has no pixel data ({name or 'unregistered SOP class'})")
+        raise ImageError(_no_pixels(ds, sop, name))
     rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     if rows < 1 or cols < 1:
         raise ImageError("DICOM file has pixel data but no valid Rows/Columns")
