@@ -34,13 +34,15 @@ def test_nifti_4d_uses_the_first_volume_and_says_so(stack):
     vol = axial_volume(stack[:3])
     (v,) = read_volumes(nifti_bytes(np.stack([vol, 255 - vol], axis=-1)), name="fmri.nii.gz")
     assert len(v.slices) == 3 and v.notes == ("4-D image: the first of 2 volumes was used",)
+    assert {s.meta["nifti"]["volumes"] for s in v.slices} == {2}
     assert np.array_equal(v.slices[0].pixels, robust_uint8(stack[0].astype(np.float32)))
 
 
 def test_a_file_short_of_its_headers_volumes_is_read_and_said_to_be(stack):
     """A header declaring 32767 volumes (dim[4]) over a file holding one was noted as 'the first of 32767 volumes was
     used'. As nibabel, which reads such a file's first volume and refuses the rest, the first volume is read; the note
-    says how many the file holds, or (gzip, not inflated past the first) that its size cannot hold them all."""
+    says how many the file holds, or (gzip, not inflated past the first) that its size cannot hold them all; the
+    slices' metadata says the same ("volumes" was the header's 32767)."""
     import gzip
 
     import nibabel as nib
@@ -60,12 +62,15 @@ def test_a_file_short_of_its_headers_volumes_is_read_and_said_to_be(stack):
                            f"{n}, ending at byte {len(data):,} where 32,767 would end at byte {end:,} (truncated, or "
                            "the header's dimensions are wrong)",)
         assert len(v.slices) == 3 and all(map(np.array_equal, (s.pixels for s in v.slices), want))
+        assert {s.meta["nifti"]["volumes"] for s in v.slices} == {int(n[0])}  # was the header's 32767, as the note
     packed = gzip.compress(whole)
     (v,) = read_volumes(packed, name="short.nii.gz")
     assert v.notes == (f"4-D image: the first volume was used; the header declares 32,767, more than the file's "
                        f"{len(packed):,} compressed bytes can hold (they inflate to {len(packed) * 1032:,} bytes at "
                        f"most, and 32,767 volumes end at byte {end:,}: truncated, or the header's dimensions are "
                        "wrong)",)
+    assert {s.meta["nifti"]["volumes"] for s in v.slices} == {1}  # the one read: how many more is not known
+    assert v.slices[0].meta["nifti"]["shape"][3] == 32767  # the header's shape, as the note's "declares 32,767"
 
 
 @pytest.mark.parametrize(("name", "n"), [("example4d.nii.gz", 24), ("anatomical.nii", 25)])

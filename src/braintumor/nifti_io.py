@@ -136,13 +136,15 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         raise
     except Exception as exc:
         raise ImageError(f"NIfTI voxel data is corrupt or truncated ({exc.__class__.__name__})") from None
+    volumes = extra  # as many as the header declares, unless the file is short of them
     if extra > 1:
-        notes.append(_volumes_note(len(shape), extra, offset, needed - offset, len(data), gz))
+        note, volumes = _volumes_note(len(shape), extra, offset, needed - offset, len(data), gz)
+        notes.append(note)
     if plane_note:
         notes.append(plane_note)
     source = "".join(nib.aff2axcodes(affine))
     meta = {"shape": list(shape), "voxel_mm": [round(z, 4) for z in zooms], "orientation": "RAS",
-            "source_orientation": source, "volumes": extra}
+            "source_orientation": source, "volumes": volumes}
     if axis != 2:
         meta["plane"] = PLANES[axis]
     rows_mm, cols_mm = {2: (zooms[1], zooms[0]), 1: (zooms[2], zooms[0]), 0: (zooms[2], zooms[1])}[axis]
@@ -175,22 +177,23 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
 DEFLATE_MOST_EXPANSION = 1032
 
 
-def _volumes_note(ndim: int, extra: int, offset: int, volume_bytes: int, size: int, gz: bool) -> str:
-    """The note of a 4-D (or higher) image, of which the first volume is read: a file short of the volumes its header
-    declares (dim[4] 32767 over a file of one) was said to hold 'the first of 32767 volumes'. nibabel reads such a
-    file's first volume too, and refuses the rest ('could the file be damaged?'). Whether a .nii.gz holds them all is
-    known only by inflating them (not done: the first volume is all that is read), unless its size cannot hold them."""
+def _volumes_note(ndim: int, extra: int, offset: int, volume_bytes: int, size: int, gz: bool) -> tuple[str, int]:
+    """The note of a 4-D (or higher) image, of which the first volume is read, and the volumes its slices' metadata
+    says it holds: a file short of the volumes its header declares (dim[4] 32767 over a file of one) was said to hold
+    'the first of 32767 volumes', and its metadata 32767. nibabel reads such a file's first volume too, and refuses the
+    rest ('could the file be damaged?'). Whether a .nii.gz holds them all is known only by inflating them (not done:
+    the first volume is all that is read), unless its size cannot hold them: then it holds the one read, as known."""
     end = offset + extra * volume_bytes
     said = f"{ndim}-D image: the first volume was used; the header declares {extra:,}"
     if not gz and size < end:
-        held = counted((size - offset) // volume_bytes, "whole volume")
-        return (f"{said}, and the file holds {held}, ending at byte {size:,} where {extra:,} would end at byte "
-                f"{end:,} (truncated, or the header's dimensions are wrong)")
+        held = (size - offset) // volume_bytes
+        return (f"{said}, and the file holds {counted(held, 'whole volume')}, ending at byte {size:,} where {extra:,} "
+                f"would end at byte {end:,} (truncated, or the header's dimensions are wrong)", held)
     if gz and size * DEFLATE_MOST_EXPANSION < end:
         return (f"{said}, more than the file's {size:,} compressed bytes can hold (they inflate to "
                 f"{size * DEFLATE_MOST_EXPANSION:,} bytes at most, and {extra:,} volumes end at byte {end:,}: "
-                "truncated, or the header's dimensions are wrong)")
-    return f"{ndim}-D image: the first of {extra} volumes was used"
+                "truncated, or the header's dimensions are wrong)", 1)
+    return f"{ndim}-D image: the first of {extra} volumes was used", extra
 
 
 #: Pixels further from square than this (long side / short side) are said when the slices are resampled: they come out

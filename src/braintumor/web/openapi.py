@@ -58,8 +58,9 @@ def _schemas(classes: list[str]) -> dict:
                                                    "voxel index in the file, as viewers number it).",
                   "properties": {"shape": {"type": "array", "items": {"type": "integer"}},
                                  "voxel_mm": {"type": "array", "items": number}, "orientation": {"type": "string"},
-                                 "source_orientation": {"type": "string"}, "volumes": {"type": "integer"},
-                                 "plane": {"enum": ["sagittal", "coronal"]},
+                                 "source_orientation": {"type": "string"}, "plane": {"enum": ["sagittal", "coronal"]},
+                                 "volumes": {"type": "integer", "description": "Volumes the file holds, the first "
+                                             "read: the header's, or its whole ones where it is short (.nii.gz: 1)."},
                                  "x_mm": number, "y_mm": number, "z_mm": number,
                                  "file_axis": {"enum": ["i", "j", "k"]}, "file_index": {"type": "integer"}},
                   "additionalProperties": False},
