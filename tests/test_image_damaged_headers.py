@@ -13,9 +13,13 @@ from conftest import encode, synthetic_head
 from braintumor.image_io import ImageError, read_image
 
 
-def _bmp(width: int, height: int, header: int = 40) -> bytes:
-    """A good 64 x 64 8-bit BMP (Pillow's, BITMAPINFOHEADER; ``header`` 12: OS/2's) declaring ``width`` x ``height``."""
+def _bmp(width: int = 64, height: int = 64, header: int = 40, **fields: int) -> bytes:
+    """A good 64 x 64 8-bit BMP (Pillow's, BITMAPINFOHEADER; ``header`` 12: OS/2's) declaring ``width`` x ``height``,
+    and the info header's ``size``, ``bits``, ``compression`` or ``colours`` where given."""
     data = bytearray(encode(synthetic_head(64), "BMP"))
+    for name, value in fields.items():
+        at, fmt = {"size": (14, "<I"), "bits": (28, "<H"), "compression": (30, "<I"), "colours": (46, "<I")}[name]
+        struct.pack_into(fmt, data, at, value)
     if header == 12:  # the same pixels under a 12-byte core header: sizes unsigned 16-bit, a palette of 3-byte entries
         palette = b"".join(data[54 + 4 * i:57 + 4 * i] for i in range(256))
         core = struct.pack("<IHHHH", 12, width, height, 1, 8)
@@ -47,3 +51,56 @@ def test_a_bmp_of_no_width_or_height_is_said_to_have_a_damaged_header(data, said
     decode safely"; a width or height of 0 was "not a recognised image". Both are a damaged header."""
     with pytest.raises(ImageError, match=f"^a BMP file whose header is damaged: it declares {re.escape(said)}$"):
         read_image(data)
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (_bmp(bits=12), "a BMP file whose header is damaged: it declares 12 bits per pixel (a BMP's are 1, 4, 8, 16, 24 "
+                    "or 32)"),
+    (_bmp(colours=70_000), "a BMP file whose header is damaged: it declares a palette of 70,000 colours for 8-bit "
+                           "pixels (at most 256)"),
+    (_bmp(colours=300), "a BMP file whose header is damaged: it declares a palette of 300 colours for 8-bit pixels "
+                        "(at most 256)"),
+    (_bmp(size=99), "a BMP file whose header is damaged or of a kind this decoder does not read: its info header is "
+                    "99 bytes (it reads 12, 40, 52, 56, 64, 108 and 124)"),
+    (_bmp(compression=9), "a BMP file whose header is damaged or of a kind this decoder does not read: it declares "
+                          "compression 9 for 8-bit pixels (it reads 0, none; 1, RLE8 of 8-bit pixels; 2, RLE4 of "
+                          "4-bit pixels; 3, bitfields of 16-, 24- or 32-bit pixels)"),
+    (_bmp(compression=4), "a BMP holding a JPEG image (compression 4), which this decoder does not read: save it as "
+                          "PNG, or as an uncompressed BMP"),
+], ids=["12-bit", "palette-70000", "palette-300", "header-99-bytes", "compression-9", "jpeg-inside"])
+def test_a_bmp_header_pillow_refuses_is_said_in_its_values(data, said):
+    """A BMP of 12 bits per pixel, a palette of 70 000 colours or JPEG-compressed pixels was "image data is corrupt or
+    truncated (OSError)" (Pillow's words for each, not shown), of a file whose pixels were all there."""
+    with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
+        read_image(data)
+    with pytest.raises(ImageError, match=r"^image data is corrupt or truncated \(OSError\)$"):
+        read_image(_bmp()[:200])  # a good header over pixels cut short: as it was
+
+
+def _gray_tiff(bits: int, photometric: int) -> bytes:
+    """A 64 x 64 TIFF of one sample per pixel of ``bits`` bits under PhotometricInterpretation ``photometric``."""
+    entries = [(256, 64), (257, 64), (258, bits), (259, 1), (262, photometric), (273, 8 + 2 + 9 * 12 + 4),
+               (277, 1), (278, 64), (279, 64 * 64)]
+    table = b"".join(struct.pack("<HHLL", tag, 4, 1, value) for tag, value in entries)
+    return b"II*\0" + struct.pack("<LH", 8, len(entries)) + table + bytes(4) + bytes(64 * 64)
+
+
+def _jpeg_of_precision(bits: int) -> bytes:
+    data = bytearray(encode(synthetic_head(64), "JPEG"))
+    data[data.index(b"\xff\xc0") + 4] = bits
+    return bytes(data)
+
+
+@pytest.mark.parametrize("data", [_gray_tiff(8, 9), _gray_tiff(8, 5), _gray_tiff(0, 1), _jpeg_of_precision(0)],
+                         ids=["tiff-8-bit-icclab", "tiff-8-bit-cmyk", "tiff-0-bit", "jpeg-0-bit"])
+def test_a_damaged_header_is_not_told_to_be_a_variant_it_is_not(data):
+    """One 8-bit sample under an ICC Lab or CMYK PhotometricInterpretation was "a TIFF of 8-bit unsigned-integer
+    grayscale samples, which this decoder does not read: save it as 8- or 16-bit grayscale", and 0 bits per sample
+    "a TIFF of 0-bit ... samples" or "a 0-bit JPEG (as DICOM stores deeper slices)": damaged headers (or a layout
+    not read), said as such."""
+    kind = "TIFF" if data[:2] == b"II" else "JPEG"
+    with pytest.raises(ImageError, match=f"^a {kind} file whose header cannot be read: damaged, truncated, or a {kind} "
+                                         "variant this decoder does not support$"):
+        read_image(data)
+    if kind == "TIFF":  # the hand-made TIFF itself is right: read as 8-bit gray
+        assert read_image(_gray_tiff(8, 1)).shape == (64, 64)

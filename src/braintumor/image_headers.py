@@ -13,6 +13,7 @@ from collections.abc import Collection
 
 from PIL import Image
 
+from .bmp_header import bmp_header_problem
 from .image_frames import gray_samples
 from .image_io import ALLOWED_FORMATS
 from .quiet_libraries import quiet_pillow
@@ -46,37 +47,13 @@ def damaged_header(data: bytes) -> str | None:
     """Why a file that starts as one of our formats but that Pillow cannot open is refused, or None when it starts as
     none: a TIFF with a truncated directory (or SamplesPerPixel 1000) was "not a recognised image: expected JPEG, PNG,
     BMP, TIFF or WebP content", of a file that is a TIFF."""
-    if said := bmp_damaged(data):
+    if said := bmp_header_problem(data):
         return said
     kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
     if (kind == "TIFF" and (variant := _tiff_variant(data))) or (kind == "JPEG" and (variant := _jpeg_variant(data))):
         return variant
     return kind and (f"a {kind} file whose header cannot be read: damaged, truncated, or a {kind} variant this "
                      "decoder does not support")
-
-
-#: Sizes of the BMP info headers Pillow reads whose width and height are signed 32-bit (BITMAPINFOHEADER to V5).
-_BMP_INFO_HEADERS = (40, 52, 56, 64, 108, 124)
-
-
-def bmp_damaged(data: bytes) -> str | None:
-    """Why a BMP whose header declares a width under 1 or a height of 0 is refused, or None (a negative height is a
-    top-down BMP). Pillow reads the width unsigned: -8 was 4,294,967,288 pixels wide, and the file 'too large to
-    decode safely'; a width or height of 0 was 'not a recognised image'."""
-    if data[:2] != b"BM" or len(data) < 26:
-        return None
-    header = int.from_bytes(data[14:18], "little")
-    if header == 12:  # OS/2 1.x (BITMAPCOREHEADER): unsigned 16-bit sizes
-        width, height = int.from_bytes(data[18:20], "little"), int.from_bytes(data[20:22], "little")
-    elif header in _BMP_INFO_HEADERS:
-        width, height = (int.from_bytes(data[at:at + 4], "little", signed=True) for at in (18, 22))
-    else:
-        return None
-    if width >= 1 and height != 0:
-        return None
-    wrong = f"a width of {width:,} pixels (it must be positive)" if width < 1 else \
-        "a height of 0 pixels (it must not be 0: negative for rows stored top-down)"
-    return f"a BMP file whose header is damaged: it declares {wrong}"
 
 
 #: A TIFF's SampleFormat -> the samples' type, in words.
@@ -109,12 +86,13 @@ def _tiff_variant(data: bytes) -> str | None:
         sample_type = _SAMPLE_TYPES.get(max(ifd.get(339, (1,)), default=1))
     except Exception:
         return None
-    if sample_type is None or len(set(bits)) != 1:
+    if sample_type is None or len(set(bits)) != 1 or bits[0] < 1:  # 0 bits: damaged, not a variant
         return None
-    if ifd.get(262) in (0, 1) and samples > 2:  # gray, not gray + alpha: slices in one page, not colour
+    photometric = ifd.get(262, 0)  # (Pillow's default: WhiteIsZero)
+    if photometric in (0, 1) and samples > 2:  # gray, not gray + alpha: slices in one page, not colour
         return gray_samples(bits[0], samples, ifd.get(284) == 2)
-    if samples not in _LAYOUTS:
-        return None
+    if samples not in _LAYOUTS or photometric not in ((0, 1) if samples < 3 else (2, 6)):  # 6: YCbCr
+        return None  # one 8-bit sample of CIELab or CMYK was 'a TIFF of 8-bit grayscale samples ...: save it as 8-bit'
     planes = ", stored plane by plane" if ifd.get(284) == 2 and samples > 1 else ""
     return (f"a TIFF of {bits[0]}-bit {sample_type} {_LAYOUTS[samples]} samples{planes}, which this decoder does not "
             "read: save it as 8- or 16-bit grayscale, or as 32-bit floating-point grayscale")
@@ -188,7 +166,7 @@ def _jpeg_variant(data: bytes) -> str | None:
         return ("a JPEG-LS image, which this decoder does not read: save it as PNG or TIFF (8- or 16-bit grayscale, "
                 "lossless)")
     frame = jpeg_frame(data)
-    if frame is None or frame[0] == 8:
+    if frame is None or frame[0] == 8 or not 2 <= frame[0] <= 16:  # (0 or 255 bits: damaged, not a deeper JPEG)
         return None
     return (f"a {frame[0]}-bit JPEG (as DICOM stores deeper slices), which this decoder does not read: it reads 8-bit "
             "JPEGs; save it as PNG or TIFF (16-bit grayscale, lossless)")

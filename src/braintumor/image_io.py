@@ -18,6 +18,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .bmp_header import bmp_header_problem
 from .image_files import expand_inputs as expand_inputs  # their old home: still imported from here
 from .image_files import is_special_file, read_limited, unreadable_text
 from .image_files import walk_images as walk_images
@@ -233,16 +234,17 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         raise (ImageError(said) if said else
                UnrecognisedImage("not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content")) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        from .image_headers import bmp_damaged, declared_size  # the size its header declares, when it can be read
+        from .image_headers import declared_size  # the size its header declares, when it can be read directly
 
-        if said := bmp_damaged(buffer.getvalue()[:64]):  # a negative width, which Pillow reads as over 4 billion
+        if said := bmp_header_problem(buffer.getvalue()[:64]):  # a negative width: Pillow reads over 4 billion
             raise ImageError(said) from None
         size = declared_size(buffer.getvalue()[:65536])
         if size is not None:
             raise ImageError(f"image is {size[0]}x{size[1]} pixels; the limit is {MAX_PIXELS:,} pixels") from None
         raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(f"image data is corrupt or truncated ({exc.__class__.__name__})") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:  # a BMP's header Pillow refuses: its own OSError
+        said = bmp_header_problem(buffer.getvalue()[:64])
+        raise ImageError(said or f"image data is corrupt or truncated ({exc.__class__.__name__})") from None
     except MemoryError:
         raise ImageError("image is too large to decode") from None
     except Exception as exc:  # a decoder error nobody foresaw is this file's error, not a traceback or an HTTP 500
