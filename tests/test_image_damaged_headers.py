@@ -91,16 +91,19 @@ def _jpeg_of_precision(bits: int) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize("data", [_gray_tiff(8, 9), _gray_tiff(8, 5), _gray_tiff(0, 1), _jpeg_of_precision(0)],
-                         ids=["tiff-8-bit-icclab", "tiff-8-bit-cmyk", "tiff-0-bit", "jpeg-0-bit"])
+@pytest.mark.parametrize("data", [_gray_tiff(8, 9), _gray_tiff(8, 5), _gray_tiff(0, 1), _gray_tiff(255, 1),
+                                  _jpeg_of_precision(0)],
+                         ids=["tiff-8-bit-icclab", "tiff-8-bit-cmyk", "tiff-0-bit", "tiff-255-bit", "jpeg-0-bit"])
 def test_a_damaged_header_is_not_told_to_be_a_variant_it_is_not(data):
     """One 8-bit sample under an ICC Lab or CMYK PhotometricInterpretation was "a TIFF of 8-bit unsigned-integer
-    grayscale samples, which this decoder does not read: save it as 8- or 16-bit grayscale", and 0 bits per sample
-    "a TIFF of 0-bit ... samples" or "a 0-bit JPEG (as DICOM stores deeper slices)": damaged headers (or a layout
-    not read), said as such."""
+    grayscale samples, which this decoder does not read: save it as 8- or 16-bit grayscale", and 0 or 255 bits per
+    sample "a TIFF of 0-bit ... samples" or "a 0-bit JPEG (as DICOM stores deeper slices)": damaged headers (or a
+    layout not read), said as such; a 7-bit gray TIFF is still said to be one."""
     kind = "TIFF" if data[:2] == b"II" else "JPEG"
     with pytest.raises(ImageError, match=f"^a {kind} file whose header cannot be read: damaged, truncated, or a {kind} "
                                          "variant this decoder does not support$"):
         read_image(data)
     if kind == "TIFF":  # the hand-made TIFF itself is right: read as 8-bit gray
         assert read_image(_gray_tiff(8, 1)).shape == (64, 64)
+        with pytest.raises(ImageError, match=r"^a TIFF of 7-bit unsigned-integer grayscale samples, which this "):
+            read_image(_gray_tiff(7, 1))

@@ -86,7 +86,7 @@ def _tiff_variant(data: bytes) -> str | None:
         sample_type = _SAMPLE_TYPES.get(max(ifd.get(339, (1,)), default=1))
     except Exception:
         return None
-    if sample_type is None or len(set(bits)) != 1 or bits[0] < 1:  # 0 bits: damaged, not a variant
+    if sample_type is None or len(set(bits)) != 1 or not 1 <= bits[0] <= 64:  # 0 or 255 bits: damaged, no variant
         return None
     photometric = ifd.get(262, 0)  # (Pillow's default: WhiteIsZero)
     if photometric in (0, 1) and samples > 2:  # gray, not gray + alpha: slices in one page, not colour
