@@ -43,6 +43,7 @@ from .predict_output import HeatmapWriter, output_sink, signals_held
 from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier, ModelError
 from .processes import load_same, model_digest
+from .quiet_libraries import set_own_stderr
 from .series import input_records, printable
 from .volume_io import VolumeInput, iter_volumes, plan_inputs
 
@@ -168,6 +169,7 @@ def _init_worker(parent: int, model: str, digest: str | None, threads: int, batc
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERMINAL_SIGNALS)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    set_own_stderr(True)  # a CLI's worker: the C decoders' lines dropped, as in the CLI's own process
     try:  # the model file the parent loaded, unless it changed since (then every unit is refused with the reason)
         clf = load_same(model, threads, digest) if digest else Classifier.load(model, threads=threads)
     except (ModelError, OSError) as exc:  # raised here it broke the pool: "a worker process stopped unexpectedly"

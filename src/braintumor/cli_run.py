@@ -22,6 +22,7 @@ from .atomic_files import remove_temps
 from .cli_checks import RunFailed, UsageError, check_destinations
 from .data import DatasetError
 from .predictor import ModelError
+from .quiet_libraries import own_stderr
 from .series import printable
 from .train_config import ConfigError
 
@@ -182,7 +183,8 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
     try:
-        with _signals_stop_like_ctrl_c(args):
+        # this process's stderr is the command's: the C decoders' lines dropped (not serve's: its threads share it)
+        with _signals_stop_like_ctrl_c(args), own_stderr(args.command != "serve"):
             check_destinations(args)
             return int(args.func(args) or 0)
     except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:

@@ -17,6 +17,7 @@ quote values, is switched off).
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import numpy as np
 from PIL import Image
@@ -34,7 +35,7 @@ from .dicom_jpeg12 import register as _register_jpeg12
 from .dicom_orientation import Turn, display_turn
 from .dicom_voi import apply_table, voi_table
 from .image_io import ImageError
-from .quiet_libraries import quiet_libraries, quiet_loggers
+from .quiet_libraries import quiet_decoders, quiet_libraries, quiet_loggers
 from .slice_pixels import falling_uint8, robust_uint8, scale_to_uint8, square_pixels
 from .volume_io import Slice
 
@@ -224,7 +225,10 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
     when decoding fails."""
     view = frame_view(ds, i)
     try:
-        with quiet_libraries("pydicom.", "PIL."):  # e.g. "excess padding"; Pillow is one of its decoders
+        # pydicom's doubts ("excess padding") and Pillow's, one of its decoders; GDCM's libjpeg and OpenJPEG write
+        # their own on fd 2, dropped where that is the CLI's alone
+        decoders = quiet_decoders() if transfer_syntax(ds).is_compressed else nullcontext()
+        with quiet_libraries("pydicom.", "PIL."), decoders:
             if frames == 1 and not transfer_syntax(ds).is_encapsulated:  # data of 3 frames made 1 a 3-row strip
                 ds.pixel_array_options(allow_excess_frames=False)  # the declared frame, as a multi-frame file's
             arr = pixel_array(ds, index=i) if frames > 1 else ds.pixel_array

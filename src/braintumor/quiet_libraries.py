@@ -17,12 +17,23 @@ which warnings it had already shown, so the caller's once-per-place warnings cam
 filters stay in the list (put back in front when something else went there): their module pattern is an object whose
 ``match`` asks this thread's state (the warnings machinery only calls ``match`` on it, in C and in Python), so they
 match the modules a thread inside :func:`quiet_libraries` silences and nothing anywhere else.
+
+C decoders (:func:`quiet_decoders`): GDCM's libjpeg and OpenJPEG write what they find wrong in a damaged stream
+("Corrupt JPEG data: bad Huffman code", "A marker ID was expected", "Failed to decode tile 1/1") straight to the
+process's stderr, file descriptor 2, where no warning filter reaches, and ``gdcm.Trace``'s switches do not silence
+them. Only pointing descriptor 2 elsewhere does, and that is process-wide: every thread's stderr goes with it. So it is
+done only in a process that declares its stderr its own (:func:`own_stderr`: the CLI, whose main thread reads, and its
+worker processes), never in the web server, whose other request threads' log lines would be lost meanwhile: there the
+decoders' lines stay (docs/WEB.md, Logs).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import signal
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -123,3 +134,97 @@ def quiet_this_thread() -> contextlib.AbstractContextManager[None]:
     every name): ``catch_warnings`` with ``simplefilter("ignore")`` for this thread alone. For torch's ONNX exporter,
     whose warnings name modules no prefix foresees (its pytree's FutureWarning is attributed to ``copyreg``)."""
     return quiet_libraries("")
+
+
+class _Descriptor2:
+    """Where fd 2 is pointed while C decoders run: whether this process allows it, how many are inside
+    :func:`quiet_decoders` now (the last one out puts it back) and the real stderr's duplicate meanwhile."""
+
+    def __init__(self) -> None:
+        self.allowed, self.inside, self.saved = False, 0, -1
+        self.lock = threading.Lock()
+
+
+_fd2 = _Descriptor2()
+
+
+def set_own_stderr(allowed: bool) -> bool:
+    """Let :func:`quiet_decoders` point this process's fd 2 at the null device (a process no other code shares stderr
+    with: a CLI command, a batch worker); what was allowed before."""
+    before, _fd2.allowed = _fd2.allowed, allowed
+    return before
+
+
+@contextlib.contextmanager
+def own_stderr(allowed: bool = True) -> Iterator[None]:
+    """:func:`set_own_stderr` inside, and as it was again after (a CLI command run in-process, as the tests do)."""
+    before = set_own_stderr(allowed)
+    try:
+        yield
+    finally:
+        set_own_stderr(before)
+
+
+#: Ctrl-C, SIGTERM and SIGHUP: the CLI raises where the program is on each (braintumor.cli_run).
+_STOP_SIGNALS = {s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None}
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """No stop signal's handler runs inside (Ctrl-C's KeyboardInterrupt between two steps left fd 2 at the null device
+    for the rest of the run, and the "interrupted" line with it); they run on the way out."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _point_fd2_away() -> bool:
+    """fd 2 at the null device (the first thread in; the others count), or False where it cannot be (closed)."""
+    with _fd2.lock:
+        if _fd2.inside == 0:
+            try:
+                saved = os.dup(2)
+            except OSError:  # started with 2>&-: nothing to quiet
+                return False
+            try:
+                null = os.open(os.devnull, os.O_WRONLY)
+            except OSError:
+                os.close(saved)
+                return False
+            os.dup2(null, 2)
+            os.close(null)
+            _fd2.saved = saved
+        _fd2.inside += 1
+        return True
+
+
+def _put_fd2_back() -> None:
+    with _fd2.lock:
+        _fd2.inside -= 1
+        if _fd2.inside == 0:
+            os.dup2(_fd2.saved, 2)
+            os.close(_fd2.saved)
+            _fd2.saved = -1
+
+
+@contextlib.contextmanager
+def quiet_decoders() -> Iterator[None]:
+    """What C decoders write to fd 2 inside dropped, where the process said its stderr is its own (:func:`own_stderr`);
+    elsewhere nothing changes. Our message for a file they fail on says what matters (which decoders, what to do)."""
+    away = False
+    try:
+        if _fd2.allowed:
+            with contextlib.suppress(Exception):  # what Python buffered goes where it was meant to
+                sys.stderr.flush()
+            with _signals_blocked():
+                away = _point_fd2_away()
+        yield
+    finally:
+        if away:
+            with _signals_blocked():
+                _put_fd2_back()

@@ -1,0 +1,153 @@
+"""What GDCM's libjpeg and OpenJPEG write on the process's stderr (file descriptor 2, out of reach of Python's warning
+filters and of gdcm.Trace) for a damaged stream: dropped in the CLI, whose stderr is its own, and left alone in a
+process that did not say so (the web server), whose other threads' lines would go with it.
+
+Each case runs in a subprocess whose fd 2 is a pipe: pytest's own capture would hide what is checked."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import jpeg_baseline, make_dataset, to_bytes
+
+pytest.importorskip("gdcm")
+
+#: What the decoders wrote for the two files below before (GDCM tries first, and its lines came out beside ours).
+DECODER_LINES = ("Corrupt JPEG data", "Invalid tile number", "Fail to read the current marker segment")
+
+
+def _gray() -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 255, (64, 64)).astype(np.uint8)
+
+
+def _jpeg_with_zeros() -> bytes:
+    """A JPEG Baseline DICOM with 32 zero bytes in the middle of its scan: decoded, and libjpeg says "Corrupt JPEG
+    data: 452 extraneous bytes before marker 0xd9"."""
+    data = bytearray(jpeg_baseline(_gray()))
+    mid = (data.index(b"\xff\xda") + len(data)) // 2
+    data[mid:mid + 32] = bytes(32)
+    return bytes(data)
+
+
+def _j2k_bad_tile() -> bytes:
+    """A JPEG 2000 DICOM whose tile-part names tile 21 760 of one: not decoded, and OpenJPEG says "Invalid tile number
+    21760"."""
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEG2000Lossless
+
+    buf = io.BytesIO()
+    Image.fromarray(_gray()).save(buf, format="JPEG2000", irreversible=False, no_jp2=True)
+    stream = bytearray(buf.getvalue())
+    at = stream.index(b"\xff\x90")  # SOT: marker, Lsot, then Isot
+    stream[at + 4:at + 6] = (21760).to_bytes(2, "big")
+    ds = make_dataset(_gray())
+    ds.PixelData = encapsulate([bytes(stream)])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEG2000Lossless
+    return to_bytes(ds)
+
+
+@pytest.fixture(scope="module")
+def damaged(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("damaged")
+    (folder / "zeros.dcm").write_bytes(_jpeg_with_zeros())
+    (folder / "tile.dcm").write_bytes(_j2k_bad_tile())
+    return folder
+
+
+def _python(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]])
+def test_predict_says_its_own_line_and_not_the_decoders(damaged, workers):
+    """``predict`` of the two files printed GDCM's three lines between its own; now its own only, from its worker
+    processes too. The damaged JPEG is still classified and the JPEG 2000 still refused by name."""
+    done = _python("-m", "braintumor", "predict", str(damaged / "zeros.dcm"), str(damaged / "tile.dcm"), "--format",
+                   "jsonl", *workers)
+    assert done.returncode == 1, done.stderr
+    assert not [line for line in DECODER_LINES if line in done.stderr], done.stderr
+    assert done.stderr == "1 unreadable input\n"
+    zeros, tile = (json.loads(line) for line in done.stdout.splitlines())
+    assert "error" not in zeros and "ood" in zeros  # read and scored (noise: out of distribution)
+    assert tile["error"].startswith("DICOM pixel data (JPEG 2000 Image Compression (Lossless Only)) could not be "
+                                    "decoded by GDCM or Pillow")
+
+
+_SERVER_LIKE = """
+import os, sys, threading
+from braintumor.volume_io import read_volumes
+from braintumor.image_io import ImageError
+data = open(sys.argv[1], "rb").read()
+stop = threading.Event()
+def other_request():  # another thread of the same process, logging meanwhile
+    n = 0
+    while not stop.is_set():
+        os.write(2, b"other thread %d\\n" % n)
+        n += 1
+    print(n)
+t = threading.Thread(target=other_request)
+t.start()
+for _ in range(40):
+    try:
+        read_volumes(data, name="x.dcm")
+    except ImageError:
+        pass
+stop.set()
+t.join()
+"""
+
+
+def test_a_process_that_did_not_say_its_stderr_is_its_own_loses_no_line(damaged):
+    """Pointing fd 2 away is process-wide: in the web server another request thread's log lines would be lost while
+    one decodes. Outside the CLI nothing is redirected: every line of a thread writing meanwhile arrives (and GDCM's
+    lines with them)."""
+    done = _python("-c", _SERVER_LIKE, str(damaged / "tile.dcm"))
+    assert done.returncode == 0, done.stderr
+    written = int(done.stdout)
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if line.startswith("other thread")] == [f"other thread {n}" for n in range(written)]
+    assert "Invalid tile number 21760" in done.stderr
+
+
+_NESTED = """
+import os, sys, threading
+from braintumor.quiet_libraries import own_stderr, quiet_decoders
+before = os.fstat(2)
+barrier = threading.Barrier(4)
+def decode():
+    with quiet_decoders():
+        barrier.wait()
+        os.write(2, b"dropped\\n")
+        barrier.wait()
+with own_stderr():
+    threads = [threading.Thread(target=decode) for _ in range(3)]
+    for t in threads: t.start()
+    barrier.wait(); barrier.wait()
+    for t in threads: t.join()
+    try:
+        with quiet_decoders():
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+after = os.fstat(2)
+assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
+os.write(2, b"kept\\n")
+"""
+
+
+def test_threads_inside_at_once_put_stderr_back_once_the_last_leaves():
+    """Three threads inside at once, their windows overlapping, then a Ctrl-C inside: fd 2 comes back to the very
+    same file, and what was written inside is dropped."""
+    done = _python("-c", _NESTED)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "kept\n"
