@@ -36,7 +36,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from .batch_resume import Previous, append_sink, read_previous
+from .batch_resume import Previous, append_sink, check_working_folder, read_previous
 from .cli_checks import RunFailed, UsageError
 from .file_names import utf8_text
 from .predict_output import HeatmapWriter, output_sink, signals_held
@@ -72,7 +72,8 @@ def resume_key(name: str) -> str:
     """The key by which --resume knows an input again: its absolute name, as UTF-8 reads it
     (:func:`~braintumor.file_names.utf8_text`: the file holds names so, whatever the locale). Records keep the name
     as given, so ``predict scans -o r.jsonl`` resumed as ``predict /data/scans`` (or ``scans/``, ``./scans``)
-    matched none of them and appended every input a second time."""
+    matched none of them and appended every input a second time. FILE's relative names are taken from this working
+    folder too: one written from another is refused (:func:`~braintumor.batch_resume.check_working_folder`)."""
     return utf8_text(os.path.abspath(name))
 
 
@@ -233,6 +234,8 @@ class BatchJob:
         self.args, self.clf = args, clf
         summaries = bool(getattr(args, "summary", False)) and args.format == "jsonl"  # csv files hold none
         self.prev = read_previous(Path(args.output), args.format, clf.classes, summaries) if args.resume else Previous()
+        if args.resume:
+            check_working_folder(Path(args.output), self.prev)
         if args.resume and self.prev.done:
             print(f"resuming {printable(args.output)}: {sum(self.prev.done.values())} record(s) already there",
                   file=sys.stderr)

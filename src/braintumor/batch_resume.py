@@ -33,6 +33,40 @@ class Previous:
         self.done: Counter[str] = Counter()  # record paths already written (a path may repeat)
         self.failed = 0
         self.header = False  # csv: the header line is there
+        self.relative: list[str] = []  # the first relative names of records that were read (not errors): a sample
+
+
+#: How many relative names of the continued file :func:`check_working_folder` looks for, at most.
+NAMES_SAMPLED = 1000
+
+
+def _here(name: str) -> bool:
+    """Whether ``name``, relative, names a file or folder from this working folder, or one in a folder that is there
+    (the file itself may have been moved away since it was scored); a zip member's name by its zip's."""
+    path = os_text(name)
+    for candidate in dict.fromkeys([path, path.rsplit(":", 1)[0]]):
+        parent = os.path.dirname(candidate)
+        if os.path.lexists(candidate) or (parent and os.path.isdir(parent)):
+            return True
+    return False
+
+
+def check_working_folder(target: Path, prev: Previous) -> None:
+    """Refuse (UsageError) to continue ``target`` when none of its relative names names anything from this working
+    folder: it was written from another one, where its names were given. --resume knows an input by its absolute name
+    from the working folder, so from here none of its records would be matched, and the same files given by other
+    names (``cd ..; braintumor predict a/scans``) were scored and appended a second time."""
+    if prev.relative and not any(_here(name) for name in prev.relative):
+        raise UsageError(f"cannot resume: the names in {target} are relative to another working folder "
+                         f"({prev.relative[0]}, for one, is not found from {_working_folder()}): run the command from "
+                         "the folder the run was started in (or give -o another file)")
+
+
+def _working_folder() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # removed since the run started
+        return "this working folder"
 
 
 def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> dict:
@@ -89,6 +123,8 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
                 tail = []  # a 2-D image or an input's one error record: complete on its own line
             prev.done[rec["path"]] += 1
             prev.failed += "error" in rec and "summary" not in rec
+            if "error" not in rec and len(prev.relative) < NAMES_SAMPLED and not os.path.isabs(os_text(rec["path"])):
+                prev.relative.append(rec["path"])
             keep += len(line)
     unfinished = _unfinished_scan(tail, summaries)
     if unfinished is not None:
