@@ -84,3 +84,22 @@ def test_permissions_are_checked_where_the_output_is_written(tmp_path, capsys, m
     writable.clear()
     rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", "/dev/null"], capsys)
     assert (rc, err) == (2, "error: cannot write -o /dev/null: no permission\n")
+
+
+def test_a_report_onto_an_image_of_the_dataset_it_audits_is_refused(tmp_path, capsys):
+    """``data audit --out ROOT/Testing/glioma/x.jpg`` replaced that image with the JSON report (predict refused the
+    same of its input folders, but a dataset was not counted as one); an image-named new file there would be read as
+    a broken image by every later command."""
+    image = tmp_path / "ds" / "Testing" / "glioma" / "x.jpg"
+    image.parent.mkdir(parents=True)
+    image.write_bytes(b"\xff\xd8\xff image bytes")
+    data = str(tmp_path / "ds")
+    rc, out, err = run_cli(["data", "audit", "--data", data, "--out", str(image)], capsys)
+    assert (rc, out, err) == (2, "", f"error: --out {image} is one of the inputs; writing it would overwrite that "
+                                     "file: choose another name\n")
+    assert image.read_bytes() == b"\xff\xd8\xff image bytes"
+    new = image.parent / "report.png"
+    rc, out, err = run_cli(["data", "audit", "--data", data, "--out", str(new)], capsys)
+    assert (rc, out, err) == (2, "", f"error: --out {new} is inside the dataset {data}, where later runs would read "
+                                     "it as an input: choose a name outside it\n")
+    assert sorted(p.name for p in image.parent.iterdir()) == ["x.jpg"]

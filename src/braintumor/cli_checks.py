@@ -168,17 +168,22 @@ def check_destinations(args: argparse.Namespace) -> None:
     inputs = [p for p in map(Path, flat) if str(p) != "-" and p.is_file()]
     folders = [p for p in map(Path, flat) if str(p) != "-" and p.is_dir()]  # predict DIR, export RUN_DIR
     folders += [p.parent for p in inputs if p.suffix == ".pt"]  # export RUN/best.pt reads RUN's config and split
+    # a dataset's images are inputs too: `data audit --out ROOT/Testing/glioma/x.jpg` replaced one with its report
+    datasets = [Path(d) for d in (getattr(args, "data", None), getattr(args, "reference", None))
+                if isinstance(d, str | Path) and Path(d).is_dir()]
     for flag, attr, folder in getattr(args, "destinations", ()):
         raw = getattr(args, attr, None)
         check_destination(flag, raw, folder)
+        read = [*folders, *datasets]
         if raw and not folder and Path(raw).is_file() and (any(_same_file(raw, p) for p in inputs)
-                                                           or any(_read_from(d, Path(raw)) for d in folders)):
+                                                           or any(_read_from(d, Path(raw)) for d in read)):
             raise UsageError(f"{flag} {raw} is one of the inputs; writing it would overwrite that file: "
                              "choose another name")
         if raw and not folder and not Path(raw).exists():
-            reader = next((d for d in folders if _read_as_input(d, Path(raw))), None)
+            readers = [(d, "the input folder") for d in folders] + [(d, "the dataset") for d in datasets]
+            reader = next(((d, what) for d, what in readers if _read_as_input(d, Path(raw))), None)
             if reader is not None:  # `predict scans -o scans/results.png`: every later run read it as a broken image
-                raise UsageError(f"{flag} {raw} is inside the input folder {reader}, where later runs would read it "
+                raise UsageError(f"{flag} {raw} is inside {reader[1]} {reader[0]}, where later runs would read it "
                                  "as an input: choose a name outside it")
         if raw and folder:
             _check_not_inside_data(flag, raw, args)
