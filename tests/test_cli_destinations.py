@@ -103,3 +103,37 @@ def test_a_report_onto_an_image_of_the_dataset_it_audits_is_refused(tmp_path, ca
     assert (rc, out, err) == (2, "", f"error: --out {new} is inside the dataset {data}, where later runs would read "
                                      "it as an input: choose a name outside it\n")
     assert sorted(p.name for p in image.parent.iterdir()) == ["x.jpg"]
+
+
+def test_an_output_that_is_a_symbolic_link_is_written_where_it_points(tmp_path, capsys):
+    """``-o link`` (``-o /dev/stdout`` with standard output redirected to a file is one: as root it replaced the
+    machine's /dev/stdout) swapped the link for a regular file, and the file it led to never got the results. Now
+    the link stays and its target is written, whole or not at all: by predict, by a --resume that repairs a cut
+    line first, and by an --out of data audit."""
+    import json
+
+    from conftest import encode, synthetic_head
+
+    from braintumor.model_files import default_model_path
+
+    image = tmp_path / "scan.png"
+    image.write_bytes(encode(synthetic_head(seed=0)))
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "r.jsonl"
+    link.symlink_to(tmp_path / "real" / "r.jsonl")
+    if default_model_path().exists():
+        assert run_cli(["predict", str(image), "-o", str(link)], capsys)[0] == 0
+        assert link.is_symlink() and json.loads(link.read_text())["path"] == str(image)
+        with open(link, "a") as fh:
+            fh.write('{"path": "cut sh')  # an interrupted run's last line
+        rc, _, err = run_cli(["predict", str(image), "-o", str(link), "--resume"], capsys)
+        assert rc == 0 and "dropping an incomplete last line" in err
+        assert link.is_symlink() and len(link.read_text().splitlines()) == 1
+    for k, cls in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+        (tmp_path / "ds" / "Testing" / cls).mkdir(parents=True)
+        (tmp_path / "ds" / "Testing" / cls / "x.png").write_bytes(encode(synthetic_head(seed=k + 1)))
+    report = tmp_path / "audit.json"
+    report.symlink_to(tmp_path / "real" / "audit.json")
+    assert run_cli(["data", "audit", "--data", str(tmp_path / "ds"), "--out", str(report)], capsys)[0] == 0
+    assert report.is_symlink() and json.loads(report.read_text())["root"] == str(tmp_path / "ds")
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["audit.json", "r.jsonl"]

@@ -37,10 +37,21 @@ def temp_beside(target: Path) -> tuple[int, str]:
     raise FileExistsError(f"no free temporary name beside {target}")
 
 
+def final_target(path: Path) -> Path:
+    """Where an output named ``path`` goes: a symbolic link's target, followed to its end (a dangling link's is
+    created), so the link stays and what it points to gets the output; the temporary file goes beside that. Replacing
+    the name itself swapped the link for a regular file: ``-o /dev/stdout``, standard output redirected to a file,
+    replaced the machine's /dev/stdout (as root), and a link to a shared results file no longer led to the results."""
+    if not path.is_symlink() or is_special_file(path):  # a link to a device or FIFO is written through, as they are
+        return path
+    return Path(os.path.realpath(path))
+
+
 def put_in_place(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
     """Move the finished temporary file ``tmp`` to ``target``. A device or FIFO there is written through:
-    ``os.replace`` would swap ``/dev/null`` itself for a regular file (as root, it did)."""
-    if is_special_file(Path(target)):
+    ``os.replace`` would swap ``/dev/null`` itself for a regular file (as root, it did); so is a symbolic link whose
+    writer did not put ``tmp`` beside its :func:`final_target` (replacing it lost the link)."""
+    if is_special_file(Path(target)) or Path(target).is_symlink():
         with open(tmp, "rb") as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)
         os.unlink(tmp)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from .atomic_files import settled, temp_beside
+from .atomic_files import final_target, settled, temp_beside
 from .cli_checks import UsageError
 from .file_names import os_text, utf8_text
 from .image_io import ImageError
@@ -196,7 +196,9 @@ def _record_counts(path: str, summaries: bool) -> Counter[str] | None:
 
 
 def _rewrite_prefix(target: Path, size: int) -> None:
-    """Keep the first ``size`` bytes of ``target``; atomically, so a crash now loses nothing."""
+    """Keep the first ``size`` bytes of ``target``; atomically, so a crash now loses nothing (a link's target is
+    rewritten, the link kept, as :func:`append_sink` appends to it)."""
+    target = final_target(target)
     fd, tmp = temp_beside(target)
     try:
         shutil.copymode(target, tmp)  # the file keeps whatever permissions it had

@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .atomic_files import settled, temp_beside
+from .atomic_files import final_target, settled, temp_beside
 from .classes import display_name
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
@@ -189,6 +189,7 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
         with open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh
         return
+    target = final_target(target)  # a link: where it leads gets the records, and the link stays
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = temp_beside(target)
     try:

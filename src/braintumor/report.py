@@ -11,7 +11,7 @@ import os
 from html import escape
 from pathlib import Path
 
-from .atomic_files import put_in_place
+from .atomic_files import final_target, put_in_place
 from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
@@ -264,13 +264,15 @@ def write_report(out_dir: Path, metrics: dict, figures: dict[str, str], info: di
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write via a temporary sibling and ``os.replace``: readers never see a half-written file."""
+    """Write via a temporary sibling and ``os.replace``: readers never see a half-written file. A symbolic link's
+    target is written, the link kept (:func:`~braintumor.atomic_files.final_target`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)  # as every other --out: a missing folder is made
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    target = final_target(path)
+    target.parent.mkdir(parents=True, exist_ok=True)  # as every other --out: a missing folder is made
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="")  # non-UTF-8 names as their bytes
-        put_in_place(tmp, path)  # /dev/null or a FIFO is written through, not replaced
+        put_in_place(tmp, target)  # /dev/null or a FIFO is written through, not replaced
     finally:
         tmp.unlink(missing_ok=True)
     return path
