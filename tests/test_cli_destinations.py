@@ -24,6 +24,8 @@ def test_a_destination_that_cannot_be_written_is_refused_before_any_work(tmp_pat
         (["quantize", nope, "--run", nope, "--out", str(adir)], f"--out {adir} is a folder; --out takes a file name"),
         (["data", "audit", "--data", nope, "--out", str(adir)], f"--out {adir} is a folder; --out takes a file name"),
         (["data", "download", "--dest", str(afile)], f"--dest {afile} is a file; --dest takes a folder"),
+        (["predict", "x.jpg", "--model", nope, "-o", str(tmp_path / "r.csv"), "--heatmap", str(tmp_path / "r.csv")],
+         f"-o {tmp_path / 'r.csv'} and --heatmap {tmp_path / 'r.csv'} name the same path: give each its own"),
     ]
     for argv, message in cases:
         rc, out, err = run_cli(argv, capsys)

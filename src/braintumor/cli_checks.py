@@ -187,6 +187,18 @@ def check_destinations(args: argparse.Namespace) -> None:
                                  "as an input: choose a name outside it")
         if raw and folder:
             _check_not_inside_data(flag, raw, args)
+    _check_apart(args)
+
+
+def _check_apart(args: argparse.Namespace) -> None:
+    """Two destinations of one command that name the same path (``predict -o r.csv --heatmap r.csv``): the heat maps
+    went into a folder r.csv, and the records then failed as 'Is a directory: .r.csv.1a2b3c4d'."""
+    given = [(flag, getattr(args, attr, None)) for flag, attr, _ in getattr(args, "destinations", ())]
+    given = [(flag, raw) for flag, raw in given if raw]
+    for k, (flag, raw) in enumerate(given):
+        for other, other_raw in given[k + 1:]:
+            if os.path.abspath(raw) == os.path.abspath(other_raw) or _same_file(raw, other_raw):
+                raise UsageError(f"{flag} {raw} and {other} {other_raw} name the same path: give each its own")
 
 
 def _check_not_inside_data(flag: str, raw: str, args: argparse.Namespace) -> None:
