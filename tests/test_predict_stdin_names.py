@@ -82,3 +82,12 @@ def test_names_from_a_pipe_come_without_that_line(folder, monkeypatch, capsys):
     stdin_of(monkeypatch, b"a.png\n")
     rc, _, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
     assert (rc, err) == (0, "")
+
+
+def test_standard_input_closed_is_one_usage_line(folder, monkeypatch, capsys):
+    """``braintumor predict - <&-``: Python starts with sys.stdin None, and reading the names was an AttributeError
+    traceback."""
+    monkeypatch.setattr("sys.stdin", None)
+    rc, out, err = run_cli(["predict", "-"], capsys)
+    assert (rc, out, err) == (2, "", "error: standard input is closed: - reads the file names from it (one per "
+                                     "line)\n")

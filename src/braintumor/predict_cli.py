@@ -87,6 +87,8 @@ def stdin_names() -> list[str]:
     one way to pass a name holding a newline; read as lines, the NULs reached the file system, a ValueError traceback),
     else one a line. Bytes the stream's encoding cannot decode are kept as surrogate escapes, as names from a folder
     are (a UTF-8 locale's stdin is strict: a Latin-1 name from ``find`` ended the run in a UnicodeDecodeError)."""
+    if sys.stdin is None:  # started with `<&-`: an AttributeError traceback
+        raise UsageError("standard input is closed: - reads the file names from it (one per line)")
     with contextlib.suppress(AttributeError, ValueError):
         if sys.stdin.isatty():  # `predict -` typed at a prompt waited in silence, like a hung run
             say("reading file names from standard input, one per line; end them with Ctrl-D")
