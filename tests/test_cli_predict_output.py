@@ -201,6 +201,22 @@ def test_predict_with_stdout_closed_says_where_results_can_go(tmp_path):
     assert to_file.returncode == 0 and (tmp_path / "r.csv").read_text().startswith("path,label")
 
 
+def test_predict_with_stderr_closed_still_writes_every_result(tmp_path):
+    """`braintumor predict scan.jpg --progress 2>&-`: the bar's first write to a None stderr was an AttributeError that
+    no one saw, and the run ended (exit 1) after the table's header, its rows never written."""
+    import os
+    import subprocess
+    import sys
+
+    image = tmp_path / "a.png"
+    image.write_bytes(encode(synthetic_head(), "PNG"))
+    done = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(image), "--progress", "--format", "csv"],
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, stdout=subprocess.PIPE,
+                          text=True, preexec_fn=lambda: os.close(2))
+    assert done.returncode == 0
+    assert [line.split(",")[0] for line in done.stdout.splitlines()] == ["path", str(image)]
+
+
 def test_folders_nested_too_deep_are_one_error_line(tmp_path, monkeypatch, capsys):
     """A tree ~1000 folders deep: os.walk (recursive before Python 3.12) raised RecursionError, a long traceback."""
     def too_deep(*args, **kwargs):

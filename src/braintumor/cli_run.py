@@ -179,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
             _say(f"error: standard output is closed: {where}")
             return 2
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+    if sys.stderr is None:  # started with stderr closed (`2>&-`): a forced --progress bar's first write was an
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - AttributeError nobody saw, the results cut short (exit 1)
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed as its bytes, as ls does
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
