@@ -139,3 +139,36 @@ def test_an_output_that_is_a_symbolic_link_is_written_where_it_points(tmp_path, 
     assert run_cli(["data", "audit", "--data", str(tmp_path / "ds"), "--out", str(report)], capsys)[0] == 0
     assert report.is_symlink() and json.loads(report.read_text())["root"] == str(tmp_path / "ds")
     assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["audit.json", "r.jsonl"]
+
+
+def test_a_name_too_long_for_the_file_system_is_refused_before_any_work(tmp_path, capsys):
+    """A 300-byte -o or --out ran the whole job and then ended in 'File name too long' (exit 1); a 250-byte audit
+    --out, legal itself, failed on its temporary name ('.NAME.PID.tmp', 5 bytes over), which it named."""
+    nope = str(tmp_path / "nope")
+    long = "x" * 300
+    to_file, to_folder = tmp_path / f"{long}.csv", tmp_path / long / "ev"
+    for argv, said in ((["predict", "x.jpg", "--model", nope, "-o", str(to_file)],
+                        f"-o {to_file}: a name in it is 304"),
+                       (["evaluate", "--model", nope, "--data", nope, "--out", str(to_folder)],
+                        f"--out {to_folder}: a name in it is 300")):
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out, err) == (2, "", f"error: cannot write {said} bytes long, over the 255 its file system takes\n")
+    from braintumor.report import write_text_atomic
+
+    legal = tmp_path / ("y" * 250 + ".json")
+    write_text_atomic(legal, "{}\n")
+    assert legal.read_text() == "{}\n" and sorted(p.name for p in tmp_path.iterdir()) == [legal.name]
+
+
+def test_a_report_to_a_device_makes_no_temporary_file_beside_it(tmp_path, monkeypatch):
+    """``data audit --out /dev/null`` wrote a temporary file in /dev first, which only root may: anyone else was told
+    'Permission denied' for an output the destination check had passed."""
+    import os
+
+    import braintumor.report as report
+
+    def no_permission(target):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(report, "temp_beside", no_permission)
+    assert report.write_text_atomic(os.devnull, "{}\n") == report.Path(os.devnull)

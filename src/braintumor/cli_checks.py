@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .data import DatasetError, data_folders
+from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, is_special_file
 from .image_io import ImageError
 from .predictor import MAX_THREADS
@@ -138,6 +139,11 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"{flag} - (standard output) is not supported here: {flag} takes a "
                          + ("folder" if folder else "file name"))
     path = Path(raw)
+    limit = _name_max(path)
+    long = next((part for part in path.parts if name_bytes(part) > limit), None)
+    if long is not None:  # found only when written, after the whole run: 'File name too long', exit 1
+        raise UsageError(f"cannot write {flag} {raw}: a name in it is {name_bytes(long)} bytes long, over the "
+                         f"{limit} its file system takes")
     if folder and path.exists() and not path.is_dir():
         raise UsageError(f"{flag} {raw} is a file; {flag} takes a folder")
     if not folder and path.is_dir():
@@ -156,6 +162,19 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"cannot write {flag} {raw}: {nearest} is a file, not a folder")
     if not os.access(nearest, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write {flag} {raw}: no permission to write in {nearest}")
+
+
+def _name_max(path: Path) -> int:
+    """The longest name, in bytes, the file system of ``path``'s nearest existing folder takes (POSIX says; else
+    :data:`~braintumor.file_names.MAX_NAME_BYTES`, the common one); a huge number where no limit can be learnt
+    (Windows counts UTF-16 units, never more than the UTF-8 bytes: the write itself then says)."""
+    nearest = next((p for p in (path.parent, *path.parent.parents) if os.path.isdir(p)), Path("."))
+    if not hasattr(os, "pathconf"):
+        return 1 << 30
+    try:
+        return int(os.pathconf(nearest, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return MAX_NAME_BYTES
 
 
 def check_destinations(args: argparse.Namespace) -> None:

@@ -11,9 +11,10 @@ import os
 from html import escape
 from pathlib import Path
 
-from .atomic_files import final_target, put_in_place
+from .atomic_files import final_target, put_in_place, settled, temp_beside
 from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
+from .image_files import is_special_file
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
 from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, refusals_text, review_text
 
@@ -267,12 +268,18 @@ def write_text_atomic(path: Path, text: str) -> Path:
     """Write via a temporary sibling and ``os.replace``: readers never see a half-written file. A symbolic link's
     target is written, the link kept (:func:`~braintumor.atomic_files.final_target`)."""
     path = Path(path)
+    if is_special_file(path):  # /dev/null, a FIFO: written through (a temporary file in /dev: no permission)
+        with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
+            fh.write(text)
+        return path
     target = final_target(path)
     target.parent.mkdir(parents=True, exist_ok=True)  # as every other --out: a missing folder is made
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd, tmp = temp_beside(target)  # its name cut to fit: a 250-byte --out's '.NAME.PID.tmp' was 'File name too long'
+    os.close(fd)
     try:
-        tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="")  # non-UTF-8 names as their bytes
-        put_in_place(tmp, target)  # /dev/null or a FIFO is written through, not replaced
+        Path(tmp).write_text(text, encoding="utf-8", errors="surrogateescape", newline="")  # non-UTF-8 names as bytes
+        put_in_place(tmp, target)  # a link handed on: written through
     finally:
-        tmp.unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
+        settled(tmp)
     return path
