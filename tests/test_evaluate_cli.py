@@ -58,6 +58,16 @@ def test_a_folder_without_images_says_so_and_makes_no_output_folder(tmp_path: Pa
     assert "none of the 0" not in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
 
 
+def test_images_none_of_which_can_be_read_make_no_output_folder(tmp_path: Path, capsys, monkeypatch):
+    """The folder was made before the images were read: a dataset of broken images (and Ctrl-C while they were being
+    scored) left an empty --out behind the one-line error."""
+    (tmp_path / "data" / "Testing" / "glioma").mkdir(parents=True)
+    (tmp_path / "data" / "Testing" / "glioma" / "a.jpg").write_bytes(b"junk")
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    assert run_evaluate(None, str(tmp_path / "data"), str(tmp_path / "out"), progress=False, leak_free=False) == 2
+    assert "could not be read" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
 
 def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys, monkeypatch):
     monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))

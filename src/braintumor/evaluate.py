@@ -131,8 +131,7 @@ def evaluate(
         hidden = f"; {note}" if (note := hidden_note(dataset.root)) else ""  # .scan.png: there, and passed over
         raise DatasetError(f"no images in {dataset.root}'s class folders ({', '.join(sorted(IMAGE_EXTENSIONS))})"
                            + beside + hidden)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)  # made only when there is something to write: a run stopped or refused earlier leaves no folder
     classes = tuple(classifier.classes)
     to_model = _label_map(dataset.classes, classes)
     errors: list[list[str]] = [[str(p), m] for p, m in dataset.skipped]
@@ -193,6 +192,7 @@ def evaluate(
         "leak_free_note": None if reference is not None else leak_note,
         **_answers_shown(y, probs, conf, refused, classes, temperature, side),
     }
+    out.mkdir(parents=True, exist_ok=True)
     for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
         (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
     _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
