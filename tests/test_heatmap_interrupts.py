@@ -69,3 +69,34 @@ def test_a_record_that_cannot_be_written_takes_its_heat_map_with_it(test_images,
     assert main(["predict", str(scans), "-o", str(results), "--resume", "--heatmap", str(maps)]) == 1
     assert "No space left on device" in capsys.readouterr().err
     assert _maps_and_records(maps, results) == ([str(maps / "a.heatmap.png")],) * 2
+
+
+def test_a_run_stopped_before_its_results_file_was_written_takes_the_maps_it_added(test_images, tmp_path, monkeypatch,
+                                                                                    capsys):
+    """Without --resume, ``-o FILE`` appears whole or not at all: Ctrl-C after b's map left a.heatmap.png and
+    b.heatmap.png, and no results naming them (and, in a new folder, the folder). Maps an earlier run left there stay,
+    and so do those of records printed as they come (stdout)."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name, source in zip("abc", test_images["glioma"], strict=True):
+        shutil.copy(source, scans / f"{name}.jpg")
+    rename = os.replace
+
+    def stopped_once_b_is_in_place(src, dst, *args, **kwargs):
+        rename(src, dst, *args, **kwargs)
+        if str(dst).endswith("b.heatmap.png"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", stopped_once_b_is_in_place)
+    maps, results = tmp_path / "maps", tmp_path / "r.csv"
+    assert main(["predict", str(scans), "-o", str(results), "--heatmap", str(maps)]) == 130
+    assert not results.exists() and not maps.exists()
+    maps.mkdir()
+    (maps / "a.heatmap.png").write_bytes(b"an earlier run's")  # replaced: there is no giving it back
+    assert main(["predict", str(scans), "-o", str(results), "--heatmap", str(maps)]) == 130
+    assert sorted(p.name for p in maps.iterdir()) == ["a.heatmap.png"]
+    capsys.readouterr()
+    assert main(["predict", str(scans), "--format", "jsonl", "--heatmap", str(maps)]) == 130
+    printed = [json.loads(line)["heatmap"] for line in capsys.readouterr().out.splitlines()]
+    assert printed == [str(maps / "a.heatmap.png")]  # b's record was next (stdout's writes are not held)
+    assert sorted(p.name for p in maps.iterdir()) == ["a.heatmap.png", "b.heatmap.png"]

@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from .batch_predict import BatchJob, batch_requested
 from .cli_checks import UsageError, check_destinations
+from .image_files import is_special_file
 from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
@@ -115,7 +116,7 @@ def run_predict(args: argparse.Namespace) -> int:
     if job:
         failed_before = job.failed_before
         job.seed_heatmap_names(heatmaps)
-    with job.sink() if job else output_sink(args.output) as out:
+    with _maps_go_with_the_records(heatmaps, args), job.sink() if job else output_sink(args.output) as out:
         fmt = Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size)
         kinds = {"summaries": summary or args.format == "table", "pixels": heatmaps is not None}
         try:
@@ -151,6 +152,19 @@ def run_predict(args: argparse.Namespace) -> int:
         if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
             print(DISCLAIMER, file=sys.stderr)
     return 1 if failed else 0
+
+
+@contextlib.contextmanager
+def _maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Namespace) -> Iterator[None]:
+    """A run stopped (Ctrl-C, a full disk) before ``-o FILE`` was written removes the heat maps it drew: no record names
+    them. Records printed as they come (stdout, a device, ``--resume``'s file) keep theirs."""
+    try:
+        yield
+    except BaseException:
+        if heatmaps is not None and args.output and not getattr(args, "resume", False) \
+                and not is_special_file(Path(args.output)):
+            heatmaps.discard()
+        raise
 
 
 def failed_text(failed: int, before: int, output: str | None) -> str:

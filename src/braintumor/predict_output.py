@@ -5,6 +5,7 @@ runs the model over the inputs; :mod:`braintumor.batch_predict` writes through t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -216,7 +217,19 @@ class HeatmapWriter:
         if not supports_cam(clf):
             raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
         self.clf, self.folder, self.used, self.hold_signals = clf, Path(folder), set(), hold_signals
+        self.drawn: list[Path] = []  # the PNGs put in place by this run
+        self.made = not self.folder.exists()  # made here: removed by discard() when it is left empty
         self.folder.mkdir(parents=True, exist_ok=True)
+
+    def discard(self) -> None:
+        """Remove the heat maps this run added (and their folder, made for them, when left empty): a run stopped before
+        ``-o FILE`` was written, whole or not at all, left maps no record named."""
+        for path in self.drawn:
+            path.unlink(missing_ok=True)
+        self.drawn.clear()
+        if self.made:
+            with contextlib.suppress(OSError):  # not empty: what else is there stays
+                self.folder.rmdir()
 
     def _name(self, source: str, suffix: str = "") -> Path:
         """Named after the input, made portable (:func:`~braintumor.file_names.portable_name`: a zip member's bidi
@@ -250,6 +263,8 @@ class HeatmapWriter:
             with open(fd, "wb") as fh:
                 fh.write(png)
             with signals_held() if self.hold_signals else nullcontext():
+                if not target.exists():  # (before: a signal may come right after the rename) one that replaced an
+                    self.drawn.append(target)  # earlier run's map cannot give it back: it is kept
                 os.replace(tmp, target)
                 settled(tmp)
                 placed, rec["heatmap"] = True, str(target)
