@@ -144,6 +144,21 @@ def test_a_folder_given_as_the_model_is_named_as_such(argv, data_root, tmp_path,
     assert capsys.readouterr().err == "error: run is a folder: pass an ONNX model file (--model in the CLI)\n"
 
 
+def test_a_pipe_or_device_given_as_the_model_is_named_as_such(tmp_path, capsys):
+    """``--model /dev/null`` or a FIFO exists, and was 'model file not found: /dev/null'."""
+    import os
+
+    fifo = tmp_path / "model.onnx"
+    os.mkfifo(fifo)
+    for model in (os.devnull, str(fifo)):
+        assert main(["predict", "x.jpg", "--model", model]) == 2
+        assert capsys.readouterr().err == (f"error: {model} is not a regular file (a pipe or device): pass an ONNX "
+                                           "model file (--model in the CLI)\n")
+        assert main(["quantize", model, "--run", str(tmp_path), "--out", str(tmp_path / "q.onnx")]) == 2
+        assert capsys.readouterr().err == (f"error: {model} is not a regular file (a pipe or device): name the ONNX "
+                                           "file that 'braintumor export' wrote (its --out)\n")
+
+
 def test_standard_input_named_twice_is_refused(test_images, monkeypatch, capsys):
     """``predict - -`` read the names once and scored every one of them twice."""
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{test_images['glioma'][0]}\n"))

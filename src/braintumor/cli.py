@@ -41,6 +41,9 @@ def _require_exported(*models: str) -> None:
         if found.is_dir():
             raise FileNotFoundError(f"{model} is a folder: name the ONNX file that 'braintumor export' wrote "
                                     "(its --out)")
+        if found.exists() and not found.is_file():  # a pipe or device (/dev/null) was 'not found'
+            raise FileNotFoundError(f"{model} is not a regular file (a pipe or device): name the ONNX file that "
+                                    "'braintumor export' wrote (its --out)")
         if not found.is_file():
             raise FileNotFoundError(f"model file not found: {model} (write it first: braintumor export RUN_DIR --out "
                                     f"{model})")

@@ -45,8 +45,10 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
     model_path = default_model_path() if path is None else resolve_model_path(path)
     if not model_path.is_file():  # a run folder given as the model was 'not found'; a stale $BRAINTUMOR_MODEL
         named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
-        raise FileNotFoundError(f"{model_path}{named} is a folder: pass an ONNX model file (--model in the CLI)"
-                                if model_path.is_dir() else f"model file not found: {model_path}{named} "
+        if model_path.is_dir() or model_path.exists():  # a pipe or device (/dev/null) was 'not found'
+            what = "a folder" if model_path.is_dir() else "not a regular file (a pipe or device)"
+            raise FileNotFoundError(f"{model_path}{named} is {what}: pass an ONNX model file (--model in the CLI)")
+        raise FileNotFoundError(f"model file not found: {model_path}{named} "
                                 + (tilde_text(model_path)[1:] or "(train and export one, or pass another path: --model "
                                                                   "in the CLI)"))
     if threads is not None and (not isinstance(threads, Integral) or isinstance(threads, bool)
