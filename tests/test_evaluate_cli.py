@@ -95,3 +95,14 @@ def test_a_folder_with_some_classes_only_is_evaluated_with_the_others_n_a(small_
         got = metrics["per_class"][name]
         assert got["recall"] is None and got["roc_auc"] is None and got["support"] == 0
     assert "n/a" in (tmp_path / "out" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("split", ["..", "../data", "Testing/glioma"])
+def test_a_split_that_is_a_path_is_refused(split, tmp_path: Path, capsys, monkeypatch):
+    """``--split ..`` read the folder above --data as the split (then said '--out is inside the dataset' of an --out
+    beside it), and ``--split Testing/glioma`` a class folder as a split of one class."""
+    (tmp_path / "data" / "Testing" / "glioma").mkdir(parents=True)
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    assert run_evaluate(None, str(tmp_path / "data"), str(tmp_path / "out"), split=split, progress=False) == 2
+    assert capsys.readouterr().err == (f"error: --split {split} is a path: it takes the name of a folder in the "
+                                       "dataset (Testing, Training)\n")

@@ -118,6 +118,9 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     if not root.is_dir():  # a file named as the dataset was 'not found'
         raise DatasetError(f"the dataset {root} is a file: --data takes the dataset's folder" if root.exists()
                            else f"dataset folder not found: {root}{_default_hint(root)}")
+    if split and (Path(split).name != split or split in (".", "..")):  # `--split ..` read the folder above --data
+        raise DatasetError(f"--split {split} is a path: it takes the name of a folder in the dataset (Testing, "
+                           "Training)")
     if split:
         for name in (split, split.capitalize(), split.lower()):
             if (root / name).is_dir():
