@@ -22,6 +22,56 @@ def test_a_cache_dir_that_is_a_file_is_refused_before_any_work(tmp_path, capsys)
     assert not (tmp_path / "run").exists() and cache.read_bytes() == b"a file"
 
 
+@pytest.mark.parametrize(("edit", "said"), [
+    ({"image_size": 5000}, "image_size must be at most 1024, got 5000"),
+    ({"epochs": 0}, "epochs must be at least 1, got 0"),
+    ({"distill_temperature": float("nan")}, "distill_temperature must be a finite number > 0, got nan"),
+    ({"model": "tumornet-z"}, "model 'tumornet-z' is no network this version builds (tumornet-s, tumornet-xs, "
+                              "tumornet-s24, tumornet-s-patch, tumornet-s-deep, tumornet-s-se)")])
+@pytest.mark.parametrize("command", ["export", "calibrate", "quantize", "orientation"])
+def test_a_runs_config_json_setting_train_refuses_is_one_error_line(command, edit, said, tiny_run, tiny_model,
+                                                                     tmp_path, capsys):
+    """A value of the right type that 'braintumor train' refuses (image_size 5000, epochs 0, NaN, a network that does
+    not exist) went without a word into an exported model's metadata, and into calibrate's augmented copies (erase 5:
+    every copy erased), exit code 0; it is refused with train's own bounds, named as config.json names it."""
+    import json
+    import shutil
+
+    from test_train_bad_inputs import _copy_run
+
+    run = _copy_run(tiny_run, tmp_path / "run")
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, **edit}))
+    model = shutil.copy(tiny_model, tmp_path / "model.onnx")
+    before = model.read_bytes()
+    out = tmp_path / "out.onnx"
+    args = {"export": ["export", str(run), "--out", str(out)],
+            "calibrate": ["calibrate", str(model), "--run", str(run)],
+            "quantize": ["quantize", str(model), "--run", str(run), "--out", str(out)],
+            "orientation": ["orientation", str(model), "--run", str(run), "--epochs", "1"]}[command]
+    rc, _, err = run_cli(args, capsys)
+    assert rc == 2 and _one_error(err) == f"error: cannot read {run / 'config.json'}: its {said}; 'braintumor " \
+                                          "train' writes no such value"
+    assert not out.exists() and model.read_bytes() == before
+
+
+def test_the_shipped_runs_settings_are_not_refused_and_need_no_torch(monkeypatch):
+    """The check reads the shipped models/training-config.json too (calibrate --run models); without torch (quantize
+    --no-calibrate) the network's name goes unchecked, not the command refused."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from braintumor.run_config import refused_setting
+
+    shipped = json.loads(Path("models/training-config.json").read_text())
+    assert refused_setting(shipped) is None
+    assert refused_setting({**shipped, "model": "tumornet-z"}).startswith("model 'tumornet-z' is no network")
+    monkeypatch.setitem(sys.modules, "braintumor.model", None)  # `from .model import` raises ImportError
+    assert refused_setting({**shipped, "model": "tumornet-z"}) is None
+    assert refused_setting({**shipped, "lr": 0.0}) == "lr must be a finite number > 0, got 0.0"
+
+
 @pytest.mark.parametrize(("edit", "said"), [({"image_size": "160"}, "image_size '160'"),
                                             ({"background_percentile": [1]}, "background_percentile [1]")])
 @pytest.mark.parametrize("command", ["export", "calibrate", "quantize"])

@@ -126,6 +126,12 @@ class TrainConfig:
             raise ConfigError(f"--val-fraction must be between 0 and 1, got {self.val_fraction}")
         if not (self.lr > 0.0 and math.isfinite(self.lr)):
             raise ConfigError(f"--lr must be a finite number > 0, got {self.lr}")
+        # no flags (the Python API, a run's config.json): nan was a ValueError traceback (warmup) or NaN losses
+        for name, low, high, top in (("weight_decay", 0.0, math.inf, False), ("label_smoothing", 0.0, 1.0, False),
+                                     ("warmup", 0.0, 1.0, True)):
+            value = getattr(self, name)
+            if not (low <= value < high or (top and value == high)):
+                raise ConfigError(f"{name} must be in [{low:g}, {high:g}{']' if top else ')'}, got {value}")
         for name in ("seed", "split_seed", "limit_per_class"):  # a negative limit trained on 5 images per class
             value = getattr(self, name)
             if value is not None and value < 0:
@@ -225,7 +231,7 @@ def _resumed_config(cfg: TrainConfig, typed: frozenset[str] | None) -> TrainConf
     if not (out / "last.pt").is_file():
         raise ConfigError(f"nothing to resume in {out}: no last.pt (a run writes it at the end of its first epoch); "
                           "start it without --resume")
-    from .run_config import read_run_config, wrong_settings
+    from .run_config import read_run_config, refused_setting, wrong_settings
 
     try:
         saved = read_run_config(out, checked=False)  # its paths (a teacher) as listed here
@@ -236,6 +242,8 @@ def _resumed_config(cfg: TrainConfig, typed: frozenset[str] | None) -> TrainConf
     if wrong := wrong_settings(saved):  # was a TypeError traceback ("'<' not supported between 'str' and 'int'")
         raise ConfigError(f"cannot resume {out}: its config.json has {', '.join(wrong)}, not a value 'braintumor "
                           "train' writes")
+    if refused := refused_setting(saved):  # was told as a flag not typed ("--image-size must be at most 1024")
+        raise ConfigError(f"cannot resume {out}: its config.json's {refused}; 'braintumor train' writes no such value")
     defaults, merged, clashes = TrainConfig(data=cfg.data, out=cfg.out), {}, []
     for name in TrainConfig.__dataclass_fields__:
         mine, theirs = getattr(cfg, name), saved.get(name, ABSENT_FROM_OLDER_RUNS.get(name, getattr(defaults, name)))
