@@ -23,24 +23,28 @@ def test_training_writes_metrics_split_and_checkpoints(tiny_run):
     assert len(split["val"]) == 4 and len(split["fingerprint"]) == 64  # 10 % of 8 per class, >= 1 each
 
 
-def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path, capsys):
+def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path, capsys, monkeypatch):
+    import errno
     import shutil
 
     from braintumor.cli import main
+
+    def full_disk(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     run = tmp_path / "resumed"
     shutil.copytree(tiny_run, run)
     # interrupted after epoch 2's row was logged but before its last.pt was written (and mid-way through a row)
     with (run / "metrics.jsonl").open("a") as fh:
         fh.write(json.dumps({"epoch": 2, "val_acc": 0.5}) + '\n{"epoch": 3, "va')
-    cache = tmp_path / "not-a-folder"
-    cache.write_text("a file where the cache folder should be")  # the cache cannot be written: training goes on
+    monkeypatch.setattr(np, "savez", full_disk)  # the cache cannot be written (a full disk): training goes on
     rc = main(["train", "--data", str(data_root), "--out", str(run),
                "--epochs", "2", "--limit-per-class", "8", "--image-size", "64", "--batch-size", "16",
-               "--cache-dir", str(cache / "c"), "--resume"])
+               "--cache-dir", str(tmp_path / "c"), "--resume"])
     assert rc == 0
-    # a run of seconds said "done in 0.0 min"
-    assert re.search(r"^done in \d+\.\d s; best val_ema acc ", capsys.readouterr().err, flags=re.M)
+    err = capsys.readouterr().err
+    assert f"warning: decoded images not cached (No space left on device: {tmp_path / 'c'})" in err
+    assert re.search(r"^done in \d+\.\d s; best val_ema acc ", err, flags=re.M)  # a run of seconds: "0.0 min"
     epochs = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert epochs == [1, 2]  # it was [1, 2, 2] after such an interruption
     assert "val_ema_acc" in json.loads((run / "metrics.jsonl").read_text().splitlines()[1])  # the real row

@@ -1,5 +1,5 @@
 """More of the training-side commands' refusals (tests/test_train_bad_inputs.py holds the first ones): a --cache-dir
-that is a file, a run's hand-edited config.json, a dataset short of a class, another model's --metrics."""
+that is a file or below one, a run's hand-edited config.json, a dataset short of a class, another model's --metrics."""
 
 from __future__ import annotations
 
@@ -20,6 +20,18 @@ def test_a_cache_dir_that_is_a_file_is_refused_before_any_work(tmp_path, capsys)
     assert rc == 2 and _one_error(err) == f"error: --cache-dir {cache} is a file, not a folder: nothing could be " \
                                           "cached in it; name a folder (made if missing)"
     assert not (tmp_path / "run").exists() and cache.read_bytes() == b"a file"
+
+
+def test_a_cache_dir_below_a_file_is_refused_before_any_work(tmp_path, capsys):
+    """--cache-dir FILE/cache trained, decoding every image, and cached none of them: "warning: decoded images not
+    cached (Not a directory)" at the end of decoding, and the next run decoded them all again."""
+    data = _dataset(tmp_path / "d")
+    (tmp_path / "notes.txt").write_text("a file")
+    cache = tmp_path / "notes.txt" / "sub" / "cache"
+    rc, _, err = run_cli(_train(data, tmp_path / "run", cache), capsys)
+    assert rc == 2 and _one_error(err) == f"error: --cache-dir {cache} lies below the file {tmp_path / 'notes.txt'}: " \
+                                          "no folder can be made there; name a folder (made if missing)"
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize(("edit", "said"), [

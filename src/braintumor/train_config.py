@@ -30,6 +30,23 @@ def _below(folder: Path, path: Path, hidden_ok: bool) -> bool:
                                                                   path.relative_to(folder).parts))
 
 
+def _cache_dir_refusal(given: str) -> str | None:
+    """Why no cache could ever be made at ``given``: a file there or above it. Both trained, decoding every image and
+    caching none (a warning at the end of decoding at best), and the next run decoded them all again."""
+    cache = Path(given)
+    try:
+        there = next(p for p in (cache, *cache.parents) if p.exists())  # "." and "/" exist
+    except (OSError, StopIteration):  # a folder this user may not look into: the cache's warning says it later
+        return None
+    if there.is_dir():
+        return None
+    if there == cache:
+        return f"--cache-dir {given} is a file, not a folder: nothing could be cached in it; name a folder (made if " \
+               "missing)"
+    return f"--cache-dir {given} lies below the file {there}: no folder can be made there; name a folder (made if " \
+           "missing)"
+
+
 class ConfigError(ValueError):
     """Settings that cannot work together; the CLI prints the message as one error line."""
 
@@ -119,9 +136,8 @@ class TrainConfig:
             if path and any(_below(f, Path(path), hidden_ok) for f in read):
                 raise ConfigError(f"{flag} {path} is inside the dataset {self.data}: its files would be read as "
                                   "data; choose a folder outside it")
-        if self.cache_dir and Path(self.cache_dir).exists() and not Path(self.cache_dir).is_dir():  # it trained on,
-            raise ConfigError(f"--cache-dir {self.cache_dir} is a file, not a folder: nothing could be cached in it; "
-                              "name a folder (made if missing)")  # decoding every image and caching none
+        if self.cache_dir and (refused := _cache_dir_refusal(self.cache_dir)):
+            raise ConfigError(refused)
         if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
             raise ConfigError(f"--val-fraction must be between 0 and 1, got {self.val_fraction}")
         if not (self.lr > 0.0 and math.isfinite(self.lr)):
