@@ -83,6 +83,15 @@ def test_training_settings_that_cannot_train_are_refused(flags, message, tmp_pat
     assert list(tmp_path.iterdir()) == []  # nothing created: no run folder, no class folder in the dataset
 
 
+def test_a_blank_hold_out_mode_is_a_usage_error(tmp_path, capsys):
+    """--hold-out-mode "$MODE" with MODE unset trained on every image, holding out none, exit code 0."""
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), "--hold-out-mode", ""])
+    assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(
+        "argument --hold-out-mode: expected a Pillow mode (L, RGB, ...), got ''")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_training_data_that_cannot_make_a_run_is_refused_before_training(tmp_path, capsys):
     from conftest import encode, synthetic_head
 

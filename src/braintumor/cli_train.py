@@ -21,6 +21,14 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pillow_mode(text: str) -> str:
+    """argparse type of --hold-out-mode: not blank (``--hold-out-mode "$MODE"`` with MODE unset trained on every image,
+    holding out none, and recorded the run as one that held out "")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a Pillow mode (L, RGB, ...), got {text!r}")
+    return text
+
+
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
     """The ``train`` subcommand and its options, defaults taken from :class:`TrainConfig`."""
     d = TrainConfig(data="", out="")
@@ -105,7 +113,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--equalize", action="store_true",
                    help="histogram-equalise each head after the resize, in training and in the exported model "
                         "(off, as shipped)")
-    p.add_argument("--hold-out-mode", metavar="MODE",
+    p.add_argument("--hold-out-mode", type=_pillow_mode, metavar="MODE",
                    help="train without the images stored in this Pillow mode (L: this dataset's figshare source), "
                         "to score them later as a source never seen")
     p.set_defaults(func=run_train, destinations=[("--out", "out", True)])
