@@ -22,6 +22,9 @@ TOO_MANY = f"at most 256, got 5000 (this machine has {os.cpu_count()} CPUs)"
     (["predict", "x.jpg", "--threads", "-1"], "argument --threads: must be at least 1, got -1"),  # was taken
     (["predict", "x.jpg", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),  # hung for half a minute per image
     (["serve", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),
+    (["orientation", "m.onnx", "--run", "r", "--seed", "99999999999999999999"],  # was torch's overflow traceback
+     "argument --seed: must be in [0, 4294967295], got 99999999999999999999"),
+    (["orientation", "m.onnx", "--run", "r", "--seed", "-1"], "argument --seed: must be in [0, 4294967295], got -1"),
 ])
 def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:

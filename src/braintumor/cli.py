@@ -19,6 +19,7 @@ from .cli_checks import (
     port,
     positive_float,
     positive_int,
+    seed_number,
     thread_count,
     upload_mb,
     worker_count,
@@ -192,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run folder (split.json: trained on its training images, threshold from its validation ones)")
     p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
     p.add_argument("--epochs", type=positive_int, default=FIT_EPOCHS, help=f"training epochs (default: {FIT_EPOCHS})")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=seed_number, default=0, help="random seed (default: 0)")
     p.set_defaults(func=_cmd_orientation)
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")

@@ -49,6 +49,20 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seed_number(text: str) -> int:
+    """argparse type: a random seed, 0 to :data:`~braintumor.train_config.MAX_SEED` as train's --seed (twenty digits
+    were a traceback in torch, -1 a seed train refuses)."""
+    from .train_config import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be in [0, {MAX_SEED}], got {value}")
+    return value
+
+
 def path_arg(text: str) -> str:
     """argparse type: a file or folder name, not empty (``--out "$OUT"`` with OUT unset wrote the report into the
     working folder; ``--model ""`` scored with the shipped model; ``predict ""`` predicted the working folder)."""

@@ -13,6 +13,9 @@ from .preprocess import IMAGE_SIZE, NETWORK_STRIDE, PreprocessConfig
 MIN_IMAGE_SIZE = NETWORK_STRIDE  # smaller leaves the networks' last stage no pixel
 #: Largest --image-size: twice the 512 px of the largest dataset slices (60000 ended in a MemoryError traceback).
 MAX_IMAGE_SIZE = 1024
+#: Largest --seed and --split-seed (and orientation's --seed): numpy's and torch's generators all take it; twenty digits
+#: were torch's "Overflow when unpacking long long" traceback.
+MAX_SEED = 2**32 - 1
 SIZE_STEP = 16  # progressive resizing grows the training images in steps of this many pixels
 #: Largest --augment-strength: at 3 rotations reach 45 degrees and scales 0.55-1.45 (augment.strength_settings).
 MAX_AUGMENT_STRENGTH = 3.0
@@ -152,6 +155,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+            if name != "limit_per_class" and value is not None and value > MAX_SEED:
+                raise ConfigError(f"--{name.replace('_', '-')} must be at most {MAX_SEED}, got {value}")
         if self.batch_size < 2:
             raise ConfigError(f"--batch-size must be at least 2 (BatchNorm needs two images), got {self.batch_size}")
         if self.image_size < MIN_IMAGE_SIZE:  # the networks reduce by 32: smaller leaves the last stage no pixel
