@@ -143,6 +143,9 @@ def test_calibrate_refuses_impossible_settings_before_touching_the_file(tiny_run
         calibrate(model, tiny_run, ood_augment=-1)
     with pytest.raises(DatasetError, match="ood-framing"):
         calibrate(model, tiny_run, ood_framing=-1)
+    for flag, copies in (("augment", {"ood_augment": 11}), ("framing", {"ood_framing": 11})):  # 10**8: hours, then
+        with pytest.raises(DatasetError, match=rf"^--ood-{flag} must be in \[0, 10\], got 11$"):  # a MemoryError
+            calibrate(model, tiny_run, **copies)
     assert model.read_bytes() == before
 
 

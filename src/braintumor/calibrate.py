@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .calibration_copies import augmented_copies, framing_copies
+from .calibration_copies import MAX_COPIES, augmented_copies, framing_copies
 from .data import Dataset, DatasetError, load_dataset
 from .file_names import os_document
 from .image_io import ImageError, decode_image
@@ -266,10 +266,9 @@ def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | 
 
     ``background_percentile``: first store it in the model's preprocessing (the fit must see the inputs the
     model will be served), e.g. to add background subtraction to a network trained without it."""
-    if ood_augment is not None and ood_augment < 0:
-        raise DatasetError(f"--ood-augment must be >= 0, got {ood_augment}")
-    if ood_framing is not None and ood_framing < 0:
-        raise DatasetError(f"--ood-framing must be >= 0, got {ood_framing}")
+    for flag, copies in (("--ood-augment", ood_augment), ("--ood-framing", ood_framing)):  # None: as recorded
+        if copies is not None and not 0 <= copies <= MAX_COPIES:
+            raise DatasetError(f"{flag} must be in [0, {MAX_COPIES}], got {copies}")
     # a bad file, or another model's, fails before any work
     metrics = read_metrics_file(metrics_file, Classifier.load(model).metadata) if metrics_file else None
     if background_percentile is None:

@@ -12,6 +12,11 @@ import numpy as np
 from .image_io import decode_image
 from .preprocess import INPUT_SCALE, PreprocessConfig, prepare
 
+#: Most copies of each training image a fit takes (``--ood-augment``, ``--ood-framing``): each copy of the shipped run's
+#: 5139 training images is ~140 MB of crops and features and one more pass of the network (the runs in docs/RESULTS.md
+#: use 1); a hundred million ran for hours towards a MemoryError.
+MAX_COPIES = 10
+
 
 def augmented_copies(images: np.ndarray, copies: int, seed: int = 0, batch: int = 256,
                      options: dict | None = None) -> np.ndarray:

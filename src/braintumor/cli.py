@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__, cli_checks
+from .calibration_copies import MAX_COPIES
 from .cli_checks import (
     bars,
     output_arg,
@@ -165,11 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first set the model's preprocessing to subtract this percentile's gray level (0: off; "
                         "default: what the model recorded)")
     p.add_argument("--ood-augment", type=int, metavar="K",
-                   help="add K augmented copies of each training image to the OOD fit (needs [train]; "
-                        "default: what the model recorded, else 0)")
+                   help=f"add K (0-{MAX_COPIES}) augmented copies of each training image to the OOD fit (needs "
+                        "[train]; default: what the model recorded, else 0)")
     p.add_argument("--ood-framing", type=int, metavar="K",
-                   help="add K copies of each training image, cut by a random 0-15 %% per side (tight framings), "
-                        "to the OOD fit (default: what the model recorded, else 0)")
+                   help=f"add K (0-{MAX_COPIES}) copies of each training image, cut by a random 0-15 %% per side "
+                        "(tight framings), to the OOD fit (default: what the model recorded, else 0)")
     p.add_argument("--metrics", type=path_arg,
                    help="metrics.json of 'braintumor evaluate' on this file: embedded as headline metrics")
     p.set_defaults(func=_cmd_calibrate)
