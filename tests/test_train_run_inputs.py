@@ -171,3 +171,26 @@ def test_metrics_of_another_run_on_the_same_data_are_refused(command, other, sai
     if command == "export":
         metrics.write_text(json.dumps(_metrics_of(tiny_model)))
         assert run_cli(args, capsys)[0] == 0 and Classifier.load(out).metadata["metrics"]["accuracy"] == 0.5
+
+
+def test_a_run_whose_weights_stop_being_numbers_stops_with_one_error_line(tmp_path, capsys):
+    """--lr 1e30 trained on NaN losses to exit code 0, and best.pt held a network that answers NaN to everything (export
+    wrote it as it was): the run stops in the epoch it diverged, before that epoch's checkpoints."""
+    import torch
+
+    from braintumor.checkpoints import check_finite
+    from braintumor.train_config import ConfigError
+
+    data = _dataset(tmp_path / "d")
+    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache", "--lr", "1e30"), capsys)
+    assert rc == 2 and _one_error(err) == "error: training diverged in epoch 1: the network's weights are no longer " \
+                                          "numbers (NaN or infinite); no checkpoint was written; start the run again " \
+                                          "with a lower --lr than 1e+30"
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "split.json"]
+    net = torch.nn.Linear(2, 2)
+    check_finite(net, 4, 0.5, kept=True)  # numbers: the run goes on
+    with torch.no_grad():
+        net.bias[1] = float("inf")
+    with pytest.raises(ConfigError, match=r"in epoch 4: .*; best\.pt and last\.pt keep an earlier epoch's; start the "
+                                          r"run again \(--overwrite\) with a lower --lr than 0\.5$"):
+        check_finite(net, 4, 0.5, kept=True)

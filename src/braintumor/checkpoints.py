@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch
 
+from .train_config import ConfigError
+
 #: What last.pt holds: everything --resume restores.
 TRAINING_STATE = ("model", "ema", "optimizer", "scheduler", "generator", "torch_rng", "epoch", "best")
 
@@ -30,6 +32,18 @@ def save_checkpoint(obj: dict, path: Path) -> None:
         if isinstance(exc, RuntimeError):  # torch's own text ("unexpected pos ...") hides the cause
             raise OSError(0, "cannot write a checkpoint (disk full, or a file size limit?)", str(path)) from None
         raise
+
+
+def check_finite(model: torch.nn.Module, epoch: int, lr: float, kept: bool) -> None:
+    """ConfigError for weights that are no longer numbers, which every later step keeps: the run diverged (``--lr
+    1e30`` trained on NaN losses to exit code 0, and export wrote a network that answers NaN to everything). Called
+    before the epoch's checkpoints are written: ``kept``, those of an earlier epoch stay as they were."""
+    if all(bool(t.isfinite().all()) for t in model.state_dict().values() if t.is_floating_point()):
+        return
+    left = ("best.pt and last.pt keep an earlier epoch's", "start the run again (--overwrite)") if kept else \
+        ("no checkpoint was written", "start the run again")
+    raise ConfigError(f"training diverged in epoch {epoch}: the network's weights are no longer numbers (NaN or "
+                      f"infinite); {left[0]}; {left[1]} with a lower --lr than {lr:g}")
 
 
 def keep_epochs_through(log: Path, epoch: int) -> None:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from . import __version__
 from . import distributed as D
 from .augment import augment, cutmix, mixstyle, mixup
-from .checkpoints import keep_epochs_through, load_training_state, recorded_fingerprint, save_checkpoint
+from .checkpoints import check_finite, keep_epochs_through, load_training_state, recorded_fingerprint, save_checkpoint
 from .data import (
     Dataset,
     DatasetError,
@@ -173,9 +173,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     model = model.to(device).to(memory_format=torch.channels_last)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
     ddp_model = D.wrap(model, dd, device)  # what the loop calls; `model` keeps the weights, unprefixed
-    decay, no_decay = [], []
-    for p in model.parameters():
-        (decay if p.ndim > 1 else no_decay).append(p)
+    decay = [p for p in model.parameters() if p.ndim > 1]  # weights; biases and norms are not decayed
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
     steps_per_epoch = math.ceil(len(x_tr) / cfg.batch_size)  # global batch: the same for any world size
@@ -269,6 +268,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
                             best_val=f"{max(best[0], 0):.4f}")
         loss_sum, correct, seen = D.all_sum([loss_sum, correct, seen], dd, device)  # over all ranks
+        check_finite(model, epoch + 1, cfg.lr, epoch > start_epoch or ck is not None)  # on every rank alike
         if not main:
             continue  # rank 0 evaluates and writes; the others wait for it in the next step's all-reduce
         row = {"epoch": epoch + 1, "image_size": size, "lr": opt.param_groups[0]["lr"],
