@@ -187,6 +187,9 @@ def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, mon
     (["--distill-temperature", "inf"], "--distill-temperature must be a finite number > 0, got inf"),
     (["--lr", "inf"], "--lr must be a finite number > 0, got inf"),
     (["--image-size", "60000"], "--image-size must be at most 1024, got 60000"),  # a MemoryError traceback
+    (["--distill-weight", "0.9"], "--distill-weight acts only with --teacher, which was not given: the run would go on "
+                                  "without it"),  # trained without distillation, exit code 0
+    (["--ramp", "0.5"], "--ramp acts only with --start-size, which was not given: the run would go on without it"),
 ])
 def test_training_numbers_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
     rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), *flags])

@@ -7,7 +7,11 @@ import argparse
 
 from .cli_checks import path_arg
 from .data import DEFAULT_DATA_ROOT
-from .train_config import TrainConfig
+from .train_config import ConfigError, TrainConfig
+
+#: Options that act only beside another (their help says "with --teacher:"): given alone, the run went on without
+#: them and without a word (--distill-weight 0.9: no distillation at all).
+ONLY_WITH = {"distill_weight": "teacher", "distill_temperature": "teacher", "ramp": "start_size"}
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -17,6 +21,10 @@ def run_train(args: argparse.Namespace) -> int:
     fields, optional = TrainConfig.__dataclass_fields__, ("epochs", "device", "precision", "cache_dir")
     typed = frozenset(k for k in optional if getattr(args, k) is not None)  # None: not given (--resume: the run's)
     cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and not (k in optional and v is None)})
+    for name, needed in ONLY_WITH.items():  # a value other than the default was typed; --resume: the run's settings
+        if not args.resume and getattr(args, name) != fields[name].default and not getattr(args, needed):
+            raise ConfigError(f"--{name.replace('_', '-')} acts only with --{needed.replace('_', '-')}, which was not "
+                              "given: the run would go on without it")
     train(cfg, resume=args.resume, overwrite=args.overwrite, typed=typed)
     return 0
 
