@@ -194,3 +194,13 @@ def test_a_run_whose_weights_stop_being_numbers_stops_with_one_error_line(tmp_pa
     with pytest.raises(ConfigError, match=r"in epoch 4: .*; best\.pt and last\.pt keep an earlier epoch's; start the "
                                           r"run again \(--overwrite\) with a lower --lr than 0\.5$"):
         check_finite(net, 4, 0.5, kept=True)
+
+
+def test_export_data_beside_no_calibrate_is_a_usage_error(tmp_path, capsys):
+    """--data names the calibration's dataset: with --no-calibrate it was dropped without a word."""
+    from braintumor.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "m.onnx"), "--no-calibrate", "--data", "d"])
+    assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(
+        "argument --data: not allowed with argument --no-calibrate")

@@ -150,9 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-version", default=DEV_VERSION,
                    help="version recorded in the model's metadata and shown by the web page and /healthz (default "
                         f"{DEV_VERSION}: a development build; the shipped model is 1.0.0)")
-    p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
-    p.add_argument("--data", type=path_arg,
-                   help="dataset root for the calibration (default: the one recorded in split.json)")
+    fit = p.add_mutually_exclusive_group()  # both: --data was dropped without a word
+    fit.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
+    fit.add_argument("--data", type=path_arg,
+                     help="dataset root for the calibration (default: the one recorded in split.json)")
     p.set_defaults(func=_cmd_export, destinations=[("--out", "out", False)])
 
     p = sub.add_parser(
