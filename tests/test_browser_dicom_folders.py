@@ -34,7 +34,7 @@ def dropped(chromium, server, folder, slices: int | None = None, refused: int = 
     left = [refused]
 
     def answer(route):
-        if "zipped=1" in route.request.url and left[0] > 0:
+        if route.request.headers.get("x-zipped") and left[0] > 0:
             left[0] -= 1
             route.fulfill(status=400, content_type="application/json",
                           body=json.dumps({"results": [{"path": "series.zip", "error": REFUSAL}]}))

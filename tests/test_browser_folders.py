@@ -22,14 +22,16 @@ from braintumor.image_io import read_image
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 # What each request to the API sends (Chromium gives no body of a FormData holding files to Playwright): the file
-# names and sizes, kept in window.sentFiles; a zip's request is marked &zipped=1 in its URL, for a route to tell it.
+# names and sizes, kept in window.sentFiles; a zip's request carries an X-Zipped header, for a route to tell it (not a
+# query parameter: the API refuses one it does not take).
 WATCH_SENT = """
 window.sentFiles = [];
 const fetched = window.fetch;
 window.fetch = function (url, options) {
   const files = options && options.body instanceof FormData ? options.body.getAll("file") : [];
   window.sentFiles.push(files.map(function (f) { return [f.name, f.size, f.type]; }));
-  return fetched(files.some(function (f) { return f.name === "series.zip"; }) ? url + "&zipped=1" : url, options);
+  const zipped = files.some(function (f) { return f.name === "series.zip"; });
+  return fetched(url, zipped ? Object.assign({}, options, { headers: { "X-Zipped": "1" } }) : options);
 };
 """
 

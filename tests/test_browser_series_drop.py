@@ -73,7 +73,7 @@ def test_a_series_past_the_limits_or_refused_whole_is_sent_file_by_file_with_a_n
     refusal = {"results": [{"path": "series.zip", "error": "the zip's slices hold more than 134,217,728 pixels"}]}
 
     def answer(route):
-        if "zipped=1" in route.request.url:
+        if route.request.headers.get("x-zipped"):
             route.fulfill(status=400, content_type="application/json", body=json.dumps(refusal))
         else:
             route.continue_()
