@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 from braintumor import Classifier
@@ -63,8 +64,6 @@ def test_an_empty_batch_has_no_answers_as_it_has_no_probabilities(clf):
     """``classify``, ``classify_crops``, ``explain_batch`` and ``explain_crops`` of an empty batch (a list of slices
     filtered down to none, then np.stack'ed with its shape) raised numpy's "AxisError: axis 1 is out of bounds" from
     inside the input checks, where ``predict_proba`` gives its (0, K) probabilities."""
-    import numpy as np
-
     from braintumor.heatmap import explain_batch, explain_crops
 
     size = clf.image_size
@@ -274,3 +273,17 @@ def test_several_images_given_to_predict_or_explain_are_told_that_predict_many_t
         clf.predict(None)
     with pytest.raises(TypeError, match=r"^item 0 of the images: expected a path, .* not list$"):
         list(clf.predict_many([["a.jpg"]]))
+
+
+def test_a_wrong_number_of_infos_is_told_how_many_for_how_many_images(clf):
+    """``classify(batch, infos)`` and ``classify_crops`` with one info too few or too many raised zip()'s own
+    "zip() argument 2 is longer than argument 1", naming neither the infos nor the images."""
+    from conftest import synthetic_head
+
+    crop, info = clf.inspect_crop(synthetic_head())
+    crops = np.stack([crop, crop])
+    with pytest.raises(ValueError, match=r"^1 info given for 2 images: one per image$"):
+        clf.classify(clf.preprocess(synthetic_head())[None].repeat(2, axis=0), [info])
+    with pytest.raises(ValueError, match=r"^3 infos given for 2 images: "):
+        clf.classify_crops(crops, [info, None, None])
+    assert clf.classify_crops(crops, [info, info])[0] == clf.classify_crops(crops)[0]

@@ -29,7 +29,7 @@ from .prediction import probability_text as probability_text  # where callers im
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .volume_io import Slice, Volume
-from .wording import one_image_error
+from .wording import counted, one_image_error
 
 
 class Classifier:
@@ -183,6 +183,8 @@ class Classifier:
                   turn_back: bool = True) -> tuple[list[Prediction], np.ndarray | None, np.ndarray]:
         """``crops``: the uint8 crops ``batch`` was made of, or None. ``turn_back``: whether a slice refused for its
         distance that looks turned is tried turned back (:meth:`_accepted_turned_back`)."""
+        if infos is not None and len(infos) != len(batch):  # was zip()'s "argument 2 is longer than argument 1"
+            raise ValueError(f"{counted(len(infos), 'info')} given for {counted(len(batch), 'image')}: one per image")
         infos = infos or [None] * len(batch)
         ood = self.ood if "features" in self._outputs else None  # the distance needs the feature maps
         if ood is not None:
