@@ -152,3 +152,20 @@ def test_an_array_like_that_is_not_numpy_is_told_to_convert_it(clf):
         clf.predict(TensorLike())
     with pytest.raises(TypeError, match=r"not object$"):
         clf.predict(object())
+
+
+def test_an_array_of_names_as_bytes_is_answered_as_a_list_of_them(clf, tmp_path):
+    """``predict_many(np.array([b"a.png"]))`` (dtype "S": ``np.array(os.listdir(b"."))``) was refused as "not an
+    iterable of images" where an array of str names and a list of bytes are iterated; and each bytes name, read as
+    content, said only "not a recognised image" where ``predict(b"a.png")`` says they are a name, to pass as a str."""
+    name = tmp_path / "a.png"
+    name.write_bytes(encode(synthetic_head()))
+    as_list = [(bytes(src), str(outcome)) for src, outcome in clf.predict_many([bytes(name)])]
+    as_array = [(bytes(src), str(outcome)) for src, outcome in clf.predict_many(np.array([bytes(name)]))]
+    with pytest.raises(ImageError) as alone:
+        clf.predict(bytes(name))
+    assert as_array == as_list == [(bytes(name), str(alone.value))]
+    assert str(alone.value).endswith(": bytes are read as content, and these are a file's or folder's name: pass it "
+                                     "as a str (os.fsdecode)")
+    [(_, outcome)] = clf.predict_many(np.array([str(name)]))  # the same names as str: read as names
+    assert outcome == clf.predict(name)

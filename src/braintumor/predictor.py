@@ -29,7 +29,7 @@ from .prediction import probability_text as probability_text  # where callers im
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .volume_io import Slice, Volume
-from .wording import counted, one_image_error
+from .wording import counted, named_by_bytes, one_image_error
 
 
 class Classifier:
@@ -258,8 +258,8 @@ class Classifier:
         (source, outcome, probabilities), the (K,) float64 row the Prediction shows to 6 decimals, unrounded (None
         for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
         batch_size = count(batch_size, "batch_size")  # 0 and -1 were taken as 1, None failed on first use
-        # an array of file names (np.array(glob(...)), a data frame's column .values) is a list of them, no image
-        names = isinstance(sources, np.ndarray) and sources.ndim == 1 and sources.dtype.kind in "OU"
+        # an array of names (np.array(glob(...)), a column's .values, bytes of os.listdir(b".")) is a list, no image
+        names = isinstance(sources, np.ndarray) and sources.ndim == 1 and sources.dtype.kind in "OUS"
         if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, Slice, Volume)) \
                 or (is_in_memory(sources) and not names) or callable(getattr(sources, "read", None)):
             # a file's lines are no images; checked here, not on the first next(): a str is iterable, one file name
@@ -290,7 +290,7 @@ class Classifier:
                     pending.append((src, self.inspect_crop(src)))
                 except ImageError as exc:  # kept bare: its traceback and context held the failed file alive
                     exc.__context__ = None
-                    pending.append((src, exc.with_traceback(None)))
+                    pending.append((src, named_by_bytes(exc, src).with_traceback(None)))
                 except TypeError as exc:  # not an image at all (a NaN in a column of paths): says which item
                     raise TypeError(f"item {index} of the images: {exc}") from None
                 if len(pending) >= batch_size:

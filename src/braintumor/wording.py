@@ -128,8 +128,8 @@ def one_image_error(exc: ImageError | TypeError, source: object) -> ImageError |
     if isinstance(exc, TypeError):  # predict(["a.jpg", "b.jpg"]) said only "not list"
         several = isinstance(source, (list, tuple, set, Iterator))
         return TypeError(f"{exc}: predict_many(images) predicts each of several") if several else exc
-    if isinstance(exc, UnrecognisedImage) and (named := bytes_name_text(source)):
-        return UnrecognisedImage(f"{exc}{named}")  # b"scan.jpg" said only "not a recognised image"
+    if (said := named_by_bytes(exc, source)) is not exc:
+        return said
     if isinstance(exc, UnrecognisedImage):  # said where a caller of predict looks for scans
         return UnrecognisedImage(f"{exc} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
                                  "reads DICOM, NIfTI and zips of DICOM files)")
@@ -137,6 +137,16 @@ def one_image_error(exc: ImageError | TypeError, source: object) -> ImageError |
         return ImageError(f"{exc} (predict_many(braintumor.image_io.expand_inputs([folder])) predicts the images in "
                           "it; braintumor.volume_io.read_volumes reads a DICOM series folder)")
     return exc
+
+
+def named_by_bytes(exc: Exception, source: object) -> Exception:
+    """``exc`` of ``source`` read as content, saying so where those bytes name a file or folder
+    (:func:`bytes_name_text`): ``predict(b"scan.jpg")`` and each such item of ``predict_many`` said only "not a
+    recognised image"."""
+    from .image_io import UnrecognisedImage  # on an error path only: wording stays free of the readers
+
+    named = isinstance(exc, UnrecognisedImage) and bytes_name_text(source)
+    return UnrecognisedImage(f"{exc}{named}") if named else exc
 
 
 def bytes_name_text(source: object) -> str:
