@@ -95,3 +95,22 @@ def test_predicting_a_lazy_pil_image_leaves_it_as_loading_it_does(clf):
     clf.predict(predicted)
     loaded.load()
     assert sorted(vars(predicted)) == sorted(vars(loaded))
+
+
+def test_a_pil_image_of_a_gif_gets_the_answer_of_the_png_its_refusal_says_to_convert_it_to(clf, tmp_path):
+    """A GIF file is refused for its format ("convert it to PNG"), its PIL image accepted: the refusal is of the file
+    reader (image_io.ALLOWED_FORMATS, the decoders run on untrusted bytes), not of its pixels, which that PNG keeps,
+    gray and palette-quantised colour alike; so the image, decoded by the caller, is answered as that PNG is."""
+    from braintumor import ImageError
+
+    head = synthetic_head(200)
+    tinted = np.dstack([head, (head * 0.7).astype(np.uint8), (head * 0.4).astype(np.uint8)])
+    for pixels in (head, tinted):
+        gif = tmp_path / "slice.gif"
+        Image.fromarray(pixels).save(gif)
+        with pytest.raises(ImageError, match=r"^GIF image, a format braintumor does not read: convert it to PNG"):
+            clf.predict(gif)
+        with Image.open(gif) as img:
+            png = io.BytesIO()
+            img.save(png, format="PNG")
+            assert clf.predict(img) == clf.predict(png.getvalue())

@@ -28,7 +28,9 @@ from .quiet_libraries import quiet_pillow
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
 
-#: Formats we decode; everything else is refused, whatever the file name says.
+#: Formats we decode; everything else is refused, whatever the file name says: the decoders run on untrusted bytes.
+#: A refusal of the file, not of its pixels: a PIL image of a GIF, decoded by the caller, is read as the PNG the
+#: refusal says to convert it to (tests/test_python_api_pil_images.py).
 ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")
 #: Largest image we decode (pixels). Bigger headers are refused before any pixel is read.
 MAX_PIXELS: int = 40_000_000
