@@ -41,7 +41,7 @@ def test_synthetic_inputs_need_no_data(tmp_path):
                        "--formats", "png,bmp,array", "--montages", "0")
     white, one = doc["cases"]
     assert (white["outcome"], white["reason"]) == ("refused", "blank or nearly uniform image")
-    assert one["outcome"] == "error" and "at least 64 x 64" in one["reason"]
+    assert one["outcome"] == "error" and "at least 64x64" in one["reason"]
     assert all(not r["formats_differing"] and r["twice_same"] for r in doc["cases"])
     assert "| white | 512 x 512 L | refused | blank or nearly uniform image |" in printed
     same(white)

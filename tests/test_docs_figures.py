@@ -191,7 +191,7 @@ def _clinician_answer(row: dict) -> str:
     if row["outcome"] == "accepted":
         return f"accepted: {row['label']}" + (", lower confidence" if row["review"] else "")
     if row["outcome"] == "error":
-        assert "at least 64 x 64" in row["reason"], row
+        assert "at least 64x64" in row["reason"], row
         return "error: under 64 x 64"
     short = {"its features are far from every training slice": "features", "blank or nearly uniform image": "blank",
              "colour image (MRI slices are grayscale)": "colour"}

@@ -43,7 +43,7 @@ def test_the_upload_route_answers_a_thin_strip(tiny_classifier):
     assert r.status_code == 200 and "label" in r.get_json()["results"][0]
     r = client.post("/api/v1/predict", data={"file": (io.BytesIO(_strip(30_000)), "strip.png")},
                     content_type="multipart/form-data")
-    assert r.status_code == 400 and r.get_json()["results"][0]["error"].startswith("image is 30000 x 1 pixels; ")
+    assert r.status_code == 400 and r.get_json()["results"][0]["error"].startswith("image is 30000x1 pixels; ")
 
 
 def test_large_pngs_are_reduced_after_decoding_without_changing_what_the_model_sees():

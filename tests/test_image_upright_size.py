@@ -28,7 +28,7 @@ def test_the_size_said_is_the_upright_size(clf, fmt, orientation):
     data = _stored_on_its_side(fmt, orientation)
     gray, info = decode_image(data, draft_size=2 * clf.image_size)
     assert gray.shape == (100, 40) and (info.width, info.height) == (40, 100)
-    with pytest.raises(ImageError, match=r"^image is 40 x 100 pixels; at least 64 x 64 needed"):
+    with pytest.raises(ImageError, match=r"^image is 40x100 pixels; at least 64x64 needed"):
         clf.predict(data)
     gray, info = gray_from_memory(Image.open(io.BytesIO(data)))  # the same file opened with PIL: the same size
     assert gray.shape == (100, 40) and (info.width, info.height) == (40, 100)
@@ -37,5 +37,5 @@ def test_the_size_said_is_the_upright_size(clf, fmt, orientation):
 def test_an_image_not_turned_keeps_its_size(clf):
     data = _stored_on_its_side("JPEG", 1)
     assert decode_image(data)[1].width == 100
-    with pytest.raises(ImageError, match=r"^image is 100 x 40 pixels"):
+    with pytest.raises(ImageError, match=r"^image is 100x40 pixels"):
         clf.predict(data)

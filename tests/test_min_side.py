@@ -15,7 +15,7 @@ from braintumor import Classifier, ImageError
 from braintumor.image_io import MIN_SIDE
 from braintumor.volume_io import Slice
 
-SMALL = "image is 32 x 48 pixels; at least 64 x 64 needed: "
+SMALL = "image is 32x48 pixels; at least 64x64 needed: "
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,28 @@ def test_a_volume_of_small_slices_gets_its_heat_maps(test_images, tmp_path, caps
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 2 and not any("error" in r for r in rows) and any(r["label"] for r in rows)
     assert all(r.get("heatmap") for r in rows if r["label"])
+
+
+def test_sizes_are_said_in_one_form_the_small_and_the_too_large_alike(clf):
+    """The minimum size said "image is 32 x 48 pixels; at least 64 x 64" where the pixel limit said "image is
+    10000x10000 pixels" (and DICOM, NIfTI, the OOD check and the web's request budget said "WxH" too): every message
+    says a size through wording.size_text, and no f-string in the package writes one of its own."""
+    import re
+    from pathlib import Path
+
+    import braintumor
+    from braintumor.image_io import MAX_PIXELS
+    from braintumor.wording import size_text
+
+    with pytest.raises(ImageError) as small:
+        clf.predict(_small())
+    with pytest.raises(ImageError) as large:
+        clf.predict(np.zeros((1, MAX_PIXELS + 1), np.uint8))
+    assert str(small.value).startswith(f"image is {size_text(32, 48)} pixels; at least {size_text(64, 64)} needed")
+    assert str(large.value).startswith(f"image is {size_text(MAX_PIXELS + 1, 1)} pixels; the limit is")
+    own = re.compile(r"\{[^{}]+\} ?(?:x|by|×) ?\{[^{}]+\}")  # f"{w}x{h}", f"{w} x {h}"
+    package = Path(braintumor.__file__).parent
+    found = [f"{path.name}: {line.strip()}" for path in package.rglob("*.py") if path.name != "wording.py"
+             for line in path.read_text().splitlines() if own.search(line)
+             and "Rows {ds.Rows} x Columns {ds.Columns} x" not in line]  # a DICOM header's fields multiplied
+    assert found == []

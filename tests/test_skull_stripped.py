@@ -57,12 +57,12 @@ def test_a_refusal_or_an_unreadable_image_is_not_right():
     probs = {"a": 0.5, "b": 0.5}
     outcomes = [Prediction("a", 0.999, probs), Prediction("b", 0.95, probs, review=True),
                 Prediction(None, None, probs, ood=True, reason="unlike: its features are far"),
-                ImageError("image is 1 x 1 pixels")]
+                ImageError("image is 1x1 pixels")]
     row = skull_stripped.tally(["a", "a", "b", "b"], outcomes, ("a", "b"))
     assert (row["right"], row["accepted"], row["refused"], row["accuracy"]) == (1, 2, 2, 0.25)
     assert row["recall"] == {"a": 0.5, "b": 0.0} and row["wrong_as"] == {"a as b": 1}
     assert (row["wrong_accepted"], row["wrong_flagged"], row["wrong_mean_confidence"]) == (1, 1, 0.95)
-    assert row["reasons"] == {"its features are far": 1, "image is 1 x 1 pixels": 1}
+    assert row["reasons"] == {"its features are far": 1, "image is 1x1 pixels": 1}
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")

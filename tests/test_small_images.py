@@ -35,7 +35,7 @@ def test_it_answers_as_predict_does_but_for_the_minimum_size(clf, test_images):
             assert min(copy.size) == side
             assert small_images.predict_any_size(clf, copy) == clf.predict(copy)
         tiny = small_images.shrunk(img, 32)
-        with pytest.raises(ImageError, match="at least 64 x 64"):
+        with pytest.raises(ImageError, match="at least 64x64"):
             clf.predict(tiny)
         assert small_images.predict_any_size(clf, tiny).probabilities
 

@@ -20,6 +20,7 @@ import numpy as np
 from .data import Dataset
 from .image_files import hidden_files
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, HASH_BITS, HashedImages, close_pairs, hash_images
+from .wording import size_text
 
 
 def _scope(splits: set[str]) -> str:
@@ -31,7 +32,7 @@ def _split_stats(ds: Dataset, h: HashedImages, index: np.ndarray) -> dict:
     sizes = [h.sizes[k] for k in ok]
     by_area = sorted(sizes, key=lambda s: (s[0] * s[1], s))
     return {"n_images": len(index), "n_readable": len(ok), "classes": ds.counts(),
-            "sizes": {f"{w}x{h_}": c for (w, h_), c in Counter(sizes).most_common()},
+            "sizes": {size_text(w, h_): c for (w, h_), c in Counter(sizes).most_common()},
             "modes": dict(Counter(h.modes[k] for k in ok).most_common()),
             "min_size": list(by_area[0]) if by_area else None, "max_size": list(by_area[-1]) if by_area else None}
 

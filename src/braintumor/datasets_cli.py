@@ -12,7 +12,7 @@ from .data import DatasetError, load_dataset
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import ImageError, read_image
 from .series import printable
-from .wording import counted, listed
+from .wording import counted, listed, size_text
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
 MANUAL_STEPS = (
@@ -49,7 +49,7 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
     lines = [f"audit of {printable(report['root'])}: {report['hash']} {report['hash_bits']}-bit, near duplicate = "
              f"Hamming distance <= {report['threshold']}" + (f" ({seconds:.1f} s)" if seconds is not None else "")]
     for split, st in report["splits"].items():
-        lo, hi = (f"{w}x{h}" for w, h in (st["min_size"] or (0, 0), st["max_size"] or (0, 0)))
+        lo, hi = (size_text(w, h) for w, h in (st["min_size"] or (0, 0), st["max_size"] or (0, 0)))
         size = f"size {lo}" if len(st["sizes"]) == 1 else f"{len(st['sizes'])} sizes, {lo} .. {hi}"
         shape = f"{size}; modes {_counts(st['modes'])}" if st["sizes"] else "no readable image"
         lines.append(f"{split}: {counted(st['n_images'], 'image')} ({_counts(st['classes'])}); {shape}")

@@ -17,6 +17,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID, JPEG2000TransferSyntaxes, JPEGLSTransferSyntaxes, JPEGTransferSyntaxes
 
 from .image_headers import jpeg_frame
+from .wording import size_text
 
 #: Samples per pixel of each photometric interpretation, as GDCM counts them when it checks a JPEG 2000 codestream.
 PI_SAMPLES: dict[str, int] = {
@@ -46,8 +47,8 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
         for fragment in fragments(ds):  # a frame's first fragment starts with its SOI; others give None
             found = jpeg_frame(fragment)
             if found is not None and found[1:3] != size:  # GDCM and Pillow fail on it; said, as JPEG-LS's is
-                return (f"DICOM JPEG pixel data is {found[1]}x{found[2]} pixels where its header says "
-                        f"{size[0]}x{size[1]}: damaged, not decoded")
+                return (f"DICOM JPEG pixel data is {size_text(*found[1:3])} pixels where its header says "
+                        f"{size_text(*size)}: damaged, not decoded")
         # SOS markers: entropy-coded data never holds FF DA (an FF there is followed by 00 or a restart marker)
         scans = sum(bytes(fragment).count(b"\xff\xda") for fragment in fragments(ds))
         if scans > MAX_JPEG_SCANS * frames:
@@ -62,8 +63,8 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
             if siz is None:
                 continue
             if siz[:2] != size:  # OpenJPEG tiled, and Pillow refused, trillions of pixels for a header's thousands
-                return (f"DICOM JPEG 2000 pixel data is {siz[0]}x{siz[1]} pixels where its header says "
-                        f"{size[0]}x{size[1]}: damaged, not decoded")
+                return (f"DICOM JPEG 2000 pixel data is {size_text(*siz[:2])} pixels where its header says "
+                        f"{size_text(*size)}: damaged, not decoded")
             if not siz[2] == samples == implied:
                 said = f"{implied} by its photometric interpretation" if implied else "an unknown photometric one"
                 return (f"DICOM JPEG 2000 pixel data has {siz[2]} component(s) where its header says {samples} "
@@ -73,8 +74,8 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
         for fragment in fragments(ds):
             found = jpeg_ls_frame(fragment)
             if found is not None and found != said:
-                return (f"DICOM JPEG-LS pixel data is {found[0]}x{found[1]} pixels of {found[2]} component(s) where "
-                        f"its header says {said[0]}x{said[1]} of {said[2]}: not decoded")
+                return (f"DICOM JPEG-LS pixel data is {size_text(*found[:2])} pixels of {found[2]} component(s) where "
+                        f"its header says {size_text(*said[:2])} of {said[2]}: not decoded")
     return None
 
 

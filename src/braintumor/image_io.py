@@ -25,6 +25,7 @@ from .image_files import walk_images as walk_images
 from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .quiet_libraries import quiet_pillow
+from .wording import size_text
 
 ImageSource = str | os.PathLike | bytes | BinaryIO
 
@@ -82,7 +83,7 @@ def check_pixels(width: int, height: int) -> None:
     if width < 1 or height < 1:
         raise ImageError("image has no pixels")
     if width * height > MAX_PIXELS:
-        raise ImageError(f"image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels")
+        raise ImageError(f"image is {size_text(width, height)} pixels; the limit is {MAX_PIXELS:,} pixels")
 
 
 def _open_bytes(source: ImageSource) -> BinaryIO:
@@ -182,7 +183,7 @@ def _scan_problem(data: bytes, width: int, height: int) -> str | None:
     if scans is None:
         return f"JPEG has more than {MAX_JPEG_SEGMENTS:,} segments (a normal one has tens); refused"
     if scans > most:
-        size = f" for its {width}x{height} pixels" if most < MAX_JPEG_SCANS else ""
+        size = f" for its {size_text(width, height)} pixels" if most < MAX_JPEG_SCANS else ""
         return f"JPEG has more than {most} scans{size} (each is decoded in full; a progressive one has 6-10); refused"
     return None
 
@@ -242,7 +243,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             raise ImageError(said) from None
         size = declared_size(buffer.getvalue()[:65536])
         if size is not None:
-            raise ImageError(f"image is {size[0]}x{size[1]} pixels; the limit is {MAX_PIXELS:,} pixels") from None
+            raise ImageError(f"image is {size_text(*size)} pixels; the limit is {MAX_PIXELS:,} pixels") from None
         raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # a BMP's header Pillow refuses: its own OSError
         said = bmp_header_problem(buffer.getvalue()[:64])

@@ -39,7 +39,7 @@ from .volume_io import (
     Slice,
     Volume,
 )
-from .wording import counted
+from .wording import counted, size_text
 
 
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
@@ -169,7 +169,7 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     (h, w), (new_h, new_w) = planes.shape[2:0:-1], slices[0].pixels.shape
     if (new_h, new_w) != (h, w) and max(rows_mm, cols_mm) > FAR_FROM_SQUARE * min(rows_mm, cols_mm):
         notes.append(f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high: "
-                     f"resampled to square pixels, the {w}x{h} slices are {new_w}x{new_h}")
+                     f"resampled to square pixels, the {size_text(w, h)} slices are {size_text(new_w, new_h)}")
     return Volume(display, "nifti", slices, None, tuple(notes))
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from .image_io import InputInfo
 from .ood_stats import histogram_std, image_stats, level_histograms, level_stats
+from .wording import size_text
 
 #: Images whose longer side is more than this many times the shorter one are refused.
 MAX_ASPECT: float = 3.0
@@ -147,7 +148,7 @@ class OODDetector:
                 return f"{MODALITY_NAMES.get(code, code)} image (DICOM modality {code}); the model reads MRI only"
             long, short = max(info.width, info.height), max(1, min(info.width, info.height))
             if long / short > self.max_aspect:
-                return f"extreme aspect ratio ({info.width}x{info.height})"
+                return f"extreme aspect ratio ({size_text(info.width, info.height)})"
             if info.colourfulness > self.max_colourfulness:
                 return "colour image (MRI slices are grayscale)"
         if self.is_blank(prepared) if blank is None else blank:

@@ -29,7 +29,7 @@ from .prediction import probability_text as probability_text  # where callers im
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .volume_io import Slice, Volume
-from .wording import counted, named_by_bytes, one_image_error
+from .wording import counted, named_by_bytes, one_image_error, size_text
 
 
 class Classifier:
@@ -114,9 +114,9 @@ class Classifier:
         else:
             gray, info = self._decode(source)
             if info.width < MIN_SIDE or info.height < MIN_SIDE:  # before the crop: a 1 x 30000 strip is refused
-                raise ImageError(f"image is {info.width} x {info.height} pixels; at least {MIN_SIDE} x {MIN_SIDE} "
-                                 "needed: smaller images lose the detail the model reads (send the original slice, "
-                                 "not a thumbnail)")
+                raise ImageError(f"image is {size_text(info.width, info.height)} pixels; at least "
+                                 f"{size_text(MIN_SIDE, MIN_SIDE)} needed: smaller images lose the detail the model "
+                                 "reads (send the original slice, not a thumbnail)")
         prepared, second = prepare_measured(gray, self.preprocess_config)
         return prepared, replace(info, second_head=second)
 

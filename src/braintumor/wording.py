@@ -163,6 +163,13 @@ def duration_text(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 59.95 else f"{seconds / 60:.1f} min"
 
 
+def size_text(width: int, height: int) -> str:
+    """``512x512``: an image's width and height as every message says them ("image is 50000x1000 pixels", "at least
+    64x64 needed", a DICOM frame's size against its header's): the minimum size said "32 x 32" where the pixel limit
+    said "10000x10000"."""
+    return f"{width}x{height}"
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` with ``noun`` in the number it takes: ``noun`` for one, ``plural`` (default ``noun + "s"``) otherwise."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -19,6 +19,7 @@ from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import NO_TUMOUR, summary_record, tumour_probability, turned, volume_records
 from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, Slice, read_volumes, sniff
+from ..wording import size_text
 from .inference import Upload, base64_text, classify
 
 
@@ -102,7 +103,7 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
             pixels = size[0] * size[1] if size and size[0] * size[1] <= MAX_PIXELS else 0
             if pixels > pixels_left:
                 flush()
-                entries.append(Entry([{"path": upload.name, "error": f"its {size[0]}x{size[1]} pixels would take this "
+                entries.append(Entry([{"path": upload.name, "error": f"its {size_text(*size)} pixels would take this "
                                        f"request past {max_pixels:,} pixels, the most one request may decode: "
                                        "send it on its own"}], upload=index))
                 continue
