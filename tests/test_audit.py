@@ -179,7 +179,7 @@ def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys
     printed = capsys.readouterr().out
     assert "leakage: 3 of 7 Testing images have a near duplicate in Training (2 pixel-identical)" in printed
     assert "hidden files (not data): 2" in printed and "unreadable: 1" in printed
-    assert "label conflicts (same image, different class): 1 exact group(s), 1 near pair(s)" in printed
+    assert "label conflicts (same image, different class): 1 exact group, 1 near pair" in printed
     report = json.loads(out.read_text())
     assert report["threshold"] == 8 and report["hash"] == "phash" and len(report["near_duplicates"]) == 4
     assert not list(tmp_path.glob(".*tmp"))

@@ -100,7 +100,7 @@ def test_zip_member_names_are_shown_escaped_on_the_terminal(tmp_path, capsys):
     inputs = [str(tmp_path / "good.zip"), str(tmp_path / "bad.zip")]
     assert main(["predict", *inputs]) == 1
     out, err = capsys.readouterr()
-    assert f"good.zip:{shown}  " in out and f"good.zip:{shown}: 3 slice(s)" in err
+    assert f"good.zip:{shown}  " in out and f"good.zip:{shown}: 3 slices" in err
     assert f"error: {shown}: not a NIfTI" in out
     assert [line for line in (out + err).splitlines() if not line.isprintable()] == []
     assert main(["predict", *inputs, "--format", "jsonl"]) == 1

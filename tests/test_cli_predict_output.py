@@ -149,7 +149,7 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text_and_resume_reads
     (tmp_path / "part.csv").write_text("".join(lines[:3]))  # interrupted after two records
     capsys.readouterr()
     assert main(["predict", *names, "-o", "part.csv", "--resume"]) == 0
-    assert "2 record(s) already there" in capsys.readouterr().err
+    assert "2 records already there" in capsys.readouterr().err
     assert (tmp_path / "part.csv").read_text() == (tmp_path / "all.csv").read_text()  # each input once, in order
 
 

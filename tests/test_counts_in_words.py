@@ -71,3 +71,57 @@ def test_evaluating_one_unreadable_image_names_it_and_why(tmp_path: Path, capsys
     assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
     assert capsys.readouterr().err == (f"error: the one image in {root} could not be read ({root}/glioma/x.png: not a "
                                        "recognised image: expected JPEG, PNG, BMP, TIFF or WebP content)\n")
+
+
+def test_no_user_facing_string_writes_a_plural_as_s_in_brackets():
+    """Notes, messages, the report and the CLI said "skipped 1 file(s) in the zip", "1 axial image(s) stored
+    flipped", "3 slice(s)", "1 record(s) already there": each count now says its noun through wording.counted (or
+    in_number where no count is said). Docstrings and comments may quote what was said; strings may not."""
+    import ast
+    import re
+
+    import braintumor
+
+    bracketed = re.compile(r"[a-z]\((?:s|es)\)")
+    package = Path(braintumor.__file__).parent
+    found = []
+    for path in package.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        found += [f"{path.name}:{node.lineno}: {node.value}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+                  and bracketed.search(node.value)]
+    quoted = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")  # the page's strings, not its code
+    for path in package.rglob("*.js"):
+        found += [f"{path.name}: {line.strip()}" for line in path.read_text().splitlines()
+                  if any(bracketed.search(text) for text in quoted.findall(line.split("//")[0]))]
+    for path in package.rglob("*.html"):  # its text, not its template expressions
+        found += [f"{path.name}: {line.strip()}" for line in path.read_text().splitlines()
+                  if bracketed.search(re.sub(r"\{[{%#].*?[}%#]\}", "", line))]
+    assert found == []
+
+
+def test_one_file_skipped_or_not_scored_is_said_in_the_singular(tmp_path: Path) -> None:
+    """A zip's note said "skipped 1 file(s) in the zip", a DICOM refusal "Rows 64 x Columns 64 x 1 frame(s) at 16
+    bits", evaluate's report "Not scored: 1 file(s) in the class folders that are not images by their name"."""
+    from dicom_factory import axial_volume, nifti_bytes, zip_bytes
+
+    from braintumor.report import _data_section
+    from braintumor.volume_io import read_volumes
+    from braintumor.wording import in_number
+
+    volume = nifti_bytes(axial_volume([np.full((48, 48), 40 * (i + 1), np.uint8) for i in range(3)]))
+    (read,) = read_volumes(zip_bytes([("head.nii.gz", volume), ("notes.txt", b"notes")]), name="x.zip")
+    assert read.notes == ("skipped 1 file in the zip: not DICOM or NIfTI",)
+    one = _data_section({"n_not_images": 1, "not_image_endings": [".dcm"], "n_outside_class_folders": 1,
+                         "n_special_files": 1, "errors": [("a.png", "unreadable")], "root": "ROOT"})
+    assert "Not scored: 1 file in the class folders that is not an image by its name (.dcm)." in one
+    assert "Not scored: 1 image beside the class folders in ROOT: " in one and "and it is in none." in one
+    assert "Not scored: 1 pipe or device named like an image in the data folder" in one
+    assert "<h3>Skipped: 1 unreadable file</h3>" in one
+    two = _data_section({"n_not_images": 2, "n_outside_class_folders": 2, "n_special_files": 2, "root": "ROOT"})
+    assert "2 files in the class folders that are not images by their name." in two and "these are in none" in two
+    assert "2 pipes or devices named like images" in two
+    assert [in_number(n, "class", "classes") for n in (1, 2)] == ["class", "classes"]

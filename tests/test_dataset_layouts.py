@@ -27,7 +27,7 @@ def test_class_folders_of_other_names_are_named_as_unknown_classes(command: str,
     out = tmp_path / "out"
     assert main([command, "--data", str(root), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err == (f"error: unknown class folder(s) in {root}: no, yes; expected only glioma, meningioma, notumor, "
+    assert err == (f"error: unknown class folders in {root}: no, yes; expected only glioma, meningioma, notumor, "
                    "pituitary\n")
     assert not out.exists()
 

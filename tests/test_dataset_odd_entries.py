@@ -76,7 +76,7 @@ def test_evaluate_names_pipes_and_devices_in_class_folders(tmp_path: Path, capsy
     assert rc == 0
     assert (f"skipped 2 files that are pipes or devices, not image files (reading one may never end): "
             f"{special[0]}, {special[1]}") in err
-    assert "Not scored: 2 pipe(s) or device(s)" in (tmp_path / "out" / "report.html").read_text()
+    assert "Not scored: 2 pipes or devices" in (tmp_path / "out" / "report.html").read_text()
 
 
 def _hidden_only(split: Path) -> Path:

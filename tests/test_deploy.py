@@ -188,7 +188,7 @@ def test_the_cmd_serves_and_the_healthcheck_passes_then_fails(tmp_path):
         proc.send_signal(signal.SIGTERM)  # what `docker stop` sends to PID 1
         proc.wait(timeout=40)
     assert proc.returncode == 0, log.read_text()
-    assert "(gunicorn, 2 worker(s)" in log.read_text()
+    assert "(gunicorn, 2 workers" in log.read_text()
     assert subprocess.run(check, capture_output=True, timeout=30).returncode != 0  # down: unhealthy
 
 

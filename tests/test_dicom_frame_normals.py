@@ -51,4 +51,4 @@ def test_a_frame_of_another_plane_is_still_left_out():
     facing = [AXIAL, AXIAL, [0, 1, 0, 0, 0, -1], REVERSED]
     (volume,) = read_volumes(_enhanced(facing, [0.0, 5.0, 0.0, 10.0]), name="mf.dcm")
     assert [s.meta["dicom"]["image_position"][2] for s in volume.slices] == [0.0, 5.0, 10.0]
-    assert "left out 1 image(s) facing another way than the series' 3 (a localizer?)" in volume.notes
+    assert "left out 1 image facing another way than the series' 3 (a localizer?)" in volume.notes

@@ -35,13 +35,13 @@ _ATTRS = {"PixelSpacing": [0.9, 0.9], "WindowCenter": 128, "WindowWidth": 256}
 
 @pytest.mark.parametrize(("broken", "note"), [
     (("PixelSpacing", b"ZZ", b"1\\1"),
-     "Pixel Spacing unreadable or invalid in 1 file(s): ignored, pixels taken as square"),
+     "Pixel Spacing unreadable or invalid in 1 file: ignored, pixels taken as square"),
     (("WindowCenter", b"SQ", b"\x01\x02\x03\x04"),
-     "Window Center unreadable or invalid in 1 file(s): ignored, gray levels stretched by the image's own range"),
+     "Window Center unreadable or invalid in 1 file: ignored, gray levels stretched by the image's own range"),
     (("ImagePositionPatient", b"FD", b"\x01\x02\x03"),
-     "Image Position (Patient) unreadable or invalid in 1 file(s): ignored, the image's place in the series unknown"),
-    (("Modality", b"ZZ", b"MR"), "Modality unreadable or invalid in 1 file(s): ignored, as if absent"),
-    (("InstanceNumber", b"ZZ", b"2"), "Instance Number unreadable or invalid in 1 file(s): ignored, as if absent"),
+     "Image Position (Patient) unreadable or invalid in 1 file: ignored, the image's place in the series unknown"),
+    (("Modality", b"ZZ", b"MR"), "Modality unreadable or invalid in 1 file: ignored, as if absent"),
+    (("InstanceNumber", b"ZZ", b"2"), "Instance Number unreadable or invalid in 1 file: ignored, as if absent"),
 ])
 def test_a_header_value_pydicom_cannot_convert_costs_that_value_only(broken, note, caplog):
     """An element of unknown VR, a binary value of the wrong length or a 'sequence' that does not parse raised on first
@@ -70,11 +70,11 @@ def test_an_unreadable_value_in_a_functional_group_is_ignored_too():
     data = with_raw_element(to_bytes(ds), "PixelSpacing", b"ZZ", b"0.5\\0.5 ")  # as long as it was: lengths hold
     (volume,) = read_volumes(data, name="enhanced.dcm")
     assert len(volume.slices) == 3
-    assert "Pixel Spacing unreadable or invalid in 1 file(s): ignored, pixels taken as square" in volume.notes
+    assert "Pixel Spacing unreadable or invalid in 1 file: ignored, pixels taken as square" in volume.notes
 
 
-_NOT_POSITIVE = "1 image(s) with a Pixel Spacing that is not two positive numbers: ignored, pixels taken as square"
-_STRIP = ("1 image(s) with a Pixel Spacing that makes pixels over 4 times as long as wide: ignored, pixels taken as "
+_NOT_POSITIVE = "1 image with a Pixel Spacing that is not two positive numbers: ignored, pixels taken as square"
+_STRIP = ("1 image with a Pixel Spacing that makes pixels over 4 times as long as wide: ignored, pixels taken as "
           "square")
 
 
@@ -101,7 +101,7 @@ def test_a_bits_stored_out_of_range_is_taken_as_bits_allocated(stored):
     data = with_raw_element(to_bytes(make_dataset(gray, bits=12)), "BitsStored", b"US", stored)
     (volume,) = read_volumes(data, name="x.dcm")
     assert volume.slices[0].pixels.shape == (64, 64) and volume.slices[0].pixels.max() == 255
-    assert volume.notes == ("Bits Stored unreadable or invalid in 1 file(s): ignored, taken as Bits Allocated",)
+    assert volume.notes == ("Bits Stored unreadable or invalid in 1 file: ignored, taken as Bits Allocated",)
 
 
 @pytest.mark.parametrize(("keyword", "vr", "value", "message"), [
@@ -139,14 +139,14 @@ def _resized(what: str):
 
 
 @pytest.mark.parametrize(("what", "message"), [
-    ("truncated", "holds 8,092 bytes but Rows 64 x Columns 64 x 1 frame(s) at 16 bits need 8,192: 100 bytes short"),
-    ("rows too many", "holds 8,192 bytes but Rows 128 x Columns 64 x 1 frame(s) at 16 bits need 16,384: 8,192 bytes "
+    ("truncated", "holds 8,092 bytes but Rows 64 x Columns 64 x 1 frame at 16 bits need 8,192: 100 bytes short"),
+    ("rows too many", "holds 8,192 bytes but Rows 128 x Columns 64 x 1 frame at 16 bits need 16,384: 8,192 bytes "
                       "short"),
-    ("frames too many", "holds 8,192 bytes but Rows 64 x Columns 64 x 3 frame(s) at 16 bits need 24,576: 16,384 "
+    ("frames too many", "holds 8,192 bytes but Rows 64 x Columns 64 x 3 frames at 16 bits need 24,576: 16,384 "
                         "bytes short"),
-    ("rgb", "holds 12,278 bytes but Rows 64 x Columns 64 x 1 frame(s) x 3 samples at 8 bits need 12,288: 10 bytes "
+    ("rgb", "holds 12,278 bytes but Rows 64 x Columns 64 x 1 frame x 3 samples at 8 bits need 12,288: 10 bytes "
             "short"),
-    ("ybr 422", "holds 12,288 bytes but Rows 64 x Columns 64 x 1 frame(s) x 3 samples at 8 bits (YBR_FULL_422) need "
+    ("ybr 422", "holds 12,288 bytes but Rows 64 x Columns 64 x 1 frame x 3 samples at 8 bits (YBR_FULL_422) need "
                 "8,192: a third more"),
 ])
 def test_pixel_data_of_another_length_than_its_header_says_is_refused_precisely(what, message):
@@ -178,4 +178,4 @@ def test_pixel_data_holding_more_frames_than_declared_reads_the_declared_frame_a
     (volume,) = read_volumes(to_bytes(ds), name="x.dcm")
     assert len(volume.slices) == 1 and np.array_equal(volume.slices[0].pixels, _gray(0))
     assert volume.notes == ("pixel data holding more frames than Number of Frames declares (absent or too small, or a "
-                            "wrong image size) in 1 file(s): only the declared frames read",)
+                            "wrong image size) in 1 file: only the declared frames read",)

@@ -58,6 +58,6 @@ def test_what_was_accepted_still_is_and_fewer_files_are_counted_whole(tmp_path, 
     for name, data in _tiny(20, junk=180):
         (tmp_path / name).write_bytes(data)
     (volume,) = read_volumes(tmp_path, max_slices=20, per_input=True)
-    assert len(volume.slices) == 20 and any(note.startswith("skipped 180 file(s): ") for note in volume.notes)
+    assert len(volume.slices) == 20 and any(note.startswith("skipped 180 files: ") for note in volume.notes)
     with pytest.raises(BudgetError, match=r"^the DICOM input holds 40 slices; the limit is 20 per input$"):
         read_volumes(zip_bytes(_tiny(40)), name="few.zip", max_slices=20, per_input=True)

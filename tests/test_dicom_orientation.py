@@ -55,7 +55,7 @@ def test_an_axial_slice_is_shown_as_the_nifti_reader_shows_the_same_anatomy(row,
     for k in (0, 17, 35):
         pixels, notes = read_one(dicom_of(VOLUME, row, col, 2, k))
         assert np.array_equal(pixels, nifti.slices[k].pixels)
-        assert notes == (() if how is None else (f"1 axial image(s) stored {how} (Image Orientation (Patient)): "
+        assert notes == (() if how is None else (f"1 axial image stored {how} (Image Orientation (Patient)): "
                                                  "turned back to the conventional view, whole pixels, nothing "
                                                  "resampled",))
 
@@ -71,18 +71,18 @@ def test_coronal_and_sagittal_slices_are_shown_upright_as_the_nifti_reader_shows
     for n, (row, col) in enumerate(orientations):
         pixels, notes = read_one(dicom_of(VOLUME, row, col, axis, k))
         assert np.array_equal(pixels, expected), (row, col)
-        assert bool(notes) == (n > 0) and all(note.startswith(f"1 {plane} image(s) stored ") for note in notes)
+        assert bool(notes) == (n > 0) and all(note.startswith(f"1 {plane} image stored ") for note in notes)
 
 
 def test_an_oblique_slice_is_turned_by_its_nearest_axes_as_the_nifti_reader_does_and_said():
     """Brain series tilted along the AC-PC line (10-25 degrees) stored mirrored were shown mirrored; past 40 degrees
     the nearest axes are no longer clear and the slice is shown as stored."""
     flat = VOLUME[:, :, 5].T.copy()  # rows y, columns x: the conventional axial view of slice 5
-    for degrees, note in ((0.5, None), (3.0, "1 oblique image(s) (up to 3 degrees off the axes): shown by their "
+    for degrees, note in ((0.5, None), (3.0, "1 oblique image (up to 3 degrees off the axes): shown by their "
                                              "nearest axes, not resampled"),
-                          (20.0, "1 oblique image(s) (up to 20 degrees off the axes): shown by their nearest axes, "
+                          (20.0, "1 oblique image (up to 20 degrees off the axes): shown by their nearest axes, "
                                  "not resampled"),
-                          (42.0, "1 image(s) too oblique to tell their plane (up to 42 degrees off the axes): shown "
+                          (42.0, "1 image too oblique to tell its plane (up to 42 degrees off the axes): shown "
                                  "as stored, not turned to a conventional view")):
         t = np.radians(degrees)
         ds = make_dataset(flat[:, ::-1].copy())  # stored mirrored, tilted about x
@@ -91,7 +91,7 @@ def test_an_oblique_slice_is_turned_by_its_nearest_axes_as_the_nifti_reader_does
         pixels, notes = read_one(to_bytes(ds))
         turned = degrees < 40
         assert np.array_equal(pixels, robust_uint8(flat if turned else flat[:, ::-1]))
-        flipped = ("1 axial image(s) stored flipped left-right (Image Orientation (Patient)): turned back to the "
+        flipped = ("1 axial image stored flipped left-right (Image Orientation (Patient)): turned back to the "
                    "conventional view, whole pixels, nothing resampled",) if turned else ()
         assert notes == flipped + ((note,) if note else ())
 

@@ -98,7 +98,7 @@ def test_pydicom_bundled_encodings_all_give_the_same_slice(name):
 @pytest.mark.parametrize(("name", "message"), [
     ("test-SR.dcm", "Comprehensive SR Storage object, not an image"),
     ("rtstruct.dcm", "RT Structure Set Storage object, not an image"),  # no preamble: read because of .dcm
-    ("MR_truncated.dcm", "holds 8,130 bytes but Rows 64 x Columns 64 x 1 frame.s. at 16 bits need 8,192: 62 bytes "
+    ("MR_truncated.dcm", "holds 8,130 bytes but Rows 64 x Columns 64 x 1 frame at 16 bits need 8,192: 62 bytes "
                          "short"),
 ])
 def test_pydicom_bundled_non_images_and_broken_files_are_refused(name, message):
@@ -121,7 +121,7 @@ def test_precise_errors_for_unusable_dicom(gray):
             None, sop_class="1.2.840.10008.5.1.4.1.1.88.99DOE^JANE"),  # a report's prefix, then text: not echoed
         "Comprehensive SR Storage object, not an image": make_dicom(None, sop_class=ComprehensiveSRStorage),
         # the file cut in its pixel data (the pixels end the file; generated UIDs vary the header's length)
-        f"holds {2000 - (len(whole) - 50176):,} bytes but Rows 224 x Columns 224 x 1 frame(s) at 8 bits need 50,176: "
+        f"holds {2000 - (len(whole) - 50176):,} bytes but Rows 224 x Columns 224 x 1 frame at 8 bits need 50,176: "
         f"{len(whole) - 2000:,} bytes short": whole[:2000],
         "not a DICOM file": b"just some text, long enough to be sniffed " * 10,
     }

@@ -115,7 +115,7 @@ def test_a_dicomdir_is_named_as_such_not_as_an_unregistered_sop_class(tmp_path):
     fs.write(tmp_path / "export")
     (volume,) = read_volumes(tmp_path / "export")
     assert len(volume.slices) == 1 and np.array_equal(volume.slices[0].pixels, _ramp())
-    assert volume.notes == ("not read: 1 DICOMDIR file(s) (a DICOMDIR is an index of a DICOM export's images, not an "
+    assert volume.notes == ("not read: 1 DICOMDIR file (a DICOMDIR is an index of a DICOM export's images, not an "
                             "image itself)",)
     with pytest.raises(ImageError, match=r"^DICOM file is a Media Storage Directory Storage object, not an image: "
                                         r"nothing to classify$"):
@@ -130,7 +130,7 @@ def test_pixel_data_longer_than_a_wrong_image_size_needs_is_said(keyword, value)
     setattr(ds, keyword, value)
     (volume,) = read_volumes(to_bytes(ds), name="x.dcm")
     assert volume.notes == ("pixel data longer than Rows x Columns x Number of Frames need, by a row or more (a "
-                            "wrong image size?), in 1 file(s): read as the header says, the rest ignored",)
+                            "wrong image size?), in 1 file: read as the header says, the rest ignored",)
     ds = make_dataset(_ramp())
     ds.PixelData += bytes(2)  # padding short of a row: no note
     (volume,) = read_volumes(to_bytes(ds), name="x.dcm")

@@ -18,6 +18,7 @@ from PIL import Image
 
 from braintumor.image_io import ImageError
 from braintumor.volume_io import read_volumes
+from braintumor.wording import counted
 
 
 def test_series_folder_is_sorted_along_the_slice_normal(stack, tmp_path):
@@ -49,7 +50,7 @@ def test_two_series_and_a_skipped_file_are_reported(stack, tmp_path):
     volumes = read_volumes(tmp_path)
     assert [v.series for v in volumes] == [0, 1] and sorted(len(v.slices) for v in volumes) == [2, 3]
     # the file is the input's, not each series': said so, so two series do not read as two skipped files
-    assert all("skipped 1 file(s) in this input: DICOM file is a Comprehensive SR Storage" in " ".join(v.notes)
+    assert all("skipped 1 file in this input: DICOM file is a Comprehensive SR Storage" in " ".join(v.notes)
                for v in volumes)
 
 
@@ -87,8 +88,8 @@ def test_one_undecodable_file_costs_its_slices_not_the_series(stack, tmp_path):
         (tmp_path / f"{n}.dcm").write_bytes(d)
     (volume,) = read_volumes(tmp_path)
     assert [s.meta["dicom"]["image_position"][2] for s in volume.slices] == [0.0, 5.0, 15.0]
-    assert volume.notes == ("skipped 1 file(s): DICOM pixel data holds 500 bytes but Rows 160 x Columns 160 x 1 "
-                            "frame(s) at 8 bits need 25,600: 25,100 bytes short (truncated, or the header's image size "
+    assert volume.notes == ("skipped 1 file: DICOM pixel data holds 500 bytes but Rows 160 x Columns 160 x 1 "
+                            "frame at 8 bits need 25,600: 25,100 bytes short (truncated, or the header's image size "
                             "is wrong)",)
     (from_zip,) = read_volumes(zip_bytes(files), name="s.zip")
     assert len(from_zip.slices) == 3 and from_zip.notes == volume.notes
@@ -131,7 +132,7 @@ def test_the_frames_of_one_multi_frame_file_are_put_in_anatomical_order(stored):
     ({"SliceThickness": 3.0, "ImageOrientationPatient": [1, 0, 0, 0, 0, -1]},  # coronal: the normal is posterior,
      [[-100.0, -94.0, 7.0], [-100.0, -97.0, 7.0], [-100.0, -100.0, 7.0]], ()),  # the order anterior (NIfTI's RAS)
     ({}, [[-100.0, -100.0, 7.0], None, None],
-     ("2 of 3 image(s) without a position or orientation: ordered by Instance Number",)),
+     ("2 of 3 images without a position or orientation: ordered by Instance Number",)),
     ({"SliceThickness": 3.0, "FrameIncrementPointer": 0x00181063, "FrameTime": 40.0},  # a cine: one place
      [[-100.0, -100.0, 7.0]] * 3,
      ("3 images share a position with another (echoes, repeats or duplicate files?): each is classified",)),
@@ -164,7 +165,7 @@ def test_a_localizer_in_the_series_is_left_out_and_said():
         (f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=10 - k, position=5.0 * k)) for k in range(4)]
     (volume,) = read_volumes(zip_bytes(files), name="s.zip")
     assert _z(volume) == [0.0, 5.0, 10.0, 15.0]
-    assert "left out 1 image(s) facing another way than the series' 4 (a localizer?)" in volume.notes
+    assert "left out 1 image facing another way than the series' 4 (a localizer?)" in volume.notes
 
 
 @pytest.mark.parametrize(("other", "n_other", "image_type"), [
@@ -186,7 +187,7 @@ def test_a_localizer_listed_first_does_not_take_a_one_slice_series(other, n_othe
     files.append(("B", make_dicom(flat_slice(3), series_uid=uid, instance=9, position=0.0)))
     (volume,) = read_volumes(zip_bytes(files), name="s.zip")
     assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(flat_slice(3)[0, 0])]
-    assert f"left out {n_other} image(s) facing another way than the series' 1 (a localizer?)" in volume.notes
+    assert f"left out {counted(n_other, 'image')} facing another way than the series' 1 (a localizer?)" in volume.notes
 
 
 @pytest.mark.parametrize("n_scans", [3, 0])
@@ -202,7 +203,7 @@ def test_a_localizer_in_the_series_plane_is_left_out_unless_alone(n_scans):
     (volume,) = read_volumes(zip_bytes(files) if n_scans else to_bytes(scout), name="s.zip" if n_scans else "s.dcm")
     expected = [flat_slice(k) for k in range(n_scans)] or [flat_slice(9)]  # a scout on its own is still read
     assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(f[0, 0]) for f in expected]
-    said = "left out 1 image(s) marked LOCALIZER in the series' plane"
+    said = "left out 1 image marked LOCALIZER in the series' plane"
     assert (said in volume.notes) == bool(n_scans)
 
 
@@ -228,7 +229,7 @@ def test_without_positions_files_go_by_instance_number_then_name_in_natural_orde
     files = [(f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, InstanceNumber=None)) for k in (1, 10, 11, 2, 3)]
     (volume,) = read_volumes(zip_bytes(files), name="n.zip")
     assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(flat_slice(k)[0, 0]) for k in (1, 2, 3, 10, 11)]
-    assert "5 of 5 image(s) without a position or orientation: ordered by Instance Number" in volume.notes
+    assert "5 of 5 images without a position or orientation: ordered by Instance Number" in volume.notes
 
 
 def test_a_multi_frame_file_with_a_bad_frame_costs_all_its_frames_as_its_note_says():
@@ -252,7 +253,7 @@ def test_a_multi_frame_file_with_a_bad_frame_costs_all_its_frames_as_its_note_sa
     files = [("multi", to_bytes(multi)), ("one", make_dicom(flat_slice(5), series_uid=uid, instance=2, position=50.0))]
     (volume,) = read_volumes(zip_bytes(files), name="m.zip")
     assert len(volume.slices) == 1 and int(volume.slices[0].pixels[0, 0]) == int(flat_slice(5)[0, 0])
-    assert any(n.startswith("skipped 1 file(s) of this series: DICOM pixel data") for n in volume.notes)
+    assert any(n.startswith("skipped 1 file of this series: DICOM pixel data") for n in volume.notes)
 
 
 def test_near_equal_orientations_are_one_series_not_a_localizer():

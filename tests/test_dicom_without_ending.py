@@ -175,7 +175,7 @@ def test_hidden_files_and_a_dicomdir_beside_extensionless_images(tmp_path):
     (image.parent / f"._{image.name}").write_bytes(b"\x00\x05\x16\x07" + bytes(128))
     (volume,) = read_volumes(tmp_path / "export")
     assert len(volume.slices) == 1
-    assert volume.notes == ("not read: 1 DICOMDIR file(s) (a DICOMDIR is an index of a DICOM export's images, not an "
+    assert volume.notes == ("not read: 1 DICOMDIR file (a DICOMDIR is an index of a DICOM export's images, not an "
                             "image itself)",)
 
 

@@ -81,7 +81,7 @@ def test_torchrun_two_processes_match_one(single_run, data_root, tmp_path):
     proc = torchrun(["--data", str(data_root), "--out", str(run), "--cache-dir", str(tmp_path / "cache"), *flags()],
                     tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "2 process(es), 4 images per process per step" in proc.stderr
+    assert "2 processes, 4 images per process per step" in proc.stderr
     assert proc.stderr.count("done in") == 1  # rank 0 alone logs
 
     assert sorted(p.name for p in run.iterdir()) == ["best.pt", "config.json", "last.pt", "metrics.jsonl",

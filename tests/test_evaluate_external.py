@@ -128,7 +128,7 @@ def test_dicom_and_nifti_files_left_out_are_named_in_the_report_and_told_where_t
     assert doc["n"] == 2 and doc["data"]["n_not_images"] == 3
     assert doc["data"]["not_image_endings"] == [".dcm", ".gz", "no ending"]
     html = (out / "report.html").read_text()
-    assert ("Not scored: 3 file(s) in the class folders that are not images by their name (.dcm, .gz, no ending). "
+    assert ("Not scored: 3 files in the class folders that are not images by their name (.dcm, .gz, no ending). "
             "Evaluate reads image files (JPEG, PNG, BMP, TIFF, WebP); DICOM and NIfTI files are read by "
             "&#x27;braintumor predict&#x27; only.") in html
 
@@ -168,12 +168,12 @@ def test_images_beside_the_class_folders_are_said_to_be_left_out(tmp_path: Path,
     out = tmp_path / "out"
     assert run_evaluate(None, str(root), str(out), progress=False) == 0
     err = capsys.readouterr().err
-    line = (f"skipped 3 image(s) beside the class folders in {root / 'Testing'}, e.g. slice0.png: an image's class is "
+    line = (f"skipped 3 images beside the class folders in {root / 'Testing'}, e.g. slice0.png: an image's class is "
             "the class folder it is in, and these are in none\n")
     assert err.count(line) == 1 and err.count("beside the class folders") == 1, err
     doc = json.loads((out / "metrics.json").read_text())
     assert doc["n"] == 2 and doc["data"]["n_outside_class_folders"] == 3
-    assert (f"<p>Not scored: 3 image(s) beside the class folders in {root / 'Testing'}: an image's class is the "
+    assert (f"<p>Not scored: 3 images beside the class folders in {root / 'Testing'}: an image's class is the "
             "class folder it is in, and these are in none.</p>") in (out / "report.html").read_text()
 
     for image in (root / "Testing" / "glioma").iterdir():  # only the loose ones left: the error says where they are

@@ -72,7 +72,7 @@ def test_a_zip_beside_them_is_said_first(tmp_path):
     notes: list[str] = []
     assert [r["error"] for r in plan_inputs([tmp_path], notes.append)] == [
         "no image or scan found in the folder (zips in a folder are not opened: name the zip itself)"]
-    assert [n.split(" (")[0] for n in notes] == [f"note: 1 file(s) in {tmp_path} not read",
+    assert [n.split(" (")[0] for n in notes] == [f"note: 1 file in {tmp_path} not read",
                                                   f"note: skipped 1 GIF file in {tmp_path}"]
 
 

@@ -169,11 +169,11 @@ def test_compressed_dicom_that_disagrees_with_its_header_is_refused_not_fatal(tm
         "JPEG pixel data with 32 bits allocated and 32 stored is not decoded": _jpeg_with_bits(32, 32),
         "JPEG pixel data with 1 bits allocated and 1 stored is not decoded": _jpeg_with_bits(1, 1),
         "JPEG pixel data with 8 bits allocated and 7 stored is not decoded": _jpeg_with_bits(8, 7),
-        "JPEG 2000 pixel data has 1 component(s) where its header says 1 sample(s) per pixel (3 by its photometric "
+        "JPEG 2000 pixel data has 1 component where its header says 1 sample per pixel (3 by its photometric "
         "interpretation)": _bundled_with("MR_small_jp2klossless.dcm", PhotometricInterpretation="RGB"),
-        "JPEG-LS pixel data is 64x64 pixels of 1 component(s) where its header says 64x65 of 1":
+        "JPEG-LS pixel data is 64x64 pixels of 1 component where its header says 64x65 of 1":
             _bundled_with("MR_small_jpeg_ls_lossless.dcm", Rows=65),
-        "JPEG-LS pixel data is 64x64 pixels of 1 component(s) where its header says 64x64 of 3":
+        "JPEG-LS pixel data is 64x64 pixels of 1 component where its header says 64x64 of 3":
             _bundled_with("MR_small_jpeg_ls_lossless.dcm", SamplesPerPixel=3, PlanarConfiguration=0),
     }
     for i, data in enumerate(cases.values()):

@@ -9,7 +9,7 @@ import pytest
 from braintumor.image_io import ImageError
 from braintumor.volume_io import read_volumes
 
-_OWN_PLANE = ("{n} {plane} slice(s) 5 mm apart of 0.5 x 0.5 mm pixels, a {plane} acquisition: classified in their own "
+_OWN_PLANE = ("{n} {plane} slices 5 mm apart of 0.5 x 0.5 mm pixels, a {plane} acquisition: classified in their own "
               "plane, not cut axially into strips (the model learned mostly axial slices)")
 
 

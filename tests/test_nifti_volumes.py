@@ -122,7 +122,7 @@ def test_a_thin_non_axial_nifti_is_read_in_its_own_plane_upright(gray, plane):
     planes = [s[::-1, ::-1].T for s in shown]  # (x, z) for coronal, (y, z) for sagittal
     stacked = np.stack(planes, axis=1 if plane == "coronal" else 0).astype(np.int16)
     (volume,) = read_volumes(nib.Nifti1Image(stacked, np.eye(4)).to_bytes(), name="thin.nii")
-    assert len(volume.slices) == 2 and volume.notes == (f"2 {plane} slice(s), too thin a slab to cut axially: "
+    assert len(volume.slices) == 2 and volume.notes == (f"2 {plane} slices, too thin a slab to cut axially: "
                                                         "classified in their own plane (the model learned mostly "
                                                         "axial slices)",)
     for sl, expected in zip(volume.slices, shown, strict=True):

@@ -78,10 +78,10 @@ def test_a_dicomdir_is_not_read_and_one_note_says_so(tmp_path, capsys):
     assert rc == 0 and [(s["series"], s["summary"]["slices"]) for s in summaries] == [(0, 3), (1, 2)]
     assert [s["summary"]["notes"] for s in summaries] == [
         ["2 series found; this is series 1 (number 1, AX 1)"], ["2 series found; this is series 2 (number 2, AX 2)"]]
-    assert err.splitlines()[0] == (f"note: 1 file(s) in {folder} not read (a DICOMDIR is an index of a DICOM "
+    assert err.splitlines()[0] == (f"note: 1 file in {folder} not read (a DICOMDIR is an index of a DICOM "
                                    f"export's images, not an image itself): {folder / 'DICOMDIR'}")
     assert [v.notes[-1] for v in read_volumes(folder)] == [  # the Python API's read of the folder says it too
-        "not read: 1 DICOMDIR file(s) (a DICOMDIR is an index of a DICOM export's images, not an image itself)"] * 2
+        "not read: 1 DICOMDIR file (a DICOMDIR is an index of a DICOM export's images, not an image itself)"] * 2
 
 
 def test_a_dicomdir_beside_no_dicom_image_is_not_an_error(tmp_path, capsys):
@@ -93,4 +93,4 @@ def test_a_dicomdir_beside_no_dicom_image_is_not_an_error(tmp_path, capsys):
     rc, records, err = predict(folder, capsys)
     assert rc == 0 and [r["path"] for r in records] == [str(folder / "a.png")] and "error" not in records[0]
     said = [line for line in err.splitlines() if "DICOMDIR" in line]
-    assert len(said) == 1 and said[0].startswith(f"note: 1 file(s) in {folder} not read (a DICOMDIR is an index")
+    assert len(said) == 1 and said[0].startswith(f"note: 1 file in {folder} not read (a DICOMDIR is an index")

@@ -24,7 +24,7 @@ def test_a_one_slice_scan_keeps_its_notes(test_images, tmp_path, capsys):
     (tmp_path / "one.zip").write_bytes(zip_bytes([("IM0001", one), ("readme.txt", b"not a scan")]))
     rc, out, _ = run([tmp_path / "one.zip", "--format", "jsonl"], capsys)
     (rec,) = jsonl(out)
-    assert rc == 0 and rec["notes"] == ["skipped 1 file(s) in the zip: not DICOM or NIfTI"] and "slice" not in rec
+    assert rc == 0 and rec["notes"] == ["skipped 1 file in the zip: not DICOM or NIfTI"] and "slice" not in rec
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
@@ -45,9 +45,9 @@ def test_the_table_shows_a_one_slice_scans_notes_after_its_row(test_images, tmp_
     wide, zipped = str(tmp_path / "wide.dcm"), str(tmp_path / "one.zip") + ":x\\u202e\\n.nii.gz"
     # whole: the notes after the first row no longer size the path column from that row alone (it cut this one)
     assert lines[1].startswith(wide + " ") and lines[4].startswith(zipped + " "), out
-    assert lines[2:4] == [f"{wide}:", "  note: 1 image(s) with a Pixel Spacing that makes pixels over 4 times as long "
+    assert lines[2:4] == [f"{wide}:", "  note: 1 image with a Pixel Spacing that makes pixels over 4 times as long "
                                       "as wide: ignored, pixels taken as square"]
-    assert lines[5:7] == [f"{zipped}:", "  note: skipped 1 file(s) in the zip: not DICOM or NIfTI"]
+    assert lines[5:7] == [f"{zipped}:", "  note: skipped 1 file in the zip: not DICOM or NIfTI"]
     rc, out, err = run([tmp_path / "wide.dcm", "--format", "jsonl"], capsys)
     assert rc == 0 and "note:" not in out + err and jsonl(out)[0]["notes"]  # the record carries them
 

@@ -16,6 +16,7 @@ from conftest import encode, synthetic_head
 from braintumor import image_files
 from braintumor.cli import main
 from braintumor.model_files import default_model_path
+from braintumor.wording import counted
 
 MODEL = default_model_path()
 pytestmark = [pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}"),
@@ -110,6 +111,6 @@ def test_pipes_and_devices_named_like_inputs_in_a_folder_are_said_to_be_left_out
     rc, recs, err = _predict([folder], capsys)
     assert rc == 0 and [r["path"] for r in recs] == [str(folder / "good.png")]
     special = sorted(p for p in folder.iterdir() if p.name in ("scan.jpg", "head.nii"))
-    assert (f"note: {len(special)} file(s) in {folder} not read (pipes and devices in a folder are not read: name "
-            f"each one): {', '.join(map(str, special))}") in err.splitlines()
+    assert (f"note: {counted(len(special), 'file')} in {folder} not read (pipes and devices in a folder are not "
+            f"read: name each one): {', '.join(map(str, special))}") in err.splitlines()
     assert "control" not in err

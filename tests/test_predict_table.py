@@ -64,7 +64,7 @@ def test_a_volumes_summary_does_not_size_the_table_before_the_rows_after_it(test
     header, *lines = shared.getvalue().splitlines()
     path_end = header.index(" slice")
     assert [line[:path_end].rstrip() for line in lines[:2]] == ["h.nii", "h.nii"]
-    assert lines[2].startswith("h.nii: 2 slice(s)") and lines[3].startswith("  most suspicious")
+    assert lines[2].startswith("h.nii: 2 slices") and lines[3].startswith("  most suspicious")
     assert [line[:path_end].rstrip() for line in lines[4:6]] == names
 
 

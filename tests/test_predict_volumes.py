@@ -26,7 +26,7 @@ def test_a_zip_in_a_folder_with_other_images_is_named_on_stderr_in_every_format(
     scans.mkdir()
     (scans / "a.png").write_bytes(encode(stack[0]))
     (scans / "series.zip").write_bytes(zip_bytes(series(stack[:2])))
-    note = (f"note: 1 file(s) in {scans} not read (zips in a folder are not opened: name each one, e.g. braintumor "
+    note = (f"note: 1 file in {scans} not read (zips in a folder are not opened: name each one, e.g. braintumor "
             f"predict {scans / 'series.zip'}): {scans / 'series.zip'}")
     for extra in ([], ["--format", "jsonl"], ["--format", "csv"], ["-o", tmp_path / "out.jsonl", "--resume"]):
         rc, out, err = run([scans, *extra], capsys)
@@ -97,7 +97,7 @@ def test_summary_records_and_table_summary_on_stderr(tiny_model, scans, capsys):
     rc, out, err = run([scans / "series.zip", "--model", tiny_model], capsys)
     lines = out.splitlines()
     assert rc == 0 and lines[0].split()[:3] == ["path", "slice", "prediction"] and len(lines) == 9
-    assert lines[3].split()[1] == "2" and "8 slice(s), 8 classified" in err and "most suspicious slices" in err
+    assert lines[3].split()[1] == "2" and "8 slices, 8 classified" in err and "most suspicious slices" in err
 
 
 def test_csv_gets_a_slice_column(tiny_model, scans, test_images, capsys):

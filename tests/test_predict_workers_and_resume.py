@@ -111,7 +111,7 @@ def test_resume_after_an_interruption_gives_every_input_once_in_order(tree, refe
     rc, _, err = predict([tree, "--format", fmt, "-o", target, "--resume", "--workers", "2"], capsys)
     assert rc == 1  # the two bad files, written before the interruption or after, still count
     kept = 21 if fmt == "jsonl" else 20  # csv: the header is one of the 21 lines
-    assert "dropping an incomplete last line" in err and f"{kept} record(s) already there" in err
+    assert "dropping an incomplete last line" in err and f"{kept} records already there" in err
     assert "nothing left to do" not in err
     same_records(rows(target.read_text(), fmt), rows(full, fmt))
     assert target.read_text().splitlines()[:21] == full.splitlines()[:21]  # what was there is kept verbatim
@@ -277,7 +277,7 @@ def test_file_names_that_are_not_utf8_are_written_as_their_bytes_and_resumed(tmp
     full = target.read_bytes()
     target.write_bytes(full[: full.index(b"y.png")])  # interrupted before the second record
     rc, _, err = predict([folder / "Testing", "-o", target, "--resume"], capsys)
-    assert rc == 0 and "1 record(s) already there" in err and target.read_bytes() == full
+    assert rc == 0 and "1 record already there" in err and target.read_bytes() == full
     table = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(folder / "Testing"), "--format",
                             "table"], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, capture_output=True)
     assert table.returncode == 0 and b"x\xff.png" in table.stdout, table.stderr  # printed as its bytes, as ls does

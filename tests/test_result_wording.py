@@ -109,7 +109,7 @@ def test_a_scan_summary_names_classes_as_the_table_and_says_what_was_not_classif
     line = summary_text({"path": "head.nii.gz", "summary": {
         "kind": "nifti", "slices": 7, "classified": 4, "refused": 2, "failed": 1, "flagged": 1,
         "counts": {"glioma": 1, "meningioma": 0, "notumor": 3, "pituitary": 0}, "most_suspicious": []}})
-    assert line == ("head.nii.gz: 7 slice(s), 4 classified: Glioma 1, Meningioma 0, No tumour 3, Pituitary tumour 0; "
+    assert line == ("head.nii.gz: 7 slices, 4 classified: Glioma 1, Meningioma 0, No tumour 3, Pituitary tumour 0; "
                     "1 with lower confidence (under 99.0%); 2 not classified (unlike brain MRI); 1 unreadable")
 
 

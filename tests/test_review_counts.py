@@ -43,7 +43,7 @@ def test_the_cli_counts_say_lower_confidence():
     scan = summary_text({"path": "head.nii.gz", "summary": {
         "kind": "nifti", "slices": 3, "classified": 3, "refused": 0, "failed": 0, "flagged": 1,
         "counts": {"glioma": 3}, "most_suspicious": []}})
-    assert scan == "head.nii.gz: 3 slice(s), 3 classified: Glioma 3; 1 with lower confidence (under 99.0%)"
+    assert scan == "head.nii.gz: 3 slices, 3 classified: Glioma 3; 1 with lower confidence (under 99.0%)"
     assert not OLD.search(line + scan)
 
 

@@ -173,7 +173,7 @@ def test_a_tilted_series_of_a_patient_in_any_position_comes_back_upright(plane, 
     placed = Anatomy(anatomy[plane][0], plane, 0.5, 5.0, tilt_about_x(15.0))
     (volume,) = read_volumes(zip_bytes(dicom_series(placed, row, col, PatientPosition=position)), name="s.zip")
     assert_upright(volume, plane, anatomy, models)
-    assert any(note.startswith("3 oblique image(s) (up to 15 degrees") for note in volume.notes)
+    assert any(note.startswith("3 oblique images (up to 15 degrees") for note in volume.notes)
 
 
 def test_an_enhanced_multi_frame_coronal_series_stored_transposed_comes_back_upright(anatomy, models):

@@ -127,7 +127,7 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
     # Workers exit cleanly and at once (an onnxruntime imported before the fork made them abort or hang).
     assert server.proc.returncode == 0 and server.stop_seconds < 10, out
     assert "SIGABRT" not in out and "terminate called" not in out
-    assert f"serving {tiny_model.name} on http://127.0.0.1:{port}/ (gunicorn, 2 worker(s)" in out
+    assert f"serving {tiny_model.name} on http://127.0.0.1:{port}/ (gunicorn, 2 workers" in out
     assert "Booting worker" in out and "POST /api/v1/predict" in out
     (access,) = [line for line in out.splitlines() if "POST /api/v1/predict" in line]
     assert "SMITH" not in out and "DOE" not in out and "127.0.0.1" not in access  # request line and status only

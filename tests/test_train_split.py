@@ -142,7 +142,7 @@ def test_files_that_are_not_images_are_named_not_dropped_without_a_word(data_roo
     err = capsys.readouterr().err
     assert f"skipped 2 files that are not images by their name (.dcm, .txt), e.g. {folder / 'notes.txt'}" in err
     assert f"skipped unreadable file {folder / 'broken.jpg'}" in err and ".DS_Store" not in err
-    assert "skipped 1 image(s) beside the class folders in" in err and "unsorted.jpg" in err
+    assert "skipped 1 image beside the class folders in" in err and "unsorted.jpg" in err
 
 
 def test_an_interrupted_start_leaves_the_runs_config_and_split_whole(data_root, tmp_path, monkeypatch):

@@ -108,7 +108,7 @@ def test_a_dicom_series_on_its_side_counts_its_slices_as_refused(series_on_its_s
                                                                  "refused_turned"]
     rc, out, err = predict([series_on_its_side], capsys)
     assert rc == 0 and f"not classified: {OOD_MESSAGE}: {REASON}" in out
-    line = next(x for x in err.splitlines() if "4 slice(s), 0 classified" in x)
+    line = next(x for x in err.splitlines() if "4 slices, 0 classified" in x)
     unlike = f"; {4 - side} not classified (unlike brain MRI)" if side < 4 else ""
     assert line.endswith(f"Pituitary tumour 0{unlike}; {side} not classified (on {'its' if side == 1 else 'their'} "
                          "side: rotate and resend)"), line

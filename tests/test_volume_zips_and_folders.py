@@ -26,7 +26,7 @@ def test_zip_of_a_series_is_read_in_memory(stack):
         (volume,) = read_volumes(data, name="series.zip")
     assert writes == [] and len(volume.slices) == 6
     assert all(np.array_equal(s.pixels, stack[k]) for k, s in enumerate(volume.slices))
-    assert volume.notes == ("skipped 1 file(s) in the zip: not DICOM or NIfTI",)
+    assert volume.notes == ("skipped 1 file in the zip: not DICOM or NIfTI",)
 
 
 def test_zip_guards(stack, monkeypatch):
@@ -90,11 +90,11 @@ def test_a_zip_beside_other_scans_in_a_folder_is_said_not_skipped_without_a_word
     notes: list[str] = []
     assert list(plan_inputs([scans], on_note=notes.append)) == [scans / "a.png"]
     assert notes == [
-        f"note: 2 file(s) in {scans} not read (zips in a folder are not opened: name each one, e.g. braintumor "
+        f"note: 2 files in {scans} not read (zips in a folder are not opened: name each one, e.g. braintumor "
         f"predict {scans / 'series.zip'}): {scans / 'series.zip'}, {scans / 'deeper/more.zip'}",  # as walked
-        f"note: 1 file(s) in {scans} not read (halves of .hdr + .img pairs are not read: save each pair as one .nii "
+        f"note: 1 file in {scans} not read (halves of .hdr + .img pairs are not read: save each pair as one .nii "
         f"file): {scans / 'head.hdr'}",
-        f"note: 1 file(s) in {scans} not read (images without an image ending are not read in a folder: name each "
+        f"note: 1 file in {scans} not read (images without an image ending are not read in a folder: name each "
         f"one, or rename it .jpg, .png, ...): {scans / 'IMG_0001'}"]
     assert list(plan_inputs([scans])) == [scans / "a.png"]  # no one to tell: as before
 

@@ -213,11 +213,11 @@ def test_a_one_slice_scans_notes_are_on_its_card(test_images):
     cards = re.findall(r'<article class="card" data-state="(\w+)">(.*?)</article>', html, flags=re.S)[:len(files)]
     shown = [(state, re.findall(r"<li>(.*?)</li>", re.search(r'class="card-notes".*?</ul>', body, re.S)[0]))
              for state, body in cards]
-    assert shown == [("ok", ["1 image(s) with a Pixel Spacing that makes pixels over 4 times as long as wide: "
+    assert shown == [("ok", ["1 image with a Pixel Spacing that makes pixels over 4 times as long as wide: "
                              "ignored, pixels taken as square"]),
-                     ("ood", ["1 image(s) with a Pixel Spacing that is not two positive numbers: ignored, pixels "
+                     ("ood", ["1 image with a Pixel Spacing that is not two positive numbers: ignored, pixels "
                               "taken as square"]),
-                     ("ok", ["skipped 1 file(s) in the zip: not DICOM or NIfTI"]), ("ok", [])]
+                     ("ok", ["skipped 1 file in the zip: not DICOM or NIfTI"]), ("ok", [])]
     from flask import render_template_string
 
     with app.test_request_context():

@@ -23,14 +23,14 @@ def test_files_skipped_in_a_zip_of_nifti_volumes_are_said():
                                                                                       b"\x00\x05\x16\x07")]
     (volume,) = read_volumes(zip_bytes(members), name="x.zip")
     assert len(volume.slices) == 3
-    assert volume.notes == ("skipped 1 file(s) in the zip: hidden or system file",
-                            "skipped 1 file(s) in the zip: not DICOM or NIfTI")
+    assert volume.notes == ("skipped 1 file in the zip: hidden or system file",
+                            "skipped 1 file in the zip: not DICOM or NIfTI")
 
 
 def test_a_zip_inside_a_zip_is_named_as_such():
     """It was 'not DICOM or NIfTI', which sent people looking for what was wrong with their scans."""
     inner = zip_bytes([("head.nii.gz", _volume())])
-    with pytest.raises(ImageError, match=r"^zip archive holds no DICOM or NIfTI file \(skipped 2 file\(s\) in the "
+    with pytest.raises(ImageError, match=r"^zip archive holds no DICOM or NIfTI file \(skipped 2 files in the "
                                          r"zip: a zip inside the zip \(not opened: zip the scans themselves\)\)$"):
         read_volumes(zip_bytes([("study/inner.zip", inner), ("study/renamed.bin", inner)]), name="x.zip")
 
@@ -46,7 +46,7 @@ def test_a_dicom_member_that_expands_like_a_bomb_is_skipped_unparsed():
     (volume,) = read_volumes(bomb, name="x.zip")
     assert len(volume.slices) == 1
     (note,) = [n for n in volume.notes if "zip member" in n]
-    assert re.fullmatch(r"skipped 1 file\(s\): zip member expands \d+ times its compressed size; over 100 is refused "
+    assert re.fullmatch(r"skipped 1 file: zip member expands \d+ times its compressed size; over 100 is refused "
                         r"\(a DICOM file compresses 2 to 5 times: a zip bomb\)", note)
 
 
@@ -91,7 +91,7 @@ def test_the_halves_of_a_pair_in_a_zip_are_named_as_such(tmp_path):
 
     nib.save(nib.Nifti1Pair(np.zeros((8, 8, 8), np.int16), np.eye(4)), tmp_path / "scan.img")
     members = [(f"study/scan.{end}", (tmp_path / f"scan.{end}").read_bytes()) for end in ("hdr", "img")]
-    with pytest.raises(ImageError, match=r"^zip archive holds no DICOM or NIfTI file \(skipped 2 file\(s\) in the "
+    with pytest.raises(ImageError, match=r"^zip archive holds no DICOM or NIfTI file \(skipped 2 files in the "
                                          r"zip: half of a header/image pair \(.hdr \+ .img: not read; save them as one "
                                          r"\.nii file\)\)$"):
         read_volumes(zip_bytes(members), name="x.zip")
@@ -112,8 +112,8 @@ def test_members_in_hidden_folders_at_any_depth_are_skipped_as_a_folder_walk_ski
                 ("study/__MACOSX/study/Icon", files[0][1]), ("study/__MACOSX/study/._IM0000", b"\x00\x05\x16\x07")]
     (volume,) = read_volumes(zip_bytes(members), name="x.zip")
     assert len(volume.slices) == 3
-    assert "skipped 3 file(s) in the zip: hidden or system file" in volume.notes
-    with pytest.raises(ImageError, match=r"holds no DICOM or NIfTI file \(skipped 3 file\(s\) in the zip: hidden"):
+    assert "skipped 3 files in the zip: hidden or system file" in volume.notes
+    with pytest.raises(ImageError, match=r"holds no DICOM or NIfTI file \(skipped 3 files in the zip: hidden"):
         read_volumes(zip_bytes(members[3:]), name="mac.zip")
 
 
@@ -125,6 +125,6 @@ def test_an_image_of_a_format_not_read_in_a_zip_is_named():
     gif = encode(synthetic_head(), "GIF")
     members = [("scans/head.nii.gz", _volume()), ("scans/a.gif", gif), ("scans/IM0001", gif), ("scans/notes.txt", b"x")]
     (volume,) = read_volumes(zip_bytes(members), name="x.zip")
-    assert volume.notes == ("skipped 1 file(s) in the zip: not DICOM or NIfTI",
+    assert volume.notes == ("skipped 1 file in the zip: not DICOM or NIfTI",
                             "skipped 2 GIF files in the zip, a format braintumor does not read: convert them to PNG "
                             "(lossless, 8- or 16-bit) or to JPEG, BMP, TIFF or WebP")

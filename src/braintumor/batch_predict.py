@@ -46,6 +46,7 @@ from .processes import load_same, model_digest
 from .quiet_libraries import set_own_stderr
 from .series import input_records, printable
 from .volume_io import VolumeInput, iter_volumes, plan_inputs
+from .wording import counted
 
 #: A unit of work: image paths (one batch), a volume's path, or a record that needs no model.
 Unit = list | str | dict
@@ -237,7 +238,7 @@ class BatchJob:
         if args.resume:
             check_working_folder(Path(args.output), self.prev)
         if args.resume and self.prev.done:
-            print(f"resuming {printable(args.output)}: {sum(self.prev.done.values())} record(s) already there",
+            print(f"resuming {printable(args.output)}: {counted(sum(self.prev.done.values()), 'record')} already there",
                   file=sys.stderr)
 
     @property

@@ -28,7 +28,7 @@ from .image_files import (
     walk_images,
 )
 from .quiet_libraries import quiet_pillow
-from .wording import counted, listed
+from .wording import counted, in_number, listed
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
 #: was an empty --data that the user never typed).
@@ -196,7 +196,7 @@ def load_dataset(
     unknown = [d.name for d in dirs if class_of_folder(d.name, classes) is None]
     if unknown:
         raise DatasetError(
-            f"unknown class folder(s) in {folder}: {', '.join(unknown)}; "
+            f"unknown class {in_number(len(unknown), 'folder')} in {folder}: {', '.join(unknown)}; "
             f"expected only {', '.join(classes)}"
         )
     by_class: dict[str, Path] = {}

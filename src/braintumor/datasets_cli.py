@@ -35,7 +35,8 @@ def check_dataset(root: str) -> int:
             except ImageError as exc:
                 bad += 1
                 print(printable(f"  unreadable: {path}: {exc}"))
-    print("all images decode" if not bad else f"{bad} unreadable image(s): they are skipped in training")
+    print("all images decode" if not bad else
+          f"{counted(bad, 'unreadable image')}: {'it is' if bad == 1 else 'they are'} skipped in training")
     return 1 if bad else 0
 
 
@@ -66,8 +67,9 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
     for key, title in (("exact_groups", "exact duplicate groups"), ("near_pairs", "near duplicate pairs")):
         lines.append(f"{title}: " + ", ".join(f"{'across splits' if k == 'cross-split' else 'within ' + k} {v}"
                                                for k, v in s[key].items()))
-    lines.append(f"label conflicts (same image, different class): {s['label_conflicts']['exact']} exact group(s), "
-                 f"{s['label_conflicts']['near']} near pair(s)")
+    conflicts = s["label_conflicts"]
+    lines.append(f"label conflicts (same image, different class): {counted(conflicts['exact'], 'exact group')}, "
+                 f"{counted(conflicts['near'], 'near pair')}")
     if "leakage" in s:
         lk = s["leakage"]
         per = ", ".join(f"{c} {v['with_train_near_duplicate']}/{v['total']}" for c, v in lk["per_class"].items())

@@ -17,7 +17,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID, JPEG2000TransferSyntaxes, JPEGLSTransferSyntaxes, JPEGTransferSyntaxes
 
 from .image_headers import jpeg_frame
-from .wording import size_text
+from .wording import counted, size_text
 
 #: Samples per pixel of each photometric interpretation, as GDCM counts them when it checks a JPEG 2000 codestream.
 PI_SAMPLES: dict[str, int] = {
@@ -52,8 +52,8 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
         # SOS markers: entropy-coded data never holds FF DA (an FF there is followed by 00 or a restart marker)
         scans = sum(bytes(fragment).count(b"\xff\xda") for fragment in fragments(ds))
         if scans > MAX_JPEG_SCANS * frames:
-            return (f"DICOM JPEG pixel data holds {scans:,} scans for {frames} frame(s): over {MAX_JPEG_SCANS} a frame "
-                    "(a sequential JPEG has one per component), not decoded")
+            return (f"DICOM JPEG pixel data holds {scans:,} scans for {counted(frames, 'frame')}: over "
+                    f"{MAX_JPEG_SCANS} a frame (a sequential JPEG has one per component), not decoded")
     elif ts in JPEG2000TransferSyntaxes:
         samples = int(ds.get("SamplesPerPixel") or 0)
         implied = PI_SAMPLES.get(str(ds.get("PhotometricInterpretation", "")).strip().upper())
@@ -67,15 +67,16 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
                         f"{size_text(*size)}: damaged, not decoded")
             if not siz[2] == samples == implied:
                 said = f"{implied} by its photometric interpretation" if implied else "an unknown photometric one"
-                return (f"DICOM JPEG 2000 pixel data has {siz[2]} component(s) where its header says {samples} "
-                        f"sample(s) per pixel ({said}): not decoded")
+                return (f"DICOM JPEG 2000 pixel data has {counted(siz[2], 'component')} where its header says "
+                        f"{counted(samples, 'sample')} per pixel ({said}): not decoded")
     elif ts in JPEGLSTransferSyntaxes:
         said = int(ds.get("Columns") or 0), int(ds.get("Rows") or 0), int(ds.get("SamplesPerPixel") or 0)
         for fragment in fragments(ds):
             found = jpeg_ls_frame(fragment)
             if found is not None and found != said:
-                return (f"DICOM JPEG-LS pixel data is {size_text(*found[:2])} pixels of {found[2]} component(s) where "
-                        f"its header says {size_text(*said[:2])} of {said[2]}: not decoded")
+                return (f"DICOM JPEG-LS pixel data is {size_text(*found[:2])} pixels of "
+                        f"{counted(found[2], 'component')} where its header says {size_text(*said[:2])} of "
+                        f"{said[2]}: not decoded")
     return None
 
 
@@ -112,8 +113,9 @@ def native_length_problem(ds: Dataset, frames: int) -> str | None:
     _, frame_bytes, held = layout
     need = math.ceil(frame_bytes * frames)
     samples, bits = ds.get("SamplesPerPixel", 1), ds.BitsAllocated
-    said = (f"Rows {ds.Rows} x Columns {ds.Columns} x {frames} frame(s)" + (f" x {samples} samples" if samples > 1
-            else "") + f" at {bits} bit{'s' if bits > 1 else ''}" + (" (YBR_FULL_422)" if _ybr_422(ds) else ""))
+    said = (f"Rows {ds.Rows} x Columns {ds.Columns} x {counted(frames, 'frame')}"
+            + (f" x {samples} samples" if samples > 1 else "") + f" at {counted(bits, 'bit')}"
+            + (" (YBR_FULL_422)" if _ybr_422(ds) else ""))
     if held < need:
         return (f"DICOM pixel data holds {held:,} bytes but {said} need {need:,}: {need - held:,} bytes short "
                 "(truncated, or the header's image size is wrong)")

@@ -14,6 +14,7 @@ from pydicom.dataset import Dataset
 
 from .dicom_frames import frame_view, header_number, header_numbers
 from .dicom_orientation import conventional_normal, display_turn
+from .wording import counted
 
 Frame = tuple[Dataset, str, int, int]  # (instance, file name, frame index, frames in the instance)
 
@@ -44,7 +45,8 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     order = list(range(len(frames)))
     missing = sum(p is None or o is None for p, o in zip(where, facing, strict=True))
     if missing:
-        said = (f"{missing} of {len(frames)} image(s) without a position or orientation: ordered by Instance Number",)
+        said = (f"{missing} of {counted(len(frames), 'image')} without a position or orientation: ordered by "
+                "Instance Number",)
         return [frames[k] for k in sorted(order, key=by_number)], said if len(frames) > 1 else ()
     normals = np.array([np.cross(o[:3], o[3:]) for o in facing], dtype=np.float64)
     lengths = np.linalg.norm(normals, axis=1)
@@ -63,10 +65,10 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     keep = [k for k in order if alike[main, k]]
     notes = []
     if len(keep) < len(frames):
-        notes.append(f"left out {len(frames) - len(keep)} image(s) facing another way than the series' "
+        notes.append(f"left out {counted(len(frames) - len(keep), 'image')} facing another way than the series' "
                      f"{len(keep)} (a localizer?)")
     if real[main] and scout[keep].any():  # a scout in the series' own plane: not a slice of it
-        notes.append(f"left out {int(scout[keep].sum())} image(s) marked LOCALIZER in the series' plane")
+        notes.append(f"left out {counted(int(scout[keep].sum()), 'image')} marked LOCALIZER in the series' plane")
         keep = [k for k in keep if not scout[k]]
     turn = display_turn(facing[main])  # ordered along the normal of the plane the slices are shown in
     same_way = units[keep] * np.sign(units[keep] @ units[main])[:, None]  # reversed normals must not cancel out

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .wording import counted
+
 #: Most degrees between a slice's row or column direction and its nearest patient axis for the slice to be turned into
 #: the conventional view by its nearest axes; further off (45 is half-way) it is shown as stored. Brain series are
 #: often tilted 10-25 degrees along the AC-PC line: they are turned.
@@ -120,14 +122,15 @@ def conventional_normal(normal: np.ndarray, plane: str | None = None) -> np.ndar
 def turn_notes(turns: list[Turn | None]) -> tuple[str, ...]:
     """The volume's notes on its slices' orientation: those flipped into the conventional view, and oblique ones."""
     turned = Counter((t.plane, t.how()) for t in turns if t is not None and t.changes)
-    notes = [f"{n} {plane} image(s) stored {how} (Image Orientation (Patient)): turned back to the conventional view, "
-             "whole pixels, nothing resampled" for (plane, how), n in sorted(turned.items())]
+    notes = [f"{counted(n, plane + ' image')} stored {how} (Image Orientation (Patient)): turned back to the "
+             "conventional view, whole pixels, nothing resampled" for (plane, how), n in sorted(turned.items())]
     tilted = [t.tilt for t in turns if t is not None and t.plane is not None and t.tilt > OBLIQUE_DEGREES]
     if tilted:
-        notes.append(f"{len(tilted)} oblique image(s) (up to {max(tilted):.0f} degrees off the axes): shown by their "
-                     "nearest axes, not resampled")
+        notes.append(f"{counted(len(tilted), 'oblique image')} (up to {max(tilted):.0f} degrees off the axes): "
+                     "shown by their nearest axes, not resampled")
     skewed = [t.tilt for t in turns if t is not None and t.plane is None]
     if skewed:
-        notes.append(f"{len(skewed)} image(s) too oblique to tell their plane (up to {max(skewed):.0f} degrees off "
-                     "the axes): shown as stored, not turned to a conventional view")
+        their = "its" if len(skewed) == 1 else "their"
+        notes.append(f"{counted(len(skewed), 'image')} too oblique to tell {their} plane (up to {max(skewed):.0f} "
+                     "degrees off the axes): shown as stored, not turned to a conventional view")
     return tuple(notes)

@@ -23,6 +23,7 @@ from .dicom_orientation import turn_notes
 from .image_io import ImageError
 from .ood import foreign_modalities
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
+from .wording import counted
 
 #: Most files of an input refused for its slices that are all read to say how many slices and series it holds (as
 #: many as a zip may list); an input of more is read no further than its first file past the limit: a folder of
@@ -110,7 +111,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     parsed: dict[int, tuple] | None = {} if per_input or single else None
     groups, skipped, read = _survey(items, max_slices, single, parsed, per_input)
     where = " in this input" if len(groups) > 1 else ""  # input-wide, not one series' own
-    notes = tuple(f"skipped {n} file(s){where}: {why}" for why, n in sorted(skipped.items()))
+    notes = tuple(f"skipped {counted(n, 'file')}{where}: {why}" for why, n in sorted(skipped.items()))
     if not groups:
         raise ImageError("no DICOM image found" + (f" ({'; '.join(notes)})" if notes else ""))
     ordered = sorted(groups.values(), key=lambda g: g[0].number)
@@ -127,9 +128,10 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
                 volumes.append(volume)
         if not volumes:
             raise ImageError("no DICOM image could be decoded (" + "; ".join(
-                notes + tuple(f"{n} file(s): {why}" for why, n in sorted(lost.items()))) + ")")
+                notes + tuple(f"{counted(n, 'file')}: {why}" for why, n in sorted(lost.items()))) + ")")
         if lost:  # a whole series undecodable: said on the series that remain
-            gone = tuple(f"skipped a series whose {n} file(s) failed: {why}" for why, n in sorted(lost.items()))
+            gone = tuple(f"skipped a series whose {counted(n, 'file')} failed: {why}"
+                         for why, n in sorted(lost.items()))
             volumes = [dataclasses.replace(v, notes=v.notes + gone) for v in volumes]
         yield from volumes
         return
@@ -143,7 +145,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
             continue
         volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed)
         if isinstance(volume, Counter):
-            why = "; ".join(f"{n} file(s): {why}" for why, n in sorted(volume.items()))
+            why = "; ".join(f"{counted(n, 'file')}: {why}" for why, n in sorted(volume.items()))
             yield Volume(display, "dicom", [], j if count > 1 else None, said + notes,
                          error=f"no image of this series could be decoded ({why})")
         else:
@@ -225,17 +227,17 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
     if not slices:
         return failed
     turned = turn_notes([turn for _, turn, _ in kept])
-    spacing = tuple(f"{n} image(s) with {doubt}: ignored, pixels taken as square"
+    spacing = tuple(f"{counted(n, 'image')} with {doubt}: ignored, pixels taken as square"
                     for doubt, n in sorted(Counter(doubt for _, _, doubt in kept if doubt).items()))
     series_note = (f"{count} series found; this is series {j + 1}{_which(slices[0].meta)}",) if count > 1 else ()
-    own = tuple(f"skipped {n} file(s) of this series: {why}" for why, n in sorted(failed.items()))
+    own = tuple(f"skipped {counted(n, 'file')} of this series: {why}" for why, n in sorted(failed.items()))
     ignored = _ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
     if n_surplus := sum(id(ds) in surplus and id(ds) not in broken for ds, _, _ in group):
         ignored += (f"pixel data holding more frames than Number of Frames declares (absent or too small, or a "
-                    f"wrong image size) in {n_surplus} file(s): only the declared frames read",)
+                    f"wrong image size) in {counted(n_surplus, 'file')}: only the declared frames read",)
     if n_longer := sum(id(ds) in longer and id(ds) not in broken for ds, _, _ in group):
         ignored += ("pixel data longer than Rows x Columns x Number of Frames need, by a row or more (a wrong "
-                    f"image size?), in {n_longer} file(s): read as the header says, the rest ignored",)
+                    f"image size?), in {counted(n_longer, 'file')}: read as the header says, the rest ignored",)
     return Volume(display, "dicom", slices, j if count > 1 else None,
                   series_note + notes + doubts + turned + spacing + ignored + own)
 
@@ -243,7 +245,7 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
 def _ignored_notes(per_file: list[list[str]]) -> tuple[str, ...]:
     """A note per header element some files were read without (:func:`braintumor.dicom_frames.drop_unreadable`)."""
     counts = Counter(name for names in per_file for name in names)
-    return tuple(f"{name} unreadable or invalid in {n} file(s): ignored, {_WITHOUT.get(name, 'as if absent')}"
+    return tuple(f"{name} unreadable or invalid in {counted(n, 'file')}: ignored, {_WITHOUT.get(name, 'as if absent')}"
                  for name, n in sorted(counts.items()))
 
 

@@ -33,7 +33,7 @@ from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
 from .report import write_report, write_text_atomic
 from .series import printable, turned
-from .wording import none_readable
+from .wording import in_number, none_readable
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -47,8 +47,8 @@ def _label_map(data_classes: Sequence[str], model_classes: Sequence[str]) -> np.
     """Dataset label index -> model output index; the two orders need not agree."""
     unknown = [c for c in data_classes if c not in model_classes]
     if unknown:
-        raise DatasetError(f"dataset class(es) {', '.join(unknown)} unknown to the model "
-                           f"(it predicts {', '.join(model_classes)})")
+        raise DatasetError(f"dataset {in_number(len(unknown), 'class', 'classes')} {', '.join(unknown)} unknown to "
+                           f"the model (it predicts {', '.join(model_classes)})")
     return np.asarray([list(model_classes).index(c) for c in data_classes], dtype=np.int64)
 
 

@@ -22,6 +22,7 @@ from .data import (
     resolve_split,
 )
 from .model_files import shipped_models_dir
+from .wording import counted
 
 
 def _shipped_fingerprint() -> str | None:
@@ -126,5 +127,6 @@ def loose_note(dataset: Dataset) -> str | None:
     or None: they were left out without a word, and a reader took the count scored for all the images there."""
     if not dataset.loose:
         return None
-    return (f"skipped {len(dataset.loose)} image(s) beside the class folders in {dataset.root}, e.g. "
-            f"{dataset.loose[0].name}: an image's class is the class folder it is in, and these are in none")
+    return (f"skipped {counted(len(dataset.loose), 'image')} beside the class folders in {dataset.root}, e.g. "
+            f"{dataset.loose[0].name}: an image's class is the class folder it is in, and "
+            f"{'it is' if len(dataset.loose) == 1 else 'these are'} in none")

@@ -82,7 +82,7 @@ def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
         each = f"name each one, e.g. braintumor predict {example}" if kind == "zip" else "name each one"
         why = LEFT_OUT_WHY[kind].format(each=each)
         names = listed([printable(str(p)) for p in paths], SHOWN)
-        notes.append(f"note: {len(paths)} file(s) in {printable(str(folder))} not read ({why}): {names}")
+        notes.append(f"note: {counted(len(paths), 'file')} in {printable(str(folder))} not read ({why}): {names}")
     return notes + other_format_notes(folder, left)
 
 
@@ -117,4 +117,4 @@ def only_other_formats(left: list[tuple[Path, str]], where: str = " in the folde
 def index_notes(left: list[tuple[Path, str]]) -> tuple[str, ...]:
     """What a folder's series say of its DICOMDIR files where no stderr hears (``read_volumes`` of a folder)."""
     indexes = sum(kind == "dicomdir" for _, kind in left)
-    return (f"not read: {indexes} DICOMDIR file(s) ({LEFT_OUT_WHY['dicomdir']})",) if indexes else ()
+    return (f"not read: {counted(indexes, 'DICOMDIR file')} ({LEFT_OUT_WHY['dicomdir']})",) if indexes else ()

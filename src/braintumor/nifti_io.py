@@ -225,14 +225,14 @@ def _cut_axis(shape: tuple[int, ...], zooms: tuple[float, ...]) -> tuple[int, st
     thick = _thick_axis(zooms)
     if thick is not None and thick != 2 and min(n for a, n in enumerate(shape[:3]) if a != thick) >= MIN_PLANE_SIDE:
         inplane = " x ".join(f"{round(z, 4):g}" for a, z in enumerate(zooms[:3]) if a != thick)
-        return thick, (f"{shape[thick]} {PLANES[thick]} slice(s) {round(zooms[thick], 4):g} mm apart of {inplane} mm "
-                       f"pixels, a {PLANES[thick]} acquisition: classified in their own plane, not cut axially into "
-                       f"strips (the model learned mostly axial slices)")
+        return thick, (f"{counted(shape[thick], PLANES[thick] + ' slice')} {round(zooms[thick], 4):g} mm apart of "
+                       f"{inplane} mm pixels, a {PLANES[thick]} acquisition: classified in their own plane, not cut "
+                       f"axially into strips (the model learned mostly axial slices)")
     thin = 0 if nx <= ny else 1
     if min(nx, ny) >= MIN_PLANE_SIDE or min(shape[1 - thin], nz) < MIN_PLANE_SIDE:  # no better plane: as before
         return 2, None
-    return thin, (f"{shape[thin]} {PLANES[thin]} slice(s), too thin a slab to cut axially: classified in their own "
-                  f"plane (the model learned mostly axial slices)")
+    return thin, (f"{counted(shape[thin], PLANES[thin] + ' slice')}, too thin a slab to cut axially: classified in "
+                  f"their own plane (the model learned mostly axial slices)")
 
 
 def _thick_axis(zooms: tuple[float, ...]) -> int | None:

@@ -16,7 +16,7 @@ from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
 from .image_files import is_special_file
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
-from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, refusals_text, review_text
+from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, counted, refusals_text, review_text
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
 CAPTIONS: dict[str, str] = {
@@ -138,23 +138,24 @@ def _data_section(data: dict) -> str:
     if data.get("fingerprint"):
         pairs.append(("Data fingerprint (sha256)", str(data["fingerprint"])))
     html = _kv_table(pairs)
-    if data.get("n_not_images"):  # a hospital's DICOM files: the numbers above are not theirs, and the reader is told
+    if n := data.get("n_not_images"):  # a hospital's DICOM files: the numbers above are not theirs, the reader is told
         endings = data.get("not_image_endings") or []
         volumes = VOLUME_HINT.split(" (see")[0] if set(endings) & VOLUME_ENDINGS else ""
-        html += (f"<p>Not scored: {_e(data['n_not_images'])} file(s) in the class folders that are not images by "
-                 f"their name{' (' + _e(', '.join(endings)) + ')' if endings else ''}. Evaluate reads image files "
+        html += (f"<p>Not scored: {_e(counted(n, 'file'))} in the class folders that "
+                 f"{'is not an image by its' if n == 1 else 'are not images by their'} name"
+                 f"{' (' + _e(', '.join(endings)) + ')' if endings else ''}. Evaluate reads image files "
                  f"(JPEG, PNG, BMP, TIFF, WebP){_e(volumes)}.</p>")
-    if data.get("n_outside_class_folders"):  # EXT/Testing/scan.jpg: in no class folder, so no class to score with
-        html += (f"<p>Not scored: {_e(data['n_outside_class_folders'])} image(s) beside the class folders in "
+    if n := data.get("n_outside_class_folders"):  # EXT/Testing/scan.jpg: in no class folder, so no class to score with
+        html += (f"<p>Not scored: {_e(counted(n, 'image'))} beside the class folders in "
                  f"{_e(data.get('root', 'the data folder'))}: an image's class is the class folder it is in, and "
-                 "these are in none.</p>")
-    if data.get("n_special_files"):  # a FIFO scan.jpg: never opened (it may never end), and the reader is told
-        html += (f"<p>Not scored: {_e(data['n_special_files'])} pipe(s) or device(s) named like images in "
-                 "the data folder: reading one may never end.</p>")
+                 f"{'it is' if n == 1 else 'these are'} in none.</p>")
+    if n := data.get("n_special_files"):  # a FIFO scan.jpg: never opened (it may never end), and the reader is told
+        html += (f"<p>Not scored: {_e(counted(n, 'pipe or device', 'pipes or devices'))} named like "
+                 f"{'an image' if n == 1 else 'images'} in the data folder: reading one may never end.</p>")
     errors = data.get("errors") or []
     if errors:
         items = "".join(f'<tr><td class="code">{_e(p)}</td><td class="l">{_e(m)}</td></tr>' for p, m in errors)
-        html += (f"<h3>Skipped: {len(errors)} unreadable file(s)</h3>"
+        html += (f"<h3>Skipped: {counted(len(errors), 'unreadable file')}</h3>"
                  f'<table><tr><th class="l">File</th><th class="l">Reason</th></tr>{items}</table>')
     else:
         html += '<p class="muted">Every listed image could be read.</p>'

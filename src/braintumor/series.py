@@ -15,7 +15,7 @@ from .image_io import ImageError
 from .orientation import TURN_ADVICE
 from .predictor import Classifier, Prediction, probability_text
 from .volume_io import Slice, Volume
-from .wording import LOWER_CONFIDENCE, UNREADABLE, input_error, not_classified_texts, review_below_text
+from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, input_error, not_classified_texts, review_below_text
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
 TOP_SLICES: int = 5
@@ -170,7 +170,7 @@ def summary_text(rec: dict) -> str:
     said = not_classified_texts(s.get("refused", 0) - side, side)
     said += [f"{s['failed']} {UNREADABLE}"] if s.get("failed") else []  # the page's word (it said "failed")
     unclassified = "".join(f"; {words}" for words in said)
-    lines = [f"{name}: {s['slices']} slice(s), {s['classified']} classified: {counts}{flagged}{unclassified}"]
+    lines = [f"{name}: {counted(s['slices'], 'slice')}, {s['classified']} classified: {counts}{flagged}{unclassified}"]
     if s["most_suspicious"]:
         top = ", ".join(f"{t['slice']} ({probability_text(t['tumour_probability'])})" for t in s["most_suspicious"])
         lines.append(f"  most suspicious slices (tumour probability): {top}")

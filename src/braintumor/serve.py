@@ -43,6 +43,7 @@ from .gunicorn_config import (
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .series import printable
+from .wording import counted
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -216,9 +217,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     if debug:
         server = "Flask development server (--debug: never in production)"
     elif sys.platform == "win32":
-        server = f"waitress, {workers * threads} threads"
+        server = f"waitress, {counted(workers * threads, 'thread')}"
     else:
-        server = f"gunicorn, {workers} worker(s) x {threads} threads"
+        server = f"gunicorn, {counted(workers, 'worker')} x {counted(threads, 'thread')}"
     check_port(host, port)
     gunicorn = not debug and sys.platform != "win32"
     if gunicorn:

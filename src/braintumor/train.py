@@ -215,8 +215,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
                            "weight": cfg.distill_weight, "temperature": cfg.distill_temperature}
     if main:
         print(f"{cfg.model}: {meta['num_parameters']:,} parameters; {len(x_tr)} train / {len(x_va)} val; "
-              f"device {device}, autocast {amp}; {dd.world_size} process(es), {cfg.batch_size // dd.world_size} "
-              f"images per process per step", file=sys.stderr)
+              f"device {device}, autocast {amp}; {counted(dd.world_size, 'process', 'processes')}, "
+              f"{counted(cfg.batch_size // dd.world_size, 'image')} per process per step", file=sys.stderr)
     bar = tqdm(total=total_steps, initial=start_epoch * steps_per_epoch, unit="step", file=sys.stderr,
                dynamic_ncols=True, disable=not (main and sys.stderr.isatty()))  # a log got every redraw
     t_start = time.time()

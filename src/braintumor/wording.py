@@ -171,8 +171,15 @@ def size_text(width: int, height: int) -> str:
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` with ``noun`` in the number it takes: ``noun`` for one, ``plural`` (default ``noun + "s"``) otherwise."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+    """``n`` with ``noun`` in the number it takes: ``noun`` for one, ``plural`` (default ``noun + "s"``) otherwise.
+    Never "file(s)": notes and messages said "1 file(s)", "2 image(s)" where a count was at hand."""
+    return f"{n} {in_number(n, noun, plural)}"
+
+
+def in_number(n: int, noun: str, plural: str | None = None) -> str:
+    """``noun`` alone, in the number ``n`` takes (the count said elsewhere, or a list of names after it): "unknown
+    class folder(s) in ROOT: a, b" was said of one folder."""
+    return noun if n == 1 else plural or noun + "s"
 
 
 def listed(names: list[str], shown: int = 3) -> str:

@@ -107,7 +107,7 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
             formats[fmt] += 1
         else:
             skipped["not DICOM or NIfTI"] += 1
-    notes = tuple(f"skipped {n} file(s) in the zip: {why}" for why, n in sorted(skipped.items())) + tuple(
+    notes = tuple(f"skipped {counted(n, 'file')} in the zip: {why}" for why, n in sorted(skipped.items())) + tuple(
         f"skipped {counted(n, f + ' file')} in the zip, {unread_format_text(n)}" for f, n in sorted(formats.items()))
     if not dicoms and not niftis:
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
