@@ -42,8 +42,7 @@ def test_a_resumed_run_scores_only_the_new_input_under_another_name(scans, capsy
     assert rc == 0
     lines = (scans.parent / "r.jsonl").read_text().splitlines()
     assert len(lines) == 4 and str(scans / "s9.png") in lines[-1]
-<<<<<<< HEAD
-    assert err.splitlines()[0] == "resuming r.jsonl: 3 record(s) already there"
+    assert err.splitlines()[0] == "resuming r.jsonl: 3 records already there"
 
 
 @pytest.mark.parametrize("out", ["r.jsonl", "r.csv"])
@@ -74,6 +73,3 @@ def test_inputs_moved_away_since_or_never_found_do_not_stop_a_resume(scans, caps
     assert rc == 1 and err.endswith("1 unreadable input (0 this run, 1 already in r.jsonl from an earlier run)\n"), err
     lines = (scans.parent / "r.jsonl").read_text().splitlines()
     assert len(lines) == 5 and '"scans/s9.png"' in lines[-1]
-=======
-    assert err.splitlines()[0] == "resuming r.jsonl: 3 records already there"
->>>>>>> 6c02428 (counts say their noun in the number they take (wording.counted, in_number for a noun without its count): notes, messages, the CLI and report.html said 'skipped 1 file(s) in the zip', '1 axial image(s) stored flipped', 'h.nii: 3 slice(s)', '1 record(s) already there', 'Rows 64 x Columns 64 x 1 frame(s)', 'unknown class folder(s)', 'gunicorn, 2 worker(s) x 1 threads'; tests, README's quotes and the one DICOM message in docs/figures/clinician_inputs.json follow (its text only); a test keeps '(s)' out of the package's strings)
