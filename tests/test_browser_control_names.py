@@ -58,6 +58,7 @@ def shown(page, js: bool, files: list[dict]) -> None:
     else:
         page.click("button[type=submit]")
         sync_api.expect(page.locator("#results .series")).to_have_count(3)
+        page.wait_for_load_state("load")  # its stylesheet too: before it, the sliders it hides without script counted
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
