@@ -147,15 +147,18 @@ def run_head_runs(clf: Classifier, data: str) -> dict:
 
 
 def run_dicom(clf: Classifier) -> list[dict]:
-    """pydicom's bundled files (those inside the package only: nothing is downloaded), through read_volumes."""
+    """pydicom's bundled files (those inside the package only: nothing is downloaded), through read_volumes;
+    GDCM's lines on stderr dropped, as ``predict``'s ("Invalid SOS parameters ..." of JPEG-lossy.dcm's scan header)."""
     import pydicom.data
 
+    from braintumor.quiet_libraries import own_stderr
     from braintumor.volume_io import read_volumes
 
     rows = []
     for path in sorted((Path(pydicom.data.__file__).parent / "test_files").glob("*.dcm")):
         try:
-            slices = [s for v in read_volumes(path) for s in v.slices]
+            with own_stderr():
+                slices = [s for v in read_volumes(path) for s in v.slices]
         except ImageError as exc:
             rows.append({"file": path.name, "modality": None, "slices": 0, "outcomes": {f"error: {exc}": 1}})
             continue
@@ -180,14 +183,17 @@ def run_ct_images(clf: Classifier) -> list[dict]:
     import pydicom
     import pydicom.data
 
+    from braintumor.quiet_libraries import quiet_libraries
+
     rows = []
     for path in sorted((Path(pydicom.data.__file__).parent / "test_files").glob("*.dcm")):
         try:
-            ds = pydicom.dcmread(path)
-            if ds.get("Modality") != "CT":
-                continue
-            slope, intercept = float(ds.get("RescaleSlope", 1)), float(ds.get("RescaleIntercept", 0))
-            hu = ds.pixel_array.astype(np.float32) * slope + intercept
+            with quiet_libraries("pydicom."):  # its doubts ("Expected explicit VR, but found implicit VR"), as ours
+                ds = pydicom.dcmread(path)
+                if ds.get("Modality") != "CT":
+                    continue
+                slope, intercept = float(ds.get("RescaleSlope", 1)), float(ds.get("RescaleIntercept", 0))
+                hu = ds.pixel_array.astype(np.float32) * slope + intercept
         except Exception:  # a file pydicom cannot decode here is no CT image to send
             continue
         for window, level, width in WINDOWS:

@@ -60,3 +60,17 @@ def test_test_slice_inputs_and_montages(tmp_path, data_root):
     assert all(sum(v for k, v in m.items() if k != "median_second_head") == 2
                for m in doc["montages"]["kinds"].values())
     assert "| side by side |" in printed and "cannot be reproduced" in printed
+
+
+def test_dicom_part_writes_nothing_on_stderr(tmp_path):
+    """pydicom's bundled files printed GDCM's libjpeg's "Invalid SOS parameters for sequential JPEG" (JPEG-lossy.dcm,
+    whose scan header says Se 0) and pydicom's "Expected explicit VR" warning between the tables: the script's
+    stderr is its own, as the CLI's, and both are dropped as ``predict`` drops them."""
+    pytest.importorskip("gdcm")
+    out = tmp_path / "figures.json"
+    proc = subprocess.run([sys.executable, "scripts/clinician_inputs.py", "--no-head-runs", "--montages", "0",
+                           "--only", "white", "--formats", "png", "--data", str(tmp_path), "--json", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    doc = json.loads(out.read_text())
+    assert any(r["file"] == "JPEG-lossy.dcm" and r["slices"] == 1 for r in doc["dicom"])  # read, not skipped
