@@ -31,6 +31,20 @@ def test_an_error_off_the_api_is_json_for_a_client_that_asks_for_json(client):
         assert client.get("/apis", headers={"Accept": accept} if accept else {}).mimetype == "text/html"
 
 
+def test_a_client_asking_for_problem_json_gets_the_apis_json_error(client):
+    """A client written to RFC 9457 (Accept: application/problem+json, alone or first) got the HTML 404 page off the
+    API's paths; now the API's one kind of error, application/json's ``{"error": ...}``, as on the API's paths. A
+    browser that ranks text/html above it still gets the page."""
+    for accept in ("application/problem+json", "application/problem+json, application/json;q=0.9",
+                   "text/html;q=0.1, application/problem+json"):
+        r = client.get("/nothing", headers={"Accept": accept})
+        assert (r.status_code, r.mimetype, r.get_json()) == (404, "application/json", {"error": "not found"}), accept
+        api = client.get("/api/v1/nothing", headers={"Accept": accept})
+        assert (api.mimetype, api.get_json()) == (r.mimetype, r.get_json())  # the same type on and off the API
+    for accept in ("text/html, application/problem+json;q=0.5", "*/*"):
+        assert client.get("/nothing", headers={"Accept": accept}).mimetype == "text/html", accept
+
+
 MACHINE_ROUTES = ("/healthz", "/metrics", "/api/v1/model", "/api/v1/openapi.json", "/api/v1/stats")
 
 

@@ -129,6 +129,12 @@ class InMemoryRequest(Request):
         return io.BytesIO()
 
 
+#: What a client asks for in Accept when it wants an error as JSON: the API's own type, and RFC 9457's problem type
+#: (a client written to it sent only that and got the HTML page). Either gets the API's one kind of error, application/
+#: json's ``{"error": ...}``.
+JSON_ERROR_TYPES: tuple[str, ...] = ("application/json", "application/problem+json")
+
+
 def _wants_json() -> bool:
     """JSON errors for the API's paths, and for a client whose Accept ranks JSON above HTML (a wrong base URL got an
     HTML page); a browser (text/html first) and curl (``*/*``: a tie, the page's) get the page. ``/healthz/`` too: the
@@ -137,7 +143,7 @@ def _wants_json() -> bool:
     path = request.path.rstrip("/")
     if path.startswith("/api/") or path in ("/api", "/healthz", "/metrics"):
         return True
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    return request.accept_mimetypes.best_match(["text/html", *JSON_ERROR_TYPES]) in JSON_ERROR_TYPES
 
 
 class _App(Flask):
