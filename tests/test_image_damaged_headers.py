@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -107,3 +108,37 @@ def test_a_damaged_header_is_not_told_to_be_a_variant_it_is_not(data):
         assert read_image(_gray_tiff(8, 1)).shape == (64, 64)
         with pytest.raises(ImageError, match=r"^a TIFF of 7-bit unsigned-integer grayscale samples, which this "):
             read_image(_gray_tiff(7, 1))
+
+
+def _png(width: int = 64, height: int = 64, **fields: int) -> bytes:
+    """A good 64 x 64 8-bit gray PNG (Pillow's) declaring ``width`` x ``height`` and the IHDR's ``bits``, ``colour``,
+    ``filtering`` or ``interlace`` where given, its checksum made right again (a wrong one is another damage)."""
+    data = bytearray(encode(synthetic_head(64), "PNG"))
+    struct.pack_into(">II", data, 16, width, height)
+    for name, value in fields.items():
+        data[{"bits": 24, "colour": 25, "filtering": 27, "interlace": 28}[name]] = value
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (_png(0, 64), "a width of 0 pixels (it must be 1 to 2,147,483,647)"),
+    (_png(64, 0), "a height of 0 pixels (it must be 1 to 2,147,483,647)"),
+    (_png(2 ** 31, 64), "a width of 2,147,483,648 pixels (it must be 1 to 2,147,483,647)"),
+    (_png(bits=3), "a bit depth of 3 for colour type 0, gray (it allows 1, 2, 4, 8 or 16)"),
+    (_png(bits=4, colour=2), "a bit depth of 4 for colour type 2, RGB (it allows 8 or 16)"),
+    (_png(bits=16, colour=3), "a bit depth of 16 for colour type 3, palette (it allows 1, 2, 4 or 8)"),
+    (_png(colour=5), "colour type 5 (a PNG's are 0, gray; 2, RGB; 3, palette; 4, gray + alpha; 6, RGB + alpha)"),
+    (_png(filtering=1), "filter method 1 (a PNG's is 0)"),
+    (_png(interlace=2), "interlace method 2 (a PNG's is 0, none, or 1, Adam7)"),
+], ids=["zero-width", "zero-height", "width-2^31", "gray-3-bit", "rgb-4-bit", "palette-16-bit", "colour-type-5",
+        "filter-1", "interlace-2"])
+def test_a_png_header_pillow_refuses_is_said_in_its_values(data, said):
+    """A PNG of width 0, 3-bit gray or colour type 5 was "a PNG file whose header cannot be read: damaged, truncated, or
+    a PNG variant this decoder does not support", a width over PNG's 2**31 - 1 "image is 2147483648x64 pixels" and
+    interlace method 2 "image data is corrupt or truncated (OSError)": each a damaged header, said in its values."""
+    assert read_image(_png()).shape == (64, 64)  # the hand-made PNG itself is right
+    with pytest.raises(ImageError, match=f"^a PNG file whose header is damaged: it declares {re.escape(said)}$"):
+        read_image(data)
+    with pytest.raises(ImageError, match=r"^image data is corrupt or truncated \(OSError\)$"):
+        read_image(_png()[:200])  # a good header over pixels cut short: as it was

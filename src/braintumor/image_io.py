@@ -24,6 +24,7 @@ from .image_files import is_special_file, read_limited, unreadable_text
 from .image_files import walk_images as walk_images
 from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
+from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
 from .wording import size_text
 
@@ -239,14 +240,14 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         from .image_headers import declared_size  # the size its header declares, when it can be read directly
 
-        if said := bmp_header_problem(buffer.getvalue()[:64]):  # a negative width: Pillow reads over 4 billion
+        if said := _header_problem(buffer.getvalue()):  # a negative width: Pillow reads over 4 billion
             raise ImageError(said) from None
         size = declared_size(buffer.getvalue()[:65536])
         if size is not None:
             raise ImageError(f"image is {size_text(*size)} pixels; the limit is {MAX_PIXELS:,} pixels") from None
         raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # a BMP's header Pillow refuses: its own OSError
-        said = bmp_header_problem(buffer.getvalue()[:64])
+        said = _header_problem(buffer.getvalue())
         raise ImageError(said or f"image data is corrupt or truncated ({exc.__class__.__name__})") from None
     except MemoryError:
         raise ImageError("image is too large to decode") from None
@@ -255,6 +256,11 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
     return box_reduced(gray, draft_size), InputInfo(width=width, height=height, colourfulness=colour)
+
+
+def _header_problem(data: bytes) -> str | None:
+    """What a BMP's or a PNG's header declares that is wrong, for a file Pillow refused or found too large."""
+    return bmp_header_problem(data[:64]) or png_header_problem(data[:64])
 
 
 def box_reduced(gray: np.ndarray, draft_size: int | None) -> np.ndarray:
