@@ -86,28 +86,27 @@ def _gray_tiff(bits: int, photometric: int) -> bytes:
     return b"II*\0" + struct.pack("<LH", 8, len(entries)) + table + bytes(4) + bytes(64 * 64)
 
 
-def _jpeg_of_precision(bits: int) -> bytes:
+def _jpeg_of_precision(bits: int, marker: int = 0xC0) -> bytes:
+    """Pillow's baseline JPEG whose frame header declares ``bits`` per sample, under ``marker`` (0xC0: baseline)."""
     data = bytearray(encode(synthetic_head(64), "JPEG"))
-    data[data.index(b"\xff\xc0") + 4] = bits
+    at = data.index(b"\xff\xc0")
+    data[at + 1], data[at + 4] = marker, bits
     return bytes(data)
 
 
-@pytest.mark.parametrize("data", [_gray_tiff(8, 9), _gray_tiff(8, 5), _gray_tiff(0, 1), _gray_tiff(255, 1),
-                                  _jpeg_of_precision(0)],
-                         ids=["tiff-8-bit-icclab", "tiff-8-bit-cmyk", "tiff-0-bit", "tiff-255-bit", "jpeg-0-bit"])
+@pytest.mark.parametrize("data", [_gray_tiff(8, 9), _gray_tiff(8, 5), _gray_tiff(0, 1), _gray_tiff(255, 1)],
+                         ids=["tiff-8-bit-icclab", "tiff-8-bit-cmyk", "tiff-0-bit", "tiff-255-bit"])
 def test_a_damaged_header_is_not_told_to_be_a_variant_it_is_not(data):
     """One 8-bit sample under an ICC Lab or CMYK PhotometricInterpretation was "a TIFF of 8-bit unsigned-integer
     grayscale samples, which this decoder does not read: save it as 8- or 16-bit grayscale", and 0 or 255 bits per
-    sample "a TIFF of 0-bit ... samples" or "a 0-bit JPEG (as DICOM stores deeper slices)": damaged headers (or a
-    layout not read), said as such; a 7-bit gray TIFF is still said to be one."""
-    kind = "TIFF" if data[:2] == b"II" else "JPEG"
-    with pytest.raises(ImageError, match=f"^a {kind} file whose header cannot be read: damaged, truncated, or a {kind} "
-                                         "variant this decoder does not support$"):
+    sample "a TIFF of 0-bit ... samples": damaged headers (or a layout not read), said as such; a 7-bit gray TIFF is
+    still said to be one (a 0-bit JPEG: test_a_jpeg_precision_its_process_does_not_allow_is_a_damaged_header)."""
+    with pytest.raises(ImageError, match=r"^a TIFF file whose header cannot be read: damaged, truncated, or a TIFF "
+                                         r"variant this decoder does not support$"):
         read_image(data)
-    if kind == "TIFF":  # the hand-made TIFF itself is right: read as 8-bit gray
-        assert read_image(_gray_tiff(8, 1)).shape == (64, 64)
-        with pytest.raises(ImageError, match=r"^a TIFF of 7-bit unsigned-integer grayscale samples, which this "):
-            read_image(_gray_tiff(7, 1))
+    assert read_image(_gray_tiff(8, 1)).shape == (64, 64)  # the hand-made TIFF itself is right: read as 8-bit gray
+    with pytest.raises(ImageError, match=r"^a TIFF of 7-bit unsigned-integer grayscale samples, which this "):
+        read_image(_gray_tiff(7, 1))
 
 
 def _png(width: int = 64, height: int = 64, **fields: int) -> bytes:
@@ -142,3 +141,34 @@ def test_a_png_header_pillow_refuses_is_said_in_its_values(data, said):
         read_image(data)
     with pytest.raises(ImageError, match=r"^image data is corrupt or truncated \(OSError\)$"):
         read_image(_png()[:200])  # a good header over pixels cut short: as it was
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (_jpeg_of_precision(16), "its baseline frame (SOF0) declares 16-bit samples (it allows 8)"),
+    (_jpeg_of_precision(12), "its baseline frame (SOF0) declares 12-bit samples (it allows 8)"),
+    (_jpeg_of_precision(0), "its baseline frame (SOF0) declares 0-bit samples (it allows 8)"),
+    (_jpeg_of_precision(16, 0xC2), "its DCT frame (SOF2) declares 16-bit samples (it allows 8 or 12)"),
+    (_jpeg_of_precision(255, 0xC3), "its lossless frame (SOF3) declares 255-bit samples (it allows 2 to 16)"),
+], ids=["baseline-16-bit", "baseline-12-bit", "baseline-0-bit", "progressive-16-bit", "lossless-255-bit"])
+def test_a_jpeg_precision_its_process_does_not_allow_is_a_damaged_header(data, said):
+    """A baseline JPEG allows 8-bit samples only: one declaring 16 (or 12) was "a 16-bit JPEG (as DICOM stores deeper
+    slices), which this decoder does not read", and 0 bits "damaged, truncated, or a JPEG variant". A deeper JPEG of a
+    process that allows it (DICOM's 12-bit extended, 16-bit lossless) is still said to be one."""
+    with pytest.raises(ImageError, match=f"^a JPEG file whose header is damaged: {re.escape(said)}$"):
+        read_image(data)
+    for bits, marker in ((12, 0xC1), (16, 0xC3)):
+        with pytest.raises(ImageError, match=f"^a {bits}-bit JPEG \\(as DICOM stores deeper slices\\)"):
+            read_image(_jpeg_of_precision(bits, marker))
+
+
+def test_a_12_bit_dicom_frame_saved_as_a_jpeg_is_said_to_be_one():
+    """pydicom's JPEG-lossy.dcm's frame (JPEG Extended, SOF1, 12 bits), as a user saves it as .jpg: a deeper JPEG,
+    not a damaged one."""
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.data import get_testdata_file
+    from pydicom.encaps import generate_fragmented_frames
+
+    ds = pydicom.dcmread(get_testdata_file("JPEG-lossy.dcm"))
+    frame = b"".join(next(generate_fragmented_frames(ds.PixelData)))
+    with pytest.raises(ImageError, match=r"^a 12-bit JPEG \(as DICOM stores deeper slices\), which this decoder "):
+        read_image(frame)

@@ -235,10 +235,11 @@ def test_the_hand_made_tiff_is_read_where_pillow_has_a_mode():
 
 
 def _deeper_jpeg(bits: int) -> bytes:
-    """A JPEG whose frame header says ``bits`` per sample (12: DICOM's JPEG Extended frames, saved as .jpg)."""
+    """A JPEG whose extended (SOF1) frame header says ``bits`` per sample (12: DICOM's JPEG Extended frames, saved as
+    .jpg; a baseline frame allows 8 bits only)."""
     data = bytearray(encode(synthetic_head(64), "JPEG"))
     at = data.index(b"\xff\xc0")
-    data[at + 4] = bits
+    data[at + 1], data[at + 4] = 0xC1, bits
     return bytes(data)
 
 

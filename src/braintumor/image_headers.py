@@ -159,17 +159,31 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+#: A frame header's marker -> its process, in words, and the sample precisions it allows (ITU-T T.81, B.2.2): baseline
+#: 8 bits only, the other DCT processes 8 or 12, lossless 2 to 16. A baseline frame of 12 or 16 bits is damaged.
+_JPEG_PRECISIONS: dict[int, tuple[str, tuple[int, ...], str]] = {
+    0xC0: ("baseline", (8,), "8"),
+    **{m: ("lossless", tuple(range(2, 17)), "2 to 16") for m in (0xC3, 0xC7, 0xCB, 0xCF)},
+    **{m: ("DCT", (8, 12), "8 or 12") for m in JPEG_SOF_MARKERS - {0xC0, 0xC3, 0xC7, 0xCB, 0xCF}}}
+
+
 def _jpeg_variant(data: bytes) -> str | None:
     """What a JPEG of a kind Pillow does not open is, by its frame header: JPEG-LS, or a precision of other than
     8 bits (12-bit JPEGs are how DICOM stores deeper slices; one saved from a DICOM frame was "damaged, truncated, or a
-    JPEG variant"). None for anything else."""
+    JPEG variant"), or a precision its process does not allow (a baseline frame's 16 bits were "a 16-bit JPEG (as
+    DICOM stores deeper slices)": damaged). None for anything else."""
     if jpeg_frame(data, (0xF7,)):  # JPEG-LS's frame header (SOF55)
         return ("a JPEG-LS image, which this decoder does not read: save it as PNG or TIFF (8- or 16-bit grayscale, "
                 "lossless)")
-    frame = jpeg_frame(data)
-    if frame is None or frame[0] == 8 or not 2 <= frame[0] <= 16:  # (0 or 255 bits: damaged, not a deeper JPEG)
+    found = jpeg_frame_of(data)
+    if found is None or found[1] == 8:
         return None
-    return (f"a {frame[0]}-bit JPEG (as DICOM stores deeper slices), which this decoder does not read: it reads 8-bit "
+    marker, bits = found[:2]
+    kind, allowed, said = _JPEG_PRECISIONS[marker]
+    if bits not in allowed:  # baseline's 12 or 16 bits, 0 or 255 anywhere: damaged, not a deeper JPEG
+        return (f"a JPEG file whose header is damaged: its {kind} frame (SOF{marker - 0xC0}) declares {bits}-bit "
+                f"samples (it allows {said})")
+    return (f"a {bits}-bit JPEG (as DICOM stores deeper slices), which this decoder does not read: it reads 8-bit "
             "JPEGs; save it as PNG or TIFF (16-bit grayscale, lossless)")
 
 
@@ -178,6 +192,14 @@ def jpeg_frame(data: memoryview | bytes, markers: Collection[int] = JPEG_SOF_MAR
     """(precision, width, height, components) from the frame header (one of ``markers``: JPEG's, or JPEG-LS's SOF55)
     of the stream starting ``data``, else None; at most :data:`MAX_JPEG_SEGMENTS` segments are walked. The one walker
     for a refused JPEG file's words and DICOM's JPEG checks (dicom_codestreams, dicom_jpeg12)."""
+    found = jpeg_frame_of(data, markers)
+    return None if found is None else found[1:]
+
+
+def jpeg_frame_of(data: memoryview | bytes, markers: Collection[int] = JPEG_SOF_MARKERS,
+                  ) -> tuple[int, int, int, int, int] | None:
+    """:func:`jpeg_frame` with the frame's marker first: which process (baseline, lossless, ...) says which precisions
+    are allowed (:data:`_JPEG_PRECISIONS`)."""
     if bytes(data[:2]) != b"\xff\xd8":
         return None
     at = 2
@@ -187,7 +209,7 @@ def jpeg_frame(data: memoryview | bytes, markers: Collection[int] = JPEG_SOF_MAR
         marker = data[at + 1]
         if marker in markers:  # FF Cn, length, precision, height, width, components
             width, height = int.from_bytes(data[at + 7:at + 9], "big"), int.from_bytes(data[at + 5:at + 7], "big")
-            return data[at + 4], width, height, data[at + 9]
+            return marker, data[at + 4], width, height, data[at + 9]
         if marker == 0xFF:  # fill byte
             at += 1
         elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
