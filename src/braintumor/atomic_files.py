@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import tempfile
 from pathlib import Path
 
 from .file_names import MAX_NAME_BYTES, fit_name
@@ -35,6 +36,18 @@ def temp_beside(target: Path) -> tuple[int, str]:
         except OSError as exc:  # named by the output asked for, not the hidden temporary name nobody typed
             raise OSError(exc.errno, exc.strerror, str(target)) from None
     raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def temp_for(target: Path) -> tuple[int, str]:
+    """(descriptor, path) of the temporary file a whole output ``target`` is written to, for :func:`put_in_place`
+    (with :func:`final_target`'s target): beside it, or, for a device or FIFO (``--out /dev/null``), which is written
+    through, in the system's temporary folder: only root may create a file in /dev, and export's and quantize's
+    ``/dev/null.tmp`` (a 252-byte name's ``.tmp``: 'File name too long') was an error naming that temporary file."""
+    if is_special_file(target):
+        fd, tmp = tempfile.mkstemp(prefix=".braintumor-", suffix=".tmp")  # copied into the device, then removed
+        _LIVE[tmp] = str(target)
+        return fd, tmp
+    return temp_beside(final_target(target))
 
 
 def final_target(path: Path) -> Path:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic_files import final_target, settled, temp_beside
 from .calibration_copies import MAX_COPIES, augmented_copies, framing_copies
 from .data import Dataset, DatasetError, load_dataset
 from .file_names import os_document
@@ -250,13 +251,15 @@ def write_metadata(model: str | os.PathLike, updates: dict) -> None:
     meta = json.loads(entries[METADATA_KEY].value)
     meta.update(updates)
     entries[METADATA_KEY].value = json.dumps(meta, sort_keys=True)
-    tmp = path.with_name(path.name + ".tmp")
+    target = final_target(path)  # a link to the model stays
+    fd, tmp = temp_beside(target)  # cut to fit: export's temporary model (255 bytes) + '.tmp' was 'File name too long'
+    os.close(fd)
     try:
-        onnx.save_model(proto, str(tmp), save_as_external_data=False)
-        os.replace(tmp, path)
-    except BaseException:  # a full disk or an interruption: the model stays as it was, no half-written copy
-        tmp.unlink(missing_ok=True)
-        raise
+        onnx.save_model(proto, tmp, save_as_external_data=False)
+        os.replace(tmp, target)
+    finally:  # a full disk or an interruption: the model stays as it was, no half-written copy
+        Path(tmp).unlink(missing_ok=True)
+        settled(tmp)
 
 
 def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
@@ -280,14 +283,16 @@ def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | 
             raise DatasetError(f"--background-percentile: {exc}") from None
         # the fit must see the new preprocessing, so it runs on a copy that has it: the model file itself changes
         # only once, with everything, and not at all when the fit fails (a missing run left it half-changed)
-        trial = Path(model).with_name(f".{Path(model).name}.calibrating.tmp")
+        fd, trial = temp_beside(Path(model))  # its name cut to fit, as the model's may be 255 bytes
+        os.close(fd)
         try:
             shutil.copyfile(model, trial)
             write_metadata(trial, {"preprocess": pre.to_dict()})
             updates = {"preprocess": pre.to_dict(), **calibration_metadata(trial, run_dir, data, ood_augment,
                                                                            ood_framing)}
         finally:
-            trial.unlink(missing_ok=True)
+            Path(trial).unlink(missing_ok=True)
+            settled(trial)
     if metrics is not None:  # `braintumor evaluate`'s metrics.json of this very file (as calibrated here)
         updates["metrics"] = headline_metrics(metrics)
     write_metadata(model, updates)

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from .atomic_files import put_in_place
+from .atomic_files import final_target, put_in_place, settled, temp_for
 from .classes import DISPLAY_NAMES
 from .file_names import utf8_document
 from .metrics import headline_metrics, read_metrics_file
@@ -220,8 +220,11 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     for node in proto.graph.node:  # torch's exporter records each node's Python stack trace: the build machine's
         del node.metadata_props[:]  # file paths, 36 kB of the shipped file, nothing the model needs
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
+    target = final_target(out)  # a link stays, and what it leads to gets the model
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = temp_for(target)  # hidden, its name cut to fit; /dev/null's is not in /dev
+    os.close(fd)
+    tmp = Path(name)
     try:
         onnx.save_model(proto, str(tmp), save_as_external_data=False)
         onnx.checker.check_model(str(tmp))
@@ -233,14 +236,14 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
             chosen = ck.get("ood", {})  # an exported file exported again keeps its calibration's choices
             fit(tmp, split.parent, data, ood_augment=chosen.get("augmented_copies"),
                 ood_framing=chosen.get("framing_copies"))
-        put_in_place(tmp, out)  # a failed export never leaves a half-written model behind; /dev/null stays
+        put_in_place(tmp, target)  # a failed export never leaves a half-written model behind; /dev/null stays
         if calibrate and not split.exists():  # a best.pt copied out of its run: served, it would refuse nothing
             print(printable(f"note: no split.json in {split.parent}: {out} is not calibrated (no temperature, no "
                             "out-of-distribution check); 'braintumor calibrate MODEL --run RUN_DIR' fits them on the "
                             "run's own split"), file=sys.stderr)
-    except BaseException:
+    finally:
         tmp.unlink(missing_ok=True)  # nor its temporary file (it was left, 5 MB, when the data had moved)
-        raise
+        settled(tmp)
     return out
 
 

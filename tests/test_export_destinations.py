@@ -1,0 +1,55 @@
+"""Where export and quantize write their model first: a hidden temporary file beside ``--out`` whose name fits, or, for
+a device (``--out /dev/null``), none beside it. Their ``OUT.tmp`` was 'File name too long' for a legal 252-byte
+``--out``, and in /dev 'Permission denied' for anyone but root; each error named that temporary file."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from cli_runner import run_cli
+
+import braintumor.export
+import braintumor.quantize
+
+pytest.importorskip("torch", reason="export needs the [train] extra")
+pytest.importorskip("onnxruntime.quantization")
+
+LONG = "m" * 247 + ".onnx"  # 252 bytes: a legal name; with '.tmp' it is not
+
+
+def test_a_model_named_with_252_bytes_is_written(tiny_run, tiny_model, tmp_path, capsys):
+    """Calibrated too: the fit rewrote the temporary model's metadata through a '.tmp' of its own, 4 bytes more."""
+    out = tmp_path / "float" / LONG
+    rc, _, err = run_cli(["export", str(tiny_run), "--out", str(out)], capsys)
+    assert rc == 0, err
+    assert sorted(p.name for p in out.parent.iterdir()) == [LONG]
+    out = tmp_path / "int8" / LONG
+    rc, _, err = run_cli(["quantize", str(tiny_model), "--run", str(tiny_run), "--out", str(out)], capsys)
+    assert rc == 0, err
+    assert sorted(p.name for p in out.parent.iterdir()) == [LONG]
+
+
+@pytest.mark.parametrize("module", [braintumor.export, braintumor.quantize])
+def test_a_device_gets_no_temporary_file_beside_it(module, tiny_run, tiny_model, tmp_path, monkeypatch, capsys):
+    """The tests run as root, who may write in /dev: a link to /dev/null in a folder stands for it, and the folder
+    must hold nothing else while the model is put in place (a non-root user cannot create a file in /dev)."""
+    folder = tmp_path / "dev"
+    folder.mkdir()
+    link = folder / "null.onnx"
+    link.symlink_to(os.devnull)
+    seen = []
+    put = module.put_in_place
+
+    def watched(tmp, target):
+        seen.append(sorted(p.name for p in folder.iterdir()))
+        put(tmp, target)
+
+    monkeypatch.setattr(module, "put_in_place", watched)
+    argv = (["export", str(tiny_run), "--no-calibrate"] if module is braintumor.export else
+            ["quantize", str(tiny_model), "--run", str(tiny_run), "--no-calibrate"])
+    rc, out, err = run_cli([*argv, "--out", str(link)], capsys)
+    assert (rc, seen) == (0, [["null.onnx"]]), err
+    assert link.is_symlink() and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert out == f"wrote {link} (0.00 MB)\n"
