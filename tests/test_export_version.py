@@ -25,3 +25,15 @@ def test_a_version_given_is_recorded(tiny_run, tmp_path):
     out = tmp_path / "m.onnx"
     assert main(["export", str(tiny_run), "--out", str(out), "--no-calibrate", "--model-version", "2.1.0"]) == 0
     assert Classifier.load(out, threads=1).metadata["model_version"] == "2.1.0"
+
+
+@pytest.mark.parametrize("version", ["", "   ", "\t"])
+def test_an_empty_version_is_a_usage_error(version, tmp_path, monkeypatch, capsys):
+    """``--model-version "$VERSION"`` unset recorded an empty version: the page and /healthz showed none."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "run", "--out", "m.onnx", "--model-version", version])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.rstrip().endswith(
+        f"argument --model-version: expected a version such as 1.0.0, got {version!r}")
+    assert list(tmp_path.iterdir()) == []

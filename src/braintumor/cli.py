@@ -15,6 +15,7 @@ from . import __version__, cli_checks
 from .calibration_copies import MAX_COPIES
 from .cli_checks import (
     bars,
+    model_version,
     output_arg,
     path_arg,
     port,
@@ -147,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", type=path_arg,
                    help="metrics.json from 'braintumor evaluate' of this model to embed as headline metrics (one "
                         "of another architecture, data or training run is refused)")
-    p.add_argument("--model-version", default=DEV_VERSION,
+    p.add_argument("--model-version", type=model_version, default=DEV_VERSION,
                    help="version recorded in the model's metadata and shown by the web page and /healthz (default "
                         f"{DEV_VERSION}: a development build; the shipped model is 1.0.0)")
     fit = p.add_mutually_exclusive_group()  # both: --data was dropped without a word

@@ -71,6 +71,14 @@ def path_arg(text: str) -> str:
     return text
 
 
+def model_version(text: str) -> str:
+    """argparse type of export's ``--model-version``: not empty nor blank (``--model-version "$VERSION"`` with VERSION
+    unset recorded an empty version, which the page, /healthz and the metrics then showed)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a version such as 1.0.0, got {text!r}")
+    return text
+
+
 def output_arg(text: str) -> str | None:
     """argparse type of ``predict -o``: a file name, or ``-`` for standard output (it wrote a file named '-')."""
     return None if path_arg(text) == "-" else text
