@@ -100,3 +100,26 @@ def test_a_run_stopped_before_its_results_file_was_written_takes_the_maps_it_add
     printed = [json.loads(line)["heatmap"] for line in capsys.readouterr().out.splitlines()]
     assert printed == [str(maps / "a.heatmap.png")]  # b's record was next (stdout's writes are not held)
     assert sorted(p.name for p in maps.iterdir()) == ["a.heatmap.png", "b.heatmap.png"]
+
+
+def test_a_run_that_classified_nothing_leaves_no_empty_heat_map_folder(tmp_path, capsys):
+    """Every input refused or unreadable: no map was drawn, and the --heatmap folder the run made for them was left
+    behind, empty. One that was there before stays."""
+    import numpy as np
+    from conftest import encode
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "notes.jpg").write_bytes(b"not an image")
+    colour = np.zeros((128, 128, 3), np.uint8)
+    colour[..., 0], colour[32:96, 32:96, 1] = 200, 180
+    (scans / "photo.png").write_bytes(encode(colour))
+    maps = tmp_path / "maps"
+    for output in (["-o", str(tmp_path / "r.jsonl")], ["--format", "jsonl"]):
+        assert main(["predict", str(scans), *output, "--heatmap", str(maps)]) == 1
+        assert not maps.exists()
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [("error" in r, r.get("ood")) for r in records] == [(True, None), (False, True)]
+    maps.mkdir()
+    assert main(["predict", str(scans), "--format", "jsonl", "--heatmap", str(maps)]) == 1
+    assert maps.is_dir()

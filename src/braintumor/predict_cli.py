@@ -157,7 +157,8 @@ def run_predict(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Namespace) -> Iterator[None]:
     """A run stopped (Ctrl-C, a full disk) before ``-o FILE`` was written removes the heat maps it drew: no record names
-    them. Records printed as they come (stdout, a device, ``--resume``'s file) keep theirs."""
+    them. Records printed as they come (stdout, a device, ``--resume``'s file) keep theirs. A run that drew none (every
+    input refused or unreadable) removes the folder it made for them: it was left empty."""
     try:
         yield
     except BaseException:
@@ -165,6 +166,8 @@ def _maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Nam
                 and not is_special_file(Path(args.output)):
             heatmaps.discard()
         raise
+    if heatmaps is not None and not heatmaps.drawn:
+        heatmaps.discard()  # only a folder made here, and only empty
 
 
 def failed_text(failed: int, before: int, output: str | None) -> str:
