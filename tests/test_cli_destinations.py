@@ -33,6 +33,29 @@ def test_a_destination_that_cannot_be_written_is_refused_before_any_work(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"] and not list(adir.iterdir())
 
 
+def test_a_pipe_given_as_an_output_folder_is_named_as_such(tmp_path, capsys):
+    """``evaluate --out FIFO`` (and ``-o FIFO/r.csv``, ``evaluate --run FIFO``, ``train --cache-dir FIFO``) was told
+    the FIFO "is a file"."""
+    import os
+
+    pipe, nope = tmp_path / "pipe", str(tmp_path / "nope")
+    os.mkfifo(pipe)
+    cases = [
+        (["evaluate", "--model", nope, "--data", nope, "--out", str(pipe)],
+         f"--out {pipe} is a named pipe (FIFO); --out takes a folder"),
+        (["predict", "x.jpg", "--model", nope, "-o", str(pipe / "r.csv")],
+         f"cannot write -o {pipe / 'r.csv'}: {pipe} is a named pipe (FIFO), not a folder"),
+        (["evaluate", "--model", nope, "--data", nope, "--out", str(tmp_path / "ev"), "--run", str(pipe)],
+         f"--run {pipe} is a named pipe (FIFO): --run takes the training run's folder, whose log draws the curves"),
+        (["train", "--data", nope, "--out", str(tmp_path / "run"), "--cache-dir", str(pipe)],
+         f"--cache-dir {pipe} is a named pipe (FIFO), not a folder: nothing could be cached in it; name a folder "
+         "(made if missing)"),
+    ]
+    for argv, message in cases:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out, err) == (2, "", f"error: {message}\n"), argv
+
+
 def test_an_output_that_is_one_of_the_inputs_is_refused(tmp_path, capsys):
     """``predict scan.jpg -o scan.jpg`` (or ``-o *.jpg`` expanded by the shell) replaced the scan with the results."""
     scan, other = tmp_path / "scan.jpg", tmp_path / "other.jpg"

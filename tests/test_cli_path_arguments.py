@@ -132,6 +132,13 @@ def test_a_file_given_as_the_dataset_is_named_as_such(argv, tmp_path, monkeypatc
     (tmp_path / "notes.txt").write_text("x")
     assert main([*argv, "--data", "notes.txt"]) == 2
     assert capsys.readouterr().err == "error: the dataset notes.txt is a file: --data takes the dataset's folder\n"
+    import os  # a named pipe and a device were "a file" too
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "null").symlink_to(os.devnull)
+    for name, kind in (("pipe", "a named pipe (FIFO)"), ("null", "a device")):
+        assert main([*argv, "--data", name]) == 2
+        assert capsys.readouterr().err == f"error: the dataset {name} is {kind}: --data takes the dataset's folder\n"
 
 
 @pytest.mark.parametrize("argv", [["predict", "x.jpg"], ["evaluate", "--out", "e", "--no-leak-free"]])

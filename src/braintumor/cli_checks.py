@@ -19,7 +19,7 @@ from typing import NoReturn
 
 from .data import DatasetError, data_folders
 from .file_names import MAX_NAME_BYTES, name_bytes
-from .image_files import IMAGE_EXTENSIONS, is_special_file
+from .image_files import IMAGE_EXTENSIONS, file_kind, is_special_file
 from .image_io import ImageError
 from .predictor import MAX_THREADS
 
@@ -167,7 +167,7 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"cannot write {flag} {raw}: a name in it is {name_bytes(long)} bytes long, over the "
                          f"{limit} its file system takes")
     if folder and path.exists() and not path.is_dir():
-        raise UsageError(f"{flag} {raw} is a file; {flag} takes a folder")
+        raise UsageError(f"{flag} {raw} is {file_kind(path)}; {flag} takes a folder")
     if not folder and path.is_dir():
         raise UsageError(f"{flag} {raw} is a folder; {flag} takes a file name")
     slash = next((s for s in (os.sep, os.altsep) if s and raw.endswith(s)), None)
@@ -181,7 +181,7 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
     parent = path if folder else path.parent
     nearest = next((p for p in (parent, *parent.parents) if p.exists()), Path.cwd())
     if not nearest.is_dir():
-        raise UsageError(f"cannot write {flag} {raw}: {nearest} is a file, not a folder")
+        raise UsageError(f"cannot write {flag} {raw}: {nearest} is {file_kind(nearest)}, not a folder")
     if not os.access(nearest, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write {flag} {raw}: no permission to write in {nearest}")
 

@@ -21,6 +21,7 @@ from .classes import CLASSES, class_of_folder
 from .data_fingerprint import fingerprint as fingerprint  # where callers import it from
 from .image_files import (
     IMAGE_EXTENSIONS,
+    file_kind,
     hidden_note,
     images_in,
     is_hidden_name,
@@ -115,9 +116,9 @@ def _default_hint(root: Path) -> str:
 def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     """The folder holding the class folders: ``root/split`` when it exists, else ``root``."""
     root = Path(root)
-    if not root.is_dir():  # a file named as the dataset was 'not found'
-        raise DatasetError(f"the dataset {root} is a file: --data takes the dataset's folder" if root.exists()
-                           else f"dataset folder not found: {root}{_default_hint(root)}")
+    if not root.is_dir():  # a file named as the dataset was 'not found'; a FIFO was 'a file'
+        raise DatasetError(f"the dataset {root} is {file_kind(root)}: --data takes the dataset's folder"
+                           if root.exists() else f"dataset folder not found: {root}{_default_hint(root)}")
     if split and (Path(split).name != split or split in (".", "..")):  # `--split ..` read the folder above --data
         raise DatasetError(f"--split {split} is a path: it takes the name of a folder in the dataset (Testing, "
                            "Training)")

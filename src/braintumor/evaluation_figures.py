@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .image_files import file_kind
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
 from .wording import UNLIKE_MRI
@@ -64,7 +65,8 @@ def run_log_problem(run_dir: str | Path) -> str | None:
     if not Path(run_dir).exists():
         return f"--run {run_dir}: no such folder (the training run whose log draws the curves)"
     if not Path(run_dir).is_dir():
-        return f"--run {run_dir} is a file: --run takes the training run's folder, whose log draws the curves"
+        return f"--run {run_dir} is {file_kind(Path(run_dir))}: --run takes the training run's folder, whose log " \
+               "draws the curves"
     if training_log(run_dir) is None:
         return f"--run {run_dir} holds no training log (metrics.jsonl, as 'braintumor train' writes it): name the " \
                "run's own folder"

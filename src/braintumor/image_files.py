@@ -138,6 +138,20 @@ def is_special_file(path: Path) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
+def file_kind(path: Path) -> str:
+    """What ``path``, not a folder, is, for a message that takes a folder: ``a named pipe (FIFO)``, ``a device``,
+    ``a socket``, else ``a file`` (a FIFO given as ``--data`` was called "a file")."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "a file"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a socket" if stat.S_ISSOCK(mode) else "a file"
+
+
 #: How long a named pipe given as an input may stay silent before it is given up on (seconds): a FIFO that nothing
 #: wrote to blocked predict forever in open().
 PIPE_WAIT_S: float = 30.0

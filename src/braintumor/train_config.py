@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .data import data_folders
-from .image_files import is_hidden_name
+from .image_files import file_kind, is_hidden_name
 from .preprocess import IMAGE_SIZE, NETWORK_STRIDE, PreprocessConfig
 
 MIN_IMAGE_SIZE = NETWORK_STRIDE  # smaller leaves the networks' last stage no pixel
@@ -44,8 +44,8 @@ def _cache_dir_refusal(given: str) -> str | None:
     if there.is_dir():
         return None
     if there == cache:
-        return f"--cache-dir {given} is a file, not a folder: nothing could be cached in it; name a folder (made if " \
-               "missing)"
+        return f"--cache-dir {given} is {file_kind(there)}, not a folder: nothing could be cached in it; name a " \
+               "folder (made if missing)"
     return f"--cache-dir {given} lies below the file {there}: no folder can be made there; name a folder (made if " \
            "missing)"
 
