@@ -163,3 +163,29 @@ def test_readme_names_every_image_format_predict_refuses_by_name():
     for name in set(OTHER_FORMAT_ENDINGS.values()):
         short = m.group(1) if (m := re.search(r"\((\w+)\)$", name)) else name.split(" (")[0]  # ICO, PSD, Netpbm
         assert short in bullet, f"README's predict bullet does not name {short} files, refused by name"
+
+
+def test_a_placeholder_the_parser_names_is_the_readmes():
+    """``--help`` and the README named one value two ways: ``--heatmap OUT_DIR`` against ``--heatmap DIR``,
+    ``--client-timeout SECONDS`` against ``S``. Where a parser chose its own name (a metavar), the README uses it."""
+    problems = []
+    for line in usage_lines():
+        parser = subparser(line.split()[1:3])
+        actions = {o: a for a in parser._actions for o in a.option_strings}
+        for m in OPTION.finditer(line):
+            action, value = actions.get(m.group(1)), m.group(2)
+            if action is not None and action.metavar and value and placeholder(value) and value != action.metavar:
+                problems.append(f"{parser.prog}: README {m.group(1)} {value}, --help {m.group(1)} {action.metavar}")
+    assert problems == []
+
+
+def test_the_cache_folders_help_says_what_sets_it(tmp_path, monkeypatch):
+    """train --help said the cache was ~/.cache/braintumor; $BRAINTUMOR_CACHE and $XDG_CACHE_HOME move it."""
+    from braintumor.prepared_images import default_cache_dir
+
+    help_text = next(a.help for a in subparser(["train"])._actions if "--cache-dir" in a.option_strings)
+    monkeypatch.delenv("BRAINTUMOR_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "braintumor" and "$XDG_CACHE_HOME/braintumor" in help_text
+    monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "c"))
+    assert default_cache_dir() == tmp_path / "c" and "$BRAINTUMOR_CACHE" in help_text

@@ -68,7 +68,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"default {d.precision}; on --resume, the run's own")
     p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
     p.add_argument("--cache-dir", type=path_arg, default=None,
-                   help="folder of the decoded-image cache (default ~/.cache/braintumor)")
+                   help="folder of the decoded-image cache (default $BRAINTUMOR_CACHE, else ~/.cache/braintumor: "
+                        "$XDG_CACHE_HOME/braintumor where that is set)")
     again = p.add_mutually_exclusive_group()  # both: it resumed, and --overwrite was dropped without a word
     again.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     again.add_argument("--overwrite", action="store_true",

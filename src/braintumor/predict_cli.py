@@ -8,7 +8,7 @@ The jsonl record is a contract later tools rely on::
      "review": false, "reason": "unlike the brain MRI slices the model was trained on: ..."}
     {"path": ..., "error": "..."}
 
-With ``--heatmap OUT_DIR`` each classified image also gets a class-activation overlay PNG,
+With ``--heatmap DIR`` each classified image also gets a class-activation overlay PNG,
 named after the input (``scan.heatmap.png``, then ``scan-2.heatmap.png`` for a second ``scan``),
 and its record gains ``"heatmap": <that file>``.
 
