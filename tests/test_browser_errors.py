@@ -148,3 +148,33 @@ def test_a_file_deleted_after_it_was_chosen_is_not_blamed_on_the_server(server, 
     assert "moved or deleted since it was chosen" in said and "server" not in said
     assert [p for p in problems if "net::ERR_" not in p] == []
     page.close()
+
+
+def test_a_busy_server_or_a_slow_upload_is_not_counted_as_unreadable_files(server, chromium, test_images):
+    """A proxy's 429 (too many requests) and the server's own 408 (the upload arrived too slowly: a slow network)
+    were counted "unreadable", as if the files were bad, and the Done line was not marked as an error; a 429 or 503
+    without a message said only "the server answered HTTP 429". They are the server's or the connection's, as a 502
+    is: counted with them, and said in words, with the wait a Retry-After asks for."""
+    from braintumor.web.client_input import SlowUpload
+
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    answers = iter([
+        lambda route: route.fulfill(status=429, content_type="text/html", body="<h1>429</h1>",
+                                    headers={"Retry-After": "30"}),
+        lambda route: route.fulfill(status=503, content_type="text/html", body="<h1>503</h1>"),
+        lambda route: route.fulfill(status=408, json={"error": SlowUpload(60).description})])
+    page.route("**/api/v1/predict*", lambda route: next(answers)(route))
+    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Done: 0 classified, 3 not analysed: the server failed or could not be "
+                                         "reached (see below).", timeout=20_000)
+    sync_api.expect(status).to_have_class("page-status is-error")
+    said = page.locator("#results .card .card-status-text").all_inner_texts()
+    assert said == ["the server answered HTTP 429: it is turning requests away for now (too many at once); try "
+                    "again in 30 s",
+                    "the server answered HTTP 503: it is unavailable for now (overloaded, starting or being "
+                    "updated); try again later",
+                    SlowUpload(60).description]
+    assert [p for p in problems if "status of 4" not in p and "status of 503" not in p] == []
+    page.close()

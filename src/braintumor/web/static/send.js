@@ -57,6 +57,16 @@ window.braintumorSend = function (helpers) {
     helpers.resend(form, job);
   }
 
+  // What an answer without a message of its own (a proxy's page) means, where its status says more than a number.
+  function statusWords(form, response) {
+    const wait = Number(response.headers.get("Retry-After"));  // seconds (an HTTP date is not a number: no wait said)
+    const again = wait > 0 ? "try again in " + Math.ceil(wait) + " s" : "try again later";
+    return { 413: ": the file is too large for the server (a proxy in front of it may take less than " +
+        form.dataset.maxMb + " MB)",
+      429: ": it is turning requests away for now (too many at once); " + again,
+      503: ": it is unavailable for now (overloaded, starting or being updated); " + again }[response.status] || "";
+  }
+
   async function classify(form, job) {
     job.records = [];
     if (job.files) {
@@ -119,13 +129,13 @@ window.braintumorSend = function (helpers) {
     }
     // a request that never left: the browser could not read the file (a dropped folder fails the same way)
     const unread = !response && !(await readable(file));
-    // no answer about the file itself: the connection or the server failed (not the file's fault)
-    job.failed = !unread && (!response || response.status >= 500);
+    // no answer about the file itself: the connection or the server failed, was too busy (429) or had the upload
+    // arrive too slowly (408, the server's own on a slow network): not the file's fault. Those were "unreadable".
+    job.failed = !unread && (!response || response.status >= 500 || response.status === 408 ||
+      response.status === 429);
     const rec = { path: name, error: unread ? UNREADABLE
       : !response ? "could not reach the server; check the connection and try again"
-      : (data && data.error) || "the server answered HTTP " + response.status + (response.status === 413
-        ? ": the file is too large for the server (a proxy in front of it may take less than " +
-          form.dataset.maxMb + " MB)" : "") };
+      : (data && data.error) || "the server answered HTTP " + response.status + statusWords(form, response) };
     keep(job, rec);
     fillCard(card, rec);
   }
