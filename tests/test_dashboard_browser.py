@@ -246,3 +246,19 @@ def _class_counts(app, counts: tuple[int, ...]) -> list[dict]:
     classes = answers[-1]["predictions"]["by_class"]
     answers[-1]["predictions"]["by_class"] = dict(zip(classes, counts, strict=True))
     return answers
+
+
+def test_latency_says_no_prediction_in_the_last_minute_only_once_it_has_watched_one(served):
+    """Opened seconds after a batch, the dashboard said "no prediction in the last minute": its recent figures are
+    differences between its own polls, so it had seen no minute at all. Until its polls span one, it says what it
+    knows: none since the page opened."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    with _scripted_page(base, [_snapshot(real, 1000, 10), _snapshot(real, 1004, 10)]) as page:
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("10", timeout=10_000)
+        sync_api.expect(page.locator("#latency-window")).to_have_text(
+            "since the server started (none since this page opened, 4 s ago)")
+    with _scripted_page(base, [_snapshot(real, 1000, 10), _snapshot(real, 1061, 10)]) as page:
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("10", timeout=10_000)
+        sync_api.expect(page.locator("#latency-window")).to_have_text(
+            "since the server started (no prediction in the last minute)")

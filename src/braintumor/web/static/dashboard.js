@@ -186,8 +186,11 @@
     const useRecent = minute && minute.p50 !== null;
     setText("stat-p50", secs(useRecent ? minute.p50 : lat.p50));
     setText("stat-p95", secs(useRecent ? minute.p95 : lat.p95));
-    setText("latency-window", useRecent ? "from the histogram buckets of the last minute"
-      : lat.count ? "since the server started (no prediction in the last minute)" : "no prediction yet");
+    // its recent figures are differences between its own polls: opened seconds after a batch, it has seen no minute
+    const seen = history[last].t - history[0].t;
+    setText("latency-window", useRecent ? "from the histogram buckets of the last minute" : !lat.count
+      ? "no prediction yet" : "since the server started (" + (seen < WINDOW_S ? "none since this page opened, " +
+        Math.round(seen) + " s ago)" : "no prediction in the last minute)"));
     setText("stat-confidence", minute && minute.conf !== null ? conf(minute.conf) : "–");
     setText("stat-confidence-all", s.confidence.mean === null ? "–" : conf(s.confidence.mean));
     setText("stat-ood", minute ? pct(minute.ood) : "–");
