@@ -133,3 +133,23 @@ def test_the_python_api_says_the_disclaimer_too():
 
     assert braintumor.DISCLAIMER == DISCLAIMER and "DISCLAIMER" in braintumor.__all__
     assert DISCLAIMER in " ".join(braintumor.__doc__.split()) and "pituitary tumour" in braintumor.__doc__
+
+
+def test_an_answers_card_says_what_its_confidence_is_calibrated_on(client, shipped, tiny_classifier, test_images):
+    """A card said "Glioma >99.9% confidence" and bars of probabilities, and nothing of what they are: calibrated on
+    slices like the training ones, too high on scans from another hospital (the model card's limitation, behind a
+    JSON link). It says so under the bars of every answer, and, for a model exported without calibration, that it is
+    not calibrated; a refused card shows no such note (its body is hidden with its bars)."""
+    from braintumor.prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, limitations
+
+    assert CONFIDENCE_CALIBRATED in " ".join(limitations(list(shipped.classes), {}))  # one sentence, the card's too
+    html = post_page(client, [("g.jpg", test_images["glioma"][0].read_bytes())]).get_data(as_text=True)
+    card = re.search(r'<article class="card" data-state="ok">(.*?)</article>', html, flags=re.S)[1]
+    body = card[card.index('<div class="card-body">'):]
+    note = re.search(r'<p class="card-calibration">(.*?)</p>', body, flags=re.S)
+    assert note and " ".join(note[1].split()) == CONFIDENCE_CALIBRATED + "."
+    template = client.get("/").get_data(as_text=True)  # the card card.js clones: the same note
+    assert f'<p class="card-calibration">{CONFIDENCE_CALIBRATED}.</p>' in " ".join(template.split()).replace("> ", ">")
+    assert "calibration" not in tiny_classifier.metadata and "calibration" in shipped.metadata
+    plain = create_app(classifier=tiny_classifier).test_client().get("/").get_data(as_text=True)
+    assert CONFIDENCE_UNCALIBRATED in " ".join(plain.split()) and CONFIDENCE_CALIBRATED not in plain

@@ -34,6 +34,13 @@ INTENDED_USE: str = (
 #: "Confidence on a new source"): there, answers below 99 % were right about 6 times in 10 and held ~80 % of the
 #: errors, while on slices like the training ones only ~2 % fall below it.
 REVIEW_BELOW: float = 0.99
+#: What a shown confidence (and a probability bar) is, under every answer on the page and in the model card's
+#: limitations: a card said "Glioma >99.9% confidence" and nothing of it. A model exported without calibration (no
+#: ``calibration`` entry in its metadata, calibrate.py's) says the other.
+CONFIDENCE_CALIBRATED: str = ("The confidence is calibrated on slices like the training ones; on scans from another "
+                              "hospital it is too high")
+CONFIDENCE_UNCALIBRATED: str = ("The confidence is not calibrated (this model was exported without it): it does not "
+                                "say how often such answers are right")
 
 
 def probability_text(p: float) -> str:
@@ -110,7 +117,6 @@ def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, s
                 "research collections give them) is often refused, and when answered a tumour is often called absent "
                 "with a high confidence; a CT saved as an image (no DICOM modality to refuse it by) may be answered "
                 "too.")
-    said.append("The confidence is calibrated on slices like the training ones; on scans from another hospital it "
-                f"is too high: answers with a confidence {review_below_text()} are said to have "
+    said.append(f"{CONFIDENCE_CALIBRATED}: answers with a confidence {review_below_text()} are said to have "
                 f"{LOWER_CONFIDENCE}, and a higher one is no guarantee: every answer is for a clinician to interpret.")
     return said
