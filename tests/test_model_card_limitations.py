@@ -35,3 +35,13 @@ def test_a_model_without_no_tumour_is_not_told_about_it():
 
     said = " ".join(limitations(["glioma", "meningioma"], {"glioma": "Glioma", "meningioma": "Meningioma"}))
     assert "2 answers only (Glioma, Meningioma)" in said and "No tumour" not in said
+
+
+def test_a_model_exported_without_calibration_is_not_said_to_be_calibrated(tiny_classifier):
+    """The card of a model exported with --no-calibrate said "The confidence is calibrated on slices like the
+    training ones", as its answers' cards did not: each says what the confidence of the model served is."""
+    from braintumor.prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED
+
+    assert "calibration" not in tiny_classifier.metadata
+    said = " ".join(create_app(classifier=tiny_classifier).test_client().get("/api/v1/model").get_json()["limitations"])
+    assert CONFIDENCE_UNCALIBRATED in said and CONFIDENCE_CALIBRATED not in said and "under 99.0%" in said

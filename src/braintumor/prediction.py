@@ -43,6 +43,11 @@ CONFIDENCE_UNCALIBRATED: str = ("The confidence is not calibrated (this model wa
                                 "say how often such answers are right")
 
 
+def is_calibrated(metadata: dict) -> bool:
+    """Whether a model's metadata holds calibrate.py's fit (export writes a temperature of 1 without one)."""
+    return "calibration" in metadata
+
+
 def probability_text(p: float) -> str:
     """A probability as people are shown it, to 0.1 %, rounded towards 50 % so that it never looks surer than it is:
     never "100.0%" or "0.0%" (">99.9%" and "<0.1%"), and 0.9898 is "98.9%", not a "99.0%" beside a flag for
@@ -100,9 +105,11 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return z
 
 
-def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, str]) -> list[str]:
+def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, str],
+                calibrated: bool = True) -> list[str]:
     """What a model's answers cannot say, in its own classes' names, for the model card a page links to: its
-    metadata said how it was made and nothing of this (models/MODEL_CARD.md, "What it cannot do", says it longer)."""
+    metadata said how it was made and nothing of this (models/MODEL_CARD.md, "What it cannot do", says it longer).
+    ``calibrated``: :func:`is_calibrated` of its metadata (one exported without calibration was said to be)."""
     names = [display_names.get(c, c) for c in classes]
     said = [f"It knows {len(names)} answers only ({', '.join(names)}): a brain MRI slice showing anything else "
             "(another tumour, a metastasis, a stroke, a bleed) is not refused but given one of them, possibly with a "
@@ -117,6 +124,7 @@ def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, s
                 "research collections give them) is often refused, and when answered a tumour is often called absent "
                 "with a high confidence; a CT saved as an image (no DICOM modality to refuse it by) may be answered "
                 "too.")
-    said.append(f"{CONFIDENCE_CALIBRATED}: answers with a confidence {review_below_text()} are said to have "
+    confidence = CONFIDENCE_CALIBRATED + ":" if calibrated else CONFIDENCE_UNCALIBRATED + ";"
+    said.append(f"{confidence} answers with a confidence {review_below_text()} are said to have "
                 f"{LOWER_CONFIDENCE}, and a higher one is no guarantee: every answer is for a clinician to interpret.")
     return said

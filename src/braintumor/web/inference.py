@@ -20,7 +20,7 @@ from ..classes import display_name
 from ..heatmap import explain_crops
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
 from ..prediction import DISCLAIMER as DISCLAIMER  # shown on every page, returned with the model card
-from ..prediction import INTENDED_USE, limitations
+from ..prediction import INTENDED_USE, is_calibrated, limitations
 from ..predictor import REVIEW_BELOW, Classifier
 from ..volume_io import MAX_SLICES
 from ..wording import input_error
@@ -233,6 +233,6 @@ def model_card(st: WebState) -> dict:
                       "max_slices": st.max_slices, "min_side": MIN_SIDE,
                       "formats": [*ALLOWED_FORMATS, "DICOM", "NIFTI", "ZIP"]}
     card["intended_use"] = INTENDED_USE
-    card["limitations"] = limitations(list(clf.classes), card["display_names"])
+    card["limitations"] = limitations(list(clf.classes), card["display_names"], is_calibrated(clf.metadata))
     card["disclaimer"] = DISCLAIMER
     return card

@@ -13,7 +13,7 @@ from ..folder_notes import LEFT_OUT_KINDS, LEFT_OUT_WHY
 from ..image_files import OTHER_FORMAT_ENDINGS
 from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
-from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED
+from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, is_calibrated
 from ..predictor import probability_text
 from ..series import csv_columns, printable, turned
 from ..volume_io import MAX_VOLUME_BYTES
@@ -71,8 +71,7 @@ def _confidence_note() -> str:
     """What an answer's confidence and bars are, under them on its card (a global, as above): calibrated on slices like
     the training ones and too high on other hospitals' scans, or not calibrated at all (no calibration in the
     model's metadata). A card said ">99.9% confidence" and nothing of it."""
-    calibrated = "calibration" in state().classifier.metadata  # calibrate.py's fit (export writes a temperature of 1)
-    return CONFIDENCE_CALIBRATED if calibrated else CONFIDENCE_UNCALIBRATED
+    return CONFIDENCE_CALIBRATED if is_calibrated(state().classifier.metadata) else CONFIDENCE_UNCALIBRATED
 
 
 @bp.app_template_global("lower_confidence")
