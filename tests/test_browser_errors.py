@@ -178,3 +178,26 @@ def test_a_busy_server_or_a_slow_upload_is_not_counted_as_unreadable_files(serve
                     SlowUpload(60).description]
     assert [p for p in problems if "status of 4" not in p and "status of 503" not in p] == []
     page.close()
+
+
+def test_a_proxys_sign_in_page_is_not_counted_as_unreadable_files(server, chromium, test_images):
+    """Behind a signing-in proxy (docs/DEPLOY.md: the proxy does the authentication) whose session has ended, the API's
+    request gets a 401, or is redirected to a sign-in page answered 200: the cards said "the server answered HTTP
+    401" and "the server answered HTTP 200", counted as unreadable files. Neither is the file's: not analysed, with
+    what to do."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    answers = iter([lambda route: route.fulfill(status=401, content_type="text/html", body="<h1>Sign in</h1>"),
+                    lambda route: route.fulfill(status=200, content_type="text/html", body="<form>Sign in</form>")])
+    page.route("**/api/v1/predict*", lambda route: next(answers)(route))
+    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:2]])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Done: 0 classified, 2 not analysed: the server failed or could not be "
+                                         "reached (see below).", timeout=20_000)
+    said = page.locator("#results .card .card-status-text").all_inner_texts()
+    assert said == ["the server answered HTTP 401: it asks to sign in (a session may have ended); reload the page, "
+                    "sign in if asked, and try again",
+                    "the server's answer was not the classifier's (a proxy's sign-in or error page?); reload the "
+                    "page, sign in if asked, and try again"]
+    assert [p for p in problems if "status of 401" not in p] == []
+    page.close()

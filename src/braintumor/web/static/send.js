@@ -57,11 +57,14 @@ window.braintumorSend = function (helpers) {
     helpers.resend(form, job);
   }
 
+  const SIGN_IN = "reload the page, sign in if asked, and try again";
+
   // What an answer without a message of its own (a proxy's page) means, where its status says more than a number.
   function statusWords(form, response) {
     const wait = Number(response.headers.get("Retry-After"));  // seconds (an HTTP date is not a number: no wait said)
     const again = wait > 0 ? "try again in " + Math.ceil(wait) + " s" : "try again later";
-    return { 413: ": the file is too large for the server (a proxy in front of it may take less than " +
+    return { 401: ": it asks to sign in (a session may have ended); " + SIGN_IN,
+      413: ": the file is too large for the server (a proxy in front of it may take less than " +
         form.dataset.maxMb + " MB)",
       429: ": it is turning requests away for now (too many at once); " + again,
       503: ": it is unavailable for now (overloaded, starting or being updated); " + again }[response.status] || "";
@@ -129,12 +132,16 @@ window.braintumorSend = function (helpers) {
     }
     // a request that never left: the browser could not read the file (a dropped folder fails the same way)
     const unread = !response && !(await readable(file));
-    // no answer about the file itself: the connection or the server failed, was too busy (429) or had the upload
-    // arrive too slowly (408, the server's own on a slow network): not the file's fault. Those were "unreadable".
-    job.failed = !unread && (!response || response.status >= 500 || response.status === 408 ||
-      response.status === 429);
+    // an answer that is not the API's though it says it went well: a proxy's sign-in page after a redirect
+    const foreign = response && response.ok && !(data && data.error);
+    // no answer about the file itself: the connection or the server failed, was too busy (429), asked to sign in
+    // (401, 403), had the upload arrive too slowly (408, the server's own on a slow network) or was not the API: not
+    // the file's fault. Those were "unreadable".
+    job.failed = !unread && (!response || foreign || response.status >= 500 ||
+      [401, 403, 408, 429].indexOf(response.status) >= 0);
     const rec = { path: name, error: unread ? UNREADABLE
       : !response ? "could not reach the server; check the connection and try again"
+      : foreign ? "the server's answer was not the classifier's (a proxy's sign-in or error page?); " + SIGN_IN
       : (data && data.error) || "the server answered HTTP " + response.status + statusWords(form, response) };
     keep(job, rec);
     fillCard(card, rec);
