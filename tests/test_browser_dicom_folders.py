@@ -11,7 +11,7 @@ import json
 import pytest
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_errors import os_drop
-from test_browser_folders import WATCH_SENT
+from test_browser_folders import WATCH_SENT, zipped
 from test_predict_dicom_folders import split_series, two_series_and_index
 
 from braintumor.volume_io import read_volumes
@@ -34,7 +34,7 @@ def dropped(chromium, server, folder, slices: int | None = None, refused: int = 
     left = [refused]
 
     def answer(route):
-        if route.request.headers.get("x-zipped") and left[0] > 0:
+        if zipped(route) and left[0] > 0:
             left[0] -= 1
             route.fulfill(status=400, content_type="application/json",
                           body=json.dumps({"results": [{"path": "series.zip", "error": REFUSAL}]}))

@@ -13,7 +13,7 @@ from dicom_factory import series
 from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_errors import os_drop
-from test_browser_folders import WATCH_SENT, csv_paths, drop_and_read_notes, glioma_page
+from test_browser_folders import WATCH_SENT, csv_paths, drop_and_read_notes, glioma_page, zipped
 
 from braintumor.image_io import read_image
 
@@ -73,7 +73,7 @@ def test_a_series_past_the_limits_or_refused_whole_is_sent_file_by_file_with_a_n
     refusal = {"results": [{"path": "series.zip", "error": "the zip's slices hold more than 134,217,728 pixels"}]}
 
     def answer(route):
-        if route.request.headers.get("x-zipped"):
+        if zipped(route):
             route.fulfill(status=400, content_type="application/json", body=json.dumps(refusal))
         else:
             route.continue_()
