@@ -1,0 +1,129 @@
+"""argparse types of the command line's values (whole numbers, seeds, file names, thread and worker counts, sizes,
+ports): a wrong value is a one-line usage error that says what the option takes, not a traceback. Apart from the
+checks of :mod:`braintumor.cli_checks` (which had grown to 319 lines); ``braintumor.cli_checks`` still exports these
+names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import numbers
+import os
+
+from .predictor import MAX_THREADS
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (a clear usage error otherwise, not a traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seed_number(text: str) -> int:
+    """argparse type: a random seed, 0 to :data:`~braintumor.train_config.MAX_SEED` as train's --seed (twenty digits
+    were a traceback in torch, -1 a seed train refuses)."""
+    from .train_config import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be in [0, {MAX_SEED}], got {value}")
+    return value
+
+
+def path_arg(text: str) -> str:
+    """argparse type: a file or folder name, not empty (``--out "$OUT"`` with OUT unset wrote the report into the
+    working folder; ``--model ""`` scored with the shipped model; ``predict ""`` predicted the working folder)."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file or folder name, got an empty string")
+    return text
+
+
+def model_version(text: str) -> str:
+    """argparse type of export's ``--model-version``: not empty nor blank (``--model-version "$VERSION"`` with VERSION
+    unset recorded an empty version, which the page, /healthz and the metrics then showed)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a version such as 1.0.0, got {text!r}")
+    return text
+
+
+def output_arg(text: str) -> str | None:
+    """argparse type of ``predict -o``: a file name, or ``-`` for standard output (it wrote a file named '-')."""
+    return None if path_arg(text) == "-" else text
+
+
+def thread_count(text: str) -> int:
+    """argparse type: threads, 1 to :data:`MAX_THREADS` (-1 was taken; 5000 hung for half a minute per image)."""
+    value = positive_int(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_THREADS}, got {value} (this machine has {os.cpu_count()} CPUs)")
+    return value
+
+
+#: Most processes ``predict --workers`` and ``serve --workers`` start, each with its own model: more than a large
+#: machine's cores only add memory (100000 was taken, and serve started that many gunicorn workers).
+MAX_WORKERS: int = 64
+
+
+def worker_count(text: str) -> int:
+    """argparse type: worker processes, 1 to :data:`MAX_WORKERS`."""
+    value = positive_int(text)
+    if value > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_WORKERS}, got {value} (this machine has {os.cpu_count()} CPUs)")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (a size limit of 0 would refuse every upload)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(NOT_POSITIVE.format(text))
+    return value
+
+
+NOT_POSITIVE = "must be a number more than 0, got {}"
+
+#: Smallest ``--max-upload-mb`` (about 1 kB): 1e-9 was taken, rounded to a limit of 0 bytes and refused every upload.
+MIN_UPLOAD_MB: float = 0.001
+
+
+def check_upload_mb(value: float, shown: str | None = None) -> float:
+    """``value``, a request size limit in MB, if it is a finite number of at least :data:`MIN_UPLOAD_MB`; else
+    ValueError (TypeError for no number) saying so, with ``shown`` (as typed) or the value. The one rule for
+    ``serve --max-upload-mb`` and :func:`braintumor.web.create_app`, whose ``max_upload_mb=1e-9`` was taken."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"must be a number, got {value!r}")
+    shown = repr(value) if shown is None else shown
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(NOT_POSITIVE.format(shown))
+    if value < MIN_UPLOAD_MB:
+        raise ValueError(f"must be at least {MIN_UPLOAD_MB} (about 1 kB), got {shown}: "
+                         "a smaller limit refuses every upload")
+    return float(value)
+
+
+def upload_mb(text: str) -> float:
+    """argparse type of ``serve --max-upload-mb``: a :func:`positive_float` that :func:`check_upload_mb` takes."""
+    try:
+        return check_upload_mb(positive_float(text), text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def port(text: str) -> int:
+    """argparse type: a TCP port, 1-65535 (gunicorn raised a traceback for 70000)."""
+    value = positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {value}")
+    return value
