@@ -1,0 +1,123 @@
+"""A training run's split (its split.json) and the images it lists, as the commands after training read them:
+calibrate, quantize, orientation, ensemble and the scripts' ``--run`` (validation images to score decisions on).
+Apart from the fit of :mod:`braintumor.calibrate` (which had grown to 304 lines); ``braintumor.calibrate`` still
+exports these names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .data import Dataset, DatasetError, load_dataset
+from .file_names import os_document
+from .prepared_images import load_prepared
+from .run_config import read_run_config
+
+if TYPE_CHECKING:
+    from .predictor import Classifier
+
+
+def read_split(run_dir: str | os.PathLike) -> dict:
+    """The run's split.json, or a DatasetError that says what --run must be (the scripts that take a --run use it
+    too: a bare FileNotFoundError named the file but not the folder --run wants). Its names come back as this
+    process lists the files (file_names.os_document): train writes them as UTF-8, and under an ASCII locale (or from
+    a split.json an older version wrote under one) they matched no image."""
+    run_dir = Path(run_dir)
+    path = run_dir / "split.json"
+    if not path.is_file():
+        raise DatasetError(f"no split.json in {run_dir}: --run takes the run folder of 'braintumor train' "
+                           "(models/ for the shipped files)")
+    try:  # a truncated or hand-edited file was a JSONDecodeError or KeyError traceback in every command using it
+        split = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}; it is written by 'braintumor train'") from None
+    if not (isinstance(split, dict) and isinstance(split.get("val"), list) and isinstance(split.get("train", []), list)
+            and all(isinstance(v, str) for v in split["val"] + split.get("train", []))):
+        raise DatasetError(f"{path} is not the split of a 'braintumor train' run (it lists no validation images)")
+    if not isinstance(split.get("root"), (str, type(None))):  # was a TypeError traceback
+        raise DatasetError(f"{path} is not the split of a 'braintumor train' run (its root is no folder name)")
+    return os_document(split)  # its names as this locale lists them, whichever locale wrote the file
+
+
+def validation_images(root: str | os.PathLike, run_dir: str | os.PathLike) -> Dataset:
+    """The validation images a run's split.json lists, from ROOT/Training: what the scripts score design decisions on
+    (``--run``), which Testing must not make."""
+    ds, is_val = _run_images(root, Path(run_dir))
+    return ds.subset(np.flatnonzero(is_val))
+
+
+def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.ndarray]:
+    """The run's training + validation images (as split.json lists them) and a validation mask."""
+    split = read_split(run_dir)
+    val = set(split["val"])
+    if not val:  # a hand-edited file: a numpy AxisError in the fit
+        raise DatasetError(f"{run_dir / 'split.json'} lists no validation images: a run's split has both; --run "
+                           "takes the model's own run folder")
+    keep = val | set(split.get("train", []))  # older runs list only "val": everything else trained
+    full = load_dataset(root, "Training")
+    rel = [str(p.relative_to(full.root)) for p in full.paths]
+    index = np.array([i for i, r in enumerate(rel) if r in keep or "train" not in split], dtype=np.int64)
+    ds = full.subset(index)
+    is_val = np.array([rel[i] in val for i in index])
+    if is_val.sum() != len(val):
+        raise DatasetError(f"{run_dir}/split.json lists {len(val)} validation images; "
+                           f"{int(is_val.sum())} found under {full.root}")
+    return ds, is_val
+
+
+def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict) -> None:
+    """DatasetError unless ``run_dir`` is the run ``clf`` was trained in, as far as its split goes: another run's
+    validation images can be this model's training images, and a temperature or OOD fit on them is a fit on seen
+    data (export already refuses an ensemble of members validated on different splits)."""
+    trained = (clf.metadata.get("training") or {}).get("config") or {}
+    theirs = clf.metadata.get("data_fingerprint")
+    if theirs and split.get("fingerprint") and theirs != split["fingerprint"]:
+        raise DatasetError(f"{clf.path.name} was trained on other images than {run_dir}/split.json lists: "
+                           "--run takes the model's own run folder")
+
+    def split_settings(c: dict) -> dict:  # named as the flags that set them: the message says which ones differ
+        seed = c.get("split_seed") if c.get("split_seed") is not None else c.get("seed", 0)
+        return {"split seed": seed, "--val-fraction": c.get("val_fraction", 0.1),
+                "--limit-per-class": c.get("limit_per_class", 0) or 0, "--hold-out-mode": c.get("hold_out_mode"),
+                "grouped duplicates": c.get("group_duplicates", False)}
+
+    mine, theirs = split_settings(trained), split_settings(config)
+    if trained and config and mine != theirs:
+        raise DatasetError(f"{clf.path.name} was validated on another split than {run_dir}: " + ", ".join(
+            f"{k} {v} (that run: {theirs[k]})" for k, v in mine.items() if v != theirs[k])
+            + "; --run takes the model's own run folder")
+
+
+def fitted_on(run_dir: str | os.PathLike, is_val: np.ndarray) -> np.ndarray:
+    """The training images a fit learns from; none (a hand-edited split.json) was a numpy AxisError in the fit."""
+    if not len(tr := np.flatnonzero(~is_val)):
+        raise DatasetError(f"{Path(run_dir) / 'split.json'} lists no training images: --run takes the model's own run")
+    return tr
+
+
+def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
+                        ) -> tuple[np.ndarray, Dataset, np.ndarray]:
+    """(uint8 (N, S, S) images prepared for ``clf``, the dataset, validation mask) of the run's training and
+    validation images, through the run's preprocessing cache when it recorded one."""
+    run_dir = Path(run_dir)
+    split = read_split(run_dir)
+    config = read_run_config(run_dir, ("config.json", "training-config.json"))  # the shipped files': models/
+    check_same_split(clf, run_dir, split, config)
+    root = data or split.get("root")
+    if not root:
+        raise DatasetError(f"{run_dir}/split.json records no data folder: give --data ROOT")
+    if not data and not Path(root).is_dir():  # recorded as given to train: relative to where it ran
+        raise DatasetError(f"the run's data folder {root} (as its split.json records it) is not there from "
+                           f"{Path.cwd()}: give --data ROOT")
+    full, is_val = _run_images(root, run_dir)
+    cache = Path(config["cache_dir"]) if config.get("cache_dir") else None
+    n_before = len(full)
+    images, full = load_prepared(full, clf.preprocess_config, cache)
+    if len(full) != n_before:
+        raise DatasetError(f"{n_before - len(full)} of the run's images are no longer readable under {root}")
+    return images, full, is_val
