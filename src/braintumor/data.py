@@ -1,5 +1,6 @@
-"""Class-folder datasets: discovery, validation, a stratified split and a fingerprint (its own module:
-:mod:`braintumor.data_fingerprint`; the decoded-image cache: :mod:`braintumor.prepared_images`).
+"""Class-folder datasets: discovery, validation, a stratified split and a fingerprint (their own modules:
+:mod:`braintumor.data_splits`, :mod:`braintumor.data_fingerprint`; the decoded-image cache:
+:mod:`braintumor.prepared_images`).
 
 Labels come from folder names only (file names in the Kaggle set break their own pattern),
 and hidden files and folders (e.g. ``.ipynb_checkpoints``, a Mac zip's ``__MACOSX``) are never data.
@@ -15,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from .classes import CLASSES, class_of_folder
 from .data_fingerprint import fingerprint as fingerprint  # where callers import it from
+from .data_splits import split_by_mode as split_by_mode  # where callers import these from
+from .data_splits import split_problem as split_problem
+from .data_splits import stratified_split as stratified_split
 from .image_files import (
     IMAGE_EXTENSIONS,
     file_kind,
@@ -28,7 +31,6 @@ from .image_files import (
     walk_folders,
     walk_images,
 )
-from .quiet_libraries import quiet_pillow
 from .wording import counted, in_number, listed
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
@@ -240,64 +242,3 @@ def require_every_class(dataset: Dataset) -> None:
         if not n:
             raise DatasetError(f"class '{name}' has no readable image in {dataset.root}: each of its files was "
                                f"skipped as unreadable (above); {every_class_needed(dataset.classes)}")
-
-
-def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:
-    """(images stored in Pillow ``mode``, the others), read from file headers only.
-
-    In this dataset the storage mode marks the source: the grayscale (L) JPEGs of each tumour class are exactly as
-    many as the figshare set has (glioma 1426, meningioma 708, pituitary 930), plus 29 notumor; RGB ones are SARTAJ
-    and Br35H. Splitting on it holds one source out, which a
-    random split cannot (docs/RESULTS.md, "A held-out source"). Unreadable files go with the others."""
-
-    def stored_mode(path: Path) -> str:
-        try:
-            with quiet_pillow(), Image.open(path) as img:
-                return img.mode
-        except Exception:  # unreadable: load_prepared reports it
-            return ""
-
-    match = np.asarray([stored_mode(p) == mode for p in dataset.paths], dtype=bool)
-    return dataset.subset(np.flatnonzero(match)), dataset.subset(np.flatnonzero(~match))
-
-
-def stratified_split(labels: np.ndarray, fraction: float, seed: int,
-                     groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded (train_index, val_index) keeping each class's share in both parts.
-
-    ``groups``: the group of each image, named by its smallest member's index (image_hashes.duplicate_groups: near
-    duplicates); a group falls on one side whole, with its first member's class, so no validation image has a near
-    duplicate among the training images. Without it, or when every group is one image, the split is the one drawn
-    before groups existed (the shipped run's), image for image."""
-    if not 0.0 < fraction < 1.0:
-        raise ValueError("validation fraction must be between 0 and 1")
-    rng = np.random.default_rng(seed)
-    group = np.arange(len(labels)) if groups is None else np.asarray(groups, dtype=np.int64)
-    size = np.bincount(group, minlength=len(labels))
-    taken = []
-    for c in np.unique(labels):
-        ids = rng.permutation(np.flatnonzero((labels == c) & (group == np.arange(len(labels)))))
-        n_val = max(1, round(int(size[ids].sum()) * fraction)) if len(ids) > 1 else 0
-        filled = 0
-        for g in ids[:-1]:  # in drawn order, each group that still fits (one group of 40 took 44 for 12); the last
-            if filled + size[g] <= n_val:  # one always trains. One-image groups: the first n_val, as before groups
-                taken.append(g)
-                filled += int(size[g])
-            if filled >= n_val:
-                break
-    val = np.isin(group, np.asarray(taken, dtype=np.int64))
-    return np.flatnonzero(~val), np.flatnonzero(val)
-
-
-def split_problem(n_train: int, n_val: int, fraction: float, groups: np.ndarray | None) -> str | None:
-    """Why a :func:`stratified_split` cannot train and validate, or None. Where near-duplicate ``groups`` emptied the
-    validation part it says so: "32 images give 32 to train and 0 to validate" said nothing of why."""
-    if n_val and n_train >= 2:
-        return None
-    n = n_train + n_val
-    said = f"{n} images give {n_train} to train and {n_val} to validate (--val-fraction {fraction}): too few for a " \
-           "validation split"
-    if groups is None or (k := len(np.unique(groups))) == n:
-        return said
-    return (f"{said}; near duplicates stay on one side of it, and these {n} images are {counted(k, 'group')} of near "
-            "duplicates (--no-group-duplicates splits them image by image, near duplicates and all)")
