@@ -1,6 +1,7 @@
-"""Opening an exported ONNX model file as a Classifier: the path, the thread count, the session and the metadata, each
-refused with a clear message (FileNotFoundError, ValueError, ModelError). Apart from the Classifier that uses it
-(predictor.py was 322 lines); ``braintumor.predictor`` still exports these names.
+"""Opening an exported ONNX model file as a Classifier: the path, the thread count, the session, the metadata and the
+graph, each refused with a clear message (FileNotFoundError, ValueError, ModelError). Apart from the Classifier that
+uses it (predictor.py was 322 lines, and again 301 with the graph's check); ``braintumor.predictor`` still exports
+these names.
 """
 
 from __future__ import annotations
@@ -74,9 +75,24 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
             session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"],
                                            disabled_optimizers=disabled)
         classifier = cls(session, metadata, model_path)
-        classifier._check_graph()  # here, not in __init__: a session built in memory need not be ONNX Runtime's
+        check_graph(classifier)  # here, not in __init__: a session built in memory need not be ONNX Runtime's
         return classifier
     except ModelError as exc:
         raise ModelError(f"{model_path} cannot be used: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
+
+
+def check_graph(classifier: Classifier) -> None:
+    """ModelError unless the graph takes (N, 1, S, S) images and gives one logit per class, as the metadata says: a
+    file whose graph does not (a hand-made or foreign one) loaded, then failed every prediction deep inside ONNX
+    Runtime."""
+    def fits(dims: list, wanted: list[int | None]) -> bool:  # named (symbolic) dimensions fit anything
+        return len(dims) == len(wanted) and all(w is None or not isinstance(d, int) or d == w
+                                                for d, w in zip(dims, wanted, strict=True))
+
+    size, inputs = classifier.image_size, classifier.session.get_inputs()
+    if len(inputs) != 1 or not fits(list(inputs[0].shape), [None, 1, size, size]):
+        raise ModelError(f"its graph does not take one (N, 1, {size}, {size}) image batch, as its metadata says")
+    if not fits(list(classifier.session.get_outputs()[0].shape), [None, len(classifier.classes)]):
+        raise ModelError(f"its graph does not give {len(classifier.classes)} class scores, as its metadata says")

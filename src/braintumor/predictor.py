@@ -20,7 +20,8 @@ from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
 from .model_loading import MAX_THREADS as MAX_THREADS  # where callers import these from
 from .model_loading import METADATA_KEY as METADATA_KEY
-from .model_loading import ModelError, load_classifier
+from .model_loading import ModelError as ModelError
+from .model_loading import load_classifier
 from .ood import OODDetector
 from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
 from .orientation import OUTPUT as ORIENTATION
@@ -56,19 +57,6 @@ class Classifier:
             (float(turns["quarter_threshold"]), None if turns.get("half_threshold") is None
              else float(turns["half_threshold"])) if turns else None)
         keep_sessions_in_children(self)
-
-    def _check_graph(self) -> None:
-        """The graph takes (N, 1, S, S) images and gives one logit per class, as the metadata says: a file whose
-        graph does not (a hand-made or foreign one) loaded, then failed every prediction deep inside ONNX Runtime."""
-        def fits(dims: list, wanted: list[int | None]) -> bool:  # named (symbolic) dimensions fit anything
-            return len(dims) == len(wanted) and all(w is None or not isinstance(d, int) or d == w
-                                                    for d, w in zip(dims, wanted, strict=True))
-
-        size, inputs = self.image_size, self.session.get_inputs()
-        if len(inputs) != 1 or not fits(list(inputs[0].shape), [None, 1, size, size]):
-            raise ModelError(f"its graph does not take one (N, 1, {size}, {size}) image batch, as its metadata says")
-        if not fits(list(self.session.get_outputs()[0].shape), [None, len(self.classes)]):
-            raise ModelError(f"its graph does not give {len(self.classes)} class scores, as its metadata says")
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, threads: int | None = None) -> Classifier:
