@@ -97,9 +97,9 @@ def test_score_jsonl_says_unlike_brain_mri():
 
 def test_the_api_describes_refusals_as_unlike_brain_mri():
     """The API's schema said a summary's ``refused`` counted slices refused "as not brain MRI"."""
-    from braintumor.web.openapi import _schemas
+    from braintumor.web.api_schemas import component_schemas
 
-    described = " ".join(str(_schemas(["glioma", "notumor"])).split())
+    described = " ".join(str(component_schemas(["glioma", "notumor"])).split())
     assert "slices refused (not classified): as unlike brain MRI, or as on their side" in described
     assert not re.search(r"not\s+(a\s+)?brain\s+MRI", described)
 

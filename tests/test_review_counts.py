@@ -77,11 +77,11 @@ def test_the_page_counts_say_lower_confidence(tiny_classifier):
 
 
 def test_the_model_card_api_and_metrics_descriptions_say_lower_confidence(tiny_classifier):
-    from braintumor.web.openapi import _schemas
+    from braintumor.web.api_schemas import component_schemas
 
     card = " ".join(limitations(["glioma", "notumor"], {}))
     assert f"are said to have {LOWER_CONFIDENCE}" in card
-    described = str(_schemas(["glioma", "notumor"]))
+    described = str(component_schemas(["glioma", "notumor"]))
     metrics = create_app(classifier=tiny_classifier).test_client().get("/metrics").get_data(as_text=True)
     help_line = next(x for x in metrics.splitlines() if x.startswith("# HELP braintumor_review_flags_total"))
     assert LOWER_CONFIDENCE in help_line

@@ -57,9 +57,9 @@ def test_a_flagged_answer_is_said_lower_confidence_not_the_one_to_check(tiny_cla
 
 def test_the_api_and_the_cli_say_it_as_the_page():
     from braintumor.predict_output import Formatter
-    from braintumor.web.openapi import _schemas
+    from braintumor.web.api_schemas import component_schemas
 
-    described = str(_schemas(["glioma", "notumor"]))
+    described = str(component_schemas(["glioma", "notumor"]))
     assert "specialist" not in described and "wrong more often than surer ones" in described
     out = io.StringIO()
     fmt = Formatter("table", out, ("glioma", "notumor"))

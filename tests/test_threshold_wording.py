@@ -42,9 +42,9 @@ def test_evaluate_and_its_report_say_it_as_the_cli_and_the_page():
 
 
 def test_the_api_description_says_it_too():
-    from braintumor.web.openapi import _schemas
+    from braintumor.web.api_schemas import component_schemas
 
-    described = str(_schemas(["glioma", "notumor"]))
+    described = str(component_schemas(["glioma", "notumor"]))
     assert "confidence is under 99.0%" in described and not OLD.search(described)
 
 

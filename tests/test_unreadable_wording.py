@@ -55,9 +55,9 @@ def test_the_page_says_the_same_word(tiny_classifier):
 
 def test_the_api_and_metrics_describe_unreadable_files_in_the_same_word(tiny_classifier):
     """The API's schema and the errors metric said "could not be classified", as a refusal is "not classified"."""
-    from braintumor.web.openapi import _schemas
+    from braintumor.web.api_schemas import component_schemas
 
-    schemas = _schemas(["glioma", "notumor"])
+    schemas = component_schemas(["glioma", "notumor"])
     assert f"({UNREADABLE}, as the page and the CLI count it" in schemas["FileError"]["description"]
     failed = schemas["Series"]["properties"]["summary"]["properties"]["failed"]["description"]
     assert failed == f"slices that could not be read ({UNREADABLE}, as the page and the CLI count them)"
