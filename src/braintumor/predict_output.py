@@ -9,11 +9,9 @@ import contextlib
 import csv
 import json
 import os
-import signal
 import sys
-import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -24,6 +22,8 @@ from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, ut
 from .image_files import is_special_file
 from .predictor import Classifier, ModelError, probability_text
 from .series import csv_columns, csv_row, printable, record_name
+from .stop_signals import STOP_SIGNALS as STOP_SIGNALS  # where callers import these from
+from .stop_signals import signals_held as signals_held
 from .volume_io import Slice
 from .wording import LOWER_CONFIDENCE
 
@@ -31,24 +31,6 @@ if TYPE_CHECKING:
     from .heatmap import Explanation
 
 FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
-#: What stops a run: Ctrl-C, SIGTERM and SIGHUP (braintumor.cli_run raises the last two where the program is).
-STOP_SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None)
-
-
-@contextmanager
-def signals_held(signals: Iterable[int] = STOP_SIGNALS) -> Iterator[None]:
-    """``signals`` held (blocked) inside and delivered on the way out, so that what is done inside is done whole. On the
-    main thread only (Python runs its signal handlers nowhere else) and where the platform can block them."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
-
-
 def output_format(fmt: str | None, output: str | None) -> str:
     """``--format`` when given, else what ``-o``'s extension names, else the table.
 

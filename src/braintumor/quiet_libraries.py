@@ -32,13 +32,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import sys
 import threading
 import warnings
 from collections.abc import Iterator
 
 from PIL import Image
+
+from .stop_signals import signals_held
 
 #: The loggers of Pillow's modules that log while opening or decoding the formats we read (one ``getLogger(__name__)``
 #: each; a filter on the "PIL" logger alone would not see its children's records).
@@ -165,24 +166,6 @@ def own_stderr(allowed: bool = True) -> Iterator[None]:
         set_own_stderr(before)
 
 
-#: Ctrl-C, SIGTERM and SIGHUP: the CLI raises where the program is on each (braintumor.cli_run).
-_STOP_SIGNALS = {s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None}
-
-
-@contextlib.contextmanager
-def _signals_blocked() -> Iterator[None]:
-    """No stop signal's handler runs inside (Ctrl-C's KeyboardInterrupt between two steps left fd 2 at the null device
-    for the rest of the run, and the "interrupted" line with it); they run on the way out."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
-
-
 def _point_fd2_away() -> bool:
     """fd 2 at the null device (the first thread in; the others count), or False where it cannot be (closed)."""
     with _fd2.lock:
@@ -221,10 +204,10 @@ def quiet_decoders() -> Iterator[None]:
         if _fd2.allowed:
             with contextlib.suppress(Exception):  # what Python buffered goes where it was meant to
                 sys.stderr.flush()
-            with _signals_blocked():
+            with signals_held():  # Ctrl-C's KeyboardInterrupt between two steps left fd 2 away
                 away = _point_fd2_away()
         yield
     finally:
         if away:
-            with _signals_blocked():
+            with signals_held():  # Ctrl-C's KeyboardInterrupt between two steps left fd 2 away
                 _put_fd2_back()
