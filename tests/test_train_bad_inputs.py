@@ -68,15 +68,14 @@ def _copy_run(run, dest):
     return dest
 
 
-@pytest.mark.parametrize("text", ["{bad", "[1, 2]"])
-@pytest.mark.parametrize("command", ["export", "calibrate", "quantize", "orientation"])
-def test_a_runs_broken_config_json_is_one_error_line(command, text, tiny_run, tiny_model, tmp_path, capsys):
-    """A config.json cut short or edited by hand was a JSONDecodeError (or AttributeError) traceback in every command
-    that reads a run folder; the model file given stays as it was and no output is written."""
+def _command_on_edited_run(command, config_text, tiny_run, tiny_model, tmp_path, capsys):
+    """Run ``command`` (export, calibrate, quantize, orientation) on a copy of ``tiny_run`` whose config.json holds
+    ``config_text`` (a function of the old text): (exit code, its one error line, run folder, output, model file, the
+    model's bytes before)."""
     import shutil
 
     run = _copy_run(tiny_run, tmp_path / "run")
-    (run / "config.json").write_text(text)
+    (run / "config.json").write_text(config_text((run / "config.json").read_text()))
     model = shutil.copy(tiny_model, tmp_path / "model.onnx")
     before = model.read_bytes()
     out = tmp_path / "out.onnx"
@@ -85,7 +84,16 @@ def test_a_runs_broken_config_json_is_one_error_line(command, text, tiny_run, ti
             "quantize": ["quantize", str(model), "--run", str(run), "--out", str(out)],
             "orientation": ["orientation", str(model), "--run", str(run), "--epochs", "1"]}[command]
     rc, _, err = run_cli(args, capsys)
-    line = _one_error(err)
+    return rc, _one_error(err), run, out, model, before
+
+
+@pytest.mark.parametrize("text", ["{bad", "[1, 2]"])
+@pytest.mark.parametrize("command", ["export", "calibrate", "quantize", "orientation"])
+def test_a_runs_broken_config_json_is_one_error_line(command, text, tiny_run, tiny_model, tmp_path, capsys):
+    """A config.json cut short or edited by hand was a JSONDecodeError (or AttributeError) traceback in every command
+    that reads a run folder; the model file given stays as it was and no output is written."""
+    rc, line, run, out, model, before = _command_on_edited_run(command, lambda _: text, tiny_run, tiny_model,
+                                                               tmp_path, capsys)
     assert rc == 2 and line.startswith(f"error: cannot read {run / 'config.json'}: "), line
     assert line.endswith("it is written by 'braintumor train'"), line
     assert not out.exists() and model.read_bytes() == before

@@ -47,22 +47,12 @@ def test_a_runs_config_json_setting_train_refuses_is_one_error_line(command, edi
     not exist) went without a word into an exported model's metadata, and into calibrate's augmented copies (erase 5:
     every copy erased), exit code 0; it is refused with train's own bounds, named as config.json names it."""
     import json
-    import shutil
 
-    from test_train_bad_inputs import _copy_run
+    from test_train_bad_inputs import _command_on_edited_run
 
-    run = _copy_run(tiny_run, tmp_path / "run")
-    config = json.loads((run / "config.json").read_text())
-    (run / "config.json").write_text(json.dumps({**config, **edit}))
-    model = shutil.copy(tiny_model, tmp_path / "model.onnx")
-    before = model.read_bytes()
-    out = tmp_path / "out.onnx"
-    args = {"export": ["export", str(run), "--out", str(out)],
-            "calibrate": ["calibrate", str(model), "--run", str(run)],
-            "quantize": ["quantize", str(model), "--run", str(run), "--out", str(out)],
-            "orientation": ["orientation", str(model), "--run", str(run), "--epochs", "1"]}[command]
-    rc, _, err = run_cli(args, capsys)
-    assert rc == 2 and _one_error(err) == f"error: cannot read {run / 'config.json'}: its {said}; 'braintumor " \
+    rc, line, run, out, model, before = _command_on_edited_run(
+        command, lambda text: json.dumps({**json.loads(text), **edit}), tiny_run, tiny_model, tmp_path, capsys)
+    assert rc == 2 and line == f"error: cannot read {run / 'config.json'}: its {said}; 'braintumor " \
                                           "train' writes no such value"
     assert not out.exists() and model.read_bytes() == before
 
@@ -92,21 +82,12 @@ def test_a_runs_config_json_setting_of_the_wrong_type_is_one_error_line(command,
     """A hand-edited value of the wrong type was checked on train --resume only: export stored it in the model's
     metadata, calibrate and quantize went on with it, all three without a word (exit code 0)."""
     import json
-    import shutil
 
-    from test_train_bad_inputs import _copy_run
+    from test_train_bad_inputs import _command_on_edited_run
 
-    run = _copy_run(tiny_run, tmp_path / "run")
-    config = json.loads((run / "config.json").read_text())
-    (run / "config.json").write_text(json.dumps({**config, **edit}))
-    model = shutil.copy(tiny_model, tmp_path / "model.onnx")
-    before = model.read_bytes()
-    out = tmp_path / "out.onnx"
-    args = {"export": ["export", str(run), "--out", str(out)],
-            "calibrate": ["calibrate", str(model), "--run", str(run)],
-            "quantize": ["quantize", str(model), "--run", str(run), "--out", str(out)]}[command]
-    rc, _, err = run_cli(args, capsys)
-    assert rc == 2 and _one_error(err) == f"error: cannot read {run / 'config.json'}: it has {said}, not a value " \
+    rc, line, run, out, model, before = _command_on_edited_run(
+        command, lambda text: json.dumps({**json.loads(text), **edit}), tiny_run, tiny_model, tmp_path, capsys)
+    assert rc == 2 and line == f"error: cannot read {run / 'config.json'}: it has {said}, not a value " \
                                           "'braintumor train' writes"
     assert not out.exists() and model.read_bytes() == before
 
