@@ -24,3 +24,35 @@ def test_the_done_line_counts_the_answers_with_lower_confidence_as_the_cli_does(
     sync_api.expect(page.locator(".card-review:visible")).to_have_count(1)
     assert problems == []
     page.close()
+
+
+def test_the_analysing_line_says_images_and_scans_as_what_they_are(server, chromium, test_images, tmp_path):
+    """"Analysing 4 images…" was said of an image, a DICOM zip, a NIfTI volume and a DICOM named IM0001: every file
+    given was "an image". The line says what was given in the words of the page's hint ("images or scans"), a file
+    of no telling name a file; a dropped folder's DICOM files (one request) are one scan."""
+    from test_browser_errors import os_drop
+
+    given = [test_images["glioma"][0]]
+    for name in ("study.zip", "head.nii.gz", "IM0001"):
+        given.append(tmp_path / name)
+        given[-1].write_bytes(b"held: never read")
+    folder = tmp_path / "series"
+    folder.mkdir()
+    for k in range(2):
+        (folder / f"slice{k}.dcm").write_bytes(b"held: never read")
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.route("**/api/v1/predict*", lambda route: route.abort("connectionrefused"))
+    status = page.locator("#page-status")
+    page.evaluate("""() => { const set = Object.getOwnPropertyDescriptor(Node.prototype, "textContent").set;
+        window.said = []; const el = document.getElementById("page-status");
+        Object.defineProperty(el, "textContent", { set(v) { window.said.push(v); set.call(this, v); } }); }""")
+    page.set_input_files("#file-input", [str(p) for p in given])
+    sync_api.expect(status).to_contain_text("Done:", timeout=20_000)
+    os_drop(page, [str(folder), str(test_images["glioma"][1])])
+    sync_api.expect(status).to_contain_text("Done:", timeout=20_000)
+    sync_api.expect(page.locator("#results > .card")).to_have_count(6)
+    said = [s for s in page.evaluate("window.said") if s.startswith("Analysing")]
+    assert said == ["Analysing 1 image, 2 scans and 1 other file…", "Analysing 1 image and 1 scan…"]
+    assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p and "ERR_ACCESS_DENIED" not in p] == []
+    page.close()

@@ -91,6 +91,16 @@
     return card;
   }
 
+  // What the run's files are, in the page's words ("2 images and 1 scan"; a DICOM zip was "3 images"), but those of a
+  // folder's DICOM files sent again a step down (their parts are counted). "Other files" are of no telling name.
+  function analysed(jobs) {
+    const n = { image: 0, scan: 0, file: 0 };
+    jobs.forEach(function (job) { if (!job.resent) n[job.kind] += 1; });
+    return text.joined(["image", "scan", "file"].filter(function (k) { return n[k]; }).map(function (k) {
+      return text.counted(n[k], k === "file" && (n.image || n.scan) ? "other file" : k);
+    }));
+  }
+
   // Files, or {file, path} from a dropped folder (folders.js) with its notes on the files left out and what to say
   // when it held none; the notes stay under the status line for the run.
   function handleFiles(form, files, notes, none) {
@@ -108,11 +118,12 @@
       return;
     }
     const jobs = list.map(function (item) {
-      if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path) };  // a series
+      if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path), kind: "scan" };
       const file = item.file || item, path = item.path;
       const name = path || file.name || "pasted image " + (unnamed += 1);
       const folder = path && path.endsWith("/" + file.name) ? path.slice(0, -file.name.length) : "";
-      return { file: file, name: name, folder: folder, card: namedCard(name) };
+      const kind = item.dicom ? "scan" : folders.kindOf(file);  // a folder's DICOM file is one by its bytes
+      return { file: file, name: name, folder: folder, card: namedCard(name), kind: kind };
     });
     // Newest first on the page, but in the order they were given within one batch.
     jobs.slice().reverse().forEach(function (job) { results.prepend(job.card); });
@@ -120,8 +131,7 @@
     const current = run;
     current.jobs.push.apply(current.jobs, jobs);
     revisit.remember(given += jobs.length);
-    setStatus(pageStatus, "Analysing " + current.jobs.length + (current.jobs.length === 1 ? " image…" : " images…"),
-      false);
+    setStatus(pageStatus, "Analysing " + analysed(current.jobs) + "…", false);
     // Once the server has left one file unanswered, the run's files not yet sent are not sent: 32 files would
     // otherwise wait out the limit two at a time (half an hour). Those in flight get their own answer or limit.
     const NOT_SENT = "not sent: the server did not answer an earlier file of this batch; try again later";

@@ -27,7 +27,15 @@ window.braintumorFolders = (function () {
   // Never data, as image_files.is_hidden_name: .DS_Store, a Mac's ._scan.dcm, __MACOSX, Windows' thumbnail caches.
   function hidden(name) { return name.charAt(0) === "." || SYSTEM.indexOf(name.toLowerCase()) >= 0; }
 
-  function count(n, one, many) { return n + " " + (n === 1 ? one : many || one + "s"); }
+  const count = window.braintumorText.counted, joined = window.braintumorText.joined;  // text.js, loaded first
+
+  // What a file given to the page is called in its "Analysing…" line, in the words of its hint ("images or scans"):
+  // an image by its ending (or its type: a pasted one may have no name), a scan by a DICOM, NIfTI or zip ending (the
+  // server reads DICOM series and NIfTI volumes in a zip); one of no telling name (a DICOM named IM0001) a file.
+  function kindOf(file) {
+    return /\.(dcm|dicom|nii|nii\.gz|zip)$/i.test(file.name) ? "scan"
+      : TAKEN.test(file.name) || (!file.name && /^image\//.test(file.type)) ? "image" : "file";
+  }
 
   // The drop's entries and files, read while the drop event lasts (its items are unreadable after it).
   function dropped(dataTransfer) {
@@ -275,12 +283,12 @@ window.braintumorFolders = (function () {
     // a drop of GIFs only says so, as folder_notes.only_other_formats (a note on any other kind: said as ever)
     const counts = kinds.map(function (format) { return count(other[format].length, format + " file"); });
     const only = kinds.length && !Object.keys(passed).some(function (k) { return passed[k].length; }) ? "Only " +
-      counts.slice(0, -1).join(", ") + (counts.length > 1 ? " and " : "") + counts[counts.length - 1] +
-      " in the dropped folder, " + words[kinds.length > 1 ? 2 : other[kinds[0]].length > 1 ? 1 : 0] + "." : null;
+      joined(counts) + " in the dropped folder, " + words[kinds.length > 1 ? 2 : other[kinds[0]].length > 1 ? 1 : 0] +
+      "." : null;
     return { items: taken, notes: notes, none: items.length ? null : only  // wording.NOTHING_FOUND, INPUT_KINDS: the
       || "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };  // CLI's
   }
 
   return { dropped: dropped, hasFolder: hasFolder, walk: walk, stepDown: stepDown, isDicomHead: isDicomHead,
-    leftOutAs: leftOutAs, MAX_TAKEN: MAX_TAKEN };
+    leftOutAs: leftOutAs, kindOf: kindOf, MAX_TAKEN: MAX_TAKEN };
 })();

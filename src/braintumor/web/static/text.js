@@ -1,6 +1,7 @@
 // What the page writes as the server and the CLI write it, one mirror each: probabilities (predictor.probability_text),
-// names and messages (series.printable) and CSV rows (series.csv_row). Loaded before series.js and app.js, which
-// take them from window.braintumorText; no framework, nothing loaded from elsewhere.
+// names and messages (series.printable), counts (wording.counted) and CSV rows (series.csv_row). Loaded before
+// series.js, folders.js and app.js, which take them from window.braintumorText; no framework, nothing loaded from
+// elsewhere.
 "use strict";
 
 window.braintumorText = (function () {
@@ -24,6 +25,14 @@ window.braintumorText = (function () {
       return code < 0x100 ? "\\x" + hex.padStart(2, "0") : code < 0x10000 ? "\\u" + hex.padStart(4, "0")
         : "\\U" + hex.padStart(8, "0");
     });
+  }
+
+  // As wording.counted: n with its noun in the number it takes ("1 file", "2 files"), never "file(s)".
+  function counted(n, noun, plural) { return n + " " + (n === 1 ? noun : plural || noun + "s"); }
+
+  // "a", "a and b", "a, b and c": counts said together ("2 images and 1 scan").
+  function joined(parts) {
+    return parts.slice(0, -1).join(", ") + (parts.length > 1 ? " and " : "") + parts[parts.length - 1];
   }
 
   // One CSV cell as Python's csv module writes series.csv_row's values (quoted only when needed).
@@ -54,5 +63,5 @@ window.braintumorText = (function () {
     }).join(",");
   }
 
-  return { percent: percent, printable: printable, csvRow: csvRow };
+  return { percent: percent, printable: printable, counted: counted, joined: joined, csvRow: csvRow };
 })();
