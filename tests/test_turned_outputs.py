@@ -15,12 +15,12 @@ from PIL import Image
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
-from braintumor.orientation import QUARTER_TURN, turn_reasons
-from braintumor.prediction import OOD_MESSAGE
+from braintumor.orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
+from braintumor.prediction import OOD_MESSAGE, refusal_reason
 from braintumor.web.pages import TURN_ADVICE
 
 shipped = pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's orientation check")
-#: The shipped check's reason for a slice on its side (after OOD_MESSAGE).
+#: The shipped check's reason for a slice on its side, alone: it is no refusal for being unlike brain MRI.
 REASON = f"it looks {QUARTER_TURN}; {TURN_ADVICE}"
 
 
@@ -30,6 +30,16 @@ def test_the_page_knows_every_turn_reason_by_its_advice():
     logits = np.array([[0.0, 9.0, 0.0, 0.0], [0.0, 0.0, 9.0, 0.0], [0.0, 0.0, 0.0, 9.0]])
     reasons = turn_reasons(logits, 0.5, 0.5)
     assert len(reasons) == 3 and all(r is not None and r.endswith(TURN_ADVICE) for r in reasons), reasons
+
+
+def test_a_turn_is_said_alone_and_every_other_refusal_after_the_ood_message():
+    """A slice on its side is a brain MRI to rotate, not one unlike them: its reason read "unlike the brain MRI
+    slices the model was trained on: it looks turned 90 degrees, on its side; ..." in the JSON, the CLI and the page.
+    A layout unlike every slice's, upright or turned (NOT_ON_ITS_SIDE), is no turn: said as a distance is."""
+    upside_down = turn_reasons(np.array([[0.0, 0.0, 9.0, 0.0]]), 0.5, 0.5)[0]
+    assert refusal_reason(REASON) == REASON and refusal_reason(upside_down) == upside_down
+    assert refusal_reason("colour image") == f"{OOD_MESSAGE}: colour image"
+    assert refusal_reason(NOT_ON_ITS_SIDE) == f"{OOD_MESSAGE}: {NOT_ON_ITS_SIDE}"
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +83,7 @@ def test_the_json_api_refuses_a_slice_on_its_side_and_names_the_turn(on_its_side
     assert r.status_code == 200
     (rec,) = r.get_json()["results"]
     assert rec["ood"] is True and rec["label"] is None and rec["confidence"] is None, rec
-    assert rec["reason"] == f"{OOD_MESSAGE}: {REASON}"
+    assert rec["reason"] == REASON  # it was "unlike the brain MRI slices the model was trained on: " + REASON
     assert "heatmap_png_base64" not in rec  # nothing to explain: no class
 
 
@@ -86,12 +96,12 @@ def test_the_cli_shows_the_whole_reason_in_the_table_and_the_jsonl_record(on_its
     rc, out, err = predict([on_its_side, deep], capsys)
     rows = out.splitlines()[1:]
     assert rc == 0 and len(rows) == 2 and "..." in rows[1]  # the path cut in the middle
-    assert all(row.endswith(f"  not classified: {OOD_MESSAGE}: {REASON}") for row in rows), rows
+    assert all(row.endswith(f"  not classified: {REASON}") for row in rows), rows
     assert "0 classified, 0 of them with lower confidence (under 99.0%), " in err
     assert "(on their side: rotate and resend)" in err
     rc, out, _ = predict([on_its_side, "--format", "jsonl"], capsys)
     (rec,) = [json.loads(line) for line in out.splitlines()]
-    assert rec["ood"] is True and rec["label"] is None and rec["reason"] == f"{OOD_MESSAGE}: {REASON}"
+    assert rec["ood"] is True and rec["label"] is None and rec["reason"] == REASON
 
 
 @shipped
@@ -99,7 +109,7 @@ def test_a_dicom_series_on_its_side_counts_its_slices_as_refused(series_on_its_s
     rc, out, _ = predict([series_on_its_side, "--format", "jsonl", "--summary"], capsys)
     *slices, last = [json.loads(line) for line in out.splitlines()]
     assert rc == 0 and len(slices) == 4 and all(r["ood"] and r["label"] is None for r in slices)
-    assert [r for r in slices if r["reason"] == f"{OOD_MESSAGE}: {REASON}"]  # the turn named (others: the distance)
+    assert [r for r in slices if r["reason"] == REASON]  # the turn named (others: the distance)
     s = last["summary"]
     assert (s["slices"], s["classified"], s["refused"], s["failed"]) == (4, 0, 4, 0) and s["most_suspicious"] == []
     # those on their side counted apart (the summary said "4 refused (unlike brain MRI)"): a part of "refused"
@@ -107,7 +117,7 @@ def test_a_dicom_series_on_its_side_counts_its_slices_as_refused(series_on_its_s
     assert s["refused_turned"] == side >= 1 and list(s)[:5] == ["kind", "slices", "classified", "refused",
                                                                  "refused_turned"]
     rc, out, err = predict([series_on_its_side], capsys)
-    assert rc == 0 and f"not classified: {OOD_MESSAGE}: {REASON}" in out
+    assert rc == 0 and f"not classified: {REASON}" in out
     line = next(x for x in err.splitlines() if "4 slices, 0 classified" in x)
     unlike = f"; {4 - side} not classified (unlike brain MRI)" if side < 4 else ""
     assert line.endswith(f"Pituitary tumour 0{unlike}; {side} not classified (on {'its' if side == 1 else 'their'} "

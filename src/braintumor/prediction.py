@@ -12,11 +12,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .orientation import TURN_ADVICE
 from .wording import LOWER_CONFIDENCE, review_below_text
 
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
 #: a brain MRI": real MRI slices unlike the training ones (and CT slices filed as MRI) are refused too.
 OOD_MESSAGE = "unlike the brain MRI slices the model was trained on"  # true of a photo and of an odd MRI slice alike
+
+
+def refusal_reason(why: str) -> str:
+    """A refusal's ``reason``: :data:`OOD_MESSAGE` and why, but a turn alone ("it looks turned 90 degrees, on its
+    side; rotate it upright and send it again", :func:`braintumor.orientation.turn_reasons`): a slice on its side is
+    a brain MRI to rotate, not one unlike them, and its card, CLI row and JSON began "unlike the brain MRI slices the
+    model was trained on: it looks turned"."""
+    return why if why.endswith(TURN_ADVICE) else f"{OOD_MESSAGE}: {why}"
+
+
 #: Said wherever an answer is shown to a person: on every web page, with the model card, after the CLI's table. What
 #: the README's and the model card's disclaimers exclude, triage among them (a list of the most suspicious slices
 #: invites it). Its words before the first ": " are the page's bold lead.

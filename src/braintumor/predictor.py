@@ -25,7 +25,7 @@ from .model_loading import load_classifier
 from .ood import OODDetector
 from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
 from .orientation import OUTPUT as ORIENTATION
-from .prediction import OOD_MESSAGE, REVIEW_BELOW, Prediction, softmax
+from .prediction import REVIEW_BELOW, Prediction, refusal_reason, softmax
 from .prediction import probability_text as probability_text  # where callers import it from
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
@@ -148,7 +148,7 @@ class Classifier:
         if reason is not None:
             if score is not None and score <= 1.0 < ood_score:  # refused above the threshold: never shown as 1.0
                 score = 1.0001
-            return Prediction(None, None, rounded, ood=True, ood_score=score, reason=f"{OOD_MESSAGE}: {reason}")
+            return Prediction(None, None, rounded, ood=True, ood_score=score, reason=refusal_reason(reason))
         confidence = round(values[k], 6)
         return Prediction(self.classes[k], confidence, rounded, ood=False, ood_score=score,
                           review=confidence < REVIEW_BELOW)
