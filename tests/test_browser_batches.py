@@ -88,8 +88,8 @@ def test_an_answer_the_page_cannot_draw_does_not_stall_the_page(server, chromium
                                                                  body=odd))
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
     status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text("Done: 0 classified, 1 not analysed: the server failed or could not be "
-                                         "reached (see below).", timeout=20_000)  # not the file's fault
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 not analysed: this page could not show the "
+                                         "server's answer (see below).", timeout=20_000)  # not the file's fault
     card = page.locator("#results > .card").first
     sync_api.expect(card).to_have_attribute("data-state", "error")
     sync_api.expect(card.locator(".card-status-text")).to_contain_text("this page could not show the server's answer")

@@ -55,8 +55,8 @@ def test_a_server_that_is_gone_or_failing_is_not_blamed_on_the_files(server, chr
     page.route("**/api/v1/predict*", lambda route: next(answers)(route))
     page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])
     status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text("Done: 0 classified, 1 unreadable, 2 not analysed: the server failed "
-                                         "or could not be reached (see below).", timeout=20_000)
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 unreadable, 2 not analysed, each for the reason on "
+                                         "its card (see below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status is-error")
     said = sorted(page.locator("#results .card .card-status-text").all_inner_texts())
     limit = page.locator("#upload-form").get_attribute("data-max-mb")
@@ -108,15 +108,15 @@ def test_a_server_that_never_answers_is_given_up_on(server, chromium, test_image
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
     status, card = page.locator("#page-status"), page.locator("#results .card").first
     sync_api.expect(card.locator(".card-status-text")).to_have_text("Analysing…")
-    sync_api.expect(status).to_have_text("Done: 0 classified, 1 not analysed: the server failed or could not be "
-                                         "reached (see below).", timeout=10_000)
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 not analysed: the server stopped answering (see "
+                                         "below).", timeout=10_000)
     assert len(held) == 1
     sync_api.expect(card).to_have_attribute("data-state", "error")
     sync_api.expect(card.locator(".card-status-text")).to_have_text(
         "the server did not answer within 1 s (it may be overloaded, or the connection stalled); try again later")
     page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])  # two at a time: the third
-    sync_api.expect(status).to_have_text("Done: 0 classified, 3 not analysed: the server failed or could not be "
-                                         "reached (see below).", timeout=10_000)  # waits for neither of them
+    sync_api.expect(status).to_have_text("Done: 0 classified, 3 not analysed: the server stopped answering (see "
+                                         "below).", timeout=10_000)  # waits for neither of them
     assert len(held) == 3
     assert page.locator("#results .card").nth(2).locator(".card-status-text").inner_text() == (
         "not sent: the server did not answer an earlier file of this batch; try again later")
@@ -167,8 +167,8 @@ def test_a_busy_server_or_a_slow_upload_is_not_counted_as_unreadable_files(serve
     page.route("**/api/v1/predict*", lambda route: next(answers)(route))
     page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])
     status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text("Done: 0 classified, 3 not analysed: the server failed or could not be "
-                                         "reached (see below).", timeout=20_000)
+    sync_api.expect(status).to_have_text("Done: 0 classified, 3 not analysed, each for the reason on its card (see "
+                                         "below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status is-error")
     said = page.locator("#results .card .card-status-text").all_inner_texts()
     assert said == ["the server answered HTTP 429: it is turning requests away for now (too many at once); try "
@@ -184,7 +184,7 @@ def test_a_proxys_sign_in_page_is_not_counted_as_unreadable_files(server, chromi
     """Behind a signing-in proxy (docs/DEPLOY.md: the proxy does the authentication) whose session has ended, the API's
     request gets a 401, or is redirected to a sign-in page answered 200: the cards said "the server answered HTTP
     401" and "the server answered HTTP 200", counted as unreadable files. Neither is the file's: not analysed, with
-    what to do."""
+    what to do, which the Done line says too (it said "the server failed or could not be reached")."""
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
     answers = iter([lambda route: route.fulfill(status=401, content_type="text/html", body="<h1>Sign in</h1>"),
@@ -192,12 +192,31 @@ def test_a_proxys_sign_in_page_is_not_counted_as_unreadable_files(server, chromi
     page.route("**/api/v1/predict*", lambda route: next(answers)(route))
     page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:2]])
     status = page.locator("#page-status")
-    sync_api.expect(status).to_have_text("Done: 0 classified, 2 not analysed: the server failed or could not be "
-                                         "reached (see below).", timeout=20_000)
+    sync_api.expect(status).to_have_text("Done: 0 classified, 2 not analysed: the server may ask to sign in; "
+                                         "reload the page (see below).", timeout=20_000)
     said = page.locator("#results .card .card-status-text").all_inner_texts()
     assert said == ["the server answered HTTP 401: it asks to sign in (a session may have ended); reload the page, "
                     "sign in if asked, and try again",
                     "the server's answer was not the classifier's (a proxy's sign-in or error page?); reload the "
                     "page, sign in if asked, and try again"]
     assert [p for p in problems if "status of 401" not in p] == []
+    page.close()
+
+
+def test_the_done_line_says_why_files_were_not_analysed_as_their_cards_do(server, chromium, test_images):
+    """A proxy's 429 for every file: the cards said the server was turning requests away for now, the Done line that
+    "the server failed or could not be reached", which it had not. It says the reason the files share, and where
+    they do not, that each card gives its own."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    busy = {"status": 429, "content_type": "text/html", "body": "<h1>429</h1>"}
+    page.route("**/api/v1/predict*", lambda route: route.fulfill(**busy))
+    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:2]])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Done: 0 classified, 2 not analysed: the server is turning requests away for "
+                                         "now (see below).", timeout=20_000)
+    sync_api.expect(status).to_have_class("page-status is-error")
+    assert page.locator("#results .card .card-status-text").all_inner_texts() == [
+        "the server answered HTTP 429: it is turning requests away for now (too many at once); try again later"] * 2
+    assert [p for p in problems if "status of 429" not in p] == []
     page.close()

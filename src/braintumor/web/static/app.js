@@ -53,12 +53,12 @@
   // refuses in one request (a study past its pixels) are sent again a step down, joining the run (handleFiles): each
   // sub-folder's together (folders.stepDown), and a sub-folder's refused in turn file by file. A study was sent file
   // by file at once, said to be "one series".
-  const classify = window.braintumorSend({ fillCard: fillCard, showSeries: showSeries, resend: function (form, job) {
+  const send = window.braintumorSend({ fillCard: fillCard, showSeries: showSeries, resend: function (form, job) {
     const parts = folders.stepDown(job.files);
     handleFiles(form, parts || job.files, ["The " + job.files.length + " DICOM files in " + job.name + " could not " +
       "be analysed in one request (" + job.refused + "): " + (parts ? "those of each folder are sent together (a " +
       "series split over folders is shown in parts)." : "each is classified on its own.")]);
-  } }).classify;
+  } }), classify = send.classify;
 
   // What one request takes (the server's limits, from the page), less room for the multipart framing around a zip.
   // And the endings a folder walk never opens, and why the files it passes over were not read (the CLI's:
@@ -141,7 +141,7 @@
         if (current.silent) {
           const rec = { path: job.name, error: NOT_SENT };
           job.records = [rec];
-          job.failed = true;
+          job.failed = send.STOPPED;
           fillCard(job.card, rec);
           continue;
         }
@@ -151,7 +151,7 @@
           const rec = { path: job.name, error: "this page could not show the server's answer (" + err +
             "); reload the page and try again" };
           job.records = [rec];
-          job.failed = true;
+          job.failed = "this page could not show the server's answer";
           fillCard(job.card, rec);
         }
         current.silent = current.silent || Boolean(job.timedOut);
@@ -177,7 +177,7 @@
     // rotate and send again, which "unlike brain MRI" was not
     const advice = form.dataset.turnAdvice;
     const onSide = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
-    const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, failed: 0 };
+    const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, failed: 0 }, whys = new Set();
     // a request's series each counted (a dropped study's T1 and FLAIR, in one zip, are two scans, as they were when
     // each sub-folder was its own request), and a zip's volumes (n.zip:v.nii, n.zip:w.nii: counted as one)
     const scans = [];
@@ -198,6 +198,7 @@
         (one.ood ? "ood" : (recs.length === 1 || answered ? "ok" :
           (recs.some(function (r) { return r.ood; }) ? "ood" : "error")));
       tally[outcome === "ood" && recs.some(onSide) ? "turned" : outcome] += 1;
+      if (job.failed) whys.add(job.failed);  // why the server did not analyse it (send.js)
       // as the CLI's last line counts it: a classified file (a scan: any of its slices) with lower confidence
       if (outcome === "ok" && recs.some(function (r) { return r.review && !r.ood && !r.error; })) tally.review += 1;
     });
@@ -209,7 +210,10 @@
       (tally.turned ? ", " + tally.turned + " not classified (on " + (tally.turned === 1 ? "its" : "their") +
         " side: rotate and resend)" : "") +
       (tally.error ? ", " + tally.error + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's last line
-      (tally.failed ? ", " + tally.failed + " not analysed: the server failed or could not be reached" : "") +
+      // why, where they share it; else each card's reason (it said "the server failed or could not be reached" of a
+      // 429 or a 401, under cards saying to wait or to sign in)
+      (tally.failed ? ", " + tally.failed + " not analysed" + (whys.size === 1 ? ": " + Array.from(whys)[0]
+        : ", each for the reason on its card") : "") +
       " (see below).", tally.failed > 0);
   }
 

@@ -70,6 +70,18 @@ window.braintumorSend = function (helpers) {
       503: ": it is unavailable for now (overloaded, starting or being updated); " + again }[response.status] || "";
   }
 
+  // Why a file the server did not analyse was not, in a few words for the Done line (app.js), which says them where
+  // all such files share them: it said "the server failed or could not be reached" of a 429 or a 401, under cards
+  // that gave the reason. "" where the answer is about the file itself. The card says it in full (statusWords).
+  const STOPPED = "the server stopped answering", SIGNED_OUT = "the server may ask to sign in; reload the page";
+  function notAnalysed(response, foreign) {
+    if (!response) return "the server could not be reached";
+    if (foreign) return SIGNED_OUT;
+    return { 401: SIGNED_OUT, 403: SIGNED_OUT, 408: "the upload was too slow",
+      429: "the server is turning requests away for now", 503: "the server is unavailable for now" }[response.status] ||
+      (response.status >= 500 ? "the server failed" : "");
+  }
+
   async function classify(form, job) {
     job.records = [];
     if (job.files) {
@@ -123,7 +135,8 @@ window.braintumorSend = function (helpers) {
       return;
     }
     if (timedOut) {  // not the file's fault: counted with the server's failures, and said as such
-      job.failed = job.timedOut = true;
+      job.failed = STOPPED;
+      job.timedOut = true;
       const rec = { path: name, error: "the server did not answer within " + Math.max(1, Math.round(limit / 1000)) +
         " s (it may be overloaded, or the connection stalled); try again later" };
       keep(job, rec);
@@ -137,8 +150,7 @@ window.braintumorSend = function (helpers) {
     // no answer about the file itself: the connection or the server failed, was too busy (429), asked to sign in
     // (401, 403), had the upload arrive too slowly (408, the server's own on a slow network) or was not the API: not
     // the file's fault. Those were "unreadable".
-    job.failed = !unread && (!response || foreign || response.status >= 500 ||
-      [401, 403, 408, 429].indexOf(response.status) >= 0);
+    job.failed = !unread && notAnalysed(response, foreign);
     const rec = { path: name, error: unread ? UNREADABLE
       : !response ? "could not reach the server; check the connection and try again"
       : foreign ? "the server's answer was not the classifier's (a proxy's sign-in or error page?); " + SIGN_IN
@@ -147,5 +159,5 @@ window.braintumorSend = function (helpers) {
     fillCard(card, rec);
   }
 
-  return { classify: classify };
+  return { classify: classify, STOPPED: STOPPED };
 };
