@@ -175,7 +175,9 @@ def test_the_results_download_as_the_cli_csv(server, browser, test_images, tmp_p
     fake.write_text("not an image")
     formula = tmp_path / "=HYPERLINK(1).jpg"  # a spreadsheet must not take the name for a formula
     formula.write_bytes(test_images["glioma"][1].read_bytes())
-    files = [test_images["glioma"][0], test_images["meningioma"][1], fake, formula]
+    photo = tmp_path / "photo.png"  # colour noise: refused, its class columns blank as its label
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(photo)
+    files = [test_images["glioma"][0], test_images["meningioma"][1], fake, formula, photo]
     page.set_input_files("#file-input", [str(f) for f in files])
     sync_api.expect(page.locator("#downloads")).to_be_visible(timeout=30_000)
     with page.expect_download() as info:
@@ -198,7 +200,9 @@ def test_the_results_download_as_the_cli_csv(server, browser, test_images, tmp_p
         return out
 
     assert [cells(r) for r in got] == [cells([str(c) for c in r]) for r in want]
-    assert got[-1][0] == "'=HYPERLINK(1).jpg"
+    refused = dict(zip(got[0], got[-1], strict=True))
+    assert refused["ood"] == "True" and [refused[c] for c in ("label", "confidence", *clf.classes)] == [""] * 6
+    assert got[-2][0] == "'=HYPERLINK(1).jpg"
     assert problems == [] or all("status of 400" in p for p in problems)
     page.close()
 

@@ -80,6 +80,31 @@ def test_the_cli_table_says_not_classified_as_the_page(capsys):
     assert row.endswith(f"  not classified: {OOD_MESSAGE}: colour image") and "refused" not in row
 
 
+def test_a_refused_csv_row_leaves_its_class_columns_empty_as_its_label():
+    """A refused photo's row read 0.9996 under meningioma: a spreadsheet filter on that column (a researcher's
+    "meningioma > 0.9") picked it up among the answers. Its class columns are blank, as its label and confidence;
+    an accepted row keeps its probabilities, and the JSON keeps the refused one's under its "ood": true."""
+    import csv
+    import io
+
+    from braintumor.predict_output import Formatter
+
+    probs = {"glioma": 0.0001, "meningioma": 0.9996, "notumor": 0.0002, "pituitary": 0.0001}
+    refused = {"path": "photo.jpg", "label": None, "confidence": None, "probabilities": probs, "ood": True,
+               "ood_score": 3.2, "review": False, "reason": f"{OOD_MESSAGE}: colour image"}
+    accepted = {**refused, "path": "scan.jpg", "label": "meningioma", "confidence": 0.9996, "ood": False,
+                "ood_score": 0.4, "reason": None}
+    out = io.StringIO()
+    fmt = Formatter("csv", out, tuple(probs))
+    fmt.write(refused)
+    fmt.write(accepted)
+    fmt.close()
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [rows[0][c] for c in ("label", "confidence", *probs)] == [""] * 6 and rows[0]["ood"] == "True"
+    assert [float(rows[1][c]) for c in probs] == list(probs.values())
+    assert refused["probabilities"] == probs  # the record (json, jsonl) keeps them
+
+
 def test_a_turn_is_told_by_the_orientation_checks_constant_whatever_the_words_around_it():
     """series.turned keys on orientation.TURN_ADVICE, the one home of the words a turn's reason ends with."""
     assert turned({"ood": True, "reason": f"{OOD_MESSAGE}: it looks turned 90 degrees; {TURN_ADVICE}"})

@@ -48,9 +48,10 @@ window.braintumorText = (function () {
     return /^[=+\-@\t\r']/.test(text) ? "'" + text : text;
   }
 
-  // The columns come from the server (series.csv_columns); each is filled as series.csv_row fills it.
+  // The columns come from the server (series.csv_columns); each is filled as series.csv_row fills it (a refused
+  // record's class columns blank, as its label).
   function csvRow(rec, columns) {
-    const probs = rec.probabilities || {};
+    const probs = rec.ood ? {} : rec.probabilities || {};
     return columns.map(function (column) {
       switch (column) {
         case "path": return csvCell(csvText(rec.path));
