@@ -20,6 +20,17 @@ def os_drop(page, paths: list[str]) -> None:
     cdp.detach()
 
 
+def sent_with_answers(chromium, server, files: list, answers: list):
+    """The page (1024 x 800, with script) after ``files`` were sent, the API's requests answered by ``answers`` in
+    turn (route handlers); (page, its console problems, its status line)."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    queue = iter(answers)
+    page.route("**/api/v1/predict*", lambda route: next(queue)(route))
+    page.set_input_files("#file-input", [str(f) for f in files])
+    return page, problems, page.locator("#page-status")
+
+
 def test_a_dropped_folder_is_not_called_a_lost_connection(server, chromium, test_images, tmp_path):
     """A folder of DICOM files dropped on the page said "could not reach the server; check the connection". In a
     browser that gives the page no folder entries (webkitGetAsEntry; Chromium's walk: test_browser_folders.py) the
@@ -47,14 +58,10 @@ def test_a_server_that_is_gone_or_failing_is_not_blamed_on_the_files(server, chr
     """With the connection lost (or a proxy's 502 page) the page's summary said "2 could not be read", as if the
     files were bad, and a person would try other files rather than again. A proxy's HTML 413 said only "the server
     answered HTTP 413"."""
-    page, problems = open_page(chromium, server, 1024, 800)
-    sync_api.expect(page.locator("html")).to_have_class("js")
-    answers = iter([lambda route: route.abort("connectionrefused"),
-                    lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>"),
-                    lambda route: route.fulfill(status=413, content_type="text/html", body="<h1>Too large</h1>")])
-    page.route("**/api/v1/predict*", lambda route: next(answers)(route))
-    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])
-    status = page.locator("#page-status")
+    page, problems, status = sent_with_answers(chromium, server, test_images["glioma"][:3], [
+        lambda route: route.abort("connectionrefused"),
+        lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>"),
+        lambda route: route.fulfill(status=413, content_type="text/html", body="<h1>Too large</h1>")])
     sync_api.expect(status).to_have_text("Done: 0 classified, 1 unreadable, 2 not analysed, each for the reason on "
                                          "its card (see below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status is-error")
@@ -157,16 +164,11 @@ def test_a_busy_server_or_a_slow_upload_is_not_counted_as_unreadable_files(serve
     is: counted with them, and said in words, with the wait a Retry-After asks for."""
     from braintumor.web.client_input import SlowUpload
 
-    page, problems = open_page(chromium, server, 1024, 800)
-    sync_api.expect(page.locator("html")).to_have_class("js")
-    answers = iter([
+    page, problems, status = sent_with_answers(chromium, server, test_images["glioma"][:3], [
         lambda route: route.fulfill(status=429, content_type="text/html", body="<h1>429</h1>",
                                     headers={"Retry-After": "30"}),
         lambda route: route.fulfill(status=503, content_type="text/html", body="<h1>503</h1>"),
         lambda route: route.fulfill(status=408, json={"error": SlowUpload(60).description})])
-    page.route("**/api/v1/predict*", lambda route: next(answers)(route))
-    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])
-    status = page.locator("#page-status")
     sync_api.expect(status).to_have_text("Done: 0 classified, 3 not analysed, each for the reason on its card (see "
                                          "below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status is-error")
@@ -185,13 +187,9 @@ def test_a_proxys_sign_in_page_is_not_counted_as_unreadable_files(server, chromi
     request gets a 401, or is redirected to a sign-in page answered 200: the cards said "the server answered HTTP
     401" and "the server answered HTTP 200", counted as unreadable files. Neither is the file's: not analysed, with
     what to do, which the Done line says too (it said "the server failed or could not be reached")."""
-    page, problems = open_page(chromium, server, 1024, 800)
-    sync_api.expect(page.locator("html")).to_have_class("js")
-    answers = iter([lambda route: route.fulfill(status=401, content_type="text/html", body="<h1>Sign in</h1>"),
-                    lambda route: route.fulfill(status=200, content_type="text/html", body="<form>Sign in</form>")])
-    page.route("**/api/v1/predict*", lambda route: next(answers)(route))
-    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:2]])
-    status = page.locator("#page-status")
+    page, problems, status = sent_with_answers(chromium, server, test_images["glioma"][:2], [
+        lambda route: route.fulfill(status=401, content_type="text/html", body="<h1>Sign in</h1>"),
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<form>Sign in</form>")])
     sync_api.expect(status).to_have_text("Done: 0 classified, 2 not analysed: the server may ask to sign in; "
                                          "reload the page (see below).", timeout=20_000)
     said = page.locator("#results .card .card-status-text").all_inner_texts()
