@@ -8,6 +8,8 @@ its own, so a negative width was "image is too large to decode safely", a width 
 
 from __future__ import annotations
 
+from .wording import either
+
 #: The BMP info headers Pillow reads, by size: OS/2 1.x's (12 bytes: unsigned 16-bit sizes), then BITMAPINFOHEADER
 #: to BITMAPV5HEADER (signed 32-bit sizes: a negative height stores rows top-down).
 HEADER_SIZES: tuple[int, ...] = (12, 40, 52, 56, 64, 108, 124)
@@ -46,7 +48,7 @@ def bmp_header_problem(data: bytes) -> str | None:
     if height == 0:
         return f"{damaged} a height of 0 pixels (it must not be 0: negative for rows stored top-down)"
     if bits not in BITS:
-        return f"{damaged} {bits} bits per pixel (a BMP's are {', '.join(map(str, BITS[:-1]))} or {BITS[-1]})"
+        return f"{damaged} {bits} bits per pixel (a BMP's are {either(BITS)})"
     if compression in _EMBEDDED:
         return (f"a BMP holding a {_EMBEDDED[compression]} image (compression {compression}), which this decoder "
                 "does not read: save it as PNG, or as an uncompressed BMP")

@@ -13,10 +13,8 @@ from collections.abc import Collection
 
 from PIL import Image
 
-from .bmp_header import bmp_header_problem
 from .image_frames import gray_samples
-from .image_io import ALLOWED_FORMATS
-from .png_header import png_header_problem
+from .image_io import ALLOWED_FORMATS, image_header_problem
 from .quiet_libraries import quiet_pillow
 from .wording import unread_format_text
 
@@ -48,7 +46,7 @@ def damaged_header(data: bytes) -> str | None:
     """Why a file that starts as one of our formats but that Pillow cannot open is refused, or None when it starts as
     none: a TIFF with a truncated directory (or SamplesPerPixel 1000) was "not a recognised image: expected JPEG, PNG,
     BMP, TIFF or WebP content", of a file that is a TIFF."""
-    if said := bmp_header_problem(data) or png_header_problem(data):
+    if said := image_header_problem(data):
         return said
     kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
     if (kind == "TIFF" and (variant := _tiff_variant(data))) or (kind == "JPEG" and (variant := _jpeg_variant(data))):

@@ -240,14 +240,14 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         from .image_headers import declared_size  # the size its header declares, when it can be read directly
 
-        if said := _header_problem(buffer.getvalue()):  # a negative width: Pillow reads over 4 billion
+        if said := image_header_problem(buffer.getvalue()):  # a negative width: Pillow reads over 4 billion
             raise ImageError(said) from None
         size = declared_size(buffer.getvalue()[:65536])
         if size is not None:
             raise ImageError(f"image is {size_text(*size)} pixels; the limit is {MAX_PIXELS:,} pixels") from None
         raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # a BMP's header Pillow refuses: its own OSError
-        said = _header_problem(buffer.getvalue())
+        said = image_header_problem(buffer.getvalue())
         raise ImageError(said or f"image data is corrupt or truncated ({exc.__class__.__name__})") from None
     except MemoryError:
         raise ImageError("image is too large to decode") from None
@@ -258,8 +258,9 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     return box_reduced(gray, draft_size), InputInfo(width=width, height=height, colourfulness=colour)
 
 
-def _header_problem(data: bytes) -> str | None:
-    """What a BMP's or a PNG's header declares that is wrong, for a file Pillow refused or found too large."""
+def image_header_problem(data: bytes) -> str | None:
+    """What a BMP's or a PNG's header declares that is wrong, for a file Pillow refused or found too large (and for
+    :func:`braintumor.image_headers.damaged_header`'s words)."""
     return bmp_header_problem(data[:64]) or png_header_problem(data[:64])
 
 

@@ -8,6 +8,8 @@ Asked only once Pillow has failed (:mod:`braintumor.image_io`), as :mod:`braintu
 
 from __future__ import annotations
 
+from .wording import either
+
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Largest width or height a PNG may declare (PNG's four-byte integers stop at 2**31 - 1).
 MAX_SIDE: int = 2 ** 31 - 1
@@ -15,10 +17,6 @@ MAX_SIDE: int = 2 ** 31 - 1
 COLOUR_TYPES: dict[int, tuple[str, tuple[int, ...]]] = {
     0: ("gray", (1, 2, 4, 8, 16)), 2: ("RGB", (8, 16)), 3: ("palette", (1, 2, 4, 8)), 4: ("gray + alpha", (8, 16)),
     6: ("RGB + alpha", (8, 16))}
-
-
-def _listed(values: tuple[int, ...]) -> str:
-    return f"{', '.join(map(str, values[:-1]))} or {values[-1]}" if len(values) > 1 else str(values[0])
 
 
 def png_header_problem(data: bytes) -> str | None:
@@ -37,7 +35,7 @@ def png_header_problem(data: bytes) -> str | None:
         return f"{damaged} colour type {colour} (a PNG's are {kinds})"
     name, depths = COLOUR_TYPES[colour]
     if bits not in depths:
-        return f"{damaged} a bit depth of {bits} for colour type {colour}, {name} (it allows {_listed(depths)})"
+        return f"{damaged} a bit depth of {bits} for colour type {colour}, {name} (it allows {either(depths)})"
     if compression or filtering:
         method = "compression" if compression else "filter"
         return f"{damaged} {method} method {compression or filtering} (a PNG's is 0)"

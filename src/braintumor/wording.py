@@ -182,6 +182,12 @@ def in_number(n: int, noun: str, plural: str | None = None) -> str:
     return noun if n == 1 else plural or noun + "s"
 
 
+def either(values: tuple | list) -> str:
+    """The values a header field may hold, as a message lists them: "1, 2, 4, 8 or 16" (one alone: itself)."""
+    words = [str(v) for v in values]
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else words[0]
+
+
 def listed(names: list[str], shown: int = 3) -> str:
     """The first ``shown`` of ``names``, then "and N more": a note names what it left out without filling a screen."""
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
