@@ -185,3 +185,23 @@ def test_a_one_slice_scans_notes_are_on_its_card_with_and_without_javascript(ser
         assert [cards.nth(k).locator(".card-notes li").all_text_contents() for k in range(len(files))] == expected
         assert cards.nth(1).locator(".card-notes").is_visible() and not cards.nth(3).locator(".card-notes").is_visible()
         browser.close()
+
+
+def test_a_multi_frame_files_slice_cards_name_their_frame_with_javascript(server, chromium, test_images):
+    """The script's slice cards of a multi-frame DICOM were each "slice k · DICOM image 1", as the server-rendered
+    ones were (tests/test_web_volumes.py): the frame, numbered from 1, and how many the file holds tell them apart."""
+    from dicom_factory import make_dicom
+
+    paths = [p for c in ("glioma", "pituitary") for p in test_images[c][:3]]
+    frames = np.stack([np.asarray(Image.fromarray(read_image(p)).resize((128, 128)), dtype=np.uint8) for p in paths])
+    page = chromium.new_page()
+    page.goto(server)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [{"name": "mf.dcm", "mimeType": "application/dicom",
+                                          "buffer": make_dicom(frames, NumberOfFrames=len(frames))}])
+    sync_api.expect(page.locator("#results .series")).to_have_attribute("data-state", "ok", timeout=30_000)
+    names = [" ".join(t.split()) for t in page.locator("#results .series-top .card-name").all_text_contents()]
+    assert len(names) == TOP_SLICES
+    assert all(n == f"slice {n.split()[1]} · DICOM image 1, frame {int(n.split()[1]) + 1} of {len(frames)}"
+               for n in names), names
+    page.close()

@@ -94,6 +94,19 @@ def test_nifti_slice_cards_name_the_files_own_index(app, stack):
     assert all(re.fullmatch(rf"slice (\d) · NIfTI voxel k = {7 - int(n[6])}", n) for n in names), names
 
 
+def test_multi_frame_slice_cards_name_their_frame(app, stack):
+    """A multi-frame file's frames share its one image number: every slice card of an enhanced MR (or any multi-frame
+    DICOM) read "slice k · DICOM image 1", nothing to find the frame by in a viewer. Its frame, numbered from 1 as
+    DICOM numbers frames, and how many the file holds (no positions here: slice k is frame k + 1)."""
+    frames = np.stack(stack)
+    data = make_dicom(frames, NumberOfFrames=len(stack), InstanceNumber=4)
+    html = post(app.test_client(), [("mf.dcm", data)], "/").get_data(as_text=True)
+    names = re.findall(r'<article class="card"[^>]*>\s*<h4 class="card-name">(.*?)</h4>', html, flags=re.S)
+    assert len(names) == TOP_SLICES
+    assert all(n == f"slice {n.split()[1]} · DICOM image 4, frame {int(n.split()[1]) + 1} of {len(stack)}"
+               for n in names), names
+
+
 def test_error_uploads_and_the_per_request_slice_cap(app, stack):
     from pydicom.uid import ComprehensiveSRStorage
 

@@ -12,7 +12,9 @@ window.braintumorSeries = function (helpers) {
   function sliceName(rec) {
     const image = rec.dicom && rec.dicom.instance_number !== undefined;
     const voxel = rec.nifti && rec.nifti.file_index !== undefined;  // the file's own index, as viewers number it
-    return "slice " + rec.slice + (image ? " · DICOM image " + rec.dicom.instance_number :
+    const frame = image && rec.dicom.frame !== undefined ?  // a multi-frame file's frames share its image number
+      ", frame " + (rec.dicom.frame + 1) + " of " + rec.dicom.frames : "";
+    return "slice " + rec.slice + (image ? " · DICOM image " + rec.dicom.instance_number + frame :
       (voxel ? " · NIfTI voxel " + rec.nifti.file_axis + " = " + rec.nifti.file_index : ""));
   }
 
