@@ -140,3 +140,15 @@ def test_every_bar_and_chart_graphic_stands_3_to_1_against_what_it_touches(serve
             low.append(f"{what} on {under}: {r:.2f}:1")
     assert not low, "\n".join(low)
 
+
+
+def test_an_answers_bar_has_no_colour_the_strip_gives_a_class(served):
+    """The answer's bar (.bar-top) was the strip's glioma orange: under a scan's legend ("Glioma" in that orange), a
+    pituitary or no-tumour slice card showed its answer in glioma's colour. Its colour is none of the strip's classes'
+    (nor the other bars' grey, which would hide which bar is the answer)."""
+    sheet = Sheet(served, dark=False)
+    classes = {c: sheet.colour(f".strip-{c}", *FILL) for c in ("glioma", "meningioma", "pituitary", "notumor")}
+    for top in (".bar-top .bar-meter::-webkit-meter-optimum-value", ".bar-top .bar-meter::-moz-meter-bar"):
+        colour = sheet.colour(top, *BG)
+        assert colour not in classes.values(), (top, classes)
+        assert colour != sheet.colour(".bar-meter::-webkit-meter-optimum-value", *BG), top
