@@ -132,7 +132,8 @@ def test_the_frames_of_one_multi_frame_file_are_put_in_anatomical_order(stored):
     ({"SliceThickness": 3.0, "ImageOrientationPatient": [1, 0, 0, 0, 0, -1]},  # coronal: the normal is posterior,
      [[-100.0, -94.0, 7.0], [-100.0, -97.0, 7.0], [-100.0, -100.0, 7.0]], ()),  # the order anterior (NIfTI's RAS)
     ({}, [[-100.0, -100.0, 7.0], None, None],
-     ("2 of 3 images without a position or orientation: ordered by Instance Number",)),
+     ("2 of 3 frames without a position or orientation: kept in the file's frame order",)),  # not "images ...
+     # ordered by Instance Number": one file's frames share its number (a researcher read it as a wrong order)
     ({"SliceThickness": 3.0, "FrameIncrementPointer": 0x00181063, "FrameTime": 40.0},  # a cine: one place
      [[-100.0, -100.0, 7.0]] * 3,
      ("3 images share a position with another (echoes, repeats or duplicate files?): each is classified",)),

@@ -44,9 +44,11 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
 
     order = list(range(len(frames)))
     missing = sum(p is None or o is None for p, o in zip(where, facing, strict=True))
-    if missing:
-        said = (f"{missing} of {counted(len(frames), 'image')} without a position or orientation: ordered by "
-                "Instance Number",)
+    if missing:  # one file's frames share its Instance Number: they keep the file's order ("by Instance Number" misled)
+        said = (f"{missing} of {counted(len(frames), 'frame')} without a position or orientation: kept in the "
+                "file's frame order",) if len(group) == 1 else \
+            (f"{missing} of {counted(len(frames), 'image')} without a position or orientation: ordered by "
+             "Instance Number",)
         return [frames[k] for k in sorted(order, key=by_number)], said if len(frames) > 1 else ()
     normals = np.array([np.cross(o[:3], o[3:]) for o in facing], dtype=np.float64)
     lengths = np.linalg.norm(normals, axis=1)
