@@ -128,3 +128,16 @@ def test_an_image_of_a_format_not_read_in_a_zip_is_named():
     assert volume.notes == ("skipped 1 file in the zip: not DICOM or NIfTI",
                             "skipped 2 GIF files in the zip, a format braintumor does not read: convert them to PNG "
                             "(lossless, 8- or 16-bit) or to JPEG, BMP, TIFF or WebP")
+
+
+def test_images_in_a_zip_are_named_with_what_to_do(test_images):
+    """A zipped folder of JPEG slices (a researcher's habit with this dataset) was refused as holding "not DICOM or
+    NIfTI" files, as a text is: nothing said they were images, read when given themselves."""
+    jpegs = [(f"slices/{p.name}", p.read_bytes()) for c in ("glioma", "pituitary") for p in test_images[c][:2]]
+    said = ("skipped 4 images in the zip (JPEG, PNG, BMP, TIFF or WebP): a zip is read for the DICOM and NIfTI scans "
+            "it holds; unzip it to classify its images")
+    with pytest.raises(ImageError) as caught:
+        read_volumes(zip_bytes(jpegs), name="slices.zip")
+    assert str(caught.value) == f"zip archive holds no DICOM or NIfTI file ({said})"
+    (volume,) = read_volumes(zip_bytes([("head.nii.gz", _volume()), *jpegs[:1], ("notes.txt", b"x")]), name="x.zip")
+    assert volume.notes == ("skipped 1 file in the zip: not DICOM or NIfTI", said.replace("4 images", "1 image"))

@@ -57,7 +57,7 @@ MAX_INPUT_PIXELS: int = 512 * 512 * 512
 #: Endings recognised as volumes (DICOM content is also recognised without any ending).
 VOLUME_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".nii", ".nii.gz", ".zip")
 #: Leading bytes of the 2-D formats image_io reads: such content is an image whatever its name says.
-_IMAGE_MAGIC: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
+IMAGE_MAGIC: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
 
 
 class BudgetError(ImageError):
@@ -85,7 +85,7 @@ def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
         return "zip"
     if is_nifti_bytes(data):
         return "nifti"
-    if data.startswith(_IMAGE_MAGIC):
+    if data.startswith(IMAGE_MAGIC):
         return None
     if is_raw_dataset(data[:132]):
         return "dicom"  # a raw dataset (no preamble, no 'DICM'), as some PACS export it: named I0000123, or anyhow
@@ -287,7 +287,7 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
 
         yield from iter_zip(data, display, max_slices, max_pixels, per_input)
     else:  # a JPEG or PNG slice, or a name as bytes, handed here was told only what it is not
-        said = (" (a 2-D image: Classifier.predict reads it)" if data.startswith(_IMAGE_MAGIC)
+        said = (" (a 2-D image: Classifier.predict reads it)" if data.startswith(IMAGE_MAGIC)
                 else bytes_name_text(source))
         raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM "
                          f"series{said}")

@@ -19,7 +19,7 @@ from .image_files import is_hidden_name
 from .image_headers import other_format
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
-from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume
+from .volume_io import IMAGE_MAGIC, MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume
 from .wording import counted, unread_format_text
 
 #: Most members a zip may list.
@@ -91,6 +91,7 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
         return content
 
     dicoms, niftis, skipped, formats = [], [], Counter(), Counter()  # formats: images of a format not read
+    images = 0  # images of a format read, given one by one (a zip holds scans)
     for m in files:
         lower = m.filename.lower()
         if _hidden_member(m.filename):
@@ -105,10 +106,15 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
             skipped["half of a header/image pair (.hdr + .img: not read; save them as one .nii file)"] += 1
         elif fmt := other_format(head):  # a GIF, a HEIC: named from the bytes read above, as a folder's are
             formats[fmt] += 1
+        elif head.startswith(IMAGE_MAGIC):  # a zipped folder of JPEG slices was "not DICOM or NIfTI", as a text is
+            images += 1
         else:
             skipped["not DICOM or NIfTI"] += 1
     notes = tuple(f"skipped {counted(n, 'file')} in the zip: {why}" for why, n in sorted(skipped.items())) + tuple(
         f"skipped {counted(n, f + ' file')} in the zip, {unread_format_text(n)}" for f, n in sorted(formats.items()))
+    if images:
+        notes += (f"skipped {counted(images, 'image')} in the zip (JPEG, PNG, BMP, TIFF or WebP): a zip is read for "
+                  "the DICOM and NIfTI scans it holds; unzip it to classify its images",)
     if not dicoms and not niftis:
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
     named = Counter(f"{display}:{m.filename}" for m in niftis)
