@@ -205,3 +205,34 @@ def test_a_multi_frame_files_slice_cards_name_their_frame_with_javascript(server
     assert all(n == f"slice {n.split()[1]} · DICOM image 1, frame {int(n.split()[1]) + 1} of {len(frames)}"
                for n in names), names
     page.close()
+
+
+@pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's sure and unsure answers")
+def test_the_scripts_slice_list_says_which_slices_have_lower_confidence(server, chromium, test_images):
+    """The series' line counted "· 1 with lower confidence" (here a pituitary slice answered meningioma at 83 %,
+    ranked under five surer tumour slices, so without a card) and no line of the script's "Every slice as text" said
+    which: each says so as the server-rendered list does (tests/test_web_volumes.py), and only those."""
+    import json
+
+    from braintumor.prediction import probability_text
+
+    paths = [p for c in ("glioma", "pituitary") for p in test_images[c][:3]]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
+    data = zip_bytes(series(stack))
+    page = chromium.new_page()
+    page.goto(server)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    answer = page.request.post(f"{server}/api/v1/predict", multipart={
+        "file": {"name": "s.zip", "mimeType": "application/zip", "buffer": data}})
+    unsure = {r["slice"]: r["confidence"] for r in json.loads(answer.body())["results"] if r.get("review")}
+    flagged = list(unsure)
+    assert flagged and len(flagged) < len(stack), flagged  # sure and unsure answers both
+    page.set_input_files("#file-input", [{"name": "s.zip", "mimeType": "application/zip", "buffer": data}])
+    sync_api.expect(page.locator("#results .series")).to_have_attribute("data-state", "ok", timeout=30_000)
+    lines = page.locator("#results .strip-list li").all_text_contents()
+    assert len(lines) == len(stack)
+    assert [int(t.split()[1][:-1]) for t in lines if " with lower confidence (" in t] == flagged, lines
+    assert all(f" with lower confidence ({probability_text(unsure[k])})," in lines[k] for k in flagged), lines
+    titles = page.locator("#results rect.strip-bar title").all_text_contents()
+    assert titles == lines  # the strip's tooltips say it too
+    page.close()

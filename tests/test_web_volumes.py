@@ -14,6 +14,7 @@ from dicom_factory import SECRETS, axial_volume, make_dataset, make_dicom, nifti
 from PIL import Image
 
 from braintumor.image_io import ImageError, read_image
+from braintumor.prediction import probability_text
 from braintumor.series import TOP_SLICES
 from braintumor.web import create_app
 
@@ -92,6 +93,27 @@ def test_nifti_slice_cards_name_the_files_own_index(app, stack):
     names = re.findall(r'<article class="card"[^>]*>\s*<h4 class="card-name">(.*?)</h4>', html, flags=re.S)
     assert len(names) == TOP_SLICES
     assert all(re.fullmatch(rf"slice (\d) · NIfTI voxel k = {7 - int(n[6])}", n) for n in names), names
+
+
+def test_every_slice_as_text_says_which_slices_have_lower_confidence(app, uploads):
+    """A series' line counted "· 1 with lower confidence" and nothing on the page said which slice it was when it was
+    not among the cards of the most suspicious (a meningioma slice at 83 % under five surer gliomas): its line in
+    "Every slice as text" (and the strip's tooltip) says so, as the CLI's table row does."""
+    files = uploads[:2]  # a NIfTI volume and a DICOM series
+    records = post(app.test_client(), files).get_json()["results"]
+    html = post(app.test_client(), files, "/").get_data(as_text=True)
+    lists = [re.findall(r"<li>(slice .*?)</li>", b, flags=re.S) for b in
+             re.findall(r'<ul class="strip-list">(.*?)</ul>', html, flags=re.S) if "<li>" in b]
+    assert [len(lines) for lines in lists] == [8, 8]
+    flagged = [[r["slice"] for r in records if r["path"] == name and r.get("review")] for name, _ in files]
+    assert any(flagged), "no slice with lower confidence: nothing to check"
+    said = [[int(t.split()[1][:-1]) for t in lines if " with lower confidence (" in t] for lines in lists]
+    assert said == flagged
+    confidence = {(r["path"], r["slice"]): r["confidence"] for r in records if r.get("review")}
+    for (name, _), lines in zip(files, lists, strict=True):
+        for t in lines:
+            if " with lower confidence (" in t:  # its class's confidence, as its card would show it
+                assert f"({probability_text(confidence[name, int(t.split()[1][:-1])])})" in t, t
 
 
 def test_multi_frame_slice_cards_name_their_frame(app, stack):

@@ -57,10 +57,13 @@ class Entry:
 def strip_entry(rec: dict) -> dict:
     """One slice of the page's strip; a refused or unreadable slice is marked as such, not drawn as a tumour
     probability (a refused slice's probabilities mean nothing); ``turned``: refused as on its side (its text says to
-    rotate it, not that it is unlike brain MRI)."""
+    rotate it, not that it is unlike brain MRI); ``review``: the confidence of an answer with lower confidence, said
+    on its line with its class (the summary counted "1 with lower confidence" and nothing on the page said which
+    slice, when it was not among the cards of the most suspicious; its tumour probability may be >99.9 %)."""
     state = "failed" if "error" in rec else ("refused" if rec.get("ood") else "ok")
     return {"slice": rec["slice"], "label": rec.get("label"), "state": state, "turned": turned(rec),
-            "p": tumour_probability(rec["probabilities"]) if state == "ok" else None}
+            "p": tumour_probability(rec["probabilities"]) if state == "ok" else None,
+            "review": rec["confidence"] if state == "ok" and rec.get("review") else None}
 
 
 def _add_heatmaps(clf: Classifier, entry: Entry, slices: dict[int, Slice]) -> None:

@@ -46,7 +46,8 @@ window.braintumorSeries = function (helpers) {
   function stripEntry(rec) {  // as volumes.strip_entry
     const state = rec.error ? "failed" : (rec.ood ? "refused" : "ok");
     const p = state === "ok" ? 1 - ((rec.probabilities && rec.probabilities.notumor) || 0) : null;
-    return { slice: rec.slice, label: rec.label, state: state, turned: isTurned(rec), p: p };
+    return { slice: rec.slice, label: rec.label, state: state, turned: isTurned(rec), p: p,
+      review: state === "ok" && rec.review ? rec.confidence : null };
   }
 
   function sliceText(t, names) {
@@ -55,7 +56,9 @@ window.braintumorSeries = function (helpers) {
         "unlike brain MRI") + ")";
     }
     if (t.state === "failed") return "slice " + t.slice + ": unreadable";
-    return "slice " + t.slice + ": " + (names[t.label] || t.label) + ", tumour probability " + percent(t.p);
+    return "slice " + t.slice + ": " + (names[t.label] || t.label) +  // which slice the summary's count means
+      (t.review !== null ? " with lower confidence (" + percent(t.review) + ")" : "") +  // wording.LOWER_CONFIDENCE
+      ", tumour probability " + percent(t.p);
   }
 
   function fillSeries(block, summary, records, copy) {
