@@ -81,3 +81,27 @@ def test_schemas_reject_what_the_api_never_sends(doc):
 def test_document_names_this_models_classes(doc, tiny_classifier):
     label = doc["components"]["schemas"]["Prediction"]["properties"]["label"]
     assert label["enum"] == [*tiny_classifier.classes, None]  # null: label withheld (ood)
+
+
+def test_the_heatmap_parameter_says_which_records_carry_which_image(doc, test_images):
+    """The document (and docs/WEB.md) said ?heatmap=1 added both images "to each classified file"; a refused file gets
+    the crop the model saw (image_png_base64) and no heat map: each description says which record carries which.
+    The shipped model, which refuses (the tiny one is exported without the refusal check)."""
+    from dicom_factory import make_dicom
+
+    from braintumor.image_io import read_image
+    from braintumor.model_files import default_model_path
+    from braintumor.predictor import Classifier
+
+    if not default_model_path().is_file():
+        pytest.skip("needs the shipped model's refusals")
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    ct = make_dicom(read_image(test_images["glioma"][0]), Modality="CT")
+    r = client.post("/api/v1/predict?heatmap=1", **_files(("ct.dcm", ct), ("mr.jpg",
+                                                                          test_images["glioma"][0].read_bytes())))
+    refused, classified = r.get_json()["results"]
+    assert refused["ood"] and "image_png_base64" in refused and "heatmap_png_base64" not in refused
+    assert classified["label"] and {"image_png_base64", "heatmap_png_base64"} <= set(classified)
+    [param] = [p for p in doc["paths"]["/api/v1/predict"]["post"]["parameters"] if p["name"] == "heatmap"]
+    field = doc["components"]["schemas"]["Prediction"]["properties"]["image_png_base64"]["description"]
+    assert "refused ones too" in param["description"] and "of a refused file too" in field

@@ -86,7 +86,8 @@ def component_schemas(classes: list[str]) -> dict:
                 "heatmap_png_base64": {**b64, "description": "With ?heatmap=1 (if the model supports it): "
                                        "class-activation map of the predicted class over image_png_base64."},
                 "image_png_base64": {**b64, "description": "With ?heatmap=1: the cropped grayscale image "
-                                     "the model saw (for a volume: its most suspicious slices only)."},
+                                     "the model saw, of a refused file too (for a volume: its most suspicious "
+                                     "slices only)."},
                 **where,
             },
             "required": ["path", "label", "confidence", "probabilities"],

@@ -36,7 +36,9 @@ def openapi_document(st: WebState) -> dict:
             "multipart nor one of the types above, or compressed."
         ),
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
-                        "description": "1 to add heatmap_png_base64 and image_png_base64 to each classified file",
+                        "description": "1 to add image_png_base64 (the crop the model saw) to each file read, "
+                                       "refused ones too, and heatmap_png_base64 to each classified one (for a "
+                                       "volume: to its most suspicious slices only)",
                         "schema": {"type": "string", "enum": ["0", "1", "true", "false", "yes", "no", "on", "off"]}},
                        {"name": "Content-Disposition", "in": "header", "required": False,
                         "description": "for a body that is one file, `attachment; filename=\"scan.jpg\"` names it "
