@@ -11,7 +11,7 @@ import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
 
-from braintumor.image_io import MAX_PIXELS, ImageError, read_image
+from braintumor.image_io import MAX_PIXELS, TRUNCATED, ImageError, read_image
 
 
 def _png_header_only(width: int, height: int) -> bytes:
@@ -36,9 +36,12 @@ def test_bad_bytes_are_refused_with_a_message(data, message):
         read_image(data)
 
 
-def test_truncated_jpeg_is_refused():
-    data = encode(synthetic_head(), "JPEG")
-    with pytest.raises(ImageError, match="corrupt or truncated"):
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "BMP", "TIFF"])
+def test_a_truncated_image_is_refused_saying_it_was_cut_short(fmt):
+    """It was "image data is corrupt or truncated (OSError)": a Python class name, and a doubt where Pillow knows the
+    pixels stop short (a file cut in a copy or a download, as a researcher's dragged files sometimes are)."""
+    data = encode(synthetic_head(), fmt)
+    with pytest.raises(ImageError, match=f"^{re.escape(TRUNCATED)}$"):
         read_image(data[: len(data) // 2])
 
 

@@ -111,7 +111,7 @@ def _truncated_jpeg() -> bytes:
     ("name", "content", "message"),
     [
         ("empty.jpg", b"", "empty"),
-        ("truncated.jpg", _truncated_jpeg(), "corrupt or truncated"),
+        ("truncated.jpg", _truncated_jpeg(), "image file is truncated: it ends before its pixels do"),
         ("notes.jpg", b"hello, I am a text file named scan.jpg\n", "not a recognised image"),
         ("huge.png", _png_header_only(50_000, 50_000), "50000x50000 pixels; the limit is 40,000,000 pixels"),
         ("big.png", _png_header_only(7_000, 7_000), "7000x7000 pixels; the limit is 40,000,000 pixels"),

@@ -36,6 +36,9 @@ ImageSource = str | os.PathLike | bytes | BinaryIO
 ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")
 #: Largest image we decode (pixels). Bigger headers are refused before any pixel is read.
 MAX_PIXELS: int = 40_000_000
+#: An image whose pixels stop before their end (Pillow: "image file is truncated"): it read "corrupt or truncated
+#: (OSError)", a Python class name, of a file we know was cut short.
+TRUNCATED: str = "image file is truncated: it ends before its pixels do (cut short in a copy or a download?)"
 #: Smallest width and height (pixels) of an image the model classifies: of the accepted Testing images shrunk to 64 px,
 #: 99.4 % are right (99.5 % at full size), at 32 px 89.9 % (``python scripts/small_images.py``, docs/RESULTS.md "Small
 #: images"; an older file's one-off check said 88.5 %). Checked by ``Classifier.inspect_crop``, which says why a
@@ -247,7 +250,8 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             raise ImageError(f"image is {size_text(*size)} pixels; the limit is {MAX_PIXELS:,} pixels") from None
         raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # a BMP's header Pillow refuses: its own OSError
-        said = image_header_problem(buffer.getvalue())
+        said = image_header_problem(buffer.getvalue()) or (TRUNCATED if str(exc).startswith("image file is truncated")
+                                                           else None)  # Pillow's words for pixels that stop short
         raise ImageError(said or f"image data is corrupt or truncated ({exc.__class__.__name__})") from None
     except MemoryError:
         raise ImageError("image is too large to decode") from None
