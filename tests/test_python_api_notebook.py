@@ -224,10 +224,10 @@ def test_a_nibabel_volume_is_told_a_call_that_reads_it_upright(clf):
 
     image = nib.Nifti1Image(axial_volume([HEAD] * 12).astype(np.int16), np.eye(4))
     with pytest.raises(ImageError, match=r"as nibabel gives one\? braintumor\.volume_io\.read_volumes reads its file, "
-                                         r"or nibabel's image\.to_bytes\(\), into upright slices") as said:
+                                         r"or the nibabel image itself, into upright slices") as said:
         clf.predict(np.asarray(image.dataobj))
     assert "predict_many(np.moveaxis" not in str(said.value)
-    (volume,) = read_volumes(image.to_bytes())
+    (volume,) = read_volumes(image)
     for s in volume.slices:  # HEAD as it is shown (its levels rescaled), not turned
         assert s.pixels.shape == HEAD.shape and np.corrcoef(s.pixels.ravel(), HEAD.ravel())[0, 1] > 0.99
         assert "on its side" not in (clf.predict(s).reason or "")

@@ -100,7 +100,7 @@ def _unmasked(image: np.ma.MaskedArray) -> np.ndarray:
 
 #: Said of a 3-D array that looks like a NIfTI volume's (slices last). Not "predict_many(np.moveaxis(volume, -1,
 #: 0))": predict_many refused the array, and its slices, in nibabel's (x, y) order, were refused as on their side.
-_READ_VOLUME = ("braintumor.volume_io.read_volumes reads its file, or nibabel's image.to_bytes(), into upright slices: "
+_READ_VOLUME = ("braintumor.volume_io.read_volumes reads its file, or the nibabel image itself, into upright slices: "
                 "the array's lie on their side")
 VOLUME_HINT = f" (a volume with its slices last, as nibabel gives one? {_READ_VOLUME})"
 

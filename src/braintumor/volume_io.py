@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .arguments import count
 from .dicom_sniff import file_head, is_dicom_bytes, is_dicom_head, is_raw_dataset, worth_sniffing
@@ -32,6 +32,7 @@ from .image_files import (
 )
 from .image_headers import apple_double
 from .image_io import ImageError, read_file, read_stream
+from .scan_objects import scan_object_bytes
 
 # their old home: still imported from here (tests, scripts)
 from .slice_pixels import HIGH_PERCENTILE as HIGH_PERCENTILE
@@ -42,6 +43,9 @@ from .slice_pixels import square_pixels as square_pixels
 from .volume_objects import Slice as Slice  # their old home: still imported from here
 from .volume_objects import Volume as Volume
 from .wording import INPUT_KINDS, NOTHING_FOUND, bytes_name_text
+
+if TYPE_CHECKING:
+    from .scan_objects import ScanObject
 
 _log = logging.getLogger(__name__)
 
@@ -197,10 +201,11 @@ def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
     return read_file(path, limit)
 
 
-def read_volumes(source: str | os.PathLike | bytes | BinaryIO, name: str | None = None,
+def read_volumes(source: str | os.PathLike | bytes | BinaryIO | ScanObject, name: str | None = None,
                  max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
                  per_input: bool = False) -> list[Volume]:
-    """A DICOM file, NIfTI file, zip of a DICOM series (path, bytes or binary file) or DICOM folder -> volumes.
+    """A DICOM file, NIfTI file, zip of a DICOM series (path, bytes or binary file) or DICOM folder -> volumes; also
+    a pydicom Dataset or nibabel NIfTI image in memory, read as the file it would be (:mod:`~braintumor.scan_objects`).
 
     ``name`` is what results call ``path`` (default: the path itself, or an open file's name). The limits hold for
     each series or volume of a folder or zip (a study's are over 512 slices together): one past them is a Volume with
@@ -212,7 +217,7 @@ def read_volumes(source: str | os.PathLike | bytes | BinaryIO, name: str | None 
     return list(iter_volumes(source, name, max_slices, max_pixels, per_input))
 
 
-def iter_volumes(source: str | os.PathLike | bytes | BinaryIO, name: str | None = None,
+def iter_volumes(source: str | os.PathLike | bytes | BinaryIO | ScanObject, name: str | None = None,
                  max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
                  per_input: bool = False) -> Iterator[Volume]:
     """:func:`read_volumes` one volume at a time: a study's series are decoded only as they are taken, so that its
@@ -221,7 +226,9 @@ def iter_volumes(source: str | os.PathLike | bytes | BinaryIO, name: str | None 
     max_slices, max_pixels = count(max_slices, "max_slices"), count(max_pixels, "max_pixels")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name is what results call the input: a str or None, not {type(name).__name__}")
-    if callable(getattr(source, "read", None)):  # an open file, as predict takes one (was "could not be read")
+    if (held := scan_object_bytes(source)) is not None:  # a pydicom Dataset, a nibabel image: read as their file
+        source, name = held[0], name or held[1]
+    elif callable(getattr(source, "read", None)):  # an open file, as predict takes one (was "could not be read")
         name = name or (source.name if isinstance(getattr(source, "name", None), str) else None)
         source = read_stream(source, MAX_VOLUME_BYTES)
     elif not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):

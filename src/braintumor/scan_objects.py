@@ -1,0 +1,68 @@
+"""Scans a caller holds as their readers' objects (a pydicom ``Dataset``, a nibabel NIfTI image) -> their file's bytes.
+
+Why: a notebook that already ran ``pydicom.dcmread`` or ``nibabel.load`` holds the scan as an object, not a file.
+:func:`braintumor.volume_io.read_volumes` reads it as it reads that file (the same checks, orientation and safe
+metadata: no second reader of those objects' fields to keep in step), and ``Classifier.predict`` says to call it: it
+told a Dataset ``np.asarray(x) makes a numpy array of it`` (an empty object array) and a NIfTI image nothing.
+Neither library is imported here: a caller holding one of their objects has imported it already.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from .image_io import ImageError
+
+if TYPE_CHECKING:  # for type checkers only: the two readers' objects read_volumes takes
+    from nibabel import Nifti1Image
+    from pydicom import Dataset
+
+    ScanObject = Dataset | Nifti1Image
+
+
+def _dicom_dataset(source: object) -> bool:
+    pydicom = sys.modules.get("pydicom")
+    return pydicom is not None and isinstance(source, pydicom.dataset.Dataset)
+
+
+def _nibabel_image(source: object) -> bool:
+    nibabel = sys.modules.get("nibabel")
+    return nibabel is not None and isinstance(source, nibabel.spatialimages.SpatialImage)
+
+
+def scan_object_bytes(source: object) -> tuple[bytes, str | None] | None:
+    """The bytes of the file ``source`` would be and the file name it came from (None where it came from none), or
+    None where ``source`` is no scan's object. ImageError where its library cannot write it as one file."""
+    if _dicom_dataset(source):
+        import pydicom
+
+        buffer = io.BytesIO()
+        try:
+            pydicom.dcmwrite(buffer, source)  # as it was read: its own transfer syntax and file meta
+        except Exception as exc:  # a Dataset built by hand without a transfer syntax (pydicom's ValueError)
+            raise ImageError(f"pydicom cannot write this Dataset as a DICOM file ({exc.__class__.__name__}): give it a "
+                             "transfer syntax (ds.file_meta.TransferSyntaxUID), or read the file it came from"
+                             ) from None
+        return buffer.getvalue(), _name(getattr(source, "filename", None))
+    if _nibabel_image(source):
+        import nibabel
+
+        if not isinstance(source, nibabel.Nifti1Image):  # Nifti2Image too; a .hdr + .img pair is no one file
+            raise ImageError(f"a nibabel {type(source).__name__} is no NIfTI file: nibabel.Nifti1Image.from_image(img) "
+                             "makes one of it")
+        try:  # a copy's: to_bytes() left the caller's image without its file name (get_filename() None)
+            data = copy.copy(source).to_bytes()
+        except Exception as exc:  # its data proxy's file gone, or a header nibabel refuses to write
+            raise ImageError(f"nibabel cannot write this image as a NIfTI file ({exc.__class__.__name__})") from None
+        return data, _name(source.get_filename())
+    return None
+
+
+def _name(filename: object) -> str | None:
+    """The file an object was read from, as read_volumes names a path (nibabel keeps the Path it was given; pydicom's
+    ``filename`` is a path, or the stream it read)."""
+    return os.fsdecode(filename) if isinstance(filename, (str, bytes, os.PathLike)) else None

@@ -1,0 +1,55 @@
+"""A scan a notebook already holds as its reader's object (``pydicom.dcmread``'s Dataset, ``nibabel.load``'s image):
+read_volumes reads it as the file it came from, and the calls that take images say to use it."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from conftest import synthetic_head
+from dicom_factory import SECRETS, axial_volume, make_dataset, make_dicom, nifti_bytes
+
+from braintumor import ImageError
+from braintumor.volume_io import iter_volumes, read_volumes
+
+HEAD = synthetic_head(160, canvas=(192, 192), offset=(16, 16))
+
+
+def test_read_volumes_reads_a_pydicom_dataset_as_its_file(tmp_path):
+    import pydicom
+
+    data = make_dicom(HEAD)
+    (tmp_path / "IM1.dcm").write_bytes(data)
+    from_file = pydicom.dcmread(tmp_path / "IM1.dcm")
+    assert read_volumes(from_file) == read_volumes(tmp_path / "IM1.dcm")  # its name too: where it was read from
+    in_memory = pydicom.dcmread(io.BytesIO(data))
+    (volume,) = read_volumes(in_memory, name="slice 1")
+    assert volume == read_volumes(data, name="slice 1")[0] and volume.kind == "dicom"
+    assert not any(secret in repr(volume) for secret in SECRETS)
+    assert list(iter_volumes(in_memory)) == read_volumes(data)
+
+
+def test_a_dataset_built_without_a_transfer_syntax_is_told_what_it_needs():
+    ds = make_dataset(HEAD)
+    del ds.file_meta
+    with pytest.raises(ImageError, match=r"^pydicom cannot write this Dataset as a DICOM file \(ValueError\): give "
+                                         r"it a transfer syntax \(ds\.file_meta\.TransferSyntaxUID\)"):
+        read_volumes(ds)
+
+
+def test_read_volumes_reads_a_nibabel_image_as_its_file(tmp_path):
+    import nibabel as nib
+
+    volume = axial_volume([HEAD] * 4).astype(np.int16)
+    image = nib.Nifti1Image(volume, np.diag([0.9, 0.9, 5.0, 1.0]))
+    assert read_volumes(image) == read_volumes(image.to_bytes())
+    assert read_volumes(nib.Nifti2Image(volume, np.eye(4))) == read_volumes(nifti_bytes(volume, np.eye(4)))
+    (tmp_path / "t1.nii.gz").write_bytes(nifti_bytes(volume))
+    loaded = nib.load(tmp_path / "t1.nii.gz")
+    assert read_volumes(loaded) == read_volumes(tmp_path / "t1.nii.gz")  # its name: the file it was loaded from
+    assert loaded.get_filename() == str(tmp_path / "t1.nii.gz")  # left as it was (to_bytes() forgot it)
+    pair = nib.Nifti1Pair(volume, np.eye(4))
+    with pytest.raises(ImageError, match=r"^a nibabel Nifti1Pair is no NIfTI file: nibabel\.Nifti1Image\.from_image"):
+        read_volumes(pair)
+    assert read_volumes(nib.Nifti1Image.from_image(pair)) == read_volumes(nifti_bytes(volume, np.eye(4)))
