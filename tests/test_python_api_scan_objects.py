@@ -53,3 +53,29 @@ def test_read_volumes_reads_a_nibabel_image_as_its_file(tmp_path):
     with pytest.raises(ImageError, match=r"^a nibabel Nifti1Pair is no NIfTI file: nibabel\.Nifti1Image\.from_image"):
         read_volumes(pair)
     assert read_volumes(nib.Nifti1Image.from_image(pair)) == read_volumes(nifti_bytes(volume, np.eye(4)))
+
+
+def test_predict_explain_and_predict_many_say_that_read_volumes_reads_a_scans_object():
+    """predict told a Dataset "np.asarray(x) makes a numpy array of it" (an empty object array, then refused by its
+    shape) and a nibabel image nothing; predict_many iterated a Dataset's data elements ("item 0 ... not
+    DataElement") and let nibabel's "Cannot slice image objects" through."""
+    import nibabel as nib
+    import pydicom
+
+    from braintumor import Classifier
+    from braintumor.heatmap import explain
+
+    clf = Classifier.load()
+    objects = {"a pydicom Dataset": pydicom.dcmread(io.BytesIO(make_dicom(HEAD))),
+               "a nibabel Nifti1Image": nib.Nifti1Image(axial_volume([HEAD] * 3).astype(np.int16), np.eye(4))}
+    for kind, scan in objects.items():
+        said = (f"{kind} holds a scan: braintumor.volume_io.read_volumes reads it into volumes, whose .slices "
+                "predict and predict_many take")
+        for call in (clf.predict, lambda x: explain(clf, x), lambda x: list(clf.predict_many([x]))):
+            with pytest.raises(TypeError, match=f"not {type(scan).__name__}: {said}$") as raised:
+                call(scan)
+            assert "np.asarray" not in str(raised.value)
+        with pytest.raises(TypeError, match=f"^predict_many takes an iterable of images: {said}$"):
+            clf.predict_many(scan)
+        (volume,) = read_volumes(scan)  # and the call said reads it
+        assert [clf.predict(s) for s in volume.slices] == [o for _, o in clf.predict_many(volume.slices)]

@@ -29,6 +29,7 @@ from .prediction import REVIEW_BELOW, Prediction, refusal_reason, softmax
 from .prediction import probability_text as probability_text  # where callers import it from
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
+from .scan_objects import scan_object_hint
 from .volume_io import Slice, Volume
 from .wording import counted, named_by_bytes, one_image_error, size_text
 
@@ -116,8 +117,8 @@ class Classifier:
         if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
                 and not callable(getattr(source, "read", None)):  # named here: predict takes in-memory images too
             hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) else (
-                ": np.asarray(x) makes a numpy array of it (a torch tensor: x.cpu().numpy())"
-                if hasattr(source, "__array__") else "")
+                scan_object_hint(source) or (": np.asarray(x) makes a numpy array of it (a torch tensor: "
+                                             "x.cpu().numpy())" if hasattr(source, "__array__") else ""))
             raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
                             f"not {type(source).__name__}{hint}")
         return decode_image(source, draft_size=2 * self.image_size)
@@ -255,6 +256,8 @@ class Classifier:
             raise TypeError("predict_many takes an iterable of images; for one image or Slice use predict(), for a "
                             "stack of slices in one (N, H, W) array list(stack), for a scan's volume.slices, for a "
                             "folder braintumor.image_io.expand_inputs([folder])")
+        if hint := scan_object_hint(sources):  # a Dataset iterated its data elements, a nibabel image raised its own
+            raise TypeError(f"predict_many takes an iterable of images{hint}")  # "Cannot slice image objects"
         stream = self._stream(sources, batch_size)
         return stream if with_probabilities else ((src, outcome) for src, outcome, _ in stream)
 

@@ -34,6 +34,24 @@ def _nibabel_image(source: object) -> bool:
     return nibabel is not None and isinstance(source, nibabel.spatialimages.SpatialImage)
 
 
+def scan_object(source: object) -> str | None:
+    """What ``source`` is in words where it is a scan's object ("a pydicom Dataset", "a nibabel Nifti1Image"), else
+    None."""
+    if _dicom_dataset(source):
+        return "a pydicom Dataset"
+    if _nibabel_image(source):
+        return f"a nibabel {type(source).__name__}"
+    return None
+
+
+def scan_object_hint(source: object) -> str:
+    """What to call for a scan's object given where images are taken (``predict``, ``explain``, ``predict_many``),
+    or "" for anything else."""
+    kind = scan_object(source)
+    return (f": {kind} holds a scan: braintumor.volume_io.read_volumes reads it into volumes, whose .slices predict "
+            "and predict_many take") if kind else ""
+
+
 def scan_object_bytes(source: object) -> tuple[bytes, str | None] | None:
     """The bytes of the file ``source`` would be and the file name it came from (None where it came from none), or
     None where ``source`` is no scan's object. ImageError where its library cannot write it as one file."""
