@@ -61,3 +61,49 @@ def test_explain_says_what_it_raises_for_a_wrong_kind_of_argument():
         pytest.skip("no shipped model")
     with pytest.raises(TypeError):
         explain(braintumor.Classifier.load(threads=1), ["scan.jpg"])
+
+
+def _public_to_type_checkers(module: str) -> set[str]:
+    """The names a type checker lets users import from ``module`` of a typed package (PEP 484's rule for stubs and
+    py.typed packages, pyright's reportPrivateImportUsage): defined there, imported as ``name as name``, listed in
+    ``__all__``, or a submodule of the package."""
+    import ast
+
+    from conftest import REPO
+
+    package = REPO / "src" / "braintumor"
+    path = package / "__init__.py" if module == "braintumor" else package / f"{module.split('.', 1)[1]}.py"
+    names = {p.stem for p in package.glob("*.py")} | {p.name for p in package.iterdir() if p.is_dir()} \
+        if module == "braintumor" else set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names |= {target.id} if isinstance(target, ast.Name) else set()
+                if getattr(target, "id", None) == "__all__":
+                    names |= {e.value for e in node.value.elts}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {a.asname for a in node.names if a.asname == a.name}
+    return names
+
+
+def test_type_checkers_see_the_api_typed_and_every_name_its_callers_import_as_public():
+    """No py.typed marker was shipped, so mypy said "module is installed, but missing library stubs or py.typed
+    marker" and read every call as Any, the hints written for it unseen. Typed, a name a module only imports is
+    private to checkers: ``from braintumor.predictor import Prediction`` (where prediction.py says callers import it
+    from), ``softmax`` and ``REVIEW_BELOW`` were "not exported"."""
+    import ast
+
+    from conftest import REPO
+
+    assert (REPO / "src" / "braintumor" / "py.typed").is_file()
+    api = {*API_MODULES, "braintumor"}
+    public = {module: _public_to_type_checkers(module) for module in api}
+    private = set()
+    for path in [*REPO.glob("tests/*.py"), *REPO.glob("scripts/*.py"), *REPO.glob("benchmarks/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in api:
+                private |= {f"{node.module}.{a.name} ({path.name})" for a in node.names
+                            if not a.name.startswith("_") and a.name not in public[node.module]}
+    assert private == set()

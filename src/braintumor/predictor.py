@@ -25,8 +25,11 @@ from .model_loading import load_classifier
 from .ood import OODDetector
 from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
 from .orientation import OUTPUT as ORIENTATION
-from .prediction import REVIEW_BELOW, Prediction, refusal_reason, softmax
-from .prediction import probability_text as probability_text  # where callers import it from
+from .prediction import REVIEW_BELOW as REVIEW_BELOW  # where callers import these from
+from .prediction import Prediction as Prediction
+from .prediction import probability_text as probability_text
+from .prediction import refusal_reason
+from .prediction import softmax as softmax
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .scan_objects import scan_object_hint
