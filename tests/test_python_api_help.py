@@ -107,3 +107,23 @@ def test_type_checkers_see_the_api_typed_and_every_name_its_callers_import_as_pu
                 private |= {f"{node.module}.{a.name} ({path.name})" for a in node.names
                             if not a.name.startswith("_") and a.name not in public[node.module]}
     assert private == set()
+
+
+def test_predict_many_tells_type_checkers_which_tuples_it_yields():
+    """Its one return type was a union of the (source, outcome) pairs and the (source, outcome, probabilities)
+    triples, whichever ``with_probabilities`` was: the README's ``for path, outcome in clf.predict_many(...)`` unpacked
+    a possible triple ("too many values to unpack" to mypy), and a triple's ``probs`` was a possible Prediction."""
+    import sys
+    import typing
+
+    import pytest
+
+    if sys.version_info < (3, 11):
+        pytest.skip("typing.get_overloads is Python 3.11's")
+    sizes = {}
+    for overload in typing.get_overloads(braintumor.Classifier.predict_many):
+        hints = typing.get_type_hints(overload)
+        (pairs,) = typing.get_args(hints["return"])  # Iterator[tuple[...]]
+        sizes[hints["with_probabilities"]] = {len(typing.get_args(t)) for t in typing.get_args(pairs) or [pairs]} \
+            if typing.get_origin(pairs) is not tuple else {len(typing.get_args(pairs))}
+    assert sizes[typing.Literal[False]] == {2} and sizes[typing.Literal[True]] == {3} and sizes[bool] == {2, 3}

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .image_arrays import InMemoryImage
-from .image_io import ImageSource, InputInfo
-from .predictor import Classifier, Prediction
+from .image_io import InputInfo
+from .predictor import Classifier, Prediction, Source
 from .preprocess import NETWORK_STRIDE
-from .volume_io import Slice
 
 #: Input pixels per cell of the last feature maps. Every stride-2 layer of the networks (3 x 3 convolutions and max
 #: pooling with padding 1, 1 x 1 shortcuts) centres its output j on its input 2 j, so cell j of the map is centred
@@ -251,7 +249,7 @@ def _explanations(clf: Classifier, preds: list[Prediction], features: np.ndarray
     return out
 
 
-def explain(clf: Classifier, source: ImageSource | InMemoryImage | Slice) -> Explanation:
+def explain(clf: Classifier, source: Source) -> Explanation:
     """One image (path, bytes, binary file, numpy array, PIL image, or a scan's Slice: refused as ``predict`` refuses
     it, for its DICOM modality or colour) -> Explanation. Raises ImageError for unusable input, TypeError for a wrong
     kind of argument (a list, None), as ``predict`` does, or for a ``clf`` that is not a Classifier."""

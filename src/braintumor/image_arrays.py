@@ -11,6 +11,7 @@ An image in memory much larger than the model input is box-reduced as a decoded 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import weakref
 
@@ -22,6 +23,8 @@ from .image_frames import cut_short, deep_planes, several_frames, upright, wide_
 from .image_gray import to_gray
 from .image_io import ImageError, InputInfo, check_pixels
 from .quiet_libraries import quiet_pillow
+from .scan_objects import scan_object_hint
+from .volume_objects import Slice, Volume
 
 #: What :func:`gray_from_memory` takes.
 InMemoryImage = np.ndarray | Image.Image
@@ -72,6 +75,23 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).any():  # else NaN is background, as in a file
         raise ImageError("the array has no finite values (all NaN or infinite)")
     return minmax_uint8(arr), InputInfo(width=width, height=height)
+
+
+def check_many(sources: object) -> None:
+    """TypeError unless ``sources`` can be ``Classifier.predict_many``'s iterable of images: said before its first item
+    is taken (one image, a str, a file, a Slice or Volume, a scan's object), where iterating it said nothing or the
+    wrong thing."""
+    # an array of names (np.array(glob(...)), a column's .values, bytes of os.listdir(b".")) is a list, no image
+    names = isinstance(sources, np.ndarray) and sources.ndim == 1 and sources.dtype.kind in "OUS"
+    if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, Slice, Volume)) \
+            or (is_in_memory(sources) and not names) or callable(getattr(sources, "read", None)):
+        # a file's lines are no images; checked here, not on the first next(): a str is iterable, one file name
+        # per character; a Volume or a Slice is not, and said only "not iterable", on the first next()
+        raise TypeError("predict_many takes an iterable of images; for one image or Slice use predict(), for a "
+                        "stack of slices in one (N, H, W) array list(stack), for a scan's volume.slices, for a "
+                        "folder braintumor.image_io.expand_inputs([folder])")
+    if hint := scan_object_hint(sources):  # a Dataset iterated its data elements, a nibabel image raised its own
+        raise TypeError(f"predict_many takes an iterable of images{hint}")  # "Cannot slice image objects"
 
 
 #: numpy's kinds of array that are no numbers, as people call them: a refusal said "not a <U1 array" of strings.

@@ -10,13 +10,14 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 import onnxruntime as ort
 
 from .arguments import count
 from .classes import CLASSES
-from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
+from .image_arrays import InMemoryImage, check_many, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
 from .model_loading import MAX_THREADS as MAX_THREADS  # where callers import these from
 from .model_loading import METADATA_KEY as METADATA_KEY
@@ -35,6 +36,9 @@ from .processes import keep_sessions_in_children, reduce_classifier
 from .scan_objects import scan_object_hint
 from .volume_io import Slice, Volume
 from .wording import counted, named_by_bytes, one_image_error, size_text
+
+#: One image as predict, predict_many and heatmap.explain take it.
+Source = ImageSource | InMemoryImage | Slice
 
 
 class Classifier:
@@ -82,16 +86,16 @@ class Classifier:
         """Side of the square model input in pixels (the heat map's too)."""
         return self.preprocess_config.image_size
 
-    def preprocess(self, source: ImageSource | InMemoryImage | Slice) -> np.ndarray:
+    def preprocess(self, source: Source) -> np.ndarray:
         """Model input (1, S, S) for one image, with this model's parameters."""
         return self.inspect(source)[0]
 
-    def inspect(self, source: ImageSource | InMemoryImage | Slice) -> tuple[np.ndarray, InputInfo]:
+    def inspect(self, source: Source) -> tuple[np.ndarray, InputInfo]:
         """Model input (1, S, S) plus what the decoder saw (size, colour) for the OOD checks."""
         crop, info = self.inspect_crop(source)
         return to_model_input(crop), info
 
-    def inspect_crop(self, source: ImageSource | InMemoryImage | Slice) -> tuple[np.ndarray, InputInfo]:
+    def inspect_crop(self, source: Source) -> tuple[np.ndarray, InputInfo]:
         """The uint8 crop (S, S) the model input is made of (:meth:`classify_crops` takes a stack of them), plus what
         the decoder saw; a scan's Slice brings its colour before it became gray and its DICOM modality
         (``predict(s.pixels)`` answered for CT slices)."""
@@ -228,39 +232,39 @@ class Classifier:
         n = len(rows)
         return [not (a.ood and b.ood) for a, b in zip(preds[:n], preds[n:], strict=True)]
 
-    def predict(self, source: ImageSource | InMemoryImage | Slice) -> Prediction:
+    def predict(self, source: Source) -> Prediction:
         """Classify one image (a path, bytes, binary file, array, PIL image, a scan's Slice). Raises ImageError."""
         crop, info = self._one_crop(source)
         return self.classify_crops(crop[None], [info])[0][0]
 
-    def _one_crop(self, source: ImageSource | InMemoryImage | Slice) -> tuple[np.ndarray, InputInfo]:
+    def _one_crop(self, source: Source) -> tuple[np.ndarray, InputInfo]:
         """:meth:`inspect_crop`, its errors saying what to call instead: ``predict``'s and ``heatmap.explain``'s."""
         try:
             return self.inspect_crop(source)
         except (ImageError, TypeError) as exc:
             raise one_image_error(exc, source) from None
 
-    def predict_many(
-        self, sources: Iterable[ImageSource | InMemoryImage | Slice], batch_size: int = 32,
-        with_probabilities: bool = False,
-    ) -> Iterator[tuple[ImageSource | InMemoryImage | Slice, Prediction | ImageError]
-                  | tuple[ImageSource | InMemoryImage | Slice, Prediction | ImageError, np.ndarray | None]]:
+    # one return type each: a union of both, `for path, outcome in clf.predict_many(...)` was a 3-tuple to type checkers
+    @overload
+    def predict_many(self, sources: Iterable[Source], batch_size: int = ..., with_probabilities: Literal[False] = ...,
+                     ) -> Iterator[tuple[Source, Prediction | ImageError]]: ...
+    @overload
+    def predict_many(self, sources: Iterable[Source], batch_size: int = ..., *, with_probabilities: Literal[True],
+                     ) -> Iterator[tuple[Source, Prediction | ImageError, np.ndarray | None]]: ...
+    @overload
+    def predict_many(self, sources: Iterable[Source], batch_size: int = ..., with_probabilities: bool = ...,
+                     ) -> Iterator[tuple[Source, Prediction | ImageError] | tuple[Source, Prediction | ImageError,
+                                                                                np.ndarray | None]]: ...
+
+    def predict_many(self, sources: Iterable[Source], batch_size: int = 32, with_probabilities: bool = False,
+                     ) -> Iterator[tuple[Source, Prediction | ImageError] | tuple[Source, Prediction | ImageError,
+                                                                                np.ndarray | None]]:
         """Stream (source, Prediction or ImageError) in input order, batching the network; each source as
         :meth:`predict` takes it (a scan's Slice with its modality and colour). ``with_probabilities``:
         (source, outcome, probabilities), the (K,) float64 row the Prediction shows to 6 decimals, unrounded (None
         for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
         batch_size = count(batch_size, "batch_size")  # 0 and -1 were taken as 1, None failed on first use
-        # an array of names (np.array(glob(...)), a column's .values, bytes of os.listdir(b".")) is a list, no image
-        names = isinstance(sources, np.ndarray) and sources.ndim == 1 and sources.dtype.kind in "OUS"
-        if isinstance(sources, (str, os.PathLike, bytes, bytearray, memoryview, Slice, Volume)) \
-                or (is_in_memory(sources) and not names) or callable(getattr(sources, "read", None)):
-            # a file's lines are no images; checked here, not on the first next(): a str is iterable, one file name
-            # per character; a Volume or a Slice is not, and said only "not iterable", on the first next()
-            raise TypeError("predict_many takes an iterable of images; for one image or Slice use predict(), for a "
-                            "stack of slices in one (N, H, W) array list(stack), for a scan's volume.slices, for a "
-                            "folder braintumor.image_io.expand_inputs([folder])")
-        if hint := scan_object_hint(sources):  # a Dataset iterated its data elements, a nibabel image raised its own
-            raise TypeError(f"predict_many takes an iterable of images{hint}")  # "Cannot slice image objects"
+        check_many(sources)  # before the first next(): a str, a file, one image or a scan's object
         stream = self._stream(sources, batch_size)
         return stream if with_probabilities else ((src, outcome) for src, outcome, _ in stream)
 
