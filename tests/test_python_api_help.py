@@ -127,3 +127,21 @@ def test_predict_many_tells_type_checkers_which_tuples_it_yields():
         sizes[hints["with_probabilities"]] = {len(typing.get_args(t)) for t in typing.get_args(pairs) or [pairs]} \
             if typing.get_origin(pairs) is not tuple else {len(typing.get_args(pairs))}
     assert sizes[typing.Literal[False]] == {2} and sizes[typing.Literal[True]] == {3} and sizes[bool] == {2, 3}
+
+
+def test_the_readers_hints_resolve_and_take_every_bytes_like_object_they_read():
+    """Every reader takes bytearray and memoryview as bytes (tests/test_python_api.py), but their hints said ``bytes``,
+    which type checkers no longer stretch to them (PEP 688): ``clf.predict(bytearray(data))`` was an error there.
+    And read_volumes' hint named a type defined for type checkers only: typing.get_type_hints raised NameError."""
+    import typing
+
+    from braintumor.heatmap import explain
+    from braintumor.image_io import decode_image, read_image
+    from braintumor.volume_io import iter_volumes, read_volumes
+
+    readers = {"predict": braintumor.Classifier.predict, "inspect_crop": braintumor.Classifier.inspect_crop,
+               "explain": explain, "read_image": read_image, "decode_image": decode_image,
+               "read_volumes": read_volumes, "iter_volumes": iter_volumes}
+    missing = {name: kind.__name__ for name, reader in readers.items() for kind in (bytes, bytearray, memoryview)
+               if kind not in typing.get_args(typing.get_type_hints(reader)["source"])}
+    assert missing == {}

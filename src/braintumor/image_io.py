@@ -28,7 +28,9 @@ from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
 from .wording import size_text
 
-ImageSource = str | os.PathLike | bytes | BinaryIO
+#: What the readers take: a path, the file's content (any bytes-like object: a type checker held bytearray and
+#: memoryview, which every reader takes, to be no bytes) or a binary file.
+ImageSource = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 #: Formats we decode; everything else is refused, whatever the file name says: the decoders run on untrusted bytes.
 #: A refusal of the file, not of its pixels: a PIL image of a GIF, decoded by the caller, is read as the PNG the

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 from .image_io import ImageError
 
-if TYPE_CHECKING:  # for type checkers only: the two readers' objects read_volumes takes
+if TYPE_CHECKING:  # the two readers' objects read_volumes takes, for type checkers
     from nibabel import Nifti1Image
     from pydicom import Dataset
 
     ScanObject = Dataset | Nifti1Image
+else:  # at run time a name typing.get_type_hints resolves, without importing either library
+    ScanObject = object
 
 
 def _dicom_dataset(source: object) -> bool:

@@ -18,7 +18,6 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from .arguments import count
 from .dicom_sniff import file_head, is_dicom_bytes, is_dicom_head, is_raw_dataset, worth_sniffing
@@ -31,8 +30,8 @@ from .image_files import (
     walk_images,
 )
 from .image_headers import apple_double
-from .image_io import ImageError, read_file, read_stream
-from .scan_objects import scan_object_bytes
+from .image_io import ImageError, ImageSource, read_file, read_stream
+from .scan_objects import ScanObject, scan_object_bytes
 
 # their old home: still imported from here (tests, scripts)
 from .slice_pixels import HIGH_PERCENTILE as HIGH_PERCENTILE
@@ -43,9 +42,6 @@ from .slice_pixels import square_pixels as square_pixels
 from .volume_objects import Slice as Slice  # their old home: still imported from here
 from .volume_objects import Volume as Volume
 from .wording import INPUT_KINDS, NOTHING_FOUND, bytes_name_text
-
-if TYPE_CHECKING:
-    from .scan_objects import ScanObject
 
 _log = logging.getLogger(__name__)
 
@@ -201,7 +197,7 @@ def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
     return read_file(path, limit)
 
 
-def read_volumes(source: str | os.PathLike | bytes | BinaryIO | ScanObject, name: str | None = None,
+def read_volumes(source: ImageSource | ScanObject, name: str | None = None,
                  max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
                  per_input: bool = False) -> list[Volume]:
     """A DICOM file, NIfTI file, zip of a DICOM series (path, bytes or binary file) or DICOM folder -> volumes; also
@@ -217,7 +213,7 @@ def read_volumes(source: str | os.PathLike | bytes | BinaryIO | ScanObject, name
     return list(iter_volumes(source, name, max_slices, max_pixels, per_input))
 
 
-def iter_volumes(source: str | os.PathLike | bytes | BinaryIO | ScanObject, name: str | None = None,
+def iter_volumes(source: ImageSource | ScanObject, name: str | None = None,
                  max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
                  per_input: bool = False) -> Iterator[Volume]:
     """:func:`read_volumes` one volume at a time: a study's series are decoded only as they are taken, so that its
