@@ -169,3 +169,27 @@ def test_an_array_of_names_as_bytes_is_answered_as_a_list_of_them(clf, tmp_path)
                                      "as a str (os.fsdecode)")
     [(_, outcome)] = clf.predict_many(np.array([str(name)]))  # the same names as str: read as names
     assert outcome == clf.predict(name)
+
+
+def test_scans_in_a_folder_are_named_by_predict_many_not_dropped(clf, tmp_path):
+    """expand_inputs([folder]) left out its DICOM, NIfTI and zip files without a word: a folder of .dcm files gave
+    predict_many nothing to answer and nothing said; each is now told that read_volumes reads it."""
+    from dicom_factory import make_dicom, nifti_bytes, series, zip_bytes
+
+    from braintumor.image_io import expand_inputs
+
+    head = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
+    (tmp_path / "series").mkdir()
+    volume = np.stack([head] * 3, -1)
+    files = {"a.png": encode(head), "series/IM1.DCM": make_dicom(head), "t1.nii.gz": nifti_bytes(volume),
+             "t2.nii": nifti_bytes(volume, gz=False), "study.zip": zip_bytes(series([head] * 2))}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    found = {p.relative_to(tmp_path).as_posix(): o for p, o in clf.predict_many(expand_inputs([tmp_path]))}
+    assert sorted(found) == sorted(files)
+    assert found.pop("a.png") == clf.predict(tmp_path / "a.png")
+    kinds = {"series/IM1.DCM": "a DICOM file", "t1.nii.gz": "a NIfTI volume", "t2.nii": "a NIfTI volume",
+             "study.zip": "a zip file"}
+    assert {name: str(outcome) for name, outcome in found.items()} == {
+        name: f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
+        for name, kind in kinds.items()}

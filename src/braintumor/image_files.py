@@ -97,14 +97,15 @@ def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None,
                 on_special: Callable[[Path], None] | None = None,
                 endings: Collection[str] = IMAGE_EXTENSIONS) -> Iterator[Path]:
     """Image files below ``folder``, recursively (:func:`walk_folders`), sorted, skipping hidden files and folders;
-    ``endings``: the endings taken (:data:`IMAGE_EXTENSIONS`, lower case).
+    ``endings``: the endings taken (:data:`IMAGE_EXTENSIONS`, lower case; of one part or more: ``.nii.gz``).
 
     A pipe or device named like an image is never yielded (reading one may never end); ``on_special`` gets each, so
     that a command can name it (data audit and evaluate passed over a FIFO scan.jpg without a word)."""
+    taken = tuple(endings)
     for root, _dirs, files in walk_folders(folder, on_error):
         for name in sorted(files):
             path = Path(root) / name
-            if is_hidden_name(name) or path.suffix.lower() not in endings:
+            if is_hidden_name(name) or not name.lower().endswith(taken):
                 continue
             if not is_special_file(path):
                 yield path
@@ -221,7 +222,9 @@ def unreadable_text(path: Path, exc: OSError) -> str:
 
 def expand_inputs(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
     """Files named explicitly (whatever their ending) and the images found in folders, with those of a format not
-    read (:data:`OTHER_FORMAT_ENDINGS`): ``predict_many`` says of each what it is, where dropping them said nothing."""
+    read (:data:`OTHER_FORMAT_ENDINGS`) and scans (DICOM, NIfTI and zips by their ending:
+    ``volume_io.VOLUME_SUFFIXES``): ``predict_many`` says of each what it is, and of a scan that read_volumes reads
+    it, where dropping them said nothing (a folder of .dcm files gave no answer and no word)."""
     if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character
         raise TypeError("expand_inputs takes a list of files and folders: expand_inputs([folder])")
     return _expand(paths)
@@ -235,6 +238,8 @@ def _expand(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
             raise ValueError(f"expand_inputs: item {index} is an empty string, which names no file or folder")
         path = Path(os.fsdecode(raw))  # a name as bytes (os.listdir(b".")) was "argument should be a str object"
         if path.is_dir():
-            yield from walk_images(path, endings=IMAGE_EXTENSIONS | OTHER_FORMAT_ENDINGS.keys())
+            from .volume_io import VOLUME_SUFFIXES  # (volume_io imports this module)
+
+            yield from walk_images(path, endings={*IMAGE_EXTENSIONS, *OTHER_FORMAT_ENDINGS, *VOLUME_SUFFIXES})
         else:
             yield path
