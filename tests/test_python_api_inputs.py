@@ -11,6 +11,7 @@ import pytest
 from conftest import encode, synthetic_head
 
 from braintumor import Classifier, ImageError
+from braintumor.image_arrays import gray_from_memory
 from braintumor.image_io import read_image
 
 
@@ -140,6 +141,20 @@ def test_a_float64_image_across_its_whole_range_is_stretched_without_overflow():
         warnings.simplefilter("error")
         assert minmax_uint8(np.array([[-top, -1.0, 0.0, 1e300, top]])).tolist() == [[0, 128, 128, 128, 255]]
 
+
+
+def test_a_float_image_of_subnormal_values_keeps_its_gray_levels(clf):
+    """255 / (max - min) overflowed for a range of subnormal numbers (float64 under ~1e-306, float32 under ~1e-36):
+    every pixel became NaN, then 0 or whatever the platform casts NaN to, with numpy's RuntimeWarnings (a traceback
+    under warnings-as-errors); refused as blank. Its levels are those of the same image at a usual scale."""
+    import warnings
+
+    head = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for tiny in (head * 1e-320, head.astype(np.float32) * np.float32(1e-44)):
+            assert clf.predict(tiny) == clf.predict(head.astype(np.float64))
+            assert np.array_equal(gray_from_memory(tiny)[0], gray_from_memory(head.astype(np.float64))[0])
 
 def test_an_array_like_that_is_not_numpy_is_told_to_convert_it(clf):
     """A torch tensor (or any object with __array__) was "expected a path, ... not Tensor": true, silent on the fix."""

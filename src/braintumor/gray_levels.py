@@ -35,6 +35,9 @@ def minmax_uint8(arr: np.ndarray) -> np.ndarray:
         arr = arr.astype(np.float64)
     if hi - lo == np.inf:  # wider than float64's largest value: halved (exactly), or every pixel became NaN
         arr, lo, hi = arr * 0.5, lo * 0.5, hi * 0.5
+    if 255.0 / (hi - lo) > _FLOAT32_MAX:  # a range of subnormal numbers: the factor overflowed (float32's, or 255 /
+        # 1e-320 in float64) and every pixel became NaN (0 once cast, with numpy's warnings), so divided instead
+        return np.round((arr.astype(np.float64) - lo) / (hi - lo) * 255.0).astype(np.uint8)
     return np.round((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 
