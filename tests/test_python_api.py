@@ -15,6 +15,7 @@ from dicom_factory import make_dicom, nifti_bytes, zip_bytes
 from PIL import Image
 
 from braintumor import Classifier, ImageError
+from braintumor.heatmap import explain
 from braintumor.image_io import read_image
 from braintumor.predictor import probability_text
 
@@ -40,11 +41,15 @@ def test_what_is_not_an_image_source_is_a_type_error_naming_it(clf, tmp_path):
         clf.predict([tmp_path / "a.jpg"])
     with pytest.raises(TypeError, match="not NoneType"):
         clf.predict(None)
-    for encoding in ("latin-1", "utf-8"):  # utf-8 failed inside read() with a UnicodeDecodeError
-        with open(tmp_path / "a.jpg", encoding=encoding) as text, pytest.raises(TypeError, match="text mode"):
+    # utf-8 failed inside read() with a UnicodeDecodeError; a text file (an iterator of lines) was also told
+    # "predict_many(images) predicts each of several", as if it were several images
+    text_mode = r"^the file was opened in text mode: open it with 'rb'$"
+    for encoding in ("latin-1", "utf-8"):
+        with open(tmp_path / "a.jpg", encoding=encoding) as text, pytest.raises(TypeError, match=text_mode):
             clf.predict(text)
-    with pytest.raises(TypeError, match="text mode"):  # a text stream that is not a file
-        clf.predict(io.StringIO("abc"))
+    for call in (clf.predict, lambda text: explain(clf, text)):  # a text stream that is not a file
+        with pytest.raises(TypeError, match=text_mode):
+            call(io.StringIO("abc"))
     # raised at the call, not at the first next(): a str would be read one character per file name
     with pytest.raises(TypeError, match="iterable of images"):
         clf.predict_many(str(tmp_path))

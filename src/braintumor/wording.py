@@ -125,8 +125,8 @@ def one_image_error(exc: ImageError | TypeError, source: object) -> ImageError |
     images (predict_many), not only what it is not."""
     from .image_io import ImageError, UnrecognisedImage  # on an error path only: wording stays free of the readers
 
-    if isinstance(exc, TypeError):  # predict(["a.jpg", "b.jpg"]) said only "not list"
-        several = isinstance(source, (list, tuple, set, Iterator))
+    if isinstance(exc, TypeError):  # predict(["a.jpg", "b.jpg"]) said only "not list"; a file is no several images,
+        several = isinstance(source, (list, tuple, set, Iterator)) and not hasattr(source, "read")  # though iterable
         return TypeError(f"{exc}: predict_many(images) predicts each of several") if several else exc
     if (said := named_by_bytes(exc, source)) is not exc:
         return said
