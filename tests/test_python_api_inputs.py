@@ -208,3 +208,16 @@ def test_scans_in_a_folder_are_named_by_predict_many_not_dropped(clf, tmp_path):
     assert {name: str(outcome) for name, outcome in found.items()} == {
         name: f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
         for name, kind in kinds.items()}
+
+
+def test_an_array_of_file_names_given_to_predict_is_told_how_names_are_given(clf, tmp_path):
+    """A cell or a column's ``.values`` (an array of names) given to predict was told only "expected a 2-D grayscale
+    array ..., not one of shape (1,)", the shape of a column, not what to call."""
+    (tmp_path / "a.png").write_bytes(encode(synthetic_head()))
+    names = np.array([str(tmp_path / "a.png")])
+    for arr in (names, names[0:1].reshape(()), names.astype(bytes), names.astype(object)):
+        with pytest.raises(ImageError, match=rf"^expected an image, not an? [\w ]+ of shape \({'1,' * arr.ndim}\): "
+                                             r"file names\? predict takes one as a str, and predict_many\(names\) "
+                                             r"predicts each of several$"):
+            clf.predict(arr)
+    assert [o for _, o in clf.predict_many(names)] == [clf.predict(str(names[0]))]  # as it says

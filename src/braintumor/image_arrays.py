@@ -51,6 +51,9 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
         arr = arr[..., 0]
     elif arr.ndim == 3 and arr.shape[0] == 1 and arr.shape[-1] not in (2, 3, 4):  # torch's (1, H, W) gray image
         arr = arr[0]
+    if arr.ndim < 2 and arr.dtype.kind in "OUS":  # a cell or a column's .values: "not one of shape (1,)"
+        raise ImageError(f"expected an image, not {array_type_text(arr.dtype)} of shape {arr.shape}: file names? "
+                         "predict takes one as a str, and predict_many(names) predicts each of several")
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (2, 3, 4)):
         raise ImageError("expected a 2-D grayscale array, an (H, W, 2) gray + alpha array or an (H, W, 3) or "
                          f"(H, W, 4) colour array, not one of shape {arr.shape}{_layout_hint(arr.shape)}")
