@@ -81,7 +81,8 @@ def test_read_volumes_takes_an_open_file_and_names_a_wrong_kind_of_argument(tmp_
         read_volumes(text)
     for wrong, hint in ((None, "NoneType$"), ([path], "list$"), (np.zeros((4, 4, 4)), "ndarray: Classifier.predict"),
                         (Image.new("L", (4, 4)), "Image: Classifier.predict")):
-        with pytest.raises(TypeError, match=f"^read_volumes takes a path, bytes or a binary file, not .*{hint}"):
+        with pytest.raises(TypeError, match=r"^read_volumes takes a path, bytes, a binary file, a pydicom Dataset "
+                                            rf"\(or a series' list of them\) or a nibabel NIfTI image, not .*{hint}"):
             read_volumes(wrong)
     assert "unexpected" not in caplog.text
 

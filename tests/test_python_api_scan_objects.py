@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 from conftest import synthetic_head
-from dicom_factory import SECRETS, axial_volume, make_dataset, make_dicom, nifti_bytes
+from dicom_factory import SECRETS, axial_volume, make_dataset, make_dicom, nifti_bytes, series
 
 from braintumor import ImageError
 from braintumor.volume_io import iter_volumes, read_volumes
@@ -79,3 +79,22 @@ def test_predict_explain_and_predict_many_say_that_read_volumes_reads_a_scans_ob
             clf.predict_many(scan)
         (volume,) = read_volumes(scan)  # and the call said reads it
         assert [clf.predict(s) for s in volume.slices] == [o for _, o in clf.predict_many(volume.slices)]
+
+
+def test_read_volumes_reads_a_list_of_a_series_datasets_as_their_folder(tmp_path):
+    """``[pydicom.dcmread(f) for f in files]`` is how a notebook holds a series: read_volumes said "not list"."""
+    import pydicom
+
+    files = series([HEAD, HEAD[::-1], HEAD[:, ::-1]])  # stored out of order: read in anatomical order
+    for name, data in files:
+        (tmp_path / name).write_bytes(data)
+    datasets = [pydicom.dcmread(tmp_path / name) for name, _ in files]
+    (from_folder,) = read_volumes(tmp_path)
+    (from_list,) = read_volumes(datasets, name=str(tmp_path))
+    assert from_list == from_folder and len(from_list.slices) == 3
+    assert read_volumes(tuple(datasets), name=str(tmp_path)) == [from_folder]
+    in_memory = [pydicom.dcmread(io.BytesIO(data)) for _, data in files]  # named by their place in the list
+    assert [s.pixels.tobytes() for s in read_volumes(in_memory)[0].slices] == \
+        [s.pixels.tobytes() for s in from_folder.slices]
+    with pytest.raises(TypeError, match="not list"):  # a list of anything else is still no scan
+        read_volumes([datasets[0], b"x"])

@@ -13,15 +13,16 @@ import copy
 import io
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .image_io import ImageError
 
-if TYPE_CHECKING:  # the two readers' objects read_volumes takes, for type checkers
+if TYPE_CHECKING:  # the two readers' objects read_volumes takes (Datasets also as a series' list), for type checkers
     from nibabel import Nifti1Image
     from pydicom import Dataset
 
-    ScanObject = Dataset | Nifti1Image
+    ScanObject = Dataset | Nifti1Image | list[Dataset] | tuple[Dataset, ...]
 else:  # at run time a name typing.get_type_hints resolves, without importing either library
     ScanObject = object
 
@@ -81,6 +82,16 @@ def scan_object_bytes(source: object) -> tuple[bytes, str | None] | None:
         return data, _name(source.get_filename())
     return None
 
+
+
+def dataset_files(source: object) -> list[tuple[str, Callable[[], bytes]]] | None:
+    """A list or tuple of pydicom Datasets (``[pydicom.dcmread(f) for f in files]``: a series' files) as the (name,
+    loader) items a series is read from (:func:`braintumor.dicom_series.iter_dicom_series`, as a folder's files
+    are), each the file it would be; None for anything else. ImageError where one cannot be written as a file."""
+    if not isinstance(source, (list, tuple)) or not source or not all(_dicom_dataset(ds) for ds in source):
+        return None
+    files = [scan_object_bytes(ds) or (b"", None) for ds in source]
+    return [(name or f"dataset {k}", lambda data=data: data) for k, (data, name) in enumerate(files)]
 
 def _name(filename: object) -> str | None:
     """The file an object was read from, as read_volumes names a path (nibabel keeps the Path it was given; pydicom's

@@ -31,7 +31,7 @@ from .image_files import (
 )
 from .image_headers import apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
-from .scan_objects import ScanObject, scan_object_bytes
+from .scan_objects import ScanObject, dataset_files, scan_object_bytes
 
 # their old home: still imported from here (tests, scripts)
 from .slice_pixels import HIGH_PERCENTILE as HIGH_PERCENTILE
@@ -201,7 +201,8 @@ def read_volumes(source: ImageSource | ScanObject, name: str | None = None,
                  max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
                  per_input: bool = False) -> list[Volume]:
     """A DICOM file, NIfTI file, zip of a DICOM series (path, bytes or binary file) or DICOM folder -> volumes; also
-    a pydicom Dataset or nibabel NIfTI image in memory, read as the file it would be (:mod:`~braintumor.scan_objects`).
+    a pydicom Dataset or nibabel NIfTI image in memory, read as the file it would be, and a list of Datasets as the
+    folder of their files (:mod:`~braintumor.scan_objects`).
 
     ``name`` is what results call ``path`` (default: the path itself, or an open file's name). The limits hold for
     each series or volume of a folder or zip (a study's are over 512 slices together): one past them is a Volume with
@@ -222,13 +223,18 @@ def iter_volumes(source: ImageSource | ScanObject, name: str | None = None,
     max_slices, max_pixels = count(max_slices, "max_slices"), count(max_pixels, "max_pixels")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name is what results call the input: a str or None, not {type(name).__name__}")
+    if (files := dataset_files(source)) is not None:  # a list of a series' pydicom Datasets: read as its folder
+        from .dicom_series import iter_dicom_series
+
+        return _guarded(iter_dicom_series(name or "upload", files, max_slices, max_pixels, per_input=per_input))
     if (held := scan_object_bytes(source)) is not None:  # a pydicom Dataset, a nibabel image: read as their file
         source, name = held[0], name or held[1]
     elif callable(getattr(source, "read", None)):  # an open file, as predict takes one (was "could not be read")
         name = name or (source.name if isinstance(getattr(source, "name", None), str) else None)
         source = read_stream(source, MAX_VOLUME_BYTES)
     elif not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
-        raise TypeError(f"read_volumes takes a path, bytes or a binary file, not {type(source).__name__}"
+        raise TypeError("read_volumes takes a path, bytes, a binary file, a pydicom Dataset (or a series' list of "
+                        f"them) or a nibabel NIfTI image, not {type(source).__name__}"
                         + (": Classifier.predict takes images in memory"  # an array, a PIL image, a tensor
                            if any(hasattr(source, a) for a in ("__array__", "__array_interface__")) else ""))
     return _guarded(_read_volumes(source, name, max_slices, max_pixels, per_input))
