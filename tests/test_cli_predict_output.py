@@ -16,6 +16,7 @@ from conftest import encode, synthetic_head
 from braintumor.cli import main
 from braintumor.prediction import DISCLAIMER
 from braintumor.predictor import Classifier
+from braintumor.series import csv_text_value
 
 KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
 
@@ -151,6 +152,22 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text_and_resume_reads
     assert main(["predict", *names, "-o", "part.csv", "--resume"]) == 0
     assert "2 records already there" in capsys.readouterr().err
     assert (tmp_path / "part.csv").read_text() == (tmp_path / "all.csv").read_text()  # each input once, in order
+
+
+def test_a_name_holding_a_carriage_return_is_one_quoted_csv_cell(tmp_path, capsys, monkeypatch):
+    """csv.writer quotes only the characters of its own line ending ("\n"): a name holding "\r" was written bare, so
+    a CSV reader (pandas, a spreadsheet) ended the row there and --resume stopped on a csv.Error traceback."""
+    monkeypatch.chdir(tmp_path)
+    names = ["a\rb.jpg", "\rfirst.jpg", "c\r\nd.jpg", "plain.jpg"]
+    for i, name in enumerate(names):
+        (tmp_path / name).write_bytes(encode(synthetic_head(seed=i), "JPEG"))
+    assert main(["predict", *names, "-o", "all.csv"]) == 0
+    with open(tmp_path / "all.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert [csv_text_value(r[0]) for r in rows[1:]] == names and {len(r) for r in rows} == {len(rows[0])}
+    capsys.readouterr()
+    assert main(["predict", *names, "-o", "all.csv", "--resume"]) == 0
+    assert "nothing left to do" in capsys.readouterr().err
 
 
 def test_dash_reads_file_names_from_standard_input(tmp_path, capsys, monkeypatch):

@@ -6,7 +6,6 @@ runs the model over the inputs; :mod:`braintumor.batch_predict` writes through t
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import sys
@@ -21,7 +20,7 @@ from .classes import display_name
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
 from .predictor import Classifier, ModelError, probability_text
-from .series import csv_columns, csv_row, printable, record_name
+from .series import CsvRows, csv_columns, csv_row, printable, record_name
 from .stop_signals import STOP_SIGNALS as STOP_SIGNALS  # where callers import these from
 from .stop_signals import signals_held as signals_held
 from .volume_io import Slice
@@ -88,7 +87,7 @@ class Formatter:
         self.width = 0  # table: the path column's, once known
         self.name_width = max(len("prediction"), *(len(display_name(c)) for c in classes))  # "Pituitary tumour"
         if fmt == "csv":
-            self.csv = csv.writer(out, lineterminator="\n")
+            self.csv = CsvRows(out)
             if header:  # not when continuing a file (--resume)
                 self.csv.writerow(csv_columns(self.classes))
 

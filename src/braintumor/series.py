@@ -8,7 +8,10 @@ prediction's ``to_dict()`` returns are passed through unchanged.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Iterator
+from typing import TextIO
 
 from .classes import display_name
 from .image_io import ImageError
@@ -42,6 +45,23 @@ def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
             *(probs.get(c, "") for c in classes), _blank(rec.get("ood")), _blank(rec.get("ood_score")),
             csv_text(rec.get("error") or rec.get("reason") or ""), rec.get("slice", ""), _blank(rec.get("review")),
             rec.get("series", "")]
+
+
+class CsvRows:
+    """``csv.writer(out, lineterminator="\n")`` that also quotes a cell holding ``\r``: csv.writer quotes only the
+    characters of its own line ending, so a file name holding a carriage return was written bare and a CSV reader
+    (pandas, a spreadsheet, ``--resume``) ended the row there. Rows are written as "\r\n"-ended ones, then "\n"."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.buf = out, io.StringIO()
+        self.rows = csv.writer(self.buf, lineterminator="\r\n")
+
+    def writerow(self, row: list) -> None:
+        """``row`` as one CSV line ending in "\\n", as csv.writer's ``writerow`` writes it."""
+        self.buf.seek(0)
+        self.buf.truncate()
+        self.rows.writerow(row)
+        self.out.write(self.buf.getvalue()[:-2] + "\n")
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
