@@ -205,6 +205,21 @@ def test_resume_refuses_a_file_it_did_not_write(tree, tmp_path, capsys):
     assert rc == 2 and "another csv header" in err and target.read_text() == "a,b\n1,2\n"
 
 
+def test_resume_refuses_a_csv_row_no_csv_reader_can_read(tree, tmp_path, capsys):
+    """A bare carriage return in a cell (written so before series.CsvRows, or left by an editor) is the usage error
+    of any file not written by predict, not a csv.Error traceback."""
+    target = tmp_path / "old.csv"
+    assert predict([tree, "-o", target], capsys)[0] == 1  # (the tree's two unreadable files)
+    header, first, rest = target.read_text().split("\n", 2)
+    target.write_text(f"{header}\n{first[:3]}\r{first[3:]}\n{rest}", newline="")
+    before = target.read_bytes()
+    rc, out, err = predict([tree, "-o", target, "--resume"], capsys)
+    assert (rc, out) == (2, "") and "cannot resume: line 2 of" in err and target.read_bytes() == before
+    target.write_text(f"{header[:3]}\r{header[3:]}\n", newline="")
+    rc, out, err = predict([tree, "-o", target, "--resume"], capsys)
+    assert (rc, out) == (2, "") and "another csv header" in err
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--resume"], "--resume needs -o FILE"),
     (["--resume", "-o", "x.json", "--format", "json"], "--resume works with --format jsonl or csv"),

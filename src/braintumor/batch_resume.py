@@ -86,12 +86,19 @@ def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> di
                 rec["path"] = csv_text_value(rec["path"])
             if rec.pop("ood", "") == "True":
                 rec.pop("error", None)  # that column holds a refusal's reason: not a failure
-    except (ValueError, StopIteration):
+    except (ValueError, StopIteration, csv.Error):  # csv.Error: a bare \r in a cell, as predict wrote it once
         raise bad from None
     if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
         raise bad
     rec["path"] = utf8_text(rec["path"])  # as an earlier run under an ASCII locale may have written it to jsonl
     return rec
+
+
+def _csv_header(line: bytes) -> list[str] | None:
+    try:
+        return next(csv.reader([line.decode("utf-8", "replace")]), None)
+    except csv.Error:  # a bare \r: no header predict writes
+        return None
 
 
 def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: bool = False) -> Previous:
@@ -112,7 +119,7 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
                       file=sys.stderr)
                 break
             if fmt == "csv" and n == 1:
-                if next(csv.reader([line.decode("utf-8", "replace")]), None) != header:
+                if _csv_header(line) != header:
                     raise UsageError(f"cannot resume: {target} has another csv header (another model or format?)")
                 prev.header, keep = True, len(line)
                 continue
