@@ -145,9 +145,9 @@ def test_a_folder_walk_opens_no_file_of_an_obviously_other_type(tmp_path, monkey
     opened: list[str] = []
     real = volume_io.file_head
 
-    def spy(path, n=132):
+    def spy(path, n=132, **kwargs):
         opened.append(path.name)
-        return real(path, n)
+        return real(path, n, **kwargs)
 
     monkeypatch.setattr(volume_io, "file_head", spy)
     others = ["notes.txt", "meta.json", "list.csv", "study.xml", "index.html", "report.pdf", "more.zip", "a.md"]

@@ -8,6 +8,7 @@ and 'DICM'. Folders, zips, uploads and named files all ask the same question her
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 from .image_files import open_unblocked
@@ -89,11 +90,13 @@ def worth_sniffing(name: str) -> bool:
     return Path(name).suffix.lower() not in NOT_SCAN_SUFFIXES
 
 
-def file_head(path: Path, n: int = SNIFF_BYTES) -> bytes:
+def file_head(path: Path, n: int = SNIFF_BYTES, on_error: Callable[[OSError], None] | None = None) -> bytes:
     """The first ``n`` bytes of ``path`` at most, never waiting (a pipe or device gives what it has, maybe nothing);
-    b"" when it cannot be read (reading it later says why)."""
+    b"" when it cannot be read (reading it later says why), after telling ``on_error`` why."""
     try:
         with open_unblocked(path) as fh:
             return fh.read(n) or b""
-    except OSError:
+    except OSError as exc:
+        if on_error is not None:
+            on_error(exc)
         return b""

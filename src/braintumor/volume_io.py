@@ -26,6 +26,7 @@ from .image_files import (
     hidden_note,
     is_hidden_name,
     is_special_file,
+    unreadable_text,
     walk_folders,
     walk_images,
 )
@@ -134,7 +135,8 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
             dicoms, niftis = _scan_folder(path, left)
             for note in left_out_notes(path, left) if on_note else ():
                 on_note(note)
-            if not images and not dicoms and not niftis and not unreadable:
+            locked = [{"path": str(p), "error": k.partition(":")[2]} for p, k in left if k.startswith("unreadable:")]
+            if not images and not dicoms and not niftis and not unreadable and not locked:
                 zips = any(kind == "zip" for _, kind in left)  # and a folder of .scan.png: said, not 'empty'
                 # the note's words (and the page's): it said "zips in folders are not opened" beside the note's
                 why = LEFT_OUT_WHY["zip"].format(each="name the zip itself") if zips else hidden_note(path)
@@ -142,6 +144,7 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
                 yield {"path": str(path), "error": only or f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
             yield from images
             yield from ({"path": str(e.filename), "error": f"cannot read folder: {e.strerror}"} for e in unreadable)
+            yield from locked  # files that could not be opened to learn what they are (a DICOM slice, maybe)
             if dicoms:
                 yield VolumeInput(str(path), lambda d=dicoms, p=str(path): _guarded(_read_dicom_files(p, d, False)))
             for n in niftis:
@@ -176,16 +179,21 @@ def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tu
             elif lower.endswith((".nii", ".nii.gz")):
                 niftis.append(path)
             # else by content (IM00001, a UID, .IMA); a .txt or .pdf is not opened to look (a listing, not reads)
-            elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _head(path)):
+            elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _head(path, left)):
                 dicoms.append(path)
             elif left is not None and (kind := left_out_as(name, head)):
                 left.append((path, kind))
     return dicoms, niftis
 
 
-def _head(path: Path) -> bytes:
-    """A walked file's first bytes, to tell DICOM by; b"" for a name of another type, never opened."""
-    return file_head(path) if worth_sniffing(path.name) else b""
+def _head(path: Path, left: list[tuple[Path, str]] | None = None) -> bytes:
+    """A walked file's first bytes, to tell DICOM by; b"" for a name of another type, never opened. One that cannot
+    be opened goes to ``left`` as ``"unreadable:WHY"``: a scanner's locked IM0002 was dropped from its series unsaid."""
+    def unreadable(exc: OSError) -> None:
+        if left is not None:
+            left.append((path, "unreadable:" + unreadable_text(path, exc)))
+
+    return file_head(path, on_error=unreadable) if worth_sniffing(path.name) else b""
 
 
 # --- reading --------------------------------------------------------------------------------------
