@@ -82,3 +82,25 @@ def test_files_that_are_not_images_are_counted_and_named(tmp_path: Path, capsys,
         "NIfTI files are read by 'braintumor predict' only" in err
     assert ".DS_Store" not in err
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]["n_not_images"] == 2
+
+
+def test_predictions_csv_quotes_a_carriage_return_and_guards_a_formula(tmp_path: Path, monkeypatch):
+    """predictions.csv wrote a name holding "\\r" bare (a CSV reader ended the row there) and a path starting like a
+    formula (a relative --data such as ``=scans``) as it was; it now writes them as predict's csv does."""
+    import csv
+
+    from braintumor.series import csv_text_value
+
+    monkeypatch.chdir(tmp_path)
+    data = _data(tmp_path / "=scans")
+    first = sorted((data / "Testing" / "glioma").iterdir())[0]
+    first.rename(first.with_name("a\rb.jpg"))
+    meta = {"classes": list(CLASSES), "model_name": "sure", "preprocess": {"image_size": 48}}
+    dataset = load_dataset(Path("=scans"), "Testing", allow_missing=True)
+    evaluate(Classifier(SureSession(), meta, Path("sure.onnx")), dataset, tmp_path / "out", progress=False,
+             gallery_size=2)
+    with open(tmp_path / "out" / "predictions.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert {len(r) for r in rows} == {len(rows[0])} and len(rows) == 5
+    assert all(r[0].startswith("'=scans") for r in rows[1:])
+    assert sorted(Path(csv_text_value(r[0])) for r in rows[1:]) == sorted(dataset.paths)

@@ -9,7 +9,6 @@ leak-free subset: the images with no near duplicate there (see :mod:`braintumor.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -32,7 +31,7 @@ from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, thres
 from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
 from .report import write_report, write_text_atomic
-from .series import printable, turned
+from .series import CsvRows, csv_text, printable, turned
 from .wording import in_number, none_readable
 
 if TYPE_CHECKING:
@@ -86,7 +85,7 @@ def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.nd
     side, a brain MRI to rotate and resend rather than one unlike brain MRI (last, so the older columns keep their
     positions)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = CsvRows(buf)
     extra = ["leak_free"] if leak_free is not None else []
     writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes), "refused",
                      "ood_score", "review", *extra, "refused_turned"])
@@ -94,7 +93,7 @@ def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.nd
         k = int(np.argmax(p))
         flag = [int(leak_free[n])] if leak_free is not None else []
         score = "" if np.isnan(scores[n]) else f"{scores[n]:.4f}"
-        writer.writerow([str(path), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p),
+        writer.writerow([csv_text(str(path)), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p),
                          int(refused[n]), score, int(review[n]), *flag, int(refused[n] and side[n])])
     return write_text_atomic(out / "predictions.csv", buf.getvalue())
 
