@@ -66,3 +66,28 @@ def test_jfif_and_jpe_files_are_read_as_jpegs_in_a_folder(tmp_path):
     assert [p.name for p in plan_inputs([tmp_path], notes.append)] == ["a.jfif", "b.JPE", "c.JFIF", "d.jpe"]
     assert notes == []
     assert [p.name for p in expand_inputs([tmp_path])] == ["a.jfif", "b.JPE", "c.JFIF", "d.jpe"]
+
+
+def test_an_unreadable_folder_below_the_working_folder_is_named_as_its_files_are(tmp_path, monkeypatch, capsys):
+    """``predict .``: the records name ``a.png`` and ``sub/b.png``, and named the locked folder ``./locked`` (os.walk's
+    join), which a filter on the path column, or a sort, put apart from its neighbours."""
+    import json
+
+    from braintumor.cli import main
+
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
+    (tmp_path / "sub" / "b.png").write_bytes(encode(synthetic_head(), "PNG"))
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", ".", "--format", "jsonl"]) == 1
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["path"] for r in rows] == ["a.png", "sub/b.png", "locked"]

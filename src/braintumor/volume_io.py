@@ -143,7 +143,9 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
                 only = None if zips else only_other_formats(left)  # a folder of GIFs: "only 3 GIF files..."
                 yield {"path": str(path), "error": only or f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
             yield from images
-            yield from ({"path": str(e.filename), "error": f"cannot read folder: {e.strerror}"} for e in unreadable)
+            # Path(): named as its files are (os.walk's join named a folder of "." ./locked)
+            yield from ({"path": str(Path(e.filename)), "error": f"cannot read folder: {e.strerror}"}
+                        for e in unreadable)
             yield from locked  # files that could not be opened to learn what they are (a DICOM slice, maybe)
             if dicoms:
                 yield VolumeInput(str(path), lambda d=dicoms, p=str(path): _guarded(_read_dicom_files(p, d, False)))
