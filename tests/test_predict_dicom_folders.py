@@ -119,3 +119,18 @@ def test_a_slice_file_that_cannot_be_opened_is_an_error_record_not_left_out(tmp_
         assert rc == 1 and sum("slice" in r for r in records) == slices
         assert errors == [{"path": str(p), "error": "cannot read file: Permission denied"} for p in locked
                           if p.parent.name == folder]
+
+
+def test_a_series_notes_reach_stderr_in_every_format_not_only_with_summaries(tmp_path, capsys):
+    """A file of a series that was skipped (here not DICOM, named .dcm) is said in the series' notes, which only a
+    summary carried: the table's, or --summary's. ``-o out.csv`` and ``--format jsonl`` said it nowhere, exit 0."""
+    _series(tmp_path / "SER1", 3, 1)
+    (tmp_path / "SER1" / "IM0009.dcm").write_bytes(b"not a scan")
+    said = "note: skipped 1 file: not a DICOM file"
+    for args in (["-o", str(tmp_path / "out.csv")], ["--format", "jsonl"], ["--format", "csv"], []):
+        assert main(["predict", str(tmp_path / "SER1"), *args]) == 0
+        out, err = capsys.readouterr()
+        assert err.count(said) == 1 and said not in out, args
+    assert main(["predict", str(tmp_path / "SER1"), "--format", "jsonl", "--summary"]) == 0
+    out, err = capsys.readouterr()
+    assert said not in err and "skipped 1 file" in json.loads(out.splitlines()[-1])["summary"]["notes"][0]

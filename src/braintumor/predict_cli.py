@@ -118,7 +118,8 @@ def run_predict(args: argparse.Namespace) -> int:
         job.seed_heatmap_names(heatmaps)
     with _maps_go_with_the_records(heatmaps, args), job.sink() if job else output_sink(args.output) as out:
         fmt = Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size)
-        kinds = {"summaries": summary or args.format == "table", "pixels": heatmaps is not None}
+        # summaries always: their notes (a series' files skipped, and why) go to stderr in every format
+        kinds = {"summaries": True, "pixels": heatmaps is not None}
         try:
             plan = (lambda items: _scans(fmt, items)) if args.format == "table" else None  # its slice column
             for rec in job.records(**kinds, on_plan=plan) if job else records(clf, args.paths, args.batch_size,
@@ -126,8 +127,10 @@ def run_predict(args: argparse.Namespace) -> int:
                 if "summary" in rec:  # after a multi-slice input: inline for json/jsonl --summary, else stderr
                     if summary and args.format in ("json", "jsonl"):
                         fmt.write(rec)
-                    else:
+                    elif summary or args.format == "table":
                         fmt.note(summary_text(rec))  # after the table's rows so far
+                    elif rec["summary"].get("notes"):  # csv, jsonl: no summary asked for, its notes were said nowhere
+                        fmt.note(notes_text({**rec, "notes": rec["summary"]["notes"]}))
                     continue
                 sl, explanation = rec.pop("_slice", None), rec.pop("_explanation", None)
                 tally[_outcome(rec)] += 1
@@ -135,7 +138,7 @@ def run_predict(args: argparse.Namespace) -> int:
                     heatmaps.write(rec, sl, explanation, record=fmt.write)  # both, or (interrupted) neither
                 else:
                     fmt.write(rec)
-                if rec.get("notes") and kinds["summaries"] and args.format not in ("json", "jsonl"):
+                if rec.get("notes") and args.format not in ("json", "jsonl"):
                     fmt.note(notes_text(rec))  # a one-slice scan's (json and jsonl keep them in its record)
         finally:  # a run stopped early (Ctrl-C) still shows the table's rows (and notes) held back to size its column
             fmt.settle(final=True)
