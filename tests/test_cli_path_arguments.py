@@ -188,3 +188,17 @@ def test_names_read_from_standard_input_are_inputs_that_the_output_may_not_overw
         assert main(["predict", "-", *argv]) == 2
         assert "error: " + " ".join(argv) in capsys.readouterr().err
     assert scan.read_bytes() == before and not (tmp_path / "d" / "maps").exists()
+
+
+@pytest.mark.parametrize("argv", [["predict", "-scan.png"], ["predict", "a.png", "-scan.png"],
+                                  ["predict", "-scan.png", "-o", "out.csv"]])
+def test_a_file_whose_name_starts_with_a_dash_is_told_how_to_name_it(tmp_path, monkeypatch, capsys, argv):
+    """A hospital export's ``-scan.png`` given as a file is read as an option: 'the following arguments are required:
+    paths' (of the path given) or 'unrecognized arguments', with no word on how to pass it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-scan.png").write_bytes(b"")
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "-scan.png is a file here, read as an option: name it ./-scan.png, or put -- before it" in \
+        capsys.readouterr().err

@@ -134,7 +134,7 @@ MODEL_HELP = "ONNX model: a path, or a shipped model's file name (default: $BRAI
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="braintumor", description="Brain MRI slice classifier.")
+    parser = cli_checks.Parser(prog="braintumor", description="Brain MRI slice classifier.")
     parser.add_argument("--version", action="version", version=f"braintumor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -191,6 +191,23 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors say how to pass a file named like an option: ``predict -scan.png`` (a
+    hospital export's name) said 'the following arguments are required: paths' of the path it was given."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        self.given = list(sys.argv[1:] if args is None else args)  # a subcommand's parser gets the rest
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        given = getattr(self, "given", [])
+        named = [a for a in given[:given.index("--") if "--" in given else None]
+                 if a.startswith("-") and a != "-" and os.path.lexists(a)]
+        super().error(message + "".join(f" ({a} is a file here, read as an option: name it ./{a}, or put -- before"
+                                         " it)" for a in named))
 
 
 def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
