@@ -37,3 +37,15 @@ def test_an_empty_version_is_a_usage_error(version, tmp_path, monkeypatch, capsy
     assert exc.value.code == 2 and err.rstrip().endswith(
         f"argument --model-version: expected a version such as 1.0.0, got {version!r}")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("version", ["", "   ", None])
+def test_the_python_api_refuses_an_empty_version_in_the_cli_s_words(version, tmp_path):
+    """Only the CLI refused an empty version: ``export_onnx(..., model_version="")`` wrote a model whose page and
+    /healthz showed none. Refused before any work, and nothing written."""
+    from braintumor.export import export_onnx
+
+    with pytest.raises(ValueError) as exc:
+        export_onnx(tmp_path / "no-run", tmp_path / "m.onnx", model_version=version, calibrate=False)
+    assert str(exc.value) == f"model_version: expected a version such as 1.0.0, got {version!r}"
+    assert list(tmp_path.iterdir()) == []

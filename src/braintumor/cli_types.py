@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 
+from .model_files import version_problem
 from .predictor import MAX_THREADS
 
 
@@ -50,8 +51,9 @@ def path_arg(text: str) -> str:
 def model_version(text: str) -> str:
     """argparse type of export's ``--model-version``: not empty nor blank (``--model-version "$VERSION"`` with VERSION
     unset recorded an empty version, which the page, /healthz and the metrics then showed)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError(f"expected a version such as 1.0.0, got {text!r}")
+    problem = version_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

@@ -29,7 +29,7 @@ from .classes import DISPLAY_NAMES
 from .file_names import utf8_document
 from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
-from .model_files import DEV_VERSION
+from .model_files import DEV_VERSION, version_problem
 from .predictor import METADATA_KEY, ModelError
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
@@ -185,6 +185,9 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     run's split.json), the temperature and OOD statistics are fitted on the run's training/validation
     images and stored too (see :mod:`braintumor.calibrate`).
     """
+    problem = version_problem(model_version)  # before the minutes of export, as the CLI's --model-version does
+    if problem:
+        raise ValueError(f"model_version: {problem}")
     runs = [run] if isinstance(run, (str, os.PathLike)) else list(run)
     if len(runs) > 1:
         from .ensemble import load_ensemble

@@ -15,6 +15,15 @@ MODEL_FILENAME = "braintumor-tumornet-s.onnx"
 DEV_VERSION = "0.0.0-dev"
 
 
+def version_problem(version: object) -> str | None:
+    """Why ``version`` cannot be an exported model's version (None if it can): one home for export's
+    ``--model-version`` and ``export_onnx(model_version=...)``, which took an empty one (the page, /healthz and the
+    metrics then showed none)."""
+    if isinstance(version, str) and version.strip():
+        return None
+    return f"expected a version such as 1.0.0, got {version!r}"
+
+
 def shipped_models_dir() -> Path:
     """Where the shipped model files are: ``braintumor/models/`` in a wheel, ``models/`` in the repository."""
     here = Path(__file__).resolve().parent
