@@ -31,3 +31,69 @@ def test_a_fifo_destination_is_written_through(tmp_path):
     reader.join(timeout=10)
     assert got == [b"x" * 200_000] and fifo.is_fifo() and not tmp.exists()
     # (not tried on /dev/null: were the code broken, the test would replace the machine's /dev/null)
+
+
+#: A file name the file system takes (252 bytes of UTF-8, 127 characters) whose ``NAME.tmp`` (256) it does not.
+LONG_NAME = "é" * 124 + "x.pt"
+
+
+def _only(folder, name):
+    """Nothing but ``name`` is left in ``folder``: the temporary file was moved into place, not left beside it."""
+    assert sorted(p.name for p in folder.iterdir()) == [name]
+
+
+def test_a_checkpoint_with_a_long_name_is_written(tmp_path):
+    """save_checkpoint built its own ``NAME.tmp`` beside the target: 'File name too long' for a 252-byte name."""
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    from braintumor.checkpoints import save_checkpoint
+
+    assert len(LONG_NAME.encode()) == 252
+    save_checkpoint({"epoch": 3}, tmp_path / LONG_NAME)
+    assert torch.load(tmp_path / LONG_NAME)["epoch"] == 3
+    _only(tmp_path, LONG_NAME)
+
+
+def test_an_epoch_log_with_a_long_name_is_rewritten(tmp_path):
+    import pytest
+
+    pytest.importorskip("torch")
+    from braintumor.checkpoints import keep_epochs_through
+
+    log = tmp_path / ("é" * 123 + "x.jsonl")  # 253 bytes
+    log.write_text('{"epoch": 1}\n{"epoch": 2}\n')
+    keep_epochs_through(log, 1)
+    assert log.read_text() == '{"epoch": 1}\n'
+    _only(tmp_path, log.name)
+
+
+def test_a_figure_with_a_long_name_is_written(tmp_path):
+    """figures._save's ``.NAME.PID.tmp`` was 'File name too long' for a 250-byte figure name."""
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    import numpy as np
+
+    from braintumor.figures import plot_confidence_hist
+
+    out = tmp_path / ("f" * 246 + ".png")
+    plot_confidence_hist(np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]]), out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    _only(tmp_path, out.name)
+
+
+def test_a_checkpoint_written_through_a_link_keeps_the_link(tmp_path):
+    """A run folder's last.pt linked to shared storage: replacing the name swapped the link for a regular file."""
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    from braintumor.checkpoints import save_checkpoint
+
+    (tmp_path / "store").mkdir()
+    (tmp_path / "run").mkdir()
+    link = tmp_path / "run" / "last.pt"
+    link.symlink_to(tmp_path / "store" / "last.pt")
+    save_checkpoint({"epoch": 2}, link)
+    assert link.is_symlink() and torch.load(tmp_path / "store" / "last.pt")["epoch"] == 2
+    _only(tmp_path / "store", "last.pt")

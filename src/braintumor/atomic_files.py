@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .file_names import MAX_NAME_BYTES, fit_name
@@ -71,6 +72,24 @@ def put_in_place(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
     else:
         os.replace(tmp, target)
     settled(tmp)
+
+
+@contextlib.contextmanager
+def written_whole(path: str | os.PathLike) -> Iterator[Path]:
+    """The temporary file (:func:`temp_for`) a writer that wants a file name (``torch.save``, ``savefig``) writes
+    ``path`` to, put in place (:func:`put_in_place`) when the block ends without an error, else removed. For writers
+    that built their own ``NAME.tmp`` beside the target: a 252-byte name's was 'File name too long', and a link was
+    replaced by a regular file."""
+    target = final_target(Path(path))
+    fd, name = temp_for(target)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        put_in_place(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)  # an error or an interruption: no half-written file is left behind
+        settled(tmp)
 
 
 def settled(tmp: str | os.PathLike) -> None:

@@ -7,11 +7,11 @@ Why its own module: train.py writes them every epoch and reads them back on resu
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
 
+from .atomic_files import written_whole
 from .train_config import ConfigError
 
 #: What last.pt holds: everything --resume restores.
@@ -21,12 +21,10 @@ TRAINING_STATE = ("model", "ema", "optimizer", "scheduler", "generator", "torch_
 def save_checkpoint(obj: dict, path: Path) -> None:
     """``torch.save`` via a temporary file, renamed when complete. A failed write (a full disk: torch raises
     RuntimeError, not OSError) removes the temporary file and is one OSError that names the file."""
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException as exc:  # an interruption too: no half-written .tmp is left behind
-        tmp.unlink(missing_ok=True)
+        with written_whole(path) as tmp:  # removed on any error, an interruption too
+            torch.save(obj, tmp)
+    except BaseException as exc:
         if isinstance(exc, OSError):
             raise
         if isinstance(exc, RuntimeError):  # torch's own text ("unexpected pos ...") hides the cause
@@ -61,9 +59,8 @@ def keep_epochs_through(log: Path, epoch: int) -> None:
             continue
         kept.append(line)
     if kept != rows:  # rewritten whole or not at all
-        tmp = log.with_name(log.name + ".tmp")
-        tmp.write_text("".join(kept))
-        os.replace(tmp, log)
+        with written_whole(log) as tmp:
+            tmp.write_text("".join(kept))
 
 
 def recorded_fingerprint(run: Path) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic_files import written_whole
 from .classes import display_name
 from .metrics import (
     N_BINS,
@@ -59,12 +60,8 @@ def _save(fig: Any, out: str | os.PathLike) -> Path:
     """Write via a temporary name so a crash never leaves a truncated PNG behind."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
+    with written_whole(out) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 
