@@ -262,3 +262,21 @@ def test_latency_says_no_prediction_in_the_last_minute_only_once_it_has_watched_
         sync_api.expect(page.locator("#stat-requests")).to_have_text("10", timeout=10_000)
         sync_api.expect(page.locator("#latency-window")).to_have_text(
             "since the server started (no prediction in the last minute)")
+
+
+def test_rates_say_how_long_the_page_has_watched_until_it_has_watched_ten_seconds(served):
+    """The rates are differences between the page's own polls, but the tile said "last 10 s for the rates" from its
+    first seconds: opened after a batch, its 0.00 requests/s read as none in the last 10 s. Until its polls span
+    10 s, the rates say the seconds they cover."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    with _scripted_page(base, [_snapshot(real, 1000, 10)]) as page:
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("10", timeout=10_000)
+        assert page.locator("#stat-rps").inner_text() == "–"
+        sync_api.expect(page.locator("#rate-window")).to_have_text("rates from the next update")
+    with _scripted_page(base, [_snapshot(real, 1000, 10), _snapshot(real, 1004, 10)]) as page:
+        sync_api.expect(page.locator("#stat-rps")).to_have_text("0.00", timeout=10_000)
+        sync_api.expect(page.locator("#rate-window")).to_have_text("rates over the 4 s this page has watched")
+    with _scripted_page(base, [_snapshot(real, 1000, 10), _snapshot(real, 1010, 30)]) as page:
+        sync_api.expect(page.locator("#stat-rps")).to_have_text("2.00", timeout=10_000)
+        sync_api.expect(page.locator("#rate-window")).to_have_text("last 10 s for the rates")

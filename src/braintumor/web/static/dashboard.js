@@ -182,12 +182,15 @@
     const recent = windowed(last, RATE_S), minute = windowed(last, WINDOW_S);
     setText("stat-rps", recent ? rate(recent.rps) : "–");
     setText("stat-ips", recent ? rate(recent.ips) : "–");
+    // rates are differences between this page's polls: before they span 10 s, a 0 was "none in the last 10 s"
+    const seen = history[last].t - history[0].t;
+    setText("rate-window", !recent ? "rates from the next update" : seen >= RATE_S ? "last 10 s for the rates"
+      : "rates over the " + (seen < 1 ? seen.toFixed(1) : Math.round(seen)) + " s this page has watched");
     const lat = s.latency_seconds.predict;
     const useRecent = minute && minute.p50 !== null;
     setText("stat-p50", secs(useRecent ? minute.p50 : lat.p50));
     setText("stat-p95", secs(useRecent ? minute.p95 : lat.p95));
     // its recent figures are differences between its own polls: opened seconds after a batch, it has seen no minute
-    const seen = history[last].t - history[0].t;
     setText("latency-window", useRecent ? "from the histogram buckets of the last minute" : !lat.count
       ? "no prediction yet" : "since the server started (" + (seen < WINDOW_S ? "none since this page opened, " +
         Math.round(seen) + " s ago)" : "no prediction in the last minute)"));
