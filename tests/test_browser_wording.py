@@ -29,7 +29,8 @@ def test_the_done_line_counts_the_answers_with_lower_confidence_as_the_cli_does(
 def test_the_analysing_line_says_images_and_scans_as_what_they_are(server, chromium, test_images, tmp_path):
     """"Analysing 4 images…" was said of an image, a DICOM zip, a NIfTI volume and a DICOM named IM0001: every file
     given was "an image". The line says what was given in the words of the page's hint ("images or scans"), a file
-    of no telling name a file; a dropped folder's DICOM files (one request) are one scan."""
+    of no telling name a file. A zip, or a dropped folder's DICOM files (one request), is said as that: it may hold
+    several series, which the server answers each as a scan (a study's T1 and FLAIR were "1 scan")."""
     from test_browser_errors import os_drop
 
     given = [test_images["glioma"][0]]
@@ -53,6 +54,32 @@ def test_the_analysing_line_says_images_and_scans_as_what_they_are(server, chrom
     sync_api.expect(status).to_contain_text("Done:", timeout=20_000)
     sync_api.expect(page.locator("#results > .card")).to_have_count(6)
     said = [s for s in page.evaluate("window.said") if s.startswith("Analysing")]
-    assert said == ["Analysing 1 image, 2 scans and 1 other file…", "Analysing 1 image and 1 scan…"]
+    assert said == ["Analysing 1 image, 1 scan, 1 zip and 1 other file…",
+                    "Analysing 1 image and 1 folder of DICOM files…"]
     assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p and "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
+
+
+def test_a_zip_of_two_series_is_not_said_to_be_one_scan(server, chromium, test_images):
+    """A zip of a study's T1 and FLAIR was "Analysing 1 scan…", and the server answers two scans (a block each): the
+    line says what was given, a zip, and the answer counts the scans."""
+    import numpy as np
+    from dicom_factory import series, zip_bytes
+    from PIL import Image
+
+    from braintumor.image_io import read_image
+
+    paths = [test_images[c][0] for c in ("notumor", "glioma")]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((128, 128)), dtype=np.uint8) for p in paths]
+    study = zip_bytes([(f"{folder}/{name}", data) for folder in ("t1", "flair") for name, data in series(stack)])
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.evaluate("""() => { const set = Object.getOwnPropertyDescriptor(Node.prototype, "textContent").set;
+        window.said = []; const el = document.getElementById("page-status");
+        Object.defineProperty(el, "textContent", { set(v) { window.said.push(v); set.call(this, v); } }); }""")
+    page.set_input_files("#file-input", [{"name": "study.zip", "mimeType": "application/zip", "buffer": study}])
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
+    sync_api.expect(page.locator("#results .series")).to_have_count(2)
+    assert [s for s in page.evaluate("window.said") if s.startswith("Analysing")] == ["Analysing 1 zip…"]
+    assert problems == []
     page.close()

@@ -92,12 +92,14 @@
   }
 
   // What the run's files are, in the page's words ("2 images and 1 scan"; a DICOM zip was "3 images"), but those of a
-  // folder's DICOM files sent again a step down (their parts are counted). "Other files" are of no telling name.
+  // folder's DICOM files sent again a step down (their parts are counted). "Other files" are of no telling name. A
+  // zip, or a folder's DICOM files, is said as that: it may hold several series (the server answers each as a scan).
   function analysed(jobs) {
-    const n = { image: 0, scan: 0, file: 0 };
+    const n = { image: 0, scan: 0, zip: 0, folder: 0, file: 0 };
     jobs.forEach(function (job) { if (!job.resent) n[job.kind] += 1; });
-    return text.joined(["image", "scan", "file"].filter(function (k) { return n[k]; }).map(function (k) {
-      return text.counted(n[k], k === "file" && (n.image || n.scan) ? "other file" : k);
+    return text.joined(Object.keys(n).filter(function (k) { return n[k]; }).map(function (k) {
+      return k === "folder" ? text.counted(n[k], "folder of DICOM files", "folders of DICOM files")
+        : text.counted(n[k], k === "file" && n.image + n.scan + n.zip + n.folder ? "other file" : k);
     }));
   }
 
@@ -118,7 +120,7 @@
       return;
     }
     const jobs = list.map(function (item) {
-      if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path), kind: "scan" };
+      if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path), kind: "folder" };
       const file = item.file || item, path = item.path;
       const name = path || file.name || "pasted image " + (unnamed += 1);
       const folder = path && path.endsWith("/" + file.name) ? path.slice(0, -file.name.length) : "";

@@ -30,10 +30,11 @@ window.braintumorFolders = (function () {
   const count = window.braintumorText.counted, joined = window.braintumorText.joined;  // text.js, loaded first
 
   // What a file given to the page is called in its "Analysing…" line, in the words of its hint ("images or scans"):
-  // an image by its ending (or its type: a pasted one may have no name), a scan by a DICOM, NIfTI or zip ending (the
-  // server reads DICOM series and NIfTI volumes in a zip); one of no telling name (a DICOM named IM0001) a file.
+  // an image by its ending (or its type: a pasted one may have no name), a scan by a DICOM or NIfTI ending, a zip as a
+  // zip (the server answers each series or volume in it as a scan: a study's T1 and FLAIR were "1 scan"); one of no
+  // telling name (a DICOM named IM0001) a file.
   function kindOf(file) {
-    return /\.(dcm|dicom|nii|nii\.gz|zip)$/i.test(file.name) ? "scan"
+    return /\.zip$/i.test(file.name) ? "zip" : /\.(dcm|dicom|nii|nii\.gz)$/i.test(file.name) ? "scan"
       : TAKEN.test(file.name) || (!file.name && /^image\//.test(file.type)) ? "image" : "file";
   }
 
