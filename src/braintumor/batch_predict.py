@@ -36,7 +36,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from .batch_resume import Previous, append_sink, check_working_folder, read_previous
+from .batch_resume import ROOT_KEY, Previous, append_sink, check_working_folder, read_previous, resume_root, with_root
 from .cli_checks import RunFailed, UsageError
 from .file_names import utf8_text
 from .predict_output import HeatmapWriter, output_sink, signals_held
@@ -237,6 +237,7 @@ class BatchJob:
         self.prev = read_previous(Path(args.output), args.format, clf.classes, summaries) if args.resume else Previous()
         if args.resume:
             check_working_folder(Path(args.output), self.prev)
+        self.root = resume_root(args.format, self.prev) if args.resume else None  # what records say of their folder
         if args.resume and self.prev.done:
             print(f"resuming {printable(args.output)}: {counted(sum(self.prev.done.values()), 'record')} already there",
                   file=sys.stderr)
@@ -245,6 +246,11 @@ class BatchJob:
     def has_header(self) -> bool:
         """The csv file being continued already starts with its header."""
         return self.prev.header
+
+    @property
+    def extra_columns(self) -> tuple[str, ...]:
+        """The csv columns after the usual ones: the working folder of a --resume run's relative names."""
+        return (ROOT_KEY,) if self.root is not None and self.args.format == "csv" else ()
 
     @property
     def failed_before(self) -> int:
@@ -287,7 +293,7 @@ class BatchJob:
                 for unit, recs in scored:
                     for rec in recs:
                         new += 1
-                        yield rec
+                        yield with_root(rec, self.root)
                     bar.update(unit_inputs(unit))
                 if a.resume and not new:
                     print(f"nothing left to do: every input is already in {printable(a.output)}", file=sys.stderr)

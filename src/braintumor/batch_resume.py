@@ -34,7 +34,13 @@ class Previous:
         self.failed = 0
         self.header = False  # csv: the header line is there
         self.relative: list[str] = []  # the first relative names of records that were read (not errors): a sample
+        self.roots: dict[str, str] = {}  # the working folders records' relative names are from (ROOT_KEY): a name each
+        self.columns: list[str] = []  # csv: its header's
 
+
+#: A --resume run's records with a relative ``path`` say the working folder it is named from, under this key (jsonl)
+#: or column (csv, last): from another folder holding the same relative names, those files counted as done.
+ROOT_KEY = "working_folder"
 
 #: How many relative names of the continued file :func:`check_working_folder` looks for, at most.
 NAMES_SAMPLED = 1000
@@ -52,10 +58,18 @@ def _here(name: str) -> bool:
 
 
 def check_working_folder(target: Path, prev: Previous) -> None:
-    """Refuse (UsageError) to continue ``target`` when none of its relative names names anything from this working
-    folder: it was written from another one, where its names were given. --resume knows an input by its absolute name
-    from the working folder, so from here none of its records would be matched, and the same files given by other
-    names (``cd ..; braintumor predict a/scans``) were scored and appended a second time."""
+    """Refuse (UsageError) to continue ``target`` from another working folder than the one its relative names are
+    from. --resume knows an input by its absolute name from the working folder: from another, none of its records
+    were matched, and the same files given by other names (``cd ..; braintumor predict a/scans``) were scored and
+    appended a second time; from another folder holding the same relative names, other files counted as done. Records
+    say their folder (:data:`ROOT_KEY`); a file written before they did is refused when none of its relative names
+    names anything from here."""
+    here = _working_folder()
+    for root, name in prev.roots.items():
+        if not _same_folder(os_text(root), here):
+            raise UsageError(f"cannot resume: the names in {target} are relative to the working folder {root} ({name}, "
+                             f"for one), not to this one ({here}): run the command from {root} (or give -o another "
+                             "file)")
     if prev.relative and not any(_here(name) for name in prev.relative):
         raise UsageError(f"cannot resume: the names in {target} are relative to another working folder "
                          f"({prev.relative[0]}, for one, is not found from {_working_folder()}): run the command from "
@@ -67,6 +81,30 @@ def _working_folder() -> str:
         return os.getcwd()
     except OSError:  # removed since the run started
         return "this working folder"
+
+
+def _same_folder(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)  # one folder by two names (a link to it)
+    except OSError:  # either is gone
+        return a == b
+
+
+def resume_root(fmt: str, prev: Previous) -> str | None:
+    """What this --resume run's records with relative names say under :data:`ROOT_KEY`: the working folder (empty
+    when it is gone); None for a csv whose header has no such column (written before it had one), whose rows keep
+    to its columns."""
+    if fmt == "csv" and prev.header and ROOT_KEY not in prev.columns:
+        return None
+    here = _working_folder()
+    return utf8_text(here) if os.path.isabs(here) else ""
+
+
+def with_root(rec: dict, root: str | None) -> dict:
+    """``rec`` with its working folder (:func:`resume_root`) when its ``path`` is relative (an absolute one says it)."""
+    if root and isinstance(rec.get("path"), str) and not os.path.isabs(os_text(rec["path"])):
+        rec[ROOT_KEY] = root
+    return rec
 
 
 def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> dict:
@@ -119,9 +157,10 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
                       file=sys.stderr)
                 break
             if fmt == "csv" and n == 1:
-                if _csv_header(line) != header:
+                columns = _csv_header(line)
+                if columns not in (header, [*header, ROOT_KEY]):  # (one from before records said their folder)
                     raise UsageError(f"cannot resume: {target} has another csv header (another model or format?)")
-                prev.header, keep = True, len(line)
+                prev.header, prev.columns, header, keep = True, columns, columns, len(line)
                 continue
             rec = _parse(line, n, fmt, header, target)
             if any(k in rec for k in ("slice", "series", "summary")):
@@ -130,7 +169,11 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
                 tail = []  # a 2-D image or an input's one error record: complete on its own line
             prev.done[rec["path"]] += 1
             prev.failed += "error" in rec and "summary" not in rec
-            if "error" not in rec and len(prev.relative) < NAMES_SAMPLED and not os.path.isabs(os_text(rec["path"])):
+            relative = not os.path.isabs(os_text(rec["path"]))
+            root = rec.get(ROOT_KEY)
+            if relative and isinstance(root, str) and root:
+                prev.roots.setdefault(csv_text_value(root) if fmt == "csv" else root, rec["path"])
+            elif relative and "error" not in rec and len(prev.relative) < NAMES_SAMPLED:
                 prev.relative.append(rec["path"])
             keep += len(line)
     unfinished = _unfinished_scan(tail, summaries)

@@ -117,7 +117,8 @@ def run_predict(args: argparse.Namespace) -> int:
         failed_before = job.failed_before
         job.seed_heatmap_names(heatmaps)
     with _maps_go_with_the_records(heatmaps, args), job.sink() if job else output_sink(args.output) as out:
-        fmt = Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size)
+        fmt = Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size,
+                        extra=job.extra_columns if job else ())
         # summaries always: their notes (a series' files skipped, and why) go to stderr in every format
         kinds = {"summaries": True, "pixels": heatmaps is not None}
         try:

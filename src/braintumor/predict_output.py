@@ -20,7 +20,7 @@ from .classes import display_name
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
 from .predictor import Classifier, ModelError, probability_text
-from .series import CsvRows, csv_columns, csv_row, printable, record_name
+from .series import CsvRows, csv_columns, csv_row, csv_text, printable, record_name
 from .stop_signals import STOP_SIGNALS as STOP_SIGNALS  # where callers import these from
 from .stop_signals import signals_held as signals_held
 from .volume_io import Slice
@@ -75,11 +75,13 @@ class Formatter:
     """Writes records to a text stream in one of the output formats, streaming where it can."""
 
     def __init__(self, fmt: str, out: TextIO, classes: tuple[str, ...], header: bool = True, sample: int = 32,
-                 slices: bool | None = None) -> None:
+                 slices: bool | None = None, extra: tuple[str, ...] = ()) -> None:
         """``slices``: whether any input is a scan, whose rows name their slice (the table's ``slice`` column; it was
         there, empty, for images alone); None when not known: then the column is shown unless the run ended within
-        the rows held back to size the table (:meth:`settle` with ``final``), none of them a slice."""
+        the rows held back to size the table (:meth:`settle` with ``final``), none of them a slice. ``extra``: csv
+        columns of text after the usual ones (--resume's working folder)."""
         self.fmt, self.out, self.classes, self.sample, self.slices = fmt, out, classes, sample, slices
+        self.extra = extra
         # json: every record; table: the first `sample` rows, which size the path column, and the stderr lines
         # (str) that follow some of them, held in their place
         self.buffer: list[dict | str] = []
@@ -89,7 +91,7 @@ class Formatter:
         if fmt == "csv":
             self.csv = CsvRows(out)
             if header:  # not when continuing a file (--resume)
-                self.csv.writerow(csv_columns(self.classes))
+                self.csv.writerow([*csv_columns(self.classes), *extra])
 
     def write(self, rec: dict) -> None:
         if self.fmt in ("json", "jsonl"):  # the csv writes a name's bytes back; json would escape their surrogates
@@ -100,7 +102,7 @@ class Formatter:
         elif self.fmt == "json":
             self.buffer.append(rec)
         elif self.fmt == "csv":
-            self.csv.writerow(csv_row(rec, self.classes))
+            self.csv.writerow(csv_row(rec, self.classes) + [csv_text(rec.get(k, "")) for k in self.extra])
         elif not self.width:
             self.buffer.append(rec)
             self.held += 1
