@@ -213,3 +213,28 @@ def test_the_shipped_splits_fingerprint_is_that_of_the_training_data(data_root):
     shipped model name their training data by it)."""
     split = json.loads((Path(__file__).resolve().parents[1] / "models" / "split.json").read_text())
     assert fingerprint(load_dataset(data_root / "Training")) == split["fingerprint"]
+
+
+@pytest.mark.parametrize("which", ["prepared", "hashes"])
+def test_a_cache_write_stopped_midway_leaves_no_temporary_file(tmp_path, monkeypatch, which):
+    """Ctrl-C or SIGTERM while a cache was written left its ``NAME.PID.tmp.npz`` (only an OSError removed it): both
+    caches are written through atomic_files now, which removes it on any error and on a forced stop."""
+    from braintumor import image_hashes, prepared_images
+
+    root = make_dataset(tmp_path / "d")
+    ds = load_dataset(root)
+
+    def stopped(file, **arrays):  # a file object, or a name (as the caches were written before)
+        if hasattr(file, "write"):
+            file.write(b"PK half a cache")
+        else:
+            Path(file).write_bytes(b"PK half a cache")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        if which == "prepared":
+            prepared_images.load_prepared(ds, PreprocessConfig(image_size=32), cache_dir=tmp_path / "cache")
+        else:
+            image_hashes.cached_hashes(ds, cache_dir=tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []

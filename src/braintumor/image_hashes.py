@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .atomic_files import written_whole
 from .data import Dataset, fingerprint
 from .image_files import unreadable_text
 from .image_io import ImageError, read_image
@@ -154,16 +154,12 @@ def cached_hashes(dataset: Dataset, kind: str = DEFAULT_HASH, cache_dir: Path | 
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt
     h = hash_images(dataset.paths, kind, progress)
-    tmp = cache_file.with_name(cache_file.name + f".{os.getpid()}.tmp.npz")
-    try:
+    with contextlib.suppress(OSError):  # a read-only cache costs speed, not the result
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, hashes=h.hashes, digests=np.asarray(h.digests, dtype=str), ok=h.ok,
-                 sizes=np.asarray(h.sizes, dtype=np.int64).reshape(-1, 2), modes=np.asarray(h.modes, dtype=str),
-                 errors=np.asarray(h.errors, dtype=str))
-        os.replace(tmp, cache_file)  # atomic: never a half-written cache
-    except OSError:  # a read-only cache costs speed, not the result
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        with written_whole(cache_file) as tmp, open(tmp, "wb") as fh:  # never a half-written cache
+            np.savez(fh, hashes=h.hashes, digests=np.asarray(h.digests, dtype=str), ok=h.ok,
+                     sizes=np.asarray(h.sizes, dtype=np.int64).reshape(-1, 2), modes=np.asarray(h.modes, dtype=str),
+                     errors=np.asarray(h.errors, dtype=str))
     return h
 
 

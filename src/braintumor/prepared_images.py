@@ -3,7 +3,6 @@ the near-duplicate hashes read it; serving never does)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic_files import written_whole
 from .data import Dataset, DatasetError, fingerprint
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
@@ -62,15 +62,12 @@ def load_prepared(
     if not images:
         raise DatasetError(none_readable(len(dataset), dataset.root, skipped[0] if skipped else None))
     stacked = np.stack(images)
-    tmp = cache_file.with_name(cache_file.name + f".{os.getpid()}.tmp.npz")
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, images=stacked, keep=np.asarray(keep), skip_index=np.asarray(skip_index, dtype=np.int64),
-                 skip_msg=np.asarray([m for _, m in skipped], dtype=str))
-        os.replace(tmp, cache_file)  # atomic: a crash never leaves a half-written cache
+        with written_whole(cache_file) as tmp, open(tmp, "wb") as fh:  # a crash never leaves a half-written cache
+            np.savez(fh, images=stacked, keep=np.asarray(keep), skip_index=np.asarray(skip_index, dtype=np.int64),
+                     skip_msg=np.asarray([m for _, m in skipped], dtype=str))
     except OSError as exc:  # a read-only or full cache folder costs the next run's decoding, not this run
-        with contextlib.suppress(OSError):  # (no folder at all: unlink fails too)
-            tmp.unlink()
         print(f"warning: decoded images not cached ({exc.strerror or exc}: {cache_file.parent}); "
               "the next run decodes them again", file=sys.stderr)
     kept = dataset.subset(keep)
