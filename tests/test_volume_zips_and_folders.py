@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from dicom_factory import (
@@ -55,6 +57,35 @@ def test_zip_guards(stack, monkeypatch):
     monkeypatch.setattr(zip_io, "MAX_ZIP_MEMBERS", 3)
     with pytest.raises(ImageError, match="lists 4 members; the limit is 3"):
         read_volumes(zip_bytes([(f"{i}.dcm", b"x") for i in range(4)]), name="x.zip")
+
+
+def _listing_again(data: bytes, times: int) -> bytes:
+    """``data`` (a zip) with its central directory listed ``times`` times over: entries of 46 bytes and a name, all
+    of one member, that zipfile parses one by one (a comment after the end record too, as zipfile then searches)."""
+    end = data.rindex(b"PK\x05\x06")
+    size, offset = int.from_bytes(data[end + 12:end + 16], "little"), int.from_bytes(data[end + 16:end + 20], "little")
+    count = min(times, 0xFFFF).to_bytes(2, "little")
+    record = b"PK\x05\x06" + bytes(4) + count * 2 + (size * times).to_bytes(4, "little") + data[end + 16:end + 20]
+    return data[:offset] + data[offset:offset + size] * times + record + (2).to_bytes(2, "little") + b"ok"
+
+
+def test_a_zip_listing_too_many_members_is_refused_before_they_are_parsed(monkeypatch):
+    """The member limit was checked on zipfile's list, made first: 1 million 47-byte entries (47 MB, within the upload
+    limit) took 28 s and 470 MB of one request's thread. The count is now taken from the bytes, and zipfile never
+    parses such a directory (its end record's count, which can lie, is not trusted)."""
+    many = _listing_again(zip_bytes([("a.dcm", b"x")]), zip_io.MAX_ZIP_MEMBERS + 1)
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("zipfile parsed a directory over the limit")
+
+    with monkeypatch.context() as m:
+        m.setattr(zip_io.zipfile, "ZipFile", no_parse)
+        with pytest.raises(ImageError, match=f"^zip archive lists {zip_io.MAX_ZIP_MEMBERS + 1} members; the limit is "):
+            read_volumes(many, name="x.zip")
+    assert len(zip_io.zipfile.ZipFile(io.BytesIO(many)).infolist()) == zip_io.MAX_ZIP_MEMBERS + 1  # as zipfile reads it
+    at_limit = _listing_again(zip_bytes([("a.dcm", b"x")]), zip_io.MAX_ZIP_MEMBERS)
+    with pytest.raises(ImageError, match="share their data"):  # past the count: the next guard's refusal
+        read_volumes(at_limit, name="x.zip")
 
 
 def test_a_folder_holding_only_a_zip_says_why_nothing_was_found(stack, tmp_path):
