@@ -259,6 +259,26 @@ def test_the_model_card_gives_the_detectors_settings_not_its_fitted_arrays():
     assert ood["threshold"] > 0 and "whiten" not in ood and "means" not in ood and len(r.data) < 20_000
 
 
+def test_the_model_card_names_no_folder_of_the_machine_that_made_the_model(tiny_classifier):
+    """The shipped card said where the model was evaluated (``metrics.data``: ../shared/datasets/brain-tumor-mri/
+    Testing) to any client, and a distilled model's said its teacher's path (``training.config.teacher``); a path can
+    name a user, a site or a study. The card leaves them out, the model's metadata itself is left whole, and what
+    sits beside them stays."""
+    import copy
+
+    clf = copy.copy(tiny_classifier)
+    clf.metadata = {**tiny_classifier.metadata,
+                    "metrics": {"accuracy": 0.5, "n": 4, "data": "/home/jdoe/st-mary/patients/Testing"},
+                    "training": {"best_epoch": 3, "config": {"seed": 1, "teacher": "/home/jdoe/runs/big/model.onnx"}}}
+    before = copy.deepcopy(clf.metadata)
+    r = create_app(classifier=clf, max_upload_mb=4).test_client().get("/api/v1/model")
+    card = r.get_json()
+    assert "jdoe" not in r.get_data(as_text=True)
+    assert card["metrics"] == {"accuracy": 0.5, "n": 4}
+    assert card["training"] == {"best_epoch": 3, "config": {"seed": 1}}
+    assert clf.metadata == before and "head" not in card and card["limits"]["max_files"] > 0
+
+
 def test_an_unexpected_failure_is_a_json_500_without_traceback(app, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("secret internals /etc/passwd")

@@ -213,13 +213,32 @@ def status_for(records: list[dict]) -> int:
     return 200 if any("error" not in r for r in records) else 400
 
 
+#: What the card leaves out of the model's metadata (keys, outermost first): the fitted arrays (the head's weights,
+#: the detector's means and whitening matrix: 270 kB of base64 that no reader of a card needs), and the file paths
+#: the machine that exported the model wrote: the folder it was evaluated on (``metrics.data``: the shipped card said
+#: ``../shared/datasets/brain-tumor-mri/Testing`` to any client) and a distilled model's teacher
+#: (``training.config.teacher``; export leaves the run's other paths out). A path can name a user, a site or a study;
+#: the model file keeps them.
+LEFT_OUT_OF_CARD: tuple[tuple[str, ...], ...] = (("head",), ("ood", "means"), ("ood", "whiten"), ("metrics", "data"),
+                                                 ("training", "config", "teacher"))
+
+
+def _without(doc: dict, path: tuple[str, ...]) -> dict:
+    """``doc`` less the value at ``path`` (keys, outermost first), copied where it changes: the metadata stays whole."""
+    head, *rest = path
+    if head not in doc or (rest and not isinstance(doc[head], dict)):
+        return doc
+    if not rest:
+        return {k: v for k, v in doc.items() if k != head}
+    return {**doc, head: _without(doc[head], tuple(rest))}
+
+
 def model_card(st: WebState) -> dict:
-    """The model's metadata without fitted arrays (the head's weights, the detector's means and whitening matrix:
-    270 kB of base64 that no reader of a card needs), plus what this server accepts."""
+    """The model's metadata less :data:`LEFT_OUT_OF_CARD`, plus what this server accepts."""
     clf = st.classifier
-    card = {k: v for k, v in clf.metadata.items() if k != "head"}
-    if isinstance(card.get("ood"), dict):
-        card["ood"] = {k: v for k, v in card["ood"].items() if k not in ("means", "whiten")}
+    card = dict(clf.metadata)  # the top level is written to below
+    for path in LEFT_OUT_OF_CARD:
+        card = _without(card, path)
     card.setdefault("classes", list(clf.classes))
     card["display_names"] = {c: display_name(c, card.get("display_names")) for c in clf.classes}  # as the page says
     # the two numbers a result is read against, which the metadata does not say on the results' scale: review's
