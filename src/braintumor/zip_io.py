@@ -27,6 +27,10 @@ MAX_ZIP_MEMBERS: int = 4096
 #: Most times a DICOM member over 1 MB may expand: a DICOM file compresses 2 to 5 times; zeros, which pydicom parses
 #: as millions of empty elements (20 MB: 7 s), about 1000 times.
 MAX_DICOM_RATIO: int = 100
+#: The compressions zipfile reads besides deflate, refused: it inflates them with no bound on what one read of 4 kB
+#: of them gives (its reads of deflate are bounded), so no size limit holds them. A 760-byte bzip2 member declaring
+#: 100 bytes held 900 MB of zeros: reading its first 132 bytes took 13 s and 1.7 GB.
+_METHODS: dict[int, str] = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
 
 
 def _unsafe_member(name: str) -> bool:
@@ -82,6 +86,11 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
         raise ImageError("zip archive has a member with an unsafe name (absolute path or '..'); refused")
     if len({m.header_offset for m in files}) < len(files):  # entries that point at one member: each re-read
         raise ImageError("zip archive has entries that share their data (overlapping entries: a zip bomb); refused")
+    if methods := sorted({_METHODS.get(m.compress_type, f"method {m.compress_type}") for m in files
+                          if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+                          and not m.flag_bits & 0x1}):  # an encrypted one is refused unread (load)
+        raise ImageError(f"zip archive has members compressed with {' and '.join(methods)}: only stored and deflated "
+                         "members are read (zip the scans again with the usual compression)")
     declared = sum(m.file_size for m in files)
     if declared > MAX_VOLUME_BYTES:
         raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}")
