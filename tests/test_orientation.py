@@ -1,6 +1,6 @@
-"""The orientation check (braintumor.orientation): a slice on its side is refused with its turn named (upside down
-only where a file's metadata asks for it), and ``braintumor orientation`` grafts the network into exported files
-without changing their answers."""
+"""The orientation check (braintumor.orientation): a slice on its side or upside down is refused with its turn named
+(upside down where a file's metadata has a threshold for it, as the shipped files do), and ``braintumor orientation``
+grafts the network into exported files without changing their answers, or refits its thresholds alone."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_grafting_adds_the_output_and_keeps_the_answers(grafted, tiny_run, tiny_
     assert OUTPUT in [o.name for o in after.session.get_outputs()]
     entry = after.metadata["orientation"]
     assert after.turn_thresholds == (entry["quarter_threshold"], entry["half_threshold"])
-    assert after.turn_thresholds[0] >= 0.5 and after.turn_thresholds[1] is None  # upside down: not refused
+    assert after.turn_thresholds[0] >= 0.5 and after.turn_thresholds[1] >= 0.5  # both turns refused, each by the rule
     assert entry["val_images"] > 0 and 0.0 <= entry["val_turn_accuracy"] <= 1.0
     batch = np.stack([before.preprocess(p) for p in test_images["glioma"]])
     np.testing.assert_array_equal(before.run(batch)[0], after.run(batch)[0])  # the classifier's graph untouched
@@ -205,3 +205,37 @@ def test_an_upright_slice_let_through_costs_no_second_network_run(test_images, m
     monkeypatch.setattr(Classifier, "_accepted_turned_back", lambda self, *a: tried.append(a) or [True])
     got = [p for _, p in clf.predict_many([p for paths in test_images.values() for p in paths])]
     assert not any(p.ood for p in got) and tried == []
+
+
+def test_refitting_the_thresholds_keeps_the_network_and_the_quarter_threshold(grafted, tiny_run, tmp_path,
+                                                                               test_images):
+    """``--refit-thresholds``: the thresholds fitted again by the rule, on the run's validation images, with the
+    network already in the file; the graph and the quarter threshold come out as they were, only the metadata moves."""
+    import onnx
+
+    from braintumor.calibrate import write_metadata
+    from braintumor.cli import main
+    from braintumor.predictor import Classifier
+
+    model = _copy(grafted, tmp_path)
+    entry = Classifier.load(model, threads=1).metadata["orientation"]
+    write_metadata(model, {"orientation": {**entry, "quarter_threshold": 0.99, "half_threshold": None}})
+    graph = onnx.load_model(str(model)).graph.SerializeToString()
+    assert main(["orientation", str(model), "--run", str(tiny_run), "--refit-thresholds"]) == 0
+    refitted = Classifier.load(model, threads=1)
+    assert refitted.metadata["orientation"] == entry  # both thresholds and their validation counts, as fitted
+    assert onnx.load_model(str(model)).graph.SerializeToString() == graph
+    assert main(["orientation", str(tiny_run / "model.onnx"), "--run", str(tiny_run), "--refit-thresholds"]) == 2
+
+
+def test_the_shipped_files_carry_one_check_with_both_thresholds():
+    """The float file and its int8 copy share one orientation network, so one entry: upside down refused in both."""
+    from braintumor.model_files import default_model_path
+    from braintumor.predictor import Classifier
+
+    float_file = Classifier.load(default_model_path(), threads=1)
+    int8 = Classifier.load(default_model_path().with_name("braintumor-tumornet-s-int8.onnx"), threads=1)
+    assert float_file.metadata["orientation"] == int8.metadata["orientation"]
+    quarter, half = float_file.turn_thresholds
+    assert 0.5 <= quarter < 1.0 and 0.5 <= half < 1.0
+    assert float_file.metadata["orientation"]["val_upright_refused"] == 0.0  # the rule: no upright validation crop

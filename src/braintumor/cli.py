@@ -81,10 +81,13 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
 
 
 def _cmd_orientation(args: argparse.Namespace) -> int:
-    from .orientation_fit import fit_orientation
+    from .orientation_fit import fit_orientation, refit_thresholds
 
     _require_exported(*args.models)
-    fit_orientation(args.models, args.run, args.data, epochs=args.epochs, seed=args.seed)
+    if args.refit_thresholds:
+        refit_thresholds(args.models, args.run, args.data)
+    else:
+        fit_orientation(args.models, args.run, args.data, epochs=args.epochs, seed=args.seed)
     return 0
 
 
@@ -197,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
     p.add_argument("--epochs", type=positive_int, default=FIT_EPOCHS, help=f"training epochs (default: {FIT_EPOCHS})")
     p.add_argument("--seed", type=seed_number, default=0, help="random seed (default: 0)")
+    p.add_argument("--refit-thresholds", action="store_true",
+                   help="no training: fit the thresholds again with the network already in the files, on the run's "
+                   "validation images, and rewrite only their metadata")
     p.set_defaults(func=_cmd_orientation)
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")

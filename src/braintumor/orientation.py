@@ -5,8 +5,8 @@ quarter, the shipped model still answered 72.6 % of those it accepted right and 
 (docs/RESULTS.md, "Slices on their side or upside down"): a confident wrong answer one time in four. A small network
 grafted into the same ONNX file (:class:`braintumor.model.OrientationNet`, output :data:`OUTPUT`, fitted by
 ``braintumor orientation``) says which way up the slice is; a slice it finds turned a quarter is refused with the turn
-named, so the user can rotate it and send it again (upside down is told from upright too unreliably to refuse).
-Models without the output are served as before.
+named, so the user can rotate it and send it again; upside down too where the file's metadata has a threshold for it
+(the shipped files since 2026-12-06, late). Models without the output are served as before.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def turn_probabilities(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def turn_reasons(logits: np.ndarray, quarter_threshold: float, half_threshold: float | None) -> list[str | None]:
     """The refusal reason of each row turned beyond the file's thresholds (fitted on validation slices), else None.
-    ``half_threshold`` None: upside down is not refused (the shipped check: ``orientation_fit.REFUSE_UPSIDE_DOWN``).
+    ``half_threshold`` None: upside down is not refused (a file fitted while ``orientation_fit.REFUSE_UPSIDE_DOWN``
+    was False).
     A quarter turn's direction is not named: the network mistakes one for the other in ~8 % of validation crops."""
     quarter, half = turn_probabilities(logits)
     reasons: list[str | None] = []

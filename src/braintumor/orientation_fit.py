@@ -3,8 +3,9 @@
 Self-supervised: the labels are the turns themselves. Every training image of the run (prepared as the model is
 served, augmented with the training recipe's geometry and intensity) is turned by k quarters, k drawn at random,
 and :class:`braintumor.model.OrientationNet` learns k. Its refusal threshold for a quarter turn is fitted on the
-run's validation images only: no upright one, nor its mirror image, lies above it (:func:`fit_threshold`). Upside down
-is not refused (:data:`REFUSE_UPSIDE_DOWN`).
+run's validation images only: no upright one, nor its mirror image, lies above it (:func:`fit_threshold`), and by the
+same rule its threshold for upside down (:data:`REFUSE_UPSIDE_DOWN`). ``--refit-thresholds`` fits them again with the
+network already in the files (:func:`refit_thresholds`).
 The network is exported on its own, then its nodes are added to the model's graph under
 :data:`braintumor.orientation.PREFIX`, reading the same input: one file, one run per batch. A model already holding
 one has it replaced. Needs the ``[train]`` extra (torch, onnx).
@@ -34,10 +35,13 @@ from .quiet_libraries import quiet_this_thread
 from .train_device import pick_autocast_dtype
 from .wording import counted
 
-#: Refuse slices the network finds upside down? No: front and back of an axial slice differ in detail only, and a
-#: threshold that refused 0.25 % of the upright validation slices as upside down refused 1.6 % of the upright Testing
-#: slices (21 of 1311, 19 of them notumor) while letting a quarter of the upside-down ones through (docs/RESULTS.md).
-REFUSE_UPSIDE_DOWN: bool = False
+#: Refuse slices the network finds upside down? Yes since 2026-12-06, late, by the quarter turns' rule (no upright
+#: validation crop above it: 0.9334 for the shipped network, 63.9 % of the upside-down validation crops refused),
+#: adopted after its Testing figures were seen (`scripts/orientation_eval.py`): of the 1113 answers on the Testing
+#: slices turned 180 degrees it refuses 617, 104 of their 131 wrong ones, and 3 more upright Testing slices. Before,
+#: no: a threshold that refused 0.25 % of the upright validation slices as upside down refused 21 of the 1311 upright
+#: Testing slices (docs/RESULTS.md, "Slices on their side or upside down").
+REFUSE_UPSIDE_DOWN: bool = True
 #: The shipped check's widths. Chosen first, on validation, for the upside-down slices refused at the first rule (8-64
 #: channels 65.2 % / 0.22 MB, 16-32-48-64 73.7 % / 0.31 MB, 16-128 68.4 % / 1.24 MB in float32); with upside down
 #: no longer refused, the smallest: at the shipped threshold rule it refuses 99.69 % of the validation quarter turns,
@@ -202,23 +206,9 @@ def fit_orientation(models: Sequence[str | os.PathLike], run_dir: str | os.PathL
     half_precision(part)
     copies, turns = turned_copies(images[is_val])
     logits = part_logits(part, copies)
-    quarter, half = turn_probabilities(logits)
-    upright = turns == 0
-    thresholds = fit_threshold(quarter[upright]), (fit_threshold(half[upright]) if REFUSE_UPSIDE_DOWN else None)
-    refused = np.array([r is not None for r in turn_reasons(logits, *thresholds)])
-    entry = {"quarter_threshold": thresholds[0], "half_threshold": thresholds[1],
-             "network": f"OrientationNet ({'/'.join(map(str, WIDTHS))} channels, half resolution, float16 weights)",
+    entry = {"network": f"OrientationNet ({'/'.join(map(str, WIDTHS))} channels, half resolution, float16 weights)",
              "epochs": epochs, "seed": seed, "training_images": int((~is_val).sum()),
-             "training_seconds": round(seconds, 1), "val_images": int(is_val.sum()),
-             "val_turn_accuracy": round(float((logits.argmax(1) == turns).mean()), 6),
-             "val_upright_refused": round(float(refused[upright].mean()), 6),
-             "val_quarter_turns_refused": round(float(refused[turns % 2 == 1].mean()), 6),
-             "val_upside_down_refused": round(float(refused[turns == 2].mean()), 6)}
-    upside_down = f"refused above {thresholds[1]:.4f}" if thresholds[1] is not None else "not refused"
-    log(f"validation ({entry['val_images']} images and their mirrors, 4 turns each): turn right "
-        f"{entry['val_turn_accuracy']:.2%}; quarter-turn threshold {thresholds[0]:.4f}; upside down {upside_down}; "
-        f"refused: upright {entry['val_upright_refused']:.2%}, quarter turns {entry['val_quarter_turns_refused']:.2%}, "
-        f"upside down {entry['val_upside_down_refused']:.2%}")
+             "training_seconds": round(seconds, 1), **fitted_thresholds(logits, turns, log)}
     sample = slice(None, None, max(1, len(copies) // 64))
     for model in models:
         target = Path(model)
@@ -232,6 +222,69 @@ def fit_orientation(models: Sequence[str | os.PathLike], run_dir: str | os.PathL
             _check_parity(logits[sample], tmp_path, copies[sample])
             put_in_place(tmp_path, target)
         log(f"wrote the orientation check into {target}")
+    return entry
+
+
+def fitted_thresholds(logits: np.ndarray, turns: np.ndarray, log=print) -> dict:
+    """The metadata's thresholds (:func:`fit_threshold` of each turn's probability over the upright validation crops;
+    upside down None unless :data:`REFUSE_UPSIDE_DOWN`) and what they refuse on those crops, said in one line."""
+    quarter, half = turn_probabilities(logits)
+    upright = turns == 0
+    thresholds = fit_threshold(quarter[upright]), (fit_threshold(half[upright]) if REFUSE_UPSIDE_DOWN else None)
+    refused = np.array([r is not None for r in turn_reasons(logits, *thresholds)])
+    entry = {"quarter_threshold": thresholds[0], "half_threshold": thresholds[1], "val_images": len(turns) // 8,
+             "val_turn_accuracy": round(float((logits.argmax(1) == turns).mean()), 6),
+             "val_upright_refused": round(float(refused[upright].mean()), 6),
+             "val_quarter_turns_refused": round(float(refused[turns % 2 == 1].mean()), 6),
+             "val_upside_down_refused": round(float(refused[turns == 2].mean()), 6)}
+    upside_down = f"refused above {thresholds[1]:.4f}" if thresholds[1] is not None else "not refused"
+    log(f"validation ({entry['val_images']} images and their mirrors, 4 turns each): turn right "
+        f"{entry['val_turn_accuracy']:.2%}; quarter-turn threshold {thresholds[0]:.4f}; upside down {upside_down}; "
+        f"refused: upright {entry['val_upright_refused']:.2%}, quarter turns {entry['val_quarter_turns_refused']:.2%}, "
+        f"upside down {entry['val_upside_down_refused']:.2%}")
+    return entry
+
+
+def grafted_network(model: str | os.PathLike):
+    """The orientation sub-graph of a model file as a model of its own (the file's input, output :data:`OUTPUT`):
+    the network :func:`fit_orientation` exported, to refit its thresholds without training it again."""
+    import onnx
+    from onnx import helper
+
+    from .data import DatasetError
+
+    proto = onnx.load_model(str(model))
+    graph = proto.graph
+    outputs = [o for o in graph.output if o.name == OUTPUT]
+    if not outputs:
+        raise DatasetError(f"{model} has no orientation check to refit: 'braintumor orientation' without "
+                           "--refit-thresholds grafts one")
+    part = helper.make_graph([n for n in graph.node if n.name.startswith(PREFIX)], "orientation", [graph.input[0]],
+                             outputs, [i for i in graph.initializer if _is_orientation(i)])
+    return helper.make_model(part, opset_imports=proto.opset_import, ir_version=proto.ir_version)
+
+
+def refit_thresholds(models: Sequence[str | os.PathLike], run_dir: str | os.PathLike,
+                     data: str | os.PathLike | None = None, log=print) -> dict:
+    """Fit the thresholds again, by today's rule (:data:`REFUSE_UPSIDE_DOWN`), on the run's validation images with
+    the network already in ``models`` (all must carry the same one, as a float file and its int8 copy do), and
+    rewrite only their metadata entry, atomically; return it. No training: the network and every answer stay."""
+    from .calibrate import write_metadata
+    from .data import DatasetError
+
+    models = [models] if isinstance(models, (str, os.PathLike)) else list(models)
+    classifiers = [Classifier.load(m, threads=1) for m in models]
+    parts = [grafted_network(m) for m in models]
+    if any(p.graph.SerializeToString() != parts[0].graph.SerializeToString() for p in parts[1:]) \
+            or any(c.preprocess_config != classifiers[0].preprocess_config for c in classifiers):
+        raise DatasetError("the models carry different orientation checks: refit each on its own")
+    images, _, is_val = prepared_run_images(classifiers[0], run_dir, data)
+    copies, turns = turned_copies(images[is_val])
+    entry = {**classifiers[0].metadata["orientation"], **fitted_thresholds(part_logits(parts[0], copies), turns, log)}
+    for model, clf in zip(models, classifiers, strict=True):
+        write_metadata(model, {"orientation": entry})
+        log(f"refitted the thresholds of {model} (quarter turn {clf.metadata['orientation']['quarter_threshold']:.6f}"
+            f" -> {entry['quarter_threshold']:.6f})")
     return entry
 
 
