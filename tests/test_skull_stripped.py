@@ -15,7 +15,7 @@ from PIL import Image
 
 from braintumor.image_io import ImageError
 from braintumor.model_files import default_model_path
-from braintumor.orientation import NOT_ON_ITS_SIDE, TURN_ADVICE
+from braintumor.orientation import NOT_ON_ITS_SIDE, TURN_ADVICE, TURNS
 from braintumor.predictor import Prediction
 
 spec = importlib.util.spec_from_file_location("skull_stripped", REPO / "scripts" / "skull_stripped.py")
@@ -111,8 +111,8 @@ def test_the_docs_figures_are_what_the_script_wrote():
             f"{_pct(same['accuracy'])} right as they are, against {_pct(rows['as it is, all slices']['accuracy'])}"]
     assert [x for x in said if x not in text] == []
     # each refusal reason's count, as the prose words it: a reason it does not word is a figure it left out
-    words = {"far from every": " as far from every", TURN_ADVICE: " as turned on their", NOT_ON_ITS_SIDE:
-             " as laid out unlike every"}
+    words = {"far from every": " as far from every", TURNS[2]: " as upside down", TURN_ADVICE: " as turned on their",
+             NOT_ON_ITS_SIDE: " as laid out unlike every"}
     unworded = [r for r in st["reasons"] if not any(k in r for k in words)]
     assert unworded == [] and sum(st["reasons"].values()) == st["refused"]
     said_as = {r: next(w for k, w in words.items() if k in r) for r in st["reasons"]}

@@ -20,9 +20,10 @@ PREFIX: str = "orientation/"
 TURN_ADVICE: str = "rotate it upright and send it again"
 #: How a refusal names a quarter turn, either way.
 QUARTER_TURN: str = "turned 90 degrees, on its side"
-#: The reason of a slice that looks turned a quarter yet is read turned back neither way (an upright skull-stripped
-#: slice, say): told to rotate it, a user got it refused again. No "features": it is no refusal for the distance.
-NOT_ON_ITS_SIDE: str = "its layout is unlike every training slice's, upright or on its side"
+#: The reason of a slice that looks turned (a quarter, or upside down) yet is read turned back neither way (an upright
+#: skull-stripped slice, say): told to rotate it, a user got it refused again. No "features": it is no refusal for the
+#: distance. "Turned", not "on its side": a slice taken for upside down is tried half a turn back.
+NOT_ON_ITS_SIDE: str = "its layout is unlike every training slice's, upright or turned"
 #: Epochs ``braintumor orientation`` trains the network for (the shipped check's; 12 did less on validation).
 FIT_EPOCHS: int = 24
 #: What each logit says, in the order the network was trained on: ``np.rot90(upright, k)`` for k = 0, 1, 2, 3

@@ -202,35 +202,39 @@ class Classifier:
         preds, turned = [], []
         for k, (p, score, reason, info, turn) in enumerate(zip(probs, scores, reasons, infos, turns, strict=True)):
             # a turn is named where nothing else is wrong; the input's own faults and the distance come first (a
-            # photo's or a document's "turn" means nothing), but see turned. A quarter turn only (a slice upside down,
-            # where a file refuses that, is never upright a quarter away); never an upright slice let through
+            # photo's or a document's "turn" means nothing), but see turned; never an upright slice let through
             reason = reason or ood.network_reason(info, score) or turn
-            if turn is not None and QUARTER_TURN in turn and turn_back and reasons[k] is None \
-                    and (reason is turn or score > ood.threshold):
+            if turn is not None and turn_back and reasons[k] is None and (reason is turn or score > ood.threshold):
                 turned.append(k)
             preds.append(self.prediction_from_probs(p, score / ood.threshold, reason))
         if turned:  # told to turn it only if it would be read turned back: a slice on its side far from every upright
             # training slice too was told only "unlike brain MRI" (a fifth of the turned test slices); a near one read
-            # turned back neither way is not on its side (upright skull-stripped slices: turned, refused again)
-            for k, upright in zip(turned, self._accepted_turned_back(batch, infos, crops, turned), strict=True):
+            # turned back neither way is not turned (upright skull-stripped slices: turned, refused again)
+            halves = [QUARTER_TURN not in turns[k] for k in turned]
+            for k, upright in zip(turned, self._accepted_turned_back(batch, infos, crops, turned, halves), strict=True):
                 if upright or scores[k] <= ood.threshold:
                     preds[k] = self.prediction_from_probs(probs[k], scores[k] / ood.threshold,
                                                           turns[k] if upright else NOT_ON_ITS_SIDE)
         return preds, features, probs
 
     def _accepted_turned_back(self, batch: np.ndarray, infos: list[InputInfo | None], crops: np.ndarray | None,
-                              rows: list[int]) -> list[bool]:
-        """Whether each of ``rows`` is accepted (not refused for any reason) turned a quarter either way: then it is
-        a brain MRI slice on its side, not a photo whose "turn" means nothing. On validation, 172 of the 179 quarter
-        turns refused for their distance were accepted turned back, 2 of the 82 such non-MRI samples; of those near
-        enough, 957 of 960, and 15 of the 25 upright skull-stripped slices that looked turned (docs/RESULTS.md,
-        "Slices on their side or upside down"). Costs a network run only for inputs that look turned."""
-        turned = np.ascontiguousarray(np.concatenate([np.rot90(batch[rows], k, axes=(2, 3)) for k in (1, 3)]))
+                              rows: list[int], halves: list[bool]) -> list[bool]:
+        """Whether each of ``rows`` is accepted (not refused for any reason) turned back: a quarter either way, or
+        half a turn where ``halves`` says it looks upside down (a slice flipped upside down is then its mirror image,
+        which the classifier reads as it reads the slice). Then it is a brain MRI slice turned, not a photo whose
+        "turn" means nothing. On validation, 172 of the 179 quarter turns refused for their distance were accepted
+        turned back, 2 of the 82 such non-MRI samples; of those near enough, 957 of 960, and 15 of the 25 upright
+        skull-stripped slices that looked turned (docs/RESULTS.md, "Slices on their side or upside down"). Costs a
+        network run only for inputs that look turned."""
+        tries = [(row, k) for row, half in zip(rows, halves, strict=True) for k in ((2,) if half else (1, 3))]
+        turned = np.ascontiguousarray(np.stack([np.rot90(batch[row], k, axes=(1, 2)) for row, k in tries]))
         turned_crops = None if crops is None else np.ascontiguousarray(
-            np.concatenate([np.rot90(crops[rows], k, axes=(1, 2)) for k in (1, 3)]))
-        preds = self._classify(turned, [infos[k] for k in rows] * 2, turned_crops, turn_back=False)[0]
-        n = len(rows)
-        return [not (a.ood and b.ood) for a, b in zip(preds[:n], preds[n:], strict=True)]
+            np.stack([np.rot90(crops[row], k) for row, k in tries]))
+        preds = self._classify(turned, [infos[row] for row, _ in tries], turned_crops, turn_back=False)[0]
+        accepted = dict.fromkeys(rows, False)
+        for (row, _), pred in zip(tries, preds, strict=True):
+            accepted[row] = accepted[row] or not pred.ood
+        return [accepted[row] for row in rows]
 
     def predict(self, source: Source) -> Prediction:
         """Classify one image (a path, bytes, binary file, array, PIL image, a scan's Slice). Raises ImageError."""
