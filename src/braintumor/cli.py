@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting temperature and OOD statistics")
     p.set_defaults(func=_cmd_quantize, destinations=[("--out", "out", False)])
 
-    p = sub.add_parser("orientation", help="train the check that refuses slices on their side (turned 90 degrees) "
+    p = sub.add_parser("orientation", help="train the check that refuses slices on their side or upside down "
                        "and add it to exported models (needs [train])")
     p.add_argument("models", type=path_arg, nargs="+",
                    help="ONNX models to update in place (a float file and its int8 copy get the same network)")
