@@ -148,7 +148,7 @@ def run_head_runs(clf: Classifier, data: str) -> dict:
 
 def run_dicom(clf: Classifier) -> list[dict]:
     """pydicom's bundled files (those inside the package only: nothing is downloaded), through read_volumes;
-    GDCM's lines on stderr dropped, as ``predict``'s ("Invalid SOS parameters ..." of JPEG-lossy.dcm's scan header)."""
+    GDCM's lines on stderr (a damaged stream's) dropped, as ``predict``'s."""
     import pydicom.data
 
     from braintumor.quiet_libraries import own_stderr

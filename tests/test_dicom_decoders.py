@@ -3,9 +3,11 @@ the precise refusals of those that cannot."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
-from dicom_factory import make_dataset, pydicom_file, to_bytes
+from dicom_factory import jpeg_baseline, make_dataset, pydicom_file, to_bytes
 
 from braintumor.volume_io import read_volumes
 
@@ -215,3 +217,33 @@ def test_a_jpeg_frame_of_another_size_than_the_header_is_refused_by_its_sizes(wi
     with pytest.raises(ImageError, match=rf"^DICOM JPEG pixel data is {width}x{height} pixels where its header says "
                                          r"64x64: damaged, not decoded$"):
         read_volumes(bytes(data), name="x.dcm")
+
+
+@pytest.mark.parametrize("case", ["JPEG-lossy.dcm", "8-bit baseline"])
+def test_a_sequential_scan_header_gdcm_complains_of_is_read_with_nothing_on_stderr_as_in_the_web_server(case, capfd):
+    """GDCM's libjpeg wrote "Invalid SOS parameters for sequential JPEG" on fd 2 for a sequential scan whose header
+    says Se 0 (pydicom's 12-bit JPEG-lossy.dcm; an 8-bit baseline one likewise), where the web server, whose stderr is
+    not its own, cannot drop it: each upload of one added the line to its log. The scan header is set to the standard's
+    values before decoding, and the pixels are those GDCM decodes from the file as stored."""
+    import pydicom
+
+    import braintumor.dicom_io  # noqa: F401  (registers the 12-bit decoder)
+    from braintumor.dicom_codestreams import sequential_scans
+    from braintumor.quiet_libraries import own_stderr
+
+    pytest.importorskip("gdcm")
+    if case == "8-bit baseline":
+        stored = bytearray(jpeg_baseline(np.random.default_rng(0).integers(0, 255, (64, 64)).astype(np.uint8)))
+        at = stored.index(b"\xff\xda")
+        stored[at + 5 + 2 * stored[at + 4] + 1] = 0  # Se 0, as JPEG-lossy.dcm's
+        data = bytes(stored)
+    else:
+        data = _bundled(case).read_bytes()
+    as_stored = pydicom.dcmread(io.BytesIO(data)).pixel_array  # GDCM on the file as it is: its line, once
+    assert "Invalid SOS parameters for sequential JPEG" in capfd.readouterr().err
+    with own_stderr(False):  # as in the web server: fd 2 left where it is
+        (volume,) = read_volumes(data, name="x.dcm")
+    assert len(volume.slices) == 1 and capfd.readouterr().err == ""
+    ds = pydicom.dcmread(io.BytesIO(data))
+    sequential_scans(ds, ds.file_meta.TransferSyntaxUID)
+    assert np.array_equal(ds.pixel_array, as_stored)

@@ -106,7 +106,8 @@ def test_scan_bytes_outside_the_decoded_image_cost_no_refusal():
     from braintumor.image_io import MAX_JPEG_SCANS
 
     normal, bomb = _repeated_scans(MAX_JPEG_SCANS)
-    assert jpeg_scans(normal, MAX_JPEG_SCANS) == normal.count(b"\xff\xda") >= 5  # every real scan, entropy data skipped
+    scans = jpeg_scans(normal, MAX_JPEG_SCANS)  # every real scan, entropy data skipped
+    assert len(scans) == normal.count(b"\xff\xda") >= 5 and all(normal[at:at + 2] == b"\xff\xda" for at in scans)
     many = b"\xff\xda" * (MAX_JPEG_SCANS + 5)
     comment = b"\xff\xfe" + (2 + len(many)).to_bytes(2, "big") + many
     commented = normal[:2] + comment + normal[2:]
@@ -135,7 +136,7 @@ def test_ff00_between_segments_hides_no_scans_from_the_count():
         blocks += b"\xff\x00\xff\x00" + body + bytes(0xFF00 - 2 - len(body))  # the walk jumped exactly this far
     hidden = normal[:-2] + b"\xff\xfe\x00\x02" + blocks + normal[-2:]
     Image.open(io.BytesIO(hidden)).load()  # libjpeg reads it: the garbage is skipped, every scan decoded
-    assert jpeg_scans(hidden, MAX_JPEG_SCANS) > MAX_JPEG_SCANS
+    assert len(jpeg_scans(hidden, MAX_JPEG_SCANS)) > MAX_JPEG_SCANS
     with pytest.raises(ImageError, match="scans"):
         read_image(hidden)
 

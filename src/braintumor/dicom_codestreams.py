@@ -14,9 +14,16 @@ import math
 from collections.abc import Iterator
 
 from pydicom.dataset import Dataset
-from pydicom.uid import UID, JPEG2000TransferSyntaxes, JPEGLSTransferSyntaxes, JPEGTransferSyntaxes
+from pydicom.uid import (
+    UID,
+    JPEG2000TransferSyntaxes,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLSTransferSyntaxes,
+    JPEGTransferSyntaxes,
+)
 
-from .image_headers import jpeg_frame
+from .image_headers import jpeg_frame, jpeg_frame_of, jpeg_scans
 from .wording import counted, size_text
 
 #: Samples per pixel of each photometric interpretation, as GDCM counts them when it checks a JPEG 2000 codestream.
@@ -154,12 +161,49 @@ def fragments(ds: Dataset) -> Iterator[memoryview]:
     """The fragments of encapsulated Pixel Data after its offset table, without copying them; stops where the items
     end or go wrong (the decoder reports that)."""
     data = memoryview(ds.get("PixelData") or b"")
+    return (data[start:end] for start, end in _fragment_spans(data))
+
+
+def _fragment_spans(data: memoryview) -> Iterator[tuple[int, int]]:
+    """Where each fragment of :func:`fragments` starts and ends in the Pixel Data's bytes."""
     at, first = 0, True
     while at + 8 <= len(data) and bytes(data[at:at + 4]) == b"\xfe\xff\x00\xe0":  # an item, (FFFE,E000)
         length = int.from_bytes(data[at + 4:at + 8], "little")
         if not first:
-            yield data[at + 8:at + 8 + length]
+            yield at + 8, min(at + 8 + length, len(data))
         at, first = at + 8 + length, False
+
+
+#: A sequential DCT scan header's spectral selection start and end, and successive approximation (Ss 0, Se 63, Ah
+#: and Al 0): the only values ITU T.81 allows there (B.2.3).
+SEQUENTIAL_SCAN = b"\x00\x3f\x00"
+
+
+def sequential_scans(ds: Dataset, ts: UID) -> None:
+    """Each scan header of a baseline or extended (sequential DCT: SOF0, SOF1) JPEG frame in ``ds``'s Pixel Data set
+    to :data:`SEQUENTIAL_SCAN` where it says otherwise, before any decoder reads it.
+
+    Why: GDCM's libjpeg, pydicom's first JPEG decoder, writes "Invalid SOS parameters for sequential JPEG" straight to
+    the process's stderr for such a scan (pydicom's JPEG-lossy.dcm says Se 0), where only the CLI may silence it
+    (:func:`braintumor.quiet_libraries.quiet_decoders`), and a web server's log got it for each upload. It is a
+    warning only: a sequential decoder reads these bytes for nothing else (libjpeg's, Pillow's), so the pixels are
+    the same. Lossless (SOF3) scans, whose Ss is the predictor, are left alone."""
+    if ts not in (JPEGBaseline8Bit, JPEGExtended12Bit):
+        return
+    data = memoryview(ds.get("PixelData") or b"")
+    fixed: bytearray | None = None
+    for start, end in _fragment_spans(data):
+        frame = jpeg_frame_of(data[start:end])
+        if frame is None or frame[0] not in (0xC0, 0xC1):  # a frame's first fragment starts with its SOI and SOF
+            continue
+        for at in jpeg_scans(data[start:end], MAX_JPEG_SCANS) or ():
+            at += start
+            tail = at + 5 + 2 * data[at + 4] if at + 5 <= end else end  # FF DA, length, Ns, its Ns selectors
+            if tail + 3 <= end and bytes(data[tail:tail + 3]) != SEQUENTIAL_SCAN:
+                fixed = bytearray(data) if fixed is None else fixed
+                fixed[tail:tail + 3] = SEQUENTIAL_SCAN
+    if fixed is not None:
+        ds["PixelData"].value = bytes(fixed)
 
 
 def j2k_size(data: memoryview | bytes) -> tuple[int, int, int] | None:

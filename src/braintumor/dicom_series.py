@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from .dicom_checks import check_image
-from .dicom_codestreams import excess_frames, excess_rows
+from .dicom_checks import check_image, transfer_syntax
+from .dicom_codestreams import excess_frames, excess_rows, sequential_scans
 from .dicom_frames import drop_unreadable, header_number, modality, safe_meta
 from .dicom_io import frame_slice, read_dataset, release_pixels
 from .dicom_order import frame_order
@@ -51,6 +51,7 @@ def _parse(data: bytes, max_frames: int) -> tuple[Dataset, int, list[str], bool,
     ds = read_dataset(data)
     dropped = sorted(set(drop_unreadable(ds)))
     frames = check_image(ds, max_frames)
+    sequential_scans(ds, transfer_syntax(ds))  # what GDCM's libjpeg would complain of on stderr, set right
     surplus = excess_frames(ds, frames)
     return ds, frames, dropped, surplus, not surplus and excess_rows(ds, frames)
 

@@ -228,15 +228,16 @@ _JPEG_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 MAX_JPEG_SEGMENTS: int = 10_000
 
 
-def jpeg_scans(data: bytes, most: int) -> int | None:
-    """How many scans (start-of-scan segments) a JPEG's first image holds, counted up to ``most + 1``; None past
-    :data:`MAX_JPEG_SEGMENTS` segments.
+def jpeg_scans(data: bytes | memoryview, most: int) -> list[int] | None:
+    """Where the scans (start-of-scan segments: their FF DA) of a JPEG's first image start, up to ``most + 1`` of
+    them; None past :data:`MAX_JPEG_SEGMENTS` segments. Counted to refuse a file of too many (image_io), and found to
+    set a sequential scan's header right (dicom_codestreams).
 
     Why walk the segments instead of counting FF DA bytes: an APP segment (an EXIF thumbnail is a whole JPEG)
     or a comment may hold those bytes, and so may a phone's extra images after the end marker; none of
     them is decoded, so none may cost the image a refusal."""
-    i, n, scans, steps = 2, len(data), 0, 0
-    while i + 4 <= n and scans <= most:
+    i, n, scans, steps = 2, len(data), [], 0
+    while i + 4 <= n and len(scans) <= most:
         steps += 1
         if steps > MAX_JPEG_SEGMENTS:
             return None
@@ -250,10 +251,11 @@ def jpeg_scans(data: bytes, most: int) -> int | None:
             i += 2
             continue
         if marker is not None:
+            if marker == 0xDA:
+                scans.append(i)
             i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
             if marker != 0xDA:
                 continue
-            scans += 1
         # entropy-coded data after a scan header (or a damaged file) may hold FF 00: go to the next real marker
         found = _JPEG_NEXT_MARKER.search(data, i)
         if found is None:

@@ -188,7 +188,7 @@ def _scan_problem(data: bytes, width: int, height: int) -> str | None:
     scans = jpeg_scans(data, most)
     if scans is None:
         return f"JPEG has more than {MAX_JPEG_SEGMENTS:,} segments (a normal one has tens); refused"
-    if scans > most:
+    if len(scans) > most:
         size = f" for its {size_text(width, height)} pixels" if most < MAX_JPEG_SCANS else ""
         return f"JPEG has more than {most} scans{size} (each is decoded in full; a progressive one has 6-10); refused"
     return None
