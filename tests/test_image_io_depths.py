@@ -251,6 +251,39 @@ def test_a_truncated_compressed_tiff_is_refused_saying_so_with_nothing_from_libt
     assert capfd.readouterr().err == ""
 
 
+def _strip_spans(data: bytes) -> list[tuple[int, int]]:
+    tags = Image.open(io.BytesIO(data)).tag_v2
+    return list(zip(tags[273], tags[279], strict=True))
+
+
+def test_a_complete_tiff_whose_deflate_data_is_damaged_is_refused_by_strip_with_nothing_from_libtiff_on_stderr(capfd):
+    """A deflate TIFF, all its bytes there, whose stream is damaged was "image data is corrupt or truncated (OSError)",
+    and libtiff printed "ZIPDecode: Decoding error at scanline 0, invalid block type." (or "Not enough data at
+    scanline ...") on fd 2, which the web server cannot point away while other requests log. zlib inflates the strips
+    first: refused naming the strip and why, from a file or a PIL image, and libtiff says nothing."""
+    from braintumor.image_io import ImageError
+
+    head = _twelve_bit()
+    for arr in (head, np.dstack([head, head // 2, 4095 - head])):
+        data = _tiff16(arr, deflate=True, strips=3)
+        assert read_image(data).shape == head.shape  # intact: read
+        (start, size), rows = _strip_spans(data)[1], -(-head.shape[0] // 3)
+        need = rows * head.shape[1] * arr[0, 0].size * 2
+        flipped, unchecked, short = bytearray(data), bytearray(data), bytearray(data)
+        flipped[start + size // 2:start + size // 2 + 8] = bytes(8)
+        unchecked[start + size - 4:start + size] = bytes(4)  # its Adler-32: the samples inflate, the check fails
+        fewer = zlib.compress(zlib.decompress(data[start:start + size])[:need // 2])
+        short[start:start + size] = fewer + bytes(size - len(fewer))  # a whole stream, of half its rows' bytes
+        said = "^TIFF strip 2 of 3 is damaged: its deflate data "
+        for damaged, why in ((flipped, r"does not inflate \(.+\)$"), (unchecked, r"does not inflate \(incorrect data "
+                             r"check\)$"), (short, f"inflates to {need // 2:,} bytes where its rows need {need:,}$")):
+            with pytest.raises(ImageError, match=said + why):
+                read_image(bytes(damaged))
+            with pytest.raises(ImageError, match=said + why):
+                gray_from_memory(Image.open(io.BytesIO(bytes(damaged))))
+    assert capfd.readouterr().err == ""
+
+
 def test_gray_planes_in_one_tiff_page_are_said_to_be_slices_not_colour():
     """A 16-bit TIFF of 3 gray samples per pixel (SamplesPerPixel 3 under a gray PhotometricInterpretation: three
     slices in one page) was refused as "a 16-bit colour TIFF", or one "of colour samples"."""

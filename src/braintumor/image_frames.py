@@ -115,7 +115,7 @@ def cut_short(img: Image.Image) -> str | None:
 
 def _data_end(tags: Mapping[int, Any]) -> int:
     """The byte after a TIFF page's last strip or tile, by its offsets and byte counts (0 without them)."""
-    offsets, sizes = (_numbers(tags.get(t, ())) for t in ((324, 325) if 324 in tags else (273, 279)))
+    offsets, sizes = (tag_numbers(tags.get(t, ())) for t in ((324, 325) if 324 in tags else (273, 279)))
     return max((int(o) + int(n) for o, n in zip(offsets, sizes, strict=False)), default=0)
 
 
@@ -128,11 +128,11 @@ def _readable_planes(tags: Mapping[int, Any]) -> bool:
     """Whether a TIFF stored plane by plane is 16-bit unsigned RGB or RGBA of a compression :func:`_planes` reads."""
     get = tags.get
     planes = int(get(277, 1))
-    return (get(284) == 2 and get(262) == 2 and planes in (3, 4) and _numbers(get(258, ())) == (16,) * planes
-            and set(_numbers(get(339, 1))) == {1} and get(259, 1) in _PLANE_COMPRESSIONS)
+    return (get(284) == 2 and get(262) == 2 and planes in (3, 4) and tag_numbers(get(258, ())) == (16,) * planes
+            and set(tag_numbers(get(339, 1))) == {1} and get(259, 1) in _PLANE_COMPRESSIONS)
 
 
-def _numbers(value: object) -> tuple:
+def tag_numbers(value: object) -> tuple:
     """A tag's value as a tuple, one number or several (Pillow gives either)."""
     return value if isinstance(value, tuple) else (value,)
 
@@ -144,7 +144,7 @@ def _planes(data: bytes, tags: Mapping[int, Any]) -> np.ndarray:
     get = tags.get
     end = "<" if data[:2] == b"II" else ">"
     planes, tiled = int(get(277)), 324 in tags
-    offsets, sizes = (_numbers(get(t)) for t in ((324, 325) if tiled else (273, 279)))
+    offsets, sizes = (tag_numbers(get(t)) for t in ((324, 325) if tiled else (273, 279)))
     per = len(offsets) // planes
     if per < 1 or per * planes != len(offsets) or len(sizes) != len(offsets):
         raise ValueError("strips or tiles are not as many for each plane")

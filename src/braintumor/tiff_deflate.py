@@ -1,0 +1,97 @@
+"""A deflate-compressed TIFF's strips (or tiles) inflated in Python before libtiff decodes them, and a damaged one
+refused by name.
+
+Why: libtiff, Pillow's decoder of a compressed TIFF, writes what it finds wrong in a deflate stream ("ZIPDecode:
+Decoding error at scanline 0, invalid block type.", "ZIPDecode: Not enough data at scanline 0 (short 1096 bytes).")
+straight to the process's stderr, file descriptor 2: Pillow sets libtiff's warning handler, not its error handler,
+and only the CLI, whose stderr is its own, may point fd 2 away (:func:`braintumor.quiet_libraries.quiet_decoders`);
+the web server's log got a line for each such upload. Python's zlib reads the same stream and raises what libtiff
+would have printed, so the file is refused here, its message saying which strip and why, and libtiff never reads it.
+Each strip is inflated no further than the bytes its rows need, a MiB at a time, as libtiff inflates it.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+from PIL import Image
+
+from .image_frames import tag_numbers
+
+#: TIFF's two codes for deflate (Adobe's, and the older one).
+DEFLATE: tuple[int, int] = (8, 32946)
+_STEP = 1 << 20  # bytes inflated at a time: a strip's whole image is never held
+
+
+def damaged_deflate(img: Image.Image) -> str | None:
+    """Why a deflate TIFF's strip or tile would make libtiff fail (and print), or None: its stream does not inflate
+    (zlib's reason quoted: "invalid block type", "incorrect data check"), or inflates to fewer bytes than its rows
+    need. None too for a TIFF of another compression, or whose layout is not plain enough to size each strip (YCbCr
+    subsampled, strips not as many as its rows need): libtiff reads those as before."""
+    tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
+    fp = getattr(img, "fp", None)
+    if tags is None or fp is None or tags.get(259) not in DEFLATE:
+        return None
+    layout = _layout(tags)
+    if layout is None:
+        return None
+    kind, spans, needs = layout
+    at = fp.tell()
+    try:
+        for k, ((offset, size), need) in enumerate(zip(spans, needs, strict=True)):
+            fp.seek(offset)
+            if problem := _inflate_problem(fp.read(size), need):
+                return f"TIFF {kind} {k + 1:,} of {len(spans):,} is damaged: its deflate data {problem}"
+    finally:
+        fp.seek(at)
+    return None
+
+
+def _inflate_problem(raw: bytes, need: int) -> str | None:
+    """What is wrong with one strip's deflate stream ``raw`` whose rows need ``need`` bytes, or None."""
+    stream, got, rest = zlib.decompressobj(), 0, raw
+    try:
+        while got < need:
+            chunk = stream.decompress(rest, min(need - got, _STEP))
+            got, rest = got + len(chunk), stream.unconsumed_tail
+            if not chunk:  # (zlib checks a stream's Adler-32 in the call that inflates its last byte, as libtiff's)
+                break
+    except zlib.error as exc:  # "Error -3 while decompressing data: invalid block type": the reason alone
+        return f"does not inflate ({str(exc).rpartition(': ')[2]})"
+    if got < need:
+        return f"inflates to {got:,} bytes where its rows need {need:,}"
+    return None
+
+
+def _layout(tags: Mapping[int, Any]) -> tuple[str, list[tuple[int, int]], list[int]] | None:
+    """("strip" or "tile", each one's (offset, byte count), the bytes each inflates to), or None where they cannot be
+    told apart from a damaged header (libtiff's to refuse, as before)."""
+    get = tags.get
+    width, height = int(get(256, 0)), int(get(257, 0))
+    bits = tag_numbers(get(258, (1,)))
+    samples, planar = int(get(277, 1)), int(get(284, 1))
+    if get(262) == 6 and tag_numbers(get(530, (2, 2))) != (1, 1):  # YCbCr subsampled: libtiff sizes it otherwise
+        return None
+    if width < 1 or height < 1 or len(set(bits)) != 1 or planar not in (1, 2):
+        return None
+    per_pixel = bits[0] * (samples if planar == 1 else 1)
+    planes = samples if planar == 2 else 1
+    tiled = 324 in tags
+    offsets, sizes = (tag_numbers(get(t, ())) for t in ((324, 325) if tiled else (273, 279)))
+    if tiled:
+        across, down = int(get(322, 0)), int(get(323, 0))
+        if across < 1 or down < 1:
+            return None
+        count = math.ceil(width / across) * math.ceil(height / down) * planes
+        needs = [math.ceil(across * per_pixel / 8) * down] * count
+    else:
+        rows = min(int(get(278, height)), height) or height
+        each = math.ceil(height / rows)
+        count = each * planes
+        needs = [math.ceil(width * per_pixel / 8) * min(rows, height - (k % each) * rows) for k in range(count)]
+    if len(offsets) != count or len(sizes) != count:
+        return None
+    return ("tile" if tiled else "strip"), [(int(o), int(n)) for o, n in zip(offsets, sizes, strict=True)], needs
