@@ -196,7 +196,7 @@ def sequential_scans(ds: Dataset, ts: UID) -> None:
         frame = jpeg_frame_of(data[start:end])
         if frame is None or frame[0] not in (0xC0, 0xC1):  # a frame's first fragment starts with its SOI and SOF
             continue
-        for at in jpeg_scans(data[start:end], MAX_JPEG_SCANS) or ():
+        for at in jpeg_scans(data[start:end], frame[4] - 1) or ():  # a component's scan each at most
             at += start
             tail = at + 5 + 2 * data[at + 4] if at + 5 <= end else end  # FF DA, length, Ns, its Ns selectors
             if tail + 3 <= end and bytes(data[tail:tail + 3]) != SEQUENTIAL_SCAN:

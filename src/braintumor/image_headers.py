@@ -237,7 +237,7 @@ def jpeg_scans(data: bytes | memoryview, most: int) -> list[int] | None:
     or a comment may hold those bytes, and so may a phone's extra images after the end marker; none of
     them is decoded, so none may cost the image a refusal."""
     i, n, scans, steps = 2, len(data), [], 0
-    while i + 4 <= n and len(scans) <= most:
+    while i + 4 <= n:
         steps += 1
         if steps > MAX_JPEG_SEGMENTS:
             return None
@@ -253,6 +253,8 @@ def jpeg_scans(data: bytes | memoryview, most: int) -> list[int] | None:
         if marker is not None:
             if marker == 0xDA:
                 scans.append(i)
+                if len(scans) > most:  # (its entropy-coded data not searched through)
+                    break
             i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
             if marker != 0xDA:
                 continue
