@@ -62,3 +62,18 @@ def test_links_follow_the_path_prefix_the_proxy_serves_under(client):
     page = client.get("/", base_url="http://localhost/braintumor/").get_data(as_text=True)  # SCRIPT_NAME
     links = re.findall(r'(?:href|src|action|data-api)="(/[^"]*)"', page)
     assert links and all(link.startswith("/braintumor/") for link in links), links
+
+
+@pytest.mark.parametrize(("path", "base_url", "location"), [
+    ("/api//v1/model", "http://localhost/", "/api/v1/model"),
+    ("/api//v1/model?a=1&b=%2F", "http://localhost/", "/api/v1/model?a=1&b=%2F"),
+    ("", "http://localhost/braintumor", "/braintumor/"),  # SCRIPT_NAME=/braintumor, the prefix without its slash
+    ("/api/v1//openapi.json", "http://localhost/braintumor/", "/braintumor/api/v1/openapi.json"),
+])
+def test_redirects_name_no_host_or_scheme(client, path, base_url, location):
+    """Werkzeug's redirects (merged slashes, a prefix without its slash) wrote an absolute Location from the Host
+    header and the scheme (gunicorn takes it from X-Forwarded-Proto when a proxy on 127.0.0.1 sends one): behind a TLS
+    proxy that sends none, ``http://public.example/...``. Relative, they are right whatever the proxy forwards."""
+    for headers in ({}, {"Host": "public.example", **FORWARDED}):
+        answer = client.get(path, base_url=base_url, headers=headers)
+        assert answer.status_code == 308 and answer.headers["Location"] == location, answer.headers

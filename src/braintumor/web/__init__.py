@@ -11,10 +11,12 @@ import io
 import os
 import secrets
 from typing import IO
+from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, jsonify, render_template, request
+from flask import Flask, Request, Response, jsonify, redirect, render_template, request
 from werkzeug.exceptions import BadHost, BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
+from werkzeug.routing import RequestRedirect
 
 from ..cli_checks import check_upload_mb
 from ..gunicorn_config import DEFAULT_REQUEST_TIMEOUT
@@ -153,6 +155,16 @@ class _App(Flask):
         response.status_code = 204
         del response.headers["Content-Type"]
         return response
+
+    def handle_http_exception(self, e: HTTPException):  # type: ignore[override]
+        """Werkzeug's own redirects (``/api//v1/model``, a path prefix without its slash) with a relative Location:
+        it wrote an absolute URL from the Host header and the scheme gunicorn took from X-Forwarded-Proto (trusted from
+        127.0.0.1), so behind a TLS proxy that sends none a client was sent to plain ``http://``."""
+        if isinstance(e, RequestRedirect):
+            target = urlsplit(e.new_url)
+            # one leading slash: "//host/..." would be another site
+            return redirect("/" + target.path.lstrip("/") + (f"?{target.query}" if target.query else ""), e.code)
+        return super().handle_http_exception(e)
 
 
 def upload_limit_mb(value: float) -> float:
