@@ -77,3 +77,12 @@ def test_redirects_name_no_host_or_scheme(client, path, base_url, location):
     for headers in ({}, {"Host": "public.example", **FORWARDED}):
         answer = client.get(path, base_url=base_url, headers=headers)
         assert answer.status_code == 308 and answer.headers["Location"] == location, answer.headers
+
+
+@pytest.mark.parametrize(("base_url", "server"), [("http://localhost/", "/"),
+                                                  ("http://localhost/braintumor/", "/braintumor")])
+def test_openapi_document_names_the_path_prefix_its_api_is_under(client, base_url, server):
+    """Under SCRIPT_NAME=/braintumor the document had no ``servers``: OpenAPI's default is ``/``, so a client built
+    from it (Swagger UI's "Try it out", a generated one) sent /api/v1/predict to the host's root, outside the prefix."""
+    doc = client.get("/api/v1/openapi.json", base_url=base_url, headers=FORWARDED).get_json()
+    assert doc["servers"] == [{"url": server}]  # relative: the host and scheme are the document's own

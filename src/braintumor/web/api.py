@@ -39,7 +39,7 @@ def model():
 
 @bp.get("/api/v1/openapi.json", strict_slashes=False)
 def openapi():
-    return jsonify(openapi_document(state()))
+    return jsonify(openapi_document(state(), request.script_root))
 
 
 @bp.get("/healthz", strict_slashes=False)

@@ -15,8 +15,10 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "headers": _NO_STORE, "content": {"application/json": {"schema": schema}}}
 
 
-def openapi_document(st: WebState) -> dict:
-    """The document for this server's model (class names) and limits."""
+def openapi_document(st: WebState, root: str = "") -> dict:
+    """The document for this server's model (class names) and limits, its paths under ``root`` (the request's
+    SCRIPT_NAME: behind a proxy's path prefix a client otherwise resolved ``/api/v1/predict`` against the host's root,
+    OpenAPI's default server ``/``). Relative, so that it holds whatever host and scheme the proxy serves."""
     classes = list(st.classifier.classes)
     error = ref("Error")
     raw_types = [t + "*" if t.endswith("/") else t for t in RAW_TYPES]
@@ -72,6 +74,7 @@ def openapi_document(st: WebState) -> dict:
                                 "Uploads are processed in memory and never stored. Every error answers the Error "
                                 "schema, `{\"error\": sentence}`: also 404 for an unknown path under /api/ and 405 "
                                 "(with the Allow header) for a method a path does not take. OPTIONS answers 204."},
+        "servers": [{"url": root or "/"}],
         "paths": {
             "/api/v1/predict": {"post": {**predict, "operationId": "predict",
                                          "responses": {**predict["responses"], **other}}},
