@@ -98,3 +98,41 @@ def test_available_cpus_honours_a_cgroup_v1_quota_under_systemd(tmp_path, where,
                     "1:name=systemd:/system.slice/braintumor.service\n"
                     "0::/system.slice/braintumor.service\n")
     assert serve_mod.available_cpus(tmp_path, proc) == (expected or _mine())
+
+
+def _nginx_location(nginx: str, uri: str) -> str:
+    """The body of the ``location`` block nginx picks for ``uri`` (its rules: an exact ``=`` match; else the longest
+    prefix, unless a regular expression, tried in order, matches), from a snippet of unnested blocks."""
+    import re
+
+    blocks = re.findall(r"^location\s+(=|~\*?|\^~)?\s*(\S+)\s*\{(.*?)^\}", nginx, re.M | re.S)
+    exact = [body for kind, where, body in blocks if kind == "=" and where == uri]
+    if exact:
+        return exact[0]
+    prefixes = sorted(((where, kind, body) for kind, where, body in blocks if kind in ("", "^~")
+                       and uri.startswith(where)), key=lambda block: len(block[0]))
+    if prefixes and prefixes[-1][1] == "^~":
+        return prefixes[-1][2]
+    for kind, where, body in blocks:
+        if kind.startswith("~") and re.search(where, uri, re.I if kind == "~*" else 0):
+            return body
+    assert prefixes, f"no location for {uri}"
+    return prefixes[-1][2]
+
+
+def test_deploy_md_nginx_snippet_keeps_every_monitoring_route_to_the_monitoring_network():
+    """DEPLOY.md sends /metrics, /api/v1/stats and /dashboard to the monitoring network only, but its snippet had
+    ``location = /metrics`` alone: /api/v1/stats and /dashboard were open to all, and so was /metrics/, which the app
+    answers as /metrics (its machine routes take a trailing slash) and an exact match does not catch."""
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    _, nginx = _without_docker_blocks()
+    monitoring = [path + slash for path in ("/metrics", "/api/v1/stats", "/dashboard") for slash in ("", "/")
+                  if client.get(path + slash).status_code == 200]
+    assert "/metrics/" in monitoring  # the variant the exact match let through
+    for uri in monitoring:
+        assert "deny all;" in _nginx_location(nginx, uri), uri
+    for uri in ("/", "/api/v1/predict", "/healthz", "/static/app.css"):  # the app itself stays open
+        assert "deny all;" not in _nginx_location(nginx, uri), uri
