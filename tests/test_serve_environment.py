@@ -36,6 +36,25 @@ def test_a_web_concurrency_that_is_not_a_number_does_not_stop_serve(tmp_path):
     assert _no_metrics_folder_left(tmp_path)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.parametrize(("value", "problem"), [
+    ("'--timeout 120", "no closing quotation"),
+    ("--graceful-timeout -1", "--graceful-timeout: Value must be positive: -1"),
+    ("--max-requests abc", "argument --max-requests: invalid int value: 'abc'"),
+])
+def test_a_bad_gunicorn_cmd_args_is_one_line_that_names_it_before_serving(tmp_path, value, problem):
+    """DEPLOY.md's GUNICORN_CMD_ARGS, wrong: serve said "serving ... on http://..." and then gunicorn printed its usage
+    and error, or "Error: No closing quotation" (exit 1) for a stray quote, which named no variable."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path), "GUNICORN_CMD_ARGS": value}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    done = subprocess.run([sys.executable, "-m", "braintumor", "serve", "--port", str(free_port())], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "serving" not in done.stdout, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: GUNICORN_CMD_ARGS: {problem} (it takes gunicorn's own command-line options)"], done.stderr
+    assert not list(tmp_path.glob("braintumor-metrics-*"))  # none made, none left
+
+
 @pytest.fixture(scope="module")
 def client():
     from braintumor.predictor import Classifier

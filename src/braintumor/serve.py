@@ -12,8 +12,8 @@ import, and a worker forked from such a process aborts or hangs when it exits. I
 Metrics (web/monitoring.py) add up across the workers through prometheus-client's multiprocess mode:
 a fresh ``PROMETHEUS_MULTIPROC_DIR`` per server start, set before the workers exist, and the hooks in
 ``gunicorn_config.py`` (files named by worker slot, a dead worker's live gauges dropped, the directory removed at exit).
-A start that fails before those hooks run (gunicorn exits 2 on a bad ``GUNICORN_CMD_ARGS`` value while parsing it), or
-a master killed outright, never reaches ``on_exit``: a small watcher, started before the exec, removes the directory
+A start gunicorn gives up (the port taken by another program between :func:`check_port` and its bind), or a master
+killed outright, never reaches ``on_exit``: a small watcher, started before the exec, removes the directory
 once the last of the server's processes has ended (:func:`_remove_when_server_ends`).
 """
 
@@ -23,13 +23,14 @@ import errno
 import logging
 import math
 import os
+import shlex
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .cli_checks import UsageError
 from .cpu_quota import available_cpus
@@ -174,6 +175,33 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
     return [*argv, f"braintumor.web:create_app({call})"]
 
 
+def check_gunicorn_settings() -> None:
+    """``$GUNICORN_CMD_ARGS`` read as gunicorn's master will read it, before serve says it is serving: a bad value was
+    gunicorn's usage and error after that line ("Error: No closing quotation" for a stray quote, naming no variable).
+    One line instead, which names the variable; settings serve sets itself are still overridden by serve's."""
+    text = os.environ.get("GUNICORN_CMD_ARGS")
+    if not text:
+        return
+    from gunicorn.config import Config
+
+    def refuse(problem: str) -> NoReturn:
+        raise UsageError(f"GUNICORN_CMD_ARGS: {problem} (it takes gunicorn's own command-line options)")
+
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:  # a quote left open
+        refuse(str(exc).lower())
+    config = Config()
+    parser = config.parser()
+    parser.error = refuse  # type: ignore[method-assign]  # argparse printed its usage and exited
+    for name, value in vars(parser.parse_args(words)).items():
+        if value is not None and name != "args":
+            try:
+                config.set(name.lower(), value)  # gunicorn's own checks of each value
+            except (TypeError, ValueError) as exc:
+                refuse(f"--{name.replace('_', '-')}: {exc}")
+
+
 def check_port(host: str, port: int) -> None:
     """One clear line when the address cannot be listened on, instead of gunicorn's five retries and a log.
 
@@ -226,6 +254,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         # gunicorn reads WEB_CONCURRENCY as its default worker count when its config module is imported, here and
         # in the master: "abc" was a traceback. --workers decides here, so the variable has nothing to say.
         os.environ.pop("WEB_CONCURRENCY", None)
+        check_gunicorn_settings()
         argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
     metrics = _new_metrics_dir() if gunicorn else None  # before saying it serves
     shown = f"[{host}]" if ":" in host else host
