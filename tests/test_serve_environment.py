@@ -55,6 +55,20 @@ def test_a_bad_gunicorn_cmd_args_is_one_line_that_names_it_before_serving(tmp_pa
     assert not list(tmp_path.glob("braintumor-metrics-*"))  # none made, none left
 
 
+def test_gunicorn_cmd_args_may_not_preload_the_app(monkeypatch):
+    """GUNICORN_CMD_ARGS="--preload" (not among the options serve sets) loaded the app, its model and its metrics in
+    gunicorn's master, which must never import onnxruntime, before forking: the workers served, /metrics said 1 worker
+    of 2."""
+    from braintumor.cli_checks import UsageError
+    from braintumor.serve import check_gunicorn_settings
+
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 120 --preload")
+    with pytest.raises(UsageError, match=r"^GUNICORN_CMD_ARGS: --preload: not under serve"):
+        check_gunicorn_settings()
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 120")
+    check_gunicorn_settings()  # the rest is gunicorn's to take
+
+
 @pytest.fixture(scope="module")
 def client():
     from braintumor.predictor import Classifier

@@ -200,6 +200,9 @@ def check_gunicorn_settings() -> None:
                 config.set(name.lower(), value)  # gunicorn's own checks of each value
             except (TypeError, ValueError) as exc:
                 refuse(f"--{name.replace('_', '-')}: {exc}")
+    if config.preload_app:  # the app, and so the model and its metrics, loaded once in the master before the fork
+        refuse("--preload: not under serve, whose workers each load the model after the fork (preloaded, /metrics "
+               "counted 1 worker of 2)")
 
 
 def check_port(host: str, port: int) -> None:
