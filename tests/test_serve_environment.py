@@ -55,15 +55,18 @@ def test_a_bad_gunicorn_cmd_args_is_one_line_that_names_it_before_serving(tmp_pa
     assert not list(tmp_path.glob("braintumor-metrics-*"))  # none made, none left
 
 
-def test_gunicorn_cmd_args_may_not_preload_the_app(monkeypatch):
+@pytest.mark.parametrize(("value", "problem"), [("--timeout 120 --preload", "--preload: not under serve"),
+                                               ("-D --timeout 120", "--daemon: serve runs in the foreground")])
+def test_gunicorn_cmd_args_may_not_preload_the_app_or_daemonize(monkeypatch, value, problem):
     """GUNICORN_CMD_ARGS="--preload" (not among the options serve sets) loaded the app, its model and its metrics in
     gunicorn's master, which must never import onnxruntime, before forking: the workers served, /metrics said 1 worker
-    of 2."""
+    of 2. "--daemon": serve returned at once with status 0, the server in the background, and its logs
+    went to /dev/null."""
     from braintumor.cli_checks import UsageError
     from braintumor.serve import check_gunicorn_settings
 
-    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 120 --preload")
-    with pytest.raises(UsageError, match=r"^GUNICORN_CMD_ARGS: --preload: not under serve"):
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", value)
+    with pytest.raises(UsageError, match=f"^GUNICORN_CMD_ARGS: {problem}"):
         check_gunicorn_settings()
     monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 120")
     check_gunicorn_settings()  # the rest is gunicorn's to take

@@ -175,6 +175,16 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
     return [*argv, f"braintumor.web:create_app({call})"]
 
 
+#: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
+REFUSED_SETTINGS: dict[str, str] = {
+    # the app, and so the model and its metrics, loaded once in the master (which must never import onnxruntime)
+    "preload_app": "--preload: not under serve, whose workers each load the model after the fork (preloaded, /metrics "
+                   "counted 1 worker of 2)",
+    "daemon": "--daemon: serve runs in the foreground, under systemd, Docker or a terminal (daemonized, it returned "
+              "at once, status 0, and the server's logs went to /dev/null)",
+}
+
+
 def check_gunicorn_settings() -> None:
     """``$GUNICORN_CMD_ARGS`` read as gunicorn's master will read it, before serve says it is serving: a bad value was
     gunicorn's usage and error after that line ("Error: No closing quotation" for a stray quote, naming no variable).
@@ -200,9 +210,9 @@ def check_gunicorn_settings() -> None:
                 config.set(name.lower(), value)  # gunicorn's own checks of each value
             except (TypeError, ValueError) as exc:
                 refuse(f"--{name.replace('_', '-')}: {exc}")
-    if config.preload_app:  # the app, and so the model and its metrics, loaded once in the master before the fork
-        refuse("--preload: not under serve, whose workers each load the model after the fork (preloaded, /metrics "
-               "counted 1 worker of 2)")
+    for setting, problem in REFUSED_SETTINGS.items():
+        if getattr(config, setting):
+            refuse(problem)
 
 
 def check_port(host: str, port: int) -> None:
