@@ -55,7 +55,8 @@ def _without_docker_blocks() -> tuple[str, str]:
 def test_deploy_md_unit_and_nginx_snippet_agree_with_serve():
     """The unit's ExecStart is a command serve's parser takes, and nginx's limits fit it: a body limit a little above
     --max-upload-mb, a body buffer as large (else nginx writes uploads to a temporary file on its disk), a read timeout
-    past gunicorn's 60 s, and the port the unit listens on."""
+    past gunicorn's 60 s, and the port the unit listens on. With --threads 1, a --request-timeout under gunicorn's
+    --timeout: the unit had 60 for both, and a body trickling after slow headers got gunicorn's 500, not the 408."""
     import re
     import shlex
 
@@ -75,6 +76,10 @@ def test_deploy_md_unit_and_nginx_snippet_agree_with_serve():
     assert int(re.search(r"proxy_read_timeout\s+(\d+)s;", nginx).group(1)) > 60
     assert all(p == f"http://{args.host}:{args.port}" for p in re.findall(r"proxy_pass\s+(\S+);", nginx))
     assert "$request_body" not in nginx
+    if args.threads == 1:  # sync workers: gunicorn's --timeout restarts one whose request (headers, body) runs longer
+        from braintumor.gunicorn_config import timeout  # its client got gunicorn's 500, not the app's 408
+
+        assert args.request_timeout < timeout
 
 
 @pytest.mark.parametrize(("where", "expected"), [
