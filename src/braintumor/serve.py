@@ -118,13 +118,23 @@ def metrics_dir() -> str:
     return tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX, dir=parent)
 
 
-def _new_metrics_dir() -> str:
+def _new_metrics_dir(owner: tuple[int, int] | None = None) -> str:
+    """``owner``: the workers' (uid, gid) when gunicorn switches to them (GUNICORN_CMD_ARGS's ``--user``, ``--group``):
+    the folder is given to them, else made 0700 by this user and every worker failed to boot (PermissionError)."""
     try:
-        return metrics_dir()
+        path = metrics_dir()
     except OSError as exc:  # e.g. TMPDIR names a folder that is not there: it said "serving ...", then errno 2
         where = os.path.dirname(exc.filename) if exc.filename else "TMPDIR"
         raise UsageError(f"cannot create the workers' metrics folder in {where}: "
                          f"{exc.strerror or exc} (set TMPDIR to a writable folder)") from None
+    try:
+        if owner is not None:
+            os.chown(path, *owner)
+    except OSError as exc:
+        shutil.rmtree(path, ignore_errors=True)
+        raise UsageError(f"GUNICORN_CMD_ARGS --user/--group: cannot give the workers' metrics folder to them: "
+                         f"{exc.strerror or exc} (only root can switch users)") from None
+    return path
 
 
 #: The watcher's program: wait for the end of a pipe (its stdin; nothing is written) whose other end only the server's
@@ -185,13 +195,14 @@ REFUSED_SETTINGS: dict[str, str] = {
 }
 
 
-def check_gunicorn_settings() -> None:
+def check_gunicorn_settings() -> tuple[int, int] | None:
     """``$GUNICORN_CMD_ARGS`` read as gunicorn's master will read it, before serve says it is serving: a bad value was
     gunicorn's usage and error after that line ("Error: No closing quotation" for a stray quote, naming no variable).
-    One line instead, which names the variable; settings serve sets itself are still overridden by serve's."""
+    One line instead, which names the variable; settings serve sets itself are still overridden by serve's.
+    Returns the workers' (uid, gid) when it has gunicorn switch users, else None."""
     text = os.environ.get("GUNICORN_CMD_ARGS")
     if not text:
-        return
+        return None
     from gunicorn.config import Config
 
     def refuse(problem: str) -> NoReturn:
@@ -213,6 +224,8 @@ def check_gunicorn_settings() -> None:
     for setting, problem in REFUSED_SETTINGS.items():
         if getattr(config, setting):
             refuse(problem)
+    owner = (config.uid, config.gid)
+    return None if owner == (os.geteuid(), os.getegid()) else owner
 
 
 def check_port(host: str, port: int) -> None:
@@ -267,9 +280,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         # gunicorn reads WEB_CONCURRENCY as its default worker count when its config module is imported, here and
         # in the master: "abc" was a traceback. --workers decides here, so the variable has nothing to say.
         os.environ.pop("WEB_CONCURRENCY", None)
-        check_gunicorn_settings()
+        owner = check_gunicorn_settings()
         argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
-    metrics = _new_metrics_dir() if gunicorn else None  # before saying it serves
+    metrics = _new_metrics_dir(owner) if gunicorn else None  # before saying it serves
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {printable(path.name)} on http://{shown}:{port}/ ({server}); Ctrl+C to stop", flush=True)
     if debug:
