@@ -98,6 +98,23 @@ def test_workers_gunicorn_switches_users_get_the_metrics_folder(monkeypatch, tmp
     assert serve_mod.check_gunicorn_settings() is None  # the same user: nothing to give
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_the_address_serve_prints_carries_the_path_prefix(tmp_path):
+    """With SCRIPT_NAME=/braintumor (DEPLOY.md, behind a proxy's path prefix) serve printed http://127.0.0.1:PORT/,
+    where gunicorn answers every request with its 500: the address to open is under the prefix."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path), "SCRIPT_NAME": "/braintumor"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--workers", "1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=40)
+    assert f"on http://127.0.0.1:{port}/braintumor/ (gunicorn" in line, line
+
+
 @pytest.fixture(scope="module")
 def client():
     from braintumor.predictor import Classifier

@@ -284,7 +284,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
     metrics = _new_metrics_dir(owner) if gunicorn else None  # before saying it serves
     shown = f"[{host}]" if ":" in host else host
-    print(f"serving {printable(path.name)} on http://{shown}:{port}/ ({server}); Ctrl+C to stop", flush=True)
+    prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
+    print(f"serving {printable(path.name)} on http://{shown}:{port}{printable(prefix)}/ ({server}); Ctrl+C to stop",
+          flush=True)
     if debug:
         create_app(**kwargs).run(host=host, port=port, debug=True, use_reloader=False)
     elif sys.platform == "win32":
