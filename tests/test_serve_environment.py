@@ -41,6 +41,7 @@ def test_a_web_concurrency_that_is_not_a_number_does_not_stop_serve(tmp_path):
     ("'--timeout 120", "no closing quotation"),
     ("--graceful-timeout -1", "--graceful-timeout: Value must be positive: -1"),
     ("--max-requests abc", "argument --max-requests: invalid int value: 'abc'"),
+    ("--user no-such-user-here", "--user: No such user: 'no-such-user-here'"),  # gunicorn's ConfigError
 ])
 def test_a_bad_gunicorn_cmd_args_is_one_line_that_names_it_before_serving(tmp_path, value, problem):
     """DEPLOY.md's GUNICORN_CMD_ARGS, wrong: serve said "serving ... on http://..." and then gunicorn printed its usage

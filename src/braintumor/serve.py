@@ -219,7 +219,7 @@ def check_gunicorn_settings() -> tuple[int, int] | None:
         if value is not None and name != "args":
             try:
                 config.set(name.lower(), value)  # gunicorn's own checks of each value
-            except (TypeError, ValueError) as exc:
+            except Exception as exc:  # as gunicorn takes them: its ConfigError too ("No such user: 'x'")
                 refuse(f"--{name.replace('_', '-')}: {exc}")
     for setting, problem in REFUSED_SETTINGS.items():
         if getattr(config, setting):
