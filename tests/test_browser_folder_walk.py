@@ -1,5 +1,5 @@
 """A dropped folder is walked by the page (static/folders.js) as ``braintumor predict FOLDER`` walks it
-(volume_io._scan_folder): each test drops a folder in a real browser and checks the CLI's walk of the same folder
+(input_plan.scan_folder): each test drops a folder in a real browser and checks the CLI's walk of the same folder
 agrees. Skipped, never failed, when chromium or playwright is absent (like tests/test_browser.py)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from test_image_refusals import _other_formats
 from braintumor.dicom_sniff import NOT_SCAN_SUFFIXES
 from braintumor.folder_notes import left_out_as, left_out_kind
 from braintumor.image_headers import OTHER_FORMAT_SIGNATURES
-from braintumor.volume_io import _scan_folder, plan_inputs
+from braintumor.input_plan import plan_inputs, scan_folder
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
@@ -44,7 +44,7 @@ def test_files_of_a_type_never_a_scan_are_not_opened_as_the_cli_does_not(server,
     (folder / "IM0001").write_bytes(dicom)
     (folder / "report.txt").write_bytes(dicom)
     (folder / "scan.PDF").write_bytes(dicom)
-    assert _scan_folder(folder) == ([folder / "IM0001"], [])  # the CLI's walk: IM0001 its one scan
+    assert scan_folder(folder) == ([folder / "IM0001"], [])  # the CLI's walk: IM0001 its one scan
     page, problems = watched_page(chromium, server)
     given = page.locator("#upload-form").get_attribute("data-not-scan-suffixes")
     assert sorted(given.split()) == sorted(NOT_SCAN_SUFFIXES)
@@ -68,7 +68,7 @@ def test_a_dcm_file_is_one_of_its_folders_series_whatever_its_bytes(server, chro
     (folder / "IM0001").write_bytes(dicom)
     (folder / "IM0002").write_bytes(dicom)
     (folder / "odd.dcm").write_bytes(bytes(200))  # no preamble's 'DICM', no dataset the sniff knows
-    assert _scan_folder(folder) == ([folder / "IM0001", folder / "IM0002", folder / "odd.dcm"], [])
+    assert scan_folder(folder) == ([folder / "IM0001", folder / "IM0002", folder / "odd.dcm"], [])
     page, problems = watched_page(chromium, server)
     os_drop(page, [str(folder)])
     sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).", timeout=30_000)
@@ -127,7 +127,7 @@ def test_halves_of_pairs_and_images_without_an_ending_are_noted_as_the_cli_notes
     (folder / "photo.txt").write_bytes(PNG)
     (folder / "notes").write_text("notes")
     left: list = []
-    assert _scan_folder(folder, left) == ([], [])
+    assert scan_folder(folder, left) == ([], [])
     assert sorted((p.name, kind) for p, kind in left) == [("brain.hdr", "pair"), ("brain.img", "pair"),
                                                           ("scan", "image")]
     page, problems = watched_page(chromium, server)

@@ -239,6 +239,6 @@ def test_folders_nested_too_deep_are_one_error_line(tmp_path, monkeypatch, capsy
     def too_deep(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr("braintumor.volume_io.walk_images", too_deep)
+    monkeypatch.setattr("braintumor.input_plan.walk_images", too_deep)
     rc, _, err = run_cli(["predict", str(tmp_path)], capsys)
     assert (rc, err) == (2, "error: folders nested too deep to walk (about 1000 levels)\n")

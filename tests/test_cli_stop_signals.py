@@ -87,7 +87,7 @@ def test_a_worker_whose_parent_died_before_it_started_leaves_at_once(tmp_path):
     the death: it loaded the model and waited on the task queue for good, holding the run's stderr open."""
     gone = subprocess.Popen(["true"])
     gone.wait()  # a pid whose process has ended: the parent this worker was started for
-    code = ("import sys, time; from braintumor.batch_predict import _init_worker; from braintumor.model_files import "
+    code = ("import sys, time; from braintumor.batch_workers import _init_worker; from braintumor.model_files import "
             f"default_model_path; _init_worker({gone.pid}, str(default_model_path()), None, 1, 32, False, False); "
             "time.sleep(60); sys.exit(0)")
     started = time.time()

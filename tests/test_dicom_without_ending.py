@@ -13,7 +13,7 @@ import pytest
 from conftest import synthetic_head
 from dicom_factory import SECRETS, make_dataset, make_dicom, zip_bytes
 
-from braintumor import volume_io
+from braintumor import input_plan
 from braintumor.volume_io import VolumeInput, plan_inputs, read_volumes, sniff
 
 #: How a raw dataset (no preamble, no 'DICM') may be written: (implicit VR, little endian, with its file meta group).
@@ -143,13 +143,13 @@ def test_a_folder_walk_opens_no_file_of_an_obviously_other_type(tmp_path, monkey
     """A folder of 10 000 files is walked by reading 132 bytes of those that could be DICOM only: a .txt, .json,
     .csv, .xml, .html, .pdf or .zip is never opened to look (a .zip is still named in its note)."""
     opened: list[str] = []
-    real = volume_io.file_head
+    real = input_plan.file_head
 
     def spy(path, n=132, **kwargs):
         opened.append(path.name)
         return real(path, n, **kwargs)
 
-    monkeypatch.setattr(volume_io, "file_head", spy)
+    monkeypatch.setattr(input_plan, "file_head", spy)
     others = ["notes.txt", "meta.json", "list.csv", "study.xml", "index.html", "report.pdf", "more.zip", "a.md"]
     for name in others:
         (tmp_path / name).write_bytes(make_dicom(_gray()))  # even DICOM content: the name says it is not a scan

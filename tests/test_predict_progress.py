@@ -45,10 +45,11 @@ def stand_in(monkeypatch):
     """Scoring without the model, in this process: --workers N's pool as threads running the stand-in; call it for a
     terminal."""
     import braintumor.batch_predict as batch
+    import braintumor.batch_workers as workers
 
     monkeypatch.setattr(batch, "score_unit", lambda clf, unit, *a: _score(unit))
-    monkeypatch.setattr(batch, "ProcessPoolExecutor", lambda n, **kw: ThreadPoolExecutor(n))
-    monkeypatch.setattr(batch, "_work", _score)
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", lambda n, **kw: ThreadPoolExecutor(n))
+    monkeypatch.setattr(workers, "_work", _score)
     return lambda: monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal (capsys's stderr, in the test)
 
 

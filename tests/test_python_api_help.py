@@ -10,8 +10,10 @@ import braintumor
 
 API_MODULES = ("braintumor.predictor", "braintumor.prediction", "braintumor.image_io", "braintumor.image_files",
                "braintumor.image_arrays",
-               "braintumor.preprocess", "braintumor.heatmap", "braintumor.batch_predict", "braintumor.classes",
-               "braintumor.processes", "braintumor.volume_io", "braintumor.volume_objects", "braintumor.series")
+               "braintumor.preprocess", "braintumor.heatmap", "braintumor.batch_predict", "braintumor.batch_workers",
+               "braintumor.classes",
+               "braintumor.processes", "braintumor.volume_io", "braintumor.input_plan", "braintumor.volume_objects",
+               "braintumor.series")
 
 
 def _public_functions():

@@ -2,12 +2,9 @@
 
 Inputs are planned lazily (``plan_inputs`` is a generator that lists one folder's file names at
 a time) and cut into units: runs of up to ``--batch-size`` image paths, one volume (DICOM, NIfTI,
-zip), or a ready error record. With ``--workers N`` the units go to N *spawned* processes, each
-with its own ONNX Runtime session (not fork, nor forkserver whose server would import this
-package through ``__main__``: onnxruntime starts threads at import, see serve.py); they come back in input order
-through a window of at most ``2 * N`` units in flight, so memory stays bounded however many
-files there are. (``Pool.imap`` would keep the order but its feeder thread drains the whole
-input generator up front.) Image runs are batched exactly as one process batches them.
+zip), or a ready error record. With ``--workers N`` the units go to N spawned processes
+(:mod:`braintumor.batch_workers`) and come back in input order, memory bounded however many files there are.
+Image runs are batched exactly as one process batches them.
 
 ``--resume`` (with ``-o FILE``, jsonl or csv) appends to FILE as results arrive, flushing each
 record, instead of writing FILE at the end; a rerun skips every input whose record ``path`` is
@@ -20,38 +17,33 @@ a last line cut short, and the records of a multi-slice input that has fewer rec
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
-import signal
 import sys
-import threading
-import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TextIO
 
 from tqdm import tqdm
 
 from .batch_resume import ROOT_KEY, Previous, append_sink, check_working_folder, read_previous, resume_root, with_root
+
+# their old home: still imported from here (tests)
+from .batch_workers import Unit as Unit
+from .batch_workers import in_order as in_order
+from .batch_workers import score_unit as score_unit
+from .batch_workers import units_in_order as units_in_order
 from .cli_checks import RunFailed, UsageError
 from .file_names import utf8_text
-from .predict_output import HeatmapWriter, output_sink, signals_held
+from .input_plan import VolumeInput, plan_inputs
+from .predict_output import HeatmapWriter, output_sink
 from .predict_progress import InputBar, input_count, started
-from .predictor import Classifier, ModelError
-from .processes import load_same, model_digest
-from .quiet_libraries import set_own_stderr
-from .series import input_records, printable
-from .volume_io import VolumeInput, iter_volumes, plan_inputs
+from .predictor import Classifier
+from .processes import model_digest
+from .series import printable
 from .wording import counted
-
-#: A unit of work: image paths (one batch), a volume's path, or a record that needs no model.
-Unit = list | str | dict
-
-_worker: dict = {}
 
 
 def batch_requested(args: argparse.Namespace) -> bool:
@@ -67,7 +59,7 @@ def check_args(args: argparse.Namespace) -> None:
         raise UsageError("--resume works with --format jsonl or csv (json and table cannot be appended to)")
 
 
-# ---- planning and scoring -----------------------------------------------------------------------
+# ---- planning -----------------------------------------------------------------------------------
 
 def resume_key(name: str) -> str:
     """The key by which --resume knows an input again: its absolute name, as UTF-8 reads it
@@ -98,7 +90,7 @@ def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = Non
                on_note: Callable[[str], None] | None = None, planned: Iterable | None = None,
                on_skip: Callable[[], object] | None = None) -> Iterator[Unit]:
     """The inputs as units of work, in order, lazily; inputs already in ``done`` are left out (``on_skip`` is called
-    for each); ``on_note``: see :func:`~braintumor.volume_io.plan_inputs`; ``planned``: what ``plan_inputs(paths)``
+    for each); ``on_note``: see :func:`~braintumor.input_plan.plan_inputs`; ``planned``: what ``plan_inputs(paths)``
     gave, where it was listed already."""
     keyed: Counter = Counter()
     for name, n in (done or {}).items():  # the file's names, as the earlier run was given them
@@ -132,99 +124,6 @@ def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = Non
     if images:
         yield images
 
-
-def score_unit(clf: Classifier, unit: Unit, batch_size: int, summaries: bool, pixels: bool) -> list[dict]:
-    """The records of one unit: exactly what ``records()`` yields for the same inputs."""
-    if isinstance(unit, dict):
-        return [unit]
-    # a volume is re-planned from its path, so no unpicklable loader has to cross processes
-    items = [VolumeInput(unit, lambda: iter_volumes(unit))] if isinstance(unit, str) else [Path(p) for p in unit]
-    return list(input_records(clf, items, batch_size, summaries, pixels))
-
-
-def _exit_with(parent: int) -> None:
-    """A worker whose parent was killed would wait forever on the task queue: it leaves too."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)
-
-
-#: What a terminal sends its whole process group: Ctrl+C, and SIGHUP when it closes (an ssh session that drops).
-_TERMINAL_SIGNALS = {s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGHUP", None)) if s is not None}
-
-
-@contextmanager
-def _terminal_signals_held() -> Iterator[None]:
-    """Start processes with the terminal's signals blocked, so that they start blocked there too (a mask survives exec):
-    one that came while a worker was still importing printed its KeyboardInterrupt traceback, and SIGHUP killed
-    multiprocessing's resource tracker, which warned and printed KeyErrors. Here a signal only waits a moment."""
-    with signals_held(_TERMINAL_SIGNALS):
-        yield
-
-
-def _init_worker(parent: int, model: str, digest: str | None, threads: int, batch_size: int, summaries: bool,
-                 pixels: bool) -> None:
-    """``parent``: the pid of the process that started the pool (not this one's ``getppid()`` at start: a parent that
-    died while this was still importing was then init's, and the worker waited on the task queue for good)."""
-    for s in _TERMINAL_SIGNALS:  # the parent's to handle (it stops the pool); ignored, then no longer held
-        signal.signal(s, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERMINAL_SIGNALS)
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    set_own_stderr(True)  # a CLI's worker: the C decoders' lines dropped, as in the CLI's own process
-    try:  # the model file the parent loaded, unless it changed since (then every unit is refused with the reason)
-        clf = load_same(model, threads, digest) if digest else Classifier.load(model, threads=threads)
-    except (ModelError, OSError) as exc:  # raised here it broke the pool: "a worker process stopped unexpectedly"
-        _worker.update(refused=exc)
-        return
-    _worker.update(clf=clf, args=(batch_size, summaries, pixels))
-
-
-def _work(unit: Unit) -> list[dict]:
-    if "refused" in _worker:
-        raise _worker["refused"]
-    return score_unit(_worker["clf"], unit, *_worker["args"])
-
-
-def in_order(units: Iterable[Unit], workers: int, model: str, threads: int, batch_size: int,
-             summaries: bool, pixels: bool, digest: str | None = None) -> Iterator[dict]:
-    """Records of ``units`` scored by ``workers`` processes, in input order (:func:`units_in_order`)."""
-    for _, records in units_in_order(units, workers, model, threads, batch_size, summaries, pixels, digest):
-        yield from records
-
-
-def units_in_order(units: Iterable[Unit], workers: int, model: str, threads: int, batch_size: int,
-                   summaries: bool, pixels: bool, digest: str | None = None) -> Iterator[tuple[Unit, list[dict]]]:
-    """(unit, its records) of ``units`` scored by ``workers`` processes, in input order, at most 2 x workers units
-    ahead; with ``digest`` (:func:`~braintumor.processes.model_digest` of the parent's Classifier) a model file that
-    changed since the parent loaded it is refused (ModelError), not used."""
-    ctx = multiprocessing.get_context("spawn")
-    with _terminal_signals_held():  # starts the resource tracker
-        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(os.getpid(), model, digest, threads, batch_size, summaries, pixels))
-    window: deque[tuple[Unit, Future | list[dict]]] = deque()
-
-    def head() -> tuple[Unit, list[dict]]:
-        unit, done = window.popleft()
-        return unit, done.result() if isinstance(done, Future) else done
-
-    try:
-        for unit in units:
-            if isinstance(unit, dict):
-                window.append((unit, [unit]))
-            else:
-                with _terminal_signals_held():  # may start a worker
-                    window.append((unit, pool.submit(_work, unit)))
-            while window and (len(window) > 2 * workers or not isinstance(window[0][1], Future)
-                              or window[0][1].done()):
-                yield head()
-        while window:
-            yield head()
-    finally:
-        for _, f in window:
-            if isinstance(f, Future):
-                f.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class BatchJob:

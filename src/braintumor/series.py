@@ -210,7 +210,7 @@ def notes_text(rec: dict) -> str:
 
 def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries: bool = False,
                   pixels: bool = False, tick: Callable[[], object] = lambda: None) -> Iterator[dict]:
-    """Records for planned inputs (:func:`braintumor.volume_io.plan_inputs`), in order.
+    """Records for planned inputs (:func:`braintumor.input_plan.plan_inputs`), in order.
 
     Runs of image paths are batched together, as before; each volume yields one record per slice
     (with its Slice under ``"_slice"`` when ``pixels``) and, with ``summaries``, a summary record after a

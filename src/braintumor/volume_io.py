@@ -15,23 +15,18 @@ import dataclasses
 import logging
 import os
 import traceback
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .arguments import count
-from .dicom_sniff import file_head, is_dicom_bytes, is_dicom_head, is_raw_dataset, worth_sniffing
-from .image_files import (
-    IMAGE_EXTENSIONS,
-    hidden_note,
-    is_hidden_name,
-    is_special_file,
-    unreadable_text,
-    walk_folders,
-    walk_images,
-)
+from .dicom_sniff import file_head, is_dicom_bytes, is_raw_dataset
 from .image_headers import apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
+
+# their old home: still imported from here (predict, tests)
+from .input_plan import VolumeInput as VolumeInput
+from .input_plan import plan_inputs as plan_inputs
+from .input_plan import scan_folder
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes
 
 # their old home: still imported from here (tests, scripts)
@@ -42,7 +37,7 @@ from .slice_pixels import scale_to_uint8 as scale_to_uint8
 from .slice_pixels import square_pixels as square_pixels
 from .volume_objects import Slice as Slice  # their old home: still imported from here
 from .volume_objects import Volume as Volume
-from .wording import INPUT_KINDS, NOTHING_FOUND, bytes_name_text
+from .wording import bytes_name_text
 
 _log = logging.getLogger(__name__)
 
@@ -107,96 +102,6 @@ def is_volume_file(path: Path) -> bool:
     return lower.endswith(VOLUME_SUFFIXES) or (path.is_file() and sniff(file_head(path, 352), path.name) is not None)
 
 
-@dataclass(frozen=True)
-class VolumeInput:
-    """A volume found on disk, read only when :meth:`load` is called (so planning stays cheap)."""
-
-    path: str
-    load: Callable[[], Iterable[Volume]]  # a study's series read one at a time as they are taken
-
-
-def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], None] | None = None,
-                ) -> Iterator[Path | VolumeInput | dict]:
-    """What ``braintumor predict`` classifies, in order: image paths, volumes, or error records.
-
-    A folder yields its images (as before), one DICOM series per series found below it, and its
-    NIfTI files; a file yields itself, as a volume when it is DICOM, NIfTI or zip content. ``on_note`` gets a line
-    for each kind of file a folder holds that looks like an input but is not read (:mod:`braintumor.folder_notes`:
-    a zip, which was skipped without a word beside other files).
-    """
-    from .folder_notes import LEFT_OUT_WHY, left_out_notes, only_other_formats
-
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            unreadable: list[OSError] = []  # a folder below that cannot be read is an error record, not skipped
-            images = list(walk_images(path, unreadable.append))
-            left: list[tuple[Path, str]] = []
-            dicoms, niftis = _scan_folder(path, left)
-            for note in left_out_notes(path, left) if on_note else ():
-                on_note(note)
-            locked = [{"path": str(p), "error": k.partition(":")[2]} for p, k in left if k.startswith("unreadable:")]
-            if not images and not dicoms and not niftis and not unreadable and not locked:
-                zips = any(kind == "zip" for _, kind in left)  # and a folder of .scan.png: said, not 'empty'
-                # the note's words (and the page's): it said "zips in folders are not opened" beside the note's
-                why = LEFT_OUT_WHY["zip"].format(each="name the zip itself") if zips else hidden_note(path)
-                only = None if zips else only_other_formats(left)  # a folder of GIFs: "only 3 GIF files..."
-                yield {"path": str(path), "error": only or f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
-            yield from images
-            # Path(): named as its files are (os.walk's join named a folder of "." ./locked)
-            yield from ({"path": str(Path(e.filename)), "error": f"cannot read folder: {e.strerror}"}
-                        for e in unreadable)
-            yield from locked  # files that could not be opened to learn what they are (a DICOM slice, maybe)
-            if dicoms:
-                yield VolumeInput(str(path), lambda d=dicoms, p=str(path): _guarded(_read_dicom_files(p, d, False)))
-            for n in niftis:
-                yield VolumeInput(str(n), lambda n=n: iter_volumes(n))
-        elif path.is_file() and is_volume_file(path):
-            yield VolumeInput(str(path), lambda p=path: iter_volumes(p))
-        else:
-            yield path
-
-
-def _scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tuple[list[Path], list[Path]]:
-    """DICOM files (by content, whatever their name, or ending) and NIfTI files below ``folder``; hidden ones and
-    those of an obviously other type (:data:`~braintumor.dicom_sniff.NOT_SCAN_SUFFIXES`) skipped. ``left`` gets the
-    files passed over that look like inputs, with their kind (:func:`braintumor.folder_notes.left_out_as`)."""
-    from .folder_notes import left_out_as
-
-    dicoms, niftis = [], []
-    for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads
-        for name in sorted(files):
-            path = Path(root) / name
-            lower = name.lower()
-            image = path.suffix.lower() in IMAGE_EXTENSIONS
-            if is_hidden_name(name) or (image and not is_special_file(path)):
-                continue
-            if is_special_file(path):  # a FIFO named 'pipe' hung predict in the sniff below; one named like an input
-                if left is not None and (image or lower.endswith(VOLUME_SUFFIXES)):  # was passed over without a word
-                    left.append((path, "special"))
-                continue
-            if lower == "dicomdir":  # an index, never an image: not read (folder_notes)
-                if left is not None:
-                    left.append((path, "dicomdir"))
-            elif lower.endswith((".nii", ".nii.gz")):
-                niftis.append(path)
-            # else by content (IM00001, a UID, .IMA); a .txt or .pdf is not opened to look (a listing, not reads)
-            elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _head(path, left)):
-                dicoms.append(path)
-            elif left is not None and (kind := left_out_as(name, head)):
-                left.append((path, kind))
-    return dicoms, niftis
-
-
-def _head(path: Path, left: list[tuple[Path, str]] | None = None) -> bytes:
-    """A walked file's first bytes, to tell DICOM by; b"" for a name of another type, never opened. One that cannot
-    be opened goes to ``left`` as ``"unreadable:WHY"``: a scanner's locked IM0002 was dropped from its series unsaid."""
-    def unreadable(exc: OSError) -> None:
-        if left is not None:
-            left.append((path, "unreadable:" + unreadable_text(path, exc)))
-
-    return file_head(path, on_error=unreadable) if worth_sniffing(path.name) else b""
-
 
 # --- reading --------------------------------------------------------------------------------------
 
@@ -236,7 +141,7 @@ def iter_volumes(source: ImageSource | ScanObject, name: str | None = None,
     if (files := dataset_files(source)) is not None:  # a list of a series' pydicom Datasets: read as its folder
         from .dicom_series import iter_dicom_series
 
-        return _guarded(iter_dicom_series(name or "upload", files, max_slices, max_pixels, per_input=per_input))
+        return guarded(iter_dicom_series(name or "upload", files, max_slices, max_pixels, per_input=per_input))
     if (held := scan_object_bytes(source)) is not None:  # a pydicom Dataset, a nibabel image: read as their file
         source, name = held[0], name or held[1]
     elif callable(getattr(source, "read", None)):  # an open file, as predict takes one (was "could not be read")
@@ -247,10 +152,10 @@ def iter_volumes(source: ImageSource | ScanObject, name: str | None = None,
                         f"them) or a nibabel NIfTI image, not {type(source).__name__}"
                         + (": Classifier.predict takes images in memory"  # an array, a PIL image, a tensor
                            if any(hasattr(source, a) for a in ("__array__", "__array_interface__")) else ""))
-    return _guarded(_read_volumes(source, name, max_slices, max_pixels, per_input))
+    return guarded(_read_volumes(source, name, max_slices, max_pixels, per_input))
 
 
-def _guarded(volumes: Iterable[Volume]) -> Iterator[Volume]:
+def guarded(volumes: Iterable[Volume]) -> Iterator[Volume]:
     """``volumes`` whose failures are ImageErrors, whatever a reader raised."""
     try:
         yield from volumes
@@ -277,14 +182,15 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         display = name or str(path)
         if path.is_dir():
             left: list[tuple[Path, str]] = []
-            dicoms, _ = _scan_folder(path, left)
+            dicoms, _ = scan_folder(path, left)
+            from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
             from .folder_notes import index_notes, only_other_formats
 
             if not dicoms:  # a folder of GIFs says so
                 only = only_other_formats(left, "")
                 raise ImageError("no DICOM files found in folder" + (f", {only}" if only else ""))
 
-            for v in _read_dicom_files(display, dicoms, per_input, max_slices, max_pixels):
+            for v in read_dicom_files(display, dicoms, max_slices, max_pixels, per_input):
                 yield dataclasses.replace(v, notes=v.notes + index_notes(left))
             return
         data = read_path(path)
@@ -311,9 +217,3 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM "
                          f"series{said}")
 
-
-def _read_dicom_files(display: str, files: list[Path], per_input: bool, max_slices: int = MAX_SLICES,
-                      max_pixels: int = MAX_INPUT_PIXELS) -> Iterator[Volume]:
-    from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
-
-    return read_dicom_files(display, files, max_slices, max_pixels, per_input)
