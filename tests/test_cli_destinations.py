@@ -188,10 +188,11 @@ def test_a_report_to_a_device_makes_no_temporary_file_beside_it(tmp_path, monkey
     'Permission denied' for an output the destination check had passed."""
     import os
 
+    import braintumor.atomic_files as atomic_files
     import braintumor.report as report
 
     def no_permission(target):
         raise PermissionError(13, "Permission denied", str(target))
 
-    monkeypatch.setattr(report, "temp_beside", no_permission)
+    monkeypatch.setattr(atomic_files, "temp_beside", no_permission)
     assert report.write_text_atomic(os.devnull, "{}\n") == report.Path(os.devnull)

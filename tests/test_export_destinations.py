@@ -10,6 +10,7 @@ import stat
 import pytest
 from cli_runner import run_cli
 
+import braintumor.atomic_files
 import braintumor.export
 import braintumor.quantize
 
@@ -40,13 +41,13 @@ def test_a_device_gets_no_temporary_file_beside_it(module, tiny_run, tiny_model,
     link = folder / "null.onnx"
     link.symlink_to(os.devnull)
     seen = []
-    put = module.put_in_place
+    put = braintumor.atomic_files.put_in_place  # what export's and quantize's written_whole calls
 
     def watched(tmp, target):
         seen.append(sorted(p.name for p in folder.iterdir()))
         put(tmp, target)
 
-    monkeypatch.setattr(module, "put_in_place", watched)
+    monkeypatch.setattr(braintumor.atomic_files, "put_in_place", watched)
     argv = (["export", str(tiny_run), "--no-calibrate"] if module is braintumor.export else
             ["quantize", str(tiny_model), "--run", str(tiny_run), "--no-calibrate"])
     rc, out, err = run_cli([*argv, "--out", str(link)], capsys)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from .atomic_files import final_target, settled, temp_beside
+from .atomic_files import written_whole
 from .cli_checks import UsageError
 from .file_names import os_text, utf8_text
 from .image_io import ImageError
@@ -248,11 +248,9 @@ def _record_counts(path: str, summaries: bool) -> Counter[str] | None:
 def _rewrite_prefix(target: Path, size: int) -> None:
     """Keep the first ``size`` bytes of ``target``; atomically, so a crash now loses nothing (a link's target is
     rewritten, the link kept, as :func:`append_sink` appends to it)."""
-    target = final_target(target)
-    fd, tmp = temp_beside(target)
-    try:
+    with written_whole(target) as tmp:
         shutil.copymode(target, tmp)  # the file keeps whatever permissions it had
-        with open(fd, "wb") as out, open(target, "rb") as src:
+        with open(tmp, "wb") as out, open(target, "rb") as src:
             left = size
             while left:
                 block = src.read(min(left, 1 << 20))
@@ -260,12 +258,6 @@ def _rewrite_prefix(target: Path, size: int) -> None:
                 left -= len(block)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    finally:
-        settled(tmp)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic_files import final_target, settled, temp_beside
+from .atomic_files import settled, temp_beside, written_whole
 from .calibration_copies import MAX_COPIES, augmented_copies, framing_copies
 from .data import DatasetError
 from .image_io import ImageError, decode_image
@@ -153,15 +153,9 @@ def write_metadata(model: str | os.PathLike, updates: dict) -> None:
     meta = json.loads(entries[METADATA_KEY].value)
     meta.update(updates)
     entries[METADATA_KEY].value = json.dumps(meta, sort_keys=True)
-    target = final_target(path)  # a link to the model stays
-    fd, tmp = temp_beside(target)  # cut to fit: export's temporary model (255 bytes) + '.tmp' was 'File name too long'
-    os.close(fd)
-    try:
-        onnx.save_model(proto, tmp, save_as_external_data=False)
-        os.replace(tmp, target)
-    finally:  # a full disk or an interruption: the model stays as it was, no half-written copy
-        Path(tmp).unlink(missing_ok=True)
-        settled(tmp)
+    # a link to the model stays; a full disk or an interruption: the model stays as it was, no half-written copy
+    with written_whole(path) as tmp:  # cut to fit: export's temporary model (255 bytes) + '.tmp' was too long
+        onnx.save_model(proto, str(tmp), save_as_external_data=False)
 
 
 def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | os.PathLike | None = None,

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from .atomic_files import final_target, put_in_place, settled, temp_for
+from .atomic_files import final_target, written_whole
 from .classes import DISPLAY_NAMES
 from .file_names import utf8_document
 from .metrics import headline_metrics, read_metrics_file
@@ -223,30 +223,24 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     for node in proto.graph.node:  # torch's exporter records each node's Python stack trace: the build machine's
         del node.metadata_props[:]  # file paths, 36 kB of the shipped file, nothing the model needs
     out = Path(out)
-    target = final_target(out)  # a link stays, and what it leads to gets the model
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = temp_for(target)  # hidden, its name cut to fit; /dev/null's is not in /dev
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    final_target(out).parent.mkdir(parents=True, exist_ok=True)  # a link stays, and what it leads to gets the model
+    split = (Path(run) if Path(run).is_dir() else Path(run).parent) / "split.json"
+    # a failed export leaves neither a half-written model nor its temporary file (it was left, 5 MB, when the data
+    # had moved); /dev/null stays
+    with written_whole(out) as tmp:
         onnx.save_model(proto, str(tmp), save_as_external_data=False)
         onnx.checker.check_model(str(tmp))
         _check_parity(wrapper, tmp, size)
-        split = (Path(run) if Path(run).is_dir() else Path(run).parent) / "split.json"
         if calibrate and split.exists():
             from .calibrate import calibrate as fit
 
             chosen = ck.get("ood", {})  # an exported file exported again keeps its calibration's choices
             fit(tmp, split.parent, data, ood_augment=chosen.get("augmented_copies"),
                 ood_framing=chosen.get("framing_copies"))
-        put_in_place(tmp, target)  # a failed export never leaves a half-written model behind; /dev/null stays
-        if calibrate and not split.exists():  # a best.pt copied out of its run: served, it would refuse nothing
-            print(printable(f"note: no split.json in {split.parent}: {out} is not calibrated (no temperature, no "
-                            "out-of-distribution check); 'braintumor calibrate MODEL --run RUN_DIR' fits them on the "
-                            "run's own split"), file=sys.stderr)
-    finally:
-        tmp.unlink(missing_ok=True)  # nor its temporary file (it was left, 5 MB, when the data had moved)
-        settled(tmp)
+    if calibrate and not split.exists():  # a best.pt copied out of its run: served, it would refuse nothing
+        print(printable(f"note: no split.json in {split.parent}: {out} is not calibrated (no temperature, no "
+                        "out-of-distribution check); 'braintumor calibrate MODEL --run RUN_DIR' fits them on the "
+                        "run's own split"), file=sys.stderr)
     return out
 
 

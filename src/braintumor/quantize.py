@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic_files import final_target, put_in_place, settled, temp_for
+from .atomic_files import final_target, written_whole
 from .metrics import headline_metrics, read_metrics_file
 from .orientation import PREFIX as ORIENTATION_PREFIX
 from .predictor import METADATA_KEY, Classifier, ModelError
@@ -112,12 +112,8 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     images = images[~is_val]  # training images only: validation stays unseen for the temperature and OOD fit
     print(f"measuring activation ranges on {len(images)} training images", file=sys.stderr)
     out = Path(out)
-    target = final_target(out)  # a link stays, and what it leads to gets the model
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = temp_for(target)  # hidden, its name cut to fit; /dev/null's is not in /dev
-    os.close(fd)
-    tmp_out = Path(name)
-    try:
+    final_target(out).parent.mkdir(parents=True, exist_ok=True)  # a link stays, and what it leads to gets the model
+    with written_whole(out) as tmp_out:  # a device or FIFO at --out is written through, not replaced
         quantize_network(model, tmp_out, images, float_stem=True)
         proto = onnx.load_model(str(tmp_out))
         info["quantization"] = {
@@ -140,8 +136,4 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
             from .calibrate import calibrate as fit
 
             fit(tmp_out, run_dir, data)
-        put_in_place(tmp_out, target)  # a device or FIFO at --out is written through, not replaced
-    finally:
-        tmp_out.unlink(missing_ok=True)
-        settled(tmp_out)
     return out

@@ -7,14 +7,12 @@ and every string that reaches it (file names, metadata, error messages) is escap
 from __future__ import annotations
 
 import json
-import os
 from html import escape
 from pathlib import Path
 
-from .atomic_files import final_target, put_in_place, settled, temp_beside
+from .atomic_files import final_target, written_whole
 from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
-from .image_files import is_special_file
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
 from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, counted, refusals_text, review_text
 
@@ -267,20 +265,10 @@ def write_report(out_dir: Path, metrics: dict, figures: dict[str, str], info: di
 
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write via a temporary sibling and ``os.replace``: readers never see a half-written file. A symbolic link's
-    target is written, the link kept (:func:`~braintumor.atomic_files.final_target`)."""
+    target is written, the link kept; /dev/null or a FIFO is written through, its temporary file not in /dev (only
+    root may create one there): :func:`~braintumor.atomic_files.written_whole`."""
     path = Path(path)
-    if is_special_file(path):  # /dev/null, a FIFO: written through (a temporary file in /dev: no permission)
-        with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
-            fh.write(text)
-        return path
-    target = final_target(path)
-    target.parent.mkdir(parents=True, exist_ok=True)  # as every other --out: a missing folder is made
-    fd, tmp = temp_beside(target)  # its name cut to fit: a 250-byte --out's '.NAME.PID.tmp' was 'File name too long'
-    os.close(fd)
-    try:
-        Path(tmp).write_text(text, encoding="utf-8", errors="surrogateescape", newline="")  # non-UTF-8 names as bytes
-        put_in_place(tmp, target)  # a link handed on: written through
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-        settled(tmp)
+    final_target(path).parent.mkdir(parents=True, exist_ok=True)  # as every other --out: a missing folder is made
+    with written_whole(path) as tmp:  # its name cut to fit: a 250-byte --out's '.NAME.PID.tmp' was too long
+        tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="")  # non-UTF-8 names as bytes
     return path
