@@ -10,6 +10,20 @@ from conftest import encode, synthetic_head
 from braintumor.image_io import expand_inputs, walk_images
 
 
+@pytest.fixture
+def locked_folders(monkeypatch):
+    """Folders named ``locked`` refuse to be listed (Permission denied), as a folder without read permission does
+    for anyone but root (the tests may run as root, so the refusal is simulated)."""
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
 def test_walk_skips_hidden_and_non_images(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / ".ipynb_checkpoints").mkdir()
@@ -27,7 +41,7 @@ def test_walk_skips_hidden_and_non_images(tmp_path):
     assert [p.name for p in plan_inputs([tmp_path / "a"])] == ["gone.jpg", "x.jpg"]
 
 
-def test_a_folder_that_cannot_be_read_is_reported_not_skipped(tmp_path, monkeypatch, capsys):
+def test_a_folder_that_cannot_be_read_is_reported_not_skipped(tmp_path, locked_folders, capsys):
     """os.walk skips an unreadable folder without a word: predict said '0 failed' and data check 'all images
     decode' with a locked folder of images. (Permissions do not stop root, so the refusal is simulated.)"""
     import json
@@ -38,14 +52,6 @@ def test_a_folder_that_cannot_be_read_is_reported_not_skipped(tmp_path, monkeypa
     for c in ("glioma", "meningioma", "notumor", "pituitary"):
         (tmp_path / "Testing" / c / "locked").mkdir(parents=True)
         (tmp_path / "Testing" / c / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
-    real = os.scandir
-
-    def scandir(path="."):
-        if os.fspath(path).endswith("locked"):
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
     with pytest.raises(DatasetError, match=r"cannot read folder .*glioma/locked: Permission denied"):
         load_dataset(tmp_path, "Testing")
     assert main(["predict", str(tmp_path / "Testing" / "glioma"), "--format", "jsonl"]) == 1
@@ -68,7 +74,8 @@ def test_jfif_and_jpe_files_are_read_as_jpegs_in_a_folder(tmp_path):
     assert [p.name for p in expand_inputs([tmp_path])] == ["a.jfif", "b.JPE", "c.JFIF", "d.jpe"]
 
 
-def test_an_unreadable_folder_below_the_working_folder_is_named_as_its_files_are(tmp_path, monkeypatch, capsys):
+def test_an_unreadable_folder_below_the_working_folder_is_named_as_its_files_are(tmp_path, locked_folders,
+                                                                                   monkeypatch, capsys):
     """``predict .``: the records name ``a.png`` and ``sub/b.png``, and named the locked folder ``./locked`` (os.walk's
     join), which a filter on the path column, or a sort, put apart from its neighbours."""
     import json
@@ -79,14 +86,6 @@ def test_an_unreadable_folder_below_the_working_folder_is_named_as_its_files_are
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
     (tmp_path / "sub" / "b.png").write_bytes(encode(synthetic_head(), "PNG"))
-    real = os.scandir
-
-    def scandir(path="."):
-        if os.fspath(path).endswith("locked"):
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
     monkeypatch.chdir(tmp_path)
     assert main(["predict", ".", "--format", "jsonl"]) == 1
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
