@@ -12,6 +12,7 @@ from evaluate_fakes import DATA, PER_CLASS, TESTING, FakeClassifier, _run_dir
 
 from braintumor import figures
 from braintumor.evaluate import run_evaluate
+from braintumor.metrics import accuracy_interval
 from braintumor.predictor import Classifier
 
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
@@ -76,6 +77,7 @@ def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys,
     captured = capsys.readouterr()
     assert "accuracy 0.6667" in captured.out and "1 unreadable" in captured.out
     assert str(out / "report.html") in captured.out and captured.err == ""
+    assert "smoke run" not in captured.out  # a model trained on every image: no such note
     assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"
 
 
@@ -106,3 +108,26 @@ def test_a_split_that_is_a_path_is_refused(split, tmp_path: Path, capsys, monkey
     assert run_evaluate(None, str(tmp_path / "data"), str(tmp_path / "out"), split=split, progress=False) == 2
     assert capsys.readouterr().err == (f"error: --split {split} is a path: it takes the name of a folder in the "
                                        "dataset (Testing, Training)\n")
+
+
+def test_a_smoke_run_and_a_few_images_are_said_so(small_data: Path, tmp_path: Path, capsys, monkeypatch):
+    """A --limit-per-class model scored on a dozen images printed "accuracy 0.6667" and an ECE to four decimals, as
+    the shipped model's 1311 do, and "(fitted on validation)" of a temperature fitted on 8 images: nothing said that
+    these numbers measure nothing. The accuracy's 95 % interval, the smoke run and the validation count are said on
+    the console and in report.html alike."""
+    fake = FakeClassifier()
+    fake.metadata.update(training={"config": {"limit_per_class": 16}, "train_images": 56, "val_images": 8},
+                         calibration={"n_val": 8})
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: fake))
+    out = tmp_path / "eval"
+    assert run_evaluate(None, str(small_data), str(out), progress=False, leak_free=False) == 0
+    printed = capsys.readouterr().out
+    doc = json.loads((out / "metrics.json").read_text())
+    low, high = accuracy_interval(round(doc["accuracy"] * doc["n"]), doc["n"])
+    assert doc["accuracy_interval"] == [low, high] and high - low > 0.4  # 8 of 12: 0.39 to 0.86
+    said = [f"95% interval of the accuracy (Wilson score): {low:.4f}-{high:.4f} on {doc['n']} images",
+            "the model is a smoke run (--limit-per-class 16: trained on 56 images, validated on 8): its scores check "
+            "a setup, not a recipe"]
+    assert all(line in printed.splitlines() for line in said) and "(fitted on 8 validation images)" in printed
+    report = (out / "report.html").read_text()
+    assert all(f"<p>{line[:1].upper() + line[1:]}.</p>" in report for line in said)

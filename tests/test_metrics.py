@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from braintumor.metrics import (
+    Z95,
+    accuracy_interval,
     average_ranks,
     compute_metrics,
     confusion_matrix,
@@ -147,3 +149,19 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError):
         compute_metrics(np.array([0, 3]), np.zeros((2, 3)), CLASSES3)
     assert confusion_matrix(np.array([0, 1]), np.array([1, 1]), 2).tolist() == [[0, 1], [0, 1]]
+
+
+def test_accuracy_interval_is_wilsons_score_interval():
+    """An accuracy on 24 images was printed as bare as one on 1311. Newcombe (Stat. Med. 1998, table I) gives the
+    Wilson intervals 0.2553-0.3662 for 81 of 263 and 0.0624-0.1605 for 15 of 148; each end is where the score test
+    of that proportion is at z, and 0 or n right keep a width (the normal approximation's would be a point)."""
+    assert np.round(accuracy_interval(81, 263), 4).tolist() == [0.2553, 0.3662]
+    assert np.round(accuracy_interval(15, 148), 4).tolist() == [0.0624, 0.1605]
+    for k, n in ((6, 24), (1304, 1311), (1, 3)):
+        for end in accuracy_interval(k, n):
+            assert abs(k / n - end) == pytest.approx(Z95 * np.sqrt(end * (1 - end) / n), rel=1e-9)
+    low, high = accuracy_interval(0, 10)
+    assert low == 0.0 and high == pytest.approx(0.2775, abs=1e-4)
+    assert accuracy_interval(10, 10)[0] == pytest.approx(1 - high) and accuracy_interval(0, 0) is None
+    doc = compute_metrics(np.array([0, 1, 2, 0]), one_hot_probs([0, 1, 1, 0], 3), CLASSES3)
+    assert doc["accuracy_interval"] == accuracy_interval(3, 4)

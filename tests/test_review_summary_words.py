@@ -25,6 +25,7 @@ def summary(conf: list[float], correct: list[bool]) -> dict:
 def console(r: dict) -> str:
     """evaluate's console line on ``r`` (print_summary's, with the other lines' inputs stubbed)."""
     result = {"counts": {}, "macro_roc_auc": None, "accuracy": 1.0, "macro_f1": 1.0, "ece": 0.0, "n": 1,
+              "accuracy_interval": [0.2065, 1.0],
               "data": {"errors": []}, "leak_free": None, "leak_free_note": None, "ood_refused": 0,
               "calibration": {"temperature": 1.0, "before": {"ece": 0.0}, "after": {"ece": 0.0}}, "review": r}
     dataset = SimpleNamespace(classes=[], labels=np.zeros(0), root="ROOT", hidden={})

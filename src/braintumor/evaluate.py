@@ -24,7 +24,7 @@ from . import __version__
 from .data import Dataset, DatasetError, MissingSplitError, fingerprint, load_dataset
 from .evaluation_figures import run_log_problem, write_figures
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
-from .evaluation_summary import absent_notes, print_summary
+from .evaluation_summary import absent_notes, print_summary, sample_notes
 from .file_names import utf8_document
 from .image_files import IMAGE_EXTENSIONS, hidden_note
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
@@ -206,6 +206,7 @@ def evaluate(
                                          "ood_refused_turned": document["ood_refused_turned"],
                                          "review": document["review"],
                                          "absent": absent_notes(dataset, metrics["counts"]),
+                                         "sample": sample_notes(document),
                                          "created": f"Generated {document['created']} by braintumor {__version__}"})
     # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
     write_text_atomic(out / "metrics.json", json.dumps(utf8_document(document), indent=2) + "\n")

@@ -233,6 +233,7 @@ def render_report(metrics: dict, figures: dict[str, str], info: dict) -> str:
 {_cards(metrics)}
 <p class="muted">Top-1 accuracy over the images that could be read. Macro scores weight every class
 equally; ECE is the expected calibration error of the top-1 confidence ({_e(metrics.get("n_bins", ""))} bins).</p>
+{"".join(f"<p>{_e(n[:1].upper() + n[1:])}.</p>" for n in info.get("sample") or [])}
 <h2>Per class</h2>
 {_per_class_table(metrics)}
 {"".join(f"<p>{_e(n[:1].upper() + n[1:])}.</p>" for n in info.get("absent") or [])}
@@ -255,7 +256,7 @@ def write_report(out_dir: Path, metrics: dict, figures: dict[str, str], info: di
 
     ``info`` may hold ``model`` ({path, name, version, metadata}), ``data`` ({root,
     n_images, split, fingerprint, errors}), ``leak_free`` (metrics on the leak-free subset) or ``leak_free_note``
-    (why there are none),
+    (why there are none), ``sample`` (what the counts allow: the accuracy's interval, a smoke run),
     ``title`` and ``created``.
     """
     out_dir = Path(out_dir)
