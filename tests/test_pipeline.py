@@ -51,6 +51,31 @@ def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path, capsys
     assert not list(run.glob("*.tmp"))
 
 
+def test_a_resumed_run_is_not_cut_to_fewer_epochs_than_it_trained(tiny_run, data_root, tmp_path, capsys):
+    """--resume --epochs 1 of a run that had trained 2 trained nothing and rewrote config.json with "epochs": 1, so
+    the run (and the model card of its export) named 1 epoch of a log, best.pt and last.pt of 2. Refused in one line,
+    the run left as it was; a finished run resumed says that nothing is left to train."""
+    import shutil
+
+    from braintumor.cli import main
+
+    run = tmp_path / "two"
+    shutil.copytree(tiny_run, run)
+    state = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
+    torch.save({**state, "epoch": 1}, run / "last.pt")  # as if it had trained 2 epochs (0-based in last.pt)
+    config = (run / "config.json").read_text()
+    args = ["train", "--data", str(data_root), "--out", str(run), "--cache-dir", str(tmp_path / "c"), "--resume"]
+    capsys.readouterr()
+    assert main([*args, "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith(f"error: cannot resume {run} with --epochs 1: it has trained 2 epochs already; --epochs "
+                        "above 2 trains it on\n") and err.count("error") == 1
+    assert (run / "config.json").read_text() == config
+    assert main([*args, "--epochs", "2"]) == 0
+    assert "resuming after epoch 2: all 2 epochs are trained, nothing is left (--epochs above 2 trains on)\n" in \
+        capsys.readouterr().err
+
+
 def test_a_run_folder_that_holds_a_run_is_not_trained_over(tiny_run, data_root, tmp_path, capsys):
     """A mistyped --out must not replace a finished run's best.pt: --resume continues, --overwrite starts again."""
     import shutil

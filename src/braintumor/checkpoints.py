@@ -72,10 +72,12 @@ def recorded_fingerprint(run: Path) -> str | None:
         return None
 
 
-def load_training_state(path: Path) -> dict | str:
+def load_training_state(path: Path, epochs: int | None = None) -> dict | str:
     """last.pt for ``--resume``, or the reason it cannot be (a string: rank 0 sends it to the other ranks of a
     distributed run). A file cut short said "Invalid argument (writing RUN)", as if writing had failed, and a best.pt
-    copied over it was a KeyError traceback."""
+    copied over it was a KeyError traceback. ``epochs``: the resumed run's length; one shorter than the epochs
+    already trained trained nothing and rewrote config.json with it, so the run's config said 1 epoch of a run whose
+    log, best.pt and exported model had 3."""
     where = f"cannot resume {path.parent}: its {path.name}"
     again = "; --overwrite starts the run again"
     try:
@@ -86,4 +88,7 @@ def load_training_state(path: Path) -> dict | str:
         return f"{where} is corrupt or truncated ({exc.__class__.__name__}){again}"
     if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
         return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
+    if epochs is not None and epochs < (done := ck["epoch"] + 1):
+        return (f"cannot resume {path.parent} with --epochs {epochs}: it has trained {done} epochs already; "
+                f"--epochs above {done} trains it on")
     return ck

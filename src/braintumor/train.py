@@ -150,7 +150,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         raise DatasetError(f"{out} was trained on other images than {full.root} holds now (the fingerprint in its "
                            "split.json differs): restore that data to resume, or start a new run")
     # before the run's folder: a bad dataset, split, teacher or last.pt leaves nothing behind
-    ck = load_training_state(out / "last.pt") if main and resume and (out / "last.pt").exists() else None
+    ck = load_training_state(out / "last.pt", cfg.epochs) if main and resume and (out / "last.pt").exists() else None
     if isinstance(ck := D.broadcast(ck, dd), str):  # only rank 0 reads RUN_DIR; every rank stops with its reason
         raise ConfigError(ck)
     teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
@@ -202,7 +202,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         torch.set_rng_state(ck["torch_rng"])
         start_epoch, best = ck["epoch"] + 1, tuple(ck["best"])
         if main:
-            print(f"resuming after epoch {start_epoch}", file=sys.stderr)
+            print(f"resuming after epoch {start_epoch}" + (f": all {cfg.epochs} epochs are trained, nothing is left "
+                  f"(--epochs above {cfg.epochs} trains on)" if start_epoch == cfg.epochs else ""), file=sys.stderr)
             keep_epochs_through(out / "metrics.jsonl", start_epoch)  # a row whose checkpoint was never written
     elif main and (out / "metrics.jsonl").exists():
         (out / "metrics.jsonl").unlink()
