@@ -204,7 +204,7 @@ def evaluate(
                                          "leak_free": leak_block, "leak_free_note": document["leak_free_note"],
                                          "ood_refused": document["ood_refused"],
                                          "ood_refused_turned": document["ood_refused_turned"],
-                                         "review": document["review"],
+                                         "review": document["review"], "calibration": document["calibration"],
                                          "absent": absent_notes(dataset, metrics["counts"]),
                                          "sample": sample_notes(document),
                                          "created": f"Generated {document['created']} by braintumor {__version__}"})
