@@ -172,3 +172,23 @@ def test_a_temperature_that_widened_the_gap_is_not_said_to_close_it():
                          {"calibration": calibration})
     assert ("ECE 0.0383 there, 0.0497 with the temperature (0.6066, fitted on validation): it did not narrow the gap "
             "on these images.</figcaption>") in html and "closes" not in html
+
+
+@pytest.mark.parametrize("epochs", [2, 3, 100])
+def test_the_training_curves_mark_whole_epochs_only(tmp_path: Path, monkeypatch, epochs: int):
+    """The first run of docs/TRAINING.md (2 epochs) drew its curves over an epoch axis marked 1.0, 1.2, 1.4, ...: epochs
+    that no run has. Every tick inside each panel is a whole epoch, at any length."""
+    import json
+
+    from braintumor import figures
+
+    rows = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1 / e, "train_acc": e / 200, "val_acc": e / 200,
+             "lr": 1e-3 / e} for e in range(1, epochs + 1)]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    drawn = []
+    monkeypatch.setattr(figures, "_save", lambda fig, out: drawn.append(fig) or Path(out))
+    figures.plot_training_curves(tmp_path / "metrics.jsonl", tmp_path / "curves.png")
+    for ax in drawn[0].axes:
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks

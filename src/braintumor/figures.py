@@ -220,6 +220,10 @@ def plot_training_curves(metrics_jsonl_path: str | os.PathLike, out: str | os.Pa
         axes[2].plot(*zip(*lr, strict=True), color="#555555")
     axes[2].set(xlabel="Epoch", title="Learning rate (end of epoch)")
     axes[2].grid(alpha=0.3)
+    from matplotlib.ticker import MaxNLocator  # epochs are whole: a 2-epoch run's axes read 1.0, 1.2, ..., 2.0
+
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(f"Training curves ({counted(len(rows), 'epoch')})" if rows else "Training curves: no epochs recorded")
     return _save(fig, out)
 
