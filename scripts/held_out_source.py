@@ -27,7 +27,7 @@ from braintumor.calibrate import read_split
 from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, split_by_mode
 from braintumor.file_names import utf8_document
-from braintumor.metrics import expected_calibration_error, review_summary
+from braintumor.metrics import expected_calibration_error, percent, review_summary
 from braintumor.ood_samples import ood_samples
 from braintumor.predictor import REVIEW_BELOW, Classifier
 from braintumor.wording import LOWER_CONFIDENCE, review_below_text
@@ -58,13 +58,15 @@ def score_set(clf: Classifier, ds: Dataset) -> dict:
     bands = {}  # does the shown confidence still mean what it says on a source the model never saw?
     for name, lo, hi in CONFIDENCE_BANDS:
         m = accepted & (conf >= lo) & (conf < hi)
-        bands[name] = {"n": int(m.sum()), "accuracy": float(right[m].mean()) if m.any() else float("nan"),
-                       "mean_confidence": float(conf[m].mean()) if m.any() else float("nan")}
+        # None where a band is empty (a small run's answers all under 90 %): its "nan%" was printed, and --json
+        # wrote NaN, which is not JSON
+        bands[name] = {"n": int(m.sum()), "accuracy": float(right[m].mean()) if m.any() else None,
+                       "mean_confidence": float(conf[m].mean()) if m.any() else None}
     review = review_summary(conf, right, accepted, REVIEW_BELOW)
     return {"n": len(ds), "accuracy": float(right.mean()), "refused": float(refused.mean()), "review": review,
-            "accuracy_accepted": float(right[accepted].mean()) if accepted.any() else float("nan"),
+            "accuracy_accepted": float(right[accepted].mean()) if accepted.any() else None,
             "ece_accepted": float(expected_calibration_error(conf[accepted], right[accepted])) if accepted.any()
-            else float("nan"),
+            else None,
             "confidence_bands": bands, "per_class": per_class, "scores": [refusal_score(p) for p in preds]}
 
 
@@ -86,9 +88,11 @@ def run_sets(run: str | Path, data: str | Path, mode: str) -> tuple[Dataset, Dat
 
 def _print_set(name: str, r: dict) -> None:
     print(f"\n{name}: {r['n']} images; accuracy {r['accuracy']:.2%}, refused {r['refused']:.2%}, "
-          f"accuracy of accepted {r['accuracy_accepted']:.2%}; ECE of accepted (15 bins) {r['ece_accepted']:.2%}")
-    print("  shown confidence: " + "; ".join(f"{k}: {b['n']} answers, {b['accuracy']:.2%} right (mean shown "
-                                             f"{b['mean_confidence']:.2%})" for k, b in r["confidence_bands"].items()))
+          f"accuracy of accepted {percent(r['accuracy_accepted'])}; ECE of accepted (15 bins) "
+          f"{percent(r['ece_accepted'])}")
+    bands = r["confidence_bands"].items()
+    print("  shown confidence: " + "; ".join(f"{k}: {b['n']} answers, {percent(b['accuracy'])} right (mean shown "
+                                             f"{percent(b['mean_confidence'])})" for k, b in bands))
     v = r["review"]
     print(f"  {LOWER_CONFIDENCE} ({review_below_text()}): {v['flagged']} of {v['accepted']} accepted "
           f"({v['flagged'] / max(v['accepted'], 1):.1%}), {v['flagged_right']} of them right; they hold "
