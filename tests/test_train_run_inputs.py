@@ -177,6 +177,34 @@ def test_a_run_whose_weights_stop_being_numbers_stops_with_one_error_line(tmp_pa
         check_finite(net, 4, 0.5, kept=True)
 
 
+def test_a_run_whose_validation_loss_stops_being_a_number_stops_with_one_error_line(tmp_path, capsys, monkeypatch):
+    """--lr 100 on 72 images kept its weights finite but made them so large that the logits overflowed: val_loss NaN
+    (train loss 185882), logged as NaN into metrics.jsonl, which is not JSON, and the run went on to exit code 0 with
+    a best.pt. The run stops in that epoch, before its row and checkpoints, as for weights that are not numbers."""
+    import math
+
+    import torch
+
+    from braintumor import train
+    from braintumor.checkpoints import check_validation_losses
+    from braintumor.train_config import ConfigError
+
+    real = train.evaluate_logits
+    monkeypatch.setattr(train, "evaluate_logits", lambda *a, **k: real(*a, **k) * math.inf)  # inf - inf: NaN logits
+    data = _dataset(tmp_path / "d")
+    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache", "--lr", "100"), capsys)
+    assert rc == 2 and _one_error(err) == "error: training diverged in epoch 1: its val_loss and val_ema_loss are no " \
+                                          "longer a number (NaN or infinite); no checkpoint was written; start the " \
+                                          "run again with a lower --lr than 100"
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "split.json"]
+    row = {"epoch": 7, "val_loss": 2.5e30, "val_ema_loss": 0.3}
+    check_validation_losses(row, 10, kept=True)  # numbers, however large: the run goes on
+    with pytest.raises(ConfigError, match=r"in epoch 7: its val_ema_loss is no longer a number \(NaN or infinite\); "
+                                          r"best\.pt and last\.pt keep an earlier epoch's; start the run again "
+                                          r"\(--overwrite\) with a lower --lr than 10$"):
+        check_validation_losses({**row, "val_ema_loss": float(torch.tensor(float("nan")))}, 10, kept=True)
+
+
 def test_export_data_beside_no_calibrate_is_a_usage_error(tmp_path, capsys):
     """--data names the calibration's dataset: with --no-calibrate it was dropped without a word."""
     from braintumor.cli import main

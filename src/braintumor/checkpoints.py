@@ -7,6 +7,7 @@ Why its own module: train.py writes them every epoch and reads them back on resu
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -36,12 +37,25 @@ def check_finite(model: torch.nn.Module, epoch: int, lr: float, kept: bool) -> N
     """ConfigError for weights that are no longer numbers, which every later step keeps: the run diverged (``--lr
     1e30`` trained on NaN losses to exit code 0, and export wrote a network that answers NaN to everything). Called
     before the epoch's checkpoints are written: ``kept``, those of an earlier epoch stay as they were."""
-    if all(bool(t.isfinite().all()) for t in model.state_dict().values() if t.is_floating_point()):
-        return
+    if not all(bool(t.isfinite().all()) for t in model.state_dict().values() if t.is_floating_point()):
+        _diverged(epoch, "the network's weights are no longer numbers", lr, kept)
+
+
+def check_validation_losses(row: dict, lr: float, kept: bool) -> None:
+    """ConfigError for an epoch whose validation loss (raw or EMA weights) is not a number: weights still finite but
+    so large that the network's logits overflow (``--lr 100``: train loss 185882, val_loss NaN), a network that
+    answers NaN. The run logged ``NaN`` into metrics.jsonl, which is not JSON, and went on to exit code 0."""
+    bad = [name for name in ("val_loss", "val_ema_loss") if not math.isfinite(row[name])]
+    if bad:
+        _diverged(row["epoch"], f"its {' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} no longer a number", lr,
+                  kept)
+
+
+def _diverged(epoch: int, what: str, lr: float, kept: bool) -> None:
     left = ("best.pt and last.pt keep an earlier epoch's", "start the run again (--overwrite)") if kept else \
         ("no checkpoint was written", "start the run again")
-    raise ConfigError(f"training diverged in epoch {epoch}: the network's weights are no longer numbers (NaN or "
-                      f"infinite); {left[0]}; {left[1]} with a lower --lr than {lr:g}")
+    raise ConfigError(f"training diverged in epoch {epoch}: {what} (NaN or infinite); {left[0]}; {left[1]} with a "
+                      f"lower --lr than {lr:g}")
 
 
 def keep_epochs_through(log: Path, epoch: int) -> None:

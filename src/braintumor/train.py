@@ -25,7 +25,14 @@ from tqdm import tqdm
 from . import __version__
 from . import distributed as D
 from .augment import augment, cutmix, mixstyle, mixup
-from .checkpoints import check_finite, keep_epochs_through, load_training_state, recorded_fingerprint, save_checkpoint
+from .checkpoints import (
+    check_finite,
+    check_validation_losses,
+    keep_epochs_through,
+    load_training_state,
+    recorded_fingerprint,
+    save_checkpoint,
+)
 from .data import (
     Dataset,
     DatasetError,
@@ -279,6 +286,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             row[f"{name}_loss"] = F.cross_entropy(logits, y_va).item()
             row[f"{name}_acc"] = (logits.argmax(1) == y_va).float().mean().item()
         row["epoch_seconds"] = time.time() - t0
+        check_validation_losses(row, cfg.lr, epoch > start_epoch or ck is not None)  # before its row and checkpoints
         score = (row["val_ema_acc"], -row["val_ema_loss"])
         row["best"] = score > best
         with (out / "metrics.jsonl").open("a") as f:
