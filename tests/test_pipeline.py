@@ -76,6 +76,29 @@ def test_a_resumed_run_is_not_cut_to_fewer_epochs_than_it_trained(tiny_run, data
         capsys.readouterr().err
 
 
+def test_a_run_started_again_leaves_none_of_the_earlier_runs_checkpoints(tiny_run, data_root, tmp_path, capsys,
+                                                                           monkeypatch):
+    """--overwrite that stopped before its first checkpoint (diverged, Ctrl-C) left the earlier run's best.pt and
+    last.pt beside its own config.json: --resume then continued the earlier run's weights under the new settings, and
+    export wrote them with the new run's settings in their card."""
+    import math
+    import shutil
+
+    from braintumor import train
+    from braintumor.cli import main
+
+    run = tmp_path / "again"
+    shutil.copytree(tiny_run, run)
+    real = train.evaluate_logits
+    monkeypatch.setattr(train, "evaluate_logits", lambda *a, **k: real(*a, **k) * math.inf)  # diverges in epoch 1
+    args = ["train", "--data", str(data_root), "--out", str(run), "--epochs", "1", "--limit-per-class", "8",
+            "--image-size", "64", "--batch-size", "16", "--cache-dir", str(tmp_path / "c")]
+    assert main([*args, "--overwrite", "--lr", "100"]) == 2
+    assert not {"metrics.jsonl", "best.pt", "last.pt"} & {p.name for p in run.iterdir()}  # (an export may stay)
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 2 and "nothing to resume" in capsys.readouterr().err
+
+
 def test_a_run_folder_that_holds_a_run_is_not_trained_over(tiny_run, data_root, tmp_path, capsys):
     """A mistyped --out must not replace a finished run's best.pt: --resume continues, --overwrite starts again."""
     import shutil

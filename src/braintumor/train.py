@@ -212,8 +212,9 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             print(f"resuming after epoch {start_epoch}" + (f": all {cfg.epochs} epochs are trained, nothing is left "
                   f"(--epochs above {cfg.epochs} trains on)" if start_epoch == cfg.epochs else ""), file=sys.stderr)
             keep_epochs_through(out / "metrics.jsonl", start_epoch)  # a row whose checkpoint was never written
-    elif main and (out / "metrics.jsonl").exists():
-        (out / "metrics.jsonl").unlink()
+    elif main:  # started again (--overwrite): a run stopped before its first checkpoint left the earlier run's
+        for stale in ("metrics.jsonl", "best.pt", "last.pt"):  # beside this config.json, and --resume continued them
+            (out / stale).unlink(missing_ok=True)
 
     meta = {"classes": list(full.classes), "model_name": cfg.model, "preprocess": pre.to_dict(),
             "data_fingerprint": data_fp, "package_version": __version__,
