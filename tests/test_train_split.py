@@ -36,10 +36,27 @@ def test_resume_on_other_data_is_refused_and_keeps_the_runs_split(data_root, tmp
     capsys.readouterr()
     assert main(["train", *common, "--epochs", "2", "--resume"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith(
-        f"error: {run} was trained on other images than {data / 'Training'} holds now")
+    assert errors == [f"error: {run} was trained on other images than {data / 'Training'} holds now (the fingerprint "
+                      "in its split.json differs): restore that data to resume, or start a new run"]
     assert (run / "split.json").read_text() == before
     assert [json.loads(r)["epoch"] for r in (run / "metrics.jsonl").read_text().splitlines()] == [1]
+
+
+def test_a_run_resumed_on_another_data_folder_names_the_one_it_was_trained_with(data_root, tmp_path, capsys):
+    """A run of --data X resumed without it (docs/TRAINING.md: "braintumor train --out RUN --resume is enough") read
+    the default dataset and said "restore that data to resume", though the data were where they had been: the error
+    names the --data of the run's config.json."""
+    data = _small_dataset(data_root, tmp_path / "data")
+    other = _small_dataset(data_root, tmp_path / "other", per_class=5)
+    run = tmp_path / "run"
+    common = ["--out", str(run), "--image-size", "32", "--batch-size", "8", "--cache-dir", str(tmp_path / "cache")]
+    assert main(["train", "--data", str(data), *common, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--data", str(other), *common, "--epochs", "2", "--resume"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {run} was trained on other images than {other / 'Training'} holds now (the fingerprint "
+                      f"in its split.json differs): it was trained with --data {data}; give that, or where its images "
+                      "are now to resume, or start a new run"]
 
 
 def test_groups_fall_on_one_side_whole_and_the_split_keeps_its_class_shares():

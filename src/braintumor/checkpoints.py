@@ -86,6 +86,20 @@ def recorded_fingerprint(run: Path) -> str | None:
         return None
 
 
+def other_data(run: Path, data: str, root: Path) -> str:
+    """The error for a resumed run whose images are not those of its split.json. A run trained with ``--data X`` and
+    resumed without it read the default dataset and said only "restore that data to resume": the run's config.json
+    names the --data it was trained with, so the error names it too."""
+    try:
+        was = json.loads((run / "config.json").read_text()).get("data")
+    except (OSError, ValueError, AttributeError):
+        was = None
+    hint = f"it was trained with --data {was}; give that, or where its images are now" if isinstance(was, str) and \
+        was != data else "restore that data"
+    return (f"{run} was trained on other images than {root} holds now (the fingerprint in its split.json differs): "
+            f"{hint} to resume, or start a new run")
+
+
 def load_training_state(path: Path, epochs: int | None = None) -> dict | str:
     """last.pt for ``--resume``, or the reason it cannot be (a string: rank 0 sends it to the other ranks of a
     distributed run). A file cut short said "Invalid argument (writing RUN)", as if writing had failed, and a best.pt

@@ -30,6 +30,7 @@ from .checkpoints import (
     check_validation_losses,
     keep_epochs_through,
     load_training_state,
+    other_data,
     recorded_fingerprint,
     save_checkpoint,
 )
@@ -154,8 +155,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]
     data_fp = fingerprint(full)
     if D.broadcast(recorded_fingerprint(out) if main and resume else None, dd) not in (None, data_fp):
-        raise DatasetError(f"{out} was trained on other images than {full.root} holds now (the fingerprint in its "
-                           "split.json differs): restore that data to resume, or start a new run")
+        raise DatasetError(other_data(out, str(cfg.data), full.root))
     # before the run's folder: a bad dataset, split, teacher or last.pt leaves nothing behind
     ck = load_training_state(out / "last.pt", cfg.epochs) if main and resume and (out / "last.pt").exists() else None
     if isinstance(ck := D.broadcast(ck, dd), str):  # only rank 0 reads RUN_DIR; every rank stops with its reason
