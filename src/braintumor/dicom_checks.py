@@ -7,12 +7,15 @@ idea, asked once per file by :mod:`braintumor.dicom_series` before decoding.
 
 from __future__ import annotations
 
+from pydicom.datadict import DicomDictionary, dictionary_VM
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.pixels.decoders.base import Decoder, get_decoder
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_problem
-from .dicom_frames import header_number, modality, sop_class
+from .dicom_frames import element_name, header_number, modality, sop_class
 from .dicom_jpeg12 import LABEL as JPEG12_LABEL
 from .image_io import MAX_PIXELS, ImageError
 from .ood import foreign_modalities
@@ -70,8 +73,25 @@ def check_image(ds: Dataset, max_frames: int) -> int:
         return _check_image(ds, max_frames)
     except ImageError:
         raise
-    except Exception as exc:  # a header value pydicom cannot convert: one file's error, never a traceback
-        raise ImageError(f"DICOM header cannot be read ({exc.__class__.__name__})") from None
+    except Exception:  # a header value pydicom cannot convert: one file's error, never a traceback
+        raise ImageError(header_value_problem(ds)) from None
+
+
+#: What a header value that cannot be read is, and what to do (the file's value itself is never quoted).
+_MISWRITTEN = "damaged, or written wrongly by the software that exported it: export it again and send that"
+
+
+def header_value_problem(ds: Dataset) -> str:
+    """Which header element the checks read holds several values where one belongs (a Rows of 8 bytes: 4 values), by
+    its dictionary name, never its values: it said "DICOM header cannot be read (TypeError)", a Python class name.
+    Only elements already converted are looked at (those with values pydicom cannot convert were dropped before,
+    :func:`braintumor.dicom_frames.drop_unreadable`); none found, a plain sentence says what is known."""
+    for tag in sorted(ds.keys()):
+        elem = ds.get_item(tag)
+        if isinstance(elem, DataElement) and isinstance(elem.value, (list, MultiValue)) \
+                and len(elem.value) > 1 and tag in DicomDictionary and dictionary_VM(tag) == "1":
+            return f"DICOM header's {element_name(tag)} holds {len(elem.value)} values where one belongs: {_MISWRITTEN}"
+    return f"DICOM header holds a value this reader cannot interpret: {_MISWRITTEN}"
 
 
 def _sop_name(sop: str) -> str | None:
