@@ -64,3 +64,56 @@ def test_a_dicom_header_value_is_named_by_the_api_and_the_cli(tmp_path, capsys, 
     rc, out, _ = run_predict([tmp_path / "x.dcm", "--format", "jsonl"], capsys)
     (record,) = jsonl(out)
     assert rc == 1 and record["error"].startswith("DICOM header's Rows holds 4 values"), record
+
+
+def _packed(kind: str, data: bytes) -> bytes:
+    import bz2
+    import gzip
+    import lzma
+
+    return {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}[kind](data)
+
+
+@pytest.mark.parametrize(("kind", "tool"), [("gzip", "gunzip"), ("bzip2", "bunzip2"), ("xz", "unxz")])
+def test_a_compressed_image_is_told_to_be_decompressed(kind, tool):
+    """It was "not a recognised image or scan", with no word of the compression."""
+    from conftest import encode, synthetic_head
+
+    from braintumor.image_io import read_image
+
+    article = "an" if kind == "xz" else "a"
+    with pytest.raises(ImageError, match=rf"^{article} {kind}-compressed file holding a JPEG image: compressed files "
+                                         rf"are not read \(but for a NIfTI volume, \.nii\.gz\); decompress it "
+                                         rf"\({tool}\) and send what it holds$"):
+        read_image(_packed(kind, encode(synthetic_head(), "JPEG")))
+    with pytest.raises(ImageError, match=rf"^{article} {kind}-compressed file: compressed files are not read"):
+        read_image(_packed(kind, bytes(range(256)) * 4))  # what it holds: nothing named
+
+
+def test_a_gzipped_tar_of_dicom_files_is_told_to_be_sent_as_files_or_a_zip():
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("IM1.dcm")
+        data = make_dicom(HEAD)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(ImageError, match=r"^a gzip-compressed tar archive: archives are read as zips of DICOM files; "
+                                         r"extract it and send the files in it, or a zip of them$"):
+        read_volumes(_packed("gzip", buf.getvalue()), name="series.tar.gz")
+
+
+def test_a_gzipped_image_is_named_as_such_by_the_api_and_the_cli(tmp_path, capsys, tiny_classifier):
+    from conftest import encode, synthetic_head
+
+    packed = _packed("gzip", encode(synthetic_head(), "PNG"))
+    app = create_app(classifier=tiny_classifier, max_upload_mb=8, max_files=6)
+    r = app.test_client().post("/api/v1/predict", data={"file": [(io.BytesIO(packed), "scan.gz", "application/gzip")]},
+                               content_type="multipart/form-data")
+    said = "a gzip-compressed file holding a PNG image: compressed files are not read"
+    assert r.get_json()["results"][0]["error"].startswith(said), r.get_json()
+    (tmp_path / "scan.png.gz").write_bytes(packed)
+    rc, out, _ = run_predict([tmp_path / "scan.png.gz", "--format", "jsonl"], capsys)
+    (record,) = jsonl(out)
+    assert rc == 1 and record["error"].startswith(said), record

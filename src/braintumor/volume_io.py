@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .arguments import count
+from .compressed_files import compressed_text
 from .dicom_sniff import file_head, is_dicom_bytes, is_raw_dataset
 from .image_headers import apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
@@ -211,9 +212,9 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         from .zip_io import iter_zip
 
         yield from iter_zip(data, display, max_slices, max_pixels, per_input)
-    else:  # a JPEG or PNG slice, or a name as bytes, handed here was told only what it is not
+    else:  # a JPEG or PNG slice, a gzip of one, or a name as bytes, handed here was told only what it is not
         said = (" (a 2-D image: Classifier.predict reads it)" if data.startswith(IMAGE_MAGIC)
                 else bytes_name_text(source))
-        raise ImageError("not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) or a .zip of a DICOM "
-                         f"series{said}")
+        raise ImageError(compressed_text(data) or "not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) "
+                         f"or a .zip of a DICOM series{said}")
 
