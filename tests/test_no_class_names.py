@@ -117,3 +117,78 @@ def test_a_gzipped_image_is_named_as_such_by_the_api_and_the_cli(tmp_path, capsy
     rc, out, _ = run_predict([tmp_path / "scan.png.gz", "--format", "jsonl"], capsys)
     (record,) = jsonl(out)
     assert rc == 1 and record["error"].startswith(said), record
+
+
+def _encoded(fmt: str) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray((HEAD % 251).astype(np.uint8)).save(buf, fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "TIFF", "GIF", "PNG", "JPEG", "BMP"])
+@pytest.mark.parametrize("kept", [0.3, 0.6])
+def test_an_image_cut_short_is_refused_in_words(fmt, kept):
+    from braintumor.image_io import read_image
+
+    data = _encoded(fmt)
+    with pytest.raises(ImageError) as caught:
+        read_image(data[:int(len(data) * kept)])
+    assert not CLASS_NAME.search(str(caught.value)), str(caught.value)
+
+
+def test_a_webp_cut_short_says_so_with_both_sizes(tmp_path, capsys, tiny_classifier):
+    """libwebp refused it unread ("could not create decoder object"): it was "...corrupt or truncated (OSError)"."""
+    from braintumor.image_io import read_image
+
+    data = _encoded("WEBP")
+    cut = data[:len(data) // 2]
+    said = f"WebP data is truncated: its header declares {len(data):,} bytes, and the file ends at byte {len(cut):,}"
+    with pytest.raises(ImageError) as caught:
+        read_image(cut)
+    assert str(caught.value) == said
+    app = create_app(classifier=tiny_classifier, max_upload_mb=8, max_files=6)
+    r = app.test_client().post("/api/v1/predict", data={"file": [(io.BytesIO(cut), "x.webp")]},
+                               content_type="multipart/form-data")
+    assert r.get_json()["results"] == [{"path": "x.webp", "error": said}]
+    (tmp_path / "x.webp").write_bytes(cut)
+    rc, out, _ = run_predict([tmp_path / "x.webp", "--format", "jsonl"], capsys)
+    assert rc == 1 and [r["error"] for r in jsonl(out)] == [said]
+
+
+def test_a_webp_of_damaged_data_gets_a_plain_sentence():
+    from braintumor.image_io import UNDECODABLE, read_image
+
+    data = _encoded("WEBP")
+    with pytest.raises(ImageError) as caught:
+        read_image(data[:23] + bytes(4) + data[27:])  # its size kept, its VP8 frame's start code zeros
+    assert str(caught.value) == UNDECODABLE
+
+
+def test_a_lazily_loaded_pil_image_cut_short_is_said_to_be(clf):
+    """A PIL image opened from a file cut short, decoded only when predicted: "image cannot be read as grayscale
+    (OSError)"."""
+    from PIL import Image
+
+    from braintumor.image_io import TRUNCATED
+
+    data = _encoded("PNG")
+    with pytest.raises(ImageError) as caught:
+        clf.predict(Image.open(io.BytesIO(data[:len(data) // 2])))
+    assert str(caught.value) == TRUNCATED
+
+
+def test_a_stream_that_breaks_off_is_said_to():
+    from braintumor.image_io import read_image
+
+    class Broken(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def read(self, _size: int = -1) -> bytes:
+            raise ConnectionResetError("peer gone")
+
+    with pytest.raises(ImageError, match=r"^cannot read the file: reading it failed partway \(a socket, pipe or "
+                                         r"network file that broke off\?\)$"):
+        read_image(Broken())

@@ -21,7 +21,7 @@ from PIL import Image, ImageFile
 from .gray_levels import colour16_uint8, minmax_uint8
 from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import to_gray
-from .image_io import ImageError, InputInfo, check_pixels
+from .image_io import ImageError, InputInfo, check_pixels, decode_failure_text
 from .quiet_libraries import quiet_pillow
 from .scan_objects import scan_object_hint
 from .tiff_deflate import damaged_deflate
@@ -200,7 +200,7 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
                 raise ImageError("the PIL image is closed (its pixels were never read, or close() freed them): "
                                  "predict it inside its 'with Image.open(...)' block, or pass a .copy() made there"
                                  ) from None
-            raise ImageError(f"image cannot be read as grayscale ({exc.__class__.__name__})") from None
+            raise ImageError(decode_failure_text(exc)) from None
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
     # upright (its EXIF turned it a quarter), as it is seen: the stored size said "100 x 40" of a 40 x 100 image

@@ -113,6 +113,15 @@ def cut_short(img: Image.Image) -> str | None:
             f"{size:,}")
 
 
+def webp_cut_short(data: bytes) -> str | None:
+    """Why a WebP whose RIFF header declares more bytes than the file holds is refused, or None: libwebp refused it
+    unread, and Pillow's "could not create decoder object" (an OSError) was said as "corrupt or truncated (OSError)"."""
+    declared = int.from_bytes(data[4:8], "little") + 8  # the RIFF chunk's size, after its 8-byte head
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP" or declared <= len(data):
+        return None
+    return f"WebP data is truncated: its header declares {declared:,} bytes, and the file ends at byte {len(data):,}"
+
+
 def _data_end(tags: Mapping[int, Any]) -> int:
     """The byte after a TIFF page's last strip or tile, by its offsets and byte counts (0 without them)."""
     offsets, sizes = (tag_numbers(tags.get(t, ())) for t in ((324, 325) if 324 in tags else (273, 279)))

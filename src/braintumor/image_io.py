@@ -22,7 +22,7 @@ from .bmp_header import bmp_header_problem
 from .image_files import expand_inputs as expand_inputs  # their old home: still imported from here
 from .image_files import is_special_file, read_limited, unreadable_text
 from .image_files import walk_images as walk_images
-from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
+from .image_frames import cut_short, deep_planes, several_frames, upright, webp_cut_short, wide_colour
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
@@ -42,6 +42,10 @@ MAX_PIXELS: int = 40_000_000
 #: An image whose pixels stop before their end (Pillow: "image file is truncated"): it read "corrupt or truncated
 #: (OSError)", a Python class name, of a file we know was cut short.
 TRUNCATED: str = "image file is truncated: it ends before its pixels do (cut short in a copy or a download?)"
+#: What a file whose decoder failed for a reason no check here names is told (:func:`decode_failure_text`): it said
+#: "image data is corrupt or truncated (OSError)", a Python class name no one could act on.
+UNDECODABLE: str = ("image data could not be decoded: the file is damaged, cut short, or a variant this decoder does "
+                    "not read; if a viewer opens it, save it again as PNG and send that")
 #: Smallest width and height (pixels) of an image the model classifies: of the accepted Testing images shrunk to 64 px,
 #: 99.4 % are right (99.5 % at full size), at 32 px 89.9 % (``python scripts/small_images.py``, docs/RESULTS.md "Small
 #: images"; an older file's one-off check said 88.5 %). Checked by ``Classifier.inspect_crop``, which says why a
@@ -158,8 +162,9 @@ def _read_stream(source: BinaryIO, limit: int) -> bytes:
         raise ImageError("the file is not open for reading: open it with 'rb'")
     try:
         data = source.read(limit + 1)
-    except (OSError, ValueError) as exc:  # a socket, pipe or wrapper failing mid-read
-        raise ImageError(f"cannot read the file ({exc.__class__.__name__})") from None
+    except (OSError, ValueError):  # a socket, pipe or wrapper failing mid-read
+        raise ImageError("cannot read the file: reading it failed partway (a socket, pipe or network file that "
+                         "broke off?)") from None
     if not data and (at := _position(source)):  # an image saved into a BytesIO, passed without seek(0): not empty
         raise ImageError(f"nothing left to read: the stream is at its end (position {at}); seek(0) after writing it")
     return data
@@ -253,23 +258,27 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         if size is not None:
             raise ImageError(f"image is {size_text(*size)} pixels; the limit is {MAX_PIXELS:,} pixels") from None
         raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:  # a BMP's header Pillow refuses: its own OSError
-        said = image_header_problem(buffer.getvalue()) or (TRUNCATED if str(exc).startswith("image file is truncated")
-                                                           else None)  # Pillow's words for pixels that stop short
-        raise ImageError(said or f"image data is corrupt or truncated ({exc.__class__.__name__})") from None
     except MemoryError:
         raise ImageError("image is too large to decode") from None
-    except Exception as exc:  # a decoder error nobody foresaw is this file's error, not a traceback or an HTTP 500
-        raise ImageError(f"image data is corrupt or unreadable ({exc.__class__.__name__})") from None
+    except Exception as exc:  # a BMP's header Pillow refuses (its own OSError), pixels that stop short, or a decoder
+        raise ImageError(decode_failure_text(exc, buffer.getvalue())) from None  # error nobody foresaw: not a 500
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
     return box_reduced(gray, draft_size), InputInfo(width=width, height=height, colourfulness=colour)
 
 
 def image_header_problem(data: bytes) -> str | None:
-    """What a BMP's or a PNG's header declares that is wrong, for a file Pillow refused or found too large (and for
-    :func:`braintumor.image_headers.damaged_header`'s words)."""
-    return bmp_header_problem(data[:64]) or png_header_problem(data[:64])
+    """What a BMP's, a PNG's or a WebP's header declares that is wrong, for a file Pillow refused or found too large
+    (and for :func:`braintumor.image_headers.damaged_header`'s words)."""
+    return bmp_header_problem(data[:64]) or png_header_problem(data[:64]) or webp_cut_short(data)
+
+
+def decode_failure_text(exc: BaseException, data: bytes = b"") -> str:
+    """What an image whose decoder raised ``exc`` is told: what its header declares wrong, cut short where Pillow says
+    its pixels stop early, else :data:`UNDECODABLE`. One home for the file reader and a lazily loaded PIL image's
+    (:mod:`braintumor.image_arrays`), whose messages ended in a class name ("(OSError)")."""
+    truncated = str(exc).startswith("image file is truncated")  # Pillow's words for pixels that stop short
+    return image_header_problem(data) or (TRUNCATED if truncated else UNDECODABLE)
 
 
 def box_reduced(gray: np.ndarray, draft_size: int | None) -> np.ndarray:
