@@ -192,3 +192,65 @@ def test_a_stream_that_breaks_off_is_said_to():
     with pytest.raises(ImageError, match=r"^cannot read the file: reading it failed partway \(a socket, pipe or "
                                          r"network file that broke off\?\)$"):
         read_image(Broken())
+
+
+EXPORT_AGAIN_RE = r"damaged, or written wrongly by the software that exported it: export it again and send that$"
+
+
+def test_a_dicom_without_an_attribute_its_pixels_need_names_it():
+    """pydicom's "Missing required element" was "DICOM pixel data is corrupt or truncated (AttributeError)"."""
+    from dicom_factory import make_dataset, to_bytes
+
+    ds = make_dataset(HEAD)
+    del ds.PixelRepresentation
+    with pytest.raises(ImageError, match=r"^DICOM header has no Pixel Representation, which decoding its pixels "
+                                         rf"needs: {EXPORT_AGAIN_RE}"):
+        read_volumes(to_bytes(ds), name="x.dcm")
+
+
+def test_a_dicom_file_meta_value_of_the_wrong_length_is_said_in_words():
+    """Its group length (UL, 4 bytes) of 2 bytes was "DICOM data is corrupt or truncated (BytesLengthException)"."""
+    data = make_dicom(HEAD)
+    at = data.index(b"DICM") + 4
+    assert data[at:at + 8] == b"\x02\x00\x00\x00UL\x04\x00"
+    broken = data[:at + 6] + b"\x02\x00" + data[at + 8:at + 10] + data[at + 12:]
+    with pytest.raises(ImageError, match=rf"^DICOM data is corrupt: a header value's length does not fit its type: "
+                                         rf"{EXPORT_AGAIN_RE}"):
+        read_volumes(broken, name="x.dcm")
+
+
+@pytest.mark.parametrize(("where", "said"), [
+    ("braintumor.dicom_io.frame_to_uint8", r"^DICOM pixel values cannot be mapped to gray levels \(a rescale or "
+                                           r"lookup table in its header cannot be applied\): "),
+    ("braintumor.nifti_io.ct_values", r"^NIfTI voxel data could not be read: "),
+    ("braintumor.nifti_io.read_nifti", r"^this scan could not be read: the reader failed on it \(logged\); "),
+])
+def test_a_scan_reader_failing_for_no_known_reason_says_so_plainly(where, said, monkeypatch):
+    from dicom_factory import axial_volume, nifti_bytes
+
+    def broken(*_args, **_kwargs):
+        raise struct.error("required argument is not an integer")
+
+    monkeypatch.setattr(where, broken)
+    data, name = (make_dicom(HEAD), "x.dcm") if "dicom" in where else (nifti_bytes(axial_volume([HEAD] * 4)), "x.nii")
+    with pytest.raises(ImageError, match=said + EXPORT_AGAIN_RE):
+        read_volumes(data, name=name)
+
+
+def test_a_nifti_header_nibabel_refuses_for_no_known_reason_is_said_plainly():
+    from braintumor.nifti_header import header_error
+
+    assert str(header_error(struct.error("bad char in struct format"))) == (
+        "NIfTI header could not be read by nibabel: damaged, or written wrongly by the software that exported it: "
+        "export it again and send that")
+
+
+def test_uncompressed_dicom_pixels_pydicom_fails_on_for_no_known_reason_are_said_plainly(monkeypatch):
+    from pydicom.dataset import Dataset
+
+    def broken(_self):
+        raise struct.error("unpack requires a buffer")
+
+    monkeypatch.setattr(Dataset, "pixel_array", property(broken))
+    with pytest.raises(ImageError, match=rf"^DICOM pixel data could not be decoded: {EXPORT_AGAIN_RE}"):
+        read_volumes(make_dicom(HEAD), name="x.dcm")

@@ -7,7 +7,7 @@ idea, asked once per file by :mod:`braintumor.dicom_series` before decoding.
 
 from __future__ import annotations
 
-from pydicom.datadict import DicomDictionary, dictionary_VM
+from pydicom.datadict import DicomDictionary, dictionary_VM, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -20,7 +20,7 @@ from .dicom_jpeg12 import LABEL as JPEG12_LABEL
 from .image_io import MAX_PIXELS, ImageError
 from .ood import foreign_modalities
 from .volume_io import BudgetError
-from .wording import size_text
+from .wording import EXPORT_AGAIN, either, size_text
 
 #: SOP classes that are never images, by UID prefix (structured reports, RT objects, presentation
 #: states, documents, waveforms, raw data/registration/segmentation, DICOMDIR, value mappings).
@@ -77,10 +77,6 @@ def check_image(ds: Dataset, max_frames: int) -> int:
         raise ImageError(header_value_problem(ds)) from None
 
 
-#: What a header value that cannot be read is, and what to do (the file's value itself is never quoted).
-_MISWRITTEN = "damaged, or written wrongly by the software that exported it: export it again and send that"
-
-
 def header_value_problem(ds: Dataset) -> str:
     """Which header element the checks read holds several values where one belongs (a Rows of 8 bytes: 4 values), by
     its dictionary name, never its values: it said "DICOM header cannot be read (TypeError)", a Python class name.
@@ -90,8 +86,21 @@ def header_value_problem(ds: Dataset) -> str:
         elem = ds.get_item(tag)
         if isinstance(elem, DataElement) and isinstance(elem.value, (list, MultiValue)) \
                 and len(elem.value) > 1 and tag in DicomDictionary and dictionary_VM(tag) == "1":
-            return f"DICOM header's {element_name(tag)} holds {len(elem.value)} values where one belongs: {_MISWRITTEN}"
-    return f"DICOM header holds a value this reader cannot interpret: {_MISWRITTEN}"
+            return f"DICOM header's {element_name(tag)} holds {len(elem.value)} values where one belongs: " \
+                + EXPORT_AGAIN
+    return f"DICOM header holds a value this reader cannot interpret: {EXPORT_AGAIN}"
+
+
+#: The Image Pixel attributes pydicom needs to decode pixels, besides Rows and Columns (checked before).
+_PIXEL_NEEDS = ("BitsAllocated", "BitsStored", "PhotometricInterpretation", "PixelRepresentation", "SamplesPerPixel")
+
+
+def missing_pixel_text(ds: Dataset) -> str | None:
+    """What decoding the pixels needs that the header lacks (absent, or dropped as unreadable), by name, or None: asked
+    where decoding failed, pydicom's "Missing required element" came out as "DICOM pixel data is corrupt or truncated
+    (AttributeError)" of pixels that were whole."""
+    missing = [element_name(tag_for_keyword(k)) for k in _PIXEL_NEEDS if ds.get(k) in (None, "")]
+    return missing and f"DICOM header has no {either(missing)}, which decoding its pixels needs: {EXPORT_AGAIN}"
 
 
 def _sop_name(sop: str) -> str | None:

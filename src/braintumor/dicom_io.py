@@ -23,13 +23,14 @@ import numpy as np
 from PIL import Image
 from pydicom import config as _config
 from pydicom.dataset import Dataset
+from pydicom.errors import BytesLengthException
 from pydicom.filereader import read_partial
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_windowing, pixel_array
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .colour import colourfulness
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
-from .dicom_checks import EXPORT_ADVICE, decoders_missing, decoders_tried, transfer_syntax
+from .dicom_checks import EXPORT_ADVICE, decoders_missing, decoders_tried, missing_pixel_text, transfer_syntax
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_jpeg12 import register as _register_jpeg12
 from .dicom_orientation import Turn, display_turn
@@ -38,6 +39,7 @@ from .image_io import ImageError
 from .quiet_libraries import quiet_decoders, quiet_libraries, quiet_loggers
 from .slice_pixels import falling_uint8, robust_uint8, scale_to_uint8, square_pixels
 from .volume_io import Slice
+from .wording import EXPORT_AGAIN
 
 # Validation warnings quote element values (a patient's name among them): never produce them.
 _config.settings.reading_validation_mode = _config.IGNORE
@@ -86,8 +88,11 @@ def read_dataset(data: bytes) -> Dataset:
     except ReadTooMuch:
         raise ImageError("DICOM data is corrupt: undefined-length values without their delimiters (it would be read "
                          f"more than {MAX_READ_PASSES} times over to parse)") from None
-    except Exception as exc:  # pydicom raises many types for broken files; the name is enough
-        raise ImageError(f"DICOM data is corrupt or truncated ({exc.__class__.__name__})") from None
+    except BytesLengthException:  # its text quotes the value's bytes
+        raise ImageError(f"DICOM data is corrupt: a header value's length does not fit its type: {EXPORT_AGAIN}") \
+            from None
+    except Exception:  # pydicom raises many types for broken files, with texts that quote them: not shown
+        raise ImageError(f"DICOM data is corrupt or truncated: it could not be parsed; {EXPORT_AGAIN}") from None
     ds.buffer = None  # pydicom kept the whole file's bytes, beside the values it copied out of them: twice the data
     if not has_preamble and "SOPClassUID" not in ds and "PixelData" not in ds:
         raise ImageError("not a DICOM file: no 'DICM' marker and no DICOM image attributes")
@@ -236,7 +241,9 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
             arr = apply_color_lut(arr, ds)
     except MemoryError:
         raise ImageError("DICOM image is too large to decode") from None
-    except Exception as exc:  # decoders raise many types; never echo their text
+    except Exception:  # decoders raise many types; never echo their text
+        if said := missing_pixel_text(ds):
+            raise ImageError(said) from None
         ts = transfer_syntax(ds)
         if ts.is_compressed:  # each decoder's reason is pydicom's text: not shown, and none a user could act on
             missing, tried = decoders_missing(ts), decoders_tried(ts)
@@ -244,13 +251,14 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
                              + ("they do" if " or " in tried else "it does") + " not read; "
                              + (f"{missing} (not installed) might read it, or " if missing else "")
                              + f"if a viewer opens it, {EXPORT_ADVICE}") from None
-        raise ImageError(f"DICOM pixel data is corrupt or truncated ({exc.__class__.__name__})") from None
+        raise ImageError(f"DICOM pixel data could not be decoded: {EXPORT_AGAIN}") from None  # (was a class name)
     if arr.ndim not in (2, 3):
         raise ImageError("DICOM pixel data has an unsupported layout")
     try:
         gray, colour = frame_to_uint8(arr, view), frame_colourfulness(arr, view)
-    except Exception as exc:  # e.g. a malformed Modality LUT Sequence
-        raise ImageError(f"DICOM pixel values cannot be mapped to gray levels ({exc.__class__.__name__})") from None
+    except Exception:  # e.g. a malformed Modality LUT Sequence
+        raise ImageError("DICOM pixel values cannot be mapped to gray levels (a rescale or lookup table in its header "
+                         f"cannot be applied): {EXPORT_AGAIN}") from None
     spacing, spacing_doubt = pixel_spacing(view)
     if spacing is not None:
         gray = square_pixels(gray, *spacing)

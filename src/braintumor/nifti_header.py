@@ -17,6 +17,7 @@ from typing import Any
 
 from .image_io import ImageError
 from .quiet_libraries import quiet_libraries, quiet_loggers
+from .wording import EXPORT_AGAIN
 
 _NIFTI2_MAGIC = b"n+2\x00\r\n\x1a\n"
 
@@ -184,4 +185,4 @@ def header_error(exc: Exception) -> ImageError:
 
     if isinstance(exc, HeaderDataError):  # its own words on a header field (never a free-text one)
         return ImageError(f"NIfTI header is invalid: {str(exc).splitlines()[0][:120]}")
-    return ImageError(f"NIfTI header is invalid ({exc.__class__.__name__})")
+    return ImageError(f"NIfTI header could not be read by nibabel: {EXPORT_AGAIN}")  # (was its class name)

@@ -39,7 +39,7 @@ from .volume_io import (
     Slice,
     Volume,
 )
-from .wording import counted, size_text
+from .wording import EXPORT_AGAIN, counted, size_text
 
 
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
@@ -134,8 +134,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         raise ImageError("NIfTI volume is too large to decode") from None
     except ImageError:
         raise
-    except Exception as exc:
-        raise ImageError(f"NIfTI voxel data is corrupt or truncated ({exc.__class__.__name__})") from None
+    except Exception:
+        raise ImageError(f"NIfTI voxel data could not be read: {EXPORT_AGAIN}") from None  # (was its class name)
     volumes = extra  # as many as the header declares, unless the file is short of them
     if extra > 1:
         note, volumes = _volumes_note(len(shape), extra, offset, needed - offset, len(data), gz)

@@ -38,7 +38,7 @@ from .slice_pixels import scale_to_uint8 as scale_to_uint8
 from .slice_pixels import square_pixels as square_pixels
 from .volume_objects import Slice as Slice  # their old home: still imported from here
 from .volume_objects import Volume as Volume
-from .wording import bytes_name_text
+from .wording import EXPORT_AGAIN, bytes_name_text
 
 _log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def guarded(volumes: Iterable[Volume]) -> Iterator[Volume]:
         # the class and the line only: an exception's text can quote a header value
         _log.warning("unexpected %s reading a scan at %s:%s", exc.__class__.__name__,
                      Path(where.filename).name, where.lineno)
-        raise ImageError(f"this scan could not be read ({exc.__class__.__name__})") from None
+        raise ImageError(f"this scan could not be read: the reader failed on it (logged); {EXPORT_AGAIN}") from None
 
 
 def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slices: int,

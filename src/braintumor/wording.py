@@ -73,6 +73,12 @@ NOT_AN_INPUT: str = ("not a recognised image or scan: expected a JPEG, PNG, BMP,
                      "a NIfTI volume (.nii, .nii.gz) or a zip of DICOM files")
 
 
+#: What a scan is said to be, and what to do with it, where a reader failed on it for a reason no check names (a DICOM
+#: header value, NIfTI voxels, DICOM pixels): those messages ended in a Python class name ("(TypeError)"), which no
+#: one could act on (:mod:`braintumor.dicom_checks`, :mod:`braintumor.dicom_io`, :mod:`braintumor.nifti_io`).
+EXPORT_AGAIN: str = "damaged, or written wrongly by the software that exported it: export it again and send that"
+
+
 #: What ``braintumor predict`` and the page say of a folder holding nothing to read, then what they read
 #: (:data:`INPUT_KINDS`) or why what it held was passed over: the CLI said "no images found in folder" of a folder
 #: it would have read scans in, where the page said "No image or scan found in the dropped folder" (static/folders.js
