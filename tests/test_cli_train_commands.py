@@ -44,6 +44,7 @@ def test_data_download_explains_what_to_do_offline(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "kagglehub", fake)
     rc, _, err = run_cli(["data", "download"], capsys)
     assert rc == 2 and "Offline" in err and "kaggle.com/datasets/masoudnickparvar" in err
+    assert "(network is unreachable). " in err and "ConnectionError" not in err  # its words, not its class name
     monkeypatch.setitem(sys.modules, "kagglehub", None)  # not installed
     rc, _, err = run_cli(["data", "download"], capsys)
     assert rc == 2 and "pip install 'braintumor[download]'" in err

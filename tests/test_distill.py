@@ -56,7 +56,9 @@ def test_teacher_refuses_models_that_saw_other_inputs(tiny_model, tmp_path):
         Teacher(tmp_path / "missing.onnx", CLASSES, pre, threads=1)
     junk = tmp_path / "junk.onnx"
     junk.write_text("not a model")
-    with pytest.raises(ConfigError, match="not an exported braintumor model"):
+    with pytest.raises(ConfigError, match=r"not an exported braintumor model \(not a valid ONNX file, or one "
+                                          r"without braintumor's metadata\): pass the \.onnx 'braintumor export' "
+                                          r"wrote$"):  # not "(InvalidProtobuf)"
         Teacher(junk, CLASSES, pre, threads=1)
 
 

@@ -254,3 +254,52 @@ def test_uncompressed_dicom_pixels_pydicom_fails_on_for_no_known_reason_are_said
     monkeypatch.setattr(Dataset, "pixel_array", property(broken))
     with pytest.raises(ImageError, match=rf"^DICOM pixel data could not be decoded: {EXPORT_AGAIN_RE}"):
         read_volumes(make_dicom(HEAD), name="x.dcm")
+
+
+def test_a_model_file_that_cannot_be_loaded_is_said_in_words(tmp_path):
+    """They were "not a valid ONNX file (InvalidProtobuf)" and "has broken 'braintumor' metadata (TypeError)"."""
+    import shutil
+
+    from braintumor.calibrate import write_metadata
+    from braintumor.model_files import default_model_path
+    from braintumor.predictor import Classifier, ModelError
+
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ModelError) as caught:
+        Classifier.load(junk)
+    assert str(caught.value) == (f"cannot load model {junk}: not a valid ONNX file, or one this onnxruntime cannot "
+                                 "run (damaged, cut short, or made for a newer version)")
+    pytest.importorskip("onnx")
+    model = tmp_path / "m.onnx"
+    shutil.copy(default_model_path(), model)
+    write_metadata(model, {"classes": None})
+    with pytest.raises(ModelError) as caught:
+        Classifier.load(model)
+    assert str(caught.value) == f"{model} has broken 'braintumor' metadata (a field that cannot be used): export " \
+        "the model again"
+
+
+def test_a_training_state_cut_short_is_said_in_words(tmp_path):
+    pytest.importorskip("torch")
+    from braintumor.checkpoints import load_training_state
+
+    (tmp_path / "last.pt").write_bytes(b"PK\x03\x04 cut short")
+    assert load_training_state(tmp_path / "last.pt") == (
+        f"cannot resume {tmp_path}: its last.pt is corrupt or truncated (cut short in a copy, or written by a run "
+        "that was killed); --overwrite starts the run again")
+
+
+def test_a_nibabel_image_whose_file_is_gone_is_said_in_words(tmp_path):
+    """It was "nibabel cannot write this image as a NIfTI file (FileNotFoundError)"."""
+    import nibabel as nib
+    from dicom_factory import axial_volume, nifti_bytes
+
+    path = tmp_path / "head.nii"
+    path.write_bytes(__import__("gzip").decompress(nifti_bytes(axial_volume([HEAD] * 4))))
+    image = nib.load(path)
+    path.unlink()
+    with pytest.raises(ImageError, match=r"^nibabel cannot write this image as a NIfTI file \(its voxels' file is "
+                                         r"gone, or its header holds values nibabel refuses to write\): load it again "
+                                         r"from its file$"):
+        read_volumes(image)

@@ -33,8 +33,9 @@ def test_read_volumes_reads_a_pydicom_dataset_as_its_file(tmp_path):
 def test_a_dataset_built_without_a_transfer_syntax_is_told_what_it_needs():
     ds = make_dataset(HEAD)
     del ds.file_meta
-    with pytest.raises(ImageError, match=r"^pydicom cannot write this Dataset as a DICOM file \(ValueError\): give "
-                                         r"it a transfer syntax \(ds\.file_meta\.TransferSyntaxUID\)"):
+    with pytest.raises(ImageError, match=r"^pydicom cannot write this Dataset as a DICOM file: give it a transfer "
+                                         r"syntax \(ds\.file_meta\.TransferSyntaxUID\), or read the file it came "
+                                         r"from$"):  # said "(ValueError)" before its advice
         read_volumes(ds)
 
 

@@ -112,8 +112,8 @@ def load_training_state(path: Path, epochs: int | None = None) -> dict | str:
         ck = torch.load(path, map_location="cpu", weights_only=False)
     except PermissionError:
         raise
-    except Exception as exc:  # torch raises several types (OSError, RuntimeError, UnpicklingError) for a cut file
-        return f"{where} is corrupt or truncated ({exc.__class__.__name__}){again}"
+    except Exception:  # torch raises several types (OSError, RuntimeError, UnpicklingError) for a cut file
+        return f"{where} is corrupt or truncated (cut short in a copy, or written by a run that was killed){again}"
     if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
         return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
     if epochs is not None and epochs < (done := ck["epoch"] + 1):

@@ -113,7 +113,7 @@ def download_dataset(dest: str | None) -> int:
     try:
         path = Path(kagglehub.dataset_download(KAGGLE_DATASET))
     except Exception as exc:  # network, credentials, quota: all end the same way for the user
-        print(f"error: could not download {KAGGLE_DATASET} ({exc.__class__.__name__}: {exc}). "
+        print(f"error: could not download {KAGGLE_DATASET}" + (f" ({exc})" if str(exc) else "") + ". "
               f"Offline or no Kaggle credentials? Otherwise {MANUAL_STEPS}", file=sys.stderr)
         return 2
     if dest:

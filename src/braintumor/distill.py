@@ -35,9 +35,9 @@ class Teacher:
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             meta = json.loads(self.session.get_modelmeta().custom_metadata_map[METADATA_KEY])
-        except Exception as exc:  # onnxruntime's own exception types, a missing key, broken JSON
-            raise ConfigError(f"--teacher {path} is not an exported braintumor model ({exc.__class__.__name__})") \
-                from None
+        except Exception:  # onnxruntime's own exception types, a missing key, broken JSON: not named by their class
+            raise ConfigError(f"--teacher {path} is not an exported braintumor model (not a valid ONNX file, or one "
+                              "without braintumor's metadata): pass the .onnx 'braintumor export' wrote") from None
         self.classes = tuple(meta.get("classes", ()))
         if self.classes != tuple(classes):
             raise ConfigError(f"--teacher {path} was trained on classes {list(self.classes)}, "

@@ -107,8 +107,8 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
         raise FileNotFoundError(f"no checkpoint at {ck_path} (train first: braintumor train --out RUN_DIR)")
     try:
         ck = torch.load(ck_path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # torch raises several types for a cut or foreign file
-        raise ModelError(f"cannot read the checkpoint {ck_path}: corrupt or truncated ({exc.__class__.__name__})") \
+    except Exception:  # torch raises several types for a cut or foreign file: said in words, not by their class
+        raise ModelError(f"cannot read the checkpoint {ck_path}: corrupt or truncated, or not a PyTorch checkpoint") \
             from None
     if not isinstance(ck, dict) or "meta" not in ck:  # e.g. last.pt: the training state, for --resume
         raise ModelError(f"{ck_path} is not a best.pt of 'braintumor train': export the run folder (or its best.pt)")

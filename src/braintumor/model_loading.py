@@ -60,9 +60,9 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
     opts = session_options(threads or min(os.cpu_count() or 1, 4))
     try:
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types for broken files
-        kind = exc.__class__.__name__
-        raise ModelError(f"cannot load model {model_path}: not a valid ONNX file ({kind})") from None
+    except Exception:  # onnxruntime raises its own exception types for broken files: said in words, not by class
+        raise ModelError(f"cannot load model {model_path}: not a valid ONNX file, or one this onnxruntime cannot run "
+                         "(damaged, cut short, or made for a newer version)") from None
     raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
     if raw is None:
         raise ModelError(f"{model_path} is not a braintumor model (no '{METADATA_KEY}' metadata)")
@@ -79,8 +79,10 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         return classifier
     except ModelError as exc:
         raise ModelError(f"{model_path} cannot be used: {exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({exc.__class__.__name__})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # said in words: "(KeyError)" was
+        what = f"no '{exc.args[0]}' field" if isinstance(exc, KeyError) and exc.args else "a field that cannot be used"
+        raise ModelError(f"{model_path} has broken '{METADATA_KEY}' metadata ({what}): export the model again") \
+            from None
 
 
 def check_graph(classifier: Classifier) -> None:

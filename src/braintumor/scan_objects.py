@@ -64,10 +64,12 @@ def scan_object_bytes(source: object) -> tuple[bytes, str | None] | None:
         buffer = io.BytesIO()
         try:
             pydicom.dcmwrite(buffer, source)  # as it was read: its own transfer syntax and file meta
-        except Exception as exc:  # a Dataset built by hand without a transfer syntax (pydicom's ValueError)
-            raise ImageError(f"pydicom cannot write this Dataset as a DICOM file ({exc.__class__.__name__}): give it a "
-                             "transfer syntax (ds.file_meta.TransferSyntaxUID), or read the file it came from"
-                             ) from None
+        except Exception:  # a Dataset built by hand without a transfer syntax (pydicom's ValueError), or a value
+            has_syntax = bool(getattr(getattr(source, "file_meta", None), "TransferSyntaxUID", None))  # it cannot write
+            raise ImageError("pydicom cannot write this Dataset as a DICOM file: " + (
+                "a value in it cannot be encoded" if has_syntax else
+                "give it a transfer syntax (ds.file_meta.TransferSyntaxUID)") + ", or read the file it came from"
+            ) from None
         return buffer.getvalue(), _name(getattr(source, "filename", None))
     if _nibabel_image(source):
         import nibabel
@@ -77,8 +79,9 @@ def scan_object_bytes(source: object) -> tuple[bytes, str | None] | None:
                              "makes one of it")
         try:  # a copy's: to_bytes() left the caller's image without its file name (get_filename() None)
             data = copy.copy(source).to_bytes()
-        except Exception as exc:  # its data proxy's file gone, or a header nibabel refuses to write
-            raise ImageError(f"nibabel cannot write this image as a NIfTI file ({exc.__class__.__name__})") from None
+        except Exception:  # its data proxy's file gone, or a header nibabel refuses to write
+            raise ImageError("nibabel cannot write this image as a NIfTI file (its voxels' file is gone, or its header "
+                             "holds values nibabel refuses to write): load it again from its file") from None
         return data, _name(source.get_filename())
     return None
 
