@@ -303,3 +303,40 @@ def test_a_nibabel_image_whose_file_is_gone_is_said_in_words(tmp_path):
                                          r"gone, or its header holds values nibabel refuses to write\): load it again "
                                          r"from its file$"):
         read_volumes(image)
+
+
+def _class_names_in_messages(source: str) -> list[int]:
+    """Lines of ``source`` whose f-strings put an exception's class into text (``{exc.__class__.__name__}``,
+    ``{type(exc).__name__}``, ``{exc!r}``, for a name an ``except`` binds or an ``exc`` parameter): what users read
+    ends in words, never a class name. A log line names the class through %s arguments, not an f-string, and stays."""
+    import ast
+
+    tree = ast.parse(source)
+    caught = {"exc", "err", "error"} | {h.name for h in ast.walk(tree) if isinstance(h, ast.ExceptHandler) and h.name}
+    found = []
+    for node in (n for n in ast.walk(tree) if isinstance(n, ast.FormattedValue)):
+        value = node.value
+        if isinstance(value, ast.Attribute) and value.attr == "__name__":
+            value = value.value
+            if isinstance(value, ast.Attribute) and value.attr == "__class__":
+                value = value.value
+            elif isinstance(value, ast.Call) and getattr(value.func, "id", None) == "type" and value.args:
+                value = value.args[0]
+        elif node.conversion != ord("r"):
+            continue
+        if isinstance(value, ast.Name) and value.id in caught:
+            found.append(node.lineno)
+    return found
+
+
+def test_no_message_names_a_caught_exception_by_its_class():
+    from pathlib import Path
+
+    import braintumor
+
+    caught = "try:\n    pass\nexcept ValueError as exc:\n    raise E(f'x ({type(exc).__name__})')\n"
+    assert _class_names_in_messages(caught) == [4]  # the check finds what it looks for
+    root = Path(braintumor.__file__).parent
+    found = {str(p.relative_to(root)): lines for p in sorted(root.rglob("*.py"))
+             if (lines := _class_names_in_messages(p.read_text(encoding="utf-8")))}
+    assert found == {}
