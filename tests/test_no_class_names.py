@@ -340,3 +340,19 @@ def test_no_message_names_a_caught_exception_by_its_class():
     found = {str(p.relative_to(root)): lines for p in sorted(root.rglob("*.py"))
              if (lines := _class_names_in_messages(p.read_text(encoding="utf-8")))}
     assert found == {}
+
+
+def test_a_nifti_gz_cut_short_says_so_wherever_it_is_cut(tiny_classifier):
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.nifti_header import GZIP_TRUNCATED
+
+    data = nifti_bytes(axial_volume([HEAD.astype(np.int16)] * 4))
+    for kept in (20, 100, len(data) // 2, len(data) - 10):
+        with pytest.raises(ImageError) as caught:
+            read_volumes(data[:kept], name="head.nii.gz")
+        assert str(caught.value) == GZIP_TRUNCATED, kept
+    app = create_app(classifier=tiny_classifier, max_upload_mb=8, max_files=6)
+    r = app.test_client().post("/api/v1/predict", data={"file": [(io.BytesIO(data[:100]), "head.nii.gz")]},
+                               content_type="multipart/form-data")
+    assert r.get_json()["results"] == [{"path": "head.nii.gz", "error": GZIP_TRUNCATED}]

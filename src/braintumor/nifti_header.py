@@ -102,7 +102,7 @@ def gunzip_bounded(data: bytes, size: int) -> io.BytesIO:
                 piece = view[pos:pos + _PIECE]
                 pos += len(piece)
             if not piece:
-                raise ImageError("gzip data is truncated")
+                raise ImageError(GZIP_TRUNCATED)
             out.write(inflater.decompress(piece, size - out.tell()))
     except zlib.error:
         raise ImageError("gzip data is corrupt or truncated") from None
@@ -110,6 +110,10 @@ def gunzip_bounded(data: bytes, size: int) -> io.BytesIO:
     return out
 
 
+#: What a gzip that ends before its compressed data does is told: "gzip data is truncated" said neither how nor what
+#: to do.
+GZIP_TRUNCATED: str = ("gzip data is truncated: the file ends before its compressed data does (cut short in a copy or "
+                       "a download?): send the whole file")
 #: Compressed bytes inflated at a time (at most about 1000 times as many come out).
 _PIECE = 64 * 1024
 #: Most gzip members one file may hold (bgzip writes one per 64 kB inflated: 8193 for 512 MB).
