@@ -4,7 +4,7 @@
     braintumor predict DATA/Testing --format jsonl | python scripts/score_jsonl.py
 
 Independent of the package on purpose: it checks the CLI's answers, not the library's.
-A slice not classified (``"ood": true``, label withheld: unlike brain MRI, or on its side) is scored by its most
+A slice not classified (``"ood": true``, label withheld: unlike brain MRI, or turned) is scored by its most
 probable class for the model's accuracy, and counted apart as not classified; "answered" counts it as wrong. The
 counts are said in the words of the CLI, the page and evaluate (braintumor.wording's, copied).
 The class is the innermost folder of the path that names one, as evaluate reads class folders (other
@@ -24,7 +24,7 @@ FOLDER_ALIASES: dict[str, str] = {
     "glioma_tumor": "glioma", "meningioma_tumor": "meningioma", "pituitary_tumor": "pituitary",
     "pituitary_adenoma": "pituitary", "no_tumor": "notumor", "no_tumour": "notumor", "normal": "notumor",
 }
-#: braintumor.orientation.TURN_ADVICE, copied likewise: the words a refusal as on its side ends with (a test keeps
+#: braintumor.orientation.TURN_ADVICE, copied likewise: the words a refusal as turned ends with (a test keeps
 #: them equal). Such a slice is a brain MRI, to be turned: counted apart from those refused as unlike brain MRI.
 TURN_ADVICE: str = "rotate it upright and send it again"
 #: braintumor.wording.UNLIKE_MRI and UNREADABLE, copied likewise: the script's counts in the words the CLI, the page
@@ -32,15 +32,18 @@ TURN_ADVICE: str = "rotate it upright and send it again"
 #: (unlike brain MRI)" and "0 unreadable").
 UNLIKE_MRI: str = "unlike brain MRI"
 UNREADABLE: str = "unreadable"
+#: braintumor.wording.TURNED_RESEND, copied likewise: how a count of slices refused as turned (a quarter, or upside
+#: down) reads; it said "on their side", which upside-down ones are not.
+TURNED_RESEND: str = "turned: rotate upright and resend"
 
 
 def refusals_text(refused: int, side: int) -> str:
     """braintumor.wording.refusals_text, copied likewise (a test keeps the two equal): all ``refused`` records,
-    ``side`` of them as on their side, e.g. ``36 not classified (unlike brain MRI), 9 not classified (on their side:
-    rotate and resend)``; the first count kept at 0, the second left out then."""
+    ``side`` of them as turned, e.g. ``36 not classified (unlike brain MRI), 9 not classified (turned: rotate upright
+    and resend)``; the first count kept at 0, the second left out then."""
     said = [f"{refused - side} not classified ({UNLIKE_MRI})"]
     if side:
-        said.append(f"{side} not classified (on {'its' if side == 1 else 'their'} side: rotate and resend)")
+        said.append(f"{side} not classified ({TURNED_RESEND})")
     return ", ".join(said)
 
 

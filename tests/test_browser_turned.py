@@ -62,7 +62,7 @@ def test_a_slice_on_its_side_is_refused_with_the_turn_named_with_and_without_jav
     assert read_card(card) == want
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     sync_api.expect(page.locator("#page-status")).to_have_text(  # it said "(unlike brain MRI)": it is a brain MRI
-        "Done: 0 classified, 1 not classified (on its side: rotate and resend) (see below).")
+        "Done: 0 classified, 1 not classified (turned: rotate upright and resend) (see below).")
     assert problems == []
     page.close()
 
@@ -94,7 +94,7 @@ def test_a_series_on_its_side_says_why_its_slices_were_refused_with_and_without_
         page.set_input_files("#file-input", str(scan))
         if js:  # the page's last line: the scan was not classified, and is to be turned
             sync_api.expect(page.locator("#page-status")).to_have_text(
-                "Done: 0 classified, 1 not classified (on its side: rotate and resend) (see below).", timeout=30_000)
+                "Done: 0 classified, 1 not classified (turned: rotate upright and resend) (see below).", timeout=30_000)
         else:
             page.click("button[type=submit]")
         block = page.locator("#results .series").first
@@ -111,10 +111,9 @@ def test_a_series_on_its_side_says_why_its_slices_were_refused_with_and_without_
     # the summary line and each slice's text count those on their side apart ("4 not classified (unlike brain MRI)")
     side = sum(int(line.split()[0]) for line in said[True] if line.endswith(TURNED))
     line, strip = lines[True]
-    its = "its" if side == 1 else "their"
-    assert side >= 1 and f"· {side} not classified (on {its} side: rotate and resend)" in line
+    assert side >= 1 and f"· {side} not classified (turned: rotate upright and resend)" in line
     assert ("not classified (unlike brain MRI)" in line) == (side < 4), line
-    assert sum(t.endswith("not classified (on its side: rotate and resend)") for t in strip) == side, strip
+    assert sum(t.endswith("not classified (turned: rotate upright and resend)") for t in strip) == side, strip
     counts = [int(line.split()[0]) for line in said[True]]
     assert sum(counts) == 4 and counts == sorted(counts, reverse=True)
     assert any(line.endswith(f"not classified: {TURNED}") for line in said[True]), said  # the turn alone

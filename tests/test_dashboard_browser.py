@@ -194,7 +194,7 @@ def test_dashboard_counts_refusals_on_their_side_apart(served):
         assert page.locator("#stat-ood-count").inner_text() == "5"
         assert page.locator("#stat-ood-turned").inner_text() == "3"
         tile = page.locator("#stat-ood").locator("xpath=..").inner_text()
-        assert "5 images; 3 of them on their side, brain MRI to rotate and resend" in tile, tile
+        assert "5 images; 3 of them turned, brain MRI to rotate upright and resend" in tile, tile
         assert "not brain MRI" not in page.locator("#chart-ood").get_attribute("aria-label")
 
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO
 
 from braintumor.model_files import default_model_path
-from braintumor.wording import UNREADABLE
+from braintumor.wording import TURNED_RESEND, UNREADABLE
 
 MODEL = default_model_path()
 INT8 = MODEL.with_name("braintumor-tumornet-s-int8.onnx")
@@ -69,12 +69,12 @@ def test_readme_and_results_headline_figures_are_the_committed_report():
         f"Testing {pct(m['calibration']['after']['ece'])} ({pct(m['calibration']['before']['ece'])} before)",
         f"({refused} refused since the orientation check", f"{lf['n_excluded']} of the {n} test images",
         f"{refused} of the {n} real test slices ({pct(refused / n)};",
-        f"`{n} scored: {refused - turned} not classified (unlike brain MRI), {turned} not classified (on their side",
+        f"`{n} scored: {refused - turned} not classified (unlike brain MRI), {turned} not classified ({TURNED_RESEND})",
         f"on Testing {review['flagged']} of {review['accepted']} accepted answers are flagged",
         f"holding {review['wrong_flagged']} of the {review['wrong_accepted']} wrong accepted answers",
         f"`{n} scored: {accepted} classified, {review['flagged']} of them with lower confidence (under 99.0%), "
-        f"{refused - turned} not classified (unlike brain MRI), {turned} not classified (on their side: rotate and "
-        f"resend), 0 {UNREADABLE}`",
+        f"{refused - turned} not classified (unlike brain MRI), {turned} not classified ({TURNED_RESEND}), "
+        f"0 {UNREADABLE}`",
         f"`{review['flagged']} of the {review['accepted']} accepted answers had lower confidence",
     ]
     assert review["accepted"] == accepted

@@ -81,10 +81,10 @@ def test_refusals_as_on_their_side_are_counted_apart_from_not_brain_mri(small_da
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["ood_refused_turned"] == 1
     html = (tmp_path / "eval" / "report.html").read_text()
     # worded as the CLI's last line, "its" for one (it said "1 as on their side (turned 90 degrees)")
-    assert "1 not classified (unlike brain MRI), 1 not classified (on its side: rotate and resend): " in html
+    assert "1 not classified (unlike brain MRI), 1 not classified (turned: rotate upright and resend): " in html
     print_summary(result, dataset, tmp_path / "eval")
-    assert ("; 12 scored: 1 not classified (unlike brain MRI), 1 not classified (on its side: rotate and "
-            "resend)\n") in capsys.readouterr().out
+    assert ("; 12 scored: 1 not classified (unlike brain MRI), 1 not classified (turned: rotate upright "
+            "and resend)\n") in capsys.readouterr().out
 
 
 def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(small_data: Path, tmp_path: Path,
@@ -103,12 +103,12 @@ def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(sma
     assert list(rows[0])[-4:] == ["refused", "ood_score", "review", "refused_turned"]
     assert [r["refused_turned"] for r in rows] == ["1" if k == 9 else "0" for k in range(12)]
     assert [r["refused"] for r in rows] == ["1" if k in (4, 9) else "0" for k in range(12)]  # as before
-    gallery = said[said.index("Refused (farthest first): unlike brain MRI, or on its side where said") - 2:][:2]
-    assert gallery == ["true: Pituitary tumour\nrefused: on its side\n(rotate and resend; score 1.90)",
+    gallery = said[said.index("Refused (farthest first): unlike brain MRI, or turned where said") - 2:][:2]
+    assert gallery == ["true: Pituitary tumour\nrefused: turned\n(rotate upright and resend; score 1.90)",
                        "true: Meningioma\nrefused (score 1.40)"], said
     assert not any("not brain MRI" in t for t in said)
     html = (out / "report.html").read_text()
-    assert "not brain MRI" not in html and "as on their side (brain MRI to rotate" in html
+    assert "not brain MRI" not in html and "as turned (brain MRI to rotate upright" in html
 
 
 def test_a_temperature_adds_the_uncalibrated_reliability_diagram(small_data: Path, tmp_path: Path):

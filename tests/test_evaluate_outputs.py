@@ -71,7 +71,7 @@ def test_a_small_gallery_or_sample_grid_shows_its_whole_title(tmp_path: Path, mo
     real = figures._save
     monkeypatch.setattr(figures, "_save", lambda fig, out: (drawn.append(fig), real(fig, out))[1])
     img = np.zeros((32, 32), np.uint8)
-    title = "Refused (farthest first): unlike brain MRI, or on its side where said"
+    title = "Refused (farthest first): unlike brain MRI, or turned where said"
     figures.plot_gallery([(img, "notumor", None, 1.16)] * n, tmp_path / "g.png", title)
     figures.plot_sample_grid({"glioma": [img] * n, "notumor": [img]}, tmp_path / "s.png")
     assert [fig._suptitle.get_text() for fig in drawn] == [title, "Dataset samples, as the model sees them"]

@@ -153,6 +153,9 @@ def test_refusals_on_their_side_are_counted_apart_as_a_part_of_all_refusals(app)
     text = app.test_client().get("/metrics").get_data(as_text=True)
     assert "# HELP braintumor_ood_refusals_total Images refused as out of distribution (not brain MRI)" not in text
     assert "a part of braintumor_ood_refusals_total" in text
+    # upside-down refusals are counted there too: the help said "turned on their side" (the names stay)
+    assert "# HELP braintumor_turned_refusals_total Images refused as turned 90 degrees or upside down" in text
+    assert "on their side" not in text
     stats = app.test_client().get("/api/v1/stats").get_json()
     assert stats["ood"] == {"refusals": 3, "turned": 2, "images": 4, "rate": pytest.approx(3 / 4)}
 

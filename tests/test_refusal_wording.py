@@ -30,10 +30,10 @@ def test_the_cli_tally_says_not_classified_unlike_brain_mri_as_the_page():
         "0 unreadable")
     assert tally_text(Counter(ok=5, ood=3, turned=2, error=1)) == (
         "11 scored: 5 classified, 0 of them with lower confidence (under 99.0%), 3 not classified (unlike brain MRI), "
-        "2 not classified (on their side: rotate and resend), 1 unreadable")
+        "2 not classified (turned: rotate upright and resend), 1 unreadable")
     assert tally_text(Counter(ok=1, turned=1)) == (
         "2 scored: 1 classified, 0 of them with lower confidence (under 99.0%), 0 not classified (unlike brain MRI), "
-        "1 not classified (on its side: rotate and resend), 0 unreadable")
+        "1 not classified (turned: rotate upright and resend), 0 unreadable")
 
 
 def test_evaluate_and_its_report_say_not_classified_as_the_cli_and_the_page():
@@ -41,14 +41,14 @@ def test_evaluate_and_its_report_say_not_classified_as_the_cli_and_the_page():
     last line and the page say "37 not classified (unlike brain MRI)"."""
     assert refusals_text(37, 0) == "37 not classified (unlike brain MRI)"
     assert refusals_text(0, 0) == "0 not classified (unlike brain MRI)"  # as the CLI's last line: the count is news
-    assert refusals_text(45, 9) == ("36 not classified (unlike brain MRI), 9 not classified (on their side: rotate "
-                                    "and resend)")
+    assert refusals_text(45, 9) == ("36 not classified (unlike brain MRI), 9 not classified (turned: rotate "
+                                    "upright and resend)")
     one = _refused_and_flagged(2, None)
     assert ("<p>2 not classified (unlike brain MRI): users are shown no answer for these, but the network's answers "
             "are counted above.</p>") in one
     html = _refused_and_flagged(2, None, side=1)
-    assert ("1 not classified (unlike brain MRI), 1 not classified (on its side: rotate and resend): users are shown "
-            "no answer for these") in html
+    assert ("1 not classified (unlike brain MRI), 1 not classified (turned: rotate upright and resend): users are "
+            "shown no answer for these") in html
     assert "0 not classified (unlike brain MRI).</p>" in _refused_and_flagged(0, None)
     assert not re.search(r"refused as|were refused|refused:", "".join([refusals_text(37, 0), refusals_text(45, 9),
                                                                        one, html]))
@@ -57,11 +57,12 @@ def test_evaluate_and_its_report_say_not_classified_as_the_cli_and_the_page():
 
 def test_a_volume_summary_says_not_classified_as_the_page_and_tells_those_on_their_side_apart():
     """It said "3 refused (unlike brain MRI); 1 refused on its side (rotate and resend)" under the page's "3 not
-    classified (unlike brain MRI) · 1 not classified (on its side: rotate and resend)"."""
+    classified (unlike brain MRI) · 1 not classified (on its side: rotate and resend)", now "(turned: rotate upright and
+    resend)"."""
     rec = {"path": "head.nii", "summary": {"slices": 6, "classified": 2, "counts": {"glioma": 2}, "refused": 4,
                                             "refused_turned": 1, "failed": 0, "most_suspicious": []}}
     line = summary_text(rec)
-    assert line.endswith("; 3 not classified (unlike brain MRI); 1 not classified (on its side: rotate and "
+    assert line.endswith("; 3 not classified (unlike brain MRI); 1 not classified (turned: rotate upright and "
                          "resend)"), line
     assert OLD not in line and "refused" not in line
 
@@ -125,7 +126,7 @@ def test_the_api_describes_refusals_as_unlike_brain_mri():
     from braintumor.web.api_schemas import component_schemas
 
     described = " ".join(str(component_schemas(["glioma", "notumor"])).split())
-    assert "slices refused (not classified): as unlike brain MRI, or as on their side" in described
+    assert "slices refused (not classified): as unlike brain MRI, or as turned" in described
     assert not re.search(r"not\s+(a\s+)?brain\s+MRI", described)
 
 
@@ -137,3 +138,52 @@ def test_the_docs_no_longer_say_refused_as_not_brain_mri():
             text = text.replace("`1274 classified, 26 of them flagged for review, 37 refused as not brain MRI, "
                                 "0 failed`", "")
         assert not re.search(r"(as|what is) not\s+(a\s+)?brain\s+MRI", text), doc.name  # README: "Refuses what is"
+
+
+#: How the count of slices refused as turned reads (wording.TURNED_RESEND); it said "on its side" / "on their side".
+TURNED_WORDS = "turned: rotate upright and resend"
+
+
+def test_an_upside_down_slice_is_counted_as_turned_not_as_on_its_side():
+    """Since upside down is refused too, a count of slices refused as turned holds upside-down ones (evaluate's 11
+    held 3), yet every count said "(on their side: rotate and resend)" under their own reason "it looks upside down".
+    The CLI's last line, evaluate's, report.html, a scan's summary and score_jsonl now say one word for both turns."""
+    import importlib.util
+
+    import numpy as np
+
+    from braintumor.orientation import turn_reasons
+    from braintumor.wording import TURNED_RESEND
+
+    assert TURNED_RESEND == TURNED_WORDS
+    reason = turn_reasons(np.array([[0.0, 0.0, 9.0, 0.0]]), 0.5, 0.5)[0]
+    upside_down = {"ood": True, "reason": f"{OOD_MESSAGE}: {reason}"}
+    assert "upside down" in upside_down["reason"] and turned(upside_down)  # counted in refused_turned, "turned"
+    summary = {"path": "head.nii", "summary": {"slices": 2, "classified": 0, "counts": {}, "refused": 2,
+                                                "refused_turned": 2, "failed": 0, "most_suspicious": []}}
+    spec = importlib.util.spec_from_file_location("score_jsonl", REPO / "scripts" / "score_jsonl.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    said = [tally_text(Counter(turned=1)), tally_text(Counter(turned=3)), refusals_text(4, 1), summary_text(summary),
+            _refused_and_flagged(3, None, side=2), script.refusals_text(3, 1), script.refusals_text(3, 2)]
+    for text in said:
+        assert f"not classified ({TURNED_WORDS})" in text and "side" not in text, text
+
+
+def test_the_page_gets_the_turned_count_words_from_the_server(tiny_classifier):
+    """series.js and app.js said "on its side" / "on their side: rotate and resend" in their own copies of the words;
+    they read them from the form's data-turned-resend, which the server fills from wording.TURNED_RESEND, as the
+    series block it renders without JavaScript (_series.html) says them."""
+    from html import unescape
+
+    from braintumor.web import create_app
+
+    page = unescape(create_app(classifier=tiny_classifier).test_client().get("/").get_data(as_text=True))
+    assert f'data-turned-resend="{TURNED_WORDS}"' in page
+    static = REPO / "src" / "braintumor" / "web" / "static"
+    for name in ("series.js", "app.js"):
+        code = (static / name).read_text(encoding="utf-8")
+        assert "dataset.turnedResend" in code and "side: rotate" not in code and "rotate upright and resend\"" \
+            not in code, name
+    series = (REPO / "src" / "braintumor" / "web" / "templates" / "_series.html").read_text(encoding="utf-8")
+    assert series.count("turned_resend()") == 2 and "side: rotate" not in series

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from braintumor.classes import CLASSES, FOLDER_ALIASES
 from braintumor.orientation import TURN_ADVICE
-from braintumor.wording import UNLIKE_MRI, UNREADABLE, refusals_text
+from braintumor.wording import TURNED_RESEND, UNLIKE_MRI, UNREADABLE, refusals_text
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "score_jsonl.py"
@@ -90,10 +90,10 @@ def test_the_scripts_folder_names_are_the_packages():
 
 def test_the_scripts_counts_are_said_in_the_packages_words():
     """The script said "refused as unlike brain MRI: 36" and "(errors: 0)" after the CLI, the page and evaluate came
-    to say "36 not classified (unlike brain MRI)", "... (on their side: rotate and resend)" and "0 unreadable": its
+    to say "36 not classified (unlike brain MRI)", "... (turned: rotate upright and resend)" and "0 unreadable": its
     copies of braintumor.wording's phrases are kept equal to them here, and its output uses them."""
     module = _module()
-    assert (module.UNLIKE_MRI, module.UNREADABLE) == (UNLIKE_MRI, UNREADABLE)
+    assert (module.UNLIKE_MRI, module.UNREADABLE, module.TURNED_RESEND) == (UNLIKE_MRI, UNREADABLE, TURNED_RESEND)
     for refused, side in [(0, 0), (1, 0), (3, 1), (2, 2), (45, 9)]:
         assert module.refusals_text(refused, side) == refusals_text(refused, side)
     done = score([record("ext/glioma/a.png", "glioma"), {"path": "ext/glioma/b.png", "error": "truncated"},
@@ -111,6 +111,6 @@ def test_refusals_as_on_their_side_are_counted_apart():
                   record("ext/glioma/b.png", "glioma", ood=True, reason="far"),
                   record("ext/glioma/c.png", "glioma", ood=True, reason=f"it looks turned 90 degrees; {TURN_ADVICE}")])
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[1] == ("1 not classified (unlike brain MRI), 1 not classified (on its side: "
-                                           "rotate and resend); answered correctly (not classified counts as wrong): "
-                                           "1/3 = 33.33 %")
+    assert done.stdout.splitlines()[1] == ("1 not classified (unlike brain MRI), 1 not classified (turned: "
+                                           "rotate upright and resend); answered correctly (not classified counts as "
+                                           "wrong): 1/3 = 33.33 %")

@@ -98,7 +98,7 @@ def test_the_cli_shows_the_whole_reason_in_the_table_and_the_jsonl_record(on_its
     assert rc == 0 and len(rows) == 2 and "..." in rows[1]  # the path cut in the middle
     assert all(row.endswith(f"  not classified: {REASON}") for row in rows), rows
     assert "0 classified, 0 of them with lower confidence (under 99.0%), " in err
-    assert "(on their side: rotate and resend)" in err
+    assert "(turned: rotate upright and resend)" in err
     rc, out, _ = predict([on_its_side, "--format", "jsonl"], capsys)
     (rec,) = [json.loads(line) for line in out.splitlines()]
     assert rec["ood"] is True and rec["label"] is None and rec["reason"] == REASON
@@ -120,9 +120,9 @@ def test_a_dicom_series_on_its_side_counts_its_slices_as_refused(series_on_its_s
     assert rc == 0 and f"not classified: {REASON}" in out
     line = next(x for x in err.splitlines() if "4 slices, 0 classified" in x)
     unlike = f"; {4 - side} not classified (unlike brain MRI)" if side < 4 else ""
-    assert line.endswith(f"Pituitary tumour 0{unlike}; {side} not classified (on {'its' if side == 1 else 'their'} "
-                         "side: rotate and resend)"), line
-    assert (f"{4 - side} not classified (unlike brain MRI), {side} not classified (on"
+    assert line.endswith(f"Pituitary tumour 0{unlike}; {side} not classified "
+                         "(turned: rotate upright and resend)"), line
+    assert (f"{4 - side} not classified (unlike brain MRI), {side} not classified (turned"
             in err.splitlines()[-2])  # the run's last line
 
 
@@ -174,7 +174,8 @@ def test_the_api_docs_say_a_refusal_may_be_of_a_slice_on_its_side(tiny_classifie
     assert "the input does not look like a brain MRI slice" not in doc
     schema = create_app(classifier=tiny_classifier).test_client().get("/api/v1/openapi.json").get_json()
     props = schema["components"]["schemas"]["Prediction"]["properties"]
-    assert "on its side" in props["ood"]["description"] and TURN_ADVICE in props["reason"]["description"]
+    assert "turned a quarter or upside down" in props["ood"]["description"]
+    assert TURN_ADVICE in props["reason"]["description"]
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     python_api = readme.split("## Python API", 1)[1].split("```", 2)[1]
     assert "(not a brain MRI)" not in python_api and "print(turned(pred.to_dict()))" in python_api
@@ -205,8 +206,8 @@ def test_the_cli_tally_counts_slices_on_their_side_apart_from_not_brain_mri(on_i
     Image.fromarray(colour).save(tmp_path / "red.png")
     rc, _, err = predict([tmp_path], capsys)
     assert rc == 0 and re.fullmatch(r"3 scored: 1 classified, [01] of them with lower confidence \(under 99\.0%\), 1 "
-                                    r"not classified \(unlike brain MRI\), 1 not classified \(on its side: rotate "
-                                    r"and resend\), 0 unreadable", err.splitlines()[0])
+                                    r"not classified \(unlike brain MRI\), 1 not classified \(turned: rotate "
+                                    r"upright and resend\), 0 unreadable", err.splitlines()[0])
     (tmp_path / "on-its-side.png").unlink()
     rc, _, err = predict([tmp_path], capsys)  # none turned: the line as before
     assert re.fullmatch(r"2 scored: 1 classified, [01] of them with lower confidence \(under 99\.0%\), 1 not "
@@ -229,8 +230,8 @@ def test_the_page_without_javascript_counts_a_series_slices_on_their_side_apart(
     html = unescape(client.post("/", data={"file": [(io.BytesIO(data), "s.zip")]},
                                 content_type="multipart/form-data").get_data(as_text=True))
     line = " ".join(re.search(r'<p class="series-line">(.*?)</p>', html, re.S)[1].split())
-    side = len(re.findall(r"<li>slice \d+: not classified \(on its side: rotate and resend\)</li>", html))
+    side = len(re.findall(r"<li>slice \d+: not classified \(turned: rotate upright and resend\)</li>", html))
     unlike = len(re.findall(r"<li>slice \d+: not classified \(unlike brain MRI\)</li>", html))
     assert side >= 1 and side + unlike == 4
-    assert f"· {side} not classified (on {'its' if side == 1 else 'their'} side: rotate and resend)" in line
+    assert f"· {side} not classified (turned: rotate upright and resend)" in line
     assert ("not classified (unlike brain MRI)" in line) == bool(unlike), line

@@ -138,7 +138,7 @@ def evaluate(
     rows: list[np.ndarray] = []  # unrounded: the Predictions' 6 decimals tie where a model is very sure
     shown: list[float] = []  # the confidence users see (rounded), which the review flag compares
     refusals: list[bool] = []
-    turns: list[bool] = []  # of the refusals, those as on its side (a brain MRI, not one unlike brain MRI)
+    turns: list[bool] = []  # of the refusals, those as turned (a brain MRI, not one unlike brain MRI)
     reviews: list[bool] = []  # the Prediction's own flag, as every user sees it
     ood_scores: list[float] = []
     temperature = float(getattr(classifier, "temperature", 1.0))
@@ -229,7 +229,7 @@ def _review_below() -> float:
 
 def _answers_shown(y: np.ndarray, probs: np.ndarray, conf: np.ndarray, refused: np.ndarray, classes: Sequence[str],
                    temperature: float, side: np.ndarray) -> dict:
-    """Refusals (per class; ``side``: those as on its side, a part of them), review flags (of ``conf``, the confidence
+    """Refusals (per class; ``side``: those as turned, a part of them), review flags (of ``conf``, the confidence
     as shown) and calibration of a set of answers: the split, or its leak-free part."""
     return {"ood_refused": int(refused.sum()), "ood_refused_turned": int((refused & side).sum()),
             "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},

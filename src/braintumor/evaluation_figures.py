@@ -79,7 +79,7 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
                   uncalibrated: np.ndarray | None = None, side: np.ndarray | None = None) -> dict[str, str]:
     """Every figure of an evaluation under ``out``: {figure key: file name}. Images are shown as the model saw them;
     ``uncalibrated``: the probabilities before temperature scaling, for a second reliability diagram; ``side``: the
-    refusals as on their side (brain MRI to rotate and resend), said apart in the refused gallery."""
+    refusals as turned (brain MRI to rotate upright and resend), said apart in the refused gallery."""
     from . import figures as fg
 
     done: dict[str, str] = {}
@@ -122,8 +122,8 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
     shown = [(i, v) for i in far if (v := _view(paths[i], config)) is not None]
     items = [(v, classes[int(y[i])], None, float(scores[i])) for i, v in shown]
     turned = [side is not None and bool(side[i]) for i, _ in shown]
-    # a slice refused as on its side is a brain MRI to rotate and resend: "unlike brain MRI" would be untrue of it
-    title = (f"Refused (farthest first): {UNLIKE_MRI}, or on its side where said" if any(turned)
+    # a slice refused as turned is a brain MRI to rotate upright and resend: "unlike brain MRI" would be untrue of it
+    title = (f"Refused (farthest first): {UNLIKE_MRI}, or turned where said" if any(turned)
              else f"Refused as {UNLIKE_MRI} (farthest first)")
     add("gallery_refused", fg.plot_gallery(items, out / "gallery_refused.png", title, empty_message="None refused.",
                                            turned=turned))

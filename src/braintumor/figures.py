@@ -270,9 +270,10 @@ def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out
                  empty_message: str = "No images in this group.", withheld: Sequence[bool] = (),
                  turned: Sequence[bool] = ()) -> Path:
     """Images with true label, prediction and confidence; green when right, red when wrong. A prediction of None
-    is a refusal: its number is the OOD score (1 = the threshold), in gray; ``turned[k]``: item k was refused as on
-    its side, a brain MRI to rotate and resend (said under it), not as unlike brain MRI. ``withheld[k]``: item k's
-    answer was refused, so no user saw it (said under it: a refused slice in the wrong gallery looked shown)."""
+    is a refusal: its number is the OOD score (1 = the threshold), in gray; ``turned[k]``: item k was refused as
+    turned (a quarter, or upside down), a brain MRI to rotate upright and resend (said under it), not as unlike
+    brain MRI. ``withheld[k]``: item k's answer was refused, so no user saw it (said under it: a refused slice in the
+    wrong gallery looked shown)."""
     if not items:
         fig = _figure(6.4, 2.0)
         fig.text(0.5, 0.6, title, ha="center", va="center", fontsize=14, weight="bold")
@@ -287,7 +288,7 @@ def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out
         if pred is None:
             color, answer = REFUSED, f"refused (score {conf:.2f})"
             if k < len(turned) and turned[k]:
-                answer = f"refused: on its side\n(rotate and resend; score {conf:.2f})"
+                answer = f"refused: turned\n(rotate upright and resend; score {conf:.2f})"
         else:
             color, answer = (GOOD if true == pred else BAD), f"pred: {display_name(pred)} ({probability_text(conf)})"
             if k < len(withheld) and withheld[k]:

@@ -203,7 +203,7 @@ def tally_text(tally: Counter) -> str:
     """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them with lower confidence (under
     99.0%), 37 not classified (unlike brain MRI), 0 unreadable`` (a volume's slices count one by one; with --resume,
     this run's records only), refusals in the page's words. Slices refused as turned are said apart (``34 not classified
-    (unlike brain MRI), 11 not classified (on their side: rotate and resend)``): they were counted with the others,
+    (unlike brain MRI), 11 not classified (turned: rotate upright and resend)``): they were counted with the others,
     and their advice lost. Answers under 99 % are said as their rows say them (:data:`LOWER_CONFIDENCE`), not
     "flagged for review": every answer is for a clinician to interpret, not only these. Inputs that could not be read
     are :data:`UNREADABLE`, as the page's "Done:" line says them (this said "failed", the page "could not be

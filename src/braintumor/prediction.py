@@ -77,10 +77,11 @@ class Prediction:
 
     When ``ood`` is true the input was refused: ``label`` and ``confidence`` are withheld (None) and ``reason``
     says why; the raw probabilities stay available for research but must not be read as a diagnosis. Most refusals
-    do not look like the brain MRI slices of training; a slice that looks turned on its side is a brain MRI to rotate
-    upright and send again: its ``reason`` ends with ``braintumor.orientation.TURN_ADVICE`` ("rotate it upright and
-    send it again"), and ``braintumor.series.turned(p.to_dict())`` tells it. ``review`` is true for an accepted
-    answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors are there.
+    do not look like the brain MRI slices of training; a slice that looks turned (a quarter, or upside down) is a
+    brain MRI to rotate upright and send again: its ``reason`` ends with ``braintumor.orientation.TURN_ADVICE``
+    ("rotate it upright and send it again"), and ``braintumor.series.turned(p.to_dict())`` tells it. ``review`` is
+    true for an accepted answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors
+    are there.
 
     Frozen and compared by value, but not hashable: ``probabilities`` is a plain dict (JSON-ready, and the type
     users index), which no hash may rest on; to key a set or dict, use the source, or

@@ -31,7 +31,7 @@ CAPTIONS: dict[str, str] = {
     "gallery_correct": "Examples of correct predictions.",
     "gallery_wrong": "Wrong predictions, most confident first: the mistakes worth looking at.",
     "gallery_refused": "Images refused, farthest from the training slices first (score 1 = the refusal threshold): "
-                       f"as {UNLIKE_MRI}, or, where said under them, as on their side (brain MRI to rotate and "
+                       f"as {UNLIKE_MRI}, or, where said under them, as turned (brain MRI to rotate upright and "
                        "resend); their answers are withheld from users.",
 }
 
@@ -186,7 +186,7 @@ has not seen; note that the class mix differs from the full split.</p>
 
 def _refused_and_flagged(refused: int | None, review: dict | None, heading: str = "h2", side: int | None = None) -> str:
     """What the tool withholds (refusals) and flags (lower confidence) on this split (or subset): users see both. Those
-    refused as on their side (``side``) are said apart: they are brain MRI, to be turned."""
+    refused as turned (``side``: a quarter, or upside down) are said apart: they are brain MRI, to be turned."""
     if refused is None and not review:
         return ""
     parts = []

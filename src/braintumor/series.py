@@ -84,7 +84,7 @@ def _blank(value: object) -> object:
 
 
 def turned(rec: dict | Prediction) -> bool:
-    """Whether a record (or a Prediction: ``turned(pred)`` raised AttributeError) was refused as turned on its side:
+    """Whether a record (or a Prediction: ``turned(pred)`` raised AttributeError) was refused as turned:
     its reason ends with the orientation check's advice (:data:`~braintumor.orientation.TURN_ADVICE`, the one home of
     those words, also where another check refused it first). Such a slice is a brain MRI to rotate and send again:
     summaries count it apart from those refused as unlike brain MRI."""
@@ -133,7 +133,7 @@ def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top
     """Per-class slice counts and the most suspicious slices (highest 1 - p(notumor)), plus notes.
 
     Slices refused (``ood``: e.g. the empty ends of a volume) are counted apart and never ranked as suspicious:
-    their probabilities mean nothing. ``refused_turned`` is how many of them were refused as on their side (a series
+    their probabilities mean nothing. ``refused_turned`` is how many of them were refused as turned (a series
     stored turned: its slices are brain MRI, to rotate and resend), a part of ``refused``, whose meaning is unchanged.
     """
     refused = sum(bool(r.get("ood")) for r in records if "error" not in r)
@@ -188,8 +188,8 @@ def summary_text(rec: dict) -> str:
     # the rows' words (not "flagged for review": every answer is for a clinician to interpret, not only these)
     flagged = (f"; {s['flagged']} with {LOWER_CONFIDENCE} ({review_below_text()})"
                if s.get("flagged") else "")
-    # the slices not classified, said (as the page's summary line says them), not left to a subtraction; those on
-    # their side apart (a summary without the field, from an older file, counts them as before)
+    # the slices not classified, said (as the page's summary line says them), not left to a subtraction; those
+    # turned apart (a summary without the field, from an older file, counts them as before)
     side = s.get("refused_turned") or 0
     said = not_classified_texts(s.get("refused", 0) - side, side)
     said += [f"{s['failed']} {UNREADABLE}"] if s.get("failed") else []  # the page's word (it said "failed")

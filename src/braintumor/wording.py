@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 #: volume's summary; the page says the same). Not "not brain MRI": most refused Testing slices are brain MRI (or CT
 #: filed as MRI) far from the training slices; the check measures a distance, it cannot tell what an image is.
 UNLIKE_MRI: str = "unlike brain MRI"
+#: How a refusal by the orientation check (a slice turned a quarter, or upside down: a brain MRI) is said in counts,
+#: everywhere :data:`UNLIKE_MRI` is (the page gets it as the form's ``data-turned-resend``). It said "on their side:
+#: rotate and resend" after upside-down slices were refused too, and counted them in it.
+TURNED_RESEND: str = "turned: rotate upright and resend"
 
 #: What an accepted answer under ``prediction.REVIEW_BELOW`` (99 %) is called, one by one and in counts: the CLI's
 #: table row and last line, a scan's summary, the page's card, "Done:" line, series line and dashboard, evaluate's
@@ -99,19 +103,19 @@ def unread_format_text(files: int = 1, formats: int = 1) -> str:
 
 def not_classified_texts(unlike: int, side: int, zero: bool = False) -> list[str]:
     """Counts of refusals as people read them, in the page's words (app.js, series.js): ``3 not classified (unlike
-    brain MRI)``, then those refused as turned apart, ``1 not classified (on its side: rotate and resend)``. A count
+    brain MRI)``, then those refused as turned apart, ``1 not classified (turned: rotate upright and resend)``. A count
     of 0 is left out, the first kept with ``zero``. The CLI said "refused" where the page said "not classified", and
     evaluate and report.html "refused as unlike brain MRI" (the CLI's last line, a scan's summary, evaluate's console
     and report.html all say these; ``series`` re-exports it)."""
     said = [f"{unlike} not classified ({UNLIKE_MRI})"] if unlike or zero else []
     if side:
-        said.append(f"{side} not classified (on {'its' if side == 1 else 'their'} side: rotate and resend)")
+        said.append(f"{side} not classified ({TURNED_RESEND})")
     return said
 
 
 def refusals_text(refused: int, side: int | None = None) -> str:
-    """All ``refused`` inputs, ``side`` of them as on their side (brain MRI, to be turned), in one line:
-    ``36 not classified (unlike brain MRI), 9 not classified (on their side: rotate and resend)``, the first count
+    """All ``refused`` inputs, ``side`` of them as turned (brain MRI, to be turned upright), in one line:
+    ``36 not classified (unlike brain MRI), 9 not classified (turned: rotate upright and resend)``, the first count
     kept at 0: the CLI's last line, evaluate's console and report.html (which said "refused as unlike brain MRI: 37"
     and "2 image(s) were refused as unlike brain MRI")."""
     return ", ".join(not_classified_texts(refused - (side or 0), side or 0, zero=True))

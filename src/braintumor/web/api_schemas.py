@@ -6,7 +6,7 @@ lines); its schemas are checked against real responses in tests.
 from __future__ import annotations
 
 from ..orientation import TURN_ADVICE
-from ..wording import UNLIKE_MRI, UNREADABLE, review_below_text
+from ..wording import TURNED_RESEND, UNLIKE_MRI, UNREADABLE, review_below_text
 
 #: A record's ``path``: what the client named the file (web.inference._clean_name), with a zip member's name after it.
 _NAME: dict = {"type": "string", "description": "The uploaded file's name as sent, less any folder part (at most 255 "
@@ -72,13 +72,13 @@ def component_schemas(classes: list[str]) -> dict:
                 "probabilities": probs,
                 "ood": {"type": "boolean",
                         "description": "true: not classified, being unlike the brain MRI slices the model was "
-                                       "trained on, or a brain MRI slice turned on its side (then reason ends "
-                                       f"with '{TURN_ADVICE}')"},
+                                       "trained on, or a brain MRI slice turned a quarter or upside down (then "
+                                       f"reason ends with '{TURN_ADVICE}')"},
                 "ood_score": {"type": ["number", "null"], "description": "distance from the training MRI "
                               "slices, scaled so that values above 1 are refused for their features; the "
                               "other reasons (colour, blank, ...) refuse at any value"},
                 "reason": {"type": "string", "description": "why the input was refused (only when ood); ending "
-                           f"with '{TURN_ADVICE}' for a slice on its side"},
+                           f"with '{TURN_ADVICE}' for a turned slice"},
                 "review": {"type": "boolean", "description": "true: accepted, but the confidence is "
                            f"{review_below_text()}: such answers are wrong more often than surer ones (on scans from "
                            "a source the model never saw most errors are such answers); every answer, flagged or "
@@ -113,9 +113,10 @@ def component_schemas(classes: list[str]) -> dict:
                         "kind": {"enum": ["dicom", "nifti"]},
                         "slices": {"type": "integer"}, "classified": {"type": "integer"},
                         "refused": {"type": "integer", "description": "slices refused (not classified): as "
-                                    f"{UNLIKE_MRI}, or as on their side"},
+                                    f"{UNLIKE_MRI}, or as turned"},
                         "refused_turned": {"type": "integer", "description": "of the refused slices, those refused "
-                                           "as turned 90 degrees, on their side: brain MRI to rotate and send again"},
+                                           "as turned 90 degrees or upside down, counted as "
+                                           f"'{TURNED_RESEND}'"},
                         "failed": {"type": "integer", "description": f"slices that could not be read ({UNREADABLE}, "
                                    "as the page and the CLI count them)"},
                         "flagged": {"type": "integer", "description": "classified slices with lower confidence "

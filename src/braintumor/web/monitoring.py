@@ -79,12 +79,14 @@ class Metrics:
                                 registry=reg),
             confidence=Histogram("braintumor_prediction_confidence", "Top-class probability of each classified image.",
                                  buckets=CONFIDENCE_BUCKETS, registry=reg),
-            # every refusal, as before (dashboards and alerts on it keep their meaning); those on their side (brain
-            # MRI to rotate and resend) are counted again, apart, in braintumor_turned_refusals
-            ood=Counter("braintumor_ood_refusals", "Images refused, not classified: unlike brain MRI, or on their "
-                        "side (braintumor_turned_refusals_total, a part of this count).", registry=reg),
-            turned=Counter("braintumor_turned_refusals", "Images refused as turned on their side: brain MRI to rotate "
-                           "and resend; a part of braintumor_ood_refusals_total.", registry=reg),
+            # every refusal, as before (dashboards and alerts on it keep their meaning); those turned, a quarter or
+            # upside down (brain MRI to rotate upright and resend), are counted again, apart, in
+            # braintumor_turned_refusals (names kept: only the help said "on their side", which upside down is not)
+            ood=Counter("braintumor_ood_refusals", "Images refused, not classified: unlike brain MRI, or turned "
+                        "(braintumor_turned_refusals_total, a part of this count).", registry=reg),
+            turned=Counter("braintumor_turned_refusals", "Images refused as turned 90 degrees or upside down: "
+                           "brain MRI to rotate upright and resend; a part of braintumor_ood_refusals_total.",
+                           registry=reg),
             review=Counter("braintumor_review_flags", f"Classified images answered with {LOWER_CONFIDENCE} (under "
                            f"{REVIEW_BELOW}, review true): their share rises when scans come from a new source.",
                            registry=reg),
@@ -152,7 +154,7 @@ def error_kind(status: int) -> str | None:
 
 
 def observe_results(records: list[dict]) -> None:
-    """Count one request's per-file results: classes, confidences, review flags, refusals (those on their side also
+    """Count one request's per-file results: classes, confidences, review flags, refusals (those turned also
     apart: a brain MRI to rotate and resend, not one unlike brain MRI), unreadable files."""
     m: Metrics | None = current_app.extensions.get(EXTENSION)
     if m is None:

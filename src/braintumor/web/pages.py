@@ -17,7 +17,7 @@ from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, is_cali
 from ..predictor import probability_text
 from ..series import csv_columns, printable, turned
 from ..volume_io import MAX_VOLUME_BYTES
-from ..wording import LOWER_CONFIDENCE, UNREADABLE, review_below_text, unread_format_text
+from ..wording import LOWER_CONFIDENCE, TURNED_RESEND, UNREADABLE, review_below_text, unread_format_text
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -86,6 +86,14 @@ def _unreadable() -> str:
     """What a slice that could not be read is called on a series' line and in its text, as the CLI's summary calls
     it (a global, as above)."""
     return UNREADABLE
+
+
+@bp.app_template_global("turned_resend")
+def _turned_resend() -> str:
+    """How a count of slices refused as turned (a quarter, or upside down) reads on a series' line and in its text,
+    and, through the form's ``data-turned-resend``, in series.js and app.js (a global, as above): all three said "on
+    their side" of upside-down slices too."""
+    return TURNED_RESEND
 
 
 @bp.app_template_global("csv_columns")

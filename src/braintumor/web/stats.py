@@ -69,7 +69,7 @@ def _by(samples: dict, name: str, label: str) -> dict[str, float]:
 
 def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
     """Cumulative counts, latency and confidence histograms, class mix, review flags, refusals (``ood.turned``: those
-    on their side, a part of ``ood.refusals``), errors, model."""
+    turned, a quarter or upside down, a part of ``ood.refusals``), errors, model."""
     samples: dict[str, list[tuple[dict, float]]] = defaultdict(list)
     for family in registry.collect():
         for s in family.samples:

@@ -56,7 +56,7 @@ class Entry:
 
 def strip_entry(rec: dict) -> dict:
     """One slice of the page's strip; a refused or unreadable slice is marked as such, not drawn as a tumour
-    probability (a refused slice's probabilities mean nothing); ``turned``: refused as on its side (its text says to
+    probability (a refused slice's probabilities mean nothing); ``turned``: refused as turned (its text says to
     rotate it, not that it is unlike brain MRI); ``review``: the confidence of an answer with lower confidence, said
     on its line with its class (the summary counted "1 with lower confidence" and nothing on the page said which
     slice, when it was not among the cards of the most suspicious; its tumour probability may be >99.9 %)."""

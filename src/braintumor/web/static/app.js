@@ -175,10 +175,10 @@
     offerDownload(form);
     // per file: a scan counts as classified when any of its slices is; a refusal is not a classification (it was
     // counted as one), nor a scan whose every slice was refused (a series on its side was "1 classified")
-    // a file refused as on its side (a scan: any of its slices, none classified) is counted apart: a brain MRI to
+    // a file refused as turned (a scan: any of its slices, none classified) is counted apart: a brain MRI to
     // rotate and send again, which "unlike brain MRI" was not
     const advice = form.dataset.turnAdvice;
-    const onSide = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
+    const isTurned = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
     const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, failed: 0 }, whys = new Set();
     // a request's series each counted (a dropped study's T1 and FLAIR, in one zip, are two scans, as they were when
     // each sub-folder was its own request), and a zip's volumes (n.zip:v.nii, n.zip:w.nii: counted as one)
@@ -199,7 +199,7 @@
       const outcome = job.failed ? "failed" : recs.length === 0 || one.error ? "error" :
         (one.ood ? "ood" : (recs.length === 1 || answered ? "ok" :
           (recs.some(function (r) { return r.ood; }) ? "ood" : "error")));
-      tally[outcome === "ood" && recs.some(onSide) ? "turned" : outcome] += 1;
+      tally[outcome === "ood" && recs.some(isTurned) ? "turned" : outcome] += 1;
       if (job.failed) whys.add(job.failed);  // why the server did not analyse it (send.js)
       // as the CLI's last line counts it: a classified file (a scan: any of its slices) with lower confidence
       if (outcome === "ok" && recs.some(function (r) { return r.review && !r.ood && !r.error; })) tally.review += 1;
@@ -209,8 +209,8 @@
       // only these answers needed a clinician
       (tally.review ? ", " + tally.review + " of them with lower confidence" : "") +
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
-      (tally.turned ? ", " + tally.turned + " not classified (on " + (tally.turned === 1 ? "its" : "their") +
-        " side: rotate and resend)" : "") +
+      // wording.TURNED_RESEND, from the form: a quarter turn or upside down (it said "on their side" of both)
+      (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : "") +
       (tally.error ? ", " + tally.error + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's last line
       // why, where they share it; else each card's reason (it said "the server failed or could not be reached" of a
       // 429 or a 401, under cards saying to wait or to sign in)

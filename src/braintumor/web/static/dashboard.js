@@ -199,7 +199,8 @@
     setText("stat-ood", minute ? pct(minute.ood) : "–");
     setText("stat-ood-all", pct(s.ood.rate));
     setText("stat-ood-count", num(s.ood.refusals));
-    // of those refused, the slices on their side: a brain MRI to turn and resend (counted apart, not "unlike")
+    // of those refused, the turned slices (a quarter, or upside down): a brain MRI to turn upright and resend
+    // (counted apart, not "unlike")
     setText("stat-ood-turned", num(s.ood.turned || 0));
     setText("stat-review", minute && minute.review !== null ? pct(minute.review) : "–");
     setText("stat-review-all", pct(s.review.rate));

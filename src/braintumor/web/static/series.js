@@ -37,10 +37,16 @@ window.braintumorSeries = function (helpers) {
     return card;
   }
 
-  // refused as on its side (the orientation check's advice ends its reason, as series.turned tells it)
+  // refused as turned, a quarter or upside down (the orientation check's advice ends its reason, as series.turned
+  // tells it)
   function isTurned(rec) {
     const advice = document.getElementById("upload-form").dataset.turnAdvice;
     return Boolean(rec.ood && advice && rec.reason && rec.reason.indexOf(advice) >= 0);
+  }
+
+  // how a count of those reads: wording.TURNED_RESEND, from the form (it said "on their side" of upside-down ones)
+  function turnedResend() {
+    return document.getElementById("upload-form").dataset.turnedResend;
   }
 
   function stripEntry(rec) {  // as volumes.strip_entry
@@ -52,8 +58,7 @@ window.braintumorSeries = function (helpers) {
 
   function sliceText(t, names) {
     if (t.state === "refused") {
-      return "slice " + t.slice + ": not classified (" + (t.turned ? "on its side: rotate and resend" :
-        "unlike brain MRI") + ")";
+      return "slice " + t.slice + ": not classified (" + (t.turned ? turnedResend() : "unlike brain MRI") + ")";
     }
     if (t.state === "failed") return "slice " + t.slice + ": unreadable";
     return "slice " + t.slice + ": " + (names[t.label] || t.label) +  // which slice the summary's count means
@@ -73,10 +78,9 @@ window.braintumorSeries = function (helpers) {
     block.querySelector(".strip-of").textContent = scan;  // its "Every slice as text" too
     block.querySelector(".series-line").textContent = s.slices + " slices · " +
       Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
-      // as _series.html: those on their side apart
+      // as _series.html: those turned apart
       (s.refused - side ? " · " + (s.refused - side) + " not classified (unlike brain MRI)" : "") +
-      (side ? " · " + side + " not classified (on " + (side === 1 ? "its" : "their") + " side: rotate and resend)" :
-        "") +
+      (side ? " · " + side + " not classified (" + turnedResend() + ")" : "") +
       (s.failed ? " · " + s.failed + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's summary
       (s.flagged ? " · " + s.flagged + " with lower confidence" : "");  // wording.LOWER_CONFIDENCE, as the cards
     // why slices were not classified, each reason once with its count, most first (as volumes.Entry.refusals)
@@ -132,7 +136,7 @@ window.braintumorSeries = function (helpers) {
       shown += 1;
     });
     block.querySelector(".series-none").hidden = shown > 0;
-    // said with the refusals' reasons: a series on its side is told to be turned, not only counted
+    // said with the refusals' reasons: a turned series is told to be turned upright, not only counted
     return [block.querySelector(".series-name").textContent + ": " + block.querySelector(".series-line").textContent]
       .concat(Array.from(refusals.children, function (li) { return li.textContent; })).join(". ");
   }
