@@ -67,8 +67,20 @@ def score_set(clf: Classifier, ds: Dataset) -> dict:
             "accuracy_accepted": float(right[accepted].mean()) if accepted.any() else None,
             "ece_accepted": float(expected_calibration_error(conf[accepted], right[accepted])) if accepted.any()
             else None,
-            "confidence_bands": bands, "per_class": per_class, "scores": [refusal_score(p) for p in preds]}
+            "confidence_bands": bands, "per_class": per_class, "scores": [json_score(p) for p in preds]}
 
+
+def json_score(pred: object) -> float | None:
+    """The refusal score, None for an image refused before the network: its score is infinite, and --json wrote
+    Infinity, which is not JSON (jq, JavaScript's JSON.parse and strict parsers refuse it)."""
+    score = refusal_score(pred)
+    return score if np.isfinite(score) else None
+
+
+def score_array(scores: list[float | None]) -> np.ndarray:
+    """``score_set``'s scores back as numbers for the threshold trade-off: None (refused before the network) is
+    above every threshold."""
+    return np.array([np.inf if s is None else s for s in scores], dtype=float)
 
 
 def run_sets(run: str | Path, data: str | Path, mode: str) -> tuple[Dataset, Dataset]:
@@ -129,7 +141,7 @@ def main() -> int:
         samples = ood_samples()
         ood = np.array([refusal_score(p) for _, p in clf.predict_many([s.data for s in samples])])
         photo = np.array(["photo" in s.category for s in samples])
-        h = np.array(held["scores"])
+        h = score_array(held["scores"])
         print(f"\nthreshold trade-off ({len(h)} held-out slices, {len(ood)} non-MRI images, "
               f"{photo.sum()} of them photos):")
         print(f"{'threshold':>10} {'held-out refused':>17} {'non-MRI refused':>16} {'photos refused':>15}")

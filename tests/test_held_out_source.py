@@ -14,8 +14,7 @@ pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found
 
 def test_an_empty_confidence_band_is_n_a_and_its_json_is_json(small_data: Path, tmp_path: Path, capsys):
     """A smoke run's held-out report printed "90-99 %: 0 answers, nan% right (mean shown nan%)" and its --json file
-    held NaN there, which JSON readers refuse (JavaScript's JSON.parse). (Its per-image ``scores`` keep Infinity for
-    an image refused before the network: a value, not a hole.)"""
+    held NaN there, which JSON readers refuse (JavaScript's JSON.parse)."""
     import held_out_source
 
     from braintumor.data import load_dataset
@@ -30,3 +29,27 @@ def test_an_empty_confidence_band_is_n_a_and_its_json_is_json(small_data: Path, 
     held_out_source._print_set("set", result)
     printed = capsys.readouterr().out
     assert "90-99 %: 0 answers, n/a right (mean shown n/a)" in printed and "nan" not in printed
+
+
+def _refuse_constant(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
+
+
+def test_scores_of_images_refused_before_the_network_are_null_in_json(small_data: Path, tmp_path: Path):
+    """An image refused by an input check before the network scores infinity: --json wrote ``Infinity`` in
+    ``scores``, which jq, JavaScript's JSON.parse and strict parsers refuse. It is null there now, and the
+    threshold trade-off still counts it as above every threshold."""
+    import held_out_source
+    import numpy as np
+
+    from braintumor.data import load_dataset
+
+    shutil.copytree(small_data, tmp_path / "data")
+    (tmp_path / "data" / "Testing" / "glioma" / "zz_broken.jpg").unlink()
+    result = held_out_source.score_set(FakeClassifier(), load_dataset(tmp_path / "data", "Testing"))
+    scores = result["scores"]
+    assert None in scores and 0.5 in scores  # the fake refuses every fifth image by an input check ("far")
+    text = json.dumps(result)
+    assert json.loads(text, parse_constant=_refuse_constant)["scores"] == scores
+    h = held_out_source.score_array(scores)
+    assert np.isinf(h[[s is None for s in scores]]).all() and (h[[s is not None for s in scores]] == 0.5).all()
