@@ -14,12 +14,15 @@ from braintumor.ood import fit_temperature, joint_features
 from braintumor.predictor import Classifier, softmax
 
 
-def test_calibrate_writes_temperature_and_ood_into_the_model(tiny_run, tiny_model, tmp_path):
+def test_calibrate_writes_temperature_and_ood_into_the_model(tiny_run, tiny_model, tmp_path, capsys):
+    """...and says which file it rewrote, as export and quantize do (it printed no "wrote" line)."""
     from braintumor.cli import main
 
     model = tmp_path / "calibrated.onnx"
     shutil.copy(tiny_model, model)
+    capsys.readouterr()
     assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
+    assert capsys.readouterr().out == f"wrote {model} ({model.stat().st_size / 1e6:.2f} MB)\n"
     clf = Classifier.load(model)
     assert clf.temperature > 0 and clf.ood is not None
     assert clf.metadata["calibration"]["fitted_on"].startswith("validation split")

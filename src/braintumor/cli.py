@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__, cli_checks
 from .calibration_copies import MAX_COPIES
@@ -52,12 +53,17 @@ def _require_exported(*models: str) -> None:
                                     f"{model})")
 
 
+def _wrote(path: Path) -> None:
+    """The model file a command wrote, in one wording for export, quantize and calibrate (which edits in place)."""
+    print(f"wrote {printable(str(path))} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
     path = export_onnx(args.run, args.out, metrics_file=args.metrics, model_version=args.model_version,
                        calibrate=not args.no_calibrate, data=args.data)
-    print(f"wrote {printable(str(path))} ({path.stat().st_size / 1e6:.2f} MB)")
+    _wrote(path)
     return 0
 
 
@@ -67,6 +73,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     _require_exported(args.model)
     calibrate(args.model, args.run, args.data, args.background_percentile, args.ood_augment, args.metrics,
               args.ood_framing)
+    _wrote(Path(args.model))  # the file calibrate rewrote in place (write_metadata opens this very name)
     return 0
 
 
@@ -76,7 +83,7 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
     _require_exported(args.model)
     path = quantize(args.model, args.run, args.out, args.data, calibrate=not args.no_calibrate,
                     metrics_file=args.metrics)
-    print(f"wrote {printable(str(path))} ({path.stat().st_size / 1e6:.2f} MB)")
+    _wrote(path)
     return 0
 
 
