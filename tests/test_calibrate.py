@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import encode, synthetic_head
 
-from braintumor.ood import fit_temperature, joint_features
+from braintumor.ood import fit_temperature, joint_features, temperature_at_bound
 from braintumor.predictor import Classifier, softmax
 
 
@@ -160,3 +160,28 @@ def test_validation_images_are_the_ones_the_run_held_out(tiny_run, data_root):
     listed = json.loads((tiny_run / "split.json").read_text())["val"]
     assert sorted(str(p.relative_to(ds.root)) for p in ds.paths) == sorted(listed) and len(listed) > 0
     assert all(ds.classes[y] == p.parent.name for p, y in zip(ds.paths, ds.labels, strict=True))
+
+
+def test_a_temperature_on_an_end_of_its_search_is_said_and_recorded(tiny_run, tiny_model, tmp_path, capsys,
+                                                                    monkeypatch):
+    """A fit on 4 validation images printed "temperature 10.0000" as if fitted: it is the search's end (what the
+    real search gives there: tests/test_ood.py), which the line and the model's metadata now say."""
+    import braintumor.calibrate as calibrate_module
+    from braintumor.cli import main
+    from braintumor.ood import TEMPERATURE_RANGE
+
+    model = tmp_path / "bound.onnx"
+    shutil.copy(tiny_model, model)
+    monkeypatch.setattr(calibrate_module, "fit_temperature", lambda logits, labels: TEMPERATURE_RANGE[1])
+    capsys.readouterr()
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
+    err = capsys.readouterr().err
+    assert "temperature 10.0000 (an end of its search range 0.05-10, not a fitted minimum: " in err, err
+    meta = Classifier.load(model).metadata
+    assert meta["temperature"] == 10.0 and meta["calibration"]["temperature_at_bound"] is True
+    monkeypatch.undo()
+    assert main(["calibrate", str(model), "--run", str(tiny_run)]) == 0
+    clf = Classifier.load(model)  # the real fit: flagged exactly when it is on an end
+    t = clf.temperature
+    assert clf.metadata["calibration"]["temperature_at_bound"] == temperature_at_bound(t)
+    assert ("not a fitted minimum" in capsys.readouterr().err) == temperature_at_bound(t)

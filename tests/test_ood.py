@@ -14,7 +14,16 @@ from PIL import Image
 
 from braintumor.colour import chroma_colourfulness, colourfulness
 from braintumor.image_io import decode_image, read_image
-from braintumor.ood import OODDetector, fit_ood, fit_temperature, image_stats, joint_features
+from braintumor.ood import (
+    TEMPERATURE_RANGE,
+    OODDetector,
+    fit_ood,
+    fit_temperature,
+    image_stats,
+    joint_features,
+    temperature_at_bound,
+    temperature_bound_note,
+)
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
 from braintumor.predictor import Classifier, ModelError, softmax
 from braintumor.web import create_app
@@ -40,6 +49,18 @@ def test_fit_temperature_recovers_a_known_temperature():
     assert fit_temperature(logits, labels) == pytest.approx(2.0, rel=0.1)
     # logits far beyond exp's range (an input unlike any training slice can give them) stay probabilities
     np.testing.assert_array_equal(softmax(np.array([[1000.0, 0.0, -5.0]]), 0.3), [[1.0, 0.0, 0.0]])
+    assert not temperature_at_bound(fit_temperature(logits, labels)) and temperature_bound_note(2.0) == ""
+
+
+def test_a_temperature_on_an_end_of_its_search_says_so():
+    """4 validation images, all misread, printed "temperature 10.0000" as if fitted: their likelihood still rises
+    with T at the search's end (all read right, it falls with T at the other end)."""
+    logits = np.array([[2.0, 0.0, 0.0, 0.0]] * 4)
+    for labels, end in ((np.array([1, 2, 3, 1]), TEMPERATURE_RANGE[1]), (np.zeros(4, int), TEMPERATURE_RANGE[0])):
+        t = fit_temperature(logits, labels)
+        assert t == pytest.approx(end, rel=1e-6) and temperature_at_bound(t)
+        assert temperature_at_bound(round(t, 5))  # as the model's metadata stores it
+        assert "not a fitted minimum" in temperature_bound_note(t)
 
 
 def test_fit_ood_refuses_about_one_percent_of_in_distribution_and_far_points():

@@ -25,7 +25,7 @@ from .calibration_copies import MAX_COPIES, augmented_copies, framing_copies
 from .data import DatasetError
 from .image_io import ImageError, decode_image
 from .metrics import expected_calibration_error, headline_metrics, read_metrics_file
-from .ood import fit_ood, fit_temperature
+from .ood import fit_ood, fit_temperature, temperature_at_bound, temperature_bound_note
 from .predictor import METADATA_KEY, Classifier, softmax
 from .preprocess import INPUT_SCALE
 from .run_config import read_run_config
@@ -136,6 +136,7 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
     ood["framing_copies"] = ood_framing
     return {"temperature": round(t, 5), "ood": ood,
             "calibration": {"fitted_on": "validation split of Training (never Testing)", "n_val": len(va),
+                            "temperature_at_bound": temperature_at_bound(t),
                             "val_accuracy": round(float((logits[va].argmax(1) == y[va]).mean()), 5),
                             "val_before": summary(1.0), "val_after": summary(t),
                             "ood_val_refused": ood["val_refused"]}}
@@ -192,9 +193,9 @@ def calibrate(model: str | os.PathLike, run_dir: str | os.PathLike, data: str | 
     if metrics is not None:  # `braintumor evaluate`'s metrics.json of this very file (as calibrated here)
         updates["metrics"] = headline_metrics(metrics)
     write_metadata(model, updates)
-    c = updates["calibration"]
+    c, t = updates["calibration"], updates["temperature"]
     print(f"validation accuracy {c['val_accuracy']:.2%} (n={c['n_val']}); "
-          f"temperature {updates['temperature']:.4f}: validation ECE {c['val_before']['ece']:.4f} -> "
+          f"temperature {t:.4f}{temperature_bound_note(t)}: validation ECE {c['val_before']['ece']:.4f} -> "
           f"{c['val_after']['ece']:.4f}, NLL {c['val_before']['nll']:.4f} -> {c['val_after']['nll']:.4f}; "
           f"OOD threshold refuses {c['ood_val_refused']:.2%} of validation slices", file=sys.stderr)
     return updates

@@ -186,8 +186,13 @@ class OODDetector:
         return None if not abs(std - self.min_std) > STD_MARGIN else std < self.min_std
 
 
+#: Where :func:`fit_temperature` searches; a fit that ends on either end found no minimum inside.
+TEMPERATURE_RANGE = (0.05, 10.0)
+
+
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Temperature minimising the negative log-likelihood (golden-section search on log T)."""
+    """Temperature minimising the negative log-likelihood (golden-section search on log T in
+    :data:`TEMPERATURE_RANGE`; see :func:`temperature_at_bound`)."""
     z = logits.astype(np.float64)
 
     def nll(log_t: float) -> float:
@@ -196,17 +201,30 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
         logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
         return float(-logp[np.arange(len(labels)), labels].mean())
 
-    lo, hi = np.log(0.05), np.log(10.0)
+    lo, hi = np.log(TEMPERATURE_RANGE)
     ratio = (np.sqrt(5) - 1) / 2
     a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
     for _ in range(80):
-        if nll(a) < nll(b):
+        if nll(a) <= nll(b):  # a tie (both 0 where exp underflows) goes to the lower end: T -> 0 is the fit
             hi, b = b, a
             a = hi - ratio * (hi - lo)
         else:
             lo, a = a, b
             b = lo + ratio * (hi - lo)
     return float(np.exp((lo + hi) / 2))
+
+
+def temperature_at_bound(temperature: float) -> bool:
+    """Whether a fitted temperature is an end of :data:`TEMPERATURE_RANGE`: the likelihood still fell there (4
+    validation images gave "temperature 10.0000"), so the number is the search's limit, not a fitted value."""
+    return any(abs(np.log(temperature / end)) < 1e-4 for end in TEMPERATURE_RANGE)
+
+
+def temperature_bound_note(temperature: float) -> str:
+    """What to print after a temperature that :func:`temperature_at_bound`: empty for a fitted one."""
+    lo, hi = TEMPERATURE_RANGE
+    return (f" (an end of its search range {lo:g}-{hi:g}, not a fitted minimum: too few or too alike validation "
+            "images)") if temperature_at_bound(temperature) else ""
 
 
 def fit_ood(train_pooled: np.ndarray, train_prepared: np.ndarray, train_labels: np.ndarray,
