@@ -18,6 +18,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -82,6 +83,14 @@ def score(state: dict, model_name: str, images: torch.Tensor, labels: np.ndarray
     return float((pred == labels).mean())
 
 
+def error_tail(stream, lines: int = 20, limit: int = 8000) -> str:
+    """The last ``lines`` lines of the child's stderr (a file: a pipe nobody reads while training runs could fill
+    and stall it), so a failed run says why instead of only "rerun the command above"."""
+    stream.seek(0, 2)
+    stream.seek(max(0, stream.tell() - limit))
+    return "\n".join(stream.read().decode("utf-8", "replace").splitlines()[-lines:])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
@@ -100,31 +109,32 @@ def main() -> int:
     amp = pick_autocast_dtype(pick_device(config.get("device", "auto")), config.get("precision", "auto"))
     print(f"autocast on this machine: {amp or 'none (float32)'}", flush=True)  # "auto" differs by CPU
     t0 = time.time()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rows: list[dict] = []
-    snaps: list[tuple[float, dict]] = []  # (wall seconds since launch at the end of the epoch, EMA weights)
-    try:
-        while True:
-            done = proc.poll() is not None
-            log = out / "metrics.jsonl"
-            lines = log.read_text().splitlines() if log.exists() else []
-            while len(snaps) < len(lines):
-                row = json.loads(lines[len(snaps)])
-                state = snapshot(out / "last.pt", row["epoch"])
-                if state is None:
+    with tempfile.TemporaryFile() as errors:  # only read when training fails
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors)
+        rows: list[dict] = []
+        snaps: list[tuple[float, dict]] = []  # (wall seconds since launch at the end of the epoch, EMA weights)
+        try:
+            while True:
+                done = proc.poll() is not None
+                log = out / "metrics.jsonl"
+                lines = log.read_text().splitlines() if log.exists() else []
+                while len(snaps) < len(lines):
+                    row = json.loads(lines[len(snaps)])
+                    state = snapshot(out / "last.pt", row["epoch"])
+                    if state is None:
+                        break
+                    rows.append(row)
+                    snaps.append((time.time() - t0, state))
+                if done and len(snaps) >= len(lines):
                     break
-                rows.append(row)
-                snaps.append((time.time() - t0, state))
-            if done and len(snaps) >= len(lines):
-                break
-            time.sleep(1)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait()
-    if proc.returncode:
-        print(f"training failed (exit {proc.returncode}); rerun the command above to see why")
-        return 1
+                time.sleep(1)
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
+        if proc.returncode:
+            print(f"training failed (exit {proc.returncode}); the end of its stderr:\n{error_tail(errors)}")
+            return 1
 
     # Training is over: now score every epoch's EMA weights on Testing, at the recipe's final size.
     test = load_dataset(args.data, "Testing")

@@ -45,7 +45,18 @@ def test_time_to_accuracy_trains_the_shipped_recipe_on_the_shipped_split():
     assert "--equalize" in recipe_flags({**config, "equalize": True})
 
 
-def test_ood_eval_counts_a_sample_the_reader_refuses_as_refused():
+def test_time_to_accuracy_shows_why_training_failed(tmp_path):
+    """The training child's stderr went to /dev/null: a failed run only said "rerun the command above to see why".
+    A flag train refuses fails it at once (cheap); the report now ends with the child's own error line."""
+    pytest.importorskip("torch")
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks/time_to_accuracy.py"), "--out",
+                           str(tmp_path / "run"), "--", "--no-such-flag"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr[-2000:]
+    report = done.stdout[done.stdout.index("training failed (exit 2); the end of its stderr:\n"):]
+    assert report.rstrip().endswith("error: unrecognized arguments: --no-such-flag"), report
+
+
+
     """Since the 64 x 64 minimum size, 53 of the OOD set's samples come back from predict_many as ImageError, not as
     a Prediction: scripts/ood_eval.py stopped at them with an AttributeError."""
     from braintumor.image_io import ImageError
