@@ -28,3 +28,40 @@ def test_a_graph_unlike_its_metadata_is_refused_when_loaded(tiny_model, tmp_path
     with pytest.raises(ModelError) as err:
         Classifier.load(model)
     assert str(err.value) == f"{model} cannot be used: its graph {said}, as its metadata says"
+
+
+def _shipped_copy(tmp_path, classes=..., drop=False):
+    """The shipped model, copied, with its metadata's classes replaced (or dropped)."""
+    import json
+
+    onnx = pytest.importorskip("onnx")
+    from braintumor.model_files import default_model_path
+    from braintumor.model_loading import METADATA_KEY
+
+    proto = onnx.load_model(str(default_model_path()))
+    entry = next(p for p in proto.metadata_props if p.key == METADATA_KEY)
+    meta = json.loads(entry.value)
+    meta.pop("classes") if drop else meta.update({} if classes is ... else {"classes": classes})
+    entry.value = json.dumps(meta)
+    model = tmp_path / "m.onnx"
+    onnx.save_model(proto, str(model))
+    return model
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ({"drop": True}, "its metadata names no 'classes' (the labels of its scores, in order): export it again"),
+    ({"classes": None}, "its metadata names no 'classes' (the labels of its scores, in order): export it again"),
+    ({"classes": "abcd"}, "its metadata's 'classes' must be a list of class names, got \"abcd\""),
+    ({"classes": [1, 2, 3, 4]}, "its metadata's 'classes' must be a list of class names, got [1, 2, 3, 4]"),
+    ({"classes": ["a", "", "b", "c"]}, "its metadata's 'classes' must be a list of class names, got [\"a\", \"\", "
+                                       "\"b\", \"c\"]"),
+    ({"classes": ["a", "a", "b", "c"]}, "its metadata's 'classes' name a class twice: [\"a\", \"a\", \"b\", \"c\"]"),
+])
+def test_a_model_whose_classes_cannot_label_its_scores_is_refused_when_loaded(tmp_path, change, said):
+    """Without classes a file loaded as the four, whatever it scored; "abcd", [1, 2, 3, 4] or duplicates labelled
+    every prediction with them."""
+    model = _shipped_copy(tmp_path, **change)
+    with pytest.raises(ModelError) as err:
+        Classifier.load(model)
+    assert str(err.value) == f"{model} cannot be used: {said}"
+

@@ -273,7 +273,7 @@ def test_a_model_file_that_cannot_be_loaded_is_said_in_words(tmp_path):
     pytest.importorskip("onnx")
     model = tmp_path / "m.onnx"
     shutil.copy(default_model_path(), model)
-    write_metadata(model, {"classes": None})
+    write_metadata(model, {"temperature": None})  # classes: None is named as such (test_model_loading.py)
     with pytest.raises(ModelError) as caught:
         Classifier.load(model)
     assert str(caught.value) == f"{model} has broken 'braintumor' metadata (a field that cannot be used): export " \

@@ -74,6 +74,7 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         if disabled:
             session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"],
                                            disabled_optimizers=disabled)
+        check_classes(metadata)  # before the Classifier: it takes a missing list as the four classes
         classifier = cls(session, metadata, model_path)
         check_graph(classifier)  # here, not in __init__: a session built in memory need not be ONNX Runtime's
         return classifier
@@ -98,3 +99,17 @@ def check_graph(classifier: Classifier) -> None:
         raise ModelError(f"its graph does not take one (N, 1, {size}, {size}) image batch, as its metadata says")
     if not fits(list(classifier.session.get_outputs()[0].shape), [None, len(classifier.classes)]):
         raise ModelError(f"its graph does not give {len(classifier.classes)} class scores, as its metadata says")
+
+
+def check_classes(metadata: dict) -> None:
+    """ModelError unless the metadata names its classes as distinct, non-empty labels: a file without them loaded as
+    the four classes, whatever it was trained on, and "abcd" or [1, 2, 3, 4] loaded and labelled every prediction with
+    them."""
+    classes = metadata.get("classes") if isinstance(metadata, dict) else None
+    if classes is None:
+        raise ModelError("its metadata names no 'classes' (the labels of its scores, in order): export it again")
+    if (not isinstance(classes, list) or not classes
+            or not all(isinstance(c, str) and c.strip() for c in classes)):
+        raise ModelError(f"its metadata's 'classes' must be a list of class names, got {json.dumps(classes)[:80]}")
+    if len(set(classes)) != len(classes):
+        raise ModelError(f"its metadata's 'classes' name a class twice: {json.dumps(classes)[:80]}")
