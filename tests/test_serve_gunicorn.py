@@ -32,7 +32,7 @@ def test_gunicorn_command_line(tmp_path):
     assert one[one.index("--worker-class") + 1] == "sync" and "--threads" not in one
     module, call = argv[-1].split(":", 1)
     tree = ast.parse(call, mode="eval").body
-    assert module == "braintumor.web" and tree.func.id == "create_app"
+    assert module == "braintumor.held_model" and tree.func.id == "worker_app"  # the held model bytes, then create_app
     assert {k.arg: ast.literal_eval(k.value) for k in tree.keywords} == {
         "model_path": str(tmp_path / "m.onnx"), "max_upload_mb": 8.0, "threads": 1}
 

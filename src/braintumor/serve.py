@@ -41,6 +41,7 @@ from .gunicorn_config import (
     METRICS_DIR_PREFIX,
     REQUEST_TIMEOUT_ENV,
 )
+from .held_model import hold_model
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .series import printable
@@ -182,7 +183,7 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
         argv.append("--no-control-socket")
     if os.path.isdir("/dev/shm"):  # the workers' heartbeat files: in memory, not on disk
         argv += ["--worker-tmp-dir", "/dev/shm"]
-    return [*argv, f"braintumor.web:create_app({call})"]
+    return [*argv, f"braintumor.held_model:worker_app({call})"]
 
 
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
@@ -281,6 +282,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         # in the master: "abc" was a traceback. --workers decides here, so the variable has nothing to say.
         os.environ.pop("WEB_CONCURRENCY", None)
         owner = check_gunicorn_settings()
+        kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
         argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
     metrics = _new_metrics_dir(owner) if gunicorn else None  # before saying it serves
     shown = f"[{host}]" if ":" in host else host
