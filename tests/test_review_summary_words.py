@@ -22,17 +22,17 @@ def summary(conf: list[float], correct: list[bool]) -> dict:
     return review_summary(np.array(conf), np.array(correct), np.ones(len(conf), bool), 0.99)
 
 
-def console(r: dict) -> str:
+def console(r: dict, temperature: float = 1.0, line: int = -2) -> str:
     """evaluate's console line on ``r`` (print_summary's, with the other lines' inputs stubbed)."""
     result = {"counts": {}, "macro_roc_auc": None, "accuracy": 1.0, "macro_f1": 1.0, "ece": 0.0, "n": 1,
               "accuracy_interval": [0.2065, 1.0],
               "data": {"errors": []}, "leak_free": None, "leak_free_note": None, "ood_refused": 0,
-              "calibration": {"temperature": 1.0, "before": {"ece": 0.0}, "after": {"ece": 0.0}}, "review": r}
+              "calibration": {"temperature": temperature, "before": {"ece": 0.0}, "after": {"ece": 0.0}}, "review": r}
     dataset = SimpleNamespace(classes=[], labels=np.zeros(0), root="ROOT", hidden={})
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         evaluation_summary.print_summary(result, dataset, "OUT")
-    return out.getvalue().splitlines()[-2]
+    return out.getvalue().splitlines()[line]
 
 
 def said_alike(r: dict) -> str:
@@ -62,3 +62,11 @@ def test_none_flagged_says_no_n_a():
 
 def test_no_accepted_answer_says_no_rate():
     assert said_alike(summary([], [])) == "0 of the 0 accepted answers had lower confidence (under 99.0%)"
+
+
+def test_a_temperature_on_an_end_of_its_search_is_said_so_by_evaluate_too():
+    """calibrate said "an end of its search range" of a temperature of 10 fitted on 4 validation images, while
+    evaluate printed "temperature 10.0000 (fitted on validation)" of the same file, as if fitted."""
+    r = summary([0.999, 0.999], [True, True])
+    assert "not a fitted minimum" in console(r, temperature=10.0, line=-3)
+    assert "not a fitted minimum" not in console(r, temperature=0.3655, line=-3)

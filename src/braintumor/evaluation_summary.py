@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .data import Dataset
+from .ood import temperature_bound_note
 from .report import format_score
 from .series import printable
 from .wording import refusals_text, review_text
@@ -79,7 +80,9 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
     for note in sample_notes(result):  # beside the numbers they qualify
         print(note)
     cal = result["calibration"]
-    print(f"temperature {cal['temperature']:.4f} ({_fitted_on(result)}): ECE {cal['before']['ece']:.4f} -> "
+    # a temperature on an end of its search is that limit, not a fit: said here as calibrate says it
+    bound = temperature_bound_note(cal["temperature"])
+    print(f"temperature {cal['temperature']:.4f} ({_fitted_on(result)}){bound}: ECE {cal['before']['ece']:.4f} -> "
           f"{cal['after']['ece']:.4f}; {result['n']} scored: "
           f"{refusals_text(result['ood_refused'], result.get('ood_refused_turned'))}")
     print(review_text(result["review"]))  # report.html's words
