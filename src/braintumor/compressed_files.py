@@ -11,6 +11,8 @@ import bz2
 import lzma
 import zlib
 
+from .image_headers import image_kind
+
 #: (first bytes, the compressor's name, the command that undoes it)
 _COMPRESSORS: tuple[tuple[bytes, str, str], ...] = (
     (b"\x1f\x8b", "gzip", "gunzip"), (b"BZh", "bzip2", "bunzip2"), (b"\xfd7zXZ\x00", "xz", "unxz"))
@@ -37,11 +39,7 @@ def _inner(head: bytes) -> str | None:
         return "a tar archive"
     if head[:4] == b"PK\x03\x04":
         return "a zip file"
-    named = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG", "PNG"), (b"BM", "BMP"), (b"II*\x00", "TIFF"),
-             (b"MM\x00*", "TIFF"))
-    kind = next((name for magic, name in named if head.startswith(magic)), None)
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        kind = "WebP"
+    kind = image_kind(head)
     return kind and f"a {kind} image"
 
 

@@ -22,6 +22,19 @@ from .wording import unread_format_text
 JPEG_SOF_MARKERS: frozenset[int] = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
+#: First bytes of each 2-D format image_io reads, and its name: one list for what such content is called wherever it
+#: turns up (a scan reader handed an image, a zip's members, a compressed file's contents). A RIFF is a WebP only
+#: with "WEBP" at byte 8 (:func:`image_kind`).
+IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG", "PNG"), (b"BM", "BMP"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
+    (b"RIFF", "WebP"))
+
+
+def image_kind(head: bytes) -> str | None:
+    """The name of the 2-D format ``head`` starts as (:data:`IMAGE_SIGNATURES`), or None."""
+    kind = next((name for magic, name in IMAGE_SIGNATURES if head.startswith(magic)), None)
+    return None if kind == "WebP" and head[8:12] != b"WEBP" else kind
+
 #: First bytes of the formats we decode whose damaged header leaves Pillow unable to identify them (a BMP's or a
 #: WebP's reaches its own plugin, which says it is corrupt); BigTIFF's too.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (

@@ -21,7 +21,7 @@ from pathlib import Path
 from .arguments import count
 from .compressed_files import compressed_text
 from .dicom_sniff import file_head, is_dicom_bytes, is_raw_dataset
-from .image_headers import apple_double
+from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
 
 # their old home: still imported from here (predict, tests)
@@ -54,7 +54,7 @@ MAX_INPUT_PIXELS: int = 512 * 512 * 512
 #: Endings recognised as volumes (DICOM content is also recognised without any ending).
 VOLUME_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".nii", ".nii.gz", ".zip")
 #: Leading bytes of the 2-D formats image_io reads: such content is an image whatever its name says.
-IMAGE_MAGIC: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
+IMAGE_MAGIC: tuple[bytes, ...] = tuple(magic for magic, _ in IMAGE_SIGNATURES)
 
 
 class BudgetError(ImageError):
