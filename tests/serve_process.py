@@ -1,5 +1,6 @@
 """A real ``braintumor serve`` process on a free port, for the tests that talk to one over HTTP (tests/test_serve_*.py,
-test_monitoring_*.py, test_deploy.py); a plain module, so that test files import from it."""
+test_monitoring_*.py, test_deploy.py), and the app under a real waitress server in this process
+(tests/test_waitress_*.py); a plain module, so that test files import from it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 
 from conftest import REPO
 
@@ -61,3 +64,29 @@ def running_serve(tmp_path, *args: str):
         stopped = time.monotonic()
         proc.wait(timeout=40)
         server.stop_seconds = time.monotonic() - stopped
+
+
+@contextlib.contextmanager
+def running_waitress(app, **settings) -> Iterator[int]:
+    """The port of ``app`` under waitress as ``serve`` builds it on Windows, with ``settings`` (waitress's own, e.g.
+    ``serve.waitress_buffers(...)``), served from a thread of this process until the block ends."""
+    from braintumor import serve as serve_mod
+
+    srv = serve_mod.waitress_server(app, host="127.0.0.1", port=0, threads=2, **settings)
+    closing = threading.Event()
+
+    def run() -> None:
+        try:
+            srv.run()
+        except OSError:  # its select() on the sockets close() just shut, from this thread: the end, not an error
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield srv.effective_port
+    finally:
+        closing.set()
+        srv.close()
+        thread.join(10)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from serve_process import running_waitress
 
 waitress = pytest.importorskip("waitress", reason="waitress (the Windows server; the dev extra installs it) is absent")
 
@@ -19,28 +19,9 @@ from braintumor import serve as serve_mod  # noqa: E402
 from braintumor.web import create_app  # noqa: E402
 
 
-@contextlib.contextmanager
-def _running(app) -> Iterator[int]:
+def _running(app) -> contextlib.AbstractContextManager[int]:
     """The port of ``app`` under waitress as ``serve`` builds it, with the app's upload limit."""
-    srv = serve_mod.waitress_server(app, host="127.0.0.1", port=0, threads=2,
-                                    **serve_mod.waitress_buffers(app.config["MAX_CONTENT_LENGTH"]))
-    closing = threading.Event()
-
-    def run() -> None:
-        try:
-            srv.run()
-        except OSError:  # its select() on the sockets close() just shut, from this thread: the end, not an error
-            if not closing.is_set():
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield srv.effective_port
-    finally:
-        closing.set()
-        srv.close()
-        thread.join(10)
+    return running_waitress(app, **serve_mod.waitress_buffers(app.config["MAX_CONTENT_LENGTH"]))
 
 
 def _app():
