@@ -66,8 +66,8 @@ def waitress_buffers(max_request_bytes: int) -> dict[str, int]:
     """waitress's settings that keep uploads off the disk. It reads a whole request body before calling the app, and
     by default puts a body over 512 KB (``inbuf_overflow``) and an answer over 1 MB (``outbuf_overflow``: heat maps of
     the uploads) in temporary files. Here neither ever overflows; memory stays bounded by ``max_request_body_size``,
-    this server's upload limit (a bigger body gets waitress's own 413 before it is read), and by the app's answers,
-    which are in memory already."""
+    this server's upload limit (a bigger body gets waitress's own 413 before it is read), per connection receiving one
+    (up to waitress's 100: docs/DEPLOY.md, "Resource sizing"), and by the app's answers, in memory already."""
     return {"max_request_body_size": max_request_bytes + 1,  # waitress refuses a Content-Length >= this
             "inbuf_overflow": sys.maxsize, "outbuf_overflow": sys.maxsize}
 
