@@ -234,6 +234,8 @@ def test_compose_service_matches_the_image():
     limits = app["deploy"]["resources"]["limits"]
     assert float(limits["cpus"]) >= int(cmd()[cmd().index("--workers") + 1]) and limits["memory"]
     assert app["read_only"] is True and "ALL" in app["cap_drop"]
+    # a line per request on stdout: Docker's json-file driver kept it in one file that grew until the disk was full
+    assert app["logging"]["driver"] == "json-file" and {"max-size", "max-file"} <= set(app["logging"]["options"])
     prom = compose["services"]["prometheus"]
     assert prom["profiles"] == ["monitoring"]
     [mount] = prom["volumes"]
