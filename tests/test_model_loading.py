@@ -65,3 +65,30 @@ def test_a_model_whose_classes_cannot_label_its_scores_is_refused_when_loaded(tm
         Classifier.load(model)
     assert str(err.value) == f"{model} cannot be used: {said}"
 
+
+
+def test_a_model_file_the_user_may_not_read_is_said_so(tmp_path, monkeypatch, capsys):
+    """A model mounted into the image (uid 10001) that only its owner may read was 'not a valid ONNX file, or one this
+    onnxruntime cannot run (damaged, cut short, or made for a newer version)': onnxruntime opens the file itself and
+    says nothing of permissions. The denial is simulated (the tests may run as root, whom permissions do not stop)."""
+    import builtins
+
+    from braintumor.cli import main
+    from braintumor.model_files import default_model_path
+
+    model = tmp_path / "my.onnx"
+    shutil.copy(default_model_path(), model)
+    real_open = builtins.open
+
+    def denying_open(file, *args, **kwargs):
+        if str(file) == str(model):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", denying_open)
+    said = f"cannot read model {model}: Permission denied (the user running braintumor must be able to read it)"
+    with pytest.raises(ModelError) as err:
+        Classifier.load(model)
+    assert str(err.value) == said
+    assert main(["serve", "--model", str(model), "--port", "1"]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {said}"

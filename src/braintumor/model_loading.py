@@ -57,6 +57,12 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
                          f"got {threads!r}")  # 1.5 was a raw pybind error; 1000 started 1000 threads
     threads = None if threads is None else int(threads)
+    try:  # onnxruntime called a file it may not read "not a valid ONNX file" (a mount only its owner may read)
+        with open(model_path, "rb"):
+            pass
+    except OSError as exc:
+        who = " (the user running braintumor must be able to read it)" if isinstance(exc, PermissionError) else ""
+        raise ModelError(f"cannot read model {model_path}: {exc.strerror or exc}{who}") from None
     opts = session_options(threads or min(os.cpu_count() or 1, 4))
     try:
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
