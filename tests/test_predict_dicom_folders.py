@@ -14,6 +14,7 @@ from dicom_factory import make_dataset, make_dicom
 from PIL import Image
 
 from braintumor.cli import main
+from braintumor.image_io import ImageError
 from braintumor.volume_io import read_volumes
 
 
@@ -134,3 +135,36 @@ def test_a_series_notes_reach_stderr_in_every_format_not_only_with_summaries(tmp
     assert main(["predict", str(tmp_path / "SER1"), "--format", "jsonl", "--summary"]) == 0
     out, err = capsys.readouterr()
     assert said not in err and "skipped 1 file" in json.loads(out.splitlines()[-1])["summary"]["notes"][0]
+
+
+def _lock(monkeypatch, locked: list[Path]) -> None:
+    """``locked`` refuse to be opened (Permission denied), as files without read permission do for anyone but root."""
+    import os
+
+    real = os.open
+
+    def refusing(path, *args, **kwargs):
+        if Path(os.fsdecode(path)) in locked:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)
+
+
+def test_read_volumes_counts_a_locked_file_of_a_folder_as_it_counts_a_locked_dcm(tmp_path, monkeypatch):
+    """``read_volumes(folder)`` said a locked IM0001.dcm in the series' notes ("skipped 1 file: cannot read file:
+    Permission denied") but dropped a locked IM0002 (no ending: the walk could not open it to look) without a word,
+    and a folder of only locked files was "no DICOM files found in folder"."""
+    import pytest
+
+    _series(tmp_path / "SER1", 4, 1)
+    (tmp_path / "SER1" / "IM0001").rename(tmp_path / "SER1" / "IM0001.dcm")
+    _lock(monkeypatch, [tmp_path / "SER1" / "IM0001.dcm", tmp_path / "SER1" / "IM0002"])
+    (volume,) = read_volumes(tmp_path / "SER1")
+    assert [s.meta["dicom"]["instance_number"] for s in volume.slices] == [1, 4]
+    assert volume.notes == ("skipped 2 files: cannot read file: Permission denied",)
+    _series(tmp_path / "SER2", 2, 2)
+    _lock(monkeypatch, [tmp_path / "SER2" / "IM0000", tmp_path / "SER2" / "IM0001"])
+    with pytest.raises(ImageError, match=r"^no DICOM image found \(skipped 2 files: cannot read file: Permission "
+                                         r"denied\)$"):
+        read_volumes(tmp_path / "SER2")

@@ -123,7 +123,9 @@ def read_volumes(source: ImageSource | ScanObject, name: str | None = None,
     ``name`` is what results call ``path`` (default: the path itself, or an open file's name). The limits hold for
     each series or volume of a folder or zip (a study's are over 512 slices together): one past them is a Volume with
     no slices and its ``error``, an input of one is refused whole; ``per_input``: for all together (a web request's
-    budget). Raises ImageError, and only ImageError, for what the input holds: a header value no reader foresaw is
+    budget). A folder's DICOM files that cannot be used, and its files that cannot be opened (a locked IM0002: maybe a
+    slice), are counted in its series' notes ("skipped 1 file: cannot read file: Permission denied"), never dropped
+    unsaid. Raises ImageError, and only ImageError, for what the input holds: a header value no reader foresaw is
     that input's error record, never a traceback or an HTTP 500 that takes the other files of a batch with it;
     TypeError for a wrong kind of argument (None, a list, an array), as ``Classifier.predict`` does.
     """
@@ -187,11 +189,14 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
             from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
             from .folder_notes import index_notes, only_other_formats
 
-            if not dicoms:  # a folder of GIFs says so
+            # a file the walk could not open (a locked IM0002) may be a slice: read with the series, it is counted in
+            # their notes as a locked scan.dcm is ("skipped 1 file: cannot read file: Permission denied"), not dropped
+            locked = [p for p, kind in left if kind.startswith("unreadable:")]
+            if not dicoms and not locked:  # a folder of GIFs says so
                 only = only_other_formats(left, "")
                 raise ImageError("no DICOM files found in folder" + (f", {only}" if only else ""))
 
-            for v in read_dicom_files(display, dicoms, max_slices, max_pixels, per_input):
+            for v in read_dicom_files(display, dicoms + locked, max_slices, max_pixels, per_input):
                 yield dataclasses.replace(v, notes=v.notes + index_notes(left))
             return
         data = read_path(path)
