@@ -168,3 +168,35 @@ def test_read_volumes_counts_a_locked_file_of_a_folder_as_it_counts_a_locked_dcm
     with pytest.raises(ImageError, match=r"^no DICOM image found \(skipped 2 files: cannot read file: Permission "
                                          r"denied\)$"):
         read_volumes(tmp_path / "SER2")
+
+
+def test_a_locked_dcm_file_of_a_series_is_an_error_record_in_every_format(tmp_path, capsys, monkeypatch):
+    """A locked IM0001.dcm (its ending made the walk take it for DICOM unopened) was only a stderr note, "skipped 1
+    file: cannot read file: Permission denied": the csv or jsonl held no record of it (exit 0), where a locked IM0002
+    was an error record. Now it is one too, and --resume neither repeats nor loses it."""
+    import csv
+
+    _series(tmp_path / "SER1", 3, 1)
+    (tmp_path / "SER1" / "IM0001").rename(tmp_path / "SER1" / "IM0001.dcm")
+    locked = str(tmp_path / "SER1" / "IM0001.dcm")
+    _lock(monkeypatch, [Path(locked)])
+    record = {"path": locked, "error": "cannot read file: Permission denied"}
+    rc, records, err = predict(tmp_path / "SER1", capsys)
+    assert rc == 1 and records[0] == record and sum("slice" in r for r in records) == 2
+    assert "Permission denied" not in err.replace(locked, "")  # the record says it; no note besides
+    for fmt in ("json", "csv", "table"):
+        assert main(["predict", str(tmp_path / "SER1"), "--format", fmt, "-o", str(tmp_path / f"out.{fmt}")]) == 1
+        text = (tmp_path / f"out.{fmt}").read_text()
+        if fmt == "json":
+            assert record in json.loads(text)
+        elif fmt == "csv":
+            first = next(csv.DictReader(text.splitlines()))
+            assert {"path": first["path"], "error": first["error"]} == record
+        else:
+            assert locked in text and "cannot read file: Permission denied" in text
+    capsys.readouterr()
+    target = tmp_path / "r.jsonl"
+    for _ in range(2):
+        assert main(["predict", str(tmp_path / "SER1"), "--format", "jsonl", "-o", str(target), "--resume"]) == 1
+        written = [json.loads(line) for line in target.read_text().splitlines()]
+        assert written.count(record) == 1 and sum("slice" in r for r in written) == 2

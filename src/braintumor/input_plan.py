@@ -109,8 +109,11 @@ def scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tup
                     left.append((path, "dicomdir"))
             elif lower.endswith((".nii", ".nii.gz")):
                 niftis.append(path)
+            elif lower.endswith((".dcm", ".dicom")):  # opened, not read: a locked one was only a stderr note
+                if _opens(path, left):
+                    dicoms.append(path)
             # else by content (IM00001, a UID, .IMA); a .txt or .pdf is not opened to look (a listing, not reads)
-            elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _head(path, left)):
+            elif is_dicom_head(head := _head(path, left)):
                 dicoms.append(path)
             elif left is not None and (kind := left_out_as(name, head)):
                 left.append((path, kind))
@@ -120,9 +123,23 @@ def scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tup
 def _head(path: Path, left: list[tuple[Path, str]] | None = None) -> bytes:
     """A walked file's first bytes, to tell DICOM by; b"" for a name of another type, never opened. One that cannot
     be opened goes to ``left`` as ``"unreadable:WHY"``: a scanner's locked IM0002 was dropped from its series unsaid."""
+    return file_head(path, on_error=_unreadable(path, left)) if worth_sniffing(path.name) else b""
+
+
+def _opens(path: Path, left: list[tuple[Path, str]] | None = None) -> bool:
+    """Whether a walked .dcm can be opened (nothing read): one that cannot goes to ``left`` as :func:`_head` says, and
+    predict makes it an error record, as it does a locked IM0002 (it was only a stderr note, in no output file)."""
+    failed: list[OSError] = []
+    file_head(path, 0, failed.append)
+    if failed:
+        _unreadable(path, left)(failed[0])
+    return not failed or left is None  # with no ``left`` to say it, reading it says why
+
+
+def _unreadable(path: Path, left: list[tuple[Path, str]] | None) -> Callable[[OSError], None]:
+    """What notes in ``left`` that ``path`` could not be opened, and why."""
     def unreadable(exc: OSError) -> None:
         if left is not None:
             left.append((path, "unreadable:" + unreadable_text(path, exc)))
 
-    return file_head(path, on_error=unreadable) if worth_sniffing(path.name) else b""
-
+    return unreadable
