@@ -16,6 +16,9 @@ from .dicom_frames import frame_view, header_number, header_numbers
 from .dicom_orientation import conventional_normal, display_turn
 from .wording import counted
 
+#: What a localizer (scout) image sent alone is told: it is planned on, not diagnosed from.
+LOCALIZER_ONLY = "a localizer (scout) image, not a diagnostic slice"
+
 Frame = tuple[Dataset, str, int, int]  # (instance, file name, frame index, frames in the instance)
 
 
@@ -29,7 +32,8 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     normal reversed is the same plane, so the same orientation) are left out and counted (they set the normal when
     they came first), and so are frames marked LOCALIZER in that orientation unless nothing else is there; frames
     that share a position (echoes, repeats, a duplicate file) are kept and said. Without full geometry: by Instance
-    Number, then file name, then frame."""
+    Number, then file name, then frame, frames marked LOCALIZER left out unless nothing else is there (the caller
+    refuses a series of localizers only: :func:`braintumor.dicom_series.iter_dicom_series`)."""
     frames = [(ds, name, i, n) for ds, name, n in group for i in range(n)]
     views = [frame_view(ds, i) for ds, _, i, _ in frames]
     where = [header_numbers(v.get("ImagePositionPatient"), 3) for v in views]
@@ -43,24 +47,28 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
         return (number if number is not None else 0, natural, i)
 
     order = list(range(len(frames)))
+    scout = np.array([is_localizer(ds) for ds, _, _, _ in frames])
+    # without a plane to tell them by, frames marked LOCALIZER among others were classified as slices
+    plain = [k for k in order if not scout[k]] or order
+    dropped = (f"left out {counted(len(order) - len(plain), 'image')} marked LOCALIZER",) if len(plain) < len(order) \
+        else ()
     missing = sum(p is None or o is None for p, o in zip(where, facing, strict=True))
     if missing:  # one file's frames share its Instance Number: they keep the file's order ("by Instance Number" misled)
         said = (f"{missing} of {counted(len(frames), 'frame')} without a position or orientation: kept in the "
                 "file's frame order",) if len(group) == 1 else \
             (f"{missing} of {counted(len(frames), 'image')} without a position or orientation: ordered by "
              "Instance Number",)
-        return [frames[k] for k in sorted(order, key=by_number)], said if len(frames) > 1 else ()
+        return [frames[k] for k in sorted(plain, key=by_number)], dropped + (said if len(frames) > 1 else ())
     normals = np.array([np.cross(o[:3], o[3:]) for o in facing], dtype=np.float64)
     lengths = np.linalg.norm(normals, axis=1)
     if np.any(lengths < 1e-6):  # a degenerate orientation: no normal to sort along
-        return [frames[k] for k in sorted(order, key=by_number)], ()
+        return [frames[k] for k in sorted(plain, key=by_number)], dropped
     units = normals / lengths[:, None]
     # within ~2.6 degrees (rounding the normals split near-equal ones), either way: a frame stored with its row or
     # column direction reversed lies in the same plane (it was left out as facing another way, "a localizer?")
     alike = np.abs(units @ units.T) > 0.999
     # the acquisition's plane: the one of the most frames not marked LOCALIZER, then of the most frames, then axial (a
     # localizer listed first kept a one-slice series' only image out)
-    scout = np.array([_localizer(ds) for ds, _, _, _ in frames])
     real = alike @ ~scout
     axial = np.argmax(np.abs(units), axis=1) == 2
     main = max(order, key=lambda k: (int(real[k]), int(alike[k].sum()), bool(axial[k])))
@@ -84,7 +92,7 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     return [frames[k] for k in keep], tuple(notes)
 
 
-def _localizer(ds: Dataset) -> bool:
+def is_localizer(ds: Dataset) -> bool:
     """Whether Image Type marks the image as a localizer (a scout, planned on, not diagnosed from)."""
     try:
         value = ds.get("ImageType")

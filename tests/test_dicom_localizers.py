@@ -1,0 +1,96 @@
+"""DICOM localizers (scouts: Image Type LOCALIZER), planned on, not diagnosed from, are never classified as slices:
+one sent alone, or a series of nothing else, is refused and says so; a study's localizer series, or a localizer filed
+in a series without the geometry to tell it by its plane, is left out with a note."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from dicom_factory import flat_slice, make_dataset, make_dicom, to_bytes, zip_bytes
+
+from braintumor.cli import main
+from braintumor.image_io import ImageError
+from braintumor.volume_io import read_volumes
+
+LOCALIZER = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
+
+
+def _scout(uid: str, k: int, facing: list[int] | None = None, **attrs) -> bytes:
+    ds = make_dataset(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k, ImageType=LOCALIZER,
+                      SeriesNumber=1, SeriesDescription="3-PLANE LOC", **attrs)
+    if facing:
+        ds.ImageOrientationPatient = facing
+    return to_bytes(ds)
+
+
+def _three_plane(uid: str) -> list[tuple[str, bytes]]:
+    """A 3-plane localizer: an axial, a coronal and a sagittal scout in one series."""
+    planes = ([1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 0, -1], [0, 1, 0, 0, 0, -1])
+    return [(f"LOC{k}", _scout(uid, k, facing)) for k, facing in enumerate(planes)]
+
+
+def _uid() -> str:
+    from pydicom.uid import generate_uid
+
+    return generate_uid()
+
+
+def test_a_localizer_alone_is_refused_and_says_why(tmp_path, capsys):
+    """A scout named alone was classified as a slice (a label for an image no one diagnoses from)."""
+    data = _scout(_uid(), 0)
+    said = "a localizer (scout) image, not a diagnostic slice (Image Type says LOCALIZER)"
+    with pytest.raises(ImageError) as refused:
+        read_volumes(data, name="scout.dcm")
+    assert str(refused.value) == said
+    (tmp_path / "scout.dcm").write_bytes(data)
+    assert main(["predict", str(tmp_path / "scout.dcm"), "--format", "jsonl"]) == 1
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == [
+        {"path": str(tmp_path / "scout.dcm"), "error": said}]
+
+
+def test_a_series_of_localizers_only_is_refused():
+    """A 3-plane localizer's axial scout was kept as the series' one slice and classified."""
+    with pytest.raises(ImageError, match=r"^only localizer \(scout\) images, not diagnostic slices: 3 images marked "
+                                         r"LOCALIZER in Image Type$"):
+        read_volumes(zip_bytes(_three_plane(_uid())), name="loc.zip")
+
+
+@pytest.mark.parametrize("per_input", [True, False])
+def test_a_study_s_localizer_series_is_left_out_with_a_note(tmp_path, capsys, per_input):
+    """A study folder holds a localizer series beside its scans, as a scanner exports it: its scouts were a series
+    of their own, classified (and counted as one of the study's series)."""
+    uid = _uid()
+    files = _three_plane(_uid()) + [(f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 1,
+                                                          position=5.0 * k)) for k in range(4)]
+    note = "left out a series of 3 localizer (scout) images (number 1, 3-PLANE LOC): not diagnostic slices"
+    (volume,) = read_volumes(zip_bytes(files), name="study.zip", per_input=per_input)
+    assert volume.series is None and len(volume.slices) == 4 and volume.notes == (note,)
+    for name, data in files:
+        (tmp_path / name).write_bytes(data)
+    assert main(["predict", str(tmp_path), "--format", "jsonl", "--summary"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sum("slice" in r for r in records) == 4 and records[-1]["summary"]["notes"] == [note]
+
+
+def test_a_localizer_in_a_series_without_positions_is_left_out():
+    """Without positions no plane tells a scout from the slices: it was ordered in by Instance Number and
+    classified."""
+    uid = _uid()
+    scout = make_dataset(flat_slice(9), series_uid=uid, instance=2, ImageType=LOCALIZER)
+    files = [("A", to_bytes(scout))] + [(f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 3))
+                                        for k in range(3)]
+    (volume,) = read_volumes(zip_bytes(files), name="s.zip")
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(flat_slice(k)[0, 0]) for k in range(3)]
+    assert volume.notes[0] == "left out 1 image marked LOCALIZER"
+
+
+def test_the_web_app_refuses_an_uploaded_localizer(tiny_classifier):
+    from braintumor.web import create_app
+
+    client = create_app(classifier=tiny_classifier).test_client()
+    data = {"file": [(io.BytesIO(_scout(_uid(), 0)), "scout.dcm")]}
+    body = client.post("/api/v1/predict", data=data, content_type="multipart/form-data").get_json()
+    assert {"path": "scout.dcm",
+            "error": "a localizer (scout) image, not a diagnostic slice (Image Type says LOCALIZER)"} in body["results"]
