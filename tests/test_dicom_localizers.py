@@ -17,18 +17,22 @@ from braintumor.volume_io import read_volumes
 LOCALIZER = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
 
 
-def _scout(uid: str, k: int, facing: list[int] | None = None, **attrs) -> bytes:
-    ds = make_dataset(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k, ImageType=LOCALIZER,
-                      SeriesNumber=1, SeriesDescription="3-PLANE LOC", **attrs)
+def _scout(uid: str, k: int, facing: list[int] | None = None, marked: bool = True, **attrs) -> bytes:
+    ds = make_dataset(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k, SeriesNumber=1,
+                      SeriesDescription="3-PLANE LOC", ImageType=LOCALIZER if marked else ["ORIGINAL", "PRIMARY"],
+                      **attrs)
     if facing:
         ds.ImageOrientationPatient = facing
     return to_bytes(ds)
 
 
-def _three_plane(uid: str) -> list[tuple[str, bytes]]:
-    """A 3-plane localizer: an axial, a coronal and a sagittal scout in one series."""
-    planes = ([1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 0, -1], [0, 1, 0, 0, 0, -1])
-    return [(f"LOC{k}", _scout(uid, k, facing)) for k, facing in enumerate(planes)]
+AXIAL, CORONAL, SAGITTAL = [1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 0, -1], [0, 1, 0, 0, 0, -1]
+
+
+def _three_plane(uid: str, marked: bool = True, each: int = 1) -> list[tuple[str, bytes]]:
+    """A 3-plane localizer: ``each`` axial, coronal and sagittal scouts in one series."""
+    planes = [AXIAL, CORONAL, SAGITTAL] * each
+    return [(f"LOC{k}", _scout(uid, k, facing, marked)) for k, facing in enumerate(planes)]
 
 
 def _uid() -> str:
@@ -94,3 +98,28 @@ def test_the_web_app_refuses_an_uploaded_localizer(tiny_classifier):
     body = client.post("/api/v1/predict", data=data, content_type="multipart/form-data").get_json()
     assert {"path": "scout.dcm",
             "error": "a localizer (scout) image, not a diagnostic slice (Image Type says LOCALIZER)"} in body["results"]
+
+
+def test_an_unmarked_three_plane_localizer_is_refused_alone_and_left_out_of_a_study():
+    """Not every scanner marks its scouts in Image Type: a 3-plane localizer's axial scouts were kept as the series'
+    slices ('left out 6 images facing another way than the series' 3 (a localizer?)') and classified."""
+    with pytest.raises(ImageError, match=r"^only localizer \(scout\) images, not diagnostic slices: 9 images in the "
+                                         r"three planes, none holding most of them$"):
+        read_volumes(zip_bytes(_three_plane(_uid(), marked=False, each=3)), name="loc.zip")
+    uid = _uid()
+    files = _three_plane(_uid(), marked=False) + [
+        (f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k)) for k in range(4)]
+    (volume,) = read_volumes(zip_bytes(files), name="study.zip")
+    assert len(volume.slices) == 4 and volume.notes == (
+        "left out a series of 3 localizer (scout) images (number 1, 3-PLANE LOC): in the three planes, none holding "
+        "most of them, not diagnostic slices",)
+
+
+def test_a_series_with_a_localizer_of_each_other_plane_is_still_read():
+    """Most images in one plane: an axial series with a sagittal and a coronal scout filed in it, not a localizer."""
+    uid = _uid()
+    files = [("A", _scout(uid, 8, SAGITTAL, marked=False)), ("B", _scout(uid, 9, CORONAL, marked=False))] + [
+        (f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k)) for k in range(3)]
+    (volume,) = read_volumes(zip_bytes(files), name="s.zip")
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(flat_slice(k)[0, 0]) for k in range(3)]
+    assert volume.notes == ("left out 2 images facing another way than the series' 3 (a localizer?)",)

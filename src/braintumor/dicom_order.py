@@ -8,18 +8,73 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Protocol
 
 import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_frames import frame_view, header_number, header_numbers
 from .dicom_orientation import conventional_normal, display_turn
+from .image_io import ImageError
 from .wording import counted
 
 #: What a localizer (scout) image sent alone is told: it is planned on, not diagnosed from.
 LOCALIZER_ONLY = "a localizer (scout) image, not a diagnostic slice"
 
 Frame = tuple[Dataset, str, int, int]  # (instance, file name, frame index, frames in the instance)
+
+
+class Surveyed(Protocol):
+    """What a series' survey knows of one file, before any pixel is decoded (``dicom_series._File``)."""
+
+    @property
+    def frames(self) -> int: ...
+    @property
+    def which(self) -> str: ...  # the series' number and description, as a note names it
+    @property
+    def scout(self) -> bool: ...  # :func:`is_localizer`
+    @property
+    def plane(self) -> int | None: ...  # :func:`file_plane`
+
+
+def leave_out_localizers(ordered: list[list[Surveyed]], single: bool, notes: tuple[str, ...]) -> tuple[str, ...]:
+    """Take the series (lists of files) of localizers only out of ``ordered``, and a note for each: their scouts
+    were classified as slices. A localizer series: every file marked LOCALIZER in Image Type, or (a 3-plane localizer,
+    marked or not) files in the three planes with none holding most of them. ImageError when nothing else is left
+    (``single``: one file; ``notes``: why other files were skipped, said after)."""
+    why = {id(group): _localizer_why(group) for group in ordered}
+    scouts = [group for group in ordered if why[id(group)]]
+    images = [sum(f.frames for f in group) for group in scouts]
+    if scouts and len(scouts) == len(ordered):
+        marked = sum(n for group, n in zip(scouts, images, strict=True) if why[id(group)] == _MARKED)
+        said = ([f"{counted(marked, 'image')} marked LOCALIZER in Image Type"] if marked else []) + (
+            [f"{counted(sum(images) - marked, 'image')} {_PLANES}"] if sum(images) > marked else [])
+        raise ImageError(f"{LOCALIZER_ONLY} (Image Type says LOCALIZER)" if single and images == [1] and marked else
+                         "only localizer (scout) images, not diagnostic slices: " + " and ".join(said)
+                         + "".join(f"; {note}" for note in notes))
+    ordered[:] = [group for group in ordered if not why[id(group)]]
+    return tuple(f"left out a series of {counted(n, 'localizer (scout) image')}{group[0].which}: "
+                 + ("" if why[id(group)] == _MARKED else _PLANES + ", ") + "not diagnostic slices"
+                 for group, n in zip(scouts, images, strict=True))
+
+
+_MARKED, _PLANES = "marked", "in the three planes, none holding most of them"
+
+
+def _localizer_why(group: list[Surveyed]) -> str | None:
+    """Why one series' files are a localizer's (:func:`leave_out_localizers`), or None."""
+    if all(f.scout for f in group):
+        return _MARKED
+    planes = Counter(f.plane for f in group if f.plane is not None)
+    return _PLANES if len(planes) == 3 and 2 * max(planes.values()) <= len(group) else None
+
+
+def file_plane(ds: Dataset) -> int | None:
+    """The plane of a file's first frame, as the axis its normal is nearest (0 sagittal, 1 coronal, 2 axial); None
+    without a usable orientation. A survey's: a 3-plane localizer is told by its files' planes before decoding."""
+    facing = header_numbers(frame_view(ds, 0).get("ImageOrientationPatient"), 6)
+    normal = np.cross(facing[:3], facing[3:]) if facing is not None else np.zeros(3)
+    return int(np.argmax(np.abs(normal))) if np.linalg.norm(normal) > 1e-6 else None
 
 
 def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tuple[str, ...]]:

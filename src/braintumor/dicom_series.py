@@ -18,7 +18,7 @@ from .dicom_checks import check_image, transfer_syntax
 from .dicom_codestreams import excess_frames, excess_rows, sequential_scans
 from .dicom_frames import drop_unreadable, header_number, modality, safe_meta
 from .dicom_io import frame_slice, read_dataset, release_pixels
-from .dicom_order import LOCALIZER_ONLY, frame_order, is_localizer
+from .dicom_order import file_plane, frame_order, is_localizer, leave_out_localizers
 from .dicom_orientation import turn_notes
 from .image_io import ImageError
 from .ood import foreign_modalities
@@ -45,6 +45,7 @@ class _File:
     size: int  # bytes
     which: str  # the series as its scanner named it (:func:`_which`)
     scout: bool  # Image Type says LOCALIZER: planned on, not diagnosed from
+    plane: int | None  # :func:`~braintumor.dicom_order.file_plane`
 
 
 def _parse(data: bytes, max_frames: int) -> tuple[Dataset, int, list[str], bool, bool]:
@@ -83,7 +84,7 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
         uid = str(ds.get("SeriesInstanceUID", ""))
         number, named = header_number(ds.get("SeriesNumber"), int) or 0, _which({"dicom": safe_meta(ds, ds, 0, 1)})
         groups.setdefault(uid, []).append(_File(k, uid, number, frames, int(ds.Rows) * int(ds.Columns) * frames,
-                                                modality(ds), len(data), named, is_localizer(ds)))
+                                                modality(ds), len(data), named, is_localizer(ds), file_plane(ds)))
         total += frames
         if stop and total > max_slices:
             return groups, skipped, k + 1
@@ -104,12 +105,12 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
 
     ``single``: one file, whose problems are raised as they are; in a series, unusable files are
     skipped and counted in the volume's notes (never silently), and only no usable file is an error; so is a series
-    of localizers only (:func:`_localizer_series`). ``per_input``: ``max_slices`` and ``max_pixels`` count all the
-    series together (one web request's budget), past them the input is refused whole. Else they count each series on
-    its own (a study's T1, FLAIR and diffusion are 1000 slices together): a series past them, or without a decodable
-    image, comes as a Volume with no slices and its ``error``, the others are still read, each only when the one
-    before has been taken (a study's memory is one series', not its sum); an input of one series (with ``others``
-    volumes besides, none) is still refused whole.
+    of localizers only (:func:`~braintumor.dicom_order.leave_out_localizers`). ``per_input``: ``max_slices`` and
+    ``max_pixels`` count all the series together (one web request's budget), past them the input is refused whole.
+    Else they count each series on its own (a study's T1, FLAIR and diffusion are 1000 slices together): a series past
+    them, or without a decodable image, comes as a Volume with no slices and its ``error``, the others are still read,
+    each only when the one before has been taken (a study's memory is one series', not its sum); an input of one
+    series (with ``others`` volumes besides, none) is still refused whole.
     """
     parsed: dict[int, tuple] | None = {} if per_input or single else None
     groups, skipped, read = _survey(items, max_slices, single, parsed, per_input)
@@ -118,7 +119,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     if not groups:
         raise ImageError("no DICOM image found" + (f" ({'; '.join(notes)})" if notes else ""))
     ordered = sorted(groups.values(), key=lambda g: g[0].number)
-    notes += _localizer_series(ordered, single, notes)  # left out of ``ordered``
+    notes += leave_out_localizers(ordered, single, notes)
     count = len(ordered)
     if per_input or count + others == 1:
         _check_limits([f for group in ordered for f in group], count, max_slices, max_pixels,
@@ -154,20 +155,6 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
                          error=f"no image of this series could be decoded ({why})")
         else:
             yield volume
-
-
-def _localizer_series(ordered: list[list[_File]], single: bool, notes: tuple[str, ...]) -> tuple[str, ...]:
-    """Take the series of localizers (scouts) only out of ``ordered``, a note for each: their images were classified
-    as slices. ImageError when nothing else is left (``notes``: why other files were skipped)."""
-    scouts = [group for group in ordered if all(f.scout for f in group)]
-    images = [sum(f.frames for f in group) for group in scouts]
-    if scouts and len(scouts) == len(ordered):
-        raise ImageError(f"{LOCALIZER_ONLY} (Image Type says LOCALIZER)" if single and images == [1] else
-                         f"only localizer (scout) images, not diagnostic slices: {counted(sum(images), 'image')} "
-                         "marked LOCALIZER in Image Type" + "".join(f"; {note}" for note in notes))
-    ordered[:] = [group for group in ordered if not all(f.scout for f in group)]
-    return tuple(f"left out a series of {counted(n, 'localizer (scout) image')}{group[0].which}: not diagnostic "
-                 "slices" for group, n in zip(scouts, images, strict=True))
 
 
 def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: int, series: str = "",
