@@ -170,6 +170,21 @@ def test_read_volumes_counts_a_locked_file_of_a_folder_as_it_counts_a_locked_dcm
         read_volumes(tmp_path / "SER2")
 
 
+def test_a_locked_file_is_said_alike_with_and_without_resume(tmp_path, capsys, monkeypatch):
+    """--resume (and --workers) read a folder's series as read_volumes does: once read_volumes counted a locked
+    IM0002 in the series' notes, the summary of a --resume run said "skipped 1 file" and a plain run's did not."""
+    _series(tmp_path / "SER1", 4, 1)
+    _lock(monkeypatch, [tmp_path / "SER1" / "IM0002"])
+    runs = []
+    for extra in ([], ["--resume"]):
+        target = tmp_path / f"out{len(extra)}.jsonl"
+        assert main(["predict", str(tmp_path / "SER1"), "--format", "jsonl", "--summary", "-o", str(target),
+                     *extra]) == 1
+        runs.append([json.loads(line) for line in target.read_text().splitlines()])
+    assert runs[0] == runs[1]
+    assert runs[0][-1]["summary"]["notes"] == ["skipped 1 file: cannot read file: Permission denied"]
+
+
 def test_a_locked_dcm_file_of_a_series_is_an_error_record_in_every_format(tmp_path, capsys, monkeypatch):
     """A locked IM0001.dcm (its ending made the walk take it for DICOM unopened) was only a stderr note, "skipped 1
     file: cannot read file: Permission denied": the csv or jsonl held no record of it (exit 0), where a locked IM0002
@@ -183,7 +198,8 @@ def test_a_locked_dcm_file_of_a_series_is_an_error_record_in_every_format(tmp_pa
     record = {"path": locked, "error": "cannot read file: Permission denied"}
     rc, records, err = predict(tmp_path / "SER1", capsys)
     assert rc == 1 and records[0] == record and sum("slice" in r for r in records) == 2
-    assert "Permission denied" not in err.replace(locked, "")  # the record says it; no note besides
+    assert "Permission denied" not in err.replace(locked, "")  # the record says it, and the summary: not stderr
+    assert records[-1]["summary"]["notes"] == ["skipped 1 file: cannot read file: Permission denied"]
     for fmt in ("json", "csv", "table"):
         assert main(["predict", str(tmp_path / "SER1"), "--format", fmt, "-o", str(tmp_path / f"out.{fmt}")]) == 1
         text = (tmp_path / f"out.{fmt}").read_text()

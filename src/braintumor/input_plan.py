@@ -67,8 +67,9 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
             yield from ({"path": str(Path(e.filename)), "error": f"cannot read folder: {e.strerror}"}
                         for e in unreadable)
             yield from locked  # files that could not be opened to learn what they are (a DICOM slice, maybe)
-            if dicoms:
-                yield VolumeInput(str(path), lambda d=dicoms, p=str(path): _read_dicom_folder(p, d))
+            if dicoms:  # with the files not opened, as read_volumes (--resume, --workers) reads them: the same notes
+                series = dicoms + unopened(left)
+                yield VolumeInput(str(path), lambda d=series, p=str(path): _read_dicom_folder(p, d))
             for n in niftis:
                 yield VolumeInput(str(n), lambda n=n: iter_volumes(n))
         elif path.is_file() and is_volume_file(path):
@@ -76,6 +77,12 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
         else:
             yield path
 
+
+
+def unopened(left: list[tuple[Path, str]]) -> list[Path]:
+    """The files a folder's walk could not open (a locked IM0002: maybe a slice), from its ``left``: read with its
+    DICOM series, whose notes then count them ("skipped 1 file: cannot read file: Permission denied")."""
+    return [p for p, kind in left if kind.startswith("unreadable:")]
 
 
 def _read_dicom_folder(display: str, files: list[Path]) -> Iterator[Volume]:

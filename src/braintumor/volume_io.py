@@ -27,7 +27,7 @@ from .image_io import ImageError, ImageSource, read_file, read_stream
 # their old home: still imported from here (predict, tests)
 from .input_plan import VolumeInput as VolumeInput
 from .input_plan import plan_inputs as plan_inputs
-from .input_plan import scan_folder
+from .input_plan import scan_folder, unopened
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes
 
 # their old home: still imported from here (tests, scripts)
@@ -189,9 +189,7 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
             from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
             from .folder_notes import index_notes, only_other_formats
 
-            # a file the walk could not open (a locked IM0002) may be a slice: read with the series, it is counted in
-            # their notes as a locked scan.dcm is ("skipped 1 file: cannot read file: Permission denied"), not dropped
-            locked = [p for p, kind in left if kind.startswith("unreadable:")]
+            locked = unopened(left)  # maybe slices: counted in the series' notes, not dropped unsaid
             if not dicoms and not locked:  # a folder of GIFs says so
                 only = only_other_formats(left, "")
                 raise ImageError("no DICOM files found in folder" + (f", {only}" if only else ""))
