@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import pickle
 from collections.abc import Hashable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from types import SimpleNamespace
 
 import pytest
@@ -39,6 +42,46 @@ def test_a_prediction_compares_by_value_and_says_it_is_unhashable():
     assert not isinstance(p, Hashable)
     with pytest.raises(TypeError, match="unhashable type: 'Prediction'"):
         hash(p)
+
+
+def test_a_predictions_probabilities_cannot_be_changed_and_survive_pickle_and_json():
+    """``p.probabilities`` was the dict itself: ``p.probabilities["glioma"] = 0.1`` (or changing the dict it was made
+    from) changed a frozen Prediction for every consumer, and its to_dict() showed numbers the model never gave."""
+    given = {"glioma": 0.97, "meningioma": 0.01, "notumor": 0.01, "pituitary": 0.01}
+    p = Prediction("glioma", 0.97, given, ood_score=0.48, review=True)
+    given["glioma"] = 0.1  # the caller's dict, changed afterwards
+    changes = [lambda d: d.__setitem__("glioma", 0.1), lambda d: d.__delitem__("glioma"), lambda d: d.clear(),
+               lambda d: d.pop("glioma"), lambda d: d.popitem(), lambda d: d.setdefault("x", 1.0),
+               lambda d: d.update(glioma=0.1), lambda d: d.__ior__({"glioma": 0.1})]
+    for change in changes:
+        with pytest.raises(TypeError, match=r"read-only: dict\(p.probabilities\) is a copy to change"):
+            change(p.probabilities)
+    want = {"glioma": 0.97, "meningioma": 0.01, "notumor": 0.01, "pituitary": 0.01}
+    assert p.probabilities == want and p.to_dict()["probabilities"] == want
+    assert isinstance(p.probabilities, dict) and p.probabilities["glioma"] == 0.97  # still indexed as a dict
+    assert json.loads(json.dumps(p.probabilities)) == want and json.loads(json.dumps(p.to_dict()))["confidence"] == 0.97
+    record = p.to_dict()
+    record["probabilities"]["glioma"] = 0.5  # a record is the caller's own copy
+    assert p.probabilities["glioma"] == 0.97
+    for copied in (pickle.loads(pickle.dumps(p)), copy.deepcopy(p), copy.copy(p), replace(p),
+                   Prediction(**asdict(p))):  # a Pool sends answers back by pickle
+        assert copied == p and copied.to_dict() == p.to_dict()
+        with pytest.raises(TypeError, match="read-only"):
+            copied.probabilities["glioma"] = 0.1
+    assert p == Prediction("glioma", 0.97, want, ood_score=0.48, review=True)
+    assert p != replace(p, probabilities={**want, "glioma": 0.96})
+    changeable = dict(p.probabilities)
+    changeable["glioma"] = 0.1  # the copy to change
+    assert p.probabilities["glioma"] == 0.97
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_the_classifiers_answers_are_read_only_and_pickled_whole():
+    clf = Classifier.load(threads=1)
+    pred = clf.predict(synthetic_head())
+    with pytest.raises(TypeError, match="read-only"):
+        pred.probabilities[clf.classes[0]] = 1.0
+    assert pickle.loads(pickle.dumps(pred)) == pred and list(pred.probabilities) == list(clf.classes)
 
 
 def test_a_missing_model_is_told_in_words_of_python_and_of_the_cli(tmp_path):

@@ -8,6 +8,7 @@ the classifier's module stays about loading and running a model.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +72,22 @@ def probability_text(p: float) -> str:
     return f"{tenths / 10:.1f}%"
 
 
+class Probabilities(dict):
+    """A Prediction's probabilities: a dict (JSON, pandas, ``p.probabilities["glioma"]`` as before) that refuses
+    changes. A plain one could be changed in place: one consumer of a shared Prediction then changed it for all, and
+    its ``to_dict()``, the CLI's and the web's records showed numbers the model never gave. ``dict(...)`` copies it."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a Prediction's probabilities are read-only: dict(p.probabilities) is a copy to change")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
+
+    def __reduce__(self) -> tuple:  # pickle's default set the items one by one: refused
+        return type(self), (dict(self),)
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One image's answer. ``probabilities`` follows the model's class order.
@@ -83,19 +100,23 @@ class Prediction:
     true for an accepted answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors
     are there.
 
-    Frozen and compared by value, but not hashable: ``probabilities`` is a plain dict (JSON-ready, and the type
-    users index), which no hash may rest on; to key a set or dict, use the source, or
-    ``json.dumps(p.to_dict(), sort_keys=True)``.
+    Frozen and compared by value, but not hashable: ``probabilities`` is a dict (JSON-ready, and the type users
+    index), read-only (:class:`Probabilities`, a copy of the mapping given), which no hash rests on; to key a set or
+    dict, use the source, or ``json.dumps(p.to_dict(), sort_keys=True)``.
     """
 
     label: str | None
     confidence: float | None
-    probabilities: dict[str, float]
+    probabilities: Mapping[str, float]
     ood: bool = False
     ood_score: float | None = None
     reason: str | None = None
     review: bool = False
     __hash__ = None  # type: ignore[assignment]  # said "unhashable type: 'dict'"; isinstance(p, Hashable) was True
+
+    def __post_init__(self) -> None:  # a copy: the caller's dict, changed later, changed the Prediction too
+        if type(self.probabilities) is not Probabilities:
+            object.__setattr__(self, "probabilities", Probabilities(self.probabilities))
 
     def to_dict(self) -> dict:
         """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood)."""
