@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -107,3 +108,34 @@ def test_the_held_copy_is_the_files_bytes_as_read_at_start(tmp_path):
         assert os.get_inheritable(fd)  # gunicorn's master and workers need it
     finally:
         os.close(fd)
+
+
+def test_a_worker_names_and_pickles_its_held_model_as_the_file(tmp_path, monkeypatch):
+    """A worker loads /proc/self/fd/N (the held copy); its Classifier is named as the file, for the page and the logs,
+    and pickled as it (an absolute path, whatever the folder is then): worker_app set the Classifier's private
+    attributes from outside it, where the loader now takes the name (``load_classifier(..., name=...)``)."""
+    import pickle
+
+    from braintumor.held_model import hold_model, worker_app
+    from braintumor.model_files import default_model_path
+    from braintumor.model_loading import load_classifier
+    from braintumor.predictor import Classifier
+
+    model = tmp_path / "model.onnx"
+    shutil.copy(default_model_path().with_name("braintumor-tumornet-s-int8.onnx"), model)
+    fd = hold_model(model)
+    if fd is None:
+        pytest.skip("no memfd here")
+    try:
+        monkeypatch.chdir(tmp_path)
+        clf = load_classifier(Classifier, f"/proc/self/fd/{fd}", 1, name="model.onnx")
+        app = worker_app("model.onnx", fd, threads=1)
+    finally:
+        os.close(fd)
+    served = app.extensions["braintumor"].classifier
+    for held in (clf, served):
+        assert held.path == Path("model.onnx") and repr(held).startswith("<Classifier model.onnx: ")
+    monkeypatch.chdir(REPO)
+    for held in (clf, served):
+        again = pickle.loads(pickle.dumps(held))  # opened again from the file, not from the closed copy
+        assert again.path.resolve() == model.resolve() and again.metadata == held.metadata

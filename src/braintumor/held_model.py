@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .model_loading import ModelError
+from .model_loading import ModelError, load_classifier
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -45,11 +45,11 @@ def worker_app(model_path: str, model_fd: int | None = None, **kwargs: object) -
     from .web import create_app
 
     held = f"/proc/self/fd/{model_fd}" if model_fd is not None else None
-    try:
-        clf = Classifier.load(held or model_path, threads=kwargs.get("threads"))  # type: ignore[arg-type]
+    try:  # named (the page, the logs, pickling) as the file, not /proc's
+        clf = load_classifier(Classifier, held or model_path, kwargs.get("threads"),  # type: ignore[arg-type]
+                              name=model_path)
     except (OSError, ModelError) as exc:
         cause = str(exc).replace(held, model_path) if held else str(exc)
         logging.getLogger("gunicorn.error").error("worker cannot load the model %s: %s", model_path, cause)
         raise SystemExit(WORKER_BOOT_ERROR) from None
-    clf.path, clf._file = Path(model_path), Path(model_path).resolve()  # the file's name, not /proc's
     return create_app(classifier=clf, **kwargs)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from numbers import Integral
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import onnxruntime as ort
@@ -35,8 +36,10 @@ AnyClassifier = TypeVar("AnyClassifier", bound="Classifier")
 
 
 def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = None,
-                    threads: int | None = None) -> AnyClassifier:
-    """``cls.load(path, threads)``: :meth:`braintumor.predictor.Classifier.load` says what it takes and raises."""
+                    threads: int | None = None, *, name: str | os.PathLike | None = None) -> AnyClassifier:
+    """``cls.load(path, threads)``: :meth:`braintumor.predictor.Classifier.load` says what it takes and raises.
+    ``name``: the model file ``path`` is a copy of (serve's held bytes, /proc/self/fd/N): the Classifier's ``path``,
+    and what pickling opens again, where the copy's name meant nothing to a reader or to another process."""
     if path is not None and not isinstance(path, (str, os.PathLike, bytes)):  # 3 was told "str, bytes or os.PathLike"
         raise TypeError(f"Classifier.load takes a model file's path or None, not {type(path).__name__}")
     if path is not None and not os.fspath(path):  # Classifier.load(os.environ.get("MODEL", "")) used the shipped one
@@ -81,7 +84,7 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
             session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"],
                                            disabled_optimizers=disabled)
         check_classes(metadata)  # before the Classifier: it takes a missing list as the four classes
-        classifier = cls(session, metadata, model_path)
+        classifier = cls(session, metadata, model_path if name is None else Path(name))
         check_graph(classifier)  # here, not in __init__: a session built in memory need not be ONNX Runtime's
         return classifier
     except ModelError as exc:
