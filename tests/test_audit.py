@@ -213,7 +213,7 @@ def test_real_dataset_overlap_agrees_with_its_readme(data_root: Path):
 
 def test_audit_out_is_written_through_a_fifo_and_into_a_new_folder(tree: Path, tmp_path: Path, capsys):
     """--out /dev/null or a named pipe was replaced by a regular file (as root, /dev/full itself); a missing
-    folder failed only after the whole audit ('No such file or directory: .audit.json.NNN.tmp')."""
+    folder failed only after the whole audit ('No such file or directory: .audit.json.NNN.tmp'): now before it."""
     import os
     import threading
 
@@ -225,6 +225,10 @@ def test_audit_out_is_written_through_a_fifo_and_into_a_new_folder(tree: Path, t
     assert main(["data", "audit", "--data", str(tree), "--out", str(fifo), "--no-progress"]) == 0
     reader.join(timeout=30)
     assert json.loads(got[0])["threshold"] == 8 and fifo.is_fifo()  # still the pipe, and its reader got it all
+    # a missing folder is refused before the audit (not made: a mistyped path made a tree of folders)
+    assert main(["data", "audit", "--data", str(tree), "--out", str(tmp_path / "new" / "a.json"), "--no-progress"]) == 2
+    assert "there is no folder" in capsys.readouterr().err and not (tmp_path / "new").exists()
+    (tmp_path / "new").mkdir()
     assert main(["data", "audit", "--data", str(tree), "--out", str(tmp_path / "new" / "a.json"), "--no-progress"]) == 0
     assert json.loads((tmp_path / "new" / "a.json").read_text())["threshold"] == 8
     capsys.readouterr()

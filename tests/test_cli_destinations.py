@@ -33,6 +33,36 @@ def test_a_destination_that_cannot_be_written_is_refused_before_any_work(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"] and not list(adir.iterdir())
 
 
+def test_a_file_output_in_a_missing_folder_is_refused_and_a_folder_output_is_made(tmp_path, capsys):
+    """``predict ... -o /nonexistent/dir/x.csv`` made the folders of a mistyped path and wrote there; now a file
+    output (-o, and export's, quantize's and data audit's --out) goes into a folder that exists, or is refused before
+    any work, as shell redirection and most tools refuse it. A folder output (--heatmap, evaluate's and train's --out,
+    --dest) is what the command makes: its missing parents are made with it, as before (``--out runs/NAME`` in a
+    fresh clone, where runs/ is not yet there)."""
+    from braintumor.cli_checks import check_destination
+
+    nope, missing = str(tmp_path / "nope"), tmp_path / "no" / "dir"
+    cases = [
+        (["predict", "x.jpg", "--model", nope, "-o", str(missing / "x.csv")], "-o"),
+        (["export", nope, "--out", str(missing / "m.onnx")], "--out"),
+        (["quantize", nope, "--run", nope, "--out", str(missing / "m.onnx")], "--out"),
+        (["data", "audit", "--data", nope, "--out", str(missing / "audit.json")], "--out"),
+    ]
+    for argv, flag in cases:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out, err) == (2, "", f"error: cannot write {flag} {argv[-1]}: there is no folder {missing} "
+                                         f"({flag} makes no folders: create it first, or correct the path)\n"), argv
+    link = tmp_path / "link.csv"  # a link's target is written: its folder must exist
+    link.symlink_to(tmp_path / "gone" / "r.csv")
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", str(link)], capsys)
+    assert rc == 2 and f"there is no folder {tmp_path / 'gone'} " in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv"]  # nothing made
+    for flag in ("--heatmap", "--out", "--dest"):
+        check_destination(flag, str(missing / "maps"), folder=True)  # no error: made when written
+    missing.mkdir(parents=True)
+    check_destination("-o", str(missing / "x.csv"), folder=False)
+
+
 def test_a_pipe_given_as_an_output_folder_is_named_as_such(tmp_path, capsys):
     """``evaluate --out FIFO`` (and ``-o FIFO/r.csv``, ``evaluate --run FIFO``, ``train --cache-dir FIFO``) was told
     the FIFO "is a file"."""
@@ -75,6 +105,7 @@ def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, mo
     import braintumor.predict_cli as pc
 
     target = tmp_path / "out" / "results.csv"
+    target.parent.mkdir()
 
     def disk_full(*a, **k):
         yield {"path": "a.jpg", "error": "x"}

@@ -110,6 +110,7 @@ def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):
 
 def test_output_file_is_written_whole_or_not_at_all(tiny_model, inputs, tmp_path, capsys, monkeypatch):
     target = tmp_path / "out" / "results.jsonl"
+    target.parent.mkdir()
     _, out, _ = run_cli(["predict", *inputs, "--format", "jsonl", "-o", str(target), "--model", str(tiny_model)],
                          capsys)
     assert out == "" and len(target.read_text().splitlines()) == 4

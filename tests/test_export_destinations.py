@@ -23,10 +23,12 @@ LONG = "m" * 247 + ".onnx"  # 252 bytes: a legal name; with '.tmp' it is not
 def test_a_model_named_with_252_bytes_is_written(tiny_run, tiny_model, tmp_path, capsys):
     """Calibrated too: the fit rewrote the temporary model's metadata through a '.tmp' of its own, 4 bytes more."""
     out = tmp_path / "float" / LONG
+    out.parent.mkdir()  # a file output's folder must exist (cli_checks)
     rc, _, err = run_cli(["export", str(tiny_run), "--out", str(out)], capsys)
     assert rc == 0, err
     assert sorted(p.name for p in out.parent.iterdir()) == [LONG]
     out = tmp_path / "int8" / LONG
+    out.parent.mkdir()
     rc, _, err = run_cli(["quantize", str(tiny_model), "--run", str(tiny_run), "--out", str(out)], capsys)
     assert rc == 0, err
     assert sorted(p.name for p in out.parent.iterdir()) == [LONG]

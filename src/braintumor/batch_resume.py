@@ -263,7 +263,6 @@ def _rewrite_prefix(target: Path, size: int) -> None:
 @contextmanager
 def append_sink(output: str) -> Iterator[TextIO]:
     """The output file opened for appending: what was written survives a crash, for the next --resume."""
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = Path(output)  # in a folder that exists (cli_checks.check_destination: a file's folder is not made)
     with open(target, "a", encoding="utf-8", errors="surrogateescape", newline="") as fh:
         yield fh

@@ -173,8 +173,8 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
         with open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh
         return
-    target = final_target(target)  # a link: where it leads gets the records, and the link stays
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = final_target(target)  # a link: where it leads gets the records, and the link stays (its folder exists:
+    # cli_checks.check_destination; none is made)
     fd, tmp = temp_beside(target)
     try:
         # surrogateescape: a file name that is not UTF-8 is written as its own bytes, and --resume reads it back

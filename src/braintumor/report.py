@@ -281,7 +281,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
     target is written, the link kept; /dev/null or a FIFO is written through, its temporary file not in /dev (only
     root may create one there): :func:`~braintumor.atomic_files.written_whole`."""
     path = Path(path)
-    final_target(path).parent.mkdir(parents=True, exist_ok=True)  # as every other --out: a missing folder is made
+    final_target(path).parent.mkdir(parents=True, exist_ok=True)  # a folder output's (evaluate --out, train --out)
     with written_whole(path) as tmp:  # its name cut to fit: a 250-byte --out's '.NAME.PID.tmp' was too long
         tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="")  # non-UTF-8 names as bytes
     return path
