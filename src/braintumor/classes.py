@@ -1,4 +1,5 @@
-"""The four classes, in the one order every model output and report uses."""
+"""The four classes, in the order training gives their labels and scores. A model file's own order is its metadata's
+``classes``, which its answers, heat maps, evaluation and calibration follow (tests/test_model_class_order.py)."""
 
 from __future__ import annotations
 

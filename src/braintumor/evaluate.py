@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .data import Dataset, DatasetError, MissingSplitError, fingerprint, load_dataset
+from .data import Dataset, DatasetError, MissingSplitError, fingerprint, label_map, load_dataset
 from .evaluation_figures import run_log_problem, write_figures
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import absent_notes, print_summary, sample_notes
@@ -32,7 +32,7 @@ from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
 from .report import write_report, write_text_atomic
 from .series import CsvRows, csv_text, printable, turned
-from .wording import in_number, none_readable
+from .wording import none_readable
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -40,15 +40,6 @@ if TYPE_CHECKING:
 BATCH_SIZE: int = 32
 #: Metadata values larger than this (as JSON) are left out of metrics.json and the report.
 MAX_META_CHARS: int = 2000
-
-
-def _label_map(data_classes: Sequence[str], model_classes: Sequence[str]) -> np.ndarray:
-    """Dataset label index -> model output index; the two orders need not agree."""
-    unknown = [c for c in data_classes if c not in model_classes]
-    if unknown:
-        raise DatasetError(f"dataset {in_number(len(unknown), 'class', 'classes')} {', '.join(unknown)} unknown to "
-                           f"the model (it predicts {', '.join(model_classes)})")
-    return np.asarray([list(model_classes).index(c) for c in data_classes], dtype=np.int64)
 
 
 def _model_info(classifier: Classifier) -> dict:
@@ -132,7 +123,7 @@ def evaluate(
                            + beside + hidden)
     out = Path(out)  # made only when there is something to write: a run stopped or refused earlier leaves no folder
     classes = tuple(classifier.classes)
-    to_model = _label_map(dataset.classes, classes)
+    to_model = label_map(dataset.classes, classes)
     errors: list[list[str]] = [[str(p), m] for p, m in dataset.skipped]
     kept: list[int] = []
     rows: list[np.ndarray] = []  # unrounded: the Predictions' 6 decimals tie where a model is very sure

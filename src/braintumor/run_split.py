@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .data import Dataset, DatasetError, load_dataset
+from .data import Dataset, DatasetError, label_map, load_dataset
 from .file_names import os_document
 from .prepared_images import load_prepared
 from .run_config import read_run_config
@@ -120,4 +121,7 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
     images, full = load_prepared(full, clf.preprocess_config, cache)
     if len(full) != n_before:
         raise DatasetError(f"{n_before - len(full)} of the run's images are no longer readable under {root}")
+    # labels as indices into the model's classes, which its scores follow: a model listing them in another order had
+    # its temperature fitted (and its validation accuracy counted) against labels naming other classes
+    full = replace(full, labels=label_map(full.classes, clf.classes)[full.labels], classes=tuple(clf.classes))
     return images, full, is_val
