@@ -171,7 +171,8 @@ def test_a_worker_killed_for_running_past_the_timeout_is_counted(tiny_model, tmp
     try:
         wait_for(lambda: total(scrape(base), "braintumor_workers") == 1, "the worker", proc, log)
         with socket.create_connection(("127.0.0.1", port), timeout=1) as client:
-            client.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+            client.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\n"
+                           b"Content-Type: application/octet-stream\r\n"
                            b"Content-Length: 100\r\n\r\n")
             answer, deadline = b"", time.monotonic() + 30
             while not answer and time.monotonic() < deadline:  # a byte a second: the worker waits on the body

@@ -25,13 +25,13 @@ BOUNDARY = b"b0123456789abcdef"
 
 def _trickling_request(path: str) -> bytes:
     """The headers of a multipart upload and the start of its body: the rest comes a byte at a time."""
-    return (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary="
+    return (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary="
             + BOUNDARY + b"\r\nContent-Length: 90000\r\n\r\n--" + BOUNDARY
             + b"\r\nContent-Disposition: form-data; name=\"file\"; filename=\"PATIENT_DOE.jpg\"\r\n\r\n\xff\xd8")
 
 
 #: The start of a request whose headers then come a byte at a time, never ending.
-TRICKLING_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: "
+TRICKLING_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: "
 
 
 def _trickle(client: socket.socket, stop: threading.Event, byte: bytes) -> None:

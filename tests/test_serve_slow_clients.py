@@ -22,14 +22,17 @@ from braintumor.web import create_app
 
 #: Requests that stop part-way: in the body (length given, chunked, multipart) and in the headers.
 STALLED_BODIES = [
-    b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 90000\r\n\r\n\xff\xd8",
-    b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\n"
+    b"Content-Type: image/jpeg\r\nContent-Length: 90000\r\n\r\n\xff\xd8",
+    b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\n"
+    b"Content-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"10\r\n\xff\xd8",
-    b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b0123456789abcdef\r\n"
+    b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\n"
+    b"Content-Type: multipart/form-data; boundary=b0123456789abcdef\r\n"
     b"Content-Length: 90000\r\n\r\n--b0123456789abcdef\r\nContent-Disposition: form-data; name=\"file\"; "
     b"filename=\"PATIENT_DOE.jpg\"\r\n\r\n\xff\xd8",
 ]
-STALLED_HEADERS = b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Ty"
+STALLED_HEADERS = b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Ty"
 
 
 def _answer(client: socket.socket) -> bytes:

@@ -76,6 +76,11 @@ def test_deploy_md_unit_and_nginx_snippet_agree_with_serve():
     assert int(re.search(r"proxy_read_timeout\s+(\d+)s;", nginx).group(1)) > 60
     assert all(p == f"http://{args.host}:{args.port}" for p in re.findall(r"proxy_pass\s+(\S+);", nginx))
     assert "$request_body" not in nginx
+    from braintumor.web.hosts import allowed_hosts  # nginx's Host (by default its proxy_pass address) is answered
+
+    sent = re.findall(r"^\s*proxy_set_header\s+Host\s+(\S+);", nginx, re.M) or [f"{args.host}:{args.port}"]
+    answered = allowed_hosts(args.host, args.allowed_host or ())
+    assert answered is None or all(host.rpartition(":")[0] in answered for host in sent), sent
     if args.threads == 1:  # sync workers: gunicorn's --timeout restarts one whose request (headers, body) runs longer
         from braintumor.gunicorn_config import timeout  # its client got gunicorn's 500, not the app's 408
 

@@ -29,6 +29,7 @@ from .cli_checks import (
 )
 from .cli_run import run
 from .cli_train import add_train_parser
+from .cli_types import host_name_arg
 from .data import DEFAULT_DATA_ROOT
 from .model_files import DEV_VERSION
 from .orientation import FIT_EPOCHS
@@ -118,7 +119,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     return serve(args.host, args.port, args.model, args.workers, debug=args.debug, max_upload_mb=args.max_upload_mb,
                  threads=args.threads, client_timeout=args.client_timeout,
-                 request_timeout=args.request_timeout)
+                 request_timeout=args.request_timeout, allowed_host=args.allowed_host or ())
 
 
 def _cmd_data_check(args: argparse.Namespace) -> int:
@@ -267,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
     p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
+    p.add_argument("--allowed-host", action="append", type=host_name_arg, metavar="NAME",
+                   help="a Host name to answer besides localhost, 127.0.0.1 and [::1] (repeatable; * any): on a "
+                        "loopback --host only those are answered, against DNS rebinding; on another address every "
+                        "Host is, unless this is given")
     p.add_argument("--model", type=path_arg, help=MODEL_HELP)
     p.add_argument("--workers", type=worker_count, default=None,
                    help="worker processes, one model each (1-64; default: CPUs, max 4)")

@@ -129,3 +129,13 @@ def port(text: str) -> int:
     if value > 65535:
         raise argparse.ArgumentTypeError(f"a port is 1-65535, got {value}")
     return value
+
+
+def host_name_arg(text: str) -> str:
+    """argparse type: a name ``serve --allowed-host`` adds, by web/hosts.py's rule (a port or URL refused)."""
+    from .web.hosts import host_name
+
+    try:
+        return host_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

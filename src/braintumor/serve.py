@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,13 +189,15 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
 def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, workers: int | None = None,
           debug: bool = False, max_upload_mb: float | None = None, timeout: int | None = None,
           threads: int | None = None, client_timeout: float | None = None,
-          request_timeout: float | None = None) -> int:
+          request_timeout: float | None = None, allowed_host: Sequence[str] = ()) -> int:
     """Run until interrupted (on POSIX without --debug, by becoming the gunicorn master).
 
     ``threads``: request threads per worker (default :data:`THREADS_PER_WORKER`). ``client_timeout``: seconds a
     client may send nothing in the middle of its request before the server drops it (default 30).
-    ``request_timeout``: seconds a request's headers, then its body, may take, however they trickle (default 60)."""
+    ``request_timeout``: seconds a request's headers, then its body, may take, however they trickle (default 60).
+    ``allowed_host``: Host names answered besides the loopback ones (web/hosts.py)."""
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app, upload_limit_mb
+    from .web.hosts import allowed_hosts, described
 
     limit = upload_limit_mb(DEFAULT_MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb)  # not in each worker
     path = resolve_model_path(model) if model else default_model_path()
@@ -203,9 +206,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     threads = threads or THREADS_PER_WORKER
     client_timeout = client_timeout or DEFAULT_CLIENT_TIMEOUT
     request_timeout = request_timeout or DEFAULT_REQUEST_TIMEOUT
-    kwargs = {"model_path": str(path), "max_upload_mb": limit,
-              "threads": max(1, available_cpus() // workers),
-              "request_timeout": float(request_timeout)}
+    hosts = allowed_hosts(host, allowed_host)
+    kwargs = {"model_path": str(path), "max_upload_mb": limit, "threads": max(1, available_cpus() // workers),
+              "request_timeout": float(request_timeout), "allowed_hosts": hosts}
     if debug:
         server = "Flask development server (--debug: never in production)"
     elif sys.platform == "win32":
@@ -224,8 +227,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     metrics = _new_metrics_dir(owner) if gunicorn else None  # before saying it serves
     shown = f"[{host}]" if ":" in host else host
     prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
-    print(f"serving {printable(path.name)} on http://{shown}:{port}{printable(prefix)}/ ({server}); Ctrl+C to stop",
-          flush=True)
+    print(f"serving {printable(path.name)} on http://{shown}:{port}{printable(prefix)}/ ({server}; "
+          f"{described(hosts)}); Ctrl+C to stop", flush=True)
     if debug:
         create_app(**kwargs).run(host=host, port=port, debug=True, use_reloader=False)
     elif sys.platform == "win32":

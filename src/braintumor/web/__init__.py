@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+from collections.abc import Collection
 from typing import IO
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
 from .client_input import guard_input
+from .hosts import HostNotAllowed, refuse_other_hosts
 from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
 from .multipart_errors import (
@@ -179,11 +181,13 @@ def upload_limit_mb(value: float) -> float:
 def create_app(model_path: str | os.PathLike | None = None, classifier: Classifier | None = None,
                max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, max_files: int = MAX_FILES,
                threads: int | None = None, max_request_pixels: int | None = None,
-               request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT) -> Flask:
+               request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+               allowed_hosts: Collection[str] | None = None) -> Flask:
     """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped).
 
     ``max_upload_mb``: at least :data:`~braintumor.cli_checks.MIN_UPLOAD_MB`, as ``serve --max-upload-mb``.
-    ``request_timeout``: seconds a request's body may take to arrive before it is answered 408 (None: no limit)."""
+    ``request_timeout``: seconds a request's body may take to arrive before it is answered 408 (None: no limit).
+    ``allowed_hosts``: the Host names answered, others 400 (web/hosts.py; None: every one)."""
     max_upload_mb = upload_limit_mb(max_upload_mb)
     app = _App(__name__)
     app.request_class = InMemoryRequest
@@ -202,6 +206,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)
     init_monitoring(app, clf)
+    refuse_other_hosts(app, allowed_hosts)  # after monitoring's start hook: a refusal is counted as any 400
 
     @app.after_request
     def _security_headers(response):
@@ -224,8 +229,10 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
             return jsonify(error=message), code, headers
-        if isinstance(exc, BadHost):  # no URL can be built for this host, so no page (its links): the page's render
-            return Response(message + "\n", code, headers, mimetype="text/plain")  # raised, and the server's 500 page
+        # no URL can be built for a bad host, so no page (its links): its render raised, and the server's 500 page;
+        # nor the page (the model's name) for a host not answered
+        if isinstance(exc, (BadHost, HostNotAllowed)):
+            return Response(message + "\n", code, headers, mimetype="text/plain")
         page = render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"])
         return page, code, headers
 

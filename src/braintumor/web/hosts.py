@@ -1,0 +1,108 @@
+"""The host names a server answers to (``serve --allowed-host``), against DNS rebinding.
+
+A page on another site can point its own name at 127.0.0.1 (DNS rebinding) and then read, as same-origin, whatever a
+server on the user's machine answers under that name: the monitoring aggregates (/api/v1/stats, /metrics, the
+dashboard's data) included. The browser still sends the page's name as the Host header, so a server on a loopback
+address answers only loopback names (localhost, 127.0.0.1, [::1], any port) and those ``--allowed-host`` adds. On any
+other address (0.0.0.0 in a container, a LAN address) the names clients use are not known here: every Host is answered
+unless ``--allowed-host`` is given, which then limits them to the loopback names and its own.
+
+Not Flask's ``TRUSTED_HOSTS``: Werkzeug cuts a Host at its first colon, so ``[::1]`` there trusted ``[::2]`` too (every
+address that starts ``[::``), and its refusal left no URL adapter, so the error page's links raised (a 500, not a 400).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Collection, Sequence
+
+from flask import Flask, request
+from werkzeug.exceptions import BadRequest
+
+#: The names of this machine no other site's page can take over: always answered.
+LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
+#: ``--allowed-host *``: every Host, as a server on a non-loopback address answers by default.
+ANY_HOST = "*"
+_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", re.ASCII)
+#: A Host header: a name or IPv4 address, or an IPv6 address in brackets, then perhaps a port.
+_HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]]*)(:[0-9]*)?", re.ASCII)
+
+HOST_REFUSED = ("the request's Host header names a host this server does not answer to: it answers localhost, "
+                "127.0.0.1, [::1] and the names its operator gives with serve --allowed-host NAME (a page of another "
+                "site must not reach it by DNS rebinding)")
+
+
+class HostNotAllowed(BadRequest):
+    """A request whose Host is not one the server answers to (400)."""
+
+    description = HOST_REFUSED
+
+
+def host_name(value: str) -> str:
+    """``value`` as the name a Host header carries (lower case, IPv6 in brackets, IDNA), or ValueError saying why."""
+    text = value.strip().lower().rstrip(".")
+    if text == ANY_HOST:
+        return text
+    if ":" in text:  # an IPv6 address, or a name with a port
+        try:
+            return f"[{ipaddress.IPv6Address(text.removeprefix('[').removesuffix(']')).compressed}]"
+        except ValueError:
+            raise ValueError(f"{value!r} is not a host name or address: give the name alone, without a scheme, path "
+                             "or port (every port is answered)") from None
+    try:
+        text = text.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{value!r} is not a host name") from None
+    if not _NAME.fullmatch(text):
+        raise ValueError(f"{value!r} is not a host name or address: give the name alone, without a scheme, path or "
+                         "port (every port is answered)")
+    return text
+
+
+def is_loopback(bind: str) -> bool:
+    """Whether ``serve --host`` is an address (or ``localhost``) only this machine can reach."""
+    if bind.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(bind.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
+
+
+def allowed_hosts(bind: str, extra: Sequence[str] = ()) -> list[str] | None:
+    """The Host names a server listening on ``bind`` answers to (None: every one), with ``extra`` (--allowed-host)."""
+    names = [host_name(name) for name in ([extra] if isinstance(extra, str) else extra)]  # one name, not its letters
+    if ANY_HOST in names or not (names or is_loopback(bind)):
+        return None
+    if is_loopback(bind):
+        names.append(host_name(bind))  # 127.0.0.2, say: what a browser on this machine is sent to
+    return list(dict.fromkeys([*LOOPBACK_NAMES, *names]))
+
+
+def described(allowed: Collection[str] | None) -> str:
+    """For serve's start line: the names it answers to."""
+    return "any Host" if allowed is None else "Host " + ", ".join(allowed)
+
+
+def _name_in(header: str) -> str:
+    """A Host header's name: no port, lower case, no final dot (a header of another shape: itself, never a name)."""
+    header = header.strip().lower()
+    match = _HOST_HEADER.fullmatch(header)
+    return match.group(1).rstrip(".") if match else header
+
+
+def refuse_other_hosts(app: Flask, allowed: Collection[str] | None) -> None:
+    """Answer 400 (:class:`HostNotAllowed`) to a request whose Host is not in ``allowed`` (None: answer every one),
+    before its route runs (static files included). A request without a Host header (HTTP/1.0) names no other site."""
+    if allowed is None:
+        return
+    names = frozenset(host_name(name) for name in ([allowed] if isinstance(allowed, str) else allowed))
+    if ANY_HOST in names:
+        return
+
+    @app.before_request
+    def _check_host() -> None:
+        header = request.environ.get("HTTP_HOST")
+        if header is not None and _name_in(header) not in names:
+            raise HostNotAllowed()

@@ -1,0 +1,98 @@
+"""``serve`` on a loopback address answers loopback Host names only (``--allowed-host`` adds names): a page of another
+site that points its own name at 127.0.0.1 (DNS rebinding) read /api/v1/stats, /metrics and the dashboard's data from
+a server on the user's machine, which answered every Host."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from serve_process import running_serve
+
+from braintumor.cli import main
+from braintumor.web import create_app
+from braintumor.web.hosts import HOST_REFUSED, allowed_hosts, host_name
+
+#: Names a rebinding page (or a mistake) sends; none is a loopback name.
+OTHER_HOSTS = ("evil.example", "evil.example:5000", "127.0.0.1.nip.io", "localhost.evil.example", "[::2]:5000",
+               "[::1].evil.example", "scanner..local")
+LOOPBACK_HOSTS = ("localhost", "localhost:5000", "LocalHost:80", "127.0.0.1", "127.0.0.1:8000", "[::1]", "[::1]:5000")
+
+
+@pytest.fixture(scope="module")
+def loopback_client(tiny_classifier):
+    return create_app(classifier=tiny_classifier, allowed_hosts=allowed_hosts("127.0.0.1")).test_client()
+
+
+def test_a_loopback_server_refuses_other_host_names_with_a_400_that_says_why(loopback_client, caplog):
+    """JSON on the API's paths, one line of text elsewhere (no page: it holds the model's name); never a traceback."""
+    for host in OTHER_HOSTS:
+        for path in ("/api/v1/stats", "/metrics", "/healthz", "/api/v1/model"):
+            r = loopback_client.get(path, headers={"Host": host})
+            assert (r.status_code, r.get_json()) == (400, {"error": HOST_REFUSED}), (host, path)
+        for path in ("/", "/dashboard", "/static/app.js", "/nothing"):
+            r = loopback_client.get(path, headers={"Host": host, "Accept": "text/html"})
+            assert (r.status_code, r.mimetype, r.get_data(as_text=True)) == (400, "text/plain", HOST_REFUSED + "\n")
+        r = loopback_client.post("/api/v1/predict", headers={"Host": host}, data={})
+        assert r.status_code == 400 and r.get_json() == {"error": HOST_REFUSED}
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_a_loopback_server_answers_its_loopback_names_on_any_port(loopback_client):
+    for host in LOOPBACK_HOSTS:
+        for path in ("/healthz", "/api/v1/stats", "/", "/dashboard"):
+            assert loopback_client.get(path, headers={"Host": host}).status_code == 200, (host, path)
+    assert loopback_client.get("/healthz", environ_overrides={"HTTP_HOST": None}).status_code == 200  # HTTP/1.0
+
+
+def test_which_names_each_address_answers():
+    loopback = ["localhost", "127.0.0.1", "[::1]"]
+    assert allowed_hosts("127.0.0.1") == allowed_hosts("localhost") == allowed_hosts("::1") == loopback
+    assert allowed_hosts("127.0.0.2") == [*loopback, "127.0.0.2"]  # what a browser there is sent to
+    assert allowed_hosts("127.0.0.1", ["Scanner.Example.", "::1"]) == [*loopback, "scanner.example"]
+    assert allowed_hosts("127.0.0.1", ["*"]) is None  # every one
+    for bind in ("0.0.0.0", "::", "192.0.2.7", "myserver"):  # the names clients use are not known here
+        assert allowed_hosts(bind) is None
+        assert allowed_hosts(bind, ["scanner.example"]) == [*loopback, "scanner.example"]
+    for bad in ("scanner.example:8000", "http://scanner.example", "scanner.example/", "", "a b", "[::1]:80"):
+        with pytest.raises(ValueError, match="without a scheme, path or port"):
+            host_name(bad)
+
+
+def test_serve_allowed_host_adds_names_and_says_what_it_answers(tiny_model, monkeypatch, capsys):
+    """Through the command line to the app serve builds (the debug server's, not run)."""
+    apps = []
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: apps.append(self))
+    assert main(["serve", "--model", str(tiny_model), "--debug", "--port", "5055",
+                 "--allowed-host", "Scanner.Example", "--allowed-host", "10.1.2.3"]) == 0
+    out = capsys.readouterr().out
+    assert "; Host localhost, 127.0.0.1, [::1], scanner.example, 10.1.2.3); Ctrl+C to stop" in out
+    client = apps[-1].test_client()
+    for host, status in (("scanner.example:443", 200), ("10.1.2.3", 200), ("localhost:5055", 200),
+                         ("evil.example", 400), ("scanner.example.evil.example", 400)):
+        assert client.get("/api/v1/stats", headers={"Host": host}).status_code == status, host
+    assert main(["serve", "--model", str(tiny_model), "--debug", "--host", "0.0.0.0", "--port", "5055"]) == 0
+    assert "; any Host); Ctrl+C to stop" in capsys.readouterr().out
+    assert apps[-1].test_client().get("/healthz", headers={"Host": "evil.example"}).status_code == 200
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--allowed-host", "scanner.example:443"])
+    assert exc.value.code == 2
+    assert "argument --allowed-host: 'scanner.example:443' is not a host name" in capsys.readouterr().err
+
+
+def test_the_gunicorn_workers_refuse_other_hosts(tmp_path):
+    """The names reach the workers through gunicorn's app factory: a real server on 127.0.0.1."""
+    with running_serve(tmp_path, "--workers", "1", "--allowed-host", "scanner.example") as server:
+        def get(host: str) -> tuple[int, dict]:
+            ask = urllib.request.Request(f"{server.base}/api/v1/stats", headers={"Host": host})
+            try:
+                with urllib.request.urlopen(ask, timeout=10) as r:
+                    return r.status, json.load(r)
+            except urllib.error.HTTPError as exc:
+                return exc.code, json.load(exc)
+
+        assert get("evil.example") == (400, {"error": HOST_REFUSED})
+        assert get(f"localhost:{server.port}")[0] == get("scanner.example")[0] == 200
+    assert "; Host localhost, 127.0.0.1, [::1], scanner.example)" in server.output()
