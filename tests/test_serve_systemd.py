@@ -146,3 +146,24 @@ def test_deploy_md_nginx_snippet_keeps_every_monitoring_route_to_the_monitoring_
         assert "deny all;" in _nginx_location(nginx, uri), uri
     for uri in ("/", "/api/v1/predict", "/healthz", "/static/app.css"):  # the app itself stays open
         assert "deny all;" not in _nginx_location(nginx, uri), uri
+
+
+def test_the_unit_retries_a_taken_port_but_not_a_usage_error(tiny_model, monkeypatch, capsys):
+    """Restart=on-failure retried every exit that was not 0, so a mistake in the unit (exit status 2: a wrong option, a
+    missing model) started, failed and was started again every 5 s, forever. RestartPreventExitStatus=2 stops that;
+    a port still held (the last run stopping, another program) is 75 and is still retried."""
+    import re
+    import socket
+
+    from braintumor.cli import main
+
+    unit = _without_docker_blocks()[0]
+    prevented = {word for line in re.findall(r"^RestartPreventExitStatus=(.*)$", unit, re.M) for word in line.split()}
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = main(["serve", "--model", str(tiny_model), "--port", str(held.getsockname()[1])])
+    wrong = main(["serve", "--model", str(tiny_model.with_name("missing.onnx")), "--port", "5099"])
+    assert (taken, wrong) == (75, 2), capsys.readouterr().err
+    assert str(wrong) in prevented and str(taken) not in prevented

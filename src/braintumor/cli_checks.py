@@ -40,6 +40,11 @@ class UsageError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
+class AddressUnavailable(Exception):
+    """``serve``'s port held by another program; one line, exit code 75 (sysexits' EX_TEMPFAIL): the same command
+    may work later (the last run still stopping), so a supervisor retries it, where the systemd unit stops on 2."""
+
+
 class RunFailed(Exception):
     """The run could not finish for a cause outside its arguments (a worker process killed); one line, exit code 1:
     2 would tell a pipeline that its command line was wrong, and retrying it unchanged is what helps."""

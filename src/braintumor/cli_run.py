@@ -1,8 +1,8 @@
 """How a ``braintumor`` command ends: its exit code and one line on stderr for every way it can stop.
 
 Why its own module: the promise is the same for every command (no traceback, no half-written output), so the ways
-a run ends are said once: usage errors (2), a failure of the machine underneath (1), Ctrl-C (130), SIGTERM or
-SIGHUP (143, 129: ``timeout``, ``docker stop``, a closed terminal), and a reader that left the pipe.
+a run ends are said once: usage errors (2), a failure of the machine underneath (1), serve's address taken (75), Ctrl-C
+(130), SIGTERM or SIGHUP (143, 129: ``timeout``, ``docker stop``, a closed terminal), and a reader that left the pipe.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .atomic_files import remove_temps
-from .cli_checks import RunFailed, UsageError, check_destinations
+from .cli_checks import AddressUnavailable, RunFailed, UsageError, check_destinations
 from .data import DatasetError
 from .predictor import ModelError
 from .quiet_libraries import own_stderr
@@ -215,6 +215,9 @@ def run(args: argparse.Namespace) -> int:
     except RunFailed as exc:
         _say(f"error: {exc}")
         return 1
+    except AddressUnavailable as exc:
+        _say(f"error: {exc}")
+        return 75
     except MemoryError:  # a numpy or Pillow allocation the machine cannot give: the machine's limit, not a bug
         _say("error: out of memory (a smaller --batch-size, --image-size or --workers needs less)")
         return 1

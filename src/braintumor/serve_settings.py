@@ -1,5 +1,6 @@
 """What ``braintumor serve`` checks before it says it serves: gunicorn's settings from ``$GUNICORN_CMD_ARGS`` and the
-address it listens on, each problem one line (exit status 2) before any worker starts.
+address it listens on, each problem one line before any worker starts: a usage error (exit status 2, which a
+supervisor should not retry unchanged), except a port another program holds (75, which a supervisor may retry).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import shlex
 import socket
 from typing import NoReturn
 
-from .cli_checks import UsageError
+from .cli_checks import AddressUnavailable, UsageError
 
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
 REFUSED_SETTINGS: dict[str, str] = {
@@ -69,6 +70,7 @@ def check_port(host: str, port: int) -> None:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host: a name or "
                          "address of this machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
     except OSError as exc:
-        hint = ("another server on that port? choose one with --port" if exc.errno == errno.EADDRINUSE
-                else "check --host and --port")
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} ({hint})") from None
+        if exc.errno == errno.EADDRINUSE:  # may be free later (the last run still stopping): exit 75, retried
+            raise AddressUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server on that "
+                                     "port? choose one with --port)") from None
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host and --port)") from None
