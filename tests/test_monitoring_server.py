@@ -165,9 +165,10 @@ def test_a_worker_killed_for_running_past_the_timeout_is_counted(tiny_model, tmp
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path), "GUNICORN_CMD_ARGS": "--timeout 4"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with open(log, "w") as out:
+        # --request-timeout past gunicorn's: its default (3 s here) would answer the 408 before the worker timed out
         proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--workers", "1", "--threads", "1",
-                                 "--port", str(port), "--model", str(tiny_model)], stdout=out, stderr=subprocess.STDOUT,
-                                env=env)
+                                 "--request-timeout", "60", "--port", str(port), "--model", str(tiny_model)],
+                                stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         wait_for(lambda: total(scrape(base), "braintumor_workers") == 1, "the worker", proc, log)
         with socket.create_connection(("127.0.0.1", port), timeout=1) as client:

@@ -119,3 +119,39 @@ def test_the_request_timeout_is_a_positive_number(bad, capsys):
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args(["serve", "--request-timeout", bad])
     assert exc.value.code == 2 and "--request-timeout" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn's sync workers")
+def test_a_sync_workers_trickling_body_gets_the_apps_408_not_gunicorns_500(tmp_path, monkeypatch):
+    """``--threads 1`` (sync workers) had the request timeout of the worker timeout (60 and 60): a body trickling in
+    after headers that took a moment ran past the worker timeout, gunicorn killed the worker and its client got a bare
+    HTML 500 ("WORKER TIMEOUT"). The default now stays under the worker timeout (here GUNICORN_CMD_ARGS's 8 s: 6 s)."""
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 8")
+    with running_serve(tmp_path, "--workers", "1", "--threads", "1") as server, \
+            socket.create_connection(("127.0.0.1", server.port), timeout=20) as client:
+        request, stop = _trickling_request("/api/v1/predict"), threading.Event()
+        client.sendall(request[:10])
+        time.sleep(0.5)  # the headers take a moment
+        client.sendall(request[10:])
+        started = time.monotonic()
+        threading.Thread(target=_trickle, args=(client, stop, b"\x00"), daemon=True).start()
+        head, _, body = _answer(client).partition(b"\r\n\r\n")
+        stop.set()
+        assert head.startswith(b"HTTP/1.1 408 "), head
+        assert json.loads(body)["error"].startswith("the upload took longer than 6 s to arrive")
+        assert 5 < time.monotonic() - started < 7.5
+    assert "WORKER TIMEOUT" not in server.output()
+
+
+def test_the_default_request_timeout_stays_under_a_sync_workers_timeout(monkeypatch):
+    from braintumor.serve_settings import default_request_timeout
+
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+    assert default_request_timeout(1) == 45  # gunicorn_config.py's 60
+    assert default_request_timeout(4) == default_request_timeout(2, timeout=10) == 60  # gthread: no such limit
+    assert default_request_timeout(1, timeout=20) == 15  # serve(timeout=20)
+    assert default_request_timeout(1, timeout=200) == 60  # never longer than the default
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 8 --max-requests 100")
+    assert default_request_timeout(1) == 6
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 0")  # no worker timeout at all
+    assert default_request_timeout(1) == 60

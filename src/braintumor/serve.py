@@ -44,7 +44,7 @@ from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .series import printable
 from .serve_settings import check_gunicorn_settings as check_gunicorn_settings  # where callers import it from
-from .serve_settings import check_port
+from .serve_settings import check_port, default_request_timeout
 from .wording import counted
 
 if TYPE_CHECKING:
@@ -194,8 +194,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
 
     ``threads``: request threads per worker (default :data:`THREADS_PER_WORKER`). ``client_timeout``: seconds a
     client may send nothing in the middle of its request before the server drops it (default 30).
-    ``request_timeout``: seconds a request's headers, then its body, may take, however they trickle (default 60).
-    ``allowed_host``: Host names answered besides the loopback ones (web/hosts.py)."""
+    ``request_timeout``: seconds a request's headers, then its body, may take, however they trickle (default 60; with
+    gunicorn's sync workers, ``threads`` 1, under its worker timeout). ``allowed_host``: Host names answered besides
+    the loopback ones (web/hosts.py)."""
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app, upload_limit_mb
     from .web.hosts import allowed_hosts, described
 
@@ -205,7 +206,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     workers = workers or default_workers()
     threads = threads or THREADS_PER_WORKER
     client_timeout = client_timeout or DEFAULT_CLIENT_TIMEOUT
-    request_timeout = request_timeout or DEFAULT_REQUEST_TIMEOUT
+    gunicorn = not debug and sys.platform != "win32"
+    request_timeout = request_timeout or (default_request_timeout(threads, timeout) if gunicorn else
+                                          DEFAULT_REQUEST_TIMEOUT)
     hosts = allowed_hosts(host, allowed_host)
     kwargs = {"model_path": str(path), "max_upload_mb": limit, "threads": max(1, available_cpus() // workers),
               "request_timeout": float(request_timeout), "allowed_hosts": hosts}
@@ -216,7 +219,6 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     else:
         server = f"gunicorn, {counted(workers, 'worker')} x {counted(threads, 'thread')}"
     check_port(host, port)
-    gunicorn = not debug and sys.platform != "win32"
     if gunicorn:
         # gunicorn reads WEB_CONCURRENCY as its default worker count when its config module is imported, here and
         # in the master: "abc" was a traceback. --workers decides here, so the variable has nothing to say.

@@ -1,6 +1,8 @@
-"""What ``braintumor serve`` checks before it says it serves: gunicorn's settings from ``$GUNICORN_CMD_ARGS`` and the
-address it listens on, each problem one line before any worker starts: a usage error (exit status 2, which a
-supervisor should not retry unchanged), except a port another program holds (75, which a supervisor may retry).
+"""What ``braintumor serve`` checks and works out from its settings before it says it serves: gunicorn's settings from
+``$GUNICORN_CMD_ARGS``, the address it listens on, and the request timeout that fits gunicorn's worker timeout.
+
+Each problem is one line before any worker starts (a usage error, exit status 2, which a supervisor should not retry
+unchanged), except a port another program holds: exit status 75, which a supervisor may retry.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ import errno
 import os
 import shlex
 import socket
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .cli_checks import AddressUnavailable, UsageError
+from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
+from .gunicorn_config import timeout as GUNICORN_TIMEOUT
 
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
 REFUSED_SETTINGS: dict[str, str] = {
@@ -23,14 +27,14 @@ REFUSED_SETTINGS: dict[str, str] = {
 }
 
 
-def check_gunicorn_settings() -> tuple[int, int] | None:
+def gunicorn_cmd_args() -> dict[str, Any]:
     """``$GUNICORN_CMD_ARGS`` read as gunicorn's master will read it, before serve says it is serving: a bad value was
     gunicorn's usage and error after that line ("Error: No closing quotation" for a stray quote, naming no variable).
     One line instead, which names the variable; settings serve sets itself are still overridden by serve's.
-    Returns the workers' (uid, gid) when it has gunicorn switch users, else None."""
+    Returns the settings it gives, by gunicorn's names (``timeout``, ``uid``, ...), as gunicorn takes them."""
     text = os.environ.get("GUNICORN_CMD_ARGS")
     if not text:
-        return None
+        return {}
     from gunicorn.config import Config
 
     def refuse(problem: str) -> NoReturn:
@@ -43,17 +47,36 @@ def check_gunicorn_settings() -> tuple[int, int] | None:
     config = Config()
     parser = config.parser()
     parser.error = refuse  # type: ignore[method-assign]  # argparse printed its usage and exited
+    given = {}
     for name, value in vars(parser.parse_args(words)).items():
         if value is not None and name != "args":
             try:
                 config.set(name.lower(), value)  # gunicorn's own checks of each value
             except Exception as exc:  # as gunicorn takes them: its ConfigError too ("No such user: 'x'")
                 refuse(f"--{name.replace('_', '-')}: {exc}")
+            given[name.lower()] = config.settings[name.lower()].get()
     for setting, problem in REFUSED_SETTINGS.items():
         if getattr(config, setting):
             refuse(problem)
-    owner = (config.uid, config.gid)
+    return {**given, "uid": config.uid, "gid": config.gid}
+
+
+def check_gunicorn_settings() -> tuple[int, int] | None:
+    """:func:`gunicorn_cmd_args` checked; the workers' (uid, gid) when it has gunicorn switch users, else None."""
+    given = gunicorn_cmd_args()
+    owner = (given.get("uid", os.geteuid()), given.get("gid", os.getegid()))
     return None if owner == (os.geteuid(), os.getegid()) else owner
+
+
+def default_request_timeout(threads: int, timeout: int | None = None) -> float:
+    """``--request-timeout`` when not given: :data:`DEFAULT_REQUEST_TIMEOUT`, but with ``--threads 1`` three quarters
+    of gunicorn's worker timeout when that is shorter (``timeout``: serve's, else GUNICORN_CMD_ARGS's, else 60). A sync
+    worker whose request (headers, body, answer) runs past that timeout is killed, and its client gets gunicorn's bare
+    500 page: with both at 60, a body trickling in after headers that took 3 s got it, not the app's 408 in JSON."""
+    if threads != 1:  # gthread workers tell the master they are alive while a request runs
+        return DEFAULT_REQUEST_TIMEOUT
+    worker = timeout if timeout is not None else gunicorn_cmd_args().get("timeout", GUNICORN_TIMEOUT)
+    return min(DEFAULT_REQUEST_TIMEOUT, 0.75 * worker) if worker > 0 else DEFAULT_REQUEST_TIMEOUT
 
 
 def check_port(host: str, port: int) -> None:
