@@ -36,6 +36,7 @@ from .multipart_errors import (
     EndAtLimit,
     multipart_problem,
 )
+from .server_logs import with_logged_path
 
 #: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume.
 DEFAULT_MAX_UPLOAD_MB: int = 128
@@ -192,6 +193,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     app = _App(__name__)
     app.request_class = InMemoryRequest
     app.wsgi_app = guard_input(app.wsgi_app, request_timeout)  # a body stalled or trickling: 408
+    app.wsgi_app = with_logged_path(app.wsgi_app)  # the access log's path: never the query string
     app.json.sort_keys = False
     clf = classifier or Classifier.load(model_path, threads=threads)
     max_bytes = int(max_upload_mb * 1024 * 1024)

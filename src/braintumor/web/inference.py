@@ -122,7 +122,7 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
                 raise BadRequest("the request body is empty: send the file's bytes as the body")
             if said := form_under_another_type(data, req.mimetype):
                 raise BadRequest(said)
-            # its name from Content-Disposition, never from the URL: access logs keep the request line, and file
+            # its name from Content-Disposition, never from the URL: a proxy's access log keeps it whole, and file
             # names can hold patients' names
             header = req.headers.get("Content-Disposition", "")
             return [Upload(_clean_name(_sent_name(header, parse_options_header(header)[1].get("filename")), 0), data)]

@@ -43,8 +43,8 @@ def openapi_document(st: WebState, root: str = "") -> dict:
                                        "volume: to its most suspicious slices only)",
                         "schema": {"type": "string", "enum": ["0", "1", "true", "false", "yes", "no", "on", "off"]}},
                        {"name": "Content-Disposition", "in": "header", "required": False,
-                        "description": "for a body that is one file, `attachment; filename=\"scan.jpg\"` names it "
-                                       "as `path` (default upload-1); never in the URL, which access logs keep",
+                        "description": "for a body that is one file, `attachment; filename=\"scan.jpg\"` names it as "
+                                       "`path` (default upload-1); never in the URL, which proxies' access logs keep",
                         "schema": {"type": "string"}}],
         "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": {"type": "object", "required": [FIELD], "properties": {

@@ -1,0 +1,46 @@
+"""What the server's logs say of a request: never what a client typed into its URL or sent in it.
+
+A URL's query string and an unknown path can hold anything (``?patient=Jane+Doe``, a file name appended to a route),
+and an upload's name or bytes can turn up in an exception's text: the logs keep the method, the path of a route the
+app has, the status, and for an unexpected error the route, the exception's class and the lines it went through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from urllib.parse import quote
+
+from ..gunicorn_config import LOGGED_PATH_KEY
+
+#: What stands for the path of a request the app answered 404 (a path it does not have, which can be anything).
+UNKNOWN_PATH = "-"
+#: Characters a URL's path keeps as they are (RFC 3986's pchar and "/"); anything else is percent-encoded, so a logged
+#: path holds no space, quote or line break (``%0A`` decoded in a path wrote a second, forged log line).
+_PATH_SAFE = "/:@!$&'()*+,;="
+
+
+def logged_path(environ: dict, status: int) -> str:
+    """The path an access log shows for a request answered ``status``: its own, percent-encoded, without the query
+    string, or :data:`UNKNOWN_PATH` for a 404."""
+    if status == 404:
+        return UNKNOWN_PATH
+    path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
+    return quote(path.encode("latin-1", "replace"), safe=_PATH_SAFE) or "/"  # WSGI's strings are latin-1 bytes
+
+
+def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]]
+                     ) -> Callable[[dict, Callable], Iterable[bytes]]:
+    """``wsgi_app`` that puts :func:`logged_path` in the environ as it answers, under the key gunicorn's access log
+    format reads (gunicorn_config.py): gunicorn itself has only the request line, its query string, and the path
+    decoded (line breaks and all)."""
+
+    def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        def start(status: str, headers: list, exc_info=None):
+            code = status.split(" ", 1)[0]
+            environ[LOGGED_PATH_KEY] = logged_path(environ, int(code) if code.isdigit() else 0)
+            return start_response(status, headers, exc_info)
+
+        return wsgi_app(environ, start)
+
+    return app
+
