@@ -3,12 +3,14 @@ gunicorn_config.py's access log format)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import urllib.error
 import urllib.request
 import uuid
 
+import flask
 import pytest
 from serve_process import running_serve
 
@@ -59,3 +61,48 @@ def test_a_logged_path_is_percent_encoded(path_info, logged):
     assert logged_path({"PATH_INFO": path_info}, 200) == logged
     assert logged_path({"PATH_INFO": path_info, "SCRIPT_NAME": "/brain"}, 405) == "/brain" + logged  # serve's prefix
     assert logged_path({"PATH_INFO": path_info}, 404) == UNKNOWN_PATH
+
+
+def _raise_with_the_name(clf, uploads, **kwargs):
+    """A bug whose exception quotes the upload it failed on, as a reader's error can (a name, a header's value)."""
+    try:
+        raise KeyError(uploads[0].name)
+    except KeyError as exc:
+        raise ValueError(f"cannot read {uploads[0].name}: {uploads[0].data[:20]!r}") from exc
+
+
+def test_an_unexpected_error_logs_its_route_and_traceback_not_the_upload(tiny_classifier, monkeypatch, caplog):
+    """The app logged an unexpected error's path and its traceback with each exception's text: an upload's name or
+    bytes, a DICOM value, whatever the code that failed had put there."""
+    from braintumor.web import api, create_app
+
+    monkeypatch.setattr(api, "classify_entries", _raise_with_the_name)
+    client = create_app(classifier=tiny_classifier).test_client()
+    with caplog.at_level(logging.DEBUG):
+        r = client.post("/api/v1/predict/", data=b"JANE-PIXELS", content_type="application/dicom",
+                        headers={"Content-Disposition": 'attachment; filename="JANE_DOE.dcm"'})
+    assert r.status_code == 500 and r.get_json() == {"error": "internal error: the request could not be processed"}
+    logged = caplog.text
+    assert "JANE" not in logged, logged
+    assert "unexpected error on POST /api/v1/predict\nTraceback (most recent call last):" in logged  # the route
+    assert "in _raise_with_the_name" in logged  # the lines it went through, as a traceback has them
+    assert "KeyError (its text is left out of the log)\n\nThe above exception was the direct cause" in logged
+    assert logged.rstrip().endswith("ValueError (its text is left out of the log)"), logged
+
+
+def test_an_error_in_the_error_page_logs_no_exception_text(tiny_classifier, monkeypatch, caplog):
+    """An exception the app's error handler raised itself reached Flask's own log line, "Exception on <path>", with
+    its text."""
+    from braintumor import web
+    from braintumor.web import create_app, pages
+
+    def failing(*args, **kwargs):
+        raise RuntimeError(flask.request.args["patient"])  # the source line, which a traceback quotes, has no name
+
+    monkeypatch.setattr(pages, "render_template", failing)
+    monkeypatch.setattr(web, "render_template", failing)
+    client = create_app(classifier=tiny_classifier).test_client()
+    with caplog.at_level(logging.DEBUG), pytest.raises(RuntimeError):  # the error page fails too: the server's 500
+        client.get("/?patient=JANE", headers={"Accept": "text/html"})
+    assert "JANE" not in caplog.text, caplog.text
+    assert caplog.text.count("unexpected error on GET /\nTraceback") == 2  # the route's error, then the handler's

@@ -19,6 +19,7 @@ import socket
 import struct
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 
 #: Where the app puts the path the access log shows (web/server_logs.py): the request's path, percent-encoded, without
@@ -57,6 +58,34 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 _CUT_SHORT = "Ignored premature client disconnection. %s"
 #: How gunicorn's workers log a socket error while reading a request (with its traceback).
 _SOCKET_ERROR = "Socket error processing request."
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or while handling, the first raised first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return chain[::-1]
+
+
+def traceback_without_text(exc: BaseException) -> str:
+    """A traceback as Python prints it, each exception named by its class only: its text (and its notes) can quote
+    what it failed on, an upload's name, its bytes or a DICOM header's value (docs/WEB.md, Safety: no log holds them).
+    Here, free of ``braintumor`` imports, for gunicorn's error log and the app's alike (web/server_logs.py)."""
+    parts = []
+    chain = _chain(exc)
+    for i, e in enumerate(chain):
+        if i:
+            parts.append("\nThe above exception was the direct cause of the following exception:\n\n"
+                         if e.__cause__ is chain[i - 1] else
+                         "\nDuring handling of the above exception, another exception occurred:\n\n")
+        module = type(e).__module__
+        kind = type(e).__qualname__ if module == "builtins" else f"{module}.{type(e).__qualname__}"
+        parts.append("Traceback (most recent call last):\n" + "".join(traceback.format_tb(e.__traceback__))
+                     + f"{kind} (its text is left out of the log)\n")
+    return "".join(parts).rstrip("\n")
 
 
 def without_client_data(record: logging.LogRecord) -> bool:

@@ -36,7 +36,7 @@ from .multipart_errors import (
     EndAtLimit,
     multipart_problem,
 )
-from .server_logs import with_logged_path
+from .server_logs import log_unexpected, with_logged_path
 
 #: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume.
 DEFAULT_MAX_UPLOAD_MB: int = 128
@@ -169,6 +169,11 @@ class _App(Flask):
             return redirect("/" + target.path.lstrip("/") + (f"?{target.query}" if target.query else ""), e.code)
         return super().handle_http_exception(e)
 
+    def log_exception(self, exc_info) -> None:  # type: ignore[override]
+        """Flask's "Exception on <path>" (its path and the exception's text) in :func:`log_unexpected`'s words."""
+        if exc_info[1] is not None:
+            log_unexpected(self.logger, exc_info[1])
+
 
 def upload_limit_mb(value: float) -> float:
     """``max_upload_mb`` checked by the rule ``serve --max-upload-mb`` has (:func:`~braintumor.cli_checks.
@@ -240,7 +245,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        app.log_exception((type(exc), exc, exc.__traceback__))  # no path, no exception text: they can hold a name
         message = "internal error: the request could not be processed"
         if _wants_json():
             return jsonify(error=message), 500

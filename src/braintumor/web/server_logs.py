@@ -7,10 +7,13 @@ app has, the status, and for an unexpected error the route, the exception's clas
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
-from ..gunicorn_config import LOGGED_PATH_KEY
+from flask import request
+
+from ..gunicorn_config import LOGGED_PATH_KEY, traceback_without_text
 
 #: What stands for the path of a request the app answered 404 (a path it does not have, which can be anything).
 UNKNOWN_PATH = "-"
@@ -44,3 +47,10 @@ def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]]
 
     return app
 
+
+
+def log_unexpected(logger: logging.Logger, exc: BaseException) -> None:
+    """An exception no route handled: the request's method and route (the rule it matched, not its path), and the
+    traceback without the exceptions' texts (:func:`~braintumor.gunicorn_config.traceback_without_text`)."""
+    route = request.url_rule.rule if request.url_rule is not None else UNKNOWN_PATH
+    logger.error("unexpected error on %s %s\n%s", request.method, route, traceback_without_text(exc))
