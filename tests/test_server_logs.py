@@ -4,15 +4,20 @@ gunicorn_config.py's access log format)."""
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
+import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
 
 import flask
 import pytest
-from serve_process import running_serve
+from conftest import REPO
+from serve_process import free_port, running_serve
 
 from braintumor.web.server_logs import UNKNOWN_PATH, logged_path
 
@@ -106,3 +111,50 @@ def test_an_error_in_the_error_page_logs_no_exception_text(tiny_classifier, monk
         client.get("/?patient=JANE", headers={"Accept": "text/html"})
     assert "JANE" not in caplog.text, caplog.text
     assert caplog.text.count("unexpected error on GET /\nTraceback") == 2  # the route's error, then the handler's
+
+
+#: A WSGI app with a bug that quotes its request, for gunicorn to log (``raising_app:app``).
+RAISING_APP = '''
+def app(environ, start_response):
+    try:
+        int(environ["QUERY_STRING"])
+    except ValueError as exc:
+        raise LookupError(environ["PATH_INFO"]) from exc
+'''
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.parametrize("worker", [["--worker-class", "gthread", "--threads", "2"], ["--worker-class", "sync"]],
+                         ids=["gthread", "sync"])
+def test_gunicorn_logs_an_exception_the_app_let_through_without_the_request(tmp_path, worker):
+    """gunicorn logged an exception that got past the app (its error page failing too: the test above) as "Error
+    handling request GET /scans/JANE?patient=JANE" and its traceback with the exceptions' texts."""
+    (tmp_path / "raising_app.py").write_text(RAISING_APP)
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    config = REPO / "src" / "braintumor" / "gunicorn_config.py"
+    with open(tmp_path / "server.log", "w+") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                                 *worker, "--access-logfile", "-", "--error-logfile", "-", "--config", str(config),
+                                 "--chdir", str(tmp_path), "raising_app:app"], stdout=log, stderr=subprocess.STDOUT,
+                                env=env)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    status = _send(f"http://127.0.0.1:{port}/scans/JANE_DOE.dcm?patient=JANE%20DOE")
+                    break
+                except OSError:
+                    assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                    time.sleep(0.2)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=40)
+        log.seek(0)
+        out = log.read()
+    assert status == 500
+    assert "JANE" not in out and "patient" not in out, out
+    assert "[ERROR] Error handling request GET\nTraceback (most recent call last):" in out, out
+    assert "ValueError (its text is left out of the log)\n\nThe above exception was the direct cause" in out, out
+    assert "LookupError (its text is left out of the log)\n" in out, out

@@ -58,6 +58,9 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 _CUT_SHORT = "Ignored premature client disconnection. %s"
 #: How gunicorn's workers log a socket error while reading a request (with its traceback).
 _SOCKET_ERROR = "Socket error processing request."
+#: How gunicorn's workers log an exception the app let through (``Error handling request %s %s``: the method and the
+#: URI, query string and all), with its traceback.
+_APP_FAILED = "Error handling request"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -91,13 +94,20 @@ def traceback_without_text(exc: BaseException) -> str:
 def without_client_data(record: logging.LogRecord) -> bool:
     """Log a rejected request by the kind of its error only: gunicorn writes the client's address and quotes what it
     sent (a request line, a header), which can hold anything, patients' names included; docs/WEB.md (Safety) promises
-    logs without either. A client gone in the middle of its headers is logged without them (debug level). The rest of
-    the error log passes as it is."""
+    logs without either. A client gone in the middle of its headers is logged without them (debug level). An
+    exception the app let through is logged with the request's method only, and its traceback without the exceptions'
+    texts (:func:`traceback_without_text`). The rest of the error log passes as it is."""
     if record.msg == _CUT_SHORT:
         record.msg, record.args = "Ignored premature client disconnection", ()
     elif isinstance(record.msg, str) and record.msg.startswith(_REJECTED) and ": " in record.msg:
         error = record.msg.split(": ", 1)[1]  # after the address (an IPv6 address has no ": ")
         record.msg, record.args = "Invalid request: %s", (_QUOTED.sub("...", error.split(": ", 1)[0]),)
+    elif isinstance(record.msg, str) and record.msg.startswith(_APP_FAILED):
+        method = record.args[0] if record.msg.count("%s") == 2 and isinstance(record.args, tuple) else ""
+        exc = record.exc_info[1] if record.exc_info else None
+        record.msg, record.args = "%s%s%s", (_APP_FAILED, f" {method}" if method else "",
+                                             f"\n{traceback_without_text(exc)}" if exc is not None else "")
+        record.exc_info = record.exc_text = None
     return True
 
 
