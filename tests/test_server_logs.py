@@ -17,7 +17,7 @@ import uuid
 import flask
 import pytest
 from conftest import REPO
-from serve_process import free_port, running_serve
+from serve_process import free_port, running_serve, running_waitress
 
 from braintumor.web.server_logs import UNKNOWN_PATH, logged_path
 
@@ -158,3 +158,21 @@ def test_gunicorn_logs_an_exception_the_app_let_through_without_the_request(tmp_
     assert "[ERROR] Error handling request GET\nTraceback (most recent call last):" in out, out
     assert "ValueError (its text is left out of the log)\n\nThe above exception was the direct cause" in out, out
     assert "LookupError (its text is left out of the log)\n" in out, out
+
+
+def _raising_app(environ, start_response):
+    try:
+        int(environ["QUERY_STRING"])
+    except ValueError as exc:
+        raise LookupError(environ["PATH_INFO"]) from exc
+
+
+def test_waitress_logs_an_exception_the_app_let_through_without_the_request(caplog):
+    """waitress (``serve`` on Windows) logged "Exception while serving /scans/JANE_DOE.dcm", the path decoded, and the
+    traceback with the exceptions' texts."""
+    with caplog.at_level(logging.DEBUG, logger="waitress"), running_waitress(_raising_app) as port:
+        assert _send(f"http://127.0.0.1:{port}/scans/JANE_DOE.dcm?patient=JANE%20DOE") == 500
+    logged = caplog.text
+    assert "JANE" not in logged and "patient" not in logged, logged
+    assert "Exception while serving a request\nTraceback (most recent call last):" in logged, logged
+    assert "in _raising_app" in logged and "LookupError (its text is left out of the log)" in logged, logged

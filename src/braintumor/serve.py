@@ -85,6 +85,7 @@ def waitress_server(app: Flask, **settings: Any) -> Any:
     from waitress.task import ErrorTask
 
     from .web.monitoring import count_refused
+    from .web.server_logs import waitress_without_request
 
     class CountedErrorTask(ErrorTask):
         def execute(self) -> None:
@@ -100,6 +101,7 @@ def waitress_server(app: Flask, **settings: Any) -> Any:
     class CountedChannel(HTTPChannel):
         error_task_class = CountedErrorTask
 
+    logging.getLogger("waitress").addFilter(waitress_without_request)  # no request path, no exception text
     sockets: dict = {}
     server = create_server(app, map=sockets, **settings)
     for listening in sockets.values():  # one per address the host resolves to

@@ -15,6 +15,9 @@ from flask import request
 
 from ..gunicorn_config import LOGGED_PATH_KEY, traceback_without_text
 
+#: How waitress's logger words a request it was serving when the app raised or the client left: the request's path
+#: follows, decoded (a ``%0A`` in it is a line break), in the message itself.
+_WAITRESS_SERVING = ("Exception while serving ", "Client disconnected while serving ")
 #: What stands for the path of a request the app answered 404 (a path it does not have, which can be anything).
 UNKNOWN_PATH = "-"
 #: Characters a URL's path keeps as they are (RFC 3986's pchar and "/"); anything else is percent-encoded, so a logged
@@ -54,3 +57,14 @@ def log_unexpected(logger: logging.Logger, exc: BaseException) -> None:
     traceback without the exceptions' texts (:func:`~braintumor.gunicorn_config.traceback_without_text`)."""
     route = request.url_rule.rule if request.url_rule is not None else UNKNOWN_PATH
     logger.error("unexpected error on %s %s\n%s", request.method, route, traceback_without_text(exc))
+
+
+def waitress_without_request(record: logging.LogRecord) -> bool:
+    """waitress's log (``serve`` on Windows) without the path of the request it was serving when the app raised or the
+    client left, nor the exceptions' texts (:func:`~braintumor.gunicorn_config.traceback_without_text`)."""
+    said = next((s for s in _WAITRESS_SERVING if isinstance(record.msg, str) and record.msg.startswith(s)), None)
+    if said is not None:
+        exc = record.exc_info[1] if record.exc_info else None
+        record.msg, record.args = "%sa request%s", (said, f"\n{traceback_without_text(exc)}" if exc is not None else "")
+        record.exc_info = record.exc_text = None
+    return True
