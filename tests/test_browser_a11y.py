@@ -159,7 +159,7 @@ def test_every_answer_is_announced_a_series_too(server, chromium, scans, tmp_pat
     assert any(s.startswith("notes.jpg: not a recognised image") for s in said), said
     line = block.locator(".series-line").inner_text()
     assert line.startswith("4 slices · ") and f"{block.locator('.series-name').inner_text()}: {line}" in said, said
-    assert said[-1] == "Done: 2 classified, 1 unreadable (see below)."
+    assert said[-1] == "Done: 3 files, 5 slices: 5 classified; 1 file unreadable (see below)."
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
 

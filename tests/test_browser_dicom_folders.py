@@ -62,16 +62,16 @@ def test_a_series_split_over_sub_folders_is_one_series_as_the_cli_reads_it(serve
 
 
 def test_a_study_of_series_in_sub_folders_is_one_request_split_by_series(server, chromium, tmp_path):
-    """Its series are told apart as the CLI tells them (the same notes), each counted on the Done line, and no folder
-    name leaves the browser (the zip's members are named by their own file names)."""
+    """Its series are told apart as the CLI tells them (the same notes), their slices counted on the Done line, and no
+    folder name leaves the browser (the zip's members are named by their own file names)."""
     folder = two_series_and_index(tmp_path)
     page, problems, blocks = dropped(chromium, server, folder)
     volumes = read_volumes(folder)
     assert blocks == [(f"study · series {v.series + 1}", f"{len(v.slices)} slices", list(v.notes[:1]))
                       for v in volumes]
     assert blocks[0][2] == ["2 series found; this is series 1 (number 1, AX 1)"]
-    assert page.locator("#page-status").inner_text() == "Done: 0 classified, 2 not classified (unlike brain MRI) " \
-                                                        "(see below)."
+    assert page.locator("#page-status").inner_text() == "Done: 5 files, 5 slices: 0 classified, 5 not classified " \
+                                                        "(unlike brain MRI) (see below)."
     assert page.locator("#page-notes p").all_inner_texts() == [
         "Skipped 1 file in the dropped folder (a DICOMDIR is an index of a DICOM export's images, not an image "
         "itself): study/DICOMDIR."]
@@ -96,8 +96,8 @@ def test_a_study_past_one_requests_limits_is_sent_a_folder_at_a_time(server, chr
     assert blocks == [("study/SER2", "2 slices", [])]
     names = page.locator("#results > .card .card-name").all_inner_texts()
     assert sorted(names) == ["study/SER1/IM0000", "study/SER1/IM0001", "study/SER1/IM0002"]
-    assert page.locator("#page-status").inner_text() == "Done: 0 classified, 4 not classified (unlike brain MRI) " \
-                                                        "(see below)."
+    assert page.locator("#page-status").inner_text() == "Done: 5 files, 5 slices: 0 classified, 5 not classified " \
+                                                        "(unlike brain MRI) (see below)."
     assert problems == []
     page.close()
 
@@ -119,8 +119,8 @@ def test_a_study_the_server_refuses_whole_is_sent_a_sub_folder_at_a_time(server,
         sum(p.stat().st_size for p in folder.rglob("IM*")) + 22 + 5 * (76 + 2 * 6),
         sum(p.stat().st_size for p in (folder / "SER1").iterdir()) + 22 + 3 * (76 + 2 * 6),
         sum(p.stat().st_size for p in (folder / "SER2").iterdir()) + 22 + 2 * (76 + 2 * 6))]
-    assert page.locator("#page-status").inner_text() == "Done: 0 classified, 2 not classified (unlike brain MRI) " \
-                                                        "(see below)."
+    assert page.locator("#page-status").inner_text() == "Done: 5 files, 5 slices: 0 classified, 5 not classified " \
+                                                        "(unlike brain MRI) (see below)."
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
 

@@ -65,7 +65,7 @@ def test_a_printed_results_page_keeps_the_answers_and_the_disclaimer_and_drops_t
     names = page.locator("#results .card-name").all_inner_texts()
     for path in uploads:
         assert any(n.startswith(path.name) for n in names), (path.name, names)
-    sync_api.expect(page.locator("#page-status")).to_contain_text("1 unreadable")
+    sync_api.expect(page.locator("#page-status")).to_contain_text("; 1 file unreadable")  # notes.jpg: a file, no slice
     answered = "[data-state=ok] > .card-body"
     for kept in (f"{answered} .verdict", f"{answered} .bars", f"{answered} .view-base", ".strip-plot", ".strip-legend",
                  ".series-line"):

@@ -38,7 +38,8 @@ def test_a_dropped_folder_of_dicom_slices_is_sent_and_shown_as_one_series(server
     page.reload()
     sync_api.expect(page.locator("html")).to_have_class("js")
     os_drop(page, [str(folder)])
-    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).", timeout=30_000)
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 5 files, 5 slices: 5 classified (see below).",
+                                                               timeout=30_000)
     block = page.locator("#results .series")
     sync_api.expect(block).to_have_count(1)
     assert block.locator(".series-name").inner_text() == "study/T1"

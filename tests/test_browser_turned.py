@@ -92,9 +92,10 @@ def test_a_series_on_its_side_says_why_its_slices_were_refused_with_and_without_
         page = context.new_page()
         page.goto(server)
         page.set_input_files("#file-input", str(scan))
-        if js:  # the page's last line: the scan was not classified, and is to be turned
+        if js:  # the page's last line: the scan's slices were not classified, and are to be turned
             sync_api.expect(page.locator("#page-status")).to_have_text(
-                "Done: 0 classified, 1 not classified (turned: rotate upright and resend) (see below).", timeout=30_000)
+                "Done: 1 file, 4 slices: 0 classified, 4 not classified (turned: rotate upright and resend) (see "
+                "below).", timeout=30_000)
         else:
             page.click("button[type=submit]")
         block = page.locator("#results .series").first

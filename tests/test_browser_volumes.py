@@ -4,6 +4,7 @@ Skipped, never failed, when chromium or playwright is absent (like tests/test_br
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
@@ -147,7 +148,13 @@ def test_a_series_says_the_same_with_and_without_javascript_refusals_included(se
         shown = {"line": words(".series-line"), "list": words(".strip-list li"),
                  "cards": words(".series-top .card-name"), "refused": refused}
         assert shown == expected
-        sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).")
+        # its slices counted as the CLI counts them, and as the scans' lines say them: it said "2 classified"
+        refused, flagged = expected["refused"], sum(int(n) for line in expected["line"]
+                                                    for n in re.findall(r"· (\d+) with lower confidence", line))
+        sync_api.expect(page.locator("#page-status")).to_have_text(
+            f"Done: 2 files, 10 slices: {10 - refused} classified" +
+            (f", {flagged} of them with lower confidence" if flagged else "") +
+            f", {refused} not classified (unlike brain MRI) (see below).")
         context.close()
 
 

@@ -173,38 +173,44 @@
     const jobs = current.jobs;
     jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
     offerDownload(form);
-    // per file: a scan counts as classified when any of its slices is; a refusal is not a classification (it was
-    // counted as one), nor a scan whose every slice was refused (a series on its side was "1 classified")
-    // a file refused as turned (a scan: any of its slices, none classified) is counted apart: a brain MRI to
-    // rotate and send again, which "unlike brain MRI" was not
+    // Each record counted as the CLI's last line counts it (predict_cli._outcome): a slice, or an image, of its own.
+    // A scan (a DICOM series, a NIfTI volume) gives many: the line counted files ("Done: 1 classified" of a volume
+    // whose 155 slices the CLI counted "155 scored: 120 classified, 35 not classified"), so where any file gave more
+    // than one it says both, "Done: 3 files, 57 slices: 50 classified, ...", and what is of a whole file (unreadable,
+    // not analysed by the server) counted as files. A slice refused as turned is counted apart: a brain MRI to rotate
+    // and send again, which "unlike brain MRI" was not.
     const advice = form.dataset.turnAdvice;
     const isTurned = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
-    const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, failed: 0 }, whys = new Set();
-    // a request's series each counted (a dropped study's T1 and FLAIR, in one zip, are two scans, as they were when
-    // each sub-folder was its own request), and a zip's volumes (n.zip:v.nii, n.zip:w.nii: counted as one)
-    const scans = [];
-    const scanOf = function (r) { return r.path + "\u0000" + r.series; };
+    const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, unread: 0, failed: 0 }, whys = new Set();
+    let files = 0, slices = 0, several = false, failedFiles = 0;
     jobs.forEach(function (job) {
-      if (job.resent) return;  // its files are counted, each its own job
+      if (job.resent) return;  // its files are counted, each in its own job
+      const given = job.files ? job.files.length : 1;  // a dropped folder's DICOM files are sent as one zip
+      files += given;
       const recs = job.records.filter(function (r) { return !r.summary; });
-      new Set(recs.map(scanOf)).forEach(function (j) {
-        scans.push({ failed: job.failed, records: recs.filter(function (r) { return scanOf(r) === j; }) });
+      several = several || recs.length > 1;
+      if (job.failed) {  // why the server did not analyse it (send.js)
+        tally.failed += 1;
+        failedFiles += given;
+        whys.add(job.failed);
+        return;
+      }
+      if (!recs.length) tally.unread += 1;
+      recs.forEach(function (r) {
+        if (r.error && r.slice === undefined) {  // the file itself (or a zip's member): no slice of it was read
+          tally.unread += 1;
+          return;
+        }
+        slices += 1;
+        tally[r.error ? "error" : r.ood ? (isTurned(r) ? "turned" : "ood") : r.review ? "review" : "ok"] += 1;
       });
-      if (!recs.length) scans.push({ failed: job.failed, records: recs });
     });
-    scans.forEach(function (job) {
-      const recs = job.records;
-      const one = recs.length === 1 ? recs[0] : {};
-      const answered = recs.some(function (r) { return r.label; });
-      const outcome = job.failed ? "failed" : recs.length === 0 || one.error ? "error" :
-        (one.ood ? "ood" : (recs.length === 1 || answered ? "ok" :
-          (recs.some(function (r) { return r.ood; }) ? "ood" : "error")));
-      tally[outcome === "ood" && recs.some(isTurned) ? "turned" : outcome] += 1;
-      if (job.failed) whys.add(job.failed);  // why the server did not analyse it (send.js)
-      // as the CLI's last line counts it: a classified file (a scan: any of its slices) with lower confidence
-      if (outcome === "ok" && recs.some(function (r) { return r.review && !r.ood && !r.error; })) tally.review += 1;
-    });
-    setStatus(pageStatus, "Done: " + tally.ok + " classified" +
+    // one record per file: its counts are the files', as the CLI's are ("Done: 2 classified, 1 unreadable")
+    if (!several) tally.error += tally.unread;
+    const unread = several ? tally.unread : 0;
+    const failed = several ? text.counted(failedFiles, "file") : String(tally.failed);
+    setStatus(pageStatus, "Done: " + (several ? text.counted(files, "file") + ", " +
+      text.counted(slices, "slice") + ": " : "") + (tally.ok + tally.review) + " classified" +
       // wording.LOWER_CONFIDENCE, the cards' words (their note says under what); not "flagged for review", as if
       // only these answers needed a clinician
       (tally.review ? ", " + tally.review + " of them with lower confidence" : "") +
@@ -212,10 +218,12 @@
       // wording.TURNED_RESEND, from the form: a quarter turn or upside down (it said "on their side" of both)
       (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : "") +
       (tally.error ? ", " + tally.error + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's last line
+      (unread || tally.failed && several ? "; " : "") +
+      (unread ? text.counted(unread, "file") + " unreadable" + (tally.failed ? ", " : "") : "") +
       // why, where they share it; else each card's reason (it said "the server failed or could not be reached" of a
       // 429 or a 401, under cards saying to wait or to sign in)
-      (tally.failed ? ", " + tally.failed + " not analysed" + (whys.size === 1 ? ": " + Array.from(whys)[0]
-        : ", each for the reason on its card") : "") +
+      (tally.failed ? (several ? "" : ", ") + failed + " not analysed" + (whys.size === 1 ? ": " +
+        Array.from(whys)[0] : ", each for the reason on its card") : "") +
       " (see below).", tally.failed > 0);
   }
 

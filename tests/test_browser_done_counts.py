@@ -1,0 +1,107 @@
+"""The page's "Done:" line counts slices as ``braintumor predict``'s last line does: a NIfTI volume or a DICOM series
+gives many, and the line counted files ("Done: 3 classified" where the CLI said "27 scored: 25 classified, ...").
+Skipped, never failed, when chromium or playwright is absent (like tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import numpy as np
+import pytest
+from cli_runner import run_predict
+from dicom_factory import axial_volume, nifti_bytes, series, zip_bytes
+from PIL import Image
+from test_browser import ARGS, CHROMIUM, pytestmark  # noqa: F401  (same skip rules)
+from werkzeug.serving import make_server
+
+from braintumor.image_io import read_image
+from braintumor.model_files import default_model_path
+from braintumor.predictor import Classifier
+from braintumor.web import create_app
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CLI_LINE = re.compile(r"(?P<scored>\d+) scored: (?P<classified>\d+) classified, (?P<review>\d+) of them with lower "
+                      r"confidence \(under [^)]*\), (?P<unlike>\d+) not classified \(unlike brain MRI\)"
+                      r"(?:, (?P<turned>\d+) not classified \((?P<turn_words>[^)]*)\))?"
+                      r", (?P<unreadable>\d+) unreadable")
+
+
+@pytest.fixture(scope="module")
+def model(request):
+    shipped = default_model_path()
+    return shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
+
+
+@pytest.fixture(scope="module")
+def served(model):
+    srv = make_server("127.0.0.1", 0, create_app(classifier=Classifier.load(model, threads=1)), threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=10)
+
+
+def test_the_done_line_says_files_and_slices_counted_as_the_cli_counts_them(served, model, chromium, test_images,
+                                                                           tmp_path, capsys):
+    paths = [p for c in ("glioma", "meningioma", "notumor", "pituitary") for p in test_images[c][:2]]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
+    blank = np.zeros((256, 256), np.uint8)  # a slice with nothing in it: not classified, whatever the model
+    (tmp_path / "head.nii.gz").write_bytes(nifti_bytes(axial_volume([blank, *stack])))
+    (tmp_path / "series.zip").write_bytes(zip_bytes(series(stack[:5])))
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"cut short" * 10)
+    files = [tmp_path / "head.nii.gz", tmp_path / "series.zip", test_images["glioma"][2], tmp_path / "broken.png"]
+    _, _, err = run_predict([*files, "--model", model, "-o", tmp_path / "out.jsonl"], capsys)
+    said = CLI_LINE.search(err)
+    assert said, "the CLI's last line"
+    n = {k: int(v) for k, v in said.groupdict().items() if v and v.isdigit()}
+    assert n["unreadable"] >= 1 and n["unlike"] + n.get("turned", 0) >= 1  # broken.png; the blank slice
+    expected = (f"Done: 4 files, {n['scored'] - 1} slices: {n['classified']} classified" +
+                (f", {n['review']} of them with lower confidence" if n["review"] else "") +
+                (f", {n['unlike']} not classified (unlike brain MRI)" if n["unlike"] else "") +
+                (f", {n['turned']} not classified ({said['turn_words']})" if n.get("turned") else "") +
+                (f", {n['unreadable'] - 1} unreadable" if n["unreadable"] > 1 else "") +
+                "; 1 file unreadable (see below).")  # broken.png: a file, no slice of it read
+    page = chromium.new_page()
+    page.goto(served)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [str(f) for f in files])
+    sync_api.expect(page.locator("#page-status")).to_have_text(expected, timeout=60_000)
+    page.close()
+
+
+def test_one_answer_per_file_is_counted_as_before(served, chromium, test_images):
+    """Images alone give a record each: the line counts them, no "files, slices" in front."""
+    page = chromium.new_page()
+    page.goto(served)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [{"name": "scan.jpg", "mimeType": "image/jpeg",
+                                          "buffer": test_images["glioma"][0].read_bytes()},
+                                         {"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image"}])
+    sync_api.expect(page.locator("#page-status")).to_have_text(re.compile(r"^Done: [01] classified.*, 1 unreadable "
+                                                                          r"\(see below\)\.$"), timeout=30_000)
+    page.close()
+
+
+def test_a_file_the_server_did_not_analyse_is_counted_as_a_file_beside_a_scans_slices(served, chromium, tmp_path):
+    blank = np.zeros((128, 128), np.uint8)  # slices with nothing in them: not classified, whatever the model
+    volume = nifti_bytes(axial_volume([blank, blank, blank]))
+    page = chromium.new_page()
+    page.goto(served)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+
+    def answer(route):  # the image's request meets a server that is down; the scan's goes through
+        if b"scan.jpg" in (route.request.post_data_buffer or b""):
+            route.fulfill(status=503, content_type="text/html", body="<h1>Service Unavailable</h1>")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/predict*", answer)
+    page.set_input_files("#file-input", [{"name": "head.nii.gz", "mimeType": "application/gzip", "buffer": volume},
+                                         {"name": "scan.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff"}])
+    sync_api.expect(page.locator("#page-status")).to_have_text(
+        "Done: 2 files, 3 slices: 0 classified, 3 not classified (unlike brain MRI); 1 file not analysed: the server "
+        "is unavailable for now (see below).", timeout=30_000)
+    page.close()
