@@ -105,3 +105,26 @@ def test_a_file_the_server_did_not_analyse_is_counted_as_a_file_beside_a_scans_s
         "Done: 2 files, 3 slices: 0 classified, 3 not classified (unlike brain MRI); 1 file not analysed: the server "
         "is unavailable for now (see below).", timeout=30_000)
     page.close()
+
+
+def test_the_done_line_is_the_same_with_and_without_javascript(served, chromium, test_images, tmp_path):
+    """Without JavaScript the results said no Done line at all."""
+    paths = [p for c in ("glioma", "notumor", "pituitary") for p in test_images[c][:2]]
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((192, 192)), dtype=np.uint8) for p in paths]
+    (tmp_path / "head.nii.gz").write_bytes(nifti_bytes(axial_volume([np.zeros((192, 192), np.uint8), *stack])))
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"cut short" * 10)
+    files = [str(tmp_path / "head.nii.gz"), str(test_images["meningioma"][0]), str(tmp_path / "broken.png")]
+    said = []
+    for js in (True, False):
+        context = chromium.new_context(java_script_enabled=js)
+        page = context.new_page()
+        page.goto(served)
+        page.set_input_files("#file-input", files)
+        if js:
+            sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
+        else:
+            page.click("button[type=submit]")
+        said.append(page.locator("#page-status").inner_text())
+        context.close()
+    assert said[0].startswith("Done: 3 files, 8 slices: ") and said[0].endswith("; 1 file unreadable (see below).")
+    assert said[1] == said[0]

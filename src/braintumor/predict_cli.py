@@ -40,7 +40,7 @@ from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
-from .series import input_records, notes_text, printable, summary_text, turned
+from .series import input_records, notes_text, outcome, printable, summary_text
 from .volume_io import plan_inputs
 from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, refusals_text, review_below_text
 
@@ -134,7 +134,7 @@ def run_predict(args: argparse.Namespace) -> int:
                         fmt.note(notes_text({**rec, "notes": rec["summary"]["notes"]}))
                     continue
                 sl, explanation = rec.pop("_slice", None), rec.pop("_explanation", None)
-                tally[_outcome(rec)] += 1
+                tally[outcome(rec)] += 1
                 if heatmaps and "error" not in rec and not rec.get("ood"):
                     heatmaps.write(rec, sl, explanation, record=fmt.write)  # both, or (interrupted) neither
                 else:
@@ -189,14 +189,6 @@ def _scans(fmt: Formatter, items: list) -> None:
     """Tell the table whether any planned input is a scan (an image is a Path; an error record a dict), whose rows
     name their slice: a 10 000-image folder's table had an empty ``slice`` column."""
     fmt.slices = any(not isinstance(item, (Path, dict)) for item in items)
-
-
-def _outcome(rec: dict) -> str:
-    if "error" in rec:
-        return "error"
-    if rec.get("ood"):
-        return "turned" if turned(rec) else "ood"
-    return "review" if rec.get("review") else "ok"
 
 
 def tally_text(tally: Counter) -> str:

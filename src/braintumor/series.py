@@ -92,6 +92,16 @@ def turned(rec: dict | Prediction) -> bool:
     return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
 
 
+def outcome(rec: dict) -> str:
+    """How a record is counted: ``error``, ``turned``, ``ood``, ``review`` or ``ok``, by the CLI's last line and the
+    no-JavaScript page's "Done:" line alike (static/app.js counts them so too)."""
+    if "error" in rec:
+        return "error"
+    if rec.get("ood"):
+        return "turned" if turned(rec) else "ood"
+    return "review" if rec.get("review") else "ok"
+
+
 def tumour_probability(probabilities: dict[str, float]) -> float:
     """1 - p(notumor): how strongly the model sees any tumour in a slice."""
     return round(1.0 - float(probabilities.get(NO_TUMOUR, 0.0)), 6)

@@ -3,6 +3,8 @@ static/app.js enhances it (drag and drop, paste, one API call per file; static/c
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import Blueprint, make_response, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
@@ -15,12 +17,20 @@ from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, is_calibrated
 from ..predictor import probability_text
-from ..series import csv_columns, printable, turned
+from ..series import csv_columns, outcome, printable, turned
 from ..volume_io import MAX_VOLUME_BYTES
-from ..wording import LOWER_CONFIDENCE, TURNED_RESEND, UNREADABLE, review_below_text, unread_format_text
+from ..wording import (
+    LOWER_CONFIDENCE,
+    TURNED_RESEND,
+    UNREADABLE,
+    counted,
+    not_classified_texts,
+    review_below_text,
+    unread_format_text,
+)
 from .inference import DISCLAIMER, read_uploads, state, status_for
 from .monitoring import observe_results
-from .volumes import classify_entries, flatten
+from .volumes import Entry, classify_entries, flatten
 
 bp = Blueprint("pages", __name__)
 
@@ -127,6 +137,34 @@ def copy_suffixes(names: list[str]) -> list[str]:
     return out
 
 
+def done_text(entries: list[Entry], files: int) -> str:
+    """The no-JavaScript results' "Done:" line, as static/app.js writes it after its uploads: the page without
+    JavaScript said nothing of what its cards and scans added up to. Each record counted as the CLI's last line counts
+    it (:func:`~braintumor.series.outcome`), a slice or an image each; where a file gave several (a scan), the files
+    and slices first, and a file none of whose slices was read counted as a file ("Done: 3 files, 57 slices: 50
+    classified, 7 not classified (unlike brain MRI); 1 file unreadable (see below).")."""
+    per_file: dict[int, list[dict]] = {}
+    for entry in entries:
+        per_file.setdefault(entry.upload, []).extend(entry.records)
+    tally, unread, slices = Counter(), files - len(per_file), 0
+    for rec in (rec for records in per_file.values() for rec in records):
+        if "error" in rec and "slice" not in rec:  # the file itself (or a zip's member): no slice of it was read
+            unread += 1
+        else:
+            slices += 1
+            tally[outcome(rec)] += 1
+    several = any(len(records) > 1 for records in per_file.values())
+    if not several:  # one record per file: its counts are the files'
+        tally["error"], unread = tally["error"] + unread, 0
+    said = [f"{tally['ok'] + tally['review']} classified"] + \
+        ([f"{tally['review']} of them with {LOWER_CONFIDENCE}"] if tally["review"] else []) + \
+        not_classified_texts(tally["ood"], tally["turned"]) + \
+        ([f"{tally['error']} {UNREADABLE}"] if tally["error"] else [])
+    head = f"{counted(files, 'file')}, {counted(slices, 'slice')}: " if several else ""
+    tail = f"; {counted(unread, 'file')} {UNREADABLE}" if unread else ""
+    return f"Done: {head}{', '.join(said)}{tail} (see below)."
+
+
 #: The empty upload page's caching: revalidated every time, but not ``no-store``. Chromium keeps a no-store page that
 #: has made requests out of its back/forward cache, so Back after the footer's link showed the form alone, every
 #: result gone. The page as sent holds no result (the browser adds them, in memory only); whatever holds one (the
@@ -159,4 +197,5 @@ def upload():
         entry.copy = copies[entry.upload]
     records = flatten(entries)[0]
     observe_results(records)
-    return render_template("index.html", entries=entries, message=None, state=st), status_for(records)
+    return render_template("index.html", entries=entries, message=None, done=done_text(entries, len(uploads)),
+                           state=st), status_for(records)

@@ -173,7 +173,7 @@
     const jobs = current.jobs;
     jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
     offerDownload(form);
-    // Each record counted as the CLI's last line counts it (predict_cli._outcome): a slice, or an image, of its own.
+    // Each record counted as the CLI's last line counts it (series.outcome): a slice, or an image, of its own.
     // A scan (a DICOM series, a NIfTI volume) gives many: the line counted files ("Done: 1 classified" of a volume
     // whose 155 slices the CLI counted "155 scored: 120 classified, 35 not classified"), so where any file gave more
     // than one it says both, "Done: 3 files, 57 slices: 50 classified, ...", and what is of a whole file (unreadable,
