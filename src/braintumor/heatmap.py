@@ -28,7 +28,9 @@ FEATURE_STRIDE: int = NETWORK_STRIDE
 #: Strongest weight of the colour over the grayscale image (at the hottest pixel).
 DEFAULT_ALPHA: float = 0.6
 
-#: Colour map anchors, cold to hot: dark blue, blue, cyan, green, yellow, orange, red.
+#: The colour map's anchors as words, cold to hot: what the page's colour scale says to a screen reader.
+COLOUR_NAMES: str = "dark blue, blue, cyan, green, yellow, orange, red"
+#: Colour map anchors, cold to hot (:data:`COLOUR_NAMES`).
 _ANCHORS = np.array(
     [[0, 0, 110], [0, 60, 255], [0, 210, 255], [40, 230, 80], [255, 235, 0], [255, 120, 0], [220, 0, 0]],
     dtype=np.float32,
@@ -111,6 +113,12 @@ def colorize(heat: np.ndarray) -> np.ndarray:
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def colour_scale_png(steps: int = 64) -> bytes:
+    """The colour map from cold to hot, ``steps`` pixels wide and one high: the key the page shows under each heat map
+    (its caption said "warmer colours" with no scale to read them by)."""
+    return encode_png(colorize(np.linspace(0.0, 1.0, steps, dtype=np.float32))[None])
 
 
 @functools.lru_cache(maxsize=8)

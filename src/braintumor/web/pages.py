@@ -3,6 +3,7 @@ static/app.js enhances it (drag and drop, paste, one API call per file; static/c
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 from flask import Blueprint, make_response, render_template, request
@@ -12,6 +13,7 @@ from werkzeug.exceptions import BadRequest
 from ..classes import display_name
 from ..dicom_sniff import NOT_SCAN_SUFFIXES
 from ..folder_notes import LEFT_OUT_KINDS, LEFT_OUT_WHY
+from ..heatmap import COLOUR_NAMES, colour_scale_png
 from ..image_files import OTHER_FORMAT_ENDINGS
 from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
@@ -28,7 +30,7 @@ from ..wording import (
     review_below_text,
     unread_format_text,
 )
-from .inference import DISCLAIMER, read_uploads, state, status_for
+from .inference import DISCLAIMER, base64_text, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import Entry, classify_entries, flatten
 
@@ -104,6 +106,14 @@ def _turned_resend() -> str:
     and, through the form's ``data-turned-resend``, in series.js and app.js (a global, as above): all three said "on
     their side" of upside-down slices too."""
     return TURNED_RESEND
+
+
+@bp.app_template_global("heat_scale")
+@functools.cache
+def _heat_scale() -> dict:
+    """The heat map's colour scale under each map (a global, as above): its image, drawn by the maps' own colour map
+    (heatmap.colour_scale_png), and its colours in words for a screen reader."""
+    return {"src": "data:image/png;base64," + base64_text(colour_scale_png()), "colours": COLOUR_NAMES}
 
 
 @bp.app_template_global("csv_columns")

@@ -137,6 +137,7 @@ window.braintumorCard = function (helpers) {
     } else {
       card.querySelector(".view-heat").remove();
       card.querySelector(".controls").remove();
+      card.querySelector(".heat-scale").remove();
     }
   }
 
