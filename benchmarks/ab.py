@@ -135,9 +135,11 @@ def png_sizes(datas: list[bytes]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
-    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=30,
+                    help="interleaved timed rounds of each variant (default %(default)s)")
     ap.add_argument("--images", type=int, default=32, help="test images per round (8 per class)")
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                    help="ONNX Runtime intra-op threads, one measurement each (default: 1 2)")
     args = ap.parse_args(argv)
     datas = [p.read_bytes() for p, _ in labelled_images(args.data, limit=max(1, args.images // 4))]
     info = machine()

@@ -25,8 +25,8 @@ from braintumor.predictor import Classifier
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     common_args(ap)
-    ap.add_argument("models", type=Path, nargs="+")
-    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("models", type=Path, nargs="+", help="ONNX files, timed in turn; the first is the 1.00x baseline")
+    ap.add_argument("--rounds", type=int, default=10, help="interleaved rounds over the images (default %(default)s)")
     ap.add_argument("--limit", type=int, default=50, help="test images per class in each block")
     ap.add_argument("--threads", type=int, default=None, help="intra-op threads (default: Classifier.load's)")
     args = ap.parse_args(argv)

@@ -109,10 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--new", type=Path, default=REPO / "src",
                     help="the newer tree's src/ folder (default: this checkout's, %(default)s)")
     ap.add_argument("--aa", action="store_true", help="A/A check: the --new tree in both slots (should print 1.00x)")
-    ap.add_argument("--model", type=Path, default=REPO / "models" / MODEL_FILENAME)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--model", type=Path, default=REPO / "models" / MODEL_FILENAME,
+                    help="ONNX model both trees load (default: the shipped one)")
+    ap.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads (default %(default)s)")
     ap.add_argument("--rounds", type=int, default=2, help="passes over the images")
-    ap.add_argument("--limit", type=int, default=None, help="first N images per class")
+    ap.add_argument("--limit", type=int, default=None, metavar="N", help="first N images per class")
     what = ap.add_mutually_exclusive_group()
     what.add_argument("--cam", action="store_true", help="time predict + CAM (heatmap.explain) instead of predict")
     what.add_argument("--heatmap", action="store_true", help="time the ?heatmap=1 request work instead of predict")

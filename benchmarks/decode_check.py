@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
     ap.add_argument("--old", type=Path, required=True, help="the older checkout's src/ folder")
-    ap.add_argument("--model", type=Path, default=REPO / "models" / MODEL_FILENAME)
+    ap.add_argument("--model", type=Path, default=REPO / "models" / MODEL_FILENAME,
+                    help="ONNX model (default: the shipped one)")
     args = ap.parse_args(argv)
     clf = Classifier.load(args.model, threads=1)
     limit = clf.ood.max_colourfulness if clf.ood else float("inf")

@@ -56,7 +56,7 @@ def compare(clf: Classifier, datas: list[bytes], truths: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
-    ap.add_argument("--limit", type=int, default=None, help="first N images per class")
+    ap.add_argument("--limit", type=int, default=None, metavar="N", help="first N images per class")
     ap.add_argument("--upscale", type=int, default=1024, help="also test copies upscaled to this size (0: skip)")
     args = ap.parse_args(argv)
     images = labelled_images(args.data, limit=args.limit)

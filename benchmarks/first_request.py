@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="fresh processes")
     ap.add_argument("--requests", type=int, default=5, help="requests per process")
     ap.add_argument("--src", type=Path, default=REPO / "src", help="the braintumor source tree to measure")
-    ap.add_argument("--model", type=Path, default=REPO / "models" / "braintumor-tumornet-s.onnx")
+    ap.add_argument("--model", type=Path, default=REPO / "models" / "braintumor-tumornet-s.onnx",
+                    help="ONNX model (default: the shipped one)")
     args = ap.parse_args(argv)
     images = [str(p) for p, _ in labelled_images(args.data, limit=max(1, args.requests))][: args.requests]
     info = machine()

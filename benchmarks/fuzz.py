@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
     ap.add_argument("--n", type=int, default=10_000, help="mutated inputs (each through both targets)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the mutations (default %(default)s)")
     ap.add_argument("--no-route", action="store_true", help="decoders only")
     ap.add_argument("--save-dir", type=Path, default=None, help="write inputs that hit a bug or were slow here")
     args = ap.parse_args(argv)

@@ -45,13 +45,15 @@ def _nll(logits: np.ndarray, labels: np.ndarray) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     common_args(ap)
-    ap.add_argument("--model", type=Path, default=REPO / "models" / "braintumor-tumornet-s.onnx")
+    ap.add_argument("--model", type=Path, default=REPO / "models" / "braintumor-tumornet-s.onnx",
+                    help="the float ONNX model to quantise (default: the shipped one)")
     ap.add_argument("--run", type=Path, default=REPO / "models",
                     help="the training run (or models/): its split.json names the images")
     ap.add_argument("--calibration", default="all", help="training images for the activation ranges: all, or N")
     ap.add_argument("--sample", choices=("stride", "random"), default="stride", help="which N (ignored for all)")
     ap.add_argument("--seed", type=int, default=0, help="of --sample random")
-    ap.add_argument("--method", choices=METHODS, default="minmax")
+    ap.add_argument("--method", choices=METHODS, default="minmax",
+                    help="how the activation ranges are set from those images (default %(default)s, as shipped)")
     ap.add_argument("--ops", default="Conv", help="comma-separated ONNX operators to quantise (shipped: Conv; "
                     "e.g. Conv,Relu,Add,MaxPool also quantises the activations around them)")
     ap.add_argument("--int8-stem", action="store_true", help="quantise the first convolution too (the int8 "

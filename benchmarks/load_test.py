@@ -94,16 +94,17 @@ class Server:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="braintumor serve --workers (default %(default)s)")
     ap.add_argument("--threads", type=int, default=None, help="request threads per worker (default: serve's, 4)")
     ap.add_argument("--port", type=int, default=0, help="0: pick a free one")
-    ap.add_argument("--model", type=Path, default=None)
-    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--model", type=Path, default=None, help="braintumor serve --model (default: the shipped one)")
+    ap.add_argument("--concurrency", type=int, default=16, help="uploads in flight at once (default %(default)s)")
     ap.add_argument("--duration", type=float, default=600.0, help="soak seconds (measured)")
     ap.add_argument("--warmup", type=float, default=10.0, help="seconds of load before the 'before' RSS")
     ap.add_argument("--images", type=int, default=64, help="distinct test images cycled through")
     ap.add_argument("--heatmap", action="store_true", help="POST to /api/v1/predict?heatmap=1")
-    ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
+                    help="load generator (default auto: wrk when installed, else a Python asyncio client)")
     ap.add_argument("--sample", type=float, default=10.0, help="seconds between RSS samples during the soak")
     ap.add_argument("--boundary", choices=("fixed", "fresh"), default="fixed",
                     help="multipart boundary: one for the whole run, or a new one per request as browsers and "

@@ -19,7 +19,7 @@ SHIPPED = "tumornet-s"
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--image-size", type=int, nargs="+", default=[160])
+    ap.add_argument("--image-size", type=int, nargs="+", default=[160], help="input sides in pixels (default 160)")
     args = ap.parse_args(argv)
     base = {s: count_multiply_adds(create_model(SHIPPED), s) for s in args.image_size}
     print(f"| model | image size | parameters | multiply-adds (M) | vs {SHIPPED} at that size |")

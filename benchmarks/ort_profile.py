@@ -59,10 +59,11 @@ def profile(model: Path, threads: int, runs: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, nargs="+", default=[REPO / "models" / "braintumor-tumornet-s.onnx",
-                                                              REPO / "models" / "braintumor-tumornet-s-int8.onnx"])
+                                                              REPO / "models" / "braintumor-tumornet-s-int8.onnx"],
+                    help="ONNX models (default: the shipped file and its int8 copy)")
     ap.add_argument("--threads", type=int, default=1, help="intra-op threads (1: what a server worker runs)")
-    ap.add_argument("--runs", type=int, default=1000)
-    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--runs", type=int, default=1000, help="profiled runs per model (default %(default)s)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = ap.parse_args(argv)
     info = machine()
     results = [profile(m, args.threads, args.runs) for m in args.model]

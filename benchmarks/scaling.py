@@ -109,10 +109,12 @@ def folder_run(pool: list[Path], n: int, threads: int | None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
-    ap.add_argument("--sizes", type=int, nargs="*", default=[128, 256, 512, 1024, 2048])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[128, 256, 512, 1024, 2048],
+                    help="image sides in pixels for part 1 (none: skip it)")
     ap.add_argument("--per-size", type=int, default=8, help="images per size and format (2 per class)")
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--folders", type=int, nargs="*", default=[100, 1000, 10000])
+    ap.add_argument("--reps", type=int, default=5, help="rounds over those images (default %(default)s)")
+    ap.add_argument("--folders", type=int, nargs="*", default=[100, 1000, 10000],
+                    help="folder sizes in images for part 2 (none: skip it)")
     ap.add_argument("--threads", type=int, default=None, help="passed to braintumor predict --threads")
     args = ap.parse_args(argv)
     info = machine()

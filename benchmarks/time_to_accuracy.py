@@ -93,9 +93,10 @@ def error_tail(stream, lines: int = 20, limit: int = 8000) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
-    ap.add_argument("--out", default="runs/time-to-accuracy")
-    ap.add_argument("--target", type=float, default=0.99)
+    ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help="dataset root (default: $BRAINTUMOR_DATA or %(default)s)")
+    ap.add_argument("--out", default="runs/time-to-accuracy", help="the training run's folder (default %(default)s)")
+    ap.add_argument("--target", type=float, default=0.99,
+                    help="Testing accuracy to reach, a fraction (default %(default)s)")
     ap.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "models/training-config.json"),
                     help="recipe to time (default: the shipped model's)")
     ap.add_argument("--all-epochs", action="store_true", help="score every epoch, not only up to the first hit")

@@ -38,12 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     shipped = json.loads((REPO / "models/training-config.json").read_text())
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
-    ap.add_argument("--image-size", type=int, default=shipped["image_size"])
-    ap.add_argument("--batch-size", type=int, default=shipped["batch_size"])
-    ap.add_argument("--model", default=shipped["model"])
+    ap.add_argument("--image-size", type=int, default=shipped["image_size"],
+                    help="input side in pixels (default: the shipped recipe's, %(default)s)")
+    ap.add_argument("--batch-size", type=int, default=shipped["batch_size"],
+                    help="images per step (default: the shipped recipe's, %(default)s)")
+    ap.add_argument("--model", default=shipped["model"],
+                    help="architecture name, as train --model (default %(default)s)")
     ap.add_argument("--steps", type=int, default=30, help="timed steps")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps first")
-    ap.add_argument("--precision", default=shipped["precision"])
+    ap.add_argument("--precision", default=shipped["precision"],
+                    help="auto, bf16, fp16 or fp32, as train --precision (default %(default)s)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     ap.add_argument("--train-images", type=int, default=5137,
                     help="images per epoch (5708 Training minus the 10 %% validation split)")

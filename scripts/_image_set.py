@@ -12,14 +12,20 @@ import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 from braintumor.calibrate import validation_images
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, load_dataset
 
+#: the help of the options every script words alike (here when the script takes them without the others)
+MODEL_HELP = "ONNX model (default: the shipped one)"
+DATA_HELP = "dataset root (default: $BRAINTUMOR_DATA or %(default)s)"
+JSON_HELP = "also write the numbers here"
+
 
 def add_image_set_options(ap: argparse.ArgumentParser) -> None:
     """``--model``, ``--data``, ``--split``, ``--run`` and ``--json``, worded alike in every script that takes them."""
-    ap.add_argument("--model", help="ONNX model (default: the shipped one)")
-    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
-    ap.add_argument("--split", default="Testing")
+    ap.add_argument("--model", help=MODEL_HELP)
+    ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help=DATA_HELP)
+    ap.add_argument("--split", default="Testing",
+                    help="the split of --data scored (default %(default)s; not with --run)")
     ap.add_argument("--run", help="score the validation images of this run's split.json (from Training) instead")
-    ap.add_argument("--json", help="also write the numbers here")
+    ap.add_argument("--json", help=JSON_HELP)
 
 
 def image_set(args: argparse.Namespace) -> Dataset:

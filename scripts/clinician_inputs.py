@@ -29,6 +29,7 @@ from pathlib import Path
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from _clinician_images import CASES
+from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP
 from PIL import Image
 
 from braintumor.cli_checks import run_script
@@ -232,16 +233,17 @@ def pct(x: float | None) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", help="ONNX model (default: the shipped one)")
-    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
+    ap.add_argument("--model", help=MODEL_HELP)
+    ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help=DATA_HELP)
     ap.add_argument("--slice", default=SLICE, help=f"the base test slice, under --data (default {SLICE})")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the random inputs: montages, noise (default 0)")
     ap.add_argument("--only", type=lambda s: s.split(","), help="these inputs only (names as printed, by commas)")
-    ap.add_argument("--formats", type=lambda s: s.split(","), default=list(FORMATS))
+    ap.add_argument("--formats", type=lambda s: s.split(","), default=list(FORMATS),
+                    help=f"each input sent as these, by commas (default: all, {','.join(FORMATS)})")
     ap.add_argument("--montages", type=int, default=100, help="random montages of each kind (0: none)")
     ap.add_argument("--no-head-runs", action="store_true", help="skip the pass over every Training and Testing slice")
     ap.add_argument("--no-dicom", action="store_true", help="skip pydicom's bundled files")
-    ap.add_argument("--json", help="also write the numbers here")
+    ap.add_argument("--json", help=JSON_HELP)
     args = ap.parse_args()
     if bad := [f for f in args.formats if f not in FORMATS]:
         ap.error(f"--formats: unknown {', '.join(bad)} (known: {', '.join(FORMATS)})")

@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, nargs="+", default=[REPO / "models" / "braintumor-tumornet-s.onnx",
-                                                              REPO / "models" / "braintumor-tumornet-s-int8.onnx"])
+                                                              REPO / "models" / "braintumor-tumornet-s-int8.onnx"],
+                    help="ONNX models (default: the shipped file and its int8 copy)")
     ap.add_argument("--run", type=Path, default=REPO / "models", help="run folder (or models/) with split.json")
     ap.add_argument("--data", default=None, help="Training folder, if not the one split.json names")
     args = ap.parse_args(argv)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
+from _image_set import DATA_HELP, JSON_HELP
 from held_out_source import run_sets  # scripts/ is on the path when a script runs
 
 from braintumor.calibrate import network_outputs
@@ -34,14 +35,15 @@ from braintumor.preprocess import prepare
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", required=True, help="the exported ONNX file of --run")
     ap.add_argument("--run", type=Path, required=True, help="the model's run folder (split.json)")
-    ap.add_argument("--set", dest="which", choices=("heldout", "val"), required=True)
+    ap.add_argument("--set", dest="which", choices=("heldout", "val"), required=True,
+                    help="heldout: the Training slices of --mode the run never saw; val: the run's validation split")
     ap.add_argument("--margins", type=float, nargs="+", default=[0.04, 0.12, -0.02],
                     help="head-box margins per side; the first is the served crop")
     ap.add_argument("--mode", default="L", help="storage mode of the held-out source (default L: figshare)")
-    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
-    ap.add_argument("--json")
+    ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help=DATA_HELP)
+    ap.add_argument("--json", help=JSON_HELP)
     args = ap.parse_args(argv)
     clf = Classifier.load(args.model)
     val, held_out = run_sets(args.run, args.data, args.mode)  # the held-out script's own choice of slices

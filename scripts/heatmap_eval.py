@@ -76,7 +76,8 @@ def answer_means(class_curves: dict[str, list[np.ndarray]]) -> dict[str, np.ndar
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_image_set_options(ap)
-    ap.add_argument("--limit", type=int, default=0, help="every k-th image so that about N remain (0: all)")
+    ap.add_argument("--limit", type=int, default=0, metavar="N",
+                    help="every k-th image so that about N remain (0: all)")
     ap.add_argument("--seed", type=int, default=0, help="random maps and tie-breaking")
     args = ap.parse_args()
     clf = Classifier.load(args.model)

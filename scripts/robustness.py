@@ -16,6 +16,7 @@ import time
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
+from _image_set import DATA_HELP, MODEL_HELP
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from braintumor.calibrate import validation_images
@@ -81,9 +82,10 @@ PERTURBATIONS = {
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model")
-    ap.add_argument("--data", default=DEFAULT_DATA_ROOT)
-    ap.add_argument("--limit", type=int, default=0, help="use every k-th image so that about N remain (0: all)")
+    ap.add_argument("--model", help=MODEL_HELP)
+    ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help=DATA_HELP)
+    ap.add_argument("--limit", type=int, default=0, metavar="N",
+                    help="use every k-th image so that about N remain (0: all)")
     ap.add_argument("--split", choices=["test", "val"], default="test",
                     help="Testing (reported), or the validation images of --run (for design decisions)")
     ap.add_argument("--run", default="models", help="run folder whose split.json names the validation images")

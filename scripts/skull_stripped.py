@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     add_image_set_options(ap)
     ap.add_argument("--int8", default=str(default_model_path().with_name("braintumor-tumornet-s-int8.onnx")),
                     help="a second file scored on the stripped slices only ('' to skip)")
-    ap.add_argument("--limit", type=int, default=0, help="every k-th image so that about N remain (0: all)")
+    ap.add_argument("--limit", type=int, default=0, metavar="N",
+                    help="every k-th image so that about N remain (0: all)")
     ap.add_argument("--seed", type=int, default=0, help="picks the gallery's slices")
     ap.add_argument("--gallery", help="write 16 random scored slices, as they are beside their strip, to this PNG")
     args = ap.parse_args(argv)

@@ -63,7 +63,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_image_set_options(ap)
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="shorter sides to shrink to, comma-separated")
-    ap.add_argument("--limit", type=int, default=0, help="every k-th image so that about N remain (0: all)")
+    ap.add_argument("--limit", type=int, default=0, metavar="N",
+                    help="every k-th image so that about N remain (0: all)")
     args = ap.parse_args()
     try:
         sizes = [None, *(int(s) for s in args.sizes.split(","))]

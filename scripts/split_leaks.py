@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help="dataset root (its Training split is read)")
     ap.add_argument("--run", type=Path, help="a run folder whose split.json to check (the shipped one: models)")
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="seeds of the grouped splits to draw")
-    ap.add_argument("--val-fraction", type=float, default=0.1)
+    ap.add_argument("--val-fraction", type=float, default=0.1,
+                    help="share of Training in those splits' validation part, as train's (default %(default)s)")
     ap.add_argument("--model", help="with --run: also count how many of each part of its validation images this "
                                     "model file answers right (the shipped one: models/braintumor-tumornet-s.onnx)")
     args = ap.parse_args(argv)

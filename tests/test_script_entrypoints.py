@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p for p in [*REPO.glob("benchmarks/*.py"), *REPO.glob("scripts/*.py")] if p.name != "_common.py")
 AT_ONCE = 4
@@ -57,21 +59,68 @@ def test_there_are_scripts_to_check():
     assert {"latency.py", "load_test.py", "time_to_accuracy.py", "ood_eval.py", "split_leaks.py"} <= names
 
 
-def test_every_benchmark_and_script_answers_help_without_a_traceback(tmp_path):
+@pytest.fixture(scope="module")
+def helps(tmp_path_factory) -> dict[Path, tuple[int, str, str]]:
+    """Every script's ``--help``, run once for the tests below with another braintumor first on the path."""
+    path = tmp_path_factory.mktemp("other")
+    other = path / "braintumor"
+    other.mkdir()
+    (other / "__init__.py").write_text("raise ImportError('another braintumor, not the checkout beside the script')\n")
+    return outputs({script: [str(script), "--help"] for script in SCRIPTS}, path=str(path))
+
+
+def test_every_benchmark_and_script_answers_help_without_a_traceback(helps):
     """Run with another braintumor first on the path (a release from PyPI, another clone's editable install): the
     scripts must import the checkout's own code beside them (scripts/_checkout.py, benchmarks/_common.py). Until
     2026-12-06 the ones in scripts/ and two benchmarks imported that other copy, so they measured other code."""
-    other = tmp_path / "braintumor"
-    other.mkdir()
-    (other / "__init__.py").write_text("raise ImportError('another braintumor, not the checkout beside the script')\n")
     failed = []
-    commands = {script: [str(script), "--help"] for script in SCRIPTS}
-    for script, (code, out, err) in outputs(commands, path=str(tmp_path)).items():
+    for script, (code, out, err) in helps.items():
         name = script.relative_to(REPO).as_posix()
         has_main = '__name__ == "__main__"' in script.read_text()
         if code != 0 or "Traceback" in out + err or (has_main and not (out + err).strip()):
             failed.append(f"{name}: exit {code}\n{(err or out)[-1500:]}")
     assert not failed, "\n\n".join(failed)
+
+
+def undescribed_options(help_text: str) -> list[str]:
+    """The entries of an argparse ``--help`` (its "options:" and "positional arguments:") that say nothing but their
+    name: ``--data DATA`` alone on its line, with no help text beside or under it."""
+    missing, current, in_section = [], None, False
+    for line in [*help_text.splitlines(), ""]:
+        if not line.startswith(" "):  # a section's heading, a blank line or text: ends the entry and maybe the section
+            missing += [current] if current else []
+            current, in_section = None, line.rstrip().endswith(("arguments:", "options:"))
+        elif in_section and not line.startswith("   "):  # a new entry: its name, then its help after 2+ spaces
+            missing += [current] if current else []
+            name, _, said = line.strip().partition("  ")
+            current = None if said.strip() else name
+        elif in_section:  # the help, on the lines under a long name
+            current = None
+    return missing
+
+
+def test_undescribed_options_are_found():
+    """The check itself, on argparse's own layout: help beside the name, under a long one, and none."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="x")
+    ap.add_argument("paths", nargs="+")
+    ap.add_argument("--data", default="d")
+    ap.add_argument("--seed", type=int, help="random seed")
+    ap.add_argument("--a-very-long-option-name", metavar="ANOTHER_LONG_NAME", help="said under it")
+    ap.add_argument("--json")
+    assert undescribed_options(ap.format_help()) == ["paths", "--data DATA", "--json JSON"]
+
+
+def test_every_option_of_every_script_says_what_it_does(helps):
+    """A student running ``python scripts/ood_eval.py --help`` read ``--model MODEL``, ``--data DATA`` and
+    ``--json JSON`` with no word on what they take or default to; 59 options of 27 scripts were bare until
+    2026-12-06 (``--split``, ``--warmup``, ``--rounds``, ``--method``, ``--client``...)."""
+    bare = {}
+    for script, (code, out, _) in helps.items():
+        if code == 0 and (missing := undescribed_options(out)):
+            bare[script.relative_to(REPO).as_posix()] = missing
+    assert bare == {}
 
 
 def test_a_broken_import_is_caught(tmp_path):
