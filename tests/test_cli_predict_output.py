@@ -108,6 +108,29 @@ def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):
     assert rc == 2 and "not a valid ONNX file" in err
 
 
+def test_a_torch_checkpoint_given_as_the_model_is_told_to_be_exported(tmp_path, capsys):
+    """train's last line names RUN/best.pt; given as --model it was "not a valid ONNX file, or one this onnxruntime
+    cannot run (damaged, cut short, or made for a newer version)", none of which it is."""
+    import zipfile
+
+    torch = pytest.importorskip("torch")
+    ckpt = tmp_path / "run" / "best.pt"
+    ckpt.parent.mkdir()
+    torch.save({"model": {"w": torch.zeros(2)}, "epoch": 1}, ckpt)
+    renamed = tmp_path / "weights.bin"  # known by its content, not its name
+    renamed.write_bytes(ckpt.read_bytes())
+    for path in (ckpt, renamed):
+        rc, out, err = run_cli(["predict", "x.jpg", "--model", str(path)], capsys)
+        assert rc == 2 and out == "" and err == (f"error: cannot load model {path}: a torch checkpoint, not an ONNX "
+                                                 f"model: export it first (braintumor export {path} --out "
+                                                 "model.onnx)\n")
+    other = tmp_path / "scans.zip"  # a zip that is no checkpoint keeps the general message
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("scans/a.txt", "x")
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", str(other)], capsys)
+    assert rc == 2 and "not a valid ONNX file" in err and "torch checkpoint" not in err
+
+
 def test_output_file_is_written_whole_or_not_at_all(tiny_model, inputs, tmp_path, capsys, monkeypatch):
     target = tmp_path / "out" / "results.jsonl"
     target.parent.mkdir()

@@ -60,6 +60,11 @@ def test_teacher_refuses_models_that_saw_other_inputs(tiny_model, tmp_path):
                                           r"without braintumor's metadata\): pass the \.onnx 'braintumor export' "
                                           r"wrote$"):  # not "(InvalidProtobuf)"
         Teacher(junk, CLASSES, pre, threads=1)
+    ckpt = tmp_path / "best.pt"  # a run's checkpoint: the teacher runs in ONNX Runtime, so it is exported first
+    torch.save({"model": {}, "epoch": 1}, ckpt)
+    with pytest.raises(ConfigError, match=rf"^--teacher {ckpt} is a torch checkpoint, not an exported model: export "
+                                          rf"it first \(braintumor export {ckpt} --out teacher\.onnx\)$"):
+        Teacher(ckpt, CLASSES, pre, threads=1)
 
 
 def test_a_teacher_served_with_background_subtraction_teaches_on_the_inputs_it_was_trained_on(tmp_path):
