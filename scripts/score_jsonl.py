@@ -2,6 +2,7 @@
 """Score `braintumor predict --format jsonl` output against the class folder each path sits in.
 
     braintumor predict DATA/Testing --format jsonl | python scripts/score_jsonl.py
+    python scripts/score_jsonl.py out.jsonl [MORE.jsonl ...]     # files of braintumor predict -o out.jsonl
 
 Independent of the package on purpose: it checks the CLI's answers, not the library's.
 A slice not classified (``"ood": true``, label withheld: unlike brain MRI, or turned) is scored by its most
@@ -58,7 +59,9 @@ def class_of(path: str, classes: set[str]) -> str | None:
     return None
 
 
-def _records(lines: list[str]) -> list[dict]:
+def _records(lines: list[str], source: str = "") -> list[dict]:
+    """The answer records of jsonl ``lines`` (a --summary line is none); ValueError names the first line that is not
+    one, after ``source`` (a file's name and ", ") when given."""
     records = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -68,19 +71,43 @@ def _records(lines: list[str]) -> list[dict]:
         except ValueError:
             rec = None
         if not isinstance(rec, dict) or "path" not in rec:
-            raise ValueError(f"line {number} is not a record of 'braintumor predict --format jsonl': "
+            raise ValueError(f"{source}line {number} is not a record of 'braintumor predict --format jsonl': "
                              f"{line.strip()[:60]!r}")
         if "summary" not in rec:  # --summary's line after a volume: no answer of its own
             records.append(rec)
     return records
 
 
+def _read(names: list[str]) -> list[dict]:
+    """The records of each named jsonl file in turn (``-``: standard input), or of standard input when none is named.
+    Why files: a run's ``-o out.jsonl`` was given as an argument, which was ignored (the usage shown, or standard
+    input read instead)."""
+    if not names:
+        return _records(sys.stdin.readlines())
+    records = []
+    for name in names:
+        if name == "-":
+            records += _records(sys.stdin.readlines(), "standard input, ")
+            continue
+        with open(name, encoding="utf-8", errors="surrogateescape") as fh:  # predict's jsonl: UTF-8, \udcXX escapes
+            records += _records(fh.readlines(), f"{name}, ")
+    return records
+
+
 def main() -> int:
-    if {"-h", "--help"} & set(sys.argv[1:]) or sys.stdin.isatty():  # nothing piped in: say how, do not wait
+    names = sys.argv[1:]
+    if {"-h", "--help"} & set(names) or (not names and sys.stdin.isatty()):  # nothing piped in: say how, do not wait
         print(__doc__.strip(), file=sys.stderr)
-        return 0 if len(sys.argv) > 1 else 2
+        return 0 if names else 2
+    if options := [name for name in names if name.startswith("-") and name != "-"]:
+        print(f"error: unknown option {options[0]}: score_jsonl.py takes jsonl files (./{options[0]} for a file of "
+              "that name), or reads standard input", file=sys.stderr)
+        return 2
     try:
-        records = _records(sys.stdin.readlines())
+        records = _read(names)
+    except OSError as exc:
+        print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -114,3 +114,31 @@ def test_refusals_as_on_their_side_are_counted_apart():
     assert done.stdout.splitlines()[1] == ("1 not classified (unlike brain MRI), 1 not classified (turned: "
                                            "rotate upright and resend); answered correctly (not classified counts as "
                                            "wrong): 1/3 = 33.33 %")
+
+
+def test_jsonl_files_named_as_arguments_are_scored_as_standard_input_is(tmp_path):
+    """``braintumor predict DATA -o out.jsonl`` then ``python scripts/score_jsonl.py out.jsonl``: the file was
+    ignored (from a terminal the usage was printed, exit 0; from a script standard input was read, "no predictions
+    to score read")."""
+    lines = [record("t/glioma/a.png", "glioma"), record("t/notumor/b.png", "glioma"),
+             record("t/pituitary/c.png", "pituitary", ood=True)]
+    first, second = tmp_path / "out.jsonl", tmp_path / "more.jsonl"
+    first.write_text("".join(json.dumps(rec) + "\n" for rec in lines[:2]))
+    second.write_text(json.dumps(lines[2]) + "\n")
+    piped = score(lines)
+    named = subprocess.run([sys.executable, str(SCRIPT), str(first), str(second)], input="", capture_output=True,
+                           text=True, timeout=60)
+    assert piped.returncode == named.returncode == 0 and named.stdout == piped.stdout and named.stderr == ""
+    assert named.stdout.startswith("accuracy 2/3 = 66.67 %")
+    stdin_too = subprocess.run([sys.executable, str(SCRIPT), str(first), "-"], input=second.read_text(),
+                               capture_output=True, text=True, timeout=60)
+    assert stdin_too.stdout == piped.stdout
+    (tmp_path / "notes.jsonl").write_text("hello\n")
+    for args, said in ((["--foo"], "error: unknown option --foo: "),
+                       ([str(tmp_path / "none.jsonl")], f"error: cannot read {tmp_path / 'none.jsonl'}: "),
+                       ([str(first), str(tmp_path / "notes.jsonl")],
+                        f"error: {tmp_path / 'notes.jsonl'}, line 1 is not a record of 'braintumor predict")):
+        done = subprocess.run([sys.executable, str(SCRIPT), *args], input="", capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 2 and done.stdout == "" and done.stderr.startswith(said), done.stderr
+        assert done.stderr.count("\n") == 1
