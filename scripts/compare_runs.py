@@ -50,8 +50,12 @@ def compare_models(model_a: Path, model_b: Path, run: Path, data: str | None = N
     from braintumor.predictor import Classifier
 
     clf_a, clf_b = Classifier.load(model_a, threads=1), Classifier.load(model_b, threads=1)
-    if clf_a.preprocess_config != clf_b.preprocess_config:
-        raise ValueError("the two files preprocess differently: their logits cannot be compared image for image")
+    a, b = clf_a.preprocess_config.to_dict(), clf_b.preprocess_config.to_dict()
+    if a != b:  # which setting, said: docs/TRAINING.md's rerun differs by the background percentile calibrate sets
+        differ = "; ".join(f"{key} {a.get(key)} against {b.get(key)}" for key in sorted({*a, *b})
+                           if a.get(key) != b.get(key))
+        raise ValueError(f"the two files preprocess differently ({differ}): their logits cannot be compared image "
+                         "for image")
     images, _, is_val = prepared_run_images(clf_a, run, data)
     crops = images[is_val]
     la, lb = network_outputs(clf_a, crops)[0], network_outputs(clf_b, crops)[0]

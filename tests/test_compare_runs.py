@@ -84,3 +84,22 @@ def test_a_model_matches_itself_and_not_its_int8_copy(run_with_val_images, capsy
     assert compare_runs.main(args) == 1
     assert compare_runs.main([*args, "--tolerance", repr(largest)]) == (0 if disagree == 0 else 1)
     assert "largest logit difference" in capsys.readouterr().out
+
+
+def test_files_that_preprocess_differently_are_refused_naming_the_settings(run_with_val_images, tmp_path, capsys):
+    """docs/TRAINING.md's rerun compared before its calibrate line stopped with "the two files preprocess differently"
+    alone: which setting differs (the background percentile calibrate sets) was for the reader to find."""
+    pytest.importorskip("onnx")
+    from braintumor.calibrate import write_metadata
+    from braintumor.predictor import Classifier
+
+    other = tmp_path / "rerun.onnx"
+    other.write_bytes(SHIPPED.read_bytes())
+    preprocess = Classifier.load(SHIPPED).preprocess_config.to_dict()
+    assert preprocess["background_percentile"] == 1.0
+    write_metadata(other, {"preprocess": {**preprocess, "background_percentile": 0.0}})
+    with pytest.raises(ValueError, match=r"^the two files preprocess differently \(background_percentile 1\.0 against "
+                                         r"0\.0\): their logits cannot be compared image for image$"):
+        compare_runs.compare_models(SHIPPED, other, run_with_val_images)
+    assert compare_runs.main(["--models", str(SHIPPED), str(other), "--run", str(run_with_val_images)]) == 2
+    assert capsys.readouterr().err.startswith("error: the two files preprocess differently (background_percentile")
