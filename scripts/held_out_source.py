@@ -99,6 +99,18 @@ def run_sets(run: str | Path, data: str | Path, mode: str) -> tuple[Dataset, Dat
     return val, in_mode.subset(unseen)
 
 
+def source_note(run: str | Path, mode: str) -> str | None:
+    """What the "held-out" images are when the run was not trained without them (its config.json's
+    ``hold_out_mode`` is not ``mode``): images it never saw, of a source it may have trained on, whose score then says
+    nothing of a new hospital; None for a run trained with ``--hold-out-mode MODE``."""
+    config = Path(run) / "config.json"
+    trained = json.loads(config.read_text()).get("hold_out_mode") if config.is_file() else None
+    if trained == mode:
+        return None
+    return (f"note: {run} was not trained with --hold-out-mode {mode}: its training images may include that "
+            f"source's (stored as {mode}), so these are images it never saw, not a source it never saw")
+
+
 def _print_set(name: str, r: dict) -> None:
     print(f"\n{name}: {r['n']} images; accuracy {r['accuracy']:.2%}, refused {r['refused']:.2%}, "
           f"accuracy of accepted {percent(r['accuracy_accepted'])}; ECE of accepted (15 bins) "
@@ -128,6 +140,8 @@ def main() -> int:
     clf = Classifier.load(args.model)
     val, unseen = run_sets(args.run, args.data, args.mode)
     print(f"model {clf.path}; {len(unseen)} Training images stored as {args.mode} that the run never saw")
+    if len(unseen) and (note := source_note(args.run, args.mode)):  # a smoke run's unseen images: not a new source
+        print(note)
     results = {}
     results["run validation (seen source)"] = score_set(clf, val)
     if len(unseen):

@@ -53,3 +53,22 @@ def test_scores_of_images_refused_before_the_network_are_null_in_json(small_data
     assert json.loads(text, parse_constant=_refuse_constant)["scores"] == scores
     h = held_out_source.score_array(scores)
     assert np.isinf(h[[s is None for s in scores]]).all() and (h[[s is not None for s in scores]] == 0.5).all()
+
+
+def test_a_run_not_trained_without_the_source_is_said_so(tmp_path: Path):
+    """``held_out_source.py --run`` of a run trained on every source (a smoke run, ``--limit-per-class``) reported
+    the mode's unseen Training images as "held-out source" without a word: its score is no new hospital's."""
+    import held_out_source
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"hold_out_mode": "L", "seed": 0}))
+    assert held_out_source.source_note(run, "L") is None
+    for config in ({"hold_out_mode": None}, {"seed": 0}, {"hold_out_mode": "RGB"}, None):  # None: no config.json
+        if config is None:
+            (run / "config.json").unlink()
+        else:
+            (run / "config.json").write_text(json.dumps(config))
+        assert held_out_source.source_note(run, "L") == (
+            f"note: {run} was not trained with --hold-out-mode L: its training images may include that source's "
+            "(stored as L), so these are images it never saw, not a source it never saw")
