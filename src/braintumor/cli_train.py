@@ -65,7 +65,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=None, help=f"auto, cpu, cuda, cuda:1 ... (default {d.device}; on --resume, the "
                                                   "run's own)")
     p.add_argument("--precision", default=None, choices=["auto", "bf16", "fp16", "fp32"],
-                   help=f"default {d.precision}; on --resume, the run's own")
+                   help="auto: bf16 autocast where the CPU has native bf16, else fp32; on a GPU bf16 where it has "
+                        "it, else fp16 (train_device.pick_autocast_dtype) "
+                        f"(default {d.precision}; on --resume, the run's own)")
     p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
     p.add_argument("--cache-dir", type=path_arg, default=None,
                    help="folder of the decoded-image cache (default $BRAINTUMOR_CACHE, else ~/.cache/braintumor: "
