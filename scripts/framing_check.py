@@ -22,7 +22,7 @@ from pathlib import Path
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from _image_set import DATA_HELP, JSON_HELP
-from held_out_source import run_sets  # scripts/ is on the path when a script runs
+from held_out_source import run_sets, source_note  # scripts/ is on the path when a script runs
 
 from braintumor.calibrate import network_outputs
 from braintumor.cli_checks import run_script
@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     clf = Classifier.load(args.model)
     val, held_out = run_sets(args.run, args.data, args.mode)  # the held-out script's own choice of slices
     ds = val if args.which == "val" else held_out
+    if args.which == "heldout" and (note := source_note(args.run, args.mode)):  # as held_out_source.py says it
+        print(note)
     paths, y, classes = list(ds.paths), ds.labels, ds.classes
     if tuple(classes) != clf.classes:
         raise SystemExit(f"error: dataset classes {classes} differ from the model's {clf.classes}")

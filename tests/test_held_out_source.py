@@ -72,3 +72,24 @@ def test_a_run_not_trained_without_the_source_is_said_so(tmp_path: Path):
         assert held_out_source.source_note(run, "L") == (
             f"note: {run} was not trained with --hold-out-mode L: its training images may include that source's "
             "(stored as L), so these are images it never saw, not a source it never saw")
+
+
+def test_framing_check_says_it_of_its_held_out_set_too(small_data: Path, tmp_path: Path, monkeypatch, capsys):
+    """framing_check.py --set heldout takes held_out_source's images, and was as silent about a smoke run's."""
+    import framing_check
+
+    from braintumor.data import load_dataset
+
+    shutil.copytree(small_data, tmp_path / "data")
+    (tmp_path / "data" / "Testing" / "glioma" / "zz_broken.jpg").unlink()
+    images = load_dataset(tmp_path / "data", "Testing")
+    monkeypatch.setattr(framing_check, "run_sets", lambda run, data, mode: (images, images))
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"hold_out_mode": None}))
+    model = str(Path(__file__).resolve().parents[1] / "models" / "braintumor-tumornet-s.onnx")
+    assert framing_check.main(["--model", model, "--run", str(run), "--set", "heldout"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith(f"note: {run} was not trained with --hold-out-mode L:")
+    (run / "config.json").write_text(json.dumps({"hold_out_mode": "L"}))
+    assert framing_check.main(["--model", model, "--run", str(run), "--set", "heldout"]) == 0
+    assert "note:" not in capsys.readouterr().out
