@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -130,3 +131,9 @@ def run_python(port: int, bodies: list[bytes], boundary: str, path: str, concurr
     return {"requests": len(lat), "seconds": took, "non_200": bad[0], "socket_errors": bad[1],
             "p50_ms": percentile(lat, 0.5), "p90_ms": percentile(lat, 0.9), "p99_ms": percentile(lat, 0.99),
             "max_ms": max(lat) if lat else None, "mean_ms": sum(lat) / len(lat) if lat else None}
+
+
+if __name__ == "__main__":  # run by hand, it said nothing at all, --help included
+    print("load_clients.py holds load_test.py's load generators and measures nothing itself: run "
+          "python benchmarks/load_test.py (--help says how)", file=sys.stderr)
+    sys.exit(0 if {"-h", "--help"} & set(sys.argv[1:]) else 2)

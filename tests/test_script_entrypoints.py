@@ -76,8 +76,9 @@ def test_every_benchmark_and_script_answers_help_without_a_traceback(helps):
     failed = []
     for script, (code, out, err) in helps.items():
         name = script.relative_to(REPO).as_posix()
-        has_main = '__name__ == "__main__"' in script.read_text()
-        if code != 0 or "Traceback" in out + err or (has_main and not (out + err).strip()):
+        # a helper named without "_" (benchmarks/load_clients.py) is run by hand too: it said nothing to --help
+        answers = '__name__ == "__main__"' in script.read_text() or not script.name.startswith("_")
+        if code != 0 or "Traceback" in out + err or (answers and not (out + err).strip()):
             failed.append(f"{name}: exit {code}\n{(err or out)[-1500:]}")
     assert not failed, "\n\n".join(failed)
 
