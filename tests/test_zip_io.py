@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 
@@ -50,11 +51,46 @@ def test_a_dicom_member_that_expands_like_a_bomb_is_skipped_unparsed():
                         r"\(a DICOM file compresses 2 to 5 times: a zip bomb\)", note)
 
 
+def _head_slice(seed: int, side: int = 512) -> np.ndarray:
+    """A 12-bit MR-like slice: a bright ellipse in a dark field, both noisy, as a scanner's are."""
+    rng = np.random.default_rng(seed)
+    y, x = np.ogrid[:side, :side]
+    head = ((x - side / 2) / (side * 0.38)) ** 2 + ((y - side / 2) / (side * 0.45)) ** 2 < 1
+    return (np.where(head, 1800, 40) + rng.normal(0, 60, (side, side))).clip(0, 4095).astype(np.uint16)
+
+
+def test_a_zip_that_expands_like_a_bomb_as_a_whole_is_refused_before_any_member_is_inflated(monkeypatch):
+    """Each member under 1 MB escaped the per-member ratio: a 543 kB zip of 512 DICOM slices of zeros (268 MB) held
+    a worker 10.6 s (CLI and web upload alike). The zip's declared expansion against its own size is checked from
+    its central directory, before any member is opened; a real series zipped (2 to 5 times) is read as before."""
+    from dicom_factory import make_dicom, series
+
+    zeros = make_dicom(np.zeros((512, 512), np.uint16))
+    bomb = zip_bytes([(f"s/{k:03d}.dcm", zeros) for k in range(34)])
+    declared = 34 * len(zeros)
+    assert declared > 16 * 1024 * 1024 and len(bomb) * 100 < declared
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, *a, **k: opened.append(a) or real_open(self, *a, **k))
+    with pytest.raises(ImageError) as caught:
+        read_volumes(bomb, name="x.zip")
+    assert str(caught.value) == (f"zip archive would expand to {declared:,} bytes, {declared / len(bomb):,.0f} times "
+                                 f"its own {len(bomb):,}; past 16 MiB a zip may expand 100 times at most (DICOM files "
+                                 "compress 2 to 5 times: a zip bomb)")
+    assert opened == []
+
+    monkeypatch.undo()
+    study = zip_bytes(series([_head_slice(k) for k in range(34)]))  # as big, of a real series' entropy
+    real = sum(m.file_size for m in zipfile.ZipFile(io.BytesIO(study)).infolist())
+    assert real > 16 * 1024 * 1024 and real / len(study) < 10
+    (volume,) = read_volumes(study, name="study.zip")
+    assert len(volume.slices) == 34 and volume.error is None
+
+
 @pytest.mark.parametrize(("method", "at"), [(zipfile.ZIP_DEFLATED, 0)])  # LZMA's: refused unread (below)
 def test_a_member_whose_compressed_data_is_corrupt_is_that_members_error(method, at):
     """zlib's and lzma's own errors escaped the zip reader: 'this scan could not be read (error)' or '(LZMAError)',
     and a warning in the log."""
-    import io
     import struct
 
     import nibabel as nib
@@ -74,7 +110,6 @@ def test_members_whose_expansion_zipfile_cannot_bound_are_refused_unread(method,
     """zipfile inflates bzip2 and LZMA with no bound on one read: a 760-byte bzip2 member declaring 100 bytes held
     900 MB of zeros, and reading the 132 bytes a member is sniffed by took 13 s and 1.7 GB (a zip of 4096 of them,
     hours). Such a zip is refused before any member is opened; stored and deflated ones are read as before."""
-    import io
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

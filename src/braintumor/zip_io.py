@@ -27,6 +27,12 @@ MAX_ZIP_MEMBERS: int = 4096
 #: Most times a DICOM member over 1 MB may expand: a DICOM file compresses 2 to 5 times; zeros, which pydicom parses
 #: as millions of empty elements (20 MB: 7 s), about 1000 times.
 MAX_DICOM_RATIO: int = 100
+#: Most times a whole zip may expand (all its members' declared sizes against the zip's own bytes) once it expands
+#: past :data:`ZIP_RATIO_FLOOR`: a series of DICOM files compresses 2 to 5 times, each member under 1 MB escapes
+#: :data:`MAX_DICOM_RATIO`, and a 543 kB zip of 512 DICOM slices of zeros (268 MB) held a worker 10.6 s.
+MAX_ZIP_RATIO: int = 100
+#: Bytes a zip may expand to at any ratio: a few slices of zeros cost what a real series of that size does.
+ZIP_RATIO_FLOOR: int = 16 * 1024 * 1024
 #: The compressions zipfile reads besides deflate, refused: it inflates them with no bound on what one read of 4 kB
 #: of them gives (its reads of deflate are bounded), so no size limit holds them. A 760-byte bzip2 member declaring
 #: 100 bytes held 900 MB of zeros: reading its first 132 bytes took 13 s and 1.7 GB.
@@ -94,6 +100,10 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
     declared = sum(m.file_size for m in files)
     if declared > MAX_VOLUME_BYTES:
         raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}")
+    if declared > ZIP_RATIO_FLOOR and declared > MAX_ZIP_RATIO * len(data):  # before any member is inflated
+        raise ImageError(f"zip archive would expand to {declared:,} bytes, {declared / len(data):,.0f} times its "
+                         f"own {len(data):,}; past {ZIP_RATIO_FLOOR >> 20} MiB a zip may expand {MAX_ZIP_RATIO} times "
+                         "at most (DICOM files compress 2 to 5 times: a zip bomb)")
     read: dict[int, int] = {}  # header offset -> bytes: a member read again (a series, to decode it) counts once
 
     def load(member: zipfile.ZipInfo, dicom: bool = False) -> bytes:
