@@ -24,7 +24,7 @@ from .image_gray import to_gray
 from .image_io import ImageError, InputInfo, check_pixels, decode_failure_text
 from .quiet_libraries import quiet_pillow
 from .scan_objects import scan_object_hint
-from .tiff_deflate import damaged_deflate
+from .tiff_deflate import damaged_strips
 from .volume_objects import Slice, Volume
 
 #: What :func:`gray_from_memory` takes.
@@ -190,7 +190,7 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
     check_pixels(width, height)
     with _one_reader(img):
         # as the same file's bytes are: a stack is not one slice, a truncated TIFF is said to be
-        if problem := several_frames(img) or deep_planes(img) or cut_short(img) or damaged_deflate(img):
+        if problem := several_frames(img) or deep_planes(img) or cut_short(img) or damaged_strips(img):
             raise ImageError(problem)
         try:
             with quiet_pillow():  # a lazily loaded damaged file's warnings: ImageError says what matters

@@ -26,7 +26,7 @@ from .image_frames import cut_short, deep_planes, several_frames, upright, webp_
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
-from .tiff_deflate import damaged_deflate
+from .tiff_deflate import damaged_strips
 from .wording import size_text
 
 #: What the readers take: a path, the file's content (any bytes-like object: a type checker held bytearray and
@@ -216,7 +216,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             img = Image.open(buffer, formats=ALLOWED_FORMATS)
             width, height = img.size
             check_pixels(width, height)
-            if problem := several_frames(img) or deep_planes(img) or cut_short(img) or damaged_deflate(img):
+            if problem := several_frames(img) or deep_planes(img) or cut_short(img) or damaged_strips(img):
                 raise ImageError(problem)
             jpeg_colour = None
             if img.format in ("JPEG", "MPO") and (problem := _scan_problem(buffer.getvalue(), width, height)):  # MPF

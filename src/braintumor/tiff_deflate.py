@@ -7,7 +7,8 @@ straight to the process's stderr, file descriptor 2: Pillow sets libtiff's warni
 and only the CLI, whose stderr is its own, may point fd 2 away (:func:`braintumor.quiet_libraries.quiet_decoders`);
 the web server's log got a line for each such upload. Python's zlib reads the same stream and raises what libtiff
 would have printed, so the file is refused here, its message saying which strip and why, and libtiff never reads it.
-Each strip is inflated no further than the bytes its rows need, a MiB at a time, as libtiff inflates it.
+Each strip is inflated no further than the bytes its rows need, a MiB at a time, as libtiff inflates it. An LZW TIFF's
+strips are checked the same way, by :mod:`braintumor.tiff_lzw`.
 """
 
 from __future__ import annotations
@@ -20,21 +21,26 @@ from typing import Any
 from PIL import Image
 
 from .image_frames import tag_numbers
+from .tiff_lzw import lzw_checker
 
 #: TIFF's two codes for deflate (Adobe's, and the older one).
 DEFLATE: tuple[int, int] = (8, 32946)
+#: TIFF's code for LZW.
+LZW: int = 5
 _STEP = 1 << 20  # bytes inflated at a time: a strip's whole image is never held
 
 
-def damaged_deflate(img: Image.Image) -> str | None:
-    """Why a deflate TIFF's strip or tile would make libtiff fail (and print), or None: its stream does not inflate
-    (zlib's reason quoted: "invalid block type", "incorrect data check"), or inflates to fewer bytes than its rows
-    need. None too for a TIFF of another compression, or whose layout is not plain enough to size each strip (YCbCr
+def damaged_strips(img: Image.Image) -> str | None:
+    """Why a deflate or LZW TIFF's strip or tile would make libtiff fail (and print), or None: a deflate stream that
+    does not inflate (zlib's reason quoted: "invalid block type", "incorrect data check"), or inflates to fewer bytes
+    than its rows need; LZW codes that end short, run out, or name an entry not yet made (:mod:`braintumor.tiff_lzw`).
+    None too for a TIFF of another compression, or whose layout is not plain enough to size each strip (YCbCr
     subsampled, strips not as many as its rows need): libtiff reads those as before."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     fp = getattr(img, "fp", None)
-    if tags is None or fp is None or tags.get(259) not in DEFLATE:
+    if tags is None or fp is None or tags.get(259) not in (*DEFLATE, LZW):
         return None
+    check, name = (lzw_checker(), "LZW") if tags.get(259) == LZW else (_inflate_problem, "deflate")
     layout = _layout(tags)
     if layout is None:
         return None
@@ -43,8 +49,8 @@ def damaged_deflate(img: Image.Image) -> str | None:
     try:
         for k, ((offset, size), need) in enumerate(zip(spans, needs, strict=True)):
             fp.seek(offset)
-            if problem := _inflate_problem(fp.read(size), need):
-                return f"TIFF {kind} {k + 1:,} of {len(spans):,} is damaged: its deflate data {problem}"
+            if problem := check(fp.read(size), need):
+                return f"TIFF {kind} {k + 1:,} of {len(spans):,} is damaged: its {name} data {problem}"
     finally:
         fp.seek(at)
     return None
