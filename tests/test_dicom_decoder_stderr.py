@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +37,8 @@ def _jpeg_with_zeros() -> bytes:
     return bytes(data)
 
 
-def _j2k_bad_tile() -> bytes:
-    """A JPEG 2000 DICOM whose tile-part names tile 21 760 of one: not decoded, and OpenJPEG says "Invalid tile number
-    21760"."""
+def _j2k(damage: Callable[[bytearray], None] | None = None) -> bytes:
+    """A JPEG 2000 DICOM, its codestream changed by ``damage``."""
     from PIL import Image
     from pydicom.encaps import encapsulate
     from pydicom.uid import JPEG2000Lossless
@@ -46,13 +46,23 @@ def _j2k_bad_tile() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(_gray()).save(buf, format="JPEG2000", irreversible=False, no_jp2=True)
     stream = bytearray(buf.getvalue())
-    at = stream.index(b"\xff\x90")  # SOT: marker, Lsot, then Isot
-    stream[at + 4:at + 6] = (21760).to_bytes(2, "big")
+    if damage:
+        damage(stream)
     ds = make_dataset(_gray())
     ds.PixelData = encapsulate([bytes(stream)])
     ds["PixelData"].VR = "OB"
     ds.file_meta.TransferSyntaxUID = JPEG2000Lossless
     return to_bytes(ds)
+
+
+def _bad_tile(stream: bytearray) -> None:
+    """Its tile-part names tile 21 760 of one: OpenJPEG said "Invalid tile number 21760"."""
+    at = stream.index(b"\xff\x90")  # SOT: marker, Lsot, then Isot
+    stream[at + 4:at + 6] = (21760).to_bytes(2, "big")
+
+
+def _j2k_bad_tile() -> bytes:
+    return _j2k(_bad_tile)
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +89,8 @@ def test_predict_says_its_own_line_and_not_the_decoders(damaged, workers):
     assert done.stderr == "1 unreadable input\n"
     zeros, tile = (json.loads(line) for line in done.stdout.splitlines())
     assert "error" not in zeros and "ood" in zeros  # read and scored (noise: out of distribution)
-    assert tile["error"].startswith("DICOM pixel data (JPEG 2000 Image Compression (Lossless Only)) could not be "
-                                    "decoded by GDCM or Pillow")
+    assert tile["error"] == ("DICOM JPEG 2000 pixel data is damaged (frame 1): a tile-part names tile 21,760 where its "
+                             "image has 1; not decoded")
 
 
 _SERVER_LIKE = """
@@ -110,13 +120,56 @@ t.join()
 def test_a_process_that_did_not_say_its_stderr_is_its_own_loses_no_line(damaged):
     """Pointing fd 2 away is process-wide: in the web server another request thread's log lines would be lost while
     one decodes. Outside the CLI nothing is redirected: every line of a thread writing meanwhile arrives (and GDCM's
-    lines with them)."""
-    done = _python("-c", _SERVER_LIKE, str(damaged / "tile.dcm"))
+    lines with them: libjpeg's, for damage inside a JPEG's coded data, which only decoding finds)."""
+    done = _python("-c", _SERVER_LIKE, str(damaged / "zeros.dcm"))
     assert done.returncode == 0, done.stderr
     written = int(done.stdout)
     lines = done.stderr.splitlines()
     assert [line for line in lines if line.startswith("other thread")] == [f"other thread {n}" for n in range(written)]
-    assert "Invalid tile number 21760" in done.stderr
+    assert "Corrupt JPEG data" in done.stderr
+
+
+def _siz_bits(stream: bytearray) -> None:
+    stream[42] = 123  # the first component's Ssiz: 124 bits
+
+
+def _no_cod(stream: bytearray) -> None:
+    at = stream.index(b"\xff\x52")
+    stream[at + 1] = 0x64  # the COD segment made a comment (COM)
+
+
+_READ_EACH = """
+import sys
+from braintumor.volume_io import read_volumes
+from braintumor.image_io import ImageError
+for path in sys.argv[1:]:
+    try:
+        read_volumes(open(path, "rb").read(), name="x.dcm")
+        print("read")
+    except ImageError as exc:
+        print(exc)
+"""
+
+
+def test_a_damaged_jpeg_2000_header_is_refused_by_name_before_openjpeg_prints_or_aborts(tmp_path):
+    """OpenJPEG, inside GDCM, printed what it found wrong in a codestream's headers on the process's stderr ("Invalid
+    tile number 21760", "required COD marker not found in main header"), where the web server cannot silence it, and
+    a component of 124 bits made GDCM throw a C++ exception nothing catches: the process aborted ("terminate called
+    after throwing an instance of 'std::__cxx11::basic_string...'"), a web worker with its request. The marker
+    segments are walked first (j2k_markers): each refused by name, in a process that did not say its stderr is its
+    own, with nothing on stderr; an intact one is read."""
+    said = "DICOM JPEG 2000 pixel data is damaged (frame 1): "
+    cases = {None: "read", _bad_tile: said + "a tile-part names tile 21,760 where its image has 1; not decoded",
+             _siz_bits: said + "its SIZ marker gives component 1 124 bits (at most 38); not decoded",
+             _no_cod: said + "its main header has no COD marker; not decoded"}
+    paths = []
+    for k, damage in enumerate(cases):
+        (path := tmp_path / f"{k}.dcm").write_bytes(_j2k(damage))
+        paths.append(str(path))
+    done = _python("-c", _READ_EACH, *paths)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == list(cases.values())
+    assert done.stderr == ""
 
 
 _NESTED = """

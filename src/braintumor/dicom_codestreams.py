@@ -24,6 +24,7 @@ from pydicom.uid import (
 )
 
 from .image_headers import jpeg_frame, jpeg_frame_of, jpeg_scans
+from .j2k_markers import j2k_header_problem
 from .wording import counted, size_text
 
 #: Samples per pixel of each photometric interpretation, as GDCM counts them when it checks a JPEG 2000 codestream.
@@ -76,6 +77,9 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
                 said = f"{implied} by its photometric interpretation" if implied else "an unknown photometric one"
                 return (f"DICOM JPEG 2000 pixel data has {counted(siz[2], 'component')} where its header says "
                         f"{counted(samples, 'sample')} per pixel ({said}): not decoded")
+        for k, stream in enumerate(_j2k_frames(ds)):  # OpenJPEG prints what it finds wrong in these on fd 2
+            if problem := j2k_header_problem(stream):
+                return f"DICOM JPEG 2000 pixel data is damaged (frame {k + 1}): {problem}; not decoded"
     elif ts in JPEGLSTransferSyntaxes:
         said = int(ds.get("Columns") or 0), int(ds.get("Rows") or 0), int(ds.get("SamplesPerPixel") or 0)
         for fragment in fragments(ds):
@@ -162,6 +166,19 @@ def fragments(ds: Dataset) -> Iterator[memoryview]:
     end or go wrong (the decoder reports that)."""
     data = memoryview(ds.get("PixelData") or b"")
     return (data[start:end] for start, end in _fragment_spans(data))
+
+
+def _j2k_frames(ds: Dataset) -> Iterator[bytes]:
+    """Each JPEG 2000 frame's codestream, its fragments joined: a frame starts at a fragment that starts with SOC and
+    SIZ, and runs on through the fragments that do not."""
+    frame: list[bytes] = []
+    for fragment in fragments(ds):
+        if bytes(fragment[:4]) == b"\xff\x4f\xff\x51" and frame:
+            yield b"".join(frame)
+            frame = []
+        frame.append(bytes(fragment))
+    if frame:
+        yield b"".join(frame)
 
 
 def _fragment_spans(data: memoryview) -> Iterator[tuple[int, int]]:
