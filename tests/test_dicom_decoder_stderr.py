@@ -204,3 +204,35 @@ def test_threads_inside_at_once_put_stderr_back_once_the_last_leaves():
     done = _python("-c", _NESTED)
     assert done.returncode == 0, done.stderr
     assert done.stderr == "kept\n"
+
+
+def test_a_damaged_jpeg_header_is_refused_by_name_before_gdcm_crashes(tmp_path):
+    """GDCM, given a JPEG header libjpeg warns of, threw a C++ exception nothing catches ("terminate called after
+    throwing an instance of 'gdcm::Exception'"), and given a frame of 17-bit samples or more it crashed
+    (segmentation fault): either way the whole process died, a web worker with its request, a CLI batch with every
+    file after it. Found by changing bytes of a JPEG DICOM at random; each is refused by name now, nothing printed."""
+    intact = jpeg_baseline(_gray())
+    soi = intact.index(b"\xff\xd8")
+    jfif, precision, dqt = bytearray(intact), bytearray(intact), bytearray(intact)
+    assert jfif[soi + 6:soi + 11] == b"JFIF\0"
+    jfif[soi + 11] = 233  # its version: libjpeg warns "unknown JFIF revision number 233.01"
+    at = precision.index(b"\xff\xc0", soi)
+    precision[at + 4] = 136
+    at = dqt.index(b"\xff\xdb", soi)
+    dqt[at:at + 8] = bytes(8)  # the DQT segment's start overwritten: its table skipped as stray bytes
+    stray = dqt.index(b"\xff\xc0", at) - at
+    said = "DICOM JPEG pixel data"
+    cases = {intact: "read", bytes(jfif): f"{said}'s JFIF header says version 233 (JFIF is version 1): damaged, not "
+                                         "decoded",
+             bytes(precision): f"{said}'s DCT frame (SOF0) declares 136-bit samples (it may have 8, 12 or 16): "
+                               "damaged, not decoded",
+             bytes(dqt): f"{said} has {stray} stray bytes before its 0xc0 marker, where a header segment is due: "
+                         "damaged, not decoded"}
+    paths = []
+    for k, data in enumerate(cases):
+        (path := tmp_path / f"{k}.dcm").write_bytes(data)
+        paths.append(str(path))
+    done = _python("-c", _READ_EACH, *paths)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == list(cases.values())
+    assert done.stderr == ""

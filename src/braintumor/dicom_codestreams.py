@@ -25,6 +25,7 @@ from pydicom.uid import (
 
 from .image_headers import jpeg_frame, jpeg_frame_of, jpeg_scans
 from .j2k_markers import j2k_header_problem
+from .jpeg_markers import jpeg_header_problem
 from .wording import counted, size_text
 
 #: Samples per pixel of each photometric interpretation, as GDCM counts them when it checks a JPEG 2000 codestream.
@@ -57,6 +58,9 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
             if found is not None and found[1:3] != size:  # GDCM and Pillow fail on it; said, as JPEG-LS's is
                 return (f"DICOM JPEG pixel data is {size_text(*found[1:3])} pixels where its header says "
                         f"{size_text(*size)}: damaged, not decoded")
+        for fragment in fragments(ds):
+            if problem := jpeg_header_problem(fragment):
+                return problem
         # SOS markers: entropy-coded data never holds FF DA (an FF there is followed by 00 or a restart marker)
         scans = sum(bytes(fragment).count(b"\xff\xda") for fragment in fragments(ds))
         if scans > MAX_JPEG_SCANS * frames:

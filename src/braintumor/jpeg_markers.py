@@ -1,0 +1,75 @@
+"""A JPEG frame's header segments walked before any decoder reads it: a damaged header is refused by name.
+
+Why its own module: GDCM's libjpeg, pydicom's first JPEG decoder, writes what it finds wrong in a header to the
+process's stderr, where the web server cannot silence it (:mod:`braintumor.quiet_libraries` says why), and a header
+both with stray bytes between its segments and missing a table it needs made GDCM throw a C++ exception that nothing
+catches, aborting the whole process. Damage inside a scan's coded data ("Corrupt JPEG data: bad Huffman code",
+"premature end of data segment") is found only by decoding it, and stays the decoder's to find and print.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .image_headers import JPEG_SOF_MARKERS, MAX_JPEG_SEGMENTS
+from .wording import counted
+
+#: JPEG's DCT frames (baseline, extended, progressive; Huffman or arithmetic coded): their samples need
+#: quantization tables.
+_DCT_FRAMES = frozenset({0xC0, 0xC1, 0xC2, 0xC5, 0xC6, 0xC9, 0xCA, 0xCD, 0xCE})
+_NEXT_MARKER = re.compile(rb"\xff+[^\x00\xff]")  # where libjpeg, skipping bytes that are no marker, finds the next
+
+
+def jpeg_header_problem(data: memoryview | bytes) -> str | None:
+    """Why a JPEG frame's header (its segments before the first scan) is damaged, or None (also for a fragment that
+    is no frame's first): bytes between its segments that are no marker, which libjpeg skips with a word on stderr
+    ("Corrupt JPEG data: 69 extraneous bytes before marker 0xc0"), or a quantization table its DCT components use
+    that no DQT segment defines, which no decoder reads; a JFIF header of another version than 1, which libjpeg
+    warns of; or a frame of a precision that no decoder here reads (GDCM's libjpeg: 8, 12 or 16 bits for DCT, 2 to
+    16 lossless). GDCM, given a header libjpeg warns of (stray bytes, a JFIF version of 233), threw a C++ exception
+    nothing catches, and given a frame of 17 bits or more crashed (a segmentation fault): the process died, a web
+    worker with its request."""
+    data = bytes(data)
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    at, defined, frame = 2, set(), None
+    for _ in range(MAX_JPEG_SEGMENTS):
+        if at + 4 > len(data):
+            return None
+        if data[at] != 0xFF or data[at + 1] in (0x00, 0xFF):  # where libjpeg skips to the next marker
+            found = _NEXT_MARKER.search(data, at)
+            if found is None:
+                return None
+            stray = found.start() - at  # (fill bytes, FF, before a marker are no stray bytes)
+            if stray:
+                return (f"DICOM JPEG pixel data has {counted(stray, 'stray byte')} before its 0x{found[0][-1]:02x} "
+                        "marker, where a header segment is due: damaged, not decoded")
+            at = found.end() - 2
+        marker, length = data[at + 1], int.from_bytes(data[at + 2:at + 4], "big")
+        if 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
+            at += 2
+            continue
+        if marker == 0xE0 and data[at + 4:at + 9] == b"JFIF\0" and at + 9 < len(data) and data[at + 9] != 1:
+            return (f"DICOM JPEG pixel data's JFIF header says version {data[at + 9]} (JFIF is version 1): damaged, "
+                    "not decoded")
+        if marker == 0xDB:  # tables of 1 + 64 or 1 + 128 bytes, each its precision and number first
+            k = at + 4
+            while k < min(at + 2 + length, len(data)):
+                defined.add(data[k] & 0x0F)
+                k += 1 + 64 * (2 if data[k] >> 4 else 1)
+        elif marker in JPEG_SOF_MARKERS:
+            bits, dct = (data[at + 4] if at + 4 < len(data) else 8), marker in _DCT_FRAMES
+            if bits not in ((8, 12, 16) if dct else range(2, 17)):  # GDCM crashed on 17 bits and more
+                return (f"DICOM JPEG pixel data's {'DCT' if dct else 'lossless'} frame (SOF{marker - 0xC0}) declares "
+                        f"{bits}-bit samples (it may have {'8, 12 or 16' if dct else '2 to 16'}): damaged, not "
+                        "decoded")
+            frame = at if dct else None
+        elif marker == 0xDA:
+            components = data[frame + 9] if frame is not None and frame + 10 <= len(data) else 0
+            used = {data[frame + 12 + 3 * c] for c in range(components) if frame + 12 + 3 * c < len(data)}
+            if missing := sorted(used - defined):
+                return (f"DICOM JPEG pixel data uses quantization table {missing[0]}, which it does not define: "
+                        "damaged, not decoded")
+            return None
+        at += 2 + length
+    return None
