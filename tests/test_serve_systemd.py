@@ -148,6 +148,33 @@ def test_deploy_md_nginx_snippet_keeps_every_monitoring_route_to_the_monitoring_
         assert "deny all;" not in _nginx_location(nginx, uri), uri
 
 
+def test_deploy_md_nginx_log_format_follows_the_apps_access_log_rule():
+    """nginx's default ``combined`` log keeps ``$request`` (the query string: ``?patient=...``) and the client's
+    address, which the app's own access log leaves out (web/server_logs.py); DEPLOY.md's ``log_format`` keeps the
+    method, the path (``-`` for a 404, as the app's) and no variable that carries the query, the client or a body."""
+    import re
+
+    from conftest import REPO
+
+    from braintumor.web.server_logs import UNKNOWN_PATH
+
+    section = (REPO / "docs/DEPLOY.md").read_text().split("## Without Docker", 1)[1].split("\n## ", 1)[0]
+    block = next(b for b in re.findall(r"```nginx\n(.*?)```", section, re.S) if "log_format" in b)
+    code = re.sub(r"#[^\n']*", "", block)  # comments may name what not to use
+    name, fmt = re.search(r"^log_format\s+(\w+)\s+(.*?);", code, re.M | re.S).groups()
+    assert f"access_log /var/log/nginx/braintumor.access.log {name};" in section
+    used = set(re.findall(r"\$\{?(\w+)", fmt))
+    leaking = {v for v in used if v in {"request", "request_uri", "args", "query_string", "is_args", "remote_addr",
+                                        "remote_user", "request_body", "binary_remote_addr", "realpath_root"}
+               or v.startswith(("arg_", "http_", "cookie_"))}
+    assert not leaking, leaking
+    assert "request_method" in used and "status" in used
+    path = [v for v in used if re.search(rf"^map\s+\$status\s+\${v}\s*\{{", code, re.M)]
+    assert len(path) == 1, used  # the path: by status, as the app's
+    rules = dict(re.findall(r"^\s+(\S+)\s+(\S+);", code.split(f"${path[0]}", 1)[1].split("}", 1)[0], re.M))
+    assert rules == {"404": f'"{UNKNOWN_PATH}"', "default": "$uri"}, rules
+
+
 def test_the_unit_retries_a_taken_port_but_not_a_usage_error(tiny_model, monkeypatch, capsys):
     """Restart=on-failure retried every exit that was not 0, so a mistake in the unit (exit status 2: a wrong option, a
     missing model) started, failed and was started again every 5 s, forever. RestartPreventExitStatus=2 stops that;
