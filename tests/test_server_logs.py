@@ -68,6 +68,34 @@ def test_a_logged_path_is_percent_encoded(path_info, logged):
     assert logged_path({"PATH_INFO": path_info}, 404) == UNKNOWN_PATH
 
 
+@pytest.mark.parametrize(("method", "path", "headers", "status", "logged"), [
+    ("GET", "/JANE_DOE.jpg", {"Host": "evil.example"}, 400, UNKNOWN_PATH),  # refused Host: before routing's 404
+    ("POST", "/api/v1/predict/JANE_DOE.dcm", {"Host": "a..b"}, 400, UNKNOWN_PATH),  # no host name at all
+    ("GET", "/static/app.css", {"Host": "evil.example"}, 400, UNKNOWN_PATH),  # a static file not served
+    ("POST", "/static/JANE_DOE.png", {}, 405, UNKNOWN_PATH),  # the static route takes any name: 405 before 404
+    ("GET", "/healthz", {"Host": "evil.example"}, 400, "/healthz"),  # a route's own path, refused: still said
+    ("GET", "/static/app.css", {}, 200, "/static/app.css"),
+    ("GET", "/metrics/", {}, 200, "/metrics/"),
+    ("GET", "/api//v1/model", {}, 308, "/api//v1/model"),  # to a route of the app
+    ("GET", "/api/v1/predict", {}, 405, "/api/v1/predict"),
+])
+def test_a_path_the_app_does_not_have_is_never_logged_whatever_the_status(tiny_classifier, method, path, headers,
+                                                                         status, logged):
+    """A 404 alone was ``-``: a made-up path (a patient's file name appended to a route) answered otherwise before
+    routing, a Host the loopback server does not answer (web/hosts.py) or a 405 from the static route, was logged."""
+    from werkzeug.test import EnvironBuilder
+
+    from braintumor.gunicorn_config import LOGGED_PATH_KEY
+    from braintumor.web import create_app
+    from braintumor.web.hosts import allowed_hosts
+
+    app = create_app(classifier=tiny_classifier, allowed_hosts=allowed_hosts("127.0.0.1"))
+    environ = EnvironBuilder(path=path, method=method, headers=headers).get_environ()
+    said = []
+    b"".join(app.wsgi_app(environ, lambda s, h, e=None: said.append(s)))
+    assert (int(said[0].split()[0]), environ[LOGGED_PATH_KEY]) == (status, logged)
+
+
 def _raise_with_the_name(clf, uploads, **kwargs):
     """A bug whose exception quotes the upload it failed on, as a reader's error can (a name, a header's value)."""
     try:

@@ -198,7 +198,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     app = _App(__name__)
     app.request_class = InMemoryRequest
     app.wsgi_app = guard_input(app.wsgi_app, request_timeout)  # a body stalled or trickling: 408
-    app.wsgi_app = with_logged_path(app.wsgi_app)  # the access log's path: never the query string
+    app.wsgi_app = with_logged_path(app.wsgi_app, app.url_map)  # the access log's path: never the query string
     app.json.sort_keys = False
     clf = classifier or Classifier.load(model_path, threads=threads)
     max_bytes = int(max_upload_mb * 1024 * 1024)

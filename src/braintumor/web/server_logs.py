@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import Map, RequestRedirect, Rule
 
 from ..gunicorn_config import LOGGED_PATH_KEY, traceback_without_text
 
@@ -25,16 +27,37 @@ UNKNOWN_PATH = "-"
 _PATH_SAFE = "/:@!$&'()*+,;="
 
 
-def logged_path(environ: dict, status: int) -> str:
+def logged_path(environ: dict, status: int, url_map: Map | None = None) -> str:
     """The path an access log shows for a request answered ``status``: its own, percent-encoded, without the query
-    string, or :data:`UNKNOWN_PATH` for a 404."""
-    if status == 404:
+    string, or :data:`UNKNOWN_PATH` for a path the app does not have: a 404, and with ``url_map`` (the app's routes) a
+    path none of them takes or a static file not served, whatever the status (a refused Host, a 405, answered before
+    any 404 could be)."""
+    if status == 404 or (url_map is not None and not _has_path(url_map, environ, status)):
         return UNKNOWN_PATH
     path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
     return quote(path.encode("latin-1", "replace"), safe=_PATH_SAFE) or "/"  # WSGI's strings are latin-1 bytes
 
 
-def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]]
+def _has_path(url_map: Map, environ: dict, status: int) -> bool:
+    """Whether the request's path is one of the app's: a route's own (any method; a redirect to one, merged slashes),
+    or a file the static route served (its ``<path:filename>`` takes any name)."""
+    adapter = url_map.bind("localhost", script_name=str(environ.get("SCRIPT_NAME", "")) or None,
+                           path_info=str(environ.get("PATH_INFO", "")))
+    path, method, rule = None, str(environ.get("REQUEST_METHOD", "GET")), None
+    for _ in range(3):  # another method, then a redirect's target
+        try:
+            rule = adapter.match(path, method, return_rule=True)[0]
+            break
+        except MethodNotAllowed as exc:
+            method = sorted(exc.valid_methods or ("GET",))[0]
+        except RequestRedirect as exc:
+            path = urlsplit(exc.new_url).path.removeprefix(adapter.script_name.rstrip("/"))
+        except HTTPException:  # NotFound
+            return False
+    return isinstance(rule, Rule) and (not rule.arguments or 200 <= status < 300 or status == 304)
+
+
+def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], url_map: Map | None = None
                      ) -> Callable[[dict, Callable], Iterable[bytes]]:
     """``wsgi_app`` that puts :func:`logged_path` in the environ as it answers, under the key gunicorn's access log
     format reads (gunicorn_config.py): gunicorn itself has only the request line, its query string, and the path
@@ -43,13 +66,12 @@ def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]]
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         def start(status: str, headers: list, exc_info=None):
             code = status.split(" ", 1)[0]
-            environ[LOGGED_PATH_KEY] = logged_path(environ, int(code) if code.isdigit() else 0)
+            environ[LOGGED_PATH_KEY] = logged_path(environ, int(code) if code.isdigit() else 0, url_map)
             return start_response(status, headers, exc_info)
 
         return wsgi_app(environ, start)
 
     return app
-
 
 
 def log_unexpected(logger: logging.Logger, exc: BaseException) -> None:
