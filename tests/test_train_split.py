@@ -22,41 +22,98 @@ def _small_dataset(data_root: Path, dest: Path, per_class: int = 6) -> Path:
     return dest
 
 
-def test_resume_on_other_data_is_refused_and_keeps_the_runs_split(data_root, tmp_path, capsys):
+def _decodes(monkeypatch) -> list[int]:
+    """How many images each load_prepared call of train was given: a refusal of other data must come before it."""
+    import braintumor.train
+
+    calls: list[int] = []
+    real = braintumor.train.load_prepared
+
+    def counting(dataset, *args, **kwargs):
+        calls.append(len(dataset))
+        return real(dataset, *args, **kwargs)
+
+    monkeypatch.setattr(braintumor.train, "load_prepared", counting)
+    return calls
+
+
+def test_resume_on_other_data_is_refused_and_keeps_the_runs_split(data_root, tmp_path, capsys, monkeypatch):
     """One image gone before --resume: the split was drawn again, a validation image of the resumed run had been
-    trained on in its first epoch, and split.json was overwritten without a word."""
+    trained on in its first epoch, and split.json was overwritten without a word. It is refused before the decode
+    (the files split.json names are not all there); an image edited in place, its size kept, after it (the
+    fingerprint)."""
     data = _small_dataset(data_root, tmp_path / "data")
     run = tmp_path / "run"
     common = ["--data", str(data), "--out", str(run), "--image-size", "32", "--batch-size", "8",
               "--cache-dir", str(tmp_path / "cache")]
     assert main(["train", *common, "--epochs", "1"]) == 0
     before = (run / "split.json").read_text()
-    first = sorted((data / "Training" / "pituitary").iterdir())[0]
+    first, second = sorted((data / "Training" / "pituitary").iterdir())[:2]
     first.unlink()
     capsys.readouterr()
+    decoded = _decodes(monkeypatch)
+    assert main(["train", *common, "--epochs", "2", "--resume"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {run} was trained on other images than {data / 'Training'} holds now (1 of its 24 "
+                      f"images is not there, e.g. pituitary/{first.name}): restore that data to resume, or start a "
+                      "new run"]
+    assert decoded == []
+    shutil.copy(data_root / "Training" / "pituitary" / first.name, first)
+    content = bytearray(second.read_bytes())
+    content[len(content) // 2] ^= 0xFF  # same name, same size, other content: only the fingerprint tells
+    second.write_bytes(bytes(content))
     assert main(["train", *common, "--epochs", "2", "--resume"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert errors == [f"error: {run} was trained on other images than {data / 'Training'} holds now (the fingerprint "
                       "in its split.json differs): restore that data to resume, or start a new run"]
+    assert decoded == [24]
     assert (run / "split.json").read_text() == before
     assert [json.loads(r)["epoch"] for r in (run / "metrics.jsonl").read_text().splitlines()] == [1]
 
 
-def test_a_run_resumed_on_another_data_folder_names_the_one_it_was_trained_with(data_root, tmp_path, capsys):
+def test_a_run_resumed_on_another_data_folder_names_the_one_it_was_trained_with(data_root, tmp_path, capsys,
+                                                                                  monkeypatch):
     """A run of --data X resumed without it (docs/TRAINING.md: "braintumor train --out RUN --resume is enough") read
     the default dataset and said "restore that data to resume", though the data were where they had been: the error
-    names the --data of the run's config.json."""
+    names the --data of the run's config.json, and both folders. It came after every image of the other folder had
+    been decoded (minutes on the real data): now before any is."""
     data = _small_dataset(data_root, tmp_path / "data")
     other = _small_dataset(data_root, tmp_path / "other", per_class=5)
     run = tmp_path / "run"
     common = ["--out", str(run), "--image-size", "32", "--batch-size", "8", "--cache-dir", str(tmp_path / "cache")]
     assert main(["train", "--data", str(data), *common, "--epochs", "1"]) == 0
     capsys.readouterr()
+    decoded = _decodes(monkeypatch)
     assert main(["train", "--data", str(other), *common, "--epochs", "2", "--resume"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: {run} was trained on other images than {other / 'Training'} holds now (the fingerprint "
-                      f"in its split.json differs): it was trained with --data {data}; give that, or where its images "
-                      "are now to resume, or start a new run"]
+    gone = sorted((data / "Training" / "glioma").iterdir())[-1].name
+    assert errors == [f"error: {run} was trained on the images of {data / 'Training'}, not those of "
+                      f"{other / 'Training'} (4 of its 24 images are not there, e.g. glioma/{gone}): it was trained "
+                      f"with --data {data}; give that, or where its images are now to resume, or start a new run"]
+    assert decoded == []
+
+
+def test_a_resumed_run_refuses_files_of_its_names_in_other_sizes_before_the_decode(data_root, tmp_path, capsys,
+                                                                                    monkeypatch):
+    """A copy of the dataset with the same file names (re-saved, resized) was decoded whole before the fingerprint
+    refused it; split.json records each image's size, compared first."""
+    data = _small_dataset(data_root, tmp_path / "data")
+    copy = shutil.copytree(data, tmp_path / "copy")
+    resaved = sorted((copy / "Training" / "meningioma").iterdir())[3]
+    resaved.write_bytes(resaved.read_bytes() + b"\0" * 10)  # bytes after the JPEG's end: it decodes as before
+    run = tmp_path / "run"
+    common = ["--out", str(run), "--image-size", "32", "--batch-size", "8", "--cache-dir", str(tmp_path / "cache")]
+    assert main(["train", "--data", str(data), *common, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    decoded = _decodes(monkeypatch)
+    assert main(["train", "--data", str(copy), *common, "--epochs", "2", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert f"(1 of its images has another size there, e.g. meningioma/{resaved.name}): it was trained with --data " \
+           f"{data};" in err and f"the images of {data / 'Training'}, not those of {copy / 'Training'}" in err
+    assert decoded == []
+    shutil.copy(data / "Training" / "meningioma" / resaved.name, resaved)  # the same images elsewhere: resumed
+    assert main(["train", "--data", str(copy), *common, "--epochs", "2", "--resume"]) == 0
+    assert decoded == [24]
 
 
 def test_groups_fall_on_one_side_whole_and_the_split_keeps_its_class_shares():

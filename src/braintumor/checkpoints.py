@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from .atomic_files import written_whole
+from .file_names import os_document
 from .train_config import ConfigError
+from .wording import counted
+
+if TYPE_CHECKING:
+    from .data import Dataset
 
 #: What last.pt holds: everything --resume restores.
 TRAINING_STATE = ("model", "ema", "optimizer", "scheduler", "generator", "torch_rng", "epoch", "best")
@@ -80,24 +87,97 @@ def keep_epochs_through(log: Path, epoch: int) -> None:
 def recorded_fingerprint(run: Path) -> str | None:
     """The data fingerprint in a run's split.json (None without one): a resumed run must train on that data, or its
     split is drawn again and validates on images the run has already trained on."""
+    return _recorded_split(run).get("fingerprint")
+
+
+def _recorded_split(run: Path) -> dict:
+    """A run's split.json ({} without a readable one), its names as this process lists files (os_document)."""
     try:
-        return json.loads((run / "split.json").read_text()).get("fingerprint")
-    except (OSError, ValueError, AttributeError):
+        split = json.loads((run / "split.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return os_document(split) if isinstance(split, dict) else {}
+
+
+def split_document(dataset: Dataset, train: Sequence[int], val: Sequence[int], data_fp: str) -> dict:
+    """A run's split.json: the images it trains and validates on (calibrate, quantize, orientation and --resume read
+    them back), with their sizes, which --resume compares before any image is decoded (:func:`other_listing`)."""
+    names = [str(p.relative_to(dataset.root)) for p in dataset.paths]
+    return {"root": str(dataset.root), "fingerprint": data_fp, "classes": list(dataset.classes),
+            "val": [names[i] for i in val], "train": [names[i] for i in train],
+            "val_bytes": file_sizes([dataset.paths[i] for i in val]),
+            "train_bytes": file_sizes([dataset.paths[i] for i in train]),
+            "skipped": [[str(p), m] for p, m in dataset.skipped]}
+
+
+def file_sizes(paths: list[Path]) -> list[int]:
+    """Each file's size in bytes (-1: cannot be read), recorded in split.json beside its names: with them a resumed
+    run's data are compared before any image is decoded (:func:`other_listing`)."""
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(path.stat().st_size)
+        except OSError:
+            sizes.append(-1)
+    return sizes
+
+
+def other_listing(run: Path, data: str, dataset: Dataset) -> str | None:
+    """The error for a resumed run whose ``dataset`` (listed, not yet decoded) does not hold the files its split.json
+    names, or holds them in other sizes; None where it does (or an older split.json lists no "train"). Why: another
+    --data was refused only by the fingerprint, after every image had been decoded (minutes on the real data). Files
+    of the same names and sizes can still differ: the fingerprint check after the decode stays."""
+    split = _recorded_split(run)
+    train, val = split.get("train"), split.get("val")
+    if not (isinstance(train, list) and isinstance(val, list) and all(isinstance(n, str) for n in train + val)):
         return None
+    was = split.get("root") if isinstance(split.get("root"), str) else None
+    now = {str(p.relative_to(dataset.root)): p for p in dataset.paths}
+    listed = split.get("skipped") if isinstance(split.get("skipped"), list) else []  # hand-edited: no traceback
+    skipped = {_under(e[0], was) for e in listed if isinstance(e, list) and e and isinstance(e[0], str)}
+    missing = sorted((set(train) | set(val)) - now.keys())
+    extra = sorted(now.keys() - set(train) - set(val) - skipped)
+    resized = []
+    for names, sizes in ((train, split.get("train_bytes")), (val, split.get("val_bytes"))):
+        if isinstance(sizes, list) and len(sizes) == len(names):  # -1: unreadable then, or now (the decode says)
+            pairs = [(n, size) for n, size in zip(names, sizes, strict=True) if n in now and size != -1]
+            now_sizes = file_sizes([now[n] for n, _ in pairs])
+            resized += [n for (n, size), new in zip(pairs, now_sizes, strict=True) if new not in (-1, size)]
+    total, one = len(train) + len(val), {True: ("is", "has"), False: ("are", "have")}
+    found = [f"{text}, e.g. {names[0]}" for names, text in (
+        (missing, f"{len(missing)} of its {total} images {one[len(missing) == 1][0]} not there"),
+        (extra, f"{counted(len(extra), 'image')} there {one[len(extra) == 1][0]} not among them"),
+        (sorted(resized), f"{len(resized)} of its images {one[len(resized) == 1][1]} another size there")) if names]
+    if not found:
+        return None
+    elsewhere = was and Path(was).resolve() != dataset.root.resolve()  # recorded as given: relative to where it ran
+    where = f"the images of {was}, not those of {dataset.root}" if elsewhere else \
+        f"other images than {dataset.root} holds now"
+    return other_data(run, data, dataset.root, f"{run} was trained on {where} ({'; '.join(found)})")
 
 
-def other_data(run: Path, data: str, root: Path) -> str:
+def _under(path: str, root: str | None) -> str:
+    """A path split.json records (a skipped file, as listed then) relative to the run's root, as its names are."""
+    try:
+        return str(Path(path).relative_to(root)) if root else path
+    except ValueError:
+        return path
+
+
+def other_data(run: Path, data: str, root: Path, what: str | None = None) -> str:
     """The error for a resumed run whose images are not those of its split.json. A run trained with ``--data X`` and
     resumed without it read the default dataset and said only "restore that data to resume": the run's config.json
-    names the --data it was trained with, so the error names it too."""
+    names the --data it was trained with, so the error names it too. ``what``: how they differ, where that is known
+    before the decode (:func:`other_listing`)."""
     try:
         was = json.loads((run / "config.json").read_text()).get("data")
     except (OSError, ValueError, AttributeError):
         was = None
     hint = f"it was trained with --data {was}; give that, or where its images are now" if isinstance(was, str) and \
         was != data else "restore that data"
-    return (f"{run} was trained on other images than {root} holds now (the fingerprint in its split.json differs): "
-            f"{hint} to resume, or start a new run")
+    what = what or (f"{run} was trained on other images than {root} holds now (the fingerprint in its split.json "
+                    "differs)")
+    return f"{what}: {hint} to resume, or start a new run"
 
 
 def load_training_state(path: Path, epochs: int | None = None) -> dict | str:

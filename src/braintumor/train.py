@@ -31,8 +31,10 @@ from .checkpoints import (
     keep_epochs_through,
     load_training_state,
     other_data,
+    other_listing,
     recorded_fingerprint,
     save_checkpoint,
+    split_document,
 )
 from .data import (
     Dataset,
@@ -135,6 +137,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         if not len(held):  # 'l' for 'L', or a mode no image has: the run would hold out nothing, silently
             raise DatasetError(f"no training image is stored as '{cfg.hold_out_mode}' (Pillow modes are case "
                                "sensitive: L, RGB, ...): nothing would be held out")
+    if isinstance(listed := D.broadcast(other_listing(out, str(cfg.data), full) if main and resume else None, dd), str):
+        raise DatasetError(listed)  # before the decode: another --data was found only after it (minutes)
     if main:
         print(printable(f"loading {len(full)} images from {full.root} (cached after the first run)"), file=sys.stderr)
     with D.local_main_first(dd), tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False,
@@ -167,12 +171,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         # names as UTF-8 whatever the locale (file_names.utf8_document); calibrate.read_split reads them back
         write_text_atomic(out / "config.json", json.dumps(utf8_document({**asdict(cfg), "world_size": dd.world_size}),
                                                           indent=2))
-        write_text_atomic(out / "split.json", json.dumps(utf8_document({
-            "root": str(full.root), "fingerprint": data_fp, "classes": list(full.classes),
-            "val": [str(full.paths[i].relative_to(full.root)) for i in va_idx],
-            "train": [str(full.paths[i].relative_to(full.root)) for i in tr_idx],
-            "skipped": [[str(p), m] for p, m in full.skipped],
-        }), indent=1))
+        write_text_atomic(out / "split.json", json.dumps(utf8_document(split_document(full, tr_idx, va_idx, data_fp)),
+                                                         indent=1))
 
     model = create_model(cfg.model, len(full.classes))
     if cfg.sync_bn:
