@@ -109,6 +109,7 @@ def test_a_damaged_split_json_is_one_line_not_a_traceback(tmp_path, capsys):
     cases = [("{not json", f"error: cannot read {run / 'split.json'}: Expecting property name"),
              ('{"train": []}', not_a_split), ('["val"]', not_a_split), ('{"val": [], "train": "all"}', not_a_split),
              ('{"val": []}', f"error: {run}/split.json records no data folder: give --data ROOT")]
+    shutil.copy("models/training-config.json", run / "config.json")  # the model's own settings: no warning
     for text, message in cases:
         (run / "split.json").write_text(text)
         rc, _, err = run_cli(["calibrate", str(model), "--run", str(run)], capsys)
@@ -122,3 +123,53 @@ def test_an_ensemble_member_given_twice_is_refused(tiny_run, tmp_path, capsys):
     assert main(["export", str(tiny_run), str(tiny_run / "best.pt"), "--out", str(out), "--no-calibrate"]) == 2
     assert capsys.readouterr().err == f"error: ensemble member {tiny_run} is given twice: choose different runs\n"
     assert not out.exists()
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_calibrate_quantize_and_evaluate_refuse_another_run_of_the_same_split(data_root, tmp_path, capsys):
+    """A run of the same data and split but another network (another --lr, --image-size...) passed the split check:
+    calibrate took its augmentation settings for the OOD copies, and evaluate --run drew its training curves into the
+    model's report, without a word. A split.json of other image counts (another version's split) passed too."""
+    split = json.loads(Path("models/split.json").read_text())
+    config = json.loads(Path("models/training-config.json").read_text())
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "split.json").write_text(json.dumps(split))
+    (other / "config.json").write_text(json.dumps({**config, "lr": 0.001, "epochs": 30}))  # epochs: a resumed run's
+    shutil.copy("models/training-log.jsonl", other / "metrics.jsonl")
+    model = str(tmp_path / "braintumor-tumornet-s.onnx")
+    shutil.copy(default_model_path(), model)
+    data = tmp_path / "data"
+    for c in ("glioma", "meningioma", "notumor", "pituitary"):
+        (data / c).mkdir(parents=True)
+        shutil.copy(sorted((data_root / "Testing" / c).glob("*.jpg"))[0], data / c)
+    runs = (["calibrate", model, "--run", str(other)],
+            ["quantize", model, "--run", str(other), "--out", str(tmp_path / "q.onnx")],
+            ["evaluate", "--model", model, "--data", str(data), "--out", str(tmp_path / "e"), "--run", str(other)])
+    for argv in runs:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out, err) == (2, "", f"error: braintumor-tumornet-s.onnx was trained with other settings than "
+                                         f"{other} records: --lr 0.003 (that run: 0.001); --run takes the model's "
+                                         "own run folder\n"), argv
+    (other / "config.json").write_text(json.dumps(config))
+    (other / "split.json").write_text(json.dumps({**split, "val": split["val"][1:]}))
+    for argv in runs:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out, err) == (2, "", f"error: braintumor-tumornet-s.onnx was trained with 571 validation "
+                                         f"images, {other}/split.json lists 570; --run takes the model's own run "
+                                         "folder\n"), argv
+    assert Path(model).read_bytes() == default_model_path().read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["braintumor-tumornet-s.onnx", "data", "other"]
+
+
+def test_calibrate_warns_where_nothing_links_the_model_to_the_run(tiny_run, tiny_model, tmp_path, capsys):
+    """A run folder without config.json (copied without it, or of an older version): the split settings could not
+    be compared, and nothing said so."""
+    other = tmp_path / "run"
+    other.mkdir()
+    shutil.copy(tiny_run / "split.json", other / "split.json")
+    model = tmp_path / "m.onnx"
+    shutil.copy(tiny_model, model)
+    rc, _, err = run_cli(["calibrate", str(model), "--run", str(other)], capsys)
+    assert rc == 0 and err.startswith(f"warning: {other} has no config.json: that {other} is the run it was "
+                                           "trained in is checked only by its data and image counts\n"), err

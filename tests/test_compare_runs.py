@@ -59,8 +59,12 @@ def test_exit_status_says_whether_logs_match(tmp_path, capsys):
 
 
 @pytest.fixture()
-def run_with_val_images(tmp_path) -> Path:
-    """A run folder whose split.json lists a few synthetic slices, with its own preprocessing cache."""
+def run_with_val_images(tmp_path, monkeypatch) -> Path:
+    """A run folder whose split.json lists a few synthetic slices, with its own preprocessing cache: a stand-in for
+    the shipped model's run (5708 images), which calibrate's check that --run is the model's own would refuse."""
+    import braintumor.run_split
+
+    monkeypatch.setattr(braintumor.run_split, "check_same_split", lambda *args, **kwargs: None)
     root = tmp_path / "data"
     names = []
     for k, cls in enumerate(("glioma", "meningioma", "notumor")):  # the dataset reader wants every class folder filled

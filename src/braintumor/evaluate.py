@@ -252,6 +252,8 @@ def run_evaluate(
     """
     from .figures import FiguresUnavailable
     from .predictor import Classifier, ModelError
+    from .run_split import check_own_run
+    from .train_config import ConfigError
 
     if problem := threshold_problem("--leak-threshold", leak_threshold):  # 999: every test image 'leaked'
         return _fail(problem)
@@ -268,11 +270,13 @@ def run_evaluate(
         if reference is not None:
             compared, leak_note = given_reference(reference, dataset), None
         classifier = Classifier.load(model)
+        if run_dir:  # its curves in this model's report: the model's own run (stated after the model is read)
+            check_own_run(classifier, run_dir)
         data_fp = _fingerprint_or_none(dataset)  # recorded in metrics.json; the note below compares it too
         if reference is None:  # after the model: what it was trained on decides the note
             compared, leak_note = leak_reference(data, dataset, classifier.metadata.get("data_fingerprint"),
                                                  data_fp) if leak_free else (None, None)
-    except (DatasetError, OSError, ModelError) as exc:
+    except (DatasetError, OSError, ModelError, ConfigError) as exc:
         return _fail(exc)
     except Exception as exc:  # onnxruntime raises its own types for a corrupt model file
         return _fail(f"cannot load model {model or '(default model)'}: {exc}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,10 +72,21 @@ def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.nda
     return ds, is_val
 
 
-def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict) -> None:
+def check_own_run(clf: Classifier, run_dir: str | os.PathLike) -> None:
+    """:func:`check_same_split` with what ``run_dir`` holds, for ``evaluate --run``, which needs only its log: another
+    run's curves were drawn into the model's report without a word. No warning where nothing links them (a folder of
+    a log alone, a model of an older version): the curves are all it takes from there."""
+    path = Path(run_dir)
+    split = read_split(path) if (path / "split.json").is_file() else {}
+    check_same_split(clf, path, split, read_run_config(path, ("config.json", "training-config.json")), warn=False)
+
+
+def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict, warn: bool = True) -> None:
     """DatasetError unless ``run_dir`` is the run ``clf`` was trained in, as far as its split goes: another run's
     validation images can be this model's training images, and a temperature or OOD fit on them is a fit on seen
-    data (export already refuses an ensemble of members validated on different splits)."""
+    data (export already refuses an ensemble of members validated on different splits). Then the other settings and
+    the image counts: a run of the same split and another --lr or --image-size is another network's run. ``warn``:
+    say so on stderr where the settings cannot be compared."""
     trained = (clf.metadata.get("training") or {}).get("config") or {}
     theirs = clf.metadata.get("data_fingerprint")
     if theirs and split.get("fingerprint") and theirs != split["fingerprint"]:
@@ -88,10 +100,35 @@ def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict) 
                 "grouped duplicates": c.get("group_duplicates", False)}
 
     mine, theirs = split_settings(trained), split_settings(config)
+    own = "; --run takes the model's own run folder" + (f" (an ensemble: its first member's, {members[0]['run']})" if
+                                                         (members := clf.metadata.get("ensemble")) else "")
     if trained and config and mine != theirs:
         raise DatasetError(f"{clf.path.name} was validated on another split than {run_dir}: " + ", ".join(
-            f"{k} {v} (that run: {theirs[k]})" for k, v in mine.items() if v != theirs[k])
-            + "; --run takes the model's own run folder")
+            f"{k} {v} (that run: {theirs[k]})" for k, v in mine.items() if v != theirs[k]) + own)
+    if trained and config and (other := other_settings(trained, config)):  # the same split, another network
+        raise DatasetError(f"{clf.path.name} was trained with other settings than {run_dir} records: {other}{own}")
+    training = clf.metadata.get("training") or {}
+    for what, n, names in (("validation", training.get("val_images"), split.get("val")),
+                           ("training", training.get("train_images"), split.get("train"))):
+        if isinstance(n, int) and isinstance(names, list) and names and n != len(names):  # none: said below
+            raise DatasetError(f"{clf.path.name} was trained with {n} {what} images, {run_dir}/split.json lists "
+                               f"{len(names)}{own}")
+    if warn and not (trained and config):  # nothing but the images (where recorded) links them
+        missing = f"{run_dir} has no config.json" if trained else f"{clf.path.name} records no training settings"
+        print(f"warning: {missing}: that {run_dir} is the run it was trained in is checked only by its data and "
+              "image counts", file=sys.stderr)
+
+
+def other_settings(trained: dict, config: dict) -> str:
+    """The settings that a model's recorded training config and a run's config.json both name and differ in (those a
+    resumed run may change, and where things were, left out), as ``--flag value (that run: value)``; "" where none
+    do. Why: a model calibrated with another run's folder of the same split got that run's augmentation for its OOD
+    copies, and evaluate drew that run's training curves, without a word."""
+    from .train_config import RESUMABLE_CHANGES, TrainConfig
+
+    return ", ".join(f"--{n.replace('_', '-')} {trained[n]} (that run: {config[n]})" for n in
+                     TrainConfig.__dataclass_fields__ if n not in RESUMABLE_CHANGES and n in trained and n in config
+                     and trained[n] != config[n])
 
 
 def fitted_on(run_dir: str | os.PathLike, is_val: np.ndarray) -> np.ndarray:
