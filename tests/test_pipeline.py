@@ -51,13 +51,25 @@ def test_resume_continues_where_it_stopped(tiny_run, data_root, tmp_path, capsys
     assert not list(run.glob("*.tmp"))
 
 
-def test_a_resumed_run_is_not_cut_to_fewer_epochs_than_it_trained(tiny_run, data_root, tmp_path, capsys):
+def test_a_resumed_run_is_not_cut_to_fewer_epochs_than_it_trained(tiny_run, data_root, tmp_path, capsys,
+                                                                   monkeypatch):
     """--resume --epochs 1 of a run that had trained 2 trained nothing and rewrote config.json with "epochs": 1, so
     the run (and the model card of its export) named 1 epoch of a log, best.pt and last.pt of 2. Refused in one line,
-    the run left as it was; a finished run resumed says that nothing is left to train."""
+    the run left as it was, before any image is decoded (it came after the decode: minutes on the real data); a
+    finished run resumed says that nothing is left to train."""
     import shutil
 
+    import braintumor.train
     from braintumor.cli import main
+
+    decoded = []
+    real = braintumor.train.load_prepared
+
+    def counting(dataset, *args, **kwargs):
+        decoded.append(len(dataset))
+        return real(dataset, *args, **kwargs)
+
+    monkeypatch.setattr(braintumor.train, "load_prepared", counting)
 
     run = tmp_path / "two"
     shutil.copytree(tiny_run, run)
@@ -70,8 +82,8 @@ def test_a_resumed_run_is_not_cut_to_fewer_epochs_than_it_trained(tiny_run, data
     err = capsys.readouterr().err
     assert err.endswith(f"error: cannot resume {run} with --epochs 1: it has trained 2 epochs already; --epochs "
                         "above 2 trains it on\n") and err.count("error") == 1
-    assert (run / "config.json").read_text() == config
-    assert main([*args, "--epochs", "2"]) == 0
+    assert (run / "config.json").read_text() == config and decoded == []
+    assert main([*args, "--epochs", "2"]) == 0 and decoded == [32]
     assert "resuming after epoch 2: all 2 epochs are trained, nothing is left (--epochs above 2 trains on)\n" in \
         capsys.readouterr().err
 

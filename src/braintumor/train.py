@@ -124,6 +124,10 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if device.type == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
 
+    # last.pt before the data: a cut file or --epochs below its own was said after every image's decode (minutes)
+    ck = load_training_state(out / "last.pt", cfg.epochs) if main and resume and (out / "last.pt").exists() else None
+    if isinstance(ck := D.broadcast(ck, dd), str):  # only rank 0 reads RUN_DIR; every rank stops with its reason
+        raise ConfigError(ck)
     pre = cfg.preprocess_config()
     full = load_dataset(cfg.data, "Training")
     if cfg.limit_per_class:
@@ -161,9 +165,6 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if D.broadcast(recorded_fingerprint(out) if main and resume else None, dd) not in (None, data_fp):
         raise DatasetError(other_data(out, str(cfg.data), full.root))
     # before the run's folder: a bad dataset, split, teacher or last.pt leaves nothing behind
-    ck = load_training_state(out / "last.pt", cfg.epochs) if main and resume and (out / "last.pt").exists() else None
-    if isinstance(ck := D.broadcast(ck, dd), str):  # only rank 0 reads RUN_DIR; every rank stops with its reason
-        raise ConfigError(ck)
     teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
     if main:
         out.mkdir(parents=True, exist_ok=True)
