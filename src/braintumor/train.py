@@ -130,6 +130,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         raise ConfigError(ck)
     pre = cfg.preprocess_config()
     full = load_dataset(cfg.data, "Training")
+    # the teacher's own checks (its classes, inputs) before the decode: a mismatch was said after it (minutes)
+    teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
     if cfg.limit_per_class:
         full = _limit(full, cfg.limit_per_class, cfg.split_seed_used)  # part of the split
     if cfg.hold_out_mode:
@@ -165,7 +167,6 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if D.broadcast(recorded_fingerprint(out) if main and resume else None, dd) not in (None, data_fp):
         raise DatasetError(other_data(out, str(cfg.data), full.root))
     # before the run's folder: a bad dataset, split, teacher or last.pt leaves nothing behind
-    teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
     if main:
         out.mkdir(parents=True, exist_ok=True)
         # whole or not at all: rewritten on every start and resume, a file cut short made the run unresumable
