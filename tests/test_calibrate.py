@@ -185,3 +185,30 @@ def test_a_temperature_on_an_end_of_its_search_is_said_and_recorded(tiny_run, ti
     t = clf.temperature
     assert clf.metadata["calibration"]["temperature_at_bound"] == temperature_at_bound(t)
     assert ("not a fitted minimum" in capsys.readouterr().err) == temperature_at_bound(t)
+
+
+def test_calibrate_refuses_data_whose_images_are_not_the_runs(tiny_run, tiny_model, data_root, tmp_path, capsys):
+    """--data a copy of the run's images with one of them another image under its name (re-saved, edited): the
+    names matched, so the temperature and OOD statistics were fitted on other images without a word."""
+    import json
+    import shutil
+
+    from cli_runner import run_cli
+
+    split = json.loads((tiny_run / "split.json").read_text())
+    copy = tmp_path / "copy"
+    for name in split["train"] + split["val"]:
+        (copy / "Training" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(data_root / "Training" / name, copy / "Training" / name)
+    edited = copy / "Training" / split["val"][0]
+    other = next(p for p in sorted(edited.parent.parent.glob("*/*.jpg")) if p.name != edited.name)
+    shutil.copy(other, edited)
+    model = shutil.copy(tiny_model, tmp_path / "m.onnx")
+    before = model.read_bytes()
+    rc, out, err = run_cli(["calibrate", str(model), "--run", str(tiny_run), "--data", str(copy)], capsys)
+    assert (rc, out, err) == (2, "", f"error: the images under {copy / 'Training'} that {tiny_run}/split.json names "
+                                     "are not those the run was trained on (their fingerprint differs: edited or "
+                                     "re-saved since?): give the run's own data as --data\n")
+    assert model.read_bytes() == before
+    shutil.copy(data_root / "Training" / split["val"][0], edited)  # the run's images, elsewhere: calibrated
+    assert run_cli(["calibrate", str(model), "--run", str(tiny_run), "--data", str(copy)], capsys)[0] == 0

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .data import Dataset, DatasetError, label_map, load_dataset
+from .data import Dataset, DatasetError, fingerprint, label_map, load_dataset
 from .file_names import os_document
 from .prepared_images import load_prepared
 from .run_config import read_run_config
@@ -153,6 +153,10 @@ def prepared_run_images(clf: Classifier, run_dir: str | os.PathLike, data: str |
         raise DatasetError(f"the run's data folder {root} (as its split.json records it) is not there from "
                            f"{Path.cwd()}: give --data ROOT")
     full, is_val = _run_images(root, run_dir)
+    if split.get("train") and split.get("fingerprint") not in (None, fingerprint(full)):  # before the decode
+        raise DatasetError(f"the images under {full.root} that {run_dir}/split.json names are not those the run was "
+                           "trained on (their fingerprint differs: edited or re-saved since?): give the run's own "
+                           "data as --data")
     cache = Path(config["cache_dir"]) if config.get("cache_dir") else None
     n_before = len(full)
     images, full = load_prepared(full, clf.preprocess_config, cache)
