@@ -13,6 +13,7 @@ from conftest import encode, synthetic_head
 from braintumor import Classifier, ImageError
 from braintumor.image_arrays import gray_from_memory
 from braintumor.image_io import read_image
+from braintumor.wording import DOWNSCALE
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,8 @@ def test_a_memoryview_is_held_to_the_size_limit_by_its_bytes(monkeypatch):
     data += b"\0" * (-len(data) % 8)  # whole items: trailing bytes after a PNG's end are ignored
     monkeypatch.setattr(image_io, "MAX_FILE_BYTES", len(data) - 1)
     for items in (np.frombuffer(data, np.uint16), np.frombuffer(data, np.float64).reshape(2, -1)):
-        with pytest.raises(ImageError, match=f"^image is {len(data)} bytes; the limit is {len(data) - 1} bytes$"):
+        with pytest.raises(ImageError, match=f"^image is {len(data)} bytes; the limit is {len(data) - 1} bytes: "
+                                             f"{re.escape(DOWNSCALE)}$"):
             read_image(memoryview(items))
     monkeypatch.setattr(image_io, "MAX_FILE_BYTES", len(data))
     assert read_image(memoryview(np.frombuffer(data, np.uint16))).shape == (64, 64)

@@ -20,7 +20,7 @@ from .dicom_jpeg12 import LABEL as JPEG12_LABEL
 from .image_io import MAX_PIXELS, ImageError
 from .ood import foreign_modalities
 from .volume_io import BudgetError
-from .wording import EXPORT_AGAIN, either, size_text
+from .wording import EXPORT_AGAIN, either, too_many_pixels_text
 
 #: SOP classes that are never images, by UID prefix (structured reports, RT objects, presentation
 #: states, documents, waveforms, raw data/registration/segmentation, DICOMDIR, value mappings).
@@ -140,7 +140,7 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
     if rows < 1 or cols < 1:
         raise ImageError("DICOM file has pixel data but no valid Rows/Columns")
     if rows * cols > MAX_PIXELS:
-        raise ImageError(f"DICOM image is {size_text(cols, rows)} pixels; the limit is {MAX_PIXELS:,} pixels")
+        raise ImageError(too_many_pixels_text(cols, rows, MAX_PIXELS, "DICOM image"))
     if problem := _pixel_description_problem(ds):
         raise ImageError(problem)
     try:

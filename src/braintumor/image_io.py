@@ -27,7 +27,7 @@ from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
 from .tiff_deflate import damaged_strips
-from .wording import size_text
+from .wording import DOWNSCALE, size_text, too_many_pixels_text
 
 #: What the readers take: a path, the file's content (any bytes-like object: a type checker held bytearray and
 #: memoryview, which every reader takes, to be no bytes) or a binary file.
@@ -94,14 +94,14 @@ def check_pixels(width: int, height: int) -> None:
     if width < 1 or height < 1:
         raise ImageError("image has no pixels")
     if width * height > MAX_PIXELS:
-        raise ImageError(f"image is {size_text(width, height)} pixels; the limit is {MAX_PIXELS:,} pixels")
+        raise ImageError(too_many_pixels_text(width, height, MAX_PIXELS))
 
 
 def _open_bytes(source: ImageSource) -> BinaryIO:
     if isinstance(source, (bytes, bytearray, memoryview)):
         size = source.nbytes if isinstance(source, memoryview) else len(source)  # a memoryview's len(): its items
         if size > MAX_FILE_BYTES:  # the same limit as a file's (an upload's bytes were not held to it)
-            raise ImageError(f"image is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
+            raise ImageError(f"image is {size} bytes; the limit is {MAX_FILE_BYTES} bytes: {DOWNSCALE}")
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         if not os.fspath(source):  # Path("") is "." ("is a folder, not an image: ."): an unset name, an empty cell
@@ -256,8 +256,8 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             raise ImageError(said) from None
         size = declared_size(buffer.getvalue()[:65536])
         if size is not None:
-            raise ImageError(f"image is {size_text(*size)} pixels; the limit is {MAX_PIXELS:,} pixels") from None
-        raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels)") from None
+            raise ImageError(too_many_pixels_text(*size, MAX_PIXELS)) from None
+        raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels): {DOWNSCALE}") from None
     except MemoryError:
         raise ImageError("image is too large to decode") from None
     except Exception as exc:  # a BMP's header Pillow refuses (its own OSError), pixels that stop short, or a decoder

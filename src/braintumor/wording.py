@@ -173,6 +173,19 @@ def duration_text(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 59.95 else f"{seconds / 60:.1f} min"
 
 
+#: What to do with an image past a decoding limit (``image_io.MAX_PIXELS``, ``MAX_FILE_BYTES``): the refusal said the
+#: limit only ("image is 60000x60000 pixels; the limit is 40,000,000 pixels"), and the model reads a slice at a few
+#: hundred pixels a side (models/MODEL_CARD.md), so a smaller copy loses nothing it uses.
+DOWNSCALE: str = ("downscale it (the model reads a slice at a few hundred pixels a side: 512x512 is plenty) and send "
+                  "it again")
+
+
+def too_many_pixels_text(width: int, height: int, limit: int, what: str = "image") -> str:
+    """``image is 60000x60000 pixels; the limit is 40,000,000 pixels: downscale it ...``: an image (or ``what``, a
+    DICOM image) past the pixel limit, and what to do, said alike by the 2-D and DICOM readers (CLI, API and page)."""
+    return f"{what} is {size_text(width, height)} pixels; the limit is {limit:,} pixels: {DOWNSCALE}"
+
+
 def size_text(width: int, height: int) -> str:
     """``512x512``: an image's width and height as every message says them ("image is 50000x1000 pixels", "at least
     64x64 needed", a DICOM frame's size against its header's): the minimum size said "32 x 32" where the pixel limit

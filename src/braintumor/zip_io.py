@@ -99,7 +99,8 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
                          "members are read (zip the scans again with the usual compression)")
     declared = sum(m.file_size for m in files)
     if declared > MAX_VOLUME_BYTES:
-        raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}")
+        raise ImageError(f"zip archive would expand to {declared} bytes; the limit is {MAX_VOLUME_BYTES}: "
+                         "zip its series apart (a zip each) and send them one by one")
     if declared > ZIP_RATIO_FLOOR and declared > MAX_ZIP_RATIO * len(data):  # before any member is inflated
         raise ImageError(f"zip archive would expand to {declared:,} bytes, {declared / len(data):,.0f} times its "
                          f"own {len(data):,}; past {ZIP_RATIO_FLOOR >> 20} MiB a zip may expand {MAX_ZIP_RATIO} times "
