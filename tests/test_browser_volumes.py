@@ -243,3 +243,66 @@ def test_the_scripts_slice_list_says_which_slices_have_lower_confidence(server, 
     titles = page.locator("#results rect.strip-bar title").all_text_contents()
     assert titles == lines  # the strip's tooltips say it too
     page.close()
+
+
+STRIP = """svg => Array.from(svg.querySelectorAll('rect'), r => {
+  const box = r.getBoundingClientRect();
+  return {cls: r.getAttribute('class'), x: r.getAttribute('x'), y: r.getAttribute('y'),
+          height: r.getAttribute('height'), px: box.height, fill: getComputedStyle(r).fill,
+          title: r.querySelector('title') ? r.querySelector('title').textContent : null};
+})"""
+
+
+@pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's sure 'No tumour' slice")
+def test_a_sure_no_tumour_slice_is_drawn_in_the_strip_not_left_as_a_gap(server, chromium, test_images):
+    """A slice answered "No tumour" with near certainty drew a bar of height ~0: it looked like a gap (missing data),
+    and the legend's "No tumour" colour appeared nowhere. Each classified slice has a mark under the bars in its
+    class's colour (the bars' heights unchanged), a refused one its pale column, and the legend, the tooltips and the
+    slice list agree, with and without JavaScript."""
+    import io
+    from html import unescape
+
+    data = _mixed_series(test_images)
+    html = create_app(classifier=Classifier.load(threads=1)).test_client().post(
+        "/", data={"file": [(io.BytesIO(data), "mixed.zip")]},
+        content_type="multipart/form-data").get_data(as_text=True)
+    (server_svg,) = [svg for svg in re.findall(r'<svg class="strip-plot"(.*?)</svg>', html, re.S) if "<rect" in svg]
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [{"name": "mixed.zip", "mimeType": "application/zip", "buffer": data}])
+    block = page.locator("#results .series")
+    sync_api.expect(block).to_have_attribute("data-state", "ok", timeout=30_000)
+    rects = block.locator(".strip-plot").evaluate(STRIP)
+    lines = block.locator(".strip-list li").all_text_contents()
+    legend = {li.get_attribute("data-class"): (li.inner_text().strip(),
+                                              li.locator(".swatch").evaluate("e => getComputedStyle(e).fill"))
+              for li in block.locator(".strip-legend li").all()}
+    assert len(lines) == 6 and legend["failed"] == ("Unreadable", "rgb(246, 213, 213)")  # its column had no key
+    bars = [r for r in rects if r["cls"].startswith("strip-bar")]
+    marks = [r for r in rects if r["cls"].startswith("strip-mark")]
+    assert len(bars) == 6
+    sure = [k for k, t in enumerate(lines) if t.startswith(f"slice {k}: No tumour, tumour probability ")]
+    assert sure, lines  # the sure 'No tumour' slice: its bar is next to nothing
+    assert all(float(bars[k]["height"]) < 2 for k in sure), bars
+    for k, line in enumerate(lines):
+        bar = next(b for b in bars if float(b["x"]) == k + 0.1)
+        assert bar["title"] == line  # the tooltip says what the list says
+        state = bar["cls"].split()[1].removeprefix("strip-")
+        if state in ("refused", "failed"):  # a pale full-height column, and no class's mark
+            assert bar["px"] > 100 and not [m for m in marks if float(m["x"]) == k + 0.1]
+            assert bar["fill"] == legend[state][1] and bar["fill"] not in {
+                legend[c][1] for c in legend if c not in ("refused", "failed")}
+            continue
+        (mark,) = [m for m in marks if float(m["x"]) == k + 0.1]
+        assert mark["cls"] == f"strip-mark strip-{state}" and mark["px"] >= 4, mark  # seen, whatever the bar's height
+        assert mark["fill"] == bar["fill"] == legend[state][1]  # the legend's colour for its class
+        assert mark["title"] == line and line.startswith(f"slice {k}: {legend[state][0]}")
+        assert float(bar["y"]) + float(bar["height"]) == pytest.approx(100, abs=0.01)  # heights kept: 100 * p
+    assert legend["notumor"][1] in {m["fill"] for m in marks}  # the legend's No tumour colour is on the strip
+    # the server draws the same rects as the script
+    drawn = [(unescape(c), x, y, h) for c, x, y, h in re.findall(
+        r'<rect class="([^"]+)" x="([^"]+)" width="0.8"\s+y="([^"]+)" height="([^"]+)"', server_svg)]
+    assert sorted(drawn) == sorted((r["cls"], r["x"], r["y"], r["height"]) for r in rects)
+    assert 'viewBox="0 0 6 105"' in server_svg and block.locator(".strip-plot").get_attribute("viewBox") == "0 0 6 105"
+    page.close()

@@ -66,6 +66,13 @@ window.braintumorSeries = function (helpers) {
       ", tumour probability " + percent(t.p);
   }
 
+  function titled(rect, text) {  // its tooltip
+    const title = document.createElementNS(rect.namespaceURI, "title");
+    title.textContent = text;
+    rect.appendChild(title);
+    return rect;
+  }
+
   function fillSeries(block, summary, records, copy) {
     const scan = scanName(summary, copy);
     const s = summary.summary;
@@ -100,7 +107,7 @@ window.braintumorSeries = function (helpers) {
       return " per slice of " + scan + ",";  // a function: a name's "$&" is no pattern
     }));
     const n = Math.max(s.slices, 1);
-    svg.setAttribute("viewBox", "0 0 " + n + " 100");
+    svg.setAttribute("viewBox", "0 0 " + n + " 105");  // under the bars, a mark per classified slice (_series.html)
     svg.querySelector(".strip-mid").setAttribute("x2", String(n));
     const list = block.querySelector(".strip-list");
     records.filter(function (rec) { return rec.slice !== undefined; }).forEach(function (rec) {
@@ -110,11 +117,15 @@ window.braintumorSeries = function (helpers) {
       rect.setAttribute("x", String(t.slice + 0.1));
       rect.setAttribute("width", "0.8");
       rect.setAttribute("y", t.state === "ok" ? (100 - 100 * t.p).toFixed(2) : "0");
-      rect.setAttribute("height", t.state === "ok" ? (100 * t.p).toFixed(2) : "100");
-      const title = document.createElementNS(svg.namespaceURI, "title");
-      title.textContent = sliceText(t, names);
-      rect.appendChild(title);
-      svg.appendChild(rect);
+      rect.setAttribute("height", t.state === "ok" ? (100 * t.p).toFixed(2) : "105");
+      svg.appendChild(titled(rect, sliceText(t, names)));
+      if (t.state === "ok") {  // its class's mark under the bars: a sure No tumour slice's bar is ~0 high
+        const mark = rect.cloneNode(false);
+        mark.setAttribute("class", "strip-mark strip-" + t.label);
+        mark.setAttribute("y", "100.8");
+        mark.setAttribute("height", "4.2");
+        svg.appendChild(titled(mark, sliceText(t, names)));
+      }
       const li = document.createElement("li");
       li.textContent = sliceText(t, names);
       list.appendChild(li);
