@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from braintumor.model_files import default_model_path
 from braintumor.predictor import Classifier, probability_text
 from braintumor.web import create_app
+from braintumor.wording import SEND_SMALLER
 
 CHROMIUM = os.environ.get("BRAINTUMOR_CHROMIUM", "/usr/bin/chromium")
 SHOTS = REPO / "docs" / "screenshots"
@@ -297,6 +298,7 @@ def test_a_file_over_the_limit_is_refused_in_the_page_in_the_limits_own_words(br
         page.set_input_files("#file-input", [str(big)])
         card = page.locator("#results .card")
         sync_api.expect(card).to_have_attribute("data-state", "error", timeout=20_000)
-        assert card.locator(".card-status-text").inner_text().endswith("file too large: the limit is 0.05 MB")
+        assert card.locator(".card-status-text").inner_text().endswith(  # and what to send instead
+            f"file too large: the limit is 0.05 MB: send {SEND_SMALLER}")
         assert "each up to 512 slices and 0.05 MB;" in page.locator("#hint-limits").inner_text() and problems == []
         page.close()

@@ -14,7 +14,7 @@ from test_image_refusals import _png_header_only
 
 from braintumor.predict_cli import records
 from braintumor.web import create_app
-from braintumor.wording import NOT_AN_INPUT
+from braintumor.wording import NOT_AN_INPUT, SEND_SMALLER
 
 KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
 
@@ -225,7 +225,8 @@ def test_a_request_over_the_size_limit_is_413_json(client):
     big = np.random.default_rng(0).integers(0, 255, (1400, 1400), dtype=np.uint8)  # ~2 MB PNG, x3 > 4 MB
     r = post(client, [(f"{i}.png", encode(big)) for i in range(3)])
     assert r.status_code == 413
-    assert r.get_json() == {"error": "upload too large: the limit is 4 MB per request (all files together)"}
+    assert r.get_json() == {"error": "upload too large: the limit is 4 MB per request (all files together): send fewer "
+                                     f"files at a time, {SEND_SMALLER}"}  # what to do, not the limit only
     small = create_app(classifier=client.application.extensions["braintumor"].classifier, max_upload_mb=0.05)
     r = small.test_client().post("/api/v1/predict", data=bytes(60_000), content_type="application/octet-stream")
     assert r.status_code == 413 and "the limit is 0.05 MB" in r.get_json()["error"]  # said 0.0499992

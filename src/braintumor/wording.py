@@ -180,6 +180,12 @@ DOWNSCALE: str = ("downscale it (the model reads a slice at a few hundred pixels
                   "it again")
 
 
+#: What to send instead of an upload past the web page's limit (``serve --max-upload-mb``): the server's 413 ("send
+#: fewer files at a time, " and these) and the page's own check of a file before it is sent (static/send.js, through
+#: the form's ``data-send-smaller``) said the limit only.
+SEND_SMALLER: str = "a scan's series one by one (a zip each) or an image downscaled"
+
+
 def too_many_pixels_text(width: int, height: int, limit: int, what: str = "image") -> str:
     """``image is 60000x60000 pixels; the limit is 40,000,000 pixels: downscale it ...``: an image (or ``what``, a
     DICOM image) past the pixel limit, and what to do, said alike by the 2-D and DICOM readers (CLI, API and page)."""

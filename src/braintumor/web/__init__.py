@@ -24,6 +24,7 @@ from ..gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
+from ..wording import SEND_SMALLER
 from .client_input import guard_input
 from .hosts import HostNotAllowed, refuse_other_hosts
 from .inference import MAX_FILES, WebState, state
@@ -262,7 +263,8 @@ def _under_limit() -> bool:
 def _message(exc: HTTPException) -> str:
     """A short, user-safe sentence for an HTTP error."""
     if exc.code == 413:
-        return f"upload too large: the limit is {state().max_upload_mb} MB per request (all files together)"
+        return (f"upload too large: the limit is {state().max_upload_mb} MB per request (all files together): send "
+                f"fewer files at a time, {SEND_SMALLER}")
     if exc.code == 404:
         return "not found"
     if exc.code == 405:

@@ -23,6 +23,7 @@ from ..series import csv_columns, outcome, printable, turned
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
     LOWER_CONFIDENCE,
+    SEND_SMALLER,
     TURNED_RESEND,
     UNREADABLE,
     counted,
@@ -106,6 +107,13 @@ def _turned_resend() -> str:
     and, through the form's ``data-turned-resend``, in series.js and app.js (a global, as above): all three said "on
     their side" of upside-down slices too."""
     return TURNED_RESEND
+
+
+@bp.app_template_global("send_smaller")
+def _send_smaller() -> str:
+    """What to send instead of a file past the upload limit, in send.js's refusal of one (the form's
+    ``data-send-smaller``), as in the server's 413 (a global, as above)."""
+    return SEND_SMALLER
 
 
 @bp.app_template_global("heat_scale")

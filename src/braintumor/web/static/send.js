@@ -96,7 +96,8 @@ window.braintumorSend = function (helpers) {
     }
     const file = job.file, card = job.card, name = job.name;
     if (file.size > Number(form.dataset.maxBytes)) {
-      const rec = { path: name, error: "file too large: the limit is " + form.dataset.maxMb + " MB" };
+      const rec = { path: name, error: "file too large: the limit is " + form.dataset.maxMb + " MB: send " +
+        form.dataset.sendSmaller };  // wording.SEND_SMALLER
       keep(job, rec);
       fillCard(card, rec);
       return;
