@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from .wording import size_text
+
 #: Marker segments a main header may hold besides SIZ (Part 1 and Part 2's), and those a tile-part header may.
 _MAIN = frozenset({0xFF50, 0xFF52, 0xFF53, 0xFF55, 0xFF57, 0xFF59, 0xFF5C, 0xFF5D, 0xFF5E, 0xFF5F, 0xFF60, 0xFF63,
                    0xFF64, 0xFF74, 0xFF75, 0xFF77, 0xFF78})
@@ -86,7 +88,7 @@ def _siz(data: bytes) -> tuple[int, str | None]:
         if (depth & 0x7F) + 1 > 38:
             return 0, f"its SIZ marker gives component {c + 1} {(depth & 0x7F) + 1} bits (at most 38)"
         if dx == 0 or dy == 0:
-            return 0, f"its SIZ marker gives component {c + 1} a subsampling of {dx} x {dy}"
+            return 0, f"its SIZ marker gives component {c + 1} a subsampling of {size_text(dx, dy)}"
     tiles = math.ceil((x - tx0) / tx) * math.ceil((y - ty0) / ty)
     return tiles, None if tiles <= 65535 else f"it has {tiles:,} tiles (at most 65,535)"
 
