@@ -13,7 +13,9 @@ from serve_process import running_serve
 
 from braintumor.cli import main
 from braintumor.web import create_app
-from braintumor.web.hosts import HOST_REFUSED, allowed_hosts, host_name
+from braintumor.web.hosts import LOOPBACK_NAMES, allowed_hosts, host_name, host_refused
+
+HOST_REFUSED = host_refused(LOOPBACK_NAMES)  # what a server on 127.0.0.1 without --allowed-host says
 
 #: Names a rebinding page (or a mistake) sends; none is a loopback name.
 OTHER_HOSTS = ("evil.example", "evil.example:5000", "127.0.0.1.nip.io", "localhost.evil.example", "[::2]:5000",
@@ -45,6 +47,19 @@ def test_a_loopback_server_answers_its_loopback_names_on_any_port(loopback_clien
         for path in ("/healthz", "/api/v1/stats", "/", "/dashboard"):
             assert loopback_client.get(path, headers={"Host": host}).status_code == 200, (host, path)
     assert loopback_client.get("/healthz", environ_overrides={"HTTP_HOST": None}).status_code == 200  # HTTP/1.0
+
+
+def test_the_refusal_names_the_names_this_server_answers(tiny_classifier):
+    """--host 127.0.0.2 is answered as 127.0.0.2, so the refusal says so; a long list is cut short."""
+    client = create_app(classifier=tiny_classifier, allowed_hosts=allowed_hosts("127.0.0.2")).test_client()
+    error = client.get("/api/v1/stats", headers={"Host": "evil.example"}).get_json()["error"]
+    assert "it answers localhost, 127.0.0.1, [::1], 127.0.0.2 (more with serve --allowed-host NAME;" in error
+    assert client.get("/healthz", headers={"Host": "127.0.0.2:5000"}).status_code == 200
+    many = allowed_hosts("127.0.0.1", [f"scanner{n}.example" for n in range(10)])
+    client = create_app(classifier=tiny_classifier, allowed_hosts=many).test_client()
+    error = client.get("/", headers={"Host": "evil.example", "Accept": "text/html"}).get_data(as_text=True)
+    assert "it answers localhost, 127.0.0.1, [::1], scanner0.example, scanner1.example, scanner2.example and 7 more " \
+           "(more with" in error
 
 
 def test_which_names_each_address_answers():
@@ -93,6 +108,6 @@ def test_the_gunicorn_workers_refuse_other_hosts(tmp_path):
             except urllib.error.HTTPError as exc:
                 return exc.code, json.load(exc)
 
-        assert get("evil.example") == (400, {"error": HOST_REFUSED})
+        assert get("evil.example") == (400, {"error": host_refused([*LOOPBACK_NAMES, "scanner.example"])})
         assert get(f"localhost:{server.port}")[0] == get("scanner.example")[0] == 200
     assert "; Host localhost, 127.0.0.1, [::1], scanner.example)" in server.output()

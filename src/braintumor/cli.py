@@ -34,6 +34,7 @@ from .data import DEFAULT_DATA_ROOT
 from .model_files import DEV_VERSION
 from .orientation import FIT_EPOCHS
 from .series import printable
+from .serve_settings import LOOPBACK_NAMES
 
 
 def _require_exported(*models: str) -> None:
@@ -271,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
     p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
     p.add_argument("--allowed-host", action="append", type=host_name_arg, metavar="NAME",
-                   help="a Host name to answer besides localhost, 127.0.0.1 and [::1] (repeatable; * any): on a "
+                   help=f"a Host name to answer besides {', '.join(LOOPBACK_NAMES[:-1])} and {LOOPBACK_NAMES[-1]} "
+                        "(repeatable; * any): on a "
                         "loopback --host only those are answered, against DNS rebinding; on another address every "
                         "Host is, unless this is given")
     p.add_argument("--model", type=path_arg, help=MODEL_HELP)

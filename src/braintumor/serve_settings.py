@@ -17,6 +17,8 @@ from .cli_checks import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
 
+#: The names of this machine no other site's page can take over: always answered (web/hosts.py; --allowed-host's help).
+LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
 REFUSED_SETTINGS: dict[str, str] = {
     # the app, and so the model and its metrics, loaded once in the master (which must never import onnxruntime)

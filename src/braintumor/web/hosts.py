@@ -3,7 +3,7 @@
 A page on another site can point its own name at 127.0.0.1 (DNS rebinding) and then read, as same-origin, whatever a
 server on the user's machine answers under that name: the monitoring aggregates (/api/v1/stats, /metrics, the
 dashboard's data) included. The browser still sends the page's name as the Host header, so a server on a loopback
-address answers only loopback names (localhost, 127.0.0.1, [::1], any port) and those ``--allowed-host`` adds. On any
+address answers only loopback names (:data:`LOOPBACK_NAMES`, any port) and those ``--allowed-host`` adds. On any
 other address (0.0.0.0 in a container, a LAN address) the names clients use are not known here: every Host is answered
 unless ``--allowed-host`` is given, which then limits them to the loopback names and its own.
 
@@ -20,23 +20,31 @@ from collections.abc import Collection, Sequence
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
-#: The names of this machine no other site's page can take over: always answered.
-LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
+from ..serve_settings import LOOPBACK_NAMES
+from ..wording import listed
+
 #: ``--allowed-host *``: every Host, as a server on a non-loopback address answers by default.
 ANY_HOST = "*"
 _NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", re.ASCII)
 #: A Host header: a name or IPv4 address, or an IPv6 address in brackets, then perhaps a port.
 _HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]]*)(:[0-9]*)?", re.ASCII)
 
-HOST_REFUSED = ("the request's Host header names a host this server does not answer to: it answers localhost, "
-                "127.0.0.1, [::1] and the names its operator gives with serve --allowed-host NAME (a page of another "
-                "site must not reach it by DNS rebinding)")
+#: How many of the names answered a refusal lists before "and N more".
+SHOWN_NAMES = 6
+
+
+def host_refused(answered: Sequence[str]) -> str:
+    """A refusal's message: the names this server does answer (``127.0.0.2`` from ``--host`` too), so a client sent
+    to the wrong one sees the right one."""
+    return (f"the request's Host header names a host this server does not answer to: it answers "
+            f"{listed(list(answered), SHOWN_NAMES)} (more with serve --allowed-host NAME; a page of another site must "
+            "not reach it by DNS rebinding)")
 
 
 class HostNotAllowed(BadRequest):
     """A request whose Host is not one the server answers to (400)."""
 
-    description = HOST_REFUSED
+    description = host_refused(LOOPBACK_NAMES)
 
 
 def host_name(value: str) -> str:
@@ -97,12 +105,13 @@ def refuse_other_hosts(app: Flask, allowed: Collection[str] | None) -> None:
     before its route runs (static files included). A request without a Host header (HTTP/1.0) names no other site."""
     if allowed is None:
         return
-    names = frozenset(host_name(name) for name in ([allowed] if isinstance(allowed, str) else allowed))
-    if ANY_HOST in names:
+    answered = list(dict.fromkeys(host_name(name) for name in ([allowed] if isinstance(allowed, str) else allowed)))
+    if ANY_HOST in answered:
         return
+    names, refusal = frozenset(answered), host_refused(answered)
 
     @app.before_request
     def _check_host() -> None:
         header = request.environ.get("HTTP_HOST")
         if header is not None and _name_in(header) not in names:
-            raise HostNotAllowed()
+            raise HostNotAllowed(description=refusal)
