@@ -123,3 +123,18 @@ def test_a_series_with_a_localizer_of_each_other_plane_is_still_read():
     (volume,) = read_volumes(zip_bytes(files), name="s.zip")
     assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(flat_slice(k)[0, 0]) for k in range(3)]
     assert volume.notes == ("left out 2 images facing another way than the series' 3 (a localizer?)",)
+
+
+def test_three_planes_count_among_the_oriented_files_only():
+    """A plane held most of a series' oriented files, or not, by the number of files with no orientation at all: a
+    series of 6 slices without orientation and one scout in each plane was left out whole as a 3-plane localizer."""
+    def series(unoriented: int, uid: str) -> list[tuple[str, bytes]]:
+        return _three_plane(uid, marked=False) + [
+            (f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 10)) for k in range(unoriented)]
+
+    for unoriented in (3, 6):  # the oriented files not most of the series: not a localizer's
+        (volume,) = read_volumes(zip_bytes(series(unoriented, _uid())), name="s.zip")
+        assert len(volume.slices) == 3 + unoriented and not any("localizer" in n for n in volume.notes)
+    with pytest.raises(ImageError, match=r"^only localizer \(scout\) images, not diagnostic slices: 4 images in the "
+                                         r"three planes, none holding most of them$"):
+        read_volumes(zip_bytes(series(1, _uid())), name="loc.zip")  # 3 of 4 oriented, one in each plane

@@ -40,8 +40,8 @@ class Surveyed(Protocol):
 def leave_out_localizers(ordered: list[list[Surveyed]], single: bool, notes: tuple[str, ...]) -> tuple[str, ...]:
     """Take the series (lists of files) of localizers only out of ``ordered``, and a note for each: their scouts
     were classified as slices. A localizer series: every file marked LOCALIZER in Image Type, or (a 3-plane localizer,
-    marked or not) files in the three planes with none holding most of them. ImageError when nothing else is left
-    (``single``: one file; ``notes``: why other files were skipped, said after)."""
+    marked or not) most of its files oriented, in the three planes, none holding most of those. ImageError when
+    nothing else is left (``single``: one file; ``notes``: why other files were skipped, said after)."""
     why = {id(group): _localizer_why(group) for group in ordered}
     scouts = [group for group in ordered if why[id(group)]]
     images = [sum(f.frames for f in group) for group in scouts]
@@ -66,7 +66,10 @@ def _localizer_why(group: list[Surveyed]) -> str | None:
     if all(f.scout for f in group):
         return _MARKED
     planes = Counter(f.plane for f in group if f.plane is not None)
-    return _PLANES if len(planes) == 3 and 2 * max(planes.values()) <= len(group) else None
+    oriented = sum(planes.values())  # a file without orientation is in no plane: it holds none of them
+    # and the oriented files most of the series: one scout per plane among slices without orientation is no localizer
+    spread = len(planes) == 3 and 2 * max(planes.values()) <= oriented
+    return _PLANES if spread and 2 * oriented > len(group) else None
 
 
 def file_plane(ds: Dataset) -> int | None:
