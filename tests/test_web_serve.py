@@ -73,12 +73,35 @@ def test_a_port_in_use_is_one_error_line(tiny_model, monkeypatch, capsys):
         assert main(["serve", "--model", str(tiny_model), "--port", str(port)]) == 75  # retried: see the next test
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
-    assert main(["serve", "--model", str(tiny_model), "--host", "192.0.2.1"]) == 2  # TEST-NET-1: not ours
+    assert main(["serve", "--model", str(tiny_model), "--host", "192.0.2.1"]) == 75  # TEST-NET-1: not ours (yet?)
     err = capsys.readouterr().err
-    assert "cannot listen on 192.0.2.1" in err and "another server" not in err and "check --host" in err
+    assert err.count("\n") == 1 and "cannot listen on 192.0.2.1" in err and "another server" not in err
+    assert "not an address of this machine, or not yet: check --host" in err
     assert main(["serve", "--model", str(tiny_model), "--host", "999.1.1.1"]) == 2  # no such address at all
     err = capsys.readouterr().err  # said 'another server on that port?'
     assert err.startswith("error: cannot listen on 999.1.1.1:") and "check --host" in err and "port?" not in err
+
+
+def test_an_address_or_name_not_there_yet_is_75_a_mistyped_one_2(tiny_model, monkeypatch, capsys):
+    """At boot, before DHCP or DNS, the unit's --host may not be this machine's yet: exit 2 stopped systemd from
+    retrying (RestartPreventExitStatus=2) a start that would work a few seconds later. Not for what never will."""
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    real = socket.getaddrinfo
+
+    def no_dns_yet(host, *args, **kwargs):  # the resolver before the network is up
+        if host == "braintumor.example":
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns_yet)
+    assert main(["serve", "--model", str(tiny_model), "--host", "braintumor.example"]) == 75
+    assert capsys.readouterr().err == ("error: cannot listen on braintumor.example:5000: Temporary failure in name "
+                                       "resolution (a name of this machine? it may resolve once the network is up; "
+                                       "check --host)\n")
+    for typo in ("999.1.1.1", "a b", "http://braintumor.example", "10.0.0.1:80", "::1:x", "bad_name.example"):
+        assert main(["serve", "--model", str(tiny_model), "--host", typo]) == 2, typo
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: cannot listen on {typo}:5000: ") and "check --host: a name or address" in err
 
 
 def test_debug_uses_flasks_dev_server(tiny_model, monkeypatch, capsys):

@@ -41,8 +41,9 @@ class UsageError(Exception):
 
 
 class AddressUnavailable(Exception):
-    """``serve``'s port held by another program; one line, exit code 75 (sysexits' EX_TEMPFAIL): the same command
-    may work later (the last run still stopping), so a supervisor retries it, where the systemd unit stops on 2."""
+    """``serve``'s port held by another program, or its address or name not the machine's yet (at boot, before DHCP
+    or DNS); one line, exit code 75 (sysexits' EX_TEMPFAIL): the same command may work later (the last run still
+    stopping, the network up), so a supervisor retries it, where the systemd unit stops on 2."""
 
 
 class RunFailed(Exception):

@@ -1,8 +1,9 @@
 """How a ``braintumor`` command ends: its exit code and one line on stderr for every way it can stop.
 
 Why its own module: the promise is the same for every command (no traceback, no half-written output), so the ways
-a run ends are said once: usage errors (2), a failure of the machine underneath (1), serve's address taken (75), Ctrl-C
-(130), SIGTERM or SIGHUP (143, 129: ``timeout``, ``docker stop``, a closed terminal), and a reader that left the pipe.
+a run ends are said once: usage errors (2), a failure of the machine underneath (1), serve's address taken or not yet
+there (75), Ctrl-C (130), SIGTERM or SIGHUP (143, 129: ``timeout``, ``docker stop``, a closed terminal), and a reader
+that left the pipe.
 """
 
 from __future__ import annotations

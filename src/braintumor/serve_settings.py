@@ -2,13 +2,15 @@
 ``$GUNICORN_CMD_ARGS``, the address it listens on, and the request timeout that fits gunicorn's worker timeout.
 
 Each problem is one line before any worker starts (a usage error, exit status 2, which a supervisor should not retry
-unchanged), except a port another program holds: exit status 75, which a supervisor may retry.
+unchanged), except what may pass (a port another program holds, an address or name not the machine's yet at boot):
+exit status 75, which a supervisor may retry.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import shlex
 import socket
 from typing import Any, NoReturn
@@ -84,7 +86,10 @@ def default_request_timeout(threads: int, timeout: int | None = None) -> float:
 def check_port(host: str, port: int) -> None:
     """One clear line when the address cannot be listened on, instead of gunicorn's five retries and a log.
 
-    Bound the way gunicorn binds (``SO_REUSEADDR``), so a port in TIME_WAIT still counts as free."""
+    Bound the way gunicorn binds (``SO_REUSEADDR``), so a port in TIME_WAIT still counts as free. What may work later
+    (the port held, the address not yet the machine's, the name not yet resolvable: at boot, before DHCP or DNS) is
+    :class:`AddressUnavailable` (exit 75, retried); what never will (no address or name at all, a port below 1024
+    without the right) a :class:`UsageError` (exit 2)."""
 
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
@@ -92,10 +97,30 @@ def check_port(host: str, port: int) -> None:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(address)
     except socket.gaierror as exc:  # not an address of this machine: the port is not the problem
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host: a name or "
-                         "address of this machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
+        said = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        if _is_host_name(host):  # a name the resolver may know once the network (DHCP's search domain, DNS) is up
+            raise AddressUnavailable(f"{said} (a name of this machine? it may resolve once the network is up; check "
+                                     "--host)") from None
+        raise UsageError(f"{said} (check --host: a name or address of this machine, e.g. 127.0.0.1 or "
+                         "0.0.0.0)") from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:  # may be free later (the last run still stopping): exit 75, retried
             raise AddressUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server on that "
                                      "port? choose one with --port)") from None
+        if exc.errno == errno.EADDRNOTAVAIL:  # not this machine's address yet (DHCP not done at boot): retried
+            raise AddressUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc} (not an address of "
+                                     "this machine, or not yet: check --host)") from None
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host and --port)") from None
+
+
+def _is_host_name(host: str) -> bool:
+    """Whether ``host`` is written as a DNS name (RFC 1123: labels of letters, digits and hyphens, the last not all
+    digits), not a mistyped address (999.1.1.1, an IPv6 address with a stray character) or text with spaces."""
+    try:
+        labels = host.encode("idna").decode("ascii").removesuffix(".").split(".")
+    except UnicodeError:
+        return False
+    return all(_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit()
+
+
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", re.ASCII | re.IGNORECASE)
