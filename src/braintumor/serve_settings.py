@@ -96,6 +96,9 @@ def check_port(host: str, port: int) -> None:
         with socket.socket(family, socket.SOCK_STREAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(address)
+    except UnicodeError:  # no name at all (a label over 63 characters, an empty one): was a traceback
+        raise UsageError(f"cannot listen on {host}:{port}: not a host name (check --host: a name or address of this "
+                         "machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
     except socket.gaierror as exc:  # not an address of this machine: the port is not the problem
         said = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
         if _is_host_name(host):  # a name the resolver may know once the network (DHCP's search domain, DNS) is up
