@@ -19,22 +19,19 @@ from .cli_checks import (
     model_version,
     output_arg,
     path_arg,
-    port,
-    positive_float,
     positive_int,
     seed_number,
     thread_count,
-    upload_mb,
     worker_count,
 )
 from .cli_run import run
+from .cli_serve import add_serve_parser
 from .cli_train import add_train_parser
-from .cli_types import host_name_arg
+from .cli_types import MODEL_HELP
 from .data import DEFAULT_DATA_ROOT
 from .model_files import DEV_VERSION
 from .orientation import FIT_EPOCHS
 from .series import printable
-from .serve_settings import LOOPBACK_NAMES
 
 
 def _require_exported(*models: str) -> None:
@@ -115,14 +112,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return run_predict(args)
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import serve
-
-    return serve(args.host, args.port, args.model, args.workers, debug=args.debug, max_upload_mb=args.max_upload_mb,
-                 threads=args.threads, client_timeout=args.client_timeout,
-                 request_timeout=args.request_timeout, allowed_host=args.allowed_host or ())
-
-
 def _cmd_data_check(args: argparse.Namespace) -> int:
     from .datasets_cli import check_dataset
 
@@ -139,10 +128,6 @@ def _cmd_data_download(args: argparse.Namespace) -> int:
     from .datasets_cli import download_dataset
 
     return download_dataset(args.dest)
-
-
-#: ``--model`` of predict, evaluate and serve (``model_files.default_model_path``).
-MODEL_HELP = "ONNX model: a path, or a shipped model's file name (default: $BRAINTUMOR_MODEL, else the shipped model)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -266,30 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     bar.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(func=_cmd_predict, destinations=[("-o", "output", False), ("--heatmap", "heatmap", True)])
 
-    p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)",
-                       epilog="exit status: 2 usage error (an option, the model, GUNICORN_CMD_ARGS), 75 the port held "
-                              "by another program or --host not this machine's yet (try again later); once serving, "
-                              "gunicorn's")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
-    p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
-    p.add_argument("--allowed-host", action="append", type=host_name_arg, metavar="NAME",
-                   help=f"a Host name to answer besides {', '.join(LOOPBACK_NAMES[:-1])} and {LOOPBACK_NAMES[-1]} "
-                        "(repeatable; * any): on a "
-                        "loopback --host only those are answered, against DNS rebinding; on another address every "
-                        "Host is, unless this is given")
-    p.add_argument("--model", type=path_arg, help=MODEL_HELP)
-    p.add_argument("--workers", type=worker_count, default=None,
-                   help="worker processes, one model each (1-64; default: CPUs, max 4)")
-    p.add_argument("--threads", type=thread_count, default=None,
-                   help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
-    p.add_argument("--max-upload-mb", type=upload_mb, default=None, help="request size limit (default 128)")
-    p.add_argument("--client-timeout", type=positive_float, default=None, metavar="SECONDS",
-                   help="drop a client that sends nothing for this long in the middle of its request (default 30)")
-    p.add_argument("--request-timeout", type=positive_float, default=None, metavar="SECONDS",
-                   help="the longest a request's headers, then its body, may take to arrive, however they trickle: "
-                        "then the connection is closed, or the body answered 408 (default 60)")
-    p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
-    p.set_defaults(func=_cmd_serve)
+    add_serve_parser(sub)
 
     data = sub.add_parser("data", help="dataset helpers").add_subparsers(dest="data_command", required=True)
     root = (f"dataset root: ROOT/Training/<class>/ and ROOT/Testing/<class>/, or ROOT/<class>/ (default "

@@ -1,7 +1,7 @@
 """argparse types of the command line's values (whole numbers, seeds, file names, thread and worker counts, sizes,
 ports): a wrong value is a one-line usage error that says what the option takes, not a traceback. Apart from the
 checks of :mod:`braintumor.cli_checks` (which had grown to 319 lines); ``braintumor.cli_checks`` still exports these
-names.
+names. Also the ``--model`` help that cli.py and cli_serve.py share.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ import os
 
 from .model_files import version_problem
 from .predictor import MAX_THREADS
+
+#: ``--model`` of predict, evaluate and serve (``model_files.default_model_path``).
+MODEL_HELP = "ONNX model: a path, or a shipped model's file name (default: $BRAINTUMOR_MODEL, else the shipped model)"
+
 
 
 def positive_int(text: str) -> int:

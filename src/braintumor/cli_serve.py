@@ -1,0 +1,46 @@
+"""``braintumor serve``'s options and how they reach :func:`braintumor.serve.serve`, apart from the rest of the
+command line (cli.py had reached its size limit). The server itself is imported only when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+
+from .cli_checks import path_arg, port, positive_float, thread_count, upload_mb, worker_count
+from .cli_types import MODEL_HELP, host_name_arg
+from .serve_settings import LOOPBACK_NAMES
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(args.host, args.port, args.model, args.workers, debug=args.debug, max_upload_mb=args.max_upload_mb,
+                 threads=args.threads, client_timeout=args.client_timeout,
+                 request_timeout=args.request_timeout, allowed_host=args.allowed_host or ())
+
+
+def add_serve_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``serve`` subcommand, its options and its exit statuses."""
+    p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)",
+                       epilog="exit status: 2 usage error (an option, the model, GUNICORN_CMD_ARGS), 75 the port held "
+                              "by another program or --host not this machine's yet (try again later); once serving, "
+                              "gunicorn's")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
+    p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
+    p.add_argument("--allowed-host", action="append", type=host_name_arg, metavar="NAME",
+                   help=f"a Host name to answer besides {', '.join(LOOPBACK_NAMES[:-1])} and {LOOPBACK_NAMES[-1]} "
+                        "(repeatable; * any): on a "
+                        "loopback --host only those are answered, against DNS rebinding; on another address every "
+                        "Host is, unless this is given")
+    p.add_argument("--model", type=path_arg, help=MODEL_HELP)
+    p.add_argument("--workers", type=worker_count, default=None,
+                   help="worker processes, one model each (1-64; default: CPUs, max 4)")
+    p.add_argument("--threads", type=thread_count, default=None,
+                   help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
+    p.add_argument("--max-upload-mb", type=upload_mb, default=None, help="request size limit (default 128)")
+    p.add_argument("--client-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="drop a client that sends nothing for this long in the middle of its request (default 30)")
+    p.add_argument("--request-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="the longest a request's headers, then its body, may take to arrive, however they trickle: "
+                        "then the connection is closed, or the body answered 408 (default 60)")
+    p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
+    p.set_defaults(func=_run_serve)
