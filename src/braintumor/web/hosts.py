@@ -21,7 +21,7 @@ from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
 from ..serve_settings import LOOPBACK_NAMES
-from ..wording import listed
+from ..wording import counted, listed
 
 #: ``--allowed-host *``: every Host, as a server on a non-loopback address answers by default.
 ANY_HOST = "*"
@@ -33,11 +33,25 @@ _HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]]*)(:[0-9]*)?", re.ASCII)
 SHOWN_NAMES = 6
 
 
+def is_loopback(bind: str) -> bool:
+    """Whether ``serve --host`` is an address (or ``localhost``) only this machine can reach."""
+    if bind.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(bind.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
+
+
 def host_refused(answered: Sequence[str]) -> str:
-    """A refusal's message: the names this server does answer (``127.0.0.2`` from ``--host`` too), so a client sent
-    to the wrong one sees the right one."""
+    """A refusal's message: the loopback names this server answers (``127.0.0.2`` from ``--host`` too), so a client
+    sent to the wrong one sees the right one. The names ``--allowed-host`` adds are only counted: the client may be a
+    rebinding page, and the operator's internal names are none of its business."""
+    shown = [name for name in answered if is_loopback(name)]
+    others = len(answered) - len(shown)
+    given = f" and {counted(others, 'name')} its operator gave" if others else ""
     return (f"the request's Host header names a host this server does not answer to: it answers "
-            f"{listed(list(answered), SHOWN_NAMES)} (more with serve --allowed-host NAME; a page of another site must "
+            f"{listed(shown, SHOWN_NAMES)}{given} (more with serve --allowed-host NAME; a page of another site must "
             "not reach it by DNS rebinding)")
 
 
@@ -66,16 +80,6 @@ def host_name(value: str) -> str:
         raise ValueError(f"{value!r} is not a host name or address: give the name alone, without a scheme, path or "
                          "port (every port is answered)")
     return text
-
-
-def is_loopback(bind: str) -> bool:
-    """Whether ``serve --host`` is an address (or ``localhost``) only this machine can reach."""
-    if bind.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(bind.removeprefix("[").removesuffix("]")).is_loopback
-    except ValueError:
-        return False
 
 
 def allowed_hosts(bind: str, extra: Sequence[str] = ()) -> list[str] | None:
