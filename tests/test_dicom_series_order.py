@@ -268,3 +268,20 @@ def test_near_equal_orientations_are_one_series_not_a_localizer():
         files.append((f"IM{k}", to_bytes(ds)))
     (volume,) = read_volumes(zip_bytes(files), name="t.zip")
     assert len(volume.slices) == 6 and not any("facing another way" in n for n in volume.notes)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-3])
+def test_an_orientation_of_huge_or_small_cosines_orders_the_series_along_its_plane(scale, recwarn):
+    """Direction cosines of 1e200 (a broken header) overflowed the normal to inf and NaN: every slice was left out as
+    'facing another way', the series answered 'no DICOM image could be decoded ()', and numpy's overflow warnings
+    reached stderr. Scaled to unit length first, as the displayed view's turn already was, they are an axial plane."""
+    from pydicom.uid import generate_uid
+
+    uid, files = generate_uid(), []
+    for k in [3, 0, 4, 1, 2]:
+        ds = make_dataset(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k)
+        ds.ImageOrientationPatient = [scale, 0, 0, 0, scale, 0]
+        files.append((f"IM{k}", to_bytes(ds)))
+    (volume,) = read_volumes(zip_bytes(files), name="t.zip")
+    assert _z(volume) == [0.0, 5.0, 10.0, 15.0, 20.0] and volume.notes == ()
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []

@@ -14,7 +14,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_frames import frame_view, header_number, header_numbers
-from .dicom_orientation import conventional_normal, display_turn
+from .dicom_orientation import conventional_normal, display_turn, unit_normal
 from .image_io import ImageError
 from .wording import counted
 
@@ -75,9 +75,8 @@ def _localizer_why(group: list[Surveyed]) -> str | None:
 def file_plane(ds: Dataset) -> int | None:
     """The plane of a file's first frame, as the axis its normal is nearest (0 sagittal, 1 coronal, 2 axial); None
     without a usable orientation. A survey's: a 3-plane localizer is told by its files' planes before decoding."""
-    facing = header_numbers(frame_view(ds, 0).get("ImageOrientationPatient"), 6)
-    normal = np.cross(facing[:3], facing[3:]) if facing is not None else np.zeros(3)
-    return int(np.argmax(np.abs(normal))) if np.linalg.norm(normal) > 1e-6 else None
+    normal = unit_normal(header_numbers(frame_view(ds, 0).get("ImageOrientationPatient"), 6))
+    return int(np.argmax(np.abs(normal))) if normal is not None else None
 
 
 def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tuple[str, ...]]:
@@ -117,11 +116,10 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
             (f"{missing} of {counted(len(frames), 'image')} without a position or orientation: ordered by "
              "Instance Number",)
         return [frames[k] for k in sorted(plain, key=by_number)], dropped + (said if len(frames) > 1 else ())
-    normals = np.array([np.cross(o[:3], o[3:]) for o in facing], dtype=np.float64)
-    lengths = np.linalg.norm(normals, axis=1)
-    if np.any(lengths < 1e-6):  # a degenerate orientation: no normal to sort along
+    normals = [unit_normal(o) for o in facing]
+    if any(n is None for n in normals):  # a degenerate orientation: no normal to sort along
         return [frames[k] for k in sorted(plain, key=by_number)], dropped
-    units = normals / lengths[:, None]
+    units = np.array(normals)
     # within ~2.6 degrees (rounding the normals split near-equal ones), either way: a frame stored with its row or
     # column direction reversed lies in the same plane (it was left out as facing another way, "a localizer?")
     alike = np.abs(units @ units.T) > 0.999

@@ -92,6 +92,19 @@ def display_turn(orientation: list[float] | None) -> Turn | None:
     return Turn(plane, transpose, cs != col_sign, rs != row_sign, round(tilt, 1))
 
 
+def unit_normal(orientation: list[float] | None) -> np.ndarray | None:
+    """The unit normal (row x column) of an Image Orientation (Patient), its row and column scaled to unit length first
+    as :func:`display_turn` does; None when absent, zero, parallel or overflowing (a header's 1e200: the normal was
+    inf or NaN, and a series of them sorted into no slice at all)."""
+    if orientation is None:
+        return None
+    r, c = np.asarray(orientation[:3], dtype=np.float64), np.asarray(orientation[3:], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        normal = np.cross(r / np.linalg.norm(r), c / np.linalg.norm(c))
+        length = float(np.linalg.norm(normal))
+    return normal / length if math.isfinite(length) and length > 1e-6 else None
+
+
 def along_normal(position: list[float], orientation: list[float], distance: float) -> list[float] | None:
     """``position`` moved ``distance`` mm along the normal of ``orientation`` (row x column); None when a header's
     values make that meaningless (a zero or overflowing normal)."""
