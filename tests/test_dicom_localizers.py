@@ -138,3 +138,43 @@ def test_three_planes_count_among_the_oriented_files_only():
     with pytest.raises(ImageError, match=r"^only localizer \(scout\) images, not diagnostic slices: 4 images in the "
                                          r"three planes, none holding most of them$"):
         read_volumes(zip_bytes(series(1, _uid())), name="loc.zip")  # 3 of 4 oriented, one in each plane
+
+
+def _enhanced(planes: list[list[int]], frame_types: list[list[str]], image_type: str = "MIXED") -> bytes:
+    """An Enhanced MR file, frame k in ``planes[k]``, its Frame Type ``frame_types[k]`` (per-frame functional group's
+    MR Image Frame Type), its Image Type ORIGINAL PRIMARY ``image_type``: MIXED when the frames differ."""
+    import numpy as np
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = make_dataset(np.stack([flat_slice(k) for k in range(len(planes))]), sop_class="1.2.840.10008.5.1.4.1.1.4.1",
+                      series_uid=_uid(), ImageType=["ORIGINAL", "PRIMARY", image_type, "NONE"])
+    ds.NumberOfFrames, per_frame = len(planes), []
+    for k, (facing, frame_type) in enumerate(zip(planes, frame_types, strict=True)):
+        group, position, orientation, kind = Dataset(), Dataset(), Dataset(), Dataset()
+        position.ImagePositionPatient, orientation.ImageOrientationPatient = [-100.0, -100.0, 5.0 * k], facing
+        kind.FrameType = frame_type
+        group.PlanePositionSequence, group.PlaneOrientationSequence = Sequence([position]), Sequence([orientation])
+        group.MRImageFrameTypeSequence = Sequence([kind])
+        per_frame.append(group)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(per_frame)
+    return to_bytes(ds)
+
+
+def test_an_enhanced_file_s_frames_marked_localizer_in_frame_type_are_not_classified():
+    """Image Type MIXED, each frame's Frame Type saying LOCALIZER: a 3-plane localizer in one enhanced file had its
+    axial scout classified, and a scout frame among a series' frames was classified as a slice."""
+    scout, plain = ["ORIGINAL", "PRIMARY", "LOCALIZER", "NONE"], ["ORIGINAL", "PRIMARY", "M", "NONE"]
+    with pytest.raises(ImageError, match=r"^only localizer \(scout\) images, not diagnostic slices: 3 images marked "):
+        read_volumes(_enhanced([AXIAL, CORONAL, SAGITTAL], [scout] * 3), name="loc.dcm")
+    (volume,) = read_volumes(_enhanced([AXIAL] * 5, [scout] + [plain] * 4), name="ax.dcm")
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(flat_slice(k)[0, 0]) for k in range(1, 5)]
+    assert volume.notes == ("left out 1 image marked LOCALIZER in the series' plane",)
+    uid = _uid()
+    study = [("LOC", _enhanced([AXIAL, CORONAL, SAGITTAL], [scout] * 3))] + [
+        (f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k)) for k in range(4)]
+    (volume,) = read_volumes(zip_bytes(study), name="study.zip")
+    assert len(volume.slices) == 4 and len(volume.notes) == 1 and volume.notes[0].startswith(
+        "left out a series of 3 localizer (scout) images"), volume.notes
+    (volume,) = read_volumes(_enhanced([AXIAL] * 3, [plain] * 3), name="plain.dcm")  # MIXED alone marks nothing
+    assert len(volume.slices) == 3 and volume.notes == ()

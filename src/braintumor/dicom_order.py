@@ -104,7 +104,7 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
         return (number if number is not None else 0, natural, i)
 
     order = list(range(len(frames)))
-    scout = np.array([is_localizer(ds) for ds, _, _, _ in frames])
+    scout = np.array([is_localizer(ds, i) for ds, _, i, _ in frames])
     # without a plane to tell them by, frames marked LOCALIZER among others were classified as slices
     plain = [k for k in order if not scout[k]] or order
     dropped = (f"left out {counted(len(order) - len(plain), 'image')} marked LOCALIZER",) if len(plain) < len(order) \
@@ -148,11 +148,32 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     return [frames[k] for k in keep], tuple(notes)
 
 
-def is_localizer(ds: Dataset) -> bool:
-    """Whether Image Type marks the image as a localizer (a scout, planned on, not diagnosed from)."""
+def is_localizer(ds: Dataset, frame: int | None = None) -> bool:
+    """Whether Image Type marks the image as a localizer (a scout, planned on, not diagnosed from); or, for an enhanced
+    multi-frame file (Image Type MIXED), Frame Type marks ``frame``, or with ``frame`` None every frame (their
+    localizer frames were classified as slices)."""
     try:
-        value = ds.get("ImageType")
-        values = [value] if isinstance(value, (str, bytes)) or value is None else value
-        return any("LOCALIZER" in str(v).upper() for v in values)
+        if _says_localizer(ds.get("ImageType")):
+            return True
+        if frame is not None:
+            return _says_localizer(_frame_type(ds, frame))
+        per_frame = ds.get("PerFrameFunctionalGroupsSequence") or ()
+        return bool(per_frame) and all(_says_localizer(_frame_type(ds, i)) for i in range(len(per_frame)))
     except Exception:  # an unreadable Image Type only breaks a tie: never the series
         return False
+
+
+def _says_localizer(value: object) -> bool:
+    values = [value] if isinstance(value, (str, bytes)) or value is None else value
+    return any("LOCALIZER" in str(v).upper() for v in values)
+
+
+def _frame_type(ds: Dataset, index: int) -> object:
+    """Frame ``index``'s Frame Type: its functional group's MR (CT, ...) Image Frame Type, else the shared one."""
+    for seq_kw, i in (("PerFrameFunctionalGroupsSequence", index), ("SharedFunctionalGroupsSequence", 0)):
+        seq = ds.get(seq_kw)
+        if seq and len(seq) > i:
+            for element in seq[i]:
+                if element.keyword.endswith("FrameTypeSequence") and element.VR == "SQ" and element.value:
+                    return element.value[0].get("FrameType")
+    return None
