@@ -178,3 +178,22 @@ def test_an_enhanced_file_s_frames_marked_localizer_in_frame_type_are_not_classi
         "left out a series of 3 localizer (scout) images"), volume.notes
     (volume,) = read_volumes(_enhanced([AXIAL] * 3, [plain] * 3), name="plain.dcm")  # MIXED alone marks nothing
     assert len(volume.slices) == 3 and volume.notes == ()
+
+
+def test_an_unmarked_three_plane_localizer_in_one_enhanced_file_is_a_localizer():
+    """The planes were counted per file, from its first frame: one enhanced file of an unmarked 3-plane localizer was
+    one axial file, its axial scouts kept as slices ('left out 4 images facing another way than the series' 2')."""
+    plain = ["ORIGINAL", "PRIMARY", "M", "NONE"]
+    with pytest.raises(ImageError, match=r"^only localizer \(scout\) images, not diagnostic slices: 6 images in the "
+                                         r"three planes, none holding most of them$"):
+        read_volumes(_enhanced([AXIAL, CORONAL, SAGITTAL] * 2, [plain] * 6, "M"), name="loc.dcm")
+    uid = _uid()
+    study = [("LOC", _enhanced([AXIAL, CORONAL, SAGITTAL], [plain] * 3, "M"))] + [
+        (f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k)) for k in range(4)]
+    (volume,) = read_volumes(zip_bytes(study), name="study.zip")
+    assert len(volume.slices) == 4 and len(volume.notes) == 1 and volume.notes[0].startswith(
+        "left out a series of 3 localizer (scout) images"), volume.notes
+    # most frames in one plane: an axial series with a scout of each other plane, as for files
+    (volume,) = read_volumes(_enhanced([AXIAL] * 4 + [CORONAL, SAGITTAL], [plain] * 6, "M"), name="ax.dcm")
+    assert len(volume.slices) == 4 and volume.notes == (
+        "left out 2 images facing another way than the series' 4 (a localizer?)",)

@@ -50,7 +50,7 @@ def test_a_loopback_server_answers_its_loopback_names_on_any_port(loopback_clien
 
 
 def test_the_refusal_names_the_names_this_server_answers(tiny_classifier):
-    """--host 127.0.0.2 is answered as 127.0.0.2, so the refusal says so; --allowed-host's names are counted, not told."""
+    """--host 127.0.0.2 is answered as 127.0.0.2, so the refusal says so; --allowed-host's names are counted only."""
     client = create_app(classifier=tiny_classifier, allowed_hosts=allowed_hosts("127.0.0.2")).test_client()
     error = client.get("/api/v1/stats", headers={"Host": "evil.example"}).get_json()["error"]
     assert "it answers localhost, 127.0.0.1, [::1], 127.0.0.2 (more with serve --allowed-host NAME;" in error

@@ -34,7 +34,7 @@ class Surveyed(Protocol):
     @property
     def scout(self) -> bool: ...  # :func:`is_localizer`
     @property
-    def plane(self) -> int | None: ...  # :func:`file_plane`
+    def planes(self) -> tuple[int | None, ...]: ...  # :func:`file_planes`
 
 
 def leave_out_localizers(ordered: list[list[Surveyed]], single: bool, notes: tuple[str, ...]) -> tuple[str, ...]:
@@ -65,18 +65,35 @@ def _localizer_why(group: list[Surveyed]) -> str | None:
     """Why one series' files are a localizer's (:func:`leave_out_localizers`), or None."""
     if all(f.scout for f in group):
         return _MARKED
-    planes = Counter(f.plane for f in group if f.plane is not None)
-    oriented = sum(planes.values())  # a file without orientation is in no plane: it holds none of them
-    # and the oriented files most of the series: one scout per plane among slices without orientation is no localizer
+    planes = Counter(p for f in group for p in f.planes if p is not None)
+    oriented = sum(planes.values())  # a frame without orientation is in no plane: it holds none of them
+    # and the oriented frames most of the series: one scout per plane among slices without orientation is no localizer
     spread = len(planes) == 3 and 2 * max(planes.values()) <= oriented
-    return _PLANES if spread and 2 * oriented > len(group) else None
+    return _PLANES if spread and 2 * oriented > sum(len(f.planes) for f in group) else None
 
 
-def file_plane(ds: Dataset) -> int | None:
-    """The plane of a file's first frame, as the axis its normal is nearest (0 sagittal, 1 coronal, 2 axial); None
-    without a usable orientation. A survey's: a 3-plane localizer is told by its files' planes before decoding."""
-    normal = unit_normal(header_numbers(frame_view(ds, 0).get("ImageOrientationPatient"), 6))
-    return int(np.argmax(np.abs(normal))) if normal is not None else None
+def file_planes(ds: Dataset, frames: int) -> tuple[int | None, ...]:
+    """The plane of each of a file's ``frames``, as the axis its normal is nearest (0 sagittal, 1 coronal, 2 axial);
+    None without a usable orientation. A survey's: a 3-plane localizer is told by its frames' planes before decoding,
+    an enhanced file's by each frame's own (one file of three planes had its axial scout classified); other files'
+    frames lie in their first one's."""
+    own = bool(ds.get("PerFrameFunctionalGroupsSequence"))
+    planes = []
+    for i in range(frames if own else 1):
+        normal = unit_normal(header_numbers(_orientation(ds, i), 6))
+        planes.append(int(np.argmax(np.abs(normal))) if normal is not None else None)
+    return tuple(planes) if own else tuple(planes) * frames
+
+
+def _orientation(ds: Dataset, index: int) -> object:
+    """Frame ``index``'s Image Orientation (Patient) as :func:`frame_view` finds it, without copying the frame's other
+    attributes (frame_view for each frame of a 1000-frame file took about a second)."""
+    for seq_kw, i in (("PerFrameFunctionalGroupsSequence", index), ("SharedFunctionalGroupsSequence", 0)):
+        seq = ds.get(seq_kw)
+        items = seq[i].get("PlaneOrientationSequence") if seq and len(seq) > i else None
+        if items and "ImageOrientationPatient" in items[0]:
+            return items[0].ImageOrientationPatient
+    return ds.get("ImageOrientationPatient")
 
 
 def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tuple[str, ...]]:

@@ -18,7 +18,7 @@ from .dicom_checks import check_image, transfer_syntax
 from .dicom_codestreams import excess_frames, excess_rows, sequential_scans
 from .dicom_frames import drop_unreadable, header_number, modality, safe_meta
 from .dicom_io import frame_slice, read_dataset, release_pixels
-from .dicom_order import file_plane, frame_order, is_localizer, leave_out_localizers
+from .dicom_order import file_planes, frame_order, is_localizer, leave_out_localizers
 from .dicom_orientation import turn_notes
 from .image_io import ImageError
 from .ood import foreign_modalities
@@ -45,7 +45,7 @@ class _File:
     size: int  # bytes
     which: str  # the series as its scanner named it (:func:`_which`)
     scout: bool  # Image Type says LOCALIZER: planned on, not diagnosed from
-    plane: int | None  # :func:`~braintumor.dicom_order.file_plane`
+    planes: tuple[int | None, ...]  # :func:`~braintumor.dicom_order.file_planes`
 
 
 def _parse(data: bytes, max_frames: int) -> tuple[Dataset, int, list[str], bool, bool]:
@@ -83,8 +83,9 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
             continue
         uid = str(ds.get("SeriesInstanceUID", ""))
         number, named = header_number(ds.get("SeriesNumber"), int) or 0, _which({"dicom": safe_meta(ds, ds, 0, 1)})
-        groups.setdefault(uid, []).append(_File(k, uid, number, frames, int(ds.Rows) * int(ds.Columns) * frames,
-                                                modality(ds), len(data), named, is_localizer(ds), file_plane(ds)))
+        pixels = int(ds.Rows) * int(ds.Columns) * frames
+        groups.setdefault(uid, []).append(_File(k, uid, number, frames, pixels, modality(ds), len(data), named,
+                                                is_localizer(ds), file_planes(ds, frames)))
         total += frames
         if stop and total > max_slices:
             return groups, skipped, k + 1
