@@ -52,7 +52,8 @@ def test_a_predictions_probabilities_cannot_be_changed_and_survive_pickle_and_js
     given["glioma"] = 0.1  # the caller's dict, changed afterwards
     changes = [lambda d: d.__setitem__("glioma", 0.1), lambda d: d.__delitem__("glioma"), lambda d: d.clear(),
                lambda d: d.pop("glioma"), lambda d: d.popitem(), lambda d: d.setdefault("x", 1.0),
-               lambda d: d.update(glioma=0.1), lambda d: d.__ior__({"glioma": 0.1})]
+               lambda d: d.update(glioma=0.1), lambda d: d.__ior__({"glioma": 0.1}),
+               lambda d: d.__init__({"glioma": 0.1})]  # dict's __init__ called again added to it
     for change in changes:
         with pytest.raises(TypeError, match=r"read-only: dict\(p.probabilities\) is a copy to change"):
             change(p.probabilities)
@@ -73,6 +74,8 @@ def test_a_predictions_probabilities_cannot_be_changed_and_survive_pickle_and_js
     changeable = dict(p.probabilities)
     changeable["glioma"] = 0.1  # the copy to change
     assert p.probabilities["glioma"] == 0.97
+    made = type(p.probabilities).fromkeys(want, 0.25)  # dict's set each key on an empty one: 'read-only'
+    assert made == dict.fromkeys(want, 0.25) and type(made) is type(p.probabilities)
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")

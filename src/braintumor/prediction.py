@@ -8,7 +8,7 @@ the classifier's module stays about loading and running a model.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +83,16 @@ class Probabilities(dict):
         raise TypeError("a Prediction's probabilities are read-only: dict(p.probabilities) is a copy to change")
 
     __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
+
+    def __init__(self, *args: object, **kwargs: object) -> None:  # called again (p.probabilities.__init__(d)), it added
+        if self:
+            self._refuse()
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def fromkeys(cls, keys: Iterable[str], value: float | None = None) -> Probabilities:  # type: ignore[override]
+        """A new one: dict's set each key on an empty one, and was refused as a change ("read-only")."""
+        return cls(dict.fromkeys(keys, value))
 
     def __reduce__(self) -> tuple:  # pickle's default set the items one by one: refused
         return type(self), (dict(self),)
