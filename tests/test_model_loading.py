@@ -92,3 +92,18 @@ def test_a_model_file_the_user_may_not_read_is_said_so(tmp_path, monkeypatch, ca
     assert str(err.value) == said
     assert main(["serve", "--model", str(model), "--port", "1"]) == 2
     assert capsys.readouterr().err.strip() == f"error: {said}"
+
+
+def test_an_empty_model_file_is_said_to_be_empty(tmp_path, capsys):
+    """A 0-byte model (a copy or download that did not finish, a `touch`) was 'not a valid ONNX file, or one this
+    onnxruntime cannot run (damaged, cut short, or made for a newer version)'."""
+    from braintumor.cli import main
+
+    model = tmp_path / "model.onnx"
+    model.touch()
+    said = f"cannot load model {model}: the file is empty (0 bytes: a copy or download that did not finish?)"
+    with pytest.raises(ModelError) as err:
+        Classifier.load(model)
+    assert str(err.value) == said
+    assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {said}"

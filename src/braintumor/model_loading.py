@@ -72,11 +72,14 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
                          f"got {threads!r}")  # 1.5 was a raw pybind error; 1000 started 1000 threads
     threads = None if threads is None else int(threads)
     try:  # onnxruntime called a file it may not read "not a valid ONNX file" (a mount only its owner may read)
-        with open(model_path, "rb"):
-            pass
+        with open(model_path, "rb") as f:
+            empty = not f.read(1)
     except OSError as exc:
         who = " (the user running braintumor must be able to read it)" if isinstance(exc, PermissionError) else ""
         raise ModelError(f"cannot read model {model_path}: {exc.strerror or exc}{who}") from None
+    if empty:  # was "not a valid ONNX file ... (damaged, cut short, or made for a newer version)"
+        raise ModelError(f"cannot load model {model_path}: the file is empty (0 bytes: a copy or download that did not "
+                         "finish?)")
     opts = session_options(threads or min(os.cpu_count() or 1, 4))
     try:
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
