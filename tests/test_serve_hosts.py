@@ -5,11 +5,12 @@ a server on the user's machine, which answered every Host."""
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.request
 
 import pytest
-from serve_process import running_serve
+from serve_process import free_port, running_serve
 
 from braintumor.cli import main
 from braintumor.web import create_app
@@ -95,6 +96,30 @@ def test_serve_allowed_host_adds_names_and_says_what_it_answers(tiny_model, monk
         main(["serve", "--allowed-host", "scanner.example:443"])
     assert exc.value.code == 2
     assert "argument --allowed-host: 'scanner.example:443' is not a host name" in capsys.readouterr().err
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_a_bracketed_ipv6_host_is_the_address_a_url_writes(tiny_model, monkeypatch, capsys):
+    """--host [::1], as a URL writes it, was refused as a mistyped host name (exit 2) while --host ::1 served."""
+    runs = []
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: runs.append(kw["host"]))
+    port = free_port()
+    for host in ("[::1]", "::1"):
+        assert main(["serve", "--model", str(tiny_model), "--debug", "--host", host, "--port", str(port)]) == 0, host
+        assert f"on http://[::1]:{port}/ " in capsys.readouterr().out
+    assert runs == ["::1", "::1"]
+    for typo in ("[127.0.0.1]", "[::1", "[::x]"):  # no IPv6 address in brackets: as before
+        assert main(["serve", "--model", str(tiny_model), "--debug", "--host", typo, "--port", str(port)]) == 2, typo
+        assert capsys.readouterr().err.startswith(f"error: cannot listen on {typo}:{port}: ")
 
 
 def test_the_gunicorn_workers_refuse_other_hosts(tmp_path):

@@ -44,7 +44,7 @@ from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .series import printable
 from .serve_settings import check_gunicorn_settings as check_gunicorn_settings  # where callers import it from
-from .serve_settings import check_port, default_request_timeout
+from .serve_settings import check_port, default_request_timeout, listen_address
 from .wording import counted
 
 if TYPE_CHECKING:
@@ -202,6 +202,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app, upload_limit_mb
     from .web.hosts import allowed_hosts, described
 
+    host = listen_address(host)  # '[::1]', as in a URL, is ::1
     limit = upload_limit_mb(DEFAULT_MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb)  # not in each worker
     path = resolve_model_path(model) if model else default_model_path()
     Classifier.load(model, threads=1)  # a missing or broken model: one clear error line, before any worker

@@ -9,6 +9,7 @@ exit status 75, which a supervisor may retry.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import re
 import shlex
@@ -81,6 +82,19 @@ def default_request_timeout(threads: int, timeout: int | None = None) -> float:
         return DEFAULT_REQUEST_TIMEOUT
     worker = timeout if timeout is not None else gunicorn_cmd_args().get("timeout", GUNICORN_TIMEOUT)
     return min(DEFAULT_REQUEST_TIMEOUT, 0.75 * worker) if worker > 0 else DEFAULT_REQUEST_TIMEOUT
+
+
+def listen_address(host: str) -> str:
+    """``--host`` as a socket takes it: an IPv6 address in brackets, as a URL writes it (``[::1]``), without them
+    (the resolver took ``[::1]`` for a host name, and serve refused it as a mistyped one, exit 2). Anything else as
+    given, for :func:`check_port` to judge."""
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+            return host[1:-1]
+        except ValueError:  # '[127.0.0.1]', '[x]': not an address in brackets, refused as given
+            pass
+    return host
 
 
 def check_port(host: str, port: int) -> None:

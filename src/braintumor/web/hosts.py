@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
-from ..serve_settings import LOOPBACK_NAMES
+from ..serve_settings import LOOPBACK_NAMES, listen_address
 from ..wording import counted, listed
 
 #: ``--allowed-host *``: every Host, as a server on a non-loopback address answers by default.
@@ -38,7 +38,7 @@ def is_loopback(bind: str) -> bool:
     if bind.lower().rstrip(".") == "localhost":
         return True
     try:
-        return ipaddress.ip_address(bind.removeprefix("[").removesuffix("]")).is_loopback
+        return ipaddress.ip_address(listen_address(bind)).is_loopback  # '[127.0.0.1]' none: was a traceback
     except ValueError:
         return False
 
