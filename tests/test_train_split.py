@@ -93,6 +93,31 @@ def test_a_run_resumed_on_another_data_folder_names_the_one_it_was_trained_with(
     assert decoded == []
 
 
+def test_a_relative_data_resumed_from_another_folder_is_not_called_another_folder(data_root, tmp_path, capsys,
+                                                                                   monkeypatch):
+    """split.json records --data as given: trained with --data data from tmp_path and resumed from elsewhere with the
+    same folder by its absolute path, it read "the images of data/Training, not those of /abs/data/Training"."""
+    data = _small_dataset(data_root, tmp_path / "data")
+    other = _small_dataset(data_root, tmp_path / "other", per_class=5)
+    run = tmp_path / "run"
+    common = ["--out", str(run), "--image-size", "32", "--batch-size", "8", "--cache-dir", str(tmp_path / "cache")]
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "data", *common, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    gone = sorted((data / "Training" / "glioma").iterdir())[-1]
+    gone.unlink()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["train", "--data", str(data), *common, "--epochs", "2", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert f"{run} was trained on other images than {data / 'Training'} holds now, if that is the " \
+           f"{Path('data', 'Training')} it was trained on from {tmp_path} (1 of its 24 images is not there" in err
+    assert main(["train", "--data", "../other", *common, "--epochs", "2", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert f"{run} was trained on the images of {Path('data', 'Training')} (relative to the folder it was trained " \
+           f"in), not those of {other / 'Training'} (" in err
+
+
 def test_a_resumed_run_refuses_files_of_its_names_in_other_sizes_before_the_decode(data_root, tmp_path, capsys,
                                                                                     monkeypatch):
     """A copy of the dataset with the same file names (re-saved, resized) was decoded whole before the fingerprint

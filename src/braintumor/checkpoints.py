@@ -150,10 +150,23 @@ def other_listing(run: Path, data: str, dataset: Dataset) -> str | None:
         (sorted(resized), f"{len(resized)} of its images {one[len(resized) == 1][1]} another size there")) if names]
     if not found:
         return None
-    elsewhere = was and Path(was).resolve() != dataset.root.resolve()  # recorded as given: relative to where it ran
-    where = f"the images of {was}, not those of {dataset.root}" if elsewhere else \
-        f"other images than {dataset.root} holds now"
-    return other_data(run, data, dataset.root, f"{run} was trained on {where} ({'; '.join(found)})")
+    return other_data(run, data, dataset.root, f"{run} was trained on {_which(was, dataset.root)} ({'; '.join(found)})")
+
+
+def _which(was: str | None, root: Path) -> str:
+    """Which images a resumed run was trained on, against those of ``root``, both as absolute paths where that is
+    known. split.json records the root as given, and not the folder the run was trained in: a relative one resolved
+    from another folder said "the images of d/Training, not those of /abs/d/Training" of what may be one folder."""
+    now = root.resolve()
+    if was is None or (Path(was).is_absolute() and Path(was).resolve() == now):
+        return f"other images than {now} holds now"
+    if Path(was).is_absolute():
+        return f"the images of {was}, not those of {now}"
+    parts = Path(was).parts
+    if parts and now.parts[-len(parts):] == parts and len(now.parts) > len(parts):  # the same folder from above?
+        return (f"other images than {now} holds now, if that is the {was} it was trained on from "
+                f"{now.parents[len(parts) - 1]}")
+    return f"the images of {was} (relative to the folder it was trained in), not those of {now}"
 
 
 def _under(path: str, root: str | None) -> str:
