@@ -17,7 +17,7 @@ from dicom_factory import axial_volume, flat_slice, make_dataset, nifti_bytes, z
 
 from braintumor import dicom_series
 from braintumor.cli import main
-from braintumor.volume_io import MAX_SLICES, read_volumes
+from braintumor.volume_io import MAX_SLICES, TOO_LONG_ADVICE, read_volumes
 
 
 def _series(folder: Path | None, slices: int, number: int, side: int = 64, dtype=np.uint8) -> list[tuple[str, bytes]]:
@@ -94,7 +94,7 @@ def test_predict_answers_a_study_whose_series_are_over_the_limit_together(tmp_pa
         (0, False, False), (0, False, False), (0, True, False), (1, False, True),
         (2, False, False), (2, False, False), (2, True, False)]
     assert out[3] == {"path": str(tmp_path / "study"), "series": 1, "error": f"series 2 of 3 (number 2, AX 2) holds "
-                      f"{MAX_SLICES + 1} slices; the limit is {MAX_SLICES} per series"}
+                      f"{MAX_SLICES + 1} slices; the limit is {MAX_SLICES} per series ({TOO_LONG_ADVICE})"}
 
 
 def test_a_zipped_study_is_read_series_by_series_and_a_request_says_to_split_it():

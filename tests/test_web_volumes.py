@@ -129,6 +129,23 @@ def test_multi_frame_slice_cards_name_their_frame(app, stack):
                for n in names), names
 
 
+def test_a_scan_past_any_inputs_slice_limit_is_told_to_send_a_part_not_to_send_it_alone(app, stack, monkeypatch):
+    """A volume longer than any input may be was refused with the limit alone, or, after earlier scans of its
+    request, told to "send it on its own", which could not help: one piece of advice, for every reader."""
+    from braintumor import volume_io
+
+    monkeypatch.setattr(volume_io, "MAX_SLICES", 10)  # what one input may hold, here as the request's cap
+    capped = create_app(classifier=app.extensions["braintumor"].classifier)
+    capped.extensions["braintumor"] = dataclasses.replace(capped.extensions["braintumor"], max_slices=10)
+    big = nifti_bytes(np.concatenate([axial_volume(stack)] * 2, axis=-1))
+    alone = post(capped.test_client(), [("big.nii.gz", big)]).get_json()["results"]
+    after = post(capped.test_client(), [("a.nii.gz", nifti_bytes(axial_volume(stack))), ("big.nii.gz", big)])
+    advice = f"({volume_io.TOO_LONG_ADVICE})"
+    assert alone == [{"path": "big.nii.gz", "error": f"NIfTI volume has 16 axial slices; the limit is 10 {advice}"}]
+    assert after.get_json()["results"][-1] == {"path": "big.nii.gz", "error": "NIfTI volume has 16 axial slices; "
+                                               f"the limit is 2 {advice}"}
+
+
 def test_error_uploads_and_the_per_request_slice_cap(app, stack):
     from pydicom.uid import ComprehensiveSRStorage
 

@@ -22,7 +22,7 @@ from .dicom_order import file_planes, frame_order, is_localizer, leave_out_local
 from .dicom_orientation import turn_notes
 from .image_io import ImageError
 from .ood import foreign_modalities
-from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path
+from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path, slices_error
 from .wording import counted
 
 #: Most files of an input refused for its slices that are all read to say how many slices and series it holds (as
@@ -171,11 +171,12 @@ def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: i
     error = None
     if total > max_slices and of:  # the files not read could not make it fewer
         where = f" (in {count} series or more)" if count > 1 else ""
-        error = BudgetError(f"{what}'s {of:,} files hold more than {max_slices} slices{where}; the limit is "
-                            f"{max_slices} per {per}{besides}")
+        error = slices_error(f"{what}'s {of:,} files hold more than {max_slices} slices{where}; the limit is "
+                             f"{max_slices} per {per}{besides}", total if series or count == 1 else 0)
     elif total > max_slices:
         where = f" in {count} series" if count > 1 and not series else ""
-        error = BudgetError(f"{what} holds {total} slices{where}; the limit is {max_slices} per {per}{besides}")
+        error = slices_error(f"{what} holds {total} slices{where}; the limit is {max_slices} per {per}{besides}",
+                             total if series or count == 1 else 0)  # a study's series may each fit
     elif (pixels := sum(f.pixels for f in files)) > max_pixels:  # 64 JPEG 2000 frames of 6000 x 6000 px: 17 kB
         error = BudgetError(f"{what} would decode to {pixels:,} pixels; the limit is {max_pixels:,}"
                             f"{' per series' if series else ''}{besides}")

@@ -38,6 +38,7 @@ from .volume_io import (
     BudgetError,
     Slice,
     Volume,
+    slices_error,
 )
 from .wording import EXPORT_AGAIN, counted, size_text
 
@@ -88,7 +89,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     # coordinates number slices by it: superior to inferior in a file stored that way)
     stored, reversed_ = next((f, d < 0) for f, (ras, d) in enumerate(ornt) if int(ras) == axis)
     if canonical[axis] > max_slices:  # on the header, before any voxel is inflated or decoded
-        raise BudgetError(f"NIfTI volume has {canonical[axis]} {PLANES[axis]} slices; the limit is {max_slices}")
+        raise slices_error(f"NIfTI volume has {canonical[axis]} {PLANES[axis]} slices; the limit is {max_slices}",
+                           canonical[axis])
     needed = offset + math.prod(spatial) * dtype.itemsize  # the header and the first volume: all that is read
     if needed > MAX_VOLUME_BYTES:
         raise ImageError(f"NIfTI header places its first volume's voxels up to byte {needed:,}; the limit is "

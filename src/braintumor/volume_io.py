@@ -62,6 +62,21 @@ class BudgetError(ImageError):
     are what came before it left, and callers say so (a type, not a parsed message)."""
 
     series: int = 0  # the DICOM series of an input refused whole: more than one can be sent one by one
+    #: past what any one input may hold (:data:`MAX_SLICES`), not only what a zip or request left: no resend fits it
+    whole: bool = False
+
+
+#: What a refusal of a volume or series longer than any input may be adds, whoever reads it (CLI, API, web).
+TOO_LONG_ADVICE = ("a scan this long cannot be read here: send a part of it, e.g. the slices through the lesion, as "
+                   "its own file")
+
+
+def slices_error(text: str, slices: int) -> BudgetError:
+    """A refusal of ``slices`` past the limit ``text`` names; of more than :data:`MAX_SLICES`, with
+    :data:`TOO_LONG_ADVICE` (it said only the limit, and the web's "send it on its own" could not help)."""
+    error = BudgetError(f"{text} ({TOO_LONG_ADVICE})" if slices > MAX_SLICES else text)
+    error.whole = slices > MAX_SLICES
+    return error
 
 
 # --- recognising inputs ---------------------------------------------------------------------------

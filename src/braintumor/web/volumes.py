@@ -128,7 +128,8 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
             # a study of several series past one request's budget: each of them may fit one (braintumor predict
             # reads a study series by series); it said only the limit
             what = "its series one by one" if getattr(exc, "series", 0) > 1 else "it on its own"
-            if isinstance(exc, BudgetError) and (budget < max_slices or scan_pixels_left < MAX_INPUT_PIXELS):
+            earlier = budget < max_slices or scan_pixels_left < MAX_INPUT_PIXELS
+            if isinstance(exc, BudgetError) and not exc.whole and earlier:  # whole: its own advice, no resend fits
                 said += (f" (what this request's earlier scans left: {budget} of its {max_slices} slices, "
                          f"{scan_pixels_left:,} of its {MAX_INPUT_PIXELS:,} pixels): send {what}")
             elif getattr(exc, "series", 0) > 1:
