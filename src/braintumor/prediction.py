@@ -80,6 +80,7 @@ class Probabilities(dict):
     __slots__ = ()
 
     def _refuse(self, *args: object, **kwargs: object) -> None:
+        """Every way to change it: refused (a copy, ``dict(p.probabilities)``, is the one to change)."""
         raise TypeError("a Prediction's probabilities are read-only: dict(p.probabilities) is a copy to change")
 
     __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
