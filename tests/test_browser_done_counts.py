@@ -5,15 +5,13 @@ Skipped, never failed, when chromium or playwright is absent (like tests/test_br
 from __future__ import annotations
 
 import re
-import threading
 
 import numpy as np
 import pytest
 from cli_runner import run_predict
 from dicom_factory import axial_volume, nifti_bytes, series, zip_bytes
 from PIL import Image
-from test_browser import ARGS, CHROMIUM, pytestmark  # noqa: F401  (same skip rules)
-from werkzeug.serving import make_server
+from test_browser import ARGS, CHROMIUM, pytestmark, serve_in_thread  # noqa: F401  (same skip rules)
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
@@ -36,12 +34,8 @@ def model(request):
 
 @pytest.fixture(scope="module")
 def served(model):
-    srv = make_server("127.0.0.1", 0, create_app(classifier=Classifier.load(model, threads=1)), threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(classifier=Classifier.load(model, threads=1))) as base:
+        yield base
 
 
 def test_the_done_line_says_files_and_slices_counted_as_the_cli_counts_them(served, model, chromium, test_images,

@@ -5,14 +5,12 @@ Skipped, never failed, when chromium or playwright is absent (like tests/test_br
 from __future__ import annotations
 
 import re
-import threading
 
 import numpy as np
 import pytest
 from dicom_factory import SECRETS, axial_volume, nifti_bytes, series, zip_bytes
 from PIL import Image
-from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark, saving_screenshots  # noqa: F401  (same skip rules)
-from werkzeug.serving import make_server
+from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark, saving_screenshots, serve_in_thread  # noqa: F401  (same skip rules)
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
@@ -27,12 +25,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 def server(request):
     shipped = default_model_path()
     model = shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
-    srv = make_server("127.0.0.1", 0, create_app(classifier=Classifier.load(model, threads=1)), threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(classifier=Classifier.load(model, threads=1))) as base:
+        yield base
 
 
 def test_series_upload_in_the_browser(server, test_images, tmp_path):

@@ -101,19 +101,11 @@ def test_a_slice_file_that_cannot_be_opened_is_an_error_record_not_left_out(tmp_
     """A scanner's files have no ending, so a walk opens each to tell DICOM by its bytes; one it could not open (locked:
     Permission denied, simulated, as root is not refused) was taken for no scan and dropped from its series without a
     word (3 slices for 4, exit 0), and a folder of such files said 'no image or scan found'."""
-    import os
 
     _series(tmp_path / "SER1", 4, 1)
     _series(tmp_path / "SER2", 2, 2)
     locked = [tmp_path / "SER1" / "IM0002", tmp_path / "SER2" / "IM0000", tmp_path / "SER2" / "IM0001"]
-    real = os.open
-
-    def refusing(path, *args, **kwargs):
-        if Path(os.fsdecode(path)) in locked:
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", refusing)
+    _lock(monkeypatch, locked)
     for folder, slices in (("SER1", 3), ("SER2", 0)):
         rc, records, _ = predict(tmp_path / folder, capsys)
         errors = [r for r in records if "error" in r]
