@@ -106,8 +106,9 @@ def clf():
 
 # The evaluation tests' shared images (tests/test_evaluate*.py; their stand-ins are in tests/evaluate_fakes.py).
 @pytest.fixture(scope="module")
-def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """ROOT/Testing/<class>/ with a few real images each, and one corrupt file among the gliomas."""
+def small_data(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> Path:
+    """ROOT/Testing/<class>/ with a few real images each, and one corrupt file among the gliomas (skipped, through
+    ``data_root``, where the dataset is not: a test using it outside test_evaluate*'s skip failed in a bare clone)."""
     import shutil
 
     from evaluate_fakes import PER_CLASS, TESTING
