@@ -71,6 +71,15 @@ def test_resume_on_other_data_is_refused_and_keeps_the_runs_split(data_root, tmp
     assert [json.loads(r)["epoch"] for r in (run / "metrics.jsonl").read_text().splitlines()] == [1]
 
 
+def _trained_then_watched(data, run, tmp_path, capsys, monkeypatch) -> tuple[list[str], list[int]]:
+    """A one-epoch run of ``data`` in ``run``: its shared train arguments, and the list the decodes of what follows
+    are counted in (:func:`_decodes`), for a resume to be refused before any."""
+    common = ["--out", str(run), "--image-size", "32", "--batch-size", "8", "--cache-dir", str(tmp_path / "cache")]
+    assert main(["train", "--data", str(data), *common, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    return common, _decodes(monkeypatch)
+
+
 def test_a_run_resumed_on_another_data_folder_names_the_one_it_was_trained_with(data_root, tmp_path, capsys,
                                                                                   monkeypatch):
     """A run of --data X resumed without it (docs/TRAINING.md: "braintumor train --out RUN --resume is enough") read
@@ -80,10 +89,7 @@ def test_a_run_resumed_on_another_data_folder_names_the_one_it_was_trained_with(
     data = _small_dataset(data_root, tmp_path / "data")
     other = _small_dataset(data_root, tmp_path / "other", per_class=5)
     run = tmp_path / "run"
-    common = ["--out", str(run), "--image-size", "32", "--batch-size", "8", "--cache-dir", str(tmp_path / "cache")]
-    assert main(["train", "--data", str(data), *common, "--epochs", "1"]) == 0
-    capsys.readouterr()
-    decoded = _decodes(monkeypatch)
+    common, decoded = _trained_then_watched(data, run, tmp_path, capsys, monkeypatch)
     assert main(["train", "--data", str(other), *common, "--epochs", "2", "--resume"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     gone = sorted((data / "Training" / "glioma").iterdir())[-1].name
@@ -126,11 +132,7 @@ def test_a_resumed_run_refuses_files_of_its_names_in_other_sizes_before_the_deco
     copy = shutil.copytree(data, tmp_path / "copy")
     resaved = sorted((copy / "Training" / "meningioma").iterdir())[3]
     resaved.write_bytes(resaved.read_bytes() + b"\0" * 10)  # bytes after the JPEG's end: it decodes as before
-    run = tmp_path / "run"
-    common = ["--out", str(run), "--image-size", "32", "--batch-size", "8", "--cache-dir", str(tmp_path / "cache")]
-    assert main(["train", "--data", str(data), *common, "--epochs", "1"]) == 0
-    capsys.readouterr()
-    decoded = _decodes(monkeypatch)
+    common, decoded = _trained_then_watched(data, tmp_path / "run", tmp_path, capsys, monkeypatch)
     assert main(["train", "--data", str(copy), *common, "--epochs", "2", "--resume"]) == 2
     err = capsys.readouterr().err
     assert f"(1 of its images has another size there, e.g. meningioma/{resaved.name}): it was trained with --data " \
