@@ -197,3 +197,34 @@ def test_an_unmarked_three_plane_localizer_in_one_enhanced_file_is_a_localizer()
     (volume,) = read_volumes(_enhanced([AXIAL] * 4 + [CORONAL, SAGITTAL], [plain] * 6, "M"), name="ax.dcm")
     assert len(volume.slices) == 4 and volume.notes == (
         "left out 2 images facing another way than the series' 4 (a localizer?)",)
+
+
+@pytest.mark.parametrize("value, scout", [
+    (["ORIGINAL", "PRIMARY", "LOCALIZER"], True),
+    (["ORIGINAL", "PRIMARY", " localizer "], True),  # blanks and case aside
+    ("ORIGINAL\\PRIMARY\\LOCALIZER", True),  # one undivided string, as a raw value reads
+    (b"ORIGINAL\\PRIMARY\\LOCALIZER", True),
+    (["ORIGINAL", "PRIMARY", "NOT_LOCALIZER"], False),  # the word inside a value: not the value
+    (["ORIGINAL", "PRIMARY", "M", "LOCALIZERS"], False),
+    ("ORIGINAL\\PRIMARY\\M\\ND", False),
+    (None, False),
+])
+@pytest.mark.filterwarnings("ignore:Invalid value for VR CS")  # lower case and blanks, as some writers send them
+def test_image_type_marks_a_localizer_by_a_whole_value(value, scout):
+    """LOCALIZER was looked for inside each value: a slice whose Image Type held NOT_LOCALIZER was a scout."""
+    from pydicom.dataset import Dataset
+
+    from braintumor.dicom_order import is_localizer
+
+    ds = Dataset()
+    ds.ImageType = value
+    assert is_localizer(ds) is scout
+
+
+def test_a_series_whose_image_type_only_holds_the_word_is_read_whole():
+    uid, typed = _uid(), ["ORIGINAL", "PRIMARY", "NOT_LOCALIZER"]
+    files = [(f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k, ImageType=typed))
+             for k in range(3)]
+    (volume,) = read_volumes(zip_bytes(files), name="s.zip")
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(flat_slice(k)[0, 0]) for k in range(3)]
+    assert volume.notes == ()

@@ -181,8 +181,13 @@ def is_localizer(ds: Dataset, frame: int | None = None) -> bool:
 
 
 def _says_localizer(value: object) -> bool:
-    values = [value] if isinstance(value, (str, bytes)) or value is None else value
-    return any("LOCALIZER" in str(v).upper() for v in values)
+    """Whether one of an Image (Frame) Type's values is LOCALIZER (the standard's defined term, which GE's scouts also
+    carry; Siemens' are unmarked: :func:`leave_out_localizers` tells them by their planes): a whole value, blanks and
+    case aside. A value that merely holds the word (NOT_LOCALIZER) is not one: a slice so typed was left out."""
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    values = value.split("\\") if isinstance(value, str) else () if value is None else value
+    return any(str(v).strip().upper() == "LOCALIZER" for v in values)
 
 
 def _frame_type(ds: Dataset, index: int) -> object:
