@@ -274,12 +274,14 @@ def test_near_equal_orientations_are_one_series_not_a_localizer():
 def test_an_orientation_of_huge_or_small_cosines_orders_the_series_along_its_plane(scale, recwarn):
     """Direction cosines of 1e200 (a broken header) overflowed the normal to inf and NaN: every slice was left out as
     'facing another way', the series answered 'no DICOM image could be decoded ()', and numpy's overflow warnings
-    reached stderr. Scaled to unit length first, as the displayed view's turn already was, they are an axial plane."""
+    reached stderr. Scaled to unit length first, as the displayed view's turn already was, they are an axial plane (the
+    length of 1e200 itself still overflowed, so no normal, and Instance Number order, unseen while it was the
+    positions' order)."""
     from pydicom.uid import generate_uid
 
     uid, files = generate_uid(), []
-    for k in [3, 0, 4, 1, 2]:
-        ds = make_dataset(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k)
+    for k in [3, 0, 4, 1, 2]:  # Instance Numbers against the positions: the normal's order, not theirs
+        ds = make_dataset(flat_slice(k), series_uid=uid, instance=5 - k, position=5.0 * k)
         ds.ImageOrientationPatient = [scale, 0, 0, 0, scale, 0]
         files.append((f"IM{k}", to_bytes(ds)))
     (volume,) = read_volumes(zip_bytes(files), name="t.zip")

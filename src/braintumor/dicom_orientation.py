@@ -95,11 +95,13 @@ def display_turn(orientation: list[float] | None) -> Turn | None:
 def unit_normal(orientation: list[float] | None) -> np.ndarray | None:
     """The unit normal (row x column) of an Image Orientation (Patient), its row and column scaled to unit length first
     as :func:`display_turn` does; None when absent, zero, parallel or overflowing (a header's 1e200: the normal was
-    inf or NaN, and a series of them sorted into no slice at all)."""
+    inf or NaN, and a series of them sorted into no slice at all). Each is divided by its largest value before its
+    length is taken: 1e200's square overflowed that length to inf, so no normal, and Instance Number order."""
     if orientation is None:
         return None
     r, c = np.asarray(orientation[:3], dtype=np.float64), np.asarray(orientation[3:], dtype=np.float64)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # zero: 0 / 0, NaN, refused below
+        r, c = r / np.abs(r).max(), c / np.abs(c).max()
         normal = np.cross(r / np.linalg.norm(r), c / np.linalg.norm(c))
         length = float(np.linalg.norm(normal))
     return normal / length if math.isfinite(length) and length > 1e-6 else None
