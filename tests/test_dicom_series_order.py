@@ -231,6 +231,28 @@ def test_without_positions_files_go_by_instance_number_then_name_in_natural_orde
     assert "5 of 5 images without a position or orientation: ordered by Instance Number" in volume.notes
 
 
+@pytest.mark.parametrize("facing, flat, note", [
+    ([1, 0, 0, 1, 0, 0], (0, 1, 2), "3 of 3 images with an orientation of no slice normal (its row and column "
+                                    "directions parallel or zero): ordered by Instance Number"),
+    ([0, 0, 0, 0, 0, 0], (1,), "1 of 3 images with an orientation of no slice normal (its row and column "
+                               "directions parallel or zero): ordered by Instance Number"),
+])
+def test_an_orientation_of_no_slice_normal_orders_by_instance_number_and_says_so(facing, flat, note):
+    """Row and column cosines parallel or zero give no normal to sort along: the series fell back to Instance Number
+    order without a note, read as anatomical order."""
+    from pydicom.uid import generate_uid
+
+    uid, files = generate_uid(), []
+    for k in (2, 0, 1):  # Instance Number k + 1; positions against it, so only that order gives 0, 1, 2
+        ds = make_dataset(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * (2 - k))
+        if k in flat:
+            ds.ImageOrientationPatient = facing
+        files.append((f"IM{k}", to_bytes(ds)))
+    (volume,) = read_volumes(zip_bytes(files), name="s.zip")
+    assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(flat_slice(k)[0, 0]) for k in range(3)]
+    assert volume.notes == (note,)
+
+
 def test_a_multi_frame_file_with_a_bad_frame_costs_all_its_frames_as_its_note_says():
     """Frames before the bad one were kept and those after dropped, while the note said '1 file skipped'."""
     import io as _io

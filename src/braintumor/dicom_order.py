@@ -105,7 +105,8 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     most common one (a localizer filed in the series: frames marked LOCALIZER count last, a tie goes to axial; a
     normal reversed is the same plane, so the same orientation) are left out and counted (they set the normal when
     they came first), and so are frames marked LOCALIZER in that orientation unless nothing else is there; frames
-    that share a position (echoes, repeats, a duplicate file) are kept and said. Without full geometry: by Instance
+    that share a position (echoes, repeats, a duplicate file) are kept and said. Without full geometry (a frame without
+    a position, or an orientation, or one of no slice normal: its row and column parallel or zero), said: by Instance
     Number, then file name, then frame, frames marked LOCALIZER left out unless nothing else is there (the caller
     refuses a series of localizers only: :func:`braintumor.dicom_series.iter_dicom_series`)."""
     frames = [(ds, name, i, n) for ds, name, n in group for i in range(n)]
@@ -126,16 +127,19 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     plain = [k for k in order if not scout[k]] or order
     dropped = (f"left out {counted(len(order) - len(plain), 'image')} marked LOCALIZER",) if len(plain) < len(order) \
         else ()
-    missing = sum(p is None or o is None for p, o in zip(where, facing, strict=True))
-    if missing:  # one file's frames share its Instance Number: they keep the file's order ("by Instance Number" misled)
-        said = (f"{missing} of {counted(len(frames), 'frame')} without a position or orientation: kept in the "
-                "file's frame order",) if len(group) == 1 else \
-            (f"{missing} of {counted(len(frames), 'image')} without a position or orientation: ordered by "
-             "Instance Number",)
-        return [frames[k] for k in sorted(plain, key=by_number)], dropped + (said if len(frames) > 1 else ())
     normals = [unit_normal(o) for o in facing]
-    if any(n is None for n in normals):  # a degenerate orientation: no normal to sort along
-        return [frames[k] for k in sorted(plain, key=by_number)], dropped
+    missing = sum(p is None or o is None for p, o in zip(where, facing, strict=True))
+    # a degenerate orientation (row and column parallel or zero): no normal to sort along, as without one, and said so
+    # (unsaid, the Instance Number order read as anatomical)
+    flat = sum(p is not None and o is not None and n is None for p, o, n in zip(where, facing, normals, strict=True))
+    if missing or flat:  # one file's frames share its Instance Number: kept in its order ("by Instance Number" misled)
+        whole = counted(len(frames), "frame" if len(group) == 1 else "image")
+        why = [f"{missing} of {whole} without a position or orientation"] if missing else []
+        why += [f"{flat} of {whole} with an orientation of no slice normal (its row and column directions parallel "
+                "or zero)"] if flat else []
+        said = " and ".join(why) + (": kept in the file's frame order" if len(group) == 1 else
+                                    ": ordered by Instance Number")
+        return [frames[k] for k in sorted(plain, key=by_number)], dropped + ((said,) if len(frames) > 1 else ())
     units = np.array(normals)
     # within ~2.6 degrees (rounding the normals split near-equal ones), either way: a frame stored with its row or
     # column direction reversed lies in the same plane (it was left out as facing another way, "a localizer?")
