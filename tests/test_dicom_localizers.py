@@ -104,7 +104,7 @@ def test_an_unmarked_three_plane_localizer_is_refused_alone_and_left_out_of_a_st
     """Not every scanner marks its scouts in Image Type: a 3-plane localizer's axial scouts were kept as the series'
     slices ('left out 6 images facing another way than the series' 3 (a localizer?)') and classified."""
     with pytest.raises(ImageError, match=r"^only localizer \(scout\) images, not diagnostic slices: 9 images in the "
-                                         r"three planes, none holding most of them$"):
+                                         r"three planes, none holding half of them or more$"):
         read_volumes(zip_bytes(_three_plane(_uid(), marked=False, each=3)), name="loc.zip")
     uid = _uid()
     files = _three_plane(_uid(), marked=False) + [
@@ -112,7 +112,7 @@ def test_an_unmarked_three_plane_localizer_is_refused_alone_and_left_out_of_a_st
     (volume,) = read_volumes(zip_bytes(files), name="study.zip")
     assert len(volume.slices) == 4 and volume.notes == (
         "left out a series of 3 localizer (scout) images (number 1, 3-PLANE LOC): in the three planes, none holding "
-        "most of them, not diagnostic slices",)
+        "half of them or more, not diagnostic slices",)
 
 
 def test_a_series_with_a_localizer_of_each_other_plane_is_still_read():
@@ -136,8 +136,32 @@ def test_three_planes_count_among_the_oriented_files_only():
         (volume,) = read_volumes(zip_bytes(series(unoriented, _uid())), name="s.zip")
         assert len(volume.slices) == 3 + unoriented and not any("localizer" in n for n in volume.notes)
     with pytest.raises(ImageError, match=r"^only localizer \(scout\) images, not diagnostic slices: 4 images in the "
-                                         r"three planes, none holding most of them$"):
+                                         r"three planes, none holding half of them or more$"):
         read_volumes(zip_bytes(series(1, _uid())), name="loc.zip")  # 3 of 4 oriented, one in each plane
+
+
+@pytest.mark.parametrize("axial, coronal, sagittal, localizer", [
+    (2, 1, 1, False),  # the axial plane as many as the other two: as likely 2 slices and a scout of each other plane
+    (3, 2, 1, False),
+    (1, 1, 1, True),
+    (2, 2, 1, True),
+    (3, 2, 2, True),
+])
+def test_a_three_plane_series_is_a_localizer_only_when_no_plane_holds_half_of_it(axial, coronal, sagittal, localizer):
+    """2 axial, 1 coronal and 1 sagittal image were refused whole as a 3-plane localizer ('none holding most': 2 of 4
+    is not most), though as likely an axial series of 2 with a scout of each other plane filed in it."""
+    planes = [AXIAL] * axial + [CORONAL] * coronal + [SAGITTAL] * sagittal
+    uid, n = _uid(), len(planes)
+    files = [(f"IM{k}", _scout(uid, k, facing, marked=False)) for k, facing in enumerate(planes)]
+    if localizer:
+        with pytest.raises(ImageError, match=rf"^only localizer \(scout\) images, not diagnostic slices: {n} images "
+                                             r"in the three planes, none holding half of them or more$"):
+            read_volumes(zip_bytes(files), name="loc.zip")
+    else:
+        (volume,) = read_volumes(zip_bytes(files), name="s.zip")
+        assert [int(s.pixels[0, 0]) for s in volume.slices] == [int(flat_slice(k)[0, 0]) for k in range(axial)]
+        assert volume.notes == (f"left out {n - axial} images facing another way than the series' {axial} "
+                                "(a localizer?)",)
 
 
 def _enhanced(planes: list[list[int]], frame_types: list[list[str]], image_type: str = "MIXED") -> bytes:
@@ -185,7 +209,7 @@ def test_an_unmarked_three_plane_localizer_in_one_enhanced_file_is_a_localizer()
     one axial file, its axial scouts kept as slices ('left out 4 images facing another way than the series' 2')."""
     plain = ["ORIGINAL", "PRIMARY", "M", "NONE"]
     with pytest.raises(ImageError, match=r"^only localizer \(scout\) images, not diagnostic slices: 6 images in the "
-                                         r"three planes, none holding most of them$"):
+                                         r"three planes, none holding half of them or more$"):
         read_volumes(_enhanced([AXIAL, CORONAL, SAGITTAL] * 2, [plain] * 6, "M"), name="loc.dcm")
     uid = _uid()
     study = [("LOC", _enhanced([AXIAL, CORONAL, SAGITTAL], [plain] * 3, "M"))] + [

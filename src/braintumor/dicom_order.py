@@ -40,7 +40,9 @@ class Surveyed(Protocol):
 def leave_out_localizers(ordered: list[list[Surveyed]], single: bool, notes: tuple[str, ...]) -> tuple[str, ...]:
     """Take the series (lists of files) of localizers only out of ``ordered``, and a note for each: their scouts
     were classified as slices. A localizer series: every file marked LOCALIZER in Image Type, or (a 3-plane localizer,
-    marked or not) most of its files oriented, in the three planes, none holding most of those. ImageError when
+    marked or not) most of its files oriented, in the three planes, none holding half of those or more (2 axial, 1
+    coronal and 1 sagittal image are as likely 2 slices with a scout of each other plane: read as such, the scouts left
+    out and said by :func:`frame_order`; 1 + 1 + 1, 2 + 2 + 1, 3 + 3 + 3 are localizers). ImageError when
     nothing else is left (``single``: one file; ``notes``: why other files were skipped, said after)."""
     why = {id(group): _localizer_why(group) for group in ordered}
     scouts = [group for group in ordered if why[id(group)]]
@@ -58,7 +60,7 @@ def leave_out_localizers(ordered: list[list[Surveyed]], single: bool, notes: tup
                  for group, n in zip(scouts, images, strict=True))
 
 
-_MARKED, _PLANES = "marked", "in the three planes, none holding most of them"
+_MARKED, _PLANES = "marked", "in the three planes, none holding half of them or more"
 
 
 def _localizer_why(group: list[Surveyed]) -> str | None:
@@ -68,7 +70,8 @@ def _localizer_why(group: list[Surveyed]) -> str | None:
     planes = Counter(p for f in group for p in f.planes if p is not None)
     oriented = sum(planes.values())  # a frame without orientation is in no plane: it holds none of them
     # and the oriented frames most of the series: one scout per plane among slices without orientation is no localizer
-    spread = len(planes) == 3 and 2 * max(planes.values()) <= oriented
+    # and no plane holding as many as the other two together: 2 + 1 + 1 was refused whole, 2 slices and 2 scouts alike
+    spread = len(planes) == 3 and 2 * max(planes.values()) < oriented
     return _PLANES if spread and 2 * oriented > sum(len(f.planes) for f in group) else None
 
 
