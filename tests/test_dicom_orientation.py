@@ -162,3 +162,24 @@ def test_a_double_oblique_axial_series_is_ordered_inferior_to_superior():
     (dicom,) = read_volumes(zip_bytes(files), name="s.zip")
     heights = [s.meta["dicom"]["image_position"][2] for s in dicom.slices]
     assert heights == sorted(heights) and heights[0] < heights[-1]
+
+
+def test_huge_direction_cosines_turn_the_view_and_place_frames_as_unit_ones(recwarn):
+    """A broken header's cosines of 1e200: their length overflowed to inf, so a slice stored mirrored was shown
+    mirrored, without a note, and a legacy multi-frame file's frames got no position past the first."""
+    from dicom_factory import flat_slice
+
+    (nifti,) = read_volumes(nifti_bytes(VOLUME, LPS_TO_RAS), name="v.nii.gz")
+    pixels, position = stored(VOLUME, MX, Y, 2, 17)
+    ds = make_dataset(np.ascontiguousarray(pixels))
+    ds.ImageOrientationPatient, ds.ImagePositionPatient = [v * 1e200 for v in (*MX, *Y)], position
+    shown, notes = read_one(to_bytes(ds))
+    assert np.array_equal(shown, nifti.slices[17].pixels)
+    assert notes == ("1 axial image stored flipped left-right (Image Orientation (Patient)): turned back to the "
+                     "conventional view, whole pixels, nothing resampled",)
+    legacy = make_dataset(np.stack([flat_slice(k) for k in range(3)]), position=7.0, SliceThickness=3.0)
+    legacy.NumberOfFrames, legacy.ImageOrientationPatient = 3, [1e200, 0, 0, 0, 1e200, 0]
+    (volume,) = read_volumes(to_bytes(legacy), name="legacy.dcm")
+    assert [s.meta["dicom"]["image_position"] for s in volume.slices] == [
+        [-100.0, -100.0, z] for z in (7.0, 10.0, 13.0)]
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []

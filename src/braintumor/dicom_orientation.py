@@ -70,14 +70,10 @@ class Turn:
 
 def display_turn(orientation: list[float] | None) -> Turn | None:
     """The turn into the conventional view for an Image Orientation (Patient); None when it is absent or unusable."""
-    if orientation is None:
+    axes = _unit_axes(orientation)
+    if axes is None:
         return None
-    r, c = np.asarray(orientation[:3], dtype=np.float64), np.asarray(orientation[3:], dtype=np.float64)
-    with np.errstate(all="ignore"):  # a header's 1e300 overflows to inf: refused below
-        nr, nc = float(np.linalg.norm(r)), float(np.linalg.norm(c))
-    if not (nr > 1e-6 and nc > 1e-6 and math.isfinite(nr) and math.isfinite(nc)):
-        return None
-    r, c = r / nr, c / nc
+    r, c = axes
     ra, ca = int(np.argmax(np.abs(r))), int(np.argmax(np.abs(c)))
     if abs(float(r @ c)) > 0.1:  # rows and columns far from perpendicular: no plane to speak of
         return None
@@ -93,28 +89,41 @@ def display_turn(orientation: list[float] | None) -> Turn | None:
 
 
 def unit_normal(orientation: list[float] | None) -> np.ndarray | None:
-    """The unit normal (row x column) of an Image Orientation (Patient), its row and column scaled to unit length first
-    as :func:`display_turn` does; None when absent, zero, parallel or overflowing (a header's 1e200: the normal was
-    inf or NaN, and a series of them sorted into no slice at all). Each is divided by its largest value before its
-    length is taken: 1e200's square overflowed that length to inf, so no normal, and Instance Number order."""
+    """The unit normal (row x column) of an Image Orientation (Patient), of its row and column at unit length
+    (:func:`_unit_axes`); None when absent, zero, parallel or not finite (a series of them sorted into no slice)."""
+    axes = _unit_axes(orientation)
+    if axes is None:
+        return None
+    normal = np.cross(*axes)
+    length = float(np.linalg.norm(normal))
+    return normal / length if length > 1e-6 else None
+
+
+def _unit_axes(orientation: list[float] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """An orientation's row and column directions at unit length; None when absent, zero or not finite."""
     if orientation is None:
         return None
-    r, c = np.asarray(orientation[:3], dtype=np.float64), np.asarray(orientation[3:], dtype=np.float64)
-    with np.errstate(all="ignore"):  # zero: 0 / 0, NaN, refused below
-        r, c = r / np.abs(r).max(), c / np.abs(c).max()
-        normal = np.cross(r / np.linalg.norm(r), c / np.linalg.norm(c))
-        length = float(np.linalg.norm(normal))
-    return normal / length if math.isfinite(length) and length > 1e-6 else None
+    axes = []
+    with np.errstate(all="ignore"):  # zero: 0 / 0, inf: inf / inf, both NaN, refused below
+        for v in (np.asarray(orientation[:3], dtype=np.float64), np.asarray(orientation[3:], dtype=np.float64)):
+            length = np.linalg.norm(v)
+            if not math.isfinite(length):  # a header's 1e200: its square overflowed (its slices were shown unturned,
+                v = v / np.abs(v).max()  # a series of them went by Instance Number); scaled to 1 first
+                length = np.linalg.norm(v)
+            axes.append(v / length)
+    r, c = axes
+    return (r, c) if np.isfinite(r).all() and np.isfinite(c).all() else None
 
 
 def along_normal(position: list[float], orientation: list[float], distance: float) -> list[float] | None:
-    """``position`` moved ``distance`` mm along the normal of ``orientation`` (row x column); None when a header's
-    values make that meaningless (a zero or overflowing normal)."""
-    with np.errstate(all="ignore"):  # a header's 1e300 overflows
-        normal = np.cross(orientation[:3], orientation[3:])
-        length = float(np.linalg.norm(normal))
-        at = [float(v) for v in np.asarray(position) + normal * (distance / length)] if length > 1e-6 else []
-    return at if at and all(math.isfinite(v) for v in at) else None
+    """``position`` moved ``distance`` mm along the normal of ``orientation`` (:func:`unit_normal`); None when a
+    header's values make that meaningless (no normal, or a position that overflows)."""
+    normal = unit_normal(orientation)
+    if normal is None:
+        return None
+    with np.errstate(all="ignore"):  # a header's 1e308 position overflows
+        at = [float(v) for v in np.asarray(position, dtype=np.float64) + normal * distance]
+    return at if all(math.isfinite(v) for v in at) else None
 
 
 #: The way a series' slices are ordered along each axis (0: x, 1: y, 2: z), as the NIfTI reader's RAS order goes:
