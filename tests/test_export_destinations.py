@@ -56,3 +56,40 @@ def test_a_device_gets_no_temporary_file_beside_it(module, tiny_run, tiny_model,
     assert (rc, seen) == (0, [["null.onnx"]]), err
     assert link.is_symlink() and stat.S_ISCHR(os.stat(os.devnull).st_mode)
     assert out == f"wrote {link} (0.00 MB)\n"
+
+
+
+@pytest.mark.parametrize("module", [braintumor.export, braintumor.quantize])
+@pytest.mark.parametrize("where", ["no folder", "a folder", "a file for a folder"])
+def test_the_python_api_refuses_a_model_destination_before_any_work_as_the_cli_does(module, where, tiny_run,
+                                                                                    tiny_model, tmp_path, monkeypatch):
+    """``export_onnx`` and ``quantize`` made every missing folder of their output (a mistyped path, a tree of them),
+    where ``--out`` into a missing folder is a usage error before any work; a folder at the path, or a file for its
+    folder, failed only after the work. Now each is refused before the checkpoint or the model is read, in words
+    naming the path, and nothing is created or changed."""
+    def no_work(*args, **kwargs):
+        raise AssertionError("the work started before the destination was checked")
+
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    if where == "a file for a folder":
+        (dest / "notes.txt").write_text("x")
+    out, error, words = {
+        "no folder": (dest / "typo" / "deeper" / "m.onnx", FileNotFoundError,
+                      f"there is no folder {dest / 'typo' / 'deeper'} (none is made: create it first, or correct "
+                      "the path)"),
+        "a folder": (dest, IsADirectoryError, "it is a folder; a file name is wanted"),
+        "a file for a folder": (dest / "notes.txt" / "m.onnx", NotADirectoryError,
+                                f"{dest / 'notes.txt'} is a file, not a folder"),
+    }[where]
+    before = sorted(dest.rglob("*"))
+    if module is braintumor.export:
+        monkeypatch.setattr(braintumor.export, "load_checkpoint", no_work)
+        with pytest.raises(error) as exc:
+            braintumor.export.export_onnx(tiny_run, out, calibrate=False)
+    else:
+        monkeypatch.setattr(braintumor.quantize.Classifier, "load", no_work)
+        with pytest.raises(error) as exc:
+            braintumor.quantize.quantize(tiny_model, tiny_run, out, calibrate=False)
+    assert str(exc.value) == f"cannot write {out}: {words}"
+    assert sorted(dest.rglob("*")) == before

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .file_names import MAX_NAME_BYTES, fit_name
-from .image_files import is_special_file
+from .image_files import file_kind, is_special_file
 
 #: The temporary files being written now, and the output each is for: what a forced stop removes (:func:`remove_temps`).
 _LIVE: dict[str, str] = {}
@@ -59,6 +59,28 @@ def final_target(path: Path) -> Path:
     if not path.is_symlink() or is_special_file(path):  # a link to a device or FIFO is written through, as they are
         return path
     return Path(os.path.realpath(path))
+
+
+def missing_folder(path: str | os.PathLike) -> Path | None:
+    """The folder an output file ``path`` goes in (:func:`final_target`'s, for a link) where it is not one, else None.
+    A file's writer makes no folders: a mistyped path silently made a tree of them. The CLI's file destinations
+    (:mod:`~braintumor.cli_checks`) and the Python API's model writers (:func:`require_file_destination`) ask here."""
+    where = final_target(Path(path)).parent
+    return None if where.is_dir() else where
+
+
+def require_file_destination(path: str | os.PathLike) -> None:
+    """Raise, before any work, where a file could not be written at ``path``: a folder there, or no folder for it.
+    For the Python API's writers of a model (export, quantize), which made the missing folders, as the CLI's ``--out``
+    does not, or found a folder at ``path`` only after minutes of work."""
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; a file name is wanted")
+    where = missing_folder(path)
+    if where is not None and where.exists():
+        raise NotADirectoryError(f"cannot write {path}: {where} is {file_kind(where)}, not a folder")
+    if where is not None:
+        raise FileNotFoundError(f"cannot write {path}: there is no folder {where} (none is made: create it first, "
+                                "or correct the path)")
 
 
 def put_in_place(tmp: str | os.PathLike, target: str | os.PathLike) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from .atomic_files import final_target
+from .atomic_files import missing_folder
 from .cli_types import MAX_WORKERS as MAX_WORKERS  # where callers import these from
 from .cli_types import MIN_UPLOAD_MB as MIN_UPLOAD_MB
 from .cli_types import check_upload_mb as check_upload_mb
@@ -85,8 +85,8 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
     nearest = next((p for p in (parent, *parent.parents) if p.exists()), Path.cwd())
     if not nearest.is_dir():
         raise UsageError(f"cannot write {flag} {raw}: {nearest} is {file_kind(nearest)}, not a folder")
-    where = None if folder else final_target(path).parent  # a link's target gets the file (atomic_files)
-    if where is not None and not where.is_dir():  # a folder output is made, with its parents; a file's folder is not:
+    where = None if folder else missing_folder(path)  # a link's target gets the file (atomic_files)
+    if where is not None:  # a folder output is made, with its parents; a file's folder is not:
         raise UsageError(f"cannot write {flag} {raw}: there is no folder {where} ({flag} makes no folders: "
                          "create it first, or correct the path)")  # a mistyped path silently made a tree of them
     if not os.access(nearest, os.W_OK | os.X_OK):

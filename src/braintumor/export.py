@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from .atomic_files import final_target, written_whole
+from .atomic_files import require_file_destination, written_whole
 from .classes import DISPLAY_NAMES
 from .file_names import utf8_document
 from .metrics import headline_metrics, read_metrics_file
@@ -179,7 +179,8 @@ def _interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
 def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike,
                 metrics_file: str | os.PathLike | None = None, model_version: str = DEV_VERSION, opset: int = 18,
                 calibrate: bool = True, data: str | os.PathLike | None = None) -> Path:
-    """Write the ONNX file, check it against torch on random inputs, and return its path.
+    """Write the ONNX file, check it against torch on random inputs, and return its path (``out``'s folder must
+    exist, as for the CLI's ``--out``).
 
     Several runs give one ensemble network (:mod:`braintumor.ensemble`). With ``calibrate`` (and the
     run's split.json), the temperature and OOD statistics are fitted on the run's training/validation
@@ -188,6 +189,7 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     problem = version_problem(model_version)  # before the minutes of export, as the CLI's --model-version does
     if problem:
         raise ValueError(f"model_version: {problem}")
+    require_file_destination(out)  # no folder made, as for the CLI's --out: a mistyped path is said, before any work
     runs = [run] if isinstance(run, (str, os.PathLike)) else list(run)
     if len(runs) > 1:
         from .ensemble import load_ensemble
@@ -223,7 +225,6 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
     for node in proto.graph.node:  # torch's exporter records each node's Python stack trace: the build machine's
         del node.metadata_props[:]  # file paths, 36 kB of the shipped file, nothing the model needs
     out = Path(out)
-    final_target(out).parent.mkdir(parents=True, exist_ok=True)  # a link stays, and what it leads to gets the model
     split = (Path(run) if Path(run).is_dir() else Path(run).parent) / "split.json"
     # a failed export leaves neither a half-written model nor its temporary file (it was left, 5 MB, when the data
     # had moved); /dev/null stays

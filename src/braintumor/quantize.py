@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic_files import final_target, written_whole
+from .atomic_files import require_file_destination, written_whole
 from .metrics import headline_metrics, read_metrics_file
 from .orientation import PREFIX as ORIENTATION_PREFIX
 from .predictor import METADATA_KEY, Classifier, ModelError
@@ -94,12 +94,14 @@ def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: n
 def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os.PathLike,
              data: str | os.PathLike | None = None, calibrate: bool = True,
              metrics_file: str | os.PathLike | None = None) -> Path:
-    """Write the int8 copy of ``model`` to ``out`` (atomically) and return its path. ``metrics_file``:
+    """Write the int8 copy of ``model`` to ``out`` (atomically; its folder must exist, as for ``--out``) and return
+    its path. ``metrics_file``:
     this file's own ``braintumor evaluate`` metrics.json, embedded as headline metrics (as export does)."""
     import onnx
 
     from .calibrate import prepared_run_images, require_fit_packages
 
+    require_file_destination(out)  # no folder made, as for the CLI's --out: a mistyped path is said, before any work
     clf = Classifier.load(model, threads=1)  # not a file, not ONNX, not ours: one clear ModelError before any work
     metrics = read_metrics_file(metrics_file, clf.metadata) if metrics_file else None  # a bad or foreign one: now
     source = onnx.load_model(str(model))
@@ -112,7 +114,6 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     images = images[~is_val]  # training images only: validation stays unseen for the temperature and OOD fit
     print(f"measuring activation ranges on {len(images)} training images", file=sys.stderr)
     out = Path(out)
-    final_target(out).parent.mkdir(parents=True, exist_ok=True)  # a link stays, and what it leads to gets the model
     with written_whole(out) as tmp_out:  # a device or FIFO at --out is written through, not replaced
         quantize_network(model, tmp_out, images, float_stem=True)
         proto = onnx.load_model(str(tmp_out))
