@@ -76,7 +76,9 @@ def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys,
     assert run_evaluate(None, str(small_data), str(out), run_dir=str(_run_dir(tmp_path)), progress=False) == 0
     captured = capsys.readouterr()
     assert "accuracy 0.6667" in captured.out and "1 unreadable" in captured.out
-    assert str(out / "report.html") in captured.out and captured.err == ""
+    assert str(out / "report.html") in captured.out  # and the curves drawn, with one warning: nothing links them
+    assert captured.err == (f"warning: fake.onnx records no training settings: nothing confirms that "
+                            f"{tmp_path / 'run'} is the run fake.onnx was trained in\n")
     assert "smoke run" not in captured.out  # a model trained on every image: no such note
     assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"
 
@@ -131,3 +133,22 @@ def test_a_smoke_run_and_a_few_images_are_said_so(small_data: Path, tmp_path: Pa
     assert all(line in printed.splitlines() for line in said) and "(fitted on 8 validation images)" in printed
     report = (out / "report.html").read_text()
     assert all(f"<p>{line[:1].upper() + line[1:]}.</p>" in report for line in said)
+
+
+def test_evaluate_run_warns_where_nothing_links_the_model_to_the_run(tiny_run: Path, tiny_model: Path,
+                                                                     small_data: Path, tmp_path: Path, capsys):
+    """``evaluate --run`` drew a run's training curves into the model's report without a word where nothing could
+    link the two (a folder holding the log alone: no config.json to compare the model's training settings with, no
+    split.json for its data and image counts). Now one warning line, and the curves still drawn (the user may know
+    the run); none for the model's own run, whose settings, data and counts are compared."""
+    log_only = tmp_path / "log-only"
+    log_only.mkdir()
+    shutil.copy(tiny_run / "metrics.jsonl", log_only)
+    for run, warning in ((tiny_run, ""),
+                         (log_only, f"warning: {log_only} has no config.json: nothing confirms that {log_only} is the "
+                                    "run model.onnx was trained in\n")):
+        out = tmp_path / f"eval-{run.name}"
+        assert run_evaluate(str(tiny_model), str(small_data), str(out), run_dir=str(run), progress=False,
+                            leak_free=False) == 0
+        assert capsys.readouterr().err == warning
+        assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"

@@ -74,11 +74,11 @@ def _run_images(root: str | os.PathLike, run_dir: Path) -> tuple[Dataset, np.nda
 
 def check_own_run(clf: Classifier, run_dir: str | os.PathLike) -> None:
     """:func:`check_same_split` with what ``run_dir`` holds, for ``evaluate --run``, which needs only its log: another
-    run's curves were drawn into the model's report without a word. No warning where nothing links them (a folder of
-    a log alone, a model of an older version): the curves are all it takes from there."""
+    run's curves were drawn into the model's report without a word. Where nothing links them (a folder of a log
+    alone, a model of an older version), a warning says so, and the curves are drawn: the user may know the run."""
     path = Path(run_dir)
     split = read_split(path) if (path / "split.json").is_file() else {}
-    check_same_split(clf, path, split, read_run_config(path, ("config.json", "training-config.json")), warn=False)
+    check_same_split(clf, path, split, read_run_config(path, ("config.json", "training-config.json")))
 
 
 def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict, warn: bool = True) -> None:
@@ -89,7 +89,8 @@ def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict, 
     say so on stderr where the settings cannot be compared."""
     trained = (clf.metadata.get("training") or {}).get("config") or {}
     theirs = clf.metadata.get("data_fingerprint")
-    if theirs and split.get("fingerprint") and theirs != split["fingerprint"]:
+    same_data = bool(theirs and split.get("fingerprint"))  # compared: different ones are refused here
+    if same_data and theirs != split["fingerprint"]:
         raise DatasetError(f"{clf.path.name} was trained on other images than {run_dir}/split.json lists: "
                            "--run takes the model's own run folder")
 
@@ -108,15 +109,22 @@ def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict, 
     if trained and config and (other := other_settings(trained, config)):  # the same split, another network
         raise DatasetError(f"{clf.path.name} was trained with other settings than {run_dir} records: {other}{own}")
     training = clf.metadata.get("training") or {}
+    counted = False
     for what, n, names in (("validation", training.get("val_images"), split.get("val")),
                            ("training", training.get("train_images"), split.get("train"))):
-        if isinstance(n, int) and isinstance(names, list) and names and n != len(names):  # none: said below
-            raise DatasetError(f"{clf.path.name} was trained with {n} {what} images, {run_dir}/split.json lists "
-                               f"{len(names)}{own}")
-    if warn and not (trained and config):  # nothing but the images (where recorded) links them
+        if isinstance(n, int) and isinstance(names, list) and names:  # none: said below
+            counted = True
+            if n != len(names):
+                raise DatasetError(f"{clf.path.name} was trained with {n} {what} images, {run_dir}/split.json "
+                                   f"lists {len(names)}{own}")
+    if warn and not (trained and config):  # the settings cannot link them: the images may, where both record them
+        from .series import printable
+
         missing = f"{run_dir} has no config.json" if trained else f"{clf.path.name} records no training settings"
-        print(f"warning: {missing}: that {run_dir} is the run it was trained in is checked only by its data and "
-              "image counts", file=sys.stderr)
+        by = " and ".join(what for what, done in (("its data", same_data), ("image counts", counted)) if done)
+        print(printable(f"warning: {missing}: " + (f"that {run_dir} is the run it was trained in is checked only by "
+                                                   f"{by}" if by else f"nothing confirms that {run_dir} is the run "
+                                                   f"{clf.path.name} was trained in")), file=sys.stderr)
 
 
 def other_settings(trained: dict, config: dict) -> str:
