@@ -79,7 +79,7 @@ def test_a_damaged_lzw_tiff_is_refused_by_strip_with_nothing_from_libtiff_on_std
 def test_lzw_strips_are_refused_exactly_where_libtiff_would_print(capfd):
     """Bytes of a strip changed at random: each file refused here is one libtiff fails on with a line on stderr, and
     each one let through it decodes without a word (the check is libtiff's own rules, not a guess)."""
-    from braintumor.tiff_deflate import damaged_strips
+    from braintumor.tiff_strips import damaged_strips
 
     rng = random.Random(5)
     head = _head()

@@ -24,7 +24,7 @@ from .image_gray import to_gray
 from .image_io import ImageError, InputInfo, check_pixels, decode_failure_text
 from .quiet_libraries import quiet_pillow
 from .scan_objects import scan_object_hint
-from .tiff_deflate import damaged_strips
+from .tiff_strips import damaged_strips
 from .volume_objects import Slice, Volume
 
 #: What :func:`gray_from_memory` takes.

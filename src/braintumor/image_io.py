@@ -26,7 +26,7 @@ from .image_frames import cut_short, deep_planes, several_frames, upright, webp_
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
-from .tiff_deflate import damaged_strips
+from .tiff_strips import damaged_strips
 from .wording import DOWNSCALE, size_text, too_many_pixels_text
 
 #: What the readers take: a path, the file's content (any bytes-like object: a type checker held bytearray and

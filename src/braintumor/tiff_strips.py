@@ -1,5 +1,6 @@
-"""A deflate-compressed TIFF's strips (or tiles) inflated in Python before libtiff decodes them, and a damaged one
-refused by name.
+"""A compressed TIFF's strips (or tiles) checked before libtiff decodes them, and a damaged one refused by name:
+each strip sized from the TIFF's layout, a deflate one inflated in Python here, an LZW one's codes checked by
+:mod:`braintumor.tiff_lzw`.
 
 Why: libtiff, Pillow's decoder of a compressed TIFF, writes what it finds wrong in a deflate stream ("ZIPDecode:
 Decoding error at scanline 0, invalid block type.", "ZIPDecode: Not enough data at scanline 0 (short 1096 bytes).")
@@ -7,8 +8,7 @@ straight to the process's stderr, file descriptor 2: Pillow sets libtiff's warni
 and only the CLI, whose stderr is its own, may point fd 2 away (:func:`braintumor.quiet_libraries.quiet_decoders`);
 the web server's log got a line for each such upload. Python's zlib reads the same stream and raises what libtiff
 would have printed, so the file is refused here, its message saying which strip and why, and libtiff never reads it.
-Each strip is inflated no further than the bytes its rows need, a MiB at a time, as libtiff inflates it. An LZW TIFF's
-strips are checked the same way, by :mod:`braintumor.tiff_lzw`.
+Each strip is inflated no further than the bytes its rows need, a MiB at a time, as libtiff inflates it.
 """
 
 from __future__ import annotations
