@@ -105,6 +105,28 @@ def test_an_address_or_name_not_there_yet_is_75_a_mistyped_one_2(tiny_model, mon
         assert err.startswith(f"error: cannot listen on {typo}:5000: ") and "check --host: a name or address" in err
 
 
+def test_a_host_name_the_resolver_says_does_not_exist_is_a_usage_error(tiny_model, monkeypatch, capsys):
+    """--host localhots (a typo of a well-formed name) was exit 75, "try again", so systemd (Restart=on-failure) started
+    it every 5 s forever: the resolver's "no such name" (EAI_NONAME) and "no address" (EAI_NODATA) are 2, not retried;
+    only its "no answer yet" (EAI_AGAIN, the test above) is 75."""
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    answers = {"localhots": (socket.EAI_NONAME, "Name or service not known"),
+               "mail-only.example": (getattr(socket, "EAI_NODATA", socket.EAI_NONAME), "No address associated with "
+                                                                                      "hostname")}
+    real = socket.getaddrinfo
+
+    def resolver(host, *args, **kwargs):
+        if host in answers:
+            raise socket.gaierror(*answers[host])
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    for host, (_, said) in answers.items():
+        assert main(["serve", "--model", str(tiny_model), "--host", host]) == 2, host
+        assert capsys.readouterr().err == (f"error: cannot listen on {host}:5000: {said} (check --host: a name or "
+                                           "address of this machine, e.g. 127.0.0.1 or 0.0.0.0)\n")
+
+
 def test_debug_uses_flasks_dev_server(tiny_model, monkeypatch, capsys):
     seen = {}
     monkeypatch.setattr("flask.Flask.run", lambda self, **kw: seen.update(kw))

@@ -2,8 +2,8 @@
 ``$GUNICORN_CMD_ARGS``, the address it listens on, and the request timeout that fits gunicorn's worker timeout.
 
 Each problem is one line before any worker starts (a usage error, exit status 2, which a supervisor should not retry
-unchanged), except what may pass (a port another program holds, an address or name not the machine's yet at boot):
-exit status 75, which a supervisor may retry.
+unchanged), except what may pass (a port another program holds, an address not the machine's yet at boot, a name the
+resolver cannot answer for yet): exit status 75, which a supervisor may retry.
 """
 
 from __future__ import annotations
@@ -97,13 +97,19 @@ def listen_address(host: str) -> str:
     return host
 
 
+#: The resolver's answers that a name does not exist, or has no address (EAI_NONAME, EAI_NODATA): a mistyped --host
+#: (``localhots``), a usage error. Exit 75 had systemd retry it every 5 s forever; only a resolver that could not answer
+#: (EAI_AGAIN: no DNS server reachable yet at boot) may do better later.
+_NO_SUCH_NAME = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
+
+
 def check_port(host: str, port: int) -> None:
     """One clear line when the address cannot be listened on, instead of gunicorn's five retries and a log.
 
     Bound the way gunicorn binds (``SO_REUSEADDR``), so a port in TIME_WAIT still counts as free. What may work later
-    (the port held, the address not yet the machine's, the name not yet resolvable: at boot, before DHCP or DNS) is
-    :class:`AddressUnavailable` (exit 75, retried); what never will (no address or name at all, a port below 1024
-    without the right) a :class:`UsageError` (exit 2)."""
+    (the port held, the address not yet the machine's, a resolver not answering yet: at boot, before DHCP or DNS) is
+    :class:`AddressUnavailable` (exit 75, retried); what never will (no address or name at all, a name the resolver
+    says does not exist, a port below 1024 without the right) a :class:`UsageError` (exit 2)."""
 
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
@@ -115,7 +121,7 @@ def check_port(host: str, port: int) -> None:
                          "machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
     except socket.gaierror as exc:  # not an address of this machine: the port is not the problem
         said = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-        if _is_host_name(host):  # a name the resolver may know once the network (DHCP's search domain, DNS) is up
+        if _is_host_name(host) and exc.errno not in _NO_SUCH_NAME:  # no answer yet (EAI_AGAIN: DNS not up at boot)
             raise AddressUnavailable(f"{said} (a name of this machine? it may resolve once the network is up; check "
                                      "--host)") from None
         raise UsageError(f"{said} (check --host: a name or address of this machine, e.g. 127.0.0.1 or "
