@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -55,6 +56,28 @@ def test_the_access_log_keeps_no_query_string_and_no_unknown_path(tiny_model, te
     assert sorted(access) == sorted([("GET", "/", "200"), ("POST", "/api/v1/predict", "400"),
                                      ("POST", "/api/v1/predict", "200"), ("POST", UNKNOWN_PATH, "404"),
                                      ("GET", UNKNOWN_PATH, "404")]), out
+
+
+#: A line of the debug server's log (web/dev_server.py): time, "method path protocol", status, size.
+DEV_LINE = re.compile(r'^\[[^\]\n]+\] "(\S+) (\S+) (\S+)" (\d{3}) \S+$', re.M)
+
+
+def test_the_debug_server_logs_no_query_string_no_unknown_path_and_no_request_line(tiny_model, tmp_path):
+    """``serve --debug`` (Werkzeug's development server) logged each request line as sent, with its client's address:
+    ``127.0.0.1 - - [...] "GET /?patient=JANE%20DOE HTTP/1.1" 200 -``, and a line it could not parse, whole, in an
+    error. It logs what gunicorn's access log does."""
+    with running_serve(tmp_path, "--model", str(tiny_model), "--debug") as server:
+        assert _send(f"{server.base}/?patient=JANE%20DOE") == 200
+        assert _send(f"{server.base}/api/v1/model/JANE_DOE.jpg?patient=x") == 404
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+            raw.sendall(b"GET /?patient=JANE DOE HTTP/1.1\r\n\r\n")  # a space in the URL: no request line
+            answer = b"".join(iter(lambda: raw.recv(4096), b""))
+        assert answer.startswith(b"HTTP/1.1 400 "), answer
+    out = server.output()
+    assert "JANE" not in out and "patient" not in out and "127.0.0.1 - -" not in out, out
+    access = [m.groups() for m in DEV_LINE.finditer(out) if m[2] != "/healthz"]
+    assert sorted(access) == sorted([("GET", "/", "HTTP/1.1", "200"), ("GET", UNKNOWN_PATH, "HTTP/1.1", "404"),
+                                     ("-", UNKNOWN_PATH, "-", "400")]), out
 
 
 @pytest.mark.parametrize(("path_info", "logged"), [

@@ -14,6 +14,7 @@ from serve_process import free_port
 from braintumor import serve as serve_mod
 from braintumor import web as _web  # noqa: F401 - imported before a test sets sys.platform to win32 (click then wants msvcrt)
 from braintumor.cli import build_parser, main
+from braintumor.web.dev_server import DevRequestHandler
 
 
 def test_serve_options():
@@ -131,7 +132,8 @@ def test_debug_uses_flasks_dev_server(tiny_model, monkeypatch, capsys):
     seen = {}
     monkeypatch.setattr("flask.Flask.run", lambda self, **kw: seen.update(kw))
     assert main(["serve", "--model", str(tiny_model), "--debug", "--port", "5055"]) == 0
-    assert seen == {"host": "127.0.0.1", "port": 5055, "debug": True, "use_reloader": False}
+    assert seen == {"host": "127.0.0.1", "port": 5055, "debug": True, "use_reloader": False,
+                    "request_handler": DevRequestHandler}  # its log as private as gunicorn's: tests/test_server_logs.py
     assert "http://127.0.0.1:5055/" in capsys.readouterr().out
 
 

@@ -235,7 +235,10 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     print(f"serving {printable(path.name)} on http://{shown}:{port}{printable(prefix)}/ ({server}; "
           f"{described(hosts)}); Ctrl+C to stop", flush=True)
     if debug:
-        create_app(**kwargs).run(host=host, port=port, debug=True, use_reloader=False)
+        from .web.dev_server import DevRequestHandler
+
+        create_app(**kwargs).run(host=host, port=port, debug=True, use_reloader=False,
+                                 request_handler=DevRequestHandler)  # its log as private as gunicorn's
     elif sys.platform == "win32":
         logging.basicConfig()  # as waitress.serve does: its warnings (a full task queue) on stderr
         waitress_server(create_app(**kwargs), host=host, port=port, threads=workers * threads,

@@ -1,0 +1,45 @@
+"""``serve --debug``: Werkzeug's development server, with the production servers' privacy in its log.
+
+Werkzeug's own handler logs each request line as the client sent it (``"GET /healthz?patient=Jane+Doe HTTP/1.1"``),
+its client's address, and for a request line it cannot parse the line itself in the error it logs. This one logs what
+gunicorn's access log does (gunicorn_config.py): the method, :func:`~braintumor.web.server_logs.logged_path`, the
+protocol, the status and the size.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler
+
+from ..gunicorn_config import LOGGED_PATH_KEY
+from .server_logs import UNKNOWN_PATH
+
+
+class DevRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler (``Flask.run(request_handler=...)``) whose log holds no query string, no unknown
+    path, no client address and no request line it refused."""
+
+    def handle_one_request(self) -> None:
+        self.environ = None  # a request line refused on a kept-alive connection: not logged as the last request
+        super().handle_one_request()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # the environ of this request, where the app answered it: with_logged_path put the path to log there
+        environ = getattr(self, "environ", None) or {}
+        method = environ.get("REQUEST_METHOD", "-")
+        path = environ.get(LOGGED_PATH_KEY, UNKNOWN_PATH)  # none: answered before the app (a bad request line)
+        protocol = environ.get("SERVER_PROTOCOL", "-")
+        self.log("info", '"%s %s %s" %s %s', method, path, protocol, int(code) if isinstance(code, int) else code, size)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        # http.server's "code 400, message Bad request syntax ('GET /?patient=...')": log_request logs its status next;
+        # the others ("Request timed out: %r", "SSL error occurred: %s") without what they quote
+        if not format.startswith("code "):
+            self.log("error", "%s", format.split("%", 1)[0].rstrip(":( "))
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        """As Werkzeug's, without the client's address (gunicorn's access log under serve has none either)."""
+        logging.getLogger("werkzeug").log(logging.getLevelName(type.upper()), f"[%s] {message}",
+                                          self.log_date_time_string(), *args)
