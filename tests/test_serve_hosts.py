@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from serve_process import free_port, running_serve
+from serve_process import free_port, running_serve, running_waitress
 
 from braintumor.cli import main
 from braintumor.web import create_app
@@ -122,6 +122,43 @@ def test_a_bracketed_ipv6_host_is_the_address_a_url_writes(tiny_model, monkeypat
         assert capsys.readouterr().err.startswith(f"error: cannot listen on {typo}:{port}: ")
 
 
+#: Request lines in absolute form (``GET http://name/path``, as sent to a proxy), the Host header sent with each (None:
+#: none, HTTP/1.0) and the status it gets: a name not answered in either is refused. The check saw only HTTP_HOST, which
+#: gunicorn and waitress fill from the header and Werkzeug from the request line, so each server let one form through.
+ABSOLUTE_FORM = [("http://evil.example/api/v1/stats", "localhost", 400),
+                 ("http://localhost/api/v1/stats", "evil.example", 400),
+                 ("http://localhost@evil.example/api/v1/stats", "localhost", 400),
+                 ("HTTP://EVIL.EXAMPLE:80/api/v1/stats", "127.0.0.1", 400),
+                 ("http://evil.example/api/v1/stats", None, 400),
+                 ("http://127.0.0.1:{port}/api/v1/stats", "localhost", 200),
+                 ("http://localhost/api/v1/stats", None, 200),
+                 ("/api/v1/stats", "localhost", 200)]
+
+
+def _status(port: int, target: str, host: str | None) -> int:
+    line = f"GET {target} HTTP/1.1\r\nHost: {host}\r\n" if host else f"GET {target} HTTP/1.0\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"{line}Connection: close\r\n\r\n".encode())
+        answer = b"".join(iter(lambda: s.recv(4096), b""))
+    status = int(answer.split(b" ", 2)[1])
+    assert status != 400 or b"names a host this server does not answer to" in answer, answer  # the app refused it
+    return status
+
+
+def _absolute_form_statuses(port: int) -> list[int]:
+    return [_status(port, target.format(port=port), host) for target, host, _ in ABSOLUTE_FORM]
+
+
+def test_waitress_and_the_debug_server_refuse_a_request_line_naming_another_host(tiny_model, tiny_classifier,
+                                                                                   tmp_path):
+    """gunicorn's: in the test below. Werkzeug's development server (``serve --debug``) put the request line's name
+    in HTTP_HOST, where the Host header had been, and waitress (``serve`` on Windows) left it aside."""
+    with running_waitress(create_app(classifier=tiny_classifier, allowed_hosts=allowed_hosts("127.0.0.1"))) as port:
+        assert _absolute_form_statuses(port) == [status for *_, status in ABSOLUTE_FORM]
+    with running_serve(tmp_path, "--model", str(tiny_model), "--debug") as server:
+        assert _absolute_form_statuses(server.port) == [status for *_, status in ABSOLUTE_FORM]
+
+
 def test_the_gunicorn_workers_refuse_other_hosts(tmp_path):
     """The names reach the workers through gunicorn's app factory: a real server on 127.0.0.1."""
     with running_serve(tmp_path, "--workers", "1", "--allowed-host", "scanner.example") as server:
@@ -135,4 +172,5 @@ def test_the_gunicorn_workers_refuse_other_hosts(tmp_path):
 
         assert get("evil.example") == (400, {"error": host_refused([*LOOPBACK_NAMES, "scanner.example"])})
         assert get(f"localhost:{server.port}")[0] == get("scanner.example")[0] == 200
+        assert _absolute_form_statuses(server.port) == [status for *_, status in ABSOLUTE_FORM]
     assert "; Host localhost, 127.0.0.1, [::1], scanner.example)" in server.output()

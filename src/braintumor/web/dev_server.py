@@ -3,7 +3,8 @@
 Werkzeug's own handler logs each request line as the client sent it (``"GET /healthz?patient=Jane+Doe HTTP/1.1"``),
 its client's address, and for a request line it cannot parse the line itself in the error it logs. This one logs what
 gunicorn's access log does (gunicorn_config.py): the method, :func:`~braintumor.web.server_logs.logged_path`, the
-protocol, the status and the size.
+protocol, the status and the size. And it keeps the Host header where a request line in absolute form replaced it
+(``GET http://name/path``), for web/hosts.py to check both.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler
 
 from ..gunicorn_config import LOGGED_PATH_KEY
+from .hosts import HOST_HEADER_KEY
 from .server_logs import UNKNOWN_PATH
 
 
 class DevRequestHandler(WSGIRequestHandler):
     """Werkzeug's request handler (``Flask.run(request_handler=...)``) whose log holds no query string, no unknown
-    path, no client address and no request line it refused."""
+    path, no client address and no request line it refused, and whose environ keeps the Host header as sent."""
+
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        if "Host" in self.headers:  # HTTP_HOST is an absolute-form target's authority here: web/hosts.py checks both
+            environ[HOST_HEADER_KEY] = ",".join(self.headers.get_all("Host", ()))
+        return environ
 
     def handle_one_request(self) -> None:
         self.environ = None  # a request line refused on a kept-alive connection: not logged as the last request

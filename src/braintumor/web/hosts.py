@@ -5,7 +5,9 @@ server on the user's machine answers under that name: the monitoring aggregates 
 dashboard's data) included. The browser still sends the page's name as the Host header, so a server on a loopback
 address answers only loopback names (:data:`LOOPBACK_NAMES`, any port) and those ``--allowed-host`` adds. On any
 other address (0.0.0.0 in a container, a LAN address) the names clients use are not known here: every Host is answered
-unless ``--allowed-host`` is given, which then limits them to the loopback names and its own.
+unless ``--allowed-host`` is given, which then limits them to the loopback names and its own. A request line in
+absolute form (``GET http://name/path``) names a host too, which Werkzeug's server takes over the Host header and
+gunicorn's and waitress's leave aside: both must be answered names (:func:`names_sent`).
 
 Not Flask's ``TRUSTED_HOSTS``: Werkzeug cuts a Host at its first colon, so ``[::1]`` there trusted ``[::2]`` too (every
 address that starts ``[::``), and its refusal left no URL adapter, so the error page's links raised (a 500, not a 400).
@@ -28,6 +30,13 @@ ANY_HOST = "*"
 _NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", re.ASCII)
 #: A Host header: a name or IPv4 address, or an IPv6 address in brackets, then perhaps a port.
 _HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]]*)(:[0-9]*)?", re.ASCII)
+#: An absolute-form request target (``GET http://name:port/path HTTP/1.1``, as sent to a proxy), its authority captured.
+_ABSOLUTE_TARGET = re.compile(r"[a-z][a-z0-9+.-]*://([^/?#]*)", re.ASCII | re.IGNORECASE)
+#: Where the servers keep the request target as sent: gunicorn and Werkzeug in RAW_URI, waitress in REQUEST_URI.
+_TARGET_KEYS = ("RAW_URI", "REQUEST_URI")
+#: The Host header as sent, where the server put an absolute-form target's authority in HTTP_HOST instead (Werkzeug,
+#: as RFC 9112 has it; web/dev_server.py keeps the header here). gunicorn and waitress keep the header there.
+HOST_HEADER_KEY = "braintumor.host_header"
 
 #: How many of the names answered a refusal lists before "and N more".
 SHOWN_NAMES = 6
@@ -50,7 +59,7 @@ def host_refused(answered: Sequence[str]) -> str:
     shown = [name for name in answered if is_loopback(name)]
     others = len(answered) - len(shown)
     given = f" and {counted(others, 'name')} its operator gave" if others else ""
-    return (f"the request's Host header names a host this server does not answer to: it answers "
+    return (f"the request's Host header (or its request line) names a host this server does not answer to: it answers "
             f"{listed(shown, SHOWN_NAMES)}{given} (more with serve --allowed-host NAME; a page of another site must "
             "not reach it by DNS rebinding)")
 
@@ -104,9 +113,20 @@ def _name_in(header: str) -> str:
     return match.group(1).rstrip(".") if match else header
 
 
+def names_sent(environ: dict) -> list[str]:
+    """Every host a request names, as sent: its Host header, and the authority of an absolute-form request target
+    (``GET http://evil.example/ HTTP/1.1``, ``Host: localhost``). Which of them ``request.host`` takes depends on the
+    server (Werkzeug the target's, gunicorn and waitress the header), so each must be one the server answers."""
+    sent = [environ.get(key) for key in (HOST_HEADER_KEY, "HTTP_HOST")]
+    target = next((str(environ[key]) for key in _TARGET_KEYS if environ.get(key)), "")
+    absolute = _ABSOLUTE_TARGET.match(target)
+    return [name for name in [*sent, absolute and absolute.group(1)] if name is not None]
+
+
 def refuse_other_hosts(app: Flask, allowed: Collection[str] | None) -> None:
-    """Answer 400 (:class:`HostNotAllowed`) to a request whose Host is not in ``allowed`` (None: answer every one),
-    before its route runs (static files included). A request without a Host header (HTTP/1.0) names no other site."""
+    """Answer 400 (:class:`HostNotAllowed`) to a request that names a host (:func:`names_sent`) not in ``allowed``
+    (None: answer every one), before its route runs (static files included). A request without a Host header
+    (HTTP/1.0) and in origin form (``GET /path``) names no other site."""
     if allowed is None:
         return
     answered = list(dict.fromkeys(host_name(name) for name in ([allowed] if isinstance(allowed, str) else allowed)))
@@ -116,6 +136,5 @@ def refuse_other_hosts(app: Flask, allowed: Collection[str] | None) -> None:
 
     @app.before_request
     def _check_host() -> None:
-        header = request.environ.get("HTTP_HOST")
-        if header is not None and _name_in(header) not in names:
+        if any(_name_in(sent) not in names for sent in names_sent(request.environ)):
             raise HostNotAllowed(description=refusal)
