@@ -123,6 +123,29 @@ def jpeg_baseline(gray: np.ndarray, quality: int = 95) -> bytes:
     return to_bytes(ds)
 
 
+def gdcm_encoded(pixels: np.ndarray, syntax: str, folder: Path, bits: int | None = None) -> bytes:
+    """``pixels`` as a DICOM compressed by GDCM's encoder in ``syntax`` (a ``gdcm.TransferSyntax`` name:
+    "JPEGExtendedProcess2_4", "JPEGLosslessProcess14_1"), with ``bits`` stored; GDCM reads and writes files, in
+    ``folder``. Needs python-gdcm (callers skip without it)."""
+    import gdcm
+
+    source, target = folder / "gdcm_in.dcm", folder / "gdcm_out.dcm"
+    source.write_bytes(make_dicom(pixels, bits=bits))
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(source))
+    assert reader.Read()
+    change = gdcm.ImageChangeTransferSyntax()
+    change.SetTransferSyntax(gdcm.TransferSyntax(getattr(gdcm.TransferSyntax, syntax)))
+    change.SetInput(reader.GetImage())
+    assert change.Change()
+    writer = gdcm.ImageWriter()
+    writer.SetFileName(str(target))
+    writer.SetFile(reader.GetFile())
+    writer.SetImage(change.GetOutput())
+    assert writer.Write()
+    return target.read_bytes()
+
+
 def series(slices: list[np.ndarray], shuffle: bool = True) -> list[tuple[str, bytes]]:
     """One DICOM file per slice of a single series, positions 5 mm apart, stored in a scrambled order."""
     from pydicom.uid import generate_uid

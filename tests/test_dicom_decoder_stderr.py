@@ -1,8 +1,9 @@
 """What GDCM's libjpeg and OpenJPEG write on the process's stderr (file descriptor 2, out of reach of Python's warning
-filters and of gdcm.Trace) for a damaged stream: dropped in the CLI, whose stderr is its own, and left alone in a
-process that did not say so (the web server), whose other threads' lines would go with it.
+filters and of gdcm.Trace) for a damaged stream: not written where Pillow, tried first, decodes it (JPEG Baseline),
+dropped in the CLI, whose stderr is its own, and left alone in a process that did not say so (the web server), whose
+other threads' lines would go with it.
 
-Each case runs in a subprocess whose fd 2 is a pipe: pytest's own capture would hide what is checked."""
+The CLI's cases run in a subprocess whose fd 2 is a pipe: pytest's own capture would hide what is checked."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dicom_factory import jpeg_baseline, make_dataset, to_bytes
+from dicom_factory import gdcm_encoded, jpeg_baseline, make_dataset, to_bytes
+
+from braintumor.volume_io import read_volumes
 
 pytest.importorskip("gdcm")
 
-#: What the decoders wrote for the two files below before (GDCM tries first, and its lines came out beside ours).
+#: What the decoders wrote for the files below (GDCM's: it tried first, and is still the only JPEG Lossless decoder).
 DECODER_LINES = ("Corrupt JPEG data", "Invalid tile number", "Fail to read the current marker segment")
 
 
@@ -35,6 +38,22 @@ def _jpeg_with_zeros() -> bytes:
     mid = (data.index(b"\xff\xda") + len(data)) // 2
     data[mid:mid + 32] = bytes(32)
     return bytes(data)
+
+
+def _scan_changed(data: bytes, where: float, change: Callable[[int], int]) -> bytes:
+    """``data`` with 8 bytes of its first JPEG scan's coded data changed by ``change``, ``where`` (0 to 1) along it."""
+    data = bytearray(data)
+    start, end = data.index(b"\xff\xda"), data.rindex(b"\xff\xd9")
+    at = start + int((end - start) * where)
+    data[at:at + 8] = bytes(change(b) for b in data[at:at + 8])
+    return bytes(data)
+
+
+def _lossless_damaged(folder: Path) -> bytes:
+    """A 12-bit JPEG Lossless DICOM (GDCM's encoder) with 8 bytes of its coded data zeroed: GDCM, its only decoder
+    here, reads it, and libjpeg says "Corrupt JPEG data: bad Huffman code"."""
+    lossless = gdcm_encoded(_gray().astype(np.uint16) * 16, "JPEGLosslessProcess14_1", folder, bits=12)
+    return _scan_changed(lossless, 0.1, lambda _: 0)
 
 
 def _j2k(damage: Callable[[bytearray], None] | None = None) -> bytes:
@@ -70,6 +89,7 @@ def damaged(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("damaged")
     (folder / "zeros.dcm").write_bytes(_jpeg_with_zeros())
     (folder / "tile.dcm").write_bytes(_j2k_bad_tile())
+    (folder / "lossless.dcm").write_bytes(_lossless_damaged(folder))
     return folder
 
 
@@ -80,15 +100,17 @@ def _python(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("workers", [[], ["--workers", "2"]])
 def test_predict_says_its_own_line_and_not_the_decoders(damaged, workers):
-    """``predict`` of the two files printed GDCM's three lines between its own; now its own only, from its worker
-    processes too. The damaged JPEG is still classified and the JPEG 2000 still refused by name."""
-    done = _python("-m", "braintumor", "predict", str(damaged / "zeros.dcm"), str(damaged / "tile.dcm"), "--format",
-                   "jsonl", *workers)
+    """``predict`` of these files printed GDCM's lines between its own; now its own only, from its worker processes
+    too (the JPEG Lossless one's from GDCM, its only decoder, dropped with fd 2). The damaged JPEGs are still
+    classified and the JPEG 2000 still refused by name."""
+    done = _python("-m", "braintumor", "predict", str(damaged / "zeros.dcm"), str(damaged / "tile.dcm"),
+                   str(damaged / "lossless.dcm"), "--format", "jsonl", *workers)
     assert done.returncode == 1, done.stderr
     assert not [line for line in DECODER_LINES if line in done.stderr], done.stderr
     assert done.stderr == "1 unreadable input\n"
-    zeros, tile = (json.loads(line) for line in done.stdout.splitlines())
-    assert "error" not in zeros and "ood" in zeros  # read and scored (noise: out of distribution)
+    zeros, tile, lossless = (json.loads(line) for line in done.stdout.splitlines())
+    for read in (zeros, lossless):
+        assert "error" not in read and "ood" in read  # read and scored (noise: out of distribution)
     assert tile["error"] == ("DICOM JPEG 2000 pixel data is damaged (frame 1): a tile-part names tile 21,760 where its "
                              "image has 1; not decoded")
 
@@ -120,13 +142,31 @@ t.join()
 def test_a_process_that_did_not_say_its_stderr_is_its_own_loses_no_line(damaged):
     """Pointing fd 2 away is process-wide: in the web server another request thread's log lines would be lost while
     one decodes. Outside the CLI nothing is redirected: every line of a thread writing meanwhile arrives (and GDCM's
-    lines with them: libjpeg's, for damage inside a JPEG's coded data, which only decoding finds)."""
-    done = _python("-c", _SERVER_LIKE, str(damaged / "zeros.dcm"))
+    lines with them: libjpeg's, for damage inside a JPEG Lossless stream's coded data, which only decoding finds and
+    which only GDCM decodes here)."""
+    done = _python("-c", _SERVER_LIKE, str(damaged / "lossless.dcm"))
     assert done.returncode == 0, done.stderr
     written = int(done.stdout)
     lines = done.stderr.splitlines()
     assert [line for line in lines if line.startswith("other thread")] == [f"other thread {n}" for n in range(written)]
     assert "Corrupt JPEG data" in done.stderr
+
+
+def test_damaged_jpeg_coded_data_is_read_without_a_line_on_stderr(capfd):
+    """A JPEG Baseline DICOM whose scan's coded data is damaged (zeroed, or bytes flipped) is read, and was read, but
+    GDCM's libjpeg, pydicom's first JPEG decoder, wrote "Corrupt JPEG data: 452 extraneous bytes before marker 0xd9"
+    on fd 2 in any process: in the web server's log for each such upload. Pillow, tried first now, reads it without a
+    word (its libjpeg-turbo reports to Pillow); intact, it gives GDCM's pixels exactly."""
+    import pydicom
+    from pydicom.pixels import pixel_array
+
+    intact = jpeg_baseline(_gray())
+    for data in (_jpeg_with_zeros(), _scan_changed(intact, 0.5, lambda b: b ^ 0x5A)):
+        (volume,) = read_volumes(data, name="x.dcm")
+        assert volume.slices[0].pixels.shape == (64, 64)
+        assert capfd.readouterr().err == ""
+    assert np.array_equal(pydicom.dcmread(io.BytesIO(intact)).pixel_array,
+                          pixel_array(io.BytesIO(intact), decoding_plugin="gdcm"))
 
 
 def _siz_bits(stream: bytearray) -> None:

@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-from dicom_factory import jpeg_baseline, make_dataset, pydicom_file, to_bytes
+from dicom_factory import gdcm_encoded, jpeg_baseline, make_dataset, pydicom_file, to_bytes
 
 from braintumor.volume_io import read_volumes
 
@@ -21,22 +21,8 @@ def _bundled(name: str):
 
 def _gdcm_jpeg12(pixels: np.ndarray, tmp_path) -> bytes:
     """``pixels`` (12-bit values in uint16) as a JPEG Extended (Process 2 and 4) DICOM, encoded by GDCM."""
-    gdcm = pytest.importorskip("gdcm")
-    source, target = tmp_path / "u12.dcm", tmp_path / "j12.dcm"
-    source.write_bytes(to_bytes(make_dataset(pixels, bits=12)))
-    reader = gdcm.ImageReader()
-    reader.SetFileName(str(source))
-    assert reader.Read()
-    change = gdcm.ImageChangeTransferSyntax()
-    change.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEGExtendedProcess2_4))
-    change.SetInput(reader.GetImage())
-    assert change.Change()
-    writer = gdcm.ImageWriter()
-    writer.SetFileName(str(target))
-    writer.SetFile(reader.GetFile())
-    writer.SetImage(change.GetOutput())
-    assert writer.Write()
-    return target.read_bytes()
+    pytest.importorskip("gdcm")
+    return gdcm_encoded(pixels, "JPEGExtendedProcess2_4", tmp_path, bits=12)
 
 
 @pytest.mark.parametrize("name", ["JPGExtended.dcm", "JPEG-lossy.dcm"])
@@ -224,11 +210,13 @@ def test_a_sequential_scan_header_gdcm_complains_of_is_read_with_nothing_on_stde
     """GDCM's libjpeg wrote "Invalid SOS parameters for sequential JPEG" on fd 2 for a sequential scan whose header
     says Se 0 (pydicom's 12-bit JPEG-lossy.dcm; an 8-bit baseline one likewise), where the web server, whose stderr is
     not its own, cannot drop it: each upload of one added the line to its log. The scan header is set to the standard's
-    values before decoding, and the pixels are those GDCM decodes from the file as stored."""
+    values before decoding, and the pixels are those GDCM decodes from the file as stored (and Pillow, tried first)."""
     import pydicom
+    from pydicom.pixels import pixel_array
 
     import braintumor.dicom_io  # noqa: F401  (registers the 12-bit decoder)
     from braintumor.dicom_codestreams import sequential_scans
+    from braintumor.dicom_jpeg12 import LABEL as JPEG12_LABEL
     from braintumor.quiet_libraries import own_stderr
 
     pytest.importorskip("gdcm")
@@ -239,7 +227,8 @@ def test_a_sequential_scan_header_gdcm_complains_of_is_read_with_nothing_on_stde
         data = bytes(stored)
     else:
         data = _bundled(case).read_bytes()
-    as_stored = pydicom.dcmread(io.BytesIO(data)).pixel_array  # GDCM on the file as it is: its line, once
+    gdcm = "gdcm" if case == "8-bit baseline" else JPEG12_LABEL  # (Pillow, tried first, is quiet on it)
+    as_stored = pixel_array(io.BytesIO(data), decoding_plugin=gdcm)  # GDCM on the file as it is: its line, once
     assert "Invalid SOS parameters for sequential JPEG" in capfd.readouterr().err
     with own_stderr(False):  # as in the web server: fd 2 left where it is
         (volume,) = read_volumes(data, name="x.dcm")

@@ -1,7 +1,7 @@
 """DICOM pixel data checked against its header before any decoder sees it: native data's length
 (:func:`native_length_problem`) and compressed data's codestreams (:func:`codestream_problem`).
 
-Why its own module: GDCM, the only JPEG-LS decoder here and the first one pydicom tries for JPEG and JPEG 2000,
+Why its own module: GDCM, the only JPEG-LS decoder here and one pydicom tries for JPEG (after Pillow) and JPEG 2000,
 aborts the whole process when a header and its pixel data disagree in ways a damaged or crafted file easily does: a
 C++ exception nothing catches, not a Python error, so a web worker dies with its request and a CLI batch with every
 file after it. Each such disagreement found is refused here, before decoding, as that file's error. Messages quote
@@ -204,11 +204,11 @@ def sequential_scans(ds: Dataset, ts: UID) -> None:
     """Each scan header of a baseline or extended (sequential DCT: SOF0, SOF1) JPEG frame in ``ds``'s Pixel Data set
     to :data:`SEQUENTIAL_SCAN` where it says otherwise, before any decoder reads it.
 
-    Why: GDCM's libjpeg, pydicom's first JPEG decoder, writes "Invalid SOS parameters for sequential JPEG" straight to
-    the process's stderr for such a scan (pydicom's JPEG-lossy.dcm says Se 0), where only the CLI may silence it
-    (:func:`braintumor.quiet_libraries.quiet_decoders`), and a web server's log got it for each upload. It is a
-    warning only: a sequential decoder reads these bytes for nothing else (libjpeg's, Pillow's), so the pixels are
-    the same. Lossless (SOF3) scans, whose Ss is the predictor, are left alone."""
+    Why: GDCM's libjpeg (12-bit JPEG's decoder, and Pillow's fallback) writes "Invalid SOS parameters for sequential
+    JPEG" straight to the process's stderr for such a scan (pydicom's JPEG-lossy.dcm says Se 0), where only the CLI
+    may silence it (:func:`braintumor.quiet_libraries.quiet_decoders`), and a web server's log got it for each
+    upload. It is a warning only: a sequential decoder reads these bytes for nothing else (libjpeg's, Pillow's), so
+    the pixels are the same. Lossless (SOF3) scans, whose Ss is the predictor, are left alone."""
     if ts not in (JPEGBaseline8Bit, JPEGExtended12Bit):
         return
     data = memoryview(ds.get("PixelData") or b"")

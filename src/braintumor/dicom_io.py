@@ -5,9 +5,10 @@ window (Window Center/Width) when the file has one — the display the scanner c
 robust percentile stretch, padding left out (under a negative slope or a falling Modality LUT, found in the values
 as stored); MONOCHROME1 is inverted. A slice stored mirrored or transposed is turned to the conventional view by
 its Image Orientation (Patient) (:mod:`braintumor.dicom_orientation`).
-Compressed pixel data is decoded by pydicom's plugins: GDCM (python-gdcm) for JPEG, JPEG Lossless,
-JPEG-LS and JPEG 2000, Pillow as a second JPEG/JPEG 2000 decoder, pydicom itself for RLE, and GDCM again for 12-bit
-JPEG Extended, which pydicom's GDCM plugin refuses (:mod:`braintumor.dicom_jpeg12`).
+Compressed pixel data is decoded by pydicom's plugins: Pillow first for 8-bit JPEG (quiet on damaged coded data,
+where GDCM prints), GDCM (python-gdcm) for what Pillow refuses and for JPEG Lossless, JPEG-LS and JPEG 2000 (Pillow
+its second decoder), pydicom itself for RLE, and GDCM again for 12-bit JPEG Extended, which pydicom's GDCM plugin
+refuses (:mod:`braintumor.dicom_jpeg12`).
 
 Privacy: only the fields in :func:`braintumor.dicom_frames.safe_meta` ever leave this module; patient fields are never
 read, and messages never quote a value from the file (pydicom's value validation, whose warnings
@@ -46,7 +47,7 @@ _config.settings.reading_validation_mode = _config.IGNORE
 # pydicom logs what it warns (a header's character set, quoted) and each decoder's traceback for damaged pixel data to
 # these loggers: dropped while a thread reads, as its warnings are (a logging setup with a root handler wrote them).
 quiet_loggers("pydicom", "pydicom.pixels.decoders.base", "pydicom.pixels.utils")
-_register_jpeg12()  # 12-bit JPEG Extended by GDCM, which pydicom's own GDCM plugin refuses
+_register_jpeg12()  # Pillow before GDCM; 12-bit JPEG Extended by GDCM, which pydicom's own GDCM plugin refuses
 
 #: The Deflated Explicit VR Little Endian transfer syntax: pydicom inflates the whole dataset without a limit.
 DEFLATED_UID = b"1.2.840.10008.1.2.1.99"

@@ -1,10 +1,21 @@
-"""A pydicom decoding plugin for 12-bit JPEG Extended (Process 2 and 4) pixel data, by GDCM.
+"""pydicom's JPEG decoders as braintumor arranges them: Pillow tried before GDCM, and a decoding plugin for 12-bit JPEG
+Extended (Process 2 and 4) pixel data, by GDCM.
 
-Why: pydicom 3's own GDCM plugin refuses JPEG Extended with more than 8 bits stored, and its Pillow plugin cannot read
-12-bit JPEG either, so such a file (CT and MR exported lossy, pydicom's ``JPGExtended.dcm``) was "could not be decoded
-(RuntimeError)" with GDCM installed, which decodes it: python-gdcm's JPEG codec retries a 12-bit frame with its 12-bit
-libjpeg and gives the values DCMTK and pylibjpeg give. Registered after pydicom's plugins by :func:`register`, so any
-of them that reads the frame (pylibjpeg-libjpeg, where installed) still goes first.
+Why Pillow first (:func:`pillow_first`): GDCM's libjpeg writes what it finds wrong in a scan's coded data ("Corrupt
+JPEG data: 452 extraneous bytes before marker 0xd9", "bad Huffman code") straight to the process's stderr, where the
+web server cannot silence it (:mod:`braintumor.quiet_libraries` says why), and decodes the image anyway; Pillow's
+libjpeg-turbo reports to Pillow, which says nothing of a warning. Intact, both give the same pixels (each 8-bit JPEG
+file pydicom ships, compared array for array), and libjpeg-turbo is faster (1.2 ms against 12.5 ms for a 512 x 512
+slice here); in damaged coded data their guesses for the damaged blocks can differ. GDCM still reads what Pillow refuses
+(a stream libjpeg-turbo fails on), and is the only decoder here of 12-bit JPEG Extended, JPEG Lossless and JPEG-LS,
+whose lines stay (docs/WEB.md, Logs). JPEG 2000 keeps GDCM first: its OpenJPEG printed only on streams both fail on,
+so Pillow first would spare no line, and it was no faster there.
+
+Why the 12-bit plugin: pydicom 3's own GDCM plugin refuses JPEG Extended with more than 8 bits stored, and its Pillow
+plugin cannot read 12-bit JPEG either, so such a file (CT and MR exported lossy, pydicom's ``JPGExtended.dcm``) was
+"could not be decoded (RuntimeError)" with GDCM installed, which decodes it: python-gdcm's JPEG codec retries a 12-bit
+frame with its 12-bit libjpeg and gives the values DCMTK and pylibjpeg give. Registered after pydicom's plugins by
+:func:`register`, so any of them that reads the frame (pylibjpeg-libjpeg, where installed) still goes first.
 """
 
 from __future__ import annotations
@@ -25,6 +36,8 @@ except ImportError:  # python-gdcm is a dependency; without it pydicom's decoder
 
 #: The plugin's name among pydicom's JPEG Extended decoders.
 LABEL = "braintumor-gdcm-12bit"
+#: The transfer syntaxes pydicom decodes with GDCM before Pillow, which :func:`pillow_first` turns around.
+PILLOW_FIRST = (uid.JPEGBaseline8Bit, uid.JPEGExtended12Bit)
 #: What pydicom quotes when the plugin is unavailable.
 DECODER_DEPENDENCIES = {uid.JPEGExtended12Bit: ("python-gdcm>=3.0.10",)}
 
@@ -69,8 +82,22 @@ def decode_frame(src: bytes, runner: DecodeRunner) -> bytes:
     return cast(bytes, out)
 
 
+def pillow_first() -> None:
+    """GDCM moved behind Pillow (and pylibjpeg, where installed) among the decoders of :data:`PILLOW_FIRST`, once:
+    GDCM is tried only on what they refuse. pydicom's registry is process-wide and has no order of its own to ask
+    for, so GDCM's plugin is taken out and added again, last."""
+    for syntax in PILLOW_FIRST:
+        decoder = get_decoder(syntax)
+        order = list(decoder._available)
+        if "gdcm" in order and "pillow" in order and order.index("gdcm") < order.index("pillow"):
+            decoder.remove_plugin("gdcm")
+            decoder.add_plugin("gdcm", ("pydicom.pixels.decoders.gdcm", "_decode_frame"))
+
+
 def register() -> None:
-    """Add the plugin to pydicom's JPEG Extended decoder, once (pydicom's decoders are process-wide)."""
+    """Pillow before GDCM (:func:`pillow_first`), then the 12-bit plugin added to pydicom's JPEG Extended decoder, last;
+    once (pydicom's decoders are process-wide)."""
+    pillow_first()
     decoder = get_decoder(uid.JPEGExtended12Bit)
     if LABEL not in decoder._available and LABEL not in decoder._unavailable:  # add_plugin refuses a second time
         decoder.add_plugin(LABEL, (__name__, "decode_frame"))

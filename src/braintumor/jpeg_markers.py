@@ -1,6 +1,6 @@
 """A JPEG frame's header segments walked before any decoder reads it: a damaged header is refused by name.
 
-Why its own module: GDCM's libjpeg, pydicom's first JPEG decoder, writes what it finds wrong in a header to the
+Why its own module: GDCM's libjpeg, pydicom's JPEG decoder after Pillow, writes what it finds wrong in a header to the
 process's stderr, where the web server cannot silence it (:mod:`braintumor.quiet_libraries` says why), and a header
 both with stray bytes between its segments and missing a table it needs made GDCM throw a C++ exception that nothing
 catches, aborting the whole process. Damage inside a scan's coded data ("Corrupt JPEG data: bad Huffman code",

@@ -24,7 +24,8 @@ process's stderr, file descriptor 2, where no warning filter reaches, and ``gdcm
 them. Only pointing descriptor 2 elsewhere does, and that is process-wide: every thread's stderr goes with it. So it is
 done only in a process that declares its stderr its own (:func:`own_stderr`: the CLI, whose main thread reads, and its
 worker processes), never in the web server, whose other request threads' log lines would be lost meanwhile: there the
-decoders' lines stay (docs/WEB.md, Logs).
+decoders' lines stay (docs/WEB.md, Logs), the fewer for Pillow, quiet, being tried first on 8-bit JPEG
+(:func:`braintumor.dicom_jpeg12.pillow_first`).
 """
 
 from __future__ import annotations
