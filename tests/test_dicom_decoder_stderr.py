@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -191,24 +192,43 @@ for path in sys.argv[1:]:
 """
 
 
+def _junk_before_the_end(stream: bytearray) -> None:
+    """Two bytes inserted at the end of the tile's coded data, past its tile-part's length (Psot): OpenJPEG said
+    "Stream too short, expected SOT" and "Failed to decode tile 1/1", and Pillow's failed too."""
+    stream[-2:-2] = b"\x12\x34"
+
+
+def _short_tile_part(stream: bytearray) -> None:
+    """The tile-part's length (Psot) 4 bytes short of its coded data: OpenJPEG said "read: segment too long (1194)
+    with max (...) for codeblock 0 ...", "Failed to decode." and "Failed to decode tile 1/1"."""
+    at = stream.index(b"\xff\x90")
+    stream[at + 6:at + 10] = (int.from_bytes(stream[at + 6:at + 10], "big") - 4).to_bytes(4, "big")
+
+
 def test_a_damaged_jpeg_2000_header_is_refused_by_name_before_openjpeg_prints_or_aborts(tmp_path):
     """OpenJPEG, inside GDCM, printed what it found wrong in a codestream's headers on the process's stderr ("Invalid
     tile number 21760", "required COD marker not found in main header"), where the web server cannot silence it, and
     a component of 124 bits made GDCM throw a C++ exception nothing catches: the process aborted ("terminate called
     after throwing an instance of 'std::__cxx11::basic_string...'"), a web worker with its request. The marker
     segments are walked first (j2k_markers): each refused by name, in a process that did not say its stderr is its
-    own, with nothing on stderr; an intact one is read."""
+    own, with nothing on stderr; an intact one is read. So is a tile-part whose length (Psot) does not end where the
+    next tile-part or the end marker starts: both decoders failed on it, OpenJPEG with its lines on stderr."""
     said = "DICOM JPEG 2000 pixel data is damaged (frame 1): "
     cases = {None: "read", _bad_tile: said + "a tile-part names tile 21,760 where its image has 1; not decoded",
              _siz_bits: said + "its SIZ marker gives component 1 124 bits (at most 38); not decoded",
-             _no_cod: said + "its main header has no COD marker; not decoded"}
+             _no_cod: said + "its main header has no COD marker; not decoded",
+             _junk_before_the_end: said + "0x1234 stands where a tile-part or the end marker is due; not decoded",
+             _short_tile_part: re.escape(said) + "0x[0-9a-f]{4} stands where a tile-part or the end marker is due; "
+                                                 "not decoded"}
     paths = []
     for k, damage in enumerate(cases):
         (path := tmp_path / f"{k}.dcm").write_bytes(_j2k(damage))
         paths.append(str(path))
     done = _python("-c", _READ_EACH, *paths)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == list(cases.values())
+    said_each = done.stdout.splitlines()
+    assert said_each[:-1] == list(cases.values())[:-1]
+    assert re.fullmatch(cases[_short_tile_part], said_each[-1]), said_each[-1]  # its next bytes: the encoder's
     assert done.stderr == ""
 
 

@@ -4,8 +4,9 @@ Why: OpenJPEG, inside GDCM (pydicom's first JPEG 2000 decoder), writes what it f
 ("A marker ID was expected (0xff--) instead of 0x4e", "Invalid tile number 21760", "Error reading COD marker",
 "required QCD marker not found in main header") straight to the process's stderr, file descriptor 2, where the web
 server cannot silence it (:mod:`braintumor.quiet_libraries` says why), and the file is not decoded anyway. These are
-ITU-T T.800's rules on the segments' order, lengths and a few values, checked as OpenJPEG checks them; damage inside
-the coded data itself is the decoder's to find (and, where it says so, to print).
+ITU-T T.800's rules on the segments' order, lengths and a few values, checked as OpenJPEG checks them, down to what
+follows each tile-part's end (a tile-part or the end marker); damage inside the coded data itself is the decoder's
+to find (and, where it says so, to print).
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def j2k_header_problem(data: bytes) -> str | None:
                 return problem
             inner += 2 + _u(data, inner + 2, 2)
         at = end
-    if due and at + 2 <= len(data) and _u(data, at, 2) != _EOC:
+    if at + 2 <= len(data) and _u(data, at, 2) not in (_SOT, _EOC):  # after the last tile too: bytes inserted in
+        # its coded data, or a Psot too short (OpenJPEG: "Stream too short, expected SOT"; Pillow's fails alike)
         return f"0x{_u(data, at, 2):04x} stands where a tile-part or the end marker is due"
     return None
 
