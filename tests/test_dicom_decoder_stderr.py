@@ -170,6 +170,37 @@ def test_damaged_jpeg_coded_data_is_read_without_a_line_on_stderr(capfd):
                           pixel_array(io.BytesIO(intact), decoding_plugin="gdcm"))
 
 
+def test_a_marker_no_decoder_reads_inside_jpeg_coded_data_is_refused_by_name_with_nothing_on_stderr(tmp_path, capfd):
+    """A reserved marker code (FF 4F) written into a scan's coded data made libjpeg stop the scan ("Corrupt JPEG data:
+    premature end of data segment") and then fail ("Unsupported marker type 0x4f"), GDCM's printing both on fd 2 in
+    any process, and the user got "could not be decoded by GDCM or Pillow". Baseline and Lossless alike are refused by
+    name before decoding now. With restart intervals libjpeg-turbo passes over such a code, so that frame is read."""
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    from braintumor.image_io import ImageError
+
+    restarts = io.BytesIO()
+    Image.fromarray(_gray()).save(restarts, format="JPEG", restart_marker_blocks=4)
+    ds = make_dataset(_gray())
+    ds.PixelData, ds.file_meta.TransferSyntaxUID = encapsulate([restarts.getvalue()]), JPEGBaseline8Bit
+    ds["PixelData"].VR = "OB"
+    lossless = gdcm_encoded(_gray().astype(np.uint16) * 16, "JPEGLosslessProcess14_1", tmp_path, bits=12)
+    for data, read in ((jpeg_baseline(_gray()), False), (lossless, False), (to_bytes(ds), True)):
+        damaged = bytearray(data)
+        at = (damaged.index(b"\xff\xda") + damaged.rindex(b"\xff\xd9")) // 2
+        damaged[at:at + 2] = b"\xff\x4f"
+        if read:  # restart intervals
+            (volume,) = read_volumes(bytes(damaged), name="x.dcm")
+            assert volume.slices[0].pixels.shape == (64, 64)
+        else:
+            with pytest.raises(ImageError, match=r"^DICOM JPEG pixel data holds a 0x4f marker inside its coded data, "
+                                                 r"where no decoder here reads one: damaged, not decoded$"):
+                read_volumes(bytes(damaged), name="x.dcm")
+        assert capfd.readouterr().err == ""
+
+
 def _siz_bits(stream: bytearray) -> None:
     stream[42] = 123  # the first component's Ssiz: 124 bits
 

@@ -1,10 +1,14 @@
-"""A JPEG frame's header segments walked before any decoder reads it: a damaged header is refused by name.
+"""A JPEG frame's header segments, and the markers in its coded data, walked before any decoder reads them: a damaged
+header, or a marker no decoder reads there, is refused by name.
 
 Why its own module: GDCM's libjpeg, pydicom's JPEG decoder after Pillow, writes what it finds wrong in a header to the
 process's stderr, where the web server cannot silence it (:mod:`braintumor.quiet_libraries` says why), and a header
 both with stray bytes between its segments and missing a table it needs made GDCM throw a C++ exception that nothing
 catches, aborting the whole process. Damage inside a scan's coded data ("Corrupt JPEG data: bad Huffman code",
-"premature end of data segment") is found only by decoding it, and stays the decoder's to find and print.
+"premature end of data segment") is found only by decoding it, and stays the decoder's to find and print, but for a
+marker there that no decoder here reads anywhere past a frame's header (:data:`NEVER_IN_SCANS`): libjpeg (GDCM's,
+Pillow's libjpeg-turbo) stops the scan at it, warns, and then fails ("Unsupported marker type 0x1f"), so the frame
+is refused by name instead.
 """
 
 from __future__ import annotations
@@ -18,6 +22,14 @@ from .wording import counted
 #: quantization tables.
 _DCT_FRAMES = frozenset({0xC0, 0xC1, 0xC2, 0xC5, 0xC6, 0xC9, 0xCA, 0xCD, 0xCE})
 _NEXT_MARKER = re.compile(rb"\xff+[^\x00\xff]")  # where libjpeg, skipping bytes that are no marker, finds the next
+#: Markers that end a scan's coded data: not a stuffed FF 00, a restart marker (RST0 to RST7) or TEM.
+_SCAN_END = re.compile(rb"\xff[^\x00\xff\x01\xd0-\xd7]")  # (fill bytes, FF, before a marker: its last FF found)
+#: Reserved marker codes: libjpeg skips them while it looks for a restart marker (a frame with restart intervals).
+_RESERVED = frozenset(range(0x02, 0xC0))
+#: Markers no decoder here reads after a frame's first scan header: reserved codes, a second SOF or SOI, JPG (0xC8),
+#: hierarchical JPEG's DHP and EXP, and the JPGn extensions. Each made GDCM's libjpeg and libjpeg-turbo both fail.
+NEVER_IN_SCANS: frozenset[int] = (_RESERVED | (frozenset(range(0xC0, 0xD0)) - {0xC4, 0xCC}) | {0xD8, 0xDE, 0xDF}
+                                  | frozenset(range(0xF0, 0xFE)))
 
 
 def jpeg_header_problem(data: memoryview | bytes) -> str | None:
@@ -28,11 +40,11 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
     warns of; or a frame of a precision that no decoder here reads (GDCM's libjpeg: 8, 12 or 16 bits for DCT, 2 to
     16 lossless). GDCM, given a header libjpeg warns of (stray bytes, a JFIF version of 233), threw a C++ exception
     nothing catches, and given a frame of 17 bits or more crashed (a segmentation fault): the process died, a web
-    worker with its request."""
+    worker with its request. Past the header, a marker of :data:`NEVER_IN_SCANS` (:func:`_scans_problem`)."""
     data = bytes(data)
     if not data.startswith(b"\xff\xd8"):
         return None
-    at, defined, frame = 2, set(), None
+    at, defined, frame, restarts = 2, set(), None, False
     for _ in range(MAX_JPEG_SEGMENTS):
         if at + 4 > len(data):
             return None
@@ -52,6 +64,8 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
         if marker == 0xE0 and data[at + 4:at + 9] == b"JFIF\0" and at + 9 < len(data) and data[at + 9] != 1:
             return (f"DICOM JPEG pixel data's JFIF header says version {data[at + 9]} (JFIF is version 1): damaged, "
                     "not decoded")
+        if marker == 0xDD and at + 6 <= len(data):  # DRI: restart intervals
+            restarts = int.from_bytes(data[at + 4:at + 6], "big") != 0
         if marker == 0xDB:  # tables of 1 + 64 or 1 + 128 bytes, each its precision and number first
             k = at + 4
             while k < min(at + 2 + length, len(data)):
@@ -70,6 +84,28 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
             if missing := sorted(used - defined):
                 return (f"DICOM JPEG pixel data uses quantization table {missing[0]}, which it does not define: "
                         "damaged, not decoded")
-            return None
+            return _scans_problem(data, at, restarts)
         at += 2 + length
+    return None
+
+
+def _scans_problem(data: bytes, at: int, restarts: bool) -> str | None:
+    """A marker of :data:`NEVER_IN_SCANS` after the first scan header (at ``at``), found as libjpeg finds markers
+    there: the coded data runs to the first marker that is no restart marker, and table and other segments between
+    scans are skipped by their lengths; None at the end marker (EOI), after which decoders read nothing. With restart
+    intervals (``restarts``), libjpeg passes over reserved codes while it looks for a restart marker: only the others
+    are refused then."""
+    for _ in range(MAX_JPEG_SEGMENTS):
+        if at + 4 > len(data):
+            return None
+        skip = 2 if data[at + 1] in _RESERVED else 2 + int.from_bytes(data[at + 2:at + 4], "big")
+        if data[at + 1] == 0xDD and at + 6 <= len(data):
+            restarts = int.from_bytes(data[at + 4:at + 6], "big") != 0
+        found = _SCAN_END.search(data, at + skip)  # past this segment: a scan's coded data, or nothing
+        if found is None or found[0][-1] == 0xD9:
+            return None
+        at, marker = found.end() - 2, found[0][-1]
+        if marker in NEVER_IN_SCANS and not (restarts and marker in _RESERVED):
+            return (f"DICOM JPEG pixel data holds a 0x{marker:02x} marker inside its coded data, where no decoder "
+                    "here reads one: damaged, not decoded")
     return None
