@@ -131,7 +131,8 @@ def test_multi_frame_slice_cards_name_their_frame(app, stack):
 
 def test_a_scan_past_any_inputs_slice_limit_is_told_to_send_a_part_not_to_send_it_alone(app, stack, monkeypatch):
     """A volume longer than any input may be was refused with the limit alone, or, after earlier scans of its
-    request, told to "send it on its own", which could not help: one piece of advice, for every reader."""
+    request, told to "send it on its own", which could not help: one piece of advice, for every reader. After earlier
+    scans it said "the limit is 2", what they had left, as if that were the limit: refused as it is alone."""
     from braintumor import volume_io
 
     monkeypatch.setattr(volume_io, "MAX_SLICES", 10)  # what one input may hold, here as the request's cap
@@ -142,8 +143,7 @@ def test_a_scan_past_any_inputs_slice_limit_is_told_to_send_a_part_not_to_send_i
     after = post(capped.test_client(), [("a.nii.gz", nifti_bytes(axial_volume(stack))), ("big.nii.gz", big)])
     advice = f"({volume_io.TOO_LONG_ADVICE})"
     assert alone == [{"path": "big.nii.gz", "error": f"NIfTI volume has 16 axial slices; the limit is 10 {advice}"}]
-    assert after.get_json()["results"][-1] == {"path": "big.nii.gz", "error": "NIfTI volume has 16 axial slices; "
-                                               f"the limit is 2 {advice}"}
+    assert after.get_json()["results"][-1] == alone[0]
 
 
 def test_error_uploads_and_the_per_request_slice_cap(app, stack):
@@ -159,11 +159,42 @@ def test_error_uploads_and_the_per_request_slice_cap(app, stack):
     big = nifti_bytes(np.concatenate([axial_volume(stack)] * 2, axis=-1))
     r = post(capped.test_client(), [("big.nii.gz", big)])
     assert r.status_code == 400 and r.get_json()["results"][0]["error"].endswith("16 axial slices; the limit is 10")
-    assert results[8] == {"path": "b.nii.gz", "error": "NIfTI volume has 8 axial slices; the limit is 2 (what this "
-                                                       "request's earlier scans left: 2 of its 10 slices, 134,086,656 "
-                                                       "of its 134,217,728 pixels): send it on its own"}
+    # the request's limit and what its earlier scans took: "the limit is 2" read as if 2 were the limit
+    assert results[8] == {"path": "b.nii.gz", "error": "NIfTI volume has 8 axial slices; the limit is 10 slices per "
+                                                       "request, and this request's earlier scans took 8 of them: send "
+                                                       "it on its own"}
     assert "not an image" in results[9]["error"]
     assert capped.test_client().get("/api/v1/model").get_json()["limits"]["max_slices"] == 10
+
+
+def test_a_scan_past_what_earlier_scans_left_is_told_the_requests_limit(app, stack, monkeypatch):
+    """After earlier scans, a scan past what they left was told "the limit is 2" (what was left) as if that were the
+    limit: it states the request's limit and what the earlier scans took, with the reader's words of what it holds
+    (CT slices said so) and what to do (a study: its series one by one). A NIfTI volume past the voxels any volume may
+    hold is told that limit, as it is alone, not "send it on its own" (which could not help)."""
+    from pydicom.uid import generate_uid
+
+    from braintumor import nifti_io
+
+    capped = create_app(classifier=app.extensions["braintumor"].classifier)
+    capped.extensions["braintumor"] = dataclasses.replace(capped.extensions["braintumor"], max_slices=10)
+    first = ("a.nii.gz", nifti_bytes(axial_volume(stack)))  # 8 slices of 128 x 128
+    uids = [generate_uid(), generate_uid()]
+    study = zip_bytes([(f"IM{j}{k}", make_dicom(stack[k], series_uid=uids[j], instance=k + 1, position=5.0 * k,
+                                                Modality="CT")) for j in range(2) for k in range(2)])
+    results = post(capped.test_client(), [first, ("study.zip", study)]).get_json()["results"]
+    assert results[-1] == {"path": "study.zip", "error": "the DICOM input holds 4 slices in 2 series, and they are CT "
+                           "images (DICOM modality CT): the model reads MRI only; the limit is 10 slices per request, "
+                           "and this request's earlier scans took 8 of them: send its series one by one"}
+    import braintumor.web.volumes as web_volumes
+
+    monkeypatch.setattr(nifti_io, "MAX_VOXELS", 128 * 128 * 9)  # what any one volume may hold
+    monkeypatch.setattr(web_volumes, "MAX_INPUT_PIXELS", 128 * 128 * 12)  # the request's: 4 slices left after first
+    big = ("big.nii.gz", nifti_bytes(axial_volume(stack[:2] + stack)))  # 10 slices: past MAX_VOXELS by itself
+    alone = post(app.test_client(), [big]).get_json()["results"]
+    after = post(app.test_client(), [first, big]).get_json()["results"]
+    assert alone == [{"path": "big.nii.gz", "error": "NIfTI volume has 163,840 voxels; the limit is 147,456"}]
+    assert after[-1] == alone[0]
 
 
 def test_volume_upload_writes_no_file(app, uploads):
@@ -196,9 +227,9 @@ def test_scans_share_one_pixel_budget_checked_before_decoding(app, stack, monkey
     volume = nifti_bytes(axial_volume(stack))  # 8 slices of 128 x 128
     results = post(app.test_client(), [("a.nii.gz", volume), ("b.nii.gz", volume)]).get_json()["results"]
     assert len(results) == 8 + 1 and "error" not in results[0]
-    assert results[8] == {"path": "b.nii.gz", "error": "NIfTI volume has 131,072 voxels; the limit is 65,536 (what "
-                                                       "this request's earlier scans left: 504 of its 512 slices, "
-                                                       "65,536 of its 196,608 pixels): send it on its own"}
+    assert results[8] == {"path": "b.nii.gz", "error": "NIfTI volume has 131,072 voxels; the limit is 196,608 pixels "
+                                                       "per request, and this request's earlier scans took 131,072 of "
+                                                       "them: send it on its own"}
     monkeypatch.setattr(web_volumes, "MAX_INPUT_PIXELS", 128 * 128 * 8)  # the first scan takes all of it
     results = post(app.test_client(), [("a.nii.gz", volume), ("b.nii.gz", volume)]).get_json()["results"]
     assert results[8]["error"] == "this request's earlier scans took all of its 131,072 scan pixels: send it on its own"

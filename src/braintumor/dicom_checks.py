@@ -19,7 +19,7 @@ from .dicom_frames import element_name, header_number, modality, sop_class
 from .dicom_jpeg12 import LABEL as JPEG12_LABEL
 from .image_io import MAX_PIXELS, ImageError
 from .ood import foreign_modalities
-from .volume_io import slices_error
+from .volume_io import budget_error
 from .wording import EXPORT_AGAIN, either, too_many_pixels_text
 
 #: SOP classes that are never images, by UID prefix (structured reports, RT objects, presentation
@@ -149,8 +149,8 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
         frames = 1
     if frames < 1 or frames > max_frames:
         foreign = foreign_modalities([modality(ds)]) if frames > 1 else None  # a cine loop past the limit: what it is
-        raise slices_error(f"DICOM file has {frames} frames; the limit is {max_frames}"
-                           + (f", and they are {foreign}" if foreign else ""), frames)
+        raise budget_error(f"DICOM file has {frames} frames", frames, max_frames,
+                           after=f", and they are {foreign}" if foreign else "")
     ts = transfer_syntax(ds)
     if not ts.is_transfer_syntax:  # a private or mistyped UID: pydicom cannot say how the pixels are stored
         raise ImageError("DICOM file declares a transfer syntax this reader does not know; it cannot be decoded")

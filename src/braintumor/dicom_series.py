@@ -22,7 +22,7 @@ from .dicom_order import file_planes, frame_order, is_localizer, leave_out_local
 from .dicom_orientation import turn_notes
 from .image_io import ImageError
 from .ood import foreign_modalities
-from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, read_path, slices_error
+from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, budget_error, read_path
 from .wording import counted
 
 #: Most files of an input refused for its slices that are all read to say how many slices and series it holds (as
@@ -171,18 +171,18 @@ def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: i
     error = None
     if total > max_slices and of:  # the files not read could not make it fewer
         where = f" (in {count} series or more)" if count > 1 else ""
-        error = slices_error(f"{what}'s {of:,} files hold more than {max_slices} slices{where}; the limit is "
-                             f"{max_slices} per {per}{besides}", total if series or count == 1 else 0)
+        error = budget_error(f"{what}'s {of:,} files hold more than {max_slices} slices{where}",
+                             total if series or count == 1 else 0, max_slices, per=f" per {per}", after=besides)
     elif total > max_slices:
         where = f" in {count} series" if count > 1 and not series else ""
-        error = slices_error(f"{what} holds {total} slices{where}; the limit is {max_slices} per {per}{besides}",
-                             total if series or count == 1 else 0)  # a study's series may each fit
+        error = budget_error(f"{what} holds {total} slices{where}", total if series or count == 1 else 0,
+                             max_slices, per=f" per {per}", after=besides)  # a study's series may each fit
     elif (pixels := sum(f.pixels for f in files)) > max_pixels:  # 64 JPEG 2000 frames of 6000 x 6000 px: 17 kB
-        error = BudgetError(f"{what} would decode to {pixels:,} pixels; the limit is {max_pixels:,}"
-                            f"{' per series' if series else ''}{besides}")
+        error = budget_error(f"{what} would decode to {pixels:,} pixels", pixels, max_pixels, "pixels",
+                             " per series" if series else "", besides)
     elif max_bytes and (size := sum(f.size for f in files)) > max_bytes:  # read one series at a time: its bytes
-        error = BudgetError(f"the files of {what} hold {size:,} bytes; the limit is {max_bytes:,}"
-                            f"{' per series' if series else ''}")
+        error = budget_error(f"the files of {what} hold {size:,} bytes", size, max_bytes, "bytes",
+                             " per series" if series else "")
     if error is not None:
         error.series = count
         raise error

@@ -35,10 +35,9 @@ from .volume_io import (
     MAX_INPUT_PIXELS,
     MAX_VOLUME_BYTES,
     MAX_VOXELS,
-    BudgetError,
     Slice,
     Volume,
-    slices_error,
+    budget_error,
 )
 from .wording import EXPORT_AGAIN, counted, size_text
 
@@ -74,10 +73,10 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     if spatial[0] * spatial[1] > MAX_PIXELS or spatial[1] * spatial[2] > MAX_PIXELS \
             or spatial[0] * spatial[2] > MAX_PIXELS:
         raise ImageError(f"NIfTI slices would exceed {MAX_PIXELS:,} pixels (shape {shape})")
-    limit = min(MAX_VOXELS, max_pixels)  # max_pixels: what is left of a web request's budget
-    if math.prod(spatial) > limit:
-        error = BudgetError if max_pixels < MAX_VOXELS else ImageError
-        raise error(f"NIfTI volume has {math.prod(spatial):,} voxels; the limit is {limit:,}")
+    if (voxels := math.prod(spatial)) > MAX_VOXELS:  # past what any volume may hold: said so whatever was left
+        raise ImageError(f"NIfTI volume has {voxels:,} voxels; the limit is {MAX_VOXELS:,}")
+    if voxels > max_pixels:  # max_pixels: what is left of a web request's budget
+        raise budget_error(f"NIfTI volume has {voxels:,} voxels", voxels, max_pixels, "pixels")
     affine, notes = orientation(header)
     ornt = nib.orientations.io_orientation(affine)  # file axis -> (RAS axis, direction), as reorienting will do
     sizes = np.sqrt(np.sum(np.square(np.asarray(affine, dtype=np.float64)[:3, :3]), axis=0))  # mm, as reoriented
@@ -89,8 +88,7 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     # coordinates number slices by it: superior to inferior in a file stored that way)
     stored, reversed_ = next((f, d < 0) for f, (ras, d) in enumerate(ornt) if int(ras) == axis)
     if canonical[axis] > max_slices:  # on the header, before any voxel is inflated or decoded
-        raise slices_error(f"NIfTI volume has {canonical[axis]} {PLANES[axis]} slices; the limit is {max_slices}",
-                           canonical[axis])
+        raise budget_error(f"NIfTI volume has {canonical[axis]} {PLANES[axis]} slices", canonical[axis], max_slices)
     needed = offset + math.prod(spatial) * dtype.itemsize  # the header and the first volume: all that is read
     if needed > MAX_VOLUME_BYTES:
         raise ImageError(f"NIfTI header places its first volume's voxels up to byte {needed:,}; the limit is "

@@ -59,11 +59,17 @@ IMAGE_MAGIC: tuple[bytes, ...] = tuple(magic for magic, _ in IMAGE_SIGNATURES)
 
 class BudgetError(ImageError):
     """A scan past the slices or pixels it may take (``max_slices``, ``max_pixels``): in a zip or a web request those
-    are what came before it left, and callers say so (a type, not a parsed message)."""
+    are what came before it left, and callers say so (a type, not a parsed message). Made by :func:`budget_error`."""
 
     series: int = 0  # the DICOM series of an input refused whole: more than one can be sent one by one
     #: past what any one input may hold (:data:`MAX_SLICES`), not only what a zip or request left: no resend fits it
     whole: bool = False
+    #: what the scan holds, as the message says it before its limit ("NIfTI volume has 300 axial slices"), the limit's
+    #: unit ("slices" or "pixels") and what the message says after it (", and they are CT images ..."): a web request
+    #: whose earlier scans took part of its budget says the request's limits with them, not what was left as "the limit"
+    held: str = ""
+    unit: str = ""
+    after: str = ""
 
 
 #: What a refusal of a volume or series longer than any input may be adds, whoever reads it (CLI, API, web).
@@ -71,11 +77,17 @@ TOO_LONG_ADVICE = ("a scan this long cannot be read here: send a part of it, e.g
                    "its own file")
 
 
-def slices_error(text: str, slices: int) -> BudgetError:
-    """A refusal of ``slices`` past the limit ``text`` names; of more than :data:`MAX_SLICES`, with
-    :data:`TOO_LONG_ADVICE` (it said only the limit, and the web's "send it on its own" could not help)."""
-    error = BudgetError(f"{text} ({TOO_LONG_ADVICE})" if slices > MAX_SLICES else text)
-    error.whole = slices > MAX_SLICES
+def budget_error(held: str, count: int, limit: int, unit: str = "slices", per: str = "",
+                 after: str = "") -> BudgetError:
+    """The refusal of a scan that holds ``held`` (``count`` ``unit``: "slices" or "pixels"), past ``limit`` (said
+    ``per`` input or series). Past :data:`MAX_SLICES` slices, with :data:`TOO_LONG_ADVICE`, and stating that limit, not
+    what a zip or a web request's earlier scans left of it ("the limit is 212", when 212 were left, read as if the
+    limit were 212): the scan is refused on its own too (it said only the limit, and "send it on its own" could not
+    help)."""
+    whole = unit == "slices" and count > MAX_SLICES
+    stated = max(limit, MAX_SLICES) if whole else limit
+    error = BudgetError(f"{held}; the limit is {stated:,}{per}{after}" + (f" ({TOO_LONG_ADVICE})" if whole else ""))
+    error.whole, error.held, error.unit, error.after = whole, held, unit, after
     return error
 
 

@@ -19,7 +19,7 @@ from .image_files import is_hidden_name
 from .image_headers import other_format
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
-from .volume_io import IMAGE_MAGIC, MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume
+from .volume_io import IMAGE_MAGIC, MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, budget_error
 from .wording import counted, unread_format_text
 
 #: Most members a zip may list.
@@ -184,9 +184,9 @@ def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], by
         except ImageError as exc:
             raise ImageError(f"{m.filename}: {exc}") from None  # which member, in a zip of several
         if per_input:
-            if used + len(volume.slices) > max_slices:  # the input's limit, said as the input's
-                raise BudgetError(f"the zip holds more than {max_slices} slices (at {m.filename}); the limit is "
-                                  f"{max_slices} per input")
+            if used + len(volume.slices) > max_slices:  # the input's limit, said as the input's (its members may fit)
+                raise budget_error(f"the zip holds more than {max_slices} slices (at {m.filename})", 0, max_slices,
+                                   per=" per input")
             used += len(volume.slices)
             pixels += sum(s.pixels.size for s in volume.slices)
         yield volume
