@@ -7,6 +7,7 @@ is decoded. Each member is then read by :mod:`braintumor.dicom_io` or :mod:`brai
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import io
 import zipfile
@@ -176,13 +177,11 @@ def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], by
         where = f"{display}:{m.filename}"
         try:
             volume = read_nifti(load(m), where, max_slices, max_pixels - pixels)
-        except BudgetError as exc:
-            if per_input or alone:
-                raise ImageError(f"{m.filename}: {exc}") from None
-            yield Volume(where, "nifti", [], None, (), error=str(exc))
-            continue
         except ImageError as exc:
-            raise ImageError(f"{m.filename}: {exc}") from None  # which member, in a zip of several
+            if isinstance(exc, BudgetError) and not (per_input or alone):  # past its own limits: its error
+                yield Volume(where, "nifti", [], None, (), error=str(exc))
+                continue
+            raise _member_error(exc, m.filename) from None
         if per_input:
             if used + len(volume.slices) > max_slices:  # the input's limit, said as the input's (its members may fit)
                 raise budget_error(f"the zip holds more than {max_slices} slices (at {m.filename})", 0, max_slices,
@@ -190,6 +189,17 @@ def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], by
             used += len(volume.slices)
             pixels += sum(s.pixels.size for s in volume.slices)
         yield volume
+
+
+def _member_error(exc: ImageError, member: str) -> ImageError:
+    """``exc`` of a zip's member, said with its name (which one, in a zip of several), of its own type and parts: a
+    NIfTI member past a web request's slices or pixels was a bare ImageError, and the request's refusal could not say
+    what its earlier scans had taken, as it does of the same NIfTI file sent alone."""
+    error = copy.copy(exc)
+    error.args = (f"{member}: {exc}",)
+    if isinstance(error, BudgetError) and error.held:
+        error.held = f"{member}: {error.held}"
+    return error
 
 
 def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...], display: str, max_slices: int,
