@@ -18,7 +18,8 @@ from dicom_factory import (
 )
 
 from braintumor.image_io import ImageError
-from braintumor.volume_io import TOO_LONG_ADVICE, read_volumes, robust_uint8
+from braintumor.volume_io import TOO_LONG_ADVICE, BudgetError, read_volumes, robust_uint8
+from braintumor.wording import EXPORT_AGAIN
 
 
 def only(data: bytes, name: str = "x.dcm") -> np.ndarray:
@@ -171,6 +172,11 @@ def test_sizes_are_refused_before_decoding(gray):
     with pytest.raises(ImageError) as caught:
         read_volumes(to_bytes(ds))
     assert str(caught.value) == f"DICOM file has 100000 frames; the limit is 512 ({TOO_LONG_ADVICE})"
+    ds.NumberOfFrames = -1  # a damaged header: was "DICOM file has -1 frames; the limit is 512", a refusal for length
+    with pytest.raises(ImageError) as caught:  # (a web request then said to send it on its own)
+        read_volumes(to_bytes(ds))
+    assert str(caught.value) == f"DICOM header declares -1 frames (Number of Frames): {EXPORT_AGAIN}"
+    assert not isinstance(caught.value, BudgetError)
 
 
 def patched(data: bytes, old: bytes, new: bytes) -> bytes:

@@ -147,7 +147,9 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
         frames = int(ds.get("NumberOfFrames") or 1)
     except (TypeError, ValueError):
         frames = 1
-    if frames < 1 or frames > max_frames:
+    if frames < 1:  # a damaged header, not a scan too long ("has -1 frames; the limit is 512": send it on its own)
+        raise ImageError(f"DICOM header declares {frames} frames (Number of Frames): {EXPORT_AGAIN}")
+    if frames > max_frames:
         foreign = foreign_modalities([modality(ds)]) if frames > 1 else None  # a cine loop past the limit: what it is
         raise budget_error(f"DICOM file has {frames} frames", frames, max_frames,
                            after=f", and they are {foreign}" if foreign else "")
