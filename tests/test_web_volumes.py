@@ -229,6 +229,25 @@ def test_a_zips_nifti_member_past_the_limits_is_refused_as_the_file_alone(app, s
                        (1, [{"path": str(tmp_path / "long.zip"), "error": f"long.nii.gz: {said}"}])]
 
 
+def test_a_series_file_past_what_earlier_scans_left_refuses_the_series_not_itself(app, stack):
+    """A multi-frame file of a zipped series past what the request's earlier scans left (5 frames, 2 left) was skipped
+    with a note, "DICOM file has 5 frames; the limit is 2", and the rest of the series classified without it (sent
+    alone, all 6 slices are read): the series is refused as past the request's budget, as one of single frames is."""
+    from pydicom.uid import generate_uid
+
+    capped = create_app(classifier=app.extensions["braintumor"].classifier)
+    capped.extensions["braintumor"] = dataclasses.replace(capped.extensions["braintumor"], max_slices=10)
+    uid = generate_uid()
+    mf = zip_bytes([("A.dcm", make_dicom(np.stack(stack[:5]), NumberOfFrames=5, series_uid=uid, instance=1)),
+                    ("B.dcm", make_dicom(stack[5], series_uid=uid, instance=2))])
+    alone = post(capped.test_client(), [("mf.zip", mf)]).get_json()["results"]
+    assert len(alone) == 6 and not any("error" in r for r in alone)
+    results = post(capped.test_client(), [("a.nii.gz", nifti_bytes(axial_volume(stack))), ("mf.zip", mf)])
+    assert results.get_json()["results"][8:] == [{"path": "mf.zip", "error": "the DICOM input holds 6 slices; the "
+                                                  "limit is 10 slices per request, and this request's earlier scans "
+                                                  "took 8 of them: send it on its own"}]
+
+
 def test_volume_upload_writes_no_file(app, uploads):
     from test_web_safety import no_disk_writes
 

@@ -65,14 +65,17 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
     decoded, and no dataset kept unless ``keep`` is given (an input held whole anyway: one file, one web request):
     then each is put there, by its index, so that it is not parsed twice. ``whole``: ``max_slices`` holds for all the
     files together, and of more than MAX_FILES_COUNTED the survey stops at the first file past it: the input is
-    refused whatever the files after it hold."""
+    refused whatever the files after it hold. Its file of more frames than ``max_slices`` (what a web request's
+    earlier scans left) but within :data:`MAX_SLICES` is counted, and the input then refused whole: it was skipped
+    ("DICOM file has 250 frames; the limit is 212") and the rest of its series classified without it."""
     groups: dict[str, list[_File]] = {}
     skipped: Counter[str] = Counter()
     total, stop = 0, whole and len(items) > MAX_FILES_COUNTED
+    max_frames = max(max_slices, MAX_SLICES) if whole and not single else max_slices
     for k, (_, load) in enumerate(items):
         try:
             data = load()
-            parsed = _parse(data, max_slices)
+            parsed = _parse(data, max_frames)
             ds, frames = parsed[:2]
             if keep is not None:
                 keep[k] = parsed
