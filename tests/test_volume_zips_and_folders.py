@@ -17,7 +17,7 @@ from dicom_factory import (
 
 from braintumor import zip_io
 from braintumor.image_io import ImageError
-from braintumor.volume_io import read_volumes
+from braintumor.volume_io import BudgetError, read_volumes
 
 
 def test_zip_of_a_series_is_read_in_memory(stack):
@@ -48,6 +48,9 @@ def test_zip_guards(stack, monkeypatch):
     two = [(f"{k}.nii.gz", nifti_bytes(axial_volume(stack))) for k in "ab"]  # 6 slices each
     with pytest.raises(ImageError, match=r"^the zip holds more than 10 slices \(at b.nii.gz\); the limit is 10 per"):
         read_volumes(zip_bytes(two), name="x.zip", max_slices=10, per_input=True)  # said 'the limit is 4'
+    with pytest.raises(BudgetError) as caught:  # 153,600 pixels each: said "the limit is 46,400", what a.nii.gz left
+        read_volumes(zip_bytes(two), name="x.zip", max_pixels=200_000, per_input=True)
+    assert str(caught.value) == "the zip holds more than 200,000 pixels (at b.nii.gz); the limit is 200,000 per input"
     assert [len(v.slices) for v in read_volumes(zip_bytes(two), name="x.zip", max_slices=10)] == [6, 6]  # each
     refused = read_volumes(zip_bytes(two), name="x.zip", max_slices=5)  # each on its own, the zip not refused
     assert [(v.path, v.slices, v.error) for v in refused] == [

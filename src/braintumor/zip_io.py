@@ -181,6 +181,10 @@ def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], by
             if isinstance(exc, BudgetError) and not (per_input or alone):  # past its own limits: its error
                 yield Volume(where, "nifti", [], None, (), error=str(exc))
                 continue
+            if isinstance(exc, BudgetError) and exc.unit == "pixels" and pixels:
+                # past what the members before it left: the input's limit, said as the input's ("the limit is 65,536")
+                raise budget_error(f"the zip holds more than {max_pixels:,} pixels (at {m.filename})", 0, max_pixels,
+                                   "pixels", " per input") from None
             raise _member_error(exc, m.filename) from None
         if per_input:
             if used + len(volume.slices) > max_slices:  # the input's limit, said as the input's (its members may fit)
