@@ -172,8 +172,8 @@ def test_a_zip_of_nifti_and_dicom_says_its_limit_as_the_zips():
     members = [("head.nii.gz", nifti_bytes(axial_volume([flat_slice(k) for k in range(10)])))]
     members += [(f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k))
                 for k in range(3)]
-    with pytest.raises(ImageError, match=r"^the zip's DICOM files are past what its NIfTI members \(10 slices\) left "
-                                         r"of the input's limits \(10 slices"):
+    with pytest.raises(BudgetError, match=r"^the zip's DICOM files are past what its NIfTI members \(10 slices, "
+                                          r"40,960 pixels\) left; the limit is 10 per input$"):
         read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10, per_input=True)  # a web request's budget
     assert [len(v.slices) for v in read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10)] == [3, 10]
     assert len(read_volumes(zip_bytes(members), name="mixed.zip", max_slices=13)) == 2

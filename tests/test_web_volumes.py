@@ -248,6 +248,20 @@ def test_a_series_file_past_what_earlier_scans_left_refuses_the_series_not_itsel
                                                   "took 8 of them: send it on its own"}]
 
 
+def test_a_mixed_zip_past_what_earlier_scans_left_is_told_the_requests_limit(app, stack):
+    """A zip's DICOM files past what its NIfTI members left of a request's budget, itself lowered by earlier scans,
+    were told "the input's limits (2 slices, ...)", then what the earlier scans left (2 of its 10 slices): the
+    request's limit and what they took, as any scan past what they left."""
+    capped = create_app(classifier=app.extensions["braintumor"].classifier)
+    capped.extensions["braintumor"] = dataclasses.replace(capped.extensions["braintumor"], max_slices=10)
+    mixed = zip_bytes([("t2.nii.gz", nifti_bytes(axial_volume(stack[:2]))), *series(stack[2:4])])
+    results = post(capped.test_client(), [("a.nii.gz", nifti_bytes(axial_volume(stack))), ("m.zip", mixed)])
+    assert results.get_json()["results"][8:] == [{"path": "m.zip", "error": "the zip's DICOM files are past what its "
+                                                  "NIfTI members (2 slices, 32,768 pixels) left; the limit is 10 "
+                                                  "slices per request, and this request's earlier scans took 8 of "
+                                                  "them: send it on its own"}]
+
+
 def test_volume_upload_writes_no_file(app, uploads):
     from test_web_safety import no_disk_writes
 

@@ -214,15 +214,19 @@ def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...]
     volumes = list(volumes)
     if dicoms:
         used, pixels = sum(len(v.slices) for v in volumes), sum(s.pixels.size for v in volumes for s in v.slices)
-        past = BudgetError(f"the zip's DICOM files are past what its NIfTI members ({used} slices) left of the "
-                           f"input's limits ({max_slices} slices, {max_pixels:,} pixels)")
+
+        def past(unit: str) -> BudgetError:  # the input's limit, not what the NIfTI members left ("the limit is 0")
+            held = (f"the zip's DICOM files are past what its NIfTI members ({counted(used, 'slice')}, {pixels:,} "
+                    "pixels) left")
+            return budget_error(held, 0, max_slices if unit == "slices" else max_pixels, unit, " per input")
+
         if used >= max_slices or pixels >= max_pixels:  # nothing left: it read "1 frames; the limit is 0"
-            raise past
+            raise past("slices" if used >= max_slices else "pixels")
         try:
             series = read_dicom_series(display, dicoms, max_slices - used, max_pixels - pixels)
-        except BudgetError:  # a limit the NIfTI members lowered: said as the zip's
+        except BudgetError as exc:  # a limit the NIfTI members lowered: said as the zip's
             if used:
-                raise past from None
+                raise past(exc.unit) from None
             raise
         volumes = series + volumes
     return [_with_notes(v, notes) for v in volumes]  # each volume of the zip says what the zip left out

@@ -129,15 +129,13 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
             # reads a study series by series); it said only the limit
             what = "its series one by one" if getattr(exc, "series", 0) > 1 else "it on its own"
             earlier = budget < max_slices or scan_pixels_left < MAX_INPUT_PIXELS
-            if isinstance(exc, BudgetError) and not exc.whole and earlier:  # whole: its own advice, no resend fits
-                took = {"slices": (max_slices, max_slices - budget),
-                        "pixels": (MAX_INPUT_PIXELS, MAX_INPUT_PIXELS - scan_pixels_left)}.get(exc.unit)
-                if exc.held and took:  # the request's limit and what its earlier scans took, not "the limit is 212"
-                    said = (f"{exc.held}{exc.after}; the limit is {took[0]:,} {exc.unit} per request, and this "
-                            f"request's earlier scans took {took[1]:,} of them: send {what}")
-                else:  # a refusal that says no limit of its own (a zip's DICOM files past what its NIfTI ones left)
-                    said += (f" (what this request's earlier scans left: {budget} of its {max_slices} slices, "
-                             f"{scan_pixels_left:,} of its {MAX_INPUT_PIXELS:,} pixels): send {what}")
+            took = {"slices": (max_slices, max_slices - budget),
+                    "pixels": (MAX_INPUT_PIXELS, MAX_INPUT_PIXELS - scan_pixels_left)}.get(getattr(exc, "unit", ""))
+            if isinstance(exc, BudgetError) and not exc.whole and earlier and took:  # whole: its own advice
+                # the request's limit and what its earlier scans took: "the limit is 212", what they left, read as if
+                # 212 were the limit (a budget refusal says its limit against what it was given)
+                said = (f"{exc.held}{exc.after}; the limit is {took[0]:,} {exc.unit} per request, and this request's "
+                        f"earlier scans took {took[1]:,} of them: send {what}")
             elif getattr(exc, "series", 0) > 1:
                 said += f": send {what}, each within the limit"
             entries.append(Entry([{"path": upload.name, "error": said}], upload=index))
