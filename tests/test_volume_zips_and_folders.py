@@ -17,7 +17,7 @@ from dicom_factory import (
 
 from braintumor import zip_io
 from braintumor.image_io import ImageError
-from braintumor.volume_io import BudgetError, read_volumes
+from braintumor.volume_io import MAX_SLICES, TOO_LONG_ADVICE, BudgetError, read_volumes
 
 
 def test_zip_of_a_series_is_read_in_memory(stack):
@@ -175,5 +175,11 @@ def test_a_zip_of_nifti_and_dicom_says_its_limit_as_the_zips():
     with pytest.raises(BudgetError, match=r"^the zip's DICOM files are past what its NIfTI members \(10 slices, "
                                           r"40,960 pixels\) left; the limit is 10 per input$"):
         read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10, per_input=True)  # a web request's budget
+    frames = np.zeros((MAX_SLICES // 2 + 1, 8, 8), np.uint8)  # two files: a series past any input's slices by itself
+    long = [(f"MF{k}", make_dicom(frames, NumberOfFrames=len(frames), series_uid=uid, instance=k + 1)) for k in (0, 1)]
+    with pytest.raises(BudgetError) as caught:  # was "past what its NIfTI members left": send it alone, as if it fit
+        read_volumes(zip_bytes(members[:1] + long), name="mixed.zip", per_input=True)
+    assert str(caught.value) == (f"the DICOM input holds {2 * len(frames)} slices; the limit is {MAX_SLICES} per input "
+                                 f"({TOO_LONG_ADVICE})") and caught.value.whole
     assert [len(v.slices) for v in read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10)] == [3, 10]
     assert len(read_volumes(zip_bytes(members), name="mixed.zip", max_slices=13)) == 2

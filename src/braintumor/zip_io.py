@@ -224,8 +224,8 @@ def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...]
             raise past("slices" if used >= max_slices else "pixels")
         try:
             series = read_dicom_series(display, dicoms, max_slices - used, max_pixels - pixels)
-        except BudgetError as exc:  # a limit the NIfTI members lowered: said as the zip's
-            if used:
+        except BudgetError as exc:  # a limit the NIfTI members lowered: said as the zip's; a series past what any
+            if used and not exc.whole:  # input may hold is refused as it is alone (the zip without them would be too)
                 raise past(exc.unit) from None
             raise
         volumes = series + volumes
