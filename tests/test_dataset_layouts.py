@@ -129,3 +129,20 @@ def test_windows_thumbnail_caches_and_folder_settings_are_not_counted_as_files_l
     assert len(dataset) == 8 and not dataset.ignored
     report = audit_dataset(root)
     assert not report["not_images"] and len(report["hidden_files"]) == 13
+
+
+@pytest.mark.parametrize("command", ["data check", "data audit", "evaluate", "train"])
+def test_a_dataset_one_folder_down_is_named_as_the_folder_to_pass(command: str, tmp_path: Path, capsys) -> None:
+    """The Kaggle zip unzipped into a folder of its own (``downloads/archive/Training``) and ``--data downloads`` given:
+    data check, audit and train said "unknown class folder in downloads: archive", and evaluate advised ``--split
+    archive``, which fails too. Each names the folder holding the splits."""
+    root = tmp_path / "downloads"
+    for split in ("Training", "Testing"):
+        put(root / "archive" / split / "glioma")
+    (root / "notes").mkdir()  # another folder beside it, holding no dataset: not named
+    out = tmp_path / "out"
+    args = [*command.split(), "--data", str(root)] + ([] if command.startswith("data") else ["--out", str(out)])
+    assert main(args) == 2
+    assert capsys.readouterr().err == (f"error: no class folders in {root}, but {root / 'archive'} holds Testing, "
+                                       "Training: pass that folder instead\n")
+    assert not out.exists()

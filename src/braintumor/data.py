@@ -135,6 +135,7 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     if split and (Path(split).name != split or split in (".", "..")):  # `--split ..` read the folder above --data
         raise DatasetError(f"--split {split} is a path: it takes the name of a folder in the dataset (Testing, "
                            "Training)")
+    _refuse_one_level_up(root, split)
     if split:
         for name in (split, split.capitalize(), split.lower()):
             if (root / name).is_dir():
@@ -153,6 +154,24 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
                 or not any(images_in(root / name) for name in held)):
             raise MissingSplitError(root, split, held)
     return root
+
+
+def _refuse_one_level_up(root: Path, split: str | None) -> None:
+    """DatasetError naming the folder to pass where ``root`` holds neither ``split`` nor a class folder but a folder
+    of it holds the splits: a set unzipped into a folder of its own (``archive/Training``) given by the folder above
+    was "an unknown class folder archive", and evaluate advised ``--split archive``, which fails too."""
+    splits = {"training", "testing", (split or "").lower()} - {""}
+    try:
+        dirs = _class_dirs(root)
+        if any(d.name.lower() in splits or class_of_folder(d.name, CLASSES) for d in dirs):
+            return
+        below = {d: sorted(s.name for s in _class_dirs(d) if s.name.lower() in splits) for d in dirs}
+    except OSError:
+        return  # an unreadable folder: the load says so
+    found = [f"{d} holds {', '.join(held)}" for d, held in below.items() if held]
+    if found:
+        raise DatasetError(f"no class folders in {root}, but {'; '.join(found)}: pass "
+                           + ("that folder instead" if len(found) == 1 else "one of those folders instead"))
 
 
 def data_folders(root: str | os.PathLike, split: str | None = None) -> list[Path]:
