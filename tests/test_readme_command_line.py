@@ -192,3 +192,15 @@ def test_the_cache_folders_help_says_what_sets_it(tmp_path, monkeypatch):
     assert default_cache_dir() == tmp_path / "xdg" / "braintumor" and "$XDG_CACHE_HOME/braintumor" in help_text
     monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "c"))
     assert default_cache_dir() == tmp_path / "c" and "$BRAINTUMOR_CACHE" in help_text
+
+
+def test_serve_help_names_the_exit_statuses_deploy_md_gives():
+    """serve's --help ended mid-phrase, "...; once serving, gunicorn's", naming no status of a running server: it says
+    DEPLOY.md's statuses, 3 (a worker could not start) with them."""
+    deploy = " ".join((README.parent / "docs" / "DEPLOY.md").read_text().split())
+    said = re.search(r"once serving, the exit statuses are gunicorn's \((\d+): ([^)]*)\)", deploy)
+    assert said, "DEPLOY.md no longer says a running server's exit statuses"
+    epilog = " ".join(subparser(["serve"]).format_help().split())
+    assert f"gunicorn's own ({said.group(1)}: {said.group(2)})" in epilog
+    for status in ("2 usage error", "75 the port held by another program"):
+        assert status in epilog

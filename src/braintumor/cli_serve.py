@@ -23,7 +23,8 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)",
                        epilog="exit status: 2 usage error (an option, the model, GUNICORN_CMD_ARGS, a --host name "
                               "that does not exist), 75 the port held by another program or --host not this machine's "
-                              "yet, or its name not resolvable yet (try again later); once serving, gunicorn's")
+                              "yet, or its name not resolvable yet (try again later); once serving, gunicorn's own "
+                              "(3: a worker could not start)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
     p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
     p.add_argument("--allowed-host", action="append", type=host_name_arg, metavar="NAME",
