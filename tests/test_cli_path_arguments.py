@@ -151,6 +151,26 @@ def test_a_folder_given_as_the_model_is_named_as_such(argv, data_root, tmp_path,
     assert capsys.readouterr().err == "error: run is a folder: pass an ONNX model file (--model in the CLI)\n"
 
 
+def test_a_mistyped_model_name_is_told_the_shipped_names_that_work(test_images, tmp_path, monkeypatch, capsys):
+    """``--model braintumor-tumornet-s-int8`` (no ``.onnx``) or ``--model int8.onnx`` said only "model file not found
+    ... (train and export one, or pass another path)": a new user was not told which names the shipped files have,
+    though each works alone from any folder. The names it gives are the ones that work."""
+    import re
+
+    image = str(test_images["glioma"][0].resolve())
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "x.jpg", "--model", "braintumor-tumornet-s-int8"]) == 2
+    err = capsys.readouterr().err
+    said = re.fullmatch(r"error: model file not found: braintumor-tumornet-s-int8 \(train and export one, or pass "
+                        r"another path: --model in the CLI; a shipped one by its file name alone: (.+)\)\n", err)
+    assert said, err
+    names = said.group(1).split(", ")
+    assert "braintumor-tumornet-s-int8.onnx" in names and "braintumor-tumornet-s.onnx" in names
+    for name in names:
+        assert main(["predict", image, "--model", name, "--format", "jsonl"]) == 0
+        assert '"label"' in capsys.readouterr().out
+
+
 def test_a_pipe_or_device_given_as_the_model_is_named_as_such(tmp_path, capsys):
     """``--model /dev/null`` or a FIFO exists, and was 'model file not found: /dev/null'."""
     import os

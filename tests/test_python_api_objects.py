@@ -92,7 +92,8 @@ def test_a_missing_model_is_told_in_words_of_python_and_of_the_cli(tmp_path):
     with pytest.raises(FileNotFoundError) as missing:
         Classifier.load(tmp_path / "nope.onnx")
     assert str(missing.value) == (f"model file not found: {tmp_path / 'nope.onnx'} (train and export one, or pass "
-                                  "another path: --model in the CLI)")
+                                  "another path: --model in the CLI; a shipped one by its file name alone: "
+                                  "braintumor-tumornet-s-int8.onnx, braintumor-tumornet-s.onnx)")
     with pytest.raises(FileNotFoundError) as folder:
         Classifier.load(tmp_path)
     assert str(folder.value) == f"{tmp_path} is a folder: pass an ONNX model file (--model in the CLI)"

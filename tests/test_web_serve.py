@@ -38,6 +38,10 @@ def test_missing_model_is_one_error_line(tmp_path, capsys):
     assert "model file not found" in capsys.readouterr().err
 
 
+#: What a "model file not found" adds: the shipped files, which --model takes by name alone.
+SHIPPED = "; a shipped one by its file name alone: braintumor-tumornet-s-int8.onnx, braintumor-tumornet-s.onnx"
+
+
 @pytest.mark.parametrize("command", [["serve"], ["predict", "scan.jpg"]])
 def test_a_missing_model_named_by_the_environment_says_so(command, monkeypatch, tmp_path, capsys):
     """A stale BRAINTUMOR_MODEL (a container's env) was told 'pass --model', not where the name came from."""
@@ -45,7 +49,7 @@ def test_a_missing_model_named_by_the_environment_says_so(command, monkeypatch, 
     assert main(command) == 2
     assert capsys.readouterr().err == (f"error: model file not found: {tmp_path / 'nope.onnx'}, named by "
                                        "$BRAINTUMOR_MODEL (train and export one, or pass another path: --model in the "
-                                       "CLI)\n")
+                                       f"CLI{SHIPPED})\n")
 
 
 def test_an_unusable_tmpdir_is_one_error_line_before_serving_is_announced(tiny_model, monkeypatch, tmp_path,

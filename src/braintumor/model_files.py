@@ -33,6 +33,12 @@ def shipped_models_dir() -> Path:
     return here.parents[1] / "models"
 
 
+def shipped_model_names() -> list[str]:
+    """The shipped model files' names, which ``--model`` and ``Classifier.load`` take alone from any folder: a "not
+    found" names them, where ``--model int8.onnx`` or a name without ``.onnx`` left the user to find them."""
+    return sorted(p.name for p in shipped_models_dir().glob("*.onnx"))
+
+
 def resolve_model_path(path: str | os.PathLike) -> Path:
     """``path`` itself when it exists; else a bare file name is looked up among the shipped models, so
     ``--model braintumor-tumornet-s-int8.onnx`` works from any folder and inside the container."""

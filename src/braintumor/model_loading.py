@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 import onnxruntime as ort
 
 from .image_files import tilde_text
-from .model_files import default_model_path, resolve_model_path
+from .model_files import default_model_path, resolve_model_path, shipped_model_names
 from .sessions import disabled_optimizers, session_options
 
 if TYPE_CHECKING:
@@ -63,9 +63,11 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         if model_path.is_dir() or model_path.exists():  # a pipe or device (/dev/null) was 'not found'
             what = "a folder" if model_path.is_dir() else "not a regular file (a pipe or device)"
             raise FileNotFoundError(f"{model_path}{named} is {what}: pass an ONNX model file (--model in the CLI)")
+        names = shipped_model_names()
+        shipped = f"; a shipped one by its file name alone: {', '.join(names)}" if names else ""
         raise FileNotFoundError(f"model file not found: {model_path}{named} "
                                 + (tilde_text(model_path)[1:] or "(train and export one, or pass another path: --model "
-                                                                  "in the CLI)"))
+                                                                  f"in the CLI{shipped})"))
     if threads is not None and (not isinstance(threads, Integral) or isinstance(threads, bool)
                                 or not 1 <= threads <= MAX_THREADS):  # np.int64(2) is whole too: taken
         raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
