@@ -139,6 +139,13 @@ def test_a_file_given_as_the_dataset_is_named_as_such(argv, tmp_path, monkeypatc
     for name, kind in (("pipe", "a named pipe (FIFO)"), ("null", "a device")):
         assert main([*argv, "--data", name]) == 2
         assert capsys.readouterr().err == f"error: the dataset {name} is {kind}: --data takes the dataset's folder\n"
+    import zipfile  # the Kaggle download itself, not unzipped, was "a file" too
+
+    with zipfile.ZipFile(tmp_path / "archive.zip", "w") as zf:
+        zf.writestr("Training/glioma/a.jpg", b"x")
+    assert main([*argv, "--data", "archive.zip"]) == 2
+    assert capsys.readouterr().err == ("error: the dataset archive.zip is a zip file (unzip it, then pass the folder "
+                                       "holding Training and Testing): --data takes the dataset's folder\n")
 
 
 @pytest.mark.parametrize("argv", [["predict", "x.jpg"], ["evaluate", "--out", "e", "--no-leak-free"]])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -126,11 +127,20 @@ def _default_hint(root: Path) -> str:
     return f" ({where}): pass --data ROOT, or fetch the dataset with 'braintumor data download'"
 
 
+def _zip_or_kind(path: Path) -> str:
+    """What a file given as the dataset is: a zip (the Kaggle download itself, never unpacked) is told to be unzipped,
+    where "a file" left a new user to guess why a download would not do."""
+    with contextlib.suppress(OSError):  # is_zipfile only of a regular file: reading a FIFO may never end
+        if path.is_file() and zipfile.is_zipfile(path):
+            return "a zip file (unzip it, then pass the folder holding Training and Testing)"
+    return file_kind(path)
+
+
 def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     """The folder holding the class folders: ``root/split`` when it exists, else ``root``."""
     root = Path(root)
     if not root.is_dir():  # a file named as the dataset was 'not found'; a FIFO was 'a file'
-        raise DatasetError(f"the dataset {root} is {file_kind(root)}: --data takes the dataset's folder"
+        raise DatasetError(f"the dataset {root} is {_zip_or_kind(root)}: --data takes the dataset's folder"
                            if root.exists() else f"dataset folder not found: {root}{_default_hint(root)}")
     if split and (Path(split).name != split or split in (".", "..")):  # `--split ..` read the folder above --data
         raise DatasetError(f"--split {split} is a path: it takes the name of a folder in the dataset (Testing, "
