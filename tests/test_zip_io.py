@@ -197,3 +197,29 @@ def test_images_in_a_zip_are_named_with_what_to_do(test_images):
     assert str(caught.value) == f"zip archive holds no DICOM or NIfTI file ({said})"
     (volume,) = read_volumes(zip_bytes([("head.nii.gz", _volume()), *jpegs[:1], ("notes.txt", b"x")]), name="x.zip")
     assert volume.notes == ("skipped 1 file in the zip: not DICOM or NIfTI", said.replace("4 images", "1 image"))
+
+
+def test_a_file_named_zip_that_is_no_zip_is_told_so(tmp_path, capsys):
+    """A download that saved a sign-in page as ``archive.zip`` was "not a recognised volume: expected DICOM, NIfTI
+    (.nii, .nii.gz) or a .zip of a DICOM series": a .zip told it should be a .zip. It is told it is no zip archive,
+    and an HTML page is named as one; a zip cut short stays "corrupt or truncated"."""
+    import json
+
+    from cli_runner import run_cli
+
+    page = tmp_path / "archive.zip"
+    page.write_bytes(b"\n<!DOCTYPE html><html><head><title>Sign in</title></head></html>")
+    other = tmp_path / "scans.zip"
+    other.write_bytes(b"\x00\x01 not an archive")
+    begins = "not a zip archive: it does not begin as a zip file does"
+    said = {str(page): f"{begins} (it is an HTML page: a download that saved a web page, such as a sign-in page, under "
+                       "this name?)",
+            str(other): f"{begins} (another kind of file named .zip?)"}
+    rc, out, _ = run_cli(["predict", str(page), str(other), "--format", "jsonl"], capsys)
+    assert rc == 1
+    assert {r["path"]: r["error"] for r in map(json.loads, out.splitlines())} == said
+    for path, error in said.items():
+        with pytest.raises(ImageError, match=re.escape(error)):
+            read_volumes(path)
+    with pytest.raises(ImageError, match=r"^zip archive is corrupt or truncated$"):
+        read_volumes(zip_bytes([("a.dcm", b"x" * 200)])[:60], name="cut.zip")

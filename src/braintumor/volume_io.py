@@ -245,6 +245,17 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     else:  # a JPEG or PNG slice, a gzip of one, or a name as bytes, handed here was told only what it is not
         said = (" (a 2-D image: Classifier.predict reads it)" if data.startswith(IMAGE_MAGIC)
                 else bytes_name_text(source))
+        if not said and _lower_name(name or display).endswith(".zip"):  # "expected ... a .zip" of a .zip
+            raise ImageError(compressed_text(data) or not_a_zip_text(data))
         raise ImageError(compressed_text(data) or "not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) "
                          f"or a .zip of a DICOM series{said}")
+
+
+def not_a_zip_text(data: bytes) -> str:
+    """Why a file named ``.zip`` is not read: it was "not a recognised volume: expected ... a .zip of a DICOM series",
+    of a file named so, and a download that saved a web page (a sign-in page) under the archive's name is common."""
+    page = data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<head"))
+    return ("not a zip archive: it does not begin as a zip file does"
+            + (" (it is an HTML page: a download that saved a web page, such as a sign-in page, under this name?)"
+               if page else " (another kind of file named .zip?)"))
 
