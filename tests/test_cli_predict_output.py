@@ -108,6 +108,24 @@ def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):
     assert rc == 2 and "not a valid ONNX file" in err
 
 
+def test_a_torch_checkpoint_given_as_an_input_is_told_to_be_exported(tmp_path, capsys):
+    """``braintumor predict runs/first/best.pt`` (train's last line names it) was "zip archive holds no DICOM or
+    NIfTI file (skipped 80 files in the zip: hidden or system file)": train writes it through a hidden temporary
+    name, so torch's folder in it is hidden. It is told what the file is and how to use it."""
+    torch = pytest.importorskip("torch")
+    run = tmp_path / "run"
+    run.mkdir()
+    torch.save({"model": {"w": torch.zeros(2)}, "epoch": 1}, run / ".best.pt")  # as train writes it, then renames
+    (run / ".best.pt").rename(run / "best.pt")
+    torch.save({"w": torch.zeros(2)}, run / "last.pt")  # and as torch.save writes under the file's own name
+    for path in (run / "best.pt", run / "last.pt"):
+        rc, out, _ = run_cli(["predict", str(path), "--format", "jsonl"], capsys)
+        assert rc == 1 and json.loads(out) == {
+            "path": str(path), "error": f"a torch checkpoint (what 'braintumor train' writes), not a scan: export it "
+                                        f"(braintumor export {path} --out model.onnx) and predict with that file as "
+                                        "--model"}
+
+
 def test_a_torch_checkpoint_given_as_the_model_is_told_to_be_exported(tmp_path, capsys):
     """train's last line names RUN/best.pt; given as --model it was "not a valid ONNX file, or one this onnxruntime
     cannot run (damaged, cut short, or made for a newer version)", none of which it is."""

@@ -39,9 +39,11 @@ AnyClassifier = TypeVar("AnyClassifier", bound="Classifier")
 def torch_checkpoint(path: Path) -> bool:
     """Whether ``path`` holds what ``torch.save`` writes (a zip whose members sit under one folder with its
     ``data.pkl``), known by content: the ``best.pt`` and ``last.pt`` of a run folder, whatever their name."""
+    from .zip_io import torch_layout  # on an error path only
+
     try:
         with zipfile.ZipFile(path) as zf:
-            return any(name.endswith("/data.pkl") for name in zf.namelist())
+            return torch_layout(zf.namelist())
     except (OSError, zipfile.BadZipFile, ValueError):
         return False
 

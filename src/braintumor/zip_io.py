@@ -74,6 +74,12 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
     return list(iter_zip(data, display, max_slices, max_pixels, per_input))
 
 
+def torch_layout(names: Iterable[str]) -> bool:
+    """Whether a zip's member names are what ``torch.save`` writes (members under one folder with its ``data.pkl``):
+    the ``best.pt`` and ``last.pt`` of a run folder, whatever their name, given as a model or as an input."""
+    return any(name.endswith("/data.pkl") for name in names)
+
+
 def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
              per_input: bool = True) -> Iterator[Volume]:
     """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits. ``per_input``: the
@@ -152,6 +158,9 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
         notes += (f"skipped {counted(images, 'image')} in the zip (JPEG, PNG, BMP, TIFF or WebP): a zip is read for "
                   "the DICOM and NIfTI scans it holds; unzip it to classify its images",)
     if not dicoms and not niftis:
+        if torch_layout(m.filename for m in files):  # train's best.pt as an input: "skipped 80 ... hidden" files
+            raise ImageError(f"a torch checkpoint (what 'braintumor train' writes), not a scan: export it "
+                             f"(braintumor export {display} --out model.onnx) and predict with that file as --model")
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
     named = Counter(f"{display}:{m.filename}" for m in niftis)
     if per_input:
