@@ -229,3 +229,25 @@ def test_a_file_whose_name_starts_with_a_dash_is_told_how_to_name_it(tmp_path, m
     assert exc.value.code == 2
     assert "-scan.png is a file here, read as an option: name it ./-scan.png, or put -- before it" in \
         capsys.readouterr().err
+
+
+def test_a_pattern_or_a_name_in_another_case_not_found_is_told_why(test_images, tmp_path, monkeypatch, capsys):
+    """``predict 'scans/*.dcm'`` (quoted, or a pattern no file matched, which a shell passes on as it is) and
+    ``predict Scan.JPG`` beside ``scan.jpg`` (opened on macOS and Windows) said only "file not found"."""
+    import json
+
+    from braintumor import Classifier
+    from braintumor.image_io import ImageError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "scan.jpg").write_bytes(test_images["glioma"][0].read_bytes())
+    said = {"scans/*.dcm": "file not found: scans/*.dcm (a pattern: braintumor does not expand *, ? or [ itself; a "
+                           "shell does, unquoted, where a file matches)",
+            "scans/Scan.JPG": "file not found: scans/Scan.JPG (names are case-sensitive here: scan.jpg is there)",
+            "scans/other.jpg": "file not found: scans/other.jpg"}
+    assert main(["predict", *said, "--format", "jsonl"]) == 1
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["path"]: r["error"] for r in records} == said
+    with pytest.raises(ImageError, match=r"^file not found: scans/Scan\.JPG \(names are case-sensitive here"):
+        Classifier.load().predict("scans/Scan.JPG")

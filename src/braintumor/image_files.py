@@ -200,7 +200,22 @@ def missing_text(path: Path) -> str:
             return f"symbolic link loop: {path}"
     if os.path.islink(path):
         return f"broken symbolic link: {path} -> {os.readlink(path)}"
-    return f"file not found: {path}{tilde_text(path)}"
+    return f"file not found: {path}{tilde_text(path) or near_name_text(path)}"
+
+
+def near_name_text(path: str | os.PathLike) -> str:
+    """What to add to "file not found" of a name a user meant otherwise: a shell pattern that matched no file (a
+    shell passes ``scans/*.dcm`` on as it is; quoted, it is never expanded), or a name whose file is there in another
+    case (``Scan.JPG`` for ``scan.jpg``, which macOS and Windows open, Linux not); "" for any other name."""
+    name = os.path.basename(os.fspath(path))
+    if any(c in name for c in "*?["):
+        return " (a pattern: braintumor does not expand *, ? or [ itself; a shell does, unquoted, where a file matches)"
+    try:
+        with os.scandir(os.path.dirname(os.fspath(path)) or ".") as entries:
+            other = next((e.name for e in entries if e.name.lower() == name.lower() and e.name != name), None)
+    except OSError:
+        return ""
+    return f" (names are case-sensitive here: {other} is there)" if other else ""
 
 
 def tilde_text(path: str | os.PathLike) -> str:
