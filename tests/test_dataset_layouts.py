@@ -146,3 +146,24 @@ def test_a_dataset_one_folder_down_is_named_as_the_folder_to_pass(command: str, 
     assert capsys.readouterr().err == (f"error: no class folders in {root}, but {root / 'archive'} holds Testing, "
                                        "Training: pass that folder instead\n")
     assert not out.exists()
+
+
+def test_a_missing_split_beside_folders_that_are_no_splits_is_not_told_to_read_them(tmp_path: Path, capsys) -> None:
+    """``evaluate --data ../shared`` (which holds datasets/brain-tumor-mri/Testing, two levels down) was told "--split
+    datasets evaluates those images", which fails too: a folder holding no class folders is no split to name. Only
+    the folders that are splits are offered (ROOT/examples of loose images beside ROOT/Training: Training only)."""
+    root = tmp_path / "shared"
+    put(root / "datasets" / "brain" / "Testing" / "glioma")
+    (root / "notes").mkdir()
+    assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (f"error: no 'Testing' folder in {root} (it holds datasets, notes): point --data "
+                                       "at a folder holding Testing or the class folders themselves\n")
+    other = tmp_path / "brain"
+    put(other / "Training" / "glioma")
+    put(other / "examples")
+    assert main(["evaluate", "--data", str(other), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: no 'Testing' folder in {other} (it holds Training, examples): --split Training evaluates those images "
+        "(scores too high if the model was trained on them), or point --data at a folder holding Testing or the class "
+        "folders themselves\n")
+    assert not (tmp_path / "out").exists()

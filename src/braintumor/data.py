@@ -56,6 +56,8 @@ class MissingSplitError(DatasetError):
     def __init__(self, root: Path, split: str, held: list[str]) -> None:
         super().__init__(f"no '{split}' folder in {root} (it holds {', '.join(held)})")
         self.root, self.split, self.held = root, split, held
+        #: those of ``held`` that are splits (hold class folders): only they can be read by naming them as the split
+        self.splits = [name for name in held if _holds_class_folders(root / name)]
 
 
 @dataclass

@@ -49,9 +49,11 @@ def reference_hint(trained_on: str | None = None) -> str:
 def missing_split(exc: MissingSplitError) -> str:
     """The error for a --data holding other splits than --split (only Training: "no 'Testing' folder"), with what to
     do: it said what was wrong and left the user to guess that --split reads another folder."""
-    which = f"{exc.held[0]} evaluates those images" if len(exc.held) == 1 else "NAME evaluates one of them"
-    return (f"{exc}: --split {which} (scores too high if the model was trained on them), or point --data at a folder "
-            f"holding {exc.split} or the class folders themselves")
+    elsewhere = f"point --data at a folder holding {exc.split} or the class folders themselves"
+    if not exc.splits:  # ``--data ../shared`` (it holds datasets/) was told "--split datasets", which fails too
+        return f"{exc}: {elsewhere}"
+    which = f"{exc.splits[0]} evaluates those images" if len(exc.splits) == 1 else "NAME evaluates one of them"
+    return f"{exc}: --split {which} (scores too high if the model was trained on them), or {elsewhere}"
 
 
 def given_reference(reference: str, dataset: Dataset) -> Dataset:
