@@ -3,6 +3,7 @@ under a locale whose standard input is strict."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -91,3 +92,40 @@ def test_standard_input_closed_is_one_usage_line(folder, monkeypatch, capsys):
     rc, out, err = run_cli(["predict", "-"], capsys)
     assert (rc, out, err) == (2, "", "error: standard input is closed: - reads the file names from it (one per "
                                      "line)\n")
+
+
+@pytest.mark.parametrize(("data", "kind"), [(encode(synthetic_head()), "a PNG image"),
+                                            (encode(synthetic_head(), "JPEG"), "a JPEG image"),
+                                            (b"\0" * 128 + b"DICM" + b"\2\0\0\0UL\4\0" + b"\0" * 300, "a DICOM file"),
+                                            (gzip.compress(b"\0" * 400), "a gzip-compressed file")],
+                         ids=["png", "jpeg", "dicom", "gzip"])
+def test_a_file_piped_in_place_of_names_is_one_usage_line(folder, monkeypatch, capsys, data, kind):
+    """``braintumor predict - < scan.png`` (meant: read this image) took the image's bytes for file names: 30 records
+    of 'file not found: <bytes of the image>', the file's content printed as names."""
+    stdin_of(monkeypatch, data)
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert (rc, out) == (2, "")
+    assert err == (f"error: standard input holds {kind}, not file names: - reads the names of the files to predict "
+                   "(one per line); name the file instead (braintumor predict FILE)"
+                   + (", or give /dev/stdin to read one image from a pipe" if "image" in kind else "") + "\n")
+
+
+def test_names_that_start_as_an_image_format_does_are_still_names(folder, monkeypatch, capsys):
+    """A file named BMW.png starts its list as a BMP file starts ('BM'): it exists, so the list is names."""
+    names = [image(folder, "BMW.png"), image(folder, "b.png")]
+    stdin_of(monkeypatch, b"BMW.png\nb.png\n")
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert rc == 0, err
+    assert paths(out) == names
+
+
+def test_names_that_start_as_a_bmp_does_are_names_even_when_the_first_is_missing(folder, monkeypatch, capsys):
+    """'BM' begins a BMP and a name ('BMissing.png'): a list whose first name is gone is still names (its record says
+    'file not found'), told from a BMP by the info header size a BMP holds at byte 14."""
+    name = image(folder, "b.png")
+    stdin_of(monkeypatch, b"BMissing.png\nb.png\n")
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert rc == 1 and paths(out) == ["BMissing.png", name], err
+    stdin_of(monkeypatch, encode(synthetic_head(), "BMP"))
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert (rc, out) == (2, "") and err.startswith("error: standard input holds a BMP image, not file names: ")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,15 +34,17 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .batch_predict import BatchJob, batch_requested
+from .bmp_header import HEADER_SIZES
 from .cli_checks import UsageError, check_destinations
 from .image_files import is_special_file
+from .image_headers import image_kind
 from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .series import input_records, notes_text, outcome, printable, summary_text
-from .volume_io import plan_inputs
+from .volume_io import plan_inputs, sniff
 from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, refusals_text, review_below_text
 
 
@@ -94,10 +97,31 @@ def stdin_names() -> list[str]:
         if sys.stdin.isatty():  # `predict -` typed at a prompt waited in silence, like a hung run
             say("reading file names from standard input, one per line; end them with Ctrl-D")
     raw = getattr(sys.stdin, "buffer", None)
-    text = raw.read().decode(sys.stdin.encoding or "utf-8", "surrogateescape") if raw else sys.stdin.read()
+    data = raw.read() if raw else None
+    text = data.decode(sys.stdin.encoding or "utf-8", "surrogateescape") if raw else sys.stdin.read()
     if "\0" in text:
-        return [name for name in text.split("\0") if name]
-    return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+        names = [name for name in text.split("\0") if name]
+    else:
+        names = [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+    if data and names and (kind := _file_piped(data)) and not os.path.lexists(names[0]):
+        pipe = ", or give /dev/stdin to read one image from a pipe" if kind.endswith(" image") else ""
+        raise UsageError(f"standard input holds {kind}, not file names: - reads the names of the files to predict "
+                         f"(one per line); name the file instead (braintumor predict FILE){pipe}")
+    return names
+
+
+def _file_piped(data: bytes) -> str | None:
+    """What file standard input holds when it is one (``braintumor predict - < scan.png``), by its first bytes, or
+    None: its bytes were taken for names, and each "line" of the image was a record 'file not found: <its bytes>'.
+    Told apart from a list of names whose first starts as a format does ('BMW.png') by that name not existing."""
+    kind = image_kind(data[:16])
+    if kind == "BMP" and int.from_bytes(data[14:18], "little") not in HEADER_SIZES:  # 'BM' begins names too
+        kind = None  # (BMissing.png): a BMP's info header size at byte 14 says it is one
+    if kind:
+        return f"a {kind} image"
+    if scan := {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data[:4096]) or ""):
+        return scan
+    return "a gzip-compressed file" if data.startswith(b"\x1f\x8b") else None
 
 
 def run_predict(args: argparse.Namespace) -> int:
