@@ -143,3 +143,19 @@ def test_a_large_array_gets_the_answer_its_lossless_file_gets(clf, test_images):
         assert clf.predict(image).to_dict() == clf.predict(Image.fromarray(image)).to_dict() == want
     wide = gray.astype(np.uint16) * 257  # as a 16-bit PNG of it is read: stretched, then reduced
     assert clf.predict(wide).to_dict() == clf.predict(encode(wide)).to_dict()
+
+
+@pytest.mark.parametrize("fill", [np.nan, np.inf, -np.inf])
+def test_a_float_image_with_no_finite_pixel_is_refused_as_its_array_is(clf, tmp_path, fill):
+    """An all-NaN float TIFF (a brain mask's outside saved on its own, a failed export) was answered 'blank or nearly
+    uniform image' with probabilities, in the CLI, the web and the Python API, where its array and a NIfTI volume of
+    such voxels are refused: no pixel holds a value."""
+    arr = np.full((96, 96), fill, np.float32)
+    path = tmp_path / "empty.tif"
+    path.write_bytes(_tiff(arr))
+    for source in (arr, path, path.read_bytes(), Image.open(path)):
+        with pytest.raises(ImageError, match=re.escape("no finite values (all NaN or infinite)")):
+            clf.predict(source)
+    arr[5, 5] = 1.0  # one finite pixel is an image (a flat one)
+    path.write_bytes(_tiff(arr))
+    assert clf.predict(path).reason.endswith("blank or nearly uniform image")

@@ -195,6 +195,8 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
         try:
             with quiet_pillow():  # a lazily loaded damaged file's warnings: ImageError says what matters
                 gray, colour = to_gray(upright(wide_colour(img) or img))
+        except ImageError:  # to_gray's own, already precise
+            raise
         except Exception as exc:  # a lazily loaded file's decoder error, or one nobody foresaw: the input's error
             if _closed(img, exc):  # was "cannot be read as grayscale (AssertionError)"
                 raise ImageError("the PIL image is closed (its pixels were never read, or close() freed them): "

@@ -16,6 +16,9 @@ from .colour import chroma_colourfulness, colourfulness
 from .gray_levels import minmax_uint8
 from .image_frames import shown_levels
 
+#: Why a float image none of whose pixels holds a number (all NaN or infinite) is refused.
+NO_FINITE_PIXELS: str = "the image has no finite values (all NaN or infinite): there is no image to classify"
+
 
 def _colour_of(img: Image.Image) -> float:
     """Colourfulness measured on at most ~128x128 pixels (cheap; exact enough to tell photos from MRI)."""
@@ -56,7 +59,11 @@ def jpeg_is_ycc(img: Image.Image) -> bool:
 def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
     """8-bit grayscale and the colourfulness it had; high-bit-depth images are min-max scaled."""
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        return minmax_uint8(shown_levels(img)), 0.0  # a WhiteIsZero TIFF's levels as it shows them
+        levels = shown_levels(img)  # a WhiteIsZero TIFF's levels as it shows them
+        if levels.dtype.kind == "f" and not np.isfinite(levels).any():  # was 'blank or nearly uniform image', where
+            from .image_io import ImageError  # its array and a NIfTI volume of such voxels are refused (image_io
+            raise ImageError(NO_FINITE_PIXELS)  # imports this module)
+        return minmax_uint8(levels), 0.0
     if img.mode == "YCbCr":  # a colour JPEG decoded once, without colour conversion (see decode_image)
         # colour measured on a box-reduced copy of >= 64 px, as the old reduced-size RGB decode did
         factor = max(1, min(img.size) // 64)
