@@ -287,3 +287,24 @@ def test_a_wrong_number_of_infos_is_told_how_many_for_how_many_images(clf):
     with pytest.raises(ValueError, match=r"^3 infos given for 2 images: "):
         clf.classify_crops(crops, [info, None, None])
     assert clf.classify_crops(crops, [info, info])[0] == clf.classify_crops(crops)[0]
+
+
+def test_a_name_holding_a_nul_is_an_image_error_of_its_own_and_the_batch_goes_on(clf, tmp_path):
+    """A name with a NUL in it (``find -print0`` output split at newlines) raised Python's bare 'embedded null byte'
+    ValueError out of predict, explain and read_volumes, and ended a predict_many loop there: the images after it
+    were never answered, where an empty or missing name is its own item's ImageError."""
+    from conftest import encode, synthetic_head
+
+    from braintumor import ImageError
+    from braintumor.heatmap import explain
+    from braintumor.volume_io import read_volumes
+
+    good = tmp_path / "slice.png"
+    good.write_bytes(encode(synthetic_head()))
+    said = r"^not a file name: it holds a NUL character \(\\0\), which no file name can hold"
+    bad = f"{good}\0{good}"
+    for call in (clf.predict, lambda name: explain(clf, name), read_volumes):
+        with pytest.raises(ImageError, match=said):
+            call(bad)
+    outcomes = [outcome for _, outcome in clf.predict_many([str(good), bad, str(good)])]
+    assert [type(o).__name__ for o in outcomes] == ["Prediction", "ImageError", "Prediction"]

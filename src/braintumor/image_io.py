@@ -27,7 +27,7 @@ from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
 from .tiff_strips import damaged_strips
-from .wording import DOWNSCALE, size_text, too_many_pixels_text
+from .wording import DOWNSCALE, NUL_IN_NAME, size_text, too_many_pixels_text
 
 #: What the readers take: a path, the file's content (any bytes-like object: a type checker held bytearray and
 #: memoryview, which every reader takes, to be no bytes) or a binary file.
@@ -120,6 +120,8 @@ def read_file(path: Path, limit: int) -> bytes:
     """``path``'s bytes, at most ``limit`` of them; ImageError (never OSError) saying what is wrong: gone, a link that
     leads nowhere, a folder, too large, empty, unreadable. One home for the image and the scan readers
     (:func:`braintumor.volume_io.read_path`), and one stat per file (exists(), is_dir() and stat() were three)."""
+    if "\0" in str(path):  # stat()'s bare ValueError 'embedded null byte' ended a predict_many loop at that name
+        raise ImageError(NUL_IN_NAME)
     try:
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):

@@ -89,6 +89,10 @@ EXPORT_AGAIN: str = "damaged, or written wrongly by the software that exported i
 #: says these words; tests/test_folder_wording.py checks them).
 NOTHING_FOUND: str = "no image or scan found"
 
+#: Why a name holding a NUL is no file's (Python's own words were a bare ValueError, 'embedded null byte').
+NUL_IN_NAME: str = ("not a file name: it holds a NUL character (\\0), which no file name can hold (names from find "
+                    "-print0 or a NUL-separated list are split at each NUL)")
+
 #: The kinds of file ``braintumor predict`` and the page read in a folder, as their messages list them.
 INPUT_KINDS: str = "JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI"
 
