@@ -16,7 +16,7 @@ from PIL import Image
 
 from braintumor.gray_levels import minmax_uint8
 from braintumor.image_arrays import gray_from_memory
-from braintumor.image_io import read_image
+from braintumor.image_io import ImageError, read_image
 
 
 def _tiff(arr: np.ndarray) -> bytes:
@@ -295,3 +295,21 @@ def test_gray_planes_in_one_tiff_page_are_said_to_be_slices_not_colour():
                 "which is not supported: braintumor reads one slice per image file (save each slice as its own image")
         with pytest.raises(ImageError, match="^" + re.escape(said)):
             read_image(_tiff16(planes, photometric=1, planar=planar))
+
+
+def test_a_signed_8_bit_tiff_reads_its_negative_levels_below_its_positive_ones():
+    """SampleFormat 2 (signed) at 8 bits: Pillow decodes it as unsigned 'L', so -1 read as 255 and -128 as 128: a head
+    from -128 to 127 came out scrambled (its dark half brighter than its bright half), and was answered as that. Read
+    as the levels it holds, it is the same slice as its unsigned twin (stretched by its range, as deeper ones are). A
+    WhiteIsZero one Pillow cannot open: refused, saying so."""
+    base = synthetic_head(96, canvas=(100, 120), offset=(2, 12))
+    signed = (base.astype(np.int16) - 128).astype(np.int8)
+    want = read_image(encode(minmax_uint8(signed)))
+    data = _tiff16(signed)
+    assert Image.open(io.BytesIO(data)).mode == "L"
+    assert np.array_equal(read_image(data), want)
+    assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want)
+    assert np.array_equal(read_image(_tiff16(signed, deflate=True)), want)  # through libtiff
+    with pytest.raises(ImageError, match=r"^a TIFF of 8-bit signed-integer grayscale samples, which this decoder does "
+                                         r"not read"):
+        read_image(_tiff16(~signed, photometric=0))

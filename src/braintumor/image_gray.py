@@ -14,7 +14,7 @@ from PIL import Image
 
 from .colour import chroma_colourfulness, colourfulness
 from .gray_levels import minmax_uint8
-from .image_frames import shown_levels
+from .image_frames import shown_levels, tag_numbers
 
 #: Why a float image none of whose pixels holds a number (all NaN or infinite) is refused.
 NO_FINITE_PIXELS: str = "the image has no finite values (all NaN or infinite): there is no image to classify"
@@ -56,6 +56,12 @@ def jpeg_is_ycc(img: Image.Image) -> bool:
     return tuple(layer[0] for layer in getattr(img, "layer", ())) != (82, 71, 66)
 
 
+def _signed_bytes(img: Image.Image) -> bool:
+    """Whether ``img`` is a TIFF of signed 8-bit gray samples (SampleFormat 2)."""
+    tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
+    return tags is not None and 2 in tag_numbers(tags.get(339, 1))
+
+
 def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
     """8-bit grayscale and the colourfulness it had; high-bit-depth images are min-max scaled."""
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
@@ -64,6 +70,8 @@ def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
             from .image_io import ImageError  # its array and a NIfTI volume of such voxels are refused (image_io
             raise ImageError(NO_FINITE_PIXELS)  # imports this module)
         return minmax_uint8(levels), 0.0
+    if img.mode == "L" and _signed_bytes(img):  # Pillow reads them unsigned: -1 as 255, a head's dark half bright
+        return minmax_uint8(np.asarray(img).view(np.int8)), 0.0  # the levels it holds, stretched as deeper ones are
     if img.mode == "YCbCr":  # a colour JPEG decoded once, without colour conversion (see decode_image)
         # colour measured on a box-reduced copy of >= 64 px, as the old reduced-size RGB decode did
         factor = max(1, min(img.size) // 64)
