@@ -28,7 +28,16 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from .batch_resume import ROOT_KEY, Previous, append_sink, check_working_folder, read_previous, resume_root, with_root
+from .batch_resume import (
+    ROOT_KEY,
+    Previous,
+    append_sink,
+    check_working_folder,
+    heatmap_column,
+    read_previous,
+    resume_root,
+    with_root,
+)
 
 # their old home: still imported from here (tests)
 from .batch_workers import Unit as Unit
@@ -42,7 +51,7 @@ from .predict_output import HeatmapWriter, output_sink
 from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier
 from .processes import model_digest
-from .series import printable
+from .series import csv_columns, printable
 from .wording import counted
 
 
@@ -148,8 +157,13 @@ class BatchJob:
 
     @property
     def extra_columns(self) -> tuple[str, ...]:
-        """The csv columns after the usual ones: the working folder of a --resume run's relative names."""
-        return (ROOT_KEY,) if self.root is not None and self.args.format == "csv" else ()
+        """The csv columns after the usual ones: each row's heat map (--heatmap), the working folder of a --resume
+        run's relative names; a continued file's own (rows appended in other columns would not line up)."""
+        if self.args.format != "csv":
+            return ()
+        if self.prev.header:
+            return tuple(self.prev.columns[len(csv_columns(self.clf.classes)):])
+        return heatmap_column(self.args) + ((ROOT_KEY,) if self.root is not None else ())
 
     @property
     def failed_before(self) -> int:

@@ -7,6 +7,7 @@ and an unfinished multi-slice input are cut off atomically (temp file + rename),
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -41,6 +42,15 @@ class Previous:
 #: A --resume run's records with a relative ``path`` say the working folder it is named from, under this key (jsonl)
 #: or column (csv, last): from another folder holding the same relative names, those files counted as done.
 ROOT_KEY = "working_folder"
+#: The csv column of a --heatmap run's heat map file (json and jsonl records hold it under this key).
+HEATMAP_KEY = "heatmap"
+
+
+
+def heatmap_column(args: argparse.Namespace) -> tuple[str, ...]:
+    """The csv's column of each row's heat map file: a --heatmap run's, else none (json and jsonl records hold it)."""
+    return (HEATMAP_KEY,) if getattr(args, "heatmap", None) and args.format == "csv" else ()
+
 
 #: How many relative names of the continued file :func:`check_working_folder` looks for, at most.
 NAMES_SAMPLED = 1000
@@ -158,7 +168,9 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
                 break
             if fmt == "csv" and n == 1:
                 columns = _csv_header(line)
-                if columns not in (header, [*header, ROOT_KEY]):  # (one from before records said their folder)
+                # (one from before records said their folder; one of a --heatmap run)
+                if columns not in ([*header, *extra] for extra in ((), (ROOT_KEY,), (HEATMAP_KEY,),
+                                                                    (HEATMAP_KEY, ROOT_KEY))):
                     raise UsageError(f"cannot resume: {target} has another csv header (another model or format?)")
                 prev.header, prev.columns, header, keep = True, columns, columns, len(line)
                 continue

@@ -34,6 +34,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .batch_predict import BatchJob, batch_requested
+from .batch_resume import heatmap_column
 from .bmp_header import HEADER_SIZES
 from .cli_checks import UsageError, check_destinations
 from .image_files import is_special_file
@@ -142,7 +143,7 @@ def run_predict(args: argparse.Namespace) -> int:
         job.seed_heatmap_names(heatmaps)
     with _maps_go_with_the_records(heatmaps, args), job.sink() if job else output_sink(args.output) as out:
         fmt = Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size,
-                        extra=job.extra_columns if job else ())
+                        extra=job.extra_columns if job else heatmap_column(args))
         # summaries always: their notes (a series' files skipped, and why) go to stderr in every format
         kinds = {"summaries": True, "pixels": heatmaps is not None}
         try:
