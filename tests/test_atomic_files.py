@@ -97,3 +97,25 @@ def test_a_checkpoint_written_through_a_link_keeps_the_link(tmp_path):
     save_checkpoint({"epoch": 2}, link)
     assert link.is_symlink() and torch.load(tmp_path / "store" / "last.pt")["epoch"] == 2
     _only(tmp_path / "store", "last.pt")
+
+
+def test_a_figure_or_report_into_a_missing_folder_is_refused_and_no_folder_made(tmp_path):
+    """figures._save and report.write_text_atomic made any missing folders, as export and the CLI's file outputs no
+    longer do: a mistyped path (a script's --json, a figure's name) silently made a tree of them."""
+    import re
+
+    import numpy as np
+    import pytest
+
+    from braintumor.report import write_text_atomic
+
+    missing = tmp_path / "typo" / "deeper"
+    said = re.escape(f"there is no folder {missing} (none is made")
+    with pytest.raises(FileNotFoundError, match=f"^cannot write {re.escape(str(missing / 'r.json'))}: {said}"):
+        write_text_atomic(missing / "r.json", "{}\n")
+    pytest.importorskip("matplotlib")
+    from braintumor.figures import plot_confidence_hist
+
+    with pytest.raises(FileNotFoundError, match=f"^cannot write {re.escape(str(missing / 'c.png'))}: {said}"):
+        plot_confidence_hist(np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]]), missing / "c.png")
+    assert list(tmp_path.iterdir()) == []

@@ -64,7 +64,7 @@ def final_target(path: Path) -> Path:
 def missing_folder(path: str | os.PathLike) -> Path | None:
     """The folder an output file ``path`` goes in (:func:`final_target`'s, for a link) where it is not one, else None.
     A file's writer makes no folders: a mistyped path silently made a tree of them. The CLI's file destinations
-    (:mod:`~braintumor.cli_checks`) and the Python API's model writers (:func:`require_file_destination`) ask here."""
+    (:mod:`~braintumor.cli_checks`) and the Python API's file writers (:func:`require_file_destination`) ask here."""
     where = final_target(Path(path)).parent
     return None if where.is_dir() else where
 
@@ -72,7 +72,8 @@ def missing_folder(path: str | os.PathLike) -> Path | None:
 def require_file_destination(path: str | os.PathLike) -> None:
     """Raise, before any work, where a file could not be written at ``path``: a folder there, or no folder for it.
     For the Python API's writers of a model (export, quantize), which made the missing folders, as the CLI's ``--out``
-    does not, or found a folder at ``path`` only after minutes of work."""
+    does not, or found a folder at ``path`` only after minutes of work; and for the writers of a report or figure
+    (:func:`~braintumor.report.write_text_atomic`, :mod:`~braintumor.figures`), which made them too."""
     if Path(path).is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a folder; a file name is wanted")
     where = missing_folder(path)

@@ -1,4 +1,5 @@
-"""PNG figures for evaluation reports (needs the ``[eval]`` extra: matplotlib).
+"""PNG figures for evaluation reports (needs the ``[eval]`` extra: matplotlib), drawn by
+:mod:`braintumor.evaluation_figures` into the folder evaluate made (its ``--out``): a plot function makes no folder.
 
 Figures are drawn on bare ``Figure`` objects with the Agg canvas, never through pyplot,
 so no GUI backend is touched and no global figure state leaks between calls. matplotlib
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic_files import written_whole
+from .atomic_files import require_file_destination, written_whole
 from .classes import display_name
 from .metrics import (
     N_BINS,
@@ -57,9 +58,10 @@ def _figure(width: float, height: float) -> Any:
 
 
 def _save(fig: Any, out: str | os.PathLike) -> Path:
-    """Write via a temporary name so a crash never leaves a truncated PNG behind."""
+    """Write via a temporary name so a crash never leaves a truncated PNG behind. Into a folder that exists (evaluate
+    makes its --out folder first): a missing one is said, not made, as for every other file written."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    require_file_destination(out)
     with written_whole(out) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
     return out

@@ -10,7 +10,7 @@ import json
 from html import escape
 from pathlib import Path
 
-from .atomic_files import final_target, written_whole
+from .atomic_files import require_file_destination, written_whole
 from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
@@ -279,9 +279,11 @@ def write_report(out_dir: Path, metrics: dict, figures: dict[str, str], info: di
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write via a temporary sibling and ``os.replace``: readers never see a half-written file. A symbolic link's
     target is written, the link kept; /dev/null or a FIFO is written through, its temporary file not in /dev (only
-    root may create one there): :func:`~braintumor.atomic_files.written_whole`."""
+    root may create one there): :func:`~braintumor.atomic_files.written_whole`. Into a folder that exists: evaluate
+    and train make their ``--out`` folder first; a file's path typed by a user (``data audit --out``, a script's
+    ``--json``) with a missing folder is said, not made (a mistyped path made a tree of folders)."""
     path = Path(path)
-    final_target(path).parent.mkdir(parents=True, exist_ok=True)  # a folder output's (evaluate --out, train --out)
+    require_file_destination(path)
     with written_whole(path) as tmp:  # its name cut to fit: a 250-byte --out's '.NAME.PID.tmp' was too long
         tmp.write_text(text, encoding="utf-8", errors="surrogateescape", newline="")  # non-UTF-8 names as bytes
     return path
