@@ -174,3 +174,23 @@ def test_the_gunicorn_workers_refuse_other_hosts(tmp_path):
         assert get(f"localhost:{server.port}")[0] == get("scanner.example")[0] == 200
         assert _absolute_form_statuses(server.port) == [status for *_, status in ABSOLUTE_FORM]
     assert "; Host localhost, 127.0.0.1, [::1], scanner.example)" in server.output()
+
+
+def test_a_request_line_naming_no_valid_host_is_said_so_not_blamed_on_the_host_header(tiny_model, tmp_path):
+    """``serve --debug`` answering every host (as on 0.0.0.0): Werkzeug's server builds URLs for the host of an
+    absolute-form request line, and one it cannot (``GET http://a..b/``, a valid ``Host: localhost``) was told its
+    Host header was not a valid host name."""
+    from braintumor.web.hosts import BAD_HOST
+
+    def answer(raw: str) -> tuple[int, str]:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(raw.encode())
+            head, _, body = b"".join(iter(lambda: s.recv(4096), b"")).partition(b"\r\n\r\n")
+        return int(head.split(b" ", 2)[1]), body.decode()
+
+    with running_serve(tmp_path, "--model", str(tiny_model), "--debug", "--allowed-host", "*") as server:
+        for target, host in (("http://a..b/", "localhost"), ("/", "a..b")):
+            status, said = answer(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+            assert (status, said) == (400, BAD_HOST + "\n") and "Host header (or its request line)" in said
+        status, said = answer("GET http://a..b/api/v1/model HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert status == 400 and json.loads(said) == {"error": BAD_HOST}

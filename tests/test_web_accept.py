@@ -88,8 +88,8 @@ def test_a_host_header_no_url_can_be_built_for_is_a_400_that_says_so_never_a_tra
     error page's links then raised, a traceback in the log and the server's own 500 page for any path off the API; the
     API said "The browser (or proxy) sent a request that this server could not understand". Now a sentence, as JSON
     for the API and as text elsewhere (no page: its links cannot be built)."""
-    said = ("the request's Host header is not a valid host name: a dot-separated part of it is empty, longer than 63 "
-            "characters, or not allowed in a name")
+    said = ("the host in the request's Host header (or its request line) is not a valid host name: a dot-separated "
+            "part of it is empty, longer than 63 characters, or not allowed in a name")
     for host in (".example.com", "a" * 64 + ".example.com", "scanner..local"):
         for path in ("/", "/nothing", "/dashboard", "/static/app.js"):
             r = client.get(path, headers={"Host": host})

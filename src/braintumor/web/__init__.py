@@ -26,7 +26,7 @@ from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
 from ..wording import SEND_SMALLER
 from .client_input import guard_input
-from .hosts import HostNotAllowed, refuse_other_hosts
+from .hosts import BAD_HOST, HostNotAllowed, refuse_other_hosts
 from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
 from .multipart_errors import (
@@ -270,6 +270,5 @@ def _message(exc: HTTPException) -> str:
     if exc.code == 405:
         return f"method {request.method} not allowed here"
     if isinstance(exc, BadHost):
-        return ("the request's Host header is not a valid host name: a dot-separated part of it is empty, longer than "
-                "63 characters, or not allowed in a name")
+        return BAD_HOST
     return exc.description or (exc.name or "bad request").lower()

@@ -38,6 +38,11 @@ _TARGET_KEYS = ("RAW_URI", "REQUEST_URI")
 #: as RFC 9112 has it; web/dev_server.py keeps the header here). gunicorn and waitress keep the header there.
 HOST_HEADER_KEY = "braintumor.host_header"
 
+#: Werkzeug's BadHost (400): no URL can be built for the host the request names. Werkzeug's server takes it from an
+#: absolute-form request line (``GET http://a..b/ HTTP/1.1``) where there is one, the others from the Host header.
+BAD_HOST = ("the host in the request's Host header (or its request line) is not a valid host name: a dot-separated "
+            "part of it is empty, longer than 63 characters, or not allowed in a name")
+
 #: How many of the names answered a refusal lists before "and N more".
 SHOWN_NAMES = 6
 
