@@ -9,6 +9,7 @@ import argparse
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 
+from braintumor.atomic_files import require_file_destination
 from braintumor.calibrate import validation_images
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, load_dataset
 
@@ -25,7 +26,17 @@ def add_image_set_options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--split", default="Testing",
                     help="the split of --data scored (default %(default)s; not with --run)")
     ap.add_argument("--run", help="score the validation images of this run's split.json (from Training) instead")
-    ap.add_argument("--json", help=JSON_HELP)
+    ap.add_argument("--json", type=output_file, help=JSON_HELP)
+
+
+def output_file(text: str) -> str:
+    """The argparse type of a script's file output (``--json``, a gallery's PNG): a missing folder, or a folder at
+    the name, is an ``error:`` line before the run, not after it, when its numbers were lost (none is made)."""
+    try:
+        require_file_destination(text)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def image_set(args: argparse.Namespace) -> Dataset:

@@ -29,7 +29,7 @@ from pathlib import Path
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from _clinician_images import CASES
-from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP
+from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP, output_file
 from PIL import Image
 
 from braintumor.cli_checks import run_script
@@ -243,7 +243,7 @@ def main() -> int:
     ap.add_argument("--montages", type=int, default=100, help="random montages of each kind (0: none)")
     ap.add_argument("--no-head-runs", action="store_true", help="skip the pass over every Training and Testing slice")
     ap.add_argument("--no-dicom", action="store_true", help="skip pydicom's bundled files")
-    ap.add_argument("--json", help=JSON_HELP)
+    ap.add_argument("--json", type=output_file, help=JSON_HELP)
     args = ap.parse_args()
     if bad := [f for f in args.formats if f not in FORMATS]:
         ap.error(f"--formats: unknown {', '.join(bad)} (known: {', '.join(FORMATS)})")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
-from _image_set import DATA_HELP, JSON_HELP
+from _image_set import DATA_HELP, JSON_HELP, output_file
 from held_out_source import run_sets, source_note  # scripts/ is on the path when a script runs
 
 from braintumor.calibrate import network_outputs
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="head-box margins per side; the first is the served crop")
     ap.add_argument("--mode", default="L", help="storage mode of the held-out source (default L: figshare)")
     ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help=DATA_HELP)
-    ap.add_argument("--json", help=JSON_HELP)
+    ap.add_argument("--json", type=output_file, help=JSON_HELP)
     args = ap.parse_args(argv)
     clf = Classifier.load(args.model)
     val, held_out = run_sets(args.run, args.data, args.mode)  # the held-out script's own choice of slices

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
-from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP
+from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP, output_file
 from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 
 from braintumor.calibrate import read_split
@@ -135,7 +135,7 @@ def main() -> int:
     ap.add_argument("--mode", default="L", help="Pillow storage mode of the held-out source (default L: figshare)")
     ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help=DATA_HELP)
     ap.add_argument("--testing", action="store_true", help="also report Testing's images of that mode (never decides)")
-    ap.add_argument("--json", help=JSON_HELP)
+    ap.add_argument("--json", type=output_file, help=JSON_HELP)
     args = ap.parse_args()
     clf = Classifier.load(args.model)
     val, unseen = run_sets(args.run, args.data, args.mode)

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
-from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP
+from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP, output_file
 
 from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
@@ -44,7 +44,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help=MODEL_HELP)
     ap.add_argument("--data", default=DEFAULT_DATA_ROOT, help=DATA_HELP)
-    ap.add_argument("--json", help=JSON_HELP)
+    ap.add_argument("--json", type=output_file, help=JSON_HELP)
     args = ap.parse_args()
     clf = Classifier.load(args.model)
     if clf.ood is None:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
-from _image_set import add_image_set_options, image_set
+from _image_set import add_image_set_options, image_set, output_file
 from PIL import Image
 from scipy import ndimage as ndi
 
@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, metavar="N",
                     help="every k-th image so that about N remain (0: all)")
     ap.add_argument("--seed", type=int, default=0, help="picks the gallery's slices")
-    ap.add_argument("--gallery", help="write 16 random scored slices, as they are beside their strip, to this PNG")
+    ap.add_argument("--gallery", type=output_file,
+                    help="write 16 random scored slices, as they are beside their strip, to this PNG")
     args = ap.parse_args(argv)
     if args.limit < 0:
         ap.error(f"--limit takes a whole number of at least 0, got {args.limit}")

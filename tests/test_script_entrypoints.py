@@ -163,3 +163,19 @@ def test_int8_check_on_another_dataset_points_at_data(tmp_path):
     code, _, err = outputs({"int8": ["benchmarks/int8_check.py", "--data", str(other)]})["int8"]
     assert code != 0 and "Traceback" not in err and err.count("\n") == 1, err
     assert err.startswith("error: the run's images are not under --data ") and str(other) in err, err
+
+
+def test_a_scripts_output_into_a_missing_folder_is_refused_before_the_run(tmp_path):
+    """skull_stripped.py's --json made any missing folders, at the end of its run (report.write_text_atomic), and the
+    other scripts' --json failed there with "No such file or directory" after it: their numbers were lost. Now each
+    script's file output is checked as its options are read (_image_set.output_file), before any work."""
+    missing = tmp_path / "typo"
+    takes = [p for p in REPO.glob("scripts/*.py") if not p.name.startswith("_")
+             and ('"--json"' in (text := p.read_text()) or "add_image_set_options(" in text)]
+    assert {"ood_eval.py", "skull_stripped.py", "heatmap_eval.py", "held_out_source.py"} <= {p.name for p in takes}
+    commands = {p.name: [str(p), "--json", str(missing / "n.json")] for p in takes}
+    commands["skull_stripped.py --gallery"] = ["scripts/skull_stripped.py", "--gallery", str(missing / "g.png")]
+    said = f"there is no folder {missing} (none is made: create it first, or correct the path)"
+    for name, (code, _, err) in outputs(commands).items():
+        assert code == 2 and said in err and "Traceback" not in err, f"{name}: exit {code}\n{err[-1500:]}"
+    assert not missing.exists()
