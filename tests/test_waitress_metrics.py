@@ -1,11 +1,13 @@
 """``braintumor serve`` on Windows runs the app under waitress, which refuses a request body over the upload limit with
-its own 413 before the app sees the request. Run here for real (waitress is pure Python): such a request must be in
-/metrics, as the app's own 413 is under gunicorn."""
+a 413 before the app sees the request. Run here for real (waitress is pure Python): the answer must be the app's (JSON
+for the API, the page for people, saying the limit), not waitress's plain text, and the request in /metrics, as the
+app's own 413 is under gunicorn."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import socket
 from collections.abc import Iterator
 
@@ -39,16 +41,20 @@ def server() -> Iterator[tuple[int, int]]:
         yield port, app.config["MAX_CONTENT_LENGTH"]
 
 
-def _refused(port: int, path: str, declared: int) -> int:
-    """The status waitress answers a POST declaring a ``declared``-byte body with, its headers alone sent: waitress
-    decides on the Content-Length, and a body it never reads would make its close a reset that can eat the answer."""
+def _refused(port: int, path: str, declared: int, accept: str = "*/*",
+             host: str = "localhost") -> tuple[int, str, bytes]:
+    """(status, Content-Type, body) of waitress's answer to a POST declaring a ``declared``-byte body, its headers alone
+    sent: waitress decides on them, and a body it never reads would make its close a reset that can eat the answer."""
     with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
-        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                     f"Content-Length: {declared}\r\n\r\n".encode())
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\n"
+                     f"Content-Type: application/octet-stream\r\nContent-Length: {declared}\r\n\r\n".encode())
         answer = b""
-        while b"\r\n" not in answer and (chunk := sock.recv(4096)):
+        while chunk := sock.recv(65536):  # waitress closes the connection after a 413
             answer += chunk
-    return int(answer.split()[1])
+    header, _, body = answer.partition(b"\r\n\r\n")
+    lines = header.decode("latin-1").split("\r\n")
+    fields = dict(line.lower().split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), fields.get("content-type", ""), body
 
 
 def _samples(port: int) -> dict[tuple, float]:
@@ -65,7 +71,7 @@ def test_waitress_own_413_is_counted_under_its_route(server):
     error, where under gunicorn the app answers (and counts) the same request, under api.predict and 413."""
     port, limit = server
     before = _samples(port)
-    assert [_refused(port, path, limit + 1) for path in ("/api/v1/predict", "/", "/no/such/page")] == [413] * 3
+    assert [_refused(port, path, limit + 1)[0] for path in ("/api/v1/predict", "/", "/no/such/page")] == [413] * 3
     after = _samples(port)
 
     def added(name: str, **labels: str) -> float:
@@ -79,15 +85,76 @@ def test_waitress_own_413_is_counted_under_its_route(server):
     assert added("braintumor_http_request_duration_seconds_count", endpoint="api.predict") == 1
 
 
-def test_a_count_that_fails_does_not_cost_the_client_its_413(monkeypatch, caplog):
-    """Counting is worth less than the answer: were count_refused to raise, waitress's 413 must still be sent."""
-    import braintumor.web.monitoring as monitoring
+LIMIT_SAID = "upload too large: the limit is 0.01 MB per request (all files together): send fewer files at a time"
 
+
+def test_waitress_413_is_the_apps_json_for_the_api(server):
+    """It was waitress's plain text ("exceeds max_body of 10486"), which says neither the limit in MB nor what to send
+    instead, where the API promises ``{"error": ...}``."""
+    port, limit = server
+    status, ctype, body = _refused(port, "/api/v1/predict", limit + 1)
+    assert (status, ctype) == (413, "application/json")
+    assert json.loads(body)["error"].startswith(LIMIT_SAID)
+
+
+def test_waitress_413_is_the_page_for_a_browser(server):
+    port, limit = server
+    status, ctype, body = _refused(port, "/", 10 * limit, accept="text/html,*/*;q=0.8")
+    assert (status, ctype) == (413, "text/html; charset=utf-8")
+    assert b"<html" in body and LIMIT_SAID.encode() in body
+
+
+def test_waitress_413_for_a_chunked_body_is_the_apps_json_too(server):
+    """A chunked body declares no size: waitress refuses it once it has counted past the limit."""
+    port, limit = server
+    chunk = b"\0" * 4096
+    framed = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n" + framed * ((limit + 1) // len(framed) + 1))
+        answer = b""
+        while piece := sock.recv(65536):
+            answer += piece
+    assert answer.split()[1] == b"413" and b"application/json" in answer, answer[:300]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["error"].startswith(LIMIT_SAID)
+
+
+def test_waitress_413_keeps_the_host_check():
+    """The app's answer runs the app's before-request hooks: a Host the server does not answer still gets the Host
+    refusal (plain text, never the page with the model's name in it), as under gunicorn."""
+    from braintumor.predictor import Classifier
+
+    app = create_app(classifier=Classifier.load(threads=1), max_upload_mb=0.01, allowed_hosts=["localhost"])
+    with _running(app) as port:
+        status, ctype, body = _refused(port, "/", app.config["MAX_CONTENT_LENGTH"] + 1, accept="text/html",
+                                       host="rebound.example")
+        assert (status, ctype) == (400, "text/plain; charset=utf-8")
+        assert b"Host header" in body
+        assert _refused(port, "/", app.config["MAX_CONTENT_LENGTH"] + 1)[0] == 413
+
+
+def test_waitress_413_for_a_host_that_is_no_name_is_the_apps_400(server, caplog):
+    """No page can be built for such a Host (its links): the app's answer raised there, and waitress's plain 413 went
+    out with an error and a traceback in the log for each such request. The app answers it 400, in a line of text."""
+    port, limit = server
+    for host in (".example.com", "a" * 64 + ".example.com"):
+        for path, accept, ctype in (("/", "text/html", "text/plain; charset=utf-8"),
+                                    ("/api/v1/predict", "*/*", "application/json")):
+            status, said, body = _refused(port, path, limit + 1, accept=accept, host=host)
+            assert (status, said) == (400, ctype), (host, path, body[:200])
+            assert b"Host header is not a valid host name" in body
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_an_app_answer_that_fails_does_not_cost_the_client_its_413(monkeypatch, caplog):
+    """The app's words are worth less than the answer: were they to fail, waitress's own 413 must still be sent."""
     def broken(*args, **kwargs):
-        raise RuntimeError("metrics broke")
+        raise RuntimeError(f"/scans/JANE_{'DOE'}.dcm")  # as its source line shows it: not the text logged
 
-    monkeypatch.setattr(monitoring, "count_refused", broken)
+    monkeypatch.setattr(serve_mod, "_app_answer", broken)
     app = _app()
     with _running(app) as port:
-        assert _refused(port, "/api/v1/predict", app.config["MAX_CONTENT_LENGTH"] + 1) == 413
-    assert "could not count waitress's 413" in caplog.text
+        status, ctype, _ = _refused(port, "/api/v1/predict", app.config["MAX_CONTENT_LENGTH"] + 1)
+    assert (status, ctype) == (413, "text/plain; charset=utf-8")
+    assert "could not give the app's answer to waitress's 413" in caplog.text
+    assert "JANE_DOE" not in caplog.text  # an exception's text may hold the request's path: never logged

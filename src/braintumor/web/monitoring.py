@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import RoutingException
 
 from ..predictor import REVIEW_BELOW, Classifier
 from ..series import turned
@@ -181,25 +179,8 @@ def count_timeout(app: Flask) -> None:
         m.errors.labels(kind=TIMEOUT).inc()
 
 
-def count_refused(app: Flask, method: str, path: str, status: int, seconds: float) -> None:
-    """Count a request the server answered in the app's place, as :func:`_finished` counts the app's own answers:
-    waitress (``serve`` on Windows) refuses a body over the upload limit with its own 413 before the app sees the
-    request, where under gunicorn the app answers it (and counts it). Its route is the endpoint its path and method
-    match (``unmatched`` for none): the label values stay the app's own."""
-    m: Metrics | None = app.extensions.get(EXTENSION)
-    if m is None:
-        return
-    try:
-        endpoint = app.url_map.bind("localhost").match(path, method)[0]
-    except (HTTPException, RoutingException):  # no route (404, 405), or a redirect to one (a missing slash)
-        endpoint = UNMATCHED
-    if endpoint not in NOT_COUNTED:
-        _count(m, endpoint, status, seconds)
-
-
 def _count(m: Metrics, endpoint: str, status: int, seconds: float) -> None:
-    """One answered request in the request, latency and error metrics: the app's own (:func:`_finished`) and those a
-    server gave in its place (:func:`count_refused`) alike."""
+    """One answered request in the request, latency and error metrics (:func:`_finished`)."""
     m.requests.labels(endpoint=endpoint, status=str(status)).inc()
     m.latency.labels(endpoint=endpoint).observe(seconds)
     kind = error_kind(status)
