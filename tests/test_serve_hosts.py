@@ -19,8 +19,10 @@ from braintumor.web.hosts import LOOPBACK_NAMES, allowed_hosts, host_name, host_
 HOST_REFUSED = host_refused(LOOPBACK_NAMES)  # what a server on 127.0.0.1 without --allowed-host says
 
 #: Names a rebinding page (or a mistake) sends; none is a loopback name.
-OTHER_HOSTS = ("evil.example", "evil.example:5000", "127.0.0.1.nip.io", "localhost.evil.example", "[::2]:5000",
-               "[::1].evil.example", "scanner..local")
+OTHER_HOSTS = ("evil.example", "evil.example:5000", "127.0.0.1.nip.io", "localhost.evil.example", "[::1].evil.example",
+               "scanner..local", "127.1", "0x7f.0.0.1", "2130706433", "010.0.0.1", "::1", "[127.0.0.1]")
+#: Addresses, which a rebinding page cannot send (its Host is its own name): answered on any port.
+ADDRESS_HOSTS = ("[::2]:5000", "127.0.0.2", "10.0.0.5:8000", "172.18.0.3:8000", "192.0.2.7", "[fd00::5]:80")
 LOOPBACK_HOSTS = ("localhost", "localhost:5000", "LocalHost:80", "127.0.0.1", "127.0.0.1:8000", "[::1]", "[::1]:5000")
 
 
@@ -50,16 +52,26 @@ def test_a_loopback_server_answers_its_loopback_names_on_any_port(loopback_clien
     assert loopback_client.get("/healthz", environ_overrides={"HTTP_HOST": None}).status_code == 200  # HTTP/1.0
 
 
+def test_an_ip_address_host_is_answered_on_any_port(loopback_client):
+    """Only a name can be rebound: a Host that is an address is a page of this server's (the Compose Prometheus's
+    scrape of a replica by its address, a Kubernetes probe of a pod's), never another site's. Address-like names
+    (``127.1``, ``2130706433``, which browsers rewrite before sending) are not taken for one: refused above."""
+    for host in ADDRESS_HOSTS:
+        for path in ("/metrics", "/api/v1/stats", "/"):
+            assert loopback_client.get(path, headers={"Host": host}).status_code == 200, (host, path)
+
+
 def test_the_refusal_names_the_names_this_server_answers(tiny_classifier):
-    """--host 127.0.0.2 is answered as 127.0.0.2, so the refusal says so; --allowed-host's names are counted only."""
+    """--host 127.0.0.2 is answered, as every address is, so the refusal says so; --allowed-host's names are counted
+    only."""
     client = create_app(classifier=tiny_classifier, allowed_hosts=allowed_hosts("127.0.0.2")).test_client()
     error = client.get("/api/v1/stats", headers={"Host": "evil.example"}).get_json()["error"]
-    assert "it answers localhost, 127.0.0.1, [::1], 127.0.0.2 (more with serve --allowed-host NAME;" in error
+    assert "it answers localhost and any IP address (more with serve --allowed-host NAME;" in error
     assert client.get("/healthz", headers={"Host": "127.0.0.2:5000"}).status_code == 200
     many = allowed_hosts("127.0.0.1", [f"scanner{n}.example" for n in range(10)])
     client = create_app(classifier=tiny_classifier, allowed_hosts=many).test_client()
     error = client.get("/", headers={"Host": "evil.example", "Accept": "text/html"}).get_data(as_text=True)
-    assert "it answers localhost, 127.0.0.1, [::1] and 10 names its operator gave (more with" in error
+    assert "it answers localhost, 10 names its operator gave and any IP address (more with" in error
     assert "scanner" not in error  # the operator's own names are not told to whoever sent another Host
 
 
@@ -84,7 +96,7 @@ def test_serve_allowed_host_adds_names_and_says_what_it_answers(tiny_model, monk
     assert main(["serve", "--model", str(tiny_model), "--debug", "--port", "5055",
                  "--allowed-host", "Scanner.Example", "--allowed-host", "10.1.2.3"]) == 0
     out = capsys.readouterr().out
-    assert "; Host localhost, 127.0.0.1, [::1], scanner.example, 10.1.2.3); Ctrl+C to stop" in out
+    assert "; Host localhost, scanner.example or any IP address); Ctrl+C to stop" in out
     client = apps[-1].test_client()
     for host, status in (("scanner.example:443", 200), ("10.1.2.3", 200), ("localhost:5055", 200),
                          ("evil.example", 400), ("scanner.example.evil.example", 400)):
@@ -173,7 +185,7 @@ def test_the_gunicorn_workers_refuse_other_hosts(tmp_path):
         assert get("evil.example") == (400, {"error": host_refused([*LOOPBACK_NAMES, "scanner.example"])})
         assert get(f"localhost:{server.port}")[0] == get("scanner.example")[0] == 200
         assert _absolute_form_statuses(server.port) == [status for *_, status in ABSOLUTE_FORM]
-    assert "; Host localhost, 127.0.0.1, [::1], scanner.example)" in server.output()
+    assert "; Host localhost, scanner.example or any IP address)" in server.output()
 
 
 def test_a_request_line_naming_no_valid_host_is_said_so_not_blamed_on_the_host_header(tiny_model, tmp_path):

@@ -7,7 +7,6 @@ import argparse
 
 from .cli_checks import path_arg, port, positive_float, thread_count, upload_mb, worker_count
 from .cli_types import MODEL_HELP, host_name_arg
-from .serve_settings import LOOPBACK_NAMES
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -28,8 +27,7 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
     p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
     p.add_argument("--allowed-host", action="append", type=host_name_arg, metavar="NAME",
-                   help=f"a Host name to answer besides {', '.join(LOOPBACK_NAMES[:-1])} and {LOOPBACK_NAMES[-1]} "
-                        "(repeatable; * any): on a "
+                   help="a Host name to answer besides localhost and IP addresses (repeatable; * any): on a "
                         "loopback --host only those are answered, against DNS rebinding; on another address every "
                         "Host is, unless this is given")
     p.add_argument("--model", type=path_arg, help=MODEL_HELP)

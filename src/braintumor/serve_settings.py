@@ -20,7 +20,7 @@ from .cli_checks import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
 
-#: The names of this machine no other site's page can take over: always answered (web/hosts.py; --allowed-host's help).
+#: The names of this machine no other site's page can take over: always answered (web/hosts.py).
 LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
 REFUSED_SETTINGS: dict[str, str] = {

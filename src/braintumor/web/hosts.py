@@ -9,6 +9,11 @@ unless ``--allowed-host`` is given, which then limits them to the loopback names
 absolute form (``GET http://name/path``) names a host too, which Werkzeug's server takes over the Host header and
 gunicorn's and waitress's leave aside: both must be answered names (:func:`names_sent`).
 
+A Host that is an IP address (``10.0.0.5:8000``, ``[::2]``) is always answered: rebinding needs a name (a browser
+sends the page's own Host, so an address there is a page of this server's, not another site's), and the addresses a
+server is reached by are often not known in advance (a container's, new at each start: Prometheus scrapes each Compose
+replica by its address; a Kubernetes probe asks the pod's).
+
 Not Flask's ``TRUSTED_HOSTS``: Werkzeug cuts a Host at its first colon, so ``[::1]`` there trusted ``[::2]`` too (every
 address that starts ``[::``), and its refusal left no URL adapter, so the error page's links raised (a 500, not a 400).
 """
@@ -57,16 +62,30 @@ def is_loopback(bind: str) -> bool:
         return False
 
 
+def _is_address(name: str) -> bool:
+    """Whether a Host header's name (:func:`_name_in`) is an IP address: IPv4, or IPv6 in brackets, as a URL writes
+    them (a bare ``::1`` is no Host; ``127.1`` and ``0x7f.0.0.1``, which browsers rewrite, are not taken for one)."""
+    try:
+        if name.startswith("[") and name.endswith("]"):
+            ipaddress.IPv6Address(name[1:-1])
+        else:
+            ipaddress.IPv4Address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def host_refused(answered: Sequence[str]) -> str:
-    """A refusal's message: the loopback names this server answers (``127.0.0.2`` from ``--host`` too), so a client
+    """A refusal's message: the loopback names this server answers (every address is: ``localhost`` then), so a client
     sent to the wrong one sees the right one. The names ``--allowed-host`` adds are only counted: the client may be a
     rebinding page, and the operator's internal names are none of its business."""
-    shown = [name for name in answered if is_loopback(name)]
-    others = len(answered) - len(shown)
-    given = f" and {counted(others, 'name')} its operator gave" if others else ""
+    names = [name for name in answered if not _is_address(name)]
+    shown = [name for name in names if is_loopback(name)]
+    others = len(names) - len(shown)
+    given = f", {counted(others, 'name')} its operator gave" if others else ""
     return (f"the request's Host header (or its request line) names a host this server does not answer to: it answers "
-            f"{listed(shown, SHOWN_NAMES)}{given} (more with serve --allowed-host NAME; a page of another site must "
-            "not reach it by DNS rebinding)")
+            f"{listed(shown, SHOWN_NAMES)}{given} and any IP address (more with serve --allowed-host NAME; a "
+            "page of another site must not reach it by DNS rebinding)")
 
 
 class HostNotAllowed(BadRequest):
@@ -108,7 +127,8 @@ def allowed_hosts(bind: str, extra: Sequence[str] = ()) -> list[str] | None:
 
 def described(allowed: Collection[str] | None) -> str:
     """For serve's start line: the names it answers to."""
-    return "any Host" if allowed is None else "Host " + ", ".join(allowed)
+    return "any Host" if allowed is None else "Host " + ", ".join(n for n in allowed if not _is_address(n)) + \
+        " or any IP address"
 
 
 def _name_in(header: str) -> str:
@@ -130,8 +150,8 @@ def names_sent(environ: dict) -> list[str]:
 
 def refuse_other_hosts(app: Flask, allowed: Collection[str] | None) -> None:
     """Answer 400 (:class:`HostNotAllowed`) to a request that names a host (:func:`names_sent`) not in ``allowed``
-    (None: answer every one), before its route runs (static files included). A request without a Host header
-    (HTTP/1.0) and in origin form (``GET /path``) names no other site."""
+    (None: answer every one) nor an IP address, before its route runs (static files included). A request without a
+    Host header (HTTP/1.0) and in origin form (``GET /path``) names no other site."""
     if allowed is None:
         return
     answered = list(dict.fromkeys(host_name(name) for name in ([allowed] if isinstance(allowed, str) else allowed)))
@@ -141,5 +161,5 @@ def refuse_other_hosts(app: Flask, allowed: Collection[str] | None) -> None:
 
     @app.before_request
     def _check_host() -> None:
-        if any(_name_in(sent) not in names for sent in names_sent(request.environ)):
+        if any((name := _name_in(sent)) not in names and not _is_address(name) for sent in names_sent(request.environ)):
             raise HostNotAllowed(description=refusal)
