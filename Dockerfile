@@ -28,6 +28,11 @@ RUN pip install --constraint /wheels/constraints.txt /wheels/*.whl \
 USER 10001
 WORKDIR /home/app
 EXPOSE 8000
+# The Host names answered (besides IP addresses, always answered): on 0.0.0.0 serve answered every Host, so a page of
+# another site could read the server through a desktop browser by DNS rebinding. The browser on the Docker host uses
+# localhost; a proxy sending the public name needs it here, without editing the image:
+# `docker run -e BRAINTUMOR_ALLOWED_HOSTS=localhost,braintumor.example.org ...` (docs/DEPLOY.md).
+ENV BRAINTUMOR_ALLOWED_HOSTS=localhost,127.0.0.1
 # python, not curl (slim has no curl): exit 0 only when /healthz answers 200. No proxy: Docker passes its
 # proxy settings (HTTP_PROXY) into containers, and urllib sent 127.0.0.1 to that proxy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -45,6 +46,14 @@ def one(name: str) -> str:
 
 def cmd() -> list[str]:
     return json.loads(one("CMD"))
+
+
+def image_env() -> dict[str, str]:
+    """The Dockerfile's ENV settings, all stages' (each ENV line's KEY=VALUE pairs)."""
+    env: dict[str, str] = {}
+    for args in (a for n, a in instructions() if n == "ENV"):
+        env.update(dict(kv.split("=", 1) for kv in shlex.split(args)))
+    return env
 
 
 def healthcheck() -> list[str]:
@@ -170,9 +179,7 @@ def test_the_cmd_serves_and_the_healthcheck_passes_then_fails(tmp_path):
     argv = [port if a == PORT else a for a in cmd()]
     exe = shutil.which(argv[0])
     argv = [exe, *argv[1:]] if exe else [sys.executable, "-m", "braintumor", *argv[1:]]
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    for args in (a for n, a in instructions() if n == "ENV"):
-        env.update(dict(kv.split("=", 1) for kv in shlex.split(args)))
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), **image_env()}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     check = [sys.executable, *[a.replace(f":{PORT}/", f":{port}/") for a in healthcheck()[1:]]]
     log = tmp_path / "server.log"
@@ -184,12 +191,28 @@ def test_the_cmd_serves_and_the_healthcheck_passes_then_fails(tmp_path):
         assert subprocess.run(check, capture_output=True, timeout=30).returncode == 0
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
         assert "braintumor_model_info{" in metrics
+        # On 0.0.0.0 it answered every Host: a page of another site, its name pointed at the published port (DNS
+        # rebinding), read /metrics through a desktop browser. The browser on the Docker host (localhost), and
+        # Compose's Prometheus and Docker's health check (addresses) are answered.
+        for host, status in (("localhost:8000", 200), ("172.18.0.3:8000", 200), ("127.0.0.1", 200),
+                             ("evil.example", 400), ("evil.example:8000", 400)):
+            assert _status(f"http://127.0.0.1:{port}/metrics", host) == status, host
     finally:
         proc.send_signal(signal.SIGTERM)  # what `docker stop` sends to PID 1
         proc.wait(timeout=40)
     assert proc.returncode == 0, log.read_text()
     assert "(gunicorn, 2 workers" in log.read_text()
+    assert "; Host localhost or any IP address)" in log.read_text()
     assert subprocess.run(check, capture_output=True, timeout=30).returncode != 0  # down: unhealthy
+
+
+def _status(url: str, host: str) -> int:
+    """The status ``url`` answers a GET with the Host header ``host``."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Host": host}), timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def test_the_healthcheck_does_not_go_through_a_proxy(tmp_path):
@@ -226,6 +249,10 @@ def test_compose_service_matches_the_image():
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())
     app = compose["services"]["braintumor"]
     assert app["build"]["context"] == "." and app["command"] == cmd()
+    # the image's Host names, which an operator changes in .env or the shell, never in compose.yaml or the image
+    names = image_env()["BRAINTUMOR_ALLOWED_HOSTS"]
+    assert app["environment"]["BRAINTUMOR_ALLOWED_HOSTS"] == f"${{BRAINTUMOR_ALLOWED_HOSTS:-{names}}}"
+    assert names.split(",") == ["localhost", "127.0.0.1"]  # the browser on the Docker host: localhost:8000
     assert app["healthcheck"]["test"] == ["CMD", *healthcheck()]
     assert any(str(p).endswith(f":{PORT}") for p in app["ports"])
     # neither the app nor Prometheus has a login: Compose published both on every interface of the host

@@ -5,6 +5,7 @@ a server on the user's machine, which answered every Host."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -66,7 +67,8 @@ def test_the_refusal_names_the_names_this_server_answers(tiny_classifier):
     only."""
     client = create_app(classifier=tiny_classifier, allowed_hosts=allowed_hosts("127.0.0.2")).test_client()
     error = client.get("/api/v1/stats", headers={"Host": "evil.example"}).get_json()["error"]
-    assert "it answers localhost and any IP address (more with serve --allowed-host NAME;" in error
+    assert ("it answers localhost and any IP address (more with serve --allowed-host NAME or "
+            "$BRAINTUMOR_ALLOWED_HOSTS;") in error  # a container's operator sets the variable, not its command
     assert client.get("/healthz", headers={"Host": "127.0.0.2:5000"}).status_code == 200
     many = allowed_hosts("127.0.0.1", [f"scanner{n}.example" for n in range(10)])
     client = create_app(classifier=tiny_classifier, allowed_hosts=many).test_client()
@@ -108,6 +110,53 @@ def test_serve_allowed_host_adds_names_and_says_what_it_answers(tiny_model, monk
         main(["serve", "--allowed-host", "scanner.example:443"])
     assert exc.value.code == 2
     assert "argument --allowed-host: 'scanner.example:443' is not a host name" in capsys.readouterr().err
+
+
+def test_braintumor_allowed_hosts_names_them_without_editing_a_containers_command(tiny_model, monkeypatch, capsys):
+    """The image serves on 0.0.0.0, which answered every Host, and its command is the image's: the names come from
+    $BRAINTUMOR_ALLOWED_HOSTS (comma-separated), which --allowed-host replaces when given; empty is unset."""
+    apps = []
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: apps.append(self))
+    serve = ["serve", "--model", str(tiny_model), "--debug", "--host", "0.0.0.0", "--port", "5055"]
+
+    def answered(value: str | None, *args: str) -> tuple[str, dict[str, int]]:
+        if value is None:
+            monkeypatch.delenv("BRAINTUMOR_ALLOWED_HOSTS", raising=False)
+        else:
+            monkeypatch.setenv("BRAINTUMOR_ALLOWED_HOSTS", value)
+        assert main([*serve, *args]) == 0
+        said = re.search(r"; (any Host|Host [^;]*)\); Ctrl\+C to stop", capsys.readouterr().out).group(1)
+        client = apps[-1].test_client()
+        hosts = ("localhost:8000", "scanner.example", "other.example:443", "172.18.0.3:8000", "evil.example")
+        return said, {h: client.get("/api/v1/stats", headers={"Host": h}).status_code for h in hosts}
+
+    said, status = answered("localhost,127.0.0.1")  # the image's
+    assert said == "Host localhost or any IP address"
+    assert status == {"localhost:8000": 200, "scanner.example": 400, "other.example:443": 400,
+                      "172.18.0.3:8000": 200, "evil.example": 400}
+    said, status = answered(" Scanner.Example, other.example.,,")  # spaces, case, a final dot, empty items
+    assert said == "Host localhost, scanner.example, other.example or any IP address"
+    assert [h for h, s in status.items() if s == 200] == ["localhost:8000", "scanner.example", "other.example:443",
+                                                         "172.18.0.3:8000"]
+    said, status = answered("scanner.example", "--allowed-host", "other.example")  # the option replaces it
+    assert said == "Host localhost, other.example or any IP address" and status["scanner.example"] == 400
+    for unset in (None, "", " , "):  # on 0.0.0.0: every Host, as before
+        said, status = answered(unset)
+        assert said == "any Host" and set(status.values()) == {200}, unset
+    assert answered("*")[0] == "any Host"
+
+
+@pytest.mark.parametrize("value", ["http://scanner.example", "scanner.example:8000", "scanner.example/", "a b"])
+def test_a_bad_braintumor_allowed_hosts_is_one_line_naming_it(tiny_model, monkeypatch, capsys, value):
+    """Not a traceback, and never taken as "every Host" or as no name: exit 2 before anything serves."""
+    monkeypatch.setenv("BRAINTUMOR_ALLOWED_HOSTS", f"localhost,{value}")
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: None)  # were it taken, no server left running
+    assert main(["serve", "--model", str(tiny_model), "--debug", "--host", "0.0.0.0", "--port", "5055"]) == 2
+    out, err = capsys.readouterr()
+    assert err == (f"error: BRAINTUMOR_ALLOWED_HOSTS: {value!r} is not a host name or address: give the name alone, "
+                   "without a scheme, path or port (every port is answered); it takes host names separated by commas, "
+                   "e.g. localhost,braintumor.example.org, or * for every one\n")
+    assert "serving" not in out
 
 
 def _ipv6_loopback() -> bool:

@@ -27,9 +27,9 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
     p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
     p.add_argument("--allowed-host", action="append", type=host_name_arg, metavar="NAME",
-                   help="a Host name to answer besides localhost and IP addresses (repeatable; * any): on a "
-                        "loopback --host only those are answered, against DNS rebinding; on another address every "
-                        "Host is, unless this is given")
+                   help="a Host name to answer besides localhost and IP addresses (repeatable; * any; default: "
+                        "$BRAINTUMOR_ALLOWED_HOSTS, comma-separated): on a loopback --host only those are answered, "
+                        "against DNS rebinding; on another address every Host is, unless this is given")
     p.add_argument("--model", type=path_arg, help=MODEL_HELP)
     p.add_argument("--workers", type=worker_count, default=None,
                    help="worker processes, one model each (1-64; default: CPUs, max 4)")

@@ -45,7 +45,7 @@ from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .series import printable
 from .serve_settings import check_gunicorn_settings as check_gunicorn_settings  # where callers import it from
-from .serve_settings import check_port, default_request_timeout, listen_address
+from .serve_settings import check_port, default_request_timeout, environment_hosts, listen_address
 from .wording import counted
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     client may send nothing in the middle of its request before the server drops it (default 30).
     ``request_timeout``: seconds a request's headers, then its body, may take, however they trickle (default 60; with
     gunicorn's sync workers, ``threads`` 1, under its worker timeout). ``allowed_host``: Host names answered besides
-    the loopback ones (web/hosts.py)."""
+    the loopback ones (web/hosts.py); none given, ``$BRAINTUMOR_ALLOWED_HOSTS``'s."""
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app, upload_limit_mb
     from .web.hosts import allowed_hosts, described
 
@@ -240,7 +240,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     gunicorn = not debug and sys.platform != "win32"
     request_timeout = request_timeout or (default_request_timeout(threads, timeout) if gunicorn else
                                           DEFAULT_REQUEST_TIMEOUT)
-    hosts = allowed_hosts(host, allowed_host)
+    hosts = allowed_hosts(host, allowed_host or environment_hosts())
     kwargs = {"model_path": str(path), "max_upload_mb": limit, "threads": max(1, available_cpus() // workers),
               "request_timeout": float(request_timeout), "allowed_hosts": hosts}
     if debug:

@@ -22,6 +22,9 @@ from .gunicorn_config import timeout as GUNICORN_TIMEOUT
 
 #: The names of this machine no other site's page can take over: always answered (web/hosts.py).
 LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
+#: The Host names ``serve`` answers (``--allowed-host``'s, comma-separated) where that option is not given: a
+#: container's setting, changed without editing its command (the image's is ``localhost,127.0.0.1``).
+ALLOWED_HOSTS_ENV = "BRAINTUMOR_ALLOWED_HOSTS"
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
 REFUSED_SETTINGS: dict[str, str] = {
     # the app, and so the model and its metrics, loaded once in the master (which must never import onnxruntime)
@@ -71,6 +74,23 @@ def check_gunicorn_settings() -> tuple[int, int] | None:
     given = gunicorn_cmd_args()
     owner = (given.get("uid", os.geteuid()), given.get("gid", os.getegid()))
     return None if owner == (os.geteuid(), os.getegid()) else owner
+
+
+def environment_hosts() -> list[str]:
+    """``$BRAINTUMOR_ALLOWED_HOSTS``'s names, each by ``--allowed-host``'s rule (an empty value: unset, as none). A bad
+    one is one line that names the variable (exit status 2) before anything starts: the image answered every Host
+    and the variable is how an operator narrows it, so a typo must not pass for "every Host" or "none"."""
+    from .web.hosts import host_name
+
+    names = []
+    for item in os.environ.get(ALLOWED_HOSTS_ENV, "").split(","):
+        if item.strip():  # "a,,b" and a final comma: nothing between, nothing meant
+            try:
+                names.append(host_name(item.strip()))
+            except ValueError as exc:
+                raise UsageError(f"{ALLOWED_HOSTS_ENV}: {exc}; it takes host names separated by commas, e.g. "
+                                 "localhost,braintumor.example.org, or * for every one") from None
+    return names
 
 
 def default_request_timeout(threads: int, timeout: int | None = None) -> float:

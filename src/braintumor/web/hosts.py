@@ -27,7 +27,7 @@ from collections.abc import Collection, Sequence
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
-from ..serve_settings import LOOPBACK_NAMES, listen_address
+from ..serve_settings import ALLOWED_HOSTS_ENV, LOOPBACK_NAMES, listen_address
 from ..wording import counted, listed
 
 #: ``--allowed-host *``: every Host, as a server on a non-loopback address answers by default.
@@ -84,8 +84,8 @@ def host_refused(answered: Sequence[str]) -> str:
     others = len(names) - len(shown)
     given = f", {counted(others, 'name')} its operator gave" if others else ""
     return (f"the request's Host header (or its request line) names a host this server does not answer to: it answers "
-            f"{listed(shown, SHOWN_NAMES)}{given} and any IP address (more with serve --allowed-host NAME; a "
-            "page of another site must not reach it by DNS rebinding)")
+            f"{listed(shown, SHOWN_NAMES)}{given} and any IP address (more with serve --allowed-host NAME or "
+            f"${ALLOWED_HOSTS_ENV}; a page of another site must not reach it by DNS rebinding)")
 
 
 class HostNotAllowed(BadRequest):
