@@ -327,3 +327,36 @@ def test_a_damaged_jpeg_header_is_refused_by_name_before_gdcm_crashes(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == list(cases.values())
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize(("syntax", "kind"), [("JPEGBaseline8Bit", "JPEG"), ("JPEGLosslessSV1", "JPEG"),
+                                              ("JPEGLSLossless", "JPEG-LS")])
+def test_a_frame_that_is_no_jpeg_stream_is_refused_by_name_before_libjpeg_prints_its_bytes(capfd, syntax, kind):
+    """A JPEG frame not starting with the SOI marker (here the bytes "not a jpeg") made GDCM's libjpeg write "Not a
+    JPEG file: starts with 0x6e 0x6f" on fd 2 in any process: two bytes of the upload in the web server's log. Each
+    frame's start, as pydicom splits the fragments into frames, is checked first now: refused by name, nothing
+    written; JPEG-LS, whose decoder said nothing, is refused in the same words. Intact frames beside it are read."""
+    import pydicom
+    from pydicom import uid
+    from pydicom.encaps import encapsulate, generate_frames
+
+    from braintumor.image_io import ImageError
+
+    (stream,) = generate_frames(pydicom.dcmread(io.BytesIO(jpeg_baseline(_gray()))).PixelData, number_of_frames=1)
+
+    def dicom(frames: list[bytes], **encapsulated) -> bytes:
+        ds = make_dataset(_gray(), NumberOfFrames=len(frames))
+        ds.PixelData = encapsulate(frames, **encapsulated)
+        ds["PixelData"].VR, ds.file_meta.TransferSyntaxUID = "OB", getattr(uid, syntax)
+        return to_bytes(ds)
+
+    said = f"DICOM {kind} pixel data is damaged (frame {{}}): it does not start with {kind}'s SOI marker; not decoded"
+    for frames, each in (([b"not a jpeg"], {}), ([stream, b"not a jpeg", stream], {}),
+                         ([stream, b"not a jpeg", stream], {"fragments_per_frame": 2, "has_bot": True})):
+        with pytest.raises(ImageError) as refused:
+            read_volumes(dicom(frames, **each), name="x.dcm")
+        assert capfd.readouterr().err == ""
+        assert str(refused.value) == said.format(frames.index(b"not a jpeg") + 1)
+    if syntax == "JPEGBaseline8Bit":
+        (volume,) = read_volumes(dicom([stream] * 3, has_bot=True), name="x.dcm")
+        assert len(volume.slices) == 3

@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterator
 
 from pydicom.dataset import Dataset
+from pydicom.encaps import generate_fragmented_frames
 from pydicom.uid import (
     UID,
     JPEG2000TransferSyntaxes,
@@ -25,7 +26,7 @@ from pydicom.uid import (
 
 from .image_headers import jpeg_frame, jpeg_frame_of, jpeg_scans
 from .j2k_markers import j2k_header_problem
-from .jpeg_markers import jpeg_header_problem
+from .jpeg_markers import SOI, jpeg_header_problem
 from .wording import counted, size_text
 
 #: Samples per pixel of each photometric interpretation, as GDCM counts them when it checks a JPEG 2000 codestream.
@@ -52,6 +53,9 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
         if allocated not in (8, 16) or (allocated == 8 and stored != 8):
             return (f"DICOM JPEG pixel data with {allocated} bits allocated and {stored} stored is not decoded (JPEG "
                     "DICOM has 8 or 16 bits allocated, and 8 stored in 8)")
+        if (k := _frame_without_soi(ds, frames)) is not None:
+            return (f"DICOM JPEG pixel data is damaged (frame {k}): it does not start with JPEG's SOI marker; not "
+                    "decoded")
         size = int(ds.get("Columns") or 0), int(ds.get("Rows") or 0)
         for fragment in fragments(ds):  # a frame's first fragment starts with its SOI; others give None
             found = jpeg_frame(fragment)
@@ -85,6 +89,9 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
             if problem := j2k_header_problem(stream):
                 return f"DICOM JPEG 2000 pixel data is damaged (frame {k + 1}): {problem}; not decoded"
     elif ts in JPEGLSTransferSyntaxes:
+        if (k := _frame_without_soi(ds, frames)) is not None:  # CharLS says nothing, but failed as "damaged, or a
+            return (f"DICOM JPEG-LS pixel data is damaged (frame {k}): it does not start with JPEG-LS's SOI marker; "
+                    "not decoded")  # variant it does not read", where the JPEG processes are refused by name
         said = int(ds.get("Columns") or 0), int(ds.get("Rows") or 0), int(ds.get("SamplesPerPixel") or 0)
         for fragment in fragments(ds):
             found = jpeg_ls_frame(fragment)
@@ -170,6 +177,26 @@ def fragments(ds: Dataset) -> Iterator[memoryview]:
     end or go wrong (the decoder reports that)."""
     data = memoryview(ds.get("PixelData") or b"")
     return (data[start:end] for start, end in _fragment_spans(data))
+
+
+def _frame_without_soi(ds: Dataset, frames: int) -> int | None:
+    """The number (from 1) of the first frame whose data, as pydicom splits the fragments into frames, does not start
+    with the SOI marker every JPEG and JPEG-LS stream starts with (:data:`~braintumor.jpeg_markers.SOI`), or None. Why
+    before decoding: given such a frame, GDCM's libjpeg writes "Not a JPEG file: starts with 0x6e 0x6f" on the
+    process's stderr, the frame's first two bytes in the web server's log. Fragments pydicom cannot split into frames
+    are left to the decoder, which reports them."""
+    extended = (ds.get("ExtendedOffsetTable"), ds.get("ExtendedOffsetTableLengths"))
+    try:
+        split = generate_fragmented_frames(ds.get("PixelData") or b"", number_of_frames=frames,
+                                           extended_offsets=extended if all(extended) else None)
+        for k, frame in enumerate(split):
+            if k == frames:
+                break
+            if b"".join(fragment[:2] for fragment in frame[:2])[:2] != SOI:  # (its fragments may be of 1 byte)
+                return k + 1
+    except Exception:  # pydicom raises several types for items it cannot split; never quoted
+        return None
+    return None
 
 
 def _j2k_frames(ds: Dataset) -> Iterator[bytes]:

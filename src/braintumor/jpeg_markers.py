@@ -18,6 +18,9 @@ import re
 from .image_headers import JPEG_SOF_MARKERS, MAX_JPEG_SEGMENTS
 from .wording import counted
 
+#: The start-of-image marker every JPEG (and JPEG-LS) stream starts with. A fragment that is no frame's first does not:
+#: :func:`braintumor.dicom_codestreams.codestream_problem` checks each frame's start, where pydicom splits frames.
+SOI: bytes = b"\xff\xd8"
 #: JPEG's DCT frames (baseline, extended, progressive; Huffman or arithmetic coded): their samples need
 #: quantization tables.
 _DCT_FRAMES = frozenset({0xC0, 0xC1, 0xC2, 0xC5, 0xC6, 0xC9, 0xCA, 0xCD, 0xCE})
@@ -42,7 +45,7 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
     nothing catches, and given a frame of 17 bits or more crashed (a segmentation fault): the process died, a web
     worker with its request. Past the header, a marker of :data:`NEVER_IN_SCANS` (:func:`_scans_problem`)."""
     data = bytes(data)
-    if not data.startswith(b"\xff\xd8"):
+    if not data.startswith(SOI):
         return None
     at, defined, frame, restarts = 2, set(), None, False
     for _ in range(MAX_JPEG_SEGMENTS):
