@@ -232,3 +232,40 @@ def test_squaring_pixels_never_multiplies_them_past_twice_the_declared():
     assert square_pixels(gray, 1.0, 0.5).shape == (128, 64)  # mild: the coarse axis is split, as before
     assert square_pixels(gray, 1.0, 0.00017).shape == (64, 1)  # extreme: the fine axis is merged
     assert square_pixels(gray, 0.7, 0.7).shape == (64, 64)
+
+
+def _float_dicom(frames: np.ndarray, keyword: str = "FloatPixelData", **attrs) -> bytes:
+    """A DICOM of Float (32-bit) or Double Float (64-bit) Pixel Data, ``frames`` one frame or several."""
+    ds = make_dataset(None, **attrs)
+    ds.Rows, ds.Columns = frames.shape[-2:]
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated = 32 if keyword == "FloatPixelData" else 64
+    if frames.ndim == 3:
+        ds.NumberOfFrames = len(frames)
+    setattr(ds, keyword, frames.astype(np.float32 if keyword == "FloatPixelData" else np.float64).tobytes())
+    return to_bytes(ds)
+
+
+def test_a_float_dicom_frame_with_no_finite_pixel_is_left_out_and_a_file_of_only_such_frames_refused(gray):
+    """An all-NaN (or all-infinite) Float or Double Float Pixel Data frame was 'blank or nearly uniform image', with
+    probabilities, where such a float TIFF or NIfTI is refused: no image to classify. The file of only such frames is
+    refused in the float TIFF's words, and skipped in a series with them; such a frame of a multi-frame file is left
+    out, said in the notes, and the file's other frames read."""
+    from braintumor.dicom_series import read_dicom_series
+    from braintumor.image_gray import NO_FINITE_PIXELS
+
+    image, nan = gray.astype(np.float64) / 7, np.full(gray.shape, np.nan)
+    for frames, keyword in ((nan, "FloatPixelData"), (np.full(gray.shape, -np.inf), "DoubleFloatPixelData"),
+                            (np.stack([nan, nan]), "FloatPixelData")):
+        with pytest.raises(ImageError) as refused:
+            read_volumes(_float_dicom(frames, keyword), name="x.dcm")
+        assert str(refused.value) == NO_FINITE_PIXELS
+    (volume,) = read_volumes(_float_dicom(np.stack([image, nan, image])), name="x.dcm")
+    assert len(volume.slices) == 2 and [sl.meta["dicom"]["frame"] for sl in volume.slices] == [0, 2]
+    assert "left out 1 image with no finite pixel value (all NaN or infinite)" in volume.notes
+    assert np.array_equal(volume.slices[0].pixels, only(_float_dicom(image)))
+    files = [_float_dicom(frame, series_uid="1.2.3", instance=k + 1, position=float(k))
+             for k, frame in enumerate((image, nan, image))]
+    (series,) = read_dicom_series("s", [(f"{k}.dcm", lambda d=d: d) for k, d in enumerate(files)], 10)
+    assert len(series.slices) == 2
+    assert f"skipped 1 file of this series: {NO_FINITE_PIXELS}" in series.notes

@@ -36,6 +36,7 @@ from .dicom_frames import frame_view, header_number, header_numbers, pixel_spaci
 from .dicom_jpeg12 import register as _register_jpeg12
 from .dicom_orientation import Turn, display_turn
 from .dicom_voi import apply_table, voi_table
+from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
 from .quiet_libraries import quiet_decoders, quiet_libraries, quiet_loggers
 from .slice_pixels import falling_uint8, robust_uint8, scale_to_uint8, square_pixels
@@ -225,6 +226,12 @@ def frame_colourfulness(arr: np.ndarray, view: Dataset) -> float:
     return colourfulness(rgb)
 
 
+class NoFinitePixels(ImageError):
+    """A decoded float frame none of whose pixels holds a number (all NaN or infinite): nothing to classify, where it
+    was answered 'blank or nearly uniform image' with probabilities. Its own type: a multi-frame file's other frames
+    are still read (:mod:`braintumor.dicom_series` leaves such frames out, and says so)."""
+
+
 def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, str | None]:
     """Frame ``i`` of one checked instance of ``frames`` frames as a Slice in the conventional view, the turn that
     took it there and what was wrong with its Pixel Spacing, if anything (for the volume's notes). Raises ImageError
@@ -255,6 +262,8 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
         raise ImageError(f"DICOM pixel data could not be decoded: {EXPORT_AGAIN}") from None  # (was a class name)
     if arr.ndim not in (2, 3):
         raise ImageError("DICOM pixel data has an unsupported layout")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).any():  # Float or Double Float Pixel Data (as a float TIFF's)
+        raise NoFinitePixels(NO_FINITE_PIXELS)
     try:
         gray, colour = frame_to_uint8(arr, view), frame_colourfulness(arr, view)
     except Exception:  # e.g. a malformed Modality LUT Sequence

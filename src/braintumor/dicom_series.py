@@ -17,9 +17,10 @@ from pydicom.dataset import Dataset
 from .dicom_checks import check_image, transfer_syntax
 from .dicom_codestreams import excess_frames, excess_rows, sequential_scans
 from .dicom_frames import drop_unreadable, header_number, modality, safe_meta
-from .dicom_io import frame_slice, read_dataset, release_pixels
+from .dicom_io import NoFinitePixels, frame_slice, read_dataset, release_pixels
 from .dicom_order import file_planes, frame_order, is_localizer, leave_out_localizers
 from .dicom_orientation import turn_notes
+from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
 from .ood import foreign_modalities
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, budget_error, read_path
@@ -218,12 +219,15 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
         elif rows:
             longer.add(id(ds))
     frames, doubts = frame_order(group) if group else ([], ())
-    decoded, broken = [], {}
+    decoded, broken, unfinite = [], {}, Counter()  # unfinite: frames of each file with no finite pixel, left out
     left = Counter(id(ds) for ds, _, _, _ in frames)  # frames of each file still to decode
+    total = left.copy()
     for ds, _, i, n in frames:
         if id(ds) not in broken:
             try:
                 decoded.append((id(ds), *frame_slice(ds, i, n)))
+            except NoFinitePixels:  # that frame only: a file's other frames are images
+                unfinite[id(ds)] += 1
             except ImageError as exc:  # one broken file costs its own slices (all of them), not its series'
                 if single:
                     raise
@@ -231,6 +235,10 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
         left[id(ds)] -= 1
         if not left[id(ds)]:  # its pixels are slices now (or broken): freed as the series goes, not at its end
             release_pixels(ds)
+            if unfinite[id(ds)] == total[id(ds)]:  # none of its frames is an image: refused as such a float TIFF is
+                if single:
+                    raise ImageError(NO_FINITE_PIXELS)
+                broken[id(ds)] = NO_FINITE_PIXELS
     kept = [(sl, turn, doubt) for owner, sl, turn, doubt in decoded if owner not in broken]
     slices = [sl for sl, _, _ in kept]
     failed.update(broken.values())
@@ -241,6 +249,8 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
                     for doubt, n in sorted(Counter(doubt for _, _, doubt in kept if doubt).items()))
     series_note = (f"{count} series found; this is series {j + 1}{_which(slices[0].meta)}",) if count > 1 else ()
     own = tuple(f"skipped {counted(n, 'file')} of this series: {why}" for why, n in sorted(failed.items()))
+    if n_unfinite := sum(n for owner, n in unfinite.items() if owner not in broken):
+        own += (f"left out {counted(n_unfinite, 'image')} with no finite pixel value (all NaN or infinite)",)
     ignored = _ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
     if n_surplus := sum(id(ds) in surplus and id(ds) not in broken for ds, _, _ in group):
         ignored += (f"pixel data holding more frames than Number of Frames declares (absent or too small, or a "
