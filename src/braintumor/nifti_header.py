@@ -161,6 +161,21 @@ def read_header(cls: type, head: bytes) -> tuple[Any, int, Any]:
     return header, int(offset), dtype
 
 
+def intercept_note(header: Any) -> str | None:
+    """Set scl_inter to 0 where it is not a finite number (NaN or infinite) beside a valid scl_slope (finite, not 0),
+    and say so; None where nothing was set. nibabel refused such a file ("Valid slope but invalid intercept nan"). The
+    NIfTI-1 standard gives the scaling as y = scl_slope * x + scl_inter and says nothing of an intercept that is no
+    number (applied, it makes every voxel NaN); its reference library, nifti_clib's nifti1_io.c, reads a non-finite
+    scl_inter as 0 (FIXED_FLOAT, as every float field it reads), and so is it read here. The slices do not depend on
+    it (each is stretched by its own range): only the CT and label checks read the intercept."""
+    slope, inter = float(header["scl_slope"]), float(header["scl_inter"])
+    if slope == 0 or not math.isfinite(slope) or math.isfinite(inter):
+        return None
+    header["scl_inter"] = 0
+    return (f"the header's scl_inter is {inter:g}, not a finite number: read as 0, as the NIfTI-1 reference library "
+            "reads it")
+
+
 def extension_note(buffer: bytes | memoryview, size: int, offset: int, byte_order: str) -> str | None:
     """What is wrong with the header extensions between the ``size``-byte header (and its 4-byte flag) and the voxels at
     ``offset``, for a note; None when nothing is, or there are none. Only their sizes are read, never their content

@@ -23,6 +23,7 @@ from .nifti_header import (
     gunzip_bounded,
     header_error,
     header_kind,
+    intercept_note,
     pair_error,
     pair_image_error,
     quiet_nibabel,
@@ -78,6 +79,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     if voxels > max_pixels:  # max_pixels: what is left of a web request's budget
         raise budget_error(f"NIfTI volume has {voxels:,} voxels", voxels, max_pixels, "pixels")
     affine, notes = orientation(header)
+    if note := intercept_note(header):
+        notes.append(note)
     ornt = nib.orientations.io_orientation(affine)  # file axis -> (RAS axis, direction), as reorienting will do
     sizes = np.sqrt(np.sum(np.square(np.asarray(affine, dtype=np.float64)[:3, :3]), axis=0))  # mm, as reoriented
     canonical, canonical_mm = [0, 0, 0], [0.0, 0.0, 0.0]
@@ -101,8 +104,9 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
                          f"{needed:,}, and the {'inflated ' if gz else ''}file ends at byte {held:,}")
     size = cls.header_class.template_dtype.itemsize
     try:
-        with quiet_nibabel():  # the header again, checked as nibabel loads it; its extensions are not parsed, only
-            cls.from_stream(io.BytesIO(head[:size] + bytes(4)))  # walked for the notes (extension_note)
+        with quiet_nibabel():  # the header again (its scl_inter as intercept_note set it), checked as nibabel loads
+            cls.from_stream(io.BytesIO(header.binaryblock + bytes(4)))  # it; its extensions are not parsed, only
+            # walked for the notes (extension_note)
     except Exception as exc:
         raise header_error(exc) from None
     if note := extension_note(stream.getbuffer() if gz else data, size, offset, header.endianness):
