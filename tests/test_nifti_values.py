@@ -4,6 +4,7 @@ note on what was set aside, and never a library's warning on stderr."""
 from __future__ import annotations
 
 import gzip
+import re
 import struct
 import warnings
 
@@ -130,6 +131,7 @@ def test_a_volume_without_one_finite_voxel_is_refused_as_such(fill):
     import nibabel as nib
 
     from braintumor.image_io import ImageError
+    from braintumor.wording import no_finite_values_text
 
-    with pytest.raises(ImageError, match=r"^NIfTI voxels are all NaN or infinite: there is no image to classify$"):
+    with pytest.raises(ImageError, match="^" + re.escape(no_finite_values_text("the NIfTI volume")) + "$"):
         read_volumes(nib.Nifti1Image(np.full((40, 48, 3), fill), np.eye(4)).to_bytes(), name="x.nii")

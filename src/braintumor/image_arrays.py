@@ -26,6 +26,7 @@ from .quiet_libraries import quiet_pillow
 from .scan_objects import scan_object_hint
 from .tiff_strips import damaged_strips
 from .volume_objects import Slice, Volume
+from .wording import no_finite_values_text
 
 #: What :func:`gray_from_memory` takes.
 InMemoryImage = np.ndarray | Image.Image
@@ -77,7 +78,7 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise ImageError(f"expected gray levels (an integer or float array), not {array_type_text(arr.dtype)}")
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).any():  # else NaN is background, as in a file
-        raise ImageError("the array has no finite values (all NaN or infinite)")
+        raise ImageError(no_finite_values_text("the array"))
     return minmax_uint8(arr), InputInfo(width=width, height=height)
 
 

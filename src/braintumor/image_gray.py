@@ -15,9 +15,10 @@ from PIL import Image
 from .colour import chroma_colourfulness, colourfulness
 from .gray_levels import minmax_uint8
 from .image_frames import shown_levels, tag_numbers
+from .wording import no_finite_values_text
 
 #: Why a float image none of whose pixels holds a number (all NaN or infinite) is refused.
-NO_FINITE_PIXELS: str = "the image has no finite values (all NaN or infinite): there is no image to classify"
+NO_FINITE_PIXELS: str = no_finite_values_text("the image")
 
 
 def _colour_of(img: Image.Image) -> float:

@@ -40,7 +40,7 @@ from .volume_io import (
     Volume,
     budget_error,
 )
-from .wording import EXPORT_AGAIN, counted, size_text
+from .wording import EXPORT_AGAIN, counted, no_finite_values_text, size_text
 
 
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
@@ -122,7 +122,7 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
             if problem := ct_values(raw, *scaling) or label_values(raw, *scaling, intent):
                 raise ImageError(problem)
             if dtype.kind == "f" and not np.isfinite(raw).any():  # each slice was 'blank or nearly uniform image'
-                raise ImageError("NIfTI voxels are all NaN or infinite: there is no image to classify")
+                raise ImageError(no_finite_values_text("the NIfTI volume"))
             # float64 voxels stay float64 (each slice is stretched in float64 anyway): cast to float32, 1e300 became
             # inf and 1e-300 zero, and every slice of such a volume came out blank
             work = np.float64 if dtype.kind == "f" and dtype.itemsize == 8 else np.float32

@@ -83,6 +83,12 @@ NOT_AN_INPUT: str = ("not a recognised image or scan: expected a JPEG, PNG, BMP,
 EXPORT_AGAIN: str = "damaged, or written wrongly by the software that exported it: export it again and send that"
 
 
+def no_finite_values_text(what: str) -> str:
+    """Why a float image, array, DICOM frame or NIfTI volume none of whose values is a number (all NaN or infinite) is
+    refused, ``what`` naming it: one wording for every reader (three said it three ways)."""
+    return f"{what} has no finite values (all NaN or infinite): there is no image to classify"
+
+
 #: What ``braintumor predict`` and the page say of a folder holding nothing to read, then what they read
 #: (:data:`INPUT_KINDS`) or why what it held was passed over: the CLI said "no images found in folder" of a folder
 #: it would have read scans in, where the page said "No image or scan found in the dropped folder" (static/folders.js
