@@ -241,3 +241,21 @@ def test_training_md_reproduction_serves_the_rerun_as_the_shipped_file_is_served
     calibrated = [line for line in lines[:compare] if line.startswith(f"braintumor calibrate {compared} ")]
     percentile = Classifier.load(MODEL).preprocess_config.background_percentile
     assert calibrated and re.search(rf"--background-percentile {percentile:g}(\s|$)", calibrated[-1])
+
+
+def test_readme_csv_columns_are_the_ones_predict_writes(test_images, tmp_path):
+    """README's csv header is series.csv_columns, and the columns after it (``--heatmap``'s, a ``--resume`` run's
+    working folder) are in its order: README called ``series`` csv's last column, where a ``--heatmap`` run puts
+    ``heatmap`` after it and a ``--resume`` run ``working_folder`` last."""
+    from braintumor.batch_resume import HEATMAP_KEY, ROOT_KEY
+
+    text = " ".join((REPO / "README.md").read_text().split())
+    usual = re.search(r"under the header `([^`]+)`", text).group(1).split(", ")
+    assert f"(csv: a `{HEATMAP_KEY}` column after the usual ones" in text
+    out = tmp_path / "r.csv"
+    assert main(["predict", str(test_images["glioma"][0]), "-o", str(out), "--resume", "--heatmap",
+                 str(tmp_path / "maps"), "--no-progress"]) == 0
+    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header == [*usual, HEATMAP_KEY, ROOT_KEY]
+    said_last = re.findall(r"csv's last column, `(\w+)`", text) + re.findall(r"`(\w+)` \([^()]*csv's last column", text)
+    assert said_last and set(said_last) == {header[-1]}, said_last
