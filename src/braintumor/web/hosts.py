@@ -5,7 +5,8 @@ server on the user's machine answers under that name: the monitoring aggregates 
 dashboard's data) included. The browser still sends the page's name as the Host header, so a server on a loopback
 address answers only loopback names (:data:`LOOPBACK_NAMES`, any port) and those ``--allowed-host`` adds. On any
 other address (0.0.0.0 in a container, a LAN address) the names clients use are not known here: every Host is answered
-unless ``--allowed-host`` is given, which then limits them to the loopback names and its own. A request line in
+unless ``--allowed-host`` (or ``$BRAINTUMOR_ALLOWED_HOSTS``, which the Docker image sets) is given, which then limits
+them to the loopback names and its own. A request line in
 absolute form (``GET http://name/path``) names a host too, which Werkzeug's server takes over the Host header and
 gunicorn's and waitress's leave aside: both must be answered names (:func:`names_sent`).
 
