@@ -204,3 +204,17 @@ def test_serve_help_names_the_exit_statuses_deploy_md_gives():
     assert f"gunicorn's own ({said.group(1)}: {said.group(2)})" in epilog
     for status in ("2 usage error", "75 the port held by another program"):
         assert status in epilog
+
+
+def test_what_serve_refuses_with_exit_status_2_names_the_host_names_variable():
+    """A bad $BRAINTUMOR_ALLOWED_HOSTS stops serve with exit status 2, which the systemd unit does not retry; serve's
+    --help and DEPLOY.md listed what status 2 covers (an option, the model, GUNICORN_CMD_ARGS) without it."""
+    from braintumor.serve_settings import ALLOWED_HOSTS_ENV
+
+    epilog = " ".join(subparser(["serve"]).format_help().split())
+    covers = re.search(r"2 usage error \(([^)]*)\)", epilog)
+    assert covers and "GUNICORN_CMD_ARGS" in covers.group(1) and ALLOWED_HOSTS_ENV in covers.group(1), epilog
+    deploy = " ".join((README.parent / "docs" / "DEPLOY.md").read_text().split())
+    said = re.findall(r"status 2(?::| for) a mistake in (?:the command line or )?what it (?:names|was given) "
+                      r"\(([^)]*)\)", deploy)
+    assert len(said) == 2 and all(ALLOWED_HOSTS_ENV in s and "GUNICORN_CMD_ARGS" in s for s in said), said

@@ -7,6 +7,7 @@ import argparse
 
 from .cli_checks import path_arg, port, positive_float, thread_count, upload_mb, worker_count
 from .cli_types import MODEL_HELP, host_name_arg
+from .serve_settings import ALLOWED_HOSTS_ENV
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -20,15 +21,15 @@ def _run_serve(args: argparse.Namespace) -> int:
 def add_serve_parser(sub: argparse._SubParsersAction) -> None:
     """The ``serve`` subcommand, its options and its exit statuses."""
     p = sub.add_parser("serve", help="web app and JSON API (gunicorn; waitress on Windows)",
-                       epilog="exit status: 2 usage error (an option, the model, GUNICORN_CMD_ARGS, a --host name "
-                              "that does not exist), 75 the port held by another program or --host not this machine's "
-                              "yet, or its name not resolvable yet (try again later); once serving, gunicorn's own "
-                              "(3: a worker could not start)")
+                       epilog="exit status: 2 usage error (an option, the model, GUNICORN_CMD_ARGS, "
+                              f"${ALLOWED_HOSTS_ENV}, a --host name that does not exist), 75 the port held by "
+                              "another program or --host not this machine's yet, or its name not resolvable yet (try "
+                              "again later); once serving, gunicorn's own (3: a worker could not start)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all interfaces)")
     p.add_argument("--port", type=port, default=5000, help="TCP port to listen on")
     p.add_argument("--allowed-host", action="append", type=host_name_arg, metavar="NAME",
                    help="a Host name to answer besides localhost and IP addresses (repeatable; * any; default: "
-                        "$BRAINTUMOR_ALLOWED_HOSTS, comma-separated): on a loopback --host only those are answered, "
+                        f"${ALLOWED_HOSTS_ENV}, comma-separated): on a loopback --host only those are answered, "
                         "against DNS rebinding; on another address every Host is, unless this is given")
     p.add_argument("--model", type=path_arg, help=MODEL_HELP)
     p.add_argument("--workers", type=worker_count, default=None,

@@ -1,5 +1,6 @@
 """What ``braintumor serve`` checks and works out from its settings before it says it serves: gunicorn's settings from
-``$GUNICORN_CMD_ARGS``, the address it listens on, and the request timeout that fits gunicorn's worker timeout.
+``$GUNICORN_CMD_ARGS``, the Host names of ``$BRAINTUMOR_ALLOWED_HOSTS``, the address it listens on, and the request
+timeout that fits gunicorn's worker timeout.
 
 Each problem is one line before any worker starts (a usage error, exit status 2, which a supervisor should not retry
 unchanged), except what may pass (a port another program holds, an address not the machine's yet at boot, a name the
