@@ -255,3 +255,19 @@ def test_a_request_line_naming_no_valid_host_is_said_so_not_blamed_on_the_host_h
             assert (status, said) == (400, BAD_HOST + "\n") and "Host header (or its request line)" in said
         status, said = answer("GET http://a..b/api/v1/model HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         assert status == 400 and json.loads(said) == {"error": BAD_HOST}
+
+
+def test_the_start_lines_the_docs_show_are_what_serve_says():
+    """docs/WEB.md and docs/DEPLOY.md quote serve's first line (``Host localhost, 127.0.0.1, [::1]`` until IP addresses
+    were always answered): each quote is web.hosts.described of the names it lists."""
+    from conftest import REPO
+
+    from braintumor.web.hosts import described
+
+    text = " ".join((REPO / "docs/WEB.md").read_text().split() + (REPO / "docs/DEPLOY.md").read_text().split())
+    shown = set(re.findall(r"`(Host [^`]*|any Host)`", text))
+    assert "any Host" in shown and len(shown) >= 3, shown
+    for line in shown - {"any Host"}:
+        names = re.split(r", | or ", line.removeprefix("Host ").removesuffix(" or any IP address"))
+        assert described(allowed_hosts("127.0.0.1", [n for n in names if n != "localhost"])) == line
+    assert described(allowed_hosts("0.0.0.0")) == "any Host"
