@@ -105,3 +105,19 @@ def test_the_heatmap_parameter_says_which_records_carry_which_image(doc, test_im
     [param] = [p for p in doc["paths"]["/api/v1/predict"]["post"]["parameters"] if p["name"] == "heatmap"]
     field = doc["components"]["schemas"]["Prediction"]["properties"]["image_png_base64"]["description"]
     assert "refused ones too" in param["description"] and "of a refused file too" in field
+
+
+def test_the_document_says_a_host_not_answered_gets_400_on_every_path(tiny_classifier, doc):
+    """serve answers only the names it is given (a loopback server, the Docker image: web/hosts.py); the document
+    said nothing of the 400 every path then gives another name, as the Error schema says."""
+    from braintumor.web.hosts import allowed_hosts
+
+    assert "400 on every path for a request that names a host this server does not answer to" in \
+        doc["info"]["description"]
+    error = {**doc["components"]["schemas"]["Error"], "components": doc["components"]}
+    client = create_app(classifier=tiny_classifier, allowed_hosts=allowed_hosts("127.0.0.1")).test_client()
+    for path, operations in doc["paths"].items():
+        for method in operations:
+            r = getattr(client, method)(path, headers={"Host": "evil.example"})
+            assert r.status_code == 400, (path, method)
+            jsonschema.validate(r.get_json(), error, cls=jsonschema.Draft202012Validator)

@@ -73,7 +73,9 @@ def openapi_document(st: WebState, root: str = "") -> dict:
                  "description": "Brain MRI slice classifier (research software, not a medical device). "
                                 "Uploads are processed in memory and never stored. Every error answers the Error "
                                 "schema, `{\"error\": sentence}`: also 404 for an unknown path under /api/ and 405 "
-                                "(with the Allow header) for a method a path does not take. OPTIONS answers 204."},
+                                "(with the Allow header) for a method a path does not take, and 400 on every path "
+                                "for a request that names a host this server does not answer to (in its Host header "
+                                "or an absolute-form request line; `serve --allowed-host`). OPTIONS answers 204."},
         "servers": [{"url": root or "/"}],
         "paths": {
             "/api/v1/predict": {"post": {**predict, "operationId": "predict",
