@@ -152,3 +152,14 @@ def test_evaluate_run_warns_where_nothing_links_the_model_to_the_run(tiny_run: P
                             leak_free=False) == 0
         assert capsys.readouterr().err == warning
         assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"
+
+
+def test_evaluate_run_help_says_the_run_is_checked_against_the_model():
+    """``evaluate --help`` called --run a folder "for training curves", where another run's is refused and one nothing
+    links to the model is warned of (the test above): a user reading it took any run's log to do."""
+    from braintumor.cli import build_parser
+
+    parser = build_parser()
+    evaluate = next(a for a in parser._actions if a.dest == "command").choices["evaluate"]
+    said = " ".join(evaluate.format_help().split())
+    assert "another run's is refused" in said and "warned" in said, said

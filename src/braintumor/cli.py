@@ -206,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default {DEFAULT_DATA_ROOT}; $BRAINTUMOR_DATA sets it)")
     p.add_argument("--split", default="Testing", help="sub-folder of --data to use if present")
     p.add_argument("--out", type=path_arg, required=True, help="folder for metrics.json, figures, report.html")
-    p.add_argument("--run", type=path_arg, help="training run folder, for training curves")
+    p.add_argument("--run", type=path_arg,
+                   help="the model's training run folder, for its training curves (another run's is refused; one "
+                        "nothing links to the model is warned of)")
     p.add_argument("--no-leak-free", action="store_true",
                    help="skip the second set of metrics on test images without a near duplicate in Training")
     p.add_argument("--reference", type=path_arg, metavar="FOLDER",
