@@ -129,3 +129,14 @@ def test_names_that_start_as_a_bmp_does_are_names_even_when_the_first_is_missing
     stdin_of(monkeypatch, encode(synthetic_head(), "BMP"))
     rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
     assert (rc, out) == (2, "") and err.startswith("error: standard input holds a BMP image, not file names: ")
+
+
+def test_predict_help_says_where_a_piped_image_goes():
+    """``predict - < scan.png`` is refused (names, not an image, come on standard input), telling to give /dev/stdin;
+    ``--help`` said only that - reads file names, so the refusal was the first a user heard of /dev/stdin."""
+    from braintumor.cli import build_parser
+
+    parser = build_parser()
+    predict = next(a for a in parser._actions if a.dest == "command").choices["predict"]
+    said = " ".join(predict.format_help().split())
+    assert "- reads file names from standard input" in said and "not an image (/dev/stdin reads one)" in said, said

@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=path_arg,
                    help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of a DICOM series, folders (searched "
                    "recursively; DICOM files in a folder are read as series); - reads file names from standard "
-                   "input, one per line, or NUL-separated (find -print0)")
+                   "input, one per line, or NUL-separated (find -print0), not an image (/dev/stdin reads one)")
     p.add_argument("--format", default=None, choices=["table", "json", "jsonl", "csv"],
                    help="default: from -o's extension (.csv, .json, .jsonl), else table")
     p.add_argument("--model", type=path_arg, help=MODEL_HELP)
