@@ -227,3 +227,43 @@ def test_a_report_to_a_device_makes_no_temporary_file_beside_it(tmp_path, monkey
 
     monkeypatch.setattr(atomic_files, "temp_beside", no_permission)
     assert report.write_text_atomic(os.devnull, "{}\n") == report.Path(os.devnull)
+
+
+def test_a_folder_that_takes_no_new_files_is_said_so_not_no_such_file(tmp_path, capsys, monkeypatch):
+    """``predict x.jpg -o /proc/version`` said 'No such file or directory: /proc/version' of a file that is there:
+    /proc's file system answers so to any new file (the temporary one beside it). Now it says the folder takes no new
+    files, for -o and for --heatmap's folder; /dev/null stays written through."""
+    import errno
+    import os
+
+    from conftest import encode, synthetic_head
+
+    image = tmp_path / "x.png"
+    image.write_bytes(encode(synthetic_head(), "PNG"))
+    shut, real_open = tmp_path / "shut", os.open
+    shut.mkdir()
+    (shut / "version").write_text("v")
+
+    def no_entries(path, *args, **kwargs):  # as /proc answers a new file, whoever asks
+        if os.path.dirname(path) == str(shut):
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("braintumor.atomic_files.os.open", no_entries)
+    for target, replaced in ((shut / "version", "it cannot be replaced: "), (shut / "r.csv", "")):
+        rc, out, err = run_cli(["predict", str(image), "-o", str(target)], capsys)
+        assert (rc, out, err) == (2, "", f"error: cannot write {target}: {replaced}no file can be made in {shut} (its "
+                                         "file system takes no new files, as /proc's does): write it in another "
+                                         "folder\n")
+    assert sorted(p.name for p in shut.iterdir()) == ["version"]
+    monkeypatch.undo()
+    if os.geteuid() == 0 and os.path.isfile("/proc/version"):  # the real thing, where root may try to write there
+        rc, _, err = run_cli(["predict", str(image), "-o", "/proc/version"], capsys)
+        assert (rc, err) == (2, "error: cannot write /proc/version: it cannot be replaced: no file can be made in "
+                                "/proc (its file system takes no new files, as /proc's does): write it in another "
+                                "folder\n")
+        rc, _, err = run_cli(["predict", str(image), "--heatmap", "/proc/maps/x"], capsys)
+        assert (rc, err) == (2, "error: cannot write /proc/maps/x: no folder can be made in /proc (its file system "
+                                "takes no new files, as /proc's does): write it in another folder\n")
+    rc, out, err = run_cli(["predict", str(image), "-o", os.devnull], capsys)
+    assert rc == 0 and out == "" and "1 scored" in err

@@ -7,6 +7,7 @@ on a team server could not be read by the team; a new file here gets the permiss
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -35,8 +36,32 @@ def temp_beside(target: Path) -> tuple[int, str]:
         except FileExistsError:
             continue
         except OSError as exc:  # named by the output asked for, not the hidden temporary name nobody typed
-            raise OSError(exc.errno, exc.strerror, str(target)) from None
+            raise no_file_made(exc, target) from None
     raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def no_file_made(exc: OSError, target: Path, what: str = "file", shown: Path | None = None) -> OSError:
+    """The error of a file (or folder: ``what``) that could not be made at ``target``, named by it. A folder that
+    exists but takes no new entries (/proc's: its file system answers 'No such file or directory') is said so:
+    ``-o /proc/version`` was told 'No such file or directory: /proc/version' of a file that is there. ``shown``: the
+    output asked for, where ``target`` is the first missing folder of its path."""
+    where = target.parent
+    if exc.errno == errno.ENOENT and where.is_dir():
+        replaced = "it cannot be replaced: " if os.path.lexists(target) else ""
+        return FileNotFoundError(f"cannot write {shown or target}: {replaced}no {what} can be made in {where} (its "
+                                 "file system takes no new files, as /proc's does): write it in another folder")
+    return OSError(exc.errno, exc.strerror, str(target))
+
+
+def make_folder(folder: Path) -> None:
+    """``folder.mkdir(parents=True, exist_ok=True)``, its failure named as :func:`no_file_made` names a file's."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileNotFoundError as exc:
+        nearest = next((p for p in folder.parents if p.is_dir()), None)
+        if nearest is None or exc.errno != errno.ENOENT:
+            raise
+        raise no_file_made(exc, nearest / folder.relative_to(nearest).parts[0], "folder", folder) from None
 
 
 def temp_for(target: Path) -> tuple[int, str]:

@@ -15,7 +15,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .atomic_files import final_target, settled, temp_beside
+from .atomic_files import final_target, make_folder, settled, temp_beside
 from .classes import display_name
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
@@ -202,7 +202,7 @@ class HeatmapWriter:
         self.clf, self.folder, self.used, self.hold_signals = clf, Path(folder), set(), hold_signals
         self.drawn: list[Path] = []  # the PNGs put in place by this run
         self.made = not self.folder.exists()  # made here: removed by discard() when it is left empty
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_folder(self.folder)
 
     def discard(self) -> None:
         """Remove the heat maps this run added (and their folder, made for them, when left empty): a run stopped before
