@@ -26,6 +26,7 @@ from .predictor import ModelError
 from .quiet_libraries import own_stderr
 from .series import printable
 from .train_config import ConfigError
+from .wording import TOO_DEEP
 
 
 class Terminated(KeyboardInterrupt):
@@ -223,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
         _say("error: out of memory (a smaller --batch-size, --image-size or --workers needs less)")
         return 1
     except RecursionError:  # os.walk recurses once per folder level (Python < 3.12): ~1000 levels deep
-        _say("error: folders nested too deep to walk (about 1000 levels)")
+        _say(f"error: {TOO_DEEP}")  # (predict: only that folder's record)
         return 2
     except OSError as exc:  # the disk filled, a file vanished mid-run: outputs are written whole or not at all
         out = getattr(args, "output", None) or getattr(args, "out", None)  # a failed write names no file itself

@@ -23,7 +23,7 @@ from .image_files import (
     walk_images,
 )
 from .volume_objects import Volume
-from .wording import INPUT_KINDS, NOTHING_FOUND
+from .wording import INPUT_KINDS, NOTHING_FOUND, TOO_DEEP
 
 
 @dataclass(frozen=True)
@@ -43,39 +43,49 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
     for each kind of file a folder holds that looks like an input but is not read (:mod:`braintumor.folder_notes`:
     a zip, which was skipped without a word beside other files).
     """
-    from .folder_notes import LEFT_OUT_WHY, left_out_notes, only_other_formats
     from .volume_io import is_volume_file, iter_volumes  # (volume_io imports this module)
 
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            unreadable: list[OSError] = []  # a folder below that cannot be read is an error record, not skipped
-            images = list(walk_images(path, unreadable.append))
-            left: list[tuple[Path, str]] = []
-            dicoms, niftis = scan_folder(path, left)
-            for note in left_out_notes(path, left) if on_note else ():
-                on_note(note)
-            locked = [{"path": str(p), "error": k.partition(":")[2]} for p, k in left if k.startswith("unreadable:")]
-            if not images and not dicoms and not niftis and not unreadable and not locked:
-                zips = any(kind == "zip" for _, kind in left)  # and a folder of .scan.png: said, not 'empty'
-                # the note's words (and the page's): it said "zips in folders are not opened" beside the note's
-                why = LEFT_OUT_WHY["zip"].format(each="name the zip itself") if zips else hidden_note(path)
-                only = None if zips else only_other_formats(left)  # a folder of GIFs: "only 3 GIF files..."
-                yield {"path": str(path), "error": only or f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
-            yield from images
-            # Path(): named as its files are (os.walk's join named a folder of "." ./locked)
-            yield from ({"path": str(Path(e.filename)), "error": f"cannot read folder: {e.strerror}"}
-                        for e in unreadable)
-            yield from locked  # files that could not be opened to learn what they are (a DICOM slice, maybe)
-            if dicoms:  # with the files not opened, as read_volumes (--resume, --workers) reads them: the same notes
-                series = dicoms + unopened(left)
-                yield VolumeInput(str(path), lambda d=series, p=str(path): _read_dicom_folder(p, d))
-            for n in niftis:
-                yield VolumeInput(str(n), lambda n=n: iter_volumes(n))
+            try:  # all of a folder's walk is done before its first item: one too deep is its own record, the rest read
+                yield from list(_folder_inputs(path, on_note))
+            except RecursionError:  # it ended the whole run (exit 2): the inputs beside it were never answered
+                yield {"path": str(path), "error": TOO_DEEP}
         elif path.is_file() and is_volume_file(path):
             yield VolumeInput(str(path), lambda p=path: iter_volumes(p))
         else:
             yield path
+
+
+def _folder_inputs(path: Path, on_note: Callable[[str], None] | None) -> Iterator[Path | VolumeInput | dict]:
+    """:func:`plan_inputs` of one folder."""
+    from .folder_notes import LEFT_OUT_WHY, left_out_notes, only_other_formats
+    from .volume_io import iter_volumes  # (volume_io imports this module)
+
+    unreadable: list[OSError] = []  # a folder below that cannot be read is an error record, not skipped
+    images = list(walk_images(path, unreadable.append))
+    left: list[tuple[Path, str]] = []
+    dicoms, niftis = scan_folder(path, left)
+    for note in left_out_notes(path, left) if on_note else ():
+        on_note(note)
+    locked = [{"path": str(p), "error": k.partition(":")[2]} for p, k in left if k.startswith("unreadable:")]
+    if not images and not dicoms and not niftis and not unreadable and not locked:
+        zips = any(kind == "zip" for _, kind in left)  # and a folder of .scan.png: said, not 'empty'
+        # the note's words (and the page's): it said "zips in folders are not opened" beside the note's
+        why = LEFT_OUT_WHY["zip"].format(each="name the zip itself") if zips else hidden_note(path)
+        only = None if zips else only_other_formats(left)  # a folder of GIFs: "only 3 GIF files..."
+        yield {"path": str(path), "error": only or f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
+    yield from images
+    # Path(): named as its files are (os.walk's join named a folder of "." ./locked)
+    yield from ({"path": str(Path(e.filename)), "error": f"cannot read folder: {e.strerror}"}
+                for e in unreadable)
+    yield from locked  # files that could not be opened to learn what they are (a DICOM slice, maybe)
+    if dicoms:  # with the files not opened, as read_volumes (--resume, --workers) reads them: the same notes
+        series = dicoms + unopened(left)
+        yield VolumeInput(str(path), lambda d=series, p=str(path): _read_dicom_folder(p, d))
+    for n in niftis:
+        yield VolumeInput(str(n), lambda n=n: iter_volumes(n))
 
 
 

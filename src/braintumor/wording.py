@@ -102,6 +102,10 @@ NUL_IN_NAME: str = ("not a file name: it holds a NUL character (\\0), which no f
 #: The kinds of file ``braintumor predict`` and the page read in a folder, as their messages list them.
 INPUT_KINDS: str = "JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI"
 
+#: A folder tree deeper than a walk goes (os.walk recurses once per level before Python 3.12): predict's record of
+#: that folder, and the one error line of a command that walks one folder (evaluate, data audit).
+TOO_DEEP: str = "folders nested too deep to walk (about 1000 levels)"
+
 
 def unread_format_text(files: int = 1, formats: int = 1) -> str:
     """What a file of an image format braintumor does not read (a GIF, a phone's HEIC) is, and what to do with it:
