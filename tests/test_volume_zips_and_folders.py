@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -147,6 +148,30 @@ def test_the_command_a_zip_note_suggests_can_be_pasted_with_spaces_in_the_name(s
     notes: list[str] = []
     list(plan_inputs([scans], on_note=notes.append))
     assert f"e.g. braintumor predict '{scans / 'my series.zip'}'" in notes[0], notes
+
+
+def test_a_zip_note_suggests_no_command_it_cannot_show_as_pasteable(stack, tmp_path, monkeypatch):
+    """The note's command for 'z<ESC>[2J.zip' named it escaped for display ('z\\x1b[2J.zip'), which names no file
+    when pasted: a name not printable as it is (an escape, a byte not UTF-8) gets no command, only "name each one".
+    One starting with '-' is given as ./-name, not read as an option."""
+    from conftest import encode
+
+    from braintumor.volume_io import plan_inputs
+
+    monkeypatch.chdir(tmp_path)
+    for folder, name in (("a", "z\x1b[2J.zip"), ("b", "caf\udce9.zip"), ("-c", "s.zip")):  # \udce9: a Latin-1 byte
+        scans = Path(folder)
+        scans.mkdir()
+        (scans / "a.png").write_bytes(encode(stack[0]))
+        (scans / name).write_bytes(zip_bytes(series(stack[:2])))
+        notes: list[str] = []
+        list(plan_inputs([scans], on_note=notes.append))
+        if folder.startswith("-"):
+            assert "(zips in a folder are not opened: name each one, e.g. braintumor predict ./-c/s.zip)" in notes[0]
+            continue
+        assert "braintumor predict" not in notes[0], notes
+        assert ("(zips in a folder are not opened: name each one (the first's name holds characters this note cannot "
+                "show as they are: no command to copy)):") in notes[0], notes
 
 def test_zip_entries_that_share_their_data_are_refused():
     """One 1 MB member listed 4 times: each entry was read and parsed again (12 GB for a deflated DICOM)."""

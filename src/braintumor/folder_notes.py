@@ -78,12 +78,21 @@ def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
         paths = [p for p, k in left if k == kind]
         if not paths:
             continue
-        example = shlex.quote(printable(str(paths[0])))  # a command to paste: a name with spaces stays one argument
-        each = f"name each one, e.g. braintumor predict {example}" if kind == "zip" else "name each one"
+        each = zip_example(paths[0]) if kind == "zip" else "name each one"
         why = LEFT_OUT_WHY[kind].format(each=each)
         names = listed([printable(str(p)) for p in paths], SHOWN)
         notes.append(f"note: {counted(len(paths), 'file')} in {printable(str(folder))} not read ({why}): {names}")
     return notes + other_format_notes(folder, left)
+
+
+def zip_example(path: Path) -> str:
+    """How to have a zip of a folder read: a command to paste, quoted so that a name with spaces stays one argument (a
+    name starting with '-' as ./-name, not an option). A name a terminal cannot show as it is (an escape, a byte not
+    UTF-8) has no such command: its escaped form (``'z\\x1b[2J.zip'``) named no file when pasted."""
+    name = str(path)
+    if not name.isprintable():
+        return "name each one (the first's name holds characters this note cannot show as they are: no command to copy)"
+    return f"name each one, e.g. braintumor predict {shlex.quote('./' + name if name.startswith('-') else name)}"
 
 
 def _by_format(left: list[tuple[Path, str]]) -> dict[str, list[Path]]:
