@@ -140,3 +140,33 @@ def test_predict_help_says_where_a_piped_image_goes():
     predict = next(a for a in parser._actions if a.dest == "command").choices["predict"]
     said = " ".join(predict.format_help().split())
     assert "- reads file names from standard input" in said and "not an image (/dev/stdin reads one)" in said, said
+
+
+BINARY = bytes(range(256)) * 8  # NULs, control bytes and bytes that are not UTF-8, in no format sniffed
+
+
+@pytest.mark.parametrize(("data", "what", "n"), [
+    (BINARY, "control characters (binary data?)", 8),  # 8 "names" between its NULs
+    (BINARY.replace(b"\0", b""), "control characters (binary data?)", 9),  # no NUL: 9 lines of binary
+    (b"\xff\xfe\x80\n\xc3(\xa0\n", "bytes that are not utf-8 text", 2),
+    (b"\x01" * 40, "control characters (binary data?)", 1)], ids=["nul", "no-nul", "not-utf8", "one"])
+def test_data_that_is_not_text_piped_in_place_of_names_is_one_usage_line(folder, monkeypatch, capsys, data, what, n):
+    """Binary data of no known format piped to ``predict -`` was a record 'file not found: <its bytes>' per line (or
+    'File name too long: <its bytes>', exit 2): the data printed as names. Now one usage line, none of its bytes."""
+    stdin_of(monkeypatch, data)
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    none = "its one name is no file here" if n == 1 else f"none of the {n} names it begins with is a file here"
+    assert (rc, out) == (2, "")
+    assert err == (f"error: standard input is not a list of file names: it holds {what}, and {none}; - reads the names "
+                   "of the files to predict (one per line, or NUL-separated); name a file itself instead (braintumor "
+                   "predict FILE)\n")
+
+
+def test_names_with_control_characters_or_not_utf8_are_still_names_where_files_have_them(folder, monkeypatch, capsys):
+    """A list is refused only where none of its first names is a file: a real one whose names hold an escape or a
+    Latin-1 byte, its first file gone, is read, each name its own record."""
+    names = [image(folder, "esc\x1b[2J.png"), image(folder, b"lat\xe9.png")]
+    stdin_of(monkeypatch, b"gone\xe9.png\nesc\x1b[2J.png\nlat\xe9.png\n")
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert rc == 1, err
+    assert paths(out) == ["gone\udce9.png", *names]

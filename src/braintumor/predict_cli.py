@@ -108,7 +108,32 @@ def stdin_names() -> list[str]:
         pipe = ", or give /dev/stdin to read one image from a pipe" if kind.endswith(" image") else ""
         raise UsageError(f"standard input holds {kind}, not file names: - reads the names of the files to predict "
                          f"(one per line); name the file instead (braintumor predict FILE){pipe}")
+    if what := _not_text(names, sys.stdin.encoding or "utf-8"):
+        n = min(len(names), _FIRST)
+        none = "its one name is no file here" if n == 1 else f"none of the {n} names it begins with is a file here"
+        raise UsageError(f"standard input is not a list of file names: it holds {what}, and {none}; - reads the names "
+                         "of the files to predict (one per line, or NUL-separated); name a file itself instead "
+                         "(braintumor predict FILE)")
     return names
+
+
+#: Characters no list of names holds, though a name may (a newline between NULs does: ``find -print0``).
+_CONTROLS = frozenset(map(chr, [*range(32), 127])) - {"\t", "\n", "\r"}
+#: How many of the names piped to ``-`` are looked for before it is refused as no list of names.
+_FIRST: int = 32
+
+
+def _not_text(names: list[str], encoding: str) -> str | None:
+    """What makes standard input no list of names, or None: control characters, or bytes that are not ``encoding``
+    text, where none of its first :data:`_FIRST` names exists (a real list of Latin-1 names from ``find`` is read).
+    Binary data of no known format piped to ``-`` was a record 'file not found: <its bytes>' per line or NUL of it."""
+    if not names or any(os.path.lexists(name) for name in names[:_FIRST]):
+        return None
+    if any(not _CONTROLS.isdisjoint(name) for name in names):
+        return "control characters (binary data?)"
+    if any("\udc80" <= c <= "\udcff" for name in names for c in name):  # surrogate escapes: undecodable bytes
+        return f"bytes that are not {encoding} text"
+    return None
 
 
 def _file_piped(data: bytes) -> str | None:
