@@ -245,9 +245,10 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     except UnidentifiedImageError:
         from .compressed_files import compressed_text
         from .image_headers import apple_double, damaged_header, other_format_text  # (they import this module)
+        from .volume_io import scan_as_image_text
 
         data = buffer.getvalue()
-        said = (apple_double(data) or _volume_hint(data, _is_stream(source)) or damaged_header(data)
+        said = (apple_double(data) or scan_as_image_text(data, _is_stream(source)) or damaged_header(data)
                 or other_format_text(data) or compressed_text(data))
         raise (ImageError(said) if said else
                UnrecognisedImage("not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content")) from None
@@ -288,17 +289,6 @@ def box_reduced(gray: np.ndarray, draft_size: int | None) -> np.ndarray:
     step of every reader: a decoded file's, and an image in memory's, so that both get the same answer)."""
     factor = min(gray.shape) // draft_size if draft_size else 1
     return np.asarray(Image.fromarray(gray).reduce(factor)) if factor >= 2 else gray
-
-
-def _volume_hint(data: bytes, stream: bool = False) -> str | None:
-    """What to do with a scan handed to the 2-D reader (the Python API, or a pipe named on the command line: the
-    CLI and web sniff files and uploads, but peeking into a pipe would consume what it peeked at)."""
-    from .volume_io import sniff  # the one content sniffer for scans; imported here, on this error path only
-
-    kind = {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data) or "")
-    if kind and stream:
-        return f"{kind} read from a pipe or device: scans are read from files (save it to a file and name that)"
-    return kind and f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
 
 
 def _is_stream(source: ImageSource) -> bool:

@@ -251,6 +251,15 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
                          f"or a .zip of a DICOM series{said}")
 
 
+def scan_as_image_text(data: bytes, stream: bool = False) -> str | None:
+    """What to do with a scan handed to the 2-D reader (the Python API, or a pipe named on the command line: the
+    CLI and web sniff files and uploads, but peeking into a pipe would consume what it peeked at)."""
+    kind = {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data) or "")
+    if kind and stream:
+        return f"{kind} read from a pipe or device: scans are read from files (save it to a file and name that)"
+    return kind and f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
+
+
 def not_a_zip_text(data: bytes) -> str:
     """Why a file named ``.zip`` is not read: it was "not a recognised volume: expected ... a .zip of a DICOM series",
     of a file named so, and a download that saved a web page (a sign-in page) under the archive's name is common."""
