@@ -223,3 +223,26 @@ def test_an_array_of_file_names_given_to_predict_is_told_how_names_are_given(clf
                                              r"predicts each of several$"):
             clf.predict(arr)
     assert [o for _, o in clf.predict_many(names)] == [clf.predict(str(names[0]))]  # as it says
+
+
+def test_a_torch_checkpoint_given_to_predict_is_told_to_be_exported_as_the_cli_tells_it(clf, tmp_path):
+    """``Classifier.predict("runs/x/best.pt")`` said 'a zip file, not a 2-D image: braintumor.volume_io.read_volumes
+    reads scans into slices', where ``braintumor predict`` said what the file is and how to use it. (A zip laid out
+    as torch.save lays one out: no torch needed.)"""
+    import zipfile
+
+    path = tmp_path / "best.pt"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("best/data.pkl", b"\x80\x02}q\x00.")
+        zf.writestr("best/version", "3\n")
+    said = ("a torch checkpoint (what 'braintumor train' writes), not an image or scan: export it (braintumor export "
+            "{} --out model.onnx) and use that file as the model (--model model.onnx; in Python, "
+            "Classifier.load('model.onnx'))")
+    for source, name in ((path, str(path)), (str(path), str(path)), (path.read_bytes(), "RUN/best.pt")):
+        with pytest.raises(ImageError) as caught:
+            clf.predict(source)
+        assert str(caught.value) == said.format(name)
+    with zipfile.ZipFile(path, "w") as zf:  # another zip is still told to read_volumes
+        zf.writestr("notes/a.txt", "x")
+    with pytest.raises(ImageError, match=r"^a zip file, not a 2-D image: braintumor\.volume_io\.read_volumes reads"):
+        clf.predict(path)

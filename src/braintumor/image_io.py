@@ -20,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .bmp_header import bmp_header_problem
 from .image_files import expand_inputs as expand_inputs  # their old home: still imported from here
-from .image_files import is_special_file, read_limited, unreadable_text
+from .image_files import read_limited, unreadable_text
 from .image_files import walk_images as walk_images
 from .image_frames import cut_short, deep_planes, several_frames, upright, webp_cut_short, wide_colour
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
@@ -248,7 +248,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         from .volume_io import scan_as_image_text
 
         data = buffer.getvalue()
-        said = (apple_double(data) or scan_as_image_text(data, _is_stream(source)) or damaged_header(data)
+        said = (apple_double(data) or scan_as_image_text(data, source) or damaged_header(data)
                 or other_format_text(data) or compressed_text(data))
         raise (ImageError(said) if said else
                UnrecognisedImage("not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content")) from None
@@ -289,8 +289,3 @@ def box_reduced(gray: np.ndarray, draft_size: int | None) -> np.ndarray:
     step of every reader: a decoded file's, and an image in memory's, so that both get the same answer)."""
     factor = min(gray.shape) // draft_size if draft_size else 1
     return np.asarray(Image.fromarray(gray).reduce(factor)) if factor >= 2 else gray
-
-
-def _is_stream(source: ImageSource) -> bool:
-    """A path naming a pipe or device (``<(zcat scan.nii.gz)``), not a regular file."""
-    return isinstance(source, (str, os.PathLike)) and is_special_file(Path(source))

@@ -21,6 +21,7 @@ from pathlib import Path
 from .arguments import count
 from .compressed_files import compressed_text
 from .dicom_sniff import file_head, is_dicom_bytes, is_raw_dataset
+from .image_files import is_special_file
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
 
@@ -251,12 +252,18 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
                          f"or a .zip of a DICOM series{said}")
 
 
-def scan_as_image_text(data: bytes, stream: bool = False) -> str | None:
-    """What to do with a scan handed to the 2-D reader (the Python API, or a pipe named on the command line: the
-    CLI and web sniff files and uploads, but peeking into a pipe would consume what it peeked at)."""
+def scan_as_image_text(data: bytes, source: ImageSource) -> str | None:
+    """What to do with a scan ``data`` (read from ``source``) handed to the 2-D reader (the Python API, or a pipe named
+    on the command line: the CLI and web sniff files and uploads, but peeking into a pipe would consume what it peeked
+    at); a torch checkpoint (a zip) is told what the CLI tells it (:func:`braintumor.zip_io.checkpoint_text`)."""
+    from .zip_io import checkpoint_text, torch_zip  # (zip_io imports this module)
+
     kind = {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data) or "")
-    if kind and stream:
+    named = isinstance(source, (str, os.PathLike))
+    if kind and named and is_special_file(Path(source)):  # a pipe or device (<(zcat scan.nii.gz))
         return f"{kind} read from a pipe or device: scans are read from files (save it to a file and name that)"
+    if kind == "a zip file" and torch_zip(data):
+        return checkpoint_text(os.fspath(source) if named else None)
     return kind and f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
 
 

@@ -80,6 +80,23 @@ def torch_layout(names: Iterable[str]) -> bool:
     return any(name.endswith("/data.pkl") for name in names)
 
 
+def torch_zip(data: bytes) -> bool:
+    """Whether ``data`` is a zip that :func:`torch_layout` says ``torch.save`` wrote (a checkpoint as bytes)."""
+    try:
+        return torch_layout(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        return False
+
+
+def checkpoint_text(display: str | None) -> str:
+    """What a torch checkpoint given as an input is told, by the CLI and the Python API alike: the API's
+    ``Classifier.predict("runs/x/best.pt")`` said 'a zip file, not a 2-D image: read_volumes reads scans', the CLI
+    what to do. ``display``: its name, None for bytes."""
+    return (f"a torch checkpoint (what 'braintumor train' writes), not an image or scan: export it (braintumor export "
+            f"{display or 'RUN/best.pt'} --out model.onnx) and use that file as the model (--model model.onnx; in "
+            "Python, Classifier.load('model.onnx'))")
+
+
 def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
              per_input: bool = True) -> Iterator[Volume]:
     """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits. ``per_input``: the
@@ -159,8 +176,7 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
                   "the DICOM and NIfTI scans it holds; unzip it to classify its images",)
     if not dicoms and not niftis:
         if torch_layout(m.filename for m in files):  # train's best.pt as an input: "skipped 80 ... hidden" files
-            raise ImageError(f"a torch checkpoint (what 'braintumor train' writes), not a scan: export it "
-                             f"(braintumor export {display} --out model.onnx) and predict with that file as --model")
+            raise ImageError(checkpoint_text(display))
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
     named = Counter(f"{display}:{m.filename}" for m in niftis)
     if per_input:
