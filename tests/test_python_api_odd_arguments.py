@@ -84,11 +84,11 @@ def test_a_2d_image_given_to_read_volumes_is_told_which_call_reads_it(tmp_path):
     png = encode(synthetic_head())
     (tmp_path / "slice.png").write_bytes(png)
     for source in (tmp_path / "slice.png", png, encode(synthetic_head(), "JPEG")):
-        with pytest.raises(ImageError, match=r"^not a recognised volume: .* series \(a 2-D image: Classifier\.predict "
+        with pytest.raises(ImageError, match=r"^not a recognised volume: .* files \(a 2-D image: Classifier\.predict "
                                              r"reads it\)$"):
             read_volumes(source)
     with pytest.raises(ImageError, match=r"^not a recognised volume: expected DICOM, NIfTI \(\.nii, \.nii\.gz\) or a "
-                                         r"\.zip of a DICOM series$"):
+                                         r"\.zip of DICOM or NIfTI files$"):
         read_volumes(b"plain text, no image")
 
 
@@ -162,7 +162,7 @@ def test_a_file_name_given_as_bytes_is_told_that_bytes_are_content(clf, tmp_path
         with pytest.raises(UnrecognisedImage, match=r"^not a recognised image: .*" + named):
             call(bytes(name))
     for source in (name, tmp_path):
-        with pytest.raises(ImageError, match=r"^not a recognised volume: .* series" + named):
+        with pytest.raises(ImageError, match=r"^not a recognised volume: .* NIfTI files" + named):
             read_volumes(bytes(source))
     with pytest.raises(UnrecognisedImage, match=r"\(Classifier\.predict reads 2-D images; "):
         clf.predict(bytes(tmp_path / "gone.png"))  # no file of that name: what any other bytes are told

@@ -16,7 +16,7 @@ from braintumor.web import create_app
 
 OLD = "not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content"
 PREDICT = ("not a recognised image or scan: expected a JPEG, PNG, BMP, TIFF or WebP image, a DICOM file, a NIfTI "
-           "volume (.nii, .nii.gz) or a zip of DICOM files")
+           "volume (.nii, .nii.gz) or a zip of DICOM or NIfTI files")
 TEXT = b"I am text named .jpg"
 
 

@@ -208,3 +208,21 @@ def test_a_zip_of_nifti_and_dicom_says_its_limit_as_the_zips():
                                  f"({TOO_LONG_ADVICE})") and caught.value.whole
     assert [len(v.slices) for v in read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10)] == [3, 10]
     assert len(read_volumes(zip_bytes(members), name="mixed.zip", max_slices=13)) == 2
+
+
+def test_a_zip_of_nifti_files_is_read_as_predict_help_says(stack, tmp_path, capsys):
+    """``predict --help`` (and the README) said 'zips of a DICOM series', where a zip of NIfTI files is read too: its
+    words now say so, and what they say is what predict does."""
+    import json
+
+    from cli_runner import run_cli
+
+    path = tmp_path / "heads.zip"
+    path.write_bytes(zip_bytes([("head.nii.gz", nifti_bytes(axial_volume(stack[:3])))]))
+    rc, out, _ = run_cli(["predict", str(path), "--format", "jsonl"], capsys)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert rc == 0 and [(r["path"], r["slice"]) for r in records] == [(f"{path}:head.nii.gz", k) for k in range(3)]
+    with pytest.raises(SystemExit):
+        run_cli(["predict", "--help"], capsys)
+    said = " ".join(capsys.readouterr().out.split())  # argparse wraps it to the terminal's width
+    assert "zips of DICOM or NIfTI files," in said and "zips of a DICOM series" not in said

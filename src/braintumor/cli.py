@@ -225,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "input unreadable (its record holds an error; the others are still written) or a "
                               "--workers process died, 2 usage error, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP")
     p.add_argument("paths", nargs="+", type=path_arg,
-                   help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of a DICOM series, folders (searched "
+                   help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of DICOM or NIfTI files, folders (searched "
                    "recursively; DICOM files in a folder are read as series); - reads file names from standard "
                    "input, one per line, or NUL-separated (find -print0), not an image (/dev/stdin reads one)")
     p.add_argument("--format", default=None, choices=["table", "json", "jsonl", "csv"],

@@ -12,7 +12,7 @@ With ``--heatmap DIR`` each classified image also gets a class-activation overla
 named after the input (``scan.heatmap.png``, then ``scan-2.heatmap.png`` for a second ``scan``),
 and its record gains ``"heatmap": <that file>``.
 
-DICOM files, DICOM series (a folder or a .zip) and NIfTI volumes give one record per slice: records
+DICOM files, DICOM series (a folder or a .zip) and NIfTI volumes (or a .zip of them) give one record per slice: records
 of an input with more than one slice add ``"slice": k`` (0-based, anatomical order), ``"series": j``
 when a folder or zip held several series, and safe metadata (``"dicom"`` or ``"nifti"``). With
 ``--summary`` a ``{"path", "summary"}`` record follows each such input (json/jsonl); the table

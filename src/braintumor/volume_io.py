@@ -144,8 +144,8 @@ def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
 def read_volumes(source: ImageSource | ScanObject, name: str | None = None,
                  max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
                  per_input: bool = False) -> list[Volume]:
-    """A DICOM file, NIfTI file, zip of a DICOM series (path, bytes or binary file) or DICOM folder -> volumes; also
-    a pydicom Dataset or nibabel NIfTI image in memory, read as the file it would be, and a list of Datasets as the
+    """A DICOM file, NIfTI file, zip of DICOM or NIfTI files (path, bytes or binary file) or DICOM folder -> volumes;
+    also a pydicom Dataset or nibabel NIfTI image in memory, read as the file it would be, and a list of Datasets as the
     folder of their files (:mod:`~braintumor.scan_objects`).
 
     ``name`` is what results call ``path`` (default: the path itself, or an open file's name). The limits hold for
@@ -249,7 +249,7 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         if not said and _lower_name(name or display).endswith(".zip"):  # "expected ... a .zip" of a .zip
             raise ImageError(compressed_text(data) or not_a_zip_text(data))
         raise ImageError(compressed_text(data) or "not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) "
-                         f"or a .zip of a DICOM series{said}")
+                         f"or a .zip of DICOM or NIfTI files{said}")
 
 
 def scan_as_image_text(data: bytes, source: ImageSource) -> str | None:

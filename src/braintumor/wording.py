@@ -74,7 +74,7 @@ UNREADABLE: str = "unreadable"
 #: What ``braintumor predict`` and the web page say of a file no reader recognised: they read scans too, and the 2-D
 #: reader's message ("expected JPEG, PNG, BMP, TIFF or WebP content") named the image formats only.
 NOT_AN_INPUT: str = ("not a recognised image or scan: expected a JPEG, PNG, BMP, TIFF or WebP image, a DICOM file, "
-                     "a NIfTI volume (.nii, .nii.gz) or a zip of DICOM files")
+                     "a NIfTI volume (.nii, .nii.gz) or a zip of DICOM or NIfTI files")
 
 
 #: What a scan is said to be, and what to do with it, where a reader failed on it for a reason no check names (a DICOM
