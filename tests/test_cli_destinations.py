@@ -250,8 +250,17 @@ def test_a_folder_that_takes_no_new_files_is_said_so_not_no_such_file(tmp_path, 
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr("braintumor.atomic_files.os.open", no_entries)
-    for target, replaced in ((shut / "version", "it cannot be replaced: "), (shut / "r.csv", "")):
-        rc, out, err = run_cli(["predict", str(image), "-o", str(target)], capsys)
+    real_append = open
+
+    def no_appends(path, *args, **kwargs):  # predict --resume appends to -o
+        if os.path.dirname(path) == str(shut):
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+        return real_append(path, *args, **kwargs)
+
+    monkeypatch.setattr("braintumor.batch_resume.open", no_appends, raising=False)
+    for target, replaced, resume in ((shut / "version", "it cannot be replaced: ", []), (shut / "r.csv", "", []),
+                                     (shut / "r.jsonl", "", ["--resume"])):
+        rc, out, err = run_cli(["predict", str(image), "-o", str(target), *resume], capsys)
         assert (rc, out, err) == (2, "", f"error: cannot write {target}: {replaced}no file can be made in {shut} (its "
                                          "file system takes no new files, as /proc's does): write it in another "
                                          "folder\n")
@@ -262,6 +271,9 @@ def test_a_folder_that_takes_no_new_files_is_said_so_not_no_such_file(tmp_path, 
         assert (rc, err) == (2, "error: cannot write /proc/version: it cannot be replaced: no file can be made in "
                                 "/proc (its file system takes no new files, as /proc's does): write it in another "
                                 "folder\n")
+        rc, _, err = run_cli(["predict", str(image), "-o", "/proc/r.jsonl", "--resume"], capsys)
+        assert (rc, err) == (2, "error: cannot write /proc/r.jsonl: no file can be made in /proc (its file system "
+                                "takes no new files, as /proc's does): write it in another folder\n")
         rc, _, err = run_cli(["predict", str(image), "--heatmap", "/proc/maps/x"], capsys)
         assert (rc, err) == (2, "error: cannot write /proc/maps/x: no folder can be made in /proc (its file system "
                                 "takes no new files, as /proc's does): write it in another folder\n")
