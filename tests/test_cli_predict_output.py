@@ -307,3 +307,17 @@ def test_a_folder_nested_too_deep_is_its_own_error_record(tmp_path, monkeypatch,
     assert records[1] == {"path": str(deep), "error": "folders nested too deep to walk (about 1000 levels)"}
     assert "label" in records[0] and "label" in records[2]
     assert rc == 1 and err.endswith("1 unreadable input\n")
+
+
+def test_an_input_name_too_long_for_a_file_is_its_own_error_record(tmp_path, capsys):
+    """``predict <a 300-byte name> a.png`` (a name from a broken list, or ``-``'s): Path.is_file raised 'File name too
+    long' in the checks before any work, and the run ended (exit 2) with a.png unanswered."""
+    image = tmp_path / "a.png"
+    image.write_bytes(encode(synthetic_head(), "PNG"))
+    long = str(tmp_path / ("x" * 300 + ".png"))
+    for extra in ([], ["--workers", "2"]):
+        rc, out, err = run_cli(["predict", long, str(image), "--format", "jsonl", *extra], capsys)
+        records = [json.loads(line) for line in out.splitlines()]
+        assert records[0] == {"path": long, "error": "cannot read file: File name too long"}, extra
+        assert records[1]["path"] == str(image) and "label" in records[1]
+        assert rc == 1, err

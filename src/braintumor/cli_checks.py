@@ -113,8 +113,9 @@ def check_destinations(args: argparse.Namespace) -> None:
     shell; ``quantize model.onnx --out model.onnx``) is refused: writing it would destroy what it is made from."""
     named = [getattr(args, a, None) for a in ("paths", "model", "run")]  # predict's, quantize's, export's inputs
     flat = [x for v in named if v for x in (v if isinstance(v, list) else [v])]
-    inputs = [p for p in map(Path, flat) if str(p) != "-" and p.is_file()]
-    folders = [p for p in map(Path, flat) if str(p) != "-" and p.is_dir()]  # predict DIR, export RUN_DIR
+    # os.path's: False for a name too long to be a file's (Path.is_file raised, and that input ended the whole run)
+    inputs = [p for p in map(Path, flat) if str(p) != "-" and os.path.isfile(p)]
+    folders = [p for p in map(Path, flat) if str(p) != "-" and os.path.isdir(p)]  # predict DIR, export RUN_DIR
     folders += [p.parent for p in inputs if p.suffix == ".pt"]  # export RUN/best.pt reads RUN's config and split
     # a dataset's images are inputs too: `data audit --out ROOT/Testing/glioma/x.jpg` replaced one with its report
     datasets = [Path(d) for d in (getattr(args, "data", None), getattr(args, "reference", None))
@@ -157,7 +158,7 @@ def _check_not_inside_data(flag: str, raw: str, args: argparse.Namespace) -> Non
     reference = getattr(args, "reference", None)  # evaluate --reference: its Training split, read by the leak check
     for source, what in [(data, "the dataset"), (reference, "the --reference dataset"),
                          *((p, "the input folder") for p in paths)]:
-        if not source or source == "-" or not Path(source).is_dir():
+        if not source or source == "-" or not os.path.isdir(source):
             continue
         # of a dataset, the folders holding its class folders: `evaluate --out ROOT/eval` reads nothing there
         split = getattr(args, "split", None) if source is data else "Training"

@@ -47,12 +47,12 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
 
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if os.path.isdir(path):  # os.path's: False for a name too long to be a file's (Path.is_dir raised)
             try:  # all of a folder's walk is done before its first item: one too deep is its own record, the rest read
                 yield from list(_folder_inputs(path, on_note))
             except RecursionError:  # it ended the whole run (exit 2): the inputs beside it were never answered
                 yield {"path": str(path), "error": TOO_DEEP}
-        elif path.is_file() and is_volume_file(path):
+        elif os.path.isfile(path) and is_volume_file(path):
             yield VolumeInput(str(path), lambda p=path: iter_volumes(p))
         else:
             yield path
