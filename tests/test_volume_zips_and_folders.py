@@ -190,7 +190,8 @@ def test_zip_entries_that_share_their_data_are_refused():
 
 
 def test_a_zip_of_nifti_and_dicom_says_its_limit_as_the_zips():
-    """A 10-slice NIfTI and 3 DICOM files under a 10-slice limit: 'DICOM file has 1 frames; the limit is 0'."""
+    """A 10-slice NIfTI and 3 DICOM files under a 10-slice limit: 'DICOM file has 1 frames; the limit is 0'; then 'the
+    limit is 10 per input', after the members' slices and pixels both (which limit?)."""
     from pydicom.uid import generate_uid
 
     uid = generate_uid()
@@ -198,8 +199,10 @@ def test_a_zip_of_nifti_and_dicom_says_its_limit_as_the_zips():
     members += [(f"IM{k}", make_dicom(flat_slice(k), series_uid=uid, instance=k + 1, position=5.0 * k))
                 for k in range(3)]
     with pytest.raises(BudgetError, match=r"^the zip's DICOM files are past what its NIfTI members \(10 slices, "
-                                          r"40,960 pixels\) left; the limit is 10 per input$"):
+                                          r"40,960 pixels\) left; the limit is 10 slices per input$"):
         read_volumes(zip_bytes(members), name="mixed.zip", max_slices=10, per_input=True)  # a web request's budget
+    with pytest.raises(BudgetError, match=r"\) left; the limit is 41,000 pixels per input$"):  # which limit: its unit
+        read_volumes(zip_bytes(members), name="mixed.zip", max_slices=100, max_pixels=41_000, per_input=True)
     frames = np.zeros((MAX_SLICES // 2 + 1, 8, 8), np.uint8)  # two files: a series past any input's slices by itself
     long = [(f"MF{k}", make_dicom(frames, NumberOfFrames=len(frames), series_uid=uid, instance=k + 1)) for k in (0, 1)]
     with pytest.raises(BudgetError) as caught:  # was "past what its NIfTI members left": send it alone, as if it fit

@@ -240,10 +240,11 @@ def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...]
     if dicoms:
         used, pixels = sum(len(v.slices) for v in volumes), sum(s.pixels.size for v in volumes for s in v.slices)
 
-        def past(unit: str) -> BudgetError:  # the input's limit, not what the NIfTI members left ("the limit is 0")
+        def past(unit: str) -> BudgetError:  # the input's limit, not what the NIfTI members left ("the limit is 0"),
+            # in its unit: the members' slices and pixels both stand before it ("the limit is 512 per input" of which?)
             held = (f"the zip's DICOM files are past what its NIfTI members ({counted(used, 'slice')}, {pixels:,} "
                     "pixels) left")
-            return budget_error(held, 0, max_slices if unit == "slices" else max_pixels, unit, " per input")
+            return budget_error(held, 0, max_slices if unit == "slices" else max_pixels, unit, f" {unit} per input")
 
         if used >= max_slices or pixels >= max_pixels:  # nothing left: it read "1 frames; the limit is 0"
             raise past("slices" if used >= max_slices else "pixels")
