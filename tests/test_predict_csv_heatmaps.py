@@ -53,10 +53,13 @@ def test_resume_keeps_the_heat_map_column_of_the_file_it_continues(test_images, 
     header, rows = _rows(results)
     assert header == [*csv_columns(CLASSES), "heatmap", "working_folder"]
     assert sorted(r["heatmap"] for r in rows if r["heatmap"]) == sorted(str(p) for p in maps.iterdir())
-    assert len(rows) == 3
+    assert len(rows) == 3 and "no heatmap column" not in capsys.readouterr().err
     # a csv begun without --heatmap is continued in its own columns, with --heatmap or not
     plain = tmp_path / "plain.csv"
     assert main(["predict", str(scans / "a"), "-o", str(plain), "--resume"]) == 0
     assert main(["predict", str(scans), "-o", str(plain), "--resume", "--heatmap", str(tmp_path / "m2")]) == 1
     header, rows = _rows(plain)
     assert header == [*csv_columns(CLASSES), "working_folder"] and len(rows) == 3
+    # said, not silent: the maps it writes cannot be matched to those rows
+    assert capsys.readouterr().err.count(f"warning: {plain} has no heatmap column (begun without --heatmap, or by an "
+                                         "older braintumor): the rows added now do not name their heat maps") == 1

@@ -29,6 +29,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from .batch_resume import (
+    HEATMAP_KEY,
     ROOT_KEY,
     Previous,
     append_sink,
@@ -149,6 +150,10 @@ class BatchJob:
         if args.resume and self.prev.done:
             print(f"resuming {printable(args.output)}: {counted(sum(self.prev.done.values()), 'record')} already there",
                   file=sys.stderr)
+        if heatmap_column(args) and self.prev.header and HEATMAP_KEY not in self.prev.columns:  # its rows line up
+            print(f"warning: {printable(args.output)} has no {HEATMAP_KEY} column (begun without --heatmap, or by an "
+                  "older braintumor): the rows added now do not name their heat maps; write to a new file to have "
+                  "them named", file=sys.stderr)  # silent, the maps could not be matched to the rows (x-2.heatmap.png)
 
     @property
     def has_header(self) -> bool:
