@@ -42,9 +42,9 @@ class Previous:
 #: A --resume run's records with a relative ``path`` say the working folder it is named from, under this key (jsonl)
 #: or column (csv, last): from another folder holding the same relative names, those files counted as done.
 ROOT_KEY = "working_folder"
-#: The csv column of a --heatmap run's heat map file (json and jsonl records hold it under this key).
+#: The key of a --heatmap run's heat map file in each record (:class:`~braintumor.predict_output.HeatmapWriter` sets
+#: it), and so the csv's column of it.
 HEATMAP_KEY = "heatmap"
-
 
 
 def heatmap_column(args: argparse.Namespace) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .atomic_files import final_target, make_folder, settled, temp_beside
+from .batch_resume import HEATMAP_KEY
 from .classes import display_name
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
@@ -250,7 +251,7 @@ class HeatmapWriter:
                     self.drawn.append(target)  # earlier run's map cannot give it back: it is kept
                 os.replace(tmp, target)
                 settled(tmp)
-                placed, rec["heatmap"] = True, str(target)
+                placed, rec[HEATMAP_KEY] = True, str(target)  # the csv column of that name too
                 record(rec)
                 recorded = True
         except BaseException as exc:
