@@ -245,7 +245,12 @@ def test_a_pattern_or_a_name_in_another_case_not_found_is_told_why(test_images, 
     said = {"scans/*.dcm": "file not found: scans/*.dcm (a pattern: braintumor does not expand *, ? or [ itself; a "
                            "shell does, unquoted, where a file matches)",
             "scans/Scan.JPG": "file not found: scans/Scan.JPG (names are case-sensitive here: scan.jpg is there)",
-            "scans/other.jpg": "file not found: scans/other.jpg"}
+            "scans/other.jpg": "file not found: scans/other.jpg",
+            # a pattern in a folder's name (not there: a folder really named so is no pattern), told as in the file's
+            "*/scan.jpg": "file not found: */scan.jpg (a pattern: braintumor does not expand *, ? or [ itself; a shell "
+                          "does, unquoted, where a file matches)",
+            "scans/a[1]/x.jpg": "file not found: scans/a[1]/x.jpg"}
+    (tmp_path / "scans" / "a[1]").mkdir()
     assert main(["predict", *said, "--format", "jsonl"]) == 1
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {r["path"]: r["error"] for r in records} == said

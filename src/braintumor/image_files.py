@@ -205,10 +205,11 @@ def missing_text(path: Path) -> str:
 
 def near_name_text(path: str | os.PathLike) -> str:
     """What to add to "file not found" of a name a user meant otherwise: a shell pattern that matched no file (a
-    shell passes ``scans/*.dcm`` on as it is; quoted, it is never expanded), or a name whose file is there in another
-    case (``Scan.JPG`` for ``scan.jpg``, which macOS and Windows open, Linux not); "" for any other name."""
+    shell passes ``scans/*.dcm`` on as it is; quoted, it is never expanded), in its name or in a folder's that is not
+    there (``scans/*/IM*``), or a name whose file is there in another case (``Scan.JPG`` for ``scan.jpg``, which macOS
+    and Windows open, Linux not); "" for any other name."""
     name = os.path.basename(os.fspath(path))
-    if any(c in name for c in "*?["):
+    if any(c in part for part in _parts_not_there(path) for c in "*?["):
         return " (a pattern: braintumor does not expand *, ? or [ itself; a shell does, unquoted, where a file matches)"
     try:
         with os.scandir(os.path.dirname(os.fspath(path)) or ".") as entries:
@@ -216,6 +217,14 @@ def near_name_text(path: str | os.PathLike) -> str:
     except OSError:
         return ""
     return f" (names are case-sensitive here: {other} is there)" if other else ""
+
+
+def _parts_not_there(path: str | os.PathLike) -> list[str]:
+    """The parts of ``path`` from the first that does not exist on: a pattern there was never expanded (a folder
+    really named ``a[1]`` is there, and no pattern)."""
+    parts = Path(path).parts
+    there = next((k for k in range(len(parts), 0, -1) if os.path.lexists(os.path.join(*parts[:k]))), 0)
+    return list(parts[there:])
 
 
 def tilde_text(path: str | os.PathLike) -> str:
