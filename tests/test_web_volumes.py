@@ -316,6 +316,27 @@ def test_a_dicom_that_would_decode_too_many_pixels_is_refused_on_its_headers():
         read_volumes(to_bytes(ds), name="big.dcm")
 
 
+def test_a_dicom_past_any_inputs_pixels_is_not_told_to_be_sent_on_its_own(app, stack):
+    """288,000,000 pixels after a small scan of the same request were told "the limit is 134,217,728 pixels per request,
+    and this request's earlier scans took 12,288 of them: send it on its own", which refused it as well: past what
+    any input may hold, it is told so, as a scan past its slices is, whatever came before it."""
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import RLELossless
+
+    from braintumor.volume_io import MAX_INPUT_PIXELS, TOO_LARGE_ADVICE
+
+    ds = make_dataset(np.zeros((4, 64, 64), np.uint8))
+    ds.Rows = ds.Columns = 6000
+    ds.NumberOfFrames = 8
+    ds.PixelData = encapsulate([bytes(64)] * 8)
+    ds.file_meta.TransferSyntaxUID = RLELossless
+    said = (f"the DICOM input would decode to 288,000,000 pixels; the limit is {MAX_INPUT_PIXELS:,} "
+            f"({TOO_LARGE_ADVICE})")
+    for files in ([("big.dcm", to_bytes(ds))], [("a.nii.gz", nifti_bytes(axial_volume(stack[:2]))),
+                                                ("big.dcm", to_bytes(ds))]):
+        assert [r["error"] for r in post(app.test_client(), files).get_json()["results"] if "error" in r] == [said]
+
+
 def test_a_thin_slab_answer_matches_the_openapi_schema(app, stack):
     """A coronal NIfTI slice's record carries plane and y_mm: the served schema refused them as unknown keys."""
     import nibabel as nib

@@ -182,8 +182,8 @@ def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: i
         error = budget_error(f"{what} holds {total} slices{where}", total if series or count == 1 else 0,
                              max_slices, per=f" per {per}", after=besides)  # a study's series may each fit
     elif (pixels := sum(f.pixels for f in files)) > max_pixels:  # 64 JPEG 2000 frames of 6000 x 6000 px: 17 kB
-        error = budget_error(f"{what} would decode to {pixels:,} pixels", pixels, max_pixels, "pixels",
-                             " per series" if series else "", besides)
+        error = budget_error(f"{what} would decode to {pixels:,} pixels", pixels if series or count == 1 else 0,
+                             max_pixels, "pixels", " per series" if series else "", besides)
     elif max_bytes and (size := sum(f.size for f in files)) > max_bytes:  # read one series at a time: its bytes
         error = budget_error(f"the files of {what} hold {size:,} bytes", size, max_bytes, "bytes",
                              " per series" if series else "")

@@ -63,7 +63,8 @@ class BudgetError(ImageError):
     are what came before it left, and callers say so (a type, not a parsed message). Made by :func:`budget_error`."""
 
     series: int = 0  # the DICOM series of an input refused whole: more than one can be sent one by one
-    #: past what any one input may hold (:data:`MAX_SLICES`), not only what a zip or request left: no resend fits it
+    #: past what any one input may hold (:data:`MAX_SLICES`, :data:`MAX_INPUT_PIXELS`), not only what a zip or request
+    #: left: no resend fits it
     whole: bool = False
     #: what the scan holds, as the message says it before its limit ("NIfTI volume has 300 axial slices"), the limit's
     #: unit ("slices" or "pixels") and what the message says after it (", and they are CT images ..."): a web request
@@ -73,21 +74,26 @@ class BudgetError(ImageError):
     after: str = ""
 
 
-#: What a refusal of a volume or series longer than any input may be adds, whoever reads it (CLI, API, web).
+#: What a refusal of a volume or series longer (or larger, :data:`TOO_LARGE_ADVICE`) than any input may be adds,
+#: whoever reads it (CLI, API, web).
 TOO_LONG_ADVICE = ("a scan this long cannot be read here: send a part of it, e.g. the slices through the lesion, as "
                    "its own file")
+TOO_LARGE_ADVICE = TOO_LONG_ADVICE.replace("this long", "this large", 1)
 
 
 def budget_error(held: str, count: int, limit: int, unit: str = "slices", per: str = "",
                  after: str = "") -> BudgetError:
     """The refusal of a scan that holds ``held`` (``count`` ``unit``: "slices" or "pixels"), past ``limit`` (said
-    ``per`` input or series). Past :data:`MAX_SLICES` slices, with :data:`TOO_LONG_ADVICE`, and stating that limit, not
-    what a zip or a web request's earlier scans left of it ("the limit is 212", when 212 were left, read as if the
-    limit were 212): the scan is refused on its own too (it said only the limit, and "send it on its own" could not
-    help)."""
-    whole = unit == "slices" and count > MAX_SLICES
-    stated = max(limit, MAX_SLICES) if whole else limit
-    error = BudgetError(f"{held}; the limit is {stated:,}{per}{after}" + (f" ({TOO_LONG_ADVICE})" if whole else ""))
+    ``per`` input or series). Past :data:`MAX_SLICES` slices or :data:`MAX_INPUT_PIXELS` pixels, with its advice
+    (:data:`TOO_LONG_ADVICE`), and stating that limit, not what a zip or a web request's earlier scans left of it ("the
+    limit is 212", when 212 were left, read as if the limit were 212): the scan is refused on its own too (it said
+    only the limit, and "send it on its own" could not help). ``count`` 0: it may fit on its own (a study's series)."""
+    # what any one input may hold of the unit, and the advice past it (read now: tests lower the limits)
+    most, advice = {"slices": (MAX_SLICES, TOO_LONG_ADVICE), "pixels": (MAX_INPUT_PIXELS, TOO_LARGE_ADVICE)}.get(
+        unit, (0, ""))
+    whole = bool(advice) and count > most
+    stated = max(limit, most) if whole else limit
+    error = BudgetError(f"{held}; the limit is {stated:,}{per}{after}" + (f" ({advice})" if whole else ""))
     error.whole, error.held, error.unit, error.after = whole, held, unit, after
     return error
 
