@@ -7,6 +7,7 @@ name), and the command line's checks and the volume reader ask it without decodi
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import select
 import stat
@@ -211,12 +212,21 @@ def near_name_text(path: str | os.PathLike) -> str:
     name = os.path.basename(os.fspath(path))
     if any(c in part for part in _parts_not_there(path) for c in "*?["):
         return " (a pattern: braintumor does not expand *, ? or [ itself; a shell does, unquoted, where a file matches)"
+    folder = os.path.dirname(os.fspath(path)) or "."
     try:
-        with os.scandir(os.path.dirname(os.fspath(path)) or ".") as entries:
-            other = next((e.name for e in entries if e.name.lower() == name.lower() and e.name != name), None)
+        other = _names_by_case(folder, os.stat(folder).st_mtime_ns).get(name.lower())
     except OSError:
         return ""
-    return f" (names are case-sensitive here: {other} is there)" if other else ""
+    return f" (names are case-sensitive here: {other} is there)" if other and other != name else ""
+
+
+@functools.lru_cache(maxsize=2)
+def _names_by_case(folder: str, changed: int) -> dict[str, str]:
+    """``folder``'s entries by their names in lower case, listed once while it is unchanged (``changed``: its
+    modification time): a list of 20,000 names gone from a folder of 20,000 files listed the folder for each, 9
+    minutes of a run."""
+    with os.scandir(folder) as entries:
+        return {entry.name.lower(): entry.name for entry in entries}
 
 
 def _parts_not_there(path: str | os.PathLike) -> list[str]:
