@@ -399,3 +399,16 @@ def _png(gray: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(gray).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def test_an_upload_named_zip_that_is_no_zip_is_told_so_as_predict_tells_it(app):
+    """A download that saved a sign-in page as ``archive.zip``, uploaded, was "not a recognised image or scan" on the
+    web, where ``braintumor predict`` said it is no zip archive and named the HTML page (one home: zip_io)."""
+    from braintumor.volume_io import read_volumes
+
+    page = b"\n<!DOCTYPE html><html><head><title>Sign in</title></head></html>"
+    with pytest.raises(ImageError) as caught:
+        read_volumes(page, name="archive.zip")
+    said = post(app.test_client(), [("archive.zip", page)]).get_json()["results"]
+    assert said == [{"path": "archive.zip", "error": str(caught.value)}]
+    assert str(caught.value).startswith("not a zip archive: it does not begin as a zip file does (it is an HTML page")

@@ -124,6 +124,8 @@ def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
         return "dicom"  # DICOM without the preamble (old files): dicom_io checks it is really DICOM
     if lower.endswith((".nii", ".nii.gz")):
         return "nifti"  # a broken or truncated one: nifti_header says precisely what is wrong
+    if lower.endswith(".zip"):
+        return "zip"  # not one (a download that saved a web page under its name): zip_io says so, for CLI and web
     if lower.endswith(PAIR_IMAGE_ENDINGS):
         return "nifti"  # the image half of a .hdr + .img pair (raw voxels): told, as the .hdr is, pairs are not read
     return None
@@ -252,8 +254,6 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     else:  # a JPEG or PNG slice, a gzip of one, or a name as bytes, handed here was told only what it is not
         said = (" (a 2-D image: Classifier.predict reads it)" if data.startswith(IMAGE_MAGIC)
                 else bytes_name_text(source))
-        if not said and _lower_name(name or display).endswith(".zip"):  # "expected ... a .zip" of a .zip
-            raise ImageError(compressed_text(data) or not_a_zip_text(data))
         raise ImageError(compressed_text(data) or "not a recognised volume: expected DICOM, NIfTI (.nii, .nii.gz) "
                          f"or a .zip of DICOM or NIfTI files{said}")
 
@@ -271,13 +271,4 @@ def scan_as_image_text(data: bytes, source: ImageSource) -> str | None:
     if kind == "a zip file" and torch_zip(data):
         return checkpoint_text(os.fspath(source) if named else None)
     return kind and f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
-
-
-def not_a_zip_text(data: bytes) -> str:
-    """Why a file named ``.zip`` is not read: it was "not a recognised volume: expected ... a .zip of a DICOM series",
-    of a file named so, and a download that saved a web page (a sign-in page) under the archive's name is common."""
-    page = data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<head"))
-    return ("not a zip archive: it does not begin as a zip file does"
-            + (" (it is an HTML page: a download that saved a web page, such as a sign-in page, under this name?)"
-               if page else " (another kind of file named .zip?)"))
 

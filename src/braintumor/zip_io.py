@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath
 
+from .compressed_files import compressed_text
 from .dicom_sniff import is_dicom_head
 from .image_files import is_hidden_name
 from .image_headers import other_format
@@ -74,6 +75,16 @@ def read_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
     return list(iter_zip(data, display, max_slices, max_pixels, per_input))
 
 
+def _not_a_zip_text(data: bytes) -> str:
+    """Why a file named ``.zip`` that does not begin as one is not read: it was "not a recognised volume: expected ...
+    a .zip of a DICOM series" in the CLI and "not a recognised image or scan" on the web, and a download that saved a
+    web page (a sign-in page) under the archive's name is common."""
+    page = data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<head"))
+    return ("not a zip archive: it does not begin as a zip file does"
+            + (" (it is an HTML page: a download that saved a web page, such as a sign-in page, under this name?)"
+               if page else " (another kind of file named .zip?)"))
+
+
 def torch_layout(names: Iterable[str]) -> bool:
     """Whether a zip's member names are what ``torch.save`` writes (members under one folder with its ``data.pkl``):
     the ``best.pt`` and ``last.pt`` of a run folder, whatever their name, given as a model or as an input."""
@@ -110,7 +121,8 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        raise ImageError("zip archive is corrupt or truncated") from None
+        raise ImageError("zip archive is corrupt or truncated" if data.startswith(b"PK") else
+                         compressed_text(data) or _not_a_zip_text(data)) from None
     files = [m for m in members if not m.is_dir()]
     if any(_unsafe_member(m.filename) for m in files):
         raise ImageError("zip archive has a member with an unsafe name (absolute path or '..'); refused")
