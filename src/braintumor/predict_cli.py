@@ -45,7 +45,7 @@ from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .series import input_records, notes_text, outcome, printable, summary_text
-from .volume_io import plan_inputs, sniff
+from .volume_io import plan_inputs, scan_kind_text
 from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, refusals_text, review_below_text
 
 
@@ -145,7 +145,7 @@ def _file_piped(data: bytes) -> str | None:
         kind = None  # (BMissing.png): a BMP's info header size at byte 14 says it is one
     if kind:
         return f"a {kind} image"
-    if scan := {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data[:4096]) or ""):
+    if scan := scan_kind_text(data[:4096]):
         return scan
     return "a gzip-compressed file" if data.startswith(b"\x1f\x8b") else None
 

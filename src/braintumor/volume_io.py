@@ -131,6 +131,12 @@ def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
     return None
 
 
+def scan_kind_text(data: bytes) -> str | None:
+    """What scan ``data`` holds by its content alone, in words ("a DICOM file", "a NIfTI volume", "a zip file"), or
+    None: for the errors of a scan given where an image (the 2-D reader) or file names (``predict -``) were wanted."""
+    return {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data) or "")
+
+
 def is_volume_file(path: Path) -> bool:
     """Whether a file given by name should be read here (DICOM, NIfTI, zip) rather than as a 2-D image.
 
@@ -264,7 +270,7 @@ def scan_as_image_text(data: bytes, source: ImageSource) -> str | None:
     at); a torch checkpoint (a zip) is told what the CLI tells it (:func:`braintumor.zip_io.checkpoint_text`)."""
     from .zip_io import checkpoint_text, torch_zip  # (zip_io imports this module)
 
-    kind = {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data) or "")
+    kind = scan_kind_text(data)
     named = isinstance(source, (str, os.PathLike))
     if kind and named and is_special_file(Path(source)):  # a pipe or device (<(zcat scan.nii.gz))
         return f"{kind} read from a pipe or device: scans are read from files (save it to a file and name that)"
