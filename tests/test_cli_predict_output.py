@@ -121,9 +121,9 @@ def test_a_torch_checkpoint_given_as_an_input_is_told_to_be_exported(tmp_path, c
     torch.save({"w": torch.zeros(2)}, run / "last.pt")  # and as torch.save writes under the file's own name
     for path in (run / "best.pt", run / "last.pt"):
         rc, out, _ = run_cli(["predict", str(path), "--format", "jsonl"], capsys)
-        said = (f"a torch checkpoint (what 'braintumor train' writes), not an image or scan: export it (braintumor "
-                f"export {path} --out model.onnx) and use that file as the model (--model model.onnx; in Python, "
-                "Classifier.load('model.onnx'))")
+        said = (f"a torch checkpoint (what 'braintumor train' writes), not an image or scan: export it first "
+                f"(braintumor export {path} --out model.onnx) and use that file as the model (--model model.onnx; in "
+                "Python, Classifier.load('model.onnx'))")
         assert rc == 1 and json.loads(out) == {"path": str(path), "error": said}
         with pytest.raises(ImageError) as caught:  # the Python API says the same
             Classifier.load().predict(path)

@@ -235,8 +235,8 @@ def test_a_torch_checkpoint_given_to_predict_is_told_to_be_exported_as_the_cli_t
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("best/data.pkl", b"\x80\x02}q\x00.")
         zf.writestr("best/version", "3\n")
-    said = ("a torch checkpoint (what 'braintumor train' writes), not an image or scan: export it (braintumor export "
-            "{} --out model.onnx) and use that file as the model (--model model.onnx; in Python, "
+    said = ("a torch checkpoint (what 'braintumor train' writes), not an image or scan: export it first (braintumor "
+            "export {} --out model.onnx) and use that file as the model (--model model.onnx; in Python, "
             "Classifier.load('model.onnx'))")
     for source, name in ((path, str(path)), (str(path), str(path)), (path.read_bytes(), "RUN/best.pt")):
         with pytest.raises(ImageError) as caught:

@@ -23,6 +23,7 @@ from .predictor import METADATA_KEY
 from .preprocess import PreprocessConfig, trained_preprocess
 from .sessions import session_options
 from .train_config import ConfigError
+from .wording import export_first_text
 
 
 class Teacher:
@@ -38,8 +39,8 @@ class Teacher:
             meta = json.loads(self.session.get_modelmeta().custom_metadata_map[METADATA_KEY])
         except Exception:  # onnxruntime's own exception types, a missing key, broken JSON: not named by their class
             if torch_checkpoint(Path(path)):  # a run's best.pt: the teacher runs in ONNX Runtime, exported
-                raise ConfigError(f"--teacher {path} is a torch checkpoint, not an exported model: export it first "
-                                  f"(braintumor export {path} --out teacher.onnx)") from None
+                raise ConfigError(f"--teacher {path} is a torch checkpoint, not an exported model: "
+                                  f"{export_first_text(path, 'teacher.onnx')}") from None
             raise ConfigError(f"--teacher {path} is not an exported braintumor model (not a valid ONNX file, or one "
                               "without braintumor's metadata): pass the .onnx 'braintumor export' wrote") from None
         self.classes = tuple(meta.get("classes", ()))

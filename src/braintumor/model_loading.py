@@ -18,6 +18,7 @@ import onnxruntime as ort
 from .image_files import tilde_text
 from .model_files import default_model_path, resolve_model_path, shipped_model_names
 from .sessions import disabled_optimizers, session_options
+from .wording import export_first_text
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -89,8 +90,8 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
     except Exception:  # onnxruntime raises its own exception types for broken files: said in words, not by class
         if torch_checkpoint(model_path):  # train's last line names best.pt, which was then passed as --model
-            raise ModelError(f"cannot load model {model_path}: a torch checkpoint, not an ONNX model: export it "
-                             f"first (braintumor export {model_path} --out model.onnx)") from None
+            raise ModelError(f"cannot load model {model_path}: a torch checkpoint, not an ONNX model: "
+                             f"{export_first_text(model_path)}") from None
         raise ModelError(f"cannot load model {model_path}: not a valid ONNX file, or one this onnxruntime cannot run "
                          "(damaged, cut short, or made for a newer version)") from None
     raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)

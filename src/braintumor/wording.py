@@ -95,6 +95,12 @@ def no_finite_values_text(what: str) -> str:
 #: says these words; tests/test_folder_wording.py checks them).
 NOTHING_FOUND: str = "no image or scan found"
 
+def export_first_text(checkpoint: object, out: str = "model.onnx") -> str:
+    """What to do with a torch checkpoint (train's ``best.pt``) given where an ONNX model or a scan is wanted: one
+    wording for ``--model``, predict's inputs and distill's ``--teacher``."""
+    return f"export it first (braintumor export {checkpoint} --out {out})"
+
+
 #: Why a name holding a NUL is no file's (Python's own words were a bare ValueError, 'embedded null byte').
 NUL_IN_NAME: str = ("not a file name: it holds a NUL character (\\0), which no file name can hold (names from find "
                     "-print0 or a NUL-separated list are split at each NUL)")

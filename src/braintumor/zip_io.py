@@ -22,7 +22,7 @@ from .image_headers import other_format
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .volume_io import IMAGE_MAGIC, MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, budget_error
-from .wording import counted, unread_format_text
+from .wording import counted, export_first_text, unread_format_text
 
 #: Most members a zip may list.
 MAX_ZIP_MEMBERS: int = 4096
@@ -103,8 +103,8 @@ def checkpoint_text(display: str | None) -> str:
     """What a torch checkpoint given as an input is told, by the CLI and the Python API alike: the API's
     ``Classifier.predict("runs/x/best.pt")`` said 'a zip file, not a 2-D image: read_volumes reads scans', the CLI
     what to do. ``display``: its name, None for bytes."""
-    return (f"a torch checkpoint (what 'braintumor train' writes), not an image or scan: export it (braintumor export "
-            f"{display or 'RUN/best.pt'} --out model.onnx) and use that file as the model (--model model.onnx; in "
+    return (f"a torch checkpoint (what 'braintumor train' writes), not an image or scan: "
+            f"{export_first_text(display or 'RUN/best.pt')} and use that file as the model (--model model.onnx; in "
             "Python, Classifier.load('model.onnx'))")
 
 
