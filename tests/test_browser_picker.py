@@ -1,6 +1,7 @@
 """The file picker, in a real browser: a scanner's DICOM files, named with no ending (IM00001), by their UID or as
 .IMA, are chosen and classified like any slice, and a file the page cannot read (a PDF chosen with them) is one
-card that says so. The picker had an ``accept`` list that could not name them (a macOS picker greys them out).
+card that names it (a PDF document) and what to send instead. The picker had an ``accept`` list that could not
+name them (a macOS picker greys them out).
 Skipped, never failed, when chromium or playwright is absent (like tests/test_browser.py)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dicom_factory import make_dicom
 from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
+from braintumor.documents import PDF_DOCUMENT
 from braintumor.image_io import read_image
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
@@ -32,7 +34,7 @@ def test_dicom_files_without_an_ending_are_chosen_and_an_unknown_file_is_one_car
     cards = page.locator("#results > .card")
     assert cards.locator(".card-name").all_inner_texts() == [*names, "report.pdf"]
     assert cards.evaluate_all("cs => cs.map(c => c.dataset.state)") == ["ok", "ok", "ok", "error"]
-    assert cards.nth(3).locator(".card-status-text").inner_text().startswith("not a recognised image")
+    assert cards.nth(3).locator(".card-status-text").inner_text() == PDF_DOCUMENT  # named, and what to send instead
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
 

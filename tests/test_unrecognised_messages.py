@@ -44,3 +44,28 @@ def test_the_python_api_points_scans_to_read_volumes(tiny_classifier):
                                "reads DICOM, NIfTI and zips of DICOM files)")
     with pytest.raises(ImageError, match=f"^{OLD}$"):  # the 2-D reader itself, as evaluate and train use it
         read_image(TEXT)
+
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n"  # a report, or slices printed to PDF
+PDF_SAID = ("a PDF document, not an image or scan: export the slice from the viewer as PNG or JPEG, or send its DICOM "
+            "file")
+
+
+def test_a_pdf_is_named_and_told_what_to_send_everywhere(tiny_model, tiny_classifier, tmp_path, capsys):
+    """A PDF named or uploaded was "not a recognised image or scan", which listed what is read, not what was sent."""
+    from braintumor.volume_io import read_volumes
+
+    (tmp_path / "report.pdf").write_bytes(PDF)
+    (tmp_path / "IM0001").write_bytes(b"\n" + PDF)  # its ending says nothing; bytes before the header are allowed
+    rc, out, _ = run_cli(["predict", str(tmp_path / "report.pdf"), str(tmp_path / "IM0001"), "--format", "jsonl",
+                          "--model", str(tiny_model)], capsys)
+    assert rc == 1 and [json.loads(line)["error"] for line in out.splitlines()] == [PDF_SAID, PDF_SAID]
+    client = create_app(classifier=tiny_classifier).test_client()
+    r = client.post("/api/v1/predict", data={"file": [(io.BytesIO(PDF), "report.pdf")]},
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and r.get_json()["results"] == [{"path": "report.pdf", "error": PDF_SAID}]
+    page = client.post("/", data={"file": [(io.BytesIO(PDF), "report.pdf")]}, content_type="multipart/form-data")
+    assert PDF_SAID in page.get_data(as_text=True)
+    for read in (tiny_classifier.predict, read_image, lambda data: list(read_volumes(data))):
+        with pytest.raises(ImageError, match=f"^{PDF_SAID}$"):
+            read(PDF)

@@ -1,0 +1,19 @@
+"""What a file that is a document, not an image or a scan, is, and what to send instead.
+
+Why its own module: the readers recognise images and scans by their first bytes, and a PDF (a radiology report, or
+slices a viewer printed to PDF) given by name or uploaded was "not a recognised image or scan", which listed what is
+read but not what had been sent, nor how to get a slice out of it. Folder walks never open a ``.pdf``
+(its ending is one of :data:`braintumor.dicom_sniff.NOT_SCAN_SUFFIXES`): this is for one named or uploaded.
+"""
+
+from __future__ import annotations
+
+#: What a PDF is said to be, and what to do: a viewer exports the slice itself; the DICOM file is what it showed.
+PDF_DOCUMENT: str = ("a PDF document, not an image or scan: export the slice from the viewer as PNG or JPEG, or "
+                     "send its DICOM file")
+
+
+def document_text(data: bytes) -> str | None:
+    """Why a document handed to a reader is refused, and what to send instead; None for anything else. A PDF by its
+    ``%PDF-`` header, which PDF readers look for in the first 1024 bytes (some writers put bytes before it)."""
+    return PDF_DOCUMENT if b"%PDF-" in data[:1024] else None
