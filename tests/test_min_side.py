@@ -1,5 +1,6 @@
-"""Images smaller than image_io.MIN_SIDE are refused with one precise message, in every front end; a scan's slices
-are not (a 32 x 32 thumbnail was classified, glioma 98.99 %, flagged for review only)."""
+"""Images smaller than image_io.MIN_SIDE are refused with one precise message, in every front end (a 32 x 32
+thumbnail was classified, glioma 98.99 %, flagged for review only); a scan's slices only under the lower
+volume_objects.MIN_SCAN_SIDE (a 2 x 2 x 3 volume's slices were scored), in the same words."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PIL import Image
 from braintumor import Classifier, ImageError
 from braintumor.image_io import MIN_SIDE
 from braintumor.volume_io import Slice
+from braintumor.volume_objects import MIN_SCAN_SIDE
 
 SMALL = "image is 32x48 pixels; at least 64x64 needed: "
 
@@ -40,8 +42,36 @@ def test_the_minimum_itself_is_accepted(clf):
     clf.predict(synthetic_head(64))  # no ImageError
 
 
-def test_a_scan_slice_of_any_matrix_is_not_refused(clf):
+def test_a_scan_slice_is_held_to_its_own_lower_minimum(clf):
+    """A scan's matrix is its real resolution (64 x 64 EPI, a thick volume's 64 x 40 cut): under MIN_SIDE it is
+    classified, but under MIN_SCAN_SIDE it was scored too, a 2 x 2 slice refused only as unlike MRI."""
+    assert MIN_SCAN_SIDE == 32
     clf.predict(Slice(synthetic_head(48)))  # an acquisition matrix, not a shrunk copy: refusal check and review only
+    clf.predict(Slice(synthetic_head(32)))  # the minimum itself
+    for h, w in ((31, 40), (40, 31), (2, 2)):
+        with pytest.raises(ImageError, match=f"^scan slice is {w}x{h} pixels; at least 32x32 needed: smaller scan "
+                                             "slices lose the detail the model reads$"):
+            clf.predict(Slice(np.asarray(Image.fromarray(synthetic_head(200)).resize((w, h)))))
+
+
+def test_a_volume_of_tiny_slices_is_refused_for_their_size_everywhere(clf, tmp_path, capsys):
+    """A 2 x 2 x 3 NIfTI volume: each slice an error for its size, in the CLI and the web API, not a refusal with
+    probabilities (an image of that size is refused for it)."""
+    from dicom_factory import nifti_bytes
+
+    from braintumor.cli import main
+    from braintumor.web import create_app
+
+    data = nifti_bytes(np.random.default_rng(0).normal(100, 30, (2, 2, 3)).astype(np.float32))
+    (tmp_path / "tiny.nii.gz").write_bytes(data)
+    said = "scan slice is 2x2 pixels; at least 32x32 needed: smaller scan slices lose the detail the model reads"
+    assert main(["predict", str(tmp_path / "tiny.nii.gz"), "--format", "jsonl", "--no-progress"]) != 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["slice"], r["error"], "probabilities" in r) for r in rows] == [(k, said, False) for k in range(3)]
+    client = create_app(classifier=clf).test_client()
+    r = client.post("/api/v1/predict", data={"file": (io.BytesIO(data), "tiny.nii.gz")},
+                    content_type="multipart/form-data")
+    assert [rec.get("error") for rec in r.get_json()["results"]] == [said] * 3
 
 
 def test_the_cli_and_the_web_api_say_the_same(clf, tmp_path, capsys):

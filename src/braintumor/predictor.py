@@ -35,7 +35,8 @@ from .preprocess import PreprocessConfig, check_crops, check_model_input, prepar
 from .processes import keep_sessions_in_children, reduce_classifier
 from .scan_objects import scan_object_hint
 from .volume_io import Slice, Volume
-from .wording import counted, named_by_bytes, one_image_error, size_text
+from .volume_objects import MIN_SCAN_SIDE
+from .wording import counted, named_by_bytes, one_image_error, too_small_text
 
 #: One image as predict, predict_many and heatmap.explain take it.
 Source = ImageSource | InMemoryImage | Slice
@@ -100,19 +101,19 @@ class Classifier:
         the decoder saw; a scan's Slice brings its colour before it became gray and its DICOM modality
         (``predict(s.pixels)`` answered for CT slices)."""
         if isinstance(source, Slice):
-            # No MIN_SIDE here: a scan's slice has its acquisition matrix (64 x 64 EPI and diffusion, 128 x 128
-            # perfusion), and a cut of a volume with thick slices, resampled to square pixels, can be 64 x 40: the
-            # scan's real resolution, not a shrunk copy, and refusing it would refuse a series. The refusal check
+            # MIN_SCAN_SIDE, not MIN_SIDE: a scan's slice has its acquisition matrix (64 x 64 EPI and diffusion, 128
+            # x 128 perfusion), and a cut of a volume with thick slices, resampled to square pixels, can be 64 x 40:
+            # the scan's real resolution, not a shrunk copy, and refusing it would refuse a series. The refusal check
             # and the review flag still apply.
             gray, info = self._decode(source.pixels)
             dicom = source.meta.get("dicom") or {}  # (a Slice made by hand may say {"dicom": None})
             info = replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"))
+            minimum, what = MIN_SCAN_SIDE, "scan slice"
         else:
             gray, info = self._decode(source)
-            if info.width < MIN_SIDE or info.height < MIN_SIDE:  # before the crop: a 1 x 30000 strip is refused
-                raise ImageError(f"image is {size_text(info.width, info.height)} pixels; at least "
-                                 f"{size_text(MIN_SIDE, MIN_SIDE)} needed: smaller images lose the detail the model "
-                                 "reads (send the original slice, not a thumbnail)")
+            minimum, what = MIN_SIDE, "image"
+        if info.width < minimum or info.height < minimum:  # before the crop: a 1 x 30000 strip is refused
+            raise ImageError(too_small_text(info.width, info.height, minimum, what))
         prepared, second = prepare_measured(gray, self.preprocess_config)
         return prepared, replace(info, second_head=second)
 

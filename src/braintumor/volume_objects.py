@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+#: Smallest width and height (pixels) of a scan's slice the model classifies: less than an image's
+#: (``image_io.MIN_SIDE``, 64), since a scan's matrix is its real resolution, not a shrunk copy (64 x 64 EPI and
+#: diffusion, a thick-sliced volume's cut of 64 x 40), but not none: a 2 x 2 slice was scored. Routine head MR
+#: images are 64 or more a side (a spectroscopy grid's 16 x 16 is no anatomy), and 328 Testing images shrunk to 24 px
+#: gave 17 wrong answers without the lower-confidence flag (of 127 accepted), against 6 of 234 at 32 (``python
+#: scripts/small_images.py --sizes 32,24,16,8 --limit 300``; at 16 px, 325 of them were refused). The NIfTI reader
+#: cuts no plane under 32 by choice either (``nifti_io.MIN_PLANE_SIDE``). Checked by ``Classifier.inspect_crop``.
+MIN_SCAN_SIDE: int = 32
+
 
 @dataclass(frozen=True, eq=False)
 class Slice:

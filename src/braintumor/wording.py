@@ -212,6 +212,15 @@ def too_many_pixels_text(width: int, height: int, limit: int, what: str = "image
     return f"{what} is {size_text(width, height)} pixels; the limit is {limit:,} pixels: {DOWNSCALE}"
 
 
+def too_small_text(width: int, height: int, minimum: int, what: str = "image") -> str:
+    """``image is 32x48 pixels; at least 64x64 needed: ...``: an image under ``image_io.MIN_SIDE``, or (``what``) a
+    scan's slice under ``volume_objects.MIN_SCAN_SIDE``, in the same words (a 2 x 2 slice was scored, refused only
+    as unlike MRI, where a 2 x 2 PNG was refused for its size)."""
+    return (f"{what} is {size_text(width, height)} pixels; at least {size_text(minimum, minimum)} needed: smaller "
+            f"{what}s lose the detail the model reads"
+            + (" (send the original slice, not a thumbnail)" if what == "image" else ""))
+
+
 def size_text(width: int, height: int) -> str:
     """``512x512``: an image's width and height as every message says them ("image is 50000x1000 pixels", "at least
     64x64 needed", a DICOM frame's size against its header's): the minimum size said "32 x 32" where the pixel limit
