@@ -83,3 +83,26 @@ def test_a_zip_of_two_series_is_not_said_to_be_one_scan(server, chromium, test_i
     assert [s for s in page.evaluate("window.said") if s.startswith("Analysing")] == ["Analysing 1 zip…"]
     assert problems == []
     page.close()
+
+
+def test_a_screenshot_refused_for_its_features_is_told_on_its_card_to_crop_it(server, chromium, test_images, tmp_path):
+    """A viewer's screenshot was "Not classified: ... its features are far from every training slice", with nothing to
+    do; its card says what to try, as the CLI and the API do, and nothing it cannot know."""
+    from PIL import Image
+    from test_screenshot_hint import viewer_screenshot
+
+    from braintumor.image_io import read_image
+    from braintumor.ood import CROP_HINT, FAR_FEATURES
+    from braintumor.prediction import refusal_reason
+
+    Image.fromarray(viewer_screenshot(read_image(test_images["glioma"][0]))).save(tmp_path / "viewer.png")
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [str(tmp_path / "viewer.png")])
+    card = page.locator("#results > .card")
+    sync_api.expect(card).to_have_attribute("data-state", "ood", timeout=30_000)
+    assert card.locator(".card-status-text").inner_text() == (
+        f"Not classified: {refusal_reason(f'{FAR_FEATURES}; {CROP_HINT}')}")
+    assert card.locator(".card-ood-note").is_visible()
+    assert problems == []
+    page.close()

@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO
 
 from braintumor.model_files import default_model_path
+from braintumor.ood import CROP_HINT
 from braintumor.wording import TURNED_RESEND, UNREADABLE
 
 MODEL = default_model_path()
@@ -195,7 +196,8 @@ def _clinician_answer(row: dict) -> str:
         return "error: under 64 x 64"
     short = {"its features are far from every training slice": "features", "blank or nearly uniform image": "blank",
              "colour image (MRI slices are grayscale)": "colour"}
-    return "refused: " + ("several images" if row["reason"].startswith("several images") else short[row["reason"]])
+    reason = row["reason"].removesuffix(f"; {CROP_HINT}")  # an image's advice since 2026-12-07: the same refusal
+    return "refused: " + ("several images" if reason.startswith("several images") else short[reason])
 
 
 def test_clinician_input_figures_are_what_clinician_inputs_printed():

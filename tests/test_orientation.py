@@ -10,8 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from braintumor.ood import CROP_HINT, FAR_FEATURES
 from braintumor.orientation import OUTPUT, QUARTER_TURN, TURNS, turn_probabilities, turn_reasons
 from braintumor.preprocess import to_model_input
+
+#: How an image (not a scan's slice) refused for its distance is told, ending its reason.
+FAR_IMAGE = f"{FAR_FEATURES}; {CROP_HINT}"
 
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
@@ -137,7 +141,7 @@ def test_a_document_that_looks_turned_is_refused_for_its_distance_alone():
     document = next(s for s in ood_samples() if s.name == "document-0").data
     crop = clf.inspect_crop(document)[0]
     assert turn_reasons(clf.run_all(to_model_input(crop[None]))[OUTPUT], *clf.turn_thresholds)[0] is not None
-    assert clf.predict(document).reason.endswith("its features are far from every training slice")
+    assert clf.predict(document).reason.endswith(FAR_IMAGE)
 
 
 def test_the_command_refuses_what_it_cannot_use_in_one_line(tmp_path, capsys):
@@ -163,7 +167,7 @@ def test_a_far_input_that_looks_upside_down_is_tried_half_a_turn_back_not_a_quar
     monkeypatch.setattr(Classifier, "_accepted_turned_back", lambda self, b, i, c, rows, halves:
                         tried.append(halves) or try_back(self, b, i, c, rows, halves))
     document = next(s for s in ood_samples() if s.name == "document-0").data
-    assert clf.predict(document).reason.endswith("its features are far from every training slice")
+    assert clf.predict(document).reason.endswith(FAR_IMAGE)
     assert tried == [[True]]
 
 

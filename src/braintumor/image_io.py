@@ -78,6 +78,8 @@ class InputInfo:
     #: The second-largest head's extent as a share of the largest's (several slices in one image, apart or abutting
     #: at a seam; 0 for one): :func:`braintumor.preprocess.prepare_measured`, set by ``Classifier.inspect``
     second_head: float = 0.0
+    #: A scan's slice (DICOM, NIfTI), not an image file or array: set by ``Classifier.inspect_crop``; told other advice
+    scan: bool = False
 
 
 class ImageError(ValueError):

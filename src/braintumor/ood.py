@@ -40,6 +40,16 @@ MIN_STD: float = 2.0
 MAX_SECOND_HEAD: float = 0.5
 
 
+#: Why an input is refused for its distance (:meth:`OODDetector.network_reason`).
+FAR_FEATURES: str = "its features are far from every training slice"
+#: What an image (not a scan's slice) refused for its distance is told to try: a screenshot of a viewer, or a photo of
+#: its screen, is how a real slice often comes with panels, text and a frame around it, which the distance measures
+#: too (one was refused so, and accepted cropped to the slice's edges). Said as a condition: the check cannot tell a
+#: screenshot from any other far image. A scan's slice is no screenshot: it is told nothing more.
+CROP_HINT: str = ("if it is a screenshot or a photo of a screen, crop it to the edges of the slice, or send its DICOM "
+                  "file")
+
+
 #: How far a uint8 crop's exact standard deviation must be from ``min_std`` for :meth:`OODDetector.blank_from_histogram`
 #: to answer for the float crop: the two differ by less than 1e-4 (each float level is within 5e-5 of its integer,
 #: numpy's float32 std is within ~1e-6 relative), so this leaves a hundredfold margin.
@@ -131,9 +141,10 @@ class OODDetector:
     def network_reason(self, info: InputInfo | None, score: float) -> str | None:
         """Why an input that :meth:`input_reason` let through is refused after the network, or None: its distance
         (``score``, scaled as :meth:`network_scores`), then several slices in one image, said only of crops whose
-        features pass (a document's lines and stripes form several runs too, and are refused for their features)."""
+        features pass (a document's lines and stripes form several runs too, and are refused for their features);
+        an image's distance with :data:`CROP_HINT`."""
         if score > self.threshold:
-            return "its features are far from every training slice"
+            return FAR_FEATURES + ("" if info is not None and info.scan else f"; {CROP_HINT}")
         if info is not None and info.second_head >= self.max_second_head:
             return "several images in one (side by side or in a grid): send each slice on its own"
         return None

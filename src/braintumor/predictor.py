@@ -107,7 +107,7 @@ class Classifier:
             # and the review flag still apply.
             gray, info = self._decode(source.pixels)
             dicom = source.meta.get("dicom") or {}  # (a Slice made by hand may say {"dicom": None})
-            info = replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"))
+            info = replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"), scan=True)
             minimum, what = MIN_SCAN_SIDE, "scan slice"
         else:
             gray, info = self._decode(source)
