@@ -13,7 +13,12 @@ PDF_DOCUMENT: str = ("a PDF document, not an image or scan: export the slice fro
                      "send its DICOM file")
 
 
+def is_pdf(data: bytes) -> bool:
+    """Whether ``data`` is a PDF, by its ``%PDF-`` header, which PDF readers look for in the first 1024 bytes (some
+    writers put bytes before it)."""
+    return b"%PDF-" in data[:1024]
+
+
 def document_text(data: bytes) -> str | None:
-    """Why a document handed to a reader is refused, and what to send instead; None for anything else. A PDF by its
-    ``%PDF-`` header, which PDF readers look for in the first 1024 bytes (some writers put bytes before it)."""
-    return PDF_DOCUMENT if b"%PDF-" in data[:1024] else None
+    """Why a document handed to a reader is refused, and what to send instead; None for anything else."""
+    return PDF_DOCUMENT if is_pdf(data) else None

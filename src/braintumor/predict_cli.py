@@ -37,6 +37,7 @@ from .batch_predict import BatchJob, batch_requested
 from .batch_resume import heatmap_column
 from .bmp_header import HEADER_SIZES
 from .cli_checks import UsageError, check_destinations
+from .documents import is_pdf
 from .image_files import is_special_file
 from .image_headers import image_kind
 from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
@@ -147,6 +148,8 @@ def _file_piped(data: bytes) -> str | None:
         return f"a {kind} image"
     if scan := scan_kind_text(data[:4096]):
         return scan
+    if is_pdf(data):  # was "File name too long: <its bytes>", or a record per line of them
+        return "a PDF document"
     return "a gzip-compressed file" if data.startswith(b"\x1f\x8b") else None
 
 
