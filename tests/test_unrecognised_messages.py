@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from cli_runner import run_cli
@@ -69,3 +70,25 @@ def test_a_pdf_is_named_and_told_what_to_send_everywhere(tiny_model, tiny_classi
     for read in (tiny_classifier.predict, read_image, lambda data: list(read_volumes(data))):
         with pytest.raises(ImageError, match=f"^{PDF_SAID}$"):
             read(PDF)
+
+
+def test_a_web_page_saved_under_an_images_name_is_named(tiny_model, tiny_classifier, tmp_path, capsys):
+    """A download that saved a sign-in page as scan.jpg was "not a recognised image or scan" (a .zip's was already
+    named an HTML page); an SVG's XML is no web page."""
+    from braintumor.documents import WEB_PAGE
+    from braintumor.volume_io import read_volumes
+
+    page = b"\n  <!DOCTYPE html><html><head><title>Sign in</title></head></html>"
+    (tmp_path / "scan.jpg").write_bytes(page)
+    (tmp_path / "logo.jpg").write_bytes(b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>')
+    rc, out, _ = run_cli(["predict", str(tmp_path / "scan.jpg"), str(tmp_path / "logo.jpg"), "--format", "jsonl",
+                          "--model", str(tiny_model)], capsys)
+    assert rc == 1 and [json.loads(line)["error"] for line in out.splitlines()] == [WEB_PAGE, PREDICT]
+    assert WEB_PAGE.startswith("an HTML page, not an image or scan")
+    client = create_app(classifier=tiny_classifier).test_client()
+    r = client.post("/api/v1/predict", data={"file": [(io.BytesIO(page), "scan.jpg")]},
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and r.get_json()["results"] == [{"path": "scan.jpg", "error": WEB_PAGE}]
+    for read in (tiny_classifier.predict, read_image, lambda data: list(read_volumes(data))):
+        with pytest.raises(ImageError, match=f"^{re.escape(WEB_PAGE)}$"):
+            read(page.upper())  # <!DOCTYPE HTML> alike

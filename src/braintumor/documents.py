@@ -2,8 +2,9 @@
 
 Why its own module: the readers recognise images and scans by their first bytes, and a PDF (a radiology report, or
 slices a viewer printed to PDF) given by name or uploaded was "not a recognised image or scan", which listed what is
-read but not what had been sent, nor how to get a slice out of it. Folder walks never open a ``.pdf``
-(its ending is one of :data:`braintumor.dicom_sniff.NOT_SCAN_SUFFIXES`): this is for one named or uploaded.
+read but not what had been sent, nor how to get a slice out of it; so was an HTML page saved under an image's name.
+Folder walks never open a ``.pdf`` (its ending is one of :data:`braintumor.dicom_sniff.NOT_SCAN_SUFFIXES`, as is an
+``.html``'s): this is for one named or uploaded.
 """
 
 from __future__ import annotations
@@ -11,6 +12,18 @@ from __future__ import annotations
 #: What a PDF is said to be, and what to do: a viewer exports the slice itself; the DICOM file is what it showed.
 PDF_DOCUMENT: str = ("a PDF document, not an image or scan: export the slice from the viewer as PNG or JPEG, or "
                      "send its DICOM file")
+
+#: What an HTML page is said to be: a download that saved a web page (a sign-in page, an error page) under the
+#: image's name is the common way one arrives named ``scan.jpg``.
+WEB_PAGE: str = ("an HTML page, not an image or scan (a download that saved a web page, such as a sign-in page, under "
+                 "this name?): download the file itself again")
+#: How an HTML page begins, after white space, in any case.
+_PAGE_STARTS: tuple[bytes, ...] = (b"<!doctype html", b"<html", b"<head")
+
+
+def is_web_page(data: bytes) -> bool:
+    """Whether ``data`` begins as an HTML page does (:data:`_PAGE_STARTS`)."""
+    return data[:512].lstrip().lower().startswith(_PAGE_STARTS)
 
 
 def is_pdf(data: bytes) -> bool:
@@ -21,4 +34,4 @@ def is_pdf(data: bytes) -> bool:
 
 def document_text(data: bytes) -> str | None:
     """Why a document handed to a reader is refused, and what to send instead; None for anything else."""
-    return PDF_DOCUMENT if is_pdf(data) else None
+    return PDF_DOCUMENT if is_pdf(data) else WEB_PAGE if is_web_page(data) else None
