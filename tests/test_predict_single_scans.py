@@ -14,6 +14,7 @@ from dicom_factory import axial_volume, jpeg_baseline, make_dicom, nifti_bytes, 
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
+from braintumor.ood import CROP_HINT
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
@@ -109,8 +110,8 @@ def test_a_colour_dicom_is_refused_for_its_colour_as_the_same_pixels_in_a_png(te
     rc, out, _ = run([tmp_path / "hot.png", tmp_path / "hot.dcm", tmp_path / "gray-rgb.dcm", "--format", "jsonl"],
                      capsys)
     png, dcm, gray_rgb = jsonl(out)
-    assert rc == 0 and png["ood"] and png["reason"].endswith("colour image (MRI slices are grayscale)")
-    assert dcm["ood"] and dcm["reason"] == png["reason"] and dcm["label"] is None
+    assert rc == 0 and dcm["ood"] and dcm["reason"].endswith("colour image (MRI slices are grayscale)")
+    assert png["ood"] and png["reason"] == f"{dcm['reason']}; {CROP_HINT}" and dcm["label"] is None  # image: a hint
     assert not gray_rgb["ood"] and gray_rgb["label"] == "glioma"  # gray pixels stored as RGB: not colour
 
 

@@ -1,7 +1,8 @@
 """A screenshot of an MRI viewer (the slice with the viewer's toolbar, panels and frame around it) was refused as
-"its features are far from every training slice", with nothing to do about it; cropped to the slice's edges, it is
-answered. An image refused for its distance is told so, as a condition (the check cannot tell a screenshot from any
-other far image); a scan's slice, no screenshot, is not. The shipped model, the dataset's test images."""
+"its features are far from every training slice", or with a coloured toolbar as a "colour image", with nothing to do
+about it; cropped to the slice's edges, it is answered. An image refused for its distance or its colour is told so,
+as a condition (the checks cannot tell a screenshot from any other far or colour image); a scan's slice, no
+screenshot, is not. The shipped model, the dataset's test images."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from braintumor.image_io import InputInfo, read_image
-from braintumor.ood import CROP_HINT, FAR_FEATURES
+from braintumor.ood import CROP_HINT, FAR_FEATURES, with_crop_hint
 from braintumor.prediction import refusal_reason
 from braintumor.volume_io import Slice
 
@@ -67,3 +68,13 @@ def test_a_viewer_screenshot_is_told_to_crop_it_and_cropped_it_is_answered(clf, 
     page = client.post("/", data={"file": (io.BytesIO(png.getvalue()), "viewer.png")},
                        content_type="multipart/form-data")
     assert CROP_HINT in page.get_data(as_text=True)  # the card the server renders (no JavaScript)
+
+
+def test_a_screenshot_with_a_coloured_toolbar_is_told_to_crop_it_too(clf, test_images):
+    shot = np.repeat(viewer_screenshot(read_image(test_images["glioma"][0]))[..., None], 3, axis=2)
+    shot[:40] = (30, 80, 160)  # a blue title bar
+    colour = "colour image (MRI slices are grayscale)"
+    assert clf.predict(shot).reason == refusal_reason(f"{colour}; {CROP_HINT}")
+    left, top, side = AT
+    assert not clf.predict(shot[top:top + side, left:left + side]).ood
+    assert with_crop_hint(colour, InputInfo(9, 9, scan=True)) == colour

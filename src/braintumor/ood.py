@@ -42,12 +42,19 @@ MAX_SECOND_HEAD: float = 0.5
 
 #: Why an input is refused for its distance (:meth:`OODDetector.network_reason`).
 FAR_FEATURES: str = "its features are far from every training slice"
-#: What an image (not a scan's slice) refused for its distance is told to try: a screenshot of a viewer, or a photo of
-#: its screen, is how a real slice often comes with panels, text and a frame around it, which the distance measures
-#: too (one was refused so, and accepted cropped to the slice's edges). Said as a condition: the check cannot tell a
-#: screenshot from any other far image. A scan's slice is no screenshot: it is told nothing more.
+#: What an image (not a scan's slice) refused for its distance or its colour is told to try: a screenshot of a viewer,
+#: or a photo of its screen, is how a real slice often comes with panels, text and a frame around it, which the
+#: distance measures too (one was refused so, and accepted cropped to the slice's edges), or a coloured toolbar or
+#: measurement line, refused as a colour image. Said as a condition: the checks cannot tell a screenshot from any other
+#: far or colour image. A scan's slice is no screenshot: it is told nothing more (:func:`with_crop_hint`).
 CROP_HINT: str = ("if it is a screenshot or a photo of a screen, crop it to the edges of the slice, or send its DICOM "
                   "file")
+
+
+def with_crop_hint(why: str, info: InputInfo | None) -> str:
+    """``why`` and :data:`CROP_HINT`, but for a scan's slice (``info.scan``); a batch with no info is taken as images,
+    as ``Classifier.predict`` makes them."""
+    return why if info is not None and info.scan else f"{why}; {CROP_HINT}"
 
 
 #: How far a uint8 crop's exact standard deviation must be from ``min_std`` for :meth:`OODDetector.blank_from_histogram`
@@ -144,7 +151,7 @@ class OODDetector:
         features pass (a document's lines and stripes form several runs too, and are refused for their features);
         an image's distance with :data:`CROP_HINT`."""
         if score > self.threshold:
-            return FAR_FEATURES + ("" if info is not None and info.scan else f"; {CROP_HINT}")
+            return with_crop_hint(FAR_FEATURES, info)
         if info is not None and info.second_head >= self.max_second_head:
             return "several images in one (side by side or in a grid): send each slice on its own"
         return None
@@ -161,7 +168,7 @@ class OODDetector:
             if long / short > self.max_aspect:
                 return f"extreme aspect ratio ({size_text(info.width, info.height)})"
             if info.colourfulness > self.max_colourfulness:
-                return "colour image (MRI slices are grayscale)"
+                return with_crop_hint("colour image (MRI slices are grayscale)", info)
         if self.is_blank(prepared) if blank is None else blank:
             return "blank or nearly uniform image"
         return None
