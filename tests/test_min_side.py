@@ -72,6 +72,9 @@ def test_a_volume_of_tiny_slices_is_refused_for_their_size_everywhere(clf, tmp_p
     r = client.post("/api/v1/predict", data={"file": (io.BytesIO(data), "tiny.nii.gz")},
                     content_type="multipart/form-data")
     assert [rec.get("error") for rec in r.get_json()["results"]] == [said] * 3
+    # the model card says the scan slice's minimum beside the image's (only the image's was there)
+    limits = client.get("/api/v1/model").get_json()["limits"]
+    assert (limits["min_side"], limits["min_scan_side"]) == (MIN_SIDE, MIN_SCAN_SIDE)
 
 
 def test_the_cli_and_the_web_api_say_the_same(clf, tmp_path, capsys):

@@ -212,9 +212,11 @@ def component_schemas(classes: list[str]) -> dict:
                                    "max_slices": {"type": "integer"},
                                    "min_side": {"type": "integer", "description": "Smallest width and height of "
                                                 "an image (not a scan's slice), in pixels."},
+                                   "min_scan_side": {"type": "integer", "description": "Smallest width and height "
+                                                     "of a scan's slice (DICOM, NIfTI), in pixels."},
                                    "formats": {"type": "array", "items": {"type": "string"}}},
                     "required": ["max_request_bytes", "max_files", "max_pixels", "max_request_pixels", "max_slices",
-                                 "min_side", "formats"],
+                                 "min_side", "min_scan_side", "formats"],
                     "additionalProperties": False,
                 },
                 "intended_use": {"type": "string"},

@@ -23,6 +23,7 @@ from ..prediction import DISCLAIMER as DISCLAIMER  # shown on every page, return
 from ..prediction import INTENDED_USE, is_calibrated, limitations
 from ..predictor import REVIEW_BELOW, Classifier
 from ..volume_io import MAX_SLICES
+from ..volume_objects import MIN_SCAN_SIDE
 from ..wording import input_error
 from .multipart_errors import form_under_another_type
 
@@ -249,7 +250,7 @@ def model_card(st: WebState) -> dict:
     card["heatmap"] = st.cam
     card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
                       "max_pixels": MAX_PIXELS, "max_request_pixels": st.max_request_pixels,
-                      "max_slices": st.max_slices, "min_side": MIN_SIDE,
+                      "max_slices": st.max_slices, "min_side": MIN_SIDE, "min_scan_side": MIN_SCAN_SIDE,
                       "formats": [*ALLOWED_FORMATS, "DICOM", "NIFTI", "ZIP"]}
     card["intended_use"] = INTENDED_USE
     card["limitations"] = limitations(list(clf.classes), card["display_names"], is_calibrated(clf.metadata))
