@@ -73,6 +73,26 @@ def _listing_again(data: bytes, times: int) -> bytes:
     return data[:offset] + data[offset:offset + size] * times + record + (2).to_bytes(2, "little") + b"ok"
 
 
+def test_a_nifti_member_past_what_earlier_members_left_is_refused_before_it_is_decoded(stack, monkeypatch):
+    """Each NIfTI member was decoded against the whole slice limit, and only then checked against what the members
+    before it had left: one past that was decoded to be refused. It is refused on its header, in the same words; one
+    past the limit on its own is still told that limit, not what was left."""
+    from braintumor import nifti_io
+
+    decoded = []
+    real = nifti_io.robust_uint8
+    monkeypatch.setattr(nifti_io, "robust_uint8", lambda plane: decoded.append(1) or real(plane))  # one per slice
+    two = [(f"{k}.nii.gz", nifti_bytes(axial_volume(stack))) for k in "ab"]  # 6 slices each
+    with pytest.raises(BudgetError, match=r"^the zip holds more than 10 slices \(at b.nii.gz\); the limit is 10 per "
+                                          r"input$"):
+        read_volumes(zip_bytes(two), name="x.zip", max_slices=10, per_input=True)
+    assert len(decoded) == 6  # a.nii.gz's slices only
+    long = ("c.nii.gz", nifti_bytes(axial_volume(stack + stack)))  # 12 slices: past 10 alone
+    with pytest.raises(BudgetError) as caught:
+        read_volumes(zip_bytes([two[0], long]), name="x.zip", max_slices=10, per_input=True)
+    assert str(caught.value) == "c.nii.gz: NIfTI volume has 12 axial slices; the limit is 10"  # as it is alone
+
+
 def test_a_zip_listing_too_many_members_is_refused_before_they_are_parsed(monkeypatch):
     """The member limit was checked on zipfile's list, made first: 1 million 47-byte entries (47 MB, within the upload
     limit) took 28 s and 470 MB of one request's thread. The count is now taken from the bytes, and zipfile never

@@ -73,6 +73,9 @@ class BudgetError(ImageError):
     held: str = ""
     unit: str = ""
     after: str = ""
+    #: how many of the unit it holds (0: not said, it may fit on its own): a zip whose member is past what its earlier
+    #: members left tells one past the limit on its own that limit, as it is alone
+    count: int = 0
 
 
 #: What a refusal of a volume or series longer (or larger, :data:`TOO_LARGE_ADVICE`) than any input may be adds,
@@ -95,7 +98,7 @@ def budget_error(held: str, count: int, limit: int, unit: str = "slices", per: s
     whole = bool(advice) and count > most
     stated = max(limit, most) if whole else limit
     error = BudgetError(f"{held}; the limit is {stated:,}{per}{after}" + (f" ({advice})" if whole else ""))
-    error.whole, error.held, error.unit, error.after = whole, held, unit, after
+    error.whole, error.held, error.unit, error.after, error.count = whole, held, unit, after, count
     return error
 
 

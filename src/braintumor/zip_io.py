@@ -206,15 +206,16 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
 
 def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], bytes], display: str,
             max_slices: int, max_pixels: int, per_input: bool, alone: bool = True) -> Iterator[Volume]:
-    """The zip's NIfTI volumes in order. ``per_input``: within one budget together (``max_slices``, ``max_pixels``);
-    else each within its own, one past it a Volume with its ``error``, unless it is ``alone`` in the zip."""
+    """The zip's NIfTI volumes in order. ``per_input``: within one budget together (``max_slices``, ``max_pixels``),
+    each member read with what those before it left, so that one past it is refused on its header, undecoded; else
+    each within its own, one past it a Volume with its ``error``, unless it is ``alone`` in the zip."""
     from .nifti_io import read_nifti
 
-    used = pixels = 0
+    used = pixels = 0  # both stay 0 unless per_input
     for m in members:
         where = f"{display}:{m.filename}"
         try:
-            volume = read_nifti(load(m), where, max_slices, max_pixels - pixels)
+            volume = read_nifti(load(m), where, max_slices - used, max_pixels - pixels)
         except ImageError as exc:
             if isinstance(exc, BudgetError) and not (per_input or alone):  # past its own limits: its error
                 yield Volume(where, "nifti", [], None, (), error=str(exc))
@@ -223,11 +224,13 @@ def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], by
                 # past what the members before it left: the input's limit, said as the input's ("the limit is 65,536")
                 raise budget_error(f"the zip holds more than {max_pixels:,} pixels (at {m.filename})", 0, max_pixels,
                                    "pixels", " per input") from None
+            if isinstance(exc, BudgetError) and exc.unit == "slices" and used:
+                if exc.count <= max_slices:  # the input's limit, said as the input's (its members may fit)
+                    raise budget_error(f"the zip holds more than {max_slices} slices (at {m.filename})", 0,
+                                       max_slices, per=" per input") from None
+                exc = budget_error(exc.held, exc.count, max_slices, after=exc.after)  # past it alone: as it is alone
             raise _member_error(exc, m.filename) from None
         if per_input:
-            if used + len(volume.slices) > max_slices:  # the input's limit, said as the input's (its members may fit)
-                raise budget_error(f"the zip holds more than {max_slices} slices (at {m.filename})", 0, max_slices,
-                                   per=" per input")
             used += len(volume.slices)
             pixels += sum(s.pixels.size for s in volume.slices)
         yield volume
