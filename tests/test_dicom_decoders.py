@@ -236,3 +236,24 @@ def test_a_sequential_scan_header_gdcm_complains_of_is_read_with_nothing_on_stde
     ds = pydicom.dcmread(io.BytesIO(data))
     sequential_scans(ds, ds.file_meta.TransferSyntaxUID)
     assert np.array_equal(ds.pixel_array, as_stored)
+
+
+def test_a_restart_interval_defined_between_scans_counts_as_one_in_the_header_does():
+    """A DRI segment may come before any scan, not only in the header: after it libjpeg passes over a reserved marker
+    code in the coded data while it looks for a restart marker, so it is not refused; without it, it is."""
+    from PIL import Image
+
+    from braintumor.jpeg_markers import jpeg_header_problem
+
+    out = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64)).astype(np.uint8)).save(
+        out, format="JPEG", progressive=True)  # several scans, no restart intervals
+    data = bytearray(out.getvalue())
+    second = data.index(b"\xff\xda", data.index(b"\xff\xda") + 2)  # the second scan's header
+    at = second + 2 + int.from_bytes(data[second + 2:second + 4], "big") + 4  # inside its coded data
+    assert data[at - 1] != 0xFF
+    data[at:at + 2] = b"\xff\x4f"  # a reserved code
+    assert jpeg_header_problem(bytes(data)).startswith("DICOM JPEG pixel data holds a 0x4f marker inside its coded")
+    with_dri = data[:second] + b"\xff\xdd\x00\x04\x00\x04" + data[second:]  # restart every 4 MCUs from this scan on
+    assert b"\xff\xdd" not in data
+    assert jpeg_header_problem(bytes(with_dri)) is None

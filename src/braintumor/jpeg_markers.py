@@ -67,8 +67,7 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
         if marker == 0xE0 and data[at + 4:at + 9] == b"JFIF\0" and at + 9 < len(data) and data[at + 9] != 1:
             return (f"DICOM JPEG pixel data's JFIF header says version {data[at + 9]} (JFIF is version 1): damaged, "
                     "not decoded")
-        if marker == 0xDD and at + 6 <= len(data):  # DRI: restart intervals
-            restarts = int.from_bytes(data[at + 4:at + 6], "big") != 0
+        restarts = _restarts(data, at, restarts)
         if marker == 0xDB:  # tables of 1 + 64 or 1 + 128 bytes, each its precision and number first
             k = at + 4
             while k < min(at + 2 + length, len(data)):
@@ -92,6 +91,14 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
     return None
 
 
+def _restarts(data: bytes, at: int, restarts: bool) -> bool:
+    """Whether restart intervals hold after the segment at ``at``: a DRI segment's interval (0 turns them off), else
+    ``restarts`` as it was. A DRI may come in the header or between scans, and both walks read it so."""
+    if data[at + 1] == 0xDD and at + 6 <= len(data):
+        return int.from_bytes(data[at + 4:at + 6], "big") != 0
+    return restarts
+
+
 def _scans_problem(data: bytes, at: int, restarts: bool) -> str | None:
     """A marker of :data:`NEVER_IN_SCANS` after the first scan header (at ``at``), found as libjpeg finds markers
     there: the coded data runs to the first marker that is no restart marker, and table and other segments between
@@ -102,8 +109,7 @@ def _scans_problem(data: bytes, at: int, restarts: bool) -> str | None:
         if at + 4 > len(data):
             return None
         skip = 2 if data[at + 1] in _RESERVED else 2 + int.from_bytes(data[at + 2:at + 4], "big")
-        if data[at + 1] == 0xDD and at + 6 <= len(data):
-            restarts = int.from_bytes(data[at + 4:at + 6], "big") != 0
+        restarts = _restarts(data, at, restarts)
         found = _SCAN_END.search(data, at + skip)  # past this segment: a scan's coded data, or nothing
         if found is None or found[0][-1] == 0xD9:
             return None
