@@ -29,12 +29,10 @@ from typing import TextIO
 from tqdm import tqdm
 
 from .batch_resume import (
-    HEATMAP_KEY,
     ROOT_KEY,
     Previous,
     append_sink,
     check_working_folder,
-    heatmap_column,
     read_previous,
     resume_root,
     with_root,
@@ -48,7 +46,7 @@ from .batch_workers import units_in_order as units_in_order
 from .cli_checks import RunFailed, UsageError
 from .file_names import utf8_text
 from .input_plan import VolumeInput, plan_inputs
-from .predict_output import HeatmapWriter, output_sink
+from .predict_output import HEATMAP_KEY, HeatmapWriter, heatmap_column, output_sink
 from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier
 from .processes import model_digest

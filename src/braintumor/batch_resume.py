@@ -7,7 +7,6 @@ and an unfinished multi-slice input are cut off atomically (temp file + rename),
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
@@ -23,6 +22,7 @@ from .atomic_files import no_file_made, written_whole
 from .cli_checks import UsageError
 from .file_names import os_text, utf8_text
 from .image_io import ImageError
+from .predict_output import HEATMAP_KEY
 from .series import csv_columns, csv_text_value, printable
 from .volume_io import iter_volumes
 
@@ -42,16 +42,6 @@ class Previous:
 #: A --resume run's records with a relative ``path`` say the working folder it is named from, under this key (jsonl)
 #: or column (csv, last): from another folder holding the same relative names, those files counted as done.
 ROOT_KEY = "working_folder"
-#: The key of a --heatmap run's heat map file in each record (:class:`~braintumor.predict_output.HeatmapWriter` sets
-#: it), and so the csv's column of it.
-HEATMAP_KEY = "heatmap"
-
-
-def heatmap_column(args: argparse.Namespace) -> tuple[str, ...]:
-    """The csv's column of each row's heat map file: a --heatmap run's, else none (json and jsonl records hold it)."""
-    return (HEATMAP_KEY,) if getattr(args, "heatmap", None) and args.format == "csv" else ()
-
-
 #: How many relative names of the continued file :func:`check_working_folder` looks for, at most.
 NAMES_SAMPLED = 1000
 

@@ -34,13 +34,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .batch_predict import BatchJob, batch_requested
-from .batch_resume import heatmap_column
 from .bmp_header import HEADER_SIZES
 from .cli_checks import UsageError, check_destinations
 from .documents import is_pdf
 from .image_files import is_special_file
 from .image_headers import image_kind
-from .predict_output import Formatter, HeatmapWriter, output_format, output_sink
+from .predict_output import Formatter, HeatmapWriter, heatmap_column, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER

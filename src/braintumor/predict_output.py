@@ -5,6 +5,7 @@ runs the model over the inputs; :mod:`braintumor.batch_predict` writes through t
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .atomic_files import final_target, make_folder, settled, temp_beside
-from .batch_resume import HEATMAP_KEY
 from .classes import display_name
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
@@ -187,6 +187,16 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
         raise
     finally:
         settled(tmp)
+
+
+#: The key of a --heatmap run's heat map file in each record (:class:`HeatmapWriter` sets it), and so the csv's column
+#: of it.
+HEATMAP_KEY = "heatmap"
+
+
+def heatmap_column(args: argparse.Namespace) -> tuple[str, ...]:
+    """The csv's column of each row's heat map file: a --heatmap run's, else none (json and jsonl records hold it)."""
+    return (HEATMAP_KEY,) if getattr(args, "heatmap", None) and args.format == "csv" else ()
 
 
 class HeatmapWriter:
