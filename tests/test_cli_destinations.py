@@ -279,3 +279,39 @@ def test_a_folder_that_takes_no_new_files_is_said_so_not_no_such_file(tmp_path, 
                                 "takes no new files, as /proc's does): write it in another folder\n")
     rc, out, err = run_cli(["predict", str(image), "-o", os.devnull], capsys)
     assert rc == 0 and out == "" and "1 scored" in err
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    """``evaluate --out /proc/e`` and ``train --out /proc/r`` said 'No such file or directory' (evaluate only after the
+    whole evaluation, when it made its folder). Now both are refused first, in predict's words, and exit 2; a folder
+    that can be made is left unmade by the check (made by the run, when it has something to write)."""
+    import errno
+    import os
+
+    shut, real_mkdir = tmp_path / "shut", os.mkdir
+    shut.mkdir()
+
+    def no_entries(path, *args, **kwargs):  # as /proc answers a new folder, whoever asks
+        if os.path.dirname(path) == str(shut):
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr("braintumor.atomic_files.os.mkdir", no_entries)
+    nope = str(tmp_path / "nope")  # no model or dataset there: the destination is checked first
+    for argv, out in ((["evaluate", "--model", nope, "--data", nope, "--out"], shut / "e"),
+                      (["train", "--data", nope, "--out"], shut / "r" / "deeper")):
+        rc, printed, err = run_cli([*argv, str(out)], capsys)
+        assert (rc, printed, err) == (2, "", f"error: cannot write {out}: no folder can be made in {shut} (its file "
+                                             "system takes no new files, as /proc's does): write it in another "
+                                             "folder\n")
+    assert list(shut.iterdir()) == []
+    for out in (tmp_path / "new" / "eval", shut):  # one to make, one to reuse: past the check, to the missing data
+        rc, _, err = run_cli(["evaluate", "--model", nope, "--data", nope, "--out", str(out)], capsys)
+        assert (rc, err) == (2, f"error: dataset folder not found: {nope}\n")
+    assert not (tmp_path / "new").exists()  # the check's own folder is removed: a refused run leaves none
+    monkeypatch.undo()
+    if os.geteuid() == 0 and os.path.isdir("/proc/self"):  # the real thing, where root may try to make one there
+        for command in (["evaluate", "--model", nope, "--data", nope], ["train", "--data", nope]):
+            rc, _, err = run_cli([*command, "--out", "/proc/braintumor-out"], capsys)
+            assert (rc, err) == (2, "error: cannot write /proc/braintumor-out: no folder can be made in /proc (its "
+                                    "file system takes no new files, as /proc's does): write it in another folder\n")

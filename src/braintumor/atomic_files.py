@@ -58,10 +58,32 @@ def make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileNotFoundError as exc:
-        nearest = next((p for p in folder.parents if p.is_dir()), None)
-        if nearest is None or exc.errno != errno.ENOENT:
-            raise
-        raise no_file_made(exc, nearest / folder.relative_to(nearest).parts[0], "folder", folder) from None
+        raise _no_folder_made(exc, folder) from None
+
+
+def check_folder_can_be_made(folder: Path) -> None:
+    """Raise as :func:`make_folder` would where ``folder`` is missing and cannot be made, leaving nothing behind: its
+    first missing folder is made and removed at once. For the commands that make their output folder only when they
+    have something to write (evaluate, train): ``--out /proc/e`` was 'No such file or directory' after all the work."""
+    nearest = next((p for p in folder.parents if p.is_dir()), None)
+    if folder.is_dir() or nearest is None:
+        return
+    first = nearest / folder.relative_to(nearest).parts[0]
+    try:
+        os.mkdir(first)
+    except FileExistsError:  # made by another process meanwhile: it can be
+        return
+    except FileNotFoundError as exc:
+        raise _no_folder_made(exc, folder) from None
+    os.rmdir(first)
+
+
+def _no_folder_made(exc: FileNotFoundError, folder: Path) -> OSError:
+    """:func:`no_file_made` of ``folder``'s first missing folder, the one that could not be made."""
+    nearest = next((p for p in folder.parents if p.is_dir()), None)
+    if nearest is None or exc.errno != errno.ENOENT:
+        return exc
+    return no_file_made(exc, nearest / folder.relative_to(nearest).parts[0], "folder", folder)
 
 
 def temp_for(target: Path) -> tuple[int, str]:

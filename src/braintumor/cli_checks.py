@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from .atomic_files import missing_folder
+from .atomic_files import check_folder_can_be_made, missing_folder
 from .cli_types import MAX_WORKERS as MAX_WORKERS  # where callers import these from
 from .cli_types import MIN_UPLOAD_MB as MIN_UPLOAD_MB
 from .cli_types import check_upload_mb as check_upload_mb
@@ -80,7 +80,7 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {flag} {raw}: no permission")
         return
-    # nothing is created here: a command that stops early leaves no empty folder behind
+    # nothing is left here (a folder made to try it is removed): a command that stops early leaves no folder behind
     parent = path if folder else path.parent
     nearest = next((p for p in (parent, *parent.parents) if p.exists()), Path.cwd())
     if not nearest.is_dir():
@@ -91,6 +91,11 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
                          "create it first, or correct the path)")  # a mistyped path silently made a tree of them
     if not os.access(nearest, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write {flag} {raw}: no permission to write in {nearest}")
+    if folder:  # a folder /proc's file system refuses was found only when made, after the work
+        try:
+            check_folder_can_be_made(path)
+        except OSError as exc:  # no_file_made's words, or the OS's own (a read-only file system)
+            raise UsageError(str(exc) if exc.errno is None else f"cannot write {flag} {raw}: {exc.strerror}") from None
 
 
 def _name_max(path: Path) -> int:

@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
+from .atomic_files import make_folder
 from .data import Dataset, DatasetError, MissingSplitError, fingerprint, label_map, load_dataset
 from .evaluation_figures import run_log_problem, write_figures
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
@@ -182,7 +183,7 @@ def evaluate(
         "leak_free_note": None if reference is not None else leak_note,
         **_answers_shown(y, probs, conf, refused, classes, temperature, side),
     }
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)  # named as predict names it (atomic_files)
     for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
         (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
     _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from . import __version__
 from . import distributed as D
+from .atomic_files import make_folder
 from .augment import augment, cutmix, mixstyle, mixup
 from .checkpoints import (
     check_finite,
@@ -168,7 +169,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         raise DatasetError(other_data(out, str(cfg.data), full.root))
     # before the run's folder: a bad dataset, split, teacher or last.pt leaves nothing behind
     if main:
-        out.mkdir(parents=True, exist_ok=True)
+        make_folder(out)  # named as predict names it (atomic_files)
         # whole or not at all: rewritten on every start and resume, a file cut short made the run unresumable
         # names as UTF-8 whatever the locale (file_names.utf8_document); calibrate.read_split reads them back
         write_text_atomic(out / "config.json", json.dumps(utf8_document({**asdict(cfg), "world_size": dd.world_size}),
