@@ -284,7 +284,8 @@ def test_a_folder_nested_too_deep_is_its_own_error_record(tmp_path, monkeypatch,
     """A tree ~1000 folders deep: os.walk (recursive before Python 3.12) raised RecursionError, a traceback, then one
     error line that ended the whole run (exit 2) with the file and the folder given beside it never answered. Now
     that folder is an error record, the others are answered, and the exit code is an unreadable input's (1). (A real
-    tree of 1900 levels takes a walk of 15 s to find too deep: its RecursionError is raised here.)"""
+    tree of 1900 levels took a walk of 15 s to find too deep, when each level's path was resolved whole: its
+    RecursionError is raised here.)"""
     from braintumor import input_plan
 
     image = tmp_path / "a.png"

@@ -82,14 +82,19 @@ def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None
     folder that cannot be read (os.walk's own default is to skip it without a word)."""
     start = os.path.realpath(folder)
     seen = {start}
+    reals = {}  # a folder to walk's real path, from its parent's: realpath at every level was quadratic in depth
     for root, dirs, files in os.walk(folder, onerror=on_error, followlinks=True):
-        keep = []
+        keep, real_root = [], reals.pop(root, None) or os.path.realpath(root)
         for name in sorted(dirs):
-            real = os.path.realpath(os.path.join(root, name))
+            path = os.path.join(root, name)  # os.walk's own name of it, when it is walked
+            # a link (or, on Windows, a junction islink does not tell) is resolved; a plain folder is its parent's
+            linked = os.name == "nt" or os.path.islink(path)
+            real = os.path.realpath(path) if linked else os.path.join(real_root, name)
             up = start.startswith(real.rstrip(os.sep) + os.sep)  # a link to a folder holding this one: its siblings
             if not is_hidden_name(name) and real not in seen and not up:  # (another class) are no part of it
                 seen.add(real)
                 keep.append(name)
+                reals[path] = real
         dirs[:] = keep
         yield root, dirs, files
 
