@@ -99,8 +99,8 @@ def test_a_gzipped_tar_of_dicom_files_is_told_to_be_sent_as_files_or_a_zip():
         data = make_dicom(HEAD)
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    with pytest.raises(ImageError, match=r"^a gzip-compressed tar archive: archives are read as zips of DICOM files; "
-                                         r"extract it and send the files in it, or a zip of them$"):
+    with pytest.raises(ImageError, match=r"^a gzip-compressed tar archive: archives are read as zips of DICOM or "
+                                         r"NIfTI files; extract it and send the files in it, or a zip of them$"):
         read_volumes(_packed("gzip", buf.getvalue()), name="series.tar.gz")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -249,3 +251,22 @@ def test_a_zip_of_nifti_files_is_read_as_predict_help_says(stack, tmp_path, caps
         run_cli(["predict", "--help"], capsys)
     said = " ".join(capsys.readouterr().out.split())  # argparse wraps it to the terminal's width
     assert "zips of DICOM or NIfTI files," in said and "zips of a DICOM series" not in said
+
+
+def test_the_words_for_what_a_zip_holds_say_nifti_files_too():
+    """The page's advice for a folder it could not read ('or a .zip of a DICOM series'), the volume reader's own
+    summary ('DICOM series (folder or .zip)') and a tar.gz's refusal ('read as zips of DICOM files') left out the zips
+    of NIfTI files read as well (test above): the words now fit what is read."""
+    from braintumor import volume_io
+    from braintumor.compressed_files import compressed_text
+
+    send_js = (Path(volume_io.__file__).parent / "web" / "static" / "send.js").read_text(encoding="utf-8")
+    unreadable = send_js.split("const UNREADABLE = ", 1)[1].split(";", 1)[0]
+    assert "could not read the file: a folder" in unreadable and "DICOM" not in unreadable
+    summary = volume_io.__doc__.splitlines()[0]
+    assert "NIfTI volumes, a .zip of them" in summary and "(folder or .zip)" not in summary
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w") as archive:
+        archive.addfile(tarfile.TarInfo("head.nii"), io.BytesIO(b""))
+    said = compressed_text(gzip.compress(tar.getvalue()))
+    assert said is not None and "read as zips of DICOM or NIfTI files;" in said

@@ -53,8 +53,8 @@ def compressed_text(data: bytes) -> str | None:
     article = "an" if name == "xz" else "a"  # read aloud: an ex-zed
     inner = _inner(_head(name, data))
     if inner == "a tar archive":
-        return (f"{article} {name}-compressed tar archive: archives are read as zips of DICOM files; extract it and "
-                "send the files in it, or a zip of them")
+        return (f"{article} {name}-compressed tar archive: archives are read as zips of DICOM or NIfTI "
+                "files; extract it and send the files in it, or a zip of them")
     holds = f" holding {inner}" if inner else ""
     return (f"{article} {name}-compressed file{holds}: compressed files are not read (but for a NIfTI volume, "
             f".nii.gz); decompress it ({tool}) and send what it holds")

@@ -1,4 +1,4 @@
-"""Read what a hospital has — DICOM files, DICOM series (folder or .zip), NIfTI volumes — as 2-D slices.
+"""Read what a hospital has — DICOM files, DICOM series (a folder), NIfTI volumes, a .zip of them — as 2-D slices.
 
 Every slice comes out as a 2-D uint8 grayscale array (what :func:`braintumor.preprocess.prepare`
 takes), in display orientation, with *safe* metadata only: geometry and series description,

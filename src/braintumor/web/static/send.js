@@ -15,7 +15,7 @@ window.braintumorSend = function (helpers) {
   }
 
   const UNREADABLE = "this browser could not read the file: a folder (choose or drop the files in it, or a .zip " +
-    "of a DICOM series), or a file moved or deleted since it was chosen";
+    "of them), or a file moved or deleted since it was chosen";
 
   // The first chunk read as a stream: a file deleted since it was chosen has a size of 0 in Chromium, so a one-byte
   // slice of it read as nothing, without an error, and its failed upload was blamed on the connection.
