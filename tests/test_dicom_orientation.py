@@ -189,3 +189,24 @@ def test_huge_direction_cosines_turn_the_view_and_place_frames_as_unit_ones(recw
     assert [s.meta["dicom"]["image_position"] for s in volume.slices] == [
         [-100.0, -100.0, z] for z in (7.0, 10.0, 13.0)]
     assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []
+
+
+def test_the_model_card_says_which_scans_are_not_turned_to_the_view_and_those_are_not():
+    """The model card said 'DICOM and NIfTI are turned to that view by the readers', without exception; a slice whose
+    orientation gives no slice normal (row and column parallel, or zero) cannot be turned, and is shown as stored, as
+    one without an orientation is. The card now says so, and it is so."""
+    from pathlib import Path
+
+    stored = np.zeros((16, 16), np.uint8)
+    stored[0, :8], stored[3, 0] = 200, 100  # neither mirror- nor transpose-symmetric
+    shown = {}
+    for name, facing in (("mirrored", [-1, 0, 0, 0, 1, 0]), ("parallel", [1, 0, 0, 1, 0, 0]),
+                         ("zero", [0, 0, 0, 0, 0, 0])):
+        ds = make_dataset(stored)
+        ds.ImageOrientationPatient = facing
+        (volume,) = read_volumes(to_bytes(ds), name=f"{name}.dcm")
+        shown[name] = np.array_equal(volume.slices[0].pixels, stored)
+    assert shown == {"mirrored": False, "parallel": True, "zero": True}
+    card = " ".join((Path(__file__).parents[1] / "models" / "MODEL_CARD.md").read_text(encoding="utf-8").split())
+    assert ("DICOM and NIfTI are turned to that view by the readers where their orientation allows: a scan without "
+            "one (none given, or one of no slice normal) or too oblique is shown as stored.") in card
