@@ -297,15 +297,19 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work(tmp_pat
         return real_mkdir(path, *args, **kwargs)
 
     monkeypatch.setattr("braintumor.atomic_files.os.mkdir", no_entries)
+    monkeypatch.setattr("braintumor.atomic_files.os.open", no_entries)  # nor a file: `--out /proc` itself
     nope = str(tmp_path / "nope")  # no model or dataset there: the destination is checked first
-    for argv, out in ((["evaluate", "--model", nope, "--data", nope, "--out"], shut / "e"),
-                      (["train", "--data", nope, "--out"], shut / "r" / "deeper")):
+    for argv, out, what in ((["evaluate", "--model", nope, "--data", nope, "--out"], shut / "e", "folder"),
+                            (["train", "--data", nope, "--out"], shut / "r" / "deeper", "folder"),
+                            (["evaluate", "--model", nope, "--data", nope, "--out"], shut, "file")):
         rc, printed, err = run_cli([*argv, str(out)], capsys)
-        assert (rc, printed, err) == (2, "", f"error: cannot write {out}: no folder can be made in {shut} (its file "
-                                             "system takes no new files, as /proc's does): write it in another "
+        assert (rc, printed, err) == (2, "", f"error: cannot write {out}: no {what} can be made in {shut} (its "
+                                             "file system takes no new files, as /proc's does): write it in another "
                                              "folder\n")
     assert list(shut.iterdir()) == []
-    for out in (tmp_path / "new" / "eval", shut):  # one to make, one to reuse: past the check, to the missing data
+    monkeypatch.undo()
+    monkeypatch.setattr("braintumor.atomic_files.os.mkdir", no_entries)
+    for out in (tmp_path / "new" / "eval", tmp_path):  # one to make, one to reuse: past the check, to the missing data
         rc, _, err = run_cli(["evaluate", "--model", nope, "--data", nope, "--out", str(out)], capsys)
         assert (rc, err) == (2, f"error: dataset folder not found: {nope}\n")
     assert not (tmp_path / "new").exists()  # the check's own folder is removed: a refused run leaves none
@@ -315,3 +319,6 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work(tmp_pat
             rc, _, err = run_cli([*command, "--out", "/proc/braintumor-out"], capsys)
             assert (rc, err) == (2, "error: cannot write /proc/braintumor-out: no folder can be made in /proc (its "
                                     "file system takes no new files, as /proc's does): write it in another folder\n")
+        rc, _, err = run_cli(["evaluate", "--model", nope, "--data", nope, "--out", "/proc"], capsys)
+        assert (rc, err) == (2, "error: cannot write /proc: no file can be made in /proc (its file system takes no "
+                                "new files, as /proc's does): write it in another folder\n")

@@ -62,11 +62,22 @@ def make_folder(folder: Path) -> None:
 
 
 def check_folder_can_be_made(folder: Path) -> None:
-    """Raise as :func:`make_folder` would where ``folder`` is missing and cannot be made, leaving nothing behind: its
-    first missing folder is made and removed at once. For the commands that make their output folder only when they
-    have something to write (evaluate, train): ``--out /proc/e`` was 'No such file or directory' after all the work."""
+    """Raise as :func:`make_folder` would where ``folder`` is missing and cannot be made, or as :func:`temp_beside`
+    would where no file can be made in it, leaving nothing behind: what is tried is removed at once. For the commands
+    that make their output folder only when they have something to write (evaluate, train): ``--out /proc/e`` was 'No
+    such file or directory' after all the work."""
+    if folder.is_dir():  # reused: a file made in it and removed (`--out /proc` took the whole evaluation to refuse)
+        probe = folder / f".braintumor-{secrets.token_hex(4)}"
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            return
+        except OSError as exc:
+            raise no_file_made(exc, probe, shown=folder) from None
+        os.unlink(probe)
+        return
     nearest = next((p for p in folder.parents if p.is_dir()), None)
-    if folder.is_dir() or nearest is None:
+    if nearest is None:
         return
     first = nearest / folder.relative_to(nearest).parts[0]
     try:
