@@ -4,6 +4,7 @@ read_volumes reads it as the file it came from, and the calls that take images s
 from __future__ import annotations
 
 import io
+import sys
 
 import numpy as np
 import pytest
@@ -99,3 +100,17 @@ def test_read_volumes_reads_a_list_of_a_series_datasets_as_their_folder(tmp_path
         [s.pixels.tobytes() for s in from_folder.slices]
     with pytest.raises(TypeError, match="not list"):  # a list of anything else is still no scan
         read_volumes([datasets[0], b"x"])
+
+
+def test_a_reader_library_half_imported_by_another_thread_is_no_error(monkeypatch):
+    """The web server's first two DICOM uploads, answered in two threads at once (the page sends files in parallel):
+    one thread's ``import pydicom`` had put the package in sys.modules before its ``dataset`` submodule was set on it,
+    and the other's check of its upload (is it a Dataset?) raised AttributeError, an HTTP 500 for that upload. A
+    class not yet defined has no instance: bytes are no scan object while either library is half imported."""
+    import types
+
+    from braintumor.scan_objects import scan_object, scan_object_bytes
+
+    for half in ("pydicom", "pydicom.dataset", "nibabel", "nibabel.spatialimages"):
+        monkeypatch.setitem(sys.modules, half, types.ModuleType(half))
+    assert scan_object(b"DICM") is None and scan_object_bytes(b"DICM") is None

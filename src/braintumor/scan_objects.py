@@ -27,14 +27,20 @@ else:  # at run time a name typing.get_type_hints resolves, without importing ei
     ScanObject = object
 
 
+def _instance_of(source: object, module: str, name: str) -> bool:
+    """Whether ``source`` is of class ``name`` of ``module``, where that module is imported and the class defined: a
+    library another thread is importing is in sys.modules before its submodules and classes are (a web request's
+    ``pydicom.dataset`` raised AttributeError, an HTTP 500, while another imported pydicom), and has no instance yet."""
+    cls = getattr(sys.modules.get(module), name, None)
+    return isinstance(cls, type) and isinstance(source, cls)
+
+
 def _dicom_dataset(source: object) -> bool:
-    pydicom = sys.modules.get("pydicom")
-    return pydicom is not None and isinstance(source, pydicom.dataset.Dataset)
+    return _instance_of(source, "pydicom.dataset", "Dataset")
 
 
 def _nibabel_image(source: object) -> bool:
-    nibabel = sys.modules.get("nibabel")
-    return nibabel is not None and isinstance(source, nibabel.spatialimages.SpatialImage)
+    return _instance_of(source, "nibabel.spatialimages", "SpatialImage")
 
 
 def scan_object(source: object) -> str | None:
