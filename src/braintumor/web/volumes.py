@@ -19,7 +19,7 @@ from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import NO_TUMOUR, summary_record, tumour_probability, turned, volume_records
 from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, Slice, read_volumes, sniff
-from ..wording import size_text
+from ..wording import UNREADABLE, size_text
 from .inference import Upload, base64_text, classify
 
 
@@ -47,11 +47,15 @@ class Entry:
         return [r for r in self.top if r["label"] != NO_TUMOUR or r.get("review")]
 
     @property
-    def refusals(self) -> list[tuple[str, int]]:
-        """Each reason the refused slices were given and how many were, most first (ties: first given first), as
-        series.js counts them: the page said only "4 not classified (unlike brain MRI)", and a series stored on its
-        side never said so (a refused slice has no card)."""
-        return Counter(r["reason"] for r in self.records if r.get("ood") and r.get("reason")).most_common()
+    def refusals(self) -> list[tuple[str, str, int]]:
+        """Why slices were not classified: ("not classified" or "unreadable", each reason the refused or unreadable
+        slices were given, how many were), most first (ties: first given first), as series.js counts them: the page
+        said only "4 not classified (unlike brain MRI)", and a series stored on its side never said so (a refused
+        slice has no card); a 2 x 2 x 3 volume's "3 unreadable" said nothing of their size, which the CLI and API
+        said."""
+        return [(*said, n) for said, n in Counter(
+            ("not classified", r["reason"]) if r.get("ood") and r.get("reason") else (UNREADABLE, r["error"])
+            for r in self.records if (r.get("ood") and r.get("reason")) or r.get("error")).most_common()]
 
 
 def strip_entry(rec: dict) -> dict:

@@ -90,15 +90,18 @@ window.braintumorSeries = function (helpers) {
       (side ? " · " + side + " not classified (" + turnedResend() + ")" : "") +
       (s.failed ? " · " + s.failed + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's summary
       (s.flagged ? " · " + s.flagged + " with lower confidence" : "");  // wording.LOWER_CONFIDENCE, as the cards
-    // why slices were not classified, each reason once with its count, most first (as volumes.Entry.refusals)
+    // why slices were not classified or unreadable, each reason once with its count, most first (as
+    // volumes.Entry.refusals): "3 unreadable" said nothing of why
     const reasons = new Map();
     records.forEach(function (rec) {
-      if (rec.ood && rec.reason) reasons.set(rec.reason, (reasons.get(rec.reason) || 0) + 1);
+      const said = rec.ood && rec.reason ? " not classified: " + printable(rec.reason)
+        : rec.error ? " unreadable: " + printable(rec.error) : null;  // wording.UNREADABLE
+      if (said) reasons.set(said, (reasons.get(said) || 0) + 1);
     });
     const refusals = block.querySelector(".series-refusals");
     Array.from(reasons).sort(function (a, b) { return b[1] - a[1]; }).forEach(function (entry) {
       const li = document.createElement("li");
-      li.textContent = entry[1] + (entry[1] === 1 ? " slice" : " slices") + " not classified: " + printable(entry[0]);
+      li.textContent = entry[1] + (entry[1] === 1 ? " slice" : " slices") + entry[0];
       refusals.appendChild(li);
     });
     const svg = block.querySelector(".strip-plot");
