@@ -98,8 +98,12 @@ def test_standard_input_closed_is_one_usage_line(folder, monkeypatch, capsys):
                                             (encode(synthetic_head(), "JPEG"), "a JPEG image"),
                                             (b"\0" * 128 + b"DICM" + b"\2\0\0\0UL\4\0" + b"\0" * 300, "a DICOM file"),
                                             (gzip.compress(b"\0" * 400), "a gzip-compressed file"),
-                                            (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"x" * 300, "a PDF document")],
-                         ids=["png", "jpeg", "dicom", "gzip", "pdf"])
+                                            (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"x" * 300, "a PDF document"),
+                                            # curl's sign-in page, where a list of names was fetched: its lines were
+                                            # records 'file not found: <title>Sign in</title>', the page's text
+                                            (b"\n<!DOCTYPE html>\n<html><title>Sign in</title></html>\n",
+                                             "an HTML page")],
+                         ids=["png", "jpeg", "dicom", "gzip", "pdf", "html"])
 def test_a_file_piped_in_place_of_names_is_one_usage_line(folder, monkeypatch, capsys, data, kind):
     """``braintumor predict - < scan.png`` (meant: read this image) took the image's bytes for file names: 30 records
     of 'file not found: <bytes of the image>', the file's content printed as names."""

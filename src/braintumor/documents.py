@@ -9,13 +9,16 @@ Folder walks never open a ``.pdf`` (its ending is one of :data:`braintumor.dicom
 
 from __future__ import annotations
 
+#: What a PDF and an HTML page are called (:func:`document_kind`, and the refusals below).
+PDF: str = "a PDF document"
+PAGE: str = "an HTML page"
 #: What a PDF is said to be, and what to do: a viewer exports the slice itself; the DICOM file is what it showed.
-PDF_DOCUMENT: str = ("a PDF document, not an image or scan: export the slice from the viewer as PNG or JPEG, or "
+PDF_DOCUMENT: str = (f"{PDF}, not an image or scan: export the slice from the viewer as PNG or JPEG, or "
                      "send its DICOM file")
 
 #: What an HTML page is said to be: a download that saved a web page (a sign-in page, an error page) under the
 #: image's name is the common way one arrives named ``scan.jpg``.
-WEB_PAGE: str = ("an HTML page, not an image or scan (a download that saved a web page, such as a sign-in page, under "
+WEB_PAGE: str = (f"{PAGE}, not an image or scan (a download that saved a web page, such as a sign-in page, under "
                  "this name?): download the file itself again")
 #: How an HTML page begins, after white space, in any case.
 _PAGE_STARTS: tuple[bytes, ...] = (b"<!doctype html", b"<html", b"<head")
@@ -30,6 +33,12 @@ def is_pdf(data: bytes) -> bool:
     """Whether ``data`` is a PDF, by its ``%PDF-`` header, which PDF readers look for in the first 1024 bytes (some
     writers put bytes before it)."""
     return b"%PDF-" in data[:1024]
+
+
+def document_kind(data: bytes) -> str | None:
+    """What document ``data`` is, in words ("a PDF document", "an HTML page"), or None: for ``predict -``, whose piped
+    file (a sign-in page curl fetched in place of a list of names) is told what it holds, not read as names."""
+    return PDF if is_pdf(data) else PAGE if is_web_page(data) else None
 
 
 def document_text(data: bytes) -> str | None:

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from .batch_predict import BatchJob, batch_requested
 from .bmp_header import HEADER_SIZES
 from .cli_checks import UsageError, check_destinations
-from .documents import is_pdf
+from .documents import document_kind
 from .image_files import is_special_file
 from .image_headers import image_kind
 from .predict_output import Formatter, HeatmapWriter, heatmap_column, output_format, output_sink
@@ -147,8 +147,8 @@ def _file_piped(data: bytes) -> str | None:
         return f"a {kind} image"
     if scan := scan_kind_text(data[:4096]):
         return scan
-    if is_pdf(data):  # was "File name too long: <its bytes>", or a record per line of them
-        return "a PDF document"
+    if document := document_kind(data):  # was "File name too long: <its bytes>", or a record per line of them
+        return document
     return "a gzip-compressed file" if data.startswith(b"\x1f\x8b") else None
 
 
