@@ -18,8 +18,9 @@ PDF_DOCUMENT: str = (f"{PDF}, not an image or scan: export the slice from the vi
 
 #: What an HTML page is said to be: a download that saved a web page (a sign-in page, an error page) under the
 #: image's name is the common way one arrives named ``scan.jpg``.
-WEB_PAGE: str = (f"{PAGE}, not an image or scan (a download that saved a web page, such as a sign-in page, under "
-                 "this name?): download the file itself again")
+#: Why a web page arrives under a file's name (here, and of a page named ``.zip`` in ``zip_io``).
+SAVED_PAGE: str = "a download that saved a web page, such as a sign-in page, under this name?"
+WEB_PAGE: str = f"{PAGE}, not an image or scan ({SAVED_PAGE}): download the file itself again"
 #: How an HTML page begins, after white space, in any case.
 _PAGE_STARTS: tuple[bytes, ...] = (b"<!doctype html", b"<html", b"<head")
 

@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 
 from .compressed_files import compressed_text
 from .dicom_sniff import is_dicom_head
-from .documents import is_web_page
+from .documents import PAGE, SAVED_PAGE, is_web_page
 from .image_files import is_hidden_name
 from .image_headers import other_format
 from .image_io import ImageError
@@ -82,8 +82,7 @@ def _not_a_zip_text(data: bytes) -> str:
     web page (a sign-in page) under the archive's name is common."""
     page = is_web_page(data) or data[:512].lstrip().startswith(b"<?xml")  # an XML error page too
     return ("not a zip archive: it does not begin as a zip file does"
-            + (" (it is an HTML page: a download that saved a web page, such as a sign-in page, under this name?)"
-               if page else " (another kind of file named .zip?)"))
+            + (f" (it is {PAGE}: {SAVED_PAGE})" if page else " (another kind of file named .zip?)"))
 
 
 def torch_layout(names: Iterable[str]) -> bool:
