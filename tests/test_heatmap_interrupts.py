@@ -104,7 +104,7 @@ def test_a_run_stopped_before_its_results_file_was_written_takes_the_maps_it_add
 
 def test_a_run_that_classified_nothing_leaves_no_empty_heat_map_folder(tmp_path, capsys):
     """Every input refused or unreadable: no map was drawn, and the --heatmap folder the run made for them was left
-    behind, empty. One that was there before stays."""
+    behind, empty, and so were the folders above it that it made. One that was there before stays."""
     import numpy as np
     from conftest import encode
 
@@ -123,3 +123,10 @@ def test_a_run_that_classified_nothing_leaves_no_empty_heat_map_folder(tmp_path,
     maps.mkdir()
     assert main(["predict", str(scans), "--format", "jsonl", "--heatmap", str(maps)]) == 1
     assert maps.is_dir()
+    # a folder two levels down: both made for it, both removed (only the last was; the one above it stayed, empty)
+    assert main(["predict", str(scans), "--format", "jsonl", "--heatmap", str(tmp_path / "out" / "maps")]) == 1
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "kept.txt").write_text("x")  # there before: stays, with what it holds
+    assert main(["predict", str(scans), "--format", "jsonl", "--heatmap", str(tmp_path / "out" / "a" / "b")]) == 1
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["kept.txt"]

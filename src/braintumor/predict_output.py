@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import sys
@@ -212,7 +213,8 @@ class HeatmapWriter:
             raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
         self.clf, self.folder, self.used, self.hold_signals = clf, Path(folder), set(), hold_signals
         self.drawn: list[Path] = []  # the PNGs put in place by this run
-        self.made = not self.folder.exists()  # made here: removed by discard() when it is left empty
+        # made here, the folder and those above it it needed (deepest first): removed by discard() when left empty
+        self.made = list(itertools.takewhile(lambda p: not p.exists(), (self.folder, *self.folder.parents)))
         make_folder(self.folder)
 
     def discard(self) -> None:
@@ -221,9 +223,9 @@ class HeatmapWriter:
         for path in self.drawn:
             path.unlink(missing_ok=True)
         self.drawn.clear()
-        if self.made:
-            with contextlib.suppress(OSError):  # not empty: what else is there stays
-                self.folder.rmdir()
+        with contextlib.suppress(OSError):  # not empty: what else is there stays, and the folders above it
+            for folder in self.made:
+                folder.rmdir()
 
     def _name(self, source: str, suffix: str = "") -> Path:
         """Named after the input, made portable (:func:`~braintumor.file_names.portable_name`: a zip member's bidi
