@@ -322,3 +322,24 @@ def test_an_input_name_too_long_for_a_file_is_its_own_error_record(tmp_path, cap
         assert records[0] == {"path": long, "error": "cannot read file: File name too long"}, extra
         assert records[1]["path"] == str(image) and "label" in records[1]
         assert rc == 1, err
+
+
+def test_the_export_command_a_checkpoint_is_told_to_run_can_be_pasted(tmp_path, capsys):
+    """'export it first (braintumor export my run/best.pt --out model.onnx)' was two arguments when pasted, and a name
+    starting with '-' an option: the name is shell-quoted (./-name), as the zip note's command is."""
+    import zipfile
+
+    for name in ("my run/best.pt", "-best.pt"):
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        with zipfile.ZipFile(path, "w") as zf:  # what torch.save writes: members under one folder, its data.pkl
+            zf.writestr("best/data.pkl", b"\x80\x02}q\x00.")
+            zf.writestr("best/version", b"3\n")
+        word = f"'{path}'" if " " in name else str(path)  # an absolute path starts with '/', never '-'
+        rc, out, _ = run_cli(["predict", str(path), "--format", "jsonl"], capsys)
+        assert rc == 1 and f"export it first (braintumor export {word} --out model.onnx)" in json.loads(out)["error"]
+    rc, out, err = run_cli(["predict", "x.jpg", "--model", str(tmp_path / "my run/best.pt")], capsys)
+    assert rc == 2 and f"export it first (braintumor export '{tmp_path}/my run/best.pt' --out model.onnx)" in err
+    from braintumor.wording import export_first_text
+
+    assert export_first_text("-best.pt") == "export it first (braintumor export ./-best.pt --out model.onnx)"

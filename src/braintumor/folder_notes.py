@@ -14,14 +14,13 @@ unsaid.
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 from .image_files import OTHER_FORMAT_ENDINGS
 from .image_headers import other_format
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .series import printable
-from .wording import counted, listed, unread_format_text
+from .wording import command_word, counted, listed, unread_format_text
 
 #: Leading bytes of image formats that :mod:`braintumor.image_io` reads, strict enough not to take a text for one.
 _IMAGE_STARTS: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
@@ -92,7 +91,7 @@ def zip_example(path: Path) -> str:
     name = str(path)
     if not name.isprintable():
         return "name each one (the first's name holds characters this note cannot show as they are: no command to copy)"
-    return f"name each one, e.g. braintumor predict {shlex.quote('./' + name if name.startswith('-') else name)}"
+    return f"name each one, e.g. braintumor predict {command_word(name)}"
 
 
 def _by_format(left: list[tuple[Path, str]]) -> dict[str, list[Path]]:

@@ -9,6 +9,7 @@ evaluate each said the same answer in their own words.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -97,8 +98,15 @@ NOTHING_FOUND: str = "no image or scan found"
 
 def export_first_text(checkpoint: object, out: str = "model.onnx") -> str:
     """What to do with a torch checkpoint (train's ``best.pt``) given where an ONNX model or a scan is wanted: one
-    wording for ``--model``, predict's inputs and distill's ``--teacher``."""
-    return f"export it first (braintumor export {checkpoint} --out {out})"
+    wording for ``--model``, predict's inputs and distill's ``--teacher``, its command one to paste
+    (:func:`command_word`)."""
+    return f"export it first (braintumor export {command_word(str(checkpoint))} --out {out})"
+
+
+def command_word(name: str) -> str:
+    """``name`` as one word of a command to paste: shell-quoted, so that a name with spaces stays one argument, and
+    one starting with '-' as ./-name, not an option (``my run/best.pt`` was two arguments when pasted)."""
+    return shlex.quote("./" + name if name.startswith("-") else name)
 
 
 #: Why a name holding a NUL is no file's (Python's own words were a bare ValueError, 'embedded null byte').
