@@ -92,3 +92,28 @@ def test_a_web_page_saved_under_an_images_name_is_named(tiny_model, tiny_classif
     for read in (tiny_classifier.predict, read_image, lambda data: list(read_volumes(data))):
         with pytest.raises(ImageError, match=f"^{re.escape(WEB_PAGE)}$"):
             read(page.upper())  # <!DOCTYPE HTML> alike
+
+
+def test_a_document_saved_under_a_scans_name_is_named(tiny_model, tiny_classifier, tmp_path, capsys):
+    """A sign-in page a download saved as scan.dcm or head.nii.gz (or a PDF report named so) was "not a DICOM file: no
+    'DICM' marker ..." or "not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing", where the same page
+    named scan.jpg or scan.zip is named an HTML page. Said by the CLI, the API and read_volumes alike."""
+    from braintumor.documents import WEB_PAGE
+    from braintumor.volume_io import read_volumes
+
+    page = b"<!DOCTYPE html><html><head><title>Sign in</title></head></html>"
+    files = {"scan.dcm": page, "head.nii.gz": page, "IM0001.dicom": PDF, "t1.nii": PDF}
+    said = [WEB_PAGE, WEB_PAGE, PDF_SAID, PDF_SAID]
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    rc, out, _ = run_cli(["predict", *(str(tmp_path / n) for n in files), "--format", "jsonl",
+                          "--model", str(tiny_model)], capsys)
+    assert rc == 1 and [json.loads(line)["error"] for line in out.splitlines()] == said
+    r = create_app(classifier=tiny_classifier).test_client().post(
+        "/api/v1/predict", data={"file": [(io.BytesIO(data), name) for name, data in files.items()]},
+        content_type="multipart/form-data")
+    assert [x["error"] for x in r.get_json()["results"]] == said
+    for (name, data), words in zip(files.items(), said, strict=True):
+        with pytest.raises(ImageError) as refused:
+            read_volumes(data, name=name)
+        assert str(refused.value) == words
