@@ -8,6 +8,7 @@ Privacy: :func:`safe_meta` names every field that leaves; patient fields are nev
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 
 from pydicom.datadict import DicomDictionary, dictionary_description, tag_for_keyword
@@ -18,6 +19,7 @@ from pydicom.tag import BaseTag
 from .dicom_orientation import along_normal
 from .quiet_libraries import quiet_libraries
 from .slice_pixels import MAX_PIXEL_ASPECT, far_from_square
+from .wording import counted
 
 #: Attributes of the Image Pixel, Modality LUT and VOI LUT modules a frame's display needs.
 _PIXEL_KEYWORDS = ("PhotometricInterpretation", "BitsStored", "BitsAllocated", "PixelRepresentation",
@@ -62,6 +64,22 @@ def drop_unreadable(ds: Dataset, depth: int = 0) -> list[str]:
     if depth == 0 and _repair_bits_stored(ds, "Bits Stored" in dropped):
         dropped.append("Bits Stored")
     return dropped
+
+
+def ignored_notes(per_file: list[list[str]]) -> tuple[str, ...]:
+    """A note per header element some files were read without (:func:`drop_unreadable`)."""
+    counts = Counter(name for names in per_file for name in names)
+    return tuple(f"{name} unreadable or invalid in {counted(n, 'file')}: ignored, {_WITHOUT.get(name, 'as if absent')}"
+                 for name, n in sorted(counts.items()))
+
+
+#: What reading a file without an element means for its slices, where that matters.
+_STRETCHED = "gray levels stretched by the image's own range"
+_WITHOUT = {"Pixel Spacing": "pixels taken as square", "Window Center": _STRETCHED, "Window Width": _STRETCHED,
+            "VOI LUT Sequence": _STRETCHED, "Rescale Slope": "stored values shown as they are",
+            "Rescale Intercept": "stored values shown as they are",
+            "Image Position (Patient)": "the image's place in the series unknown",
+            "Image Orientation (Patient)": "the image's orientation unknown", "Bits Stored": "taken as Bits Allocated"}
 
 
 def _repair_bits_stored(ds: Dataset, dropped: bool) -> bool:

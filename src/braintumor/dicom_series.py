@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 
 from .dicom_checks import check_image, transfer_syntax
 from .dicom_codestreams import excess_frames, excess_rows, sequential_scans
-from .dicom_frames import drop_unreadable, header_number, modality, safe_meta
+from .dicom_frames import drop_unreadable, header_number, ignored_notes, modality, safe_meta
 from .dicom_io import NoFinitePixels, frame_slice, read_dataset, release_pixels
 from .dicom_order import file_planes, frame_order, is_localizer, leave_out_localizers
 from .dicom_orientation import turn_notes
@@ -251,7 +251,7 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
     own = tuple(f"skipped {counted(n, 'file')} of this series: {why}" for why, n in sorted(failed.items()))
     if n_unfinite := sum(n for owner, n in unfinite.items() if owner not in broken):
         own += (f"left out {counted(n_unfinite, 'image')} with no finite pixel value (all NaN or infinite)",)
-    ignored = _ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
+    ignored = ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])
     if n_surplus := sum(id(ds) in surplus and id(ds) not in broken for ds, _, _ in group):
         ignored += (f"pixel data holding more frames than Number of Frames declares (absent or too small, or a "
                     f"wrong image size) in {counted(n_surplus, 'file')}: only the declared frames read",)
@@ -260,22 +260,6 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
                     f"image size?), in {counted(n_longer, 'file')}: read as the header says, the rest ignored",)
     return Volume(display, "dicom", slices, j if count > 1 else None,
                   series_note + notes + doubts + turned + spacing + ignored + own)
-
-
-def _ignored_notes(per_file: list[list[str]]) -> tuple[str, ...]:
-    """A note per header element some files were read without (:func:`braintumor.dicom_frames.drop_unreadable`)."""
-    counts = Counter(name for names in per_file for name in names)
-    return tuple(f"{name} unreadable or invalid in {counted(n, 'file')}: ignored, {_WITHOUT.get(name, 'as if absent')}"
-                 for name, n in sorted(counts.items()))
-
-
-#: What reading a file without an element means for its slices, where that matters.
-_STRETCHED = "gray levels stretched by the image's own range"
-_WITHOUT = {"Pixel Spacing": "pixels taken as square", "Window Center": _STRETCHED, "Window Width": _STRETCHED,
-            "VOI LUT Sequence": _STRETCHED, "Rescale Slope": "stored values shown as they are",
-            "Rescale Intercept": "stored values shown as they are",
-            "Image Position (Patient)": "the image's place in the series unknown",
-            "Image Orientation (Patient)": "the image's orientation unknown", "Bits Stored": "taken as Bits Allocated"}
 
 
 def _which(meta: dict) -> str:
