@@ -117,3 +117,18 @@ def test_a_document_saved_under_a_scans_name_is_named(tiny_model, tiny_classifie
         with pytest.raises(ImageError) as refused:
             read_volumes(data, name=name)
         assert str(refused.value) == words
+
+
+@pytest.mark.parametrize("page", [b"\xef\xbb\xbf<!DOCTYPE html><html><title>Sign in</title></html>",
+                                  b"<!-- saved from url=(0014)about:internet -->\n<html><body>Sign in</body></html>",
+                                  b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML '
+                                  b'1.0 Strict//EN" "x">\n<html xmlns="http://www.w3.org/1999/xhtml"></html>'],
+                         ids=["bom", "comment", "xhtml"])
+def test_a_web_page_is_named_after_a_byte_order_mark_a_comment_or_an_xml_declaration(page):
+    """A page saved by Windows (a UTF-8 byte order mark), by a browser's 'Save as' (a '<!-- saved from url -->'
+    comment first) or served as XHTML (an XML declaration first) was 'not a recognised image or scan'. An SVG's XML
+    declaration is still no page (test above)."""
+    from braintumor.documents import WEB_PAGE
+
+    with pytest.raises(ImageError, match=f"^{re.escape(WEB_PAGE)}$"):
+        read_image(page)

@@ -25,9 +25,21 @@ WEB_PAGE: str = f"{PAGE}, not an image or scan ({SAVED_PAGE}): download the file
 _PAGE_STARTS: tuple[bytes, ...] = (b"<!doctype html", b"<html", b"<head")
 
 
+#: What may come before a page's first tag: an XML declaration (XHTML) and comments (a browser's "saved from url").
+_PREAMBLES: tuple[tuple[bytes, bytes], ...] = ((b"<?xml", b"?>"), (b"<!--", b"-->"))
+
+
 def is_web_page(data: bytes) -> bool:
-    """Whether ``data`` begins as an HTML page does (:data:`_PAGE_STARTS`)."""
-    return data[:512].lstrip().lower().startswith(_PAGE_STARTS)
+    """Whether ``data`` begins as an HTML page does (:data:`_PAGE_STARTS`), after a UTF-8 byte order mark (Windows
+    writes one), white space, an XML declaration and comments (:data:`_PREAMBLES`): such pages were "not a recognised
+    image or scan". An SVG, whose XML declaration is followed by ``<svg``, is none."""
+    head = data[:1024].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    while preamble := next(((start, end) for start, end in _PREAMBLES if head.startswith(start)), None):
+        closed = head.find(preamble[1])
+        if closed < 0:
+            return False
+        head = head[closed + len(preamble[1]):].lstrip()
+    return head.startswith(_PAGE_STARTS)
 
 
 def is_pdf(data: bytes) -> bool:
