@@ -343,3 +343,15 @@ def test_the_export_command_a_checkpoint_is_told_to_run_can_be_pasted(tmp_path, 
     from braintumor.wording import export_first_text
 
     assert export_first_text("-best.pt") == "export it first (braintumor export ./-best.pt --out model.onnx)"
+
+
+def test_a_checkpoint_whose_name_cannot_be_shown_is_told_no_command_to_paste():
+    """A name with an escape or a newline was put into 'braintumor export ...' shown escaped, a command naming no file
+    when pasted: as the zip note, it is told what to do without one."""
+    from braintumor.wording import export_first_text
+
+    for name in ("run\x1b[2J/best.pt", "run\n/best.pt", "run\udcff/best.pt"):
+        said = export_first_text(name)
+        assert "braintumor export" in said and "(braintumor export" not in said and name not in said, said
+        assert "no command to copy" in said and "--out model.onnx" in said, said
+    assert export_first_text("rün/best.pt") == "export it first (braintumor export 'rün/best.pt' --out model.onnx)"

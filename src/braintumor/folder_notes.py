@@ -20,7 +20,7 @@ from .image_files import OTHER_FORMAT_ENDINGS
 from .image_headers import other_format
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .series import printable
-from .wording import command_word, counted, listed, unread_format_text
+from .wording import command_word, counted, listed, pasteable, unread_format_text
 
 #: Leading bytes of image formats that :mod:`braintumor.image_io` reads, strict enough not to take a text for one.
 _IMAGE_STARTS: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
@@ -89,7 +89,7 @@ def zip_example(path: Path) -> str:
     name starting with '-' as ./-name, not an option). A name a terminal cannot show as it is (an escape, a byte not
     UTF-8) has no such command: its escaped form (``'z\\x1b[2J.zip'``) named no file when pasted."""
     name = str(path)
-    if not name.isprintable():
+    if not pasteable(name):
         return "name each one (the first's name holds characters this note cannot show as they are: no command to copy)"
     return f"name each one, e.g. braintumor predict {command_word(name)}"
 

@@ -99,14 +99,26 @@ NOTHING_FOUND: str = "no image or scan found"
 def export_first_text(checkpoint: object, out: str = "model.onnx") -> str:
     """What to do with a torch checkpoint (train's ``best.pt``) given where an ONNX model or a scan is wanted: one
     wording for ``--model``, predict's inputs and distill's ``--teacher``, its command one to paste
-    (:func:`command_word`)."""
-    return f"export it first (braintumor export {command_word(str(checkpoint))} --out {out})"
+    (:func:`command_word`); a name a terminal cannot show as it is (:func:`pasteable`) gets none, as the zip note's."""
+    if not pasteable(name := str(checkpoint)):
+        return f"export it first with braintumor export and --out {out} ({NO_COMMAND})"
+    return f"export it first (braintumor export {command_word(name)} --out {out})"
 
 
 def command_word(name: str) -> str:
     """``name`` as one word of a command to paste: shell-quoted, so that a name with spaces stays one argument, and
     one starting with '-' as ./-name, not an option (``my run/best.pt`` was two arguments when pasted)."""
     return shlex.quote("./" + name if name.startswith("-") else name)
+
+
+def pasteable(name: str) -> bool:
+    """Whether ``name`` can stand in a command to copy: one with an escape, a newline or a byte not UTF-8 is shown
+    escaped (``'z\\x1b[2J.zip'``), which names no file when pasted."""
+    return name.isprintable()
+
+
+#: Said instead of a command when the name it would hold is not :func:`pasteable`.
+NO_COMMAND: str = "its name holds characters this message cannot show as they are: no command to copy"
 
 
 #: Why a name holding a NUL is no file's (Python's own words were a bare ValueError, 'embedded null byte').
