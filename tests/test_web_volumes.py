@@ -412,3 +412,20 @@ def test_an_upload_named_zip_that_is_no_zip_is_told_so_as_predict_tells_it(app):
     said = post(app.test_client(), [("archive.zip", page)]).get_json()["results"]
     assert said == [{"path": "archive.zip", "error": str(caught.value)}]
     assert str(caught.value).startswith("not a zip archive: it does not begin as a zip file does (it is an HTML page")
+
+
+def test_a_torch_checkpoint_uploaded_is_told_what_to_send_not_the_clis_advice(app):
+    """train's best.pt uploaded was told '--model model.onnx; in Python, Classifier.load(...)', advice for whoever runs
+    braintumor, not for someone using the page: the page and API say what to send instead (the CLI keeps its own)."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:  # what torch.save writes: members under one folder, its data.pkl
+        zf.writestr("best/data.pkl", b"\x80\x02}q\x00.")
+        zf.writestr("best/version", b"3\n")
+    for url in ("/api/v1/predict", "/"):
+        r = post(app.test_client(), [("best.pt", buf.getvalue())], url)
+        text = r.get_data(as_text=True).replace("&#39;", "'")
+        assert r.status_code == 400 and "a torch checkpoint (what 'braintumor train' writes)" in text, url
+        assert "send the MRI images or scans" in text and "DICOM or NIfTI" in text, url
+        assert "--model" not in text and "Classifier.load" not in text and "braintumor export" not in text, url

@@ -108,6 +108,10 @@ def checkpoint_text(display: str | None) -> str:
             "Python, Classifier.load('model.onnx'))")
 
 
+class CheckpointInput(ImageError):
+    """A torch checkpoint as an input: the page says what to send instead (:func:`checkpoint_text` is for operators)."""
+
+
 def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
              per_input: bool = True) -> Iterator[Volume]:
     """The DICOM series (and NIfTI files) in a zip archive, read in memory with zip-bomb limits. ``per_input``: the
@@ -188,7 +192,7 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
                   "the DICOM and NIfTI scans it holds; unzip it to classify its images",)
     if not dicoms and not niftis:
         if torch_layout(m.filename for m in files):  # train's best.pt as an input: "skipped 80 ... hidden" files
-            raise ImageError(checkpoint_text(display))
+            raise CheckpointInput(checkpoint_text(display))
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
     named = Counter(f"{display}:{m.filename}" for m in niftis)
     if per_input:

@@ -19,8 +19,15 @@ from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import NO_TUMOUR, summary_record, tumour_probability, turned, volume_records
 from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, Slice, read_volumes, sniff
-from ..wording import UNREADABLE, size_text
+from ..wording import INPUT_KINDS, UNREADABLE, size_text
+from ..zip_io import CheckpointInput
 from .inference import Upload, base64_text, classify
+
+#: A torch checkpoint uploaded, as its page or API user is told: what to send instead, not the CLI's '--model' advice
+#: (choosing the model is its server operator's, who exports a checkpoint with 'braintumor export').
+CHECKPOINT_UPLOAD: str = (f"a torch checkpoint (what 'braintumor train' writes), not an image or scan: send the MRI "
+                          f"images or scans to classify ({INPUT_KINDS}); the model this page uses is chosen by the "
+                          "server's operator, who can export a checkpoint to ONNX for it")
 
 
 @dataclass
@@ -128,7 +135,7 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
             volumes = read_volumes(upload.data, name=upload.name, max_slices=budget, max_pixels=scan_pixels_left,
                                    per_input=True)
         except ImageError as exc:
-            said = str(exc)
+            said = CHECKPOINT_UPLOAD if isinstance(exc, CheckpointInput) else str(exc)
             # a study of several series past one request's budget: each of them may fit one (braintumor predict
             # reads a study series by series); it said only the limit
             what = "its series one by one" if getattr(exc, "series", 0) > 1 else "it on its own"
