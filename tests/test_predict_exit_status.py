@@ -102,3 +102,24 @@ def test_a_worker_killed_midway_is_a_failure_not_a_usage_error(data_root, tmp_pa
     assert proc.returncode == 1, err
     assert err.splitlines()[-1] == ("error: a worker process stopped unexpectedly (out of memory?); run again to "
                                     "continue")
+
+
+def test_the_last_line_counts_a_scans_unreadable_slices_apart_from_inputs(tmp_path, capsys):
+    """A 2x2x3 NIfTI (each slice refused for its size) and an all-NaN one ended with "4 unreadable inputs" for two
+    inputs: a scan's error records were counted as inputs. They are said apart, as the page's "Done:" line says
+    them, in one process, with --workers and with --resume (the continued file's records counted the same way)."""
+    from dicom_factory import nifti_bytes
+
+    tiny, nan = tmp_path / "tiny2.nii.gz", tmp_path / "nanvol.nii"
+    tiny.write_bytes(nifti_bytes(np.random.default_rng(0).random((2, 2, 3)).astype(np.float32) * 100))
+    nan.write_bytes(nifti_bytes(np.full((64, 64, 3), np.nan, np.float32), gz=False))
+    both = "1 unreadable input, 3 unreadable slices"
+    for extra in ([], ["--workers", "2", "-o", str(tmp_path / "w.jsonl")]):
+        rc, _, err = run_cli(["predict", str(tiny), str(nan), "--no-progress", *extra], capsys)
+        assert rc == 1 and both in err.splitlines() and "4 unreadable inputs" not in err, (extra, err)
+    target = tmp_path / "r.jsonl"
+    rc, _, err = run_cli(["predict", str(tiny), "-o", str(target), "--resume"], capsys)
+    assert rc == 1 and err.splitlines()[-1] == "3 unreadable slices", err
+    rc, _, err = run_cli(["predict", str(tiny), str(nan), "-o", str(target), "--resume"], capsys)
+    assert rc == 1 and err.splitlines()[-1] == f"{both} (1 input this run, 3 slices already in {target} from an " \
+        "earlier run)", err

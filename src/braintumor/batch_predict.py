@@ -169,9 +169,10 @@ class BatchJob:
         return heatmap_column(self.args) + ((ROOT_KEY,) if self.root is not None else ())
 
     @property
-    def failed_before(self) -> int:
-        """Error records the continued file already holds (they count in the run's failures and exit status)."""
-        return self.prev.failed
+    def failed_before(self) -> Counter[str]:
+        """Error records the continued file already holds, by what was not read (inputs, slices: series.unread_part):
+        they count in the run's failures and exit status."""
+        return +self.prev.failed  # (a count the unfinished last scan took back to 0 dropped)
 
     def sink(self) -> AbstractContextManager[TextIO]:
         """Where records go: appended to -o FILE with --resume, else as a plain run writes them."""

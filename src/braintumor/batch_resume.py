@@ -23,7 +23,7 @@ from .cli_checks import UsageError
 from .file_names import os_text, utf8_text
 from .image_io import ImageError
 from .predict_output import HEATMAP_KEY
-from .series import csv_columns, csv_text_value, printable
+from .series import csv_columns, csv_text_value, printable, unread_part
 from .volume_io import iter_volumes
 
 
@@ -32,7 +32,7 @@ class Previous:
 
     def __init__(self) -> None:
         self.done: Counter[str] = Counter()  # record paths already written (a path may repeat)
-        self.failed = 0
+        self.failed: Counter[str] = Counter()  # error records, by what was not read (series.unread_part)
         self.header = False  # csv: the header line is there
         self.relative: list[str] = []  # the first relative names of records that were read (not errors): a sample
         self.roots: dict[str, str] = {}  # the working folders records' relative names are from (ROOT_KEY): a name each
@@ -170,7 +170,8 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
             else:
                 tail = []  # a 2-D image or an input's one error record: complete on its own line
             prev.done[rec["path"]] += 1
-            prev.failed += "error" in rec and "summary" not in rec
+            if part := unread_part(rec):
+                prev.failed[part] += 1
             relative = not os.path.isabs(os_text(rec["path"]))
             root = rec.get(ROOT_KEY)
             if relative and isinstance(root, str) and root:
@@ -184,7 +185,8 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
         print(printable(f"{target}: the last multi-slice input ({name}) is unfinished; it is redone"), file=sys.stderr)
         for rec in records:
             prev.done[rec["path"]] -= 1
-            prev.failed -= "error" in rec and "summary" not in rec
+            if part := unread_part(rec):
+                prev.failed[part] -= 1
         keep = start
     if keep < target.stat().st_size:
         _rewrite_prefix(target, keep)

@@ -44,7 +44,7 @@ from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
-from .series import input_records, notes_text, outcome, printable, summary_text
+from .series import input_records, notes_text, outcome, printable, summary_text, unread_part
 from .volume_io import plan_inputs, scan_kind_text
 from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, refusals_text, review_below_text
 
@@ -162,7 +162,7 @@ def run_predict(args: argparse.Namespace) -> int:
     clf = Classifier.load(args.model, threads=args.threads)
     heatmaps = (HeatmapWriter(clf, args.heatmap, hold_signals=bool(getattr(args, "resume", False)))
                 if getattr(args, "heatmap", None) else None)
-    failed_before, tally = 0, Counter()
+    failed_before, tally, unread = Counter(), Counter(), Counter()
     summary = getattr(args, "summary", False)
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     if job:
@@ -187,6 +187,8 @@ def run_predict(args: argparse.Namespace) -> int:
                     continue
                 sl, explanation = rec.pop("_slice", None), rec.pop("_explanation", None)
                 tally[outcome(rec)] += 1
+                if part := unread_part(rec):
+                    unread[part] += 1
                 if heatmaps and "error" not in rec and not rec.get("ood"):
                     heatmaps.write(rec, sl, explanation, record=fmt.write)  # both, or (interrupted) neither
                 else:
@@ -196,7 +198,7 @@ def run_predict(args: argparse.Namespace) -> int:
         finally:  # a run stopped early (Ctrl-C) still shows the table's rows (and notes) held back to size its column
             fmt.settle(final=True)
         fmt.close()
-    failed = failed_before + tally["error"]
+    failed = failed_before + unread
     # the work is done and written: a closed log pipe (it was 141), a closed stderr or a full log disk (1: "an input
     # failed") now costs only these lines, not the exit code
     with contextlib.suppress(OSError):  # BrokenPipeError among them
@@ -226,15 +228,24 @@ def _maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Nam
         heatmaps.discard()  # only a folder made here, and only empty
 
 
-def failed_text(failed: int, before: int, output: str | None) -> str:
-    """The line under the last that says why the exit code is 1: ``2 unreadable inputs``; with --resume, the
-    unreadable inputs the continued file already held said apart (``2 unreadable inputs (1 this run, 1 already in
-    r.jsonl from an earlier run)``): the last line counts this run's records only, and "0 unreadable" was followed by
-    "1 unreadable input"."""
-    said = counted(failed, f"{UNREADABLE} input")
-    if not before:
+def failed_text(failed: Counter[str], before: Counter[str], output: str | None) -> str:
+    """The line under the last that says why the exit code is 1: ``2 unreadable inputs``, a scan's slices counted
+    apart from inputs as the page's "Done:" line counts them (``1 unreadable input, 3 unreadable slices``: a scan's 3
+    slices were 3 inputs); with --resume, those the continued file already held said apart (``2 unreadable inputs (1
+    this run, 1 already in r.jsonl from an earlier run)``): the last line counts this run's records only, and "0
+    unreadable" was followed by "1 unreadable input"."""
+    said = ", ".join(counted(failed[part], f"{UNREADABLE} {part}") for part in ("input", "slice")
+                     if failed[part] or (part == "input" and not failed["slice"]))
+    if not +before:
         return said
-    return printable(f"{said} ({failed - before} this run, {before} already in {output} from an earlier run)")
+
+    def parts(count: Counter[str]) -> str:
+        if not failed["slice"]:  # inputs alone: bare numbers
+            return str(count["input"])
+        return " and ".join(counted(count[p], p) for p in ("input", "slice") if count[p]) or "0"
+
+    return printable(f"{said} ({parts(failed - before)} this run, {parts(before)} already in {output} from an "
+                     "earlier run)")
 
 
 def _scans(fmt: Formatter, items: list) -> None:

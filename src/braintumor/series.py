@@ -102,6 +102,12 @@ def outcome(rec: dict) -> str:
     return "review" if rec.get("review") else "ok"
 
 
+def unread_part(rec: dict) -> str | None:
+    """What an error record says was not read, ``input`` (a file, a zip's member) or ``slice`` (one of a scan's), else
+    None: the CLI's last line and the page's "Done:" line count them apart (a scan's 3 slices were 3 inputs)."""
+    return None if "error" not in rec or "summary" in rec else "slice" if "slice" in rec else "input"
+
+
 def tumour_probability(probabilities: dict[str, float]) -> float:
     """1 - p(notumor): how strongly the model sees any tumour in a slice."""
     return round(1.0 - float(probabilities.get(NO_TUMOUR, 0.0)), 6)

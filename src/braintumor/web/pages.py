@@ -19,7 +19,7 @@ from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, is_calibrated
 from ..predictor import probability_text
-from ..series import csv_columns, outcome, printable, turned
+from ..series import csv_columns, outcome, printable, turned, unread_part
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
     LOWER_CONFIDENCE,
@@ -166,7 +166,7 @@ def done_text(entries: list[Entry], files: int) -> str:
         per_file.setdefault(entry.upload, []).extend(entry.records)
     tally, unread, slices = Counter(), files - len(per_file), 0
     for rec in (rec for records in per_file.values() for rec in records):
-        if "error" in rec and "slice" not in rec:  # the file itself (or a zip's member): no slice of it was read
+        if unread_part(rec) == "input":  # the file itself (or a zip's member): no slice of it was read
             unread += 1
         else:
             slices += 1
