@@ -210,3 +210,31 @@ def test_the_model_card_says_which_scans_are_not_turned_to_the_view_and_those_ar
     card = " ".join((Path(__file__).parents[1] / "models" / "MODEL_CARD.md").read_text(encoding="utf-8").split())
     assert ("DICOM and NIfTI are turned to that view by the readers where their orientation allows: a scan without "
             "one (none given, or one of no slice normal) or too oblique is shown as stored.") in card
+
+
+@pytest.mark.parametrize("facing", [[1, 0, 0, 1, 0, 0], [0, 0, 0, 0, 0, 0], [0, 1, 0, 0, -1, 0]])
+@pytest.mark.parametrize("position", [None, [0.0, 0.0, 5.0]])
+def test_a_single_slice_of_no_slice_normal_is_said_to_be_shown_as_stored(facing, position):
+    """One file whose orientation has no slice normal (row and column parallel, or zero) was shown as stored without a
+    word, where a too oblique one says so and a series of them says its order; with a position or without."""
+    stored = np.zeros((16, 16), np.uint8)
+    stored[0, :8], stored[3, 0] = 200, 100
+    ds = make_dataset(stored)
+    ds.ImageOrientationPatient = facing
+    if position is not None:
+        ds.ImagePositionPatient = position
+    pixels, notes = read_one(to_bytes(ds))
+    assert np.array_equal(pixels, stored)
+    assert notes == ("1 image with an orientation of no slice normal (its row and column directions parallel or zero):"
+                     " shown as stored, not turned to a conventional view",)
+
+
+@pytest.mark.parametrize("facing", [None, [1, 0, 0, 0, 1, 0]])
+def test_a_single_slice_without_a_position_gets_no_orientation_note(facing):
+    """A single slice without a position (nothing to order) is said nothing of when its orientation is usable or
+    absent: the note is about orientations of no slice normal only."""
+    ds = make_dataset(np.arange(256, dtype=np.uint8).reshape(16, 16))
+    if facing is not None:
+        ds.ImageOrientationPatient = facing
+    _, notes = read_one(to_bytes(ds))
+    assert notes == ()

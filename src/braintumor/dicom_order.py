@@ -142,7 +142,11 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
                 "or zero)"] if flat else []
         said = " and ".join(why) + (": kept in the file's frame order" if len(group) == 1 else
                                     ": ordered by Instance Number")
-        return [frames[k] for k in sorted(plain, key=by_number)], dropped + ((said,) if len(frames) > 1 else ())
+        if len(frames) == 1:  # nothing to order; one of no normal is shown as stored, and said as a too oblique one is
+            said = "" if facing[0] is None or normals[0] is not None else (
+                "1 image with an orientation of no slice normal (its row and column directions parallel or zero): "
+                "shown as stored, not turned to a conventional view")
+        return [frames[k] for k in sorted(plain, key=by_number)], dropped + ((said,) if said else ())
     units = np.array(normals)
     # within ~2.6 degrees (rounding the normals split near-equal ones), either way: a frame stored with its row or
     # column direction reversed lies in the same plane (it was left out as facing another way, "a localizer?")
