@@ -135,3 +135,27 @@ def test_a_volume_without_one_finite_voxel_is_refused_as_such(fill):
 
     with pytest.raises(ImageError, match="^" + re.escape(no_finite_values_text("the NIfTI volume")) + "$"):
         read_volumes(nib.Nifti1Image(np.full((40, 48, 3), fill), np.eye(4)).to_bytes(), name="x.nii")
+
+
+@pytest.mark.parametrize("fill", [np.nan, np.inf])
+def test_a_slice_without_one_finite_voxel_is_refused_as_such_in_its_place(clf, fill):
+    """An all-NaN slice in a finite volume was read as a black slice and answered 'blank or nearly uniform image' with
+    probabilities. It is kept (the slices after it keep their numbers and positions) and refused in the words a DICOM
+    frame or a whole volume of no finite value gets, as an error record for that slice."""
+    import nibabel as nib
+
+    from braintumor.series import volume_records
+    from braintumor.wording import no_finite_values_text
+
+    voxels = (np.random.default_rng(3).random((40, 48, 4)) * 1000).astype(np.float32)
+    voxels[:, :, 2] = fill
+    voxels[0, 0, 1] = np.nan  # a few NaN voxels are not a slice of none
+    (volume,) = read_volumes(nib.Nifti1Image(voxels, np.eye(4)).to_bytes(), name="x.nii")
+    said = no_finite_values_text("slice")
+    assert [sl.error for sl in volume.slices] == [None, None, said, None]
+    assert [sl.meta["nifti"]["z_mm"] for sl in volume.slices] == [0.0, 1.0, 2.0, 3.0]
+    records = [rec for rec, _ in volume_records(clf, volume)]
+    assert records[2]["error"] == said and "probabilities" not in records[2] and "ood" not in records[2]
+    assert records[2]["slice"] == 2 and records[2]["nifti"]["z_mm"] == 2.0
+    assert all("error" not in rec for k, rec in enumerate(records) if k != 2)
+    assert said.startswith("slice has no finite values (all NaN or infinite)")

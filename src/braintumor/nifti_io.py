@@ -166,10 +166,12 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         # under a negative scl_slope ``plane`` holds the stored values' negatives: padding is found in the values
         stretched = falling_uint8(plane, np.negative(plane)) if negated else robust_uint8(plane)  # as stored
         gray = square_pixels(stretched, rows_mm, cols_mm)
+        # a slice of no finite value among finite ones: kept (the slice numbers and z_mm after it hold), refused as such
+        unfinite = no_finite_values_text("slice") if dtype.kind == "f" and not np.isfinite(plane).any() else None
         where = float((volume.affine @ np.array([k if a == axis else 0.0 for a in range(3)] + [1.0]))[axis])
         in_file = {"file_axis": "ijk"[stored], "file_index": len(planes) - 1 - k if reversed_ else k}
         slices.append(Slice(np.ascontiguousarray(gray),
-                            {"nifti": {**meta, f"{'xyz'[axis]}_mm": round(where, 3), **in_file}}))
+                            {"nifti": {**meta, f"{'xyz'[axis]}_mm": round(where, 3), **in_file}}, error=unfinite))
     (h, w), (new_h, new_w) = planes.shape[2:0:-1], slices[0].pixels.shape
     if (new_h, new_w) != (h, w) and max(rows_mm, cols_mm) > FAR_FROM_SQUARE * min(rows_mm, cols_mm):
         notes.append(f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high: "

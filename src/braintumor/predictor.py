@@ -105,6 +105,8 @@ class Classifier:
             # x 128 perfusion), and a cut of a volume with thick slices, resampled to square pixels, can be 64 x 40:
             # the scan's real resolution, not a shrunk copy, and refusing it would refuse a series. The refusal check
             # and the review flag still apply.
+            if source.error:  # known when it was read (a NIfTI slice of no finite value): not a blank image
+                raise ImageError(source.error)
             gray, info = self._decode(source.pixels)
             dicom = source.meta.get("dicom") or {}  # (a Slice made by hand may say {"dicom": None})
             info = replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"), scan=True)

@@ -33,6 +33,10 @@ class Slice:
     #: How colourful the frame was before it became gray (a colour DICOM's; 0 for gray): the input checks refuse a
     #: colour slice as they refuse a colour image file (:mod:`braintumor.colour`)
     colourfulness: float = 0.0
+    #: Why the slice cannot be classified, known when it was read (a NIfTI volume's slice of no finite value, kept in
+    #: place so that the slice numbers and positions after it hold): refused with it, where its pixels (black) were
+    #: answered as a blank image with probabilities
+    error: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.meta, dict | None):  # predict of Slice(pixels, None) raised AttributeError: None is {}
@@ -44,13 +48,14 @@ class Slice:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Slice):
             return NotImplemented
-        return (self.meta == other.meta and self.colourfulness == other.colourfulness
+        return (self.meta == other.meta and self.colourfulness == other.colourfulness and self.error == other.error
                 and np.array_equal(self.pixels, other.pixels))
 
     __hash__ = None  # type: ignore[assignment]  # as Prediction's: an array and a dict are no key
 
     def __repr__(self) -> str:  # the pixels' size, not numpy's seven lines of zeros (a notebook shows reprs)
-        return f"Slice(pixels=<{_size(self.pixels)}>, meta={self.meta!r}, colourfulness={self.colourfulness!r})"
+        return (f"Slice(pixels=<{_size(self.pixels)}>, meta={self.meta!r}, colourfulness={self.colourfulness!r}"
+                + (f", error={self.error!r}" if self.error else "") + ")")
 
 
 def _size(pixels: np.ndarray) -> str:
