@@ -18,7 +18,7 @@ from pydicom.tag import BaseTag
 
 from .dicom_orientation import along_normal
 from .quiet_libraries import quiet_libraries
-from .slice_pixels import MAX_PIXEL_ASPECT, far_from_square
+from .slice_pixels import MAX_PIXEL_ASPECT, far_from_square, squared_shape
 from .wording import counted
 
 #: Attributes of the Image Pixel, Modality LUT and VOI LUT modules a frame's display needs.
@@ -136,6 +136,16 @@ def pixel_spacing(view: Dataset) -> tuple[tuple[float, float] | None, str | None
     if doubt := far_from_square(row_mm, col_mm, MAX_PIXEL_ASPECT):
         return None, f"a Pixel Spacing that makes pixels {doubt}"
     return (row_mm, col_mm), None
+
+
+def shown_pixels(ds: Dataset, frames: int) -> int:
+    """The pixels a checked file's ``frames`` make once resampled to square pixels by their usable Pixel Spacing (as
+    :func:`braintumor.dicom_io.frame_slice` does), from the header before any is decoded: the pixel budget counts
+    these, as a zip or web request subtracts its slices' pixels after (up to twice Rows x Columns x frames)."""
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    each = range(frames) if ds.get("PerFrameFunctionalGroupsSequence") else range(min(frames, 1))  # frames alike
+    made = [math.prod(squared_shape(rows, cols, *(pixel_spacing(frame_view(ds, i))[0] or (None, None)))) for i in each]
+    return sum(made) if len(made) == frames else made[0] * frames
 
 
 def frame_view(ds: Dataset, index: int) -> Dataset:

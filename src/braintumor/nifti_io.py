@@ -31,7 +31,14 @@ from .nifti_header import (
 )
 from .nifti_orientation import orientation
 from .nifti_values import ct_values, label_values
-from .slice_pixels import MAX_VOXEL_ASPECT, falling_uint8, far_from_square, robust_uint8, square_pixels
+from .slice_pixels import (
+    MAX_VOXEL_ASPECT,
+    falling_uint8,
+    far_from_square,
+    robust_uint8,
+    square_pixels,
+    squared_shape,
+)
 from .volume_io import (
     MAX_INPUT_PIXELS,
     MAX_VOLUME_BYTES,
@@ -76,8 +83,6 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         raise ImageError(f"NIfTI slices would exceed {MAX_PIXELS:,} pixels (shape {shape})")
     if (voxels := math.prod(spatial)) > MAX_VOXELS:  # past what any volume may hold: said so whatever was left
         raise ImageError(f"NIfTI volume has {voxels:,} voxels; the limit is {MAX_VOXELS:,}")
-    if voxels > max_pixels:  # max_pixels: what is left of a web request's budget
-        raise budget_error(f"NIfTI volume has {voxels:,} voxels", voxels, max_pixels, "pixels")
     affine, notes = orientation(header)
     if note := intercept_note(header):
         notes.append(note)
@@ -90,6 +95,19 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     # the file's own axis along which the slices are cut, and whether its index runs the other way (a viewer's voxel
     # coordinates number slices by it: superior to inferior in a file stored that way)
     stored, reversed_ = next((f, d < 0) for f, (ras, d) in enumerate(ornt) if int(ras) == axis)
+    # each slice's pixels as they are shown (rows, columns): the other two RAS axes, the higher one down the rows
+    (cols_axis, rows_axis), ignored = [a for a in range(3) if a != axis], ""
+    rows_mm, cols_mm = canonical_mm[rows_axis], canonical_mm[cols_axis]
+    if all(0 < mm < math.inf for mm in (rows_mm, cols_mm)) and \
+            (doubt := far_from_square(rows_mm, cols_mm, MAX_VOXEL_ASPECT)):  # a strip once resampled: 1e5 x 0.001 mm
+        ignored = (f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high, {doubt}: "
+                "ignored, pixels taken as square")
+        rows_mm = cols_mm = 1.0
+    # the budget counts the pixels made, square (up to twice the voxels), as a zip or web request subtracts them after
+    made = canonical[axis] * math.prod(squared_shape(canonical[rows_axis], canonical[cols_axis], rows_mm, cols_mm))
+    if made > max_pixels:  # max_pixels: what is left of a web request's budget
+        squared = f", {made:,} pixels once resampled to square pixels" if made != voxels else ""
+        raise budget_error(f"NIfTI volume has {voxels:,} voxels{squared}", made, max_pixels, "pixels")
     if canonical[axis] > max_slices:  # on the header, before any voxel is inflated or decoded
         raise budget_error(f"NIfTI volume has {canonical[axis]} {PLANES[axis]} slices", canonical[axis], max_slices)
     needed = offset + math.prod(spatial) * dtype.itemsize  # the header and the first volume: all that is read
@@ -151,12 +169,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
             "source_orientation": source, "volumes": volumes}
     if axis != 2:
         meta["plane"] = PLANES[axis]
-    rows_mm, cols_mm = {2: (zooms[1], zooms[0]), 1: (zooms[2], zooms[0]), 0: (zooms[2], zooms[1])}[axis]
-    if all(0 < mm < math.inf for mm in (rows_mm, cols_mm)) and \
-            (doubt := far_from_square(rows_mm, cols_mm, MAX_VOXEL_ASPECT)):  # a strip once resampled: 1e5 x 0.001 mm
-        notes.append(f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high, {doubt}: "
-                     "ignored, pixels taken as square")
-        rows_mm = cols_mm = 1.0
+    if ignored:
+        notes.append(ignored)
     slices = []
     planes = np.moveaxis(voxels, axis, 0)  # a view: np.take copied the whole volume for each slice (80 s, not 2)
     for k in range(voxels.shape[axis]):

@@ -99,15 +99,21 @@ def far_from_square(row_mm: float, col_mm: float, limit: float) -> str | None:
     return None
 
 
-def square_pixels(gray: np.ndarray, row_mm: float | None, col_mm: float | None) -> np.ndarray:
-    """Resample a slice with non-square pixels (row_mm != col_mm) so anatomy keeps its shape."""
+def squared_shape(h: int, w: int, row_mm: float | None, col_mm: float | None) -> tuple[int, int]:
+    """The (rows, columns) :func:`square_pixels` makes of an ``h`` x ``w`` slice, known from a header before any
+    pixel is decoded: the readers' pixel budget counts the pixels made (up to twice the voxels), not those stored."""
     if not (row_mm and col_mm and 0 < row_mm < math.inf and 0 < col_mm < math.inf) or abs(row_mm / col_mm - 1.0) < 0.01:
-        return gray
-    h, w = gray.shape
+        return h, w
     step = min(row_mm, col_mm)
     if max(row_mm, col_mm) / step > 2:  # finer pixels merged, not coarser ones split: at most twice the pixels the
         step = max(row_mm, col_mm)  # headers declared (a spacing of 0.00017 x 1 mm made one slice 64 x 376 471)
     new_h, new_w = max(1, round(h * row_mm / step)), max(1, round(w * col_mm / step))
-    if new_h * new_w > MAX_PIXELS:
+    return (h, w) if new_h * new_w > MAX_PIXELS else (new_h, new_w)
+
+
+def square_pixels(gray: np.ndarray, row_mm: float | None, col_mm: float | None) -> np.ndarray:
+    """Resample a slice with non-square pixels (row_mm != col_mm) so anatomy keeps its shape."""
+    new_h, new_w = squared_shape(*gray.shape, row_mm, col_mm)
+    if (new_h, new_w) == gray.shape:
         return gray
     return np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.Resampling.BILINEAR), dtype=np.uint8)
