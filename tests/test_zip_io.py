@@ -36,6 +36,20 @@ def test_a_zip_inside_a_zip_is_named_as_such():
         read_volumes(zip_bytes([("study/inner.zip", inner), ("study/renamed.bin", inner)]), name="x.zip")
 
 
+def test_a_torch_checkpoint_in_a_zip_is_named_as_one_not_as_a_zip_to_unpack():
+    """A zipped run folder (its best.pt, a zip that torch.save wrote) was told 'a zip inside the zip (not opened: zip
+    the scans themselves)', as if a scan were inside it. A checkpoint named otherwise is told by its layout too."""
+    checkpoint = zip_bytes([("best/data.pkl", b"\x80\x02}q\x00."), ("best/version", b"3\n")])
+    run = zip_bytes([("runs/best.pt", checkpoint), ("runs/renamed.bin", checkpoint), ("runs/inner.zip",
+                                                                                       zip_bytes([("a.txt", b"a")]))])
+    with pytest.raises(ImageError) as err:
+        read_volumes(run, name="run.zip")
+    assert str(err.value) == (
+        "zip archive holds no DICOM or NIfTI file (skipped 2 files in the zip: a torch checkpoint (what 'braintumor "
+        "train' writes), not a scan: send the MRI scans; skipped 1 file in the zip: a zip inside the zip (not opened: "
+        "zip the scans themselves))")
+
+
 def test_a_dicom_member_that_expands_like_a_bomb_is_skipped_unparsed():
     """pydicom parses zeros as millions of empty elements: a 20 kB zip of 20 MB of zeros named a.dcm took 7 s of
     CPU (480 MB: 190 s) before 'not a DICOM file'. A DICOM file compresses 2 to 5 times; a member over 1 MB that

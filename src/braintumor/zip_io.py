@@ -175,6 +175,8 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
             niftis.append(m)
         elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _zip_head(archive, m)):  # IM0001 too
             dicoms.append((m.filename, lambda m=m: load(m, dicom=True)))
+        elif _torch_head(head):  # a zipped run folder's best.pt: no scan inside it to zip apart
+            skipped["a torch checkpoint (what 'braintumor train' writes), not a scan: send the MRI scans"] += 1
         elif lower.endswith(".zip") or head.startswith(b"PK\x03\x04"):
             skipped["a zip inside the zip (not opened: zip the scans themselves)"] += 1
         elif lower.endswith((".hdr", ".hdr.gz", *PAIR_IMAGE_ENDINGS)):  # as a .hdr or .img given alone is told
@@ -288,6 +290,12 @@ def _told_apart(volumes: Iterable[Volume], named: Counter[str]) -> Iterator[Volu
             v = dataclasses.replace(v, series=j, notes=(f"the zip holds {named[v.path]} members of this name: this "
                                                         f"is number {j + 1} of them, in the zip's order", *v.notes))
         yield v
+
+
+def _torch_head(head: bytes) -> bool:
+    """Whether a member's first bytes are a zip whose first entry (named in its local header) is torch's data.pkl."""
+    size = int.from_bytes(head[26:28], "little")
+    return head.startswith(b"PK\x03\x04") and torch_layout([head[30:30 + size].decode("latin-1")])
 
 
 def _zip_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
