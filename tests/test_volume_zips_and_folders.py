@@ -58,8 +58,11 @@ def test_zip_guards(stack, monkeypatch):
     refused = read_volumes(zip_bytes(two), name="x.zip", max_slices=5)  # each on its own, the zip not refused
     assert [(v.path, v.slices, v.error) for v in refused] == [
         (f"x.zip:{k}.nii.gz", [], "NIfTI volume has 6 axial slices; the limit is 5") for k in "ab"]
-    with pytest.raises(ImageError, match=r"^b.nii.gz: gzip data is truncated"):  # which member
-        read_volumes(zip_bytes([two[0], ("b.nii.gz", two[1][1][:100])]), name="x.zip")
+    cut = read_volumes(zip_bytes([two[0], ("b.nii.gz", two[1][1][:100])]), name="x.zip")  # its own error: which one
+    assert [(v.path, len(v.slices)) for v in cut] == [("x.zip:a.nii.gz", 6), ("x.zip:b.nii.gz", 0)]
+    assert cut[1].error.startswith("gzip data is truncated")
+    with pytest.raises(ImageError, match=r"^b.nii.gz: gzip data is truncated"):  # alone in its zip: the zip's error
+        read_volumes(zip_bytes([("b.nii.gz", two[1][1][:100])]), name="x.zip")
     monkeypatch.setattr(zip_io, "MAX_ZIP_MEMBERS", 3)
     with pytest.raises(ImageError, match="lists 4 members; the limit is 3"):
         read_volumes(zip_bytes([(f"{i}.dcm", b"x") for i in range(4)]), name="x.zip")

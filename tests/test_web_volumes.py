@@ -429,3 +429,17 @@ def test_a_torch_checkpoint_uploaded_is_told_what_to_send_not_the_clis_advice(ap
         assert r.status_code == 400 and "a torch checkpoint (what 'braintumor train' writes)" in text, url
         assert "send the MRI images or scans" in text and "DICOM or NIfTI" in text, url
         assert "--model" not in text and "Classifier.load" not in text and "braintumor export" not in text, url
+
+
+def test_a_zip_s_unreadable_nifti_member_is_one_error_record_beside_its_other_scans(app, stack):
+    """A DICOM series zipped with a segmentation map (a label NIfTI) was refused whole on the page and by the API, as
+    'seg.nii: NIfTI voxels hold only 3 distinct whole numbers ...': the series was not classified."""
+    labels = np.zeros((48, 48, 3), np.uint8)
+    labels[10:20, 10:20], labels[20:30, 20:30] = 1, 4
+    zipped = zip_bytes([*series(stack[:4]), ("seg.nii", nifti_bytes(labels))])
+    records = post(app.test_client(), [("study.zip", zipped)]).get_json()["results"]
+    errors = [r for r in records if "error" in r]
+    assert [r["path"] for r in errors] == ["study.zip:seg.nii"] and "label or segmentation map" in errors[0]["error"]
+    assert len([r for r in records if "probabilities" in r or r.get("ood")]) == 4
+    html = post(app.test_client(), [("study.zip", zipped)], "/").get_data(as_text=True)
+    assert "label or segmentation map" in html and "4 slices ·" in html  # the no-JS page too: the series' block

@@ -50,6 +50,28 @@ def test_a_torch_checkpoint_in_a_zip_is_named_as_one_not_as_a_zip_to_unpack():
         "zip the scans themselves))")
 
 
+def _label_map() -> bytes:
+    labels = np.zeros((48, 48, 3), np.uint8)
+    labels[10:20, 10:20] = 1
+    labels[20:30, 20:30] = 4
+    return nifti_bytes(labels)
+
+
+@pytest.mark.parametrize("per_input", [True, False])
+def test_one_unreadable_nifti_member_is_its_own_error_and_the_zip_s_other_scans_are_read(per_input):
+    """A BraTS-like case zip (flair, seg, t1): its segmentation map refused the whole zip, the scans after it unread
+    (and with per_input, the web's and the API's way, the one before it too), as was a DICOM series beside one."""
+    zipped = zip_bytes([("case/flair.nii.gz", _volume()), ("case/seg.nii.gz", _label_map()),
+                        ("case/t1.nii.gz", _volume(4))])
+    volumes = read_volumes(zipped, name="case.zip", per_input=per_input)
+    assert [(v.path, len(v.slices)) for v in volumes] == [
+        ("case.zip:case/flair.nii.gz", 3), ("case.zip:case/seg.nii.gz", 0), ("case.zip:case/t1.nii.gz", 4)]
+    assert volumes[1].error.startswith("NIfTI voxels hold only 3 distinct whole numbers, 0 to 4: a label or")
+    assert volumes[0].error is None and volumes[2].error is None
+    with pytest.raises(ImageError, match=r"^seg.nii.gz: NIfTI voxels hold only 3 distinct"):  # alone: the zip's own
+        read_volumes(zip_bytes([("seg.nii.gz", _label_map())]), name="seg.zip", per_input=per_input)
+
+
 def test_a_dicom_member_that_expands_like_a_bomb_is_skipped_unparsed():
     """pydicom parses zeros as millions of empty elements: a 20 kB zip of 20 MB of zeros named a.dcm took 7 s of
     CPU (480 MB: 190 s) before 'not a DICOM file'. A DICOM file compresses 2 to 5 times; a member over 1 MB that

@@ -197,14 +197,14 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
             raise CheckpointInput(checkpoint_text(display))
         raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
     named = Counter(f"{display}:{m.filename}" for m in niftis)
+    alone = not dicoms and len(niftis) == 1
     if per_input:
-        volumes = _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, True), named)
+        volumes = _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, True, alone), named)
         yield from _dicoms_left(volumes, dicoms, notes, display, max_slices, max_pixels)
         return
     if dicoms:  # each series within the limits on its own, one at a time; a zip of one series is refused whole
         yield from (_with_notes(v, notes) for v in iter_dicom_series(display, dicoms, max_slices, max_pixels,
                                                                      per_input=False, others=len(niftis)))
-    alone = not dicoms and len(niftis) == 1
     for v in _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, False, alone), named):
         yield _with_notes(v, notes)
 
@@ -213,7 +213,8 @@ def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], by
             max_slices: int, max_pixels: int, per_input: bool, alone: bool = True) -> Iterator[Volume]:
     """The zip's NIfTI volumes in order. ``per_input``: within one budget together (``max_slices``, ``max_pixels``),
     each member read with what those before it left, so that one past it is refused on its header, undecoded; else
-    each within its own, one past it a Volume with its ``error``, unless it is ``alone`` in the zip."""
+    each within its own, one past it a Volume with its ``error``, unless it is ``alone`` in the zip; a member unreadable
+    for another reason (a segmentation map beside the scans) is such a Volume too, unless alone."""
     from .nifti_io import read_nifti
 
     used = pixels = 0  # both stay 0 unless per_input
@@ -222,7 +223,7 @@ def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], by
         try:
             volume = read_nifti(load(m), where, max_slices - used, max_pixels - pixels)
         except ImageError as exc:
-            if isinstance(exc, BudgetError) and not (per_input or alone):  # past its own limits: its error
+            if not alone and (not isinstance(exc, BudgetError) or not per_input):  # its own error, others read
                 yield Volume(where, "nifti", [], None, (), error=str(exc))
                 continue
             if isinstance(exc, BudgetError) and exc.unit == "pixels" and pixels:
