@@ -136,6 +136,17 @@ def test_names_that_start_as_a_bmp_does_are_names_even_when_the_first_is_missing
     assert (rc, out) == (2, "") and err.startswith("error: standard input holds a BMP image, not file names: ")
 
 
+@pytest.mark.parametrize("first", [b"<html>.png", b"report %PDF-1.7.png", b"GIF89a.png"])
+def test_a_list_whose_first_name_is_gone_is_names_though_it_starts_as_a_page_or_pdf_does(first, folder, monkeypatch,
+                                                                                          capsys):
+    """A list whose first name no longer exists, and starts as a page or an image does or holds '%PDF-' in its first
+    1024 bytes, is names when a later name is a file: it was refused whole as 'an HTML page' or 'a PDF document'."""
+    name = image(folder, "b.png")
+    stdin_of(monkeypatch, first + b"\nb.png\n")
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert rc == 1 and paths(out) == [first.decode(), name], err
+
+
 def test_predict_help_says_where_a_piped_image_goes():
     """``predict - < scan.png`` is refused (names, not an image, come on standard input), telling to give /dev/stdin;
     ``--help`` said only that - reads file names, so the refusal was the first a user heard of /dev/stdin."""

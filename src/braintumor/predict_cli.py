@@ -104,7 +104,7 @@ def stdin_names() -> list[str]:
         names = [name for name in text.split("\0") if name]
     else:
         names = [line.rstrip("\r") for line in text.split("\n") if line.strip()]
-    if data and names and (kind := _file_piped(data)) and not os.path.lexists(names[0]):
+    if data and names and (kind := _file_piped(data)) and not any(map(os.path.lexists, names[:_FIRST])):
         pipe = ", or give /dev/stdin to read one image from a pipe" if kind.endswith(" image") else ""
         raise UsageError(f"standard input holds {kind}, not file names: - reads the names of the files to predict "
                          f"(one per line); name the file instead (braintumor predict FILE){pipe}")
@@ -139,7 +139,8 @@ def _not_text(names: list[str], encoding: str) -> str | None:
 def _file_piped(data: bytes) -> str | None:
     """What file standard input holds when it is one (``braintumor predict - < scan.png``), by its first bytes, or
     None: its bytes were taken for names, and each "line" of the image was a record 'file not found: <its bytes>'.
-    Told apart from a list of names whose first starts as a format does ('BMW.png') by that name not existing."""
+    Told apart from a list of names that starts as a format does ('BMW.png', '<html>.png', or '%PDF-' in a name) by
+    one of its first :data:`_FIRST` names existing: a list whose first name was gone was refused as that file."""
     kind = image_kind(data[:16])
     if kind == "BMP" and int.from_bytes(data[14:18], "little") not in HEADER_SIZES:  # 'BM' begins names too
         kind = None  # (BMissing.png): a BMP's info header size at byte 14 says it is one
