@@ -79,3 +79,12 @@ def test_a_web_request_subtracts_what_it_checked_each_scan_for(clf, monkeypatch)
     assert refused.records == [{"path": "a.nii", "error": f"NIfTI volume has 16,000 voxels, {MADE:,} pixels once "
                                 "resampled to square pixels; the limit is 20,000"}]
     assert len(after.records) == 2 and not any("error" in r for r in after.records)
+
+
+def test_a_dicom_pixel_spacing_near_the_float_limit_is_read_square_by_its_ratio():
+    """Pixel Spacing '1e308\\6e307' (a ratio of 1.67, as 1.9 x 1.14 mm) made 40 x 67 pixels: h * row_mm overflowed
+    to infinity before it was divided, and the scan was 'could not be read: the reader failed on it'."""
+    ds = make_dataset(np.random.default_rng(2).integers(0, 1000, (40, 40)).astype(np.uint16))
+    ds.PixelSpacing = ["1e308", "6e307"]
+    (volume,) = read_volumes(to_bytes(ds), name="x.dcm", max_pixels=67 * 40)
+    assert volume.slices[0].pixels.shape == (67, 40)

@@ -107,7 +107,9 @@ def squared_shape(h: int, w: int, row_mm: float | None, col_mm: float | None) ->
     step = min(row_mm, col_mm)
     if max(row_mm, col_mm) / step > 2:  # finer pixels merged, not coarser ones split: at most twice the pixels the
         step = max(row_mm, col_mm)  # headers declared (a spacing of 0.00017 x 1 mm made one slice 64 x 376 471)
-    new_h, new_w = max(1, round(h * row_mm / step)), max(1, round(w * col_mm / step))
+    # the scale first: a spacing near the float limit (1e308 x 6e307 mm) overflowed h * row_mm to inf, an
+    # OverflowError that made the scan 'could not be read'
+    new_h, new_w = max(1, round(h * (row_mm / step))), max(1, round(w * (col_mm / step)))
     return (h, w) if new_h * new_w > MAX_PIXELS else (new_h, new_w)
 
 
