@@ -132,3 +132,20 @@ def test_a_web_page_is_named_after_a_byte_order_mark_a_comment_or_an_xml_declara
 
     with pytest.raises(ImageError, match=f"^{re.escape(WEB_PAGE)}$"):
         read_image(page)
+
+
+@pytest.mark.parametrize("page", [b'<meta http-equiv="refresh" content="0; url=/login">',
+                                  b"<script>window.location = '/login'</script>", b"<TITLE>Sign in</TITLE>",
+                                  b"\n<body>\n403 Forbidden</body>", b"<p>Not found</p>"],
+                         ids=["redirect", "script", "title", "body", "p"])
+def test_a_web_page_without_an_html_tag_is_named(page):
+    """A page that begins with another tag a browser takes for HTML (a redirect's <meta>, a <script>, a <title>: a
+    sign-in or error page without <html>) was 'not a recognised image or scan'; the same name followed by another
+    letter, and an SVG, are no page."""
+    from braintumor.documents import WEB_PAGE, is_web_page
+    from braintumor.volume_io import read_volumes
+
+    for read in (read_image, lambda data: list(read_volumes(data, name="scan.dcm"))):
+        with pytest.raises(ImageError, match=f"^{re.escape(WEB_PAGE)}$"):
+            read(page)
+    assert not any(map(is_web_page, [b"<pre>x</pre>", b"<svg xmlns='x'/>", b"<bodyx>", b"<meta"]))

@@ -9,6 +9,8 @@ Folder walks never open a ``.pdf`` (its ending is one of :data:`braintumor.dicom
 
 from __future__ import annotations
 
+import re
+
 #: What a PDF and an HTML page are called (:func:`document_kind`, and the refusals below).
 PDF: str = "a PDF document"
 PAGE: str = "an HTML page"
@@ -23,6 +25,10 @@ SAVED_PAGE: str = "a download that saved a web page, such as a sign-in page, und
 WEB_PAGE: str = f"{PAGE}, not an image or scan ({SAVED_PAGE}): download the file itself again"
 #: How an HTML page begins, after white space, in any case.
 _PAGE_STARTS: tuple[bytes, ...] = (b"<!doctype html", b"<html", b"<head")
+#: The other first tags by which a browser takes a file for HTML (the WHATWG MIME Sniffing standard's list, 7.1, and
+#: ``<meta``: a redirect page, ``<meta http-equiv="refresh" ...>``, is a common sign-in page), each followed by a byte
+#: that ends a tag name: a page without ``<html>`` (``<title>Sign in</title>``) was "not a recognised image or scan".
+_PAGE_TAG = re.compile(rb"<(?:script|iframe|h1|div|font|table|a|style|title|b|body|br|p|meta)[\s>/]")
 
 
 #: What may come before a page's first tag: an XML declaration (XHTML) and comments (a browser's "saved from url").
@@ -30,16 +36,16 @@ _PREAMBLES: tuple[tuple[bytes, bytes], ...] = ((b"<?xml", b"?>"), (b"<!--", b"--
 
 
 def is_web_page(data: bytes) -> bool:
-    """Whether ``data`` begins as an HTML page does (:data:`_PAGE_STARTS`), after a UTF-8 byte order mark (Windows
-    writes one), white space, an XML declaration and comments (:data:`_PREAMBLES`): such pages were "not a recognised
-    image or scan". An SVG, whose XML declaration is followed by ``<svg``, is none."""
+    """Whether ``data`` begins as an HTML page does (:data:`_PAGE_STARTS`, :data:`_PAGE_TAG`), after a UTF-8 byte
+    order mark (Windows writes one), white space, an XML declaration and comments (:data:`_PREAMBLES`): such pages
+    were "not a recognised image or scan". An SVG, whose XML declaration is followed by ``<svg``, is none."""
     head = data[:1024].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
     while preamble := next(((start, end) for start, end in _PREAMBLES if head.startswith(start)), None):
         closed = head.find(preamble[1])
         if closed < 0:
             return False
         head = head[closed + len(preamble[1]):].lstrip()
-    return head.startswith(_PAGE_STARTS)
+    return head.startswith(_PAGE_STARTS) or _PAGE_TAG.match(head) is not None
 
 
 def is_pdf(data: bytes) -> bool:
