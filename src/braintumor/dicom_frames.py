@@ -18,7 +18,7 @@ from pydicom.tag import BaseTag
 
 from .dicom_orientation import along_normal
 from .quiet_libraries import quiet_libraries
-from .slice_pixels import MAX_PIXEL_ASPECT, far_from_square, squared_shape
+from .slice_pixels import MAX_PIXEL_ASPECT, budget_pixels, far_from_square
 from .wording import counted
 
 #: Attributes of the Image Pixel, Modality LUT and VOI LUT modules a frame's display needs.
@@ -144,7 +144,7 @@ def shown_pixels(ds: Dataset, frames: int) -> int:
     these, as a zip or web request subtracts its slices' pixels after (up to twice Rows x Columns x frames)."""
     rows, cols = int(ds.Rows), int(ds.Columns)
     each = range(frames) if ds.get("PerFrameFunctionalGroupsSequence") else range(min(frames, 1))  # frames alike
-    made = [math.prod(squared_shape(rows, cols, *(pixel_spacing(frame_view(ds, i))[0] or (None, None)))) for i in each]
+    made = [budget_pixels(rows, cols, *(pixel_spacing(frame_view(ds, i))[0] or (None, None))) for i in each]
     return sum(made) if len(made) == frames else made[0] * frames
 
 

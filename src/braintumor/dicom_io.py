@@ -270,9 +270,10 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
         raise ImageError("DICOM pixel values cannot be mapped to gray levels (a rescale or lookup table in its header "
                          f"cannot be applied): {EXPORT_AGAIN}") from None
     spacing, spacing_doubt = pixel_spacing(view)
+    stored = gray.size  # what was decoded: the budget counts it where square pixels are fewer (slice_pixels)
     if spacing is not None:
         gray = square_pixels(gray, *spacing)
     turn = display_turn(header_numbers(view.get("ImageOrientationPatient"), 6))
     if turn is not None and turn.changes:  # stored mirrored or transposed: the conventional view, as NIfTI's
         gray = turn.apply(gray)
-    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}, colour), turn, spacing_doubt
+    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}, colour, stored=stored), turn, spacing_doubt

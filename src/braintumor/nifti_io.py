@@ -33,11 +33,11 @@ from .nifti_orientation import orientation
 from .nifti_values import ct_values, label_values
 from .slice_pixels import (
     MAX_VOXEL_ASPECT,
+    budget_pixels,
     falling_uint8,
     far_from_square,
     robust_uint8,
     square_pixels,
-    squared_shape,
 )
 from .volume_io import (
     MAX_INPUT_PIXELS,
@@ -104,7 +104,7 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
                 "ignored, pixels taken as square")
         rows_mm = cols_mm = 1.0
     # the budget counts the pixels made, square (up to twice the voxels), as a zip or web request subtracts them after
-    made = canonical[axis] * math.prod(squared_shape(canonical[rows_axis], canonical[cols_axis], rows_mm, cols_mm))
+    made = canonical[axis] * budget_pixels(canonical[rows_axis], canonical[cols_axis], rows_mm, cols_mm)
     if made > max_pixels:  # max_pixels: what is left of a web request's budget
         squared = f", {made:,} pixels once resampled to square pixels" if made != voxels else ""
         raise budget_error(f"NIfTI volume has {voxels:,} voxels{squared}", made, max_pixels, "pixels")
@@ -185,7 +185,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         where = float((volume.affine @ np.array([k if a == axis else 0.0 for a in range(3)] + [1.0]))[axis])
         in_file = {"file_axis": "ijk"[stored], "file_index": len(planes) - 1 - k if reversed_ else k}
         slices.append(Slice(np.ascontiguousarray(gray),
-                            {"nifti": {**meta, f"{'xyz'[axis]}_mm": round(where, 3), **in_file}}, error=unfinite))
+                            {"nifti": {**meta, f"{'xyz'[axis]}_mm": round(where, 3), **in_file}}, error=unfinite,
+                            stored=plane.size))
     (h, w), (new_h, new_w) = planes.shape[2:0:-1], slices[0].pixels.shape
     if (new_h, new_w) != (h, w) and max(rows_mm, cols_mm) > FAR_FROM_SQUARE * min(rows_mm, cols_mm):
         notes.append(f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high: "

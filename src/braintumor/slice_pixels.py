@@ -113,6 +113,12 @@ def squared_shape(h: int, w: int, row_mm: float | None, col_mm: float | None) ->
     return (h, w) if new_h * new_w > MAX_PIXELS else (new_h, new_w)
 
 
+def budget_pixels(h: int, w: int, row_mm: float | None, col_mm: float | None) -> int:
+    """The pixels an ``h`` x ``w`` slice takes of a scan budget: those decoded or those :func:`squared_shape` makes,
+    whichever more (merged to square pixels, a slice of 1 x 50 mm held a fiftieth of what was decoded for it)."""
+    return max(h * w, math.prod(squared_shape(h, w, row_mm, col_mm)))
+
+
 def square_pixels(gray: np.ndarray, row_mm: float | None, col_mm: float | None) -> np.ndarray:
     """Resample a slice with non-square pixels (row_mm != col_mm) so anatomy keeps its shape."""
     new_h, new_w = squared_shape(*gray.shape, row_mm, col_mm)

@@ -52,8 +52,8 @@ MAX_VOLUME_BYTES: int = 512 * 1024 * 1024
 MAX_VOXELS: int = 512 * 512 * 256
 #: Most pixels one scan input may decode into slices, all its series together (512 slices of 512 x 512); a web
 #: request shares one such budget among its scans. Headers are checked against it before any pixel is decoded, by the
-#: pixels the slices will hold once resampled to square pixels (up to twice the voxels: slice_pixels.squared_shape),
-#: which is what a zip or a request then subtracts.
+#: pixels the slices will hold once resampled to square pixels (up to twice the voxels), or those decoded where fewer
+#: are held (slice_pixels.budget_pixels), which is what a zip or a request then subtracts (volume_objects.taken_pixels).
 MAX_INPUT_PIXELS: int = 512 * 512 * 512
 #: Endings recognised as volumes (DICOM content is also recognised without any ending).
 VOLUME_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".nii", ".nii.gz", ".zip")

@@ -7,6 +7,7 @@ is read in one place.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,9 @@ class Slice:
     #: place so that the slice numbers and positions after it hold): refused with it, where its pixels (black) were
     #: answered as a blank image with probabilities
     error: str | None = None
+    #: The pixels decoded for it before it was resampled to square pixels (0: as many as it holds): what it takes of a
+    #: scan budget is the more of the two (:func:`taken_pixels`)
+    stored: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.meta, dict | None):  # predict of Slice(pixels, None) raised AttributeError: None is {}
@@ -92,3 +96,10 @@ class Volume:
                                                                            " of several sizes" if sizes else "")
         return (f"Volume(path={self.path!r}, kind={self.kind!r}, slices=<{held}>, series={self.series!r}, "
                 f"notes={self.notes!r}" + (f", error={self.error!r}" if self.error else "") + ")")
+
+
+def taken_pixels(volumes: Iterable[Volume]) -> int:
+    """What ``volumes`` take of a pixel budget: each slice's pixels decoded or held, whichever more, as the readers'
+    checks count them (:func:`braintumor.slice_pixels.budget_pixels`). The pixels held alone let a volume of pixels
+    merged to square ones (1 x 50 mm) decode fifty times what a zip or web request had left, and the next as many."""
+    return sum(max(s.pixels.size, s.stored) for v in volumes for s in v.slices)

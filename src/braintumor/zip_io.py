@@ -23,6 +23,7 @@ from .image_headers import other_format
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .volume_io import IMAGE_MAGIC, MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, budget_error
+from .volume_objects import taken_pixels
 from .wording import counted, export_first_text, unread_format_text
 
 #: Most members a zip may list.
@@ -238,7 +239,7 @@ def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], by
             raise _member_error(exc, m.filename) from None
         if per_input:
             used += len(volume.slices)
-            pixels += sum(s.pixels.size for s in volume.slices)
+            pixels += taken_pixels([volume])
         yield volume
 
 
@@ -260,7 +261,7 @@ def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...]
 
     volumes = list(volumes)
     if dicoms:
-        used, pixels = sum(len(v.slices) for v in volumes), sum(s.pixels.size for v in volumes for s in v.slices)
+        used, pixels = sum(len(v.slices) for v in volumes), taken_pixels(volumes)
 
         def past(unit: str) -> BudgetError:  # the input's limit, not what the NIfTI members left ("the limit is 0"),
             # in its unit: the members' slices and pixels both stand before it ("the limit is 512 per input" of which?)

@@ -19,6 +19,7 @@ from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import NO_TUMOUR, head, summary_record, tumour_probability, turned, volume_records
 from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, Slice, read_volumes, sniff
+from ..volume_objects import taken_pixels
 from ..wording import INPUT_KINDS, UNREADABLE, size_text
 from ..zip_io import CheckpointInput
 from .inference import Upload, base64_text, classify
@@ -151,7 +152,7 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
                 said += f": send {what}, each within the limit"
             entries.append(Entry([{"path": upload.name, "error": said}], upload=index))
             continue
-        scan_pixels_left -= sum(s.pixels.size for v in volumes for s in v.slices)
+        scan_pixels_left -= taken_pixels(volumes)
         for volume in volumes:  # read_volumes kept within ``budget``: checked on the headers, before decoding
             if volume.error:  # a zip's member refused on its own (a segmentation map): its others are answered
                 entries.append(Entry([{**head(volume, 0), "error": volume.error}], upload=index))
