@@ -17,6 +17,7 @@ from pydicom.uid import UID, ImplicitVRLittleEndian
 from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_problem
 from .dicom_frames import element_name, header_number, modality, sop_class
 from .dicom_jpeg12 import LABEL as JPEG12_LABEL
+from .dicom_offsets import drop_lying_tables
 from .image_io import MAX_PIXELS, ImageError
 from .ood import foreign_modalities
 from .volume_io import budget_error
@@ -162,6 +163,7 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
             raise ImageError(f"DICOM pixel data is compressed with {ts.name}, which this installation cannot decode "
                              "(it reads JPEG, JPEG Lossless, JPEG-LS, JPEG 2000 and RLE): "
                              + (f"installing {missing} would let it, or " if missing else "") + EXPORT_ADVICE)
+        drop_lying_tables(ds, frames)  # split by what its fragments are, not by a table that lies
         if problem := codestream_problem(ds, ts, frames):  # what would abort GDCM's process, or take minutes
             raise ImageError(problem)
     elif problem := native_length_problem(ds, frames):

@@ -176,7 +176,7 @@ def fragments(ds: Dataset) -> Iterator[memoryview]:
     """The fragments of encapsulated Pixel Data after its offset table, without copying them; stops where the items
     end or go wrong (the decoder reports that)."""
     data = memoryview(ds.get("PixelData") or b"")
-    return (data[start:end] for start, end in _fragment_spans(data))
+    return (data[start:end] for start, end in fragment_spans(data))
 
 
 def _frame_without_soi(ds: Dataset, frames: int) -> int | None:
@@ -212,7 +212,7 @@ def _j2k_frames(ds: Dataset) -> Iterator[bytes]:
         yield b"".join(frame)
 
 
-def _fragment_spans(data: memoryview) -> Iterator[tuple[int, int]]:
+def fragment_spans(data: memoryview) -> Iterator[tuple[int, int]]:
     """Where each fragment of :func:`fragments` starts and ends in the Pixel Data's bytes."""
     at, first = 0, True
     while at + 8 <= len(data) and bytes(data[at:at + 4]) == b"\xfe\xff\x00\xe0":  # an item, (FFFE,E000)
@@ -240,7 +240,7 @@ def sequential_scans(ds: Dataset, ts: UID) -> None:
         return
     data = memoryview(ds.get("PixelData") or b"")
     fixed: bytearray | None = None
-    for start, end in _fragment_spans(data):
+    for start, end in fragment_spans(data):
         frame = jpeg_frame_of(data[start:end])
         if frame is None or frame[0] not in (0xC0, 0xC1):  # a frame's first fragment starts with its SOI and SOF
             continue
