@@ -147,6 +147,16 @@ def test_a_list_whose_first_name_is_gone_is_names_though_it_starts_as_a_page_or_
     assert rc == 1 and paths(out) == [first.decode(), name], err
 
 
+def test_a_list_saved_with_a_byte_order_mark_reads_its_first_name(folder, monkeypatch, capsys):
+    """Notepad and PowerShell 5's Out-File save a list with a UTF-8 byte order mark: its first name was 'file not
+    found: \\ufeffa.png'."""
+    names = [image(folder, "a.png"), image(folder, "b.png")]
+    stdin_of(monkeypatch, b"\xef\xbb\xbfa.png\r\nb.png\r\n")
+    rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert rc == 0, err
+    assert paths(out) == names
+
+
 def test_predict_help_says_where_a_piped_image_goes():
     """``predict - < scan.png`` is refused (names, not an image, come on standard input), telling to give /dev/stdin;
     ``--help`` said only that - reads file names, so the refusal was the first a user heard of /dev/stdin."""

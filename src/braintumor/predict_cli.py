@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import os
 import sys
+from codecs import BOM_UTF8
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,7 +100,9 @@ def stdin_names() -> list[str]:
             say("reading file names from standard input, one per line; end them with Ctrl-D")
     raw = getattr(sys.stdin, "buffer", None)
     data = raw.read() if raw else None
-    text = data.decode(sys.stdin.encoding or "utf-8", "surrogateescape") if raw else sys.stdin.read()
+    # a list saved with a UTF-8 byte order mark (Notepad, PowerShell 5's Out-File): its first name was 'file not found'
+    text = (data.removeprefix(BOM_UTF8).decode(sys.stdin.encoding or "utf-8", "surrogateescape") if raw
+            else sys.stdin.read().removeprefix("\ufeff"))
     if "\0" in text:
         names = [name for name in text.split("\0") if name]
     else:
