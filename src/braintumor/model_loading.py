@@ -40,7 +40,7 @@ AnyClassifier = TypeVar("AnyClassifier", bound="Classifier")
 def torch_checkpoint(path: Path) -> bool:
     """Whether ``path`` holds what ``torch.save`` writes (a zip whose members sit under one folder with its
     ``data.pkl``), known by content: the ``best.pt`` and ``last.pt`` of a run folder, whatever their name."""
-    from .zip_io import torch_layout  # on an error path only
+    from .checkpoint_inputs import torch_layout  # on an error path only
 
     try:
         with zipfile.ZipFile(path) as zf:

@@ -275,8 +275,8 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
 def scan_as_image_text(data: bytes, source: ImageSource) -> str | None:
     """What to do with a scan ``data`` (read from ``source``) handed to the 2-D reader (the Python API, or a pipe named
     on the command line: the CLI and web sniff files and uploads, but peeking into a pipe would consume what it peeked
-    at); a torch checkpoint (a zip) is told what the CLI tells it (:func:`braintumor.zip_io.checkpoint_text`)."""
-    from .zip_io import checkpoint_text, torch_zip  # (zip_io imports this module)
+    at); a torch checkpoint (a zip) is told what the CLI tells it (:func:`~.checkpoint_inputs.checkpoint_text`)."""
+    from .checkpoint_inputs import checkpoint_text, torch_zip  # on this path only, as the other readers
 
     kind = scan_kind_text(data)
     named = isinstance(source, (str, os.PathLike))

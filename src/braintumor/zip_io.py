@@ -15,6 +15,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath
 
+from .checkpoint_inputs import CheckpointInput as CheckpointInput  # where callers imported these from
+from .checkpoint_inputs import checkpoint_text as checkpoint_text
+from .checkpoint_inputs import torch_head, torch_layout
+from .checkpoint_inputs import torch_zip as torch_zip
 from .compressed_files import compressed_text
 from .dicom_sniff import is_dicom_head
 from .documents import PAGE, SAVED_PAGE, is_web_page
@@ -24,7 +28,7 @@ from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
 from .volume_io import IMAGE_MAGIC, MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, budget_error
 from .volume_objects import taken_pixels
-from .wording import counted, export_first_text, unread_format_text
+from .wording import counted, unread_format_text
 
 #: Most members a zip may list.
 MAX_ZIP_MEMBERS: int = 4096
@@ -84,33 +88,6 @@ def _not_a_zip_text(data: bytes) -> str:
     page = is_web_page(data) or data[:512].lstrip().startswith(b"<?xml")  # an XML error page too
     return ("not a zip archive: it does not begin as a zip file does"
             + (f" (it is {PAGE}: {SAVED_PAGE})" if page else " (another kind of file named .zip?)"))
-
-
-def torch_layout(names: Iterable[str]) -> bool:
-    """Whether a zip's member names are what ``torch.save`` writes (members under one folder with its ``data.pkl``):
-    the ``best.pt`` and ``last.pt`` of a run folder, whatever their name, given as a model or as an input."""
-    return any(name.endswith("/data.pkl") for name in names)
-
-
-def torch_zip(data: bytes) -> bool:
-    """Whether ``data`` is a zip that :func:`torch_layout` says ``torch.save`` wrote (a checkpoint as bytes)."""
-    try:
-        return torch_layout(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        return False
-
-
-def checkpoint_text(display: str | None) -> str:
-    """What a torch checkpoint given as an input is told, by the CLI and the Python API alike: the API's
-    ``Classifier.predict("runs/x/best.pt")`` said 'a zip file, not a 2-D image: read_volumes reads scans', the CLI
-    what to do. ``display``: its name, None for bytes."""
-    return (f"a torch checkpoint (what 'braintumor train' writes), not an image or scan: "
-            f"{export_first_text(display or 'RUN/best.pt')} and use that file as the model (--model model.onnx; in "
-            "Python, Classifier.load('model.onnx'))")
-
-
-class CheckpointInput(ImageError):
-    """A torch checkpoint as an input: the page says what to send instead (:func:`checkpoint_text` is for operators)."""
 
 
 def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
@@ -176,7 +153,7 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
             niftis.append(m)
         elif lower.endswith((".dcm", ".dicom")) or is_dicom_head(head := _zip_head(archive, m)):  # IM0001 too
             dicoms.append((m.filename, lambda m=m: load(m, dicom=True)))
-        elif _torch_head(head):  # a zipped run folder's best.pt: no scan inside it to zip apart
+        elif torch_head(head):  # a zipped run folder's best.pt: no scan inside it to zip apart
             skipped["a torch checkpoint (what 'braintumor train' writes), not a scan: send the MRI scans"] += 1
         elif lower.endswith(".zip") or head.startswith(b"PK\x03\x04"):
             skipped["a zip inside the zip (not opened: zip the scans themselves)"] += 1
@@ -292,12 +269,6 @@ def _told_apart(volumes: Iterable[Volume], named: Counter[str]) -> Iterator[Volu
             v = dataclasses.replace(v, series=j, notes=(f"the zip holds {named[v.path]} members of this name: this "
                                                         f"is number {j + 1} of them, in the zip's order", *v.notes))
         yield v
-
-
-def _torch_head(head: bytes) -> bool:
-    """Whether a member's first bytes are a zip whose first entry (named in its local header) is torch's data.pkl."""
-    size = int.from_bytes(head[26:28], "little")
-    return head.startswith(b"PK\x03\x04") and torch_layout([head[30:30 + size].decode("latin-1")])
 
 
 def _zip_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:

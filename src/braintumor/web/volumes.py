@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checkpoint_inputs import CheckpointInput
 from ..heatmap import explain_crops
 from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
@@ -21,7 +22,6 @@ from ..series import NO_TUMOUR, head, summary_record, tumour_probability, turned
 from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, Slice, read_volumes, sniff
 from ..volume_objects import taken_pixels
 from ..wording import INPUT_KINDS, UNREADABLE, size_text
-from ..zip_io import CheckpointInput
 from .inference import Upload, base64_text, classify
 
 #: A torch checkpoint uploaded, as its page or API user is told: what to send instead, not the CLI's '--model' advice

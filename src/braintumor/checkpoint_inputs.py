@@ -1,0 +1,47 @@
+"""A torch checkpoint (``best.pt``, a zip that ``torch.save`` wrote) given where an image, a scan or a model goes.
+
+Why its own module: the CLI, the web app, the Python API and the model loader each meet such a file (in a zip of
+scans, as bytes, as ``--model``) and tell it the same thing; recognising it needs no torch, so serving can say it.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable
+
+from .image_io import ImageError
+from .wording import export_first_text
+
+
+def torch_layout(names: Iterable[str]) -> bool:
+    """Whether a zip's member names are what ``torch.save`` writes (members under one folder with its ``data.pkl``):
+    the ``best.pt`` and ``last.pt`` of a run folder, whatever their name, given as a model or as an input."""
+    return any(name.endswith("/data.pkl") for name in names)
+
+
+def torch_zip(data: bytes) -> bool:
+    """Whether ``data`` is a zip that :func:`torch_layout` says ``torch.save`` wrote (a checkpoint as bytes)."""
+    try:
+        return torch_layout(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        return False
+
+
+def torch_head(head: bytes) -> bool:
+    """Whether a member's first bytes are a zip whose first entry (named in its local header) is torch's data.pkl."""
+    size = int.from_bytes(head[26:28], "little")
+    return head.startswith(b"PK\x03\x04") and torch_layout([head[30:30 + size].decode("latin-1")])
+
+
+def checkpoint_text(display: str | None) -> str:
+    """What a torch checkpoint given as an input is told, by the CLI and the Python API alike: the API's
+    ``Classifier.predict("runs/x/best.pt")`` said 'a zip file, not a 2-D image: read_volumes reads scans', the CLI
+    what to do. ``display``: its name, None for bytes."""
+    return (f"a torch checkpoint (what 'braintumor train' writes), not an image or scan: "
+            f"{export_first_text(display or 'RUN/best.pt')} and use that file as the model (--model model.onnx; in "
+            "Python, Classifier.load('model.onnx'))")
+
+
+class CheckpointInput(ImageError):
+    """A torch checkpoint as an input: the page says what to send instead (:func:`checkpoint_text` is for operators)."""
