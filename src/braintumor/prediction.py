@@ -1,5 +1,5 @@
-"""One image's answer (:class:`Prediction`), how its probabilities are made (:func:`softmax`) and shown
-(:func:`probability_text`).
+"""One image's answer (:class:`Prediction`), how its probabilities are made (:func:`softmax`), made into one
+(:func:`prediction_from_probs`) and shown (:func:`probability_text`).
 
 Apart from :mod:`braintumor.predictor` (which imports these names, and is where callers import them from) so that
 the classifier's module stays about loading and running a model.
@@ -147,6 +147,22 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=-1, keepdims=True)
     return z
+
+
+def prediction_from_probs(classes: tuple[str, ...], probs: np.ndarray, ood_score: float | None = None,
+                          reason: str | None = None) -> Prediction:
+    """The Prediction for one row of probabilities in ``classes``' order, rounded the same way everywhere; ``reason``:
+    why it is refused (with ``ood_score``, its distance over the threshold), None when accepted."""
+    k = int(np.argmax(probs))
+    values = np.asarray(probs).tolist()  # Python floats in one call (float() of each numpy scalar: one each)
+    rounded = {c: round(p, 6) for c, p in zip(classes, values, strict=True)}
+    score = None if ood_score is None else round(float(ood_score), 4)
+    if reason is not None:
+        if score is not None and score <= 1.0 < ood_score:  # refused above the threshold: never shown as 1.0
+            score = 1.0001
+        return Prediction(None, None, rounded, ood=True, ood_score=score, reason=refusal_reason(reason))
+    confidence = round(values[k], 6)
+    return Prediction(classes[k], confidence, rounded, ood=False, ood_score=score, review=confidence < REVIEW_BELOW)
 
 
 def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, str],

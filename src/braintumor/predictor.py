@@ -28,8 +28,8 @@ from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
 from .orientation import OUTPUT as ORIENTATION
 from .prediction import REVIEW_BELOW as REVIEW_BELOW  # where callers import these from
 from .prediction import Prediction as Prediction
+from .prediction import prediction_from_probs
 from .prediction import probability_text as probability_text
-from .prediction import refusal_reason
 from .prediction import softmax as softmax
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
@@ -151,18 +151,8 @@ class Classifier:
 
     def prediction_from_probs(self, probs: np.ndarray, ood_score: float | None = None,
                               reason: str | None = None) -> Prediction:
-        """The Prediction for one row of probabilities (rounded the same way everywhere)."""
-        k = int(np.argmax(probs))
-        values = np.asarray(probs).tolist()  # Python floats in one call (float() of each numpy scalar: one each)
-        rounded = {c: round(p, 6) for c, p in zip(self.classes, values, strict=True)}
-        score = None if ood_score is None else round(float(ood_score), 4)
-        if reason is not None:
-            if score is not None and score <= 1.0 < ood_score:  # refused above the threshold: never shown as 1.0
-                score = 1.0001
-            return Prediction(None, None, rounded, ood=True, ood_score=score, reason=refusal_reason(reason))
-        confidence = round(values[k], 6)
-        return Prediction(self.classes[k], confidence, rounded, ood=False, ood_score=score,
-                          review=confidence < REVIEW_BELOW)
+        """The Prediction for one row of probabilities (:func:`braintumor.prediction.prediction_from_probs`)."""
+        return prediction_from_probs(self.classes, probs, ood_score, reason)
 
     def classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None = None,
                  ) -> tuple[list[Prediction], np.ndarray | None]:
