@@ -31,9 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     from braintumor.augment import augment
     from braintumor.model import create_model
     from braintumor.preprocess import INPUT_SCALE
-    from braintumor.train import evaluate_logits
     from braintumor.train_config import TrainConfig
-    from braintumor.train_device import pick_autocast_dtype, pick_device
+    from braintumor.train_device import evaluate_logits, pick_autocast_dtype, pick_device
 
     shipped = json.loads((REPO / "models/training-config.json").read_text())
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

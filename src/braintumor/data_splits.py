@@ -1,7 +1,7 @@
-"""How a class-folder dataset is split: by the Pillow mode its images are stored in (one source held out), and into
-training and validation images by class and near-duplicate group, with why a split cannot train. Apart from the
-dataset's discovery in :mod:`braintumor.data` (which had grown to 303 lines); ``braintumor.data`` still exports
-these names.
+"""How a class-folder dataset is split: by the Pillow mode its images are stored in (one source held out), cut to a
+few images per class (a smoke test's run), and into training and validation images by class and near-duplicate
+group, with why a split cannot train. Apart from the dataset's discovery in :mod:`braintumor.data` (which had grown
+to 303 lines); ``braintumor.data`` still exports these names.
 """
 
 from __future__ import annotations
@@ -36,6 +36,14 @@ def split_by_mode(dataset: Dataset, mode: str) -> tuple[Dataset, Dataset]:
 
     match = np.asarray([stored_mode(p) == mode for p in dataset.paths], dtype=bool)
     return dataset.subset(np.flatnonzero(match)), dataset.subset(np.flatnonzero(~match))
+
+
+def limit_per_class(dataset: Dataset, per_class: int, seed: int) -> Dataset:
+    """At most ``per_class`` images of each class, drawn with ``seed`` and kept in the dataset's order
+    (``--limit-per-class``: a smoke test's small run; part of the split, so drawn with its seed)."""
+    rng = np.random.default_rng(seed)
+    keep = [rng.permutation(np.flatnonzero(dataset.labels == c))[:per_class] for c in np.unique(dataset.labels)]
+    return dataset.subset(np.sort(np.concatenate(keep)))
 
 
 def stratified_split(labels: np.ndarray, fraction: float, seed: int,

@@ -16,7 +16,6 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -38,9 +37,9 @@ from .checkpoints import (
     split_document,
 )
 from .data import (
-    Dataset,
     DatasetError,
     fingerprint,
+    limit_per_class,
     load_dataset,
     require_every_class,
     split_by_mode,
@@ -57,6 +56,7 @@ from .preprocess import INPUT_SCALE
 from .report import write_text_atomic
 from .series import printable
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
+from .train_device import evaluate_logits as evaluate_logits  # where callers import it from (tests patch it here)
 from .train_device import pick_autocast_dtype, pick_device
 from .wording import counted, duration_text
 
@@ -68,25 +68,6 @@ def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: i
     for i in model.stage_ends[:stages]:
         model.features[i].register_forward_hook(
             lambda module, _inputs, out: mixstyle(out, g, p) if module.training else out)
-
-
-def _limit(ds: Dataset, per_class: int, seed: int) -> Dataset:
-    rng = np.random.default_rng(seed)
-    keep = [rng.permutation(np.flatnonzero(ds.labels == c))[:per_class] for c in np.unique(ds.labels)]
-    return ds.subset(np.sort(np.concatenate(keep)))
-
-
-@torch.no_grad()
-def evaluate_logits(model: torch.nn.Module, images: torch.Tensor, device: torch.device,
-                    amp: torch.dtype | None, batch_size: int = 256) -> torch.Tensor:
-    model.eval()
-    out = []
-    for i in range(0, len(images), batch_size):
-        x = (images[i:i + batch_size].to(device).float() * INPUT_SCALE).unsqueeze(1)
-        x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-            out.append(model(x).float().cpu())
-    return torch.cat(out)
 
 
 def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, typed: frozenset[str] | None = None) -> Path:
@@ -134,7 +115,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     # the teacher's own checks (its classes, inputs) before the decode: a mismatch was said after it (minutes)
     teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
     if cfg.limit_per_class:
-        full = _limit(full, cfg.limit_per_class, cfg.split_seed_used)  # part of the split
+        full = limit_per_class(full, cfg.limit_per_class, cfg.split_seed_used)  # part of the split
     if cfg.hold_out_mode:
         held, full = split_by_mode(full, cfg.hold_out_mode)
         if main:

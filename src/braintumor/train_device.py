@@ -1,10 +1,12 @@
 """Where a training runs and in which precision: ``--device`` and ``--precision`` made into a torch device and an
-autocast dtype (used by :mod:`braintumor.train` and the benchmarks that time its recipe)."""
+autocast dtype, and the validation pass run there in it (used by :mod:`braintumor.train` and the benchmarks that time
+its recipe)."""
 
 from __future__ import annotations
 
 import torch
 
+from .preprocess import INPUT_SCALE
 from .train_config import ConfigError
 
 
@@ -32,3 +34,18 @@ def pick_autocast_dtype(device: torch.device, precision: str) -> torch.dtype | N
     # Without native bf16 (e.g. AVX2-only CPUs) autocast is ~9x slower than fp32: measure, don't assume.
     native_bf16 = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
     return torch.bfloat16 if native_bf16 else None
+
+
+@torch.no_grad()
+def evaluate_logits(model: torch.nn.Module, images: torch.Tensor, device: torch.device,
+                    amp: torch.dtype | None, batch_size: int = 256) -> torch.Tensor:
+    """Float32 logits on the CPU for uint8 crops ``images`` (N, S, S), in eval mode, on ``device`` under the training's
+    autocast ``amp``: the validation pass of every epoch, batched so that a large split fits the device."""
+    model.eval()
+    out = []
+    for i in range(0, len(images), batch_size):
+        x = (images[i:i + batch_size].to(device).float() * INPUT_SCALE).unsqueeze(1)
+        x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+            out.append(model(x).float().cpu())
+    return torch.cat(out)
