@@ -107,7 +107,8 @@ def test_a_worker_killed_midway_is_a_failure_not_a_usage_error(data_root, tmp_pa
 def test_the_last_line_counts_a_scans_unreadable_slices_apart_from_inputs(tmp_path, capsys):
     """A 2x2x3 NIfTI (each slice refused for its size) and an all-NaN one ended with "4 unreadable inputs" for two
     inputs: a scan's error records were counted as inputs. They are said apart, as the page's "Done:" line says
-    them, in one process, with --workers and with --resume (the continued file's records counted the same way)."""
+    them, in one process, with --workers and with --resume (the continued file's records counted the same way), and
+    the line above says them so too (it said "3 unreadable" of a scan's 3 slices over "3 unreadable slices")."""
     from dicom_factory import nifti_bytes
 
     tiny, nan = tmp_path / "tiny2.nii.gz", tmp_path / "nanvol.nii"
@@ -117,9 +118,12 @@ def test_the_last_line_counts_a_scans_unreadable_slices_apart_from_inputs(tmp_pa
     for extra in ([], ["--workers", "2", "-o", str(tmp_path / "w.jsonl")]):
         rc, _, err = run_cli(["predict", str(tiny), str(nan), "--no-progress", *extra], capsys)
         assert rc == 1 and both in err.splitlines() and "4 unreadable inputs" not in err, (extra, err)
+        # the line above it counts them so too: it said "4 unreadable" (records) over them
+        assert next(line for line in err.splitlines() if " scored: " in line).endswith(f"(unlike brain MRI), {both}")
     target = tmp_path / "r.jsonl"
     rc, _, err = run_cli(["predict", str(tiny), "-o", str(target), "--resume"], capsys)
     assert rc == 1 and err.splitlines()[-1] == "3 unreadable slices", err
+    assert err.splitlines()[-2].endswith("(unlike brain MRI), 3 unreadable slices"), err  # not "3 unreadable"
     rc, _, err = run_cli(["predict", str(tiny), str(nan), "-o", str(target), "--resume"], capsys)
     assert rc == 1 and err.splitlines()[-1] == f"{both} (1 input this run, 3 slices already in {target} from an " \
         "earlier run)", err

@@ -207,7 +207,7 @@ def run_predict(args: argparse.Namespace) -> int:
     # failed") now costs only these lines, not the exit code
     with contextlib.suppress(OSError):  # BrokenPipeError among them
         if args.format == "table" or args.output:  # a line that says what the run did; pipes of jsonl/csv stay quiet
-            print(tally_text(tally), file=sys.stderr)
+            print(tally_text(tally, unread), file=sys.stderr)
         if failed:
             # the exit code's reason, in the last line's words: "could not be classified" read as the refusals
             print(failed_text(failed, failed_before, args.output), file=sys.stderr)
@@ -238,8 +238,7 @@ def failed_text(failed: Counter[str], before: Counter[str], output: str | None) 
     slices were 3 inputs); with --resume, those the continued file already held said apart (``2 unreadable inputs (1
     this run, 1 already in r.jsonl from an earlier run)``): the last line counts this run's records only, and "0
     unreadable" was followed by "1 unreadable input"."""
-    said = ", ".join(counted(failed[part], f"{UNREADABLE} {part}") for part in ("input", "slice")
-                     if failed[part] or (part == "input" and not failed["slice"]))
+    said = unread_text(failed)
     if not +before:
         return said
 
@@ -252,13 +251,20 @@ def failed_text(failed: Counter[str], before: Counter[str], output: str | None) 
                      "earlier run)")
 
 
+def unread_text(unread: Counter[str]) -> str:
+    """Unreadable records by part, a scan's slices apart from inputs (``1 unreadable input, 3 unreadable slices``):
+    the one wording of the run's last two lines."""
+    return ", ".join(counted(unread[part], f"{UNREADABLE} {part}") for part in ("input", "slice")
+                     if unread[part] or (part == "input" and not unread["slice"]))
+
+
 def _scans(fmt: Formatter, items: list) -> None:
     """Tell the table whether any planned input is a scan (an image is a Path; an error record a dict), whose rows
     name their slice: a 10 000-image folder's table had an empty ``slice`` column."""
     fmt.slices = any(not isinstance(item, (Path, dict)) for item in items)
 
 
-def tally_text(tally: Counter) -> str:
+def tally_text(tally: Counter, unread: Counter[str] | None = None) -> str:
     """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them with lower confidence (under
     99.0%), 37 not classified (unlike brain MRI), 0 unreadable`` (a volume's slices count one by one; with --resume,
     this run's records only), refusals in the page's words. Slices refused as turned are said apart (``34 not classified
@@ -266,8 +272,10 @@ def tally_text(tally: Counter) -> str:
     and their advice lost. Answers under 99 % are said as their rows say them (:data:`LOWER_CONFIDENCE`), not
     "flagged for review": every answer is for a clinician to interpret, not only these. Inputs that could not be read
     are :data:`UNREADABLE`, as the page's "Done:" line says them (this said "failed", the page "could not be
-    read")."""
+    read"). Where a scan's slices are among them (``unread``, by :func:`~braintumor.series.unread_part`), they are
+    said as the line under it says them (``3 unreadable slices``): "3 unreadable" above it read as three inputs."""
     classified = tally["ok"] + tally["review"]
     refused = refusals_text(tally["ood"] + tally["turned"], tally["turned"])
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them with {LOWER_CONFIDENCE} "
-            f"({review_below_text()}), {refused}, {tally['error']} {UNREADABLE}")
+            f"({review_below_text()}), {refused}, "
+            + (unread_text(unread) if unread and unread["slice"] else f"{tally['error']} {UNREADABLE}"))
