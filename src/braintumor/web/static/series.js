@@ -149,7 +149,9 @@ window.braintumorSeries = function (helpers) {
       top.appendChild(card);
       shown += 1;
     });
-    block.querySelector(".series-none").hidden = shown > 0;
+    // no slice classified (each unreadable or not classified, said above): no heading over nothing (_series.html)
+    block.querySelector(".series-top-title").hidden = !s.classified;
+    block.querySelector(".series-none").hidden = shown > 0 || !s.classified;
     // said with the refusals' reasons: a turned series is told to be turned upright, not only counted
     return [block.querySelector(".series-name").textContent + ": " + block.querySelector(".series-line").textContent]
       .concat(Array.from(refusals.children, function (li) { return li.textContent; })).join(". ");

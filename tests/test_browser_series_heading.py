@@ -1,0 +1,63 @@
+"""A scan of which no slice was classified (each unreadable, or not classified) has no "Most suspicious slices"
+heading over "No slice was classified as a tumour ...": its lines say why each was not. With and without JavaScript.
+Skipped, never failed, when chromium or playwright is absent (like tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dicom_factory import axial_volume, nifti_bytes
+from test_browser import CHROMIUM, pytestmark, serve_in_thread  # noqa: F401  (same skip rules)
+
+from braintumor.model_files import default_model_path
+from braintumor.predictor import Classifier
+from braintumor.web import create_app
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+#: 2 x 2 slices: each unreadable for its size
+TINY = nifti_bytes(np.random.default_rng(0).random((2, 2, 3)).astype(np.float32) * 100)
+#: empty slices: each not classified (unlike brain MRI), whatever the model
+BLANK = nifti_bytes(axial_volume([np.zeros((128, 128), np.uint8)] * 3))
+
+
+@pytest.fixture(scope="module")
+def served(request):
+    shipped = default_model_path()
+    model = shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
+    with serve_in_thread(create_app(classifier=Classifier.load(model, threads=1))) as base:
+        yield base
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_no_heading_over_a_scan_of_which_no_slice_was_classified(served, chromium, test_images, tmp_path, js):
+    from PIL import Image
+
+    from braintumor.image_io import read_image
+
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((192, 192)), dtype=np.uint8)
+             for p in test_images["glioma"][:2]]
+    files = {"tiny.nii.gz": TINY, "blank.nii.gz": BLANK, "head.nii.gz": nifti_bytes(axial_volume(stack))}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(served)
+    page.set_input_files("#file-input", [str(tmp_path / name) for name in files])
+    if js:
+        sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
+    else:
+        page.click("button[type=submit]")
+    blocks = page.locator("section.series")
+    sync_api.expect(blocks).to_have_count(3)
+    for k, name in enumerate(files):
+        block = blocks.nth(k)
+        sync_api.expect(block.locator(".series-name")).to_have_text(name)
+        heading, none = block.locator(".series-top-title"), block.locator(".series-none")
+        if name == "head.nii.gz":  # two slices classified: the heading stays
+            sync_api.expect(heading).to_be_visible()
+        else:  # the reasons stay, said in the block's lines
+            sync_api.expect(heading).to_be_hidden()
+            sync_api.expect(none).to_be_hidden()
+            sync_api.expect(block).to_contain_text("unreadable" if name == "tiny.nii.gz" else "not classified")
+    context.close()
