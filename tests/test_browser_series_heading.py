@@ -7,11 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dicom_factory import axial_volume, nifti_bytes
-from test_browser import CHROMIUM, pytestmark, serve_in_thread  # noqa: F401  (same skip rules)
-
-from braintumor.model_files import default_model_path
-from braintumor.predictor import Classifier
-from braintumor.web import create_app
+from test_browser import CHROMIUM, pytestmark  # noqa: F401  (same skip rules)
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -21,16 +17,8 @@ TINY = nifti_bytes(np.random.default_rng(0).random((2, 2, 3)).astype(np.float32)
 BLANK = nifti_bytes(axial_volume([np.zeros((128, 128), np.uint8)] * 3))
 
 
-@pytest.fixture(scope="module")
-def served(request):
-    shipped = default_model_path()
-    model = shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
-    with serve_in_thread(create_app(classifier=Classifier.load(model, threads=1))) as base:
-        yield base
-
-
 @pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
-def test_no_heading_over_a_scan_of_which_no_slice_was_classified(served, chromium, test_images, tmp_path, js):
+def test_no_heading_over_a_scan_of_which_no_slice_was_classified(server, chromium, test_images, tmp_path, js):
     from PIL import Image
 
     from braintumor.image_io import read_image
@@ -42,7 +30,7 @@ def test_no_heading_over_a_scan_of_which_no_slice_was_classified(served, chromiu
         (tmp_path / name).write_bytes(data)
     context = chromium.new_context(java_script_enabled=js)
     page = context.new_page()
-    page.goto(served)
+    page.goto(server)
     page.set_input_files("#file-input", [str(tmp_path / name) for name in files])
     if js:
         sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)

@@ -21,14 +21,6 @@ from braintumor.web import create_app
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
-def server(request):
-    shipped = default_model_path()
-    model = shipped if shipped.is_file() else request.getfixturevalue("tiny_model")
-    with serve_in_thread(create_app(classifier=Classifier.load(model, threads=1))) as base:
-        yield base
-
-
 def test_series_upload_in_the_browser(server, test_images, tmp_path):
     paths = [p for c in ("notumor", "glioma", "pituitary", "meningioma") for p in test_images[c][:3]]
     stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
