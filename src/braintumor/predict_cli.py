@@ -107,7 +107,9 @@ def stdin_names() -> list[str]:
         names = [name for name in text.split("\0") if name]
     else:
         names = [line.rstrip("\r") for line in text.split("\n") if line.strip()]
-    if data and names and (kind := _file_piped(data)) and not any(map(os.path.lexists, names[:_FIRST])):
+    if not names or any(map(os.path.lexists, names[:_FIRST])):  # a list of names (one of them gone, perhaps)
+        return names
+    if data and (kind := _file_piped(data)):
         pipe = ", or give /dev/stdin to read one image from a pipe" if kind.endswith(" image") else ""
         raise UsageError(f"standard input holds {kind}, not file names: - reads the names of the files to predict "
                          f"(one per line); name the file instead (braintumor predict FILE){pipe}")
@@ -128,10 +130,8 @@ _FIRST: int = 32
 
 def _not_text(names: list[str], encoding: str) -> str | None:
     """What makes standard input no list of names, or None: control characters, or bytes that are not ``encoding``
-    text, where none of its first :data:`_FIRST` names exists (a real list of Latin-1 names from ``find`` is read).
-    Binary data of no known format piped to ``-`` was a record 'file not found: <its bytes>' per line or NUL of it."""
-    if not names or any(os.path.lexists(name) for name in names[:_FIRST]):
-        return None
+    text (asked only where none of its first :data:`_FIRST` names exists: a real list of Latin-1 names from ``find`` is
+    read). Binary data of no known format piped to ``-`` was a record 'file not found: <its bytes>' per line of it."""
     if any(not _CONTROLS.isdisjoint(name) for name in names):
         return "control characters (binary data?)"
     if any("\udc80" <= c <= "\udcff" for name in names for c in name):  # surrogate escapes: undecodable bytes
