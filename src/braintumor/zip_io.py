@@ -15,10 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath
 
-from .checkpoint_inputs import CheckpointInput as CheckpointInput  # where callers imported these from
-from .checkpoint_inputs import checkpoint_text as checkpoint_text
-from .checkpoint_inputs import torch_head, torch_layout
-from .checkpoint_inputs import torch_zip as torch_zip
+from .checkpoint_inputs import CheckpointInput, checkpoint_text, torch_head, torch_layout
 from .compressed_files import compressed_text
 from .dicom_sniff import is_dicom_head
 from .documents import PAGE, SAVED_PAGE, is_web_page
