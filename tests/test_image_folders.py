@@ -141,3 +141,63 @@ def test_a_deep_tree_is_walked_in_work_linear_in_its_depth_finding_what_it_found
     monkeypatch.undo()
     assert len(expected) == 206 and str(outside) not in str(expected)  # p01's folders are named through the link
     assert len(lstats) < 3 * len(expected)  # was ~20,000 (200 * 201 / 2 parts resolved): quadratic in depth
+
+
+def _bind_tree(root):
+    """``root/a`` with two images; ``root/b`` and ``root/up``, which a bind mount of ``root/a`` and of ``root``'s
+    parent would be (the copies in ``b``: a bind mount shows its source's files)."""
+    for folder in ("a", "b", "up"):
+        (root / folder).mkdir(parents=True)
+    for name in ("s1.png", "s2.png"):
+        data = encode(synthetic_head(), "PNG")
+        (root / "a" / name).write_bytes(data)
+        (root / "b" / name).write_bytes(data)
+    (root / "up" / "other.png").write_bytes(encode(synthetic_head(), "PNG"))
+
+
+def test_a_folder_bind_mounted_inside_the_tree_is_read_once(tmp_path, monkeypatch, capsys):
+    """``mount --bind scans/a scans/b`` gives ``b`` a real path of its own, so the walk, which knew a folder by its
+    real path, read it again: each image under it was predicted twice. A bind mount keeps its source's device and
+    inode: ``b`` is left out as a second link to ``a`` is, and a bind mount of a folder holding the tree as a link up
+    it is. (Here os.stat says so of two plain folders: mounting needs rights a test run may not have.)"""
+    import json
+
+    from braintumor.cli import main
+
+    root = tmp_path / "scans"
+    _bind_tree(root)
+    same = {str(root / "b"): root / "a", str(root / "up"): tmp_path}  # each one's source
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: real_stat(same.get(os.fspath(path), path), *a, **k))
+    assert main(["predict", str(root), "--format", "jsonl"]) == 0
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["path"] for r in rows] == [str(root / "a" / "s1.png"), str(root / "a" / "s2.png")]
+    assert all("error" not in r for r in rows) and "Traceback" not in err
+
+
+def test_a_real_bind_mount_is_read_once(tmp_path):
+    """The same with real bind mounts, in a mount namespace of the test's own (``unshare``): skipped where mounting
+    is not permitted."""
+    import shutil
+    import subprocess
+    import sys
+
+    if not shutil.which("unshare"):
+        pytest.skip("no unshare on this system")
+    root = tmp_path / "scans"
+    _bind_tree(root)
+    for folder in ("b", "up"):  # emptied: the mounts show their sources
+        for f in (root / folder).iterdir():
+            f.unlink()
+    (tmp_path / "other").mkdir()  # beside the tree (another class): no part of it
+    (tmp_path / "other" / "o.png").write_bytes(encode(synthetic_head(), "PNG"))
+    walk = "import sys; from braintumor.image_files import walk_images; print(*walk_images(sys.argv[1]), sep='\\n')"
+    script = f'mount --bind "$1/a" "$1/b" && mount --bind "$2" "$1/up" || exit 77; exec "$3" -c "{walk}" "$1"'
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c", script, "sh", str(root), str(tmp_path),
+                           sys.executable], capture_output=True, text=True, timeout=60, env=env)
+    if done.returncode == 77 or (done.returncode and done.stderr.startswith("unshare:")):  # refused to start
+        pytest.skip(f"mounting is not permitted here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [str(root / "a" / "s1.png"), str(root / "a" / "s2.png")]

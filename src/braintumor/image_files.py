@@ -78,10 +78,13 @@ def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None
 
     A labelled set built of symbolic links to an archive's patient folders (``glioma/p01 -> /archive/p01``) lost
     them without a word: os.walk does not enter a linked folder by default. A link up the tree (a loop, or into the
-    other classes' folders) is not entered, nor a second link to a folder already walked. ``on_error`` gets each
-    folder that cannot be read (os.walk's own default is to skip it without a word)."""
+    other classes' folders) is not entered, nor a second link to a folder already walked, nor a bind mount of either
+    (its real path is its own: each image below one was read twice; :func:`_folder_id` is its source's). ``on_error``
+    gets each folder that cannot be read (os.walk's own default is to skip it without a word)."""
     start = os.path.realpath(folder)
     seen = {start}
+    ids = {_folder_id(folder)}  # the walked folders' (device, inode): one set, as ``seen``
+    ups = {_folder_id(up) for up in Path(start).parents}  # the folders holding this one
     reals = {}  # a folder to walk's real path, from its parent's: realpath at every level was quadratic in depth
     for root, dirs, files in os.walk(folder, onerror=on_error, followlinks=True):
         keep, real_root = [], reals.pop(root, None) or os.path.realpath(root)
@@ -91,12 +94,25 @@ def walk_folders(folder: Path, on_error: Callable[[OSError], None] | None = None
             linked = os.name == "nt" or os.path.islink(path)
             real = os.path.realpath(path) if linked else os.path.join(real_root, name)
             up = start.startswith(real.rstrip(os.sep) + os.sep)  # a link to a folder holding this one: its siblings
-            if not is_hidden_name(name) and real not in seen and not up:  # (another class) are no part of it
+            if is_hidden_name(name) or real in seen or up:  # (another class) are no part of it
+                continue
+            if (key := _folder_id(path)) is None or (key not in ids and key not in ups):
                 seen.add(real)
+                ids.add(key)
                 keep.append(name)
                 reals[path] = real
         dirs[:] = keep
         yield root, dirs, files
+
+
+def _folder_id(path: str | os.PathLike) -> tuple[int, int] | None:
+    """A folder's (device, inode), which a bind mount shares with its source; None where it cannot be told (its stat
+    refused: os.walk reports the folder) or on Windows (no bind mounts; ReFS's 128-bit ids cut to 64 before 3.12)."""
+    try:
+        st = None if os.name == "nt" else os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st and st.st_ino else None
 
 
 def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None,
