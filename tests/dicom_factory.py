@@ -146,6 +146,18 @@ def gdcm_encoded(pixels: np.ndarray, syntax: str, folder: Path, bits: int | None
     return target.read_bytes()
 
 
+def damaged_lossless(folder: Path) -> bytes:
+    """A 12-bit JPEG Lossless DICOM (GDCM's encoder, in ``folder``) with 8 bytes of its coded data zeroed, a tenth of
+    the way along its scan: GDCM, its only decoder here, reads it, and its libjpeg writes "Corrupt JPEG data: bad
+    Huffman code" on fd 2. Needs python-gdcm (callers skip without it)."""
+    gray = np.random.default_rng(0).integers(0, 255, (64, 64)).astype(np.uint16) * 16
+    data = bytearray(gdcm_encoded(gray, "JPEGLosslessProcess14_1", folder, bits=12))
+    start, end = data.index(b"\xff\xda"), data.rindex(b"\xff\xd9")
+    at = start + int((end - start) * 0.1)
+    data[at:at + 8] = bytes(8)
+    return bytes(data)
+
+
 def series(slices: list[np.ndarray], shuffle: bool = True) -> list[tuple[str, bytes]]:
     """One DICOM file per slice of a single series, positions 5 mm apart, stored in a scrambled order."""
     from pydicom.uid import generate_uid

@@ -1,7 +1,7 @@
 """What GDCM's libjpeg and OpenJPEG write on the process's stderr (file descriptor 2, out of reach of Python's warning
 filters and of gdcm.Trace) for a damaged stream: not written where Pillow, tried first, decodes it (JPEG Baseline),
-dropped in the CLI, whose stderr is its own, and left alone in a process that did not say so (the web server), whose
-other threads' lines would go with it.
+dropped in the CLI, whose stderr is its own, and left alone in a process that did not say so (the web server's
+threaded workers), whose other threads' lines would go with it (its sync workers: test_serve_decoder_lines.py).
 
 The CLI's cases run in a subprocess whose fd 2 is a pipe: pytest's own capture would hide what is checked."""
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dicom_factory import gdcm_encoded, jpeg_baseline, make_dataset, to_bytes
+from dicom_factory import damaged_lossless, gdcm_encoded, jpeg_baseline, make_dataset, to_bytes
 
 from braintumor.volume_io import read_volumes
 
@@ -48,13 +48,6 @@ def _scan_changed(data: bytes, where: float, change: Callable[[int], int]) -> by
     at = start + int((end - start) * where)
     data[at:at + 8] = bytes(change(b) for b in data[at:at + 8])
     return bytes(data)
-
-
-def _lossless_damaged(folder: Path) -> bytes:
-    """A 12-bit JPEG Lossless DICOM (GDCM's encoder) with 8 bytes of its coded data zeroed: GDCM, its only decoder
-    here, reads it, and libjpeg says "Corrupt JPEG data: bad Huffman code"."""
-    lossless = gdcm_encoded(_gray().astype(np.uint16) * 16, "JPEGLosslessProcess14_1", folder, bits=12)
-    return _scan_changed(lossless, 0.1, lambda _: 0)
 
 
 def _j2k(damage: Callable[[bytearray], None] | None = None) -> bytes:
@@ -90,7 +83,7 @@ def damaged(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("damaged")
     (folder / "zeros.dcm").write_bytes(_jpeg_with_zeros())
     (folder / "tile.dcm").write_bytes(_j2k_bad_tile())
-    (folder / "lossless.dcm").write_bytes(_lossless_damaged(folder))
+    (folder / "lossless.dcm").write_bytes(damaged_lossless(folder))
     return folder
 
 

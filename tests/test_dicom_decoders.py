@@ -230,7 +230,7 @@ def test_a_sequential_scan_header_gdcm_complains_of_is_read_with_nothing_on_stde
     gdcm = "gdcm" if case == "8-bit baseline" else JPEG12_LABEL  # (Pillow, tried first, is quiet on it)
     as_stored = pixel_array(io.BytesIO(data), decoding_plugin=gdcm)  # GDCM on the file as it is: its line, once
     assert "Invalid SOS parameters for sequential JPEG" in capfd.readouterr().err
-    with own_stderr(False):  # as in the web server: fd 2 left where it is
+    with own_stderr(False):  # as in the web server's threaded workers: fd 2 left where it is
         (volume,) = read_volumes(data, name="x.dcm")
     assert len(volume.slices) == 1 and capfd.readouterr().err == ""
     ds = pydicom.dcmread(io.BytesIO(data))

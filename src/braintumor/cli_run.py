@@ -187,7 +187,8 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
     try:
-        # this process's stderr is the command's: the C decoders' lines dropped (not serve's: its threads share it)
+        # this process's stderr is the command's: the C decoders' lines dropped (not serve's: its threads share it;
+        # gunicorn's sync workers say so themselves, gunicorn_config.own_stderr_if_one_thread)
         with _signals_stop_like_ctrl_c(args), own_stderr(args.command != "serve"):
             check_destinations(args)
             return int(args.func(args) or 0)

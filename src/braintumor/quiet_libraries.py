@@ -23,7 +23,9 @@ C decoders (:func:`quiet_decoders`): GDCM's libjpeg and OpenJPEG write what they
 process's stderr, file descriptor 2, where no warning filter reaches, and ``gdcm.Trace``'s switches do not silence
 them. Only pointing descriptor 2 elsewhere does, and that is process-wide: every thread's stderr goes with it. So it is
 done only in a process that declares its stderr its own (:func:`own_stderr`: the CLI, whose main thread reads, and its
-worker processes), never in the web server, whose other request threads' log lines would be lost meanwhile: there the
+worker processes; serve's gunicorn sync workers, ``--threads 1``, one request at a time on one thread:
+``gunicorn_config.own_stderr_if_one_thread``), never where other threads share it (serve's threaded workers, the
+default; waitress; ``--debug``'s server), whose other request threads' log lines would be lost meanwhile: there the
 decoders' lines stay (docs/WEB.md, Logs), the fewer for Pillow, quiet, being tried first on 8-bit JPEG
 (:func:`braintumor.dicom_jpeg12.pillow_first`).
 """
@@ -152,7 +154,7 @@ _fd2 = _Descriptor2()
 
 def set_own_stderr(allowed: bool) -> bool:
     """Let :func:`quiet_decoders` point this process's fd 2 at the null device (a process no other code shares stderr
-    with: a CLI command, a batch worker); what was allowed before."""
+    with: a CLI command, a batch worker, serve's sync worker); what was allowed before."""
     before, _fd2.allowed = _fd2.allowed, allowed
     return before
 
