@@ -166,8 +166,8 @@ def test_the_results_download_as_the_cli_csv(server, browser, test_images, tmp_p
     import csv
     import io
 
+    from braintumor.csv_records import csv_columns, csv_row
     from braintumor.predict_cli import records
-    from braintumor.series import csv_columns, csv_row
 
     page, problems = open_page(browser, server, 1280, 900)
     sync_api.expect(page.locator("html")).to_have_class("js")

@@ -14,10 +14,10 @@ from cli_runner import run_cli
 from conftest import encode, synthetic_head
 
 from braintumor.cli import main
+from braintumor.csv_records import csv_text_value
 from braintumor.image_io import ImageError
 from braintumor.prediction import DISCLAIMER
 from braintumor.predictor import Classifier
-from braintumor.series import csv_text_value
 
 KEYS = {"path", "label", "confidence", "probabilities", "ood", "ood_score", "review"}
 

@@ -244,7 +244,7 @@ def test_training_md_reproduction_serves_the_rerun_as_the_shipped_file_is_served
 
 
 def test_readme_csv_columns_are_the_ones_predict_writes(test_images, tmp_path):
-    """README's csv header is series.csv_columns, and the columns after it (``--heatmap``'s, a ``--resume`` run's
+    """README's csv header is csv_records.csv_columns, and the columns after it (``--heatmap``'s, a ``--resume`` run's
     working folder) are in its order: README called ``series`` csv's last column, where a ``--heatmap`` run puts
     ``heatmap`` after it and a ``--resume`` run ``working_folder`` last."""
     from braintumor.batch_resume import ROOT_KEY

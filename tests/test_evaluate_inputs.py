@@ -89,7 +89,7 @@ def test_predictions_csv_quotes_a_carriage_return_and_guards_a_formula(tmp_path:
     formula (a relative --data such as ``=scans``) as it was; it now writes them as predict's csv does."""
     import csv
 
-    from braintumor.series import csv_text_value
+    from braintumor.csv_records import csv_text_value
 
     monkeypatch.chdir(tmp_path)
     data = _data(tmp_path / "=scans")

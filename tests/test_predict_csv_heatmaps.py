@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from braintumor.cli import main
+from braintumor.csv_records import csv_columns
 from braintumor.model_files import default_model_path
-from braintumor.series import csv_columns
 
 pytestmark = pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
 CLASSES = ("glioma", "meningioma", "notumor", "pituitary")

@@ -206,7 +206,7 @@ def test_resume_refuses_a_file_it_did_not_write(tree, tmp_path, capsys):
 
 
 def test_resume_refuses_a_csv_row_no_csv_reader_can_read(tree, tmp_path, capsys):
-    """A bare carriage return in a cell (written so before series.CsvRows, or left by an editor) is the usage error
+    """A bare carriage return in a cell (written so before csv_records.CsvRows, or left by an editor) is the usage error
     of any file not written by predict, not a csv.Error traceback."""
     target = tmp_path / "old.csv"
     assert predict([tree, "-o", target], capsys)[0] == 1  # (the tree's two unreadable files)

@@ -44,13 +44,14 @@ from .batch_workers import in_order as in_order
 from .batch_workers import score_unit as score_unit
 from .batch_workers import units_in_order as units_in_order
 from .cli_checks import RunFailed, UsageError
+from .csv_records import csv_columns
 from .file_names import utf8_text
 from .input_plan import VolumeInput, plan_inputs
 from .predict_output import HEATMAP_KEY, HeatmapWriter, heatmap_column, output_sink
 from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier
 from .processes import model_digest
-from .series import csv_columns, printable
+from .series import printable
 from .wording import counted
 
 

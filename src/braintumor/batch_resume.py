@@ -20,10 +20,11 @@ from typing import BinaryIO, TextIO
 
 from .atomic_files import no_file_made, written_whole
 from .cli_checks import UsageError
+from .csv_records import csv_columns, csv_text_value
 from .file_names import os_text, utf8_text
 from .image_io import ImageError
 from .predict_output import HEATMAP_KEY
-from .series import csv_columns, csv_text_value, printable, unread_part
+from .series import printable, unread_part
 from .volume_io import iter_volumes
 
 

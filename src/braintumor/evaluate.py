@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .atomic_files import make_folder
+from .csv_records import CsvRows, csv_text
 from .data import Dataset, DatasetError, MissingSplitError, fingerprint, label_map, load_dataset
 from .evaluation_figures import run_log_problem, write_figures
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
@@ -32,7 +33,7 @@ from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, thres
 from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
 from .report import write_report, write_text_atomic
-from .series import CsvRows, csv_text, printable, turned
+from .series import printable, turned
 from .wording import none_readable
 
 if TYPE_CHECKING:

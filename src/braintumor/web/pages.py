@@ -11,6 +11,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
+from ..csv_records import csv_columns
 from ..dicom_sniff import NOT_SCAN_SUFFIXES
 from ..folder_notes import LEFT_OUT_KINDS, LEFT_OUT_WHY
 from ..heatmap import COLOUR_NAMES, colour_scale_png
@@ -19,7 +20,7 @@ from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, is_calibrated
 from ..predictor import probability_text
-from ..series import csv_columns, outcome, printable, turned, unread_part
+from ..series import outcome, printable, turned, unread_part
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
     LOWER_CONFIDENCE,
@@ -126,7 +127,7 @@ def _heat_scale() -> dict:
 
 @bp.app_template_global("csv_columns")
 def _csv_columns() -> list[str]:
-    """The header of the page's results download: the CLI's CSV columns (one home: series.csv_columns)."""
+    """The header of the page's results download: the CLI's CSV columns (one home: csv_records.csv_columns)."""
     return csv_columns(state().classifier.classes)
 
 

@@ -1,5 +1,5 @@
 // What the page writes as the server and the CLI write it, one mirror each: probabilities (predictor.probability_text),
-// names and messages (series.printable), counts (wording.counted) and CSV rows (series.csv_row). Loaded before
+// names and messages (series.printable), counts (wording.counted) and CSV rows (csv_records.csv_row). Loaded before
 // series.js, folders.js and app.js, which take them from window.braintumorText; no framework, nothing loaded from
 // elsewhere.
 "use strict";
@@ -35,7 +35,7 @@ window.braintumorText = (function () {
     return parts.slice(0, -1).join(", ") + (parts.length > 1 ? " and " : "") + parts[parts.length - 1];
   }
 
-  // One CSV cell as Python's csv module writes series.csv_row's values (quoted only when needed).
+  // One CSV cell as Python's csv module writes csv_records.csv_row's values (quoted only when needed).
   function csvCell(value) {
     if (value === null || value === undefined) return "";
     if (typeof value === "boolean") return value ? "True" : "False";
@@ -43,13 +43,13 @@ window.braintumorText = (function () {
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 
-  // As series.csv_text: a text cell that starts like a spreadsheet formula (or with ') gets one ' in front.
+  // As csv_records.csv_text: a text cell that starts like a spreadsheet formula (or with ') gets one ' in front.
   function csvText(text) {
     return /^[=+\-@\t\r']/.test(text) ? "'" + text : text;
   }
 
-  // The columns come from the server (series.csv_columns); each is filled as series.csv_row fills it (a refused
-  // record's class columns blank, as its label).
+  // The columns come from the server (csv_records.csv_columns); each is filled as csv_records.csv_row fills it (a
+  // refused record's class columns blank, as its label).
   function csvRow(rec, columns) {
     const probs = rec.ood ? {} : rec.probabilities || {};
     return columns.map(function (column) {
