@@ -20,7 +20,7 @@ from pathlib import Path
 
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 
-from braintumor.figures import read_training_log
+from braintumor.training_curves import read_training_log
 
 #: Keys that differ between two identical runs (wall time).
 TIMING_KEYS = frozenset({"epoch_seconds"})

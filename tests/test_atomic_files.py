@@ -69,7 +69,7 @@ def test_an_epoch_log_with_a_long_name_is_rewritten(tmp_path):
 
 
 def test_a_figure_with_a_long_name_is_written(tmp_path):
-    """figures._save's ``.NAME.PID.tmp`` was 'File name too long' for a 250-byte figure name."""
+    """figures.save_png's ``.NAME.PID.tmp`` was 'File name too long' for a 250-byte figure name."""
     import pytest
 
     pytest.importorskip("matplotlib")
@@ -100,7 +100,7 @@ def test_a_checkpoint_written_through_a_link_keeps_the_link(tmp_path):
 
 
 def test_a_figure_or_report_into_a_missing_folder_is_refused_and_no_folder_made(tmp_path):
-    """figures._save and report.write_text_atomic made any missing folders, as export and the CLI's file outputs no
+    """figures.save_png and report.write_text_atomic made any missing folders, as export and the CLI's file outputs no
     longer do: a mistyped path (a script's --json, a figure's name) silently made a tree of them."""
     import re
 

@@ -41,13 +41,14 @@ def test_orientation_with_one_epoch_says_one_epoch(monkeypatch) -> None:
 def test_training_curves_of_a_one_epoch_run_say_one_epoch(tmp_path: Path, monkeypatch) -> None:
     """A one-epoch run (a first try: train --epochs 1) had its curves titled "Training curves (1 epochs)"."""
     pytest.importorskip("matplotlib")
-    import braintumor.figures as figures
+    import braintumor.training_curves as training_curves
 
     log = tmp_path / "metrics.jsonl"
     log.write_text(json.dumps({"epoch": 1, "train_loss": 1.0, "val_loss": 0.9, "lr": 1e-3}) + "\n")
     titles: list[str] = []
-    monkeypatch.setattr(figures, "_save", lambda fig, out: titles.append(fig._suptitle.get_text()) or Path(out))
-    figures.plot_training_curves(log, tmp_path / "curves.png")
+    monkeypatch.setattr(training_curves, "save_png",
+                        lambda fig, out: titles.append(fig._suptitle.get_text()) or Path(out))
+    training_curves.plot_training_curves(log, tmp_path / "curves.png")
     assert titles == ["Training curves (1 epoch)"]
 
 

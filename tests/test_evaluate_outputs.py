@@ -43,8 +43,8 @@ def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(
 
     said = drawn_titles(monkeypatch)
     drawn = []
-    real = figures._save
-    monkeypatch.setattr(figures, "_save", lambda fig, out: (drawn.append((fig, Path(out).name)), real(fig, out))[1])
+    real = figures.save_png
+    monkeypatch.setattr(figures, "save_png", lambda fig, out: (drawn.append((fig, Path(out).name)), real(fig, out))[1])
     clf = FakeClassifier()
     clf.temperature = 2.0
     result = evaluate(clf, load_dataset(small_data, "Testing"), tmp_path / "eval", progress=False, gallery_size=4)
@@ -68,8 +68,8 @@ def test_a_small_gallery_or_sample_grid_shows_its_whole_title(tmp_path: Path, mo
     from braintumor import figures
 
     drawn = []
-    real = figures._save
-    monkeypatch.setattr(figures, "_save", lambda fig, out: (drawn.append(fig), real(fig, out))[1])
+    real = figures.save_png
+    monkeypatch.setattr(figures, "save_png", lambda fig, out: (drawn.append(fig), real(fig, out))[1])
     img = np.zeros((32, 32), np.uint8)
     title = "Refused (farthest first): unlike brain MRI, or turned where said"
     figures.plot_gallery([(img, "notumor", None, 1.16)] * n, tmp_path / "g.png", title)
@@ -88,8 +88,8 @@ def _pr_curves(tmp_path: Path, monkeypatch) -> dict:
     from braintumor import figures
 
     drawn = []
-    real = figures._save
-    monkeypatch.setattr(figures, "_save", lambda fig, out: (drawn.append(fig), real(fig, out))[1])
+    real = figures.save_png
+    monkeypatch.setattr(figures, "save_png", lambda fig, out: (drawn.append(fig), real(fig, out))[1])
     glioma = np.r_[np.linspace(0.99, 0.6, 2999), 0.45, 0.5, np.linspace(0.4, 0.01, 999)]
     y = np.r_[np.zeros(3000, int), np.ones(1000, int)]
     figures.plot_pr(y, np.c_[glioma, 1 - glioma], ["glioma", "notumor"], tmp_path / "pr.png")
@@ -122,14 +122,14 @@ def test_the_report_and_the_curves_say_which_classes_had_no_images(small_data: P
     for name in ("glioma", "notumor"):
         shutil.copytree(small_data / "Testing" / name, root / name)
     legends: dict[str, list[str]] = {}
-    save = figures._save
+    save = figures.save_png
 
     def recording(fig, out):
         legend = fig.axes[0].get_legend() if fig.axes else None
         legends[Path(out).name] = [t.get_text() for t in legend.get_texts()] if legend else []
         return save(fig, out)
 
-    monkeypatch.setattr(figures, "_save", recording)
+    monkeypatch.setattr(figures, "save_png", recording)
     monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
     assert run_evaluate(None, str(root), str(tmp_path / "out"), progress=False, leak_free=False) == 0
     said = f"no images of meningioma, pituitary in {root}: their recall and AUC are n/a"
@@ -180,14 +180,14 @@ def test_the_training_curves_mark_whole_epochs_only(tmp_path: Path, monkeypatch,
     that no run has. Every tick inside each panel is a whole epoch, at any length."""
     import json
 
-    from braintumor import figures
+    from braintumor import training_curves
 
     rows = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1 / e, "train_acc": e / 200, "val_acc": e / 200,
              "lr": 1e-3 / e} for e in range(1, epochs + 1)]
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     drawn = []
-    monkeypatch.setattr(figures, "_save", lambda fig, out: drawn.append(fig) or Path(out))
-    figures.plot_training_curves(tmp_path / "metrics.jsonl", tmp_path / "curves.png")
+    monkeypatch.setattr(training_curves, "save_png", lambda fig, out: drawn.append(fig) or Path(out))
+    training_curves.plot_training_curves(tmp_path / "metrics.jsonl", tmp_path / "curves.png")
     for ax in drawn[0].axes:
         low, high = ax.get_xlim()
         ticks = [t for t in ax.get_xticks() if low <= t <= high]

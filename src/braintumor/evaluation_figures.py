@@ -1,8 +1,9 @@
 """The figure set of an evaluation: which plots, of which images, in what order.
 
-Why apart from :mod:`braintumor.figures` (the plotting itself, matplotlib) and :mod:`braintumor.evaluate` (the
-numbers): choosing the images a reader sees (every class in the galleries, the most confident mistakes first, the
-farthest refusals first) is its own decision, and deterministic, so two runs of one model draw the same figures.
+Why apart from :mod:`braintumor.figures` and :mod:`braintumor.training_curves` (the plotting itself, matplotlib)
+and :mod:`braintumor.evaluate` (the numbers): choosing the images a reader sees (every class in the galleries, the
+most confident mistakes first, the farthest refusals first) is its own decision, and deterministic, so two runs of one
+model draw the same figures.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
     ``uncalibrated``: the probabilities before temperature scaling, for a second reliability diagram; ``side``: the
     refusals as turned (brain MRI to rotate upright and resend), said apart in the refused gallery."""
     from . import figures as fg
+    from .training_curves import plot_training_curves
 
     done: dict[str, str] = {}
 
@@ -95,7 +97,7 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
     add("confidence_hist", fg.plot_confidence_hist(y, probs, out / "confidence_hist.png"))
     log = training_log(run_dir) if run_dir else None
     if log is not None:
-        add("training_curves", fg.plot_training_curves(log, out / "training_curves.png"))
+        add("training_curves", plot_training_curves(log, out / "training_curves.png"))
 
     samples: dict[str, list[np.ndarray]] = {}
     for c, name in enumerate(classes):

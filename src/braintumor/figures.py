@@ -3,12 +3,13 @@
 
 Figures are drawn on bare ``Figure`` objects with the Agg canvas, never through pyplot,
 so no GUI backend is touched and no global figure state leaks between calls. matplotlib
-is imported on first use, so the predict-only install never needs it.
+is imported on first use, so the predict-only install never needs it. The training curves, drawn from a run's log
+rather than from the evaluated answers, are :mod:`braintumor.training_curves`' (with this module's ``new_figure`` and
+``save_png``).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -28,7 +29,6 @@ from .metrics import (
     roc_curve,
 )
 from .predictor import probability_text
-from .wording import counted
 
 DPI: int = 110
 MISSING_MATPLOTLIB = "matplotlib is needed for figures: pip install 'braintumor[eval]'"
@@ -47,7 +47,9 @@ def require_matplotlib() -> None:
         raise FiguresUnavailable(MISSING_MATPLOTLIB) from None
 
 
-def _figure(width: float, height: float) -> Any:
+def new_figure(width: float, height: float) -> Any:
+    """A bare Agg ``Figure`` of ``width`` x ``height`` inches (see the module's docstring: no pyplot), after
+    :func:`require_matplotlib`."""
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -57,7 +59,7 @@ def _figure(width: float, height: float) -> Any:
     return fig
 
 
-def _save(fig: Any, out: str | os.PathLike) -> Path:
+def save_png(fig: Any, out: str | os.PathLike) -> Path:
     """Write via a temporary name so a crash never leaves a truncated PNG behind. Into a folder that exists (evaluate
     makes its --out folder first): a missing one is said, not made, as for every other file written."""
     out = Path(out)
@@ -77,7 +79,7 @@ def plot_confusion_matrix(cm: Sequence[Sequence[int]], classes: Sequence[str], o
     rows = cm.sum(axis=1, keepdims=True)
     pct = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0) * 100.0
     k = len(classes)
-    fig = _figure(1.6 + 1.3 * k, 1.2 + 1.1 * k)
+    fig = new_figure(1.6 + 1.3 * k, 1.2 + 1.1 * k)
     ax = fig.add_subplot()
     im = ax.imshow(pct, cmap="Blues", vmin=0, vmax=100)
     for i in range(k):
@@ -91,13 +93,13 @@ def plot_confusion_matrix(cm: Sequence[Sequence[int]], classes: Sequence[str], o
     ax.set_ylabel("True class")
     ax.set_title(f"Confusion matrix (n = {int(cm.sum())}; % of each true class)")
     fig.colorbar(im, ax=ax, shrink=0.8, label="% of true class")
-    return _save(fig, out)
+    return save_png(fig, out)
 
 
 def _per_class_curves(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str], out: str | os.PathLike,
                       kind: str) -> Path:
     y, p = np.asarray(y_true), np.asarray(probs, dtype=np.float64)
-    fig = _figure(6.4, 5.6)
+    fig = new_figure(6.4, 5.6)
     ax = fig.add_subplot()
     absent = [display_name(name) for i, name in enumerate(classes) if not (y == i).any()]  # said in the legend
     for i, name in enumerate(classes):
@@ -129,7 +131,7 @@ def _per_class_curves(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[s
         ax.plot([], [], ls="none", label=f"{name}: no images, no curve")
     if any(not line.get_label().startswith("_") for line in ax.lines):
         ax.legend(loc="lower right" if kind == "roc" else "lower left")
-    return _save(fig, out)
+    return save_png(fig, out)
 
 
 def plot_roc(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[str], out: str | os.PathLike) -> Path:
@@ -155,7 +157,7 @@ def plot_reliability(y_true: np.ndarray, probs: np.ndarray, out: str | os.PathLi
     conf, correct = _top1(y_true, probs)
     centers, acc, mean_conf, counts = reliability_bins(conf, correct, n_bins)
     ece = expected_calibration_error(conf, correct, n_bins)
-    fig = _figure(6.4, 6.4)
+    fig = new_figure(6.4, 6.4)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     filled = counts > 0
     width = 1.0 / n_bins
@@ -171,14 +173,14 @@ def plot_reliability(y_true: np.ndarray, probs: np.ndarray, out: str | os.PathLi
     bottom.set(xlabel="Top-1 confidence", ylabel="Images", xlim=(0, 1))
     if counts.max(initial=0) > 0:
         bottom.set_yscale("symlog", linthresh=1)
-    return _save(fig, out)
+    return save_png(fig, out)
 
 
 def plot_confidence_hist(y_true: np.ndarray, probs: np.ndarray, out: str | os.PathLike, bins: int = 20) -> Path:
     """Top-1 confidence of correct and of wrong answers, each on its own scale."""
     conf, correct = _top1(y_true, probs)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    fig = _figure(6.4, 5.2)
+    fig = new_figure(6.4, 5.2)
     axes = fig.subplots(2, 1, sharex=True)
     for ax, mask, label, color in ((axes[0], correct, "Correct", GOOD), (axes[1], ~correct, "Wrong", BAD)):
         ax.hist(conf[mask], bins=edges, color=color, alpha=0.8, edgecolor="black")
@@ -186,48 +188,7 @@ def plot_confidence_hist(y_true: np.ndarray, probs: np.ndarray, out: str | os.Pa
         ax.grid(alpha=0.3)
     axes[1].set(xlabel="Top-1 confidence", xlim=(0, 1))
     fig.suptitle("How confident is the model when it is right, and when it is wrong?")
-    return _save(fig, out)
-
-
-def read_training_log(metrics_jsonl_path: str | os.PathLike) -> list[dict]:
-    """The epoch rows of a run's metrics.jsonl; unparsable lines (e.g. a torn last write) are skipped."""
-    rows = []
-    for line in Path(metrics_jsonl_path).read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict) and "epoch" in row:
-            rows.append(row)
-    return rows
-
-
-def plot_training_curves(metrics_jsonl_path: str | os.PathLike, out: str | os.PathLike) -> Path:
-    """Loss, accuracy and learning rate per epoch, as recorded by training."""
-    rows = read_training_log(metrics_jsonl_path)
-    fig = _figure(12.0, 4.0)
-    axes = fig.subplots(1, 3)
-    series = {"train": "Train", "val": "Validation", "val_ema": "Validation (EMA weights)"}
-    for ax, metric, title in ((axes[0], "loss", "Loss"), (axes[1], "acc", "Accuracy")):
-        for key, label in series.items():
-            pts = [(r["epoch"], r[f"{key}_{metric}"]) for r in rows if f"{key}_{metric}" in r]
-            if pts:
-                ax.plot(*zip(*pts, strict=True), marker="." if len(pts) < 40 else None, label=label)
-        ax.set(xlabel="Epoch", title=title)
-        ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend()
-    lr = [(r["epoch"], r["lr"]) for r in rows if "lr" in r]
-    if lr:
-        axes[2].plot(*zip(*lr, strict=True), color="#555555")
-    axes[2].set(xlabel="Epoch", title="Learning rate (end of epoch)")
-    axes[2].grid(alpha=0.3)
-    from matplotlib.ticker import MaxNLocator  # epochs are whole: a 2-epoch run's axes read 1.0, 1.2, ..., 2.0
-
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.suptitle(f"Training curves ({counted(len(rows), 'epoch')})" if rows else "Training curves: no epochs recorded")
-    return _save(fig, out)
+    return save_png(fig, out)
 
 
 def _image_axes(fig: Any, n_rows: int, n_cols: int) -> np.ndarray:
@@ -252,14 +213,14 @@ def plot_sample_grid(images_by_class: dict[str, list[np.ndarray]], out: str | os
     """A row of example images per class: a quick look at what the data are."""
     n_rows = max(1, len(images_by_class))
     n_cols = max([1] + [len(v) for v in images_by_class.values()])
-    fig = _figure(1.7 * n_cols + 0.6, 1.8 * n_rows + 0.5)
+    fig = new_figure(1.7 * n_cols + 0.6, 1.8 * n_rows + 0.5)
     axes = _image_axes(fig, n_rows, n_cols)
     for r, (label, images) in enumerate(images_by_class.items()):
         axes[r, 0].set_ylabel(f"{display_name(label)}\n({len(images)} shown)", fontsize=11)
         for c, img in enumerate(images):
             axes[r, c].imshow(img, cmap="gray", vmin=0, vmax=255)
     _titled(fig, title)
-    return _save(fig, out)
+    return save_png(fig, out)
 
 
 def auc_text(auc: float) -> str:
@@ -277,13 +238,13 @@ def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out
     brain MRI. ``withheld[k]``: item k's answer was refused, so no user saw it (said under it: a refused slice in the
     wrong gallery looked shown)."""
     if not items:
-        fig = _figure(6.4, 2.0)
+        fig = new_figure(6.4, 2.0)
         fig.text(0.5, 0.6, title, ha="center", va="center", fontsize=14, weight="bold")
         fig.text(0.5, 0.35, empty_message, ha="center", va="center", fontsize=12)
-        return _save(fig, out)
+        return save_png(fig, out)
     n_cols = min(len(items), max(4, math.ceil(math.sqrt(len(items)))))
     n_rows = math.ceil(len(items) / n_cols)
-    fig = _figure(2.2 * n_cols, 2.5 * n_rows + 0.5)
+    fig = new_figure(2.2 * n_cols, 2.5 * n_rows + 0.5)
     axes = _image_axes(fig, n_rows, n_cols)
     for k, (ax, (img, true, pred, conf)) in enumerate(zip(axes.flat, items, strict=False)):
         ax.imshow(img, cmap="gray", vmin=0, vmax=255)
@@ -301,4 +262,4 @@ def plot_gallery(items: Sequence[tuple[np.ndarray, str, str | None, float]], out
     for ax in list(axes.flat)[len(items):]:
         ax.set_visible(False)
     _titled(fig, title)
-    return _save(fig, out)
+    return save_png(fig, out)

@@ -1,0 +1,57 @@
+"""A training run's per-epoch log read back, and drawn as evaluate's training-curves figure (``--run``).
+
+Why its own module: the log is the training run's, not the evaluation's (scripts/compare_runs.py reads it to tell
+where two runs part), and its figure is the only one drawn from a file rather than from the evaluated answers. Where
+evaluate finds the log is :mod:`braintumor.evaluation_figures`'; the figure is drawn and saved as every other is, with
+:mod:`braintumor.figures`' ``new_figure`` and ``save_png`` (the ``[eval]`` extra: matplotlib).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .figures import new_figure, save_png
+from .wording import counted
+
+
+def read_training_log(metrics_jsonl_path: str | os.PathLike) -> list[dict]:
+    """The epoch rows of a run's metrics.jsonl; unparsable lines (e.g. a torn last write) are skipped."""
+    rows = []
+    for line in Path(metrics_jsonl_path).read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and "epoch" in row:
+            rows.append(row)
+    return rows
+
+
+def plot_training_curves(metrics_jsonl_path: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Loss, accuracy and learning rate per epoch, as recorded by training."""
+    rows = read_training_log(metrics_jsonl_path)
+    fig = new_figure(12.0, 4.0)
+    axes = fig.subplots(1, 3)
+    series = {"train": "Train", "val": "Validation", "val_ema": "Validation (EMA weights)"}
+    for ax, metric, title in ((axes[0], "loss", "Loss"), (axes[1], "acc", "Accuracy")):
+        for key, label in series.items():
+            pts = [(r["epoch"], r[f"{key}_{metric}"]) for r in rows if f"{key}_{metric}" in r]
+            if pts:
+                ax.plot(*zip(*pts, strict=True), marker="." if len(pts) < 40 else None, label=label)
+        ax.set(xlabel="Epoch", title=title)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend()
+    lr = [(r["epoch"], r["lr"]) for r in rows if "lr" in r]
+    if lr:
+        axes[2].plot(*zip(*lr, strict=True), color="#555555")
+    axes[2].set(xlabel="Epoch", title="Learning rate (end of epoch)")
+    axes[2].grid(alpha=0.3)
+    from matplotlib.ticker import MaxNLocator  # epochs are whole: a 2-epoch run's axes read 1.0, 1.2, ..., 2.0
+
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(f"Training curves ({counted(len(rows), 'epoch')})" if rows else "Training curves: no epochs recorded")
+    return save_png(fig, out)
