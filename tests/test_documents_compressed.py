@@ -1,0 +1,103 @@
+"""A gzipped (or bzip2-, xz-compressed) web page or PDF is named as the uncompressed one is.
+
+A browser saves a page that a server sent gzip-encoded (a sign-in or error page, where a scan was asked for) as it
+came, under the link's name: ``scan.nii.gz`` was "not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing"
+(nibabel's words), on the command line, on the web and inside a zip, ``scan.dcm`` "not a DICOM file", and ``scan.jpg``
+or ``scans.zip`` "a gzip-compressed file" (decompress it, and send a page?). A damaged gzip still says so. The
+shipped model: nothing here reaches it."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import html
+import io
+import lzma
+import re
+
+import numpy as np
+import pytest
+from cli_runner import jsonl, run_predict
+from dicom_factory import nifti_bytes, zip_bytes
+
+from braintumor.documents import PDF_DOCUMENT, WEB_PAGE
+from braintumor.image_io import ImageError
+from braintumor.model_files import default_model_path
+from braintumor.volume_io import read_volumes
+from braintumor.web import create_app
+
+MODEL = default_model_path()
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+
+PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Session expired</body></html>\n"
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n"
+GZ_PAGE = f"a gzip-compressed file holding {WEB_PAGE}"
+GZ_PDF = f"a gzip-compressed file holding {PDF_DOCUMENT}"
+#: A saved page whose first tag comes after more than 512 bytes: a browser's "saved from url" comment of a long address
+LONG = (b"<!-- saved from url=(0700)https://pacs.example.org/" + b"a" * 650 + b" -->\n<html><body>Sign in</body></html>"
+        + b" " * 4000)
+#: name -> (content, what it is said to be): each as a browser or a download link saves it
+FILES = {"head.nii.gz": (gzip.compress(PAGE), GZ_PAGE), "t1.nii.gz": (gzip.compress(PDF), GZ_PDF),
+         "scan.dcm": (gzip.compress(PAGE), GZ_PAGE), "scan.jpg": (gzip.compress(PAGE), GZ_PAGE),
+         "scans.zip": (gzip.compress(PAGE), GZ_PAGE),
+         "saved.nii.gz": (gzip.compress(LONG), GZ_PAGE),
+         "b.jpg": (bz2.compress(PAGE), f"a bzip2-compressed file holding {WEB_PAGE}"),
+         "x.jpg": (lzma.compress(PDF), f"an xz-compressed file holding {PDF_DOCUMENT}")}
+
+
+def test_a_compressed_document_is_named_by_the_cli_the_api_and_read_volumes(tmp_path, capsys, clf):
+    for name, (data, _) in FILES.items():
+        (tmp_path / name).write_bytes(data)
+    said = [words for _, words in FILES.values()]
+    rc, out, _ = run_predict([*(tmp_path / name for name in FILES), "--format", "jsonl"], capsys)
+    assert rc == 1 and [r["error"] for r in jsonl(out)] == said
+    client = create_app(classifier=clf).test_client()
+    files = [(io.BytesIO(data), name) for name, (data, _) in FILES.items()]
+    r = client.post("/api/v1/predict", data={"file": files}, content_type="multipart/form-data")
+    assert r.status_code == 400 and [x["error"] for x in r.get_json()["results"]] == said
+    page = client.post("/", data={"file": [(io.BytesIO(gzip.compress(PAGE)), "head.nii.gz")]},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert GZ_PAGE in " ".join(html.unescape(page).split())  # the page without JavaScript too
+    for name, (data, words) in FILES.items():
+        with pytest.raises(ImageError) as refused:
+            list(read_volumes(data, name=name))
+        assert str(refused.value) == words
+
+
+def test_a_compressed_document_in_a_zip_is_named(tmp_path, capsys, clf):
+    """A zip's ``page.nii.gz`` (and its ``page.nii``, uncompressed) was "magic number missing" too."""
+    zipped = zip_bytes([("a/head.nii.gz", gzip.compress(PAGE)), ("a/t1.nii.gz", gzip.compress(PDF)),
+                        ("a/page.nii", PAGE)])
+    said = [GZ_PAGE, GZ_PDF, WEB_PAGE]
+    (tmp_path / "study.zip").write_bytes(zipped)
+    rc, out, _ = run_predict([tmp_path / "study.zip", "--format", "jsonl"], capsys)
+    assert rc == 1 and [r["error"] for r in jsonl(out)] == said
+    r = create_app(classifier=clf).test_client().post(
+        "/api/v1/predict", data={"file": [(io.BytesIO(zipped), "study.zip")]}, content_type="multipart/form-data")
+    assert [x["error"] for x in r.get_json()["results"]] == said
+    with pytest.raises(ImageError, match=f"^a/head.nii.gz: {re.escape(GZ_PAGE)}$"):  # alone in its zip
+        list(read_volumes(zip_bytes([("a/head.nii.gz", gzip.compress(PAGE))]), name="one.zip"))
+
+
+whole = gzip.compress(PAGE)
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (whole[:-8], "gzip data is truncated"),  # its trailer cut off: every byte of the page inflates
+    (whole[:-8] + b"\0" * 8, "gzip data is corrupt or truncated"),  # its checksum wrong
+    (whole[:10] + b"\x07" + whole[11:], "gzip data is corrupt or truncated")],  # a block of no deflate type
+    ids=["truncated", "checksum", "corrupt"])
+def test_a_damaged_gzip_of_a_page_is_said_to_be_damaged_not_a_page(data, words, tmp_path, capsys):
+    """Only a gzip whose first bytes inflate whole (or to the end of its stream, checked) is named by what it holds:
+    a page cut short by a download is said to be cut short, as a volume's is, at the top level and in a zip."""
+    (tmp_path / "head.nii.gz").write_bytes(data)
+    (tmp_path / "study.zip").write_bytes(zip_bytes([("a/head.nii.gz", data), ("a/other.nii.gz", data)]))
+    rc, out, _ = run_predict([tmp_path / "head.nii.gz", tmp_path / "study.zip", "--format", "jsonl"], capsys)
+    assert rc == 1 and [r["error"].startswith(words) for r in jsonl(out)] == [True] * 3, out
+    assert "HTML" not in out
+
+
+def test_a_real_nii_gz_still_reads():
+    volume = np.random.default_rng(0).normal(300, 80, (32, 32, 3)).astype(np.float32)
+    [read] = read_volumes(nifti_bytes(volume), name="head.nii.gz")
+    assert read.kind == "nifti" and len(read.slices) == 3 and read.error is None
