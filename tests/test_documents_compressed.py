@@ -1,4 +1,5 @@
-"""A gzipped (or bzip2-, xz-compressed) web page or PDF is named as the uncompressed one is.
+"""A gzipped (or bzip2-, xz-compressed) web page or PDF is named as the uncompressed one is; a gzipped DICOM file or
+image saved under a scan's name says what it holds.
 
 A browser saves a page that a server sent gzip-encoded (a sign-in or error page, where a scan was asked for) as it
 came, under the link's name: ``scan.nii.gz`` was "not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing"
@@ -18,7 +19,8 @@ import re
 import numpy as np
 import pytest
 from cli_runner import jsonl, run_predict
-from dicom_factory import nifti_bytes, zip_bytes
+from conftest import encode, synthetic_head
+from dicom_factory import make_dicom, nifti_bytes, zip_bytes
 
 from braintumor.documents import PDF_DOCUMENT, WEB_PAGE
 from braintumor.image_io import ImageError
@@ -85,19 +87,47 @@ whole = gzip.compress(PAGE)
 @pytest.mark.parametrize(("data", "words"), [
     (whole[:-8], "gzip data is truncated"),  # its trailer cut off: every byte of the page inflates
     (whole[:-8] + b"\0" * 8, "gzip data is corrupt or truncated"),  # its checksum wrong
-    (whole[:10] + b"\x07" + whole[11:], "gzip data is corrupt or truncated")],  # a block of no deflate type
-    ids=["truncated", "checksum", "corrupt"])
-def test_a_damaged_gzip_of_a_page_is_said_to_be_damaged_not_a_page(data, words, tmp_path, capsys):
+    (whole[:10] + b"\x07" + whole[11:], "gzip data is corrupt or truncated"),  # a block of no deflate type
+    # a small DICOM file's: its first 544 bytes (a NIfTI header's) inflate, its 1024 (what is named) do not
+    (gzip.compress(make_dicom(np.zeros((4, 4), np.uint16)))[:-8], "not a NIfTI-1/NIfTI-2 single file (.nii)")],
+    ids=["truncated", "checksum", "corrupt", "dicom"])
+def test_a_damaged_gzip_is_said_to_be_damaged_not_named_by_what_it_holds(data, words, tmp_path, capsys):
     """Only a gzip whose first bytes inflate whole (or to the end of its stream, checked) is named by what it holds:
     a page cut short by a download is said to be cut short, as a volume's is, at the top level and in a zip."""
     (tmp_path / "head.nii.gz").write_bytes(data)
     (tmp_path / "study.zip").write_bytes(zip_bytes([("a/head.nii.gz", data), ("a/other.nii.gz", data)]))
     rc, out, _ = run_predict([tmp_path / "head.nii.gz", tmp_path / "study.zip", "--format", "jsonl"], capsys)
     assert rc == 1 and [r["error"].startswith(words) for r in jsonl(out)] == [True] * 3, out
-    assert "HTML" not in out
+    assert "HTML" not in out and "holding" not in out
 
 
 def test_a_real_nii_gz_still_reads():
     volume = np.random.default_rng(0).normal(300, 80, (32, 32, 3)).astype(np.float32)
     [read] = read_volumes(nifti_bytes(volume), name="head.nii.gz")
     assert read.kind == "nifti" and len(read.slices) == 3 and read.error is None
+
+
+def test_a_gzipped_scan_or_image_under_a_scans_name_says_what_it_holds(tmp_path, capsys, clf):
+    """The same download of a DICOM file, gzip-encoded and saved as it came under ``scan.dcm`` or ``head.nii.gz``, was
+    "not a DICOM file: no 'DICM' marker ..." or "magic number missing", where ``IM0001`` was told it is a gzip of a
+    DICOM file, and how to undo it. A gzip whose first bytes say nothing keeps its reader's words."""
+    rng = np.random.default_rng(0)
+    dicom = gzip.compress(make_dicom(rng.integers(0, 4000, (64, 64)).astype(np.uint16)))
+    holds = ("a gzip-compressed file holding {}: compressed files are not read (but for a NIfTI volume, .nii.gz); "
+             "decompress it (gunzip) and send what it holds")
+    noise = gzip.compress(rng.bytes(2000))
+    files = {"scan.dcm": dicom, "head.nii.gz": dicom, "t1.nii.gz": gzip.compress(encode(synthetic_head(), "JPEG")),
+             "noise.dcm": noise, "noise.nii.gz": noise}
+    said = [holds.format("a DICOM file"), holds.format("a DICOM file"), holds.format("a JPEG image"),
+            "not a DICOM file: no 'DICM' marker and no DICOM image attributes",
+            "not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing"]
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "study.zip").write_bytes(zip_bytes([("a/head.nii.gz", dicom), ("a/noise.nii.gz", noise)]))
+    rc, out, _ = run_predict([*(tmp_path / name for name in files), tmp_path / "study.zip", "--format", "jsonl"],
+                             capsys)
+    assert rc == 1 and [r["error"] for r in jsonl(out)] == [*said, said[1], said[-1]]
+    r = create_app(classifier=clf).test_client().post(
+        "/api/v1/predict", data={"file": [(io.BytesIO(data), name) for name, data in files.items()]},
+        content_type="multipart/form-data")
+    assert [x["error"] for x in r.get_json()["results"]] == said

@@ -3,7 +3,7 @@
 Why its own module: the readers recognise content by its first bytes, and a compressed file's first bytes are the
 compressor's. A gzipped JPEG sent as ``application/gzip`` was "not a recognised image or scan", with no word of gzip,
 and a ``.tar.gz`` of DICOM files the same. A gzipped NIfTI volume (``.nii.gz``) is read, and never comes here; a
-gzipped web page or PDF named ``.nii.gz`` does (:func:`compressed_document_text`).
+gzipped web page, PDF or DICOM file named ``.nii.gz`` does (:func:`compressed_text`).
 """
 
 from __future__ import annotations
@@ -23,17 +23,17 @@ _COMPRESSORS: tuple[tuple[bytes, str, str], ...] = (
 _READ, _HEAD = 1 << 20, 1024
 
 
-def _head(kind: str, data: bytes, whole: bool = False) -> bytes:
-    """The first bytes ``data`` decompresses to (at most :data:`_HEAD`), b"" where they cannot be had. ``whole``: b""
-    too where the data ends (or is past :data:`_READ`) before :data:`_HEAD` bytes or the compressed stream's end, as a
-    download cut short does: such a page is not named a page (named ``.nii.gz``, it is said to be truncated)."""
+def _head(kind: str, data: bytes) -> tuple[bytes, bool]:
+    """The first bytes ``data`` decompresses to (at most :data:`_HEAD`; b"" where they cannot be had), and whether
+    they are whole: :data:`_HEAD` bytes, or all up to the compressed stream's end. Not where the data ends first (or
+    :data:`_READ` does), as a download cut short does: then what they begin as is not said as what the file holds."""
     inflater = (zlib.decompressobj(16 + zlib.MAX_WBITS) if kind == "gzip" else
                 bz2.BZ2Decompressor() if kind == "bzip2" else lzma.LZMADecompressor())
     try:
         head = inflater.decompress(data[:_READ], _HEAD)
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
-        return b""
-    return b"" if whole and len(head) < _HEAD and not inflater.eof else head
+        return b"", False
+    return head, len(head) == _HEAD or inflater.eof
 
 
 def _inner(head: bytes) -> str | None:
@@ -55,28 +55,24 @@ def _compressor(data: bytes) -> tuple[str, str, str] | None:
                  for magic, name, tool in _COMPRESSORS if data.startswith(magic)), None)
 
 
-def compressed_document_text(data: bytes) -> str | None:
-    """Why a compressed PDF or HTML page is refused, in :func:`~braintumor.documents.document_text`'s words, or None.
-
-    A browser saves a page that a server sent gzip-encoded (a sign-in or error page, where a scan was asked for) as it
-    came, under the link's name: ``scan.nii.gz`` was "magic number missing" and ``scan.jpg`` "a gzip-compressed file",
-    where the same page uncompressed is named. Only the first :data:`_HEAD` inflated bytes are looked at."""
-    if (found := _compressor(data)) is None:
-        return None
-    name, _, article = found
-    document = document_text(_head(name, data, whole=True))
-    return document and f"{article} {name}-compressed file holding {document}"
-
-
-def compressed_text(data: bytes) -> str | None:
+def compressed_text(data: bytes, named: bool = False) -> str | None:
     """Why a compressed file is refused, what it holds where its first bytes tell, and how to undo it; None for a
-    file that starts as no compressor's output."""
+    file that starts as no compressor's output.
+
+    A PDF or HTML page is named in :func:`~braintumor.documents.document_text`'s words: a browser saves a page that a
+    server sent gzip-encoded (a sign-in or error page, where a scan was asked for) as it came, under the link's name.
+    ``named``: for a file sent to a scan's reader by its name (``scan.dcm``, ``scan.nii.gz``, a zip's member), None
+    too where its whole first bytes name nothing it holds, and the reader says what is wrong (a gzipped DICOM file
+    or page so named was "not a DICOM file" or "magic number missing"; a .nii.gz cut short, "truncated")."""
     if (found := _compressor(data)) is None:
         return None
-    if document := compressed_document_text(data):
-        return document
     name, tool, article = found
-    inner = _inner(_head(name, data))
+    head, whole = _head(name, data)
+    if whole and (document := document_text(head)):
+        return f"{article} {name}-compressed file holding {document}"
+    inner = _inner(head) if whole or not named else None
+    if named and inner is None:
+        return None
     if inner == "a tar archive":
         return (f"{article} {name}-compressed tar archive: archives are read as zips of DICOM or NIfTI "
                 "files; extract it and send the files in it, or a zip of them")

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .arguments import count
-from .compressed_files import compressed_document_text, compressed_text
+from .compressed_files import compressed_text
 from .dicom_sniff import file_head, is_dicom_bytes, is_raw_dataset
 from .documents import document_text
 from .image_files import is_special_file
@@ -252,7 +252,7 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         raise ImageError(problem)
     kind = sniff(data, name or (None if isinstance(source, (bytes, bytearray, memoryview)) else Path(source).name))
     if kind in ("dicom", "nifti") and sniff(data) is None and (
-            document := document_text(data) or compressed_document_text(data)):  # gzipped too, as a browser saves it
+            document := document_text(data) or compressed_text(data, named=True)):  # or gzipped, as a browser saves it
         raise ImageError(document)  # a scan by its name only (a sign-in page saved as scan.dcm): said as scan.jpg's
     if kind == "dicom":
         from .dicom_series import read_dicom_series
