@@ -26,7 +26,7 @@ from pydicom import config as _config
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException
 from pydicom.filereader import read_partial
-from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_windowing, pixel_array
+from pydicom.pixels import apply_color_lut, apply_windowing, pixel_array
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .colour import colourfulness
@@ -35,6 +35,7 @@ from .dicom_checks import EXPORT_ADVICE, decoders_missing, decoders_tried, missi
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_jpeg12 import register as _register_jpeg12
 from .dicom_orientation import Turn, display_turn
+from .dicom_rescale import RescaleUnusable, falling, modality_values, rescaled, unmappable_text
 from .dicom_voi import apply_table, voi_table
 from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
@@ -147,22 +148,6 @@ def _voi(values: np.ndarray, view: Dataset, lut: tuple[np.ndarray, int] | None) 
     return apply_windowing(values, view)
 
 
-def _rescaled(view: Dataset) -> bool:
-    slope, intercept = header_number(view.get("RescaleSlope")), header_number(view.get("RescaleIntercept"))
-    return "ModalityLUTSequence" in view or (slope not in (None, 1.0)) or (intercept not in (None, 0.0))
-
-
-def _falling(view: Dataset, stored: np.ndarray, values: np.ndarray) -> bool:
-    """Whether the rescaled ``values`` fall as the ``stored`` ones rise (a negative Rescale Slope, or a Modality LUT
-    Sequence whose table falls: the stored lowest, int16's -32768 padding, maps to its first entry, its highest):
-    padding is then looked for in the values as stored (:func:`braintumor.slice_pixels.falling_uint8`). A falling
-    table's padding was shown white, where a negative slope's was black."""
-    if view.get("ModalityLUTSequence"):  # the table, as pydicom's apply_modality_lut prefers it: at the stored ends
-        return stored.size > 0 and bool(values.flat[int(np.argmax(stored))] < values.flat[int(np.argmin(stored))])
-    slope = header_number(view.get("RescaleSlope"))
-    return slope is not None and slope < 0
-
-
 def _padded(arr: np.ndarray, view: Dataset) -> np.ndarray | None:
     """The stored pixels the header names padding (Pixel Padding Value, through Pixel Padding Range Limit when given),
     left out of the stretch's percentiles; None without it, or with one that cannot be read (never the slice's loss)."""
@@ -196,15 +181,15 @@ def frame_to_uint8(arr: np.ndarray, view: Dataset) -> np.ndarray:
             window = _display_range(view, lut)
         except (ValueError, NotImplementedError, AttributeError, IndexError, TypeError):
             lut, window = None, None  # a broken window (e.g. width 0): fall back to the percentile stretch
-        if not _rescaled(view) and window is None and int(view.get("BitsStored") or 8) <= 8 and arr.dtype == np.uint8:
+        if not rescaled(view) and window is None and int(view.get("BitsStored") or 8) <= 8 and arr.dtype == np.uint8:
             out = arr  # 8-bit data without a window: the pixels are the display (as a JPEG's are)
         else:
-            values = apply_modality_lut(arr, view) if _rescaled(view) else arr
+            values = modality_values(arr, view)  # RescaleUnusable where the rescale leaves nothing to show
             if window:
                 out = scale_to_uint8(_voi(values, view, lut), *window)
             else:
                 pad = _padded(arr, view)
-                out = falling_uint8(values, arr, pad) if _falling(view, arr, values) else robust_uint8(values, pad)
+                out = falling_uint8(values, arr, pad) if falling(view, arr, values) else robust_uint8(values, pad)
     if pi == "MONOCHROME1":
         out = 255 - out
     return np.ascontiguousarray(out, dtype=np.uint8)
@@ -266,9 +251,10 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
         raise NoFinitePixels(NO_FINITE_PIXELS)
     try:
         gray, colour = frame_to_uint8(arr, view), frame_colourfulness(arr, view)
+    except RescaleUnusable:
+        raise
     except Exception:  # e.g. a malformed Modality LUT Sequence
-        raise ImageError("DICOM pixel values cannot be mapped to gray levels (a rescale or lookup table in its header "
-                         f"cannot be applied): {EXPORT_AGAIN}") from None
+        raise ImageError(unmappable_text("a rescale or lookup table in its header cannot be applied")) from None
     spacing, spacing_doubt = pixel_spacing(view)
     stored = gray.size  # what was decoded: the budget counts it where square pixels are fewer (slice_pixels)
     if spacing is not None:
