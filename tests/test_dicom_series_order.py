@@ -233,13 +233,19 @@ def test_without_positions_files_go_by_instance_number_then_name_in_natural_orde
 
 @pytest.mark.parametrize("facing, flat, note", [
     ([1, 0, 0, 1, 0, 0], (0, 1, 2), "3 of 3 images with an orientation of no slice normal (its row and column "
-                                    "directions parallel or zero): ordered by Instance Number"),
+                                    "directions parallel or zero): ordered by Instance Number and shown as stored, "
+                                    "not turned to a conventional view"),
     ([0, 0, 0, 0, 0, 0], (1,), "1 of 3 images with an orientation of no slice normal (its row and column "
-                               "directions parallel or zero): ordered by Instance Number"),
+                               "directions parallel or zero): ordered by Instance Number; the one of no slice normal "
+                               "shown as stored, not turned to a conventional view"),
+    ([0, 1, 0, 0, -1, 0], (0, 2), "2 of 3 images with an orientation of no slice normal (its row and column "
+                                  "directions parallel or zero): ordered by Instance Number; those of no slice normal "
+                                  "shown as stored, not turned to a conventional view"),
 ])
 def test_an_orientation_of_no_slice_normal_orders_by_instance_number_and_says_so(facing, flat, note):
     """Row and column cosines parallel or zero give no normal to sort along: the series fell back to Instance Number
-    order without a note, read as anatomical order."""
+    order without a note, read as anatomical order. The note says too how those images are shown (as stored, as a
+    single one's note said; the series' did not)."""
     from pydicom.uid import generate_uid
 
     uid, files = generate_uid(), []

@@ -14,7 +14,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_frames import frame_view, header_number, header_numbers
-from .dicom_orientation import conventional_normal, display_turn, unit_normal
+from .dicom_orientation import AS_STORED, NO_NORMAL, conventional_normal, display_turn, unit_normal
 from .image_io import ImageError
 from .wording import counted
 
@@ -131,22 +131,15 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     dropped = (f"left out {counted(len(order) - len(plain), 'image')} marked LOCALIZER",) if len(plain) < len(order) \
         else ()
     normals = [unit_normal(o) for o in facing]
-    missing = sum(p is None or o is None for p, o in zip(where, facing, strict=True))
     # a degenerate orientation (row and column parallel or zero): no normal to sort along, as without one, and said so
-    # (unsaid, the Instance Number order read as anatomical)
-    flat = sum(p is not None and o is not None and n is None for p, o, n in zip(where, facing, normals, strict=True))
+    # (unsaid, the Instance Number order read as anatomical); with or without a position (a legacy multi-frame file's
+    # frames have none past the first without a normal to derive them along: they were said to lack an orientation)
+    no_normal = [o is not None and n is None for o, n in zip(facing, normals, strict=True)]
+    flat = sum(no_normal)
+    missing = sum(not f and (p is None or o is None) for p, o, f in zip(where, facing, no_normal, strict=True))
     if missing or flat:  # one file's frames share its Instance Number: kept in its order ("by Instance Number" misled)
-        whole = counted(len(frames), "frame" if len(group) == 1 else "image")
-        why = [f"{missing} of {whole} without a position or orientation"] if missing else []
-        why += [f"{flat} of {whole} with an orientation of no slice normal (its row and column directions parallel "
-                "or zero)"] if flat else []
-        said = " and ".join(why) + (": kept in the file's frame order" if len(group) == 1 else
-                                    ": ordered by Instance Number")
-        if len(frames) == 1:  # nothing to order; one of no normal is shown as stored, and said as a too oblique one is
-            said = "" if facing[0] is None or normals[0] is not None else (
-                "1 image with an orientation of no slice normal (its row and column directions parallel or zero): "
-                "shown as stored, not turned to a conventional view")
-        return [frames[k] for k in sorted(plain, key=by_number)], dropped + ((said,) if said else ())
+        return [frames[k] for k in sorted(plain, key=by_number)], dropped + _unordered(missing, flat, len(frames),
+                                                                                      len(group) == 1)
     units = np.array(normals)
     # within ~2.6 degrees (rounding the normals split near-equal ones), either way: a frame stored with its row or
     # column direction reversed lies in the same plane (it was left out as facing another way, "a localizer?")
@@ -174,6 +167,23 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
         notes.append(f"{shared} images share a position with another (echoes, repeats or duplicate files?): each is "
                      "classified")
     return [frames[k] for k in keep], tuple(notes)
+
+
+def _unordered(missing: int, flat: int, total: int, one_file: bool) -> tuple[str, ...]:
+    """The note on ``total`` frames of a series (``one_file``: of one file) without the geometry to order them:
+    ``missing`` without a position or orientation, ``flat`` with :data:`NO_NORMAL`; the order they are then in, and
+    how those of no normal are shown (as stored). One wording for all: a multi-frame file's and a series' said only
+    their order, a single image's (nothing to order; one without an orientation is said nothing of) only how."""
+    if total == 1:
+        return (f"1 image with {NO_NORMAL}: {AS_STORED}",) if flat else ()
+    whole = counted(total, "frame" if one_file else "image")
+    why = ([f"{missing} of {whole} without a position or orientation"] if missing else []) + (
+        [f"{flat} of {whole} with {NO_NORMAL}"] if flat else [])
+    done = "kept in the file's frame order" if one_file else "ordered by Instance Number"
+    if flat:
+        done += f" and {AS_STORED}" if flat == total else \
+            f"; {'the one' if flat == 1 else 'those'} of no slice normal {AS_STORED}"
+    return (" and ".join(why) + ": " + done,)
 
 
 def is_localizer(ds: Dataset, frame: int | None = None) -> bool:

@@ -29,6 +29,13 @@ AXIS_TOLERANCE_DEGREES: float = 40.0
 #: Degrees off the axes from which a slice is called oblique in a note (the NIfTI reader's figure).
 OBLIQUE_DEGREES: float = 1.0
 
+#: How a slice that cannot be turned into the conventional view is shown (too oblique, or of no slice normal), as the
+#: notes say it: one wording for a single file, a multi-frame file and a series.
+AS_STORED = "shown as stored, not turned to a conventional view"
+
+#: An Image Orientation (Patient) that gives no slice normal (nothing to turn by, or to order along), as notes name it.
+NO_NORMAL = "an orientation of no slice normal (its row and column directions parallel or zero)"
+
 #: The conventional view of each plane, by the patient axis its normal follows (0: x, 1: y, 2: z): its name, and the
 #: directions of its rows and of its columns as (axis, sign).
 CONVENTIONAL: dict[int, tuple[str, tuple[int, int], tuple[int, int]]] = {
@@ -156,5 +163,5 @@ def turn_notes(turns: list[Turn | None]) -> tuple[str, ...]:
     if skewed:
         their = "its" if len(skewed) == 1 else "their"
         notes.append(f"{counted(len(skewed), 'image')} too oblique to tell {their} plane (up to {max(skewed):.0f} "
-                     "degrees off the axes): shown as stored, not turned to a conventional view")
+                     f"degrees off the axes): {AS_STORED}")
     return tuple(notes)
