@@ -107,3 +107,13 @@ def test_a_nan_slope_without_an_intercept_leaves_8_bit_pixels_as_they_are(gray):
     """pydicom rescales only with both values: a slope alone, NaN or not, changes nothing, and 8-bit data without a
     window is its own display (not stretched because a NaN slope counted as a rescale)."""
     assert np.array_equal(_pixels(make_dicom(gray, RescaleSlope="nan")), gray)
+
+
+@pytest.mark.parametrize("slope", ["1e-320", repr(2.0 ** -1070)])  # subnormal numbers: past 255 / float64's largest
+def test_a_slope_so_small_its_values_are_subnormal_still_shows_the_image(gray, slope):
+    """The stretch's factor, 255 over a range of 1e-317, overflowed: every pixel NaN or 255, a two-level slice
+    classified as unlike brain MRI. Divided by the range instead, the image is the slope of 1's, to a level."""
+    stored = _stored(gray)
+    plain = _pixels(make_dicom(stored, bits=12, RescaleSlope="1", RescaleIntercept="0")).astype(int)
+    tiny = _pixels(make_dicom(stored, bits=12, RescaleSlope=slope, RescaleIntercept="0")).astype(int)
+    assert len(np.unique(tiny)) > 100 and np.abs(tiny - plain).max() <= 1

@@ -20,10 +20,16 @@ LOW_PERCENTILE, HIGH_PERCENTILE = 0.5, 99.5
 
 
 def scale_to_uint8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Map [lo, hi] linearly onto 0..255 (clipped); lo > hi inverts; lo == hi gives black."""
+    """Map [lo, hi] linearly onto 0..255 (clipped); lo > hi inverts; lo == hi gives black. A range of subnormal
+    numbers (a DICOM Rescale Slope of 1e-320) is divided by: its factor overflowed, and the slice came out in two
+    levels (NaN and 255), as :func:`braintumor.gray_levels.minmax_uint8` once did."""
     if hi == lo or not np.isfinite(hi - lo):
         return np.zeros(values.shape, dtype=np.uint8)
-    out = (np.asarray(values, dtype=np.float64) - lo) * (255.0 / (hi - lo))
+    factor = 255.0 / (hi - lo)
+    if math.isfinite(factor):
+        out = (np.asarray(values, dtype=np.float64) - lo) * factor
+    else:
+        out = (np.asarray(values, dtype=np.float64) - lo) / (hi - lo) * 255.0
     return np.round(np.clip(out, 0.0, 255.0)).astype(np.uint8)
 
 
