@@ -209,7 +209,8 @@ def test_the_model_card_says_which_scans_are_not_turned_to_the_view_and_those_ar
     assert shown == {"mirrored": False, "parallel": True, "zero": True}
     card = " ".join((Path(__file__).parents[1] / "models" / "MODEL_CARD.md").read_text(encoding="utf-8").split())
     assert ("DICOM and NIfTI are turned to that view by the readers where their orientation allows: a scan without "
-            "one (none given, or one of no slice normal) or too oblique is shown as stored.") in card
+            "one (none given, or one of no slice normal) or too oblique or skewed (row and column far from "
+            "perpendicular) is shown as stored.") in card
 
 
 @pytest.mark.parametrize("facing", [[1, 0, 0, 1, 0, 0], [0, 0, 0, 0, 0, 0], [0, 1, 0, 0, -1, 0]])
@@ -227,6 +228,28 @@ def test_a_single_slice_of_no_slice_normal_is_said_to_be_shown_as_stored(facing,
     assert np.array_equal(pixels, stored)
     assert notes == ("1 image with an orientation of no slice normal (its row and column directions parallel or zero):"
                      " shown as stored, not turned to a conventional view",)
+
+
+@pytest.mark.parametrize("facing", [[1, 0, 0, 0.6, 0.8, 0], [-1, 0, 0, 0.6, 0.8, 0], [0, 1, 0, -0.5, 0.5, 0.7]])
+@pytest.mark.parametrize("files", [1, 3])
+def test_a_slice_whose_row_and_column_are_far_from_perpendicular_is_said_to_be_shown_as_stored(facing, files):
+    """No plane to speak of (rows at 53 degrees to columns): shown as stored without a word, a mirrored one (rows to
+    the patient's right) mirrored; now said as a too oblique one is, one file or a series of them."""
+    from dicom_factory import zip_bytes
+    from pydicom.uid import generate_uid
+
+    stored = np.zeros((16, 16), np.uint8)
+    stored[0, :8], stored[3, 0] = 200, 100
+    uid, members = generate_uid(), []
+    for k in range(files):
+        ds = make_dataset(stored, series_uid=uid, instance=k + 1, position=5.0 * k)
+        ds.ImageOrientationPatient = facing
+        members.append((f"IM{k}", to_bytes(ds)))
+    (volume,) = read_volumes(zip_bytes(members) if files > 1 else members[0][1], name="s.zip" if files > 1 else "x.dcm")
+    assert all(np.array_equal(s.pixels, stored) for s in volume.slices) and len(volume.slices) == files
+    assert volume.notes == (f"{files} image{'s' if files > 1 else ''} with row and column directions far from "
+                            "perpendicular (Image Orientation (Patient)): shown as stored, not turned to a "
+                            "conventional view",)
 
 
 @pytest.mark.parametrize("facing", [None, [1, 0, 0, 0, 1, 0]])

@@ -49,11 +49,12 @@ CONVENTIONAL: dict[int, tuple[str, tuple[int, int], tuple[int, int]]] = {
 class Turn:
     """How a stored slice becomes its conventional view: transposed first, then flipped."""
 
-    plane: str | None  # "axial", "coronal" or "sagittal"; None for a slice too oblique to turn (shown as stored)
+    plane: str | None  # "axial", "coronal" or "sagittal"; None for a slice too oblique or skewed to turn (as stored)
     transpose: bool = False
     flip_rows: bool = False  # top to bottom
     flip_columns: bool = False  # left to right
     tilt: float = 0.0  # degrees between the row or column direction and its nearest axis (the larger)
+    skewed: bool = False  # row and column directions far from perpendicular: no plane to speak of
 
     @property
     def changes(self) -> bool:
@@ -76,14 +77,16 @@ class Turn:
 
 
 def display_turn(orientation: list[float] | None) -> Turn | None:
-    """The turn into the conventional view for an Image Orientation (Patient); None when it is absent or unusable."""
+    """The turn into the conventional view for an Image Orientation (Patient); None when it is absent, not finite or of
+    no slice normal (said where frames are ordered: :mod:`braintumor.dicom_order`)."""
     axes = _unit_axes(orientation)
     if axes is None:
         return None
     r, c = axes
     ra, ca = int(np.argmax(np.abs(r))), int(np.argmax(np.abs(c)))
-    if abs(float(r @ c)) > 0.1:  # rows and columns far from perpendicular: no plane to speak of
-        return None
+    if abs(float(r @ c)) > 0.1:  # rows and columns far from perpendicular: no plane to speak of, shown as stored and
+        # said (a slice stored mirrored was shown so, unsaid); parallel ones have no normal, said as such
+        return Turn(None, skewed=True) if unit_normal(orientation) is not None else None
     tilt = math.degrees(math.acos(min(1.0, float(np.abs(r).max()), float(np.abs(c).max()))))
     if tilt > AXIS_TOLERANCE_DEGREES or ra == ca:
         return Turn(None, tilt=round(tilt, 1))
@@ -159,9 +162,12 @@ def turn_notes(turns: list[Turn | None]) -> tuple[str, ...]:
     if tilted:
         notes.append(f"{counted(len(tilted), 'oblique image')} (up to {max(tilted):.0f} degrees off the axes): "
                      "shown by their nearest axes, not resampled")
-    skewed = [t.tilt for t in turns if t is not None and t.plane is None]
-    if skewed:
-        their = "its" if len(skewed) == 1 else "their"
-        notes.append(f"{counted(len(skewed), 'image')} too oblique to tell {their} plane (up to {max(skewed):.0f} "
+    oblique = [t.tilt for t in turns if t is not None and t.plane is None and not t.skewed]
+    if oblique:
+        their = "its" if len(oblique) == 1 else "their"
+        notes.append(f"{counted(len(oblique), 'image')} too oblique to tell {their} plane (up to {max(oblique):.0f} "
                      f"degrees off the axes): {AS_STORED}")
+    if skewed := sum(t is not None and t.skewed for t in turns):
+        notes.append(f"{counted(skewed, 'image')} with row and column directions far from perpendicular (Image "
+                     f"Orientation (Patient)): {AS_STORED}")
     return tuple(notes)
