@@ -1,5 +1,5 @@
 """Names as the page shows them, in a real browser, with and without JavaScript: a file or zip member name may hold a
-bidi override, a newline or an escape sequence (shown escaped, as the CLI shows them: series.printable), be as long as
+bidi override, a newline or an escape sequence (shown escaped, as the CLI shows them: wording.printable), be as long as
 a file system allows, or name an empty file. Skipped, never failed, when chromium or playwright is absent (like
 tests/test_browser.py)."""
 
@@ -15,8 +15,8 @@ from dicom_factory import axial_volume, nifti_bytes, zip_bytes
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
 from braintumor.image_io import ImageError
-from braintumor.series import printable
 from braintumor.volume_io import read_volumes
+from braintumor.wording import printable
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 

@@ -155,7 +155,7 @@ def test_unknown_page_is_a_404_page_not_a_traceback(client):
 
 def test_zip_member_names_are_shown_escaped_and_kept_in_the_json(client):
     """A zip member named "x\\u202egnp.nii" showed as "xiin.png" in its scan's heading, and reversed the error that
-    named it. The page shows such names as the CLI does (series.printable: "x\\u202egnp.nii"); the API's JSON keeps
+    named it. The page shows such names as the CLI does (wording.printable: "x\\u202egnp.nii"); the API's JSON keeps
     them as the zip has them (JSON escapes them), so a client can still match them to its files."""
     from dicom_factory import axial_volume, nifti_bytes, zip_bytes
 

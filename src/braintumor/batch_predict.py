@@ -51,8 +51,7 @@ from .predict_output import HEATMAP_KEY, HeatmapWriter, heatmap_column, output_s
 from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier
 from .processes import model_digest
-from .series import printable
-from .wording import counted
+from .wording import counted, printable
 
 
 def batch_requested(args: argparse.Namespace) -> bool:

@@ -24,8 +24,9 @@ from .csv_records import csv_columns, csv_text_value
 from .file_names import os_text, utf8_text
 from .image_io import ImageError
 from .predict_output import HEATMAP_KEY
-from .series import printable, unread_part
+from .series import unread_part
 from .volume_io import iter_volumes
+from .wording import printable
 
 
 class Previous:

@@ -31,7 +31,7 @@ from .cli_types import MODEL_HELP
 from .data import DEFAULT_DATA_ROOT
 from .model_files import DEV_VERSION
 from .orientation import FIT_EPOCHS
-from .series import printable
+from .wording import printable
 
 
 def _require_exported(*models: str) -> None:

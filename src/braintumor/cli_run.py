@@ -22,11 +22,10 @@ from pathlib import Path
 from .atomic_files import remove_temps
 from .cli_checks import AddressUnavailable, RunFailed, UsageError, check_destinations
 from .data import DatasetError
-from .predictor import ModelError
+from .model_files import ModelError
 from .quiet_libraries import own_stderr
-from .series import printable
 from .train_config import ConfigError
-from .wording import TOO_DEEP
+from .wording import TOO_DEEP, printable
 
 
 class Terminated(KeyboardInterrupt):

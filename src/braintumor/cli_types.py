@@ -12,7 +12,6 @@ import numbers
 import os
 
 from .model_files import version_problem
-from .predictor import MAX_THREADS
 
 #: ``--model`` of predict, evaluate and serve (``model_files.default_model_path``).
 MODEL_HELP = "ONNX model: a path, or a shipped model's file name (default: $BRAINTUMOR_MODEL, else the shipped model)"
@@ -67,7 +66,10 @@ def output_arg(text: str) -> str | None:
 
 
 def thread_count(text: str) -> int:
-    """argparse type: threads, 1 to :data:`MAX_THREADS` (-1 was taken; 5000 hung for half a minute per image)."""
+    """argparse type: threads, 1 to :data:`~braintumor.predictor.MAX_THREADS` (-1 was taken; 5000 hung for half a
+    minute per image). Imported here: the parser is built without ONNX Runtime (``braintumor --help``)."""
+    from .predictor import MAX_THREADS
+
     value = positive_int(text)
     if value > MAX_THREADS:
         raise argparse.ArgumentTypeError(f"at most {MAX_THREADS}, got {value} (this machine has {os.cpu_count()} CPUs)")

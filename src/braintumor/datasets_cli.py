@@ -11,8 +11,7 @@ from pathlib import Path
 from .data import DatasetError, load_dataset
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import ImageError, read_image
-from .series import printable
-from .wording import counted, listed, size_text
+from .wording import counted, listed, printable, size_text
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
 MANUAL_STEPS = (

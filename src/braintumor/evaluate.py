@@ -33,8 +33,8 @@ from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, thres
 from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
 from .report import write_report, write_text_atomic
-from .series import printable, turned
-from .wording import none_readable
+from .series import turned
+from .wording import none_readable, printable
 
 if TYPE_CHECKING:
     from .predictor import Classifier

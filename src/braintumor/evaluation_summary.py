@@ -12,8 +12,7 @@ from pathlib import Path
 from .data import Dataset
 from .ood import temperature_bound_note
 from .report import format_score
-from .series import printable
-from .wording import refusals_text, review_text
+from .wording import printable, refusals_text, review_text
 
 
 def absent_notes(dataset: Dataset, counts: dict[str, int]) -> list[str]:

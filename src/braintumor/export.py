@@ -34,7 +34,7 @@ from .predictor import METADATA_KEY, ModelError
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
 from .run_config import read_run_config
-from .series import printable
+from .wording import printable
 
 
 class _WithFeatures(nn.Module):

@@ -19,8 +19,7 @@ from pathlib import Path
 from .image_files import OTHER_FORMAT_ENDINGS
 from .image_headers import other_format
 from .nifti_header import PAIR_IMAGE_ENDINGS
-from .series import printable
-from .wording import command_word, counted, listed, pasteable, unread_format_text
+from .wording import command_word, counted, listed, pasteable, printable, unread_format_text
 
 #: Leading bytes of image formats that :mod:`braintumor.image_io` reads, strict enough not to take a text for one.
 _IMAGE_STARTS: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")

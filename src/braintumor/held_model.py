@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .model_loading import ModelError, load_classifier
+from .model_files import ModelError
+from .model_loading import load_classifier
 
 if TYPE_CHECKING:
     from flask import Flask

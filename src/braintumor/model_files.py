@@ -1,6 +1,8 @@
-"""Where model files are: the shipped ones (in the repository or inside a wheel), $BRAINTUMOR_MODEL, a bare file name.
+"""Where model files are: the shipped ones (in the repository or inside a wheel), $BRAINTUMOR_MODEL, a bare file name;
+and :class:`ModelError`, what a file that is no usable model raises.
 
-Apart from :mod:`braintumor.predictor` so that tools that only need a path (serve, benchmarks) have one home for it.
+Apart from :mod:`braintumor.predictor` so that tools that only need a path (serve, benchmarks) have one home for it,
+without ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ MODEL_FILENAME = "braintumor-tumornet-s.onnx"
 #: The version ``braintumor export`` records unless given one: a development build, never the shipped model's (a
 #: smoke-test model served showed "braintumor-tumornet-s 1.0.0" on the page and /healthz, as the shipped one does).
 DEV_VERSION = "0.0.0-dev"
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used (not ONNX, not ours, or broken). Here, beside where model files are, not in
+    :mod:`braintumor.model_loading`: the CLI's error handling catches it without importing ONNX Runtime
+    (``braintumor --help`` loaded it)."""
 
 
 def version_problem(version: object) -> str | None:

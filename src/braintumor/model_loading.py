@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 import onnxruntime as ort
 
 from .image_files import tilde_text
-from .model_files import default_model_path, resolve_model_path, shipped_model_names
+from .model_files import ModelError, default_model_path, resolve_model_path, shipped_model_names
 from .sessions import disabled_optimizers, session_options
 from .wording import export_first_text
 
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
 
 #: Key of the JSON metadata blob inside the ONNX file.
 METADATA_KEY = "braintumor"
-
-
-class ModelError(ValueError):
-    """A model file that cannot be used (not ONNX, not ours, or broken)."""
 
 
 #: Most ONNX Runtime threads a Classifier takes (the CLI's --threads too): 5000 hung for half a minute per image.

@@ -45,9 +45,9 @@ from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
-from .series import input_records, notes_text, outcome, printable, summary_text, unread_part
+from .series import input_records, notes_text, outcome, summary_text, unread_part
 from .volume_io import plan_inputs, scan_kind_text
-from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, refusals_text, review_below_text
+from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, printable, refusals_text, review_below_text
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,

@@ -19,9 +19,9 @@ from .arguments import count
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, check_many, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
-from .model_loading import MAX_THREADS as MAX_THREADS  # where callers import these from
+from .model_files import ModelError as ModelError  # where callers import these from
+from .model_loading import MAX_THREADS as MAX_THREADS
 from .model_loading import METADATA_KEY as METADATA_KEY
-from .model_loading import ModelError as ModelError
 from .model_loading import load_classifier
 from .ood import OODDetector
 from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons

@@ -118,7 +118,7 @@ def check_same_split(clf: Classifier, run_dir: Path, split: dict, config: dict, 
                 raise DatasetError(f"{clf.path.name} was trained with {n} {what} images, {run_dir}/split.json "
                                    f"lists {len(names)}{own}")
     if warn and not (trained and config):  # the settings cannot link them: the images may, where both record them
-        from .series import printable
+        from .wording import printable
 
         missing = f"{run_dir} has no config.json" if trained else f"{clf.path.name} records no training settings"
         by = " and ".join(what for what, done in (("its data", same_data), ("image counts", counted)) if done)

@@ -16,7 +16,15 @@ from .image_io import ImageError
 from .orientation import TURN_ADVICE
 from .predictor import Classifier, Prediction, probability_text
 from .volume_io import Slice, Volume
-from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, input_error, not_classified_texts, review_below_text
+from .wording import (
+    LOWER_CONFIDENCE,
+    UNREADABLE,
+    counted,
+    input_error,
+    not_classified_texts,
+    printable,
+    review_below_text,
+)
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
 TOP_SLICES: int = 5
@@ -127,14 +135,6 @@ def record_name(rec: dict) -> str:
     """A record's path as people read it: with its series when one folder or zip held several, counted from 1 as the
     web page counts them (the records' ``series`` counts from 0), control characters escaped (:func:`printable`)."""
     return printable(rec["path"]) + (f" (series {rec['series'] + 1})" if "series" in rec else "")
-
-
-def printable(text: str) -> str:
-    """``text`` for a terminal: characters that would break or spoof a line (newline, tab, carriage return, escape
-    sequences, bidi overrides, zero-width ones) as Python escapes (``\\n``, ``\\x1b``, ``\\u202e``). A byte that is
-    not UTF-8 (a surrogate escape) stays, written as its own byte as ``ls`` does."""
-    return "".join(c if c.isprintable() or "\udc80" <= c <= "\udcff" else c.encode("unicode_escape").decode()
-                   for c in text)
 
 
 def summary_text(rec: dict) -> str:

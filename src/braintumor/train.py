@@ -54,11 +54,10 @@ from .model import MODELS, count_parameters, create_model
 from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
 from .report import write_text_atomic
-from .series import printable
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
 from .train_device import evaluate_logits as evaluate_logits  # where callers import it from (tests patch it here)
 from .train_device import pick_autocast_dtype, pick_device
-from .wording import counted, duration_text
+from .wording import counted, duration_text, printable
 
 
 def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: int = 3) -> None:

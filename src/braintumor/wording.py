@@ -1,9 +1,12 @@
-"""What the outputs say, in one place: counts in words (``1 epoch``, ``2 epochs``) and the phrases every output
-shares (a refusal "not classified (unlike brain MRI)", "lower confidence (under 99.0%)", "unreadable").
+"""What the outputs say, in one place: counts in words (``1 epoch``, ``2 epochs``), the phrases every output
+shares (a refusal "not classified (unlike brain MRI)", "lower confidence (under 99.0%)", "unreadable") and a name or
+message as a terminal shows it (:func:`printable`).
 
 Its own module because data, training, report, CLI and web code all print these and none should import another's
-text helpers (:mod:`braintumor.series` pulls in the predictor): "1 epochs" was printed, and the CLI, the page and
-evaluate each said the same answer in their own words.
+text helpers (:mod:`braintumor.series` pulls in the predictor): "1 epochs" was printed, the CLI, the page and
+evaluate each said the same answer in their own words, and ``printable``, in series.py, had ``braintumor --help``,
+``data audit`` and ``train`` load the predictor and ONNX Runtime. It imports nothing heavy when imported (what those
+commands load is checked by tests/test_cli_start_up.py).
 """
 
 from __future__ import annotations
@@ -111,9 +114,18 @@ def command_word(name: str) -> str:
     return shlex.quote("./" + name if name.startswith("-") else name)
 
 
+def printable(text: str) -> str:
+    """``text`` for a terminal: characters that would break or spoof a line (newline, tab, carriage return, escape
+    sequences, bidi overrides, zero-width ones) as Python escapes (``\\n``, ``\\x1b``, ``\\u202e``). A byte that is
+    not UTF-8 (a surrogate escape) stays, written as its own byte as ``ls`` does. The CLI's and the server-rendered
+    page's one way to show a name or message (static/text.js mirrors it)."""
+    return "".join(c if c.isprintable() or "\udc80" <= c <= "\udcff" else c.encode("unicode_escape").decode()
+                   for c in text)
+
+
 def pasteable(name: str) -> bool:
     """Whether ``name`` can stand in a command to copy: one with an escape, a newline or a byte not UTF-8 is shown
-    escaped (``'z\\x1b[2J.zip'``), which names no file when pasted."""
+    escaped (:func:`printable`: ``'z\\x1b[2J.zip'``), which names no file when pasted."""
     return name.isprintable()
 
 

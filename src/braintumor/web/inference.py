@@ -86,7 +86,7 @@ def _sent_name(header: str | None, parsed: str | None) -> str | None:
 def _clean_name(raw: str | None, index: int) -> str:
     """The client's file name without any folder part (old browsers send full paths), otherwise as sent: the JSON
     keeps a control or bidi character in it as it keeps one in a zip member's name (the page and the CLI show names
-    escaped, series.printable; no log holds a file name). Only what no file name holds becomes ``_``: NUL (a reader
+    escaped, wording.printable; no log holds a file name). Only what no file name holds becomes ``_``: NUL (a reader
     of the JSON that uses C strings would cut the name there) and a lone surrogate (not text: no valid JSON or UTF-8
     page carries one)."""
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1].strip()

@@ -20,7 +20,7 @@ from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, is_calibrated
 from ..predictor import probability_text
-from ..series import outcome, printable, turned, unread_part
+from ..series import outcome, turned, unread_part
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
     LOWER_CONFIDENCE,
@@ -29,6 +29,7 @@ from ..wording import (
     UNREADABLE,
     counted,
     not_classified_texts,
+    printable,
     review_below_text,
     unread_format_text,
 )
@@ -133,7 +134,7 @@ def _csv_columns() -> list[str]:
 
 @bp.app_template_filter("printable")
 def _printable(text: str) -> str:
-    """A name or message as series.printable shows it on a terminal (static/text.js mirrors it): a zip member named
+    """A name or message as wording.printable shows it on a terminal (static/text.js mirrors it): a zip member named
     "x\\u202egnp.nii" read "xiin.png" on the page. The JSON and the CSV download keep the real text."""
     return Markup(printable(str(text))) if isinstance(text, Markup) else printable(str(text))
 

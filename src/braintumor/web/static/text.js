@@ -1,5 +1,5 @@
 // What the page writes as the server and the CLI write it, one mirror each: probabilities (predictor.probability_text),
-// names and messages (series.printable), counts (wording.counted) and CSV rows (csv_records.csv_row). Loaded before
+// names and messages (wording.printable), counts (wording.counted) and CSV rows (csv_records.csv_row). Loaded before
 // series.js, folders.js and app.js, which take them from window.braintumorText; no framework, nothing loaded from
 // elsewhere.
 "use strict";
@@ -13,7 +13,7 @@ window.braintumorText = (function () {
     return (tenths / 10).toFixed(1) + "%";
   }
 
-  // As series.printable (the CLI's and the server-rendered page's): a character that would hide, reorder or break
+  // As wording.printable (the CLI's and the server-rendered page's): a character that would hide, reorder or break
   // the text around it (a bidi override made "x\u202egpj.exe" read "xexe.jpg"; a newline, an escape, a zero-width
   // one) shown as its Python escape. Names and messages only: the JSON and the CSV download keep the real text.
   function printable(text) {
