@@ -3,6 +3,7 @@ under a locale whose standard input is strict."""
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import json
@@ -102,8 +103,16 @@ def test_standard_input_closed_is_one_usage_line(folder, monkeypatch, capsys):
                                             # curl's sign-in page, where a list of names was fetched: its lines were
                                             # records 'file not found: <title>Sign in</title>', the page's text
                                             (b"\n<!DOCTYPE html>\n<html><title>Sign in</title></html>\n",
-                                             "an HTML page")],
-                         ids=["png", "jpeg", "dicom", "gzip", "pdf", "html"])
+                                             "an HTML page"),
+                                            # the same page, sent gzip-encoded and piped as it came (curl without
+                                            # --compressed): it was "a gzip-compressed file", of no word of the page
+                                            (gzip.compress(b"<!DOCTYPE html>\n<html><title>Sign in</title></html>\n"),
+                                             "a gzip-compressed HTML page"),
+                                            (bz2.compress(b"%PDF-1.7\n" + b"x" * 300),
+                                             "a bzip2-compressed PDF document"),
+                                            # no /dev/stdin for it: that reads images, not gzips of them
+                                            (gzip.compress(encode(synthetic_head())), "a gzip-compressed PNG image")],
+                         ids=["png", "jpeg", "dicom", "gzip", "pdf", "html", "gzip-html", "bzip2-pdf", "gzip-png"])
 def test_a_file_piped_in_place_of_names_is_one_usage_line(folder, monkeypatch, capsys, data, kind):
     """``braintumor predict - < scan.png`` (meant: read this image) took the image's bytes for file names: 30 records
     of 'file not found: <bytes of the image>', the file's content printed as names."""
@@ -112,7 +121,8 @@ def test_a_file_piped_in_place_of_names_is_one_usage_line(folder, monkeypatch, c
     assert (rc, out) == (2, "")
     assert err == (f"error: standard input holds {kind}, not file names: - reads the names of the files to predict "
                    "(one per line); name the file instead (braintumor predict FILE)"
-                   + (", or give /dev/stdin to read one image from a pipe" if "image" in kind else "") + "\n")
+                   + (", or give /dev/stdin to read one image from a pipe"
+                      if kind.endswith(" image") and "-compressed" not in kind else "") + "\n")
 
 
 def test_names_that_start_as_an_image_format_does_are_still_names(folder, monkeypatch, capsys):

@@ -12,7 +12,7 @@ import bz2
 import lzma
 import zlib
 
-from .documents import document_text
+from .documents import document_kind, document_text
 from .image_headers import image_kind
 
 #: (first bytes, the compressor's name, the command that undoes it)
@@ -53,6 +53,18 @@ def _compressor(data: bytes) -> tuple[str, str, str] | None:
     takes; None for anything else."""
     return next(((name, tool, "an" if name == "xz" else "a")  # read aloud: an ex-zed
                  for magic, name, tool in _COMPRESSORS if data.startswith(magic)), None)
+
+
+def compressed_kind(data: bytes) -> str | None:
+    """What compressed ``data`` is, in words ("a gzip-compressed HTML page", "a bzip2-compressed file"), or None for
+    data that starts as no compressor's output: for ``predict -``, whose piped file (a page curl fetched gzip-encoded,
+    where a list of names was asked for) was "a gzip-compressed file", the uncompressed page "an HTML page"."""
+    if (found := _compressor(data)) is None:
+        return None
+    name, _, article = found
+    head, whole = _head(name, data)
+    inner = (document_kind(head) if whole else None) or _inner(head)
+    return f"{article} {name}-compressed {inner.split(' ', 1)[1] if inner else 'file'}"
 
 
 def compressed_text(data: bytes, named: bool = False) -> str | None:

@@ -37,6 +37,7 @@ from tqdm import tqdm
 from .batch_predict import BatchJob, batch_requested
 from .bmp_header import HEADER_SIZES
 from .cli_checks import UsageError, check_destinations
+from .compressed_files import compressed_kind
 from .documents import document_kind
 from .image_files import is_special_file
 from .image_headers import image_kind
@@ -109,8 +110,8 @@ def stdin_names() -> list[str]:
         names = [line.rstrip("\r") for line in text.split("\n") if line.strip()]
     if not names or any(map(os.path.lexists, names[:_FIRST])):  # a list of names (one of them gone, perhaps)
         return names
-    if data and (kind := _file_piped(data)):
-        pipe = ", or give /dev/stdin to read one image from a pipe" if kind.endswith(" image") else ""
+    if data and (piped := _file_piped(data)):
+        kind, pipe = piped
         raise UsageError(f"standard input holds {kind}, not file names: - reads the names of the files to predict "
                          f"(one per line); name the file instead (braintumor predict FILE){pipe}")
     if what := _not_text(names, sys.stdin.encoding or "utf-8"):
@@ -139,21 +140,21 @@ def _not_text(names: list[str], encoding: str) -> str | None:
     return None
 
 
-def _file_piped(data: bytes) -> str | None:
-    """What file standard input holds when it is one (``braintumor predict - < scan.png``), by its first bytes, or
-    None: its bytes were taken for names, and each "line" of the image was a record 'file not found: <its bytes>'.
-    Told apart from a list of names that starts as a format does ('BMW.png', '<html>.png', or '%PDF-' in a name) by
-    one of its first :data:`_FIRST` names existing: a list whose first name was gone was refused as that file."""
+def _file_piped(data: bytes) -> tuple[str, str] | None:
+    """What file standard input holds when it is one (``braintumor predict - < scan.png``), by its first bytes, and
+    what else to do with it ("" but for an image, which /dev/stdin reads), or None: its bytes were taken for names, and
+    each "line" of the image was a record 'file not found: <its bytes>'. Told apart from a list of names that starts
+    as a format does ('BMW.png', '<html>.png', or '%PDF-' in a name) by one of its first :data:`_FIRST` names
+    existing: a list whose first name was gone was refused as that file. A compressed file is named by what it holds
+    where its first bytes tell (a page curl fetched gzip-encoded was "a gzip-compressed file")."""
     kind = image_kind(data[:16])
     if kind == "BMP" and int.from_bytes(data[14:18], "little") not in HEADER_SIZES:  # 'BM' begins names too
         kind = None  # (BMissing.png): a BMP's info header size at byte 14 says it is one
     if kind:
-        return f"a {kind} image"
-    if scan := scan_kind_text(data[:4096]):
-        return scan
-    if document := document_kind(data):  # was "File name too long: <its bytes>", or a record per line of them
-        return document
-    return "a gzip-compressed file" if data.startswith(b"\x1f\x8b") else None
+        return f"a {kind} image", ", or give /dev/stdin to read one image from a pipe"
+    # a document was "File name too long: <its bytes>", or a record per line of them
+    what = scan_kind_text(data[:4096]) or document_kind(data) or compressed_kind(data)
+    return (what, "") if what else None
 
 
 def run_predict(args: argparse.Namespace) -> int:
