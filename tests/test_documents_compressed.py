@@ -131,3 +131,32 @@ def test_a_gzipped_scan_or_image_under_a_scans_name_says_what_it_holds(tmp_path,
         "/api/v1/predict", data={"file": [(io.BytesIO(data), name) for name, data in files.items()]},
         content_type="multipart/form-data")
     assert [x["error"] for x in r.get_json()["results"]] == said
+
+
+def test_a_zips_or_folders_gzipped_members_say_what_they_hold(tmp_path, capsys):
+    """A zip's (or a folder's) ``x.dcm`` that is a gzip of a DICOM file or of a page was skipped as "not a DICOM file:
+    no 'DICM' marker ...", a zip's ``y.dcm.gz`` or ``p.html.gz`` as "not DICOM or NIfTI": each is named as the same file
+    alone is, with how to undo it. None is decompressed and read, as none given alone is."""
+    dicom = make_dicom(np.random.default_rng(0).integers(0, 4000, (64, 64)).astype(np.uint16))
+    holds = ("a gzip-compressed file holding a DICOM file: compressed files are not read (but for a NIfTI volume, "
+             ".nii.gz); decompress it (gunzip) and send what it holds")
+    gzipped = [("a/x.dcm", gzip.compress(dicom)), ("a/page.dcm", gzip.compress(PAGE))]
+    members = [("a/y.dcm.gz", gzip.compress(dicom)), ("a/p.html.gz", gzip.compress(PAGE))]
+    series = (f"skipped 1 file: {holds}", f"skipped 1 file: {GZ_PAGE}")
+    in_zip = (f"skipped 1 file in the zip: {holds}", f"skipped 1 file in the zip: {GZ_PAGE}")
+    [read] = read_volumes(zip_bytes([("a/ok.dcm", dicom), *gzipped, *members]), name="s.zip")
+    assert read.error is None and len(read.slices) == 1 and read.notes == (*series, *in_zip)
+    refusal = f"zip archive holds no DICOM or NIfTI file ({'; '.join(in_zip)})"
+    with pytest.raises(ImageError, match=f"^{re.escape(refusal)}$"):
+        list(read_volumes(zip_bytes(members), name="gz.zip"))
+    (tmp_path / "gz.zip").write_bytes(zip_bytes(members))
+    (tmp_path / "gzipped.zip").write_bytes(zip_bytes(gzipped))
+    (tmp_path / "study").mkdir()
+    for name, data in [("a/ok.dcm", dicom), *gzipped]:
+        (tmp_path / "study" / name.removeprefix("a/")).write_bytes(data)
+    rc, out, _ = run_predict([tmp_path / "gz.zip", tmp_path / "gzipped.zip", tmp_path / "study", "--format", "jsonl"],
+                             capsys)
+    records = jsonl(out)
+    assert rc == 1 and [r.get("error") for r in records] == [refusal, f"no DICOM image found ({'; '.join(series)})",
+                                                             None]
+    assert tuple(records[2]["notes"]) == series

@@ -21,6 +21,9 @@ _COMPRESSORS: tuple[tuple[bytes, str, str], ...] = (
 #: Compressed bytes read, and bytes inflated, to tell what the file holds: a bound, whatever it declares (1024: as
 #: much as :mod:`braintumor.documents` looks at, a browser's "saved from url" comment before a page's first tag).
 _READ, _HEAD = 1 << 20, 1024
+#: How compressed data begins: a zip's member that begins so (``IM0001.dcm.gz``) is named by :func:`compressed_text`,
+#: not decompressed and read (nor is such a file named alone).
+MAGIC: tuple[bytes, ...] = tuple(magic for magic, _, _ in _COMPRESSORS)
 
 
 def _head(kind: str, data: bytes) -> tuple[bytes, bool]:

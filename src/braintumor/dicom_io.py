@@ -30,13 +30,16 @@ from pydicom.pixels import apply_color_lut, apply_windowing, pixel_array
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .colour import colourfulness
+from .compressed_files import compressed_text
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
 from .dicom_checks import EXPORT_ADVICE, decoders_missing, decoders_tried, missing_pixel_text, transfer_syntax
 from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
 from .dicom_jpeg12 import register as _register_jpeg12
 from .dicom_orientation import Turn, display_turn
 from .dicom_rescale import RescaleUnusable, falling, modality_values, rescaled, unmappable_text
+from .dicom_sniff import is_raw_dataset
 from .dicom_voi import apply_table, voi_table
+from .documents import document_text
 from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
 from .quiet_libraries import quiet_decoders, quiet_libraries, quiet_loggers
@@ -71,6 +74,9 @@ def read_dataset(data: bytes) -> Dataset:
     if has_preamble and _deflated(data):  # 1 MB of it inflated to 3 GB in a web worker
         raise ImageError("DICOM file uses the Deflated transfer syntax, which is not read (it can expand without "
                          "limit): export it uncompressed or with a pixel compression")
+    if not has_preamble and not is_raw_dataset(data) and (
+            said := document_text(data) or compressed_text(data, named=True)):  # a zip's or folder's x.dcm that is a
+        raise ImageError(said)  # page or a gzip of a DICOM file: "not a DICOM file: no 'DICM' marker", as scan.dcm was
     if problem := header_problem(data, has_preamble):
         raise ImageError(problem)
     seen = 0

@@ -68,8 +68,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     head = gunzip_bounded(data, 544).read() if gz else data[:544]
     kind = header_kind(head)
     if kind is None:
-        if document := document_text(data) or compressed_text(data, named=True):  # a zip's page.nii.gz, as a file's
-            raise ImageError(document)  # (volume_io): a sign-in page a browser saved, gzipped or not, a gzipped DICOM
+        if document := document_text(data) or compressed_text(data, named=True):  # a file's or a zip's page.nii.gz
+            raise ImageError(document)  # a sign-in page a browser saved, gzipped or not, or a gzipped DICOM file
         if display.lower().endswith(PAIR_IMAGE_ENDINGS):  # sent here by its name (volume_io.sniff)
             raise pair_image_error()
         raise ImageError("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing")

@@ -251,9 +251,6 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     if problem := apple_double(data):  # ``._scan.dcm`` is sniffed as DICOM by its name
         raise ImageError(problem)
     kind = sniff(data, name or (None if isinstance(source, (bytes, bytearray, memoryview)) else Path(source).name))
-    if kind in ("dicom", "nifti") and sniff(data) is None and (
-            document := document_text(data) or compressed_text(data, named=True)):  # or gzipped, as a browser saves it
-        raise ImageError(document)  # a scan by its name only (a sign-in page saved as scan.dcm): said as scan.jpg's
     if kind == "dicom":
         from .dicom_series import read_dicom_series
 
