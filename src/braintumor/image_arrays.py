@@ -24,7 +24,7 @@ from .image_gray import to_gray
 from .image_io import ImageError, InputInfo, check_pixels, decode_failure_text
 from .quiet_libraries import quiet_pillow
 from .scan_objects import scan_object_hint
-from .tiff_strips import damaged_strips
+from .tiff_strips import damaged_strips, libtiff_lines_dropped
 from .volume_objects import Slice, Volume
 from .wording import no_finite_values_text
 
@@ -194,7 +194,7 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
         if problem := several_frames(img) or deep_planes(img) or cut_short(img) or damaged_strips(img):
             raise ImageError(problem)
         try:
-            with quiet_pillow():  # a lazily loaded damaged file's warnings: ImageError says what matters
+            with quiet_pillow(), libtiff_lines_dropped(img):  # a lazily loaded damaged file's warnings and lines
                 gray, colour = to_gray(upright(wide_colour(img) or img))
         except ImageError:  # to_gray's own, already precise
             raise

@@ -26,7 +26,7 @@ from .image_frames import cut_short, deep_planes, several_frames, upright, webp_
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
-from .tiff_strips import damaged_strips
+from .tiff_strips import damaged_strips, libtiff_lines_dropped
 from .wording import DOWNSCALE, NUL_IN_NAME, size_text, too_many_pixels_text
 
 #: What the readers take: a path, the file's content (any bytes-like object: a type checker held bytearray and
@@ -234,8 +234,9 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
                     if img.mode != "L":  # a 1/8-scale colour decode, so the gray path stays as trained
                         jpeg_colour = reduced_jpeg_colour(buffer)
                     img.draft("L", (draft_size, draft_size))
-            img = wide_colour(img) or img  # before load(), which forgets how the file stores its pixels
-            img.load()
+            with libtiff_lines_dropped(img):  # what a damaged TIFF's decoder prints on fd 2: ours says what matters
+                img = wide_colour(img) or img  # before load(), which forgets how the file stores its pixels
+                img.load()
             stored, img = img.size, upright(img)
             if img.size != stored:  # turned a quarter by its EXIF: its size as the user sees it, and the model
                 width, height = height, width

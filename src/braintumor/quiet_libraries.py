@@ -19,12 +19,14 @@ filters stay in the list (put back in front when something else went there): the
 match the modules a thread inside :func:`quiet_libraries` silences and nothing anywhere else.
 
 C decoders (:func:`quiet_decoders`): GDCM's libjpeg and OpenJPEG write what they find wrong in a damaged stream
-("Corrupt JPEG data: bad Huffman code", "A marker ID was expected", "Failed to decode tile 1/1") straight to the
-process's stderr, file descriptor 2, where no warning filter reaches, and ``gdcm.Trace``'s switches do not silence
-them. Only pointing descriptor 2 elsewhere does, and that is process-wide: every thread's stderr goes with it. So it is
-done only in a process that declares its stderr its own (:func:`own_stderr`: the CLI, whose main thread reads, and its
-worker processes; serve's gunicorn sync workers, ``--threads 1``, one request at a time on one thread:
-``gunicorn_config.own_stderr_if_one_thread``), never where other threads share it (serve's threaded workers, the
+("Corrupt JPEG data: bad Huffman code", "A marker ID was expected", "Failed to decode tile 1/1"), and libtiff, Pillow's
+TIFF decoder, what it finds wrong in a strip ("PackBitsDecode: Not enough data for scanline 60.",
+:func:`braintumor.tiff_strips.libtiff_lines_dropped`), straight to the process's stderr, file descriptor 2, where no
+warning filter reaches, and neither ``gdcm.Trace``'s switches nor Pillow (which sets libtiff's warning handler, not its
+error handler) silence them. Only pointing descriptor 2 elsewhere does, and that is process-wide: every thread's stderr
+goes with it. So it is done only in a process that declares its stderr its own (:func:`own_stderr`: the CLI, whose main
+thread reads, and its worker processes; serve's gunicorn sync workers, ``--threads 1``, one request at a time on one
+thread: ``gunicorn_config.own_stderr_if_one_thread``), never where other threads share it (serve's threaded workers, the
 default; waitress; ``--debug``'s server), whose other request threads' log lines would be lost meanwhile: there the
 decoders' lines stay (docs/WEB.md, Logs), the fewer for Pillow, quiet, being tried first on 8-bit JPEG
 (:func:`braintumor.dicom_jpeg12.pillow_first`).

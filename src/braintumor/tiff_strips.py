@@ -5,14 +5,18 @@ each strip sized from the TIFF's layout, a deflate one inflated in Python here, 
 Why: libtiff, Pillow's decoder of a compressed TIFF, writes what it finds wrong in a deflate stream ("ZIPDecode:
 Decoding error at scanline 0, invalid block type.", "ZIPDecode: Not enough data at scanline 0 (short 1096 bytes).")
 straight to the process's stderr, file descriptor 2: Pillow sets libtiff's warning handler, not its error handler,
-and only the CLI, whose stderr is its own, may point fd 2 away (:func:`braintumor.quiet_libraries.quiet_decoders`);
-the web server's log got a line for each such upload. Python's zlib reads the same stream and raises what libtiff
-would have printed, so the file is refused here, its message saying which strip and why, and libtiff never reads it.
-Each strip is inflated no further than the bytes its rows need, a MiB at a time, as libtiff inflates it.
+and only a process whose stderr is its own (the CLI, serve's sync workers) may point fd 2 away while a TIFF decodes
+(:func:`libtiff_lines_dropped`, :func:`braintumor.quiet_libraries.quiet_decoders`); the threaded web workers' log
+got a line for each such upload. Python's zlib reads the same stream and raises what libtiff would have printed, so
+the file is refused here, its message saying which strip and why, and libtiff never reads it. Each strip is inflated
+no further than the bytes its rows need, a MiB at a time, as libtiff inflates it. What is not checked here (PackBits,
+a JPEG-compressed TIFF, strips not as many as RowsPerStrip makes them) libtiff may still print of, where fd 2 is not
+pointed away.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import zlib
 from collections.abc import Mapping
@@ -21,6 +25,7 @@ from typing import Any
 from PIL import Image
 
 from .image_frames import tag_numbers
+from .quiet_libraries import quiet_decoders
 from .tiff_lzw import lzw_checker
 
 #: TIFF's two codes for deflate (Adobe's, and the older one).
@@ -28,6 +33,14 @@ DEFLATE: tuple[int, int] = (8, 32946)
 #: TIFF's code for LZW.
 LZW: int = 5
 _STEP = 1 << 20  # bytes inflated at a time: a strip's whole image is never held
+
+
+def libtiff_lines_dropped(img: Image.Image) -> contextlib.AbstractContextManager[None]:
+    """:func:`braintumor.quiet_libraries.quiet_decoders` around decoding a TIFF's pixels (nothing for another format:
+    a JPEG or a PNG pays nothing): what the checks here do not foresee, libtiff still prints on fd 2 as it decodes
+    ("PackBitsDecode: Not enough data for scanline 60.", a JPEG-in-TIFF's "JPEGLib: Unsupported marker type 0x5a."),
+    beside the file's one line; dropped where the process's stderr is its own (the CLI, serve's sync workers)."""
+    return quiet_decoders() if img.format == "TIFF" else contextlib.nullcontext()
 
 
 def damaged_strips(img: Image.Image) -> str | None:

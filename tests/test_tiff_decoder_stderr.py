@@ -1,0 +1,158 @@
+"""What libtiff (Pillow's decoder of a compressed TIFF) writes on the process's stderr (file descriptor 2) for damage
+that gets past the checks made before it decodes (tiff_strips): dropped where the process's stderr is its own (the
+CLI, its workers, serve's sync workers), as GDCM's lines are (test_dicom_decoder_stderr.py), and left alone in a
+process that did not say so, whose other threads' lines would go with it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from conftest import synthetic_head
+from PIL import Image
+
+from braintumor.image_arrays import gray_from_memory
+from braintumor.image_io import ImageError, read_image
+from braintumor.quiet_libraries import own_stderr
+
+
+def _head() -> np.ndarray:
+    return synthetic_head(96, canvas=(100, 120), offset=(2, 12))
+
+
+def _tiff(compression: str, rows: int) -> bytearray:
+    buf = io.BytesIO()
+    Image.fromarray(_head()).save(buf, format="TIFF", compression=compression, tiffinfo={278: rows})
+    return bytearray(buf.getvalue())
+
+
+def _set_tag(data: bytearray, tag: int, value: int) -> bytearray:
+    """A tag of one SHORT or LONG value, stored in its entry, set to ``value``."""
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for entry in range(ifd + 2, ifd + 2 + 12 * struct.unpack_from("<H", data, ifd)[0], 12):
+        found, kind = struct.unpack_from("<HH", data, entry)
+        if found == tag:
+            struct.pack_into("<H" if kind == 3 else "<I", data, entry + 8, value)
+            return data
+    raise KeyError(tag)
+
+
+def _strip(data: bytearray, k: int) -> tuple[int, int]:
+    tags = Image.open(io.BytesIO(bytes(data))).tag_v2
+    return tags[273][k], tags[279][k]
+
+
+def _rows_lie(compression: str) -> bytes:
+    """Strips of 30 rows whose RowsPerStrip says 40: libtiff wants 40 rows' bytes of the first (the strips are not as
+    many as 40-row strips would be, so the check before decoding leaves it to libtiff)."""
+    return bytes(_set_tag(_tiff(compression, 30), 278, 40))
+
+
+def _strips_missing() -> bytes:
+    """RowsPerStrip 10 for 4 strips of 30 rows: libtiff looks for a 5th strip, "Invalid strip byte count 0"."""
+    return bytes(_set_tag(_tiff("tiff_lzw", 30), 278, 10))
+
+
+def _jpeg_without_soi() -> bytes:
+    data = _tiff("jpeg", 32)
+    start, _ = _strip(data, 1)
+    data[start:start + 2] = bytes(2)
+    return bytes(data)
+
+
+def _jpeg_marker_in_scan() -> bytes:
+    """A marker no decoder reads (FF 5A) inside a strip's coded data: libjpeg's error is printed, the image read."""
+    data = _tiff("jpeg", 32)
+    start, size = _strip(data, 1)
+    at = start + (data.index(b"\xff\xda", start) - start + size) // 2
+    data[at:at + 2] = b"\xff\x5a"
+    return bytes(data)
+
+
+def _packbits_zeroed() -> bytes:
+    """The second half of a PackBits strip zeroed: its runs (each a zero byte: one literal byte) end short."""
+    data = _tiff("packbits", 30)
+    start, size = _strip(data, 1)
+    data[start + size // 2:start + size] = bytes(size - size // 2)
+    return bytes(data)
+
+
+#: Each damaged file, what libtiff prints for it, and whether it is read (else refused).
+DAMAGED: dict[str, tuple[Callable[[], bytes], str, bool]] = {
+    "packbits-zeroed": (_packbits_zeroed, "PackBitsDecode: Not enough data for scanline 30", False),
+    "lzw-rows": (lambda: _rows_lie("tiff_lzw"), "LZWDecode: Not enough data at scanline 0", False),
+    "deflate-rows": (lambda: _rows_lie("tiff_adobe_deflate"), "ZIPDecode: Not enough data at scanline 0", False),
+    "strips-missing": (_strips_missing, "TIFFFillStrip: Invalid strip byte count 0", False),
+    "jpeg-no-soi": (_jpeg_without_soi, "JPEGLib: Not a JPEG file: starts with 0x00 0x00", False),
+    "jpeg-marker": (_jpeg_marker_in_scan, "JPEGLib: Unsupported marker type 0x5a", True),
+}
+
+
+def _read(data: bytes, reader: Callable[[bytes], object], read: bool) -> None:
+    if read:
+        reader(data)
+    else:
+        with pytest.raises(ImageError):
+            reader(data)
+
+
+@pytest.mark.parametrize("kind", DAMAGED)
+def test_libtiff_lines_are_dropped_where_stderr_is_the_process_own(kind, capfd):
+    """libtiff printed these lines next to the file's one line in the CLI (``predict``): its fd 2 is pointed away
+    while a TIFF decodes there now, as GDCM's is. Elsewhere (a Python caller, serve's threaded workers) they stay:
+    other threads may be writing on the same fd 2."""
+    make, line, read = DAMAGED[kind]
+    data = make()
+    readers = (read_image, lambda b: gray_from_memory(Image.open(io.BytesIO(b))))
+    for reader in readers:
+        _read(data, reader, read)
+        assert line in capfd.readouterr().err  # not the process's own: printed, as before
+        with own_stderr():
+            _read(data, reader, read)
+        assert capfd.readouterr().err == ""
+
+
+def _python(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_predict_prints_its_own_lines_and_not_libtiffs(tmp_path):
+    """``predict`` of damaged TIFFs, in the process and in its workers: one line each on stdout, the summary on stderr,
+    and none of libtiff's."""
+    paths = []
+    for kind, (make, _, _) in DAMAGED.items():
+        (path := tmp_path / f"{kind}.tif").write_bytes(make())
+        paths.append(str(path))
+    for workers in ([], ["--workers", "2"]):
+        done = _python("-m", "braintumor", "predict", *paths, "--format", "jsonl", *workers)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr == f"{len(paths) - 1} unreadable inputs\n"
+        assert len(done.stdout.splitlines()) == len(paths)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.parametrize(("threads", "dropped"), [("1", True), ("2", False)], ids=["sync", "gthread"])
+def test_serve_drops_libtiffs_line_only_where_the_worker_has_one_thread(tmp_path, threads, dropped):
+    """The same rule as GDCM's lines (test_serve_decoder_lines.py): a sync worker drops it, a threaded one keeps it."""
+    from serve_process import running_serve
+
+    data = DAMAGED["lzw-rows"][0]()
+    with running_serve(tmp_path, "--workers", "1", "--threads", threads) as server:
+        request = urllib.request.Request(f"{server.base}/api/v1/predict", data=data, method="POST",
+                                         headers={"Content-Type": "image/tiff"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=60)
+        assert refused.value.code == 400
+        assert "error" in json.load(refused.value)["results"][0]
+    out = server.output()
+    assert '"POST /api/v1/predict HTTP/1.1" 400' in out, out
+    assert ("LZWDecode: Not enough data" in out) is not dropped, out
