@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import struct
 import subprocess
 import sys
@@ -77,17 +78,8 @@ def _jpeg_marker_in_scan() -> bytes:
     return bytes(data)
 
 
-def _packbits_zeroed() -> bytes:
-    """The second half of a PackBits strip zeroed: its runs (each a zero byte: one literal byte) end short."""
-    data = _tiff("packbits", 30)
-    start, size = _strip(data, 1)
-    data[start + size // 2:start + size] = bytes(size - size // 2)
-    return bytes(data)
-
-
 #: Each damaged file, what libtiff prints for it, and whether it is read (else refused).
 DAMAGED: dict[str, tuple[Callable[[], bytes], str, bool]] = {
-    "packbits-zeroed": (_packbits_zeroed, "PackBitsDecode: Not enough data for scanline 30", False),
     "lzw-rows": (lambda: _rows_lie("tiff_lzw"), "LZWDecode: Not enough data at scanline 0", False),
     "deflate-rows": (lambda: _rows_lie("tiff_adobe_deflate"), "ZIPDecode: Not enough data at scanline 0", False),
     "strips-missing": (_strips_missing, "TIFFFillStrip: Invalid strip byte count 0", False),
@@ -156,3 +148,74 @@ def test_serve_drops_libtiffs_line_only_where_the_worker_has_one_thread(tmp_path
     out = server.output()
     assert '"POST /api/v1/predict HTTP/1.1" 400' in out, out
     assert ("LZWDecode: Not enough data" in out) is not dropped, out
+
+
+def _packbits_zeroed() -> bytes:
+    """The second half of a PackBits strip zeroed: its runs (each a zero byte: one literal byte) end short."""
+    data = _tiff("packbits", 30)
+    start, size = _strip(data, 1)
+    data[start + size // 2:start + size] = bytes(size - size // 2)
+    return bytes(data)
+
+
+def _packbits_count_short() -> bytes:
+    """The third strip's byte count (a SHORT of 4, stored apart) 40 bytes short of its runs."""
+    data = _tiff("packbits", 30)
+    tags = Image.open(io.BytesIO(bytes(data))).tag_v2
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for entry in range(ifd + 2, ifd + 2 + 12 * struct.unpack_from("<H", data, ifd)[0], 12):
+        tag, kind, _, where = struct.unpack_from("<HHII", data, entry)
+        if tag == 279:
+            form = "<H" if kind == 3 else "<I"
+            struct.pack_into(form, data, where + 2 * struct.calcsize(form), tags[279][2] - 40)
+    return bytes(data)
+
+
+def test_a_damaged_packbits_tiff_is_refused_by_strip_with_nothing_from_libtiff_on_stderr(capfd):
+    """libtiff printed "PackBitsDecode: Not enough data for scanline 30." on fd 2, where the web server's threaded
+    workers cannot point it away, and the file was "image data could not be decoded: the file is damaged, cut short,
+    or a variant this decoder does not read". Its runs are read first, by libtiff's rules: refused naming the strip and
+    how many of the bytes its rows need its runs make, in any process, from a file or a PIL image."""
+    want = {_packbits_zeroed: r"^TIFF strip 2 of 4 is damaged: its PackBits data ends after [\d,]+ of the 3,600 bytes "
+                              "its rows need$",
+            _packbits_count_short: r"^TIFF strip 3 of 4 is damaged: its PackBits data ends after [\d,]+ of the 3,600 "
+                                   "bytes its rows need$"}
+    assert np.array_equal(read_image(bytes(_tiff("packbits", 30))), _head())  # intact: read
+    for make, said in want.items():
+        for reader in (read_image, lambda b: gray_from_memory(Image.open(io.BytesIO(b)))):
+            with pytest.raises(ImageError, match=said):
+                reader(make())
+    assert capfd.readouterr().err == ""
+
+
+def test_packbits_strips_are_refused_exactly_where_libtiff_would_print(capfd):
+    """Bytes of a strip changed at random: each file refused here is one libtiff fails on with a line on stderr, and
+    each one let through it decodes without a word."""
+    from braintumor.tiff_strips import damaged_strips
+
+    rng = random.Random(3)
+    seen = set()
+    for arr in (_head(), _head().astype(np.uint16) * 64, np.zeros((64, 64), np.uint8)):
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="TIFF", compression="packbits", tiffinfo={278: 30})
+        data = buf.getvalue()
+        tags = Image.open(io.BytesIO(data)).tag_v2
+        for _ in range(40):
+            start, size = rng.choice(list(zip(tags[273], tags[279], strict=True)))
+            damaged = bytearray(data)
+            at = start + rng.randrange(size)
+            if rng.random() < 0.5:
+                damaged[at] ^= 1 << rng.randrange(8)
+            else:
+                damaged[at] = rng.choice((0x00, 0x7F, 0x80, 0x81, 0xFF))
+            refused = damaged_strips(Image.open(io.BytesIO(bytes(damaged)))) is not None
+            capfd.readouterr()
+            try:
+                Image.open(io.BytesIO(bytes(damaged))).load()
+                decoded = True
+            except OSError:
+                decoded = False
+            printed = capfd.readouterr().err != ""
+            assert (refused, refused) == (printed, not decoded)
+            seen.add(refused)
+    assert seen == {True, False}

@@ -1,6 +1,6 @@
 """A compressed TIFF's strips (or tiles) checked before libtiff decodes them, and a damaged one refused by name:
-each strip sized from the TIFF's layout, a deflate one inflated in Python here, an LZW one's codes checked by
-:mod:`braintumor.tiff_lzw`.
+each strip sized from the TIFF's layout, a deflate one inflated in Python here, a PackBits one's runs counted here,
+an LZW one's codes checked by :mod:`braintumor.tiff_lzw`.
 
 Why: libtiff, Pillow's decoder of a compressed TIFF, writes what it finds wrong in a deflate stream ("ZIPDecode:
 Decoding error at scanline 0, invalid block type.", "ZIPDecode: Not enough data at scanline 0 (short 1096 bytes).")
@@ -9,9 +9,10 @@ and only a process whose stderr is its own (the CLI, serve's sync workers) may p
 (:func:`libtiff_lines_dropped`, :func:`braintumor.quiet_libraries.quiet_decoders`); the threaded web workers' log
 got a line for each such upload. Python's zlib reads the same stream and raises what libtiff would have printed, so
 the file is refused here, its message saying which strip and why, and libtiff never reads it. Each strip is inflated
-no further than the bytes its rows need, a MiB at a time, as libtiff inflates it. What is not checked here (PackBits,
-a JPEG-compressed TIFF, strips not as many as RowsPerStrip makes them) libtiff may still print of, where fd 2 is not
-pointed away.
+no further than the bytes its rows need, a MiB at a time, as libtiff inflates it; a PackBits strip's runs are
+counted as libtiff reads them ("PackBitsDecode: Not enough data for scanline 30." when they end short). What is not
+checked here (a JPEG-compressed TIFF, strips not as many as RowsPerStrip makes them) libtiff may still print of, where
+fd 2 is not pointed away.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PIL import Image
@@ -32,28 +33,39 @@ from .tiff_lzw import lzw_checker
 DEFLATE: tuple[int, int] = (8, 32946)
 #: TIFF's code for LZW.
 LZW: int = 5
+#: TIFF's code for PackBits.
+PACKBITS: int = 32773
+#: Most PackBits runs read for one image: past them its strips are left to libtiff unchecked. A 512 x 512 slice has a
+#: few thousand (a run is up to 128 bytes, about 2 ms); 1 M runs of a crafted strip take about a third of a second.
+MAX_PACKBITS_RUNS = 1 << 20
+#: A PackBits run's bytes, and the bytes it makes, by its first byte n: n + 1 bytes as they are (n < 128), none (128),
+#: the next byte 257 - n times (n > 128).
+_RUN_BYTES = [n + 2 for n in range(128)] + [1] + [2] * 127
+_RUN_MAKES = [n + 1 for n in range(128)] + [0] + [257 - n for n in range(129, 256)]
 _STEP = 1 << 20  # bytes inflated at a time: a strip's whole image is never held
 
 
 def libtiff_lines_dropped(img: Image.Image) -> contextlib.AbstractContextManager[None]:
     """:func:`braintumor.quiet_libraries.quiet_decoders` around decoding a TIFF's pixels (nothing for another format:
     a JPEG or a PNG pays nothing): what the checks here do not foresee, libtiff still prints on fd 2 as it decodes
-    ("PackBitsDecode: Not enough data for scanline 60.", a JPEG-in-TIFF's "JPEGLib: Unsupported marker type 0x5a."),
+    ("TIFFFillStrip: Invalid strip byte count 0, strip 4.", a JPEG-in-TIFF's "JPEGLib: Unsupported marker type 0x5a."),
     beside the file's one line; dropped where the process's stderr is its own (the CLI, serve's sync workers)."""
     return quiet_decoders() if img.format == "TIFF" else contextlib.nullcontext()
 
 
 def damaged_strips(img: Image.Image) -> str | None:
-    """Why a deflate or LZW TIFF's strip or tile would make libtiff fail (and print), or None: a deflate stream that
-    does not inflate (zlib's reason quoted: "invalid block type", "incorrect data check"), or inflates to fewer bytes
-    than its rows need; LZW codes that end short, run out, or name an entry not yet made (:mod:`braintumor.tiff_lzw`).
+    """Why a deflate, LZW or PackBits TIFF's strip or tile would make libtiff fail (and print), or None: a deflate
+    stream that does not inflate (zlib's reason quoted: "invalid block type", "incorrect data check"), or inflates to
+    fewer bytes than its rows need; LZW codes that end short, run out, or name an entry not yet made
+    (:mod:`braintumor.tiff_lzw`); PackBits runs that end short.
     None too for a TIFF of another compression, or whose layout is not plain enough to size each strip (YCbCr
     subsampled, strips not as many as its rows need): libtiff reads those as before."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     fp = getattr(img, "fp", None)
-    if tags is None or fp is None or tags.get(259) not in (*DEFLATE, LZW):
+    if tags is None or fp is None or tags.get(259) not in (*DEFLATE, LZW, PACKBITS):
         return None
-    check, name = (lzw_checker(), "LZW") if tags.get(259) == LZW else (_inflate_problem, "deflate")
+    check, name = {LZW: (lzw_checker(), "LZW"), PACKBITS: (_packbits_checker(), "PackBits")}.get(
+        tags.get(259), (_inflate_problem, "deflate"))
     layout = _layout(tags)
     if layout is None:
         return None
@@ -83,6 +95,31 @@ def _inflate_problem(raw: bytes, need: int) -> str | None:
     if got < need:
         return f"inflates to {got:,} bytes where its rows need {need:,}"
     return None
+
+
+def _packbits_checker() -> Callable[[bytes, int], str | None]:
+    """Whether a PackBits strip's runs make as many bytes as its rows need, read by libtiff's rules: a run whose bytes
+    the strip does not hold ends it (libtiff stops there, taking of a run of literal bytes what the rows still need),
+    and it fails, printing "PackBitsDecode: Not enough data for scanline 60.", when its runs ended short; None for
+    every strip once :data:`MAX_PACKBITS_RUNS` runs were read."""
+    left = MAX_PACKBITS_RUNS
+
+    def check(raw: bytes, need: int) -> str | None:
+        nonlocal left
+        at, got, end, runs = 0, 0, len(raw), 0
+        while got < need and at < end and runs < left:
+            n = raw[at]
+            if at + _RUN_BYTES[n] > end:
+                if n < 128 and at + 1 + need - got <= end:
+                    got = need
+                break
+            got, at, runs = got + _RUN_MAKES[n], at + _RUN_BYTES[n], runs + 1
+        left -= runs
+        if left <= 0 and got < need:
+            return None
+        return f"ends after {got:,} of the {need:,} bytes its rows need" if got < need else None
+
+    return check
 
 
 def _layout(tags: Mapping[int, Any]) -> tuple[str, list[tuple[int, int]], list[int]] | None:
