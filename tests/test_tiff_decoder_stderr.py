@@ -51,15 +51,15 @@ def _strip(data: bytearray, k: int) -> tuple[int, int]:
     return tags[273][k], tags[279][k]
 
 
-def _rows_lie(compression: str) -> bytes:
-    """Strips of 30 rows whose RowsPerStrip says 40: libtiff wants 40 rows' bytes of the first (the strips are not as
-    many as 40-row strips would be, so the check before decoding leaves it to libtiff)."""
-    return bytes(_set_tag(_tiff(compression, 30), 278, 40))
-
-
-def _strips_missing() -> bytes:
-    """RowsPerStrip 10 for 4 strips of 30 rows: libtiff looks for a 5th strip, "Invalid strip byte count 0"."""
-    return bytes(_set_tag(_tiff("tiff_lzw", 30), 278, 10))
+def _byte_counts_fewer() -> bytes:
+    """3 byte counts for 4 strips: libtiff takes the 4th strip for empty, "Invalid strip byte count 0, strip 3" (the
+    strips cannot be sized, so the check before decoding leaves it to libtiff)."""
+    data = _tiff("tiff_lzw", 30)
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for entry in range(ifd + 2, ifd + 2 + 12 * struct.unpack_from("<H", data, ifd)[0], 12):
+        if struct.unpack_from("<H", data, entry)[0] == 279:
+            struct.pack_into("<I", data, entry + 4, 3)
+    return bytes(data)
 
 
 def _jpeg_without_soi() -> bytes:
@@ -80,9 +80,7 @@ def _jpeg_marker_in_scan() -> bytes:
 
 #: Each damaged file, what libtiff prints for it, and whether it is read (else refused).
 DAMAGED: dict[str, tuple[Callable[[], bytes], str, bool]] = {
-    "lzw-rows": (lambda: _rows_lie("tiff_lzw"), "LZWDecode: Not enough data at scanline 0", False),
-    "deflate-rows": (lambda: _rows_lie("tiff_adobe_deflate"), "ZIPDecode: Not enough data at scanline 0", False),
-    "strips-missing": (_strips_missing, "TIFFFillStrip: Invalid strip byte count 0", False),
+    "byte-counts-fewer": (_byte_counts_fewer, "TIFFFillStrip: Invalid strip byte count 0, strip 3", False),
     "jpeg-no-soi": (_jpeg_without_soi, "JPEGLib: Not a JPEG file: starts with 0x00 0x00", False),
     "jpeg-marker": (_jpeg_marker_in_scan, "JPEGLib: Unsupported marker type 0x5a", True),
 }
@@ -127,7 +125,8 @@ def test_predict_prints_its_own_lines_and_not_libtiffs(tmp_path):
     for workers in ([], ["--workers", "2"]):
         done = _python("-m", "braintumor", "predict", *paths, "--format", "jsonl", *workers)
         assert done.returncode == 1, done.stderr
-        assert done.stderr == f"{len(paths) - 1} unreadable inputs\n"
+        refused = sum(not read for _, _, read in DAMAGED.values())
+        assert done.stderr == f"{refused} unreadable input{'s' if refused > 1 else ''}\n"
         assert len(done.stdout.splitlines()) == len(paths)
 
 
@@ -137,7 +136,7 @@ def test_serve_drops_libtiffs_line_only_where_the_worker_has_one_thread(tmp_path
     """The same rule as GDCM's lines (test_serve_decoder_lines.py): a sync worker drops it, a threaded one keeps it."""
     from serve_process import running_serve
 
-    data = DAMAGED["lzw-rows"][0]()
+    data = _byte_counts_fewer()
     with running_serve(tmp_path, "--workers", "1", "--threads", threads) as server:
         request = urllib.request.Request(f"{server.base}/api/v1/predict", data=data, method="POST",
                                          headers={"Content-Type": "image/tiff"})
@@ -147,7 +146,7 @@ def test_serve_drops_libtiffs_line_only_where_the_worker_has_one_thread(tmp_path
         assert "error" in json.load(refused.value)["results"][0]
     out = server.output()
     assert '"POST /api/v1/predict HTTP/1.1" 400' in out, out
-    assert ("LZWDecode: Not enough data" in out) is not dropped, out
+    assert ("TIFFFillStrip: Invalid strip byte count 0" in out) is not dropped, out
 
 
 def _packbits_zeroed() -> bytes:
@@ -219,3 +218,22 @@ def test_packbits_strips_are_refused_exactly_where_libtiff_would_print(capfd):
             assert (refused, refused) == (printed, not decoded)
             seen.add(refused)
     assert seen == {True, False}
+
+
+def test_strips_not_as_many_as_rows_per_strip_makes_are_refused_by_name_with_nothing_from_libtiff(capfd):
+    """A RowsPerStrip that says more rows than the strips hold made libtiff print "LZWDecode: Not enough data at
+    scanline 0 (short 1200 bytes)." (or ZIPDecode's, PackBitsDecode's), one that says fewer "TIFFFillStrip: Invalid
+    strip byte count 0, strip 4.", on fd 2 in any process, and the file was "image data could not be decoded": the
+    strips were not as many as the layout makes, and the check before decoding left them to libtiff. libtiff reads the
+    first of more strips, and takes those missing for empty: so are they checked now, and refused by name."""
+    said = {"tiff_lzw": "LZW data ends after 3,600 of the 4,800 bytes",
+            "tiff_adobe_deflate": "deflate data inflates to 3,600 bytes where its rows need 4,800",
+            "packbits": "PackBits data ends after 3,600 of the 4,800 bytes"}
+    for compression, why in said.items():
+        with pytest.raises(ImageError, match=f"^TIFF strip 1 of 4 is damaged: its {why}"):
+            read_image(bytes(_set_tag(_tiff(compression, 30), 278, 40)))
+        with pytest.raises(ImageError, match=r"^TIFF is damaged: it has 4 strips where its height \(100 rows\) and "
+                                             r"RowsPerStrip \(10\) make 10$"):
+            gray_from_memory(Image.open(io.BytesIO(bytes(_set_tag(_tiff(compression, 30), 278, 10)))))
+        assert np.array_equal(read_image(bytes(_set_tag(_tiff(compression, 100), 278, 500))), _head())  # 1 strip
+    assert capfd.readouterr().err == ""

@@ -4,15 +4,16 @@ an LZW one's codes checked by :mod:`braintumor.tiff_lzw`.
 
 Why: libtiff, Pillow's decoder of a compressed TIFF, writes what it finds wrong in a deflate stream ("ZIPDecode:
 Decoding error at scanline 0, invalid block type.", "ZIPDecode: Not enough data at scanline 0 (short 1096 bytes).")
-straight to the process's stderr, file descriptor 2: Pillow sets libtiff's warning handler, not its error handler,
-and only a process whose stderr is its own (the CLI, serve's sync workers) may point fd 2 away while a TIFF decodes
-(:func:`libtiff_lines_dropped`, :func:`braintumor.quiet_libraries.quiet_decoders`); the threaded web workers' log
-got a line for each such upload. Python's zlib reads the same stream and raises what libtiff would have printed, so
-the file is refused here, its message saying which strip and why, and libtiff never reads it. Each strip is inflated
-no further than the bytes its rows need, a MiB at a time, as libtiff inflates it; a PackBits strip's runs are
-counted as libtiff reads them ("PackBitsDecode: Not enough data for scanline 30." when they end short). What is not
-checked here (a JPEG-compressed TIFF, strips not as many as RowsPerStrip makes them) libtiff may still print of, where
-fd 2 is not pointed away.
+straight to the process's stderr, file descriptor 2: Pillow sets libtiff's warning handler, not its error handler, and
+only a process whose stderr is its own (the CLI, serve's sync workers) may point fd 2 away while a TIFF decodes
+(:func:`libtiff_lines_dropped`, :func:`braintumor.quiet_libraries.quiet_decoders`); the threaded web workers' log got a
+line for each such upload. Python's zlib reads the same stream and raises what libtiff would have printed, so the file
+is refused here, its message saying which strip and why, and libtiff never reads it. Each strip is inflated no further
+than the bytes its rows need, a MiB at a time, as libtiff inflates it; a PackBits strip's runs are counted as libtiff
+reads them ("PackBitsDecode: Not enough data for scanline 30." when they end short). A RowsPerStrip that does not match
+the strips is read as libtiff reads it: the first of more strips, those missing empty ("TIFFFillStrip: Invalid strip
+byte count 0, strip 4."). What is not checked here (a JPEG-compressed TIFF, byte counts not as many as offsets, YCbCr
+subsampled) libtiff may still print of, where fd 2 is not pointed away.
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ def damaged_strips(img: Image.Image) -> str | None:
     """Why a deflate, LZW or PackBits TIFF's strip or tile would make libtiff fail (and print), or None: a deflate
     stream that does not inflate (zlib's reason quoted: "invalid block type", "incorrect data check"), or inflates to
     fewer bytes than its rows need; LZW codes that end short, run out, or name an entry not yet made
-    (:mod:`braintumor.tiff_lzw`); PackBits runs that end short.
-    None too for a TIFF of another compression, or whose layout is not plain enough to size each strip (YCbCr
-    subsampled, strips not as many as its rows need): libtiff reads those as before."""
+    (:mod:`braintumor.tiff_lzw`); PackBits runs that end short; fewer strips than its size and RowsPerStrip make. None
+    too for a TIFF of another compression, or whose layout is not plain enough to size each strip (YCbCr subsampled,
+    offsets and byte counts not as many as each other): libtiff reads those as before."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     fp = getattr(img, "fp", None)
     if tags is None or fp is None or tags.get(259) not in (*DEFLATE, LZW, PACKBITS):
@@ -70,9 +71,14 @@ def damaged_strips(img: Image.Image) -> str | None:
     if layout is None:
         return None
     kind, spans, needs = layout
+    if len(spans) < len(needs):  # libtiff: "TIFFFillStrip: Invalid strip byte count 0, strip 4."
+        planes = f" in {tags.get(277)} planes" if tags.get(284) == 2 and tags.get(277, 1) > 1 else ""
+        made = (f"its height ({tags.get(257):,} rows) and RowsPerStrip ({tags.get(278, 'none')}){planes}"
+                if kind == "strip" else f"its size and tile size{planes}")
+        return f"TIFF is damaged: it has {len(spans):,} {kind}s where {made} make {len(needs):,}"
     at = fp.tell()
     try:
-        for k, ((offset, size), need) in enumerate(zip(spans, needs, strict=True)):
+        for k, ((offset, size), need) in enumerate(zip(spans, needs, strict=False)):  # more: libtiff reads the first
             fp.seek(offset)
             if problem := check(fp.read(size), need):
                 return f"TIFF {kind} {k + 1:,} of {len(spans):,} is damaged: its {name} data {problem}"
@@ -123,8 +129,9 @@ def _packbits_checker() -> Callable[[bytes, int], str | None]:
 
 
 def _layout(tags: Mapping[int, Any]) -> tuple[str, list[tuple[int, int]], list[int]] | None:
-    """("strip" or "tile", each one's (offset, byte count), the bytes each inflates to), or None where they cannot be
-    told apart from a damaged header (libtiff's to refuse, as before)."""
+    """("strip" or "tile", each one's (offset, byte count) as the file holds them, and the bytes each of those its
+    layout makes inflates to: libtiff reads that many, the first of more, and takes those missing for empty), or None
+    where they cannot be told apart from a damaged header (libtiff's to refuse, as before)."""
     get = tags.get
     width, height = int(get(256, 0)), int(get(257, 0))
     bits = tag_numbers(get(258, (1,)))
@@ -148,6 +155,6 @@ def _layout(tags: Mapping[int, Any]) -> tuple[str, list[tuple[int, int]], list[i
         each = math.ceil(height / rows)
         count = each * planes
         needs = [math.ceil(width * per_pixel / 8) * min(rows, height - (k % each) * rows) for k in range(count)]
-    if len(offsets) != count or len(sizes) != count:
+    if len(offsets) != len(sizes):
         return None
     return ("tile" if tiled else "strip"), [(int(o), int(n)) for o, n in zip(offsets, sizes, strict=True)], needs
