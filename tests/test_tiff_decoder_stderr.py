@@ -62,6 +62,15 @@ def _byte_counts_fewer() -> bytes:
     return bytes(data)
 
 
+def _jpeg_sos_component() -> bytes:
+    """A scan header naming component 82 of a frame of one (component 1): libjpeg, "Invalid component ID 82 in SOS"
+    (a header's damage that the walk before decoding does not look for)."""
+    data = _tiff("jpeg", 32)
+    start, _ = _strip(data, 1)
+    data[data.index(b"\xff\xda", start) + 5] = 0x52
+    return bytes(data)
+
+
 def _jpeg_without_soi() -> bytes:
     data = _tiff("jpeg", 32)
     start, _ = _strip(data, 1)
@@ -81,8 +90,7 @@ def _jpeg_marker_in_scan() -> bytes:
 #: Each damaged file, what libtiff prints for it, and whether it is read (else refused).
 DAMAGED: dict[str, tuple[Callable[[], bytes], str, bool]] = {
     "byte-counts-fewer": (_byte_counts_fewer, "TIFFFillStrip: Invalid strip byte count 0, strip 3", False),
-    "jpeg-no-soi": (_jpeg_without_soi, "JPEGLib: Not a JPEG file: starts with 0x00 0x00", False),
-    "jpeg-marker": (_jpeg_marker_in_scan, "JPEGLib: Unsupported marker type 0x5a", True),
+    "jpeg-sos-component": (_jpeg_sos_component, "JPEGLib: Invalid component ID 82 in SOS", False),
 }
 
 
@@ -236,4 +244,24 @@ def test_strips_not_as_many_as_rows_per_strip_makes_are_refused_by_name_with_not
                                              r"RowsPerStrip \(10\) make 10$"):
             gray_from_memory(Image.open(io.BytesIO(bytes(_set_tag(_tiff(compression, 30), 278, 10)))))
         assert np.array_equal(read_image(bytes(_set_tag(_tiff(compression, 100), 278, 500))), _head())  # 1 strip
+    assert capfd.readouterr().err == ""
+
+
+def test_a_damaged_jpeg_tiff_strip_is_refused_by_name_with_nothing_from_libtiff(capfd):
+    """A JPEG-compressed TIFF's strip that does not start with the SOI marker made libjpeg, inside libtiff, print "Not a
+    JPEG file: starts with 0x00 0x00" on fd 2 in any process, and the file was "image data could not be decoded"; one
+    holding a marker no decoder reads inside its coded data printed "Unsupported marker type 0x5a", and was read, the
+    strip's rows past it wrong, and classified. Each strip is walked as a DICOM JPEG frame is (jpeg_markers), after the
+    tables of JPEGTables as libjpeg reads it, and refused naming the strip; an intact one is read."""
+    said = {_jpeg_without_soi: "does not start with JPEG's SOI marker: damaged, not decoded",
+            _jpeg_marker_in_scan: "holds a 0x5a marker inside its coded data, where no decoder here reads one: "
+                                  "damaged, not decoded"}
+    for make, why in said.items():
+        for reader in (read_image, lambda b: gray_from_memory(Image.open(io.BytesIO(b)))):
+            with pytest.raises(ImageError, match=f"^TIFF strip 2 of 4's JPEG data {why}$"):
+                reader(make())
+    for arr in (_head(), np.dstack([_head(), _head() // 2, 255 - _head()])):
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="TIFF", compression="jpeg", tiffinfo={278: 32})
+        assert read_image(buf.getvalue()).shape == _head().shape
     assert capfd.readouterr().err == ""

@@ -8,7 +8,8 @@ catches, aborting the whole process. Damage inside a scan's coded data ("Corrupt
 "premature end of data segment") is found only by decoding it, and stays the decoder's to find and print, but for a
 marker there that no decoder here reads anywhere past a frame's header (:data:`NEVER_IN_SCANS`): libjpeg (GDCM's,
 Pillow's libjpeg-turbo) stops the scan at it, warns, and then fails ("Unsupported marker type 0x1f"), so the frame
-is refused by name instead.
+is refused by name instead. Each strip of a JPEG-compressed TIFF is walked alike (:mod:`braintumor.tiff_strips`):
+libtiff's libjpeg prints the same lines.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ NEVER_IN_SCANS: frozenset[int] = (_RESERVED | (frozenset(range(0xC0, 0xD0)) - {0
                                   | frozenset(range(0xF0, 0xFE)))
 
 
-def jpeg_header_problem(data: memoryview | bytes) -> str | None:
+def jpeg_header_problem(data: memoryview | bytes, what: str = "DICOM JPEG pixel data") -> str | None:
     """Why a JPEG frame's header (its segments before the first scan) is damaged, or None (also for a fragment that
     is no frame's first): bytes between its segments that are no marker, which libjpeg skips with a word on stderr
     ("Corrupt JPEG data: 69 extraneous bytes before marker 0xc0"), or a quantization table its DCT components use
@@ -43,7 +44,8 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
     warns of; or a frame of a precision that no decoder here reads (GDCM's libjpeg: 8, 12 or 16 bits for DCT, 2 to
     16 lossless). GDCM, given a header libjpeg warns of (stray bytes, a JFIF version of 233), threw a C++ exception
     nothing catches, and given a frame of 17 bits or more crashed (a segmentation fault): the process died, a web
-    worker with its request. Past the header, a marker of :data:`NEVER_IN_SCANS` (:func:`_scans_problem`)."""
+    worker with its request. Past the header, a marker of :data:`NEVER_IN_SCANS` (:func:`_scans_problem`). ``what``
+    starts each message: what the stream is (a TIFF strip's JPEG data, :mod:`braintumor.tiff_strips`)."""
     data = bytes(data)
     if not data.startswith(SOI):
         return None
@@ -57,7 +59,7 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
                 return None
             stray = found.start() - at  # (fill bytes, FF, before a marker are no stray bytes)
             if stray:
-                return (f"DICOM JPEG pixel data has {counted(stray, 'stray byte')} before its 0x{found[0][-1]:02x} "
+                return (f"{what} has {counted(stray, 'stray byte')} before its 0x{found[0][-1]:02x} "
                         "marker, where a header segment is due: damaged, not decoded")
             at = found.end() - 2
         marker, length = data[at + 1], int.from_bytes(data[at + 2:at + 4], "big")
@@ -65,7 +67,7 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
             at += 2
             continue
         if marker == 0xE0 and data[at + 4:at + 9] == b"JFIF\0" and at + 9 < len(data) and data[at + 9] != 1:
-            return (f"DICOM JPEG pixel data's JFIF header says version {data[at + 9]} (JFIF is version 1): damaged, "
+            return (f"{what}'s JFIF header says version {data[at + 9]} (JFIF is version 1): damaged, "
                     "not decoded")
         restarts = _restarts(data, at, restarts)
         if marker == 0xDB:  # tables of 1 + 64 or 1 + 128 bytes, each its precision and number first
@@ -76,7 +78,7 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
         elif marker in JPEG_SOF_MARKERS:
             bits, dct = (data[at + 4] if at + 4 < len(data) else 8), marker in _DCT_FRAMES
             if bits not in ((8, 12, 16) if dct else range(2, 17)):  # GDCM crashed on 17 bits and more
-                return (f"DICOM JPEG pixel data's {'DCT' if dct else 'lossless'} frame (SOF{marker - 0xC0}) declares "
+                return (f"{what}'s {'DCT' if dct else 'lossless'} frame (SOF{marker - 0xC0}) declares "
                         f"{bits}-bit samples (it may have {'8, 12 or 16' if dct else '2 to 16'}): damaged, not "
                         "decoded")
             frame = at if dct else None
@@ -84,9 +86,9 @@ def jpeg_header_problem(data: memoryview | bytes) -> str | None:
             components = data[frame + 9] if frame is not None and frame + 10 <= len(data) else 0
             used = {data[frame + 12 + 3 * c] for c in range(components) if frame + 12 + 3 * c < len(data)}
             if missing := sorted(used - defined):
-                return (f"DICOM JPEG pixel data uses quantization table {missing[0]}, which it does not define: "
+                return (f"{what} uses quantization table {missing[0]}, which it does not define: "
                         "damaged, not decoded")
-            return _scans_problem(data, at, restarts)
+            return _scans_problem(data, at, restarts, what)
         at += 2 + length
     return None
 
@@ -99,7 +101,7 @@ def _restarts(data: bytes, at: int, restarts: bool) -> bool:
     return restarts
 
 
-def _scans_problem(data: bytes, at: int, restarts: bool) -> str | None:
+def _scans_problem(data: bytes, at: int, restarts: bool, what: str) -> str | None:
     """A marker of :data:`NEVER_IN_SCANS` after the first scan header (at ``at``), found as libjpeg finds markers
     there: the coded data runs to the first marker that is no restart marker, and table and other segments between
     scans are skipped by their lengths; None at the end marker (EOI), after which decoders read nothing. With restart
@@ -115,6 +117,6 @@ def _scans_problem(data: bytes, at: int, restarts: bool) -> str | None:
             return None
         at, marker = found.end() - 2, found[0][-1]
         if marker in NEVER_IN_SCANS and not (restarts and marker in _RESERVED):
-            return (f"DICOM JPEG pixel data holds a 0x{marker:02x} marker inside its coded data, where no decoder "
+            return (f"{what} holds a 0x{marker:02x} marker inside its coded data, where no decoder "
                     "here reads one: damaged, not decoded")
     return None

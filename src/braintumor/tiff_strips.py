@@ -12,14 +12,18 @@ is refused here, its message saying which strip and why, and libtiff never reads
 than the bytes its rows need, a MiB at a time, as libtiff inflates it; a PackBits strip's runs are counted as libtiff
 reads them ("PackBitsDecode: Not enough data for scanline 30." when they end short). A RowsPerStrip that does not match
 the strips is read as libtiff reads it: the first of more strips, those missing empty ("TIFFFillStrip: Invalid strip
-byte count 0, strip 4."). What is not checked here (a JPEG-compressed TIFF, byte counts not as many as offsets, YCbCr
-subsampled) libtiff may still print of, where fd 2 is not pointed away.
+byte count 0, strip 4."). A JPEG-compressed TIFF's strips are walked as a DICOM JPEG frame is
+(:mod:`braintumor.jpeg_markers`: an SOI marker first, a header whose damage can be told, no marker inside coded data
+that no decoder reads). What is not checked here (other damage to a JPEG strip's header, byte counts not as many as
+offsets, YCbCr subsampled) libtiff may still print of, where fd 2 is not pointed away.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
+import re
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -36,6 +40,14 @@ DEFLATE: tuple[int, int] = (8, 32946)
 LZW: int = 5
 #: TIFF's code for PackBits.
 PACKBITS: int = 32773
+#: TIFF's code for JPEG (the "new-style" JPEG-in-TIFF, each strip or tile a JPEG stream, tables in JPEGTables).
+JPEG: int = 7
+#: Most markers of a JPEG strip checked, and most strips: a strip of more markers (an intact one has a few: SOI, SOF,
+#: SOS, EOI, its tables), and the strips past these, are left to libtiff unchecked. Each marker is a Python step of the
+#: walk: at most about a tenth of a second for a crafted file of many strips and segments (it cost seconds), where a
+#: 2048 x 2048 slice of 256 strips takes 8 ms.
+MAX_JPEG_MARKERS, MAX_JPEG_STRIPS = 32, 1024
+_MARKER = re.compile(rb"\xff[^\x00\xff\xd0-\xd7]")
 #: Most PackBits runs read for one image: past them its strips are left to libtiff unchecked. A 512 x 512 slice has a
 #: few thousand (a run is up to 128 bytes, about 2 ms); 1 M runs of a crafted strip take about a third of a second.
 MAX_PACKBITS_RUNS = 1 << 20
@@ -49,13 +61,14 @@ _STEP = 1 << 20  # bytes inflated at a time: a strip's whole image is never held
 def libtiff_lines_dropped(img: Image.Image) -> contextlib.AbstractContextManager[None]:
     """:func:`braintumor.quiet_libraries.quiet_decoders` around decoding a TIFF's pixels (nothing for another format:
     a JPEG or a PNG pays nothing): what the checks here do not foresee, libtiff still prints on fd 2 as it decodes
-    ("TIFFFillStrip: Invalid strip byte count 0, strip 4.", a JPEG-in-TIFF's "JPEGLib: Unsupported marker type 0x5a."),
-    beside the file's one line; dropped where the process's stderr is its own (the CLI, serve's sync workers)."""
+    ("TIFFFillStrip: Invalid strip byte count 0, strip 3.", a JPEG-in-TIFF's "JPEGLib: Invalid component ID 82 in
+    SOS."), beside the file's one line; dropped where the process's stderr is its own (the CLI, serve's sync
+    workers)."""
     return quiet_decoders() if img.format == "TIFF" else contextlib.nullcontext()
 
 
 def damaged_strips(img: Image.Image) -> str | None:
-    """Why a deflate, LZW or PackBits TIFF's strip or tile would make libtiff fail (and print), or None: a deflate
+    """Why a deflate, LZW, PackBits or JPEG TIFF's strip or tile would make libtiff fail (and print), or None: a deflate
     stream that does not inflate (zlib's reason quoted: "invalid block type", "incorrect data check"), or inflates to
     fewer bytes than its rows need; LZW codes that end short, run out, or name an entry not yet made
     (:mod:`braintumor.tiff_lzw`); PackBits runs that end short; fewer strips than its size and RowsPerStrip make. None
@@ -63,6 +76,8 @@ def damaged_strips(img: Image.Image) -> str | None:
     offsets and byte counts not as many as each other): libtiff reads those as before."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     fp = getattr(img, "fp", None)
+    if tags is not None and fp is not None and tags.get(259) == JPEG:
+        return _jpeg_problem(tags, fp)
     if tags is None or fp is None or tags.get(259) not in (*DEFLATE, LZW, PACKBITS):
         return None
     check, name = {LZW: (lzw_checker(), "LZW"), PACKBITS: (_packbits_checker(), "PackBits")}.get(
@@ -82,6 +97,38 @@ def damaged_strips(img: Image.Image) -> str | None:
             fp.seek(offset)
             if problem := check(fp.read(size), need):
                 return f"TIFF {kind} {k + 1:,} of {len(spans):,} is damaged: its {name} data {problem}"
+    finally:
+        fp.seek(at)
+    return None
+
+
+def _jpeg_problem(tags: Mapping[int, Any], fp: Any) -> str | None:
+    """Why a JPEG-compressed TIFF's strip or tile would make libjpeg, inside libtiff, fail (and print), as
+    :func:`braintumor.jpeg_markers.jpeg_header_problem` finds a DICOM JPEG frame's: no SOI marker first ("JPEGLib: Not a
+    JPEG file: starts with 0x00 0x00."), a damaged header, or a marker no decoder reads inside its coded data ("JPEGLib:
+    Unsupported marker type 0x5a.", after which the strip's last rows were read wrong, unsaid). Each is read as libjpeg
+    reads it: after the tables of JPEGTables, themselves checked first. Damage the decoding alone finds stays libtiff's
+    (and libjpeg warns of bad Huffman codes without a word from Pillow)."""
+    from .jpeg_markers import SOI, jpeg_header_problem  # (its import of image_headers imports image_io, and this)
+
+    kind, tiled = ("tile", True) if 324 in tags else ("strip", False)
+    offsets, sizes = (tag_numbers(tags.get(t, ())) for t in ((324, 325) if tiled else (273, 279)))
+    tables = tags.get(347)
+    tables = bytes(tables) if isinstance(tables, (bytes, bytearray)) and tables[:2] == SOI else b""
+    if tables and (problem := jpeg_header_problem(tables, "TIFF's JPEG tables (JPEGTables)")):
+        return problem
+    at = fp.tell()
+    try:
+        for k, (offset, size) in enumerate(zip(offsets[:MAX_JPEG_STRIPS], sizes, strict=False)):
+            fp.seek(int(offset))
+            raw, what = fp.read(int(size)), f"TIFF {kind} {k + 1:,} of {len(offsets):,}'s JPEG data"
+            if raw[:2] != SOI:
+                return f"{what} does not start with JPEG's SOI marker: damaged, not decoded"
+            if next(itertools.islice(_MARKER.finditer(raw), MAX_JPEG_MARKERS, None), None) is not None:
+                continue
+            stream = tables[:-2] + raw[2:] if tables.endswith(b"\xff\xd9") else raw  # as libjpeg reads the two
+            if problem := jpeg_header_problem(stream, what):
+                return problem
     finally:
         fp.seek(at)
     return None
