@@ -78,6 +78,16 @@ def _jpeg_without_soi() -> bytes:
     return bytes(data)
 
 
+def _jpeg_without_sos() -> bytes:
+    """A strip zeroed from its scan header on, as a copy that wrote zeros over its end: libjpeg, "Invalid JPEG file
+    structure: missing SOS marker"."""
+    data = _tiff("jpeg", 32)
+    start, size = _strip(data, 1)
+    at = data.index(b"\xff\xda", start)
+    data[at:start + size] = bytes(start + size - at)
+    return bytes(data)
+
+
 def _jpeg_marker_in_scan() -> bytes:
     """A marker no decoder reads (FF 5A) inside a strip's coded data: libjpeg's error is printed, the image read."""
     data = _tiff("jpeg", 32)
@@ -264,4 +274,14 @@ def test_a_damaged_jpeg_tiff_strip_is_refused_by_name_with_nothing_from_libtiff(
         buf = io.BytesIO()
         Image.fromarray(arr).save(buf, format="TIFF", compression="jpeg", tiffinfo={278: 32})
         assert read_image(buf.getvalue()).shape == _head().shape
+    assert capfd.readouterr().err == ""
+
+
+def test_a_jpeg_tiff_strip_without_a_scan_is_refused_by_name_with_nothing_from_libtiff(capfd):
+    """A strip with no scan header (SOS) made libjpeg print "Invalid JPEG file structure: missing SOS marker." on fd 2
+    in any process (the header walk, which stops at the bytes that are no marker, did not see it), and the file was
+    "image data could not be decoded". No SOS bytes anywhere in the strip and its tables: none for libjpeg either."""
+    with pytest.raises(ImageError, match=r"^TIFF strip 2 of 4's JPEG data has no scan \(no SOS marker\): damaged, "
+                                         r"not decoded$"):
+        read_image(_jpeg_without_sos())
     assert capfd.readouterr().err == ""

@@ -13,8 +13,8 @@ than the bytes its rows need, a MiB at a time, as libtiff inflates it; a PackBit
 reads them ("PackBitsDecode: Not enough data for scanline 30." when they end short). A RowsPerStrip that does not match
 the strips is read as libtiff reads it: the first of more strips, those missing empty ("TIFFFillStrip: Invalid strip
 byte count 0, strip 4."). A JPEG-compressed TIFF's strips are walked as a DICOM JPEG frame is
-(:mod:`braintumor.jpeg_markers`: an SOI marker first, a header whose damage can be told, no marker inside coded data
-that no decoder reads). What is not checked here (other damage to a JPEG strip's header, byte counts not as many as
+(:mod:`braintumor.jpeg_markers`: an SOI marker first, a scan, a header whose damage can be told, no marker inside coded
+data that no decoder reads). What is not checked here (other damage to a JPEG strip's header, byte counts not as many as
 offsets, YCbCr subsampled) libtiff may still print of, where fd 2 is not pointed away.
 """
 
@@ -105,10 +105,10 @@ def damaged_strips(img: Image.Image) -> str | None:
 def _jpeg_problem(tags: Mapping[int, Any], fp: Any) -> str | None:
     """Why a JPEG-compressed TIFF's strip or tile would make libjpeg, inside libtiff, fail (and print), as
     :func:`braintumor.jpeg_markers.jpeg_header_problem` finds a DICOM JPEG frame's: no SOI marker first ("JPEGLib: Not a
-    JPEG file: starts with 0x00 0x00."), a damaged header, or a marker no decoder reads inside its coded data ("JPEGLib:
-    Unsupported marker type 0x5a.", after which the strip's last rows were read wrong, unsaid). Each is read as libjpeg
-    reads it: after the tables of JPEGTables, themselves checked first. Damage the decoding alone finds stays libtiff's
-    (and libjpeg warns of bad Huffman codes without a word from Pillow)."""
+    JPEG file: starts with 0x00 0x00."), no scan ("missing SOS marker"), a damaged header, or a marker no decoder reads
+    inside its coded data ("JPEGLib: Unsupported marker type 0x5a.", after which the strip's last rows were read wrong,
+    unsaid). Each is read as libjpeg reads it: after the tables of JPEGTables, themselves checked first. Damage the
+    decoding alone finds stays libtiff's (and libjpeg warns of bad Huffman codes without a word from Pillow)."""
     from .jpeg_markers import SOI, jpeg_header_problem  # (its import of image_headers imports image_io, and this)
 
     kind, tiled = ("tile", True) if 324 in tags else ("strip", False)
@@ -127,6 +127,8 @@ def _jpeg_problem(tags: Mapping[int, Any], fp: Any) -> str | None:
             if next(itertools.islice(_MARKER.finditer(raw), MAX_JPEG_MARKERS, None), None) is not None:
                 continue
             stream = tables[:-2] + raw[2:] if tables.endswith(b"\xff\xd9") else raw  # as libjpeg reads the two
+            if b"\xff\xda" not in stream:  # libjpeg: "Invalid JPEG file structure: missing SOS marker."
+                return f"{what} has no scan (no SOS marker): damaged, not decoded"
             if problem := jpeg_header_problem(stream, what):
                 return problem
     finally:
