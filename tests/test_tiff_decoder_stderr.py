@@ -51,13 +51,12 @@ def _strip(data: bytearray, k: int) -> tuple[int, int]:
     return tags[273][k], tags[279][k]
 
 
-def _byte_counts_fewer() -> bytes:
-    """3 byte counts for 4 strips: libtiff takes the 4th strip for empty, "Invalid strip byte count 0, strip 3" (the
-    strips cannot be sized, so the check before decoding leaves it to libtiff)."""
-    data = _tiff("tiff_lzw", 30)
+def _fewer(tag: int, compression: str = "tiff_lzw") -> bytes:
+    """3 strip offsets (273) or byte counts (279) for 4 strips: libtiff takes the 4th's missing one for 0."""
+    data = _tiff(compression, 30)
     ifd = struct.unpack_from("<I", data, 4)[0]
     for entry in range(ifd + 2, ifd + 2 + 12 * struct.unpack_from("<H", data, ifd)[0], 12):
-        if struct.unpack_from("<H", data, entry)[0] == 279:
+        if struct.unpack_from("<H", data, entry)[0] == tag:
             struct.pack_into("<I", data, entry + 4, 3)
     return bytes(data)
 
@@ -99,7 +98,6 @@ def _jpeg_marker_in_scan() -> bytes:
 
 #: Each damaged file, what libtiff prints for it, and whether it is read (else refused).
 DAMAGED: dict[str, tuple[Callable[[], bytes], str, bool]] = {
-    "byte-counts-fewer": (_byte_counts_fewer, "TIFFFillStrip: Invalid strip byte count 0, strip 3", False),
     "jpeg-sos-component": (_jpeg_sos_component, "JPEGLib: Invalid component ID 82 in SOS", False),
 }
 
@@ -154,7 +152,7 @@ def test_serve_drops_libtiffs_line_only_where_the_worker_has_one_thread(tmp_path
     """The same rule as GDCM's lines (test_serve_decoder_lines.py): a sync worker drops it, a threaded one keeps it."""
     from serve_process import running_serve
 
-    data = _byte_counts_fewer()
+    data = _jpeg_sos_component()
     with running_serve(tmp_path, "--workers", "1", "--threads", threads) as server:
         request = urllib.request.Request(f"{server.base}/api/v1/predict", data=data, method="POST",
                                          headers={"Content-Type": "image/tiff"})
@@ -164,7 +162,7 @@ def test_serve_drops_libtiffs_line_only_where_the_worker_has_one_thread(tmp_path
         assert "error" in json.load(refused.value)["results"][0]
     out = server.output()
     assert '"POST /api/v1/predict HTTP/1.1" 400' in out, out
-    assert ("TIFFFillStrip: Invalid strip byte count 0" in out) is not dropped, out
+    assert ("JPEGLib: Invalid component ID 82 in SOS" in out) is not dropped, out
 
 
 def _packbits_zeroed() -> bytes:
@@ -284,4 +282,17 @@ def test_a_jpeg_tiff_strip_without_a_scan_is_refused_by_name_with_nothing_from_l
     with pytest.raises(ImageError, match=r"^TIFF strip 2 of 4's JPEG data has no scan \(no SOS marker\): damaged, "
                                          r"not decoded$"):
         read_image(_jpeg_without_sos())
+    assert capfd.readouterr().err == ""
+
+
+def test_offsets_or_byte_counts_fewer_than_the_strips_are_refused_by_name_with_nothing_from_libtiff(capfd):
+    """3 byte counts for 4 strips made libtiff print "TIFFFillStrip: Invalid strip byte count 0, strip 3.", 3 offsets
+    "tempfile.tif: Using code not yet in table." (it read the 4th strip from byte 0) or PackBitsDecode's line, on fd 2
+    in any process, and the file was "image data could not be decoded": strips that could not be sized were left to
+    libtiff. Now each tag's count is said."""
+    for compression in ("tiff_lzw", "packbits", "tiff_adobe_deflate"):
+        for tag, has in ((279, "4 strip offsets and 3 byte counts"), (273, "3 strip offsets and 4 byte counts")):
+            with pytest.raises(ImageError, match=rf"^TIFF is damaged: it has {has} where its height \(100 rows\) and "
+                                                 r"RowsPerStrip \(30\) make 4$"):
+                read_image(_fewer(tag, compression))
     assert capfd.readouterr().err == ""

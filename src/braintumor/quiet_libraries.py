@@ -20,7 +20,7 @@ match the modules a thread inside :func:`quiet_libraries` silences and nothing a
 
 C decoders (:func:`quiet_decoders`): GDCM's libjpeg and OpenJPEG write what they find wrong in a damaged stream
 ("Corrupt JPEG data: bad Huffman code", "A marker ID was expected", "Failed to decode tile 1/1"), and libtiff, Pillow's
-TIFF decoder, what it finds wrong in a strip ("TIFFFillStrip: Invalid strip byte count 0, strip 4.",
+TIFF decoder, what it finds wrong in a strip ("JPEGLib: Invalid component ID 82 in SOS.",
 :func:`braintumor.tiff_strips.libtiff_lines_dropped`), straight to the process's stderr, file descriptor 2, where no
 warning filter reaches, and neither ``gdcm.Trace``'s switches nor Pillow (which sets libtiff's warning handler, not its
 error handler) silence them. Only pointing descriptor 2 elsewhere does, and that is process-wide: every thread's stderr

@@ -11,11 +11,11 @@ line for each such upload. Python's zlib reads the same stream and raises what l
 is refused here, its message saying which strip and why, and libtiff never reads it. Each strip is inflated no further
 than the bytes its rows need, a MiB at a time, as libtiff inflates it; a PackBits strip's runs are counted as libtiff
 reads them ("PackBitsDecode: Not enough data for scanline 30." when they end short). A RowsPerStrip that does not match
-the strips is read as libtiff reads it: the first of more strips, those missing empty ("TIFFFillStrip: Invalid strip
-byte count 0, strip 4."). A JPEG-compressed TIFF's strips are walked as a DICOM JPEG frame is
-(:mod:`braintumor.jpeg_markers`: an SOI marker first, a scan, a header whose damage can be told, no marker inside coded
-data that no decoder reads). What is not checked here (other damage to a JPEG strip's header, byte counts not as many as
-offsets, YCbCr subsampled) libtiff may still print of, where fd 2 is not pointed away.
+the strips (or offsets and byte counts not as many) is read as libtiff reads it: the first of more strips, those missing
+empty ("TIFFFillStrip: Invalid strip byte count 0, strip 4."). A JPEG-compressed TIFF's strips are walked as a DICOM
+JPEG frame is (:mod:`braintumor.jpeg_markers`: an SOI marker first, a scan, a header whose damage can be told, no marker
+inside coded data that no decoder reads). What is not checked here (other damage to a JPEG strip's header, an LZW strip
+past :data:`braintumor.tiff_lzw.MAX_RUNS`, YCbCr subsampled) libtiff may still print of, where fd 2 is not pointed away.
 """
 
 from __future__ import annotations
@@ -59,11 +59,11 @@ _STEP = 1 << 20  # bytes inflated at a time: a strip's whole image is never held
 
 
 def libtiff_lines_dropped(img: Image.Image) -> contextlib.AbstractContextManager[None]:
-    """:func:`braintumor.quiet_libraries.quiet_decoders` around decoding a TIFF's pixels (nothing for another format:
-    a JPEG or a PNG pays nothing): what the checks here do not foresee, libtiff still prints on fd 2 as it decodes
-    ("TIFFFillStrip: Invalid strip byte count 0, strip 3.", a JPEG-in-TIFF's "JPEGLib: Invalid component ID 82 in
-    SOS."), beside the file's one line; dropped where the process's stderr is its own (the CLI, serve's sync
-    workers)."""
+    """:func:`braintumor.quiet_libraries.quiet_decoders` around decoding a TIFF's pixels (nothing for another format: a
+    JPEG or a PNG pays nothing): what the checks here do not foresee, libtiff still prints on fd 2 as it decodes
+    ("tempfile.tif: Using code not yet in table." past the LZW check's limit, a JPEG-in-TIFF's "JPEGLib: Invalid
+    component ID 82 in SOS."), beside the file's one line; dropped where the process's stderr is its own (the CLI,
+    serve's sync workers)."""
     return quiet_decoders() if img.format == "TIFF" else contextlib.nullcontext()
 
 
@@ -71,9 +71,9 @@ def damaged_strips(img: Image.Image) -> str | None:
     """Why a deflate, LZW, PackBits or JPEG TIFF's strip or tile would make libtiff fail (and print), or None: a deflate
     stream that does not inflate (zlib's reason quoted: "invalid block type", "incorrect data check"), or inflates to
     fewer bytes than its rows need; LZW codes that end short, run out, or name an entry not yet made
-    (:mod:`braintumor.tiff_lzw`); PackBits runs that end short; fewer strips than its size and RowsPerStrip make. None
-    too for a TIFF of another compression, or whose layout is not plain enough to size each strip (YCbCr subsampled,
-    offsets and byte counts not as many as each other): libtiff reads those as before."""
+    (:mod:`braintumor.tiff_lzw`); PackBits runs that end short; fewer strips (offsets or byte counts) than its size and
+    RowsPerStrip make. None too for a TIFF of another compression, or whose layout is not plain enough to size each
+    strip (YCbCr subsampled): libtiff reads those as before."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     fp = getattr(img, "fp", None)
     if tags is not None and fp is not None and tags.get(259) == JPEG:
@@ -85,12 +85,13 @@ def damaged_strips(img: Image.Image) -> str | None:
     layout = _layout(tags)
     if layout is None:
         return None
-    kind, spans, needs = layout
+    kind, spans, needs, (places, counts) = layout
     if len(spans) < len(needs):  # libtiff: "TIFFFillStrip: Invalid strip byte count 0, strip 4."
         planes = f" in {tags.get(277)} planes" if tags.get(284) == 2 and tags.get(277, 1) > 1 else ""
         made = (f"its height ({tags.get(257):,} rows) and RowsPerStrip ({tags.get(278, 'none')}){planes}"
                 if kind == "strip" else f"its size and tile size{planes}")
-        return f"TIFF is damaged: it has {len(spans):,} {kind}s where {made} make {len(needs):,}"
+        has = f"{places:,} {kind}s" if places == counts else f"{places:,} {kind} offsets and {counts:,} byte counts"
+        return f"TIFF is damaged: it has {has} where {made} make {len(needs):,}"
     at = fp.tell()
     try:
         for k, ((offset, size), need) in enumerate(zip(spans, needs, strict=False)):  # more: libtiff reads the first
@@ -177,10 +178,11 @@ def _packbits_checker() -> Callable[[bytes, int], str | None]:
     return check
 
 
-def _layout(tags: Mapping[int, Any]) -> tuple[str, list[tuple[int, int]], list[int]] | None:
-    """("strip" or "tile", each one's (offset, byte count) as the file holds them, and the bytes each of those its
-    layout makes inflates to: libtiff reads that many, the first of more, and takes those missing for empty), or None
-    where they cannot be told apart from a damaged header (libtiff's to refuse, as before)."""
+def _layout(tags: Mapping[int, Any]) -> tuple[str, list[tuple[int, int]], list[int], tuple[int, int]] | None:
+    """("strip" or "tile", each one's (offset, byte count) as the file holds them, the bytes each of those its layout
+    makes inflates to (libtiff reads that many, the first of more, and takes those missing for empty), and how many
+    offsets and byte counts the file holds), or None where they cannot be told apart from a damaged header (libtiff's
+    to refuse, as before)."""
     get = tags.get
     width, height = int(get(256, 0)), int(get(257, 0))
     bits = tag_numbers(get(258, (1,)))
@@ -204,6 +206,5 @@ def _layout(tags: Mapping[int, Any]) -> tuple[str, list[tuple[int, int]], list[i
         each = math.ceil(height / rows)
         count = each * planes
         needs = [math.ceil(width * per_pixel / 8) * min(rows, height - (k % each) * rows) for k in range(count)]
-    if len(offsets) != len(sizes):
-        return None
-    return ("tile" if tiled else "strip"), [(int(o), int(n)) for o, n in zip(offsets, sizes, strict=True)], needs
+    spans = [(int(o), int(n)) for o, n in zip(offsets, sizes, strict=False)]
+    return ("tile" if tiled else "strip"), spans, needs, (len(offsets), len(sizes))
