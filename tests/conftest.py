@@ -114,7 +114,7 @@ def small_data(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> Pat
     from evaluate_fakes import PER_CLASS, TESTING
 
     from braintumor.classes import CLASSES
-    from braintumor.image_io import walk_images
+    from braintumor.image_files import walk_images
 
     root = tmp_path_factory.mktemp("data")
     for name in CLASSES:

@@ -14,7 +14,7 @@ import pytest
 from braintumor.classes import CLASSES
 from braintumor.data import load_dataset
 from braintumor.evaluate import evaluate, run_evaluate
-from braintumor.image_io import walk_images
+from braintumor.image_files import walk_images
 from braintumor.predictor import Classifier
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from evaluate_fakes import DATA, TESTING, FakeClassifier
 
 from braintumor.classes import CLASSES
 from braintumor.evaluate import run_evaluate
-from braintumor.image_io import walk_images
+from braintumor.image_files import walk_images
 from braintumor.predictor import REVIEW_BELOW, Classifier
 
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")

@@ -7,7 +7,7 @@ import os
 import pytest
 from conftest import encode, synthetic_head
 
-from braintumor.image_io import expand_inputs, walk_images
+from braintumor.image_files import expand_inputs, walk_images
 
 
 @pytest.fixture

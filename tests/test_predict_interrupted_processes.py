@@ -38,7 +38,7 @@ def _alive(pids: set[int]) -> set[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to list processes")
 def test_kill_minus_9_then_resume(data_root, tmp_path):
     """A real crash: the parent is SIGKILLed mid-run; its workers leave, and --resume completes the file."""
-    from braintumor.image_io import walk_images
+    from braintumor.image_files import walk_images
 
     target = tmp_path / "out.jsonl"
     cmd = [sys.executable, "-m", "braintumor", "predict", str(data_root / "Testing"), "--format", "jsonl",

@@ -2,8 +2,8 @@
 
 Every entry point (training cache, CLI, Python API, web) decodes through
 :func:`read_image`, so limits and error messages are the same everywhere. Which files are images (walking
-folders, pipes and devices) is :mod:`braintumor.image_files`; its names are imported here too, where the Python
-API has always offered them (``image_io.expand_inputs``).
+folders, pipes and devices) is :mod:`braintumor.image_files`; ``expand_inputs`` is imported here too, where the
+Python API has always offered it (``image_io.expand_inputs``, the place predict_many's folder errors name).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .bmp_header import bmp_header_problem
-from .image_files import expand_inputs as expand_inputs  # their old home: still imported from here
+from .image_files import expand_inputs as expand_inputs  # public here: predict_many's folder errors name it here
 from .image_files import read_limited, unreadable_text
-from .image_files import walk_images as walk_images
 from .image_frames import cut_short, deep_planes, several_frames, upright, webp_cut_short, wide_colour
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .png_header import png_header_problem
