@@ -94,7 +94,7 @@ def test_a_macosx_folder_is_passed_over_as_hidden_folders_are(split: str, tmp_pa
     (it holds Training, __MACOSX)"; it holds no data, as ``.ipynb_checkpoints`` holds none."""
     from braintumor.audit import audit_dataset
     from braintumor.data import data_folders, load_dataset
-    from braintumor.volume_io import plan_inputs
+    from braintumor.input_plan import plan_inputs
 
     root = tmp_path / "brain"
     _mac_unzipped(root, split)

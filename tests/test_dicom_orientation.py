@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from dicom_factory import make_dataset, nifti_bytes, to_bytes
 
-from braintumor.volume_io import read_volumes, robust_uint8, square_pixels
+from braintumor.slice_pixels import robust_uint8, square_pixels
+from braintumor.volume_io import read_volumes
 
 #: Anatomy in DICOM's patient axes, 1 mm voxels at the origin: [x (to the left), y (posterior), z (superior)].
 VOLUME = np.random.default_rng(7).integers(0, 4000, (40, 48, 36)).astype(np.int16)

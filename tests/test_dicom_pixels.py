@@ -18,7 +18,8 @@ from dicom_factory import (
 )
 
 from braintumor.image_io import ImageError
-from braintumor.volume_io import TOO_LONG_ADVICE, BudgetError, read_volumes, robust_uint8
+from braintumor.slice_pixels import robust_uint8
+from braintumor.volume_io import TOO_LONG_ADVICE, BudgetError, read_volumes
 from braintumor.wording import EXPORT_AGAIN
 
 
@@ -226,7 +227,7 @@ def test_a_deflated_dicom_is_refused_before_pydicom_inflates_it():
 def test_squaring_pixels_never_multiplies_them_past_twice_the_declared():
     """PixelSpacing 0.00017 x 1 mm turned a 64 x 64 slice into 64 x 376 471 pixels: 40 such files of 188 kB were
     a gigabyte, past any budget checked on the headers."""
-    from braintumor.volume_io import square_pixels
+    from braintumor.slice_pixels import square_pixels
 
     gray = flat_slice(3)
     assert square_pixels(gray, 1.0, 0.5).shape == (128, 64)  # mild: the coarse axis is split, as before

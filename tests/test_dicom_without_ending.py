@@ -14,7 +14,8 @@ from conftest import synthetic_head
 from dicom_factory import SECRETS, make_dataset, make_dicom, zip_bytes
 
 from braintumor import input_plan
-from braintumor.volume_io import VolumeInput, plan_inputs, read_volumes, sniff
+from braintumor.input_plan import VolumeInput, plan_inputs
+from braintumor.volume_io import read_volumes, sniff
 
 #: How a raw dataset (no preamble, no 'DICM') may be written: (implicit VR, little endian, with its file meta group).
 RAW_ENCODINGS = [(True, True, False), (False, True, False), (False, False, False), (False, True, True)]

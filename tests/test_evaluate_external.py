@@ -137,7 +137,7 @@ def test_linked_patient_folders_are_read_once_each_and_a_loop_is_not_followed(tm
     """A labelled set made of symbolic links to an archive's patient folders lost every linked folder without a word
     (os.walk does not enter links): the gliomas below were "no images of glioma", their DICOM file unmentioned."""
     from braintumor.data import load_dataset
-    from braintumor.volume_io import plan_inputs
+    from braintumor.input_plan import plan_inputs
 
     archive = tmp_path / "archive" / "p01"
     put_images(archive, n=3)

@@ -12,7 +12,8 @@ from test_image_refusals import _other_formats
 from braintumor.image_files import OTHER_FORMAT_ENDINGS, expand_inputs
 from braintumor.image_headers import other_format
 from braintumor.image_io import ImageError
-from braintumor.volume_io import plan_inputs, read_volumes
+from braintumor.input_plan import plan_inputs
+from braintumor.volume_io import read_volumes
 
 CONVERT = "convert {} to PNG (lossless, 8- or 16-bit) or to JPEG, BMP, TIFF or WebP"
 ENDINGS = {"GIF": ".gif", "Netpbm (PGM, PPM, PBM or PAM)": ".ppm", "Windows icon (ICO)": ".ico", "JPEG 2000": ".jp2",

@@ -36,7 +36,7 @@ def test_walk_skips_hidden_and_non_images(tmp_path):
     explicit = list(expand_inputs([tmp_path / "notes.txt", tmp_path / "a"]))
     assert [p.name for p in explicit] == ["notes.txt", "gone.jpg", "x.jpg"]
     os.mkfifo(tmp_path / "a" / "pipe")  # no image ending: predict sniffed it for DICOM, and hung
-    from braintumor.volume_io import plan_inputs
+    from braintumor.input_plan import plan_inputs
 
     assert [p.name for p in plan_inputs([tmp_path / "a"])] == ["gone.jpg", "x.jpg"]
 
@@ -63,7 +63,7 @@ def test_a_folder_that_cannot_be_read_is_reported_not_skipped(tmp_path, locked_f
 def test_jfif_and_jpe_files_are_read_as_jpegs_in_a_folder(tmp_path):
     """A .jfif (what a browser saves a web image as) or .jpe is a JPEG: a folder walk passed it over, and predict's
     note said "images without an image ending are not read in a folder ... rename it .jpg", of a JPEG's own ending."""
-    from braintumor.volume_io import plan_inputs
+    from braintumor.input_plan import plan_inputs
 
     jpeg = encode(synthetic_head(), "JPEG")
     for name in ("a.jfif", "b.JPE", "c.JFIF", "d.jpe"):

@@ -14,8 +14,7 @@ from PIL import Image
 
 from braintumor import Classifier, ImageError
 from braintumor.image_io import MIN_SIDE
-from braintumor.volume_io import Slice
-from braintumor.volume_objects import MIN_SCAN_SIDE
+from braintumor.volume_objects import MIN_SCAN_SIDE, Slice
 
 SMALL = "image is 32x48 pixels; at least 64x64 needed: "
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from braintumor.image_io import ImageError
-from braintumor.volume_io import read_volumes, robust_uint8
+from braintumor.slice_pixels import robust_uint8
+from braintumor.volume_io import read_volumes
 
 
 def _nifti(shape: tuple[int, ...], dtype=np.int16) -> bytes:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from braintumor.volume_io import read_volumes, robust_uint8
+from braintumor.slice_pixels import robust_uint8
+from braintumor.volume_io import read_volumes
 
 
 def test_each_slice_names_its_index_in_the_file():

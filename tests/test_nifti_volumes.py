@@ -12,7 +12,8 @@ from dicom_factory import (
 
 from braintumor import nifti_header, nifti_io
 from braintumor.image_io import ImageError
-from braintumor.volume_io import read_volumes, robust_uint8
+from braintumor.slice_pixels import robust_uint8
+from braintumor.volume_io import read_volumes
 
 
 def test_nifti_slices_come_back_in_display_orientation(stack):

@@ -30,8 +30,6 @@ PENDING = {(module, name) for module, names in {
     "predictor": "MAX_THREADS METADATA_KEY ModelError Prediction REVIEW_BELOW probability_text softmax",
     "serve": "check_gunicorn_settings",
     "train": "evaluate_logits",
-    "volume_io": "HIGH_PERCENTILE LOW_PERCENTILE Slice Volume VolumeInput plan_inputs robust_uint8 scale_to_uint8 "
-                 "square_pixels",
     "web": "MAX_FILES",
     "web.hosts": "LOOPBACK_NAMES",
     "web.inference": "DISCLAIMER",

@@ -115,7 +115,7 @@ def test_slices_volumes_and_explanations_compare_by_value(clf):
     """``explain(clf, x) == explain(clf, x)``, and two Slices or Volumes of equal pixels, raised "The truth value of an
     array with more than one element is ambiguous"; like a Prediction, none is hashable."""
     from braintumor.heatmap import Explanation, explain
-    from braintumor.volume_io import Slice, Volume
+    from braintumor.volume_objects import Slice, Volume
 
     def volume(pixels: np.ndarray, meta: dict) -> Volume:
         return Volume("scan.nii", "nifti", [Slice(pixels.copy(), meta)])
@@ -137,7 +137,7 @@ def test_slices_volumes_and_explanations_compare_by_value(clf):
 def test_a_volume_and_a_slice_show_in_one_line_with_their_sizes():
     """A notebook cell ending in ``read_volumes(...)`` printed each slice's pixels: 900 lines for a 150-slice
     volume. Their reprs now say how many slices of what size, and the safe metadata, in one line each."""
-    from braintumor.volume_io import Slice, Volume
+    from braintumor.volume_objects import Slice, Volume
 
     one = Slice(np.zeros((256, 256), np.uint8), {"nifti": {"z_mm": 1.5}})
     assert repr(one) == "Slice(pixels=<256 x 256 uint8>, meta={'nifti': {'z_mm': 1.5}}, colourfulness=0.0)"

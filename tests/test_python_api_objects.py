@@ -160,7 +160,7 @@ def test_every_entry_point_takes_a_slice_with_its_modality_and_colour():
 
     from braintumor.heatmap import explain
     from braintumor.ood import CROP_HINT
-    from braintumor.volume_io import Slice, Volume
+    from braintumor.volume_objects import Slice, Volume
 
     head = synthetic_head(200)
     ct = Slice(head, {"dicom": {"modality": "CT"}})

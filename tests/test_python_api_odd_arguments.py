@@ -198,7 +198,7 @@ def test_a_slice_made_by_hand_without_metadata_is_predicted_as_one_with_none(clf
     no attribute 'get'), which predict_many let through mid-batch; a meta that is no dict is refused when made."""
     from conftest import synthetic_head
 
-    from braintumor.volume_io import Slice
+    from braintumor.volume_objects import Slice
 
     head = synthetic_head()
     assert Slice(head, None) == Slice(head) and Slice(head, None).meta == {}

@@ -44,7 +44,8 @@ from scan_geometry import Anatomy, dicom_series, nifti_file, tilt_about_x
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
-from braintumor.volume_io import read_volumes, robust_uint8
+from braintumor.slice_pixels import robust_uint8
+from braintumor.volume_io import read_volumes
 
 #: Upright test slices of each plane (checked by eye: the sagittal ones face the viewer's left), all accepted and
 #: classified right by both shipped models.

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from braintumor.image_io import InputInfo, read_image
 from braintumor.ood import CROP_HINT, FAR_FEATURES, with_crop_hint
 from braintumor.prediction import refusal_reason
-from braintumor.volume_io import Slice
+from braintumor.volume_objects import Slice
 
 #: Where the slice sits in the screenshot (left, top, side).
 AT = (420, 150, 400)

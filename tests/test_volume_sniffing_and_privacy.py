@@ -94,7 +94,7 @@ def test_an_unforeseen_reader_error_is_one_input_error_and_logs_no_value(gray, m
 
 def test_slice_metadata_is_strict_json():
     """Every reader's metadata goes through Slice: a NaN or infinity anywhere in it becomes null."""
-    from braintumor.volume_io import Slice
+    from braintumor.volume_objects import Slice
 
     meta = {"dicom": {"slice_location": float("nan"), "image_position": [1.0, float("inf"), 2.5], "rows": 4},
             "nifti": {"voxel_mm": (float("-inf"), 1.0)}}

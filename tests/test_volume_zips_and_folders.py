@@ -118,7 +118,7 @@ def test_a_zip_listing_too_many_members_is_refused_before_they_are_parsed(monkey
 
 
 def test_a_folder_holding_only_a_zip_says_why_nothing_was_found(stack, tmp_path):
-    from braintumor.volume_io import plan_inputs
+    from braintumor.input_plan import plan_inputs
 
     (tmp_path / "scans").mkdir()
     (tmp_path / "scans" / "series.zip").write_bytes(zip_bytes(series(stack[:2])))
@@ -136,7 +136,7 @@ def test_a_zip_beside_other_scans_in_a_folder_is_said_not_skipped_without_a_word
     image ending. Files no one expects read (notes) and hidden ones stay unsaid."""
     from conftest import encode
 
-    from braintumor.volume_io import plan_inputs
+    from braintumor.input_plan import plan_inputs
 
     scans = tmp_path / "scans"
     (scans / "deeper").mkdir(parents=True)
@@ -164,7 +164,7 @@ def test_the_command_a_zip_note_suggests_can_be_pasted_with_spaces_in_the_name(s
     """`braintumor predict scans/my series.zip` pasted from the note was two arguments, neither of them the zip."""
     from conftest import encode
 
-    from braintumor.volume_io import plan_inputs
+    from braintumor.input_plan import plan_inputs
 
     scans = tmp_path / "scans"
     scans.mkdir()
@@ -181,7 +181,7 @@ def test_a_zip_note_suggests_no_command_it_cannot_show_as_pasteable(stack, tmp_p
     One starting with '-' is given as ./-name, not read as an option."""
     from conftest import encode
 
-    from braintumor.volume_io import plan_inputs
+    from braintumor.input_plan import plan_inputs
 
     monkeypatch.chdir(tmp_path)
     for folder, name in (("a", "z\x1b[2J.zip"), ("b", "caf\udce9.zip"), ("-c", "s.zip")):  # \udce9: a Latin-1 byte

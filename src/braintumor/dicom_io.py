@@ -44,7 +44,7 @@ from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
 from .quiet_libraries import quiet_decoders, quiet_libraries, quiet_loggers
 from .slice_pixels import falling_uint8, robust_uint8, scale_to_uint8, square_pixels
-from .volume_io import Slice
+from .volume_objects import Slice
 from .wording import EXPORT_AGAIN
 
 # Validation warnings quote element values (a patient's name among them): never produce them.

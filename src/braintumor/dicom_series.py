@@ -23,7 +23,8 @@ from .dicom_orientation import turn_notes
 from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
 from .ood import foreign_modalities
-from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, budget_error, read_path
+from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, budget_error, read_path
+from .volume_objects import Volume
 from .wording import counted
 
 #: Most files of an input refused for its slices that are all read to say how many slices and series it holds (as

@@ -1,7 +1,7 @@
 """What ``braintumor predict`` is given, planned before anything is read: image paths, scans and error records.
 
-Apart from the readers (:mod:`braintumor.volume_io`, which still exports ``plan_inputs`` and ``VolumeInput``, was at
-its 320-line cap): walking a folder for its DICOM and NIfTI files is a listing (one 132-byte read per file that could
+Apart from the readers (:mod:`braintumor.volume_io` was at its 320-line cap; ``plan_inputs`` and ``VolumeInput`` are
+imported from here): walking a folder for its DICOM and NIfTI files is a listing (one 132-byte read per file that could
 be DICOM), never a decode, and a volume found is read only when its :class:`VolumeInput` is loaded.
 """
 

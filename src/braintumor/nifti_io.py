@@ -41,14 +41,8 @@ from .slice_pixels import (
     robust_uint8,
     square_pixels,
 )
-from .volume_io import (
-    MAX_INPUT_PIXELS,
-    MAX_VOLUME_BYTES,
-    MAX_VOXELS,
-    Slice,
-    Volume,
-    budget_error,
-)
+from .volume_io import MAX_INPUT_PIXELS, MAX_VOLUME_BYTES, MAX_VOXELS, budget_error
+from .volume_objects import Slice, Volume
 from .wording import EXPORT_AGAIN, counted, no_finite_values_text, size_text
 
 

@@ -41,13 +41,14 @@ from .compressed_files import compressed_kind
 from .documents import document_kind
 from .image_files import is_special_file
 from .image_headers import image_kind
+from .input_plan import plan_inputs
 from .predict_output import Formatter, HeatmapWriter, heatmap_column, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .series import input_records, notes_text, outcome, summary_text, unread_part
-from .volume_io import plan_inputs, scan_kind_text
+from .volume_io import scan_kind_text
 from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, printable, refusals_text, review_below_text
 
 

@@ -26,7 +26,7 @@ from .predictor import Classifier, ModelError, probability_text
 from .series import record_name
 from .stop_signals import STOP_SIGNALS as STOP_SIGNALS  # where callers import these from
 from .stop_signals import signals_held as signals_held
-from .volume_io import Slice
+from .volume_objects import Slice
 from .wording import LOWER_CONFIDENCE, printable
 
 if TYPE_CHECKING:

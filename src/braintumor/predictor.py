@@ -34,8 +34,7 @@ from .prediction import softmax as softmax
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .scan_objects import scan_object_hint
-from .volume_io import Slice, Volume
-from .volume_objects import MIN_SCAN_SIDE
+from .volume_objects import MIN_SCAN_SIDE, Slice, Volume
 from .wording import counted, named_by_bytes, one_image_error, too_small_text
 
 #: One image as predict, predict_many and heatmap.explain take it.

@@ -15,7 +15,7 @@ from .classes import display_name
 from .image_io import ImageError
 from .orientation import TURN_ADVICE
 from .predictor import Classifier, Prediction, probability_text
-from .volume_io import Slice, Volume
+from .volume_objects import Slice, Volume
 from .wording import (
     LOWER_CONFIDENCE,
     UNREADABLE,

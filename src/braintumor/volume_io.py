@@ -25,21 +25,9 @@ from .documents import document_text
 from .image_files import is_special_file
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
-
-# their old home: still imported from here (predict, tests)
-from .input_plan import VolumeInput as VolumeInput
-from .input_plan import plan_inputs as plan_inputs
 from .input_plan import scan_folder, unopened
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes
-
-# their old home: still imported from here (tests, scripts)
-from .slice_pixels import HIGH_PERCENTILE as HIGH_PERCENTILE
-from .slice_pixels import LOW_PERCENTILE as LOW_PERCENTILE
-from .slice_pixels import robust_uint8 as robust_uint8
-from .slice_pixels import scale_to_uint8 as scale_to_uint8
-from .slice_pixels import square_pixels as square_pixels
-from .volume_objects import Slice as Slice  # their old home: still imported from here
-from .volume_objects import Volume as Volume
+from .volume_objects import Volume
 from .wording import EXPORT_AGAIN, bytes_name_text
 
 _log = logging.getLogger(__name__)

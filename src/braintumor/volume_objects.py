@@ -1,6 +1,6 @@
 """What :func:`braintumor.volume_io.read_volumes` returns: a scan's :class:`Volume` of :class:`Slice` objects.
 
-Apart from the readers (volume_io.py, which still exports these names, was near 300 lines) so that what a caller holds
+Apart from the readers (volume_io.py was near 300 lines; import these names from here) so that what a caller holds
 is read in one place.
 """
 

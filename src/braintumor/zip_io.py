@@ -23,8 +23,8 @@ from .image_files import is_hidden_name
 from .image_headers import other_format
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
-from .volume_io import IMAGE_MAGIC, MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, Volume, budget_error
-from .volume_objects import taken_pixels
+from .volume_io import IMAGE_MAGIC, MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, budget_error
+from .volume_objects import Volume, taken_pixels
 from .wording import counted, unread_format_text
 
 #: Most members a zip may list.

@@ -19,8 +19,8 @@ from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
 from ..series import NO_TUMOUR, head, summary_record, tumour_probability, turned, volume_records
-from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, Slice, read_volumes, sniff
-from ..volume_objects import taken_pixels
+from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes, sniff
+from ..volume_objects import Slice, taken_pixels
 from ..wording import INPUT_KINDS, UNREADABLE, size_text
 from .inference import Upload, base64_text, classify
 
