@@ -16,7 +16,7 @@ import pytest
 from conftest import encode, synthetic_head
 from PIL import Image
 
-from braintumor.batch_predict import in_order
+from braintumor.batch_workers import in_order
 from braintumor.cli import main
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path

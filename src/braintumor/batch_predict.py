@@ -37,12 +37,7 @@ from .batch_resume import (
     resume_root,
     with_root,
 )
-
-# their old home: still imported from here (tests)
-from .batch_workers import Unit as Unit
-from .batch_workers import in_order as in_order
-from .batch_workers import score_unit as score_unit
-from .batch_workers import units_in_order as units_in_order
+from .batch_workers import Unit, score_unit, units_in_order
 from .cli_checks import RunFailed, UsageError
 from .csv_records import csv_columns
 from .file_names import utf8_text

@@ -1,7 +1,7 @@
 """``braintumor predict --workers N``: units of work scored in N spawned processes, their records in input order.
 
-Apart from the planning and the --resume file (:mod:`braintumor.batch_predict`, which still exports ``in_order``,
-``units_in_order`` and ``score_unit``, was over 300 lines): each worker has its own ONNX Runtime session, spawned (not
+Apart from the planning and the --resume file (:mod:`braintumor.batch_predict`, which imports ``units_in_order``
+and ``score_unit`` from here, was over 300 lines): each worker has its own ONNX Runtime session, spawned (not
 fork, nor forkserver whose server would import this package through ``__main__``: onnxruntime starts threads at
 import, see serve.py), and results come back through a window of at most ``2 * N`` units in flight, so memory stays
 bounded however many files there are (``Pool.imap`` keeps the order, but its feeder thread drains the whole input
