@@ -158,7 +158,7 @@ def not_classified_texts(unlike: int, side: int, zero: bool = False) -> list[str
     brain MRI)``, then those refused as turned apart, ``1 not classified (turned: rotate upright and resend)``. A count
     of 0 is left out, the first kept with ``zero``. The CLI said "refused" where the page said "not classified", and
     evaluate and report.html "refused as unlike brain MRI" (the CLI's last line, a scan's summary, evaluate's console
-    and report.html all say these; ``series`` re-exports it)."""
+    and report.html all say these)."""
     said = [f"{unlike} not classified ({UNLIKE_MRI})"] if unlike or zero else []
     if side:
         said.append(f"{side} not classified ({TURNED_RESEND})")
