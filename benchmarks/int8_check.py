@@ -31,7 +31,8 @@ from braintumor.classes import CLASSES
 from braintumor.cli_checks import run_script
 from braintumor.data import DatasetError
 from braintumor.ood import fit_temperature
-from braintumor.predictor import Classifier, softmax
+from braintumor.prediction import softmax
+from braintumor.predictor import Classifier
 from braintumor.preprocess import prepare, preprocess
 from braintumor.quantize import METHODS, QDQ_PROPAGATION, quantize_network
 from braintumor.sessions import session_options

@@ -34,7 +34,8 @@ from _common import REPO, common_args, labelled_images, machine, percentile, pri
 
 from braintumor.heatmap import encode_png, explain, normalise, overlay, upsample
 from braintumor.model_files import default_model_path
-from braintumor.predictor import Classifier, softmax
+from braintumor.prediction import softmax
+from braintumor.predictor import Classifier
 from braintumor.preprocess import PreprocessConfig, preprocess
 from braintumor.web.inference import Upload, classify
 

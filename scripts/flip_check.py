@@ -19,7 +19,8 @@ import numpy as np
 from braintumor.calibrate import network_outputs, prepared_run_images
 from braintumor.cli_checks import run_script
 from braintumor.ood import fit_temperature
-from braintumor.predictor import Classifier, softmax
+from braintumor.prediction import softmax
+from braintumor.predictor import Classifier
 
 REPO = Path(__file__).resolve().parents[1]
 

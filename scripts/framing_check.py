@@ -29,7 +29,8 @@ from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT
 from braintumor.file_names import utf8_document
 from braintumor.image_io import decode_image
-from braintumor.predictor import Classifier, softmax
+from braintumor.prediction import softmax
+from braintumor.predictor import Classifier
 from braintumor.preprocess import prepare
 
 

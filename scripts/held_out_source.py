@@ -9,7 +9,7 @@ so they are a held-out source that decisions may be taken on (Testing is only re
 Scored through the normal path (decode, preprocessing, model, out-of-distribution check); "accuracy" counts a
 refused image as wrong. For each set it also prints whether the shown confidence still means what it says (ECE of
 the accepted answers, their accuracy per band of shown confidence, and what flagging the answers under
-``predictor.REVIEW_BELOW`` catches), and how the refusal threshold trades refused held-out slices against the
+``prediction.REVIEW_BELOW`` catches), and how the refusal threshold trades refused held-out slices against the
 non-MRI images of ``braintumor.ood_samples`` that get through.
 """
 
@@ -30,7 +30,8 @@ from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_datas
 from braintumor.file_names import utf8_document
 from braintumor.metrics import expected_calibration_error, percent, review_summary
 from braintumor.ood_samples import ood_samples
-from braintumor.predictor import REVIEW_BELOW, Classifier
+from braintumor.prediction import REVIEW_BELOW
+from braintumor.predictor import Classifier
 from braintumor.wording import LOWER_CONFIDENCE, review_below_text
 
 #: (name, lowest, highest) shown confidence of an accepted answer.

@@ -36,7 +36,8 @@ from braintumor.cli_checks import run_script
 from braintumor.file_names import utf8_document
 from braintumor.image_io import ImageError, decode_image
 from braintumor.model_files import default_model_path
-from braintumor.predictor import Classifier, Prediction
+from braintumor.prediction import Prediction
+from braintumor.predictor import Classifier
 from braintumor.report import write_text_atomic
 
 #: The kept area as a share of the head's within which a strip is taken to have worked (outside: scalp kept, or

@@ -13,7 +13,7 @@ import numpy as np
 from braintumor.classes import CLASSES
 from braintumor.image_io import ImageError, read_image
 from braintumor.orientation import TURN_ADVICE
-from braintumor.predictor import REVIEW_BELOW, Prediction
+from braintumor.prediction import REVIEW_BELOW, Prediction
 from braintumor.preprocess import PreprocessConfig
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ from PIL import Image
 from werkzeug.serving import make_server
 
 from braintumor.model_files import default_model_path
-from braintumor.predictor import Classifier, probability_text
+from braintumor.prediction import probability_text
+from braintumor.predictor import Classifier
 from braintumor.web import create_app
 from braintumor.wording import SEND_SMALLER
 
@@ -278,7 +279,7 @@ def test_a_low_confidence_answer_carries_a_review_note_and_a_sure_one_does_not(s
             assert "Lower confidence (under 99.0%): answers like this are wrong more often" in note.inner_text()
         else:
             sync_api.expect(note).to_be_hidden()
-        # the page's script writes probabilities as predictor.probability_text does: never "100.0%" or "0.0%"
+        # the page's script writes probabilities as prediction.probability_text does: never "100.0%" or "0.0%"
         rec = recs[flagged]
         assert cards.nth(i).locator(".verdict-confidence").inner_text() == probability_text(rec["confidence"])
         shown = cards.nth(i).locator(".bar-value").all_inner_texts()

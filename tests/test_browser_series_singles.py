@@ -19,7 +19,7 @@ from test_browser_control_names import controls
 from test_browser_dicom_folders import dropped
 
 from braintumor.image_io import read_image
-from braintumor.predictor import probability_text
+from braintumor.prediction import probability_text
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 

@@ -11,7 +11,8 @@ import pytest
 from conftest import encode, synthetic_head
 
 from braintumor.ood import fit_temperature, joint_features, temperature_at_bound
-from braintumor.predictor import Classifier, softmax
+from braintumor.prediction import softmax
+from braintumor.predictor import Classifier
 
 
 def test_calibrate_writes_temperature_and_ood_into_the_model(tiny_run, tiny_model, tmp_path, capsys):

@@ -156,7 +156,7 @@ def test_dashboard_starts_afresh_when_the_server_restarts(served, tmp_path_facto
 
 def test_mean_confidence_never_looks_surer_than_it_is(served):
     """A mean confidence of 0.99986 was shown as "1.000" (toFixed rounds up); the page and the CLI never show a
-    probability as certain (predictor.probability_text), so the dashboard truncates: "0.999"."""
+    probability as certain (prediction.probability_text), so the dashboard truncates: "0.999"."""
     base, app = served
     real = app.test_client().get("/api/v1/stats").get_json()
     answers = [_snapshot(real, 1000, 10, confidence=0.99986), _snapshot(real, 1002, 20, confidence=0.99986)]

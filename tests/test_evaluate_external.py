@@ -15,7 +15,8 @@ from conftest import encode, synthetic_head
 from braintumor.classes import CLASSES
 from braintumor.evaluate import run_evaluate
 from braintumor.image_io import ImageError, read_image
-from braintumor.predictor import Classifier, Prediction
+from braintumor.prediction import Prediction
+from braintumor.predictor import Classifier
 from braintumor.preprocess import PreprocessConfig
 
 

@@ -15,7 +15,8 @@ from evaluate_fakes import DATA, TESTING, FakeClassifier
 from braintumor.classes import CLASSES
 from braintumor.evaluate import run_evaluate
 from braintumor.image_files import walk_images
-from braintumor.predictor import REVIEW_BELOW, Classifier
+from braintumor.prediction import REVIEW_BELOW
+from braintumor.predictor import Classifier
 
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
 

@@ -7,7 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from braintumor.predictor import Classifier, ModelError
+from braintumor.model_loading import ModelError
+from braintumor.predictor import Classifier
 
 
 @pytest.mark.parametrize(("updates", "said"), [

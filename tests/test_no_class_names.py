@@ -262,7 +262,8 @@ def test_a_model_file_that_cannot_be_loaded_is_said_in_words(tmp_path):
 
     from braintumor.calibrate import write_metadata
     from braintumor.model_files import default_model_path
-    from braintumor.predictor import Classifier, ModelError
+    from braintumor.model_loading import ModelError
+    from braintumor.predictor import Classifier
 
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"not a model")

@@ -26,7 +26,6 @@ PENDING = {(module, name) for module, names in {
     "evaluation_summary": "refusals_text",
     "ood": "image_stats",
     "predict_output": "STOP_SIGNALS signals_held",
-    "predictor": "MAX_THREADS METADATA_KEY ModelError Prediction REVIEW_BELOW probability_text softmax",
     "serve": "check_gunicorn_settings",
     "train": "evaluate_logits",
     "web": "MAX_FILES",

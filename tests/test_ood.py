@@ -14,6 +14,7 @@ from PIL import Image
 
 from braintumor.colour import chroma_colourfulness, colourfulness
 from braintumor.image_io import decode_image, read_image
+from braintumor.model_loading import ModelError
 from braintumor.ood import (
     CROP_HINT,
     FAR_FEATURES,
@@ -27,7 +28,8 @@ from braintumor.ood import (
     temperature_bound_note,
 )
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
-from braintumor.predictor import Classifier, ModelError, softmax
+from braintumor.prediction import softmax
+from braintumor.predictor import Classifier
 from braintumor.web import create_app
 
 #: How an image (not a scan's slice) refused for its distance is told, ending its reason.

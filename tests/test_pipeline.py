@@ -178,7 +178,7 @@ def test_predict_round_trip_on_the_tiny_model(tiny_model, test_images):
 
 
 def test_accepted_answers_under_the_review_threshold_are_flagged(tiny_classifier):
-    from braintumor.predictor import REVIEW_BELOW
+    from braintumor.prediction import REVIEW_BELOW
 
     clf = tiny_classifier
     just_under = np.array([REVIEW_BELOW - 0.002, 0.001, 0.0005, 0.0005])

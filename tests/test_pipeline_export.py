@@ -11,7 +11,8 @@ import numpy as np
 import onnx
 import pytest
 
-from braintumor.predictor import METADATA_KEY, Classifier
+from braintumor.model_loading import METADATA_KEY
+from braintumor.predictor import Classifier
 from braintumor.preprocess import PreprocessConfig, preprocess
 
 torch = pytest.importorskip("torch")

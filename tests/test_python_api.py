@@ -17,7 +17,7 @@ from PIL import Image
 from braintumor import Classifier, ImageError
 from braintumor.heatmap import explain
 from braintumor.image_io import read_image
-from braintumor.predictor import probability_text
+from braintumor.prediction import probability_text
 
 
 def test_predict_many_streams_one_batch_at_a_time(clf):
@@ -190,7 +190,7 @@ def test_kept_predict_many_errors_do_not_keep_the_failed_files_alive(clf, tmp_pa
 
 
 def test_classifier_settings_are_checked_by_name(clf):
-    from braintumor.predictor import MAX_THREADS
+    from braintumor.model_loading import MAX_THREADS
 
     for bad in (0, -1, 1.5, "2", True, MAX_THREADS + 1):  # 1.5 was a raw pybind error, 1000 started 1000 threads
         with pytest.raises(ValueError, match=r"^threads must be a whole number from 1 to 256"):

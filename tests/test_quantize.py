@@ -15,7 +15,8 @@ from conftest import encode, synthetic_head
 from braintumor.cli import main
 from braintumor.heatmap import supports_cam
 from braintumor.model_files import default_model_path
-from braintumor.predictor import METADATA_KEY, Classifier
+from braintumor.model_loading import METADATA_KEY
+from braintumor.predictor import Classifier
 from braintumor.preprocess import preprocess
 
 pytest.importorskip("onnxruntime.quantization")
@@ -82,7 +83,7 @@ def test_quantize_refuses_what_it_cannot_use(tiny_run, int8_model, tmp_path, cap
 def test_an_int8_file_cannot_be_read_back_as_a_float_network(int8_model):
     """Ensemble members and torch benchmarks read float weights out of an exported file; int8 ones would be garbage."""
     from braintumor.export import model_from_onnx
-    from braintumor.predictor import ModelError
+    from braintumor.model_loading import ModelError
 
     with pytest.raises(ModelError, match="quantised"):
         model_from_onnx(int8_model)

@@ -116,7 +116,7 @@ def test_a_scan_summary_names_classes_as_the_table_and_says_what_was_not_classif
 def test_the_model_card_states_the_thresholds_results_are_read_against(client):
     """The card said ood.threshold 0.9405 (a raw distance) beside results whose ood_score is that distance divided by
     it (0.97: accepted), and nothing of review's 99 %: a researcher reading the card got both wrong."""
-    from braintumor.predictor import REVIEW_BELOW
+    from braintumor.prediction import REVIEW_BELOW
 
     card = client.get("/api/v1/model").get_json()
     assert card["review_below"] == REVIEW_BELOW == 0.99 and card["refused_above_ood_score"] == 1.0

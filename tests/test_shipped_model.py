@@ -10,8 +10,9 @@ import pytest
 
 from braintumor.data import fingerprint, load_dataset
 from braintumor.model_files import default_model_path
+from braintumor.model_loading import METADATA_KEY
 from braintumor.orientation import PREFIX as ORIENTATION_PREFIX
-from braintumor.predictor import METADATA_KEY, Classifier
+from braintumor.predictor import Classifier
 
 MODEL = default_model_path()
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")

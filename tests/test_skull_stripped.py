@@ -16,7 +16,7 @@ from PIL import Image
 from braintumor.image_io import ImageError
 from braintumor.model_files import default_model_path
 from braintumor.orientation import NOT_ON_ITS_SIDE, TURN_ADVICE, TURNS
-from braintumor.predictor import Prediction
+from braintumor.prediction import Prediction
 
 spec = importlib.util.spec_from_file_location("skull_stripped", REPO / "scripts" / "skull_stripped.py")
 skull_stripped = importlib.util.module_from_spec(spec)

@@ -43,7 +43,7 @@ __all__ = ["CLASSES", "DISCLAIMER", "DISPLAY_NAMES", "Classifier", "ImageError",
 #: (which every submodule import does first) loads neither ONNX Runtime nor the predictor, so that ``braintumor
 #: --help``, ``data check`` and ``data audit`` do not load them for nothing.
 _HOMES = {"CLASSES": "classes", "DISPLAY_NAMES": "classes", "ImageError": "image_io", "DISCLAIMER": "prediction",
-          "Classifier": "predictor", "ModelError": "model_files", "Prediction": "predictor"}
+          "Classifier": "predictor", "ModelError": "model_files", "Prediction": "prediction"}
 
 
 def __getattr__(name: str) -> object:

@@ -22,8 +22,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .input_plan import VolumeInput
+from .model_loading import ModelError
 from .predict_output import signals_held
-from .predictor import Classifier, ModelError
+from .predictor import Classifier
 from .processes import load_same
 from .quiet_libraries import set_own_stderr
 from .series import input_records

@@ -25,8 +25,10 @@ from .calibration_copies import MAX_COPIES, augmented_copies, framing_copies
 from .data import DatasetError
 from .image_io import ImageError, decode_image
 from .metrics import expected_calibration_error, headline_metrics, read_metrics_file
+from .model_loading import METADATA_KEY
 from .ood import fit_ood, fit_temperature, temperature_at_bound, temperature_bound_note
-from .predictor import METADATA_KEY, Classifier, softmax
+from .prediction import softmax
+from .predictor import Classifier
 from .preprocess import INPUT_SCALE
 from .run_config import read_run_config
 from .run_split import check_same_split as check_same_split  # where callers import these from

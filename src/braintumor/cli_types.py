@@ -66,9 +66,9 @@ def output_arg(text: str) -> str | None:
 
 
 def thread_count(text: str) -> int:
-    """argparse type: threads, 1 to :data:`~braintumor.predictor.MAX_THREADS` (-1 was taken; 5000 hung for half a
+    """argparse type: threads, 1 to :data:`~braintumor.model_loading.MAX_THREADS` (-1 was taken; 5000 hung for half a
     minute per image). Imported here: the parser is built without ONNX Runtime (``braintumor --help``)."""
-    from .predictor import MAX_THREADS
+    from .model_loading import MAX_THREADS
 
     value = positive_int(text)
     if value > MAX_THREADS:

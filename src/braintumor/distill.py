@@ -18,8 +18,7 @@ import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 
-from .model_loading import torch_checkpoint
-from .predictor import METADATA_KEY
+from .model_loading import METADATA_KEY, torch_checkpoint
 from .preprocess import PreprocessConfig, trained_preprocess
 from .sessions import session_options
 from .train_config import ConfigError

@@ -215,7 +215,7 @@ def _fingerprint_or_none(dataset: Dataset) -> str | None:
 
 
 def _review_below() -> float:
-    from .predictor import REVIEW_BELOW  # the serving threshold, so the report measures what users see
+    from .prediction import REVIEW_BELOW  # the serving threshold, so the report measures what users see
 
     return REVIEW_BELOW
 
@@ -253,7 +253,8 @@ def run_evaluate(
     trained on), or without it in the Training split beside the evaluated one.
     """
     from .figures import FiguresUnavailable
-    from .predictor import Classifier, ModelError
+    from .model_loading import ModelError
+    from .predictor import Classifier
     from .run_split import check_own_run
     from .train_config import ConfigError
 

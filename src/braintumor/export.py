@@ -30,7 +30,7 @@ from .file_names import utf8_document
 from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
 from .model_files import DEV_VERSION, version_problem
-from .predictor import METADATA_KEY, ModelError
+from .model_loading import METADATA_KEY, ModelError
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
 from .run_config import read_run_config
@@ -59,7 +59,8 @@ def model_from_onnx(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     BatchNorm becomes the identity plus the folded bias, so the outputs are the exported file's (to ~1e-6)."""
     from onnx import numpy_helper
 
-    from .predictor import Classifier, ModelError
+    from .model_loading import ModelError
+    from .predictor import Classifier
 
     path = Path(path)
     meta = Classifier.load(path, threads=1).metadata

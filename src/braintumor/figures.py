@@ -28,7 +28,7 @@ from .metrics import (
     roc_auc,
     roc_curve,
 )
-from .predictor import probability_text
+from .prediction import probability_text
 
 DPI: int = 110
 MISSING_MATPLOTLIB = "matplotlib is needed for figures: pip install 'braintumor[eval]'"

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .image_io import InputInfo
-from .predictor import Classifier, Prediction, Source
+from .prediction import Prediction
+from .predictor import Classifier, Source
 from .preprocess import NETWORK_STRIDE
 
 #: Input pixels per cell of the last feature maps. Every stride-2 layer of the networks (3 x 3 convolutions and max

@@ -1,7 +1,7 @@
 """Opening an exported ONNX model file as a Classifier: the path, the thread count, the session, the metadata and the
 graph, each refused with a clear message (FileNotFoundError, ValueError, ModelError). Apart from the Classifier that
-uses it (predictor.py was 322 lines, and again 301 with the graph's check); ``braintumor.predictor`` still exports
-these names.
+uses it (predictor.py was 322 lines, and again 301 with the graph's check); its names are imported from here
+(``ModelError`` also from ``braintumor``).
 """
 
 from __future__ import annotations

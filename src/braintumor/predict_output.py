@@ -22,7 +22,9 @@ from .classes import display_name
 from .csv_records import CsvRows, csv_columns, csv_row, csv_text
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
-from .predictor import Classifier, ModelError, probability_text
+from .model_files import ModelError
+from .prediction import probability_text
+from .predictor import Classifier
 from .series import record_name
 from .stop_signals import STOP_SIGNALS as STOP_SIGNALS  # where callers import these from
 from .stop_signals import signals_held as signals_held

@@ -1,8 +1,8 @@
 """One image's answer (:class:`Prediction`), how its probabilities are made (:func:`softmax`), made into one
 (:func:`prediction_from_probs`) and shown (:func:`probability_text`).
 
-Apart from :mod:`braintumor.predictor` (which imports these names, and is where callers import them from) so that
-the classifier's module stays about loading and running a model.
+Apart from :mod:`braintumor.predictor` so that the classifier's module stays about loading and running a model;
+callers import these names from here (``Prediction`` also from ``braintumor``).
 """
 
 from __future__ import annotations

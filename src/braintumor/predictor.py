@@ -19,18 +19,11 @@ from .arguments import count
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, check_many, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
-from .model_files import ModelError as ModelError  # where callers import these from
-from .model_loading import MAX_THREADS as MAX_THREADS
-from .model_loading import METADATA_KEY as METADATA_KEY
 from .model_loading import load_classifier
 from .ood import OODDetector
 from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
 from .orientation import OUTPUT as ORIENTATION
-from .prediction import REVIEW_BELOW as REVIEW_BELOW  # where callers import these from
-from .prediction import Prediction as Prediction
-from .prediction import prediction_from_probs
-from .prediction import probability_text as probability_text
-from .prediction import softmax as softmax
+from .prediction import Prediction, prediction_from_probs, softmax
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .scan_objects import scan_object_hint

@@ -28,8 +28,9 @@ import numpy as np
 
 from .atomic_files import require_file_destination, written_whole
 from .metrics import headline_metrics, read_metrics_file
+from .model_loading import METADATA_KEY, ModelError
 from .orientation import PREFIX as ORIENTATION_PREFIX
-from .predictor import METADATA_KEY, Classifier, ModelError
+from .predictor import Classifier
 from .preprocess import INPUT_SCALE
 
 #: Images per calibration batch (MinMax ranges do not depend on it: min of mins, max of maxes).

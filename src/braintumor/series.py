@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 from .classes import display_name
 from .image_io import ImageError
 from .orientation import TURN_ADVICE
-from .predictor import Classifier, Prediction, probability_text
+from .prediction import Prediction, probability_text
+from .predictor import Classifier
 from .volume_objects import Slice, Volume
 from .wording import (
     LOWER_CONFIDENCE,

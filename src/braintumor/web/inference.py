@@ -20,8 +20,8 @@ from ..classes import display_name
 from ..heatmap import explain_crops
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
 from ..prediction import DISCLAIMER as DISCLAIMER  # shown on every page, returned with the model card
-from ..prediction import INTENDED_USE, is_calibrated, limitations
-from ..predictor import REVIEW_BELOW, Classifier
+from ..prediction import INTENDED_USE, REVIEW_BELOW, is_calibrated, limitations
+from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
 from ..volume_objects import MIN_SCAN_SIDE
 from ..wording import input_error

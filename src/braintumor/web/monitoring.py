@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from ..predictor import REVIEW_BELOW, Classifier
+from ..prediction import REVIEW_BELOW
+from ..predictor import Classifier
 from ..series import turned
 from ..wording import LOWER_CONFIDENCE, UNREADABLE
 from .stats import summarize

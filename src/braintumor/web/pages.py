@@ -18,8 +18,7 @@ from ..heatmap import COLOUR_NAMES, colour_scale_png
 from ..image_files import OTHER_FORMAT_ENDINGS
 from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
-from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, is_calibrated
-from ..predictor import probability_text
+from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, is_calibrated, probability_text
 from ..series import outcome, turned, unread_part
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (

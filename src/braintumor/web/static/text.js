@@ -1,11 +1,11 @@
-// What the page writes as the server and the CLI write it, one mirror each: probabilities (predictor.probability_text),
+// What the page writes as the server and the CLI write it, one mirror each: probabilities (prediction.probability_text),
 // names and messages (wording.printable), counts (wording.counted) and CSV rows (csv_records.csv_row). Loaded before
 // series.js, folders.js and app.js, which take them from window.braintumorText; no framework, nothing loaded from
 // elsewhere.
 "use strict";
 
 window.braintumorText = (function () {
-  // As predictor.probability_text: to 0.1 %, rounded towards 50 % (never surer than it is), never "100.0%".
+  // As prediction.probability_text: to 0.1 %, rounded towards 50 % (never surer than it is), never "100.0%".
   function percent(p) {
     if (p > 0.999) return ">99.9%";
     if (p < 0.001) return "<0.1%";
