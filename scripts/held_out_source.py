@@ -3,7 +3,7 @@
     python scripts/held_out_source.py --model FILE --run RUN [--mode L] [--testing] [--json out.json]
 
 This dataset does not label its sources, but the JPEG storage mode does: grayscale (L) files are almost all
-the figshare set, RGB ones SARTAJ and Br35H (``braintumor.data.split_by_mode``). A run trained with
+the figshare set, RGB ones SARTAJ and Br35H (``braintumor.data_splits.split_by_mode``). A run trained with
 ``braintumor train --hold-out-mode L`` never saw the L images of Training, neither to train nor to validate,
 so they are a held-out source that decisions may be taken on (Testing is only reported, with ``--testing``).
 Scored through the normal path (decode, preprocessing, model, out-of-distribution check); "accuracy" counts a
@@ -26,7 +26,8 @@ from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 
 from braintumor.calibrate import read_split
 from braintumor.cli_checks import run_script
-from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, split_by_mode
+from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset
+from braintumor.data_splits import split_by_mode
 from braintumor.file_names import utf8_document
 from braintumor.metrics import expected_calibration_error, percent, review_summary
 from braintumor.ood_samples import ood_samples

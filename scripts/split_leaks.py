@@ -22,7 +22,8 @@ from pathlib import Path
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 
-from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset, stratified_split
+from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset
+from braintumor.data_splits import stratified_split
 from braintumor.file_names import os_document
 from braintumor.image_hashes import DEFAULT_THRESHOLD, cached_hashes, close_pairs, near_duplicate_groups
 from braintumor.wording import counted

@@ -12,7 +12,9 @@ import pytest
 from conftest import encode, synthetic_head
 
 from braintumor.classes import CLASSES
-from braintumor.data import DatasetError, fingerprint, load_dataset, split_by_mode, stratified_split
+from braintumor.data import DatasetError, load_dataset
+from braintumor.data_fingerprint import fingerprint
+from braintumor.data_splits import split_by_mode, stratified_split
 from braintumor.prepared_images import load_prepared
 from braintumor.preprocess import PreprocessConfig
 

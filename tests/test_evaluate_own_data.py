@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from test_evaluate_external import StubClassifier, put_images
 
-from braintumor.data import fingerprint, load_dataset
+from braintumor.data import load_dataset
+from braintumor.data_fingerprint import fingerprint
 from braintumor.evaluate import run_evaluate
 from braintumor.predictor import Classifier
 

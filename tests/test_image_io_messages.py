@@ -141,7 +141,8 @@ def test_data_audit_and_a_held_out_split_read_damaged_files_without_pillows_warn
     """Both read each file's stored mode with a second open of their own, after (or instead of) decoding it."""
     import numpy as np
 
-    from braintumor.data import Dataset, split_by_mode
+    from braintumor.data import Dataset
+    from braintumor.data_splits import split_by_mode
     from braintumor.image_hashes import hash_images
 
     paths = []

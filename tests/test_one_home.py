@@ -22,7 +22,6 @@ PENDING = {(module, name) for module, names in {
     "calibrate": "check_same_split fitted_on prepared_run_images read_split validation_images",
     "cli_checks": "MAX_WORKERS MIN_UPLOAD_MB check_upload_mb model_version output_arg path_arg port positive_float "
                   "positive_int seed_number thread_count upload_mb worker_count",
-    "data": "fingerprint limit_per_class split_by_mode split_problem stratified_split",
     "evaluation_summary": "refusals_text",
     "ood": "image_stats",
     "predict_output": "STOP_SIGNALS signals_held",

@@ -277,7 +277,8 @@ def test_output_files_get_the_permissions_new_files_get(data_root, tmp_path, cap
 def test_file_names_that_are_not_utf8_are_written_as_their_bytes_and_resumed(tmp_path, capsys):
     """A name with byte 0xff: predict's csv was a UnicodeEncodeError traceback (every --resume too), and the
     dataset fingerprint of train and evaluate failed the same way."""
-    from braintumor.data import fingerprint, load_dataset
+    from braintumor.data import load_dataset
+    from braintumor.data_fingerprint import fingerprint
 
     folder = tmp_path / "in"
     (folder / "Testing" / "glioma").mkdir(parents=True)

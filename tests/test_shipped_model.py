@@ -8,7 +8,8 @@ import numpy as np
 import onnx
 import pytest
 
-from braintumor.data import fingerprint, load_dataset
+from braintumor.data import load_dataset
+from braintumor.data_fingerprint import fingerprint
 from braintumor.model_files import default_model_path
 from braintumor.model_loading import METADATA_KEY
 from braintumor.orientation import PREFIX as ORIENTATION_PREFIX

@@ -144,7 +144,7 @@ def test_a_resumed_run_refuses_files_of_its_names_in_other_sizes_before_the_deco
 
 
 def test_groups_fall_on_one_side_whole_and_the_split_keeps_its_class_shares():
-    from braintumor.data import stratified_split
+    from braintumor.data_splits import stratified_split
 
     labels = np.repeat(np.arange(4), [100, 200, 50, 150])
     groups = np.arange(len(labels))
@@ -164,7 +164,7 @@ def test_groups_fall_on_one_side_whole_and_the_split_keeps_its_class_shares():
 def test_one_large_group_does_not_swamp_the_validation_split():
     """Groups were taken in drawn order until the target was reached, so a group of 40 drawn early put 44 of 120
     images in validation instead of 12: a group that does not fit is passed over."""
-    from braintumor.data import stratified_split
+    from braintumor.data_splits import stratified_split
 
     labels = np.zeros(120, dtype=np.int64)
     groups = np.arange(120)
@@ -176,7 +176,8 @@ def test_one_large_group_does_not_swamp_the_validation_split():
 def test_without_duplicates_the_split_is_the_shipped_runs(data_root):
     """Groups of one image each, or none, give the split drawn before groups existed: --no-group-duplicates
     reproduces the shipped run's validation split, image for image."""
-    from braintumor.data import load_dataset, stratified_split
+    from braintumor.data import load_dataset
+    from braintumor.data_splits import stratified_split
 
     full = load_dataset(data_root, "Training")
     shipped = json.loads(Path("models/split.json").read_text())

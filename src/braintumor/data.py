@@ -19,11 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from .classes import CLASSES, class_of_folder
-from .data_fingerprint import fingerprint as fingerprint  # where callers import it from
-from .data_splits import limit_per_class as limit_per_class  # where callers import these from
-from .data_splits import split_by_mode as split_by_mode
-from .data_splits import split_problem as split_problem
-from .data_splits import stratified_split as stratified_split
 from .image_files import (
     IMAGE_EXTENSIONS,
     file_kind,

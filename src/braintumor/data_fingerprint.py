@@ -1,6 +1,6 @@
 """The training data's fingerprint: one sha256 over every image's class, file name and content, which names the exact
 data a model was trained on (``data_fingerprint`` in its card, the decoded-image cache's key). Apart from the dataset
-listing in :mod:`braintumor.data` (data.py was 304 lines), which still exports :func:`fingerprint`.
+listing in :mod:`braintumor.data` (data.py was 304 lines); :func:`fingerprint` is imported from here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """How a class-folder dataset is split: by the Pillow mode its images are stored in (one source held out), cut to a
 few images per class (a smoke test's run), and into training and validation images by class and near-duplicate
 group, with why a split cannot train. Apart from the dataset's discovery in :mod:`braintumor.data` (which had grown
-to 303 lines); ``braintumor.data`` still exports these names.
+to 303 lines); these names are imported from here.
 """
 
 from __future__ import annotations

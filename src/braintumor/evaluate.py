@@ -23,7 +23,8 @@ from tqdm import tqdm
 from . import __version__
 from .atomic_files import make_folder
 from .csv_records import CsvRows, csv_text
-from .data import Dataset, DatasetError, MissingSplitError, fingerprint, label_map, load_dataset
+from .data import Dataset, DatasetError, MissingSplitError, label_map, load_dataset
+from .data_fingerprint import fingerprint
 from .evaluation_figures import run_log_problem, write_figures
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import absent_notes, print_summary, sample_notes

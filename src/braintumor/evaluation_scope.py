@@ -12,15 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .data import (
-    DEFAULT_DATA_ROOT,
-    Dataset,
-    DatasetError,
-    MissingSplitError,
-    fingerprint,
-    load_dataset,
-    resolve_split,
-)
+from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, MissingSplitError, load_dataset, resolve_split
+from .data_fingerprint import fingerprint
 from .model_files import shipped_models_dir
 from .wording import counted
 

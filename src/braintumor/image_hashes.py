@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image
 
 from .atomic_files import written_whole
-from .data import Dataset, fingerprint
+from .data import Dataset
+from .data_fingerprint import fingerprint
 from .image_files import unreadable_text
 from .image_io import ImageError, read_image
 from .prepared_images import default_cache_dir
@@ -183,7 +184,7 @@ def near_duplicate_groups(hashes: np.ndarray, ok: np.ndarray | None = None,
                           threshold: int = DEFAULT_THRESHOLD) -> np.ndarray:
     """Group of each image: the smallest index of the images linked to it by a chain of near duplicates (itself when
     it has none; unreadable images, ``ok`` False, stay alone). Why: a train/validation split that puts two images of
-    a group on two sides validates on an image the network has all but trained on (data.stratified_split)."""
+    a group on two sides validates on an image the network has all but trained on (data_splits.stratified_split)."""
     parent = np.arange(len(hashes))
 
     def root(k: int) -> int:

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from .atomic_files import written_whole
-from .data import Dataset, DatasetError, fingerprint
+from .data import Dataset, DatasetError
+from .data_fingerprint import fingerprint
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
 from .wording import none_readable

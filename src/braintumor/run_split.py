@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .data import Dataset, DatasetError, fingerprint, label_map, load_dataset
+from .data import Dataset, DatasetError, label_map, load_dataset
+from .data_fingerprint import fingerprint
 from .file_names import os_document
 from .prepared_images import load_prepared
 from .run_config import read_run_config

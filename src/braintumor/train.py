@@ -36,16 +36,9 @@ from .checkpoints import (
     save_checkpoint,
     split_document,
 )
-from .data import (
-    DatasetError,
-    fingerprint,
-    limit_per_class,
-    load_dataset,
-    require_every_class,
-    split_by_mode,
-    split_problem,
-    stratified_split,
-)
+from .data import DatasetError, load_dataset, require_every_class
+from .data_fingerprint import fingerprint
+from .data_splits import limit_per_class, split_by_mode, split_problem, stratified_split
 from .distill import Teacher, distillation_loss
 from .evaluation_scope import dataset_notes
 from .file_names import utf8_document

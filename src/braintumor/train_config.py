@@ -125,7 +125,7 @@ class TrainConfig:
     background_percentile: float = 0.0
     # PreprocessConfig.equalize of the run's images and its exported model (equalised heads); off as shipped.
     equalize: bool = False
-    # Leave out the training images stored in this Pillow mode ("L": the figshare source, data.split_by_mode), so
+    # Leave out the training images stored in this Pillow mode ("L": the figshare source, data_splits.split_by_mode), so
     # that they can be scored as a source the network never saw. None: every image, as shipped.
     hold_out_mode: str | None = None
 
