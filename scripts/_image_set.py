@@ -10,8 +10,8 @@ import argparse
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 
 from braintumor.atomic_files import require_file_destination
-from braintumor.calibrate import validation_images
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, load_dataset
+from braintumor.run_split import validation_images
 
 #: the help of the options every script words alike (here when the script takes them without the others)
 MODEL_HELP = "ONNX model (default: the shipped one)"

@@ -46,8 +46,9 @@ def compare_models(model_a: Path, model_b: Path, run: Path, data: str | None = N
     read and prepared as `braintumor calibrate` reads them (through the run's preprocessing cache)."""
     import numpy as np
 
-    from braintumor.calibrate import network_outputs, prepared_run_images
+    from braintumor.calibrate import network_outputs
     from braintumor.predictor import Classifier
+    from braintumor.run_split import prepared_run_images
 
     clf_a, clf_b = Classifier.load(model_a, threads=1), Classifier.load(model_b, threads=1)
     a, b = clf_a.preprocess_config.to_dict(), clf_b.preprocess_config.to_dict()

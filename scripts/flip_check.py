@@ -16,11 +16,12 @@ from pathlib import Path
 import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 
-from braintumor.calibrate import network_outputs, prepared_run_images
+from braintumor.calibrate import network_outputs
 from braintumor.cli_checks import run_script
 from braintumor.ood import fit_temperature
 from braintumor.prediction import softmax
 from braintumor.predictor import Classifier
+from braintumor.run_split import prepared_run_images
 
 REPO = Path(__file__).resolve().parents[1]
 

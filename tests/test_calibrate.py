@@ -35,10 +35,11 @@ def test_calibration_is_fitted_on_the_validation_split_and_reports_it(tiny_run, 
     """The temperature is the validation split's, the OOD threshold its highest score (1 % of a few slices: none
     refused) as served predictions score it, the colour limit its floor (gray MRI), and the reported numbers are
     those of the validation split."""
-    from braintumor.calibrate import MIN_COLOUR_LIMIT, network_outputs, prepared_run_images
+    from braintumor.calibrate import MIN_COLOUR_LIMIT, network_outputs
     from braintumor.cli import main
     from braintumor.metrics import expected_calibration_error
     from braintumor.preprocess import to_model_input
+    from braintumor.run_split import prepared_run_images
 
     model = tmp_path / "calibrated.onnx"
     shutil.copy(tiny_model, model)
@@ -85,8 +86,9 @@ def test_calibrate_records_framing_copies_and_a_recalibration_keeps_them(tiny_ru
     ood = Classifier.load(model).metadata["ood"]
     assert ood["framing_copies"] == 2 and ood["augmented_copies"] == 0
     # each copy is fitted with its own slice's class: the class means are those of originals + copies
-    from braintumor.calibrate import network_outputs, prepared_run_images
+    from braintumor.calibrate import network_outputs
     from braintumor.calibration_copies import framing_copies
+    from braintumor.run_split import prepared_run_images
 
     clf = Classifier.load(model)
     images, full, is_val = prepared_run_images(clf, tiny_run)
@@ -155,7 +157,7 @@ def test_calibrate_refuses_impossible_settings_before_touching_the_file(tiny_run
 
 def test_validation_images_are_the_ones_the_run_held_out(tiny_run, data_root):
     """What scripts score design decisions on (``--run``): exactly split.json's validation list, from Training."""
-    from braintumor.calibrate import validation_images
+    from braintumor.run_split import validation_images
 
     ds = validation_images(data_root, tiny_run)
     listed = json.loads((tiny_run / "split.json").read_text())["val"]

@@ -100,7 +100,7 @@ def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
 def test_a_damaged_split_json_is_one_line_not_a_traceback(tmp_path, capsys):
     """A truncated split.json was a JSONDecodeError traceback, one without "val" or "root" a KeyError, until
-    2026-12-06 (calibrate, quantize, orientation and the scripts all read it through calibrate.read_split)."""
+    2026-12-06 (calibrate, quantize, orientation and the scripts all read it through run_split.read_split)."""
     run = tmp_path / "run"
     run.mkdir()
     model = tmp_path / "m.onnx"

@@ -19,7 +19,6 @@ PUBLIC = {
 }
 #: (module, name) still imported through, or re-exported by, a module that is not its home: to be moved
 PENDING = {(module, name) for module, names in {
-    "calibrate": "check_same_split fitted_on prepared_run_images read_split validation_images",
     "cli_checks": "MAX_WORKERS MIN_UPLOAD_MB check_upload_mb model_version output_arg path_arg port positive_float "
                   "positive_int seed_number thread_count upload_mb worker_count",
     "evaluation_summary": "refusals_text",

@@ -123,12 +123,14 @@ def test_without_torch_calibrate_and_quantize_say_so_before_reading_images(comma
     """The shipped model's OOD fit has augmented copies (torch): without torch, calibrate read every training image
     (35 s) and quantize quantised the network (1m43s) before 'torch is not installed'; the docs said no torch."""
     import braintumor.calibrate
+    import braintumor.run_split
 
     def read(*args, **kwargs):
         raise AssertionError("images read before the missing package was named")
 
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ModuleNotFoundError
-    monkeypatch.setattr(braintumor.calibrate, "prepared_run_images", read)
+    monkeypatch.setattr(braintumor.calibrate, "prepared_run_images", read)  # what calibrate calls
+    monkeypatch.setattr(braintumor.run_split, "prepared_run_images", read)  # what quantize imports when it runs
     model = tmp_path / "m.onnx"
     shutil.copy(default_model_path(), model)
     out = ["--out", str(tmp_path / "q.onnx")] if command == "quantize" else []

@@ -31,10 +31,7 @@ from .prediction import softmax
 from .predictor import Classifier
 from .preprocess import INPUT_SCALE
 from .run_config import read_run_config
-from .run_split import check_same_split as check_same_split  # where callers import these from
 from .run_split import fitted_on, prepared_run_images
-from .run_split import read_split as read_split
-from .run_split import validation_images as validation_images
 
 #: The colour limit is this multiple of the most colourful training image (some slices carry colour marks).
 COLOUR_MARGIN: float = 1.2

@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .calibrate import read_split
 from .preprocess import PreprocessConfig
+from .run_split import read_split
 from .train_config import ConfigError
 
 

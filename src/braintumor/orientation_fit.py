@@ -25,13 +25,14 @@ import torch
 from torch import nn
 
 from .augment import augment
-from .calibrate import fitted_on, prepared_run_images, write_metadata
+from .calibrate import write_metadata
 from .model import OrientationNet
 from .orientation import FIT_EPOCHS as EPOCHS
 from .orientation import OUTPUT, PREFIX, turn_probabilities, turn_reasons
 from .predictor import Classifier
 from .preprocess import INPUT_SCALE
 from .quiet_libraries import quiet_this_thread
+from .run_split import fitted_on, prepared_run_images
 from .train_device import pick_autocast_dtype
 from .wording import counted
 

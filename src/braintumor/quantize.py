@@ -100,7 +100,8 @@ def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os
     this file's own ``braintumor evaluate`` metrics.json, embedded as headline metrics (as export does)."""
     import onnx
 
-    from .calibrate import prepared_run_images, require_fit_packages
+    from .calibrate import require_fit_packages
+    from .run_split import prepared_run_images
 
     require_file_destination(out)  # no folder made, as for the CLI's --out: a mistyped path is said, before any work
     clf = Classifier.load(model, threads=1)  # not a file, not ONNX, not ours: one clear ModelError before any work

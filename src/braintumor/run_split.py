@@ -1,7 +1,7 @@
 """A training run's split (its split.json) and the images it lists, as the commands after training read them:
 calibrate, quantize, orientation, ensemble and the scripts' ``--run`` (validation images to score decisions on).
-Apart from the fit of :mod:`braintumor.calibrate` (which had grown to 304 lines); ``braintumor.calibrate`` still
-exports these names.
+Apart from the fit of :mod:`braintumor.calibrate` (which had grown to 304 lines); these names are imported from
+here.
 """
 
 from __future__ import annotations

@@ -144,7 +144,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if main:
         make_folder(out)  # named as predict names it (atomic_files)
         # whole or not at all: rewritten on every start and resume, a file cut short made the run unresumable
-        # names as UTF-8 whatever the locale (file_names.utf8_document); calibrate.read_split reads them back
+        # names as UTF-8 whatever the locale (file_names.utf8_document); run_split.read_split reads them back
         write_text_atomic(out / "config.json", json.dumps(utf8_document({**asdict(cfg), "world_size": dd.world_size}),
                                                           indent=2))
         write_text_atomic(out / "split.json", json.dumps(utf8_document(split_document(full, tr_idx, va_idx, data_fp)),
