@@ -19,8 +19,6 @@ PUBLIC = {
 }
 #: (module, name) still imported through, or re-exported by, a module that is not its home: to be moved
 PENDING = {(module, name) for module, names in {
-    "cli_checks": "MAX_WORKERS MIN_UPLOAD_MB check_upload_mb model_version output_arg path_arg port positive_float "
-                  "positive_int seed_number thread_count upload_mb worker_count",
     "evaluation_summary": "refusals_text",
     "ood": "image_stats",
     "predict_output": "STOP_SIGNALS signals_held",

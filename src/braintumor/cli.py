@@ -14,8 +14,12 @@ from pathlib import Path
 
 from . import __version__, cli_checks
 from .calibration_copies import MAX_COPIES
-from .cli_checks import (
-    bars,
+from .cli_checks import bars
+from .cli_run import run
+from .cli_serve import add_serve_parser
+from .cli_train import add_train_parser
+from .cli_types import (
+    MODEL_HELP,
     model_version,
     output_arg,
     path_arg,
@@ -24,10 +28,6 @@ from .cli_checks import (
     thread_count,
     worker_count,
 )
-from .cli_run import run
-from .cli_serve import add_serve_parser
-from .cli_train import add_train_parser
-from .cli_types import MODEL_HELP
 from .data import DEFAULT_DATA_ROOT
 from .model_files import DEV_VERSION
 from .orientation import FIT_EPOCHS

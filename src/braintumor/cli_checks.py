@@ -17,19 +17,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from .atomic_files import check_folder_can_be_made, missing_folder
-from .cli_types import MAX_WORKERS as MAX_WORKERS  # where callers import these from
-from .cli_types import MIN_UPLOAD_MB as MIN_UPLOAD_MB
-from .cli_types import check_upload_mb as check_upload_mb
-from .cli_types import model_version as model_version
-from .cli_types import output_arg as output_arg
-from .cli_types import path_arg as path_arg
-from .cli_types import port as port
-from .cli_types import positive_float as positive_float
-from .cli_types import positive_int as positive_int
-from .cli_types import seed_number as seed_number
-from .cli_types import thread_count as thread_count
-from .cli_types import upload_mb as upload_mb
-from .cli_types import worker_count as worker_count
 from .data import DatasetError, data_folders
 from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, file_kind, is_special_file

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_checks import path_arg, port, positive_float, thread_count, upload_mb, worker_count
-from .cli_types import MODEL_HELP, host_name_arg
+from .cli_types import MODEL_HELP, host_name_arg, path_arg, port, positive_float, thread_count, upload_mb, worker_count
 from .serve_settings import ALLOWED_HOSTS_ENV
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_checks import path_arg
+from .cli_types import path_arg
 from .data import DEFAULT_DATA_ROOT
 from .train_config import ConfigError, TrainConfig
 

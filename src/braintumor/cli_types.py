@@ -1,7 +1,7 @@
 """argparse types of the command line's values (whole numbers, seeds, file names, thread and worker counts, sizes,
 ports): a wrong value is a one-line usage error that says what the option takes, not a traceback. Apart from the
-checks of :mod:`braintumor.cli_checks` (which had grown to 319 lines); ``braintumor.cli_checks`` still exports these
-names. Also the ``--model`` help that cli.py and cli_serve.py share.
+checks of :mod:`braintumor.cli_checks` (which had grown to 319 lines); these names are imported from here. Also
+the ``--model`` help that cli.py and cli_serve.py share.
 """
 
 from __future__ import annotations

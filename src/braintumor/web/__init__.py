@@ -19,7 +19,7 @@ from werkzeug.exceptions import BadHost, BadRequest, HTTPException, RequestEntit
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import RequestRedirect
 
-from ..cli_checks import check_upload_mb
+from ..cli_types import check_upload_mb
 from ..gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
@@ -192,7 +192,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
                allowed_hosts: Collection[str] | None = None) -> Flask:
     """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped).
 
-    ``max_upload_mb``: at least :data:`~braintumor.cli_checks.MIN_UPLOAD_MB`, as ``serve --max-upload-mb``.
+    ``max_upload_mb``: at least :data:`~braintumor.cli_types.MIN_UPLOAD_MB`, as ``serve --max-upload-mb``.
     ``request_timeout``: seconds a request's body may take to arrive before it is answered 408 (None: no limit).
     ``allowed_hosts``: the Host names answered, others 400 (web/hosts.py; None: every one)."""
     max_upload_mb = upload_limit_mb(max_upload_mb)
