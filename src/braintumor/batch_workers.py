@@ -23,11 +23,11 @@ from pathlib import Path
 
 from .input_plan import VolumeInput
 from .model_loading import ModelError
-from .predict_output import signals_held
 from .predictor import Classifier
 from .processes import load_same
 from .quiet_libraries import set_own_stderr
 from .series import input_records
+from .stop_signals import signals_held
 from .volume_io import iter_volumes
 
 #: A unit of work: image paths (one batch), a volume's path, or a record that needs no model.

@@ -26,8 +26,7 @@ from .model_files import ModelError
 from .prediction import probability_text
 from .predictor import Classifier
 from .series import record_name
-from .stop_signals import STOP_SIGNALS as STOP_SIGNALS  # where callers import these from
-from .stop_signals import signals_held as signals_held
+from .stop_signals import signals_held
 from .volume_objects import Slice
 from .wording import LOWER_CONFIDENCE, printable
 
