@@ -21,7 +21,6 @@ PUBLIC = {
 PENDING = {(module, name) for module, names in {
     "evaluation_summary": "refusals_text",
     "ood": "image_stats",
-    "serve": "check_gunicorn_settings",
     "train": "evaluate_logits",
     "web": "MAX_FILES",
     "web.hosts": "LOOPBACK_NAMES",

@@ -64,7 +64,7 @@ def test_gunicorn_cmd_args_may_not_preload_the_app_or_daemonize(monkeypatch, val
     of 2. "--daemon": serve returned at once with status 0, the server in the background, and its logs
     went to /dev/null."""
     from braintumor.cli_checks import UsageError
-    from braintumor.serve import check_gunicorn_settings
+    from braintumor.serve_settings import check_gunicorn_settings
 
     monkeypatch.setenv("GUNICORN_CMD_ARGS", value)
     with pytest.raises(UsageError, match=f"^GUNICORN_CMD_ARGS: {problem}"):
@@ -79,13 +79,14 @@ def test_workers_gunicorn_switches_users_get_the_metrics_folder(monkeypatch, tmp
     (PermissionError: .../histogram_0.db). It is given to them; where it cannot be (not root), one line, no folder."""
     from braintumor import serve as serve_mod
     from braintumor.cli_checks import UsageError
+    from braintumor.serve_settings import check_gunicorn_settings
 
     owner = (os.geteuid() + 1, os.getegid() + 1)
     monkeypatch.setenv("GUNICORN_CMD_ARGS", f"--user {owner[0]} --group {owner[1]}")
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     given = []
     monkeypatch.setattr(serve_mod.os, "chown", lambda path, uid, gid: given.append((path, uid, gid)))
-    path = serve_mod._new_metrics_dir(serve_mod.check_gunicorn_settings())
+    path = serve_mod._new_metrics_dir(check_gunicorn_settings())
     assert given == [(path, *owner)]
 
     def refused(path, uid, gid):
@@ -93,10 +94,10 @@ def test_workers_gunicorn_switches_users_get_the_metrics_folder(monkeypatch, tmp
 
     monkeypatch.setattr(serve_mod.os, "chown", refused)
     with pytest.raises(UsageError, match="cannot give the workers' metrics folder to them: Operation not permitted"):
-        serve_mod._new_metrics_dir(serve_mod.check_gunicorn_settings())
+        serve_mod._new_metrics_dir(check_gunicorn_settings())
     assert [p.name for p in tmp_path.iterdir()] == [os.path.basename(path)]  # the refused one removed
     monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 120")
-    assert serve_mod.check_gunicorn_settings() is None  # the same user: nothing to give
+    assert check_gunicorn_settings() is None  # the same user: nothing to give
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")

@@ -43,8 +43,13 @@ from .gunicorn_config import (
 from .held_model import hold_model
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
-from .serve_settings import check_gunicorn_settings as check_gunicorn_settings  # where callers import it from
-from .serve_settings import check_port, default_request_timeout, environment_hosts, listen_address
+from .serve_settings import (
+    check_gunicorn_settings,
+    check_port,
+    default_request_timeout,
+    environment_hosts,
+    listen_address,
+)
 from .wording import counted, printable
 
 if TYPE_CHECKING:
