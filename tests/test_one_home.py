@@ -21,7 +21,6 @@ PUBLIC = {
 PENDING = {(module, name) for module, names in {
     "evaluation_summary": "refusals_text",
     "ood": "image_stats",
-    "train": "evaluate_logits",
     "web": "MAX_FILES",
     "web.hosts": "LOOPBACK_NAMES",
     "web.inference": "DISCLAIMER",

@@ -48,8 +48,7 @@ from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
 from .report import write_text_atomic
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
-from .train_device import evaluate_logits as evaluate_logits  # where callers import it from (tests patch it here)
-from .train_device import pick_autocast_dtype, pick_device
+from .train_device import evaluate_logits, pick_autocast_dtype, pick_device  # tests patch train.evaluate_logits
 from .wording import counted, duration_text, printable
 
 
