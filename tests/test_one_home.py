@@ -23,7 +23,6 @@ PENDING = {(module, name) for module, names in {
     "ood": "image_stats",
     "web": "MAX_FILES",
     "web.hosts": "LOOPBACK_NAMES",
-    "web.inference": "DISCLAIMER",
     "web.pages": "TURN_ADVICE",
 }.items() for name in names.split()}
 

@@ -12,8 +12,8 @@ from conftest import encode, page_disclaimer, synthetic_head
 
 import braintumor
 import braintumor.web
+from braintumor.prediction import DISCLAIMER
 from braintumor.web import create_app
-from braintumor.web.inference import DISCLAIMER
 
 
 @pytest.fixture(scope="module")

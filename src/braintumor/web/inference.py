@@ -19,8 +19,7 @@ from werkzeug.http import parse_options_header
 from ..classes import display_name
 from ..heatmap import explain_crops
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
-from ..prediction import DISCLAIMER as DISCLAIMER  # shown on every page, returned with the model card
-from ..prediction import INTENDED_USE, REVIEW_BELOW, is_calibrated, limitations
+from ..prediction import DISCLAIMER, INTENDED_USE, REVIEW_BELOW, is_calibrated, limitations
 from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
 from ..volume_objects import MIN_SCAN_SIDE

@@ -18,7 +18,7 @@ from ..heatmap import COLOUR_NAMES, colour_scale_png
 from ..image_files import OTHER_FORMAT_ENDINGS
 from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
-from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, is_calibrated, probability_text
+from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, DISCLAIMER, is_calibrated, probability_text
 from ..series import outcome, turned, unread_part
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
@@ -32,7 +32,7 @@ from ..wording import (
     review_below_text,
     unread_format_text,
 )
-from .inference import DISCLAIMER, base64_text, read_uploads, state, status_for
+from .inference import base64_text, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import Entry, classify_entries, flatten
 
