@@ -115,7 +115,8 @@ def test_web_md_options_table_names_every_serve_option():
 def test_web_md_states_every_limit_of_a_request():
     from braintumor.image_io import MAX_FILE_BYTES, MAX_PIXELS, MAX_REQUEST_PIXELS
     from braintumor.volume_io import MAX_SLICES
-    from braintumor.web import DEFAULT_MAX_UPLOAD_MB, MAX_FILES
+    from braintumor.web import DEFAULT_MAX_UPLOAD_MB
+    from braintumor.web.inference import MAX_FILES
 
     text = (REPO / "docs/WEB.md").read_text()
     limits = " ".join(text.split("- **Limits**", 1)[1].split("\n- ", 1)[0].split())

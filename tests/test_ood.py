@@ -22,12 +22,12 @@ from braintumor.ood import (
     OODDetector,
     fit_ood,
     fit_temperature,
-    image_stats,
     joint_features,
     temperature_at_bound,
     temperature_bound_note,
 )
 from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
+from braintumor.ood_stats import image_stats
 from braintumor.prediction import softmax
 from braintumor.predictor import Classifier
 from braintumor.web import create_app

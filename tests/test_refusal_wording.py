@@ -12,12 +12,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from braintumor.evaluation_summary import refusals_text
 from braintumor.orientation import TURN_ADVICE
 from braintumor.predict_cli import tally_text
 from braintumor.prediction import OOD_MESSAGE
 from braintumor.report import _refused_and_flagged
 from braintumor.series import summary_text, turned
+from braintumor.wording import refusals_text
 
 REPO = Path(__file__).resolve().parents[1]
 OLD = "not brain MRI"

@@ -14,8 +14,9 @@ import pytest
 from serve_process import free_port, running_serve, running_waitress
 
 from braintumor.cli import main
+from braintumor.serve_settings import LOOPBACK_NAMES
 from braintumor.web import create_app
-from braintumor.web.hosts import LOOPBACK_NAMES, allowed_hosts, host_name, host_refused
+from braintumor.web.hosts import allowed_hosts, host_name, host_refused
 
 HOST_REFUSED = host_refused(LOOPBACK_NAMES)  # what a server on 127.0.0.1 without --allowed-host says
 

@@ -15,9 +15,8 @@ from PIL import Image
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
-from braintumor.orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
+from braintumor.orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, TURN_ADVICE, turn_reasons
 from braintumor.prediction import OOD_MESSAGE, refusal_reason
-from braintumor.web.pages import TURN_ADVICE
 
 shipped = pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's orientation check")
 #: The shipped check's reason for a slice on its side, alone: it is no refusal for being unlike brain MRI.
