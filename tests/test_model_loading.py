@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from braintumor.model_loading import ModelError
+from braintumor.model_files import ModelError
 from braintumor.predictor import Classifier
 
 

@@ -261,8 +261,7 @@ def test_a_model_file_that_cannot_be_loaded_is_said_in_words(tmp_path):
     import shutil
 
     from braintumor.calibrate import write_metadata
-    from braintumor.model_files import default_model_path
-    from braintumor.model_loading import ModelError
+    from braintumor.model_files import ModelError, default_model_path
     from braintumor.predictor import Classifier
 
     junk = tmp_path / "junk.onnx"

@@ -14,7 +14,7 @@ from PIL import Image
 
 from braintumor.colour import chroma_colourfulness, colourfulness
 from braintumor.image_io import decode_image, read_image
-from braintumor.model_loading import ModelError
+from braintumor.model_files import ModelError
 from braintumor.ood import (
     CROP_HINT,
     FAR_FEATURES,

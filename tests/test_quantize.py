@@ -83,7 +83,7 @@ def test_quantize_refuses_what_it_cannot_use(tiny_run, int8_model, tmp_path, cap
 def test_an_int8_file_cannot_be_read_back_as_a_float_network(int8_model):
     """Ensemble members and torch benchmarks read float weights out of an exported file; int8 ones would be garbage."""
     from braintumor.export import model_from_onnx
-    from braintumor.model_loading import ModelError
+    from braintumor.model_files import ModelError
 
     with pytest.raises(ModelError, match="quantised"):
         model_from_onnx(int8_model)

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .classes import CLASSES, DISPLAY_NAMES
     from .image_io import ImageError
-    from .prediction import DISCLAIMER
-    from .predictor import Classifier, ModelError, Prediction
+    from .model_files import ModelError
+    from .prediction import DISCLAIMER, Prediction
+    from .predictor import Classifier
 
 __version__ = "0.1.0"
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .input_plan import VolumeInput
-from .model_loading import ModelError
+from .model_files import ModelError
 from .predictor import Classifier
 from .processes import load_same
 from .quiet_libraries import set_own_stderr

@@ -254,7 +254,7 @@ def run_evaluate(
     trained on), or without it in the Training split beside the evaluated one.
     """
     from .figures import FiguresUnavailable
-    from .model_loading import ModelError
+    from .model_files import ModelError
     from .predictor import Classifier
     from .run_split import check_own_run
     from .train_config import ConfigError

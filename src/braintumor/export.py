@@ -29,8 +29,8 @@ from .classes import DISPLAY_NAMES
 from .file_names import utf8_document
 from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
-from .model_files import DEV_VERSION, version_problem
-from .model_loading import METADATA_KEY, ModelError
+from .model_files import DEV_VERSION, ModelError, version_problem
+from .model_loading import METADATA_KEY
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
 from .run_config import read_run_config
@@ -59,7 +59,7 @@ def model_from_onnx(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     BatchNorm becomes the identity plus the folded bias, so the outputs are the exported file's (to ~1e-6)."""
     from onnx import numpy_helper
 
-    from .model_loading import ModelError
+    from .model_files import ModelError
     from .predictor import Classifier
 
     path = Path(path)

@@ -61,7 +61,7 @@ def load_same(path: str, threads: int | None, digest: str) -> Classifier:
     """The model file at ``path``, opened again in another process, refused (ModelError) unless it is still the model
     whose :func:`model_digest` is ``digest``: replaced in between, the other process scored with another model than
     the one its parent loaded and named."""
-    from .model_loading import ModelError
+    from .model_files import ModelError
     from .predictor import Classifier  # (predictor imports this module)
 
     classifier = Classifier.load(path, threads=threads)

@@ -28,7 +28,8 @@ import numpy as np
 
 from .atomic_files import require_file_destination, written_whole
 from .metrics import headline_metrics, read_metrics_file
-from .model_loading import METADATA_KEY, ModelError
+from .model_files import ModelError
+from .model_loading import METADATA_KEY
 from .orientation import PREFIX as ORIENTATION_PREFIX
 from .predictor import Classifier
 from .preprocess import INPUT_SCALE
