@@ -160,3 +160,56 @@ def test_a_zips_or_folders_gzipped_members_say_what_they_hold(tmp_path, capsys):
     assert rc == 1 and [r.get("error") for r in records] == [refusal, f"no DICOM image found ({'; '.join(series)})",
                                                              None]
     assert tuple(records[2]["notes"]) == series
+
+
+def test_a_folders_compressed_files_are_noted_by_what_they_hold(tmp_path, capsys):
+    """A folder's ``y.dcm.gz`` (a PACS export's or anonymiser's gzipped DICOM file), or an ``IM0002`` that is a gzip,
+    was passed over without a word, and a folder of only those was "no image or scan found in the folder (JPEG, PNG,
+    ...)": each is noted with what it holds and the command that undoes it, in the words the file alone gets; a folder
+    of only those says so (read_volumes too). A .nii.gz is still read as NIfTI, never named compressed."""
+    rng = np.random.default_rng(0)
+    dicom = make_dicom(rng.integers(0, 4000, (64, 64)).astype(np.uint16))
+    holds = ("a {}-compressed file holding a DICOM file: compressed files are not read (but for a NIfTI volume, "
+             ".nii.gz); decompress it ({}) and send what it holds")
+    folder = tmp_path / "export"
+    (folder / "sub").mkdir(parents=True)
+    small = bz2.compress(make_dicom(np.zeros((64, 64), np.uint8)))  # a bzip2 is named only when it ends in 4 KiB
+    for name, data in [("y.dcm.gz", gzip.compress(dicom)), ("sub/IM0002", gzip.compress(dicom)), ("IM0003", small),
+                       ("IM0004.gz", gzip.compress(PAGE + b" " * 4000)),
+                       ("notes.txt.gz", gzip.compress(dicom))]:  # .gz: opened to look, as an IM0002 is
+        (folder / name).write_bytes(data)
+    volume = rng.normal(300, 80, (32, 32, 3)).astype(np.float32)
+    (folder / "head.nii.gz").write_bytes(nifti_bytes(volume))
+    rc, out, err = run_predict([folder, "--format", "jsonl"], capsys)
+    assert rc == 0 and {r["path"] for r in jsonl(out)} == {f"{folder}/head.nii.gz"}
+    assert [line for line in err.splitlines() if line.startswith("note:")] == [
+        f"note: 1 file in {folder} not read ({holds.format('bzip2', 'bunzip2')}): {folder}/IM0003",
+        f"note: 1 file in {folder} not read ({GZ_PAGE}): {folder}/IM0004.gz",
+        f"note: 3 files in {folder} not read (each {holds.format('gzip', 'gunzip')}): {folder}/notes.txt.gz, "
+        f"{folder}/y.dcm.gz, {folder}/sub/IM0002"]  # in the walk's order, as the page's
+    for name in ("head.nii.gz", "IM0003", "IM0004.gz", "notes.txt.gz"):
+        (folder / name).unlink()
+    rc, out, err = run_predict([folder, "--format", "jsonl"], capsys)
+    only = f"only 2 compressed files in the folder: {folder}/y.dcm.gz is {holds.format('gzip', 'gunzip')}"
+    assert rc == 1 and jsonl(out) == [{"path": str(folder), "error": only}]
+    said = "no DICOM files found in folder, " + only.replace(" in the folder", "", 1)
+    with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
+        list(read_volumes(folder))
+
+
+def test_a_folder_walk_reads_more_only_of_a_compressed_file(tmp_path, monkeypatch):
+    """Naming what a compressed file holds takes more than the 132 bytes read of every file to look for DICOM: a
+    bounded 4 KiB more, only of a file that begins as a compressor's output (a folder of 10 000 slices or notes reads
+    as little as before)."""
+    from braintumor import input_plan
+
+    for name, data in [("IM0001", b"x" * 5000), ("README", b"y" * 5000), ("z.gz", gzip.compress(PAGE) + bytes(9000))]:
+        (tmp_path / name).write_bytes(data)
+    reads: list[tuple[str, int]] = []
+    real = input_plan.file_head
+    monkeypatch.setattr(input_plan, "file_head", lambda p, n=132, on_error=None: reads.append((p.name, n)) or real(
+        p, n, on_error))
+    left: list = []
+    assert input_plan.scan_folder(tmp_path, left) == ([], [])
+    assert reads == [("IM0001", 132), ("README", 132), ("z.gz", 132), ("z.gz", 4096)]
+    assert left == [(tmp_path / "z.gz", f"compressed:{GZ_PAGE}")]

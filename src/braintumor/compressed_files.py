@@ -24,6 +24,10 @@ _READ, _HEAD = 1 << 20, 1024
 #: How compressed data begins: a zip's member that begins so (``IM0001.dcm.gz``) is named by :func:`compressed_text`,
 #: not decompressed and read (nor is such a file named alone).
 MAGIC: tuple[bytes, ...] = tuple(magic for magic, _, _ in _COMPRESSORS)
+#: Bytes of a compressed file a folder's walk reads to name what it holds: a gzip's or xz's header and the 1024 bytes
+#: it inflates to take fewer (a bzip2 inflates nothing before its block's end: a larger one is "a bzip2-compressed
+#: file"). Read only of a file that begins as :data:`MAGIC`, which the walk opened anyway to look for DICOM.
+PEEK: int = 4096
 
 
 def _head(kind: str, data: bytes) -> tuple[bytes, bool]:

@@ -8,14 +8,17 @@ the folder and made a folder with no other DICOM file an error, while the page p
 not an error record: nothing was tried and failed, so exit codes and the outputs' records stay as they were. Nor an
 image of a format braintumor does not read, by its ending (a GIF, a phone's HEIC) or, a file read to look for DICOM,
 by its first bytes: one note per format says how many and what to convert them to, and a folder holding only those
-says so, not "no image or scan found". Other files (notes, results) are not inputs anyone expects read, and stay
-unsaid.
+says so, not "no image or scan found". Nor a gzip-, bzip2- or xz-compressed file (but a .nii.gz), by its first bytes
+(a PACS export's or anonymiser's ``IM0001.dcm.gz``): named by what it holds and the command that undoes it, in
+:func:`~braintumor.compressed_files.compressed_text`'s words, where it was passed over unsaid. Other files (notes,
+results) are not inputs anyone expects read, and stay unsaid.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .compressed_files import compressed_text
 from .image_files import OTHER_FORMAT_ENDINGS
 from .image_headers import other_format
 from .nifti_header import PAIR_IMAGE_ENDINGS
@@ -42,7 +45,8 @@ LEFT_OUT_KINDS: tuple[str, ...] = ("dicomdir", "zip", "pair", "image", "special"
 def left_out_kind(name: str, head: bytes) -> str | None:
     """Why a file that a folder walk passed over (not hidden, no image ending, not DICOM nor NIfTI) is worth a note:
     ``"dicomdir"`` (by its name, which the standard fixes), ``"zip"``, ``"pair"``, ``"image"`` (bytes of a format we
-    read), ``"other"`` (a format we do not: :func:`other_format_notes`), or None for a file no one expects read.
+    read), ``"other"`` (a format we do not: :func:`other_format_notes`), ``"compressed"`` (:func:`compressed_notes`),
+    or None for a file no one expects read.
     ``head``: its first bytes (132). static/folders.js leftOutAs is a copy, for a folder dropped on the page
     (tests/test_browser_folder_walk.py); it knows an unread format by its bytes with image_headers' own patterns."""
     kind = left_out_as(name, head)
@@ -52,7 +56,8 @@ def left_out_kind(name: str, head: bytes) -> str | None:
 def left_out_as(name: str, head: bytes) -> str | None:
     """:func:`left_out_kind` as a folder's list of files left out holds it: a format not read with its name,
     ``"other:GIF"``, by its ending or else by its first bytes (:func:`braintumor.image_headers.other_format`: a GIF
-    named IM0001, read to look for DICOM, was passed over without a word while one named .gif was noted)."""
+    named IM0001, read to look for DICOM, was passed over without a word while one named .gif was noted); a compressed
+    file with why it is not read, ``"compressed:a gzip-compressed file holding a DICOM file: ..."``."""
     lower = name.lower()
     if lower == "dicomdir":
         return "dicomdir"
@@ -64,6 +69,8 @@ def left_out_as(name: str, head: bytes) -> str | None:
         return f"other:{fmt}"
     if lower.endswith((".hdr", ".hdr.gz", *PAIR_IMAGE_ENDINGS)):
         return "pair"
+    if said := compressed_text(head):
+        return f"compressed:{said}"
     if fmt := other_format(head):
         return f"other:{fmt}"
     return None
@@ -80,7 +87,34 @@ def left_out_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
         why = LEFT_OUT_WHY[kind].format(each=each)
         names = listed([printable(str(p)) for p in paths], SHOWN)
         notes.append(f"note: {counted(len(paths), 'file')} in {printable(str(folder))} not read ({why}): {names}")
-    return notes + other_format_notes(folder, left)
+    return notes + compressed_notes(folder, left) + other_format_notes(folder, left)
+
+
+def _compressed(left: list[tuple[Path, str]]) -> dict[str, list[Path]]:
+    """The compressed files among ``left``, by why each is not read (what it holds: left_out_as), in the walk's order
+    (the first file's first: the page's walk, static/folders.js, finds them in the same order)."""
+    found: dict[str, list[Path]] = {}
+    for path, kind in left:
+        if kind.startswith("compressed:"):
+            found.setdefault(kind.partition(":")[2], []).append(path)
+    return found
+
+
+def compressed_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
+    """One stderr line per kind of compressed file ``folder`` holds: what they hold, how to undo it, which they are."""
+    return [f"note: {counted(len(paths), 'file')} in {printable(str(folder))} not read "
+            f"({'each ' if len(paths) > 1 else ''}{why}): {listed([printable(str(p)) for p in paths], SHOWN)}"
+            for why, paths in _compressed(left).items()]
+
+
+def only_compressed(left: list[tuple[Path, str]], where: str = " in the folder") -> str | None:
+    """What a folder with nothing to read holds when all it held worth a note is compressed files (a folder of
+    ``IM0001.dcm.gz`` said "no image or scan found", no word of gzip), or None; ``where`` follows the count."""
+    found = _compressed(left)
+    if not found or any(not kind.startswith("compressed:") for _, kind in left):
+        return None
+    (why, paths), *_ = found.items()
+    return f"only {counted(len(left), 'compressed file')}{where}: {printable(str(paths[0]))} is {why}"
 
 
 def zip_example(path: Path) -> str:

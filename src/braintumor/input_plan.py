@@ -2,7 +2,8 @@
 
 Apart from the readers (:mod:`braintumor.volume_io` was at its 320-line cap; ``plan_inputs`` and ``VolumeInput`` are
 imported from here): walking a folder for its DICOM and NIfTI files is a listing (one 132-byte read per file that could
-be DICOM), never a decode, and a volume found is read only when its :class:`VolumeInput` is loaded.
+be DICOM, 4 KiB of one that is compressed), never a decode, and a volume found is read only when its
+:class:`VolumeInput` is loaded.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dicom_sniff import file_head, is_dicom_head, worth_sniffing
+from .compressed_files import MAGIC, PEEK
+from .dicom_sniff import SNIFF_BYTES, file_head, is_dicom_head, worth_sniffing
 from .image_files import (
     IMAGE_EXTENSIONS,
     hidden_note,
@@ -60,7 +62,7 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
 
 def _folder_inputs(path: Path, on_note: Callable[[str], None] | None) -> Iterator[Path | VolumeInput | dict]:
     """:func:`plan_inputs` of one folder."""
-    from .folder_notes import LEFT_OUT_WHY, left_out_notes, only_other_formats
+    from .folder_notes import LEFT_OUT_WHY, left_out_notes, only_compressed, only_other_formats
     from .volume_io import iter_volumes  # (volume_io imports this module)
 
     unreadable: list[OSError] = []  # a folder below that cannot be read is an error record, not skipped
@@ -74,7 +76,7 @@ def _folder_inputs(path: Path, on_note: Callable[[str], None] | None) -> Iterato
         zips = any(kind == "zip" for _, kind in left)  # and a folder of .scan.png: said, not 'empty'
         # the note's words (and the page's): it said "zips in folders are not opened" beside the note's
         why = LEFT_OUT_WHY["zip"].format(each="name the zip itself") if zips else hidden_note(path)
-        only = None if zips else only_other_formats(left)  # a folder of GIFs: "only 3 GIF files..."
+        only = None if zips else only_other_formats(left) or only_compressed(left)  # "only 3 GIF files..."
         yield {"path": str(path), "error": only or f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
     yield from images
     # Path(): named as its files are (os.walk's join named a folder of "." ./locked)
@@ -132,9 +134,15 @@ def scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tup
             # else by content (IM00001, a UID, .IMA); a .txt or .pdf is not opened to look (a listing, not reads)
             elif is_dicom_head(head := _head(path, left)):
                 dicoms.append(path)
-            elif left is not None and (kind := left_out_as(name, head)):
+            elif left is not None and (kind := left_out_as(name, _peek(path, head))):
                 left.append((path, kind))
     return dicoms, niftis
+
+
+def _peek(path: Path, head: bytes) -> bytes:
+    """``head``, or a compressed file's first :data:`~braintumor.compressed_files.PEEK` bytes, to name what it holds
+    by (a gzipped DICOM file's 132 are too few to say so): read again only of a file that begins so."""
+    return file_head(path, PEEK) if len(head) == SNIFF_BYTES and head.startswith(MAGIC) else head
 
 
 def _head(path: Path, left: list[tuple[Path, str]] | None = None) -> bytes:

@@ -223,11 +223,11 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
             left: list[tuple[Path, str]] = []
             dicoms, _ = scan_folder(path, left)
             from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
-            from .folder_notes import index_notes, only_other_formats
+            from .folder_notes import index_notes, only_compressed, only_other_formats
 
             locked = unopened(left)  # maybe slices: counted in the series' notes, not dropped unsaid
             if not dicoms and not locked:  # a folder of GIFs says so
-                only = only_other_formats(left, "")
+                only = only_other_formats(left, "") or only_compressed(left, "")
                 raise ImageError("no DICOM files found in folder" + (f", {only}" if only else ""))
 
             for v in read_dicom_files(display, dicoms + locked, max_slices, max_pixels, per_input):
