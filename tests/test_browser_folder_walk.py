@@ -227,3 +227,58 @@ def test_a_file_of_a_format_not_read_without_an_ending_is_noted_by_its_bytes(ser
     assert sent_names(page) == [["a.png"]]
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
+
+
+def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(server, chromium, tmp_path):
+    """A folder's ``y.dcm.gz`` or an ``IM0002`` that is a gzip was counted by the page with its other files ("not an
+    image or a scan (1 .gz, 1 with no ending)"), and a drop of only those was "No image or scan found", no word of gzip
+    (the CLI said nothing at all): both name them as compressed with how to undo it, in compressed_text's words, the
+    page from the server (one home). The CLI's say what they hold (a DICOM file), as the page does not inflate them to
+    learn; a .nii.gz is read as NIfTI by both, a .hdr.gz is half of a pair, a .zip a zip."""
+    import bz2
+    import gzip
+    import lzma
+
+    from braintumor.compressed_files import MAGIC, compressed_text
+
+    dicom = make_dicom(np.zeros((8, 8), dtype=np.uint8))
+    heads = [gzip.compress(dicom)[:132], gzip.compress(b"<html><title>Sign in</title>")[:132],
+             bz2.compress(dicom)[:132], lzma.compress(dicom)[:132], gzip.compress(np.random.default_rng(0).bytes(500))
+             [:132], b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x1f\x8c" + bytes(130)]
+    names = ["IM0002", "y.dcm.gz", "x.hdr.gz", "a.zip", "x.gif", "DICOMDIR"]
+    cases = [(name, head) for name in names for head in heads]
+    page, problems = watched_page(chromium, server)
+    page_says = page.evaluate("cs => cs.map(c => window.braintumorFolders.leftOutAs(c[0], new Uint8Array(c[1]), "
+                              "JSON.parse(document.getElementById('upload-form').dataset.unreadFormats)))",
+                              [[name, list(head)] for name, head in cases])
+    assert [c for c, js in zip(cases, page_says, strict=True)
+            if left_out_kind(*c) != (js.partition(":")[0] if js else None)] == []
+    packed = {magic[0]: f"compressed:{compressed_text(magic)}" for magic in MAGIC}  # the page's: the compressor's words
+    assert [js for (_, head), js in zip(cases, page_says, strict=True) if js and js.startswith("compressed:")] == [
+        packed[head[0]] for name, head in cases if name in ("IM0002", "y.dcm.gz") and head[:2] != b"\x1f\x8c"]
+    assert {left_out_as("IM0002", head) for head in heads[5:]} == {*packed.values(), None}  # bytes alone: as the page
+
+    folder = tmp_path / "mri"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    (folder / "y.dcm.gz").write_bytes(gzip.compress(dicom))
+    (folder / "IM0002").write_bytes(gzip.compress(dicom))
+    cli: list[str] = []
+    assert list(plan_inputs([folder], cli.append)) == [folder / "a.png"]
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
+    why = packed[0x1F].partition(":")[2]
+    assert notes == [f"Skipped 2 files in the dropped folder (each {why}): mri/IM0002, mri/y.dcm.gz."]
+    holds = compressed_text(gzip.compress(dicom))  # the CLI's: what it holds, and the same words else
+    assert holds == why.replace(" file:", " file holding a DICOM file:")
+    assert cli == [f"note: 2 files in {folder} not read (each {holds}): {folder}/IM0002, {folder}/y.dcm.gz"]
+    assert sent_names(page) == [["a.png"]]
+    (folder / "a.png").unlink()
+    [record] = plan_inputs([folder])
+    assert record["error"] == f"only 2 compressed files in the folder: {folder}/IM0002 is {holds}"
+    page.reload()
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    os_drop(page, [str(folder)])
+    sync_api.expect(page.locator("#page-status")).to_have_text(
+        f"Only 2 compressed files in the dropped folder: mri/IM0002 is {why}.", timeout=30_000)
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from ..classes import display_name
+from ..compressed_files import MAGIC, compressed_text
 from ..csv_records import csv_columns
 from ..dicom_sniff import NOT_SCAN_SUFFIXES
 from ..folder_notes import LEFT_OUT_KINDS, LEFT_OUT_WHY
@@ -63,7 +64,9 @@ def _globals() -> dict:
             "unread_formats": {"endings": OTHER_FORMAT_ENDINGS,
                                "signatures": [[name, pattern.decode("ascii")]
                                               for name, pattern in OTHER_FORMAT_SIGNATURES],
-                               "words": [unread_format_text(n, f) for n, f in ((1, 1), (2, 1), (2, 2))]}}
+                               "words": [unread_format_text(n, f) for n, f in ((1, 1), (2, 1), (2, 2))],
+                               # a compressor's first bytes, and why its output is not read: compressed_text's words
+                               "compressed": [[list(magic), compressed_text(magic)] for magic in MAGIC]}}
 
 
 @bp.app_template_global("turned")

@@ -82,9 +82,9 @@ window.braintumorFolders = (function () {
   // Why a file the walk passed over (no image ending, not DICOM nor NIfTI) is worth a note, as folder_notes.
   // left_out_as tells it (tests/test_browser_folder_walk.py asks both): "dicomdir" (an export's index, by its name),
   // "zip", "pair" (half of a .hdr/.img pair: nifti_header.PAIR_IMAGE_ENDINGS), "image" (an image format's first
-  // bytes), "other:GIF" (a format not read, by an ending of ``formats.endings``, image_files.OTHER_FORMAT_ENDINGS, or
-  // else by its first bytes: the server's patterns, image_headers.OTHER_FORMAT_SIGNATURES, both from the page), or
-  // null for a file no one expects read.
+  // bytes), "compressed:WHY" (gzip, bzip2, xz: the server's words, ``formats.compressed``; the CLI's say what it holds,
+  // which the page does not inflate), "other:GIF" (a format not read, by an ending of ``formats.endings``, image_files.
+  // OTHER_FORMAT_ENDINGS, or by its first bytes: image_headers.OTHER_FORMAT_SIGNATURES), or null for any other file.
   const PAIR = /\.(hdr|hdr\.gz|img|img\.gz)$/i;
   const IMAGE_STARTS = [[0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0x49, 0x49, 0x2a, 0],
     [0x4d, 0x4d, 0, 0x2a]];  // JPEG, PNG, TIFF (both byte orders): folder_notes._IMAGE_STARTS
@@ -103,7 +103,9 @@ window.braintumorFolders = (function () {
         (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8))) return "image";
     const endings = formats.endings || {};
     if (Object.prototype.hasOwnProperty.call(endings, suffix(name))) return "other:" + endings[suffix(name)];
-    return PAIR.test(name) ? "pair" : formatOf(head, formats.signatures);
+    if (PAIR.test(name)) return "pair";
+    const packed = (formats.compressed || []).find(function (c) { return startsWith(head, c[0]); });
+    return packed ? "compressed:" + packed[1] : formatOf(head, formats.signatures);
   }
 
   function suffix(name) {  // as Path.suffix, lower case: the last dot-part, none for ".x" or "x."
@@ -231,9 +233,9 @@ window.braintumorFolders = (function () {
         continue;
       }
       const typed = TAKEN.test(name);
-      // a slice of a series in one of the folders, sent with the folder's others (series): a .dcm or .dicom
-      // whatever its bytes, as the CLI takes it (one sent alone was a second card beside its series), another file
-      // when its bytes say DICOM
+      // a slice of a series in one of the folders, sent with the folder's others (series): a .dcm or .dicom whatever
+      // its bytes, as the CLI takes it (one sent alone was a second card beside its series), another file when its
+      // bytes say DICOM
       const head = f.given || typed ? null : await headOf(file, notScan);
       const index = !f.given && name.toLowerCase() === "dicomdir";  // never read as a scan, as by the CLI
       const dicom = !f.given && !index && (DICOM.test(name) || (!typed && isDicomHead(head)));
@@ -244,7 +246,7 @@ window.braintumorFolders = (function () {
         const format = kind.slice(6);
         (other[format] = other[format] || []).push(f.entry.fullPath.replace(/^\//, ""));
       } else if (kind) {  // looks like an input: named in a note saying how to have it read, as the CLI's
-        passed[kind].push(f.entry.fullPath.replace(/^\//, ""));
+        (passed[kind] = passed[kind] || []).push(f.entry.fullPath.replace(/^\//, ""));  // compressed: by why
       } else {
         others += 1;
         skipped[ending(name)] = (skipped[ending(name)] || 0) + 1;
@@ -260,11 +262,12 @@ window.braintumorFolders = (function () {
         " not an image or a scan (" + Object.keys(skipped).sort().map(function (k) {
         return skipped[k] + " " + k; }).join(", ") + ").");
     }
-    ["dicomdir", "zip", "pair", "image"].forEach(function (kind) {  // the CLI's words (folder_notes.LEFT_OUT_WHY)
-      const paths = passed[kind];
-      if (!paths.length) return;
+    const said = Object.keys(passed).filter(function (kind) { return passed[kind].length; });
+    said.forEach(function (kind) {  // the CLI's words (folder_notes.LEFT_OUT_WHY, compressed_notes), in its order
+      const paths = passed[kind], packed = !kind.indexOf("compressed:");  // then its why after the colon
       notes.push("Skipped " + count(paths.length, kind === "zip" ? ".zip file" : "file") + " in the dropped folder (" +
-        (limits.why || {})[kind] + "): " + listed(paths) + ".");
+        (packed ? (paths.length > 1 ? "each " : "") + kind.slice(11) : (limits.why || {})[kind]) + "): " +
+        listed(paths) + ".");
     });
     const kinds = Object.keys(other).sort(), words = formats.words || [];  // in image_io's words (one home: wording)
     kinds.forEach(function (format) {
@@ -281,13 +284,14 @@ window.braintumorFolders = (function () {
     if (unread) notes.push(count(unread, "file") + " in the dropped folder could not be read by this browser.");
     unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
     taken.forEach(function (i) { notes.push.apply(notes, grouped.noted.get(i) || []); });
-    // a drop of GIFs only says so, as folder_notes.only_other_formats (a note on any other kind: said as ever)
     const counts = kinds.map(function (format) { return count(other[format].length, format + " file"); });
-    const only = kinds.length && !Object.keys(passed).some(function (k) { return passed[k].length; }) ? "Only " +
-      joined(counts) + " in the dropped folder, " + words[kinds.length > 1 ? 2 : other[kinds[0]].length > 1 ? 1 : 0] +
-      "." : null;
-    return { items: taken, notes: notes, none: items.length ? null : only  // wording.NOTHING_FOUND, INPUT_KINDS: the
-      || "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };  // CLI's
+    const only = kinds.length && !said.length ? "Only " + joined(counts) + " in the dropped folder, " +
+      words[kinds.length > 1 ? 2 : other[kinds[0]].length > 1 ? 1 : 0] + "." : null;  // as only_other_formats
+    const packed = !kinds.length && said.length && said.every(function (k) { return !k.indexOf("compressed:"); }) ?
+      "Only " + count(said.reduce(function (n, k) { return n + passed[k].length; }, 0), "compressed file") +
+      " in the dropped folder: " + passed[said[0]][0] + " is " + said[0].slice(11) + "." : null;  // only_compressed
+    return { items: taken, notes: notes, none: items.length ? null : only || packed  // wording.NOTHING_FOUND,
+      || "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };  // the CLI's
   }
 
   return { dropped: dropped, hasFolder: hasFolder, walk: walk, stepDown: stepDown, isDicomHead: isDicomHead,
