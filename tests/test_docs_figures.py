@@ -286,3 +286,43 @@ def test_scratch_figures_say_they_have_no_command():
             if scratch and not re.search(NO_COMMAND, flat):
                 unmarked.append(f"{doc}: ...{flat[max(0, scratch[0].start() - 80):scratch[0].end() + 80]}...")
     assert unmarked == []
+
+
+def _results_table_row(section: str, name: str) -> list[str]:
+    """The cells of the row of a table in docs/RESULTS.md that starts with NAME, below the paragraph that starts with
+    SECTION, bold marks dropped."""
+    text = (REPO / "docs/RESULTS.md").read_text().split(section, 1)[1]
+    line = next(row for row in text.splitlines() if row.startswith(f"| {name} |"))
+    return [cell.strip().replace("**", "") for cell in line.strip("|").split("|")][1:]
+
+
+def test_orientation_figures_of_readme_and_card_are_the_latest_orientation_eval_table():
+    """The card still gave a slice on its side as refused 99.1-99.4 % of the time, 96.6-96.8 % told to turn it: the
+    table before upside down was refused (README: 99.1-99.5 % and 96.6-96.7 %). Both quote the latest
+    `python scripts/orientation_eval.py` table of RESULTS ("Upside down refused too") now."""
+    def shares(*rows: str) -> tuple[list[float], list[float], list[float]]:
+        refused, told, right = [], [], []
+        for row in rows:
+            cells = _results_table_row("**Upside down refused too", row)
+            turned, other, answered = (int(cells[i].split()[0]) for i in range(3))
+            assert turned + other + answered == 1311
+            refused.append(100 * (turned + other) / 1311)
+            told.append(100 * turned / 1311)
+            right.append(float(cells[3].split()[0]))
+        return refused, told, right
+
+    def span(values: list[float]) -> str:
+        return f"{min(values):.1f}-{max(values):.1f} %"
+
+    refused, told, _ = shares("turned 90 degrees anticlockwise", "turned 90 degrees clockwise")
+    down_refused, down_told, down_right = shares("turned 180 degrees", "flipped upside down")
+    (down,), (down_said,) = {f"{v:.0f} %" for v in down_refused}, {f"{v:.0f} %" for v in down_told}  # one each
+    readme = [f"now {span(refused)} of them are refused, {span(told)} told to turn them",
+              f"{down} of the Testing slices turned 180 degrees or flipped upside down are refused, {down_said} "
+              f"told to turn them, and {span(down_right)} of the answers then given are right"]
+    card = [f"{span(refused)} of the time on Testing ({span(told)} told to turn it;",
+            f"is refused {down} of the time on Testing ({down_said} told to turn it), and "
+            f"{span([100 - r for r in down_right])} of the answers then given are wrong"]
+    assert [s for s in readme if s not in prose("README.md")] == []
+    assert [s for s in card if s not in prose("models/MODEL_CARD.md")] == []
+
