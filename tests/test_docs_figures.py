@@ -326,3 +326,29 @@ def test_orientation_figures_of_readme_and_card_are_the_latest_orientation_eval_
     assert [s for s in readme if s not in prose("README.md")] == []
     assert [s for s in card if s not in prose("models/MODEL_CARD.md")] == []
 
+
+def test_results_calibration_table_is_the_report_and_the_files_metadata():
+    """RESULTS' "Calibration" table gave the Testing NLL before the temperature as 0.0917, the report's of 2026-12-05
+    (0.09175); the committed report says 0.09178. Its validation rows are what `braintumor calibrate` stored in the
+    file, its Testing rows what `braintumor evaluate --out docs/evaluation --run models` wrote."""
+    from braintumor.predictor import Classifier
+
+    meta = Classifier.load(MODEL).metadata
+    cal, t = meta["calibration"], meta["temperature"]
+    m = json.loads((REPO / "docs/evaluation/metrics.json").read_text())
+    assert m["calibration"]["temperature"] == m["leak_free"]["calibration"]["temperature"] == t
+    before, after, lf = m["calibration"]["before"], m["calibration"]["after"], m["leak_free"]["calibration"]["after"]
+    rows = [f"| validation, before | 1.0 | {pct(cal['val_before']['ece'])} | {cal['val_before']['nll']:.4f} |",
+            f"| validation, after | {t:.4f} | {pct(cal['val_after']['ece'])} | {cal['val_after']['nll']:.4f} |",
+            f"| **Testing, before** | 1.0 | {pct(before['ece'])} | {before['nll']:.4f} |",
+            f"| **Testing, after** | {t:.4f} | **{pct(after['ece'])}** (target <= 1 %: met) | {after['nll']:.4f} |",
+            f"| Testing, leak-free subset, after | {t:.4f} | {pct(lf['ece'])} | |"]
+    text = (REPO / "docs/RESULTS.md").read_text().split("## Calibration", 1)[1].split("\n## ", 1)[0]
+    assert [r for r in rows if r not in text] == []
+    r = m["review"]
+    said = (f"**{r['flagged']} of the {r['accepted']} accepted test answers are flagged, "
+            f"{pct(r['accuracy_flagged'], 1)} of them right, and they hold {r['wrong_flagged']} of the "
+            f"{r['wrong_accepted']} wrong accepted answers; the {r['accepted'] - r['flagged']} others are "
+            f"{pct(r['accuracy_not_flagged'])} right**")
+    assert said in prose("docs/RESULTS.md").split("**Confidence on a new source", 1)[1]
+
