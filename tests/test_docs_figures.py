@@ -352,3 +352,56 @@ def test_results_calibration_table_is_the_report_and_the_files_metadata():
             f"{pct(r['accuracy_not_flagged'])} right**")
     assert said in prose("docs/RESULTS.md").split("**Confidence on a new source", 1)[1]
 
+
+def test_model_card_figures_are_the_committed_report_the_files_and_the_training_log():
+    """The model card repeats the headline figures README and RESULTS give (pinned above), the files' sizes, their
+    metadata's temperature, parameters and validation scores, and the training log's chosen epoch; no test held it to
+    them. Each is read from where `braintumor evaluate`, `export`/`quantize` and `train` wrote it."""
+    from braintumor.predictor import Classifier
+
+    meta, meta8 = Classifier.load(MODEL).metadata, Classifier.load(INT8).metadata
+    m = json.loads((REPO / "docs/evaluation/metrics.json").read_text())
+    lf, review, pc, n = m["leak_free"], m["review"], m["per_class"], m["n"]
+    right, lf_right, right8 = (round(x["accuracy"] * x["n"]) for x in (m, lf, meta8["metrics"]))
+    refused, turned = m["ood_refused"], m["ood_refused_turned"]
+    n_val = meta["calibration"]["n_val"]
+    log = [json.loads(line) for line in (REPO / "models/training-log.jsonl").read_text().splitlines() if line.strip()]
+    best = [row for row in log if row.get("best")][-1]
+    recalls = " / ".join(pct(pc[c]["recall"]).removesuffix(" %") for c in m["classes"]) + " %"
+    card = [
+        f"# Model card: {meta['name']} {meta['model_version']}",
+        f"File: `models/braintumor-tumornet-s.onnx` ({MODEL.stat().st_size:,} bytes",
+        f"softmax with temperature {meta['temperature']},", f"fingerprint `{meta['data_fingerprint']}`",
+        f"{meta['num_parameters']:,} parameters.",
+        f"validation split (seed 0): {meta['orientation']['training_images']} train / {n_val} val",
+        f"best validation accuracy of the EMA weights: epoch {best['epoch']}, {pct(best['val_ema_acc'])} "
+        f"({round(best['val_ema_acc'] * n_val)}/{n_val};",
+        f"{best['val_ema_loss']:.5f} against {log[-1]['val_ema_loss']:.5f}",
+        f"| accuracy | **{pct(m['accuracy'])}** ({right}/{n}) |", f"| macro-F1 | {m['macro_f1']:.4f} |",
+        f"| macro one-vs-rest ROC AUC | {m['macro_roc_auc']:.4f} |",
+        f"| expected calibration error (15 bins) | {m['calibration']['after']['ece']:.4f} with the temperature "
+        f"({m['calibration']['before']['ece']:.4f} without",
+        f"| leak-free subset ({lf['n']} images without a near duplicate in Training) | {pct(lf['accuracy'])} "
+        f"({lf_right}/{lf['n']}) |",
+        f"| refused, not classified (unlike brain MRI, or turned) | {refused} of {n} ({pct(refused / n)}):",
+        f"<= 1 % on validation: {pct(meta['calibration']['ood_val_refused'])};",
+        f"{turned} of the {refused} are told they look turned",
+        *(f"| {c} | {pc[c]['precision']:.4f} | {pc[c]['recall']:.4f} | {pc[c]['f1']:.4f} | {pc[c]['support']} |"
+          for c in m["classes"]),
+        f"Confusion matrix (rows true, columns predicted; {', '.join(m['classes'])}): `{m['confusion_matrix']}`.",
+        f"({INT8.stat().st_size:,} bytes with the same orientation check", f"Temperature ({meta8['temperature']})",
+        f"| validation ({n_val}) | {round(meta['calibration']['val_accuracy'] * n_val)} | "
+        f"{round(meta8['calibration']['val_accuracy'] * n_val)} |",
+        f"| Testing accuracy | {pct(m['accuracy'])} ({right}/{n}) | {pct(meta8['metrics']['accuracy'])} "
+        f"({right8}/{n}) |",
+        f"| ECE on Testing (with its temperature) | {pct(m['ece'])} | {pct(meta8['metrics']['ece'])} |",
+        f"| recall glioma / meningioma / notumor / pituitary | {recalls} |",
+        f"On the other {lf['n']} the accuracy is {pct(lf['accuracy'])}.",
+        f"{pct(refused / n)} of the slices of Testing are refused (at least 4 of these {refused}",
+        f"on Testing it flags {review['flagged']} of {review['accepted']} accepted answers",
+        f"holding {review['wrong_flagged']} of the {review['wrong_accepted']} wrong accepted answers",
+    ]
+    assert [s for s in card if s not in prose("models/MODEL_CARD.md")] == []
+    int8_row = (f"| braintumor tumornet-s int8 copy (this repo, fast option) | {INT8.stat().st_size / 1e6:.2f} MB "
+                f"ONNX | {pct(meta8['metrics']['accuracy'])} ({right8}/{n}) |")
+    assert int8_row in prose("README.md")
