@@ -126,7 +126,8 @@ def test_readme_curl_answer_is_what_the_api_answers(data_root):
 
 def test_results_glance_robustness_ranges_are_the_shipped_files_column():
     """"At a glance" gave the robustness ranges of the file before the orientation check (2.4-11.1 % refused) as the
-    shipped model's; they are the ranges of the robustness table's column for the shipped files, inversion aside."""
+    shipped model's; they are the ranges of the robustness table's column for the shipped files, inversion aside; so
+    is the model card's refused range."""
     text = (REPO / "docs/RESULTS.md").read_text()
     table = text.split("## Robustness to scans from elsewhere", 1)[1].split("\n\n| perturbation |", 1)[1]
     rows = re.findall(r"^\| ([^|*]+?) \|.*\| ([\d.]+) % / ([\d.]+) % / ([\d.]+) % \|$", table.split("\n\n")[0], re.M)
@@ -136,6 +137,8 @@ def test_results_glance_robustness_ranges_are_the_shipped_files_column():
     said = (f"| {min(accepted):.2f}-{max(accepted):.2f} % of the accepted slices right; "
             f"{min(refused):.2f}-{max(refused):.2f} % refused")
     assert said in prose("docs/RESULTS.md").split("## At a glance", 1)[1].split("## ", 1)[0]
+    card = f"{min(refused):.1f}-{max(refused):.1f} % of perturbed ones (`python scripts/robustness.py`;"
+    assert card in prose("models/MODEL_CARD.md")
 
 
 def _figures(name: str) -> dict:
@@ -146,7 +149,7 @@ def _figures(name: str) -> dict:
 def test_results_heat_map_figures_are_what_heatmap_eval_printed():
     """The heat-map section said a tumour answer falls "to about 0.6" where `python scripts/heatmap_eval.py` printed
     only the mean over all answers (0.679); the script now prints each answer's curve and the tumour answers', and
-    every figure of the section is its output's."""
+    every figure of the section is its output's, as are the rounded ones README and the model card repeat."""
     h = _figures("heatmap_eval.json")
     text = prose("docs/RESULTS.md").split("## Heat maps: do they show", 1)[1].split("\n## ", 1)[0]
     shown = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
@@ -171,6 +174,12 @@ def test_results_heat_map_figures_are_what_heatmap_eval_printed():
     assert (f"takes the answer's probability from {tumour[0]:.3f} to {c['tumour answers']:.3f} on average (the "
             f"script's \"by answer\" lines: glioma {c['glioma']:.3f}, meningioma {c['meningioma']:.3f}, pituitary "
             f"{c['pituitary']:.3f}; \"no tumour\" {c['notumor']:.3f})") in text
+    heat, rand = (h["rows"][name]["mean_curve"] for name in ("heat map", "random smooth map"))
+    i = h["fractions"].index(0.1)
+    assert (f"takes the answer's probability from {heat[0]:.3f} to {heat[i]:.2f} on average, by a random map of the "
+            f"same smoothness to {rand[i]:.2f}") in prose("README.md")
+    assert (f"takes the answer's probability from {heat[0]:.3f} to {heat[i]:.2f} on average (a random map of the "
+            f"same smoothness: {rand[i]:.2f})") in prose("models/MODEL_CARD.md")
 
 
 def test_small_image_figures_are_what_small_images_printed():
