@@ -414,3 +414,25 @@ def test_model_card_figures_are_the_committed_report_the_files_and_the_training_
     int8_row = (f"| braintumor tumornet-s int8 copy (this repo, fast option) | {INT8.stat().st_size / 1e6:.2f} MB "
                 f"ONNX | {pct(meta8['metrics']['accuracy'])} ({right8}/{n}) |")
     assert int8_row in prose("README.md")
+
+
+_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+#: PERFORMANCE's round names: "Sixth" ... "Twenty-ninth".
+ROUNDS = (*_UNITS, "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+          "eighteenth", "nineteenth", "twentieth", *(f"twenty-{u}" for u in _UNITS), "thirtieth")
+
+
+def test_performance_goals_table_names_every_round_it_quotes_in_its_command_column():
+    """PERFORMANCE's "Goals at a glance" quoted the twenty-ninth round's latencies and ratios, but its command column,
+    where a reader looks for the sections to rerun, stopped at the twenty-eighth. Every round a row's measurements name
+    is in that row's command column (a "same command" row's is the row's above)."""
+    table = (REPO / "docs/PERFORMANCE.md").read_text().split("## Goals at a glance", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip("|").split("|") for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    named = re.compile(r"\b(" + "|".join(sorted(ROUNDS, key=len, reverse=True)) + r")\b", re.I)
+    missing, command = [], ""
+    for goal, *measured, cmd, _met in rows[1:]:
+        command = command if cmd.strip() == "same command" else cmd
+        quoted = {m.lower() for cell in measured for m in named.findall(cell)}
+        given = {m.lower() for m in named.findall(command)}
+        missing += [f"{goal.strip()}: {r}" for r in sorted(quoted - given)]
+    assert missing == []
