@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import encode
+from conftest import REPO, encode
 from PIL import Image
 
 from braintumor.audit import audit_dataset
@@ -198,7 +198,8 @@ def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys
 
 def test_real_dataset_overlap_agrees_with_its_readme(data_root: Path):
     """The dataset README: 189 pixel-identical groups span both splits; 473 of 1311 test images
-    have a near duplicate in Training (pHash 256-bit, distance <= 8), none of them glioma."""
+    have a near duplicate in Training (pHash 256-bit, distance <= 8), none of them glioma; and our README's "Data" block
+    is this audit's summary, line for line."""
     report = audit_dataset(data_root)
     s = report["summary"]
     assert s["exact_groups"]["cross-split"] == 189
@@ -209,6 +210,12 @@ def test_real_dataset_overlap_agrees_with_its_readme(data_root: Path):
     assert report["hidden_files"] == ["Testing/meningioma/.ipynb_checkpoints/Te-me_0011-checkpoint.jpg"]
     modes = [report["splits"][s]["modes"] for s in ("Training", "Testing")]
     assert sum(m["RGB"] for m in modes) == 3926 and sum(m["L"] for m in modes) == 3093
+    # README's "Data" block shows this audit's console summary: every line but the first (the path and the time it
+    # took) and the report's name is what format_audit prints for it
+    from braintumor.datasets_cli import format_audit
+
+    shown = (REPO / "README.md").read_text().split("$ braintumor data audit", 1)[1].split("```", 1)[0].splitlines()
+    assert shown[2:-1] == format_audit(report).splitlines()[1:]
 
 
 def test_audit_out_is_written_through_a_fifo_and_into_a_new_folder(tree: Path, tmp_path: Path, capsys):
