@@ -436,3 +436,26 @@ def test_performance_goals_table_names_every_round_it_quotes_in_its_command_colu
         given = {m.lower() for m in named.findall(command)}
         missing += [f"{goal.strip()}: {r}" for r in sorted(quoted - given)]
     assert missing == []
+
+
+def test_network_sizes_the_docs_give_are_the_networks():
+    """README, the model card and RESULTS give the orientation check's parameters (77,468; 77 k) and multiply-adds
+    (1.8 M against the classifier's 100 M) with `model.OrientationNet` as their source, but no test counted them."""
+    pytest.importorskip("torch")
+    from braintumor.model import OrientationNet, count_multiply_adds, count_parameters, create_model
+    from braintumor.predictor import Classifier
+
+    net, check = create_model("tumornet-s"), OrientationNet()
+    n, n_check = count_parameters(net), count_parameters(check)
+    size = Classifier.load(MODEL).metadata["preprocess"]["image_size"]
+    macs, macs_check = count_multiply_adds(net, size) / 1e6, count_multiply_adds(check, size) / 1e6
+    assert n == Classifier.load(MODEL).metadata["num_parameters"]
+    readme = [f"(`GET /api/v1/model`; {n:,}) and the orientation check's {n_check:,} (`model.OrientationNet`",
+              f"(`model.OrientationNet`, {n_check / 1e3:.0f} k parameters,"]
+    card = [f"{n:,} parameters.", f"{n_check:,} parameters stored in float16, {macs_check:.1f} M multiply-adds against "
+            f"the classifier's {macs:.0f} M"]
+    results = [f"{n_check / 1e3:.0f} k parameters, {macs_check:.1f} M multiply-adds against the classifier's "
+               f"{macs:.0f} M"]
+    assert [s for s in readme if s not in prose("README.md")] == []
+    assert [s for s in card if s not in prose("models/MODEL_CARD.md")] == []
+    assert [s for s in results if s not in prose("docs/RESULTS.md")] == []
