@@ -474,3 +474,24 @@ def test_held_out_source_range_of_the_card_and_readme_is_the_four_plain_seeds():
     for text in (card, readme):
         assert f"{float(lo):.1f} %" in text and f"{float(hi):.1f} %" in text
     assert f"glioma recall {float(r_lo):.0f}-{float(r_hi):.0f} %" in card
+
+
+def test_orientation_check_figures_are_the_files_metadata():
+    """What `braintumor orientation` recorded in the shipped files (its thresholds, its training time, what it refuses
+    on validation) is quoted in RESULTS and TRAINING from its printed line; both files carry the same check."""
+    from braintumor.predictor import Classifier
+
+    o = Classifier.load(MODEL).metadata["orientation"]
+    assert Classifier.load(INT8).metadata["orientation"] == o
+    results = [f"{o['epochs']} epochs, {o['training_seconds']:.0f} s of training",
+               f"| **8/16/32/64 channels, float16 (shipped)** | {pct(o['val_turn_accuracy'])} |",
+               f"threshold {o['quarter_threshold']:.4f}, {pct(o['val_quarter_turns_refused'])} of the quarter turns",
+               f"so that none of them is refused: {o['half_threshold']:.4f} for the shipped network",
+               f"\"upside down refused above {o['half_threshold']:.4f}; refused: upright "
+               f"{100 * o['val_upright_refused']:.2f}%, quarter turns {100 * o['val_quarter_turns_refused']:.2f}%, "
+               f"upside down {100 * o['val_upside_down_refused']:.2f}%\"",
+               f"the quarter-turn threshold came out unchanged ({o['quarter_threshold']:.6f})"]
+    training = [f"{o['training_seconds']:.0f} s on the AMX Xeon",
+                f"the quarter-turn one came out unchanged, {o['quarter_threshold']:.6f})"]
+    assert [s for s in results if s not in prose("docs/RESULTS.md")] == []
+    assert [s for s in training if s not in prose("docs/TRAINING.md")] == []
