@@ -87,7 +87,8 @@ def _pct(x: float) -> str:
 
 
 def test_the_docs_figures_are_what_the_script_wrote():
-    """Every figure of RESULTS' "Skull-stripped slices", the model card's limit and README's line is the JSON's."""
+    """Every figure of RESULTS' "Skull-stripped slices" and "At a glance" row, the model card's limit and README's line
+    is the JSON's."""
     s = json.loads(FIGURES.read_text())
     rows, classes = s["rows"], ("glioma", "meningioma", "notumor", "pituitary")
     text = _prose("docs/RESULTS.md").split("## Skull-stripped slices", 1)[1].split("\n## ", 1)[0]
@@ -133,3 +134,7 @@ def test_the_docs_figures_are_what_the_script_wrote():
             if x not in card] == []
     assert (f"refuses {_pct(st['refused_share'])} and answers {100 * wrong:.1f} % of the rest wrong, mostly \"no "
             f"tumour\", at a mean confidence of {100 * st['wrong_mean_confidence']:.1f} %") in _prose("README.md")
+    glance = _prose("docs/RESULTS.md").split("## At a glance", 1)[1].split("## ", 1)[0]
+    assert (f"of {s['passed']} plausibly stripped slices: {_pct(st['refused_share'])} refused") in glance
+    assert (f"of the answers, {_pct(st['accuracy_accepted'])} right, {st['wrong_accepted']} wrong at a mean confidence "
+            f"of {100 * st['wrong_mean_confidence']:.1f} %") in glance
