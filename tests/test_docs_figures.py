@@ -495,3 +495,36 @@ def test_orientation_check_figures_are_the_files_metadata():
                 f"the quarter-turn one came out unchanged, {o['quarter_threshold']:.6f})"]
     assert [s for s in results if s not in prose("docs/RESULTS.md")] == []
     assert [s for s in training if s not in prose("docs/TRAINING.md")] == []
+
+
+def test_out_of_distribution_set_sizes_are_what_ood_samples_builds():
+    """The out-of-distribution set's sizes (248 images, 210 of them natural photos, 53 under 64 x 64 pixels) are quoted
+    in README, the model card and RESULTS' table beside `python scripts/ood_eval.py`; they are what
+    `braintumor.ood_samples` builds from the installed packages' images (scikit-image's: the dev extra)."""
+    from collections import Counter
+
+    pytest.importorskip("skimage")
+
+    from PIL import Image
+
+    from braintumor.image_io import MIN_SIDE
+    from braintumor.ood_samples import ood_samples
+
+    samples = ood_samples()
+    n, by = len(samples), Counter(s.category for s in samples)
+    photos = by["photo"] + by["photo-gray"] + by["photo-crop"]
+    small = sum(min(Image.open(io.BytesIO(s.data)).size) < MIN_SIDE for s in samples)
+    table = prose("docs/RESULTS.md").split("## Out-of-distribution refusal", 1)[1].split("**AUROC", 1)[0]
+    rows = [f"| natural photos (colour) | {by['photo']} | {by['photo']} (100 %) |",
+            f"| natural photos, grayscale copies and faces | {by['photo-gray']} | {by['photo-gray']} (100 %) |",
+            f"| random crops of photos (half colour, half gray) | {by['photo-crop']} | {by['photo-crop']} (100 %) |",
+            f"| **all natural photos** | {photos} | **{photos} (100 %)** |",
+            f"| documents | {by['document']} | {by['document']} (100 %) |",
+            f"| other medical images (fundus, histology, cells, phantom) | {by['medical-other']} | "
+            f"{by['medical-other']} (100 %) |",
+            f"| synthetic (noise, blank, gradients, patterns) | {by['synthetic']} | {by['synthetic']} (100 %) |"]
+    assert [r for r in rows if r not in table] == []
+    readme = [f"all {n} images of our out-of-distribution set ({photos} natural photos,",
+              f"{small} of the {n}, under {MIN_SIDE} x {MIN_SIDE} pixels,"]
+    assert [s for s in readme if s not in prose("README.md")] == []
+    assert f"On our test set all {n} non-MRI images" in prose("models/MODEL_CARD.md")
