@@ -575,3 +575,26 @@ def _cells(text: str, *starts: str) -> list[str]:
     """The cells of the first table row of TEXT that starts with "| STARTS[0]" and holds every other of STARTS."""
     line = next(row for row in text.splitlines() if row.startswith(f"| {starts[0]}") and all(s in row for s in starts))
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def test_training_time_figures_are_the_shipped_training_log():
+    """The shipped run's time (epochs 23-100 idle, 1-22 shared, the idle median, 100 epochs at that median, the median
+    of all 100) is quoted in the model card, RESULTS, PERFORMANCE, TRAINING and README from its log."""
+    import statistics
+
+    log = [json.loads(line) for line in (REPO / "models/training-log.jsonl").read_text().splitlines() if line.strip()]
+    seconds = [row["epoch_seconds"] for row in log]
+    shared, idle = seconds[:22], seconds[22:]
+    median = statistics.median(idle)
+    estimate = f"{100 * median / 60:.0f} min"
+    card = [f"median {median:.1f} s per epoch over epochs 23-{len(log)} ({sum(idle) / 60:.1f} min, idle machine); "
+            f"epochs 1-22 ran earlier while other jobs shared the CPU ({sum(shared) / 60:.1f} min)",
+            f"Time: about {estimate} on this project's 2-core"]
+    results = [f"epochs 23-{len(log)} took {sum(idle) / 60:.1f} min on the idle 2-core CPU (median {median:.1f} s per "
+               f"epoch); epochs 1-22 ran in an earlier session while other jobs shared the cores "
+               f"({sum(shared) / 60:.1f} min)", f"{len(log)} epochs at the idle median are ~{estimate}."]
+    assert [s for s in card if s not in prose("models/MODEL_CARD.md")] == []
+    assert [s for s in results if s not in prose("docs/RESULTS.md")] == []
+    assert f"about {estimate} on the 2-core AVX2 CPU" in prose("README.md")
+    assert f"every image: about {estimate} on 2 cores" in prose("docs/TRAINING.md")
+    assert f"| {statistics.median(seconds):.1f} (`models/training-log.jsonl`) |" in prose("docs/PERFORMANCE.md")
