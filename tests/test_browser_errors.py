@@ -10,9 +10,10 @@ from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the s
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 
-def os_drop(page, paths: list[str]) -> None:
-    """Drop ``paths`` on the drop zone as the desktop does (a folder arrives as a File the browser cannot read)."""
-    box = page.locator("#dropzone").bounding_box()
+def os_drop(page, paths: list[str], on: str = "#dropzone") -> None:
+    """Drop ``paths`` on the drop zone (or the element ``on`` names) as the desktop does (a folder arrives as a File
+    the browser cannot read)."""
+    box = page.locator(on).first.bounding_box()
     cdp = page.context.new_cdp_session(page)
     data = {"items": [], "files": paths, "dragOperationsMask": 1}
     for kind in ("dragEnter", "dragOver", "drop"):

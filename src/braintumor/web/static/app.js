@@ -261,9 +261,7 @@
     ["dragleave", "dragend"].forEach(function (type) {
       zone.addEventListener(type, function () { zone.classList.remove("is-over"); });
     });
-    zone.addEventListener("drop", function (event) {
-      event.preventDefault();
-      zone.classList.remove("is-over");
+    function take(event) {
       const drop = folders.dropped(event.dataTransfer);  // now: the drop's items are gone once the event is over
       if (!folders.hasFolder(drop)) {
         handleFiles(form, event.dataTransfer.files);
@@ -278,10 +276,16 @@
         handleFiles(form, [], [], "This browser could not read the dropped folder (" + err + "): drop or choose " +
           "its files instead.");
       });
-    });
-    // A file dropped beside the zone must not make the browser navigate away from the page.
+    }
+    // Files dropped anywhere on the page are taken as on the zone (beside it, on the results once it has scrolled
+    // away, they were kept from opening in the browser and then sent nowhere, without a word); a drop without files
+    // (text, a link) is taken only on the zone, and never opened by the browser.
     window.addEventListener("dragover", function (event) { event.preventDefault(); });
-    window.addEventListener("drop", function (event) { event.preventDefault(); });
+    window.addEventListener("drop", function (event) {
+      event.preventDefault();
+      zone.classList.remove("is-over");
+      if (zone.contains(event.target) || Array.from(event.dataTransfer.types).indexOf("Files") >= 0) take(event);
+    });
     document.addEventListener("paste", function (event) {
       const files = Array.from((event.clipboardData && event.clipboardData.files) || []);
       if (files.length) {
