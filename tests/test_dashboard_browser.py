@@ -280,3 +280,23 @@ def test_rates_say_how_long_the_page_has_watched_until_it_has_watched_ten_second
     with _scripted_page(base, [_snapshot(real, 1000, 10), _snapshot(real, 1010, 30)]) as page:
         sync_api.expect(page.locator("#stat-rps")).to_have_text("2.00", timeout=10_000)
         sync_api.expect(page.locator("#rate-window")).to_have_text("last 10 s for the rates")
+
+
+def test_without_javascript_the_dashboard_shows_no_state_or_numbers_it_cannot_have(served, chromium):
+    """Nothing is polled without JavaScript: the page said "Connecting…" for good (its live region), above the note
+    that it needs JavaScript, and tiles of dashes whose errors table said "none". The note and its links stay."""
+    base, _ = served
+    for js in (False, True):
+        context = chromium.new_context(java_script_enabled=js)
+        page = context.new_page()
+        page.goto(f"{base}/dashboard")
+        for selector in ("#dash-status", ".dash-grid"):
+            if js:
+                sync_api.expect(page.locator(selector)).to_be_visible()
+            else:
+                sync_api.expect(page.locator(selector)).to_be_hidden()
+        if not js:
+            sync_api.expect(page.locator("noscript p")).to_contain_text("This page needs JavaScript")
+            assert "Connecting" not in page.locator("main").inner_text()
+            sync_api.expect(page.get_by_role("link", name="/api/v1/stats")).to_be_visible()
+        context.close()
