@@ -45,6 +45,24 @@ def test_a_client_asking_for_problem_json_gets_the_apis_json_error(client):
         assert client.get("/nothing", headers={"Accept": accept}).mimetype == "text/html", accept
 
 
+def test_images_posted_to_the_page_by_a_json_client_are_pointed_to_the_api(client, test_images):
+    """A client that asks for JSON and posts its images to the page's address (a base URL without /api/v1/predict) got
+    the results page, HTML with the heat maps in base64, and without a file the page's HTML 400, though an error off
+    the API is JSON for it. Now a JSON 406 that names the API's route, before any image is classified. A browser's
+    form post (text/html first) and curl's (*/*) get the page as before."""
+    image = test_images["glioma"][0].read_bytes()
+    for accept in ("application/json", "application/problem+json", "text/html;q=0.5, application/json"):
+        for form in ({"file": [(io.BytesIO(image), "a.jpg")]}, {}):
+            r = client.post("/", data=form, content_type="multipart/form-data", headers={"Accept": accept})
+            assert (r.status_code, r.mimetype) == (406, "application/json"), (accept, form)
+            assert "POST /api/v1/predict" in r.get_json()["error"]
+    for accept in ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "*/*"):
+        r = client.post("/", data={"file": [(io.BytesIO(image), "a.jpg")]}, content_type="multipart/form-data",
+                        headers={"Accept": accept})
+        assert (r.status_code, r.mimetype) == (200, "text/html"), accept
+        assert client.post("/", headers={"Accept": accept}).mimetype == "text/html"
+
+
 MACHINE_ROUTES = ("/healthz", "/metrics", "/api/v1/model", "/api/v1/openapi.json", "/api/v1/stats")
 
 

@@ -141,7 +141,7 @@ class InMemoryRequest(Request):
 JSON_ERROR_TYPES: tuple[str, ...] = ("application/json", "application/problem+json")
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     """JSON errors for the API's paths, and for a client whose Accept ranks JSON above HTML (a wrong base URL got an
     HTML page); a browser (text/html first) and curl (``*/*``: a tie, the page's) get the page. ``/healthz/`` too: the
     machine routes take a trailing slash (``strict_slashes=False``), and its 405 was the HTML page. ``/api`` too (a
@@ -235,7 +235,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
                        f"(the limit is {limit} files)")
         # the exception's own headers (a 405's Allow, which HTTP requires) but not its HTML Content-Type
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
-        if _wants_json():
+        if wants_json():
             return jsonify(error=message), code, headers
         # no URL can be built for a bad host, so no page (its links): its render raised, and the server's 500 page;
         # nor the page (the model's name) for a host not answered
@@ -248,7 +248,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     def _unexpected(exc: Exception):
         app.log_exception((type(exc), exc, exc.__traceback__))  # no path, no exception text: they can hold a name
         message = "internal error: the request could not be processed"
-        if _wants_json():
+        if wants_json():
             return jsonify(error=message), 500
         return render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"]), 500
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, make_response, render_template, request, url_for
 from markupsafe import Markup
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotAcceptable
 
 from ..classes import display_name
 from ..compressed_files import MAGIC, compressed_text
@@ -204,6 +204,11 @@ def index():
 @bp.post("/")
 def upload():
     """The no-JavaScript path: classify on the server and render the results, errors per file."""
+    from . import wants_json  # the package's rule (its app factory imports this module)
+
+    if wants_json():  # an API client at the page's address: it got the results as HTML, heat maps in base64
+        raise NotAcceptable(f"this address is the upload page, which answers HTML: send images to POST "
+                            f"{url_for('api.predict')} for JSON (the same multipart field 'file')")
     st = state()
     try:
         uploads = read_uploads(request, st.max_files)
