@@ -21,17 +21,18 @@ from braintumor.image_io import read_image
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
-# What each request to the API sends (Chromium gives no body of a FormData holding files to Playwright): the file
-# names and sizes, kept in window.sentFiles; a zip's request is marked by an X-Test-Zipped header, for a route to tell
-# it (ZIPPED). It was &zipped=1 in the URL, which the API refuses as a parameter it does not take: every zip was a 400.
+# What each request to the API sends (send.js's XMLHttpRequest; Chromium gives no body of a FormData holding files to
+# Playwright): the file names and sizes, kept in window.sentFiles; a zip's request is marked by an X-Test-Zipped
+# header, for a route to tell it (ZIPPED). It was &zipped=1 in the URL, which the API refuses as a parameter it does
+# not take: every zip was a 400.
 WATCH_SENT = """
 window.sentFiles = [];
-const fetched = window.fetch;
-window.fetch = function (url, options) {
-  const files = options && options.body instanceof FormData ? options.body.getAll("file") : [];
+const sent = XMLHttpRequest.prototype.send;
+XMLHttpRequest.prototype.send = function (body) {
+  const files = body instanceof FormData ? body.getAll("file") : [];
   window.sentFiles.push(files.map(function (f) { return [f.name, f.size, f.type]; }));
-  const zipped = files.some(function (f) { return f.name === "series.zip"; });
-  return fetched(url, zipped ? Object.assign({}, options, { headers: { "X-Test-Zipped": "1" } }) : options);
+  if (files.some(function (f) { return f.name === "series.zip"; })) this.setRequestHeader("X-Test-Zipped", "1");
+  return sent.call(this, body);
 };
 """
 

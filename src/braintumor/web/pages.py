@@ -39,9 +39,10 @@ from .volumes import Entry, classify_entries, flatten
 
 bp = Blueprint("pages", __name__)
 
-#: Seconds the page waits for the API's answer to one file (plus a second per MB of it, for the upload) before it
-#: says the server did not answer. A request's most work (512 slices) takes seconds on 2 cores (docs/PERFORMANCE.md):
-#: this leaves room for a queue of them behind a busy server.
+#: Seconds the page waits for the API's answer to one file, from the end of its upload (and while it is sent, or its
+#: answer read, from the last progress: static/send.js) before it says the server did not answer. A request's most
+#: work (512 slices) takes seconds on 2 cores (docs/PERFORMANCE.md): this leaves room for a queue of them behind a
+#: busy server.
 ANSWER_TIMEOUT_S: int = 120
 
 

@@ -30,11 +30,39 @@ window.braintumorSend = function (helpers) {
     }
   }
 
-  // How long one file may take to be sent and answered: the page's data-answer-timeout-s, plus a second per MB of the
-  // file, so that a large scan still being uploaded over a slow link is not given up on.
-  function answerLimit(form, file) {
+  // How long the page waits for the server's answer once a file is sent, and while it is sent (or its answer read),
+  // for the next progress: the page's data-answer-timeout-s.
+  function answerLimit(form) {
     const seconds = Number(form.dataset.answerTimeoutS);
-    return 1000 * (seconds > 0 ? seconds : 120) + file.size / 1000;
+    return 1000 * (seconds > 0 ? seconds : 120);
+  }
+
+  // The request, by XMLHttpRequest, which sees its upload's progress: the limit counts from the end of the upload
+  // and, while it goes on, from its last progress. fetch sees neither: it counted from the start, a second per MB for
+  // the upload, and a scan sent over a link slower than that (to a proxy that takes the whole body first) was given up
+  // on while still being sent, its upload cut off, "the server did not answer". Resolves to a fetch-like answer
+  // ({status, ok, headers.get, text}), null where none came, or "timeout".
+  function post(url, body, limit) {
+    return new Promise(function (resolve) {
+      const xhr = new XMLHttpRequest();
+      let timer = null;
+      const arm = function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { resolve("timeout"); xhr.abort(); }, limit);
+      };
+      const end = function (answer) { clearTimeout(timer); resolve(answer); };
+      xhr.upload.addEventListener("progress", arm);
+      xhr.upload.addEventListener("load", arm);
+      xhr.addEventListener("progress", arm);  // the answer's body, as it arrives
+      xhr.addEventListener("load", function () {
+        end({ status: xhr.status, ok: xhr.status >= 200 && xhr.status < 300, text: xhr.responseText,
+          headers: { get: function (name) { return xhr.getResponseHeader(name); } } });
+      });
+      ["error", "abort"].forEach(function (type) { xhr.addEventListener(type, function () { end(null); }); });
+      xhr.open("POST", url);
+      xhr.send(body);
+      arm();
+    });
   }
 
   // A file from a dropped folder is named by its path in the drop on its card and in the CSV, but sent by its own
@@ -104,24 +132,17 @@ window.braintumorSend = function (helpers) {
     }
     const body = new FormData();
     body.append("file", file, job.files || job.folder ? file.name : name);
-    let response;
     let data = null;
     // A server that never answers (hung, or a proxy holding the connection) left the card at "Analysing…" for good.
-    const limit = answerLimit(form, file);
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(function () { timedOut = true; controller.abort(); }, limit);
+    const limit = answerLimit(form);
+    let response = await post(form.dataset.api + "?heatmap=1", body, limit);
+    const timedOut = response === "timeout";
+    response = timedOut ? null : response;
     try {
-      response = await fetch(form.dataset.api + "?heatmap=1", { method: "POST", body: body, signal: controller.signal });
-    } catch (err) {
-      response = null;
-    }
-    try {  // the answer's body is under the same limit: a server may send its headers and then stall
-      data = response ? await response.json() : null;
+      data = response ? JSON.parse(response.text) : null;
     } catch (err) {
       data = null;
     }
-    clearTimeout(timer);
     if (job.files && response && response.status === 400 && data && Array.isArray(data.results) &&
         data.results.length && data.results.every(function (r) { return r.error; })) {
       resend(form, job, data.results[0].error);

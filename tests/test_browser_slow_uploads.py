@@ -1,0 +1,36 @@
+"""A file sent over a slow link, in a real browser (headless chromium via Playwright, as tests/conftest.py gives it),
+its upload throttled by Chromium's network emulation. Skipped, never failed, when chromium or playwright is absent."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+
+from braintumor.image_io import read_image
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+
+def test_an_upload_still_arriving_is_not_given_up_on(server, chromium, test_images, tmp_path):
+    """The page gave each file data-answer-timeout-s (120 s) plus a second per MB to be sent and answered, counted
+    from the start: a scan sent over a link slower than 8 Mbit/s, to a server behind a proxy that takes the whole body
+    with no time limit of its own (DEPLOY.md's nginx), was given up on while it was still being sent, its upload cut
+    off, and its card said that the server did not answer. The limit now counts from the end of the upload, and while
+    the upload goes on, from its last progress. Here: 2 s, for an upload of 1 MB at 150 kB/s (7 s)."""
+    big = tmp_path / "slice.bmp"  # a real slice, uncompressed: 1 MB
+    Image.fromarray(read_image(test_images["glioma"][0])).resize((1024, 1024)).save(big)
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.locator("#upload-form").evaluate("form => { form.dataset.answerTimeoutS = '2'; }")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                   "uploadThroughput": 150_000})
+    page.set_input_files("#file-input", str(big))
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=60_000)
+    sync_api.expect(page.locator("#results .card").first).to_have_attribute("data-state", "ok")
+    cdp.detach()
+    assert problems == []
+    page.close()
