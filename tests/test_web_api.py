@@ -221,6 +221,26 @@ def test_a_chunked_body_over_the_limit_is_413_not_cut_and_classified(client, tes
     assert r.status_code == 200 and r.get_json() == post(client, [("upload-1", data)]).get_json()
 
 
+def test_a_body_shorter_than_its_content_length_is_said_to_be_cut_short(client, test_images):
+    """gunicorn hands the app a body that ends (the client closed its side, a streaming proxy's client went away)
+    before its Content-Length as if whole: its first two thirds of a JPEG were read and blamed on the file ("image file
+    is truncated ... cut short in a copy or a download?"), and a whole JPEG under a Content-Length too large for it
+    was classified. The request is what was cut short: a 400 that says so (RFC 9112: an incomplete message)."""
+    data = test_images["glioma"][0].read_bytes()
+
+    def sent(body: bytes, length: int):  # as gunicorn hands it over: a stream the app reads to its end
+        return client.post("/api/v1/predict", input_stream=io.BytesIO(body), content_type="image/jpeg",
+                           environ_overrides={"CONTENT_LENGTH": str(length), "wsgi.input_terminated": True})
+
+    for body in (data[: len(data) * 2 // 3], data, b""):
+        r = sent(body, len(data) + 10)
+        assert r.status_code == 400 and r.get_json() == {"error": (
+            f"the request body ended after {len(body):,} of the {len(data) + 10:,} bytes its Content-Length "
+            "announced: the upload was cut short (the connection closed early); send the file again")}
+    r = sent(data, len(data))  # whole: classified
+    assert r.status_code == 200 and r.get_json() == post(client, [("upload-1", data)]).get_json()
+
+
 def test_a_request_over_the_size_limit_is_413_json(client):
     big = np.random.default_rng(0).integers(0, 255, (1400, 1400), dtype=np.uint8)  # ~2 MB PNG, x3 > 4 MB
     r = post(client, [(f"{i}.png", encode(big)) for i in range(3)])

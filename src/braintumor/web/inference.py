@@ -118,6 +118,12 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
             # a chunked body (no Content-Length) is read up to the limit and then cut without a word: look past it
             if req.content_length is None and limit is not None and len(data) >= limit and _more(req):
                 raise RequestEntityTooLarge()
+            # gunicorn ends the stream where the client closed its side, short of the Content-Length, without a word:
+            # the part that came was read, and its truncation blamed on the file
+            if req.content_length is not None and len(data) < req.content_length:
+                raise BadRequest(f"the request body ended after {len(data):,} of the {req.content_length:,} bytes its "
+                                 "Content-Length announced: the upload was cut short (the connection closed early); "
+                                 "send the file again")
             if not data:
                 raise BadRequest("the request body is empty: send the file's bytes as the body")
             if said := form_under_another_type(data, req.mimetype):
