@@ -3,6 +3,8 @@ its upload throttled by Chromium's network emulation. Skipped, never failed, whe
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
@@ -31,6 +33,34 @@ def test_an_upload_still_arriving_is_not_given_up_on(server, chromium, test_imag
     status = page.locator("#page-status")
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=60_000)
     sync_api.expect(page.locator("#results .card").first).to_have_attribute("data-state", "ok")
+    cdp.detach()
+    assert problems == []
+    page.close()
+
+
+def test_a_card_says_its_file_is_being_sent_while_it_is(server, chromium, test_images, tmp_path):
+    """A card said "Analysing…" from the moment its file was given, as if the server had it, while a large scan was
+    still being sent over a slow link for minutes. An upload still going on after a second says "Sending…" and how
+    much has gone (that share hidden from screen readers, whose live region says "Sending…" once), then
+    "Analysing…" once the server has it all."""
+    big = tmp_path / "slice.bmp"
+    Image.fromarray(read_image(test_images["glioma"][0])).resize((1024, 1024)).save(big)
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                   "uploadThroughput": 150_000})
+    page.set_input_files("#file-input", str(big))
+    card = page.locator("#results .card").first
+    said = card.locator(".card-status-text")
+    sync_api.expect(said).to_have_text(re.compile(r"^Sending… \d{1,2}%$"), timeout=10_000)
+    assert card.locator(".card-sent").get_attribute("aria-hidden") == "true"
+    assert card.locator("[role=status]").evaluate(
+        "s => Array.from(s.querySelectorAll('span:not([aria-hidden])')).map(e => e.firstChild.nodeValue).join('')"
+    ) == "slice.bmp: Sending…"
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 1 classified (see below).", timeout=60_000)
+    sync_api.expect(card).to_have_attribute("data-state", "ok")
     cdp.detach()
     assert problems == []
     page.close()

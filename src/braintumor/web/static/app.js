@@ -53,7 +53,8 @@
   // refuses in one request (a study past its pixels) are sent again a step down, joining the run (handleFiles): each
   // sub-folder's together (folders.stepDown), and a sub-folder's refused in turn file by file. A study was sent file
   // by file at once, said to be "one series".
-  const send = window.braintumorSend({ fillCard: fillCard, showSeries: showSeries, resend: function (form, job) {
+  const send = window.braintumorSend({ fillCard: fillCard, showSeries: showSeries, sending: cards.sending,
+    resend: function (form, job) {
     const parts = folders.stepDown(job.files);
     handleFiles(form, parts || job.files, ["The " + job.files.length + " DICOM files in " + job.name + " could not " +
       "be analysed in one request (" + job.refused + "): " + (parts ? "those of each folder are sent together (a " +

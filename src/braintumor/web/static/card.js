@@ -141,5 +141,20 @@ window.braintumorCard = function (helpers) {
     }
   }
 
-  return { wireViewer: wireViewer, newCard: newCard, nameCard: nameCard, fillCard: fillCard };
+  // While a file is still being sent (a large scan, a slow link): "Sending… 40%" where the card said "Analysing…" from
+  // the start, as if the server had the file; "Analysing…" again once it has (share null). The share is hidden from
+  // screen readers: the live region says "Sending…" once, not at each step.
+  function sending(card, share) {
+    if (share === null) return setStatus(card, "Analysing…");
+    let shown = card.querySelector(".card-sent");
+    if (!shown) {
+      setStatus(card, "Sending…");
+      shown = card.querySelector(".card-status-text").appendChild(document.createElement("span"));
+      shown.className = "card-sent";
+      shown.setAttribute("aria-hidden", "true");
+    }
+    shown.textContent = " " + Math.floor(100 * share) + "%";
+  }
+
+  return { wireViewer: wireViewer, newCard: newCard, nameCard: nameCard, fillCard: fillCard, sending: sending };
 };

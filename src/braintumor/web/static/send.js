@@ -41,8 +41,9 @@ window.braintumorSend = function (helpers) {
   // and, while it goes on, from its last progress. fetch sees neither: it counted from the start, a second per MB for
   // the upload, and a scan sent over a link slower than that (to a proxy that takes the whole body first) was given up
   // on while still being sent, its upload cut off, "the server did not answer". Resolves to a fetch-like answer
-  // ({status, ok, headers.get, text}), null where none came, or "timeout".
-  function post(url, body, limit) {
+  // ({status, ok, headers.get, text}), null where none came, or "timeout". sent(share): the upload's progress, 0 to 1,
+  // then null once it is all sent.
+  function post(url, body, limit, sent) {
     return new Promise(function (resolve) {
       const xhr = new XMLHttpRequest();
       let timer = null;
@@ -51,8 +52,11 @@ window.braintumorSend = function (helpers) {
         timer = setTimeout(function () { resolve("timeout"); xhr.abort(); }, limit);
       };
       const end = function (answer) { clearTimeout(timer); resolve(answer); };
-      xhr.upload.addEventListener("progress", arm);
-      xhr.upload.addEventListener("load", arm);
+      xhr.upload.addEventListener("progress", function (event) {
+        arm();
+        if (event.lengthComputable && event.total) sent(event.loaded / event.total);
+      });
+      xhr.upload.addEventListener("load", function () { arm(); sent(null); });
       xhr.addEventListener("progress", arm);  // the answer's body, as it arrives
       xhr.addEventListener("load", function () {
         end({ status: xhr.status, ok: xhr.status >= 200 && xhr.status < 300, text: xhr.responseText,
@@ -135,7 +139,16 @@ window.braintumorSend = function (helpers) {
     let data = null;
     // A server that never answers (hung, or a proxy holding the connection) left the card at "Analysing…" for good.
     const limit = answerLimit(form);
-    let response = await post(form.dataset.api + "?heatmap=1", body, limit);
+    // an upload still going on after a second says so on its card (it said "Analysing…" while the file was sent); a
+    // quicker one is not announced twice
+    const started = Date.now();
+    let saidSending = false;
+    const sent = function (share) {
+      if (share === null ? !saidSending : Date.now() - started < 1000) return;
+      saidSending = share !== null;
+      helpers.sending(card, share);
+    };
+    let response = await post(form.dataset.api + "?heatmap=1", body, limit, sent);
     const timedOut = response === "timeout";
     response = timedOut ? null : response;
     try {
