@@ -259,3 +259,84 @@ def test_a_file_named_zip_that_is_no_zip_is_told_so(tmp_path, capsys):
             read_volumes(path)
     with pytest.raises(ImageError, match=r"^zip archive is corrupt or truncated$"):
         read_volumes(zip_bytes([("a.dcm", b"x" * 200)])[:60], name="cut.zip")
+
+
+def _nan_dicom() -> bytes:
+    """A DICOM file whose header reads and whose one frame holds no finite pixel: none of its images decodes."""
+    from dicom_factory import make_dataset, to_bytes
+
+    ds = make_dataset(None)
+    ds.Rows = ds.Columns = 8
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.BitsAllocated = 1, "MONOCHROME2", 32
+    ds.FloatPixelData = np.full((8, 8), np.nan, np.float32).tobytes()
+    return to_bytes(ds)
+
+
+def test_a_zip_whose_dicom_files_all_fail_names_its_other_members_too(tmp_path, capsys):
+    """A zip whose DICOM files all failed (a gzip named x.dcm beside a y.dcm.gz, a GIF beside an unreadable .dcm) was
+    refused as "no DICOM image found (skipped 1 file: ...)": its other members' notes, said when a slice is read, were
+    lost, and the user told of one member and not the others. The refusal says each, in the notes' words, in the CLI
+    (table and jsonl), the API and read_volumes; a zip refused for its size still says only that."""
+    import gzip
+    import json
+
+    from cli_runner import run_predict
+    from conftest import encode, synthetic_head
+    from dicom_factory import make_dicom, series
+
+    from braintumor.image_gray import NO_FINITE_PIXELS
+    from braintumor.model_files import default_model_path
+    from braintumor.volume_io import BudgetError
+
+    dicom = make_dicom(np.random.default_rng(0).integers(0, 4000, (64, 64)).astype(np.uint16))
+    gif, png = encode(synthetic_head(), "GIF"), encode(synthetic_head(), "PNG")
+    holds = ("a gzip-compressed file holding a DICOM file: compressed files are not read (but for a NIfTI volume, "
+             ".nii.gz); decompress it (gunzip) and send what it holds")
+    no_dicom = "not a DICOM file: no 'DICM' marker and no DICOM image attributes"
+    zips = {"gz.zip": ([("a/x.dcm", gzip.compress(dicom)), ("a/y.dcm.gz", gzip.compress(dicom))],
+                       f"no DICOM image found (skipped 1 file: {holds}; skipped 1 file in the zip: {holds})"),
+            "gif.zip": ([("a/a.gif", gif), ("a/bad.dcm", b"not DICOM " * 20)],
+                        f"no DICOM image found (skipped 1 file: {no_dicom}; skipped 1 GIF file in the zip, a format "
+                        "braintumor does not read: convert it to PNG (lossless, 8- or 16-bit) or to JPEG, BMP, TIFF or "
+                        "WebP)"),
+            "nan.zip": ([("a/nan.dcm", _nan_dicom()), ("a/a.png", png), ("a/notes.txt", b"x"),
+                         ("__MACOSX/a/._nan.dcm", b"\x00\x05\x16\x07")],
+                        f"no DICOM image could be decoded (1 file: {NO_FINITE_PIXELS}; skipped 1 file in the zip: "
+                        "hidden or system file; skipped 1 file in the zip: not DICOM or NIfTI; skipped 1 image in the "
+                        "zip (JPEG, PNG, BMP, TIFF or WebP): a zip is read for the DICOM and NIfTI scans it holds; "
+                        "unzip it to classify its images)"),
+            "scout.zip": ([(f"a/IM{k}", make_dicom(np.full((48, 48), 9 * k, np.uint8), series_uid="1.2.3", instance=k,
+                                                   ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"])) for k in (1, 2)]
+                          + [("a/notes.txt", b"x")], "only localizer (scout) images, not diagnostic slices: 2 images "
+                          "marked LOCALIZER in Image Type; skipped 1 file in the zip: not DICOM or NIfTI")}
+    for name, (members, said) in zips.items():
+        (tmp_path / name).write_bytes(zip_bytes(members))
+        # the zip's notes, in the words its members are given when a slice beside them is read
+        read = next(v for v in read_volumes(zip_bytes([*members, ("a/ok.dcm", dicom)]), name=name) if v.slices)
+        assert said.removesuffix(")").endswith("; ".join(n for n in read.notes if "in the zip" in n))
+        for per_input in (False, True):
+            with pytest.raises(ImageError) as refused:
+                read_volumes(zip_bytes(members), name=name, per_input=per_input)
+            assert str(refused.value) == said
+    paths = [tmp_path / name for name in zips]
+    rc, out, _ = run_predict([*paths, "--format", "jsonl"], capsys)
+    assert rc == 1 and [json.loads(line)["error"] for line in out.splitlines()] == [s for _, s in zips.values()]
+    rc, out, _ = run_predict(paths, capsys)
+    table = dict(line.split(None, 1) for line in out.splitlines() if line.startswith(str(tmp_path)))
+    assert rc == 1 and table == {str(p): f"error: {s}" for p, (_, s) in zip(paths, zips.values(), strict=True)}
+    if default_model_path().exists():
+        from braintumor.predictor import Classifier
+        from braintumor.web import create_app
+
+        client = create_app(classifier=Classifier.load()).test_client()
+        r = client.post("/api/v1/predict", data={"file": [(p.open("rb"), p.name) for p in paths]},
+                        content_type="multipart/form-data")
+        assert r.status_code == 400 and [x["error"] for x in r.get_json()["results"]] == [s for _, s in zips.values()]
+    slices = series([np.full((48, 48), 40 * (i + 1), np.uint8) for i in range(3)])
+    for per_input in (False, True):  # past its limit: said as the zip without the GIF is, nothing added
+        told = []
+        for members in (slices, [*slices, ("a.gif", gif)]):
+            with pytest.raises(BudgetError) as refused:
+                read_volumes(zip_bytes(members), name="big.zip", max_slices=2, per_input=per_input)
+            told.append(str(refused.value))
+        assert told[0] == told[1] and "GIF" not in told[1]

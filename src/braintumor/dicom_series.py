@@ -99,14 +99,14 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
 
 def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
                       max_pixels: int = MAX_INPUT_PIXELS, single: bool = False, per_input: bool = True,
-                      others: int = 0) -> list[Volume]:
+                      others: int = 0, besides: tuple[str, ...] = ()) -> list[Volume]:
     """DICOM files (name, loader) -> one Volume per series, slices in anatomical order (:func:`iter_dicom_series`)."""
-    return list(iter_dicom_series(display, items, max_slices, max_pixels, single, per_input, others))
+    return list(iter_dicom_series(display, items, max_slices, max_pixels, single, per_input, others, besides))
 
 
 def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
                       max_pixels: int = MAX_INPUT_PIXELS, single: bool = False, per_input: bool = True,
-                      others: int = 0) -> Iterator[Volume]:
+                      others: int = 0, besides: tuple[str, ...] = ()) -> Iterator[Volume]:
     """DICOM files (name, loader) -> one Volume per series, slices in anatomical order, checked on headers first.
 
     ``single``: one file, whose problems are raised as they are; in a series, unusable files are
@@ -116,16 +116,17 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     Else they count each series on its own (a study's T1, FLAIR and diffusion are 1000 slices together): a series past
     them, or without a decodable image, comes as a Volume with no slices and its ``error``, the others are still read,
     each only when the one before has been taken (a study's memory is one series', not its sum); an input of one
-    series (with ``others`` volumes besides, none) is still refused whole.
+    series (with ``others`` volumes besides, none) is still refused whole. ``besides``: the notes of the input's other
+    files (a zip's GIF), said after the files' own where none is read: a zip's refusal named its DICOM file only.
     """
     parsed: dict[int, tuple] | None = {} if per_input or single else None
     groups, skipped, read = _survey(items, max_slices, single, parsed, per_input)
     where = " in this input" if len(groups) > 1 else ""  # input-wide, not one series' own
     notes = tuple(f"skipped {counted(n, 'file')}{where}: {why}" for why, n in sorted(skipped.items()))
     if not groups:
-        raise ImageError("no DICOM image found" + (f" ({'; '.join(notes)})" if notes else ""))
+        raise ImageError("no DICOM image found" + (f" ({'; '.join(notes + besides)})" if notes + besides else ""))
     ordered = sorted(groups.values(), key=lambda g: g[0].number)
-    notes += leave_out_localizers(ordered, single, notes)
+    notes += leave_out_localizers(ordered, single, notes + besides)
     count = len(ordered)
     if per_input or count + others == 1:
         _check_limits([f for group in ordered for f in group], count, max_slices, max_pixels,
@@ -139,7 +140,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
                 volumes.append(volume)
         if not volumes:
             raise ImageError("no DICOM image could be decoded (" + "; ".join(
-                notes + tuple(f"{counted(n, 'file')}: {why}" for why, n in sorted(lost.items()))) + ")")
+                notes + tuple(f"{counted(n, 'file')}: {why}" for why, n in sorted(lost.items())) + besides) + ")")
         if lost:  # a whole series undecodable: said on the series that remain
             gone = tuple(f"skipped a series whose {counted(n, 'file')} failed: {why}"
                          for why, n in sorted(lost.items()))

@@ -185,7 +185,8 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
         return
     if dicoms:  # each series within the limits on its own, one at a time; a zip of one series is refused whole
         yield from (_with_notes(v, notes) for v in iter_dicom_series(display, dicoms, max_slices, max_pixels,
-                                                                     per_input=False, others=len(niftis)))
+                                                                     per_input=False, others=len(niftis),
+                                                                     besides=notes))
     for v in _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, False, alone), named):
         yield _with_notes(v, notes)
 
@@ -252,7 +253,7 @@ def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...]
         if used >= max_slices or pixels >= max_pixels:  # nothing left: it read "1 frames; the limit is 0"
             raise past("slices" if used >= max_slices else "pixels")
         try:
-            series = read_dicom_series(display, dicoms, max_slices - used, max_pixels - pixels)
+            series = read_dicom_series(display, dicoms, max_slices - used, max_pixels - pixels, besides=notes)
         except BudgetError as exc:  # a limit the NIfTI members lowered: said as the zip's; a series past what any
             if used and not exc.whole:  # input may hold is refused as it is alone (the zip without them would be too)
                 raise past(exc.unit) from None
