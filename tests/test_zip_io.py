@@ -340,3 +340,41 @@ def test_a_zip_whose_dicom_files_all_fail_names_its_other_members_too(tmp_path, 
                 read_volumes(zip_bytes(members), name="big.zip", max_slices=2, per_input=per_input)
             told.append(str(refused.value))
         assert told[0] == told[1] and "GIF" not in told[1]
+
+
+def test_dicom_files_none_read_beside_a_nifti_volume_are_their_own_error_and_the_volume_is_read(tmp_path, capsys):
+    """A zip of a head.nii.gz, an unreadable .dcm and a GIF was refused whole for the .dcm ("no DICOM image found"),
+    its NIfTI volume unread, where a NIfTI member's own error costs that member only. The DICOM files are an error
+    record of the zip's, the volume read with the zip's notes, in the CLI, the API and read_volumes."""
+    import json
+
+    from cli_runner import run_predict
+    from conftest import encode, synthetic_head
+
+    from braintumor.model_files import default_model_path
+
+    gif = encode(synthetic_head(), "GIF")
+    members = [("a/head.nii.gz", _volume()), ("a/bad.dcm", b"not DICOM " * 20), ("a/a.gif", gif)]
+    refusal = "no DICOM image found (skipped 1 file: not a DICOM file: no 'DICM' marker and no DICOM image attributes)"
+    gif_note = ("skipped 1 GIF file in the zip, a format braintumor does not read: convert it to PNG (lossless, 8- or "
+                "16-bit) or to JPEG, BMP, TIFF or WebP")
+    for per_input in (False, True):
+        dicoms, nifti = read_volumes(zip_bytes(members), name="case.zip", per_input=per_input)
+        assert (dicoms.path, dicoms.kind, dicoms.slices, dicoms.error) == ("case.zip", "dicom", [], refusal)
+        assert nifti.path == "case.zip:a/head.nii.gz" and len(nifti.slices) == 3 and nifti.error is None
+        assert nifti.notes == (gif_note,)
+    (tmp_path / "case.zip").write_bytes(zip_bytes(members))
+    rc, out, _ = run_predict([tmp_path / "case.zip", "--format", "jsonl"], capsys)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert rc == 1 and records[0] == {"path": str(tmp_path / "case.zip"), "error": refusal}
+    assert [r["slice"] for r in records[1:]] == [0, 1, 2]
+    if default_model_path().exists():
+        from braintumor.predictor import Classifier
+        from braintumor.web import create_app
+
+        r = create_app(classifier=Classifier.load()).test_client().post(
+            "/api/v1/predict", data={"file": [(io.BytesIO(zip_bytes(members)), "case.zip")]},
+            content_type="multipart/form-data")
+        results = r.get_json()["results"]
+        assert results[0] == {"path": "case.zip", "error": refusal}
+        assert [x.get("slice") for x in results[1:]] == [0, 1, 2] and "error" not in str(results[1:])

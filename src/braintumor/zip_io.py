@@ -184,9 +184,12 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
         yield from _dicoms_left(volumes, dicoms, notes, display, max_slices, max_pixels)
         return
     if dicoms:  # each series within the limits on its own, one at a time; a zip of one series is refused whole
-        yield from (_with_notes(v, notes) for v in iter_dicom_series(display, dicoms, max_slices, max_pixels,
-                                                                     per_input=False, others=len(niftis),
-                                                                     besides=notes))
+        try:
+            yield from (_with_notes(v, notes) for v in iter_dicom_series(display, dicoms, max_slices, max_pixels,
+                                                                         per_input=False, others=len(niftis),
+                                                                         besides=() if niftis else notes))
+        except ImageError as exc:
+            yield _with_notes(_unread_dicoms(exc, niftis, display), notes)
     for v in _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, False, alone), named):
         yield _with_notes(v, notes)
 
@@ -253,13 +256,24 @@ def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...]
         if used >= max_slices or pixels >= max_pixels:  # nothing left: it read "1 frames; the limit is 0"
             raise past("slices" if used >= max_slices else "pixels")
         try:
-            series = read_dicom_series(display, dicoms, max_slices - used, max_pixels - pixels, besides=notes)
+            series = read_dicom_series(display, dicoms, max_slices - used, max_pixels - pixels,
+                                       besides=() if volumes else notes)
         except BudgetError as exc:  # a limit the NIfTI members lowered: said as the zip's; a series past what any
             if used and not exc.whole:  # input may hold is refused as it is alone (the zip without them would be too)
                 raise past(exc.unit) from None
             raise
+        except ImageError as exc:
+            series = [_unread_dicoms(exc, volumes, display)]
         volumes = series + volumes
     return [_with_notes(v, notes) for v in volumes]  # each volume of the zip says what the zip left out
+
+
+def _unread_dicoms(exc: ImageError, niftis: list, display: str) -> Volume:
+    """DICOM files none of which is read (not for a limit) beside NIfTI members: an error record, as a NIfTI member's
+    own error is (a zip of a head.nii.gz and an unreadable .dcm was refused whole); the zip's, if its only scans."""
+    if not niftis or isinstance(exc, BudgetError):
+        raise exc
+    return Volume(display, "dicom", [], None, (), error=str(exc))
 
 
 def _told_apart(volumes: Iterable[Volume], named: Counter[str]) -> Iterator[Volume]:
