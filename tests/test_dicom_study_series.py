@@ -94,7 +94,8 @@ def test_predict_answers_a_study_whose_series_are_over_the_limit_together(tmp_pa
         (0, False, False), (0, False, False), (0, True, False), (1, False, True),
         (2, False, False), (2, False, False), (2, True, False)]
     assert out[3] == {"path": str(tmp_path / "study"), "series": 1, "error": f"series 2 of 3 (number 2, AX 2) holds "
-                      f"{MAX_SLICES + 1} slices; the limit is {MAX_SLICES} per series ({TOO_LONG_ADVICE})"}
+                      f"{MAX_SLICES + 1} slices; the limit is {MAX_SLICES} per series ({TOO_LONG_ADVICE})",
+                      "notes": ["3 series found; this is series 2 (number 2, AX 2)"]}  # as a read series' summary says
 
 
 def test_a_zipped_study_is_read_series_by_series_and_a_request_says_to_split_it():

@@ -366,7 +366,7 @@ def test_dicom_files_none_read_beside_a_nifti_volume_are_their_own_error_and_the
     (tmp_path / "case.zip").write_bytes(zip_bytes(members))
     rc, out, _ = run_predict([tmp_path / "case.zip", "--format", "jsonl"], capsys)
     records = [json.loads(line) for line in out.splitlines()]
-    assert rc == 1 and records[0] == {"path": str(tmp_path / "case.zip"), "error": refusal}
+    assert rc == 1 and records[0] == {"path": str(tmp_path / "case.zip"), "error": refusal, "notes": [gif_note]}
     assert [r["slice"] for r in records[1:]] == [0, 1, 2]
     if default_model_path().exists():
         from braintumor.predictor import Classifier
@@ -376,5 +376,46 @@ def test_dicom_files_none_read_beside_a_nifti_volume_are_their_own_error_and_the
             "/api/v1/predict", data={"file": [(io.BytesIO(zip_bytes(members)), "case.zip")]},
             content_type="multipart/form-data")
         results = r.get_json()["results"]
-        assert results[0] == {"path": "case.zip", "error": refusal}
+        assert results[0] == {"path": "case.zip", "error": refusal, "notes": [gif_note]}
         assert [x.get("slice") for x in results[1:]] == [0, 1, 2] and "error" not in str(results[1:])
+
+
+def test_a_zip_whose_scans_all_fail_on_their_own_says_its_notes_on_their_error_records(tmp_path, capsys):
+    """A zip of two undecodable DICOM series (the CLI reads them one by one, each its own error record) or of a
+    segmentation map and an unreadable .dcm, beside a GIF: the GIF's note, said on the scans read, was said nowhere,
+    none being read. Each error record carries its volume's notes: jsonl and the API in the record, the table on stderr
+    as a summary's notes, the web page under the card."""
+    import html
+    import json
+
+    from cli_runner import run_predict
+    from conftest import encode, synthetic_head
+
+    from braintumor.model_files import default_model_path
+
+    gif = encode(synthetic_head(), "GIF")
+    gif_note = ("skipped 1 GIF file in the zip, a format braintumor does not read: convert it to PNG (lossless, 8- or "
+                "16-bit) or to JPEG, BMP, TIFF or WebP")
+    (tmp_path / "nan.zip").write_bytes(zip_bytes([("a/n1.dcm", _nan_dicom()), ("a/n2.dcm", _nan_dicom()),
+                                                  ("a/a.gif", gif)]))
+    both = zip_bytes([("a/seg.nii.gz", _label_map()), ("a/bad.dcm", b"not DICOM " * 20), ("a/a.gif", gif)])
+    (tmp_path / "both.zip").write_bytes(both)
+    rc, out, _ = run_predict([tmp_path / "nan.zip", tmp_path / "both.zip", "--format", "jsonl"], capsys)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert rc == 1 and [(r.get("series"), "error" in r) for r in records] == [(0, True), (1, True), (None, True),
+                                                                              (None, True)]
+    assert [r["notes"] for r in records] == [[f"2 series found; this is series {j} (number 3, AX T1)", gif_note]
+                                             for j in (1, 2)] + [[gif_note]] * 2
+    rc, out, err = run_predict([tmp_path / "nan.zip"], capsys)
+    assert rc == 1 and err.count(f"  note: {gif_note}") == 2 and "error: no image of this series" in out
+    if default_model_path().exists():
+        from braintumor.predictor import Classifier
+        from braintumor.web import create_app
+
+        client = create_app(classifier=Classifier.load()).test_client()
+        r = client.post("/api/v1/predict", data={"file": [(io.BytesIO(both), "both.zip")]},
+                        content_type="multipart/form-data")
+        assert [(x["path"], x["notes"]) for x in r.get_json()["results"]] == [("both.zip", [gif_note]),
+                                                                              ("both.zip:a/seg.nii.gz", [gif_note])]
+        page = client.post("/", data={"file": [(io.BytesIO(both), "both.zip")]}, content_type="multipart/form-data")
+        assert html.unescape(page.get_data(as_text=True)).count(f"<li>{gif_note}</li>") == 2

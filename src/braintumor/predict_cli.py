@@ -17,7 +17,8 @@ of an input with more than one slice add ``"slice": k`` (0-based, anatomical ord
 when a folder or zip held several series, and safe metadata (``"dicom"`` or ``"nifti"``). With
 ``--summary`` a ``{"path", "summary"}`` record follows each such input (json/jsonl); the table
 format always prints the summary to stderr. A one-slice scan's notes (what was left out or ignored) are in its
-record (``"notes"``); the table prints them to stderr as a summary's notes. Heat maps of slices are named
+record (``"notes"``), as are a series' or zip member's refused on its own; the table prints them to stderr as a
+summary's notes. Heat maps of slices are named
 ``scan-slice12.heatmap.png``.
 """
 

@@ -73,6 +73,12 @@ def head(volume: Volume, index: int) -> dict:
     return rec
 
 
+def error_record(volume: Volume) -> dict:
+    """The record of a volume refused on its own (a study's series past the limits, a zip's unreadable member), with
+    its notes: a zip's skipped GIF, said on the volumes read, was said nowhere where none of them was."""
+    return {**head(volume, 0), "error": volume.error, **({"notes": list(volume.notes)} if volume.notes else {})}
+
+
 def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Iterator[tuple[dict, Slice]]:
     """(record, Slice) per slice, in order: callers draw heat maps of the Slice itself without re-reading (its pixels
     alone would lose the DICOM modality and colour that its record was checked with)."""
@@ -204,7 +210,7 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
                 yield {"path": item.path, "error": str(volume)}
                 continue
             if volume.error:  # a series refused on its own (past the limits): the study's others are answered
-                yield {**head(volume, 0), "error": volume.error}
+                yield error_record(volume)
                 continue
             recs = []
             for rec, sl in volume_records(clf, volume, batch_size):

@@ -31,7 +31,8 @@ def component_schemas(classes: list[str]) -> dict:
                   "present when the upload has more than one slice."},
         "series": {"type": "integer", "minimum": 0, "description": "Series index when a zip held several series."},
         "notes": {"type": "array", "items": {"type": "string"}, "description": "A one-slice scan's notes (what "
-                  "was left out, e.g. skipped files), which a summary carries for a scan of several slices."},
+                  "was left out, e.g. skipped files), which a summary carries for a scan of several slices; on an "
+                  "error, those of the series or zip member refused on its own (e.g. the zip's skipped files)."},
         "dicom": {"type": "object", "description": "Safe DICOM metadata (never a patient field).",
                   "properties": {"modality": {"type": "string", "description": "Modality (0008,0060); where the file "
                                                            "has none, the one its SOP class requires (CT Image "

@@ -18,7 +18,7 @@ from ..heatmap import explain_crops
 from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
-from ..series import NO_TUMOUR, head, summary_record, tumour_probability, turned, volume_records
+from ..series import NO_TUMOUR, error_record, summary_record, tumour_probability, turned, volume_records
 from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes, sniff
 from ..volume_objects import Slice, taken_pixels
 from ..wording import INPUT_KINDS, UNREADABLE, size_text
@@ -155,7 +155,7 @@ def classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool = Fal
         scan_pixels_left -= taken_pixels(volumes)
         for volume in volumes:  # read_volumes kept within ``budget``: checked on the headers, before decoding
             if volume.error:  # a zip's member refused on its own (a segmentation map): its others are answered
-                entries.append(Entry([{**head(volume, 0), "error": volume.error}], upload=index))
+                entries.append(Entry([error_record(volume)], upload=index))
                 continue
             budget -= len(volume.slices)
             pairs = list(volume_records(clf, volume))
