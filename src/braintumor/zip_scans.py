@@ -1,0 +1,144 @@
+"""A zip's scans, once :mod:`braintumor.zip_io` has checked its limits and sorted its members, read as volumes.
+
+Why its own module: how the scans of one zip share what an input may hold (its slices and pixels: one budget for them
+all, or each series and member within its own) is one idea apart from the archive's zip-bomb limits, and so are what
+follows from it: a member's error said with its name, members of one name numbered apart, and the zip's notes on
+each volume it gives.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+
+from .image_io import ImageError
+from .volume_io import BudgetError, budget_error
+from .volume_objects import Volume, taken_pixels
+from .wording import counted
+
+
+def zip_volumes(dicoms: list[tuple[str, Callable[[], bytes]]], niftis: list[zipfile.ZipInfo],
+                load: Callable[[zipfile.ZipInfo], bytes], notes: tuple[str, ...], display: str, max_slices: int,
+                max_pixels: int, per_input: bool) -> Iterator[Volume]:
+    """The volumes of a zip's DICOM files (name and loader each) and NIfTI members (read with ``load``, which holds
+    the zip's limits), each carrying the zip's ``notes``. ``per_input``: the slice and pixel limits hold for all of
+    them together (its NIfTI volumes first), else for each series and member on its own."""
+    from .dicom_series import iter_dicom_series
+
+    named = Counter(f"{display}:{m.filename}" for m in niftis)
+    alone = not dicoms and len(niftis) == 1
+    if per_input:
+        volumes = _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, True, alone), named)
+        yield from _dicoms_left(volumes, dicoms, notes, display, max_slices, max_pixels)
+        return
+    if dicoms:  # each series within the limits on its own, one at a time; a zip of one series is refused whole
+        try:
+            yield from (_with_notes(v, notes) for v in iter_dicom_series(display, dicoms, max_slices, max_pixels,
+                                                                         per_input=False, others=len(niftis),
+                                                                         besides=() if niftis else notes))
+        except ImageError as exc:
+            yield _with_notes(_unread_dicoms(exc, niftis, display), notes)
+    for v in _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, False, alone), named):
+        yield _with_notes(v, notes)
+
+
+def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], bytes], display: str,
+            max_slices: int, max_pixels: int, per_input: bool, alone: bool = True) -> Iterator[Volume]:
+    """The zip's NIfTI volumes in order. ``per_input``: within one budget together (``max_slices``, ``max_pixels``),
+    each member read with what those before it left, so that one past it is refused on its header, undecoded; else
+    each within its own, one past it a Volume with its ``error``, unless it is ``alone`` in the zip; a member unreadable
+    for another reason (a segmentation map beside the scans) is such a Volume too, unless alone."""
+    from .nifti_io import read_nifti
+
+    used = pixels = 0  # both stay 0 unless per_input
+    for m in members:
+        where = f"{display}:{m.filename}"
+        try:
+            volume = read_nifti(load(m), where, max_slices - used, max_pixels - pixels)
+        except ImageError as exc:
+            if not alone and (not isinstance(exc, BudgetError) or not per_input):  # its own error, others read
+                yield Volume(where, "nifti", [], None, (), error=str(exc))
+                continue
+            if isinstance(exc, BudgetError) and exc.unit == "pixels" and pixels:
+                # past what the members before it left: the input's limit, said as the input's ("the limit is 65,536")
+                raise budget_error(f"the zip holds more than {max_pixels:,} pixels (at {m.filename})", 0, max_pixels,
+                                   "pixels", " per input") from None
+            if isinstance(exc, BudgetError) and exc.unit == "slices" and used:
+                if exc.count <= max_slices:  # the input's limit, said as the input's (its members may fit)
+                    raise budget_error(f"the zip holds more than {max_slices} slices (at {m.filename})", 0,
+                                       max_slices, per=" per input") from None
+                exc = budget_error(exc.held, exc.count, max_slices, after=exc.after)  # past it alone: as it is alone
+            raise _member_error(exc, m.filename) from None
+        if per_input:
+            used += len(volume.slices)
+            pixels += taken_pixels([volume])
+        yield volume
+
+
+def _member_error(exc: ImageError, member: str) -> ImageError:
+    """``exc`` of a zip's member, said with its name (which one, in a zip of several), of its own type and parts: a
+    NIfTI member past a web request's slices or pixels was a bare ImageError, and the request's refusal could not say
+    what its earlier scans had taken, as it does of the same NIfTI file sent alone."""
+    error = copy.copy(exc)
+    error.args = (f"{member}: {exc}",)
+    if isinstance(error, BudgetError) and error.held:
+        error.held = f"{member}: {error.held}"
+    return error
+
+
+def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...], display: str, max_slices: int,
+                 max_pixels: int) -> list[Volume]:
+    """One budget for the whole zip: its NIfTI volumes', then what they left to its DICOM series."""
+    from .dicom_series import read_dicom_series
+
+    volumes = list(volumes)
+    if dicoms:
+        used, pixels = sum(len(v.slices) for v in volumes), taken_pixels(volumes)
+
+        def past(unit: str) -> BudgetError:  # the input's limit, not what the NIfTI members left ("the limit is 0"),
+            # in its unit: the members' slices and pixels both stand before it ("the limit is 512 per input" of which?)
+            held = (f"the zip's DICOM files are past what its NIfTI members ({counted(used, 'slice')}, {pixels:,} "
+                    "pixels) left")
+            return budget_error(held, 0, max_slices if unit == "slices" else max_pixels, unit, f" {unit} per input")
+
+        if used >= max_slices or pixels >= max_pixels:  # nothing left: it read "1 frames; the limit is 0"
+            raise past("slices" if used >= max_slices else "pixels")
+        try:
+            series = read_dicom_series(display, dicoms, max_slices - used, max_pixels - pixels,
+                                       besides=() if volumes else notes)
+        except BudgetError as exc:  # a limit the NIfTI members lowered: said as the zip's; a series past what any
+            if used and not exc.whole:  # input may hold is refused as it is alone (the zip without them would be too)
+                raise past(exc.unit) from None
+            raise
+        except ImageError as exc:
+            series = [_unread_dicoms(exc, volumes, display)]
+        volumes = series + volumes
+    return [_with_notes(v, notes) for v in volumes]  # each volume of the zip says what the zip left out
+
+
+def _unread_dicoms(exc: ImageError, niftis: list, display: str) -> Volume:
+    """DICOM files none of which is read (not for a limit) beside NIfTI members: an error record, as a NIfTI member's
+    own error is (a zip of a head.nii.gz and an unreadable .dcm was refused whole); the zip's, if its only scans."""
+    if not niftis or isinstance(exc, BudgetError):
+        raise exc
+    return Volume(display, "dicom", [], None, (), error=str(exc))
+
+
+def _told_apart(volumes: Iterable[Volume], named: Counter[str]) -> Iterator[Volume]:
+    """NIfTI members of one name (a zip may list a name twice: appended to, or made so) numbered as series, in the
+    zip's order, and said: their results shared one path and nothing else, so they could not be told apart."""
+    seen: Counter[str] = Counter()
+    for v in volumes:
+        if named[v.path] > 1:
+            j = seen[v.path]
+            seen[v.path] += 1
+            v = dataclasses.replace(v, series=j, notes=(f"the zip holds {named[v.path]} members of this name: this "
+                                                        f"is number {j + 1} of them, in the zip's order", *v.notes))
+        yield v
+
+
+def _with_notes(volume: Volume, notes: tuple[str, ...]) -> Volume:
+    return dataclasses.replace(volume, notes=volume.notes + notes)
