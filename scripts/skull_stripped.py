@@ -11,10 +11,11 @@ grown back by as much and its holes filled; everything else is set to 0. A strip
 area is 40-90 % of the head's (:data:`PLAUSIBLE`); only those slices are scored, each as it is and stripped, both
 sent as PNG bytes of the same full-resolution decode (what a user converting a volume to images sends). Printed:
 accuracy (refused counted as not right) and of the accepted answers, refused, per-class recall, the mean confidence
-of the wrong accepted answers and how many of them are flagged for review; the int8 file on the stripped slices in one
-line. ``--gallery``: 16 random scored slices, each as it is beside its strip, for a reader to judge the strip.
-This is this dataset's own slices stripped by a few lines of code, not BraTS (docs/RESULTS.md, "Skull-stripped
-slices", which quotes the --json output; tests/test_skull_stripped.py checks it).
+of the wrong accepted answers and how many of them are flagged for review, and how many of them, and of all the
+answers, carry the note for slices that look skull-stripped (``braintumor.stripped``); the int8 file on the stripped
+slices in one line. ``--gallery``: 16 random scored slices, each as it is beside its strip, for a reader to judge
+the strip. This is this dataset's own slices stripped by a few lines of code, not BraTS (docs/RESULTS.md,
+"Skull-stripped slices", which quotes the --json output; tests/test_skull_stripped.py checks it).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from braintumor.model_files import default_model_path
 from braintumor.prediction import Prediction
 from braintumor.predictor import Classifier
 from braintumor.report import write_text_atomic
+from braintumor.wording import STRIPPED_NOTE
 
 #: The kept area as a share of the head's within which a strip is taken to have worked (outside: scalp kept, or
 #: most of the brain lost).
@@ -110,7 +112,12 @@ def tally(truths: list[str], outcomes: list[Prediction | ImageError], classes: t
             "wrong_accepted": len(wrong), "wrong_as": dict(sorted(mistakes.items(), key=lambda kv: -kv[1])),
             "wrong_mean_confidence": float(np.mean([o.confidence for o in wrong])) if wrong else None,
             "wrong_flagged": sum(bool(o.review) for o in wrong),
-            "flagged": sum(bool(o.review) for a, o in zip(ok, outcomes, strict=True) if a)}
+            "flagged": sum(bool(o.review) for a, o in zip(ok, outcomes, strict=True) if a),
+            # the note for slices that look skull-stripped (braintumor.stripped): on the wrong answers, on all answers
+            # (as they are: real slices taken for stripped), and the wrong answers with either flag
+            "wrong_noted": sum(o.note == STRIPPED_NOTE for o in wrong),
+            "noted": sum(o.note == STRIPPED_NOTE for a, o in zip(ok, outcomes, strict=True) if a),
+            "wrong_flagged_or_noted": sum(bool(o.review) or o.note == STRIPPED_NOTE for o in wrong)}
 
 
 def gallery(pairs: list[tuple[np.ndarray, np.ndarray]], path: str, side: int = 112) -> None:
@@ -133,7 +140,9 @@ def line(name: str, r: dict, classes: tuple[str, ...]) -> str:
     return (f"| {name} | {cell(r['accuracy'])} ({r['right']}/{r['n']}) | {cell(r['accuracy_accepted'])} | "
             f"{r['refused']} ({cell(r['refused_share'])}) | "
             + " / ".join(cell(r["recall"][c]) for c in classes)
-            + f" | {r['wrong_accepted']} | {conf} | {r['wrong_flagged']} of {r['wrong_accepted']} |")
+            + f" | {r['wrong_accepted']} | {conf} | {r['wrong_flagged']} of {r['wrong_accepted']} | "
+            f"{r['wrong_noted']} of {r['wrong_accepted']} ({r['wrong_flagged_or_noted']} with either) | "
+            f"{r['noted']} of {r['accepted']} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{np.median(shares):.2f}); those {passed} scored (first row: every slice), as PNG ("
           + ", ".join(f"{n} {c}" for c, n in Counter(truths).items()) + "):\n")
     print("| slices | accuracy (refused = not right) | accuracy of the accepted | refused | recall "
-          + " / ".join(clf.classes) + " | wrong accepted | their mean confidence | wrong ones flagged for review |")
-    print("|---" * 8 + "|")
+          + " / ".join(clf.classes) + " | wrong accepted | their mean confidence | wrong ones flagged for review"
+          " | wrong ones noted as looking stripped | answers noted as looking stripped |")
+    print("|---" * 10 + "|")
     for name, row in rows.items():
         print(line(name, row, clf.classes))
     for name, row in rows.items():

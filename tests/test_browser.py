@@ -303,3 +303,33 @@ def test_a_file_over_the_limit_is_refused_in_the_page_in_the_limits_own_words(br
             f"file too large: the limit is 0.05 MB: send {SEND_SMALLER}")
         assert "each up to 512 slices and 0.05 MB;" in page.locator("#hint-limits").inner_text() and problems == []
         page.close()
+
+
+def test_a_slice_that_looks_stripped_carries_its_note_on_the_card_and_in_the_csv(server, browser, data_root, tmp_path):
+    """card.js shows an answer's ``note`` (braintumor.stripped's) and text.js writes it in the CSV's last column."""
+    import csv
+    import io
+
+    from test_stripped import STRIPPED_EXAMPLES, _strip
+
+    from braintumor.wording import STRIPPED_NOTE
+
+    whole = data_root / "Training" / STRIPPED_EXAMPLES[1]
+    bare = tmp_path / "bare.png"
+    Image.fromarray(_strip(whole)[1]).save(bare)
+    page, problems = open_page(browser, server, 1280, 900)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [str(bare), str(whole)])
+    cards = page.locator("#results .card")
+    sync_api.expect(cards).to_have_count(2)
+    for i in range(2):
+        sync_api.expect(cards.nth(i)).to_have_attribute("data-state", "ok", timeout=20_000)
+    sync_api.expect(cards.nth(0).locator(".card-note")).to_be_visible()
+    sync_api.expect(cards.nth(0).locator(".card-note")).to_have_text(STRIPPED_NOTE[0].upper() + STRIPPED_NOTE[1:])
+    sync_api.expect(cards.nth(1).locator(".card-note")).to_be_hidden()
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text())))
+    assert rows[0][-1] == "note" and [r[-1] for r in rows[1:]] == [STRIPPED_NOTE, ""]
+    assert problems == []
+    page.close()

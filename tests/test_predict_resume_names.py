@@ -94,7 +94,7 @@ def test_records_say_the_working_folder_of_relative_names_only(scans, capsys):
     records = [json.loads(line) for line in (scans.parent / "r.jsonl").read_text().splitlines()]
     assert [r.get("working_folder") for r in records] == [str(scans.parent), None]
     rows = list(csv.reader((scans.parent / "r.csv").read_text().splitlines()))
-    assert rows[0][-2:] == ["series", "working_folder"] and [r[-1] for r in rows[1:]] == [str(scans.parent), ""]
+    assert rows[0][-2:] == ["note", "working_folder"] and [r[-1] for r in rows[1:]] == [str(scans.parent), ""]
 
 
 @pytest.mark.parametrize("out", ["r.jsonl", "r.csv"])

@@ -17,6 +17,7 @@ from braintumor.image_io import ImageError
 from braintumor.model_files import default_model_path
 from braintumor.orientation import NOT_ON_ITS_SIDE, TURN_ADVICE, TURNS
 from braintumor.prediction import Prediction
+from braintumor.wording import STRIPPED_NOTE
 
 spec = importlib.util.spec_from_file_location("skull_stripped", REPO / "scripts" / "skull_stripped.py")
 skull_stripped = importlib.util.module_from_spec(spec)
@@ -55,7 +56,7 @@ def test_a_blank_slice_keeps_nothing():
 
 def test_a_refusal_or_an_unreadable_image_is_not_right():
     probs = {"a": 0.5, "b": 0.5}
-    outcomes = [Prediction("a", 0.999, probs), Prediction("b", 0.95, probs, review=True),
+    outcomes = [Prediction("a", 0.999, probs), Prediction("b", 0.95, probs, review=True, note=STRIPPED_NOTE),
                 Prediction(None, None, probs, ood=True, reason="unlike: its features are far"),
                 ImageError("image is 1x1 pixels")]
     row = skull_stripped.tally(["a", "a", "b", "b"], outcomes, ("a", "b"))
@@ -63,6 +64,7 @@ def test_a_refusal_or_an_unreadable_image_is_not_right():
     assert row["recall"] == {"a": 0.5, "b": 0.0} and row["wrong_as"] == {"a as b": 1}
     assert (row["wrong_accepted"], row["wrong_flagged"], row["wrong_mean_confidence"]) == (1, 1, 0.95)
     assert row["reasons"] == {"its features are far": 1, "image is 1x1 pixels": 1}
+    assert (row["wrong_noted"], row["noted"], row["wrong_flagged_or_noted"]) == (1, 1, 1)
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
@@ -97,7 +99,7 @@ def test_the_docs_figures_are_what_the_script_wrote():
             "docs/figures/skull_stripped.json") in text
     for name, row in rows.items():
         assert skull_stripped.line(name, row, classes) in text, name
-    st, same = rows["skull-stripped"], rows["as it is"]
+    st, same, int8 = rows["skull-stripped"], rows["as it is"], rows["skull-stripped, int8 file"]
     notumor = sum(n for k, n in st["wrong_as"].items() if k.endswith(" as notumor"))
     as_notumor = {k.split()[0]: n for k, n in st["wrong_as"].items() if k.endswith(" as notumor")}
     said = [f"{s['passed']} of the {s['slices']} slices ({100 * s['passed_share']:.1f} %)",
@@ -109,7 +111,15 @@ def test_the_docs_figures_are_what_the_script_wrote():
             f"pituitary, {as_notumor['glioma']} glioma, {as_notumor['meningioma']} meningioma)",
             f"mean confidence is {100 * st['wrong_mean_confidence']:.1f} %, and only {st['wrong_flagged']} of the "
             f"{st['wrong_accepted']} are under 99 %", f"so {st['wrong_accepted'] - st['wrong_flagged']} wrong answers",
-            f"{_pct(same['accuracy'])} right as they are, against {_pct(rows['as it is, all slices']['accuracy'])}"]
+            f"{_pct(same['accuracy'])} right as they are, against {_pct(rows['as it is, all slices']['accuracy'])}",
+            # the note on slices that look stripped (braintumor.stripped)
+            f"of the {st['wrong_accepted']} wrong answers on stripped slices, {st['wrong_noted']} carry the note, and "
+            f"all {st['wrong_flagged_or_noted']} carry the note or the review flag",
+            f"{st['noted']} of the {st['accepted']} answers on stripped slices carry it "
+            f"({100 * st['noted'] / st['accepted']:.1f} %; int8 {int8['noted']} of {int8['accepted']})",
+            f"{rows['as it is, all slices']['noted']} of the {rows['as it is, all slices']['accepted']} answers on all "
+            f"{s['slices']} Testing slices as they are", f"{same['noted']} of the {same['accepted']} on the "
+            f"{s['passed']} slices whose strip was plausible"]
     assert [x for x in said if x not in text] == []
     # each refusal reason's count, as the prose words it: a reason it does not word is a figure it left out
     words = {"far from every": " as far from every", TURNS[2]: " as upside down", TURN_ADVICE: " as turned on their",
@@ -119,10 +129,12 @@ def test_the_docs_figures_are_what_the_script_wrote():
     said_as = {r: next(w for k, w in words.items() if k in r) for r in st["reasons"]}
     assert [w for w in said_as.values() if w not in text] == []
     assert {r: int(text.split(w, 1)[0].split()[-1]) for r, w in said_as.items()} == st["reasons"]
-    int8 = rows["skull-stripped, int8 file"]
     assert (f"{_pct(int8['refused_share'])} refused, {int8['wrong_accepted']} wrong answers at a mean confidence of "
             f"{100 * int8['wrong_mean_confidence']:.1f} %, {int8['wrong_flagged']} of them flagged") in text
     card = _prose("models/MODEL_CARD.md").split("- **Skull-stripped slices", 1)[1].split(" - **", 1)[0]
+    assert (f"{st['wrong_noted']} of the {st['wrong_accepted']} wrong answers carried it (all "
+            f"{st['wrong_flagged_or_noted']} the note or the review flag), and {rows['as it is, all slices']['noted']} "
+            f"of the {rows['as it is, all slices']['accepted']} answers on the Testing slices as they are") in card
     wrong = st["wrong_accepted"] / st["accepted"]
     assert [x for x in (f"the {s['passed']} of {s['slices']}", f"refused {_pct(st['refused_share'])} of them "
                         f"({_pct(same['refused_share'])} of the same", f"{st['wrong_accepted']} of the "

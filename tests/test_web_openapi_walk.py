@@ -72,7 +72,9 @@ def _check(doc: dict, path: str, method: str, r) -> dict:
     return body
 
 
-def test_every_kind_of_prediction_matches_the_schema(client, doc, test_images, gray, stack):
+def test_every_kind_of_prediction_matches_the_schema(client, doc, test_images, gray, stack, data_root):
+    from test_stripped import STRIPPED_EXAMPLES, _strip
+
     good = test_images["glioma"][0].read_bytes()
     turned = encode(np.ascontiguousarray(np.rot90(gray)))
     colour = encode(np.dstack([gray, np.zeros_like(gray), gray]))
@@ -80,6 +82,7 @@ def test_every_kind_of_prediction_matches_the_schema(client, doc, test_images, g
     ct = make_dataset(stack[0])
     ct.Modality = "CT"
     vol = nifti_bytes(axial_volume(stack))
+    bare = _strip(data_root / "Training" / STRIPPED_EXAMPLES[1])[1]  # its answers carry a note (braintumor.stripped)
     cases = {
         "one image": _files(("a.jpg", good)),
         "several": _files(*[(p.name, p.read_bytes()) for c in test_images for p in test_images[c][:1]]),
@@ -96,6 +99,7 @@ def test_every_kind_of_prediction_matches_the_schema(client, doc, test_images, g
         "blank slice": _files(("bl.nii.gz", nifti_bytes(axial_volume([np.zeros((128, 128), np.uint8), *stack[:3]])))),
         "nifti in a zip": _files(("nz.zip", zip_bytes([("a.nii.gz", nifti_bytes(axial_volume(stack[:3])))]))),
         "raw body": {"data": vol, "content_type": "application/gzip"},
+        "skull-stripped": _files(("bare.png", encode(bare))),
         "heat maps": {**_files(("a.jpg", good), ("t.png", turned), ("h.nii.gz", vol)),
                       "query_string": {"heatmap": "1"}},
     }

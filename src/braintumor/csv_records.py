@@ -16,8 +16,9 @@ def csv_columns(classes: tuple[str, ...] | list[str]) -> list[str]:
     """The CSV header of records: ``braintumor predict --format csv`` and the web page's download share it.
 
     ``series`` (last, so readers of the older columns keep their positions) tells apart the series of a folder or
-    zip that held several, whose slices share one path."""
-    return ["path", "label", "confidence", *classes, "ood", "ood_score", "error", "slice", "review", "series"]
+    zip that held several, whose slices share one path; ``note`` after it (an answer's caution, ``Prediction.note``),
+    for the same reason."""
+    return ["path", "label", "confidence", *classes, "ood", "ood_score", "error", "slice", "review", "series", "note"]
 
 
 def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
@@ -30,7 +31,7 @@ def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
     return [csv_text(rec["path"]), rec.get("label") or "", _blank(rec.get("confidence")),
             *(probs.get(c, "") for c in classes), _blank(rec.get("ood")), _blank(rec.get("ood_score")),
             csv_text(rec.get("error") or rec.get("reason") or ""), rec.get("slice", ""), _blank(rec.get("review")),
-            rec.get("series", "")]
+            rec.get("series", ""), rec.get("note", "")]
 
 
 class CsvRows:

@@ -174,16 +174,18 @@ class OODDetector:
         return None
 
     def check_inputs(self, batch: np.ndarray, infos: list[InputInfo | None], crops: np.ndarray | None = None,
-                     ) -> tuple[np.ndarray, list[str | None]]:
+                     counts: list[list[int]] | None = None) -> tuple[np.ndarray, list[str | None]]:
         """(:func:`image_stats`, :meth:`input_reason` of each) for a model-input batch (N, 1, S, S). ``crops``: the
         uint8 crops (N, S, S) it was made of, when the caller has them: the same answers then come from their
-        levels and histograms, with no pass over the floats."""
+        levels and histograms (``counts``: :func:`level_histograms` of them, when the caller has those too), with no
+        pass over the floats."""
         if len(batch) == 0:  # no images (a list filtered to none): the statistics' array passes failed on no rows
             return np.zeros((0, 5)), []  # (the five statistics of ood_stats)
         if crops is None:
             prepared = batch[:, 0] * np.float32(255.0)
             return image_stats(prepared), [self.input_reason(i, x) for i, x in zip(infos, prepared, strict=True)]
-        counts = np.asarray(level_histograms(crops), dtype=np.int64)  # once, for the blank check and the statistics
+        # once, for the blank check and the statistics
+        counts = np.asarray(level_histograms(crops) if counts is None else counts, dtype=np.int64)
         reasons = []
         for k, (info, hist) in enumerate(zip(infos, counts, strict=True)):
             blank = self.blank_from_histogram(hist)

@@ -28,7 +28,7 @@ from .predictor import Classifier
 from .series import record_name
 from .stop_signals import signals_held
 from .volume_objects import Slice
-from .wording import LOWER_CONFIDENCE, printable
+from .wording import LOWER_CONFIDENCE, STRIPPED, STRIPPED_NOTE, printable
 
 if TYPE_CHECKING:
     from .heatmap import Explanation
@@ -124,6 +124,7 @@ class Formatter:
             else:
                 # the page's words: a flag on what the answer is, not the only rows to check (the disclaimer follows)
                 note = f"  {LOWER_CONFIDENCE}" if rec.get("review") else ""
+                note += f"  {STRIPPED}: confidence no guide" if rec.get("note") == STRIPPED_NOTE else ""
                 self.out.write(f"{where}  {display_name(rec['label']):<{self.name_width}} "
                                f"{probability_text(rec['confidence']):>10}{note}\n")
         if self.fmt != "json":

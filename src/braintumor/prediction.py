@@ -109,7 +109,9 @@ class Prediction:
     brain MRI to rotate upright and send again: its ``reason`` ends with ``braintumor.orientation.TURN_ADVICE``
     ("rotate it upright and send it again"), and ``braintumor.series.turned(p.to_dict())`` tells it. ``review`` is
     true for an accepted answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors
-    are there.
+    are there. ``note``: a caution shown with an accepted answer, or None; for now only
+    :data:`~braintumor.wording.STRIPPED_NOTE`, on a slice that looks skull-stripped (``braintumor.stripped``), whose
+    confidence, however high, is no guide. Neither flag changes the label or the probabilities.
 
     Frozen and compared by value, but not hashable: ``probabilities`` is a dict (JSON-ready, and the type users
     index), read-only (:class:`Probabilities`, a copy of the mapping given), which no hash rests on; to key a set or
@@ -123,6 +125,7 @@ class Prediction:
     ood_score: float | None = None
     reason: str | None = None
     review: bool = False
+    note: str | None = None
     __hash__ = None  # type: ignore[assignment]  # said "unhashable type: 'dict'"; isinstance(p, Hashable) was True
 
     def __post_init__(self) -> None:  # a copy: the caller's dict, changed later, changed the Prediction too
@@ -130,11 +133,14 @@ class Prediction:
             object.__setattr__(self, "probabilities", Probabilities(self.probabilities))
 
     def to_dict(self) -> dict:
-        """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood)."""
+        """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood,
+        ``note`` only when there is one)."""
         out = {"label": self.label, "confidence": self.confidence, "probabilities": dict(self.probabilities),
                "ood": self.ood, "ood_score": self.ood_score, "review": self.review}
         if self.ood:
             out["reason"] = self.reason
+        if self.note is not None:
+            out["note"] = self.note
         return out
 
 
@@ -182,8 +188,8 @@ def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, s
                 "map shows where the evidence came from, not a tumour outline.")
     said.append("It was trained on whole-head MRI slices, skull and scalp included: a skull-stripped slice (as "
                 "research collections give them) is often refused, and when answered a tumour is often called absent "
-                "with a high confidence; a CT saved as an image (no DICOM modality to refuse it by) may be answered "
-                "too.")
+                "with a high confidence (an answer for a slice that looks stripped says so in its note); a CT saved "
+                "as an image (no DICOM modality to refuse it by) may be answered too.")
     confidence = CONFIDENCE_CALIBRATED + ":" if calibrated else CONFIDENCE_UNCALIBRATED + ";"
     said.append(f"{confidence} answers with a confidence {review_below_text()} are said to have "
                 f"{LOWER_CONFIDENCE}, and a higher one is no guarantee: every answer is for a clinician to interpret.")

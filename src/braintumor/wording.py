@@ -65,6 +65,15 @@ def review_text(r: dict) -> str:
             + f"; they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
 
 
+#: What an accepted answer for a slice that looks skull-stripped (``braintumor.stripped``) is called: the CLI's table
+#: row, the page's card. Not "lower confidence": its confidence is often above 99 %, and it is that confidence which
+#: is no guide. The record's ``note`` says :data:`STRIPPED_NOTE`.
+STRIPPED: str = "looks skull-stripped"
+#: A Prediction's ``note`` (JSON, CSV, the page's card) for such an answer: a second look, not a refusal (the check is
+#: a heuristic; docs/RESULTS.md, "Skull-stripped slices").
+STRIPPED_NOTE: str = (f"{STRIPPED} (the brain alone, no scalp or skull): the model was trained on whole-head slices, "
+                      "and on stripped ones its confidence is no guide")
+
 #: What an input or a slice that could not be read is called, one by one and in counts: the CLI's last line and a
 #: scan's summary, the page's "Done:" line (app.js), series line and per-slice text (_series.html, series.js), the
 #: API's schema and the errors metric (tests/test_unreadable_wording.py checks them); evaluate, report.html, ``data

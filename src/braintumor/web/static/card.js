@@ -119,10 +119,13 @@ window.braintumorCard = function (helpers) {
     });
     // said in the live region too (visually hidden), so a screen reader announces the answer
     setStatus(card, labelName + ", " + percent(rec.confidence) + " confidence" +
-      (rec.review ? ", lower confidence: wrong more often than surer answers" : ""));
+      (rec.review ? ", lower confidence: wrong more often than surer answers" : "") + (rec.note ? ", " + rec.note : ""));
     card.querySelector(".verdict-label").textContent = labelName;
     card.querySelector(".verdict-confidence").textContent = percent(rec.confidence);
     card.querySelector(".card-review").hidden = !rec.review;
+    const note = card.querySelector(".card-note");  // an answer's caution (a slice that looks skull-stripped)
+    note.hidden = !rec.note;
+    note.textContent = rec.note ? rec.note.charAt(0).toUpperCase() + rec.note.slice(1) : "";
     const viewer = card.querySelector(".viewer");
     if (!viewer) return;
     if (!rec.image_png_base64) {

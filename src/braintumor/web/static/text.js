@@ -57,6 +57,7 @@ window.braintumorText = (function () {
         case "path": return csvCell(csvText(rec.path));
         case "label": return csvCell(rec.label || "");
         case "error": return csvCell(csvText(rec.error || rec.reason || ""));
+        case "note": return csvCell(csvText(rec.note || ""));
         case "confidence": case "ood": case "ood_score": case "slice": case "review": case "series":
           return csvCell(rec[column]);
         default: return csvCell(probs[column] === undefined ? "" : probs[column]);

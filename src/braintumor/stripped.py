@@ -1,0 +1,112 @@
+"""Whether a model-input crop looks skull-stripped (the brain alone on black, BraTS-style), for a note on its answer.
+
+The model was trained on whole heads, and on stripped slices its confidence is no guide (docs/RESULTS.md,
+"Skull-stripped slices": ~1 in 8 answers wrong at ~97 % mean confidence). A whole head's outline is a bright rim
+(scalp, fat) with a dark ring (the skull) just inside it; a stripped brain goes from black straight into cortex. So
+every 4th row and column through the middle 60 % of the crop is read inward from where the head begins, from all
+four sides: a line shows no dark ring when the darkest pixel of its 24 px band (from 2 px in) is more than half as
+bright as the brightest of its outer 12 px (on the shipped model's 160 px crops; other sizes scaled, unchecked). A
+crop is taken as stripped when at least 40 % of its lines show none. Chosen on the even-index half of Training (real
+slices against crude strips of them), checked on the odd half (``python scripts/stripped_check.py``; docs/RESULTS.md,
+"Skull-stripped slices").
+
+A heuristic, so it only adds a note to an answer: it never refuses, never changes a label or a probability.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import replace
+
+import numpy as np
+from PIL import Image
+
+from .ood_stats import crop_levels
+from .prediction import Prediction
+from .preprocess import histogram_percentile_one
+from .wording import STRIPPED_NOTE
+
+#: The band read inward from where a line's head begins, as a share of the crop's side (24 px of a 160 px crop).
+DEPTH: float = 0.15
+#: The outer part of the band where the bright rim (scalp) is looked for (12 px of 160).
+RIM: float = 0.075
+#: How far in the band's darkest pixel is looked for from (2 px of 160): the outline's own pixels are partly black.
+SKIP: float = 0.0125
+#: The share of the crop left out at each end: lines near the top and bottom of a head run along its outline, not
+#: across it (the crop is the head's box, square, with a 4 % margin).
+ENDS: float = 0.2
+#: How many rows (and as many columns) are read per crop side: every 4th of a 160 px crop's.
+EVERY: float = 0.025
+#: The share of ringless lines from which a crop looks stripped.
+RINGLESS_AT_LEAST: float = 0.4
+#: The smallest crop side (a model's input size) the note is made for: chosen and checked at 160 px; on smaller
+#: crops the skull ring blurs into the scalp and brain (of 143 Training slices, every 40th, 8 were taken for stripped
+#: at 64 px, 1 at 128, none at 160 or 192: a scratch check, not committed), so a small model's answers get no note.
+MIN_CROP: int = 128
+
+
+@functools.lru_cache(maxsize=8)
+def _layout(size: int) -> tuple[slice, np.ndarray, int, int, np.ndarray]:
+    """For a crop side S (the model's input size; chosen and checked at 160 px only, other sides scaled): the rows
+    read, the (D,) steps inward, the rim's and the skip's pixels, and where each line of the (4, L, S) stack of
+    :func:`ringless_share` begins, flat (4 L, 1)."""
+    middle = slice(round(ENDS * size), round((1.0 - ENDS) * size), max(1, round(EVERY * size)))
+    lines = len(range(size)[middle])
+    return (middle, np.arange(max(2, round(DEPTH * size))), max(1, round(RIM * size)), max(1, round(SKIP * size)),
+            (np.arange(4 * lines) * size)[:, None])
+
+
+def ringless_share(crop: np.ndarray, top: float) -> float | None:
+    """The share of the lines read (see the module) that show no dark ring under a bright rim, in a uint8 crop (S, S),
+    or None where none crosses the head. ``top``: the crop's 99th percentile + 1 (``ood_stats.level_stats``' scale);
+    head pixels are those above a tenth of it, as the head box takes them. A band that would leave the crop stops at
+    its last pixel.
+
+    The four directions are stacked into one array whose lines all start at the outside and read in whole-array calls
+    (about 15): all 160 lines a side, the head's own extent, or a loop over lines cost several times the budget of
+    about 20 us per prediction."""
+    size = crop.shape[-1]
+    middle, steps, rim_px, skip, starts = _layout(size)
+    lines = np.stack([crop[middle], crop[middle, ::-1], crop.T[middle], crop.T[middle, ::-1]])  # (4, L, S)
+    head = lines > min(math.floor(max(0.1 * top, 1.0)), 255)  # integer pixels: as head_box compares them
+    depth = head.argmax(axis=2).ravel()  # how far in from the outside each line's head begins (0 where none)
+    crosses = head.any(axis=2).ravel()
+    if not crosses.any():
+        return None
+    inward = np.minimum(depth[crosses][:, None] + steps, size - 1)  # stopped at the crop's far side
+    band = lines.ravel()[starts[crosses] + inward]  # (lines crossing the head, D)
+    rim = band[:, :rim_px].max(axis=1)  # > 0: the outline's pixel is a head pixel
+    # darkest > half the rim: for integers, d > r // 2 is 2 d > r, with no wider type
+    return int(np.count_nonzero(band[:, skip:].min(axis=1) > (rim >> 1))) / len(band)
+
+
+def crop_ringless_share(crop: np.ndarray) -> float | None:
+    """:func:`ringless_share` of a uint8 crop on its own (its 99th percentile from its histogram), for scripts and
+    tests: the prediction path has the histogram already."""
+    counts = Image.fromarray(np.ascontiguousarray(crop)).histogram()
+    return ringless_share(crop, histogram_percentile_one(counts, 99) + 1.0)
+
+
+def looks_stripped(share: float | None) -> bool:
+    """Whether a crop whose :func:`ringless_share` is ``share`` looks skull-stripped."""
+    return share is not None and share >= RINGLESS_AT_LEAST
+
+
+def with_notes(preds: list[Prediction], batch: np.ndarray, crops: np.ndarray | None,
+               counts: list[list[int]] | None = None) -> list[Prediction]:
+    """``preds`` (one per row of the model-input ``batch``), each accepted answer whose crop looks stripped with
+    :data:`~braintumor.wording.STRIPPED_NOTE` as its ``note``; label and probabilities unchanged. ``crops``: the
+    uint8 crops behind ``batch`` (else made from it), ``counts``: their 256-bin histograms, when the caller has them
+    (``ood_stats.level_histograms``; the input checks use the same). None for crops under :data:`MIN_CROP`."""
+    rows = [k for k, p in enumerate(preds) if not p.ood]
+    if not rows or batch.shape[-1] < MIN_CROP:
+        return preds
+    if crops is None:  # the floats' levels: the crops they were made of (ood_stats.crop_levels)
+        crops, counts = crop_levels(batch[:, 0] * np.float32(255.0)), None
+    out = list(preds)
+    for k in rows:
+        hist = Image.fromarray(crops[k]).histogram() if counts is None else counts[k]
+        if looks_stripped(ringless_share(crops[k], histogram_percentile_one(list(hist), 99) + 1.0)):
+            out[k] = replace(preds[k], note=STRIPPED_NOTE)
+    return out

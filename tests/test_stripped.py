@@ -1,0 +1,146 @@
+"""braintumor.stripped: the note on an answer for a slice that looks skull-stripped (docs/RESULTS.md, "Skull-stripped
+slices"). Its statistic on a phantom head and on its brain alone, on real Training slices and their crude strips; the
+note's way to the JSON, the CSV, the CLI's table, the API and the page; never a refusal, never another label."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO
+from PIL import Image
+
+from braintumor import stripped
+from braintumor.cli import main
+from braintumor.image_io import decode_image
+from braintumor.model_files import default_model_path
+from braintumor.predictor import Classifier
+from braintumor.preprocess import PreprocessConfig, prepare
+from braintumor.series import csv_columns
+from braintumor.stripped import RINGLESS_AT_LEAST, crop_ringless_share, looks_stripped
+from braintumor.wording import STRIPPED, STRIPPED_NOTE
+
+spec = importlib.util.spec_from_file_location("skull_stripped", REPO / "scripts" / "skull_stripped.py")
+skull_stripped = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(skull_stripped)
+
+SHIPPED = pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+#: Even-index Training slices (the half the rule was chosen on) whose crude strip is plausible and looks stripped.
+STRIPPED_EXAMPLES = ("glioma/Tr-glTr_0006.jpg", "glioma/Tr-gl_0042.jpg", "glioma/Tr-gl_0052.jpg")
+
+
+def _phantom(stripped_: bool, size: int = 224) -> np.ndarray:
+    """An axial head: a bright scalp ring, a dark skull ring, a textured brain; or the brain alone on black."""
+    yy, xx = np.mgrid[:size, :size]
+    r = np.hypot(yy - size / 2, xx - size / 2)
+    img = np.zeros((size, size))
+    if not stripped_:
+        img[(r > 88) & (r <= 98)] = 170
+        img[(r > 80) & (r <= 88)] = 8
+    brain = r <= 80
+    img[brain] = 100 + 20 * np.sin(xx[brain] / 5.0)
+    return img.astype(np.uint8)
+
+
+def _crop(gray: np.ndarray) -> np.ndarray:
+    return prepare(gray, PreprocessConfig(image_size=160, background_percentile=1.0))
+
+
+def test_a_phantom_head_has_its_dark_ring_and_the_brain_alone_has_none():
+    head, brain = crop_ringless_share(_crop(_phantom(False))), crop_ringless_share(_crop(_phantom(True)))
+    assert head is not None and brain is not None
+    assert head < 0.1 and not looks_stripped(head)
+    assert brain > 0.9 and looks_stripped(brain)
+
+
+def test_a_blank_crop_has_no_line_and_is_not_taken_for_stripped():
+    share = crop_ringless_share(np.zeros((160, 160), np.uint8))
+    assert share is None and not looks_stripped(share)
+
+
+def _png(gray: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _strip(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(the slice, its crude strip), the strip checked to be plausible as scripts/skull_stripped.py keeps them."""
+    gray = decode_image(path)[0]
+    mask, share = skull_stripped.strip(gray)
+    assert skull_stripped.PLAUSIBLE[0] <= share <= skull_stripped.PLAUSIBLE[1]
+    return gray, np.where(mask, gray, 0).astype(np.uint8)
+
+
+@SHIPPED
+@pytest.mark.parametrize("name", STRIPPED_EXAMPLES)
+def test_real_training_slices_keep_their_ring_and_their_strips_lose_it(data_root, name):
+    clf = Classifier.load(threads=1)
+    gray, bare = _strip(data_root / "Training" / name)
+    whole, strip = (crop_ringless_share(clf.inspect_crop(_png(g))[0]) for g in (gray, bare))
+    assert whole < 0.25 < RINGLESS_AT_LEAST < strip
+
+
+@pytest.fixture(scope="module")
+def strip_png(data_root) -> bytes:
+    return _png(_strip(data_root / "Training" / STRIPPED_EXAMPLES[1])[1])
+
+
+@SHIPPED
+def test_the_note_goes_on_the_answer_and_changes_nothing_else(strip_png, data_root, monkeypatch):
+    clf = Classifier.load(threads=1)
+    noted = clf.predict(strip_png)
+    assert not noted.ood and noted.note == STRIPPED_NOTE and noted.to_dict()["note"] == STRIPPED_NOTE
+    whole = clf.predict(data_root / "Training" / STRIPPED_EXAMPLES[1])
+    assert whole.note is None and "note" not in whole.to_dict()
+    monkeypatch.setattr(stripped, "looks_stripped", lambda share: False)
+    plain = clf.predict(strip_png)
+    assert plain.note is None and (plain.label, plain.probabilities, plain.review) == (
+        noted.label, noted.probabilities, noted.review)
+    # the float path (classify) and predict_many say the same
+    monkeypatch.undo()
+    batch = clf.preprocess(strip_png)[None]
+    assert clf.classify(batch)[0][0].note == STRIPPED_NOTE
+    assert [o.note for _, o in clf.predict_many([strip_png, strip_png])] == [STRIPPED_NOTE] * 2
+
+
+@SHIPPED
+def test_the_cli_shows_the_note_in_its_table_json_and_csv(strip_png, tmp_path, capsys):
+    image = tmp_path / "bare.png"
+    image.write_bytes(strip_png)
+    assert main(["predict", str(image), "--format", "table"]) == 0
+    assert f"{STRIPPED}: confidence no guide" in capsys.readouterr().out
+    assert main(["predict", str(image), "--format", "jsonl"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["note"] == STRIPPED_NOTE
+    assert main(["predict", str(image), "--format", "csv"]) == 0
+    header, row = list(csv.reader(io.StringIO(capsys.readouterr().out)))[:2]
+    assert header == csv_columns(Classifier.load().classes) and header[-1] == "note" and row[-1] == STRIPPED_NOTE
+
+
+@SHIPPED
+def test_the_page_and_the_api_show_the_note(strip_png):
+    from braintumor.web import create_app
+
+    client = create_app(classifier=Classifier.load(threads=1), max_upload_mb=2, max_files=4).test_client()
+    r = client.post("/api/v1/predict", data={"file": [(io.BytesIO(strip_png), "bare.png")]},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200 and r.get_json()["results"][0]["note"] == STRIPPED_NOTE
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Prediction"]
+    assert "note" in schema["properties"] and STRIPPED_NOTE in schema["properties"]["note"]["description"]
+    html = client.post("/", data={"file": [(io.BytesIO(strip_png), "bare.png")]},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    card = html.split('<article class="card" data-state="ok">', 1)[1].split("</article>", 1)[0]
+    assert f'<p class="card-note">{STRIPPED_NOTE[0].upper()}{STRIPPED_NOTE[1:]}</p>' in card
+
+
+def test_a_model_with_small_crops_makes_no_note(tiny_classifier):
+    """Under MIN_CROP (the tiny model's 64 px) the skull ring blurs: whole heads were taken for stripped there."""
+    bare = _phantom(True)
+    assert tiny_classifier.image_size < stripped.MIN_CROP
+    assert looks_stripped(crop_ringless_share(prepare(bare, tiny_classifier.preprocess_config)))  # it would say so
+    assert tiny_classifier.predict(_png(bare)).note is None
