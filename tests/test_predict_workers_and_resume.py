@@ -203,6 +203,14 @@ def test_resume_refuses_a_file_it_did_not_write(tree, tmp_path, capsys):
     target.write_text("a,b\n1,2\n")
     rc, _, err = predict([tree, "--format", "csv", "-o", target, "--resume"], capsys)
     assert rc == 2 and "another csv header" in err and target.read_text() == "a,b\n1,2\n"
+    # a file begun before the csv's last column (note, braintumor.stripped's): named, not "another model or format?"
+    target = tmp_path / "older.csv"
+    assert predict([tree, "-o", target], capsys)[0] == 1  # (the tree's two unreadable files)
+    header = target.read_text().split("\n", 1)[0]
+    assert header.endswith(",series,note")
+    target.write_text(header.removesuffix(",note") + "\n")
+    rc, _, err = predict([tree, "-o", target, "--resume"], capsys)
+    assert rc == 2 and "begun by an older braintumor, without the csv's last column, note" in err
 
 
 def test_resume_refuses_a_csv_row_no_csv_reader_can_read(tree, tmp_path, capsys):

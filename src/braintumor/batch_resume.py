@@ -161,8 +161,12 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
             if fmt == "csv" and n == 1:
                 columns = _csv_header(line)
                 # (one from before records said their folder; one of a --heatmap run)
-                if columns not in ([*header, *extra] for extra in ((), (ROOT_KEY,), (HEATMAP_KEY,),
-                                                                    (HEATMAP_KEY, ROOT_KEY))):
+                extras = ((), (ROOT_KEY,), (HEATMAP_KEY,), (HEATMAP_KEY, ROOT_KEY))
+                if columns in ([*header[:-1], *extra] for extra in extras) and header[-1] == "note":
+                    # its rows have one column fewer than those this version writes: they would not line up
+                    raise UsageError(f"cannot resume: {target} was begun by an older braintumor, without the csv's "
+                                     "last column, note; write to a new file")
+                if columns not in ([*header, *extra] for extra in extras):
                     raise UsageError(f"cannot resume: {target} has another csv header (another model or format?)")
                 prev.header, prev.columns, header, keep = True, columns, columns, len(line)
                 continue
