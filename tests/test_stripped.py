@@ -130,12 +130,52 @@ def test_the_page_and_the_api_show_the_note(strip_png):
     r = client.post("/api/v1/predict", data={"file": [(io.BytesIO(strip_png), "bare.png")]},
                     content_type="multipart/form-data")
     assert r.status_code == 200 and r.get_json()["results"][0]["note"] == STRIPPED_NOTE
-    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Prediction"]
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    schema = schemas["Prediction"]
     assert "note" in schema["properties"] and STRIPPED_NOTE in schema["properties"]["note"]["description"]
+    assert "stripped" in schemas["Series"]["properties"]["summary"]["properties"]  # a scan's count of them
     html = client.post("/", data={"file": [(io.BytesIO(strip_png), "bare.png")]},
                        content_type="multipart/form-data").get_data(as_text=True)
     card = html.split('<article class="card" data-state="ok">', 1)[1].split("</article>", 1)[0]
     assert f'<p class="card-note">{STRIPPED_NOTE[0].upper()}{STRIPPED_NOTE[1:]}</p>' in card
+
+
+def test_a_scans_summary_counts_its_slices_that_look_stripped():
+    from types import SimpleNamespace
+
+    from braintumor.series import summarise, summary_text
+
+    probs = {"glioma": 0.9, "meningioma": 0.05, "notumor": 0.03, "pituitary": 0.02}
+    records = [{"path": "brats.nii.gz", "slice": k, "label": "glioma", "confidence": 0.9, "probabilities": probs,
+                "ood": False, "review": True, **({"note": STRIPPED_NOTE} if k else {})} for k in range(3)]
+    volume = SimpleNamespace(kind="nifti", notes=[])
+    classes = tuple(probs)
+    summary = summarise(volume, records, classes)
+    assert summary["stripped"] == 2
+    assert "; 2 look skull-stripped (confidence no guide)" in summary_text({"path": "brats.nii.gz",
+                                                                            "summary": summary})
+    one = summarise(volume, records[:2], classes)
+    assert "; 1 looks skull-stripped (confidence no guide)" in summary_text({"path": "x", "summary": one})
+    assert "stripped" not in summarise(volume, records[:1], classes)  # none: the summary's fields as before
+
+
+
+def test_a_series_line_on_the_page_counts_them_as_the_cli_does(tiny_classifier):
+    from types import SimpleNamespace
+
+    from braintumor.web import create_app
+
+    app = create_app(classifier=tiny_classifier)
+    entry = SimpleNamespace(summary={"path": "brats.nii.gz", "summary": {
+        "slices": 3, "classified": 3, "refused": 0, "refused_turned": 0, "failed": 0, "flagged": 0, "stripped": 3,
+        "counts": {"glioma": 3}}}, refusals=[], strip=[], shown_top=[])
+    with app.test_request_context("/"):
+        template = app.jinja_env.from_string('{% from "_series.html" import series_block %}'
+                                             '{{ series_block(entry, ["glioma"], False) }}')
+        html = " ".join(template.render(entry=entry).split())
+    assert "3 slices · Glioma 3 · 3 look skull-stripped (confidence no guide)</p>" in html
+    script = (REPO / "src" / "braintumor" / "web" / "static" / "series.js").read_text(encoding="utf-8")
+    assert '" skull-stripped (confidence no guide)"' in script and "s.stripped" in script
 
 
 def test_a_model_with_small_crops_makes_no_note(tiny_classifier):

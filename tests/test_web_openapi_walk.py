@@ -99,7 +99,7 @@ def test_every_kind_of_prediction_matches_the_schema(client, doc, test_images, g
         "blank slice": _files(("bl.nii.gz", nifti_bytes(axial_volume([np.zeros((128, 128), np.uint8), *stack[:3]])))),
         "nifti in a zip": _files(("nz.zip", zip_bytes([("a.nii.gz", nifti_bytes(axial_volume(stack[:3])))]))),
         "raw body": {"data": vol, "content_type": "application/gzip"},
-        "skull-stripped": _files(("bare.png", encode(bare))),
+        "skull-stripped": _files(("bare.png", encode(bare)), ("bare.nii.gz", nifti_bytes(axial_volume([bare] * 3)))),
         "heat maps": {**_files(("a.jpg", good), ("t.png", turned), ("h.nii.gz", vol)),
                       "query_string": {"heatmap": "1"}},
     }

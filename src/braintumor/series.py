@@ -16,6 +16,7 @@ from .image_io import ImageError
 from .orientation import TURN_ADVICE
 from .prediction import Prediction, probability_text
 from .predictor import Classifier
+from .stripped import count_text, noted
 from .volume_objects import Slice, Volume
 from .wording import (
     LOWER_CONFIDENCE,
@@ -124,6 +125,8 @@ def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top
         "most_suspicious": [{"slice": r.get("slice", 0), "label": r["label"],
                              "tumour_probability": tumour_probability(r["probabilities"])} for r in ranked[:top]],
     }
+    if stripped := sum(noted(r) for r in good):  # only then: a summary's fields are as before
+        summary["stripped"] = stripped
     if volume.notes:
         summary["notes"] = list(volume.notes)
     return summary
@@ -152,6 +155,7 @@ def summary_text(rec: dict) -> str:
     # the rows' words (not "flagged for review": every answer is for a clinician to interpret, not only these)
     flagged = (f"; {s['flagged']} with {LOWER_CONFIDENCE} ({review_below_text()})"
                if s.get("flagged") else "")
+    flagged += f"; {count_text(s['stripped'])}" if s.get("stripped") else ""
     # the slices not classified, said (as the page's summary line says them), not left to a subtraction; those
     # turned apart (a summary without the field, from an older file, counts them as before)
     side = s.get("refused_turned") or 0

@@ -25,7 +25,7 @@ from PIL import Image
 from .ood_stats import crop_levels
 from .prediction import Prediction
 from .preprocess import histogram_percentile_one
-from .wording import STRIPPED_NOTE
+from .wording import STRIPPED, STRIPPED_NOTE
 
 #: The band read inward from where a line's head begins, as a share of the crop's side (24 px of a 160 px crop).
 DEPTH: float = 0.15
@@ -110,3 +110,13 @@ def with_notes(preds: list[Prediction], batch: np.ndarray, crops: np.ndarray | N
         if looks_stripped(ringless_share(crops[k], histogram_percentile_one(list(hist), 99) + 1.0)):
             out[k] = replace(preds[k], note=STRIPPED_NOTE)
     return out
+
+
+def noted(rec: dict) -> bool:
+    """Whether a record (``Prediction.to_dict()``) carries the note of a slice that looks stripped."""
+    return rec.get("note") == STRIPPED_NOTE
+
+
+def count_text(n: int) -> str:
+    """How many slices of a scan's summary carry the note, as its line says them: ``3 look skull-stripped``."""
+    return f"{n} {STRIPPED if n == 1 else STRIPPED.replace('looks', 'look', 1)} (confidence no guide)"

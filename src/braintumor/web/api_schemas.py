@@ -125,6 +125,8 @@ def component_schemas(classes: list[str]) -> dict:
                                    "as the page and the CLI count them)"},
                         "flagged": {"type": "integer", "description": "classified slices with lower confidence "
                                     "(`review` true)"},
+                        "stripped": {"type": "integer", "minimum": 1, "description": "classified slices whose "
+                                     "`note` says they look skull-stripped (only when there are some)"},
                         "counts": {"type": "object", "properties": {c: {"type": "integer"} for c in classes},
                                    "required": classes, "additionalProperties": False},
                         "most_suspicious": {"type": "array", "description": "Highest 1 - p(notumor) first.",

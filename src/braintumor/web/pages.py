@@ -21,6 +21,7 @@ from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, DISCLAIMER, is_calibrated, probability_text
 from ..series import outcome, turned, unread_part
+from ..stripped import count_text
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
     LOWER_CONFIDENCE,
@@ -97,6 +98,13 @@ def _lower_confidence() -> str:
     """What an answer under :func:`_review_below_text` is called, one by one and in counts (a global, as above): the
     series line said "flagged for review", as if only those answers needed a clinician."""
     return LOWER_CONFIDENCE
+
+
+@bp.app_template_global("stripped_count")
+def _stripped_count(n: int) -> str:
+    """A series' line's count of the slices that look skull-stripped, as the CLI's summary says it
+    (``braintumor.stripped.count_text``)."""
+    return count_text(n)
 
 
 @bp.app_template_global("unreadable")

@@ -89,7 +89,9 @@ window.braintumorSeries = function (helpers) {
       (s.refused - side ? " · " + (s.refused - side) + " not classified (unlike brain MRI)" : "") +
       (side ? " · " + side + " not classified (" + turnedResend() + ")" : "") +
       (s.failed ? " · " + s.failed + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's summary
-      (s.flagged ? " · " + s.flagged + " with lower confidence" : "");  // wording.LOWER_CONFIDENCE, as the cards
+      (s.flagged ? " · " + s.flagged + " with lower confidence" : "") +  // wording.LOWER_CONFIDENCE, as the cards
+      (s.stripped ? " · " + s.stripped + (s.stripped === 1 ? " looks" : " look") +  // stripped.count_text's words
+        " skull-stripped (confidence no guide)" : "");
     // why slices were not classified or unreadable, each reason once with its count, most first (as
     // volumes.Entry.refusals): "3 unreadable" said nothing of why
     const reasons = new Map();
