@@ -17,11 +17,11 @@ from PIL import Image
 
 from braintumor import stripped
 from braintumor.cli import main
+from braintumor.csv_records import csv_columns
 from braintumor.image_io import decode_image
 from braintumor.model_files import default_model_path
 from braintumor.predictor import Classifier
 from braintumor.preprocess import PreprocessConfig, prepare
-from braintumor.series import csv_columns
 from braintumor.stripped import RINGLESS_AT_LEAST, crop_ringless_share, looks_stripped
 from braintumor.wording import STRIPPED, STRIPPED_NOTE
 
