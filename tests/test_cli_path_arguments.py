@@ -37,6 +37,62 @@ def test_an_empty_path_is_a_usage_error_not_the_working_folder(argv, flag, tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["predict", "x.jpg", "--heatmap", "~/maps"], "--heatmap"),  # made a folder named ~ here
+    (["predict", "x.jpg", "--heatmap=~/maps"], "--heatmap"),  # the shell expands no ~ after =
+    (["predict", "x.jpg", "-o", "~/r.csv"], "-o/--output"),  # 'there is no folder ~'
+    (["evaluate", "--out", "~/eval"], "--out"),
+    (["train", "--out", "~/runs/a"], "--out"),
+    (["data", "check", "--data", "~/mri"], "--data"),  # 'dataset folder not found' of a folder that is there
+    (["quantize", "~/m.onnx", "--run", "run", "--out", "q.onnx"], "model"),
+    (["export", "~/run", "--out", "m.onnx"], "run"),
+])
+def test_a_tilde_the_shell_left_unexpanded_is_a_usage_error_naming_the_home_folder(argv, flag, tmp_path, monkeypatch,
+                                                                                  capsys):
+    """``--heatmap "~/maps"`` (or ``--heatmap=~/maps``, which no shell expands) made a folder literally named ``~`` in
+    the working folder, and ``--data "~/mri"`` was 'not found' of a folder that is there."""
+    home = tmp_path / "home"
+    (home / "mri").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("HOME", str(home))
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    given = next(a for a in argv if "~" in a)
+    meant = home / given[given.index("~") + 2:]  # "~/maps" -> HOME/maps
+    assert exc.value.code == 2 and f"argument {flag}: " in err, err
+    assert "the shell did not expand its ~" in err and f"write {meant}," in err, err
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_a_tilde_in_the_dataset_variable_is_told_as_the_variable_s(tmp_path, monkeypatch, capsys):
+    """``BRAINTUMOR_DATA="~/mri"`` (a systemd unit's or compose file's value, never expanded) is --data's default."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BRAINTUMOR_DATA", "~/mri")
+    monkeypatch.setattr("braintumor.cli.DEFAULT_DATA_ROOT", "~/mri")
+    with pytest.raises(SystemExit) as exc:
+        main(["data", "check"])
+    err = capsys.readouterr().err
+    said = (f"~/mri (from $BRAINTUMOR_DATA): its ~ is not expanded in an environment variable, and no folder ~ is "
+            f"here: set it to {tmp_path / 'home' / 'mri'}\n")
+    assert exc.value.code == 2 and said in err, err
+
+
+def test_a_folder_really_named_tilde_or_an_unknown_user_is_taken_as_named(test_images, tmp_path, monkeypatch, capsys):
+    """Only a ``~`` that names a home folder and no folder here is refused: ``./~`` was made on purpose."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "~").mkdir()
+    image = str(test_images["glioma"][0])
+    assert main(["predict", image, "--heatmap", "~/maps", "--format", "jsonl"]) == 0
+    assert (tmp_path / "~" / "maps").is_dir()
+    capsys.readouterr()
+    predicted = main(["predict", "~/nothere.jpg", "--format", "jsonl"])  # an input's own record, as before
+    assert predicted == 1 and '"error": "file not found: ~/nothere.jpg' in capsys.readouterr().out
+
+
 def test_dash_as_predict_output_is_standard_output_and_elsewhere_refused(test_images, tmp_path, monkeypatch, capsys):
     """``-o -`` wrote the results into a file named '-' (``data audit --out -`` its report) in the working folder."""
     monkeypatch.chdir(tmp_path)

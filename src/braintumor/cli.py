@@ -20,6 +20,7 @@ from .cli_serve import add_serve_parser
 from .cli_train import add_train_parser
 from .cli_types import (
     MODEL_HELP,
+    input_arg,
     model_version,
     output_arg,
     path_arg,
@@ -224,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="exit status: 0 every input answered (classified, or not classified: refused), 1 any "
                               "input unreadable (its record holds an error; the others are still written) or a "
                               "--workers process died, 2 usage error, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP")
-    p.add_argument("paths", nargs="+", type=path_arg,
+    p.add_argument("paths", nargs="+", type=input_arg,
                    help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of DICOM or NIfTI files, folders (searched "
                    "recursively; DICOM files in a folder are read as series); - reads file names from standard "
                    "input, one per line, or NUL-separated (find -print0), not an image (/dev/stdin reads one)")

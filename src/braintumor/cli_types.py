@@ -10,6 +10,7 @@ import argparse
 import math
 import numbers
 import os
+from pathlib import Path
 
 from .model_files import version_problem
 
@@ -45,10 +46,38 @@ def seed_number(text: str) -> int:
 
 def path_arg(text: str) -> str:
     """argparse type: a file or folder name, not empty (``--out "$OUT"`` with OUT unset wrote the report into the
-    working folder; ``--model ""`` scored with the shipped model; ``predict ""`` predicted the working folder)."""
+    working folder; ``--model ""`` scored with the shipped model; ``predict ""`` predicted the working folder), nor
+    starting with a ``~`` the shell left unexpanded (:func:`tilde_problem`)."""
+    text = input_arg(text)
+    problem = tilde_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def input_arg(text: str) -> str:
+    """argparse type of predict's inputs: a file or folder name, not empty; one that is not there is that input's
+    error record (a quoted ``~`` said so there), the others still answered."""
     if not text:
         raise argparse.ArgumentTypeError("expected a file or folder name, got an empty string")
     return text
+
+
+def tilde_problem(text: str) -> str | None:
+    """Why ``text`` cannot be meant as typed: it starts with a ``~`` that the shell did not expand (quoted, or after
+    ``=`` as in ``--heatmap=~/maps``), and no such folder is here; None otherwise. ``--heatmap "~/maps"`` made a
+    folder named ``~`` in the working folder (which ``rm -rf ~`` then removes the home folder for), ``--out "~/r.json"``
+    was 'there is no folder ~', and ``--data "~/mri"`` 'dataset folder not found' of a folder that is there."""
+    first = Path(text).parts[0] if text.startswith("~") else ""
+    home = os.path.expanduser(first) if first else first
+    if not first or home == first or os.path.lexists(first):  # ~nobody that names no user; a folder really named ~
+        return None
+    meant = os.path.join(home, *Path(text).parts[1:])
+    if text == os.environ.get("BRAINTUMOR_DATA"):  # --data's default: no shell ever saw it
+        return (f"{text} (from $BRAINTUMOR_DATA): its {first} is not expanded in an environment variable, and no "
+                f"folder {first} is here: set it to {meant}")
+    return (f"{text}: the shell did not expand its {first} (it was quoted, or came after =), and no folder {first} is "
+            f"here: write {meant}, or {first} unquoted as a word of its own")
 
 
 def model_version(text: str) -> str:
