@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from .atomic_files import no_file_made, written_whole
+from .atomic_files import appended_records, written_whole
 from .cli_checks import UsageError
 from .csv_records import csv_columns, csv_text_value
 from .file_names import os_text, utf8_text
@@ -273,10 +273,7 @@ def _rewrite_prefix(target: Path, size: int) -> None:
 @contextmanager
 def append_sink(output: str) -> Iterator[TextIO]:
     """The output file opened for appending: what was written survives a crash, for the next --resume."""
-    target = Path(output)  # in a folder that exists (cli_checks.check_destination: a file's folder is not made)
-    try:
-        fh = open(target, "a", encoding="utf-8", errors="surrogateescape", newline="")  # noqa: SIM115 - closed below
-    except OSError as exc:  # /proc's 'No such file or directory', of a folder that is there
-        raise no_file_made(exc, target) from None
-    with fh:
+    # in a folder that exists (cli_checks.check_destination: a file's folder is not made); a write that fails (a full
+    # disk) leaves no record cut short
+    with appended_records(Path(output)) as fh:
         yield fh

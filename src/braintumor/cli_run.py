@@ -232,4 +232,5 @@ def run(args: argparse.Namespace) -> int:
             out = "standard output"
         where = f": {exc.filename}" if exc.filename else (f" (writing {out})" if out else "")
         _say(f"error: {exc.strerror or exc}{where}")
+        _say_how_to_continue(args)  # predict --resume's records so far, train's last epoch: kept, as after Ctrl-C
         return 1

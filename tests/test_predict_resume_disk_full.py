@@ -1,0 +1,66 @@
+"""``predict --resume`` stopped by a write that fails (a full disk, a file size limit): the file keeps whole records."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from braintumor.model_files import default_model_path
+
+resource = pytest.importorskip("resource")  # POSIX: RLIMIT_FSIZE, a file size limit, fails writes as a full disk does
+pytestmark = pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+
+
+def _predict(args: list, limit: int | None = None) -> subprocess.CompletedProcess:
+    def limited() -> None:  # Python ignores SIGXFSZ: a write past the limit fails with EFBIG, as ENOSPC on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run([sys.executable, "-m", "braintumor", "predict", *map(str, args), "--no-progress"],
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, capture_output=True, text=True,
+                          preexec_fn=limited if limit else None, timeout=120)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_resumed_file_whose_write_failed_ends_with_its_last_whole_record(data_root, tmp_path, fmt):
+    """The failed write left the record it was writing cut short (``...,0.999928,3.2e-05,``): a reader of the file got a
+    row with columns missing, or a number cut to fewer digits, until a later --resume dropped it."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for p in sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[:12]:
+        shutil.copy(p, scans / p.name)
+    target = tmp_path / f"r.{fmt}"
+    stopped = _predict([scans, "-o", target, "--resume"], limit=1300)  # room for a few records, not all
+    assert stopped.returncode == 1, stopped.stderr
+    assert f"(writing {target})" in stopped.stderr
+    assert f"the records so far are kept in {target}: run the same command again, with --resume" in stopped.stderr
+    assert target.read_text().endswith("\n")  # whole records only
+    kept = _records(target)
+    assert 0 < len(kept) < 12 and all(label == "glioma" for _, label, _ in kept)
+    resumed = _predict([scans, "-o", target, "--resume"])
+    assert resumed.returncode == 0 and "dropping" not in resumed.stderr, resumed.stderr
+    plain = _predict([scans, "-o", tmp_path / f"plain.{fmt}"])
+    assert plain.returncode == 0 and _records(target) == _records(tmp_path / f"plain.{fmt}")
+
+
+def _records(path) -> list[tuple[str, str, str]]:
+    """(path, label, confidence) of each record of a jsonl or csv file."""
+    text = path.read_text()
+    rows = [json.loads(line) for line in text.splitlines()] if path.suffix == ".jsonl" else \
+        list(csv.DictReader(io.StringIO(text)))
+    return [(r["path"], r["label"], str(r["confidence"])) for r in rows]
+
+
+def test_a_resumed_file_the_run_made_is_not_left_empty_by_a_failed_first_write(data_root, tmp_path):
+    """A file the stopped run created, with no whole record in it, is removed: an empty results file was left."""
+    image = sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[0]
+    target = tmp_path / "r.csv"
+    stopped = _predict([image, "-o", target, "--resume"], limit=100)  # not even the header and one row
+    assert stopped.returncode == 1, stopped.stderr
+    assert not target.exists() and list(tmp_path.iterdir()) == []
