@@ -48,6 +48,25 @@ def test_run_evaluate_errors_are_one_line(small_data: Path, tmp_path: Path, caps
     assert not (tmp_path / "out" / "metrics.json").exists()
 
 
+def test_a_full_disk_is_the_machine_s_failure_naming_the_output_not_a_usage_error(small_data: Path, tmp_path: Path,
+                                                                                  capsys, monkeypatch):
+    """``evaluate --out`` on a full disk said ``error: [Errno 28] No space left on device`` with exit code 2, a usage
+    error, where every other command says what it was writing, with 1 (the same command may work once there is room)."""
+    import errno
+
+    from braintumor.cli import main
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")  # as a write's flush raises it: no file named
+
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    monkeypatch.setattr("braintumor.evaluate.write_text_atomic", full)
+    out = tmp_path / "out"
+    assert main(["evaluate", "--data", str(small_data), "--out", str(out), "--no-leak-free", "--no-progress"]) == 1
+    assert capsys.readouterr().err.endswith(f"error: No space left on device (writing {out})\n")
+    assert not (out / "metrics.json").exists()
+
+
 def test_a_folder_without_images_says_so_and_makes_no_output_folder(tmp_path: Path, capsys, monkeypatch):
     """It said "none of the 0 images in ... could be read" (nothing was unreadable) and left an empty --out."""
     (tmp_path / "data" / "Testing" / "glioma").mkdir(parents=True)

@@ -290,7 +290,7 @@ def run_evaluate(
         result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress,
                           reference=compared, leak_threshold=leak_threshold, leak_note=leak_note,
                           data_fingerprint=data_fp)
-    except (DatasetError, FiguresUnavailable, OSError) as exc:
+    except (DatasetError, FiguresUnavailable) as exc:  # an OSError (a full disk) is the CLI's: 1, naming --out
         return _fail(exc)
     print_summary(result, dataset, out)
     return 0
