@@ -249,6 +249,28 @@ def test_a_pipe_or_device_given_as_the_model_is_named_as_such(tmp_path, capsys):
                                            "file that 'braintumor export' wrote (its --out)\n")
 
 
+@pytest.mark.skipif(not hasattr(__import__("socket"), "AF_UNIX"), reason="no Unix sockets here")
+def test_a_socket_named_as_an_input_or_an_output_is_said_to_be_one(test_images, tmp_path, monkeypatch, capsys):
+    """A socket (a server's, say) given as predict's input was 'cannot read file: No such device or address'; given as
+    -o or --out, the same error after the whole run, exit code 1, where a FIFO or /dev/null is written through."""
+    import socket
+
+    monkeypatch.chdir(tmp_path)  # a short relative name: a socket's path is limited to about 100 bytes
+    server = socket.socket(socket.AF_UNIX)
+    server.bind("s.sock")
+    try:
+        assert main(["predict", "s.sock", "--format", "jsonl"]) == 1
+        said = "cannot read file: it is a socket (a program's connection point), not a file"
+        assert capsys.readouterr().out == f'{{"path": "s.sock", "error": "{said}"}}\n'
+        for argv, flag in [(["predict", str(test_images["glioma"][0]), "-o", "s.sock"], "-o"),
+                           (["data", "audit", "--data", str(tmp_path), "--out", "s.sock"], "--out")]:
+            assert main(argv) == 2, argv
+            assert capsys.readouterr().err == (f"error: cannot write {flag} s.sock: it is a socket (a program's "
+                                               "connection point), not a file\n")
+    finally:
+        server.close()
+
+
 def test_standard_input_named_twice_is_refused(test_images, monkeypatch, capsys):
     """``predict - -`` read the names once and scored every one of them twice."""
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{test_images['glioma'][0]}\n"))

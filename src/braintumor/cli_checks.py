@@ -64,6 +64,8 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
     if not folder and slash:  # Path drops the slash: `-o results/` wrote a file named 'results'
         raise UsageError(f"{flag} {raw} ends with {slash}, as a folder does; {flag} takes a file name")
     if not folder and is_special_file(path):  # /dev/null, a FIFO: written through, not replaced
+        if file_kind(path) == "a socket":  # no file opens it: 'No such device or address', after the whole run
+            raise UsageError(f"cannot write {flag} {raw}: it is a socket (a program's connection point), not a file")
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {flag} {raw}: no permission")
         return

@@ -272,6 +272,8 @@ def unreadable_text(path: Path, exc: OSError) -> str:
     FileNotFoundError was a traceback from training and cost evaluate the whole run)."""
     if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):  # (ENOTDIR: a path through a file, as scan.jpg/x)
         return missing_text(path)
+    if exc.errno == errno.ENXIO and file_kind(path) == "a socket":  # was 'No such device or address'
+        return "cannot read file: it is a socket (a program's connection point), not a file"
     return f"cannot read file: {exc.strerror or exc}"
 
 
