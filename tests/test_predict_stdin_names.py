@@ -206,3 +206,19 @@ def test_names_with_control_characters_or_not_utf8_are_still_names_where_files_h
     rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
     assert rc == 1, err
     assert paths(out) == ["gone\udce9.png", *names]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_an_endless_stream_piped_in_place_of_names_is_one_usage_line_not_out_of_memory(monkeypatch, capsys):
+    """``predict - < /dev/zero`` (or ``yes scan.png | predict -``) read standard input until memory ran out, then said
+    "out of memory (a smaller --batch-size ... needs less)". Now it reads up to a cap and says what it got."""
+    import braintumor.predict_cli as predict_cli
+
+    monkeypatch.setattr(predict_cli, "MAX_NAMES_BYTES", 3 << 20)  # a smaller cap, as /dev/zero passes any
+    with open("/dev/zero", "rb") as zero:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(zero, encoding="utf-8"))
+        rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
+    assert (rc, out) == (2, "")
+    assert err == ("error: standard input holds more than 3 MiB, longer than a list of file names would be (an endless "
+                   "stream, such as yes or /dev/zero?): - reads the names of the files to predict; name their folder "
+                   "instead, or split the list\n")

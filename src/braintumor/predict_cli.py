@@ -32,6 +32,7 @@ from codecs import BOM_UTF8
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from tqdm import tqdm
 
@@ -102,7 +103,7 @@ def stdin_names() -> list[str]:
         if sys.stdin.isatty():  # `predict -` typed at a prompt waited in silence, like a hung run
             say("reading file names from standard input, one per line; end them with Ctrl-D")
     raw = getattr(sys.stdin, "buffer", None)
-    data = raw.read() if raw else None
+    data = _names_bytes(raw) if raw else None
     # a list saved with a UTF-8 byte order mark (Notepad, PowerShell 5's Out-File): its first name was 'file not found'
     text = (data.removeprefix(BOM_UTF8).decode(sys.stdin.encoding or "utf-8", "surrogateescape") if raw
             else sys.stdin.read().removeprefix("\ufeff"))
@@ -123,6 +124,24 @@ def stdin_names() -> list[str]:
                          "of the files to predict (one per line, or NUL-separated); name a file itself instead "
                          "(braintumor predict FILE)")
     return names
+
+
+#: The most bytes ``-`` reads as file names (about two million of them): an endless stream piped in (``yes``,
+#: ``< /dev/zero``) was read until memory ran out, then told "out of memory (a smaller --batch-size ... needs less)".
+MAX_NAMES_BYTES: int = 256 << 20
+
+
+def _names_bytes(raw: BinaryIO) -> bytes:
+    """All of standard input, read a MiB at a time up to :data:`MAX_NAMES_BYTES` (a UsageError past it)."""
+    chunks, size = [], 0
+    while chunk := raw.read(1 << 20):
+        size += len(chunk)
+        if size > MAX_NAMES_BYTES:
+            raise UsageError(f"standard input holds more than {MAX_NAMES_BYTES >> 20} MiB, longer than a list of file "
+                             "names would be (an endless stream, such as yes or /dev/zero?): - reads the names of the "
+                             "files to predict; name their folder instead, or split the list")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 #: Characters no list of names holds, though a name may (a newline between NULs does: ``find -print0``).
