@@ -40,7 +40,9 @@ from .batch_resume import (
 from .batch_workers import Unit, score_unit, units_in_order
 from .cli_checks import RunFailed, UsageError
 from .csv_records import csv_columns
-from .file_names import utf8_text
+from .file_names import os_text, utf8_text
+from .image_files import IMAGE_EXTENSIONS
+from .image_io import ImageError
 from .input_plan import VolumeInput, plan_inputs
 from .predict_output import HEATMAP_KEY, HeatmapWriter, heatmap_column, output_sink
 from .predict_progress import InputBar, input_count, started
@@ -129,6 +131,34 @@ def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = Non
 
 
 
+def check_same_model(output: str, prev: Previous, clf: Classifier) -> None:
+    """Warn where the continued file's first classified image (:attr:`Previous.sample`) scores otherwise now: resumed
+    with another ``--model`` (or ``$BRAINTUMOR_MODEL``), a run appended its answers to the first model's without a
+    word, one file of two models' answers. The same model gives the same numbers but for float noise (a batch's
+    composition, the CPU) and the file's rounding, far inside these bounds; the int8 copy's differ past them."""
+    rec = prev.sample
+    name = os_text(rec["path"]) if rec else ""
+    if not rec or Path(name).suffix.lower() not in IMAGE_EXTENSIONS or not os.path.isfile(name):
+        return
+    try:
+        now = clf.predict(name)
+        was = {c: float((rec.get("probabilities") or rec)[c]) for c in clf.classes}  # jsonl's dict, csv's columns
+        score = float(rec["ood_score"]) if rec.get("ood_score") not in (None, "") else None
+    except (ImageError, OSError, KeyError, TypeError, ValueError):  # gone, changed, or of other classes: said later
+        return
+    p = now.probabilities
+    same = now.label == rec["label"] and all(abs(was[c] - p[c]) <= 1e-6 + 0.02 * max(was[c], p[c]) for c in p) \
+        and (score is None or now.ood_score is None or abs(score - now.ood_score) <= 0.002)
+    if same:
+        return
+    print(printable(f"warning: {output} may hold another model's answers: {rec['path']} is {rec['label']} "
+                    f"{was[rec['label']]:.6f} (ood_score {score}) there, and {now.label} "
+                    f"{now.probabilities[now.label or rec['label']]:.6f} (ood_score {now.ood_score}) with "
+                    f"{clf.path.name if clf.path else 'this model'} now (unless the file changed since): continue "
+                    "with the model that began it (--model; $BRAINTUMOR_MODEL), or write to a new file"),
+          file=sys.stderr)
+
+
 class BatchJob:
     """A ``predict`` run with --workers and/or --resume: where records go and where they come from."""
 
@@ -143,6 +173,7 @@ class BatchJob:
         if args.resume and self.prev.done:
             print(f"resuming {printable(args.output)}: {counted(sum(self.prev.done.values()), 'record')} already there",
                   file=sys.stderr)
+            check_same_model(args.output, self.prev, clf)
         if heatmap_column(args) and self.prev.header and HEATMAP_KEY not in self.prev.columns:  # its rows line up
             print(f"warning: {printable(args.output)} has no {HEATMAP_KEY} column (begun without --heatmap, or by an "
                   "older braintumor): the rows added now do not name their heat maps; write to a new file to have "

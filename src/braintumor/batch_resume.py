@@ -39,6 +39,7 @@ class Previous:
         self.relative: list[str] = []  # the first relative names of records that were read (not errors): a sample
         self.roots: dict[str, str] = {}  # the working folders records' relative names are from (ROOT_KEY): a name each
         self.columns: list[str] = []  # csv: its header's
+        self.sample: dict | None = None  # the first 2-D input classified: the model is checked against it
 
 
 #: A --resume run's records with a relative ``path`` say the working folder it is named from, under this key (jsonl)
@@ -175,6 +176,8 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
                 tail.append((keep, rec))
             else:
                 tail = []  # a 2-D image or an input's one error record: complete on its own line
+                if prev.sample is None and rec.get("label"):
+                    prev.sample = rec
             prev.done[rec["path"]] += 1
             if part := unread_part(rec):
                 prev.failed[part] += 1

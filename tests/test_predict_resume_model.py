@@ -1,0 +1,35 @@
+"""``predict --resume`` continued with another model than the one that began the file: said, not mixed in silence."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from cli_runner import run_predict
+
+from braintumor.model_files import default_model_path
+
+FLOAT = default_model_path()
+INT8 = FLOAT.with_name("braintumor-tumornet-s-int8.onnx")
+pytestmark = pytest.mark.skipif(not (FLOAT.exists() and INT8.exists()), reason="no shipped models")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_file_resumed_with_another_model_is_warned_of_and_with_its_own_is_not(test_images, tmp_path, fmt, capsys):
+    """A run begun with the float model and resumed with the int8 copy (another --model, a changed $BRAINTUMOR_MODEL)
+    appended the second model's answers to the first's with no word: one file of two models' answers."""
+    images = []
+    for p in test_images["glioma"][:3]:
+        images.append(tmp_path / p.name)
+        shutil.copy(p, images[-1])
+    target = tmp_path / f"r.{fmt}"
+    assert run_predict([*images[:2], "-o", target, "--resume", "--model", FLOAT], capsys)[0] == 0
+    rc, _, err = run_predict([*images, "-o", target, "--resume", "--model", INT8], capsys)
+    assert rc == 0
+    assert f"warning: {target} may hold another model's answers: {images[0]} is glioma " in err
+    assert "with braintumor-tumornet-s-int8.onnx now (unless the file changed since): continue with the model that " \
+           "began it (--model; $BRAINTUMOR_MODEL), or write to a new file\n" in err
+    target.unlink()
+    assert run_predict([*images[:2], "-o", target, "--resume", "--model", FLOAT], capsys)[0] == 0
+    rc, _, err = run_predict([*images, "-o", target, "--resume", "--model", FLOAT, "--batch-size", "1"], capsys)
+    assert rc == 0 and "1 scored" in err and "warning" not in err
