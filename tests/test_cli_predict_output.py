@@ -96,6 +96,23 @@ def test_output_format_follows_the_file_extension_unless_asked(tiny_model, input
     assert len(list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text())))) == 1
 
 
+@pytest.mark.parametrize(("name", "what"), [("results.xlsx", "an Excel workbook"), ("r.pdf", "a PDF document"),
+                                            ("r.HTML", "an HTML page"), ("r.tsv", "tab-separated values"),
+                                            ("r.csv.gz", "a compressed file")])
+def test_an_output_named_as_a_format_predict_does_not_write_is_a_usage_error(tiny_model, inputs, tmp_path, name, what,
+                                                                            capsys):
+    """``-o results.xlsx`` wrote the table's text into a file that Excel then refused to open (a .pdf, .html, .tsv or
+    .gz the same: none of them that format), after the whole run. --format still writes what it names anywhere."""
+    target = tmp_path / name
+    rc, out, err = run_cli(["predict", inputs[0], "-o", str(target), "--model", str(tiny_model)], capsys)
+    assert (rc, out) == (2, "") and not target.exists()
+    assert err == (f"error: -o {target}: its ending names {what}, which predict does not write: name it .csv (a "
+                   "spreadsheet opens it), .jsonl or .json, or give --format (table, csv, json, jsonl) to write one of "
+                   "those under this name\n")
+    rc, _, _ = run_cli(["predict", inputs[0], "-o", str(target), "--format", "csv", "--model", str(tiny_model)], capsys)
+    assert rc == 0 and target.read_text().startswith("path,label,")
+
+
 def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     rc, out, _ = run_cli(["predict", str(tmp_path / "empty"), "--format", "jsonl", "--model", str(tiny_model)],

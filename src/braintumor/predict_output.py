@@ -34,14 +34,31 @@ if TYPE_CHECKING:
     from .heatmap import Explanation
 
 FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+#: Endings of formats predict does not write, which ``-o`` without ``--format`` is refused: ``-o results.xlsx`` wrote
+#: the table's text into a file Excel then refused to open (so .pdf, .html, a .gz that was not compressed).
+OTHER_FORMATS = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".ods": "a spreadsheet",
+                 ".numbers": "a spreadsheet", ".docx": "a Word document", ".pdf": "a PDF document",
+                 ".html": "an HTML page", ".htm": "an HTML page", ".tsv": "tab-separated values",
+                 ".parquet": "a Parquet file", ".gz": "a compressed file", ".bz2": "a compressed file",
+                 ".xz": "a compressed file", ".zip": "a zip", ".zst": "a compressed file"}
+
+
 def output_format(fmt: str | None, output: str | None) -> str:
     """``--format`` when given, else what ``-o``'s extension names, else the table.
 
-    ``-o results.csv`` without ``--format`` used to write the console table into a .csv file.
+    ``-o results.csv`` without ``--format`` used to write the console table into a .csv file. An ending of a format
+    not written here (:data:`OTHER_FORMATS`) is a UsageError.
     """
     if fmt:
         return fmt
-    return FORMAT_BY_SUFFIX.get(Path(output).suffix.lower(), "table") if output else "table"
+    suffix = Path(output).suffix.lower() if output else ""
+    if suffix in OTHER_FORMATS:
+        from .cli_checks import UsageError
+
+        raise UsageError(f"-o {output}: its ending names {OTHER_FORMATS[suffix]}, which predict does not write: name "
+                         "it .csv (a spreadsheet opens it), .jsonl or .json, or give --format (table, csv, json, "
+                         "jsonl) to write one of those under this name")
+    return FORMAT_BY_SUFFIX.get(suffix, "table")
 
 
 #: The table's path column: as wide as the longest name among the first rows, up to this.
