@@ -64,3 +64,39 @@ def test_a_resumed_file_the_run_made_is_not_left_empty_by_a_failed_first_write(d
     stopped = _predict([image, "-o", target, "--resume"], limit=100)  # not even the header and one row
     assert stopped.returncode == 1, stopped.stderr
     assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_device_or_pipe_given_to_resume_is_written_through_not_read(data_root, tmp_path):
+    """``-o /dev/zero --resume`` read the device for the records to continue until memory ran out (the kernel killed
+    it, or 'out of memory'), and ``-o FIFO --resume`` waited for good to open the pipe for reading, its reader
+    waiting too. Neither holds records to continue: they are written through, as without --resume."""
+    import threading
+
+    image = sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[0]
+
+    def bounded() -> None:  # a failing run ends in MemoryError here, not in the machine's OOM killer
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    def predict(target) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "braintumor", "predict", str(image), "-o", str(target), "--format",
+                               "csv", "--resume", "--no-progress"], env={**os.environ,
+                              "PYTHONPATH": os.pathsep.join(sys.path)}, capture_output=True, text=True,
+                              preexec_fn=bounded, timeout=60)
+
+    if os.path.exists("/dev/zero"):
+        done = predict("/dev/zero")
+        assert done.returncode == 0 and "1 scored: 1 classified" in done.stderr, done.stderr
+    fifo = tmp_path / "results.csv"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    try:
+        done = predict(fifo)
+    except subprocess.TimeoutExpired:
+        with open(fifo, "wb"):  # let the reader go
+            pass
+        raise
+    reader.join(10)
+    assert done.returncode == 0, done.stderr
+    assert got and got[0].startswith(b"path,label,") and image.name.encode() in got[0]

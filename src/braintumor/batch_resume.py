@@ -22,6 +22,7 @@ from .atomic_files import appended_records, written_whole
 from .cli_checks import UsageError
 from .csv_records import csv_columns, csv_text_value
 from .file_names import os_text, utf8_text
+from .image_files import is_special_file
 from .image_io import ImageError
 from .predict_output import HEATMAP_KEY
 from .series import unread_part
@@ -148,8 +149,8 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     ``summaries``: the run writes a summary record after each multi-slice volume (``--summary``, jsonl)."""
 
     prev = Previous()
-    if not target.exists():
-        return prev
+    if not target.exists() or is_special_file(target):  # written through: reading /dev/zero never ended (out of
+        return prev  # memory, or killed), and a FIFO's open waited for a writer that never came
     header = csv_columns(classes)
     keep = 0  # bytes of the file that stay
     tail: list[tuple[int, dict]] = []  # (offset, record) of the trailing records of scans: the last may be unfinished
