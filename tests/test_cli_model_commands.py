@@ -173,3 +173,33 @@ def test_calibrate_warns_where_nothing_links_the_model_to_the_run(tiny_run, tiny
     rc, _, err = run_cli(["calibrate", str(model), "--run", str(other)], capsys)
     assert rc == 0 and err.startswith(f"warning: {other} has no config.json: that {other} is the run it was "
                                            "trained in is checked only by its data and image counts\n"), err
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_device_or_pipe_given_as_metrics_is_named_as_such_not_read(tmp_path):
+    """``--metrics /dev/zero`` was read until memory ran out ('out of memory', or killed by the kernel), and a FIFO
+    waited for good for a writer: neither is a metrics.json."""
+    import os
+    import subprocess
+    import sys
+
+    resource = pytest.importorskip("resource")
+    fifo = tmp_path / "metrics.json"
+    os.mkfifo(fifo)
+    model = tmp_path / "m.onnx"
+    shutil.copy(default_model_path(), model)
+
+    def bounded() -> None:  # a failing run ends in MemoryError here, not in the machine's OOM killer
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    for metrics, kind in [("/dev/zero", "a device"), (str(fifo), "a named pipe (FIFO)")]:
+        if not os.path.exists(metrics):
+            continue
+        for command in (["calibrate", str(model), "--run", "models"],
+                        ["quantize", str(model), "--run", "models", "--out", str(tmp_path / "q.onnx")]):
+            done = subprocess.run([sys.executable, "-m", "braintumor", *command, "--metrics", metrics],
+                                  env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, capture_output=True,
+                                  text=True, preexec_fn=bounded, timeout=60)
+            assert (done.returncode, done.stderr) == (2, f"error: --metrics {metrics} is {kind}: give the metrics.json "
+                                                         "'braintumor evaluate' wrote\n"), command
+    assert model.read_bytes() == default_model_path().read_bytes()

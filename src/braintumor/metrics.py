@@ -26,7 +26,11 @@ def read_metrics_file(path: str | os.PathLike, model: dict | None = None) -> dic
     architecture, training data or training run, as its own ``model.metadata`` records them) is refused: it would
     describe the file with another model's results."""
     from .data import DatasetError
+    from .image_files import file_kind, is_special_file
 
+    if is_special_file(Path(path)):  # /dev/zero was read until memory ran out; a FIFO's open waited for good
+        raise DatasetError(f"--metrics {path} is {file_kind(Path(path))}: give the metrics.json 'braintumor evaluate' "
+                           "wrote")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
