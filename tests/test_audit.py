@@ -196,6 +196,18 @@ def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys
     capsys.readouterr()
 
 
+@pytest.mark.parametrize(("name", "what"), [("audit.csv", "a CSV file"), ("audit.XLSX", "an Excel workbook"),
+                                            ("audit.jsonl", "JSON lines")])
+def test_an_audit_out_named_as_another_format_is_refused_before_the_audit(tree: Path, tmp_path: Path, name, what,
+                                                                          capsys):
+    """``--out audit.csv`` was given the JSON report without a word, which a spreadsheet then misread."""
+    out = tmp_path / name
+    assert main(["data", "audit", "--data", str(tree), "--out", str(out), "--no-progress"]) == 2
+    assert capsys.readouterr() == ("", f"error: --out {out}: its ending names {what}, but the audit's report is one "
+                                       "JSON document: name it .json\n")
+    assert not out.exists()
+
+
 def test_real_dataset_overlap_agrees_with_its_readme(data_root: Path):
     """The dataset README: 189 pixel-identical groups span both splits; 473 of 1311 test images
     have a near duplicate in Training (pHash 256-bit, distance <= 8), none of them glioma; and our README's "Data" block

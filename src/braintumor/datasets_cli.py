@@ -90,6 +90,9 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
     if problem := threshold_problem("--threshold", threshold):
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    if problem := _not_json_name(out):
+        print(printable(f"error: {problem}"), file=sys.stderr)
+        return 2
     start = time.perf_counter()
     with tqdm(desc="audit", unit="img", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
         report = audit_dataset(root, threshold, kind, progress=bar.update)
@@ -99,6 +102,19 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
     if out:
         print(f"report: {printable(out)}")
     return 0
+
+
+def _not_json_name(out: str | None) -> str | None:
+    """Why ``--out`` is no name for the audit's JSON report, or None: its ending names another format (``audit.csv``,
+    ``audit.xlsx``, ``audit.html``), which was given the JSON without a word, and a spreadsheet then misread it."""
+    from .predict_output import FORMAT_BY_SUFFIX, OTHER_FORMATS
+
+    suffix = Path(out).suffix.lower() if out else ""
+    what = OTHER_FORMATS.get(suffix) or ("a CSV file" if suffix == ".csv" else None)
+    if what is None and FORMAT_BY_SUFFIX.get(suffix) != "jsonl":
+        return None
+    return (f"--out {out}: its ending names {what or 'JSON lines'}, but the audit's report is one JSON document: "
+            "name it .json")
 
 
 def download_dataset(dest: str | None) -> int:
