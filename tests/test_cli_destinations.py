@@ -125,6 +125,28 @@ def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, mo
     assert (rc, out, err) == (1, "", f"error: File too large (writing {target})\n")
 
 
+def test_an_output_folder_removed_during_the_run_is_the_machine_s_failure_naming_the_output(tmp_path, capsys,
+                                                                                           monkeypatch):
+    """Another user's clean-up removed -o's folder while predict ran: it said 'No such file or directory:
+    .results.csv.1a2b3c4d', a hidden name nobody typed, with exit code 2, as if the command line were wrong."""
+    import shutil
+
+    import braintumor.predict_cli as pc
+
+    target = tmp_path / "out" / "results.csv"
+    target.parent.mkdir()
+
+    def folder_removed(*a, **k):
+        yield {"path": "a.jpg", "error": "x"}
+        shutil.rmtree(target.parent)
+
+    monkeypatch.setattr(pc, "records", folder_removed)
+    rc, out, err = run_cli(["predict", "a.jpg", "-o", str(target)], capsys)
+    assert (rc, out, err) == (1, "", f"error: No such file or directory (its folder was removed during the run): "
+                                     f"{target}\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_permissions_are_checked_where_the_output_is_written(tmp_path, capsys, monkeypatch):
     """A regular file is written beside its target and moved over it: its folder must be writable. A device or
     FIFO (-o /dev/null) is written through: only it must be (as a non-root user /dev itself is not)."""

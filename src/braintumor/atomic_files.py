@@ -154,8 +154,22 @@ def put_in_place(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
             shutil.copyfileobj(src, dst)
         os.unlink(tmp)
     else:
-        os.replace(tmp, target)
+        moved_into_place(tmp, target)
     settled(tmp)
+
+
+def moved_into_place(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
+    """``os.replace(tmp, target)``, its failure named by ``target`` as the machine's (exit code 1): a folder removed
+    during the run (a clean-up on a shared drive) was 'No such file or directory: .r.csv.1a2b3c4d', a name nobody
+    typed, with exit code 2, as if the command line were wrong."""
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        why = f"{exc.strerror or exc}" + ("" if Path(target).parent.is_dir() else
+                                          " (its folder was removed during the run)")
+        failed = OSError(f"{why}: {target}")  # not FileNotFoundError, which the CLI takes for a missing input (2)
+        failed.strerror, failed.filename = why, str(target)
+        raise failed from None
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .atomic_files import final_target, make_folder, settled, temp_beside
+from .atomic_files import final_target, make_folder, moved_into_place, settled, temp_beside
 from .classes import display_name
 from .csv_records import CsvRows, csv_columns, csv_row, csv_text
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
@@ -202,7 +202,7 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
         # surrogateescape: a file name that is not UTF-8 is written as its own bytes, and --resume reads it back
         with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh
-        os.replace(tmp, target)
+        moved_into_place(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
