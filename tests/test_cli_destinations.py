@@ -164,6 +164,26 @@ def test_permissions_are_checked_where_the_output_is_written(tmp_path, capsys, m
     assert (rc, err) == (2, "error: cannot write -o /dev/null: no permission\n")
 
 
+def test_a_read_only_output_file_is_refused_not_replaced(tmp_path, capsys, monkeypatch):
+    """A results file made read-only (chmod a-w) to keep it was replaced by the next run with the same -o: the file is
+    written beside it and moved over it, which asks only its folder's permission (as a shell's > would not)."""
+    import os
+
+    import braintumor.cli_checks as checks
+
+    kept = tmp_path / "kept.csv"
+    kept.write_text("results to keep\n")
+    real_access = os.access
+    monkeypatch.setattr(checks.os, "access", lambda p, mode: str(p) != str(kept) and real_access(p, mode))
+    nope = str(tmp_path / "nope.onnx")
+    for argv, flag in [(["predict", "x.jpg", "--model", nope, "-o", str(kept)], "-o"),
+                       (["data", "audit", "--data", str(tmp_path), "--out", str(kept)], "--out")]:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out, err) == (2, "", f"error: cannot write {flag} {kept}: it is read-only: make it writable (chmod "
+                                         "u+w), or choose another name\n")
+    assert kept.read_text() == "results to keep\n"
+
+
 def test_a_report_onto_an_image_of_the_dataset_it_audits_is_refused(tmp_path, capsys):
     """``data audit --out ROOT/Testing/glioma/x.jpg`` replaced that image with the JSON report (predict refused the
     same of its input folders, but a dataset was not counted as one); an image-named new file there would be read as

@@ -69,6 +69,9 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {flag} {raw}: no permission")
         return
+    if not folder and path.is_file() and not os.access(path, os.W_OK):  # moved over, its folder's permission was
+        raise UsageError(f"cannot write {flag} {raw}: it is read-only: make it writable (chmod u+w), or choose "
+                         "another name")  # enough: a file kept so (chmod a-w) was replaced
     # nothing is left here (a folder made to try it is removed): a command that stops early leaves no folder behind
     parent = path if folder else path.parent
     nearest = next((p for p in (parent, *parent.parents) if p.exists()), Path.cwd())
