@@ -11,6 +11,7 @@ from pathlib import Path
 from .data import DatasetError, load_dataset
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import ImageError, read_image
+from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS
 from .wording import counted, listed, printable, size_text
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
@@ -107,8 +108,6 @@ def audit_command(root: str, out: str | None, threshold: int, kind: str, progres
 def _not_json_name(out: str | None) -> str | None:
     """Why ``--out`` is no name for the audit's JSON report, or None: its ending names another format (``audit.csv``,
     ``audit.xlsx``, ``audit.html``), which was given the JSON without a word, and a spreadsheet then misread it."""
-    from .predict_output import FORMAT_BY_SUFFIX, OTHER_FORMATS
-
     suffix = Path(out).suffix.lower() if out else ""
     what = OTHER_FORMATS.get(suffix) or ("a CSV file" if suffix == ".csv" else None)
     if what is None and FORMAT_BY_SUFFIX.get(suffix) != "jsonl":

@@ -23,6 +23,7 @@ from .csv_records import CsvRows, csv_columns, csv_row, csv_text
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
 from .model_files import ModelError
+from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS
 from .prediction import probability_text
 from .predictor import Classifier
 from .series import record_name
@@ -32,15 +33,6 @@ from .wording import LOWER_CONFIDENCE, STRIPPED, STRIPPED_NOTE, printable
 
 if TYPE_CHECKING:
     from .heatmap import Explanation
-
-FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
-#: Endings of formats predict does not write, which ``-o`` without ``--format`` is refused: ``-o results.xlsx`` wrote
-#: the table's text into a file Excel then refused to open (so .pdf, .html, a .gz that was not compressed).
-OTHER_FORMATS = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".ods": "a spreadsheet",
-                 ".numbers": "a spreadsheet", ".docx": "a Word document", ".pdf": "a PDF document",
-                 ".html": "an HTML page", ".htm": "an HTML page", ".tsv": "tab-separated values",
-                 ".parquet": "a Parquet file", ".gz": "a compressed file", ".bz2": "a compressed file",
-                 ".xz": "a compressed file", ".zip": "a zip", ".zst": "a compressed file"}
 
 
 def output_format(fmt: str | None, output: str | None) -> str:

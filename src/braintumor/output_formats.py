@@ -1,0 +1,17 @@
+"""What an output file's ending names: the formats predict writes, and those it does not, which are refused.
+
+Why its own module: predict (``-o``) and ``data audit --out`` both read them, and the audit, which classifies
+nothing, loaded the predictor and ONNX Runtime when it took them from :mod:`braintumor.predict_output`.
+"""
+
+from __future__ import annotations
+
+#: The endings predict's ``-o`` names a format by, without ``--format``.
+FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+#: Endings of formats predict does not write, which ``-o`` without ``--format`` is refused: ``-o results.xlsx`` wrote
+#: the table's text into a file Excel then refused to open (so .pdf, .html, a .gz that was not compressed).
+OTHER_FORMATS = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".ods": "a spreadsheet",
+                 ".numbers": "a spreadsheet", ".docx": "a Word document", ".pdf": "a PDF document",
+                 ".html": "an HTML page", ".htm": "an HTML page", ".tsv": "tab-separated values",
+                 ".parquet": "a Parquet file", ".gz": "a compressed file", ".bz2": "a compressed file",
+                 ".xz": "a compressed file", ".zip": "a zip", ".zst": "a compressed file"}
