@@ -303,3 +303,24 @@ def test_offsets_or_byte_counts_fewer_than_the_strips_are_refused_by_name_with_n
                                                  r"RowsPerStrip \(30\) make 4$"):
                 read_image(_fewer(tag, compression))
     assert capfd.readouterr().err == ""
+
+
+def test_a_tiff_of_fill_order_2_is_checked_as_libtiff_reads_it(capfd):
+    """A TIFF whose FillOrder is 2 (each byte's least significant bit first: libtiff reverses each strip's bits before
+    a deflate, LZW or PackBits decoder reads it, not before libjpeg) was refused as damaged though libtiff reads it
+    ("its deflate data does not inflate (incorrect header check)", "its LZW data names a code not yet in its table",
+    "its PackBits data ends after ..."): its strips are checked with their bits reversed, as libtiff decodes them, and
+    a damaged one is still refused by name."""
+    for compression in ("tiff_lzw", "tiff_adobe_deflate", "packbits", "jpeg"):
+        buf = io.BytesIO()
+        Image.fromarray(_head()).save(buf, format="TIFF", compression=compression, tiffinfo={278: 32, 266: 2})
+        data = bytearray(buf.getvalue())
+        assert Image.open(io.BytesIO(bytes(data))).tag_v2[266] == 2
+        read = read_image(bytes(data))
+        assert read.shape == _head().shape and (compression == "jpeg" or np.array_equal(read, _head()))
+        if compression != "jpeg":
+            start, size = _strip(data, 1)
+            data[start + size // 2:start + size] = bytes(size - size // 2)
+            with pytest.raises(ImageError, match=r"^TIFF strip 2 of 4 is damaged: its (LZW|deflate|PackBits) data"):
+                read_image(bytes(data))
+    assert capfd.readouterr().err == ""

@@ -56,6 +56,9 @@ MAX_PACKBITS_RUNS = 1 << 20
 _RUN_BYTES = [n + 2 for n in range(128)] + [1] + [2] * 127
 _RUN_MAKES = [n + 1 for n in range(128)] + [0] + [257 - n for n in range(129, 256)]
 _STEP = 1 << 20  # bytes inflated at a time: a strip's whole image is never held
+#: Each byte with its bits in reverse order: a strip of FillOrder 2 (least significant bit first), as libtiff reverses
+#: it before a deflate, LZW or PackBits decoder reads it (not a JPEG one's: libjpeg reads the bytes as they are).
+_REVERSED = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
 
 
 def libtiff_lines_dropped(img: Image.Image) -> contextlib.AbstractContextManager[None]:
@@ -92,11 +95,12 @@ def damaged_strips(img: Image.Image) -> str | None:
                 if kind == "strip" else f"its size and tile size{planes}")
         has = f"{places:,} {kind}s" if places == counts else f"{places:,} {kind} offsets and {counts:,} byte counts"
         return f"TIFF is damaged: it has {has} where {made} make {len(needs):,}"
-    at = fp.tell()
+    at, reverse = fp.tell(), tags.get(266) == 2  # FillOrder 2: valid ones were refused as damaged ("incorrect header")
     try:
         for k, ((offset, size), need) in enumerate(zip(spans, needs, strict=False)):  # more: libtiff reads the first
             fp.seek(offset)
-            if problem := check(fp.read(size), need):
+            raw = fp.read(size)
+            if problem := check(raw.translate(_REVERSED) if reverse else raw, need):
                 return f"TIFF {kind} {k + 1:,} of {len(spans):,} is damaged: its {name} data {problem}"
     finally:
         fp.seek(at)
