@@ -324,3 +324,25 @@ def test_a_tiff_of_fill_order_2_is_checked_as_libtiff_reads_it(capfd):
             with pytest.raises(ImageError, match=r"^TIFF strip 2 of 4 is damaged: its (LZW|deflate|PackBits) data"):
                 read_image(bytes(data))
     assert capfd.readouterr().err == ""
+
+
+def test_strips_a_layout_lacks_are_counted_not_each_sized():
+    """A TIFF of 1 x 40,000,000 pixels, a row a strip (RowsPerStrip 1), that holds 4 strips: the check sized each of
+    the 40 M strips its layout makes before saying 4 are too few, 10 s and 300 MB for a file of a few kB (an upload's
+    worker held meanwhile). Only the strips the file holds are sized now: refused at once, in a few MB."""
+    import tracemalloc
+
+    data = _set_tag(_set_tag(_tiff("tiff_lzw", 30), 256, 1), 278, 1)
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for entry in range(ifd + 2, ifd + 2 + 12 * struct.unpack_from("<H", data, ifd)[0], 12):
+        if struct.unpack_from("<H", data, entry)[0] == 257:  # its height as a LONG
+            struct.pack_into("<HII", data, entry + 2, 4, 1, 40_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageError, match=r"^TIFF is damaged: it has 4 strips where its height \(40,000,000 rows\) "
+                                             r"and RowsPerStrip \(1\) make 40,000,000$"):
+            read_image(bytes(data))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, peak
