@@ -346,3 +346,11 @@ def test_strips_a_layout_lacks_are_counted_not_each_sized():
     finally:
         tracemalloc.stop()
     assert peak < 20_000_000, peak
+
+
+def test_a_tiff_of_one_strip_too_few_says_one_strip():
+    """"it has 1 strips where its height (100 rows) and RowsPerStrip (10) make 10": one strip, or offset, is said as
+    one."""
+    with pytest.raises(ImageError, match=r"^TIFF is damaged: it has 1 strip where its height \(100 rows\) and "
+                                         r"RowsPerStrip \(10\) make 10$"):
+        read_image(bytes(_set_tag(_tiff("tiff_lzw", 100), 278, 10)))

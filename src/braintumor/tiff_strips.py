@@ -33,6 +33,7 @@ from PIL import Image
 from .image_frames import tag_numbers
 from .quiet_libraries import quiet_decoders
 from .tiff_lzw import lzw_checker
+from .wording import in_number
 
 #: TIFF's two codes for deflate (Adobe's, and the older one).
 DEFLATE: tuple[int, int] = (8, 32946)
@@ -93,7 +94,8 @@ def damaged_strips(img: Image.Image) -> str | None:
         planes = f" in {tags.get(277)} planes" if tags.get(284) == 2 and tags.get(277, 1) > 1 else ""
         made = (f"its height ({tags.get(257):,} rows) and RowsPerStrip ({tags.get(278, 'none')}){planes}"
                 if kind == "strip" else f"its size and tile size{planes}")
-        has = f"{places:,} {kind}s" if places == counts else f"{places:,} {kind} offsets and {counts:,} byte counts"
+        has = (f"{places:,} {in_number(places, kind)}" if places == counts else  # "1 strip", not "1 strips"
+               f"{places:,} {in_number(places, kind + ' offset')} and {counts:,} {in_number(counts, 'byte count')}")
         return f"TIFF is damaged: it has {has} where {made} make {count:,}"
     at, reverse = fp.tell(), tags.get(266) == 2  # FillOrder 2: valid ones were refused as damaged ("incorrect header")
     try:
