@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 import urllib.request
+import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -354,3 +355,44 @@ def test_a_tiff_of_one_strip_too_few_says_one_strip():
     with pytest.raises(ImageError, match=r"^TIFF is damaged: it has 1 strip where its height \(100 rows\) and "
                                          r"RowsPerStrip \(10\) make 10$"):
         read_image(bytes(_set_tag(_tiff("tiff_lzw", 100), 278, 10)))
+
+
+class _Counted(io.BytesIO):
+    """A file that counts the bytes read from it."""
+
+    read_bytes = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
+
+
+def _overlapping(compression: int, blob: bytes, strips: int = 64) -> bytes:
+    """A TIFF (64 pixels wide, a row a strip) whose ``strips`` strips are each the whole of one ``blob``."""
+    offsets_at = 8 + len(blob)
+    counts_at = offsets_at + 4 * strips
+    tags = [(256, 4, 1, 64), (257, 4, 1, strips), (258, 3, 1, 8), (259, 3, 1, compression), (262, 3, 1, 1),
+            (273, 4, strips, offsets_at), (277, 3, 1, 1), (278, 4, 1, 1), (279, 4, strips, counts_at)]
+    out = b"II*\x00" + struct.pack("<I", counts_at + 4 * strips) + blob
+    out += struct.pack(f"<{strips}I", *[8] * strips) + struct.pack(f"<{strips}I", *[len(blob)] * strips)
+    out += struct.pack("<H", len(tags)) + b"".join(struct.pack("<HHII", *tag) for tag in tags) + bytes(4)
+    return out
+
+
+def test_strips_that_overlap_are_read_no_further_than_the_files_bytes():
+    """A 10 MB TIFF of 1024 strips, each the whole of one JPEG stream, had the JPEG check walk 10 GB (10 s of a web
+    worker; libtiff refuses it at once), 2000 PackBits or deflate strips of one 10 MB blob 20 GB: strips of a TIFF never
+    overlap, so the checks read no more bytes than the file holds, and leave the rest to libtiff."""
+    from braintumor.tiff_strips import damaged_strips
+
+    buf = io.BytesIO()
+    Image.fromarray(_head()).save(buf, format="JPEG")
+    rng = np.random.default_rng(0)
+    blobs = {7: buf.getvalue(), 32773: b"\x7f" + rng.bytes(50_000), 8: zlib.compress(rng.bytes(50_000))}
+    for compression, blob in blobs.items():  # a JPEG stream, PackBits runs, a deflate stream: each one intact
+        data = _overlapping(compression, blob)
+        img = Image.open(fp := _Counted(data))
+        fp.read_bytes = 0
+        damaged_strips(img)
+        assert fp.read_bytes <= len(data), (compression, fp.read_bytes)

@@ -15,7 +15,8 @@ the strips (or offsets and byte counts not as many) is read as libtiff reads it:
 empty ("TIFFFillStrip: Invalid strip byte count 0, strip 4."). A JPEG-compressed TIFF's strips are walked as a DICOM
 JPEG frame is (:mod:`braintumor.jpeg_markers`: an SOI marker first, a scan, a header whose damage can be told, no marker
 inside coded data that no decoder reads). What is not checked here (other damage to a JPEG strip's header, an LZW strip
-past :data:`braintumor.tiff_lzw.MAX_RUNS`, YCbCr subsampled) libtiff may still print of, where fd 2 is not pointed away.
+past :data:`braintumor.tiff_lzw.MAX_RUNS`, YCbCr subsampled, overlapping strips past the file's length: :func:`_length`)
+libtiff may still print of, where fd 2 is not pointed away.
 """
 
 from __future__ import annotations
@@ -99,7 +100,10 @@ def damaged_strips(img: Image.Image) -> str | None:
         return f"TIFF is damaged: it has {has} where {made} make {count:,}"
     at, reverse = fp.tell(), tags.get(266) == 2  # FillOrder 2: valid ones were refused as damaged ("incorrect header")
     try:
+        left = _length(fp)
         for k, ((offset, size), need) in enumerate(zip(spans, needs, strict=False)):  # more: libtiff reads the first
+            if (left := left - size) < 0:  # strips that overlap, each read again: past the file's bytes, libtiff's
+                return None
             fp.seek(offset)
             raw = fp.read(size)
             if problem := check(raw.translate(_REVERSED) if reverse else raw, need):
@@ -126,7 +130,10 @@ def _jpeg_problem(tags: Mapping[int, Any], fp: Any) -> str | None:
         return problem
     at = fp.tell()
     try:
+        left = _length(fp)
         for k, (offset, size) in enumerate(zip(offsets[:MAX_JPEG_STRIPS], sizes, strict=False)):
+            if (left := left - int(size)) < 0:  # overlapping strips: as in damaged_strips
+                return None
             fp.seek(int(offset))
             raw, what = fp.read(int(size)), f"TIFF {kind} {k + 1:,} of {len(offsets):,}'s JPEG data"
             if raw[:2] != SOI:
@@ -141,6 +148,14 @@ def _jpeg_problem(tags: Mapping[int, Any], fp: Any) -> str | None:
     finally:
         fp.seek(at)
     return None
+
+
+def _length(fp: Any) -> int:
+    """The file's length in bytes, which a TIFF's strips, never overlapping, add up to no more than: a check reads
+    no more. A 10 MB file of 1024 strips, each the whole of one JPEG stream, had it walk 10 GB (10 s of a web worker,
+    where libtiff refuses the file at once); 2000 PackBits strips of one 10 MB run, 20 GB."""
+    fp.seek(0, 2)
+    return fp.tell()
 
 
 def _inflate_problem(raw: bytes, need: int) -> str | None:
