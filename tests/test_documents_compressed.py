@@ -197,6 +197,27 @@ def test_a_folders_compressed_files_are_noted_by_what_they_hold(tmp_path, capsys
         list(read_volumes(folder))
 
 
+def test_a_gzipped_nifti_volume_not_named_nii_gz_is_told_to_be_renamed(tmp_path, capsys):
+    """A gzipped NIfTI volume named ``head.gz`` or ``IM0001`` is read alone (by its content), but a folder's or zip's
+    walk takes volumes by their .nii.gz ending: such a file was noted "a gzip-compressed file: compressed files are not
+    read (but for a NIfTI volume, .nii.gz); decompress it (gunzip)", naming it as no NIfTI volume. It is said to be one,
+    to rename; a .nii.gz is read as ever."""
+    volume = nifti_bytes(np.random.default_rng(0).normal(300, 80, (32, 32, 3)).astype(np.float32))
+    said = ("a gzip-compressed NIfTI volume without the .nii.gz ending, by which a folder's or zip's volumes are "
+            "taken: rename it to end in .nii.gz")
+    folder = tmp_path / "case"
+    folder.mkdir()
+    for name in ("head.gz", "IM0001"):
+        (folder / name).write_bytes(volume)
+    rc, out, err = run_predict([folder, "--format", "jsonl"], capsys)
+    assert rc == 1 and jsonl(out) == [{"path": str(folder),
+                                       "error": f"only 2 compressed files in the folder: {folder}/IM0001 is {said}"}]
+    assert f"note: 2 files in {folder} not read (each {said}): {folder}/IM0001, {folder}/head.gz" in err
+    [read] = read_volumes(zip_bytes([("a/head.gz", volume), ("a/t1.nii.gz", volume)]), name="case.zip")
+    assert read.path == "case.zip:a/t1.nii.gz" and len(read.slices) == 3
+    assert read.notes == (f"skipped 1 file in the zip: {said}",)
+
+
 def test_a_folder_walk_reads_more_only_of_a_compressed_file(tmp_path, monkeypatch):
     """Naming what a compressed file holds takes more than the 132 bytes read of every file to look for DICOM: a
     bounded 4 KiB more, only of a file that begins as a compressor's output (a folder of 10 000 slices or notes reads

@@ -14,6 +14,7 @@ import zlib
 
 from .documents import document_kind, document_text
 from .image_headers import image_kind
+from .nifti_header import header_kind
 
 #: (first bytes, the compressor's name, the command that undoes it)
 _COMPRESSORS: tuple[tuple[bytes, str, str], ...] = (
@@ -89,6 +90,9 @@ def compressed_text(data: bytes, named: bool = False) -> str | None:
     head, whole = _head(name, data)
     if whole and (document := document_text(head)):
         return f"{article} {name}-compressed file holding {document}"
+    if name == "gzip" and header_kind(head) in ("nifti1", "nifti2"):  # read alone, by its content; a folder's or a
+        return ("a gzip-compressed NIfTI volume without the .nii.gz ending, by which a folder's or zip's volumes are "
+                "taken: rename it to end in .nii.gz")  # zip's were "decompress it (gunzip)", a .nii.gz told to gunzip
     inner = _inner(head) if whole or not named else None
     if named and inner is None:
         return None
