@@ -98,6 +98,10 @@ def test_standard_input_closed_is_one_usage_line(folder, monkeypatch, capsys):
 @pytest.mark.parametrize(("data", "kind"), [(encode(synthetic_head()), "a PNG image"),
                                             (encode(synthetic_head(), "JPEG"), "a JPEG image"),
                                             (b"\0" * 128 + b"DICM" + b"\2\0\0\0UL\4\0" + b"\0" * 300, "a DICOM file"),
+                                            # a DICOM file whose preamble is a TIFF header (pydicom's MR_small.dcm):
+                                            # it was "a TIFF image", with /dev/stdin to try, which reads no scan
+                                            (b"II*\0\x08\0\0\0" + b"\0" * 120 + b"DICM" + b"\2\0\0\0UL\4\0"
+                                             + b"\0" * 300, "a DICOM file"),
                                             (gzip.compress(b"\0" * 400), "a gzip-compressed file"),
                                             (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"x" * 300, "a PDF document"),
                                             # curl's sign-in page, where a list of names was fetched: its lines were
@@ -112,7 +116,8 @@ def test_standard_input_closed_is_one_usage_line(folder, monkeypatch, capsys):
                                              "a bzip2-compressed PDF document"),
                                             # no /dev/stdin for it: that reads images, not gzips of them
                                             (gzip.compress(encode(synthetic_head())), "a gzip-compressed PNG image")],
-                         ids=["png", "jpeg", "dicom", "gzip", "pdf", "html", "gzip-html", "bzip2-pdf", "gzip-png"])
+                         ids=["png", "jpeg", "dicom", "dicom-tiff-preamble", "gzip", "pdf", "html", "gzip-html",
+                              "bzip2-pdf", "gzip-png"])
 def test_a_file_piped_in_place_of_names_is_one_usage_line(folder, monkeypatch, capsys, data, kind):
     """``braintumor predict - < scan.png`` (meant: read this image) took the image's bytes for file names: 30 records
     of 'file not found: <bytes of the image>', the file's content printed as names."""

@@ -168,13 +168,15 @@ def _file_piped(data: bytes) -> tuple[str, str] | None:
     as a format does ('BMW.png', '<html>.png', or '%PDF-' in a name) by one of its first :data:`_FIRST` names
     existing: a list whose first name was gone was refused as that file. A compressed file is named by what it holds
     where its first bytes tell (a page curl fetched gzip-encoded was "a gzip-compressed file")."""
+    if scan := scan_kind_text(data[:4096]):  # before the image formats: a DICOM file's preamble may be a TIFF header
+        return scan, ""  # (II*): it was "a TIFF image ... or give /dev/stdin", which reads no scan from a pipe
     kind = image_kind(data[:16])
     if kind == "BMP" and int.from_bytes(data[14:18], "little") not in HEADER_SIZES:  # 'BM' begins names too
         kind = None  # (BMissing.png): a BMP's info header size at byte 14 says it is one
     if kind:
         return f"a {kind} image", ", or give /dev/stdin to read one image from a pipe"
     # a document was "File name too long: <its bytes>", or a record per line of them
-    what = scan_kind_text(data[:4096]) or document_kind(data) or compressed_kind(data)
+    what = document_kind(data) or compressed_kind(data)
     return (what, "") if what else None
 
 
