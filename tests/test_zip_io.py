@@ -72,6 +72,22 @@ def test_one_unreadable_nifti_member_is_its_own_error_and_the_zip_s_other_scans_
         read_volumes(zip_bytes([("seg.nii.gz", _label_map())]), name="seg.zip", per_input=per_input)
 
 
+@pytest.mark.parametrize("per_input", [True, False])
+def test_dicom_files_that_give_no_image_are_their_own_error_and_the_zip_s_nifti_volume_is_read(per_input):
+    """A zip of a NIfTI volume and a .dcm that held no DICOM image (a sign-in page saved under the name) was refused
+    whole, "no DICOM image found (...)", its volume never read, where a folder of the two classifies the volume beside
+    the DICOM files' error: the DICOM files are their own error record, the volume read. Alone, they still refuse it."""
+    page = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>login</body></html>"
+    volumes = read_volumes(zip_bytes([("case/head.nii.gz", _volume()), ("case/scan.dcm", page)]), name="case.zip",
+                           per_input=per_input)
+    assert [(v.path, v.kind, len(v.slices)) for v in volumes] == [("case.zip", "dicom", 0),
+                                                                 ("case.zip:case/head.nii.gz", "nifti", 3)]
+    assert volumes[0].error.startswith("no DICOM image found (skipped 1 file: an HTML page, not an image or scan")
+    assert volumes[1].error is None
+    with pytest.raises(ImageError, match=r"^no DICOM image found \(skipped 1 file: an HTML page"):
+        read_volumes(zip_bytes([("case/scan.dcm", page)]), name="case.zip", per_input=per_input)
+
+
 def test_a_dicom_member_that_expands_like_a_bomb_is_skipped_unparsed():
     """pydicom parses zeros as millions of empty elements: a 20 kB zip of 20 MB of zeros named a.dcm took 7 s of
     CPU (480 MB: 190 s) before 'not a DICOM file'. A DICOM file compresses 2 to 5 times; a member over 1 MB that
