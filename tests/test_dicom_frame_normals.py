@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dicom_factory import flat_slice, make_dataset, to_bytes
+from dicom_factory import flat_slice, make_dataset, to_bytes, with_raw_element
 
 from braintumor.volume_io import read_volumes
 
@@ -88,4 +88,49 @@ def test_a_legacy_multi_frame_file_of_no_slice_normal_is_not_said_to_lack_an_ori
     assert all(np.array_equal(s.pixels, stored[k]) for k, s in enumerate(volume.slices))
     readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
     assert ("by Instance Number (a multi-frame file's frames in their stored order), said in the notes, which say too "
-            "that images of no slice normal are `shown as stored, not turned to a conventional view`;") in readme
+            "that images of no slice normal or an unreadable orientation are `shown as stored, not turned to a "
+            "conventional view`") in readme
+
+
+UNREAD = "with an Image Orientation (Patient) that cannot be read (not 6 finite numbers)"
+AS_STORED = "shown as stored, not turned to a conventional view"
+#: Image Orientation (Patient) values a header may hold that give no orientation: NaN, too few or too many values,
+#: text, infinity, and a single NaN (raw DS bytes, as pydicom would not write them).
+BAD_ORIENTATIONS = [b"NaN\\0\\0\\0\\1\\0 ", b"1\\0\\0\\0\\1 ", b"1\\0\\0\\0\\1\\0\\0 ", b"a\\b\\c\\d\\e\\f ",
+                    b"1\\0\\0\\0\\1\\inf ", b"NaN "]
+
+
+def _slice_file(k: int, orientation: bytes | None, frames: int = 1) -> bytes:
+    """Slice k of a series (or a legacy file of ``frames`` frames, 5 mm apart), mirrored as stored (flipped top-bottom
+    by an orientation of columns to anterior), its Image Orientation (Patient) rewritten to ``orientation``."""
+    stored = np.stack([flat_slice(k + f) for f in range(frames)]) if frames > 1 else flat_slice(k)
+    stored[..., :8, :] = 255  # top rows marked: flipped, they would be at the bottom
+    ds = make_dataset(stored, position=5.0 * k, instance=k + 1, series_uid="1.2.3", SliceThickness=5.0)
+    if frames > 1:
+        ds.NumberOfFrames = frames
+    ds.ImageOrientationPatient = REVERSED
+    data = to_bytes(ds)
+    return data if orientation is None else with_raw_element(data, "ImageOrientationPatient", b"DS", orientation)
+
+
+@pytest.mark.parametrize("orientation", BAD_ORIENTATIONS)
+def test_an_image_whose_orientation_cannot_be_read_is_said_to_be_shown_as_stored(orientation, tmp_path):
+    """An Image Orientation (Patient) of NaN, 5 or 7 values or text was shown as stored without a word (one of no slice
+    normal, or too oblique, was said so): a single file, a multi-frame file and a series say it, and are still read."""
+    (single,) = read_volumes(_slice_file(0, orientation), name="x.dcm")
+    assert single.error is None and single.notes == (f"1 image {UNREAD}: {AS_STORED}",)
+    assert (single.slices[0].pixels[:8] == 255).all()  # as stored: not flipped
+    (multi,) = read_volumes(_slice_file(0, orientation, frames=3), name="mf.dcm")
+    assert multi.notes == (f"3 of 3 frames {UNREAD}: kept in the file's frame order and {AS_STORED}",)
+    assert [int(s.pixels[-1, 0]) for s in multi.slices] == [int(flat_slice(k)[0, 0]) for k in range(3)]
+    for k in range(3):
+        (tmp_path / f"IM{k}").write_bytes(_slice_file(k, orientation if k == 1 else None))
+    (series,) = read_volumes(tmp_path)
+    assert series.notes[0] == (f"1 of 3 images {UNREAD}: ordered by Instance Number; the one whose orientation cannot "
+                               f"be read {AS_STORED}")
+    assert [(s.pixels[:8] == 255).all() for s in series.slices] == [False, True, False]  # the other two turned
+
+
+def test_an_empty_orientation_is_as_absent_and_said_nothing_of():
+    (volume,) = read_volumes(_slice_file(0, b""), name="x.dcm")
+    assert volume.notes == () and (volume.slices[0].pixels[:8] == 255).all()

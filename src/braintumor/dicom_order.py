@@ -14,7 +14,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicom_frames import frame_view, header_number, header_numbers
-from .dicom_orientation import AS_STORED, NO_NORMAL, conventional_normal, display_turn, unit_normal
+from .dicom_orientation import AS_STORED, NO_NORMAL, UNREADABLE, conventional_normal, display_turn, unit_normal
 from .image_io import ImageError
 from .wording import counted
 
@@ -109,13 +109,16 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     normal reversed is the same plane, so the same orientation) are left out and counted (they set the normal when
     they came first), and so are frames marked LOCALIZER in that orientation unless nothing else is there; frames
     that share a position (echoes, repeats, a duplicate file) are kept and said. Without full geometry (a frame without
-    a position, or an orientation, or one of no slice normal: its row and column parallel or zero), said: by Instance
-    Number, then file name, then frame, frames marked LOCALIZER left out unless nothing else is there (the caller
-    refuses a series of localizers only: :func:`braintumor.dicom_series.iter_dicom_series`)."""
+    a position, or an orientation, or one of no slice normal: its row and column parallel or zero, or one that cannot
+    be read), said: by Instance Number, then file name, then frame, frames marked LOCALIZER left out unless nothing
+    else is there (the caller refuses a series of localizers only:
+    :func:`braintumor.dicom_series.iter_dicom_series`)."""
     frames = [(ds, name, i, n) for ds, name, n in group for i in range(n)]
     views = [frame_view(ds, i) for ds, _, i, _ in frames]
     where = [header_numbers(v.get("ImagePositionPatient"), 3) for v in views]
     facing = [header_numbers(v.get("ImageOrientationPatient"), 6) for v in views]
+    # present but not 6 finite numbers (NaN, 5 values, text): shown as stored and ordered as without one, and said so
+    unread = [o is None and _present(v.get("ImageOrientationPatient")) for v, o in zip(views, facing, strict=True)]
 
     def by_number(k: int) -> tuple:
         ds, name, i, _ = frames[k]
@@ -136,10 +139,11 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     # frames have none past the first without a normal to derive them along: they were said to lack an orientation)
     no_normal = [o is not None and n is None for o, n in zip(facing, normals, strict=True)]
     flat = sum(no_normal)
-    missing = sum(not f and (p is None or o is None) for p, o, f in zip(where, facing, no_normal, strict=True))
-    if missing or flat:  # one file's frames share its Instance Number: kept in its order ("by Instance Number" misled)
-        return [frames[k] for k in sorted(plain, key=by_number)], dropped + _unordered(missing, flat, len(frames),
-                                                                                      len(group) == 1)
+    missing = sum(not f and not u and (p is None or o is None)
+                  for p, o, f, u in zip(where, facing, no_normal, unread, strict=True))
+    if missing or flat or any(unread):  # one file's frames share its Instance Number: kept in its order
+        return [frames[k] for k in sorted(plain, key=by_number)], dropped + _unordered(
+            missing, flat, sum(unread), len(frames), len(group) == 1)
     units = np.array(normals)
     # within ~2.6 degrees (rounding the normals split near-equal ones), either way: a frame stored with its row or
     # column direction reversed lies in the same plane (it was left out as facing another way, "a localizer?")
@@ -169,21 +173,32 @@ def frame_order(group: list[tuple[Dataset, str, int]]) -> tuple[list[Frame], tup
     return [frames[k] for k in keep], tuple(notes)
 
 
-def _unordered(missing: int, flat: int, total: int, one_file: bool) -> tuple[str, ...]:
+def _unordered(missing: int, flat: int, unread: int, total: int, one_file: bool) -> tuple[str, ...]:
     """The note on ``total`` frames of a series (``one_file``: of one file) without the geometry to order them:
-    ``missing`` without a position or orientation, ``flat`` with :data:`NO_NORMAL`; the order they are then in, and
-    how those of no normal are shown (as stored). One wording for all: a multi-frame file's and a series' said only
-    their order, a single image's (nothing to order; one without an orientation is said nothing of) only how."""
+    ``missing`` without a position or orientation, ``flat`` with :data:`NO_NORMAL`, ``unread`` with
+    :data:`UNREADABLE`; the order they are then in, and how those of no normal or an unreadable one are shown (as
+    stored). One wording for all: a multi-frame file's and a series' said only their order, a single image's (nothing
+    to order; one without an orientation is said nothing of) only how."""
+    kinds = [(flat, NO_NORMAL, "of no slice normal"), (unread, UNREADABLE, "whose orientation cannot be read")]
     if total == 1:
-        return (f"1 image with {NO_NORMAL}: {AS_STORED}",) if flat else ()
+        return tuple(f"1 image with {said}: {AS_STORED}" for n, said, _ in kinds if n)
     whole = counted(total, "frame" if one_file else "image")
-    why = ([f"{missing} of {whole} without a position or orientation"] if missing else []) + (
-        [f"{flat} of {whole} with {NO_NORMAL}"] if flat else [])
+    why = ([f"{missing} of {whole} without a position or orientation"] if missing else []) + [
+        f"{n} of {whole} with {said}" for n, said, _ in kinds if n]
     done = "kept in the file's frame order" if one_file else "ordered by Instance Number"
-    if flat:
-        done += f" and {AS_STORED}" if flat == total else \
-            f"; {'the one' if flat == 1 else 'those'} of no slice normal {AS_STORED}"
+    if stored := flat + unread:
+        which = " or ".join(short for n, _, short in kinds if n)
+        done += f" and {AS_STORED}" if stored == total else \
+            f"; {'the one' if stored == 1 else 'those'} {which} {AS_STORED}"
     return (" and ".join(why) + ": " + done,)
+
+
+def _present(value: object) -> bool:
+    """Whether a header element holds a value at all (an empty one is as absent: nothing is said of it)."""
+    try:
+        return len(value) > 0  # type: ignore[arg-type]
+    except TypeError:  # a single number, where several belong; or None
+        return value is not None
 
 
 def is_localizer(ds: Dataset, frame: int | None = None) -> bool:

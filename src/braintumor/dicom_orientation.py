@@ -36,6 +36,10 @@ AS_STORED = "shown as stored, not turned to a conventional view"
 #: An Image Orientation (Patient) that gives no slice normal (nothing to turn by, or to order along), as notes name it.
 NO_NORMAL = "an orientation of no slice normal (its row and column directions parallel or zero)"
 
+#: An Image Orientation (Patient) present but not six finite numbers (NaN, five values, text), as notes name it: its
+#: slices are shown as stored, as those of :data:`NO_NORMAL` (they were, unsaid).
+UNREADABLE = "an Image Orientation (Patient) that cannot be read (not 6 finite numbers)"
+
 #: The conventional view of each plane, by the patient axis its normal follows (0: x, 1: y, 2: z): its name, and the
 #: directions of its rows and of its columns as (axis, sign).
 CONVENTIONAL: dict[int, tuple[str, tuple[int, int], tuple[int, int]]] = {
