@@ -274,11 +274,12 @@ def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(
     assert sent_names(page) == [["a.png"]]
     (folder / "a.png").unlink()
     [record] = plan_inputs([folder])
-    assert record["error"] == f"only 2 compressed files in the folder: {folder}/IM0002 is {holds}"
+    assert record["error"] == (f"only 2 compressed files in the folder: {folder}/IM0002, {folder}/y.dcm.gz are each "
+                               f"{holds}")  # each named, as the note names them (the first alone was)
     page.reload()
     sync_api.expect(page.locator("html")).to_have_class("js")
     os_drop(page, [str(folder)])
     sync_api.expect(page.locator("#page-status")).to_have_text(
-        f"Only 2 compressed files in the dropped folder: mri/IM0002 is {why}.", timeout=30_000)
+        f"Only 2 compressed files in the dropped folder: mri/IM0002, mri/y.dcm.gz are each {why}.", timeout=30_000)
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()

@@ -190,7 +190,32 @@ def test_a_folders_compressed_files_are_noted_by_what_they_hold(tmp_path, capsys
     for name in ("head.nii.gz", "IM0003", "IM0004.gz", "notes.txt.gz"):
         (folder / name).unlink()
     rc, out, err = run_predict([folder, "--format", "jsonl"], capsys)
-    only = f"only 2 compressed files in the folder: {folder}/y.dcm.gz is {holds.format('gzip', 'gunzip')}"
+    only = (f"only 2 compressed files in the folder: {folder}/y.dcm.gz, {folder}/sub/IM0002 are each "
+            f"{holds.format('gzip', 'gunzip')}")
+    assert rc == 1 and jsonl(out) == [{"path": str(folder), "error": only}]
+    said = "no DICOM files found in folder, " + only.replace(" in the folder", "", 1)
+    with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
+        list(read_volumes(folder))
+
+
+def test_a_folder_of_only_compressed_files_names_them_all_by_kind(tmp_path, capsys):
+    """A folder of only compressed files was refused naming its first file alone ("only 6 compressed files in the
+    folder: F/IM0001.gz is ..."), though the note before it listed them all: the refusal names each kind's files, the
+    first three and "and N more", as the notes do; the CLI's record and read_volumes(folder) alike."""
+    dicom = make_dicom(np.zeros((64, 64), np.uint8))
+    holds = ("a {}-compressed file holding a DICOM file: compressed files are not read (but for a NIfTI volume, "
+             ".nii.gz); decompress it ({}) and send what it holds")
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for k in range(1, 6):
+        (folder / f"IM000{k}.gz").write_bytes(gzip.compress(dicom))
+    (folder / "IM0006").write_bytes(bz2.compress(dicom))
+    rc, out, err = run_predict([folder, "--format", "jsonl"], capsys)
+    names = sorted(f"{folder}/{p.name}" for p in folder.iterdir() if p.suffix)  # the walk's order: by name
+    gz = [line for line in err.splitlines() if "(each a gzip" in line]
+    assert len(gz) == 1 and gz[0].endswith(f"{', '.join(names[:3])} and 2 more")
+    only = (f"only 6 compressed files in the folder: {', '.join(names[:3])} and 2 more are each "
+            f"{holds.format('gzip', 'gunzip')}; and {folder}/IM0006 is {holds.format('bzip2', 'bunzip2')}")
     assert rc == 1 and jsonl(out) == [{"path": str(folder), "error": only}]
     said = "no DICOM files found in folder, " + only.replace(" in the folder", "", 1)
     with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
@@ -211,7 +236,8 @@ def test_a_gzipped_nifti_volume_not_named_nii_gz_is_told_to_be_renamed(tmp_path,
         (folder / name).write_bytes(volume)
     rc, out, err = run_predict([folder, "--format", "jsonl"], capsys)
     assert rc == 1 and jsonl(out) == [{"path": str(folder),
-                                       "error": f"only 2 compressed files in the folder: {folder}/IM0001 is {said}"}]
+                                       "error": f"only 2 compressed files in the folder: {folder}/IM0001, "
+                                                f"{folder}/head.gz are each {said}"}]
     assert f"note: 2 files in {folder} not read (each {said}): {folder}/IM0001, {folder}/head.gz" in err
     [read] = read_volumes(zip_bytes([("a/head.gz", volume), ("a/t1.nii.gz", volume)]), name="case.zip")
     assert read.path == "case.zip:a/t1.nii.gz" and len(read.slices) == 3

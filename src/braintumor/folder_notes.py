@@ -109,12 +109,14 @@ def compressed_notes(folder: Path, left: list[tuple[Path, str]]) -> list[str]:
 
 def only_compressed(left: list[tuple[Path, str]], where: str = " in the folder") -> str | None:
     """What a folder with nothing to read holds when all it held worth a note is compressed files (a folder of
-    ``IM0001.dcm.gz`` said "no image or scan found", no word of gzip), or None; ``where`` follows the count."""
+    ``IM0001.dcm.gz`` said "no image or scan found", no word of gzip), or None; ``where`` follows the count. Each kind
+    with the files it names (the first :data:`SHOWN`, as the notes list them): it named the first file alone."""
     found = _compressed(left)
     if not found or any(not kind.startswith("compressed:") for _, kind in left):
         return None
-    (why, paths), *_ = found.items()
-    return f"only {counted(len(left), 'compressed file')}{where}: {printable(str(paths[0]))} is {why}"
+    said = [f"{'and ' if k and k == len(found) - 1 else ''}{listed([printable(str(p)) for p in paths], SHOWN)} "
+            f"{'are each' if len(paths) > 1 else 'is'} {why}" for k, (why, paths) in enumerate(found.items())]
+    return f"only {counted(len(left), 'compressed file')}{where}: " + "; ".join(said)
 
 
 def zip_example(path: Path) -> str:

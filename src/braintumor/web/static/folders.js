@@ -254,8 +254,7 @@ window.braintumorFolders = (function () {
     }
     // the first MAX_TAKEN images or scans, a series as one (every file looked at is read first: at most MAX_SEEN)
     const grouped = series(items, limits), taken = grouped.items.slice(0, MAX_TAKEN);
-    const left = grouped.items.slice(MAX_TAKEN).reduce(function (n, i) { return n + (i.files ? i.files.length : 1); },
-      0);
+    const left = grouped.items.slice(MAX_TAKEN).reduce(function (n, i) { return n + (i.files || [i]).length; }, 0);
     const notes = [];
     if (others) {
       notes.push("Skipped " + count(others, "file") + " in the dropped folder that " + (others === 1 ? "is" : "are") +
@@ -289,7 +288,8 @@ window.braintumorFolders = (function () {
       words[kinds.length > 1 ? 2 : other[kinds[0]].length > 1 ? 1 : 0] + "." : null;  // as only_other_formats
     const packed = !kinds.length && said.length && said.every(function (k) { return !k.indexOf("compressed:"); }) ?
       "Only " + count(said.reduce(function (n, k) { return n + passed[k].length; }, 0), "compressed file") +
-      " in the dropped folder: " + passed[said[0]][0] + " is " + said[0].slice(11) + "." : null;  // only_compressed
+      " in the dropped folder: " + said.map(function (k, i) { return (i && i === said.length - 1 ? "and " : "") +
+      listed(passed[k]) + (passed[k].length > 1 ? " are each " : " is ") + k.slice(11); }).join("; ") + "." : null;
     return { items: taken, notes: notes, none: items.length ? null : only || packed  // wording.NOTHING_FOUND,
       || "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };  // the CLI's
   }
