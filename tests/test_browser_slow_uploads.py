@@ -64,3 +64,35 @@ def test_a_card_says_its_file_is_being_sent_while_it_is(server, chromium, test_i
     cdp.detach()
     assert problems == []
     page.close()
+
+
+def test_the_status_line_says_files_are_being_sent_while_they_are(server, chromium, test_images, tmp_path):
+    """The page's status line said "Analysing 2 images…" from the moment the files were given, while a card said
+    "Sending… 40%" over a slow link. While a file is still being sent after a second (as its card says), the line
+    says "Sending", with how many of the files the page sends are sent, then "Analysing…" once all are, then the
+    Done line. It is a live region: said afresh as a file is sent, never at each step of an upload (the share sent
+    is on the card alone)."""
+    small, big = tmp_path / "small.png", tmp_path / "slice.bmp"
+    Image.fromarray(read_image(test_images["glioma"][1])).resize((128, 128)).save(small)  # a few kB: sent at once
+    Image.fromarray(read_image(test_images["glioma"][0])).resize((1024, 1024)).save(big)  # 1 MB: 7 s at 150 kB/s
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.evaluate("""() => { const set = Object.getOwnPropertyDescriptor(Node.prototype, "textContent").set;
+        window.said = []; const el = document.getElementById("page-status");
+        Object.defineProperty(el, "textContent", { set(v) { window.said.push(v); set.call(this, v); } }); }""")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                   "uploadThroughput": 150_000})
+    page.set_input_files("#file-input", [str(small), str(big)])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Sending 2 files: 1 sent…", timeout=10_000)
+    assert status.get_attribute("role") == "status"
+    big_card = page.locator("#results .card").nth(1)
+    sync_api.expect(big_card.locator(".card-status-text")).to_have_text(re.compile(r"^Sending… \d{1,2}%$"))
+    sync_api.expect(status).to_have_text("Done: 2 classified (see below).", timeout=60_000)
+    assert page.evaluate("window.said") == ["Analysing 2 images…", "Sending 2 files: 1 sent…", "Analysing 2 images…",
+                                           "Done: 2 classified (see below)."]
+    cdp.detach()
+    assert problems == []
+    page.close()

@@ -181,7 +181,7 @@ def test_the_page_gets_the_turned_count_words_from_the_server(tiny_classifier):
     page = unescape(create_app(classifier=tiny_classifier).test_client().get("/").get_data(as_text=True))
     assert f'data-turned-resend="{TURNED_WORDS}"' in page
     static = REPO / "src" / "braintumor" / "web" / "static"
-    for name in ("series.js", "app.js"):
+    for name in ("series.js", "run-status.js"):
         code = (static / name).read_text(encoding="utf-8")
         assert "dataset.turnedResend" in code and "side: rotate" not in code and "rotate upright and resend\"" \
             not in code, name

@@ -67,7 +67,7 @@ def test_the_page_counts_say_lower_confidence(tiny_classifier):
                                              '{{ series_block(entry, ["glioma"], False) }}')
         html = " ".join(template.render(entry=entry).split())
     assert "2 slices · Glioma 2 · 1 with lower confidence</p>" in html
-    assert '" of them with ' + LOWER_CONFIDENCE + '"' in (WEB / "static" / "app.js").read_text(encoding="utf-8")
+    assert '" of them with ' + LOWER_CONFIDENCE + '"' in (WEB / "static" / "run-status.js").read_text(encoding="utf-8")
     assert '" with ' + LOWER_CONFIDENCE + '"' in (WEB / "static" / "series.js").read_text(encoding="utf-8")
     said = {p.name: template_text(p) for p in (WEB / "templates").glob("*.html")}
     said |= {p.name: js_strings(p) for p in (WEB / "static").glob("*.js")}

@@ -45,7 +45,7 @@ def turned(rec: dict | Prediction) -> bool:
 
 def outcome(rec: dict) -> str:
     """How a record is counted: ``error``, ``turned``, ``ood``, ``review`` or ``ok``, by the CLI's last line and the
-    no-JavaScript page's "Done:" line alike (static/app.js counts them so too)."""
+    no-JavaScript page's "Done:" line alike (static/run-status.js counts them so too)."""
     if "error" in rec:
         return "error"
     if rec.get("ood"):

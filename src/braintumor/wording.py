@@ -30,7 +30,7 @@ TURNED_RESEND: str = "turned: rotate upright and resend"
 
 #: What an accepted answer under ``prediction.REVIEW_BELOW`` (99 %) is called, one by one and in counts: the CLI's
 #: table row and last line, a scan's summary, the page's card, "Done:" line, series line and dashboard, evaluate's
-#: console and report.html (static/app.js, series.js and card.js say the same words; tests/test_review_counts.py
+#: console and report.html (static/run-status.js, series.js and card.js say the same words; tests/test_review_counts.py
 #: checks them). Not "flagged for review", nor "have a specialist check this answer": every answer, sure or not, is for
 #: a qualified clinician to interpret (the disclaimer says so on every page), not only these. The machine fields keep
 #: their names: ``review`` in JSON and CSV, a summary's ``flagged``, ``braintumor_review_flags_total``.
@@ -75,9 +75,9 @@ STRIPPED_NOTE: str = (f"{STRIPPED} (the brain alone, no scalp or skull): the mod
                       "and on stripped ones its confidence is no guide")
 
 #: What an input or a slice that could not be read is called, one by one and in counts: the CLI's last line and a
-#: scan's summary, the page's "Done:" line (app.js), series line and per-slice text (_series.html, series.js), the
-#: API's schema and the errors metric (tests/test_unreadable_wording.py checks them); evaluate, report.html, ``data
-#: check`` and ``data audit`` say the same word. The CLI's last line said "1 failed" where the page said "1 could
+#: scan's summary, the page's "Done:" line (run-status.js), series line and per-slice text (_series.html, series.js),
+#: the API's schema and the errors metric (tests/test_unreadable_wording.py checks them); evaluate, report.html,
+#: ``data check`` and ``data audit`` say the same word. The CLI's last line said "1 failed" where the page said "1 could
 #: not be read", and a scan's summary "1 failed" under the page's "1 unreadable": the file or frame could not be
 #: decoded (or was refused before it was, say too large), nothing else failed; each one's record says why. The
 #: machine fields keep their names: a summary's ``failed``, a record's ``error``.
@@ -163,11 +163,11 @@ def unread_format_text(files: int = 1, formats: int = 1) -> str:
 
 
 def not_classified_texts(unlike: int, side: int, zero: bool = False) -> list[str]:
-    """Counts of refusals as people read them, in the page's words (app.js, series.js): ``3 not classified (unlike
-    brain MRI)``, then those refused as turned apart, ``1 not classified (turned: rotate upright and resend)``. A count
-    of 0 is left out, the first kept with ``zero``. The CLI said "refused" where the page said "not classified", and
-    evaluate and report.html "refused as unlike brain MRI" (the CLI's last line, a scan's summary, evaluate's console
-    and report.html all say these)."""
+    """Counts of refusals as people read them, in the page's words (run-status.js, series.js): ``3 not classified
+    (unlike brain MRI)``, then those refused as turned apart, ``1 not classified (turned: rotate upright and
+    resend)``. A count of 0 is left out, the first kept with ``zero``. The CLI said "refused" where the page said
+    "not classified", and evaluate and report.html "refused as unlike brain MRI" (the CLI's last line, a scan's
+    summary, evaluate's console and report.html all say these)."""
     said = [f"{unlike} not classified ({UNLIKE_MRI})"] if unlike or zero else []
     if side:
         said.append(f"{side} not classified ({TURNED_RESEND})")

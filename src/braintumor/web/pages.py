@@ -117,8 +117,8 @@ def _unreadable() -> str:
 @bp.app_template_global("turned_resend")
 def _turned_resend() -> str:
     """How a count of slices refused as turned (a quarter, or upside down) reads on a series' line and in its text,
-    and, through the form's ``data-turned-resend``, in series.js and app.js (a global, as above): all three said "on
-    their side" of upside-down slices too."""
+    and, through the form's ``data-turned-resend``, in series.js and run-status.js (a global, as above): all three
+    said "on their side" of upside-down slices too."""
     return TURNED_RESEND
 
 
@@ -169,7 +169,7 @@ def copy_suffixes(names: list[str]) -> list[str]:
 
 
 def done_text(entries: list[Entry], files: int) -> str:
-    """The no-JavaScript results' "Done:" line, as static/app.js writes it after its uploads: the page without
+    """The no-JavaScript results' "Done:" line, as static/run-status.js writes it after its uploads: the page without
     JavaScript said nothing of what its cards and scans added up to. Each record counted as the CLI's last line counts
     it (:func:`~braintumor.series.outcome`), a slice or an image each; where a file gave several (a scan), the files
     and slices first, and a file none of whose slices was read counted as a file ("Done: 3 files, 57 slices: 50

@@ -1,7 +1,7 @@
 // Progressive enhancement of the upload form: drag and drop, paste, several files at once,
 // one API call per file (so one bad or huge file never spoils the others; send.js makes it), the batch's CSV download
-// and its Done line. Each answer is drawn by card.js (a result card, with its heat-map controls) or series.js (a
-// multi-slice scan).
+// and its status line (its words: run-status.js). Each answer is drawn by card.js (a result card, with its heat-map
+// controls) or series.js (a multi-slice scan).
 // No framework, no build step, nothing loaded from elsewhere.
 "use strict";
 
@@ -17,6 +17,7 @@
   const newCard = cards.newCard, fillCard = cards.fillCard, wireViewer = cards.wireViewer, nameCard = cards.nameCard;
   const folders = window.braintumorFolders;  // a dropped folder's files (folders.js, loaded first)
   const revisit = window.braintumorRevisit;  // what Back to a page the browser kept no copy of says (revisit.js)
+  const runStatus = window.braintumorRunStatus;  // what the status line says of a run (run-status.js)
   let given = 0;  // files given since the page was loaded
 
   function ready(fn) {
@@ -54,7 +55,7 @@
   // sub-folder's together (folders.stepDown), and a sub-folder's refused in turn file by file. A study was sent file
   // by file at once, said to be "one series".
   const send = window.braintumorSend({ fillCard: fillCard, showSeries: showSeries, sending: cards.sending,
-    resend: function (form, job) {
+    uploaded: function () { if (run) say(run); }, resend: function (form, job) {
     const parts = folders.stepDown(job.files);
     handleFiles(form, parts || job.files, ["The " + job.files.length + " DICOM files in " + job.name + " could not " +
       "be analysed in one request (" + job.refused + "): " + (parts ? "those of each folder are sent together (a " +
@@ -92,16 +93,10 @@
     return card;
   }
 
-  // What the run's files are, in the page's words ("2 images and 1 scan"; a DICOM zip was "3 images"), but those of a
-  // folder's DICOM files sent again a step down (their parts are counted). "Other files" are of no telling name. A
-  // zip, or a folder's DICOM files, is said as that: it may hold several series (the server answers each as a scan).
-  function analysed(jobs) {
-    const n = { image: 0, scan: 0, zip: 0, folder: 0, file: 0 };
-    jobs.forEach(function (job) { if (!job.resent) n[job.kind] += 1; });
-    return text.joined(Object.keys(n).filter(function (k) { return n[k]; }).map(function (k) {
-      return k === "folder" ? text.counted(n[k], "folder of DICOM files", "folders of DICOM files")
-        : text.counted(n[k], k === "file" && n.image + n.scan + n.zip + n.folder ? "other file" : k);
-    }));
+  // The run's line while it goes on (sending, analysing), set only when its words change: it is a live region.
+  function say(current) {
+    const line = runStatus.during(current.jobs);
+    if (line !== current.said) setStatus(document.getElementById("page-status"), current.said = line, false);
   }
 
   // Files, or {file, path} from a dropped folder (folders.js) with its notes on the files left out and what to say
@@ -134,7 +129,7 @@
     const current = run;
     current.jobs.push.apply(current.jobs, jobs);
     revisit.remember(given += jobs.length);
-    setStatus(pageStatus, "Analysing " + analysed(current.jobs) + "…", false);
+    say(current);
     // Once the server has left one file unanswered, the run's files not yet sent are not sent: 32 files would
     // otherwise wait out the limit two at a time (half an hour). Those in flight get their own answer or limit.
     const NOT_SENT = "not sent: the server did not answer an earlier file of this batch; try again later";
@@ -146,17 +141,19 @@
           job.records = [rec];
           job.failed = send.STOPPED;
           fillCard(job.card, rec);
-          continue;
+        } else {
+          try {
+            await classify(form, job);
+          } catch (err) {  // an answer this page cannot draw (another server version): said, and the run goes on
+            const rec = { path: job.name, error: "this page could not show the server's answer (" + err +
+              "); reload the page and try again" };
+            job.records = [rec];
+            job.failed = "this page could not show the server's answer";
+            fillCard(job.card, rec);
+          }
         }
-        try {
-          await classify(form, job);
-        } catch (err) {  // an answer this page cannot draw (another server version): said, and the run goes on
-          const rec = { path: job.name, error: "this page could not show the server's answer (" + err +
-            "); reload the page and try again" };
-          job.records = [rec];
-          job.failed = "this page could not show the server's answer";
-          fillCard(job.card, rec);
-        }
+        job.over = true;  // its file sent, or never to be (refused, given up on): the status line says so
+        say(current);
         current.silent = current.silent || Boolean(job.timedOut);
       }
       current.workers -= 1;
@@ -174,58 +171,8 @@
     const jobs = current.jobs;
     jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
     offerDownload(form);
-    // Each record counted as the CLI's last line counts it (series.outcome): a slice, or an image, of its own.
-    // A scan (a DICOM series, a NIfTI volume) gives many: the line counted files ("Done: 1 classified" of a volume
-    // whose 155 slices the CLI counted "155 scored: 120 classified, 35 not classified"), so where any file gave more
-    // than one it says both, "Done: 3 files, 57 slices: 50 classified, ...", and what is of a whole file (unreadable,
-    // not analysed by the server) counted as files. A slice refused as turned is counted apart: a brain MRI to rotate
-    // and send again, which "unlike brain MRI" was not.
-    const advice = form.dataset.turnAdvice;
-    const isTurned = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
-    const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, unread: 0, failed: 0 }, whys = new Set();
-    let files = 0, slices = 0, several = false, failedFiles = 0;
-    jobs.forEach(function (job) {
-      if (job.resent) return;  // its files are counted, each in its own job
-      const given = job.files ? job.files.length : 1;  // a dropped folder's DICOM files are sent as one zip
-      files += given;
-      const recs = job.records.filter(function (r) { return !r.summary; });
-      several = several || recs.length > 1;
-      if (job.failed) {  // why the server did not analyse it (send.js)
-        tally.failed += 1;
-        failedFiles += given;
-        whys.add(job.failed);
-        return;
-      }
-      if (!recs.length) tally.unread += 1;
-      recs.forEach(function (r) {
-        if (r.error && r.slice === undefined) {  // the file itself (or a zip's member): no slice of it was read
-          tally.unread += 1;
-          return;
-        }
-        slices += 1;
-        tally[r.error ? "error" : r.ood ? (isTurned(r) ? "turned" : "ood") : r.review ? "review" : "ok"] += 1;
-      });
-    });
-    // one record per file: its counts are the files', as the CLI's are ("Done: 2 classified, 1 unreadable")
-    if (!several) tally.error += tally.unread;
-    const unread = several ? tally.unread : 0;
-    const failed = several ? text.counted(failedFiles, "file") : String(tally.failed);
-    setStatus(pageStatus, "Done: " + (several ? text.counted(files, "file") + ", " +
-      text.counted(slices, "slice") + ": " : "") + (tally.ok + tally.review) + " classified" +
-      // wording.LOWER_CONFIDENCE, the cards' words (their note says under what); not "flagged for review", as if
-      // only these answers needed a clinician
-      (tally.review ? ", " + tally.review + " of them with lower confidence" : "") +
-      (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
-      // wording.TURNED_RESEND, from the form: a quarter turn or upside down (it said "on their side" of both)
-      (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : "") +
-      (tally.error ? ", " + tally.error + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's last line
-      (unread || tally.failed && several ? "; " : "") +
-      (unread ? text.counted(unread, "file") + " unreadable" + (tally.failed ? ", " : "") : "") +
-      // why, where they share it; else each card's reason (it said "the server failed or could not be reached" of a
-      // 429 or a 401, under cards saying to wait or to sign in)
-      (tally.failed ? (several ? "" : ", ") + failed + " not analysed" + (whys.size === 1 ? ": " +
-        Array.from(whys)[0] : ", each for the reason on its card") : "") +
-      " (see below).", tally.failed > 0);
+    const done = runStatus.done(form, jobs);
+    setStatus(pageStatus, done.text, done.failed);
   }
 
   ready(function () {

@@ -102,7 +102,7 @@ window.braintumorSend = function (helpers) {
       503: ": it is unavailable for now (overloaded, starting or being updated); " + again }[response.status] || "";
   }
 
-  // Why a file the server did not analyse was not, in a few words for the Done line (app.js), which says them where
+  // Why a file the server did not analyse was not, in a few words for the Done line (run-status.js), which says them where
   // all such files share them: it said "the server failed or could not be reached" of a 429 or a 401, under cards
   // that gave the reason. "" where the answer is about the file itself. The card says it in full (statusWords).
   const STOPPED = "the server stopped answering", SIGNED_OUT = "the server may ask to sign in; reload the page";
@@ -140,13 +140,15 @@ window.braintumorSend = function (helpers) {
     // A server that never answers (hung, or a proxy holding the connection) left the card at "Analysing…" for good.
     const limit = answerLimit(form);
     // an upload still going on after a second says so on its card (it said "Analysing…" while the file was sent); a
-    // quicker one is not announced twice
+    // quicker one is not announced twice. job.upload: "slow" from then, "sent" once the server has it all, for the
+    // page's status line (app.js, run-status.js), told of each change (helpers.uploaded), not of each step
     const started = Date.now();
-    let saidSending = false;
     const sent = function (share) {
-      if (share === null ? !saidSending : Date.now() - started < 1000) return;
-      saidSending = share !== null;
-      helpers.sending(card, share);
+      const upload = share === null ? "sent" : job.upload || (Date.now() - started < 1000 ? undefined : "slow");
+      if (upload === "slow" || job.upload === "slow") helpers.sending(card, share);
+      if (upload === job.upload) return;
+      job.upload = upload;
+      helpers.uploaded();
     };
     let response = await post(form.dataset.api + "?heatmap=1", body, limit, sent);
     const timedOut = response === "timeout";

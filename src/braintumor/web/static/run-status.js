@@ -1,0 +1,98 @@
+// What the page's status line says of a run of uploads (the files given since the page was last idle, app.js): while
+// they are sent, while they are analysed, and the Done line that counts their answers. Loaded before app.js, after
+// text.js; no framework, nothing loaded from elsewhere.
+"use strict";
+
+window.braintumorRunStatus = (function () {
+  const text = window.braintumorText;
+
+  // How many of the files given a job stands for: a dropped folder's DICOM files are sent as one zip.
+  function filesOf(job) { return job.files ? job.files.length : 1; }
+
+  // What the run's files are, in the page's words ("2 images and 1 scan"; a DICOM zip was "3 images"), but those of a
+  // folder's DICOM files sent again a step down (their parts are counted). "Other files" are of no telling name. A
+  // zip, or a folder's DICOM files, is said as that: it may hold several series (the server answers each as a scan).
+  function analysed(jobs) {
+    const n = { image: 0, scan: 0, zip: 0, folder: 0, file: 0 };
+    jobs.forEach(function (job) { if (!job.resent) n[job.kind] += 1; });
+    return text.joined(Object.keys(n).filter(function (k) { return n[k]; }).map(function (k) {
+      return k === "folder" ? text.counted(n[k], "folder of DICOM files", "folders of DICOM files")
+        : text.counted(n[k], k === "file" && n.image + n.scan + n.zip + n.folder ? "other file" : k);
+    }));
+  }
+
+  // The line while the run goes on. It said "Analysing 1 image…" from the moment a file was given, while its card
+  // said "Sending… 40%" over a slow link. While a file is still being sent after a second (its card says so, send.js:
+  // job.upload "slow"), "Sending 3 files: 1 sent…", counting the files the page sends or will send (not those it
+  // refused, nor those given up on); "Analysing 2 images and 1 scan…" once none is. It changes as a file is sent,
+  // never at each step of an upload: it is a live region, and the share sent is on the cards alone.
+  function during(jobs) {
+    const live = jobs.filter(function (job) { return !job.resent; });
+    if (!live.some(function (job) { return job.upload === "slow" && !job.over; })) {
+      return "Analysing " + analysed(jobs) + "…";
+    }
+    let sent = 0, unsent = 0;
+    live.forEach(function (job) {
+      if (job.upload === "sent") sent += filesOf(job);
+      else if (!job.over) unsent += filesOf(job);
+    });
+    return "Sending " + text.counted(sent + unsent, "file") + (sent ? ": " + sent + " sent" : "") + "…";
+  }
+
+  // The Done line, {text, failed}: each record counted as the CLI's last line counts it (series.outcome): a slice, or
+  // an image, of its own. A scan (a DICOM series, a NIfTI volume) gives many: the line counted files ("Done: 1
+  // classified" of a volume whose 155 slices the CLI counted "155 scored: 120 classified, 35 not classified"), so
+  // where any file gave more than one it says both, "Done: 3 files, 57 slices: 50 classified, ...", and what is of a
+  // whole file (unreadable, not analysed by the server) counted as files. A slice refused as turned is counted apart:
+  // a brain MRI to rotate and send again, which "unlike brain MRI" was not.
+  function done(form, jobs) {
+    const advice = form.dataset.turnAdvice;
+    const isTurned = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
+    const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, unread: 0, failed: 0 }, whys = new Set();
+    let files = 0, slices = 0, several = false, failedFiles = 0;
+    jobs.forEach(function (job) {
+      if (job.resent) return;  // its files are counted, each in its own job
+      const given = filesOf(job);
+      files += given;
+      const recs = job.records.filter(function (r) { return !r.summary; });
+      several = several || recs.length > 1;
+      if (job.failed) {  // why the server did not analyse it (send.js)
+        tally.failed += 1;
+        failedFiles += given;
+        whys.add(job.failed);
+        return;
+      }
+      if (!recs.length) tally.unread += 1;
+      recs.forEach(function (r) {
+        if (r.error && r.slice === undefined) {  // the file itself (or a zip's member): no slice of it was read
+          tally.unread += 1;
+          return;
+        }
+        slices += 1;
+        tally[r.error ? "error" : r.ood ? (isTurned(r) ? "turned" : "ood") : r.review ? "review" : "ok"] += 1;
+      });
+    });
+    // one record per file: its counts are the files', as the CLI's are ("Done: 2 classified, 1 unreadable")
+    if (!several) tally.error += tally.unread;
+    const unread = several ? tally.unread : 0;
+    const failed = several ? text.counted(failedFiles, "file") : String(tally.failed);
+    return { failed: tally.failed > 0, text: "Done: " + (several ? text.counted(files, "file") + ", " +
+      text.counted(slices, "slice") + ": " : "") + (tally.ok + tally.review) + " classified" +
+      // wording.LOWER_CONFIDENCE, the cards' words (their note says under what); not "flagged for review", as if
+      // only these answers needed a clinician
+      (tally.review ? ", " + tally.review + " of them with lower confidence" : "") +
+      (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
+      // wording.TURNED_RESEND, from the form: a quarter turn or upside down (it said "on their side" of both)
+      (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : "") +
+      (tally.error ? ", " + tally.error + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's last line
+      (unread || tally.failed && several ? "; " : "") +
+      (unread ? text.counted(unread, "file") + " unreadable" + (tally.failed ? ", " : "") : "") +
+      // why, where they share it; else each card's reason (it said "the server failed or could not be reached" of a
+      // 429 or a 401, under cards saying to wait or to sign in)
+      (tally.failed ? (several ? "" : ", ") + failed + " not analysed" + (whys.size === 1 ? ": " +
+        Array.from(whys)[0] : ", each for the reason on its card") : "") +
+      " (see below)." };
+  }
+
+  return { during: during, done: done };
+})();
