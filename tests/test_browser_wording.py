@@ -106,3 +106,39 @@ def test_a_screenshot_refused_for_its_features_is_told_on_its_card_to_crop_it(se
     assert card.locator(".card-ood-note").is_visible()
     assert problems == []
     page.close()
+
+
+def test_the_done_line_and_a_scans_line_count_the_answers_that_look_stripped(server, chromium, data_root, tmp_path):
+    """Each card and a scan's line carried the note, the page's "Done:" line said nothing of it; it counts them as the
+    CLI's last line does (stripped.count_text, through text.js, as series.js's line), with and without JavaScript."""
+    import numpy as np
+    from dicom_factory import axial_volume, nifti_bytes
+    from PIL import Image
+    from test_stripped import STRIPPED_EXAMPLES, _strip
+
+    from braintumor.model_files import default_model_path
+
+    if not default_model_path().is_file():
+        pytest.skip("the note needs the shipped model's 160 px crops (the tiny model's 64 px make none)")
+    bare = _strip(data_root / "Training" / STRIPPED_EXAMPLES[1])[1]
+    Image.fromarray(bare).save(tmp_path / "bare.png")
+    (tmp_path / "bare.nii.gz").write_bytes(nifti_bytes(axial_volume([np.asarray(bare)] * 2)))
+    files = [str(tmp_path / "bare.png"), str(tmp_path / "bare.nii.gz"),
+             str(data_root / "Testing" / "pituitary" / "Te-pi_0010.jpg")]  # > 99.9 %, a whole head
+    said = []
+    for js in (True, False):
+        context = chromium.new_context(java_script_enabled=js)
+        page = context.new_page()
+        page.goto(server)
+        page.set_input_files("#file-input", files)
+        if js:
+            sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
+        else:
+            page.click("button[type=submit]")
+        said.append(" ".join(page.locator("#page-status").inner_text().split()))
+        line = " ".join(page.locator(".series-line").inner_text().split())
+        assert line.endswith(" · 2 look skull-stripped (confidence no guide)"), line
+        context.close()
+    assert said[0].startswith("Done: 3 files, 4 slices: 4 classified, ")
+    assert said[0].endswith(", 3 look skull-stripped (confidence no guide) (see below)."), said[0]
+    assert said[1] == said[0]

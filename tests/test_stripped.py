@@ -8,6 +8,7 @@ import csv
 import importlib.util
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +141,38 @@ def test_the_page_and_the_api_show_the_note(strip_png):
     assert f'<p class="card-note">{STRIPPED_NOTE[0].upper()}{STRIPPED_NOTE[1:]}</p>' in card
 
 
+@SHIPPED
+def test_the_cli_last_line_and_the_pages_done_line_count_the_answers_that_look_stripped(strip_png, data_root, tmp_path,
+                                                                                         capsys):
+    """Each row carried the note, and the run's last line ("2 scored: 2 classified, ...") and the page's "Done:" line
+    said nothing of it; they count them as a scan's summary does, only when there are some."""
+    from html import unescape
+
+    from braintumor.web import create_app
+
+    bare, whole = tmp_path / "bare.png", data_root / "Training" / STRIPPED_EXAMPLES[1]
+    bare.write_bytes(strip_png)
+    said = f"1 {STRIPPED} (confidence no guide)"
+    for fmt in ("table", "csv"):  # csv with -o: the last line is printed too
+        assert main(["predict", str(bare), str(whole), "--format", fmt, "-o", str(tmp_path / f"r.{fmt}")]) == 0
+        last = [line for line in capsys.readouterr().err.splitlines() if " scored: " in line]
+        assert re.fullmatch(r"2 scored: 2 classified, \d of them with lower confidence \(under [^)]*\), "
+                            + re.escape(said) + r", 0 not classified \(unlike brain MRI\), 0 unreadable", last[0])
+    assert main(["predict", str(whole), "--format", "table"]) == 0
+    assert "skull-stripped" not in capsys.readouterr().err  # none: the line as before
+
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+
+    def done(*files: tuple[str, bytes]) -> str:
+        html = client.post("/", data={"file": [(io.BytesIO(data), name) for name, data in files]},
+                           content_type="multipart/form-data").get_data(as_text=True)
+        return " ".join(unescape(re.search(r'<p id="page-status"[^>]*>(.*?)</p>', html, flags=re.S)[1]).split())
+
+    assert re.fullmatch(r"Done: 2 classified(, 1 of them with lower confidence)?, " + re.escape(said)
+                        + r" \(see below\)\.", done(("bare.png", strip_png), ("whole.jpg", whole.read_bytes())))
+    assert "skull-stripped" not in done(("whole.jpg", whole.read_bytes()))
+
+
 def test_a_scans_summary_counts_its_slices_that_look_stripped():
     from types import SimpleNamespace
 
@@ -174,8 +207,9 @@ def test_a_series_line_on_the_page_counts_them_as_the_cli_does(tiny_classifier):
                                              '{{ series_block(entry, ["glioma"], False) }}')
         html = " ".join(template.render(entry=entry).split())
     assert "3 slices · Glioma 3 · 3 look skull-stripped (confidence no guide)</p>" in html
-    script = (REPO / "src" / "braintumor" / "web" / "static" / "series.js").read_text(encoding="utf-8")
-    assert '" skull-stripped (confidence no guide)"' in script and "s.stripped" in script
+    static = REPO / "src" / "braintumor" / "web" / "static"
+    assert "braintumorText.stripped(s.stripped)" in (static / "series.js").read_text(encoding="utf-8")
+    assert '" skull-stripped (confidence no guide)"' in (static / "text.js").read_text(encoding="utf-8")
 
 
 def test_a_model_with_small_crops_makes_no_note(tiny_classifier):

@@ -50,6 +50,7 @@ from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .series import input_records, notes_text, outcome, summary_text, unread_part
+from .stripped import count_text, noted
 from .volume_io import scan_kind_text
 from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, printable, refusals_text, review_below_text
 
@@ -190,7 +191,7 @@ def run_predict(args: argparse.Namespace) -> int:
     clf = Classifier.load(args.model, threads=args.threads)
     heatmaps = (HeatmapWriter(clf, args.heatmap, hold_signals=bool(getattr(args, "resume", False)))
                 if getattr(args, "heatmap", None) else None)
-    failed_before, tally, unread = Counter(), Counter(), Counter()
+    failed_before, tally, unread, stripped = Counter(), Counter(), Counter(), 0
     summary = getattr(args, "summary", False)
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     if job:
@@ -215,6 +216,7 @@ def run_predict(args: argparse.Namespace) -> int:
                     continue
                 sl, explanation = rec.pop("_slice", None), rec.pop("_explanation", None)
                 tally[outcome(rec)] += 1
+                stripped += noted(rec)
                 if part := unread_part(rec):
                     unread[part] += 1
                 if heatmaps and "error" not in rec and not rec.get("ood"):
@@ -231,7 +233,7 @@ def run_predict(args: argparse.Namespace) -> int:
     # failed") now costs only these lines, not the exit code
     with contextlib.suppress(OSError):  # BrokenPipeError among them
         if args.format == "table" or args.output:  # a line that says what the run did; pipes of jsonl/csv stay quiet
-            print(tally_text(tally, unread), file=sys.stderr)
+            print(tally_text(tally, unread, stripped), file=sys.stderr)
         if failed:
             # the exit code's reason, in the last line's words: "could not be classified" read as the refusals
             print(failed_text(failed, failed_before, args.output), file=sys.stderr)
@@ -288,7 +290,7 @@ def _scans(fmt: Formatter, items: list) -> None:
     fmt.slices = any(not isinstance(item, (Path, dict)) for item in items)
 
 
-def tally_text(tally: Counter, unread: Counter[str] | None = None) -> str:
+def tally_text(tally: Counter, unread: Counter[str] | None = None, stripped: int = 0) -> str:
     """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them with lower confidence (under
     99.0%), 37 not classified (unlike brain MRI), 0 unreadable`` (a volume's slices count one by one; with --resume,
     this run's records only), refusals in the page's words. Slices refused as turned are said apart (``34 not classified
@@ -297,9 +299,11 @@ def tally_text(tally: Counter, unread: Counter[str] | None = None) -> str:
     "flagged for review": every answer is for a clinician to interpret, not only these. Inputs that could not be read
     are :data:`UNREADABLE`, as the page's "Done:" line says them (this said "failed", the page "could not be
     read"). Where a scan's slices are among them (``unread``, by :func:`~braintumor.series.unread_part`), they are
-    said as the line under it says them (``3 unreadable slices``): "3 unreadable" above it read as three inputs."""
+    said as the line under it says them (``3 unreadable slices``): "3 unreadable" above it read as three inputs.
+    Answers that look skull-stripped (``stripped``, only when some do) are said after those under 99 %, as a scan's
+    summary says them (:func:`~braintumor.stripped.count_text`): each row carried the note, the last line nothing."""
     classified = tally["ok"] + tally["review"]
     refused = refusals_text(tally["ood"] + tally["turned"], tally["turned"])
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them with {LOWER_CONFIDENCE} "
-            f"({review_below_text()}), {refused}, "
+            f"({review_below_text()}), " + (f"{count_text(stripped)}, " if stripped else "") + f"{refused}, "
             + (unread_text(unread) if unread and unread["slice"] else f"{tally['error']} {UNREADABLE}"))

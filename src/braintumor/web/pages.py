@@ -21,7 +21,7 @@ from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, DISCLAIMER, is_calibrated, probability_text
 from ..series import outcome, turned, unread_part
-from ..stripped import count_text
+from ..stripped import count_text, noted
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
     LOWER_CONFIDENCE,
@@ -173,22 +173,25 @@ def done_text(entries: list[Entry], files: int) -> str:
     JavaScript said nothing of what its cards and scans added up to. Each record counted as the CLI's last line counts
     it (:func:`~braintumor.series.outcome`), a slice or an image each; where a file gave several (a scan), the files
     and slices first, and a file none of whose slices was read counted as a file ("Done: 3 files, 57 slices: 50
-    classified, 7 not classified (unlike brain MRI); 1 file unreadable (see below).")."""
+    classified, 7 not classified (unlike brain MRI); 1 file unreadable (see below)."). Answers that look skull-stripped
+    are counted after those of lower confidence, as the CLI's last line counts them (only when some do)."""
     per_file: dict[int, list[dict]] = {}
     for entry in entries:
         per_file.setdefault(entry.upload, []).extend(entry.records)
-    tally, unread, slices = Counter(), files - len(per_file), 0
+    tally, unread, slices, stripped = Counter(), files - len(per_file), 0, 0
     for rec in (rec for records in per_file.values() for rec in records):
         if unread_part(rec) == "input":  # the file itself (or a zip's member): no slice of it was read
             unread += 1
         else:
             slices += 1
             tally[outcome(rec)] += 1
+            stripped += noted(rec)
     several = any(len(records) > 1 for records in per_file.values())
     if not several:  # one record per file: its counts are the files'
         tally["error"], unread = tally["error"] + unread, 0
     said = [f"{tally['ok'] + tally['review']} classified"] + \
         ([f"{tally['review']} of them with {LOWER_CONFIDENCE}"] if tally["review"] else []) + \
+        ([count_text(stripped)] if stripped else []) + \
         not_classified_texts(tally["ood"], tally["turned"]) + \
         ([f"{tally['error']} {UNREADABLE}"] if tally["error"] else [])
     head = f"{counted(files, 'file')}, {counted(slices, 'slice')}: " if several else ""

@@ -49,7 +49,7 @@ window.braintumorRunStatus = (function () {
     const advice = form.dataset.turnAdvice;
     const isTurned = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
     const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, unread: 0, failed: 0 }, whys = new Set();
-    let files = 0, slices = 0, several = false, failedFiles = 0;
+    let files = 0, slices = 0, several = false, failedFiles = 0, stripped = 0;
     jobs.forEach(function (job) {
       if (job.resent) return;  // its files are counted, each in its own job
       const given = filesOf(job);
@@ -68,7 +68,7 @@ window.braintumorRunStatus = (function () {
           tally.unread += 1;
           return;
         }
-        slices += 1;
+        slices += 1; stripped += r.note && !r.ood ? 1 : 0;  // Prediction.note: for now, a slice that looks stripped
         tally[r.error ? "error" : r.ood ? (isTurned(r) ? "turned" : "ood") : r.review ? "review" : "ok"] += 1;
       });
     });
@@ -81,6 +81,7 @@ window.braintumorRunStatus = (function () {
       // wording.LOWER_CONFIDENCE, the cards' words (their note says under what); not "flagged for review", as if
       // only these answers needed a clinician
       (tally.review ? ", " + tally.review + " of them with lower confidence" : "") +
+      (stripped ? ", " + text.stripped(stripped) : "") +  // as the CLI's last line (stripped.count_text)
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
       // wording.TURNED_RESEND, from the form: a quarter turn or upside down (it said "on their side" of both)
       (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : "") +

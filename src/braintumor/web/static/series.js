@@ -90,8 +90,7 @@ window.braintumorSeries = function (helpers) {
       (side ? " · " + side + " not classified (" + turnedResend() + ")" : "") +
       (s.failed ? " · " + s.failed + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's summary
       (s.flagged ? " · " + s.flagged + " with lower confidence" : "") +  // wording.LOWER_CONFIDENCE, as the cards
-      (s.stripped ? " · " + s.stripped + (s.stripped === 1 ? " looks" : " look") +  // stripped.count_text's words
-        " skull-stripped (confidence no guide)" : "");
+      (s.stripped ? " · " + window.braintumorText.stripped(s.stripped) : "");  // stripped.count_text's words
     // why slices were not classified or unreadable, each reason once with its count, most first (as
     // volumes.Entry.refusals): "3 unreadable" said nothing of why
     const reasons = new Map();

@@ -30,6 +30,10 @@ window.braintumorText = (function () {
   // As wording.counted: n with its noun in the number it takes ("1 file", "2 files"), never "file(s)".
   function counted(n, noun, plural) { return n + " " + (n === 1 ? noun : plural || noun + "s"); }
 
+  // As stripped.count_text: answers that look skull-stripped (a note, never a refusal), on a series' line and the
+  // Done line ("3 look skull-stripped (confidence no guide)").
+  function stripped(n) { return n + (n === 1 ? " looks" : " look") + " skull-stripped (confidence no guide)"; }
+
   // "a", "a and b", "a, b and c": counts said together ("2 images and 1 scan").
   function joined(parts) {
     return parts.slice(0, -1).join(", ") + (parts.length > 1 ? " and " : "") + parts[parts.length - 1];
@@ -65,5 +69,6 @@ window.braintumorText = (function () {
     }).join(",");
   }
 
-  return { percent: percent, printable: printable, counted: counted, joined: joined, csvRow: csvRow };
+  return { percent: percent, printable: printable, counted: counted, joined: joined, csvRow: csvRow,
+           stripped: stripped };
 })();
