@@ -45,7 +45,7 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
         rows = list(csv.DictReader(f))
     assert len(rows) == n_good
     assert list(rows[0]) == ["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in CLASSES),
-                             "refused", "ood_score", "review", "refused_turned"]
+                             "refused", "ood_score", "review", "refused_turned", "note"]
     assert sum(r["true"] == r["predicted"] for r in rows) == 8
     # the 5th and 10th readable images were refused (k = 4, 9), with their scores; the others were not
     assert [r["refused"] for r in rows] == ["1" if k in (4, 9) else "0" for k in range(12)]
@@ -100,7 +100,7 @@ def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(sma
     evaluate(clf, load_dataset(small_data, "Testing"), out, progress=False, gallery_size=4)
     with (out / "predictions.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0])[-4:] == ["refused", "ood_score", "review", "refused_turned"]
+    assert list(rows[0])[-5:] == ["refused", "ood_score", "review", "refused_turned", "note"]
     assert [r["refused_turned"] for r in rows] == ["1" if k == 9 else "0" for k in range(12)]
     assert [r["refused"] for r in rows] == ["1" if k in (4, 9) else "0" for k in range(12)]  # as before
     gallery = said[said.index("Refused (farthest first): unlike brain MRI, or turned where said") - 2:][:2]

@@ -65,7 +65,8 @@ def test_leak_free_metrics_match_the_audit(leaky_data: Path, tmp_path: Path, cap
 
     with (out / "predictions.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0])[-2:] == ["leak_free", "refused_turned"] and sum(r["leak_free"] == "1" for r in rows) == lf["n"]
+    assert list(rows[0])[-3:] == ["leak_free", "refused_turned", "note"]
+    assert sum(r["leak_free"] == "1" for r in rows) == lf["n"]
     flags = {Path(r["path"]).name: r["leak_free"] for r in rows}
     assert flags[sorted((leaky_data / "Testing" / "glioma").glob("*.jpg"))[0].name] == "0"
     assert flags[sorted((leaky_data / "Testing" / "notumor").glob("*.jpg"))[1].name] == "0"

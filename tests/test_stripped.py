@@ -173,6 +173,43 @@ def test_the_cli_last_line_and_the_pages_done_line_count_the_answers_that_look_s
     assert "skull-stripped" not in done(("whole.jpg", whole.read_bytes()))
 
 
+@SHIPPED
+def test_evaluate_counts_the_answers_that_carry_the_note(strip_png, test_images, tmp_path, capsys):
+    """predict's CSV, JSON and table carried the note, evaluate's outputs nothing of it: its predictions.csv has the
+    ``note`` column (after its own, as predict's is after its own), metrics.json how many answers carry it, overall and
+    among the wrong ones, and the console and report.html say so in one line."""
+    root = tmp_path / "data"
+    for c, paths in test_images.items():
+        (root / "Testing" / c).mkdir(parents=True)
+        (root / "Testing" / c / paths[0].name).write_bytes(paths[0].read_bytes())
+    (root / "Testing" / "glioma" / "bare.png").write_bytes(strip_png)  # a glioma slice, stripped: read as no tumour
+    out = tmp_path / "out"
+    assert main(["evaluate", "--data", str(root), "--out", str(out), "--no-leak-free", "--no-progress"]) == 0
+    rows = list(csv.DictReader((out / "predictions.csv").open(encoding="utf-8")))
+    assert list(rows[0])[-2:] == ["refused_turned", "note"] and "note" in csv_columns(("a",))
+    noted = {Path(r["path"]).name: r["note"] for r in rows}
+    assert noted.pop("bare.png") == STRIPPED_NOTE and set(noted.values()) == {""} and len(noted) == 4
+    bare = next(r for r in rows if r["path"].endswith("bare.png"))
+    wrong = sum(r["true"] != r["predicted"] and r["refused"] == "0" for r in rows)
+    assert bare["refused"] == "0" and bare["predicted"] != "glioma"  # the case the note is for: sure, and wrong
+    summary = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["stripped"]
+    assert summary == {"accepted": sum(r["refused"] == "0" for r in rows), "noted": 1, "wrong_accepted": wrong,
+                       "wrong_noted": 1}
+    said = (f"1 {STRIPPED} (confidence no guide) among {summary['accepted']} accepted answers; of the {wrong} wrong "
+            "ones, 1 carries the note")
+    assert said in capsys.readouterr().out.splitlines()
+    assert f"<p>{said[:1].upper()}{said[1:]}.</p>" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_model_without_the_note_is_said_so_not_counted_as_none():
+    """Under MIN_CROP no note is made: metrics.json's count is null and the line says why, not "0 look stripped"."""
+    ok = np.ones(3, bool)
+    assert stripped.note_summary(np.zeros(3, bool), ok, ok, 64) is None
+    assert "not made for a model input under 128 px" in stripped.note_text(None)
+    assert stripped.note_summary(np.array([1, 1, 0], bool), np.array([0, 1, 0], bool), np.array([1, 0, 1], bool),
+                                 160) == {"accepted": 2, "noted": 1, "wrong_accepted": 2, "wrong_noted": 1}
+
+
 def test_a_scans_summary_counts_its_slices_that_look_stripped():
     from types import SimpleNamespace
 

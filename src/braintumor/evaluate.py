@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .atomic_files import make_folder
-from .csv_records import CsvRows, csv_text
+from .csv_records import CsvRows, csv_columns, csv_text
 from .data import Dataset, DatasetError, MissingSplitError, label_map, load_dataset
 from .data_fingerprint import fingerprint
 from .evaluation_figures import run_log_problem, write_figures
@@ -35,7 +35,8 @@ from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
 from .report import write_report, write_text_atomic
 from .series import turned
-from .wording import none_readable, printable
+from .stripped import note_summary
+from .wording import STRIPPED_NOTE, none_readable, printable
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -72,23 +73,25 @@ def _shown_path(path: str | Path) -> str:
 
 def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray, classes: Sequence[str],
                        refused: np.ndarray, scores: np.ndarray, review: np.ndarray,
-                       leak_free: np.ndarray | None = None, *, side: np.ndarray) -> Path:
+                       leak_free: np.ndarray | None = None, *, side: np.ndarray, noted: np.ndarray) -> Path:
     """One row per readable image: the network's answer, whether the OOD check refused it (``refused`` 1/0, with
     its ``ood_score``, blank for a model without the check), whether the answer has lower confidence (``review``
     1/0), ``leak_free`` (1/0) when the leak check ran, and last ``refused_turned`` (1/0, ``side``): refused as on its
     side, a brain MRI to rotate and resend rather than one unlike brain MRI (last, so the older columns keep their
-    positions)."""
+    positions), then ``note`` as predict's CSV has it (csv_records.csv_columns; ``noted``: the skull-stripped one)."""
     buf = io.StringIO()
     writer = CsvRows(buf)
     extra = ["leak_free"] if leak_free is not None else []
+    note_column = [c for c in csv_columns(classes) if c == "note"]
     writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes), "refused",
-                     "ood_score", "review", *extra, "refused_turned"])
+                     "ood_score", "review", *extra, "refused_turned", *note_column])
     for n, (path, t, p) in enumerate(zip(paths, y, probs, strict=True)):
         k = int(np.argmax(p))
         flag = [int(leak_free[n])] if leak_free is not None else []
         score = "" if np.isnan(scores[n]) else f"{scores[n]:.4f}"
         writer.writerow([csv_text(str(path)), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p),
-                         int(refused[n]), score, int(review[n]), *flag, int(refused[n] and side[n])])
+                         int(refused[n]), score, int(review[n]), *flag, int(refused[n] and side[n]),
+                         *([STRIPPED_NOTE if noted[n] else ""] if note_column else [])])
     return write_text_atomic(out / "predictions.csv", buf.getvalue())
 
 
@@ -134,6 +137,7 @@ def evaluate(
     refusals: list[bool] = []
     turns: list[bool] = []  # of the refusals, those as turned (a brain MRI, not one unlike brain MRI)
     reviews: list[bool] = []  # the Prediction's own flag, as every user sees it
+    notes: list[bool] = []  # its note: the slice looks skull-stripped (braintumor.stripped)
     ood_scores: list[float] = []
     temperature = float(getattr(classifier, "temperature", 1.0))
     with tqdm(total=len(dataset), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
@@ -149,6 +153,7 @@ def evaluate(
                 refusals.append(bool(getattr(result, "ood", False)))
                 turns.append(turned({"ood": refusals[-1], "reason": getattr(result, "reason", None)}))
                 reviews.append(bool(getattr(result, "review", False)))
+                notes.append(getattr(result, "note", None) == STRIPPED_NOTE)
                 score = getattr(result, "ood_score", None)
                 ood_scores.append(float("nan") if score is None else float(score))
             bar.update(1)
@@ -158,7 +163,8 @@ def evaluate(
     probs, conf = np.asarray(rows, dtype=np.float64), np.asarray(shown, dtype=np.float64)
     paths = [dataset.paths[i] for i in kept]
     refused, scores = np.asarray(refusals, dtype=bool), np.asarray(ood_scores, dtype=np.float64)
-    side = np.asarray(turns, dtype=bool)
+    side, noted = np.asarray(turns, dtype=bool), np.asarray(notes, dtype=bool)
+    size = classifier.preprocess_config.image_size  # under stripped.MIN_CROP: no note made, none counted
     metrics = compute_metrics(y, probs, classes)
     leak_mask, leak_block = None, None
     if reference is not None:
@@ -168,7 +174,7 @@ def evaluate(
                                        progress=bar.update)[kept]
         leak_block = {**compute_metrics(y[leak_mask], probs[leak_mask], classes),
                       **_answers_shown(y[leak_mask], probs[leak_mask], conf[leak_mask], refused[leak_mask], classes,
-                                       temperature, side[leak_mask]),
+                                       temperature, side[leak_mask], noted[leak_mask], size),
                       "n_excluded": int((~leak_mask).sum()), "threshold": int(leak_threshold),
                       "hash": DEFAULT_HASH, "reference": str(reference.root)}
     data_fp = data_fingerprint if data_fingerprint is not None else _fingerprint_or_none(dataset)
@@ -183,13 +189,13 @@ def evaluate(
         "package_version": __version__,
         "leak_free": leak_block,
         "leak_free_note": None if reference is not None else leak_note,
-        **_answers_shown(y, probs, conf, refused, classes, temperature, side),
+        **_answers_shown(y, probs, conf, refused, classes, temperature, side, noted, size),
     }
     make_folder(out)  # named as predict names it (atomic_files)
     for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
         (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
     _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
-                       side=side)
+                       side=side, noted=noted)
     figures = write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
                             run_dir, gallery_size, refused, scores,
                             uncalibrated(probs, temperature) if temperature != 1.0 else None, side=side)
@@ -199,6 +205,7 @@ def evaluate(
                                          "ood_refused": document["ood_refused"],
                                          "ood_refused_turned": document["ood_refused_turned"],
                                          "review": document["review"], "calibration": document["calibration"],
+                                         "stripped": document["stripped"],
                                          "absent": absent_notes(dataset, metrics["counts"]),
                                          "sample": sample_notes(document),
                                          "created": f"Generated {document['created']} by braintumor {__version__}"})
@@ -222,13 +229,15 @@ def _review_below() -> float:
 
 
 def _answers_shown(y: np.ndarray, probs: np.ndarray, conf: np.ndarray, refused: np.ndarray, classes: Sequence[str],
-                   temperature: float, side: np.ndarray) -> dict:
+                   temperature: float, side: np.ndarray, noted: np.ndarray, size: int) -> dict:
     """Refusals (per class; ``side``: those as turned, a part of them), review flags (of ``conf``, the confidence
-    as shown) and calibration of a set of answers: the split, or its leak-free part."""
+    as shown), skull-stripped notes (``noted``, of a ``size`` px input) and calibration of a set of answers: the
+    split, or its leak-free part."""
     return {"ood_refused": int(refused.sum()), "ood_refused_turned": int((refused & side).sum()),
             "ood_refused_per_class": {c: int(refused[y == k].sum()) for k, c in enumerate(classes)},
             "calibration": calibration_summary(y, probs, uncalibrated(probs, temperature), temperature),
-            "review": review_summary(conf, probs.argmax(axis=1) == y, ~refused, _review_below())}
+            "review": review_summary(conf, probs.argmax(axis=1) == y, ~refused, _review_below()),
+            "stripped": note_summary(noted, probs.argmax(axis=1) == y, ~refused, size)}
 
 
 def _fail(message: object) -> int:

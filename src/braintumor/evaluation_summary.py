@@ -12,6 +12,7 @@ from pathlib import Path
 from .data import Dataset
 from .ood import temperature_bound_note
 from .report import format_score
+from .stripped import note_text
 from .wording import printable, refusals_text, review_text
 
 
@@ -85,4 +86,6 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
           f"{cal['after']['ece']:.4f}; {result['n']} scored: "
           f"{refusals_text(result['ood_refused'], result.get('ood_refused_turned'))}")
     print(review_text(result["review"]))  # report.html's words
+    if "stripped" in result:  # report.html's words: how many answers carry the skull-stripped note
+        print(note_text(result["stripped"]))
     print(f"report: {printable(str(Path(out) / 'report.html'))}")

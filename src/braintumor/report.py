@@ -14,6 +14,7 @@ from .atomic_files import require_file_destination, written_whole
 from .classes import display_name
 from .data import VOLUME_ENDINGS, VOLUME_HINT
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
+from .stripped import note_text
 from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, counted, refusals_text, review_text
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
@@ -228,6 +229,15 @@ def _figures_section(figures: dict[str, str], no_curve: str = "", calibration: d
     return "".join(parts) or '<p class="muted">No figures were written.</p>'
 
 
+def _stripped_paragraph(info: dict) -> str:
+    """How many answers carry the skull-stripped note, under the refusals and flags (evaluate's console line): a note
+    users see, so the report says how often, and how often on the wrong answers (none where ``info`` has no count)."""
+    if "stripped" not in info:
+        return ""
+    said = note_text(info["stripped"])
+    return f"<p>{_e(said[:1].upper() + said[1:])}.</p>\n"
+
+
 def render_report(metrics: dict, figures: dict[str, str], info: dict) -> str:
     """The report as an HTML string (see :func:`write_report`)."""
     title = info.get("title") or "Brain tumour MRI classifier: evaluation report"
@@ -251,7 +261,7 @@ equally; ECE is the expected calibration error of the top-1 confidence ({_e(metr
 <h2>Confusion matrix</h2>
 {_confusion_table(metrics)}
 {_refused_and_flagged(info.get("ood_refused"), info.get("review"), side=info.get("ood_refused_turned"))}
-{_leak_free_section(info.get("leak_free"), info.get("leak_free_note"))}<h2>Model</h2>
+{_stripped_paragraph(info)}{_leak_free_section(info.get("leak_free"), info.get("leak_free_note"))}<h2>Model</h2>
 {_model_section(info.get("model") or {})}
 <h2>Data</h2>
 {_data_section(info.get("data") or {})}
