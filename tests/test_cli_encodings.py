@@ -140,7 +140,7 @@ import json, sys
 from pathlib import Path
 sys.path.insert(0, "scripts")
 from split_leaks import run_split
-from braintumor.calibrate import read_split, validation_images
+from braintumor.run_split import read_split, validation_images
 from braintumor.data import load_dataset
 from braintumor.train_config import TrainConfig, resumed_config
 data = sys.argv[1]
