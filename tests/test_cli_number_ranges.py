@@ -18,6 +18,11 @@ TOO_MANY = f"at most 256, got 5000 (this machine has {os.cpu_count()} CPUs)"
     (["serve", "--max-upload-mb", "inf"], "argument --max-upload-mb: must be a number more than 0, got inf"),
     (["serve", "--max-upload-mb", "1e-9"],  # was taken: a limit of 0 bytes, every upload refused
      "argument --max-upload-mb: must be at least 0.001 (about 1 kB), got 1e-9: a smaller limit refuses every upload"),
+    (["serve", "--max-upload-mb", "1e9"],  # was taken: a request held in memory with no useful bound
+     "argument --max-upload-mb: must be 0.001 to 1024 (MB), got 1e9: a request is held whole in memory, and 1024 MB is "
+     "twice the largest scan one is read from (512 MB)"),
+    (["serve", "--max-upload-mb", "1024.5"], "argument --max-upload-mb: must be 0.001 to 1024 (MB), got 1024.5: a "
+     "request is held whole in memory, and 1024 MB is twice the largest scan one is read from (512 MB)"),
     (["predict", "x.jpg", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
     (["predict", "x.jpg", "--threads", "-1"], "argument --threads: must be at least 1, got -1"),  # was taken
     (["predict", "x.jpg", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),  # hung for half a minute per image
@@ -26,10 +31,23 @@ TOO_MANY = f"at most 256, got 5000 (this machine has {os.cpu_count()} CPUs)"
      "argument --seed: must be in [0, 4294967295], got 99999999999999999999"),
     (["orientation", "m.onnx", "--run", "r", "--seed", "-1"], "argument --seed: must be in [0, 4294967295], got -1"),
 ])
-def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
+def test_out_of_range_numbers_are_usage_errors(argv, message, monkeypatch, capsys):
+    import braintumor.serve
+
+    monkeypatch.setattr(braintumor.serve, "serve", lambda *a, **k: pytest.fail("the server was started"))
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(message)
+
+
+def test_the_upload_limit_s_range_is_one_rule_for_serve_and_create_app():
+    """1024 MB, the most serve takes, is taken by both; 1e9 refused by create_app in serve's words."""
+    from braintumor.cli_types import upload_mb
+    from braintumor.web import upload_limit_mb
+
+    assert upload_mb("1024") == upload_limit_mb(1024) == 1024.0
+    with pytest.raises(ValueError, match=r"^max_upload_mb must be 0\.001 to 1024 \(MB\), got 1000000000\.0: "):
+        upload_limit_mb(1e9)
 
 
 @pytest.mark.parametrize("command", [["predict", "x.jpg"], ["serve"]])
