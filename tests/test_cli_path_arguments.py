@@ -252,7 +252,8 @@ def test_a_pipe_or_device_given_as_the_model_is_named_as_such(tmp_path, capsys):
 @pytest.mark.skipif(not hasattr(__import__("socket"), "AF_UNIX"), reason="no Unix sockets here")
 def test_a_socket_named_as_an_input_or_an_output_is_said_to_be_one(test_images, tmp_path, monkeypatch, capsys):
     """A socket (a server's, say) given as predict's input was 'cannot read file: No such device or address'; given as
-    -o or --out, the same error after the whole run, exit code 1, where a FIFO or /dev/null is written through."""
+    -o or --out, the same error after the whole run, exit code 1, where a FIFO or /dev/null is written through; as
+    --model, or the model quantize takes, 'not a regular file (a pipe or device)'."""
     import socket
 
     monkeypatch.chdir(tmp_path)  # a short relative name: a socket's path is limited to about 100 bytes
@@ -267,6 +268,12 @@ def test_a_socket_named_as_an_input_or_an_output_is_said_to_be_one(test_images, 
             assert main(argv) == 2, argv
             assert capsys.readouterr().err == (f"error: cannot write {flag} s.sock: it is a socket (a program's "
                                                "connection point), not a file\n")
+        socket_is = "s.sock is a socket (a program's connection point), not a file"  # was 'a pipe or device'
+        assert main(["predict", "x.jpg", "--model", "s.sock"]) == 2
+        assert capsys.readouterr().err == f"error: {socket_is}: pass an ONNX model file (--model in the CLI)\n"
+        assert main(["quantize", "s.sock", "--run", str(tmp_path), "--out", "q.onnx"]) == 2
+        assert capsys.readouterr().err == (f"error: {socket_is}: name the ONNX file that 'braintumor export' wrote "
+                                           "(its --out)\n")
     finally:
         server.close()
 

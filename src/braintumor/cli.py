@@ -38,16 +38,13 @@ from .wording import printable
 def _require_exported(*models: str) -> None:
     """The ONNX files calibrate, quantize and orientation work on exist: a missing one was told "--model in the CLI",
     a flag these commands do not have, and not that 'braintumor export' writes it (the step before them)."""
-    from .model_files import resolve_model_path
+    from .model_files import not_a_model_file, resolve_model_path
 
     for model in models:
         found = resolve_model_path(model)
-        if found.is_dir():
-            raise FileNotFoundError(f"{model} is a folder: name the ONNX file that 'braintumor export' wrote "
-                                    "(its --out)")
-        if found.exists() and not found.is_file():  # a pipe or device (/dev/null) was 'not found'
-            raise FileNotFoundError(f"{model} is not a regular file (a pipe or device): name the ONNX file that "
-                                    "'braintumor export' wrote (its --out)")
+        what = not_a_model_file(found)
+        if what:
+            raise FileNotFoundError(f"{model} is {what}: name the ONNX file that 'braintumor export' wrote (its --out)")
         if not found.is_file():
             raise FileNotFoundError(f"model file not found: {model} (write it first: braintumor export RUN_DIR --out "
                                     f"{model})")

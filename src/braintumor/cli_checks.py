@@ -19,7 +19,7 @@ from typing import NoReturn
 from .atomic_files import check_folder_can_be_made, missing_folder
 from .data import DatasetError, data_folders
 from .file_names import MAX_NAME_BYTES, name_bytes
-from .image_files import IMAGE_EXTENSIONS, file_kind, is_special_file
+from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
 from .image_io import ImageError
 
 
@@ -65,7 +65,7 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"{flag} {raw} ends with {slash}, as a folder does; {flag} takes a file name")
     if not folder and is_special_file(path):  # /dev/null, a FIFO: written through, not replaced
         if file_kind(path) == "a socket":  # no file opens it: 'No such device or address', after the whole run
-            raise UsageError(f"cannot write {flag} {raw}: it is a socket (a program's connection point), not a file")
+            raise UsageError(f"cannot write {flag} {raw}: it is {SOCKET_TEXT}")
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {flag} {raw}: no permission")
         return

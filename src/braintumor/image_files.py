@@ -266,6 +266,10 @@ def tilde_text(path: str | os.PathLike) -> str:
     return ""
 
 
+#: What a socket named where a file goes is (input, output or model): no file opens one ('No such device or address').
+SOCKET_TEXT: str = "a socket (a program's connection point), not a file"
+
+
 def unreadable_text(path: Path, exc: OSError) -> str:
     """Why ``path`` could not be read, from the OSError its stat or open raised: one that was removed after it was
     found (another user's clean-up on a shared drive) is :func:`missing_text`, as one never there is (its stat's
@@ -273,7 +277,7 @@ def unreadable_text(path: Path, exc: OSError) -> str:
     if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):  # (ENOTDIR: a path through a file, as scan.jpg/x)
         return missing_text(path)
     if exc.errno == errno.ENXIO and file_kind(path) == "a socket":  # was 'No such device or address'
-        return "cannot read file: it is a socket (a program's connection point), not a file"
+        return f"cannot read file: it is {SOCKET_TEXT}"
     return f"cannot read file: {exc.strerror or exc}"
 
 

@@ -57,6 +57,19 @@ def resolve_model_path(path: str | os.PathLike) -> Path:
     return shipped if shipped.exists() else given
 
 
+def not_a_model_file(path: Path) -> str | None:
+    """What ``path``, there but no regular file, is, after "NAME is" ("a folder", a socket in its own words, a pipe or
+    device), for the model loader and the commands that take an exported model alike; None for a file or nothing
+    there. /dev/null was 'not found', and a socket 'a pipe or device'."""
+    from .image_files import SOCKET_TEXT, file_kind
+
+    if path.is_dir():
+        return "a folder"
+    if path.is_file() or not path.exists():
+        return None
+    return SOCKET_TEXT if file_kind(path) == "a socket" else "not a regular file (a pipe or device)"
+
+
 def default_model_path() -> Path:
     """The model used when none is given: $BRAINTUMOR_MODEL, else the shipped one."""
     env = os.environ.get("BRAINTUMOR_MODEL")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 import onnxruntime as ort
 
 from .image_files import tilde_text
-from .model_files import ModelError, default_model_path, resolve_model_path, shipped_model_names
+from .model_files import ModelError, default_model_path, not_a_model_file, resolve_model_path, shipped_model_names
 from .sessions import disabled_optimizers, session_options
 from .wording import export_first_text
 
@@ -59,8 +59,8 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
     model_path = default_model_path() if path is None else resolve_model_path(path)
     if not model_path.is_file():  # a run folder given as the model was 'not found'; a stale $BRAINTUMOR_MODEL
         named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
-        if model_path.is_dir() or model_path.exists():  # a pipe or device (/dev/null) was 'not found'
-            what = "a folder" if model_path.is_dir() else "not a regular file (a pipe or device)"
+        what = not_a_model_file(model_path)
+        if what:
             raise FileNotFoundError(f"{model_path}{named} is {what}: pass an ONNX model file (--model in the CLI)")
         names = shipped_model_names()
         shipped = f"; a shipped one by its file name alone: {', '.join(names)}" if names else ""
