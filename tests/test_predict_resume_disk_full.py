@@ -66,6 +66,21 @@ def test_a_resumed_file_the_run_made_is_not_left_empty_by_a_failed_first_write(d
     assert not target.exists() and list(tmp_path.iterdir()) == []
 
 
+def test_a_heat_map_folder_the_stopped_run_made_is_not_left_empty(data_root, tmp_path):
+    """``--resume --heatmap maps/deep`` stopped by a full disk at its first map left maps/deep behind, empty: the
+    folders the run made go when they hold nothing; one there before stays, empty or not, as does what it holds."""
+    image = sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[0]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "old.heatmap.png").write_bytes(b"an earlier run's")
+    for folder in ("maps/deep", "empty", "kept/new", "kept"):
+        stopped = _predict([image, "-o", tmp_path / "r.csv", "--resume", "--heatmap", tmp_path / folder], limit=2048)
+        assert stopped.returncode == 1 and "File too large" in stopped.stderr, stopped.stderr  # at the map
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "empty", "kept", "kept/old.heatmap.png", "r.csv"]  # (r.csv: its header, whole, is kept for --resume)
+    assert (tmp_path / "kept" / "old.heatmap.png").read_bytes() == b"an earlier run's"
+
+
 def test_a_device_or_pipe_given_to_resume_is_written_through_not_read(data_root, tmp_path):
     """``-o /dev/zero --resume`` read the device for the records to continue until memory ran out (the kernel killed
     it, or 'out of memory'), and ``-o FIFO --resume`` waited for good to open the pipe for reading, its reader

@@ -201,8 +201,9 @@ def test_resume_refuses_a_file_it_did_not_write(tree, tmp_path, capsys):
     assert rc == 2 and "cannot resume: line 1" in err and target.read_text() == "my own notes\n"
     target = tmp_path / "other.csv"
     target.write_text("a,b\n1,2\n")
-    rc, _, err = predict([tree, "--format", "csv", "-o", target, "--resume"], capsys)
+    rc, _, err = predict([tree, "--format", "csv", "-o", target, "--resume", "--heatmap", tmp_path / "maps"], capsys)
     assert rc == 2 and "another csv header" in err and target.read_text() == "a,b\n1,2\n"
+    assert not (tmp_path / "maps").exists()  # the refused run made its heat map folder first, and left it empty
     # a file begun before the csv's last column (note, braintumor.stripped's): named, not "another model or format?"
     target = tmp_path / "older.csv"
     assert predict([tree, "-o", target], capsys)[0] == 1  # (the tree's two unreadable files)

@@ -189,11 +189,11 @@ def run_predict(args: argparse.Namespace) -> int:
         check_destinations(args)  # the names read are inputs too: -o may not be one of them, nor lie in one's folder
     args.format = output_format(getattr(args, "format", None), getattr(args, "output", None))
     clf = Classifier.load(args.model, threads=args.threads)
+    job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     heatmaps = (HeatmapWriter(clf, args.heatmap, hold_signals=bool(getattr(args, "resume", False)))
-                if getattr(args, "heatmap", None) else None)
+                if getattr(args, "heatmap", None) else None)  # its folder made once the job's checks pass
     failed_before, tally, unread, stripped = Counter(), Counter(), Counter(), 0
     summary = getattr(args, "summary", False)
-    job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     if job:
         failed_before = job.failed_before
         job.seed_heatmap_names(heatmaps)
@@ -246,13 +246,13 @@ def run_predict(args: argparse.Namespace) -> int:
 def _maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Namespace) -> Iterator[None]:
     """A run stopped (Ctrl-C, a full disk) before ``-o FILE`` was written removes the heat maps it drew: no record names
     them. Records printed as they come (stdout, a device, ``--resume``'s file) keep theirs. A run that drew none (every
-    input refused or unreadable) removes the folder it made for them: it was left empty."""
+    input refused or unreadable, or stopped before its first map) removes the folder it made for them, left empty."""
     try:
         yield
     except BaseException:
-        if heatmaps is not None and args.output and not getattr(args, "resume", False) \
-                and not is_special_file(Path(args.output)):
-            heatmaps.discard()
+        if heatmaps is not None:
+            heatmaps.discard(maps=bool(args.output) and not getattr(args, "resume", False)
+                             and not is_special_file(Path(args.output)))
         raise
     if heatmaps is not None and not heatmaps.drawn:
         heatmaps.discard()  # only a folder made here, and only empty

@@ -229,12 +229,14 @@ class HeatmapWriter:
         self.made = list(itertools.takewhile(lambda p: not p.exists(), (self.folder, *self.folder.parents)))
         make_folder(self.folder)
 
-    def discard(self) -> None:
-        """Remove the heat maps this run added (and their folder, made for them, when left empty): a run stopped before
-        ``-o FILE`` was written, whole or not at all, left maps no record named."""
-        for path in self.drawn:
+    def discard(self, maps: bool = True) -> None:
+        """Remove the heat maps this run added (``maps``: a run stopped before ``-o FILE`` was written, whole or not at
+        all, left maps no record named), and the folders made for them when left empty (with ``maps`` False, those
+        alone: a --resume run stopped by a full disk before its first map left the empty folder it made)."""
+        for path in self.drawn if maps else ():
             path.unlink(missing_ok=True)
-        self.drawn.clear()
+        if maps:
+            self.drawn.clear()
         with contextlib.suppress(OSError):  # not empty: what else is there stays, and the folders above it
             for folder in self.made:
                 folder.rmdir()
