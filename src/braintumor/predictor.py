@@ -28,7 +28,7 @@ from .prediction import Prediction, prediction_from_probs, softmax
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .scan_objects import scan_object_hint
-from .stripped import with_notes
+from .stripped import crop_shares, with_notes
 from .volume_objects import MIN_SCAN_SIDE, Slice, Volume
 from .wording import counted, named_by_bytes, one_image_error, too_small_text
 
@@ -171,6 +171,8 @@ class Classifier:
         infos = infos or [None] * len(batch)
         ood = self.ood if "features" in self._outputs else None  # the distance needs the feature maps
         counts = None if crops is None else level_histograms(crops)  # the input checks' and the stripped note's
+        # a turned try's answers only say whether it was accepted: no note wanted (nor its cost)
+        shares = crop_shares(batch, crops, counts) if turn_back else None
         if ood is not None:
             # The crop statistics and input checks come before the network run, while the crops are
             # still in cache (the network's buffers evict them: afterwards the same work took longer)
@@ -182,7 +184,7 @@ class Classifier:
                  else [None] * len(probs))
         if ood is None:
             preds = [self.prediction_from_probs(p, None, turn) for p, turn in zip(probs, turns, strict=True)]
-            return with_notes(preds, batch, crops, counts), features, probs
+            return with_notes(preds, shares), features, probs
         # features.mean(axis=(2, 3)) as numpy's mean computes it (the sum, divided by an intp count), in two calls
         pooled = np.add.reduce(features, axis=(2, 3))
         np.true_divide(pooled, np.intp(features.shape[2] * features.shape[3]), out=pooled, casting="unsafe")
@@ -203,8 +205,7 @@ class Classifier:
                 if upright or scores[k] <= ood.threshold:
                     preds[k] = self.prediction_from_probs(probs[k], scores[k] / ood.threshold,
                                                           turns[k] if upright else NOT_ON_ITS_SIDE)
-        # a turned try's answers only say whether it was accepted: no note wanted (nor its cost)
-        return (with_notes(preds, batch, crops, counts) if turn_back else preds), features, probs
+        return with_notes(preds, shares), features, probs
 
     def _accepted_turned_back(self, batch: np.ndarray, infos: list[InputInfo | None], crops: np.ndarray | None,
                               rows: list[int], halves: list[bool]) -> list[bool]:
