@@ -15,6 +15,7 @@ from conftest import REPO
 
 from braintumor.model_files import default_model_path
 from braintumor.ood import CROP_HINT
+from braintumor.stripped import count_text
 from braintumor.wording import TURNED_RESEND, UNREADABLE
 
 MODEL = default_model_path()
@@ -74,6 +75,7 @@ def test_readme_and_results_headline_figures_are_the_committed_report():
         f"on Testing {review['flagged']} of {review['accepted']} accepted answers are flagged",
         f"holding {review['wrong_flagged']} of the {review['wrong_accepted']} wrong accepted answers",
         f"`{n} scored: {accepted} classified, {review['flagged']} of them with lower confidence (under 99.0%), "
+        f"{count_text(m['stripped']['noted'])}, "
         f"{refused - turned} not classified (unlike brain MRI), {turned} not classified ({TURNED_RESEND}), "
         f"0 {UNREADABLE}`",
         f"`{review['flagged']} of the {review['accepted']} accepted answers had lower confidence",
