@@ -13,9 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 from braintumor.orientation import TURN_ADVICE
-from braintumor.predict_cli import tally_text
 from braintumor.prediction import OOD_MESSAGE
 from braintumor.report import _refused_and_flagged
+from braintumor.run_tally import tally_text
 from braintumor.series import summary_text, turned
 from braintumor.wording import refusals_text
 

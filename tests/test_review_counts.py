@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from braintumor.metrics import review_summary
-from braintumor.predict_cli import tally_text
 from braintumor.prediction import limitations
 from braintumor.report import _refused_and_flagged
+from braintumor.run_tally import tally_text
 from braintumor.series import summary_text
 from braintumor.web import create_app
 from braintumor.wording import LOWER_CONFIDENCE, review_text

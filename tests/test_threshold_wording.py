@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from braintumor.metrics import review_summary
-from braintumor.predict_cli import tally_text
 from braintumor.prediction import REVIEW_BELOW, limitations
 from braintumor.report import _refused_and_flagged
+from braintumor.run_tally import tally_text
 from braintumor.series import summary_text
 from braintumor.wording import review_below_text, review_text
 

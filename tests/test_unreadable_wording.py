@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from braintumor.cli import main
-from braintumor.predict_cli import tally_text
+from braintumor.run_tally import tally_text
 from braintumor.series import summary_text
 from braintumor.web import create_app
 from braintumor.wording import UNREADABLE

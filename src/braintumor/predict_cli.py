@@ -49,10 +49,10 @@ from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
+from .run_tally import failed_text, tally_text
 from .series import input_records, notes_text, outcome, summary_text, unread_part
-from .stripped import count_text, noted
+from .stripped import noted
 from .volume_io import scan_kind_text
-from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, printable, refusals_text, review_below_text
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,
@@ -258,52 +258,7 @@ def _maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Nam
         heatmaps.discard()  # only a folder made here, and only empty
 
 
-def failed_text(failed: Counter[str], before: Counter[str], output: str | None) -> str:
-    """The line under the last that says why the exit code is 1: ``2 unreadable inputs``, a scan's slices counted
-    apart from inputs as the page's "Done:" line counts them (``1 unreadable input, 3 unreadable slices``: a scan's 3
-    slices were 3 inputs); with --resume, those the continued file already held said apart (``2 unreadable inputs (1
-    this run, 1 already in r.jsonl from an earlier run)``): the last line counts this run's records only, and "0
-    unreadable" was followed by "1 unreadable input"."""
-    said = unread_text(failed)
-    if not +before:
-        return said
-
-    def parts(count: Counter[str]) -> str:
-        if not failed["slice"]:  # inputs alone: bare numbers
-            return str(count["input"])
-        return " and ".join(counted(count[p], p) for p in ("input", "slice") if count[p]) or "0"
-
-    return printable(f"{said} ({parts(failed - before)} this run, {parts(before)} already in {output} from an "
-                     "earlier run)")
-
-
-def unread_text(unread: Counter[str]) -> str:
-    """Unreadable records by part, a scan's slices apart from inputs (``1 unreadable input, 3 unreadable slices``):
-    the one wording of the run's last two lines."""
-    return ", ".join(counted(unread[part], f"{UNREADABLE} {part}") for part in ("input", "slice")
-                     if unread[part] or (part == "input" and not unread["slice"]))
-
-
 def _scans(fmt: Formatter, items: list) -> None:
     """Tell the table whether any planned input is a scan (an image is a Path; an error record a dict), whose rows
     name their slice: a 10 000-image folder's table had an empty ``slice`` column."""
     fmt.slices = any(not isinstance(item, (Path, dict)) for item in items)
-
-
-def tally_text(tally: Counter, unread: Counter[str] | None = None, stripped: int = 0) -> str:
-    """One line on what a run did, e.g. ``1311 scored: 1274 classified, 26 of them with lower confidence (under
-    99.0%), 37 not classified (unlike brain MRI), 0 unreadable`` (a volume's slices count one by one; with --resume,
-    this run's records only), refusals in the page's words. Slices refused as turned are said apart (``34 not classified
-    (unlike brain MRI), 11 not classified (turned: rotate upright and resend)``): they were counted with the others,
-    and their advice lost. Answers under 99 % are said as their rows say them (:data:`LOWER_CONFIDENCE`), not
-    "flagged for review": every answer is for a clinician to interpret, not only these. Inputs that could not be read
-    are :data:`UNREADABLE`, as the page's "Done:" line says them (this said "failed", the page "could not be
-    read"). Where a scan's slices are among them (``unread``, by :func:`~braintumor.series.unread_part`), they are
-    said as the line under it says them (``3 unreadable slices``): "3 unreadable" above it read as three inputs.
-    Answers that look skull-stripped (``stripped``, only when some do) are said after those under 99 %, as a scan's
-    summary says them (:func:`~braintumor.stripped.count_text`): each row carried the note, the last line nothing."""
-    classified = tally["ok"] + tally["review"]
-    refused = refusals_text(tally["ood"] + tally["turned"], tally["turned"])
-    return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them with {LOWER_CONFIDENCE} "
-            f"({review_below_text()}), " + (f"{count_text(stripped)}, " if stripped else "") + f"{refused}, "
-            + (unread_text(unread) if unread and unread["slice"] else f"{tally['error']} {UNREADABLE}"))
