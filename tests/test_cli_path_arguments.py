@@ -348,7 +348,7 @@ def test_names_gone_from_one_folder_list_it_once(tmp_path, monkeypatch):
     20,000 files took 9 minutes more. It is listed once while it is unchanged, and again once it changes."""
     import os
 
-    from braintumor.image_files import missing_text
+    from braintumor.missing_files import missing_text
 
     (tmp_path / "Scan.JPG").write_bytes(b"")
     listed, real = [], os.scandir

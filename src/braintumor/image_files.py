@@ -7,7 +7,6 @@ name), and the command line's checks and the volume reader ask it without decodi
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import select
 import stat
@@ -15,6 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from .missing_files import missing_text
 from .wording import counted, listed
 
 #: File endings looked for when walking folders (explicit files are sniffed instead). ``.jfif`` and ``.jpe`` are
@@ -212,68 +212,14 @@ def read_limited(path: Path, limit: int) -> bytes:
         return b"".join(chunks)
 
 
-def missing_text(path: Path) -> str:
-    """Why ``path``, which does not exist to read, is not there: a link that leads nowhere or in a loop says so (both
-    said 'file not found', while ``ls`` listed the file)."""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return f"symbolic link loop: {path}"
-    if os.path.islink(path):
-        return f"broken symbolic link: {path} -> {os.readlink(path)}"
-    return f"file not found: {path}{tilde_text(path) or near_name_text(path)}"
-
-
-def near_name_text(path: str | os.PathLike) -> str:
-    """What to add to "file not found" of a name a user meant otherwise: a shell pattern that matched no file (a
-    shell passes ``scans/*.dcm`` on as it is; quoted, it is never expanded), in its name or in a folder's that is not
-    there (``scans/*/IM*``), or a name whose file is there in another case (``Scan.JPG`` for ``scan.jpg``, which macOS
-    and Windows open, Linux not); "" for any other name."""
-    name = os.path.basename(os.fspath(path))
-    if any(c in part for part in _parts_not_there(path) for c in "*?["):
-        return " (a pattern: braintumor does not expand *, ? or [ itself; a shell does, unquoted, where a file matches)"
-    folder = os.path.dirname(os.fspath(path)) or "."
-    try:
-        other = _names_by_case(folder, os.stat(folder).st_mtime_ns).get(name.lower())
-    except OSError:
-        return ""
-    return f" (names are case-sensitive here: {other} is there)" if other and other != name else ""
-
-
-@functools.lru_cache(maxsize=2)
-def _names_by_case(folder: str, changed: int) -> dict[str, str]:
-    """``folder``'s entries by their names in lower case, listed once while it is unchanged (``changed``: its
-    modification time): a list of 20,000 names gone from a folder of 20,000 files listed the folder for each, 9
-    minutes of a run."""
-    with os.scandir(folder) as entries:
-        return {entry.name.lower(): entry.name for entry in entries}
-
-
-def _parts_not_there(path: str | os.PathLike) -> list[str]:
-    """The parts of ``path`` from the first that does not exist on: a pattern there was never expanded (a folder
-    really named ``a[1]`` is there, and no pattern)."""
-    parts = Path(path).parts
-    there = next((k for k in range(len(parts), 0, -1) if os.path.lexists(os.path.join(*parts[:k]))), 0)
-    return list(parts[there:])
-
-
-def tilde_text(path: str | os.PathLike) -> str:
-    """What to add to "not found" of a name starting with ~ that names a file once expanded (``predict("~/a.jpg")``,
-    ``Classifier.load("~/m.onnx")``: Python, unlike a shell, does not expand it); "" for any other name."""
-    if str(path).startswith("~") and os.path.lexists(os.path.expanduser(path)):
-        return " (~ is not expanded: os.path.expanduser(name) in Python, ~ unquoted in a shell)"
-    return ""
-
-
 #: What a socket named where a file goes is (input, output or model): no file opens one ('No such device or address').
 SOCKET_TEXT: str = "a socket (a program's connection point), not a file"
 
 
 def unreadable_text(path: Path, exc: OSError) -> str:
     """Why ``path`` could not be read, from the OSError its stat or open raised: one that was removed after it was
-    found (another user's clean-up on a shared drive) is :func:`missing_text`, as one never there is (its stat's
-    FileNotFoundError was a traceback from training and cost evaluate the whole run)."""
+    found (another user's clean-up on a shared drive) is :func:`~braintumor.missing_files.missing_text`, as one never
+    there is (its stat's FileNotFoundError was a traceback from training and cost evaluate the whole run)."""
     if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):  # (ENOTDIR: a path through a file, as scan.jpg/x)
         return missing_text(path)
     if exc.errno == errno.ENXIO and file_kind(path) == "a socket":  # was 'No such device or address'

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import onnxruntime as ort
 
-from .image_files import tilde_text
+from .missing_files import tilde_text
 from .model_files import ModelError, default_model_path, not_a_model_file, resolve_model_path, shipped_model_names
 from .sessions import disabled_optimizers, session_options
 from .wording import export_first_text
