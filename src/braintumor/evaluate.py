@@ -9,7 +9,6 @@ leak-free subset: the images with no near duplicate there (see :mod:`braintumor.
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from collections.abc import Sequence
@@ -22,10 +21,10 @@ from tqdm import tqdm
 
 from . import __version__
 from .atomic_files import make_folder
-from .csv_records import CsvRows, csv_columns, csv_text
 from .data import Dataset, DatasetError, MissingSplitError, label_map, load_dataset
 from .data_fingerprint import fingerprint
 from .evaluation_figures import run_log_problem, write_figures
+from .evaluation_predictions import write_predictions
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import absent_notes, print_summary, sample_notes
 from .file_names import utf8_document
@@ -69,30 +68,6 @@ def _shown_path(path: str | Path) -> str:
     folders (a user's home); outside it the absolute path is the only unambiguous one."""
     full, here = Path(path).resolve(), Path.cwd().resolve()
     return str(full.relative_to(here)) if full.is_relative_to(here) else str(full)
-
-
-def _write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.ndarray, classes: Sequence[str],
-                       refused: np.ndarray, scores: np.ndarray, review: np.ndarray,
-                       leak_free: np.ndarray | None = None, *, side: np.ndarray, noted: np.ndarray) -> Path:
-    """One row per readable image: the network's answer, whether the OOD check refused it (``refused`` 1/0, with
-    its ``ood_score``, blank for a model without the check), whether the answer has lower confidence (``review``
-    1/0), ``leak_free`` (1/0) when the leak check ran, and last ``refused_turned`` (1/0, ``side``): refused as on its
-    side, a brain MRI to rotate and resend rather than one unlike brain MRI (last, so the older columns keep their
-    positions), then ``note`` as predict's CSV has it (csv_records.csv_columns; ``noted``: the skull-stripped one)."""
-    buf = io.StringIO()
-    writer = CsvRows(buf)
-    extra = ["leak_free"] if leak_free is not None else []
-    note_column = [c for c in csv_columns(classes) if c == "note"]
-    writer.writerow(["path", "true", "predicted", "confidence", *(f"prob_{c}" for c in classes), "refused",
-                     "ood_score", "review", *extra, "refused_turned", *note_column])
-    for n, (path, t, p) in enumerate(zip(paths, y, probs, strict=True)):
-        k = int(np.argmax(p))
-        flag = [int(leak_free[n])] if leak_free is not None else []
-        score = "" if np.isnan(scores[n]) else f"{scores[n]:.4f}"
-        writer.writerow([csv_text(str(path)), classes[int(t)], classes[k], f"{p[k]:.6f}", *(f"{v:.6f}" for v in p),
-                         int(refused[n]), score, int(review[n]), *flag, int(refused[n] and side[n]),
-                         *([STRIPPED_NOTE if noted[n] else ""] if note_column else [])])
-    return write_text_atomic(out / "predictions.csv", buf.getvalue())
 
 
 def evaluate(
@@ -194,7 +169,7 @@ def evaluate(
     make_folder(out)  # named as predict names it (atomic_files)
     for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
         (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
-    _write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
+    write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
                        side=side, noted=noted)
     figures = write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
                             run_dir, gallery_size, refused, scores,
