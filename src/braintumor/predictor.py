@@ -27,10 +27,11 @@ from .orientation import OUTPUT as ORIENTATION
 from .prediction import Prediction, prediction_from_probs, softmax
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
+from .python_api_errors import named_by_bytes, one_image_error
 from .scan_objects import scan_object_hint
 from .stripped import crop_shares, with_notes
 from .volume_objects import MIN_SCAN_SIDE, Slice, Volume
-from .wording import counted, named_by_bytes, one_image_error, too_small_text
+from .wording import counted, too_small_text
 
 #: One image as predict, predict_many and heatmap.explain take it.
 Source = ImageSource | InMemoryImage | Slice

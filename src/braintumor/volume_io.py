@@ -26,9 +26,10 @@ from .image_files import is_special_file
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
 from .input_plan import scan_folder, unopened
+from .python_api_errors import bytes_name_text
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes
 from .volume_objects import Volume
-from .wording import EXPORT_AGAIN, bytes_name_text
+from .wording import EXPORT_AGAIN
 
 _log = logging.getLogger(__name__)
 
