@@ -114,3 +114,32 @@ def test_pipes_and_devices_named_like_inputs_in_a_folder_are_said_to_be_left_out
     assert (f"note: {counted(len(special), 'file')} in {folder} not read (pipes and devices in a folder are not "
             f"read: name each one): {', '.join(map(str, special))}") in err.splitlines()
     assert "control" not in err
+
+
+def test_a_named_pipe_named_twice_is_read_once_and_the_second_told_why(tmp_path, capsys):
+    """A file named twice is read, and answered, twice; a pipe's bytes can be read only once: the second name of the
+    same pipe was "file is empty (0 bytes)" (or, for a named pipe, 30 s of waiting for a writer that had gone)."""
+    fifo = tmp_path / "scan.png"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(encode(synthetic_head(200))), daemon=True)
+    writer.start()
+    rc, recs, _ = _predict([fifo, tmp_path / "." / "scan.png"], capsys)
+    writer.join(5)
+    assert rc == 1 and "error" not in recs[0]
+    assert recs[1] == {"path": str(fifo), "error": f"this named pipe was already read, as {fifo}: a pipe can be read "
+                       "only once (name it once, or save what it holds to a file and name that)"}
+
+
+@pytest.mark.skipif(not Path("/dev/stdin").exists(), reason="no /dev/stdin on this system")
+def test_standard_input_named_twice_is_read_once_and_the_second_told_why(tmp_path):
+    """``producer | braintumor predict /dev/stdin /dev/fd/0``: the second name was "file is empty (0 bytes)"."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "braintumor", "predict", "/dev/stdin", "/dev/fd/0", "--format", "jsonl",
+                          "--model", str(MODEL)], input=encode(synthetic_head(200)), capture_output=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    recs = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.returncode == 1 and "error" not in recs[0], run.stderr
+    assert recs[1] == {"path": "/dev/fd/0", "error": "standard input was already read, as /dev/stdin: a pipe can be "
+                       "read only once (name it once, or save what it holds to a file and name that)"}

@@ -9,6 +9,7 @@ be DICOM, 4 KiB of one that is compressed), never a decode, and a volume found i
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,7 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
     """
     from .volume_io import is_volume_file, iter_volumes  # (volume_io imports this module)
 
+    pipes: dict[tuple[int, int], str] = {}  # the pipes named so far, by (device, inode): the name each was given by
     for raw in paths:
         path = Path(raw)
         if os.path.isdir(path):  # os.path's: False for a name too long to be a file's (Path.is_dir raised)
@@ -56,8 +58,39 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
                 yield {"path": str(path), "error": TOO_DEEP}
         elif os.path.isfile(path) and is_volume_file(path):
             yield VolumeInput(str(path), lambda p=path: iter_volumes(p))
+        elif said := _read_before(path, pipes):
+            yield {"path": str(path), "error": said}
         else:
             yield path
+
+
+def _read_before(path: Path, pipes: dict[tuple[int, int], str]) -> str | None:
+    """Why ``path`` is not read, where it is a pipe named earlier in the run (``pipes``: those named so far), or None.
+
+    A file named twice is read twice, and answered twice; a pipe's bytes can be read only once: the second name of it
+    (``producer | predict /dev/stdin /dev/stdin``) was "file is empty (0 bytes)", as if it held nothing."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):  # not there, a NUL in its name: reading it says why
+        return None
+    if not stat.S_ISFIFO(info.st_mode):
+        return None
+    key = (info.st_dev, info.st_ino)
+    if key not in pipes:
+        pipes[key] = str(path)
+        return None
+    what = "standard input" if key == _stdin_key() else "this named pipe"
+    return (f"{what} was already read, as {pipes[key]}: a pipe can be read only once (name it once, or save what it "
+            "holds to a file and name that)")
+
+
+def _stdin_key() -> tuple[int, int] | None:
+    """Standard input's (device, inode), or None where it is closed."""
+    try:
+        info = os.fstat(0)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _folder_inputs(path: Path, on_note: Callable[[str], None] | None) -> Iterator[Path | VolumeInput | dict]:
