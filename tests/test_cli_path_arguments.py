@@ -359,3 +359,34 @@ def test_names_gone_from_one_folder_list_it_once(tmp_path, monkeypatch):
     os.utime(tmp_path, ns=(0, os.stat(tmp_path).st_mtime_ns + 10**9))  # changed (a coarse clock: a second later)
     assert missing_text(tmp_path / "other.png").endswith("(names are case-sensitive here: Other.PNG is there)")
     assert len(listed) == 2
+
+
+@pytest.mark.parametrize("ending", ["/", "/.", "//", "/./"])
+def test_a_file_named_as_a_folder_is_refused_not_read(test_images, tmp_path, monkeypatch, capsys, ending):
+    """``predict scan.jpg/`` scored scan.jpg (pathlib drops the /), where the system says "Not a directory"; a scan
+    (read as a volume) the same. Each is now its record's error, as the Python API's, and a folder so named is read."""
+    import json
+    import re
+
+    from braintumor import Classifier
+    from braintumor.image_io import ImageError
+    from braintumor.volume_io import read_volumes
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "scan.jpg").write_bytes(test_images["glioma"][0].read_bytes())
+    (tmp_path / "head.nii").write_bytes(b"not read")
+
+    def said(name: str) -> str:
+        return f"not a folder: {name} is a file, and {name}{ending} names it as a folder (the {ending} at its end): " \
+               f"name it without the {ending}"
+
+    assert main(["predict", f"scans/scan.jpg{ending}", f"head.nii{ending}", f"scans{ending}", "--format", "jsonl"]) == 1
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert records[:2] == [{"path": "scans/scan.jpg", "error": said("scans/scan.jpg")},
+                           {"path": "head.nii", "error": said("head.nii")}]
+    assert records[2]["path"] == "scans/scan.jpg" and records[2]["label"] == "glioma"
+    with pytest.raises(ImageError, match=f"^{re.escape(said('scans/scan.jpg'))}$"):
+        Classifier.load().predict(f"scans/scan.jpg{ending}")
+    with pytest.raises(ImageError, match=f"^{re.escape(said('head.nii'))}$"):
+        read_volumes(f"head.nii{ending}")

@@ -25,6 +25,7 @@ from .image_files import (
     walk_folders,
     walk_images,
 )
+from .missing_files import not_a_folder_text
 from .volume_objects import Volume
 from .wording import INPUT_KINDS, NOTHING_FOUND, TOO_DEEP
 
@@ -51,7 +52,9 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
     pipes: dict[tuple[int, int], str] = {}  # the pipes named so far, by (device, inode): the name each was given by
     for raw in paths:
         path = Path(raw)
-        if os.path.isdir(path):  # os.path's: False for a name too long to be a file's (Path.is_dir raised)
+        if said := not_a_folder_text(raw):  # before Path()'s name is used: it dropped the / of scan.jpg/
+            yield {"path": str(path), "error": said}
+        elif os.path.isdir(path):  # os.path's: False for a name too long to be a file's (Path.is_dir raised)
             try:  # all of a folder's walk is done before its first item: one too deep is its own record, the rest read
                 yield from list(_folder_inputs(path, on_note))
             except RecursionError:  # it ended the whole run (exit 2): the inputs beside it were never answered

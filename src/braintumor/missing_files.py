@@ -26,6 +26,24 @@ def missing_text(path: Path) -> str:
     return f"file not found: {path}{tilde_text(path) or near_name_text(path)}"
 
 
+#: How a name that names a folder can end: pathlib drops these (``Path("scan.jpg/")`` is ``scan.jpg``).
+_FOLDER_ENDINGS: tuple[str, ...] = tuple(dict.fromkeys(f"{sep}{dot}" for dot in (".", "") for sep in ("/", os.sep)))
+
+
+def not_a_folder_text(name: str | os.PathLike | bytes) -> str | None:
+    """Why ``name``, which ends as a folder's name does (``scan.jpg/``, ``scan.jpg/.``) and leads to a file, is not
+    read, or None for any other name. pathlib drops that ending, so ``predict scan.jpg/`` scored scan.jpg, where the
+    system (``ls scan.jpg/``, ``cat``) says "Not a directory"."""
+    text = rest = os.fsdecode(name)
+    while cut := next((e for e in _FOLDER_ENDINGS if rest.endswith(e) and len(rest) > len(e)), ""):
+        rest = rest[:-len(cut)]  # all of it: scan.jpg//, scan.jpg/./
+    path, ending = Path(text), text[len(rest):]
+    if not ending or str(path) == text or not os.path.exists(path) or os.path.isdir(path):
+        return None  # (a broken link, a folder, or a name of nothing: reading it says why)
+    return f"not a folder: {path} is a file, and {text} names it as a folder (the {ending} at its end): name it " \
+           f"without the {ending}"
+
+
 def near_name_text(path: str | os.PathLike) -> str:
     """What to add to "file not found" of a name a user meant otherwise: a shell pattern that matched no file (a
     shell passes ``scans/*.dcm`` on as it is; quoted, it is never expanded), in its name or in a folder's that is not

@@ -26,6 +26,7 @@ from .image_files import is_special_file
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
 from .input_plan import scan_folder, unopened
+from .missing_files import not_a_folder_text
 from .python_api_errors import bytes_name_text
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes
 from .volume_objects import Volume
@@ -218,6 +219,8 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     else:
         if not os.fspath(source):  # Path("") is ".": "no DICOM files found in folder"
             raise ImageError("expected a file or folder name, got an empty string")
+        if said := not_a_folder_text(source):  # Path() drops the / of scan.dcm/: the file was read
+            raise ImageError(said)
         path = Path(source)
         display = name or str(path)
         if path.is_dir():
