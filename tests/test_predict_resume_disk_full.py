@@ -77,8 +77,24 @@ def test_a_heat_map_folder_the_stopped_run_made_is_not_left_empty(data_root, tmp
         stopped = _predict([image, "-o", tmp_path / "r.csv", "--resume", "--heatmap", tmp_path / folder], limit=2048)
         assert stopped.returncode == 1 and "File too large" in stopped.stderr, stopped.stderr  # at the map
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
-        "empty", "kept", "kept/old.heatmap.png", "r.csv"]  # (r.csv: its header, whole, is kept for --resume)
+        "empty", "kept", "kept/old.heatmap.png"]  # (r.csv: made by each run, and removed with nothing in it)
     assert (tmp_path / "kept" / "old.heatmap.png").read_bytes() == b"an earlier run's"
+
+
+def test_a_resumed_run_stopped_at_its_first_heat_map_leaves_the_output_as_it_was(data_root, tmp_path):
+    """A new csv was left holding its header alone, and "the records so far are kept in r.csv": there were none. A file
+    there before keeps what it held, byte for byte."""
+    first, second = sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[:2]
+    target, maps = tmp_path / "r.csv", tmp_path / "maps"
+    stopped = _predict([first, "-o", target, "--resume", "--heatmap", maps], limit=2048)
+    assert stopped.returncode == 1 and "File too large" in stopped.stderr, stopped.stderr  # at the map
+    assert not target.exists() and "records so far" not in stopped.stderr, stopped.stderr
+    done = _predict([first, "-o", target, "--resume", "--heatmap", maps])
+    assert done.returncode == 0, done.stderr
+    before = target.read_bytes()
+    stopped = _predict([first, second, "-o", target, "--resume", "--heatmap", maps], limit=2048)
+    assert stopped.returncode == 1 and "File too large" in stopped.stderr, stopped.stderr
+    assert target.read_bytes() == before and len(before.splitlines()) == 2  # its header and first's row
 
 
 def test_a_device_or_pipe_given_to_resume_is_written_through_not_read(data_root, tmp_path):

@@ -103,8 +103,13 @@ class Formatter:
         self.name_width = max(len("prediction"), *(len(display_name(c)) for c in classes))  # "Pituitary tumour"
         if fmt == "csv":
             self.csv = CsvRows(out)
-            if header:  # not when continuing a file (--resume)
-                self.csv.writerow([*csv_columns(self.classes), *extra])
+        # none continuing a file (--resume); put with the first row: a --resume stopped at its first map left it alone
+        self.header = [*csv_columns(self.classes), *extra] if fmt == "csv" and header else None
+
+    def _header(self) -> None:
+        if self.header is not None:
+            self.csv.writerow(self.header)
+            self.header = None
 
     def write(self, rec: dict) -> None:
         if self.fmt in ("json", "jsonl"):  # the csv writes a name's bytes back; json would escape their surrogates
@@ -115,6 +120,7 @@ class Formatter:
         elif self.fmt == "json":
             self.buffer.append(rec)
         elif self.fmt == "csv":
+            self._header()
             self.csv.writerow(csv_row(rec, self.classes) + [csv_text(rec.get(k, "")) for k in self.extra])
         elif not self.width:
             self.buffer.append(rec)
@@ -171,6 +177,7 @@ class Formatter:
 
     def close(self) -> None:
         self.settle(final=True)
+        self._header()  # a csv of no rows still has it
         if self.fmt == "json":
             json.dump(self.buffer, self.out, indent=2)
             self.out.write("\n")
