@@ -107,3 +107,26 @@ def test_a_file_of_a_format_not_read_without_an_ending_is_noted_by_its_bytes(tmp
     (tmp_path / "a.png").unlink()
     said = "only 2 GIF files and 1 JPEG 2000 file{}, formats braintumor does not read: " + CONVERT.format("them")
     assert list(plan_inputs([tmp_path])) == [{"path": str(tmp_path), "error": said.format(" in the folder")}]
+
+
+def test_expand_inputs_yields_a_folders_compressed_files_as_predict_names_them(tmp_path, clf):
+    """A PACS export's ``IM0001.dcm.gz``: predict's walk names it in a note (by its bytes), while the Python API's walk
+    (predict_many(expand_inputs([folder]))) passed it over without a word. Each is now refused in the note's words; a
+    half of a .hdr + .img pair, which predict's note calls one, is not yielded (nor is a .hdr)."""
+    import gzip
+
+    from braintumor.compressed_files import compressed_text
+
+    (tmp_path / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
+    packed = gzip.compress(bytes(128) + b"DICM" + bytes(2048))
+    (tmp_path / "IM0001.dcm.gz").write_bytes(packed)
+    (tmp_path / "t1.hdr.gz").write_bytes(gzip.compress(bytes(348)))
+    said = compressed_text(packed)
+    assert said is not None and "holding a DICOM file" in said
+    notes: list[str] = []
+    assert list(plan_inputs([tmp_path], notes.append)) == [tmp_path / "a.png"]
+    assert any(f"({said}): {tmp_path / 'IM0001.dcm.gz'}" in note for note in notes), notes
+    found = list(expand_inputs([tmp_path]))
+    assert found == [tmp_path / "IM0001.dcm.gz", tmp_path / "a.png"]
+    (_, refused), (_, image) = clf.predict_many(found)
+    assert str(refused) == said and not isinstance(image, ImageError)

@@ -19,6 +19,9 @@ from .nifti_header import header_kind
 #: (first bytes, the compressor's name, the command that undoes it)
 _COMPRESSORS: tuple[tuple[bytes, str, str], ...] = (
     (b"\x1f\x8b", "gzip", "gunzip"), (b"BZh", "bzip2", "bunzip2"), (b"\xfd7zXZ\x00", "xz", "unxz"))
+#: Endings of compressed files (but .nii.gz, a volume): :func:`~braintumor.image_files.expand_inputs` yields a
+#: folder's (a PACS export's ``IM0001.dcm.gz``), for ``predict_many`` to name what each holds, as predict's walk does.
+ENDINGS: tuple[str, ...] = (".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz")
 #: Compressed bytes read, and bytes inflated, to tell what the file holds: a bound, whatever it declares (1024: as
 #: much as :mod:`braintumor.documents` looks at, a browser's "saved from url" comment before a page's first tag).
 _READ, _HEAD = 1 << 20, 1024

@@ -229,9 +229,10 @@ def unreadable_text(path: Path, exc: OSError) -> str:
 
 def expand_inputs(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
     """Files named explicitly (whatever their ending) and the images found in folders, with those of a format not
-    read (:data:`OTHER_FORMAT_ENDINGS`) and scans (DICOM, NIfTI and zips by their ending:
-    ``volume_io.VOLUME_SUFFIXES``): ``predict_many`` says of each what it is, and of a scan that read_volumes reads
-    it, where dropping them said nothing (a folder of .dcm files gave no answer and no word)."""
+    read (:data:`OTHER_FORMAT_ENDINGS`), compressed ones (``compressed_files.ENDINGS``: a ``.dcm.gz``) and scans
+    (DICOM, NIfTI and zips by their ending: ``volume_io.VOLUME_SUFFIXES``): ``predict_many`` says of each what it is,
+    and of a scan that read_volumes reads it, where dropping them said nothing (a folder of .dcm files gave no answer
+    and no word)."""
     if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character
         raise TypeError("expand_inputs takes a list of files and folders: expand_inputs([folder])")
     return _expand(paths)
@@ -245,8 +246,11 @@ def _expand(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
             raise ValueError(f"expand_inputs: item {index} is an empty string, which names no file or folder")
         path = Path(os.fsdecode(raw))  # a name as bytes (os.listdir(b".")) was "argument should be a str object"
         if path.is_dir():
-            from .volume_io import VOLUME_SUFFIXES  # (volume_io imports this module)
+            from .compressed_files import ENDINGS  # (both import this module, through image_io)
+            from .volume_io import VOLUME_SUFFIXES
 
-            yield from walk_images(path, endings={*IMAGE_EXTENSIONS, *OTHER_FORMAT_ENDINGS, *VOLUME_SUFFIXES})
+            # a .dcm.gz was passed over unsaid, where predict's walk names it; a half of a .hdr + .img pair is not read
+            found = walk_images(path, endings={*IMAGE_EXTENSIONS, *OTHER_FORMAT_ENDINGS, *VOLUME_SUFFIXES, *ENDINGS})
+            yield from (p for p in found if not p.name.lower().endswith((".hdr.gz", ".img.gz")))
         else:
             yield path
