@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import os
+from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
@@ -227,3 +228,22 @@ def test_an_endless_stream_piped_in_place_of_names_is_one_usage_line_not_out_of_
     assert err == ("error: standard input holds more than 3 MiB, longer than a list of file names would be (an endless "
                    "stream, such as yes or /dev/zero?): - reads the names of the files to predict; name their folder "
                    "instead, or split the list\n")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a folder cannot be opened as a file there")
+def test_a_folder_as_standard_input_stops_python_before_braintumor_as_the_readme_says(tmp_path):
+    """``predict - < scans`` never reaches braintumor's code: Python refuses a folder as stdin while it starts (the
+    console script and ``python -m`` alike). The README says so, in Python's words; this checks they are still its."""
+    import subprocess
+    import sys
+
+    folder = os.open(tmp_path, os.O_RDONLY)  # as the shell's < opens it (Python's open() refuses a folder)
+    try:
+        run = subprocess.run([sys.executable, "-m", "braintumor", "predict", "-"], stdin=folder, capture_output=True,
+                             text=True, timeout=60)
+    finally:
+        os.close(folder)
+    said = "Fatal Python error: init_sys_streams: <stdin> is a directory, cannot continue"
+    assert run.returncode == 1 and said in run.stderr, run.stderr
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    assert f"`predict - < scans`, stops Python itself before braintumor starts (`{said}`, exit status 1" in readme
