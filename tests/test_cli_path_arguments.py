@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 
@@ -284,6 +285,17 @@ def test_standard_input_named_twice_is_refused(test_images, monkeypatch, capsys)
     assert main(["predict", "-", "-", "--format", "jsonl"]) == 2
     out, err = capsys.readouterr()
     assert (out, err) == ("", "error: - (standard input) is given twice: it is read once; give - once\n")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdin"), reason="no /dev/stdin on this system")
+def test_standard_input_read_both_for_names_and_as_an_image_is_refused(test_images, monkeypatch, capsys):
+    """``producer | predict - /dev/stdin``: the names were read, then /dev/stdin was "file is empty (0 bytes)" (or,
+    standard input a file, the list of names was read as an image: "not a recognised image")."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{test_images['glioma'][0]}\n"))
+    assert main(["predict", "-", "/dev/stdin", "--format", "jsonl"]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "error: - and /dev/stdin both read standard input, which is read once: - for the names "
+                              "of files, one per line, /dev/stdin for one image piped in; give one of them\n")
 
 
 def test_names_read_from_standard_input_are_inputs_that_the_output_may_not_overwrite(test_images, tmp_path,

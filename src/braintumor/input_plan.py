@@ -82,13 +82,14 @@ def _read_before(path: Path, pipes: dict[tuple[int, int], str]) -> str | None:
     if key not in pipes:
         pipes[key] = str(path)
         return None
-    what = "standard input" if key == _stdin_key() else "this named pipe"
+    what = "standard input" if key == stdin_key() else "this named pipe"
     return (f"{what} was already read, as {pipes[key]}: a pipe can be read only once (name it once, or save what it "
             "holds to a file and name that)")
 
 
-def _stdin_key() -> tuple[int, int] | None:
-    """Standard input's (device, inode), or None where it is closed."""
+def stdin_key() -> tuple[int, int] | None:
+    """Standard input's (device, inode), what ``os.stat`` of a name of it (``/dev/stdin``) gives, or None where it is
+    closed."""
     try:
         info = os.fstat(0)
     except OSError:

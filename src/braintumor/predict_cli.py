@@ -43,7 +43,7 @@ from .compressed_files import compressed_kind
 from .documents import document_kind
 from .image_files import is_special_file
 from .image_headers import image_kind
-from .input_plan import plan_inputs
+from .input_plan import plan_inputs, stdin_key
 from .predict_output import Formatter, HeatmapWriter, heatmap_column, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
@@ -86,11 +86,24 @@ def with_stdin(paths: list[str]) -> list[str]:
         return paths
     if paths.count("-") > 1:  # the names were read once and each scored twice
         raise UsageError("- (standard input) is given twice: it is read once; give - once")
+    if (key := stdin_key()) and (name := next((p for p in paths if p != "-" and _stat_key(p) == key), None)):
+        # its second reader found it empty ("file is empty (0 bytes)"), or the list of names read as an image
+        raise UsageError(f"- and {name} both read standard input, which is read once: - for the names of files, one "
+                         f"per line, {name} for one image piped in; give one of them")
     names = stdin_names()
     out = [q for p in paths for q in (names if p == "-" else [p])]
     if not out:
         raise UsageError("no inputs: standard input held no file names (one per line)")
     return out
+
+
+def _stat_key(name: str) -> tuple[int, int] | None:
+    """``name``'s (device, inode), or None where it cannot be had."""
+    try:
+        info = os.stat(name)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
 
 
 def stdin_names() -> list[str]:
