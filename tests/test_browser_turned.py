@@ -15,13 +15,13 @@ from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the s
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
-from braintumor.orientation import QUARTER_TURN
+from braintumor.orientation import QUARTER_TURN, turn_reason
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 shipped = pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's orientation check")
 
 #: What a slice on its side is told (braintumor.orientation.turn_reasons), after the card's "Not classified: ".
-TURNED = f"it looks {QUARTER_TURN}; rotate it upright and send it again"
+TURNED = turn_reason(QUARTER_TURN)
 
 #: The turned card's note, in place of "If this is a brain MRI slice, ...: it must be read without the model's help".
 UPRIGHT_ALREADY = "If it is upright already, the model cannot read it: it must be read without the model's help."

@@ -223,7 +223,7 @@ def test_a_real_slice_upside_down_is_refused_and_told_to_turn_it_where_turned_ba
     say so, also for one far from every training slice that is read turned back half a turn (it was told only
     "unlike brain MRI"). An up/down flip is that turn mirrored: told the same."""
     from braintumor.image_io import read_image
-    from braintumor.orientation import TURN_ADVICE
+    from braintumor.orientation import turn_reason
     from braintumor.predictor import Classifier
 
     clf = Classifier.load()
@@ -234,7 +234,7 @@ def test_a_real_slice_upside_down_is_refused_and_told_to_turn_it_where_turned_ba
     for turned in (lambda a: np.rot90(a, 2), lambda a: a[::-1]):
         got = [p for _, p in clf.predict_many(np.ascontiguousarray(turned(s)) for s in slices)]
         told = [p for p in got if TURNS[2] in (p.reason or "")]
-        assert told and all(p.ood and p.reason == f"it looks {TURNS[2]}; {TURN_ADVICE}" for p in told), got
+        assert told and all(p.ood and p.reason == turn_reason(TURNS[2]) for p in told), got
         far += [p for p in told if p.ood_score > 1.0]
     assert far, "no far slice upside down among them"  # told so because it was read turned back
 

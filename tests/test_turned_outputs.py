@@ -15,12 +15,12 @@ from PIL import Image
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
-from braintumor.orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, TURN_ADVICE, turn_reasons
+from braintumor.orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, TURN_ADVICE, turn_reason, turn_reasons
 from braintumor.prediction import OOD_MESSAGE, refusal_reason
 
 shipped = pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's orientation check")
 #: The shipped check's reason for a slice on its side, alone: it is no refusal for being unlike brain MRI.
-REASON = f"it looks {QUARTER_TURN}; {TURN_ADVICE}"
+REASON = turn_reason(QUARTER_TURN)
 
 
 def test_the_page_knows_every_turn_reason_by_its_advice():
@@ -39,6 +39,29 @@ def test_a_turn_is_said_alone_and_every_other_refusal_after_the_ood_message():
     assert refusal_reason(REASON) == REASON and refusal_reason(upside_down) == upside_down
     assert refusal_reason("colour image") == f"{OOD_MESSAGE}: colour image"
     assert refusal_reason(NOT_ON_ITS_SIDE) == f"{OOD_MESSAGE}: {NOT_ON_ITS_SIDE}"
+
+
+def test_the_advice_to_rotate_a_slice_holds_only_if_it_is_turned():
+    """Every turn's reason said "rotate it upright and send it again" flatly: the check takes a few upright slices
+    for turned (an upright CT slice among them), whose users were told to turn them until they were answered."""
+    logits = np.array([[0.0, 9.0, 0.0, 0.0], [0.0, 0.0, 9.0, 0.0], [0.0, 0.0, 0.0, 9.0]])
+    reasons = turn_reasons(logits, 0.5, 0.5)
+    assert reasons == [f"it looks {QUARTER_TURN}; if it is, {TURN_ADVICE}",
+                       f"it looks upside down; if it is, {TURN_ADVICE}",
+                       f"it looks {QUARTER_TURN}; if it is, {TURN_ADVICE}"], reasons
+
+
+@shipped
+@pytest.mark.parametrize("name", ["Tr-no_0349.jpg", "Tr-no_0964.jpg"])  # the same file twice in the dataset
+def test_an_upright_ct_slice_the_check_takes_for_turned_is_told_to_rotate_it_only_if_it_is_turned(data_root, name):
+    """An upright axial CT slice that the dataset files as MRI: its features pass (it is a training image), so only
+    the orientation check refuses it, as on its side; turned a quarter anticlockwise it is answered "no tumour". Told
+    flatly to rotate it, its user was sent to turn an upright slice until the model answered."""
+    from braintumor.predictor import Classifier
+
+    pred = Classifier.load(threads=1).predict(data_root / "Training" / "notumor" / name)
+    assert pred.ood and pred.ood_score is not None and pred.ood_score <= 1.0, pred
+    assert pred.reason == f"it looks {QUARTER_TURN}; if it is, {TURN_ADVICE}", pred.reason
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +179,7 @@ def test_the_docs_quote_the_reason_as_the_check_words_it():
     worded = set(turn_reasons(np.array([[0.0, 9.0, 0.0, 0.0], [0.0, 0.0, 9.0, 0.0]]), 0.5, 0.5))
     for doc in ("README.md", "docs/WEB.md"):
         text = " ".join((REPO / doc).read_text(encoding="utf-8").split())  # quotes wrap across lines
-        quoted = re.findall(r'"(it looks [^"]*?; rotate it upright and send it again)"', text)
+        quoted = re.findall(r'"(it looks [^"]*?rotate it upright and send it again)"', text)
         assert REASON in quoted and set(quoted) <= worded, (doc, quoted)
 
 

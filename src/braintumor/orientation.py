@@ -18,6 +18,12 @@ OUTPUT: str = "orientation"
 PREFIX: str = "orientation/"
 #: What a turn's refusal tells to do, at its end (the web page finds such refusals by it: their note differs).
 TURN_ADVICE: str = "rotate it upright and send it again"
+#: What comes before :data:`TURN_ADVICE`: the advice holds only if the slice is turned. The check takes a few upright
+#: slices for turned (8 of the 1311 Testing slices are told to turn them a quarter, upright by eye but one tilted 45
+#: degrees; in Training the upright CT slice Tr-no_0349, whose features pass and which turned a quarter anticlockwise is
+#: answered "no tumour" at 99.8 %: docs/RESULTS.md, "Slices on their side or upside down"), and "rotate it" told
+#: their users to turn them until they were answered.
+IF_TURNED: str = "if it is, "
 #: How a refusal names a quarter turn, either way.
 QUARTER_TURN: str = "turned 90 degrees, on its side"
 #: The reason of a slice that looks turned (a quarter, or upside down) yet is read turned back neither way (an upright
@@ -53,5 +59,11 @@ def turn_reasons(logits: np.ndarray, quarter_threshold: float, half_threshold: f
     for q, h in zip(quarter.tolist(), half.tolist(), strict=True):
         turn = (QUARTER_TURN if q > quarter_threshold
                 else TURNS[2] if half_threshold is not None and h > half_threshold else None)
-        reasons.append(turn and f"it looks {turn}; {TURN_ADVICE}")
+        reasons.append(turn and turn_reason(turn))
     return reasons
+
+
+def turn_reason(turn: str) -> str:
+    """The reason of a slice refused as ``turn`` (one of :data:`TURNS`, or :data:`QUARTER_TURN`): the turn seen, and
+    the advice on the condition that it is (:data:`IF_TURNED`)."""
+    return f"it looks {turn}; {IF_TURNED}{TURN_ADVICE}"

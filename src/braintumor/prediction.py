@@ -23,9 +23,9 @@ OOD_MESSAGE = "unlike the brain MRI slices the model was trained on"  # true of 
 
 def refusal_reason(why: str) -> str:
     """A refusal's ``reason``: :data:`OOD_MESSAGE` and why, but a turn alone ("it looks turned 90 degrees, on its
-    side; rotate it upright and send it again", :func:`braintumor.orientation.turn_reasons`): a slice on its side is
-    a brain MRI to rotate, not one unlike them, and its card, CLI row and JSON began "unlike the brain MRI slices the
-    model was trained on: it looks turned"."""
+    side; if it is, rotate it upright and send it again", :func:`braintumor.orientation.turn_reasons`): a slice on
+    its side is a brain MRI to rotate, not one unlike them, and its card, CLI row and JSON began "unlike the brain MRI
+    slices the model was trained on: it looks turned"."""
     return why if why.endswith(TURN_ADVICE) else f"{OOD_MESSAGE}: {why}"
 
 
