@@ -152,13 +152,13 @@ def run_dicom(clf: Classifier) -> list[dict]:
     GDCM's lines on stderr (a damaged stream's) dropped, as ``predict``'s."""
     import pydicom.data
 
-    from braintumor.quiet_libraries import own_stderr
+    from braintumor.quiet_libraries import decoders_quiet
     from braintumor.volume_io import read_volumes
 
     rows = []
     for path in sorted((Path(pydicom.data.__file__).parent / "test_files").glob("*.dcm")):
         try:
-            with own_stderr():
+            with decoders_quiet():
                 slices = [s for v in read_volumes(path) for s in v.slices]
         except ImageError as exc:
             rows.append({"file": path.name, "modality": None, "slices": 0, "outcomes": {f"error: {exc}": 1}})

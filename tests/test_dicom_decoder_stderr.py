@@ -1,9 +1,10 @@
-"""What GDCM's libjpeg and OpenJPEG write on the process's stderr (file descriptor 2, out of reach of Python's warning
-filters and of gdcm.Trace) for a damaged stream: not written where Pillow, tried first, decodes it (JPEG Baseline),
-dropped in the CLI, whose stderr is its own, and left alone in a process that did not say so (the web server's
-threaded workers), whose other threads' lines would go with it (its sync workers: test_serve_decoder_lines.py).
+"""What GDCM's libjpeg and OpenJPEG write on the process's stderr (through the C library's ``stderr``, out of reach of
+Python's warning filters and of gdcm.Trace) for a damaged stream: not written where Pillow, tried first, decodes it
+(JPEG Baseline), dropped in the CLI and in the web server's workers (the C library's ``stderr`` pointed away while GDCM
+decodes, fd 2 left alone: the other request threads' lines all arrive; test_serve_decoder_lines.py runs the server),
+and left alone in a process that did not say so (a Python caller's).
 
-The CLI's cases run in a subprocess whose fd 2 is a pipe: pytest's own capture would hide what is checked."""
+The cases run in a subprocess whose fd 2 is a pipe: pytest's own capture would hide what is checked."""
 
 from __future__ import annotations
 
@@ -111,9 +112,14 @@ def test_predict_says_its_own_line_and_not_the_decoders(damaged, workers):
 
 _SERVER_LIKE = """
 import os, sys, threading
+import braintumor.decoder_stderr
+from braintumor.quiet_libraries import set_decoders_quiet
 from braintumor.volume_io import read_volumes
 from braintumor.image_io import ImageError
 data = open(sys.argv[1], "rb").read()
+if sys.argv[3] == "not glibc":  # as on musl or macOS: the C library's stderr cannot be pointed away
+    braintumor.decoder_stderr._glibc = lambda: False
+set_decoders_quiet(sys.argv[2] or None)
 stop = threading.Event()
 def other_request():  # another thread of the same process, logging meanwhile
     n = 0
@@ -133,17 +139,21 @@ t.join()
 """
 
 
-def test_a_process_that_did_not_say_its_stderr_is_its_own_loses_no_line(damaged):
+@pytest.mark.parametrize(("how", "libc", "dropped"), [("", "glibc", False), ("shared", "glibc", True),
+                                                      ("shared", "not glibc", False)],
+                         ids=["python-caller", "server-worker", "server-worker-off-glibc"])
+def test_a_process_whose_threads_share_stderr_loses_no_line(damaged, how, libc, dropped):
     """Pointing fd 2 away is process-wide: in the web server another request thread's log lines would be lost while
-    one decodes. Outside the CLI nothing is redirected: every line of a thread writing meanwhile arrives (and GDCM's
-    lines with them: libjpeg's, for damage inside a JPEG Lossless stream's coded data, which only decoding finds and
-    which only GDCM decodes here)."""
-    done = _python("-c", _SERVER_LIKE, str(damaged / "lossless.dcm"))
+    one decodes. Where threads share it nothing touches fd 2: every line of a thread writing meanwhile arrives. GDCM's
+    own (libjpeg's, for damage inside a JPEG Lossless stream's coded data, which only decoding finds and which only GDCM
+    decodes here) are dropped in a server's worker, whose C library's stderr is pointed away while GDCM decodes (the
+    threaded workers logged them until 2026-12-07), and kept in a Python caller's process, and off glibc."""
+    done = _python("-c", _SERVER_LIKE, str(damaged / "lossless.dcm"), how, libc)
     assert done.returncode == 0, done.stderr
     written = int(done.stdout)
     lines = done.stderr.splitlines()
     assert [line for line in lines if line.startswith("other thread")] == [f"other thread {n}" for n in range(written)]
-    assert "Corrupt JPEG data" in done.stderr
+    assert ("Corrupt JPEG data" in done.stderr) is not dropped, done.stderr[-2000:]
 
 
 def test_damaged_jpeg_coded_data_is_read_without_a_line_on_stderr(capfd):
@@ -231,12 +241,13 @@ def _short_tile_part(stream: bytearray) -> None:
 
 def test_a_damaged_jpeg_2000_header_is_refused_by_name_before_openjpeg_prints_or_aborts(tmp_path):
     """OpenJPEG, inside GDCM, printed what it found wrong in a codestream's headers on the process's stderr ("Invalid
-    tile number 21760", "required COD marker not found in main header"), where the web server cannot silence it, and
+    tile number 21760", "required COD marker not found in main header"), in the threaded web workers' log too, and
     a component of 124 bits made GDCM throw a C++ exception nothing catches: the process aborted ("terminate called
     after throwing an instance of 'std::__cxx11::basic_string...'"), a web worker with its request. The marker
-    segments are walked first (j2k_markers): each refused by name, in a process that did not say its stderr is its
-    own, with nothing on stderr; an intact one is read. So is a tile-part whose length (Psot) does not end where the
-    next tile-part or the end marker starts: both decoders failed on it, OpenJPEG with its lines on stderr."""
+    segments are walked first (j2k_markers): each refused by name, in a process that did not say to drop their lines
+    (a Python caller's), with nothing on stderr; an intact one is read. So is a tile-part whose length (Psot) does not
+    end where the next tile-part or the end marker starts: both decoders failed on it, OpenJPEG with its lines on
+    stderr."""
     said = "DICOM JPEG 2000 pixel data is damaged (frame 1): "
     cases = {None: "read", _bad_tile: said + "a tile-part names tile 21,760 where its image has 1; not decoded",
              _siz_bits: said + "its SIZ marker gives component 1 124 bits (at most 38); not decoded",
@@ -257,16 +268,27 @@ def test_a_damaged_jpeg_2000_header_is_refused_by_name_before_openjpeg_prints_or
 
 
 _NESTED = """
-import os, sys, threading
-from braintumor.quiet_libraries import own_stderr, quiet_decoders
-before = os.fstat(2)
+import ctypes, os, sys, threading
+import braintumor.decoder_stderr
+from braintumor.quiet_libraries import decoders_quiet, quiet_decoders
+libc = ctypes.CDLL(None)
+stdio = ctypes.c_void_p.in_dll(libc, "stderr")
+libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+if sys.argv[1] == "fd 2":  # off glibc, in a process whose stderr is its own: fd 2 itself is pointed away
+    braintumor.decoder_stderr._glibc = lambda: False
+    how = "own"
+    def write(text): os.write(2, text)
+else:  # as GDCM's libjpeg and OpenJPEG write, in a server's worker: fd 2 itself stays (Python's lines arrive)
+    how = "shared"
+    def write(text): libc.fputs(text, stdio.value); os.write(2, b"python's line\\n")
+before, pointer = os.fstat(2), stdio.value
 barrier = threading.Barrier(4)
 def decode():
     with quiet_decoders():
         barrier.wait()
-        os.write(2, b"dropped\\n")
+        write(b"dropped\\n")
         barrier.wait()
-with own_stderr():
+with decoders_quiet(how):
     threads = [threading.Thread(target=decode) for _ in range(3)]
     for t in threads: t.start()
     barrier.wait(); barrier.wait()
@@ -278,16 +300,19 @@ with own_stderr():
         pass
 after = os.fstat(2)
 assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
+assert stdio.value == pointer
 os.write(2, b"kept\\n")
 """
 
 
-def test_threads_inside_at_once_put_stderr_back_once_the_last_leaves():
-    """Three threads inside at once, their windows overlapping, then a Ctrl-C inside: fd 2 comes back to the very
-    same file, and what was written inside is dropped."""
-    done = _python("-c", _NESTED)
+@pytest.mark.parametrize("way", ["C stdio", "fd 2"])
+def test_threads_inside_at_once_put_stderr_back_once_the_last_leaves(way):
+    """Three threads inside at once, their windows overlapping, then a Ctrl-C inside: the C library's stderr (or fd 2,
+    off glibc, where the process's stderr is its own) comes back to the very same file, and what was written through it
+    inside is dropped; in a server's worker, what Python wrote on fd 2 meanwhile is not."""
+    done = _python("-c", _NESTED, way)
     assert done.returncode == 0, done.stderr
-    assert done.stderr == "kept\n"
+    assert done.stderr == ("python's line\n" * 3 if way == "C stdio" else "") + "kept\n"
 
 
 def test_a_damaged_jpeg_header_is_refused_by_name_before_gdcm_crashes(tmp_path):

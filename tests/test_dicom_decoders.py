@@ -217,7 +217,7 @@ def test_a_sequential_scan_header_gdcm_complains_of_is_read_with_nothing_on_stde
     import braintumor.dicom_io  # noqa: F401  (registers the 12-bit decoder)
     from braintumor.dicom_codestreams import sequential_scans
     from braintumor.dicom_jpeg12 import LABEL as JPEG12_LABEL
-    from braintumor.quiet_libraries import own_stderr
+    from braintumor.quiet_libraries import decoders_quiet
 
     pytest.importorskip("gdcm")
     if case == "8-bit baseline":
@@ -230,7 +230,7 @@ def test_a_sequential_scan_header_gdcm_complains_of_is_read_with_nothing_on_stde
     gdcm = "gdcm" if case == "8-bit baseline" else JPEG12_LABEL  # (Pillow, tried first, is quiet on it)
     as_stored = pixel_array(io.BytesIO(data), decoding_plugin=gdcm)  # GDCM on the file as it is: its line, once
     assert "Invalid SOS parameters for sequential JPEG" in capfd.readouterr().err
-    with own_stderr(False):  # as in the web server's threaded workers: fd 2 left where it is
+    with decoders_quiet(None):  # as in a Python caller's process: nothing of the decoders' silenced
         (volume,) = read_volumes(data, name="x.dcm")
     assert len(volume.slices) == 1 and capfd.readouterr().err == ""
     ds = pydicom.dcmread(io.BytesIO(data))

@@ -14,6 +14,8 @@ import types
 import pytest
 from conftest import REPO
 
+from braintumor.quiet_libraries import set_decoders_quiet
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
 
 
@@ -38,6 +40,7 @@ def test_a_new_worker_obeys_stop_signals_before_gunicorn_installs_its_handlers(m
     finally:
         for s, handler in before.items():
             signal.signal(s, handler)
+        set_decoders_quiet(None)  # post_fork's, in this (pytest's) process: a Python caller's again
 
 
 def test_a_stop_right_after_the_start_ends_the_server_at_once(tiny_model, tmp_path):

@@ -1,18 +1,17 @@
-"""What libtiff (Pillow's decoder of a compressed TIFF) writes on the process's stderr (file descriptor 2) for damage
-that gets past the checks made before it decodes (tiff_strips): dropped where the process's stderr is its own (the
-CLI, its workers, serve's sync workers), as GDCM's lines are (test_dicom_decoder_stderr.py), and left alone in a
-process that did not say so, whose other threads' lines would go with it."""
+"""What libtiff (Pillow's decoder of a compressed TIFF) writes on the process's stderr for damage that gets past the
+checks made before it decodes (tiff_strips): dropped where the process said so (the CLI, its workers, serve's workers,
+threaded ones included: test_serve_decoder_lines.py), its error handler unset, as GDCM's lines are dropped
+(test_dicom_decoder_stderr.py), and left alone in a process that did not (a Python caller's)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
-import json
 import os
 import random
 import struct
 import subprocess
 import sys
-import urllib.request
 import zlib
 from collections.abc import Callable
 
@@ -20,11 +19,11 @@ import numpy as np
 import pytest
 from conftest import synthetic_head
 from PIL import Image
-from tiff_damage import refused_as_libtiff_would
+from tiff_damage import jpeg_sos_component, refused_as_libtiff_would
 
 from braintumor.image_arrays import gray_from_memory
 from braintumor.image_io import ImageError, read_image
-from braintumor.quiet_libraries import own_stderr
+from braintumor.quiet_libraries import OWN, SHARED, decoders_quiet
 
 
 def _head() -> np.ndarray:
@@ -64,12 +63,7 @@ def _fewer(tag: int, compression: str = "tiff_lzw") -> bytes:
 
 
 def _jpeg_sos_component() -> bytes:
-    """A scan header naming component 82 of a frame of one (component 1): libjpeg, "Invalid component ID 82 in SOS"
-    (a header's damage that the walk before decoding does not look for)."""
-    data = _tiff("jpeg", 32)
-    start, _ = _strip(data, 1)
-    data[data.index(b"\xff\xda", start) + 5] = 0x52
-    return bytes(data)
+    return jpeg_sos_component(_head())
 
 
 def _jpeg_without_soi() -> bytes:
@@ -120,20 +114,63 @@ DAMAGED: dict[str, tuple[Callable[[], bytes], str]] = {
 }
 
 
+@pytest.mark.parametrize("how", [OWN, SHARED])
 @pytest.mark.parametrize("kind", DAMAGED)
-def test_libtiff_lines_are_dropped_where_stderr_is_the_process_own(kind, capfd):
-    """libtiff printed these lines next to the file's one line in the CLI (``predict``): its fd 2 is pointed away
-    while a TIFF decodes there now, as GDCM's is. Elsewhere (a Python caller, serve's threaded workers) they stay:
-    other threads may be writing on the same fd 2."""
+def test_libtiff_lines_are_dropped_where_the_process_says_so(kind, how, capfd, monkeypatch):
+    """libtiff printed these lines next to the file's one line in the CLI (``predict``), and in the threaded web
+    workers' log: its error handler is unset there now, which is all it takes (the C library's stderr is not pointed
+    away here; nor, in ``SHARED``, fd 2). In a Python caller's process they stay, and come back when the CLI run
+    in-process ends."""
+    import braintumor.quiet_libraries
+
+    @contextlib.contextmanager
+    def stdio_left_alone():
+        yield False
+
+    monkeypatch.setattr(braintumor.quiet_libraries, "c_stderr_away", stdio_left_alone)
     make, line = DAMAGED[kind]
     data = make()
     for reader in (read_image, lambda b: gray_from_memory(Image.open(io.BytesIO(b)))):
         with pytest.raises(ImageError):
             reader(data)
-        assert line in capfd.readouterr().err  # not the process's own: printed, as before
-        with own_stderr(), pytest.raises(ImageError):
+        assert line in capfd.readouterr().err  # not said: printed, as before
+        with decoders_quiet(how), pytest.raises(ImageError):
             reader(data)
         assert capfd.readouterr().err == ""
+
+
+def test_libtiff_lines_are_dropped_where_its_error_handler_cannot_be_unset(monkeypatch, capfd):
+    """Where libtiff's handler is out of reach (a Pillow whose ``_imaging`` does not lead to it), a TIFF decodes with
+    the C library's stderr pointed away instead, fd 2 untouched."""
+    import braintumor.decoder_stderr
+
+    monkeypatch.setattr(braintumor.decoder_stderr, "_setter", lambda: None)
+    with decoders_quiet(SHARED), pytest.raises(ImageError):
+        read_image(_jpeg_sos_component())
+    assert not braintumor.decoder_stderr.libtiff_errors_silent()
+    assert capfd.readouterr().err == ""
+
+
+def test_an_error_handler_someone_else_set_is_left_to_them(capfd):
+    """Only libtiff's own default handler (which prints) is unset: one Pillow or the caller set stays, and is called."""
+    import ctypes
+
+    from braintumor.decoder_stderr import _setter, libtiff_errors_silent
+
+    called = []
+    handler = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p)(
+        lambda module, fmt, args: called.append(module))
+    setter = _setter()
+    default = setter(handler)
+    try:
+        with decoders_quiet(SHARED), pytest.raises(ImageError):
+            assert not libtiff_errors_silent()
+            read_image(_jpeg_sos_component())
+        assert setter(handler) == ctypes.cast(handler, ctypes.c_void_p).value  # still theirs
+    finally:
+        setter(default)
+    assert called == [b"JPEGLib"]
+    assert capfd.readouterr().err == ""
 
 
 def _python(*args: str) -> subprocess.CompletedProcess:
@@ -153,25 +190,6 @@ def test_predict_prints_its_own_lines_and_not_libtiffs(tmp_path):
         assert done.returncode == 1, done.stderr
         assert done.stderr == f"{len(paths)} unreadable inputs\n"
         assert len(done.stdout.splitlines()) == len(paths)
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
-@pytest.mark.parametrize(("threads", "dropped"), [("1", True), ("2", False)], ids=["sync", "gthread"])
-def test_serve_drops_libtiffs_line_only_where_the_worker_has_one_thread(tmp_path, threads, dropped):
-    """The same rule as GDCM's lines (test_serve_decoder_lines.py): a sync worker drops it, a threaded one keeps it."""
-    from serve_process import running_serve
-
-    data = _jpeg_sos_component()
-    with running_serve(tmp_path, "--workers", "1", "--threads", threads) as server:
-        request = urllib.request.Request(f"{server.base}/api/v1/predict", data=data, method="POST",
-                                         headers={"Content-Type": "image/tiff"})
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=60)
-        assert refused.value.code == 400
-        assert "error" in json.load(refused.value)["results"][0]
-    out = server.output()
-    assert '"POST /api/v1/predict HTTP/1.1" 400' in out, out
-    assert ("JPEGLib: Invalid component ID 82 in SOS" in out) is not dropped, out
 
 
 def _packbits_zeroed() -> bytes:

@@ -25,7 +25,7 @@ from .input_plan import VolumeInput
 from .model_files import ModelError
 from .predictor import Classifier
 from .processes import load_same
-from .quiet_libraries import set_own_stderr
+from .quiet_libraries import OWN, set_decoders_quiet
 from .series import input_records
 from .stop_signals import signals_held
 from .volume_io import iter_volumes
@@ -74,7 +74,7 @@ def _init_worker(parent: int, model: str, digest: str | None, threads: int, batc
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERMINAL_SIGNALS)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    set_own_stderr(True)  # a CLI's worker: the C decoders' lines dropped, as in the CLI's own process
+    set_decoders_quiet(OWN)  # a CLI's worker: the C decoders' lines dropped, as in the CLI's own process
     try:  # the model file the parent loaded, unless it changed since (then every unit is refused with the reason)
         clf = load_same(model, threads, digest) if digest else Classifier.load(model, threads=threads)
     except (ModelError, OSError) as exc:  # raised here it broke the pool: "a worker process stopped unexpectedly"

@@ -23,7 +23,7 @@ from .atomic_files import remove_temps
 from .cli_checks import AddressUnavailable, RunFailed, UsageError, check_destinations
 from .data import DatasetError
 from .model_files import ModelError
-from .quiet_libraries import own_stderr
+from .quiet_libraries import OWN, SHARED, decoders_quiet
 from .train_config import ConfigError
 from .wording import TOO_DEEP, printable
 
@@ -186,9 +186,9 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
     try:
-        # this process's stderr is the command's: the C decoders' lines dropped (not serve's: its threads share it;
-        # gunicorn's sync workers say so themselves, gunicorn_config.own_stderr_if_one_thread)
-        with _signals_stop_like_ctrl_c(args), own_stderr(args.command != "serve"):
+        # this process's stderr is the command's: the C decoders' lines dropped; serve's threads share it (--debug's
+        # server; gunicorn's workers say so themselves, gunicorn_config.decoders_quiet_in_worker)
+        with _signals_stop_like_ctrl_c(args), decoders_quiet(SHARED if args.command == "serve" else OWN):
             check_destinations(args)
             return int(args.func(args) or 0)
     except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:

@@ -85,7 +85,7 @@ def codestream_problem(ds: Dataset, ts: UID, frames: int = 1) -> str | None:
                 said = f"{implied} by its photometric interpretation" if implied else "an unknown photometric one"
                 return (f"DICOM JPEG 2000 pixel data has {counted(siz[2], 'component')} where its header says "
                         f"{counted(samples, 'sample')} per pixel ({said}): not decoded")
-        for k, stream in enumerate(_j2k_frames(ds)):  # OpenJPEG prints what it finds wrong in these on fd 2
+        for k, stream in enumerate(_j2k_frames(ds)):  # OpenJPEG prints what it finds wrong in these on stderr
             if problem := j2k_header_problem(stream):
                 return f"DICOM JPEG 2000 pixel data is damaged (frame {k + 1}): {problem}; not decoded"
     elif ts in JPEGLSTransferSyntaxes:
@@ -232,10 +232,11 @@ def sequential_scans(ds: Dataset, ts: UID) -> None:
     to :data:`SEQUENTIAL_SCAN` where it says otherwise, before any decoder reads it.
 
     Why: GDCM's libjpeg (12-bit JPEG's decoder, and Pillow's fallback) writes "Invalid SOS parameters for sequential
-    JPEG" straight to the process's stderr for such a scan (pydicom's JPEG-lossy.dcm says Se 0), where only the CLI
-    may silence it (:func:`braintumor.quiet_libraries.quiet_decoders`), and a web server's log got it for each
-    upload. It is a warning only: a sequential decoder reads these bytes for nothing else (libjpeg's, Pillow's), so
-    the pixels are the same. Lossless (SOF3) scans, whose Ss is the predictor, are left alone."""
+    JPEG" straight to the process's stderr for such a scan (pydicom's JPEG-lossy.dcm says Se 0), where a Python caller's
+    process keeps it (:func:`braintumor.quiet_libraries.quiet_decoders`), and a threaded web server's log got it for
+    each upload until 2026-12-07. It is a warning only: a sequential decoder reads these bytes for nothing else
+    (libjpeg's, Pillow's), so the pixels are the same. Lossless (SOF3) scans, whose Ss is the predictor, are left
+    alone."""
     if ts not in (JPEGBaseline8Bit, JPEGExtended12Bit):
         return
     data = memoryview(ds.get("PixelData") or b"")

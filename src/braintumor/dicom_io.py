@@ -229,8 +229,8 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
     when decoding fails."""
     view = frame_view(ds, i)
     try:
-        # pydicom's doubts ("excess padding") and Pillow's, one of its decoders; GDCM's libjpeg and OpenJPEG write
-        # their own on fd 2, dropped where it is this thread's alone (the CLI, serve's sync workers)
+        # pydicom's doubts ("excess padding") and Pillow's, one of its decoders; GDCM's libjpeg and OpenJPEG print
+        # their own, dropped where the process said so (the CLI, serve's workers: quiet_libraries.decoders_quiet)
         decoders = quiet_decoders() if transfer_syntax(ds).is_compressed else nullcontext()
         with quiet_libraries("pydicom.", "PIL."), decoders:
             if frames == 1 and not transfer_syntax(ds).is_encapsulated:  # data of 3 frames made 1 a 3-row strip

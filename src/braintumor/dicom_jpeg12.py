@@ -1,15 +1,16 @@
 """pydicom's JPEG decoders as braintumor arranges them: Pillow tried before GDCM, and a decoding plugin for 12-bit JPEG
 Extended (Process 2 and 4) pixel data, by GDCM.
 
-Why Pillow first (:func:`pillow_first`): GDCM's libjpeg writes what it finds wrong in a scan's coded data ("Corrupt
-JPEG data: 452 extraneous bytes before marker 0xd9", "bad Huffman code") straight to the process's stderr, where the
-web server cannot silence it (:mod:`braintumor.quiet_libraries` says why), and decodes the image anyway; Pillow's
-libjpeg-turbo reports to Pillow, which says nothing of a warning. Intact, both give the same pixels (each 8-bit JPEG
-file pydicom ships, compared array for array), and libjpeg-turbo is faster (1.2 ms against 12.5 ms for a 512 x 512
-slice here); in damaged coded data their guesses for the damaged blocks can differ. GDCM still reads what Pillow refuses
-(a stream libjpeg-turbo fails on), and is the only decoder here of 12-bit JPEG Extended, JPEG Lossless and JPEG-LS,
-whose lines stay (docs/WEB.md, Logs). JPEG 2000 keeps GDCM first: its OpenJPEG printed only on streams both fail on,
-so Pillow first would spare no line, and it was no faster there.
+Why Pillow first (:func:`pillow_first`): GDCM's libjpeg writes what it finds wrong in a scan's coded data ("Corrupt JPEG
+data: 452 extraneous bytes before marker 0xd9", "bad Huffman code") straight to the process's stderr, where the web
+server's threaded workers could not silence it until 2026-12-07 and a Python caller's process does not
+(:mod:`braintumor.quiet_libraries` says why), and decodes the image anyway; Pillow's libjpeg-turbo reports to Pillow,
+which says nothing of a warning. Intact, both give the same pixels (each 8-bit JPEG file pydicom ships, compared array
+for array), and libjpeg-turbo is faster (1.2 ms against 12.5 ms for a 512 x 512 slice here); in damaged coded data their
+guesses for the damaged blocks can differ. GDCM still reads what Pillow refuses (a stream libjpeg-turbo fails on), and
+is the only decoder here of 12-bit JPEG Extended, JPEG Lossless and JPEG-LS, whose lines a Python caller's process keeps
+(docs/WEB.md, Logs). JPEG 2000 keeps GDCM first: its OpenJPEG printed only on streams both fail on, so Pillow first
+would spare no line, and it was no faster there.
 
 Why the 12-bit plugin: pydicom 3's own GDCM plugin refuses JPEG Extended with more than 8 bits stored, and its Pillow
 plugin cannot read 12-bit JPEG either, so such a file (CT and MR exported lossy, pydicom's ``JPGExtended.dcm``) was

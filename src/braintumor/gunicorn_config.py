@@ -177,8 +177,8 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT, signa
 
 def post_fork(server, worker) -> None:
     """In the new worker, before the app creates its metrics: stop signals back to their defaults; name the metrics'
-    files by the worker's slot; a deadline on the headers of each request (:func:`headers_deadline`); in a sync worker,
-    its stderr its own (:func:`own_stderr_if_one_thread`).
+    files by the worker's slot; a deadline on the headers of each request (:func:`headers_deadline`); the C decoders'
+    lines dropped (:func:`decoders_quiet_in_worker`).
 
     A forked worker runs the master's signal handlers until gunicorn installs its own, which only queue the signal in
     this process's copy of the master's queue: a SIGTERM or Ctrl+C that came in those first moments was lost, the
@@ -195,24 +195,26 @@ def post_fork(server, worker) -> None:
 
     if isinstance(worker, ThreadWorker):
         worker.handle = headers_deadline(worker.handle, worker.log, request_timeout())
-    own_stderr_if_one_thread(worker)
+    decoders_quiet_in_worker(worker)
 
 
-def own_stderr_if_one_thread(worker) -> None:
-    """Let the C decoders' lines be dropped (``braintumor.quiet_libraries.quiet_decoders``) in a sync worker, which
-    runs one request at a time on its one thread: while that thread decodes, no other code of the process writes on
-    its stderr (gunicorn writes the access log to stdout, after the answer; the heartbeat is a file's time; the
-    deadlines' watchdog thread writes nothing; the master and the other workers have their own fd 2). Imported here,
-    in the worker, never in the master. Not in a threaded worker (``--threads`` 2 or more, from
-    serve or GUNICORN_CMD_ARGS), whose other request threads log meanwhile, nor with ``--reload``, whose watcher
-    thread logs the file it saw change. GDCM's libjpeg wrote "Corrupt JPEG data: bad Huffman code" in the log for each
-    damaged JPEG Lossless upload, where the CLI drops it."""
+def decoders_quiet_in_worker(worker) -> None:
+    """Let the C decoders' lines be dropped (``braintumor.quiet_libraries.quiet_decoders``) in every worker: libtiff's
+    error handler unset and, while GDCM decodes, the C library's ``stderr`` pointed away, fd 2 left where it is
+    (``braintumor.decoder_stderr``), so the other request threads' log lines all arrive. A sync worker may also point fd
+    2 away where that cannot be done (off glibc): it runs one request at a time on its one thread, so while that thread
+    decodes no other code of the process writes on its stderr (gunicorn writes the access log to stdout, after the
+    answer; the heartbeat is a file's time; the deadlines' watchdog thread writes nothing; the master and the other
+    workers have their own fd 2); not a threaded worker (``--threads`` 2 or more, from serve or GUNICORN_CMD_ARGS),
+    whose other request threads log meanwhile, nor with ``--reload``, whose watcher thread logs the file it saw change.
+    Imported here, in the worker, never in the master. GDCM's libjpeg wrote "Corrupt JPEG data: bad Huffman code" in
+    the log for each damaged JPEG Lossless upload, where the CLI drops it; until 2026-12-07 the threaded workers kept
+    it, and libtiff's lines."""
     from gunicorn.workers.sync import SyncWorker
 
-    if type(worker) is SyncWorker and not worker.cfg.reload:
-        from braintumor.quiet_libraries import set_own_stderr
+    from braintumor.quiet_libraries import OWN, SHARED, set_decoders_quiet
 
-        set_own_stderr(True)
+    set_decoders_quiet(OWN if type(worker) is SyncWorker and not worker.cfg.reload else SHARED)
 
 
 #: The deadline of the headers this thread is reading, between :func:`headers_deadline` and :func:`pre_request`.

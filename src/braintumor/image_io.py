@@ -236,7 +236,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
                     if img.mode != "L":  # a 1/8-scale colour decode, so the gray path stays as trained
                         jpeg_colour = reduced_jpeg_colour(buffer)
                     img.draft("L", (draft_size, draft_size))
-            with libtiff_lines_dropped(img):  # what a damaged TIFF's decoder prints on fd 2: ours says what matters
+            with libtiff_lines_dropped(img):  # what a damaged TIFF's decoder prints on stderr: ours says what matters
                 img = wide_colour(img) or img  # before load(), which forgets how the file stores its pixels
                 img.load()
             stored, img = img.size, upright(img)

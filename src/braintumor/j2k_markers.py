@@ -1,12 +1,12 @@
 """A JPEG 2000 codestream's marker segments walked before any decoder reads it: a damaged header is refused by name.
 
-Why: OpenJPEG, inside GDCM (pydicom's first JPEG 2000 decoder), writes what it finds wrong in a codestream's headers
-("A marker ID was expected (0xff--) instead of 0x4e", "Invalid tile number 21760", "Error reading COD marker",
-"required QCD marker not found in main header") straight to the process's stderr, file descriptor 2, where the web
-server cannot silence it (:mod:`braintumor.quiet_libraries` says why), and the file is not decoded anyway. These are
-ITU-T T.800's rules on the segments' order, lengths and a few values, checked as OpenJPEG checks them, down to what
-follows each tile-part's end (a tile-part or the end marker); damage inside the coded data itself is the decoder's
-to find (and, where it says so, to print).
+Why: OpenJPEG, inside GDCM (pydicom's first JPEG 2000 decoder), writes what it finds wrong in a codestream's headers ("A
+marker ID was expected (0xff--) instead of 0x4e", "Invalid tile number 21760", "Error reading COD marker", "required QCD
+marker not found in main header") straight to the process's stderr, file descriptor 2, where the web server's threaded
+workers could not silence it until 2026-12-07 and a Python caller's process does not (:mod:`braintumor.quiet_libraries`
+says why), and the file is not decoded anyway. These are ITU-T T.800's rules on the segments' order, lengths and a few
+values, checked as OpenJPEG checks them, down to what follows each tile-part's end (a tile-part or the end marker);
+damage inside the coded data itself is the decoder's to find (and, where it says so, to print).
 """
 
 from __future__ import annotations

@@ -2,14 +2,14 @@
 header, or a marker no decoder reads there, is refused by name.
 
 Why its own module: GDCM's libjpeg, pydicom's JPEG decoder after Pillow, writes what it finds wrong in a header to the
-process's stderr, where the web server cannot silence it (:mod:`braintumor.quiet_libraries` says why), and a header
-both with stray bytes between its segments and missing a table it needs made GDCM throw a C++ exception that nothing
-catches, aborting the whole process. Damage inside a scan's coded data ("Corrupt JPEG data: bad Huffman code",
-"premature end of data segment") is found only by decoding it, and stays the decoder's to find and print, but for a
-marker there that no decoder here reads anywhere past a frame's header (:data:`NEVER_IN_SCANS`): libjpeg (GDCM's,
-Pillow's libjpeg-turbo) stops the scan at it, warns, and then fails ("Unsupported marker type 0x1f"), so the frame
-is refused by name instead. Each strip of a JPEG-compressed TIFF is walked alike (:mod:`braintumor.tiff_strips`):
-libtiff's libjpeg prints the same lines.
+process's stderr, where the web server's threaded workers could not silence it until 2026-12-07 and a Python caller's
+process does not (:mod:`braintumor.quiet_libraries` says why), and a header both with stray bytes between its segments
+and missing a table it needs made GDCM throw a C++ exception that nothing catches, aborting the whole process. Damage
+inside a scan's coded data ("Corrupt JPEG data: bad Huffman code", "premature end of data segment") is found only by
+decoding it, and stays the decoder's to find and print, but for a marker there that no decoder here reads anywhere past
+a frame's header (:data:`NEVER_IN_SCANS`): libjpeg (GDCM's, Pillow's libjpeg-turbo) stops the scan at it, warns, and
+then fails ("Unsupported marker type 0x1f"), so the frame is refused by name instead. Each strip of a JPEG-compressed
+TIFF is walked alike (:mod:`braintumor.tiff_strips`): libtiff's libjpeg prints the same lines.
 """
 
 from __future__ import annotations

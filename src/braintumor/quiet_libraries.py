@@ -21,15 +21,14 @@ match the modules a thread inside :func:`quiet_libraries` silences and nothing a
 C decoders (:func:`quiet_decoders`): GDCM's libjpeg and OpenJPEG write what they find wrong in a damaged stream
 ("Corrupt JPEG data: bad Huffman code", "A marker ID was expected", "Failed to decode tile 1/1"), and libtiff, Pillow's
 TIFF decoder, what it finds wrong in a strip ("JPEGLib: Invalid component ID 82 in SOS.",
-:func:`braintumor.tiff_strips.libtiff_lines_dropped`), straight to the process's stderr, file descriptor 2, where no
-warning filter reaches, and neither ``gdcm.Trace``'s switches nor Pillow (which sets libtiff's warning handler, not its
-error handler) silence them. Only pointing descriptor 2 elsewhere does, and that is process-wide: every thread's stderr
-goes with it. So it is done only in a process that declares its stderr its own (:func:`own_stderr`: the CLI, whose main
-thread reads, and its worker processes; serve's gunicorn sync workers, ``--threads 1``, one request at a time on one
-thread: ``gunicorn_config.own_stderr_if_one_thread``), never where other threads share it (serve's threaded workers, the
-default; waitress; ``--debug``'s server), whose other request threads' log lines would be lost meanwhile: there the
-decoders' lines stay (docs/WEB.md, Logs), the fewer for Pillow, quiet, being tried first on 8-bit JPEG
-(:func:`braintumor.dicom_jpeg12.pillow_first`).
+:func:`braintumor.tiff_strips.libtiff_lines_dropped`), on the process's stderr, where no warning filter reaches. A
+process says what may be done about it (:func:`decoders_quiet`): nothing (a Python caller's: its stderr as it is);
+:data:`SHARED` (serve's workers, whose request threads log on the same fd 2): libtiff's error handler unset and, while
+GDCM decodes, the C library's ``stderr`` pointed at the null device, neither touching fd 2, so every Python log line
+of every thread still arrives (:mod:`braintumor.decoder_stderr` says how and what else goes meanwhile); :data:`OWN` (the
+CLI, its worker processes, serve's sync workers of ``--threads 1``, one request at a time on one thread): the same,
+and fd 2 itself pointed away while a decoder runs where the C library's ``stderr`` cannot be (off glibc): that is
+process-wide, every thread's stderr goes with it, so never where threads share it.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from collections.abc import Iterator
 
 from PIL import Image
 
+from .decoder_stderr import c_stderr_away, silence_libtiff_errors
 from .stop_signals import signals_held
 
 #: The loggers of Pillow's modules that log while opening or decoding the formats we read (one ``getLogger(__name__)``
@@ -142,33 +142,42 @@ def quiet_this_thread() -> contextlib.AbstractContextManager[None]:
     return quiet_libraries("")
 
 
+#: What a process whose request threads share its stderr lets :func:`quiet_decoders` do (serve's threaded workers).
+SHARED = "shared"
+#: What a process whose stderr is its own lets it do (a CLI command, a batch worker, serve's sync worker).
+OWN = "own"
+
+
 class _Descriptor2:
-    """Where fd 2 is pointed while C decoders run: whether this process allows it, how many are inside
-    :func:`quiet_decoders` now (the last one out puts it back) and the real stderr's duplicate meanwhile."""
+    """What this process lets :func:`quiet_decoders` do (None, :data:`SHARED`, :data:`OWN`); where fd 2 is pointed
+    while C decoders run there: how many are inside now (the last one out puts it back) and the real stderr's
+    duplicate meanwhile."""
 
     def __init__(self) -> None:
-        self.allowed, self.inside, self.saved = False, 0, -1
+        self.how: str | None = None
+        self.inside, self.saved = 0, -1
         self.lock = threading.Lock()
 
 
 _fd2 = _Descriptor2()
 
 
-def set_own_stderr(allowed: bool) -> bool:
-    """Let :func:`quiet_decoders` point this process's fd 2 at the null device (a process no other code shares stderr
-    with: a CLI command, a batch worker, serve's sync worker); what was allowed before."""
-    before, _fd2.allowed = _fd2.allowed, allowed
+def set_decoders_quiet(how: str | None) -> str | None:
+    """Let :func:`quiet_decoders` drop the C decoders' lines in this process (:data:`SHARED`, :data:`OWN`), or not
+    (None: libtiff's error handler put back); what was allowed before."""
+    before, _fd2.how = _fd2.how, how
+    silence_libtiff_errors(how is not None)
     return before
 
 
 @contextlib.contextmanager
-def own_stderr(allowed: bool = True) -> Iterator[None]:
-    """:func:`set_own_stderr` inside, and as it was again after (a CLI command run in-process, as the tests do)."""
-    before = set_own_stderr(allowed)
+def decoders_quiet(how: str | None = OWN) -> Iterator[None]:
+    """:func:`set_decoders_quiet` inside, and as it was again after (a CLI command run in-process, as the tests do)."""
+    before = set_decoders_quiet(how)
     try:
         yield
     finally:
-        set_own_stderr(before)
+        set_decoders_quiet(before)
 
 
 def _point_fd2_away() -> bool:
@@ -202,15 +211,22 @@ def _put_fd2_back() -> None:
 
 @contextlib.contextmanager
 def quiet_decoders() -> Iterator[None]:
-    """What C decoders write to fd 2 inside dropped, where the process said its stderr is its own (:func:`own_stderr`);
-    elsewhere nothing changes. Our message for a file they fail on says what matters (which decoders, what to do)."""
+    """What C decoders print inside dropped, where the process said so (:func:`decoders_quiet`); elsewhere nothing
+    changes. Our message for a file they fail on says what matters (which decoders, what to do)."""
+    how = _fd2.how
+    if how is None:
+        yield
+        return
+    with c_stderr_away() as dropped:
+        if dropped or how != OWN:  # the C library's stderr away; or fd 2 shared, left alone
+            yield
+            return
     away = False
     try:
-        if _fd2.allowed:
-            with contextlib.suppress(Exception):  # what Python buffered goes where it was meant to
-                sys.stderr.flush()
-            with signals_held():  # Ctrl-C's KeyboardInterrupt between two steps left fd 2 away
-                away = _point_fd2_away()
+        with contextlib.suppress(Exception):  # what Python buffered goes where it was meant to
+            sys.stderr.flush()
+        with signals_held():  # Ctrl-C's KeyboardInterrupt between two steps left fd 2 away
+            away = _point_fd2_away()
         yield
     finally:
         if away:

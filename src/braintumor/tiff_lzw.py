@@ -2,13 +2,14 @@
 by name before libtiff prints on the process's stderr.
 
 Why: libtiff writes "LZWDecode: Not enough data at scanline 0 (short 59 bytes).", "Using code not yet in table" and
-"LZWDecode: Strip 0 not terminated with EOI code" straight to file descriptor 2, where the web server cannot silence
-it (:mod:`braintumor.tiff_strips`, which sizes each strip for this check and does the same for deflate, says why).
-Python has no LZW decoder, and one in Python would cost a second per megabyte. libtiff's codes have a width fixed by
-how many follow the last Clear code, so a run of codes between two Clears is read at once with numpy: where each code
-is, whether it names an entry the table holds yet (libtiff's own rule), and how many bytes it stands for (an entry is
-one byte longer than the one before it, so its length is its depth in a tree, found by pointer doubling). Only as many
-codes as the strip's rows need are checked: libtiff stops there too.
+"LZWDecode: Strip 0 not terminated with EOI code" to the process's stderr, where the web server's threaded workers could
+not silence it until 2026-12-07 and a Python caller's process does not (:mod:`braintumor.tiff_strips`, which sizes each
+strip for this check and does the same for deflate, says why). Python has no LZW decoder, and one in Python would cost a
+second per megabyte. libtiff's codes have a width fixed by how many follow the last Clear code, so a run of codes
+between two Clears is read at once with numpy: where each code is, whether it names an entry the table holds yet
+(libtiff's own rule), and how many bytes it stands for (an entry is one byte longer than the one before it, so its
+length is its depth in a tree, found by pointer doubling). Only as many codes as the strip's rows need are checked:
+libtiff stops there too.
 """
 
 from __future__ import annotations

@@ -3,20 +3,20 @@ each strip sized from the TIFF's layout, a deflate one inflated in Python here, 
 an LZW one's codes checked by :mod:`braintumor.tiff_lzw`.
 
 Why: libtiff, Pillow's decoder of a compressed TIFF, writes what it finds wrong in a deflate stream ("ZIPDecode:
-Decoding error at scanline 0, invalid block type.", "ZIPDecode: Not enough data at scanline 0 (short 1096 bytes).")
-straight to the process's stderr, file descriptor 2: Pillow sets libtiff's warning handler, not its error handler, and
-only a process whose stderr is its own (the CLI, serve's sync workers) may point fd 2 away while a TIFF decodes
-(:func:`libtiff_lines_dropped`, :func:`braintumor.quiet_libraries.quiet_decoders`); the threaded web workers' log got a
-line for each such upload. Python's zlib reads the same stream and raises what libtiff would have printed, so the file
-is refused here, its message saying which strip and why, and libtiff never reads it. Each strip is inflated no further
-than the bytes its rows need, a MiB at a time, as libtiff inflates it; a PackBits strip's runs are counted as libtiff
-reads them ("PackBitsDecode: Not enough data for scanline 30." when they end short). A RowsPerStrip that does not match
-the strips (or offsets and byte counts not as many) is read as libtiff reads it: the first of more strips, those missing
-empty ("TIFFFillStrip: Invalid strip byte count 0, strip 4."). A JPEG-compressed TIFF's strips are walked as a DICOM
-JPEG frame is (:mod:`braintumor.jpeg_markers`: an SOI marker first, a scan, a header whose damage can be told, no marker
-inside coded data that no decoder reads). What is not checked here (other damage to a JPEG strip's header, an LZW strip
-past :data:`braintumor.tiff_lzw.MAX_RUNS`, YCbCr subsampled, overlapping strips past the file's length: :func:`_length`)
-libtiff may still print of, where fd 2 is not pointed away.
+Decoding error at scanline 0, invalid block type.", "ZIPDecode: Not enough data at scanline 0 (short 1096 bytes).") to
+the process's stderr, through the error handler Pillow leaves set: the CLI and serve's workers unset it
+(:func:`braintumor.decoder_stderr.silence_libtiff_errors`), a Python caller's process prints it, and so did the threaded
+web workers' log for each such upload until 2026-12-07. Python's zlib reads the same stream and raises what libtiff
+would have printed, so the file is refused here, its message saying which strip and why, and libtiff never reads it.
+Each strip is inflated no further than the bytes its rows need, a MiB at a time, as libtiff inflates it; a PackBits
+strip's runs are counted as libtiff reads them ("PackBitsDecode: Not enough data for scanline 30." when they end short).
+A RowsPerStrip that does not match the strips (or offsets and byte counts not as many) is read as libtiff reads it: the
+first of more strips, those missing empty ("TIFFFillStrip: Invalid strip byte count 0, strip 4."). A JPEG-compressed
+TIFF's strips are walked as a DICOM JPEG frame is (:mod:`braintumor.jpeg_markers`: an SOI marker first, a scan, a header
+whose damage can be told, no marker inside coded data that no decoder reads). What is not checked here (other damage to
+a JPEG strip's header, an LZW strip past :data:`braintumor.tiff_lzw.MAX_RUNS`, YCbCr subsampled, overlapping strips past
+the file's length: :func:`_length`) libtiff may still print of, where its error handler is still set
+(:func:`libtiff_lines_dropped`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any
 
 from PIL import Image
 
+from .decoder_stderr import libtiff_errors_silent
 from .image_frames import tag_numbers
 from .quiet_libraries import quiet_decoders
 from .tiff_lzw import lzw_checker
@@ -64,12 +65,12 @@ _REVERSED = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
 
 
 def libtiff_lines_dropped(img: Image.Image) -> contextlib.AbstractContextManager[None]:
-    """:func:`braintumor.quiet_libraries.quiet_decoders` around decoding a TIFF's pixels (nothing for another format: a
-    JPEG or a PNG pays nothing): what the checks here do not foresee, libtiff still prints on fd 2 as it decodes
+    """:func:`braintumor.quiet_libraries.quiet_decoders` around decoding a TIFF's pixels where libtiff's error handler
+    could not be unset (:func:`braintumor.decoder_stderr.silence_libtiff_errors`), nothing where it was, or for another
+    format (a JPEG or a PNG pays nothing): what the checks here do not foresee, libtiff prints as it decodes
     ("tempfile.tif: Using code not yet in table." past the LZW check's limit, a JPEG-in-TIFF's "JPEGLib: Invalid
-    component ID 82 in SOS."), beside the file's one line; dropped where the process's stderr is its own (the CLI,
-    serve's sync workers)."""
-    return quiet_decoders() if img.format == "TIFF" else contextlib.nullcontext()
+    component ID 82 in SOS."), beside the file's one line, where the process did not silence it (a Python caller)."""
+    return quiet_decoders() if img.format == "TIFF" and not libtiff_errors_silent() else contextlib.nullcontext()
 
 
 def damaged_strips(img: Image.Image) -> str | None:
