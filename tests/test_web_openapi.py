@@ -43,6 +43,8 @@ def _requests(good: bytes) -> dict[tuple[str, str, str], list[dict]]:
             "wsgi.input": StallingInput(), "CONTENT_LENGTH": "9000"}}],
         ("/api/v1/predict", "post", "413"): [_files(("big.png", big))],
         ("/api/v1/predict", "post", "415"): [{"data": b"x", "content_type": "text/plain"}, {"json": {"file": "x"}}],
+        ("/api/v1/predict", "post", "501"): [{"data": b"x", "content_type": "image/jpeg",
+                                              "headers": {"Transfer-Encoding": "gzip, chunked"}}],
         ("/api/v1/model", "get", "200"): [{}],
         ("/api/v1/openapi.json", "get", "200"): [{}],
         ("/healthz", "get", "200"): [{}],

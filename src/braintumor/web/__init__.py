@@ -25,7 +25,7 @@ from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
 from ..wording import SEND_SMALLER
-from .client_input import guard_input
+from .client_input import guard_input, refuse_transfer_codings
 from .hosts import BAD_HOST, HostNotAllowed, refuse_other_hosts
 from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
@@ -215,6 +215,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     app.register_blueprint(api_bp)
     init_monitoring(app, clf)
     refuse_other_hosts(app, allowed_hosts)  # after monitoring's start hook: a refusal is counted as any 400
+    refuse_transfer_codings(app)  # a body in gzip, chunked: 501, not the compressed bytes read as the file
 
     @app.after_request
     def _security_headers(response):

@@ -63,6 +63,9 @@ def openapi_document(st: WebState, root: str = "") -> dict:
             "415": _json(error, "The body is neither multipart/form-data nor one file of a type listed above, or it is "
                                 "compressed (a Content-Encoding other than identity: the answer then carries "
                                 "`Accept-Encoding: identity`)."),
+            "501": _json(error, "The body is in a transfer coding other than chunked (`Transfer-Encoding: gzip, "
+                                "chunked`): send it as it is, with a Content-Length or `Transfer-Encoding: chunked` "
+                                "alone."),
         },
     }
     # a 500 is a bug, and never carries a traceback; 404 and 405 belong to no operation: info's description says them
