@@ -75,6 +75,8 @@ def test_trickling_clients_are_stopped_by_the_deadline_and_healthz_is_answered(t
         assert time.monotonic() - started < 5  # 2 s, and the start of the server's handling
         api, page = (answer.partition(b"\r\n\r\n") for answer in answers[:2])
         assert api[0].startswith(b"HTTP/1.1 408 ") and page[0].startswith(b"HTTP/1.1 408 ")
+        # the rest of the body is never read: the connection closes, and the answer says so (it said keep-alive)
+        assert b"\r\nConnection: close\r\n" in api[0] and b"\r\nConnection: close\r\n" in page[0], api[0]
         said = "the upload took longer than 2 s to arrive and was stopped"
         assert json.loads(api[2])["error"].startswith(said)
         assert b"text/html" in page[0] and said in page[2].decode()

@@ -57,7 +57,7 @@ def test_stalled_clients_are_dropped_and_the_server_keeps_answering(tmp_path):
         assert health["status"] == "ok" and time.monotonic() - started < 10
         for client in clients[:3]:
             head, _, body = _answer(client).partition(b"\r\n\r\n")
-            assert head.startswith(b"HTTP/1.1 408 ")
+            assert head.startswith(b"HTTP/1.1 408 ") and b"\r\nConnection: close\r\n" in head, head  # not keep-alive
             assert json.loads(body)["error"].startswith("the upload stopped arriving before its end")
         assert _answer(clients[3]) == b""  # gunicorn closes a request whose headers stopped
         metrics = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()

@@ -250,7 +250,11 @@ def headers_deadline(handle: Callable, log: logging.Logger, seconds: float) -> C
 
 
 def pre_request(worker, req) -> None:
-    """The headers are in: their deadline ends (the body's starts in the app)."""
+    """The headers are in: their deadline ends (the body's starts in the app), which may close the connection after
+    its answer (a 408: web/client_input.py)."""
+    from braintumor.web.client_input import close_after_answer
+
+    close_after_answer(getattr(req, "force_close", None))
     deadline = getattr(_reading, "deadline", None)
     if deadline is not None:
         from braintumor.web.client_input import DEADLINES

@@ -164,17 +164,39 @@ class GuardedInput:
         return attr
 
 
+#: How the server closes the connection of the request this thread runs after its answer: gunicorn's
+#: ``Request.force_close``, handed over by gunicorn_config.py's ``pre_request`` (unset under other servers).
+_this_request = threading.local()
+
+
+def close_after_answer(close: Callable[[], object] | None) -> None:
+    """Tell :func:`guard_input` how to close the connection of the request this thread is about to run."""
+    _this_request.close = close
+
+
 def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], request_timeout: float | None = None
                 ) -> Callable[[dict, Callable], Iterable[bytes]]:
     """WSGI middleware: the request's body stream behind :class:`GuardedInput`, with ``request_timeout`` seconds for
-    the whole body (None: no limit but the silence one)."""
+    the whole body (None: no limit but the silence one). A 408 closes the connection and says so (``Connection:
+    close``, as RFC 9110, 15.5.9, asks): gunicorn said ``keep-alive``, then closed it when it could not read the rest
+    of the body. It does not keep Chromium from sending the request again when the connection had carried one
+    before: docs/DEPLOY.md, "A browser sends an upload answered 408 again"."""
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        close, _this_request.close = getattr(_this_request, "close", None), None  # this request's, once
+        # HTTP/2 streams share one connection: closing it would end the other requests on it too
+        http1 = str(environ.get("SERVER_PROTOCOL", "")).startswith("HTTP/1")
+        if close is not None and http1:
+            plain = start_response
+
+            def start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
+                if status.startswith("408"):
+                    close()  # gunicorn drops the app's own Connection header: its answer then says close
+                return plain(status, headers, exc_info)
+
         stream = environ.get("wsgi.input")
         if stream is not None:
-            sock = environ.get("gunicorn.socket")
-            # HTTP/2 streams share one socket: shutting it would end the other requests on the connection too
-            http1 = str(environ.get("SERVER_PROTOCOL", "")).startswith("HTTP/1")
+            sock = environ.get("gunicorn.socket")  # shut under an HTTP/1 request only, as above
             sock = sock if http1 and isinstance(sock, socket.socket) else None
             environ["wsgi.input"] = GuardedInput(stream, request_timeout, sock)
         return wsgi_app(environ, start_response)
