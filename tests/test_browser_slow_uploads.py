@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import itertools
 import re
+import urllib.request
 
 import pytest
 from PIL import Image
+from serve_process import running_serve
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
 from braintumor.image_io import read_image
@@ -102,3 +104,39 @@ def test_the_status_line_says_files_are_being_sent_while_they_are(server, chromi
     cdp.detach()
     assert problems == []
     page.close()
+
+
+@pytest.mark.parametrize(("threads", "keep_alive", "attempts"), [("4", "30", range(2, 8)), ("1", "2", range(1, 2))],
+                         ids=["kept-alive", "sync-workers"])
+def test_a_408_on_a_kept_alive_connection_is_sent_again_by_chromium_and_answered_each_time(
+        chromium, test_images, tmp_path, monkeypatch, threads, keep_alive, attempts):
+    """What docs/DEPLOY.md (Timeouts) says of an upload answered 408. Chromium sends a request again when its answer is
+    a 408 on a connection that served one before (an idle connection's close, to it), ``Connection: close`` or not,
+    and again while it has such connections: an upload too slow for ``--request-timeout`` over the page's kept-alive
+    connections (30 s here) was sent up to 7 times. Each attempt is answered 408 and counted as one, none is
+    classified, and the page shows the file's answer once. Sync workers (``--threads 1``) close each connection after
+    its answer: the upload goes on a new one, and is sent once."""
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", f"--keep-alive {keep_alive}")
+    big = tmp_path / "slice.bmp"  # 1 MB at 150 kB/s: 7 s, past the 1 s limit
+    Image.fromarray(read_image(test_images["glioma"][0])).resize((1024, 1024)).save(big)
+    with running_serve(tmp_path, "--workers", "1", "--threads", threads, "--request-timeout", "1") as server:
+        page, _ = open_page(chromium, server.base, 1024, 800)  # the console's "status of 408" is expected
+        sync_api.expect(page.locator("html")).to_have_class("js")
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                       "uploadThroughput": 150_000})
+        page.set_input_files("#file-input", str(big))
+        sync_api.expect(page.locator("#page-status")).to_have_text(
+            "Done: 0 classified, 1 not analysed: the upload was too slow (see below).", timeout=60_000)
+        card = page.locator("#results .card")
+        assert card.count() == 1 and card.get_attribute("data-state") == "error"
+        assert card.locator(".card-status-text").inner_text().startswith("the upload took longer than 1 s to arrive")
+        cdp.detach()
+        page.close()
+        metrics = urllib.request.urlopen(f"{server.base}/metrics", timeout=10).read().decode()
+    posts = [line for line in server.output().splitlines() if '"POST /api/v1/predict ' in line]
+    assert len(posts) in attempts and all('HTTP/1.1" 408 ' in line for line in posts), posts
+    counted = re.search(r'braintumor_http_requests_total\{endpoint="api.predict",status="408"\} (\S+)', metrics)
+    assert counted and float(counted.group(1)) == len(posts), metrics
+    assert not re.search(r"^braintumor_predictions_total\{.*\} [1-9]", metrics, re.M), metrics
