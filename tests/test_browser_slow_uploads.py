@@ -106,15 +106,16 @@ def test_the_status_line_says_files_are_being_sent_while_they_are(server, chromi
     page.close()
 
 
-@pytest.mark.parametrize(("threads", "keep_alive", "attempts"), [("4", "30", range(2, 8)), ("1", "2", range(1, 2))],
+@pytest.mark.parametrize(("threads", "keep_alive", "attempts"), [("4", "30", range(2, 16)), ("1", "2", range(1, 2))],
                          ids=["kept-alive", "sync-workers"])
 def test_a_408_on_a_kept_alive_connection_is_sent_again_by_chromium_and_answered_each_time(
         chromium, test_images, tmp_path, monkeypatch, threads, keep_alive, attempts):
     """What docs/DEPLOY.md (Timeouts) says of an upload answered 408. Chromium sends a request again when its answer is
     a 408 on a connection that served one before (an idle connection's close, to it), ``Connection: close`` or not,
     and again while it has such connections: an upload too slow for ``--request-timeout`` over the page's kept-alive
-    connections (30 s here) was sent up to 7 times. Each attempt is answered 408 and counted as one, none is
-    classified, and the page shows the file's answer once. Sync workers (``--threads 1``) close each connection after
+    connections (30 s here) was sent up to 7 times (the bound here is looser: the count follows how many connections
+    the page holds). Each attempt is answered 408 and counted as one, none is classified, and the page shows the
+    file's answer once. Sync workers (``--threads 1``) close each connection after
     its answer: the upload goes on a new one, and is sent once."""
     monkeypatch.setenv("GUNICORN_CMD_ARGS", f"--keep-alive {keep_alive}")
     big = tmp_path / "slice.bmp"  # 1 MB at 150 kB/s: 7 s, past the 1 s limit
