@@ -17,22 +17,34 @@ from braintumor.image_io import read_image
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 
+def _big_slice(test_images: dict, tmp_path) -> str:
+    """A real slice, uncompressed, 1 MB: 7 s to send at 150 kB/s."""
+    big = tmp_path / "slice.bmp"
+    Image.fromarray(read_image(test_images["glioma"][0])).resize((1024, 1024)).save(big)
+    return str(big)
+
+
+def _throttled(page):
+    """The page's uploads limited to 150 kB/s by Chromium's network emulation; the session, to detach."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                   "uploadThroughput": 150_000})
+    return cdp
+
+
 def test_an_upload_still_arriving_is_not_given_up_on(server, chromium, test_images, tmp_path):
     """The page gave each file data-answer-timeout-s (120 s) plus a second per MB to be sent and answered, counted
     from the start: a scan sent over a link slower than 8 Mbit/s, to a server behind a proxy that takes the whole body
     with no time limit of its own (DEPLOY.md's nginx), was given up on while it was still being sent, its upload cut
     off, and its card said that the server did not answer. The limit now counts from the end of the upload, and while
     the upload goes on, from its last progress. Here: 2 s, for an upload of 1 MB at 150 kB/s (7 s)."""
-    big = tmp_path / "slice.bmp"  # a real slice, uncompressed: 1 MB
-    Image.fromarray(read_image(test_images["glioma"][0])).resize((1024, 1024)).save(big)
+    big = _big_slice(test_images, tmp_path)
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
     page.locator("#upload-form").evaluate("form => { form.dataset.answerTimeoutS = '2'; }")
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
-                                                   "uploadThroughput": 150_000})
-    page.set_input_files("#file-input", str(big))
+    cdp = _throttled(page)
+    page.set_input_files("#file-input", big)
     status = page.locator("#page-status")
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=60_000)
     sync_api.expect(page.locator("#results .card").first).to_have_attribute("data-state", "ok")
@@ -46,15 +58,11 @@ def test_a_card_says_its_file_is_being_sent_while_it_is(server, chromium, test_i
     still being sent over a slow link for minutes. An upload still going on after a second says "Sending…" and how
     much has gone (that share hidden from screen readers, whose live region says "Sending…" once), then
     "Analysing…" once the server has it all."""
-    big = tmp_path / "slice.bmp"
-    Image.fromarray(read_image(test_images["glioma"][0])).resize((1024, 1024)).save(big)
+    big = _big_slice(test_images, tmp_path)
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
-                                                   "uploadThroughput": 150_000})
-    page.set_input_files("#file-input", str(big))
+    cdp = _throttled(page)
+    page.set_input_files("#file-input", big)
     card = page.locator("#results .card").first
     said = card.locator(".card-status-text")
     sync_api.expect(said).to_have_text(re.compile(r"^Sending… \d{1,2}%$"), timeout=10_000)
@@ -75,19 +83,15 @@ def test_the_status_line_says_files_are_being_sent_while_they_are(server, chromi
     says "Sending", with how many of the files the page sends are sent, then "Analysing…" once all are, then the
     Done line. It is a live region: said afresh as a file is sent, never at each step of an upload (the share sent
     is on the card alone)."""
-    small, big = tmp_path / "small.png", tmp_path / "slice.bmp"
+    small, big = tmp_path / "small.png", _big_slice(test_images, tmp_path)
     Image.fromarray(read_image(test_images["glioma"][1])).resize((128, 128)).save(small)  # a few kB: sent at once
-    Image.fromarray(read_image(test_images["glioma"][0])).resize((1024, 1024)).save(big)  # 1 MB: 7 s at 150 kB/s
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
     page.evaluate("""() => { const set = Object.getOwnPropertyDescriptor(Node.prototype, "textContent").set;
         window.said = []; const el = document.getElementById("page-status");
         Object.defineProperty(el, "textContent", { set(v) { window.said.push(v); set.call(this, v); } }); }""")
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
-                                                   "uploadThroughput": 150_000})
-    page.set_input_files("#file-input", [str(small), str(big)])
+    cdp = _throttled(page)
+    page.set_input_files("#file-input", [str(small), big])
     status = page.locator("#page-status")
     sync_api.expect(status).to_have_text("Sending 2 files: 1 sent…", timeout=10_000)
     assert status.get_attribute("role") == "status"
@@ -118,16 +122,12 @@ def test_a_408_on_a_kept_alive_connection_is_sent_again_by_chromium_and_answered
     file's answer once. Sync workers (``--threads 1``) close each connection after
     its answer: the upload goes on a new one, and is sent once."""
     monkeypatch.setenv("GUNICORN_CMD_ARGS", f"--keep-alive {keep_alive}")
-    big = tmp_path / "slice.bmp"  # 1 MB at 150 kB/s: 7 s, past the 1 s limit
-    Image.fromarray(read_image(test_images["glioma"][0])).resize((1024, 1024)).save(big)
+    big = _big_slice(test_images, tmp_path)
     with running_serve(tmp_path, "--workers", "1", "--threads", threads, "--request-timeout", "1") as server:
         page, _ = open_page(chromium, server.base, 1024, 800)  # the console's "status of 408" is expected
         sync_api.expect(page.locator("html")).to_have_class("js")
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
-                                                       "uploadThroughput": 150_000})
-        page.set_input_files("#file-input", str(big))
+        cdp = _throttled(page)
+        page.set_input_files("#file-input", big)
         sync_api.expect(page.locator("#page-status")).to_have_text(
             "Done: 0 classified, 1 not analysed: the upload was too slow (see below).", timeout=60_000)
         card = page.locator("#results .card")
