@@ -122,3 +122,32 @@ def test_the_done_line_is_the_same_with_and_without_javascript(served, chromium,
         context.close()
     assert said[0].startswith("Done: 3 files, 8 slices: ") and said[0].endswith("; 1 file unreadable (see below).")
     assert said[1] == said[0]
+
+
+def test_the_done_line_counts_a_note_by_its_kind_not_its_presence(served, chromium):
+    """The line counted any answer with a ``note`` as one that looks skull-stripped: it counts those whose
+    ``note_kind`` says so (wording.NOTE_KINDS), as the CLI counts them, and another caution is shown but not counted."""
+    import json
+
+    from braintumor.wording import NOTE_KINDS, STRIPPED_NOTE
+
+    page = chromium.new_page()
+    page.goto(served)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    notes = {"stripped.png": {"note": STRIPPED_NOTE, "note_kind": NOTE_KINDS[STRIPPED_NOTE]},
+             "other.png": {"note": "another caution", "note_kind": "other"}, "plain.png": {}}
+
+    def answer(route):  # a server that makes two kinds of note
+        name = next(n for n in notes if n.encode() in (route.request.post_data_buffer or b""))
+        rec = {"path": name, "label": "glioma", "confidence": 0.995, "ood": False, "ood_score": 1.0, "review": False,
+               "probabilities": {"glioma": 0.995, "meningioma": 0.003, "notumor": 0.001, "pituitary": 0.001},
+               **notes[name]}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps({"results": [rec]}))
+
+    page.route("**/api/v1/predict*", answer)
+    page.set_input_files("#file-input", [{"name": n, "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n"}
+                                         for n in notes])
+    sync_api.expect(page.locator("#page-status")).to_have_text(
+        "Done: 3 classified, 1 looks skull-stripped (confidence no guide) (see below).", timeout=30_000)
+    sync_api.expect(page.locator(".card-note:visible")).to_have_count(2)  # each note shown on its card
+    page.close()

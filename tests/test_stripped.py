@@ -117,7 +117,8 @@ def test_the_cli_shows_the_note_in_its_table_json_and_csv(strip_png, tmp_path, c
     assert main(["predict", str(image), "--format", "table"]) == 0
     assert f"{STRIPPED}: confidence no guide" in capsys.readouterr().out
     assert main(["predict", str(image), "--format", "jsonl"]) == 0
-    assert json.loads(capsys.readouterr().out.splitlines()[0])["note"] == STRIPPED_NOTE
+    rec = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert (rec["note"], rec["note_kind"]) == (STRIPPED_NOTE, "stripped")  # as the API names it
     assert main(["predict", str(image), "--format", "csv"]) == 0
     header, row = list(csv.reader(io.StringIO(capsys.readouterr().out)))[:2]
     assert header == csv_columns(Classifier.load().classes) and header[-1] == "note" and row[-1] == STRIPPED_NOTE
@@ -131,6 +132,7 @@ def test_the_page_and_the_api_show_the_note(strip_png):
     r = client.post("/api/v1/predict", data={"file": [(io.BytesIO(strip_png), "bare.png")]},
                     content_type="multipart/form-data")
     assert r.status_code == 200 and r.get_json()["results"][0]["note"] == STRIPPED_NOTE
+    assert r.get_json()["results"][0]["note_kind"] == "stripped"
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     schema = schemas["Prediction"]
     assert "note" in schema["properties"] and STRIPPED_NOTE in schema["properties"]["note"]["description"]
@@ -255,3 +257,18 @@ def test_a_model_with_small_crops_makes_no_note(tiny_classifier):
     assert tiny_classifier.image_size < stripped.MIN_CROP
     assert looks_stripped(crop_ringless_share(prepare(bare, tiny_classifier.preprocess_config)))  # it would say so
     assert tiny_classifier.predict(_png(bare)).note is None
+
+
+def test_a_note_carries_its_kind_a_name_that_stays_in_the_json_and_the_schema():
+    """The page counted any answer with a ``note`` as one that looks stripped: the record names the note's kind
+    (wording.NOTE_KINDS), which the page counts by, and the API's schema says so."""
+    from braintumor.prediction import Prediction
+    from braintumor.web.api_schemas import component_schemas
+
+    probs = {"a": 0.9, "b": 0.1}
+    rec = Prediction("a", 0.9, probs, note=STRIPPED_NOTE).to_dict()
+    assert (rec["note"], rec["note_kind"]) == (STRIPPED_NOTE, "stripped") and stripped.noted(rec)
+    other = Prediction("a", 0.9, probs, note="another caution").to_dict()
+    assert other["note"] == "another caution" and "note_kind" not in other and not stripped.noted(other)
+    assert "note_kind" not in Prediction("a", 0.9, probs).to_dict()
+    assert component_schemas(["a", "b"])["Prediction"]["properties"]["note_kind"]["enum"] == ["stripped"]

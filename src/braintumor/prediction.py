@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .orientation import TURN_ADVICE
-from .wording import LOWER_CONFIDENCE, review_below_text
+from .wording import LOWER_CONFIDENCE, NOTE_KINDS, review_below_text
 
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
 #: a brain MRI": real MRI slices unlike the training ones (and CT slices filed as MRI) are refused too.
@@ -134,13 +134,15 @@ class Prediction:
 
     def to_dict(self) -> dict:
         """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood,
-        ``note`` only when there is one)."""
+        ``note`` only when there is one, with its ``note_kind``: :data:`~braintumor.wording.NOTE_KINDS`)."""
         out = {"label": self.label, "confidence": self.confidence, "probabilities": dict(self.probabilities),
                "ood": self.ood, "ood_score": self.ood_score, "review": self.review}
         if self.ood:
             out["reason"] = self.reason
         if self.note is not None:
             out["note"] = self.note
+            if self.note in NOTE_KINDS:
+                out["note_kind"] = NOTE_KINDS[self.note]
         return out
 
 

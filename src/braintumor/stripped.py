@@ -116,7 +116,8 @@ def with_notes(preds: list[Prediction], shares: list[float | None] | None) -> li
 
 
 def noted(rec: dict) -> bool:
-    """Whether a record (``Prediction.to_dict()``) carries the note of a slice that looks stripped."""
+    """Whether a record (``Prediction.to_dict()``) carries the note of a slice that looks stripped: by its words, as a
+    record read back from a CSV has them (its ``note_kind`` is said by the same words: wording.NOTE_KINDS)."""
     return rec.get("note") == STRIPPED_NOTE
 
 

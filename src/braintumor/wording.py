@@ -67,6 +67,9 @@ STRIPPED: str = "looks skull-stripped"
 #: a heuristic; docs/RESULTS.md, "Skull-stripped slices").
 STRIPPED_NOTE: str = (f"{STRIPPED} (the brain alone, no scalp or skull): the model was trained on whole-head slices, "
                       "and on stripped ones its confidence is no guide")
+#: Each note's stable name, the record's ``note_kind`` (JSON, jsonl): what the page counts a note by, and an API client
+#: can match, whatever the note's words become (the page counted any note as a stripped one).
+NOTE_KINDS: dict[str, str] = {STRIPPED_NOTE: "stripped"}
 
 #: What an input or a slice that could not be read is called, one by one and in counts: the CLI's last line and a
 #: scan's summary, the page's "Done:" line (run-status.js), series line and per-slice text (_series.html, series.js),

@@ -6,7 +6,7 @@ lines); its schemas are checked against real responses in tests.
 from __future__ import annotations
 
 from ..orientation import TURN_ADVICE
-from ..wording import STRIPPED_NOTE, TURNED_RESEND, UNLIKE_MRI, UNREADABLE, review_below_text
+from ..wording import NOTE_KINDS, STRIPPED_NOTE, TURNED_RESEND, UNLIKE_MRI, UNREADABLE, review_below_text
 
 #: A record's ``path``: what the client named the file (web.inference._clean_name), with a zip member's name after it.
 _NAME: dict = {"type": "string", "description": "The uploaded file's name as sent, less any folder part (at most 255 "
@@ -86,7 +86,10 @@ def component_schemas(classes: list[str]) -> dict:
                            "not, is for a qualified clinician to interpret (the model card's disclaimer)"},
                 "note": {"type": "string", "description": "only on an accepted answer with a caution: for now "
                          f"'{STRIPPED_NOTE}' (a heuristic of the input's outline: a second look, not a refusal; "
-                         "the label and probabilities are the model's)"},
+                         "the label and probabilities are the model's); its words may change: match `note_kind`"},
+                "note_kind": {"enum": sorted(set(NOTE_KINDS.values())), "description": "with `note`: which caution it "
+                              f"is, a name that stays ('{NOTE_KINDS[STRIPPED_NOTE]}': the slice looks skull-stripped; "
+                              "the page and the CLI count these)"},
                 "heatmap_png_base64": {**b64, "description": "With ?heatmap=1 (if the model supports it): "
                                        "class-activation map of the predicted class over image_png_base64."},
                 "image_png_base64": {**b64, "description": "With ?heatmap=1: the cropped grayscale image "

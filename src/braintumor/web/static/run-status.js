@@ -68,7 +68,8 @@ window.braintumorRunStatus = (function () {
           tally.unread += 1;
           return;
         }
-        slices += 1; stripped += r.note && !r.ood ? 1 : 0;  // Prediction.note: for now, a slice that looks stripped
+        // by the note's kind (wording.NOTE_KINDS), not its presence: another caution is no stripped slice
+        slices += 1; stripped += r.note_kind === "stripped" && !r.ood ? 1 : 0;
         tally[r.error ? "error" : r.ood ? (isTurned(r) ? "turned" : "ood") : r.review ? "review" : "ok"] += 1;
       });
     });
