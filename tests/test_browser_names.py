@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -93,4 +94,45 @@ def test_a_long_name_and_an_empty_file(server, chromium):
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert cards.nth(0).locator(".card-name").evaluate("e => e.scrollWidth <= e.clientWidth")
     assert [p for p in problems if "status of 400" not in p] == []
+    page.close()
+
+
+def test_a_name_with_a_backslash_is_the_same_on_its_card_in_the_csv_and_in_the_json(server, chromium, test_images):
+    """The server keeps a sent name's last path component (an old Windows browser sends ``C:\\Users\\...\\a.png``, a
+    user's name among the folders: inference._clean_name), so ``back\\slash.jpg`` (a Linux or macOS file may be so
+    named) came back as ``slash.jpg``: the CSV said that, the card ``back\\slash.jpg``. The page names a file as the
+    server will (text.js sentName): all three say ``slash.jpg``, and a name with spaces around it is trimmed alike."""
+    jpeg = test_images["glioma"][0].read_bytes()
+    page, problems = open_page(chromium, server, 1280, 900)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    answers = []
+    page.on("response", lambda r: answers.append(r.json()) if "/api/v1/predict" in r.url else None)
+    page.set_input_files("#file-input", [{"name": "back\\slash.jpg", "mimeType": "image/jpeg", "buffer": jpeg},
+                                         {"name": " spaced.jpg ", "mimeType": "image/jpeg", "buffer": jpeg}])
+    sync_api.expect(page.locator("#page-status")).to_have_text(re.compile("^Done: "), timeout=30_000)
+    shown = page.locator("#results > .card .card-name").all_text_contents()  # as card.js sets them
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text())))
+    sent = sorted(r["path"] for a in answers for r in a["results"])
+    assert shown == ["slash.jpg", "spaced.jpg"] and [r[0] for r in rows[1:]] == shown and sent == sorted(shown)
+    assert problems == []
+    page.close()
+
+
+def test_a_dropped_folders_file_with_a_backslash_is_named_as_its_csv_row(server, chromium, test_images, tmp_path):
+    """A folder's file is sent by its own name and its answers given the folder's path back (send.js): ``a\\b.jpg``
+    was ``scans/a\\b.jpg`` on its card and ``scans/b.jpg`` in the CSV."""
+    from test_browser_errors import os_drop
+    from test_browser_folders import csv_paths
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "a\\b.jpg").write_bytes(test_images["glioma"][0].read_bytes())
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    os_drop(page, [str(folder)])
+    sync_api.expect(page.locator("#page-status")).to_have_text(re.compile("^Done: "), timeout=30_000)
+    assert page.locator("#results > .card .card-name").all_text_contents() == ["scans/b.jpg"] == csv_paths(page)
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()

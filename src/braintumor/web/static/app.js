@@ -118,8 +118,10 @@
     const jobs = list.map(function (item) {
       if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path), kind: "folder" };
       const file = item.file || item, path = item.path;
-      const name = path || file.name || "pasted image " + (unnamed += 1);
+      // named as the server names what it is sent (text.js sentName): a folder's file after its folder's path
+      const own = text.sentName(file.name);
       const folder = path && path.endsWith("/" + file.name) ? path.slice(0, -file.name.length) : "";
+      const name = (folder ? folder + own : path === file.name ? own : path) || own || "pasted image " + (unnamed += 1);
       const kind = item.dicom ? "scan" : folders.kindOf(file);  // a folder's DICOM file is one by its bytes
       return { file: file, name: name, folder: folder, card: namedCard(name), kind: kind };
     });

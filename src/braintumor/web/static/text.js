@@ -27,6 +27,14 @@ window.braintumorText = (function () {
     });
   }
 
+  // As the server names an upload (web/inference.py _clean_name): its last path component, after a "/" or a "\" (an
+  // old Windows browser sends C:\Users\...\a.png, a user's name among its folders), without the white space around
+  // it that Python's str.strip() takes. A file named back\slash.jpg was "back\slash.jpg" on its card and "slash.jpg"
+  // in the CSV and the JSON: the page names it as they do.
+  const SPACE = "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+";
+  const AROUND = new RegExp("^" + SPACE + "|" + SPACE + "$", "g");
+  function sentName(name) { return String(name).split(/[\\/]/).pop().replace(AROUND, ""); }
+
   // As wording.counted: n with its noun in the number it takes ("1 file", "2 files"), never "file(s)".
   function counted(n, noun, plural) { return n + " " + (n === 1 ? noun : plural || noun + "s"); }
 
@@ -70,5 +78,5 @@ window.braintumorText = (function () {
   }
 
   return { percent: percent, printable: printable, counted: counted, joined: joined, csvRow: csvRow,
-           stripped: stripped };
+           stripped: stripped, sentName: sentName };
 })();
