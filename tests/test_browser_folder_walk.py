@@ -233,8 +233,8 @@ def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(
     """A folder's ``y.dcm.gz`` or an ``IM0002`` that is a gzip was counted by the page with its other files ("not an
     image or a scan (1 .gz, 1 with no ending)"), and a drop of only those was "No image or scan found", no word of gzip
     (the CLI said nothing at all): both name them as compressed with how to undo it, in compressed_text's words, the
-    page from the server (one home). The CLI's say what they hold (a DICOM file), as the page does not inflate them to
-    learn; a .nii.gz is read as NIfTI by both, a .hdr.gz is half of a pair, a .zip a zip."""
+    page from the server (one home), and what they hold (a DICOM file), the page by inflating a gzip's first bytes
+    (compressed.js); a .nii.gz is read as NIfTI by both, a .hdr.gz is half of a pair, a .zip a zip."""
     import bz2
     import gzip
     import lzma
@@ -253,7 +253,7 @@ def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(
                               [[name, list(head)] for name, head in cases])
     assert [c for c, js in zip(cases, page_says, strict=True)
             if left_out_kind(*c) != (js.partition(":")[0] if js else None)] == []
-    packed = {magic[0]: f"compressed:{compressed_text(magic)}" for magic in MAGIC}  # the page's: the compressor's words
+    packed = {magic[0]: f"compressed:{compressed_text(magic)}" for magic in MAGIC}  # by its first bytes: the compressor
     assert [js for (_, head), js in zip(cases, page_says, strict=True) if js and js.startswith("compressed:")] == [
         packed[head[0]] for name, head in cases if name in ("IM0002", "y.dcm.gz") and head[:2] != b"\x1f\x8c"]
     assert {left_out_as("IM0002", head) for head in heads[5:]} == {*packed.values(), None}  # bytes alone: as the page
@@ -267,9 +267,9 @@ def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(
     assert list(plan_inputs([folder], cli.append)) == [folder / "a.png"]
     notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
     why = packed[0x1F].partition(":")[2]
-    assert notes == [f"Skipped 2 files in the dropped folder (each {why}): mri/IM0002, mri/y.dcm.gz."]
-    holds = compressed_text(gzip.compress(dicom))  # the CLI's: what it holds, and the same words else
+    holds = compressed_text(gzip.compress(dicom))  # what it holds, and the same words else
     assert holds == why.replace(" file:", " file holding a DICOM file:")
+    assert notes == [f"Skipped 2 files in the dropped folder (each {holds}): mri/IM0002, mri/y.dcm.gz."]
     assert cli == [f"note: 2 files in {folder} not read (each {holds}): {folder}/IM0002, {folder}/y.dcm.gz"]
     assert sent_names(page) == [["a.png"]]
     (folder / "a.png").unlink()
@@ -280,6 +280,86 @@ def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(
     sync_api.expect(page.locator("html")).to_have_class("js")
     os_drop(page, [str(folder)])
     sync_api.expect(page.locator("#page-status")).to_have_text(
-        f"Only 2 compressed files in the dropped folder: mri/IM0002, mri/y.dcm.gz are each {why}.", timeout=30_000)
+        f"Only 2 compressed files in the dropped folder: mri/IM0002, mri/y.dcm.gz are each {holds}.", timeout=30_000)
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
+
+
+def _gzip_heads() -> list[bytes]:
+    """Inflated first bytes of every kind compressed_files._holds names, and of near misses."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    dicom = make_dicom(np.zeros((8, 8), dtype=np.uint8))
+    nifti = nifti_bytes(axial_volume([np.zeros((8, 8), np.uint8)] * 2))
+    nifti = __import__("gzip").decompress(nifti) if nifti[:2] == b"\x1f\x8b" else nifti
+    tar = bytes(257) + b"ustar\x0000" + bytes(200)
+    pages = [b"<html>", b"\xef\xbb\xbf  <!DOCTYPE HTML>", b"<?xml version='1.0'?>\n<html", b"<!-- saved -->\t<TITLE>x",
+             b"<!-->x", b"<!-- never closed <html>", b"<?xml?><svg>", b"<p\xa0x", b"<P>", b"<\xc0>", b"<title",
+             b"<meta http-equiv=refresh>", b"\x0b\x0c<br/>", b"<a href=x>", b"<abbr>"]
+    return [*pages, b"%PDF-1.7", b"junk %PDF-", bytes(900) + b"%PDF-", bytes(1100) + b"%PDF-", dicom, nifti[:348],
+            bytes(4) + b"n+2\x00\r\n\x1a\n", bytes(344) + b"ni1\x00", tar, b"PK\x03\x04", b"PK\x05\x06",
+            b"\xff\xd8\xff\xe0", b"\x89PNG", b"BM", b"II*\x00", b"MM\x00*", b"RIFF0000WEBP", b"RIFF0000WAVE", b"GIF89a",
+            b"", b"hello"]
+
+
+def test_what_a_gzip_holds_is_named_by_the_page_as_by_the_cli(server, chromium):
+    """compressed.js holds (a copy of compressed_files._holds) names each inflated head as the CLI does, whole or not,
+    and the server's words for each code are compressed_text's."""
+    import gzip
+
+    from braintumor.compressed_files import _holds, compressed_text, page_words
+
+    heads = _gzip_heads()
+    page, problems = watched_page(chromium, server)
+    images = page.evaluate("JSON.parse(document.getElementById('upload-form').dataset.unreadFormats).compressed.images")
+    said = page.evaluate("([hs, images]) => hs.map(h => [true, false].map(w => "
+                         "window.braintumorCompressed.holds(new Uint8Array(h), w, images)))",
+                         [[list(h) for h in heads], images])
+    assert said == [[_holds("gzip", h, True), _holds("gzip", h, False)] for h in heads]
+    assert {code for pair in said for code in pair} >= {"", "pdf", "page", "nifti", "dicom", "tar", "zip", "image:PNG"}
+    words = page_words()["kinds"][0][1]
+    assert all(words[_holds("gzip", h, True)] == compressed_text(gzip.compress(h)) for h in heads)
+    assert problems == []
+    page.close()
+
+
+def test_a_dropped_folders_gzips_are_said_by_what_they_hold_as_the_cli_says_them(server, chromium, tmp_path):
+    """The page named only the compressor of a folder's compressed file ("a gzip-compressed file: ...") where
+    braintumor predict said what it holds ("a gzip-compressed file holding a PDF document, ..."): the page inflates a
+    gzip's first bytes, as many as the CLI reads (a large one's first 4096), and says the CLI's words; a cut-short
+    one is said as the CLI says it; a bzip2, which browsers do not inflate, keeps the compressor's words."""
+    import bz2
+    import gzip
+    import re
+    from pathlib import Path
+
+    from braintumor.compressed_files import compressed_text
+
+    heads = _gzip_heads()
+    held = {kind: next(h for h in heads if h[at:].startswith(start))
+            for kind, at, start in (("dicom", 128, b"DICM"), ("nifti", 344, b"n+1"), ("tar", 257, b"ustar"),
+                                    ("png", 0, b"\x89PNG"))}
+    rng = np.random.default_rng(0)
+    files = {"report.pdf.gz": gzip.compress(b"%PDF-1.7\n" + rng.bytes(20_000)), "page.gz": gzip.compress(heads[3]),
+             "vol.gz": gzip.compress(held["nifti"]), "IM0002": gzip.compress(held["dicom"]),
+             "backup.tgz": gzip.compress(held["tar"]), "png.gz": gzip.compress(held["png"]),
+             "words.gz": gzip.compress(b"hello" * 300), "cut.gz": gzip.compress(b"%PDF-1.7 short")[:-6],
+             "big.gz": gzip.compress(rng.bytes(9000) + b"%PDF-"), "IM0003": bz2.compress(held["dicom"])}
+    folder = tmp_path / "mri"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    cli: list[str] = []
+    assert list(plan_inputs([folder], cli.append)) == [folder / "a.png"]
+    cli_says = {Path(f).name: m[1] for m in (re.match(r"note: \d+ files? in .*? not read \((?:each )?(.*)\): (.*)$", n)
+                                             for n in cli) for f in m[2].split(", ")}
+    page, problems = watched_page(chromium, server)
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
+    page_says = {f.removeprefix("mri/"): m[1] for m in (
+        re.match(r"Skipped \d+ files? in the dropped folder \((?:each )?(.*)\): (.*)\.$", n) for n in notes)
+        for f in m[2].split(", ")}
+    assert sorted(cli_says) == sorted(files) and len(set(cli_says.values())) == 8  # 3 say nothing held: one note
+    assert page_says == {**cli_says, "IM0003": compressed_text(b"BZh")}  # the bzip2: the compressor's words
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()

@@ -12,8 +12,8 @@ import bz2
 import lzma
 import zlib
 
-from .documents import document_kind, document_text
-from .image_headers import image_kind
+from .documents import PDF, PDF_DOCUMENT, WEB_PAGE, document_kind
+from .image_headers import IMAGE_SIGNATURES, image_kind
 from .nifti_header import header_kind
 
 #: (first bytes, the compressor's name, the command that undoes it)
@@ -49,21 +49,57 @@ def _head(kind: str, data: bytes) -> tuple[bytes, bool]:
 
 def _inner(head: bytes) -> str | None:
     """What decompressed bytes start as, in words (None: nothing this module can name)."""
+    return _INNER.get(_holds("", head, whole=False))
+
+
+def _holds(name: str, head: bytes, whole: bool) -> str:
+    """What the first bytes ``head`` that ``name``'s data decompresses to hold, by a code (the keys of
+    :func:`page_words`, which static/compressed.js computes alike from the bytes it inflates): "pdf" or "page" (a
+    document, only when ``whole``: :func:`_head`), "nifti" (gzip only), "dicom", "tar", "zip", "image:JPEG"..., or ""
+    for nothing named."""
+    if whole and (document := document_kind(head)):
+        return "pdf" if document == PDF else "page"
+    if name == "gzip" and header_kind(head) in ("nifti1", "nifti2"):
+        return "nifti"
     if head[128:132] == b"DICM":
-        return "a DICOM file"
+        return "dicom"
     if head[257:262] == b"ustar":
-        return "a tar archive"
+        return "tar"
     if head[:4] == b"PK\x03\x04":
-        return "a zip file"
+        return "zip"
     kind = image_kind(head)
-    return kind and f"a {kind} image"
+    return f"image:{kind}" if kind else ""
+
+
+#: What :func:`_holds`' codes of a thing held are in words (a document's and a NIfTI volume's words are their own).
+_INNER: dict[str, str] = {"dicom": "a DICOM file", "tar": "a tar archive", "zip": "a zip file",
+                          **{f"image:{kind}": f"a {kind} image" for _, kind in IMAGE_SIGNATURES}}
+
+
+def _words(name: str, tool: str, article: str, holds: str) -> str:
+    """Why ``name``-compressed data that holds ``holds`` (a :func:`_holds` code) is refused, and what to do."""
+    if holds in ("pdf", "page"):
+        return f"{article} {name}-compressed file holding {PDF_DOCUMENT if holds == 'pdf' else WEB_PAGE}"
+    if holds == "nifti":  # read alone, by its content; a folder's or a zip's were "decompress it (gunzip)", a .nii.gz
+        return ("a gzip-compressed NIfTI volume without the .nii.gz ending, by which a folder's or zip's volumes are "
+                "taken: rename it to end in .nii.gz")  # told to gunzip
+    if holds == "tar":
+        return (f"{article} {name}-compressed tar archive: archives are read as zips of DICOM or NIfTI "
+                "files; extract it and send the files in it, or a zip of them")
+    inner = f" holding {_INNER[holds]}" if holds else ""
+    return (f"{article} {name}-compressed file{inner}: compressed files are not read (but for a NIfTI volume, "
+            f".nii.gz); decompress it ({tool}) and send what it holds")
 
 
 def _compressor(data: bytes) -> tuple[str, str, str] | None:
     """The compressor whose output ``data`` starts as: its name, the command that undoes it, and the article its name
     takes; None for anything else."""
-    return next(((name, tool, "an" if name == "xz" else "a")  # read aloud: an ex-zed
-                 for magic, name, tool in _COMPRESSORS if data.startswith(magic)), None)
+    return next(((name, tool, _article(name)) for magic, name, tool in _COMPRESSORS if data.startswith(magic)), None)
+
+
+def _article(name: str) -> str:
+    """The article a compressor's name takes, read aloud: an ex-zed."""
+    return "an" if name == "xz" else "a"
 
 
 def compressed_kind(data: bytes) -> str | None:
@@ -91,17 +127,20 @@ def compressed_text(data: bytes, named: bool = False) -> str | None:
         return None
     name, tool, article = found
     head, whole = _head(name, data)
-    if whole and (document := document_text(head)):
-        return f"{article} {name}-compressed file holding {document}"
-    if name == "gzip" and header_kind(head) in ("nifti1", "nifti2"):  # read alone, by its content; a folder's or a
-        return ("a gzip-compressed NIfTI volume without the .nii.gz ending, by which a folder's or zip's volumes are "
-                "taken: rename it to end in .nii.gz")  # zip's were "decompress it (gunzip)", a .nii.gz told to gunzip
-    inner = _inner(head) if whole or not named else None
-    if named and inner is None:
+    holds = _holds(name, head, whole)
+    if named and (not holds or (not whole and holds != "nifti")):  # nothing held, or named from a part
         return None
-    if inner == "a tar archive":
-        return (f"{article} {name}-compressed tar archive: archives are read as zips of DICOM or NIfTI "
-                "files; extract it and send the files in it, or a zip of them")
-    holds = f" holding {inner}" if inner else ""
-    return (f"{article} {name}-compressed file{holds}: compressed files are not read (but for a NIfTI volume, "
-            f".nii.gz); decompress it ({tool}) and send what it holds")
+    return _words(name, tool, article, holds)
+
+
+def page_words() -> dict:
+    """For a folder dropped on the page, whose walk (static/compressed.js) inflates what it can and says what the CLI's
+    note says (it named the compressor alone, "a gzip-compressed file", where the CLI said "a gzip-compressed file
+    holding a PDF document"): each compressor's first bytes and its words for each thing :func:`_holds` names in it
+    (``kinds``: its code, "" for nothing; other codes for gzip alone, as browsers inflate no other), how much of a
+    file the CLI reads and inflates (``peek``, ``most``), and the first bytes of the images it names (``images``)."""
+    codes = ("", "pdf", "page", "nifti", *_INNER)  # for gzip: a browser inflates no other (the page's weight)
+    return {"kinds": [[list(magic), {code: _words(name, tool, _article(name), code)
+                                     for code in (codes if name == "gzip" else ("",))}]
+                      for magic, name, tool in _COMPRESSORS],
+            "peek": PEEK, "most": _HEAD, "images": [[list(magic), kind] for magic, kind in IMAGE_SIGNATURES]}

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, NotAcceptable
 
 from ..classes import display_name
-from ..compressed_files import MAGIC, compressed_text
+from ..compressed_files import page_words
 from ..csv_records import csv_columns
 from ..dicom_sniff import NOT_SCAN_SUFFIXES
 from ..folder_notes import LEFT_OUT_KINDS, LEFT_OUT_WHY
@@ -67,8 +67,9 @@ def _globals() -> dict:
                                "signatures": [[name, pattern.decode("ascii")]
                                               for name, pattern in OTHER_FORMAT_SIGNATURES],
                                "words": [unread_format_text(n, f) for n, f in ((1, 1), (2, 1), (2, 2))],
-                               # a compressor's first bytes, and why its output is not read: compressed_text's words
-                               "compressed": [[list(magic), compressed_text(magic)] for magic in MAGIC]}}
+                               # a compressor's first bytes, and why its output is not read, by what it holds:
+                               # compressed_text's words (static/compressed.js)
+                               "compressed": page_words()}}
 
 
 @bp.app_template_global("turned")

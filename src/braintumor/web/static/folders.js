@@ -66,7 +66,7 @@ window.braintumorFolders = (function () {
 
   function fileOf(entry) { return new Promise(function (resolve, reject) { entry.file(resolve, reject); }); }
 
-  const isDicomHead = window.braintumorDicomSniff.isDicomHead;  // dicom-sniff.js, loaded first
+  const isDicomHead = window.braintumorDicomSniff.isDicomHead, held = window.braintumorCompressed.held;  // loaded first
 
   // A walked file's first 132 bytes, to tell DICOM (and an image with no ending) by; none for a name of a type never
   // a scan (notScan, as dicom_sniff.worth_sniffing), never read, nor for a file that cannot be read.
@@ -82,8 +82,8 @@ window.braintumorFolders = (function () {
   // Why a file the walk passed over (no image ending, not DICOM nor NIfTI) is worth a note, as folder_notes.
   // left_out_as tells it (tests/test_browser_folder_walk.py asks both): "dicomdir" (an export's index, by its name),
   // "zip", "pair" (half of a .hdr/.img pair: nifti_header.PAIR_IMAGE_ENDINGS), "image" (an image format's first
-  // bytes), "compressed:WHY" (gzip, bzip2, xz: the server's words, ``formats.compressed``; the CLI's say what it holds,
-  // which the page does not inflate), "other:GIF" (a format not read, by an ending of ``formats.endings``, image_files.
+  // bytes), "compressed:WHY" (gzip, bzip2, xz: the server's words for it, ``formats.compressed``; what it holds is
+  // said by the walk, compressed.js), "other:GIF" (a format not read, by an ending of ``formats.endings``, image_files.
   // OTHER_FORMAT_ENDINGS, or by its first bytes: image_headers.OTHER_FORMAT_SIGNATURES), or null for any other file.
   const PAIR = /\.(hdr|hdr\.gz|img|img\.gz)$/i;
   const IMAGE_STARTS = [[0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0x49, 0x49, 0x2a, 0],
@@ -104,8 +104,8 @@ window.braintumorFolders = (function () {
     const endings = formats.endings || {};
     if (Object.prototype.hasOwnProperty.call(endings, suffix(name))) return "other:" + endings[suffix(name)];
     if (PAIR.test(name)) return "pair";
-    const packed = (formats.compressed || []).find(function (c) { return startsWith(head, c[0]); });
-    return packed ? "compressed:" + packed[1] : formatOf(head, formats.signatures);
+    const packed = ((formats.compressed || {}).kinds || []).find(function (c) { return startsWith(head, c[0]); });
+    return packed ? "compressed:" + packed[1][""] : formatOf(head, formats.signatures);
   }
 
   function suffix(name) {  // as Path.suffix, lower case: the last dot-part, none for ".x" or "x."
@@ -235,11 +235,11 @@ window.braintumorFolders = (function () {
       const typed = TAKEN.test(name);
       // a slice of a series in one of the folders, sent with the folder's others (series): a .dcm or .dicom whatever
       // its bytes, as the CLI takes it (one sent alone was a second card beside its series), another file when its
-      // bytes say DICOM
+      // bytes say DICOM; a gzip passed over is said by what it holds, as the CLI says it (compressed.js)
       const head = f.given || typed ? null : await headOf(file, notScan);
       const index = !f.given && name.toLowerCase() === "dicomdir";  // never read as a scan, as by the CLI
       const dicom = !f.given && !index && (DICOM.test(name) || (!typed && isDicomHead(head)));
-      const kind = f.given || typed || dicom ? null : leftOutAs(name, head, formats);
+      const kind = f.given || typed || dicom ? null : await held(leftOutAs(name, head, formats), file, formats);
       if (f.given || typed || dicom) {
         items.push({ file: file, path: f.given ? name : f.entry.fullPath.replace(/^\//, ""), dicom: dicom });
       } else if (kind && kind.indexOf("other:") === 0) {  // a note per format, as folder_notes.other_format_notes

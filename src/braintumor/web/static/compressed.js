@@ -1,0 +1,95 @@
+// What a gzip-compressed file in a dropped folder holds, said as braintumor predict's note says it
+// (compressed_files.compressed_text): as many of its first bytes as the CLI reads (peek) inflated here, in the browser,
+// to as many as the CLI looks at (most), and named by what they begin as (compressed_files._holds, copied here:
+// tests/test_browser_folder_walk.py asks both), in the server's words for each (compressed_files.page_words). The page
+// named the compressor alone ("a gzip-compressed file") where the CLI said "a gzip-compressed file holding a PDF
+// document". Browsers inflate gzip only (DecompressionStream): a bzip2 or xz file keeps its compressor's words. Loaded
+// before folders.js, which takes it from window.braintumorCompressed; no framework, nothing loaded from elsewhere.
+"use strict";
+
+window.braintumorCompressed = (function () {
+  const GZIP = [0x1f, 0x8b];
+  const PAGE_STARTS = ["<!doctype html", "<html", "<head"];  // documents._PAGE_STARTS, _PAGE_TAG, _PREAMBLES
+  const PAGE_TAG = /^<(?:script|iframe|h1|div|font|table|a|style|title|b|body|br|p|meta)[ \t\n\r\f\v>/]/;
+  const PREAMBLES = [["<?xml", "?>"], ["<!--", "-->"]];
+
+  function startsWith(head, bytes, at) {
+    return bytes.every(function (b, i) { return head[(at || 0) + i] === b; });
+  }
+  function codes(text) { return Array.from(text, function (c) { return c.charCodeAt(0); }); }
+
+  // As documents.is_web_page, on bytes as a string of one character each (Python's bytes.lstrip and bytes.lower: ASCII
+  // white space and letters only).
+  function isPage(head) {
+    const lstrip = function (t) { return t.replace(/^[ \t\n\r\v\f]+/, ""); };
+    let text = lstrip(String.fromCharCode.apply(null, head.subarray(0, 1024)).replace(/^\xef\xbb\xbf/, ""))
+      .replace(/[A-Z]+/g, function (c) { return c.toLowerCase(); });
+    for (;;) {
+      const preamble = PREAMBLES.find(function (p) { return text.startsWith(p[0]); });
+      if (!preamble) break;
+      const closed = text.indexOf(preamble[1]);
+      if (closed < 0) return false;
+      text = lstrip(text.slice(closed + preamble[1].length));
+    }
+    return PAGE_STARTS.some(function (s) { return text.startsWith(s); }) || PAGE_TAG.test(text);
+  }
+
+  // What inflated gzip bytes hold, a key of the server's words, as compressed_files._holds names it: a document only
+  // from whole bytes (all ``most`` of them, or all up to the stream's end).
+  function holds(head, whole, images) {
+    if (whole && String.fromCharCode.apply(null, head.subarray(0, 1024)).indexOf("%PDF-") >= 0) return "pdf";
+    if (whole && isPage(head)) return "page";
+    if (startsWith(head, codes("n+1\0"), 344) || startsWith(head, codes("n+2\0\r\n\x1a\n"), 4)) return "nifti";
+    if (startsWith(head, codes("DICM"), 128)) return "dicom";
+    if (startsWith(head, codes("ustar"), 257)) return "tar";
+    if (startsWith(head, [0x50, 0x4b, 3, 4])) return "zip";
+    const image = images.find(function (i) { return startsWith(head, i[0]); });  // image_headers.image_kind
+    return !image || (image[1] === "WebP" && !startsWith(head, codes("WEBP"), 8)) ? "" : "image:" + image[1];
+  }
+
+  // The first ``most`` bytes ``data`` inflates to, and whether they are whole, as compressed_files._head: none where
+  // the data is damaged. The first answer is read before the data is written: a stream cut short (the first ``peek``
+  // bytes of a larger file) ends in an error, which drops what was inflated and not yet read.
+  async function inflated(data, most) {
+    const stream = new DecompressionStream("gzip"), reader = stream.readable.getReader();
+    const parts = [];
+    let got = 0, end = false;
+    const reading = (async function () {
+      try {
+        while (got < most) {
+          const step = await reader.read();
+          if (step.done) { end = true; break; }
+          parts.push(step.value);
+          got += step.value.length;
+        }
+      } catch (err) { /* damaged, or cut short: what was read is what there is */ }
+      reader.cancel().catch(function () {});
+    })();
+    const writer = stream.writable.getWriter();
+    writer.write(data).then(function () { return writer.close(); }).catch(function () {});
+    await reading;
+    const all = new Uint8Array(got);
+    let at = 0;
+    parts.forEach(function (p) { all.set(p, at); at += p.length; });
+    return { head: all.subarray(0, most), whole: got >= most || end };
+  }
+
+  // ``kind`` (folders.js leftOutAs) of a file the walk passed over, what it holds said where it is a gzip this browser
+  // inflates: "compressed:a gzip-compressed file holding a PDF document, ...". ``formats.compressed``: page_words.
+  async function held(kind, file, formats) {
+    const c = formats.compressed || {};
+    if (!kind || kind.indexOf("compressed:") || typeof DecompressionStream !== "function") return kind;
+    let data;
+    try {
+      data = new Uint8Array(await file.slice(0, c.peek).arrayBuffer());
+    } catch (err) {
+      return kind;
+    }
+    const packed = (c.kinds || []).find(function (k) { return startsWith(data, k[0]); });
+    if (!packed || !startsWith(packed[0], GZIP)) return kind;
+    const got = await inflated(data, c.most);
+    return "compressed:" + packed[1][holds(got.head, got.whole, c.images || [])];
+  }
+
+  return { held: held, holds: holds, inflated: inflated };
+})();
