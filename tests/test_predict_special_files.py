@@ -143,3 +143,36 @@ def test_standard_input_named_twice_is_read_once_and_the_second_told_why(tmp_pat
     assert run.returncode == 1 and "error" not in recs[0], run.stderr
     assert recs[1] == {"path": "/dev/fd/0", "error": "standard input was already read, as /dev/stdin: a pipe can be "
                        "read only once (name it once, or save what it holds to a file and name that)"}
+
+
+def test_predict_many_tells_a_pipe_named_twice_that_it_was_read_as_predict_does(tmp_path, monkeypatch):
+    """``Classifier.predict_many([pipe, pipe])``: the second name was "file is empty (0 bytes)", or 30 s of waiting for
+    a writer that had gone, where ``braintumor predict`` says it was already read (input_plan's words)."""
+    from braintumor import Classifier, ImageError
+
+    monkeypatch.setattr(image_files, "PIPE_WAIT_S", 0.5)  # without the fix, the second read waits this long
+    clf = Classifier.load(MODEL)
+    fifo = tmp_path / "scan.png"
+    os.mkfifo(fifo)
+    threading.Thread(target=lambda: fifo.write_bytes(encode(synthetic_head(200))), daemon=True).start()
+    (first, one), (second, two) = clf.predict_many([str(fifo), tmp_path / "." / "scan.png"])
+    assert (first, second) == (str(fifo), tmp_path / "." / "scan.png") and not isinstance(one, ImageError)
+    assert isinstance(two, ImageError) and str(two) == (
+        f"this named pipe was already read, as {fifo}: a pipe can be read only once (name it once, or save what it "
+        "holds to a file and name that)")
+
+
+@pytest.mark.skipif(not Path("/dev/stdin").exists(), reason="no /dev/stdin on this system")
+def test_predict_many_tells_standard_input_named_twice_that_it_was_read():
+    """``producer | python -c '...predict_many(["/dev/stdin", "/dev/fd/0"])'``: the second was "file is empty"."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from braintumor import Classifier; "
+            "[print(str(o)) for _, o in Classifier.load(sys.argv[1]).predict_many(['/dev/stdin', '/dev/fd/0'])]")
+    run = subprocess.run([sys.executable, "-c", code, str(MODEL)], input=encode(synthetic_head(200)),
+                         capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    lines = run.stdout.decode().splitlines()
+    assert run.returncode == 0 and len(lines) == 2 and "already" not in lines[0], run.stderr
+    assert lines[1] == ("standard input was already read, as /dev/stdin: a pipe can be read only once (name it once, "
+                        "or save what it holds to a file and name that)")

@@ -61,14 +61,15 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
                 yield {"path": str(path), "error": TOO_DEEP}
         elif os.path.isfile(path) and is_volume_file(path):
             yield VolumeInput(str(path), lambda p=path: iter_volumes(p))
-        elif said := _read_before(path, pipes):
+        elif said := read_before_text(path, pipes):
             yield {"path": str(path), "error": said}
         else:
             yield path
 
 
-def _read_before(path: Path, pipes: dict[tuple[int, int], str]) -> str | None:
-    """Why ``path`` is not read, where it is a pipe named earlier in the run (``pipes``: those named so far), or None.
+def read_before_text(path: str | os.PathLike, pipes: dict[tuple[int, int], str]) -> str | None:
+    """Why ``path`` is not read, where it is a pipe named earlier in the run (``pipes``: those named so far), or None:
+    ``braintumor predict``'s and ``Classifier.predict_many``'s.
 
     A file named twice is read twice, and answered twice; a pipe's bytes can be read only once: the second name of it
     (``producer | predict /dev/stdin /dev/stdin``) was "file is empty (0 bytes)", as if it held nothing."""

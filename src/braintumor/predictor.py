@@ -19,6 +19,7 @@ from .arguments import count
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, check_many, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
+from .input_plan import read_before_text
 from .model_loading import load_classifier
 from .ood import OODDetector
 from .ood_stats import level_histograms
@@ -277,9 +278,12 @@ class Classifier:
             for src, x in taken:
                 yield (src, x, None) if isinstance(x, ImageError) else (src, *next(answers))
 
+        pipes: dict[tuple[int, int], str] = {}  # those read so far: a second name of one is told so ("file is empty")
         try:
             for index, src in enumerate(sources):
                 try:
+                    if isinstance(src, (str, os.PathLike)) and (said := read_before_text(src, pipes)):
+                        raise ImageError(said)
                     pending.append((src, self.inspect_crop(src)))
                 except ImageError as exc:  # kept bare: its traceback and context held the failed file alive
                     exc.__context__ = None
