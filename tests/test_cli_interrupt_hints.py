@@ -65,3 +65,28 @@ def test_train_interrupted_names_its_last_checkpoint_and_resume(tmp_path, monkey
     err = capsys.readouterr().err
     hint = f"{run / 'last.pt'} holds the last finished epoch: run the same command with --resume to continue"
     assert err == ("interrupted\n" + hint + "\n" if with_checkpoint else "interrupted\n")
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+@pytest.mark.parametrize(("name", "header"), [("out.jsonl", False), ("out.csv", False), ("out.csv", True)])
+def test_predict_resume_stopped_before_its_first_record_says_no_records_are_kept(tmp_path, monkeypatch, capsys, name,
+                                                                                 header):
+    """An -o file there but empty (or a csv's header alone), and a --resume run stopped before its first record: it
+    said "the records so far are kept in out.jsonl" of a file holding none."""
+    import braintumor.predict_cli as predict_cli
+    from braintumor.classes import CLASSES
+    from braintumor.csv_records import csv_columns
+
+    (tmp_path / "0.png").write_bytes(encode(synthetic_head(seed=0), "PNG"))
+    out = tmp_path / name
+    before = (",".join(csv_columns(CLASSES)) + "\n").encode() if header else b""
+    out.write_bytes(before)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # before the first input was scored
+        yield
+
+    monkeypatch.setattr(predict_cli.BatchJob, "records", interrupted)
+    assert main(["predict", str(tmp_path / "0.png"), "-o", str(out), "--resume"]) == 130
+    assert capsys.readouterr().err.splitlines()[-1:] == ["interrupted"]
+    assert out.read_bytes() == before

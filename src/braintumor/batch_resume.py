@@ -203,6 +203,15 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     return prev
 
 
+def holds_records(target: Path, fmt: str) -> bool:
+    """Whether ``target``, a --resume run's output in ``fmt``, holds a record (a csv's header is none): a run stopped
+    before its first, its file empty, said "the records so far are kept" of none."""
+    with open(target, "rb") as fh:
+        if fmt == "csv":
+            fh.readline()  # the header
+        return bool(fh.read(1))
+
+
 def _records(fh: BinaryIO, fmt: str) -> Iterator[tuple[int, bytes, bool]]:
     """(line number, bytes, complete) of each record. A csv field may hold a newline (a file name can), so a csv
     record runs on while its quotes are open (the writer doubles a quote inside a field: an odd count is open);

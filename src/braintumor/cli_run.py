@@ -158,15 +158,23 @@ def _how_to_continue(args: argparse.Namespace) -> str | None:
     """Where a run can be continued, what was kept and how to go on: a stopped training run, or ``predict --resume``,
     whose records so far stay in its file (else one wonders whether to start again, scoring everything twice, or is
     refused for a run folder that already holds a run)."""
-    with contextlib.suppress(OSError, TypeError):  # a path that cannot be checked: say nothing more
+    with contextlib.suppress(OSError, TypeError, UsageError):  # a path that cannot be checked: say nothing more
         if args.command == "train" and (Path(args.out) / "last.pt").is_file():
             return f"{Path(args.out) / 'last.pt'} holds the last finished epoch: run the same command with --resume " \
                    "to continue"
         if args.command == "predict" and getattr(args, "resume", False) and args.output not in (None, "-") \
-                and Path(args.output).is_file():
+                and Path(args.output).is_file() and _holds_records(args):
             return f"the records so far are kept in {args.output}: run the same command again, with --resume, to " \
                    "continue"
     return None
+
+
+def _holds_records(args: argparse.Namespace) -> bool:
+    """Whether a stopped ``predict --resume`` run's -o file holds records (batch_resume.holds_records)."""
+    from .batch_resume import holds_records  # (a stopped run's: the readers are not loaded for every command)
+    from .predict_output import output_format
+
+    return holds_records(Path(args.output), output_format(getattr(args, "format", None), args.output))
 
 
 def run(args: argparse.Namespace) -> int:
