@@ -402,27 +402,3 @@ def test_a_file_named_as_a_folder_is_refused_not_read(test_images, tmp_path, mon
         Classifier.load().predict(f"scans/scan.jpg{ending}")
     with pytest.raises(ImageError, match=f"^{re.escape(said('head.nii'))}$"):
         read_volumes(f"head.nii{ending}")
-
-
-@pytest.mark.parametrize("ending", ["/", "/.", "//"])
-def test_predict_many_refuses_a_file_named_as_a_folder_as_predict_does(clf, tmp_path, monkeypatch, ending):
-    """``expand_inputs(["scan.png/"])`` gave Path("scan.png") (pathlib drops the /), which ``predict_many`` scored,
-    where ``braintumor predict scan.png/`` refuses it: now its outcome is the command line's error, directly or
-    through expand_inputs, and the name stays a Path (pickled too, as ``Pool().map`` sends it)."""
-    import pickle
-    from pathlib import Path
-
-    from conftest import encode, synthetic_head
-
-    from braintumor.image_io import ImageError, expand_inputs
-
-    monkeypatch.chdir(tmp_path)
-    Path("scan.png").write_bytes(encode(synthetic_head()))
-    found = list(expand_inputs([f"scan.png{ending}", "scan.png", f"scan.png{ending}".encode()]))
-    assert found == [Path("scan.png")] * 3 and all(isinstance(p, Path) for p in found)
-    said = (f"not a folder: scan.png is a file, and scan.png{ending} names it as a folder (the {ending} at its end): "
-            f"name it without the {ending}")
-    sources = [*found, f"scan.png{ending}", pickle.loads(pickle.dumps(found[0]))]
-    outcomes = [outcome for _, outcome in clf.predict_many(sources)]
-    assert [str(o) if isinstance(o, ImageError) else o for o in outcomes] == [
-        said, clf.predict("scan.png"), said, said, said]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .missing_files import given_path, missing_text
+from .missing_files import missing_text
 from .wording import counted, listed
 
 #: File endings looked for when walking folders (explicit files are sniffed instead). ``.jfif`` and ``.jpe`` are
@@ -244,8 +244,7 @@ def _expand(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
             raise TypeError(f"expand_inputs: item {index} ({type(raw).__name__}) is not a file or folder name")
         if not os.fspath(raw):  # Path("") is ".": an empty cell of a column of paths walked this folder
             raise ValueError(f"expand_inputs: item {index} is an empty string, which names no file or folder")
-        # a name as bytes (os.listdir(b".")) was "argument should be a str object"; scan.jpg/ keeps its / (given_path)
-        path = given_path(raw)
+        path = Path(os.fsdecode(raw))  # a name as bytes (os.listdir(b".")) was "argument should be a str object"
         if path.is_dir():
             from .compressed_files import ENDINGS  # (both import this module, through image_io)
             from .volume_io import VOLUME_SUFFIXES

@@ -44,34 +44,6 @@ def not_a_folder_text(name: str | os.PathLike | bytes) -> str | None:
            f"without the {ending}"
 
 
-def given_path(name: str | os.PathLike | bytes) -> Path:
-    """``name`` as a Path that, where it names a file as a folder (:func:`not_a_folder_text`: ``scan.jpg/``), keeps
-    that ending for whoever reads it: pathlib drops it, so ``expand_inputs(["scan.jpg/"])`` gave scan.jpg, which
-    predict_many scored, where ``braintumor predict scan.jpg/`` refuses it."""
-    text = os.fsdecode(name)
-    if not not_a_folder_text(text):
-        return Path(text)
-    path = NamedAsFolder(text)
-    path.given = text
-    return path
-
-
-class NamedAsFolder(type(Path())):  # type: ignore[misc]  # (a concrete class: Python < 3.12 cannot subclass Path)
-    """A file named as a folder (:func:`given_path`): ``str()`` is pathlib's (``scan.jpg``), ``os.fspath()`` the name
-    as given, so a reader (image_io's not_a_folder_text, ``os.stat``: "Not a directory") sees what was named."""
-
-    given = ""  # the name as given; a path made from this one (its parent) has none: pathlib's name, as any Path's
-
-    def __fspath__(self) -> str:
-        return self.given or super().__fspath__()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({os.fspath(self)!r})"
-
-    def __reduce__(self) -> tuple:  # pickled (Pool().map) as the name given, not pathlib's
-        return given_path, (os.fspath(self),)
-
-
 def near_name_text(path: str | os.PathLike) -> str:
     """What to add to "file not found" of a name a user meant otherwise: a shell pattern that matched no file (a
     shell passes ``scans/*.dcm`` on as it is; quoted, it is never expanded), in its name or in a folder's that is not
