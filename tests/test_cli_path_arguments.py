@@ -402,3 +402,28 @@ def test_a_file_named_as_a_folder_is_refused_not_read(test_images, tmp_path, mon
         Classifier.load().predict(f"scans/scan.jpg{ending}")
     with pytest.raises(ImageError, match=f"^{re.escape(said('head.nii'))}$"):
         read_volumes(f"head.nii{ending}")
+
+
+@pytest.mark.parametrize("ending", ["/", "/.", "//"])
+def test_expand_inputs_refuses_a_file_named_as_a_folder_as_predict_does(clf, tmp_path, monkeypatch, ending):
+    """``expand_inputs(["scan.png/"])`` gave Path("scan.png") (pathlib drops the /), which ``predict_many`` scored,
+    where ``braintumor predict scan.png/`` refuses it: expand_inputs now raises ValueError with the command line's
+    words, as for its other unusable items (an empty name); ``predict_many`` given the name itself answers that
+    error."""
+    import re
+    from pathlib import Path
+
+    from conftest import encode, synthetic_head
+
+    from braintumor.image_io import ImageError, expand_inputs
+
+    monkeypatch.chdir(tmp_path)
+    Path("scan.png").write_bytes(encode(synthetic_head()))
+    said = (f"not a folder: scan.png is a file, and scan.png{ending} names it as a folder (the {ending} at its end): "
+            f"name it without the {ending}")
+    for name in (f"scan.png{ending}", f"scan.png{ending}".encode()):
+        with pytest.raises(ValueError, match=f"^expand_inputs: item 1: {re.escape(said)}$"):
+            list(expand_inputs(["scan.png", name]))
+    assert list(expand_inputs(["scan.png"])) == [Path("scan.png")]
+    outcomes = [outcome for _, outcome in clf.predict_many([f"scan.png{ending}", "scan.png"])]
+    assert [str(o) if isinstance(o, ImageError) else o for o in outcomes] == [said, clf.predict("scan.png")]

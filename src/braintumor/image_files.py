@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .missing_files import missing_text
+from .missing_files import missing_text, not_a_folder_text
 from .wording import counted, listed
 
 #: File endings looked for when walking folders (explicit files are sniffed instead). ``.jfif`` and ``.jpe`` are
@@ -232,7 +232,8 @@ def expand_inputs(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
     read (:data:`OTHER_FORMAT_ENDINGS`), compressed ones (``compressed_files.ENDINGS``: a ``.dcm.gz``) and scans
     (DICOM, NIfTI and zips by their ending: ``volume_io.VOLUME_SUFFIXES``): ``predict_many`` says of each what it is,
     and of a scan that read_volumes reads it, where dropping them said nothing (a folder of .dcm files gave no answer
-    and no word)."""
+    and no word). Raises ValueError for a name that names nothing usable: an empty one, or a file's as a folder's
+    (``scan.jpg/``, in ``braintumor predict``'s words)."""
     if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character
         raise TypeError("expand_inputs takes a list of files and folders: expand_inputs([folder])")
     return _expand(paths)
@@ -244,6 +245,8 @@ def _expand(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
             raise TypeError(f"expand_inputs: item {index} ({type(raw).__name__}) is not a file or folder name")
         if not os.fspath(raw):  # Path("") is ".": an empty cell of a column of paths walked this folder
             raise ValueError(f"expand_inputs: item {index} is an empty string, which names no file or folder")
+        if said := not_a_folder_text(raw):  # Path() drops the / of scan.jpg/, whose file predict_many then scored
+            raise ValueError(f"expand_inputs: item {index}: {said}")
         path = Path(os.fsdecode(raw))  # a name as bytes (os.listdir(b".")) was "argument should be a str object"
         if path.is_dir():
             from .compressed_files import ENDINGS  # (both import this module, through image_io)
