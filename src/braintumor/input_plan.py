@@ -9,7 +9,6 @@ be DICOM, 4 KiB of one that is compressed), never a decode, and a volume found i
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from .image_files import (
     walk_folders,
     walk_images,
 )
-from .missing_files import not_a_folder_text
+from .missing_files import not_a_folder_text, read_before_text
 from .volume_objects import Volume
 from .wording import INPUT_KINDS, NOTHING_FOUND, TOO_DEEP
 
@@ -65,37 +64,6 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
             yield {"path": str(path), "error": said}
         else:
             yield path
-
-
-def read_before_text(path: str | os.PathLike, pipes: dict[tuple[int, int], str]) -> str | None:
-    """Why ``path`` is not read, where it is a pipe named earlier in the run (``pipes``: those named so far), or None:
-    ``braintumor predict``'s and ``Classifier.predict_many``'s.
-
-    A file named twice is read twice, and answered twice; a pipe's bytes can be read only once: the second name of it
-    (``producer | predict /dev/stdin /dev/stdin``) was "file is empty (0 bytes)", as if it held nothing."""
-    try:
-        info = os.stat(path)
-    except (OSError, ValueError):  # not there, a NUL in its name: reading it says why
-        return None
-    if not stat.S_ISFIFO(info.st_mode):
-        return None
-    key = (info.st_dev, info.st_ino)
-    if key not in pipes:
-        pipes[key] = str(path)
-        return None
-    what = "standard input" if key == stdin_key() else "this named pipe"
-    return (f"{what} was already read, as {pipes[key]}: a pipe can be read only once (name it once, or save what it "
-            "holds to a file and name that)")
-
-
-def stdin_key() -> tuple[int, int] | None:
-    """Standard input's (device, inode), what ``os.stat`` of a name of it (``/dev/stdin``) gives, or None where it is
-    closed."""
-    try:
-        info = os.fstat(0)
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino
 
 
 def _folder_inputs(path: Path, on_note: Callable[[str], None] | None) -> Iterator[Path | VolumeInput | dict]:

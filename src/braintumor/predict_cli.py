@@ -43,7 +43,8 @@ from .compressed_files import compressed_kind
 from .documents import document_kind
 from .image_files import is_special_file
 from .image_headers import image_kind
-from .input_plan import plan_inputs, stdin_key
+from .input_plan import plan_inputs
+from .missing_files import stdin_key
 from .predict_output import Formatter, HeatmapWriter, heatmap_column, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default

@@ -19,7 +19,7 @@ from .arguments import count
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, check_many, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
-from .input_plan import read_before_text
+from .missing_files import read_before_text
 from .model_loading import load_classifier
 from .ood import OODDetector
 from .ood_stats import level_histograms
