@@ -407,7 +407,7 @@ def test_model_card_figures_are_the_committed_report_the_files_and_the_training_
         f"| ECE on Testing (with its temperature) | {pct(m['ece'])} | {pct(meta8['metrics']['ece'])} |",
         f"| recall glioma / meningioma / notumor / pituitary | {recalls} |",
         f"On the other {lf['n']} the accuracy is {pct(lf['accuracy'])}.",
-        f"{pct(refused / n)} of the slices of Testing are refused (at least 3 of these {refused}",
+        f"{pct(refused / n)} of the slices of Testing are refused (at least 4 of these {refused}",
         f"on Testing it flags {review['flagged']} of {review['accepted']} accepted answers",
         f"holding {review['wrong_flagged']} of the {review['wrong_accepted']} wrong accepted answers",
     ]
