@@ -99,7 +99,12 @@ def test_a_series_on_its_side_says_why_its_slices_were_refused_with_and_without_
         else:
             page.click("button[type=submit]")
         block = page.locator("#results .series").first
-        sync_api.expect(block).to_have_attribute("data-state", "ok", timeout=30_000)
+        # no slice classified: a refused card's look, and a turned card's note (not "must be read without the
+        # model's help" alone after "rotate upright and resend")
+        sync_api.expect(block).to_have_attribute("data-state", "ood", timeout=30_000)
+        sync_api.expect(block).to_have_attribute("data-turned", "")
+        sync_api.expect(block.locator(".series-turn-note")).to_have_text(UPRIGHT_ALREADY)
+        sync_api.expect(block.locator(".series-refused-note")).to_be_hidden()
         reasons = block.locator(".series-refusals li")
         sync_api.expect(reasons.first).to_be_visible()
         said[js] = [" ".join(t.split()) for t in reasons.all_inner_texts()]
@@ -113,6 +118,7 @@ def test_a_series_on_its_side_says_why_its_slices_were_refused_with_and_without_
     side = sum(int(line.split()[0]) for line in said[True] if line.endswith(TURNED))
     line, strip = lines[True]
     assert side >= 1 and f"· {side} not classified (turned: rotate upright and resend)" in line
+    assert line.startswith("4 slices · ") and "Glioma" not in line, line  # no all-zero class counts
     assert ("not classified (unlike brain MRI)" in line) == (side < 4), line
     assert sum(t.endswith("not classified (turned: rotate upright and resend)") for t in strip) == side, strip
     counts = [int(line.split()[0]) for line in said[True]]

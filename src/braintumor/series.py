@@ -162,7 +162,9 @@ def summary_text(rec: dict) -> str:
     said = not_classified_texts(s.get("refused", 0) - side, side)
     said += [f"{s['failed']} {UNREADABLE}"] if s.get("failed") else []  # the page's word (it said "failed")
     unclassified = "".join(f"; {words}" for words in said)
-    lines = [f"{name}: {counted(s['slices'], 'slice')}, {s['classified']} classified: {counts}{flagged}{unclassified}"]
+    # no slice classified: no class counts (the page's line too), "Glioma 0, Meningioma 0, ..." read as an answer
+    counts = f": {counts}" if s["classified"] else ""
+    lines = [f"{name}: {counted(s['slices'], 'slice')}, {s['classified']} classified{counts}{flagged}{unclassified}"]
     if s["most_suspicious"]:
         top = ", ".join(f"{t['slice']} ({probability_text(t['tumour_probability'])})" for t in s["most_suspicious"])
         lines.append(f"  most suspicious slices (tumour probability): {top}")

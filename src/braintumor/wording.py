@@ -31,6 +31,20 @@ TURNED_RESEND: str = "turned: rotate upright and resend"
 LOWER_CONFIDENCE: str = "lower confidence"
 
 
+#: What the page says of an input the model gave no answer for, after why (the note under a refused card, and under a
+#: scan none of whose slices was classified): the answer is the clinician's alone.
+READ_WITHOUT_MODEL: str = "it must be read without the model's help"
+#: Those notes, by what was refused (the page's _card.html and _series.html, through ``refused_note``): a slice unlike
+#: brain MRI; one refused as turned, told to rotate it, so its note speaks of one upright already (it said "it must be
+#: read without the model's help" after "rotate it upright and send it again"), and so does a scan with such slices;
+#: a scan none of whose slices was classified, which said nothing of it (a grey block of all-zero class counts).
+REFUSED_NOTES: dict[str, str] = {
+    "unlike": f"If this is a brain MRI slice, it is unlike those the model learned from: {READ_WITHOUT_MODEL}.",
+    "turned": f"If it is upright already, the model cannot read it: {READ_WITHOUT_MODEL}.",
+    "scan": f"No slice of this scan was classified: {READ_WITHOUT_MODEL}.",
+}
+
+
 def review_below_text(below: float | None = None) -> str:
     """``under 99.0%``: the threshold of :data:`LOWER_CONFIDENCE` (``prediction.REVIEW_BELOW``, or an evaluation's own
     ``below``) as every output says it, to 0.1 % as answers are shown (``prediction.probability_text``). evaluate and

@@ -25,6 +25,7 @@ from ..stripped import count_text, noted
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
     LOWER_CONFIDENCE,
+    REFUSED_NOTES,
     SEND_SMALLER,
     TURNED_RESEND,
     UNREADABLE,
@@ -121,6 +122,13 @@ def _turned_resend() -> str:
     and, through the form's ``data-turned-resend``, in series.js and run-status.js (a global, as above): all three
     said "on their side" of upside-down slices too."""
     return TURNED_RESEND
+
+
+@bp.app_template_global("refused_note")
+def _refused_note(kind: str) -> str:
+    """The note under a refused card or a scan none of whose slices was classified (a global, as above):
+    ``wording.REFUSED_NOTES``, one home for the words both say."""
+    return REFUSED_NOTES[kind]
 
 
 @bp.app_template_global("send_smaller")

@@ -78,13 +78,16 @@ window.braintumorSeries = function (helpers) {
     const s = summary.summary;
     const names = {};
     block.querySelectorAll(".strip-legend li").forEach(function (li) { names[li.dataset.class] = li.textContent; });
-    block.dataset.state = "ok";
     const side = s.refused_turned || 0;
+    // no slice classified: a refused card's look and note (each unreadable: an unreadable card's), as _series.html
+    block.dataset.state = s.classified ? "ok" : (s.refused ? "ood" : "error");
+    block.toggleAttribute("data-turned", !s.classified && side > 0);
     block.setAttribute("aria-label", "Scan " + scan);  // a zip's series with its number, as headed
     block.querySelector(".series-name").textContent = scan;
     block.querySelector(".strip-of").textContent = scan;  // its "Every slice as text" too
-    block.querySelector(".series-line").textContent = s.slices + " slices · " +
-      Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; }).join(", ") +
+    block.querySelector(".series-line").textContent = s.slices + " slices" +  // no all-zero counts (_series.html)
+      (s.classified ? " · " + Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; })
+        .join(", ") : "") +
       // as _series.html: those turned apart
       (s.refused - side ? " · " + (s.refused - side) + " not classified (unlike brain MRI)" : "") +
       (side ? " · " + side + " not classified (" + turnedResend() + ")" : "") +
