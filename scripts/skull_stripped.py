@@ -31,7 +31,6 @@ import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from _image_set import add_image_set_options, image_set, output_file
 from PIL import Image
-from scipy import ndimage as ndi
 
 from braintumor.cli_checks import run_script
 from braintumor.file_names import utf8_document
@@ -60,12 +59,16 @@ def otsu(gray: np.ndarray) -> int:
 
 
 def _largest(mask: np.ndarray) -> np.ndarray:
+    from scipy import ndimage as ndi  # here: without scipy, --help works and a run is one error line (run_script)
+
     lab, n = ndi.label(mask)
     return lab == 1 + int(np.argmax(ndi.sum(mask, lab, range(1, n + 1)))) if n else mask
 
 
 def strip(gray: np.ndarray) -> tuple[np.ndarray, float]:
     """The brain mask of a 2-D uint8 slice and the kept area as a share of the head's (0 when nothing is kept)."""
+    from scipy import ndimage as ndi
+
     t = otsu(gray)
     head = _largest(ndi.binary_fill_holes(gray > max(10, 0.3 * t)))
     head_area = int(head.sum())

@@ -9,6 +9,7 @@ Why: they are run by hand from a clone, so moving a function inside the package 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -179,3 +180,50 @@ def test_a_scripts_output_into_a_missing_folder_is_refused_before_the_run(tmp_pa
     for name, (code, _, err) in outputs(commands).items():
         assert code == 2 and said in err and "Traceback" not in err, f"{name}: exit {code}\n{err[-1500:]}"
     assert not missing.exists()
+
+
+def _without(tmp_path: Path, *modules: str) -> str:
+    """A PYTHONPATH whose ``sitecustomize`` makes ``modules`` unimportable, as in the core install (README's first
+    command), which brings neither matplotlib, scipy nor scikit-image."""
+    (tmp_path / "sitecustomize.py").write_text(f"import sys\nsys.modules.update(dict.fromkeys({modules!r}))\n")
+    return str(tmp_path)
+
+
+def _one_slice_per_class(data_root: Path, root: Path) -> Path:
+    """A Testing split of one real slice per class under ``root``, so that a script's run takes seconds."""
+    for folder in ("glioma", "meningioma", "notumor", "pituitary"):
+        (root / "Testing" / folder).mkdir(parents=True)
+        shutil.copy(sorted((data_root / "Testing" / folder).glob("*.jpg"))[0], root / "Testing" / folder)
+    return root
+
+
+def test_a_script_missing_a_package_of_an_extra_names_the_extra(data_root, tmp_path):
+    """In the core install, README's `python scripts/clinician_inputs.py` ended in a ModuleNotFoundError traceback
+    (matplotlib) after 10 s of work, and `python scripts/skull_stripped.py` in one at its import (scipy, declared
+    nowhere): now one ``error:`` line naming the package and the extra that installs it, and ``--help`` still works."""
+    mini = _one_slice_per_class(data_root, tmp_path / "data")
+    commands = {"skull_stripped": ["scripts/skull_stripped.py", "--data", str(mini), "--int8", ""],
+                "skull_stripped --help": ["scripts/skull_stripped.py", "--help"],
+                "clinician_inputs": ["scripts/clinician_inputs.py", "--no-head-runs", "--no-dicom", "--montages", "0",
+                                     "--only", "colour photo (matplotlib's grace_hopper.jpg)"]}
+    done = outputs(commands, path=_without(tmp_path, "scipy", "matplotlib", "skimage"))
+    expected = {"skull_stripped": 'skull_stripped.py needs scipy, which the core install leaves out: '
+                                  'pip install -e ".[dev]"',
+                "clinician_inputs": 'clinician_inputs.py needs matplotlib, which the core install leaves out: '
+                                    'pip install -e ".[eval]"'}
+    for name, said in expected.items():
+        code, _, err = done[name]
+        assert code == 1 and err.startswith(f"error: {said} (from the clone)") and err.count("\n") == 1, err[-1500:]
+    assert done["skull_stripped --help"][0] == 0
+
+
+def test_a_command_missing_a_package_of_an_extra_names_the_extra(tmp_path):
+    """The commands' ModuleNotFoundError line (cli_run) takes the extra from the scripts' table, cli_checks.EXTRAS:
+    one home for which extra installs which package."""
+    commands = {"train": ["-m", "braintumor", "train", "--out", str(tmp_path / "run")],
+                "export": ["-m", "braintumor", "export", "models", "--out", str(tmp_path / "m.onnx")]}
+    done = outputs(commands, path=_without(tmp_path, "torch", "onnx") + os.pathsep + str(REPO / "src"))
+    for name, package in (("train", "torch"), ("export", "onnx")):
+        code, _, err = done[name]
+        assert (code, err) == (2, f"error: {package} is not installed; pip install 'braintumor[train]'\n"), err[-1500:]
+    assert not (tmp_path / "run").exists() and not (tmp_path / "m.onnx").exists()

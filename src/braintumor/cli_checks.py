@@ -232,10 +232,25 @@ def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+#: the extra that installs each package a command, or a script of scripts/ or benchmarks/, may import beyond the core
+#: install (README's first command)
+EXTRAS = {"matplotlib": "eval", "scipy": "dev", "skimage": "dev", "torch": "train", "onnx": "train",
+                 "onnxscript": "train"}
+
+
 def run_script(main: Callable[[], int]) -> NoReturn:
     """Exit with ``main()``'s code; a wrong --run, --data or --model ends a script of scripts/ or benchmarks/ with one
-    ``error:`` line and exit code 1, not a traceback (the scripts share this, as the subcommands share the checks)."""
+    ``error:`` line and exit code 1, not a traceback (the scripts share this, as the subcommands share the checks);
+    so does a package of :data:`EXTRAS` missing, with the extra that installs it: README's scripts were run in
+    the core install (README's first command), where clinician_inputs.py ended in a ModuleNotFoundError."""
     try:
         sys.exit(main())
     except (DatasetError, ImageError, OSError) as exc:
         sys.exit(f"error: {exc}")
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").partition(".")[0]
+        if top not in EXTRAS:
+            raise
+        script = Path(sys.argv[0]).name
+        sys.exit(f"error: {script} needs {top}, which the core install leaves out: "
+                 f"pip install -e \".[{EXTRAS[top]}]\" (from the clone)")

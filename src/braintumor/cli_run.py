@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .atomic_files import remove_temps
-from .cli_checks import AddressUnavailable, RunFailed, UsageError, check_destinations
+from .cli_checks import EXTRAS, AddressUnavailable, RunFailed, UsageError, check_destinations
 from .data import DatasetError
 from .model_files import ModelError
 from .quiet_libraries import OWN, SHARED, decoders_quiet
@@ -204,8 +204,8 @@ def run(args: argparse.Namespace) -> int:
         _say(f"error: {exc.strerror}: {exc.filename}" if raw else f"error: {exc}")  # not "[Errno 2] ...: '...'"
         return 2
     except ModuleNotFoundError as exc:
-        if exc.name in ("torch", "onnx", "onnxscript", "matplotlib"):
-            _say(f"error: {exc.name} is not installed; pip install 'braintumor[train]'")
+        if exc.name in EXTRAS:
+            _say(f"error: {exc.name} is not installed; pip install 'braintumor[{EXTRAS[exc.name]}]'")
             return 2
         raise
     except Terminated as exc:
