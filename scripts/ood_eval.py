@@ -23,7 +23,7 @@ from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.file_names import utf8_document
 from braintumor.image_io import MIN_SIDE, ImageError
 from braintumor.metrics import roc_auc
-from braintumor.ood_samples import matplotlib_mri_slice, ood_samples
+from braintumor.ood_samples import matplotlib_mri_slice, missing_sources, ood_samples
 from braintumor.predictor import Classifier
 
 
@@ -53,6 +53,10 @@ def main() -> int:
     test = load_dataset(args.data, "Testing")
     id_preds = [p for _, p in clf.predict_many(test.paths) if not isinstance(p, Exception)]
     samples = ood_samples()
+    if missing := missing_sources():
+        print(f"note: {' and '.join(missing)} not installed: the out-of-distribution set lacks their sample images "
+              f"({len(samples)} images; docs/RESULTS.md's figures hold them): pip install -e \".[eval,dev]\"",
+              file=sys.stderr)
     ood_preds = [p for _, p in clf.predict_many([s.data for s in samples])]
     id_s = np.array([refusal_score(p) for p in id_preds])
     od_s = np.array([refusal_score(p) for p in ood_preds])

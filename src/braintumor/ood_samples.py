@@ -127,6 +127,14 @@ def ood_samples(seed: int = 0, crops: int = 6, documents: int = 20) -> list[Samp
     return out
 
 
+def missing_sources() -> list[str]:
+    """The packages whose sample images :func:`ood_samples` leaves out, not being installed: without them the set is
+    its documents and synthetic frames alone, a figure unlike docs/RESULTS.md's, which a script must say."""
+    return [package for package, module, sub in (("scikit-image", "skimage", "data"),
+                                                  ("matplotlib", "matplotlib", "sample_data"))
+            if _package_dir(module, sub) is None]
+
+
 def matplotlib_mri_slice() -> bytes | None:
     """matplotlib's bundled 256x256 16-bit head MRI (``s1045.ima.gz``) as PNG: an external brain MRI."""
     mpl = _package_dir("matplotlib", "sample_data")
