@@ -261,3 +261,29 @@ def test_readme_csv_columns_are_the_ones_predict_writes(test_images, tmp_path):
     assert header == [*usual, HEATMAP_KEY, ROOT_KEY]
     said_last = re.findall(r"csv's last column, `(\w+)`", text) + re.findall(r"`(\w+)` \([^()]*csv's last column", text)
     assert said_last and set(said_last) == {header[-1]}, said_last
+
+
+def test_readme_python_api_names_the_error_each_wrong_argument_raises(clf, tmp_path):
+    """README listed "a folder name" among the arguments that raise TypeError, but ``predict(folder)`` raises
+    ImageError (a ValueError): a user's ``except TypeError`` around it, as README taught, let it through."""
+    from braintumor.image_io import ImageError
+
+    text = " ".join((REPO / "README.md").read_text().split())
+    said = text[text.index("Unusable input raises `ImageError`"):]
+    said = said[:said.index("raises `TypeError`")]
+    image_part, type_part = said.split("a wrong kind of argument")
+    png = tmp_path / "a.png"
+    png.write_bytes(encode(np.full((96, 96), 128, np.uint8), "PNG"))
+    with open(png) as text_file:
+        cases = {"a folder's name handed to `predict`": (ImageError, image_part, [lambda: clf.predict(str(tmp_path))]),
+                 "a list, None or a file opened in text mode handed to `predict`":
+                     (TypeError, type_part, [lambda: clf.predict([str(png)]), lambda: clf.predict(None),
+                                             lambda: clf.predict(text_file)]),
+                 "one name, a `Volume` or one `Slice` given to `predict_many`":
+                     (TypeError, type_part, [lambda: list(clf.predict_many(str(tmp_path))),
+                                             lambda: list(clf.predict_many(str(png)))])}
+        for words, (error, part, calls) in cases.items():
+            assert words in part, f"README no longer says which error {words!r} raises"
+            for call in calls:
+                with pytest.raises(error):
+                    call()
