@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import pytest
@@ -223,6 +224,32 @@ def test_train_draws_progress_bars_on_a_terminal_only(test_images, tmp_path, cap
                  "--batch-size", "4", "--epochs", "1", "--cache-dir", str(tmp_path / "cache")]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("epoch   1 ") and "%|" not in err  # tqdm draws "  50%|#####     | 1/2"
+
+
+@pytest.mark.parametrize(("argv", "choices"), [([], "{train,export,calibrate,quantize,orientation,evaluate,predict,"
+                                                    "serve,data}"), (["data"], "{check,audit,download}")])
+def test_a_missing_command_is_named_by_its_choices(argv, choices, capsys):
+    """``braintumor data`` said "the following arguments are required: data_command", argparse's name for it."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.endswith(f"error: the following arguments are required: {choices}\n"), err
+
+
+def test_the_help_names_the_extra_of_each_command_that_needs_one(capsys):
+    """In the core install (README's first command) ``evaluate`` stops at "matplotlib is needed" and ``data download``
+    at "kagglehub is not installed", but ``--help`` named the extra of the [train] commands only."""
+    needs = {"train": "[train]", "export": "[train]", "calibrate": "[train]", "quantize": "[train]",
+             "orientation": "[train]", "evaluate": "[eval]", "download": "[download]"}
+    shown = ""
+    for argv in (["--help"], ["data", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        shown += " ".join(capsys.readouterr().out.split())
+    for command, extra in needs.items():
+        said = re.search(rf" {command} (.*?\))", shown)
+        assert said, command
+        assert f"needs {extra}" in said.group(1) or f"needs the {extra} extra" in said.group(1), said.group(1)
 
 
 @pytest.mark.parametrize("command", ["check", "audit"])

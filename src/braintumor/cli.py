@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "validation images, and rewrite only their metadata")
     p.set_defaults(func=_cmd_orientation)
 
-    p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder")
+    p = sub.add_parser("evaluate", help="metrics, figures and report.html on a labelled folder (needs [eval])")
     p.add_argument("--model", type=path_arg, help=MODEL_HELP)
     p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT,
                    help="ROOT/Testing/<class>/ or ROOT/<class>/ "
@@ -267,9 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hash", default="phash", choices=["phash", "dhash"], help="perceptual hash (256-bit)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=_cmd_data_audit, destinations=[("--out", "out", False)])
-    p = data.add_parser("download", help="fetch the Kaggle dataset with kagglehub (needs internet)")
+    p = data.add_parser("download", help="fetch the Kaggle dataset with kagglehub (needs [download], internet)")
     p.add_argument("--dest", type=path_arg, help="copy the dataset here (default: kagglehub's cache)")
     p.set_defaults(func=_cmd_data_download, destinations=[("--dest", "dest", True)])
+    for choices in (sub, data):  # a missing command's error named "data_command", argparse's dest, not the choices
+        choices.metavar = "{" + ",".join(choices.choices) + "}"
     return cli_checks.show_defaults(parser)
 
 
