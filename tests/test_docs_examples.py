@@ -287,3 +287,37 @@ def test_readme_python_api_names_the_error_each_wrong_argument_raises(clf, tmp_p
             for call in calls:
                 with pytest.raises(error):
                     call()
+
+
+def test_readme_names_each_kind_of_body_the_api_takes(data_root, tmp_path):
+    """README's one-file-as-the-body sentence named image/*, octet-stream and dicom only: a series' zip or a .nii.gz
+    sent so (application/zip, application/gzip) is answered too, which a reader of README could not know."""
+    import gzip
+    import zipfile
+
+    from braintumor.web import create_app
+    from braintumor.web.inference import RAW_TYPES
+
+    text = " ".join((REPO / "README.md").read_text().split())
+    said = text[text.index("One file can also be the whole body"):]
+    said = said[:said.index("the type is sniffed")]
+    kinds = {t for t in RAW_TYPES if "/x-" not in t}  # x-zip, x-gzip: other tools' names of the same two
+    assert {t for t in kinds if t in said} == kinds, said
+    path = sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[0]
+    volume = _nifti_bytes(np.asarray(Image.open(path).convert("L")))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("head.nii", volume)
+    bodies = {"image/jpeg": path.read_bytes(), "application/octet-stream": path.read_bytes(),
+              "application/zip": buf.getvalue(), "application/gzip": gzip.compress(volume)}
+    client = create_app().test_client()
+    for kind, body in bodies.items():
+        answer = client.post("/api/v1/predict", data=body, headers={"Content-Type": kind, "Host": "localhost"})
+        assert answer.status_code == 200 and "error" not in answer.get_json()["results"][0], (kind, answer.get_json())
+
+
+def _nifti_bytes(gray: np.ndarray) -> bytes:
+    """A NIfTI-1 volume of three copies of ``gray``, upright as the reader shows an axial slice."""
+    import nibabel as nib
+
+    return nib.Nifti1Image(np.stack([np.flipud(gray).T] * 3, axis=2).astype(np.int16), np.eye(4)).to_bytes()
