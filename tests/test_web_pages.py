@@ -210,3 +210,19 @@ def test_the_empty_page_may_be_kept_for_back_but_results_never(client, test_imag
     assert post(client, [("scan.jpg", test_images["glioma"][0].read_bytes())]).headers["Cache-Control"] == "no-store"
     assert post(client, []).headers["Cache-Control"] == "no-store"  # the page with its error
     assert client.get("/dashboard").headers["Cache-Control"] == "no-store"
+
+
+def test_the_page_says_when_it_serves_the_int8_copy(tiny_classifier):
+    """``serve --model braintumor-tumornet-s-int8.onnx`` showed "braintumor-tumornet-s 1.0.0" in the page's header,
+    as the float model does (both files carry that name): a user could not tell which one answered."""
+    from braintumor.model_files import default_model_path
+    from braintumor.predictor import Classifier
+
+    int8 = default_model_path().with_name("braintumor-tumornet-s-int8.onnx")
+    if not int8.is_file():
+        pytest.skip(f"no shipped int8 model at {int8}")
+    for classifier, shown in ((Classifier.load(int8, threads=1), " (int8 copy) ·"), (tiny_classifier, " ·")):
+        html = create_app(classifier=classifier).test_client().get("/").get_data(as_text=True)
+        line = " ".join(re.search(r'<p class="model-line">(.*?)</p>', html, re.S).group(1).split())
+        version = classifier.metadata.get("model_version", "")
+        assert f"{version}{shown}" in line and line.count("int8") == shown.count("int8"), line
