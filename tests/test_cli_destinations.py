@@ -364,3 +364,22 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work(tmp_pat
         rc, _, err = run_cli(["evaluate", "--model", nope, "--data", nope, "--out", "/proc"], capsys)
         assert (rc, err) == (2, "error: cannot write /proc: no file can be made in /proc (its file system takes no "
                                 "new files, as /proc's does): write it in another folder\n")
+
+
+def test_a_file_kept_read_only_is_refused_whoever_runs_the_command(tmp_path, capsys):
+    """As root (a container, CI, this project's machines) ``os.access`` grants a ``chmod a-w`` file, and the run
+    replaced it, with a writable one: the test above mocks ``os.access``, so it passed all the same. The file's own
+    mode now counts too, with no mock."""
+    kept = tmp_path / "kept.csv"
+    kept.write_text("results to keep\n")
+    kept.chmod(0o444)
+    nope = str(tmp_path / "nope.onnx")
+    for argv, flag in [(["predict", "x.jpg", "--model", nope, "-o", str(kept)], "-o"),
+                       (["data", "audit", "--data", str(tmp_path), "--out", str(kept)], "--out")]:
+        rc, out, err = run_cli(argv, capsys)
+        assert (rc, out, err) == (2, "", f"error: cannot write {flag} {kept}: it is read-only: make it writable (chmod "
+                                         "u+w), or choose another name\n")
+    assert kept.read_text() == "results to keep\n" and kept.stat().st_mode & 0o777 == 0o444
+    kept.chmod(0o644)  # writable by its owner: written as before
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", str(kept)], capsys)
+    assert rc == 2 and "model file not found" in err  # past the destination check

@@ -69,7 +69,7 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {flag} {raw}: no permission")
         return
-    if not folder and path.is_file() and not os.access(path, os.W_OK):  # moved over, its folder's permission was
+    if not folder and path.is_file() and _read_only(path):  # moved over, its folder's permission was
         raise UsageError(f"cannot write {flag} {raw}: it is read-only: make it writable (chmod u+w), or choose "
                          "another name")  # enough: a file kept so (chmod a-w) was replaced
     # nothing is left here (a folder made to try it is removed): a command that stops early leaves no folder behind
@@ -88,6 +88,21 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
             check_folder_can_be_made(path)
         except OSError as exc:  # no_file_made's words, or the OS's own (a read-only file system)
             raise UsageError(str(exc) if exc.errno is None else f"cannot write {flag} {raw}: {exc.strerror}") from None
+
+
+def _read_only(path: Path) -> bool:
+    """No write permission for this process, or none for anyone (``chmod a-w``): root's ``os.access`` grants that
+    file, and a run as root (a container, CI) replaced a results file kept read-only. Not where no file can be made
+    beside it (``/proc/version``), which is said so later, more usefully than "chmod u+w"."""
+    if not os.access(path, os.W_OK):
+        return True
+    if path.stat().st_mode & 0o222:
+        return False
+    try:
+        check_folder_can_be_made(path.parent)
+    except OSError:
+        return False
+    return True
 
 
 def _name_max(path: Path) -> int:
