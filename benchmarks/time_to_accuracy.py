@@ -23,6 +23,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import _common  # noqa: F401  (first: its hook makes a missing torch one line, not a traceback)
 import numpy as np
 import torch
 from _common import machine, print_machine

@@ -200,18 +200,22 @@ def _one_slice_per_class(data_root: Path, root: Path) -> Path:
 
 def test_a_script_missing_a_package_of_an_extra_names_the_extra(data_root, tmp_path):
     """In the core install, README's `python scripts/clinician_inputs.py` ended in a ModuleNotFoundError traceback
-    (matplotlib) after 10 s of work, and `python scripts/skull_stripped.py` in one at its import (scipy, declared
-    nowhere): now one ``error:`` line naming the package and the extra that installs it, and ``--help`` still works."""
+    (matplotlib) after 10 s of work, `python scripts/skull_stripped.py` in one at its import (scipy, declared nowhere)
+    and `python benchmarks/time_to_accuracy.py` in one at its import (torch): now one ``error:`` line naming the
+    package and the extra that installs it, and skull_stripped's ``--help`` works without scipy."""
     mini = _one_slice_per_class(data_root, tmp_path / "data")
     commands = {"skull_stripped": ["scripts/skull_stripped.py", "--data", str(mini), "--int8", ""],
                 "skull_stripped --help": ["scripts/skull_stripped.py", "--help"],
                 "clinician_inputs": ["scripts/clinician_inputs.py", "--no-head-runs", "--no-dicom", "--montages", "0",
-                                     "--only", "colour photo (matplotlib's grace_hopper.jpg)"]}
-    done = outputs(commands, path=_without(tmp_path, "scipy", "matplotlib", "skimage"))
+                                     "--only", "colour photo (matplotlib's grace_hopper.jpg)"],
+                "time_to_accuracy": ["benchmarks/time_to_accuracy.py", "--help"]}
+    done = outputs(commands, path=_without(tmp_path, "scipy", "matplotlib", "skimage", "torch"))
     expected = {"skull_stripped": 'skull_stripped.py needs scipy, which the core install leaves out: '
                                   'pip install -e ".[dev]"',
                 "clinician_inputs": 'clinician_inputs.py needs matplotlib, which the core install leaves out: '
-                                    'pip install -e ".[eval]"'}
+                                    'pip install -e ".[eval]"',
+                "time_to_accuracy": 'time_to_accuracy.py needs torch, which the core install leaves out: '
+                                    'pip install -e ".[train]"'}
     for name, said in expected.items():
         code, _, err = done[name]
         assert code == 1 and err.startswith(f"error: {said} (from the clone)") and err.count("\n") == 1, err[-1500:]
