@@ -86,10 +86,10 @@ def test_a_legacy_multi_frame_file_of_no_slice_normal_is_not_said_to_lack_an_ori
     (volume,) = read_volumes(to_bytes(ds), name="mf.dcm")
     assert volume.notes == (f"3 of 3 frames {SAID} and shown as stored, not turned to a conventional view",)
     assert all(np.array_equal(s.pixels, stored[k]) for k, s in enumerate(volume.slices))
-    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    scans = " ".join((Path(__file__).parents[1] / "docs" / "SCANS.md").read_text(encoding="utf-8").split())
     assert ("by Instance Number (a multi-frame file's frames in their stored order), said in the notes, which say too "
             "that images of no slice normal or an unreadable orientation are `shown as stored, not turned to a "
-            "conventional view`") in readme
+            "conventional view`") in scans
 
 
 UNREAD = "with an Image Orientation (Patient) that cannot be read (not 6 finite numbers)"

@@ -85,9 +85,9 @@ def test_float_pixels_stored_as_nan_are_not_a_rescale_problem(gray):
     assert len(np.unique(_pixels(to_bytes(ds)))) > 100
 
 
-def test_the_api_and_the_readme_say_it(gray, clf):
+def test_the_api_and_the_scans_reference_say_it(gray, clf):
     """POST /api/v1/predict answered 200 with probabilities and 'unlike the brain MRI slices ...: blank or nearly
-    uniform image'; it is a 400 naming the rescale, as the README says."""
+    uniform image'; it is a 400 naming the rescale, as docs/SCANS.md (README's before) says."""
     import io
     from pathlib import Path
 
@@ -97,10 +97,10 @@ def test_the_api_and_the_readme_say_it(gray, clf):
     r = create_app(classifier=clf).test_client().post(
         "/api/v1/predict", data={"file": (io.BytesIO(data), "x.dcm")}, content_type="multipart/form-data")
     assert r.status_code == 400 and r.get_json()["results"] == [{"path": "x.dcm", "error": ONE_VALUE}]
-    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    scans = " ".join((Path(__file__).parents[1] / "docs" / "SCANS.md").read_text(encoding="utf-8").split())
     assert ("one that gives values that are not finite, such as a slope of 1e308 or NaN, or every pixel the same "
             "value, such as an intercept of 1e308, is refused: `DICOM pixel values cannot be mapped to gray levels "
-            "(its Rescale Slope and Intercept give ...)`") in readme
+            "(its Rescale Slope and Intercept give ...)`") in scans
 
 
 def test_a_nan_slope_without_an_intercept_leaves_8_bit_pixels_as_they_are(gray):

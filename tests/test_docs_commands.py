@@ -18,7 +18,8 @@ from conftest import REPO
 
 from braintumor.cli import build_parser
 
-USER_DOCS = ("README.md", "docs/WEB.md", "docs/DEPLOY.md", "docs/TRAINING.md", "models/MODEL_CARD.md")
+USER_DOCS = ("README.md", "docs/CLI.md", "docs/SCANS.md", "docs/WEB.md", "docs/DEPLOY.md", "docs/TRAINING.md",
+             "models/MODEL_CARD.md")
 ALL_DOCS = (*USER_DOCS, "docs/PERFORMANCE.md", "docs/RESULTS.md")
 FENCE = re.compile(r"```[\w-]*\n(.*?)```", re.S)
 COMMAND = re.compile(r"(?:^|[\s;&|(])(?:-m )?(?:braintumor )+((?:[a-z]|--version).*)")
@@ -206,3 +207,15 @@ def test_deploy_md_names_every_core_dependency_the_image_installs():
     deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     names = [re.match(r"[\w-]+", d).group(0) for d in deps if "win32'" not in d.split(";")[-1] or "!=" in d]
     assert [n for n in names if re.sub(r"[\s-]", "", n).lower() not in said] == []
+
+
+def test_readme_command_line_and_scan_sections_are_summaries_that_link_their_reference():
+    """README's "Command line" and "DICOM and NIfTI" had grown to 230 and 150 lines of run-on reference: each is now a
+    short section, its commands in one block, linking the full reference (docs/CLI.md, docs/SCANS.md) that holds the
+    rest."""
+    readme = (REPO / "README.md").read_text()
+    for heading, reference in (("## Command line", "docs/CLI.md"), ("## DICOM and NIfTI", "docs/SCANS.md")):
+        section = readme.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+        assert len(section.strip().splitlines()) <= 60, heading
+        assert f"]({reference})" in section and (REPO / reference).is_file(), heading
+        assert len(FENCE.findall(section)) == 1, heading

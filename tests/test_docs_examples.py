@@ -1,6 +1,7 @@
-"""The JSON examples in README.md and docs/WEB.md against the records the code writes today: every record the docs
-show (an answer, a refusal, an error, a DICOM slice, a series summary) has exactly the fields, in the order, that
-``braintumor predict --format jsonl`` (whose lines the API returns) gives for such an input."""
+"""The JSON examples in README.md, docs/CLI.md, docs/SCANS.md and docs/WEB.md against the records the code writes
+today: every record the docs show (an answer, a refusal, an error, a DICOM slice, a series summary) has exactly the
+fields, in the order, that ``braintumor predict --format jsonl`` (whose lines the API returns) gives for such an
+input."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from braintumor.model_files import default_model_path
 
 MODEL = default_model_path()
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
-DOCS = ("README.md", "docs/WEB.md")
+#: Each doc with JSON examples, and how many records at least its examples show (README keeps its API answer only:
+#: the jsonl, refusal, error and DICOM records are in docs/CLI.md and docs/SCANS.md).
+DOCS = {"README.md": 1, "docs/CLI.md": 3, "docs/SCANS.md": 1, "docs/WEB.md": 3}
 
 
 def _loads(text: str):
@@ -86,7 +89,7 @@ def real(data_root, tmp_path_factory) -> dict[str, dict]:
 @pytest.mark.parametrize("doc", DOCS)
 def test_every_json_record_in_the_docs_has_the_fields_of_a_real_one(doc, real):
     shown = [r for example in doc_examples(doc) for r in records(example)]
-    assert len(shown) >= 3, f"{doc}: the examples were not found"
+    assert len(shown) >= DOCS[doc], f"{doc}: the examples were not found"
     problems = []
     for rec in shown:
         k = kind(rec)
@@ -140,13 +143,13 @@ def test_readme_audit_block_has_the_lines_the_command_prints(tmp_path, capsys):
     assert labels("$" + block) == labels(capsys.readouterr().out)
 
 
-def test_readme_heatmap_names_are_the_files_predict_writes(data_root, tmp_path):
-    """README said nothing of where ``--heatmap DIR`` puts its overlays (a user counted 281 PNGs for 306 inputs); the
-    names it now gives are the files written for two ``scan`` images, a 4-slice ``head.nii.gz``, a ``con.jpg`` (a
-    Windows device name) and a refused image."""
+def test_cli_reference_heatmap_names_are_the_files_predict_writes(data_root, tmp_path):
+    """README (now docs/CLI.md) said nothing of where ``--heatmap DIR`` puts its overlays (a user counted 281 PNGs for
+    306 inputs); the names it now gives are the files written for two ``scan`` images, a 4-slice ``head.nii.gz``, a
+    ``con.jpg`` (a Windows device name) and a refused image."""
     from dicom_factory import axial_volume, nifti_bytes
 
-    said = (REPO / "README.md").read_text().split("`--heatmap DIR` also writes", 1)[1].split("\n\n", 1)[0]
+    said = (REPO / "docs/CLI.md").read_text().split("`--heatmap DIR` also writes", 1)[1].split("\n\n", 1)[0]
     names = set(re.findall(r"`([\w-]+\.heatmap\.png)`", said))
     gliomas = sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[:4]
     slices = [np.asarray(Image.open(p).convert("L")) for p in gliomas]
@@ -244,14 +247,14 @@ def test_training_md_reproduction_serves_the_rerun_as_the_shipped_file_is_served
     assert calibrated and re.search(rf"--background-percentile {percentile:g}(\s|$)", calibrated[-1])
 
 
-def test_readme_csv_columns_are_the_ones_predict_writes(test_images, tmp_path):
-    """README's csv header is csv_records.csv_columns, and the columns after it (``--heatmap``'s, a ``--resume`` run's
-    working folder) are in its order: README called ``series`` csv's last column, where a ``--heatmap`` run puts
-    ``heatmap`` after it and a ``--resume`` run ``working_folder`` last."""
+def test_cli_reference_csv_columns_are_the_ones_predict_writes(test_images, tmp_path):
+    """docs/CLI.md's (README's before) csv header is csv_records.csv_columns, and the columns after it (``--heatmap``'s,
+    a ``--resume`` run's working folder) are in its order: README called ``series`` csv's last column, where a
+    ``--heatmap`` run puts ``heatmap`` after it and a ``--resume`` run ``working_folder`` last."""
     from braintumor.batch_resume import ROOT_KEY
     from braintumor.predict_output import HEATMAP_KEY
 
-    text = " ".join((REPO / "README.md").read_text().split())
+    text = " ".join((REPO / "docs/CLI.md").read_text().split())
     usual = re.search(r"under the header `([^`]+)`", text).group(1).split(", ")
     assert f"(csv: a `{HEATMAP_KEY}` column after the usual ones" in text
     out = tmp_path / "r.csv"

@@ -56,8 +56,9 @@ def test_readme_sizes_and_parameters_are_the_shipped_files():
 
 
 def test_readme_and_results_headline_figures_are_the_committed_report():
-    """Every headline number of README's "Results" and RESULTS' "At a glance" is the committed metrics.json's, the
-    file `braintumor evaluate --out docs/evaluation --run models` writes (rerun: same numbers on an AVX-512 CPU)."""
+    """Every headline number of README's "Results", of docs/CLI.md's predict and evaluate lines and of RESULTS' "At a
+    glance" is the committed metrics.json's, the file `braintumor evaluate --out docs/evaluation --run models` writes
+    (rerun: same numbers on an AVX-512 CPU)."""
     m = json.loads((REPO / "docs/evaluation/metrics.json").read_text())
     lf, review, pc = m["leak_free"], m["review"], m["per_class"]
     n, right = m["n"], round(m["accuracy"] * m["n"])
@@ -73,6 +74,8 @@ def test_readme_and_results_headline_figures_are_the_committed_report():
         f"`{n} scored: {refused - turned} not classified (unlike brain MRI), {turned} not classified ({TURNED_RESEND})",
         f"on Testing {review['flagged']} of {review['accepted']} accepted answers are flagged",
         f"holding {review['wrong_flagged']} of the {review['wrong_accepted']} wrong accepted answers",
+    ]
+    cli = [  # docs/CLI.md: predict's last line and evaluate's console line (README's "Command line" before)
         f"`{n} scored: {accepted} classified, {review['flagged']} of them with lower confidence (under 99.0%), "
         f"{count_text(m['stripped']['noted'])}, "
         f"{refused - turned} not classified (unlike brain MRI), {turned} not classified ({TURNED_RESEND}), "
@@ -82,6 +85,7 @@ def test_readme_and_results_headline_figures_are_the_committed_report():
     assert review["accepted"] == accepted
     text = prose("README.md")
     assert [s for s in readme if s not in text] == []
+    assert [s for s in cli if s not in prose("docs/CLI.md")] == []
     glance = prose("docs/RESULTS.md").split("## At a glance", 1)[1].split("## ", 1)[0]
     results = [f"| {pct(m['accuracy'])} ({right}/{n}) |", f"| {pct(lf['accuracy'])} ({lf_right}/{lf['n']}) |",
                f"| {pct(m['calibration']['after']['ece'])} ({pct(m['calibration']['before']['ece'])} before the "
@@ -273,8 +277,8 @@ def test_source_comments_quote_the_scripts_figures():
 
 
 #: Every doc that quotes measured figures; a paragraph of any of them that uses a scratch check must say so.
-FIGURE_DOCS = ("README.md", "docs/RESULTS.md", "docs/PERFORMANCE.md", "docs/TRAINING.md", "docs/DEPLOY.md",
-               "docs/WEB.md", "models/MODEL_CARD.md")
+FIGURE_DOCS = ("README.md", "docs/CLI.md", "docs/SCANS.md", "docs/RESULTS.md", "docs/PERFORMANCE.md",
+               "docs/TRAINING.md", "docs/DEPLOY.md", "docs/WEB.md", "models/MODEL_CARD.md")
 #: How the docs name a one-off measurement: a scratch check, loop or script, or PERFORMANCE's warm and one-session
 #: loops (timings of code run in place, never committed as a benchmark).
 SCRATCH = r"\bscratch\b|\bwarm loop|\bus warm\b|one-session loop"
@@ -306,10 +310,10 @@ def _results_table_row(section: str, name: str) -> list[str]:
     return [cell.strip().replace("**", "") for cell in line.strip("|").split("|")][1:]
 
 
-def test_orientation_figures_of_readme_and_card_are_the_latest_orientation_eval_table():
+def test_orientation_figures_of_the_cli_reference_and_card_are_the_latest_orientation_eval_table():
     """The card still gave a slice on its side as refused 99.1-99.4 % of the time, 96.6-96.8 % told to turn it: the
-    table before upside down was refused (README: 99.1-99.5 % and 96.6-96.7 %). Both quote the latest
-    `python scripts/orientation_eval.py` table of RESULTS ("Upside down refused too") now."""
+    table before upside down was refused (README, now docs/CLI.md's "orientation": 99.1-99.5 % and 96.6-96.7 %). Both
+    quote the latest `python scripts/orientation_eval.py` table of RESULTS ("Upside down refused too") now."""
     def shares(*rows: str) -> tuple[list[float], list[float], list[float]]:
         refused, told, right = [], [], []
         for row in rows:
@@ -327,13 +331,13 @@ def test_orientation_figures_of_readme_and_card_are_the_latest_orientation_eval_
     refused, told, _ = shares("turned 90 degrees anticlockwise", "turned 90 degrees clockwise")
     down_refused, down_told, down_right = shares("turned 180 degrees", "flipped upside down")
     (down,), (down_said,) = {f"{v:.0f} %" for v in down_refused}, {f"{v:.0f} %" for v in down_told}  # one each
-    readme = [f"now {span(refused)} of them are refused, {span(told)} told to turn them",
+    cli = [f"now {span(refused)} of them are refused, {span(told)} told to turn them",
               f"{down} of the Testing slices turned 180 degrees or flipped upside down are refused, {down_said} "
               f"told to turn them, and {span(down_right)} of the answers then given are right"]
     card = [f"{span(refused)} of the time on Testing ({span(told)} told to turn it;",
             f"is refused {down} of the time on Testing ({down_said} told to turn it), and "
             f"{span([100 - r for r in down_right])} of the answers then given are wrong"]
-    assert [s for s in readme if s not in prose("README.md")] == []
+    assert [s for s in cli if s not in prose("docs/CLI.md")] == []
     assert [s for s in card if s not in prose("models/MODEL_CARD.md")] == []
 
 
@@ -440,8 +444,9 @@ def test_performance_goals_table_names_every_round_it_quotes_in_its_command_colu
 
 
 def test_network_sizes_the_docs_give_are_the_networks():
-    """README, the model card and RESULTS give the orientation check's parameters (77,468; 77 k) and multiply-adds
-    (1.8 M against the classifier's 100 M) with `model.OrientationNet` as their source, but no test counted them."""
+    """README, docs/CLI.md, the model card and RESULTS give the orientation check's parameters (77,468; 77 k) and
+    multiply-adds (1.8 M against the classifier's 100 M) with `model.OrientationNet` as their source, but no test
+    counted them."""
     pytest.importorskip("torch")
     from braintumor.model import OrientationNet, count_multiply_adds, count_parameters, create_model
     from braintumor.predictor import Classifier
@@ -451,13 +456,14 @@ def test_network_sizes_the_docs_give_are_the_networks():
     size = Classifier.load(MODEL).metadata["preprocess"]["image_size"]
     macs, macs_check = count_multiply_adds(net, size) / 1e6, count_multiply_adds(check, size) / 1e6
     assert n == Classifier.load(MODEL).metadata["num_parameters"]
-    readme = [f"(`GET /api/v1/model`; {n:,}) and the orientation check's {n_check:,} (`model.OrientationNet`",
-              f"(`model.OrientationNet`, {n_check / 1e3:.0f} k parameters,"]
+    readme = [f"(`GET /api/v1/model`; {n:,}) and the orientation check's {n_check:,} (`model.OrientationNet`"]
+    cli = [f"(`model.OrientationNet`, {n_check / 1e3:.0f} k parameters,"]  # docs/CLI.md's "orientation"
     card = [f"{n:,} parameters.", f"{n_check:,} parameters stored in float16, {macs_check:.1f} M multiply-adds against "
             f"the classifier's {macs:.0f} M"]
     results = [f"{n_check / 1e3:.0f} k parameters, {macs_check:.1f} M multiply-adds against the classifier's "
                f"{macs:.0f} M"]
     assert [s for s in readme if s not in prose("README.md")] == []
+    assert [s for s in cli if s not in prose("docs/CLI.md")] == []
     assert [s for s in card if s not in prose("models/MODEL_CARD.md")] == []
     assert [s for s in results if s not in prose("docs/RESULTS.md")] == []
 

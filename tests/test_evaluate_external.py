@@ -5,6 +5,7 @@ a stand-in model: no dataset, no ONNX file needed."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -124,7 +125,11 @@ def test_dicom_and_nifti_files_left_out_are_named_in_the_report_and_told_where_t
     (root / "glioma" / "head.nii.gz").write_bytes(b"\x1f\x8b")
     out = tmp_path / "out"
     assert run_evaluate(None, str(root), str(out), progress=False) == 0
-    assert "DICOM and NIfTI files are read by 'braintumor predict' only" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "DICOM and NIfTI files are read by 'braintumor predict' only" in err
+    # where they are read is told by the doc that holds it (it named a README section now cut to a summary)
+    told = re.search(r"\(see (docs/\w+\.md)\)", err)
+    assert told and told.group(1) == "docs/SCANS.md" and (Path(__file__).parents[1] / told.group(1)).is_file()
     doc = json.loads((out / "metrics.json").read_text())
     assert doc["n"] == 2 and doc["data"]["n_not_images"] == 3
     assert doc["data"]["not_image_endings"] == [".dcm", ".gz", "no ending"]

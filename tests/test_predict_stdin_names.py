@@ -231,9 +231,10 @@ def test_an_endless_stream_piped_in_place_of_names_is_one_usage_line_not_out_of_
 
 
 @pytest.mark.skipif(os.name == "nt", reason="a folder cannot be opened as a file there")
-def test_a_folder_as_standard_input_stops_python_before_braintumor_as_the_readme_says(tmp_path):
+def test_a_folder_as_standard_input_stops_python_before_braintumor_as_the_cli_reference_says(tmp_path):
     """``predict - < scans`` never reaches braintumor's code: Python refuses a folder as stdin while it starts (the
-    console script and ``python -m`` alike). The README says so, in Python's words; this checks they are still its."""
+    console script and ``python -m`` alike). docs/CLI.md (README's "Command line" before) says so, in Python's words;
+    this checks they are still its."""
     import subprocess
     import sys
 
@@ -245,5 +246,5 @@ def test_a_folder_as_standard_input_stops_python_before_braintumor_as_the_readme
         os.close(folder)
     said = "Fatal Python error: init_sys_streams: <stdin> is a directory, cannot continue"
     assert run.returncode == 1 and said in run.stderr, run.stderr
-    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
-    assert f"`predict - < scans`, stops Python itself before braintumor starts (`{said}`, exit status 1" in readme
+    cli = " ".join((Path(__file__).resolve().parents[1] / "docs" / "CLI.md").read_text().split())
+    assert f"`predict - < scans`, stops Python itself before braintumor starts (`{said}`, exit status 1" in cli

@@ -1,5 +1,6 @@
-"""README's "Command line" block against the parsers: every option it shows exists, is bracketed exactly when it is
-optional, and a value it shows in brackets is the default; every option of a command is shown (train: ``...``)."""
+"""The command-line reference's synopsis (docs/CLI.md, "Synopsis"; README's "Command line" block before it moved)
+against the parsers: every option it shows exists, is bracketed exactly when it is optional, and a value it shows in
+brackets is the default; every option of a command is shown (train: ``...``)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from braintumor.cli import build_parser
 from braintumor.train_config import TrainConfig
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+CLI = README.parent / "docs" / "CLI.md"  # the full reference README's "Command line" links to
 OPTION = re.compile(r"(?<![\w-])(-{1,2}[a-z][a-z-]*)(?:\s+([^\s\[\]|]+(?:\|[^\s\[\]|]+)*))?")
 
 
 def usage_lines() -> list[str]:
-    block = README.read_text().split("## Command line", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    block = CLI.read_text().split("## Synopsis", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
     lines: list[str] = []
     for line in block.splitlines():
         code = re.split(r"\s#\s", line, maxsplit=1)[0].rstrip()
@@ -157,20 +159,22 @@ def test_help_states_defaults_the_code_computes():
         assert said in option(words).help, words
 
 
-def test_readme_names_every_image_format_predict_refuses_by_name():
-    """README's predict bullet listed GIF, JPEG 2000, HEIC/AVIF, PGM/PPM and ICO when image_headers also named JPEG XL,
-    HEIF and PSD files: a user with a .jxl or .psd could not tell from it that the refusal is by design."""
+def test_the_cli_reference_names_every_image_format_predict_refuses_by_name():
+    """README's predict bullet (now docs/CLI.md's "predict" inputs) listed GIF, JPEG 2000, HEIC/AVIF, PGM/PPM and ICO
+    when image_headers also named JPEG XL, HEIF and PSD files: a user with a .jxl or .psd could not tell from it that
+    the refusal is by design."""
     from braintumor.image_files import OTHER_FORMAT_ENDINGS
 
-    bullet = README.read_text().split("- **predict** takes files", 1)[1].split("\n- **", 1)[0]
+    bullet = CLI.read_text().split("\n### Inputs\n", 1)[1].split("\n### ", 1)[0]  # predict's inputs
     for name in set(OTHER_FORMAT_ENDINGS.values()):
         short = m.group(1) if (m := re.search(r"\((\w+)\)$", name)) else name.split(" (")[0]  # ICO, PSD, Netpbm
-        assert short in bullet, f"README's predict bullet does not name {short} files, refused by name"
+        assert short in bullet, f"docs/CLI.md's predict inputs do not name {short} files, refused by name"
 
 
 def test_a_placeholder_the_parser_names_is_the_readmes():
-    """``--help`` and the README named one value two ways: ``--heatmap OUT_DIR`` against ``--heatmap DIR``,
-    ``--client-timeout SECONDS`` against ``S``. Where a parser chose its own name (a metavar), the README uses it."""
+    """``--help`` and the README (now docs/CLI.md) named one value two ways: ``--heatmap OUT_DIR`` against ``--heatmap
+    DIR``, ``--client-timeout SECONDS`` against ``S``. Where a parser chose its own name (a metavar), the synopsis uses
+    it."""
     problems = []
     for line in usage_lines():
         parser = subparser(line.split()[1:3])
@@ -178,7 +182,8 @@ def test_a_placeholder_the_parser_names_is_the_readmes():
         for m in OPTION.finditer(line):
             action, value = actions.get(m.group(1)), m.group(2)
             if action is not None and action.metavar and value and placeholder(value) and value != action.metavar:
-                problems.append(f"{parser.prog}: README {m.group(1)} {value}, --help {m.group(1)} {action.metavar}")
+                problems.append(f"{parser.prog}: docs/CLI.md {m.group(1)} {value}, "
+                                f"--help {m.group(1)} {action.metavar}")
     assert problems == []
 
 

@@ -59,5 +59,5 @@ def test_the_docs_quote_the_line_and_the_note():
 
     web = " ".join((REPO / "docs" / "WEB.md").read_text(encoding="utf-8").split())
     assert '"3 slices · 3 not classified (unlike brain MRI)"' in web and f'"{REFUSED_NOTES["scan"]}"' in web
-    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
-    assert "`blank.nii.gz: 3 slices, 0 classified; 3 not classified (unlike brain MRI)`" in readme
+    scans = " ".join((REPO / "docs" / "SCANS.md").read_text(encoding="utf-8").split())  # README's before it moved
+    assert "`blank.nii.gz: 3 slices, 0 classified; 3 not classified (unlike brain MRI)`" in scans

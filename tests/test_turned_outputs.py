@@ -172,12 +172,12 @@ def test_the_json_api_summary_of_a_series_on_its_side_counts_those_slices(series
 
 
 def test_the_docs_quote_the_reason_as_the_check_words_it():
-    """README and docs/WEB.md quoted "it looks turned 90 degrees clockwise; ...": the check names no direction of a
-    quarter turn (and words upside down as its reason does)."""
+    """README (now docs/CLI.md) and docs/WEB.md quoted "it looks turned 90 degrees clockwise; ...": the check names no
+    direction of a quarter turn (and words upside down as its reason does)."""
     from conftest import REPO
 
     worded = set(turn_reasons(np.array([[0.0, 9.0, 0.0, 0.0], [0.0, 0.0, 9.0, 0.0]]), 0.5, 0.5))
-    for doc in ("README.md", "docs/WEB.md"):
+    for doc in ("docs/CLI.md", "docs/WEB.md"):
         text = " ".join((REPO / doc).read_text(encoding="utf-8").split())  # quotes wrap across lines
         quoted = re.findall(r'"(it looks [^"]*?rotate it upright and send it again)"', text)
         assert REASON in quoted and set(quoted) <= worded, (doc, quoted)

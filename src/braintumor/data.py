@@ -38,7 +38,7 @@ DEFAULT_DATA_ROOT = os.environ.get("BRAINTUMOR_DATA") or "../shared/datasets/bra
 #: Endings of files that may be DICOM or NIfTI, which only ``braintumor predict`` reads (a scanner's DICOM files
 #: often have no ending), and what the notes on skipped files add about them.
 VOLUME_ENDINGS: frozenset[str] = frozenset({".dcm", ".dicom", ".nii", ".gz", "no ending"})
-VOLUME_HINT = ("; DICOM and NIfTI files are read by 'braintumor predict' only (see README, 'DICOM and NIfTI'), "
+VOLUME_HINT = ("; DICOM and NIfTI files are read by 'braintumor predict' only (see docs/SCANS.md), "
                "evaluate and train read image files")
 
 
