@@ -424,7 +424,8 @@ def test_model_card_figures_are_the_committed_report_the_files_and_the_training_
 _UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 #: PERFORMANCE's round names: "Sixth" ... "Twenty-ninth".
 ROUNDS = (*_UNITS, "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
-          "eighteenth", "nineteenth", "twentieth", *(f"twenty-{u}" for u in _UNITS), "thirtieth")
+          "eighteenth", "nineteenth", "twentieth", *(f"twenty-{u}" for u in _UNITS), "thirtieth",
+          "thirty-first")
 
 
 def test_performance_goals_table_names_every_round_it_quotes_in_its_command_column():
