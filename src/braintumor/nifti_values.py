@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .wording import counted
+from .wording import MRI_ONLY, counted
 
 #: Shares of a volume's voxels at air's Hounsfield units (-1030 to -970) and at soft tissue's (-100 to 100) from which
 #: it is CT, not MRI: CT of a head has air around it (-1000, or -1024 where scanners clip), brain at 20-45 HU, CSF at
@@ -36,7 +36,7 @@ def ct_values(raw: np.ndarray, slope: float | None, inter: float | None) -> str 
     if air < CT_AIR_SHARE or tissue < CT_TISSUE_SHARE:
         return None
     return (f"NIfTI voxel values look like CT's Hounsfield units, not MRI: {air:.0%} of them at air's -1000 and "
-            f"{tissue:.0%} at soft tissue's -100 to 100; the model reads MRI only")
+            f"{tissue:.0%} at soft tissue's -100 to 100; {MRI_ONLY}")
 
 
 #: Most distinct values a label or segmentation map holds for :func:`label_values` to take it for one by its values
@@ -88,13 +88,13 @@ def label_values(raw: np.ndarray, slope: float | None, inter: float | None, inte
         span = f"{low:g}" if low == top else f"{low:g} to {top:g}"
         return (f"NIfTI header marks its voxels labels (intent_code {intent}, {said}), and they hold "
                 f"{counted(len(levels), 'distinct whole number')}, {span}: a label or segmentation map, not an image; "
-                "the model reads MRI only")
+                f"{MRI_ONLY}")
     if len(levels) < 2 or not whole or levels.min() != 0:  # one value: blank
         return None
     top = float(levels.max())
     if len(levels) <= MAX_LABELS and top <= MAX_LABEL:
         return (f"NIfTI voxels hold only {len(levels)} distinct whole numbers, 0 to {top:g}: a label or segmentation "
-                "map, not an image; the model reads MRI only")
+                f"map, not an image; {MRI_ONLY}")
     if len(levels) > MAX_REGION_LABELS or top > MAX_REGION_LABEL:
         return None
     common, counts = np.unique(values[::max(1, values.size // 65536)], return_counts=True)  # (64 k voxels tell)
@@ -103,7 +103,7 @@ def label_values(raw: np.ndarray, slope: float | None, inter: float | None, inte
         return None
     return (f"NIfTI voxels hold {len(levels)} distinct whole numbers, 0 to {top:g}, in regions of one value "
             f"({alike:.0%} of neighbouring voxels alike; an image's differ): a label or segmentation map, not an "
-            "image; the model reads MRI only")
+            f"image; {MRI_ONLY}")
 
 
 def _alike(raw: np.ndarray, background: float) -> float | None:

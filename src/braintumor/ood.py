@@ -28,7 +28,7 @@ import numpy as np
 
 from .image_io import InputInfo
 from .ood_stats import histogram_std, image_stats, level_histograms, level_stats
-from .wording import size_text
+from .wording import MRI_ONLY, size_text
 
 #: Images whose longer side is more than this many times the shorter one are refused.
 MAX_ASPECT: float = 3.0
@@ -79,7 +79,7 @@ def foreign_modalities(codes: Iterable[str | None]) -> str | None:
     if not said or "" in said or said & MRI_MODALITIES:
         return None
     names = " and ".join(dict.fromkeys(MODALITY_NAMES.get(code, code) for code in sorted(said)))
-    return f"{names} images (DICOM modality {', '.join(sorted(said))}): the model reads MRI only"
+    return f"{names} images (DICOM modality {', '.join(sorted(said))}): {MRI_ONLY}"
 
 
 #: Arrays are stored as little-endian float16 + base64: the 256x256 whitening matrix costs ~170 kB
@@ -163,7 +163,7 @@ class OODDetector:
         if info is not None:
             code = (info.modality or "").strip().upper()
             if code and code not in MRI_MODALITIES:
-                return f"{MODALITY_NAMES.get(code, code)} image (DICOM modality {code}); the model reads MRI only"
+                return f"{MODALITY_NAMES.get(code, code)} image (DICOM modality {code}); {MRI_ONLY}"
             long, short = max(info.width, info.height), max(1, min(info.width, info.height))
             if long / short > self.max_aspect:
                 return f"extreme aspect ratio ({size_text(info.width, info.height)})"

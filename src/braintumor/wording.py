@@ -31,16 +31,25 @@ TURNED_RESEND: str = "turned: rotate upright and resend"
 LOWER_CONFIDENCE: str = "lower confidence"
 
 
+#: What the reason ends in where an input is no MRI by what it says it is: a DICOM of another modality
+#: (``ood.input_reason``), a NIfTI of CT values or labels (``nifti_values``). The page tells such a refusal by it
+#: (``pages.refused_kind``, card.js), as it tells a turned one by its advice: its note cannot speak of a brain MRI.
+MRI_ONLY: str = "the model reads MRI only"
+
+
 #: What the page says of an input the model gave no answer for, after why (the note under a refused card, and under a
 #: scan none of whose slices was classified): the answer is the clinician's alone.
 READ_WITHOUT_MODEL: str = "it must be read without the model's help"
 #: Those notes, by what was refused (the page's _card.html and _series.html, through ``refused_note``): a slice unlike
 #: brain MRI; one refused as turned, told to rotate it, so its note speaks of one upright already (it said "it must be
 #: read without the model's help" after "rotate it upright and send it again"), and so does a scan with such slices;
-#: a scan none of whose slices was classified, which said nothing of it (a grey block of all-zero class counts).
+#: a scan none of whose slices was classified, which said nothing of it (a grey block of all-zero class counts); a
+#: slice refused for what it says it is (:data:`MRI_ONLY`: a CT), which was told "If this is a brain MRI slice, ..."
+#: under "CT image (DICOM modality CT)".
 REFUSED_NOTES: dict[str, str] = {
     "unlike": f"If this is a brain MRI slice, it is unlike those the model learned from: {READ_WITHOUT_MODEL}.",
     "turned": f"If it is upright already, the model cannot read it: {READ_WITHOUT_MODEL}.",
+    "not_mri": f"{READ_WITHOUT_MODEL[:1].upper()}{READ_WITHOUT_MODEL[1:]}.",
     "scan": f"No slice of this scan was classified: {READ_WITHOUT_MODEL}.",
 }
 

@@ -25,6 +25,7 @@ from ..stripped import count_text, noted
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
     LOWER_CONFIDENCE,
+    MRI_ONLY,
     REFUSED_NOTES,
     SEND_SMALLER,
     TURNED_RESEND,
@@ -59,6 +60,7 @@ def _globals() -> dict:
     # the endings a folder walk never opens to look for DICOM, and why the files it passes over were not read: the
     # CLI's (one home: dicom_sniff, folder_notes)
     return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S, "turn_advice": TURN_ADVICE,
+            "mri_only": MRI_ONLY,  # card.js tells a refusal of no MRI by it, as pages.refused_kind
             "max_scan_bytes": MAX_VOLUME_BYTES, "not_scan_suffixes": " ".join(sorted(NOT_SCAN_SUFFIXES)),
             "left_out_why": {kind: LEFT_OUT_WHY[kind].format(each="drop or choose each one itself")
                              for kind in LEFT_OUT_KINDS if kind != "special"},
@@ -73,11 +75,15 @@ def _globals() -> dict:
                                "compressed": page_words()}}
 
 
-@bp.app_template_global("turned")
-def _turned(rec: dict) -> bool:
-    """Whether a record was refused by the orientation check (a global: the card macro sees no context).
-    Its card then said "rotate it upright and send it again", then "it must be read without the model's help"."""
-    return turned(rec)
+@bp.app_template_global("refused_kind")
+def refused_kind(rec: dict) -> str | None:
+    """Which of ``wording.REFUSED_NOTES`` a refused record's card says, None for one not refused (a global: the card
+    macro sees no context), as card.js chooses it: ``turned`` (its card then said "rotate it upright and send it
+    again", then "it must be read without the model's help"), ``not_mri`` (a CT, whose card then said "If this is a
+    brain MRI slice, ..."), else ``unlike``."""
+    if not rec.get("ood"):
+        return None
+    return "turned" if turned(rec) else "not_mri" if MRI_ONLY in (rec.get("reason") or "") else "unlike"
 
 
 @bp.app_template_global("review_below_text")

@@ -74,6 +74,7 @@ window.braintumorCard = function (helpers) {
     setStatus(card, "Analysing…");
     card.dataset.state = "loading";
     card.removeAttribute("data-turned");
+    card.removeAttribute("data-not-mri");
     wireViewer(card);
     return card;
   }
@@ -98,9 +99,13 @@ window.braintumorCard = function (helpers) {
     if (rec.ood) {
       // Not a brain MRI slice (or too unlike the training data): no class, no bars, no heat map.
       card.dataset.state = "ood";
-      // refused as turned (the orientation check's advice, as the upload form names it): its own note
-      const advice = document.getElementById("upload-form").dataset.turnAdvice;
-      card.toggleAttribute("data-turned", Boolean(advice && rec.reason && rec.reason.indexOf(advice) >= 0));
+      // refused as turned (the orientation check's advice, as the upload form names it), or as no MRI (a CT: the
+      // words its reason ends in, wording.MRI_ONLY): its own note, as pages.refused_kind chooses it
+      const form = document.getElementById("upload-form").dataset, reason = rec.reason || "";
+      const has = function (words) { return Boolean(words) && reason.indexOf(words) >= 0; };
+      const kind = has(form.turnAdvice) ? "turn" : has(form.mriOnly) ? "not-mri" : "ood";
+      card.toggleAttribute("data-turned", kind === "turn");
+      card.toggleAttribute("data-not-mri", kind === "not-mri");
       setStatus(card, "Not classified: " + printable(rec.reason || "unlike the brain MRI slices the model was " +
         "trained on"));
       return;
