@@ -15,6 +15,7 @@ from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
 from braintumor.image_io import read_image
+from braintumor.wording import REFUSED_NOTES
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
@@ -52,7 +53,7 @@ def _said(card) -> str:
     [node] = yaml.safe_load(region.aria_snapshot())
     [(role, text)] = node.items()
     assert role in ("status", "alert"), node
-    return " ".join(str(text).split())
+    return " ".join(str(text).split()).replace(" . ", ". ")  # chromium sets a visually hidden note apart: " . "
 
 
 # A status's text as the card shows it: without what is visually hidden in it (an answer's whole status is: the
@@ -64,7 +65,7 @@ BOXES = "hs => hs.map(h => h.getBoundingClientRect()).map(r => ({width: r.width,
 
 def _check(page) -> None:
     """Each card's region says its name (a series' slice: its scan's too) first, then what the card shows (the name
-    itself stays visually hidden)."""
+    itself stays visually hidden), a refused card's note last."""
     cards = page.locator("#results .card")
     shown = {}
     for i in range(cards.count()):
@@ -75,13 +76,18 @@ def _check(page) -> None:
         # a series' slice after its scan: "slice 1 · DICOM image 2" alone was every scan's first slice
         scan = card.evaluate("c => c.closest('.series') ? c.closest('.series').querySelector('.series-name')"
                              ".textContent.trim() + ', ' : ''")
-        assert text and said == f"{scan}{name}: {text}", (name, text, said)
+        # a refused card's note after it: that it must be read without the model's help
+        note = card.locator(".card-ood-note:visible, .card-turn-note:visible, .card-not-mri-note:visible")
+        end = f". {' '.join(note.inner_text().split())}" if note.count() else ""
+        assert text and said == f"{scan}{name}: {text}{end}", (name, text, said)
         for box in card.locator(".card-status .visually-hidden").evaluate_all(BOXES):
             assert box["width"] <= 1 and box["height"] <= 1, (name, box)
         shown[name] = text
     assert set(shown) >= {ANSWERED, UNREADABLE, REFUSED}, shown
     assert shown[ANSWERED].endswith(" confidence") and shown[UNREADABLE].startswith("not a recognised image")
     assert shown[REFUSED].startswith("Not classified: unlike the brain MRI")
+    refused = cards.filter(has=page.locator(".card-name", has_text=REFUSED))
+    assert _said(refused).endswith(f". {REFUSED_NOTES['unlike']}")
     slices = [n for n in shown if n.startswith("slice ")]  # the series' most suspicious slices, cards too
     assert slices, shown
 

@@ -45,7 +45,7 @@ READ_WITHOUT_MODEL: str = "it must be read without the model's help"
 #: read without the model's help" after "rotate it upright and send it again"), and so does a scan with such slices;
 #: a scan none of whose slices was classified, which said nothing of it (a grey block of all-zero class counts); a
 #: slice refused for what it says it is (:data:`MRI_ONLY`: a CT), which was told "If this is a brain MRI slice, ..."
-#: under "CT image (DICOM modality CT)".
+#: under "CT image (DICOM modality CT)". A screen reader hears the note with the card's answer, a scan's with its line.
 REFUSED_NOTES: dict[str, str] = {
     "unlike": f"If this is a brain MRI slice, it is unlike those the model learned from: {READ_WITHOUT_MODEL}.",
     "turned": f"If it is upright already, the model cannot read it: {READ_WITHOUT_MODEL}.",

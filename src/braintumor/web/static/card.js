@@ -28,7 +28,8 @@ window.braintumorCard = function (helpers) {
   // answers arrive in the order the server finishes them, and "Glioma, 97% confidence" or an error, said alone, left
   // a screen-reader user to guess which file each was. Both parts replaced at once, as text nodes (a name may hold
   // "<" or "&"), and the region atomic (_card.html): a screen reader says it whole, not only the part that changed.
-  function setStatus(card, text) {
+  // A refusal's note after it (visually hidden: the note under it shows it), that it must be read without the model.
+  function setStatus(card, text, note) {
     const status = card.querySelector(".card-status");
     if (!text) {
       status.replaceChildren();
@@ -40,6 +41,10 @@ window.braintumorCard = function (helpers) {
     shown.className = "card-status-text";
     shown.textContent = text;
     status.replaceChildren(of, shown);
+    if (!note) return;
+    const said = status.appendChild(document.createElement("span"));
+    said.className = "visually-hidden card-status-note";
+    said.textContent = ". " + note;
   }
 
   // What its images, controls and hidden answer lead name (_card.html's "of"): its file, or a series' slice with its
@@ -107,7 +112,7 @@ window.braintumorCard = function (helpers) {
       card.toggleAttribute("data-turned", kind === "turn");
       card.toggleAttribute("data-not-mri", kind === "not-mri");
       setStatus(card, "Not classified: " + printable(rec.reason || "unlike the brain MRI slices the model was " +
-        "trained on"));
+        "trained on"), card.querySelector(".card-" + kind + "-note").textContent);
       return;
     }
     card.dataset.state = "ok";

@@ -156,9 +156,13 @@ window.braintumorSeries = function (helpers) {
     // no slice classified (each unreadable or not classified, said above): no heading over nothing (_series.html)
     block.querySelector(".series-top-title").hidden = !s.classified;
     block.querySelector(".series-none").hidden = shown > 0 || !s.classified;
-    // said with the refusals' reasons: a turned series is told to be turned upright, not only counted
+    // said with the refusals' reasons: a turned series is told to be turned upright, not only counted; and, none of
+    // its slices classified, the note it shows (_series.html): that it must be read without the model's help
+    const note = s.classified || !s.refused ? null : block.querySelector(side ? ".series-turn-note" :
+      ".series-refused-note");
     return [block.querySelector(".series-name").textContent + ": " + block.querySelector(".series-line").textContent]
-      .concat(Array.from(refusals.children, function (li) { return li.textContent; })).join(". ");
+      .concat(Array.from(refusals.children, function (li) { return li.textContent; }))
+      .concat(note ? [note.textContent] : []).join(". ");
   }
 
   // An answer's scans in the server's order (as index.html renders them): a block per multi-slice series, a card per
