@@ -79,6 +79,21 @@ def open_page(browser, url: str, width: int, height: int):
     return page, problems
 
 
+def sent_page(chromium, server: str, files, js: bool):
+    """(context, page) of the upload page with ``files`` sent, with JavaScript (until its Done line) or through the
+    plain form (its answer page loaded): the tests that check both ways start here."""
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    page.set_input_files("#file-input", files)
+    if js:
+        sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
+    else:
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+    return context, page
+
+
 def screenshot(page, name: str) -> None:
     """The whole page in one viewport, so the sticky disclaimer sits at its bottom, not across a result. Saved over
     the docs' picture only with BRAINTUMOR_SCREENSHOTS=1: a test run leaves the checkout as it found it."""

@@ -11,7 +11,7 @@ import pytest
 from cli_runner import run_predict
 from dicom_factory import axial_volume, nifti_bytes, series, zip_bytes
 from PIL import Image
-from test_browser import ARGS, CHROMIUM, pytestmark, serve_in_thread  # noqa: F401  (same skip rules)
+from test_browser import ARGS, CHROMIUM, pytestmark, sent_page, serve_in_thread  # noqa: F401  (same skip rules)
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
@@ -110,14 +110,7 @@ def test_the_done_line_is_the_same_with_and_without_javascript(served, chromium,
     files = [str(tmp_path / "head.nii.gz"), str(test_images["meningioma"][0]), str(tmp_path / "broken.png")]
     said = []
     for js in (True, False):
-        context = chromium.new_context(java_script_enabled=js)
-        page = context.new_page()
-        page.goto(served)
-        page.set_input_files("#file-input", files)
-        if js:
-            sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
-        else:
-            page.click("button[type=submit]")
+        context, page = sent_page(chromium, served, files, js)
         said.append(page.locator("#page-status").inner_text())
         context.close()
     assert said[0].startswith("Done: 3 files, 8 slices: ") and said[0].endswith("; 1 file unreadable (see below).")

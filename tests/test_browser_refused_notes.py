@@ -14,7 +14,7 @@ import pytest
 import yaml
 from dicom_factory import axial_volume, nifti_bytes, pydicom_file, zip_bytes
 from PIL import Image
-from test_browser import pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser import pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
 
 from braintumor.wording import READ_WITHOUT_MODEL, REFUSED_NOTES
 
@@ -43,20 +43,6 @@ def _said(locator) -> str:
     return " ".join(str(text).split()).replace(" . ", ". ")
 
 
-def _post(chromium, server, files: list, js: bool):
-    """A page (and its context) with ``files`` sent, with JavaScript or through the plain form."""
-    context = chromium.new_context(java_script_enabled=js)
-    page = context.new_page()
-    page.goto(server)
-    page.set_input_files("#file-input", files)
-    if js:
-        sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
-    else:
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-    return context, page
-
-
 @needs_ct
 @pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
 def test_a_refused_card_shows_and_says_the_note_that_fits_its_refusal(server, chromium, js):
@@ -65,7 +51,7 @@ def test_a_refused_card_shows_and_says_the_note_that_fits_its_refusal(server, ch
     its reason, once."""
     files = [{"name": "ct.dcm", "mimeType": "application/dicom", "buffer": CT.read_bytes()},
              {"name": "photo.png", "mimeType": "image/png", "buffer": _photo()}]
-    context, page = _post(chromium, server, files, js)
+    context, page = sent_page(chromium, server, files, js)
     seen = {}
     for name in ("ct.dcm", "photo.png"):
         card = page.locator("#results .card", has=page.locator(".card-name", has_text=name))
@@ -90,7 +76,7 @@ def test_the_page_announces_a_refused_scans_note_and_a_refused_cards_once(server
     alone."""
     blank = tmp_path / "blank.nii.gz"
     blank.write_bytes(nifti_bytes(axial_volume([np.zeros((128, 128), np.uint8)] * 3)))
-    context, page = _post(chromium, server, [str(blank)], True)
+    context, page = sent_page(chromium, server, [str(blank)], True)
     block = page.locator("#results .series").first
     sync_api.expect(block.locator(".series-refused-note")).to_be_visible()
     said = page.locator("#scan-status").text_content()
@@ -104,7 +90,7 @@ def test_the_page_announces_a_refused_scans_note_and_a_refused_cards_once(server
     other.save_as(out)
     scans = tmp_path / "two-ct.zip"
     scans.write_bytes(zip_bytes([("a.dcm", CT.read_bytes()), ("b.dcm", out.getvalue())]))
-    context, page = _post(chromium, server, [str(scans)], True)
+    context, page = sent_page(chromium, server, [str(scans)], True)
     cards = page.locator("#results .card[data-state=ood]")
     sync_api.expect(cards).to_have_count(2, timeout=30_000)
     said = page.locator("#scan-status").text_content()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dicom_factory import axial_volume, nifti_bytes
-from test_browser import CHROMIUM, pytestmark  # noqa: F401  (same skip rules)
+from test_browser import CHROMIUM, pytestmark, sent_page  # noqa: F401  (same skip rules)
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -28,14 +28,7 @@ def test_no_heading_over_a_scan_of_which_no_slice_was_classified(server, chromiu
     files = {"tiny.nii.gz": TINY, "blank.nii.gz": BLANK, "head.nii.gz": nifti_bytes(axial_volume(stack))}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    context = chromium.new_context(java_script_enabled=js)
-    page = context.new_page()
-    page.goto(server)
-    page.set_input_files("#file-input", [str(tmp_path / name) for name in files])
-    if js:
-        sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
-    else:
-        page.click("button[type=submit]")
+    context, page = sent_page(chromium, server, [str(tmp_path / name) for name in files], js)
     blocks = page.locator("section.series")
     sync_api.expect(blocks).to_have_count(3)
     for k, name in enumerate(files):

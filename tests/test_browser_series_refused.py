@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import encode
 from dicom_factory import axial_volume, nifti_bytes
-from test_browser import CHROMIUM, pytestmark  # noqa: F401  (same skip rules)
+from test_browser import CHROMIUM, pytestmark, sent_page  # noqa: F401  (same skip rules)
 
 from braintumor.wording import REFUSED_NOTES
 
@@ -36,14 +36,7 @@ def test_a_scan_of_no_classified_slice_looks_and_reads_as_a_refused_card(server,
              "head.nii.gz": nifti_bytes(axial_volume(stack))}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    context = chromium.new_context(java_script_enabled=js)
-    page = context.new_page()
-    page.goto(server)
-    page.set_input_files("#file-input", [str(tmp_path / name) for name in files])
-    if js:
-        sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
-    else:
-        page.click("button[type=submit]")
+    context, page = sent_page(chromium, server, [str(tmp_path / name) for name in files], js)
     card = page.locator("#results > .card").first  # the blank image: refused
     sync_api.expect(card).to_have_attribute("data-state", "ood", timeout=30_000)
     refused_border = card.evaluate(BORDER)

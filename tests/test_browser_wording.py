@@ -5,7 +5,7 @@ chromium, playwright or the dataset is absent (like tests/test_browser.py)."""
 from __future__ import annotations
 
 import pytest
-from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser import open_page, pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
@@ -127,14 +127,7 @@ def test_the_done_line_and_a_scans_line_count_the_answers_that_look_stripped(ser
              str(data_root / "Testing" / "pituitary" / "Te-pi_0010.jpg")]  # > 99.9 %, a whole head
     said = []
     for js in (True, False):
-        context = chromium.new_context(java_script_enabled=js)
-        page = context.new_page()
-        page.goto(server)
-        page.set_input_files("#file-input", files)
-        if js:
-            sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)
-        else:
-            page.click("button[type=submit]")
+        context, page = sent_page(chromium, server, files, js)
         said.append(" ".join(page.locator("#page-status").inner_text().split()))
         line = " ".join(page.locator(".series-line").inner_text().split())
         assert line.endswith(" · 2 look skull-stripped (confidence no guide)"), line

@@ -175,12 +175,7 @@ def test_a_read_only_output_file_is_refused_not_replaced(tmp_path, capsys, monke
     kept.write_text("results to keep\n")
     real_access = os.access
     monkeypatch.setattr(checks.os, "access", lambda p, mode: str(p) != str(kept) and real_access(p, mode))
-    nope = str(tmp_path / "nope.onnx")
-    for argv, flag in [(["predict", "x.jpg", "--model", nope, "-o", str(kept)], "-o"),
-                       (["data", "audit", "--data", str(tmp_path), "--out", str(kept)], "--out")]:
-        rc, out, err = run_cli(argv, capsys)
-        assert (rc, out, err) == (2, "", f"error: cannot write {flag} {kept}: it is read-only: make it writable (chmod "
-                                         "u+w), or choose another name\n")
+    _refused_as_read_only(kept, tmp_path, capsys)
     assert kept.read_text() == "results to keep\n"
 
 
@@ -373,13 +368,18 @@ def test_a_file_kept_read_only_is_refused_whoever_runs_the_command(tmp_path, cap
     kept = tmp_path / "kept.csv"
     kept.write_text("results to keep\n")
     kept.chmod(0o444)
+    _refused_as_read_only(kept, tmp_path, capsys)
+    assert kept.read_text() == "results to keep\n" and kept.stat().st_mode & 0o777 == 0o444
+    kept.chmod(0o644)  # writable by its owner: written as before
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", str(tmp_path / "nope.onnx"), "-o", str(kept)], capsys)
+    assert rc == 2 and "model file not found" in err  # past the destination check
+
+
+def _refused_as_read_only(kept, tmp_path, capsys) -> None:
+    """``predict -o KEPT`` and ``data audit --out KEPT`` are usage errors that say KEPT is read-only."""
     nope = str(tmp_path / "nope.onnx")
     for argv, flag in [(["predict", "x.jpg", "--model", nope, "-o", str(kept)], "-o"),
                        (["data", "audit", "--data", str(tmp_path), "--out", str(kept)], "--out")]:
         rc, out, err = run_cli(argv, capsys)
         assert (rc, out, err) == (2, "", f"error: cannot write {flag} {kept}: it is read-only: make it writable (chmod "
                                          "u+w), or choose another name\n")
-    assert kept.read_text() == "results to keep\n" and kept.stat().st_mode & 0o777 == 0o444
-    kept.chmod(0o644)  # writable by its owner: written as before
-    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", str(kept)], capsys)
-    assert rc == 2 and "model file not found" in err  # past the destination check
