@@ -64,9 +64,11 @@ def encode(arr: np.ndarray, fmt: str = "PNG", **kw) -> bytes:
 
 @pytest.fixture(scope="session")
 def tiny_run(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real training run on 8 images per class, 1 epoch, 64 px, through the CLI."""
+    """A real training run on 8 images per class, 1 epoch, 64 px, through the CLI: skipped without torch (the core
+    install, a Python torch has no wheel for), where "assert rc == 0" was an error in every test using the model."""
     from braintumor.cli import main
 
+    pytest.importorskip("torch", reason="the tiny model is trained: pip install 'braintumor[train]'")
     run = tmp_path_factory.mktemp("run") / "tiny"
     cache = tmp_path_factory.mktemp("cache")
     rc = main(["train", "--data", str(data_root), "--out", str(run), "--epochs", "1", "--limit-per-class", "8",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
-from braintumor.model import MODELS, TumorNet, count_multiply_adds, create_model
+torch = pytest.importorskip("torch")
+
+from braintumor.model import MODELS, TumorNet, count_multiply_adds, create_model  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
