@@ -3,6 +3,7 @@ classes only (stand-in models and a few real images, as tests/test_evaluate.py).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -14,6 +15,10 @@ from braintumor import figures
 from braintumor.evaluate import run_evaluate
 from braintumor.metrics import accuracy_interval
 from braintumor.predictor import Classifier
+
+#: evaluate draws its figures with matplotlib (the [eval] extra) and says it is missing before reading any image
+needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                                      reason="evaluate needs matplotlib: pip install 'braintumor[eval]'")
 
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
 
@@ -48,6 +53,7 @@ def test_run_evaluate_errors_are_one_line(small_data: Path, tmp_path: Path, caps
     assert not (tmp_path / "out" / "metrics.json").exists()
 
 
+@needs_matplotlib
 def test_a_full_disk_is_the_machine_s_failure_naming_the_output_not_a_usage_error(small_data: Path, tmp_path: Path,
                                                                                   capsys, monkeypatch):
     """``evaluate --out`` on a full disk said ``error: [Errno 28] No space left on device`` with exit code 2, a usage
@@ -67,6 +73,7 @@ def test_a_full_disk_is_the_machine_s_failure_naming_the_output_not_a_usage_erro
     assert not (out / "metrics.json").exists()
 
 
+@needs_matplotlib
 def test_a_folder_without_images_says_so_and_makes_no_output_folder(tmp_path: Path, capsys, monkeypatch):
     """It said "none of the 0 images in ... could be read" (nothing was unreadable) and left an empty --out."""
     (tmp_path / "data" / "Testing" / "glioma").mkdir(parents=True)
@@ -78,6 +85,7 @@ def test_a_folder_without_images_says_so_and_makes_no_output_folder(tmp_path: Pa
     assert "none of the 0" not in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
 
 
+@needs_matplotlib
 def test_images_none_of_which_can_be_read_make_no_output_folder(tmp_path: Path, capsys, monkeypatch):
     """The folder was made before the images were read: a dataset of broken images (and Ctrl-C while they were being
     scored) left an empty --out behind the one-line error."""
@@ -89,6 +97,7 @@ def test_images_none_of_which_can_be_read_make_no_output_folder(tmp_path: Path, 
 
 
 
+@needs_matplotlib
 def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys, monkeypatch):
     monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
     out = tmp_path / "eval"
@@ -102,6 +111,7 @@ def test_run_evaluate_prints_a_summary(small_data: Path, tmp_path: Path, capsys,
     assert json.loads((out / "metrics.json").read_text())["figures"]["training_curves"] == "training_curves.png"
 
 
+@needs_matplotlib
 def test_a_folder_with_some_classes_only_is_evaluated_with_the_others_n_a(small_data: Path, tmp_path: Path,
                                                                           capsys, monkeypatch):
     """A hospital's labelled folder may hold only gliomas and normal scans: evaluated, nothing invented."""
@@ -131,6 +141,7 @@ def test_a_split_that_is_a_path_is_refused(split, tmp_path: Path, capsys, monkey
                                        "dataset (Testing, Training)\n")
 
 
+@needs_matplotlib
 def test_a_smoke_run_and_a_few_images_are_said_so(small_data: Path, tmp_path: Path, capsys, monkeypatch):
     """A --limit-per-class model scored on a dozen images printed "accuracy 0.6667" and an ECE to four decimals, as
     the shipped model's 1311 do, and "(fitted on validation)" of a temperature fitted on 8 images: nothing said that

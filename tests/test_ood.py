@@ -269,6 +269,7 @@ def test_several_slices_in_one_image_are_refused_and_told_to_send_them_one_by_on
 
 
 def test_external_brain_mri_is_not_refused(shipped):
+    pytest.importorskip("matplotlib", reason="the slice is matplotlib's sample data: the [eval] extra")
     mri = matplotlib_mri_slice()
     assert mri is not None
     assert not shipped.predict(mri).ood

@@ -8,6 +8,7 @@ Why: they are run by hand from a clone, so moving a function inside the package 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -80,6 +81,9 @@ def test_every_benchmark_and_script_answers_help_without_a_traceback(helps):
         name = script.relative_to(REPO).as_posix()
         # a helper named without "_" (benchmarks/load_clients.py) is run by hand too: it said nothing to --help
         answers = '__name__ == "__main__"' in script.read_text() or not script.name.startswith("_")
+        if code == 1 and err.startswith(f"error: {script.name} needs torch, which the core install leaves out") \
+                and importlib.util.find_spec("torch") is None:  # the training benchmarks' one line without it
+            continue
         if code != 0 or "Traceback" in out + err or (answers and not (out + err).strip()):
             failed.append(f"{name}: exit {code}\n{(err or out)[-1500:]}")
     assert not failed, "\n\n".join(failed)
@@ -245,5 +249,7 @@ def test_ood_eval_says_the_sample_images_it_could_not_build(data_root, tmp_path)
     assert err == (f"note: scikit-image and matplotlib not installed: the out-of-distribution set lacks their sample "
                    f"images ({shown.group(1)} images; docs/RESULTS.md's figures hold them): "
                    f'pip install -e ".[eval,dev]"\n')
+    if not all(importlib.util.find_spec(name) for name in ("skimage", "matplotlib")):
+        pytest.skip("the rest needs scikit-image and matplotlib: the [eval,dev] extras")
     code, _, err = outputs(command)["ood_eval"]  # all there: no note
     assert code == 0 and "note:" not in err, err[-1500:]
