@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import drawn_titles
-from evaluate_fakes import DATA, FIGURES, PER_CLASS, TESTING, FakeClassifier, _run_dir
+from evaluate_fakes import DATA, FIGURES, PER_CLASS, TESTING, FakeClassifier, _run_dir, needs_matplotlib
 
 from braintumor import figures
 from braintumor.classes import CLASSES
@@ -23,6 +23,7 @@ from braintumor.predictor import Classifier
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
 
 
+@needs_matplotlib
 def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     dataset = load_dataset(small_data, "Testing")
     out = tmp_path / "new" / "eval"  # does not exist yet
@@ -68,6 +69,7 @@ def test_evaluate_writes_every_output(small_data: Path, tmp_path: Path):
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
 
 
+@needs_matplotlib
 def test_refusals_as_on_their_side_are_counted_apart_from_not_brain_mri(small_data: Path, tmp_path: Path, capsys):
     """The console and the report said "refused as not brain MRI" of slices the check took for turned (brain MRI, to
     be turned); metrics.json's ood_refused keeps its meaning, ood_refused_turned is the part of it."""
@@ -87,6 +89,7 @@ def test_refusals_as_on_their_side_are_counted_apart_from_not_brain_mri(small_da
             "and resend)\n") in capsys.readouterr().out
 
 
+@needs_matplotlib
 def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(small_data: Path, tmp_path: Path,
                                                                               monkeypatch):
     """The gallery was titled "Refused as not brain MRI" over a slice refused as on its side (a brain MRI to rotate
@@ -111,6 +114,7 @@ def test_the_refused_gallery_and_predictions_csv_tell_refusals_on_their_side(sma
     assert "not brain MRI" not in html and "as turned (brain MRI to rotate upright" in html
 
 
+@needs_matplotlib
 def test_a_temperature_adds_the_uncalibrated_reliability_diagram(small_data: Path, tmp_path: Path):
     """A calibrated model gets a second reliability diagram, of the probabilities before its temperature, and the
     calibration block reports both; the same numbers feed the diagram and the block."""
@@ -134,6 +138,7 @@ def test_a_temperature_adds_the_uncalibrated_reliability_diagram(small_data: Pat
     assert cal["before"]["nll"] == pytest.approx(nll(before), abs=1e-5) and nll(before) != pytest.approx(nll(shown))
 
 
+@needs_matplotlib
 def test_real_classifier_interface_and_no_wrong_predictions(small_data: Path, tmp_path: Path):
     """A real Classifier over a stub ONNX session, so evaluation is tied to the actual API."""
 
@@ -168,6 +173,7 @@ def test_real_classifier_interface_and_no_wrong_predictions(small_data: Path, tm
     assert "stub&lt;&amp;&gt;" in html and "stub<&>" not in html
 
 
+@needs_matplotlib
 def test_the_shipped_folder_log_draws_training_curves(small_data: Path, tmp_path: Path):
     """``--run models`` (the README's command) must draw the curves from the log under the name models/ holds."""
     run = _run_dir(tmp_path)
@@ -178,6 +184,7 @@ def test_the_shipped_folder_log_draws_training_curves(small_data: Path, tmp_path
     assert (tmp_path / "out" / "training_curves.png").stat().st_size > 0
 
 
+@needs_matplotlib
 def test_a_rerun_that_stops_midway_leaves_no_earlier_report_beside_its_files(small_data: Path, tmp_path: Path,
                                                                                monkeypatch):
     """An interrupted evaluate into a used --out left the old metrics.json and report.html beside new figures."""
@@ -205,6 +212,7 @@ def test_a_score_short_of_perfect_never_reads_as_perfect():
     assert [figures.auc_text(v) for v in (0.9998, 1.0, 0.99949, 0.9)] == [">0.999", "1.000", "0.999", "0.900"]
 
 
+@needs_matplotlib
 def test_a_refused_wrong_answer_is_marked_as_not_shown_in_the_gallery(tmp_path: Path, monkeypatch):
     """gallery_wrong showed a refused slice's withheld answer ('pred: No tumor (79.2%)') like one users saw."""
     import matplotlib.axes

@@ -3,22 +3,17 @@ classes only (stand-in models and a few real images, as tests/test_evaluate.py).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
-from evaluate_fakes import DATA, PER_CLASS, TESTING, FakeClassifier, _run_dir
+from evaluate_fakes import DATA, PER_CLASS, TESTING, FakeClassifier, _run_dir, needs_matplotlib
 
 from braintumor import figures
 from braintumor.evaluate import run_evaluate
 from braintumor.metrics import accuracy_interval
 from braintumor.predictor import Classifier
-
-#: evaluate draws its figures with matplotlib (the [eval] extra) and says it is missing before reading any image
-needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
-                                      reason="evaluate needs matplotlib: pip install 'braintumor[eval]'")
 
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import encode, synthetic_head
+from evaluate_fakes import needs_matplotlib
 
 from braintumor.classes import CLASSES
 from braintumor.evaluate import run_evaluate
@@ -53,6 +54,7 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: StubClassifier()))
 
 
+@needs_matplotlib
 def test_a_folder_without_a_training_split_says_the_leak_free_metrics_are_not_computed(tmp_path: Path, capsys, stub):
     """A hospital's test folder has no Training split: there was no leak-free line and no report section, nothing
     told the reader that the numbers include any image the model may have been trained on."""
@@ -82,6 +84,7 @@ def test_a_folder_without_a_training_split_says_the_leak_free_metrics_are_not_co
     assert "leak-free" not in capsys.readouterr().out and "Leak-free" not in (out / "report.html").read_text()
 
 
+@needs_matplotlib
 def test_a_training_split_of_some_classes_serves_the_leak_check(tmp_path: Path, capsys, stub,
                                                                  monkeypatch: pytest.MonkeyPatch):
     """A set of gliomas and normal scans in Training/ and Testing/: the test folder was evaluated with the other two
@@ -99,6 +102,7 @@ def test_a_training_split_of_some_classes_serves_the_leak_check(tmp_path: Path, 
     assert doc["leak_free"]["n_excluded"] == 4 and doc["leak_free_note"] is None
 
 
+@needs_matplotlib
 def test_an_empty_training_split_gives_no_leak_free_subset_equal_to_everything(tmp_path: Path, capsys, stub):
     """Empty class folders in Training: every test image was reported leak-free ("n 4 (0 excluded)")."""
     root = tmp_path / "empty-training"
@@ -113,6 +117,7 @@ def test_an_empty_training_split_gives_no_leak_free_subset_equal_to_everything(t
     assert json.loads((out / "metrics.json").read_text())["leak_free"] is None
 
 
+@needs_matplotlib
 def test_dicom_and_nifti_files_left_out_are_named_in_the_report_and_told_where_they_are_read(tmp_path: Path, capsys,
                                                                                                 stub):
     """A hospital's class folders hold DICOM and NIfTI files beside PNGs: evaluate scores the PNGs only. The console
@@ -162,6 +167,7 @@ def test_linked_patient_folders_are_read_once_each_and_a_loop_is_not_followed(tm
     assert planned == [str(p) for p in dataset.paths[:3]]
 
 
+@needs_matplotlib
 def test_images_beside_the_class_folders_are_said_to_be_left_out(tmp_path: Path, capsys, stub):
     """EXT/Testing/scan.jpg next to EXT/Testing/glioma/ has no class: it was left out without a word, and the report's
     count read as every image of the folder."""

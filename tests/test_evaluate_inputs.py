@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from evaluate_fakes import needs_matplotlib
 
 from braintumor.classes import CLASSES
 from braintumor.data import load_dataset
@@ -20,7 +21,7 @@ from braintumor.predictor import Classifier
 REPO = Path(__file__).resolve().parents[1]
 TESTING = (REPO / os.environ.get("BRAINTUMOR_DATA", "../shared/datasets/brain-tumor-mri")).resolve() / "Testing"
 
-pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {TESTING}")
+pytestmark = [pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {TESTING}"), needs_matplotlib]
 
 
 class _Named:

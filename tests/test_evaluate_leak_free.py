@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from evaluate_fakes import DATA, TESTING, FakeClassifier
+from evaluate_fakes import DATA, TESTING, FakeClassifier, needs_matplotlib
 
 from braintumor.classes import CLASSES
 from braintumor.evaluate import run_evaluate
@@ -18,7 +18,7 @@ from braintumor.image_files import walk_images
 from braintumor.prediction import REVIEW_BELOW
 from braintumor.predictor import Classifier
 
-pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
+pytestmark = [pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}"), needs_matplotlib]
 
 
 def every_one_leaked(monkeypatch) -> None:

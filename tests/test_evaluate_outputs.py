@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import drawn_titles
-from evaluate_fakes import DATA, TESTING, FakeClassifier
+from evaluate_fakes import DATA, TESTING, FakeClassifier, needs_matplotlib
 
 from braintumor.evaluate import run_evaluate
 from braintumor.predictor import Classifier
@@ -16,6 +16,7 @@ from braintumor.predictor import Classifier
 pytestmark = pytest.mark.skipif(not TESTING.is_dir(), reason=f"dataset not found at {DATA}")
 
 
+@needs_matplotlib
 def test_a_class_whose_every_image_is_unreadable_is_said_to_have_none_scored(small_data: Path, tmp_path: Path,
                                                                              capsys, monkeypatch):
     """A class folder of corrupt files only: its recall and AUC are n/a in metrics.json and the report, but the
@@ -32,6 +33,7 @@ def test_a_class_whose_every_image_is_unreadable_is_said_to_have_none_scored(sma
     assert f"no readable images of meningioma in {root}: their recall and AUC are n/a" in printed
 
 
+@needs_matplotlib
 def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(small_data: Path,
                                                                                tmp_path: Path, monkeypatch):
     """reliability.png and reliability_uncalibrated.png had the same title ("Reliability of top-1 confidence
@@ -59,6 +61,7 @@ def test_the_uncalibrated_reliability_diagram_says_it_is_before_the_temperature(
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
+@needs_matplotlib
 def test_a_small_gallery_or_sample_grid_shows_its_whole_title(tmp_path: Path, monkeypatch, n: int):
     """A gallery of one or two images was as narrow as its images, and its title was cut at both edges: one refused
     slice on a folder of 23 read "ed as not brain MRI (farthes", so the figure no longer said what it shows; the
@@ -96,12 +99,14 @@ def _pr_curves(tmp_path: Path, monkeypatch) -> dict:
     return {line.get_label(): line for line in drawn[0].axes[0].lines}
 
 
+@needs_matplotlib
 def test_an_average_precision_short_of_perfect_never_reads_as_perfect(tmp_path: Path, monkeypatch):
     """pr.png's legend said "AP 1.000" of an AP of 0.99973 (the shipped model's gliomas), as the ROC legend did of
     AUCs before."""
     assert list(_pr_curves(tmp_path, monkeypatch)) == ["Glioma (AP >0.999)", "No tumour (AP >0.999)"]
 
 
+@needs_matplotlib
 def test_the_precision_recall_curves_end_at_full_recall(tmp_path: Path, monkeypatch):
     """pr.png drew every class falling straight down to its share of the images at recall 1: the thresholds below
     the last positive add only false positives, and the line read as a collapse of precision."""
@@ -110,6 +115,7 @@ def test_the_precision_recall_curves_end_at_full_recall(tmp_path: Path, monkeypa
         assert max(line.get_xdata()) == 1.0
 
 
+@needs_matplotlib
 def test_the_report_and_the_curves_say_which_classes_had_no_images(small_data: Path, tmp_path: Path,
                                                                    capsys, monkeypatch):
     """The console said "no images of meningioma, pituitary in ROOT: their recall and AUC are n/a"; report.html only
@@ -144,6 +150,7 @@ def test_the_report_and_the_curves_say_which_classes_had_no_images(small_data: P
 
 
 @pytest.mark.parametrize("temperature", [0.5, 3.0])
+@needs_matplotlib
 def test_the_uncalibrated_diagrams_caption_says_what_the_temperature_did_here(small_data: Path, tmp_path: Path,
                                                                                temperature: float):
     """Its caption said "the gap the validation-fitted temperature closes" whatever the numbers: a smoke run's
@@ -175,6 +182,7 @@ def test_a_temperature_that_widened_the_gap_is_not_said_to_close_it():
 
 
 @pytest.mark.parametrize("epochs", [2, 3, 100])
+@needs_matplotlib
 def test_the_training_curves_mark_whole_epochs_only(tmp_path: Path, monkeypatch, epochs: int):
     """The first run of docs/TRAINING.md (2 epochs) drew its curves over an epoch axis marked 1.0, 1.2, 1.4, ...: epochs
     that no run has. Every tick inside each panel is a whole epoch, at any length."""

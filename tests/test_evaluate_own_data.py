@@ -9,12 +9,15 @@ import json
 from pathlib import Path
 
 import pytest
+from evaluate_fakes import needs_matplotlib
 from test_evaluate_external import StubClassifier, put_images
 
 from braintumor.data import load_dataset
 from braintumor.data_fingerprint import fingerprint
 from braintumor.evaluate import run_evaluate
 from braintumor.predictor import Classifier
+
+pytestmark = needs_matplotlib
 
 
 def stub_trained_on(monkeypatch: pytest.MonkeyPatch, trained_on: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import encode
+from evaluate_fakes import needs_matplotlib
 from test_evaluate_external import stub  # noqa: F401 - the fixture
 
 from braintumor.cli import main
@@ -43,6 +44,7 @@ def sets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     return ext, kaggle
 
 
+@needs_matplotlib
 def test_reference_is_compared_with_instead_of_the_folders_own_training_split(sets: tuple[Path, Path], tmp_path: Path,
                                                                              capsys, stub):  # noqa: F811
     """EXT's own Training split is not what the model trained on: its 5 test images were all called leak-free."""
@@ -66,6 +68,7 @@ def test_reference_is_compared_with_instead_of_the_folders_own_training_split(se
     assert f"no near duplicate in {tmp_path / 'classes'}, " in capsys.readouterr().out
 
 
+@needs_matplotlib
 def test_the_note_for_a_folder_without_a_training_split_names_the_flag(sets: tuple[Path, Path], tmp_path: Path,
                                                                       capsys, monkeypatch, stub):  # noqa: F811
     """It said "not computed: ... including any the model may have been trained on" and nothing of how to compute."""

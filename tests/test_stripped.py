@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import REPO
+from evaluate_fakes import needs_matplotlib
 from PIL import Image
 
 from braintumor import stripped
@@ -176,6 +177,7 @@ def test_the_cli_last_line_and_the_pages_done_line_count_the_answers_that_look_s
 
 
 @SHIPPED
+@needs_matplotlib
 def test_evaluate_counts_the_answers_that_carry_the_note(strip_png, test_images, tmp_path, capsys):
     """predict's CSV, JSON and table carried the note, evaluate's outputs nothing of it: its predictions.csv has the
     ``note`` column (after its own, as predict's is after its own), metrics.json how many answers carry it, overall and
