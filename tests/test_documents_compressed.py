@@ -192,10 +192,7 @@ def test_a_folders_compressed_files_are_noted_by_what_they_hold(tmp_path, capsys
     rc, out, err = run_predict([folder, "--format", "jsonl"], capsys)
     only = (f"only 2 compressed files in the folder: {folder}/y.dcm.gz, {folder}/sub/IM0002 are each "
             f"{holds.format('gzip', 'gunzip')}")
-    assert rc == 1 and jsonl(out) == [{"path": str(folder), "error": only}]
-    said = "no DICOM files found in folder, " + only.replace(" in the folder", "", 1)
-    with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
-        list(read_volumes(folder))
+    _refused_as_only_compressed(folder, rc, out, only)
 
 
 def test_a_folder_of_only_compressed_files_names_them_all_by_kind(tmp_path, capsys):
@@ -216,10 +213,7 @@ def test_a_folder_of_only_compressed_files_names_them_all_by_kind(tmp_path, caps
     assert len(gz) == 1 and gz[0].endswith(f"{', '.join(names[:3])} and 2 more")
     only = (f"only 6 compressed files in the folder: {', '.join(names[:3])} and 2 more are each "
             f"{holds.format('gzip', 'gunzip')}; and {folder}/IM0006 is {holds.format('bzip2', 'bunzip2')}")
-    assert rc == 1 and jsonl(out) == [{"path": str(folder), "error": only}]
-    said = "no DICOM files found in folder, " + only.replace(" in the folder", "", 1)
-    with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
-        list(read_volumes(folder))
+    _refused_as_only_compressed(folder, rc, out, only)
 
 
 def test_a_gzipped_nifti_volume_not_named_nii_gz_is_told_to_be_renamed(tmp_path, capsys):
@@ -260,3 +254,12 @@ def test_a_folder_walk_reads_more_only_of_a_compressed_file(tmp_path, monkeypatc
     assert input_plan.scan_folder(tmp_path, left) == ([], [])
     assert reads == [("IM0001", 132), ("README", 132), ("z.gz", 132), ("z.gz", 4096)]
     assert left == [(tmp_path / "z.gz", f"compressed:{GZ_PAGE}")]
+
+
+
+def _refused_as_only_compressed(folder, rc: int, out: str, only: str) -> None:
+    """predict's one record for ``folder`` (exit 1) and read_volumes(folder) both refuse it with ``only``'s words."""
+    assert rc == 1 and jsonl(out) == [{"path": str(folder), "error": only}]
+    said = "no DICOM files found in folder, " + only.replace(" in the folder", "", 1)
+    with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
+        list(read_volumes(folder))

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
+from series_render import series_html
 
 from braintumor.metrics import review_summary
 from braintumor.prediction import limitations
@@ -58,14 +58,9 @@ def test_evaluate_says_lower_confidence():
 
 
 def test_the_page_counts_say_lower_confidence(tiny_classifier):
-    app = create_app(classifier=tiny_classifier)
-    entry = SimpleNamespace(summary={"path": "head.nii.gz", "summary": {
+    html = series_html(tiny_classifier, "head.nii.gz", {
         "slices": 2, "classified": 2, "refused": 0, "refused_turned": 0, "failed": 0, "flagged": 1,
-        "counts": {"glioma": 2}}}, refusals=[], strip=[], shown_top=[])
-    with app.test_request_context("/"):
-        template = app.jinja_env.from_string('{% from "_series.html" import series_block %}'
-                                             '{{ series_block(entry, ["glioma"], False) }}')
-        html = " ".join(template.render(entry=entry).split())
+        "counts": {"glioma": 2}})
     assert "2 slices · Glioma 2 · 1 with lower confidence</p>" in html
     assert '" of them with ' + LOWER_CONFIDENCE + '"' in (WEB / "static" / "run-status.js").read_text(encoding="utf-8")
     assert '" with ' + LOWER_CONFIDENCE + '"' in (WEB / "static" / "series.js").read_text(encoding="utf-8")

@@ -238,18 +238,11 @@ def test_a_scans_summary_counts_its_slices_that_look_stripped():
 
 
 def test_a_series_line_on_the_page_counts_them_as_the_cli_does(tiny_classifier):
-    from types import SimpleNamespace
+    from series_render import series_html
 
-    from braintumor.web import create_app
-
-    app = create_app(classifier=tiny_classifier)
-    entry = SimpleNamespace(summary={"path": "brats.nii.gz", "summary": {
+    html = series_html(tiny_classifier, "brats.nii.gz", {
         "slices": 3, "classified": 3, "refused": 0, "refused_turned": 0, "failed": 0, "flagged": 0, "stripped": 3,
-        "counts": {"glioma": 3}}}, refusals=[], strip=[], shown_top=[])
-    with app.test_request_context("/"):
-        template = app.jinja_env.from_string('{% from "_series.html" import series_block %}'
-                                             '{{ series_block(entry, ["glioma"], False) }}')
-        html = " ".join(template.render(entry=entry).split())
+        "counts": {"glioma": 3}})
     assert "3 slices · Glioma 3 · 3 look skull-stripped (confidence no guide)</p>" in html
     static = REPO / "src" / "braintumor" / "web" / "static"
     assert "braintumorText.stripped(s.stripped)" in (static / "series.js").read_text(encoding="utf-8")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
+
+from series_render import series_html
 
 from braintumor.cli import main
 from braintumor.run_tally import tally_text
@@ -40,13 +41,8 @@ def test_the_cli_last_lines_say_unreadable_as_the_page_done_line(tmp_path, capsy
 
 
 def test_the_page_says_the_same_word(tiny_classifier):
-    app = create_app(classifier=tiny_classifier)
-    entry = SimpleNamespace(summary={"path": "head.nii", "summary": SUMMARY}, refusals=[], shown_top=[],
-                            strip=[{"slice": 3, "label": None, "state": "failed", "turned": False, "p": None}])
-    with app.test_request_context("/"):
-        template = app.jinja_env.from_string('{% from "_series.html" import series_block %}'
-                                             '{{ series_block(entry, ["glioma"], False) }}')
-        html = " ".join(template.render(entry=entry).split())
+    html = series_html(tiny_classifier, "head.nii", SUMMARY,
+                       [{"slice": 3, "label": None, "state": "failed", "turned": False, "p": None}])
     assert "· 1 not classified (unlike brain MRI) · 1 unreadable</p>" in html
     assert "<li>slice 3: unreadable</li>" in html and "failed</" not in html
     script = (WEB / "static" / "series.js").read_text(encoding="utf-8")
