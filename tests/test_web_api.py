@@ -262,12 +262,33 @@ def test_model_card_health_and_unknown_routes(client, tiny_classifier):
     assert card["limits"]["max_request_bytes"] == 4 * 1024 * 1024
     assert "not a medical device" in card["disclaimer"].lower()
     assert client.get("/healthz").get_json() == {"status": "ok", "model": tiny_classifier.metadata["name"],
-                                                 "model_version": tiny_classifier.metadata["model_version"]}
+                                                 "model_version": tiny_classifier.metadata["model_version"],
+                                                 "int8": False, "model_file": tiny_classifier.path.name}
     r = client.get("/api/v1/predict")
     assert r.status_code == 405 and r.get_json() == {"error": "method GET not allowed here"}
     assert set(r.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}  # HTTP requires it; the JSON 405 dropped it
     r = client.get("/api/v1/nothing")
     assert r.status_code == 404 and r.get_json() == {"error": "not found"}
+
+
+def test_healthz_says_whether_it_serves_the_int8_copy_and_which_file(tiny_classifier):
+    """Both shipped files answered {"model": "braintumor-tumornet-s", "model_version": "1.0.0"}: servers of each
+    behind one balancer could not be told apart by their health check. The file's base name, never its folder."""
+    from braintumor.model_files import default_model_path
+    from braintumor.predictor import Classifier
+
+    float_file = default_model_path()
+    int8_file = float_file.with_name("braintumor-tumornet-s-int8.onnx")
+    if not (float_file.is_file() and int8_file.is_file()):
+        pytest.skip(f"no shipped float and int8 models beside {float_file}")
+    for path, int8 in ((float_file, False), (int8_file, True)):
+        clf = Classifier.load(path.resolve(), threads=1)  # a full path: its folder is not said
+        health = create_app(classifier=clf).test_client().get("/healthz").get_json()
+        assert health["int8"] is int8 and health["model_file"] == path.name, health
+        assert health["model"] == clf.metadata["name"] and str(path.parent) not in str(health)
+    # a Classifier built in memory (the Python API) has no file: null, not a made-up name
+    bare = Classifier(tiny_classifier.session, tiny_classifier.metadata)
+    assert create_app(classifier=bare).test_client().get("/healthz").get_json()["model_file"] is None
 
 
 def test_the_model_card_gives_the_detectors_settings_not_its_fitted_arrays():

@@ -7,6 +7,13 @@ from __future__ import annotations
 import onnxruntime as ort
 
 
+def is_int8(metadata: dict) -> bool:
+    """Whether a model file is the int8 copy (braintumor.quantize adds its ``quantization`` block): it carries the
+    float file's name, version and data fingerprint, so this is how the page's header ("(int8 copy)"), /healthz and
+    the metrics' ``quantized`` label tell the two apart, all from here."""
+    return "quantization" in metadata
+
+
 def disabled_optimizers(metadata: dict) -> list[str]:
     """ONNX Runtime graph optimisations a model file asks to run without (the int8 copy: braintumor.quantize)."""
     return list(metadata.get("quantization", {}).get("ort_disabled_optimizers") or [])

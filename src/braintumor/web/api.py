@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from ..sessions import is_int8
 from ..wording import listed
 from .inference import model_card, read_uploads, state, status_for
 from .monitoring import observe_results
@@ -44,10 +47,15 @@ def openapi():
 
 @bp.get("/healthz", strict_slashes=False)
 def healthz():
-    """Liveness: the process is up and its model is loaded."""
+    """Liveness: the process is up and its model is loaded; which model, and which file of it: the int8 copy carries
+    the float file's name and version, and servers of both behind one balancer could not be told apart. The file's
+    base name only (null for a model not loaded from a file): the operator's own choice, naming no patient, and the
+    model card already gives the same clients all its provenance; its folder is left out (a home directory, the
+    host's layout: of no use to a client)."""
     clf = state().classifier
     return jsonify(status="ok", model=clf.metadata.get("name", "unknown"),
-                   model_version=clf.metadata.get("model_version", "unknown"))
+                   model_version=clf.metadata.get("model_version", "unknown"), int8=is_int8(clf.metadata),
+                   model_file=Path(clf.path).name if clf.path is not None else None)
 
 
 #: The query parameters ``POST /api/v1/predict`` takes.

@@ -166,8 +166,12 @@ def component_schemas(classes: list[str]) -> dict:
         },
         "Health": {
             "type": "object",
-            "properties": {"status": {"const": "ok"}, "model": {"type": "string"}, "model_version": {"type": "string"}},
-            "required": ["status", "model", "model_version"],
+            "properties": {"status": {"const": "ok"}, "model": {"type": "string"}, "model_version": {"type": "string"},
+                           "int8": {"type": "boolean", "description": "Whether the model is the int8 copy (it "
+                                    "carries the float file's name and version)."},
+                           "model_file": {"type": ["string", "null"], "description": "The model file's base name, "
+                                          "never its folder (null for a model not loaded from a file)."}},
+            "required": ["status", "model", "model_version", "int8", "model_file"],
             "additionalProperties": False,
         },
         "ModelCard": {

@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from ..prediction import REVIEW_BELOW
 from ..predictor import Classifier
 from ..series import turned
+from ..sessions import is_int8
 from ..wording import LOWER_CONFIDENCE, UNREADABLE
 from .stats import summarize
 
@@ -107,8 +108,7 @@ class Metrics:
         m.model_info.labels(name=str(metadata.get("name", "unknown")),
                             version=str(metadata.get("model_version", "unknown")),
                             data_fingerprint=str(metadata.get("data_fingerprint", "unknown")),
-                            # the int8 copy shares the float model's name, version and fingerprint
-                            quantized=str("quantization" in metadata).lower()).set(1)
+                            quantized=str(is_int8(metadata)).lower()).set(1)
         return m
 
 

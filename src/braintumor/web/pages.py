@@ -21,6 +21,7 @@ from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, DISCLAIMER, is_calibrated, probability_text
 from ..series import outcome, turned, unread_part
+from ..sessions import is_int8
 from ..stripped import count_text, noted
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
@@ -52,6 +53,9 @@ ANSWER_TIMEOUT_S: int = 120
 @bp.app_template_filter("display_name")
 def _display_name(label: str) -> str:
     return display_name(label, state().classifier.metadata.get("display_names"))
+
+
+bp.add_app_template_test(is_int8, "int8_copy")  # the header's "(int8 copy)"
 
 
 @bp.app_context_processor
