@@ -9,8 +9,10 @@ A slice not classified (``"ood": true``, label withheld: unlike brain MRI, or tu
 probable class for the model's accuracy, and counted apart as not classified; "answered" counts it as wrong. The
 counts are said in the words of the CLI, the page and evaluate (braintumor.wording's, copied).
 The class is the innermost folder of the path that names one, as evaluate reads class folders (other
-datasets' names too: no_tumor, "Glioma Tumor"; patient folders below it). Records that name no class,
-and the slices of a volume or series (not all of them show the folder's class), are counted apart, not scored.
+datasets' names too: no_tumor, "Glioma Tumor"; patient folders below it). A DICOM file found in a folder
+predict was given is recorded under that folder, as one of its series, with the file under ``file``: that is the
+path scored (``braintumor predict DATA/Testing``). Records that name no class, and the slices of a volume or series
+(not all of them show the folder's class), are counted apart, not scored.
 """
 
 from __future__ import annotations
@@ -117,12 +119,12 @@ def main() -> int:
     no_class: list[dict] = []
     volume_slices: Counter[str] = Counter()
     for rec in records:
-        truth = class_of(rec["path"], classes)
+        if "slice" in rec:  # in a class folder or not: its slices are not scored (not "in no class folder")
+            volume_slices[rec["path"] + f" series {rec.get('series')}"] += 1
+            continue
+        truth = class_of(rec.get("file") or rec["path"], classes)  # a single DICOM slice: its own file
         if truth is None:
             no_class.append(rec)
-            continue
-        if "slice" in rec:
-            volume_slices[rec["path"] + f" series {rec.get('series')}"] += 1
             continue
         total[truth] += 1
         if "error" in rec:

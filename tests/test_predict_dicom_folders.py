@@ -7,9 +7,12 @@ note on stderr says so. The page reads a dropped folder the same way (tests/test
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+from conftest import synthetic_head
 from dicom_factory import make_dataset, make_dicom
 from PIL import Image
 
@@ -208,3 +211,34 @@ def test_a_locked_dcm_file_of_a_series_is_an_error_record_in_every_format(tmp_pa
         assert main(["predict", str(tmp_path / "SER1"), "--format", "jsonl", "-o", str(target), "--resume"]) == 1
         written = [json.loads(line) for line in target.read_text().splitlines()]
         assert written.count(record) == 1 and sum("slice" in r for r in written) == 2
+
+
+def test_a_single_dicom_slice_below_the_folder_given_names_its_file_and_is_scored_by_its_class(tmp_path, capsys):
+    """``braintumor predict DATA --format jsonl | python scripts/score_jsonl.py`` left a dataset's single DICOM slices
+    unscored: each is a series of one file, recorded under the folder predict was given (DATA: no class folder), and
+    nothing named the file. The record keeps that path (--resume knows the input by it) and names the file under
+    ``file``; a series of several files names none: its slices are counted apart, as volumes' slices (they were
+    said to be in no class folder, and predict to be given each class folder, which left them unscored all the
+    same)."""
+    root = tmp_path / "Testing"
+    singles = [root / "glioma" / "patient1" / "one.dcm", root / "glioma" / "single.dcm", root / "meningioma" / "a.dcm"]
+    for k, file in enumerate(singles):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(make_dicom(synthetic_head(128, seed=k), SeriesNumber=k + 1))  # each a series of its own
+    _series(root / "notumor" / "patient2", 3, 9)
+    rc, records, _ = predict(tmp_path, capsys)
+    answers = [r for r in records if "summary" not in r]
+    assert rc == 0 and len(answers) == 6 and {r["path"] for r in answers} == {str(tmp_path)}
+    assert sorted(r["file"] for r in answers if "slice" not in r) == sorted(map(str, singles))
+    assert [r.get("file") for r in answers if "slice" in r] == [None] * 3
+    text = "".join(json.dumps(r) + "\n" for r in records)
+    scored = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "scripts" / "score_jsonl.py")],
+                            input=text, capture_output=True, text=True, timeout=60)
+    lines = scored.stdout.splitlines()
+    assert scored.returncode == 0 and lines[0].startswith("not scored: 3 slices of 1 volumes or series"), scored
+    assert lines[1].startswith("accuracy ") and "/3 = " in lines[1], lines  # no record left in no class folder
+    assert [line.split()[0] for line in lines[3:]] == ["glioma", "meningioma"] and "/2 = " in lines[3], lines
+    target = tmp_path / "r.jsonl"
+    for _ in range(2):  # resumed: nothing of the folder redone, nothing lost
+        assert main(["predict", str(tmp_path), "--format", "jsonl", "-o", str(target), "--resume"]) == 0
+        assert [json.loads(line) for line in target.read_text().splitlines()] == answers

@@ -106,7 +106,7 @@ def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
 
 def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
                       max_pixels: int = MAX_INPUT_PIXELS, single: bool = False, per_input: bool = True,
-                      others: int = 0, besides: tuple[str, ...] = ()) -> Iterator[Volume]:
+                      others: int = 0, besides: tuple[str, ...] = (), name_files: bool = False) -> Iterator[Volume]:
     """DICOM files (name, loader) -> one Volume per series, slices in anatomical order, checked on headers first.
 
     ``single``: one file, whose problems are raised as they are; in a series, unusable files are
@@ -118,6 +118,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     each only when the one before has been taken (a study's memory is one series', not its sum); an input of one
     series (with ``others`` volumes besides, none) is still refused whole. ``besides``: the notes of the input's other
     files (a zip's GIF), said after the files' own where none is read: a zip's refusal named its DICOM file only.
+    ``name_files`` (a folder's files): a series of one file names it (:attr:`Volume.file`).
     """
     parsed: dict[int, tuple] | None = {} if per_input or single else None
     groups, skipped, read = _survey(items, max_slices, single, parsed, per_input)
@@ -126,6 +127,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     if not groups:
         raise ImageError("no DICOM image found" + (f" ({'; '.join(notes + besides)})" if notes + besides else ""))
     ordered = sorted(groups.values(), key=lambda g: g[0].number)
+    files = [items[g[0].index][0] if name_files and len(g) == 1 else None for g in ordered]  # Volume.file's
     notes += leave_out_localizers(ordered, single, notes + besides)
     count = len(ordered)
     if per_input or count + others == 1:
@@ -133,7 +135,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
                       max_bytes=0 if per_input else MAX_VOLUME_BYTES, of=len(items) if read < len(items) else 0)
         volumes, lost = [], Counter()
         for j, group in enumerate(ordered):
-            volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed)
+            volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed, files[j])
             if isinstance(volume, Counter):
                 lost.update(volume)
             else:
@@ -153,13 +155,13 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         try:
             _check_limits(group, count, max_slices, max_pixels, named + group[0].which, MAX_VOLUME_BYTES)
         except BudgetError as exc:
-            yield Volume(display, "dicom", [], j if count > 1 else None, said + notes, error=str(exc))
+            yield Volume(display, "dicom", [], j if count > 1 else None, said + notes, error=str(exc), file=files[j])
             continue
-        volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed)
+        volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed, files[j])
         if isinstance(volume, Counter):
             why = "; ".join(f"{counted(n, 'file')}: {why}" for why, n in sorted(volume.items()))
             yield Volume(display, "dicom", [], j if count > 1 else None, said + notes,
-                         error=f"no image of this series could be decoded ({why})")
+                         error=f"no image of this series could be decoded ({why})", file=files[j])
         else:
             yield volume
 
@@ -196,7 +198,7 @@ def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: i
 
 def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], files: list[_File], j: int,
                    count: int, notes: tuple[str, ...], max_slices: int, single: bool,
-                   parsed: dict[int, tuple] | None = None) -> Volume | Counter[str]:
+                   parsed: dict[int, tuple] | None = None, file: str | None = None) -> Volume | Counter[str]:
     """One series read again (or taken from ``parsed``, the survey's) and decoded: its Volume, or why each of its
     files failed where none could be."""
     group: list[tuple[Dataset, str, int]] = []
@@ -261,7 +263,7 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
         ignored += ("pixel data longer than Rows x Columns x Number of Frames need, by a row or more (a wrong "
                     f"image size?), in {counted(n_longer, 'file')}: read as the header says, the rest ignored",)
     return Volume(display, "dicom", slices, j if count > 1 else None,
-                  series_note + notes + doubts + turned + spacing + ignored + own)
+                  series_note + notes + doubts + turned + spacing + ignored + own, file=file)
 
 
 def _which(meta: dict) -> str:
@@ -288,4 +290,4 @@ def read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLIC
     if per_input and total > MAX_VOLUME_BYTES:
         raise ImageError(f"the DICOM files in this folder hold {total} bytes; the limit is {MAX_VOLUME_BYTES}")
     return iter_dicom_series(display, [(str(f), lambda f=f: read_path(f)) for f in files], max_slices, max_pixels,
-                             per_input=per_input)
+                             per_input=per_input, name_files=True)

@@ -113,7 +113,7 @@ class Formatter:
 
     def write(self, rec: dict) -> None:
         if self.fmt in ("json", "jsonl"):  # the csv writes a name's bytes back; json would escape their surrogates
-            rec = {k: utf8_text(v) if k in ("path", "error", "reason") and isinstance(v, str) else v
+            rec = {k: utf8_text(v) if k in ("path", "file", "error", "reason") and isinstance(v, str) else v
                    for k, v in rec.items()}
         if self.fmt == "jsonl":
             self.out.write(json.dumps(rec) + "\n")

@@ -64,11 +64,21 @@ def tumour_probability(probabilities: dict[str, float]) -> float:
     return round(1.0 - float(probabilities.get(NO_TUMOUR, 0.0)), 6)
 
 
-def head(volume: Volume, index: int) -> dict:
-    """The record fields that say which slice a result is about."""
+def where(volume: Volume) -> dict:
+    """The record fields that say which input and series a result is from: ``file``, the one file a folder's series
+    was read from, beside ``path``, the folder as predict was given it (--resume knows the input by it), so that
+    score_jsonl.py scores a single slice found below a dataset's root by its class folder."""
     rec: dict = {"path": volume.path}
     if volume.series is not None:
         rec["series"] = volume.series
+    if volume.file is not None:
+        rec["file"] = volume.file
+    return rec
+
+
+def head(volume: Volume, index: int) -> dict:
+    """The record fields that say which slice a result is about."""
+    rec = where(volume)
     if len(volume.slices) > 1:
         rec["slice"] = index
     return rec
@@ -133,10 +143,8 @@ def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top
 
 
 def summary_record(volume: Volume, records: list[dict], classes: tuple[str, ...]) -> dict:
-    """A ``{"path", ["series",] "summary"}`` record for the jsonl/json output and the API."""
-    rec = {"path": volume.path}
-    if volume.series is not None:
-        rec["series"] = volume.series
+    """A ``{"path", ["series",] ["file",] "summary"}`` record for the jsonl/json output and the API."""
+    rec = where(volume)
     rec["summary"] = summarise(volume, records, classes)
     return rec
 

@@ -89,6 +89,9 @@ class Volume:
     series: int | None = None  # index when one folder or zip held several series (or NIfTI members of one name)
     notes: tuple[str, ...] = ()
     error: str | None = None  # why a study's series was refused on its own (no slices), its others read all the same
+    #: the one file a folder's series was read from (its ``path`` is the folder, as --resume knows the input): records
+    #: name it as ``file``, so a single slice in a class folder below is scored by that folder
+    file: str | None = None
 
     def __repr__(self) -> str:  # one line: the default held each slice's repr (a 150-slice volume: 900 lines)
         sizes = sorted({_size(s.pixels) for s in self.slices})
