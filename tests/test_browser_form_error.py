@@ -30,3 +30,23 @@ def test_the_file_input_says_the_forms_error_when_it_is_reached(server, chromium
     sync_api.expect(field).to_have_attribute("aria-invalid", "true")
     sync_api.expect(field).to_have_accessible_description(NO_FILE)
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_the_drop_zone_offers_only_what_works(server, chromium, js):
+    """Without JavaScript the drop zone still said "Drop brain MRI slices (or a folder of them) here, paste an image,
+    or choose files": drop and paste are app.js's (docs/WEB.md, "The page"), so a file dropped there was opened by the
+    browser in place of the page, and a paste did nothing. A screen reader reads the shown title alone."""
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    sync_api.expect(page.locator("html")).to_have_class("js" if js else "no-js")
+    title = page.locator(".drop-title")
+    if js:
+        sync_api.expect(title).to_have_text(
+            "Drop brain MRI slices (or a folder of them) here, paste an image, or choose files", use_inner_text=True)
+    else:
+        sync_api.expect(title).to_have_text("Choose brain MRI slices or scans, then Classify", use_inner_text=True)
+    said = page.locator(".dropzone").aria_snapshot() if hasattr(title, "aria_snapshot") else title.inner_text()
+    assert (" drop " in f" {said.lower()} ") is js and ("paste" in said.lower()) is js, said
+    context.close()
