@@ -10,6 +10,9 @@ from test_browser import pytestmark  # noqa: F401 - pytestmark: the same skip co
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 NO_FILE = "No file chosen: choose one or more images or scans, then Classify."
+FORMATS = ("JPEG, PNG, BMP, TIFF or WebP slices; DICOM (.dcm, .IMA or no ending: IM00001), NIfTI (.nii, .nii.gz) or a "
+           ".zip of DICOM or NIfTI files")
+HINT = f"{FORMATS} · up to 32 files, 512 slices and 128 MB at a time"  # without JavaScript: the form's one request
 
 
 def test_the_file_input_says_the_forms_error_when_it_is_reached(server, chromium):
@@ -19,7 +22,8 @@ def test_the_file_input_says_the_forms_error_when_it_is_reached(server, chromium
     page = context.new_page()
     page.goto(server)
     field = page.locator("#file-input")
-    assert field.get_attribute("aria-invalid") is None and field.get_attribute("aria-describedby") is None
+    assert field.get_attribute("aria-invalid") is None
+    sync_api.expect(field).to_have_accessible_description(HINT)
     field.focus()
     page.keyboard.press("Tab")
     sync_api.expect(page.locator("button[type=submit]")).to_be_focused()
@@ -28,7 +32,22 @@ def test_the_file_input_says_the_forms_error_when_it_is_reached(server, chromium
     sync_api.expect(page.locator("#page-status")).to_have_text(NO_FILE)
     assert page.title().startswith("Error: No file chosen")
     sync_api.expect(field).to_have_attribute("aria-invalid", "true")
-    sync_api.expect(field).to_have_accessible_description(NO_FILE)
+    sync_api.expect(field).to_have_accessible_description(f"{NO_FILE} {HINT}")
+    context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_the_file_input_says_what_it_takes(server, chromium, js):
+    """Tab to the file input said "Images or scans, button" alone: the formats and limits under it (the hint) were
+    never said to a screen reader's user, who reaches the input by Tab and the results next; the hint is its
+    description, its limits those of the path the files take (with JavaScript, app.js's)."""
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    sync_api.expect(page.locator("html")).to_have_class("js" if js else "no-js")
+    limits = page.locator("#hint-limits").inner_text()
+    assert limits.startswith("any number of files") if js else HINT.endswith(f" · {limits}")
+    sync_api.expect(page.locator("#file-input")).to_have_accessible_description(f"{FORMATS} · {limits}")
     context.close()
 
 

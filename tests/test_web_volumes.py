@@ -279,7 +279,7 @@ def test_upload_form_accepts_scans_named_any_way(app):
     html = app.test_client().get("/").get_data(as_text=True)
     picker = re.search(r'<input id="file-input"[^>]*>', html).group(0)
     assert "accept" not in picker and 'type="file"' in picker and "multiple" in picker
-    hint = " ".join(re.search(r'<p class="hint">(.*?)</p>', html, flags=re.S).group(1).split())
+    hint = " ".join(re.search(r'<p class="hint"[^>]*>(.*?)</p>', html, flags=re.S).group(1).split())
     assert all(word in hint for word in ("DICOM", ".dcm", "IM00001", ".IMA", ".nii", ".nii.gz", ".zip"))
 
 
