@@ -202,6 +202,14 @@ def test_an_error_page_says_so_in_its_title(client):
     assert title(post(client, [("big.png", big)])) == "Error: upload too large · Brain MRI classifier"
 
 
+def test_a_results_page_says_so_in_its_title(client, test_images):
+    """Without JavaScript the results came back titled "Brain MRI classifier", as the empty form is: a screen reader,
+    which says a new page's title first, gave no sign that the form had been answered until the Done line below the
+    form was read."""
+    html = post(client, [("scan.jpg", test_images["glioma"][0].read_bytes())]).get_data(as_text=True)
+    assert re.search(r"<title>(.*?)</title>", html, re.S).group(1) == "Results · Brain MRI classifier"
+
+
 def test_the_empty_page_may_be_kept_for_back_but_results_never(client, test_images):
     """The upload page was no-store, which keeps it out of Chromium's back/forward cache once it has made requests:
     Back after a link showed it empty. It holds no result as sent, so it is revalidated instead; a page or answer
