@@ -114,9 +114,11 @@ def test_the_done_line_and_a_scans_line_count_the_answers_that_look_stripped(ser
     import numpy as np
     from dicom_factory import axial_volume, nifti_bytes
     from PIL import Image
+    from test_browser_refused_notes import _said
     from test_stripped import STRIPPED_EXAMPLES, _strip
 
     from braintumor.model_files import default_model_path
+    from braintumor.wording import STRIPPED_NOTE
 
     if not default_model_path().is_file():
         pytest.skip("the note needs the shipped model's 160 px crops (the tiny model's 64 px make none)")
@@ -125,13 +127,18 @@ def test_the_done_line_and_a_scans_line_count_the_answers_that_look_stripped(ser
     (tmp_path / "bare.nii.gz").write_bytes(nifti_bytes(axial_volume([np.asarray(bare)] * 2)))
     files = [str(tmp_path / "bare.png"), str(tmp_path / "bare.nii.gz"),
              str(data_root / "Testing" / "pituitary" / "Te-pi_0010.jpg")]  # > 99.9 %, a whole head
-    said = []
+    said, card_said = [], []
     for js in (True, False):
         context, page = sent_page(chromium, server, files, js)
         said.append(" ".join(page.locator("#page-status").inner_text().split()))
         line = " ".join(page.locator(".series-line").inner_text().split())
         assert line.endswith(" · 2 look skull-stripped (confidence no guide)"), line
+        # the card's live region, as a screen reader has it (the accessibility tree), says the note with the answer
+        card = page.locator("#results > .card", has=page.locator(".card-name", has_text="bare.png"))
+        card_said.append(_said(card.locator(".card-status")))
         context.close()
     assert said[0].startswith("Done: 3 files, 4 slices: 4 classified, ")
     assert said[0].endswith(", 3 look skull-stripped (confidence no guide) (see below)."), said[0]
     assert said[1] == said[0]
+    assert card_said[0].startswith("bare.png: ") and card_said[0].endswith(f", {STRIPPED_NOTE}"), card_said[0]
+    assert card_said[1] == card_said[0]  # without JavaScript too
