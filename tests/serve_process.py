@@ -39,15 +39,16 @@ class RunningServe:
 
 
 @contextlib.contextmanager
-def running_serve(tmp_path, *args: str):
+def running_serve(tmp_path, *args: str, cwd=None, wrapper: tuple[str, ...] = ()):
     """``python -m braintumor serve --port P *args`` on a free port, answered /healthz before the body runs; SIGTERM
-    and a wait for its end afterwards (read ``.output()`` then: the log is complete)."""
+    and a wait for its end afterwards (read ``.output()`` then: the log is complete). ``cwd``: the folder it starts
+    in; ``wrapper``: a command it runs under (``setpriv ...``)."""
     port = free_port()
     log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read back after the process ends
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), *args],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen([*wrapper, sys.executable, "-m", "braintumor", "serve", "--port", str(port), *args],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     server = RunningServe(proc, port, log)
     try:
         deadline = time.monotonic() + 60

@@ -158,3 +158,26 @@ def test_workers_get_no_spare_thread_pools(tiny_model, monkeypatch):
     assert seen["OPENBLAS_NUM_THREADS"] == "1" and seen["MALLOC_ARENA_MAX"] == "2"
     assert seen["OMP_NUM_THREADS"] == "3"
     assert not os.path.exists(seen["PROMETHEUS_MULTIPROC_DIR"])  # removed when the exec failed
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_serve_starts_in_a_folder_its_user_may_not_enter(tmp_path):
+    """DEPLOY.md's try as the unit's user, ``sudo -u braintumor /opt/braintumor/venv/bin/braintumor serve`` in the
+    admin's checkout (a home of mode 700 or 750, Debian 12's, RHEL's, Ubuntu's default): serve said "serving ..." and
+    gunicorn, which changes into the folder it was started in, stopped at once with ``Error: [Errno 13] Permission
+    denied: '/home/admin/braintumor'``, exit status 1. The server needs no folder of its own."""
+    import shutil
+
+    locked = tmp_path / "home"
+    locked.mkdir()
+    lock = 'chmod 0 . && exec "$@"'  # started in the folder, which it then may not enter
+    if os.geteuid() == 0:  # root enters any folder: root without its capabilities does not
+        if shutil.which("setpriv") is None:
+            pytest.skip("as root, needs setpriv (util-linux) to drop the capabilities that enter any folder")
+        lock = 'chmod 0 . && exec setpriv --inh-caps=-all --bounding-set=-all "$@"'
+    try:
+        with running_serve(tmp_path, "--workers", "1", cwd=locked, wrapper=("sh", "-c", lock, "sh")) as server:
+            assert server.health["status"] == "ok"
+        assert "Permission denied" not in server.output()
+    finally:
+        locked.chmod(0o700)  # for pytest's clean-up

@@ -48,6 +48,7 @@ from .serve_settings import (
     check_port,
     default_request_timeout,
     environment_hosts,
+    leave_a_folder_it_cannot_enter,
     listen_address,
 )
 from .wording import counted, printable
@@ -283,6 +284,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         os.environ[CLIENT_TIMEOUT_ENV] = repr(client_timeout)  # for gunicorn_config.when_ready, in the master
         os.environ[REQUEST_TIMEOUT_ENV] = repr(float(request_timeout))  # for gunicorn_config.post_fork
         watched = _remove_when_server_ends(metrics)
+        leave_a_folder_it_cannot_enter()  # gunicorn's first step is to change into it
         sys.stdout.flush()
         sys.stderr.flush()
         try:

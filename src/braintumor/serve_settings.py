@@ -77,6 +77,15 @@ def check_gunicorn_settings() -> tuple[int, int] | None:
     return None if owner == (os.geteuid(), os.getegid()) else owner
 
 
+def leave_a_folder_it_cannot_enter() -> None:
+    """Change to ``/`` where this user may not enter the current folder, before gunicorn starts: gunicorn changes into
+    the folder it was started in first thing, whatever its ``--chdir`` (which it changes into after), and serve itself
+    needs no folder. As a user who may not enter it (``sudo -u braintumor`` in an admin's checkout, a home of mode 700),
+    serve said "serving ..." and gunicorn stopped with ``Error: [Errno 13] Permission denied``, exit status 1."""
+    if not os.access(os.getcwd(), os.X_OK):
+        os.chdir("/")
+
+
 def environment_hosts() -> list[str]:
     """``$BRAINTUMOR_ALLOWED_HOSTS``'s names, each by ``--allowed-host``'s rule (an empty value: unset, as none). A bad
     one is one line that names the variable (exit status 2) before anything starts: the image answered every Host
