@@ -146,6 +146,11 @@ def test_deploy_md_nginx_snippet_keeps_every_monitoring_route_to_the_monitoring_
         assert "deny all;" in _nginx_location(nginx, uri), uri
     for uri in ("/", "/api/v1/predict", "/healthz", "/static/app.css"):  # the app itself stays open
         assert "deny all;" not in _nginx_location(nginx, uri), uri
+    from conftest import REPO  # the "Behind a reverse proxy" list names the slashed routes the app answers
+
+    said = (REPO / "docs/DEPLOY.md").read_text().split("- **Monitoring**:", 1)[1].split("\n- ", 1)[0]
+    for uri in ("/metrics/", "/api/v1/stats/", "/dashboard/"):  # it said all three were answered: /dashboard/ is not
+        assert (f"`{uri}` is a 404" in said) == (uri not in monitoring) and f"`{uri}`" in said, uri
 
 
 def test_deploy_md_nginx_log_format_follows_the_apps_access_log_rule():
