@@ -242,9 +242,20 @@ def test_histogram_quantile_is_prometheus_estimate():
 
 
 def test_error_kinds_are_a_fixed_small_set():
-    assert [error_kind(s) for s in (200, 302, 400, 404, 405, 413, 418, 500, 503)] == [
+    assert [error_kind(s) for s in (200, 302, 400, 404, 405, 413, 418, 500, 501, 503)] == [
         None, None, "bad_request", "not_found", "method_not_allowed", "too_large", "client_error", "internal",
-        "internal"]
+        "client_error", "internal"]
+
+
+def test_a_transfer_coding_the_server_does_not_undo_counts_as_the_clients_error(tiny_classifier):
+    """The 501 for ``Transfer-Encoding: gzip, chunked`` is the client's choice of coding: counted as "internal" it
+    would fire an alert on the server's own faults."""
+    app = create_app(classifier=tiny_classifier)
+    r = app.test_client().post("/api/v1/predict", data=b"x", headers={"Transfer-Encoding": "gzip, chunked"})
+    assert r.status_code == 501
+    m = scrape(app.test_client())
+    assert value(m, "braintumor_errors_total", kind="client_error") == 1
+    assert value(m, "braintumor_errors_total", kind="internal") == 0
 
 
 def test_unexpected_errors_count_as_internal(tiny_classifier, monkeypatch):

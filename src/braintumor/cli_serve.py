@@ -52,6 +52,7 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
                    help="drop a client that sends nothing for this long in the middle of its request (default 30)")
     p.add_argument("--request-timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="the longest a request's headers, then its body, may take to arrive, however they trickle: "
-                        "then the connection is closed, or the body answered 408 (default 60)")
+                        "then the connection is closed, or the body answered 408 (default 60; with --threads 1, "
+                        "45: three quarters of gunicorn's --timeout when that is shorter)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
     p.set_defaults(func=_run_serve)

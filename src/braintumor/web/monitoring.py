@@ -37,7 +37,8 @@ UNMATCHED = "unmatched"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 #: The top-class probability of a 4-class model is at least 0.25.
 CONFIDENCE_BUCKETS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
-#: HTTP error statuses by the name the ``kind`` label gives them; other 4xx are "client_error", 5xx "internal".
+#: HTTP error statuses by the name the ``kind`` label gives them; other 4xx are "client_error", 5xx "internal" but
+#: 501, a transfer coding the client chose that no server here undoes (``gzip, chunked``): the client's, not a fault.
 HTTP_ERROR_KINDS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 #: The ``kind`` of a file that could not be read (its record carries ``error``; the page and the CLI say "unreadable").
 IMAGE_ERROR = "invalid_image"
@@ -147,7 +148,7 @@ def registry_to_read(app: Flask) -> CollectorRegistry:
 def error_kind(status: int) -> str | None:
     if status in HTTP_ERROR_KINDS:
         return HTTP_ERROR_KINDS[status]
-    if 400 <= status < 500:
+    if 400 <= status < 500 or status == 501:
         return "client_error"
     return "internal" if status >= 500 else None
 
