@@ -56,3 +56,23 @@ def test_float_colour_in_0_to_255_is_told_a_conversion_that_keeps_its_levels(clf
         assert clf.predict(converted) == clf.predict(rgb)
     with pytest.raises(ImageError, match=r"not float64 \(3 slices of a volume"):
         clf.predict(rgb * 4.0)
+
+
+@pytest.mark.parametrize("url", ["https://example.org/scans/a.png", "s3://bucket/a.png", "file:///tmp/a.png"])
+def test_a_url_is_told_that_files_are_read_not_urls(clf, url):
+    """``predict("https://.../a.png")`` said "file not found: https:/example.org/scans/a.png" (pathlib makes its //
+    one /), as if a file of that name were missing; the model's URL was told to "train and export one". A Windows
+    drive's name (``C:/``) is no URL."""
+    from braintumor import Classifier
+    from braintumor.volume_io import read_volumes
+
+    told = r" \(a URL: braintumor reads files, not URLs: download it first\)$"
+    for call in (clf.predict, read_volumes):
+        with pytest.raises(ImageError, match=r"^file not found: \w+:/" + r"[^ ]+" + told):
+            call(url)
+    [(_, outcome)] = clf.predict_many([url])
+    assert str(outcome).endswith(told[:-1].replace("\\", ""))
+    with pytest.raises(FileNotFoundError, match=r"^model file not found: \w+:/[^ ]+" + told):
+        Classifier.load(url.replace("a.png", "m.onnx"))
+    with pytest.raises(ImageError, match=r"^file not found: C:/scans/a\.png$"):
+        clf.predict("C:/scans/a.png")

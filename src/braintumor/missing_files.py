@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def missing_text(path: Path) -> str:
             return f"symbolic link loop: {path}"
     if os.path.islink(path):
         return f"broken symbolic link: {path} -> {os.readlink(path)}"
-    return f"file not found: {path}{tilde_text(path) or near_name_text(path)}"
+    return f"file not found: {path}{tilde_text(path) or url_text(path) or near_name_text(path)}"
 
 
 #: How a name that names a folder can end: pathlib drops these (``Path("scan.jpg/")`` is ``scan.jpg``).
@@ -76,6 +77,20 @@ def _parts_not_there(path: str | os.PathLike) -> list[str]:
     parts = Path(path).parts
     there = next((k for k in range(len(parts), 0, -1) if os.path.lexists(os.path.join(*parts[:k]))), 0)
     return list(parts[there:])
+
+
+#: A URL's scheme as pathlib leaves it (``https://a/b.jpg`` becomes ``https:/a/b.jpg``); two letters at least, so that a
+#: Windows drive (``C:/``) is none.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
+
+
+def url_text(path: str | os.PathLike) -> str:
+    """What to add to "not found" of a URL (``predict("https://.../scan.jpg")``, ``s3://``, ``file://``): it was told
+    only "file not found: https:/..." (its // made one / by pathlib), as if a file of that name were missing; "" for
+    any other name."""
+    if _URL.match(os.fspath(path)):
+        return " (a URL: braintumor reads files, not URLs: download it first)"
+    return ""
 
 
 def tilde_text(path: str | os.PathLike) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import onnxruntime as ort
 
-from .missing_files import tilde_text
+from .missing_files import tilde_text, url_text
 from .model_files import ModelError, default_model_path, not_a_model_file, resolve_model_path, shipped_model_names
 from .sessions import disabled_optimizers, session_options
 from .wording import export_first_text
@@ -64,9 +64,9 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
             raise FileNotFoundError(f"{model_path}{named} is {what}: pass an ONNX model file (--model in the CLI)")
         names = shipped_model_names()
         shipped = f"; a shipped one by its file name alone: {', '.join(names)}" if names else ""
-        raise FileNotFoundError(f"model file not found: {model_path}{named} "
-                                + (tilde_text(model_path)[1:] or "(train and export one, or pass another path: --model "
-                                                                  f"in the CLI{shipped})"))
+        hint = (tilde_text(model_path) or url_text(model_path))[1:]  # a URL was told to train and export one
+        raise FileNotFoundError(f"model file not found: {model_path}{named} " + (
+            hint or f"(train and export one, or pass another path: --model in the CLI{shipped})"))
     if threads is not None and (not isinstance(threads, Integral) or isinstance(threads, bool)
                                 or not 1 <= threads <= MAX_THREADS):  # np.int64(2) is whole too: taken
         raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
