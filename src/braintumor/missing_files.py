@@ -1,5 +1,6 @@
 """Why a file named is not there to read: a broken link or a loop, a shell pattern never expanded, a name whose file
-is there in another case, a ``~`` never expanded; "file not found" alone said none of it.
+is there in another case or without the white space at its ends, a ``~`` never expanded, a URL; "file not found" alone
+said none of it.
 
 Why its own module: these look at names and folders around a missing path, not at the file (which
 :mod:`braintumor.image_files` finds and opens).
@@ -47,11 +48,18 @@ def not_a_folder_text(name: str | os.PathLike | bytes) -> str | None:
 
 
 def near_name_text(path: str | os.PathLike) -> str:
-    """What to add to "file not found" of a name a user meant otherwise: a shell pattern that matched no file (a
+    """What to add to "file not found" of a name a user meant otherwise: white space at its start or end where the name
+    without it is there (``open("list.txt").readlines()`` keeps each name's newline: "file not found" of a name that
+    looked right), a shell pattern that matched no file (a
     shell passes ``scans/*.dcm`` on as it is; quoted, it is never expanded), in its name or in a folder's that is not
     there (``scans/*/IM*``), or a name whose file is there in another case (``Scan.JPG`` for ``scan.jpg``, which macOS
     and Windows open, Linux not); "" for any other name."""
-    name = os.path.basename(os.fspath(path))
+    name, text = os.path.basename(os.fspath(path)), os.fspath(path)
+    if text != text.strip() and text.strip() and os.path.lexists(text.strip()):  # (shown as repr: a newline is unseen)
+        end = f"ends with {text[len(text.rstrip()):]!r}" if text != text.rstrip() else \
+            f"starts with {text[:len(text) - len(text.lstrip())]!r}"
+        return f" (the name {end}, and without it the name is there: lines read from a file keep their newline, " \
+               "which str.strip() removes)"
     if any(c in part for part in _parts_not_there(path) for c in "*?["):
         return " (a pattern: braintumor does not expand *, ? or [ itself; a shell does, unquoted, where a file matches)"
     folder = os.path.dirname(os.fspath(path)) or "."
