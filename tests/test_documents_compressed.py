@@ -260,6 +260,6 @@ def test_a_folder_walk_reads_more_only_of_a_compressed_file(tmp_path, monkeypatc
 def _refused_as_only_compressed(folder, rc: int, out: str, only: str) -> None:
     """predict's one record for ``folder`` (exit 1) and read_volumes(folder) both refuse it with ``only``'s words."""
     assert rc == 1 and jsonl(out) == [{"path": str(folder), "error": only}]
-    said = "no DICOM files found in folder, " + only.replace(" in the folder", "", 1)
+    said = "no DICOM or NIfTI files found in folder, " + only.replace(" in the folder", "", 1)
     with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
         list(read_volumes(folder))

@@ -63,7 +63,7 @@ def test_a_folder_of_only_formats_not_read_says_so(tmp_path, names, said):
     assert list(plan_inputs([tmp_path])) == [{"path": str(tmp_path), "error": said.format(" in the folder")}]
     with pytest.raises(ImageError) as refused:
         read_volumes(tmp_path)
-    assert str(refused.value) == "no DICOM files found in folder, " + said.format("")
+    assert str(refused.value) == "no DICOM or NIfTI files found in folder, " + said.format("")
 
 
 def test_a_zip_beside_them_is_said_first(tmp_path):

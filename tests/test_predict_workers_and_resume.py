@@ -306,3 +306,28 @@ def test_file_names_that_are_not_utf8_are_written_as_their_bytes_and_resumed(tmp
     table = subprocess.run([sys.executable, "-m", "braintumor", "predict", str(folder / "Testing"), "--format",
                             "table"], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, capture_output=True)
     assert table.returncode == 0 and b"x\xff.png" in table.stdout, table.stderr  # printed as its bytes, as ls does
+
+
+def test_a_folder_of_dicom_and_nifti_files_is_read_once_by_workers_and_resume(tmp_path, capsys):
+    """``read_volumes`` of a folder reads its NIfTI files too, while a predict run plans each of them as an input of its
+    own: workers, which read a folder's series again from its name alone, gave the NIfTI slices twice, the second time
+    as the folder's. Workers and --resume read the folder's DICOM series alone, as one process does."""
+    from dicom_factory import axial_volume, nifti_bytes, series
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    stack = [synthetic_head(96, seed=k) for k in range(5)]
+    for k, (name, data) in enumerate(series(stack[:2])):
+        (folder / f"{k}-{name}.dcm").write_bytes(data)
+    (folder / "head.nii.gz").write_bytes(nifti_bytes(axial_volume(stack[2:])))
+    _, ref, _ = predict([folder, "--format", "jsonl", "--no-progress"], capsys)
+    assert [(r["path"], r.get("slice")) for r in rows(ref) if "slice" in r] == [
+        (str(folder), 0), (str(folder), 1)] + [(str(folder / "head.nii.gz"), k) for k in range(3)]
+    _, out, _ = predict([folder, "--format", "jsonl", "--workers", "2", "--no-progress"], capsys)
+    same_records(rows(out), rows(ref))
+    target = tmp_path / "part.jsonl"
+    for kept, unfinished in ((1, True), (2, False)):  # one of the folder's series' two slices, or both
+        target.write_text("".join(ref.splitlines(keepends=True)[:kept]))
+        _, _, err = predict([folder, "--format", "jsonl", "-o", target, "--resume", "--no-progress"], capsys)
+        assert ("is unfinished; it is redone" in err) is unfinished  # both: its NIfTI file's slices were awaited too
+        same_records(rows(target.read_text()), rows(ref))

@@ -435,3 +435,61 @@ def test_a_zip_whose_scans_all_fail_on_their_own_says_its_notes_on_their_error_r
                                                                               ("both.zip:a/seg.nii.gz", [gif_note])]
         page = client.post("/", data={"file": [(io.BytesIO(both), "both.zip")]}, content_type="multipart/form-data")
         assert html.unescape(page.get_data(as_text=True)).count(f"<li>{gif_note}</li>") == 2
+
+
+@pytest.mark.parametrize("per_input", [True, False])
+def test_a_folders_nifti_files_are_read_as_its_zips_members_are(tmp_path, per_input):
+    """``read_volumes(folder)`` of a BraTS-like case folder (flair, seg, t1) said "no DICOM files found in folder",
+    where ``braintumor predict FOLDER`` and read_volumes of its zip read them; beside a DICOM series they were dropped
+    unsaid. Each NIfTI file is a volume as it is alone (the label map a Volume with its error), after the folder's
+    DICOM series (an unreadable one: a record of its own); a file alone in its folder refuses it with its error."""
+    import dataclasses
+
+    from dicom_factory import make_dicom
+
+    case = tmp_path / "case"
+    case.mkdir()
+    for name, data in [("flair.nii.gz", _volume()), ("seg.nii.gz", _label_map()), ("t1.nii.gz", _volume(4))]:
+        (case / name).write_bytes(data)
+    volumes = read_volumes(case, per_input=per_input)
+    assert [(v.path, v.kind, len(v.slices)) for v in volumes] == [
+        (str(case / "flair.nii.gz"), "nifti", 3), (str(case / "seg.nii.gz"), "nifti", 0),
+        (str(case / "t1.nii.gz"), "nifti", 4)]
+    assert volumes[1].error.startswith("NIfTI voxels hold only 3 distinct whole numbers, 0 to 4: a label or")
+    assert volumes[0] == read_volumes(case / "flair.nii.gz")[0]
+    assert [v.path for v in read_volumes(case, name="case")] == [f"case/{n}.nii.gz" for n in ("flair", "seg", "t1")]
+
+    (case / "IM0001").write_bytes(make_dicom(np.full((64, 64), 90, np.uint8)))
+    volumes = read_volumes(case, per_input=per_input)
+    assert [(v.path, v.kind, len(v.slices), v.error) for v in volumes][::3] == [
+        (str(case), "dicom", 1, None), (str(case / "t1.nii.gz"), "nifti", 4, None)]
+    (case / "IM0001").write_bytes(b"<!DOCTYPE html><html><body>Sign in</body></html>")
+    (case / "IM0001").rename(case / "IM0001.dcm")
+    volumes = read_volumes(case, per_input=per_input)
+    assert [(v.path, len(v.slices)) for v in volumes] == [(str(case), 0)] + [
+        (str(case / f"{n}.nii.gz"), k) for n, k in (("flair", 3), ("seg", 0), ("t1", 4))]
+    assert volumes[0].error.startswith("no DICOM image found (skipped 1 file: an HTML page")
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "seg.nii.gz").write_bytes(_label_map())
+    with pytest.raises(ImageError, match=r"^NIfTI voxels hold only 3 distinct"):
+        read_volumes(alone, per_input=per_input)
+    (alone / "seg.nii.gz").write_bytes(_volume(4))
+    assert [dataclasses.replace(v, path="") for v in read_volumes(alone)] == [
+        dataclasses.replace(v, path="") for v in read_volumes(alone / "seg.nii.gz")]
+
+    (alone / "t1.nii.gz").write_bytes(_volume(4))  # 8 slices: each within 5, not both together (per_input)
+    assert [len(v.slices) for v in read_volumes(alone, max_slices=5)] == [4, 4]
+    said = "the folder holds more than {} slices (at t1.nii.gz); the limit is {} per input"
+    with pytest.raises(ImageError, match=f"^{re.escape(said.format(5, 5))}$"):  # not "the limit is 1", what was left
+        read_volumes(alone, max_slices=5, per_input=True)
+    (alone / "IM0001").write_bytes(make_dicom(np.full((64, 64), 90, np.uint8)))  # its series, then its NIfTI files
+    assert [len(v.slices) for v in read_volumes(alone, max_slices=9, per_input=True)] == [1, 4, 4]
+    past = read_volumes(alone, max_pixels=4000)  # each past it on its own: a record each, as in a zip
+    assert [(v.kind, len(v.slices), v.error.split(";")[0]) for v in past] == [
+        ("dicom", 0, "the DICOM series (number 3, AX T1) would decode to 4,096 pixels")] + [
+        ("nifti", 0, "NIfTI volume has 9,216 voxels")] * 2
+    for most in (5, 8):  # nothing left for t1.nii.gz, or too little
+        with pytest.raises(ImageError, match=f"^{re.escape(said.format(most, most))}$"):
+            read_volumes(alone, max_slices=most, per_input=True)

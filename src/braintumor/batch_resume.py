@@ -26,7 +26,7 @@ from .image_files import is_special_file
 from .image_io import ImageError
 from .predict_output import HEATMAP_KEY
 from .series import unread_part
-from .volume_io import iter_volumes
+from .volume_io import input_volumes
 from .wording import printable
 
 
@@ -260,7 +260,7 @@ def _record_counts(path: str, summaries: bool) -> Counter[str] | None:
     running the model."""
     try:
         counts: Counter[str] = Counter()
-        for volume in iter_volumes(os_text(path)):  # a series refused on its own: one error record
+        for volume in input_volumes(os_text(path)):  # a series refused on its own: one error record
             counts[utf8_text(volume.path)] += 1 if volume.error else len(volume.slices) + (
                 summaries and len(volume.slices) > 1)
         return counts

@@ -28,7 +28,7 @@ from .processes import load_same
 from .quiet_libraries import OWN, set_decoders_quiet
 from .series import input_records
 from .stop_signals import signals_held
-from .volume_io import iter_volumes
+from .volume_io import input_volumes
 
 #: A unit of work: image paths (one batch), a volume's path, or a record that needs no model.
 Unit = list | str | dict
@@ -41,7 +41,7 @@ def score_unit(clf: Classifier, unit: Unit, batch_size: int, summaries: bool, pi
     if isinstance(unit, dict):
         return [unit]
     # a volume is re-planned from its path, so no unpicklable loader has to cross processes
-    items = [VolumeInput(unit, lambda: iter_volumes(unit))] if isinstance(unit, str) else [Path(p) for p in unit]
+    items = [VolumeInput(unit, lambda: input_volumes(unit))] if isinstance(unit, str) else [Path(p) for p in unit]
     return list(input_records(clf, items, batch_size, summaries, pixels))
 
 

@@ -283,11 +283,12 @@ def _size(path: Path) -> int:
 
 
 def read_dicom_files(display: str, files: list[Path], max_slices: int = MAX_SLICES,
-                     max_pixels: int = MAX_INPUT_PIXELS, per_input: bool = True) -> Iterator[Volume]:
+                     max_pixels: int = MAX_INPUT_PIXELS, per_input: bool = True, others: int = 0) -> Iterator[Volume]:
     """The DICOM files found in a folder, read as series (:func:`iter_dicom_series`), one at a time. ``per_input``:
-    their bytes together within MAX_VOLUME_BYTES, checked before any is read; else each series' (a study's are more)."""
+    their bytes together within MAX_VOLUME_BYTES, checked before any is read; else each series' (a study's are more).
+    ``others``: the folder's volumes besides (its NIfTI files): one series is then not refused whole."""
     total = sum(_size(f) for f in files)
     if per_input and total > MAX_VOLUME_BYTES:
         raise ImageError(f"the DICOM files in this folder hold {total} bytes; the limit is {MAX_VOLUME_BYTES}")
     return iter_dicom_series(display, [(str(f), lambda f=f: read_path(f)) for f in files], max_slices, max_pixels,
-                             per_input=per_input, name_files=True)
+                             per_input=per_input, others=others, name_files=True)

@@ -25,11 +25,11 @@ from .documents import document_text
 from .image_files import is_special_file
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
-from .input_plan import scan_folder, unopened
+from .input_plan import folder_niftis, scan_folder, unopened
 from .missing_files import not_a_folder_text
 from .python_api_errors import bytes_name_text
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes
-from .volume_objects import Volume
+from .volume_objects import Volume, taken_pixels
 from .wording import EXPORT_AGAIN
 
 _log = logging.getLogger(__name__)
@@ -154,9 +154,9 @@ def read_path(path: Path, limit: int = MAX_VOLUME_BYTES) -> bytes:
 def read_volumes(source: ImageSource | ScanObject, name: str | None = None,
                  max_slices: int = MAX_SLICES, max_pixels: int = MAX_INPUT_PIXELS,
                  per_input: bool = False) -> list[Volume]:
-    """A DICOM file, NIfTI file, zip of DICOM or NIfTI files (path, bytes or binary file) or DICOM folder -> volumes;
-    also a pydicom Dataset or nibabel NIfTI image in memory, read as the file it would be, and a list of Datasets as the
-    folder of their files (:mod:`~braintumor.scan_objects`).
+    """A DICOM file, NIfTI file, zip of DICOM or NIfTI files (path, bytes or binary file) or a folder (its DICOM series,
+    then each NIfTI file) -> volumes; also a pydicom Dataset or nibabel NIfTI image in memory, read as the file it
+    would be, and a list of Datasets as the folder of their files (:mod:`~braintumor.scan_objects`).
 
     ``name`` is what results call ``path`` (default: the path itself, or an open file's name). The limits hold for
     each series or volume of a folder or zip (a study's are over 512 slices together): one past them is a Volume with
@@ -212,12 +212,19 @@ def guarded(volumes: Iterable[Volume]) -> Iterator[Volume]:
         raise ImageError(f"this scan could not be read: the reader failed on it (logged); {EXPORT_AGAIN}") from None
 
 
+def input_volumes(path: str) -> Iterator[Volume]:
+    """The volumes of a scan input that ``braintumor predict`` planned (:func:`~.input_plan.plan_inputs`), read again
+    from its name alone (--workers, --resume): a folder's DICOM series, without the NIfTI files read_volumes reads
+    there too, which are inputs of their own (they were read twice)."""
+    return guarded(_read_volumes(path, None, MAX_SLICES, MAX_INPUT_PIXELS, False, with_niftis=False))
+
+
 def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slices: int,
-                  max_pixels: int, per_input: bool) -> Iterator[Volume]:
+                  max_pixels: int, per_input: bool, with_niftis: bool = True) -> Iterator[Volume]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, display = bytes(source), name or "upload"
     else:
-        if not os.fspath(source):  # Path("") is ".": "no DICOM files found in folder"
+        if not os.fspath(source):  # Path("") is ".": "no DICOM or NIfTI files found in folder"
             raise ImageError("expected a file or folder name, got an empty string")
         if said := not_a_folder_text(source):  # Path() drops the / of scan.dcm/: the file was read
             raise ImageError(said)
@@ -225,17 +232,27 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         display = name or str(path)
         if path.is_dir():
             left: list[tuple[Path, str]] = []
-            dicoms, _ = scan_folder(path, left)
+            dicoms, niftis = scan_folder(path, left)
+            niftis = niftis if with_niftis else []
             from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
             from .folder_notes import index_notes, only_compressed, only_other_formats
+            from .zip_scans import unread_dicoms
 
             locked = unopened(left)  # maybe slices: counted in the series' notes, not dropped unsaid
-            if not dicoms and not locked:  # a folder of GIFs says so
+            if not dicoms and not locked and not niftis:  # a folder of GIFs says so
                 only = only_other_formats(left, "") or only_compressed(left, "")
-                raise ImageError("no DICOM files found in folder" + (f", {only}" if only else ""))
-
-            for v in read_dicom_files(display, dicoms + locked, max_slices, max_pixels, per_input):
-                yield dataclasses.replace(v, notes=v.notes + index_notes(left))
+                raise ImageError("no DICOM or NIfTI files found in folder" + (f", {only}" if only else ""))
+            used = pixels = 0  # per_input: what its series took, which its NIfTI files may not take too
+            try:
+                for v in read_dicom_files(display, dicoms + locked, max_slices, max_pixels, per_input, len(niftis)) \
+                        if dicoms or locked else ():
+                    used, pixels = (used + len(v.slices), pixels + taken_pixels([v])) if per_input else (0, 0)
+                    yield dataclasses.replace(v, notes=v.notes + index_notes(left))
+            except ImageError as exc:  # none of its DICOM files read, beside NIfTI files: a record, as in a zip
+                yield unread_dicoms(exc, niftis, display)
+            alone = not dicoms and not locked and len(niftis) == 1
+            yield from folder_niftis(path, name, niftis, (max_slices, max_pixels), (used, pixels) if per_input
+                                     else None, alone)
             return
         data = read_path(path)
     if not data:

@@ -40,7 +40,7 @@ def zip_volumes(dicoms: list[tuple[str, Callable[[], bytes]]], niftis: list[zipf
                                                                          per_input=False, others=len(niftis),
                                                                          besides=() if niftis else notes))
         except ImageError as exc:
-            yield _with_notes(_unread_dicoms(exc, niftis, display), notes)
+            yield _with_notes(unread_dicoms(exc, niftis, display), notes)
     for v in _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, False, alone), named):
         yield _with_notes(v, notes)
 
@@ -114,14 +114,15 @@ def _dicoms_left(volumes: Iterable[Volume], dicoms: list, notes: tuple[str, ...]
                 raise past(exc.unit) from None
             raise
         except ImageError as exc:
-            series = [_unread_dicoms(exc, volumes, display)]
+            series = [unread_dicoms(exc, volumes, display)]
         volumes = series + volumes
     return [_with_notes(v, notes) for v in volumes]  # each volume of the zip says what the zip left out
 
 
-def _unread_dicoms(exc: ImageError, niftis: list, display: str) -> Volume:
-    """DICOM files none of which is read (not for a limit) beside NIfTI members: an error record, as a NIfTI member's
-    own error is (a zip of a head.nii.gz and an unreadable .dcm was refused whole); the zip's, if its only scans."""
+def unread_dicoms(exc: ImageError, niftis: list, display: str) -> Volume:
+    """DICOM files none of which is read (not for a limit) beside NIfTI members (of a zip, or files of a folder): an
+    error record, as a NIfTI member's own error is (a zip of a head.nii.gz and an unreadable .dcm was refused whole);
+    the input's, if its only scans."""
     if not niftis or isinstance(exc, BudgetError):
         raise exc
     return Volume(display, "dicom", [], None, (), error=str(exc))
