@@ -130,3 +130,20 @@ def test_expand_inputs_yields_a_folders_compressed_files_as_predict_names_them(t
     assert found == [tmp_path / "IM0001.dcm.gz", tmp_path / "a.png"]
     (_, refused), (_, image) = clf.predict_many(found)
     assert str(refused) == said and not isinstance(image, ImageError)
+
+
+def test_read_volumes_of_a_folder_of_images_says_what_reads_them(tmp_path, clf):
+    """``read_volumes(folder)`` of a folder of JPEG slices (the dataset's layout) said only "no DICOM files found in
+    folder"; it names the call that reads them, and what it names reads them."""
+    from braintumor.prediction import Prediction
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.jpg").write_bytes(encode(synthetic_head(), "JPEG"))
+    (tmp_path / "b.gif").write_bytes(encode(synthetic_head(), "GIF"))
+    with pytest.raises(ImageError) as refused:
+        read_volumes(tmp_path)
+    assert str(refused.value) == ("no DICOM or NIfTI files found in folder (it holds 2-D images: Classifier."
+                                  "predict_many(braintumor.image_io.expand_inputs([folder])) reads them)")
+    outcomes = dict(clf.predict_many(expand_inputs([tmp_path])))
+    assert isinstance(outcomes[tmp_path / "sub" / "a.jpg"], Prediction)
+    assert isinstance(outcomes[tmp_path / "b.gif"], ImageError)

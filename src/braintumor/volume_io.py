@@ -22,7 +22,7 @@ from .arguments import count
 from .compressed_files import compressed_text
 from .dicom_sniff import file_head, is_dicom_bytes, is_raw_dataset
 from .documents import document_text
-from .image_files import is_special_file
+from .image_files import is_special_file, walk_images
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
 from .input_plan import folder_niftis, scan_folder, unopened
@@ -239,9 +239,11 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
             from .zip_scans import unread_dicoms
 
             locked = unopened(left)  # maybe slices: counted in the series' notes, not dropped unsaid
-            if not dicoms and not locked and not niftis:  # a folder of GIFs says so
+            if not dicoms and not locked and not niftis:  # a folder of GIFs says so, of JPEGs what reads them
                 only = only_other_formats(left, "") or only_compressed(left, "")
-                raise ImageError("no DICOM or NIfTI files found in folder" + (f", {only}" if only else ""))
+                images = next(walk_images(path), None) and (" (it holds 2-D images: Classifier.predict_many("
+                                                            "braintumor.image_io.expand_inputs([folder])) reads them)")
+                raise ImageError("no DICOM or NIfTI files found in folder" + (images or (f", {only}" if only else "")))
             used = pixels = 0  # per_input: what its series took, which its NIfTI files may not take too
             try:
                 for v in read_dicom_files(display, dicoms + locked, max_slices, max_pixels, per_input, len(niftis)) \
