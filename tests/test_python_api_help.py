@@ -147,3 +147,27 @@ def test_the_readers_hints_resolve_and_take_every_bytes_like_object_they_read():
     missing = {name: kind.__name__ for name, reader in readers.items() for kind in (bytes, bytearray, memoryview)
                if kind not in typing.get_args(typing.get_type_hints(reader)["source"])}
     assert missing == {}
+
+
+def test_predict_many_gives_each_image_back_typed_as_it_was_given():
+    """Each answer's image was typed ``Source`` (a union of paths, bytes, files, arrays, PIL images and slices) whatever
+    was given: ``for path, outcome in clf.predict_many(paths): path.parent`` was a type error to mypy ("str" has no
+    attribute "parent"), and an IDE offered nothing for ``path.``. Each overload gives back the type it takes."""
+    import sys
+    import typing
+
+    import pytest
+
+    from braintumor.predictor import Source
+
+    if sys.version_info < (3, 11):
+        pytest.skip("typing.get_overloads is Python 3.11's")
+    overloads = typing.get_overloads(braintumor.Classifier.predict_many)
+    assert len(overloads) == 3
+    for overload in overloads:
+        hints = typing.get_type_hints(overload)
+        (taken,) = typing.get_args(hints["sources"])  # Iterable[T]
+        assert isinstance(taken, typing.TypeVar) and taken.__bound__ == Source
+        (answers,) = typing.get_args(hints["return"])  # Iterator[tuple[T, ...]], or of a union of two such tuples
+        tuples = [answers] if typing.get_origin(answers) is tuple else typing.get_args(answers)
+        assert [typing.get_args(answer)[0] for answer in tuples] == [taken] * len(tuples)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal, overload
+from typing import Literal, TypeVar, overload
 
 import numpy as np
 import onnxruntime as ort
@@ -36,6 +36,8 @@ from .wording import counted, too_small_text
 
 #: One image as predict, predict_many and heatmap.explain take it.
 Source = ImageSource | InMemoryImage | Slice
+#: The images' own type, as predict_many gives each back (list[Path]: Paths; ``path.parent`` was a type error of Source)
+SourceT = TypeVar("SourceT", bound=Source)
 
 
 class Classifier:
@@ -242,15 +244,15 @@ class Classifier:
 
     # one return type each: a union of both, `for path, outcome in clf.predict_many(...)` was a 3-tuple to type checkers
     @overload
-    def predict_many(self, sources: Iterable[Source], batch_size: int = ..., with_probabilities: Literal[False] = ...,
-                     ) -> Iterator[tuple[Source, Prediction | ImageError]]: ...
+    def predict_many(self, sources: Iterable[SourceT], batch_size: int = ..., with_probabilities: Literal[False] = ...,
+                     ) -> Iterator[tuple[SourceT, Prediction | ImageError]]: ...
     @overload
-    def predict_many(self, sources: Iterable[Source], batch_size: int = ..., *, with_probabilities: Literal[True],
-                     ) -> Iterator[tuple[Source, Prediction | ImageError, np.ndarray | None]]: ...
+    def predict_many(self, sources: Iterable[SourceT], batch_size: int = ..., *, with_probabilities: Literal[True],
+                     ) -> Iterator[tuple[SourceT, Prediction | ImageError, np.ndarray | None]]: ...
     @overload
-    def predict_many(self, sources: Iterable[Source], batch_size: int = ..., with_probabilities: bool = ...,
-                     ) -> Iterator[tuple[Source, Prediction | ImageError] | tuple[Source, Prediction | ImageError,
-                                                                                np.ndarray | None]]: ...
+    def predict_many(self, sources: Iterable[SourceT], batch_size: int = ..., with_probabilities: bool = ...,
+                     ) -> Iterator[tuple[SourceT, Prediction | ImageError] | tuple[SourceT, Prediction | ImageError,
+                                                                                  np.ndarray | None]]: ...
 
     def predict_many(self, sources: Iterable[Source], batch_size: int = 32, with_probabilities: bool = False,
                      ) -> Iterator[tuple[Source, Prediction | ImageError] | tuple[Source, Prediction | ImageError,
