@@ -282,9 +282,10 @@ def test_readme_python_api_names_the_error_each_wrong_argument_raises(clf, tmp_p
                  "a list, None or a file opened in text mode handed to `predict`":
                      (TypeError, type_part, [lambda: clf.predict([str(png)]), lambda: clf.predict(None),
                                              lambda: clf.predict(text_file)]),
-                 "one name, a `Volume` or one `Slice` given to `predict_many`":
+                 "one name, a `Volume`, one `Slice` or None given to `predict_many`":
                      (TypeError, type_part, [lambda: list(clf.predict_many(str(tmp_path))),
-                                             lambda: list(clf.predict_many(str(png)))])}
+                                             lambda: list(clf.predict_many(str(png))),
+                                             lambda: clf.predict_many(None)])}
         for words, (error, part, calls) in cases.items():
             assert words in part, f"README no longer says which error {words!r} raises"
             for call in calls:

@@ -308,3 +308,32 @@ def test_a_name_holding_a_nul_is_an_image_error_of_its_own_and_the_batch_goes_on
             call(bad)
     outcomes = [outcome for _, outcome in clf.predict_many([str(good), bad, str(good)])]
     assert [type(o).__name__ for o in outcomes] == ["Prediction", "ImageError", "Prediction"]
+
+
+def test_predict_many_of_no_iterable_is_told_so_when_called_not_when_iterated(clf):
+    """``clf.predict_many(None)`` returned a stream, and only iterating it raised Python's own "'NoneType' object is
+    not iterable" from inside it; the call says what it takes. An iterable is iterated once, by the stream alone (a
+    torch DataLoader's iter() starts its workers), and one of ``__getitem__`` alone is iterable too."""
+    from conftest import synthetic_head
+
+    for wrong in (None, 3, 2.5):
+        with pytest.raises(TypeError, match=r"^predict_many takes an iterable of images \(a list of paths, arrays, PIL "
+                                            rf"images or Slices\), not {type(wrong).__name__}$"):
+            clf.predict_many(wrong)
+
+    class Loader:  # counts its iterations
+        iterated = 0
+
+        def __iter__(self):
+            Loader.iterated += 1
+            return iter([synthetic_head()])
+
+    class Indexed:  # the old protocol: iterable by index
+        def __getitem__(self, k):
+            if k:
+                raise IndexError(k)
+            return synthetic_head()
+
+    stream = clf.predict_many(Loader())
+    assert Loader.iterated == 0 and len(list(stream)) == 1 and Loader.iterated == 1
+    assert [outcome for _, outcome in clf.predict_many(Indexed())] == [clf.predict(synthetic_head())]

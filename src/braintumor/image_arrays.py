@@ -14,6 +14,7 @@ import contextlib
 import os
 import threading
 import weakref
+from collections.abc import Iterable
 
 import numpy as np
 from PIL import Image, ImageFile
@@ -97,6 +98,11 @@ def check_many(sources: object) -> None:
                         "folder braintumor.image_io.expand_inputs([folder])")
     if hint := scan_object_hint(sources):  # a Dataset iterated its data elements, a nibabel image raised its own
         raise TypeError(f"predict_many takes an iterable of images{hint}")  # "Cannot slice image objects"
+    # None, a number: "'NoneType' object is not iterable" from inside the stream, once iterated (not iter() here: a
+    # torch DataLoader's starts its workers)
+    if not isinstance(sources, Iterable) and not hasattr(type(sources), "__getitem__"):
+        raise TypeError("predict_many takes an iterable of images (a list of paths, arrays, PIL images or Slices), "
+                        f"not {type(sources).__name__}")
 
 
 #: numpy's kinds of array that are no numbers, as people call them: a refusal said "not a <U1 array" of strings.
