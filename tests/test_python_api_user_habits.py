@@ -94,3 +94,42 @@ def test_a_name_with_the_newline_of_its_line_says_so(clf, tmp_path):
     for call in (clf.predict, read_volumes):
         with pytest.raises(ImageError, match=r" \(the name starts with '  ', and without it the name is there: "):
             call(f"  {tmp_path / 'a.png'}")
+
+
+def test_an_array_file_is_told_what_it_is_and_how_its_array_is_predicted(clf, tmp_path, capsys):
+    """A slice saved as NumPy's .npy or .npz, MATLAB's .mat (the figshare brain tumour set's MATLAB 7.3 files: HDF5)
+    or HDF5 was "not a recognised image" sent on to read_volumes ("not a recognised volume"), and an .npz "a zip file,
+    not a 2-D image: read_volumes reads scans" (which said "zip archive holds no DICOM or NIfTI file"). Each is named,
+    with how Python reads its array, by predict, read_volumes and the CLI alike; the array so read is predicted."""
+    import json
+
+    import numpy as np
+    import scipy.io
+    from cli_runner import run_predict
+
+    from braintumor.volume_io import read_volumes
+
+    head = synthetic_head()
+    np.save(tmp_path / "a.npy", head)
+    np.savez(tmp_path / "b.npz", slice=head)
+    scipy.io.savemat(tmp_path / "c.mat", {"slice": head})
+    (tmp_path / "d.mat").write_bytes(b"MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00 .".ljust(512)
+                                     + b"\x89HDF\r\n\x1a\n" + bytes(600))
+    (tmp_path / "e.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(600))
+    told = {"a.npy": ("a NumPy array file (.npy)", "np.load(name)"),
+            "b.npz": ("a NumPy archive (.npz)", "np.load(name)[key]"),
+            "c.mat": ("a MATLAB file (.mat)", "scipy.io.loadmat(name)[key]"),
+            "d.mat": ("a MATLAB 7.3 file (.mat)", "h5py.File(name)[key][()].T"),
+            "e.h5": ("an HDF5 file", "h5py.File(name)[key][()]")}
+    for name, (what, how) in told.items():
+        said = (f"{what}, not an image or scan: save the slice as PNG, or in Python pass its array to "
+                f"Classifier.predict ({how} reads it)")
+        for call in (clf.predict, read_volumes, lambda x: clf.predict(x.read_bytes())):
+            with pytest.raises(ImageError) as refused:
+                call(tmp_path / name)
+            assert str(refused.value) == said
+        rc, out, _ = run_predict([tmp_path / name, "--format", "jsonl"], capsys)
+        assert rc == 1 and json.loads(out)["error"] == said
+    arrays = [np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npz")["slice"],
+              scipy.io.loadmat(tmp_path / "c.mat")["slice"]]
+    assert [clf.predict(a) for a in arrays] == [clf.predict(head)] * 3

@@ -1,4 +1,4 @@
-"""What a file that is a document, not an image or a scan, is, and what to send instead.
+"""What a file that is a document (or an array file), not an image or a scan, is, and what to send instead.
 
 Why its own module: the readers recognise images and scans by their first bytes, and a PDF (a radiology report, or
 slices a viewer printed to PDF) given by name or uploaded was "not a recognised image or scan", which listed what is
@@ -9,7 +9,9 @@ Folder walks never open a ``.pdf`` (its ending is one of :data:`braintumor.dicom
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 #: What a PDF and an HTML page are called (:func:`document_kind`, and the refusals below).
 PDF: str = "a PDF document"
@@ -63,3 +65,28 @@ def document_kind(data: bytes) -> str | None:
 def document_text(data: bytes) -> str | None:
     """Why a document handed to a reader is refused, and what to send instead; None for anything else."""
     return PDF_DOCUMENT if is_pdf(data) else WEB_PAGE if is_web_page(data) else None
+
+
+#: Array files, by their first bytes: what each is, and how Python reads its array (a MATLAB 7.3 file is HDF5 behind
+#: a 512-byte text header; h5py gives its arrays transposed, as MATLAB stores them column by column).
+_ARRAY_FILES: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x93NUMPY", "a NumPy array file (.npy)", "np.load(name)"),
+    (b"MATLAB 7.3 MAT-file", "a MATLAB 7.3 file (.mat)", "h5py.File(name)[key][()].T"),
+    (b"MATLAB 5.0 MAT-file", "a MATLAB file (.mat)", "scipy.io.loadmat(name)[key]"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file", "h5py.File(name)[key][()]"))
+
+
+def array_file_text(data: bytes) -> str | None:
+    """Why an array file (NumPy's .npy or .npz, MATLAB's .mat, HDF5) handed to a reader is refused, and what to do
+    instead; None for anything else. A research collection's slices come so (the figshare brain tumour set as MATLAB
+    7.3 files): they were "not a recognised image", sent on to read_volumes, and an .npz "a zip file" for it to read."""
+    found = next(((what, how) for head, what, how in _ARRAY_FILES if data.startswith(head)), None)
+    if found is None and data.startswith(b"PK\x03\x04"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+            names = []
+        if names and all(name.endswith(".npy") for name in names):  # what np.savez writes
+            found = "a NumPy archive (.npz)", "np.load(name)[key]"
+    return found and (f"{found[0]}, not an image or scan: save the slice as PNG, or in Python pass its array to "
+                      f"Classifier.predict ({found[1]} reads it)")

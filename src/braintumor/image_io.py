@@ -249,12 +249,12 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         raise
     except UnidentifiedImageError:
         from .compressed_files import compressed_text
-        from .documents import document_text
+        from .documents import array_file_text, document_text
         from .image_headers import apple_double, damaged_header, other_format_text  # (they import this module)
         from .volume_io import scan_as_image_text
 
-        data = buffer.getvalue()
-        said = (apple_double(data) or scan_as_image_text(data, source) or damaged_header(data)
+        data = buffer.getvalue()  # (an .npz is a zip: named before a zip's words, "read_volumes reads scans")
+        said = (apple_double(data) or array_file_text(data) or scan_as_image_text(data, source) or damaged_header(data)
                 or other_format_text(data) or compressed_text(data) or document_text(data))
         raise (ImageError(said) if said else
                UnrecognisedImage("not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content")) from None

@@ -21,7 +21,7 @@ from pathlib import Path
 from .arguments import count
 from .compressed_files import compressed_text
 from .dicom_sniff import file_head, is_dicom_bytes, is_raw_dataset
-from .documents import document_text
+from .documents import array_file_text, document_text
 from .image_files import is_special_file, walk_images
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
@@ -277,7 +277,8 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     else:  # a JPEG or PNG slice, a gzip of one, or a name as bytes, handed here was told only what it is not
         said = (" (a 2-D image: Classifier.predict reads it)" if data.startswith(IMAGE_MAGIC)
                 else bytes_name_text(source))
-        raise ImageError(compressed_text(data) or document_text(data) or "not a recognised volume: expected DICOM, "
+        raise ImageError(compressed_text(data) or document_text(data) or array_file_text(data)
+                         or "not a recognised volume: expected DICOM, "
                          f"NIfTI (.nii, .nii.gz) or a .zip of DICOM or NIfTI files{said}")
 
 

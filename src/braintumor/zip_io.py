@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from .checkpoint_inputs import CheckpointInput, checkpoint_text, torch_head, torch_layout
 from .compressed_files import MAGIC, compressed_text
 from .dicom_sniff import is_dicom_head
-from .documents import PAGE, SAVED_PAGE, is_web_page
+from .documents import PAGE, SAVED_PAGE, array_file_text, is_web_page
 from .image_files import is_hidden_name
 from .image_headers import other_format
 from .image_io import ImageError
@@ -174,7 +174,8 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
     if not dicoms and not niftis:
         if torch_layout(m.filename for m in files):  # train's best.pt as an input: "skipped 80 ... hidden" files
             raise CheckpointInput(checkpoint_text(display))
-        raise ImageError("zip archive holds no DICOM or NIfTI file" + (f" ({'; '.join(notes)})" if notes else ""))
+        raise ImageError(array_file_text(data) or "zip archive holds no DICOM or NIfTI file"  # (an .npz)
+                         + (f" ({'; '.join(notes)})" if notes else ""))
     yield from zip_volumes(dicoms, niftis, load, notes, display, max_slices, max_pixels, per_input)
 
 
