@@ -133,3 +133,33 @@ def test_an_array_file_is_told_what_it_is_and_how_its_array_is_predicted(clf, tm
     arrays = [np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npz")["slice"],
               scipy.io.loadmat(tmp_path / "c.mat")["slice"]]
     assert [clf.predict(a) for a in arrays] == [clf.predict(head)] * 3
+
+
+def test_a_stack_given_to_predict_is_told_how_python_predicts_each_page(clf, tmp_path):
+    """A multi-page TIFF (an ImageJ stack) handed to ``predict``, by name or opened with PIL, was told only to "save
+    each slice as its own image"; in Python each page can be passed: predict and explain say how, and doing so gives
+    each page's own answer. The CLI's words stay as they were."""
+    import re
+
+    import numpy as np
+    from PIL import Image, ImageSequence
+
+    from braintumor.heatmap import explain
+    from braintumor.image_io import read_image
+
+    pages = [synthetic_head(seed=k) for k in range(3)]
+    Image.fromarray(pages[0]).save(tmp_path / "stack.tif", save_all=True,
+                                   append_images=[Image.fromarray(p) for p in pages[1:]])
+    base = ("a multi-page TIFF: braintumor reads one slice per image file (save each slice as its own image; a stack "
+            "of slices: DICOM or NIfTI)")
+    with Image.open(tmp_path / "stack.tif") as opened:
+        for source, image in ((tmp_path / "stack.tif", "Image.open(file)"), (opened, "image")):
+            said = (f"{base}; in Python, predict_many([page.copy() for page in ImageSequence.Iterator({image})]) "
+                    "predicts each page (from PIL import Image, ImageSequence)")
+            for call in (clf.predict, lambda s: explain(clf, s)):
+                with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
+                    call(source)
+        answers = [outcome for _, outcome in clf.predict_many([p.copy() for p in ImageSequence.Iterator(opened)])]
+    assert answers == [clf.predict(np.asarray(p)) for p in pages]
+    with pytest.raises(ImageError, match=f"^{re.escape(base)}$"):  # the CLI's and the web's reader
+        read_image(tmp_path / "stack.tif")

@@ -19,6 +19,10 @@ from PIL import ExifTags, Image
 
 from .gray_levels import colour16_uint8
 
+#: What a file of several slices (a multi-page TIFF, an ImageJ stack, an animation) is told after what it is.
+STACK_ADVICE: str = ("braintumor reads one slice per image file (save each slice as its own image; a stack of slices: "
+                     "DICOM or NIfTI)")
+
 
 def several_frames(img: Image.Image) -> str | None:
     """Why a multi-page TIFF or animated PNG/WebP/GIF is refused (its first frame alone would drop the rest unsaid),
@@ -28,8 +32,7 @@ def several_frames(img: Image.Image) -> str | None:
     if img.format == "TIFF" and _copies_only(img):
         return None
     kind = "a multi-page TIFF" if img.format == "TIFF" else f"an animated {img.format or 'image'}"
-    return (f"{kind}: braintumor reads one slice per image file (save each slice as its own image; a stack of "
-            "slices: DICOM or NIfTI)")
+    return f"{kind}: {STACK_ADVICE}"
 
 
 #: Most pages after a TIFF's first that :func:`_copies_only` looks at: past them it is a stack, whatever they are.

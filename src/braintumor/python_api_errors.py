@@ -11,18 +11,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from PIL import Image
+
+from .image_frames import STACK_ADVICE
 from .image_io import ImageError, UnrecognisedImage
 
 
 def one_image_error(exc: ImageError | TypeError, source: object) -> ImageError | TypeError:
     """The ImageError or TypeError ``exc`` of an image given alone (``Classifier.predict``, ``heatmap.explain``),
     saying what to call instead where it is a scan or no image (read_volumes), a folder (expand_inputs) or several
-    images (predict_many), not only what it is not."""
+    images (predict_many; a stack's pages too), not only what it is not."""
     if isinstance(exc, TypeError):  # predict(["a.jpg", "b.jpg"]) said only "not list"; a file is no several images,
         several = isinstance(source, (list, tuple, set, Iterator)) and not hasattr(source, "read")  # though iterable
         return TypeError(f"{exc}: predict_many(images) predicts each of several") if several else exc
     if (said := named_by_bytes(exc, source)) is not exc:
         return said
+    if str(exc).endswith(STACK_ADVICE):  # "save each slice as its own image", where Python can pass each page
+        image = "image" if isinstance(source, Image.Image) else "Image.open(file)"
+        return ImageError(f"{exc}; in Python, predict_many([page.copy() for page in ImageSequence.Iterator({image})]) "
+                          "predicts each page (from PIL import Image, ImageSequence)")
     if isinstance(exc, UnrecognisedImage):  # said where a caller of predict looks for scans
         return UnrecognisedImage(f"{exc} (Classifier.predict reads 2-D images; braintumor.volume_io.read_volumes "
                                  "reads DICOM, NIfTI and zips of DICOM files)")
