@@ -337,3 +337,23 @@ def test_predict_many_of_no_iterable_is_told_so_when_called_not_when_iterated(cl
     stream = clf.predict_many(Loader())
     assert Loader.iterated == 0 and len(list(stream)) == 1 and Loader.iterated == 1
     assert [outcome for _, outcome in clf.predict_many(Indexed())] == [clf.predict(synthetic_head())]
+
+
+def test_a_dataframe_given_to_predict_many_is_told_to_pass_its_column_of_images(clf, monkeypatch):
+    """``clf.predict_many(df)`` in place of ``df["path"]``: a pandas DataFrame iterates its column names, each answered
+    "file not found: path"; a polars one its columns. Told when called (the stand-ins iterate as those do: neither
+    library is a dependency); a column, or any other iterable, is taken as before."""
+    from conftest import synthetic_head
+
+    def frame(module: str) -> object:
+        table = type("DataFrame", (), {"__iter__": lambda self: iter(["path", "label"]), "__module__": module})
+        return table()
+
+    said = r'^predict_many takes an iterable of images, not a DataFrame, which iterates its columns: pass the column'
+    for module in ("pandas.core.frame", "polars.dataframe.frame"):
+        with pytest.raises(TypeError, match=said):
+            clf.predict_many(frame(module))
+    assert [str(outcome) for _, outcome in clf.predict_many(frame("mytables"))] == ["file not found: path",
+                                                                                    "file not found: label"]
+    Column = type("Series", (list,), {"__module__": "pandas.core.series"})
+    assert [outcome for _, outcome in clf.predict_many(Column([synthetic_head()]))] == [clf.predict(synthetic_head())]

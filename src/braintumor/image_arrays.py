@@ -98,6 +98,10 @@ def check_many(sources: object) -> None:
                         "folder braintumor.image_io.expand_inputs([folder])")
     if hint := scan_object_hint(sources):  # a Dataset iterated its data elements, a nibabel image raised its own
         raise TypeError(f"predict_many takes an iterable of images{hint}")  # "Cannot slice image objects"
+    kind = type(sources)  # a table iterates its column names (pandas': "file not found: path") or columns (polars')
+    if kind.__name__ == "DataFrame" and kind.__module__.partition(".")[0] in ("pandas", "polars"):
+        raise TypeError("predict_many takes an iterable of images, not a DataFrame, which iterates its columns: pass "
+                        'the column of images, df["path"]')
     # None, a number: "'NoneType' object is not iterable" from inside the stream, once iterated (not iter() here: a
     # torch DataLoader's starts its workers)
     if not isinstance(sources, Iterable) and not hasattr(type(sources), "__getitem__"):
