@@ -246,8 +246,7 @@ def test_clinician_input_figures_are_what_clinician_inputs_printed():
             "refused: ultrasound image (DICOM modality US); the model reads MRI only": "as ultrasound",
             "refused: CT image (DICOM modality CT); the model reads MRI only": "as CT",
             "refused: nuclear medicine image (DICOM modality NM); the model reads MRI only": "as nuclear medicine",
-            "refused: blank or nearly uniform image": "as blank", "refused: extreme aspect ratio": "for an extreme",
-            "error": "are not read"}
+            "refused: blank or nearly uniform image": "as blank", "error": "end in an error"}
     assert sorted(by) == sorted(said)
     assert [k for k, n in by.items() if f" {n} {said[k]}" not in text] == []
     ct = {(r["file"], r["window"]): r for r in c["ct_images"]}
