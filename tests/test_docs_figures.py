@@ -146,6 +146,25 @@ def test_results_glance_robustness_ranges_are_the_shipped_files_column():
     assert card in prose("models/MODEL_CARD.md")
 
 
+def test_results_robustness_reading_gives_the_shipped_files_column():
+    """The reading under the robustness table gave only the 2026-12-04 file's figures (2.75 % of unperturbed slices
+    refused, 11.1 % zoomed in) after three newer columns were added, and two sentences each called another column
+    "the last"; the reading now also says the last column's, the shipped file's (rerun 2026-12-07: the same)."""
+    text = (REPO / "docs/RESULTS.md").read_text()
+    table = text.split("## Robustness to scans from elsewhere", 1)[1].split("\n\n| perturbation |", 1)[1]
+    rows = {r[0]: (float(r[2]), float(r[3])) for r in re.findall(
+        r"^\| ([^|*]+?) \|.*\| ([\d.]+) % / ([\d.]+) % / ([\d.]+) % \|$", table.split("\n\n")[0], re.M)}
+    apart = ("none (original file)", "gamma 1.6", "zoomed in (10 % cropped per side)")
+    most = [refused for name, (refused, _) in rows.items() if name not in apart]
+    accepted = [acc for _, acc in rows.values()]
+    said = (f"the shipped file's, the last column, reads the same way: the accepted slices "
+            f"{min(accepted):.2f}-{max(accepted):.2f} % right, {min(most):.2f}-{max(most):.2f} % refused under most "
+            f"perturbations, {rows[apart[1]][0]:.2f} % under gamma 1.6, {rows[apart[2]][0]:.2f} % zoomed in and "
+            f"{rows[apart[0]][0]:.2f} % of the unperturbed slices")
+    assert said in prose("docs/RESULTS.md")
+    assert prose("docs/RESULTS.md").count("The last column is") == 0
+
+
 def _figures(name: str) -> dict:
     """What a script's ``--json`` wrote into docs/figures (the command beside the figures in docs/RESULTS.md)."""
     return json.loads((REPO / "docs" / "figures" / name).read_text())
