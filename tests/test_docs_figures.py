@@ -691,3 +691,12 @@ def test_skull_stripped_figures_give_todays_turn_advice():
 
     turned = [s for s in _strings(_figures("skull_stripped.json")) if TURN_ADVICE in s]
     assert turned and [s for s in turned if IF_TURNED + TURN_ADVICE not in s] == []
+
+
+def test_docs_rewrite_the_shipped_report_with_the_runs_copy_in_models():
+    """RESULTS gave `braintumor evaluate --out docs/evaluation --run runs/tumornet-s-160` for the shipped model's test
+    columns: that folder exists only after a retraining, so the command stopped at "no such folder"; models/ holds the
+    shipped run's log and split (README, the model card and the other RESULTS commands say `--run models`)."""
+    commands = [(doc, c) for doc in ("README.md", "docs/RESULTS.md", "models/MODEL_CARD.md")
+                for c in re.findall(r"braintumor evaluate [^`]*--out docs/evaluation[^`]*", prose(doc))]
+    assert commands and [(doc, c) for doc, c in commands if not c.endswith("--run models")] == []
