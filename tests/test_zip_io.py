@@ -473,7 +473,7 @@ def test_a_folders_nifti_files_are_read_as_its_zips_members_are(tmp_path, per_in
     alone = tmp_path / "alone"
     alone.mkdir()
     (alone / "seg.nii.gz").write_bytes(_label_map())
-    with pytest.raises(ImageError, match=r"^NIfTI voxels hold only 3 distinct"):
+    with pytest.raises(ImageError, match=r"^seg\.nii\.gz: NIfTI voxels hold only 3 distinct"):  # named, as in a zip
         read_volumes(alone, per_input=per_input)
     (alone / "seg.nii.gz").write_bytes(_volume(4))
     assert [dataclasses.replace(v, path="") for v in read_volumes(alone)] == [
@@ -493,3 +493,26 @@ def test_a_folders_nifti_files_are_read_as_its_zips_members_are(tmp_path, per_in
     for most in (5, 8):  # nothing left for t1.nii.gz, or too little
         with pytest.raises(ImageError, match=f"^{re.escape(said.format(most, most))}$"):
             read_volumes(alone, max_slices=most, per_input=True)
+
+
+@pytest.mark.parametrize(("sizes", "limits", "said"), [
+    ({"seg.nii.gz": 0}, {}, "seg.nii.gz: NIfTI voxels hold only 3 distinct"),  # alone: which file, as a zip's member
+    ({"a.nii.gz": 4, "sub/b.nii.gz": 4}, {"max_slices": 5}, "holds more than 5 slices (at sub/b.nii.gz); the limit"),
+    ({"a.nii.gz": 4, "sub/b.nii.gz": 6}, {"max_slices": 5}, "sub/b.nii.gz: NIfTI volume has 6 axial slices; the limit"),
+    ({"a.nii.gz": 4, "b.nii.gz": 4}, {"max_pixels": 12000}, "holds more than 12,000 pixels (at b.nii.gz); the limit"),
+])
+def test_a_folders_nifti_files_are_refused_in_its_zips_words(tmp_path, sizes, limits, said):
+    """A folder's NIfTI files within one budget are read as its zip's members are, by one function
+    (zip_scans.member_niftis): the folder's copy said a file alone in it without its name, one in a sub-folder by its
+    file name alone ("at b.nii.gz"), and one past the limit on its own "the folder holds more than 5 slices", which
+    sending it alone could not help."""
+    files = [(name, _volume(k) if k else _label_map()) for name, k in sizes.items()]
+    for name, data in files:
+        (tmp_path / "case" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "case" / name).write_bytes(data)
+    with pytest.raises(ImageError) as zipped:
+        read_volumes(zip_bytes(files), name="case.zip", per_input=True, **limits)
+    with pytest.raises(ImageError) as folder:
+        read_volumes(tmp_path / "case", per_input=True, **limits)
+    assert said in str(folder.value)
+    assert str(folder.value) == str(zipped.value).replace("the zip holds", "the folder holds", 1)

@@ -103,42 +103,6 @@ def unopened(left: list[tuple[Path, str]]) -> list[Path]:
     return [p for p, kind in left if kind.startswith("unreadable:")]
 
 
-def folder_niftis(folder: Path, name: str | None, files: list[Path], limits: tuple[int, int],
-                  taken: tuple[int, int] | None, alone: bool) -> Iterator[Volume]:
-    """A folder's NIfTI files for ``read_volumes``, each read as alone (as ``braintumor predict FOLDER`` reads them;
-    read_volumes said "no DICOM files found in folder"), named by their path, or ``name`` and their path in it. One
-    unreadable (a label map beside the scans) is a Volume with its ``error``, as a zip's member is, unless ``alone``.
-    ``taken``: the slices and pixels of ``limits`` (max_slices, max_pixels) that the folder's series took, None
-    unless ``per_input``: then they hold for all together, and one past what is left refuses the folder."""
-    from .image_io import ImageError
-    from .volume_io import BudgetError, budget_error, iter_volumes  # (volume_io imports this module)
-    from .volume_objects import taken_pixels
-
-    used, pixels = taken or (0, 0)
-    for file in files:
-        where = str(file) if name is None else f"{name}/{file.relative_to(folder).as_posix()}"
-        left = (limits[0] - used, limits[1] - pixels)
-
-        def past(unit: str, file: Path = file) -> BudgetError:  # the input's limit, not what its scans before left
-            limit = limits[unit == "pixels"]
-            return budget_error(f"the folder holds more than {limit:,} {unit} (at {file.name})", 0, limit, unit,
-                                " per input")
-
-        if min(left) < 1:  # (taken alone makes it so)
-            raise past("slices" if left[0] < 1 else "pixels")
-        try:
-            volumes = list(iter_volumes(file, where, *left))
-        except ImageError as exc:
-            if taken is not None and isinstance(exc, BudgetError):
-                raise (past(exc.unit) if used or pixels else exc) from None
-            if alone:
-                raise
-            volumes = [Volume(where, "nifti", [], error=str(exc))]
-        if taken is not None:
-            used, pixels = used + sum(len(v.slices) for v in volumes), pixels + taken_pixels(volumes)
-        yield from volumes
-
-
 def _read_dicom_folder(display: str, files: list[Path]) -> Iterator[Volume]:
     """A folder's DICOM series, read when its VolumeInput is loaded: pydicom is imported then, not while planning."""
     from .dicom_series import read_dicom_files

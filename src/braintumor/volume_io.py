@@ -25,7 +25,7 @@ from .documents import array_file_text, document_text
 from .image_files import is_special_file, walk_images
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
-from .input_plan import folder_niftis, scan_folder, unopened
+from .input_plan import scan_folder, unopened
 from .missing_files import not_a_folder_text
 from .python_api_errors import bytes_name_text
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes
@@ -236,7 +236,7 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
             niftis = niftis if with_niftis else []
             from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
             from .folder_notes import index_notes, only_compressed, only_other_formats
-            from .zip_scans import unread_dicoms
+            from .zip_scans import member_niftis, unread_dicoms
 
             locked = unopened(left)  # maybe slices: counted in the series' notes, not dropped unsaid
             if not dicoms and not locked and not niftis:  # a folder of GIFs says so, of JPEGs what reads them
@@ -252,9 +252,10 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
                     yield dataclasses.replace(v, notes=v.notes + index_notes(left))
             except ImageError as exc:  # none of its DICOM files read, beside NIfTI files: a record, as in a zip
                 yield unread_dicoms(exc, niftis, display)
-            alone = not dicoms and not locked and len(niftis) == 1
-            yield from folder_niftis(path, name, niftis, (max_slices, max_pixels), (used, pixels) if per_input
-                                     else None, alone)
+            members = [(str(f) if name is None else f"{name}/{m}", m, lambda w, s, p, f=f: _read_volumes(f, w, s, p,
+                        False)) for f, m in ((f, f.relative_to(path).as_posix()) for f in niftis)]  # each on its own
+            yield from member_niftis(members, "folder", max_slices, max_pixels, (used, pixels) if per_input else None,
+                                     alone=not dicoms and not locked and len(niftis) == 1)
             return
         data = read_path(path)
     if not data:

@@ -1,4 +1,5 @@
-"""A zip's scans, once :mod:`braintumor.zip_io` has checked its limits and sorted its members, read as volumes.
+"""A zip's scans, once :mod:`braintumor.zip_io` has checked its limits and sorted its members, read as volumes (and
+what a folder's share with them: its NIfTI files within one budget, its unread DICOM files a record).
 
 Why its own module: how the scans of one zip share what an input may hold (its slices and pixels: one budget for them
 all, or each series and member within its own) is one idea apart from the archive's zip-bomb limits, and so are what
@@ -19,6 +20,9 @@ from .volume_io import BudgetError, budget_error
 from .volume_objects import Volume, taken_pixels
 from .wording import counted
 
+#: A member's reader: (the path its volumes are called, the slices and pixels it may take) -> its volumes.
+Reader = Callable[[str, int, int], Iterable[Volume]]
+
 
 def zip_volumes(dicoms: list[tuple[str, Callable[[], bytes]]], niftis: list[zipfile.ZipInfo],
                 load: Callable[[zipfile.ZipInfo], bytes], notes: tuple[str, ...], display: str, max_slices: int,
@@ -27,11 +31,14 @@ def zip_volumes(dicoms: list[tuple[str, Callable[[], bytes]]], niftis: list[zipf
     the zip's limits), each carrying the zip's ``notes``. ``per_input``: the slice and pixel limits hold for all of
     them together (its NIfTI volumes first), else for each series and member on its own."""
     from .dicom_series import iter_dicom_series
+    from .nifti_io import read_nifti
 
     named = Counter(f"{display}:{m.filename}" for m in niftis)
     alone = not dicoms and len(niftis) == 1
+    members = [(f"{display}:{m.filename}", m.filename, lambda w, s, p, m=m: [read_nifti(load(m), w, s, p)])
+               for m in niftis]
     if per_input:
-        volumes = _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, True, alone), named)
+        volumes = _told_apart(member_niftis(members, "zip", max_slices, max_pixels, (0, 0), alone), named)
         yield from _dicoms_left(volumes, dicoms, notes, display, max_slices, max_pixels)
         return
     if dicoms:  # each series within the limits on its own, one at a time; a zip of one series is refused whole
@@ -41,47 +48,46 @@ def zip_volumes(dicoms: list[tuple[str, Callable[[], bytes]]], niftis: list[zipf
                                                                          besides=() if niftis else notes))
         except ImageError as exc:
             yield _with_notes(unread_dicoms(exc, niftis, display), notes)
-    for v in _told_apart(_niftis(niftis, load, display, max_slices, max_pixels, False, alone), named):
+    for v in _told_apart(member_niftis(members, "zip", max_slices, max_pixels, None, alone), named):
         yield _with_notes(v, notes)
 
 
-def _niftis(members: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], bytes], display: str,
-            max_slices: int, max_pixels: int, per_input: bool, alone: bool = True) -> Iterator[Volume]:
-    """The zip's NIfTI volumes in order. ``per_input``: within one budget together (``max_slices``, ``max_pixels``),
-    each member read with what those before it left, so that one past it is refused on its header, undecoded; else
-    each within its own, one past it a Volume with its ``error``, unless it is ``alone`` in the zip; a member unreadable
-    for another reason (a segmentation map beside the scans) is such a Volume too, unless alone."""
-    from .nifti_io import read_nifti
-
-    used = pixels = 0  # both stay 0 unless per_input
-    for m in members:
-        where = f"{display}:{m.filename}"
+def member_niftis(members: Iterable[tuple[str, str, Reader]], container: str, max_slices: int, max_pixels: int,
+                  taken: tuple[int, int] | None, alone: bool) -> Iterator[Volume]:
+    """The NIfTI volumes of a zip's members or a folder's files (``container``: "zip" or "folder"), in order, each
+    member given as (the path its volumes are called, its name in the container, its reader given the slices and
+    pixels it may take). ``taken``: what the container's scans before took (its DICOM series, in a folder), None unless
+    the limits hold for all together: then each member is read with what those before it left, so that one past it is
+    refused on its header, undecoded; else each within its own, one past it a Volume with its ``error``, unless it is
+    ``alone`` in the container; a member unreadable for another reason (a segmentation map beside the scans) is such a
+    Volume too, unless alone."""
+    used, pixels = taken or (0, 0)
+    for where, member, read in members:
         try:
-            volume = read_nifti(load(m), where, max_slices - used, max_pixels - pixels)
+            volumes = list(read(where, max_slices - used, max_pixels - pixels))
         except ImageError as exc:
-            if not alone and (not isinstance(exc, BudgetError) or not per_input):  # its own error, others read
+            if not alone and (not isinstance(exc, BudgetError) or taken is None):  # its own error, others read
                 yield Volume(where, "nifti", [], None, (), error=str(exc))
                 continue
             if isinstance(exc, BudgetError) and exc.unit == "pixels" and pixels:
                 # past what the members before it left: the input's limit, said as the input's ("the limit is 65,536")
-                raise budget_error(f"the zip holds more than {max_pixels:,} pixels (at {m.filename})", 0, max_pixels,
-                                   "pixels", " per input") from None
+                raise budget_error(f"the {container} holds more than {max_pixels:,} pixels (at {member})", 0,
+                                   max_pixels, "pixels", " per input") from None
             if isinstance(exc, BudgetError) and exc.unit == "slices" and used:
                 if exc.count <= max_slices:  # the input's limit, said as the input's (its members may fit)
-                    raise budget_error(f"the zip holds more than {max_slices} slices (at {m.filename})", 0,
+                    raise budget_error(f"the {container} holds more than {max_slices:,} slices (at {member})", 0,
                                        max_slices, per=" per input") from None
                 exc = budget_error(exc.held, exc.count, max_slices, after=exc.after)  # past it alone: as it is alone
-            raise _member_error(exc, m.filename) from None
-        if per_input:
-            used += len(volume.slices)
-            pixels += taken_pixels([volume])
-        yield volume
+            raise _member_error(exc, member) from None
+        if taken is not None:
+            used, pixels = used + sum(len(v.slices) for v in volumes), pixels + taken_pixels(volumes)
+        yield from volumes
 
 
 def _member_error(exc: ImageError, member: str) -> ImageError:
-    """``exc`` of a zip's member, said with its name (which one, in a zip of several), of its own type and parts: a
-    NIfTI member past a web request's slices or pixels was a bare ImageError, and the request's refusal could not say
-    what its earlier scans had taken, as it does of the same NIfTI file sent alone."""
+    """``exc`` of a zip's member or a folder's file, said with its name (which one, of several), of its own type and
+    parts: a NIfTI member past a web request's slices or pixels was a bare ImageError, and the request's refusal could
+    not say what its earlier scans had taken, as it does of the same NIfTI file sent alone."""
     error = copy.copy(exc)
     error.args = (f"{member}: {exc}",)
     if isinstance(error, BudgetError) and error.held:
