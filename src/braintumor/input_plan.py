@@ -96,7 +96,6 @@ def _folder_inputs(path: Path, on_note: Callable[[str], None] | None) -> Iterato
         yield VolumeInput(str(n), lambda n=n: iter_volumes(n))
 
 
-
 def unopened(left: list[tuple[Path, str]]) -> list[Path]:
     """The files a folder's walk could not open (a locked IM0002: maybe a slice), from its ``left``: read with its
     DICOM series, whose notes then count them ("skipped 1 file: cannot read file: Permission denied")."""
@@ -109,6 +108,7 @@ def _read_dicom_folder(display: str, files: list[Path]) -> Iterator[Volume]:
     from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, guarded
 
     return guarded(read_dicom_files(display, files, MAX_SLICES, MAX_INPUT_PIXELS, False))
+
 
 def scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tuple[list[Path], list[Path]]:
     """DICOM files (by content, whatever their name, or ending) and NIfTI files below ``folder``; hidden ones and
