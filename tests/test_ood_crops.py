@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import encode, synthetic_head
 
-from braintumor import heatmap
+from braintumor import heatmap, ood_stats, stripped
 from braintumor.image_io import InputInfo
-from braintumor.ood_stats import crop_levels, histogram_std, image_stats, level_histograms, level_stats
+from braintumor.ood_stats import crop_levels, crop_tops, histogram_std, image_stats, level_histograms, level_stats
 from braintumor.predictor import Classifier
 from braintumor.preprocess import to_model_input
 
@@ -131,3 +131,27 @@ def test_predict_predict_many_and_explain_answer_as_classify_of_the_model_input(
         assert ex.prediction == old.prediction == want
         np.testing.assert_array_equal(ex.image, old.image)
         np.testing.assert_array_equal(ex.cam, old.cam)
+
+
+def test_each_crops_percentile_is_made_once_for_the_note_and_the_statistics(shipped, test_images, monkeypatch):
+    """The skull-stripped note's and the statistics' scale (each crop's 99th percentile + 1, ``crop_tops``) is made
+    once per batch and passed to both: each made its own (some 6 us a prediction, issue 6). What it is passed to
+    answers as it does without it, bit for bit."""
+    crops = np.stack([shipped.inspect_crop(paths[0])[0] for paths in test_images.values()])
+    batch, counts = to_model_input(crops), np.asarray(level_histograms(crops), dtype=np.int64)
+    tops = crop_tops(counts)
+    np.testing.assert_array_equal(level_stats(crops, counts, tops), level_stats(crops))
+    assert stripped.crop_shares(batch, crops, counts, tops) == stripped.crop_shares(batch, crops, counts) \
+        == stripped.crop_shares(batch, None)
+    calls = []
+
+    def spy(module, name):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, **k: calls.append(name) or real(*a, **k))
+
+    spy(ood_stats, "histogram_percentile")  # the statistics' (for one crop it asks histogram_percentile_one)
+    spy(stripped, "histogram_percentile_one")  # the note's own, without tops
+    for rows in (crops[:1], crops):
+        calls.clear()
+        shipped.classify_crops(rows, [None] * len(rows))
+        assert calls == ["histogram_percentile"]

@@ -174,11 +174,12 @@ class OODDetector:
         return None
 
     def check_inputs(self, batch: np.ndarray, infos: list[InputInfo | None], crops: np.ndarray | None = None,
-                     counts: list[list[int]] | None = None) -> tuple[np.ndarray, list[str | None]]:
+                     counts: list[list[int]] | np.ndarray | None = None, tops: np.ndarray | None = None,
+                     ) -> tuple[np.ndarray, list[str | None]]:
         """(:func:`image_stats`, :meth:`input_reason` of each) for a model-input batch (N, 1, S, S). ``crops``: the
         uint8 crops (N, S, S) it was made of, when the caller has them: the same answers then come from their
-        levels and histograms (``counts``: :func:`level_histograms` of them, when the caller has those too), with no
-        pass over the floats."""
+        levels and histograms (``counts``: :func:`level_histograms` of them, and ``tops``: ``crop_tops`` of those,
+        when the caller has them too), with no pass over the floats."""
         if len(batch) == 0:  # no images (a list filtered to none): the statistics' array passes failed on no rows
             return np.zeros((0, 5)), []  # (the five statistics of ood_stats)
         if crops is None:
@@ -192,7 +193,7 @@ class OODDetector:
             if blank is None:  # too close to call from the levels: the float crop, as above
                 blank = self.is_blank(batch[k, 0] * np.float32(255.0))
             reasons.append(self.input_reason(info, None, blank))
-        return level_stats(crops, counts), reasons
+        return level_stats(crops, counts, tops), reasons
 
     def is_blank(self, prepared: np.ndarray) -> bool:
         """Whether a float crop (S, S) on the 0-255 scale is blank: its standard deviation is under ``min_std``."""

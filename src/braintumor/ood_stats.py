@@ -37,9 +37,17 @@ def level_histograms(levels: np.ndarray) -> list[list[int]]:
     return [Image.fromarray(np.ascontiguousarray(crop)).histogram() for crop in levels]
 
 
-def level_stats(levels: np.ndarray, counts: list[list[int]] | np.ndarray | None = None) -> np.ndarray:
+def crop_tops(counts: list[list[int]] | np.ndarray) -> np.ndarray:
+    """Each crop's 99th percentile + 1, from its 256-bin histogram (N, 256): the scale of :func:`level_stats` and of
+    the skull-stripped note's head pixels (``stripped.ringless_share``), made once for both on the prediction path."""
+    return histogram_percentile(np.asarray(counts, dtype=np.int64).reshape(-1, 256), 99) + 1.0  # (no crops: (0, 256))
+
+
+def level_stats(levels: np.ndarray, counts: list[list[int]] | np.ndarray | None = None,
+                tops: np.ndarray | None = None) -> np.ndarray:
     """:func:`image_stats` of uint8 crops (N, S, S), from one 256-bin histogram per crop (``counts``:
-    :func:`level_histograms`, when the caller has them) and exact integer sums.
+    :func:`level_histograms`, when the caller has them; ``tops``: :func:`crop_tops` of them, likewise) and exact
+    integer sums.
 
     One histogram gives both the 99th percentile and the 16-bin intensity histogram (~10x cheaper than sorting),
     and the region means and edge energy are integer sums of uint8 pixels (about half the time of the same sums
@@ -49,7 +57,7 @@ def level_stats(levels: np.ndarray, counts: list[list[int]] | np.ndarray | None 
     npx = size * size
     counts = np.asarray(counts, dtype=np.int64)
     wide = np.int32 if 255 * npx < 2**31 else np.int64
-    top = histogram_percentile(counts, 99) + 1.0
+    top = crop_tops(counts) if tops is None else tops
     # share of pixels darker than 0.1 * top: integer levels v < t fill the first ceil(t) bins (t > 0)
     below = np.minimum(np.ceil(0.1 * top), 256).astype(np.int64)
     dark = np.cumsum(counts, axis=1)[np.arange(n), below - 1] / npx

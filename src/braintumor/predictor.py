@@ -22,7 +22,7 @@ from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced,
 from .missing_files import read_before_text
 from .model_loading import load_classifier
 from .ood import OODDetector
-from .ood_stats import level_histograms
+from .ood_stats import crop_tops, level_histograms
 from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
 from .orientation import OUTPUT as ORIENTATION
 from .prediction import Prediction, prediction_from_probs, softmax
@@ -174,13 +174,15 @@ class Classifier:
             raise ValueError(f"{counted(len(infos), 'info')} given for {counted(len(batch), 'image')}: one per image")
         infos = infos or [None] * len(batch)
         ood = self.ood if "features" in self._outputs else None  # the distance needs the feature maps
-        counts = None if crops is None else level_histograms(crops)  # the input checks' and the stripped note's
+        # the input checks' and the stripped note's histograms and 99th percentiles, made once for both
+        counts = None if crops is None else np.asarray(level_histograms(crops), dtype=np.int64)
+        tops = None if counts is None else crop_tops(counts)
         # a turned try's answers only say whether it was accepted: no note wanted (nor its cost)
-        shares = crop_shares(batch, crops, counts) if turn_back else None
+        shares = crop_shares(batch, crops, counts, tops) if turn_back else None
         if ood is not None:
             # The crop statistics and input checks come before the network run, while the crops are
             # still in cache (the network's buffers evict them: afterwards the same work took longer)
-            stats, reasons = ood.check_inputs(batch, infos, crops, counts)
+            stats, reasons = ood.check_inputs(batch, infos, crops, counts, tops)
         outs = self.run_all(batch)
         logits, features = outs[self._outputs[0]], outs.get("features")
         probs = softmax(logits, self.temperature)

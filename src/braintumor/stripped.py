@@ -93,16 +93,19 @@ def looks_stripped(share: float | None) -> bool:
     return share is not None and share >= RINGLESS_AT_LEAST
 
 
-def crop_shares(batch: np.ndarray, crops: np.ndarray | None,
-                counts: list[list[int]] | None = None) -> list[float | None] | None:
+def crop_shares(batch: np.ndarray, crops: np.ndarray | None, counts: list[list[int]] | np.ndarray | None = None,
+                tops: np.ndarray | None = None) -> list[float | None] | None:
     """The :func:`ringless_share` of each row of the model-input ``batch``, for :func:`with_notes`; None for crops
     under :data:`MIN_CROP`, where no note is made. ``crops``: the uint8 crops behind ``batch`` (else made from it),
-    ``counts``: their 256-bin histograms, when the caller has them (``ood_stats.level_histograms``; the input checks
-    use the same). About 0.1 ms a prediction in place (46 us warm; docs/PERFORMANCE.md, "Thirtieth round")."""
+    ``counts``: their 256-bin histograms, and ``tops``: their 99th percentiles + 1 from those, when the caller has
+    them (``ood_stats.level_histograms`` and ``crop_tops``; the input checks use the same). About 0.1 ms a prediction
+    in place (46 us warm; docs/PERFORMANCE.md, "Thirtieth round")."""
     if batch.shape[-1] < MIN_CROP:
         return None
     if crops is None:  # the floats' levels: the crops they were made of (ood_stats.crop_levels)
-        crops, counts = crop_levels(batch[:, 0] * np.float32(255.0)), None
+        crops, counts, tops = crop_levels(batch[:, 0] * np.float32(255.0)), None, None
+    if tops is not None:
+        return [ringless_share(crop, float(top)) for crop, top in zip(crops, tops, strict=True)]
     return [crop_ringless_share(crop, None if counts is None else counts[k]) for k, crop in enumerate(crops)]
 
 
