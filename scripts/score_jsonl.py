@@ -18,6 +18,7 @@ path scored (``braintumor predict DATA/Testing``). Records that name no class, a
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import PurePath
@@ -156,5 +157,17 @@ def main() -> int:
     return 0
 
 
+def run() -> int:
+    """:func:`main`, quiet when the reader of its output leaves first (``... | score_jsonl.py | head -0``), as
+    braintumor's CLI is (cli_run's BrokenPipeError): the reader's choice, not an error, so no traceback and code 0."""
+    code = 0
+    try:
+        code = main()
+        sys.stdout.flush()  # here, not at exit, where a closed pipe is "Exception ignored ..." and code 120
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is left in the buffer goes nowhere
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

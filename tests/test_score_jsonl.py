@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,17 @@ def test_jsonl_files_named_as_arguments_are_scored_as_standard_input_is(tmp_path
                               timeout=60)
         assert done.returncode == 2 and done.stdout == "" and done.stderr.startswith(said), done.stderr
         assert done.stderr.count("\n") == 1
+
+
+def test_a_reader_that_leaves_first_gets_no_traceback():
+    """``... | python scripts/score_jsonl.py | head -0``: the reader left before the counts were written, and the script
+    printed a BrokenPipeError traceback (code 1) where braintumor's CLI leaves quietly (cli_run)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line
+    try:
+        line = json.dumps(record("a/glioma/x.png", "glioma")) + "\n"
+        done = subprocess.run([sys.executable, str(SCRIPT)], input=line, stdout=write, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")
