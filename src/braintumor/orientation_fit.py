@@ -29,6 +29,7 @@ from .calibrate import write_metadata
 from .model import OrientationNet
 from .orientation import FIT_EPOCHS as EPOCHS
 from .orientation import OUTPUT, PREFIX, turn_probabilities, turn_reasons
+from .orientation_graph import is_check, strip_check
 from .predictor import Classifier
 from .preprocess import INPUT_SCALE
 from .quiet_libraries import quiet_this_thread
@@ -139,10 +140,7 @@ def graft(model_proto, part_proto) -> None:
     """Add ``part_proto``'s graph (one input, one output) to ``model_proto``'s as the output :data:`OUTPUT`, reading
     the model's input; any earlier orientation sub-graph is removed first."""
     graph, part = model_proto.graph, part_proto.graph
-    for field in (graph.node, graph.initializer, graph.output, graph.value_info):
-        keep = [e for e in field if not _is_orientation(e)]
-        del field[:]
-        field.extend(keep)
+    strip_check(graph)
     rename = {part.input[0].name: graph.input[0].name, part.output[0].name: OUTPUT}
 
     def name(tensor: str) -> str:
@@ -160,11 +158,6 @@ def graft(model_proto, part_proto) -> None:
     out = part.output[0]
     out.name = OUTPUT
     graph.output.append(out)
-
-
-def _is_orientation(entry) -> bool:
-    """A node, initializer or value of the orientation sub-graph (by name)."""
-    return entry.name == OUTPUT or entry.name.startswith(PREFIX)
 
 
 def export_network(net: nn.Module, size: int, opset: int = 18):
@@ -261,7 +254,7 @@ def grafted_network(model: str | os.PathLike):
         raise DatasetError(f"{model} has no orientation check to refit: 'braintumor orientation' without "
                            "--refit-thresholds grafts one")
     part = helper.make_graph([n for n in graph.node if n.name.startswith(PREFIX)], "orientation", [graph.input[0]],
-                             outputs, [i for i in graph.initializer if _is_orientation(i)])
+                             outputs, [i for i in graph.initializer if is_check(i)])
     return helper.make_model(part, opset_imports=proto.opset_import, ir_version=proto.ir_version)
 
 

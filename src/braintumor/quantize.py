@@ -30,7 +30,7 @@ from .atomic_files import require_file_destination, written_whole
 from .metrics import headline_metrics, read_metrics_file
 from .model_files import ModelError
 from .model_loading import METADATA_KEY
-from .orientation import PREFIX as ORIENTATION_PREFIX
+from .orientation_graph import copy_check, strip_check
 from .predictor import Classifier
 from .preprocess import INPUT_SCALE
 
@@ -51,7 +51,8 @@ def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: n
     (prepared uint8 (N, S, S)); metadata is not carried over (:func:`quantize` does that). ``op_types``:
     the ONNX operators to quantise (the shipped file: convolutions). ``float_stem``: leave the first convolution
     (one input channel, where int8 kernels gain nothing) in float, as the shipped file does; such a graph must
-    run without ORT's QDQ propagation (:data:`QDQ_PROPAGATION`). ``benchmarks/int8_check.py`` compares them."""
+    run without ORT's QDQ propagation (:data:`QDQ_PROPAGATION`). ``benchmarks/int8_check.py`` compares them.
+    An orientation check in ``model`` is copied over as it is (float16 weights, not quantised)."""
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -79,18 +80,24 @@ def quantize_network(model: str | os.PathLike, out: str | os.PathLike, images: n
             self.start += step
             return {input_name: batch}
 
+    # the orientation check is neither quantised nor pre-processed (which widened its float16 weights to float32,
+    # +154 kB): its thresholds were fitted on the float file's outputs, so the source's check is put back as it is
+    source = onnx.load_model(str(model))
+    bare = onnx.ModelProto.FromString(source.SerializeToString())
+    strip_check(bare.graph)
     with tempfile.TemporaryDirectory() as tmp:
-        pre = Path(tmp) / "pre.onnx"
-        quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)
-        names = [n.name for n in onnx.load_model(str(pre)).graph.node if n.op_type == "Conv"]
-        turned = [n for n in names if n.startswith(ORIENTATION_PREFIX)]  # the orientation check stays float: its
-        convs = [n for n in names if n not in turned]  # threshold was fitted on its float outputs
+        pre, stripped = Path(tmp) / "pre.onnx", Path(tmp) / "bare.onnx"
+        onnx.save_model(bare, str(stripped), save_as_external_data=False)
+        quant_pre_process(str(stripped), str(pre), skip_symbolic_shape=True)
+        convs = [n.name for n in onnx.load_model(str(pre)).graph.node if n.op_type == "Conv"]
         quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=list(op_types),
-                        nodes_to_exclude=(convs[:1] if float_stem else []) + turned,
+                        op_types_to_quantize=list(op_types), nodes_to_exclude=convs[:1] if float_stem else [],
                         calibrate_method=getattr(CalibrationMethod, {"minmax": "MinMax", "entropy": "Entropy",
                                                                      "percentile": "Percentile"}[method]))
+    int8 = onnx.load_model(str(out))
+    if copy_check(source.graph, int8.graph):
+        onnx.save_model(int8, str(out), save_as_external_data=False)
 
 
 def quantize(model: str | os.PathLike, run_dir: str | os.PathLike, out: str | os.PathLike,
