@@ -127,3 +127,52 @@ def test_a_second_ctrl_c_leaves_no_temporary_output_and_no_leaked_semaphores(dat
     assert proc.returncode == -signal.SIGINT
     assert list(tmp_path.iterdir()) == []
     assert err.splitlines() == [f"interrupted again: stopped at once, {out} not written"], err
+
+
+#: A child that starts the CLI as ENTRY says (``module:function``, the console script's way, or ``-m``: ``python -m
+#: braintumor``'s), its numpy import held 2 s after touching the file argv[1]: Ctrl-C lands among the imports.
+_SLOW_START = """import importlib, runpy, sys, time
+ready, entry, sys.argv = sys.argv[1], sys.argv[2], ["braintumor", "predict", "scan.png"]
+class SlowNumpy:
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            sys.meta_path.remove(self)
+            open(ready, "w").close()
+            time.sleep(2)
+        return None
+sys.meta_path.insert(0, SlowNumpy())
+if entry == "-m":
+    runpy.run_module("braintumor", run_name="__main__", alter_sys=True)
+module, function = entry.split(":")
+sys.exit(getattr(importlib.import_module(module), function)())
+"""
+
+
+@pytest.mark.parametrize("how", ["script", "-m"])
+def test_ctrl_c_while_the_command_is_starting_says_interrupted(tmp_path, how):
+    """Ctrl-C in the first 0.3-1 s of a command, while numpy and Pillow were imported, printed a KeyboardInterrupt
+    traceback (of ``braintumor.cli``'s imports, before any of the CLI's handling), or numpy's ImportError and
+    exit status 1 where it came inside numpy's C start-up."""
+    import re
+
+    from conftest import REPO
+
+    script = re.search(r'^braintumor = "([\w.]+:\w+)"', (REPO / "pyproject.toml").read_text(), re.M)
+    entry = script.group(1) if how == "script" else how
+    ready = tmp_path / "importing"
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_START, str(ready), entry], cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_as_in_a_terminal)
+    try:
+        deadline = time.time() + 60
+        while not ready.exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert (proc.returncode, out, err) == (130, "", "interrupted\n")
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # not ignored, as a background job's is: Python's own handler
