@@ -46,6 +46,37 @@ def test_predict_interrupted_without_resume_says_only_that(tmp_path, monkeypatch
     assert capsys.readouterr().err == "interrupted\n"
 
 
+@pytest.mark.parametrize(("stop", "code", "said"), [(KeyboardInterrupt, 130, "interrupted"),
+                                                    (15, 143, "stopped by SIGTERM")])
+def test_a_stop_inside_a_c_extensions_start_up_is_that_stop(tmp_path, monkeypatch, capsys, stop, code, said):
+    """Ctrl-C (or SIGTERM) while predict imported onnxruntime, inside its C extension's start-up, came out as pybind11's
+    ``ImportError: initialization failed`` caused by the KeyboardInterrupt: a traceback and exit status 1."""
+    import braintumor.cli as cli
+    from braintumor.cli_run import Terminated
+
+    def importing(args):
+        try:
+            raise Terminated(stop) if isinstance(stop, int) else stop()
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+
+    monkeypatch.setattr(cli, "_cmd_predict", importing)
+    assert main(["predict", str(tmp_path), "-o", str(tmp_path / "out.jsonl")]) == code
+    assert capsys.readouterr().err == f"{said}\n"
+
+
+def test_an_import_error_of_its_own_stays_one(tmp_path, monkeypatch):
+    """Only the stop behind an ImportError is said as a stop: a broken install's own ImportError is not hidden."""
+    import braintumor.cli as cli
+
+    def broken(args):
+        raise ImportError("libonnxruntime.so: cannot open shared object file")
+
+    monkeypatch.setattr(cli, "_cmd_predict", broken)
+    with pytest.raises(ImportError, match="cannot open shared object"):
+        main(["predict", str(tmp_path), "-o", str(tmp_path / "out.jsonl")])
+
+
 @pytest.mark.parametrize("with_checkpoint", [True, False])
 def test_train_interrupted_names_its_last_checkpoint_and_resume(tmp_path, monkeypatch, capsys, with_checkpoint):
     """A stopped training run said 'interrupted'; the next try without --resume was refused ('already holds a

@@ -177,6 +177,27 @@ def _holds_records(args: argparse.Namespace) -> bool:
     return holds_records(Path(args.output), output_format(getattr(args, "format", None), args.output))
 
 
+def _stopped(exc: KeyboardInterrupt, args: argparse.Namespace) -> int:
+    """The line and exit code of a command that a stop signal ended: 130 after Ctrl-C, 128 + N after SIGTERM or
+    SIGHUP (:class:`Terminated`)."""
+    signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+    _say("interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}")
+    _say_how_to_continue(args)
+    return 128 + signum
+
+
+def _stop_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The stop signal's exception that caused ``exc`` (its ``__cause__`` or ``__context__``, at any depth)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; the exit code of however it ended."""
     if sys.stdout is None:  # started with stdout closed (`>&-`)
@@ -208,14 +229,13 @@ def run(args: argparse.Namespace) -> int:
             _say(f"error: {exc.name} is not installed; pip install 'braintumor[{EXTRAS[exc.name]}]'")
             return 2
         raise
-    except Terminated as exc:
-        _say(f"stopped by {signal.Signals(exc.signum).name}")
-        _say_how_to_continue(args)
-        return 128 + exc.signum
-    except KeyboardInterrupt:
-        _say("interrupted")
-        _say_how_to_continue(args)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or Terminated: SIGTERM, SIGHUP
+        return _stopped(exc, args)
+    except ImportError as exc:  # a C extension's start-up (onnxruntime's) words a stop inside it as "initialization
+        stop = _stop_behind(exc)  # failed", caused by the KeyboardInterrupt: a traceback and exit status 1
+        if stop is None:
+            raise
+        return _stopped(stop, args)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         if _product_on_stdout(args):  # `braintumor predict DIR | head`: the reader left, not an error
