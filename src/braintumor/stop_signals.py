@@ -15,13 +15,39 @@ STOP_SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "S
 
 @contextmanager
 def signals_held(signals: Iterable[int] = STOP_SIGNALS) -> Iterator[None]:
-    """``signals`` held (blocked) inside and delivered on the way out, so that what is done inside is done whole. On the
-    main thread only (Python runs its signal handlers nowhere else) and where the platform can block them."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    """``signals`` held inside and delivered on the way out, so that what is done inside is done whole. On the main
+    thread only (Python runs its signal handlers nowhere else).
+
+    Two holds, each for what the other misses: their Python handlers only note a signal until the end (blocking it
+    in this thread alone did not hold it once the process had other threads, ONNX Runtime's pool, the workers' queue
+    feeder: the kernel gave it to one of them and Python ran the handler here all the same, inside), and this thread
+    blocks them where the platform can (a process started inside starts with them blocked; a signal left to its
+    default action, SIGTERM outside the CLI, waits too while this is the only thread)."""
+    signals = list(signals)
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    noted: list[int] = []
+    holding = True
+
+    def note(signum: int, frame: object) -> None:
+        if holding:
+            noted.append(signum)
+        else:  # the hold has ended; a handler not yet put back passes it on
+            handlers[signum](signum, frame)
+
+    handlers = {s: h for s in signals if callable(h := signal.getsignal(s))}
+    for s in handlers:
+        signal.signal(s, note)
+    block = hasattr(signal, "pthread_sigmask")
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, signals) if block else None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        if block:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)  # one held for this thread arrives now, at note()
+        holding = False
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(noted):  # in the order they came, each once (a second Ctrl-C here is not "again")
+            handlers[s](s, None)
