@@ -204,6 +204,31 @@ def test_a_rerun_that_stops_midway_leaves_no_earlier_report_beside_its_files(sma
     assert not (out / "metrics.json").exists() and not (out / "report.html").exists()
 
 
+@needs_matplotlib
+@pytest.mark.parametrize("reused", [False, True])
+def test_a_run_stopped_while_writing_leaves_none_of_its_files(small_data: Path, tmp_path: Path, monkeypatch, reused):
+    """Ctrl-C (or a full disk) at the report left predictions.csv and the figures in --out, made by the run: the
+    partial output every command promises not to leave. A reused --out keeps the files the run did not write."""
+    import braintumor.evaluate as ev
+
+    dataset = load_dataset(small_data, "Testing")
+    out = tmp_path / "runs" / "eval"
+    if reused:
+        out.mkdir(parents=True)
+        (out / "notes.txt").write_text("mine")
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ev, "write_report", stopped)  # after predictions.csv and every figure
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(FakeClassifier(), dataset, out, progress=False, gallery_size=4)
+    if reused:
+        assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    else:
+        assert list(tmp_path.iterdir()) == []  # and the folder above it, made for it
+
+
 def test_a_score_short_of_perfect_never_reads_as_perfect():
     """The report showed ROC AUC 0.999997 as "1.0000" and the ROC legend 0.9998 as "AUC 1.000"."""
     from braintumor.report import format_score

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import itertools
 import os
 import secrets
 import shutil
@@ -62,6 +63,39 @@ def make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except FileNotFoundError as exc:
         raise _no_folder_made(exc, folder) from None
+
+
+@contextlib.contextmanager
+def folder_written_whole(folder: Path) -> Iterator[None]:
+    """``folder`` made (with its missing parents) for the files written inside; a run that fails or is stopped there
+    removes the files it wrote or replaced in it, and the folders it made where left empty: a stopped ``evaluate``
+    left predictions.csv and half its figures, without the report, where the promise is no partial output."""
+    made = list(itertools.takewhile(lambda p: not p.exists(), (folder, *folder.parents)))  # deepest first
+    make_folder(folder)
+    before = _stamps(folder)
+    try:
+        yield
+    except BaseException:
+        for name, stamp in _stamps(folder).items():
+            if before.get(name) != stamp:  # new, or replaced (os.replace: another inode)
+                with contextlib.suppress(OSError):
+                    (folder / name).unlink()
+        with contextlib.suppress(OSError):  # not empty: what else is there stays, and the folders above it
+            for made_folder in made:
+                made_folder.rmdir()
+        raise
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """(inode, modification time) of each file in ``folder`` (a symbolic link's own: one written through stays)."""
+    stamps: dict[str, tuple[int, int]] = {}
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):  # (gone meanwhile)
+                if not entry.is_dir(follow_symlinks=False):
+                    info = entry.stat(follow_symlinks=False)
+                    stamps[entry.name] = (info.st_ino, info.st_mtime_ns)
+    return stamps
 
 
 def check_folder_can_be_made(folder: Path) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .atomic_files import make_folder
+from .atomic_files import folder_written_whole
 from .data import Dataset, DatasetError, MissingSplitError, label_map, load_dataset
 from .data_fingerprint import fingerprint
 from .evaluation_figures import run_log_problem, write_figures
@@ -166,26 +166,26 @@ def evaluate(
         "leak_free_note": None if reference is not None else leak_note,
         **_answers_shown(y, probs, conf, refused, classes, temperature, side, noted, size),
     }
-    make_folder(out)  # named as predict names it (atomic_files)
-    for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
-        (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
-    write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
-                       side=side, noted=noted)
-    figures = write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
-                            run_dir, gallery_size, refused, scores,
-                            uncalibrated(probs, temperature) if temperature != 1.0 else None, side=side)
-    document["figures"] = figures
-    write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
-                                         "leak_free": leak_block, "leak_free_note": document["leak_free_note"],
-                                         "ood_refused": document["ood_refused"],
-                                         "ood_refused_turned": document["ood_refused_turned"],
-                                         "review": document["review"], "calibration": document["calibration"],
-                                         "stripped": document["stripped"],
-                                         "absent": absent_notes(dataset, metrics["counts"]),
-                                         "sample": sample_notes(document),
-                                         "created": f"Generated {document['created']} by braintumor {__version__}"})
-    # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
-    write_text_atomic(out / "metrics.json", json.dumps(utf8_document(document), indent=2) + "\n")
+    with folder_written_whole(out):  # stopped or failed midway: what it wrote removed (no figures without a report)
+        for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
+            (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
+        write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
+                           side=side, noted=noted)
+        figures = write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
+                                run_dir, gallery_size, refused, scores,
+                                uncalibrated(probs, temperature) if temperature != 1.0 else None, side=side)
+        document["figures"] = figures
+        write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
+                                             "leak_free": leak_block, "leak_free_note": document["leak_free_note"],
+                                             "ood_refused": document["ood_refused"],
+                                             "ood_refused_turned": document["ood_refused_turned"],
+                                             "review": document["review"], "calibration": document["calibration"],
+                                             "stripped": document["stripped"],
+                                             "absent": absent_notes(dataset, metrics["counts"]),
+                                             "sample": sample_notes(document),
+                                             "created": f"Generated {document['created']} by braintumor {__version__}"})
+        # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
+        write_text_atomic(out / "metrics.json", json.dumps(utf8_document(document), indent=2) + "\n")
     return document
 
 
