@@ -211,3 +211,51 @@ def test_evaluate_names_each_odd_entry_once_and_scores_the_rest(tmp_path: Path, 
     data = json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]
     assert {Path(p).relative_to(split).as_posix(): m for p, m in data["errors"]} == odd
     assert data["n_images"] == 10
+
+
+@pytest.fixture
+def locked(monkeypatch):
+    """Folders named ``locked`` can be neither listed nor searched (no permissions), as for anyone but root (the tests
+    may run as root, so the refusal is simulated): what a dataset on a share of another group's gives."""
+    real_stat, real_scandir, real_listdir = os.stat, os.scandir, os.listdir
+
+    def refused(path) -> None:
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+
+    def stat(path, *args, **kwargs):
+        if not isinstance(path, int) and Path(os.fspath(path)).parent.name == "locked":
+            refused(path)
+        return real_stat(path, *args, **kwargs)
+
+    def scandir(path="."):
+        if not isinstance(path, int) and Path(os.fspath(path)).name == "locked":
+            refused(path)
+        return real_scandir(path)
+
+    def listdir(path="."):  # (Path.iterdir's, before Python 3.13)
+        if not isinstance(path, int) and Path(os.fspath(path)).name == "locked":
+            refused(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "listdir", listdir)
+
+
+@pytest.mark.parametrize("command", [["data", "audit", "--no-progress"], ["data", "check"], ["evaluate", "--out", "ev"],
+                                     ["evaluate", "--out", "ev", "--split", "locked"]])
+def test_a_dataset_folder_that_cannot_be_read_is_named_in_one_line(tmp_path: Path, capsys, locked, monkeypatch,
+                                                                   command) -> None:
+    """--data naming a folder without permissions was "error: Permission denied: ROOT/Training" (a folder that is not
+    there; exit status 1), and evaluate of an unreadable split "error: [Errno 13] Permission denied: 'ROOT/...'"."""
+    monkeypatch.chdir(tmp_path)
+    if "--split" in command:
+        root, folder = Path("ds"), Path("ds") / "locked"
+        _dataset(root)
+        folder.mkdir()
+    else:
+        root = folder = Path("locked")
+        _dataset(root)
+    assert main([*command, "--data", str(root)]) == 2
+    assert capsys.readouterr().err == f"error: cannot read folder {folder}: Permission denied\n"
+    assert not Path("ev").exists()

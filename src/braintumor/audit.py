@@ -43,10 +43,10 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
 
     Paths in the report are relative to ``root``. Every image is decoded once; hashes stay in memory.
     """
-    from .data import load_dataset
+    from .data import dataset_splits, load_dataset
 
     root = Path(root)
-    names = [s for s in ("Training", "Testing") if (root / s).is_dir()] or [None]
+    names = dataset_splits(root)
     # a report, not training: a hospital's folder may hold only some classes (as evaluate accepts)
     sets = {name or "all": load_dataset(root, name, allow_missing=True) for name in names}
     paths: list[Path] = []

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -146,9 +147,9 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     _refuse_one_level_up(root, split)
     if split:
         for name in (split, split.capitalize(), split.lower()):
-            if (root / name).is_dir():
+            if _is_folder(root / name):
                 return root / name
-        held = [d.name for d in _class_dirs(root)]
+        held = [d.name for d in _folders_in(root)]
         if not held:
             raise DatasetError(f"no '{split}' folder and no class folders in {root}: labelled images go in folders "
                                f"named after their class ({', '.join(CLASSES)}), as ROOT/{split}/{CLASSES[0]}/ or "
@@ -197,6 +198,28 @@ def _class_dirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not is_hidden_name(p.name))  # __MACOSX is no class
 
 
+def dataset_splits(root: str | os.PathLike) -> list[str | None]:
+    """The splits ``data check`` and ``data audit`` read: Training and Testing where ROOT holds them, else None."""
+    return [s for s in ("Training", "Testing") if _is_folder(Path(root) / s)] or [None]
+
+
+def _is_folder(path: Path) -> bool:
+    """``path.is_dir()``, or the dataset's error naming the folder above it where that cannot be searched (a ROOT
+    without permissions was "error: Permission denied: ROOT/Training", exit status 1)."""
+    try:
+        return path.is_dir()
+    except OSError as exc:
+        raise DatasetError(f"cannot read folder {path.parent}: {exc.strerror or exc}") from None
+
+
+def _folders_in(folder: Path) -> list[Path]:
+    """:func:`_class_dirs`, one that cannot be listed said as a class folder is (evaluate's "[Errno 13] ...")."""
+    try:
+        return _class_dirs(folder)
+    except OSError as exc:
+        _unreadable_folder(exc)
+
+
 def _holds_class_folders(folder: Path) -> bool:
     """Whether ``folder`` is a split: it holds a folder named after a class (an unreadable one: the load says so)."""
     try:
@@ -205,7 +228,7 @@ def _holds_class_folders(folder: Path) -> bool:
         return False
 
 
-def _unreadable_folder(exc: OSError) -> None:
+def _unreadable_folder(exc: OSError) -> NoReturn:
     """A folder of the dataset that cannot be read: training or scoring without its images would be silent."""
     raise DatasetError(f"cannot read folder {exc.filename}: {exc.strerror or exc}")
 
@@ -231,7 +254,7 @@ def load_dataset(
     Nothing is decoded here.
     """
     folder = resolve_split(root, split)
-    dirs = _class_dirs(folder)
+    dirs = _folders_in(folder)
     if not dirs:
         raise DatasetError(f"no class folders in {folder}; expected {', '.join(classes)}")
     unknown = [d.name for d in dirs if class_of_folder(d.name, classes) is None]

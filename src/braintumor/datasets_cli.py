@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .data import DatasetError, load_dataset
+from .data import DatasetError, dataset_splits, load_dataset
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import ImageError, read_image
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS
@@ -23,7 +23,7 @@ MANUAL_STEPS = (
 
 def check_dataset(root: str) -> int:
     """Print images per split and class, decode every file, and list the unreadable ones."""
-    splits = [s for s in ("Training", "Testing") if (Path(root) / s).is_dir()] or [None]
+    splits = dataset_splits(root)
     bad = 0
     for split in splits:
         ds = load_dataset(root, split, allow_missing=True)  # a count, not training: missing classes show 0
