@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from cli_runner import run_cli
 
 
@@ -162,6 +165,22 @@ def test_permissions_are_checked_where_the_output_is_written(tmp_path, capsys, m
     writable.clear()
     rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", "/dev/null"], capsys)
     assert (rc, err) == (2, "error: cannot write -o /dev/null: no permission\n")
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_link_into_a_folder_that_cannot_be_written_is_refused_before_work(tmp_path, capsys, monkeypatch, resume):
+    """-o LINK, a link into a folder without write permission (a shared results file's): its permission was asked of
+    the link's folder, and the run failed on the target's with "error: Permission denied: .../x.csv", exit status 1."""
+    import braintumor.cli_checks as checks
+
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "r.csv").symlink_to(tmp_path / "kept" / "x.csv")
+    monkeypatch.setattr(checks.os, "access", lambda p, mode: Path(p).name != "kept")
+    nope = str(tmp_path / "nope.onnx")
+    rc, _, err = run_cli(["predict", "x.jpg", "--model", nope, "-o", str(tmp_path / "r.csv"),
+                          *(["--resume"] if resume else [])], capsys)
+    assert (rc, err) == (2, f"error: cannot write -o {tmp_path / 'r.csv'}: no permission to write in "
+                            f"{tmp_path / 'kept'}\n")
 
 
 def test_a_read_only_output_file_is_refused_not_replaced(tmp_path, capsys, monkeypatch):

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
 
-from .atomic_files import check_folder_can_be_made, missing_folder
+from .atomic_files import check_folder_can_be_made, final_target, missing_folder
 from .data import DatasetError, data_folders
 from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
@@ -74,7 +74,7 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"cannot write {flag} {raw}: it is read-only: make it writable (chmod u+w), or choose "
                          "another name")  # enough: a file kept so (chmod a-w) was replaced
     # nothing is left here (a folder made to try it is removed): a command that stops early leaves no folder behind
-    parent = path if folder else path.parent
+    parent = path if folder else final_target(path).parent  # a link's target's folder: the file is written there
     nearest = next((p for p in (parent, *parent.parents) if p.exists()), Path.cwd())
     if not nearest.is_dir():
         raise UsageError(f"cannot write {flag} {raw}: {nearest} is {file_kind(nearest)}, not a folder")
