@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import threading
 
+import pytest
+
 from braintumor.atomic_files import put_in_place, temp_beside
 
 
@@ -119,3 +121,21 @@ def test_a_figure_or_report_into_a_missing_folder_is_refused_and_no_folder_made(
     with pytest.raises(FileNotFoundError, match=f"^cannot write {re.escape(str(missing / 'c.png'))}: {said}"):
         plot_confidence_hist(np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]]), missing / "c.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stop_as_the_temp_file_is_made_leaves_none(tmp_path, monkeypatch):
+    """Ctrl-C during ``predict --heatmap DIR --resume``: its handler ran as ``os.open`` returned, and the hidden
+    ``.scan.heatmap.png.1a2b3c4d`` just made, its name never returned to be removed, stayed in DIR (2 runs in 5)."""
+    from braintumor import atomic_files
+
+    real_open = os.open
+
+    def opened_then_stopped(path, *args, **kwargs):
+        real_open(path, *args, **kwargs)  # (its descriptor is lost with the return, as Ctrl-C's loses it)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic_files.os, "open", opened_then_stopped)
+    with pytest.raises(KeyboardInterrupt):
+        temp_beside(tmp_path / "scan.heatmap.png")
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == [] and not atomic_files._LIVE

@@ -29,18 +29,23 @@ _LIVE: dict[str, str] = {}
 def temp_beside(target: Path) -> tuple[int, str]:
     """(descriptor, path) of a new, empty temporary file in ``target``'s folder, hidden, opened for writing; known to
     :func:`remove_temps` until :func:`settled`."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)  # Windows: not text mode
+    output = str(target)
     for _ in range(100):
         # cut to fit: a name of 250 bytes is a file name; 260 with the dot and the token are not
-        tmp = target.parent / f".{fit_name(target.name, '', MAX_NAME_BYTES - 10)}.{secrets.token_hex(4)}"
+        tmp = str(target.parent / f".{fit_name(target.name, '', MAX_NAME_BYTES - 10)}.{secrets.token_hex(4)}")
         try:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)  # Windows: not text mode
             fd = os.open(tmp, flags, 0o666)
-            _LIVE[str(tmp)] = str(target)
-            return fd, str(tmp)
         except FileExistsError:
             continue
         except OSError as exc:  # named by the output asked for, not the hidden temporary name nobody typed
             raise no_file_made(exc, target) from None
+        except BaseException:  # Ctrl-C, its handler run as os.open returned: the file made (and its name never
+            with contextlib.suppress(OSError):  # returned) was left, a hidden .scan.heatmap.png.1a2b3c4d in --heatmap
+                os.unlink(tmp)
+            raise
+        _LIVE[tmp] = output  # (from os.open to the caller's try, no Python call that could run a signal's handler)
+        return fd, tmp
     raise FileExistsError(f"no free temporary name beside {target}")
 
 
