@@ -248,3 +248,19 @@ def test_a_folder_as_standard_input_stops_python_before_braintumor_as_the_cli_re
     assert run.returncode == 1 and said in run.stderr, run.stderr
     cli = " ".join((Path(__file__).resolve().parents[1] / "docs" / "CLI.md").read_text().split())
     assert f"`predict - < scans`, stops Python itself before braintumor starts (`{said}`, exit status 1" in cli
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdin"), reason="no /dev/stdin")
+def test_standard_input_named_among_the_names_it_held_is_one_usage_line(folder):
+    """``printf 'a.png\\n/dev/stdin\\n' | predict -``: the pipe, already read for the names, was read again as an image
+    and answered "file is empty (0 bytes)" of an input that is no file at all."""
+    import subprocess
+    import sys
+
+    image(folder, "a.png")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    run = subprocess.run([sys.executable, "-m", "braintumor", "predict", "-", "--format", "jsonl"], input="a.png\n"
+                         "/dev/stdin\n", capture_output=True, text=True, timeout=120, env=env)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == ("error: /dev/stdin, among the names read from standard input, names standard input itself, "
+                          "which held those names and is read once: name the image's own file instead\n")

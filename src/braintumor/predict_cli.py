@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import stat
 import sys
 from codecs import BOM_UTF8
 from collections import Counter
@@ -92,6 +93,10 @@ def with_stdin(paths: list[str]) -> list[str]:
         raise UsageError(f"- and {name} both read standard input, which is read once: - for the names of files, one "
                          f"per line, {name} for one image piped in; give one of them")
     names = stdin_names()
+    if (key := stdin_key()) and stat.S_ISFIFO(os.fstat(0).st_mode) and (
+            name := next((n for n in names if _stat_key(n) == key), None)):  # a pipe's names: it was "file is empty"
+        raise UsageError(f"{name}, among the names read from standard input, names standard input itself, which held "
+                         "those names and is read once: name the image's own file instead")
     out = [q for p in paths for q in (names if p == "-" else [p])]
     if not out:
         raise UsageError("no inputs: standard input held no file names (one per line)")
