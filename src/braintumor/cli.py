@@ -276,7 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``braintumor`` console script."""
+    """The CLI in this process, its imports already done (tests, callers); the ``braintumor`` script's entry point
+    is :func:`braintumor.__main__.main`, which also holds Ctrl-C while these modules are imported."""
     return run(build_parser().parse_args(argv))  # cli_run: how a command ends, every way it can
 
 
