@@ -59,3 +59,24 @@ def test_a_phone_with_text_at_200_percent_keeps_every_card_and_tile_inside_the_w
         assert max(widths) - min(widths) < 0.5, (size, widths)  # one length for every class: comparable
     assert problems == []
     page.close()
+
+
+def test_the_heat_maps_opacity_slider_is_a_24_px_target_at_a_phones_width(server, chromium, test_images):
+    """The slider's box was 16 px tall, under WCAG 2.5.8's 24 x 24 px minimum target: a touch a few pixels above or
+    below its track, or a hand with a tremor, missed it (a press on its label's "Opacity" moves nothing). Its whole
+    box takes a press: one 10 px above the middle of its track sets the value under it, at both text sizes."""
+    page, problems = open_page(chromium, server, 360, 740)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=60_000)
+    slider = page.locator("#results .card .heat-opacity").first
+    for size in ("100%", "200%"):
+        page.evaluate(f"document.documentElement.style.fontSize = '{size}'")
+        slider.fill("100")
+        slider.scroll_into_view_if_needed()
+        box = slider.bounding_box()
+        assert box["height"] >= 24 and box["width"] >= 24, (size, box)
+        page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2 - 10)  # 16 px tall: missed
+        assert int(slider.input_value()) < 60, size
+    assert problems == []
+    page.close()
