@@ -264,3 +264,19 @@ def test_the_skip_link_moves_focus_into_main(server, chromium, path):
     assert page.evaluate(FOCUS) == ["main", "none"]
     assert problems == []
     page.close()
+
+
+def test_the_csv_links_privacy_note_is_shown_and_is_its_description(server, chromium, scans):
+    """"Made in this browser, nothing is stored on the server" was the CSV link's title, a tooltip that a keyboard or
+    a touch never shows: a clinician wary of patients' results on a server could not read it. It is shown by the link
+    and is the link's accessible description, as the upload hint is the file input's."""
+    page, problems = open_page(chromium, server, 360, 740)
+    upload(page, scans[:1])
+    link, hint = page.locator("#download-csv"), page.locator("#download-hint")
+    sync_api.expect(hint).to_be_visible()
+    sync_api.expect(hint).to_contain_text("made in this browser, nothing is stored on the server")
+    sync_api.expect(link).to_have_accessible_description(" ".join(hint.inner_text().split()))
+    assert link.get_attribute("title") is None  # one home: the shown words, not a tooltip beside them
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert problems == []
+    page.close()
