@@ -141,7 +141,8 @@ def test_the_page_and_the_api_show_the_note(strip_png):
     html = client.post("/", data={"file": [(io.BytesIO(strip_png), "bare.png")]},
                        content_type="multipart/form-data").get_data(as_text=True)
     card = html.split('<article class="card" data-state="ok">', 1)[1].split("</article>", 1)[0]
-    assert f'<p class="card-note">{STRIPPED_NOTE[0].upper()}{STRIPPED_NOTE[1:]}</p>' in card
+    # a sentence on the card, closed as the paragraphs around it are; the JSON's note stays a clause (above)
+    assert f'<p class="card-note">{STRIPPED_NOTE[0].upper()}{STRIPPED_NOTE[1:]}.</p>' in card
     # its live region says the note, as card.js says it: without JavaScript a screen reader heard the answer alone
     said = re.search(r'<span class="card-status-text">(.*?)</span>', card, re.S).group(1)
     assert " ".join(said.split()).endswith(f", {STRIPPED_NOTE}"), said

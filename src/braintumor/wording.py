@@ -87,7 +87,8 @@ def review_text(r: dict) -> str:
 #: is no guide. The record's ``note`` says :data:`STRIPPED_NOTE`.
 STRIPPED: str = "looks skull-stripped"
 #: A Prediction's ``note`` (JSON, CSV, the page's card) for such an answer: a second look, not a refusal (the check is
-#: a heuristic; docs/RESULTS.md, "Skull-stripped slices").
+#: a heuristic; docs/RESULTS.md, "Skull-stripped slices"). A clause, no closing stop: the card's spoken status says it
+#: after the answer (", looks skull-stripped ..."); the card's note, a sentence, adds the stop (_card.html, card.js).
 STRIPPED_NOTE: str = (f"{STRIPPED} (the brain alone, no scalp or skull): the model was trained on whole-head slices, "
                       "and on stripped ones its confidence is no guide")
 #: Each note's stable name, the record's ``note_kind`` (JSON, jsonl): what the page counts a note by, and an API client

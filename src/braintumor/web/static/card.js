@@ -134,8 +134,8 @@ window.braintumorCard = function (helpers) {
     card.querySelector(".verdict-confidence").textContent = percent(rec.confidence);
     card.querySelector(".card-review").hidden = !rec.review;
     const note = card.querySelector(".card-note");  // an answer's caution (a slice that looks skull-stripped)
-    note.hidden = !rec.note;
-    note.textContent = rec.note ? rec.note.charAt(0).toUpperCase() + rec.note.slice(1) : "";
+    note.hidden = !rec.note;  // a sentence, as _card.html shows it: capitalised and closed, the record's note a clause
+    note.textContent = rec.note ? rec.note.charAt(0).toUpperCase() + rec.note.slice(1) + "." : "";
     const viewer = card.querySelector(".viewer");
     if (!viewer) return;
     if (!rec.image_png_base64) {
