@@ -3,6 +3,7 @@ and one tiny model trained for real on a few dozen images (session-scoped: train
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import re
@@ -25,6 +26,24 @@ def _data_root() -> Path:
 
 
 DATA_ROOT = _data_root()
+
+
+def needs(what: str, *packages: str) -> pytest.MarkDecorator:
+    """Skip a test where a package of an optional extra is not installed, the reason naming the extra (from the
+    commands' own table, cli_checks.EXTRAS): the core install with [dev] runs the tests, and a command that stops at
+    "torch is not installed" before what a test checks failed there instead of skipping."""
+    from braintumor.cli_checks import EXTRAS
+
+    missing = [name for name in packages if importlib.util.find_spec(name) is None]
+    extras = ",".join(sorted({EXTRAS[name] for name in missing}))
+    return pytest.mark.skipif(bool(missing), reason=f"{what} needs {' and '.join(missing)}: "
+                                                    f"pip install 'braintumor[{extras}]'")
+
+
+#: train, orientation and ensembles build networks (torch); export, calibrate and quantize write ONNX files (onnx):
+#: each says its missing package before the checks their tests are about
+needs_torch = needs("training", "torch")
+needs_onnx = needs("writing a model file", "onnx")
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
+from conftest import needs
 
 from braintumor.classes import CLASSES
 from braintumor.image_io import ImageError, read_image
@@ -24,8 +23,7 @@ TESTING = DATA / "Testing"
 PER_CLASS = 3
 #: evaluate draws its figures with matplotlib (the [eval] extra) and says it is missing before reading any image:
 #: its tests skip without it, as the core install with [dev] leaves it out
-needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
-                                      reason="evaluate needs matplotlib: pip install 'braintumor[eval]'")
+needs_matplotlib = needs("evaluate", "matplotlib")
 FIGURES = ("confusion_matrix", "roc", "pr", "reliability", "confidence_hist", "training_curves", "samples",
            "gallery_correct", "gallery_wrong", "gallery_refused")
 

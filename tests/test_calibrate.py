@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import encode, synthetic_head
+from conftest import encode, needs_torch, synthetic_head
 
 from braintumor.ood import fit_temperature, joint_features, temperature_at_bound
 from braintumor.prediction import softmax
@@ -122,6 +122,7 @@ def test_framing_copies_cut_the_frame_then_prepare_as_serving_does(tmp_path):
     assert framing_copies(paths, config, 0).shape == (0, 48, 48)
 
 
+@needs_torch
 def test_augmented_copies_are_reproducible_uint8_crops_unlike_the_originals():
     from braintumor.calibration_copies import augmented_copies
 

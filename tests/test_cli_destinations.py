@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from conftest import needs_torch
 
 
 def test_a_destination_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys):
@@ -80,13 +81,21 @@ def test_a_pipe_given_as_an_output_folder_is_named_as_such(tmp_path, capsys):
          f"cannot write -o {pipe / 'r.csv'}: {pipe} is a named pipe (FIFO), not a folder"),
         (["evaluate", "--model", nope, "--data", nope, "--out", str(tmp_path / "ev"), "--run", str(pipe)],
          f"--run {pipe} is a named pipe (FIFO): --run takes the training run's folder, whose log draws the curves"),
-        (["train", "--data", nope, "--out", str(tmp_path / "run"), "--cache-dir", str(pipe)],
-         f"--cache-dir {pipe} is a named pipe (FIFO), not a folder: nothing could be cached in it; name a folder "
-         "(made if missing)"),
     ]
     for argv, message in cases:
         rc, out, err = run_cli(argv, capsys)
         assert (rc, out, err) == (2, "", f"error: {message}\n"), argv
+
+
+@needs_torch
+def test_a_pipe_given_as_the_cache_folder_is_named_as_such(tmp_path, capsys):
+    import os
+
+    pipe, nope = tmp_path / "pipe", str(tmp_path / "nope")
+    os.mkfifo(pipe)
+    rc, out, err = run_cli(["train", "--data", nope, "--out", str(tmp_path / "run"), "--cache-dir", str(pipe)], capsys)
+    assert (rc, out, err) == (2, "", f"error: --cache-dir {pipe} is a named pipe (FIFO), not a folder: nothing could "
+                                     "be cached in it; name a folder (made if missing)\n")
 
 
 def test_an_output_that_is_one_of_the_inputs_is_refused(tmp_path, capsys):

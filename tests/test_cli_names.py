@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import needs_torch
 
 from braintumor.cli import main
 
@@ -30,12 +31,11 @@ def _dataset(root, image: bytes) -> None:
     ["calibrate", "{tmp}/{odd}.onnx", "--run", "{tmp}"],
     ["data", "check", "--data", "{tmp}/data"],  # the unreadable files they list
     ["data", "audit", "--data", "{tmp}/data", "--no-progress"],
-    ["train", "--data", "{tmp}/data", "--out", "{tmp}/run", "--cache-dir", "{tmp}/cache", "--epochs", "1"],
+    pytest.param(["train", "--data", "{tmp}/data", "--out", "{tmp}/run", "--cache-dir", "{tmp}/cache", "--epochs", "1"],
+                 marks=needs_torch),
     ["predict", "{tmp}/a.jpg", "-o", "{tmp}/{odd}.jsonl", "--resume"],  # what resuming did
 ])
 def test_names_are_shown_escaped_on_the_terminal(argv, test_images, tmp_path, capsys):
-    if argv[0] == "train":
-        pytest.importorskip("torch", reason="training needs torch")
     image = test_images["glioma"][0].read_bytes()
     (tmp_path / "a.jpg").write_bytes(image)
     _dataset(tmp_path / "data", image)

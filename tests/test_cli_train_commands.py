@@ -8,16 +8,20 @@ import sys
 
 import pytest
 from cli_runner import run_cli
+from conftest import needs_torch
 
 from braintumor.cli import main
 
 
+@needs_torch
 def test_dataset_errors_are_one_line(tmp_path, capsys):
     rc, _, err = run_cli(["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "r")], capsys)
     assert rc == 2 and err.strip() == f"error: dataset folder not found: {tmp_path / 'nope'}"
 
 
-def test_a_missing_default_dataset_says_how_to_name_one(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("args", [["data", "check"], ["evaluate", "--out", "ev"],
+                                  pytest.param(["train", "--out", "run"], marks=needs_torch)])
+def test_a_missing_default_dataset_says_how_to_name_one(args, tmp_path, monkeypatch, capsys):
     """Outside this checkout (a pip install, a notebook folder) data check, evaluate and train said only "dataset
     folder not found: ../shared/datasets/brain-tumor-mri", a path the user never typed, and nothing of --data."""
     import braintumor.cli
@@ -27,10 +31,9 @@ def test_a_missing_default_dataset_says_how_to_name_one(tmp_path, monkeypatch, c
     for module in (braintumor.cli, braintumor.data):
         monkeypatch.setattr(module, "DEFAULT_DATA_ROOT", "../shared/datasets/brain-tumor-mri")
     monkeypatch.chdir(tmp_path)
-    for args in (["data", "check"], ["evaluate", "--out", "ev"], ["train", "--out", "run"]):
-        rc, _, err = run_cli(args, capsys)
-        assert rc == 2 and err.startswith("error: dataset folder not found: ") and err.count("\n") == 1, args
-        assert err.rstrip().endswith(": pass --data ROOT, or fetch the dataset with 'braintumor data download'"), args
+    rc, _, err = run_cli(args, capsys)
+    assert rc == 2 and err.startswith("error: dataset folder not found: ") and err.count("\n") == 1, err
+    assert err.rstrip().endswith(": pass --data ROOT, or fetch the dataset with 'braintumor data download'"), err
 
 
 def test_data_download_explains_what_to_do_offline(monkeypatch, capsys):
@@ -79,6 +82,7 @@ def test_data_check_lists_unreadable_files(tmp_path, capsys):
     (["--out", "{d}/Training/run"], "--out {d}/Training/run is inside the dataset {d}: its files would be read as "
                                     "data; choose a folder outside it"),  # the dataset then had a class 'run'
 ])
+@needs_torch
 def test_training_settings_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
     data = tmp_path / "d"
     flags = [f.format(d=data) for f in flags]
@@ -96,6 +100,7 @@ def test_a_blank_hold_out_mode_is_a_usage_error(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+@needs_torch
 def test_training_data_that_cannot_make_a_run_is_refused_before_training(tmp_path, capsys):
     from conftest import encode, synthetic_head
 
@@ -193,6 +198,7 @@ def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, mon
                                   "without it"),  # trained without distillation, exit code 0
     (["--ramp", "0.5"], "--ramp acts only with --start-size, which was not given: the run would go on without it"),
 ])
+@needs_torch
 def test_training_numbers_that_cannot_train_are_refused(flags, message, tmp_path, capsys):
     rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "r"), *flags])
     assert (rc, capsys.readouterr().err) == (2, f"error: {message}\n")
@@ -212,10 +218,10 @@ def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
                                        "needs less)\n")
 
 
+@needs_torch
 def test_train_draws_progress_bars_on_a_terminal_only(test_images, tmp_path, capsys):
     """``braintumor train ... 2> train.log`` wrote every redraw of its bars into the log (data audit and evaluate draw
     them on a terminal only); the epoch lines say how it goes."""
-    pytest.importorskip("torch")
     for c, paths in test_images.items():
         (tmp_path / "d" / c).mkdir(parents=True)
         for p in paths[:4]:

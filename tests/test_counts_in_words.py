@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import encode, synthetic_head
+from conftest import encode, needs_torch, synthetic_head
 
 from braintumor.cli import main
 from braintumor.wording import counted
@@ -19,6 +19,7 @@ def test_counted_says_one_in_the_singular() -> None:
     assert counted(1, "series", "series") == "1 series" and counted(3, "copy", "copies") == "3 copies"
 
 
+@needs_torch
 def test_orientation_with_one_epoch_says_one_epoch(monkeypatch) -> None:
     """``braintumor orientation --epochs 1`` printed "..., 1 epochs" (the fit itself is stopped before training)."""
     import braintumor.orientation_fit as fit

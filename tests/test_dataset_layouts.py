@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import encode, synthetic_head
+from conftest import encode, needs_torch, synthetic_head
 
 from braintumor.cli import main
 
@@ -17,7 +17,7 @@ def put(folder: Path, n: int = 2, seed: int = 0) -> None:
         (folder / f"img{k}.png").write_bytes(encode(synthetic_head(64, seed=seed + k)))
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate"])
+@pytest.mark.parametrize("command", [pytest.param("train", marks=needs_torch), "evaluate"])
 def test_class_folders_of_other_names_are_named_as_unknown_classes(command: str, tmp_path: Path, capsys) -> None:
     """A yes/no set (ROOT/yes, ROOT/no) was told "no 'Training' folder in ROOT (it holds no, yes)", as if its class
     folders were splits; ``data check`` named them as the unknown classes they are."""
@@ -44,6 +44,10 @@ def test_a_missing_split_beside_another_split_is_named_with_what_to_do(tmp_path:
     put(root / "Validation" / "glioma")
     assert main(["evaluate", "--data", str(root), "--out", str(tmp_path / "out")]) == 2
     assert "(it holds Training, Validation): --split NAME evaluates one of them (" in capsys.readouterr().err
+
+
+@needs_torch
+def test_train_names_its_missing_split_beside_another(tmp_path: Path, capsys) -> None:
     put(tmp_path / "other" / "Testing" / "glioma")
     assert main(["train", "--data", str(tmp_path / "other"), "--out", str(tmp_path / "run")]) == 2
     assert capsys.readouterr().err == f"error: no 'Training' folder in {tmp_path / 'other'} (it holds Testing)\n"
@@ -60,6 +64,7 @@ def test_a_missing_split_beside_a_split_and_a_folder_of_loose_images_is_still_na
 
 
 @pytest.mark.parametrize("empty", [False, True])
+@needs_torch
 def test_a_set_of_fewer_classes_is_told_training_needs_all_four(empty: bool, tmp_path: Path, capsys) -> None:
     """A three-class set ("Glioma Tumor", "No Tumor", "Pituitary Tumor") was told only "no folder for class
     'meningioma'"; an empty folder made for it then "class 'meningioma' has no images": never that the model is
@@ -131,7 +136,7 @@ def test_windows_thumbnail_caches_and_folder_settings_are_not_counted_as_files_l
     assert not report["not_images"] and len(report["hidden_files"]) == 13
 
 
-@pytest.mark.parametrize("command", ["data check", "data audit", "evaluate", "train"])
+@pytest.mark.parametrize("command", ["data check", "data audit", "evaluate", pytest.param("train", marks=needs_torch)])
 def test_a_dataset_one_folder_down_is_named_as_the_folder_to_pass(command: str, tmp_path: Path, capsys) -> None:
     """The Kaggle zip unzipped into a folder of its own (``downloads/archive/Training``) and ``--data downloads`` given:
     data check, audit and train said "unknown class folder in downloads: archive", and evaluate advised ``--split

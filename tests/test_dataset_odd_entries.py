@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import encode, synthetic_head
+from conftest import encode, needs_torch, synthetic_head
 
 from braintumor import image_io
 from braintumor.audit import audit_dataset
@@ -91,6 +91,7 @@ def _hidden_only(split: Path) -> Path:
     return folder
 
 
+@needs_torch
 def test_a_class_folder_of_hidden_files_only_says_they_were_skipped(tmp_path: Path, capsys) -> None:
     """train said "class 'meningioma' has no images in ..." of a folder whose three files ls -a lists, never that
     they were there and passed over as hidden."""

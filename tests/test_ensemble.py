@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import needs_torch
 
 from braintumor.cli import main
 from braintumor.predictor import Classifier
@@ -81,6 +82,7 @@ def test_ensemble_is_the_logit_mean_of_its_members_with_an_exact_cam(tiny_run, t
     assert ens.predict(test_images["glioma"][0]).label in ens.classes
 
 
+@needs_torch
 def test_an_ensemble_needs_two_members():
     from braintumor.ensemble import Ensemble
     from braintumor.model import create_model
