@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from conftest import needs_onnx
 
 from braintumor.cli import main
 from braintumor.model_files import default_model_path
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+@needs_onnx
 def test_a_failing_calibrate_or_quantize_leaves_the_model_file_as_it_was(tmp_path, capsys):
     """calibrate --background-percentile wrote the new preprocessing into the file before the run was found: a failed
     command left a model whose preprocessing no longer matched its temperature and OOD fit. A bad --metrics file was a
@@ -46,6 +48,7 @@ def test_a_failing_calibrate_or_quantize_leaves_the_model_file_as_it_was(tmp_pat
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+@needs_onnx
 def test_calibrate_and_quantize_refuse_another_runs_split(tmp_path, capsys):
     """Another run's validation images can be this model's training images: a temperature and OOD fit on them was
     accepted without a word (export already refused an ensemble of members validated on different splits)."""
@@ -87,6 +90,7 @@ def test_a_checkpoint_export_cannot_read_is_one_line(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+@needs_onnx
 def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
     from braintumor.model_files import default_model_path
 
@@ -98,6 +102,7 @@ def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+@needs_onnx
 def test_a_damaged_split_json_is_one_line_not_a_traceback(tmp_path, capsys):
     """A truncated split.json was a JSONDecodeError traceback, one without "val" or "root" a KeyError, until
     2026-12-06 (calibrate, quantize, orientation and the scripts all read it through run_split.read_split)."""
@@ -126,6 +131,7 @@ def test_an_ensemble_member_given_twice_is_refused(tiny_run, tmp_path, capsys):
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+@needs_onnx
 def test_calibrate_quantize_and_evaluate_refuse_another_run_of_the_same_split(data_root, tmp_path, capsys):
     """A run of the same data and split but another network (another --lr, --image-size...) passed the split check:
     calibrate took its augmentation settings for the OOD copies, and evaluate --run drew its training curves into the

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import needs_torch
+from conftest import needs_onnx, needs_torch
 
 from braintumor.cli import main
 
@@ -27,7 +27,7 @@ def _dataset(root, image: bytes) -> None:
     ["predict", "{tmp}/a.jpg", "--model", "{tmp}/{odd}.onnx"],  # error lines on stderr
     ["evaluate", "--data", "{tmp}/{odd}", "--out", "{tmp}/eval"],
     ["data", "check", "--data", "{tmp}/{odd}"],
-    ["export", "{tmp}/{odd}", "--out", "{tmp}/m.onnx"],
+    pytest.param(["export", "{tmp}/{odd}", "--out", "{tmp}/m.onnx"], marks=needs_onnx),
     ["calibrate", "{tmp}/{odd}.onnx", "--run", "{tmp}"],
     ["data", "check", "--data", "{tmp}/data"],  # the unreadable files they list
     ["data", "audit", "--data", "{tmp}/data", "--no-progress"],

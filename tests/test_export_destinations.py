@@ -11,11 +11,14 @@ import pytest
 from cli_runner import run_cli
 
 import braintumor.atomic_files
+
+# before braintumor.export, which imports onnx: in the core install (with [dev]) collecting this file was an error
+pytest.importorskip("torch", reason="export needs torch: pip install 'braintumor[train]'")
+pytest.importorskip("onnx", reason="export needs onnx: pip install 'braintumor[train]'")
+pytest.importorskip("onnxruntime.quantization")
+
 import braintumor.export
 import braintumor.quantize
-
-pytest.importorskip("torch", reason="export needs the [train] extra")
-pytest.importorskip("onnxruntime.quantization")
 
 LONG = "m" * 247 + ".onnx"  # 252 bytes: a legal name; with '.tmp' it is not
 

@@ -8,14 +8,14 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 
 from braintumor.model_loading import METADATA_KEY
 from braintumor.predictor import Classifier
 from braintumor.preprocess import PreprocessConfig, preprocess
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="export needs torch: pip install 'braintumor[train]'")
+onnx = pytest.importorskip("onnx", reason="export needs onnx: pip install 'braintumor[train]'")
 
 
 def test_export_is_one_small_self_describing_onnx_file(tiny_model):
