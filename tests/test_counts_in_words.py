@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from conftest import encode, needs_torch, synthetic_head
+from evaluate_fakes import needs_matplotlib
 
 from braintumor.cli import main
 from braintumor.wording import counted
@@ -65,6 +66,7 @@ def test_data_check_and_a_lone_note_in_a_class_folder_are_said_in_the_singular(t
     assert note == f"skipped 1 file that is not an image by its name (.txt), e.g. {tmp_path / 'glioma' / 'notes.txt'}"
 
 
+@needs_matplotlib
 def test_evaluating_one_unreadable_image_names_it_and_why(tmp_path: Path, capsys) -> None:
     """It said "none of the 1 images in ROOT could be read": neither which one nor why."""
     root = tmp_path / "brain"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import encode, needs_torch, synthetic_head
+from evaluate_fakes import needs_matplotlib
 
 from braintumor import image_io
 from braintumor.audit import audit_dataset
@@ -67,6 +68,7 @@ def test_pipes_and_devices_in_class_folders_are_named_by_audit_and_train(tmp_pat
 
 @needs_fifo
 @needs_model
+@needs_matplotlib
 def test_evaluate_names_pipes_and_devices_in_class_folders(tmp_path: Path, capsys) -> None:
     split = _dataset(tmp_path, per_class=1)
     special = _special(split)
@@ -107,6 +109,7 @@ def test_a_class_folder_of_hidden_files_only_says_they_were_skipped(tmp_path: Pa
 
 
 @needs_model
+@needs_matplotlib
 def test_evaluate_says_a_class_folder_held_hidden_files_only(tmp_path: Path, capsys) -> None:
     split = _dataset(tmp_path, per_class=1)
     _hidden_only(split)
@@ -119,6 +122,7 @@ def test_evaluate_says_a_class_folder_held_hidden_files_only(tmp_path: Path, cap
 
 
 @needs_model
+@needs_matplotlib
 def test_evaluate_of_class_folders_holding_only_hidden_files_says_so_in_its_error(tmp_path: Path, capsys) -> None:
     """"no images in ROOT's class folders" of four folders of .scan.png files: as if they were empty."""
     split = _dataset(tmp_path, per_class=1)
@@ -196,6 +200,7 @@ def test_odd_entries_are_each_named_once_by_audit_and_trains_loading(tmp_path: P
 
 
 @needs_model
+@needs_matplotlib
 def test_evaluate_names_each_odd_entry_once_and_scores_the_rest(tmp_path: Path, capsys, monkeypatch) -> None:
     import json
 

@@ -18,14 +18,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 #: a file importing torch at the top; one needing the tiny model (conftest's tiny_run); ones whose torch need is a
 #: case; the shipped file's graph and quantize (onnx); evaluate and the OOD set (matplotlib); train's refusals, which
-#: come after its torch check (conftest's needs_torch); calibrate's, quantize's and export's, after their onnx check
+#: come after its torch check (conftest's needs_torch); calibrate's, quantize's and export's, after their onnx check;
+#: evaluate's dataset notes, after its matplotlib check
 FILES = ["tests/test_model.py", "tests/test_serve_stop.py", "tests/test_training_steps.py",
          "tests/test_cli_path_arguments.py", "tests/test_shipped_model.py", "tests/test_docs_figures.py",
          "tests/test_evaluate_cli.py", "tests/test_ood.py", "tests/test_quantize.py", "tests/test_evaluate_inputs.py",
          "tests/test_evaluate_outputs.py", "tests/test_cli_train_commands.py", "tests/test_dataset_layouts.py",
          "tests/test_cli_destinations.py", "tests/test_ensemble.py", "tests/test_calibrate.py",
          "tests/test_cli_model_commands.py", "tests/test_cli_names.py", "tests/test_export_destinations.py",
-         "tests/test_pipeline_export.py"]
+         "tests/test_pipeline_export.py", "tests/test_counts_in_words.py", "tests/test_dataset_odd_entries.py"]
 BLOCKED = ("import sys; sys.modules.update(torch=None, onnx=None, matplotlib=None); import pytest; "
            "sys.exit(pytest.main(sys.argv[1:]))")
 
