@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import encode, synthetic_head
+from evaluate_fakes import needs_matplotlib
 
 NAMES = ("café", "über—x", "日本", "🧠")
 
@@ -103,6 +104,7 @@ def test_an_ascii_locale_writes_utf8_names_and_resumes_without_scoring_twice(nam
     assert b"nothing left to do" in again.stderr
 
 
+@needs_matplotlib
 def test_an_ascii_locale_writes_utf8_names_in_the_evaluation_and_the_audit(named, tmp_path):
     """Under LANG=C (UTF-8 mode off) metrics.json and ``data audit --out``'s report wrote ``br\\udcc3\\udcb6k...``
     for ``brök—日.png`` (its root, its unreadable list): json escapes the surrogates Python reads such a name as. They

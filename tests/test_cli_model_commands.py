@@ -182,6 +182,7 @@ def test_calibrate_warns_where_nothing_links_the_model_to_the_run(tiny_run, tiny
 
 
 @pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+@needs_onnx
 def test_a_device_or_pipe_given_as_metrics_is_named_as_such_not_read(tmp_path):
     """``--metrics /dev/zero`` was read until memory ran out ('out of memory', or killed by the kernel), and a FIFO
     waited for good for a writer: neither is a metrics.json."""
