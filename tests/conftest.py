@@ -7,6 +7,7 @@ import importlib.util
 import io
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -18,6 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 # Tests that load a script (importlib) need what the script imports from beside it (_checkout, held_out_source),
 # as `python scripts/X.py` finds it; appended, so nothing there shadows a module of the package or its libraries.
 sys.path.append(str(REPO / "scripts"))
+# A shell starts a background job (`pytest ... &` in a script) with SIGINT ignored, and every command the tests start
+# inherited that: the tests of Ctrl-C (a SIGINT sent to a predict) saw it ignored and failed. A handler is reset to
+# the default in a started program, an ignored signal is not: so the tests run as if started in the foreground.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _data_root() -> Path:
