@@ -516,3 +516,30 @@ def test_a_folders_nifti_files_are_refused_in_its_zips_words(tmp_path, sizes, li
         read_volumes(tmp_path / "case", per_input=True, **limits)
     assert said in str(folder.value)
     assert str(folder.value) == str(zipped.value).replace("the zip holds", "the folder holds", 1)
+
+
+def test_a_zip_handed_to_the_image_reader_is_named_without_reading_a_directory_past_the_limit(monkeypatch):
+    """A zip that Pillow cannot read is told apart by its members' names (an .npz, a torch checkpoint): each reader had
+    zipfile read its whole central directory for that, twice on every failed decode, however many entries it listed
+    (200,000 empty ones: 3 s; read_volumes refuses one past MAX_ZIP_MEMBERS before zipfile reads it)."""
+    from braintumor.image_io import decode_image
+    from braintumor.zip_io import MAX_ZIP_MEMBERS
+
+    many = zip_bytes([(f"notes/{k}.txt", b"") for k in range(MAX_ZIP_MEMBERS + 1)])
+    few = zip_bytes([("arr_0.npy", b"")])
+    opened = []
+
+    class Counted(zipfile.ZipFile):
+        def __init__(self, *args, **kwargs):
+            opened.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(zipfile, "ZipFile", Counted)
+    with pytest.raises(ImageError, match=r"^a zip file, not a 2-D image"):
+        decode_image(many)
+    assert opened == []
+    with pytest.raises(ImageError, match=r"^a NumPy archive \(\.npz\)"):  # one within the limit: named as before
+        decode_image(few)
+    checkpoint = zip_bytes([("best/data.pkl", b"\x80\x02}q\x00."), ("best/version", b"3\n")])
+    with pytest.raises(ImageError, match="torch checkpoint"):
+        decode_image(checkpoint)

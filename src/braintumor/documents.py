@@ -9,9 +9,7 @@ Folder walks never open a ``.pdf`` (its ending is one of :data:`braintumor.dicom
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 
 #: What a PDF and an HTML page are called (:func:`document_kind`, and the refusals below).
 PDF: str = "a PDF document"
@@ -82,10 +80,9 @@ def array_file_text(data: bytes) -> str | None:
     7.3 files): they were "not a recognised image", sent on to read_volumes, and an .npz "a zip file" for it to read."""
     found = next(((what, how) for head, what, how in _ARRAY_FILES if data.startswith(head)), None)
     if found is None and data.startswith(b"PK\x03\x04"):
-        try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-            names = []
+        from .zip_io import listed_names  # (zip_io imports this module)
+
+        names = listed_names(data)
         if names and all(name.endswith(".npy") for name in names):  # what np.savez writes
             found = "a NumPy archive (.npz)", "np.load(name)[key]"
     return found and (f"{found[0]}, not an image or scan: save the slice as PNG, or in Python pass its array to "
