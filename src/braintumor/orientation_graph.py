@@ -3,8 +3,8 @@
 One home for which nodes, initializers and values are the check's (:data:`braintumor.orientation.PREFIX`, output
 :data:`braintumor.orientation.OUTPUT`), for ``braintumor orientation``, which replaces a file's check, and for
 ``braintumor quantize``, which quantises a file without its check and then puts the source's back as it was: ONNX
-Runtime's pre-processing folds the check's float16 weights and their Cast nodes into float32 (+154 kB in the shipped
-int8 file), which is not the check whose thresholds were fitted.
+Runtime's pre-processing folds the check's float16 weights and their Cast nodes into float32 (its weights 154 kB more,
+the shipped int8 file 106 kB), which is not the check whose thresholds were fitted.
 """
 
 from __future__ import annotations

@@ -22,7 +22,9 @@ def signals_held(signals: Iterable[int] = STOP_SIGNALS) -> Iterator[None]:
     in this thread alone did not hold it once the process had other threads, ONNX Runtime's pool, the workers' queue
     feeder: the kernel gave it to one of them and Python ran the handler here all the same, inside), and this thread
     blocks them where the platform can (a process started inside starts with them blocked; a signal left to its
-    default action, SIGTERM outside the CLI, waits too while this is the only thread)."""
+    default action, SIGTERM outside the CLI, waits too while this is the only thread). A handler put back by
+    ``signal.signal`` loses SA_RESTART where its owner had set it (gunicorn's sync workers, around a compressed DICOM's
+    decode): harmless, as Python retries a system call a signal interrupted (PEP 475)."""
     signals = list(signals)
     if threading.current_thread() is not threading.main_thread():
         yield
