@@ -102,8 +102,8 @@ def test_a_jpeg_with_an_mpf_block_is_held_to_the_scan_limit():
 def test_scan_bytes_outside_the_decoded_image_cost_no_refusal():
     """FF DA inside a comment or an EXIF thumbnail, or after the end marker (a phone's extra images), is never a scan
     that is decoded; counting those bytes refused a normal slice."""
-    from braintumor.image_headers import jpeg_scans
     from braintumor.image_io import MAX_JPEG_SCANS
+    from braintumor.jpeg_markers import jpeg_scans
 
     normal, bomb = _repeated_scans(MAX_JPEG_SCANS)
     scans = jpeg_scans(normal, MAX_JPEG_SCANS)  # every real scan, entropy data skipped
@@ -124,8 +124,8 @@ def test_ff00_between_segments_hides_no_scans_from_the_count():
     the scans behind it, so a scan bomb behind 'FF 00 LL LL' was decoded in full (4096 px, 1000 scans: 1.8 s)."""
     import io
 
-    from braintumor.image_headers import jpeg_scans
     from braintumor.image_io import MAX_JPEG_SCANS
+    from braintumor.jpeg_markers import jpeg_scans
 
     normal, bomb = _repeated_scans(MAX_JPEG_SCANS)
     scan = bomb[len(normal) - 2:-2][: (len(bomb) - len(normal)) // MAX_JPEG_SCANS]

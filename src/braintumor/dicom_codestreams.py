@@ -24,9 +24,9 @@ from pydicom.uid import (
     JPEGTransferSyntaxes,
 )
 
-from .image_headers import jpeg_frame, jpeg_frame_of, jpeg_scans
+from .image_headers import jpeg_frame, jpeg_frame_of
 from .j2k_markers import j2k_header_problem
-from .jpeg_markers import SOI, jpeg_header_problem
+from .jpeg_markers import SOI, jpeg_header_problem, jpeg_scans
 from .wording import counted, size_text
 
 #: Samples per pixel of each photometric interpretation, as GDCM counts them when it checks a JPEG 2000 codestream.

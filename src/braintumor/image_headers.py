@@ -232,51 +232,9 @@ def jpeg_frame_of(data: memoryview | bytes, markers: Collection[int] = JPEG_SOF_
     return None
 
 
-#: A marker inside entropy-coded data: 0xFF followed by neither a stuffed 0x00, a restart marker nor a fill byte.
-_JPEG_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
-
-
 #: Most segments a JPEG's walk reads before it gives up (a normal file has tens): a Python step per segment made 64 MB
 #: of empty comments cost seconds.
 MAX_JPEG_SEGMENTS: int = 10_000
-
-
-def jpeg_scans(data: bytes | memoryview, most: int) -> list[int] | None:
-    """Where the scans (start-of-scan segments: their FF DA) of a JPEG's first image start, up to ``most + 1`` of
-    them; None past :data:`MAX_JPEG_SEGMENTS` segments. Counted to refuse a file of too many (image_io), and found to
-    set a sequential scan's header right (dicom_codestreams).
-
-    Why walk the segments instead of counting FF DA bytes: an APP segment (an EXIF thumbnail is a whole JPEG)
-    or a comment may hold those bytes, and so may a phone's extra images after the end marker; none of
-    them is decoded, so none may cost the image a refusal."""
-    i, n, scans, steps = 2, len(data), [], 0
-    while i + 4 <= n:
-        steps += 1
-        if steps > MAX_JPEG_SEGMENTS:
-            return None
-        marker = data[i + 1] if data[i] == 0xFF and data[i + 1] else None  # libjpeg skips FF 00 as garbage
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker == 0xD9:  # end of image: what follows is not decoded
-            break
-        if marker is not None and (0xD0 <= marker <= 0xD8 or marker == 0x01):  # markers without a length
-            i += 2
-            continue
-        if marker is not None:
-            if marker == 0xDA:
-                scans.append(i)
-                if len(scans) > most:  # (its entropy-coded data not searched through)
-                    break
-            i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
-            if marker != 0xDA:
-                continue
-        # entropy-coded data after a scan header (or a damaged file) may hold FF 00: go to the next real marker
-        found = _JPEG_NEXT_MARKER.search(data, i)
-        if found is None:
-            break
-        i = found.start()
-    return scans
 
 
 def declared_size(data: bytes) -> tuple[int, int] | None:

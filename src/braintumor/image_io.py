@@ -195,7 +195,8 @@ def _scan_problem(data: bytes, width: int, height: int) -> str | None:
     most = min(MAX_JPEG_SCANS, MAX_JPEG_SCAN_PIXELS // (width * height))
     if data.count(b"\xff\xda") <= most:  # a fast bound: every scan starts with these bytes
         return None
-    from .image_headers import MAX_JPEG_SEGMENTS, jpeg_scans  # (image_headers imports this module)
+    from .image_headers import MAX_JPEG_SEGMENTS  # (image_headers imports this module)
+    from .jpeg_markers import jpeg_scans
 
     scans = jpeg_scans(data, most)
     if scans is None:

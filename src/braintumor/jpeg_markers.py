@@ -9,7 +9,8 @@ inside a scan's coded data ("Corrupt JPEG data: bad Huffman code", "premature en
 decoding it, and stays the decoder's to find and print, but for a marker there that no decoder here reads anywhere past
 a frame's header (:data:`NEVER_IN_SCANS`): libjpeg (GDCM's, Pillow's libjpeg-turbo) stops the scan at it, warns, and
 then fails ("Unsupported marker type 0x1f"), so the frame is refused by name instead. Each strip of a JPEG-compressed
-TIFF is walked alike (:mod:`braintumor.tiff_strips`): libtiff's libjpeg prints the same lines.
+TIFF is walked alike (:mod:`braintumor.tiff_strips`): libtiff's libjpeg prints the same lines. Where a JPEG's scans
+start is found here too (:func:`jpeg_scans`).
 """
 
 from __future__ import annotations
@@ -120,3 +121,45 @@ def _scans_problem(data: bytes, at: int, restarts: bool, what: str) -> str | Non
             return (f"{what} holds a 0x{marker:02x} marker inside its coded data, where no decoder "
                     "here reads one: damaged, not decoded")
     return None
+
+
+#: A marker inside entropy-coded data: 0xFF followed by neither a stuffed 0x00, a restart marker nor a fill byte.
+_JPEG_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
+def jpeg_scans(data: bytes | memoryview, most: int) -> list[int] | None:
+    """Where the scans (start-of-scan segments: their FF DA) of a JPEG's first image start, up to ``most + 1`` of
+    them; None past :data:`MAX_JPEG_SEGMENTS` segments. Counted to refuse a file of too many (image_io), and found to
+    set a sequential scan's header right (dicom_codestreams).
+
+    Why walk the segments instead of counting FF DA bytes: an APP segment (an EXIF thumbnail is a whole JPEG)
+    or a comment may hold those bytes, and so may a phone's extra images after the end marker; none of
+    them is decoded, so none may cost the image a refusal."""
+    i, n, scans, steps = 2, len(data), [], 0
+    while i + 4 <= n:
+        steps += 1
+        if steps > MAX_JPEG_SEGMENTS:
+            return None
+        marker = data[i + 1] if data[i] == 0xFF and data[i + 1] else None  # libjpeg skips FF 00 as garbage
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD9:  # end of image: what follows is not decoded
+            break
+        if marker is not None and (0xD0 <= marker <= 0xD8 or marker == 0x01):  # markers without a length
+            i += 2
+            continue
+        if marker is not None:
+            if marker == 0xDA:
+                scans.append(i)
+                if len(scans) > most:  # (its entropy-coded data not searched through)
+                    break
+            i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+            if marker != 0xDA:
+                continue
+        # entropy-coded data after a scan header (or a damaged file) may hold FF 00: go to the next real marker
+        found = _JPEG_NEXT_MARKER.search(data, i)
+        if found is None:
+            break
+        i = found.start()
+    return scans
