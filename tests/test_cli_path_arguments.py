@@ -357,6 +357,20 @@ def test_a_pattern_or_a_name_in_another_case_not_found_is_told_why(test_images, 
         Classifier.load().predict("scans/Scan.JPG")
 
 
+@pytest.mark.parametrize(("name", "shown"), [
+    (" ", "' '"), ("\t", "'\\t'"), ("scan.jpg ", "'scan.jpg '"), ("\u200bscan.jpg", "'\\u200bscan.jpg'"),
+    ("scan.jpg\ufeff", "'scan.jpg\\ufeff'"), ("a b.jpg", "a b.jpg")])
+def test_a_name_not_found_with_nothing_to_see_at_an_end_is_shown_as_repr(name, shown, tmp_path, monkeypatch, capsys):
+    """``predict " "`` said 'file not found:  ', the name unseen; so was white space, a zero-width space or a byte-order
+    mark (pasted from a web page) at a name's end. Such a name is shown as repr; a space inside one is seen as is."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", name, "--format", "jsonl"]) == 1
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record == {"path": name, "error": f"file not found: {shown}"}
+
+
 def test_names_gone_from_one_folder_list_it_once(tmp_path, monkeypatch):
     """The case-sensitive hint listed a file's folder for each name not found: 20,000 names gone from a folder of
     20,000 files took 9 minutes more. It is listed once while it is unchanged, and again once it changes."""

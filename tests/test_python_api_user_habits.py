@@ -80,17 +80,17 @@ def test_a_url_is_told_that_files_are_read_not_urls(clf, url):
 
 def test_a_name_with_the_newline_of_its_line_says_so(clf, tmp_path):
     """``predict_many(open("list.txt").readlines())`` said "file not found: .../a.png" of every name, each looking
-    right (the newline at its end unseen). A name with white space at either end whose name without it is there says
-    so, shown as repr; one whose name without it is not there either is told only that it is not found."""
+    right (the newline at its end unseen). A name with white space at either end is shown as repr; one whose name
+    without it is there says so, one whose name without it is not there either is told only that it is not found."""
     from braintumor.volume_io import read_volumes
 
     (tmp_path / "a.png").write_bytes(encode(synthetic_head()))
     (tmp_path / "list.txt").write_text(f"{tmp_path / 'a.png'}\n{tmp_path / 'gone.png'}\n")
     with open(tmp_path / "list.txt") as names:
         outcomes = [str(outcome) for _, outcome in clf.predict_many(names.readlines())]
-    assert outcomes == [f"file not found: {tmp_path / 'a.png'}\n (the name ends with '\\n', and without it the name "
-                        "is there: lines read from a file keep their newline, which str.strip() removes)",
-                        f"file not found: {tmp_path / 'gone.png'}\n"]
+    a, gone = (f"{tmp_path / name}\n" for name in ("a.png", "gone.png"))
+    assert outcomes == [f"file not found: {a!r} (the name ends with '\\n', and without it the name is there: lines "
+                        "read from a file keep their newline, which str.strip() removes)", f"file not found: {gone!r}"]
     for call in (clf.predict, read_volumes):
         with pytest.raises(ImageError, match=r" \(the name starts with '  ', and without it the name is there: "):
             call(f"  {tmp_path / 'a.png'}")

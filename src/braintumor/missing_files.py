@@ -23,10 +23,19 @@ def missing_text(path: Path) -> str:
         os.stat(path)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return f"symbolic link loop: {path}"
+            return f"symbolic link loop: {shown_name(path)}"
     if os.path.islink(path):
-        return f"broken symbolic link: {path} -> {os.readlink(path)}"
-    return f"file not found: {path}{tilde_text(path) or url_text(path) or near_name_text(path)}"
+        return f"broken symbolic link: {shown_name(path)} -> {os.readlink(path)}"
+    return f"file not found: {shown_name(path)}{tilde_text(path) or url_text(path) or near_name_text(path)}"
+
+
+def shown_name(path: str | os.PathLike) -> str:
+    """``path`` as a message shows it: as repr where it is empty, or where it starts or ends with white space or a
+    character that prints nothing (a zero-width space, a byte-order mark, a newline), which the message hid
+    (``predict " "`` said 'file not found:  ')."""
+    text = os.fsdecode(path)
+    ends = text[:1] + text[-1:]
+    return repr(text) if not text or ends != ends.strip() or not ends.isprintable() else text
 
 
 #: How a name that names a folder can end: pathlib drops these (``Path("scan.jpg/")`` is ``scan.jpg``).
