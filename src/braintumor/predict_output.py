@@ -11,7 +11,6 @@ import itertools
 import json
 import os
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -28,6 +27,7 @@ from .prediction import probability_text
 from .predictor import Classifier
 from .series import record_name
 from .stop_signals import signals_held
+from .terminal_columns import columns, fit, pad
 from .volume_objects import Slice
 from .wording import LOWER_CONFIDENCE, STRIPPED, STRIPPED_NOTE, printable
 
@@ -55,33 +55,6 @@ def output_format(fmt: str | None, output: str | None) -> str:
 
 #: The table's path column: as wide as the longest name among the first rows, up to this.
 MAX_PATH_WIDTH = 100
-
-
-def columns(text: str) -> int:
-    """How many terminal columns ``text`` takes: a CJK letter or an emoji two, an accent that combines with the letter
-    before it none (``len`` counted one for each, and the table's later columns moved off their headings)."""
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def pad(text: str, width: int) -> str:
-    """``text`` and the spaces that take it to ``width`` columns (:func:`columns`)."""
-    return text + " " * max(0, width - columns(text))
-
-
-def fit(name: str, width: int) -> str:
-    """``name`` cut in the middle to ``width`` columns, ``...`` where cut (the start and the file name stay)."""
-    if columns(name) <= width:
-        return name
-    head, tail, room = "", "", width - 3
-    for c in name:
-        if columns(head + c) > room // 2:
-            break
-        head += c
-    for c in reversed(name[len(head):]):
-        if columns(head + c + tail) > room:
-            break
-        tail = c + tail
-    return f"{head}...{tail}"
 
 
 class Formatter:

@@ -1,0 +1,36 @@
+"""Text as a terminal draws it: how many columns it takes, and padded or cut in the middle to a width; what lines
+the table ``braintumor predict`` prints up under its headings (:mod:`braintumor.predict_output`).
+
+Why its own module: which characters take two columns, or none, is a rule of terminals, apart from what the table says.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: a CJK letter or an emoji two, an accent that combines with the letter
+    before it none (``len`` counted one for each, and the table's later columns moved off their headings)."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` and the spaces that take it to ``width`` columns (:func:`columns`)."""
+    return text + " " * max(0, width - columns(text))
+
+
+def fit(name: str, width: int) -> str:
+    """``name`` cut in the middle to ``width`` columns, ``...`` where cut (the start and the file name stay)."""
+    if columns(name) <= width:
+        return name
+    head, tail, room = "", "", width - 3
+    for c in name:
+        if columns(head + c) > room // 2:
+            break
+        head += c
+    for c in reversed(name[len(head):]):
+        if columns(head + c + tail) > room:
+            break
+        tail = c + tail
+    return f"{head}...{tail}"
