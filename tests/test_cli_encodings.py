@@ -59,26 +59,28 @@ def test_a_console_without_the_names_letters_gets_them_escaped_not_a_traceback(n
 
 def test_the_tables_columns_line_up_under_wide_and_combining_letters():
     """A CJK letter or an emoji takes two terminal columns and a combining accent none, but the table padded by
-    ``len``: a ``日本.jpg`` row's prediction stood two columns right of its heading, a long such name overflowed."""
+    ``len``: a ``日本.jpg`` row's prediction stood two columns right of its heading, a long such name overflowed. So
+    did a Thai or Hindi name (vowel signs of combining class 0, which take no column either) and a Korean one as macOS
+    spells it (decomposed: each syllable's vowel and final take none)."""
     import io
     import unicodedata
 
     from braintumor.predict_output import Formatter
 
-    def columns(text: str) -> int:  # as a terminal draws it (wcwidth's rule for these letters)
-        return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-                   for c in text)
-
+    widths = {"日本語のスキャン/画像.jpg": 25, "🧠.jpg": 6, "cafe\u0301.jpg": 8, "a.jpg": 5,  # columns, counted by hand
+              "สวัสดี.jpg": 8, "हिंदी.jpg": 8, unicodedata.normalize("NFD", "한국.jpg"): 8, "ปิ่น.jpg": 6}
     row = {"label": "glioma", "confidence": 0.99, "ood": False, "review": False, "probabilities": {"glioma": 0.99}}
     out = io.StringIO()
-    table = Formatter("table", out, ("glioma",), sample=4)
-    for name in ("日本語のスキャン/画像.jpg", "🧠.jpg", "cafe\u0301.jpg", "a.jpg", "脳" * 80):  # the last after sizing
+    table = Formatter("table", out, ("glioma",), sample=len(widths))
+    for name in (*widths, "脳" * 80):  # the last after sizing
         table.write({"path": name, **row})
     table.close()
     header, *rows = out.getvalue().splitlines()
-    at = header.index("prediction")
-    assert [columns(r[:r.index("Glioma")]) for r in rows] == [at] * 5, out.getvalue()
-    assert rows[-1].startswith("脳" * 5 + "...脳")  # cut in the middle to the column's 25: 10 + 3 + 12
+    at = header.index("prediction")  # the path column's 25 and what follows it (the slice column's, none here)
+    for (name, width), line in zip(widths.items(), rows, strict=False):
+        assert line.startswith(name + " " * (at - width) + "Glioma"), out.getvalue()
+    cut = "脳" * 5 + "..." + "脳" * 6  # cut in the middle to the column's 25: 10 + 3 + 12
+    assert rows[-1].startswith(cut + " " * (at - 25) + "Glioma"), out.getvalue()
 
 
 #: A locale whose file names Python reads as ASCII: each other byte a surrogate escape (no UTF-8 mode, no coercion).

@@ -10,9 +10,18 @@ import unicodedata
 
 
 def columns(text: str) -> int:
-    """How many terminal columns ``text`` takes: a CJK letter or an emoji two, an accent that combines with the letter
-    before it none (``len`` counted one for each, and the table's later columns moved off their headings)."""
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    """How many terminal columns ``text`` takes: a CJK letter or an emoji two, a character drawn on the one before it
+    none (``len`` counted one for each, and the table's later columns moved off their headings)."""
+    return sum(0 if _drawn_on_the_one_before(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _drawn_on_the_one_before(c: str) -> bool:
+    """Whether a terminal draws ``c`` on the character before it, in no column of its own: an accent, and any other
+    mark that takes no room (Unicode's Mn and Me: a Thai or Hindi vowel sign, of combining class 0, took a column
+    each, and a Thai name's row stood off its headings), or a vowel or final of a Hangul syllable spelt out in its
+    letters (macOS's names are decomposed so). Not the emoji selector FE0F, which widens the one before to two."""
+    return (unicodedata.combining(c) > 0 or "\u1160" <= c <= "\u11ff" or "\ud7b0" <= c <= "\ud7ff"
+            or (unicodedata.category(c) in ("Mn", "Me") and c != "\ufe0f"))
 
 
 def pad(text: str, width: int) -> str:
