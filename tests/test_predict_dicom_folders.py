@@ -242,3 +242,20 @@ def test_a_single_dicom_slice_below_the_folder_given_names_its_file_and_is_score
     for _ in range(2):  # resumed: nothing of the folder redone, nothing lost
         assert main(["predict", str(tmp_path), "--format", "jsonl", "-o", str(target), "--resume"]) == 0
         assert [json.loads(line) for line in target.read_text().splitlines()] == answers
+
+
+def test_the_table_names_a_single_dicom_slice_below_the_folder_given_by_its_file(tmp_path, capsys):
+    """The table showed such a slice as ``FOLDER (series 2)``, where its json record names the file (``file``): a reader
+    was left to find which of the folder's files that was. Its row, and its notes' heading on stderr, name the file; a
+    series of several files is still the folder and its series."""
+    singles = [tmp_path / "glioma" / "patient1" / "one.dcm", tmp_path / "meningioma" / "a.dcm"]
+    for k, file in enumerate(singles):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(make_dicom(synthetic_head(128, seed=k), SeriesNumber=k + 1))
+    _series(tmp_path / "notumor" / "patient2", 2, 9)
+    assert main(["predict", str(tmp_path), "--format", "table"]) == 0
+    out, err = capsys.readouterr()
+    names = [line.split()[0] for line in out.splitlines()[1:]]
+    assert names[:2] == [str(f) for f in singles] and names[2:] == [str(tmp_path)] * 2, out
+    assert out.splitlines()[3].startswith(f"{tmp_path} (series 3) "), out
+    assert [line for line in err.splitlines() if line.endswith(".dcm:")] == [f"{f}:" for f in singles], err

@@ -151,7 +151,11 @@ def summary_record(volume: Volume, records: list[dict], classes: tuple[str, ...]
 
 def record_name(rec: dict) -> str:
     """A record's path as people read it: with its series when one folder or zip held several, counted from 1 as the
-    web page counts them (the records' ``series`` counts from 0), control characters escaped (:func:`printable`)."""
+    web page counts them (the records' ``series`` counts from 0), control characters escaped (:func:`printable`); the
+    one file a series was read from where the record names it (``file``: a single DICOM slice found below the folder
+    given read ``FOLDER (series 2)``, which left a reader to find which of its files that was)."""
+    if "file" in rec:
+        return printable(rec["file"])
     return printable(rec["path"]) + (f" (series {rec['series'] + 1})" if "series" in rec else "")
 
 
