@@ -220,8 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)",
                        epilog="exit status: 0 every input answered (classified, or not classified: refused), 1 any "
-                              "input unreadable (its record holds an error; the others are still written) or a "
-                              "--workers process died, 2 usage error, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP")
+                              "input unreadable (its record holds an error; the others are still written), a "
+                              "--workers process died or writing the results failed (a full disk), 2 usage error, 130 "
+                              "Ctrl-C, 143 SIGTERM, 129 SIGHUP")
     p.add_argument("paths", nargs="+", type=input_arg,
                    help="images, DICOM files, NIfTI (.nii, .nii.gz), zips of DICOM or NIfTI files, folders (searched "
                    "recursively; DICOM files in a folder are read as series); - reads file names from standard "
