@@ -88,18 +88,14 @@ def test_reduction_starts_at_twice_the_draft_size(fmt):
 
 
 @pytest.mark.parametrize("fmt, options", [("JPEG", {}), ("JPEG", {"progressive": True}), ("PNG", {}),
-                                          ("WEBP", {}), ("WEBP", {"lossless": True}), ("WEBP", {"xmp": b"<x/>"}),
-                                          ("BMP", {}), ("TIFF", {})])
+                                          ("WEBP", {}), ("BMP", {}), ("TIFF", {})])
 def test_declared_size_reads_headers_like_pillow(fmt, options):
-    """The direct PNG/JPEG/WebP header readers (and the Pillow fallback) report what Pillow reports (a WebP's three
-    kinds of first chunk: lossy VP8, lossless VP8L, extended VP8X, which metadata takes)."""
+    """The direct PNG/JPEG header readers (and the Pillow fallback) report what Pillow reports."""
     rng = np.random.default_rng(1)
     for w, h in [(1, 1), (37, 5), (300, 211)]:
         buf = io.BytesIO()
         Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(buf, fmt, **options)
         data = buf.getvalue()
-        chunk = {"lossless": b"VP8L", "xmp": b"VP8X"}.get(next(iter(options), ""), b"VP8 ")
-        assert fmt != "WEBP" or data[12:16] == chunk  # each kind of a WebP's first chunk is read
         assert declared_size(data) == (w, h)
         with Image.open(io.BytesIO(data)) as img:
             assert img.size == (w, h)

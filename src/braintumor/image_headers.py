@@ -237,45 +237,20 @@ def jpeg_frame_of(data: memoryview | bytes, markers: Collection[int] = JPEG_SOF_
 MAX_JPEG_SEGMENTS: int = 10_000
 
 
-def _webp_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) a WebP's first chunk declares: a lossy (VP8) key frame's, a lossless (VP8L) image's, an
-    extended (VP8X) file's canvas; None for anything else. Pillow's WebP reader refuses one past twice Pillow's own
-    pixel limit before it says its size, as Image.open does any format's."""
-    if data[:4] != b"RIFF" or data[8:12] != b"WEBP" or len(data) < 25:
-        return None
-    chunk, long_enough = data[12:16], len(data) >= 30
-    if chunk == b"VP8 " and long_enough and data[23:26] == b"\x9d\x01\x2a":  # a key frame's start code, 14-bit sizes
-        return int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF
-    if chunk == b"VP8L" and data[20] == 0x2F:  # its signature byte, then 14 bits each of width - 1 and height - 1
-        bits = int.from_bytes(data[21:25], "little")
-        return (bits & 0x3FFF) + 1, (bits >> 14 & 0x3FFF) + 1
-    if chunk == b"VP8X" and long_enough:  # 24 bits each of the canvas's width - 1 and height - 1
-        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-    return None
-
-
 def declared_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) an encoded image's header declares, without decoding pixels; None if unknown.
 
-    PNG, JPEG and WebP headers are read directly (no second Pillow open of every upload just for this);
-    other formats, and anything odd, go through Pillow's reader of their format itself: ``Image.open`` refuses a header
-    past twice Pillow's own pixel limit before its size can be read (a 15000 x 13000 BMP was "too large to decode
-    safely", its size unsaid)."""
+    PNG and JPEG headers are read directly (no second Pillow open of every upload just for this);
+    other formats, and anything odd, go through Pillow."""
     if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     if data[:2] == b"\xff\xd8":
         size = _jpeg_size(data)
         if size is not None:
             return size
-    if size := _webp_size(data):
-        return size
-    Image.init()
-    for name in ALLOWED_FORMATS:  # as Image.open tries them, without its check of the size read
-        factory, accept = Image.OPEN[name]
-        if (found := accept(data[:16])) and not isinstance(found, str):  # (a str: this Pillow does not read it)
-            try:  # its warnings and log lines too (a server's log): decode_image reports what is wrong
-                with quiet_pillow(), factory(io.BytesIO(data)) as img:
-                    return img.size
-            except Exception:  # anything unreadable is left to decode_image and its precise message
-                return None
-    return None
+    try:
+        # its warnings and log lines too (a server's log): decode_image reports what is wrong
+        with quiet_pillow(), Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
+            return img.size
+    except Exception:  # anything unreadable is left to decode_image and its precise message
+        return None
