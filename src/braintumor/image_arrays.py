@@ -6,6 +6,7 @@ dropped; high bit depths and floats min-max scaled; transparency on black) and a
 a silently wrong answer: cast to uint8, a 12-bit array wraps around and a float image in [0, 1] turns black.
 An image in memory much larger than the model input is box-reduced as a decoded file of it is (a speed step:
 ``Classifier._decode``), so that both get the same answer; a JPEG file is decoded smaller still (libjpeg's draft).
+What ``predict`` and ``predict_many`` take is checked here too (:func:`check_one`, :func:`check_many`).
 """
 
 from __future__ import annotations
@@ -81,6 +82,20 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).any():  # else NaN is background, as in a file
         raise ImageError(no_finite_values_text("the array"))
     return minmax_uint8(arr), InputInfo(width=width, height=height)
+
+
+def check_one(source: object) -> None:
+    """TypeError unless ``source`` is one image as ``Classifier.predict`` takes it (a path, bytes, a binary file, an
+    image in memory; a scan's Slice comes as its pixels), naming what to pass instead of a Volume, a scan's object
+    or an array-like (a torch tensor): decode_image's own refusal names files only."""
+    if is_in_memory(source) or isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
+            or callable(getattr(source, "read", None)):
+        return
+    hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) else (
+        scan_object_hint(source) or (": np.asarray(x) makes a numpy array of it (a torch tensor: x.cpu().numpy())"
+                                     if hasattr(source, "__array__") else ""))
+    raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
+                    f"not {type(source).__name__}{hint}")
 
 
 def check_many(sources: object) -> None:

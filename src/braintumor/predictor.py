@@ -17,7 +17,7 @@ import onnxruntime as ort
 
 from .arguments import count
 from .classes import CLASSES
-from .image_arrays import InMemoryImage, check_many, gray_from_memory, is_in_memory
+from .image_arrays import InMemoryImage, check_many, check_one, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
 from .missing_files import read_before_text
 from .model_loading import load_classifier
@@ -29,9 +29,8 @@ from .prediction import Prediction, prediction_from_probs, softmax
 from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .python_api_errors import named_by_bytes, one_image_error
-from .scan_objects import scan_object_hint
 from .stripped import crop_shares, with_notes
-from .volume_objects import MIN_SCAN_SIDE, Slice, Volume
+from .volume_objects import MIN_SCAN_SIDE, Slice
 from .wording import counted, too_small_text
 
 #: One image as predict, predict_many and heatmap.explain take it.
@@ -122,13 +121,7 @@ class Classifier:
         if is_in_memory(source):  # reduced as a file of its pixels is: a 4000 px array was answered, its PNG refused
             gray, info = gray_from_memory(source)
             return box_reduced(gray, 2 * self.image_size), info
-        if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
-                and not callable(getattr(source, "read", None)):  # named here: predict takes in-memory images too
-            hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) else (
-                scan_object_hint(source) or (": np.asarray(x) makes a numpy array of it (a torch tensor: "
-                                             "x.cpu().numpy())" if hasattr(source, "__array__") else ""))
-            raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
-                            f"not {type(source).__name__}{hint}")
+        check_one(source)  # named here, not by decode_image: predict takes in-memory images too
         return decode_image(source, draft_size=2 * self.image_size)
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
