@@ -76,7 +76,7 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
         "root": str(root), "hash": kind, "hash_bits": HASH_BITS, "threshold": threshold,
         "splits": {s: _split_stats(ds, h, np.flatnonzero(split_arr == s)) for s, ds in sets.items()},
         "hidden_files": [p.relative_to(root).as_posix() for p in hidden_files(root)],
-        "not_images": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.ignored],  # data.not_images
+        "not_images": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.ignored],  # not_images
         # images beside the class folders (Testing/scan.jpg): in no class, so neither counted nor hashed
         "outside_class_folders": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.loose],
         # pipes and devices named like images (a FIFO scan.jpg): never opened, so neither counted nor hashed

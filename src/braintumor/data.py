@@ -20,15 +20,7 @@ from typing import NoReturn
 import numpy as np
 
 from .classes import CLASSES, class_of_folder
-from .image_files import (
-    IMAGE_EXTENSIONS,
-    file_kind,
-    hidden_note,
-    images_in,
-    is_hidden_name,
-    walk_folders,
-    walk_images,
-)
+from .image_files import file_kind, hidden_note, images_in, is_hidden_name, not_images, walk_images
 from .wording import counted, in_number, listed
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
@@ -79,12 +71,13 @@ class Dataset:
         return {name: c.get(i, 0) for i, name in enumerate(self.classes)}
 
     def ignored_endings(self) -> list[str]:
-        """The endings of the files that are not images (:func:`not_images`), sorted; "no ending" for none."""
+        """The endings of the files that are not images (:func:`~braintumor.image_files.not_images`), sorted;
+        "no ending" for none."""
         return sorted({p.suffix.lower() or "no ending" for p in self.ignored})
 
     def ignored_note(self) -> str:
-        """One line naming the files that are not images (:func:`not_images`): none may be left out without a word,
-        and a hospital's DICOM or NIfTI files are told where they can be read."""
+        """One line naming the files that are not images (:func:`~braintumor.image_files.not_images`): none may be
+        left out without a word, and a hospital's DICOM or NIfTI files are told where they can be read."""
         endings, one = self.ignored_endings(), len(self.ignored) == 1
         said = "is not an image by its" if one else "are not images by their"
         return (f"skipped {counted(len(self.ignored), 'file')} that {said} name ({', '.join(endings)}), "
@@ -231,16 +224,6 @@ def _holds_class_folders(folder: Path) -> bool:
 def _unreadable_folder(exc: OSError) -> NoReturn:
     """A folder of the dataset that cannot be read: training or scoring without its images would be silent."""
     raise DatasetError(f"cannot read folder {exc.filename}: {exc.strerror or exc}")
-
-
-def not_images(folder: Path) -> list[Path]:
-    """Files below ``folder`` that :func:`walk_images` leaves out by their name (a DICOM file, a note), sorted; hidden
-    ones are not listed: they are never data."""
-    found = []
-    for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads
-        found += [Path(root) / n for n in files
-                  if not is_hidden_name(n) and Path(n).suffix.lower() not in IMAGE_EXTENSIONS]
-    return sorted(found)
 
 
 def load_dataset(

@@ -135,6 +135,16 @@ def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None,
                 on_special(path)
 
 
+def not_images(folder: Path) -> list[Path]:
+    """Files below ``folder`` that :func:`walk_images` leaves out by their name (a DICOM file, a note), sorted; hidden
+    ones are not listed: they are never data."""
+    found = []
+    for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads
+        found += [Path(root) / n for n in files
+                  if not is_hidden_name(n) and Path(n).suffix.lower() not in IMAGE_EXTENSIONS]
+    return sorted(found)
+
+
 def images_in(folder: Path, on_special: Callable[[Path], None] | None = None) -> list[Path]:
     """Image files directly in ``folder`` (not below it), sorted, as :func:`walk_images` names them. Of a folder of
     class folders, these are images in no class folder: unlabelled, so never scored, and to be said so.
