@@ -1,5 +1,5 @@
 """A dropped folder is walked by the page (static/folders.js) as ``braintumor predict FOLDER`` walks it
-(input_plan.scan_folder): each test drops a folder in a real browser and checks the CLI's walk of the same folder
+(folder_scans.scan_folder): each test drops a folder in a real browser and checks the CLI's walk of the same folder
 agrees. Skipped, never failed, when chromium or playwright is absent (like tests/test_browser.py)."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from test_image_refusals import _other_formats
 
 from braintumor.dicom_sniff import NOT_SCAN_SUFFIXES
 from braintumor.folder_notes import left_out_as, left_out_kind
+from braintumor.folder_scans import scan_folder
 from braintumor.image_headers import OTHER_FORMAT_SIGNATURES
-from braintumor.input_plan import plan_inputs, scan_folder
+from braintumor.input_plan import plan_inputs
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 

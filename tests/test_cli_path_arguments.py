@@ -164,7 +164,8 @@ def test_a_folder_written_inside_the_data_it_reads_is_refused(test_images, tmp_p
 @pytest.mark.parametrize("command", ["evaluate", "train"])
 def test_only_a_folder_inside_what_is_read_as_data_is_refused(command, layout, out, refused, tmp_path):
     from braintumor.cli import build_parser
-    from braintumor.cli_checks import UsageError, check_destinations
+    from braintumor.cli_checks import check_destinations
+    from braintumor.exit_errors import UsageError
     from braintumor.train_config import ConfigError, TrainConfig
 
     root = tmp_path / "root"

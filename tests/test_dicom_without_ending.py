@@ -13,7 +13,7 @@ import pytest
 from conftest import synthetic_head
 from dicom_factory import SECRETS, make_dataset, make_dicom, zip_bytes
 
-from braintumor import input_plan
+from braintumor import folder_scans
 from braintumor.input_plan import VolumeInput, plan_inputs
 from braintumor.volume_io import read_volumes, sniff
 
@@ -144,13 +144,13 @@ def test_a_folder_walk_opens_no_file_of_an_obviously_other_type(tmp_path, monkey
     """A folder of 10 000 files is walked by reading 132 bytes of those that could be DICOM only: a .txt, .json,
     .csv, .xml, .html, .pdf or .zip is never opened to look (a .zip is still named in its note)."""
     opened: list[str] = []
-    real = input_plan.file_head
+    real = folder_scans.file_head
 
     def spy(path, n=132, **kwargs):
         opened.append(path.name)
         return real(path, n, **kwargs)
 
-    monkeypatch.setattr(input_plan, "file_head", spy)
+    monkeypatch.setattr(folder_scans, "file_head", spy)
     others = ["notes.txt", "meta.json", "list.csv", "study.xml", "index.html", "report.pdf", "more.zip", "a.md"]
     for name in others:
         (tmp_path / name).write_bytes(make_dicom(_gray()))  # even DICOM content: the name says it is not a scan

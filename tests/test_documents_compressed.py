@@ -242,16 +242,16 @@ def test_a_folder_walk_reads_more_only_of_a_compressed_file(tmp_path, monkeypatc
     """Naming what a compressed file holds takes more than the 132 bytes read of every file to look for DICOM: a
     bounded 4 KiB more, only of a file that begins as a compressor's output (a folder of 10 000 slices or notes reads
     as little as before)."""
-    from braintumor import input_plan
+    from braintumor import folder_scans
 
     for name, data in [("IM0001", b"x" * 5000), ("README", b"y" * 5000), ("z.gz", gzip.compress(PAGE) + bytes(9000))]:
         (tmp_path / name).write_bytes(data)
     reads: list[tuple[str, int]] = []
-    real = input_plan.file_head
-    monkeypatch.setattr(input_plan, "file_head", lambda p, n=132, on_error=None: reads.append((p.name, n)) or real(
+    real = folder_scans.file_head
+    monkeypatch.setattr(folder_scans, "file_head", lambda p, n=132, on_error=None: reads.append((p.name, n)) or real(
         p, n, on_error))
     left: list = []
-    assert input_plan.scan_folder(tmp_path, left) == ([], [])
+    assert folder_scans.scan_folder(tmp_path, left) == ([], [])
     assert reads == [("IM0001", 132), ("README", 132), ("z.gz", 132), ("z.gz", 4096)]
     assert left == [(tmp_path / "z.gz", f"compressed:{GZ_PAGE}")]
 

@@ -69,3 +69,38 @@ def test_every_name_is_imported_from_its_home():
     strays = _strays()
     assert sorted(s for s in strays if (s[1], s[2]) not in PUBLIC) == []
     assert sorted(PUBLIC.keys() - {(s[1], s[2]) for s in strays}) == []  # the list stays honest
+
+
+#: The command line's own modules (cli.py and its helpers, predict's planning, batches and output files, ``serve``'s
+#: runner), by name: what serving must never load. Data flows io -> preprocess -> model/predictor -> cli | web.
+CLI_MODULE = r"braintumor\.(cli\w*|input_plan|batch_\w+|predict_\w+|datasets_cli|serve)"
+
+
+def test_serving_loads_none_of_the_command_lines_modules(test_images):
+    """The web app (and the predictor and heat map it serves with) takes nothing from the CLI's modules: it loaded
+    cli_types (the upload limit's rule), cli_checks (serve_settings' errors), input_plan (volume_io's folder walk)."""
+    import subprocess
+    import sys
+
+    image = str(test_images["glioma"][0])
+    code = f"""
+import io, re, sys, zipfile
+sys.path.append({str(Path(__file__).parent)!r})  # dicom_factory
+import numpy as np
+import braintumor.heatmap, braintumor.predictor, braintumor.web
+from dicom_factory import make_dicom
+client = braintumor.web.create_app().test_client()
+assert client.get("/").status_code == 200
+r = client.post("/api/v1/predict?heatmap=1", data=open({image!r}, "rb").read(), content_type="image/jpeg")
+assert r.status_code == 200 and "heatmap_png_base64" in r.get_json()["results"][0], r.status_code
+scan = io.BytesIO()
+with zipfile.ZipFile(scan, "w") as zf:
+    for i in range(3):
+        zf.writestr(f"IM{{i}}", make_dicom((np.random.default_rng(i).random((64, 64)) * 200).astype(np.uint16)))
+r = client.post("/api/v1/predict", data={{"file": (io.BytesIO(scan.getvalue()), "s.zip")}})
+assert r.status_code == 200 and "error" not in r.get_json()["results"][0], r.get_json()
+print(sorted(m for m in sys.modules if re.fullmatch({CLI_MODULE!r}, m)))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -63,7 +63,7 @@ def test_gunicorn_cmd_args_may_not_preload_the_app_or_daemonize(monkeypatch, val
     gunicorn's master, which must never import onnxruntime, before forking: the workers served, /metrics said 1 worker
     of 2. "--daemon": serve returned at once with status 0, the server in the background, and its logs
     went to /dev/null."""
-    from braintumor.cli_checks import UsageError
+    from braintumor.exit_errors import UsageError
     from braintumor.serve_settings import check_gunicorn_settings
 
     monkeypatch.setenv("GUNICORN_CMD_ARGS", value)
@@ -78,7 +78,7 @@ def test_workers_gunicorn_switches_users_get_the_metrics_folder(monkeypatch, tmp
     the metrics folder serve had made, 0700 and root's, was not theirs, and every worker failed to boot
     (PermissionError: .../histogram_0.db). It is given to them; where it cannot be (not root), one line, no folder."""
     from braintumor import serve as serve_mod
-    from braintumor.cli_checks import UsageError
+    from braintumor.exit_errors import UsageError
     from braintumor.serve_settings import check_gunicorn_settings
 
     owner = (os.geteuid() + 1, os.getegid() + 1)

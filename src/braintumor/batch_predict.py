@@ -38,8 +38,8 @@ from .batch_resume import (
     with_root,
 )
 from .batch_workers import Unit, score_unit, units_in_order
-from .cli_checks import RunFailed, UsageError
 from .csv_records import csv_columns
+from .exit_errors import RunFailed, UsageError
 from .file_names import os_text, utf8_text
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import ImageError

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from .atomic_files import appended_records, written_whole
-from .cli_checks import UsageError
 from .csv_records import csv_columns, csv_text_value
+from .exit_errors import UsageError
 from .file_names import os_text, utf8_text
 from .image_files import is_special_file
 from .image_io import ImageError

@@ -4,7 +4,7 @@ Where a command will write is checked before any work: a file where a folder is 
 parent that is a file, used to surface as a traceback after the work (minutes of evaluation, a whole folder
 predicted); now it is one line and exit code 2 before it starts. Each subcommand names its destinations in
 ``set_defaults(destinations=...)``. The argparse types of the values (numbers, names, ports):
-:mod:`braintumor.cli_types`.
+:mod:`braintumor.cli_types`; the errors these raise, and what exit status each gives: :mod:`braintumor.exit_errors`.
 """
 
 from __future__ import annotations
@@ -19,24 +19,10 @@ from typing import NoReturn
 
 from .atomic_files import check_folder_can_be_made, final_target, missing_folder
 from .data import DatasetError, data_folders
+from .exit_errors import UsageError
 from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
 from .image_io import ImageError
-
-
-class UsageError(Exception):
-    """A problem the user can fix; printed as one line, exit code 2."""
-
-
-class AddressUnavailable(Exception):
-    """``serve``'s port held by another program, or its address or name not the machine's yet (at boot, before DHCP
-    or DNS); one line, exit code 75 (sysexits' EX_TEMPFAIL): the same command may work later (the last run still
-    stopping, the network up), so a supervisor retries it, where the systemd unit stops on 2."""
-
-
-class RunFailed(Exception):
-    """The run could not finish for a cause outside its arguments (a worker process killed); one line, exit code 1:
-    2 would tell a pipeline that its command line was wrong, and retrying it unchanged is what helps."""
 
 
 def bars(no_progress: bool) -> bool:

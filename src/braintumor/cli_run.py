@@ -20,8 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .atomic_files import remove_temps
-from .cli_checks import EXTRAS, AddressUnavailable, RunFailed, UsageError, check_destinations
+from .cli_checks import EXTRAS, check_destinations
 from .data import DatasetError
+from .exit_errors import AddressUnavailable, RunFailed, UsageError
 from .model_files import ModelError
 from .quiet_libraries import OWN, SHARED, decoders_quiet
 from .train_config import ConfigError

@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 
 from .cli_types import (
-    MAX_UPLOAD_MB,
-    MIN_UPLOAD_MB,
     MODEL_HELP,
     host_name_arg,
     path_arg,
@@ -18,6 +16,7 @@ from .cli_types import (
     worker_count,
 )
 from .serve_settings import ALLOWED_HOSTS_ENV
+from .upload_limits import MAX_UPLOAD_MB, MIN_UPLOAD_MB
 
 
 def _run_serve(args: argparse.Namespace) -> int:

@@ -39,9 +39,10 @@ from tqdm import tqdm
 
 from .batch_predict import BatchJob, batch_requested
 from .bmp_header import HEADER_SIZES
-from .cli_checks import UsageError, check_destinations
+from .cli_checks import check_destinations
 from .compressed_files import compressed_kind
 from .documents import document_kind
+from .exit_errors import UsageError
 from .image_files import is_special_file
 from .image_headers import image_kind
 from .input_plan import plan_inputs

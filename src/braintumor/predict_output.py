@@ -45,7 +45,7 @@ def output_format(fmt: str | None, output: str | None) -> str:
         return fmt
     suffix = Path(output).suffix.lower() if output else ""
     if suffix in OTHER_FORMATS:
-        from .cli_checks import UsageError
+        from .exit_errors import UsageError
 
         raise UsageError(f"-o {output}: its ending names {OTHER_FORMATS[suffix]}, which predict does not write: name "
                          "it .csv (a spreadsheet opens it), .jsonl or .json, or give --format (table, csv, json, "

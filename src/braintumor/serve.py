@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cli_checks import UsageError
 from .cpu_quota import available_cpus
+from .exit_errors import UsageError
 from .gunicorn_config import (
     CLIENT_TIMEOUT_ENV,
     DEFAULT_CLIENT_TIMEOUT,

@@ -17,7 +17,7 @@ import shlex
 import socket
 from typing import Any, NoReturn
 
-from .cli_checks import AddressUnavailable, UsageError
+from .exit_errors import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
 

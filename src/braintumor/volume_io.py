@@ -22,10 +22,10 @@ from .arguments import count
 from .compressed_files import compressed_text
 from .dicom_sniff import file_head, is_dicom_bytes, is_raw_dataset
 from .documents import array_file_text, document_text
+from .folder_scans import scan_folder, unopened
 from .image_files import is_special_file, walk_images
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
-from .input_plan import scan_folder, unopened
 from .missing_files import not_a_folder_text
 from .python_api_errors import bytes_name_text
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes

@@ -19,11 +19,11 @@ from werkzeug.exceptions import BadHost, BadRequest, HTTPException, RequestEntit
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import RequestRedirect
 
-from ..cli_types import check_upload_mb
 from ..gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
+from ..upload_limits import check_upload_mb
 from ..wording import SEND_SMALLER
 from .client_input import guard_input, refuse_transfer_codings
 from .hosts import BAD_HOST, HostNotAllowed, refuse_other_hosts
@@ -177,7 +177,7 @@ class _App(Flask):
 
 
 def upload_limit_mb(value: float) -> float:
-    """``max_upload_mb`` checked by the rule ``serve --max-upload-mb`` has (:func:`~braintumor.cli_checks.
+    """``max_upload_mb`` checked by the rule ``serve --max-upload-mb`` has (:func:`~braintumor.upload_limits.
     check_upload_mb`): a limit under 1 kB (1e-9 was taken) is 0 bytes, and the app refused every upload."""
     try:
         return check_upload_mb(value)
@@ -192,7 +192,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
                allowed_hosts: Collection[str] | None = None) -> Flask:
     """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped).
 
-    ``max_upload_mb``: at least :data:`~braintumor.cli_types.MIN_UPLOAD_MB`, as ``serve --max-upload-mb``.
+    ``max_upload_mb``: at least :data:`~braintumor.upload_limits.MIN_UPLOAD_MB`, as ``serve --max-upload-mb``.
     ``request_timeout``: seconds a request's body may take to arrive before it is answered 408 (None: no limit).
     ``allowed_hosts``: the Host names answered, others 400 (web/hosts.py; None: every one)."""
     max_upload_mb = upload_limit_mb(max_upload_mb)
