@@ -167,3 +167,20 @@ def test_openapi_document_names_the_path_prefix_its_api_is_under(client, base_ur
     from it (Swagger UI's "Try it out", a generated one) sent /api/v1/predict to the host's root, outside the prefix."""
     doc = client.get("/api/v1/openapi.json", base_url=base_url, headers=FORWARDED).get_json()
     assert doc["servers"] == [{"url": server}]  # relative: the host and scheme are the document's own
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows does not delete a process's current folder")
+def test_serve_from_a_folder_deleted_since_says_so_and_what_to_do(tmp_path):
+    """Started in a folder deleted since the shell entered it (a build folder cleaned, a checkout moved), serve said
+    ``error: [Errno 2] No such file or directory``, naming nothing: it now says the folder is gone, and to cd away."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = (f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); from braintumor.cli import main; "
+            f"sys.exit(main(['serve', '--port', '{free_port()}']))")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "serving" not in done.stdout, done.stdout + done.stderr
+    assert done.stderr.splitlines() == ["error: the current folder no longer exists (deleted or moved since the shell "
+                                        "entered it): cd to a folder that exists, then run the command again"]
+    assert not list(tmp_path.glob("braintumor-metrics-*"))  # none made, none left

@@ -44,6 +44,7 @@ from .held_model import hold_model
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
+    check_current_folder,
     check_gunicorn_settings,
     check_port,
     default_request_timeout,
@@ -235,6 +236,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     from .web import DEFAULT_MAX_UPLOAD_MB, create_app, upload_limit_mb
     from .web.hosts import allowed_hosts, described
 
+    check_current_folder()
     host = listen_address(host)  # '[::1]', as in a URL, is ::1
     limit = upload_limit_mb(DEFAULT_MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb)  # not in each worker
     path = resolve_model_path(model) if model else default_model_path()

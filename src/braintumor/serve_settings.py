@@ -77,6 +77,17 @@ def check_gunicorn_settings() -> tuple[int, int] | None:
     return None if owner == (os.geteuid(), os.getegid()) else owner
 
 
+def check_current_folder() -> None:
+    """A usage error where the current folder no longer exists (deleted, or moved away, after the shell entered it):
+    serve said ``error: [Errno 2] No such file or directory`` (gunicorn's settings, imported, ask for the folder),
+    naming nothing. Asked first, before any other check: a relative ``--model`` is not found there either."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise UsageError("the current folder no longer exists (deleted or moved since the shell entered it): cd to a "
+                         "folder that exists, then run the command again") from None
+
+
 def leave_a_folder_it_cannot_enter() -> None:
     """Change to ``/`` where this user may not enter the current folder, before gunicorn starts: gunicorn changes into
     the folder it was started in first thing, whatever its ``--chdir`` (which it changes into after), and serve itself
