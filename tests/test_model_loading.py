@@ -108,3 +108,36 @@ def test_an_empty_model_file_is_said_to_be_empty(tmp_path, capsys):
     assert str(err.value) == said
     assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
     assert capsys.readouterr().err.strip() == f"error: {said}"
+
+
+def _zip(names: list[str], cut: bool = False) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in names:
+            zf.writestr(name, b"x" * 64)
+    data = buf.getvalue()
+    return data[: len(data) // 2] if cut else data
+
+
+@pytest.mark.parametrize(("data", "checkpoint"), [
+    (_zip(["best/data.pkl", "best/data/0", "best/version"]), True),  # as torch.save writes it
+    (_zip(["best/data.pkl", "best/data/0", "best/version"], cut=True), True),  # cut short: its head still says so
+    (_zip(["best/data/0", "best/data.pkl"]), True),  # data.pkl not first: the listing says so
+    (_zip([*(f"best/data/{i}" for i in range(5000)), "best/data.pkl"]), False),  # a listing past MAX_ZIP_MEMBERS
+    (_zip(["scans/a.txt"]), False),
+], ids=["saved", "cut-short", "data.pkl-later", "listing-past-limit", "other-zip"])
+def test_a_model_file_is_known_as_a_torch_checkpoint_by_the_rule_its_bytes_are(tmp_path, data, checkpoint):
+    """One rule (checkpoint_inputs.torch_zip) for a checkpoint given as the model and as an input's bytes: the
+    model's own (a zipfile listing of the file) read any directory whole, and missed one cut short that its head
+    names."""
+    from braintumor.checkpoint_inputs import torch_zip
+
+    assert torch_zip(data) is checkpoint
+    model = tmp_path / "weights.bin"
+    model.write_bytes(data)
+    with pytest.raises(ModelError) as err:
+        Classifier.load(model)
+    assert ("a torch checkpoint, not an ONNX model" in str(err.value)) is checkpoint, err.value

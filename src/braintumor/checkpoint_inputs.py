@@ -6,6 +6,7 @@ scans, as bytes, as ``--model``) and tell it the same thing; recognising it need
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from .image_io import ImageError
@@ -23,6 +24,22 @@ def torch_zip(data: bytes) -> bool:
     from .zip_io import listed_names  # (zip_io imports this module)
 
     return torch_head(data) or torch_layout(listed_names(data))  # (its first entry: a checkpoint of many tensors)
+
+
+def torch_file(path: str | os.PathLike) -> bool:
+    """Whether the file ``path`` is what :func:`torch_zip` says of its bytes (``--model runs/x/best.pt``, distill's
+    ``--teacher``). Its head alone tells what ``torch.save`` writes; the rest is read only of a file no larger than the
+    largest zip a scan input may be (``volume_io.MAX_VOLUME_BYTES``): a model's file is not read whole to say so."""
+    from .volume_io import MAX_VOLUME_BYTES  # on an error path only
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(30 + 0xFFFF)  # a zip's local header and the longest name it can hold
+            if torch_head(head):
+                return True
+            return os.fstat(f.fileno()).st_size <= MAX_VOLUME_BYTES and torch_zip(head + f.read())
+    except OSError:
+        return False
 
 
 def torch_head(head: bytes) -> bool:

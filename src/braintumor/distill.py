@@ -18,7 +18,8 @@ import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 
-from .model_loading import METADATA_KEY, torch_checkpoint
+from .checkpoint_inputs import torch_file
+from .model_loading import METADATA_KEY
 from .preprocess import PreprocessConfig, trained_preprocess
 from .sessions import session_options
 from .train_config import ConfigError
@@ -37,7 +38,7 @@ class Teacher:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             meta = json.loads(self.session.get_modelmeta().custom_metadata_map[METADATA_KEY])
         except Exception:  # onnxruntime's own exception types, a missing key, broken JSON: not named by their class
-            if torch_checkpoint(Path(path)):  # a run's best.pt: the teacher runs in ONNX Runtime, exported
+            if torch_file(path):  # a run's best.pt: the teacher runs in ONNX Runtime, exported
                 raise ConfigError(f"--teacher {path} is a torch checkpoint, not an exported model: "
                                   f"{export_first_text(path, 'teacher.onnx')}") from None
             raise ConfigError(f"--teacher {path} is not an exported braintumor model (not a valid ONNX file, or one "

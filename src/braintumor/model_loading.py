@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -31,18 +30,6 @@ METADATA_KEY = "braintumor"
 MAX_THREADS: int = 256
 
 AnyClassifier = TypeVar("AnyClassifier", bound="Classifier")
-
-
-def torch_checkpoint(path: Path) -> bool:
-    """Whether ``path`` holds what ``torch.save`` writes (a zip whose members sit under one folder with its
-    ``data.pkl``), known by content: the ``best.pt`` and ``last.pt`` of a run folder, whatever their name."""
-    from .checkpoint_inputs import torch_layout  # on an error path only
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return torch_layout(zf.namelist())
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return False
 
 
 def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = None,
@@ -85,7 +72,9 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
     try:
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
     except Exception:  # onnxruntime raises its own exception types for broken files: said in words, not by class
-        if torch_checkpoint(model_path):  # train's last line names best.pt, which was then passed as --model
+        from .checkpoint_inputs import torch_file  # on an error path only
+
+        if torch_file(model_path):  # train's last line names best.pt, which was then passed as --model
             raise ModelError(f"cannot load model {model_path}: a torch checkpoint, not an ONNX model: "
                              f"{export_first_text(model_path)}") from None
         raise ModelError(f"cannot load model {model_path}: not a valid ONNX file, or one this onnxruntime cannot run "
