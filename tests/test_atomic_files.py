@@ -139,3 +139,20 @@ def test_a_stop_as_the_temp_file_is_made_leaves_none(tmp_path, monkeypatch):
         temp_beside(tmp_path / "scan.heatmap.png")
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == [] and not atomic_files._LIVE
+
+
+def test_a_forced_stop_removes_the_staging_folder_and_names_the_output(tmp_path):
+    """A second Ctrl-C (the process ends at once, no cleanup runs) during evaluate left its hidden staging folder in
+    --out, and named the file being written by that folder (``.braintumor-staging-1a2b/roc.png not written``)."""
+    from braintumor.atomic_files import folder_replaced_whole, remove_temps, settled
+
+    (tmp_path / "report.html").write_text("an earlier run's")
+    with pytest.raises(KeyboardInterrupt), folder_replaced_whole(tmp_path) as staged:
+        (staged / "predictions.csv").write_text("written whole")
+        fd, tmp = temp_beside(staged / "roc.png")
+        os.close(fd)
+        assert remove_temps() == [str(tmp_path / "roc.png")]  # what the forced stop's handler runs
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+        settled(tmp)
+        raise KeyboardInterrupt  # (the block's own end, which a forced stop never reaches)
+    assert (tmp_path / "report.html").read_text() == "an earlier run's"

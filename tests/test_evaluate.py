@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from pathlib import Path
 
@@ -184,49 +185,106 @@ def test_the_shipped_folder_log_draws_training_curves(small_data: Path, tmp_path
     assert (tmp_path / "out" / "training_curves.png").stat().st_size > 0
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every entry under ``folder``, hidden ones too, with its bytes (a folder's: b"")."""
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b"" for p in sorted(folder.rglob("*"))}
+
+
 @needs_matplotlib
-def test_a_rerun_that_stops_midway_leaves_no_earlier_report_beside_its_files(small_data: Path, tmp_path: Path,
-                                                                               monkeypatch):
-    """An interrupted evaluate into a used --out left the old metrics.json and report.html beside new figures."""
+@pytest.mark.parametrize("stop_at", ["write_figures", "write_report", "write_text_atomic"])
+def test_a_rerun_stopped_while_writing_leaves_the_earlier_outputs_byte_for_byte(small_data: Path, tmp_path: Path,
+                                                                                monkeypatch, stop_at):
+    """A rerun into a used --out (docs/evaluation) stopped with Ctrl-C deleted the earlier run's predictions.csv,
+    figures and report, which it had replaced, and a file another process wrote there meanwhile (`--out . 2> log`):
+    now nothing in --out changes until every file is written, and a stop leaves it as it was."""
     import braintumor.evaluate as ev
 
     dataset = load_dataset(small_data, "Testing")
     out = tmp_path / "eval"
     evaluate(FakeClassifier(), dataset, out, progress=False, gallery_size=4)
-    assert (out / "metrics.json").exists() and (out / "report.html").exists()
+    before = _files(out)
+    assert {"predictions.csv", "report.html", "metrics.json", "roc.png"} <= set(before)
+    writer = getattr(ev, stop_at)
 
     def stopped(*args, **kwargs):
+        (out / "eval.log").write_text("another process's")
+        if stop_at != "write_figures":  # write_figures: stopped after predictions.csv; the others after the figures
+            writer(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ev, "write_figures", stopped)
+    monkeypatch.setattr(ev, stop_at, stopped)
     with pytest.raises(KeyboardInterrupt):
         evaluate(FakeClassifier(), dataset, out, progress=False, gallery_size=4)
-    assert not (out / "metrics.json").exists() and not (out / "report.html").exists()
+    assert _files(out) == {**before, "eval.log": b"another process's"}  # and no hidden staging folder
 
 
 @needs_matplotlib
-@pytest.mark.parametrize("reused", [False, True])
-def test_a_run_stopped_while_writing_leaves_none_of_its_files(small_data: Path, tmp_path: Path, monkeypatch, reused):
-    """Ctrl-C (or a full disk) at the report left predictions.csv and the figures in --out, made by the run: the
-    partial output every command promises not to leave. A reused --out keeps the files the run did not write."""
-    import braintumor.evaluate as ev
+def test_a_rerun_puts_the_same_files_in_place_and_leaves_no_staging_folder(small_data: Path, tmp_path: Path):
+    """Written in a staging folder and moved into --out: the same names and content as written in place, the report's
+    figures found beside it, and no staging path in what it says."""
+    dataset = load_dataset(small_data, "Testing")
+    fresh, used = tmp_path / "fresh", tmp_path / "used"
+    first = evaluate(FakeClassifier(), dataset, fresh, progress=False, gallery_size=4)
+    used.mkdir()
+    (used / "notes.txt").write_text("mine")
+    (used / "training_curves.png").write_bytes(b"an earlier run's")  # this run draws none: removed
+    (used / "report.html").write_text("an earlier run's")
+    second = evaluate(FakeClassifier(), dataset, used, progress=False, gallery_size=4)
+    assert sorted(p.name for p in used.iterdir()) == sorted([p.name for p in fresh.iterdir()] + ["notes.txt"])
+    assert "training_curves.png" not in {p.name for p in fresh.iterdir()}
+    assert (used / "predictions.csv").read_bytes() == (fresh / "predictions.csv").read_bytes()
+    assert {**second, "created": None} == {**first, "created": None}
+    assert json.loads((used / "metrics.json").read_text()) == json.loads(json.dumps(second))
+    html = (used / "report.html").read_text()
+    linked = re.findall(r'src="([^"]+\.png)"', html)
+    assert linked and all((used / name).is_file() for name in linked)
+    for name in ("report.html", "metrics.json", "predictions.csv"):
+        assert ".braintumor-staging" not in (used / name).read_text() and "staging" not in (used / name).read_text()
+    assert (used / "notes.txt").read_text() == "mine" and not list(used.glob(".*"))  # no staging folder left
+
+
+@needs_matplotlib
+def test_a_stop_while_the_files_move_into_place_waits_until_all_are_there(small_data: Path, tmp_path: Path,
+                                                                         monkeypatch):
+    """Ctrl-C as the files move into --out is held until the last one is there: never an earlier run's report beside
+    some of this run's figures."""
+    import signal
+
+    import braintumor.atomic_files as af
 
     dataset = load_dataset(small_data, "Testing")
-    out = tmp_path / "runs" / "eval"
-    if reused:
-        out.mkdir(parents=True)
-        (out / "notes.txt").write_text("mine")
+    out = tmp_path / "eval"
+    evaluate(FakeClassifier(), dataset, out, progress=False, gallery_size=4, run_dir=_run_dir(tmp_path))
+    before = _files(out)
+    moved = af.put_in_place
+
+    def interrupted(tmp, target):
+        if Path(target).parent == out:  # moving into --out (not a file written in the staging folder)
+            os.kill(os.getpid(), signal.SIGINT)
+        moved(tmp, target)
+
+    monkeypatch.setattr(af, "put_in_place", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(FakeClassifier(), dataset, out, progress=False, gallery_size=5)  # another gallery
+    after = _files(out)
+    assert set(after) == set(before) - {"training_curves.png"}  # all moved, and the stale curves removed
+    assert after["metrics.json"] != before["metrics.json"] and after["report.html"] != before["report.html"]
+    assert json.loads(after["metrics.json"])["figures"].keys() == set(FIGURES) - {"training_curves"}
+
+
+@needs_matplotlib
+def test_a_run_stopped_while_writing_removes_the_folders_it_made(small_data: Path, tmp_path: Path, monkeypatch):
+    """A stopped run into a new --out left it, and its parents, made for it."""
+    import braintumor.evaluate as ev
 
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(ev, "write_report", stopped)  # after predictions.csv and every figure
     with pytest.raises(KeyboardInterrupt):
-        evaluate(FakeClassifier(), dataset, out, progress=False, gallery_size=4)
-    if reused:
-        assert [p.name for p in out.iterdir()] == ["notes.txt"]
-    else:
-        assert list(tmp_path.iterdir()) == []  # and the folder above it, made for it
+        evaluate(FakeClassifier(), load_dataset(small_data, "Testing"), tmp_path / "runs" / "eval", progress=False,
+                 gallery_size=4)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_score_short_of_perfect_never_reads_as_perfect():

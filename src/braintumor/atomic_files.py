@@ -15,15 +15,18 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
 from .file_names import MAX_NAME_BYTES, fit_name
 from .image_files import file_kind, is_special_file
+from .stop_signals import signals_held
 
 #: The temporary files being written now, and the output each is for: what a forced stop removes (:func:`remove_temps`).
 _LIVE: dict[str, str] = {}
+#: The staging folders of :func:`folder_replaced_whole` now in use, and the folder each is for.
+_STAGING: dict[str, str] = {}
 
 
 def temp_beside(target: Path) -> tuple[int, str]:
@@ -71,36 +74,38 @@ def make_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def folder_written_whole(folder: Path) -> Iterator[None]:
-    """``folder`` made (with its missing parents) for the files written inside; a run that fails or is stopped there
-    removes the files it wrote or replaced in it, and the folders it made where left empty: a stopped ``evaluate``
-    left predictions.csv and half its figures, without the report, where the promise is no partial output."""
+def folder_replaced_whole(folder: Path, owned: Iterable[str] = ()) -> Iterator[Path]:
+    """A hidden staging folder in ``folder`` (made, with its missing parents) that a run writes its files to; when the
+    block ends without an error they are moved into ``folder`` at once, stop signals held, and each name in ``owned``
+    not written this time is removed there (an earlier run's, which would describe another run). Failed or stopped:
+    ``folder`` is as it was, and the folders made for it are removed. A stopped ``evaluate`` left predictions.csv and
+    half its figures; removing what it had written lost an earlier run's files and another process's log there."""
     made = list(itertools.takewhile(lambda p: not p.exists(), (folder, *folder.parents)))  # deepest first
     make_folder(folder)
-    before = _stamps(folder)
+    staging = ""
     try:
-        yield
-    except BaseException:
-        for name, stamp in _stamps(folder).items():
-            if before.get(name) != stamp:  # new, or replaced (os.replace: another inode)
-                with contextlib.suppress(OSError):
-                    (folder / name).unlink()
-        with contextlib.suppress(OSError):  # not empty: what else is there stays, and the folders above it
+        try:
+            staging = tempfile.mkdtemp(prefix=".braintumor-staging-", dir=folder)
+        except OSError as exc:  # /proc's 'No such file or directory', named by the folder asked for
+            raise no_file_made(exc, folder / ".braintumor-staging", "folder", folder) from None
+        _STAGING[staging] = str(folder)
+        yield Path(staging)
+        with signals_held():  # moved whole: no earlier run's report beside some of this run's figures
+            entries = sorted(os.scandir(staging), key=lambda e: (e.stat().st_mtime_ns, e.name))  # metrics.json last
+            for entry in entries:  # found before anything moves: nothing half replaced
+                if (folder / entry.name).is_dir():
+                    raise IsADirectoryError(errno.EISDIR, "Is a directory", str(folder / entry.name))
+            for entry in entries:
+                put_in_place(entry.path, folder / entry.name)  # a link's target gets it, as written_whole's does
+            for name in set(owned) - {e.name for e in entries}:
+                (folder / name).unlink(missing_ok=True)
+    finally:
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
+            _STAGING.pop(staging, None)
+        with contextlib.suppress(OSError):  # not empty (it holds the files): it stays, and the folders above it
             for made_folder in made:
                 made_folder.rmdir()
-        raise
-
-
-def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
-    """(inode, modification time) of each file in ``folder`` (a symbolic link's own: one written through stays)."""
-    stamps: dict[str, tuple[int, int]] = {}
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        for entry in entries:
-            with contextlib.suppress(OSError):  # (gone meanwhile)
-                if not entry.is_dir(follow_symlinks=False):
-                    info = entry.stat(follow_symlinks=False)
-                    stamps[entry.name] = (info.st_ino, info.st_mtime_ns)
-    return stamps
 
 
 def check_folder_can_be_made(folder: Path) -> None:
@@ -281,6 +286,13 @@ def remove_temps() -> list[str]:
     for tmp, target in list(_LIVE.items()):
         with contextlib.suppress(OSError):  # already moved into place, or its folder gone
             os.unlink(tmp)
-            removed.append(target)
+            staged = _STAGING.get(os.path.dirname(target))  # named where it was to go, not by the staging folder
+            removed.append(os.path.join(staged, os.path.basename(target)) if staged else target)
         _LIVE.pop(tmp, None)
+    for staging in list(_STAGING):  # the files written there, whole, and the folder: no hidden folder left
+        with contextlib.suppress(OSError):
+            for name in os.listdir(staging):
+                os.unlink(os.path.join(staging, name))
+            os.rmdir(staging)
+        _STAGING.pop(staging, None)
     return removed

@@ -20,10 +20,10 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .atomic_files import folder_written_whole
+from .atomic_files import folder_replaced_whole
 from .data import Dataset, DatasetError, MissingSplitError, label_map, load_dataset
 from .data_fingerprint import fingerprint
-from .evaluation_figures import run_log_problem, write_figures
+from .evaluation_figures import OPTIONAL_FIGURES, run_log_problem, write_figures
 from .evaluation_predictions import write_predictions
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import absent_notes, print_summary, sample_notes
@@ -166,16 +166,15 @@ def evaluate(
         "leak_free_note": None if reference is not None else leak_note,
         **_answers_shown(y, probs, conf, refused, classes, temperature, side, noted, size),
     }
-    with folder_written_whole(out):  # stopped or failed midway: what it wrote removed (no figures without a report)
-        for stale in ("metrics.json", "report.html"):  # an earlier run's numbers must not stand beside new files if
-            (out / stale).unlink(missing_ok=True)  # this one stops while writing them; both are written last
-        write_predictions(out, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
+    owned = [f"{name}.png" for name in OPTIONAL_FIGURES]  # an earlier run's, not drawn this time, would describe it
+    with folder_replaced_whole(out, owned) as staged:  # moved into --out once all is written: a stop leaves it as is
+        write_predictions(staged, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
                            side=side, noted=noted)
-        figures = write_figures(out, y, probs, paths, metrics, classes, classifier.preprocess_config,
+        figures = write_figures(staged, y, probs, paths, metrics, classes, classifier.preprocess_config,
                                 run_dir, gallery_size, refused, scores,
                                 uncalibrated(probs, temperature) if temperature != 1.0 else None, side=side)
         document["figures"] = figures
-        write_report(out, metrics, figures, {"model": document["model"], "data": document["data"],
+        write_report(staged, metrics, figures, {"model": document["model"], "data": document["data"],
                                              "leak_free": leak_block, "leak_free_note": document["leak_free_note"],
                                              "ood_refused": document["ood_refused"],
                                              "ood_refused_turned": document["ood_refused_turned"],
@@ -184,8 +183,8 @@ def evaluate(
                                              "absent": absent_notes(dataset, metrics["counts"]),
                                              "sample": sample_notes(document),
                                              "created": f"Generated {document['created']} by braintumor {__version__}"})
-        # metrics.json last: a run that dies midway never leaves one describing outputs it did not write.
-        write_text_atomic(out / "metrics.json", json.dumps(utf8_document(document), indent=2) + "\n")
+        # metrics.json last (and moved last): never one describing outputs that are not there.
+        write_text_atomic(staged / "metrics.json", json.dumps(utf8_document(document), indent=2) + "\n")
     return document
 
 

@@ -133,7 +133,4 @@ def write_figures(out: Path, y: np.ndarray, probs: np.ndarray, paths: list[Path]
         add("reliability_uncalibrated", fg.plot_reliability(y, uncalibrated, out / "reliability_uncalibrated.png",
                                                             metrics["n_bins"], "Reliability before temperature "
                                                             "scaling", note="temperature 1; "))
-    for stale in OPTIONAL_FIGURES:  # left by an earlier run into the same --out, they would describe another model
-        if stale not in done:
-            (out / f"{stale}.png").unlink(missing_ok=True)
     return done
