@@ -205,6 +205,34 @@ def test_a_jpeg_frame_of_another_size_than_the_header_is_refused_by_its_sizes(wi
         read_volumes(bytes(data), name="x.dcm")
 
 
+def test_junk_the_decoders_skip_does_not_hide_a_fake_frame_header_from_the_jpeg_checks():
+    """FF 00 between segments is junk to libjpeg and Pillow, but the frame-header walk took it for a segment with a
+    length and jumped onto a 1x1 frame header hidden in an APP1 segment the decoders skip: a 64x64 DICOM JPEG was
+    refused as "1x1 pixels where its header says 64x64" (and a refused JPEG file's words came from the fake frame).
+    The walk stops there now, and the header check names the stray bytes."""
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    from braintumor.image_headers import jpeg_frame
+    from braintumor.image_io import ImageError
+
+    gray = np.tile(np.arange(64, dtype=np.uint8) * 4, (64, 1))
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, format="JPEG")
+    real = buf.getvalue()
+    fake_sof = b"\xff\xc0\x00\x0b\x08\x00\x01\x00\x01\x01\x01\x11\x00"  # 1x1; to the decoders, APP1's length
+    crafted = real[:2] + b"\xff\x00\x00\x04" + b"\xff\xe1" + fake_sof + bytes(0xFFC0 - 2 - len(fake_sof)) + real[2:]
+    assert jpeg_frame(real) == (8, 64, 64, 1)
+    assert jpeg_frame(crafted) is None
+    ds = make_dataset(gray)
+    ds.PixelData = encapsulate([crafted])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    with pytest.raises(ImageError, match=r"^DICOM JPEG pixel data has 4 stray bytes before its 0xe1 marker"):
+        read_volumes(to_bytes(ds), name="x.dcm")
+
+
 @pytest.mark.parametrize("case", ["JPEG-lossy.dcm", "8-bit baseline"])
 def test_a_sequential_scan_header_gdcm_complains_of_is_read_with_nothing_on_stderr_as_in_the_web_server(case, capfd):
     """GDCM's libjpeg wrote "Invalid SOS parameters for sequential JPEG" on fd 2 for a sequential scan whose header

@@ -151,25 +151,6 @@ def other_format_text(data: bytes) -> str | None:
     return name and f"{name} image, {unread_format_text()}"
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from a JPEG's first start-of-frame segment; None when the walk goes wrong."""
-    i, n = 2, len(data)
-    while i + 9 <= n:
-        if data[i] != 0xFF or data[i + 1] == 0x00:  # libjpeg and Pillow skip FF 00 as junk: not a segment to jump
-            return None
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in JPEG_SOF_MARKERS:
-            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
-        if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
-            i += 2
-            continue
-        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
-    return None
-
-
 #: A frame header's marker -> its process, in words, and the sample precisions it allows (ITU-T T.81, B.2.2): baseline
 #: 8 bits only, the other DCT processes 8 or 12, lossless 2 to 16. A baseline frame of 12 or 16 bits is damaged.
 _JPEG_PRECISIONS: dict[int, tuple[str, tuple[int, ...], str]] = {
@@ -202,7 +183,8 @@ def jpeg_frame(data: memoryview | bytes, markers: Collection[int] = JPEG_SOF_MAR
                ) -> tuple[int, int, int, int] | None:
     """(precision, width, height, components) from the frame header (one of ``markers``: JPEG's, or JPEG-LS's SOF55)
     of the stream starting ``data``, else None; at most :data:`MAX_JPEG_SEGMENTS` segments are walked. The one walker
-    for a refused JPEG file's words and DICOM's JPEG checks (dicom_codestreams, dicom_jpeg12)."""
+    for a refused JPEG file's words, the pixel budget's sizes (:func:`declared_size`) and DICOM's JPEG checks
+    (dicom_codestreams, dicom_jpeg12)."""
     found = jpeg_frame_of(data, markers)
     return None if found is None else found[1:]
 
@@ -215,8 +197,8 @@ def jpeg_frame_of(data: memoryview | bytes, markers: Collection[int] = JPEG_SOF_
         return None
     at = 2
     for _ in range(MAX_JPEG_SEGMENTS):
-        if at + 10 > len(data) or data[at] != 0xFF:
-            break
+        if at + 10 > len(data) or data[at] != 0xFF or data[at + 1] == 0x00:  # libjpeg and Pillow skip FF 00 as
+            break  # junk: no segment whose length to jump (onto a frame header hidden in one they skip)
         marker = data[at + 1]
         if marker in markers:  # FF Cn, length, precision, height, width, components
             width, height = int.from_bytes(data[at + 7:at + 9], "big"), int.from_bytes(data[at + 5:at + 7], "big")
@@ -244,10 +226,8 @@ def declared_size(data: bytes) -> tuple[int, int] | None:
     other formats, and anything odd, go through Pillow."""
     if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if data[:2] == b"\xff\xd8":
-        size = _jpeg_size(data)
-        if size is not None:
-            return size
+    if data[:2] == b"\xff\xd8" and (frame := jpeg_frame(data)) is not None:  # a walk gone wrong: Pillow's
+        return frame[1], frame[2]
     try:
         # its warnings and log lines too (a server's log): decode_image reports what is wrong
         with quiet_pillow(), Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
