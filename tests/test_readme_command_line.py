@@ -214,7 +214,7 @@ def test_serve_help_names_the_exit_statuses_deploy_md_gives():
 def test_what_serve_refuses_with_exit_status_2_names_the_host_names_variable():
     """A bad $BRAINTUMOR_ALLOWED_HOSTS stops serve with exit status 2, which the systemd unit does not retry; serve's
     --help and DEPLOY.md listed what status 2 covers (an option, the model, GUNICORN_CMD_ARGS) without it."""
-    from braintumor.serve_settings import ALLOWED_HOSTS_ENV
+    from braintumor.host_names import ALLOWED_HOSTS_ENV
 
     epilog = " ".join(subparser(["serve"]).format_help().split())
     covers = re.search(r"2 usage error \(([^)]*)\)", epilog)

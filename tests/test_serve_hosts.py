@@ -14,9 +14,9 @@ import pytest
 from serve_process import free_port, running_serve, running_waitress
 
 from braintumor.cli import main
-from braintumor.serve_settings import LOOPBACK_NAMES
+from braintumor.host_names import LOOPBACK_NAMES, host_name
 from braintumor.web import create_app
-from braintumor.web.hosts import allowed_hosts, host_name, host_refused
+from braintumor.web.hosts import allowed_hosts, host_refused
 
 HOST_REFUSED = host_refused(LOOPBACK_NAMES)  # what a server on 127.0.0.1 without --allowed-host says
 
@@ -167,6 +167,31 @@ def _ipv6_loopback() -> bool:
         return True
     except OSError:
         return False
+
+
+@pytest.mark.parametrize(("code", "unloaded"), [
+    ("import braintumor.web", ["braintumor.serve_settings"]),
+    ("from braintumor.serve_settings import environment_hosts\nassert environment_hosts() == ['scanner.example']",
+     ["flask", "braintumor.web"]),
+    ("from braintumor.cli import main\nmain(['serve', '--allowed-host', 'Scanner.Example', '--help'])",
+     ["flask", "braintumor.web"])])
+def test_the_web_app_and_serves_settings_share_the_host_names_without_importing_each_other(code, unloaded, tmp_path):
+    """The web app imported serve's settings for the loopback names, and those imported the web app back (inside a
+    function) to read $BRAINTUMOR_ALLOWED_HOSTS: an import loop, and Flask loaded to check a name before serve --help.
+    Both take the names from host_names, each alone in a fresh process here."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    script = (f"import json, sys\ntry:\n    {code.replace(chr(10), chr(10) + '    ')}\nexcept SystemExit:\n    pass\n"
+              f"print(json.dumps([m for m in {unloaded!r} if m in sys.modules]))")
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), BRAINTUMOR_ALLOWED_HOSTS="scanner.example")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1]) == []
 
 
 @pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback on this machine")

@@ -15,7 +15,7 @@ from .cli_types import (
     upload_mb,
     worker_count,
 )
-from .serve_settings import ALLOWED_HOSTS_ENV
+from .host_names import ALLOWED_HOSTS_ENV
 from .upload_limits import MAX_UPLOAD_MB, MIN_UPLOAD_MB
 
 

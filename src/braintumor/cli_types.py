@@ -146,8 +146,8 @@ def port(text: str) -> int:
 
 
 def host_name_arg(text: str) -> str:
-    """argparse type: a name ``serve --allowed-host`` adds, by web/hosts.py's rule (a port or URL refused)."""
-    from .web.hosts import host_name
+    """argparse type: a name ``serve --allowed-host`` adds, by host_names.host_name's rule (a port or URL refused)."""
+    from .host_names import host_name
 
     try:
         return host_name(text)

@@ -41,6 +41,7 @@ from .gunicorn_config import (
     traceback_without_text,
 )
 from .held_model import hold_model
+from .host_names import listen_address
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
@@ -50,7 +51,6 @@ from .serve_settings import (
     default_request_timeout,
     environment_hosts,
     leave_a_folder_it_cannot_enter,
-    listen_address,
 )
 from .wording import counted, printable
 

@@ -10,7 +10,6 @@ resolver cannot answer for yet): exit status 75, which a supervisor may retry.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import re
 import shlex
@@ -20,12 +19,8 @@ from typing import Any, NoReturn
 from .exit_errors import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
+from .host_names import ALLOWED_HOSTS_ENV, host_name
 
-#: The names of this machine no other site's page can take over: always answered (web/hosts.py).
-LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
-#: The Host names ``serve`` answers (``--allowed-host``'s, comma-separated) where that option is not given: a
-#: container's setting, changed without editing its command (the image's is ``localhost,127.0.0.1``).
-ALLOWED_HOSTS_ENV = "BRAINTUMOR_ALLOWED_HOSTS"
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
 REFUSED_SETTINGS: dict[str, str] = {
     # the app, and so the model and its metrics, loaded once in the master (which must never import onnxruntime)
@@ -101,8 +96,6 @@ def environment_hosts() -> list[str]:
     """``$BRAINTUMOR_ALLOWED_HOSTS``'s names, each by ``--allowed-host``'s rule (an empty value: unset, as none). A bad
     one is one line that names the variable (exit status 2) before anything starts: the image answered every Host
     and the variable is how an operator narrows it, so a typo must not pass for "every Host" or "none"."""
-    from .web.hosts import host_name
-
     names = []
     for item in os.environ.get(ALLOWED_HOSTS_ENV, "").split(","):
         if item.strip():  # "a,,b" and a final comma: nothing between, nothing meant
@@ -123,19 +116,6 @@ def default_request_timeout(threads: int, timeout: int | None = None) -> float:
         return DEFAULT_REQUEST_TIMEOUT
     worker = timeout if timeout is not None else gunicorn_cmd_args().get("timeout", GUNICORN_TIMEOUT)
     return min(DEFAULT_REQUEST_TIMEOUT, 0.75 * worker) if worker > 0 else DEFAULT_REQUEST_TIMEOUT
-
-
-def listen_address(host: str) -> str:
-    """``--host`` as a socket takes it: an IPv6 address in brackets, as a URL writes it (``[::1]``), without them
-    (the resolver took ``[::1]`` for a host name, and serve refused it as a mistyped one, exit 2). Anything else as
-    given, for :func:`check_port` to judge."""
-    if host.startswith("[") and host.endswith("]"):
-        try:
-            ipaddress.IPv6Address(host[1:-1])
-            return host[1:-1]
-        except ValueError:  # '[127.0.0.1]', '[x]': not an address in brackets, refused as given
-            pass
-    return host
 
 
 #: The resolver's answers that a name does not exist, or has no address (EAI_NONAME, EAI_NODATA): a mistyped --host

@@ -28,12 +28,9 @@ from collections.abc import Collection, Sequence
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
-from ..serve_settings import ALLOWED_HOSTS_ENV, LOOPBACK_NAMES, listen_address
+from ..host_names import ALLOWED_HOSTS_ENV, ANY_HOST, LOOPBACK_NAMES, host_name, listen_address
 from ..wording import counted, listed
 
-#: ``--allowed-host *``: every Host, as a server on a non-loopback address answers by default.
-ANY_HOST = "*"
-_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", re.ASCII)
 #: A Host header: a name or IPv4 address, or an IPv6 address in brackets, then perhaps a port.
 _HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]]*)(:[0-9]*)?", re.ASCII)
 #: An absolute-form request target (``GET http://name:port/path HTTP/1.1``, as sent to a proxy), its authority captured.
@@ -93,27 +90,6 @@ class HostNotAllowed(BadRequest):
     """A request whose Host is not one the server answers to (400)."""
 
     description = host_refused(LOOPBACK_NAMES)
-
-
-def host_name(value: str) -> str:
-    """``value`` as the name a Host header carries (lower case, IPv6 in brackets, IDNA), or ValueError saying why."""
-    text = value.strip().lower().rstrip(".")
-    if text == ANY_HOST:
-        return text
-    if ":" in text:  # an IPv6 address, or a name with a port
-        try:
-            return f"[{ipaddress.IPv6Address(text.removeprefix('[').removesuffix(']')).compressed}]"
-        except ValueError:
-            raise ValueError(f"{value!r} is not a host name or address: give the name alone, without a scheme, path "
-                             "or port (every port is answered)") from None
-    try:
-        text = text.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"{value!r} is not a host name") from None
-    if not _NAME.fullmatch(text):
-        raise ValueError(f"{value!r} is not a host name or address: give the name alone, without a scheme, path or "
-                         "port (every port is answered)")
-    return text
 
 
 def allowed_hosts(bind: str, extra: Sequence[str] = ()) -> list[str] | None:

@@ -1,0 +1,55 @@
+"""The host names a server answers to, as ``serve`` reads them (``--allowed-host``, ``$BRAINTUMOR_ALLOWED_HOSTS``,
+``--host``) and the web app checks them (web/hosts.py, against DNS rebinding).
+
+Why its own module: ``serve``'s settings and the web app's Host check both need these, and neither may import the other
+(the web app imported serve's settings, which imported the web app back inside a function); ``serve --help`` and its
+argument checks load no Flask.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+#: The names of this machine no other site's page can take over: always answered (web/hosts.py).
+LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
+#: The Host names ``serve`` answers (``--allowed-host``'s, comma-separated) where that option is not given: a
+#: container's setting, changed without editing its command (the image's is ``localhost,127.0.0.1``).
+ALLOWED_HOSTS_ENV = "BRAINTUMOR_ALLOWED_HOSTS"
+#: ``--allowed-host *``: every Host, as a server on a non-loopback address answers by default.
+ANY_HOST = "*"
+_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", re.ASCII)
+
+
+def host_name(value: str) -> str:
+    """``value`` as the name a Host header carries (lower case, IPv6 in brackets, IDNA), or ValueError saying why."""
+    text = value.strip().lower().rstrip(".")
+    if text == ANY_HOST:
+        return text
+    if ":" in text:  # an IPv6 address, or a name with a port
+        try:
+            return f"[{ipaddress.IPv6Address(text.removeprefix('[').removesuffix(']')).compressed}]"
+        except ValueError:
+            raise ValueError(f"{value!r} is not a host name or address: give the name alone, without a scheme, path "
+                             "or port (every port is answered)") from None
+    try:
+        text = text.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{value!r} is not a host name") from None
+    if not _NAME.fullmatch(text):
+        raise ValueError(f"{value!r} is not a host name or address: give the name alone, without a scheme, path or "
+                         "port (every port is answered)")
+    return text
+
+
+def listen_address(host: str) -> str:
+    """``--host`` as a socket takes it: an IPv6 address in brackets, as a URL writes it (``[::1]``), without them
+    (the resolver took ``[::1]`` for a host name, and serve refused it as a mistyped one, exit 2). Anything else as
+    given, for :func:`braintumor.serve_settings.check_port` to judge."""
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+            return host[1:-1]
+        except ValueError:  # '[127.0.0.1]', '[x]': not an address in brackets, refused as given
+            pass
+    return host
