@@ -25,6 +25,7 @@ from .data import DatasetError
 from .exit_errors import AddressUnavailable, RunFailed, UsageError
 from .model_files import ModelError
 from .quiet_libraries import OWN, SHARED, decoders_quiet
+from .stop_signals import stop_in
 from .train_config import ConfigError
 from .wording import TOO_DEEP, printable
 
@@ -187,18 +188,6 @@ def _stopped(exc: KeyboardInterrupt, args: argparse.Namespace) -> int:
     return 128 + signum
 
 
-def _stop_behind(exc: BaseException) -> KeyboardInterrupt | None:
-    """The stop signal's exception that caused ``exc`` (its ``__cause__`` or ``__context__``, at any depth)."""
-    seen: set[int] = set()
-    link: BaseException | None = exc
-    while link is not None and id(link) not in seen:
-        if isinstance(link, KeyboardInterrupt):
-            return link
-        seen.add(id(link))
-        link = link.__cause__ or link.__context__
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; the exit code of however it ended."""
     if sys.stdout is None:  # started with stdout closed (`>&-`)
@@ -233,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as exc:  # Ctrl-C, or Terminated: SIGTERM, SIGHUP
         return _stopped(exc, args)
     except ImportError as exc:  # a C extension's start-up (onnxruntime's) words a stop inside it as "initialization
-        stop = _stop_behind(exc)  # failed", caused by the KeyboardInterrupt: a traceback and exit status 1
+        stop = stop_in(exc)  # failed", caused by the KeyboardInterrupt: a traceback and exit status 1
         if stop is None:
             raise
         return _stopped(stop, args)

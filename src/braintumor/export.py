@@ -34,6 +34,7 @@ from .model_loading import METADATA_KEY
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
 from .run_config import read_run_config
+from .stop_signals import stop_in
 from .wording import printable
 
 
@@ -166,16 +167,6 @@ def build_metadata(ck: dict, config: dict, metrics: dict | None, model_version: 
     return info
 
 
-def _interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
-    """The KeyboardInterrupt (or SIGTERM's subclass of it) in an exception's chain, if any."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
-
 
 def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike,
                 metrics_file: str | os.PathLike | None = None, model_version: str = DEV_VERSION, opset: int = 18,
@@ -213,7 +204,7 @@ def export_onnx(run: str | os.PathLike | Sequence[str | os.PathLike], out: str |
                 opset_version=opset, dynamo=True, verbose=False,
             )
         except Exception as exc:  # Ctrl-C or SIGTERM inside the exporter arrive wrapped in its own error
-            interrupt = _interrupt_in(exc)
+            interrupt = stop_in(exc)
             if interrupt is not None:
                 raise interrupt from None
             raise

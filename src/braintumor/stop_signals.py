@@ -53,3 +53,17 @@ def signals_held(signals: Iterable[int] = STOP_SIGNALS) -> Iterator[None]:
             signal.signal(s, handler)
         for s in dict.fromkeys(noted):  # in the order they came, each once (a second Ctrl-C here is not "again")
             handlers[s](s, None)
+
+
+def stop_in(exc: BaseException) -> KeyboardInterrupt | None:
+    """The stop signal's exception (KeyboardInterrupt, or SIGTERM's subclass of it) in ``exc``'s chain (its
+    ``__cause__`` or ``__context__``, at any depth), if any: a library that catches it mid-work reraises it as its own
+    error (onnxruntime's start-up as an ImportError, torch.onnx.export as its own), and the stop must stay a stop."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
