@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cli_runner import run_cli
-from conftest import needs_torch
+from conftest import REPO, needs_torch
+from PIL import Image
 
 
 def test_a_destination_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys):
@@ -411,3 +416,26 @@ def _refused_as_read_only(kept, tmp_path, capsys) -> None:
         rc, out, err = run_cli(argv, capsys)
         assert (rc, out, err) == (2, "", f"error: cannot write {flag} {kept}: it is read-only: make it writable (chmod "
                                          "u+w), or choose another name\n")
+
+
+def test_predict_writing_from_a_folder_deleted_since_says_so_and_what_to_do(tmp_path):
+    """predict -o into an absolute path from a folder deleted since (what serve says since this session): it said
+    ``error: [Errno 2] No such file or directory``, naming nothing; a command the missing folder does not stop (an
+    absolute input, output on stdout) still runs."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    image = tmp_path / "a.png"
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(image)
+
+    def predict(*extra: str) -> subprocess.CompletedProcess:
+        code = (f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); from braintumor.cli import main; "
+                f"sys.exit(main(['predict', {str(image)!r}, *{list(extra)!r}]))")
+        env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+    done = predict("-o", str(tmp_path / "out.csv"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.splitlines() == ["error: the current folder no longer exists (deleted or moved since the shell "
+                                        "entered it): cd to a folder that exists, then run the command again"]
+    assert not (tmp_path / "out.csv").exists()
+    assert predict().returncode in (0, 1)  # answered (or refused as unreadable), not stopped by the folder

@@ -23,6 +23,7 @@ from .atomic_files import remove_temps
 from .cli_checks import EXTRAS, check_destinations
 from .data import DatasetError
 from .exit_errors import AddressUnavailable, RunFailed, UsageError
+from .missing_files import current_folder_gone
 from .model_files import ModelError
 from .quiet_libraries import OWN, SHARED, decoders_quiet
 from .stop_signals import stop_in
@@ -212,7 +213,8 @@ def run(args: argparse.Namespace) -> int:
             return int(args.func(args) or 0)
     except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:
         raw = isinstance(exc, OSError) and exc.strerror and exc.filename  # the OS's own, not one of our messages
-        _say(f"error: {exc.strerror}: {exc.filename}" if raw else f"error: {exc}")  # not "[Errno 2] ...: '...'"
+        gone = isinstance(exc, FileNotFoundError) and not exc.filename and current_folder_gone()  # names nothing
+        _say(f"error: {gone}" if gone else f"error: {exc.strerror}: {exc.filename}" if raw else f"error: {exc}")
         return 2
     except ModuleNotFoundError as exc:
         if exc.name in EXTRAS:

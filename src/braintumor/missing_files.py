@@ -147,3 +147,15 @@ def stdin_key() -> tuple[int, int] | None:
     except OSError:
         return None
     return info.st_dev, info.st_ino
+
+
+def current_folder_gone() -> str | None:
+    """Why a command started in a folder deleted (or moved away) since the shell entered it fails, or None where the
+    folder is there: such a start said only ``error: [Errno 2] No such file or directory``, naming nothing (serve:
+    gunicorn's settings ask for the folder; ``predict -o`` and the like resolve names against it)."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return ("the current folder no longer exists (deleted or moved since the shell entered it): cd to a folder "
+                "that exists, then run the command again")
+    return None

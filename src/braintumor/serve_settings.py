@@ -20,6 +20,7 @@ from .exit_errors import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
 from .host_names import ALLOWED_HOSTS_ENV, host_name
+from .missing_files import current_folder_gone
 
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
 REFUSED_SETTINGS: dict[str, str] = {
@@ -73,14 +74,10 @@ def check_gunicorn_settings() -> tuple[int, int] | None:
 
 
 def check_current_folder() -> None:
-    """A usage error where the current folder no longer exists (deleted, or moved away, after the shell entered it):
-    serve said ``error: [Errno 2] No such file or directory`` (gunicorn's settings, imported, ask for the folder),
-    naming nothing. Asked first, before any other check: a relative ``--model`` is not found there either."""
-    try:
-        os.getcwd()
-    except FileNotFoundError:
-        raise UsageError("the current folder no longer exists (deleted or moved since the shell entered it): cd to a "
-                         "folder that exists, then run the command again") from None
+    """A usage error where the current folder no longer exists (:func:`~.missing_files.current_folder_gone`): asked
+    first, before any other check: a relative ``--model`` is not found there either."""
+    if said := current_folder_gone():
+        raise UsageError(said)
 
 
 def leave_a_folder_it_cannot_enter() -> None:
