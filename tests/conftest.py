@@ -34,16 +34,22 @@ def _data_root() -> Path:
 DATA_ROOT = _data_root()
 
 
-def needs(what: str, *packages: str) -> pytest.MarkDecorator:
-    """Skip a test where a package of an optional extra is not installed, the reason naming the extra (from the
-    commands' own table, cli_checks.EXTRAS): the core install with [dev] runs the tests, and a command that stops at
-    "torch is not installed" before what a test checks failed there instead of skipping."""
+def extra_reason(*packages: str, what: str = "this test") -> str:
+    """A skip reason naming the extra that installs ``packages`` (from the commands' own table, cli_checks.EXTRAS),
+    for ``pytest.importorskip(..., reason=...)`` and :func:`needs`: pytest's own "could not import 'torch'" left a
+    user of the core install guessing which extra to install."""
     from braintumor.cli_checks import EXTRAS
 
+    extras = ",".join(sorted({EXTRAS[name] for name in packages}))
+    return f"{what} needs {' and '.join(packages)}: pip install 'braintumor[{extras}]'"
+
+
+def needs(what: str, *packages: str) -> pytest.MarkDecorator:
+    """Skip a test where a package of an optional extra is not installed, the reason naming the extra: the core
+    install with [dev] runs the tests, and a command that stops at "torch is not installed" before what a test checks
+    failed there instead of skipping."""
     missing = [name for name in packages if importlib.util.find_spec(name) is None]
-    extras = ",".join(sorted({EXTRAS[name] for name in missing}))
-    return pytest.mark.skipif(bool(missing), reason=f"{what} needs {' and '.join(missing)}: "
-                                                    f"pip install 'braintumor[{extras}]'")
+    return pytest.mark.skipif(bool(missing), reason=extra_reason(*missing, what=what) if missing else "")
 
 
 #: train, orientation and ensembles build networks (torch); export, calibrate and quantize write ONNX files (onnx):
@@ -93,7 +99,7 @@ def tiny_run(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     install, a Python torch has no wheel for), where "assert rc == 0" was an error in every test using the model."""
     from braintumor.cli import main
 
-    pytest.importorskip("torch", reason="the tiny model is trained: pip install 'braintumor[train]'")
+    pytest.importorskip("torch", reason=extra_reason("torch", what="the tiny model's training"))
     run = tmp_path_factory.mktemp("run") / "tiny"
     cache = tmp_path_factory.mktemp("cache")
     rc = main(["train", "--data", str(data_root), "--out", str(run), "--epochs", "1", "--limit-per-class", "8",

@@ -7,6 +7,7 @@ import os
 import threading
 
 import pytest
+from conftest import extra_reason
 
 from braintumor.atomic_files import put_in_place, temp_beside
 
@@ -48,7 +49,7 @@ def test_a_checkpoint_with_a_long_name_is_written(tmp_path):
     """save_checkpoint built its own ``NAME.tmp`` beside the target: 'File name too long' for a 252-byte name."""
     import pytest
 
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
     from braintumor.checkpoints import save_checkpoint
 
     assert len(LONG_NAME.encode()) == 252
@@ -60,7 +61,7 @@ def test_a_checkpoint_with_a_long_name_is_written(tmp_path):
 def test_an_epoch_log_with_a_long_name_is_rewritten(tmp_path):
     import pytest
 
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason=extra_reason("torch"))
     from braintumor.checkpoints import keep_epochs_through
 
     log = tmp_path / ("é" * 123 + "x.jsonl")  # 253 bytes
@@ -74,7 +75,7 @@ def test_a_figure_with_a_long_name_is_written(tmp_path):
     """figures.save_png's ``.NAME.PID.tmp`` was 'File name too long' for a 250-byte figure name."""
     import pytest
 
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason=extra_reason("matplotlib"))
     import numpy as np
 
     from braintumor.figures import plot_confidence_hist
@@ -89,7 +90,7 @@ def test_a_checkpoint_written_through_a_link_keeps_the_link(tmp_path):
     """A run folder's last.pt linked to shared storage: replacing the name swapped the link for a regular file."""
     import pytest
 
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
     from braintumor.checkpoints import save_checkpoint
 
     (tmp_path / "store").mkdir()
@@ -115,7 +116,7 @@ def test_a_figure_or_report_into_a_missing_folder_is_refused_and_no_folder_made(
     said = re.escape(f"there is no folder {missing} (none is made")
     with pytest.raises(FileNotFoundError, match=f"^cannot write {re.escape(str(missing / 'r.json'))}: {said}"):
         write_text_atomic(missing / "r.json", "{}\n")
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason=extra_reason("matplotlib"))
     from braintumor.figures import plot_confidence_hist
 
     with pytest.raises(FileNotFoundError, match=f"^cannot write {re.escape(str(missing / 'c.png'))}: {said}"):

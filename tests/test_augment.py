@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import extra_reason
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason=extra_reason("torch"))
 
 from braintumor.augment import (  # noqa: E402
     augment,

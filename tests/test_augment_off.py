@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import extra_reason
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason=extra_reason("torch"))
 
 from braintumor.augment import _OFF, augment, random_affine, strength_settings  # noqa: E402
 from braintumor.train_config import AUGMENT_ITEMS, ConfigError, TrainConfig, augment_off_items  # noqa: E402

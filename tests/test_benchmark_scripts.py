@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import extra_reason
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_train_throughput_runs_and_writes_its_numbers(tmp_path):
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason=extra_reason("torch"))
     out = tmp_path / "t.json"
     done = subprocess.run([sys.executable, str(REPO / "benchmarks/train_throughput.py"), "--image-size", "32",
                            "--batch-size", "4", "--steps", "2", "--warmup", "0", "--train-images", "8",
@@ -31,7 +32,7 @@ def test_train_throughput_runs_and_writes_its_numbers(tmp_path):
 def test_time_to_accuracy_trains_the_shipped_recipe_on_the_shipped_split():
     """The shipped config predates grouping near duplicates in the split: timed with today's default, the 'shipped
     recipe' would have trained and been selected on another split than the shipped run's."""
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason=extra_reason("torch"))
     sys.path.insert(0, str(REPO / "benchmarks"))
     try:
         from time_to_accuracy import recipe_flags
@@ -48,7 +49,7 @@ def test_time_to_accuracy_trains_the_shipped_recipe_on_the_shipped_split():
 def test_time_to_accuracy_shows_why_training_failed(tmp_path):
     """The training child's stderr went to /dev/null: a failed run only said "rerun the command above to see why".
     A flag train refuses fails it at once (cheap); the report now ends with the child's own error line."""
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason=extra_reason("torch"))
     done = subprocess.run([sys.executable, str(REPO / "benchmarks/time_to_accuracy.py"), "--out",
                            str(tmp_path / "run"), "--", "--no-such-flag"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr[-2000:]

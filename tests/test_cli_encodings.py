@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import encode, synthetic_head
+from conftest import encode, extra_reason, synthetic_head
 from evaluate_fakes import needs_matplotlib
 
 NAMES = ("café", "über—x", "日本", "🧠")
@@ -174,7 +174,7 @@ def test_a_run_trained_under_an_ascii_locale_records_utf8_names_that_read_back_u
     import json
     import shutil
 
-    pytest.importorskip("torch", reason="training needs torch")
+    pytest.importorskip("torch", reason=extra_reason("torch", what="training"))
     data, run, cache = tmp_path / "dé—日本", tmp_path / "run", tmp_path / "cache-é"
     for k, c in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
         (data / "Training" / c).mkdir(parents=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
-from conftest import needs_onnx
+from conftest import extra_reason, needs_onnx
 
 from braintumor.cli import main
 from braintumor.model_files import default_model_path
@@ -75,7 +75,7 @@ def test_calibrate_and_quantize_refuse_another_runs_split(tmp_path, capsys):
 
 def test_a_checkpoint_export_cannot_read_is_one_line(tmp_path, capsys):
     """A truncated best.pt, or last.pt (the training state: the help says 'or a .pt checkpoint'), were tracebacks."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "best.pt").write_bytes(b"PK\x03\x04 cut short")
     torch.save({"model": {}, "epoch": 3}, tmp_path / "run" / "last.pt")

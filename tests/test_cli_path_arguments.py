@@ -6,6 +6,7 @@ import io
 import os
 
 import pytest
+from conftest import extra_reason
 
 from braintumor.cli import main
 
@@ -187,7 +188,7 @@ def test_only_a_folder_inside_what_is_read_as_data_is_refused(command, layout, o
 def test_a_file_given_as_the_dataset_is_named_as_such(argv, tmp_path, monkeypatch, capsys):
     """``data check --data notes.txt`` said 'dataset folder not found: notes.txt', of a file that is there."""
     if argv[0] == "train":  # without torch, that is said first
-        pytest.importorskip("torch")
+        pytest.importorskip("torch", reason=extra_reason("torch"))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("x")
     assert main([*argv, "--data", "notes.txt"]) == 2

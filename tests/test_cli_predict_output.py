@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from cli_runner import run_cli
-from conftest import encode, synthetic_head
+from conftest import encode, extra_reason, synthetic_head
 
 from braintumor.cli import main
 from braintumor.csv_records import csv_text_value
@@ -130,7 +130,7 @@ def test_a_torch_checkpoint_given_as_an_input_is_told_to_be_exported(tmp_path, c
     """``braintumor predict runs/first/best.pt`` (train's last line names it) was "zip archive holds no DICOM or
     NIfTI file (skipped 80 files in the zip: hidden or system file)": train writes it through a hidden temporary
     name, so torch's folder in it is hidden. It is told what the file is and how to use it."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
     run = tmp_path / "run"
     run.mkdir()
     torch.save({"model": {"w": torch.zeros(2)}, "epoch": 1}, run / ".best.pt")  # as train writes it, then renames
@@ -152,7 +152,7 @@ def test_a_torch_checkpoint_given_as_the_model_is_told_to_be_exported(tmp_path, 
     cannot run (damaged, cut short, or made for a newer version)", none of which it is."""
     import zipfile
 
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
     ckpt = tmp_path / "run" / "best.pt"
     ckpt.parent.mkdir()
     torch.save({"model": {"w": torch.zeros(2)}, "epoch": 1}, ckpt)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from cli_runner import run_cli
-from conftest import needs_torch
+from conftest import extra_reason, needs_torch
 
 from braintumor.cli import main
 
@@ -172,7 +172,7 @@ def test_train_resume_and_overwrite_together_are_refused(tmp_path, capsys):
 
 def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, monkeypatch, capsys):
     """``--device cuda`` with a CPU build of torch (or no GPU) ended in torch's AssertionError traceback."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     for c, paths in test_images.items():
         (tmp_path / "d" / c).mkdir(parents=True)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO, synthetic_head
+from conftest import REPO, extra_reason, synthetic_head
 from PIL import Image
 
 spec = importlib.util.spec_from_file_location("compare_runs", REPO / "scripts" / "compare_runs.py")
@@ -93,7 +93,7 @@ def test_a_model_matches_itself_and_not_its_int8_copy(run_with_val_images, capsy
 def test_files_that_preprocess_differently_are_refused_naming_the_settings(run_with_val_images, tmp_path, capsys):
     """docs/TRAINING.md's rerun compared before its calibrate line stopped with "the two files preprocess differently"
     alone: which setting differs (the background percentile calibrate sets) was for the reader to find."""
-    pytest.importorskip("onnx")
+    pytest.importorskip("onnx", reason=extra_reason("onnx"))
     from braintumor.calibrate import write_metadata
     from braintumor.predictor import Classifier
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import encode, needs_torch, synthetic_head
+from conftest import encode, extra_reason, needs_torch, synthetic_head
 from evaluate_fakes import needs_matplotlib
 
 from braintumor.cli import main
@@ -42,7 +42,7 @@ def test_orientation_with_one_epoch_says_one_epoch(monkeypatch) -> None:
 
 def test_training_curves_of_a_one_epoch_run_say_one_epoch(tmp_path: Path, monkeypatch) -> None:
     """A one-epoch run (a first try: train --epochs 1) had its curves titled "Training curves (1 epochs)"."""
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason=extra_reason("matplotlib"))
     import braintumor.training_curves as training_curves
 
     log = tmp_path / "metrics.jsonl"

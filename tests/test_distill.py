@@ -6,13 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from conftest import extra_reason
 
 from braintumor.classes import CLASSES
 from braintumor.predictor import Classifier
 from braintumor.preprocess import PreprocessConfig
 from braintumor.train_config import ConfigError, TrainConfig
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason=extra_reason("torch"))
 F = torch.nn.functional
 
 

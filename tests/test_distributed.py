@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import extra_reason
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason=extra_reason("torch"))
 
 from braintumor import distributed as D  # noqa: E402
 from braintumor.cli import main  # noqa: E402

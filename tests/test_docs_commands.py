@@ -14,9 +14,10 @@ import shlex
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, extra_reason
 
 from braintumor.cli import build_parser
+from braintumor.cli_checks import EXTRAS
 
 USER_DOCS = ("README.md", "docs/CLI.md", "docs/SCANS.md", "docs/WEB.md", "docs/DEPLOY.md", "docs/TRAINING.md",
              "models/MODEL_CARD.md")
@@ -188,7 +189,9 @@ def test_every_module_name_the_docs_cite_exists():
                         break
                     except ModuleNotFoundError as e:
                         if not (e.name or "").startswith("braintumor"):  # torch, for a training module
-                            pytest.importorskip(e.name)
+                            top = e.name.partition(".")[0]
+                            pytest.importorskip(e.name, reason=extra_reason(top, what=f"`{name}`")
+                                                if top in EXTRAS else None)
                 for attr in rest:
                     obj = getattr(obj, attr, None)
                 if obj is None:

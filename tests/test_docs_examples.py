@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import REPO, encode
+from conftest import REPO, encode, extra_reason
 from PIL import Image
 
 from braintumor.cli import main
@@ -174,7 +174,7 @@ def test_cli_reference_heatmap_names_are_the_files_predict_writes(data_root, tmp
 def test_training_md_cost_table_has_every_architecture_at_its_cost():
     """docs/TRAINING.md's table of `python benchmarks/model_cost.py` lacked ``tumornet-s-se`` after it joined
     ``model.MODELS``: every registered architecture is a row, with the parameters and multiply-adds it has."""
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason=extra_reason("torch"))
     from braintumor.model import MODELS, count_multiply_adds, count_parameters, create_model
 
     text = (REPO / "docs/TRAINING.md").read_text()

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import REPO, extra_reason
 
 from braintumor.model_files import default_model_path
 from braintumor.ood import CROP_HINT
@@ -37,7 +37,7 @@ def pct(x: float, digits: int = 2) -> str:
 def test_readme_sizes_and_parameters_are_the_shipped_files():
     """The results table gave sizes and parameter counts with no command; RESULTS still gave the int8 copy's size from
     before the orientation check (1.63 MB, now 1.79). The table's figures are the files' and their metadata's."""
-    onnx = pytest.importorskip("onnx", reason="counting parameters reads the graph: the [train] extra")
+    onnx = pytest.importorskip("onnx", reason=extra_reason("onnx", what="counting parameters (it reads the graph)"))
 
     from braintumor.orientation import PREFIX
     from braintumor.predictor import Classifier
@@ -466,7 +466,7 @@ def test_network_sizes_the_docs_give_are_the_networks():
     """README, docs/CLI.md, the model card and RESULTS give the orientation check's parameters (77,468; 77 k) and
     multiply-adds (1.8 M against the classifier's 100 M) with `model.OrientationNet` as their source, but no test
     counted them."""
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason=extra_reason("torch"))
     from braintumor.model import OrientationNet, count_multiply_adds, count_parameters, create_model
     from braintumor.predictor import Classifier
 
@@ -529,8 +529,8 @@ def test_out_of_distribution_set_sizes_are_what_ood_samples_builds():
     `braintumor.ood_samples` builds from the installed packages' images (scikit-image's: the dev extra)."""
     from collections import Counter
 
-    pytest.importorskip("skimage")
-    pytest.importorskip("matplotlib", reason="its sample MRI slice is one of the set: the [eval] extra")
+    pytest.importorskip("skimage", reason=extra_reason("skimage"))
+    pytest.importorskip("matplotlib", reason=extra_reason("matplotlib", what="its sample MRI slice (one of the set)"))
 
     from PIL import Image
 

@@ -9,12 +9,13 @@ import stat
 
 import pytest
 from cli_runner import run_cli
+from conftest import extra_reason
 
 import braintumor.atomic_files
 
 # before braintumor.export, which imports onnx: in the core install (with [dev]) collecting this file was an error
-pytest.importorskip("torch", reason="export needs torch: pip install 'braintumor[train]'")
-pytest.importorskip("onnx", reason="export needs onnx: pip install 'braintumor[train]'")
+pytest.importorskip("torch", reason=extra_reason("torch", what="export"))
+pytest.importorskip("onnx", reason=extra_reason("onnx", what="export"))
 pytest.importorskip("onnxruntime.quantization")
 
 import braintumor.export

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import extra_reason
 
 from braintumor.cli import main
 from braintumor.model_files import DEV_VERSION, default_model_path
 from braintumor.predictor import Classifier
 
-pytest.importorskip("torch", reason="export needs the [train] extra")
+pytest.importorskip("torch", reason=extra_reason("torch", what="export"))
 
 
 def test_an_export_without_a_version_is_not_labelled_as_the_shipped_model(tiny_model):

@@ -9,6 +9,7 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import extra_reason
 from PIL import Image
 
 from braintumor import heatmap
@@ -82,7 +83,7 @@ def _receptive_field_centre(model, cell: int) -> float:
 @pytest.mark.parametrize("name", ["tumornet-s", "tumornet-xs", "tumornet-s-patch", "tumornet-s-deep", "tumornet-s-se"])
 def test_upsample_puts_each_cell_on_the_centre_of_its_receptive_field(name):
     """A plain resize put each cell half a cell (15.5 of 160 pixels) down and right of where the network looked."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
     from braintumor.model import create_model
 
     model = create_model(name).eval()

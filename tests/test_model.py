@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import extra_reason
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason=extra_reason("torch"))
 
 from braintumor.model import MODELS, TumorNet, count_multiply_adds, create_model  # noqa: E402
 

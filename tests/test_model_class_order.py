@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import encode, synthetic_head
+from conftest import encode, extra_reason, synthetic_head
 
 from braintumor.classes import CLASSES
 from braintumor.model_files import default_model_path
 from braintumor.model_loading import METADATA_KEY
 from braintumor.predictor import Classifier
 
-onnx = pytest.importorskip("onnx")
+onnx = pytest.importorskip("onnx", reason=extra_reason("onnx"))
 
 #: the reordered model's class j is the original's class ORDER[j]: pituitary, glioma, notumor, meningioma
 ORDER = [3, 0, 2, 1]

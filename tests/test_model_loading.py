@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import extra_reason
 
 from braintumor.model_files import ModelError
 from braintumor.predictor import Classifier
@@ -19,7 +20,7 @@ from braintumor.predictor import Classifier
 def test_a_graph_unlike_its_metadata_is_refused_when_loaded(tiny_model, tmp_path, updates, said):
     """Such a file loaded, then every prediction failed inside ONNX Runtime ('Invalid rank for input', a bare
     TypeError) or came back with the wrong class names."""
-    pytest.importorskip("onnx")
+    pytest.importorskip("onnx", reason=extra_reason("onnx"))
     from braintumor.calibrate import write_metadata
 
     assert Classifier.load(tiny_model).predict(np.full((64, 64), 100, np.uint8)).probabilities  # the original works
@@ -35,7 +36,7 @@ def _shipped_copy(tmp_path, classes=..., drop=False):
     """The shipped model, copied, with its metadata's classes replaced (or dropped)."""
     import json
 
-    onnx = pytest.importorskip("onnx")
+    onnx = pytest.importorskip("onnx", reason=extra_reason("onnx"))
     from braintumor.model_files import default_model_path
     from braintumor.model_loading import METADATA_KEY
 

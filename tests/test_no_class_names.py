@@ -10,6 +10,7 @@ import struct
 import numpy as np
 import pytest
 from cli_runner import jsonl, run_predict
+from conftest import extra_reason
 from dicom_factory import SECRETS, make_dicom, with_raw_element
 
 from braintumor.image_io import ImageError
@@ -270,7 +271,7 @@ def test_a_model_file_that_cannot_be_loaded_is_said_in_words(tmp_path):
         Classifier.load(junk)
     assert str(caught.value) == (f"cannot load model {junk}: not a valid ONNX file, or one this onnxruntime cannot "
                                  "run (damaged, cut short, or made for a newer version)")
-    pytest.importorskip("onnx")
+    pytest.importorskip("onnx", reason=extra_reason("onnx"))
     model = tmp_path / "m.onnx"
     shutil.copy(default_model_path(), model)
     write_metadata(model, {"temperature": None})  # classes: None is named as such (test_model_loading.py)
@@ -281,7 +282,7 @@ def test_a_model_file_that_cannot_be_loaded_is_said_in_words(tmp_path):
 
 
 def test_a_training_state_cut_short_is_said_in_words(tmp_path):
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason=extra_reason("torch"))
     from braintumor.checkpoints import load_training_state
 
     (tmp_path / "last.pt").write_bytes(b"PK\x03\x04 cut short")

@@ -9,7 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import encode, synthetic_head
+from conftest import encode, extra_reason, synthetic_head
 from PIL import Image
 
 from braintumor.colour import chroma_colourfulness, colourfulness
@@ -269,7 +269,7 @@ def test_several_slices_in_one_image_are_refused_and_told_to_send_them_one_by_on
 
 
 def test_external_brain_mri_is_not_refused(shipped):
-    pytest.importorskip("matplotlib", reason="the slice is matplotlib's sample data: the [eval] extra")
+    pytest.importorskip("matplotlib", reason=extra_reason("matplotlib", what="the slice (matplotlib's sample data)"))
     mri = matplotlib_mri_slice()
     assert mri is not None
     assert not shipped.predict(mri).ood

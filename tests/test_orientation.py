@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import extra_reason
 
 from braintumor.ood import CROP_HINT, FAR_FEATURES
 from braintumor.orientation import OUTPUT, QUARTER_TURN, TURNS, turn_probabilities, turn_reasons
@@ -17,8 +18,8 @@ from braintumor.preprocess import to_model_input
 #: How an image (not a scan's slice) refused for its distance is told, ending its reason.
 FAR_IMAGE = f"{FAR_FEATURES}; {CROP_HINT}"
 
-pytest.importorskip("torch")
-pytest.importorskip("onnx")
+pytest.importorskip("torch", reason=extra_reason("torch"))
+pytest.importorskip("onnx", reason=extra_reason("onnx"))
 
 
 def test_turn_reasons_name_the_turn_above_its_threshold_only():

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import extra_reason
 
 from braintumor.predictor import Classifier
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason=extra_reason("torch"))
 
 
 def test_training_writes_metrics_split_and_checkpoints(tiny_run):

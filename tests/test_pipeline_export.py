@@ -9,13 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import extra_reason
 
 from braintumor.model_loading import METADATA_KEY
 from braintumor.predictor import Classifier
 from braintumor.preprocess import PreprocessConfig, preprocess
 
-torch = pytest.importorskip("torch", reason="export needs torch: pip install 'braintumor[train]'")
-onnx = pytest.importorskip("onnx", reason="export needs onnx: pip install 'braintumor[train]'")
+torch = pytest.importorskip("torch", reason=extra_reason("torch", what="export"))
+onnx = pytest.importorskip("onnx", reason=extra_reason("onnx", what="export"))
 
 
 def test_export_is_one_small_self_describing_onnx_file(tiny_model):

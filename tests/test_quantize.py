@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import encode, synthetic_head
+from conftest import encode, extra_reason, synthetic_head
 
 from braintumor.cli import main
 from braintumor.heatmap import supports_cam
@@ -18,7 +18,7 @@ from braintumor.model_loading import METADATA_KEY
 from braintumor.predictor import Classifier
 from braintumor.preprocess import preprocess
 
-onnx = pytest.importorskip("onnx", reason="quantizing edits the graph: the [train] extra")
+onnx = pytest.importorskip("onnx", reason=extra_reason("onnx", what="quantizing (it edits the graph)"))
 pytest.importorskip("onnxruntime.quantization")
 
 

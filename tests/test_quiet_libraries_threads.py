@@ -15,6 +15,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 import pytest
+from conftest import extra_reason
 from dicom_factory import make_dataset, make_dicom, nifti_bytes, to_bytes
 from pydicom.dataset import Dataset
 
@@ -210,7 +211,7 @@ def test_an_export_drops_its_own_warnings_and_no_other_threads(tmp_path, monkeyp
     """`braintumor export` wrapped torch's exporter in catch_warnings with every warning ignored: meanwhile the other
     threads' warnings were dropped too (a caller's, a server's). Its own are dropped still, whatever module they name
     (torch's pytree warns as ``copyreg``), and the caller's filter list is left as it was."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
     from braintumor import export
     from braintumor.model import create_model
     from braintumor.preprocess import PreprocessConfig

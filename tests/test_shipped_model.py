@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import extra_reason
 
 from braintumor.data import load_dataset
 from braintumor.data_fingerprint import fingerprint
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at
 
 
 def test_shipped_model_is_one_small_onnx_file_with_metadata():
-    onnx = pytest.importorskip("onnx", reason="reading the file's graph needs onnx: the [train] extra")
+    onnx = pytest.importorskip("onnx", reason=extra_reason("onnx", what="reading the file's graph"))
     proto = onnx.load(str(MODEL))
     weights = sum(np.prod(t.dims) * 4 for t in proto.graph.initializer if not t.name.startswith(ORIENTATION_PREFIX))
     check = sum(np.prod(t.dims) * 2 for t in proto.graph.initializer if t.name.startswith(ORIENTATION_PREFIX)

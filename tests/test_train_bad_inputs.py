@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 from cli_runner import run_cli
-from conftest import encode, synthetic_head
+from conftest import encode, extra_reason, synthetic_head
 
 from braintumor.classes import CLASSES
 
-pytest.importorskip("torch")
+pytest.importorskip("torch", reason=extra_reason("torch"))
 
 
 def _dataset(root, per_class: int = 6):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from cli_runner import run_cli
+from conftest import extra_reason
 from test_train_bad_inputs import _dataset, _one_error, _train
 
-pytest.importorskip("torch")
+pytest.importorskip("torch", reason=extra_reason("torch"))
 
 
 def test_a_cache_dir_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import extra_reason
 
-pytest.importorskip("torch")
+pytest.importorskip("torch", reason=extra_reason("torch"))
 
 from braintumor.cli import main
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import extra_reason
 
 from braintumor.cli import main
 
@@ -14,7 +15,7 @@ from braintumor.cli import main
 def test_a_model_not_yet_exported_is_one_line_naming_export(command: str, tmp_path: Path, capsys) -> None:
     """They said "(train and export one, or pass another path: --model in the CLI)": these commands have no --model."""
     if command == "orientation":  # it fits a model: without torch, that is said first
-        pytest.importorskip("torch")
+        pytest.importorskip("torch", reason=extra_reason("torch"))
     run = tmp_path / "run"
     run.mkdir()
     model = tmp_path / "model.onnx"
@@ -28,7 +29,7 @@ def test_a_model_not_yet_exported_is_one_line_naming_export(command: str, tmp_pa
 @pytest.mark.parametrize("command", ["calibrate", "quantize", "orientation"])
 def test_a_run_folder_given_as_the_model_is_named_as_one(command: str, tmp_path: Path, capsys) -> None:
     if command == "orientation":
-        pytest.importorskip("torch")
+        pytest.importorskip("torch", reason=extra_reason("torch"))
     run = tmp_path / "run"
     run.mkdir()
     extra = ["--out", str(tmp_path / "q.onnx")] if command == "quantize" else []

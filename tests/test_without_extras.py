@@ -10,11 +10,14 @@ in a subprocess failed in the core install while blocking them in pytest's own p
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from braintumor.cli_checks import EXTRAS
 
 REPO = Path(__file__).resolve().parents[1]
 #: a file importing torch at the top; one needing the tiny model (conftest's tiny_run); ones whose torch need is a
@@ -46,3 +49,20 @@ def test_tests_needing_an_extra_skip_without_it(data_root, tmp_path):
     assert " skipped" in summary and "error" not in summary and "failed" not in summary, summary
     for name in FILES:  # each file's tests needing an extra were reached and skipped
         assert re.search(rf"^SKIPPED \[\d+\] {name}:", run.stdout, re.M), (name, run.stdout)
+    skips = [line for line in run.stdout.splitlines() if line.startswith("SKIPPED")]
+    unnamed = [line for line in skips if "pip install 'braintumor[" not in line]
+    assert unnamed == []  # each skip says which extra to install, not pytest's "could not import 'torch'"
+
+
+def test_every_skip_for_an_extras_package_names_the_extra():
+    """``pytest.importorskip("torch")`` with no reason skipped with "could not import 'torch'", leaving a user of the
+    core install to guess the extra: each one in tests/ names it (conftest's extra_reason); the run above checks the
+    text for the files it runs, this the call in every file."""
+    bare = []
+    for path in sorted((REPO / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "importorskip" and node.args
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value.partition(".")[0] in EXTRAS
+                    and not any(kw.arg == "reason" for kw in node.keywords)):
+                bare.append(f"{path.name}:{node.lineno}")
+    assert bare == []
