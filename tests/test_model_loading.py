@@ -142,3 +142,23 @@ def test_a_model_file_is_known_as_a_torch_checkpoint_by_the_rule_its_bytes_are(t
     with pytest.raises(ModelError) as err:
         Classifier.load(model)
     assert ("a torch checkpoint, not an ONNX model" in str(err.value)) is checkpoint, err.value
+
+
+def test_a_damaged_model_is_not_read_whole_to_say_it_is_no_checkpoint(tmp_path):
+    """A failed load asks whether the file is a torch checkpoint: a damaged ONNX file (no zip) of up to 512 MB was
+    read whole, and copied once more, for that question (1 GB of memory for a 500 MB model), where its head says no."""
+    import tracemalloc
+
+    from braintumor.checkpoint_inputs import torch_file
+
+    model = tmp_path / "model.onnx"
+    with open(model, "wb") as f:
+        f.write(b"\x08\x07\x12\x07pytorch")  # as an ONNX file (a protobuf) begins
+        f.truncate(32 * 1024 * 1024)  # sparse: no disk taken
+    tracemalloc.start()
+    try:
+        assert torch_file(model) is False
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024, peak

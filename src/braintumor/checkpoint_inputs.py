@@ -29,7 +29,8 @@ def torch_zip(data: bytes) -> bool:
 def torch_file(path: str | os.PathLike) -> bool:
     """Whether the file ``path`` is what :func:`torch_zip` says of its bytes (``--model runs/x/best.pt``, distill's
     ``--teacher``). Its head alone tells what ``torch.save`` writes; the rest is read only of a file no larger than the
-    largest zip a scan input may be (``volume_io.MAX_VOLUME_BYTES``): a model's file is not read whole to say so."""
+    largest zip a scan input may be (``volume_io.MAX_VOLUME_BYTES``), and only of a zip: a damaged ONNX model (a
+    protobuf, never a zip) of 500 MB was read whole, twice over (1 GB), to say it is no checkpoint."""
     from .volume_io import MAX_VOLUME_BYTES  # on an error path only
 
     try:
@@ -37,7 +38,9 @@ def torch_file(path: str | os.PathLike) -> bool:
             head = f.read(30 + 0xFFFF)  # a zip's local header and the longest name it can hold
             if torch_head(head):
                 return True
-            return os.fstat(f.fileno()).st_size <= MAX_VOLUME_BYTES and torch_zip(head + f.read())
+            if not head.startswith(b"PK\x03\x04") or os.fstat(f.fileno()).st_size > MAX_VOLUME_BYTES:
+                return False  # what torch.save writes starts as a zip does
+            return torch_zip(head + f.read())
     except OSError:
         return False
 
