@@ -273,6 +273,29 @@ def test_a_stop_while_the_files_move_into_place_waits_until_all_are_there(small_
 
 
 @needs_matplotlib
+def test_metrics_json_moves_into_place_last_where_the_file_clock_stamps_files_alike(small_data: Path, tmp_path: Path,
+                                                                                   monkeypatch):
+    """The files move in the order written, told by their modification times; where a coarse clock (a kernel's tick,
+    FAT's two seconds) stamps them alike, names decided, and metrics.json moved before report.html and the figures: a
+    move cut off there (killed, a file that cannot be replaced) left it describing files not there."""
+    import braintumor.atomic_files as af
+    import braintumor.evaluate as ev
+
+    written, moved = ev.write_text_atomic, []
+
+    def coarse(path, text):  # metrics.json is written last: every staged file stamped alike, as a coarse clock does
+        written(path, text)
+        for staged in Path(path).parent.iterdir():
+            os.utime(staged, ns=(1_000_000_000, 1_000_000_000))
+
+    monkeypatch.setattr(ev, "write_text_atomic", coarse)
+    monkeypatch.setattr(af, "put_in_place", lambda tmp, target: moved.append(Path(target).name) or os.replace(tmp,
+                                                                                                             target))
+    evaluate(FakeClassifier(), load_dataset(small_data, "Testing"), tmp_path / "eval", progress=False, gallery_size=4)
+    assert {"predictions.csv", "report.html", "roc.png"} < set(moved) and moved[-1] == "metrics.json", moved
+
+
+@needs_matplotlib
 def test_a_run_stopped_while_writing_removes_the_folders_it_made(small_data: Path, tmp_path: Path, monkeypatch):
     """A stopped run into a new --out left it, and its parents, made for it."""
     import braintumor.evaluate as ev

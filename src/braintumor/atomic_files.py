@@ -74,10 +74,11 @@ def make_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def folder_replaced_whole(folder: Path, owned: Iterable[str] = ()) -> Iterator[Path]:
+def folder_replaced_whole(folder: Path, owned: Iterable[str] = (), last: str = "") -> Iterator[Path]:
     """A hidden staging folder in ``folder`` (made, with its missing parents) that a run writes its files to; when the
     block ends without an error they are moved into ``folder`` at once, stop signals held, and each name in ``owned``
-    not written this time is removed there (an earlier run's, which would describe another run). Failed or stopped:
+    not written this time is removed there (an earlier run's, which would describe another run); ``last`` is moved
+    last, the others in the order written (a coarse file clock stamps several alike). Failed or stopped:
     ``folder`` is as it was, and the folders made for it are removed. A stopped ``evaluate`` left predictions.csv and
     half its figures; removing what it had written lost an earlier run's files and another process's log there."""
     made = list(itertools.takewhile(lambda p: not p.exists(), (folder, *folder.parents)))  # deepest first
@@ -91,7 +92,7 @@ def folder_replaced_whole(folder: Path, owned: Iterable[str] = ()) -> Iterator[P
         _STAGING[staging] = str(folder)
         yield Path(staging)
         with signals_held():  # moved whole: no earlier run's report beside some of this run's figures
-            entries = sorted(os.scandir(staging), key=lambda e: (e.stat().st_mtime_ns, e.name))  # metrics.json last
+            entries = sorted(os.scandir(staging), key=lambda e: (e.name == last, e.stat().st_mtime_ns, e.name))
             for entry in entries:  # found before anything moves: nothing half replaced
                 if (folder / entry.name).is_dir():
                     raise IsADirectoryError(errno.EISDIR, "Is a directory", str(folder / entry.name))

@@ -167,7 +167,8 @@ def evaluate(
         **_answers_shown(y, probs, conf, refused, classes, temperature, side, noted, size),
     }
     owned = [f"{name}.png" for name in OPTIONAL_FIGURES]  # an earlier run's, not drawn this time, would describe it
-    with folder_replaced_whole(out, owned) as staged:  # moved into --out once all is written: a stop leaves it as is
+    # moved into --out once all is written (metrics.json last): a stop leaves it as it was
+    with folder_replaced_whole(out, owned, "metrics.json") as staged:
         write_predictions(staged, paths, y, probs, classes, refused, scores, np.asarray(reviews, dtype=bool), leak_mask,
                            side=side, noted=noted)
         figures = write_figures(staged, y, probs, paths, metrics, classes, classifier.preprocess_config,
