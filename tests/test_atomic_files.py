@@ -157,3 +157,17 @@ def test_a_forced_stop_removes_the_staging_folder_and_names_the_output(tmp_path)
         settled(tmp)
         raise KeyboardInterrupt  # (the block's own end, which a forced stop never reaches)
     assert (tmp_path / "report.html").read_text() == "an earlier run's"
+
+
+def test_a_folder_at_an_owned_name_is_refused_before_anything_moves(tmp_path):
+    """An owned name (an earlier run's figure, removed where this run draws none) that is a folder failed only after
+    every file had moved: the run said it failed, and --out held its files beside nothing of the earlier run's."""
+    from braintumor.atomic_files import folder_replaced_whole
+
+    (tmp_path / "report.html").write_text("an earlier run's")
+    (tmp_path / "training_curves.png").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"training_curves\.png"), \
+            folder_replaced_whole(tmp_path, ["training_curves.png"]) as staged:
+        (staged / "report.html").write_text("this run's")
+    assert (tmp_path / "report.html").read_text() == "an earlier run's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "training_curves.png"]

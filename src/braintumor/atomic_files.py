@@ -93,9 +93,9 @@ def folder_replaced_whole(folder: Path, owned: Iterable[str] = (), last: str = "
         yield Path(staging)
         with signals_held():  # moved whole: no earlier run's report beside some of this run's figures
             entries = sorted(os.scandir(staging), key=lambda e: (e.name == last, e.stat().st_mtime_ns, e.name))
-            for entry in entries:  # found before anything moves: nothing half replaced
-                if (folder / entry.name).is_dir():
-                    raise IsADirectoryError(errno.EISDIR, "Is a directory", str(folder / entry.name))
+            for name in sorted({e.name for e in entries} | set(owned)):  # found before anything moves: nothing
+                if (folder / name).is_dir():  # half replaced (an owned name too, which is removed after the moves)
+                    raise IsADirectoryError(errno.EISDIR, "Is a directory", str(folder / name))
             for entry in entries:
                 put_in_place(entry.path, folder / entry.name)  # a link's target gets it, as written_whole's does
             for name in set(owned) - {e.name for e in entries}:
