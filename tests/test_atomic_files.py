@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 
 import pytest
@@ -171,3 +172,26 @@ def test_a_folder_at_an_owned_name_is_refused_before_anything_moves(tmp_path):
         (staged / "report.html").write_text("this run's")
     assert (tmp_path / "report.html").read_text() == "an earlier run's"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "training_curves.png"]
+
+
+def test_a_named_pipe_at_an_output_name_is_refused_before_anything_moves(tmp_path):
+    """A FIFO at one of evaluate's names (``mkfifo out/predictions.csv``) was opened to be written through inside the
+    move, stop signals held: it waited for a reader, and neither Ctrl-C nor SIGTERM ended the run."""
+    from braintumor.atomic_files import folder_replaced_whole
+
+    def waited(signum, frame):  # the regression waits forever: fail it instead
+        raise TimeoutError("the move waited for a reader of the named pipe")
+
+    (tmp_path / "report.html").write_text("an earlier run's")
+    os.mkfifo(tmp_path / "predictions.csv")
+    before = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(10)
+    try:
+        with pytest.raises(OSError, match=r"named pipe.*predictions\.csv"), folder_replaced_whole(tmp_path) as staged:
+            (staged / "report.html").write_text("this run's")
+            (staged / "predictions.csv").write_text("a,b\n")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+    assert (tmp_path / "report.html").read_text() == "an earlier run's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["predictions.csv", "report.html"]

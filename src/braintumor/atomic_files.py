@@ -77,10 +77,9 @@ def make_folder(folder: Path) -> None:
 def folder_replaced_whole(folder: Path, owned: Iterable[str] = (), last: str = "") -> Iterator[Path]:
     """A hidden staging folder in ``folder`` (made, with its missing parents) that a run writes its files to; when the
     block ends without an error they are moved into ``folder`` at once, stop signals held, and each name in ``owned``
-    not written this time is removed there (an earlier run's, which would describe another run); ``last`` is moved
-    last, the others in the order written (a coarse file clock stamps several alike). Failed or stopped:
-    ``folder`` is as it was, and the folders made for it are removed. A stopped ``evaluate`` left predictions.csv and
-    half its figures; removing what it had written lost an earlier run's files and another process's log there."""
+    not written this time is removed there (an earlier run's); ``last`` is moved last, the others in the order written.
+    Failed or stopped: ``folder`` is as it was, the folders made for it removed. A stopped ``evaluate`` left
+    predictions.csv and half its figures; removing what it had written lost an earlier run's files."""
     made = list(itertools.takewhile(lambda p: not p.exists(), (folder, *folder.parents)))  # deepest first
     make_folder(folder)
     staging = ""
@@ -96,6 +95,8 @@ def folder_replaced_whole(folder: Path, owned: Iterable[str] = (), last: str = "
             for name in sorted({e.name for e in entries} | set(owned)):  # found before anything moves: nothing
                 if (folder / name).is_dir():  # half replaced (an owned name too, which is removed after the moves)
                     raise IsADirectoryError(errno.EISDIR, "Is a directory", str(folder / name))
+                if file_kind(folder / name).startswith("a named pipe"):  # opened to write, it waits for a reader:
+                    raise OSError(errno.EINVAL, "A named pipe, not a file", str(folder / name))  # stops held
             for entry in entries:
                 put_in_place(entry.path, folder / entry.name)  # a link's target gets it, as written_whole's does
             for name in set(owned) - {e.name for e in entries}:
