@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -420,22 +421,25 @@ def _refused_as_read_only(kept, tmp_path, capsys) -> None:
 
 def test_predict_writing_from_a_folder_deleted_since_says_so_and_what_to_do(tmp_path):
     """predict -o into an absolute path from a folder deleted since (what serve says since this session): it said
-    ``error: [Errno 2] No such file or directory``, naming nothing; a command the missing folder does not stop (an
-    absolute input, output on stdout) still runs."""
+    ``error: [Errno 2] No such file or directory``, naming nothing; a relative input there is told why it is not
+    found; a command the missing folder does not stop (an absolute input, output on stdout) still runs."""
     gone = tmp_path / "gone"
-    gone.mkdir()
     image = tmp_path / "a.png"
-    Image.fromarray(np.zeros((64, 64), np.uint8)).save(image)
+    Image.fromarray((np.arange(64 * 64) % 251).astype(np.uint8).reshape(64, 64)).save(image)
 
-    def predict(*extra: str) -> subprocess.CompletedProcess:
+    def predict(*args: str) -> subprocess.CompletedProcess:
+        gone.mkdir()
         code = (f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); from braintumor.cli import main; "
-                f"sys.exit(main(['predict', {str(image)!r}, *{list(extra)!r}]))")
+                f"sys.exit(main(['predict', *{list(args)!r}]))")
         env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
         return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
 
-    done = predict("-o", str(tmp_path / "out.csv"))
+    done = predict(str(image), "-o", str(tmp_path / "out.csv"))
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.splitlines() == ["error: the current folder no longer exists (deleted or moved since the shell "
                                         "entered it): cd to a folder that exists, then run the command again"]
     assert not (tmp_path / "out.csv").exists()
-    assert predict().returncode in (0, 1)  # answered (or refused as unreadable), not stopped by the folder
+    answered = predict(str(image), "--format", "jsonl")
+    assert answered.returncode == 0 and json.loads(answered.stdout)["path"] == str(image), answered.stderr
+    relative = predict("r.png", "--format", "jsonl")
+    assert json.loads(relative.stdout)["error"].startswith("file not found: r.png (the current folder no longer exists")

@@ -26,7 +26,9 @@ def missing_text(path: Path) -> str:
             return f"symbolic link loop: {shown_name(path)}"
     if os.path.islink(path):
         return f"broken symbolic link: {shown_name(path)} -> {os.readlink(path)}"
-    return f"file not found: {shown_name(path)}{tilde_text(path) or url_text(path) or near_name_text(path)}"
+    gone = not os.path.isabs(path) and current_folder_gone()  # a relative name, in a folder deleted since
+    why = f" ({gone})" if gone else tilde_text(path) or url_text(path) or near_name_text(path)
+    return f"file not found: {shown_name(path)}{why}"
 
 
 def shown_name(path: str | os.PathLike) -> str:
