@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,15 @@ def test_the_benchmarks_json_holds_utf8_names_under_an_ascii_locale(tmp_path):
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert json.loads((folder / "b.json").read_text(encoding="utf-8")) == {"data": str(folder),
                                                                           "paths": [str(folder / "café.png")]}
+
+
+def test_a_name_cut_in_the_middle_keeps_no_mark_whose_letter_was_cut_off():
+    """The table cuts a long name in the middle; a kept end that began with a combining mark (a Thai vowel sign, an
+    accent whose letter was cut) drew that mark on the last dot of "..."."""
+    from braintumor.terminal_columns import columns, fit
+
+    name = "a" * 20 + "e\u0301" * 10 + "b" * 5  # an accent after each e: cut between them, a mark would start the end
+    for width in range(8, 30):
+        cut = fit(name, width)
+        tail = cut.partition("...")[2]
+        assert columns(cut) <= width and not (tail and unicodedata.combining(tail[0])), (width, cut)

@@ -42,4 +42,6 @@ def fit(name: str, width: int) -> str:
         if columns(head + c + tail) > room:
             break
         tail = c + tail
+    while tail and _drawn_on_the_one_before(tail[0]):  # its letter cut off: it would be drawn on the last dot
+        tail = tail[1:]
     return f"{head}...{tail}"
