@@ -36,15 +36,21 @@ def test_the_file_input_says_the_forms_error_when_it_is_reached(server, chromium
     context.close()
 
 
+def _opened(chromium, server: str, js: bool):
+    """(context, page) of the form, loaded with or without JavaScript, the page's class saying which it got."""
+    context = chromium.new_context(java_script_enabled=js)
+    page = context.new_page()
+    page.goto(server)
+    sync_api.expect(page.locator("html")).to_have_class("js" if js else "no-js")
+    return context, page
+
+
 @pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
 def test_the_file_input_says_what_it_takes(server, chromium, js):
     """Tab to the file input said "Images or scans, button" alone: the formats and limits under it (the hint) were
     never said to a screen reader's user, who reaches the input by Tab and the results next; the hint is its
     description, its limits those of the path the files take (with JavaScript, app.js's)."""
-    context = chromium.new_context(java_script_enabled=js)
-    page = context.new_page()
-    page.goto(server)
-    sync_api.expect(page.locator("html")).to_have_class("js" if js else "no-js")
+    context, page = _opened(chromium, server, js)
     limits = page.locator("#hint-limits").inner_text()
     assert limits.startswith("any number of files") if js else HINT.endswith(f" · {limits}")
     sync_api.expect(page.locator("#file-input")).to_have_accessible_description(f"{FORMATS} · {limits}")
@@ -56,10 +62,7 @@ def test_the_drop_zone_offers_only_what_works(server, chromium, js):
     """Without JavaScript the drop zone still said "Drop brain MRI slices (or a folder of them) here, paste an image,
     or choose files": drop and paste are app.js's (docs/WEB.md, "The page"), so a file dropped there was opened by the
     browser in place of the page, and a paste did nothing. A screen reader reads the shown title alone."""
-    context = chromium.new_context(java_script_enabled=js)
-    page = context.new_page()
-    page.goto(server)
-    sync_api.expect(page.locator("html")).to_have_class("js" if js else "no-js")
+    context, page = _opened(chromium, server, js)
     title = page.locator(".drop-title")
     if js:
         sync_api.expect(title).to_have_text(
