@@ -211,8 +211,6 @@ def test_junk_the_decoders_skip_does_not_hide_a_fake_frame_header_from_the_jpeg_
     refused as "1x1 pixels where its header says 64x64" (and a refused JPEG file's words came from the fake frame).
     The walk stops there now, and the header check names the stray bytes."""
     from PIL import Image
-    from pydicom.encaps import encapsulate
-    from pydicom.uid import JPEGBaseline8Bit
 
     from braintumor.image_headers import jpeg_frame
     from braintumor.image_io import ImageError
@@ -225,12 +223,56 @@ def test_junk_the_decoders_skip_does_not_hide_a_fake_frame_header_from_the_jpeg_
     crafted = real[:2] + b"\xff\x00\x00\x04" + b"\xff\xe1" + fake_sof + bytes(0xFFC0 - 2 - len(fake_sof)) + real[2:]
     assert jpeg_frame(real) == (8, 64, 64, 1)
     assert jpeg_frame(crafted) is None
+    with pytest.raises(ImageError, match=r"^DICOM JPEG pixel data has 4 stray bytes before its 0xe1 marker"):
+        read_volumes(_jpeg_dicom(gray, crafted), name="x.dcm")
+
+
+def _jpeg_dicom(gray: np.ndarray, stream: bytes) -> bytes:
+    """A DICOM of ``gray``'s size whose one JPEG Baseline frame is ``stream``, as it is."""
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
     ds = make_dataset(gray)
-    ds.PixelData = encapsulate([crafted])
+    ds.PixelData = encapsulate([stream])
     ds["PixelData"].VR = "OB"
     ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
-    with pytest.raises(ImageError, match=r"^DICOM JPEG pixel data has 4 stray bytes before its 0xe1 marker"):
-        read_volumes(to_bytes(ds), name="x.dcm")
+    return to_bytes(ds)
+
+
+def test_an_end_marker_before_the_first_scan_ends_the_jpeg_walks(capfd):
+    """EOI (FF D9) has no length, as SOI and RSTn have none, and libjpeg reads nothing past it; the walks took it for
+    a segment, read the two bytes after it as a length and jumped onto a frame header no decoder reads: a 32x32 one
+    made a 64x64 DICOM JPEG "32x32 pixels where its header says 64x64", a 12-bit one made a JPEG file "a JPEG file whose
+    header is damaged: ... 12-bit samples", and a plain EOI there made GDCM print "JPEG datastream contains no image" on
+    stderr ("missing SOS marker" after the frame header). The walks stop at it: no frame header; the DICOM frame is
+    refused by name."""
+    from PIL import Image
+
+    from braintumor.image_headers import jpeg_frame
+    from braintumor.image_io import ImageError, read_image
+
+    gray = np.tile(np.arange(64, dtype=np.uint8) * 4, (64, 1))
+    buf = io.BytesIO()
+    Image.fromarray(gray).save(buf, format="JPEG")
+    real = buf.getvalue()
+
+    def fake_sof(bits: int, side: int) -> bytes:  # right after EOI's "length" of 2
+        return b"\xff\xc0\x00\x0b" + bytes([bits]) + side.to_bytes(2, "big") * 2 + b"\x01\x01\x11\x00"
+
+    eoi = real[:2] + b"\xff\xd9\x00\x02"
+    for crafted in (eoi + fake_sof(8, 32) + real[2:], real[:2] + b"\xff\xd9" + real[2:], real[:2] + b"\xff\xd9"):
+        assert jpeg_frame(crafted) is None
+        with pytest.raises(ImageError, match=r"^DICOM JPEG pixel data ends \(an EOI marker\) before its frame header: "
+                                             r"damaged, not decoded$"):
+            read_volumes(_jpeg_dicom(gray, crafted), name="x.dcm")
+    no_scan = real[:real.index(b"\xff\xda")] + b"\xff\xd9" + real[real.index(b"\xff\xda"):]
+    assert jpeg_frame(no_scan) == (8, 64, 64, 1)
+    with pytest.raises(ImageError, match=r"^DICOM JPEG pixel data ends \(an EOI marker\) before its first scan: "
+                                         r"damaged, not decoded$"):
+        read_volumes(_jpeg_dicom(gray, no_scan), name="x.dcm")
+    with pytest.raises(ImageError, match=r"^a JPEG file whose header cannot be read"):  # Pillow's word, not the walk's
+        read_image(eoi + fake_sof(12, 64) + real[2:])
+    assert capfd.readouterr().err == ""
 
 
 @pytest.mark.parametrize("case", ["JPEG-lossy.dcm", "8-bit baseline"])

@@ -302,6 +302,19 @@ def test_a_jpeg_tiff_strip_without_a_scan_is_refused_by_name_with_nothing_from_l
     assert capfd.readouterr().err == ""
 
 
+def test_a_strip_whose_end_marker_comes_before_its_frame_header_is_refused_by_name(capfd):
+    """A strip whose frame header an EOI marker comes before holds no image for libjpeg: refused by name (the walk took
+    the EOI for a segment with a length, and went on from the bytes after it). JPEGTables, tables only, end with an
+    EOI and are read (every JPEG TIFF here has them: the other tests read intact ones)."""
+    data = _tiff("jpeg", 32)
+    start, _ = _strip(data, 1)
+    data[start + 2:start + 4] = b"\xff\xd9"  # over its frame header's marker
+    with pytest.raises(ImageError, match=r"^TIFF strip 2 of 4's JPEG data ends \(an EOI marker\) before its frame "
+                                         r"header: damaged, not decoded$"):
+        read_image(bytes(data))
+    assert capfd.readouterr().err == ""
+
+
 def test_offsets_or_byte_counts_fewer_than_the_strips_are_refused_by_name_with_nothing_from_libtiff(capfd):
     """3 byte counts for 4 strips made libtiff print "TIFFFillStrip: Invalid strip byte count 0, strip 3.", 3 offsets
     "tempfile.tif: Using code not yet in table." (it read the 4th strip from byte 0) or PackBitsDecode's line, on fd 2

@@ -20,6 +20,9 @@ from .wording import unread_format_text
 
 #: JPEG start-of-frame markers (baseline, progressive, lossless, ...): their segment holds the size.
 JPEG_SOF_MARKERS: frozenset[int] = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+#: JPEG markers that have no length field after them: TEM, RST0 to RST7 and SOI. EOI (FF D9) has none either, but no
+#: decoder reads past it, so a walk stops there: taken for a segment, the bytes after it were read as a length.
+JPEG_MARKERS_WITHOUT_LENGTH: frozenset[int] = frozenset(range(0xD0, 0xD9)) | {0x01}
 
 
 #: First bytes of each 2-D format image_io reads, and its name: one list for what such content is called wherever it
@@ -205,9 +208,9 @@ def jpeg_frame_of(data: memoryview | bytes, markers: Collection[int] = JPEG_SOF_
             return marker, data[at + 4], width, height, data[at + 9]
         if marker == 0xFF:  # fill byte
             at += 1
-        elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
+        elif marker in JPEG_MARKERS_WITHOUT_LENGTH:
             at += 2
-        elif marker == 0xDA:  # a scan before any frame header
+        elif marker in (0xD9, 0xDA):  # the image's end, or a scan, before any frame header
             break
         else:
             at += 2 + int.from_bytes(data[at + 2:at + 4], "big")

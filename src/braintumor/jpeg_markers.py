@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from .image_headers import JPEG_SOF_MARKERS, MAX_JPEG_SEGMENTS
+from .image_headers import JPEG_MARKERS_WITHOUT_LENGTH, JPEG_SOF_MARKERS, MAX_JPEG_SEGMENTS
 from .wording import counted
 
 #: The start-of-image marker every JPEG (and JPEG-LS) stream starts with. A fragment that is no frame's first does not:
@@ -37,7 +37,8 @@ NEVER_IN_SCANS: frozenset[int] = (_RESERVED | (frozenset(range(0xC0, 0xD0)) - {0
                                   | frozenset(range(0xF0, 0xFE)))
 
 
-def jpeg_header_problem(data: memoryview | bytes, what: str = "DICOM JPEG pixel data") -> str | None:
+def jpeg_header_problem(data: memoryview | bytes, what: str = "DICOM JPEG pixel data", image: bool = True,
+                        ) -> str | None:
     """Why a JPEG frame's header (its segments before the first scan) is damaged, or None (also for a fragment that
     is no frame's first): bytes between its segments that are no marker, which libjpeg skips with a word on stderr
     ("Corrupt JPEG data: 69 extraneous bytes before marker 0xc0"), or a quantization table its DCT components use
@@ -45,14 +46,16 @@ def jpeg_header_problem(data: memoryview | bytes, what: str = "DICOM JPEG pixel 
     warns of; or a frame of a precision that no decoder here reads (GDCM's libjpeg: 8, 12 or 16 bits for DCT, 2 to
     16 lossless). GDCM, given a header libjpeg warns of (stray bytes, a JFIF version of 233), threw a C++ exception
     nothing catches, and given a frame of 17 bits or more crashed (a segmentation fault): the process died, a web
-    worker with its request. Past the header, a marker of :data:`NEVER_IN_SCANS` (:func:`_scans_problem`). ``what``
-    starts each message: what the stream is (a TIFF strip's JPEG data, :mod:`braintumor.tiff_strips`)."""
+    worker with its request. An end marker (EOI) before the first scan, after which libjpeg reads nothing ("JPEG
+    datastream contains no image", printed by GDCM), unless the stream holds tables only (``image`` False: a TIFF's
+    JPEGTables). Past the header, a marker of :data:`NEVER_IN_SCANS` (:func:`_scans_problem`). ``what`` starts each
+    message: what the stream is (a TIFF strip's JPEG data, :mod:`braintumor.tiff_strips`)."""
     data = bytes(data)
     if not data.startswith(SOI):
         return None
-    at, defined, frame, restarts = 2, set(), None, False
+    at, defined, frame, framed, restarts = 2, set(), None, False, False
     for _ in range(MAX_JPEG_SEGMENTS):
-        if at + 4 > len(data):
+        if at + 4 > len(data) and data[at:at + 2] != b"\xff\xd9":  # (an EOI may end it)
             return None
         if data[at] != 0xFF or data[at + 1] in (0x00, 0xFF):  # where libjpeg skips to the next marker
             found = _NEXT_MARKER.search(data, at)
@@ -64,7 +67,10 @@ def jpeg_header_problem(data: memoryview | bytes, what: str = "DICOM JPEG pixel 
                         "marker, where a header segment is due: damaged, not decoded")
             at = found.end() - 2
         marker, length = data[at + 1], int.from_bytes(data[at + 2:at + 4], "big")
-        if 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
+        if marker == 0xD9:  # EOI: nothing after it is read, the bytes after it no length
+            return (f"{what} ends (an EOI marker) before its {'first scan' if framed else 'frame header'}: "
+                    "damaged, not decoded") if image else None
+        if marker in JPEG_MARKERS_WITHOUT_LENGTH:
             at += 2
             continue
         if marker == 0xE0 and data[at + 4:at + 9] == b"JFIF\0" and at + 9 < len(data) and data[at + 9] != 1:
@@ -82,7 +88,7 @@ def jpeg_header_problem(data: memoryview | bytes, what: str = "DICOM JPEG pixel 
                 return (f"{what}'s {'DCT' if dct else 'lossless'} frame (SOF{marker - 0xC0}) declares "
                         f"{bits}-bit samples (it may have {'8, 12 or 16' if dct else '2 to 16'}): damaged, not "
                         "decoded")
-            frame = at if dct else None
+            frame, framed = (at if dct else None), True
         elif marker == 0xDA:
             components = data[frame + 9] if frame is not None and frame + 10 <= len(data) else 0
             used = {data[frame + 12 + 3 * c] for c in range(components) if frame + 12 + 3 * c < len(data)}
@@ -146,7 +152,7 @@ def jpeg_scans(data: bytes | memoryview, most: int) -> list[int] | None:
             continue
         if marker == 0xD9:  # end of image: what follows is not decoded
             break
-        if marker is not None and (0xD0 <= marker <= 0xD8 or marker == 0x01):  # markers without a length
+        if marker in JPEG_MARKERS_WITHOUT_LENGTH:
             i += 2
             continue
         if marker is not None:

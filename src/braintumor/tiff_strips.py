@@ -127,7 +127,7 @@ def _jpeg_problem(tags: Mapping[int, Any], fp: Any) -> str | None:
     offsets, sizes = (tag_numbers(tags.get(t, ())) for t in ((324, 325) if tiled else (273, 279)))
     tables = tags.get(347)
     tables = bytes(tables) if isinstance(tables, (bytes, bytearray)) and tables[:2] == SOI else b""
-    if tables and (problem := jpeg_header_problem(tables, "TIFF's JPEG tables (JPEGTables)")):
+    if tables and (problem := jpeg_header_problem(tables, "TIFF's JPEG tables (JPEGTables)", image=False)):
         return problem
     at = fp.tell()
     try:
