@@ -84,6 +84,41 @@ def test_the_tables_columns_line_up_under_wide_and_combining_letters():
     assert rows[-1].startswith(cut + " " * (at - 25) + "Glioma"), out.getvalue()
 
 
+def test_an_emoji_selector_or_zwj_sequence_is_one_two_column_glyph_and_never_cut_apart():
+    """A VS16 draws the character before it as a two-column emoji, and an emoji ZWJ sequence is one two-column glyph in
+    most terminals: a brain with a VS16 was counted three columns, and its table row stood off the headings, and a
+    family of three (three emoji, two joiners) eight. A long name cut in the middle kept a VS16 without its character,
+    or half of a ZWJ sequence, next to the dots: the cut falls between glyphs only. (The table shows a name's joiners
+    escaped, as it shows every zero-width character: that row lines up by the escapes' columns.)"""
+    import io
+
+    from braintumor.predict_output import Formatter
+    from braintumor.terminal_columns import columns, fit
+
+    family, heart, flag, brain = "👨\u200d👩\u200d👧", "❤\ufe0f", "🏳\ufe0f\u200d🌈", "🧠\ufe0f"  # 2 columns each
+    widths = {f"{brain}.jpg": 6, f"{heart}.jpg": 6, "1\ufe0f\u20e3.jpg": 6, f"{family}.jpg": 22}  # counted by hand
+    row = {"label": "glioma", "confidence": 0.99, "ood": False, "review": False, "probabilities": {"glioma": 0.99}}
+    out = io.StringIO()
+    table = Formatter("table", out, ("glioma",), sample=len(widths))
+    for name in (*widths, brain * 80):  # the last after sizing: the column's 22
+        table.write({"path": name, **row})
+    table.close()
+    header, *rows = out.getvalue().splitlines()
+    at = header.index("prediction")
+    for (name, width), line in zip(widths.items(), rows, strict=False):
+        assert line.startswith(name.replace("\u200d", "\\u200d") + " " * (at - width) + "Glioma"), out.getvalue()
+    cut = brain * 4 + "..." + brain * 5  # cut in the middle to 22 columns: 8 + 3 + 10
+    assert rows[-1].startswith(cut + " " * (at - 21) + "Glioma"), out.getvalue()
+    assert [columns(g) for g in (family, flag, "👁\ufe0f\u200d🗨\ufe0f")] == [2, 2, 2]
+    units = [family, heart, "a", flag, "e\u0301"] * 6
+    hand = {family: 2, heart: 2, "a": 1, flag: 2, "e\u0301": 1}
+    starts = {"".join(units[:k]): sum(hand[u] for u in units[:k]) for k in range(len(units) + 1)}
+    ends = {"".join(units[k:]): sum(hand[u] for u in units[k:]) for k in range(len(units) + 1)}
+    for width in range(4, sum(hand[u] for u in units)):
+        head, dots, tail = fit("".join(units), width).partition("...")
+        assert dots and head in starts and tail in ends and starts[head] + 3 + ends[tail] <= width, (width, head, tail)
+
+
 #: A locale whose file names Python reads as ASCII: each other byte a surrogate escape (no UTF-8 mode, no coercion).
 ASCII_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
 
