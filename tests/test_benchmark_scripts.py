@@ -57,7 +57,7 @@ def test_time_to_accuracy_shows_why_training_failed(tmp_path):
     assert report.rstrip().endswith("error: unrecognized arguments: --no-such-flag"), report
 
 
-
+def test_ood_eval_counts_a_sample_the_reader_refuses_as_refused():
     """Since the 64 x 64 minimum size, 53 of the OOD set's samples come back from predict_many as ImageError, not as
     a Prediction: scripts/ood_eval.py stopped at them with an AttributeError."""
     from braintumor.image_io import ImageError
