@@ -9,7 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import encode, extra_reason, synthetic_head
+from conftest import encode, extra_reason, needs, synthetic_head
 from PIL import Image
 
 from braintumor.colour import chroma_colourfulness, colourfulness
@@ -42,6 +42,10 @@ def shipped() -> Classifier:
     assert clf.ood is not None, "the shipped model must carry OOD statistics (braintumor calibrate)"
     assert clf.ood.uses_middle  # middle-stage features: what makes grayscale photos refusable
     return clf
+
+
+#: the tests naming one of scikit-image's sample photos: without it (the [dev] extra) a KeyError, not a skip
+needs_photos = needs("scikit-image's sample photos", "skimage")
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +152,7 @@ def test_image_stats_equal_their_float_definitions():
     np.testing.assert_allclose(image_stats(crops[3:4]), expected[3:4], rtol=1e-5, atol=1e-9)
 
 
+@needs_photos
 def test_colourfulness_separates_gray_from_colour(samples):
     gray = np.stack([np.full((32, 32), 100, np.uint8)] * 3, axis=-1)
     assert colourfulness(gray) == 0
@@ -218,6 +223,7 @@ def test_ood_score_is_above_1_exactly_when_the_features_refuse(shipped, test_ima
     assert pred.ood_score == pytest.approx(ratio, abs=1.5e-4)
 
 
+@needs_photos
 def test_input_checks_name_the_reason(shipped, samples):
     assert "colour" in shipped.predict(samples["coffee.png"].data).reason
     assert "blank" in shipped.predict(encode(np.zeros((200, 200), np.uint8))).reason
@@ -275,6 +281,7 @@ def test_external_brain_mri_is_not_refused(shipped):
     assert not shipped.predict(mri).ood
 
 
+@needs_photos
 def test_cli_jsonl_withholds_the_label(tmp_path, samples, capsys):
     from braintumor.cli import main
 
@@ -288,6 +295,7 @@ def test_cli_jsonl_withholds_the_label(tmp_path, samples, capsys):
     assert "not classified: unlike the brain MRI slices the model was trained on" in capsys.readouterr().out
 
 
+@needs_photos
 def test_api_and_page_say_it_is_not_a_brain_mri(shipped, samples):
     client = create_app(classifier=shipped).test_client()
     data = {"file": (io.BytesIO(samples["rocket.jpg"].data), "rocket.jpg")}
@@ -312,6 +320,7 @@ def test_broken_ood_metadata_is_a_model_error(tiny_model, tmp_path):
         Classifier.load(model)
 
 
+@needs_photos
 def test_gray_photo_decoding_keeps_the_gray_path_unchanged(samples):
     """The colour probe must not change the grayscale pixels the model sees (trained with draft 'L')."""
     data = samples["chelsea.png#crop1"].data

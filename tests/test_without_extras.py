@@ -1,4 +1,4 @@
-"""Without the optional extras (the core install with [dev]) the tests needing torch, onnx or matplotlib skip.
+"""Without the optional extras the tests needing torch, onnx, matplotlib or scikit-image skip.
 
 The tiny model's fixture asserted its training run's exit status, so every test using it was an error there, and
 test_model.py's module-level ``import torch`` stopped its collection: on Python 3.10 without the [train] extra, 22
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 #: a file importing torch at the top; one needing the tiny model (conftest's tiny_run); ones whose torch need is a
 #: case; the shipped file's graph and quantize (onnx); evaluate and the OOD set (matplotlib); train's refusals, which
 #: come after its torch check (conftest's needs_torch); calibrate's, quantize's and export's, after their onnx check;
-#: evaluate's dataset notes, after its matplotlib check
+#: evaluate's dataset notes, after its matplotlib check; ood_eval's count of the samples under 64 px (scikit-image's)
 FILES = ["tests/test_model.py", "tests/test_serve_stop.py", "tests/test_training_steps.py",
          "tests/test_cli_path_arguments.py", "tests/test_shipped_model.py", "tests/test_docs_figures.py",
          "tests/test_evaluate_cli.py", "tests/test_ood.py", "tests/test_quantize.py", "tests/test_evaluate_inputs.py",
@@ -31,8 +31,8 @@ FILES = ["tests/test_model.py", "tests/test_serve_stop.py", "tests/test_training
          "tests/test_cli_destinations.py", "tests/test_ensemble.py", "tests/test_calibrate.py",
          "tests/test_cli_model_commands.py", "tests/test_cli_names.py", "tests/test_export_destinations.py",
          "tests/test_pipeline_export.py", "tests/test_counts_in_words.py", "tests/test_dataset_odd_entries.py",
-         "tests/test_cli_encodings.py"]
-BLOCKED = "import sys\nsys.modules.update(torch=None, onnx=None, matplotlib=None)\n"
+         "tests/test_cli_encodings.py", "tests/test_benchmark_scripts.py"]
+BLOCKED = "import sys\nsys.modules.update(torch=None, onnx=None, matplotlib=None, skimage=None)\n"
 
 
 def test_tests_needing_an_extra_skip_without_it(data_root, tmp_path):
