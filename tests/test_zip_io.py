@@ -543,3 +543,29 @@ def test_a_zip_handed_to_the_image_reader_is_named_without_reading_a_directory_p
     checkpoint = zip_bytes([("best/data.pkl", b"\x80\x02}q\x00."), ("best/version", b"3\n")])
     with pytest.raises(ImageError, match="torch checkpoint"):
         decode_image(checkpoint)
+
+
+@pytest.mark.parametrize(("members", "said"), [
+    ([("notes.txt", b"x")], "zip archive holds no DICOM or NIfTI file (skipped 1 file in the zip: not DICOM or NIfTI)"),
+    ([("arr_0.npy", b"x"), ("arr_1.npy", b"y")], "a NumPy archive (.npz), not an image or scan: save the slice as PNG, "
+     "or in Python pass its array to Classifier.predict (np.load(name)[key] reads it)"),
+], ids=["no-scan", "npz"])
+def test_a_zip_holding_no_scan_lists_its_directory_once(monkeypatch, members, said):
+    """A zip with no DICOM or NIfTI member was refused after its central directory was listed a second time (the
+    .npz check had zipfile parse it again, and counted its entries again): the names listed once serve both."""
+    from braintumor import zip_io
+
+    data, listings = zip_bytes(members), []
+    count = zip_io._listed_members
+
+    class Counted(zipfile.ZipFile):
+        def __init__(self, *args, **kwargs):
+            listings.append("zipfile")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(zip_io.zipfile, "ZipFile", Counted)
+    monkeypatch.setattr(zip_io, "_listed_members", lambda data: listings.append("count") or count(data))
+    with pytest.raises(ImageError) as refused:
+        read_volumes(data, name="x.zip")
+    assert str(refused.value) == said
+    assert listings == ["count", "zipfile"]

@@ -74,15 +74,16 @@ _ARRAY_FILES: tuple[tuple[bytes, str, str], ...] = (
     (b"\x89HDF\r\n\x1a\n", "an HDF5 file", "h5py.File(name)[key][()]"))
 
 
-def array_file_text(data: bytes) -> str | None:
+def array_file_text(data: bytes, names: list[str] | None = None) -> str | None:
     """Why an array file (NumPy's .npy or .npz, MATLAB's .mat, HDF5) handed to a reader is refused, and what to do
     instead; None for anything else. A research collection's slices come so (the figshare brain tumour set as MATLAB
-    7.3 files): they were "not a recognised image", sent on to read_volumes, and an .npz "a zip file" for it to read."""
+    7.3 files): they were "not a recognised image", sent on to read_volumes, and an .npz "a zip file" for it to read.
+    ``names``: a zip's member names where the caller has listed them (iter_zip listed its directory twice)."""
     found = next(((what, how) for head, what, how in _ARRAY_FILES if data.startswith(head)), None)
     if found is None and data.startswith(b"PK\x03\x04"):
         from .zip_io import listed_names  # (zip_io imports this module)
 
-        names = listed_names(data)
+        names = listed_names(data) if names is None else names
         if names and all(name.endswith(".npy") for name in names):  # what np.savez writes
             found = "a NumPy archive (.npz)", "np.load(name)[key]"
     return found and (f"{found[0]}, not an image or scan: save the slice as PNG, or in Python pass its array to "

@@ -186,7 +186,8 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
     if not dicoms and not niftis:
         if torch_layout(m.filename for m in files):  # train's best.pt as an input: "skipped 80 ... hidden" files
             raise CheckpointInput(checkpoint_text(display))
-        raise ImageError(array_file_text(data) or "zip archive holds no DICOM or NIfTI file"  # (an .npz)
+        raise ImageError(array_file_text(data, [m.filename for m in members])  # (an .npz)
+                         or "zip archive holds no DICOM or NIfTI file"
                          + (f" ({'; '.join(notes)})" if notes else ""))
     yield from zip_volumes(dicoms, niftis, load, notes, display, max_slices, max_pixels, per_input)
 
