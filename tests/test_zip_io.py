@@ -569,3 +569,31 @@ def test_a_zip_holding_no_scan_lists_its_directory_once(monkeypatch, members, sa
         read_volumes(data, name="x.zip")
     assert str(refused.value) == said
     assert listings == ["count", "zipfile"]
+
+
+def test_an_npz_of_more_arrays_than_the_member_limit_is_named_as_a_small_one_is(monkeypatch):
+    """An .npz is named by its members' names (np.savez writes ``key.npy``): one of more arrays than MAX_ZIP_MEMBERS
+    was "a zip file, not a 2-D image" to the image reader, and "zip archive lists 4097 members" to read_volumes, where
+    one of a few arrays is told what it is and how to read it. Its names are read from the directory's bytes, still
+    without zipfile parsing a directory past the limit."""
+    from braintumor.image_io import decode_image
+    from braintumor.zip_io import MAX_ZIP_MEMBERS
+
+    def npz(count: int) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, **{f"a{k}": np.zeros(2, np.uint8) for k in range(count)})
+        return buf.getvalue()
+
+    few, many = npz(2), npz(MAX_ZIP_MEMBERS + 1)
+    with pytest.raises(ImageError) as small:
+        decode_image(few)
+    assert str(small.value).startswith("a NumPy archive (.npz), not an image or scan")
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("zipfile parsed a directory over the limit")
+
+    monkeypatch.setattr(zipfile, "ZipFile", no_parse)
+    for read in (decode_image, lambda data: read_volumes(data, name="x.npz")):
+        with pytest.raises(ImageError) as large:
+            read(many)
+        assert str(large.value) == str(small.value)

@@ -54,31 +54,47 @@ def _unsafe_member(name: str) -> bool:
     return posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or ".." in PurePosixPath(posix).parts
 
 
+def _end_record(data: bytes) -> tuple[int, int]:
+    """Where zipfile finds ``data``'s end record (-1: none), and the bytes that record says the central directory
+    spans right before it (-1 for a zip64 one, whose own record may say more)."""
+    end = len(data) - 22  # the end record zipfile reads: one with no comment at the very end, else the last one
+    if not (end >= 0 and data.startswith(b"PK\x05\x06", end) and data.endswith(b"\0\0")):
+        end = data.rfind(b"PK\x05\x06", max(0, len(data) - (1 << 16) - 22))  # where zipfile looks
+    if end < 0:
+        return -1, -1  # no end record: zipfile says corrupt
+    if data[max(0, end - 20):end].startswith(b"PK\x06\x07"):
+        return end, -1
+    return end, int.from_bytes(data[end + 12:end + 16], "little")
+
+
+def _directory_span(data: bytes) -> tuple[int, int]:
+    """The bytes of ``data`` its central directory lies in, by its end record ((0, 0) for none): from the start of the
+    archive for a zip64 one."""
+    end, size = _end_record(data)
+    return (0 if size < 0 else max(0, end - size)), max(end, 0)
+
+
 def _listed_members(data: bytes) -> int:
     """An upper bound on the entries :class:`zipfile.ZipFile` parses from ``data``'s central directory: the entry
     signatures in the bytes its end record says the directory spans (the whole archive for a zip64 one, whose own
     record may say more). zipfile builds an object for every entry before a count can be checked: a 47 MB upload
     listing one million entries took 28 s and 470 MB, the limit of 4096 checked after."""
-    end = len(data) - 22  # the end record zipfile reads: one with no comment at the very end, else the last one
-    if not (end >= 0 and data.startswith(b"PK\x05\x06", end) and data.endswith(b"\0\0")):
-        end = data.rfind(b"PK\x05\x06", max(0, len(data) - (1 << 16) - 22))  # where zipfile looks
-    if end < 0:
-        return 0  # no end record: zipfile says corrupt
-    zip64 = data[max(0, end - 20):end].startswith(b"PK\x06\x07")
-    size = int.from_bytes(data[end + 12:end + 16], "little")
-    return data.count(b"PK\x01\x02", 0 if zip64 else max(0, end - size), end)
+    return data.count(b"PK\x01\x02", *_directory_span(data))
 
 
 def listed_names(data: bytes) -> list[str]:
-    """The member names of a zip ``data`` that lists at most :data:`MAX_ZIP_MEMBERS` ([] past it, or for no zip): what
-    tells an .npz or a torch checkpoint handed to the image reader, which had zipfile read any directory whole, on
-    every failed decode (:func:`_listed_members`: a million entries, 28 s)."""
-    if _listed_members(data) > MAX_ZIP_MEMBERS:
-        return []
-    try:
-        return zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        return []
+    """The names of the first :data:`MAX_ZIP_MEMBERS` entries a zip ``data`` lists ([] for no zip), read from its
+    central directory's bytes: what tells an .npz or a torch checkpoint handed to a reader. zipfile read any directory
+    whole for that (a million entries: 28 s, :func:`_listed_members`), and kept from one past the limit, an .npz of
+    5000 arrays was "a zip file" to the image reader and "zip archive lists 5000 members" to read_volumes."""
+    start, end = _directory_span(data)
+    names: list[str] = []
+    at = data.find(b"PK\x01\x02", start, end)
+    while 0 <= at < end and len(names) < MAX_ZIP_MEMBERS and data.startswith(b"PK\x01\x02", at):
+        name, extra, comment = (int.from_bytes(data[at + k:at + k + 2], "little") for k in (28, 30, 32))
+        names.append(data[at + 46:at + 46 + name].decode("utf-8", "replace"))
+        at += 46 + name + extra + comment
+    return names
 
 
 def _hidden_member(name: str) -> bool:
@@ -109,7 +125,7 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
     slice and pixel limits hold for all of them together, else for each (a study's series one at a time, as they
     are taken: :func:`braintumor.dicom_series.iter_dicom_series`)."""
     if (listed := _listed_members(data)) > MAX_ZIP_MEMBERS:  # before zipfile builds an object for each
-        raise ImageError(f"zip archive lists {listed} members; the limit is {MAX_ZIP_MEMBERS}")
+        raise ImageError(array_file_text(data) or f"zip archive lists {listed} members; the limit is {MAX_ZIP_MEMBERS}")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
