@@ -162,3 +162,29 @@ def test_a_damaged_model_is_not_read_whole_to_say_it_is_no_checkpoint(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 1024 * 1024, peak
+
+
+@pytest.mark.parametrize(("names", "checkpoint"), [
+    (["slices/a.jpg", "slices/b.jpg"], False),  # a zip of JPEGs given where the model goes
+    (["best/data/0", "best/data.pkl", "best/version"], True),  # a checkpoint whose data.pkl is not its first entry
+], ids=["zip-of-images", "data.pkl-later"])
+def test_a_zip_is_told_from_a_checkpoint_by_its_directory_alone(tmp_path, names, checkpoint):
+    """Past a zip's head, whether it is a torch checkpoint (a ``*/data.pkl`` member) is in its central directory: a zip
+    of up to 512 MB that is none (scans, JPEGs) was read whole for that, 16 MB of members here; now its end and its
+    directory alone are read."""
+    import tracemalloc
+    import zipfile
+
+    from braintumor.checkpoint_inputs import torch_file
+
+    model = tmp_path / "given.pt"
+    with zipfile.ZipFile(model, "w", zipfile.ZIP_STORED) as zf:
+        for name in names:
+            zf.writestr(name, bytes(8 * 1024 * 1024) if not name.endswith(("data.pkl", "version")) else b"x")
+    tracemalloc.start()
+    try:
+        assert torch_file(model) is checkpoint
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024, peak

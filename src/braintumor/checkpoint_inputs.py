@@ -28,10 +28,12 @@ def torch_zip(data: bytes) -> bool:
 
 def torch_file(path: str | os.PathLike) -> bool:
     """Whether the file ``path`` is what :func:`torch_zip` says of its bytes (``--model runs/x/best.pt``, distill's
-    ``--teacher``). Its head alone tells what ``torch.save`` writes; the rest is read only of a file no larger than the
-    largest zip a scan input may be (``volume_io.MAX_VOLUME_BYTES``), and only of a zip: a damaged ONNX model (a
-    protobuf, never a zip) of 500 MB was read whole, twice over (1 GB), to say it is no checkpoint."""
+    ``--teacher``). Its head alone tells what ``torch.save`` writes; past it, only a zip's central directory is read
+    (:func:`~.zip_io.file_names`), of a file no larger than the largest zip a scan input may be
+    (``volume_io.MAX_VOLUME_BYTES``): a damaged ONNX model (a protobuf, never a zip) of 500 MB was read whole, twice
+    over (1 GB), to say it is no checkpoint, and a zip of JPEGs of 500 MB whole to find no ``data.pkl`` in it."""
     from .volume_io import MAX_VOLUME_BYTES  # on an error path only
+    from .zip_io import file_names  # (zip_io imports this module)
 
     try:
         with open(path, "rb") as f:
@@ -40,7 +42,7 @@ def torch_file(path: str | os.PathLike) -> bool:
                 return True
             if not head.startswith(b"PK\x03\x04") or os.fstat(f.fileno()).st_size > MAX_VOLUME_BYTES:
                 return False  # what torch.save writes starts as a zip does
-            return torch_zip(head + f.read())
+            return torch_layout(file_names(f))
     except OSError:
         return False
 

@@ -9,10 +9,12 @@ is decoded. Its scans are then read as volumes within an input's slices and pixe
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from .checkpoint_inputs import CheckpointInput, checkpoint_text, torch_head, torch_layout
 from .compressed_files import MAGIC, compressed_text
@@ -95,6 +97,19 @@ def listed_names(data: bytes) -> list[str]:
         names.append(data[at + 46:at + 46 + name].decode("utf-8", "replace"))
         at += 46 + name + extra + comment
     return names
+
+
+def file_names(f: BinaryIO) -> list[str]:
+    """What :func:`listed_names` says of an open zip file, reading its end and its central directory, never its
+    members (all of a zip64 one, whose directory its end record does not place): a zip of JPEGs given where a model
+    goes was read whole (up to 512 MB) to find no torch checkpoint's ``data.pkl`` in its names."""
+    at = max(0, f.seek(0, os.SEEK_END) - (1 << 16) - 22)  # where zipfile looks for the end record
+    f.seek(at)
+    end, size = _end_record(f.read())
+    if end < 0:
+        return []
+    f.seek(0 if size < 0 else max(0, at + end - size))
+    return listed_names(f.read())
 
 
 def _hidden_member(name: str) -> bool:
