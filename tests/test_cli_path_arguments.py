@@ -332,6 +332,29 @@ def test_a_file_whose_name_starts_with_a_dash_is_told_how_to_name_it(tmp_path, m
         capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("argv", "said"), [
+    (["predict", "x.jpg", "--fromat", "csv"], "braintumor predict: error: unrecognized arguments: --fromat csv "
+                                              "(--fromat is not an option here: did you mean --format?)"),
+    (["predict", "x.jpg", "--heatmaps=maps"], "(--heatmaps is not an option here: did you mean --heatmap?)"),
+    (["data", "audit", "--thresold", "4"], "braintumor data audit: error: unrecognized arguments: --thresold 4 "
+                                           "(--thresold is not an option here: did you mean --threshold?)"),
+    (["data", "check", "d"], "braintumor data check: error: unrecognized arguments: d (a dataset folder is named "
+                             "after --data: --data d)"),
+    (["evaluate", "--out", "e", "--zzz"], "braintumor evaluate: error: unrecognized arguments: --zzz\n"),
+])
+def test_an_unknown_word_is_told_by_its_command_with_the_option_meant(tmp_path, monkeypatch, capsys, argv, said):
+    """``predict x.jpg --fromat csv`` was told by the top parser, ``braintumor: error: unrecognized arguments``
+    under the list of commands: not predict's usage, nor the option a typo was of."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and said in err
+    command = argv[:2] if argv[0] == "data" else argv[:1]
+    assert err.startswith(f"usage: braintumor {' '.join(command)} [-h]")  # its own options, not the commands
+
+
 def test_a_pattern_or_a_name_in_another_case_not_found_is_told_why(test_images, tmp_path, monkeypatch, capsys):
     """``predict 'scans/*.dcm'`` (quoted, or a pattern no file matched, which a shell passes on as it is) and
     ``predict Scan.JPG`` beside ``scan.jpg`` (opened on macOS and Windows) said only "file not found"."""

@@ -10,6 +10,7 @@ predicted); now it is one line and exit code 2 before it starts. Each subcommand
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -212,6 +213,25 @@ class Parser(argparse.ArgumentParser):
                          ) -> tuple[argparse.Namespace, list[str]]:
         self.given = list(sys.argv[1:] if args is None else args)  # a subcommand's parser gets the rest
         return super().parse_known_args(args, namespace)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        """As argparse's, but an unknown word is told by the command it was given to: ``predict x.jpg --fromat csv``
+        was ``braintumor: error: unrecognized arguments`` under the list of commands, with no word of predict's."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if not extras:
+            return parsed
+        parser: argparse.ArgumentParser = self
+        while chosen := [a.choices[getattr(parsed, a.dest)] for a in parser._actions
+                         if isinstance(a, argparse._SubParsersAction) and getattr(parsed, a.dest, None)]:
+            parser = chosen[0]
+        options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+        hints = [f"{word} is not an option here: did you mean {near[0]}?" for word in
+                 (w.partition("=")[0] for w in extras if w.startswith("--"))
+                 if (near := difflib.get_close_matches(word, options, 1))]
+        folder = [w for w in extras if "--data" in options and os.path.isdir(w)][:1]
+        hints += [f"a dataset folder is named after --data: --data {w}" for w in folder]
+        parser.error(f"unrecognized arguments: {' '.join(extras)}" + "".join(f" ({h})" for h in hints))
 
     def error(self, message: str) -> NoReturn:
         given = getattr(self, "given", [])
