@@ -63,6 +63,25 @@ def test_data_check_lists_unreadable_files(tmp_path, capsys):
     assert rc == 1 and "broken.jpg" in out and "glioma 4" in out
 
 
+def test_data_check_names_the_images_predict_and_evaluate_refuse_for_their_size(tmp_path, capsys):
+    """A 40 x 40 image decodes, so data check said "all images decode" (exit 0), and evaluate of the same folder
+    then skipped it as unreadable: "n 12 (1 unreadable, skipped)"."""
+    from conftest import encode, synthetic_head
+    from test_data import make_dataset
+
+    from braintumor import Classifier
+    from braintumor.image_io import ImageError
+
+    root = make_dataset(tmp_path)
+    small = root / "glioma" / "small.png"
+    small.write_bytes(encode(synthetic_head(40)))
+    with pytest.raises(ImageError) as refused:
+        Classifier.load().predict(small)
+    rc, out, _ = run_cli(["data", "check", "--data", str(root)], capsys)
+    assert rc == 1 and f"  too small: {small}: {refused.value}\n" in out and "all images decode" not in out
+    assert out.endswith("\n1 image under 64x64: predict and evaluate refuse it (training reads it)\n")
+
+
 @pytest.mark.parametrize(("flags", "message"), [
     (["--epochs", "0"], "--epochs must be at least 1, got 0"),  # was 'done' with no best.pt
     (["--batch-size", "1"], "--batch-size must be at least 2 (BatchNorm needs two images), got 1"),

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from .data import DatasetError, dataset_splits, load_dataset
 from .image_files import IMAGE_EXTENSIONS
-from .image_io import ImageError, read_image
+from .image_io import MIN_SIDE, ImageError, decode_image
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS
-from .wording import counted, listed, printable, size_text
+from .wording import counted, listed, printable, size_text, too_small_text
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
 MANUAL_STEPS = (
@@ -22,22 +22,31 @@ MANUAL_STEPS = (
 
 
 def check_dataset(root: str) -> int:
-    """Print images per split and class, decode every file, and list the unreadable ones."""
+    """Print images per split and class, decode every file, and list the unreadable ones and those under
+    ``MIN_SIDE`` (training reads them; predict and evaluate refuse them: "all images decode", then evaluate said
+    "(4 unreadable, skipped)" of the same folder)."""
     splits = dataset_splits(root)
-    bad = 0
+    bad = small = 0
     for split in splits:
         ds = load_dataset(root, split, allow_missing=True)  # a count, not training: missing classes show 0
         counts = ", ".join(f"{k} {v}" for k, v in ds.counts().items())
         print(f"{split or printable(str(ds.root))}: {counted(len(ds), 'image')} ({counts})")
         for path in ds.paths:
             try:
-                read_image(path)
+                info = decode_image(path)[1]
             except ImageError as exc:
                 bad += 1
                 print(printable(f"  unreadable: {path}: {exc}"))
-    print("all images decode" if not bad else
-          f"{counted(bad, 'unreadable image')}: {'it is' if bad == 1 else 'they are'} skipped in training")
-    return 1 if bad else 0
+                continue
+            if info.width < MIN_SIDE or info.height < MIN_SIDE:  # as Classifier.inspect_crop refuses an image
+                small += 1
+                print(printable(f"  too small: {path}: {too_small_text(info.width, info.height, MIN_SIDE)}"))
+    said = [f"{counted(bad, 'unreadable image')}: {'it is' if bad == 1 else 'they are'} skipped in training"][:bad]
+    them = "it" if small == 1 else "them"
+    said += [f"{counted(small, 'image')} under {size_text(MIN_SIDE, MIN_SIDE)}: predict and evaluate refuse {them} "
+             f"(training reads {them})"][:small]
+    print("; ".join(said) or "all images decode")
+    return 1 if said else 0
 
 
 def _counts(mapping: dict) -> str:
