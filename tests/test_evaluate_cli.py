@@ -188,3 +188,27 @@ def test_evaluate_run_help_says_the_run_is_checked_against_the_model():
     evaluate = next(a for a in parser._actions if a.dest == "command").choices["evaluate"]
     said = " ".join(evaluate.format_help().split())
     assert "another run's is refused" in said and "warned" in said, said
+
+
+def test_a_split_given_that_data_does_not_hold_is_refused_not_ignored(tmp_path: Path, capsys, monkeypatch):
+    """``evaluate --data ROOT/Testing --split Training`` scored ROOT/Testing's class folders without a word: --split
+    is read where --data holds it, the default's rule, and a --split given was dropped."""
+    from test_data import make_dataset
+
+    from braintumor import evaluate
+    from braintumor.cli import main
+
+    for split in ("Training", "Testing"):
+        make_dataset(tmp_path / "data" / split, per_class=1)
+    given: list = []
+    monkeypatch.setattr(evaluate, "run_evaluate", lambda *args, **kw: given.append(kw["split"]) or 0)
+    testing, out = tmp_path / "data" / "Testing", str(tmp_path / "out")
+    assert main(["evaluate", "--data", str(testing), "--split", "Training", "--out", out]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --split Training: {testing} holds no Training folder, but class folders: --data {testing} alone "
+        f"evaluates them; --data {tmp_path / 'data'} --split Training evaluates {tmp_path / 'data' / 'Training'}\n")
+    assert not given and not (tmp_path / "out").exists()
+    for argv in ([], ["--split", "Testing"], ["--split", "testing"]):  # the default, or the folder --data names
+        assert main(["evaluate", "--data", str(testing), *argv, "--out", out]) == 0
+    assert main(["evaluate", "--data", str(tmp_path / "data"), "--split", "Training", "--out", out]) == 0
+    assert given == ["Testing", "Testing", "testing", "Training"]

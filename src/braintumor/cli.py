@@ -30,6 +30,7 @@ from .cli_types import (
     worker_count,
 )
 from .data import DEFAULT_DATA_ROOT
+from .exit_errors import UsageError
 from .model_files import DEV_VERSION
 from .orientation import FIT_EPOCHS
 from .wording import printable
@@ -97,8 +98,12 @@ def _cmd_orientation(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import run_evaluate
+    from .evaluation_scope import split_not_there
 
-    return run_evaluate(args.model, args.data, args.out, split=args.split or None, run_dir=args.run,
+    if args.split is not None and (problem := split_not_there(args.data, args.split)):
+        raise UsageError(problem)
+    split = "Testing" if args.split is None else args.split
+    return run_evaluate(args.model, args.data, args.out, split=split or None, run_dir=args.run,
                         progress=bars(args.no_progress),
                         leak_free=not args.no_leak_free, leak_threshold=args.leak_threshold,
                         reference=args.reference)
@@ -202,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT,
                    help="ROOT/Testing/<class>/ or ROOT/<class>/ "
                         f"(default {DEFAULT_DATA_ROOT}; $BRAINTUMOR_DATA sets it)")
-    p.add_argument("--split", default="Testing", help="sub-folder of --data to use if present")
+    p.add_argument("--split", help="sub-folder of --data to evaluate (default Testing, where --data holds one; "
+                   "else --data's own class folders)")
     p.add_argument("--out", type=path_arg, required=True, help="folder for metrics.json, figures, report.html")
     p.add_argument("--run", type=path_arg,
                    help="the model's training run folder, for its training curves (another run's is refused; one "

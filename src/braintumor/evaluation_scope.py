@@ -49,6 +49,20 @@ def missing_split(exc: MissingSplitError) -> str:
     return f"{exc}: --split {which} (scores too high if the model was trained on them), or {elsewhere}"
 
 
+def split_not_there(data: str, split: str) -> str | None:
+    """Why a ``--split`` given is not what would be evaluated, or None: ``--data ROOT/Testing --split Training``
+    scored ROOT/Testing's class folders without a word (a split is read where it is there: the default's rule)."""
+    root = Path(data)
+    try:
+        if not split or root.name.lower() == split.lower() or resolve_split(root, split) != root:
+            return None
+    except DatasetError:  # (no such --data, other splits than this one: the evaluation says so, as without it)
+        return None
+    beside = root.parent / split
+    return (f"--split {split}: {root} holds no {split} folder, but class folders: --data {root} alone evaluates "
+            "them" + (f"; --data {root.parent} --split {split} evaluates {beside}" if beside.is_dir() else ""))
+
+
 def given_reference(reference: str, dataset: Dataset) -> Dataset:
     """The images ``--reference`` names: ``reference/Training`` when there is one, else ``reference``'s class folders.
 
