@@ -13,6 +13,7 @@ from braintumor.web import create_app
 from braintumor.web.multipart_errors import (
     BOUNDARY_NOT_IN_BODY,
     CUT_SHORT,
+    EMPTY_BODY,
     NO_BOUNDARY,
     NO_DISPOSITION,
     NOT_UTF8,
@@ -57,6 +58,23 @@ def test_a_multipart_body_it_cannot_read_is_a_400_that_says_why(client, body, ct
     assert (r.status_code, r.get_json()) == (400, {"error": message})
     page = client.post("/", data=body, content_type=ctype)  # the no-JavaScript form: the same words in the page
     assert page.status_code == 400 and str(escape(message)) in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("boundary", [B, "bb"])  # swapped for the process's own, and parsed as sent
+@pytest.mark.parametrize("length", ["0", None])  # Content-Length: 0, and a chunked body of no chunk
+def test_an_empty_multipart_body_is_called_empty_not_a_boundary_mismatch(client, boundary, length):
+    """A client whose file stream was read to its end before the request was sent: "the header and the body were made
+    for different boundaries" sent its developer looking for a mismatch that was not there. (The test client builds
+    an empty form's body itself from ``data=b""``: the empty body is given as the input stream.)"""
+    ctype = f"multipart/form-data; boundary={boundary}"
+    headers = {"Content-Length": length} if length else {"Transfer-Encoding": "chunked"}
+    for path in ("/api/v1/predict", "/"):
+        r = client.post(path, input_stream=io.BytesIO(b""), content_type=ctype, headers=headers)
+        if path.startswith("/api/"):
+            assert (r.status_code, r.get_json()) == (400, {"error": EMPTY_BODY})
+        else:
+            page = r.get_data(as_text=True)
+            assert r.status_code == 400 and str(escape(EMPTY_BODY)) in page and "boundar" not in page
 
 
 def test_the_same_bodies_well_made_are_read(client):

@@ -4,7 +4,9 @@ Werkzeug's form parser is silent by default: a body it cannot parse becomes an e
 "no file uploaded: send one or more images in the field 'file'" to a client that had sent one there, in a body with
 no boundary in its Content-Type (a Content-Type header set by hand on a FormData upload), a boundary its body does
 not hold, a body cut short, or a file name that is not UTF-8. A body over 500 kB with a boundary it never holds was
-"too many files or form fields in one request, or a form field too long".
+"too many files or form fields in one request, or a form field too long". An empty body (a client whose file stream
+was read to its end before the request was sent) was "the header and the body were made for different boundaries":
+its developer looked for a boundary mismatch that was not there.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ NO_BOUNDARY = ("the Content-Type multipart/form-data names no boundary: let the 
 BOUNDARY_NOT_ASCII = "the multipart boundary in the Content-Type is not ASCII"
 BOUNDARY_NOT_IN_BODY = ("the body holds no part delimited by the boundary its Content-Type names: the header and the "
                         "body were made for different boundaries, or the body is not multipart")
+EMPTY_BODY = ("the request body is empty (0 bytes) where its Content-Type says multipart/form-data: no part was sent; "
+              "send each image as a file part of the form")
 CUT_SHORT = ("the multipart body ends before its closing boundary: it was cut short, or its parts are not delimited "
              "as multipart/form-data requires")
 NO_DISPOSITION = "a part of the multipart body has no Content-Disposition header (the one that names its field)"
@@ -51,6 +55,7 @@ class DelimiterWatch:
         self._stream, self._delimiter = stream, delimiter
         self._tail = b""
         self.seen = False
+        self.read_any = False
         self.read_failed = False
 
     def read(self, *args: Any) -> bytes:
@@ -59,6 +64,7 @@ class DelimiterWatch:
         except Exception:
             self.read_failed = True
             raise
+        self.read_any = self.read_any or bool(data)
         if not self.seen and data:
             window = self._tail + data
             self.seen = self._delimiter in window
@@ -92,6 +98,8 @@ def multipart_problem(exc: ValueError, watch: DelimiterWatch) -> str:
     """The sentence for a ValueError of Werkzeug's multipart parser (its wording is not an API: a generic one else)."""
     if isinstance(exc, UnicodeDecodeError):
         return NOT_UTF8
+    if not watch.read_any:
+        return EMPTY_BODY
     if not watch.seen:
         return BOUNDARY_NOT_IN_BODY
     if "Content-Disposition" in str(exc):
