@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ import braintumor
 import braintumor.web
 from braintumor.prediction import DISCLAIMER
 from braintumor.web import create_app
+from braintumor.web.pages import headline
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +202,17 @@ def test_an_error_page_says_so_in_its_title(client):
     assert title(empty) == "Error: No file chosen · Brain MRI classifier"
     big = encode(np.random.default_rng(0).integers(0, 255, (1500, 1500), dtype=np.uint8))
     assert title(post(client, [("big.png", big)])) == "Error: upload too large · Brain MRI classifier"
+
+
+def test_an_error_pages_title_cuts_its_message_outside_brackets(client):
+    """The title is the message's first clause, cut at its first colon: a form whose file came in another field (a
+    hospital's own form posting to the page) was titled "Error: no file in the field 'file' (got", its bracket open."""
+    r = client.post("/", data={"image": (io.BytesIO(b"x"), "scan.jpg")}, content_type="multipart/form-data")
+    shown = html.unescape(re.search(r"<title>(.*?)</title>", r.get_data(as_text=True), re.S).group(1))
+    assert shown == "Error: no file in the field 'file' (got: image) · Brain MRI classifier"
+    assert headline("too many files: 33 (the limit is 32 per request)") == "too many files"
+    assert headline("a part's headers are not UTF-8 text (a file name in another encoding?): send ...") == \
+        "a part's headers are not UTF-8 text (a file name in another encoding?)"
 
 
 def test_a_results_page_says_so_in_its_title(client, test_images):

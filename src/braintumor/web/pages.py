@@ -169,6 +169,19 @@ def _printable(text: str) -> str:
     return Markup(printable(str(text))) if isinstance(text, Markup) else printable(str(text))
 
 
+@bp.app_template_filter("headline")
+def headline(message: str) -> str:
+    """A message's first clause, which an error page's title gives ("too many files: 33 (the limit ...)": "too many
+    files"): up to its first colon or semicolon outside brackets. Cut at any first colon, "no file in the field 'file'
+    (got: image); send images as 'file'" was titled "no file in the field 'file' (got", its bracket left open."""
+    depth = 0
+    for i, char in enumerate(message):
+        depth += (char == "(") - (char == ")")
+        if char in ":;" and depth <= 0:
+            return message[:i]
+    return message
+
+
 @bp.app_template_filter("percent")
 def _percent(value: float) -> str:
     return probability_text(float(value))
