@@ -58,6 +58,16 @@ def test_the_access_log_keeps_no_query_string_and_no_unknown_path(tiny_model, te
                                      ("GET", UNKNOWN_PATH, "404")]), out
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_the_access_log_gives_a_static_files_size(tiny_model, tmp_path):
+    """gunicorn sends a static file with sendfile() and counts none of its bytes: the access log said
+    ``"GET /static/app.css HTTP/1.1" 200 0``, as if the page's style sheet had been empty."""
+    with running_serve(tmp_path, "--model", str(tiny_model), "--workers", "1") as server:
+        size = len(urllib.request.urlopen(f"{server.base}/static/app.css", timeout=30).read())
+    line = re.search(r'"GET /static/app\.css HTTP/1\.1" 200 (\d+) \d+ms$', server.output(), re.M)
+    assert size > 0 and line and int(line[1]) == size, server.output()
+
+
 #: A line of the debug server's log (web/dev_server.py): time, "method path protocol", status, size.
 DEV_LINE = re.compile(r'^\[[^\]\n]+\] "(\S+) (\S+) (\S+)" (\d{3}) \S+$', re.M)
 

@@ -34,6 +34,9 @@ access_log_format = '%(t)s "%(m)s %({' + LOGGED_PATH_KEY + '}e)s %(H)s" %(s)s %(
 #: Seconds a silent worker may run before the master restarts it. Here, not on serve's command line, so that
 #: GUNICORN_CMD_ARGS="--timeout 120" still overrides it (gunicorn lets its command line beat that variable).
 timeout = 60
+#: Off: a static file sent by sendfile() was logged as 0 bytes (gunicorn counts only the bytes it writes itself), and
+#: the page's few small files gain nothing from it. (gunicorn reads any value set here as --no-sendfile.)
+sendfile = False
 
 #: How gunicorn's error log words a request it rejects itself (malformed, or over its limits), before any app sees it.
 _REJECTED = "Invalid request from ip="
