@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -108,6 +109,27 @@ def test_the_heatmap_parameter_says_which_records_carry_which_image(doc, test_im
     field = doc["components"]["schemas"]["Prediction"]["properties"]["image_png_base64"]["description"]
     assert "refused ones too" in param["description"] and "of a refused file too" in field
 
+
+def test_a_request_whose_only_file_is_refused_is_answered_200_as_documented(doc, test_images):
+    """A refusal is an answer: a request whose one file is refused (a CT slice) gets 200, and the document, the
+    status table of docs/WEB.md and status_for say so (they said "200 when at least one file was classified")."""
+    from dicom_factory import make_dicom
+
+    from braintumor.image_io import read_image
+    from braintumor.model_files import default_model_path
+    from braintumor.predictor import Classifier
+
+    if not default_model_path().is_file():
+        pytest.skip("needs the shipped model's refusals")
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    r = client.post("/api/v1/predict", **_files(("ct.dcm", make_dicom(read_image(test_images["glioma"][0]),
+                                                                      Modality="CT"))))
+    [refused] = r.get_json()["results"]
+    assert r.status_code == 200 and refused["ood"] and refused["label"] is None
+    said = doc["paths"]["/api/v1/predict"]["post"]["description"]
+    assert "200 when at least one file was read and answered, classified or refused" in said
+    web = (Path(__file__).parents[1] / "docs" / "WEB.md").read_text(encoding="utf-8")
+    assert "| 200 | at least one file was read and answered: classified, or refused" in web
 
 def test_the_document_says_a_host_not_answered_gets_400_on_every_path(tiny_classifier, doc):
     """serve answers only the names it is given (a loopback server, the Docker image: web/hosts.py); the document

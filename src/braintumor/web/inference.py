@@ -215,7 +215,8 @@ def base64_text(data: bytes) -> str:
 
 
 def status_for(records: list[dict]) -> int:
-    """200 when at least one file was classified, 400 when none could be (each record says why)."""
+    """200 when at least one file was read and answered (classified, or refused as unlike brain MRI or turned: a
+    refusal is an answer), 400 when none could be read (each record says why)."""
     return 200 if any("error" not in r for r in records) else 400
 
 

@@ -31,11 +31,11 @@ def openapi_document(st: WebState, root: str = "") -> dict:
             "The file type is sniffed from the content (JPEG, PNG, BMP, TIFF, WebP; DICOM, NIfTI, a zip of DICOM "
             f"or NIfTI files), never from the name. A volume gives one record per slice (`slice`, 0-based; at most "
             f"{st.max_slices} slices per request) and a summary under `series`. "
-            "Status: 200 when at least one file was classified (the others carry an `error`); 400 when none "
-            "could be (e.g. a single bad file: `results` says why), or when the request has no files, the "
-            "wrong field, too many files, a multipart body it cannot read, or a query parameter other than "
-            "`heatmap` (`error` says which); 413 when the request is too large; 415 when the body is neither "
-            "multipart nor one of the types above, or compressed."
+            "Status: 200 when at least one file was read and answered, classified or refused (`ood`; the others "
+            "carry an `error`); 400 when none could be read (e.g. a single bad file: `results` says why), or when "
+            "the request has no files, the wrong field, too many files, a multipart body it cannot read, or a "
+            "query parameter other than `heatmap` (`error` says which); 413 when the request is too large; 415 "
+            "when the body is neither multipart nor one of the types above, or compressed."
         ),
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
                         "description": "1 to add image_png_base64 (the crop the model saw) to each file read, "
