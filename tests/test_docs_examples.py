@@ -264,6 +264,13 @@ def test_cli_reference_csv_columns_are_the_ones_predict_writes(test_images, tmp_
     assert header == [*usual, HEATMAP_KEY, ROOT_KEY]
     said_last = re.findall(r"csv's last column, `(\w+)`", text) + re.findall(r"`(\w+)` \([^()]*csv's last column", text)
     assert said_last and set(said_last) == {header[-1]}, said_last
+    # the column each doc places one after: SCANS.md called ``series`` "the last of the usual ones" and CLI.md put
+    # ``working_folder`` "after ``series``" once ``note`` had come after it
+    scans = " ".join((REPO / "docs/SCANS.md").read_text().split())
+    series_after = re.search(r"csv's `series` column \(after `(\w+)`", scans)
+    assert series_after and series_after.group(1) == usual[usual.index("series") - 1]
+    folder_after = re.search(r"csv's last column, after `(\w+)`", text)
+    assert folder_after and folder_after.group(1) == usual[-1]
 
 
 def test_readme_python_api_names_the_error_each_wrong_argument_raises(clf, tmp_path):
