@@ -273,6 +273,23 @@ def test_cli_reference_csv_columns_are_the_ones_predict_writes(test_images, tmp_
     assert folder_after and folder_after.group(1) == usual[-1]
 
 
+def test_cli_reference_places_the_columns_of_evaluates_predictions_csv_as_written(tmp_path):
+    """docs/CLI.md called ``refused_turned`` predictions.csv's last column and, in the same sentence, put ``note``
+    after it: the columns it places are the last four ``write_predictions`` writes (a run with the leak check)."""
+    from pathlib import Path
+
+    from braintumor.classes import CLASSES
+    from braintumor.evaluation_predictions import write_predictions
+
+    no = np.array([False])
+    written = write_predictions(tmp_path, [Path("a.png")], np.array([0]), np.eye(len(CLASSES))[:1], CLASSES,
+                                refused=no, scores=np.array([0.5]), review=no, leak_free=np.array([True]), side=no,
+                                noted=no)
+    header = written.read_text(encoding="utf-8").splitlines()[0].split(",")
+    text = " ".join((REPO / "docs/CLI.md").read_text().split())
+    said = re.search(r"`refused_turned` 1/0, after `(\w+)` \(and `(\w+)`, below\)[^;]*; last, `(\w+)`", text)
+    assert said and header[-4:] == [said[1], said[2], "refused_turned", said[3]], header
+
 def test_readme_python_api_names_the_error_each_wrong_argument_raises(clf, tmp_path):
     """README listed "a folder name" among the arguments that raise TypeError, but ``predict(folder)`` raises
     ImageError (a ValueError): a user's ``except TypeError`` around it, as README taught, let it through."""

@@ -22,9 +22,10 @@ def write_predictions(out: Path, paths: list[Path], y: np.ndarray, probs: np.nda
                       leak_free: np.ndarray | None = None, *, side: np.ndarray, noted: np.ndarray) -> Path:
     """One row per readable image: the network's answer, whether the OOD check refused it (``refused`` 1/0, with
     its ``ood_score``, blank for a model without the check), whether the answer has lower confidence (``review``
-    1/0), ``leak_free`` (1/0) when the leak check ran, and last ``refused_turned`` (1/0, ``side``): refused as on its
-    side, a brain MRI to rotate and resend rather than one unlike brain MRI (last, so the older columns keep their
-    positions), then ``note`` as predict's CSV has it (csv_records.csv_columns; ``noted``: the skull-stripped one)."""
+    1/0), ``leak_free`` (1/0) when the leak check ran, then ``refused_turned`` (1/0, ``side``): refused as on its
+    side, a brain MRI to rotate and resend rather than one unlike brain MRI (after them, so the older columns keep
+    their positions), and last ``note`` as predict's CSV has it (csv_records.csv_columns; ``noted``: the
+    skull-stripped one)."""
     buf = io.StringIO()
     writer = CsvRows(buf)
     extra = ["leak_free"] if leak_free is not None else []
