@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from conftest import needs
 
+from braintumor import evaluation_figures
 from braintumor.classes import CLASSES
 from braintumor.image_io import ImageError, read_image
 from braintumor.orientation import TURN_ADVICE
@@ -24,8 +25,8 @@ PER_CLASS = 3
 #: evaluate draws its figures with matplotlib (the [eval] extra) and says it is missing before reading any image:
 #: its tests skip without it, as the core install with [dev] leaves it out
 needs_matplotlib = needs("evaluate", "matplotlib")
-FIGURES = ("confusion_matrix", "roc", "pr", "reliability", "confidence_hist", "training_curves", "samples",
-           "gallery_correct", "gallery_wrong", "gallery_refused")
+#: the figures a run with a training log and no temperature draws (the package's list: what --out is checked for)
+FIGURES = tuple(name for name in evaluation_figures.FIGURES if name != "reliability_uncalibrated")
 
 
 class FakeClassifier:

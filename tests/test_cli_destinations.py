@@ -93,6 +93,22 @@ def test_a_pipe_given_as_an_output_folder_is_named_as_such(tmp_path, capsys):
         assert (rc, out, err) == (2, "", f"error: {message}\n"), argv
 
 
+
+def test_a_folder_or_pipe_at_a_name_evaluate_writes_in_out_is_refused_before_the_work(tmp_path, capsys):
+    """A folder OUT/roc.png (or a FIFO OUT/predictions.csv) was found when the files moved into ``--out OUT``, after
+    every image was scored and every figure drawn, and said as "error: Is a directory: OUT/roc.png"."""
+    import os
+
+    out, nope = tmp_path / "out", str(tmp_path / "nope")  # no model, no data: the check comes before either
+    (out / "roc.png").mkdir(parents=True)
+    os.mkfifo(out / "predictions.csv")
+    for name, kind in (("predictions.csv", "a named pipe (FIFO)"), ("roc.png", "a folder")):  # in the order written
+        rc, stdout, err = run_cli(["evaluate", "--model", nope, "--data", nope, "--out", str(out)], capsys)
+        assert (rc, stdout, err) == (2, "", f"error: cannot write --out {out}: {out / name} is {kind}, not the file "
+                                            f"{name} it would write there: move it aside, or choose another --out\n")
+        (out / name).rmdir() if name == "roc.png" else (out / name).unlink()
+    assert not any(out.iterdir())
+
 @needs_torch
 def test_a_pipe_given_as_the_cache_folder_is_named_as_such(tmp_path, capsys):
     import os

@@ -30,6 +30,7 @@ from .cli_types import (
     worker_count,
 )
 from .data import DEFAULT_DATA_ROOT
+from .evaluation_figures import FIGURES
 from .exit_errors import UsageError
 from .model_files import DEV_VERSION
 from .orientation import FIT_EPOCHS
@@ -222,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--leak-threshold", type=int, default=8,
                    help="near duplicate: pHash distance <= N (of 256 bits; at most 64)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(func=_cmd_evaluate, destinations=[("--out", "out", True)])
+    written = ("predictions.csv", *(f"{name}.png" for name in FIGURES), "report.html", "metrics.json")
+    p.set_defaults(func=_cmd_evaluate, destinations=[("--out", "out", True, written)])
 
     p = sub.add_parser("predict", help="classify images and folders (ONNX Runtime, no torch)",
                        epilog="exit status: 0 every input answered (classified, or not classified: refused), 1 any "

@@ -78,6 +78,17 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
             raise UsageError(str(exc) if exc.errno is None else f"cannot write {flag} {raw}: {exc.strerror}") from None
 
 
+def _check_file_goes(flag: str, raw: str, name: str) -> None:
+    """Raise UsageError where a folder or a named pipe holds ``name`` in the folder output ``raw``, where the command
+    writes a file of that name: ``evaluate --out OUT`` with a folder OUT/roc.png scored every image and drew every
+    figure, then said only "error: Is a directory: OUT/roc.png" (the move into OUT refuses it: atomic_files)."""
+    path = Path(raw) / name
+    kind = "a folder" if path.is_dir() else file_kind(path) if path.exists() else ""
+    if kind.startswith(("a folder", "a named pipe")):
+        raise UsageError(f"cannot write {flag} {raw}: {path} is {kind}, not the file {name} it would write there: "
+                         f"move it aside, or choose another {flag}")
+
+
 def _read_only(path: Path) -> bool:
     """No write permission for this process, or none for anyone (``chmod a-w``): root's ``os.access`` grants that
     file, and a run as root (a container, CI) replaced a results file kept read-only. Not where no file can be made
@@ -107,7 +118,8 @@ def _name_max(path: Path) -> int:
 
 
 def check_destinations(args: argparse.Namespace) -> None:
-    """Every destination the parsed subcommand declared: (flag as typed, argparse attribute, names a folder).
+    """Every destination the parsed subcommand declared: (flag as typed, argparse attribute, names a folder[, the
+    names of the files the command writes in that folder]).
 
     A file destination that is one of the inputs (``predict scan.jpg -o scan.jpg``, or ``-o *.jpg`` expanded by the
     shell; ``quantize model.onnx --out model.onnx``) is refused: writing it would destroy what it is made from."""
@@ -120,9 +132,11 @@ def check_destinations(args: argparse.Namespace) -> None:
     # a dataset's images are inputs too: `data audit --out ROOT/Testing/glioma/x.jpg` replaced one with its report
     datasets = [Path(d) for d in (getattr(args, "data", None), getattr(args, "reference", None))
                 if isinstance(d, str | Path) and Path(d).is_dir()]
-    for flag, attr, folder in getattr(args, "destinations", ()):
+    for flag, attr, folder, *inside in getattr(args, "destinations", ()):
         raw = getattr(args, attr, None)
         check_destination(flag, raw, folder)
+        for name in (inside[0] if raw and inside else ()):
+            _check_file_goes(flag, raw, name)
         read = [*folders, *datasets]
         if raw and not folder and Path(raw).is_file() and (any(_same_file(raw, p) for p in inputs)
                                                            or any(_read_from(d, Path(raw)) for d in read)):
@@ -142,7 +156,7 @@ def check_destinations(args: argparse.Namespace) -> None:
 def _check_apart(args: argparse.Namespace) -> None:
     """Two destinations of one command that name the same path (``predict -o r.csv --heatmap r.csv``): the heat maps
     went into a folder r.csv, and the records then failed as 'Is a directory: .r.csv.1a2b3c4d'."""
-    given = [(flag, getattr(args, attr, None)) for flag, attr, _ in getattr(args, "destinations", ())]
+    given = [(flag, getattr(args, attr, None)) for flag, attr, *_ in getattr(args, "destinations", ())]
     given = [(flag, raw) for flag, raw in given if raw]
     for k, (flag, raw) in enumerate(given):
         for other, other_raw in given[k + 1:]:

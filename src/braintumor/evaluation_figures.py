@@ -53,6 +53,9 @@ TRAINING_LOG_NAMES: tuple[str, ...] = ("metrics.jsonl", "training-log.jsonl")
 
 #: Figures written only when their input exists (a training log, an uncalibrated model's probabilities).
 OPTIONAL_FIGURES: tuple[str, ...] = ("training_curves", "reliability_uncalibrated")
+#: Every figure :func:`write_figures` draws, each as NAME.png (those of OPTIONAL_FIGURES where it can).
+FIGURES: tuple[str, ...] = ("confusion_matrix", "roc", "pr", "reliability", "confidence_hist", "samples",
+                            "gallery_correct", "gallery_wrong", "gallery_refused", *OPTIONAL_FIGURES)
 
 
 def training_log(run_dir: str | Path) -> Path | None:
