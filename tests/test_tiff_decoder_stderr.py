@@ -315,6 +315,37 @@ def test_a_strip_whose_end_marker_comes_before_its_frame_header_is_refused_by_na
     assert capfd.readouterr().err == ""
 
 
+def _jpeg_tables(edit: Callable[[bytes], bytes]) -> bytes:
+    """A JPEG TIFF of 32-row strips whose JPEGTables (tag 347) are ``edit``'s of Pillow's, placed after its bytes."""
+    data = _tiff("jpeg", 32)
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for entry in range(ifd + 2, ifd + 2 + 12 * struct.unpack_from("<H", data, ifd)[0], 12):
+        tag, _, count, offset = struct.unpack_from("<HHII", data, entry)
+        if tag == 347:
+            tables = edit(bytes(data[offset:offset + count]))
+            struct.pack_into("<II", data, entry + 4, len(tables), len(data))
+            return bytes(data + tables)
+    raise KeyError(347)
+
+
+def test_jpeg_tables_padded_past_their_end_marker_are_read_as_libtiff_reads_them(capfd):
+    """JPEGTables whose tag's count runs past their EOI marker (2 bytes of padding, or bytes like a segment's) are
+    read by libtiff to the EOI, the rest unread, and the file decoded without a word; it was refused, "uses
+    quantization table 0, which it does not define", the tables joined to a strip only where they ended in FF D9.
+    The EOI is found by walking the segments: FF D9 inside a table's values is no end. Tables with no EOI at all are
+    joined to no strip, as before."""
+    padded = {"zeros": lambda t: t + bytes(2), "a segment's bytes": lambda t: t + b"\xff\xdb\x00\x43",
+              "FF D9 in a table": lambda t: t[:20] + b"\xff\xd9" + t[22:] + bytes(2)}
+    for why, edit in padded.items():
+        data = _jpeg_tables(edit)
+        assert Image.open(io.BytesIO(data)).tag_v2[347][-2:] != b"\xff\xd9", why
+        assert np.array_equal(read_image(data), np.asarray(Image.open(io.BytesIO(data)))), why
+    with pytest.raises(ImageError, match=r"^TIFF strip 1 of 4's JPEG data uses quantization table 0, which it does "
+                                         r"not define: damaged, not decoded$"):
+        read_image(_jpeg_tables(lambda t: t[:-2]))
+    assert capfd.readouterr().err == ""
+
+
 def test_offsets_or_byte_counts_fewer_than_the_strips_are_refused_by_name_with_nothing_from_libtiff(capfd):
     """3 byte counts for 4 strips made libtiff print "TIFFFillStrip: Invalid strip byte count 0, strip 3.", 3 offsets
     "tempfile.tif: Using code not yet in table." (it read the 4th strip from byte 0) or PackBitsDecode's line, on fd 2

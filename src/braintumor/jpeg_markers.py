@@ -100,6 +100,23 @@ def jpeg_header_problem(data: memoryview | bytes, what: str = "DICOM JPEG pixel 
     return None
 
 
+def jpeg_tables_end(tables: bytes) -> int | None:
+    """Where libjpeg stops reading a TIFF's JPEGTables (tables only: SOI, DQT and DHT segments, EOI): at its EOI
+    marker, found by walking the segments, as libtiff's libjpeg reads them, not by its last two bytes. A tag whose
+    count runs past the EOI (padded) is read by libtiff as one that ends there, so a strip's data is joined to the
+    tables before it, not after the padding. None where the walk finds no EOI."""
+    at = 2
+    for _ in range(MAX_JPEG_SEGMENTS):
+        if at + 2 > len(tables) or tables[at] != 0xFF:
+            return None
+        marker = tables[at + 1]
+        if marker == 0xD9:
+            return at
+        at += (1 if marker == 0xFF else 2 if marker in JPEG_MARKERS_WITHOUT_LENGTH  # (FF: a fill byte)
+               else 2 + int.from_bytes(tables[at + 2:at + 4], "big"))
+    return None
+
+
 def _restarts(data: bytes, at: int, restarts: bool) -> bool:
     """Whether restart intervals hold after the segment at ``at``: a DRI segment's interval (0 turns them off), else
     ``restarts`` as it was. A DRI may come in the header or between scans, and both walks read it so."""

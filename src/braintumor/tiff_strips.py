@@ -121,7 +121,8 @@ def _jpeg_problem(tags: Mapping[int, Any], fp: Any) -> str | None:
     inside its coded data ("JPEGLib: Unsupported marker type 0x5a.", after which the strip's last rows were read wrong,
     unsaid). Each is read as libjpeg reads it: after the tables of JPEGTables, themselves checked first. Damage the
     decoding alone finds stays libtiff's (and libjpeg warns of bad Huffman codes without a word from Pillow)."""
-    from .jpeg_markers import SOI, jpeg_header_problem  # (its import of image_headers imports image_io, and this)
+    # (jpeg_markers's import of image_headers imports image_io, and this)
+    from .jpeg_markers import SOI, jpeg_header_problem, jpeg_tables_end
 
     kind, tiled = ("tile", True) if 324 in tags else ("strip", False)
     offsets, sizes = (tag_numbers(tags.get(t, ())) for t in ((324, 325) if tiled else (273, 279)))
@@ -129,6 +130,7 @@ def _jpeg_problem(tags: Mapping[int, Any], fp: Any) -> str | None:
     tables = bytes(tables) if isinstance(tables, (bytes, bytearray)) and tables[:2] == SOI else b""
     if tables and (problem := jpeg_header_problem(tables, "TIFF's JPEG tables (JPEGTables)", image=False)):
         return problem
+    end = jpeg_tables_end(tables) if tables else None  # (a tag's count may run past its EOI: libtiff reads to it)
     at = fp.tell()
     try:
         left = _length(fp)
@@ -141,7 +143,7 @@ def _jpeg_problem(tags: Mapping[int, Any], fp: Any) -> str | None:
                 return f"{what} does not start with JPEG's SOI marker: damaged, not decoded"
             if next(itertools.islice(_MARKER.finditer(raw), MAX_JPEG_MARKERS, None), None) is not None:
                 continue
-            stream = tables[:-2] + raw[2:] if tables.endswith(b"\xff\xd9") else raw  # as libjpeg reads the two
+            stream = tables[:end] + raw[2:] if end is not None else raw  # as libjpeg reads the two
             if b"\xff\xda" not in stream:  # libjpeg: "Invalid JPEG file structure: missing SOS marker."
                 return f"{what} has no scan (no SOS marker): damaged, not decoded"
             if problem := jpeg_header_problem(stream, what):
