@@ -332,17 +332,19 @@ def test_jpeg_tables_padded_past_their_end_marker_are_read_as_libtiff_reads_them
     """JPEGTables whose tag's count runs past their EOI marker (2 bytes of padding, or bytes like a segment's) are
     read by libtiff to the EOI, the rest unread, and the file decoded without a word; it was refused, "uses
     quantization table 0, which it does not define", the tables joined to a strip only where they ended in FF D9.
-    The EOI is found by walking the segments: FF D9 inside a table's values is no end. Tables with no EOI at all are
-    joined to no strip, as before."""
+    The EOI is found by walking the segments: FF D9 inside a table's values is no end. Tables with no EOI, whose
+    segments end where the tag does, libtiff reads whole, as silently, and so are they joined now (they were refused
+    alike); tables cut inside a segment are joined to no strip, as before."""
     padded = {"zeros": lambda t: t + bytes(2), "a segment's bytes": lambda t: t + b"\xff\xdb\x00\x43",
-              "FF D9 in a table": lambda t: t[:20] + b"\xff\xd9" + t[22:] + bytes(2)}
+              "FF D9 in a table": lambda t: t[:20] + b"\xff\xd9" + t[22:] + bytes(2), "no EOI": lambda t: t[:-2]}
     for why, edit in padded.items():
         data = _jpeg_tables(edit)
         assert Image.open(io.BytesIO(data)).tag_v2[347][-2:] != b"\xff\xd9", why
+        assert not refused_as_libtiff_would(data, capfd), why
         assert np.array_equal(read_image(data), np.asarray(Image.open(io.BytesIO(data)))), why
     with pytest.raises(ImageError, match=r"^TIFF strip 1 of 4's JPEG data uses quantization table 0, which it does "
                                          r"not define: damaged, not decoded$"):
-        read_image(_jpeg_tables(lambda t: t[:-2]))
+        read_image(_jpeg_tables(lambda t: t[:40]))  # (its DQT segment cut short)
     assert capfd.readouterr().err == ""
 
 

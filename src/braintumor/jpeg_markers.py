@@ -104,11 +104,13 @@ def jpeg_tables_end(tables: bytes) -> int | None:
     """Where libjpeg stops reading a TIFF's JPEGTables (tables only: SOI, DQT and DHT segments, EOI): at its EOI
     marker, found by walking the segments, as libtiff's libjpeg reads them, not by its last two bytes. A tag whose
     count runs past the EOI (padded) is read by libtiff as one that ends there, so a strip's data is joined to the
-    tables before it, not after the padding. None where the walk finds no EOI."""
+    tables before it, not after the padding. Tables with no EOI whose segments end where the tag does are read whole
+    (libtiff gives libjpeg an EOI at their end): their length. None where the walk finds neither: a segment cut short,
+    bytes that are no marker."""
     at = 2
     for _ in range(MAX_JPEG_SEGMENTS):
         if at + 2 > len(tables) or tables[at] != 0xFF:
-            return None
+            return at if at == len(tables) else None
         marker = tables[at + 1]
         if marker == 0xD9:
             return at
