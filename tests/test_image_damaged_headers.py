@@ -172,3 +172,16 @@ def test_a_12_bit_dicom_frame_saved_as_a_jpeg_is_said_to_be_one():
     frame = b"".join(next(generate_fragmented_frames(ds.PixelData)))
     with pytest.raises(ImageError, match=r"^a 12-bit JPEG \(as DICOM stores deeper slices\), which this decoder "):
         read_image(frame)
+
+
+@pytest.mark.parametrize(("before", "said"), [(b"\xff\xc0", "frame header"), (b"\xff\xda", "first scan")],
+                         ids=["before-its-frame", "before-its-scan"])
+def test_a_jpeg_whose_end_marker_comes_before_its_image_says_so(before, said):
+    """An EOI marker before a JPEG file's frame header (or its first scan): Pillow opens it, reading past the EOI,
+    and libjpeg, which reads nothing after it, fails; the file was "image data could not be decoded", where a DICOM
+    frame or a TIFF strip so damaged is told by name (jpeg_markers). A decode that fails walks the file's segments."""
+    data = encode(synthetic_head(64), "JPEG")
+    at = data.index(before)
+    with pytest.raises(ImageError, match=rf"^JPEG file ends \(an EOI marker\) before its {said}: damaged, not "
+                                         r"decoded$"):
+        read_image(data[:at] + b"\xff\xd9" + data[at:])

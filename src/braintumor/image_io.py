@@ -284,11 +284,13 @@ def image_header_problem(data: bytes) -> str | None:
 
 
 def decode_failure_text(exc: BaseException, data: bytes = b"") -> str:
-    """What an image whose decoder raised ``exc`` is told: what its header declares wrong, cut short where Pillow says
-    its pixels stop early, else :data:`UNDECODABLE`. One home for the file reader and a lazily loaded PIL image's
-    (:mod:`braintumor.image_arrays`), whose messages ended in a class name ("(OSError)")."""
+    """What an image whose decoder raised ``exc`` is told: its header's damage (a JPEG's walked only here, on failure:
+    an EOI before its frame header), cut short where Pillow says so, else :data:`UNDECODABLE`. One home for the file
+    reader and a lazily loaded PIL image's (:mod:`braintumor.image_arrays`), whose messages ended in "(OSError)"."""
+    from .jpeg_markers import jpeg_header_problem as jpeg_problem  # (it imports image_headers, which imports this)
+
     truncated = str(exc).startswith("image file is truncated")  # Pillow's words for pixels that stop short
-    return image_header_problem(data) or (TRUNCATED if truncated else UNDECODABLE)
+    return image_header_problem(data) or (TRUNCATED if truncated else jpeg_problem(data, "JPEG file") or UNDECODABLE)
 
 
 def box_reduced(gray: np.ndarray, draft_size: int | None) -> np.ndarray:
