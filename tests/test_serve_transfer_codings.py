@@ -88,3 +88,43 @@ def test_the_refusal_names_only_the_other_codings_in_printable_text():
     assert transfer_coding_problem({"HTTP_TRANSFER_ENCODING": "identity,  Chunked"}) is None
     said = transfer_coding_problem({"HTTP_TRANSFER_ENCODING": "gzip;q=1, x-\x01" + "a" * 80 + ", gzip, chunked"})
     assert said is not None and said.startswith(f"Transfer-Encoding gzip, x-?{'a' * 37} is not taken: ")
+
+
+def _send_raw(port: int, request: bytes) -> tuple[int, bytes]:
+    """``request`` as sent, then the end of what the client sends (the connection's writing side shut); the status and
+    the body answered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+        client.sendall(request)
+        client.shutdown(socket.SHUT_WR)
+        answer = b""
+        while data := client.recv(65536):
+            answer += data
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+#: Chunked bodies gunicorn cannot read: a size line that is no hexadecimal number, a chunk longer than its size, a
+#: bare CR in a chunk extension, more trailer fields than its header limit, and a body that ends before its last chunk.
+BAD_CHUNKS = {"size": b"zz\r\n%s\r\n0\r\n\r\n", "terminator": b"3\r\n%s\r\n0\r\n\r\n", "extension": b"3;a\rb\r\n%s\r\n",
+              "trailers": b"3\r\n%s\r\n0\r\n" + b"".join(b"X-T%d: v\r\n" % i for i in range(200)) + b"\r\n",
+              "cut short": b"100000\r\n%s"}
+
+
+def test_a_chunked_body_gunicorn_cannot_read_is_a_400_that_says_so_not_a_500(jpeg, tmp_path):
+    """gunicorn raised its parse error into the app: a 500 "internal error", a traceback in the error log and an
+    internal error in the metrics, for a client's malformed body; one cut short before its last chunk was Werkzeug's
+    "The browser (or proxy) sent a request that this server could not understand"."""
+    multipart = f"multipart/form-data; boundary={BOUNDARY.decode()}"
+    with running_serve(tmp_path) as server:
+        for kind, framing in BAD_CHUNKS.items():
+            for path, content_type, accept, data in [("/api/v1/predict", "image/jpeg", "*/*", jpeg[:2000]),
+                                                     ("/api/v1/predict", multipart, "*/*", _multipart(jpeg[:2000])),
+                                                     ("/", multipart, "text/html", _multipart(jpeg[:2000]))]:
+                status, answer = _send_raw(server.port, (
+                    f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nAccept: {accept}\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n").encode() + framing.replace(b"%s", data))
+                assert status == 400, (kind, path, status, answer[-300:])
+                assert b"chunked framing is not valid HTTP/1.1" in answer, (kind, path, answer[-300:])
+        metrics = urllib.request.urlopen(f"{server.base}/metrics", timeout=10).read().decode()
+    assert 'braintumor_errors_total{kind="internal"} 0.0' in metrics, metrics
+    assert "Traceback" not in server.output() and "unexpected error" not in server.output(), server.output()[-3000:]

@@ -12,6 +12,11 @@ Two ways a client can hold a request thread while it sends its body:
   ``--request-timeout`` seconds in all: a read still waiting then has its socket's reading side shut by
   :class:`_Watchdog` (a blocked ``recv`` returns at once) and the request is answered 408.
 
+A chunked body gunicorn cannot read (a chunk's size line not hexadecimal, a chunk longer than its size, a trailer
+section past its limits) raised gunicorn's own parse error into the app, answered 500 with a traceback in the error
+log and counted as an internal error: :class:`MalformedChunks` is a 400 that says so, as one cut short before its last
+chunk is (it was Werkzeug's "The browser (or proxy) sent a request that this server could not understand").
+
 gunicorn takes ``Transfer-Encoding: gzip, chunked`` (and ``deflate``, ``compress``) and undoes the chunks only;
 Werkzeug's development server undoes the chunks of any list that names ``chunked`` (``foo, chunked``) and reads a body
 with ``gzip`` alone as empty. The app then read the compressed bytes as the upload ("a gzip-compressed file holding a
@@ -29,8 +34,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from flask import Flask, request
+from werkzeug.exceptions import BadRequest, RequestTimeout
 from werkzeug.exceptions import NotImplemented as NotImplementedStatus
-from werkzeug.exceptions import RequestTimeout
 
 _STALLED = (BlockingIOError, TimeoutError)
 
@@ -47,6 +52,23 @@ class SlowUpload(RequestTimeout):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"the upload took longer than {seconds:g} s to arrive and was stopped: send it again over a "
                          "faster connection, or fewer files at once")
+
+
+class MalformedChunks(BadRequest):
+    """400: a chunked body that is not valid HTTP/1.1 chunked framing, or that ends before its last chunk."""
+
+    description = ("the request body's chunked framing is not valid HTTP/1.1 (a chunk's size line, the end of a chunk, "
+                   "or the trailer after the last one), or it ends before its last chunk: send the file again, with "
+                   "Transfer-Encoding: chunked as HTTP/1.1 frames it or with a Content-Length")
+
+
+def _framing_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is gunicorn's error for a chunked body it cannot read: a ``ParseException`` of
+    ``gunicorn.http.errors`` (InvalidChunkSize, ChunkMissingTerminator, ...), or its ``NoMoreData`` (the client closed
+    the connection before the last chunk). By name: the app runs under waitress too, where gunicorn may not be
+    installed (waitress reads a chunked body whole, and refuses a malformed one, before the app is called)."""
+    return any(cls.__module__ == "gunicorn.http.errors" and cls.__name__ in ("ParseException", "NoMoreData")
+               for cls in type(exc).__mro__)
 
 
 class Deadline:
@@ -142,6 +164,10 @@ class GuardedInput:
             return method(*args)
         except _STALLED:
             raise StalledUpload() from None
+        except Exception as exc:
+            if _framing_error(exc):
+                raise MalformedChunks() from None
+            raise
 
     def read(self, *args: Any) -> bytes:
         return self._call(self._stream.read, *args)
