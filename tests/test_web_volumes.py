@@ -262,6 +262,48 @@ def test_a_mixed_zip_past_what_earlier_scans_left_is_told_the_requests_limit(app
                                                   "them: send it on its own"}]
 
 
+def test_a_process_decodes_one_requests_scans_at_a_time_and_images_never_wait(app, uploads, monkeypatch):
+    """Each of a worker's threads decoded a scan at once, and a scan takes hundreds of MB whatever its upload's size:
+    four 130 kB .nii.gz uploads at once took a worker to 1.8 GB. A scan request now waits for the one decoding; a
+    request of images alone does not."""
+    import threading
+    import time
+
+    from braintumor.web import volumes
+
+    real, inside, most, counting, release = volumes.read_volumes, [0], [0], threading.Lock(), threading.Event()
+
+    def held(*args, **kwargs):  # read_volumes, held open until released, counting the requests inside at once
+        with counting:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            release.wait(20)
+            return real(*args, **kwargs)
+        finally:
+            with counting:
+                inside[0] -= 1
+
+    monkeypatch.setattr(volumes, "read_volumes", held)
+    statuses: list[int] = []
+    scans = [threading.Thread(target=lambda: statuses.append(post(app.test_client(), [uploads[0]]).status_code))
+             for _ in range(2)]
+    for thread in scans:
+        thread.start()
+    deadline = time.monotonic() + 2
+    while most[0] < 2 and time.monotonic() < deadline:  # the second scan request has had its chance to start too
+        time.sleep(0.01)
+    try:
+        started = time.monotonic()
+        image = post(app.test_client(), [uploads[3]])  # answered while a scan is held, not after its 20 s
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        for thread in scans:
+            thread.join(60)
+    assert image.status_code == 200 and "label" in image.get_json()["results"][0] and waited < 10, waited
+    assert statuses == [200, 200] and most[0] == 1, (statuses, most)
+
 def test_volume_upload_writes_no_file(app, uploads):
     from test_web_safety import no_disk_writes
 
