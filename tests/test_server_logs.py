@@ -1,5 +1,5 @@
-"""What the server's logs hold of a request: no query string, no unknown path, no upload's name (web/server_logs.py,
-gunicorn_config.py's access log format)."""
+"""What the server's logs hold of a request: no query string, no unknown path or method, no upload's name
+(web/server_logs.py, gunicorn_config.py's access log format)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO
 from serve_process import free_port, running_serve, running_waitress
 
-from braintumor.web.server_logs import UNKNOWN_PATH, logged_path
+from braintumor.web.server_logs import UNKNOWN_PATH, logged_method, logged_path
 
 #: An access-log line: time, "method path protocol", status, size, duration (gunicorn_config.access_log_format).
 ACCESS_LINE = re.compile(r'^\[[^\]\n]+\] "(\S+) (\S+) HTTP/1\.1" (\d{3}) \d+ \d+ms$', re.M)
@@ -49,13 +49,21 @@ def test_the_access_log_keeps_no_query_string_and_no_unknown_path(tiny_model, te
         assert _send(f"{base}/api/v1/predict", body, multipart) == 200
         assert _send(f"{base}/api/v1/predict/JANE_DOE.jpg", body, multipart) == 404
         assert _send(f"{base}/static/JANE_DOE.png") == 404
+        assert _raw_method(server.port, "DOE^JANE").startswith(b"HTTP/1.1 405 ")  # gunicorn takes it: 20 characters
     out = server.output()
     assert "JANE" not in out and "patient" not in out and "filename" not in out, out
     access = [m.groups() for m in ACCESS_LINE.finditer(out) if m[2] != "/healthz"]
     # sorted: a thread writes its line after its answer, so the next request's line can come first
     assert sorted(access) == sorted([("GET", "/", "200"), ("POST", "/api/v1/predict", "400"),
                                      ("POST", "/api/v1/predict", "200"), ("POST", UNKNOWN_PATH, "404"),
-                                     ("GET", UNKNOWN_PATH, "404")]), out
+                                     ("GET", UNKNOWN_PATH, "404"), ("-", "/api/v1/model", "405")]), out
+
+
+def _raw_method(port: int, method: str) -> bytes:
+    """What the server answers a request for /api/v1/model whose method is ``method``, which no HTTP client sends."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(f"{method} /api/v1/model HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+        return b"".join(iter(lambda: raw.recv(4096), b""))
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
@@ -83,11 +91,18 @@ def test_the_debug_server_logs_no_query_string_no_unknown_path_and_no_request_li
             raw.sendall(b"GET /?patient=JANE DOE HTTP/1.1\r\n\r\n")  # a space in the URL: no request line
             answer = b"".join(iter(lambda: raw.recv(4096), b""))
         assert answer.startswith(b"HTTP/1.1 400 "), answer
+        assert _raw_method(server.port, "patient=jane.doe").startswith(b"HTTP/1.1 405 ")  # any method without a space
     out = server.output()
     assert "JANE" not in out and "patient" not in out and "127.0.0.1 - -" not in out, out
     access = [m.groups() for m in DEV_LINE.finditer(out) if m[2] != "/healthz"]
     assert sorted(access) == sorted([("GET", "/", "HTTP/1.1", "200"), ("GET", UNKNOWN_PATH, "HTTP/1.1", "404"),
-                                     ("-", UNKNOWN_PATH, "-", "400")]), out
+                                     ("-", UNKNOWN_PATH, "-", "400"), ("-", "/api/v1/model", "HTTP/1.1", "405")]), out
+
+
+@pytest.mark.parametrize(("method", "logged"), [("GET", "GET"), ("OPTIONS", "OPTIONS"), ("PATCH", "PATCH"),
+                                                ("DOE^JANE", "-"), ("get", "-"), ("GET\n", "-"), (None, "-")])
+def test_a_logged_method_is_one_of_https_own(method, logged):
+    assert logged_method({} if method is None else {"REQUEST_METHOD": method}) == logged
 
 
 @pytest.mark.parametrize(("path_info", "logged"), [

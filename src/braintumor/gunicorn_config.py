@@ -25,11 +25,13 @@ from collections.abc import Callable
 #: Where the app puts the path the access log shows (web/server_logs.py): the request's path, percent-encoded, without
 #: its query string, and ``-`` for a path the app does not have (404).
 LOGGED_PATH_KEY = "braintumor.logged_path"
-#: The access log: time, method, path (:data:`LOGGED_PATH_KEY`), protocol, status, size, duration. Not the request line
-#: (``%(r)s``), which holds whatever a client puts in the URL (``?patient=...``, a file name appended to the path),
-#: nor gunicorn's default, which adds the client's address, its Referer and its User-Agent. A setting here, not on
-#: serve's command line, so that GUNICORN_CMD_ARGS="--access-logformat ..." still overrides it.
-access_log_format = '%(t)s "%(m)s %({' + LOGGED_PATH_KEY + '}e)s %(H)s" %(s)s %(b)s %(M)sms'
+#: Where the app puts the method the access log shows: HTTP's own, ``-`` for another (``DOE^JANE``: gunicorn takes 20).
+LOGGED_METHOD_KEY = "braintumor.logged_method"
+#: The access log: time, method (:data:`LOGGED_METHOD_KEY`), path (:data:`LOGGED_PATH_KEY`), protocol, status, size,
+#: duration. Not the request line (``%(r)s``), which holds whatever a client puts in the URL (``?patient=...``, a file
+#: name appended to the path), nor gunicorn's default, which adds the client's address, its Referer and its User-Agent.
+#: A setting here, not on serve's command line, so that GUNICORN_CMD_ARGS="--access-logformat ..." still overrides it.
+access_log_format = '%(t)s "%({' + LOGGED_METHOD_KEY + '}e)s %({' + LOGGED_PATH_KEY + '}e)s %(H)s" %(s)s %(b)s %(M)sms'
 
 #: Seconds a silent worker may run before the master restarts it. Here, not on serve's command line, so that
 #: GUNICORN_CMD_ARGS="--timeout 120" still overrides it (gunicorn lets its command line beat that variable).

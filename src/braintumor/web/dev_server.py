@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
 
-from ..gunicorn_config import LOGGED_PATH_KEY
+from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_PATH_KEY
 from .hosts import HOST_HEADER_KEY
 from .server_logs import UNKNOWN_PATH
 
@@ -36,7 +36,7 @@ class DevRequestHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # the environ of this request, where the app answered it: with_logged_path put the path to log there
         environ = getattr(self, "environ", None) or {}
-        method = environ.get("REQUEST_METHOD", "-")
+        method = environ.get(LOGGED_METHOD_KEY, UNKNOWN_PATH)  # an HTTP method, or none named (server_logs.py)
         path = environ.get(LOGGED_PATH_KEY, UNKNOWN_PATH)  # none: answered before the app (a bad request line)
         protocol = environ.get("SERVER_PROTOCOL", "-")
         self.log("info", '"%s %s %s" %s %s', method, path, protocol, int(code) if isinstance(code, int) else code, size)

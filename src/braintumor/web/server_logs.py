@@ -15,7 +15,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, RequestRedirect, Rule
 
-from ..gunicorn_config import LOGGED_PATH_KEY, traceback_without_text
+from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_PATH_KEY, traceback_without_text
 
 #: How waitress's logger words a request it was serving when the app raised or the client left: the request's path
 #: follows, decoded (a ``%0A`` in it is a line break), in the message itself.
@@ -25,6 +25,18 @@ UNKNOWN_PATH = "-"
 #: Characters a URL's path keeps as they are (RFC 3986's pchar and "/"); anything else is percent-encoded, so a logged
 #: path holds no space, quote or line break (``%0A`` decoded in a path wrote a second, forged log line).
 _PATH_SAFE = "/:@!$&'()*+,;="
+
+
+#: The methods a log names (RFC 9110's, and PATCH); any other is :data:`UNKNOWN_PATH`'s ``-``. A method is whatever a
+#: client puts before the path: gunicorn takes 20 characters of most punctuation and capitals (``DOE^JANE``, a DICOM
+#: patient's name), Werkzeug's server any that hold no space, and the access log wrote them as sent.
+LOGGED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+
+
+def logged_method(environ: dict) -> str:
+    """The method an access log shows for a request: one of :data:`LOGGED_METHODS`, else ``-``."""
+    method = environ.get("REQUEST_METHOD")
+    return method if method in LOGGED_METHODS else UNKNOWN_PATH
 
 
 def logged_path(environ: dict, status: int, url_map: Map | None = None) -> str:
@@ -59,14 +71,15 @@ def _has_path(url_map: Map, environ: dict, status: int) -> bool:
 
 def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], url_map: Map | None = None
                      ) -> Callable[[dict, Callable], Iterable[bytes]]:
-    """``wsgi_app`` that puts :func:`logged_path` in the environ as it answers, under the key gunicorn's access log
-    format reads (gunicorn_config.py): gunicorn itself has only the request line, its query string, and the path
-    decoded (line breaks and all)."""
+    """``wsgi_app`` that puts :func:`logged_path` and :func:`logged_method` in the environ as it answers, under the keys
+    gunicorn's access log format reads (gunicorn_config.py): gunicorn itself has only the request line, its query
+    string, the path decoded (line breaks and all) and the method as sent."""
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         def start(status: str, headers: list, exc_info=None):
             code = status.split(" ", 1)[0]
             environ[LOGGED_PATH_KEY] = logged_path(environ, int(code) if code.isdigit() else 0, url_map)
+            environ[LOGGED_METHOD_KEY] = logged_method(environ)
             return start_response(status, headers, exc_info)
 
         return wsgi_app(environ, start)
