@@ -25,6 +25,7 @@ from .file_names import os_text, utf8_text
 from .image_files import is_special_file
 from .image_io import ImageError
 from .predict_output import HEATMAP_KEY
+from .resume_lock import lock_replacement
 from .series import unread_part
 from .volume_io import input_volumes
 from .wording import printable
@@ -273,6 +274,7 @@ def _rewrite_prefix(target: Path, size: int) -> None:
     rewritten, the link kept, as :func:`append_sink` appends to it)."""
     with written_whole(target) as tmp:
         shutil.copymode(target, tmp)  # the file keeps whatever permissions it had
+        lock_replacement(target, tmp)  # the run's lock goes with it (resume_lock)
         with open(tmp, "wb") as out, open(target, "rb") as src:
             left = size
             while left:

@@ -52,6 +52,7 @@ from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
+from .resume_lock import resume_lock
 from .run_tally import failed_text, tally_text
 from .series import input_records, notes_text, outcome, summary_text, unread_part
 from .stripped import noted
@@ -203,11 +204,16 @@ def _file_piped(data: bytes) -> tuple[str, str] | None:
 
 def run_predict(args: argparse.Namespace) -> int:
     """Exit code 0 when every input was answered (classified or refused), 1 when any was unreadable (its record an
-    error)."""
+    error). A --resume run holds -o FILE from before reading it to the end: a second is refused (resume_lock)."""
     if "-" in args.paths:
         args.paths = with_stdin(args.paths)
         check_destinations(args)  # the names read are inputs too: -o may not be one of them, nor lie in one's folder
     args.format = output_format(getattr(args, "format", None), getattr(args, "output", None))
+    with resume_lock(args.output if getattr(args, "resume", False) else None):  # before FILE is read, to the end
+        return _predict(args)
+
+
+def _predict(args: argparse.Namespace) -> int:
     clf = Classifier.load(args.model, threads=args.threads)
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     heatmaps = (HeatmapWriter(clf, args.heatmap, hold_signals=bool(getattr(args, "resume", False)))

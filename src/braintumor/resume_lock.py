@@ -1,0 +1,107 @@
+"""One ``braintumor predict --resume`` run at a time per output file: an advisory lock on FILE itself.
+
+Why: two runs at once each read what FILE lacked when they started and appended it, every input twice (measured:
+2590 records for 1311 inputs). The lock is taken before FILE is read and held until the run ends (the system lets go
+of it when the process dies, however); a second run is refused at once, FILE untouched. FILE itself is locked, not a
+lock file beside it, which a killed run would leave behind. Its repair (a last line cut short) puts a new file in its
+place: :func:`lock_replacement` locks that one before it is moved in, and a run that locked the file just replaced
+opens it again. Devices and FIFOs are written through, never read: not locked. A file system without locks (ENOLCK,
+EOPNOTSUPP on some NFS mounts) runs unlocked. Windows is not locked: its locks bar reading the locked bytes, and a file
+held open there cannot be replaced by the repair.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from .atomic_files import final_target
+from .exit_errors import UsageError
+from .image_files import is_special_file
+from .wording import printable
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+#: The descriptors locked by the run now in progress: its output file, and any file put in its place since.
+_HELD: list[int] = []
+
+
+@contextlib.contextmanager
+def resume_lock(output: str | None) -> Iterator[None]:
+    """Hold ``output`` (``-o FILE`` of a --resume run; None: nothing to lock) for the block, or raise UsageError where
+    another run holds it. A file the lock made and the block left empty, ended by an error or a stop, is removed, as
+    :func:`~braintumor.atomic_files.appended_records` removes one it made."""
+    target = final_target(Path(output)) if output and output != "-" and fcntl is not None else None
+    made, fd = _locked(target, output) if target else (False, None)  # a link's target: the file written
+    if fd is not None:
+        _HELD.append(fd)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            if made and os.stat(target).st_size == 0 and _same_file(os.stat(target), _HELD):
+                os.unlink(target)  # (still held: a run that opened it meanwhile is refused)
+        raise
+    finally:
+        while _HELD:
+            os.close(_HELD.pop())
+
+
+def lock_replacement(target: Path, tmp: Path) -> None:
+    """Lock ``tmp``, about to replace ``target``, where this run holds ``target``: a run started once it is in place
+    would otherwise find it unlocked."""
+    with contextlib.suppress(OSError):
+        if _same_file(os.stat(target), _HELD):
+            fd = os.open(tmp, os.O_WRONLY | os.O_APPEND)
+            _HELD.append(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _locked(path: Path, shown: str) -> tuple[bool, int | None]:
+    """(whether it was made here, a descriptor holding its lock) of ``path`` (``shown``: as given), made where it is
+    missing; None where it is not locked (a device or FIFO, a file system without locks, a file that cannot be
+    opened: the run's own open of it says why). Opened to write: NFS's locks, emulated by byte-range locks, need it
+    for an exclusive one."""
+    for _ in range(100):
+        if is_special_file(path):  # not even opened: closing a FIFO's writer ends its reader's stream
+            return False, None
+        made = not os.path.lexists(path)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | (os.O_CREAT | os.O_EXCL if made else 0)
+        try:
+            fd = os.open(path, flags, 0o666)  # non-blocking: a FIFO put there since waits for no reader
+        except FileExistsError:  # made meanwhile (by another run): opened as it is, next time round
+            continue
+        except FileNotFoundError:  # removed meanwhile; or a folder that takes no new files (/proc's): said later
+            if made:
+                return False, None
+            continue
+        except OSError:
+            return False, None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                return False, None
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(f"another braintumor predict --resume is writing {printable(shown)} (one run at a time "
+                             "per file): wait for it to end, or give -o another file") from None
+        except OSError:  # ENOLCK, EOPNOTSUPP: a file system without locks (some NFS mounts) runs unlocked
+            os.close(fd)
+            return False, None
+        with contextlib.suppress(OSError):
+            if _same_file(os.stat(path), [fd]):
+                return made, fd
+        os.close(fd)  # replaced (or removed) before it was locked: its new file is the one to lock
+    return False, None  # replaced a hundred times over: not by runs of this, which each replace it once at most
+
+
+def _same_file(info: os.stat_result, fds: list[int]) -> bool:
+    """Whether ``info`` is of the file one of ``fds`` is open on."""
+    return any(os.path.samestat(info, os.fstat(fd)) for fd in fds)

@@ -1,0 +1,128 @@
+"""``predict --resume`` holds -o FILE for the whole run: a second run on it is refused at once, FILE untouched (two at
+once each appended what FILE lacked when they started: every input twice)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from braintumor import batch_predict, resume_lock
+from braintumor.cli import main
+from braintumor.model_files import default_model_path
+
+fcntl = pytest.importorskip("fcntl")  # POSIX (Windows runs unlocked, as docs/CLI.md says)
+pytestmark = pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+
+
+@pytest.fixture(scope="module")
+def images(data_root, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("images")
+    for p in sorted((data_root / "Testing" / "glioma").glob("*.jpg"))[:6]:
+        shutil.copy(p, folder / p.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def full(images, tmp_path_factory) -> str:
+    """Every input's record, from a run without --resume."""
+    out = tmp_path_factory.mktemp("full") / "all.jsonl"
+    assert main(["predict", str(images), "-o", str(out), "--no-progress"]) == 0
+    return out.read_text()
+
+
+def predict(args: list, capsys) -> tuple[int, str]:
+    rc = main(["predict", *map(str, args), "--no-progress"])
+    return rc, capsys.readouterr().err
+
+
+def interrupted(full: str, target: Path) -> bytes:
+    """``target`` as a crash leaves it: three records and half of the fourth (a run would rewrite it without that)."""
+    lines = full.splitlines(keepends=True)
+    target.write_text("".join(lines[:3]) + lines[3][:40])
+    return target.read_bytes()
+
+
+def busy(shown: Path) -> str:
+    return (f"error: another braintumor predict --resume is writing {shown} (one run at a time per file): wait for it "
+            "to end, or give -o another file\n")
+
+
+def held(path: Path):
+    """``path`` locked as a --resume run locks it, by another open of it."""
+    fh = open(path, "ab")  # noqa: SIM115 - closed by the caller: the lock is let go
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fh
+
+
+@pytest.mark.parametrize("via_link", [False, True])
+def test_a_run_on_a_file_another_run_holds_is_refused_and_the_file_untouched(images, full, tmp_path, via_link, capsys):
+    target = tmp_path / "r.jsonl"
+    before = interrupted(full, target)
+    given = tmp_path / "link.jsonl" if via_link else target
+    if via_link:
+        given.symlink_to(target)
+    lock = held(target)
+    try:
+        rc, err = predict([images, "-o", given, "--resume", "--heatmap", tmp_path / "maps"], capsys)
+        assert (rc, err) == (2, busy(given))
+        assert target.read_bytes() == before  # not read, nor repaired, nor appended to; no folder of maps made
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted({target.name, given.name})
+    finally:
+        lock.close()
+    rc, err = predict([images, "-o", given, "--resume"], capsys)  # the first run over: this one goes on
+    assert rc == 0 and "dropping an incomplete last line" in err and "3 records already there" in err, err
+    assert target.read_text() == full
+
+
+def test_the_lock_goes_with_the_repaired_file_and_a_second_process_is_refused(images, full, tmp_path, monkeypatch,
+                                                                               capsys):
+    """The repair (the cut last line dropped) puts a new file in FILE's place: a run started after it found it
+    unlocked. Here a second braintumor process is started while the first holds FILE, just after the repair."""
+    target = tmp_path / "r.jsonl"
+    interrupted(full, target)
+    seen = {}
+
+    def meanwhile(*args) -> None:
+        with open(target, "ab") as fh, pytest.raises(BlockingIOError):
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        repaired = target.read_bytes()
+        second = [sys.executable, "-m", "braintumor", "predict", str(images), "-o", str(target), "--resume"]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        seen["second"] = subprocess.run(second, env=env, capture_output=True, text=True, timeout=120)
+        seen["untouched"] = target.read_bytes() == repaired
+        return check(*args)
+
+    check = batch_predict.check_working_folder  # called once FILE was read and repaired
+    monkeypatch.setattr(batch_predict, "check_working_folder", meanwhile)
+    rc, err = predict([images, "-o", target, "--resume"], capsys)
+    assert rc == 0 and "3 records already there" in err, err
+    assert (seen["second"].returncode, seen["second"].stderr) == (2, busy(target))
+    assert seen["untouched"] and target.read_text() == full  # every input once
+
+
+def test_devices_and_file_systems_without_locks_are_written_unlocked(images, full, tmp_path, monkeypatch, capsys):
+    """/dev/null is written through, never read: not locked (another program's lock on it refused nothing); where the
+    file system has no locks (ENOLCK, some NFS mounts) the run goes on without one."""
+    if os.path.exists("/dev/null"):
+        lock = held(Path("/dev/null"))
+        try:
+            rc, err = predict([images, "-o", "/dev/null", "--format", "jsonl", "--resume"], capsys)
+        finally:
+            lock.close()
+        assert rc == 0 and "6 scored" in err, err
+
+    def no_locks(fd: int, op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(resume_lock.fcntl, "flock", no_locks)
+    target = tmp_path / "r.jsonl"
+    interrupted(full, target)
+    rc, err = predict([images, "-o", target, "--resume"], capsys)
+    assert rc == 0 and "3 records already there" in err, err
+    assert target.read_text() == full
