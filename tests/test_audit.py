@@ -197,7 +197,8 @@ def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys
 
 
 @pytest.mark.parametrize(("name", "what"), [("audit.csv", "a CSV file"), ("audit.XLSX", "an Excel workbook"),
-                                            ("audit.jsonl", "JSON lines")])
+                                            ("audit.jsonl", "JSON lines"), ("audit.png", "an image"),
+                                            ("audit.nii.gz", "a NIfTI volume")])
 def test_an_audit_out_named_as_another_format_is_refused_before_the_audit(tree: Path, tmp_path: Path, name, what,
                                                                           capsys):
     """``--out audit.csv`` was given the JSON report without a word, which a spreadsheet then misread."""

@@ -113,6 +113,20 @@ def test_an_output_named_as_a_format_predict_does_not_write_is_a_usage_error(tin
     assert rc == 0 and target.read_text().startswith("path,label,")
 
 
+@pytest.mark.parametrize(("name", "what"), [("result.png", "an image"), ("r.JPEG", "an image"), ("r.tif", "an image"),
+                                            ("r.gif", "a GIF image"), ("r.dcm", "a DICOM file"),
+                                            ("r.nii", "a NIfTI volume"), ("r.nii.gz", "a NIfTI volume")])
+@pytest.mark.parametrize("fmt", [[], ["--format", "csv"]])
+def test_an_output_named_as_an_image_or_scan_is_a_usage_error(tiny_model, inputs, tmp_path, name, what, fmt, capsys):
+    """``-o result.png`` exited 0 with the table's text in result.png, which a later ``predict DIR`` counted as an
+    unreadable image (a .dcm, .nii.gz the same): refused before any work, with --format too, pointing at --heatmap."""
+    target = tmp_path / name
+    rc, out, err = run_cli(["predict", inputs[0], "-o", str(target), *fmt, "--model", str(tiny_model)], capsys)
+    assert (rc, out) == (2, "") and not target.exists()
+    assert err == (f"error: -o {target}: its ending names {what}, but -o takes the records, which are text: name it "
+                   ".csv, .jsonl or .json; for pictures of what the model looked at, give --heatmap DIR\n")
+
+
 def test_empty_folder_missing_model_broken_model(tiny_model, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     rc, out, _ = run_cli(["predict", str(tmp_path / "empty"), "--format", "jsonl", "--model", str(tiny_model)],

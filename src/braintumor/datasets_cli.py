@@ -11,7 +11,7 @@ from pathlib import Path
 from .data import DatasetError, dataset_splits, load_dataset
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import MIN_SIDE, ImageError, decode_image
-from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS
+from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
 from .wording import counted, listed, printable, size_text, too_small_text
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
@@ -118,7 +118,7 @@ def _not_json_name(out: str | None) -> str | None:
     """Why ``--out`` is no name for the audit's JSON report, or None: its ending names another format (``audit.csv``,
     ``audit.xlsx``, ``audit.html``), which was given the JSON without a word, and a spreadsheet then misread it."""
     suffix = Path(out).suffix.lower() if out else ""
-    what = OTHER_FORMATS.get(suffix) or ("a CSV file" if suffix == ".csv" else None)
+    what = picture_ending(out or "") or OTHER_FORMATS.get(suffix) or ("a CSV file" if suffix == ".csv" else None)
     if what is None and FORMAT_BY_SUFFIX.get(suffix) != "jsonl":
         return None
     return (f"--out {out}: its ending names {what or 'JSON lines'}, but the audit's report is one JSON document: "

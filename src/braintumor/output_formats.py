@@ -6,6 +6,8 @@ nothing, loaded the predictor and ONNX Runtime when it took them from :mod:`brai
 
 from __future__ import annotations
 
+from pathlib import Path
+
 #: The endings predict's ``-o`` names a format by, without ``--format``.
 FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 #: Endings of formats predict does not write, which ``-o`` without ``--format`` is refused: ``-o results.xlsx`` wrote
@@ -15,3 +17,21 @@ OTHER_FORMATS = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".od
                  ".html": "an HTML page", ".htm": "an HTML page", ".tsv": "tab-separated values",
                  ".parquet": "a Parquet file", ".gz": "a compressed file", ".bz2": "a compressed file",
                  ".xz": "a compressed file", ".zip": "a zip", ".zst": "a compressed file"}
+
+
+def picture_ending(name: str) -> str | None:
+    """What an image or scan ending of ``name`` names ("an image", "a DICOM file"), or None: a text output named so
+    (``predict a.jpg -o result.png``) held the table's text under a picture's name, and a later ``predict DIR`` read
+    it as a broken image. The endings' homes are the readers' (a zip is :data:`OTHER_FORMATS`'s)."""
+    from .image_files import IMAGE_EXTENSIONS, OTHER_FORMAT_ENDINGS
+    from .volume_io import VOLUME_SUFFIXES, scan_kind_text
+
+    lower = name.lower()
+    if lower.endswith(tuple(IMAGE_EXTENSIONS)):
+        return "an image"
+    if lower.endswith(tuple(OTHER_FORMAT_ENDINGS)):
+        return f"a {OTHER_FORMAT_ENDINGS[Path(lower).suffix]} image"
+    scans = tuple(s for s in VOLUME_SUFFIXES if s not in OTHER_FORMATS)
+    if lower.endswith(scans):
+        return scan_kind_text(b"", name)
+    return None

@@ -22,7 +22,7 @@ from .csv_records import CsvRows, csv_columns, csv_row, csv_text
 from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
 from .image_files import is_special_file
 from .model_files import ModelError
-from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS
+from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
 from .prediction import probability_text
 from .predictor import Classifier
 from .series import record_name
@@ -39,14 +39,19 @@ def output_format(fmt: str | None, output: str | None) -> str:
     """``--format`` when given, else what ``-o``'s extension names, else the table.
 
     ``-o results.csv`` without ``--format`` used to write the console table into a .csv file. An ending of a format
-    not written here (:data:`OTHER_FORMATS`) is a UsageError.
+    not written here (:data:`OTHER_FORMATS`) is a UsageError, and an image's or scan's with any ``--format``
+    (:func:`picture_ending`: ``-o result.png`` held the table's text, which a later ``predict DIR`` read as a broken
+    image).
     """
+    from .exit_errors import UsageError
+
+    if output and (what := picture_ending(output)):
+        raise UsageError(f"-o {output}: its ending names {what}, but -o takes the records, which are text: name it "
+                         ".csv, .jsonl or .json; for pictures of what the model looked at, give --heatmap DIR")
     if fmt:
         return fmt
     suffix = Path(output).suffix.lower() if output else ""
     if suffix in OTHER_FORMATS:
-        from .exit_errors import UsageError
-
         raise UsageError(f"-o {output}: its ending names {OTHER_FORMATS[suffix]}, which predict does not write: name "
                          "it .csv (a spreadsheet opens it), .jsonl or .json, or give --format (table, csv, json, "
                          "jsonl) to write one of those under this name")

@@ -127,10 +127,11 @@ def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
     return None
 
 
-def scan_kind_text(data: bytes) -> str | None:
-    """What scan ``data`` holds by its content alone, in words ("a DICOM file", "a NIfTI volume", "a zip file"), or
-    None: for the errors of a scan given where an image (the 2-D reader) or file names (``predict -``) were wanted."""
-    return {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data) or "")
+def scan_kind_text(data: bytes, name: str | None = None) -> str | None:
+    """What scan ``data`` holds by its content (``name`` breaking ties, as :func:`sniff`'s), in words ("a DICOM
+    file", "a NIfTI volume", "a zip file"), or None: for the errors of a scan given where an image (the 2-D reader) or
+    file names (``predict -``) were wanted, and of an output named like a scan (``-o result.dcm``)."""
+    return {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data, name) or "")
 
 
 def is_volume_file(path: Path) -> bool:
