@@ -43,6 +43,21 @@ def test_a_destination_that_cannot_be_written_is_refused_before_any_work(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"] and not list(adir.iterdir())
 
 
+@pytest.mark.parametrize("name", ["metrics.json", "report.HTML", "predictions.csv", "roc.png"])
+def test_an_evaluate_out_named_as_a_file_it_writes_is_refused_unless_that_folder_exists(tmp_path, capsys, name):
+    """``evaluate --out metrics.json`` made a folder named metrics.json (its files inside), as ``data audit --out
+    dir/`` would have made a file named dir; an existing folder of that name is still taken."""
+    nope, out = str(tmp_path / "nope"), tmp_path / name  # no model or dataset there: the destination is checked first
+    rc, stdout, err = run_cli(["evaluate", "--model", nope, "--data", nope, "--out", str(out)], capsys)
+    ending = out.suffix.lower()
+    assert (rc, stdout, err) == (2, "", f"error: --out {out} ends with {ending}, as a file evaluate writes does; "
+                                        "--out takes the folder to write its files into\n")
+    assert not out.exists()
+    out.mkdir()
+    rc, _, err = run_cli(["evaluate", "--model", nope, "--data", nope, "--out", str(out)], capsys)
+    assert rc == 2 and "--out" not in err  # past the destination: the missing model is what is told
+
+
 def test_a_file_output_in_a_missing_folder_is_refused_and_a_folder_output_is_made(tmp_path, capsys):
     """``predict ... -o /nonexistent/dir/x.csv`` made the folders of a mistyped path and wrote there; now a file
     output (-o, and export's, quantize's and data audit's --out) goes into a folder that exists, or is refused before

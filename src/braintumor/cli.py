@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, cli_checks
+from . import __version__, cli_parser
 from .calibration_copies import MAX_COPIES
 from .cli_checks import bars
 from .cli_run import run
@@ -135,7 +135,7 @@ def _cmd_data_download(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = cli_checks.Parser(prog="braintumor", description="Brain MRI slice classifier.")
+    parser = cli_parser.Parser(prog="braintumor", description="Brain MRI slice classifier.")
     parser.add_argument("--version", action="version", version=f"braintumor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_data_download, destinations=[("--dest", "dest", True)])
     for choices in (sub, data):  # a missing command's error named "data_command", argparse's dest, not the choices
         choices.metavar = "{" + ",".join(choices.choices) + "}"
-    return cli_checks.show_defaults(parser)
+    return cli_parser.show_defaults(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

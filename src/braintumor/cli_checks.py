@@ -10,7 +10,6 @@ predicted); now it is one line and exit code 2 before it starts. Each subcommand
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -78,15 +77,21 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
             raise UsageError(str(exc) if exc.errno is None else f"cannot write {flag} {raw}: {exc.strerror}") from None
 
 
-def _check_file_goes(flag: str, raw: str, name: str) -> None:
-    """Raise UsageError where a folder or a named pipe holds ``name`` in the folder output ``raw``, where the command
-    writes a file of that name: ``evaluate --out OUT`` with a folder OUT/roc.png scored every image and drew every
-    figure, then said only "error: Is a directory: OUT/roc.png" (the move into OUT refuses it: atomic_files)."""
-    path = Path(raw) / name
-    kind = "a folder" if path.is_dir() else file_kind(path) if path.exists() else ""
-    if kind.startswith(("a folder", "a named pipe")):
-        raise UsageError(f"cannot write {flag} {raw}: {path} is {kind}, not the file {name} it would write there: "
-                         f"move it aside, or choose another {flag}")
+def _check_files_go(flag: str, raw: str, names: Sequence[str], command: str) -> None:
+    """Raise UsageError where the folder output ``raw`` is named with an ending of the files ``names`` written into
+    it (``evaluate --out metrics.json`` made a folder of that name), or a folder or named pipe holds one of ``names``
+    in it: ``evaluate --out OUT`` with a folder OUT/roc.png scored every image and drew every figure, then said only
+    "error: Is a directory: OUT/roc.png" (the move into OUT refuses it: atomic_files)."""
+    ending = "" if os.path.isdir(raw) else Path(raw).suffix.lower()
+    if ending and ending in {Path(name).suffix for name in names}:
+        raise UsageError(f"{flag} {raw} ends with {ending}, as a file {command} writes does; {flag} takes the folder "
+                         "to write its files into")
+    for name in names:
+        path = Path(raw) / name
+        kind = "a folder" if path.is_dir() else file_kind(path) if path.exists() else ""
+        if kind.startswith(("a folder", "a named pipe")):
+            raise UsageError(f"cannot write {flag} {raw}: {path} is {kind}, not the file {name} it would write "
+                             f"there: move it aside, or choose another {flag}")
 
 
 def _read_only(path: Path) -> bool:
@@ -122,7 +127,8 @@ def check_destinations(args: argparse.Namespace) -> None:
     names of the files the command writes in that folder]).
 
     A file destination that is one of the inputs (``predict scan.jpg -o scan.jpg``, or ``-o *.jpg`` expanded by the
-    shell; ``quantize model.onnx --out model.onnx``) is refused: writing it would destroy what it is made from."""
+    shell; ``quantize model.onnx --out model.onnx``) is refused: writing it would destroy what it is made from. A
+    folder destination named with an ending of the files written into it is too (:func:`_check_files_go`)."""
     named = [getattr(args, a, None) for a in ("paths", "model", "run")]  # predict's, quantize's, export's inputs
     flat = [x for v in named if v for x in (v if isinstance(v, list) else [v])]
     # os.path's: False for a name too long to be a file's (Path.is_file raised, and that input ended the whole run)
@@ -135,8 +141,8 @@ def check_destinations(args: argparse.Namespace) -> None:
     for flag, attr, folder, *inside in getattr(args, "destinations", ()):
         raw = getattr(args, attr, None)
         check_destination(flag, raw, folder)
-        for name in (inside[0] if raw and inside else ()):
-            _check_file_goes(flag, raw, name)
+        if raw and inside:
+            _check_files_go(flag, raw, inside[0], args.command)
         read = [*folders, *datasets]
         if raw and not folder and Path(raw).is_file() and (any(_same_file(raw, p) for p in inputs)
                                                            or any(_read_from(d, Path(raw)) for d in read)):
@@ -217,55 +223,6 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse's parser whose usage errors say how to pass a file named like an option: ``predict -scan.png`` (a
-    hospital export's name) said 'the following arguments are required: paths' of the path it was given."""
-
-    def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
-                         ) -> tuple[argparse.Namespace, list[str]]:
-        self.given = list(sys.argv[1:] if args is None else args)  # a subcommand's parser gets the rest
-        return super().parse_known_args(args, namespace)
-
-    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        """As argparse's, but an unknown word is told by the command it was given to: ``predict x.jpg --fromat csv``
-        was ``braintumor: error: unrecognized arguments`` under the list of commands, with no word of predict's."""
-        parsed, extras = self.parse_known_args(args, namespace)
-        if not extras:
-            return parsed
-        parser: argparse.ArgumentParser = self
-        while chosen := [a.choices[getattr(parsed, a.dest)] for a in parser._actions
-                         if isinstance(a, argparse._SubParsersAction) and getattr(parsed, a.dest, None)]:
-            parser = chosen[0]
-        options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
-        hints = [f"{word} is not an option here: did you mean {near[0]}?" for word in
-                 (w.partition("=")[0] for w in extras if w.startswith("--"))
-                 if (near := difflib.get_close_matches(word, options, 1))]
-        folder = [w for w in extras if "--data" in options and os.path.isdir(w)][:1]
-        hints += [f"a dataset folder is named after --data: --data {w}" for w in folder]
-        parser.error(f"unrecognized arguments: {' '.join(extras)}" + "".join(f" ({h})" for h in hints))
-
-    def error(self, message: str) -> NoReturn:
-        given = getattr(self, "given", [])
-        named = [a for a in given[:given.index("--") if "--" in given else None]
-                 if a.startswith("-") and a != "-" and os.path.lexists(a)]
-        super().error(message + "".join(f" ({a} is a file here, read as an option: name it ./{a}, or put -- before"
-                                         " it)" for a in named))
-
-
-def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Every option's default in its ``--help`` where the help text does not already say it: ``serve --help`` showed
-    ``--port PORT  TCP port to listen on``, and the 5000 (like predict's batch of 32) was in the README only."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                show_defaults(sub)
-        elif action.option_strings and action.nargs != 0 and action.help and "default" not in action.help \
-                and action.default not in (None, "", argparse.SUPPRESS):
-            action.help += f" (default {action.default})".replace("%", "%%")
-    return parser
 
 
 #: the extra that installs each package a command, or a script of scripts/ or benchmarks/, may import beyond the core

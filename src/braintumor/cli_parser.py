@@ -1,0 +1,63 @@
+"""The command line's parser: argparse's, with usage errors that say what was meant.
+
+Why its own module: the checks on what the arguments name (:mod:`braintumor.cli_checks`) and how the parser words a
+word it does not take are separate ideas; :mod:`braintumor.cli` builds its commands on :class:`Parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors say how to pass a file named like an option: ``predict -scan.png`` (a
+    hospital export's name) said 'the following arguments are required: paths' of the path it was given."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        self.given = list(sys.argv[1:] if args is None else args)  # a subcommand's parser gets the rest
+        return super().parse_known_args(args, namespace)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        """As argparse's, but an unknown word is told by the command it was given to: ``predict x.jpg --fromat csv``
+        was ``braintumor: error: unrecognized arguments`` under the list of commands, with no word of predict's."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if not extras:
+            return parsed
+        parser: argparse.ArgumentParser = self
+        while chosen := [a.choices[getattr(parsed, a.dest)] for a in parser._actions
+                         if isinstance(a, argparse._SubParsersAction) and getattr(parsed, a.dest, None)]:
+            parser = chosen[0]
+        options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+        hints = [f"{word} is not an option here: did you mean {near[0]}?" for word in
+                 (w.partition("=")[0] for w in extras if w.startswith("--"))
+                 if (near := difflib.get_close_matches(word, options, 1))]
+        folder = [w for w in extras if "--data" in options and os.path.isdir(w)][:1]
+        hints += [f"a dataset folder is named after --data: --data {w}" for w in folder]
+        parser.error(f"unrecognized arguments: {' '.join(extras)}" + "".join(f" ({h})" for h in hints))
+
+    def error(self, message: str) -> NoReturn:
+        given = getattr(self, "given", [])
+        named = [a for a in given[:given.index("--") if "--" in given else None]
+                 if a.startswith("-") and a != "-" and os.path.lexists(a)]
+        super().error(message + "".join(f" ({a} is a file here, read as an option: name it ./{a}, or put -- before"
+                                         " it)" for a in named))
+
+
+def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Every option's default in its ``--help`` where the help text does not already say it: ``serve --help`` showed
+    ``--port PORT  TCP port to listen on``, and the 5000 (like predict's batch of 32) was in the README only."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                show_defaults(sub)
+        elif action.option_strings and action.nargs != 0 and action.help and "default" not in action.help \
+                and action.default not in (None, "", argparse.SUPPRESS):
+            action.help += f" (default {action.default})".replace("%", "%%")
+    return parser
