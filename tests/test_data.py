@@ -74,6 +74,26 @@ def test_missing_class_is_an_error(tmp_path, capsys):
     assert main(["data", "audit", "--data", str(tmp_path), "--no-progress"]) == 0
 
 
+def test_data_check_names_the_files_it_leaves_out_as_evaluate_does(tmp_path, capsys):
+    """``data check`` of a folder holding g.gif, notes.txt and series.zip said nothing of them (an image beside the
+    class folders neither), while evaluate says "skipped 3 files that are not images by their name": the same lines,
+    from the same function, under the split they are in."""
+    from braintumor.cli import main
+    from braintumor.evaluation_scope import dataset_notes
+
+    root = make_dataset(tmp_path / "data" / "Testing", per_class=1)
+    (root / "glioma" / "g.gif").write_bytes(b"GIF89a")
+    (root / "glioma" / "notes.txt").write_text("seen")
+    (root / "notumor" / "series.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    (root / "loose.png").write_bytes(encode(synthetic_head(64)))
+    notes = dataset_notes(load_dataset(root))
+    assert len(notes) == 2 and notes[0].startswith("skipped 3 files that are not images by their name (.gif, .txt, ")
+    assert main(["data", "check", "--data", str(tmp_path / "data")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"Testing: 4 images ({', '.join(f'{c} 1' for c in CLASSES)})", *(f"  {n}" for n in notes),
+                   "all images decode"]
+
+
 def test_unknown_class_folder_is_an_error(tmp_path):
     root = make_dataset(tmp_path)
     (root / "tumour").mkdir()

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .data import DatasetError, dataset_splits, load_dataset
+from .evaluation_scope import dataset_notes
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import MIN_SIDE, ImageError, decode_image
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
@@ -24,13 +25,15 @@ MANUAL_STEPS = (
 def check_dataset(root: str) -> int:
     """Print images per split and class, decode every file, and list the unreadable ones and those under
     ``MIN_SIDE`` (training reads them; predict and evaluate refuse them: "all images decode", then evaluate said
-    "(4 unreadable, skipped)" of the same folder)."""
+    "(4 unreadable, skipped)" of the same folder), naming the files left out as evaluate and train do."""
     splits = dataset_splits(root)
     bad = small = 0
     for split in splits:
         ds = load_dataset(root, split, allow_missing=True)  # a count, not training: missing classes show 0
         counts = ", ".join(f"{k} {v}" for k, v in ds.counts().items())
         print(f"{split or printable(str(ds.root))}: {counted(len(ds), 'image')} ({counts})")
+        for note in dataset_notes(ds):  # evaluate's and train's words: it said nothing of a g.gif or notes.txt
+            print(printable(f"  {note}"))
         for path in ds.paths:
             try:
                 info = decode_image(path)[1]
