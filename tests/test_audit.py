@@ -209,6 +209,25 @@ def test_an_audit_out_named_as_another_format_is_refused_before_the_audit(tree: 
     assert not out.exists()
 
 
+def test_the_audit_of_one_split_names_its_folder_and_no_figures_across_splits(tree: Path, tmp_path: Path, capsys):
+    """``data audit --data ROOT/Testing`` printed ``all: 32 images`` (the JSON's name for a folder of class folders)
+    and then "across splits 0", of a folder holding one split. The console names the folder as data check does and
+    gives one figure; the JSON keeps its keys."""
+    testing = tree / "Testing"
+    out = tmp_path / "audit.json"
+    assert main(["data", "audit", "--data", str(testing), "--out", str(out), "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    report = json.loads(out.read_text())
+    s = report["summary"]
+    assert set(report["splits"]) == {"all"} and set(s["exact_groups"]) == {"all", "cross-split"}
+    assert lines[1].startswith(f"{testing}: 8 images (glioma 2, meningioma 2, notumor 2, pituitary 2); ")
+    assert f"exact duplicate groups: {s['exact_groups']['all']}" in lines
+    assert f"near duplicate pairs: {s['near_pairs']['all']}" in lines
+    assert not [line for line in lines if "across splits" in line or "all" in line.split(":")[0]]
+    assert main(["data", "audit", "--data", str(tree), "--no-progress"]) == 0  # two splits: as before
+    assert "exact duplicate groups: within Training 1, within Testing 0, across splits 2" in capsys.readouterr().out
+
+
 def test_real_dataset_overlap_agrees_with_its_readme(data_root: Path):
     """The dataset README: 189 pixel-identical groups span both splits; 473 of 1311 test images
     have a near duplicate in Training (pHash 256-bit, distance <= 8), none of them glioma; and our README's "Data" block

@@ -61,11 +61,15 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
     s = report["summary"]
     lines = [f"audit of {printable(report['root'])}: {report['hash']} {report['hash_bits']}-bit, near duplicate = "
              f"Hamming distance <= {report['threshold']}" + (f" ({seconds:.1f} s)" if seconds is not None else "")]
+    # one split: nothing is across splits ("across splits 0" read as a finding), and a folder of class folders,
+    # "all" in the JSON, is named as data check names it
+    one = next(iter(report["splits"])) if len(report["splits"]) == 1 else None
     for split, st in report["splits"].items():
         lo, hi = (size_text(w, h) for w, h in (st["min_size"] or (0, 0), st["max_size"] or (0, 0)))
         size = f"size {lo}" if len(st["sizes"]) == 1 else f"{len(st['sizes'])} sizes, {lo} .. {hi}"
         shape = f"{size}; modes {_counts(st['modes'])}" if st["sizes"] else "no readable image"
-        lines.append(f"{split}: {counted(st['n_images'], 'image')} ({_counts(st['classes'])}); {shape}")
+        name = printable(report["root"]) if split == "all" else split
+        lines.append(f"{name}: {counted(st['n_images'], 'image')} ({_counts(st['classes'])}); {shape}")
     kinds = (("hidden_files", "hidden files (not data)"),
              ("not_images", f"not read as images ({', '.join(sorted(IMAGE_EXTENSIONS))} only)"),
              ("outside_class_folders", "images beside the class folders (no class, not audited)"),
@@ -77,8 +81,8 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
     lines.append(f"unreadable: {len(bad)}" + "".join(f"\n  {printable(u['path'])}: {printable(u['error'])}"
                                                      for u in bad[:10]))
     for key, title in (("exact_groups", "exact duplicate groups"), ("near_pairs", "near duplicate pairs")):
-        lines.append(f"{title}: " + ", ".join(f"{'across splits' if k == 'cross-split' else 'within ' + k} {v}"
-                                               for k, v in s[key].items()))
+        lines.append(f"{title}: " + (str(s[key][one]) if one else ", ".join(
+            f"{'across splits' if k == 'cross-split' else 'within ' + k} {v}" for k, v in s[key].items())))
     conflicts = s["label_conflicts"]
     lines.append(f"label conflicts (same image, different class): {counted(conflicts['exact'], 'exact group')}, "
                  f"{counted(conflicts['near'], 'near pair')}")
