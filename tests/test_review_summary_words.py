@@ -60,8 +60,18 @@ def test_none_flagged_says_no_n_a():
         "0 of the 2 accepted answers had lower confidence (under 99.0%); 50.00% of the 2 were right")
 
 
-def test_no_accepted_answer_says_no_rate():
-    assert said_alike(summary([], [])) == "0 of the 0 accepted answers had lower confidence (under 99.0%)"
+def test_no_accepted_answer_says_so_and_no_count():
+    """With every image refused it said "0 of the 0 accepted answers had lower confidence"."""
+    r = review_summary(np.array([0.5, 0.999]), np.array([True, False]), np.zeros(2, bool), 0.99)
+    assert console(r) == review_text(r) == "no answer was accepted"
+    assert "<p>No answer was accepted.</p>" in _refused_and_flagged(None, r)  # a sentence of its own there
+
+
+def test_the_accuracy_interval_counts_one_image_in_the_singular():
+    """One image scored was "0.0000-0.7935 on 1 images"; the leak-free subset's the same."""
+    block = {"accuracy_interval": [0.0, 0.7935], "n": 1}
+    assert evaluation_summary.sample_notes({**block, "leak_free": dict(block)}) == [
+        "95% interval of the accuracy (Wilson score): 0.0000-0.7935 on 1 image; leak-free 0.0000-0.7935 on 1 image"]
 
 
 def test_a_temperature_on_an_end_of_its_search_is_said_so_by_evaluate_too():

@@ -13,7 +13,7 @@ from .data import Dataset
 from .ood import temperature_bound_note
 from .report import format_score
 from .stripped import note_text
-from .wording import printable, refusals_text, review_text
+from .wording import counted, printable, refusals_text, review_text
 
 
 def absent_notes(dataset: Dataset, counts: dict[str, int]) -> list[str]:
@@ -39,7 +39,7 @@ def sample_notes(result: dict) -> list[str]:
     1311 do, and nothing said that they measure nothing."""
     def interval(block: dict) -> str:
         low, high = block["accuracy_interval"]
-        return f"{low:.4f}-{high:.4f} on {block['n']} images"
+        return f"{low:.4f}-{high:.4f} on {counted(block['n'], 'image')}"  # "on 1 images" was said of one
 
     lf = result.get("leak_free")
     notes = ["95% interval of the accuracy (Wilson score): " + interval(result)

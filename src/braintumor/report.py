@@ -195,7 +195,7 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
         parts.append(_e(refusals_text(refused, side)) + (": users are shown no answer for these, but the network's "
                                                           "answers are counted above." if refused else "."))
     if review:
-        parts.append(_e(review_text(review)) + ".")  # evaluate's console line
+        parts.append(_e((said := review_text(review))[:1].upper() + said[1:]) + ".")  # evaluate's console line
     return f"<{heading}>Refusals and {LOWER_CONFIDENCE}</{heading}>\n<p>{' '.join(parts)}</p>\n"
 
 

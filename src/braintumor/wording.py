@@ -67,13 +67,14 @@ def review_text(r: dict) -> str:
     """The sentence on the answers with lower confidence (``r``: ``metrics.review_summary``), evaluate's console line
     and report.html's alike: each had its own words ("lower confidence (under 99%): 2 of 4 accepted" beside "2 of the
     4 accepted answers had lower confidence") and its own handling of none and all flagged. A rate with nothing to
-    measure is left out ("(n/a of the others)" was printed when every answer was flagged)."""
+    measure is left out ("(n/a of the others)" was printed when every answer was flagged), and with no answer
+    accepted, all of it ("0 of the 0 accepted answers had lower confidence" was printed)."""
     from .metrics import percent  # numpy: at call time, as the other lazy imports here
 
+    if not r["accepted"]:
+        return "no answer was accepted"
     said = (f"{r['flagged']} of the {r['accepted']} accepted answers had {LOWER_CONFIDENCE} "
             f"({review_below_text(r['below'])})")
-    if not r["accepted"]:
-        return said
     if r["accuracy_flagged"] is None:  # none flagged
         return said + f"; {percent(r['accuracy_not_flagged'])} of the {r['accepted']} were right"
     others = r["accuracy_not_flagged"]  # None: all flagged
