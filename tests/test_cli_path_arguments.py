@@ -468,3 +468,19 @@ def test_expand_inputs_refuses_a_file_named_as_a_folder_as_predict_does(clf, tmp
     assert list(expand_inputs(["scan.png"])) == [Path("scan.png")]
     outcomes = [outcome for _, outcome in clf.predict_many([f"scan.png{ending}", "scan.png"])]
     assert [str(o) if isinstance(o, ImageError) else o for o in outcomes] == [said, clf.predict("scan.png")]
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]])
+def test_a_url_given_to_predict_is_echoed_as_typed(tmp_path, capsys, monkeypatch, workers):
+    """``predict https://x.org/a.jpg`` echoed ``https:/x.org/a.jpg`` in its path column and its message (pathlib made
+    its // one /), a name nobody typed."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    urls = ["https://x.org/a.jpg", "s3://bucket/scans/b.dcm"]
+    out = tmp_path / "r.jsonl"
+    assert main(["predict", *urls, "-o", str(out), *workers]) == 1
+    capsys.readouterr()
+    told = " (a URL: braintumor reads files, not URLs: download it first)"
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [
+        {"path": url, "error": f"file not found: {url}{told}"} for url in urls]

@@ -3,6 +3,8 @@ in 0-255 (OpenCV's and scikit-image's conversions)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import encode, synthetic_head
 
@@ -66,12 +68,14 @@ def test_a_url_is_told_that_files_are_read_not_urls(clf, url):
     from braintumor import Classifier
     from braintumor.volume_io import read_volumes
 
-    told = r" \(a URL: braintumor reads files, not URLs: download it first\)$"
-    for call in (clf.predict, read_volumes):
-        with pytest.raises(ImageError, match=r"^file not found: \w+:/" + r"[^ ]+" + told):
+    told = " (a URL: braintumor reads files, not URLs: download it first)"
+    for call in (clf.predict, read_volumes):  # the name as typed: pathlib's made https:// https:/
+        with pytest.raises(ImageError) as caught:
             call(url)
+        assert str(caught.value) == f"file not found: {url}{told}"
     [(_, outcome)] = clf.predict_many([url])
-    assert str(outcome).endswith(told[:-1].replace("\\", ""))
+    assert str(outcome) == f"file not found: {url}{told}"
+    told = re.escape(told) + "$"
     with pytest.raises(FileNotFoundError, match=r"^model file not found: \w+:/[^ ]+" + told):
         Classifier.load(url.replace("a.png", "m.onnx"))
     with pytest.raises(ImageError, match=r"^file not found: C:/scans/a\.png$"):

@@ -23,7 +23,7 @@ from .image_files import expand_inputs as expand_inputs  # public here: predict_
 from .image_files import read_limited, unreadable_text
 from .image_frames import cut_short, deep_planes, several_frames, upright, webp_cut_short, wide_colour
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
-from .missing_files import not_a_folder_text
+from .missing_files import missing_url_text, not_a_folder_text
 from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
 from .tiff_strips import damaged_strips, libtiff_lines_dropped
@@ -108,8 +108,8 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
     elif isinstance(source, (str, os.PathLike)):
         if not os.fspath(source):  # Path("") is "." ("is a folder, not an image: ."): an unset name, an empty cell
             raise ImageError("expected a file name, got an empty string")
-        if said := not_a_folder_text(source):  # Path() drops the / of scan.jpg/: the file was read
-            raise ImageError(said)
+        if said := not_a_folder_text(source) or missing_url_text(source):  # Path() drops scan.jpg/'s / (the file
+            raise ImageError(said)  # was read) and one of https://'s (a name nobody typed was echoed)
         data = read_file(Path(source), MAX_FILE_BYTES)
     elif callable(getattr(source, "read", None)):
         data = read_stream(source)

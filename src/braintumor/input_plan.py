@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .folder_scans import scan_folder, unopened
 from .image_files import hidden_note, walk_images
-from .missing_files import not_a_folder_text, read_before_text
+from .missing_files import missing_url_text, not_a_folder_text, read_before_text
 from .volume_objects import Volume
 from .wording import INPUT_KINDS, NOTHING_FOUND, TOO_DEEP
 
@@ -43,6 +43,8 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
         path = Path(raw)
         if said := not_a_folder_text(raw):  # before Path()'s name is used: it dropped the / of scan.jpg/
             yield {"path": str(path), "error": said}
+        elif said := missing_url_text(raw):  # and made the // of https://x.org/a.jpg one /
+            yield {"path": os.fsdecode(raw), "error": said}
         elif os.path.isdir(path):  # os.path's: False for a name too long to be a file's (Path.is_dir raised)
             try:  # all of a folder's walk is done before its first item: one too deep is its own record, the rest read
                 yield from list(_folder_inputs(path, on_note))

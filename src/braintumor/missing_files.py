@@ -112,6 +112,15 @@ def url_text(path: str | os.PathLike) -> str:
     return ""
 
 
+def missing_url_text(name: str | os.PathLike | bytes) -> str | None:
+    """"file not found: NAME (a URL: ...)" of a name, as typed, that is a URL and no file; None for any other name.
+    Asked before ``Path(name)``: its "https://x.org/a.jpg" was echoed "https:/x.org/a.jpg", a name nobody typed."""
+    text = os.fsdecode(name)
+    if not url_text(text) or os.path.lexists(text):
+        return None
+    return f"file not found: {shown_name(text)}{url_text(text)}"
+
+
 def tilde_text(path: str | os.PathLike) -> str:
     """What to add to "not found" of a name starting with ~ that names a file once expanded (``predict("~/a.jpg")``,
     ``Classifier.load("~/m.onnx")``: Python, unlike a shell, does not expand it); "" for any other name."""
