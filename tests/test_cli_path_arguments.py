@@ -216,7 +216,7 @@ def test_a_folder_given_as_the_model_is_named_as_such(argv, data_root, tmp_path,
     (tmp_path / "run").mkdir()
     data = ["--data", str(data_root.resolve())] if argv[0] == "evaluate" else []
     assert main([*argv, *data, "--model", "run"]) == 2
-    assert capsys.readouterr().err == "error: run is a folder: pass an ONNX model file (--model in the CLI)\n"
+    assert capsys.readouterr().err == "error: run is a folder: pass an ONNX model file (--model FILE)\n"
 
 
 def test_a_mistyped_model_name_is_told_the_shipped_names_that_work(test_images, tmp_path, monkeypatch, capsys):
@@ -230,7 +230,7 @@ def test_a_mistyped_model_name_is_told_the_shipped_names_that_work(test_images, 
     assert main(["predict", "x.jpg", "--model", "braintumor-tumornet-s-int8"]) == 2
     err = capsys.readouterr().err
     said = re.fullmatch(r"error: model file not found: braintumor-tumornet-s-int8 \(train and export one, or pass "
-                        r"another path: --model in the CLI; a shipped one by its file name alone: (.+)\)\n", err)
+                        r"another path: --model FILE; a shipped one by its file name alone: (.+)\)\n", err)
     assert said, err
     names = said.group(1).split(", ")
     assert "braintumor-tumornet-s-int8.onnx" in names and "braintumor-tumornet-s.onnx" in names
@@ -248,7 +248,7 @@ def test_a_pipe_or_device_given_as_the_model_is_named_as_such(tmp_path, capsys):
     for model in (os.devnull, str(fifo)):
         assert main(["predict", "x.jpg", "--model", model]) == 2
         assert capsys.readouterr().err == (f"error: {model} is not a regular file (a pipe or device): pass an ONNX "
-                                           "model file (--model in the CLI)\n")
+                                           "model file (--model FILE)\n")
         assert main(["quantize", model, "--run", str(tmp_path), "--out", str(tmp_path / "q.onnx")]) == 2
         assert capsys.readouterr().err == (f"error: {model} is not a regular file (a pipe or device): name the ONNX "
                                            "file that 'braintumor export' wrote (its --out)\n")
@@ -275,7 +275,7 @@ def test_a_socket_named_as_an_input_or_an_output_is_said_to_be_one(test_images, 
                                                "connection point), not a file\n")
         socket_is = "s.sock is a socket (a program's connection point), not a file"  # was 'a pipe or device'
         assert main(["predict", "x.jpg", "--model", "s.sock"]) == 2
-        assert capsys.readouterr().err == f"error: {socket_is}: pass an ONNX model file (--model in the CLI)\n"
+        assert capsys.readouterr().err == f"error: {socket_is}: pass an ONNX model file (--model FILE)\n"
         assert main(["quantize", "s.sock", "--run", str(tmp_path), "--out", "q.onnx"]) == 2
         assert capsys.readouterr().err == (f"error: {socket_is}: name the ONNX file that 'braintumor export' wrote "
                                            "(its --out)\n")

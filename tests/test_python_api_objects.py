@@ -87,16 +87,25 @@ def test_the_classifiers_answers_are_read_only_and_pickled_whole():
     assert pickle.loads(pickle.dumps(pred)) == pred and list(pred.probabilities) == list(clf.classes)
 
 
-def test_a_missing_model_is_told_in_words_of_python_and_of_the_cli(tmp_path):
-    """Classifier.load("nope.onnx") said "(train and export one, or pass --model)": a CLI flag in a Python error."""
+def test_a_missing_model_is_told_in_words_of_python_and_the_cli_in_its_own(tmp_path, capsys):
+    """Classifier.load("nope.onnx") said "(train and export one, or pass --model)", then "--model in the CLI": a CLI
+    flag in a Python error. Python is told Classifier.load(path), the CLI --model, from one text."""
+    from braintumor.cli import main
+
     with pytest.raises(FileNotFoundError) as missing:
         Classifier.load(tmp_path / "nope.onnx")
     assert str(missing.value) == (f"model file not found: {tmp_path / 'nope.onnx'} (train and export one, or pass "
-                                  "another path: --model in the CLI; a shipped one by its file name alone: "
+                                  "another path: Classifier.load(path); a shipped one by its file name alone: "
                                   "braintumor-tumornet-s-int8.onnx, braintumor-tumornet-s.onnx)")
     with pytest.raises(FileNotFoundError) as folder:
         Classifier.load(tmp_path)
-    assert str(folder.value) == f"{tmp_path} is a folder: pass an ONNX model file (--model in the CLI)"
+    assert str(folder.value) == f"{tmp_path} is a folder: pass an ONNX model file (Classifier.load(path))"
+    for error in (missing.value, folder.value):  # the CLI prints the same text with its own way
+        cli = str(error).replace("Classifier.load(path)", "--model FILE")
+        assert "--model" not in str(error) and error.cli_text == cli
+    assert main(["predict", "x.jpg", "--model", str(tmp_path / "nope.onnx")]) == 2
+    assert capsys.readouterr().err == f"error: {missing.value.cli_text}\n"
+
 
 
 def test_a_closed_pil_image_is_told_as_closed(tmp_path):

@@ -90,7 +90,7 @@ def test_a_worker_that_cannot_load_the_model_says_so_in_one_line(tmp_path, caplo
     assert exit_.value.code == WORKER_BOOT_ERROR
     assert [r.getMessage() for r in caplog.records] == [
         f"worker cannot load the model {gone}: model file not found: {gone} (train and export one, or pass another "
-        "path: --model in the CLI; a shipped one by its file name alone: braintumor-tumornet-s-int8.onnx, "
+        "path: --model FILE; a shipped one by its file name alone: braintumor-tumornet-s-int8.onnx, "
         "braintumor-tumornet-s.onnx)"]
 
 

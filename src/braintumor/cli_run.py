@@ -214,7 +214,8 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, ConfigError, DatasetError, ModelError, FileNotFoundError) as exc:
         raw = isinstance(exc, OSError) and exc.strerror and exc.filename  # the OS's own, not one of our messages
         gone = isinstance(exc, FileNotFoundError) and not exc.filename and current_folder_gone()  # names nothing
-        _say(f"error: {gone}" if gone else f"error: {exc.strerror}: {exc.filename}" if raw else f"error: {exc}")
+        said = getattr(exc, "cli_text", exc)  # a missing model: --model, not the Python API's words
+        _say(f"error: {gone}" if gone else f"error: {exc.strerror}: {exc.filename}" if raw else f"error: {said}")
         return 2
     except ModuleNotFoundError as exc:
         if exc.name in EXTRAS:

@@ -216,7 +216,7 @@ def _answers_shown(y: np.ndarray, probs: np.ndarray, conf: np.ndarray, refused: 
 
 
 def _fail(message: object) -> int:
-    print(f"error: {printable(str(message))}", file=sys.stderr)
+    print(f"error: {printable(str(getattr(message, 'cli_text', message)))}", file=sys.stderr)  # a missing model
     return 2
 
 

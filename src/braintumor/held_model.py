@@ -50,7 +50,8 @@ def worker_app(model_path: str, model_fd: int | None = None, **kwargs: object) -
         clf = load_classifier(Classifier, held or model_path, kwargs.get("threads"),  # type: ignore[arg-type]
                               name=model_path)
     except (OSError, ModelError) as exc:
-        cause = str(exc).replace(held, model_path) if held else str(exc)
+        said = str(getattr(exc, "cli_text", exc))  # serve's operator: a missing model in --model's words
+        cause = said.replace(held, model_path) if held else said
         logging.getLogger("gunicorn.error").error("worker cannot load the model %s: %s", model_path, cause)
         raise SystemExit(WORKER_BOOT_ERROR) from None
     return create_app(classifier=clf, **kwargs)  # type: ignore[arg-type]

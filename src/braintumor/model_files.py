@@ -8,6 +8,7 @@ without ONNX Runtime.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 #: File name of the shipped model, in ``models/`` (repo) or ``braintumor/models/`` (wheel).
@@ -21,6 +22,19 @@ class ModelError(ValueError):
     """A model file that cannot be used (not ONNX, not ours, or broken). Here, beside where model files are, not in
     :mod:`braintumor.model_loading`: the CLI's error handling catches it without importing ONNX Runtime
     (``braintumor --help`` loaded it)."""
+
+
+#: How another model file is passed, in each caller's words: a Python user was told "--model in the CLI".
+PASS_MODEL = {"python": "Classifier.load(path)", "cli": "--model FILE"}
+
+
+class MissingModelError(FileNotFoundError):
+    """A model file that is not there or is no regular file: ``str()`` says how to pass another in Python's words,
+    :attr:`cli_text` in the CLI's (:data:`PASS_MODEL`), which the CLI prints. ``say`` makes the text of either."""
+
+    def __init__(self, say: Callable[[str], str]) -> None:
+        super().__init__(say(PASS_MODEL["python"]))
+        self.cli_text = say(PASS_MODEL["cli"])
 
 
 def version_problem(version: object) -> str | None:

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, TypeVar
 import onnxruntime as ort
 
 from .missing_files import tilde_text, url_text
-from .model_files import ModelError, default_model_path, not_a_model_file, resolve_model_path, shipped_model_names
+from .model_files import (
+    MissingModelError,
+    ModelError,
+    default_model_path,
+    not_a_model_file,
+    resolve_model_path,
+    shipped_model_names,
+)
 from .sessions import disabled_optimizers, session_options
 from .wording import export_first_text
 
@@ -48,12 +55,13 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
         what = not_a_model_file(model_path)
         if what:
-            raise FileNotFoundError(f"{model_path}{named} is {what}: pass an ONNX model file (--model in the CLI)")
+            raise MissingModelError(lambda way: f"{model_path}{named} is {what}: pass an ONNX model file ({way})")
         names = shipped_model_names()
         shipped = f"; a shipped one by its file name alone: {', '.join(names)}" if names else ""
         hint = (tilde_text(model_path) or url_text(model_path))[1:]  # a URL was told to train and export one
-        raise FileNotFoundError(f"model file not found: {model_path}{named} " + (
-            hint or f"(train and export one, or pass another path: --model in the CLI{shipped})"))
+        shown = path if path is not None and url_text(path) else model_path  # as typed: pathlib's https:/
+        raise MissingModelError(lambda way: f"model file not found: {shown}{named} " + (
+            hint or f"(train and export one, or pass another path: {way}{shipped})"))
     if threads is not None and (not isinstance(threads, Integral) or isinstance(threads, bool)
                                 or not 1 <= threads <= MAX_THREADS):  # np.int64(2) is whole too: taken
         raise ValueError(f"threads must be a whole number from 1 to {MAX_THREADS} (None: the default), "
