@@ -198,3 +198,21 @@ def test_classifier_settings_are_checked_by_name(clf):
     for bad in (0, -1, None, 2.0):  # 0 and -1 were taken as 1; None failed on first use
         with pytest.raises(ValueError, match=r"^batch_size must be a whole number of at least 1"):
             clf.predict_many([], batch_size=bad)
+
+
+def test_the_readme_python_api_says_which_model_load_opens_and_that_a_prediction_is_not_hashable(
+        clf, monkeypatch):
+    """Its comment said ``Classifier.load()  # the shipped model``, where $BRAINTUMOR_MODEL comes first; and that a
+    Prediction is "frozen and compared by value", where ``hash(pred)`` raises TypeError (deliberately: see its
+    docstring)."""
+    from conftest import REPO
+
+    section = REPO.joinpath("README.md").read_text().split("## Python API", 1)[1].split("\n## ", 1)[0]
+    said = " ".join(section.split())
+    assert "Classifier.load() # $BRAINTUMOR_MODEL, else the shipped model;" in said
+    monkeypatch.setenv("BRAINTUMOR_MODEL", "braintumor-tumornet-s-int8.onnx")  # a shipped one, not the default
+    assert Classifier.load().path.name == "braintumor-tumornet-s-int8.onnx" != clf.path.name
+    assert "A `Prediction` is frozen and compared by value, but not hashable (`hash(pred)` raises TypeError" in said
+    pred = clf.predict(encode(synthetic_head()))
+    with pytest.raises(TypeError):
+        hash(pred)
