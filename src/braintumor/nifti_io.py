@@ -142,13 +142,12 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
             # float64 voxels stay float64 (each slice is stretched in float64 anyway): cast to float32, 1e300 became
             # inf and 1e-300 zero, and every slice of such a volume came out blank
             work = np.float64 if dtype.kind == "f" and dtype.itemsize == 8 else np.float32
-            first = raw.astype(work, copy=False)  # no copy of voxels already in that type (the buffer, read-only)
             slope, _ = header.get_slope_inter()  # None: no scaling (a slope of 0 or not finite), as nibabel reads
             negated = slope is not None and slope < 0
-            if negated:
-                first = np.negative(first)
-            volume = nib.as_closest_canonical(nib.Nifti1Image(first, affine))
-            voxels = np.asarray(volume.dataobj, dtype=work)
+            # reoriented as stored (a view of the buffer, read-only), each plane cast in the slice loop: the whole
+            # volume cast to float32 first doubled an int16 one (512 x 512 x 256 .nii.gz: +453 MB RSS, now +270)
+            volume = nib.as_closest_canonical(nib.Nifti1Image(raw, affine, dtype=dtype))  # (int64 needs it said)
+            voxels = np.asanyarray(volume.dataobj)
             zooms = [float(z) for z in volume.header.get_zooms()[:3]]
     except MemoryError:
         raise ImageError("NIfTI volume is too large to decode") from None
@@ -174,7 +173,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     for k in range(voxels.shape[axis]):
         # each plane transposed and flipped both ways: rows anterior->posterior (axial) or superior->inferior,
         # columns the patient's right (axial, coronal) or front (sagittal) on the viewer's left, as viewers show them
-        plane = planes[k].T[::-1, ::-1]
+        plane = planes[k].T[::-1, ::-1].astype(work)  # negated after the cast: int16's -32768 has no negative
+        plane = np.negative(plane, out=plane) if negated else plane
         # under a negative scl_slope ``plane`` holds the stored values' negatives: padding is found in the values
         stretched = falling_uint8(plane, np.negative(plane)) if negated else robust_uint8(plane)  # as stored
         gray = square_pixels(stretched, rows_mm, cols_mm)
