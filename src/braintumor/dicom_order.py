@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from typing import Protocol
 
 import numpy as np
@@ -61,6 +62,12 @@ def leave_out_localizers(ordered: list[list[Surveyed]], single: bool, notes: tup
 
 
 _MARKED, _PLANES = "marked", "in the three planes, none holding half of them or more"
+
+
+def localizer_images(groups: Iterable[list[Surveyed]]) -> int:
+    """The images of the series :func:`leave_out_localizers` would take out of ``groups`` as they stand: a survey that
+    stops past a limit counts them apart (a 510-slice series beside its 3-plane localizer is within 512)."""
+    return sum(f.frames for group in groups if _localizer_why(group) for f in group)
 
 
 def _localizer_why(group: list[Surveyed]) -> str | None:

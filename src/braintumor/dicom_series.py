@@ -18,7 +18,7 @@ from .dicom_checks import check_image, transfer_syntax
 from .dicom_codestreams import excess_frames, excess_rows, sequential_scans
 from .dicom_frames import drop_unreadable, header_number, ignored_notes, modality, safe_meta, shown_pixels
 from .dicom_io import NoFinitePixels, frame_slice, read_dataset, release_pixels
-from .dicom_order import file_planes, frame_order, is_localizer, leave_out_localizers
+from .dicom_order import file_planes, frame_order, is_localizer, leave_out_localizers, localizer_images
 from .dicom_orientation import turn_notes
 from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
@@ -27,9 +27,9 @@ from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetErr
 from .volume_objects import Volume
 from .wording import counted
 
-#: Most files of an input refused for its slices that are all read to say how many slices and series it holds (as
-#: many as a zip may list); an input of more is read no further than its first file past the limit: a folder of
-#: 100 000 files had each header parsed (and kept) to be refused.
+#: Most files of an input refused for its slices that are read up to MAX_SLICES slices, localizers aside (as many as
+#: a zip may list); an input of more is read no further than its first file past the limit, localizers counted: a
+#: folder of 100 000 files had each header parsed (and kept) to be refused.
 MAX_FILES_COUNTED: int = 4096
 
 
@@ -66,13 +66,16 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
     """The usable files grouped by series, why the others were skipped, and how many files were read; no pixel
     decoded, and no dataset kept unless ``keep`` is given (an input held whole anyway: one file, one web request):
     then each is put there, by its index, so that it is not parsed twice. ``whole``: ``max_slices`` holds for all the
-    files together, and of more than MAX_FILES_COUNTED the survey stops at the first file past it: the input is
-    refused whatever the files after it hold. Its file of more frames than ``max_slices`` (what a web request's
-    earlier scans left) but within :data:`MAX_SLICES` is counted, and the input then refused whole: it was skipped
+    files together, and the survey stops at the first file past the larger of it and :data:`MAX_SLICES` (a count
+    that still tells a scan past any input's limit), localizer series aside (up to MAX_SLICES images), or of more
+    than MAX_FILES_COUNTED files past ``max_slices``: the input is refused whatever the rest hold (a zip of 4000 tiny
+    files had each header parsed, 12 s, to be refused). Its file of more frames than ``max_slices`` (what a web
+    request's earlier scans left) but within MAX_SLICES is counted, and the input then refused whole: it was skipped
     ("DICOM file has 250 frames; the limit is 212") and the rest of its series classified without it."""
     groups: dict[str, list[_File]] = {}
     skipped: Counter[str] = Counter()
     total, stop = 0, whole and len(items) > MAX_FILES_COUNTED
+    most = max_slices if stop else max(max_slices, MAX_SLICES)  # the slices counted before the survey stops
     max_frames = max(max_slices, MAX_SLICES) if whole and not single else max_slices
     for k, (_, load) in enumerate(items):
         try:
@@ -92,7 +95,8 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
         groups.setdefault(uid, []).append(_File(k, uid, number, frames, pixels, modality(ds), len(data), named,
                                                 is_localizer(ds), file_planes(ds, frames)))
         total += frames
-        if stop and total > max_slices:
+        if whole and total > most and (stop or total - (scouts := localizer_images(groups.values())) > most
+                                       or scouts > MAX_SLICES):
             return groups, skipped, k + 1
     return groups, skipped, len(items)
 
@@ -128,6 +132,8 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
         raise ImageError("no DICOM image found" + (f" ({'; '.join(notes + besides)})" if notes + besides else ""))
     ordered = sorted(groups.values(), key=lambda g: g[0].number)
     files = [items[g[0].index][0] if name_files and len(g) == 1 else None for g in ordered]  # Volume.file's
+    if read < len(items):  # the survey stopped past the limit, localizers counted: refused whatever the rest hold
+        _check_limits([f for group in ordered for f in group], len(ordered), max_slices, max_pixels, of=len(items))
     notes += leave_out_localizers(ordered, single, notes + besides)
     count = len(ordered)
     if per_input or count + others == 1:
