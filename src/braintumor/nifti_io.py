@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+from typing import cast
 
 import numpy as np
 
@@ -52,10 +53,19 @@ def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX
 
     The header is read and checked first; then only the bytes up to the end of the first volume are inflated."""
     with np.errstate(all="ignore"):  # NaN voxels (signalling ones warned when cast) and overflowing header values
-        return _read_nifti(data, display, max_slices, max_pixels)  # are each handled, never printed
+        return cast(Volume, _read_nifti(data, display, max_slices, max_pixels))  # are each handled, never printed
 
 
-def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> Volume:
+def nifti_takes(data: bytes, display: str, max_slices: int, max_pixels: int, values: bool = False) -> tuple[int, int]:
+    """The slices and pixels :func:`read_nifti` would take of ``data``, refused as it refuses them, no slice cut: on
+    the header alone, or (``values``) once the voxels are inflated and checked, as read_nifti fails or reads them. A
+    zip's members are checked so before any is decoded (two decoded in full, 3.6 s, before the third was refused)."""
+    with np.errstate(all="ignore"):
+        return cast(tuple[int, int], _read_nifti(data, display, max_slices, max_pixels, "values" if values else "head"))
+
+
+def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int,
+                upto: str = "") -> Volume | tuple[int, int]:
     import nibabel as nib  # here, not at the top: sniffing every upload must not import nibabel + scipy
 
     gz = data[:2] == b"\x1f\x8b"
@@ -112,6 +122,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
     if needed > MAX_VOLUME_BYTES:
         raise ImageError(f"NIfTI header places its first volume's voxels up to byte {needed:,}; the limit is "
                          f"{MAX_VOLUME_BYTES:,}")
+    if upto == "head":
+        return canonical[axis], made
     stream = gunzip_bounded(data, needed) if gz else io.BytesIO(data)
     held = stream.seek(0, io.SEEK_END)
     stream.seek(0)
@@ -155,6 +167,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int) -> 
         raise
     except Exception:
         raise ImageError(f"NIfTI voxel data could not be read: {EXPORT_AGAIN}") from None  # (was its class name)
+    if upto:  # "values": nothing after this refuses the volume
+        return canonical[axis], made
     volumes = extra  # as many as the header declares, unless the file is short of them
     if extra > 1:
         note, volumes = _volumes_note(len(shape), extra, offset, needed - offset, len(data), gz)

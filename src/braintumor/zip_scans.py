@@ -9,8 +9,10 @@ each volume it gives.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import sys
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +40,8 @@ def zip_volumes(dicoms: list[tuple[str, Callable[[], bytes]]], niftis: list[zipf
     members = [(f"{display}:{m.filename}", m.filename, lambda w, s, p, m=m: [read_nifti(load(m), w, s, p)])
                for m in niftis]
     if per_input:
+        if len(niftis) > 1:
+            _refuse_unread(niftis, load, display, max_slices, max_pixels)
         volumes = _told_apart(member_niftis(members, "zip", max_slices, max_pixels, (0, 0), alone), named)
         yield from _dicoms_left(volumes, dicoms, notes, display, max_slices, max_pixels)
         return
@@ -61,13 +65,40 @@ def member_niftis(members: Iterable[tuple[str, str, Reader]], container: str, ma
     refused on its header, undecoded; else each within its own, one past it a Volume with its ``error``, unless it is
     ``alone`` in the container; a member unreadable for another reason (a segmentation map beside the scans) is such a
     Volume too, unless alone."""
+    return _walked(members, container, max_slices, max_pixels, taken, alone)
+
+
+def _refuse_unread(niftis: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], bytes], display: str,
+                   max_slices: int, max_pixels: int) -> None:
+    """A zip's NIfTI members past one budget together refused before any is decoded, as :func:`member_niftis` would
+    refuse them (two 512 x 512 x 256 members were decoded, 3.6 s, before the third's header was past the limit). Only
+    where their headers together are past it are they read further: each inflated and its voxels checked, uncut, in
+    turn, since a member refused for its values (a segmentation map beside the scans) takes nothing of the budget."""
+    from .nifti_io import nifti_takes
+
+    heads = []
+    for m in niftis:
+        with contextlib.suppress(ImageError):  # refused on its header when it is read: it takes nothing
+            heads.append(nifti_takes(load(m), m.filename, sys.maxsize, sys.maxsize))
+    if sum(n for n, _ in heads) > max_slices or sum(p for _, p in heads) > max_pixels:
+        checked = [(f"{display}:{m.filename}", m.filename,
+                    lambda w, s, p, m=m: nifti_takes(load(m), w, s, p, values=True)) for m in niftis]
+        for _ in _walked(checked, "zip", max_slices, max_pixels, (0, 0), False, dry=True):
+            pass
+
+
+def _walked(members: Iterable[tuple[str, str, Callable]], container: str, max_slices: int, max_pixels: int,
+            taken: tuple[int, int] | None, alone: bool, dry: bool = False) -> Iterator[Volume]:
+    """:func:`member_niftis`'s walk; ``dry``: each reader gives the slices and pixels its member takes, none read."""
     used, pixels = taken or (0, 0)
     for where, member, read in members:
         try:
-            volumes = list(read(where, max_slices - used, max_pixels - pixels))
+            got = read(where, max_slices - used, max_pixels - pixels)
+            volumes = [] if dry else list(got)
         except ImageError as exc:
             if not alone and (not isinstance(exc, BudgetError) or taken is None):  # its own error, others read
-                yield Volume(where, "nifti", [], None, (), error=str(exc))
+                if not dry:
+                    yield Volume(where, "nifti", [], None, (), error=str(exc))
                 continue
             if isinstance(exc, BudgetError) and exc.unit == "pixels" and pixels:
                 # past what the members before it left: the input's limit, said as the input's ("the limit is 65,536")
@@ -80,7 +111,8 @@ def member_niftis(members: Iterable[tuple[str, str, Reader]], container: str, ma
                 exc = budget_error(exc.held, exc.count, max_slices, after=exc.after)  # past it alone: as it is alone
             raise _member_error(exc, member) from None
         if taken is not None:
-            used, pixels = used + sum(len(v.slices) for v in volumes), pixels + taken_pixels(volumes)
+            slices, made = got if dry else (sum(len(v.slices) for v in volumes), taken_pixels(volumes))
+            used, pixels = used + slices, pixels + made
         yield from volumes
 
 

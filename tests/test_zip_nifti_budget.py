@@ -1,0 +1,47 @@
+"""A zip's NIfTI members past a web request's budget together are refused before any is decoded: two 512 x 512 x 256
+members were decoded in full (3.6 s, +540 MB) before the third's header was past the slice limit."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+from dicom_factory import zip_bytes
+
+from braintumor import nifti_io
+from braintumor.volume_io import BudgetError, read_volumes
+
+
+def _member(slices: int, labels: bool = False) -> bytes:
+    import nibabel as nib
+
+    rng = np.random.default_rng(slices)
+    data = rng.integers(0, 4 if labels else 1000, (40, 40, slices)).astype(np.int16)
+    return gzip.compress(nib.Nifti1Image(data, np.eye(4)).to_bytes())
+
+
+@pytest.fixture
+def decoded(monkeypatch) -> list[str]:
+    """The names of the members decoded (cut into slices) by read_nifti."""
+    names: list[str] = []
+    real = nifti_io.read_nifti
+    monkeypatch.setattr(nifti_io, "read_nifti", lambda data, where, *a: names.append(where) or real(data, where, *a))
+    return names
+
+
+def test_a_member_past_the_budget_is_refused_before_any_member_is_decoded(decoded):
+    members = [("a.nii.gz", _member(30)), ("b.nii.gz", _member(30)), ("c.nii.gz", _member(20))]
+    with pytest.raises(BudgetError) as caught:
+        read_volumes(zip_bytes(members), name="scans.zip", max_slices=70, per_input=True)
+    assert decoded == []  # a and b were decoded before c was refused
+    assert str(caught.value) == "the zip holds more than 70 slices (at c.nii.gz); the limit is 70 per input"
+
+
+def test_a_member_refused_for_its_values_still_takes_nothing_of_the_budget(decoded):
+    """Headers past the budget together, a segmentation map among them: read as before, the map an error of its own
+    and the scans within the budget (refused on the headers alone, the zip was said to be past it at seg.nii.gz)."""
+    members = [("a.nii.gz", _member(30)), ("seg.nii.gz", _member(31, labels=True)), ("b.nii.gz", _member(32))]
+    volumes = read_volumes(zip_bytes(members), name="scans.zip", max_slices=70, per_input=True)
+    assert [(len(v.slices), bool(v.error)) for v in volumes] == [(30, False), (0, True), (32, False)]
+    assert "segmentation map" in volumes[1].error and len(decoded) == 3
