@@ -51,6 +51,12 @@ def refusals_text(refused: int, side: int) -> str:
     return ", ".join(said)
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """braintumor.wording.counted, copied likewise (a test keeps the two equal): ``n`` with ``noun`` in the number it
+    takes; the script said "1 records" and "1 volumes or series"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def class_of(path: str, classes: set[str]) -> str | None:
     """The class named by the innermost part of ``path`` that names one (case, spaces and hyphens ignored); the
     path itself counts: a DICOM series found in a folder is recorded under the folder's name."""
@@ -139,13 +145,15 @@ def main() -> int:
         side += bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
     n = sum(total.values())
     if volume_slices:
-        print(f"not scored: {sum(volume_slices.values())} slices of {len(volume_slices)} volumes or series (not "
-              "every slice of a volume shows its folder's class; score single slices)")
+        print(f"not scored: {counted(sum(volume_slices.values()), 'slice')} of "
+              f"{counted(len(volume_slices), 'volume or series', 'volumes or series')} (not every slice of a volume "
+              "shows its folder's class; score single slices)")
     if no_class:
         series = any("series" in rec for rec in no_class)  # DICOM files found below a folder: named by that folder
-        print(f"not scored: {len(no_class)} records in no folder named after a class ({', '.join(sorted(classes))}), "
-              f"e.g. {no_class[0]['path']}" + ("; a DICOM series is recorded under the folder predict was given: "
-                                             "give it each class folder" if series else ""))
+        print(f"not scored: {counted(len(no_class), 'record')} in no folder named after a class "
+              f"({', '.join(sorted(classes))}), e.g. {no_class[0]['path']}"
+              + ("; a DICOM series is recorded under the folder predict was given: give it each class folder"
+                 if series else ""))
     if not n:
         print("no predictions to score" + (" (see above)" if records else " read"), file=sys.stderr)
         return 2

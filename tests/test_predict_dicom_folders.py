@@ -235,7 +235,7 @@ def test_a_single_dicom_slice_below_the_folder_given_names_its_file_and_is_score
     scored = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "scripts" / "score_jsonl.py")],
                             input=text, capture_output=True, text=True, timeout=60)
     lines = scored.stdout.splitlines()
-    assert scored.returncode == 0 and lines[0].startswith("not scored: 3 slices of 1 volumes or series"), scored
+    assert scored.returncode == 0 and lines[0].startswith("not scored: 3 slices of 1 volume or series"), scored
     assert lines[1].startswith("accuracy ") and "/3 = " in lines[1], lines  # no record left in no class folder
     assert [line.split()[0] for line in lines[3:]] == ["glioma", "meningioma"] and "/2 = " in lines[3], lines
     target = tmp_path / "r.jsonl"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from braintumor.classes import CLASSES, FOLDER_ALIASES
 from braintumor.orientation import TURN_ADVICE
-from braintumor.wording import TURNED_RESEND, UNLIKE_MRI, UNREADABLE, refusals_text
+from braintumor.wording import TURNED_RESEND, UNLIKE_MRI, UNREADABLE, counted, refusals_text
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "score_jsonl.py"
@@ -55,9 +55,9 @@ def test_volumes_series_and_records_in_no_class_folder_are_counted_apart_not_sco
                   record("ext/glioma/IM0001.dcm", "glioma", dicom={"modality": "MR"})])  # one DICOM slice: scored
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == ("not scored: 3 slices of 1 volumes or series (not every slice of a volume shows its "
+    assert lines[0] == ("not scored: 3 slices of 1 volume or series (not every slice of a volume shows its "
                         "folder's class; score single slices)")
-    assert lines[1].startswith("not scored: 1 records in no folder named after a class (glioma, meningioma, "
+    assert lines[1].startswith("not scored: 1 record in no folder named after a class (glioma, meningioma, "
                                "notumor, pituitary), e.g. ext; a DICOM series is recorded under the folder")
     assert lines[2:] == ["accuracy 2/2 = 100.00 %  (0 unreadable)",
                          "0 not classified (unlike brain MRI); answered correctly (not classified counts as wrong): "
@@ -73,7 +73,7 @@ def test_text_that_is_not_jsonl_gets_a_one_line_error_not_a_traceback():
     assert done.stderr.startswith("error: line 1 is not a record of 'braintumor predict --format jsonl': 'path ")
     done = score([record("ext/x.png", "glioma")])
     assert done.returncode == 2 and "no predictions to score (see above)" in done.stderr
-    assert "not scored: 1 records in no folder named after a class" in done.stdout
+    assert "not scored: 1 record in no folder named after a class" in done.stdout
 
 
 def _module():
@@ -104,6 +104,21 @@ def test_the_scripts_counts_are_said_in_the_packages_words():
     assert done.stdout.splitlines()[:2] == [
         f"accuracy 1/4 = 25.00 %  (1 {UNREADABLE})",
         f"{refusals_text(2, 2)}; answered correctly (not classified counts as wrong): 1/4 = 25.00 %"]
+
+
+def test_the_scripts_counts_take_the_number_of_their_count():
+    """It said "1 records" and "1 volumes or series": its copy of braintumor.wording.counted is kept equal to it, and
+    two of each read in the plural."""
+    module = _module()
+    for n in (0, 1, 2):
+        assert module.counted(n, "record") == counted(n, "record")
+        assert module.counted(n, "series", "series") == counted(n, "series", "series")
+    done = score([*(record("ext/glioma/head.nii.gz", "notumor", slice=k) for k in range(2)),
+                  *(record("ext/glioma/b.nii.gz", "notumor", slice=k) for k in range(2)),
+                  record("ext/x.png", "glioma"), record("ext/y.png", "glioma"), record("ext/glioma/a.png", "glioma")])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("not scored: 4 slices of 2 volumes or series (")
+    assert "\nnot scored: 2 records in no folder named after a class" in done.stdout
 
 
 def test_refusals_as_on_their_side_are_counted_apart():
