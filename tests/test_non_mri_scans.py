@@ -80,7 +80,7 @@ def test_predict_refuses_a_ct_dicom_without_modality_and_still_answers_mr(test_i
     rc = main(["predict", str(tmp_path / "ct.dcm"), str(tmp_path / "mr.dcm"), "--format", "jsonl"])
     ct, mr = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert rc == 0 and ct["ood"] and ct["label"] is None and ct["dicom"]["modality"] == "CT"
-    assert ct["reason"].endswith(": CT image (DICOM modality CT); the model reads MRI only")
+    assert ct["reason"].endswith(": CT image (DICOM SOP class CT Image Storage); the model reads MRI only")
     assert not mr["ood"] and mr["label"] == "glioma" and "modality" not in mr["dicom"]
 
 
@@ -270,8 +270,48 @@ def test_a_ct_series_past_the_slice_limit_is_also_said_to_be_ct(gray):
     cine = make_dataset(np.stack([gray] * 3), sop_class=UltrasoundMultiFrameImageStorage)
     del cine.Modality
     with pytest.raises(ImageError, match=r"^DICOM file has 3 frames; the limit is 2, and they are ultrasound images "
-                                         r"\(DICOM modality US\): the model reads MRI only$"):
+                                         r"\(DICOM SOP class Ultrasound Multi-frame Image Storage\): the model reads "
+                                         r"MRI only$"):
         read_volumes(to_bytes(cine), name="cine.dcm", max_slices=2)
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+def test_a_refusal_says_where_the_modality_was_read(gray):
+    """A file with no Modality element, refused as CT by its SOP class or its Hounsfield units, was said to be "CT
+    image (DICOM modality CT)": a reader looking for that element found none. The refusal names what it went by, one
+    slice's and a series' past the limit alike; a Modality element is still named as one."""
+    from pydicom.uid import CTImageStorage, SecondaryCaptureImageStorage, generate_uid
+    from pydicom.uid import PositronEmissionTomographyImageStorage as PET
+
+    from braintumor.dicom_series import read_dicom_series
+    from braintumor.image_io import ImageError
+    from braintumor.predictor import Classifier
+
+    hounsfield = make_dataset(gray, sop_class=SecondaryCaptureImageStorage, RescaleType="HU", RescaleIntercept=-1024,
+                              RescaleSlope=1)
+    del hounsfield.Modality
+    clf = Classifier.load(threads=1)
+    for data, said in ((_without_modality(gray, CTImageStorage), "DICOM SOP class CT Image Storage"),
+                       (to_bytes(hounsfield), "DICOM Rescale Type HU"),
+                       (to_bytes(make_dataset(gray, Modality="CT")), "DICOM modality CT")):
+        (volume,) = read_volumes(data, name="scan.dcm")
+        assert clf.predict(volume.slices[0]).reason.endswith(f": CT image ({said}); the model reads MRI only")
+
+    def files(sop_class: str, **attrs) -> list[tuple[str, object]]:
+        uid, made = generate_uid(), []
+        for k in range(2):
+            ds = make_dataset(gray, sop_class=sop_class, series_uid=uid, instance=k + 1, position=5.0 * k, **attrs)
+            if "Modality" not in attrs:
+                del ds.Modality
+            data = to_bytes(ds)
+            made.append((f"IM{k}", lambda d=data: d))
+        return made
+
+    with pytest.raises(ImageError) as caught:
+        read_dicom_series("scan", files(CTImageStorage) + files(PET) + files(CTImageStorage, Modality="CT"),
+                          max_slices=2)
+    assert str(caught.value).endswith(", and they are CT and PET images (DICOM modality CT; SOP class CT Image "
+                                      "Storage, Positron Emission Tomography Image Storage): the model reads MRI only")
 
 
 @pytest.mark.parametrize(("keyword", "said"), [

@@ -15,7 +15,7 @@ from pydicom.pixels.decoders.base import Decoder, get_decoder
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .dicom_codestreams import PI_SAMPLES, codestream_problem, native_length_problem
-from .dicom_frames import element_name, header_number, modality, sop_class
+from .dicom_frames import element_name, header_number, modality_read, sop_class
 from .dicom_jpeg12 import LABEL as JPEG12_LABEL
 from .dicom_offsets import drop_lying_tables
 from .image_io import MAX_PIXELS, ImageError
@@ -151,7 +151,8 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
     if frames < 1:  # a damaged header, not a scan too long ("has -1 frames; the limit is 512": send it on its own)
         raise ImageError(f"DICOM header declares {frames} frames (Number of Frames): {EXPORT_AGAIN}")
     if frames > max_frames:
-        foreign = foreign_modalities([modality(ds)]) if frames > 1 else None  # a cine loop past the limit: what it is
+        # a cine loop past the limit: what it is
+        foreign = foreign_modalities([modality_read(ds)]) if frames > 1 else None
         raise budget_error(f"DICOM file has {frames} frames", frames, max_frames,
                            after=f", and they are {foreign}" if foreign else "")
     ts = transfer_syntax(ds)

@@ -15,6 +15,7 @@ from pydicom.datadict import DicomDictionary, dictionary_description, tag_for_ke
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
+from pydicom.uid import UID
 
 from .dicom_orientation import along_normal
 from .quiet_libraries import quiet_libraries
@@ -229,12 +230,22 @@ def modality(ds: Dataset) -> str | None:
     """The file's modality: its Modality element, else the one its SOP class requires (:data:`SOP_CLASS_MODALITIES`),
     else CT where its values are Hounsfield units (Rescale Type "HU": a CT slice kept as Secondary Capture), else
     None."""
+    return modality_read(ds)[0]
+
+
+def modality_read(ds: Dataset) -> tuple[str | None, tuple[str, str] | None]:
+    """(:func:`modality`, where it was read when not from the Modality element: ("SOP class", "CT Image Storage") or
+    ("Rescale Type", "HU"), else None), for a refusal to say so (``ood.modality_words``): it said "(DICOM modality
+    CT)" of a file with no Modality element."""
     with quiet_libraries("pydicom."):  # a text's stray escape byte: pydicom's charset warning, its source line on
         value = header_number(ds.get("Modality"), str)  # stderr beside the results ("Found unknown escape ...")
         rescale = header_number(ds.get("RescaleType"), str)
+    if code := value.strip()[:64] if isinstance(value, str) else "":
+        return code, None
+    if code := _sop_class_modality(ds):
+        return code, ("SOP class", UID(sop_class(ds).strip()).name)
     hounsfield = isinstance(rescale, str) and rescale.strip().upper() == "HU"
-    return (value.strip()[:64] if isinstance(value, str) else "") or _sop_class_modality(ds) or (
-        "CT" if hounsfield else None)
+    return ("CT", ("Rescale Type", "HU")) if hounsfield else (None, None)
 
 
 def safe_meta(ds: Dataset, view: Dataset, frame: int, frames: int) -> dict:

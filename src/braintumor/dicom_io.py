@@ -33,7 +33,7 @@ from .colour import colourfulness
 from .compressed_files import compressed_text
 from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
 from .dicom_checks import EXPORT_ADVICE, decoders_missing, decoders_tried, missing_pixel_text, transfer_syntax
-from .dicom_frames import frame_view, header_number, header_numbers, pixel_spacing, safe_meta
+from .dicom_frames import frame_view, header_number, header_numbers, modality_read, pixel_spacing, safe_meta
 from .dicom_jpeg12 import register as _register_jpeg12
 from .dicom_orientation import Turn, display_turn
 from .dicom_rescale import RescaleUnusable, falling, modality_values, rescaled, unmappable_text
@@ -268,4 +268,5 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
     turn = display_turn(header_numbers(view.get("ImageOrientationPatient"), 6))
     if turn is not None and turn.changes:  # stored mirrored or transposed: the conventional view, as NIfTI's
         gray = turn.apply(gray)
-    return Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}, colour, stored=stored), turn, spacing_doubt
+    return (Slice(gray, {"dicom": safe_meta(ds, view, i, frames)}, colour, stored=stored,
+                  modality_source=modality_read(ds)[1]), turn, spacing_doubt)

@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 
 from .dicom_checks import check_image, transfer_syntax
 from .dicom_codestreams import excess_frames, excess_rows, sequential_scans
-from .dicom_frames import drop_unreadable, header_number, ignored_notes, modality, safe_meta, shown_pixels
+from .dicom_frames import drop_unreadable, header_number, ignored_notes, modality_read, safe_meta, shown_pixels
 from .dicom_io import NoFinitePixels, frame_slice, read_dataset, release_pixels
 from .dicom_order import file_planes, frame_order, is_localizer, leave_out_localizers, localizer_images
 from .dicom_orientation import turn_notes
@@ -43,7 +43,7 @@ class _File:
     number: int
     frames: int
     pixels: int
-    modality: str | None
+    modality: tuple[str | None, tuple[str, str] | None]  # :func:`~braintumor.dicom_frames.modality_read`
     size: int  # bytes
     which: str  # the series as its scanner named it (:func:`_which`)
     scout: bool  # Image Type says LOCALIZER: planned on, not diagnosed from
@@ -92,7 +92,7 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
         uid = str(ds.get("SeriesInstanceUID", ""))
         number, named = header_number(ds.get("SeriesNumber"), int) or 0, _which({"dicom": safe_meta(ds, ds, 0, 1)})
         pixels = shown_pixels(ds, frames)  # as its slices will hold them, square: what a zip or request subtracts
-        groups.setdefault(uid, []).append(_File(k, uid, number, frames, pixels, modality(ds), len(data), named,
+        groups.setdefault(uid, []).append(_File(k, uid, number, frames, pixels, modality_read(ds), len(data), named,
                                                 is_localizer(ds), file_planes(ds, frames)))
         total += frames
         if whole and total > most and (stop or total - (scouts := localizer_images(groups.values())) > most

@@ -75,6 +75,8 @@ class InputInfo:
     colourfulness: float = 0.0
     #: The DICOM Modality a slice came with (None: not DICOM, or none given)
     modality: str | None = None
+    #: Where it was read where the file has no Modality element (``Slice.modality_source``): a refusal says it
+    modality_source: tuple[str, str] | None = None
     #: The second-largest head's extent as a share of the largest's (several slices in one image, apart or abutting
     #: at a seam; 0 for one): :func:`braintumor.preprocess.prepare_measured`, set by ``Classifier.inspect``
     second_head: float = 0.0

@@ -71,15 +71,28 @@ MODALITY_NAMES: dict[str, str] = {"CT": "CT", "CR": "X-ray", "DX": "X-ray", "MG"
                                   "PT": "PET", "NM": "nuclear medicine", "XA": "angiography", "RF": "fluoroscopy"}
 
 
-def foreign_modalities(codes: Iterable[str | None]) -> str | None:
-    """What DICOM images are, when their Modality codes (one per image) all name something other than MRI: "CT images
-    (DICOM modality CT): the model reads MRI only"; None when any is MR or OT, or has none. For a refusal on the
-    headers (a series past the input's limits), which would otherwise not say that the images could not be read."""
-    said = {(code or "").strip().upper() for code in codes}
+def modality_words(read: Iterable[tuple[str, tuple[str, str] | None]]) -> str:
+    """Where the modalities a refusal names were read (``read``: code and ``dicom_frames.modality_read``'s source):
+    "DICOM modality CT, PT" from Modality elements, "DICOM SOP class CT Image Storage" or "DICOM Rescale Type HU"
+    where a file has none, kinds apart by "; ". It said "DICOM modality CT" of a file with no Modality element."""
+    said: dict[str, set[str]] = {"modality": set(), "SOP class": set(), "Rescale Type": set()}
+    for code, source in read:
+        kind, value = source or ("modality", code)
+        said[kind].add(value)
+    return "DICOM " + "; ".join(f"{kind} {', '.join(sorted(values))}" for kind, values in said.items() if values)
+
+
+def foreign_modalities(read: Iterable[tuple[str | None, tuple[str, str] | None]]) -> str | None:
+    """What DICOM images are, when their modalities (``dicom_frames.modality_read`` of each image) all name something
+    other than MRI: "CT images (DICOM modality CT): the model reads MRI only"; None when any is MR or OT, or has none.
+    For a refusal on the headers (a series past the input's limits), which would otherwise not say that the images
+    could not be read."""
+    read = [((code or "").strip().upper(), source) for code, source in read]
+    said = {code for code, _ in read}
     if not said or "" in said or said & MRI_MODALITIES:
         return None
     names = " and ".join(dict.fromkeys(MODALITY_NAMES.get(code, code) for code in sorted(said)))
-    return f"{names} images (DICOM modality {', '.join(sorted(said))}): {MRI_ONLY}"
+    return f"{names} images ({modality_words(read)}): {MRI_ONLY}"
 
 
 #: Arrays are stored as little-endian float16 + base64: the 256x256 whitening matrix costs ~170 kB
@@ -163,7 +176,8 @@ class OODDetector:
         if info is not None:
             code = (info.modality or "").strip().upper()
             if code and code not in MRI_MODALITIES:
-                return f"{MODALITY_NAMES.get(code, code)} image (DICOM modality {code}); {MRI_ONLY}"
+                said = modality_words([(code, info.modality_source)])
+                return f"{MODALITY_NAMES.get(code, code)} image ({said}); {MRI_ONLY}"
             long, short = max(info.width, info.height), max(1, min(info.width, info.height))
             if long / short > self.max_aspect:
                 return f"extreme aspect ratio ({size_text(info.width, info.height)})"

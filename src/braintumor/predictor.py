@@ -106,7 +106,8 @@ class Classifier:
                 raise ImageError(source.error)
             gray, info = self._decode(source.pixels)
             dicom = source.meta.get("dicom") or {}  # (a Slice made by hand may say {"dicom": None})
-            info = replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"), scan=True)
+            info = replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"),
+                           modality_source=source.modality_source, scan=True)
             minimum, what = MIN_SCAN_SIDE, "scan slice"
         else:
             gray, info = self._decode(source)

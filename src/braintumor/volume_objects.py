@@ -41,6 +41,9 @@ class Slice:
     #: The pixels decoded for it before it was resampled to square pixels (0: as many as it holds): what it takes of a
     #: scan budget is the more of the two (:func:`taken_pixels`)
     stored: int = 0
+    #: Where a DICOM slice's ``meta["dicom"]["modality"]`` was read when the file has no Modality element:
+    #: ("SOP class", "CT Image Storage") or ("Rescale Type", "HU"); None: its Modality element, or none
+    modality_source: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.meta, dict | None):  # predict of Slice(pixels, None) raised AttributeError: None is {}
