@@ -115,19 +115,34 @@ def test_web_md_options_table_names_every_serve_option():
     assert set(re.findall(r"^\| `(--[a-z-]+)`", table, re.M)) == options
 
 
+def _mib(n: int) -> str:
+    """A limit of ``n`` bytes, a whole number of MiB, as the docs state one: "512 MiB (536,870,912 bytes)"."""
+    assert n % 2**20 == 0
+    return f"{n >> 20} MiB ({n:,} bytes"
+
+
 def test_web_md_states_every_limit_of_a_request():
+    """The limits, binary in the code, are stated exactly: the zip's "512 MB" beside its "16 MiB" read as 512 x 10^6
+    bytes, and a DICOM member's "1 MB" (10^6 bytes in zip_io) looked like the same unit as both."""
+    from braintumor.dicom_bounds import MAX_HEADER_BYTES
     from braintumor.image_io import MAX_FILE_BYTES, MAX_PIXELS, MAX_REQUEST_PIXELS
-    from braintumor.volume_io import MAX_SLICES
+    from braintumor.volume_io import MAX_SLICES, MAX_VOLUME_BYTES
     from braintumor.web import DEFAULT_MAX_UPLOAD_MB
     from braintumor.web.inference import MAX_FILES
+    from braintumor.zip_io import ZIP_RATIO_FLOOR
 
     text = (REPO / "docs/WEB.md").read_text()
     limits = " ".join(text.split("- **Limits**", 1)[1].split("\n- ", 1)[0].split())
-    for said in (f"{DEFAULT_MAX_UPLOAD_MB} MB per request", f"{MAX_FILES} files per request",
+    for said in (f"{_mib(DEFAULT_MAX_UPLOAD_MB << 20)}) per request", f"{MAX_FILES} files per request",
                  f"{MAX_SLICES} slices per request", f"{MAX_PIXELS // 10**6} million pixels per image",
-                 f"{MAX_FILE_BYTES >> 20} MB per image file",
-                 f"{MAX_REQUEST_PIXELS // 10**6} million pixels per request"):
-        assert said in limits
+                 f"{_mib(MAX_FILE_BYTES)}) per image file",
+                 f"{MAX_REQUEST_PIXELS // 10**6} million pixels per request",
+                 f"unpacked to at most {_mib(MAX_VOLUME_BYTES)};", f"past {_mib(ZIP_RATIO_FLOOR)})",
+                 f"header (what comes before its pixel data) over {_mib(MAX_HEADER_BYTES)})"):
+        assert said in limits, said
+    assert not re.search(r"\d MB\b", limits)
+    scans = " ".join((REPO / "docs/SCANS.md").read_text().split("## Refused, with a precise message", 1)[1].split())
+    assert f"over {_mib(MAX_VOLUME_BYTES)}) unpacked" in scans and "over 512 MB" not in scans
 
 
 def test_readme_audit_block_has_the_lines_the_command_prints(tmp_path, capsys):
