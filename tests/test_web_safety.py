@@ -153,6 +153,14 @@ def test_responses_with_results_are_not_cached(app):
     assert "no-store" not in app.test_client().get("/static/app.css").headers.get("Cache-Control", "")
 
 
+@pytest.mark.parametrize("path", ["/static/nope.js", "/nope", "/api/v1/nope"])
+def test_a_404_is_not_cached_under_static_either(app, path):
+    """A 404 under /static/ had no Cache-Control (a proxy could keep it for a file deployed since), where every other
+    404 says ``no-store``."""
+    r = app.test_client().get(path)
+    assert r.status_code == 404 and r.headers["Cache-Control"] == "no-store"
+
+
 def test_pages_have_no_inline_script_or_handler_and_nothing_external(app):
     html = app.test_client().get("/").get_data(as_text=True)
     import re

@@ -221,7 +221,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     def _security_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if not request.path.startswith("/static/"):
+        if not request.path.startswith("/static/") or response.status_code >= 400:  # a static 404 as any other
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
