@@ -110,6 +110,21 @@ def test_the_heatmap_parameter_says_which_records_carry_which_image(doc, test_im
     assert "refused ones too" in param["description"] and "of a refused file too" in field
 
 
+def test_the_heatmap_values_documented_are_those_the_server_takes(client, doc, test_images):
+    """``?heatmap=TRUE`` (and Python's ``str(True)``) is taken, but the document's enum listed lower-case values only:
+    a client validating against it refused what the server takes. Its pattern takes each value in any case, and
+    nothing the server refuses."""
+    import re
+
+    [param] = [p for p in doc["paths"]["/api/v1/predict"]["post"]["parameters"] if p["name"] == "heatmap"]
+    pattern = param["schema"]["pattern"]
+    good = test_images["glioma"][0].read_bytes()
+    for value in ("1", "0", "true", "TRUE", "True", "fAlSe", "YES", "no", "On", "OFF", "ture", "", "1 ", "2", "yes!"):
+        r = client.post("/api/v1/predict", **_files(("a.jpg", good)), query_string={"heatmap": value})
+        assert (re.search(pattern, value) is not None) == (r.status_code == 200), (value, r.get_json())
+    assert "enum" not in param["schema"] and "in any case" in param["description"]
+
+
 def test_a_request_whose_only_file_is_refused_is_answered_200_as_documented(doc, test_images):
     """A refusal is an answer: a request whose one file is refused (a CT slice) gets 200, and the document, the
     status table of docs/WEB.md and status_for say so (they said "200 when at least one file was classified")."""

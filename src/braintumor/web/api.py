@@ -9,16 +9,13 @@ from werkzeug.exceptions import BadRequest
 
 from ..sessions import is_int8
 from ..wording import listed
-from .inference import model_card, read_uploads, state, status_for
+from .inference import HEATMAP_OFF, HEATMAP_ON, model_card, read_uploads, state, status_for
 from .monitoring import observe_results
 from .openapi import openapi_document
 from .volumes import classify_entries, flatten
 
 bp = Blueprint("api", __name__)
 
-_TRUE = {"1", "true", "yes", "on"}
-#: Not "": a bare ``?heatmap``, meant as "on", was taken as "off" (the values the documents list are these)
-_FALSE = {"0", "false", "no", "off"}
 
 
 @bp.post("/api/v1/predict", strict_slashes=False)
@@ -70,7 +67,7 @@ def _heatmap_asked() -> bool:
         raise BadRequest(f"{names} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of this "
                          "route: it takes ?heatmap=1 or 0 only (a file sent as the whole body is named by its "
                          "Content-Disposition header, not in the URL)")
-    values = {v.lower() for v in request.args.getlist("heatmap")}
-    if not values <= _TRUE | _FALSE or (values & _TRUE and values & _FALSE):
+    values, on, off = {v.lower() for v in request.args.getlist("heatmap")}, set(HEATMAP_ON), set(HEATMAP_OFF)
+    if not values <= on | off or (values & on and values & off):
         raise BadRequest("?heatmap takes 1 or 0 (true/false, yes/no, on/off), once")
-    return bool(values & _TRUE)
+    return bool(values & on)

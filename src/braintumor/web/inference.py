@@ -35,6 +35,10 @@ FIELD: str = "file"
 RAW_TYPES: tuple[str, ...] = ("image/", "application/octet-stream", "application/dicom", "application/zip",
                               "application/x-zip-compressed", "application/x-zip", "application/gzip",
                               "application/x-gzip")
+#: What ``?heatmap=`` takes for on and off, in any case (``?heatmap=True`` is Python's ``str(True)``); the OpenAPI
+#: document lists them so. Not "": a bare ``?heatmap``, meant as "on", was taken as "off".
+HEATMAP_ON: tuple[str, ...] = ("1", "true", "yes", "on")
+HEATMAP_OFF: tuple[str, ...] = ("0", "false", "no", "off")
 #: Longest file name echoed back.
 MAX_NAME: int = 255
 

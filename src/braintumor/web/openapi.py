@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from .. import __version__
 from .api_schemas import component_schemas, ref
-from .inference import FIELD, RAW_TYPES, WebState
+from .inference import FIELD, HEATMAP_OFF, HEATMAP_ON, RAW_TYPES, WebState
 
 #: Every answer's (web/__init__.py's after_request): a result is about one patient's scan, never to be kept by a proxy.
 _NO_STORE: dict = {"Cache-Control": {"description": "Never cached.", "schema": {"type": "string", "const": "no-store"}}}
+
+
+def _any_case(words: tuple[str, ...]) -> str:
+    """A pattern of ``words`` in any case (``[tT][rR][uU][eE]``): JSON Schema's ECMA-262 patterns have no flag for it,
+    and the enum of lower-case values said ``?heatmap=TRUE`` was wrong where the server takes it."""
+    return "^(" + "|".join("".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in w) for w in words) + ")$"
 
 
 def _json(schema: dict, description: str) -> dict:
@@ -40,8 +46,9 @@ def openapi_document(st: WebState, root: str = "") -> dict:
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
                         "description": "1 to add image_png_base64 (the crop the model saw) to each file read, "
                                        "refused ones too, and heatmap_png_base64 to each classified one (for a "
-                                       "volume: to its most suspicious slices only)",
-                        "schema": {"type": "string", "enum": ["0", "1", "true", "false", "yes", "no", "on", "off"]}},
+                                       "volume: to its most suspicious slices only); 1/0, true/false, yes/no, "
+                                       "on/off, in any case (TRUE, Yes)",
+                        "schema": {"type": "string", "pattern": _any_case(HEATMAP_ON + HEATMAP_OFF)}},
                        {"name": "Content-Disposition", "in": "header", "required": False,
                         "description": "for a body that is one file, `attachment; filename=\"scan.jpg\"` names it as "
                                        "`path` (default upload-1); never in the URL, which proxies' access logs keep",
