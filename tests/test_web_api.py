@@ -98,6 +98,17 @@ def test_a_query_parameter_it_does_not_take_is_a_400_not_ignored(client, test_im
         assert post(client, [("a.jpg", test_images["pituitary"][0].read_bytes())], query=ok).status_code == 200, ok
 
 
+@pytest.mark.parametrize("path", ["/api/v1/model", "/api/v1/openapi.json", "/api/v1/model/"])
+def test_the_get_routes_of_the_api_refuse_a_query_parameter_as_predict_does(client, path):
+    """``GET /api/v1/model?x=1`` answered as if ``x`` were not there, where predict refuses a parameter it does not
+    take: both say which, with a 400. An empty query is none; /healthz, polled by load balancers, ignores one."""
+    r = client.get(f"{path}?x=1&heatmap=1")
+    assert r.status_code == 400 and r.get_json() == {"error": "?heatmap, ?x are not parameters of this route: it "
+                                                              "takes none"}
+    assert client.get(f"{path}?").status_code == 200
+    assert client.get("/healthz?x=1").status_code == 200
+
+
 #: What a Mac leaves beside scan.dcm as ._scan.dcm: 4 KB of resource fork, "not a recognised image" until 2026-12-07.
 APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 4072
 

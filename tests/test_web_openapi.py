@@ -47,7 +47,9 @@ def _requests(good: bytes) -> dict[tuple[str, str, str], list[dict]]:
         ("/api/v1/predict", "post", "501"): [{"data": b"x", "content_type": "image/jpeg",
                                               "headers": {"Transfer-Encoding": "gzip, chunked"}}],
         ("/api/v1/model", "get", "200"): [{}],
+        ("/api/v1/model", "get", "400"): [{"query_string": {"x": "1"}}],
         ("/api/v1/openapi.json", "get", "200"): [{}],
+        ("/api/v1/openapi.json", "get", "400"): [{"query_string": {"_": "1"}}],
         ("/healthz", "get", "200"): [{}],
     }
 

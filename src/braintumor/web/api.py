@@ -34,11 +34,13 @@ def predict():
 
 @bp.get("/api/v1/model", strict_slashes=False)
 def model():
+    refuse_query()
     return jsonify(model_card(state()))
 
 
 @bp.get("/api/v1/openapi.json", strict_slashes=False)
 def openapi():
+    refuse_query()
     return jsonify(openapi_document(state(), request.script_root))
 
 
@@ -59,14 +61,20 @@ def healthz():
 PREDICT_PARAMETERS = frozenset({"heatmap"})
 
 
+def refuse_query(takes: frozenset[str] = frozenset(), said: str = "it takes none") -> None:
+    """A query parameter the route does not take (``takes``; ``said``: what it takes) is a 400 naming it, not ignored
+    without a word: ``?heatmaps=1`` on predict; ``GET /api/v1/model?x=1``, which answered as if it were not there."""
+    if unknown := sorted(set(request.args) - takes):
+        names = listed(["?" + (name if len(name) <= 40 else name[:40] + "...") for name in unknown])
+        raise BadRequest(f"{names} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of this "
+                         f"route: {said}")
+
+
 def _heatmap_asked() -> bool:
     """``?heatmap=``: a value it does not know (``?heatmap=ture``) or two that disagree are an error, not 'off'; so is
     a parameter it does not take (``?heatmaps=1``, ``?filename=scan.jpg``), which was ignored without a word."""
-    if unknown := sorted(set(request.args) - PREDICT_PARAMETERS):
-        names = listed(["?" + (name if len(name) <= 40 else name[:40] + "...") for name in unknown])
-        raise BadRequest(f"{names} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of this "
-                         "route: it takes ?heatmap=1 or 0 only (a file sent as the whole body is named by its "
-                         "Content-Disposition header, not in the URL)")
+    refuse_query(PREDICT_PARAMETERS, "it takes ?heatmap=1 or 0 only (a file sent as the whole body is named by its "
+                 "Content-Disposition header, not in the URL)")
     values, on, off = {v.lower() for v in request.args.getlist("heatmap")}, set(HEATMAP_ON), set(HEATMAP_OFF)
     if not values <= on | off or (values & on and values & off):
         raise BadRequest("?heatmap takes 1 or 0 (true/false, yes/no, on/off), once")

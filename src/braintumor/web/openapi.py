@@ -77,6 +77,7 @@ def openapi_document(st: WebState, root: str = "") -> dict:
     }
     # a 500 is a bug, and never carries a traceback; 404 and 405 belong to no operation: info's description says them
     other = {"default": _json(error, "Any other error (500: a bug, never expected), as `{\"error\": sentence}`.")}
+    no_query = _json(error, "A query parameter: this route takes none (`error` names it).")
     return {
         "openapi": "3.1.0",
         "info": {"title": "braintumor API", "version": __version__,
@@ -91,10 +92,11 @@ def openapi_document(st: WebState, root: str = "") -> dict:
             "/api/v1/predict": {"post": {**predict, "operationId": "predict",
                                          "responses": {**predict["responses"], **other}}},
             "/api/v1/model": {"get": {"operationId": "model", "summary": "Model card and server limits",
-                                      "responses": {"200": _json(ref("ModelCard"), "The model card."), **other}}},
+                                      "responses": {"200": _json(ref("ModelCard"), "The model card."),
+                                                    "400": no_query, **other}}},
             "/api/v1/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
                                              "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1."),
-                                                           **other}}},
+                                                           "400": no_query, **other}}},
             "/healthz": {"get": {"operationId": "health", "summary": "Liveness",
                                  "responses": {"200": _json(ref("Health"), "The server is up, its model loaded."),
                                                **other}}},
