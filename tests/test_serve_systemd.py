@@ -156,12 +156,13 @@ def test_deploy_md_nginx_snippet_keeps_every_monitoring_route_to_the_monitoring_
 def test_deploy_md_nginx_log_format_follows_the_apps_access_log_rule():
     """nginx's default ``combined`` log keeps ``$request`` (the query string: ``?patient=...``) and the client's
     address, which the app's own access log leaves out (web/server_logs.py); DEPLOY.md's ``log_format`` keeps the
-    method, the path (``-`` for a 404, as the app's) and no variable that carries the query, the client or a body."""
+    method and the path (each ``-`` where the app's has it: a method not HTTP's, ``DOE_JANE``; a 404) and no variable
+    that carries the query, the client or a body."""
     import re
 
     from conftest import REPO
 
-    from braintumor.web.server_logs import UNKNOWN_PATH
+    from braintumor.web.server_logs import LOGGED_METHODS, UNKNOWN_PATH
 
     section = (REPO / "docs/DEPLOY.md").read_text().split("## Without Docker", 1)[1].split("\n## ", 1)[0]
     block = next(b for b in re.findall(r"```nginx\n(.*?)```", section, re.S) if "log_format" in b)
@@ -173,11 +174,17 @@ def test_deploy_md_nginx_log_format_follows_the_apps_access_log_rule():
                                         "remote_user", "request_body", "binary_remote_addr", "realpath_root"}
                or v.startswith(("arg_", "http_", "cookie_"))}
     assert not leaking, leaking
-    assert "request_method" in used and "status" in used
-    path = [v for v in used if re.search(rf"^map\s+\$status\s+\${v}\s*\{{", code, re.M)]
-    assert len(path) == 1, used  # the path: by status, as the app's
-    rules = dict(re.findall(r"^\s+(\S+)\s+(\S+);", code.split(f"${path[0]}", 1)[1].split("}", 1)[0], re.M))
-    assert rules == {"404": f'"{UNKNOWN_PATH}"', "default": "$uri"}, rules
+    assert "status" in used and "request_method" not in used  # the method as sent: DOE_JANE, a patient's name
+
+    def rules_of(source: str) -> dict[str, str]:
+        """The one map from ``$source`` to a variable the format uses: its rules, source value to result."""
+        mapped = [v for v in used if re.search(rf"^map\s+\${source}\s+\${v}\s*\{{", code, re.M)]
+        assert len(mapped) == 1, (source, used)
+        return dict(re.findall(r"^\s+(\S+)\s+(\S+);", code.split(f"${mapped[0]}", 1)[1].split("}", 1)[0], re.M))
+
+    assert rules_of("status") == {"404": f'"{UNKNOWN_PATH}"', "default": "$uri"}  # the path: by status, as the app's
+    # the method: HTTP's own as they are, any other '-', as the app's (server_logs.logged_method)
+    assert rules_of("request_method") == {**{m: m for m in LOGGED_METHODS}, "default": f'"{UNKNOWN_PATH}"'}
 
 
 def test_the_unit_retries_a_taken_port_but_not_a_usage_error(tiny_model, monkeypatch, capsys):
