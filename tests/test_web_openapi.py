@@ -40,6 +40,8 @@ def _requests(good: bytes) -> dict[tuple[str, str, str], list[dict]]:
         ("/api/v1/predict", "post", "400"): [_files(("b.jpg", b"")), _files(("b.jpg", b"x"), ("c.jpg", b"")),
                                              {"data": {}, "content_type": "multipart/form-data"},
                                              _files(*[(f"{i}.png", good) for i in range(4)])],
+        ("/api/v1/predict", "post", "403"): [{**_files(("a.jpg", good)), "headers": headers} for headers in (
+            {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, {"Origin": "null"})],
         ("/api/v1/predict", "post", "408"): [{"content_type": "image/jpeg", "environ_overrides": {
             "wsgi.input": StallingInput(), "CONTENT_LENGTH": "9000"}}],
         ("/api/v1/predict", "post", "413"): [_files(("big.png", big))],

@@ -136,7 +136,7 @@ def test_security_headers_everywhere(app, path):
     assert r.headers["Content-Security-Policy"] == CSP
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["X-Frame-Options"] == "DENY"
-    assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert r.headers["Referrer-Policy"] == "same-origin"  # not no-referrer: its forms' Origin was null (origins.py)
 
 
 def test_csp_forbids_inline_and_foreign_scripts_and_framing():

@@ -1,5 +1,6 @@
 """The host names a server answers to, as ``serve`` reads them (``--allowed-host``, ``$BRAINTUMOR_ALLOWED_HOSTS``,
-``--host``) and the web app checks them (web/hosts.py, against DNS rebinding).
+``--host``) and the web app checks them (web/hosts.py, against DNS rebinding); and the other sites whose pages may send
+it uploads (``$BRAINTUMOR_TRUSTED_ORIGINS``; web/origins.py, against cross-site posts).
 
 Why its own module: ``serve``'s settings and the web app's Host check both need these, and neither may import the other
 (the web app imported serve's settings, which imported the web app back inside a function); ``serve --help`` and its
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
 
 #: The names of this machine no other site's page can take over: always answered (web/hosts.py).
 LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
@@ -19,6 +21,11 @@ ALLOWED_HOSTS_ENV = "BRAINTUMOR_ALLOWED_HOSTS"
 #: ``--allowed-host *``: every Host, as a server on a non-loopback address answers by default.
 ANY_HOST = "*"
 _NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", re.ASCII)
+#: The origins (``https://portal.example.org``), comma-separated, whose pages may send this server uploads as its own
+#: page does; ``*``: any page (web/origins.py).
+TRUSTED_ORIGINS_ENV = "BRAINTUMOR_TRUSTED_ORIGINS"
+#: The port an origin leaves out, by scheme: ``https://name:443`` is sent as ``https://name``.
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def host_name(value: str) -> str:
@@ -53,3 +60,25 @@ def listen_address(host: str) -> str:
         except ValueError:  # '[127.0.0.1]', '[x]': not an address in brackets, refused as given
             pass
     return host
+
+
+def origin(value: str) -> str:
+    """``value`` as a browser's Origin header writes it (``https://name``, a port only where it is not the scheme's,
+    names in lower case and IDNA), ``*`` as it is; or ValueError saying why. ``null`` is no origin: any sandboxed or
+    local page sends it."""
+    text = value.strip()
+    if text == ANY_HOST:
+        return text
+    parts = urlsplit(text.removesuffix("/"))
+    try:
+        port = parts.port
+        name = host_name(parts.hostname or "")
+    except ValueError:
+        name = port = None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not name or parts.path or parts.query or parts.fragment \
+            or parts.username is not None or name == ANY_HOST:
+        raise ValueError(f"{value!r} is not an origin: give the scheme and host a page is served from, and its port "
+                         "where it is not the scheme's own (https://portal.example.org, http://10.0.0.5:8080), "
+                         "without a path")
+    shown = f":{port}" if port is not None and port != _DEFAULT_PORTS[parts.scheme.lower()] else ""
+    return f"{parts.scheme.lower()}://{name}{shown}"

@@ -50,6 +50,7 @@ from .serve_settings import (
     check_port,
     default_request_timeout,
     environment_hosts,
+    environment_origins,
     leave_a_folder_it_cannot_enter,
 )
 from .wording import counted, printable
@@ -247,9 +248,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     gunicorn = not debug and sys.platform != "win32"
     request_timeout = request_timeout or (default_request_timeout(threads, timeout) if gunicorn else
                                           DEFAULT_REQUEST_TIMEOUT)
-    hosts = allowed_hosts(host, allowed_host or environment_hosts())
+    hosts, origins = allowed_hosts(host, allowed_host or environment_hosts()), environment_origins()
     kwargs = {"model_path": str(path), "max_upload_mb": limit, "threads": max(1, available_cpus() // workers),
-              "request_timeout": float(request_timeout), "allowed_hosts": hosts}
+              "request_timeout": float(request_timeout), "allowed_hosts": hosts, "trusted_origins": origins}
     if debug:
         server = "Flask development server (--debug: never in production)"
     elif sys.platform == "win32":

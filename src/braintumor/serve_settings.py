@@ -1,6 +1,6 @@
 """What ``braintumor serve`` checks and works out from its settings before it says it serves: gunicorn's settings from
-``$GUNICORN_CMD_ARGS``, the Host names of ``$BRAINTUMOR_ALLOWED_HOSTS``, the address it listens on, and the request
-timeout that fits gunicorn's worker timeout.
+``$GUNICORN_CMD_ARGS``, the Host names of ``$BRAINTUMOR_ALLOWED_HOSTS``, the origins of ``$BRAINTUMOR_TRUSTED_ORIGINS``,
+the address it listens on, and the request timeout that fits gunicorn's worker timeout.
 
 Each problem is one line before any worker starts (a usage error, exit status 2, which a supervisor should not retry
 unchanged), except what may pass (a port another program holds, an address not the machine's yet at boot, a name the
@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from .exit_errors import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
-from .host_names import ALLOWED_HOSTS_ENV, host_name
+from .host_names import ALLOWED_HOSTS_ENV, TRUSTED_ORIGINS_ENV, host_name, origin
 from .missing_files import current_folder_gone
 
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
@@ -102,6 +102,16 @@ def environment_hosts() -> list[str]:
                 raise UsageError(f"{ALLOWED_HOSTS_ENV}: {exc}; it takes host names separated by commas, e.g. "
                                  "localhost,braintumor.example.org, or * for every one") from None
     return names
+
+
+def environment_origins() -> list[str]:
+    """``$BRAINTUMOR_TRUSTED_ORIGINS``'s origins (web/origins.py), as :func:`environment_hosts` reads its names: a bad
+    one is one line that names the variable (exit status 2), not a worker that cannot start."""
+    try:
+        return [origin(item) for item in os.environ.get(TRUSTED_ORIGINS_ENV, "").split(",") if item.strip()]
+    except ValueError as exc:
+        raise UsageError(f"{TRUSTED_ORIGINS_ENV}: {exc}; it takes origins separated by commas, e.g. "
+                         "https://portal.example.org,http://10.0.0.5:8080, or * for every one") from None
 
 
 def default_request_timeout(threads: int, timeout: int | None = None) -> float:

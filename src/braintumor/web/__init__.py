@@ -37,6 +37,7 @@ from .multipart_errors import (
     EndAtLimit,
     multipart_problem,
 )
+from .origins import refuse_cross_site
 from .server_logs import log_unexpected, with_logged_path
 
 #: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume.
@@ -51,7 +52,7 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # never to other sites; the page's own forms send their Origin (origins.py)
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
@@ -189,12 +190,13 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
                max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, max_files: int = MAX_FILES,
                threads: int | None = None, max_request_pixels: int | None = None,
                request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
-               allowed_hosts: Collection[str] | None = None) -> Flask:
+               allowed_hosts: Collection[str] | None = None, trusted_origins: Collection[str] = ()) -> Flask:
     """Build the app around ``classifier``, or a model loaded from ``model_path`` (default: shipped).
 
     ``max_upload_mb``: at least :data:`~braintumor.upload_limits.MIN_UPLOAD_MB`, as ``serve --max-upload-mb``.
     ``request_timeout``: seconds a request's body may take to arrive before it is answered 408 (None: no limit).
-    ``allowed_hosts``: the Host names answered, others 400 (web/hosts.py; None: every one)."""
+    ``allowed_hosts``: the Host names answered, others 400 (web/hosts.py; None: every one).
+    ``trusted_origins``: other sites whose pages may post here as its own does, others 403 (web/origins.py)."""
     max_upload_mb = upload_limit_mb(max_upload_mb)
     app = _App(__name__)
     app.request_class = InMemoryRequest
@@ -215,6 +217,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     app.register_blueprint(api_bp)
     init_monitoring(app, clf)
     refuse_other_hosts(app, allowed_hosts)  # after monitoring's start hook: a refusal is counted as any 400
+    refuse_cross_site(app, trusted_origins)  # a page of another site posting: 403, its body never read
     refuse_transfer_codings(app)  # a body in gzip, chunked: 501, not the compressed bytes read as the file
 
     @app.after_request

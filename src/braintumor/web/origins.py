@@ -1,0 +1,92 @@
+"""Uploads from this server's own page and from programs, not from a page of another site (cross-site request forgery).
+
+Any page a user visits can make their browser send a POST to any server it names, their own ``braintumor serve`` on
+127.0.0.1 included: it cannot read the answer (no CORS headers), but the upload is made (a scan bomb, skewed metrics).
+Browsers say where such a request comes from; programs (curl, requests) say nothing, and are answered as before:
+
+- ``Sec-Fetch-Site``, which every current browser sends to https and loopback servers: ``same-origin`` (the page's own
+  form and fetch) and ``none`` (the user's own doing) pass; ``cross-site`` and ``same-site`` (another port of
+  ``localhost``, a sibling subdomain) are other origins, refused.
+- Without it (a plain-http server reached by another name or address, a browser from before 2023), ``Origin``: its
+  host and port must be the request's ``Host``. ``null`` (a sandboxed or local page, or a form of a page whose
+  Referrer-Policy is ``no-referrer``, which is why the app's is ``same-origin``) is refused.
+
+Go's ``net/http.CrossOriginProtection`` (Go 1.25) decides the same way. Behind a proxy that sends its own ``Host``
+(nginx's default, DEPLOY.md) an old browser's Origin cannot match: that proxy's public origin, or another site whose
+pages post here (a hospital portal), goes in ``$BRAINTUMOR_TRUSTED_ORIGINS`` (``*``: any page, the check off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from urllib.parse import urlsplit
+
+from flask import Flask, request
+from werkzeug.exceptions import Forbidden
+
+from ..host_names import ANY_HOST, TRUSTED_ORIGINS_ENV, origin
+
+#: Methods that change nothing, and so are answered whoever asks: anything else (POST, PUT, a made-up one) is checked.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: ``Sec-Fetch-Site`` values of a request this server's own page (or its user) made.
+OWN_SITE = frozenset({"same-origin", "none"})
+
+
+def cross_site_refused(sent_by: str) -> str:
+    """A refusal's message: what showed the request came from another site, and what to do instead."""
+    return (f"this request was refused: {sent_by}. A page of another site may not send this server uploads; open the "
+            f"server's own page to send files, or send them from a program (which sends no Origin header). Its "
+            f"operator can let that site's pages send them with ${TRUSTED_ORIGINS_ENV}")
+
+
+#: ``Sec-Fetch-Site`` names another site: a browser's own word.
+BY_FETCH_SITE = cross_site_refused("the browser says a page of another site, or of another port or subdomain of "
+                                   "this one, sent it (Sec-Fetch-Site)")
+#: ``Origin`` is not the request's Host: a browser without Sec-Fetch-Site, or a proxy that sends its own Host.
+BY_ORIGIN = cross_site_refused("its Origin header names another site than the Host it was sent to")
+
+
+class CrossSiteRequest(Forbidden):
+    """A request with an unsafe method that a page of another site sent (403), refused before its body is read."""
+
+    description = BY_FETCH_SITE
+
+
+def cross_site(headers: Mapping[str, str], method: str, host: str, trusted: Collection[str] = ()) -> str | None:
+    """Why a request is refused as another site's (:data:`BY_FETCH_SITE`, :data:`BY_ORIGIN`), or None: a safe method,
+    this server's own page, a program, or a page of an origin in ``trusted`` (as :func:`~braintumor.host_names.origin`
+    writes them)."""
+    if method in SAFE_METHODS:
+        return None
+    site, sent = headers.get("Sec-Fetch-Site"), headers.get("Origin")
+    if site is None:
+        if sent is None or _host_and_port(sent) == host.lower():
+            return None
+        refusal = BY_ORIGIN
+    elif site.strip().lower() in OWN_SITE:
+        return None
+    else:
+        refusal = BY_FETCH_SITE
+    return None if sent is not None and sent.strip().lower() in trusted else refusal
+
+
+def _host_and_port(sent: str) -> str:
+    """An Origin header's host and port as a Host header writes them (``null``, or no URL at all: empty)."""
+    try:
+        return urlsplit(sent.strip()).netloc.lower()
+    except ValueError:  # 'http://[::1': no traceback, no match
+        return ""
+
+
+def refuse_cross_site(app: Flask, trusted: Collection[str] = ()) -> None:
+    """Answer 403 (:class:`CrossSiteRequest`) to a request :func:`cross_site` refuses, before its route reads its body;
+    ``trusted``: origins whose pages may post as the server's own does (``*``: every page, no check)."""
+    allowed = frozenset(origin(value) for value in ([trusted] if isinstance(trusted, str) else trusted))
+    if ANY_HOST in allowed:
+        return
+
+    @app.before_request
+    def _check_site() -> None:
+        refusal = cross_site(request.headers, request.method, request.host, allowed)
+        if refusal is not None:
+            raise CrossSiteRequest(description=refusal)

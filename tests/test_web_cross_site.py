@@ -1,0 +1,193 @@
+"""A page of another site cannot make a visitor's browser post uploads to their server (web/origins.py): a POST to
+``/`` or ``/api/v1/predict`` with ``Sec-Fetch-Site: cross-site`` was answered 200, so any page could send scan bombs
+to ``braintumor serve`` on 127.0.0.1 and skew its /metrics. The page's own form and fetch, programs (no Origin), a
+reverse proxy and ``--allowed-host`` names still get through."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.cli import main
+from braintumor.host_names import origin
+from braintumor.web import create_app
+from braintumor.web.hosts import allowed_hosts
+from braintumor.web.origins import BY_FETCH_SITE, BY_ORIGIN
+
+EVIL = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+PORTAL = "https://portal.example.org"
+
+
+@pytest.fixture(scope="module")
+def image() -> bytes:
+    return encode(synthetic_head())
+
+
+@pytest.fixture(scope="module")
+def client(tiny_classifier):
+    return create_app(classifier=tiny_classifier, allowed_hosts=allowed_hosts("127.0.0.1")).test_client()
+
+
+def post(client, headers: dict[str, str], image: bytes, path: str = "/api/v1/predict", host: str = "127.0.0.1:5000"):
+    return client.post(path, data={"file": (io.BytesIO(image), "a.png")}, content_type="multipart/form-data",
+                       headers={"Host": host, **headers})
+
+
+class UnreadBody(io.BytesIO):
+    """A request body that records whether anything read it."""
+
+    read_from = False
+
+    def read(self, *args):
+        self.read_from = True
+        return super().read(*args)
+
+    readline = read
+
+
+@pytest.mark.parametrize(("headers", "said"), [
+    (EVIL, BY_FETCH_SITE),
+    ({"Sec-Fetch-Site": "same-site", "Origin": "http://localhost:3000"}, BY_FETCH_SITE),  # another port: same site
+    ({"Sec-Fetch-Site": "cross-site", "Origin": "null"}, BY_FETCH_SITE),  # a sandboxed frame's form
+    ({"Origin": "https://evil.example"}, BY_ORIGIN),  # a plain-http server by name, or a browser before 2023
+    ({"Origin": "null"}, BY_ORIGIN),
+    ({"Origin": "http://127.0.0.1:5001"}, BY_ORIGIN),  # another port
+    ({"Origin": "http://[::1"}, BY_ORIGIN),  # no URL at all: no traceback
+], ids=["cross-site", "same-site", "sandboxed", "origin", "origin-null", "origin-port", "origin-no-url"])
+def test_a_post_from_another_sites_page_is_refused_403_before_its_body_is_read(client, headers, said):
+    for path, json in (("/api/v1/predict", True), ("/", False), ("/api/v1/predict/", True)):
+        body = UnreadBody(b"--x\r\n" * 1000)
+        r = client.post(path, input_stream=body, content_type="multipart/form-data; boundary=x",
+                        headers={"Host": "127.0.0.1:5000", "Content-Length": "5000", **headers})
+        assert r.status_code == 403 and not body.read_from, path
+        if json:
+            assert r.get_json() == {"error": said}
+        else:  # the page, the message in it, as every error of the page
+            assert said.replace("'", "&#39;") in r.get_data(as_text=True) and r.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("headers", [
+    {},  # curl, requests: no Origin, no Sec-Fetch-*
+    {"Sec-Fetch-Site": "same-origin", "Origin": "http://127.0.0.1:5000"},  # the page's own fetch
+    {"Sec-Fetch-Site": "same-origin", "Origin": "null"},  # its no-JS form, as a no-referrer page's form sends it
+    {"Sec-Fetch-Site": "none"},  # the user's own doing (nothing of a page)
+    {"Origin": "http://127.0.0.1:5000"},  # a browser without Sec-Fetch-Site, on the page's own origin
+    {"Origin": "HTTP://127.0.0.1:5000"},
+])
+def test_the_pages_own_requests_and_programs_are_answered(client, image, headers):
+    for path in ("/api/v1/predict", "/"):
+        assert post(client, headers, image, path).status_code == 200, (path, headers)
+
+
+def test_a_safe_method_is_answered_from_any_site(client):
+    """Only what sends data is checked: a link or an image of another site's page still loads the page."""
+    for method, path in (("get", "/"), ("head", "/healthz"), ("get", "/api/v1/model")):
+        assert getattr(client, method)(path, headers=EVIL).status_code == 200, path
+    assert client.options("/api/v1/predict", headers=EVIL).status_code == 204
+    assert client.put("/api/v1/predict", headers=EVIL).status_code == 403  # not a 405 that reads nothing either
+
+
+def test_behind_a_reverse_proxy_as_deploy_md_sets_it(tiny_classifier, image):
+    """nginx sends its proxy_pass address as Host (127.0.0.1:8000) and the browser its public origin: a current
+    browser's Sec-Fetch-Site says same-origin; without it (before 2023) the Origin cannot match that Host, unless the
+    proxy passes the public name on (--allowed-host) or the origin is trusted."""
+    public = {"Origin": "https://braintumor.example.org"}
+    client = create_app(classifier=tiny_classifier).test_client()
+    assert post(client, {"Sec-Fetch-Site": "same-origin", **public}, image, host="127.0.0.1:8000").status_code == 200
+    assert post(client, public, image, host="127.0.0.1:8000").get_json() == {"error": BY_ORIGIN}
+    assert post(client, public, image, host="braintumor.example.org").status_code == 200  # proxy_set_header Host
+    trusting = create_app(classifier=tiny_classifier, trusted_origins=["https://braintumor.example.org/"]).test_client()
+    assert post(trusting, public, image, host="127.0.0.1:8000").status_code == 200
+    assert post(trusting, EVIL, image, host="127.0.0.1:8000").status_code == 403
+
+
+def test_allowed_host_names_post_on_their_own_origin(tiny_classifier, image):
+    client = create_app(classifier=tiny_classifier,
+                        allowed_hosts=allowed_hosts("127.0.0.1", ["scanner.example"])).test_client()
+    own = {"Origin": "http://scanner.example:8080"}
+    assert post(client, own, image, host="scanner.example:8080").status_code == 200
+    assert post(client, own, image, host="scanner.example:8081").status_code == 403
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_a_trusted_origins_pages_may_post_and_only_they(tiny_classifier, image, site):
+    """A hospital portal's page posting to the server: $BRAINTUMOR_TRUSTED_ORIGINS, exactly its origin."""
+    client = create_app(classifier=tiny_classifier, trusted_origins=[PORTAL]).test_client()
+    for sent, status in ((PORTAL, 200), (PORTAL + ":8443", 403), ("https://portal.example.org.evil.example", 403),
+                         ("http://portal.example.org", 403), ("null", 403)):
+        assert post(client, {"Sec-Fetch-Site": site, "Origin": sent}, image).status_code == status, sent
+    anyone = create_app(classifier=tiny_classifier, trusted_origins=["*"]).test_client()
+    assert post(anyone, EVIL, image).status_code == post(anyone, {"Origin": "null"}, image).status_code == 200
+
+
+def test_refusals_are_counted_as_client_errors(tiny_classifier):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    client = create_app(classifier=tiny_classifier).test_client()
+
+    def counts() -> dict[tuple, float]:
+        text = client.get("/metrics").get_data(as_text=True)
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
+
+    before = counts()
+    for path in ("/api/v1/predict", "/"):
+        assert client.post(path, headers=EVIL).status_code == 403
+    after = counts()
+    assert after[("braintumor_errors_total", (("kind", "client_error"),))] == \
+        before[("braintumor_errors_total", (("kind", "client_error"),))] + 2
+    for endpoint in ("api.predict", "pages.upload"):
+        assert after[("braintumor_http_requests_total", (("endpoint", endpoint), ("status", "403")))] == 1
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("https://Portal.Example.org/", PORTAL), ("https://portal.example.org:443", PORTAL),
+    ("http://10.0.0.5:8080", "http://10.0.0.5:8080"), ("http://[::1]:5000", "http://[::1]:5000"), ("*", "*")])
+def test_an_origin_is_written_as_a_browser_sends_it(value, expected):
+    assert origin(value) == expected
+
+
+def test_braintumor_trusted_origins_reaches_the_app_serve_builds(tiny_model, monkeypatch, capsys, image):
+    apps = []
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: apps.append(self))
+    monkeypatch.setenv("BRAINTUMOR_TRUSTED_ORIGINS", f" {PORTAL}/, ,http://10.0.0.5:8080")
+    assert main(["serve", "--model", str(tiny_model), "--debug", "--port", "5055"]) == 0
+    client = apps[-1].test_client()
+    for sent, status in ((PORTAL, 200), ("http://10.0.0.5:8080", 200), ("https://evil.example", 403)):
+        assert post(client, {"Sec-Fetch-Site": "cross-site", "Origin": sent}, image).status_code == status, sent
+
+
+@pytest.mark.parametrize("value", ["portal.example.org", "null", "https://portal.example.org/upload", "ftp://x"])
+def test_a_bad_braintumor_trusted_origins_is_one_line_naming_it(tiny_model, monkeypatch, capsys, value):
+    monkeypatch.setenv("BRAINTUMOR_TRUSTED_ORIGINS", f"{PORTAL},{value}")
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: pytest.fail("served"))
+    assert main(["serve", "--model", str(tiny_model), "--debug", "--port", "5055"]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f"error: BRAINTUMOR_TRUSTED_ORIGINS: {value!r} is not an origin: ") and err.count("\n") == 1
+    assert "e.g. https://portal.example.org,http://10.0.0.5:8080, or * for every one" in err and "serving" not in out
+
+
+def test_the_gunicorn_workers_refuse_another_sites_post(tmp_path, monkeypatch, image):
+    """The origins reach the workers through gunicorn's app factory: a real server on 127.0.0.1."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from serve_process import running_serve
+
+    monkeypatch.setenv("BRAINTUMOR_TRUSTED_ORIGINS", PORTAL)
+    with running_serve(tmp_path, "--workers", "1") as server:
+        def sent(headers: dict[str, str]) -> tuple[int, dict]:
+            ask = urllib.request.Request(f"{server.base}/api/v1/predict", data=image, method="POST",
+                                         headers={"Content-Type": "image/png", **headers})
+            try:
+                with urllib.request.urlopen(ask, timeout=30) as r:
+                    return r.status, json.load(r)
+            except urllib.error.HTTPError as exc:
+                return exc.code, json.load(exc)
+
+        assert sent(EVIL) == (403, {"error": BY_FETCH_SITE})
+        assert sent({"Sec-Fetch-Site": "cross-site", "Origin": PORTAL})[0] == sent({})[0] == 200
+    assert '"POST /api/v1/predict HTTP/1.1" 403 ' in server.output()
