@@ -60,6 +60,12 @@ def is_loopback(bind: str) -> bool:
         return False
 
 
+def loopback_host(header: str) -> bool:
+    """Whether a Host header names this machine's loopback (``127.0.0.1:8000``, ``[::1]``, ``localhost``): what a
+    reverse proxy on this machine sends (nginx's default, DEPLOY.md), or a browser of this machine's user."""
+    return is_loopback(_name_in(header))
+
+
 def _is_address(name: str) -> bool:
     """Whether a Host header's name (:func:`_name_in`) is an IP address: IPv4, or IPv6 in brackets, as a URL writes
     them (a bare ``::1`` is no Host; ``127.1`` and ``0x7f.0.0.1``, which browsers rewrite, are not taken for one)."""

@@ -9,11 +9,13 @@ Browsers say where such a request comes from; programs (curl, requests) say noth
   ``localhost``, a sibling subdomain) are other origins, refused.
 - Without it (a plain-http server reached by another name or address, a browser from before 2023), ``Origin``: its
   host and port must be the request's ``Host``. ``null`` (a sandboxed or local page, or a form of a page whose
-  Referrer-Policy is ``no-referrer``, which is why the app's is ``same-origin``) is refused.
+  Referrer-Policy is ``no-referrer``, which is why the app's is ``same-origin``) is refused. Not where the Host is a
+  loopback address: that is what a reverse proxy on this machine sends (nginx's default, DEPLOY.md), which no page's
+  Origin names, so its plain-http pages' own uploads were refused; and a browser reaching this machine's loopback
+  sends ``Sec-Fetch-Site`` (one from before 2020-2023 does not, and is not checked there).
 
-Go's ``net/http.CrossOriginProtection`` (Go 1.25) decides the same way. Behind a proxy that sends its own ``Host``
-(nginx's default, DEPLOY.md) an old browser's Origin cannot match: that proxy's public origin, or another site whose
-pages post here (a hospital portal), goes in ``$BRAINTUMOR_TRUSTED_ORIGINS`` (``*``: any page, the check off).
+Go's ``net/http.CrossOriginProtection`` (Go 1.25) decides the same way, but for the loopback Host. Another site whose
+pages post here (a hospital portal) goes in ``$BRAINTUMOR_TRUSTED_ORIGINS`` (``*``: any page, the check off).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from flask import Flask, request
 from werkzeug.exceptions import Forbidden
 
 from ..host_names import ANY_HOST, TRUSTED_ORIGINS_ENV, origin
+from .hosts import loopback_host
 
 #: Methods that change nothing, and so are answered whoever asks: anything else (POST, PUT, a made-up one) is checked.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,8 +63,8 @@ def cross_site(headers: Mapping[str, str], method: str, host: str, trusted: Coll
         return None
     site, sent = headers.get("Sec-Fetch-Site"), headers.get("Origin")
     if site is None:
-        if sent is None or _host_and_port(sent) == host.lower():
-            return None
+        if sent is None or _host_and_port(sent) == host.lower() or loopback_host(host):
+            return None  # (a loopback Host: a proxy's own, no page's Origin; browsers send Sec-Fetch-Site there)
         refusal = BY_ORIGIN
     elif site.strip().lower() in OWN_SITE:
         return None
