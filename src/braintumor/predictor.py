@@ -20,13 +20,14 @@ from .classes import CLASSES
 from .image_arrays import InMemoryImage, check_many, check_one, gray_from_memory, is_in_memory
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
 from .missing_files import read_before_text
+from .model_inputs import check_crops, check_model_input
 from .model_loading import load_classifier
 from .ood import OODDetector
 from .ood_stats import crop_tops, level_histograms
 from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
 from .orientation import OUTPUT as ORIENTATION
 from .prediction import Prediction, prediction_from_probs, softmax
-from .preprocess import PreprocessConfig, check_crops, check_model_input, prepare_measured, to_model_input
+from .preprocess import PreprocessConfig, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
 from .python_api_errors import named_by_bytes, one_image_error
 from .stripped import crop_shares, with_notes

@@ -270,30 +270,6 @@ def to_model_input(prepared: np.ndarray) -> np.ndarray:
     return arr[..., None, :, :]
 
 
-def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
-    """``batch`` as an array, checked to be what the network takes: floats (N, 1, size, size). Why: one image's
-    (1, S, S) input (what :func:`preprocess` gives) failed deep in ONNX Runtime ("Invalid rank for input"), and uint8
-    crops were taken as levels 0-255 where [0, 1] belong: a silently wrong answer."""
-    arr = np.asarray(batch)
-    if arr.ndim != 4 or arr.shape[1:] != (1, size, size):
-        raise ValueError(f"expected a batch of model inputs of shape (N, 1, {size}, {size}), got one of shape "
-                         f"{arr.shape}: x[None] makes a batch of one preprocess(...) output, np.stack of several")
-    if arr.dtype.kind != "f":
-        raise ValueError(f"expected model inputs as floats in [0, 1] (what preprocess gives), not {arr.dtype}: "
-                         "uint8 crops (N, S, S) go to Classifier.classify_crops")
-    return arr
-
-
-def check_crops(crops: np.ndarray, size: int) -> np.ndarray:
-    """``crops`` checked to be uint8 (N, size, size), as ``Classifier.inspect_crop`` makes them: one crop (S, S)
-    failed on "zip() argument 2 is longer than argument 1", and float crops in [0, 1] read as near black."""
-    arr = np.asarray(crops)
-    if arr.ndim != 3 or arr.shape[1:] != (size, size) or arr.dtype != np.uint8:
-        raise ValueError(f"expected uint8 crops of shape (N, {size}, {size}), got {arr.dtype} of shape {arr.shape}"
-                         ": crop[None] makes a stack of one inspect_crop(...) crop; float model inputs go to classify")
-    return arr
-
-
 def preprocess(source: ImageSource | InMemoryImage, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
     """Any image source -> float32 (1, size, size) model input. Raises ``ImageError``."""
     return to_model_input(prepare(source, config))
