@@ -23,7 +23,8 @@ from PIL import Image, ImageFile
 from .gray_levels import colour16_uint8, minmax_uint8
 from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import to_gray
-from .image_io import ImageError, InputInfo, check_pixels, decode_failure_text
+from .image_headers import decode_failure_text
+from .image_io import ImageError, InputInfo, check_pixels
 from .quiet_libraries import quiet_pillow
 from .scan_objects import scan_object_hint
 from .tiff_strips import damaged_strips, libtiff_lines_dropped

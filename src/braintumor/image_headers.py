@@ -13,8 +13,10 @@ from collections.abc import Collection
 
 from PIL import Image
 
-from .image_frames import gray_samples
-from .image_io import ALLOWED_FORMATS, image_header_problem
+from .bmp_header import bmp_header_problem
+from .image_frames import gray_samples, webp_cut_short
+from .image_io import ALLOWED_FORMATS, TRUNCATED, UNDECODABLE
+from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
 from .wording import unread_format_text
 
@@ -237,3 +239,19 @@ def declared_size(data: bytes) -> tuple[int, int] | None:
             return img.size
     except Exception:  # anything unreadable is left to decode_image and its precise message
         return None
+
+
+def image_header_problem(data: bytes) -> str | None:
+    """What a BMP's, a PNG's or a WebP's header declares that is wrong, for a file Pillow refused or found too large
+    (and for :func:`braintumor.image_headers.damaged_header`'s words)."""
+    return bmp_header_problem(data[:64]) or png_header_problem(data[:64]) or webp_cut_short(data)
+
+
+def decode_failure_text(exc: BaseException, data: bytes = b"") -> str:
+    """What an image whose decoder raised ``exc`` is told: its header's damage (a JPEG's walked only here, on failure:
+    an EOI before its frame header), cut short where Pillow says so, else :data:`UNDECODABLE`. One home for the file
+    reader and a lazily loaded PIL image's (:mod:`braintumor.image_arrays`), whose messages ended in "(OSError)"."""
+    from .jpeg_markers import jpeg_header_problem as jpeg_problem  # (it imports this module)
+
+    truncated = str(exc).startswith("image file is truncated")  # Pillow's words for pixels that stop short
+    return image_header_problem(data) or (TRUNCATED if truncated else jpeg_problem(data, "JPEG file") or UNDECODABLE)

@@ -18,13 +18,11 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .bmp_header import bmp_header_problem
 from .image_files import expand_inputs as expand_inputs  # public here: predict_many's folder errors name it here
 from .image_files import read_limited, unreadable_text
-from .image_frames import cut_short, deep_planes, several_frames, upright, webp_cut_short, wide_colour
+from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
 from .missing_files import missing_url_text, not_a_folder_text
-from .png_header import png_header_problem
 from .quiet_libraries import quiet_pillow
 from .tiff_strips import damaged_strips, libtiff_lines_dropped
 from .wording import DOWNSCALE, NUL_IN_NAME, size_text, too_many_pixels_text
@@ -42,8 +40,9 @@ MAX_PIXELS: int = 40_000_000
 #: An image whose pixels stop before their end (Pillow: "image file is truncated"): it read "corrupt or truncated
 #: (OSError)", a Python class name, of a file we know was cut short.
 TRUNCATED: str = "image file is truncated: it ends before its pixels do (cut short in a copy or a download?)"
-#: What a file whose decoder failed for a reason no check here names is told (:func:`decode_failure_text`): it said
-#: "image data is corrupt or truncated (OSError)", a Python class name no one could act on.
+#: What a file whose decoder failed for a reason no check here names is told
+#: (:func:`braintumor.image_headers.decode_failure_text`): it said "image data is corrupt or truncated (OSError)", a
+#: Python class name no one could act on.
 UNDECODABLE: str = ("image data could not be decoded: the file is damaged, cut short, or a variant this decoder does "
                     "not read; if a viewer opens it, save it again as PNG and send that")
 #: Smallest width and height (pixels) of an image the model classifies: of the accepted Testing images shrunk to 64 px,
@@ -262,7 +261,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         raise (ImageError(said) if said else
                UnrecognisedImage("not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content")) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        from .image_headers import declared_size  # the size its header declares, when it can be read directly
+        from .image_headers import declared_size, image_header_problem  # (image_headers imports this module)
 
         if said := image_header_problem(buffer.getvalue()):  # a negative width: Pillow reads over 4 billion
             raise ImageError(said) from None
@@ -273,26 +272,12 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     except MemoryError:
         raise ImageError("image is too large to decode") from None
     except Exception as exc:  # a BMP's header Pillow refuses (its own OSError), pixels that stop short, or a decoder
+        from .image_headers import decode_failure_text
+
         raise ImageError(decode_failure_text(exc, buffer.getvalue())) from None  # error nobody foresaw: not a 500
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
     return box_reduced(gray, draft_size), InputInfo(width=width, height=height, colourfulness=colour)
-
-
-def image_header_problem(data: bytes) -> str | None:
-    """What a BMP's, a PNG's or a WebP's header declares that is wrong, for a file Pillow refused or found too large
-    (and for :func:`braintumor.image_headers.damaged_header`'s words)."""
-    return bmp_header_problem(data[:64]) or png_header_problem(data[:64]) or webp_cut_short(data)
-
-
-def decode_failure_text(exc: BaseException, data: bytes = b"") -> str:
-    """What an image whose decoder raised ``exc`` is told: its header's damage (a JPEG's walked only here, on failure:
-    an EOI before its frame header), cut short where Pillow says so, else :data:`UNDECODABLE`. One home for the file
-    reader and a lazily loaded PIL image's (:mod:`braintumor.image_arrays`), whose messages ended in "(OSError)"."""
-    from .jpeg_markers import jpeg_header_problem as jpeg_problem  # (it imports image_headers, which imports this)
-
-    truncated = str(exc).startswith("image file is truncated")  # Pillow's words for pixels that stop short
-    return image_header_problem(data) or (TRUNCATED if truncated else jpeg_problem(data, "JPEG file") or UNDECODABLE)
 
 
 def box_reduced(gray: np.ndarray, draft_size: int | None) -> np.ndarray:
