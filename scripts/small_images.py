@@ -44,8 +44,8 @@ def shrunk(img: Image.Image, side: int | None) -> Image.Image:
 def predict_any_size(clf: Classifier, image: Image.Image | Path) -> Prediction:
     """``clf.predict(image)`` without the reader's ``MIN_SIDE`` refusal (the same steps as ``Classifier.inspect_crop``
     and ``predict``; tests/test_small_images.py keeps the answers equal where the image is large enough)."""
-    gray, info = clf._decode(image)
-    crop, second = prepare_measured(gray, clf.preprocess_config)
+    gray, info, plane = clf._decode(image)
+    crop, second = prepare_measured(gray, clf.preprocess_config, plane)
     return clf.classify_crops(crop[None], [replace(info, second_head=second)])[0][0]
 
 

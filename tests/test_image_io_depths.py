@@ -17,6 +17,7 @@ from PIL import Image
 from braintumor.gray_levels import minmax_uint8
 from braintumor.image_arrays import gray_from_memory
 from braintumor.image_io import ImageError, read_image
+from braintumor.preprocess import prepare
 
 
 def _tiff(arr: np.ndarray) -> bytes:
@@ -132,6 +133,7 @@ def test_a_turned_tiff_opened_by_the_caller_is_turned_once_and_keeps_its_white_i
     want = np.rot90(read_image(encode(twelve)), -1)
     data = _tiff16(twelve if photometric else 65535 - twelve, photometric=photometric, orientation=6)
     assert np.array_equal(read_image(data), want)
+    assert np.array_equal(prepare(data), prepare(want))  # cropped from those levels, not from what Pillow decoded
     assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want)
 
 
@@ -169,6 +171,7 @@ def test_a_deep_gray_tiff_is_stretched_by_its_range_as_the_same_16_bit_png_is(le
     assert want.max() == 255
     data = _tiff16(_SAME_LEVELS[mode](slice_), order=">" if mode.endswith("B") else "<", deflate=deflate)
     assert np.array_equal(read_image(data), want)
+    assert np.array_equal(prepare(data), prepare(want))  # cropped from those levels, not from what Pillow decoded
     assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want)
 
 
@@ -185,6 +188,7 @@ def test_a_white_is_zero_tiff_reads_as_it_shows_at_every_depth(stored):
     data = _tiff16(negative, photometric=0)
     assert Image.open(io.BytesIO(data)).mode == {"uint16": "I;16", "float32": "F", "uint8": "L"}[stored]
     assert np.array_equal(read_image(data), want)
+    assert np.array_equal(prepare(data), prepare(want))  # cropped from those levels, not from what Pillow decoded
     assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want)
     assert np.array_equal(read_image(_tiff16(negative, photometric=0, deflate=True)), want)  # through libtiff
 
@@ -308,6 +312,7 @@ def test_a_signed_8_bit_tiff_reads_its_negative_levels_below_its_positive_ones()
     data = _tiff16(signed)
     assert Image.open(io.BytesIO(data)).mode == "L"
     assert np.array_equal(read_image(data), want)
+    assert np.array_equal(prepare(data), prepare(want))  # cropped from those levels, not from what Pillow decoded
     assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want)
     assert np.array_equal(read_image(_tiff16(signed, deflate=True)), want)  # through libtiff
     with pytest.raises(ImageError, match=r"^a TIFF of 8-bit signed-integer grayscale samples, which this decoder does "

@@ -96,7 +96,7 @@ def test_a_decoder_error_nobody_foresaw_is_an_image_error(monkeypatch):
     def broken(img):
         raise struct.error("required argument is not an integer")
 
-    monkeypatch.setattr("braintumor.image_io.to_gray", broken)
+    monkeypatch.setattr("braintumor.image_io.gray_plane", broken)
     with pytest.raises(ImageError) as caught:  # said "image data is corrupt or unreadable (error)": a class name
         read_image(encode(synthetic_head(), "PNG"))
     assert str(caught.value) == UNDECODABLE

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from braintumor.colour import chroma_colourfulness
-from braintumor.image_gray import ycc_colourfulness
-from braintumor.image_io import decode_image
-from braintumor.preprocess import histogram_percentile_one, subtract_background
+from braintumor.image_gray import GrayPlane, ycc_colourfulness, ycc_gray
+from braintumor.image_io import decode_image, decode_plane, read_image
+from braintumor.preprocess import PreprocessConfig, histogram_percentile_one, prepare_measured, subtract_background
 
 RNG = np.random.default_rng(12)
 
@@ -69,6 +69,56 @@ def test_a_colour_coded_jpeg_keeps_its_colourfulness(tint: int):
     want = chroma_colourfulness(np.asarray(img.reduce(max(1, min(img.size) // 64))))
     assert (want == 0.0) == (tint == 0)
     assert decode_image(data, draft_size=160)[1].colourfulness == want
+
+
+def test_ycc_gray_is_the_y_plane_the_reduced_copys_colourfulness_and_the_planes_histogram():
+    """The Y plane (as an array and as an image), the colourfulness of the copy box-reduced to >= 64 px and the plane's
+    histogram, as each was made on its own before (getchannel, reduce, a second histogram), for gray chroma (any
+    luma; the reduced copy is then never made), one chroma level off in one pixel (which a box reduction may round
+    away), a tint and colour noise, at sizes reduced by 1 to 4."""
+    for h, w in ((1, 1), (3, 70), (75, 75), (130, 200), (224, 224), (300, 256)):
+        y = RNG.integers(0, 256, (h, w))
+        images = [_ycc(y, 128, 128), _ycc(y, 130, 128), _ycc(y, 128, 90), _ycc(y, *RNG.integers(0, 256, (2, h, w)))]
+        for plane in (1, 2):
+            for level in (127, 129):
+                off = np.dstack(np.broadcast_arrays(y, 128, 128)).astype(np.uint8)
+                off[RNG.integers(0, h), RNG.integers(0, w), plane] = level
+                images.append(Image.frombytes("YCbCr", (w, h), off.tobytes()))
+        for img in images:
+            gray, colour, plane = ycc_gray(img)
+            factor = max(1, min(img.size) // 64)
+            want = chroma_colourfulness(np.asarray(img.reduce(factor) if factor > 1 else img))
+            assert np.array_equal(gray, np.asarray(img.getchannel(0))) and gray.dtype == np.uint8
+            assert type(colour) is float and colour == want and str(colour) == str(want)  # (0.0, never -0.0)
+            assert plane.image.mode == "L" and np.array_equal(np.asarray(plane.image), gray)
+            assert plane.histogram == Image.fromarray(gray).histogram()
+
+
+@pytest.mark.parametrize("tint", [0, 12, None])
+def test_a_decoded_plane_gives_the_crop_of_the_array_alone(tint: int | None):
+    """A JPEG's decoder hands the gray array on as the image it was made from (a colour one's with its histogram), and
+    the crop made with them is the crop made from the gray array alone; one not of the array as given is not used."""
+    gray = np.clip(RNG.normal(90, 60, (224, 224)), 0, 255).astype(np.uint8)
+    gray[:20] = gray[:, :16] = 0  # a black border: a head box smaller than the frame
+    blue = gray if tint is None else np.clip(gray.astype(int) + tint, 0, 255).astype(np.uint8)
+    pixels = gray if tint is None else np.dstack([gray, gray, blue])
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    decoded, _, plane = decode_plane(data, draft_size=320)
+    assert plane.image.mode == "L" and np.array_equal(np.asarray(plane.image), decoded)
+    assert (plane.histogram is None) == (tint is None)
+    if plane.histogram is not None:
+        assert plane.histogram == Image.fromarray(decoded).histogram()
+    config = PreprocessConfig(image_size=160, background_percentile=1.0)
+    crop, second = prepare_measured(data, config)
+    want = prepare_measured(read_image(data, draft_size=320), config)
+    assert np.array_equal(crop, want[0]) and second == want[1]
+    handed = prepare_measured(decoded, config, plane)  # as Classifier.inspect_crop hands them on
+    assert np.array_equal(handed[0], want[0]) and handed[1] == want[1]
+    other = GrayPlane(Image.new("L", decoded.shape[::-1]), [0] * 256)  # not the gray array prepare makes of it
+    unused = prepare_measured(decoded[..., None], config, other)
+    assert np.array_equal(unused[0], want[0]) and unused[1] == want[1]
 
 
 def _subtract_background_plain(gray: np.ndarray, histogram: list[int], percentile: float):

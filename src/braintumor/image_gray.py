@@ -7,7 +7,7 @@ way: high bit depths min-max scaled, a YCbCr JPEG's Y plane as it is, transparen
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -47,6 +47,40 @@ def ycc_colourfulness(img: Image.Image) -> float:
     return chroma_colourfulness(np.asarray(img))
 
 
+class GrayPlane(NamedTuple):
+    """A decoder's gray array as the Pillow "L" image it was made from (the same pixels), and that image's 256-bin
+    histogram where decoding made it anyway (a colour JPEG's), else None: ``preprocess.prepare_measured`` takes them
+    instead of making an image of the array and its histogram again."""
+
+    image: Image.Image
+    histogram: list[int] | None
+
+
+def ycc_gray(img: Image.Image) -> tuple[np.ndarray, float, GrayPlane]:
+    """A YCbCr image's Y plane, its colourfulness measured on a copy box-reduced to >= 64 px (as the old reduced-size
+    RGB decode measured it) and the plane as a :class:`GrayPlane`. One Pillow histogram of the image gives the plane's
+    histogram and tells gray chroma, Cb = Cr = 128 everywhere: then the reduced copy's is gray too, and its
+    colourfulness 0 (:func:`ycc_colourfulness`), told without making the copy (which costs more than the histogram).
+    tests/test_skipped_work.py checks each against the computation it replaces."""
+    counts = img.histogram()  # the Y band's 256 bins, then Cb's, then Cr's
+    if counts[256 + 128] == counts[512 + 128] == img.width * img.height:
+        colour = 0.0
+    else:
+        factor = max(1, min(img.size) // 64)
+        colour = ycc_colourfulness(img.reduce(factor) if factor > 1 else img)
+    plane = img.convert("L")  # "L" of YCbCr: the Y byte as it is
+    return np.asarray(plane), colour, GrayPlane(plane, counts[:256])
+
+
+def gray_plane(img: Image.Image) -> tuple[np.ndarray, float, GrayPlane | None]:
+    """:func:`to_gray`, and the gray array's :class:`GrayPlane` where it came free: a YCbCr image's (:func:`ycc_gray`),
+    or an 8-bit gray image's, which is its own; None for the rest (converted, scaled)."""
+    if img.mode == "YCbCr":
+        return ycc_gray(img)
+    gray, colour = to_gray(img)
+    return gray, colour, GrayPlane(img, None) if img.mode == "L" and not _signed_bytes(img) else None
+
+
 def jpeg_is_ycc(img: Image.Image) -> bool:
     """Whether libjpeg will read this 3-component JPEG as YCbCr (its own rule, jdapimin.c): a JFIF
     marker says so; else an Adobe marker's transform (0 = RGB); else component ids 'R', 'G', 'B' mean RGB."""
@@ -74,10 +108,7 @@ def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
     if img.mode == "L" and _signed_bytes(img):  # Pillow reads them unsigned: -1 as 255, a head's dark half bright
         return minmax_uint8(np.asarray(img).view(np.int8)), 0.0  # the levels it holds, stretched as deeper ones are
     if img.mode == "YCbCr":  # a colour JPEG decoded once, without colour conversion (see decode_image)
-        # colour measured on a box-reduced copy of >= 64 px, as the old reduced-size RGB decode did
-        factor = max(1, min(img.size) // 64)
-        small = img.reduce(factor) if factor > 1 else img
-        return np.asarray(img.getchannel(0)), ycc_colourfulness(small)
+        return ycc_gray(img)[:2]
     if img.mode == "1":  # bilevel: 0/255, not 0/1 (which read as a blank image)
         return np.asarray(img.convert("L"), dtype=np.uint8), 0.0
     if img.mode == "P":

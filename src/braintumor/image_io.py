@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from .image_files import expand_inputs as expand_inputs  # public here: predict_many's folder errors name it here
 from .image_files import read_limited, unreadable_text
 from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
-from .image_gray import jpeg_is_ycc, reduced_jpeg_colour, to_gray
+from .image_gray import GrayPlane, gray_plane, jpeg_is_ycc, reduced_jpeg_colour
 from .missing_files import missing_url_text, not_a_folder_text
 from .quiet_libraries import quiet_pillow
 from .tiff_strips import damaged_strips, libtiff_lines_dropped
@@ -217,6 +217,13 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
     (cheap, and it keeps the crop and resize that follow cheap for 2000 px PNGs).
     Raises :class:`ImageError` with a user-safe message for anything that is not a decodable image.
     """
+    return decode_plane(source, draft_size)[:2]
+
+
+def decode_plane(source: ImageSource, draft_size: int | None = None,
+                 ) -> tuple[np.ndarray, InputInfo, GrayPlane | None]:
+    """:func:`decode_image`, and the gray array as the Pillow image it was made from, with its histogram where decoding
+    made that too (``image_gray.GrayPlane``; None where it had neither): ``preprocess.prepare_measured`` takes them."""
     buffer = _open_bytes(source)
     try:
         # a damaged file's warnings and log lines: the user sees our one-line message instead
@@ -244,7 +251,7 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
             stored, img = img.size, upright(img)
             if img.size != stored:  # turned a quarter by its EXIF: its size as the user sees it, and the model
                 width, height = height, width
-            gray, colour = to_gray(img)
+            gray, colour, plane = gray_plane(img)
             if jpeg_colour is not None:
                 colour = jpeg_colour
     except ImageError:
@@ -277,7 +284,8 @@ def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np
         raise ImageError(decode_failure_text(exc, buffer.getvalue())) from None  # error nobody foresaw: not a 500
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
-    return box_reduced(gray, draft_size), InputInfo(width=width, height=height, colourfulness=colour)
+    reduced = box_reduced(gray, draft_size)
+    return reduced, InputInfo(width=width, height=height, colourfulness=colour), plane if reduced is gray else None
 
 
 def box_reduced(gray: np.ndarray, draft_size: int | None) -> np.ndarray:

@@ -18,7 +18,8 @@ import onnxruntime as ort
 from .arguments import count
 from .classes import CLASSES
 from .image_arrays import InMemoryImage, check_many, check_one, gray_from_memory, is_in_memory
-from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_image
+from .image_gray import GrayPlane
+from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_plane
 from .missing_files import read_before_text
 from .model_inputs import check_crops, check_model_input
 from .model_loading import load_classifier
@@ -105,26 +106,26 @@ class Classifier:
             # and the review flag still apply.
             if source.error:  # known when it was read (a NIfTI slice of no finite value): not a blank image
                 raise ImageError(source.error)
-            gray, info = self._decode(source.pixels)
+            gray, info, plane = self._decode(source.pixels)
             dicom = source.meta.get("dicom") or {}  # (a Slice made by hand may say {"dicom": None})
             info = replace(info, colourfulness=source.colourfulness, modality=dicom.get("modality"),
                            modality_source=source.modality_source, scan=True)
             minimum, what = MIN_SCAN_SIDE, "scan slice"
         else:
-            gray, info = self._decode(source)
+            gray, info, plane = self._decode(source)
             minimum, what = MIN_SIDE, "image"
         if info.width < minimum or info.height < minimum:  # before the crop: a 1 x 30000 strip is refused
             raise ImageError(too_small_text(info.width, info.height, minimum, what))
-        prepared, second = prepare_measured(gray, self.preprocess_config)
+        prepared, second = prepare_measured(gray, self.preprocess_config, plane)
         return prepared, replace(info, second_head=second)
 
-    def _decode(self, source: ImageSource | InMemoryImage) -> tuple[np.ndarray, InputInfo]:
-        """The grayscale image and what the decoder saw, whatever its size."""
+    def _decode(self, source: ImageSource | InMemoryImage) -> tuple[np.ndarray, InputInfo, GrayPlane | None]:
+        """The grayscale image, what the decoder saw, whatever its size, and its GrayPlane where one came free."""
         if is_in_memory(source):  # reduced as a file of its pixels is: a 4000 px array was answered, its PNG refused
             gray, info = gray_from_memory(source)
-            return box_reduced(gray, 2 * self.image_size), info
+            return box_reduced(gray, 2 * self.image_size), info, None
         check_one(source)  # named here, not by decode_image: predict takes in-memory images too
-        return decode_image(source, draft_size=2 * self.image_size)
+        return decode_plane(source, draft_size=2 * self.image_size)
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Raw (logits (N, K), last feature maps (N, C, h, w) or None) for a (N, 1, S, S) batch."""

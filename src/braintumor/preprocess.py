@@ -19,7 +19,8 @@ import numpy as np
 from PIL import Image
 
 from .image_arrays import InMemoryImage, gray_from_memory, is_in_memory
-from .image_io import ImageSource, read_image
+from .image_gray import GrayPlane
+from .image_io import ImageSource, decode_plane
 from .seams import seam_share
 
 #: Bumped whenever the pipeline's output changes for the same parameters (invalidates caches).
@@ -215,14 +216,20 @@ def prepare(source: ImageSource | InMemoryImage, config: PreprocessConfig = Prep
     return prepare_measured(source, config)[0]
 
 
-def prepare_measured(source: ImageSource | InMemoryImage,
-                     config: PreprocessConfig = PreprocessConfig()) -> tuple[np.ndarray, float]:
+def prepare_measured(source: ImageSource | InMemoryImage, config: PreprocessConfig = PreprocessConfig(),
+                     plane: GrayPlane | None = None) -> tuple[np.ndarray, float]:
     """(:func:`prepare`, how long a second head beside the one cropped (or beyond a seam across it) is, as a share of
-    it): the crop keeps one run of head rows and columns, so of several slices in one image the model sees one."""
-    # draft: JPEG decoding may skip resolution the resize would throw away anyway
-    gray = gray_from_memory(source)[0] if is_in_memory(source) else read_image(source, draft_size=2 * config.image_size)
-    img = Image.fromarray(gray, mode="L")
-    subtracted, histogram = subtract_background(gray, img.histogram(), config.background_percentile)
+    it): the crop keeps one run of head rows and columns, so of several slices in one image the model sees one.
+    ``plane``: ``source``, a gray array, as the Pillow image it was made from (and its histogram), where the caller
+    has it (``image_io.decode_plane`` gives it)."""
+    if is_in_memory(source):
+        gray = gray_from_memory(source)[0]
+        plane = plane if gray is source else None  # (of the array as given, not of a converted copy)
+    else:  # draft: JPEG decoding may skip resolution the resize would throw away anyway
+        gray, _, plane = decode_plane(source, draft_size=2 * config.image_size)
+    img = Image.fromarray(gray, mode="L") if plane is None else plane.image
+    histogram = img.histogram() if plane is None or plane.histogram is None else plane.histogram
+    subtracted, histogram = subtract_background(gray, histogram, config.background_percentile)
     if subtracted is not gray:  # a background level was subtracted (on a black one, most slices, nothing is)
         gray, img = subtracted, Image.fromarray(subtracted, mode="L")
     box, second = _head_box(gray, config, histogram)
