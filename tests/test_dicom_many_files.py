@@ -18,21 +18,34 @@ from braintumor.volume_io import BudgetError, read_volumes
 def _tiny(n: int, junk: int = 0) -> list[tuple[str, bytes]]:
     """``junk`` files named .dcm that are not DICOM, then ``n`` 1 x 1 slices of one series."""
     ds = make_dataset(np.zeros((1, 1), np.uint8), position=0.0)
-    files = [(f"J{k:05d}.dcm", b"not a scan") for k in range(junk)]
+    return [(f"J{k:05d}.dcm", b"not a scan") for k in range(junk)] + _saved(ds, n, "IM{:05d}.dcm", True)
+
+
+def _saved(ds, n: int, name: str, placed: bool) -> list[tuple[str, bytes]]:
+    """``n`` copies of ``ds`` as files, numbered from 1 (and ``placed`` one above the other), named ``name``."""
+    files = []
     for k in range(n):
-        ds.InstanceNumber, ds.ImagePositionPatient = k + 1, [0.0, 0.0, float(k)]
+        ds.InstanceNumber = k + 1
+        if placed:
+            ds.ImagePositionPatient = [0.0, 0.0, float(k)]
         buf = io.BytesIO()
         ds.save_as(buf, enforce_file_format=True)
-        files.append((f"IM{k:05d}.dcm", buf.getvalue()))
+        files.append((name.format(k), buf.getvalue()))
     return files
+
+
+def _counted(monkeypatch) -> list[int]:
+    """One entry per DICOM header parsed."""
+    calls: list[int] = []
+    real = dicom_series.read_dataset
+    monkeypatch.setattr(dicom_series, "read_dataset", lambda data: calls.append(1) or real(data))
+    return calls
 
 
 @pytest.fixture
 def parsed(monkeypatch) -> list[int]:
     """Counts the headers parsed; at most 50 files are read whole to be counted."""
-    calls: list[int] = []
-    real = dicom_series.read_dataset
-    monkeypatch.setattr(dicom_series, "read_dataset", lambda data: calls.append(1) or real(data))
+    calls = _counted(monkeypatch)
     monkeypatch.setattr(dicom_series, "MAX_FILES_COUNTED", 50, raising=False)
     return calls
 
@@ -67,21 +80,13 @@ def test_what_was_accepted_still_is_and_fewer_files_are_counted_whole(tmp_path, 
 def _scouts(n: int) -> list[tuple[str, bytes]]:
     """``n`` 1 x 1 images of a series marked LOCALIZER in Image Type (left out as a localizer's)."""
     ds = make_dataset(np.zeros((1, 1), np.uint8), position=0.0, SeriesNumber=1, ImageType=["ORIGINAL", "LOCALIZER"])
-    files = []
-    for k in range(n):
-        ds.InstanceNumber = k + 1
-        buf = io.BytesIO()
-        ds.save_as(buf, enforce_file_format=True)
-        files.append((f"LOC{k:03d}.dcm", buf.getvalue()))
-    return files
+    return _saved(ds, n, "LOC{:03d}.dcm", False)
 
 
 @pytest.fixture
 def headers(monkeypatch) -> list[int]:
     """Counts the headers parsed (MAX_FILES_COUNTED as it is), with MAX_SLICES lowered to 30 for this module."""
-    calls: list[int] = []
-    real = dicom_series.read_dataset
-    monkeypatch.setattr(dicom_series, "read_dataset", lambda data: calls.append(1) or real(data))
+    calls = _counted(monkeypatch)
     monkeypatch.setattr(dicom_series, "MAX_SLICES", 30)
     return calls
 

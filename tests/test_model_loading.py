@@ -147,21 +147,12 @@ def test_a_model_file_is_known_as_a_torch_checkpoint_by_the_rule_its_bytes_are(t
 def test_a_damaged_model_is_not_read_whole_to_say_it_is_no_checkpoint(tmp_path):
     """A failed load asks whether the file is a torch checkpoint: a damaged ONNX file (no zip) of up to 512 MB was
     read whole, and copied once more, for that question (1 GB of memory for a 500 MB model), where its head says no."""
-    import tracemalloc
-
-    from braintumor.checkpoint_inputs import torch_file
-
     model = tmp_path / "model.onnx"
     with open(model, "wb") as f:
         f.write(b"\x08\x07\x12\x07pytorch")  # as an ONNX file (a protobuf) begins
         f.truncate(32 * 1024 * 1024)  # sparse: no disk taken
-    tracemalloc.start()
-    try:
-        assert torch_file(model) is False
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 1024 * 1024, peak
+    found, peak = _torch_file_peak(model)
+    assert found is False and peak < 1024 * 1024, peak
 
 
 @pytest.mark.parametrize(("names", "checkpoint"), [
@@ -172,19 +163,24 @@ def test_a_zip_is_told_from_a_checkpoint_by_its_directory_alone(tmp_path, names,
     """Past a zip's head, whether it is a torch checkpoint (a ``*/data.pkl`` member) is in its central directory: a zip
     of up to 512 MB that is none (scans, JPEGs) was read whole for that, 16 MB of members here; now its end and its
     directory alone are read."""
-    import tracemalloc
     import zipfile
-
-    from braintumor.checkpoint_inputs import torch_file
 
     model = tmp_path / "given.pt"
     with zipfile.ZipFile(model, "w", zipfile.ZIP_STORED) as zf:
         for name in names:
             zf.writestr(name, bytes(8 * 1024 * 1024) if not name.endswith(("data.pkl", "version")) else b"x")
+    found, peak = _torch_file_peak(model)
+    assert found is checkpoint and peak < 1024 * 1024, peak
+
+
+def _torch_file_peak(path) -> tuple[bool, int]:
+    """What torch_file says of ``path``, and the most memory Python held while it read it."""
+    import tracemalloc
+
+    from braintumor.checkpoint_inputs import torch_file
+
     tracemalloc.start()
     try:
-        assert torch_file(model) is checkpoint
-        peak = tracemalloc.get_traced_memory()[1]
+        return torch_file(path), tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 1024 * 1024, peak
