@@ -24,6 +24,17 @@ def _ycc(y: np.ndarray, cb: np.ndarray | int, cr: np.ndarray | int) -> Image.Ima
     return Image.frombytes("YCbCr", y.shape[::-1], np.dstack(planes).astype(np.uint8).tobytes())
 
 
+def _one_chroma_pixel_off(y: np.ndarray) -> list[Image.Image]:
+    """Gray YCbCr images of luma ``y`` but for one pixel's Cb or Cr, one level off 128 either way."""
+    (h, w), images = y.shape, []
+    for plane in (1, 2):
+        for level in (127, 129):
+            off = np.dstack(np.broadcast_arrays(y, 128, 128)).astype(np.uint8)
+            off[RNG.integers(0, h), RNG.integers(0, w), plane] = level
+            images.append(Image.frombytes("YCbCr", (w, h), off.tobytes()))
+    return images
+
+
 def test_ycc_colourfulness_equals_the_numpy_pass():
     """Gray chroma (Cb = Cr = 128 everywhere, any luma) scores exactly the numpy pass's 0.0; one chroma level off,
     a constant tint, or colour noise take the numpy pass."""
@@ -31,11 +42,7 @@ def test_ycc_colourfulness_equals_the_numpy_pass():
     for h, w in ((1, 1), (3, 70), (75, 75), (64, 200)):
         y = RNG.integers(0, 256, (h, w))
         images.append(_ycc(y, 128, 128))
-        for plane in (1, 2):
-            for level in (127, 129):
-                off = np.dstack(np.broadcast_arrays(y, 128, 128)).astype(np.uint8)
-                off[RNG.integers(0, h), RNG.integers(0, w), plane] = level
-                images.append(Image.frombytes("YCbCr", (w, h), off.tobytes()))
+        images += _one_chroma_pixel_off(y)
         noise = RNG.integers(0, 256, (2, h, w))
         images += [_ycc(y, 130, 128), _ycc(y, 128, 90), _ycc(y, noise[0], noise[1])]
     for img in images:
@@ -79,11 +86,7 @@ def test_ycc_gray_is_the_y_plane_the_reduced_copys_colourfulness_and_the_planes_
     for h, w in ((1, 1), (3, 70), (75, 75), (130, 200), (224, 224), (300, 256)):
         y = RNG.integers(0, 256, (h, w))
         images = [_ycc(y, 128, 128), _ycc(y, 130, 128), _ycc(y, 128, 90), _ycc(y, *RNG.integers(0, 256, (2, h, w)))]
-        for plane in (1, 2):
-            for level in (127, 129):
-                off = np.dstack(np.broadcast_arrays(y, 128, 128)).astype(np.uint8)
-                off[RNG.integers(0, h), RNG.integers(0, w), plane] = level
-                images.append(Image.frombytes("YCbCr", (w, h), off.tobytes()))
+        images += _one_chroma_pixel_off(y)
         for img in images:
             gray, colour, plane = ycc_gray(img)
             factor = max(1, min(img.size) // 64)
