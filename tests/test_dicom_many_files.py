@@ -111,3 +111,32 @@ def test_localizers_are_counted_apart_and_an_input_stopped_early_is_never_read_i
     with pytest.raises(BudgetError, match=r"^the DICOM input's 60 files hold more than 45 slices \(in 2 series or "
                                           r"more\); the limit is 45 per input$"):
         read_volumes(zip_bytes(_scouts(10) + _tiny(50)), name="loc.zip", max_slices=45, per_input=True)
+
+
+def test_a_three_plane_localizer_read_after_its_study_is_still_counted_apart(headers):
+    """An unmarked 3-plane localizer (3 axial, 3 coronal, 3 sagittal scouts) read after 28 slices, under a limit of 30:
+    its axial scouts took the count past 30 while its series was one plane yet, and the survey refused the input,
+    which read whole is 28 slices with the localizer left out. A series of one plane past half of MAX_SLICES could
+    never become one: a tiny series still stops at its first file past the limit."""
+    from dicom_factory import to_bytes
+    from pydicom.uid import generate_uid
+
+    axial, coronal, sagittal = [1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 0, -1], [0, 1, 0, 0, 0, -1]
+    uid, localizer = generate_uid(), []
+    for k, facing in enumerate([axial] * 3 + [coronal] * 3 + [sagittal] * 3):
+        ds = make_dataset(np.zeros((1, 1), np.uint8), series_uid=uid, instance=k + 1, position=5.0 * k, SeriesNumber=1,
+                          ImageOrientationPatient=facing)
+        localizer.append((f"LOC{k}.dcm", to_bytes(ds)))
+    (volume,) = read_volumes(zip_bytes(_tiny(28) + localizer), name="study.zip", max_slices=30, per_input=True)
+    assert len(volume.slices) == 28 and len(headers) == 37
+    assert any(note.startswith("left out a series of 9 localizer") for note in volume.notes)
+    headers.clear()
+    with pytest.raises(BudgetError, match=r"^the DICOM input's 309 files hold more than 20 slices; the limit is 20 "
+                                          r"per input$"):
+        read_volumes(zip_bytes(_tiny(300) + localizer), name="many.zip", max_slices=20, per_input=True)
+    assert len(headers) == 31
+    headers.clear()  # series of one file each might all be localizers yet: counted apart up to MAX_SLICES images only
+    singles = [(f"S{k}.dcm", to_bytes(make_dataset(np.zeros((1, 1), np.uint8), position=0.0))) for k in range(300)]
+    with pytest.raises(BudgetError, match=r"^the DICOM input's 300 files hold more than 20 slices \(in 61 series or "):
+        read_volumes(zip_bytes(singles), name="singles.zip", max_slices=20, per_input=True)
+    assert len(headers) == 61

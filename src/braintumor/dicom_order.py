@@ -64,10 +64,22 @@ def leave_out_localizers(ordered: list[list[Surveyed]], single: bool, notes: tup
 _MARKED, _PLANES = "marked", "in the three planes, none holding half of them or more"
 
 
-def localizer_images(groups: Iterable[list[Surveyed]]) -> int:
-    """The images of the series :func:`leave_out_localizers` would take out of ``groups`` as they stand: a survey that
-    stops past a limit counts them apart (a 510-slice series beside its 3-plane localizer is within 512)."""
-    return sum(f.frames for group in groups if _localizer_why(group) for f in group)
+def localizer_images(groups: Iterable[list[Surveyed]], within: int = 0) -> int:
+    """The images of the series :func:`leave_out_localizers` would take out of ``groups`` as they stand, or (``within``
+    > 0) could once the rest of their files are read, as a localizer of at most ``within`` images (:func:`_may_spread`),
+    ``within`` at most in all: a survey that stops past a limit counts them apart, and refuses an input of more
+    localizer images than that (a 510-slice series beside its 3-plane localizer is within 512; counted only once its
+    third plane was read, its axial scouts read first had the input refused)."""
+    may = sum(f.frames for group in groups if _localizer_why(group) or _may_spread(group, within) for f in group)
+    return min(may, within) if within else may
+
+
+def _may_spread(group: list[Surveyed], within: int) -> bool:
+    """Whether more files could make ``group`` a 3-plane localizer (:func:`_localizer_why`) of at most ``within``
+    images: the other planes' frames must outnumber its largest plane's, and its oriented frames those without."""
+    planes = Counter(p for f in group for p in f.planes if p is not None)
+    unoriented = sum(len(f.planes) for f in group) - sum(planes.values())
+    return max(2 * max(planes.values(), default=0), unoriented) + 1 + unoriented <= within
 
 
 def _localizer_why(group: list[Surveyed]) -> str | None:

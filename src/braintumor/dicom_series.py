@@ -67,7 +67,7 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
     decoded, and no dataset kept unless ``keep`` is given (an input held whole anyway: one file, one web request):
     then each is put there, by its index, so that it is not parsed twice. ``whole``: ``max_slices`` holds for all the
     files together, and the survey stops at the first file past the larger of it and :data:`MAX_SLICES` (a count
-    that still tells a scan past any input's limit), localizer series aside (up to MAX_SLICES images), or of more
+    that still tells a scan past any input's limit), localizers aside (dicom_order.localizer_images), or of more
     than MAX_FILES_COUNTED files past ``max_slices``: the input is refused whatever the rest hold (a zip of 4000 tiny
     files had each header parsed, 12 s, to be refused). Its file of more frames than ``max_slices`` (what a web
     request's earlier scans left) but within MAX_SLICES is counted, and the input then refused whole: it was skipped
@@ -95,8 +95,8 @@ def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, singl
         groups.setdefault(uid, []).append(_File(k, uid, number, frames, pixels, modality_read(ds), len(data), named,
                                                 is_localizer(ds), file_planes(ds, frames)))
         total += frames
-        if whole and total > most and (stop or total - (scouts := localizer_images(groups.values())) > most
-                                       or scouts > MAX_SLICES):
+        if whole and total > most and (stop or localizer_images(groups.values()) > MAX_SLICES
+                                       or total - localizer_images(groups.values(), MAX_SLICES) > most):
             return groups, skipped, k + 1
     return groups, skipped, len(items)
 
