@@ -597,3 +597,33 @@ def test_an_npz_of_more_arrays_than_the_member_limit_is_named_as_a_small_one_is(
         with pytest.raises(ImageError) as large:
             read(many)
         assert str(large.value) == str(small.value)
+
+
+def _as_zip64(data: bytes) -> bytes:
+    """``data``, a zip without a comment, ended as a zip64 archive is (torch.save writes them): a zip64 end record and
+    its locator before an end record whose counts and sizes say to look there."""
+    import struct
+
+    end = len(data) - 22
+    _, _, _, _, count, size, offset, _ = struct.unpack("<IHHHHIIH", data[end:])
+    record = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, size, offset)
+    locator = struct.pack("<IIQI", 0x07064B50, 0, end, 1)
+    return data[:end] + record + locator + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF,
+                                                       0xFFFFFFFF, 0)
+
+
+def test_a_zip64_archive_lists_its_names_from_its_own_directory():
+    """A zip64 archive's directory was looked for from the archive's start: a member whose bytes held an entry's
+    signature (PK 01 02) was read as the first name, so an .npz so ended was "a zip file, not a 2-D image" to the image
+    reader (and a torch checkpoint's data.pkl was not found by torch_file)."""
+    from braintumor.image_io import decode_image
+    from braintumor.zip_io import file_names, listed_names
+
+    buf = io.BytesIO()
+    np.savez(buf, a=np.frombuffer(b"..PK\x01\x02.." * 4, np.uint8), b=np.arange(3))
+    plain, zip64 = buf.getvalue(), _as_zip64(buf.getvalue())
+    assert zipfile.ZipFile(io.BytesIO(zip64)).namelist() == ["a.npy", "b.npy"]  # what zipfile reads
+    for data in (plain, zip64):
+        assert listed_names(data) == file_names(io.BytesIO(data)) == ["a.npy", "b.npy"]
+        with pytest.raises(ImageError, match=r"^a NumPy archive \(\.npz\), not an image or scan"):
+            decode_image(data)

@@ -57,30 +57,34 @@ def _unsafe_member(name: str) -> bool:
 
 
 def _end_record(data: bytes) -> tuple[int, int]:
-    """Where zipfile finds ``data``'s end record (-1: none), and the bytes that record says the central directory
-    spans right before it (-1 for a zip64 one, whose own record may say more)."""
+    """Where the central directory zipfile reads in ``data`` ends (-1: no end record), and the bytes it spans right
+    before that (-1: unknown, a zip64 end record not where zipfile looks for it). A zip64 one's (torch.save writes
+    them) is read from its own record, 56 bytes before its locator, as zipfile reads it: from the archive's start, a
+    tensor's bytes that held an entry's signature were read as the first name (no ``data.pkl`` found)."""
     end = len(data) - 22  # the end record zipfile reads: one with no comment at the very end, else the last one
     if not (end >= 0 and data.startswith(b"PK\x05\x06", end) and data.endswith(b"\0\0")):
         end = data.rfind(b"PK\x05\x06", max(0, len(data) - (1 << 16) - 22))  # where zipfile looks
     if end < 0:
         return -1, -1  # no end record: zipfile says corrupt
     if data[max(0, end - 20):end].startswith(b"PK\x06\x07"):
-        return end, -1
+        at = end - 20 - 56
+        return (at, int.from_bytes(data[at + 40:at + 48], "little")) if at >= 0 and data.startswith(
+            b"PK\x06\x06", at) else (end, -1)
     return end, int.from_bytes(data[end + 12:end + 16], "little")
 
 
 def _directory_span(data: bytes) -> tuple[int, int]:
     """The bytes of ``data`` its central directory lies in, by its end record ((0, 0) for none): from the start of the
-    archive for a zip64 one."""
+    archive where a zip64 one's size is unknown."""
     end, size = _end_record(data)
     return (0 if size < 0 else max(0, end - size)), max(end, 0)
 
 
 def _listed_members(data: bytes) -> int:
     """An upper bound on the entries :class:`zipfile.ZipFile` parses from ``data``'s central directory: the entry
-    signatures in the bytes its end record says the directory spans (the whole archive for a zip64 one, whose own
-    record may say more). zipfile builds an object for every entry before a count can be checked: a 47 MB upload
-    listing one million entries took 28 s and 470 MB, the limit of 4096 checked after."""
+    signatures in the bytes its end record says the directory spans (a zip64 one's own record). zipfile builds an
+    object for every entry before a count can be checked: a 47 MB upload listing one million entries took 28 s and
+    470 MB, the limit of 4096 checked after."""
     return data.count(b"PK\x01\x02", *_directory_span(data))
 
 
@@ -101,8 +105,8 @@ def listed_names(data: bytes) -> list[str]:
 
 def file_names(f: BinaryIO) -> list[str]:
     """What :func:`listed_names` says of an open zip file, reading its end and its central directory, never its
-    members (all of a zip64 one, whose directory its end record does not place): a zip of JPEGs given where a model
-    goes was read whole (up to 512 MB) to find no torch checkpoint's ``data.pkl`` in its names."""
+    members (all of a zip64 one whose own end record is not where zipfile looks for it): a zip of JPEGs given where a
+    model goes was read whole (up to 512 MB) to find no torch checkpoint's ``data.pkl`` in its names."""
     at = max(0, f.seek(0, os.SEEK_END) - (1 << 16) - 22)  # where zipfile looks for the end record
     f.seek(at)
     end, size = _end_record(f.read())
