@@ -331,3 +331,25 @@ def test_a_folder_of_dicom_and_nifti_files_is_read_once_by_workers_and_resume(tm
         _, _, err = predict([folder, "--format", "jsonl", "-o", target, "--resume", "--no-progress"], capsys)
         assert ("is unfinished; it is redone" in err) is unfinished  # both: its NIfTI file's slices were awaited too
         same_records(rows(target.read_text()), rows(ref))
+
+
+def test_a_model_removed_during_a_run_is_told_by_name_not_as_a_broken_worker(tree, tmp_path, monkeypatch, capsys):
+    """A worker started after the model file was removed could not load it: its error (MissingModelError, made from a
+    lambda) could not be unpickled in the CLI, the pool broke, and the run said "a worker process stopped unexpectedly
+    (out of memory?)" of a model file that is gone."""
+    from braintumor import predict_cli
+
+    model = tmp_path / "m.onnx"
+    shutil.copy(MODEL, model)
+
+    class Removed(predict_cli.Classifier):  # the CLI's load, then the file removed before any worker loads it
+        @classmethod
+        def load(cls, *args, **kwargs):
+            clf = super().load(*args, **kwargs)
+            model.unlink()
+            return clf
+
+    monkeypatch.setattr(predict_cli, "Classifier", Removed)
+    rc, _, err = predict([tree / "glioma", "--model", model, "--workers", "2", "--format", "jsonl", "--no-progress"],
+                         capsys)
+    assert rc == 2 and err.startswith(f"error: model file not found: {model} ") and "--model FILE" in err, err

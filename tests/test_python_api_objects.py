@@ -103,6 +103,8 @@ def test_a_missing_model_is_told_in_words_of_python_and_the_cli_in_its_own(tmp_p
     for error in (missing.value, folder.value):  # the CLI prints the same text with its own way
         cli = str(error).replace("Classifier.load(path)", "--model FILE")
         assert "--model" not in str(error) and error.cli_text == cli
+        copy = pickle.loads(pickle.dumps(error))  # as a --workers process or a Pool sends it
+        assert (type(copy), str(copy), copy.cli_text) == (type(error), str(error), cli)
     assert main(["predict", "x.jpg", "--model", str(tmp_path / "nope.onnx")]) == 2
     assert capsys.readouterr().err == f"error: {missing.value.cli_text}\n"
 

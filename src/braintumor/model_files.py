@@ -36,6 +36,12 @@ class MissingModelError(FileNotFoundError):
         super().__init__(say(PASS_MODEL["python"]))
         self.cli_text = say(PASS_MODEL["cli"])
 
+    def __reduce__(self) -> tuple:
+        """Pickled by its two texts (``say``, a lambda, is not): a ``predict --workers`` process's load error is sent
+        to the CLI so, and unpickled as ``MissingModelError(str)`` it broke the pool ("a worker process stopped
+        unexpectedly (out of memory?)") of a model file removed during the run."""
+        return MissingModelError, ({PASS_MODEL["python"]: str(self), PASS_MODEL["cli"]: self.cli_text}.__getitem__,)
+
 
 def version_problem(version: object) -> str | None:
     """Why ``version`` cannot be an exported model's version (None if it can): one home for export's
