@@ -341,6 +341,7 @@ def test_a_file_whose_name_starts_with_a_dash_is_told_how_to_name_it(tmp_path, m
     (["data", "check", "d"], "braintumor data check: error: unrecognized arguments: d (a dataset folder is named "
                              "after --data: --data d)"),
     (["evaluate", "--out", "e", "--zzz"], "braintumor evaluate: error: unrecognized arguments: --zzz\n"),
+    (["evaluate", "--out", "e", "--", "--fromat"], "braintumor evaluate: error: unrecognized arguments: -- --fromat\n"),
 ])
 def test_an_unknown_word_is_told_by_its_command_with_the_option_meant(tmp_path, monkeypatch, capsys, argv, said):
     """``predict x.jpg --fromat csv`` was told by the top parser, ``braintumor: error: unrecognized arguments``

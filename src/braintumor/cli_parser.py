@@ -35,8 +35,9 @@ class Parser(argparse.ArgumentParser):
                          if isinstance(a, argparse._SubParsersAction) and getattr(parsed, a.dest, None)]:
             parser = chosen[0]
         options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+        typed = extras[:extras.index("--")] if "--" in extras else extras  # a word after -- is meant as no option
         hints = [f"{word} is not an option here: did you mean {near[0]}?" for word in
-                 (w.partition("=")[0] for w in extras if w.startswith("--"))
+                 (w.partition("=")[0] for w in typed if w.startswith("--"))
                  if (near := difflib.get_close_matches(word, options, 1))]
         folder = [w for w in extras if "--data" in options and os.path.isdir(w)][:1]
         hints += [f"a dataset folder is named after --data: --data {w}" for w in folder]
