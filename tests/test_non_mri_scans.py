@@ -314,6 +314,21 @@ def test_a_refusal_says_where_the_modality_was_read(gray):
                                       "Storage, Positron Emission Tomography Image Storage): the model reads MRI only")
 
 
+def test_slices_that_say_their_modality_was_read_elsewhere_are_not_equal(gray):
+    """A Slice is compared by value, and where its modality was read is part of it: predict's refusal says "DICOM SOP
+    class CT Image Storage" of one and "DICOM modality CT" of the other, yet the two compared equal."""
+    import dataclasses
+    import pickle
+
+    from pydicom.uid import CTImageStorage
+
+    (volume,) = read_volumes(_without_modality(gray, CTImageStorage), name="scan.dcm")
+    read = volume.slices[0]
+    assert read.modality_source == ("SOP class", "CT Image Storage")
+    assert read != dataclasses.replace(read, modality_source=None)
+    assert read == dataclasses.replace(read) == pickle.loads(pickle.dumps(read))
+
+
 @pytest.mark.parametrize(("keyword", "said"), [
     ("RTStructureSetStorage", "an RT Structure Set Storage object"),
     ("EncapsulatedPDFStorage", "an Encapsulated PDF Storage object"),

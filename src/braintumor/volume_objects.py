@@ -56,7 +56,7 @@ class Slice:
         if not isinstance(other, Slice):
             return NotImplemented
         return (self.meta == other.meta and self.colourfulness == other.colourfulness and self.error == other.error
-                and np.array_equal(self.pixels, other.pixels))
+                and self.modality_source == other.modality_source and np.array_equal(self.pixels, other.pixels))
 
     __hash__ = None  # type: ignore[assignment]  # as Prediction's: an array and a dict are no key
 
