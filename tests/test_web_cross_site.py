@@ -107,6 +107,22 @@ def test_behind_a_reverse_proxy_as_deploy_md_sets_it(tiny_classifier, image):
     assert post(trusting, EVIL, image, host="127.0.0.1:8000").status_code == 403
 
 
+def test_a_proxy_on_another_machine_over_plain_http_as_deploy_md_says(tiny_classifier, image):
+    """DEPLOY.md: a proxy that sends the address it connects to (10.0.0.7:8000) over plain http has its pages' uploads
+    refused; $http_host (the port kept) with --allowed-host, or the public origin trusted, lets them post; $host,
+    which drops a port other than 80, does not."""
+    public = {"Origin": "http://braintumor.example.org:8080"}
+    named = create_app(classifier=tiny_classifier,
+                       allowed_hosts=allowed_hosts("0.0.0.0", ["braintumor.example.org"])).test_client()
+    assert post(named, public, image, host="10.0.0.7:8000").get_json() == {"error": BY_ORIGIN}
+    assert post(named, public, image, host="braintumor.example.org:8080").status_code == 200  # $http_host
+    assert post(named, public, image, host="braintumor.example.org").get_json() == {"error": BY_ORIGIN}  # $host
+    trusting = create_app(classifier=tiny_classifier,
+                          trusted_origins=["http://braintumor.example.org:8080"]).test_client()
+    assert post(trusting, public, image, host="10.0.0.7:8000").status_code == 200
+    assert post(trusting, EVIL, image, host="10.0.0.7:8000").status_code == 403
+
+
 def test_allowed_host_names_post_on_their_own_origin(tiny_classifier, image):
     client = create_app(classifier=tiny_classifier,
                         allowed_hosts=allowed_hosts("127.0.0.1", ["scanner.example"])).test_client()
