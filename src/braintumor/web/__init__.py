@@ -108,7 +108,7 @@ class StableBoundaryParser(FormDataParser):
         except ValueError as exc:
             if watch.read_failed:  # the body's stream, not its form: an empty form, as Werkzeug gives
                 return stream, self.cls(), self.cls()
-            raise BadRequest(multipart_problem(exc, watch)) from None
+            raise BadRequest(multipart_problem(exc, watch, content_length)) from None
         except RequestEntityTooLarge:
             # the parser's own 413 (not the body's limit): its buffer grew past 500 kB waiting for a delimiter
             if not watch.read_failed and not watch.seen:

@@ -6,7 +6,9 @@ no boundary in its Content-Type (a Content-Type header set by hand on a FormData
 not hold, a body cut short, or a file name that is not UTF-8. A body over 500 kB with a boundary it never holds was
 "too many files or form fields in one request, or a form field too long". An empty body (a client whose file stream
 was read to its end before the request was sent) was "the header and the body were made for different boundaries":
-its developer looked for a boundary mismatch that was not there.
+its developer looked for a boundary mismatch that was not there. A body that ends short of its Content-Length (gunicorn
+ends the stream where the client closed its side, without a word) is said to be cut short, as a file sent as the body
+is: with none of it come, it was called empty (0 bytes) where the client had announced its size.
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ def form_under_another_type(body: bytes, mimetype: str) -> str | None:
             "file's bytes alone as the body")
 
 
+def cut_short(received: int, announced: int) -> str:
+    """The sentence for a request body that ended after ``received`` of the ``announced`` bytes of its
+    Content-Length: the request was cut short, not the file or the form it holds."""
+    return (f"the request body ended after {received:,} of the {announced:,} bytes its Content-Length announced: the "
+            "upload was cut short (the connection closed early); send the file again")
+
+
 class DelimiterWatch:
     """A body stream that notes whether ``delimiter`` (``--`` and the boundary) went by in what was read, and whether
     a read failed (the request's own stream: too large, too slow), so that a parse error can be told apart from
@@ -55,7 +64,7 @@ class DelimiterWatch:
         self._stream, self._delimiter = stream, delimiter
         self._tail = b""
         self.seen = False
-        self.read_any = False
+        self.received = 0  # bytes read
         self.read_failed = False
 
     def read(self, *args: Any) -> bytes:
@@ -64,7 +73,7 @@ class DelimiterWatch:
         except Exception:
             self.read_failed = True
             raise
-        self.read_any = self.read_any or bool(data)
+        self.received += len(data)
         if not self.seen and data:
             window = self._tail + data
             self.seen = self._delimiter in window
@@ -94,14 +103,18 @@ class EndAtLimit:
         return getattr(self._stream, name)
 
 
-def multipart_problem(exc: ValueError, watch: DelimiterWatch) -> str:
-    """The sentence for a ValueError of Werkzeug's multipart parser (its wording is not an API: a generic one else)."""
+def multipart_problem(exc: ValueError, watch: DelimiterWatch, announced: int | None = None) -> str:
+    """The sentence for a ValueError of Werkzeug's multipart parser (its wording is not an API: a generic one else);
+    ``announced``: the request's Content-Length. The parser's other errors come at the end of what it read, so a body
+    shorter than that was cut short, whatever its form lacks."""
     if isinstance(exc, UnicodeDecodeError):
         return NOT_UTF8
-    if not watch.read_any:
+    if "Content-Disposition" in str(exc):  # raised on a part's headers, before the end of the body
+        return NO_DISPOSITION
+    if announced is not None and watch.received < announced:
+        return cut_short(watch.received, announced)
+    if not watch.received:
         return EMPTY_BODY
     if not watch.seen:
         return BOUNDARY_NOT_IN_BODY
-    if "Content-Disposition" in str(exc):
-        return NO_DISPOSITION
     return CUT_SHORT
