@@ -215,6 +215,16 @@ def test_an_error_pages_title_cuts_its_message_outside_brackets(client):
         "a part's headers are not UTF-8 text (a file name in another encoding?)"
 
 
+def test_an_error_pages_title_takes_a_stray_closing_bracket_as_text(client):
+    """A ')' that closes nothing (in a field's name, which the message quotes) made the next bracket's colon count as
+    outside it: fields '))a' and 'b(c:d' titled the page "no file in the field 'file' (got: ))a, b(c"."""
+    r = client.post("/", data={"))a": (io.BytesIO(b"x"), "a.jpg"), "b(c:d": (io.BytesIO(b"x"), "b.jpg")},
+                    content_type="multipart/form-data")
+    shown = html.unescape(re.search(r"<title>(.*?)</title>", r.get_data(as_text=True), re.S).group(1))
+    assert shown == "Error: no file in the field 'file' (got: ))a, b(c:d) · Brain MRI classifier"
+    assert headline("a) b (c: d); e") == "a) b (c: d)" and headline("a): b") == "a)"
+
+
 def test_a_results_page_says_so_in_its_title(client, test_images):
     """Without JavaScript the results came back titled "Brain MRI classifier", as the empty form is: a screen reader,
     which says a new page's title first, gave no sign that the form had been answered until the Done line below the

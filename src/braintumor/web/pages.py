@@ -173,11 +173,12 @@ def _printable(text: str) -> str:
 def headline(message: str) -> str:
     """A message's first clause, which an error page's title gives ("too many files: 33 (the limit ...)": "too many
     files"): up to its first colon or semicolon outside brackets. Cut at any first colon, "no file in the field 'file'
-    (got: image); send images as 'file'" was titled "no file in the field 'file' (got", its bracket left open."""
+    (got: image); send images as 'file'" was titled "no file in the field 'file' (got", its bracket left open. A ')'
+    with no '(' before it (a field's name) closes nothing: the next bracket's colon was taken as outside it."""
     depth = 0
     for i, char in enumerate(message):
-        depth += (char == "(") - (char == ")")
-        if char in ":;" and depth <= 0:
+        depth = max(0, depth + (char == "(") - (char == ")"))
+        if char in ":;" and not depth:
             return message[:i]
     return message
 
