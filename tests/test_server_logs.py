@@ -105,6 +105,26 @@ def test_a_logged_method_is_one_of_https_own(method, logged):
     assert logged_method({} if method is None else {"REQUEST_METHOD": method}) == logged
 
 
+@pytest.mark.parametrize(("method", "logged"), [("POST", "POST"), ("DOE^JANE", "-")])
+def test_an_unexpected_errors_line_names_https_own_methods_only(method, logged, caplog):
+    """The access log wrote ``-`` for a method other than HTTP's own (``DOE^JANE``, which gunicorn takes), and the
+    lines of an unexpected error, the app's and gunicorn's (its error page failing too), still wrote it as sent."""
+    from braintumor.gunicorn_config import without_client_data
+    from braintumor.web.server_logs import log_unexpected
+
+    try:
+        raise ValueError("a bug")
+    except ValueError as exc:
+        error = exc
+    with flask.Flask(__name__).test_request_context("/api/v1/predict", method=method), caplog.at_level(logging.ERROR):
+        log_unexpected(logging.getLogger("braintumor.test"), error)
+    assert caplog.text.split("\n", 1)[0].endswith(f"unexpected error on {logged} -"), caplog.text
+    record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, "Error handling request %s %s",
+                               (method, "/api/v1/predict?patient=JANE"), (ValueError, error, error.__traceback__))
+    assert without_client_data(record) and record.getMessage().startswith(f"Error handling request {logged}\nTrace")
+    assert "DOE^JANE" not in caplog.text + record.getMessage() and "patient" not in record.getMessage()
+
+
 @pytest.mark.parametrize(("path_info", "logged"), [
     ("/api/v1/predict", "/api/v1/predict"),
     ("/api/v1/model/", "/api/v1/model/"),

@@ -25,8 +25,9 @@ from collections.abc import Callable
 #: Where the app puts the path the access log shows (web/server_logs.py): the request's path, percent-encoded, without
 #: its query string, and ``-`` for a path the app does not have (404).
 LOGGED_PATH_KEY = "braintumor.logged_path"
-#: Where the app puts the method the access log shows: HTTP's own, ``-`` for another (``DOE^JANE``: gunicorn takes 20).
+#: Where the app puts the method the access log shows; the methods any log names (RFC 9110's, PATCH), another is ``-``.
 LOGGED_METHOD_KEY = "braintumor.logged_method"
+LOGGED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 #: The access log: time, method (:data:`LOGGED_METHOD_KEY`), path (:data:`LOGGED_PATH_KEY`), protocol, status, size,
 #: duration. Not the request line (``%(r)s``), which holds whatever a client puts in the URL (``?patient=...``, a file
 #: name appended to the path), nor gunicorn's default, which adds the client's address, its Referer and its User-Agent.
@@ -100,18 +101,18 @@ def without_client_data(record: logging.LogRecord) -> bool:
     """Log a rejected request by the kind of its error only: gunicorn writes the client's address and quotes what it
     sent (a request line, a header), which can hold anything, patients' names included; docs/WEB.md (Safety) promises
     logs without either. A client gone in the middle of its headers is logged without them (debug level). An
-    exception the app let through is logged with the request's method only, and its traceback without the exceptions'
-    texts (:func:`traceback_without_text`). The rest of the error log passes as it is."""
+    exception the app let through is logged with the request's method only (:data:`LOGGED_METHODS`'), and its
+    traceback without the exceptions' texts (:func:`traceback_without_text`). The rest of the error log passes as is."""
     if record.msg == _CUT_SHORT:
         record.msg, record.args = "Ignored premature client disconnection", ()
     elif isinstance(record.msg, str) and record.msg.startswith(_REJECTED) and ": " in record.msg:
         error = record.msg.split(": ", 1)[1]  # after the address (an IPv6 address has no ": ")
         record.msg, record.args = "Invalid request: %s", (_QUOTED.sub("...", error.split(": ", 1)[0]),)
     elif isinstance(record.msg, str) and record.msg.startswith(_APP_FAILED):
-        method = record.args[0] if record.msg.count("%s") == 2 and isinstance(record.args, tuple) else ""
+        args = record.args if record.msg.count("%s") == 2 and isinstance(record.args, tuple) else ()
+        method = f" {args[0] if args[0] in LOGGED_METHODS else '-'}" if args else ""  # gunicorn takes DOE^JANE
         exc = record.exc_info[1] if record.exc_info else None
-        record.msg, record.args = "%s%s%s", (_APP_FAILED, f" {method}" if method else "",
-                                             f"\n{traceback_without_text(exc)}" if exc is not None else "")
+        record.msg, record.args = "%s%s%s", (_APP_FAILED, method, f"\n{traceback_without_text(exc)}" if exc else "")
         record.exc_info = record.exc_text = None
     return True
 

@@ -15,7 +15,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, RequestRedirect, Rule
 
-from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_PATH_KEY, traceback_without_text
+from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_METHODS, LOGGED_PATH_KEY, traceback_without_text
 
 #: How waitress's logger words a request it was serving when the app raised or the client left: the request's path
 #: follows, decoded (a ``%0A`` in it is a line break), in the message itself.
@@ -27,14 +27,11 @@ UNKNOWN_PATH = "-"
 _PATH_SAFE = "/:@!$&'()*+,;="
 
 
-#: The methods a log names (RFC 9110's, and PATCH); any other is :data:`UNKNOWN_PATH`'s ``-``. A method is whatever a
-#: client puts before the path: gunicorn takes 20 characters of most punctuation and capitals (``DOE^JANE``, a DICOM
-#: patient's name), Werkzeug's server any that hold no space, and the access log wrote them as sent.
-LOGGED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
-
-
 def logged_method(environ: dict) -> str:
-    """The method an access log shows for a request: one of :data:`LOGGED_METHODS`, else ``-``."""
+    """The method a log shows for a request: one of gunicorn_config's ``LOGGED_METHODS``, else :data:`UNKNOWN_PATH`'s
+    ``-``. A method is whatever a client puts before the path: gunicorn takes 20 characters of most punctuation and
+    capitals (``DOE^JANE``, a DICOM patient's name), Werkzeug's server any that hold no space, and the logs wrote them
+    as sent (the access log; an unexpected error's line, the app's and gunicorn's)."""
     method = environ.get("REQUEST_METHOD")
     return method if method in LOGGED_METHODS else UNKNOWN_PATH
 
@@ -91,7 +88,7 @@ def log_unexpected(logger: logging.Logger, exc: BaseException) -> None:
     """An exception no route handled: the request's method and route (the rule it matched, not its path), and the
     traceback without the exceptions' texts (:func:`~braintumor.gunicorn_config.traceback_without_text`)."""
     route = request.url_rule.rule if request.url_rule is not None else UNKNOWN_PATH
-    logger.error("unexpected error on %s %s\n%s", request.method, route, traceback_without_text(exc))
+    logger.error("unexpected error on %s %s\n%s", logged_method(request.environ), route, traceback_without_text(exc))
 
 
 def waitress_without_request(record: logging.LogRecord) -> bool:
