@@ -150,6 +150,14 @@ def test_a_request_whose_only_file_is_refused_is_answered_200_as_documented(doc,
     web = (Path(__file__).parents[1] / "docs" / "WEB.md").read_text(encoding="utf-8")
     assert "| 200 | at least one file was read and answered: classified, or refused" in web
 
+
+def test_the_400_of_results_is_for_files_none_of_which_could_be_read(doc):
+    """The 400 response said "No file could be classified (`results`)" beside a description and a status table that
+    say a request whose only file is refused (classified by none) is answered 200."""
+    said = doc["paths"]["/api/v1/predict"]["post"]["responses"]["400"]["description"]
+    assert said.startswith("No file could be read (`results`") and "classified" not in said, said
+
+
 def test_the_document_says_a_host_not_answered_gets_400_on_every_path(tiny_classifier, doc):
     """serve answers only the names it is given (a loopback server, the Docker image: web/hosts.py); the document
     said nothing of the 400 every path then gives another name, as the Error schema says."""

@@ -62,7 +62,8 @@ def openapi_document(st: WebState, root: str = "") -> dict:
         "responses": {
             "200": _json(ref("PredictResponse"), "Per-file results, in upload order."),
             "400": _json({"oneOf": [ref("PredictResponse"), error]},
-                         "No file could be classified (`results`), or a malformed request (`error`)."),
+                         "No file could be read (`results`, each with its `error`; a refused file is an answer: "
+                         "200), or a malformed request (`error`)."),
             "403": _json(error, "A browser sent it for a page of another site (its `Sec-Fetch-Site` is not "
                                 "`same-origin`, or without one its `Origin` is not the `Host`), before the body is "
                                 "read; programs send neither header. `$BRAINTUMOR_TRUSTED_ORIGINS` lets a site's pages "
