@@ -48,8 +48,8 @@ def test_a_missing_model_named_by_the_environment_says_so(command, monkeypatch, 
     monkeypatch.setenv("BRAINTUMOR_MODEL", str(tmp_path / "nope.onnx"))
     assert main(command) == 2
     assert capsys.readouterr().err == (f"error: model file not found: {tmp_path / 'nope.onnx'}, named by "
-                                       "$BRAINTUMOR_MODEL (train and export one, or pass another path: --model in the "
-                                       f"CLI{SHIPPED})\n")
+                                       "$BRAINTUMOR_MODEL (train and export one, or pass another path: --model FILE"
+                                       f"{SHIPPED})\n")
 
 
 def test_an_unusable_tmpdir_is_one_error_line_before_serving_is_announced(tiny_model, monkeypatch, tmp_path,
