@@ -41,7 +41,8 @@ def _requests(good: bytes) -> dict[tuple[str, str, str], list[dict]]:
                                              {"data": {}, "content_type": "multipart/form-data"},
                                              _files(*[(f"{i}.png", good) for i in range(4)])],
         ("/api/v1/predict", "post", "403"): [{**_files(("a.jpg", good)), "headers": headers} for headers in (
-            {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, {"Origin": "null"})],
+            {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+            {"Origin": "null", "Host": "10.0.0.5:5000"})],  # (a loopback Host is not compared with Origin)
         ("/api/v1/predict", "post", "408"): [{"content_type": "image/jpeg", "environ_overrides": {
             "wsgi.input": StallingInput(), "CONTENT_LENGTH": "9000"}}],
         ("/api/v1/predict", "post", "413"): [_files(("big.png", big))],
