@@ -162,7 +162,8 @@ def test_deploy_md_nginx_log_format_follows_the_apps_access_log_rule():
 
     from conftest import REPO
 
-    from braintumor.web.server_logs import LOGGED_METHODS, UNKNOWN_PATH
+    from braintumor.gunicorn_config import LOGGED_METHODS
+    from braintumor.web.server_logs import UNKNOWN_PATH
 
     section = (REPO / "docs/DEPLOY.md").read_text().split("## Without Docker", 1)[1].split("\n## ", 1)[0]
     block = next(b for b in re.findall(r"```nginx\n(.*?)```", section, re.S) if "log_format" in b)
