@@ -51,11 +51,43 @@ def test_an_evaluate_out_named_as_a_file_it_writes_is_refused_unless_that_folder
     rc, stdout, err = run_cli(["evaluate", "--model", nope, "--data", nope, "--out", str(out)], capsys)
     ending = out.suffix.lower()
     assert (rc, stdout, err) == (2, "", f"error: --out {out} ends with {ending}, as a file evaluate writes does; "
-                                        "--out takes the folder to write its files into\n")
+                                        f"--out takes the folder to write its files into: name it "
+                                        f"{tmp_path / out.stem} (or make the folder {out} first)\n")
     assert not out.exists()
     out.mkdir()
     rc, _, err = run_cli(["evaluate", "--model", nope, "--data", nope, "--out", str(out)], capsys)
     assert rc == 2 and "--out" not in err  # past the destination: the missing model is what is told
+
+
+PREDICT, TRAIN, EVALUATE = ["predict", "x.jpg", "--model", "NOPE"], ["train", "--data", "NOPE"], \
+    ["evaluate", "--model", "NOPE", "--data", "NOPE"]
+
+
+@pytest.mark.parametrize(("command", "flag", "name", "ending", "what"), [
+    (PREDICT, "--heatmap", "maps.png", ".png", "an image"),
+    (PREDICT, "--heatmap", "maps.nii.gz", ".nii.gz", "a NIfTI volume"),
+    (TRAIN, "--out", "run.json", ".json", "a JSON file"),
+    (TRAIN, "--out", "run.pt", ".pt", "a PyTorch checkpoint"),
+    (EVALUATE, "--out", "eval.onnx", ".onnx", "an ONNX model"),
+    (EVALUATE, "--out", "eval.jsonl", ".jsonl", "a JSON lines file"),
+    (["data", "download"], "--dest", "dataset.csv", ".csv", "a CSV file"),
+])
+def test_a_folder_option_named_as_a_file_is_refused_unless_that_folder_exists(tmp_path, capsys, command, flag, name,
+                                                                               ending, what):
+    """``predict --heatmap maps.png`` made a folder named maps.png (the overlays inside), ``train --out run.json`` a
+    run folder named so: every folder option named with an ending of a file the CLI writes or reads is a usage error
+    that suggests a name, and a folder already there of that name is still taken."""
+    out = tmp_path / name  # no model or dataset at NOPE: the destination is checked first
+    argv = [str(tmp_path / "nope") if word == "NOPE" else word for word in command] + [flag, str(out)]
+    rc, stdout, err = run_cli(argv, capsys)
+    assert (rc, stdout, err) == (2, "", f"error: {flag} {out} ends with {ending}, as {what} does; {flag} takes the "
+                                        f"folder to write its files into: name it {tmp_path / name[:-len(ending)]} "
+                                        f"(or make the folder {out} first)\n")
+    assert not out.exists()
+    if command in (PREDICT, EVALUATE):  # those go on to the missing model or dataset, which is told instead
+        out.mkdir()
+        rc, _, err = run_cli(argv, capsys)
+        assert rc == 2 and "ends with" not in err and "nope" in err
 
 
 def test_a_file_output_in_a_missing_folder_is_refused_and_a_folder_output_is_made(tmp_path, capsys):

@@ -23,6 +23,7 @@ from .exit_errors import UsageError
 from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
 from .image_io import ImageError
+from .output_formats import file_ending
 
 
 def bars(no_progress: bool) -> bool:
@@ -77,15 +78,31 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
             raise UsageError(str(exc) if exc.errno is None else f"cannot write {flag} {raw}: {exc.strerror}") from None
 
 
-def _check_files_go(flag: str, raw: str, names: Sequence[str], command: str) -> None:
-    """Raise UsageError where the folder output ``raw`` is named with an ending of the files ``names`` written into
-    it (``evaluate --out metrics.json`` made a folder of that name), or a folder or named pipe holds one of ``names``
-    in it: ``evaluate --out OUT`` with a folder OUT/roc.png scored every image and drew every figure, then said only
-    "error: Is a directory: OUT/roc.png" (the move into OUT refuses it: atomic_files)."""
-    ending = "" if os.path.isdir(raw) else Path(raw).suffix.lower()
+def check_folder_name(flag: str, raw: str, names: Sequence[str] = (), command: str = "") -> None:
+    """Raise UsageError where the folder output ``raw``, not yet a folder, ends as a file does: one of ``names``, the
+    files ``command`` writes into it (``evaluate --out metrics.json``), or a file the CLI writes or reads
+    (:func:`~braintumor.output_formats.file_ending`: ``--heatmap maps.png``, ``train --out run.json``), each of
+    which made a folder of that name. A folder already there is taken, whatever its name."""
+    if os.path.isdir(raw):
+        return
+    ending = Path(raw).suffix.lower()
     if ending and ending in {Path(name).suffix for name in names}:
-        raise UsageError(f"{flag} {raw} ends with {ending}, as a file {command} writes does; {flag} takes the folder "
-                         "to write its files into")
+        what = f"a file {command} writes"
+    elif found := file_ending(raw):
+        ending, what = found
+    else:
+        return
+    base = raw[:-len(ending)]
+    if not base or base.endswith(("/", os.sep)) or (os.path.lexists(base) and not os.path.isdir(base)):
+        base += ending.replace(".", "_")  # '.png' alone, or a file already at the name without the ending
+    raise UsageError(f"{flag} {raw} ends with {ending}, as {what} does; {flag} takes the folder to write its files "
+                     f"into: name it {base} (or make the folder {raw} first)")
+
+
+def _check_files_go(flag: str, raw: str, names: Sequence[str]) -> None:
+    """Raise UsageError where a folder or named pipe in the folder output ``raw`` holds one of ``names``, the files
+    written into it: ``evaluate --out OUT`` with a folder OUT/roc.png scored every image and drew every figure, then
+    said only "error: Is a directory: OUT/roc.png" (the move into OUT refuses it: atomic_files)."""
     for name in names:
         path = Path(raw) / name
         kind = "a folder" if path.is_dir() else file_kind(path) if path.exists() else ""
@@ -128,7 +145,8 @@ def check_destinations(args: argparse.Namespace) -> None:
 
     A file destination that is one of the inputs (``predict scan.jpg -o scan.jpg``, or ``-o *.jpg`` expanded by the
     shell; ``quantize model.onnx --out model.onnx``) is refused: writing it would destroy what it is made from. A
-    folder destination named with an ending of the files written into it is too (:func:`_check_files_go`)."""
+    folder destination named as a file is too (:func:`check_folder_name`), and one holding a folder where a file is
+    written (:func:`_check_files_go`)."""
     named = [getattr(args, a, None) for a in ("paths", "model", "run")]  # predict's, quantize's, export's inputs
     flat = [x for v in named if v for x in (v if isinstance(v, list) else [v])]
     # os.path's: False for a name too long to be a file's (Path.is_file raised, and that input ended the whole run)
@@ -138,11 +156,14 @@ def check_destinations(args: argparse.Namespace) -> None:
     # a dataset's images are inputs too: `data audit --out ROOT/Testing/glioma/x.jpg` replaced one with its report
     datasets = [Path(d) for d in (getattr(args, "data", None), getattr(args, "reference", None))
                 if isinstance(d, str | Path) and Path(d).is_dir()]
+    _check_apart(args)  # first: `-o r.csv --heatmap r.csv` is one name given twice, before --heatmap's ending
     for flag, attr, folder, *inside in getattr(args, "destinations", ()):
         raw = getattr(args, attr, None)
         check_destination(flag, raw, folder)
+        if raw and folder:
+            check_folder_name(flag, raw, inside[0] if inside else (), args.command)
         if raw and inside:
-            _check_files_go(flag, raw, inside[0], args.command)
+            _check_files_go(flag, raw, inside[0])
         read = [*folders, *datasets]
         if raw and not folder and Path(raw).is_file() and (any(_same_file(raw, p) for p in inputs)
                                                            or any(_read_from(d, Path(raw)) for d in read)):
@@ -156,7 +177,6 @@ def check_destinations(args: argparse.Namespace) -> None:
                                  "as an input: choose a name outside it")
         if raw and folder:
             _check_not_inside_data(flag, raw, args)
-    _check_apart(args)
 
 
 def _check_apart(args: argparse.Namespace) -> None:

@@ -35,3 +35,25 @@ def picture_ending(name: str) -> str | None:
     if lower.endswith(scans):
         return scan_kind_text(b"", name)
     return None
+
+
+#: What the records' endings of :data:`FORMAT_BY_SUFFIX` name, in words.
+RECORD_KINDS = {"csv": "a CSV file", "json": "a JSON file", "jsonl": "a JSON lines file"}
+#: Endings of the model files the CLI writes and reads: export's and quantize's ONNX files, a run's checkpoints.
+MODEL_ENDINGS = {".onnx": "an ONNX model", ".pt": "a PyTorch checkpoint"}
+
+
+def file_ending(name: str) -> tuple[str, str] | None:
+    """(the ending, what it names) where ``name`` ends as a file the CLI writes or reads does: an image or a scan
+    (:func:`picture_ending`), records (:data:`FORMAT_BY_SUFFIX`), a model (:data:`MODEL_ENDINGS`); else None. A folder
+    option named so (``--heatmap maps.png``, ``train --out run.json``) made a folder of that name
+    (:func:`braintumor.cli_checks.check_folder_name`)."""
+    from .volume_io import VOLUME_SUFFIXES
+
+    lower = name.lower()
+    last = Path(lower).name
+    suffix = last[last.rfind("."):] if "." in last else ""  # '.png' alone too, which Path's suffix is not
+    what = picture_ending(name) or MODEL_ENDINGS.get(suffix) or RECORD_KINDS.get(FORMAT_BY_SUFFIX.get(suffix, ""))
+    if what is None:
+        return None
+    return max((s for s in VOLUME_SUFFIXES if lower.endswith(s)), key=len, default=suffix), what
