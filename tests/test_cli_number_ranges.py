@@ -17,12 +17,13 @@ TOO_MANY = f"at most 256, got 5000 (this machine has {os.cpu_count()} CPUs)"
     (["serve", "--max-upload-mb", "0"], "argument --max-upload-mb: must be a number more than 0, got 0"),
     (["serve", "--max-upload-mb", "inf"], "argument --max-upload-mb: must be a number more than 0, got inf"),
     (["serve", "--max-upload-mb", "1e-9"],  # was taken: a limit of 0 bytes, every upload refused
-     "argument --max-upload-mb: must be at least 0.001 (about 1 kB), got 1e-9: a smaller limit refuses every upload"),
+     "argument --max-upload-mb: must be at least 0.001 MiB (about 1 kB), got 1e-9: a smaller limit refuses every "
+     "upload"),
     (["serve", "--max-upload-mb", "1e9"],  # was taken: a request held in memory with no useful bound
-     "argument --max-upload-mb: must be 0.001 to 1024 (MB), got 1e9: a request is held whole in memory, and 1024 MB is "
-     "twice the largest scan one is read from (512 MB)"),
-    (["serve", "--max-upload-mb", "1024.5"], "argument --max-upload-mb: must be 0.001 to 1024 (MB), got 1024.5: a "
-     "request is held whole in memory, and 1024 MB is twice the largest scan one is read from (512 MB)"),
+     "argument --max-upload-mb: must be 0.001 to 1024 (MiB), got 1e9: a request is held whole in memory, and 1024 MiB "
+     "is twice the largest scan one is read from (512 MiB)"),
+    (["serve", "--max-upload-mb", "1024.5"], "argument --max-upload-mb: must be 0.001 to 1024 (MiB), got 1024.5: a "
+     "request is held whole in memory, and 1024 MiB is twice the largest scan one is read from (512 MiB)"),
     (["predict", "x.jpg", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
     (["predict", "x.jpg", "--threads", "-1"], "argument --threads: must be at least 1, got -1"),  # was taken
     (["predict", "x.jpg", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),  # hung for half a minute per image
@@ -41,12 +42,12 @@ def test_out_of_range_numbers_are_usage_errors(argv, message, monkeypatch, capsy
 
 
 def test_the_upload_limit_s_range_is_one_rule_for_serve_and_create_app():
-    """1024 MB, the most serve takes, is taken by both; 1e9 refused by create_app in serve's words."""
+    """1024 MiB, the most serve takes, is taken by both; 1e9 refused by create_app in serve's words."""
     from braintumor.cli_types import upload_mb
     from braintumor.web import upload_limit_mb
 
     assert upload_mb("1024") == upload_limit_mb(1024) == 1024.0
-    with pytest.raises(ValueError, match=r"^max_upload_mb must be 0\.001 to 1024 \(MB\), got 1000000000\.0: "):
+    with pytest.raises(ValueError, match=r"^max_upload_mb must be 0\.001 to 1024 \(MiB\), got 1000000000\.0: "):
         upload_limit_mb(1e9)
 
 
@@ -65,3 +66,26 @@ def test_workers_are_bounded_like_other_whole_numbers(command, value, message, m
     assert exc.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1].startswith(f"braintumor {command[0]}: error: argument --workers: "
                                                                f"{message}")
+
+
+def test_the_upload_limit_is_named_in_the_unit_the_server_counts(clf, capsys):
+    """``serve --help`` and the limit's errors said "MB" of a limit counted in MiB (2**20 bytes, as the app's
+    MAX_CONTENT_LENGTH and waitress's body size are): a proxy set to 128 MB (10**6) refused bodies the app took."""
+    import re
+
+    from braintumor.web import create_app
+
+    unit = {2**20: "MiB", 10**6: "MB"}[create_app(classifier=clf, max_upload_mb=1).config["MAX_CONTENT_LENGTH"]]
+    other = re.compile(r"\bMB\b" if unit == "MiB" else r"\bMiB\b")
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    told = " ".join(capsys.readouterr().out.split())
+    options = told[told.index("options:"):]
+    option = options[options.index("--max-upload-mb"):options.index("--client-timeout")]
+    assert option.startswith(f"--max-upload-mb {unit.upper()} request size limit in {unit} ")
+    assert not other.search(option)
+    for value in ("1e-9", "1e9"):
+        with pytest.raises(SystemExit):
+            main(["serve", "--max-upload-mb", value])
+        err = capsys.readouterr().err
+        assert unit in err and not other.search(err), err

@@ -45,8 +45,9 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
                    help="worker processes, one model each (1-64; default: CPUs, max 4)")
     p.add_argument("--threads", type=thread_count, default=None,
                    help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
-    p.add_argument("--max-upload-mb", type=upload_mb, default=None, metavar="MB",
-                   help=f"request size limit, {MIN_UPLOAD_MB} to {MAX_UPLOAD_MB} (default 128; held in memory)")
+    p.add_argument("--max-upload-mb", type=upload_mb, default=None, metavar="MIB",
+                   help=f"request size limit in MiB (2^20 bytes), {MIN_UPLOAD_MB} to {MAX_UPLOAD_MB} (default 128; "
+                        "held in memory)")
     p.add_argument("--client-timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="drop a client that sends nothing for this long in the middle of its request (default 30)")
     p.add_argument("--request-timeout", type=positive_float, default=None, metavar="SECONDS",
