@@ -356,6 +356,28 @@ def test_an_unknown_word_is_told_by_its_command_with_the_option_meant(tmp_path, 
     assert err.startswith(f"usage: braintumor {' '.join(command)} [-h]")  # its own options, not the commands
 
 
+@pytest.mark.parametrize(("argv", "said"), [
+    (["--fromat=json", "predict", "x.jpg"], "braintumor: error: unrecognized arguments: --fromat=json (before the "
+     "command predict, where braintumor takes only --help and --version: options go after the command; did you mean "
+     "braintumor predict --format?)\n"),
+    (["--format=csv", "predict", "x.jpg"], "(before the command predict, where braintumor takes only --help and "
+     "--version: options go after the command; --format is braintumor predict's: put it after predict)\n"),
+    (["--quiet", "data", "check"], "braintumor: error: unrecognized arguments: --quiet (before the command data, "
+     "where braintumor takes only --help and --version: options go after the command)\n"),
+    (["--fromat", "json", "predict", "x.jpg"], ") (--fromat is no option of braintumor, so json was read as the "
+     "command: options go after the command, as in braintumor predict --format json)\n"),  # after argparse's choices
+])
+def test_an_unknown_option_before_the_command_is_told_under_the_top_usage(argv, said, capsys):
+    """``braintumor --fromat=json predict x.png`` was told under predict's usage as "not an option here", of a word
+    typed before predict, where predict reads no option (``--format=json`` before it was told so too, an option predict
+    takes); ``--fromat json`` said only "invalid choice: 'json'"."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith("usage: braintumor [-h] [--version]") and err.endswith(said), err
+    assert "not an option here" not in err
+
+
 def test_a_pattern_or_a_name_in_another_case_not_found_is_told_why(test_images, tmp_path, monkeypatch, capsys):
     """``predict 'scans/*.dcm'`` (quoted, or a pattern no file matched, which a shell passes on as it is) and
     ``predict Scan.JPG`` beside ``scan.jpg`` (opened on macOS and Windows) said only "file not found"."""

@@ -35,6 +35,7 @@ class Parser(argparse.ArgumentParser):
                          if isinstance(a, argparse._SubParsersAction) and getattr(parsed, a.dest, None)]:
             parser = chosen[0]
         options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+        self._before_command(extras, parser, options)
         typed = extras[:extras.index("--")] if "--" in extras else extras  # a word after -- is meant as no option
         hints = [f"{word} is not an option here: did you mean {near[0]}?" for word in
                  (w.partition("=")[0] for w in typed if w.startswith("--"))
@@ -43,12 +44,63 @@ class Parser(argparse.ArgumentParser):
         hints += [f"a dataset folder is named after --data: --data {w}" for w in folder]
         parser.error(f"unrecognized arguments: {' '.join(extras)}" + "".join(f" ({h})" for h in hints))
 
+    def _before_command(self, extras: list[str], command: argparse.ArgumentParser, options: list[str]) -> None:
+        """Exit with a usage error under the usage of the parser an unknown word was given to, where it came before
+        the command (``braintumor --fromat=json predict x.png``, ``braintumor data --quiet check``), with the option
+        of ``command`` it may have meant: it was told under the command's usage, "not an option here" of a word
+        typed before it."""
+        parser: argparse.ArgumentParser = self
+        words = self.given[:self.given.index("--")] if "--" in self.given else self.given
+        while (commands := _commands(parser)) and (at := next((i for i, w in enumerate(words)
+                                                                 if w in commands.choices), -1)) >= 0:
+            if early := [w for w in words[:at] if w in extras]:
+                own = " and ".join(o for a in parser._actions for o in a.option_strings[-1:])
+                hints = [_meant(w.partition("=")[0], command, options) for w in early if w.startswith("-")]
+                parser.error(f"unrecognized arguments: {' '.join(early)} (before the command {words[at]}, where "
+                             f"{parser.prog} takes only {own}: options go after the command"
+                             + "".join(f"; {h}" for h in hints if h) + ")")
+            parser, words = commands.choices[words[at]], words[at + 1:]
+
     def error(self, message: str) -> NoReturn:
         given = getattr(self, "given", [])
+        if (commands := _commands(self)) is not None and "invalid choice" in message:
+            message += _value_taken_for_command(self, commands, given)
         named = [a for a in given[:given.index("--") if "--" in given else None]
                  if a.startswith("-") and a != "-" and os.path.lexists(a)]
         super().error(message + "".join(f" ({a} is a file here, read as an option: name it ./{a}, or put -- before"
                                          " it)" for a in named))
+
+
+def _commands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    """The commands ``parser`` chooses among (``braintumor``'s, ``data``'s), or None: it takes none."""
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+
+
+def _meant(word: str, command: argparse.ArgumentParser, options: Sequence[str]) -> str:
+    """The option of ``command`` an option ``word`` typed before it is, or may be a typo of ("" for none)."""
+    if word in options:
+        return f"{word} is {command.prog}'s: put it after {command.prog.rpartition(' ')[2]}"
+    near = difflib.get_close_matches(word, options, 1)
+    return f"did you mean {command.prog} {near[0]}?" if near else ""
+
+
+def _value_taken_for_command(parser: argparse.ArgumentParser, commands: argparse._SubParsersAction,
+                             given: Sequence[str]) -> str:
+    """Why a word was no command, where an unknown option before it took no value and left it to be read as the
+    command: ``braintumor --fromat json predict x.png`` said only "invalid choice: 'json'"."""
+    own = {o for a in parser._actions for o in a.option_strings}
+    at = next((i for i, w in enumerate(given) if not w.startswith("-")), None)
+    if not at or not given[at - 1].startswith("--") or given[at - 1] in own or "=" in given[at - 1]:
+        return ""
+    option, value = given[at - 1], given[at]
+    later = next((w for w in given[at + 1:] if w in commands.choices), None)
+    if later is None:
+        return (f" ({option} is no option of {parser.prog}, so {value} was read as the command: options go after the "
+                "command)")
+    sub = commands.choices[later]
+    meant = difflib.get_close_matches(option, [o for a in sub._actions for o in a.option_strings], 1) or [option]
+    return (f" ({option} is no option of {parser.prog}, so {value} was read as the command: options go after the "
+            f"command, as in {sub.prog} {meant[0]} {value})")
 
 
 def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
