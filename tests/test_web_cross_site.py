@@ -211,3 +211,34 @@ def test_the_gunicorn_workers_refuse_another_sites_post(tmp_path, monkeypatch, i
         assert sent(EVIL) == (403, {"error": BY_FETCH_SITE})
         assert sent({"Sec-Fetch-Site": "cross-site", "Origin": PORTAL})[0] == sent({})[0] == 200
     assert '"POST /api/v1/predict HTTP/1.1" 403 ' in server.output()
+
+
+@pytest.mark.parametrize(("sent", "host", "status"), [
+    ("https://braintumor.example.org", "braintumor.example.org:443", 200),  # a TLS proxy that writes the port
+    ("http://braintumor.example.org:80", "braintumor.example.org", 200),  # a client that writes it in Origin
+    ("http://braintumor.example.org", "braintumor.example.org:80", 200),
+    ("https://braintumor.example.org:443", "braintumor.example.org:443", 200),
+    ("https://braintumor.example.org", "braintumor.example.org", 200),  # as before: a Host without port, either scheme
+    ("http://braintumor.example.org", "braintumor.example.org:443", 403),  # port 443 is not http's: another origin
+    ("https://braintumor.example.org", "braintumor.example.org:80", 403),
+    ("http://braintumor.example.org:443", "braintumor.example.org", 403),
+    ("https://braintumor.example.org:8443", "braintumor.example.org", 403),
+    ("https://Braintumor.Example.org.", "braintumor.example.org.:443", 200),  # case and a final dot: one name
+    ("http://[fe80::1]:8000", "[FE80:0::1]:8000", 200),  # an IPv6 address, however it is written
+    ("http://[fe80::1]", "[fe80::1]:80", 200),
+    ("http://[fe80::1]:8000", "[fe80::2]:8000", 403),
+    ("http://[fe80::1]:8000", "[fe80::1]:8001", 403),
+], ids=lambda v: str(v))
+def test_origin_and_host_compare_the_schemes_default_port_as_absent(tiny_classifier, image, sent, host, status):
+    """``Host: name:443`` from a TLS proxy and ``Origin: https://name`` from a browser without Sec-Fetch-Site were
+    refused 403 (and ``Origin: http://name:80`` against ``Host: name``): the ports compared as written. Host carries
+    no scheme, so its port is compared with the Origin's own (written, or its scheme's default)."""
+    client = create_app(classifier=tiny_classifier).test_client()
+    r = post(client, {"Origin": sent}, image, host=host)
+    assert r.status_code == status, r.get_json()
+
+
+def test_a_trusted_origin_written_with_its_default_port_is_trusted(tiny_classifier, image):
+    client = create_app(classifier=tiny_classifier, trusted_origins=[PORTAL]).test_client()
+    for sent, status in ((PORTAL + ":443", 200), ("HTTPS://Portal.Example.org", 200), (PORTAL + ":80", 403)):
+        assert post(client, {"Sec-Fetch-Site": "cross-site", "Origin": sent}, image).status_code == status, sent

@@ -25,7 +25,7 @@ _NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", re.ASCII)
 #: page does; ``*``: any page (web/origins.py).
 TRUSTED_ORIGINS_ENV = "BRAINTUMOR_TRUSTED_ORIGINS"
 #: The port an origin leaves out, by scheme: ``https://name:443`` is sent as ``https://name``.
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def host_name(value: str) -> str:
@@ -75,10 +75,10 @@ def origin(value: str) -> str:
         name = host_name(parts.hostname or "")
     except ValueError:
         name = port = None
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not name or parts.path or parts.query or parts.fragment \
+    if parts.scheme.lower() not in DEFAULT_PORTS or not name or parts.path or parts.query or parts.fragment \
             or parts.username is not None or name == ANY_HOST:
         raise ValueError(f"{value!r} is not an origin: give the scheme and host a page is served from, and its port "
                          "where it is not the scheme's own (https://portal.example.org, http://10.0.0.5:8080), "
                          "without a path")
-    shown = f":{port}" if port is not None and port != _DEFAULT_PORTS[parts.scheme.lower()] else ""
+    shown = f":{port}" if port is not None and port != DEFAULT_PORTS[parts.scheme.lower()] else ""
     return f"{parts.scheme.lower()}://{name}{shown}"

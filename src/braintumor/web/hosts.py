@@ -116,9 +116,18 @@ def described(allowed: Collection[str] | None) -> str:
 
 def _name_in(header: str) -> str:
     """A Host header's name: no port, lower case, no final dot (a header of another shape: itself, never a name)."""
+    return split_host(header)[0]
+
+
+def split_host(header: str) -> tuple[str, int | None]:
+    """A Host header's name (as :func:`_name_in` has it) and port, None where it names none (``name`` and ``name:``,
+    the scheme's default then) or the header is of another shape."""
     header = header.strip().lower()
     match = _HOST_HEADER.fullmatch(header)
-    return match.group(1).rstrip(".") if match else header
+    if not match:
+        return header, None
+    port = (match.group(2) or ":")[1:]
+    return match.group(1).rstrip("."), int(port) if port else None
 
 
 def names_sent(environ: dict) -> list[str]:

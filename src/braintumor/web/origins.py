@@ -8,7 +8,8 @@ Browsers say where such a request comes from; programs (curl, requests) say noth
   form and fetch) and ``none`` (the user's own doing) pass; ``cross-site`` and ``same-site`` (another port of
   ``localhost``, a sibling subdomain) are other origins, refused.
 - Without it (a plain-http server reached by another name or address, a browser from before 2023), ``Origin``: its
-  host and port must be the request's ``Host``. ``null`` (a sandboxed or local page, or a form of a page whose
+  host and port must be the request's ``Host`` (:func:`same_origin`: the default port of the Origin's scheme, written
+  or not, is the same). ``null`` (a sandboxed or local page, or a form of a page whose
   Referrer-Policy is ``no-referrer``, which is why the app's is ``same-origin``) is refused. Not where the Host is a
   loopback address: that is what a reverse proxy on this machine sends (nginx's default, DEPLOY.md), which no page's
   Origin names, so its plain-http pages' own uploads were refused; and a browser reaching this machine's loopback
@@ -21,13 +22,12 @@ pages post here (a hospital portal) goes in ``$BRAINTUMOR_TRUSTED_ORIGINS`` (``*
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from urllib.parse import urlsplit
 
 from flask import Flask, request
 from werkzeug.exceptions import Forbidden
 
-from ..host_names import ANY_HOST, TRUSTED_ORIGINS_ENV, origin
-from .hosts import loopback_host
+from ..host_names import ANY_HOST, DEFAULT_PORTS, TRUSTED_ORIGINS_ENV, host_name, origin
+from .hosts import loopback_host, split_host
 
 #: Methods that change nothing, and so are answered whoever asks: anything else (POST, PUT, a made-up one) is checked.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -63,22 +63,40 @@ def cross_site(headers: Mapping[str, str], method: str, host: str, trusted: Coll
         return None
     site, sent = headers.get("Sec-Fetch-Site"), headers.get("Origin")
     if site is None:
-        if sent is None or _host_and_port(sent) == host.lower() or loopback_host(host):
+        if sent is None or same_origin(sent, host) or loopback_host(host):
             return None  # (a loopback Host: a proxy's own, no page's Origin; browsers send Sec-Fetch-Site there)
         refusal = BY_ORIGIN
     elif site.strip().lower() in OWN_SITE:
         return None
     else:
         refusal = BY_FETCH_SITE
-    return None if sent is not None and sent.strip().lower() in trusted else refusal
+    return None if sent is not None and _origin_of(sent) in trusted else refusal
 
 
-def _host_and_port(sent: str) -> str:
-    """An Origin header's host and port as a Host header writes them (``null``, or no URL at all: empty)."""
+def _origin_of(sent: str) -> str:
+    """An Origin header as :func:`~braintumor.host_names.origin` writes it (``https://name:443`` is
+    ``https://name``); empty where it is none (``null``, no URL at all, ``*``): no traceback, no match."""
     try:
-        return urlsplit(sent.strip()).netloc.lower()
-    except ValueError:  # 'http://[::1': no traceback, no match
+        written = origin(sent)
+    except ValueError:
         return ""
+    return "" if written == ANY_HOST else written
+
+
+def same_origin(sent: str, host: str) -> bool:
+    """Whether an Origin header names the host and port a request was sent to (its Host header), each port compared
+    as the Origin's scheme has it: Host carries no scheme, so ``name:443`` is ``https://name`` but not ``http://name``
+    (port 80 there: another origin), and a Host without port (or ``name:``) is the default port of the Origin's
+    scheme, either's, as before. Names in lower case and without a final dot (as web/hosts.py answers them), IPv6
+    addresses however they are written."""
+    scheme, _, written = _origin_of(sent).partition("://")
+    name, port = split_host(host)
+    try:
+        name = host_name(name)
+    except ValueError:  # a Host that is no name: no match
+        return False
+    shown = f":{port}" if port is not None and port != DEFAULT_PORTS.get(scheme) else ""
+    return bool(written) and written == name + shown
 
 
 def refuse_cross_site(app: Flask, trusted: Collection[str] = ()) -> None:
@@ -90,6 +108,8 @@ def refuse_cross_site(app: Flask, trusted: Collection[str] = ()) -> None:
 
     @app.before_request
     def _check_site() -> None:
-        refusal = cross_site(request.headers, request.method, request.host, allowed)
+        # the Host header as sent: request.host drops the port of the request's own scheme (':80' over plain http),
+        # so 'name:80' would pass for an https Origin's
+        refusal = cross_site(request.headers, request.method, request.headers.get("Host") or request.host, allowed)
         if refusal is not None:
             raise CrossSiteRequest(description=refusal)
