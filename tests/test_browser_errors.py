@@ -219,3 +219,34 @@ def test_the_done_line_says_why_files_were_not_analysed_as_their_cards_do(server
         "the server answered HTTP 429: it is turning requests away for now (too many at once); try again later"] * 2
     assert [p for p in problems if "status of 429" not in p] == []
     page.close()
+
+
+def test_a_403_is_said_as_refused_not_as_signed_out_with_the_servers_own_message(server, chromium, test_images):
+    """A 403 (the cross-site check's, web/origins.py, with its JSON message; or a proxy's page) was put as "the
+    server may ask to sign in; reload the page" on the Done line: it refused the upload, and says why where it can.
+    A 401 still asks to sign in."""
+    from braintumor.web.origins import BY_ORIGIN
+
+    refused = {"status": 403, "content_type": "application/json", "json": {"error": BY_ORIGIN}}
+    page, problems, status = sent_with_answers(chromium, server, test_images["glioma"][:2],
+                                               [lambda route: route.fulfill(**refused)] * 2)
+    sync_api.expect(status).to_have_text(f"Done: 0 classified, 2 not analysed: {BY_ORIGIN} (see below).",
+                                         timeout=20_000)
+    assert page.locator("#results .card .card-status-text").all_inner_texts() == [BY_ORIGIN] * 2
+    page.close()
+    page, problems, status = sent_with_answers(chromium, server, test_images["glioma"][:2], [
+        lambda route: route.fulfill(status=403, content_type="text/html", body="<h1>Forbidden</h1>"),
+        lambda route: route.fulfill(status=401, content_type="text/html", body="<h1>Sign in</h1>")])
+    sync_api.expect(status).to_have_text("Done: 0 classified, 2 not analysed, each for the reason on its card "
+                                         "(see below).", timeout=20_000)
+    said = page.locator("#results .card .card-status-text").all_inner_texts()
+    assert said[0] == ("the server answered HTTP 403: it refused this upload (forbidden, not for want of signing "
+                       "in); ask its operator if it goes on")
+    assert said[1].startswith("the server answered HTTP 401: it asks to sign in")
+    assert [p for p in problems if "status of 40" not in p] == []
+    page.close()
+    page, problems, status = sent_with_answers(chromium, server, test_images["glioma"][:1], [
+        lambda route: route.fulfill(status=403, content_type="text/html", body="<h1>Forbidden</h1>")])
+    sync_api.expect(status).to_have_text("Done: 0 classified, 1 not analysed: the server refused the upload as "
+                                         "forbidden (see below).", timeout=20_000)
+    page.close()

@@ -96,6 +96,7 @@ window.braintumorSend = function (helpers) {
     const wait = Number(response.headers.get("Retry-After"));  // seconds (an HTTP date is not a number: no wait said)
     const again = wait > 0 ? "try again in " + Math.ceil(wait) + " s" : "try again later";
     return { 401: ": it asks to sign in (a session may have ended); " + SIGN_IN,
+      403: ": it refused this upload (forbidden, not for want of signing in); ask its operator if it goes on",
       413: ": the file is too large for the server (a proxy in front of it may take less than " +
         form.dataset.maxMb + " MB)",
       429: ": it is turning requests away for now (too many at once); " + again,
@@ -104,12 +105,15 @@ window.braintumorSend = function (helpers) {
 
   // Why a file the server did not analyse was not, in a few words for the Done line (run-status.js), which says them where
   // all such files share them: it said "the server failed or could not be reached" of a 429 or a 401, under cards
-  // that gave the reason. "" where the answer is about the file itself. The card says it in full (statusWords).
+  // that gave the reason. "" where the answer is about the file itself. The card says it in full (statusWords). A
+  // 403 is a refusal, not a sign-in (it said "the server may ask to sign in" of the cross-site check's,
+  // web/origins.py): the server's own message where it sent one (data.error), as the card's.
   const STOPPED = "the server stopped answering", SIGNED_OUT = "the server may ask to sign in; reload the page";
-  function notAnalysed(response, foreign) {
+  function notAnalysed(response, foreign, data) {
     if (!response) return "the server could not be reached";
     if (foreign) return SIGNED_OUT;
-    return { 401: SIGNED_OUT, 403: SIGNED_OUT, 408: "the upload was too slow",
+    if (response.status === 403) return (data && data.error) || "the server refused the upload as forbidden";
+    return { 401: SIGNED_OUT, 408: "the upload was too slow",
       429: "the server is turning requests away for now", 503: "the server is unavailable for now" }[response.status] ||
       (response.status >= 500 ? "the server failed" : "");
   }
@@ -185,9 +189,9 @@ window.braintumorSend = function (helpers) {
     // an answer that is not the API's though it says it went well: a proxy's sign-in page after a redirect
     const foreign = response && response.ok && !(data && data.error);
     // no answer about the file itself: the connection or the server failed, was too busy (429), asked to sign in
-    // (401, 403), had the upload arrive too slowly (408, the server's own on a slow network) or was not the API: not
-    // the file's fault. Those were "unreadable".
-    job.failed = !unread && notAnalysed(response, foreign);
+    // (401) or refused it (403), had the upload arrive too slowly (408, the server's own on a slow network) or was
+    // not the API: not the file's fault. Those were "unreadable".
+    job.failed = !unread && notAnalysed(response, foreign, data);
     const rec = { path: name, error: unread ? UNREADABLE
       : !response ? "could not reach the server; check the connection and try again"
       : foreign ? "the server's answer was not the classifier's (a proxy's sign-in or error page?); " + SIGN_IN
