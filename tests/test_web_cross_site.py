@@ -242,3 +242,28 @@ def test_a_trusted_origin_written_with_its_default_port_is_trusted(tiny_classifi
     client = create_app(classifier=tiny_classifier, trusted_origins=[PORTAL]).test_client()
     for sent, status in ((PORTAL + ":443", 200), ("HTTPS://Portal.Example.org", 200), (PORTAL + ":80", 403)):
         assert post(client, {"Sec-Fetch-Site": "cross-site", "Origin": sent}, image).status_code == status, sent
+
+
+def _pipelined_after_a_refusal(port: int) -> list[bytes]:
+    """The statuses answered on one connection to a refused POST whose body is written as requests, then a GET."""
+    import socket
+
+    body = b"GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 100  # 4.5 kB, sent whole before any answer
+    refused = (b"POST /api/v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: cross-site\r\n"
+               b"Origin: https://evil.example\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n" % len(body))
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(refused + body + b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = b"".join(iter(lambda: s.recv(65536), b""))
+    return [part.split(b" ", 1)[0] for part in answer.split(b"HTTP/1.1 ")[1:]]
+
+
+def test_a_refused_posts_unread_body_is_never_read_as_the_next_request(tiny_model, tmp_path):
+    """The 403 comes before the body is read, on a connection the client may go on using: gunicorn (``serve``)
+    discards the rest of the body before it reads the next request (or closes the connection), Werkzeug's server
+    (``serve --debug``) closes it. Neither takes the body's bytes for a request of their own (a 404 here)."""
+    from serve_process import running_serve
+
+    with running_serve(tmp_path, "--workers", "1") as server:
+        assert _pipelined_after_a_refusal(server.port) in ([b"403", b"200"], [b"403"])
+    with running_serve(tmp_path, "--model", str(tiny_model), "--debug") as server:
+        assert _pipelined_after_a_refusal(server.port) == [b"403"]  # Connection: close
