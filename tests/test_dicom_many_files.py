@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from dicom_factory import make_dataset, zip_bytes
 
-from braintumor import dicom_series
+from braintumor import dicom_survey
 from braintumor.volume_io import BudgetError, read_volumes
 
 
@@ -37,8 +37,8 @@ def _saved(ds, n: int, name: str, placed: bool) -> list[tuple[str, bytes]]:
 def _counted(monkeypatch) -> list[int]:
     """One entry per DICOM header parsed."""
     calls: list[int] = []
-    real = dicom_series.read_dataset
-    monkeypatch.setattr(dicom_series, "read_dataset", lambda data: calls.append(1) or real(data))
+    real = dicom_survey.read_dataset
+    monkeypatch.setattr(dicom_survey, "read_dataset", lambda data: calls.append(1) or real(data))
     return calls
 
 
@@ -46,7 +46,7 @@ def _counted(monkeypatch) -> list[int]:
 def parsed(monkeypatch) -> list[int]:
     """Counts the headers parsed; at most 50 files are read whole to be counted."""
     calls = _counted(monkeypatch)
-    monkeypatch.setattr(dicom_series, "MAX_FILES_COUNTED", 50, raising=False)
+    monkeypatch.setattr(dicom_survey, "MAX_FILES_COUNTED", 50, raising=False)
     return calls
 
 
@@ -87,7 +87,7 @@ def _scouts(n: int) -> list[tuple[str, bytes]]:
 def headers(monkeypatch) -> list[int]:
     """Counts the headers parsed (MAX_FILES_COUNTED as it is), with MAX_SLICES lowered to 30 for this module."""
     calls = _counted(monkeypatch)
-    monkeypatch.setattr(dicom_series, "MAX_SLICES", 30)
+    monkeypatch.setattr(dicom_survey, "MAX_SLICES", 30)
     return calls
 
 
@@ -107,7 +107,7 @@ def test_localizers_are_counted_apart_and_an_input_stopped_early_is_never_read_i
     (volume,) = read_volumes(zip_bytes(_scouts(3) + _tiny(30)), name="loc.zip", max_slices=30, per_input=True)
     assert len(volume.slices) == 30 and len(headers) == 33
     assert any(note.startswith("left out a series of 3 localizer") for note in volume.notes)
-    monkeypatch.setattr(dicom_series, "MAX_FILES_COUNTED", 50)
+    monkeypatch.setattr(dicom_survey, "MAX_FILES_COUNTED", 50)
     with pytest.raises(BudgetError, match=r"^the DICOM input's 60 files hold more than 45 slices \(in 2 series or "
                                           r"more\); the limit is 45 per input$"):
         read_volumes(zip_bytes(_scouts(10) + _tiny(50)), name="loc.zip", max_slices=45, per_input=True)

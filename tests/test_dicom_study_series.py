@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from dicom_factory import axial_volume, flat_slice, make_dataset, nifti_bytes, zip_bytes
 
-from braintumor import dicom_series
+from braintumor import dicom_series, dicom_survey
 from braintumor.cli import main
 from braintumor.volume_io import MAX_SLICES, TOO_LONG_ADVICE, read_volumes
 
@@ -179,8 +179,8 @@ def test_one_file_and_a_web_request_parse_each_file_once(tmp_path, monkeypatch):
     series, held whole anyway) was parsed twice: ~2 ms more per 512 x 512 slice. Kept where the input is held whole,
     read again only for a study read series by series (a folder, the CLI)."""
     calls: list[int] = []
-    real = dicom_series.read_dataset
-    monkeypatch.setattr(dicom_series, "read_dataset", lambda data: calls.append(1) or real(data))
+    real = dicom_survey.read_dataset
+    monkeypatch.setattr(dicom_survey, "read_dataset", lambda data: calls.append(1) or real(data))
     files = _series(tmp_path / "study", 3, 1)
     (one,) = read_volumes(files[0][1], name="x.dcm")
     assert len(one.slices) == 1 and len(calls) == 1

@@ -26,7 +26,7 @@ Frame = tuple[Dataset, str, int, int]  # (instance, file name, frame index, fram
 
 
 class Surveyed(Protocol):
-    """What a series' survey knows of one file, before any pixel is decoded (``dicom_series._File``)."""
+    """What a series' survey knows of one file, before any pixel is decoded (``dicom_survey.SurveyFile``)."""
 
     @property
     def frames(self) -> int: ...

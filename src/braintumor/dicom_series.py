@@ -14,91 +14,17 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from .dicom_checks import check_image, transfer_syntax
-from .dicom_codestreams import excess_frames, excess_rows, sequential_scans
-from .dicom_frames import drop_unreadable, header_number, ignored_notes, modality_read, safe_meta, shown_pixels
-from .dicom_io import NoFinitePixels, frame_slice, read_dataset, release_pixels
-from .dicom_order import file_planes, frame_order, is_localizer, leave_out_localizers, localizer_images
+from .dicom_frames import ignored_notes
+from .dicom_io import NoFinitePixels, frame_slice, release_pixels
+from .dicom_order import frame_order, leave_out_localizers
 from .dicom_orientation import turn_notes
+from .dicom_survey import SurveyFile, parse_file, series_named, survey
 from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
 from .ood import foreign_modalities
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, budget_error, read_path
 from .volume_objects import Volume
 from .wording import counted
-
-#: Most files of an input refused for its slices that are read up to MAX_SLICES slices, localizers aside (as many as
-#: a zip may list); an input of more is read no further than its first file past the limit, localizers counted: a
-#: folder of 100 000 files had each header parsed (and kept) to be refused.
-MAX_FILES_COUNTED: int = 4096
-
-
-@dataclasses.dataclass(frozen=True)
-class _File:
-    """What the survey of one usable file keeps (never its pixels): a study's files are read once to be grouped and
-    counted, and again, one series at a time, to be decoded."""
-
-    index: int  # in the input's items
-    uid: str
-    number: int
-    frames: int
-    pixels: int
-    modality: tuple[str | None, tuple[str, str] | None]  # :func:`~braintumor.dicom_frames.modality_read`
-    size: int  # bytes
-    which: str  # the series as its scanner named it (:func:`_which`)
-    scout: bool  # Image Type says LOCALIZER: planned on, not diagnosed from
-    planes: tuple[int | None, ...]  # :func:`~braintumor.dicom_order.file_planes`
-
-
-def _parse(data: bytes, max_frames: int) -> tuple[Dataset, int, list[str], bool, bool]:
-    """(dataset, frames, header values read without, more frames than declared, more rows than needed)."""
-    ds = read_dataset(data)
-    dropped = sorted(set(drop_unreadable(ds)))
-    frames = check_image(ds, max_frames)
-    sequential_scans(ds, transfer_syntax(ds))  # what GDCM's libjpeg would complain of on stderr, set right
-    surplus = excess_frames(ds, frames)
-    return ds, frames, dropped, surplus, not surplus and excess_rows(ds, frames)
-
-
-def _survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, single: bool,
-            keep: dict[int, tuple] | None = None, whole: bool = False,
-            ) -> tuple[dict[str, list[_File]], Counter[str], int]:
-    """The usable files grouped by series, why the others were skipped, and how many files were read; no pixel
-    decoded, and no dataset kept unless ``keep`` is given (an input held whole anyway: one file, one web request):
-    then each is put there, by its index, so that it is not parsed twice. ``whole``: ``max_slices`` holds for all the
-    files together, and the survey stops at the first file past the larger of it and :data:`MAX_SLICES` (a count
-    that still tells a scan past any input's limit), localizers aside (dicom_order.localizer_images), or of more
-    than MAX_FILES_COUNTED files past ``max_slices``: the input is refused whatever the rest hold (a zip of 4000 tiny
-    files had each header parsed, 12 s, to be refused). Its file of more frames than ``max_slices`` (what a web
-    request's earlier scans left) but within MAX_SLICES is counted, and the input then refused whole: it was skipped
-    ("DICOM file has 250 frames; the limit is 212") and the rest of its series classified without it."""
-    groups: dict[str, list[_File]] = {}
-    skipped: Counter[str] = Counter()
-    total, stop = 0, whole and len(items) > MAX_FILES_COUNTED
-    most = max_slices if stop else max(max_slices, MAX_SLICES)  # the slices counted before the survey stops
-    max_frames = max(max_slices, MAX_SLICES) if whole and not single else max_slices
-    for k, (_, load) in enumerate(items):
-        try:
-            data = load()
-            parsed = _parse(data, max_frames)
-            ds, frames = parsed[:2]
-            if keep is not None:
-                keep[k] = parsed
-        except ImageError as exc:
-            if single:
-                raise
-            skipped[str(exc)] += 1
-            continue
-        uid = str(ds.get("SeriesInstanceUID", ""))
-        number, named = header_number(ds.get("SeriesNumber"), int) or 0, _which({"dicom": safe_meta(ds, ds, 0, 1)})
-        pixels = shown_pixels(ds, frames)  # as its slices will hold them, square: what a zip or request subtracts
-        groups.setdefault(uid, []).append(_File(k, uid, number, frames, pixels, modality_read(ds), len(data), named,
-                                                is_localizer(ds), file_planes(ds, frames)))
-        total += frames
-        if whole and total > most and (stop or localizer_images(groups.values()) > MAX_SLICES
-                                       or total - localizer_images(groups.values(), MAX_SLICES) > most):
-            return groups, skipped, k + 1
-    return groups, skipped, len(items)
 
 
 def read_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]], max_slices: int,
@@ -125,7 +51,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     ``name_files`` (a folder's files): a series of one file names it (:attr:`Volume.file`).
     """
     parsed: dict[int, tuple] | None = {} if per_input or single else None
-    groups, skipped, read = _survey(items, max_slices, single, parsed, per_input)
+    groups, skipped, read = survey(items, max_slices, single, parsed, per_input)
     where = " in this input" if len(groups) > 1 else ""  # input-wide, not one series' own
     notes = tuple(f"skipped {counted(n, 'file')}{where}: {why}" for why, n in sorted(skipped.items()))
     if not groups:
@@ -172,7 +98,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
             yield volume
 
 
-def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: int, series: str = "",
+def _check_limits(files: list[SurveyFile], count: int, max_slices: int, max_pixels: int, series: str = "",
                   max_bytes: int = 0, of: int = 0) -> None:
     """Refuse (BudgetError, its ``series`` the input's count) what would take past ``max_slices`` or ``max_pixels``:
     on the headers, before any pixel is decoded. ``series``: the one series checked, as its refusal names it. ``of``:
@@ -202,7 +128,7 @@ def _check_limits(files: list[_File], count: int, max_slices: int, max_pixels: i
         raise error
 
 
-def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], files: list[_File], j: int,
+def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], files: list[SurveyFile], j: int,
                    count: int, notes: tuple[str, ...], max_slices: int, single: bool,
                    parsed: dict[int, tuple] | None = None, file: str | None = None) -> Volume | Counter[str]:
     """One series read again (or taken from ``parsed``, the survey's) and decoded: its Volume, or why each of its
@@ -216,7 +142,7 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
         name, load = items[f.index]
         try:  # read again where the survey kept no dataset (a file changed since is its own error)
             ds, frames, dropped, more, rows = (parsed.pop(f.index) if parsed and f.index in parsed
-                                              else _parse(load(), max_slices))
+                                              else parse_file(load(), max_slices))
         except ImageError as exc:
             if single:
                 raise
@@ -257,7 +183,7 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
     turned = turn_notes([turn for _, turn, _ in kept])
     spacing = tuple(f"{counted(n, 'image')} with {doubt}: ignored, pixels taken as square"
                     for doubt, n in sorted(Counter(doubt for _, _, doubt in kept if doubt).items()))
-    series_note = (f"{count} series found; this is series {j + 1}{_which(slices[0].meta)}",) if count > 1 else ()
+    series_note = (f"{count} series found; this is series {j + 1}{series_named(slices[0].meta)}",) if count > 1 else ()
     own = tuple(f"skipped {counted(n, 'file')} of this series: {why}" for why, n in sorted(failed.items()))
     if n_unfinite := sum(n for owner, n in unfinite.items() if owner not in broken):
         own += (f"left out {counted(n_unfinite, 'image')} with no finite pixel value (all NaN or infinite)",)
@@ -270,15 +196,6 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
                     f"image size?), in {counted(n_longer, 'file')}: read as the header says, the rest ignored",)
     return Volume(display, "dicom", slices, j if count > 1 else None,
                   series_note + notes + doubts + turned + spacing + ignored + own, file=file)
-
-
-def _which(meta: dict) -> str:
-    """A series as its scanner named it, for the note that numbers it: "series 1" alone left a study folder's T1 and
-    FLAIR, printed apart in the table, told apart only by their jsonl records."""
-    dicom = meta.get("dicom", {})
-    said = ([f"number {dicom['series_number']}"] if "series_number" in dicom else []) + \
-        ([dicom["series_description"]] if dicom.get("series_description") else [])
-    return f" ({', '.join(said)})" if said else ""
 
 
 def _size(path: Path) -> int:
