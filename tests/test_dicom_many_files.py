@@ -12,6 +12,7 @@ import pytest
 from dicom_factory import make_dataset, zip_bytes
 
 from braintumor import dicom_survey
+from braintumor.image_io import ImageError
 from braintumor.volume_io import BudgetError, read_volumes
 
 
@@ -140,3 +141,29 @@ def test_a_three_plane_localizer_read_after_its_study_is_still_counted_apart(hea
     with pytest.raises(BudgetError, match=r"^the DICOM input's 300 files hold more than 20 slices \(in 61 series or "):
         read_volumes(zip_bytes(singles), name="singles.zip", max_slices=20, per_input=True)
     assert len(headers) == 61
+
+
+def _headers_only(n: int) -> list[tuple[str, bytes]]:
+    """``n`` MR headers with no pixel data (what a PACS export's structured reports and presentation states hold)."""
+    from dicom_factory import to_bytes
+
+    return [(f"H{k:05d}.dcm", to_bytes(make_dataset(None, instance=k + 1))) for k in range(n)]
+
+
+def test_files_with_no_image_count_toward_the_surveys_bound(headers):
+    """A zip of 4000 DICOM headers with no pixel data (1.76 s in a web request) was parsed to its end: such files
+    added no slice, so the survey never stopped. Past MAX_SLICES of them (or the request's budget, if larger) the input
+    is refused at the first one past it, saying why; a study with as many as that beside its slices is read whole."""
+    with pytest.raises(ImageError) as caught:
+        read_volumes(zip_bytes(_headers_only(300)), name="reports.zip", max_slices=20, per_input=True)
+    assert len(headers) == 31  # was 300
+    assert str(caught.value) == (
+        "the DICOM input's 300 files hold more than 30 files with no usable image (of the first 31 read: 31 files: "
+        "DICOM file has no pixel data (MR Image Storage)); the limit is 30 per input: send its image files only")
+    assert not isinstance(caught.value, BudgetError)  # not the request's slices: no 'earlier scans took' said
+    headers.clear()
+    (volume,) = read_volumes(zip_bytes(_headers_only(30) + _tiny(20)), name="study.zip", max_slices=20, per_input=True)
+    assert len(volume.slices) == 20 and len(headers) == 50
+    assert any(note.startswith("skipped 30 files: DICOM file has no pixel data") for note in volume.notes)
+    with pytest.raises(ImageError, match=r"^no DICOM image found \(skipped 300 files: DICOM file has no pixel"):
+        read_volumes(zip_bytes(_headers_only(300)), name="reports.zip")  # the CLI's, series by series: as before

@@ -20,6 +20,7 @@ from .dicom_io import read_dataset
 from .dicom_order import file_planes, is_localizer, localizer_images
 from .image_io import ImageError
 from .volume_io import MAX_SLICES
+from .wording import counted
 
 #: Most files of an input refused for its slices that are read up to MAX_SLICES slices, localizers aside (as many as
 #: a zip may list); an input of more is read no further than its first file past the limit, localizers counted: a
@@ -65,12 +66,16 @@ def survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, single
     than MAX_FILES_COUNTED files past ``max_slices``: the input is refused whatever the rest hold (a zip of 4000 tiny
     files had each header parsed, 12 s, to be refused). Its file of more frames than ``max_slices`` (what a web
     request's earlier scans left) but within MAX_SLICES is counted, and the input then refused whole: it was skipped
-    ("DICOM file has 250 frames; the limit is 212") and the rest of its series classified without it."""
+    ("DICOM file has 250 frames; the limit is 212") and the rest of its series classified without it. ``whole``: its
+    files with no usable image (no pixel data: a report, a presentation state) count too, past the larger of
+    ``max_slices`` and MAX_SLICES the input refused at the first (ImageError): they add no slice, and a zip of 4000
+    pixel-less headers was parsed to its end (1.8 s) to say it holds no image."""
     groups: dict[str, list[SurveyFile]] = {}
     skipped: Counter[str] = Counter()
     total, stop = 0, whole and len(items) > MAX_FILES_COUNTED
-    most = max_slices if stop else max(max_slices, MAX_SLICES)  # the slices counted before the survey stops
-    max_frames = max(max_slices, MAX_SLICES) if whole and not single else max_slices
+    bound = max(max_slices, MAX_SLICES)  # what any input may hold: its slices, or its files with no usable image
+    most = max_slices if stop else bound  # the slices counted before the survey stops
+    max_frames = bound if whole and not single else max_slices
     for k, (_, load) in enumerate(items):
         try:
             data = load()
@@ -82,6 +87,8 @@ def survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, single
             if single:
                 raise
             skipped[str(exc)] += 1
+            if whole and sum(skipped.values()) > bound:
+                raise ImageError(_unusable_text(skipped, k + 1, len(items), bound)) from None
             continue
         uid = str(ds.get("SeriesInstanceUID", ""))
         number = header_number(ds.get("SeriesNumber"), int) or 0
@@ -94,6 +101,14 @@ def survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, single
                                        or total - localizer_images(groups.values(), MAX_SLICES) > most):
             return groups, skipped, k + 1
     return groups, skipped, len(items)
+
+
+def _unusable_text(skipped: Counter[str], read: int, files: int, limit: int) -> str:
+    """The refusal of an input whose first ``read`` of its ``files`` files hold more than ``limit`` with no usable
+    image (:func:`survey`), with why each was skipped."""
+    why = "; ".join(f"{counted(n, 'file')}: {why}" for why, n in sorted(skipped.items()))
+    return (f"the DICOM input's {files:,} files hold more than {limit:,} files with no usable image (of the first "
+            f"{read:,} read: {why}); the limit is {limit:,} per input: send its image files only")
 
 
 def series_named(meta: dict) -> str:
