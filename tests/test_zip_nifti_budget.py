@@ -4,6 +4,7 @@ members were decoded in full (3.6 s, +540 MB) before the third's header was past
 from __future__ import annotations
 
 import gzip
+import io
 
 import numpy as np
 import pytest
@@ -13,12 +14,13 @@ from braintumor import nifti_io
 from braintumor.volume_io import BudgetError, read_volumes
 
 
-def _member(slices: int, labels: bool = False) -> bytes:
+def _member(slices: int, labels: bool = False, gz: bool = True) -> bytes:
     import nibabel as nib
 
     rng = np.random.default_rng(slices)
     data = rng.integers(0, 4 if labels else 1000, (40, 40, slices)).astype(np.int16)
-    return gzip.compress(nib.Nifti1Image(data, np.eye(4)).to_bytes())
+    plain = nib.Nifti1Image(data, np.eye(4)).to_bytes()
+    return gzip.compress(plain) if gz else plain
 
 
 @pytest.fixture
@@ -45,3 +47,43 @@ def test_a_member_refused_for_its_values_still_takes_nothing_of_the_budget(decod
     volumes = read_volumes(zip_bytes(members), name="scans.zip", max_slices=70, per_input=True)
     assert [(len(v.slices), bool(v.error)) for v in volumes] == [(30, False), (0, True), (32, False)]
     assert "segmentation map" in volumes[1].error and len(decoded) == 3
+
+
+@pytest.fixture
+def inflated(monkeypatch) -> list[int]:
+    """The bytes each read of a zip member gave (zipfile inflating them)."""
+    import zipfile
+
+    sizes: list[int] = []
+    real = zipfile.ZipExtFile.read
+
+    def read(self, n: int = -1) -> bytes:
+        got = real(self, n)
+        sizes.append(len(got))
+        return got
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", read)
+    return sizes
+
+
+def test_plain_members_are_checked_on_their_header_bytes_not_inflated_twice(inflated, decoded):
+    """The budget check before any member is decoded inflated each plain .nii member whole, then reading it inflated
+    it again: a header's bytes say what it takes. Members within the budget are read once each, as before; a .nii.gz
+    member's header is read from its first bytes too; members past it together are refused as before."""
+    members = [("a.nii", _member(30, gz=False)), ("b.nii", _member(31, gz=False)), ("c.nii.gz", _member(9))]
+    volumes = read_volumes(zip_bytes(members), name="scans.zip", max_slices=70, per_input=True)
+    assert [len(v.slices) for v in volumes] == [30, 31, 9]
+    whole = sum(len(data) for _, data in members)
+    assert whole <= sum(inflated) <= whole + 3 * 4096  # was twice the members' bytes
+    inflated.clear()
+    with pytest.raises(BudgetError, match=r"^the zip holds more than 60 slices \(at b.nii\)"):
+        read_volumes(zip_bytes(members), name="scans.zip", max_slices=60, per_input=True)
+    assert decoded == ["scans.zip:a.nii", "scans.zip:b.nii", "scans.zip:c.nii.gz"]  # none past the budget
+    decoded.clear()
+    named = io.BytesIO()  # a gzip header naming its file in 5000 bytes: its NIfTI header is past the first read
+    with gzip.GzipFile("n" * 5000, "wb", fileobj=named, mtime=0) as gz:
+        gz.write(gzip.decompress(_member(30)))
+    with pytest.raises(BudgetError, match=r"^the zip holds more than 60 slices \(at b.nii\)"):
+        read_volumes(zip_bytes([("a.nii.gz", named.getvalue()), members[1]]), name="s.zip", max_slices=60,
+                     per_input=True)
+    assert decoded == []  # its header read whole, as before, and counted

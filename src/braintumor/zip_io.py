@@ -171,9 +171,13 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
                          "at most (DICOM files compress 2 to 5 times: a zip bomb)")
     read: dict[int, int] = {}  # header offset -> bytes: a member read again (a series, to decode it) counts once
 
-    def load(member: zipfile.ZipInfo, dicom: bool = False) -> bytes:
+    def load(member: zipfile.ZipInfo, dicom: bool = False, head: int = 0) -> bytes:
+        """A member's bytes within the zip's limits; ``head``: its first ``head`` bytes only (a header's, b"" where
+        unreadable: its whole read says why), as a member's first bytes are read to sort it."""
         if member.flag_bits & 0x1:
             raise ImageError("zip member is encrypted")
+        if head:
+            return _zip_head(archive, member, head)
         ratio = member.file_size / max(member.compress_size, 1)
         if dicom and member.file_size > 1_000_000 and ratio > MAX_DICOM_RATIO:
             raise ImageError(f"zip member expands {ratio:.0f} times its compressed size; over {MAX_DICOM_RATIO} is "

@@ -27,11 +27,12 @@ Reader = Callable[[str, int, int], Iterable[Volume]]
 
 
 def zip_volumes(dicoms: list[tuple[str, Callable[[], bytes]]], niftis: list[zipfile.ZipInfo],
-                load: Callable[[zipfile.ZipInfo], bytes], notes: tuple[str, ...], display: str, max_slices: int,
+                load: Callable[..., bytes], notes: tuple[str, ...], display: str, max_slices: int,
                 max_pixels: int, per_input: bool) -> Iterator[Volume]:
     """The volumes of a zip's DICOM files (name and loader each) and NIfTI members (read with ``load``, which holds
-    the zip's limits), each carrying the zip's ``notes``. ``per_input``: the slice and pixel limits hold for all of
-    them together (its NIfTI volumes first), else for each series and member on its own."""
+    the zip's limits; ``head=``: a member's first bytes only), each carrying the zip's ``notes``. ``per_input``: the
+    slice and pixel limits hold for all of them together (its NIfTI volumes first), else for each series and member on
+    its own."""
     from .dicom_series import iter_dicom_series
     from .nifti_io import read_nifti
 
@@ -68,7 +69,7 @@ def member_niftis(members: Iterable[tuple[str, str, Reader]], container: str, ma
     return _walked(members, container, max_slices, max_pixels, taken, alone)
 
 
-def _refuse_unread(niftis: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInfo], bytes], display: str,
+def _refuse_unread(niftis: list[zipfile.ZipInfo], load: Callable[..., bytes], display: str,
                    max_slices: int, max_pixels: int) -> None:
     """A zip's NIfTI members past one budget together refused before any is decoded, as :func:`member_niftis` would
     refuse them (two 512 x 512 x 256 members were decoded, 3.6 s, before the third's header was past the limit). Only
@@ -79,12 +80,32 @@ def _refuse_unread(niftis: list[zipfile.ZipInfo], load: Callable[[zipfile.ZipInf
     heads = []
     for m in niftis:
         with contextlib.suppress(ImageError):  # refused on its header when it is read: it takes nothing
-            heads.append(nifti_takes(load(m), m.filename, sys.maxsize, sys.maxsize))
+            heads.append(_header_takes(m, load))
     if sum(n for n, _ in heads) > max_slices or sum(p for _, p in heads) > max_pixels:
         checked = [(f"{display}:{m.filename}", m.filename,
                     lambda w, s, p, m=m: nifti_takes(load(m), w, s, p, values=True)) for m in niftis]
         for _ in _walked(checked, "zip", max_slices, max_pixels, (0, 0), False, dry=True):
             pass
+
+
+#: A member's first bytes read for its NIfTI header: 348 (NIfTI-1) or 540 (NIfTI-2) bytes and the extension flag,
+#: or those gzipped, behind a gzip header (a few hundred bytes once deflated).
+HEADER_READ: int = 4096
+
+
+def _header_takes(member: zipfile.ZipInfo, load: Callable[..., bytes]) -> tuple[int, int]:
+    """The slices and pixels a NIfTI member takes by its header (:func:`~braintumor.nifti_io.nifti_takes`), read
+    from its first :data:`HEADER_READ` bytes: inflated whole to be checked, a plain .nii member was inflated twice
+    (checked, then read). Whole only where those do not tell (a gzip header with a long name, a broken header)."""
+    from .nifti_io import nifti_takes
+
+    first = load(member, head=HEADER_READ)
+    try:
+        return nifti_takes(first, member.filename, sys.maxsize, sys.maxsize)
+    except ImageError:
+        if len(first) >= member.file_size:  # the member whole: its own error
+            raise
+    return nifti_takes(load(member), member.filename, sys.maxsize, sys.maxsize)
 
 
 def _walked(members: Iterable[tuple[str, str, Callable]], container: str, max_slices: int, max_pixels: int,
