@@ -100,3 +100,37 @@ def test_an_aseg_and_an_aparc_aseg_are_refused_as_label_maps(parcels, dtype):
                      "one value (") + r"\d+% of neighbouring voxels alike; an image's differ\): a label or segmentation"
     with pytest.raises(ImageError, match="^" + said):
         read_volumes(_nifti(volume), name="aseg.nii")
+
+
+def _near_constant(shape: tuple[int, int, int], labels: int) -> np.ndarray:
+    """A map of ``labels`` numbered blocks on 0, stored as a NIfTI file's voxels are (Fortran order)."""
+    volume = np.zeros(shape, np.int16, order="F")
+    for k in range(1, labels + 1):
+        volume[(k * 23) % (shape[0] - 40):][:30, (k * 31) % (shape[1] - 40):][:, :30] = k
+    return volume
+
+
+@pytest.mark.parametrize(("shape", "labels", "said"), [
+    ((128, 128, 120), 3, "NIfTI voxels hold only 4 distinct whole numbers, 0 to 3: a label"),
+    ((700, 700, 4), 20, "NIfTI voxels hold 21 distinct whole numbers, 0 to 20, in regions of one value"),
+])
+def test_the_value_checks_hold_a_piece_of_the_volume_at_a_time(shape, labels, said):
+    """The CT and label-map checks of a near-constant volume (read whole under 2 M voxels) held a full-size copy at
+    their peak: its values sorted to count the distinct ones, masks of every voxel, and its sampled planes copied
+    (all 4 of a 4-slice volume). Piece by piece now, the same verdicts."""
+    import tracemalloc
+
+    from braintumor.nifti_values import ct_values, label_values
+
+    volume = _near_constant(shape, labels)
+    label_values(volume[:8, :8, :1], None, None)  # numpy's first np.unique imports a module: 1.1 MB traced
+    tracemalloc.start()
+    try:
+        assert ct_values(volume, None, None) is None
+        ct_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        assert label_values(volume, None, None).startswith(said)
+        label_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert max(ct_peak, label_peak) < volume.nbytes / 4, (ct_peak, label_peak)  # was 1x (CT), 1x and 2.5x

@@ -18,19 +18,44 @@ from .wording import MRI_ONLY, counted
 #: 0-255, x16, z-scores, or with scl_inter -1024, nor even z-scores x 1000 or 8 x gray - 1024 (a share of soft tissue
 #: of 5% took 23 and 43 of them: the background can fall at -1000 by chance, not with a fifth of the voxels at 0).
 CT_AIR_SHARE, CT_TISSUE_SHARE = 0.2, 0.15
+#: Most voxels the checks below take at a time, each piece a view of the volume (their masks and sorted copies are a
+#: piece's): a near-constant volume, read whole under 2 M voxels, was copied whole at their peak (its values sorted to
+#: count the distinct ones, masks of every voxel, the planes sampled: all 4 of a 4-slice volume).
+PIECE: int = 65536
+
+
+def _sampled(raw: np.ndarray) -> np.ndarray:
+    """A million of a volume's voxels at most, evenly spread, which decide: a view (K: the Fortran-ordered volume is
+    not copied)."""
+    return raw.ravel(order="K")[::max(1, raw.size // 1_000_000)]
+
+
+def _pieces(values: np.ndarray) -> list[np.ndarray]:
+    """``values`` (1-D) in views of :data:`PIECE` voxels."""
+    return [values[at:at + PIECE] for at in range(0, values.size, PIECE)]
+
+
+def _distinct(values: np.ndarray, most: int | None = None) -> np.ndarray | None:
+    """``values``' distinct values, sorted (as np.unique's, one NaN for all), found a piece at a time; None past
+    ``most`` of them."""
+    seen = values[:0]
+    for piece in _pieces(values):
+        seen = np.union1d(seen, piece)
+        if most is not None and seen.size > most:
+            return None
+    return seen
 
 
 def ct_values(raw: np.ndarray, slope: float | None, inter: float | None) -> str | None:
     """Why a volume's voxels (as stored, then scaled by scl_slope and scl_inter) are CT in Hounsfield units, or None.
     A NIfTI has no modality field: a CT volume was cut into slices and classified as MRI (DICOM CT is refused by its
     Modality). Only CT kept in Hounsfield units is recognised: one already windowed to 0-255 is not."""
-    step = max(1, raw.size // 1_000_000)  # a million voxels at most, evenly spread, decide
-    values = raw.ravel(order="K")[::step]  # a view (K: the Fortran-ordered volume is not copied)
+    values = _sampled(raw)
 
     def share(low: float, high: float) -> float:  # of the values whose Hounsfield units are in [low, high]
         if slope is not None:  # the bounds in stored units, not the voxels in float64 (a copy of 8 bytes each)
             low, high = sorted(((low - (inter or 0.0)) / slope, (high - (inter or 0.0)) / slope))
-        return float(np.count_nonzero((values >= low) & (values <= high))) / values.size
+        return sum(int(np.count_nonzero((p >= low) & (p <= high))) for p in _pieces(values)) / values.size
 
     air, tissue = share(-1030, -970), share(-100, 100)
     if air < CT_AIR_SHARE or tissue < CT_TISSUE_SHARE:
@@ -70,12 +95,14 @@ def label_values(raw: np.ndarray, slope: float | None, inter: float | None, inte
     many; else distinct whole numbers, 0 (the background) the least, either 2 to :data:`MAX_LABELS` of them to
     :data:`MAX_LABEL` at most, or more in regions of one value (:func:`_alike`). Cut into slices, a tumour mask or a
     FreeSurfer aseg was refused only as 'far from every training slice', with no word of what it is."""
-    step = max(1, raw.size // 1_000_000)  # the voxels ct_values decides on
-    values = raw.ravel(order="K")[::step]
+    values = _sampled(raw)  # the voxels ct_values decides on
     said = LABEL_INTENTS.get(intent)
     if not said and len(np.unique(values[::max(1, values.size // 4096)])) > MAX_REGION_LABELS:  # an image: told by
         return None  # 4096 voxels
-    stored = np.unique(values)
+    # more than MAX_REGION_LABELS finite ones (NaN and the infinities aside) is no map, unless the header says so
+    stored = _distinct(values, None if said else MAX_REGION_LABELS + 3)
+    if stored is None:
+        return None
     stored = stored[np.isfinite(stored)] if stored.dtype.kind == "f" else stored
     levels = stored.astype(np.float64)
     if slope is not None:  # the values as read, to float32's precision (the header's slope is a float32: 0.1 is not)
@@ -108,12 +135,17 @@ def label_values(raw: np.ndarray, slope: float | None, inter: float | None, inte
 
 def _alike(raw: np.ndarray, background: float) -> float | None:
     """The share of in-plane neighbouring voxel pairs off ``background`` (both) holding one value, in up to 16 slices
-    spread along the file's third axis; None with under 256 such pairs (too few to tell)."""
+    spread along the file's third axis; None with under 256 such pairs (too few to tell). Each slice a view, taken
+    in blocks of rows of about :data:`PIECE` voxels."""
     planes = raw.reshape(*raw.shape[:2], -1)
-    planes = planes[:, :, np.unique(np.linspace(0, planes.shape[2] - 1, 16).astype(int))]
     same = pairs = 0
-    for a, b in ((planes[1:], planes[:-1]), (planes[:, 1:], planes[:, :-1])):
-        both = (a != background) & (b != background)
-        pairs += int(np.count_nonzero(both))
-        same += int(np.count_nonzero(both & (a == b)))
+    for z in np.unique(np.linspace(0, planes.shape[2] - 1, 16).astype(int)):
+        plane = planes[:, :, z]
+        rows = max(1, PIECE // plane.shape[1])
+        for top in range(0, plane.shape[0], rows):
+            block = plane[top:top + rows + 1]  # and the next block's first row: the pairs down across them
+            for a, b in ((block[1:], block[:-1]), (block[:rows, 1:], block[:rows, :-1])):
+                both = (a != background) & (b != background)
+                pairs += int(np.count_nonzero(both))
+                same += int(np.count_nonzero(both & (a == b)))
     return same / pairs if pairs >= 256 else None
