@@ -263,3 +263,17 @@ def test_predict_many_takes_an_array_of_file_names(clf, tmp_path):
         assert [(str(src), p) for src, p in clf.predict_many(names)] == list(zip(map(str, paths), want, strict=True))
     with pytest.raises(TypeError, match=r"a stack of slices in one \(N, H, W\) array list\(stack\)"):
         clf.predict_many(np.stack([HEAD, HEAD]))
+
+
+def test_a_batch_holding_nan_or_infinity_is_refused_not_answered_as_the_first_class(clf):
+    """A model input with a NaN or an infinite value (a researcher's own normalisation of a float slice, made
+    without ``preprocess``) gave NaN probabilities, and ``classify`` the first class as its label, ``ood`` False:
+    a silently wrong answer. ``predict(array)`` reads such values as background; a batch says which image holds them."""
+    x = clf.preprocess(HEAD)
+    for bad in (np.nan, np.inf, -np.inf):
+        batch = np.stack([x, x, x])
+        batch[1, 0, 5, 5] = bad
+        for call in (clf.predict_proba, clf.run, clf.run_all, clf.classify, lambda b: explain_batch(clf, b)):
+            with pytest.raises(ValueError, match=r"NaN or infinite values \(image 1 first\).*predict\(array\)"):
+                call(batch)
+    assert clf.classify(np.stack([x, x]))[0][0] == clf.predict(HEAD)  # finite inputs: answered as before

@@ -10,9 +10,11 @@ import numpy as np
 
 
 def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
-    """``batch`` as an array, checked to be what the network takes: floats (N, 1, size, size). Why: one image's
-    (1, S, S) input (what :func:`braintumor.preprocess.preprocess` gives) failed deep in ONNX Runtime ("Invalid rank
-    for input"), and uint8 crops were taken as levels 0-255 where [0, 1] belong: a silently wrong answer."""
+    """``batch`` as an array, checked to be what the network takes: finite floats (N, 1, size, size). Why: one
+    image's (1, S, S) input (what :func:`braintumor.preprocess.preprocess` gives) failed deep in ONNX Runtime ("Invalid
+    rank for input"), and uint8 crops were taken as levels 0-255 where [0, 1] belong, and a NaN was answered with NaN
+    probabilities: silently wrong answers. Not run on what ``to_model_input`` made of uint8 crops (finite by
+    construction): ``Classifier.predict`` saves this pass over its input."""
     arr = np.asarray(batch)
     if arr.ndim != 4 or arr.shape[1:] != (1, size, size):
         raise ValueError(f"expected a batch of model inputs of shape (N, 1, {size}, {size}), got one of shape "
@@ -20,6 +22,11 @@ def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
     if arr.dtype.kind != "f":
         raise ValueError(f"expected model inputs as floats in [0, 1] (what preprocess gives), not {arr.dtype}: "
                          "uint8 crops (N, S, S) go to Classifier.classify_crops")
+    finite = np.isfinite(arr)
+    if not finite.all():  # NaN probabilities, and classify's label the first class, ood False: a silent answer
+        first = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
+        raise ValueError(f"model inputs must be finite floats in [0, 1] (what preprocess gives), not NaN or infinite "
+                         f"values (image {first} first): predict(array) reads them as background, as a float file's")
     return arr
 
 

@@ -134,8 +134,10 @@ class Classifier:
 
     def run_all(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """Every graph output by name (``logits``, ``features``, ``pooled_middle`` where exported)."""
-        batch = check_model_input(batch, self.image_size)  # said "Invalid rank" from ONNX Runtime, or took uint8
-        # no copy when the batch is already float32 (preprocess and np.stack make it so)
+        return self._run_all(check_model_input(batch, self.image_size))  # was "Invalid rank", a uint8 or NaN answered
+
+    def _run_all(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`run_all` of a checked batch or one made of crops (no second pass); a float32 one is not copied."""
         outs = self.session.run(None, {self._input: np.asarray(batch, dtype=np.float32)})
         return dict(zip(self._outputs, outs, strict=True))
 
@@ -179,7 +181,7 @@ class Classifier:
             # The crop statistics and input checks come before the network run, while the crops are
             # still in cache (the network's buffers evict them: afterwards the same work took longer)
             stats, reasons = ood.check_inputs(batch, infos, crops, counts, tops)
-        outs = self.run_all(batch)
+        outs = self._run_all(batch)  # checked by classify, or made of crops
         logits, features = outs[self._outputs[0]], outs.get("features")
         probs = softmax(logits, self.temperature)
         turns = (turn_reasons(outs[ORIENTATION], *self.turn_thresholds) if self.turn_thresholds is not None
