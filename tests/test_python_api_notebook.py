@@ -277,3 +277,10 @@ def test_a_batch_holding_nan_or_infinity_is_refused_not_answered_as_the_first_cl
             with pytest.raises(ValueError, match=r"NaN or infinite values \(image 1 first\).*predict\(array\)"):
                 call(batch)
     assert clf.classify(np.stack([x, x]))[0][0] == clf.predict(HEAD)  # finite inputs: answered as before
+
+
+def test_explain_batch_takes_a_batch_of_nested_lists_as_classify_does(clf):
+    """``classify`` and ``predict_proba`` take a batch as nested lists (read back from JSON, say); ``explain_batch``
+    failed on it with "'list' object has no attribute 'shape'" after the network had run."""
+    batch = np.stack([clf.preprocess(HEAD)] * 2)
+    assert explain_batch(clf, batch.tolist()) == explain_batch(clf, batch)

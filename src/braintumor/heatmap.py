@@ -233,7 +233,7 @@ def explain_batch(clf: Classifier, batch: np.ndarray, infos: list[InputInfo | No
     """
     # Same path as Classifier.predict (rounding, labelling, OOD), so the API and the CLI agree exactly.
     preds, features = clf.classify(batch, infos)
-    return _explanations(clf, preds, features, [model_view(x) for x in batch])
+    return _explanations(clf, preds, features, [model_view(x) for x in np.asarray(batch)])  # nested lists too
 
 
 def explain_crops(clf: Classifier, crops: np.ndarray, infos: list[InputInfo | None] | None = None,
