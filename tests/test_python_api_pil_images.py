@@ -114,3 +114,19 @@ def test_a_pil_image_of_a_gif_gets_the_answer_of_the_png_its_refusal_says_to_con
             png = io.BytesIO()
             img.save(png, format="PNG")
             assert clf.predict(img) == clf.predict(png.getvalue())
+
+
+def test_readme_says_a_big_jpeg_file_is_decoded_smaller_than_its_pixels_in_memory(clf):
+    """README said an image in memory gets the answer of a file of the same pixels, with no exception; but a JPEG file
+    of 640 px or more a side is decoded at reduced scale (libjpeg's draft, ``image_io.decode_plane``), which its
+    decoded pixels handed over as an array or a PIL image are not: their crops differ, and their answers may."""
+    from conftest import REPO
+
+    text = " ".join((REPO / "README.md").read_text().split())
+    assert "A JPEG file of 640 px or more on its shorter side is the exception" in text
+    for side, same in ((639, True), (640, False)):
+        data = encode(np.asarray(Image.fromarray(synthetic_head(200)).resize((side, side))), "JPEG")
+        decoded = np.asarray(Image.open(io.BytesIO(data)))
+        from_file, from_pixels = clf.inspect_crop(data)[0], clf.inspect_crop(decoded)[0]
+        assert np.array_equal(from_file, from_pixels) == same, side
+        assert np.array_equal(clf.inspect_crop(Image.open(io.BytesIO(data)))[0], from_pixels)  # a PIL image: its pixels
