@@ -305,6 +305,16 @@ def test_cli_reference_places_the_columns_of_evaluates_predictions_csv_as_writte
     said = re.search(r"`refused_turned` 1/0, after `(\w+)` \(and `(\w+)`, below\)[^;]*; last, `(\w+)`", text)
     assert said and header[-4:] == [said[1], said[2], "refused_turned", said[3]], header
 
+def _tensor() -> object:
+    """A torch tensor of an image, where torch is installed (the ``[train]`` extra), else what stands for one: an
+    object numpy makes an array of, as it does of a tensor (README did not say whether predict takes one)."""
+    try:
+        import torch
+    except ImportError:
+        return type("Tensor", (), {"__array__": lambda self, *a, **k: np.zeros((96, 96), np.uint8)})()
+    return torch.zeros((96, 96), dtype=torch.uint8)
+
+
 def test_readme_python_api_names_the_error_each_wrong_argument_raises(clf, tmp_path):
     """README listed "a folder name" among the arguments that raise TypeError, but ``predict(folder)`` raises
     ImageError (a ValueError): a user's ``except TypeError`` around it, as README taught, let it through."""
@@ -318,9 +328,9 @@ def test_readme_python_api_names_the_error_each_wrong_argument_raises(clf, tmp_p
     png.write_bytes(encode(np.full((96, 96), 128, np.uint8), "PNG"))
     with open(png) as text_file:
         cases = {"a folder's name handed to `predict`": (ImageError, image_part, [lambda: clf.predict(str(tmp_path))]),
-                 "a list, None or a file opened in text mode handed to `predict`":
+                 "a list, None, a torch tensor or a file opened in text mode handed to `predict`":
                      (TypeError, type_part, [lambda: clf.predict([str(png)]), lambda: clf.predict(None),
-                                             lambda: clf.predict(text_file)]),
+                                             lambda: clf.predict(text_file), lambda: clf.predict(_tensor())]),
                  "one name, a `Volume`, one `Slice` or None given to `predict_many`":
                      (TypeError, type_part, [lambda: list(clf.predict_many(str(tmp_path))),
                                              lambda: list(clf.predict_many(str(png))),
