@@ -83,6 +83,30 @@ def test_a_url_is_told_that_files_are_read_not_urls(clf, url):
         clf.predict("C:/scans/a.png")
 
 
+def test_a_file_url_of_a_file_that_is_there_is_told_its_path(clf, tmp_path):
+    """``predict("file:///.../a 1.png")`` (a URL copied from a browser's address bar or a notebook's link) was told to
+    "download it first", of a file already on the disk: it is told the path to pass, its %20 decoded, in each call
+    that reads files, and in the command line's words too (the same helper)."""
+    from braintumor import Classifier
+    from braintumor.volume_io import read_volumes
+
+    image = tmp_path / "a 1.png"
+    image.write_bytes(encode(synthetic_head()))
+    url = image.as_uri()
+    assert "%20" in url
+    told = f"file not found: {url} (a file: URL: pass its path, {image})"
+    for call in (clf.predict, read_volumes):
+        with pytest.raises(ImageError) as caught:
+            call(url)
+        assert str(caught.value) == told
+    assert str(next(clf.predict_many([url]))[1]) == told
+    model = tmp_path / "m.onnx"
+    model.write_bytes(b"x")
+    with pytest.raises(FileNotFoundError, match=re.escape(f"(a file: URL: pass its path, {model})")):
+        Classifier.load(model.as_uri())
+    assert clf.predict(str(image)).label == clf.predict(image).label  # the path it names is read
+
+
 def test_a_name_with_the_newline_of_its_line_says_so(clf, tmp_path):
     """``predict_many(open("list.txt").readlines())`` said "file not found: .../a.png" of every name, each looking
     right (the newline at its end unseen). A name with white space at either end is shown as repr; one whose name

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def missing_text(path: Path) -> str:
@@ -106,10 +107,21 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
 def url_text(path: str | os.PathLike) -> str:
     """What to add to "not found" of a URL (``predict("https://.../scan.jpg")``, ``s3://``, ``file://``): it was told
     only "file not found: https:/..." (its // made one / by pathlib), as if a file of that name were missing; "" for
-    any other name."""
-    if _URL.match(os.fspath(path)):
-        return " (a URL: braintumor reads files, not URLs: download it first)"
-    return ""
+    any other name. A ``file:`` URL of a file on this disk is told its path: "download it first" was no help."""
+    text = os.fspath(path)
+    if not _URL.match(text):
+        return ""
+    if text[:5].lower() == "file:" and os.path.lexists(local := _url_path(text)):
+        return f" (a file: URL: pass its path, {shown_name(local)})"
+    return " (a URL: braintumor reads files, not URLs: download it first)"
+
+
+def _url_path(url: str) -> str:
+    """The local path of a ``file:`` URL (%20 decoded; ``C:`` on Windows). Imported here: urllib.request loads http
+    and email, which a command's start-up has no need of."""
+    from urllib.request import url2pathname
+
+    return url2pathname(urlsplit(url).path)
 
 
 def missing_url_text(name: str | os.PathLike | bytes) -> str | None:
