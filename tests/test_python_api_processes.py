@@ -4,6 +4,7 @@ Linux before Python 3.14): same answers, and children that exit."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -128,3 +129,26 @@ def test_a_classifier_loaded_by_a_relative_path_is_sent_after_the_folder_changed
     monkeypatch.chdir(tmp_path)
     copy = pickle.loads(pickle.dumps(clf))
     assert copy.path == default_model_path().resolve() and copy.metadata == clf.metadata
+
+
+def test_a_classifier_whose_model_file_is_gone_says_why_it_cannot_be_copied(tmp_path):
+    """A Classifier is copied, pickled or sent to a process as its model file, opened again; that file deleted since
+    (a temporary export, a run's folder cleaned up), ``copy.deepcopy(clf)`` said "model file not found: ... (train and
+    export one, or pass another path: Classifier.load(path) ...)", advice for a load, not for a copy."""
+    import copy
+    import pickle
+    import shutil
+
+    from braintumor import ModelError
+    from braintumor.model_files import default_model_path
+
+    model = tmp_path / "model.onnx"
+    shutil.copyfile(default_model_path(), model)
+    clf = Classifier.load(model, threads=1)
+    sent = pickle.dumps(clf)
+    model.unlink()
+    said = f"{model} is no longer there: a Classifier's copies and the processes it is sent to (copy.deepcopy"
+    for call in (lambda: copy.deepcopy(clf), lambda: pickle.loads(sent)):
+        with pytest.raises(ModelError, match="^" + re.escape(said)):
+            call()
+    assert clf.predict(encode(synthetic_head(200))) is not None  # the loaded one still predicts

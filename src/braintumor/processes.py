@@ -87,7 +87,14 @@ def reopen(path: str, threads: int | None, digest: str) -> Classifier:
     key = (path, 1 if worker else threads, digest)
     if key in _opened:
         return _opened[key]
-    classifier = load_same(path, key[1], digest)
+    try:
+        classifier = load_same(path, key[1], digest)
+    except FileNotFoundError:  # was the advice of a load: "train and export one, or pass another path"
+        from .model_files import ModelError
+
+        raise ModelError(f"{path} is no longer there: a Classifier's copies and the processes it is sent to "
+                         "(copy.deepcopy, pickle, a Pool's workers) open its model file again; keep the file while "
+                         "they run") from None
     if worker:
         _opened[key] = classifier
     return classifier
