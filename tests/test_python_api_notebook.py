@@ -284,3 +284,17 @@ def test_explain_batch_takes_a_batch_of_nested_lists_as_classify_does(clf):
     failed on it with "'list' object has no attribute 'shape'" after the network had run."""
     batch = np.stack([clf.preprocess(HEAD)] * 2)
     assert explain_batch(clf, batch.tolist()) == explain_batch(clf, batch)
+
+
+def test_an_npz_archive_loaded_is_told_to_pass_its_arrays(clf, tmp_path):
+    """``np.load("slices.npz")`` is an archive of named arrays, not one: ``predict`` of it said only "not NpzFile", and
+    ``predict_many`` of it iterated its keys, each "file not found: slice0"."""
+    np.savez(tmp_path / "slices.npz", slice0=HEAD, slice1=HEAD)
+    with np.load(tmp_path / "slices.npz") as archive:
+        with pytest.raises(TypeError, match=r"not NpzFile: an \.npz archive of arrays \(slice0, slice1\): pass one, "
+                                            r"archive\[key\]"):
+            clf.predict(archive)
+        with pytest.raises(TypeError, match=r"not an \.npz archive, which iterates its keys: pass its arrays, "
+                                            r"\[archive\[key\] for key in archive\.files\]"):
+            clf.predict_many(archive)
+        assert [p for _, p in clf.predict_many([archive[key] for key in archive.files])] == [clf.predict(HEAD)] * 2

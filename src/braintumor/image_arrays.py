@@ -95,6 +95,8 @@ def check_one(source: object) -> None:
     hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) else (
         scan_object_hint(source) or (": np.asarray(x) makes a numpy array of it (a torch tensor: x.cpu().numpy())"
                                      if hasattr(source, "__array__") else ""))
+    if isinstance(source, np.lib.npyio.NpzFile):  # np.load of an .npz: named arrays, not one
+        hint = f": an .npz archive of arrays ({', '.join(source.files)}): pass one, archive[key]"
     raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
                     f"not {type(source).__name__}{hint}")
 
@@ -114,6 +116,9 @@ def check_many(sources: object) -> None:
                         "folder braintumor.image_io.expand_inputs([folder])")
     if hint := scan_object_hint(sources):  # a Dataset iterated its data elements, a nibabel image raised its own
         raise TypeError(f"predict_many takes an iterable of images{hint}")  # "Cannot slice image objects"
+    if isinstance(sources, np.lib.npyio.NpzFile):  # iterated its keys: "file not found: arr_0"
+        raise TypeError("predict_many takes an iterable of images, not an .npz archive, which iterates its keys: pass "
+                        "its arrays, [archive[key] for key in archive.files]")
     kind = type(sources)  # a table iterates its column names (pandas': "file not found: path") or columns (polars')
     if kind.__name__ == "DataFrame" and kind.__module__.partition(".")[0] in ("pandas", "polars"):
         raise TypeError("predict_many takes an iterable of images, not a DataFrame, which iterates its columns: pass "
