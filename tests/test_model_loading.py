@@ -184,3 +184,19 @@ def _torch_file_peak(path) -> tuple[bool, int]:
         return torch_file(path), tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_a_model_files_bytes_given_to_load_are_told_to_be_saved_not_echoed():
+    """``Classifier.load(response.content)`` (a model downloaded into memory) took the bytes as a file name: "model file
+    not found: " followed by the whole model, megabytes of binary in one message. A name holds no NUL; a file's
+    content does."""
+    from braintumor.model_files import default_model_path
+
+    data = default_model_path().read_bytes()
+    with pytest.raises(TypeError) as caught:
+        Classifier.load(data)
+    said = str(caught.value)
+    assert said == (f"Classifier.load takes a model file's path, not the file's content ({len(data)} bytes): save "
+                    "them to a file and pass its name")
+    with pytest.raises(FileNotFoundError, match=r"model file not found: no-such\.onnx"):
+        Classifier.load(b"no-such.onnx")  # a name as bytes is still a name

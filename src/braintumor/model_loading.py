@@ -46,6 +46,9 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
     and what pickling opens again, where the copy's name meant nothing to a reader or to another process."""
     if path is not None and not isinstance(path, (str, os.PathLike, bytes)):  # 3 was told "str, bytes or os.PathLike"
         raise TypeError(f"Classifier.load takes a model file's path or None, not {type(path).__name__}")
+    if isinstance(path, bytes) and b"\0" in path:  # a name holds no NUL: was "not found: " and megabytes of model
+        raise TypeError(f"Classifier.load takes a model file's path, not the file's content ({len(path)} bytes): save "
+                        "them to a file and pass its name")
     if path is not None and not os.fspath(path):  # Classifier.load(os.environ.get("MODEL", "")) used the shipped one
         raise ValueError("expected a model file name, got an empty string (None: $BRAINTUMOR_MODEL, else the "
                          "shipped model)")
