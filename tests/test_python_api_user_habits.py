@@ -192,3 +192,25 @@ def test_a_stack_given_to_predict_is_told_how_python_predicts_each_page(clf, tmp
     assert answers == [clf.predict(np.asarray(p)) for p in pages]
     with pytest.raises(ImageError, match=f"^{re.escape(base)}$"):  # the CLI's and the web's reader
         read_image(tmp_path / "stack.tif")
+
+
+def test_an_image_as_base64_text_or_a_data_url_is_told_to_decode_it(clf, tmp_path):
+    """A str is a file name; an image's base64 (the web API's ``heatmap_png_base64``, a notebook's or a canvas's data:
+    URL) handed over as one was "cannot read file: File name too long" to predict, and to read_volumes "the reader
+    failed on it (logged); damaged, or written wrongly by the software that exported it", as if a scan were broken."""
+    import base64
+
+    from braintumor.volume_io import read_volumes
+
+    data = encode(synthetic_head())
+    text = base64.b64encode(data).decode()
+    for source, how in ((text, r"base64\.b64decode\(text\)"),
+                        ("data:image/png;base64," + text, r"base64\.b64decode\(url\.partition\(','\)\[2\]\)"),
+                        ("#" * 5000, None)):
+        said = rf"^not a file name: a str of {len(source)} characters \({re.escape(source[:20])}\.\.\.\), longer " \
+               r"than any file name" + (rf"; .* {how} gives the image's bytes, which predict takes$" if how else "$")
+        for call in (clf.predict, read_volumes):
+            with pytest.raises(ImageError, match=said):
+                call(source)
+        assert re.match(said, str(next(clf.predict_many([source]))[1]))
+    assert clf.predict(base64.b64decode(text)) == clf.predict(data)

@@ -22,7 +22,7 @@ from .image_files import expand_inputs as expand_inputs  # public here: predict_
 from .image_files import read_limited, unreadable_text
 from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import GrayPlane, gray_plane, jpeg_is_ycc, reduced_jpeg_colour
-from .missing_files import missing_url_text, not_a_folder_text
+from .missing_files import long_name_text, missing_url_text, not_a_folder_text
 from .quiet_libraries import quiet_pillow
 from .tiff_strips import damaged_strips, libtiff_lines_dropped
 from .wording import DOWNSCALE, NUL_IN_NAME, size_text, too_many_pixels_text
@@ -109,8 +109,8 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
     elif isinstance(source, (str, os.PathLike)):
         if not os.fspath(source):  # Path("") is "." ("is a folder, not an image: ."): an unset name, an empty cell
             raise ImageError("expected a file name, got an empty string")
-        if said := not_a_folder_text(source) or missing_url_text(source):  # Path() drops scan.jpg/'s / (the file
-            raise ImageError(said)  # was read) and one of https://'s (a name nobody typed was echoed)
+        if said := not_a_folder_text(source) or missing_url_text(source) or long_name_text(source):  # Path() drops
+            raise ImageError(said)  # scan.jpg/'s / (the file was read) and https://'s (a name nobody typed echoed)
         data = read_file(Path(source), MAX_FILE_BYTES)
     elif callable(getattr(source, "read", None)):
         data = read_stream(source)

@@ -124,6 +124,32 @@ def _url_path(url: str) -> str:
     return url2pathname(urlsplit(url).path)
 
 
+#: The longest name of one file or folder on the usual file systems: a longer name can be no file's (ENAMETOOLONG).
+_NAME_MAX = 255
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
+
+
+def long_name_text(name: str | os.PathLike | bytes) -> str | None:
+    """Why ``name`` cannot be read, where it is too long to name a file (base64 text or a data: URL of an image, held
+    as a str, a file name to every reader: "File name too long", and to read_volumes "the reader failed on it ...
+    damaged"), saying how to get its bytes; None for a shorter name (no system call: a name's length is enough)."""
+    text = os.fsdecode(name)
+    if len(text) <= _NAME_MAX:
+        return None
+    try:
+        os.stat(text)
+        return None
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            return None
+    except ValueError:  # a NUL: reading it says so
+        return None
+    hint = "; a data: URL? base64.b64decode(url.partition(',')[2])" if text[:5].lower() == "data:" else (
+        "; base64 text? base64.b64decode(text)" if _BASE64.fullmatch(text[:4096]) else "")
+    return (f"not a file name: a str of {len(text)} characters ({text[:20]}...), longer than any file name"
+            + (f"{hint} gives the image's bytes, which predict takes" if hint else ""))
+
+
 def missing_url_text(name: str | os.PathLike | bytes) -> str | None:
     """"file not found: NAME (a URL: ...)" of a name, as typed, that is a URL and no file; None for any other name.
     Asked before ``Path(name)``: its "https://x.org/a.jpg" was echoed "https:/x.org/a.jpg", a name nobody typed."""

@@ -26,7 +26,7 @@ from .folder_scans import scan_folder, unopened
 from .image_files import is_special_file, walk_images
 from .image_headers import IMAGE_SIGNATURES, apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
-from .missing_files import missing_url_text, not_a_folder_text
+from .missing_files import long_name_text, missing_url_text, not_a_folder_text
 from .python_api_errors import bytes_name_text
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes
 from .volume_objects import Volume, taken_pixels
@@ -227,8 +227,8 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     else:
         if not os.fspath(source):  # Path("") is ".": "no DICOM or NIfTI files found in folder"
             raise ImageError("expected a file or folder name, got an empty string")
-        if said := not_a_folder_text(source) or missing_url_text(source):  # Path() drops scan.dcm/'s / and https://'s
-            raise ImageError(said)
+        if said := not_a_folder_text(source) or missing_url_text(source) or long_name_text(source):
+            raise ImageError(said)  # before Path(), which drops scan.dcm/'s / and https://'s
         path = Path(source)
         display = name or str(path)
         if path.is_dir():
