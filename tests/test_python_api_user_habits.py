@@ -214,3 +214,30 @@ def test_an_image_as_base64_text_or_a_data_url_is_told_to_decode_it(clf, tmp_pat
                 call(source)
         assert re.match(said, str(next(clf.predict_many([source]))[1]))
     assert clf.predict(base64.b64decode(text)) == clf.predict(data)
+
+
+def test_a_stream_left_partway_by_an_earlier_read_is_told_to_seek_to_its_start(clf, tmp_path):
+    """``Image.open(f)`` (to see an image's size first) reads its header and leaves ``f`` partway; ``predict(f)`` then
+    read from there and said "not a recognised image" of a good file. It is read from where it stands still (a stream
+    may start an image partway through), and told where that was and to seek(0)."""
+    import io
+
+    from PIL import Image
+
+    path = tmp_path / "a.png"
+    path.write_bytes(encode(synthetic_head()))
+    with open(path, "rb") as f:
+        assert Image.open(f).size == (200, 200)
+        at = f.tell()
+        assert at > 0
+        said = rf"^not a recognised image: .* \(read from position {at} of the stream, where a read before this one "
+        with pytest.raises(ImageError, match=said + r"left it: seek\(0\) reads it from its start"):
+            clf.predict(f)
+        f.seek(0)
+        assert clf.predict(f) == clf.predict(path)
+    stream = io.BytesIO(b"header" + path.read_bytes())
+    stream.seek(6)
+    assert clf.predict(stream) == clf.predict(path)  # an image that starts partway through is read from there
+    stream.seek(3)
+    [(_, outcome)] = clf.predict_many([stream])
+    assert "(read from position 3 of the stream" in str(outcome)

@@ -265,8 +265,12 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
         data = buffer.getvalue()  # (an .npz is a zip: named before a zip's words, "read_volumes reads scans")
         said = (apple_double(data) or array_file_text(data) or scan_as_image_text(data, source) or damaged_header(data)
                 or other_format_text(data) or compressed_text(data) or document_text(data))
-        raise (ImageError(said) if said else
-               UnrecognisedImage("not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content")) from None
+        # a stream read to its end stood at its position less what was read: Image.open(f) before had left f partway
+        start = _position(source) - len(data) if callable(getattr(source, "read", None)) else 0
+        where = f" (read from position {start} of the stream, where a read before this one left it: seek(0) reads " \
+            "it from its start)" if start > 0 else ""
+        raise (ImageError(said) if said else UnrecognisedImage(
+            f"not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content{where}")) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         from .image_headers import declared_size, image_header_problem  # (image_headers imports this module)
 
