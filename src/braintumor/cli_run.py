@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
             stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
     try:
         # this process's stderr is the command's: the C decoders' lines dropped; serve's threads share it (--debug's
-        # server; gunicorn's workers say so themselves, gunicorn_config.decoders_quiet_in_worker)
+        # server; gunicorn's workers say so themselves, gunicorn_worker.decoders_quiet_in_worker)
         with _signals_stop_like_ctrl_c(args), decoders_quiet(SHARED if args.command == "serve" else OWN):
             check_destinations(args)
             return int(args.func(args) or 0)

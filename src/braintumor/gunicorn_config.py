@@ -20,7 +20,6 @@ import struct
 import sys
 import threading
 import traceback
-from collections.abc import Callable
 
 #: Where the app puts the path the access log shows (web/server_logs.py): the request's path, percent-encoded, without
 #: its query string, and ``-`` for a path the app does not have (404).
@@ -183,8 +182,8 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT, signa
 
 def post_fork(server, worker) -> None:
     """In the new worker, before the app creates its metrics: stop signals back to their defaults; name the metrics'
-    files by the worker's slot; a deadline on the headers of each request (:func:`headers_deadline`); the C decoders'
-    lines dropped (:func:`decoders_quiet_in_worker`).
+    files by the worker's slot; a deadline on the headers of each request and the C decoders' lines dropped
+    (braintumor/gunicorn_worker.py, imported here, in the worker, never in the master).
 
     A forked worker runs the master's signal handlers until gunicorn installs its own, which only queue the signal in
     this process's copy of the master's queue: a SIGTERM or Ctrl+C that came in those first moments was lost, the
@@ -199,74 +198,18 @@ def post_fork(server, worker) -> None:
         values.ValueClass = values.MultiProcessValue(lambda: worker.metrics_slot)
     from gunicorn.workers.gthread import ThreadWorker
 
+    from braintumor.gunicorn_worker import decoders_quiet_in_worker, headers_deadline
+
     if isinstance(worker, ThreadWorker):
         worker.handle = headers_deadline(worker.handle, worker.log, request_timeout())
     decoders_quiet_in_worker(worker)
 
 
-def decoders_quiet_in_worker(worker) -> None:
-    """Let the C decoders' lines be dropped (``braintumor.quiet_libraries.quiet_decoders``) in every worker: libtiff's
-    error handler unset and, while GDCM decodes, the C library's ``stderr`` pointed away, fd 2 left where it is
-    (``braintumor.decoder_stderr``), so the other request threads' log lines all arrive. A sync worker may also point fd
-    2 away where that cannot be done (off glibc): it runs one request at a time on its one thread, so while that thread
-    decodes no other code of the process writes on its stderr (gunicorn writes the access log to stdout, after the
-    answer; the heartbeat is a file's time; the deadlines' watchdog thread writes nothing; the master and the other
-    workers have their own fd 2); not a threaded worker (``--threads`` 2 or more, from serve or GUNICORN_CMD_ARGS),
-    whose other request threads log meanwhile, nor with ``--reload``, whose watcher thread logs the file it saw change.
-    Imported here, in the worker, never in the master. GDCM's libjpeg wrote "Corrupt JPEG data: bad Huffman code" in
-    the log for each damaged JPEG Lossless upload, where the CLI drops it; until 2026-12-07 the threaded workers kept
-    it, and libtiff's lines."""
-    from gunicorn.workers.sync import SyncWorker
-
-    from braintumor.quiet_libraries import OWN, SHARED, set_decoders_quiet
-
-    set_decoders_quiet(OWN if type(worker) is SyncWorker and not worker.cfg.reload else SHARED)
-
-
-#: The deadline of the headers this thread is reading, between :func:`headers_deadline` and :func:`pre_request`.
-_reading = threading.local()
-
-
-def headers_deadline(handle: Callable, log: logging.Logger, seconds: float) -> Callable:
-    """A threaded worker's ``handle(conn)`` (one request on a connection: wait for it, read its headers, serve it)
-    with ``seconds`` for the headers, however they trickle. gunicorn has no such limit, only the receive timeout on
-    each silence (:func:`when_ready`): a byte sent every few seconds held a request thread for as long as the client
-    kept it up, and a worker's ``--threads`` such clients silenced it, /healthz included. Past the deadline the
-    worker's watchdog (web/client_input.py, imported here in the worker, never in the master) shuts the socket's
-    reading side: gunicorn reads the end of the stream and closes the connection. :func:`pre_request` ends the
-    deadline once the headers are in; the body has its own (the app's). The sync workers of ``--threads 1`` are
-    left alone: gunicorn's ``--timeout`` already restarts one whose request runs longer."""
-    from braintumor.web.client_input import DEADLINES, Deadline
-
-    def handle_in_time(conn, *args):
-        sock = getattr(conn, "sock", None)
-        if not isinstance(sock, socket.socket):
-            return handle(conn, *args)
-        deadline = _reading.deadline = Deadline(seconds, sock)
-        DEADLINES.arm(deadline)
-        try:
-            return handle(conn, *args)
-        finally:
-            DEADLINES.disarm(deadline)
-            _reading.deadline = None
-            if deadline.expired:
-                log.warning("Request abandoned: its headers took longer than %g s", seconds)
-
-    return handle_in_time
-
-
 def pre_request(worker, req) -> None:
-    """The headers are in: their deadline ends (the body's starts in the app), which may close the connection after
-    its answer (a 408: web/client_input.py)."""
-    from braintumor.web.client_input import close_after_answer
+    """The headers are in: their deadline ends (:func:`braintumor.gunicorn_worker.headers_in`)."""
+    from braintumor.gunicorn_worker import headers_in
 
-    close_after_answer(getattr(req, "force_close", None))
-    deadline = getattr(_reading, "deadline", None)
-    if deadline is not None:
-        from braintumor.web.client_input import DEADLINES
-
-        DEADLINES.disarm(deadline)
-        _reading.deadline = None
+    headers_in(req)
 
 
 def worker_abort(worker) -> None:
