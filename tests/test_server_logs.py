@@ -20,7 +20,8 @@ import pytest
 from conftest import REPO
 from serve_process import free_port, running_serve, running_waitress
 
-from braintumor.web.server_logs import UNKNOWN_PATH, logged_method, logged_path
+from braintumor.gunicorn_config import logged_method
+from braintumor.web.server_logs import UNKNOWN_PATH, logged_path
 
 #: An access-log line: time, "method path protocol", status, size, duration (gunicorn_config.access_log_format).
 ACCESS_LINE = re.compile(r'^\[[^\]\n]+\] "(\S+) (\S+) HTTP/1\.1" (\d{3}) \d+ \d+ms$', re.M)

@@ -27,6 +27,8 @@ LOGGED_PATH_KEY = "braintumor.logged_path"
 #: Where the app puts the method the access log shows; the methods any log names (RFC 9110's, PATCH), another is ``-``.
 LOGGED_METHOD_KEY = "braintumor.logged_method"
 LOGGED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+#: What a log shows for a method it does not name, and for a path the app does not have (web/server_logs.py).
+UNNAMED = "-"
 #: The access log: time, method (:data:`LOGGED_METHOD_KEY`), path (:data:`LOGGED_PATH_KEY`), protocol, status, size,
 #: duration. Not the request line (``%(r)s``), which holds whatever a client puts in the URL (``?patient=...``, a file
 #: name appended to the path), nor gunicorn's default, which adds the client's address, its Referer and its User-Agent.
@@ -68,6 +70,15 @@ _SOCKET_ERROR = "Socket error processing request."
 _APP_FAILED = "Error handling request"
 
 
+def logged_method(environ: dict) -> str:
+    """The method a log shows for a request: one of :data:`LOGGED_METHODS`, else :data:`UNNAMED`. A method is whatever
+    a client puts before the path: gunicorn takes 20 characters of most punctuation and capitals (``DOE^JANE``, a
+    DICOM patient's name), Werkzeug's server any that hold no space, and the logs wrote them as sent (the access log;
+    an unexpected error's line, the app's and gunicorn's). Here, free of ``braintumor`` imports, for both."""
+    method = environ.get("REQUEST_METHOD")
+    return method if method in LOGGED_METHODS else UNNAMED
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     """``exc`` and the exceptions it was raised from or while handling, the first raised first."""
     chain: list[BaseException] = []
@@ -100,7 +111,7 @@ def without_client_data(record: logging.LogRecord) -> bool:
     """Log a rejected request by the kind of its error only: gunicorn writes the client's address and quotes what it
     sent (a request line, a header), which can hold anything, patients' names included; docs/WEB.md (Safety) promises
     logs without either. A client gone in the middle of its headers is logged without them (debug level). An
-    exception the app let through is logged with the request's method only (:data:`LOGGED_METHODS`'), and its
+    exception the app let through is logged with the request's method only (:func:`logged_method`), and its
     traceback without the exceptions' texts (:func:`traceback_without_text`). The rest of the error log passes as is."""
     if record.msg == _CUT_SHORT:
         record.msg, record.args = "Ignored premature client disconnection", ()
@@ -109,7 +120,7 @@ def without_client_data(record: logging.LogRecord) -> bool:
         record.msg, record.args = "Invalid request: %s", (_QUOTED.sub("...", error.split(": ", 1)[0]),)
     elif isinstance(record.msg, str) and record.msg.startswith(_APP_FAILED):
         args = record.args if record.msg.count("%s") == 2 and isinstance(record.args, tuple) else ()
-        method = f" {args[0] if args[0] in LOGGED_METHODS else '-'}" if args else ""  # gunicorn takes DOE^JANE
+        method = f" {logged_method({'REQUEST_METHOD': args[0]})}" if args else ""  # gunicorn takes DOE^JANE
         exc = record.exc_info[1] if record.exc_info else None
         record.msg, record.args = "%s%s%s", (_APP_FAILED, method, f"\n{traceback_without_text(exc)}" if exc else "")
         record.exc_info = record.exc_text = None

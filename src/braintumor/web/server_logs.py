@@ -15,25 +15,16 @@ from flask import request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, RequestRedirect, Rule
 
-from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_METHODS, LOGGED_PATH_KEY, traceback_without_text
+from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_PATH_KEY, UNNAMED, logged_method, traceback_without_text
 
 #: How waitress's logger words a request it was serving when the app raised or the client left: the request's path
 #: follows, decoded (a ``%0A`` in it is a line break), in the message itself.
 _WAITRESS_SERVING = ("Exception while serving ", "Client disconnected while serving ")
 #: What stands for the path of a request the app answered 404 (a path it does not have, which can be anything).
-UNKNOWN_PATH = "-"
+UNKNOWN_PATH = UNNAMED
 #: Characters a URL's path keeps as they are (RFC 3986's pchar and "/"); anything else is percent-encoded, so a logged
 #: path holds no space, quote or line break (``%0A`` decoded in a path wrote a second, forged log line).
 _PATH_SAFE = "/:@!$&'()*+,;="
-
-
-def logged_method(environ: dict) -> str:
-    """The method a log shows for a request: one of gunicorn_config's ``LOGGED_METHODS``, else :data:`UNKNOWN_PATH`'s
-    ``-``. A method is whatever a client puts before the path: gunicorn takes 20 characters of most punctuation and
-    capitals (``DOE^JANE``, a DICOM patient's name), Werkzeug's server any that hold no space, and the logs wrote them
-    as sent (the access log; an unexpected error's line, the app's and gunicorn's)."""
-    method = environ.get("REQUEST_METHOD")
-    return method if method in LOGGED_METHODS else UNKNOWN_PATH
 
 
 def logged_path(environ: dict, status: int, url_map: Map | None = None) -> str:
@@ -68,9 +59,9 @@ def _has_path(url_map: Map, environ: dict, status: int) -> bool:
 
 def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], url_map: Map | None = None
                      ) -> Callable[[dict, Callable], Iterable[bytes]]:
-    """``wsgi_app`` that puts :func:`logged_path` and :func:`logged_method` in the environ as it answers, under the keys
-    gunicorn's access log format reads (gunicorn_config.py): gunicorn itself has only the request line, its query
-    string, the path decoded (line breaks and all) and the method as sent."""
+    """``wsgi_app`` that puts :func:`logged_path` and :func:`~braintumor.gunicorn_config.logged_method` in the environ
+    as it answers, under the keys gunicorn's access log format reads (gunicorn_config.py): gunicorn itself has only the
+    request line, its query string, the path decoded (line breaks and all) and the method as sent."""
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         def start(status: str, headers: list, exc_info=None):
