@@ -70,10 +70,10 @@ def running_serve(tmp_path, *args: str, cwd=None, wrapper: tuple[str, ...] = ())
 @contextlib.contextmanager
 def running_waitress(app, **settings) -> Iterator[int]:
     """The port of ``app`` under waitress as ``serve`` builds it on Windows, with ``settings`` (waitress's own, e.g.
-    ``serve.waitress_buffers(...)``), served from a thread of this process until the block ends."""
-    from braintumor import serve as serve_mod
+    ``serve_waitress.waitress_buffers(...)``), served from a thread of this process until the block ends."""
+    from braintumor import serve_waitress
 
-    srv = serve_mod.waitress_server(app, host="127.0.0.1", port=0, threads=2, **settings)
+    srv = serve_waitress.waitress_server(app, host="127.0.0.1", port=0, threads=2, **settings)
     closing = threading.Event()
 
     def run() -> None:

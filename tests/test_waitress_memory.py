@@ -20,7 +20,7 @@ from serve_process import running_waitress
 
 waitress = pytest.importorskip("waitress", reason="waitress (the Windows server; the dev extra installs it) is absent")
 
-from braintumor import serve as serve_mod  # noqa: E402
+from braintumor import serve_waitress  # noqa: E402
 from braintumor.web import create_app  # noqa: E402
 
 #: The answer of the test's own route: over waitress's 1 MB outbuf_overflow, as the heat maps of a series can be.
@@ -87,7 +87,7 @@ def _predict_and_fetch(port: int, chunked: bool) -> None:
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_an_upload_and_an_answer_over_waitress_spool_sizes_stay_in_memory(app, chunked):
-    settings = serve_mod.waitress_buffers(app.config["MAX_CONTENT_LENGTH"])
+    settings = serve_waitress.waitress_buffers(app.config["MAX_CONTENT_LENGTH"])
     with running_waitress(app, **settings) as port, temporary_files() as made:
         _predict_and_fetch(port, chunked)
     assert made == []
@@ -95,7 +95,7 @@ def test_an_upload_and_an_answer_over_waitress_spool_sizes_stay_in_memory(app, c
 
 def test_the_watch_sees_waitress_spool_on_its_defaults(app):
     """Control: the same two requests under waitress's own buffer settings each make a temporary file."""
-    limit = {"max_request_body_size": serve_mod.waitress_buffers(app.config["MAX_CONTENT_LENGTH"])[
+    limit = {"max_request_body_size": serve_waitress.waitress_buffers(app.config["MAX_CONTENT_LENGTH"])[
         "max_request_body_size"]}
     with running_waitress(app, **limit) as port, temporary_files() as made:
         _predict_and_fetch(port, chunked=False)
@@ -106,7 +106,7 @@ def test_a_chunked_upload_over_the_limit_gets_413_and_no_temporary_file(app):
     """A chunked body declares no size: waitress counts it as it arrives, in memory, and refuses it at the limit."""
     limit = app.config["MAX_CONTENT_LENGTH"]
     chunk = b"\0" * 65536
-    with (running_waitress(app, **serve_mod.waitress_buffers(limit)) as port, temporary_files() as made,
+    with (running_waitress(app, **serve_waitress.waitress_buffers(limit)) as port, temporary_files() as made,
           socket.create_connection(("127.0.0.1", port), timeout=30) as sock):
         sock.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")

@@ -17,14 +17,14 @@ from serve_process import running_waitress
 
 waitress = pytest.importorskip("waitress", reason="waitress (the Windows server; the dev extra installs it) is absent")
 
-from braintumor import serve as serve_mod  # noqa: E402
+from braintumor import serve_waitress  # noqa: E402
 from braintumor.web import create_app  # noqa: E402
 from braintumor.web.hosts import BAD_HOST  # noqa: E402
 
 
 def _running(app) -> contextlib.AbstractContextManager[int]:
     """The port of ``app`` under waitress as ``serve`` builds it, with the app's upload limit."""
-    return running_waitress(app, **serve_mod.waitress_buffers(app.config["MAX_CONTENT_LENGTH"]))
+    return running_waitress(app, **serve_waitress.waitress_buffers(app.config["MAX_CONTENT_LENGTH"]))
 
 
 def _app():
@@ -152,7 +152,7 @@ def test_an_app_answer_that_fails_does_not_cost_the_client_its_413(monkeypatch, 
     def broken(*args, **kwargs):
         raise RuntimeError(f"/scans/JANE_{'DOE'}.dcm")  # as its source line shows it: not the text logged
 
-    monkeypatch.setattr(serve_mod, "_app_answer", broken)
+    monkeypatch.setattr(serve_waitress, "_app_answer", broken)
     app = _app()
     with _running(app) as port:
         status, ctype, _ = _refused(port, "/api/v1/predict", app.config["MAX_CONTENT_LENGTH"] + 1)

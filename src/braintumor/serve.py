@@ -2,7 +2,7 @@
 
 gunicorn on Linux/macOS: N worker processes, each calling the app factory (and so opening its
 own ONNX Runtime session) after the fork, a few threads each. waitress on Windows (threads in
-one process). Flask's development server only with ``--debug``.
+one process: serve_waitress.py). Flask's development server only with ``--debug``.
 
 The gunicorn master must never have imported onnxruntime: the library starts a thread at
 import, and a worker forked from such a process aborts or hangs when it exits. Importing
@@ -28,7 +28,6 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from .cpu_quota import available_cpus
 from .exit_errors import UsageError
@@ -38,7 +37,6 @@ from .gunicorn_config import (
     DEFAULT_REQUEST_TIMEOUT,
     METRICS_DIR_PREFIX,
     REQUEST_TIMEOUT_ENV,
-    traceback_without_text,
 )
 from .held_model import hold_model
 from .host_names import listen_address
@@ -53,10 +51,8 @@ from .serve_settings import (
     environment_origins,
     leave_a_folder_it_cannot_enter,
 )
+from .serve_waitress import waitress_buffers, waitress_server
 from .wording import counted, printable
-
-if TYPE_CHECKING:
-    from flask import Flask
 
 #: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
 #: wait on slow clients (uploads straight from browsers, no buffering proxy in front). Behind a buffering
@@ -68,81 +64,6 @@ THREADS_PER_WORKER: int = 4
 #: other workers need, and glibc's default of one malloc arena per thread made a worker's RSS creep.
 WORKER_ENV: dict[str, str] = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                               "MALLOC_ARENA_MAX": "2"}
-
-
-def waitress_buffers(max_request_bytes: int) -> dict[str, int]:
-    """waitress's settings that keep uploads off the disk. It reads a whole request body before calling the app, and
-    by default puts a body over 512 KB (``inbuf_overflow``) and an answer over 1 MB (``outbuf_overflow``: heat maps of
-    the uploads) in temporary files. Here neither ever overflows; memory stays bounded by ``max_request_body_size``,
-    this server's upload limit (a bigger body is refused, 413, before it is read), per connection receiving one
-    (up to waitress's 100: docs/DEPLOY.md, "Resource sizing"), and by the app's answers, in memory already."""
-    return {"max_request_body_size": max_request_bytes + 1,  # waitress refuses a Content-Length >= this
-            "inbuf_overflow": sys.maxsize, "outbuf_overflow": sys.maxsize}
-
-
-def waitress_server(app: Flask, **settings: Any) -> Any:
-    """waitress's server for ``app`` (``settings``: waitress's own), whose 413 for a body over the upload limit (sent
-    before the app sees the request) is the app's own answer: JSON for the API, the page for people, saying the limit
-    and what to send instead, counted in /metrics by the app's hooks, as under gunicorn, where the app answers it.
-    waitress's was plain text ("exceeds max_body of 10486") and in no count. waitress has no hook for it but the task
-    class its connections answer with (``HTTPChannel.error_task_class``), set here on this server's only."""
-    from waitress import create_server
-    from waitress.channel import HTTPChannel
-    from waitress.server import BaseWSGIServer
-    from waitress.task import ErrorTask, WSGITask
-    from werkzeug.exceptions import RequestEntityTooLarge
-
-    from .web.server_logs import waitress_without_request
-
-    class AppErrorTask(ErrorTask):
-        environ = None
-        get_environment = WSGITask.get_environment  # the environ the app would have had: Host, Accept, path
-
-        def execute(self) -> None:
-            if getattr(self.request.error, "code", None) != 413:  # malformed HTTP: gunicorn's own answer too
-                return super().execute()
-            try:
-                answer = _app_answer(app, self.get_environment(), RequestEntityTooLarge())
-            except Exception as exc:  # the app's words are not worth the client's answer: waitress's 413 is sent
-                logging.getLogger(__name__).error("could not give the app's answer to waitress's 413\n%s",
-                                                  traceback_without_text(exc))  # no text: it may hold the path
-                return super().execute()
-            body = answer.get_data()
-            self.status = answer.status
-            self.response_headers.extend((k, v) for k, v in answer.headers.to_wsgi_list()
-                                         if k.lower() != "content-length")
-            self.set_close_on_finish()  # the body was never read
-            self.content_length = len(body)
-            self.write(body)
-
-    class AppChannel(HTTPChannel):
-        error_task_class = AppErrorTask
-
-    logging.getLogger("waitress").addFilter(waitress_without_request)  # no request path, no exception text
-    sockets: dict = {}
-    server = create_server(app, map=sockets, **settings)
-    for listening in sockets.values():  # one per address the host resolves to
-        if isinstance(listening, BaseWSGIServer):
-            listening.channel_class = AppChannel
-    return server
-
-
-def _app_answer(app: Flask, environ: dict, error: Exception) -> Any:
-    """The app's answer to a request its server refused (``error``) before the app could run it: Flask's
-    ``full_dispatch_request`` with ``error`` in the place of the route, so the before-request hooks (the Host check,
-    monitoring's start), the error handler and the after-request hooks (security headers, the count) all run. A Host
-    that is no host name keeps its own 400, as the app answers it: no page can be built for it (its links)."""
-    from flask import request
-    from werkzeug.exceptions import BadHost
-
-    with app.request_context(environ):
-        try:
-            answer = app.preprocess_request()
-            if answer is None:
-                raise request.routing_exception if isinstance(request.routing_exception, BadHost) else error
-        except Exception as exc:
-            answer = app.handle_user_exception(exc)
-        return app.finalize_request(answer)
 
 
 def default_workers() -> int:
