@@ -62,6 +62,11 @@ def listen_address(host: str) -> str:
     return host
 
 
+def url_host(address: str) -> str:
+    """A :func:`listen_address` as a URL (and gunicorn's ``--bind``) writes it: an IPv6 address in brackets."""
+    return f"[{address}]" if ":" in address else address
+
+
 def origin(value: str) -> str:
     """``value`` as a browser's Origin header writes it (``https://name``, a port only where it is not the scheme's,
     names in lower case and IDNA), ``*`` as it is; or ValueError saying why. ``null`` is no origin: any sandboxed or

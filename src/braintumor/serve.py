@@ -39,7 +39,7 @@ from .gunicorn_config import (
     REQUEST_TIMEOUT_ENV,
 )
 from .held_model import hold_model
-from .host_names import listen_address
+from .host_names import listen_address, url_host
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
@@ -127,13 +127,12 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
 
     known = {s.name for s in KNOWN_SETTINGS}
     call = ", ".join(f"{k}={v!r}" for k, v in app_kwargs.items())
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     # One thread per worker: gunicorn's sync worker, which accepts a connection only when idle and closes it
     # after the answer, so every request waits in one queue (the kernel's) for whichever worker frees first.
     # gthread keeps keep-alive connections on the worker that accepted them: 16 clients split 12/4 between
     # two workers, and the busier worker's queue set the tail (docs/PERFORMANCE.md, sixth round).
     worker = ["--worker-class", "sync"] if threads == 1 else ["--worker-class", "gthread", "--threads", str(threads)]
-    argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers), *worker,
+    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{url_host(host)}:{port}", "--workers", str(workers), *worker,
             *(["--timeout", str(timeout)] if timeout is not None else []),
             "--access-logfile", "-", "--error-logfile", "-", "--name", "braintumor",
             "--config", str(Path(__file__).with_name("gunicorn_config.py"))]
@@ -187,9 +186,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
         argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
     metrics = _new_metrics_dir(owner) if gunicorn else None  # before saying it serves
-    shown = f"[{host}]" if ":" in host else host
     prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
-    print(f"serving {printable(path.name)} on http://{shown}:{port}{printable(prefix)}/ ({server}; "
+    print(f"serving {printable(path.name)} on http://{url_host(host)}:{port}{printable(prefix)}/ ({server}; "
           f"{described(hosts)}); Ctrl+C to stop", flush=True)
     if debug:
         from .web.dev_server import DevRequestHandler
