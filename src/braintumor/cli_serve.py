@@ -15,6 +15,8 @@ from .cli_types import (
     upload_mb,
     worker_count,
 )
+from .gunicorn_config import DEFAULT_CLIENT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
+from .gunicorn_config import timeout as GUNICORN_TIMEOUT
 from .host_names import ALLOWED_HOSTS_ENV
 from .upload_limits import MAX_UPLOAD_MB, MIN_UPLOAD_MB
 
@@ -49,10 +51,12 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"request size limit in MiB (2^20 bytes), {MIN_UPLOAD_MB} to {MAX_UPLOAD_MB} (default 128; "
                         "held in memory)")
     p.add_argument("--client-timeout", type=positive_float, default=None, metavar="SECONDS",
-                   help="drop a client that sends nothing for this long in the middle of its request (default 30)")
+                   help="drop a client that sends nothing for this long in the middle of its request "
+                        f"(default {DEFAULT_CLIENT_TIMEOUT:g})")
     p.add_argument("--request-timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="the longest a request's headers, then its body, may take to arrive, however they trickle: "
-                        "then the connection is closed, or the body answered 408 (default 60; with --threads 1, "
-                        "45: three quarters of gunicorn's --timeout when that is shorter)")
+                        "then the connection is closed, or the body answered 408 "
+                        f"(default {DEFAULT_REQUEST_TIMEOUT:g}; with --threads 1, {0.75 * GUNICORN_TIMEOUT:g}: three "
+                        "quarters of gunicorn's --timeout when that is shorter)")
     p.add_argument("--debug", action="store_true", help="Flask development server, debugging on (never in production)")
     p.set_defaults(func=_run_serve)
