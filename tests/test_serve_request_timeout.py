@@ -18,7 +18,7 @@ import pytest
 from serve_process import running_serve
 
 from braintumor.cli import build_parser
-from braintumor.web.client_input import GuardedInput, SlowUpload
+from braintumor.web.client_input import DEADLINES, Deadline, GuardedInput, SlowUpload
 
 BOUNDARY = b"b0123456789abcdef"
 
@@ -99,6 +99,24 @@ def test_a_read_blocked_past_the_deadline_is_ended():
         assert 0.25 < time.monotonic() - started < 3 and exc.value.code == 408
         with pytest.raises(SlowUpload):  # and every read after it
             stream.read(1)
+
+
+def test_a_request_timeout_longer_than_a_thread_can_wait_leaves_the_watchdog_working():
+    """``serve --request-timeout 1e10`` (a number more than 0) killed each worker's watchdog thread at its first
+    request (OverflowError: a wait past ``threading.TIMEOUT_MAX``), a traceback in the log; no deadline was kept."""
+    far_end, far_peer = socket.socketpair()
+    server, client = socket.socketpair()
+    with far_end, far_peer, server, client:
+        far = Deadline(1e10, far_end)
+        DEADLINES.arm(far)
+        try:
+            time.sleep(0.2)  # the watchdog now waits for the far deadline
+            server.settimeout(5)  # without the watchdog, the read below ends here (StalledUpload), not in 0.3 s
+            stream = GuardedInput(server.makefile("rb"), 0.3, server)
+            with pytest.raises(SlowUpload):
+                stream.read(1)
+        finally:
+            DEADLINES.disarm(far)
 
 
 def test_without_a_socket_the_deadline_is_checked_before_each_read():

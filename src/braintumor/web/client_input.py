@@ -120,7 +120,8 @@ class _Watchdog:
                     with contextlib.suppress(OSError):
                         socket.socket.shutdown(deadline.sock, socket.SHUT_RD)
                 self._due = min((d.at for d in self._armed), default=None)
-                wake.wait(None if self._due is None else self._due - now)
+                # at most TIMEOUT_MAX: a longer wait (--request-timeout 1e10) raised OverflowError and ended the thread
+                wake.wait(None if self._due is None else min(self._due - now, threading.TIMEOUT_MAX))
 
 
 #: This process's watchdog: the request bodies' deadlines, and those of the headers (gunicorn_config.py).
