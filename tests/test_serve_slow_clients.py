@@ -133,3 +133,19 @@ def test_the_receive_timeout_is_never_zero(seconds, expected, monkeypatch):
         size = struct.calcsize("@ll")
         whole, micro = struct.unpack("@ll", sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, size))
     assert expected <= whole + micro / 1e6 < expected + 0.1  # the kernel keeps it in clock ticks (0.004 s for 1 us)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_RCVTIMEO as a Linux timeval")
+def test_a_client_timeout_past_what_a_timeval_holds_is_the_longest_it_holds(monkeypatch):
+    """``--client-timeout 1e300`` (a number more than 0) was a traceback from gunicorn's master (struct.error:
+    argument out of range), exit status 1, after serve had said it was serving."""
+    import struct
+    from types import SimpleNamespace
+
+    from braintumor.gunicorn_config import CLIENT_TIMEOUT_ENV, when_ready
+
+    monkeypatch.setenv(CLIENT_TIMEOUT_ENV, "1e300")
+    with socket.socket() as sock:
+        when_ready(SimpleNamespace(LISTENERS=[SimpleNamespace(sock=sock)], log=logging.getLogger("test")))
+        whole, _ = struct.unpack("@ll", sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.calcsize("@ll")))
+    assert whole >= 2**31 - 2  # 68 years: the most a 32-bit timeval holds

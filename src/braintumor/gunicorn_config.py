@@ -162,6 +162,10 @@ def on_starting(server) -> None:
     logger.addFilter(stalled_clients_in_one_line)
 
 
+#: The longest receive timeout (seconds) a timeval's ``long`` holds on any system: 68 years, none in practice.
+_LONGEST_TIMEVAL = 2**31 - 1
+
+
 def when_ready(server) -> None:
     """Give the listening sockets a receive timeout (``SO_RCVTIMEO``), which the connections accepted from them
     inherit: gunicorn reads a request's headers and body with blocking reads and no time limit, so a client that sent
@@ -169,7 +173,7 @@ def when_ready(server) -> None:
     connections per worker, and nothing else was answered, /healthz included). A read that waits longer than
     :func:`client_timeout` now fails: before the app, gunicorn closes the connection; in the body, the app answers
     408 (web/client_input.py). Waiting for a request to begin is gunicorn's keep-alive business, not this."""
-    seconds = client_timeout()
+    seconds = min(client_timeout(), _LONGEST_TIMEVAL)  # 1e300 did not fit: struct.error, and the master was gone
     # at least 1 us: a timeval of zero is no timeout at all (--client-timeout 1e-7 turned the limit off)
     timeval = struct.pack("@ll", int(seconds), max(1 if seconds < 1 else 0, min(999_999, round(seconds % 1 * 1e6))))
     for listener in getattr(server, "LISTENERS", []):
