@@ -266,6 +266,16 @@ def test_metrics_dir_is_fresh_each_start_and_under_tmpdir(tmp_path, monkeypatch)
     assert first.name.startswith(gunicorn_config.METRICS_DIR_PREFIX) and not any(first.iterdir())
 
 
+def test_metrics_dir_under_a_relative_tmpdir_is_named_from_the_root(tmp_path, monkeypatch):
+    """``TMPDIR=tmp`` gave the workers a relative PROMETHEUS_MULTIPROC_DIR: with GUNICORN_CMD_ARGS="--chdir /srv" they
+    looked for it from there, and every worker failed to boot (FileNotFoundError; gunicorn's exit status 3)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", "tmp")
+    made = serve_mod.metrics_dir()
+    assert os.path.isabs(made) and Path(made).parent == tmp_path / "tmp"
+
+
 @pytest.mark.parametrize(("files", "limit"), [
     ({"cpu.max": "50000 100000\n"}, 1),                        # cgroup v2, half a CPU -> 1
     ({"cpu.max": "max 100000\n"}, None),                       # v2, no limit

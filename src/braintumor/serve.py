@@ -72,9 +72,9 @@ def default_workers() -> int:
 
 def metrics_dir() -> str:
     """A fresh, empty directory for the workers' metric files: under $TMPDIR when set, else in memory
-    (/dev/shm) where there is one."""
+    (/dev/shm) where there is one. Named from the root: a relative $TMPDIR was looked for from gunicorn's --chdir."""
     parent = os.environ.get("TMPDIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
-    return tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX, dir=parent)
+    return os.path.abspath(tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX, dir=parent))
 
 
 def _new_metrics_dir(owner: tuple[int, int] | None = None) -> str:
