@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -70,3 +71,40 @@ def test_a_stop_right_after_the_start_ends_the_server_at_once(tiny_model, tmp_pa
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_stop_while_the_serving_line_waits_on_a_full_pipe_leaves_no_metrics_folder(tiny_model, tmp_path):
+    """serve's stdout a pipe nobody reads (a stalled log collector): its "serving ..." line waited there, after serve
+    had made the workers' metrics folder and before it started the watcher that removes it; a SIGTERM then left the
+    folder behind (in /dev/shm, where nothing removes it)."""
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    with contextlib.suppress(BlockingIOError):  # the pipe full before serve writes a byte
+        while True:
+            os.write(write, b"x" * 65536)
+    os.set_blocking(write, True)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp_path)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "braintumor", "serve", "--port", str(port), "--model",
+                             str(tiny_model), "--workers", "1"], stdout=write, stderr=subprocess.DEVNULL, env=env)
+    os.close(write)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("braintumor-metrics-*")):  # made: serve now writes its line, and waits
+            assert proc.poll() is None and time.monotonic() < deadline, "serve ended or made no metrics folder"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        os.close(read)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 10  # the watcher removes it just after serve's process ends
+    while list(tmp_path.glob("braintumor-metrics-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list(tmp_path.glob("braintumor-metrics-*"))

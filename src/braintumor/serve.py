@@ -186,34 +186,36 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
         argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
     metrics = _new_metrics_dir(owner) if gunicorn else None  # before saying it serves
-    prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
-    print(f"serving {printable(path.name)} on http://{url_host(host)}:{port}{printable(prefix)}/ ({server}; "
-          f"{described(hosts)}); Ctrl+C to stop", flush=True)
-    if debug:
-        from .web.dev_server import DevRequestHandler
+    watched = None
+    try:  # a stop before the exec (the line below waiting on a full pipe) left the folder: now the watcher's or ours
+        watched = _remove_when_server_ends(metrics) if metrics is not None else None
+        prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
+        print(f"serving {printable(path.name)} on http://{url_host(host)}:{port}{printable(prefix)}/ ({server}; "
+              f"{described(hosts)}); Ctrl+C to stop", flush=True)
+        if debug:
+            from .web.dev_server import DevRequestHandler
 
-        create_app(**kwargs).run(host=host, port=port, debug=True, use_reloader=False,
-                                 request_handler=DevRequestHandler)  # its log as private as gunicorn's
-    elif sys.platform == "win32":
-        logging.basicConfig()  # as waitress.serve does: its warnings (a full task queue) on stderr
-        waitress_server(create_app(**kwargs), host=host, port=port, threads=workers * threads,
-                        channel_timeout=math.ceil(client_timeout),  # whole seconds there
-                        **waitress_buffers(int(limit * 1024 * 1024))).run()  # the app's MAX_CONTENT_LENGTH
-    else:
-        for key, value in WORKER_ENV.items():
-            os.environ.setdefault(key, value)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it, else the watcher
-        os.environ[CLIENT_TIMEOUT_ENV] = repr(client_timeout)  # for gunicorn_config.when_ready, in the master
-        os.environ[REQUEST_TIMEOUT_ENV] = repr(float(request_timeout))  # for gunicorn_config.post_fork
-        watched = _remove_when_server_ends(metrics)
-        leave_a_folder_it_cannot_enter()  # gunicorn's first step is to change into it
-        sys.stdout.flush()
-        sys.stderr.flush()
-        try:
+            create_app(**kwargs).run(host=host, port=port, debug=True, use_reloader=False,
+                                     request_handler=DevRequestHandler)  # its log as private as gunicorn's
+        elif sys.platform == "win32":
+            logging.basicConfig()  # as waitress.serve does: its warnings (a full task queue) on stderr
+            waitress_server(create_app(**kwargs), host=host, port=port, threads=workers * threads,
+                            channel_timeout=math.ceil(client_timeout),  # whole seconds there
+                            **waitress_buffers(int(limit * 1024 * 1024))).run()  # the app's MAX_CONTENT_LENGTH
+        else:
+            for key, value in WORKER_ENV.items():
+                os.environ.setdefault(key, value)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it, else the watcher
+            os.environ[CLIENT_TIMEOUT_ENV] = repr(client_timeout)  # for gunicorn_config.when_ready, in the master
+            os.environ[REQUEST_TIMEOUT_ENV] = repr(float(request_timeout))  # for gunicorn_config.post_fork
+            leave_a_folder_it_cannot_enter()  # gunicorn's first step is to change into it
+            sys.stdout.flush()
+            sys.stderr.flush()
             os.execv(argv[0], argv)  # does not return
-        except OSError:
+    except BaseException:
+        if metrics is not None:
             shutil.rmtree(metrics, ignore_errors=True)
-            if watched is not None:
-                os.close(watched)  # the watcher ends
-            raise
+        if watched is not None:
+            os.close(watched)  # the watcher ends
+        raise
     return 0
