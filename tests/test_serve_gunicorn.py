@@ -161,6 +161,25 @@ def test_workers_get_no_spare_thread_pools(tiny_model, monkeypatch):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_the_workers_are_given_the_model_by_a_path_from_the_root(tiny_model, monkeypatch):
+    """``--model models/x.onnx`` reached the workers as given: where they read the file itself (no memfd: macOS, a
+    container that refuses it) and GUNICORN_CMD_ARGS has ``--chdir /srv``, each failed to boot ("model file not
+    found: models/x.onnx", exit status 3) after serve had said it was serving."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored at teardown (serve sets it)
+    monkeypatch.chdir(tiny_model.parent)
+    seen = []
+
+    def fake_execv(path, argv):
+        seen.extend(argv)
+        raise OSError("not really starting gunicorn")
+
+    monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
+    with pytest.raises(OSError):
+        serve_mod.serve(model=os.path.join(".", tiny_model.name), workers=1, port=0)
+    assert f"model_path={str(tiny_model)!r}" in seen[-1], seen[-1]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
 def test_serve_starts_in_a_folder_its_user_may_not_enter(tmp_path):
     """DEPLOY.md's try as the unit's user, ``sudo -u braintumor /opt/braintumor/venv/bin/braintumor serve`` in the
     admin's checkout (a home of mode 700 or 750, Debian 12's, RHEL's, Ubuntu's default): serve said "serving ..." and

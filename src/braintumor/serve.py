@@ -169,7 +169,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     request_timeout = request_timeout or (default_request_timeout(threads, timeout) if gunicorn else
                                           DEFAULT_REQUEST_TIMEOUT)
     hosts, origins = allowed_hosts(host, allowed_host or environment_hosts()), environment_origins()
-    kwargs = {"model_path": str(path), "max_upload_mb": limit, "threads": max(1, available_cpus() // workers),
+    kwargs = {"model_path": os.path.abspath(path),  # the workers may start elsewhere (GUNICORN_CMD_ARGS --chdir)
+              "max_upload_mb": limit, "threads": max(1, available_cpus() // workers),
               "request_timeout": float(request_timeout), "allowed_hosts": hosts, "trusted_origins": origins}
     if debug:
         server = "Flask development server (--debug: never in production)"
