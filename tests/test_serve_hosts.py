@@ -5,6 +5,7 @@ a server on the user's machine, which answered every Host."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import urllib.error
@@ -207,6 +208,18 @@ def test_a_bracketed_ipv6_host_is_the_address_a_url_writes(tiny_model, monkeypat
     for typo in ("[127.0.0.1]", "[::1", "[::x]"):  # no IPv6 address in brackets: as before
         assert main(["serve", "--model", str(tiny_model), "--debug", "--host", typo, "--port", str(port)]) == 2, typo
         assert capsys.readouterr().err.startswith(f"error: cannot listen on {typo}:{port}: ")
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_a_taken_port_on_an_ipv6_host_is_named_as_a_url_writes_it(tiny_model, monkeypatch, capsys):
+    """``cannot listen on ::1:5000``: the port could be read as the address's last group; ``[::1]:5000`` cannot."""
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    with socket.socket(socket.AF_INET6) as held:
+        held.bind(("::1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        assert main(["serve", "--model", str(tiny_model), "--host", "::1", "--port", str(port)]) == 75
+    assert capsys.readouterr().err.startswith(f"error: cannot listen on [::1]:{port}: Address already in use")
 
 
 #: Request lines in absolute form (``GET http://name/path``, as sent to a proxy), the Host header sent with each (None:

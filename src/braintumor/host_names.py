@@ -63,8 +63,14 @@ def listen_address(host: str) -> str:
 
 
 def url_host(address: str) -> str:
-    """A :func:`listen_address` as a URL (and gunicorn's ``--bind``) writes it: an IPv6 address in brackets."""
-    return f"[{address}]" if ":" in address else address
+    """A :func:`listen_address` as a URL (and gunicorn's ``--bind``) writes it: an IPv6 address in brackets, so that a
+    port after it is not read as its last group (``[::1]:5000``); anything else (a name, an IPv4 address, a typo) as
+    given."""
+    try:
+        ipaddress.IPv6Address(address)
+    except ValueError:
+        return address
+    return f"[{address}]"
 
 
 def origin(value: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from .exit_errors import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
-from .host_names import ALLOWED_HOSTS_ENV, TRUSTED_ORIGINS_ENV, host_name, origin
+from .host_names import ALLOWED_HOSTS_ENV, TRUSTED_ORIGINS_ENV, host_name, origin, url_host
 from .missing_files import current_folder_gone
 
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
@@ -138,17 +138,17 @@ def check_port(host: str, port: int) -> None:
     (the port held, the address not yet the machine's, a resolver not answering yet: at boot, before DHCP or DNS) is
     :class:`AddressUnavailable` (exit 75, retried); what never will (no address or name at all, a name the resolver
     says does not exist, a port below 1024 without the right) a :class:`UsageError` (exit 2)."""
-
+    where = f"{url_host(host)}:{port}"  # [::1]:5000, not ::1:5000
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         with socket.socket(family, socket.SOCK_STREAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(address)
     except UnicodeError:  # no name at all (a label over 63 characters, an empty one): was a traceback
-        raise UsageError(f"cannot listen on {host}:{port}: not a host name (check --host: a name or address of this "
+        raise UsageError(f"cannot listen on {where}: not a host name (check --host: a name or address of this "
                          "machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
     except socket.gaierror as exc:  # not an address of this machine: the port is not the problem
-        said = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        said = f"cannot listen on {where}: {exc.strerror or exc}"
         if _is_host_name(host) and exc.errno not in _NO_SUCH_NAME:  # no answer yet (EAI_AGAIN: DNS not up at boot)
             raise AddressUnavailable(f"{said} (a name of this machine? it may resolve once the network is up; check "
                                      "--host)") from None
@@ -156,12 +156,12 @@ def check_port(host: str, port: int) -> None:
                          "0.0.0.0)") from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:  # may be free later (the last run still stopping): exit 75, retried
-            raise AddressUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server on that "
+            raise AddressUnavailable(f"cannot listen on {where}: {exc.strerror or exc} (another server on that "
                                      "port? choose one with --port)") from None
         if exc.errno == errno.EADDRNOTAVAIL:  # not this machine's address yet (DHCP not done at boot): retried
-            raise AddressUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc} (not an address of "
+            raise AddressUnavailable(f"cannot listen on {where}: {exc.strerror or exc} (not an address of "
                                      "this machine, or not yet: check --host)") from None
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host and --port)") from None
+        raise UsageError(f"cannot listen on {where}: {exc.strerror or exc} (check --host and --port)") from None
 
 
 def _is_host_name(host: str) -> bool:
