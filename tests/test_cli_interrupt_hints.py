@@ -121,3 +121,22 @@ def test_predict_resume_stopped_before_its_first_record_says_no_records_are_kept
     assert main(["predict", str(tmp_path / "0.png"), "-o", str(out), "--resume"]) == 130
     assert capsys.readouterr().err.splitlines()[-1:] == ["interrupted"]
     assert out.read_bytes() == before
+
+
+def test_train_overwrite_interrupted_says_resume_in_place_of_overwrite(tmp_path, monkeypatch, capsys):
+    """A run started with --overwrite and stopped after an epoch said "run the same command with --resume": that
+    command (--overwrite and --resume) is a usage error, "not allowed with argument --overwrite"."""
+    import braintumor.cli_train as cli_train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"checkpoint")
+
+    def stop(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_train, "run_train", stop)
+    assert main(["train", "--out", str(run), "--epochs", "3", "--overwrite"]) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"{run / 'last.pt'} holds the last finished epoch: run the same command with --resume in place of "
+        "--overwrite to continue")

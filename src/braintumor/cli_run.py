@@ -163,8 +163,10 @@ def _how_to_continue(args: argparse.Namespace) -> str | None:
     refused for a run folder that already holds a run)."""
     with contextlib.suppress(OSError, TypeError, UsageError):  # a path that cannot be checked: say nothing more
         if args.command == "train" and (Path(args.out) / "last.pt").is_file():
-            return f"{Path(args.out) / 'last.pt'} holds the last finished epoch: run the same command with --resume " \
-                   "to continue"
+            # --overwrite and --resume together are a usage error: "the same command with --resume" was one
+            how = "--resume in place of --overwrite" if getattr(args, "overwrite", False) else "--resume"
+            return f"{Path(args.out) / 'last.pt'} holds the last finished epoch: run the same command with {how} to " \
+                   "continue"
         if args.command == "predict" and getattr(args, "resume", False) and args.output not in (None, "-") \
                 and Path(args.output).is_file() and _holds_records(args):
             return f"the records so far are kept in {args.output}: run the same command again, with --resume, to " \
