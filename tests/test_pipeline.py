@@ -112,6 +112,31 @@ def test_a_run_started_again_leaves_none_of_the_earlier_runs_checkpoints(tiny_ru
     assert main([*args, "--resume"]) == 2 and "nothing to resume" in capsys.readouterr().err
 
 
+def test_a_run_started_again_and_stopped_before_its_network_keeps_no_earlier_checkpoint(tiny_run, data_root, tmp_path,
+                                                                                      capsys, monkeypatch):
+    """--overwrite removed the earlier run's checkpoints only after writing its own config.json and split.json: a
+    stop in between (Ctrl-C while the network was built) left the earlier last.pt beside the new settings and split,
+    and the hint said to resume it, continuing the earlier weights under them."""
+    import shutil
+
+    from braintumor import train
+    from braintumor.cli import main
+
+    run = tmp_path / "again"
+    shutil.copytree(tiny_run, run)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "create_model", stopped)  # after config.json and split.json are written
+    args = ["train", "--data", str(data_root), "--out", str(run), "--epochs", "1", "--limit-per-class", "8",
+            "--image-size", "64", "--batch-size", "16", "--cache-dir", str(tmp_path / "c")]
+    assert main([*args, "--overwrite", "--seed", "1"]) == 130
+    assert '"seed": 1' in (run / "config.json").read_text()
+    assert not {"metrics.jsonl", "best.pt", "last.pt"} & {p.name for p in run.iterdir()}
+    assert capsys.readouterr().err.splitlines()[-1] == "interrupted"
+
+
 def test_a_run_folder_that_holds_a_run_is_not_trained_over(tiny_run, data_root, tmp_path, capsys):
     """A mistyped --out must not replace a finished run's best.pt: --resume continues, --overwrite starts again."""
     import shutil

@@ -142,6 +142,9 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     # before the run's folder: a bad dataset, split, teacher or last.pt leaves nothing behind
     if main:
         make_folder(out)  # named as predict names it (atomic_files)
+        if ck is None:  # started again (--overwrite): a run stopped before its first checkpoint left the earlier run's
+            for stale in ("metrics.jsonl", "best.pt", "last.pt"):  # beside this config.json, and --resume continued
+                (out / stale).unlink(missing_ok=True)  # them; before config.json: never the new one beside them
         # whole or not at all: rewritten on every start and resume, a file cut short made the run unresumable
         # names as UTF-8 whatever the locale (file_names.utf8_document); run_split.read_split reads them back
         write_text_atomic(out / "config.json", json.dumps(utf8_document({**asdict(cfg), "world_size": dd.world_size}),
@@ -187,9 +190,6 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             print(f"resuming after epoch {start_epoch}" + (f": all {cfg.epochs} epochs are trained, nothing is left "
                   f"(--epochs above {cfg.epochs} trains on)" if start_epoch == cfg.epochs else ""), file=sys.stderr)
             keep_epochs_through(out / "metrics.jsonl", start_epoch)  # a row whose checkpoint was never written
-    elif main:  # started again (--overwrite): a run stopped before its first checkpoint left the earlier run's
-        for stale in ("metrics.jsonl", "best.pt", "last.pt"):  # beside this config.json, and --resume continued them
-            (out / stale).unlink(missing_ok=True)
 
     meta = {"classes": list(full.classes), "model_name": cfg.model, "preprocess": pre.to_dict(),
             "data_fingerprint": data_fp, "package_version": __version__,
