@@ -171,6 +171,19 @@ def test_a_split_left_empty_by_near_duplicate_groups_says_so(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_class_of_one_image_left_out_of_validation_says_so(tmp_path, capsys):
+    """A class of one image trains it, and the validation split held no image of that class without a word: best.pt
+    was chosen, and the model calibrated, on the other three classes alone."""
+    data = _dataset(tmp_path / "d")
+    for extra in sorted((data / "Training" / "glioma").iterdir())[1:]:
+        extra.unlink()
+    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache"), capsys)
+    assert rc == 0 and "warning: no validation image of glioma (one image, or one group of near duplicates, trains): " \
+        "best.pt is chosen, and the exported model calibrated, on the other classes alone\n" in err, err
+    rc, _, err = run_cli(_train(_dataset(tmp_path / "d2"), tmp_path / "run2", tmp_path / "cache"), capsys)
+    assert rc == 0 and "warning" not in err, err
+
+
 def test_evaluate_run_without_a_training_log_is_refused_not_silently_drawn_without(tmp_path, capsys):
     """--run runs (the folder above the run) or --run RUN/best.pt: the report silently had no training curves (only
     a missing folder was refused)."""

@@ -6,6 +6,7 @@ to 303 lines); these names are imported from here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,3 +87,15 @@ def split_problem(n_train: int, n_val: int, fraction: float, groups: np.ndarray 
         return said
     return (f"{said}; near duplicates stay on one side of it, and these {n} images are {counted(k, 'group')} of near "
             "duplicates (--no-group-duplicates splits them image by image, near duplicates and all)")
+
+
+def unvalidated_classes(labels: np.ndarray, val_index: np.ndarray, classes: Sequence[str]) -> str | None:
+    """The warning for classes of which the validation part holds no image, or None. Why: a class's last image (or
+    group) always trains, so a class of one image had none, without a word: best.pt was chosen, and the exported model
+    calibrated, on the other classes alone."""
+    held = set(np.asarray(labels)[np.asarray(val_index, dtype=np.int64)].tolist())
+    missing = [name for c, name in enumerate(classes) if c not in held]
+    if not missing:
+        return None
+    return (f"warning: no validation image of {', '.join(missing)} (one image, or one group of near duplicates, "
+            "trains): best.pt is chosen, and the exported model calibrated, on the other classes alone")

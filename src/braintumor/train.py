@@ -38,7 +38,7 @@ from .checkpoints import (
 )
 from .data import DatasetError, load_dataset, require_every_class
 from .data_fingerprint import fingerprint
-from .data_splits import limit_per_class, split_by_mode, split_problem, stratified_split
+from .data_splits import limit_per_class, split_by_mode, split_problem, stratified_split, unvalidated_classes
 from .distill import Teacher, distillation_loss
 from .evaluation_scope import dataset_notes
 from .file_names import utf8_document
@@ -133,6 +133,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used, groups)
     if problem := split_problem(len(tr_idx), len(va_idx), cfg.val_fraction, groups):  # was a torch.cat traceback
         raise DatasetError(problem)
+    if main and (unvalidated := unvalidated_classes(full.labels, va_idx, full.classes)):  # a class of one image
+        print(printable(unvalidated), file=sys.stderr)
     images = torch.from_numpy(images_np)
     labels = torch.from_numpy(full.labels)
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]
