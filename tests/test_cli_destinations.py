@@ -245,6 +245,20 @@ def test_permissions_are_checked_where_the_output_is_written(tmp_path, capsys, m
     assert (rc, err) == (2, "error: cannot write -o /dev/null: no permission\n")
 
 
+@pytest.mark.skipif(not hasattr(os, "statvfs"), reason="no statvfs (Windows)")
+def test_a_read_only_file_system_is_named_not_said_to_lack_permission(tmp_path, capsys, monkeypatch):
+    """--out in a read-only mount said "no permission to write in" a folder whose permissions allow writing (chmod
+    cannot help there): the file system is named instead."""
+    import braintumor.cli_checks as checks
+
+    real = os.statvfs
+    monkeypatch.setattr(checks.os, "access", lambda p, mode: False)
+    monkeypatch.setattr(checks.os, "statvfs", lambda p: type("V", (), {"f_flag": real(p).f_flag | os.ST_RDONLY})())
+    rc, _, err = run_cli(["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "run")], capsys)
+    assert (rc, err) == (2, f"error: cannot write --out {tmp_path / 'run'}: {tmp_path} is on a read-only file "
+                            "system\n")
+
+
 @pytest.mark.parametrize("resume", [False, True])
 def test_a_link_into_a_folder_that_cannot_be_written_is_refused_before_work(tmp_path, capsys, monkeypatch, resume):
     """-o LINK, a link into a folder without write permission (a shared results file's): its permission was asked of

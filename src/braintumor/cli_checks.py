@@ -70,12 +70,23 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         raise UsageError(f"cannot write {flag} {raw}: there is no folder {where} ({flag} makes no folders: "
                          "create it first, or correct the path)")  # a mistyped path silently made a tree of them
     if not os.access(nearest, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write {flag} {raw}: no permission to write in {nearest}")
+        raise UsageError(f"cannot write {flag} {raw}: {_not_writable(nearest)}")
     if folder:  # a folder /proc's file system refuses was found only when made, after the work
         try:
             check_folder_can_be_made(path)
         except OSError as exc:  # no_file_made's words, or the OS's own (a read-only file system)
             raise UsageError(str(exc) if exc.errno is None else f"cannot write {flag} {raw}: {exc.strerror}") from None
+
+
+def _not_writable(folder: Path) -> str:
+    """Why ``folder`` takes no new files, where os.access said so: a read-only file system (a read-only mount, a
+    container's) was said to be "no permission to write in" a folder whose permissions allow it, and chmod cannot
+    change that."""
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs on Windows
+        read_only = False
+    return f"{folder} is on a read-only file system" if read_only else f"no permission to write in {folder}"
 
 
 def check_folder_name(flag: str, raw: str, names: Sequence[str] = (), command: str = "") -> None:
