@@ -108,6 +108,24 @@ def test_a_class_folder_of_hidden_files_only_says_they_were_skipped(tmp_path: Pa
     assert dataset.counts()["meningioma"] == 0 and dataset.hidden == {"meningioma": said}
 
 
+@needs_torch
+def test_a_class_folder_of_dicom_files_only_says_they_were_not_read(tmp_path: Path, capsys) -> None:
+    """A class folder of a scanner's DICOM export was "class 'meningioma' has no images in ...", not a word of the
+    files there nor that train reads image files only (the note that says so came only where some class had images)."""
+    folder = _dataset(tmp_path, split="Training") / "meningioma"
+    for p in folder.iterdir():
+        p.unlink()
+    for k in range(2):
+        (folder / f"IM{k}.dcm").write_bytes(b"\0" * 128 + b"DICM")
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2  # stops at the listing
+    assert capsys.readouterr().err == (
+        f"error: class 'meningioma' has no images in {folder} (skipped 2 files that are not images by their name "
+        f"(.dcm), e.g. {folder / 'IM0.dcm'}; DICOM and NIfTI files are read by 'braintumor predict' only (see "
+        "docs/SCANS.md), evaluate and train read image files): training a model of the 4 classes (glioma, meningioma, "
+        "notumor, pituitary), or calibrating one, needs images of each\n")
+    assert not (tmp_path / "run").exists()
+
+
 @needs_model
 @needs_matplotlib
 def test_evaluate_says_a_class_folder_held_hidden_files_only(tmp_path: Path, capsys) -> None:

@@ -263,7 +263,11 @@ def load_dataset(
             hidden[name] = note
         if not files and not allow_missing:  # training: a two- or three-class set learnt only here that it cannot
             needs = f": {every_class_needed(classes)}"  # be trained (or a model of all of them calibrated)
-            said = f" ({hidden[name]})" if name in hidden else ""
+            others = [p for p in ignored if p.is_relative_to(by_class[name])] if name in by_class else []  # DICOMs
+            notes = [hidden[name]] if name in hidden else []
+            if others:  # the note train prints of them came only where every class had images
+                notes.append(Dataset(by_class[name], [], np.zeros(0, np.int64), ignored=others).ignored_note())
+            said = f" ({'; '.join(notes)})" if notes else ""
             raise DatasetError((f"class '{name}' has no images in {by_class[name]}{said}" if name in by_class else
                                 f"no folder for class '{name}' in {folder}") + needs)  # not 'folder/pituitary'
         paths.extend(files)
