@@ -214,3 +214,21 @@ def test_export_data_beside_no_calibrate_is_a_usage_error(tmp_path, capsys):
         main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "m.onnx"), "--no-calibrate", "--data", "d"])
     assert exc.value.code == 2 and capsys.readouterr().err.rstrip().endswith(
         "argument --data: not allowed with argument --no-calibrate")
+
+
+def test_resume_continues_the_loss_scale_of_fp16_training(tmp_path, capsys, monkeypatch):
+    """fp16 on a GPU scales the loss (GradScaler), and last.pt did not keep the scale reached: --resume began again at
+    torch's first scale, so a resumed run was not the run trained through (docs/TRAINING.md: --resume continues
+    exactly). Here a scaler that doubles every step stands in for the GPU's, on the CPU."""
+    import torch
+
+    real = torch.amp.GradScaler
+    monkeypatch.setattr(torch.amp, "GradScaler",
+                        lambda enabled=False: real("cpu", init_scale=256.0, growth_interval=1, enabled=True))
+    data = _dataset(tmp_path / "d")
+    args = _train(data, tmp_path / "run", tmp_path / "cache")
+    assert run_cli(args, capsys)[0] == 0
+    first = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["scaler"]["scale"]
+    assert first > 256.0  # it grew
+    assert run_cli([*args, "--resume", "--epochs", "2"], capsys)[0] == 0
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=False)["scaler"]["scale"] == first * first / 256.0

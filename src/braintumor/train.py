@@ -187,6 +187,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         sched.load_state_dict(ck["scheduler"])
         gen.set_state(ck["generator"])
         torch.set_rng_state(ck["torch_rng"])
+        if ck.get("scaler"):  # fp16 on a GPU: the loss scale reached; a new one (65536) made --resume inexact
+            scaler.load_state_dict(ck["scaler"])
         start_epoch, best = ck["epoch"] + 1, tuple(ck["best"])
         if main:
             print(f"resuming after epoch {start_epoch}" + (f": all {cfg.epochs} epochs are trained, nothing is left "
@@ -275,7 +277,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
                              "val_acc": score[0], "val_loss": -score[1]}, out / "best.pt")
         save_checkpoint({"model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
                          "scheduler": sched.state_dict(), "generator": gen.get_state(),
-                         "torch_rng": torch.get_rng_state(), "epoch": epoch, "best": list(best)}, out / "last.pt")
+                         "torch_rng": torch.get_rng_state(), "scaler": scaler.state_dict(), "epoch": epoch,
+                         "best": list(best)}, out / "last.pt")
         bar.write(f"epoch {epoch + 1:3d}  loss {row['train_loss']:.3f}  train {row['train_acc']:.4f}  "
                   f"val {row['val_acc']:.4f}  val_ema {row['val_ema_acc']:.4f}  "
                   f"({row['epoch_seconds']:.1f}s){'  *' if row['best'] else ''}")
