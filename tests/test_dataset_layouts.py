@@ -172,3 +172,32 @@ def test_a_missing_split_beside_folders_that_are_no_splits_is_not_told_to_read_t
         "(scores too high if the model was trained on them), or point --data at a folder holding Testing or the class "
         "folders themselves\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_split_folders_in_lower_case_are_read_by_data_check_audit_and_the_leak_check(tmp_path: Path, capsys) -> None:
+    """A set unzipped as ROOT/training and ROOT/testing: train and evaluate read them (a split is found as Training or
+    training), but data check and data audit called them "unknown class folders in ROOT: testing, training", and
+    evaluate said "ROOT has no Training split to look for near duplicates in", leaving out its leak-free metrics."""
+    import json
+
+    from braintumor.data import load_dataset
+    from braintumor.evaluation_scope import leak_reference
+
+    root = tmp_path / "brain"
+    for s, split in enumerate(("training", "testing")):
+        for k, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+            put(root / split / name, seed=100 * s + 10 * k)
+    assert main(["data", "check", "--data", str(root)]) == 0
+    assert capsys.readouterr().out == ("Training: 8 images (glioma 2, meningioma 2, notumor 2, pituitary 2)\n"
+                                       "Testing: 8 images (glioma 2, meningioma 2, notumor 2, pituitary 2)\n"
+                                       "all images decode\n")
+    report = tmp_path / "audit.json"
+    assert main(["data", "audit", "--data", str(root), "--out", str(report), "--no-progress"]) == 0
+    summary = json.loads(report.read_text())["summary"]
+    assert summary["leakage"]["test_readable"] == 8
+    testing = load_dataset(root, "Testing", allow_missing=True)
+    training, note = leak_reference(str(root), testing)
+    assert note is None and training is not None and training.root == root / "training" and len(training) == 8
+    assert leak_reference(str(root / "testing"), testing)[1] == (
+        f"not computed: --data names the split folder itself; --data {root} --split testing compares it with the "
+        "Training split beside it")

@@ -139,9 +139,8 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
                            "Training)")
     _refuse_one_level_up(root, split)
     if split:
-        for name in (split, split.capitalize(), split.lower()):
-            if _is_folder(root / name):
-                return root / name
+        if (found := split_folder(root, split)) is not None:
+            return found
         held = [d.name for d in _folders_in(root)]
         if not held:
             raise DatasetError(f"no '{split}' folder and no class folders in {root}: labelled images go in folders "
@@ -193,7 +192,14 @@ def _class_dirs(folder: Path) -> list[Path]:
 
 def dataset_splits(root: str | os.PathLike) -> list[str | None]:
     """The splits ``data check`` and ``data audit`` read: Training and Testing where ROOT holds them, else None."""
-    return [s for s in ("Training", "Testing") if _is_folder(Path(root) / s)] or [None]
+    return [s for s in ("Training", "Testing") if split_folder(Path(root), s)] or [None]
+
+
+def split_folder(root: Path, split: str) -> Path | None:
+    """``root``'s folder for ``split`` as it is spelt (Training, training), or None: one rule for every command (data
+    check and audit looked for "Training" only, and called a set's training/ and testing/ unknown classes)."""
+    return next((root / name for name in dict.fromkeys((split, split.capitalize(), split.lower()))
+                 if _is_folder(root / name)), None)
 
 
 def _is_folder(path: Path) -> bool:

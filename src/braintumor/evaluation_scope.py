@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, MissingSplitError, load_dataset, resolve_split
+from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, MissingSplitError, load_dataset, resolve_split, split_folder
 from .data_fingerprint import fingerprint
 from .model_files import shipped_models_dir
 from .wording import counted
@@ -98,8 +98,8 @@ def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None,
     ``evaluated_fingerprint``: ``dataset``'s own, when the caller has it (evaluate records it: not hashed twice)."""
     root = Path(data)
     evaluated = dataset.root.resolve()
-    if (root / "Training").is_dir():
-        if evaluated == resolve_split(root, "Training").resolve():
+    if (folder := split_folder(root, "Training")) is not None:  # training/ too, as train reads it
+        if evaluated == folder.resolve():
             return None, "not computed: the evaluated images are the Training split itself"
         try:
             training = load_dataset(root, "Training", allow_missing=True)  # a set of some classes, as tested
@@ -109,8 +109,8 @@ def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None,
             return None, (f"not computed: {training.root} holds no images to look for near duplicates in; "
                           f"{reference_hint(trained_on)}")
         return training, None
-    beside = evaluated.parent / "Training"
-    if beside.is_dir() and beside.resolve() != evaluated:  # --data ROOT/Testing: the split named as the root
+    beside = split_folder(evaluated.parent, "Training")
+    if beside is not None and beside.resolve() != evaluated:  # --data ROOT/Testing: the split named as the root
         return None, (f"not computed: --data names the split folder itself; --data {evaluated.parent} "
                       f"--split {evaluated.name} compares it with the Training split beside it")
     if trained_on and (evaluated_fingerprint or fingerprint(dataset)) == trained_on:
