@@ -244,6 +244,11 @@ def load_dataset(
     """
     folder = resolve_split(root, split)
     dirs = _folders_in(folder)
+    # a link leading nowhere is no folder: passed over, its class was scored as one of no images
+    broken = (p for p in folder.iterdir() if class_of_folder(p.name, classes) and p.is_symlink() and not p.exists())
+    if link := next(broken, None):
+        raise DatasetError(f"class folder {link} is a broken symbolic link (-> {os.readlink(link)}): its images "
+                           "cannot be read; fix the link or remove it")
     if not dirs:
         raise DatasetError(f"no class folders in {folder}; expected {', '.join(classes)}")
     unknown = [d.name for d in dirs if class_of_folder(d.name, classes) is None]
