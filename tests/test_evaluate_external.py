@@ -192,3 +192,21 @@ def test_images_beside_the_class_folders_are_said_to_be_left_out(tmp_path: Path,
         image.unlink()
     assert run_evaluate(None, str(root), str(out), progress=False) == 2
     assert "; 3 lie beside them, in no class folder" in capsys.readouterr().err
+
+
+def test_the_training_split_named_as_the_root_is_said_to_be_training(tmp_path: Path) -> None:
+    """``--data ROOT/Training`` (ROOT/Testing beside it) was told "ROOT/Training has no Training split to look for near
+    duplicates in": it is the Training split, as ``--data ROOT --split Training`` is told."""
+    from braintumor.data import load_dataset
+    from braintumor.data_fingerprint import fingerprint
+    from braintumor.evaluation_scope import leak_reference
+
+    root = tmp_path / "set"
+    for split, seed in (("Training", 0), ("Testing", 50)):
+        put_images(root / split / "glioma", seed=seed)
+    training = load_dataset(root / "Training", allow_missing=True)
+    assert leak_reference(str(root / "Training"), training) == (
+        None, "not computed: the evaluated images are the Training split itself")
+    trained_on = fingerprint(training)  # the model's own training images: that note says more, and comes first
+    assert leak_reference(str(root / "Training"), training, trained_on)[1].startswith(
+        f"not computed: {root / 'Training'} holds the very images the model was trained on")

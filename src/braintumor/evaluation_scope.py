@@ -98,9 +98,10 @@ def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None,
     ``evaluated_fingerprint``: ``dataset``'s own, when the caller has it (evaluate records it: not hashed twice)."""
     root = Path(data)
     evaluated = dataset.root.resolve()
+    itself = "not computed: the evaluated images are the Training split itself"
     if (folder := split_folder(root, "Training")) is not None:  # training/ too, as train reads it
         if evaluated == folder.resolve():
-            return None, "not computed: the evaluated images are the Training split itself"
+            return None, itself
         try:
             training = load_dataset(root, "Training", allow_missing=True)  # a set of some classes, as tested
         except DatasetError as exc:
@@ -117,6 +118,8 @@ def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None,
         return None, (f"not computed: {dataset.root} holds the very images the model was trained on (the data "
                       "fingerprint it records), its validation images among them: these metrics say nothing of "
                       "images it has not seen; evaluate a folder it was not trained on")
+    if beside is not None:  # --data ROOT/Training: it said "ROOT/Training has no Training split"
+        return None, itself
     return None, (f"not computed: {root} has no Training split to look for near duplicates in, so every metric "
                   f"is on all the images, including any the model may have been trained on; "
                   f"{reference_hint(trained_on)}")
