@@ -56,13 +56,14 @@ def test_training_curves_of_a_one_epoch_run_say_one_epoch(tmp_path: Path, monkey
 
 def test_data_check_and_a_lone_note_in_a_class_folder_are_said_in_the_singular(tmp_path: Path, capsys) -> None:
     from braintumor.data import load_dataset
+    from braintumor.evaluation_scope import ignored_note
 
     (tmp_path / "glioma").mkdir()
     (tmp_path / "glioma" / "a.png").write_bytes(encode(synthetic_head(64)))
     (tmp_path / "glioma" / "notes.txt").write_text("seen by Dr X")
     assert main(["data", "check", "--data", str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith(f"{tmp_path}: 1 image (glioma 1, meningioma 0, ")
-    note = load_dataset(tmp_path, allow_missing=True).ignored_note()
+    note = ignored_note(load_dataset(tmp_path, allow_missing=True))
     assert note == f"skipped 1 file that is not an image by its name (.txt), e.g. {tmp_path / 'glioma' / 'notes.txt'}"
 
 

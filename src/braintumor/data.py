@@ -1,6 +1,6 @@
 """Class-folder datasets: discovery, validation, a stratified split and a fingerprint (their own modules:
 :mod:`braintumor.data_splits`, :mod:`braintumor.data_fingerprint`; the decoded-image cache:
-:mod:`braintumor.prepared_images`).
+:mod:`braintumor.prepared_images`; the notes on the files a command leaves out: :mod:`braintumor.evaluation_scope`).
 
 Labels come from folder names only (file names in the Kaggle set break their own pattern),
 and hidden files and folders (e.g. ``.ipynb_checkpoints``, a Mac zip's ``__MACOSX``) are never data.
@@ -21,18 +21,12 @@ import numpy as np
 
 from .classes import CLASSES, class_of_folder
 from .image_files import file_kind, hidden_note, images_in, is_hidden_name, not_images, walk_images
-from .wording import counted, in_number, listed
+from .wording import in_number
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
 #: was an empty --data that the user never typed).
 DEFAULT_DATA_ROOT = os.environ.get("BRAINTUMOR_DATA") or "../shared/datasets/brain-tumor-mri"
 
-
-#: Endings of files that may be DICOM or NIfTI, which only ``braintumor predict`` reads (a scanner's DICOM files
-#: often have no ending), and what the notes on skipped files add about them.
-VOLUME_ENDINGS: frozenset[str] = frozenset({".dcm", ".dicom", ".nii", ".gz", "no ending"})
-VOLUME_HINT = ("; DICOM and NIfTI files are read by 'braintumor predict' only (see docs/SCANS.md), "
-               "evaluate and train read image files")
 
 
 class DatasetError(ValueError):
@@ -74,23 +68,6 @@ class Dataset:
         """The endings of the files that are not images (:func:`~braintumor.image_files.not_images`), sorted;
         "no ending" for none."""
         return sorted({p.suffix.lower() or "no ending" for p in self.ignored})
-
-    def ignored_note(self) -> str:
-        """One line naming the files that are not images (:func:`~braintumor.image_files.not_images`): none may be
-        left out without a word, and a hospital's DICOM or NIfTI files are told where they can be read."""
-        endings, one = self.ignored_endings(), len(self.ignored) == 1
-        said = "is not an image by its" if one else "are not images by their"
-        return (f"skipped {counted(len(self.ignored), 'file')} that {said} name ({', '.join(endings)}), "
-                f"e.g. {self.ignored[0]}" + (VOLUME_HINT if set(endings) & VOLUME_ENDINGS else ""))
-
-    def special_note(self) -> str:
-        """One line naming the pipes and devices named like images (:func:`~braintumor.image_files.walk_images`
-        never opens them: a FIFO nothing writes to blocks its reader): data audit and evaluate passed over them
-        without a word, and their counts seemed to be of every file there."""
-        what = "is a pipe or device, not an image file" if len(self.special) == 1 else \
-            "are pipes or devices, not image files"
-        return (f"skipped {counted(len(self.special), 'file')} that {what} (reading one may never end): "
-                + listed([str(p) for p in self.special]))
 
     def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
         index = np.asarray(index, dtype=np.int64)

@@ -15,7 +15,13 @@ from pathlib import Path
 from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, MissingSplitError, load_dataset, resolve_split, split_folder
 from .data_fingerprint import fingerprint
 from .model_files import shipped_models_dir
-from .wording import counted
+from .wording import counted, listed
+
+#: Endings of files that may be DICOM or NIfTI, which only ``braintumor predict`` reads (a scanner's DICOM files
+#: often have no ending), and what the notes on skipped files add about them.
+VOLUME_ENDINGS: frozenset[str] = frozenset({".dcm", ".dicom", ".nii", ".gz", "no ending"})
+VOLUME_HINT = ("; DICOM and NIfTI files are read by 'braintumor predict' only (see docs/SCANS.md), "
+               "evaluate and train read image files")
 
 
 def _shipped_fingerprint() -> str | None:
@@ -129,9 +135,28 @@ def dataset_notes(dataset: Dataset) -> list[str]:
     """The lines train and evaluate print on the files of ``dataset`` they leave out, unread: files that are not
     images by their name, pipes and devices named like images, images beside the class folders. One list for both,
     so that neither forgets one (evaluate and train passed over a FIFO scan.jpg without a word)."""
-    notes = [dataset.ignored_note()] if dataset.ignored else []
-    notes += [dataset.special_note()] if dataset.special else []
+    notes = [ignored_note(dataset)] if dataset.ignored else []
+    notes += [special_note(dataset)] if dataset.special else []
     return notes + ([loose] if (loose := loose_note(dataset)) else [])
+
+
+def ignored_note(dataset: Dataset) -> str:
+    """One line naming the files that are not images (:func:`~braintumor.image_files.not_images`): none may be
+    left out without a word, and a hospital's DICOM or NIfTI files are told where they can be read."""
+    endings, one = dataset.ignored_endings(), len(dataset.ignored) == 1
+    said = "is not an image by its" if one else "are not images by their"
+    return (f"skipped {counted(len(dataset.ignored), 'file')} that {said} name ({', '.join(endings)}), "
+            f"e.g. {dataset.ignored[0]}" + (VOLUME_HINT if set(endings) & VOLUME_ENDINGS else ""))
+
+
+def special_note(dataset: Dataset) -> str:
+    """One line naming the pipes and devices named like images (:func:`~braintumor.image_files.walk_images`
+    never opens them: a FIFO nothing writes to blocks its reader): data audit and evaluate passed over them
+    without a word, and their counts seemed to be of every file there."""
+    what = "is a pipe or device, not an image file" if len(dataset.special) == 1 else \
+        "are pipes or devices, not image files"
+    return (f"skipped {counted(len(dataset.special), 'file')} that {what} (reading one may never end): "
+            + listed([str(p) for p in dataset.special]))
 
 
 def loose_note(dataset: Dataset) -> str | None:
