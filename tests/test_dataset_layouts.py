@@ -201,3 +201,23 @@ def test_split_folders_in_lower_case_are_read_by_data_check_audit_and_the_leak_c
     assert leak_reference(str(root / "testing"), testing)[1] == (
         f"not computed: --data names the split folder itself; --data {root} --split testing compares it with the "
         "Training split beside it")
+
+
+@pytest.mark.parametrize("nested", [False, True])
+@pytest.mark.parametrize("command", ["data check", "data audit", "evaluate"])
+def test_a_class_folder_given_as_the_dataset_names_the_folder_to_pass(command: str, nested: bool, tmp_path: Path,
+                                                                     capsys) -> None:
+    """``--data ROOT/Testing/glioma``: data check and audit said "no class folders in ROOT/Testing/glioma; expected
+    glioma, meningioma, ...", its own name among them (of one with a patient's subfolder: "unknown class folder
+    ...: patient1"), and evaluate told where labelled images go, never that this is one class's folder and which
+    folder to pass instead."""
+    glioma = tmp_path / "brain" / "Testing" / "glioma"
+    put(glioma / "patient1" if nested else glioma)
+    out = tmp_path / "out"
+    args = [*command.split(), "--data", str(glioma)] + ([] if command.startswith("data") else ["--out", str(out)])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown class folder in " if nested else "error: no ") and err.endswith(
+        f": {glioma} is the folder of class 'glioma' itself: pass the folder holding the class folders, "
+        f"{glioma.parent}\n")
+    assert not out.exists()

@@ -120,9 +120,10 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
             return found
         held = [d.name for d in _folders_in(root)]
         if not held:
-            raise DatasetError(f"no '{split}' folder and no class folders in {root}: labelled images go in folders "
-                               f"named after their class ({', '.join(CLASSES)}), as ROOT/{split}/{CLASSES[0]}/ or "
-                               f"ROOT/{CLASSES[0]}/; 'braintumor predict' classifies images without labels")
+            raise DatasetError(f"no '{split}' folder and no class folders in {root}" + (_class_folder_hint(root) or (
+                f": labelled images go in folders named after their class ({', '.join(CLASSES)}), as "
+                f"ROOT/{split}/{CLASSES[0]}/ or ROOT/{CLASSES[0]}/; 'braintumor predict' classifies images without "
+                "labels")))
         # other splits, not classes; but folders holding images themselves are class folders of other names (yes/no):
         # load_dataset names them as unknown classes, where "no 'Training' folder (it holds no, yes)" misled. Not
         # where one of them is a split (holds class folders): ROOT/Training beside ROOT/examples was then called an
@@ -132,6 +133,14 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
                 or not any(images_in(root / name) for name in held)):
             raise MissingSplitError(root, split, held)
     return root
+
+
+def _class_folder_hint(folder: Path, classes: Sequence[str] = CLASSES) -> str:
+    """Which folder to pass where ``folder`` is one class's (``--data ROOT/Testing/glioma``), else "": "no class
+    folders in ROOT/Testing/glioma; expected glioma, ..." named its own folder without a word of why."""
+    name = class_of_folder(folder.name, classes)
+    return f": {folder} is the folder of class '{name}' itself: pass the folder holding the class folders, " \
+           f"{folder.parent}" if name else ""
 
 
 def _refuse_one_level_up(root: Path, split: str | None) -> None:
@@ -227,12 +236,13 @@ def load_dataset(
         raise DatasetError(f"class folder {link} is a broken symbolic link (-> {os.readlink(link)}): its images "
                            "cannot be read; fix the link or remove it")
     if not dirs:
-        raise DatasetError(f"no class folders in {folder}; expected {', '.join(classes)}")
+        raise DatasetError(f"no class folders in {folder}; expected {', '.join(classes)}"
+                           + _class_folder_hint(folder, classes))
     unknown = [d.name for d in dirs if class_of_folder(d.name, classes) is None]
     if unknown:
         raise DatasetError(
             f"unknown class {in_number(len(unknown), 'folder')} in {folder}: {', '.join(unknown)}; "
-            f"expected only {', '.join(classes)}"
+            f"expected only {', '.join(classes)}" + _class_folder_hint(folder, classes)
         )
     by_class: dict[str, Path] = {}
     for d in dirs:
