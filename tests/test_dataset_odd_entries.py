@@ -126,6 +126,16 @@ def test_a_class_folder_of_dicom_files_only_says_they_were_not_read(tmp_path: Pa
     assert not (tmp_path / "run").exists()
 
 
+def test_data_check_says_a_class_folder_held_hidden_files_only(tmp_path: Path, capsys) -> None:
+    """data check counted "meningioma 0" without a word of the three files there, which evaluate and train name."""
+    _hidden_only(_dataset(tmp_path))
+    assert main(["data", "check", "--data", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == (
+        "Testing: 6 images (glioma 2, meningioma 0, notumor 2, pituitary 2)\n"
+        "  meningioma: skipped 3 hidden files, which are never data: ._scan.png, "
+        ".ipynb_checkpoints/scan-checkpoint.png, .scan.png\nall images decode\n")
+
+
 @needs_model
 @needs_matplotlib
 def test_evaluate_says_a_class_folder_held_hidden_files_only(tmp_path: Path, capsys) -> None:

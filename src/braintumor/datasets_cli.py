@@ -34,6 +34,8 @@ def check_dataset(root: str) -> int:
         print(f"{split or printable(str(ds.root))}: {counted(len(ds), 'image')} ({counts})")
         for note in dataset_notes(ds):  # evaluate's and train's words: it said nothing of a g.gif or notes.txt
             print(printable(f"  {note}"))
+        for name, note in ds.hidden.items():  # a class of .scan.png only: "meningioma 0" was all
+            print(printable(f"  {name}: {note}"))
         for path in ds.paths:
             try:
                 info = decode_image(path)[1]
