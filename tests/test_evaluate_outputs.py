@@ -200,3 +200,20 @@ def test_the_training_curves_mark_whole_epochs_only(tmp_path: Path, monkeypatch,
         low, high = ax.get_xlim()
         ticks = [t for t in ax.get_xticks() if low <= t <= high]
         assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+
+
+@needs_matplotlib
+def test_the_confusion_matrix_says_a_class_with_no_images_has_no_share(tmp_path: Path, monkeypatch):
+    """A test folder without meningioma: its row read "0 / 0.0%" in each cell, a recall of 0 % for a class that was
+    never there, while metrics.json, the console and the report say its recall is n/a."""
+    from braintumor import figures
+
+    drawn = []
+    real = figures.save_png
+    monkeypatch.setattr(figures, "save_png", lambda fig, out: (drawn.append(fig), real(fig, out))[1])
+    cm = [[5, 0, 0, 0], [0, 0, 0, 0], [0, 0, 5, 0], [0, 1, 0, 4]]
+    figures.plot_confusion_matrix(cm, ("glioma", "meningioma", "notumor", "pituitary"), tmp_path / "cm.png")
+    ax = drawn[0].axes[0]
+    cells = [t.get_text() for t in ax.texts]
+    assert cells[4:8] == ["0\nn/a"] * 4 and cells[:2] == ["5\n100.0%", "0\n0.0%"] and cells[13] == "1\n20.0%"
+    assert [t.get_text() for t in ax.get_yticklabels()][:2] == ["Glioma", "Meningioma\n(no images)"]

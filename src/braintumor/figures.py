@@ -74,7 +74,8 @@ def _names(classes: Sequence[str]) -> list[str]:
 
 
 def plot_confusion_matrix(cm: Sequence[Sequence[int]], classes: Sequence[str], out: str | os.PathLike) -> Path:
-    """Counts with row-normalised % (recall per true class); colour follows the %."""
+    """Counts with row-normalised % (recall per true class); colour follows the %. A class with no images has no %
+    ("n/a", as metrics.json's recall): its row of "0.0%" read as a recall of 0 for a class never there."""
     cm = np.asarray(cm, dtype=np.int64)
     rows = cm.sum(axis=1, keepdims=True)
     pct = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0) * 100.0
@@ -84,11 +85,11 @@ def plot_confusion_matrix(cm: Sequence[Sequence[int]], classes: Sequence[str], o
     im = ax.imshow(pct, cmap="Blues", vmin=0, vmax=100)
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, f"{cm[i, j]}\n{pct[i, j]:.1f}%", ha="center", va="center", fontsize=10,
-                    color="white" if pct[i, j] > 55 else "black")
+            ax.text(j, i, f"{cm[i, j]}\n" + (f"{pct[i, j]:.1f}%" if rows[i, 0] else "n/a"), ha="center",
+                    va="center", fontsize=10, color="white" if pct[i, j] > 55 else "black")
     names = _names(classes)
     ax.set_xticks(range(k), names, rotation=20, ha="right")
-    ax.set_yticks(range(k), names)
+    ax.set_yticks(range(k), [name if rows[i, 0] else f"{name}\n(no images)" for i, name in enumerate(names)])
     ax.set_xlabel("Predicted class")
     ax.set_ylabel("True class")
     ax.set_title(f"Confusion matrix (n = {int(cm.sum())}; % of each true class)")
