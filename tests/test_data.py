@@ -54,6 +54,20 @@ def test_missing_root(tmp_path):
         load_dataset(tmp_path / "nope")
 
 
+def test_a_missing_root_says_what_is_there_instead(tmp_path):
+    """``--data Brain`` beside ``brain``, or a name with a space at its end from a pasted path: "dataset folder not
+    found: ROOT/brain " hid the space, and neither said that the folder meant is there."""
+    (tmp_path / "brain").mkdir()
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(tmp_path / "Brain")
+    assert str(caught.value) == (f"dataset folder not found: {tmp_path / 'Brain'} (names are case-sensitive here: "
+                                 "brain is there)")
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(f"{tmp_path / 'brain'} ")
+    assert str(caught.value).startswith(f"dataset folder not found: {str(tmp_path / 'brain ')!r} (the name ends with "
+                                        "' ', and without it the name is there")
+
+
 def test_empty_class_is_an_error(tmp_path):
     root = make_dataset(tmp_path)
     for p in (root / "pituitary").iterdir():

@@ -21,6 +21,7 @@ import numpy as np
 
 from .classes import CLASSES, class_of_folder
 from .image_files import file_kind, hidden_note, images_in, is_hidden_name, not_images, walk_images
+from .missing_files import near_name_text, shown_name
 from .wording import in_number
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
@@ -110,7 +111,8 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     root = Path(root)
     if not root.is_dir():  # a file named as the dataset was 'not found'; a FIFO was 'a file'
         raise DatasetError(f"the dataset {root} is {_zip_or_kind(root)}: --data takes the dataset's folder"
-                           if root.exists() else f"dataset folder not found: {root}{_default_hint(root)}")
+                           if root.exists() else f"dataset folder not found: {shown_name(root)}{near_name_text(root)}"
+                           f"{_default_hint(root)}")
     if split and (Path(split).name != split or split in (".", "..")):  # `--split ..` read the folder above --data
         raise DatasetError(f"--split {split} is a path: it takes the name of a folder in the dataset (Testing, "
                            "Training)")
