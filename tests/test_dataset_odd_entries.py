@@ -295,17 +295,20 @@ def test_a_dataset_folder_that_cannot_be_read_is_named_in_one_line(tmp_path: Pat
     assert not Path("ev").exists()
 
 
+@pytest.mark.parametrize("which", ["class", "split"])
 @pytest.mark.parametrize("command", ["data audit --no-progress", "data check", "evaluate --out ev"])
-def test_a_class_folder_that_is_a_broken_link_is_named_not_passed_over(tmp_path: Path, capsys, command: str,
-                                                                        monkeypatch) -> None:
+def test_a_class_or_split_folder_that_is_a_broken_link_is_named_not_passed_over(tmp_path: Path, capsys, command: str,
+                                                                                which: str, monkeypatch) -> None:
     """Testing/glioma a link whose folder has moved: no folder, so it was passed over, and evaluate scored the other
-    classes with "no images of glioma", data check and audit counted "glioma 0", while ``ls`` listed glioma."""
+    classes with "no images of glioma", data check and audit counted "glioma 0", while ``ls`` listed glioma. So was
+    a Testing split linked so: data check and audit counted Training alone, evaluate said "it holds Training"."""
     split = _dataset(tmp_path / "ds")
-    glioma = split / "glioma"
-    glioma.rename(tmp_path / "moved")
-    glioma.symlink_to(tmp_path / "gone")
+    _dataset(tmp_path / "ds", split="Training")
+    moved = split / "glioma" if which == "class" else split
+    moved.rename(tmp_path / "moved")
+    moved.symlink_to(tmp_path / "gone")
     monkeypatch.chdir(tmp_path)
     assert main([*command.split(), "--data", str(tmp_path / "ds")]) == 2
-    assert capsys.readouterr().err == (f"error: class folder {glioma} is a broken symbolic link (-> "
+    assert capsys.readouterr().err == (f"error: {which} folder {moved} is a broken symbolic link (-> "
                                        f"{tmp_path / 'gone'}): its images cannot be read; fix the link or remove it\n")
     assert not (tmp_path / "ev").exists()

@@ -186,8 +186,19 @@ def dataset_splits(root: str | os.PathLike) -> list[str | None]:
 def split_folder(root: Path, split: str) -> Path | None:
     """``root``'s folder for ``split`` as it is spelt (Training, training), or None: one rule for every command (data
     check and audit looked for "Training" only, and called a set's training/ and testing/ unknown classes)."""
-    return next((root / name for name in dict.fromkeys((split, split.capitalize(), split.lower()))
-                 if _is_folder(root / name)), None)
+    for name in dict.fromkeys((split, split.capitalize(), split.lower())):
+        if _is_folder(root / name):
+            return root / name
+        _refuse_broken_link(root / name, "split")
+    return None
+
+
+def _refuse_broken_link(path: Path, what: str) -> None:
+    """DatasetError where ``path``, a class or split folder by its name, is a link leading nowhere (its folder moved):
+    no folder, it was passed over, and its class scored, or its split counted, as one of no images."""
+    if path.is_symlink() and not path.exists():
+        raise DatasetError(f"{what} folder {path} is a broken symbolic link (-> {os.readlink(path)}): its images "
+                           "cannot be read; fix the link or remove it")
 
 
 def _is_folder(path: Path) -> bool:
@@ -232,11 +243,9 @@ def load_dataset(
     """
     folder = resolve_split(root, split)
     dirs = _folders_in(folder)
-    # a link leading nowhere is no folder: passed over, its class was scored as one of no images
-    broken = (p for p in folder.iterdir() if class_of_folder(p.name, classes) and p.is_symlink() and not p.exists())
-    if link := next(broken, None):
-        raise DatasetError(f"class folder {link} is a broken symbolic link (-> {os.readlink(link)}): its images "
-                           "cannot be read; fix the link or remove it")
+    for path in folder.iterdir():
+        if class_of_folder(path.name, classes):
+            _refuse_broken_link(path, "class")
     if not dirs:
         raise DatasetError(f"no class folders in {folder}; expected {', '.join(classes)}"
                            + _class_folder_hint(folder, classes))
