@@ -103,9 +103,10 @@ def _confusion_table(metrics: dict) -> str:
         cells = []
         for count in row:
             share = count / total if total else 0.0
-            cells.append(f'<td style="background: rgba(31, 111, 235, {0.08 + 0.6 * share:.2f})">'
-                         f'{_e(count)} <span class="muted">({share:.1%})</span></td>')
-        rows.append(f'<tr><th class="l">{_e(display_name(name))}</th>{"".join(cells)}</tr>')
+            cells.append(f'<td style="background: rgba(31, 111, 235, {0.08 + 0.6 * share:.2f})">'  # n/a: no images
+                         f'{_e(count)} <span class="muted">({f"{share:.1%}" if total else "n/a"})</span></td>')
+        said = "" if total else " (no images)"  # its row of "0 (0.0%)" read as a recall of 0, as the figure's did
+        rows.append(f'<tr><th class="l">{_e(display_name(name))}{said}</th>{"".join(cells)}</tr>')
     return (f'<table><tr><th class="l">true \\ predicted</th>{head}</tr>{"".join(rows)}</table>'
             '<p class="muted">Rows: true class; columns: predicted class; % of the row.</p>')
 
