@@ -76,17 +76,6 @@ class Dataset:
                        ignored=self.ignored, loose=self.loose, special=self.special, hidden=self.hidden)
 
 
-def label_map(data_classes: Sequence[str], model_classes: Sequence[str]) -> np.ndarray:
-    """Dataset label index -> model output index: a dataset's labels index its classes in :data:`CLASSES`' order, a
-    model's scores follow its metadata's, and the two need not agree (a fit or a score on the dataset's indices
-    against another order named other classes). DatasetError for a class the model does not know."""
-    unknown = [c for c in data_classes if c not in model_classes]
-    if unknown:
-        raise DatasetError(f"dataset {in_number(len(unknown), 'class', 'classes')} {', '.join(unknown)} unknown to "
-                           f"the model (it predicts {', '.join(model_classes)})")
-    return np.asarray([list(model_classes).index(c) for c in data_classes], dtype=np.int64)
-
-
 def _default_hint(root: Path) -> str:
     """What to do when the default dataset folder is missing: outside this repository's checkout (a pip install, a
     notebook's folder) train, evaluate and data check said only "dataset folder not found: ../shared/...", a path
@@ -290,12 +279,3 @@ def every_class_needed(classes: Sequence[str]) -> str:
     """Why a set short of a class is refused, in words that fit train and calibrate (export) alike."""
     return f"training a model of the {len(classes)} classes ({', '.join(classes)}), or calibrating one, needs " \
            "images of each"
-
-
-def require_every_class(dataset: Dataset) -> None:
-    """DatasetError for a class left with no image once the unreadable files are skipped (``dataset``: as decoded):
-    a class folder of corrupt files passed :func:`load_dataset`, and a four-class network was trained on three."""
-    for name, n in dataset.counts().items():
-        if not n:
-            raise DatasetError(f"class '{name}' has no readable image in {dataset.root}: each of its files was "
-                               f"skipped as unreadable (above); {every_class_needed(dataset.classes)}")

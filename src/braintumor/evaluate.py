@@ -21,8 +21,9 @@ from tqdm import tqdm
 
 from . import __version__
 from .atomic_files import folder_replaced_whole
-from .data import Dataset, DatasetError, MissingSplitError, label_map, load_dataset
+from .data import Dataset, DatasetError, MissingSplitError, load_dataset
 from .data_fingerprint import fingerprint
+from .dataset_classes import label_map
 from .evaluation_figures import OPTIONAL_FIGURES, run_log_problem, write_figures
 from .evaluation_predictions import write_predictions
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .data import Dataset, DatasetError, label_map, load_dataset
+from .data import Dataset, DatasetError, load_dataset
 from .data_fingerprint import fingerprint
+from .dataset_classes import label_map
 from .file_names import os_document
 from .prepared_images import load_prepared
 from .run_config import read_run_config

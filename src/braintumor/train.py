@@ -36,9 +36,10 @@ from .checkpoints import (
     save_checkpoint,
     split_document,
 )
-from .data import DatasetError, load_dataset, require_every_class
+from .data import DatasetError, load_dataset
 from .data_fingerprint import fingerprint
 from .data_splits import limit_per_class, split_by_mode, split_problem, stratified_split, unvalidated_classes
+from .dataset_classes import require_every_class
 from .distill import Teacher, distillation_loss
 from .evaluation_scope import dataset_notes
 from .file_names import utf8_document
