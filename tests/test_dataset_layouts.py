@@ -221,3 +221,25 @@ def test_a_class_folder_given_as_the_dataset_names_the_folder_to_pass(command: s
         f": {glioma} is the folder of class 'glioma' itself: pass the folder holding the class folders, "
         f"{glioma.parent}\n")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("names", [("train", "test"), ("Training", "Testing", "Validation")])
+def test_data_check_and_audit_read_every_split_folder(names: tuple[str, ...], tmp_path: Path, capsys) -> None:
+    """A set split as ROOT/train and ROOT/test: evaluate names them as splits ("--split NAME evaluates one of them"),
+    but data check and audit called them "unknown class folders in ROOT: test, train"; a ROOT/Validation beside
+    Training and Testing was neither counted nor audited, and nothing said it was left out."""
+    import json
+
+    root = tmp_path / "brain"
+    for s, split in enumerate(names):
+        for k, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+            put(root / split / name, seed=100 * s + 10 * k)
+    expected = ["test", "train"] if names[0] == "train" else list(names)
+    assert main(["data", "check", "--data", str(root)]) == 0
+    assert capsys.readouterr().out == "".join(
+        f"{split}: 8 images (glioma 2, meningioma 2, notumor 2, pituitary 2)\n" for split in expected
+    ) + "all images decode\n"
+    report = tmp_path / "audit.json"
+    assert main(["data", "audit", "--data", str(root), "--out", str(report), "--no-progress"]) == 0
+    splits = json.loads(report.read_text())["splits"]
+    assert list(splits) == expected and all(split["n_images"] == 8 for split in splits.values())

@@ -168,8 +168,14 @@ def _class_dirs(folder: Path) -> list[Path]:
 
 
 def dataset_splits(root: str | os.PathLike) -> list[str | None]:
-    """The splits ``data check`` and ``data audit`` read: Training and Testing where ROOT holds them, else None."""
-    return [s for s in ("Training", "Testing") if split_folder(Path(root), s)] or [None]
+    """The splits ``data check`` and ``data audit`` read: Training and Testing where ROOT holds them, then any other
+    folder holding class folders (Validation, a set's train and test), else None. Those others were "unknown class
+    folders" (train, test: evaluate names them splits) or, beside Training, never read, and not a word of it."""
+    root = Path(root)
+    named = [s for s in ("Training", "Testing") if split_folder(root, s)]
+    taken = {split_folder(root, s) for s in named}  # (a missing ROOT: the load says so)
+    others = [d.name for d in _folders_in(root) if d not in taken and _holds_class_folders(d)] if root.is_dir() else []
+    return [*named, *others] or [None]
 
 
 def split_folder(root: Path, split: str) -> Path | None:
