@@ -243,3 +243,21 @@ def test_data_check_and_audit_read_every_split_folder(names: tuple[str, ...], tm
     assert main(["data", "audit", "--data", str(root), "--out", str(report), "--no-progress"]) == 0
     splits = json.loads(report.read_text())["splits"]
     assert list(splits) == expected and all(split["n_images"] == 8 for split in splits.values())
+
+
+@pytest.mark.parametrize("command", ["data check", "data audit", "evaluate"])
+def test_class_folders_one_folder_too_deep_are_named_with_what_to_do(command: str, tmp_path: Path, capsys) -> None:
+    """Testing.zip unzipped into ROOT/Testing (ROOT/Testing/Testing/glioma): "unknown class folder in ROOT/Testing:
+    Testing" was all, never that the class folders are there, a folder down."""
+    root = tmp_path / "brain"
+    for k, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+        put(root / "Testing" / "Testing" / name, seed=10 * k)
+    out = tmp_path / "out"
+    args = [*command.split(), "--data", str(root)] + ([] if command.startswith("data") else ["--out", str(out)])
+    assert main(args) == 2
+    split = root / "Testing"
+    assert capsys.readouterr().err == (
+        f"error: unknown class folder in {split}: Testing; expected only glioma, meningioma, notumor, pituitary; "
+        f"{split / 'Testing'} holds the class folders (one folder too deep): move them up into {split}, or pass "
+        "that folder\n")
+    assert not out.exists()

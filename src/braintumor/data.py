@@ -244,11 +244,14 @@ def load_dataset(
     if not dirs:
         raise DatasetError(f"no class folders in {folder}; expected {', '.join(classes)}"
                            + _class_folder_hint(folder, classes))
-    unknown = [d.name for d in dirs if class_of_folder(d.name, classes) is None]
+    unknown = [d for d in dirs if class_of_folder(d.name, classes) is None]
     if unknown:
+        deeper = [d for d in unknown if _holds_class_folders(d)]  # ROOT/Testing/Testing/glioma: unzipped a level down
         raise DatasetError(
-            f"unknown class {in_number(len(unknown), 'folder')} in {folder}: {', '.join(unknown)}; "
+            f"unknown class {in_number(len(unknown), 'folder')} in {folder}: {', '.join(d.name for d in unknown)}; "
             f"expected only {', '.join(classes)}" + _class_folder_hint(folder, classes)
+            + (f"; {deeper[0]} holds the class folders (one folder too deep): move them up into {folder}, or pass "
+               "that folder" if deeper else "")
         )
     by_class: dict[str, Path] = {}
     for d in dirs:
