@@ -257,7 +257,8 @@ def load_dataset(
     for d in dirs:
         name = class_of_folder(d.name, classes)
         if name in by_class:
-            raise DatasetError(f"two folders in {folder} hold class '{name}': {by_class[name].name} and {d.name}")
+            raise DatasetError(f"two folders in {folder} hold class '{name}': {by_class[name].name} and {d.name}; "
+                               "move the images of one into the other")
         by_class[name] = d
     paths: list[Path] = []
     labels: list[int] = []
