@@ -94,6 +94,9 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         lines.append(f"leakage: {lk['test_with_train_near_duplicate']} of {lk['test_readable']} Testing images have a "
                      f"near duplicate in Training ({lk['test_with_train_exact_duplicate']} pixel-identical): {per}")
         lines.append(f"leak-free Testing subset: {counted(lk['test_leak_free'], 'image')}")
+    elif one != "all":  # splits, but not both: the headline was left out without a word
+        lines.append(f"leakage: not computed: it looks for Testing images in Training, and {printable(report['root'])} "
+                     f"holds {', '.join(report['splits'])}")
     return "\n".join(lines)
 
 
