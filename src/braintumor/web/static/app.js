@@ -217,6 +217,10 @@
         handleFiles(form, event.dataTransfer.files);
         return;
       }
+      walk(drop);
+    }
+    // A folder dropped, or chosen in the folder picker (folder-picker.js: a keyboard cannot drag one), walked alike.
+    function walk(drop) {
       if (!run) setStatus(document.getElementById("page-status"), "Reading the dropped folder…", false);
       // a walk that fails outright (an error it does not expect) is said, as a folder with nothing to classify is:
       // the page stayed at "Reading the dropped folder…" for good
@@ -227,6 +231,11 @@
           "its files instead.");
       });
     }
+    const folderInput = document.getElementById("folder-input");
+    folderInput.addEventListener("change", function () {
+      if (folderInput.files.length) walk(window.braintumorFolderPicker(folderInput.files));
+      folderInput.value = "";
+    });
     // Files dropped anywhere on the page are taken as on the zone (beside it, on the results once it has scrolled
     // away, they were kept from opening in the browser and then sent nowhere, without a word); a drop without files
     // (text, a link) is taken only on the zone, and never opened by the browser.
