@@ -184,10 +184,10 @@
     const lost = revisit.lost();
     if (lost) setStatus(document.getElementById("page-status"), lost, false);
     // The limits of this path, not the form's one request (up to 32 files): each file is sent on its own, and a
-    // dropped folder gives up to folders.MAX_TAKEN of its files.
+    // folder, dropped or chosen, gives up to folders.MAX_TAKEN of its files.
     document.getElementById("hint-limits").textContent = "any number of files, each up to " +
-      form.dataset.maxSlices + " slices and " + form.dataset.maxMb + " MB; from a dropped folder, its first " +
-      folders.MAX_TAKEN + " images or scans";
+      form.dataset.maxSlices + " slices and " + form.dataset.maxMb + " MB; from a folder dropped or chosen, its " +
+      "first " + folders.MAX_TAKEN + " images or scans";
     const input = document.getElementById("file-input");
     const zone = document.getElementById("dropzone");
 
