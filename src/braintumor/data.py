@@ -274,7 +274,9 @@ def load_dataset(
             others = [p for p in ignored if p.is_relative_to(by_class[name])] if name in by_class else []  # DICOMs
             notes = [hidden[name]] if name in hidden else []
             if others:  # the note train prints of them came only where every class had images
-                notes.append(Dataset(by_class[name], [], np.zeros(0, np.int64), ignored=others).ignored_note())
+                from .evaluation_scope import ignored_note  # (it imports this module)
+
+                notes.append(ignored_note(Dataset(by_class[name], [], np.zeros(0, np.int64), ignored=others)))
             said = f" ({'; '.join(notes)})" if notes else ""
             raise DatasetError((f"class '{name}' has no images in {by_class[name]}{said}" if name in by_class else
                                 f"no folder for class '{name}' in {folder}") + needs)  # not 'folder/pituitary'
