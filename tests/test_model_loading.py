@@ -200,3 +200,14 @@ def test_a_model_files_bytes_given_to_load_are_told_to_be_saved_not_echoed():
                     "them to a file and pass its name")
     with pytest.raises(FileNotFoundError, match=r"model file not found: no-such\.onnx"):
         Classifier.load(b"no-such.onnx")  # a name as bytes is still a name
+
+
+@pytest.mark.parametrize("how", ["env", "argument"])
+def test_a_blank_model_name_is_shown_quoted_not_as_nothing(monkeypatch, how):
+    """``BRAINTUMOR_MODEL=" "`` (or ``Classifier.load(" ")``) said "model file not found:  , named by
+    $BRAINTUMOR_MODEL": a name that showed as nothing. Shown quoted, as the image readers show such names."""
+    monkeypatch.setenv("BRAINTUMOR_MODEL", " ")
+    with pytest.raises(FileNotFoundError) as caught:
+        Classifier.load() if how == "env" else Classifier.load(" ")
+    named = ", named by $BRAINTUMOR_MODEL" if how == "env" else ""
+    assert str(caught.value).startswith(f"model file not found: ' '{named} (train and export one")

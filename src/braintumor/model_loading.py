@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import onnxruntime as ort
 
-from .missing_files import tilde_text, url_text
+from .missing_files import shown_name, tilde_text, url_text
 from .model_files import (
     MissingModelError,
     ModelError,
@@ -58,11 +58,13 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
         what = not_a_model_file(model_path)
         if what:
-            raise MissingModelError(lambda way: f"{model_path}{named} is {what}: pass an ONNX model file ({way})")
+            raise MissingModelError(lambda way: f"{shown_name(model_path)}{named} is {what}: pass an ONNX model file "
+                                    f"({way})")
         names = shipped_model_names()
         shipped = f"; a shipped one by its file name alone: {', '.join(names)}" if names else ""
         hint = (tilde_text(model_path) or url_text(model_path))[1:]  # a URL was told to train and export one
-        shown = path if path is not None and url_text(path) else model_path  # as typed: pathlib's https:/
+        shown = shown_name(path if path is not None and url_text(path) else model_path)  # as typed: pathlib's
+        # https:/ was https://; quoted where blank or edged with white space ($BRAINTUMOR_MODEL=" " showed nothing)
         raise MissingModelError(lambda way: f"model file not found: {shown}{named} " + (
             hint or f"(train and export one, or pass another path: {way}{shipped})"))
     if threads is not None and (not isinstance(threads, Integral) or isinstance(threads, bool)
