@@ -120,9 +120,13 @@ def test_a_name_with_the_newline_of_its_line_says_so(clf, tmp_path):
     a, gone = (f"{tmp_path / name}\n" for name in ("a.png", "gone.png"))
     assert outcomes == [f"file not found: {a!r} (the name ends with '\\n', and without it the name is there: lines "
                         "read from a file keep their newline, which str.strip() removes)", f"file not found: {gone!r}"]
-    for call in (clf.predict, read_volumes):
-        with pytest.raises(ImageError, match=r" \(the name starts with '  ', and without it the name is there: "):
+    for call in (clf.predict, read_volumes):  # a space at either end is no line's newline: not told it is
+        with pytest.raises(ImageError, match=r" \(the name starts with '  ', and without it the name is there: "
+                                             r"str\.strip\(\) removes white space at a name's ends\)$"):
             call(f"  {tmp_path / 'a.png'}")
+        with pytest.raises(ImageError, match=r" \(the name ends with ' ', and without it the name is there: "
+                                             r"str\.strip\(\) removes white space at a name's ends\)$"):
+            call(f"{tmp_path / 'a.png'} ")
 
 
 def test_an_array_file_is_told_what_it_is_and_how_its_array_is_predicted(clf, tmp_path, capsys):

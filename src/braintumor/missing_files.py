@@ -70,8 +70,9 @@ def near_name_text(path: str | os.PathLike) -> str:
     if text != text.strip() and text.strip() and os.path.lexists(text.strip()):  # (shown as repr: a newline is unseen)
         end = f"ends with {text[len(text.rstrip()):]!r}" if text != text.rstrip() else \
             f"starts with {text[:len(text) - len(text.lstrip())]!r}"
-        return f" (the name {end}, and without it the name is there: lines read from a file keep their newline, " \
-               "which str.strip() removes)"
+        why = ("lines read from a file keep their newline, which str.strip() removes" if text[-1:] in "\r\n" else
+               "str.strip() removes white space at a name's ends")  # (a pasted or typed space: no file's lines)
+        return f" (the name {end}, and without it the name is there: {why})"
     if any(c in part for part in _parts_not_there(path) for c in "*?["):
         return " (a pattern: braintumor does not expand *, ? or [ itself; a shell does, unquoted, where a file matches)"
     folder = os.path.dirname(os.fspath(path)) or "."
