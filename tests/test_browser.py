@@ -315,8 +315,8 @@ def test_a_file_over_the_limit_is_refused_in_the_page_in_the_limits_own_words(br
         card = page.locator("#results .card")
         sync_api.expect(card).to_have_attribute("data-state", "error", timeout=20_000)
         assert card.locator(".card-status-text").inner_text().endswith(  # and what to send instead
-            f"file too large: the limit is 0.05 MB: send {SEND_SMALLER}")
-        assert "each up to 512 slices and 0.05 MB;" in page.locator("#hint-limits").inner_text() and problems == []
+            f"file too large: the limit is 0.05 MiB: send {SEND_SMALLER}")
+        assert "each up to 512 slices and 0.05 MiB;" in page.locator("#hint-limits").inner_text() and problems == []
         page.close()
 
 

@@ -89,10 +89,10 @@ def test_a_study_past_one_requests_limits_is_sent_a_folder_at_a_time(server, chr
     folder = two_series_and_index(tmp_path)
     page, problems, blocks = dropped(chromium, server, folder, slices=2)
     assert page.locator("#page-notes p").all_inner_texts()[1:] == [
-        "The 5 DICOM files in study are more than one request takes (2 slices, 128 MB): those of each folder are sent "
+        "The 5 DICOM files in study are more than one request takes (2 slices, 128 MiB): those of each folder are sent "
         "together (a series split over folders is shown in parts).",
-        "The 3 DICOM files in study/SER1 are more than one request takes (2 slices, 128 MB): each is classified on its "
-        "own, with no series summary (a .zip of fewer of them gets one)."]
+        "The 3 DICOM files in study/SER1 are more than one request takes (2 slices, 128 MiB): each is classified on "
+        "its own, with no series summary (a .zip of fewer of them gets one)."]
     assert blocks == [("study/SER2", "2 slices", [])]
     names = page.locator("#results > .card .card-name").all_inner_texts()
     assert sorted(names) == ["study/SER1/IM0000", "study/SER1/IM0001", "study/SER1/IM0002"]

@@ -69,7 +69,7 @@ def test_a_server_that_is_gone_or_failing_is_not_blamed_on_the_files(server, chr
     said = sorted(page.locator("#results .card .card-status-text").all_inner_texts())
     limit = page.locator("#upload-form").get_attribute("data-max-mb")
     assert said == ["could not reach the server; check the connection and try again", "the server answered HTTP 413: "
-                    f"the file is too large for the server (a proxy in front of it may take less than {limit} MB)",
+                    f"the file is too large for the server (a proxy in front of it may take less than {limit} MiB)",
                     "the server answered HTTP 502"]
     page.unroute("**/api/v1/predict*")  # the server is back: the same page classifies
     page.set_input_files("#file-input", str(test_images["glioma"][0]))

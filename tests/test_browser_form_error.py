@@ -12,7 +12,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 NO_FILE = "No file chosen: choose one or more images or scans, then Classify."
 FORMATS = ("JPEG, PNG, BMP, TIFF or WebP slices; DICOM (.dcm, .IMA or no ending: IM00001), NIfTI (.nii, .nii.gz) or a "
            ".zip of DICOM or NIfTI files")
-HINT = f"{FORMATS} · up to 32 files, 512 slices and 128 MB at a time"  # without JavaScript: the form's one request
+HINT = f"{FORMATS} · up to 32 files, 512 slices and 128 MiB at a time"  # without JavaScript: the form's one request
 
 
 def test_the_file_input_says_the_forms_error_when_it_is_reached(server, chromium):

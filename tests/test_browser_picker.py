@@ -40,19 +40,19 @@ def test_dicom_files_without_an_ending_are_chosen_and_an_unknown_file_is_one_car
 
 
 def test_the_hint_gives_the_limits_of_the_path_the_files_take(server, chromium):
-    """Without JavaScript the form sends the files in one request (32 files, 512 slices, 128 MB); with it each file
+    """Without JavaScript the form sends the files in one request (32 files, 512 slices, 128 MiB); with it each file
     is its own request and a folder, dropped or chosen in the folder picker, gives up to 200 files: the hint said "up to
     32 files" on both, and then of a dropped folder alone."""
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
     limit = page.evaluate("window.braintumorFolders.MAX_TAKEN")
     assert page.locator("#hint-limits").inner_text() == (
-        f"any number of files, each up to 512 slices and 128 MB; from a folder dropped or chosen, its first {limit} "
+        f"any number of files, each up to 512 slices and 128 MiB; from a folder dropped or chosen, its first {limit} "
         "images or scans")
     assert problems == []
     page.close()
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(server)
-    assert page.locator("#hint-limits").inner_text() == "up to 32 files, 512 slices and 128 MB at a time"
+    assert page.locator("#hint-limits").inner_text() == "up to 32 files, 512 slices and 128 MiB at a time"
     context.close()

@@ -65,7 +65,7 @@ def test_a_series_past_the_limits_or_refused_whole_is_sent_file_by_file_with_a_n
     page.evaluate("document.getElementById('upload-form').dataset.maxSlices = '3'")
     notes = drop_and_read_notes(page, [str(folder)], "Done: 5 classified (see below).")
     assert notes == [
-        "The 4 DICOM files in study/T1 are more than one request takes (3 slices, 128 MB): each is classified on its "
+        "The 4 DICOM files in study/T1 are more than one request takes (3 slices, 128 MiB): each is classified on its "
         "own, with no series summary (a .zip of fewer of them gets one)."]
     assert page.locator("#results .series").count() == 0
     page.add_init_script(WATCH_SENT)

@@ -86,7 +86,7 @@ def test_waitress_own_413_is_counted_under_its_route(server):
     assert added("braintumor_http_request_duration_seconds_count", endpoint="api.predict") == 1
 
 
-LIMIT_SAID = "upload too large: the limit is 0.01 MB per request (all files together): send fewer files at a time"
+LIMIT_SAID = "upload too large: the limit is 0.01 MiB per request (all files together): send fewer files at a time"
 
 
 def test_waitress_413_is_the_apps_json_for_the_api(server):

@@ -256,14 +256,14 @@ def test_a_request_over_the_size_limit_is_413_json(client):
     big = np.random.default_rng(0).integers(0, 255, (1400, 1400), dtype=np.uint8)  # ~2 MB PNG, x3 > 4 MB
     r = post(client, [(f"{i}.png", encode(big)) for i in range(3)])
     assert r.status_code == 413
-    assert r.get_json() == {"error": "upload too large: the limit is 4 MB per request (all files together): send fewer "
-                                     f"files at a time, {SEND_SMALLER}"}  # what to do, not the limit only
+    assert r.get_json() == {"error": "upload too large: the limit is 4 MiB per request (all files together): send "
+                                     f"fewer files at a time, {SEND_SMALLER}"}  # what to do, not the limit only
     small = create_app(classifier=client.application.extensions["braintumor"].classifier, max_upload_mb=0.05)
     r = small.test_client().post("/api/v1/predict", data=bytes(60_000), content_type="application/octet-stream")
-    assert r.status_code == 413 and "the limit is 0.05 MB" in r.get_json()["error"]  # said 0.0499992
-    assert "0.05 MB at a time" in small.test_client().get("/").get_data(as_text=True)
+    assert r.status_code == 413 and "the limit is 0.05 MiB" in r.get_json()["error"]  # said 0.0499992
+    assert "0.05 MiB at a time" in small.test_client().get("/").get_data(as_text=True)
     big = create_app(classifier=client.application.extensions["braintumor"].classifier, max_upload_mb=1024)
-    assert "1024 MB at a time" in big.test_client().get("/").get_data(as_text=True)  # was "1.02e+03 MB"
+    assert "1024 MiB at a time" in big.test_client().get("/").get_data(as_text=True)  # was "1.02e+03 MB"
 
 
 def test_model_card_health_and_unknown_routes(client, tiny_classifier):

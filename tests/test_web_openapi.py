@@ -173,3 +173,9 @@ def test_the_document_says_a_host_not_answered_gets_400_on_every_path(tiny_class
             r = getattr(client, method)(path, headers={"Host": "evil.example"})
             assert r.status_code == 400, (path, method)
             jsonschema.validate(r.get_json(), error, cls=jsonschema.Draft202012Validator)
+
+
+def test_the_upload_limit_is_said_in_mib_as_it_is_counted(doc):
+    """The limit is counted in MiB (2^20 bytes), as ``serve --max-upload-mb`` says; the document said "MB"."""
+    said = doc["paths"]["/api/v1/predict"]["post"]["description"]
+    assert "(at most 3 files, 1 MiB in all)" in said

@@ -122,7 +122,7 @@ def test_too_large_is_413_with_a_message_in_the_page(client):
     r = post(client, [("big.png", big)])
     html = r.get_data(as_text=True)
     assert r.status_code == 413 and r.mimetype == "text/html"
-    assert "upload too large: the limit is 2 MB" in html and page_disclaimer(html) == DISCLAIMER
+    assert "upload too large: the limit is 2 MiB" in html and page_disclaimer(html) == DISCLAIMER
 
 
 def test_too_many_files_message(client):

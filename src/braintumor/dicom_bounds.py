@@ -86,6 +86,6 @@ def header_problem(data: bytes, has_preamble: bool) -> str | None:
     window = MAX_HEADER_BYTES + 4  # a pixel tag met early, inside a value, only makes the header look shorter
     header_end = min((at for at in (data.find(tag, 0, window) for tag in _PIXEL_TAGS) if at >= 0), default=len(data))
     if header_end > MAX_HEADER_BYTES or data.count(_ITEM_TAG, 0, header_end) > MAX_HEADER_ITEMS:
-        return (f"DICOM header (everything before the pixel data) is over {MAX_HEADER_BYTES // 2**20} MB or "
+        return (f"DICOM header (everything before the pixel data) is over {MAX_HEADER_BYTES // 2**20} MiB or "
                 f"{MAX_HEADER_ITEMS:,} sequence items: not an image header (a crafted file?)")
     return None

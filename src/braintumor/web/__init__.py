@@ -267,7 +267,7 @@ def _under_limit() -> bool:
 def _message(exc: HTTPException) -> str:
     """A short, user-safe sentence for an HTTP error."""
     if exc.code == 413:
-        return (f"upload too large: the limit is {state().max_upload_mb} MB per request (all files together): send "
+        return (f"upload too large: the limit is {state().max_upload_mb} MiB per request (all files together): send "
                 f"fewer files at a time, {SEND_SMALLER}")
     if exc.code == 404:
         return "not found"

@@ -56,7 +56,8 @@ class WebState:
 
     @property
     def max_upload_mb(self) -> str:
-        """The upload limit in MB as people read it, wherever it is said: 0.05, 128, 1024 (not 0.04999 or 1.02e+03)."""
+        """The upload limit in MiB (2**20 bytes) as people read it, wherever it is said: 0.05, 128, 1024 (not 0.04999 or
+        1.02e+03)."""
         mb = self.max_request_bytes / (1024 * 1024)
         return f"{mb:.3g}" if mb < 1 else f"{round(mb, 2):g}"  # not "1.02e+03" for 1024
 

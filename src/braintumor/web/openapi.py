@@ -31,7 +31,7 @@ def openapi_document(st: WebState, root: str = "") -> dict:
     predict = {
         "summary": "Classify brain MRI slices",
         "description": (
-            f"Multipart upload, field `{FIELD}`, repeatable (at most {st.max_files} files, {st.max_upload_mb} MB in "
+            f"Multipart upload, field `{FIELD}`, repeatable (at most {st.max_files} files, {st.max_upload_mb} MiB in "
             f"all); or one file as the whole body (Content-Type {', '.join(raw_types)}; a Content-Disposition "
             "filename names it in the results). "
             "The file type is sniffed from the content (JPEG, PNG, BMP, TIFF, WebP; DICOM, NIfTI, a zip of DICOM "

@@ -186,7 +186,7 @@
     // The limits of this path, not the form's one request (up to 32 files): each file is sent on its own, and a
     // folder, dropped or chosen, gives up to folders.MAX_TAKEN of its files.
     document.getElementById("hint-limits").textContent = "any number of files, each up to " +
-      form.dataset.maxSlices + " slices and " + form.dataset.maxMb + " MB; from a folder dropped or chosen, its " +
+      form.dataset.maxSlices + " slices and " + form.dataset.maxMb + " MiB; from a folder dropped or chosen, its " +
       "first " + folders.MAX_TAKEN + " images or scans";
     const input = document.getElementById("file-input");
     const zone = document.getElementById("dropzone");

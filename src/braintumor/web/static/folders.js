@@ -150,7 +150,7 @@ window.braintumorFolders = (function () {
   // one by one, with notes kept by the first file (said only when that file is analysed: noted).
   function series(items, limits) {
     const noted = new Map(), joined = new Map();
-    const most = limits.slices + " slices, " + Math.round(limits.bytes / 1048576) + " MB";
+    const most = limits.slices + " slices, " + Math.round(limits.bytes / 1048576) + " MiB";
     function note(item, text) { noted.set(item, (noted.get(item) || []).concat([text])); }
     function join(group) {  // whether ``group`` fits in one request, joined when it does
       const bytes = group.reduce(function (n, i) { return n + i.file.size; }, 0) +

@@ -98,7 +98,7 @@ window.braintumorSend = function (helpers) {
     return { 401: ": it asks to sign in (a session may have ended); " + SIGN_IN,
       403: ": it refused this upload (forbidden, not for want of signing in); ask its operator if it goes on",
       413: ": the file is too large for the server (a proxy in front of it may take less than " +
-        form.dataset.maxMb + " MB)",
+        form.dataset.maxMb + " MiB)",
       429: ": it is turning requests away for now (too many at once); " + again,
       503: ": it is unavailable for now (overloaded, starting or being updated); " + again }[response.status] || "";
   }
@@ -132,7 +132,7 @@ window.braintumorSend = function (helpers) {
     }
     const file = job.file, card = job.card, name = job.name;
     if (file.size > Number(form.dataset.maxBytes)) {
-      const rec = { path: name, error: "file too large: the limit is " + form.dataset.maxMb + " MB: send " +
+      const rec = { path: name, error: "file too large: the limit is " + form.dataset.maxMb + " MiB: send " +
         form.dataset.sendSmaller };  // wording.SEND_SMALLER
       keep(job, rec);
       fillCard(card, rec);
