@@ -167,6 +167,21 @@ def test_a_pipe_given_as_the_cache_folder_is_named_as_such(tmp_path, capsys):
                                      "be cached in it; name a folder (made if missing)\n")
 
 
+def test_a_cache_folder_named_as_a_file_is_refused_unless_that_folder_exists(tmp_path, capsys):
+    """``train --cache-dir cache.json`` made a folder named cache.json, as ``--out run.json`` did: the same usage
+    error, before any work; a folder already there of that name is still taken (the missing dataset is told)."""
+    cache, nope = tmp_path / "cache.json", str(tmp_path / "nope")
+    argv = ["train", "--data", nope, "--out", str(tmp_path / "run"), "--cache-dir", str(cache)]
+    rc, out, err = run_cli(argv, capsys)
+    assert (rc, out, err) == (2, "", f"error: --cache-dir {cache} ends with .json, as a JSON file does; --cache-dir "
+                                     f"takes the folder to write its files into: name it {tmp_path / 'cache'} (or "
+                                     f"make the folder {cache} first)\n")
+    assert not cache.exists()
+    cache.mkdir()
+    rc, _, err = run_cli(argv, capsys)
+    assert rc == 2 and "ends with" not in err and "nope" in err
+
+
 def test_an_output_that_is_one_of_the_inputs_is_refused(tmp_path, capsys):
     """``predict scan.jpg -o scan.jpg`` (or ``-o *.jpg`` expanded by the shell) replaced the scan with the results."""
     scan, other = tmp_path / "scan.jpg", tmp_path / "other.jpg"

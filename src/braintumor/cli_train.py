@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from .cli_checks import check_folder_name
 from .cli_types import path_arg
 from .data import DEFAULT_DATA_ROOT
 from .train_config import ConfigError, TrainConfig
@@ -18,6 +19,8 @@ def run_train(args: argparse.Namespace) -> int:
     """Options given on the command line over TrainConfig's defaults; on --resume, the run's own where not typed."""
     from .train import train
 
+    if args.cache_dir:  # `--cache-dir c.json` made a folder of that name; not a destination: a read-only cache is read
+        check_folder_name("--cache-dir", args.cache_dir)
     fields, optional = TrainConfig.__dataclass_fields__, ("epochs", "device", "precision", "cache_dir")
     typed = frozenset(k for k in optional if getattr(args, k) is not None)  # None: not given (--resume: the run's)
     cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and not (k in optional and v is None)})
