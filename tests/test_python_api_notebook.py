@@ -279,6 +279,19 @@ def test_a_batch_holding_nan_or_infinity_is_refused_not_answered_as_the_first_cl
     assert clf.classify(np.stack([x, x]))[0][0] == clf.predict(HEAD)  # finite inputs: answered as before
 
 
+def test_a_float64_batch_is_checked_as_the_float32_the_network_takes(clf):
+    """A float64 batch is run as float32: a value finite in float64 but past float32's range (1e39) became infinite
+    there and was answered with NaN probabilities (classify: the first class, ood False), past the NaN check."""
+    x = clf.preprocess(HEAD).astype(np.float64)
+    batch = np.stack([x, x])
+    batch[1, 0, 5, 5] = 1e39
+    for call in (clf.predict_proba, clf.classify):
+        with pytest.raises(ValueError, match=r"NaN or infinite values \(image 1 first\)"):
+            call(batch)
+    batch[1, 0, 5, 5] = batch[0, 0, 5, 5]
+    assert clf.classify(batch)[0] == clf.classify(batch.astype(np.float32))[0]  # float64 answered as before
+
+
 def test_explain_batch_takes_a_batch_of_nested_lists_as_classify_does(clf):
     """``classify`` and ``predict_proba`` take a batch as nested lists (read back from JSON, say); ``explain_batch``
     failed on it with "'list' object has no attribute 'shape'" after the network had run."""

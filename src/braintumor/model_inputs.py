@@ -22,6 +22,9 @@ def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
     if arr.dtype.kind != "f":
         raise ValueError(f"expected model inputs as floats in [0, 1] (what preprocess gives), not {arr.dtype}: "
                          "uint8 crops (N, S, S) go to Classifier.classify_crops")
+    if arr.dtype != np.float32:  # the network's type, checked as it will run: 1e39 in float64 is inf in float32
+        with np.errstate(over="ignore"):
+            arr = arr.astype(np.float32)
     finite = np.isfinite(arr)
     if not finite.all():  # NaN probabilities, and classify's label the first class, ood False: a silent answer
         first = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
