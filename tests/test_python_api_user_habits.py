@@ -3,7 +3,9 @@ in 0-255 (OpenCV's and scikit-image's conversions)."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from conftest import encode, synthetic_head
@@ -105,6 +107,22 @@ def test_a_file_url_of_a_file_that_is_there_is_told_its_path(clf, tmp_path):
     with pytest.raises(FileNotFoundError, match=re.escape(f"(a file: URL: pass its path, {model})")):
         Classifier.load(model.as_uri())
     assert clf.predict(str(image)).label == clf.predict(image).label  # the path it names is read
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX file name of bytes that are not UTF-8")
+def test_a_file_url_of_a_name_not_utf8_is_told_its_path_and_another_hosts_is_not(clf, tmp_path):
+    """``Path.as_uri()`` of a name that is not UTF-8 writes its bytes %E9: read back as UTF-8 they named no file, and
+    that file's URL was told to "download it first". A URL of another host (``file://server/...``) names no file of
+    this disk, even where a file here has its path."""
+    image = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.png"))
+    image.write_bytes(encode(synthetic_head()))
+    url = image.as_uri()
+    assert "%E9" in url
+    with pytest.raises(ImageError, match=re.escape(f"(a file: URL: pass its path, {image})")):
+        clf.predict(url)
+    with pytest.raises(ImageError, match=re.escape("(a URL: braintumor reads files, not URLs: download it first)")):
+        clf.predict(url.replace("file://", "file://server", 1))
+    assert str(next(clf.predict_many([url.replace("file://", "file://localhost", 1)]))[1]).endswith(f"{image})")
 
 
 def test_a_name_with_the_newline_of_its_line_says_so(clf, tmp_path):

@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 
 def missing_text(path: Path) -> str:
@@ -112,17 +112,24 @@ def url_text(path: str | os.PathLike) -> str:
     text = os.fspath(path)
     if not _URL.match(text):
         return ""
-    if text[:5].lower() == "file:" and os.path.lexists(local := _url_path(text)):
+    if text[:5].lower() == "file:" and (local := _url_path(text)) is not None and os.path.lexists(local):
         return f" (a file: URL: pass its path, {shown_name(local)})"
     return " (a URL: braintumor reads files, not URLs: download it first)"
 
 
-def _url_path(url: str) -> str:
-    """The local path of a ``file:`` URL (%20 decoded; ``C:`` on Windows). Imported here: urllib.request loads http
-    and email, which a command's start-up has no need of."""
+def _url_path(url: str) -> str | None:
+    """The local path of a ``file:`` URL (%20 decoded; ``C:`` on Windows), or None for one of another host
+    (``file://server/scans/a.png``: its /scans/a.png is no path here). A name that is not UTF-8 is its bytes again
+    (``Path.as_uri`` writes them %E9; decoded as UTF-8 they became U+FFFD, no file's name). urllib.request is
+    imported on Windows only: it loads http and email, which a command's start-up has no need of."""
+    parts = urlsplit(url)
+    if parts.netloc.lower() not in ("", "localhost"):
+        return None
+    if os.name != "nt":
+        return unquote(parts.path, errors="surrogateescape")
     from urllib.request import url2pathname
 
-    return url2pathname(urlsplit(url).path)
+    return url2pathname(parts.path)
 
 
 #: The longest name of one file or folder on the usual file systems: a longer name can be no file's (ENAMETOOLONG).
