@@ -267,8 +267,9 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
                 or other_format_text(data) or compressed_text(data) or document_text(data))
         # a stream read to its end stood at its position less what was read: Image.open(f) before had left f partway
         start = _position(source) - len(data) if callable(getattr(source, "read", None)) else 0
-        where = f" (read from position {start} of the stream, where a read before this one left it: seek(0) reads " \
-            "it from its start)" if start > 0 else ""
+        where = f" (read from position {start} of the stream, where a read before this one left it: " + (
+            "seek(0)" if getattr(source, "seekable", bool)() else "opening it again (it cannot seek)") + \
+            " reads it from its start)" if start > 0 else ""  # one that cannot seek: a socket's (urllib3's .raw)
         raise (ImageError(said) if said else UnrecognisedImage(
             f"not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content{where}")) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
