@@ -238,6 +238,27 @@ def test_an_image_as_base64_text_or_a_data_url_is_told_to_decode_it(clf, tmp_pat
     assert clf.predict(base64.b64decode(text)) == clf.predict(data)
 
 
+def test_an_image_as_base64_bytes_or_a_file_of_them_is_told_to_decode_it(clf, tmp_path):
+    """``predict(b64encode(png))`` (a JSON field's text encoded, a file of base64 saved as scan.png) was "not a
+    recognised image" to predict and "not a recognised volume" to read_volumes: an image one decoding away."""
+    import base64
+
+    from braintumor.volume_io import read_volumes
+
+    data = encode(synthetic_head())
+    text = base64.b64encode(data)
+    (tmp_path / "scan.png").write_bytes(text + b"\n")
+    for source, said in ((text, r"base64 text of a PNG image, not the image's bytes: base64\.b64decode\(data\) "),
+                         (b"data:image/png;base64," + text, r"a data: URL of a PNG image, not the image's bytes: "
+                                                            r"base64\.b64decode\(data\.partition\(b','\)\[2\]\) "),
+                         (str(tmp_path / "scan.png"), r"base64 text of a PNG image")):
+        for call in (clf.predict, read_volumes):
+            with pytest.raises(ImageError, match="^" + said):
+                call(source)
+    with pytest.raises(ImageError, match=r"^not a recognised image"):  # text that decodes to no image is not named
+        clf.predict(base64.b64encode(bytes(300)))
+
+
 def test_a_stream_left_partway_by_an_earlier_read_is_told_to_seek_to_its_start(clf, tmp_path):
     """``Image.open(f)`` (to see an image's size first) reads its header and leaves ``f`` partway; ``predict(f)`` then
     read from there and said "not a recognised image" of a good file. It is read from where it stands still (a stream

@@ -62,7 +62,29 @@ def document_kind(data: bytes) -> str | None:
 
 def document_text(data: bytes) -> str | None:
     """Why a document handed to a reader is refused, and what to send instead; None for anything else."""
-    return PDF_DOCUMENT if is_pdf(data) else WEB_PAGE if is_web_page(data) else None
+    return PDF_DOCUMENT if is_pdf(data) else WEB_PAGE if is_web_page(data) else base64_image_text(data)
+
+
+#: The start of an image's base64 text: 24 characters are 18 bytes, enough for every image signature (WebP's 12).
+_BASE64_HEAD = re.compile(rb"[A-Za-z0-9+/]{24}")
+
+
+def base64_image_text(data: bytes) -> str | None:
+    """Why an image's base64 text or data: URL handed over as bytes (``b64encode``'s output, a JSON field encoded, a
+    text file of it saved as scan.png) is refused, and how to get the image's bytes; None for anything else: it was
+    "not a recognised image", of a good image one decoding away (its text as a str: missing_files.long_name_text)."""
+    import base64  # (an error path only)
+
+    from .image_headers import image_kind  # (image_headers imports image_io, which imports this module)
+
+    head = data[:4096].lstrip()
+    url = head[:5].lower() == b"data:" and b";base64," in head.partition(b",")[0] + b","
+    payload = head.partition(b",")[2] if url else head
+    if not _BASE64_HEAD.match(payload) or not (kind := image_kind(base64.b64decode(payload[:24]))):
+        return None
+    how = "base64.b64decode(data.partition(b',')[2])" if url else "base64.b64decode(data)"
+    return (f"{'a data: URL' if url else 'base64 text'} of a {kind} image, not the image's bytes: {how} gives "
+            "them")
 
 
 #: Array files, by their first bytes: what each is, and how Python reads its array (a MATLAB 7.3 file is HDF5 behind
