@@ -90,6 +90,17 @@ def test_a_folder_option_named_as_a_file_is_refused_unless_that_folder_exists(tm
         assert rc == 2 and "ends with" not in err and "nope" in err
 
 
+@pytest.mark.parametrize(("name", "what"), [(".gif", "a GIF image"), (".png", "an image")])
+def test_a_folder_option_named_as_an_ending_alone_is_a_usage_error(tmp_path, capsys, name, what):
+    """``--heatmap .gif`` (an ending alone, no Path suffix) ended in a KeyError traceback: the GIF ending was looked up
+    by Path's suffix, which is empty for a dot name; now refused as ``--heatmap .png`` is, a name suggested."""
+    out, suggested = tmp_path / name, tmp_path / name.replace(".", "_")
+    rc, stdout, err = run_cli([*PREDICT[:-1], str(tmp_path / "nope"), "--heatmap", str(out)], capsys)
+    assert (rc, stdout, err) == (2, "", f"error: --heatmap {out} ends with {name}, as {what} does; --heatmap takes "
+                                        f"the folder to write its files into: name it {suggested} "
+                                        f"(or make the folder {out} first)\n")
+
+
 def test_a_file_output_in_a_missing_folder_is_refused_and_a_folder_output_is_made(tmp_path, capsys):
     """``predict ... -o /nonexistent/dir/x.csv`` made the folders of a mistyped path and wrote there; now a file
     output (-o, and export's, quantize's and data audit's --out) goes into a folder that exists, or is refused before

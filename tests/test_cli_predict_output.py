@@ -114,7 +114,8 @@ def test_an_output_named_as_a_format_predict_does_not_write_is_a_usage_error(tin
 
 
 @pytest.mark.parametrize(("name", "what"), [("result.png", "an image"), ("r.JPEG", "an image"), ("r.tif", "an image"),
-                                            ("r.gif", "a GIF image"), ("r.dcm", "a DICOM file"),
+                                            ("r.gif", "a GIF image"), (".gif", "a GIF image"),
+                                            ("r.HEIC", "a HEIC image"), ("r.dcm", "a DICOM file"),
                                             ("r.nii", "a NIfTI volume"), ("r.nii.gz", "a NIfTI volume")])
 @pytest.mark.parametrize("fmt", [[], ["--format", "csv"]])
 def test_an_output_named_as_an_image_or_scan_is_a_usage_error(tiny_model, inputs, tmp_path, name, what, fmt, capsys):

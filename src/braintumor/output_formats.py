@@ -29,8 +29,8 @@ def picture_ending(name: str) -> str | None:
     lower = name.lower()
     if lower.endswith(tuple(IMAGE_EXTENSIONS)):
         return "an image"
-    if lower.endswith(tuple(OTHER_FORMAT_ENDINGS)):
-        return f"a {OTHER_FORMAT_ENDINGS[Path(lower).suffix]} image"
+    if other := next((e for e in OTHER_FORMAT_ENDINGS if lower.endswith(e)), None):  # '.gif' alone too: no suffix
+        return f"a {OTHER_FORMAT_ENDINGS[other]} image"
     scans = tuple(s for s in VOLUME_SUFFIXES if s not in OTHER_FORMATS)
     if lower.endswith(scans):
         return scan_kind_text(b"", name)
