@@ -101,6 +101,17 @@ def test_a_folder_option_named_as_an_ending_alone_is_a_usage_error(tmp_path, cap
                                         f"(or make the folder {out} first)\n")
 
 
+@pytest.mark.parametrize(("command", "flag", "name"), [(PREDICT, "--heatmap", "maps.png/"),
+                                                     (EVALUATE, "--out", "eval.json/"),
+                                                     (EVALUATE, "--out", "metrics.json/")])
+def test_a_folder_option_named_with_a_final_slash_is_taken_whatever_its_ending(tmp_path, capsys, command, flag, name):
+    """``--out eval.json/`` is written as a folder: it was refused with a suggestion cut one letter short ("name it
+    eval.", the slash counted in the ending) while ``--heatmap maps.png/`` was taken; both are taken now."""
+    argv = [str(tmp_path / "nope") if word == "NOPE" else word for word in command] + [flag, f"{tmp_path}/{name}"]
+    rc, _, err = run_cli(argv, capsys)
+    assert rc == 2 and "ends with" not in err and "nope" in err  # past the destination: the missing input is told
+
+
 def test_a_file_output_in_a_missing_folder_is_refused_and_a_folder_output_is_made(tmp_path, capsys):
     """``predict ... -o /nonexistent/dir/x.csv`` made the folders of a mistyped path and wrote there; now a file
     output (-o, and export's, quantize's and data audit's --out) goes into a folder that exists, or is refused before

@@ -93,8 +93,10 @@ def check_folder_name(flag: str, raw: str, names: Sequence[str] = (), command: s
     """Raise UsageError where the folder output ``raw``, not yet a folder, ends as a file does: one of ``names``, the
     files ``command`` writes into it (``evaluate --out metrics.json``), or a file the CLI writes or reads
     (:func:`~braintumor.output_formats.file_ending`: ``--heatmap maps.png``, ``train --out run.json``), each of
-    which made a folder of that name. A folder already there is taken, whatever its name."""
-    if os.path.isdir(raw):
+    which made a folder of that name. A folder already there is taken, whatever its name, and so is a name written
+    as a folder's, with a final slash (``--out run.json/``: it was refused with "name it run.", and ``maps.png/``
+    taken)."""
+    if os.path.isdir(raw) or raw.endswith(("/", os.sep)):
         return
     ending = Path(raw).suffix.lower()
     if ending and ending in {Path(name).suffix for name in names}:
