@@ -378,6 +378,15 @@ def test_an_unknown_option_before_the_command_is_told_under_the_top_usage(argv, 
     assert "not an option here" not in err
 
 
+def test_a_double_dash_before_the_command_is_not_said_to_have_made_the_next_word_the_command(capsys):
+    """``braintumor -- predict x.jpg``: argparse refuses '--' as the command, and the hint said "-- is no option of
+    braintumor, so predict was read as the command", of the command it did not read."""
+    with pytest.raises(SystemExit) as exc:
+        main(["--", "predict", "x.jpg"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "so predict was read as the command" not in err, err
+
+
 def test_a_pattern_or_a_name_in_another_case_not_found_is_told_why(test_images, tmp_path, monkeypatch, capsys):
     """``predict 'scans/*.dcm'`` (quoted, or a pattern no file matched, which a shell passes on as it is) and
     ``predict Scan.JPG`` beside ``scan.jpg`` (opened on macOS and Windows) said only "file not found"."""

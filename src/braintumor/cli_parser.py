@@ -64,7 +64,7 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         given = getattr(self, "given", [])
         if (commands := _commands(self)) is not None and "invalid choice" in message:
-            message += _value_taken_for_command(self, commands, given)
+            message += _value_taken_for_command(self, commands, given, message)
         named = [a for a in given[:given.index("--") if "--" in given else None]
                  if a.startswith("-") and a != "-" and os.path.lexists(a)]
         super().error(message + "".join(f" ({a} is a file here, read as an option: name it ./{a}, or put -- before"
@@ -85,12 +85,15 @@ def _meant(word: str, command: argparse.ArgumentParser, options: Sequence[str]) 
 
 
 def _value_taken_for_command(parser: argparse.ArgumentParser, commands: argparse._SubParsersAction,
-                             given: Sequence[str]) -> str:
+                             given: Sequence[str], message: str) -> str:
     """Why a word was no command, where an unknown option before it took no value and left it to be read as the
-    command: ``braintumor --fromat json predict x.png`` said only "invalid choice: 'json'"."""
+    command: ``braintumor --fromat json predict x.png`` said only "invalid choice: 'json'". Only where that word is
+    the one ``message`` refuses: ``braintumor -- predict`` refused '--', and was told predict was read as the
+    command."""
     own = {o for a in parser._actions for o in a.option_strings}
     at = next((i for i, w in enumerate(given) if not w.startswith("-")), None)
-    if not at or not given[at - 1].startswith("--") or given[at - 1] in own or "=" in given[at - 1]:
+    if not at or not given[at - 1].startswith("--") or given[at - 1] in own or "=" in given[at - 1] \
+            or f"invalid choice: {given[at]!r}" not in message:
         return ""
     option, value = given[at - 1], given[at]
     later = next((w for w in given[at + 1:] if w in commands.choices), None)
