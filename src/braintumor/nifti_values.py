@@ -37,11 +37,15 @@ def _pieces(values: np.ndarray) -> list[np.ndarray]:
 
 def _distinct(values: np.ndarray, most: int | None = None) -> np.ndarray | None:
     """``values``' distinct values, sorted (as np.unique's, one NaN for all), found a piece at a time; None past
-    ``most`` of them."""
+    ``most`` of them. Without ``most``, each piece's are merged once, at the end: merged at every piece, a volume of a
+    million distinct values (a label intent over an image's voxels) was sorted again and again, 5 times np.unique's
+    time; a map's few values are as few in each piece."""
+    if most is None:
+        return np.unique(np.concatenate([values[:0], *(np.unique(piece) for piece in _pieces(values))]))
     seen = values[:0]
     for piece in _pieces(values):
         seen = np.union1d(seen, piece)
-        if most is not None and seen.size > most:
+        if seen.size > most:
             return None
     return seen
 
