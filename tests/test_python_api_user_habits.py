@@ -229,7 +229,7 @@ def test_an_image_as_base64_text_or_a_data_url_is_told_to_decode_it(clf, tmp_pat
     for source, how in ((text, r"base64\.b64decode\(text\)"),
                         ("data:image/png;base64," + text, r"base64\.b64decode\(url\.partition\(','\)\[2\]\)"),
                         ("#" * 5000, None)):
-        said = rf"^not a file name: a str of {len(source)} characters \({re.escape(source[:20])}\.\.\.\), longer " \
+        said = rf"^not a file name: {len(source)} characters \({re.escape(source[:20])}\.\.\.\), longer " \
                r"than any file name" + (rf"; .* {how} gives the image's bytes, which predict takes$" if how else "$")
         for call in (clf.predict, read_volumes):
             with pytest.raises(ImageError, match=said):

@@ -154,7 +154,7 @@ def long_name_text(name: str | os.PathLike | bytes) -> str | None:
         return None
     hint = "; a data: URL? base64.b64decode(url.partition(',')[2])" if text[:5].lower() == "data:" else (
         "; base64 text? base64.b64decode(text)" if _BASE64.fullmatch(text[:4096]) else "")
-    return (f"not a file name: a str of {len(text)} characters ({text[:20]}...), longer than any file name"
+    return (f"not a file name: {len(text)} characters ({text[:20]}...), longer than any file name"
             + (f"{hint} gives the image's bytes, which predict takes" if hint else ""))
 
 
