@@ -22,6 +22,9 @@ from braintumor.web import create_app
 
 REPO = Path(__file__).resolve().parents[1]
 PREDICT = "/api/v1/predict"
+#: Response headers a client acts on (send it uncompressed, the methods taken, when to try again, where to go): one
+#: an answer carries must be among its response's declared headers, not only said in its prose.
+ACTED_ON = frozenset({"accept-encoding", "allow", "retry-after", "location", "www-authenticate"})
 pytestmark = pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model")
 
 
@@ -64,8 +67,12 @@ def _check(doc: dict, path: str, method: str, r) -> dict:
     (media, content), = responses[status]["content"].items()
     assert r.mimetype == media
     assert r.headers["Cache-Control"] == "no-store"  # results are about one patient's scan: never cached
-    for name, header in responses[status].get("headers", {}).items():
-        jsonschema.validate(r.headers.get(name), header["schema"])
+    declared = responses[status].get("headers", {})
+    for name, header in declared.items():
+        if name in r.headers or header.get("required"):
+            jsonschema.validate(r.headers.get(name), header["schema"])
+    said = {name for name, _ in r.headers.items() if name.lower() in ACTED_ON} - set(declared)
+    assert not said, f"{method.upper()} {path} {status} carries {said}, which its response does not declare"
     body = r.get_json()
     _validate(doc, content["schema"], body)
     return body
@@ -129,6 +136,7 @@ def test_every_error_answers_the_one_error_body(client, doc, test_images):
         {"data": b"abc"},  # no Content-Type
         _files(("big.bin", b"\0" * 3_000_000)),
         {"data": b"x", "content_type": "text/plain"},
+        {"data": good, "content_type": "image/jpeg", "headers": {"Content-Encoding": "gzip"}},  # 415, Accept-Encoding
     ]
     for kwargs in documented:
         r = client.post(PREDICT, **kwargs)

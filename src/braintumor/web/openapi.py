@@ -11,6 +11,17 @@ from .inference import FIELD, HEATMAP_OFF, HEATMAP_ON, RAW_TYPES, WebState
 _NO_STORE: dict = {"Cache-Control": {"description": "Never cached.", "schema": {"type": "string", "const": "no-store"}}}
 
 
+#: A 415 for a compressed body (inference.UnsupportedCoding): declared, not only said in prose, for a client that acts
+#: on it (RFC 9110 15.5.16); absent from a 415 for a body of another type.
+_ACCEPT_IDENTITY: dict = {"Accept-Encoding": {"description": "Only where the body was compressed: send it as it is.",
+                                              "schema": {"type": "string", "const": "identity"}}}
+
+
+def _with_headers(response: dict, headers: dict) -> dict:
+    """``response`` with ``headers`` declared beside its Cache-Control."""
+    return {**response, "headers": {**response["headers"], **headers}}
+
+
 def _any_case(words: tuple[str, ...]) -> str:
     """A pattern of ``words`` in any case (``[tT][rR][uU][eE]``): JSON Schema's ECMA-262 patterns have no flag for it,
     and the enum of lower-case values said ``?heatmap=TRUE`` was wrong where the server takes it."""
@@ -72,9 +83,10 @@ def openapi_document(st: WebState, root: str = "") -> dict:
                                 "seconds (30 by default), or it was still arriving `--request-timeout` seconds (60 by "
                                 "default) after the headers."),
             "413": _json(error, "The request is larger than the upload limit."),
-            "415": _json(error, "The body is neither multipart/form-data nor one file of a type listed above, or it is "
-                                "compressed (a Content-Encoding other than identity: the answer then carries "
-                                "`Accept-Encoding: identity`)."),
+            "415": _with_headers(_json(error, "The body is neither multipart/form-data nor one file of a type listed "
+                                              "above, or it is compressed (a Content-Encoding other than identity: "
+                                              "the answer then carries `Accept-Encoding: identity`)."),
+                                 _ACCEPT_IDENTITY),
             "501": _json(error, "The body is in a transfer coding other than chunked (`Transfer-Encoding: gzip, "
                                 "chunked`): send it as it is, with a Content-Length or `Transfer-Encoding: chunked` "
                                 "alone."),
