@@ -179,3 +179,16 @@ def test_the_upload_limit_is_said_in_mib_as_it_is_counted(doc):
     """The limit is counted in MiB (2^20 bytes), as ``serve --max-upload-mb`` says; the document said "MB"."""
     said = doc["paths"]["/api/v1/predict"]["post"]["description"]
     assert "(at most 3 files, 1 MiB in all)" in said
+
+
+def test_the_400s_and_415s_of_predict_are_said_as_the_server_answers_them(client, doc, test_images):
+    """A body with no Content-Type is a 400 (docs/WEB.md), but the description said 415 for any body "neither multipart
+    nor one of the types above", which it is; and it named no 400 for a ``?heatmap`` value it does not take."""
+    op = doc["paths"]["/api/v1/predict"]["post"]
+    said, said_415 = op["description"], op["responses"]["415"]["description"]
+    r = client.post("/api/v1/predict", data=b"abc")  # no Content-Type
+    assert r.status_code == 400 and "a body with no Content-Type" in said and "(a body with none: 400)" in said_415
+    r = client.post("/api/v1/predict?heatmap=ture", **_files(("a.jpg", test_images["glioma"][0].read_bytes())))
+    assert r.status_code == 400 and "a `heatmap` value it does not take" in said
+    r = client.post("/api/v1/predict", data=b"abc", content_type="text/plain")
+    assert r.status_code == 415 and "415 when the body's Content-Type is neither multipart" in said

@@ -50,9 +50,10 @@ def openapi_document(st: WebState, root: str = "") -> dict:
             f"{st.max_slices} slices per request) and a summary under `series`. "
             "Status: 200 when at least one file was read and answered, classified or refused (`ood`; the others "
             "carry an `error`); 400 when none could be read (e.g. a single bad file: `results` says why), or when "
-            "the request has no files, the wrong field, too many files, a multipart body it cannot read, or a "
-            "query parameter other than `heatmap` (`error` says which); 413 when the request is too large; 415 "
-            "when the body is neither multipart nor one of the types above, or compressed."
+            "the request has no files (an empty body), a body with no Content-Type, the wrong field, too many files, "
+            "a multipart body it cannot read, a `heatmap` value it does not take, or a query parameter other than "
+            "`heatmap` (`error` says which); 413 when the request is too large; 415 when the body's Content-Type is "
+            "neither multipart nor one of the types above, or the body is compressed."
         ),
         "parameters": [{"name": "heatmap", "in": "query", "required": False,
                         "description": "1 to add image_png_base64 (the crop the model saw) to each file read, "
@@ -83,9 +84,10 @@ def openapi_document(st: WebState, root: str = "") -> dict:
                                 "seconds (30 by default), or it was still arriving `--request-timeout` seconds (60 by "
                                 "default) after the headers."),
             "413": _json(error, "The request is larger than the upload limit."),
-            "415": _with_headers(_json(error, "The body is neither multipart/form-data nor one file of a type listed "
-                                              "above, or it is compressed (a Content-Encoding other than identity: "
-                                              "the answer then carries `Accept-Encoding: identity`)."),
+            "415": _with_headers(_json(error, "The body's Content-Type is neither multipart/form-data nor one of "
+                                              "those listed above (a body with none: 400), or the body is compressed "
+                                              "(a Content-Encoding other than identity: the answer then carries "
+                                              "`Accept-Encoding: identity`)."),
                                  _ACCEPT_IDENTITY),
             "501": _json(error, "The body is in a transfer coding other than chunked (`Transfer-Encoding: gzip, "
                                 "chunked`): send it as it is, with a Content-Length or `Transfer-Encoding: chunked` "
