@@ -192,3 +192,20 @@ def test_the_400s_and_415s_of_predict_are_said_as_the_server_answers_them(client
     assert r.status_code == 400 and "a `heatmap` value it does not take" in said
     r = client.post("/api/v1/predict", data=b"abc", content_type="text/plain")
     assert r.status_code == 415 and "415 when the body's Content-Type is neither multipart" in said
+
+
+def test_the_document_says_the_403_and_501_every_path_gives(client, doc):
+    """A browser's cross-site POST is refused 403 on every path before routing (``POST /api/v1/model``: 403, not the
+    405 the document promised for a method a path does not take), and a body in a transfer coding other than chunked
+    is a 501 on every path (``GET /healthz`` too): the document named them for predict only."""
+    said = doc["info"]["description"]
+    assert "403 on every path for a method other than GET, HEAD and OPTIONS" in said
+    assert "501 on every path for a body in a transfer coding other than chunked" in said
+    error = {**doc["components"]["schemas"]["Error"], "components": doc["components"]}
+    for path in [*doc["paths"], "/api/v1/nothing"]:
+        r = client.post(path, headers={"Sec-Fetch-Site": "cross-site"})
+        assert r.status_code == 403, path
+        jsonschema.validate(r.get_json(), error, cls=jsonschema.Draft202012Validator)
+        r = client.get(path, data=b"x", headers={"Transfer-Encoding": "gzip, chunked"})
+        assert r.status_code == 501, path
+        jsonschema.validate(r.get_json(), error, cls=jsonschema.Draft202012Validator)

@@ -105,7 +105,11 @@ def openapi_document(st: WebState, root: str = "") -> dict:
                                 "schema, `{\"error\": sentence}`: also 404 for an unknown path under /api/ and 405 "
                                 "(with the Allow header) for a method a path does not take, and 400 on every path "
                                 "for a request that names a host this server does not answer to (in its Host header "
-                                "or an absolute-form request line; `serve --allowed-host`). OPTIONS answers 204."},
+                                "or an absolute-form request line; `serve --allowed-host`); 403 on every path for a "
+                                "method other than GET, HEAD and OPTIONS that a browser sends for a page of another "
+                                "site (as predict's 403 says; before a 404 or 405), and 501 on every path for a body "
+                                "in a transfer coding other than chunked (as predict's 501 says). OPTIONS answers "
+                                "204."},
         "servers": [{"url": root or "/"}],
         "paths": {
             "/api/v1/predict": {"post": {**predict, "operationId": "predict",
