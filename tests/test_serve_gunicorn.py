@@ -18,6 +18,7 @@ import pytest
 from serve_process import running_serve
 
 from braintumor import serve as serve_mod
+from braintumor.exit_errors import UsageError
 
 
 def test_gunicorn_command_line(tmp_path):
@@ -158,6 +159,41 @@ def test_workers_get_no_spare_thread_pools(tiny_model, monkeypatch):
     assert seen["OPENBLAS_NUM_THREADS"] == "1" and seen["MALLOC_ARENA_MAX"] == "2"
     assert seen["OMP_NUM_THREADS"] == "3"
     assert not os.path.exists(seen["PROMETHEUS_MULTIPROC_DIR"])  # removed when the exec failed
+
+
+def _held_model_copies() -> set[str]:
+    """This process's file descriptors on serve's in-memory model copies (held_model.hold_model's memfd)."""
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if "braintumor-model" in os.readlink(f"/proc/self/fd/{fd}"):
+                held.add(fd)
+        except OSError:  # the listing's own descriptor, closed by now
+            pass
+    return held
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create") or not os.path.isdir("/proc/self/fd"), reason="memfd: Linux")
+def test_a_start_that_fails_before_gunicorn_leaves_this_process_as_it_was(tiny_model, monkeypatch, tmp_path):
+    """A start that failed before the exec (the exec itself, an unusable TMPDIR) kept the model's in-memory copy open
+    (an fd and a copy of the model's bytes per call) and PROMETHEUS_MULTIPROC_DIR naming the folder it had removed
+    (later apps of this process answered /metrics 500), and WORKER_ENV's caps set."""
+    for key in ["PROMETHEUS_MULTIPROC_DIR", *serve_mod.WORKER_ENV]:
+        monkeypatch.setenv(key, "")  # so that teardown restores it
+        monkeypatch.delenv(key)
+
+    def fake_execv(path, argv):
+        raise OSError("not really starting gunicorn")
+
+    monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
+    before = _held_model_copies()
+    with pytest.raises(OSError):
+        serve_mod.serve(model=str(tiny_model), workers=1, port=0)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "gone"))
+    with pytest.raises(UsageError, match="metrics folder"):
+        serve_mod.serve(model=str(tiny_model), workers=1, port=0)
+    assert _held_model_copies() == before
+    assert not {"PROMETHEUS_MULTIPROC_DIR", *serve_mod.WORKER_ENV} & set(os.environ)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")

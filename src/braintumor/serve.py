@@ -179,17 +179,18 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     else:
         server = f"gunicorn, {counted(workers, 'worker')} x {counted(threads, 'thread')}"
     check_port(host, port)
-    if gunicorn:
-        # gunicorn reads WEB_CONCURRENCY as its default worker count when its config module is imported, here and
-        # in the master: "abc" was a traceback. --workers decides here, so the variable has nothing to say.
-        os.environ.pop("WEB_CONCURRENCY", None)
-        owner = check_gunicorn_settings()
-        kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
-        argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
-    metrics = _new_metrics_dir(owner) if gunicorn else None  # before saying it serves
-    watched = None
+    metrics = watched = None
+    environ = {key: os.environ.get(key) for key in _SET_FOR_GUNICORN}  # as it was, should the start fail
     try:  # a stop before the exec (the line below waiting on a full pipe) left the folder: now the watcher's or ours
-        watched = _remove_when_server_ends(metrics) if metrics is not None else None
+        if gunicorn:
+            # gunicorn reads WEB_CONCURRENCY as its default worker count when its config module is imported, here
+            # and in the master: "abc" was a traceback. --workers decides here, so the variable has nothing to say.
+            os.environ.pop("WEB_CONCURRENCY", None)
+            owner = check_gunicorn_settings()
+            kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
+            argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
+            metrics = _new_metrics_dir(owner)  # before saying it serves
+            watched = _remove_when_server_ends(metrics)
         prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
         print(f"serving {printable(path.name)} on http://{url_host(host)}:{port}{printable(prefix)}/ ({server}; "
               f"{described(hosts)}); Ctrl+C to stop", flush=True)
@@ -214,9 +215,28 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
             sys.stderr.flush()
             os.execv(argv[0], argv)  # does not return
     except BaseException:
-        if metrics is not None:
-            shutil.rmtree(metrics, ignore_errors=True)
-        if watched is not None:
-            os.close(watched)  # the watcher ends
+        _undo_start(environ, metrics, [kwargs.get("model_fd"), watched])
         raise
     return 0
+
+
+#: The variables serve sets for gunicorn in its own environment, which the exec hands on.
+_SET_FOR_GUNICORN = ("WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR", CLIENT_TIMEOUT_ENV, REQUEST_TIMEOUT_ENV,
+                     *WORKER_ENV)
+
+
+def _undo_start(environ: dict[str, str | None], metrics: str | None, fds: Sequence[int | None]) -> None:
+    """A start that ended before the exec (a stop, an error, the exec itself) leaves this process as it was, for
+    whatever goes on in it: ``environ`` (:data:`_SET_FOR_GUNICORN` as they were) back, the metrics folder removed,
+    ``fds`` closed (the model's in-memory copy, a copy of its bytes per call; the watcher's pipe, so it ends).
+    PROMETHEUS_MULTIPROC_DIR had named the removed folder: a later app of this process answered /metrics 500."""
+    for key, value in environ.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    if metrics is not None:
+        shutil.rmtree(metrics, ignore_errors=True)
+    for fd in fds:
+        if fd is not None:
+            os.close(fd)
