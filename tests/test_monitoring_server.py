@@ -276,6 +276,19 @@ def test_metrics_dir_under_a_relative_tmpdir_is_named_from_the_root(tmp_path, mo
     assert os.path.isabs(made) and Path(made).parent == tmp_path / "tmp"
 
 
+def test_metrics_dir_under_a_tmpdir_going_up_from_a_link_is_the_folder_made(tmp_path, monkeypatch):
+    """``TMPDIR=link/../tmp``, ``link`` a folder elsewhere: the folder was made in that folder's parent, and named from
+    the root with ``link/..`` folded away as text (``./tmp/...``), a folder that is not there."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real" / "deep").mkdir(parents=True)
+    (tmp_path / "real" / "tmp").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "deep")
+    monkeypatch.setenv("TMPDIR", os.path.join("link", "..", "tmp"))
+    made = serve_mod.metrics_dir()
+    assert os.path.isabs(made) and os.path.isdir(made), made
+    assert Path(made).resolve().parent == (tmp_path / "real" / "tmp").resolve()
+
+
 @pytest.mark.parametrize(("files", "limit"), [
     ({"cpu.max": "50000 100000\n"}, 1),                        # cgroup v2, half a CPU -> 1
     ({"cpu.max": "max 100000\n"}, None),                       # v2, no limit

@@ -216,6 +216,30 @@ def test_the_workers_are_given_the_model_by_a_path_from_the_root(tiny_model, mon
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_the_workers_path_to_the_model_goes_up_from_where_a_link_leads(tiny_model, monkeypatch, tmp_path):
+    """``--model link/../m.onnx``, ``link`` a folder elsewhere: the path from the root folded ``link/..`` away as text,
+    so the workers were sent to another file (``./m.onnx``), or none, than the one serve had checked; the name the API
+    shows stays the one given."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored at teardown (serve sets it)
+    (tmp_path / "real" / "deep").mkdir(parents=True)
+    (tmp_path / "real" / "m.onnx").write_bytes(tiny_model.read_bytes())
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "deep")
+    monkeypatch.chdir(tmp_path)
+    seen = []
+
+    def fake_execv(path, argv):
+        seen.extend(argv)
+        raise OSError("not really starting gunicorn")
+
+    monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
+    with pytest.raises(OSError):
+        serve_mod.serve(model=os.path.join("link", "..", "m.onnx"), workers=1, port=0)
+    given = ast.literal_eval(seen[-1].split("model_path=", 1)[1].split(", ", 1)[0])
+    assert os.path.isabs(given) and os.path.basename(given) == "m.onnx"
+    assert os.path.exists(given) and os.path.samefile(given, tmp_path / "real" / "m.onnx"), given
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
 def test_serve_starts_in_a_folder_its_user_may_not_enter(tmp_path):
     """DEPLOY.md's try as the unit's user, ``sudo -u braintumor /opt/braintumor/venv/bin/braintumor serve`` in the
     admin's checkout (a home of mode 700 or 750, Debian 12's, RHEL's, Ubuntu's default): serve said "serving ..." and

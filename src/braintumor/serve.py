@@ -72,9 +72,11 @@ def default_workers() -> int:
 
 def metrics_dir() -> str:
     """A fresh, empty directory for the workers' metric files: under $TMPDIR when set, else in memory
-    (/dev/shm) where there is one. Named from the root: a relative $TMPDIR was looked for from gunicorn's --chdir."""
+    (/dev/shm) where there is one. Named from the root: a relative $TMPDIR was looked for from gunicorn's --chdir;
+    by where it leads (``realpath``): ``os.path.abspath`` (and Python 3.12's mkdtemp) fold ``link/..`` away as text,
+    naming a folder other than the one made, or none."""
     parent = os.environ.get("TMPDIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
-    return os.path.abspath(tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX, dir=parent))
+    return tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX, dir=os.path.realpath(parent) if parent else None)
 
 
 def _new_metrics_dir(owner: tuple[int, int] | None = None) -> str:
@@ -169,7 +171,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     request_timeout = request_timeout or (default_request_timeout(threads, timeout) if gunicorn else
                                           DEFAULT_REQUEST_TIMEOUT)
     hosts, origins = allowed_hosts(host, allowed_host or environment_hosts()), environment_origins()
-    kwargs = {"model_path": os.path.abspath(path),  # the workers may start elsewhere (GUNICORN_CMD_ARGS --chdir)
+    # the workers may start elsewhere (GUNICORN_CMD_ARGS --chdir): the path from the root, its '..' kept (abspath's
+    # 'link/../m.onnx' was './m.onnx', another file or none) and its name the one given (the API shows it)
+    kwargs = {"model_path": str(Path(path).absolute()),
               "max_upload_mb": limit, "threads": max(1, available_cpus() // workers),
               "request_timeout": float(request_timeout), "allowed_hosts": hosts, "trusted_origins": origins}
     if debug:
