@@ -79,6 +79,15 @@ def test_the_refusal_names_the_names_this_server_answers(tiny_classifier):
     assert "scanner" not in error  # the operator's own names are not told to whoever sent another Host
 
 
+def test_an_ipv4_loopback_written_as_ipv6_answers_the_loopback_names_only():
+    """``--host ::ffff:127.0.0.1`` listens where only this machine reaches, as 127.0.0.1 does, but answered every Host
+    (Python's is_loopback says no to an IPv4-mapped address): the DNS-rebinding check was off on a loopback server."""
+    loopback = ["localhost", "127.0.0.1", "[::1]"]
+    assert allowed_hosts("::ffff:127.0.0.1") == [*loopback, "[::ffff:7f00:1]"]  # what a browser there is sent to
+    assert allowed_hosts("[::ffff:127.0.0.2]") == [*loopback, "[::ffff:7f00:2]"]
+    assert allowed_hosts("::ffff:192.0.2.7") is None  # another machine's address, as 192.0.2.7
+
+
 def test_which_names_each_address_answers():
     loopback = ["localhost", "127.0.0.1", "[::1]"]
     assert allowed_hosts("127.0.0.1") == allowed_hosts("localhost") == allowed_hosts("::1") == loopback

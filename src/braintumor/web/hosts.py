@@ -55,9 +55,11 @@ def is_loopback(bind: str) -> bool:
     if bind.lower().rstrip(".") == "localhost":
         return True
     try:
-        return ipaddress.ip_address(listen_address(bind)).is_loopback  # '[127.0.0.1]' none: was a traceback
+        address = ipaddress.ip_address(listen_address(bind))  # '[127.0.0.1]' none: was a traceback
     except ValueError:
         return False
+    # ::ffff:127.0.0.1 is 127.0.0.1 (IPv4-mapped), which Python's own answer (before 3.13) did not count
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
 
 
 def loopback_host(header: str) -> bool:
