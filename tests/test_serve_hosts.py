@@ -8,6 +8,7 @@ import json
 import os
 import re
 import socket
+import sys
 import urllib.error
 import urllib.request
 
@@ -229,6 +230,21 @@ def test_a_taken_port_on_an_ipv6_host_is_named_as_a_url_writes_it(tiny_model, mo
         port = held.getsockname()[1]
         assert main(["serve", "--model", str(tiny_model), "--host", "::1", "--port", str(port)]) == 75
     assert capsys.readouterr().err.startswith(f"error: cannot listen on [::1]:{port}: Address already in use")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.parametrize("host", ["fe80::1%lo", "[fe80::1%1]"])
+def test_an_ipv6_host_with_a_zone_is_refused_before_gunicorn(tiny_model, monkeypatch, capsys, host):
+    """``--host fe80::...%eth0`` (a link-local address, its interface named) passed the check, serve said it was
+    serving, and gunicorn, which takes an IPv6 address without a zone only, took it for a host name and gave up after
+    5 s of "connection ... failed: Address family for hostname not supported" (exit status 1)."""
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    port = free_port()
+    assert main(["serve", "--model", str(tiny_model), "--host", host, "--port", str(port)]) == 2
+    shown = host if host.startswith("[") else f"[{host}]"
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"error: cannot listen on {shown}:{port}: gunicorn takes no zone (%")
+    assert "--host ::" in err and err.count("\n") == 1
 
 
 #: Request lines in absolute form (``GET http://name/path``, as sent to a proxy), the Host header sent with each (None:

@@ -44,6 +44,7 @@ from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
     check_current_folder,
+    check_gunicorn_host,
     check_gunicorn_settings,
     check_port,
     default_request_timeout,
@@ -182,6 +183,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         server = f"waitress, {counted(workers * threads, 'thread')}"
     else:
         server = f"gunicorn, {counted(workers, 'worker')} x {counted(threads, 'thread')}"
+    if gunicorn:
+        check_gunicorn_host(host, port)  # a usage error, before check_port's "not yet this machine's" (exit 75)
     check_port(host, port)
     metrics = watched = None
     environ = {key: os.environ.get(key) for key in _SET_FOR_GUNICORN}  # as it was, should the start fail

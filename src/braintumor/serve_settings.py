@@ -10,6 +10,7 @@ resolver cannot answer for yet): exit status 75, which a supervisor may retry.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import re
 import shlex
@@ -71,6 +72,20 @@ def check_gunicorn_settings() -> tuple[int, int] | None:
     given = gunicorn_cmd_args()
     owner = (given.get("uid", os.geteuid()), given.get("gid", os.getegid()))
     return None if owner == (os.geteuid(), os.getegid()) else owner
+
+
+def check_gunicorn_host(host: str, port: int) -> None:
+    """A usage error for an IPv6 ``--host`` with a zone (``fe80::1%eth0``, a link-local address and its interface):
+    gunicorn takes it for a host name (its IPv6 test knows no zone), and gave up after "serving" and 5 s of
+    "Address family for hostname not supported", exit status 1. The other servers (``--debug``, waitress) take it."""
+    try:
+        zone = ipaddress.IPv6Address(host).scope_id
+    except ValueError:
+        return
+    if zone:
+        raise UsageError(f"cannot listen on {url_host(host)}:{port}: gunicorn takes no zone (%{zone}) in an IPv6 "
+                         "address: give this machine's address without it, or --host :: (every interface, "
+                         "link-local ones included)")
 
 
 def check_current_folder() -> None:
