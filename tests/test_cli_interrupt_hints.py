@@ -130,9 +130,9 @@ def test_train_overwrite_interrupted_says_resume_in_place_of_overwrite(tmp_path,
 
     run = tmp_path / "run"
     run.mkdir()
-    (run / "last.pt").write_bytes(b"checkpoint")
 
     def stop(args):
+        (run / "last.pt").write_bytes(b"checkpoint")  # this run's first epoch
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli_train, "run_train", stop)
@@ -140,3 +140,27 @@ def test_train_overwrite_interrupted_says_resume_in_place_of_overwrite(tmp_path,
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"{run / 'last.pt'} holds the last finished epoch: run the same command with --resume in place of "
         "--overwrite to continue")
+
+
+def test_train_overwrite_stopped_before_removing_the_earlier_run_does_not_offer_to_resume_it(tmp_path, monkeypatch,
+                                                                                            capsys):
+    """--overwrite stopped in the decode (minutes), before the earlier run's checkpoints are removed: the hint named
+    that run's last.pt as "the last finished epoch" to --resume in place of --overwrite, which continued the run the
+    user had asked to replace (or failed: "cannot resume ... with other settings")."""
+    import os
+    import time
+
+    import braintumor.cli_train as cli_train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"the earlier run's checkpoint")
+    an_hour_ago = time.time() - 3600
+    os.utime(run / "last.pt", (an_hour_ago, an_hour_ago))
+
+    def stop(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_train, "run_train", stop)
+    assert main(["train", "--out", str(run), "--epochs", "3", "--overwrite"]) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == "interrupted"

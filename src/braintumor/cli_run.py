@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,8 +164,11 @@ def _how_to_continue(args: argparse.Namespace) -> str | None:
     refused for a run folder that already holds a run)."""
     with contextlib.suppress(OSError, TypeError, UsageError):  # a path that cannot be checked: say nothing more
         if args.command == "train" and (Path(args.out) / "last.pt").is_file():
+            overwrite = getattr(args, "overwrite", False)
+            if overwrite and (Path(args.out) / "last.pt").stat().st_mtime < getattr(args, "started_at", 0.0) - 1:
+                return None  # the earlier run's, not yet removed (stopped in the decode): resuming it is not this run
             # --overwrite and --resume together are a usage error: "the same command with --resume" was one
-            how = "--resume in place of --overwrite" if getattr(args, "overwrite", False) else "--resume"
+            how = "--resume in place of --overwrite" if overwrite else "--resume"
             return f"{Path(args.out) / 'last.pt'} holds the last finished epoch: run the same command with {how} to " \
                    "continue"
         if args.command == "predict" and getattr(args, "resume", False) and args.output not in (None, "-") \
@@ -207,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed as its bytes, as ls does
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
+    args.started_at = time.time()  # a file older than this is not the command's (_how_to_continue)
     try:
         # this process's stderr is the command's: the C decoders' lines dropped; serve's threads share it (--debug's
         # server; gunicorn's workers say so themselves, gunicorn_worker.decoders_quiet_in_worker)
