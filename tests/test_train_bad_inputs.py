@@ -184,6 +184,25 @@ def test_a_class_of_one_image_left_out_of_validation_says_so(tmp_path, capsys):
     assert rc == 0 and "warning" not in err, err
 
 
+def test_a_class_of_near_duplicate_groups_too_large_for_validation_says_why(tmp_path, capsys):
+    """Six glioma images in two groups of three copies: each group is larger than the class's share of the
+    validation split (one image), so none of glioma validates. The warning said "one image, or one group of near
+    duplicates, trains" of a class of six images and two groups."""
+    import shutil
+
+    data = _dataset(tmp_path / "d")
+    folder = data / "Training" / "glioma"
+    for k, image in enumerate(sorted(folder.iterdir())):
+        if k % 3:
+            image.unlink()
+            shutil.copyfile(folder / f"gl{k - k % 3}.png", image)
+    args = [a for a in _train(data, tmp_path / "run", tmp_path / "cache") if a != "--no-group-duplicates"]
+    rc, _, err = run_cli(args, capsys)
+    assert rc == 0 and "warning: no validation image of glioma (near-duplicate groups, each larger than the class's " \
+        "share of --val-fraction 0.1; a group is never split: --no-group-duplicates splits image by image): " \
+        "best.pt is chosen" in err, err
+
+
 def test_evaluate_run_without_a_training_log_is_refused_not_silently_drawn_without(tmp_path, capsys):
     """--run runs (the folder above the run) or --run RUN/best.pt: the report silently had no training curves (only
     a missing folder was refused)."""

@@ -89,13 +89,24 @@ def split_problem(n_train: int, n_val: int, fraction: float, groups: np.ndarray 
             "duplicates (--no-group-duplicates splits them image by image, near duplicates and all)")
 
 
-def unvalidated_classes(labels: np.ndarray, val_index: np.ndarray, classes: Sequence[str]) -> str | None:
-    """The warning for classes of which the validation part holds no image, or None. Why: a class's last image (or
-    group) always trains, so a class of one image had none, without a word: best.pt was chosen, and the exported model
-    calibrated, on the other classes alone."""
-    held = set(np.asarray(labels)[np.asarray(val_index, dtype=np.int64)].tolist())
-    missing = [name for c, name in enumerate(classes) if c not in held]
+def unvalidated_classes(labels: np.ndarray, val_index: np.ndarray, classes: Sequence[str],
+                        groups: np.ndarray | None = None, fraction: float | None = None) -> str | None:
+    """The warning for classes of which the validation part holds no image, or None, with why for each. Why: a
+    class's last image (or group) always trains, so a class of one image had none, without a word: best.pt was chosen,
+    and the exported model calibrated, on the other classes alone. A class of several near-duplicate groups, each
+    larger than its share of ``fraction``, has none either (a group is never split): "one image" was not why."""
+    labels = np.asarray(labels)
+    held = set(labels[np.asarray(val_index, dtype=np.int64)].tolist())
+    group = np.arange(len(labels)) if groups is None else np.asarray(groups, dtype=np.int64)
+    leads = group == np.arange(len(labels))  # a group's class is its first member's (stratified_split)
+    missing = [c for c in range(len(classes)) if c not in held]
     if not missing:
         return None
-    return (f"warning: no validation image of {', '.join(missing)} (one image, or one group of near duplicates, "
-            "trains): best.pt is chosen, and the exported model calibrated, on the other classes alone")
+    one = [classes[c] for c in missing if np.count_nonzero(leads & (labels == c)) <= 1]
+    large = [classes[c] for c in missing if classes[c] not in one]
+    why = [f"{', '.join(one)} (one image, or one group of near duplicates, trains)"] if one else []
+    if large:
+        why.append(f"{', '.join(large)} (near-duplicate groups, each larger than the class's share of "
+                   f"--val-fraction {fraction}; a group is never split: --no-group-duplicates splits image by image)")
+    return (f"warning: no validation image of {'; of '.join(why)}: best.pt is chosen, and the exported model "
+            "calibrated, on the other classes alone")

@@ -134,7 +134,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used, groups)
     if problem := split_problem(len(tr_idx), len(va_idx), cfg.val_fraction, groups):  # was a torch.cat traceback
         raise DatasetError(problem)
-    if main and (unvalidated := unvalidated_classes(full.labels, va_idx, full.classes)):  # a class of one image
+    if main and (unvalidated := unvalidated_classes(full.labels, va_idx, full.classes, groups, cfg.val_fraction)):
         print(printable(unvalidated), file=sys.stderr)
     images = torch.from_numpy(images_np)
     labels = torch.from_numpy(full.labels)
