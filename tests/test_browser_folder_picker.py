@@ -69,6 +69,21 @@ def test_a_folder_chosen_with_the_keyboard_is_walked_as_a_dropped_one(server, ch
     page.close()
 
 
+def test_an_empty_folder_chosen_is_said_as_a_dropped_one(server, chromium, tmp_path):
+    """An empty folder chosen in the picker gives the page no files: nothing happened, not a word, where a dropped
+    empty folder says there is no image or scan in it."""
+    (tmp_path / "empty").mkdir()
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    with page.expect_file_chooser() as chosen:
+        page.locator("#folder-input").click()
+    chosen.value.set_files(str(tmp_path / "empty"))
+    sync_api.expect(page.locator("#page-status")).to_have_text(
+        "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI).")
+    assert problems == []
+    page.close()
+
+
 def test_the_folder_picker_is_not_in_the_form_without_javascript(server, chromium):
     """Without JavaScript nothing walks a folder: the form would send its files as one request of single files."""
     context = chromium.new_context(java_script_enabled=False)

@@ -232,8 +232,10 @@
       });
     }
     const folderInput = document.getElementById("folder-input");
+    // an empty folder chosen gives no files (a cancel gives no change: the input is emptied after each): said, as a
+    // dropped empty folder is, not a page that did nothing
     folderInput.addEventListener("change", function () {
-      if (folderInput.files.length) walk(window.braintumorFolderPicker(folderInput.files));
+      walk(window.braintumorFolderPicker(folderInput.files));
       folderInput.value = "";
     });
     // Files dropped anywhere on the page are taken as on the zone (beside it, on the results once it has scrolled
