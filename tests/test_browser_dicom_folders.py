@@ -73,7 +73,7 @@ def test_a_study_of_series_in_sub_folders_is_one_request_split_by_series(server,
     assert page.locator("#page-status").inner_text() == "Done: 5 files, 5 slices: 0 classified, 5 not classified " \
                                                         "(unlike brain MRI) (see below)."
     assert page.locator("#page-notes p").all_inner_texts() == [
-        "Skipped 1 file in the dropped folder (a DICOMDIR is an index of a DICOM export's images, not an image "
+        "Skipped 1 file in the folder (a DICOMDIR is an index of a DICOM export's images, not an image "
         "itself): study/DICOMDIR."]
     slices = sorted(p for p in folder.rglob("IM*"))
     sent = page.evaluate("window.sentFiles")

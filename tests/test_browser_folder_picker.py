@@ -79,7 +79,7 @@ def test_an_empty_folder_chosen_is_said_as_a_dropped_one(server, chromium, tmp_p
         page.locator("#folder-input").click()
     chosen.value.set_files(str(tmp_path / "empty"))
     sync_api.expect(page.locator("#page-status")).to_have_text(
-        "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI).")
+        "No image or scan found in the folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI).")
     assert problems == []
     page.close()
 

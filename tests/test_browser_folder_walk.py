@@ -54,7 +54,7 @@ def test_files_of_a_type_never_a_scan_are_not_opened_as_the_cli_does_not(server,
     assert sorted(page.locator("#results > .card .card-name").all_inner_texts()) == ["export/IM0001", "export/a.png"]
     assert sent_names(page) == [["IM0001"], ["a.png"]]
     assert page.locator("#page-notes p").all_inner_texts() == [
-        "Skipped 2 files in the dropped folder that are not an image or a scan (1 .pdf, 1 .txt)."]
+        "Skipped 2 files in the folder that are not an image or a scan (1 .pdf, 1 .txt)."]
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
 
@@ -134,10 +134,10 @@ def test_halves_of_pairs_and_images_without_an_ending_are_noted_as_the_cli_notes
     page, problems = watched_page(chromium, server)
     notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
     assert notes == [
-        "Skipped 2 files in the dropped folder that are not an image or a scan (1 .txt, 1 with no ending).",
-        "Skipped 2 files in the dropped folder (halves of .hdr + .img pairs are not read: save each pair as one .nii "
+        "Skipped 2 files in the folder that are not an image or a scan (1 .txt, 1 with no ending).",
+        "Skipped 2 files in the folder (halves of .hdr + .img pairs are not read: save each pair as one .nii "
         "file): mri/brain.hdr, mri/brain.img.",
-        "Skipped 1 file in the dropped folder (images without an image ending are not read in a folder: drop or "
+        "Skipped 1 file in the folder (images without an image ending are not read in a folder: drop or "
         "choose each one itself, or rename it .jpg, .png, ...): mri/scan."]
     assert sent_names(page) == [["a.png"]]
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
@@ -178,13 +178,13 @@ def test_files_of_formats_not_read_are_noted_as_the_cli_notes_them(server, chrom
     notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
     convert = "convert {} to PNG (lossless, 8- or 16-bit) or to JPEG, BMP, TIFF or WebP"
     assert notes == [
-        "Skipped 1 file in the dropped folder that is not an image or a scan (1 .txt).",
-        "Skipped 4 GIF files in the dropped folder (mri/b.gif, mri/c.GIF, mri/d.gif and 1 more), a format braintumor "
+        "Skipped 1 file in the folder that is not an image or a scan (1 .txt).",
+        "Skipped 4 GIF files in the folder (mri/b.gif, mri/c.GIF, mri/d.gif and 1 more), a format braintumor "
         f"does not read: {convert.format('them')}.",
-        f"Skipped 1 HEIC file in the dropped folder (mri/x.heic), a format braintumor does not read: "
+        f"Skipped 1 HEIC file in the folder (mri/x.heic), a format braintumor does not read: "
         f"{convert.format('it')}."]
     where = f"in {folder} ({folder}/"
-    assert [n.replace(where, "in the dropped folder (mri/").replace(f", {folder}/", ", mri/") for n in cli] == [
+    assert [n.replace(where, "in the folder (mri/").replace(f", {folder}/", ", mri/") for n in cli] == [
         "note: s" + n[1:-1] for n in notes[1:]]  # the CLI's notes: the same words
     assert sent_names(page) == [["a.png"]]
     for name in ("a.png", "x.heic", "notes.txt"):
@@ -195,7 +195,7 @@ def test_files_of_formats_not_read_are_noted_as_the_cli_notes_them(server, chrom
     sync_api.expect(page.locator("html")).to_have_class("js")
     os_drop(page, [str(folder)])
     sync_api.expect(page.locator("#page-status")).to_have_text(
-        f"Only 4 GIF files in the dropped folder, a format braintumor does not read: {convert.format('them')}.",
+        f"Only 4 GIF files in the folder, a format braintumor does not read: {convert.format('them')}.",
         timeout=30_000)
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
@@ -220,10 +220,10 @@ def test_a_file_of_a_format_not_read_without_an_ending_is_noted_by_its_bytes(ser
     convert = ("a format braintumor does not read: convert {} to PNG (lossless, 8- or 16-bit) or to JPEG, BMP, TIFF "
                "or WebP")
     assert notes == [
-        "Skipped 1 file in the dropped folder that is not an image or a scan (1 with no ending).",
-        f"Skipped 2 GIF files in the dropped folder (mri/IM0001, mri/b.gif), {convert.format('them')}.",
-        f"Skipped 1 JPEG 2000 file in the dropped folder (mri/IM0002), {convert.format('it')}."]
-    assert [n.replace(f"{folder}/", "mri/").replace(f" in {folder} (", " in the dropped folder (") for n in cli] == [
+        "Skipped 1 file in the folder that is not an image or a scan (1 with no ending).",
+        f"Skipped 2 GIF files in the folder (mri/IM0001, mri/b.gif), {convert.format('them')}.",
+        f"Skipped 1 JPEG 2000 file in the folder (mri/IM0002), {convert.format('it')}."]
+    assert [n.replace(f"{folder}/", "mri/").replace(f" in {folder} (", " in the folder (") for n in cli] == [
         "note: s" + n[1:-1] for n in notes[1:]]  # the CLI's notes: the same words
     assert sent_names(page) == [["a.png"]]
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
@@ -270,7 +270,7 @@ def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(
     why = packed[0x1F].partition(":")[2]
     holds = compressed_text(gzip.compress(dicom))  # what it holds, and the same words else
     assert holds == why.replace(" file:", " file holding a DICOM file:")
-    assert notes == [f"Skipped 2 files in the dropped folder (each {holds}): mri/IM0002, mri/y.dcm.gz."]
+    assert notes == [f"Skipped 2 files in the folder (each {holds}): mri/IM0002, mri/y.dcm.gz."]
     assert cli == [f"note: 2 files in {folder} not read (each {holds}): {folder}/IM0002, {folder}/y.dcm.gz"]
     assert sent_names(page) == [["a.png"]]
     (folder / "a.png").unlink()
@@ -281,7 +281,7 @@ def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(
     sync_api.expect(page.locator("html")).to_have_class("js")
     os_drop(page, [str(folder)])
     sync_api.expect(page.locator("#page-status")).to_have_text(
-        f"Only 2 compressed files in the dropped folder: mri/IM0002, mri/y.dcm.gz are each {holds}.", timeout=30_000)
+        f"Only 2 compressed files in the folder: mri/IM0002, mri/y.dcm.gz are each {holds}.", timeout=30_000)
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
 
@@ -358,7 +358,7 @@ def test_a_dropped_folders_gzips_are_said_by_what_they_hold_as_the_cli_says_them
     page, problems = watched_page(chromium, server)
     notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
     page_says = {f.removeprefix("mri/"): m[1] for m in (
-        re.match(r"Skipped \d+ files? in the dropped folder \((?:each )?(.*)\): (.*)\.$", n) for n in notes)
+        re.match(r"Skipped \d+ files? in the folder \((?:each )?(.*)\): (.*)\.$", n) for n in notes)
         for f in m[2].split(", ")}
     assert sorted(cli_says) == sorted(files) and len(set(cli_says.values())) == 8  # 3 say nothing held: one note
     assert page_says == {**cli_says, "IM0003": compressed_text(b"BZh")}  # the bzip2: the compressor's words

@@ -78,8 +78,8 @@ def test_a_dropped_folder_has_its_images_and_scans_classified_by_their_paths(ser
     assert sorted(names) == ["series/IM0001", "series/a.jpg", "series/sub/b.jpg"]
     assert page.locator("#results > .card").evaluate_all("cs => cs.map(c => c.dataset.state)") == ["ok"] * 3
     assert page.locator("#page-notes p").all_inner_texts() == [
-        "Skipped 2 files in the dropped folder that are not an image or a scan (2 .txt).",
-        "Skipped 1 file in the dropped folder (a DICOMDIR is an index of a DICOM export's images, not an image "
+        "Skipped 2 files in the folder that are not an image or a scan (2 .txt).",
+        "Skipped 1 file in the folder (a DICOMDIR is an index of a DICOM export's images, not an image "
         "itself): series/DICOMDIR.",  # in the words of braintumor predict's note
     ]
     assert csv_paths(page) == ["series/IM0001", "series/a.jpg", "series/sub/b.jpg"]  # files first, in name order
@@ -119,7 +119,7 @@ def test_a_large_folder_is_cut_at_the_limit_with_a_note(server, chromium, tmp_pa
     assert limit == 200
     notes = drop_and_read_notes(page, [str(folder)], "Done: 200 classified (see below).", timeout=60_000)
     assert notes == [
-        "Only the first 200 images or scans of this drop are analysed: 3 more files were left out; drop them in "
+        "Only the first 200 images or scans are analysed: 3 more files were left out; drop or choose them in "
         "smaller folders."]
     names = page.locator("#results > .card .card-name").all_inner_texts()
     assert sorted(names) == [f"many/img{i:03d}.png" for i in range(200)]
@@ -138,8 +138,8 @@ def test_a_folder_past_the_files_looked_at_says_that_limit_not_the_images_one(se
     page, problems = glioma_page(chromium, server)
     notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).", timeout=60_000)
     assert notes == [
-        "Skipped 4999 files in the dropped folder that are not an image or a scan (4999 .txt).",
-        "Only the first 5000 files of this drop were looked at; the others were left out: drop them in smaller "
+        "Skipped 4999 files in the folder that are not an image or a scan (4999 .txt).",
+        "Only the first 5000 files were looked at; the others were left out: drop or choose them in smaller "
         "folders."]
     assert problems == []
     page.close()
@@ -184,7 +184,7 @@ def test_a_folder_with_nothing_to_classify_says_so(server, chromium, tmp_path):
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
     os_drop(page, [str(folder)])
-    _ends_in_error(page, "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI).")
+    _ends_in_error(page, "No image or scan found in the folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI).")
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
 
@@ -203,7 +203,7 @@ def test_a_folder_whose_walk_fails_ends_with_one_clear_error(server, chromium, t
       folders.walk = function () { return Promise.reject(new DOMException("denied", "SecurityError")); };
     }""")
     os_drop(page, [str(folder)])
-    _ends_in_error(page, "This browser could not read the dropped folder (SecurityError: denied): drop or choose its "
+    _ends_in_error(page, "This browser could not read the folder (SecurityError: denied): drop or choose its "
                          "files instead.")
     page.evaluate("() => { window.braintumorFolders.walk = window.realWalk; }")
     os_drop(page, [str(folder)])  # the run ended: the next drop is read and analysed
@@ -226,7 +226,7 @@ def test_zips_in_a_dropped_folder_are_named_not_sent_as_the_cli_does(server, chr
     page, problems = glioma_page(chromium, server)
     notes = drop_and_read_notes(page, [str(folder), str(tmp_path / "given.zip")], "Done: 2 classified (see below).")
     assert notes == [
-        "Skipped 4 .zip files in the dropped folder (zips in a folder are not opened: drop or choose each one "
+        "Skipped 4 .zip files in the folder (zips in a folder are not opened: drop or choose each one "
         "itself): export/b.zip, export/c.ZIP, export/d.zip and 1 more."]
     assert sorted(page.locator("#results > .card .card-name").all_inner_texts()) == ["export/a.png", "given.zip"]
     assert problems == []

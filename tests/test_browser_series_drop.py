@@ -111,7 +111,7 @@ def test_a_series_counts_as_one_against_the_files_one_drop_takes(server, chromiu
     sync_api.expect(page.locator("html")).to_have_class("js")
     notes = drop_and_read_notes(page, [str(folder)], "Done: 200 classified (see below).", timeout=60_000)
     assert notes == [
-        "Only the first 200 images or scans of this drop are analysed: 2 more files were left out; drop them in "
+        "Only the first 200 images or scans are analysed: 2 more files were left out; drop or choose them in "
         "smaller folders."]
     names = page.locator("#results > .card .card-name").all_inner_texts()
     assert sorted(names) == ["many/T1"] + [f"many/img{i:03d}.png" for i in range(199)]

@@ -28,7 +28,7 @@ def test_predict_says_no_image_or_scan_as_the_page(tiny_model, tmp_path, capsys)
     assert rc == 1 and json.loads(out)["error"] == f"{NOTHING_FOUND} in the folder ({INPUT_KINDS})"
     assert NOTHING_FOUND == "no image or scan found"
     script = (WEB / "static" / "folders.js").read_text(encoding="utf-8")
-    assert f'"{NOTHING_FOUND.capitalize()} in the dropped folder ({INPUT_KINDS})."' in script
+    assert f'"{NOTHING_FOUND.capitalize()} in the folder ({INPUT_KINDS})."' in script
 
 
 def test_a_folder_of_zips_says_why_in_the_same_words(tiny_model, tmp_path, capsys):

@@ -221,13 +221,13 @@
     }
     // A folder dropped, or chosen in the folder picker (folder-picker.js: a keyboard cannot drag one), walked alike.
     function walk(drop) {
-      if (!run) setStatus(document.getElementById("page-status"), "Reading the dropped folder…", false);
+      if (!run) setStatus(document.getElementById("page-status"), "Reading the folder…", false);
       // a walk that fails outright (an error it does not expect) is said, as a folder with nothing to classify is:
-      // the page stayed at "Reading the dropped folder…" for good
+      // the page stayed at "Reading the folder…" for good
       folders.walk(drop, limits(form)).then(function (found) {
         handleFiles(form, found.items, found.notes, found.none);
       }, function (err) {
-        handleFiles(form, [], [], "This browser could not read the dropped folder (" + err + "): drop or choose " +
+        handleFiles(form, [], [], "This browser could not read the folder (" + err + "): drop or choose " +
           "its files instead.");
       });
     }

@@ -257,41 +257,41 @@ window.braintumorFolders = (function () {
     const left = grouped.items.slice(MAX_TAKEN).reduce(function (n, i) { return n + (i.files || [i]).length; }, 0);
     const notes = [];
     if (others) {
-      notes.push("Skipped " + count(others, "file") + " in the dropped folder that " + (others === 1 ? "is" : "are") +
+      notes.push("Skipped " + count(others, "file") + " in the folder that " + (others === 1 ? "is" : "are") +
         " not an image or a scan (" + Object.keys(skipped).sort().map(function (k) {
         return skipped[k] + " " + k; }).join(", ") + ").");
     }
     const said = Object.keys(passed).filter(function (kind) { return passed[kind].length; });
     said.forEach(function (kind) {  // the CLI's words (folder_notes.LEFT_OUT_WHY, compressed_notes), in its order
       const paths = passed[kind], packed = !kind.indexOf("compressed:");  // then its why after the colon
-      notes.push("Skipped " + count(paths.length, kind === "zip" ? ".zip file" : "file") + " in the dropped folder (" +
+      notes.push("Skipped " + count(paths.length, kind === "zip" ? ".zip file" : "file") + " in the folder (" +
         (packed ? (paths.length > 1 ? "each " : "") + kind.slice(11) : (limits.why || {})[kind]) + "): " +
         listed(paths) + ".");
     });
     const kinds = Object.keys(other).sort(), words = formats.words || [];  // in image_io's words (one home: wording)
     kinds.forEach(function (format) {
-      notes.push("Skipped " + count(other[format].length, format + " file") + " in the dropped folder (" +
+      notes.push("Skipped " + count(other[format].length, format + " file") + " in the folder (" +
         listed(other[format]) + "), " + words[other[format].length > 1 ? 1 : 0] + ".");
     });
     if (cut) {  // the files looked at ran out first (a folder of notes said "more than 0 more files were left out")
-      notes.push("Only the first " + MAX_SEEN + " files of this drop were looked at" + (left ? " and the first " +
-        MAX_TAKEN + " images or scans analysed" : "") + "; the others were left out: drop them in smaller folders.");
+      notes.push("Only the first " + MAX_SEEN + " files were looked at" + (left ? " and the first " + MAX_TAKEN +
+        " images or scans analysed" : "") + "; the others were left out: drop or choose them in smaller folders.");
     } else if (left) {
-      notes.push("Only the first " + MAX_TAKEN + " images or scans of this drop are analysed: " + left + " more " +
-        (left === 1 ? "file was" : "files were") + " left out; drop them in smaller folders.");
+      notes.push("Only the first " + MAX_TAKEN + " images or scans are analysed: " + left + " more " +
+        (left === 1 ? "file was" : "files were") + " left out; drop or choose them in smaller folders.");
     }
-    if (unread) notes.push(count(unread, "file") + " in the dropped folder could not be read by this browser.");
+    if (unread) notes.push(count(unread, "file") + " in the folder could not be read by this browser.");
     unreadFolders.forEach(function (path) { notes.push("This browser could not read the folder " + path + "."); });
     taken.forEach(function (i) { notes.push.apply(notes, grouped.noted.get(i) || []); });
     const counts = kinds.map(function (format) { return count(other[format].length, format + " file"); });
-    const only = kinds.length && !said.length ? "Only " + joined(counts) + " in the dropped folder, " +
+    const only = kinds.length && !said.length ? "Only " + joined(counts) + " in the folder, " +
       words[kinds.length > 1 ? 2 : other[kinds[0]].length > 1 ? 1 : 0] + "." : null;  // as only_other_formats
     const packed = !kinds.length && said.length && said.every(function (k) { return !k.indexOf("compressed:"); }) ?
       "Only " + count(said.reduce(function (n, k) { return n + passed[k].length; }, 0), "compressed file") +
-      " in the dropped folder: " + said.map(function (k, i) { return (i && i === said.length - 1 ? "and " : "") +
+      " in the folder: " + said.map(function (k, i) { return (i && i === said.length - 1 ? "and " : "") +
       listed(passed[k]) + (passed[k].length > 1 ? " are each " : " is ") + k.slice(11); }).join("; ") + "." : null;
     return { items: taken, notes: notes, none: items.length ? null : only || packed  // wording.NOTHING_FOUND,
-      || "No image or scan found in the dropped folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };  // the CLI's
+      || "No image or scan found in the folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI)." };  // the CLI's
   }
 
   return { dropped: dropped, hasFolder: hasFolder, walk: walk, stepDown: stepDown, isDicomHead: isDicomHead,
