@@ -312,3 +312,41 @@ def test_a_class_or_split_folder_that_is_a_broken_link_is_named_not_passed_over(
     assert capsys.readouterr().err == (f"error: {which} folder {moved} is a broken symbolic link (-> "
                                        f"{tmp_path / 'gone'}): its images cannot be read; fix the link or remove it\n")
     assert not (tmp_path / "ev").exists()
+
+
+def _oversized(split: Path) -> tuple[Path, str]:
+    """A 10000x10000 PNG (its header only: refused before any pixel) in the glioma folder, and what it is told."""
+    from test_image_refusals import _png_header_only
+
+    from braintumor.wording import DATASET_DOWNSCALE
+
+    big = split / "glioma" / "big.png"
+    big.write_bytes(_png_header_only(10_000, 10_000))
+    return big, f"image is 10000x10000 pixels; the limit is 40,000,000 pixels: {DATASET_DOWNSCALE}"
+
+
+def test_an_image_past_the_pixel_limit_in_a_dataset_is_told_to_downscale_or_remove_it(tmp_path: Path,
+                                                                                     capsys) -> None:
+    """A dataset's image past the pixel limit was told "... downscale it ... and send it again", an upload's advice,
+    by train, data check and audit: there is nothing to send; it is downscaled or removed from the dataset."""
+    big, said = _oversized(_dataset(tmp_path))
+    assert said.endswith(" or remove it from the dataset")
+    dataset = load_dataset(tmp_path, "Testing", allow_missing=True)
+    for _ in range(2):  # decoded, then read back from the cache (which holds the readers' own words)
+        _, kept = load_prepared(dataset, PreprocessConfig(image_size=32), tmp_path / "cache")  # train's decoding
+        assert kept.skipped == [(big, said)]
+    assert audit_dataset(tmp_path)["unreadable"] == [{"path": "Testing/glioma/big.png", "error": said}]
+    assert main(["data", "check", "--data", str(tmp_path)]) == 1
+    assert f"  unreadable: {big}: {said}\n" in capsys.readouterr().out
+
+
+@needs_model
+@needs_matplotlib
+def test_evaluate_tells_an_image_past_the_pixel_limit_to_downscale_or_remove_it(tmp_path: Path, capsys) -> None:
+    import json
+
+    big, said = _oversized(_dataset(tmp_path / "data", per_class=1))
+    rc = main(["evaluate", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--no-progress",
+               "--no-leak-free", "--model", str(MODEL)])
+    assert rc == 0 and "send it again" not in capsys.readouterr().err
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]["errors"] == [[str(big), said]]

@@ -334,3 +334,19 @@ def test_a_checkpoint_whose_weights_do_not_fit_its_network_is_one_error_line(tin
     assert rc == 2 and _one_error(err) == f"error: cannot read the checkpoint {run / 'best.pt'}: its weights are not " \
                                           "those of the network it names (tumornet-xs, 4 classes)"
     assert not out.exists()
+
+
+def test_train_tells_an_image_past_the_pixel_limit_to_downscale_or_remove_it(tmp_path, capsys):
+    """"skipped unreadable file ...: ... downscale it ... and send it again": a web upload's advice in a training
+    run, which has nowhere to send it."""
+    from test_image_refusals import _png_header_only
+
+    from braintumor.wording import DATASET_DOWNSCALE
+
+    data = _dataset(tmp_path / "d")
+    big = data / "Training" / "glioma" / "big.png"
+    big.write_bytes(_png_header_only(10_000, 10_000))
+    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache"), capsys)
+    assert rc == 0 and "send it again" not in err
+    assert (f"skipped unreadable file {big}: image is 10000x10000 pixels; the limit is 40,000,000 pixels: "
+            f"{DATASET_DOWNSCALE}\n") in err

@@ -20,7 +20,7 @@ import numpy as np
 from .data import Dataset
 from .image_files import hidden_files
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, HASH_BITS, HashedImages, close_pairs, hash_images
-from .wording import size_text
+from .wording import dataset_file_error, size_text
 
 
 def _scope(splits: set[str]) -> str:
@@ -81,7 +81,7 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
         "outside_class_folders": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.loose],
         # pipes and devices named like images (a FIFO scan.jpg): never opened, so neither counted nor hashed
         "special_files": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.special],
-        "unreadable": [{"path": rel[k], "error": h.errors[k]} for k in np.flatnonzero(~h.ok)],
+        "unreadable": [{"path": rel[k], "error": dataset_file_error(h.errors[k])} for k in np.flatnonzero(~h.ok)],
         "exact_duplicates": exact,
         "near_duplicates": near,
         "label_conflicts": {"exact": [g for g in exact if len(g["classes"]) > 1],

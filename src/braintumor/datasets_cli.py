@@ -13,7 +13,7 @@ from .evaluation_scope import dataset_notes
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import MIN_SIDE, ImageError, decode_image
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
-from .wording import counted, listed, printable, size_text, too_small_text
+from .wording import counted, dataset_file_error, listed, printable, size_text, too_small_text
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
 MANUAL_STEPS = (
@@ -41,7 +41,7 @@ def check_dataset(root: str) -> int:
                 info = decode_image(path)[1]
             except ImageError as exc:
                 bad += 1
-                print(printable(f"  unreadable: {path}: {exc}"))
+                print(printable(f"  unreadable: {path}: {dataset_file_error(str(exc))}"))
                 continue
             if info.width < MIN_SIDE or info.height < MIN_SIDE:  # as Classifier.inspect_crop refuses an image
                 small += 1

@@ -36,7 +36,7 @@ from .metrics import calibration_summary, compute_metrics, review_summary, uncal
 from .report import write_report, write_text_atomic
 from .series import turned
 from .stripped import note_summary
-from .wording import STRIPPED_NOTE, none_readable, printable
+from .wording import STRIPPED_NOTE, dataset_file_error, none_readable, printable
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -121,7 +121,7 @@ def evaluate(
         for i, (source, result, row) in enumerate(classifier.predict_many(dataset.paths, batch_size=BATCH_SIZE,
                                                                            with_probabilities=True)):
             if isinstance(result, ImageError):
-                errors.append([str(source), str(result)])
+                errors.append([str(source), dataset_file_error(str(result))])
             else:
                 kept.append(i)
                 rows.append(row)

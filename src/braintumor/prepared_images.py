@@ -16,7 +16,7 @@ from .data import Dataset, DatasetError
 from .data_fingerprint import fingerprint
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
-from .wording import none_readable
+from .wording import dataset_file_error, none_readable
 
 
 def default_cache_dir() -> Path:
@@ -42,7 +42,8 @@ def load_prepared(
     if cache_file.exists():
         with np.load(cache_file) as npz:
             keep = npz["keep"]
-            skipped = [(dataset.paths[i], str(m)) for i, m in zip(npz["skip_index"], npz["skip_msg"], strict=True)]
+            skipped = [(dataset.paths[i], dataset_file_error(str(m)))  # a cache written before the rewording too
+                       for i, m in zip(npz["skip_index"], npz["skip_msg"], strict=True)]
             images = npz["images"]
         kept = dataset.subset(keep)
         kept.skipped = skipped
@@ -56,7 +57,7 @@ def load_prepared(
             images.append(prepare(path, config))
             keep.append(i)
         except ImageError as exc:
-            skipped.append((path, str(exc)))
+            skipped.append((path, dataset_file_error(str(exc))))
             skip_index.append(i)
         if progress:
             progress(1)

@@ -223,6 +223,15 @@ def duration_text(seconds: float) -> str:
 #: hundred pixels a side (models/MODEL_CARD.md), so a smaller copy loses nothing it uses.
 DOWNSCALE: str = ("downscale it (the model reads a slice at a few hundred pixels a side: 512x512 is plenty) and send "
                   "it again")
+#: :data:`DOWNSCALE` of a dataset's file (train, evaluate, data check and audit read it from a class folder): "send it
+#: again" is an upload's advice, and a training run has nowhere to send it.
+DATASET_DOWNSCALE: str = DOWNSCALE.replace(" and send it again", " or remove it from the dataset")
+
+
+def dataset_file_error(message: str) -> str:
+    """An image error as said of a dataset's file: the readers word their limits for an upload (:data:`DOWNSCALE`),
+    and a message read back from the decoded-image cache is worded so too (so it is reworded here, where it is said)."""
+    return message.replace(DOWNSCALE, DATASET_DOWNSCALE)
 
 
 #: What to send instead of an upload past the web page's limit (``serve --max-upload-mb``): the server's 413 ("send
