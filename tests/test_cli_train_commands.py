@@ -83,9 +83,9 @@ def test_data_check_names_the_images_predict_and_evaluate_refuse_for_their_size(
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--epochs", "0"], "--epochs must be at least 1, got 0"),  # was 'done' with no best.pt
-    (["--batch-size", "1"], "--batch-size must be at least 2 (BatchNorm needs two images), got 1"),
-    (["--image-size", "7"], "--image-size must be at least 32, got 7"),
+    (["--epochs", "0"], "--epochs must be in [1, 10000], got 0"),  # was 'done' with no best.pt
+    (["--batch-size", "1"], "--batch-size must be in [2, 4096] (BatchNorm needs two images), got 1"),
+    (["--image-size", "7"], "--image-size must be in [32, 1024], got 7"),
     (["--val-fraction", "0"], "--val-fraction must be between 0 and 1, got 0.0"),  # tracebacks, after decoding all
     (["--val-fraction", "1.5"], "--val-fraction must be between 0 and 1, got 1.5"),
     (["--lr", "-1"], "--lr must be a finite number > 0, got -1.0"),
@@ -212,7 +212,12 @@ def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, mon
     (["--distill-temperature", "nan"], "--distill-temperature must be a finite number > 0, got nan"),
     (["--distill-temperature", "inf"], "--distill-temperature must be a finite number > 0, got inf"),
     (["--lr", "inf"], "--lr must be a finite number > 0, got inf"),
-    (["--image-size", "60000"], "--image-size must be at most 1024, got 60000"),  # a MemoryError traceback
+    (["--image-size", "60000"], "--image-size must be in [32, 1024], got 60000"),  # a MemoryError traceback
+    (["--image-size", "1025"], "--image-size must be in [32, 1024], got 1025"),
+    (["--epochs", str(10**29)], f"--epochs must be in [1, 10000], got {10**29}"),  # trained until killed
+    (["--epochs", "10001"], "--epochs must be in [1, 10000], got 10001"),
+    (["--batch-size", str(10**9)], f"--batch-size must be in [2, 4096], got {10**9}"),  # failed deep inside torch
+    (["--batch-size", "4097"], "--batch-size must be in [2, 4096], got 4097"),
     (["--distill-weight", "0.9"], "--distill-weight acts only with --teacher, which was not given: the run would go on "
                                   "without it"),  # trained without distillation, exit code 0
     (["--ramp", "0.5"], "--ramp acts only with --start-size, which was not given: the run would go on without it"),

@@ -265,7 +265,7 @@ def test_export_of_a_checkpoint_does_not_overwrite_its_runs_files(tiny_run, tmp_
     ("run", "config.json is missing or unreadable"),
     ({"image_size": "big"}, "config.json has image_size 'big', not a value 'braintumor train' writes"),
     ({"batch_size": None}, "config.json has batch_size None, not a value 'braintumor train' writes"),
-    ({"image_size": 5000}, "config.json's image_size must be at most 1024, got 5000; 'braintumor train' writes no "
+    ({"image_size": 5000}, "config.json's image_size must be in [32, 1024], got 5000; 'braintumor train' writes no "
                            "such value"),  # was "--image-size must be at most 1024", a flag not typed
     ({"warmup": float("nan")}, "config.json's warmup must be in [0, 1], got nan; 'braintumor train' writes no such "
                                "value"),  # was a ValueError traceback after decoding every image

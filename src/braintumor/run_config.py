@@ -36,7 +36,7 @@ _PLACES = ("data", "out", "cache_dir")
 def refused_setting(config: dict) -> str | None:
     """Why 'braintumor train' would refuse ``config``'s settings (of the right types: :func:`wrong_settings`), with
     its own checks (TrainConfig's bounds, the networks it builds) and the settings named as the file names them
-    (``image_size must be at most 1024, got 5000``); None where it would not. Why: an impossible value edited into a
+    (``image_size must be in [32, 1024], got 5000``); None where it would not. Why: an impossible value edited into a
     run's config.json (image_size 5000, epochs 0, a NaN) went silently into an exported model's metadata, and into
     calibrate's augmented copies (erase 5: every copy erased)."""
     fields = TrainConfig.__dataclass_fields__

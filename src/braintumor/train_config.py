@@ -13,6 +13,9 @@ from .preprocess import IMAGE_SIZE, NETWORK_STRIDE, PreprocessConfig
 MIN_IMAGE_SIZE = NETWORK_STRIDE  # smaller leaves the networks' last stage no pixel
 #: Largest --image-size: twice the 512 px of the largest dataset slices (60000 ended in a MemoryError traceback).
 MAX_IMAGE_SIZE = 1024
+#: Largest --epochs and --batch-size: 90 times the shipped 110 epochs, and 64 times its batch of 64 (10**29 epochs
+#: trained until killed, a batch of 10**9 failed deep inside torch).
+MAX_EPOCHS, MAX_BATCH_SIZE = 10_000, 4096
 #: Largest --seed and --split-seed (and orientation's --seed): numpy's and torch's generators all take it; twenty digits
 #: were torch's "Overflow when unpacking long long" traceback.
 MAX_SEED = 2**32 - 1
@@ -130,8 +133,8 @@ class TrainConfig:
     hold_out_mode: str | None = None
 
     def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
+        if not 1 <= self.epochs <= MAX_EPOCHS:
+            raise ConfigError(f"--epochs must be in [1, {MAX_EPOCHS}], got {self.epochs}")
         # a run folder (or cache) inside the dataset became one of its class folders (and broke it for every later
         # command); a hidden cache folder is never data
         read = data_folders(self.data, "Training") if self.data else []
@@ -157,12 +160,11 @@ class TrainConfig:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
             if name != "limit_per_class" and value is not None and value > MAX_SEED:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at most {MAX_SEED}, got {value}")
-        if self.batch_size < 2:
-            raise ConfigError(f"--batch-size must be at least 2 (BatchNorm needs two images), got {self.batch_size}")
-        if self.image_size < MIN_IMAGE_SIZE:  # the networks reduce by 32: smaller leaves the last stage no pixel
-            raise ConfigError(f"--image-size must be at least {MIN_IMAGE_SIZE}, got {self.image_size}")
-        if self.image_size > MAX_IMAGE_SIZE:
-            raise ConfigError(f"--image-size must be at most {MAX_IMAGE_SIZE}, got {self.image_size}")
+        if not 2 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise ConfigError(f"--batch-size must be in [2, {MAX_BATCH_SIZE}]"
+                              + " (BatchNorm needs two images)" * (self.batch_size < 2) + f", got {self.batch_size}")
+        if not MIN_IMAGE_SIZE <= self.image_size <= MAX_IMAGE_SIZE:  # networks reduce by 32: below, no last pixel
+            raise ConfigError(f"--image-size must be in [{MIN_IMAGE_SIZE}, {MAX_IMAGE_SIZE}], got {self.image_size}")
         if self.start_size and not SIZE_STEP <= self.start_size <= self.image_size:
             raise ConfigError(f"--start-size must be between {SIZE_STEP} and --image-size ({self.image_size}), "
                               f"got {self.start_size}")
