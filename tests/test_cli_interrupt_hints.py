@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import encode, synthetic_head
+from conftest import encode, needs_torch, synthetic_head
 
 from braintumor.cli import main
 from braintumor.model_files import default_model_path
@@ -94,8 +94,10 @@ def test_train_interrupted_names_its_last_checkpoint_and_resume(tmp_path, monkey
     monkeypatch.setattr(cli_train, "run_train", stop)
     assert main(["train", "--out", str(run), "--epochs", "3"]) == 130
     err = capsys.readouterr().err
-    hint = f"{run / 'last.pt'} holds the last finished epoch: run the same command with --resume to continue"
-    assert err == ("interrupted\n" + hint + "\n" if with_checkpoint else "interrupted\n")
+    hint = f"{run / 'last.pt'} holds the last finished epoch: run the same command with --resume to continue" \
+        if with_checkpoint else f"stopped before training began: nothing was written in {run}; run the same " \
+                                "command again to start"
+    assert err == "interrupted\n" + hint + "\n"
 
 
 @pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
@@ -163,4 +165,46 @@ def test_train_overwrite_stopped_before_removing_the_earlier_run_does_not_offer_
 
     monkeypatch.setattr(cli_train, "run_train", stop)
     assert main(["train", "--out", str(run), "--epochs", "3", "--overwrite"]) == 130
-    assert capsys.readouterr().err.splitlines()[-1] == "interrupted"
+    assert capsys.readouterr().err.splitlines()[-2:] == ["interrupted", (
+        f"stopped before the earlier run in {run} was replaced: its checkpoints are as they were; run the same "
+        "command again to start the new run")]
+
+
+@needs_torch
+@pytest.mark.parametrize("stop_at", ["a step", "last.pt"])
+def test_train_stopped_in_its_first_epoch_says_what_it_kept_and_how_to_start_again(tmp_path, monkeypatch, capsys,
+                                                                                   stop_at):
+    """A run stopped in epoch 1 said only "interrupted", leaving config.json and split.json (and, stopped between
+    best.pt and last.pt, a best.pt that makes the same command refused as a run already there): one was left to
+    guess whether anything could be resumed and how to start again. The command it names does start again."""
+    import braintumor.train as train
+    from braintumor.classes import CLASSES
+
+    for i, name in enumerate(CLASSES):
+        (tmp_path / "d" / name).mkdir(parents=True)
+        for j in range(6):
+            (tmp_path / "d" / name / f"{j}.png").write_bytes(encode(synthetic_head(64, seed=10 * i + j)))
+    run = tmp_path / "run"
+    command = ["train", "--data", str(tmp_path / "d"), "--out", str(run), "--epochs", "1", "--image-size", "32",
+               "--batch-size", "8", "--no-group-duplicates", "--cache-dir", str(tmp_path / "cache")]
+    real_save = train.save_checkpoint
+
+    def save(state, path):
+        if path.name == "last.pt":
+            raise KeyboardInterrupt
+        real_save(state, path)
+
+    def step(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(train, *(("save_checkpoint", save) if stop_at == "last.pt" else ("augment", step)))
+        assert main(command) == 130
+    kept = "config.json, split.json" + (", metrics.jsonl, best.pt" if stop_at == "last.pt" else "")
+    again = "with --overwrite" if stop_at == "last.pt" else "again"
+    assert capsys.readouterr().err.splitlines()[-2:] == ["interrupted", (
+        f"no epoch was checkpointed (no last.pt): {run} keeps only {kept}, nothing to resume; run the same command "
+        f"{again} to start the run over")]
+    if stop_at == "last.pt":
+        assert main(command) == 2 and "already holds a training run" in capsys.readouterr().err
+    assert main(command + ["--overwrite"] * (stop_at == "last.pt")) == 0 and (run / "last.pt").is_file()

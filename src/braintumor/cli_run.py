@@ -163,19 +163,34 @@ def _how_to_continue(args: argparse.Namespace) -> str | None:
     whose records so far stay in its file (else one wonders whether to start again, scoring everything twice, or is
     refused for a run folder that already holds a run)."""
     with contextlib.suppress(OSError, TypeError, UsageError):  # a path that cannot be checked: say nothing more
-        if args.command == "train" and (Path(args.out) / "last.pt").is_file():
-            overwrite = getattr(args, "overwrite", False)
-            if overwrite and (Path(args.out) / "last.pt").stat().st_mtime < getattr(args, "started_at", 0.0) - 1:
-                return None  # the earlier run's, not yet removed (stopped in the decode): resuming it is not this run
-            # --overwrite and --resume together are a usage error: "the same command with --resume" was one
-            how = "--resume in place of --overwrite" if overwrite else "--resume"
-            return f"{Path(args.out) / 'last.pt'} holds the last finished epoch: run the same command with {how} to " \
-                   "continue"
+        if args.command == "train":
+            return _train_hint(Path(args.out), getattr(args, "overwrite", False), getattr(args, "started_at", 0.0))
         if args.command == "predict" and getattr(args, "resume", False) and args.output not in (None, "-") \
                 and Path(args.output).is_file() and _holds_records(args):
             return f"the records so far are kept in {args.output}: run the same command again, with --resume, to " \
                    "continue"
     return None
+
+
+def _train_hint(run: Path, overwrite: bool, started_at: float = 0.0) -> str:
+    """What a stopped training run kept in ``run`` and how to go on: resume from last.pt, or, before the first epoch's
+    last.pt, start again (a stop in epoch 1 said only "interrupted", leaving its config.json and split.json). Under
+    ``--overwrite``, a last.pt older than the command (``started_at``) is the earlier run's, not yet removed (a stop
+    in the decode): resuming it continued the run the user had asked to replace."""
+    last = run / "last.pt"
+    if overwrite and last.is_file() and last.stat().st_mtime < started_at - 1:
+        return (f"stopped before the earlier run in {run} was replaced: its checkpoints are as they were; run the "
+                "same command again to start the new run")
+    if last.is_file():  # --overwrite and --resume together are a usage error
+        how = "--resume in place of --overwrite" if overwrite else "--resume"
+        return f"{run / 'last.pt'} holds the last finished epoch: run the same command with {how} to continue"
+    kept = [name for name in ("config.json", "split.json", "metrics.jsonl", "best.pt") if (run / name).is_file()]
+    if not kept:
+        return f"stopped before training began: nothing was written in {run}; run the same command again to start"
+    # a best.pt (epoch 1 stopped before its last.pt) makes the folder a run that the same command refuses
+    again = "with --overwrite" if "best.pt" in kept and not overwrite else "again"
+    return f"no epoch was checkpointed (no last.pt): {run} keeps only {', '.join(kept)}, nothing to resume; run the " \
+           f"same command {again} to start the run over"
 
 
 def _holds_records(args: argparse.Namespace) -> bool:
