@@ -108,11 +108,14 @@ def test_data_check_names_the_files_it_leaves_out_as_evaluate_does(tmp_path, cap
                    "all images decode"]
 
 
-def test_unknown_class_folder_is_an_error(tmp_path):
+def test_unknown_class_folder_is_an_error_that_says_what_to_do(tmp_path):
+    """It listed the names expected, never what to do with the folder that has none of them."""
     root = make_dataset(tmp_path)
     (root / "tumour").mkdir()
-    with pytest.raises(DatasetError, match=r"unknown class folder.*tumour"):
+    with pytest.raises(DatasetError) as refused:
         load_dataset(root)
+    assert str(refused.value) == (f"unknown class folder in {root}: tumour; expected only glioma, meningioma, notumor, "
+                                  f"pituitary; rename it to one of them or move it out of {root}")
 
 
 def test_other_datasets_folder_names_are_read_as_their_classes(tmp_path):

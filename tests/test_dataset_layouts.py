@@ -28,7 +28,7 @@ def test_class_folders_of_other_names_are_named_as_unknown_classes(command: str,
     assert main([command, "--data", str(root), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err == (f"error: unknown class folders in {root}: no, yes; expected only glioma, meningioma, notumor, "
-                   "pituitary\n")
+                   f"pituitary; rename each to one of them or move it out of {root}\n")
     assert not out.exists()
 
 

@@ -247,11 +247,13 @@ def load_dataset(
     unknown = [d for d in dirs if class_of_folder(d.name, classes) is None]
     if unknown:
         deeper = [d for d in unknown if _holds_class_folders(d)]  # ROOT/Testing/Testing/glioma: unzipped a level down
+        hint = _class_folder_hint(folder, classes)  # else what to do with it: the names alone were said
+        todo = f"; rename {'it' if len(unknown) == 1 else 'each'} to one of them or move it out of {folder}"
         raise DatasetError(
             f"unknown class {in_number(len(unknown), 'folder')} in {folder}: {', '.join(d.name for d in unknown)}; "
-            f"expected only {', '.join(classes)}" + _class_folder_hint(folder, classes)
+            f"expected only {', '.join(classes)}" + hint
             + (f"; {deeper[0]} holds the class folders (one folder too deep): move them up into {folder}, or pass "
-               "that folder" if deeper else "")
+               "that folder" if deeper else "" if hint else todo)
         )
     by_class: dict[str, Path] = {}
     for d in dirs:
