@@ -205,6 +205,8 @@ def test_train_stopped_in_its_first_epoch_says_what_it_kept_and_how_to_start_aga
     assert capsys.readouterr().err.splitlines()[-2:] == ["interrupted", (
         f"no epoch was checkpointed (no last.pt): {run} keeps only {kept}, nothing to resume; run the same command "
         f"{again} to start the run over")]
-    if stop_at == "last.pt":
-        assert main(command) == 2 and "already holds a training run" in capsys.readouterr().err
+    if stop_at == "last.pt":  # refused (without --overwrite), saying there is no last.pt: "--resume continues it" was
+        assert main(command) == 2  # said, and --resume then refused, "nothing to resume"
+        assert capsys.readouterr().err == (f"error: {run} already holds a training run (best.pt): no last.pt to resume "
+                                           "from, --overwrite starts it again, or choose another --out\n")
     assert main(command + ["--overwrite"] * (stop_at == "last.pt")) == 0 and (run / "last.pt").is_file()

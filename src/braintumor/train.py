@@ -72,9 +72,11 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, typed
     try:
         out = Path(cfg.out)
         taken = dd.is_main and not (resume or overwrite) and any((out / n).exists() for n in ("best.pt", "last.pt"))
-        if D.broadcast(taken, dd):  # every rank stops, not only the one that looked
-            raise ConfigError(f"{out} already holds a training run (best.pt): --resume continues it, --overwrite "
-                              "starts it again, or choose another --out")
+        # a run stopped between its first best.pt and last.pt has nothing to resume: --resume was advised, and refused
+        go_on = "--resume continues it" if taken and (out / "last.pt").is_file() else "no last.pt to resume from"
+        if said := D.broadcast(go_on if taken else None, dd):  # every rank stops, not only the one that looked
+            raise ConfigError(f"{out} already holds a training run (best.pt): {said}, --overwrite starts it again, or "
+                              "choose another --out")
         if resume:  # the run's own settings, read by rank 0 (RUN_DIR need not be shared) and sent to every rank
             found = D.broadcast(resumed_config(cfg, reason=True, typed=typed) if dd.is_main else None, dd)
             if isinstance(found, str):  # every rank stops with rank 0's reason
