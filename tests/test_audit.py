@@ -352,3 +352,17 @@ def test_an_audit_without_training_and_testing_says_why_there_is_no_leakage(spli
                          f"{', '.join(sorted(splits))}")
     assert main(["data", "audit", "--data", str(root / splits[0]), "--no-progress"]) == 0  # one folder: nothing said
     assert "leakage" not in capsys.readouterr().out
+
+
+def test_the_leakage_counts_testing_images_found_in_training_alone_beside_a_validation_split(tree: Path,
+                                                                                             tmp_path: Path):
+    """A Validation split read beside Training and Testing: its pairs with Training (and with Testing) are across
+    splits too, and were counted as Testing images with a near duplicate in Training (a copy of Training as
+    Validation made every Testing image 'leaked' and left a leak-free subset of none)."""
+    root = tmp_path / "set"
+    shutil.copytree(tree / "Training", root / "Training")
+    shutil.copytree(tree / "Testing", root / "Testing")
+    alone = audit_dataset(root)["summary"]["leakage"]
+    shutil.copytree(tree / "Training", root / "Validation")  # Training's near duplicates: none of them in Testing
+    shutil.copy(tree / "Testing" / "notumor" / "te13.png", root / "Validation" / "notumor" / "te13.png")
+    assert audit_dataset(root)["summary"]["leakage"] == alone

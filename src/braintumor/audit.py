@@ -103,10 +103,11 @@ def _summarise(report: dict, sets: dict[str, Dataset], split_of: list[str], rel:
     if "Training" in sets and "Testing" in sets:
         readable_test = {r for r, s in zip(rel, split_of, strict=True) if s == "Testing"}
         readable_test -= {u["path"] for u in report["unreadable"]}
+        training = {r for r, s in zip(rel, split_of, strict=True) if s == "Training"}
         near_hit: dict[str, str] = {}  # test path -> its class
         exact_hit = set()
-        for p in report["near_duplicates"]:
-            if p["scope"] == "cross-split":
+        for p in report["near_duplicates"]:  # Testing with Training only: a Validation split's pairs are across too
+            if {p["a"], p["b"]} & readable_test and {p["a"], p["b"]} & training:
                 side = 0 if p["a"] in readable_test else 1
                 test_path = (p["a"], p["b"])[side]
                 near_hit[test_path] = p["classes"][side]
