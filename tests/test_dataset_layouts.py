@@ -261,3 +261,18 @@ def test_class_folders_one_folder_too_deep_are_named_with_what_to_do(command: st
         f"{split / 'Testing'} holds the class folders (one folder too deep): move them up into {split}, or pass "
         "that folder\n")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("link", ["training", "Validation"])
+def test_a_link_to_a_split_beside_it_is_not_read_as_another_split(link: str, tmp_path: Path, capsys) -> None:
+    """ROOT/training -> Training (a link for a tool that wants lower-case names): data check counted Training's
+    images twice, once as a split 'training', and data audit called each of them an exact duplicate across splits."""
+    root = tmp_path / "brain"
+    for s, split in enumerate(("Training", "Testing")):
+        for k, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+            put(root / split / name, seed=100 * s + 10 * k)
+    (root / link).symlink_to("Training")
+    assert main(["data", "check", "--data", str(root)]) == 0
+    assert capsys.readouterr().out == "".join(
+        f"{split}: 8 images (glioma 2, meningioma 2, notumor 2, pituitary 2)\n" for split in ("Training", "Testing")
+    ) + "all images decode\n"

@@ -172,9 +172,13 @@ def dataset_splits(root: str | os.PathLike) -> list[str | None]:
     folder holding class folders (Validation, a set's train and test), else None. Those others were "unknown class
     folders" (train, test: evaluate names them splits) or, beside Training, never read, and not a word of it."""
     root = Path(root)
-    named = [s for s in ("Training", "Testing") if split_folder(root, s)]
-    taken = {split_folder(root, s) for s in named}  # (a missing ROOT: the load says so)
-    others = [d.name for d in _folders_in(root) if d not in taken and _holds_class_folders(d)] if root.is_dir() else []
+    found = {s: folder for s in ("Training", "Testing") if (folder := split_folder(root, s))}
+    named, taken = list(found), {folder.resolve() for folder in found.values()}  # (a missing ROOT: the load says so)
+    others = []
+    for d in _folders_in(root) if root.is_dir() else []:  # a link to a split (training -> Training): read once
+        if d.resolve() not in taken and _holds_class_folders(d):
+            taken.add(d.resolve())
+            others.append(d.name)
     return [*named, *others] or [None]
 
 
