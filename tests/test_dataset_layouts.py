@@ -276,3 +276,16 @@ def test_a_link_to_a_split_beside_it_is_not_read_as_another_split(link: str, tmp
     assert capsys.readouterr().out == "".join(
         f"{split}: 8 images (glioma 2, meningioma 2, notumor 2, pituitary 2)\n" for split in ("Training", "Testing")
     ) + "all images decode\n"
+
+
+@pytest.mark.parametrize("command", ["check", "audit"])
+def test_a_folder_of_class_folders_beside_the_class_folders_is_not_read_in_their_place(command: str, tmp_path: Path,
+                                                                                        capsys) -> None:
+    """ROOT/glioma, ... and a second batch ROOT/batch2/glioma: data check counted batch2 alone, 'all images decode',
+    and ROOT's own images were left out without a word (evaluate and train name batch2 as an unknown class folder)."""
+    root = tmp_path / "brain"
+    for k, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+        put(root / name, seed=10 * k)
+    put(root / "batch2" / "glioma", seed=50)
+    assert main(["data", command, "--data", str(root), "--no-progress"][: 4 if command == "check" else 5]) == 2
+    assert capsys.readouterr().err.startswith(f"error: unknown class folder in {root}: batch2; expected only ")
