@@ -350,3 +350,18 @@ def test_evaluate_tells_an_image_past_the_pixel_limit_to_downscale_or_remove_it(
                "--no-leak-free", "--model", str(MODEL)])
     assert rc == 0 and "send it again" not in capsys.readouterr().err
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]["errors"] == [[str(big), said]]
+
+
+def test_a_training_split_that_is_a_broken_link_says_the_leak_check_can_be_skipped(tmp_path: Path, capsys,
+                                                                                  monkeypatch) -> None:
+    """ROOT/Training a link whose folder has moved, ROOT/Testing evaluated: the error named the link, but not that
+    only the leak-free metrics need it (an unreadable Training split says "--no-leak-free skips them"); beside --data
+    ROOT/Testing, which never reads it, it stopped the evaluation."""
+    _dataset(tmp_path / "ds")
+    (tmp_path / "ds" / "Training").symlink_to(tmp_path / "gone")
+    monkeypatch.chdir(tmp_path)
+    assert main(["evaluate", "--out", "ev", "--data", "ds"]) == 2
+    assert capsys.readouterr().err.endswith("fix the link or remove it (needed for the leak-free metrics; "
+                                            "--no-leak-free skips them)\n")
+    assert main(["evaluate", "--out", "ev", "--data", "ds", "--no-leak-free", "--no-progress"]) == 0
+    assert main(["evaluate", "--out", "ev2", "--data", "ds/Testing", "--no-progress"]) == 0  # Training is not read

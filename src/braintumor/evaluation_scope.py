@@ -105,18 +105,21 @@ def leak_reference(data: str, dataset: Dataset, trained_on: str | None = None,
     root = Path(data)
     evaluated = dataset.root.resolve()
     itself = "not computed: the evaluated images are the Training split itself"
-    if (folder := split_folder(root, "Training")) is not None:  # training/ too, as train reads it
-        if evaluated == folder.resolve():
+    try:  # a Training split unreadable or a broken link: only the leak check needs it
+        if (folder := split_folder(root, "Training")) is not None and evaluated == folder.resolve():  # training/ too
             return None, itself
-        try:
-            training = load_dataset(root, "Training", allow_missing=True)  # a set of some classes, as tested
-        except DatasetError as exc:
-            raise DatasetError(f"{exc} (needed for the leak-free metrics; --no-leak-free skips them)") from None
+        training = load_dataset(root, "Training", allow_missing=True) if folder else None  # some classes, as tested
+    except DatasetError as exc:
+        raise DatasetError(f"{exc} (needed for the leak-free metrics; --no-leak-free skips them)") from None
+    if training is not None:
         if not len(training):  # nothing to compare with: every test image 'leak-free' would be a false claim
             return None, (f"not computed: {training.root} holds no images to look for near duplicates in; "
                           f"{reference_hint(trained_on)}")
         return training, None
-    beside = split_folder(evaluated.parent, "Training")
+    try:
+        beside = split_folder(evaluated.parent, "Training")
+    except DatasetError:  # a broken link beside --data ROOT/Testing: not read, and no reason to stop the evaluation
+        beside = None
     if beside is not None and beside.resolve() != evaluated:  # --data ROOT/Testing: the split named as the root
         return None, (f"not computed: --data names the split folder itself; --data {evaluated.parent} "
                       f"--split {evaluated.name} compares it with the Training split beside it")
