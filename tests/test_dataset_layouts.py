@@ -289,3 +289,18 @@ def test_a_folder_of_class_folders_beside_the_class_folders_is_not_read_in_their
     put(root / "batch2" / "glioma", seed=50)
     assert main(["data", command, "--data", str(root), "--no-progress"][: 4 if command == "check" else 5]) == 2
     assert capsys.readouterr().err.startswith(f"error: unknown class folder in {root}: batch2; expected only ")
+
+
+def test_a_split_read_by_its_folder_name_is_printed_as_every_name_is(tmp_path: Path, capsys) -> None:
+    """Any folder of class folders is a split to data check and audit, its name printed as it was: a newline in
+    it broke their lines in two (and an escape sequence reached the terminal), where every other name is escaped."""
+    root = tmp_path / "brain"
+    for split in ("Training", "val\nx"):
+        for k, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+            put(root / split / name, seed=10 * k)
+    assert main(["data", "check", "--data", str(root)]) == 0
+    assert "val\\nx: 8 images (glioma 2, meningioma 2, notumor 2, pituitary 2)\n" in capsys.readouterr().out
+    assert main(["data", "audit", "--data", str(root), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "val\n" not in out and "\nval\\nx: 8 images" in out and "within val\\nx 0" in out
+    assert out.endswith("holds Training, val\\nx\n")

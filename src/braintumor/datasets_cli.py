@@ -31,7 +31,7 @@ def check_dataset(root: str) -> int:
     for split in splits:
         ds = load_dataset(root, split, allow_missing=True)  # a count, not training: missing classes show 0
         counts = ", ".join(f"{k} {v}" for k, v in ds.counts().items())
-        print(f"{split or printable(str(ds.root))}: {counted(len(ds), 'image')} ({counts})")
+        print(f"{printable(split or str(ds.root))}: {counted(len(ds), 'image')} ({counts})")  # any folder's name
         for note in dataset_notes(ds):  # evaluate's and train's words: it said nothing of a g.gif or notes.txt
             print(printable(f"  {note}"))
         for name, note in ds.hidden.items():  # a class of .scan.png only: "meningioma 0" was all
@@ -70,7 +70,7 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         lo, hi = (size_text(w, h) for w, h in (st["min_size"] or (0, 0), st["max_size"] or (0, 0)))
         size = f"size {lo}" if len(st["sizes"]) == 1 else f"{len(st['sizes'])} sizes, {lo} .. {hi}"
         shape = f"{size}; modes {_counts(st['modes'])}" if st["sizes"] else "no readable image"
-        name = printable(report["root"]) if split == "all" else split
+        name = printable(report["root"] if split == "all" else split)  # a split: any folder's name
         lines.append(f"{name}: {counted(st['n_images'], 'image')} ({_counts(st['classes'])}); {shape}")
     kinds = (("hidden_files", "hidden files (not data)"),
              ("not_images", f"not read as images ({', '.join(sorted(IMAGE_EXTENSIONS))} only)"),
@@ -84,7 +84,7 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
                                                      for u in bad[:10]))
     for key, title in (("exact_groups", "exact duplicate groups"), ("near_pairs", "near duplicate pairs")):
         lines.append(f"{title}: " + (str(s[key][one]) if one else ", ".join(
-            f"{'across splits' if k == 'cross-split' else 'within ' + k} {v}" for k, v in s[key].items())))
+            f"{'across splits' if k == 'cross-split' else 'within ' + printable(k)} {v}" for k, v in s[key].items())))
     conflicts = s["label_conflicts"]
     lines.append(f"label conflicts (same image, different class): {counted(conflicts['exact'], 'exact group')}, "
                  f"{counted(conflicts['near'], 'near pair')}")
@@ -96,7 +96,7 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         lines.append(f"leak-free Testing subset: {counted(lk['test_leak_free'], 'image')}")
     elif one != "all":  # splits, but not both: the headline was left out without a word
         lines.append(f"leakage: not computed: it looks for Testing images in Training, and {printable(report['root'])} "
-                     f"holds {', '.join(report['splits'])}")
+                     f"holds {printable(', '.join(report['splits']))}")
     return "\n".join(lines)
 
 
