@@ -304,3 +304,19 @@ def test_a_split_read_by_its_folder_name_is_printed_as_every_name_is(tmp_path: P
     out = capsys.readouterr().out
     assert "val\n" not in out and "\nval\\nx: 8 images" in out and "within val\\nx 0" in out
     assert out.endswith("holds Training, val\\nx\n")
+
+
+@pytest.mark.parametrize("command", ["check", "audit"])
+def test_a_folder_of_datasets_names_the_one_holding_the_splits_not_reads_another(command: str, tmp_path: Path,
+                                                                                   capsys) -> None:
+    """A folder holding the Kaggle set (kaggle/Training, kaggle/Testing) and a hospital's class folders
+    (hospital/glioma): data check counted "hospital" as a split of it, exit 0, and the Kaggle set was left out
+    without a word; evaluate (and data check before) said which folder to pass."""
+    parent = tmp_path / "sets"
+    for k, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+        put(parent / "kaggle" / "Training" / name, seed=10 * k)
+        put(parent / "kaggle" / "Testing" / name, seed=10 * k + 5)
+        put(parent / "hospital" / name, seed=10 * k + 7)
+    assert main(["data", command, "--data", str(parent), "--no-progress"][: 4 if command == "check" else 5]) == 2
+    assert capsys.readouterr().err == (f"error: no class folders in {parent}, but {parent / 'kaggle'} holds Testing, "
+                                       "Training: pass that folder instead\n")

@@ -175,6 +175,8 @@ def dataset_splits(root: str | os.PathLike) -> list[str | None]:
     found = {s: folder for s in ("Training", "Testing") if (folder := split_folder(root, s))}
     named, taken = list(found), {folder.resolve() for folder in found.values()}  # (a missing ROOT: the load says so)
     others, dirs = [], _folders_in(root) if root.is_dir() else []
+    if dirs and not named:  # ROOT/kaggle/Training beside ROOT/hospital/glioma: evaluate's error, not hospital alone
+        _refuse_one_level_up(root, None)
     own = any(class_of_folder(d.name, CLASSES) for d in dirs)  # ROOT/glioma beside ROOT/batch2/glioma: the load's
     for d in [] if own else dirs:  # error, as evaluate's; a link to a split (training -> Training): read once
         if d.resolve() not in taken and _holds_class_folders(d):
