@@ -16,7 +16,7 @@ from conftest import REPO
 from test_data import make_dataset
 
 #: Modules only a command that classifies (or trains) needs.
-HEAVY = ("onnxruntime", "braintumor.predictor", "braintumor.model_loading", "braintumor.series", "torch")
+HEAVY = ("onnxruntime", "braintumor.predictor", "braintumor.model_loading", "braintumor.series", "torch", "flask")
 
 
 def _run(args: list[str], cwd) -> tuple[int, list[str]]:
@@ -41,6 +41,30 @@ def _run(args: list[str], cwd) -> tuple[int, list[str]]:
 def test_commands_that_classify_nothing_load_neither_onnx_runtime_nor_the_predictor(args, tmp_path):
     make_dataset(tmp_path / "ds")
     assert _run(args, tmp_path) == (0, [])
+
+
+def test_serve_help_says_the_defaults_the_server_uses(monkeypatch):
+    """``serve --help`` wrote "default 4" threads, "max 4" workers and "default 128" MiB as literals, apart from the
+    constants serve and the web app use: its help now reads them from the light modules both import."""
+    import argparse
+    import importlib
+
+    from braintumor import cli_serve, serve_settings, upload_limits
+
+    monkeypatch.setattr(serve_settings, "THREADS_PER_WORKER", 7)
+    monkeypatch.setattr(serve_settings, "MAX_DEFAULT_WORKERS", 9)
+    monkeypatch.setattr(upload_limits, "DEFAULT_MAX_UPLOAD_MB", 99)
+    try:
+        sub = argparse.ArgumentParser(prog="braintumor").add_subparsers()
+        importlib.reload(cli_serve).add_serve_parser(sub)
+        said = " ".join(sub.choices["serve"].format_help().split())
+    finally:
+        monkeypatch.undo()
+        importlib.reload(cli_serve)
+    assert "threads per worker (default 7;" in said and "default: CPUs, max 9)" in said and "(default 99;" in said
+    with monkeypatch.context() as m:
+        m.setattr(serve_settings, "available_cpus", lambda: 64)
+        assert serve_settings.default_workers() == serve_settings.MAX_DEFAULT_WORKERS
 
 
 def test_the_python_api_loads_onnx_runtime_when_a_name_needs_it(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from .cli_types import (
+    MAX_WORKERS,
     MODEL_HELP,
     host_name_arg,
     path_arg,
@@ -18,7 +19,8 @@ from .cli_types import (
 from .gunicorn_config import DEFAULT_CLIENT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
 from .host_names import ALLOWED_HOSTS_ENV
-from .upload_limits import MAX_UPLOAD_MB, MIN_UPLOAD_MB
+from .serve_settings import MAX_DEFAULT_WORKERS, THREADS_PER_WORKER
+from .upload_limits import DEFAULT_MAX_UPLOAD_MB, MAX_UPLOAD_MB, MIN_UPLOAD_MB
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -44,12 +46,13 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
                         "against DNS rebinding; on another address every Host is, unless this is given")
     p.add_argument("--model", type=path_arg, help=MODEL_HELP)
     p.add_argument("--workers", type=worker_count, default=None,
-                   help="worker processes, one model each (1-64; default: CPUs, max 4)")
+                   help=f"worker processes, one model each (1-{MAX_WORKERS}; default: CPUs, max {MAX_DEFAULT_WORKERS})")
     p.add_argument("--threads", type=thread_count, default=None,
-                   help="request threads per worker (default 4; 1 serves more per second behind a buffering proxy)")
+                   help=f"request threads per worker (default {THREADS_PER_WORKER}; 1 serves more per second behind a "
+                        "buffering proxy)")
     p.add_argument("--max-upload-mb", type=upload_mb, default=None, metavar="MIB",
-                   help=f"request size limit in MiB (2^20 bytes), {MIN_UPLOAD_MB} to {MAX_UPLOAD_MB} (default 128; "
-                        "held in memory)")
+                   help=f"request size limit in MiB (2^20 bytes), {MIN_UPLOAD_MB} to {MAX_UPLOAD_MB} (default "
+                        f"{DEFAULT_MAX_UPLOAD_MB}; held in memory)")
     p.add_argument("--client-timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="drop a client that sends nothing for this long in the middle of its request "
                         f"(default {DEFAULT_CLIENT_TIMEOUT:g})")

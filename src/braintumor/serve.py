@@ -43,11 +43,13 @@ from .host_names import listen_address, url_host
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
+    THREADS_PER_WORKER,
     check_current_folder,
     check_gunicorn_host,
     check_gunicorn_settings,
     check_port,
     default_request_timeout,
+    default_workers,
     environment_hosts,
     environment_origins,
     leave_a_folder_it_cannot_enter,
@@ -55,20 +57,11 @@ from .serve_settings import (
 from .serve_waitress import waitress_buffers, waitress_server
 from .wording import counted, printable
 
-#: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
-#: wait on slow clients (uploads straight from browsers, no buffering proxy in front). Behind a buffering
-#: proxy one is enough, and ``--threads 1`` then runs gunicorn's sync worker (one request at a time, no
-#: keep-alive: see :func:`gunicorn_argv`).
-THREADS_PER_WORKER: int = 4
 #: Environment of the worker processes (unless already set). A worker runs one ONNX Runtime session
 #: and nothing else that is parallel: a BLAS or OpenMP thread pool per worker only spins on cores the
 #: other workers need, and glibc's default of one malloc arena per thread made a worker's RSS creep.
 WORKER_ENV: dict[str, str] = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                               "MALLOC_ARENA_MAX": "2"}
-
-
-def default_workers() -> int:
-    return max(1, min(4, available_cpus()))
 
 
 def metrics_dir() -> str:
@@ -157,7 +150,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     ``request_timeout``: seconds a request's headers, then its body, may take, however they trickle (default 60; with
     gunicorn's sync workers, ``threads`` 1, under its worker timeout). ``allowed_host``: Host names answered besides
     the loopback ones (web/hosts.py); none given, ``$BRAINTUMOR_ALLOWED_HOSTS``'s."""
-    from .web import DEFAULT_MAX_UPLOAD_MB, create_app, upload_limit_mb
+    from .upload_limits import DEFAULT_MAX_UPLOAD_MB
+    from .web import create_app, upload_limit_mb
     from .web.hosts import allowed_hosts, described
 
     check_current_folder()

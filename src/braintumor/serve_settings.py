@@ -17,11 +17,27 @@ import shlex
 import socket
 from typing import Any, NoReturn
 
+from .cpu_quota import available_cpus
 from .exit_errors import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
 from .host_names import ALLOWED_HOSTS_ENV, TRUSTED_ORIGINS_ENV, host_name, origin, url_host
 from .missing_files import current_folder_gone
+
+#: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
+#: wait on slow clients (uploads straight from browsers, no buffering proxy in front). Behind a buffering
+#: proxy one is enough, and ``--threads 1`` then runs gunicorn's sync worker (one request at a time, no
+#: keep-alive: see :func:`gunicorn_argv`).
+THREADS_PER_WORKER: int = 4
+#: Most gunicorn workers serve starts without ``--workers``, however many CPUs: each loads its own model.
+MAX_DEFAULT_WORKERS: int = 4
+
+
+def default_workers() -> int:
+    """``--workers`` when not given: one per available CPU (:func:`~.cpu_quota.available_cpus`), at most
+    :data:`MAX_DEFAULT_WORKERS`. Here, not in serve.py, so that ``serve --help`` says it without loading the server."""
+    return max(1, min(MAX_DEFAULT_WORKERS, available_cpus()))
+
 
 #: gunicorn settings GUNICORN_CMD_ARGS may not turn on under serve, and why.
 REFUSED_SETTINGS: dict[str, str] = {

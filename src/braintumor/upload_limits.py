@@ -11,6 +11,10 @@ import numbers
 
 from .volume_io import MAX_VOLUME_BYTES
 
+#: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume. Here, not
+#: in the web app, so that ``serve --help`` says it without loading Flask.
+DEFAULT_MAX_UPLOAD_MB: int = 128
+
 #: A value that is no number over 0 (also :func:`braintumor.cli_types.positive_float`'s words).
 NOT_POSITIVE = "must be a number more than 0, got {}"
 

@@ -23,7 +23,7 @@ from ..gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
-from ..upload_limits import check_upload_mb
+from ..upload_limits import DEFAULT_MAX_UPLOAD_MB, check_upload_mb
 from ..wording import SEND_SMALLER
 from .client_input import guard_input, refuse_transfer_codings
 from .hosts import BAD_HOST, HostNotAllowed, refuse_other_hosts
@@ -39,9 +39,6 @@ from .multipart_errors import (
 )
 from .origins import refuse_cross_site
 from .server_logs import log_unexpected, with_logged_path
-
-#: Default cap on one request's body (all files together), in MiB: room for a DICOM series or NIfTI volume.
-DEFAULT_MAX_UPLOAD_MB: int = 128
 
 #: No inline scripts, no third-party origins; heat maps arrive as data: URIs.
 CSP = (
