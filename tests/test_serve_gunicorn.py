@@ -4,6 +4,7 @@ the worker environment, and one short real run (waitress and --debug are in test
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import logging
 import os
@@ -129,6 +130,7 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
     assert "SIGABRT" not in out and "terminate called" not in out
     assert f"serving {tiny_model.name} on http://127.0.0.1:{port}/ (gunicorn, 2 workers" in out
     assert "Booting worker" in out and "POST /api/v1/predict" in out
+    assert f"Listening at: http://127.0.0.1:{port} (" in out  # serve's socket, handed over as fd://N, as gunicorn's
     (access,) = [line for line in out.splitlines() if "POST /api/v1/predict" in line]
     assert "SMITH" not in out and "DOE" not in out and "127.0.0.1" not in access  # request line and status only
     assert '"POST /api/v1/predict HTTP/1.1" 200' in access
@@ -171,6 +173,38 @@ def _held_model_copies() -> set[str]:
         except OSError:  # the listing's own descriptor, closed by now
             pass
     return held
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_gunicorn_is_handed_the_port_serve_holds_so_no_other_program_takes_it_between(tiny_model, monkeypatch,
+                                                                                       capsys):
+    """serve checked the port, then gunicorn bound it: another program that took it in between had gunicorn give up
+    after five tries, exit status 1, not 75 (retried). serve now binds and listens before it says it serves, and
+    gunicorn gets that socket (``--bind fd://N``, inherited through the exec)."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored at teardown (serve sets it)
+    seen = {}
+
+    def execv(path, argv):
+        fd = int(argv[argv.index("--bind") + 1].removeprefix("fd://"))
+        with socket.socket(fileno=os.dup(fd)) as held:
+            seen.update(port=held.getsockname()[1], inheritable=os.get_inheritable(fd),
+                        listening=held.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+        with socket.socket() as other:  # another program, as gunicorn binds: SO_REUSEADDR
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            with pytest.raises(OSError) as taken:
+                other.bind(("127.0.0.1", seen["port"]))
+                other.listen()
+            seen["other"] = taken.value.errno
+        seen["said"] = capsys.readouterr().out
+        raise OSError("not really starting gunicorn")
+
+    monkeypatch.setattr(serve_mod.os, "execv", execv)
+    with pytest.raises(OSError, match="not really"):
+        serve_mod.serve(model=str(tiny_model), workers=1, port=0)  # the system's choice, said as the port served
+    assert seen["inheritable"] and seen["listening"] and seen["other"] == errno.EADDRINUSE
+    assert f"on http://127.0.0.1:{seen['port']}/ (gunicorn" in seen["said"]
+    with socket.socket() as again:  # closed when the exec failed
+        again.bind(("127.0.0.1", seen["port"]))
 
 
 @pytest.mark.skipif(not hasattr(os, "memfd_create") or not os.path.isdir("/proc/self/fd"), reason="memfd: Linux")

@@ -247,6 +247,26 @@ def test_an_ipv6_host_with_a_zone_is_refused_before_gunicorn(tiny_model, monkeyp
     assert "--host ::" in err and err.count("\n") == 1
 
 
+def test_a_host_name_is_listened_on_at_its_ipv4_address_as_gunicorn_would(monkeypatch):
+    """serve binds the port for gunicorn (``--bind fd://N``), which bound a name at its IPv4 address: where the resolver
+    lists ``localhost``'s ::1 first, serve must not move a server proxied at 127.0.0.1 to ::1."""
+    from braintumor import serve_settings
+
+    real = socket.getaddrinfo
+
+    def v6_first(host, port, *args, **kwargs):
+        if host != "localhost":
+            return real(host, port, *args, **kwargs)
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", port, 0, 0)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(serve_settings.socket, "getaddrinfo", v6_first)
+    with serve_settings.listen_socket("localhost", 0, backlog=8) as s:
+        assert s.family == socket.AF_INET and s.getsockname()[0] == "127.0.0.1"
+    with serve_settings.listen_socket("::1", 0, backlog=8) as s:  # an IPv6 address: itself
+        assert s.family == socket.AF_INET6
+
+
 #: Request lines in absolute form (``GET http://name/path``, as sent to a proxy), the Host header sent with each (None:
 #: none, HTTP/1.0) and the status it gets: a name not answered in either is refused. The check saw only HTTP_HOST, which
 #: gunicorn and waitress fill from the header and Werkzeug from the request line, so each server let one form through.

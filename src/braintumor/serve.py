@@ -12,7 +12,7 @@ import, and a worker forked from such a process aborts or hangs when it exits. I
 Metrics (web/monitoring.py) add up across the workers through prometheus-client's multiprocess mode:
 a fresh ``PROMETHEUS_MULTIPROC_DIR`` per server start, set before the workers exist, and the hooks in
 ``gunicorn_config.py`` (files named by worker slot, a dead worker's live gauges dropped, the directory removed at exit).
-A start gunicorn gives up (the port taken by another program between :func:`check_port` and its bind), or a master
+A start gunicorn gives up before its hooks run, or a master
 killed outright, never reaches ``on_exit``: a small watcher, started before the exec, removes the directory
 once the last of the server's processes has ended (:func:`_remove_when_server_ends`).
 """
@@ -52,7 +52,9 @@ from .serve_settings import (
     default_workers,
     environment_hosts,
     environment_origins,
+    gunicorn_backlog,
     leave_a_folder_it_cannot_enter,
+    listen_socket,
 )
 from .serve_waitress import waitress_buffers, waitress_server
 from .wording import counted, printable
@@ -115,8 +117,11 @@ def _remove_when_server_ends(path: str) -> int | None:
 
 
 def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int | None = None,
-                  threads: int = THREADS_PER_WORKER) -> list[str]:
+                  threads: int = THREADS_PER_WORKER, listener: int | None = None) -> list[str]:
     """The gunicorn command line; the app factory and its (literal) arguments are called in each worker.
+
+    ``listener``: the file descriptor of the socket serve bound to ``host:port`` for it (:func:`listen_socket`),
+    inherited through the exec: gunicorn serves it (``--bind fd://N``) instead of binding the address itself.
 
     ``timeout`` None: gunicorn_config.py's, which GUNICORN_CMD_ARGS can override (the command line beats it)."""
     from gunicorn.config import KNOWN_SETTINGS
@@ -128,7 +133,8 @@ def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout:
     # gthread keeps keep-alive connections on the worker that accepted them: 16 clients split 12/4 between
     # two workers, and the busier worker's queue set the tail (docs/PERFORMANCE.md, sixth round).
     worker = ["--worker-class", "sync"] if threads == 1 else ["--worker-class", "gthread", "--threads", str(threads)]
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{url_host(host)}:{port}", "--workers", str(workers), *worker,
+    bind = f"fd://{listener}" if listener is not None else f"{url_host(host)}:{port}"
+    argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers), *worker,
             *(["--timeout", str(timeout)] if timeout is not None else []),
             "--access-logfile", "-", "--error-logfile", "-", "--name", "braintumor",
             "--config", str(Path(__file__).with_name("gunicorn_config.py"))]
@@ -178,9 +184,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     else:
         server = f"gunicorn, {counted(workers, 'worker')} x {counted(threads, 'thread')}"
     if gunicorn:
-        check_gunicorn_host(host, port)  # a usage error, before check_port's "not yet this machine's" (exit 75)
-    check_port(host, port)
-    metrics = watched = None
+        check_gunicorn_host(host, port)  # a usage error, before the port's "not yet this machine's" (exit 75)
+    metrics = watched = listener = None
     environ = {key: os.environ.get(key) for key in _SET_FOR_GUNICORN}  # as it was, should the start fail
     try:  # a stop before the exec (the line below waiting on a full pipe) left the folder: now the watcher's or ours
         if gunicorn:
@@ -188,10 +193,14 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
             # and in the master: "abc" was a traceback. --workers decides here, so the variable has nothing to say.
             os.environ.pop("WEB_CONCURRENCY", None)
             owner = check_gunicorn_settings()
+            listener = listen_socket(host, port, gunicorn_backlog())  # gunicorn's, held from here: no other's
+            port = listener.getsockname()[1]  # --port 0: the one the system chose
             kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
-            argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads)
+            argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads, listener.fileno())
             metrics = _new_metrics_dir(owner)  # before saying it serves
             watched = _remove_when_server_ends(metrics)
+        else:
+            check_port(host, port)
         prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
         print(f"serving {printable(path.name)} on http://{url_host(host)}:{port}{printable(prefix)}/ ({server}; "
               f"{described(hosts)}); Ctrl+C to stop", flush=True)
@@ -216,6 +225,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
             sys.stderr.flush()
             os.execv(argv[0], argv)  # does not return
     except BaseException:
+        if listener is not None:
+            listener.close()
         _undo_start(environ, metrics, [kwargs.get("model_fd"), watched])
         raise
     return 0

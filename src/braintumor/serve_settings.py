@@ -83,6 +83,13 @@ def gunicorn_cmd_args() -> dict[str, Any]:
     return {**given, "uid": config.uid, "gid": config.gid}
 
 
+def gunicorn_backlog() -> int:
+    """gunicorn's ``--backlog`` (its default, or ``$GUNICORN_CMD_ARGS``'s), for the socket serve listens on for it."""
+    from gunicorn.config import Config
+
+    return gunicorn_cmd_args().get("backlog", Config().backlog)
+
+
 def check_gunicorn_settings() -> tuple[int, int] | None:
     """:func:`gunicorn_cmd_args` checked; the workers' (uid, gid) when it has gunicorn switch users, else None."""
     given = gunicorn_cmd_args()
@@ -163,18 +170,38 @@ _NO_SUCH_NAME = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", sock
 
 
 def check_port(host: str, port: int) -> None:
-    """One clear line when the address cannot be listened on, instead of gunicorn's five retries and a log.
+    """One clear line when the address cannot be listened on (:func:`listen_socket`), for the servers that bind it
+    themselves (waitress, Flask's development server)."""
+    listen_socket(host, port).close()
 
-    Bound the way gunicorn binds (``SO_REUSEADDR``), so a port in TIME_WAIT still counts as free. What may work later
+
+def listen_socket(host: str, port: int, backlog: int | None = None) -> socket.socket:
+    """The socket to serve on, bound (and listening, when ``backlog`` is given), or one clear line when the address
+    cannot be listened on, instead of gunicorn's five retries and a log. serve hands it to gunicorn (``--bind fd://N``,
+    inherited through the exec): checked, then bound by gunicorn, the port could be taken by another program in
+    between, and gunicorn gave up with exit status 1, not 75. Listening, since another socket with ``SO_REUSEADDR``
+    may still bind a port no socket listens on.
+
+    Bound the way gunicorn binds ``HOST:PORT``: ``SO_REUSEADDR``, so a port in TIME_WAIT still counts as free; a name's
+    IPv4 address where it has one (``localhost`` is 127.0.0.1, where the resolver lists ::1 first). What may work later
     (the port held, the address not yet the machine's, a resolver not answering yet: at boot, before DHCP or DNS) is
     :class:`AddressUnavailable` (exit 75, retried); what never will (no address or name at all, a name the resolver
     says does not exist, a port below 1024 without the right) a :class:`UsageError` (exit 2)."""
     where = f"{url_host(host)}:{port}"  # [::1]:5000, not ::1:5000
     try:
-        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        with socket.socket(family, socket.SOCK_STREAM) as s:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, _, _, _, address = next((a for a in found if a[0] == socket.AF_INET), found[0])
+        s = socket.socket(family, socket.SOCK_STREAM)
+        try:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(address)
+            if backlog is not None:
+                s.listen(backlog)
+                s.set_inheritable(True)
+        except BaseException:
+            s.close()
+            raise
+        return s
     except UnicodeError:  # no name at all (a label over 63 characters, an empty one): was a traceback
         raise UsageError(f"cannot listen on {where}: not a host name (check --host: a name or address of this "
                          "machine, e.g. 127.0.0.1 or 0.0.0.0)") from None
