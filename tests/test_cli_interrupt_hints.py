@@ -210,3 +210,30 @@ def test_train_stopped_in_its_first_epoch_says_what_it_kept_and_how_to_start_aga
         assert capsys.readouterr().err == (f"error: {run} already holds a training run (best.pt): no last.pt to resume "
                                            "from, --overwrite starts it again, or choose another --out\n")
     assert main(command + ["--overwrite"] * (stop_at == "last.pt")) == 0 and (run / "last.pt").is_file()
+
+
+def test_train_overwrite_stopped_tells_the_earlier_runs_last_pt_by_the_file_not_its_age(tmp_path, monkeypatch,
+                                                                                       capsys):
+    """The earlier run's last.pt was told by its time: written under a second before the --overwrite command (a
+    script that reruns at once) or stamped in the future (a copy from a machine whose clock is ahead, a network
+    disk's clock), a stop in the decode still offered to --resume it, the run being replaced."""
+    import os
+    import time
+
+    import braintumor.cli_train as cli_train
+
+    run = tmp_path / "run"
+    run.mkdir()
+
+    def stop(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_train, "run_train", stop)
+    for stamp in (None, time.time() + 3600):  # just written; a clock ahead
+        (run / "last.pt").write_bytes(b"the earlier run's checkpoint")
+        if stamp is not None:
+            os.utime(run / "last.pt", (stamp, stamp))
+        assert main(["train", "--out", str(run), "--epochs", "3", "--overwrite"]) == 130
+        assert capsys.readouterr().err.splitlines()[-2:] == ["interrupted", (
+            f"stopped before the earlier run in {run} was replaced: its checkpoints are as they were; run the same "
+            "command again to start the new run")]

@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,13 +157,22 @@ def _say_how_to_continue(args: argparse.Namespace) -> None:
         _say(hint)
 
 
+def _file_stamp(folder: str | None, name: str) -> tuple[int, ...] | None:
+    """What tells one version of ``folder/name`` from another (a rewrite, a new file under its name); None for none."""
+    with contextlib.suppress(OSError, TypeError, ValueError):
+        st = (Path(folder) / name).stat()  # type: ignore[arg-type]
+        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+    return None
+
+
 def _how_to_continue(args: argparse.Namespace) -> str | None:
     """Where a run can be continued, what was kept and how to go on: a stopped training run, or ``predict --resume``,
     whose records so far stay in its file (else one wonders whether to start again, scoring everything twice, or is
     refused for a run folder that already holds a run)."""
     with contextlib.suppress(OSError, TypeError, UsageError):  # a path that cannot be checked: say nothing more
         if args.command == "train":
-            return _train_hint(Path(args.out), getattr(args, "overwrite", False), getattr(args, "started_at", 0.0))
+            return _train_hint(Path(args.out), getattr(args, "overwrite", False),
+                               getattr(args, "earlier_last_pt", None))
         if args.command == "predict" and getattr(args, "resume", False) and args.output not in (None, "-") \
                 and Path(args.output).is_file() and _holds_records(args):
             return f"the records so far are kept in {args.output}: run the same command again, with --resume, to " \
@@ -172,13 +180,14 @@ def _how_to_continue(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _train_hint(run: Path, overwrite: bool, started_at: float = 0.0) -> str:
+def _train_hint(run: Path, overwrite: bool, earlier: tuple[int, ...] | None = None) -> str:
     """What a stopped training run kept in ``run`` and how to go on: resume from last.pt, or, before the first epoch's
     last.pt, start again (a stop in epoch 1 said only "interrupted", leaving its config.json and split.json). Under
-    ``--overwrite``, a last.pt older than the command (``started_at``) is the earlier run's, not yet removed (a stop
-    in the decode): resuming it continued the run the user had asked to replace."""
+    ``--overwrite``, a last.pt that is still the file found at the start (``earlier``: :func:`_file_stamp`'s) is the
+    earlier run's, not yet removed (a stop in the decode): resuming it continued the run the user had asked to
+    replace. Told by the file, not its age: a clock ahead, or a rerun within a second, dated it either way."""
     last = run / "last.pt"
-    if overwrite and last.is_file() and last.stat().st_mtime < started_at - 1:
+    if overwrite and earlier is not None and _file_stamp(str(run), "last.pt") == earlier:
         return (f"stopped before the earlier run in {run} was replaced: its checkpoints are as they were; run the "
                 "same command again to start the new run")
     if last.is_file():  # --overwrite and --resume together are a usage error
@@ -226,7 +235,9 @@ def run(args: argparse.Namespace) -> int:
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed as its bytes, as ls does
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
-    args.started_at = time.time()  # a file older than this is not the command's (_how_to_continue)
+    # the last.pt there before the command, told by the file, not its time (one written a second before, or stamped
+    # by a clock ahead, passed for this run's): a stopped --overwrite does not offer it (_how_to_continue)
+    args.earlier_last_pt = _file_stamp(getattr(args, "out", None), "last.pt") if args.command == "train" else None
     try:
         # this process's stderr is the command's: the C decoders' lines dropped; serve's threads share it (--debug's
         # server; gunicorn's workers say so themselves, gunicorn_worker.decoders_quiet_in_worker)
