@@ -259,6 +259,21 @@ def test_an_image_as_base64_bytes_or_a_file_of_them_is_told_to_decode_it(clf, tm
         clf.predict(base64.b64encode(bytes(300)))
 
 
+def test_an_image_as_url_safe_base64_is_told_to_decode_it_as_that(clf):
+    """base64url (``-`` and ``_`` for ``+`` and ``/``: Gmail's API gives attachments so, a JWT-style field): a JPEG's
+    ('/9j/' is '_9j_') was "not a recognised image", and a PNG's was told ``base64.b64decode(data)``, which drops the
+    ``-`` and ``_`` it does not know and gives damaged bytes."""
+    import base64
+
+    for data in (encode(synthetic_head()), encode(synthetic_head(), "JPEG")):
+        text = base64.urlsafe_b64encode(data)
+        assert b"-" in text or b"_" in text
+        with pytest.raises(ImageError, match=r"^base64 text of a (PNG|JPEG) image, not the image's bytes: "
+                                             r"base64\.urlsafe_b64decode\(data\) gives them"):
+            clf.predict(text)
+        assert clf.predict(base64.urlsafe_b64decode(text)) == clf.predict(data)
+
+
 def test_a_stream_left_partway_by_an_earlier_read_is_told_to_seek_to_its_start(clf, tmp_path):
     """``Image.open(f)`` (to see an image's size first) reads its header and leaves ``f`` partway; ``predict(f)`` then
     read from there and said "not a recognised image" of a good file. It is read from where it stands still (a stream

@@ -65,8 +65,10 @@ def document_text(data: bytes) -> str | None:
     return PDF_DOCUMENT if is_pdf(data) else WEB_PAGE if is_web_page(data) else base64_image_text(data)
 
 
-#: The start of an image's base64 text: 24 characters are 18 bytes, enough for every image signature (WebP's 12).
-_BASE64_HEAD = re.compile(rb"[A-Za-z0-9+/]{24}")
+#: The start of an image's base64 text: 24 characters are 18 bytes, enough for every image signature (WebP's 12);
+#: base64url's '-' and '_' too ('/9j/', a JPEG's start, is '_9j_' there).
+_BASE64_HEAD = re.compile(rb"[A-Za-z0-9+/_-]{24}")
+_URL_SAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def base64_image_text(data: bytes) -> str | None:
@@ -80,9 +82,12 @@ def base64_image_text(data: bytes) -> str | None:
     head = data[:4096].lstrip()
     url = head[:5].lower() == b"data:" and b";base64," in head.partition(b",")[0] + b","
     payload = head.partition(b",")[2] if url else head
-    if not _BASE64_HEAD.match(payload) or not (kind := image_kind(base64.b64decode(payload[:24]))):
+    if not _BASE64_HEAD.match(payload) or not (kind := image_kind(base64.b64decode(payload[:24].translate(_URL_SAFE)))):
         return None
-    how = "base64.b64decode(data.partition(b',')[2])" if url else "base64.b64decode(data)"
+    # base64url (Gmail's API gives attachments so): b64decode drops its '-' and '_' and gives damaged bytes
+    start = data.find(b",") + 1 if url else 0  # (find, not a copy of up to the upload limit's bytes)
+    decode = "urlsafe_b64decode" if data.find(b"-", start) >= 0 or data.find(b"_", start) >= 0 else "b64decode"
+    how = f"base64.{decode}(data.partition(b',')[2])" if url else f"base64.{decode}(data)"
     return (f"{'a data: URL' if url else 'base64 text'} of a {kind} image, not the image's bytes: {how} gives "
             "them")
 
