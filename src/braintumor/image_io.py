@@ -24,6 +24,7 @@ from .image_frames import cut_short, deep_planes, several_frames, upright, wide_
 from .image_gray import GrayPlane, gray_plane, jpeg_is_ycc, reduced_jpeg_colour
 from .missing_files import long_name_text, missing_url_text, not_a_folder_text
 from .quiet_libraries import quiet_pillow
+from .stream_position import position
 from .tiff_strips import damaged_strips, libtiff_lines_dropped
 from .wording import DOWNSCALE, NUL_IN_NAME, size_text, too_many_pixels_text
 
@@ -172,17 +173,9 @@ def _read_stream(source: BinaryIO, limit: int) -> bytes:
     except (OSError, ValueError):  # a socket, pipe or wrapper failing mid-read
         raise ImageError("cannot read the file: reading it failed partway (a socket, pipe or network file that "
                          "broke off?)") from None
-    if not data and (at := _position(source)):  # an image saved into a BytesIO, passed without seek(0): not empty
+    if not data and (at := position(source)):  # an image saved into a BytesIO, passed without seek(0): not empty
         raise ImageError(f"nothing left to read: the stream is at its end (position {at}); seek(0) after writing it")
     return data
-
-
-def _position(source: BinaryIO) -> int:
-    """Where a stream stands (0 where it cannot tell: a pipe)."""
-    try:
-        return int(source.tell())
-    except (OSError, ValueError, AttributeError, TypeError):
-        return 0
 
 
 def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray:
@@ -266,7 +259,7 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
         said = (apple_double(data) or array_file_text(data) or scan_as_image_text(data, source) or damaged_header(data)
                 or other_format_text(data) or compressed_text(data) or document_text(data))
         # a stream read to its end stood at its position less what was read: Image.open(f) before had left f partway
-        start = _position(source) - len(data) if callable(getattr(source, "read", None)) else 0
+        start = position(source) - len(data) if callable(getattr(source, "read", None)) else 0
         where = f" (read from position {start} of the stream, where a read before this one left it: " + (
             "seek(0)" if getattr(source, "seekable", bool)() else "opening it again (it cannot seek)") + \
             " reads it from its start)" if start > 0 else ""  # one that cannot seek: a socket's (urllib3's .raw)

@@ -1,0 +1,17 @@
+"""Where a stream handed to a reader stands, for the advice it gets when it was read from partway or from its end
+(an image saved into a BytesIO without ``seek(0)``, a file ``Image.open`` had read the header of).
+
+Why its own module: image_io.py, which reads images, was at 300 lines; this is about the stream, not the image.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+
+def position(source: BinaryIO) -> int:
+    """Where a stream stands (0 where it cannot tell: a pipe)."""
+    try:
+        return int(source.tell())
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0
