@@ -328,3 +328,36 @@ def test_a_stream_that_cannot_seek_is_not_told_to_seek(clf, tmp_path):
     with pytest.raises(ImageError, match=r"\(read from position 50 of the stream, where a read before this one left "
                                          r"it: opening it again \(it cannot seek\) reads it from its start\)"):
         clf.predict(stream)
+
+
+def test_a_stream_that_cannot_seek_read_to_its_end_is_not_told_to_seek(clf):
+    """The same stream (a socket's, urllib3's ``response.raw``) read to its end, then predicted (a second predict of
+    it), was told "seek(0) after writing it", which raises there: it is told to open it again; a BytesIO still seeks."""
+    import io
+
+    data = encode(synthetic_head())
+
+    class Socket(io.RawIOBase):  # tells how much was read, as urllib3's HTTPResponse does; no seek
+        def __init__(self) -> None:
+            self.inner, self.read_so_far = io.BytesIO(data), 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:
+            count = self.inner.readinto(buffer)
+            self.read_so_far += count
+            return count
+
+        def tell(self) -> int:
+            return self.read_so_far
+
+    stream = Socket()
+    stream.read()
+    with pytest.raises(ImageError, match=rf"^nothing left to read: the stream is at its end \(position {len(data)}\); "
+                                         r"open it again: it cannot seek$"):
+        clf.predict(stream)
+    written = io.BytesIO(data)
+    written.seek(0, io.SEEK_END)
+    with pytest.raises(ImageError, match=r"; seek\(0\) after writing it$"):
+        clf.predict(written)

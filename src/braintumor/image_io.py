@@ -24,7 +24,7 @@ from .image_frames import cut_short, deep_planes, several_frames, upright, wide_
 from .image_gray import GrayPlane, gray_plane, jpeg_is_ycc, reduced_jpeg_colour
 from .missing_files import long_name_text, missing_url_text, not_a_folder_text
 from .quiet_libraries import quiet_pillow
-from .stream_position import position
+from .stream_position import position, rewind_advice
 from .tiff_strips import damaged_strips, libtiff_lines_dropped
 from .wording import DOWNSCALE, NUL_IN_NAME, size_text, too_many_pixels_text
 
@@ -174,7 +174,8 @@ def _read_stream(source: BinaryIO, limit: int) -> bytes:
         raise ImageError("cannot read the file: reading it failed partway (a socket, pipe or network file that "
                          "broke off?)") from None
     if not data and (at := position(source)):  # an image saved into a BytesIO, passed without seek(0): not empty
-        raise ImageError(f"nothing left to read: the stream is at its end (position {at}); seek(0) after writing it")
+        raise ImageError(f"nothing left to read: the stream is at its end (position {at}); "  # a socket's read twice
+                         f"{rewind_advice(source, 'seek(0) after writing it', 'open it again: it cannot seek')}")
     return data
 
 
@@ -260,9 +261,8 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
                 or other_format_text(data) or compressed_text(data) or document_text(data))
         # a stream read to its end stood at its position less what was read: Image.open(f) before had left f partway
         start = position(source) - len(data) if callable(getattr(source, "read", None)) else 0
-        where = f" (read from position {start} of the stream, where a read before this one left it: " + (
-            "seek(0)" if getattr(source, "seekable", bool)() else "opening it again (it cannot seek)") + \
-            " reads it from its start)" if start > 0 else ""  # one that cannot seek: a socket's (urllib3's .raw)
+        where = f" (read from position {start} of the stream, where a read before this one left it: " \
+            f"{rewind_advice(source)} reads it from its start)" if start > 0 else ""
         raise (ImageError(said) if said else UnrecognisedImage(
             f"not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content{where}")) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -15,3 +15,13 @@ def position(source: BinaryIO) -> int:
         return int(source.tell())
     except (OSError, ValueError, AttributeError, TypeError):
         return 0
+
+
+def rewind_advice(source: BinaryIO, seek: str = "seek(0)", reopen: str = "opening it again (it cannot seek)") -> str:
+    """``seek`` where ``source`` can seek, else ``reopen``: a socket's (urllib3's ``response.raw``) tells its
+    position but cannot seek, and seek(0) raises there."""
+    try:
+        seekable = bool(getattr(source, "seekable", bool)())
+    except (OSError, ValueError):  # a closed one
+        seekable = False
+    return seek if seekable else reopen
