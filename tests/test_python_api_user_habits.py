@@ -274,6 +274,18 @@ def test_an_image_as_url_safe_base64_is_told_to_decode_it_as_that(clf):
         assert clf.predict(base64.urlsafe_b64decode(text)) == clf.predict(data)
 
 
+def test_base64_of_text_that_starts_bm_is_not_told_a_bmp_image(clf):
+    """A BMP is told by 'BM' alone: base64 of any text starting 'BM' ('BMI report', 'BMW ...': 'Qk1J', 'Qk1X') was
+    "base64 text of a BMP image"; a BMP's DIB header size (bytes 14-17, within the 24 characters read) tells it."""
+    import base64
+
+    for text in (b"BMI report of the patient", b"BMW 320d, 2019, 45000 km"):
+        with pytest.raises(ImageError, match=r"^not a recognised image"):
+            clf.predict(base64.b64encode(text))
+    with pytest.raises(ImageError, match=r"^base64 text of a BMP image"):  # a real BMP's still is
+        clf.predict(base64.b64encode(encode(synthetic_head(), "BMP")))
+
+
 def test_a_stream_left_partway_by_an_earlier_read_is_told_to_seek_to_its_start(clf, tmp_path):
     """``Image.open(f)`` (to see an image's size first) reads its header and leaves ``f`` partway; ``predict(f)`` then
     read from there and said "not a recognised image" of a good file. It is read from where it stands still (a stream

@@ -77,16 +77,19 @@ def base64_image_text(data: bytes) -> str | None:
     "not a recognised image", of a good image one decoding away (its text as a str: missing_files.long_name_text)."""
     import base64  # (an error path only)
 
+    from .bmp_header import HEADER_SIZES
     from .image_headers import image_kind  # (image_headers imports image_io, which imports this module)
 
     head = data[:4096].lstrip()
     url = head[:5].lower() == b"data:" and b";base64," in head.partition(b",")[0] + b","
     payload = head.partition(b",")[2] if url else head
-    if not _BASE64_HEAD.match(payload) or not (kind := image_kind(base64.b64decode(payload[:24].translate(_URL_SAFE)))):
+    start = base64.b64decode(payload[:24].translate(_URL_SAFE)) if _BASE64_HEAD.match(payload) else b""
+    kind = image_kind(start)  # a BMP's 'BM' by its DIB header size too: base64 of any text 'BM...' ('BMI report')
+    if not kind or (kind == "BMP" and int.from_bytes(start[14:18], "little") not in HEADER_SIZES):
         return None
     # base64url (Gmail's API gives attachments so): b64decode drops its '-' and '_' and gives damaged bytes
-    start = data.find(b",") + 1 if url else 0  # (find, not a copy of up to the upload limit's bytes)
-    decode = "urlsafe_b64decode" if data.find(b"-", start) >= 0 or data.find(b"_", start) >= 0 else "b64decode"
+    at = data.find(b",") + 1 if url else 0  # (find, not a copy of up to the upload limit's bytes)
+    decode = "urlsafe_b64decode" if data.find(b"-", at) >= 0 or data.find(b"_", at) >= 0 else "b64decode"
     how = f"base64.{decode}(data.partition(b',')[2])" if url else f"base64.{decode}(data)"
     return (f"{'a data: URL' if url else 'base64 text'} of a {kind} image, not the image's bytes: {how} gives "
             "them")
