@@ -274,6 +274,21 @@ def test_an_image_as_url_safe_base64_is_told_to_decode_it_as_that(clf):
         assert clf.predict(base64.urlsafe_b64decode(text)) == clf.predict(data)
 
 
+def test_an_image_as_url_safe_base64_in_a_str_is_told_to_decode_it_as_that(clf):
+    """The same base64url text held as a str (a JSON field), a file name to predict: it was only "not a file name:
+    ... longer than any file name" (its '-' and '_' are no base64 of the hint's), where base64 text was told
+    b64decode: it is told ``urlsafe_b64decode``, as its bytes are."""
+    import base64
+
+    data = encode(synthetic_head(), "JPEG")
+    for text, said in ((base64.urlsafe_b64encode(data).decode(), r"; base64 text\? base64\.urlsafe_b64decode\(text\) "),
+                       ("data:image/jpeg;base64," + base64.urlsafe_b64encode(data).decode(),
+                        r"; a data: URL\? base64\.urlsafe_b64decode\(url\.partition\(','\)\[2\]\) "),
+                       (base64.b64encode(data).decode(), r"; base64 text\? base64\.b64decode\(text\) ")):
+        with pytest.raises(ImageError, match=r"^not a file name: .*" + said + "gives the image's bytes"):
+            clf.predict(text)
+
+
 def test_base64_of_text_that_starts_bm_is_not_told_a_bmp_image(clf):
     """A BMP is told by 'BM' alone: base64 of any text starting 'BM' ('BMI report', 'BMW ...': 'Qk1J', 'Qk1X') was
     "base64 text of a BMP image"; a BMP's DIB header size (bytes 14-17, within the 24 characters read) tells it."""
