@@ -126,8 +126,8 @@ def test_web_md_states_every_limit_of_a_request():
     bytes, and a DICOM member's "1 MB" (10^6 bytes in zip_io) looked like the same unit as both."""
     from braintumor.dicom_bounds import MAX_HEADER_BYTES
     from braintumor.image_io import MAX_FILE_BYTES, MAX_PIXELS, MAX_REQUEST_PIXELS
+    from braintumor.upload_limits import DEFAULT_MAX_UPLOAD_MB
     from braintumor.volume_io import MAX_SLICES, MAX_VOLUME_BYTES
-    from braintumor.web import DEFAULT_MAX_UPLOAD_MB
     from braintumor.web.inference import MAX_FILES
     from braintumor.zip_io import ZIP_RATIO_FLOOR
 

@@ -134,7 +134,9 @@ def test_a_run_started_again_and_stopped_before_its_network_keeps_no_earlier_che
     assert main([*args, "--overwrite", "--seed", "1"]) == 130
     assert '"seed": 1' in (run / "config.json").read_text()
     assert not {"metrics.jsonl", "best.pt", "last.pt"} & {p.name for p in run.iterdir()}
-    assert capsys.readouterr().err.splitlines()[-1] == "interrupted"
+    assert capsys.readouterr().err.splitlines()[-2:] == ["interrupted", (
+        f"no epoch was checkpointed (no last.pt): {run} keeps only config.json, split.json, nothing to resume; run the "
+        "same command again to start the run over")]  # not the earlier run's last.pt to resume
 
 
 def test_a_run_folder_that_holds_a_run_is_not_trained_over(tiny_run, data_root, tmp_path, capsys):
