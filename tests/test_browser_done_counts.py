@@ -98,6 +98,8 @@ def test_a_file_the_server_did_not_analyse_is_counted_as_a_file_beside_a_scans_s
     sync_api.expect(page.locator("#page-status")).to_have_text(
         "Done: 2 files, 3 slices: 0 classified, 3 not classified (unlike brain MRI); 1 file not analysed: the server "
         "is unavailable for now (see below).", timeout=30_000)
+    page.locator("#page-status").get_by_role("button", name="1 file not analysed").click()  # goes to its card
+    assert page.evaluate("document.activeElement.textContent") == "scan.jpg"
     page.close()
 
 
@@ -143,4 +145,30 @@ def test_the_done_line_counts_a_note_by_its_kind_not_its_presence(served, chromi
     sync_api.expect(page.locator("#page-status")).to_have_text(
         "Done: 3 classified, 1 looks skull-stripped (confidence no guide) (see below).", timeout=30_000)
     sync_api.expect(page.locator(".card-note:visible")).to_have_count(2)  # each note shown on its card
+    page.close()
+
+
+def test_the_done_lines_count_of_unreadable_files_goes_to_the_first_by_keyboard(served, chromium, test_images):
+    """With many cards and one unreadable, the Done line said "(see below)" and left it to be found by scrolling: its
+    count is a button that moves the focus to that card's heading (tabindex -1), which a screen reader says. At 375 px,
+    the phone width, it wraps with the line."""
+    page = chromium.new_page(viewport={"width": 375, "height": 700})
+    page.goto(served)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    files = [{"name": f"scan{k}.jpg", "mimeType": "image/jpeg", "buffer": p.read_bytes()}
+             for k, p in enumerate(test_images["glioma"][:4])]
+    files.insert(3, {"name": "broken.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"cut" * 10})
+    page.set_input_files("#file-input", files)
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text(re.compile(r"^Done: \d classified.*, 1 unreadable \(see below\)\.$"),
+                                          timeout=60_000)
+    button = status.get_by_role("button", name="1 unreadable")
+    sync_api.expect(button).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    button.focus()
+    page.keyboard.press("Enter")
+    focused = page.evaluate("[document.activeElement.className, document.activeElement.textContent, "
+                            "document.activeElement.tabIndex]")
+    assert focused == ["card-name", "broken.png", -1]
+    assert page.locator("#results .card").nth(3).locator(".card-name").evaluate("e => e === document.activeElement")
     page.close()

@@ -89,7 +89,10 @@ def test_the_status_line_says_files_are_being_sent_while_they_are(server, chromi
     sync_api.expect(page.locator("html")).to_have_class("js")
     page.evaluate("""() => { const set = Object.getOwnPropertyDescriptor(Node.prototype, "textContent").set;
         window.said = []; const el = document.getElementById("page-status");
-        Object.defineProperty(el, "textContent", { set(v) { window.said.push(v); set.call(this, v); } }); }""")
+        Object.defineProperty(el, "textContent", { set(v) { window.said.push(v); set.call(this, v); } });
+        el.replaceChildren = function (...nodes) {  // the Done line, its buttons in it (run-status.js link)
+            window.said.push(nodes.map(n => typeof n === "string" ? n : n.textContent).join(""));
+            Element.prototype.replaceChildren.apply(this, nodes); }; }""")
     cdp = _throttled(page)
     page.set_input_files("#file-input", [str(small), big])
     status = page.locator("#page-status")

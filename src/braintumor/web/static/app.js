@@ -125,9 +125,11 @@
       const kind = item.dicom ? "scan" : folders.kindOf(file);  // a folder's DICOM file is one by its bytes
       return { file: file, name: name, folder: folder, card: namedCard(name), kind: kind };
     });
-    // Newest first on the page, but in the order they were given within one batch.
+    // Newest first on the page, but in the order they were given within one batch: the run's above older, the
+    // cards shown before it (its Done line's buttons go to its own, run-status.js link).
+    const older = results.firstElementChild;
     jobs.slice().reverse().forEach(function (job) { results.prepend(job.card); });
-    if (!run) run = { jobs: [], next: 0, workers: 0, silent: false };
+    if (!run) run = { jobs: [], next: 0, workers: 0, silent: false, older: older };
     const current = run;
     current.jobs.push.apply(current.jobs, jobs);
     revisit.remember(given += jobs.length);
@@ -174,7 +176,9 @@
     jobs.forEach(function (job) { collected.push.apply(collected, job.records); });
     offerDownload(form);
     const done = runStatus.done(form, jobs);
-    setStatus(pageStatus, done.text, done.failed);
+    // set at once, its buttons in it (run-status.js link): a live region, said once
+    pageStatus.replaceChildren.apply(pageStatus, runStatus.link(done, jobs, current.older));
+    pageStatus.classList.toggle("is-error", done.failed);
   }
 
   ready(function () {

@@ -77,7 +77,9 @@ window.braintumorRunStatus = (function () {
     if (!several) tally.error += tally.unread;
     const unread = several ? tally.unread : 0;
     const failed = several ? text.counted(failedFiles, "file") : String(tally.failed);
-    return { failed: tally.failed > 0, text: "Done: " + (several ? text.counted(files, "file") + ", " +
+    // its pieces: the counts of files unreadable or not analysed are {words, kind}, made buttons to their first card
+    // (link); a count of slices is none (their scan's block says which)
+    const parts = ["Done: " + (several ? text.counted(files, "file") + ", " +
       text.counted(slices, "slice") + ": " : "") + (tally.ok + tally.review) + " classified" +
       // wording.LOWER_CONFIDENCE, the cards' words (their note says under what); not "flagged for review", as if
       // only these answers needed a clinician
@@ -85,16 +87,52 @@ window.braintumorRunStatus = (function () {
       (stripped ? ", " + text.stripped(stripped) : "") +  // as the CLI's last line (stripped.count_text)
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
       // wording.TURNED_RESEND, from the form: a quarter turn or upside down (it said "on their side" of both)
-      (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : "") +
-      (tally.error ? ", " + tally.error + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's last line
-      (unread || tally.failed && several ? "; " : "") +
-      (unread ? text.counted(unread, "file") + " unreadable" + (tally.failed ? ", " : "") : "") +
-      // why, where they share it; else each card's reason (it said "the server failed or could not be reached" of a
-      // 429 or a 401, under cards saying to wait or to sign in)
-      (tally.failed ? (several ? "" : ", ") + failed + " not analysed" + (whys.size === 1 ? ": " +
-        Array.from(whys)[0] : ", each for the reason on its card") : "") +
-      " (see below)." };
+      (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : "")];
+    if (tally.error) {  // wording.UNREADABLE, as the CLI's last line
+      parts.push(", ", several ? tally.error + " unreadable" : { words: tally.error + " unreadable", kind: "unread" });
+    }
+    if (unread || tally.failed && several) parts.push("; ");
+    if (unread) parts.push({ words: text.counted(unread, "file") + " unreadable", kind: "unread" });
+    // why, where they share it; else each card's reason (it said "the server failed or could not be reached" of a
+    // 429 or a 401, under cards saying to wait or to sign in)
+    if (tally.failed) {
+      parts.push(unread || !several ? ", " : "", { words: failed + " not analysed", kind: "failed" },
+        whys.size === 1 ? ": " + Array.from(whys)[0] : ", each for the reason on its card");
+    }
+    parts.push(" (see below).");
+    return { failed: tally.failed > 0, parts: parts,
+      text: parts.map(function (p) { return p.words || p; }).join("") };
   }
 
-  return { during: during, done: done };
+  // The Done line's nodes for the page, each count of files unreadable or not analysed a button that moves focus to the
+  // first such card of the run (on the page, above older: the cards shown before it): with 30 cards and one failed,
+  // "(see below)" left it to be found by scrolling. The card's heading takes the focus (tabindex -1), which a screen
+  // reader says; its answer is right under it.
+  function link(done, jobs, older) {
+    const inRun = function (c) { return !older || Boolean(c.compareDocumentPosition(older) & 4); };  // FOLLOWING
+    const failedCards = jobs.filter(function (job) { return job.failed && !job.resent; })
+      .map(function (job) { return job.card; });
+    const cards = Array.from(document.querySelectorAll("#results .card[data-state=error], " +
+      "#results .series[data-state=error]")).filter(inRun);
+    const first = { failed: cards.find(function (c) { return failedCards.indexOf(c) >= 0; }),
+      unread: cards.find(function (c) { return failedCards.indexOf(c) < 0; }) };
+    return done.parts.map(function (p) {
+      const card = p.words && first[p.kind];
+      if (!card) return p.words || p;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "status-link";
+      button.textContent = p.words;
+      button.title = "Go to the first of them";  // its description, for a screen reader too
+      button.addEventListener("click", function () {
+        const heading = card.querySelector(".card-name");
+        heading.tabIndex = -1;
+        card.scrollIntoView({ block: "start" });
+        heading.focus({ preventScroll: true });
+      });
+      return button;
+    });
+  }
+
+  return { during: during, done: done, link: link };
 })();
