@@ -164,7 +164,7 @@ def test_bad_files_get_a_message_in_the_page_and_phone_width_screenshot(server, 
     sync_api.expect(cards.nth(0)).to_have_attribute("data-state", "ok", timeout=20_000)
     sync_api.expect(cards.nth(1)).to_have_attribute("data-state", "error", timeout=20_000)
     sync_api.expect(cards.nth(2)).to_have_attribute("data-state", "ood", timeout=20_000)
-    assert cards.nth(1).locator(".card-status-text").inner_text().startswith("not a recognised image")
+    assert cards.nth(1).locator(".card-status-text").inner_text().startswith("Not a recognised image")
     assert cards.nth(2).locator(".card-status-text").inner_text().startswith("Not classified: unlike the brain MRI")
     sync_api.expect(cards.nth(2).locator(".card-ood-note")).to_be_visible()  # what to do: read it without the model
     sync_api.expect(cards.nth(0).locator(".card-ood-note")).to_be_hidden()
@@ -315,7 +315,7 @@ def test_a_file_over_the_limit_is_refused_in_the_page_in_the_limits_own_words(br
         card = page.locator("#results .card")
         sync_api.expect(card).to_have_attribute("data-state", "error", timeout=20_000)
         assert card.locator(".card-status-text").inner_text().endswith(  # and what to send instead
-            f"file too large: the limit is 0.05 MiB: send {SEND_SMALLER}")
+            f"File too large: the limit is 0.05 MiB: send {SEND_SMALLER}")
         assert "each up to 512 slices and 0.05 MiB;" in page.locator("#hint-limits").inner_text() and problems == []
         page.close()
 

@@ -156,7 +156,7 @@ def test_every_answer_is_announced_a_series_too(server, chromium, scans, tmp_pat
     verdict = f"{card.locator('.verdict-label').inner_text()}, {card.locator('.verdict-confidence').inner_text()}"
     # each after its file's name: answers come in the order they are finished (tests/test_browser_announcements.py)
     assert any(s.startswith(f"{scans[0].name}: {verdict} confidence") for s in said), said
-    assert any(s.startswith("notes.jpg: not a recognised image") for s in said), said
+    assert any(s.startswith("notes.jpg: Not a recognised image") for s in said), said
     line = block.locator(".series-line").inner_text()
     assert line.startswith("4 slices · ") and f"{block.locator('.series-name').inner_text()}: {line}" in said, said
     assert said[-1] == "Done: 3 files, 5 slices: 5 classified; 1 file unreadable (see below)."

@@ -84,7 +84,7 @@ def _check(page) -> None:
             assert box["width"] <= 1 and box["height"] <= 1, (name, box)
         shown[name] = text
     assert set(shown) >= {ANSWERED, UNREADABLE, REFUSED}, shown
-    assert shown[ANSWERED].endswith(" confidence") and shown[UNREADABLE].startswith("not a recognised image")
+    assert shown[ANSWERED].endswith(" confidence") and shown[UNREADABLE].startswith("Not a recognised image")
     assert shown[REFUSED].startswith("Not classified: unlike the brain MRI")
     refused = cards.filter(has=page.locator(".card-name", has_text=REFUSED))
     assert _said(refused).endswith(f". {REFUSED_NOTES['unlike']}")

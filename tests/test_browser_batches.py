@@ -92,7 +92,7 @@ def test_an_answer_the_page_cannot_draw_does_not_stall_the_page(server, chromium
                                          "server's answer (see below).", timeout=20_000)  # not the file's fault
     card = page.locator("#results > .card").first
     sync_api.expect(card).to_have_attribute("data-state", "error")
-    sync_api.expect(card.locator(".card-status-text")).to_contain_text("this page could not show the server's answer")
+    sync_api.expect(card.locator(".card-status-text")).to_contain_text("This page could not show the server's answer")
     page.unroute("**/api/v1/predict*")
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)

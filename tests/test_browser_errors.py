@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
+from braintumor.web.pages import sentence
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 
@@ -68,9 +70,9 @@ def test_a_server_that_is_gone_or_failing_is_not_blamed_on_the_files(server, chr
     sync_api.expect(status).to_have_class("page-status is-error")
     said = sorted(page.locator("#results .card .card-status-text").all_inner_texts())
     limit = page.locator("#upload-form").get_attribute("data-max-mb")
-    assert said == ["could not reach the server; check the connection and try again", "the server answered HTTP 413: "
+    assert said == ["Could not reach the server; check the connection and try again", "The server answered HTTP 413: "
                     f"the file is too large for the server (a proxy in front of it may take less than {limit} MiB)",
-                    "the server answered HTTP 502"]
+                    "The server answered HTTP 502"]
     page.unroute("**/api/v1/predict*")  # the server is back: the same page classifies
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)
@@ -121,13 +123,13 @@ def test_a_server_that_never_answers_is_given_up_on(server, chromium, test_image
     assert len(held) == 1
     sync_api.expect(card).to_have_attribute("data-state", "error")
     sync_api.expect(card.locator(".card-status-text")).to_have_text(
-        "the server did not answer within 1 s (it may be overloaded, or the connection stalled); try again later")
+        "The server did not answer within 1 s (it may be overloaded, or the connection stalled); try again later")
     page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:3]])  # two at a time: the third
     sync_api.expect(status).to_have_text("Done: 0 classified, 3 not analysed: the server stopped answering (see "
                                          "below).", timeout=10_000)  # waits for neither of them
     assert len(held) == 3
     assert page.locator("#results .card").nth(2).locator(".card-status-text").inner_text() == (
-        "not sent: the server did not answer an earlier file of this batch; try again later")
+        "Not sent: the server did not answer an earlier file of this batch; try again later")
     page.unroute("**/api/v1/predict*")
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)
@@ -174,11 +176,11 @@ def test_a_busy_server_or_a_slow_upload_is_not_counted_as_unreadable_files(serve
                                          "below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status is-error")
     said = page.locator("#results .card .card-status-text").all_inner_texts()
-    assert said == ["the server answered HTTP 429: it is turning requests away for now (too many at once); try "
+    assert said == ["The server answered HTTP 429: it is turning requests away for now (too many at once); try "
                     "again in 30 s",
-                    "the server answered HTTP 503: it is unavailable for now (overloaded, starting or being "
+                    "The server answered HTTP 503: it is unavailable for now (overloaded, starting or being "
                     "updated); try again later",
-                    SlowUpload(60).description]
+                    sentence(SlowUpload(60).description)]
     assert [p for p in problems if "status of 4" not in p and "status of 503" not in p] == []
     page.close()
 
@@ -194,9 +196,9 @@ def test_a_proxys_sign_in_page_is_not_counted_as_unreadable_files(server, chromi
     sync_api.expect(status).to_have_text("Done: 0 classified, 2 not analysed: the server may ask to sign in; "
                                          "reload the page (see below).", timeout=20_000)
     said = page.locator("#results .card .card-status-text").all_inner_texts()
-    assert said == ["the server answered HTTP 401: it asks to sign in (a session may have ended); reload the page, "
+    assert said == ["The server answered HTTP 401: it asks to sign in (a session may have ended); reload the page, "
                     "sign in if asked, and try again",
-                    "the server's answer was not the classifier's (a proxy's sign-in or error page?); reload the "
+                    "The server's answer was not the classifier's (a proxy's sign-in or error page?); reload the "
                     "page, sign in if asked, and try again"]
     assert [p for p in problems if "status of 401" not in p] == []
     page.close()
@@ -216,7 +218,7 @@ def test_the_done_line_says_why_files_were_not_analysed_as_their_cards_do(server
                                          "now (see below).", timeout=20_000)
     sync_api.expect(status).to_have_class("page-status is-error")
     assert page.locator("#results .card .card-status-text").all_inner_texts() == [
-        "the server answered HTTP 429: it is turning requests away for now (too many at once); try again later"] * 2
+        "The server answered HTTP 429: it is turning requests away for now (too many at once); try again later"] * 2
     assert [p for p in problems if "status of 429" not in p] == []
     page.close()
 
@@ -232,7 +234,7 @@ def test_a_403_is_said_as_refused_not_as_signed_out_with_the_servers_own_message
                                                [lambda route: route.fulfill(**refused)] * 2)
     sync_api.expect(status).to_have_text(f"Done: 0 classified, 2 not analysed: {BY_ORIGIN} (see below).",
                                          timeout=20_000)
-    assert page.locator("#results .card .card-status-text").all_inner_texts() == [BY_ORIGIN] * 2
+    assert page.locator("#results .card .card-status-text").all_inner_texts() == [sentence(BY_ORIGIN)] * 2
     page.close()
     page, problems, status = sent_with_answers(chromium, server, test_images["glioma"][:2], [
         lambda route: route.fulfill(status=403, content_type="text/html", body="<h1>Forbidden</h1>"),
@@ -240,9 +242,9 @@ def test_a_403_is_said_as_refused_not_as_signed_out_with_the_servers_own_message
     sync_api.expect(status).to_have_text("Done: 0 classified, 2 not analysed, each for the reason on its card "
                                          "(see below).", timeout=20_000)
     said = page.locator("#results .card .card-status-text").all_inner_texts()
-    assert said[0] == ("the server answered HTTP 403: it refused this upload (forbidden, not for want of signing "
+    assert said[0] == ("The server answered HTTP 403: it refused this upload (forbidden, not for want of signing "
                        "in); ask its operator if it goes on")
-    assert said[1].startswith("the server answered HTTP 401: it asks to sign in")
+    assert said[1].startswith("The server answered HTTP 401: it asks to sign in")
     assert [p for p in problems if "status of 40" not in p] == []
     page.close()
     page, problems, status = sent_with_answers(chromium, server, test_images["glioma"][:1], [

@@ -90,7 +90,7 @@ def test_a_long_name_and_an_empty_file(server, chromium):
                                                                timeout=20_000)
     cards = page.locator("#results > .card")
     assert cards.nth(0).locator(".card-name").text_content() == long
-    assert cards.nth(1).locator(".card-status-text").text_content() == "file is empty (0 bytes)"
+    assert cards.nth(1).locator(".card-status-text").text_content() == "File is empty (0 bytes)"
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert cards.nth(0).locator(".card-name").evaluate("e => e.scrollWidth <= e.clientWidth")
     assert [p for p in problems if "status of 400" not in p] == []

@@ -14,6 +14,7 @@ from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the s
 
 from braintumor.documents import PDF_DOCUMENT
 from braintumor.image_io import read_image
+from braintumor.web.pages import sentence
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
@@ -34,7 +35,8 @@ def test_dicom_files_without_an_ending_are_chosen_and_an_unknown_file_is_one_car
     cards = page.locator("#results > .card")
     assert cards.locator(".card-name").all_inner_texts() == [*names, "report.pdf"]
     assert cards.evaluate_all("cs => cs.map(c => c.dataset.state)") == ["ok", "ok", "ok", "error"]
-    assert cards.nth(3).locator(".card-status-text").inner_text() == PDF_DOCUMENT  # named, and what to send instead
+    # named, and what to send instead, as a sentence under its name
+    assert cards.nth(3).locator(".card-status-text").inner_text() == sentence(PDF_DOCUMENT)
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
 

@@ -72,7 +72,7 @@ def test_a_printed_results_page_keeps_the_answers_and_the_disclaimer_and_drops_t
         for i in range(page.locator(kept).count()):
             sync_api.expect(page.locator(kept).nth(i)).to_be_visible()
     sync_api.expect(page.locator(".card", has_text="notes.jpg").locator(".card-status-text")).to_contain_text(
-        "not a recognised image")
+        "Not a recognised image")
     sync_api.expect(page.locator(".card", has_text="photo.png").locator(".card-status-text")).to_contain_text(
         "Not classified")
     for drawn in (".bar-meter", ".strip-legend .swatch"):  # their fills are backgrounds

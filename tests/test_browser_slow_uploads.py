@@ -135,7 +135,7 @@ def test_a_408_on_a_kept_alive_connection_is_sent_again_by_chromium_and_answered
             "Done: 0 classified, 1 not analysed: the upload was too slow (see below).", timeout=60_000)
         card = page.locator("#results .card")
         assert card.count() == 1 and card.get_attribute("data-state") == "error"
-        assert card.locator(".card-status-text").inner_text().startswith("the upload took longer than 1 s to arrive")
+        assert card.locator(".card-status-text").inner_text().startswith("The upload took longer than 1 s to arrive")
         cdp.detach()
         page.close()
         metrics = urllib.request.urlopen(f"{server.base}/metrics", timeout=10).read().decode()

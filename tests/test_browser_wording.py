@@ -142,3 +142,27 @@ def test_the_done_line_and_a_scans_line_count_the_answers_that_look_stripped(ser
     assert said[1] == said[0]
     assert card_said[0].startswith("bare.png: ") and card_said[0].endswith(f", {STRIPPED_NOTE}"), card_said[0]
     assert card_said[1] == card_said[0]  # without JavaScript too
+
+
+def test_an_unreadable_files_card_says_its_message_as_a_sentence_the_json_as_a_clause(server, chromium, tmp_path):
+    """Under the file's name, an unreadable file's card read "not a recognised image or scan: ...", in lower case
+    unlike every other line of the card: the page capitalises it where it stands alone, with and without JavaScript
+    (pages.sentence, text.js), and the API's JSON (and the CSV, the CLI) keep the message as it is. A message that
+    starts with a name (a zip's member) keeps it."""
+    from braintumor.wording import NOT_AN_INPUT
+
+    (tmp_path / "notes.png").write_bytes(b"not an image")
+    shown = []
+    for js in (True, False):
+        context, page = sent_page(chromium, server, [str(tmp_path / "notes.png")], js)
+        card = page.locator("#results > .card")
+        sync_api.expect(card).to_have_attribute("data-state", "error")
+        shown.append(card.locator(".card-status-text").inner_text())
+        context.close()
+    assert shown == [NOT_AN_INPUT[0].upper() + NOT_AN_INPUT[1:]] * 2
+    page, _ = open_page(chromium, server, 1024, 800)
+    answer = page.request.post(f"{server}/api/v1/predict", multipart={"file": {
+        "name": "notes.png", "mimeType": "image/png", "buffer": b"not an image"}})
+    assert answer.json()["results"][0]["error"] == NOT_AN_INPUT  # the JSON's clause, as it was
+    assert page.evaluate("window.braintumorText.sentence('bad.zip:x.nii: not a NIfTI')") == "bad.zip:x.nii: not a NIfTI"
+    page.close()

@@ -97,7 +97,7 @@ def test_no_javascript_upload_renders_results_and_per_file_errors(client, test_i
     pred = tiny_classifier.predict(good)
     assert f'class="bar bar-top" data-class="{pred.label}"' in ok
     assert ('<p class="card-review">' in ok) == pred.review and ('<p class="card-review" hidden>' in ok) != pred.review
-    assert "not a recognised image" in cards[1][1] and "empty" in cards[2][1]
+    assert "Not a recognised image" in cards[1][1] and "empty" in cards[2][1]  # a sentence under its name
     assert page_disclaimer(html) == DISCLAIMER
     # each heat-map control names the image it changes (visually hidden): a list of controls told them apart
     labels = [" ".join(re.sub(r"<[^>]+>", "", m).split()) for m in re.findall(r'<label class="ctl[^"]*">(.*?)</label>',
@@ -114,7 +114,7 @@ def test_no_file_chosen_is_a_message_in_the_page(client):
 
 def test_only_bad_files_is_400_with_messages_in_the_page(client):
     r = post(client, [("a.jpg", b"text")])
-    assert r.status_code == 400 and "not a recognised image" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "Not a recognised image" in r.get_data(as_text=True)
 
 
 def test_too_large_is_413_with_a_message_in_the_page(client):

@@ -468,7 +468,8 @@ def test_a_torch_checkpoint_uploaded_is_told_what_to_send_not_the_clis_advice(ap
     for url in ("/api/v1/predict", "/"):
         r = post(app.test_client(), [("best.pt", buf.getvalue())], url)
         text = r.get_data(as_text=True).replace("&#39;", "'")
-        assert r.status_code == 400 and "a torch checkpoint (what 'braintumor train' writes)" in text, url
+        said = "a torch checkpoint" if url != "/" else "A torch checkpoint"  # the page's card: a sentence
+        assert r.status_code == 400 and f"{said} (what 'braintumor train' writes)" in text, url
         assert "send the MRI images or scans" in text and "DICOM or NIfTI" in text, url
         assert "--model" not in text and "Classifier.load" not in text and "braintumor export" not in text, url
 

@@ -4,6 +4,7 @@ static/app.js enhances it (drag and drop, paste, one API call per file; static/c
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 
 from flask import Blueprint, make_response, render_template, request, url_for
@@ -167,6 +168,19 @@ def _printable(text: str) -> str:
     """A name or message as wording.printable shows it on a terminal (static/text.js mirrors it): a zip member named
     "x\\u202egnp.nii" read "xiin.png" on the page. The JSON and the CSV download keep the real text."""
     return Markup(printable(str(text))) if isinstance(text, Markup) else printable(str(text))
+
+
+#: A message's first word that may be capitalised: lowercase letters, not the start of a name ("bad.zip:x.nii: not a
+#: NIfTI ...", "scan-1.dcm", "x\\u202e..." once printable), as text.js's SENTENCE.
+_SENTENCE = re.compile(r"[a-z]+(?![\w.\\-])", re.ASCII)
+
+
+@bp.app_template_filter("sentence")
+def sentence(message: str) -> str:
+    """A message shown as a sentence on its own (an unreadable file's card: "Not a recognised image or scan: ..."), its
+    first letter capitalised as the card's other lines are (static/text.js mirrors it). Under the file name it read
+    "not a recognised ...", unlike the rest of the card; the JSON, the CSV and the CLI keep the clause as it is."""
+    return message[:1].upper() + message[1:] if _SENTENCE.match(message) else message
 
 
 @bp.app_template_filter("headline")

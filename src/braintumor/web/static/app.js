@@ -13,7 +13,7 @@
   const text = window.braintumorText;
   const percent = text.percent, printable = text.printable, csvRow = text.csvRow;
   // One result card (card.js, loaded first): cloned from the page's template, filled from a record.
-  const cards = window.braintumorCard({ percent: percent, printable: printable });
+  const cards = window.braintumorCard({ percent: percent, printable: printable, sentence: text.sentence });
   const newCard = cards.newCard, fillCard = cards.fillCard, wireViewer = cards.wireViewer, nameCard = cards.nameCard;
   const folders = window.braintumorFolders;  // a dropped folder's files (folders.js, loaded first)
   const revisit = window.braintumorRevisit;  // what Back to a page the browser kept no copy of says (revisit.js)

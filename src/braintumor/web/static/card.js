@@ -5,7 +5,7 @@
 "use strict";
 
 window.braintumorCard = function (helpers) {
-  const percent = helpers.percent, printable = helpers.printable;
+  const percent = helpers.percent, printable = helpers.printable, sentence = helpers.sentence;
 
   // Heat-map toggle and opacity slider of one result card (also used for server-rendered cards).
   function wireViewer(card) {
@@ -98,7 +98,7 @@ window.braintumorCard = function (helpers) {
     if (rec.error) {
       card.dataset.state = "error";
       card.querySelector(".card-status").setAttribute("role", "alert");
-      setStatus(card, printable(rec.error));
+      setStatus(card, sentence(printable(rec.error)));  // under its name, as its other lines: capitalised
       return;
     }
     if (rec.ood) {

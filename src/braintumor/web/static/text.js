@@ -42,6 +42,14 @@ window.braintumorText = (function () {
   // Done line ("3 look skull-stripped (confidence no guide)").
   function stripped(n) { return n + (n === 1 ? " looks" : " look") + " skull-stripped (confidence no guide)"; }
 
+  // As pages.sentence: a message shown as a sentence on its own (an unreadable file's card), its first letter
+  // capitalised as the card's other lines are, where its first word is one of lowercase letters, not a name's start
+  // ("bad.zip:x.nii: not a NIfTI ..."). The JSON and the CSV keep the clause as it is.
+  const SENTENCE = /^[a-z]+(?![\w.\\-])/;
+  function sentence(message) {
+    return SENTENCE.test(message) ? message.charAt(0).toUpperCase() + message.slice(1) : message;
+  }
+
   // "a", "a and b", "a, b and c": counts said together ("2 images and 1 scan").
   function joined(parts) {
     return parts.slice(0, -1).join(", ") + (parts.length > 1 ? " and " : "") + parts[parts.length - 1];
@@ -78,5 +86,5 @@ window.braintumorText = (function () {
   }
 
   return { percent: percent, printable: printable, counted: counted, joined: joined, csvRow: csvRow,
-           stripped: stripped, sentName: sentName };
+           stripped: stripped, sentName: sentName, sentence: sentence };
 })();
