@@ -20,6 +20,7 @@ from typing import NoReturn
 import numpy as np
 
 from .classes import CLASSES, class_of_folder
+from .ignored_files import ignored_text
 from .image_files import file_kind, hidden_note, images_in, is_hidden_name, not_images, walk_images
 from .missing_files import near_name_text, shown_name
 from .wording import in_number
@@ -64,11 +65,6 @@ class Dataset:
     def counts(self) -> dict[str, int]:
         c = Counter(int(i) for i in self.labels)
         return {name: c.get(i, 0) for i, name in enumerate(self.classes)}
-
-    def ignored_endings(self) -> list[str]:
-        """The endings of the files that are not images (:func:`~braintumor.image_files.not_images`), sorted;
-        "no ending" for none."""
-        return sorted({p.suffix.lower() or "no ending" for p in self.ignored})
 
     def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
         index = np.asarray(index, dtype=np.int64)
@@ -283,9 +279,7 @@ def load_dataset(
             others = [p for p in ignored if p.is_relative_to(by_class[name])] if name in by_class else []  # DICOMs
             notes = [hidden[name]] if name in hidden else []
             if others:  # the note train prints of them came only where every class had images
-                from .evaluation_scope import ignored_note  # (it imports this module)
-
-                notes.append(ignored_note(Dataset(by_class[name], [], np.zeros(0, np.int64), ignored=others)))
+                notes.append(ignored_text(others))
             said = f" ({'; '.join(notes)})" if notes else ""
             raise DatasetError((f"class '{name}' has no images in {by_class[name]}{said}" if name in by_class else
                                 f"no folder for class '{name}' in {folder}") + needs)  # not 'folder/pituitary'

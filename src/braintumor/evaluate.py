@@ -29,6 +29,7 @@ from .evaluation_predictions import write_predictions
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
 from .evaluation_summary import absent_notes, print_summary, sample_notes
 from .file_names import utf8_document
+from .ignored_files import ignored_endings
 from .image_files import IMAGE_EXTENSIONS, hidden_note
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
 from .image_io import ImageError
@@ -158,7 +159,7 @@ def evaluate(
         **metrics,
         "model": _model_info(classifier),
         "data": {"root": str(dataset.root), "n_images": len(dataset) + len(dataset.skipped),
-                 "n_not_images": len(dataset.ignored), "not_image_endings": dataset.ignored_endings(),
+                 "n_not_images": len(dataset.ignored), "not_image_endings": ignored_endings(dataset.ignored),
                  "n_outside_class_folders": len(dataset.loose), "n_special_files": len(dataset.special),
                  "fingerprint": data_fp, "errors": errors},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

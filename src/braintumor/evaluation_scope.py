@@ -14,14 +14,9 @@ from pathlib import Path
 
 from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, MissingSplitError, load_dataset, resolve_split, split_folder
 from .data_fingerprint import fingerprint
+from .ignored_files import ignored_text
 from .model_files import shipped_models_dir
 from .wording import counted, listed
-
-#: Endings of files that may be DICOM or NIfTI, which only ``braintumor predict`` reads (a scanner's DICOM files
-#: often have no ending), and what the notes on skipped files add about them.
-VOLUME_ENDINGS: frozenset[str] = frozenset({".dcm", ".dicom", ".nii", ".gz", "no ending"})
-VOLUME_HINT = ("; DICOM and NIfTI files are read by 'braintumor predict' only (see docs/SCANS.md), "
-               "evaluate and train read image files")
 
 
 def _shipped_fingerprint() -> str | None:
@@ -144,12 +139,9 @@ def dataset_notes(dataset: Dataset) -> list[str]:
 
 
 def ignored_note(dataset: Dataset) -> str:
-    """One line naming the files that are not images (:func:`~braintumor.image_files.not_images`): none may be
-    left out without a word, and a hospital's DICOM or NIfTI files are told where they can be read."""
-    endings, one = dataset.ignored_endings(), len(dataset.ignored) == 1
-    said = "is not an image by its" if one else "are not images by their"
-    return (f"skipped {counted(len(dataset.ignored), 'file')} that {said} name ({', '.join(endings)}), "
-            f"e.g. {dataset.ignored[0]}" + (VOLUME_HINT if set(endings) & VOLUME_ENDINGS else ""))
+    """One line naming the files that are not images (:func:`~braintumor.ignored_files.ignored_text`): none may be
+    left out without a word."""
+    return ignored_text(dataset.ignored)
 
 
 def special_note(dataset: Dataset) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .atomic_files import require_file_destination, written_whole
 from .classes import display_name
-from .evaluation_scope import VOLUME_ENDINGS, VOLUME_HINT
+from .ignored_files import VOLUME_ENDINGS, VOLUME_HINT
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
 from .stripped import note_text
 from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, counted, refusals_text, review_text
