@@ -3,6 +3,7 @@ in 0-255 (OpenCV's and scikit-image's conversions)."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -328,29 +329,31 @@ def test_a_stream_left_partway_by_an_earlier_read_is_told_to_seek_to_its_start(c
     assert "(read from position 3 of the stream" in str(outcome)
 
 
+class _SocketStream(io.RawIOBase):
+    """A stream that tells how much was read, as urllib3's ``HTTPResponse.raw`` does (a socket's), and cannot seek."""
+
+    def __init__(self, data: bytes) -> None:
+        self.inner, self.read_so_far = io.BytesIO(data), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.inner.readinto(buffer)
+        self.read_so_far += count
+        return count
+
+    def tell(self) -> int:
+        return self.read_so_far
+
+
 def test_a_stream_that_cannot_seek_is_not_told_to_seek(clf, tmp_path):
     """A stream that tells its position but cannot seek (a socket's, as urllib3's ``response.raw``), left partway by
     an earlier read, was told "seek(0) reads it from its start", which raises there: it is told to open it again."""
-    import io
 
     data = encode(synthetic_head())
 
-    class Socket(io.RawIOBase):  # tells how much was read, as urllib3's HTTPResponse does; no seek
-        def __init__(self) -> None:
-            self.inner, self.read_so_far = io.BytesIO(data), 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer) -> int:
-            count = self.inner.readinto(buffer)
-            self.read_so_far += count
-            return count
-
-        def tell(self) -> int:
-            return self.read_so_far
-
-    stream = Socket()
+    stream = _SocketStream(data)
     stream.read(50)
     with pytest.raises(ImageError, match=r"\(read from position 50 of the stream, where a read before this one left "
                                          r"it: opening it again \(it cannot seek\) reads it from its start\)"):
@@ -364,22 +367,7 @@ def test_a_stream_that_cannot_seek_read_to_its_end_is_not_told_to_seek(clf):
 
     data = encode(synthetic_head())
 
-    class Socket(io.RawIOBase):  # tells how much was read, as urllib3's HTTPResponse does; no seek
-        def __init__(self) -> None:
-            self.inner, self.read_so_far = io.BytesIO(data), 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer) -> int:
-            count = self.inner.readinto(buffer)
-            self.read_so_far += count
-            return count
-
-        def tell(self) -> int:
-            return self.read_so_far
-
-    stream = Socket()
+    stream = _SocketStream(data)
     stream.read()
     with pytest.raises(ImageError, match=rf"^nothing left to read: the stream is at its end \(position {len(data)}\); "
                                          r"open it again: it cannot seek$"):

@@ -230,14 +230,9 @@ def test_a_start_that_fails_before_gunicorn_leaves_this_process_as_it_was(tiny_m
     assert not {"PROMETHEUS_MULTIPROC_DIR", *serve_mod.WORKER_ENV} & set(os.environ)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
-def test_the_workers_are_given_the_model_by_a_path_from_the_root(tiny_model, monkeypatch):
-    """``--model models/x.onnx`` reached the workers as given: where they read the file itself (no memfd: macOS, a
-    container that refuses it) and GUNICORN_CMD_ARGS has ``--chdir /srv``, each failed to boot ("model file not
-    found: models/x.onnx", exit status 3) after serve had said it was serving."""
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored at teardown (serve sets it)
-    monkeypatch.chdir(tiny_model.parent)
-    seen = []
+def _argv_of_serve(monkeypatch, model: str) -> list[str]:
+    """The argv ``serve(model=MODEL)`` would exec gunicorn with (the exec faked to fail, so nothing starts)."""
+    seen: list[str] = []
 
     def fake_execv(path, argv):
         seen.extend(argv)
@@ -245,7 +240,18 @@ def test_the_workers_are_given_the_model_by_a_path_from_the_root(tiny_model, mon
 
     monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
     with pytest.raises(OSError):
-        serve_mod.serve(model=os.path.join(".", tiny_model.name), workers=1, port=0)
+        serve_mod.serve(model=model, workers=1, port=0)
+    return seen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_the_workers_are_given_the_model_by_a_path_from_the_root(tiny_model, monkeypatch):
+    """``--model models/x.onnx`` reached the workers as given: where they read the file itself (no memfd: macOS, a
+    container that refuses it) and GUNICORN_CMD_ARGS has ``--chdir /srv``, each failed to boot ("model file not
+    found: models/x.onnx", exit status 3) after serve had said it was serving."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored at teardown (serve sets it)
+    monkeypatch.chdir(tiny_model.parent)
+    seen = _argv_of_serve(monkeypatch, os.path.join(".", tiny_model.name))
     assert f"model_path={str(tiny_model)!r}" in seen[-1], seen[-1]
 
 
@@ -259,15 +265,7 @@ def test_the_workers_path_to_the_model_goes_up_from_where_a_link_leads(tiny_mode
     (tmp_path / "real" / "m.onnx").write_bytes(tiny_model.read_bytes())
     (tmp_path / "link").symlink_to(tmp_path / "real" / "deep")
     monkeypatch.chdir(tmp_path)
-    seen = []
-
-    def fake_execv(path, argv):
-        seen.extend(argv)
-        raise OSError("not really starting gunicorn")
-
-    monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
-    with pytest.raises(OSError):
-        serve_mod.serve(model=os.path.join("link", "..", "m.onnx"), workers=1, port=0)
+    seen = _argv_of_serve(monkeypatch, os.path.join("link", "..", "m.onnx"))
     given = ast.literal_eval(seen[-1].split("model_path=", 1)[1].split(", ", 1)[0])
     assert os.path.isabs(given) and os.path.basename(given) == "m.onnx"
     assert os.path.exists(given) and os.path.samefile(given, tmp_path / "real" / "m.onnx"), given
