@@ -145,6 +145,25 @@ class Prediction:
                 out["note_kind"] = NOTE_KINDS[self.note]
         return out
 
+    @classmethod
+    def from_dict(cls, record: Mapping) -> Prediction:
+        """The Prediction of :meth:`to_dict`'s dict, or of a record of the CLI's jsonl or json or the web API's
+        ``results``: ``Prediction(**p.to_dict())`` raised TypeError on ``note_kind``, and a record's ``path``,
+        ``slice``, ``heatmap`` or DICOM metadata are not the answer's. Fields the Prediction does not hold (derived,
+        such as ``note_kind``, or the input's) are ignored; a record with no answer (an ``error``, a scan's
+        ``summary``) raises ValueError."""
+        if not isinstance(record, Mapping):
+            raise TypeError(f"Prediction.from_dict takes a dict (a to_dict() or a jsonl record), not "
+                            f"{type(record).__name__}")
+        missing = [k for k in ("label", "confidence", "probabilities") if k not in record]
+        if missing:
+            said = (": an input that was not answered, its 'error' says why" if "error" in record
+                    else ": a scan's summary" if "summary" in record else "")
+            raise ValueError(f"not a prediction's record (no {', '.join(missing)}){said}")
+        return cls(record["label"], record["confidence"], record["probabilities"], ood=bool(record.get("ood")),
+                   ood_score=record.get("ood_score"), reason=record.get("reason"),
+                   review=bool(record.get("review")), note=record.get("note"))
+
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Probabilities from logits (last axis) divided by the calibration temperature, in float64."""

@@ -1,0 +1,53 @@
+"""Prediction.from_dict: a Prediction rebuilt from its to_dict() or from a record of the CLI's jsonl (README, Python
+API). ``Prediction(**p.to_dict())`` raised TypeError on ``note_kind``, and a jsonl record had no way back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cli_runner import jsonl, run_predict
+from conftest import synthetic_head
+from PIL import Image
+
+from braintumor import Classifier, Prediction
+from braintumor.prediction import prediction_from_probs
+from braintumor.wording import STRIPPED_NOTE
+
+PROBS = {"glioma": 0.97, "meningioma": 0.01, "notumor": 0.01, "pituitary": 0.01}
+PREDICTIONS = [
+    Prediction("glioma", 0.97, PROBS, ood_score=0.48, review=True),
+    Prediction("notumor", 0.999, {**PROBS, "glioma": 0.0, "notumor": 0.999}, ood_score=None, note=STRIPPED_NOTE),
+    Prediction("glioma", 0.97, PROBS, note="a note of its own (no note_kind)"),
+    prediction_from_probs(("glioma", "meningioma", "notumor", "pituitary"), [0.7, 0.1, 0.1, 0.1], ood_score=2.5,
+                          reason="too few edges"),
+]
+
+
+@pytest.mark.parametrize("p", PREDICTIONS)
+def test_a_prediction_comes_back_from_its_dict_and_its_json(p):
+    """With and without a note (and its derived note_kind), refused or not, through JSON too."""
+    assert Prediction.from_dict(p.to_dict()) == p
+    assert Prediction.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+
+
+def test_a_jsonl_record_with_its_heat_map_and_path_gives_the_prediction(test_images, tmp_path, capsys):
+    """The CLI's records (path, heatmap) of an accepted slice and a refused photo: the classifier's own answers."""
+    photo = tmp_path / "photo.png"
+    Image.fromarray(synthetic_head()).convert("RGB").resize((300, 200)).save(photo)
+    good = test_images["glioma"][0]
+    rc, out, _ = run_predict([good, photo, "--format", "jsonl", "--heatmap", tmp_path / "maps"], capsys)
+    records = jsonl(out)
+    assert rc == 0 and "heatmap" in records[0] and records[1]["ood"], records
+    clf = Classifier.load(threads=1)
+    assert [Prediction.from_dict(r) for r in records] == [clf.predict(good), clf.predict(photo)]
+
+
+def test_a_record_with_no_answer_is_refused_in_words():
+    with pytest.raises(ValueError, match=r"not a prediction's record \(no label, confidence, probabilities\): an "
+                                         r"input that was not answered, its 'error' says why"):
+        Prediction.from_dict({"path": "a.png", "error": "not a recognised image"})
+    with pytest.raises(ValueError, match="a scan's summary"):
+        Prediction.from_dict({"path": "head.nii", "summary": {"slices": 3}})
+    with pytest.raises(TypeError, match="takes a dict"):
+        Prediction.from_dict('{"label": "glioma"}')
