@@ -207,6 +207,33 @@ def test_a_slice_made_by_hand_without_metadata_is_predicted_as_one_with_none(clf
         Slice(head, "MR")
 
 
+@pytest.mark.parametrize(("fields", "said"), [
+    ({"colourfulness": "x"}, "colourfulness is a number, not str"),
+    ({"colourfulness": None}, "colourfulness is a number, not NoneType"),
+    ({"colourfulness": True}, "colourfulness is a number, not bool"),
+    ({"error": 5}, r"error is a str \(or None\), not int"),
+    ({"stored": "1"}, "stored is an int, not str"),
+    ({"stored": 1.5}, "stored is an int, not float"),
+    ({"modality_source": "CT"}, r"modality_source is a tuple of two str \(or None\), not 'CT'"),
+    ({"pixels": [[0] * 64] * 64}, "pixels are a numpy array, not list"),
+])
+def test_a_slice_made_by_hand_with_a_wrong_type_names_the_field(clf, fields, said):
+    """``Slice(pixels, colourfulness="x")`` failed inside predict with "'>' not supported between instances of 'str'
+    and 'float'" (a list of pixels: "expected ... a scan's Slice, not list", of a Slice); refused when made."""
+    from conftest import synthetic_head
+
+    from braintumor.volume_objects import Slice
+
+    head = synthetic_head()
+    with pytest.raises(TypeError, match=f"^a Slice's {said}$"):
+        Slice(**{"pixels": head, **fields})
+    with pytest.raises(ValueError, match=r"^a Slice's colourfulness is a number >= 0, not nan$"):
+        Slice(head, colourfulness=float("nan"))  # a colour slice said so was checked as gray
+    source = ("Rescale Type", "HU")
+    kept = Slice(head, colourfulness=np.float32(3), stored=np.int64(5), modality_source=source)  # numpy's numbers
+    assert clf.predict(kept) == clf.predict(Slice(head, colourfulness=3, stored=5, modality_source=source))
+
+
 def test_turned_takes_a_prediction_as_it_takes_its_record():
     """``turned(pred)`` raised "'Prediction' object has no attribute 'get'"; the README's ``turned(pred.to_dict())``
     gives the same answer."""

@@ -22,6 +22,10 @@ import numpy as np
 MIN_SCAN_SIDE: int = 32
 
 
+_INTEGERS = (int, np.integer)
+_NUMBERS = (int, float, np.integer, np.floating)
+
+
 @dataclass(frozen=True, eq=False)
 class Slice:
     """One 2-D slice: uint8 pixels in display orientation and its safe metadata.
@@ -46,6 +50,23 @@ class Slice:
     modality_source: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
+        # made by hand with a wrong type, a Slice failed deep inside predict ("'>' not supported between 'str' and
+        # 'float'" for colourfulness="x"): said here, naming the field; O(1) isinstance checks (one per slice read)
+        if type(self.pixels) is not np.ndarray and not isinstance(self.pixels, np.ndarray):
+            raise TypeError(f"a Slice's pixels are a numpy array, not {type(self.pixels).__name__}")
+        if type(self.colourfulness) is not float and (not isinstance(self.colourfulness, _NUMBERS)
+                                                      or isinstance(self.colourfulness, bool)):
+            raise TypeError(f"a Slice's colourfulness is a number, not {type(self.colourfulness).__name__}")
+        if not self.colourfulness >= 0:  # NaN too: a colour slice with it was checked as gray
+            raise ValueError(f"a Slice's colourfulness is a number >= 0, not {self.colourfulness!r}")
+        if self.error is not None and not isinstance(self.error, str):
+            raise TypeError(f"a Slice's error is a str (or None), not {type(self.error).__name__}")
+        if type(self.stored) is not int and (not isinstance(self.stored, _INTEGERS) or isinstance(self.stored, bool)):
+            raise TypeError(f"a Slice's stored is an int, not {type(self.stored).__name__}")
+        source = self.modality_source
+        if source is not None and not (isinstance(source, tuple) and len(source) == 2
+                                       and all(isinstance(s, str) for s in source)):
+            raise TypeError(f"a Slice's modality_source is a tuple of two str (or None), not {source!r}")
         if not isinstance(self.meta, dict | None):  # predict of Slice(pixels, None) raised AttributeError: None is {}
             raise TypeError(f"a Slice's meta is a dict (or None), not {type(self.meta).__name__}")
         # JSON-ready means strict JSON: a NaN or infinity from a header (DS strings and pixdim allow them) would be
