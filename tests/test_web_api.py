@@ -282,6 +282,21 @@ def test_model_card_health_and_unknown_routes(client, tiny_classifier):
     assert r.status_code == 404 and r.get_json() == {"error": "not found"}
 
 
+@pytest.mark.parametrize(("method", "path", "location"), [
+    ("GET", "/api//v1/model", "/api/v1/model"),
+    ("POST", "/api/v1//predict?heatmap=1", "/api/v1/predict?heatmap=1"),
+])
+def test_a_redirect_under_api_answers_json(client, method, path, location):
+    """Werkzeug's redirect of repeated slashes (``/api//v1/model``) had its HTML "Redirecting..." page as the body,
+    where every other answer under /api/ is JSON: still the 308 to the route (DEPLOY.md), its body the API's."""
+    r = client.open(path, method=method)
+    assert r.status_code == 308 and r.headers["Location"] == location, r.headers
+    assert r.mimetype == "application/json" and r.get_json() == {
+        "error": f"the route is at {location}: send the request there (a 308 keeps its method and body)"}
+    page = client.get("//", headers={"Accept": "text/html"})  # the pages' redirect stays a browser's
+    assert page.status_code == 308 and page.mimetype == "text/html" and page.headers["Location"] == "/"
+
+
 def test_healthz_says_whether_it_serves_the_int8_copy_and_which_file(tiny_classifier):
     """Both shipped files answered {"model": "braintumor-tumornet-s", "model_version": "1.0.0"}: servers of each
     behind one balancer could not be told apart by their health check. The file's base name, never its folder."""

@@ -161,11 +161,16 @@ class _App(Flask):
     def handle_http_exception(self, e: HTTPException):  # type: ignore[override]
         """Werkzeug's own redirects (``/api//v1/model``, a path prefix without its slash) with a relative Location:
         it wrote an absolute URL from the Host header and the scheme gunicorn took from X-Forwarded-Proto (trusted from
-        127.0.0.1), so behind a TLS proxy that sends none a client was sent to plain ``http://``."""
+        127.0.0.1), so behind a TLS proxy that sends none a client was sent to plain ``http://``. Its body is the
+        API's JSON where an error's would be (:func:`wants_json`): it was Werkzeug's HTML "Redirecting..." page."""
         if isinstance(e, RequestRedirect):
             target = urlsplit(e.new_url)
             # one leading slash: "//host/..." would be another site
-            return redirect("/" + target.path.lstrip("/") + (f"?{target.query}" if target.query else ""), e.code)
+            location = "/" + target.path.lstrip("/") + (f"?{target.query}" if target.query else "")
+            if not wants_json():
+                return redirect(location, e.code)
+            return jsonify(error=f"the route is at {location}: send the request there (a {e.code} keeps its method "
+                                 "and body)"), e.code, {"Location": location}
         return super().handle_http_exception(e)
 
     def log_exception(self, exc_info) -> None:  # type: ignore[override]
