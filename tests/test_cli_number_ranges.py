@@ -15,7 +15,12 @@ TOO_MANY = f"at most 256, got 5000 (this machine has {os.cpu_count()} CPUs)"
     (["serve", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
     (["serve", "--port", "70000"], "argument --port: a port is 1-65535, got 70000"),  # was gunicorn's traceback
     (["serve", "--max-upload-mb", "0"], "argument --max-upload-mb: must be a number more than 0, got 0"),
-    (["serve", "--max-upload-mb", "inf"], "argument --max-upload-mb: must be a number more than 0, got inf"),
+    (["serve", "--max-upload-mb", "inf"], "argument --max-upload-mb: must be a finite number more than 0, got inf"),
+    # were "must be a number more than 0, got inf", which inf is
+    (["serve", "--request-timeout", "inf"], "argument --request-timeout: must be a finite number more than 0, got inf"),
+    (["serve", "--client-timeout", "inf"], "argument --client-timeout: must be a finite number more than 0, got inf"),
+    (["serve", "--client-timeout", "nan"], "argument --client-timeout: must be a finite number more than 0, got nan"),
+    (["serve", "--client-timeout", "-1"], "argument --client-timeout: must be a number more than 0, got -1"),
     (["serve", "--max-upload-mb", "1e-9"],  # was taken: a limit of 0 bytes, every upload refused
      "argument --max-upload-mb: must be at least 0.001 MiB (about 1 kB), got 1e-9: a smaller limit refuses every "
      "upload"),

@@ -179,8 +179,8 @@ def test_waitress_keeps_uploads_and_answers_in_memory(tiny_model, monkeypatch):
     (1e-9, ValueError, "max_upload_mb must be at least 0.001 MiB (about 1 kB), got 1e-09: a smaller limit refuses "
                        "every upload"),
     (0, ValueError, "max_upload_mb must be a number more than 0, got 0"),
-    (float("nan"), ValueError, "max_upload_mb must be a number more than 0, got nan"),
-    (float("inf"), ValueError, "max_upload_mb must be a number more than 0, got inf"),
+    (float("nan"), ValueError, "max_upload_mb must be a finite number more than 0, got nan"),
+    (float("inf"), ValueError, "max_upload_mb must be a finite number more than 0, got inf"),
     ("5", TypeError, "max_upload_mb must be a number, got '5'"),
 ])
 def test_the_python_apis_upload_limit_has_the_command_lines_floor(value, error, message, capsys):

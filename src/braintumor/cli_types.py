@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from .model_files import version_problem
-from .upload_limits import NOT_POSITIVE, check_upload_mb
+from .upload_limits import NOT_FINITE, NOT_POSITIVE, check_upload_mb
 
 #: ``--model`` of predict, evaluate and serve (``model_files.default_model_path``).
 MODEL_HELP = "ONNX model: a path, or a shipped model's file name (default: $BRAINTUMOR_MODEL, else the shipped model)"
@@ -119,12 +119,15 @@ def worker_count(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0 (a size limit of 0 would refuse every upload)."""
+    """argparse type: a finite number > 0 (a size limit of 0 would refuse every upload). Infinite is refused too, said
+    so (``--request-timeout inf`` was told "must be a number more than 0"): no option taking it means "never"."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):  # also refuses nan and inf
+    if not math.isfinite(value):  # inf, nan
+        raise argparse.ArgumentTypeError(NOT_FINITE.format(text))
+    if value <= 0:
         raise argparse.ArgumentTypeError(NOT_POSITIVE.format(text))
     return value
 

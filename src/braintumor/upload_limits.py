@@ -17,6 +17,8 @@ DEFAULT_MAX_UPLOAD_MB: int = 128
 
 #: A value that is no number over 0 (also :func:`braintumor.cli_types.positive_float`'s words).
 NOT_POSITIVE = "must be a number more than 0, got {}"
+#: A value that is infinite or NaN: "more than 0" alone was said of ``--request-timeout inf``, which is more than 0.
+NOT_FINITE = "must be a finite number more than 0, got {}"
 
 #: Smallest ``--max-upload-mb``, 0.001 MiB (about 1 kB): 1e-9 was taken, rounded to a limit of 0 bytes and refused
 #: every upload.
@@ -36,7 +38,9 @@ def check_upload_mb(value: float, shown: str | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"must be a number, got {value!r}")
     shown = repr(value) if shown is None else shown
-    if not (value > 0 and math.isfinite(value)):
+    if not math.isfinite(value):
+        raise ValueError(NOT_FINITE.format(shown))
+    if value <= 0:
         raise ValueError(NOT_POSITIVE.format(shown))
     if value < MIN_UPLOAD_MB:
         raise ValueError(f"must be at least {MIN_UPLOAD_MB} MiB (about 1 kB), got {shown}: "
