@@ -247,6 +247,25 @@ def test_an_ipv6_host_with_a_zone_is_refused_before_gunicorn(tiny_model, monkeyp
     assert "--host ::" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(("host", "fixed"), [("localhost:5000", "--host localhost --port 5000"),
+                                             ("127.0.0.1:8080", "--host 127.0.0.1 --port 8080"),
+                                             ("[::1]:5000", "--host [::1] --port 5000")])
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_a_port_typed_into_host_is_a_usage_error_before_any_lookup(tiny_model, monkeypatch, capsys, host, fixed,
+                                                                      debug):
+    """``--host localhost:5000`` was looked up as a name: "cannot listen on localhost:5000:18999: Name or service not
+    known"; now it says to give the port with --port, exit status 2, before the resolver is asked."""
+    from braintumor.host_names import typed_port
+
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kw: pytest.fail("the host was looked up"))
+    assert main(["serve", "--model", str(tiny_model), "--host", host, "--port", "18999", *debug]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"error: --host {host} has a port in it: give the port with --port ({fixed})\n"
+    for address in ("::1", "fe80::1:5000", "::ffff:127.0.0.1", "localhost", "[::1]", "localhost:", ":5000", "a:b:1"):
+        assert typed_port(address) is None, address  # an IPv6 address's last group is no port
+
+
 def test_a_host_name_is_listened_on_at_its_ipv4_address_as_gunicorn_would(monkeypatch):
     """serve binds the port for gunicorn (``--bind fd://N``), which bound a name at its IPv4 address: where the resolver
     lists ``localhost``'s ::1 first, serve must not move a server proxied at 127.0.0.1 to ::1."""

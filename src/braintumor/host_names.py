@@ -62,6 +62,17 @@ def listen_address(host: str) -> str:
     return host
 
 
+def typed_port(host: str) -> str | None:
+    """The port typed into ``--host`` as ``HOST:PORT`` (a name or IPv4 address, or an IPv6 address in brackets, then
+    ``:`` and digits), else None: ``localhost:5000`` was looked up as a name, "cannot listen on localhost:5000:18999:
+    Name or service not known". A bare IPv6 address (``fe80::1:5000``) is all address: its last group is no port."""
+    before, colon, after = host.rpartition(":")
+    if not colon or not after.isascii() or not after.isdigit():
+        return None
+    bracketed = before.startswith("[") and before.endswith("]")
+    return after if before and (bracketed or ":" not in before) else None
+
+
 def url_host(address: str) -> str:
     """A :func:`listen_address` as a URL (and gunicorn's ``--bind``) writes it: an IPv6 address in brackets, so that a
     port after it is not read as its last group (``[::1]:5000``); anything else (a name, an IPv4 address, a typo) as

@@ -39,7 +39,7 @@ from .gunicorn_config import (
     REQUEST_TIMEOUT_ENV,
 )
 from .held_model import hold_model
-from .host_names import listen_address, url_host
+from .host_names import listen_address, typed_port, url_host
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
@@ -161,6 +161,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     from .web.hosts import allowed_hosts, described
 
     check_current_folder()
+    if (given := typed_port(host)) is not None:  # before any lookup of 'localhost:5000' as a name
+        raise UsageError(f"--host {printable(host)} has a port in it: give the port with --port (--host "
+                         f"{printable(host[: -len(given) - 1])} --port {given})")
     host = listen_address(host)  # '[::1]', as in a URL, is ::1
     limit = upload_limit_mb(DEFAULT_MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb)  # not in each worker
     path = resolve_model_path(model) if model else default_model_path()
