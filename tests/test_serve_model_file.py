@@ -111,6 +111,43 @@ def test_the_held_copy_is_the_files_bytes_as_read_at_start(tmp_path):
         os.close(fd)
 
 
+def test_a_copy_that_cannot_be_written_is_none_and_leaves_no_descriptor(tmp_path, monkeypatch):
+    """Writing the copy failed (``ulimit -f`` under the model's size: EFBIG) with a bare OSError, "error: File too
+    large" from serve (exit 1), and the memfd left open; now no copy, as where there is no memfd: the workers read the
+    file itself."""
+    import errno
+
+    import braintumor.held_model as held_model
+
+    if not hasattr(os, "memfd_create") or not os.path.isdir("/proc/self/fd"):
+        pytest.skip("no memfd here")
+    model = tmp_path / "model.onnx"
+    model.write_bytes(b"model")
+
+    class Full:
+        def __init__(self, fd, *args, **kwargs):
+            self.fd = fd
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write(self, data):
+            raise OSError(errno.EFBIG, "File too large")
+
+    made = []
+    real_memfd = os.memfd_create
+    monkeypatch.setattr(held_model.os, "memfd_create", lambda *a: made.append(real_memfd(*a)) or made[-1])
+    monkeypatch.setattr(held_model, "open", Full, raising=False)
+    assert held_model.hold_model(model) is None
+    assert len(made) == 1
+    with pytest.raises(OSError) as closed:
+        os.fstat(made[0])
+    assert closed.value.errno == errno.EBADF
+
+
 def test_a_worker_names_and_pickles_its_held_model_as_the_file(tmp_path, monkeypatch):
     """A worker loads /proc/self/fd/N (the held copy); its Classifier is named as the file, for the page and the logs,
     and pickled as it (an absolute path, whatever the folder is then): worker_app set the Classifier's private

@@ -25,7 +25,9 @@ WORKER_BOOT_ERROR = 3
 
 def hold_model(path: str | os.PathLike) -> int | None:
     """A file descriptor of an in-memory copy of ``path``'s bytes, inherited across exec and fork; None where there is
-    no memfd (not Linux), or it cannot be made: the workers then read the file itself."""
+    no memfd (not Linux), or it cannot be made or filled: the workers then read the file itself. A copy that could not
+    be written (``ulimit -f`` smaller than the model: EFBIG; no memory left) was a bare "error: File too large", exit
+    status 1, and from Python an OSError with the descriptor left open."""
     if not hasattr(os, "memfd_create") or not os.path.isdir("/proc/self/fd"):
         return None
     try:
@@ -33,8 +35,12 @@ def hold_model(path: str | os.PathLike) -> int | None:
         fd = os.memfd_create("braintumor-model", 0)  # not close-on-exec: gunicorn's master and workers inherit it
     except OSError:
         return None
-    with open(fd, "wb", closefd=False) as copy:
-        copy.write(data)
+    try:
+        with open(fd, "wb", closefd=False) as copy:
+            copy.write(data)
+    except OSError:
+        os.close(fd)
+        return None
     return fd
 
 
