@@ -230,6 +230,34 @@ def test_a_start_that_fails_before_gunicorn_leaves_this_process_as_it_was(tiny_m
     assert not {"PROMETHEUS_MULTIPROC_DIR", *serve_mod.WORKER_ENV} & set(os.environ)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_a_failed_exec_goes_back_into_the_folder_serve_left_for_gunicorn(tiny_model, monkeypatch, tmp_path):
+    """In a folder this user may not enter (a folder above it closed: an admin's home of mode 700), serve changes to
+    / for gunicorn; an exec that failed left serve()'s Python caller in /."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored at teardown (serve sets it)
+    work = tmp_path / "closed" / "work"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: (os.path.realpath(path) != str(work.resolve())
+                                                                 and real_access(path, mode, **kw)))
+    closed = os.stat(tmp_path / "closed").st_mode
+    seen = []
+
+    def fake_execv(path, argv):
+        seen.append(os.getcwd())
+        raise OSError("not really starting gunicorn")
+
+    monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
+    os.chmod(tmp_path / "closed", 0o600)  # as a user who is not root: no way in by the path
+    try:
+        with pytest.raises(OSError, match="not really"):
+            serve_mod.serve(model=str(tiny_model), workers=1, port=0)
+        assert seen == ["/"] and os.getcwd() == str(work.resolve())
+    finally:
+        os.chmod(tmp_path / "closed", closed)
+
+
 def _argv_of_serve(monkeypatch, model: str) -> list[str]:
     """The argv ``serve(model=MODEL)`` would exec gunicorn with (the exec faked to fail, so nothing starts)."""
     seen: list[str] = []

@@ -52,6 +52,7 @@ from .serve_settings import (
     default_workers,
     environment_hosts,
     environment_origins,
+    go_back,
     gunicorn_backlog,
     leave_a_folder_it_cannot_enter,
     listen_socket,
@@ -188,7 +189,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         server = f"gunicorn, {counted(workers, 'worker')} x {counted(threads, 'thread')}"
     if gunicorn:
         check_gunicorn_host(host, port)  # a usage error, before the port's "not yet this machine's" (exit 75)
-    metrics = watched = listener = None
+    metrics = watched = listener = left = None
     environ = {key: os.environ.get(key) for key in _SET_FOR_GUNICORN}  # as it was, should the start fail
     try:  # a stop before the exec (the line below waiting on a full pipe) left the folder: now the watcher's or ours
         if gunicorn:
@@ -223,14 +224,14 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it, else the watcher
             os.environ[CLIENT_TIMEOUT_ENV] = repr(client_timeout)  # for gunicorn_config.when_ready, in the master
             os.environ[REQUEST_TIMEOUT_ENV] = repr(float(request_timeout))  # for gunicorn_config.post_fork
-            leave_a_folder_it_cannot_enter()  # gunicorn's first step is to change into it
+            left = leave_a_folder_it_cannot_enter()  # gunicorn's first step is to change into it
             sys.stdout.flush()
             sys.stderr.flush()
             os.execv(argv[0], argv)  # does not return
     except BaseException:
         if listener is not None:
             listener.close()
-        _undo_start(environ, metrics, [kwargs.get("model_fd"), watched])
+        _undo_start(environ, metrics, [kwargs.get("model_fd"), watched], left)
         raise
     return 0
 
@@ -240,11 +241,15 @@ _SET_FOR_GUNICORN = ("WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR", CLIENT_TIMEO
                      *WORKER_ENV)
 
 
-def _undo_start(environ: dict[str, str | None], metrics: str | None, fds: Sequence[int | None]) -> None:
+def _undo_start(environ: dict[str, str | None], metrics: str | None, fds: Sequence[int | None],
+                left: int | None = None) -> None:
     """A start that ended before the exec (a stop, an error, the exec itself) leaves this process as it was, for
     whatever goes on in it: ``environ`` (:data:`_SET_FOR_GUNICORN` as they were) back, the metrics folder removed,
     ``fds`` closed (the model's in-memory copy, a copy of its bytes per call; the watcher's pipe, so it ends).
-    PROMETHEUS_MULTIPROC_DIR had named the removed folder: a later app of this process answered /metrics 500."""
+    PROMETHEUS_MULTIPROC_DIR had named the removed folder: a later app of this process answered /metrics 500.
+    ``left``: the working folder serve left for gunicorn (serve_settings.leave_a_folder_it_cannot_enter), gone back
+    into: the caller was left in ``/``."""
+    go_back(left)
     for key, value in environ.items():
         if value is None:
             os.environ.pop(key, None)

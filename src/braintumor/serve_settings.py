@@ -118,13 +118,33 @@ def check_current_folder() -> None:
         raise UsageError(said)
 
 
-def leave_a_folder_it_cannot_enter() -> None:
+def leave_a_folder_it_cannot_enter() -> int | None:
     """Change to ``/`` where this user may not enter the current folder, before gunicorn starts: gunicorn changes into
     the folder it was started in first thing, whatever its ``--chdir`` (which it changes into after), and serve itself
     needs no folder. As a user who may not enter it (``sudo -u braintumor`` in an admin's checkout, a home of mode 700),
-    serve said "serving ..." and gunicorn stopped with ``Error: [Errno 13] Permission denied``, exit status 1."""
-    if not os.access(os.getcwd(), os.X_OK):
-        os.chdir("/")
+    serve said "serving ..." and gunicorn stopped with ``Error: [Errno 13] Permission denied``, exit status 1.
+    Returns a descriptor of the folder left, for :func:`go_back` should the exec fail (serve() called from Python left
+    its caller in ``/``); None where it stayed."""
+    if os.access(os.getcwd(), os.X_OK):
+        return None
+    try:  # O_PATH: needs no right to read it, and fchdir goes back where only a folder above is closed to this user
+        back: int | None = os.open(".", getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
+    except OSError:
+        back = None
+    os.chdir("/")
+    return back
+
+
+def go_back(folder: int | None) -> None:
+    """Back into the folder :func:`leave_a_folder_it_cannot_enter` left (its descriptor closed); where that folder
+    itself is closed to this user, this process stays in ``/``."""
+    if folder is not None:
+        try:
+            os.fchdir(folder)
+        except OSError:
+            pass
+        finally:
+            os.close(folder)
 
 
 def environment_hosts() -> list[str]:
