@@ -266,6 +266,21 @@ def test_a_port_typed_into_host_is_a_usage_error_before_any_lookup(tiny_model, m
         assert typed_port(address) is None, address  # an IPv6 address's last group is no port
 
 
+def test_the_serving_line_writes_an_ipv6_zone_as_a_url_does(tiny_model, monkeypatch, capsys):
+    """``serve --debug --host fe80::1%eth0`` said ``http://[fe80::1%eth0]:PORT/``: a URL writes the zone's ``%`` as
+    ``%25`` (RFC 6874); the address alone, in an error, stays as typed."""
+    import braintumor.serve as serve_mod
+    from braintumor.host_names import server_url
+
+    runs = []
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: runs.append(kw["host"]))
+    monkeypatch.setattr(serve_mod, "check_port", lambda host, port: None)  # no such address here to bind
+    assert main(["serve", "--model", str(tiny_model), "--debug", "--host", "fe80::1%eth0", "--port", "18999"]) == 0
+    assert " on http://[fe80::1%25eth0]:18999/ (Flask" in capsys.readouterr().out
+    assert runs == ["fe80::1%eth0"]  # the address itself, as the socket takes it
+    assert server_url("::1", 5000) == "http://[::1]:5000/" and server_url("127.0.0.1", 80, "/x/") == "http://127.0.0.1:80/x/"
+
+
 def test_a_host_name_is_listened_on_at_its_ipv4_address_as_gunicorn_would(monkeypatch):
     """serve binds the port for gunicorn (``--bind fd://N``), which bound a name at its IPv4 address: where the resolver
     lists ``localhost``'s ::1 first, serve must not move a server proxied at 127.0.0.1 to ::1."""

@@ -84,6 +84,14 @@ def url_host(address: str) -> str:
     return f"[{address}]"
 
 
+def server_url(address: str, port: int, path: str = "/") -> str:
+    """The ``http://`` URL of a server on :func:`listen_address` ``address``: an IPv6 zone's ``%`` written ``%25``
+    (RFC 6874: ``http://[fe80::1%25eth0]:5000/``): serve printed ``%eth0``, which a URL reads as a broken percent
+    escape. Messages that name the address, not a URL, keep :func:`url_host`'s ``[fe80::1%eth0]``."""
+    host = url_host(address)
+    return f"http://{host.replace('%', '%25') if host.startswith('[') else host}:{port}{path}"
+
+
 def origin(value: str) -> str:
     """``value`` as a browser's Origin header writes it (``https://name``, a port only where it is not the scheme's,
     names in lower case and IDNA), ``*`` as it is; or ValueError saying why. ``null`` is no origin: any sandboxed or

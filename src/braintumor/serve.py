@@ -39,7 +39,7 @@ from .gunicorn_config import (
     REQUEST_TIMEOUT_ENV,
 )
 from .held_model import hold_model
-from .host_names import listen_address, typed_port, url_host
+from .host_names import listen_address, server_url, typed_port, url_host
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
@@ -206,7 +206,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         else:
             check_port(host, port)
         prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
-        print(f"serving {printable(path.name)} on http://{url_host(host)}:{port}{printable(prefix)}/ ({server}; "
+        print(f"serving {printable(path.name)} on {server_url(host, port, printable(prefix) + '/')} ({server}; "
               f"{described(hosts)}); Ctrl+C to stop", flush=True)
         if debug:
             from .web.dev_server import DevRequestHandler
