@@ -365,3 +365,32 @@ def test_a_training_split_that_is_a_broken_link_says_the_leak_check_can_be_skipp
                                             "--no-leak-free skips them)\n")
     assert main(["evaluate", "--out", "ev", "--data", "ds", "--no-leak-free", "--no-progress"]) == 0
     assert main(["evaluate", "--out", "ev2", "--data", "ds/Testing", "--no-progress"]) == 0  # Training is not read
+
+
+def _undecodable(split: Path) -> tuple[Path, str]:
+    """A WEBP of damaged data (its VP8 frame's start code zeros) in the glioma folder, and what it is told."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(synthetic_head(96, seed=3)).save(buf, "WEBP")
+    data = buf.getvalue()
+    bad = split / "glioma" / "bad.webp"
+    bad.write_bytes(data[:23] + bytes(4) + data[27:])
+    return bad, image_io.UNDECODABLE.replace("save it again as PNG and send that",
+                                             "save it again as PNG or remove it from the dataset")
+
+
+def test_an_undecodable_dataset_file_is_told_to_save_it_again_or_remove_it(tmp_path: Path, capsys) -> None:
+    """A dataset's file no decoder reads was told "... save it again as PNG and send that", an upload's advice, by
+    train, data check and audit (the pixel limit's words were already a dataset's): there is nothing to send."""
+    bad, said = _undecodable(_dataset(tmp_path))
+    assert image_io.UNDECODABLE.endswith("and send that") and said.endswith("or remove it from the dataset")
+    dataset = load_dataset(tmp_path, "Testing", allow_missing=True)
+    for _ in range(2):  # decoded, then read back from the cache
+        _, kept = load_prepared(dataset, PreprocessConfig(image_size=32), tmp_path / "cache")
+        assert kept.skipped == [(bad, said)]
+    assert audit_dataset(tmp_path)["unreadable"] == [{"path": "Testing/glioma/bad.webp", "error": said}]
+    assert main(["data", "check", "--data", str(tmp_path)]) == 1
+    assert f"  unreadable: {bad}: {said}\n" in capsys.readouterr().out

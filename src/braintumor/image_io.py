@@ -26,7 +26,7 @@ from .missing_files import long_name_text, missing_url_text, not_a_folder_text
 from .quiet_libraries import quiet_pillow
 from .stream_position import position, rewind_advice
 from .tiff_strips import damaged_strips, libtiff_lines_dropped
-from .wording import DOWNSCALE, NUL_IN_NAME, size_text, too_many_pixels_text
+from .wording import DOWNSCALE, NUL_IN_NAME, RESAVE, size_text, too_many_pixels_text
 
 #: What the readers take: a path, the file's content (any bytes-like object: a type checker held bytearray and
 #: memoryview, which every reader takes, to be no bytes) or a binary file.
@@ -45,7 +45,7 @@ TRUNCATED: str = "image file is truncated: it ends before its pixels do (cut sho
 #: (:func:`braintumor.image_headers.decode_failure_text`): it said "image data is corrupt or truncated (OSError)", a
 #: Python class name no one could act on.
 UNDECODABLE: str = ("image data could not be decoded: the file is damaged, cut short, or a variant this decoder does "
-                    "not read; if a viewer opens it, save it again as PNG and send that")
+                    f"not read; if a viewer opens it, {RESAVE}")
 #: Smallest width and height (pixels) of an image the model classifies: of the accepted Testing images shrunk to 64 px,
 #: 99.4 % are right (99.5 % at full size), at 32 px 89.9 % (``python scripts/small_images.py``, docs/RESULTS.md "Small
 #: images"; an older file's one-off check said 88.5 %). Checked by ``Classifier.inspect_crop``, which says why a

@@ -226,12 +226,15 @@ DOWNSCALE: str = ("downscale it (the model reads a slice at a few hundred pixels
 #: :data:`DOWNSCALE` of a dataset's file (train, evaluate, data check and audit read it from a class folder): "send it
 #: again" is an upload's advice, and a training run has nowhere to send it.
 DATASET_DOWNSCALE: str = DOWNSCALE.replace(" and send it again", " or remove it from the dataset")
+#: ``image_io.UNDECODABLE``'s advice to an upload, and a dataset file's (nothing to send).
+RESAVE: str = "save it again as PNG and send that"
+DATASET_RESAVE: str = RESAVE.replace(" and send that", " or remove it from the dataset")
 
 
 def dataset_file_error(message: str) -> str:
-    """An image error as said of a dataset's file: the readers word their limits for an upload (:data:`DOWNSCALE`),
-    and a message read back from the decoded-image cache is worded so too (so it is reworded here, where it is said)."""
-    return message.replace(DOWNSCALE, DATASET_DOWNSCALE)
+    """An image error as said of a dataset's file (train, data check, evaluate, audit: nowhere to send it): readers
+    word advice for an upload (:data:`DOWNSCALE`, :data:`RESAVE`), and so does the decoded cache."""
+    return message.replace(DOWNSCALE, DATASET_DOWNSCALE).replace(RESAVE, DATASET_RESAVE)
 
 
 #: What to send instead of an upload past the web page's limit (``serve --max-upload-mb``): the server's 413 ("send
