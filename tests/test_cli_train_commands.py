@@ -71,6 +71,7 @@ def test_data_check_names_the_images_predict_and_evaluate_refuse_for_their_size(
 
     from braintumor import Classifier
     from braintumor.image_io import ImageError
+    from braintumor.wording import dataset_file_error
 
     root = make_dataset(tmp_path)
     small = root / "glioma" / "small.png"
@@ -78,7 +79,9 @@ def test_data_check_names_the_images_predict_and_evaluate_refuse_for_their_size(
     with pytest.raises(ImageError) as refused:
         Classifier.load().predict(small)
     rc, out, _ = run_cli(["data", "check", "--data", str(root)], capsys)
-    assert rc == 1 and f"  too small: {small}: {refused.value}\n" in out and "all images decode" not in out
+    said = dataset_file_error(str(refused.value))  # predict's words, as said of a dataset's file
+    assert said.endswith("(use the original slice, or remove it from the dataset)")
+    assert rc == 1 and f"  too small: {small}: {said}\n" in out and "all images decode" not in out
     assert out.endswith("\n1 image under 64x64: predict and evaluate refuse it (training reads it)\n")
 
 

@@ -394,3 +394,16 @@ def test_an_undecodable_dataset_file_is_told_to_save_it_again_or_remove_it(tmp_p
     assert audit_dataset(tmp_path)["unreadable"] == [{"path": "Testing/glioma/bad.webp", "error": said}]
     assert main(["data", "check", "--data", str(tmp_path)]) == 1
     assert f"  unreadable: {bad}: {said}\n" in capsys.readouterr().out
+
+
+def test_data_check_tells_a_too_small_dataset_image_to_use_the_original_or_remove_it(tmp_path: Path, capsys) -> None:
+    """data check's "too small" lines said "(send the original slice, not a thumbnail)", an upload's advice, of a
+    dataset's file: there is nothing to send; the original slice is used instead or the file removed."""
+    from braintumor.wording import too_small_text
+
+    small = _dataset(tmp_path) / "glioma" / "small.png"
+    small.write_bytes(encode(synthetic_head(32, seed=5)))
+    assert too_small_text(32, 32, 64).endswith("(send the original slice, not a thumbnail)")  # predict keeps it
+    assert main(["data", "check", "--data", str(tmp_path)]) == 1
+    assert (f"  too small: {small}: image is 32x32 pixels; at least 64x64 needed: smaller images lose the detail the "
+            "model reads (use the original slice, or remove it from the dataset)\n") in capsys.readouterr().out

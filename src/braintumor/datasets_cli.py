@@ -45,7 +45,8 @@ def check_dataset(root: str) -> int:
                 continue
             if info.width < MIN_SIDE or info.height < MIN_SIDE:  # as Classifier.inspect_crop refuses an image
                 small += 1
-                print(printable(f"  too small: {path}: {too_small_text(info.width, info.height, MIN_SIDE)}"))
+                said = dataset_file_error(too_small_text(info.width, info.height, MIN_SIDE))  # not "send ..."
+                print(printable(f"  too small: {path}: {said}"))
     said = [f"{counted(bad, 'unreadable image')}: {'it is' if bad == 1 else 'they are'} skipped in training"][:bad]
     them = "it" if small == 1 else "them"
     said += [f"{counted(small, 'image')} under {size_text(MIN_SIDE, MIN_SIDE)}: predict and evaluate refuse {them} "

@@ -226,15 +226,18 @@ DOWNSCALE: str = ("downscale it (the model reads a slice at a few hundred pixels
 #: :data:`DOWNSCALE` of a dataset's file (train, evaluate, data check and audit read it from a class folder): "send it
 #: again" is an upload's advice, and a training run has nowhere to send it.
 DATASET_DOWNSCALE: str = DOWNSCALE.replace(" and send it again", " or remove it from the dataset")
-#: ``image_io.UNDECODABLE``'s advice to an upload, and a dataset file's (nothing to send).
+#: ``image_io.UNDECODABLE``'s and :func:`too_small_text`'s advice to an upload, and a dataset file's (nothing to send).
 RESAVE: str = "save it again as PNG and send that"
 DATASET_RESAVE: str = RESAVE.replace(" and send that", " or remove it from the dataset")
+THUMBNAIL: str = "(send the original slice, not a thumbnail)"
+DATASET_THUMBNAIL: str = "(use the original slice, or remove it from the dataset)"
 
 
 def dataset_file_error(message: str) -> str:
     """An image error as said of a dataset's file (train, data check, evaluate, audit: nowhere to send it): readers
-    word advice for an upload (:data:`DOWNSCALE`, :data:`RESAVE`), and so does the decoded cache."""
-    return message.replace(DOWNSCALE, DATASET_DOWNSCALE).replace(RESAVE, DATASET_RESAVE)
+    word advice for an upload (:data:`DOWNSCALE`, :data:`RESAVE`, :data:`THUMBNAIL`), and so does the decoded cache."""
+    return (message.replace(DOWNSCALE, DATASET_DOWNSCALE).replace(RESAVE, DATASET_RESAVE)
+            .replace(THUMBNAIL, DATASET_THUMBNAIL))
 
 
 #: What to send instead of an upload past the web page's limit (``serve --max-upload-mb``): the server's 413 ("send
@@ -255,7 +258,7 @@ def too_small_text(width: int, height: int, minimum: int, what: str = "image") -
     as unlike MRI, where a 2 x 2 PNG was refused for its size)."""
     return (f"{what} is {size_text(width, height)} pixels; at least {size_text(minimum, minimum)} needed: smaller "
             f"{what}s lose the detail the model reads"
-            + (" (send the original slice, not a thumbnail)" if what == "image" else ""))
+            + (f" {THUMBNAIL}" if what == "image" else ""))
 
 
 def size_text(width: int, height: int) -> str:
