@@ -366,3 +366,17 @@ def test_the_leakage_counts_testing_images_found_in_training_alone_beside_a_vali
     shutil.copytree(tree / "Training", root / "Validation")  # Training's near duplicates: none of them in Testing
     shutil.copy(tree / "Testing" / "notumor" / "te13.png", root / "Validation" / "notumor" / "te13.png")
     assert audit_dataset(root)["summary"]["leakage"] == alone
+
+
+@pytest.mark.parametrize("name", ["cross-split", "all"])
+def test_a_split_named_as_the_reports_own_keys_is_refused(name: str, tree: Path, tmp_path: Path, capsys):
+    """ROOT/cross-split/glioma beside ROOT/Training (any folder of class folders is a split): its within-split
+    duplicates were summed into the report's "cross-split" counts, and a split named "all" was printed as ROOT."""
+    root = tmp_path / "set"
+    shutil.copytree(tree / "Training", root / "Training")
+    shutil.copytree(tree / "Training", root / name)
+    assert main(["data", "audit", "--data", str(root), "--no-progress", "--out", str(tmp_path / "a.json")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: split folder {root / name}: data audit's report calls ")
+    assert not (tmp_path / "a.json").exists()
+    assert main(["data", "audit", "--data", str(root / name), "--no-progress"]) == 0  # alone, as the error says
+    assert main(["data", "check", "--data", str(root)]) == 0  # a count: no keys to collide with

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Dataset
+from .data import Dataset, DatasetError
 from .image_files import hidden_files
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, HASH_BITS, HashedImages, close_pairs, hash_images
 from .wording import dataset_file_error, size_text
@@ -25,6 +25,20 @@ from .wording import dataset_file_error, size_text
 
 def _scope(splits: set[str]) -> str:
     return next(iter(splits)) if len(splits) == 1 else "cross-split"
+
+
+#: The report's own names in its keys and scopes: a folder of class folders (ROOT's own) and pairs across splits.
+RESERVED_NAMES: dict[str, str] = {"all": "ROOT's own class folders", "cross-split": "duplicates across splits"}
+
+
+def _refuse_reserved(root: Path, names: list[str | None]) -> None:
+    """DatasetError for a split folder named as the report's own keys (ROOT/cross-split/glioma beside ROOT/Training):
+    its within-split counts were summed into those across splits, and an ``all`` split was named as ROOT itself."""
+    for name in names:
+        if name in RESERVED_NAMES:
+            raise DatasetError(f"split folder {root / name}: data audit's report calls {RESERVED_NAMES[name]} "
+                               f"'{name}', so a split of that name would be mistaken for them; rename the folder, "
+                               f"or audit it alone with --data {root / name}")
 
 
 def _split_stats(ds: Dataset, h: HashedImages, index: np.ndarray) -> dict:
@@ -47,6 +61,7 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
 
     root = Path(root)
     names = dataset_splits(root)
+    _refuse_reserved(root, names)
     # a report, not training: a hospital's folder may hold only some classes (as evaluate accepts)
     sets = {name or "all": load_dataset(root, name, allow_missing=True) for name in names}
     paths: list[Path] = []
