@@ -320,3 +320,36 @@ def test_a_folder_of_datasets_names_the_one_holding_the_splits_not_reads_another
     assert main(["data", command, "--data", str(parent), "--no-progress"][: 4 if command == "check" else 5]) == 2
     assert capsys.readouterr().err == (f"error: no class folders in {parent}, but {parent / 'kaggle'} holds Testing, "
                                        "Training: pass that folder instead\n")
+
+
+def test_a_broken_link_and_a_class_folder_beside_the_splits_are_named_not_passed_over(tmp_path: Path,
+                                                                                     capsys) -> None:
+    """ROOT/Validation a link leading nowhere, ROOT/glioma beside ROOT/Training and ROOT/Testing, and ROOT/extra (a
+    folder of class folders, not read as a split beside ROOT/glioma): data check and audit counted the two splits
+    without a word of them, as if those were every image there."""
+    from braintumor.audit import audit_dataset
+
+    root = tmp_path / "brain"
+    for split in ("Training", "Testing"):
+        for c, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+            put(root / split / name, n=1, seed=c)
+    put(root / "glioma", n=1, seed=7)
+    put(root / "extra" / "notumor", n=1, seed=8)
+    (root / "Validation").symlink_to(tmp_path / "gone")
+    beside = "beside the splits Training, Testing"
+    said = [f"not read: {root / 'Validation'} is a broken symbolic link (-> {tmp_path / 'gone'}); fix the link or "
+            "remove it",
+            f"not read: {root / 'extra'} holds class folders, but {beside} and a class folder it is not read as a "
+            "split; move the class folder into a split",
+            f"not read: {root / 'glioma'}, a class folder {beside}: its images are in no split; move them into one"]
+    assert main(["data", "check", "--data", str(root)]) == 0
+    assert "".join(f"{line}\n" for line in said) in capsys.readouterr().out
+    assert audit_dataset(root)["not_read"] == said
+    assert main(["data", "audit", "--data", str(root), "--no-progress"]) == 0
+    assert "".join(f"{line}\n" for line in said) in capsys.readouterr().out
+    (root / "Validation").unlink()  # beside ROOT's own class folders: a link of another name is named there too
+    root = tmp_path / "own"
+    put(root / "glioma", n=1)
+    (root / "Validation").symlink_to(tmp_path / "gone")
+    assert main(["data", "check", "--data", str(root)]) == 0
+    assert f"not read: {root / 'Validation'} is a broken symbolic link" in capsys.readouterr().out

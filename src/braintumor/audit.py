@@ -20,6 +20,7 @@ import numpy as np
 from .data import Dataset, DatasetError
 from .image_files import hidden_files
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, HASH_BITS, HashedImages, close_pairs, hash_images
+from .root_notes import root_notes
 from .wording import dataset_file_error, size_text
 
 
@@ -90,6 +91,7 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
     report: dict = {
         "root": str(root), "hash": kind, "hash_bits": HASH_BITS, "threshold": threshold,
         "splits": {s: _split_stats(ds, h, np.flatnonzero(split_arr == s)) for s, ds in sets.items()},
+        "not_read": root_notes(root, names),  # ROOT/glioma beside ROOT/Training, ROOT/Validation -> gone
         "hidden_files": [p.relative_to(root).as_posix() for p in hidden_files(root)],
         "not_images": [p.relative_to(root).as_posix() for ds in sets.values() for p in ds.ignored],  # not_images
         # images beside the class folders (Testing/scan.jpg): in no class, so neither counted nor hashed

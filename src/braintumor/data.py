@@ -42,7 +42,7 @@ class MissingSplitError(DatasetError):
         super().__init__(f"no '{split}' folder in {root} (it holds {', '.join(held)})")
         self.root, self.split, self.held = root, split, held
         #: those of ``held`` that are splits (hold class folders): only they can be read by naming them as the split
-        self.splits = [name for name in held if _holds_class_folders(root / name)]
+        self.splits = [name for name in held if holds_class_folders(root / name)]
 
 
 @dataclass
@@ -116,7 +116,7 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
         # where one of them is a split (holds class folders): ROOT/Training beside ROOT/examples was then called an
         # unknown class
         if not any(class_of_folder(name, CLASSES) for name in held) and (
-                any(_holds_class_folders(root / name) for name in held)
+                any(holds_class_folders(root / name) for name in held)
                 or not any(images_in(root / name) for name in held)):
             raise MissingSplitError(root, split, held)
     return root
@@ -175,7 +175,7 @@ def dataset_splits(root: str | os.PathLike) -> list[str | None]:
         _refuse_one_level_up(root, None)
     own = any(class_of_folder(d.name, CLASSES) for d in dirs)  # ROOT/glioma beside ROOT/batch2/glioma: the load's
     for d in [] if own else dirs:  # error, as evaluate's; a link to a split (training -> Training): read once
-        if d.resolve() not in taken and _holds_class_folders(d):
+        if d.resolve() not in taken and holds_class_folders(d):
             taken.add(d.resolve())
             others.append(d.name)
     return [*named, *others] or [None]
@@ -216,7 +216,7 @@ def _folders_in(folder: Path) -> list[Path]:
         _unreadable_folder(exc)
 
 
-def _holds_class_folders(folder: Path) -> bool:
+def holds_class_folders(folder: Path) -> bool:
     """Whether ``folder`` is a split: it holds a folder named after a class (an unreadable one: the load says so)."""
     try:
         return any(class_of_folder(d.name, CLASSES) for d in _class_dirs(folder))
@@ -249,7 +249,7 @@ def load_dataset(
                            + _class_folder_hint(folder, classes))
     unknown = [d for d in dirs if class_of_folder(d.name, classes) is None]
     if unknown:
-        deeper = [d for d in unknown if _holds_class_folders(d)]  # ROOT/Testing/Testing/glioma: unzipped a level down
+        deeper = [d for d in unknown if holds_class_folders(d)]  # ROOT/Testing/Testing/glioma: unzipped a level down
         hint = _class_folder_hint(folder, classes)  # else what to do with it: the names alone were said
         todo = f"; rename {'it' if len(unknown) == 1 else 'each'} to one of them or move it out of {folder}"
         raise DatasetError(

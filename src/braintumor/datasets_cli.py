@@ -13,6 +13,7 @@ from .evaluation_scope import dataset_notes
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import MIN_SIDE, ImageError, decode_image
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
+from .root_notes import root_notes
 from .wording import counted, dataset_file_error, listed, printable, size_text, too_small_text
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
@@ -47,6 +48,8 @@ def check_dataset(root: str) -> int:
                 small += 1
                 said = dataset_file_error(too_small_text(info.width, info.height, MIN_SIDE))  # not "send ..."
                 print(printable(f"  too small: {path}: {said}"))
+    for note in root_notes(root, splits):  # ROOT/glioma beside ROOT/Training, ROOT/Validation -> gone
+        print(printable(note))
     said = [f"{counted(bad, 'unreadable image')}: {'it is' if bad == 1 else 'they are'} skipped in training"][:bad]
     them = "it" if small == 1 else "them"
     said += [f"{counted(small, 'image')} under {size_text(MIN_SIDE, MIN_SIDE)}: predict and evaluate refuse {them} "
@@ -73,6 +76,7 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         shape = f"{size}; modes {_counts(st['modes'])}" if st["sizes"] else "no readable image"
         name = printable(report["root"] if split == "all" else split)  # a split: any folder's name
         lines.append(f"{name}: {counted(st['n_images'], 'image')} ({_counts(st['classes'])}); {shape}")
+    lines += [printable(note) for note in report.get("not_read", [])]  # ROOT/glioma beside the splits
     kinds = (("hidden_files", "hidden files (not data)"),
              ("not_images", f"not read as images ({', '.join(sorted(IMAGE_EXTENSIONS))} only)"),
              ("outside_class_folders", "images beside the class folders (no class, not audited)"),
