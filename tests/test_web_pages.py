@@ -257,3 +257,19 @@ def test_the_page_says_when_it_serves_the_int8_copy(tiny_classifier):
         line = " ".join(re.search(r'<p class="model-line">(.*?)</p>', html, re.S).group(1).split())
         version = classifier.metadata.get("model_version", "")
         assert f"{version}{shown}" in line and line.count("int8") == shown.count("int8"), line
+
+
+#: Messages that start with a name (a zip's member: zip_scans._member_error), which the card shows as they are.
+NAMED_MESSAGES = ["scan 1.nii: not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing",
+                  "my scans/head.nii.gz: not a NIfTI", "dir/x.nii: not a NIfTI", "head: not a NIfTI",
+                  "café.png: not a recognised image"]
+
+
+@pytest.mark.parametrize("message", NAMED_MESSAGES)
+def test_a_message_that_starts_with_a_members_name_keeps_the_name_as_it_is(message):
+    """pages.sentence capitalised "scan 1.nii: not a NIfTI ..." to "Scan 1.nii: ...": a zip member's name with a
+    space, a folder or a non-ASCII letter read as the message's first word, and the card named another file."""
+    from braintumor.web.pages import sentence
+
+    assert sentence(message) == message
+    assert sentence("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing").startswith("Not a NIfTI")

@@ -171,8 +171,9 @@ def _printable(text: str) -> str:
 
 
 #: A message's first word that may be capitalised: lowercase letters, not the start of a name ("bad.zip:x.nii: not a
-#: NIfTI ...", "scan-1.dcm", "x\\u202e..." once printable), as text.js's SENTENCE.
-_SENTENCE = re.compile(r"[a-z]+(?![\w.\\-])", re.ASCII)
+#: NIfTI ...", "scan-1.dcm", "dir/x.nii", "café.png", "x\\u202e..." once printable), nor of a zip member's name with a
+#: space before its ending or none ("scan 1.nii: ...", "head: ...", zip_scans._member_error), as text.js's SENTENCE.
+_SENTENCE = re.compile(r"[a-z]+(?![\w.\\/-]|[^\x00-\x7f])(?![^:]*\.[A-Za-z0-9]+: |: )", re.ASCII)
 
 
 @bp.app_template_filter("sentence")

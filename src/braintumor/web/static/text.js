@@ -44,8 +44,9 @@ window.braintumorText = (function () {
 
   // As pages.sentence: a message shown as a sentence on its own (an unreadable file's card), its first letter
   // capitalised as the card's other lines are, where its first word is one of lowercase letters, not a name's start
-  // ("bad.zip:x.nii: not a NIfTI ..."). The JSON and the CSV keep the clause as it is.
-  const SENTENCE = /^[a-z]+(?![\w.\\-])/;
+  // ("bad.zip:x.nii: not a NIfTI ...", "scan 1.nii: not a NIfTI ...", a zip member's). The JSON and the CSV keep the
+  // clause as it is.
+  const SENTENCE = /^[a-z]+(?![\w.\\/-]|[^\x00-\x7f])(?![^:]*\.[A-Za-z0-9]+: |: )/;
   function sentence(message) {
     return SENTENCE.test(message) ? message.charAt(0).toUpperCase() + message.slice(1) : message;
   }
