@@ -27,11 +27,11 @@ from .dataset_classes import label_map
 from .evaluation_figures import OPTIONAL_FIGURES, run_log_problem, write_figures
 from .evaluation_predictions import write_predictions
 from .evaluation_scope import dataset_notes, given_reference, leak_reference, missing_split
-from .evaluation_summary import absent_notes, print_summary, sample_notes
+from .evaluation_summary import absent_notes, conflict_notes, label_conflicts, print_summary, sample_notes
 from .file_names import utf8_document
 from .ignored_files import ignored_endings
 from .image_files import IMAGE_EXTENSIONS, hidden_note
-from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, leak_free_mask, threshold_problem
+from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, cached_hashes, leak_free_mask, threshold_problem
 from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
 from .report import write_report, write_text_atomic
@@ -93,7 +93,8 @@ def evaluate(
     (the Training split, or the images ``--reference`` names), with ``threshold``, ``hash``, ``n_excluded`` and
     ``reference`` (the folder compared with) (None without ``reference``; then
     ``leak_note``, why there is none, goes to ``leak_free_note`` and the report). ``data_fingerprint``: ``dataset``'s,
-    when the caller has computed it (otherwise computed here).
+    when the caller has computed it (otherwise computed here). ``data.label_conflicts``: the near duplicates filed
+    under two classes, found in the leak check's hashes (None without ``reference``: no image is decoded twice).
     Raises :class:`DatasetError` when no image can be read or the classes do not fit the model.
     """
     from .figures import require_matplotlib
@@ -143,12 +144,14 @@ def evaluate(
     side, noted = np.asarray(turns, dtype=bool), np.asarray(notes, dtype=bool)
     size = classifier.preprocess_config.image_size  # under stripped.MIN_CROP: no note made, none counted
     metrics = compute_metrics(y, probs, classes)
-    leak_mask, leak_block = None, None
+    leak_mask, leak_block, conflicts = None, None, None  # conflicts: found in the leak check's hashes, or not sought
     if reference is not None:
         with tqdm(total=len(dataset) + len(reference), desc="leak check", unit="img", file=sys.stderr,
                   disable=not progress, dynamic_ncols=True) as bar:
+            hashed = cached_hashes(dataset, cache_dir=cache_dir, progress=bar.update)
             leak_mask = leak_free_mask(dataset, reference, leak_threshold, cache_dir=cache_dir,
-                                       progress=bar.update)[kept]
+                                       progress=bar.update, hashed=hashed)[kept]
+        conflicts = label_conflicts(dataset, hashed, to_model[dataset.labels], kept, leak_threshold)
         leak_block = {**compute_metrics(y[leak_mask], probs[leak_mask], classes),
                       **_answers_shown(y[leak_mask], probs[leak_mask], conf[leak_mask], refused[leak_mask], classes,
                                        temperature, side[leak_mask], noted[leak_mask], size),
@@ -161,7 +164,7 @@ def evaluate(
         "data": {"root": str(dataset.root), "n_images": len(dataset) + len(dataset.skipped),
                  "n_not_images": len(dataset.ignored), "not_image_endings": ignored_endings(dataset.ignored),
                  "n_outside_class_folders": len(dataset.loose), "n_special_files": len(dataset.special),
-                 "fingerprint": data_fp, "errors": errors},
+                 "fingerprint": data_fp, "errors": errors, "label_conflicts": conflicts},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
         "leak_free": leak_block,
@@ -184,7 +187,7 @@ def evaluate(
                                              "review": document["review"], "calibration": document["calibration"],
                                              "stripped": document["stripped"],
                                              "absent": absent_notes(dataset, metrics["counts"]),
-                                             "sample": sample_notes(document),
+                                             "sample": sample_notes(document) + conflict_notes(document),
                                              "created": f"Generated {document['created']} by braintumor {__version__}"})
         # metrics.json last (and moved last): never one describing outputs that are not there.
         write_text_atomic(staged / "metrics.json", json.dumps(utf8_document(document), indent=2) + "\n")

@@ -7,9 +7,13 @@ notes it must carry (the leak check's reference, files not scored), grow here wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from .data import Dataset
+from .image_hashes import HashedImages, label_conflict_pairs
 from .ood import temperature_bound_note
 from .report import format_score
 from .stripped import note_text
@@ -51,6 +55,34 @@ def sample_notes(result: dict) -> list[str]:
     return notes
 
 
+#: Pairs of label conflicts named in metrics.json (``data audit`` lists every one).
+CONFLICT_EXAMPLES: int = 5
+
+
+def label_conflicts(dataset: Dataset, hashed: HashedImages, labels: np.ndarray, scored: Sequence[int],
+                    threshold: int) -> dict:
+    """metrics.json's ``data.label_conflicts``: how many of the ``scored`` images (indices into ``dataset``) have a
+    near duplicate (``threshold``) labelled (``labels``: the model's class of each image) as another class, and a few
+    of those pairs. Such an image is scored wrong in one of its folders whatever the model says, and evaluate said
+    nothing of it (only ``data audit`` did)."""
+    among = np.zeros(len(dataset), dtype=bool)
+    among[list(scored)] = True
+    pairs = label_conflict_pairs(hashed, labels, threshold, among)
+    return {"n_images": len({k for pair in pairs for k in pair}), "n_pairs": len(pairs), "threshold": int(threshold),
+            "examples": [[str(dataset.paths[a]), str(dataset.paths[b])] for a, b in pairs[:CONFLICT_EXAMPLES]]}
+
+
+def conflict_notes(result: dict) -> list[str]:
+    """The console's and report.html's line on ``data.label_conflicts`` (none where there are none, or where they
+    were not looked for: without the leak check's hashes, evaluate decodes no image twice to find them)."""
+    block = result["data"].get("label_conflicts") or {}
+    if not (n := block.get("n_images")):
+        return []
+    first, second = block["examples"][0]
+    return [f"{counted(n, 'image')} {'has' if n == 1 else 'have'} a duplicate labelled as another class (e.g. "
+            f"{first} and {second}): their scores cannot all be right; see data audit"]
+
+
 def _fitted_on(result: dict) -> str:
     """Where the temperature came from, with how many images where the model says so (8 is not 571)."""
     n_val = ((result.get("model") or {}).get("metadata", {}).get("calibration") or {}).get("n_val")
@@ -79,6 +111,8 @@ def print_summary(result: dict, dataset: Dataset, out: str | Path) -> None:
               f"({lf['n_excluded']} excluded)")
     for note in sample_notes(result):  # beside the numbers they qualify
         print(note)
+    for note in conflict_notes(result):  # paths: a file name's control characters shown, not obeyed
+        print(printable(note))
     cal = result["calibration"]
     # a temperature on an end of its search is that limit, not a fit: said here as calibrate says it
     bound = temperature_bound_note(cal["temperature"])

@@ -165,19 +165,33 @@ def cached_hashes(dataset: Dataset, kind: str = DEFAULT_HASH, cache_dir: Path | 
 
 
 def leak_free_mask(test: Dataset, train: Dataset, threshold: int = DEFAULT_THRESHOLD, kind: str = DEFAULT_HASH,
-                   cache_dir: Path | None = None, progress: Callable[[int], None] | None = None) -> np.ndarray:
+                   cache_dir: Path | None = None, progress: Callable[[int], None] | None = None,
+                   hashed: HashedImages | None = None) -> np.ndarray:
     """True for each test image with no near duplicate in ``train`` (Hamming distance > ``threshold``).
 
     Unreadable test images are False: nothing can be said about them. Hashes are cached on disk
-    (``cache_dir``, default ``~/.cache/braintumor``), so the second evaluation is fast.
+    (``cache_dir``, default ``~/.cache/braintumor``), so the second evaluation is fast. ``hashed``: ``test``'s own
+    hashes, where the caller has them (evaluate looks for label conflicts in them too: not hashed twice).
     """
-    te = cached_hashes(test, kind, cache_dir, progress)
+    te = hashed if hashed is not None else cached_hashes(test, kind, cache_dir, progress)
     tr = cached_hashes(train, kind, cache_dir, progress)
     te_index, tr_index = np.flatnonzero(te.ok), np.flatnonzero(tr.ok)
     i, _, _ = close_pairs(te.hashes[te_index], tr.hashes[tr_index], threshold)
     mask = te.ok.copy()
     mask[te_index[np.unique(i)]] = False
     return mask
+
+
+def label_conflict_pairs(hashed: HashedImages, labels: np.ndarray, threshold: int = DEFAULT_THRESHOLD,
+                         among: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """(i, j), i < j, of the near duplicates (exact ones among them) whose ``labels`` differ, of the readable images
+    (and of ``among``, a mask, where given). Why: the same image filed under two classes is scored wrong in one of
+    them, whatever the model; ``data audit`` lists them, and evaluate, which has the hashes, says so too."""
+    index = np.flatnonzero(hashed.ok if among is None else hashed.ok & among)
+    i, j, _ = close_pairs(hashed.hashes[index], None, threshold)
+    labels = np.asarray(labels)[index]
+    differ = labels[i] != labels[j]
+    return list(zip(index[i[differ]].tolist(), index[j[differ]].tolist(), strict=True))
 
 
 def near_duplicate_groups(hashes: np.ndarray, ok: np.ndarray | None = None,
