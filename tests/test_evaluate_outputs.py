@@ -149,6 +149,40 @@ def test_the_report_and_the_curves_say_which_classes_had_no_images(small_data: P
     assert html.count("No curve for Meningioma, Pituitary tumour: no images of them were scored.</figcaption>") == 2
 
 
+@pytest.mark.parametrize("plot", ["plot_roc", "plot_pr"])
+@needs_matplotlib
+def test_the_curves_name_the_one_class_with_images_too(tmp_path: Path, monkeypatch, plot: str):
+    """A folder of gliomas only: roc.png's legend named the three classes with no images, "no curve", and not glioma,
+    whose curve is undefined as well (no image of another class: no false positive rate), so its absence went
+    unexplained."""
+    import numpy as np
+
+    from braintumor import figures
+    from braintumor.classes import CLASSES
+
+    legends: list[list[str]] = []
+    save = figures.save_png
+    monkeypatch.setattr(figures, "save_png", lambda fig, out: (legends.append(
+        [t.get_text() for t in fig.axes[0].get_legend().get_texts()]), save(fig, out))[1])
+    probs = np.tile([0.7, 0.1, 0.1, 0.1], (5, 1))
+    getattr(figures, plot)(np.zeros(5, dtype=int), probs, CLASSES, tmp_path / "curves.png")
+    assert legends[0][-4:] == ["Glioma: no images of another class, no curve", "Meningioma: no images, no curve",
+                               "No tumour: no images, no curve", "Pituitary tumour: no images, no curve"]
+
+
+@needs_matplotlib
+def test_the_captions_name_the_one_class_with_images_too(small_data: Path, tmp_path: Path, monkeypatch):
+    """report.html's ROC and PR captions said "No curve for Meningioma, No tumour, Pituitary tumour" of a folder of
+    gliomas, and nothing of glioma's curve, which is not there either."""
+    root = tmp_path / "one"
+    shutil.copytree(small_data / "Testing" / "glioma", root / "glioma")
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: FakeClassifier()))
+    assert run_evaluate(None, str(root), str(tmp_path / "out"), progress=False, leak_free=False) == 0
+    said = ("No curve for Meningioma, No tumour, Pituitary tumour: no images of them were scored. Nor for Glioma: no "
+            "image of another class was scored.</figcaption>")
+    assert (tmp_path / "out" / "report.html").read_text().count(said) == 2
+
+
 @pytest.mark.parametrize("temperature", [0.5, 3.0])
 @needs_matplotlib
 def test_the_uncalibrated_diagrams_caption_says_what_the_temperature_did_here(small_data: Path, tmp_path: Path,

@@ -102,7 +102,9 @@ def _per_class_curves(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[s
     y, p = np.asarray(y_true), np.asarray(probs, dtype=np.float64)
     fig = new_figure(6.4, 5.6)
     ax = fig.add_subplot()
-    absent = [display_name(name) for i, name in enumerate(classes) if not (y == i).any()]  # said in the legend
+    # said in the legend: a class with no images, and one with every image (no negatives: its curve is undefined too)
+    unsaid = [f"{display_name(name)}: {'no images' if not (y == i).any() else 'no images of another class'}, no curve"
+              for i, name in enumerate(classes) if not (y == i).any() or (y == i).all()]
     for i, name in enumerate(classes):
         positives = y == i
         if not positives.any() or positives.all():
@@ -128,8 +130,8 @@ def _per_class_curves(y_true: np.ndarray, probs: np.ndarray, classes: Sequence[s
     if len(ax.lines) <= (1 if kind == "roc" else 0):
         ax.text(0.5, 0.5, "No class has both positive and negative images:\nno curve can be drawn.",
                 ha="center", va="center", transform=ax.transAxes)
-    for name in absent:  # an empty line: a legend entry only
-        ax.plot([], [], ls="none", label=f"{name}: no images, no curve")
+    for label in unsaid:  # an empty line: a legend entry only
+        ax.plot([], [], ls="none", label=label)
     if any(not line.get_label().startswith("_") for line in ax.lines):
         ax.legend(loc="lower right" if kind == "roc" else "lower left")
     return save_png(fig, out)

@@ -201,11 +201,11 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
 
 
 def _no_curve(metrics: dict) -> str:
-    """What the ROC and PR captions add when a class had no image scored: its curve is left out of both."""
-    absent = [display_name(c) for c, m in metrics.get("per_class", {}).items() if not m.get("support")]
-    if not absent:
-        return ""
-    return f" No curve for {', '.join(absent)}: no images of {'it' if len(absent) == 1 else 'them'} were scored."
+    """What the ROC and PR captions add when a class had no image scored, or every one (no negatives): no curve."""
+    per = {display_name(c): m.get("support") or 0 for c, m in metrics.get("per_class", {}).items()}
+    absent, alone = [c for c, n in per.items() if not n], [c for c, n in per.items() if n and n == sum(per.values())]
+    return (f" No curve for {', '.join(absent)}: no images of {'it' if len(absent) == 1 else 'them'} were scored."
+            if absent else "") + "".join(f" Nor for {c}: no image of another class was scored." for c in alone)
 
 
 def _temperature_did(calibration: dict | None) -> str:
