@@ -281,6 +281,31 @@ def test_the_serving_line_writes_an_ipv6_zone_as_a_url_does(tiny_model, monkeypa
     assert server_url("::1", 5000) == "http://[::1]:5000/" and server_url("127.0.0.1", 80, "/x/") == "http://127.0.0.1:80/x/"
 
 
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_zone_copied_from_a_url_is_decoded_in_brackets(tiny_model, monkeypatch, capsys, debug):
+    """``--host [fe80::1%25eth0]``, copied from a URL (RFC 6874 writes the zone's ``%`` as ``%25``), was the zone
+    ``25eth0`` to ipaddress: no such interface. In brackets, ``%25`` is ``%``: the interface is ``eth0``."""
+    import braintumor.serve as serve_mod
+    from braintumor.host_names import listen_address
+
+    runs = []
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: runs.append(kw["host"]))
+    monkeypatch.setattr(serve_mod, "check_port", lambda host, port: None)  # no such address here to bind
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    argv = ["serve", "--model", str(tiny_model), "--host", "[fe80::1%25eth0]", "--port", "18999"]
+    if debug:
+        assert main([*argv, "--debug"]) == 0
+        assert " on http://[fe80::1%25eth0]:18999/ (Flask" in capsys.readouterr().out
+        assert runs == ["fe80::1%eth0"]
+    elif sys.platform != "win32":
+        assert main(argv) == 2
+        assert capsys.readouterr().err.startswith("error: cannot listen on [fe80::1%eth0]:18999: gunicorn takes no "
+                                                  "zone (%eth0)")
+    assert listen_address("[fe80::1%25en%2D0]") == "fe80::1%en-0"  # the zone's other escapes, decoded too
+    for given in ("fe80::1%25eth0", "[fe80::1%25]", "[127.0.0.1]"):  # a bare address is no URL's; no zone; no IPv6
+        assert listen_address(given) == given
+
+
 def test_a_host_name_is_listened_on_at_its_ipv4_address_as_gunicorn_would(monkeypatch):
     """serve binds the port for gunicorn (``--bind fd://N``), which bound a name at its IPv4 address: where the resolver
     lists ``localhost``'s ::1 first, serve must not move a server proxied at 127.0.0.1 to ::1."""

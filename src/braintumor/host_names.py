@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 #: The names of this machine no other site's page can take over: always answered (web/hosts.py).
 LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
@@ -51,12 +51,15 @@ def host_name(value: str) -> str:
 
 def listen_address(host: str) -> str:
     """``--host`` as a socket takes it: an IPv6 address in brackets, as a URL writes it (``[::1]``), without them
-    (the resolver took ``[::1]`` for a host name, and serve refused it as a mistyped one, exit 2). Anything else as
-    given, for :func:`braintumor.serve_settings.check_port` to judge."""
+    (the resolver took ``[::1]`` for a host name, and serve refused it as a mistyped one, exit 2); in brackets, a
+    zone's ``%25`` is a URL's escape of ``%`` (RFC 6874: ``[fe80::1%25eth0]`` is ``fe80::1%eth0``, not the zone
+    ``25eth0``). Anything else as given, for :func:`braintumor.serve_settings.check_port` to judge."""
     if host.startswith("[") and host.endswith("]"):
+        address, escaped, zone = host[1:-1].partition("%25")
+        address = f"{address}%{unquote(zone)}" if escaped else address
         try:
-            ipaddress.IPv6Address(host[1:-1])
-            return host[1:-1]
+            ipaddress.IPv6Address(address)
+            return address
         except ValueError:  # '[127.0.0.1]', '[x]': not an address in brackets, refused as given
             pass
     return host
