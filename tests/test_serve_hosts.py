@@ -266,6 +266,22 @@ def test_a_port_typed_into_host_is_a_usage_error_before_any_lookup(tiny_model, m
         assert typed_port(address) is None, address  # an IPv6 address's last group is no port
 
 
+@pytest.mark.parametrize(("host", "said"), [
+    ("http://localhost:5000", "its host alone, and its port with --port (--host localhost --port 5000)"),
+    ("https://[::1]:8443/", "its host alone, and its port with --port (--host [::1] --port 8443)"),
+    ("HTTP://Scanner.Example/app", "its host alone (--host Scanner.Example)"),
+    ("http://", "its host alone (e.g. --host 127.0.0.1)")])
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_a_url_typed_into_host_is_a_usage_error_before_any_lookup(tiny_model, monkeypatch, capsys, host, said, debug):
+    """``--host http://localhost:5000`` (a URL copied from a browser) was looked up as a name: "cannot listen on
+    http://localhost:5000:18999: Name or service not known"; now it says what to give, exit 2, before the resolver."""
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kw: pytest.fail("the host was looked up"))
+    assert main(["serve", "--model", str(tiny_model), "--host", host, "--port", "18999", *debug]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"error: --host {host} is a URL: give {said}\n"
+
+
 def test_the_serving_line_writes_an_ipv6_zone_as_a_url_does(tiny_model, monkeypatch, capsys):
     """``serve --debug --host fe80::1%eth0`` said ``http://[fe80::1%eth0]:PORT/``: a URL writes the zone's ``%`` as
     ``%25`` (RFC 6874); the address alone, in an error, stays as typed."""

@@ -76,6 +76,22 @@ def typed_port(host: str) -> str | None:
     return after if before and (bracketed or ":" not in before) else None
 
 
+def typed_url(host: str) -> tuple[str, str | None] | None:
+    """The host and port (or None) of a URL typed into ``--host`` (``http://localhost:5000/``: a scheme, ``://``, then
+    the host), else None: it was looked up as a name, "cannot listen on http://localhost:5000:PORT: Name or service
+    not known". The host is "" where none can be told from it (``http://``, ``http://name:abc``)."""
+    scheme = _SCHEME.match(host.strip())
+    if not scheme:
+        return None
+    netloc = re.split(r"[/?#]", host.strip()[scheme.end():], maxsplit=1)[0].rpartition("@")[2]  # no path, no user
+    port = typed_port(netloc)
+    name = netloc[: -len(port) - 1] if port else netloc
+    return ("" if ":" in name.rpartition("]")[2] else name), port
+
+
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.ASCII | re.IGNORECASE)
+
+
 def url_host(address: str) -> str:
     """A :func:`listen_address` as a URL (and gunicorn's ``--bind``) writes it: an IPv6 address in brackets, so that a
     port after it is not read as its last group (``[::1]:5000``); anything else (a name, an IPv4 address, a typo) as
