@@ -282,6 +282,25 @@ def test_a_url_typed_into_host_is_a_usage_error_before_any_lookup(tiny_model, mo
     assert out == "" and err == f"error: --host {host} is a URL: give {said}\n"
 
 
+def test_serve_port_0_from_python_is_refused_where_the_server_cannot_say_its_port(tiny_model, monkeypatch, capsys):
+    """``serve(port=0, debug=True)`` said "serving ... on http://127.0.0.1:0/" while Flask listened on a port it chose
+    and nobody was told; gunicorn's socket, bound by serve, names the port chosen. (The CLI's --port takes 1-65535.)"""
+    from braintumor.exit_errors import UsageError
+    from braintumor.serve import serve
+
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: pytest.fail("Flask's server was started"))
+    with pytest.raises(UsageError, match=r"^port 0 \(any free port\) is for gunicorn only: the Flask development "
+                                         r"server \(debug\) would listen on a port serve cannot name"):
+        serve(port=0, debug=True, model=str(tiny_model))
+    assert capsys.readouterr().out == ""
+    if sys.platform != "win32":  # gunicorn: the port the system chose, in the serving line
+        monkeypatch.setattr(os, "execv", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            serve(port=0, model=str(tiny_model), workers=1)
+        port = int(re.search(r" on http://127\.0\.0\.1:(\d+)/ ", capsys.readouterr().out)[1])
+        assert port > 0
+
+
 def test_the_serving_line_writes_an_ipv6_zone_as_a_url_does(tiny_model, monkeypatch, capsys):
     """``serve --debug --host fe80::1%eth0`` said ``http://[fe80::1%eth0]:PORT/``: a URL writes the zone's ``%`` as
     ``%25`` (RFC 6874); the address alone, in an error, stays as typed."""

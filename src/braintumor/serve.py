@@ -171,13 +171,17 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         raise UsageError(f"--host {printable(host)} has a port in it: give the port with --port (--host "
                          f"{printable(host[: -len(given) - 1])} --port {given})")
     host = listen_address(host)  # '[::1]', as in a URL, is ::1
+    gunicorn = not debug and sys.platform != "win32"
+    if port == 0 and not gunicorn:  # serve(port=0) from Python: the CLI's --port takes 1-65535 only
+        other = "the Flask development server (debug)" if debug else "waitress"
+        raise UsageError(f"port 0 (any free port) is for gunicorn only: {other} would listen on a port serve cannot "
+                         "name (it said :0); give one, e.g. port=5000")
     limit = upload_limit_mb(DEFAULT_MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb)  # not in each worker
     path = resolve_model_path(model) if model else default_model_path()
     Classifier.load(model, threads=1)  # a missing or broken model: one clear error line, before any worker
     workers = workers or default_workers()
     threads = threads or THREADS_PER_WORKER
     client_timeout = client_timeout or DEFAULT_CLIENT_TIMEOUT
-    gunicorn = not debug and sys.platform != "win32"
     request_timeout = request_timeout or (default_request_timeout(threads, timeout) if gunicorn else
                                           DEFAULT_REQUEST_TIMEOUT)
     hosts, origins = allowed_hosts(host, allowed_host or environment_hosts()), environment_origins()
