@@ -290,6 +290,25 @@ def test_an_image_as_url_safe_base64_in_a_str_is_told_to_decode_it_as_that(clf):
             clf.predict(text)
 
 
+def test_a_long_str_of_base64_characters_that_is_no_image_is_not_told_to_decode_it(clf):
+    """Any str over 255 characters of base64's letters (a hash list, a token, base64 of a PDF or of text) was told
+    "base64 text? base64.b64decode(text) gives the image's bytes": only text that decodes to an image's start is."""
+    import base64
+
+    from braintumor.volume_io import read_volumes
+
+    for text in ("A" * 300, "deadbeef" * 40, base64.b64encode(b"%PDF-1.7 " * 40).decode(),
+                 "data:text/plain;base64," + base64.b64encode(b"a report " * 500).decode(),
+                 "data:image/png;base64," + "A" * 5000):  # (over 4096 with a '/': "ENAMETOOLONG" of the whole path)
+        said = rf"^not a file name: {len(text)} characters \({re.escape(text[:20])}\.\.\.\), longer than any file name$"
+        for call in (clf.predict, read_volumes):
+            with pytest.raises(ImageError, match=said):
+                call(text)
+    png = base64.b64encode(encode(synthetic_head())).decode()  # an image's still is
+    with pytest.raises(ImageError, match=r"; base64 text\? base64\.b64decode\(text\) gives the image's bytes"):
+        clf.predict(png)
+
+
 def test_base64_of_text_that_starts_bm_is_not_told_a_bmp_image(clf):
     """A BMP is told by 'BM' alone: base64 of any text starting 'BM' ('BMI report', 'BMW ...': 'Qk1J', 'Qk1X') was
     "base64 text of a BMP image"; a BMP's DIB header size (bytes 14-17, within the 24 characters read) tells it."""

@@ -71,10 +71,10 @@ _BASE64_HEAD = re.compile(rb"[A-Za-z0-9+/_-]{24}")
 _URL_SAFE = bytes.maketrans(b"-_", b"+/")
 
 
-def base64_image_text(data: bytes) -> str | None:
-    """Why an image's base64 text or data: URL handed over as bytes (``b64encode``'s output, a JSON field encoded, a
-    text file of it saved as scan.png) is refused, and how to get the image's bytes; None for anything else: it was
-    "not a recognised image", of a good image one decoding away (its text as a str: missing_files.long_name_text)."""
+def base64_image(data: bytes) -> tuple[str, bool] | None:
+    """The kind of image (``"PNG"``) whose base64 text, or data: URL (then True), ``data`` begins with, by the decoded
+    start; None for anything else. Also of such text held as a str (missing_files.long_name_text): any long run of
+    letters and digits was told "base64 text?" there, text of no image included."""
     import base64  # (an error path only)
 
     from .bmp_header import HEADER_SIZES
@@ -87,6 +87,16 @@ def base64_image_text(data: bytes) -> str | None:
     kind = image_kind(start)  # a BMP's 'BM' by its DIB header size too: base64 of any text 'BM...' ('BMI report')
     if not kind or (kind == "BMP" and int.from_bytes(start[14:18], "little") not in HEADER_SIZES):
         return None
+    return kind, url
+
+
+def base64_image_text(data: bytes) -> str | None:
+    """Why an image's base64 text or data: URL handed over as bytes (``b64encode``'s output, a JSON field encoded, a
+    text file of it saved as scan.png) is refused, and how to get the image's bytes; None for anything else: it was
+    "not a recognised image", of a good image one decoding away (its text as a str: missing_files.long_name_text)."""
+    if (found := base64_image(data)) is None:
+        return None
+    kind, url = found
     # base64url (Gmail's API gives attachments so): b64decode drops its '-' and '_' and gives damaged bytes
     at = data.find(b",") + 1 if url else 0  # (find, not a copy of up to the upload limit's bytes)
     decode = "urlsafe_b64decode" if data.find(b"-", at) >= 0 or data.find(b"_", at) >= 0 else "b64decode"

@@ -16,6 +16,8 @@ import stat
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .documents import base64_image
+
 
 def missing_text(path: Path) -> str:
     """Why ``path``, which does not exist to read, is not there: a link that leads nowhere or in a loop says so (both
@@ -134,7 +136,6 @@ def _url_path(url: str) -> str | None:
 
 #: The longest name of one file or folder on the usual file systems: a longer name can be no file's (ENAMETOOLONG).
 _NAME_MAX = 255
-_BASE64 = re.compile(r"[A-Za-z0-9+/_=\s-]+")  # base64url's '-' and '_' too (a JPEG's '/9j/' is '_9j_' there)
 
 
 def long_name_text(name: str | os.PathLike | bytes) -> str | None:
@@ -152,11 +153,12 @@ def long_name_text(name: str | os.PathLike | bytes) -> str | None:
             return None
     except ValueError:  # a NUL: reading it says so
         return None
-    url = text[:5].lower() == "data:"
+    found = base64_image(text[:4096].encode("utf-8", "surrogateescape"))  # decoded to an image's start: no other
+    url = bool(found and found[1])
     payload = text.partition(",")[2] if url else text  # base64url: b64decode drops its '-' and '_' (damaged bytes)
     decode = "urlsafe_b64decode" if "-" in payload or "_" in payload else "b64decode"
-    hint = f"; a data: URL? base64.{decode}(url.partition(',')[2])" if url else (
-        f"; base64 text? base64.{decode}(text)" if _BASE64.fullmatch(text[:4096]) else "")
+    hint = "" if not found else f"; a data: URL? base64.{decode}(url.partition(',')[2])" if url else (
+        f"; base64 text? base64.{decode}(text)")
     return (f"not a file name: {len(text)} characters ({text[:20]}...), longer than any file name"
             + (f"{hint} gives the image's bytes, which predict takes" if hint else ""))
 
