@@ -309,6 +309,25 @@ def test_a_long_str_of_base64_characters_that_is_no_image_is_not_told_to_decode_
         clf.predict(png)
 
 
+def test_a_data_url_shorter_than_a_path_limit_is_told_to_decode_it_not_echoed_as_not_found(clf):
+    """A data: URL of a small image (over 255 characters, under 4096) named the folder 'data:image', which is not
+    there: "file not found: data:image/png;base64,iVBOR..." and all its text, where a longer one was told to decode
+    it. A part of a name over 255 characters names no file either."""
+    import base64
+
+    from braintumor.volume_io import read_volumes
+
+    url = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(300)).decode()
+    assert 255 < len(url) < 4096
+    said = rf"^not a file name: {len(url)} characters \({re.escape(url[:20])}\.\.\.\), longer than any file name; " \
+           r"a data: URL\? base64\.b64decode"
+    for call in (clf.predict, read_volumes):
+        with pytest.raises(ImageError, match=said):
+            call(url)
+    with pytest.raises(ImageError, match=r"^file not found: "):  # parts of 255 or fewer: a name, not found
+        clf.predict("folder/" * 40 + "a.png")
+
+
 def test_base64_of_text_that_starts_bm_is_not_told_a_bmp_image(clf):
     """A BMP is told by 'BM' alone: base64 of any text starting 'BM' ('BMI report', 'BMW ...': 'Qk1J', 'Qk1X') was
     "base64 text of a BMP image"; a BMP's DIB header size (bytes 14-17, within the 24 characters read) tells it."""

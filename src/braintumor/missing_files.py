@@ -148,8 +148,9 @@ def long_name_text(name: str | os.PathLike | bytes) -> str | None:
     try:
         os.stat(text)
         return None
-    except OSError as exc:
-        if exc.errno != errno.ENAMETOOLONG:
+    except OSError as exc:  # a part over 255 is no name either: 'data:image/png;base64,...' under 4096 characters
+        # was "file not found: " and all its text (its folder 'data:image' not there: ENOENT before that part's length)
+        if exc.errno != errno.ENAMETOOLONG and max(map(len, re.split(r"[\\/]", text))) <= _NAME_MAX:
             return None
     except ValueError:  # a NUL: reading it says so
         return None
