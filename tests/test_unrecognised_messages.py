@@ -35,7 +35,8 @@ def test_the_web_api_and_page_name_the_scans_they_read_too(tiny_classifier):
                         content_type="multipart/form-data")
         assert r.status_code == 400 and r.get_json()["results"] == [{"path": "notes.jpg", "error": PREDICT}]
     page = client.post("/", data={"file": [(io.BytesIO(TEXT), "notes.jpg")]}, content_type="multipart/form-data")
-    assert PREDICT in page.get_data(as_text=True) and OLD not in page.get_data(as_text=True)
+    shown = PREDICT[0].upper() + PREDICT[1:]  # the card says it as a sentence (pages.sentence); the JSON as above
+    assert shown in page.get_data(as_text=True) and OLD[0].upper() + OLD[1:] not in page.get_data(as_text=True)
 
 
 def test_the_python_api_points_scans_to_read_volumes(tiny_classifier):
