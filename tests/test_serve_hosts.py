@@ -282,6 +282,27 @@ def test_a_url_typed_into_host_is_a_usage_error_before_any_lookup(tiny_model, mo
     assert out == "" and err == f"error: --host {host} is a URL: give {said}\n"
 
 
+@pytest.mark.parametrize(("host", "said"), [
+    (":5000", "has a port in it: give the port with --port (--host 127.0.0.1 --port 5000, or --host 0.0.0.0 --port "
+              "5000 for every interface)"),
+    ("localhost:", "ends with ':' and no port: give the host alone (--host localhost), and a port with --port"),
+    ("[::1]:", "ends with ':' and no port: give the host alone (--host [::1]), and a port with --port")])
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_a_port_without_its_host_or_a_colon_without_its_port_is_a_usage_error(tiny_model, monkeypatch, capsys, host,
+                                                                              said, debug):
+    """``--host :5000`` (Go's and Flask's every-interface spelling) and ``--host localhost:`` were looked up as names:
+    "cannot listen on :5000:18999: Name or service not known"; now a usage error, exit status 2, before any lookup."""
+    from braintumor.host_names import host_and_port
+
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kw: pytest.fail("the host was looked up"))
+    assert main(["serve", "--model", str(tiny_model), "--host", host, "--port", "18999", *debug]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"error: --host {host} {said}\n"
+    for address in ("::1", "fe80::", "::", "fe80::1:5000", "localhost", "[::1]", ":", "a:b:1", "[::1]:x"):
+        assert host_and_port(address) is None, address  # no port, or an IPv6 address's own colons
+
+
 def test_serve_port_0_from_python_is_refused_where_the_server_cannot_say_its_port(tiny_model, monkeypatch, capsys):
     """``serve(port=0, debug=True)`` said "serving ... on http://127.0.0.1:0/" while Flask listened on a port it chose
     and nobody was told; gunicorn's socket, bound by serve, names the port chosen. (The CLI's --port takes 1-65535.)"""

@@ -69,11 +69,20 @@ def typed_port(host: str) -> str | None:
     """The port typed into ``--host`` as ``HOST:PORT`` (a name or IPv4 address, or an IPv6 address in brackets, then
     ``:`` and digits), else None: ``localhost:5000`` was looked up as a name, "cannot listen on localhost:5000:18999:
     Name or service not known". A bare IPv6 address (``fe80::1:5000``) is all address: its last group is no port."""
+    parts = host_and_port(host)
+    return parts[1] if parts is not None and all(parts) else None
+
+
+def host_and_port(host: str) -> tuple[str, str] | None:
+    """``--host`` split at the colon that a port follows, either side possibly empty (``localhost:5000``, ``:5000``
+    as Go and Flask write every interface's port, ``localhost:`` or ``[::1]:`` a port left out), else None (no colon,
+    or a bare IPv6 address: ``fe80::1:5000``'s last group is no port). ``:5000`` and ``localhost:`` were looked up as
+    names: "cannot listen on :5000:18999: Name or service not known"."""
     before, colon, after = host.rpartition(":")
-    if not colon or not after.isascii() or not after.isdigit():
+    if not colon or not after.isascii() or not (after.isdigit() or not after):
         return None
     bracketed = before.startswith("[") and before.endswith("]")
-    return after if before and (bracketed or ":" not in before) else None
+    return (before, after) if (before or after) and (bracketed or ":" not in before) else None
 
 
 def typed_url(host: str) -> tuple[str, str | None] | None:

@@ -21,8 +21,9 @@ from .cpu_quota import available_cpus
 from .exit_errors import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
-from .host_names import ALLOWED_HOSTS_ENV, TRUSTED_ORIGINS_ENV, host_name, origin, url_host
+from .host_names import ALLOWED_HOSTS_ENV, TRUSTED_ORIGINS_ENV, host_and_port, host_name, origin, url_host
 from .missing_files import current_folder_gone
+from .wording import printable
 
 #: Request threads per gunicorn worker (``--threads``). Four let a worker keep serving while some requests
 #: wait on slow clients (uploads straight from browsers, no buffering proxy in front). Behind a buffering
@@ -95,6 +96,21 @@ def check_gunicorn_settings() -> tuple[int, int] | None:
     given = gunicorn_cmd_args()
     owner = (given.get("uid", os.geteuid()), given.get("gid", os.getegid()))
     return None if owner == (os.geteuid(), os.getegid()) else owner
+
+
+def check_no_port_in_host(host: str) -> None:
+    """A usage error, before any lookup, for a ``--host`` with a port in it or a colon for one
+    (:func:`braintumor.host_names.host_and_port`): each was looked up as a name, "Name or service not known"."""
+    if (parts := host_and_port(host)) is None:
+        return
+    name, port = parts
+    shown = printable(host)
+    if not port:
+        raise UsageError(f"--host {shown} ends with ':' and no port: give the host alone (--host {printable(name)}), "
+                         "and a port with --port")
+    fixed = f"--host {printable(name)} --port {port}" if name else \
+        f"--host 127.0.0.1 --port {port}, or --host 0.0.0.0 --port {port} for every interface"
+    raise UsageError(f"--host {shown} has a port in it: give the port with --port ({fixed})")
 
 
 def check_gunicorn_host(host: str, port: int) -> None:
