@@ -175,3 +175,31 @@ def test_the_default_request_timeout_stays_under_a_sync_workers_timeout(monkeypa
     assert default_request_timeout(1) == 6
     monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 0")  # no worker timeout at all
     assert default_request_timeout(1) == 60
+
+
+@pytest.mark.parametrize(("bad", "error", "said"), [(-5, ValueError, "must be a number more than 0, got -5"),
+                                                    (0, ValueError, "must be a number more than 0, got 0"),
+                                                    (float("inf"), ValueError, "must be a finite number"),
+                                                    ("5", TypeError, "must be a number, got '5'")])
+def test_create_apps_request_timeout_is_checked_as_the_options_is(tiny_classifier, bad, error, said):
+    """``create_app(request_timeout=-5)`` was taken: every upload was answered 408 "longer than -5 s" (and ``"5"`` a
+    TypeError in each request); now refused when made, naming the setting, by serve --request-timeout's rule."""
+    from braintumor.web import create_app
+
+    with pytest.raises(error, match=f"^request_timeout {said}"):
+        create_app(classifier=tiny_classifier, request_timeout=bad)
+    create_app(classifier=tiny_classifier, request_timeout=None)  # no limit, as documented
+
+
+@pytest.mark.parametrize("setting", ["client_timeout", "request_timeout"])
+def test_serves_timeouts_from_python_are_checked_before_it_starts(tiny_model, monkeypatch, setting):
+    """``serve(request_timeout=-5)`` served, every upload a 408; ``serve(client_timeout=float('nan'))`` served too:
+    refused before any server starts, as the command line's --client-timeout and --request-timeout are."""
+    import os
+
+    from braintumor.serve import serve
+
+    monkeypatch.setattr(os, "execv", lambda *args: pytest.fail("serve went on to start gunicorn"))
+    for bad in (-5, float("nan")):
+        with pytest.raises(ValueError, match=f"^{setting} must be a"):
+            serve(model=str(tiny_model), port=0, **{setting: bad})

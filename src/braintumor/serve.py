@@ -159,7 +159,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     gunicorn's sync workers, ``threads`` 1, under its worker timeout). ``allowed_host``: Host names answered besides
     the loopback ones (web/hosts.py); none given, ``$BRAINTUMOR_ALLOWED_HOSTS``'s."""
     from .upload_limits import DEFAULT_MAX_UPLOAD_MB
-    from .web import create_app, upload_limit_mb
+    from .web import checked_setting, create_app, upload_limit_mb
     from .web.hosts import allowed_hosts, described
 
     check_current_folder()
@@ -180,9 +180,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     Classifier.load(model, threads=1)  # a missing or broken model: one clear error line, before any worker
     workers = workers or default_workers()
     threads = threads or THREADS_PER_WORKER
-    client_timeout = client_timeout or DEFAULT_CLIENT_TIMEOUT
-    request_timeout = request_timeout or (default_request_timeout(threads, timeout) if gunicorn else
-                                          DEFAULT_REQUEST_TIMEOUT)
+    client_timeout = checked_setting("client_timeout", client_timeout) if client_timeout else DEFAULT_CLIENT_TIMEOUT
+    request_timeout = checked_setting("request_timeout", request_timeout) if request_timeout else (
+        default_request_timeout(threads, timeout) if gunicorn else DEFAULT_REQUEST_TIMEOUT)
     hosts, origins = allowed_hosts(host, allowed_host or environment_hosts()), environment_origins()
     # the workers may start elsewhere (GUNICORN_CMD_ARGS --chdir): the path from the root, its '..' kept (abspath's
     # 'link/../m.onnx' was './m.onnx', another file or none) and its name the one given (the API shows it)

@@ -30,11 +30,10 @@ MIN_UPLOAD_MB: float = 0.001
 MAX_UPLOAD_MB: int = 2 * MAX_VOLUME_BYTES // 2**20
 
 
-def check_upload_mb(value: float, shown: str | None = None) -> float:
-    """``value``, a request size limit in MiB, if it is a finite number from :data:`MIN_UPLOAD_MB` to
-    :data:`MAX_UPLOAD_MB`; else ValueError (TypeError for no number) saying so, with ``shown`` (as typed) or the value.
-    The one rule for ``serve --max-upload-mb`` and :func:`braintumor.web.create_app`, whose ``max_upload_mb=1e-9`` was
-    taken, and 1e9."""
+def check_positive(value: float, shown: str | None = None) -> float:
+    """``value`` as a float if it is a finite number more than 0, else ValueError (TypeError for no number) saying so,
+    with ``shown`` (as typed) or the value: the rule of every size and timeout of the web app, serve's and
+    :func:`braintumor.web.create_app`'s (``request_timeout=-5`` was taken: every upload a 408, "longer than -5 s")."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"must be a number, got {value!r}")
     shown = repr(value) if shown is None else shown
@@ -42,6 +41,16 @@ def check_upload_mb(value: float, shown: str | None = None) -> float:
         raise ValueError(NOT_FINITE.format(shown))
     if value <= 0:
         raise ValueError(NOT_POSITIVE.format(shown))
+    return float(value)
+
+
+def check_upload_mb(value: float, shown: str | None = None) -> float:
+    """``value``, a request size limit in MiB, if it is a finite number from :data:`MIN_UPLOAD_MB` to
+    :data:`MAX_UPLOAD_MB`; else ValueError (TypeError for no number) saying so, with ``shown`` (as typed) or the value.
+    The one rule for ``serve --max-upload-mb`` and :func:`braintumor.web.create_app`, whose ``max_upload_mb=1e-9`` was
+    taken, and 1e9."""
+    check_positive(value, shown)
+    shown = repr(value) if shown is None else shown
     if value < MIN_UPLOAD_MB:
         raise ValueError(f"must be at least {MIN_UPLOAD_MB} MiB (about 1 kB), got {shown}: "
                          "a smaller limit refuses every upload")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import IO
 from urllib.parse import urlsplit
 
@@ -23,7 +23,7 @@ from ..gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from ..heatmap import supports_cam
 from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
-from ..upload_limits import DEFAULT_MAX_UPLOAD_MB, check_upload_mb
+from ..upload_limits import DEFAULT_MAX_UPLOAD_MB, check_positive, check_upload_mb
 from ..wording import SEND_SMALLER
 from .client_input import guard_input, refuse_transfer_codings
 from .hosts import BAD_HOST, HostNotAllowed, refuse_other_hosts
@@ -182,10 +182,16 @@ class _App(Flask):
 def upload_limit_mb(value: float) -> float:
     """``max_upload_mb`` checked by the rule ``serve --max-upload-mb`` has (:func:`~braintumor.upload_limits.
     check_upload_mb`): a limit under 1 kB (1e-9 was taken) is 0 bytes, and the app refused every upload."""
+    return checked_setting("max_upload_mb", value, check_upload_mb)
+
+
+def checked_setting(name: str, value: float, check: Callable[[float], float] = check_positive) -> float:
+    """``check(value)``, its TypeError or ValueError naming the setting: ``request_timeout=-5`` (create_app's, serve's)
+    was taken, and every upload answered 408 "longer than -5 s"; ``"5"`` was a TypeError in each request."""
     try:
-        return check_upload_mb(value)
+        return check(value)
     except (TypeError, ValueError) as exc:
-        raise type(exc)(f"max_upload_mb {exc}") from None
+        raise type(exc)(f"{name} {exc}") from None
 
 
 def create_app(model_path: str | os.PathLike | None = None, classifier: Classifier | None = None,
@@ -200,6 +206,8 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     ``allowed_hosts``: the Host names answered, others 400 (web/hosts.py; None: every one).
     ``trusted_origins``: other sites whose pages may post here as its own does, others 403 (web/origins.py)."""
     max_upload_mb = upload_limit_mb(max_upload_mb)
+    if request_timeout is not None:
+        request_timeout = checked_setting("request_timeout", request_timeout)
     app = _App(__name__)
     app.request_class = InMemoryRequest
     app.wsgi_app = guard_input(app.wsgi_app, request_timeout)  # a body stalled or trickling: 408
