@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 
 from flask import Blueprint, make_response, render_template, request, url_for
 from markupsafe import Markup
@@ -21,9 +20,9 @@ from ..image_files import OTHER_FORMAT_ENDINGS
 from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, DISCLAIMER, is_calibrated, probability_text
-from ..series import outcome, turned, unread_part
+from ..series import turned
 from ..sessions import is_int8
-from ..stripped import count_text, noted
+from ..stripped import count_text
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import (
     LOWER_CONFIDENCE,
@@ -32,15 +31,14 @@ from ..wording import (
     SEND_SMALLER,
     TURNED_RESEND,
     UNREADABLE,
-    counted,
-    not_classified_texts,
     printable,
     review_below_text,
     unread_format_text,
 )
+from .done_line import copy_suffixes, done_text
 from .inference import base64_text, read_uploads, state, status_for
 from .monitoring import observe_results
-from .volumes import Entry, classify_entries, flatten
+from .volumes import classify_entries, flatten
 
 bp = Blueprint("pages", __name__)
 
@@ -201,50 +199,6 @@ def headline(message: str) -> str:
 @bp.app_template_filter("percent")
 def _percent(value: float) -> str:
     return probability_text(float(value))
-
-
-def copy_suffixes(names: list[str]) -> list[str]:
-    """For each name, what the page adds to it on its card (and its scan's block): " (2)" for the second of one name,
-    as a file manager numbers a copy, "" for the first. One rule with the page's script (app.js's copyOf): without
-    JavaScript, two files of one name in one form (or one file twice) made two cards of one heading, and controls and
-    images of one name. The records (and what the CLI and the API say) keep the file's own name."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(f" ({seen[name]})" if seen[name] > 1 else "")
-    return out
-
-
-def done_text(entries: list[Entry], files: int) -> str:
-    """The no-JavaScript results' "Done:" line, as static/run-status.js writes it after its uploads: the page without
-    JavaScript said nothing of what its cards and scans added up to. Each record counted as the CLI's last line counts
-    it (:func:`~braintumor.series.outcome`), a slice or an image each; where a file gave several (a scan), the files
-    and slices first, and a file none of whose slices was read counted as a file ("Done: 3 files, 57 slices: 50
-    classified, 7 not classified (unlike brain MRI); 1 file unreadable (see below)."). Answers that look skull-stripped
-    are counted after those of lower confidence, as the CLI's last line counts them (only when some do)."""
-    per_file: dict[int, list[dict]] = {}
-    for entry in entries:
-        per_file.setdefault(entry.upload, []).extend(entry.records)
-    tally, unread, slices, stripped = Counter(), files - len(per_file), 0, 0
-    for rec in (rec for records in per_file.values() for rec in records):
-        if unread_part(rec) == "input":  # the file itself (or a zip's member): no slice of it was read
-            unread += 1
-        else:
-            slices += 1
-            tally[outcome(rec)] += 1
-            stripped += noted(rec)
-    several = any(len(records) > 1 for records in per_file.values())
-    if not several:  # one record per file: its counts are the files'
-        tally["error"], unread = tally["error"] + unread, 0
-    said = [f"{tally['ok'] + tally['review']} classified"] + \
-        ([f"{tally['review']} of them with {LOWER_CONFIDENCE}"] if tally["review"] else []) + \
-        ([count_text(stripped)] if stripped else []) + \
-        not_classified_texts(tally["ood"], tally["turned"]) + \
-        ([f"{tally['error']} {UNREADABLE}"] if tally["error"] else [])
-    head = f"{counted(files, 'file')}, {counted(slices, 'slice')}: " if several else ""
-    tail = f"; {counted(unread, 'file')} {UNREADABLE}" if unread else ""
-    return f"Done: {head}{', '.join(said)}{tail} (see below)."
 
 
 #: The empty upload page's caching: revalidated every time, but not ``no-store``. Chromium keeps a no-store page that

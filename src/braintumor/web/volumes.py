@@ -43,7 +43,7 @@ class Entry:
     summary: dict | None = None
     strip: list[dict] = field(default_factory=list)  # per slice: :func:`strip_entry`
     upload: int = 0  # which of the request's uploads it is of (a zip's volumes: several entries of one upload)
-    copy: str = ""  # the page's " (2)" for an upload whose name an earlier one had (pages.copy_suffixes)
+    copy: str = ""  # the page's " (2)" for an upload whose name an earlier one had (done_line.copy_suffixes)
 
     @property
     def top(self) -> list[dict]:

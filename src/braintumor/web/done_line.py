@@ -1,0 +1,55 @@
+"""What the no-JavaScript results page says of a request's uploads as a whole, beside their cards: each name's copy
+number and the "Done:" line (static/app.js and static/run-status.js say the same with JavaScript)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..series import outcome, unread_part
+from ..stripped import count_text, noted
+from ..wording import LOWER_CONFIDENCE, UNREADABLE, counted, not_classified_texts
+from .volumes import Entry
+
+
+def copy_suffixes(names: list[str]) -> list[str]:
+    """For each name, what the page adds to it on its card (and its scan's block): " (2)" for the second of one name,
+    as a file manager numbers a copy, "" for the first. One rule with the page's script (app.js's copyOf): without
+    JavaScript, two files of one name in one form (or one file twice) made two cards of one heading, and controls and
+    images of one name. The records (and what the CLI and the API say) keep the file's own name."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(f" ({seen[name]})" if seen[name] > 1 else "")
+    return out
+
+
+def done_text(entries: list[Entry], files: int) -> str:
+    """The no-JavaScript results' "Done:" line, as static/run-status.js writes it after its uploads: the page without
+    JavaScript said nothing of what its cards and scans added up to. Each record counted as the CLI's last line counts
+    it (:func:`~braintumor.series.outcome`), a slice or an image each; where a file gave several (a scan), the files
+    and slices first, and a file none of whose slices was read counted as a file ("Done: 3 files, 57 slices: 50
+    classified, 7 not classified (unlike brain MRI); 1 file unreadable (see below)."). Answers that look skull-stripped
+    are counted after those of lower confidence, as the CLI's last line counts them (only when some do)."""
+    per_file: dict[int, list[dict]] = {}
+    for entry in entries:
+        per_file.setdefault(entry.upload, []).extend(entry.records)
+    tally, unread, slices, stripped = Counter(), files - len(per_file), 0, 0
+    for rec in (rec for records in per_file.values() for rec in records):
+        if unread_part(rec) == "input":  # the file itself (or a zip's member): no slice of it was read
+            unread += 1
+        else:
+            slices += 1
+            tally[outcome(rec)] += 1
+            stripped += noted(rec)
+    several = any(len(records) > 1 for records in per_file.values())
+    if not several:  # one record per file: its counts are the files'
+        tally["error"], unread = tally["error"] + unread, 0
+    said = [f"{tally['ok'] + tally['review']} classified"] + \
+        ([f"{tally['review']} of them with {LOWER_CONFIDENCE}"] if tally["review"] else []) + \
+        ([count_text(stripped)] if stripped else []) + \
+        not_classified_texts(tally["ood"], tally["turned"]) + \
+        ([f"{tally['error']} {UNREADABLE}"] if tally["error"] else [])
+    head = f"{counted(files, 'file')}, {counted(slices, 'slice')}: " if several else ""
+    tail = f"; {counted(unread, 'file')} {UNREADABLE}" if unread else ""
+    return f"Done: {head}{', '.join(said)}{tail} (see below)."
