@@ -172,3 +172,29 @@ def test_the_done_lines_count_of_unreadable_files_goes_to_the_first_by_keyboard(
     assert focused == ["card-name", "broken.png", -1]
     assert page.locator("#results .card").nth(3).locator(".card-name").evaluate("e => e === document.activeElement")
     page.close()
+
+
+def test_without_javascript_the_done_lines_count_of_unreadable_files_links_to_the_first(served, chromium, test_images):
+    """Without JavaScript the Done line was plain text, its "(see below)" leaving the unreadable card to be found by
+    scrolling: its count is a link to that card's heading (an id on each card's), which takes the focus as the
+    button's does with JavaScript. The line's words stay the same."""
+    files = [{"name": f"scan{k}.jpg", "mimeType": "image/jpeg", "buffer": p.read_bytes()}
+             for k, p in enumerate(test_images["glioma"][:2])]
+    files.insert(1, {"name": "broken.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"cut" * 10})
+    context, page = sent_page(chromium, served, files, js=False)
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text(re.compile(r"^Done: \d classified.*, 1 unreadable \(see below\)\.$"))
+    link = status.get_by_role("link", name="1 unreadable")
+    sync_api.expect(link).to_have_count(1)
+    target = link.get_attribute("href")
+    assert re.fullmatch(r"#card-\d+", target), target
+    heading = page.locator(target)
+    sync_api.expect(heading).to_have_count(1)
+    assert heading.evaluate("h => [h.className, h.textContent, h.closest('.card').dataset.state]") == [
+        "card-name", "broken.png", "error"]
+    ids = page.locator("#results [id]").evaluate_all("all => all.map(e => e.id)")
+    assert len(ids) == len(set(ids)) == 3, ids  # one per card, none twice
+    link.focus()
+    page.keyboard.press("Enter")
+    sync_api.expect(heading).to_be_focused()
+    context.close()

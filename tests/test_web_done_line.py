@@ -29,10 +29,15 @@ def client(request):
     return create_app(classifier=Classifier.load(model, threads=1)).test_client()
 
 
-def done_line(client, files: list[tuple[str, bytes]]) -> str:
-    html = client.post("/", data={"file": [(io.BytesIO(data), name) for name, data in files]},
+def posted(client, files: list[tuple[str, bytes]]) -> str:
+    return client.post("/", data={"file": [(io.BytesIO(data), name) for name, data in files]},
                        content_type="multipart/form-data").get_data(as_text=True)
-    return " ".join(unescape(re.search(r'<p id="page-status"[^>]*>(.*?)</p>', html, flags=re.S)[1]).split())
+
+
+def done_line(client, files: list[tuple[str, bytes]]) -> str:
+    """The line's words, as shown: its link's markup left out."""
+    said = re.search(r'<p id="page-status"[^>]*>(.*?)</p>', posted(client, files), flags=re.S)[1]
+    return " ".join(unescape(re.sub(r"<[^>]*>", "", said)).split())
 
 
 def test_a_scans_slices_and_an_unreadable_file_are_counted_apart(client):
@@ -43,6 +48,18 @@ def test_a_scans_slices_and_an_unreadable_file_are_counted_apart(client):
 def test_one_answer_per_file_is_counted_without_files_and_slices(client):
     assert done_line(client, [("photo.png", PHOTO), ("broken.png", BROKEN)]) == (
         "Done: 0 classified, 1 not classified (unlike brain MRI), 1 unreadable (see below).")
+
+
+@pytest.mark.parametrize("first", [("head.nii.gz", BLANK_VOLUME), ("photo.png", PHOTO)], ids=["scan", "image"])
+def test_the_count_of_unreadable_files_links_to_the_first_such_cards_heading(client, first):
+    """Without JavaScript the count was plain text (with it, a button to the card): a link to the card's heading, of
+    files unreadable beside a scan's slices ("1 file unreadable") or of one answer each ("1 unreadable")."""
+    html = posted(client, [first, ("broken.png", BROKEN), ("broken2.png", BROKEN)])
+    said = re.search(r'<p id="page-status"[^>]*>(.*?)</p>', html, flags=re.S)[1]
+    words = "2 files unreadable" if first[0] == "head.nii.gz" else "2 unreadable"
+    assert re.search(rf'<a class="status-link" href="#card-2">{words}</a> \(see below\)\.$', said.strip()), said
+    assert re.search(r'<h2 class="card-name" id="card-2" tabindex="-1">broken\.png</h2>', html)
+    assert len(re.findall(r' id="card-\d+"', html)) == 3  # one per file's card or scan, none twice
 
 
 def test_the_empty_page_and_a_refused_form_say_no_done_line(client):

@@ -166,7 +166,8 @@ def test_zip_member_names_are_shown_escaped_and_kept_in_the_json(client):
     files = [("bad.zip", zip_bytes([(member, bytes(400))])), ("good.zip", zip_bytes([(member, volume)]))]
     html = post(client, files).get_data(as_text=True)
     shown = r"x\u202egnp\u200b\x1b[2J\n.nii"
-    assert f'aria-label="Scan good.zip:{shown}"' in html and f'series-name">good.zip:{shown}' in html
+    assert f'aria-label="Scan good.zip:{shown}"' in html
+    assert f'series-name" id="card-2" tabindex="-1">good.zip:{shown}' in html  # bad.zip's card is card-1
     # the card's live region names its file first (visually hidden), then shows the error naming the member
     assert (f'role="status" aria-atomic="true"><span class="visually-hidden card-status-of">bad.zip: </span>'
             f'<span class="card-status-text">{shown}: not a NIfTI-1/NIfTI-2 single file (.nii)') in html
@@ -183,7 +184,7 @@ def test_an_uploaded_files_own_name_is_kept_in_the_json_and_shown_escaped(client
     name as sent, as it keeps a zip member's, and both pages escape it; a NUL, which no file name holds, is "_"."""
     name = "x\u202egpj\u200b\x1b[2J\x00.exe"
     html = post(client, [(name, b"not an image")]).get_data(as_text=True)
-    assert r'<h2 class="card-name">x\u202egpj\u200b\x1b[2J_.exe</h2>' in html
+    assert r'<h2 class="card-name" id="card-1" tabindex="-1">x\u202egpj\u200b\x1b[2J_.exe</h2>' in html
     body = client.post("/api/v1/predict", data={"file": [(io.BytesIO(b"not an image"), name)]},
                        content_type="multipart/form-data").get_json()
     assert body["results"][0]["path"] == "x\u202egpj\u200b\x1b[2J_.exe"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from markupsafe import Markup
+
 from ..series import outcome, unread_part
 from ..stripped import count_text, noted
 from ..wording import LOWER_CONFIDENCE, UNREADABLE, counted, not_classified_texts
@@ -24,13 +26,21 @@ def copy_suffixes(names: list[str]) -> list[str]:
     return out
 
 
+def card_id(index: int) -> str:
+    """The id of the heading of the card (or scan) of ``entries[index]`` on the no-JavaScript results page, where the
+    Done line's link lands: one per entry, each entry one card or one scan's block."""
+    return f"card-{index + 1}"
+
+
 def done_text(entries: list[Entry], files: int) -> str:
     """The no-JavaScript results' "Done:" line, as static/run-status.js writes it after its uploads: the page without
     JavaScript said nothing of what its cards and scans added up to. Each record counted as the CLI's last line counts
     it (:func:`~braintumor.series.outcome`), a slice or an image each; where a file gave several (a scan), the files
     and slices first, and a file none of whose slices was read counted as a file ("Done: 3 files, 57 slices: 50
     classified, 7 not classified (unlike brain MRI); 1 file unreadable (see below)."). Answers that look skull-stripped
-    are counted after those of lower confidence, as the CLI's last line counts them (only when some do)."""
+    are counted after those of lower confidence, as the CLI's last line counts them (only when some do). Its count of
+    files unreadable is a link to the first such card's heading (Markup), as run-status.js makes it a button: with 30
+    cards and one unreadable, "(see below)" left it to be found by scrolling."""
     per_file: dict[int, list[dict]] = {}
     for entry in entries:
         per_file.setdefault(entry.upload, []).extend(entry.records)
@@ -52,4 +62,12 @@ def done_text(entries: list[Entry], files: int) -> str:
         ([f"{tally['error']} {UNREADABLE}"] if tally["error"] else [])
     head = f"{counted(files, 'file')}, {counted(slices, 'slice')}: " if several else ""
     tail = f"; {counted(unread, 'file')} {UNREADABLE}" if unread else ""
-    return f"Done: {head}{', '.join(said)}{tail} (see below)."
+    text = f"Done: {head}{', '.join(said)}{tail}"
+    # the count linked: the line's last, of files ("2 unreadable" of one record each, "1 file unreadable"), not slices'
+    linked = tail[2:] if several else said[-1] if tally["error"] else ""
+    first = next((i for i, entry in enumerate(entries) if any(
+        unread_part(rec) == "input" if several else "error" in rec for rec in entry.records)), None)
+    if not linked or first is None:  # a file with no card (none of its records came back) has nothing to go to
+        return f"{text} (see below)."
+    return Markup('{}<a class="status-link" href="#{}">{}</a> (see below).').format(
+        text[:-len(linked)], card_id(first), linked)

@@ -35,7 +35,7 @@ from ..wording import (
     review_below_text,
     unread_format_text,
 )
-from .done_line import copy_suffixes, done_text
+from .done_line import card_id, copy_suffixes, done_text
 from .inference import base64_text, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
@@ -55,6 +55,7 @@ def _display_name(label: str) -> str:
 
 
 bp.add_app_template_test(is_int8, "int8_copy")  # the header's "(int8 copy)"
+bp.add_app_template_global(card_id, "card_id")  # each result's heading's id, where the Done line's link lands
 
 
 @bp.app_context_processor
