@@ -72,3 +72,21 @@ def test_the_drop_zone_offers_only_what_works(server, chromium, js):
     said = page.locator(".dropzone").aria_snapshot() if hasattr(title, "aria_snapshot") else title.inner_text()
     assert (" drop " in f" {said.lower()} ") is js and ("paste" in said.lower()) is js, said
     context.close()
+
+
+def test_a_refused_forms_message_is_a_sentence_on_the_page(server, chromium):
+    """Without JavaScript, 33 files (the form's limit is 32) came back as "too many files: 33 ...", in lower case at
+    the start of the status line, alone, where "No file chosen: ..." is capitalised (pages.sentence); the title keeps
+    the clause after "Error:", and the file input's description says the sentence first."""
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server)
+    page.set_input_files("#file-input", [{"name": f"{k}.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n"}
+                                         for k in range(33)])
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    said = "Too many files: 33 (the limit is 32 per request)"
+    sync_api.expect(page.locator("#page-status")).to_have_text(said)
+    assert page.title().startswith("Error: too many files · ")
+    sync_api.expect(page.locator("#file-input")).to_have_accessible_description(f"{said} {HINT}")
+    context.close()

@@ -15,6 +15,7 @@ from braintumor.host_names import origin
 from braintumor.web import create_app
 from braintumor.web.hosts import allowed_hosts
 from braintumor.web.origins import BY_FETCH_SITE, BY_ORIGIN
+from braintumor.web.pages import sentence
 
 EVIL = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 PORTAL = "https://portal.example.org"
@@ -65,7 +66,8 @@ def test_a_post_from_another_sites_page_is_refused_403_before_its_body_is_read(c
         if json:
             assert r.get_json() == {"error": said}
         else:  # the page, the message in it, as every error of the page
-            assert said.replace("'", "&#39;") in r.get_data(as_text=True) and r.mimetype == "text/html"
+            # the page's status line says it as a sentence (pages.sentence)
+            assert sentence(said).replace("'", "&#39;") in r.get_data(as_text=True) and r.mimetype == "text/html"
 
 
 @pytest.mark.parametrize("headers", [

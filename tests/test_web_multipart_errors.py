@@ -19,6 +19,7 @@ from braintumor.web.multipart_errors import (
     NOT_UTF8,
     cut_short,
 )
+from braintumor.web.pages import sentence  # the page's status line says it as a sentence
 
 B = "x" * 24  # a boundary as long as a browser's (swapped for the process's own: web.StableBoundaryParser)
 JPEG = b"\xff\xd8\xff\xe0" + bytes(2000)
@@ -58,7 +59,7 @@ def test_a_multipart_body_it_cannot_read_is_a_400_that_says_why(client, body, ct
     r = client.post("/api/v1/predict", data=body, content_type=ctype)
     assert (r.status_code, r.get_json()) == (400, {"error": message})
     page = client.post("/", data=body, content_type=ctype)  # the no-JavaScript form: the same words in the page
-    assert page.status_code == 400 and str(escape(message)) in page.get_data(as_text=True)
+    assert page.status_code == 400 and str(escape(sentence(message))) in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("boundary", [B, "bb"])  # swapped for the process's own, and parsed as sent
@@ -75,7 +76,7 @@ def test_an_empty_multipart_body_is_called_empty_not_a_boundary_mismatch(client,
             assert (r.status_code, r.get_json()) == (400, {"error": EMPTY_BODY})
         else:
             page = r.get_data(as_text=True)
-            assert r.status_code == 400 and str(escape(EMPTY_BODY)) in page and "boundar" not in page
+            assert r.status_code == 400 and str(escape(sentence(EMPTY_BODY))) in page and "boundar" not in page
 
 
 @pytest.mark.parametrize("boundary", [B, "bb"])  # swapped for the process's own, and parsed as sent
@@ -93,7 +94,7 @@ def test_a_multipart_body_short_of_its_content_length_is_said_to_be_cut_short(cl
             if path.startswith("/api/"):
                 assert (r.status_code, r.get_json()) == (400, {"error": said}), body[:30]
             else:
-                assert r.status_code == 400 and str(escape(said)) in r.get_data(as_text=True), body[:30]
+                assert r.status_code == 400 and str(escape(sentence(said))) in r.get_data(as_text=True), body[:30]
 
 
 def test_the_same_bodies_well_made_are_read(client):

@@ -122,12 +122,22 @@ def test_too_large_is_413_with_a_message_in_the_page(client):
     r = post(client, [("big.png", big)])
     html = r.get_data(as_text=True)
     assert r.status_code == 413 and r.mimetype == "text/html"
-    assert "upload too large: the limit is 2 MiB" in html and page_disclaimer(html) == DISCLAIMER
+    assert page_status(html).startswith("Upload too large: the limit is 2 MiB") and page_disclaimer(html) == DISCLAIMER
+
+
+def page_status(html: str) -> str:
+    """The page's status line, as shown."""
+    return " ".join(re.search(r'<p id="page-status"[^>]*>(.*?)</p>', html, flags=re.S)[1].split())
 
 
 def test_too_many_files_message(client):
+    """A refused form's message stands alone on the page, a sentence: it began in lower case ("too many files: 5
+    ..."), unlike "No file chosen: ..." (pages.sentence, as a card's message); the title's "Error: too many files" and
+    the API's JSON keep the clause."""
     r = post(client, [(f"{i}.png", encode(synthetic_head(50))) for i in range(5)])
-    assert r.status_code == 400 and "too many files: 5 (the limit is 4" in r.get_data(as_text=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and page_status(html) == "Too many files: 5 (the limit is 4 per request)"
+    assert "<title>Error: too many files · " in html
 
 
 def test_file_names_are_escaped(client):
