@@ -34,7 +34,7 @@ def test_the_cli_last_lines_say_unreadable_as_the_page_done_line(tmp_path, capsy
     assert line == ("5 scored: 2 classified, 1 of them with lower confidence (under 99.0%), 1 not classified (unlike "
                     f"brain MRI), 2 {UNREADABLE}")
     script = (WEB / "static" / "run-status.js").read_text(encoding="utf-8")
-    assert f'", " + tally.error + " {UNREADABLE}"' in script  # the page's "Done: 2 classified, ..., 2 unreadable"
+    assert f'tally.error + " {UNREADABLE}"' in script  # the page's "Done: 2 classified, ..., 2 unreadable" (a piece)
     (tmp_path / "notes.png").write_text("not an image")
     assert main(["predict", str(tmp_path / "notes.png"), "--format", "jsonl"]) == 1
     assert capsys.readouterr().err == f"1 {UNREADABLE} input\n"  # a pipe's one line: the exit code's reason
