@@ -189,6 +189,7 @@ def test_a_pipe_given_as_the_cache_folder_is_named_as_such(tmp_path, capsys):
                                      "be cached in it; name a folder (made if missing)\n")
 
 
+@needs_torch  # train's check of --cache-dir comes after its torch check
 def test_a_cache_folder_named_as_a_file_is_refused_unless_that_folder_exists(tmp_path, capsys):
     """``train --cache-dir cache.json`` made a folder named cache.json, as ``--out run.json`` did: the same usage
     error, before any work; a folder already there of that name is still taken (the missing dataset is told)."""

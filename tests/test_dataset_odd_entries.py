@@ -352,6 +352,8 @@ def test_evaluate_tells_an_image_past_the_pixel_limit_to_downscale_or_remove_it(
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]["errors"] == [[str(big), said]]
 
 
+@needs_model
+@needs_matplotlib
 def test_a_training_split_that_is_a_broken_link_says_the_leak_check_can_be_skipped(tmp_path: Path, capsys,
                                                                                   monkeypatch) -> None:
     """ROOT/Training a link whose folder has moved, ROOT/Testing evaluated: the error named the link, but not that

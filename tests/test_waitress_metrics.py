@@ -20,6 +20,7 @@ waitress = pytest.importorskip("waitress", reason="waitress (the Windows server;
 from braintumor import serve_waitress  # noqa: E402
 from braintumor.web import create_app  # noqa: E402
 from braintumor.web.hosts import BAD_HOST  # noqa: E402
+from braintumor.web.pages import sentence  # noqa: E402
 
 
 def _running(app) -> contextlib.AbstractContextManager[int]:
@@ -102,7 +103,7 @@ def test_waitress_413_is_the_page_for_a_browser(server):
     port, limit = server
     status, ctype, body = _refused(port, "/", 10 * limit, accept="text/html,*/*;q=0.8")
     assert (status, ctype) == (413, "text/html; charset=utf-8")
-    assert b"<html" in body and LIMIT_SAID.encode() in body
+    assert b"<html" in body and sentence(LIMIT_SAID).encode() in body  # said on the page as a sentence
 
 
 def test_waitress_413_for_a_chunked_body_is_the_apps_json_too(server):
