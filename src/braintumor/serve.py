@@ -39,7 +39,7 @@ from .gunicorn_config import (
     REQUEST_TIMEOUT_ENV,
 )
 from .held_model import hold_model
-from .host_names import listen_address, server_url, typed_url, url_host
+from .host_names import listen_address, server_url, url_host
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
@@ -163,12 +163,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     from .web.hosts import allowed_hosts, described
 
     check_current_folder()
-    if (url := typed_url(host)) is not None:  # before any lookup of 'http://localhost:5000' as a name
-        name, given = url
-        fixed = f"--host {printable(name)}" + (f" --port {given}" if given else "") if name else "e.g. --host 127.0.0.1"
-        port_too = ", and its port with --port" if given else ""
-        raise UsageError(f"--host {printable(host)} is a URL: give its host alone{port_too} ({fixed})")
-    check_no_port_in_host(host)  # before any lookup of 'localhost:5000' as a name
+    check_no_port_in_host(host)  # before any lookup of 'localhost:5000' or 'http://localhost:5000' as a name
     host = listen_address(host)  # '[::1]', as in a URL, is ::1
     gunicorn = not debug and sys.platform != "win32"
     if port == 0 and not gunicorn:  # serve(port=0) from Python: the CLI's --port takes 1-65535 only

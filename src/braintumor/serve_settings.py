@@ -21,7 +21,7 @@ from .cpu_quota import available_cpus
 from .exit_errors import AddressUnavailable, UsageError
 from .gunicorn_config import DEFAULT_REQUEST_TIMEOUT
 from .gunicorn_config import timeout as GUNICORN_TIMEOUT
-from .host_names import ALLOWED_HOSTS_ENV, TRUSTED_ORIGINS_ENV, host_and_port, host_name, origin, url_host
+from .host_names import ALLOWED_HOSTS_ENV, TRUSTED_ORIGINS_ENV, host_and_port, host_name, origin, typed_url, url_host
 from .missing_files import current_folder_gone
 from .wording import printable
 
@@ -99,8 +99,14 @@ def check_gunicorn_settings() -> tuple[int, int] | None:
 
 
 def check_no_port_in_host(host: str) -> None:
-    """A usage error, before any lookup, for a ``--host`` with a port in it or a colon for one
-    (:func:`braintumor.host_names.host_and_port`): each was looked up as a name, "Name or service not known"."""
+    """A usage error, before any lookup, for a ``--host`` that is a URL (:func:`braintumor.host_names.typed_url`), or
+    has a port in it or a colon for one (:func:`braintumor.host_names.host_and_port`): each was looked up as a name,
+    "Name or service not known"."""
+    if (url := typed_url(host)) is not None:
+        name, given = url
+        fixed = f"--host {printable(name)}" + (f" --port {given}" if given else "") if name else "e.g. --host 127.0.0.1"
+        port_too = ", and its port with --port" if given else ""
+        raise UsageError(f"--host {printable(host)} is a URL: give its host alone{port_too} ({fixed})")
     if (parts := host_and_port(host)) is None:
         return
     name, port = parts
