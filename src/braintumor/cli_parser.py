@@ -20,8 +20,35 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
                          ) -> tuple[argparse.Namespace, list[str]]:
-        self.given = list(sys.argv[1:] if args is None else args)  # a subcommand's parser gets the rest
-        return super().parse_known_args(args, namespace)
+        self.given = self._values_joined(list(sys.argv[1:] if args is None else args))  # a command's gets the rest
+        return super().parse_known_args(self.given, namespace)
+
+    def _values_joined(self, words: list[str]) -> list[str]:
+        """``words`` with each value that reads as a negative number joined to the option before it that takes one
+        value (``--request-timeout -inf`` as ``--request-timeout=-inf``), up to a ``--``. argparse takes ``-1`` and
+        ``-.5`` as values but ``-inf``, ``-nan``, ``-1e5`` as options: the user was told "expected one argument", not
+        the option's own message ("must be a finite number")."""
+        joined: list[str] = []
+        for at, word in enumerate(words):
+            if word == "--":
+                return joined + words[at:]
+            if joined and _negative_number(word) and word not in self._option_string_actions \
+                    and self._one_value_option(joined[-1]):
+                joined[-1] += "=" + word
+            else:
+                joined.append(word)
+        return joined
+
+    def _one_value_option(self, word: str) -> bool:
+        """Whether ``word`` names (or, unambiguously, abbreviates) one of this parser's options that takes exactly
+        one value."""
+        if not word.startswith("-") or "=" in word:
+            return False
+        action = self._option_string_actions.get(word)
+        if action is None and word.startswith("--") and self.allow_abbrev:
+            found = {a for name, a in self._option_string_actions.items() if name.startswith(word)}
+            action = found.pop() if len(found) == 1 else None
+        return action is not None and action.nargs is None
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
@@ -69,6 +96,20 @@ class Parser(argparse.ArgumentParser):
                  if a.startswith("-") and a != "-" and os.path.lexists(a)]
         super().error(message + "".join(f" ({a} is a file here, read as an option: name it ./{a}, or put -- before"
                                          " it)" for a in named))
+
+
+def _negative_number(word: str) -> bool:
+    """Whether ``word`` reads as a negative number: ``-1``, ``-0.5``, ``-1e5``, ``-1_000``, ``-0x1``, ``-inf``,
+    ``-nan``."""
+    if not word.startswith("-") or word.startswith("--"):
+        return False
+    for read in (float, lambda text: int(text, 0)):
+        try:
+            read(word)
+            return True
+        except ValueError:
+            pass
+    return False
 
 
 def _commands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
