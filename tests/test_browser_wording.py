@@ -171,13 +171,14 @@ def test_an_unreadable_files_card_says_its_message_as_a_sentence_the_json_as_a_c
 def test_the_page_keeps_a_members_name_at_a_messages_start_as_the_server_does(server, chromium):
     """text.js's sentence mirrors pages.sentence: a zip member's name ("scan 1.nii: not a NIfTI ...") is not
     capitalised as if it were the message's first word."""
-    from test_web_pages import NAMED_MESSAGES
+    from test_web_pages import NAMED_MESSAGES, SENTENCES
 
     from braintumor.web.pages import sentence
 
     page, _ = open_page(chromium, server, 1024, 800)
     for message in NAMED_MESSAGES:
         assert page.evaluate("m => window.braintumorText.sentence(m)", message) == message == sentence(message)
-    message = "not a recognised image or scan: x"
-    assert page.evaluate("m => window.braintumorText.sentence(m)", message) == sentence(message) == "N" + message[1:]
+    for message in [*SENTENCES, "not a recognised image or scan: x"]:
+        said = message[0].upper() + message[1:]
+        assert page.evaluate("m => window.braintumorText.sentence(m)", message) == sentence(message) == said, message
     page.close()

@@ -273,7 +273,19 @@ def test_the_page_says_when_it_serves_the_int8_copy(tiny_classifier):
 #: Messages that start with a name (a zip's member: zip_scans._member_error), which the card shows as they are.
 NAMED_MESSAGES = ["scan 1.nii: not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing",
                   "my scans/head.nii.gz: not a NIfTI", "dir/x.nii: not a NIfTI", "head: not a NIfTI",
-                  "café.png: not a recognised image"]
+                  "café.png: not a recognised image", "brain.JPG", "x.dcm: not a DICOM file",
+                  "scan 1: not a NIfTI", "scan 1 (copy): not a NIfTI", "scan 1.nii (copy): not a NIfTI",
+                  "scan (1): not a NIfTI", "scan v2: not a NIfTI", "my scan_final: not a NIfTI",
+                  "scan 1.nii~: not a NIfTI", "a:b.nii: not a NIfTI", "scan~1: not a NIfTI", "scan(1): not a NIfTI",
+                  "scan's: not a NIfTI", "scan's JFIF header says version 2 (JFIF is version 1): damaged, not decoded"]
+
+#: Messages of the page and the cards that start with a word of their own, which the card says as a sentence.
+SENTENCES = ["not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing", "no file chosen: choose one",
+             "too many files: 33 (the limit is 32)", "no DICOM image found (skipped 1 file: not a DICOM file: no "
+             "'DICM' marker)", "no file in the field 'file' (got: image); send images as 'file'",
+             "damaged, or written wrongly by the software that exported it: export it again and send that",
+             "the header's sform (2) and qform (1) disagree: x", "skipped 1 file: not a DICOM file",
+             "the upload took longer than 60 s to arrive and was stopped: send it again", "not readable"]
 
 
 @pytest.mark.parametrize("message", NAMED_MESSAGES)
@@ -283,4 +295,15 @@ def test_a_message_that_starts_with_a_members_name_keeps_the_name_as_it_is(messa
     from braintumor.web.pages import sentence
 
     assert sentence(message) == message
-    assert sentence("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing").startswith("Not a NIfTI")
+
+
+@pytest.mark.parametrize("message", SENTENCES)
+def test_a_message_that_starts_with_its_own_word_is_a_sentence(message):
+    """The page's messages and the cards' that start with a word of their own are capitalised, names in brackets
+    ("(.nii)", "(0 bytes)") or numbers in their first clause as they are."""
+    from braintumor.web.multipart_errors import EMPTY_BODY, NOT_UTF8
+    from braintumor.web.pages import sentence
+    from braintumor.wording import NOT_AN_INPUT
+
+    for said in (message, NOT_AN_INPUT, EMPTY_BODY, NOT_UTF8):
+        assert sentence(said) == said[0].upper() + said[1:]

@@ -169,10 +169,24 @@ def _printable(text: str) -> str:
     return Markup(printable(str(text))) if isinstance(text, Markup) else printable(str(text))
 
 
-#: A message's first word that may be capitalised: lowercase letters, not the start of a name ("bad.zip:x.nii: not a
-#: NIfTI ...", "scan-1.dcm", "dir/x.nii", "café.png", "x\\u202e..." once printable), nor of a zip member's name with a
-#: space before its ending or none ("scan 1.nii: ...", "head: ...", zip_scans._member_error), as text.js's SENTENCE.
-_SENTENCE = re.compile(r"[a-z]+(?![\w.\\/-]|[^\x00-\x7f])(?![^:]*\.[A-Za-z0-9]+: |: )", re.ASCII)
+#: A message's first word that may be capitalised: lowercase letters before a space, a comma or a semicolon, not
+#: the start of a name ("bad.zip:x.nii: not a NIfTI ...", "scan-1.dcm", "dir/x.nii", "café.png", "scan's: ...",
+#: "x\\u202e..." once printable), as text.js's FIRST_WORD.
+_FIRST_WORD = re.compile(r"[a-z]+(?:[ ,;]|\Z)")
+#: The last word of a clause of words ("file", "'file'", "(got", "multipart/form-data"), which no name ends with:
+#: "scan 1", "my scans/head.nii.gz", "scan_v2", "x.nii~" (text.js's PROSE_WORD).
+_PROSE_WORD = re.compile(r"[(\"']*[A-Za-z][A-Za-z'/-]*[)\"',;]*")
+#: The bracketed words at a clause's end ("single file (.nii)", "scan 1 (copy)"), set aside to find its last word.
+_BRACKETED_END = re.compile(r"(?: \([^()]*\))+\Z")
+
+
+def _starts_with_name(message: str) -> bool:
+    """Whether ``message`` starts with a name before its first ": " (a zip's member: zip_scans._member_error, "scan
+    1: not a NIfTI ...", "scan 1.nii (copy): ..."): that clause is one word, or its last word (brackets at its end set
+    aside) is no word of prose. A name of words alone ("head scan: ...") cannot be told from a message's clause."""
+    head, colon, _ = message.partition(": ")
+    core = _BRACKETED_END.sub("", head)
+    return bool(colon) and (" " not in core or not _PROSE_WORD.fullmatch(core.rpartition(" ")[2]))
 
 
 @bp.app_template_filter("sentence")
@@ -180,7 +194,9 @@ def sentence(message: str) -> str:
     """A message shown as a sentence on its own (an unreadable file's card: "Not a recognised image or scan: ..."), its
     first letter capitalised as the card's other lines are (static/text.js mirrors it). Under the file name it read
     "not a recognised ...", unlike the rest of the card; the JSON, the CSV and the CLI keep the clause as it is."""
-    return message[:1].upper() + message[1:] if _SENTENCE.match(message) else message
+    if not _FIRST_WORD.match(message) or _starts_with_name(message):
+        return message
+    return message[:1].upper() + message[1:]
 
 
 @bp.app_template_filter("headline")

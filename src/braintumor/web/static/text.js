@@ -43,12 +43,22 @@ window.braintumorText = (function () {
   function stripped(n) { return n + (n === 1 ? " looks" : " look") + " skull-stripped (confidence no guide)"; }
 
   // As pages.sentence: a message shown as a sentence on its own (an unreadable file's card), its first letter
-  // capitalised as the card's other lines are, where its first word is one of lowercase letters, not a name's start
-  // ("bad.zip:x.nii: not a NIfTI ...", "scan 1.nii: not a NIfTI ...", a zip member's). The JSON and the CSV keep the
-  // clause as it is.
-  const SENTENCE = /^[a-z]+(?![\w.\\/-]|[^\x00-\x7f])(?![^:]*\.[A-Za-z0-9]+: |: )/;
+  // capitalised as the card's other lines are, where its first word is one of lowercase letters before a space, a
+  // comma or a semicolon, and it does not start with a name before its first ": " (a zip member's: "bad.zip:x.nii: not
+  // a NIfTI ...", "scan 1: not a NIfTI ...", "scan 1.nii (copy): ..."): a clause of one word, or whose last word,
+  // brackets at its end set aside, is no word of prose. The JSON and the CSV keep the clause as it is.
+  const FIRST_WORD = /^[a-z]+(?:[ ,;]|$)/;
+  const PROSE_WORD = /^[("']*[A-Za-z][A-Za-z'\/-]*[)"',;]*$/;
+  const BRACKETED_END = /(?: \([^()]*\))+$/;
+  function startsWithName(message) {
+    const at = message.indexOf(": ");
+    if (at < 0) return false;
+    const core = message.slice(0, at).replace(BRACKETED_END, "");
+    return core.indexOf(" ") < 0 || !PROSE_WORD.test(core.slice(core.lastIndexOf(" ") + 1));
+  }
   function sentence(message) {
-    return SENTENCE.test(message) ? message.charAt(0).toUpperCase() + message.slice(1) : message;
+    if (!FIRST_WORD.test(message) || startsWithName(message)) return message;
+    return message.charAt(0).toUpperCase() + message.slice(1);
   }
 
   // "a", "a and b", "a, b and c": counts said together ("2 images and 1 scan").
