@@ -353,3 +353,20 @@ def test_a_broken_link_and_a_class_folder_beside_the_splits_are_named_not_passed
     (root / "Validation").symlink_to(tmp_path / "gone")
     assert main(["data", "check", "--data", str(root)]) == 0
     assert f"not read: {root / 'Validation'} is a broken symbolic link" in capsys.readouterr().out
+
+
+def test_a_link_at_root_into_a_split_is_read_there_not_named_as_not_read(tmp_path: Path, capsys) -> None:
+    """ROOT/glioma -> ROOT/Training/glioma (a shortcut beside the splits): data check and audit counted its images in
+    Training and yet said "not read: ROOT/glioma, a class folder ...: its images are in no split", which was false."""
+    from braintumor.audit import audit_dataset
+
+    root = tmp_path / "brain"
+    for s, split in enumerate(("Training", "Testing")):
+        for c, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+            put(root / split / name, n=1, seed=10 * s + c)
+    (root / "glioma").symlink_to(root / "Training" / "glioma")
+    (root / "extra").symlink_to(root / "Testing" / "notumor")
+    assert main(["data", "check", "--data", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "not read" not in out and "Training: 4 images (glioma 1, meningioma 1, notumor 1, pituitary 1)" in out
+    assert audit_dataset(root)["not_read"] == []
