@@ -370,3 +370,21 @@ def test_a_link_at_root_into_a_split_is_read_there_not_named_as_not_read(tmp_pat
     out = capsys.readouterr().out
     assert "not read" not in out and "Training: 4 images (glioma 1, meningioma 1, notumor 1, pituitary 1)" in out
     assert audit_dataset(root)["not_read"] == []
+
+
+def test_data_checks_last_line_counts_the_entries_not_read(tmp_path: Path, capsys) -> None:
+    """The "not read:" lines came before a last line of "all images decode" alone: a user reading only the end of
+    the output (``| tail -1``) saw no sign of images left out. The exit code stays 0: they are notes, not failures."""
+    root = tmp_path / "brain"
+    for s, split in enumerate(("Training", "Testing")):
+        for c, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+            put(root / split / name, n=1, seed=10 * s + c)
+    put(root / "glioma", n=1, seed=7)
+    assert main(["data", "check", "--data", str(root)]) == 0
+    last = f"all images decode; 1 entry in {root} not read (the 'not read:' line above)\n"
+    assert capsys.readouterr().out.endswith(last)
+    (root / "Validation").symlink_to(tmp_path / "gone")
+    (root / "Testing" / "notumor" / "bad.png").write_bytes(b"not a png")
+    assert main(["data", "check", "--data", str(root)]) == 1
+    assert capsys.readouterr().out.endswith(f"1 unreadable image: it is skipped in training; 2 entries in {root} not "
+                                            "read (the 'not read:' lines above)\n")

@@ -14,7 +14,7 @@ from .image_files import IMAGE_EXTENSIONS
 from .image_io import MIN_SIDE, ImageError, decode_image
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
 from .root_notes import root_notes
-from .wording import counted, dataset_file_error, listed, printable, size_text, too_small_text
+from .wording import counted, dataset_file_error, in_number, listed, printable, size_text, too_small_text
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
 MANUAL_STEPS = (
@@ -48,14 +48,18 @@ def check_dataset(root: str) -> int:
                 small += 1
                 said = dataset_file_error(too_small_text(info.width, info.height, MIN_SIDE))  # not "send ..."
                 print(printable(f"  too small: {path}: {said}"))
-    for note in root_notes(root, splits):  # ROOT/glioma beside ROOT/Training, ROOT/Validation -> gone
+    notes = root_notes(root, splits)
+    for note in notes:  # ROOT/glioma beside ROOT/Training, ROOT/Validation -> gone
         print(printable(note))
     said = [f"{counted(bad, 'unreadable image')}: {'it is' if bad == 1 else 'they are'} skipped in training"][:bad]
     them = "it" if small == 1 else "them"
     said += [f"{counted(small, 'image')} under {size_text(MIN_SIDE, MIN_SIDE)}: predict and evaluate refuse {them} "
              f"(training reads {them})"][:small]
-    print("; ".join(said) or "all images decode")
-    return 1 if said else 0
+    # the last line counts them too: "all images decode" alone, under a pipe's tail, hid images left out
+    unread = [f"{counted(len(notes), 'entry', 'entries')} in {root} not read (the 'not read:' "
+              f"{in_number(len(notes), 'line')} above)"][:len(notes)]
+    print(printable("; ".join((said or ["all images decode"]) + unread)))
+    return 1 if said else 0  # not-read entries are notes on what the check left out, not images that fail
 
 
 def _counts(mapping: dict) -> str:
