@@ -82,3 +82,26 @@ def test_a_folder_without_label_conflicts_says_nothing_of_them(tmp_path: Path, c
     assert "labelled as another class" not in capsys.readouterr().out
     conflicts = json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]["label_conflicts"]
     assert conflicts == {"n_images": 0, "n_pairs": 0, "threshold": 8, "examples": []}
+
+
+def test_a_folder_without_a_training_split_is_still_looked_at_for_label_conflicts(tmp_path: Path, capsys,
+                                                                                  monkeypatch):
+    """A hospital's ROOT/Testing with no Training beside it: no leak check could run, so no hashes were made and the
+    same image under two of its classes went unsaid (``label_conflicts`` null), where beside Training it was named."""
+    root = tmp_path / "data"
+    test = root / "Testing"
+    put(test / "glioma" / "g0.png", smooth(0))
+    put(test / "meningioma" / "m0.png", smooth(0))  # glioma's g0, pixel for pixel
+    put(test / "notumor" / "n0.png", smooth(2))
+    monkeypatch.setenv("BRAINTUMOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(Classifier, "load", classmethod(lambda cls, path=None: StubClassifier()))
+    assert run_evaluate(None, str(root), str(tmp_path / "out"), progress=False) == 0
+    said = (f"2 images have a duplicate labelled as another class (e.g. {test / 'glioma' / 'g0.png'} and "
+            f"{test / 'meningioma' / 'm0.png'}): their scores cannot all be right; see data audit")
+    assert said in capsys.readouterr().out.splitlines()
+    doc = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert doc["leak_free"] is None and doc["leak_free_note"].startswith("not computed: ")
+    assert {k: doc["data"]["label_conflicts"][k] for k in ("n_images", "n_pairs")} == {"n_images": 2, "n_pairs": 1}
+    # --no-leak-free: no image decoded twice, as beside a Training split
+    assert run_evaluate(None, str(root), str(tmp_path / "plain"), progress=False, leak_free=False) == 0
+    assert json.loads((tmp_path / "plain" / "metrics.json").read_text())["data"]["label_conflicts"] is None

@@ -84,6 +84,7 @@ def evaluate(
     cache_dir: Path | None = None,
     leak_note: str | None = None,
     data_fingerprint: str | None = None,
+    label_check: bool = False,
 ) -> dict:
     """Predict every image of ``dataset`` and write metrics.json, predictions.csv, figures, report.html.
 
@@ -94,7 +95,8 @@ def evaluate(
     ``reference`` (the folder compared with) (None without ``reference``; then
     ``leak_note``, why there is none, goes to ``leak_free_note`` and the report). ``data_fingerprint``: ``dataset``'s,
     when the caller has computed it (otherwise computed here). ``data.label_conflicts``: the near duplicates filed
-    under two classes, found in the leak check's hashes (None without ``reference``: no image is decoded twice).
+    under two classes, found in the leak check's hashes, or without ``reference`` where ``label_check`` (the leak
+    check was asked for, but there is no Training split: a Testing-only folder's conflicts went unsaid); else None.
     Raises :class:`DatasetError` when no image can be read or the classes do not fit the model.
     """
     from .figures import require_matplotlib
@@ -144,14 +146,16 @@ def evaluate(
     side, noted = np.asarray(turns, dtype=bool), np.asarray(notes, dtype=bool)
     size = classifier.preprocess_config.image_size  # under stripped.MIN_CROP: no note made, none counted
     metrics = compute_metrics(y, probs, classes)
-    leak_mask, leak_block, conflicts = None, None, None  # conflicts: found in the leak check's hashes, or not sought
-    if reference is not None:
-        with tqdm(total=len(dataset) + len(reference), desc="leak check", unit="img", file=sys.stderr,
-                  disable=not progress, dynamic_ncols=True) as bar:
+    leak_mask, leak_block, conflicts = None, None, None  # conflicts: found in the dataset's hashes, or not sought
+    if reference is not None or label_check:
+        with tqdm(total=len(dataset) + len(reference or ()), desc="label check" if reference is None else "leak check",
+                  unit="img", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
             hashed = cached_hashes(dataset, cache_dir=cache_dir, progress=bar.update)
-            leak_mask = leak_free_mask(dataset, reference, leak_threshold, cache_dir=cache_dir,
-                                       progress=bar.update, hashed=hashed)[kept]
+            if reference is not None:
+                leak_mask = leak_free_mask(dataset, reference, leak_threshold, cache_dir=cache_dir,
+                                           progress=bar.update, hashed=hashed)[kept]
         conflicts = label_conflicts(dataset, hashed, to_model[dataset.labels], kept, leak_threshold)
+    if reference is not None:
         leak_block = {**compute_metrics(y[leak_mask], probs[leak_mask], classes),
                       **_answers_shown(y[leak_mask], probs[leak_mask], conf[leak_mask], refused[leak_mask], classes,
                                        temperature, side[leak_mask], noted[leak_mask], size),
@@ -278,7 +282,7 @@ def run_evaluate(
     try:
         result = evaluate(classifier, dataset, Path(out), Path(run_dir) if run_dir else None, progress,
                           reference=compared, leak_threshold=leak_threshold, leak_note=leak_note,
-                          data_fingerprint=data_fp)
+                          data_fingerprint=data_fp, label_check=leak_free)
     except (DatasetError, FiguresUnavailable) as exc:  # an OSError (a full disk) is the CLI's: 1, naming --out
         return _fail(exc)
     print_summary(result, dataset, out)

@@ -74,7 +74,7 @@ def label_conflicts(dataset: Dataset, hashed: HashedImages, labels: np.ndarray, 
 
 def conflict_notes(result: dict) -> list[str]:
     """The console's and report.html's line on ``data.label_conflicts`` (none where there are none, or where they
-    were not looked for: without the leak check's hashes, evaluate decodes no image twice to find them)."""
+    were not looked for: with --no-leak-free, evaluate decodes no image twice to find them)."""
     block = result["data"].get("label_conflicts") or {}
     if not (n := block.get("n_images")):
         return []
