@@ -338,18 +338,24 @@ def test_the_audit_lists_a_long_kind_of_file_as_the_other_notes_do(tmp_path: Pat
     assert f"hidden files (not data): 7: {', '.join(hidden[:5])} and 2 more" in format_audit(report).splitlines()
 
 
-@pytest.mark.parametrize("splits", [("Testing",), ("train", "test")])
-def test_an_audit_without_training_and_testing_says_why_there_is_no_leakage(splits, tree: Path, tmp_path: Path,
-                                                                            capsys):
+@pytest.mark.parametrize(("splits", "hint"), [
+    (("Testing",), ""),
+    (("train", "test"), "; only folders named Training and Testing (or training and testing) are read as the "
+                        "training and test splits: rename yours to compute it"),
+    (("Training", "Test"), "; only a folder named Testing (or testing) is read as the test split: rename yours to "
+                           "compute it")])
+def test_an_audit_without_training_and_testing_says_why_there_is_no_leakage(splits, hint, tree: Path,
+                                                                            tmp_path: Path, capsys):
     """A hospital's ROOT/Testing alone, or a set split as train/ and test/: the summary ended with the label conflicts,
-    and nothing said that the leakage lines, the audit's headline, were left out, or why."""
+    and nothing said that the leakage lines, the audit's headline, were left out, or why; of train/ and test/ it said
+    "it holds test, train", and not that those names are not read as Training and Testing (by any command)."""
     root = tmp_path / "set"
     for name in splits:
         shutil.copytree(tree / ("Testing" if name.lower().startswith("test") else "Training"), root / name)
     assert main(["data", "audit", "--data", str(root), "--no-progress"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1] == (f"leakage: not computed: it looks for Testing images in Training, and {root} holds "
-                         f"{', '.join(sorted(splits))}")
+                         f"{', '.join(sorted(splits, key=lambda s: (s != 'Training', s)))}{hint}")
     assert main(["data", "audit", "--data", str(root / splits[0]), "--no-progress"]) == 0  # one folder: nothing said
     assert "leakage" not in capsys.readouterr().out
 

@@ -105,8 +105,22 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         lines.append(f"leak-free Testing subset: {counted(lk['test_leak_free'], 'image')}")
     elif one != "all":  # splits, but not both: the headline was left out without a word
         lines.append(f"leakage: not computed: it looks for Testing images in Training, and {printable(report['root'])} "
-                     f"holds {printable(', '.join(report['splits']))}")
+                     f"holds {printable(', '.join(report['splits']))}" + _split_names_hint(list(report["splits"])))
     return "\n".join(lines)
+
+
+def _split_names_hint(splits: list[str]) -> str:
+    """Why splits of other names (``train/``, ``Test/``) give no leakage, or "": a split is Training or Testing by
+    its folder's name alone (:func:`braintumor.data.split_folder`, every command's rule), and "it holds Test, Train"
+    left the user to guess that those names were not recognised."""
+    if not any(s not in ("Training", "Testing") and s.lower().startswith(("train", "test")) for s in splits):
+        return ""  # Testing alone, Training and Validation: no split is there to be renamed
+    missing = [name for name in ("Training", "Testing") if name not in splits]
+    role = {"Training": "the training split", "Testing": "the test split"}.get(missing[0]) if len(missing) == 1 \
+        else "the training and test splits"
+    return (f"; only {'a folder' if len(missing) == 1 else 'folders'} named {' and '.join(missing)} (or "
+            f"{' and '.join(m.lower() for m in missing)}) {'is' if len(missing) == 1 else 'are'} read as {role}: "
+            "rename yours to compute it")
 
 
 def audit_command(root: str, out: str | None, threshold: int, kind: str, progress: bool = True) -> int:
