@@ -388,3 +388,16 @@ def test_data_checks_last_line_counts_the_entries_not_read(tmp_path: Path, capsy
     assert main(["data", "check", "--data", str(root)]) == 1
     assert capsys.readouterr().out.endswith(f"1 unreadable image: it is skipped in training; 2 entries in {root} not "
                                             "read (the 'not read:' lines above)\n")
+
+
+def test_a_link_at_root_into_a_split_does_not_stop_a_validation_split_being_read(tmp_path: Path, capsys) -> None:
+    """ROOT/glioma -> ROOT/Training/glioma beside Training, Testing and Validation: the link's class name made ROOT
+    look like a folder of its own class folders, so Validation was not read as a split (and was named "not read")."""
+    root = tmp_path / "brain"
+    for s, split in enumerate(("Training", "Testing", "Validation")):
+        for c, name in enumerate(("glioma", "meningioma", "notumor", "pituitary")):
+            put(root / split / name, n=1, seed=10 * s + c)
+    (root / "glioma").symlink_to(root / "Training" / "glioma")
+    assert main(["data", "check", "--data", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "Validation: 4 images (glioma 1, meningioma 1, notumor 1, pituitary 1)\n" in out and "not read" not in out

@@ -173,8 +173,10 @@ def dataset_splits(root: str | os.PathLike) -> list[str | None]:
     others, dirs = [], _folders_in(root) if root.is_dir() else []
     if dirs and not named:  # ROOT/kaggle/Training beside ROOT/hospital/glioma: evaluate's error, not hospital alone
         _refuse_one_level_up(root, None)
-    own = any(class_of_folder(d.name, CLASSES) for d in dirs)  # ROOT/glioma beside ROOT/batch2/glioma: the load's
-    for d in [] if own else dirs:  # error, as evaluate's; a link to a split (training -> Training): read once
+    # ROOT/glioma beside ROOT/batch2/glioma: the load's error, as evaluate's; not a link into a split (ROOT/glioma
+    own = any(class_of_folder(d.name, CLASSES) and not any(d.resolve().is_relative_to(t) for t in taken)  # ->
+              for d in dirs)  # Training/glioma), read there: Validation beside it was left out for it
+    for d in [] if own else dirs:  # a link to a split (training -> Training): read once
         if d.resolve() not in taken and holds_class_folders(d):
             taken.add(d.resolve())
             others.append(d.name)
