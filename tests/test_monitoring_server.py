@@ -24,7 +24,7 @@ from conftest import REPO
 from prometheus_client.parser import text_string_to_metric_families
 from serve_process import free_port
 
-from braintumor import gunicorn_config
+from braintumor import gunicorn_config, metrics_folders
 from braintumor import serve as serve_mod
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
@@ -199,7 +199,7 @@ ABORTED_WHILE_COUNTING = """
 import os, signal, sys, time, types
 from flask import Flask
 from prometheus_client import mmap_dict
-from braintumor import gunicorn_config
+from braintumor import gunicorn_config, metrics_folders
 from braintumor.web import monitoring
 
 app = Flask("w")
@@ -261,7 +261,7 @@ def test_hooks_drop_a_dead_workers_live_gauges_and_remove_only_our_directory(tmp
 
 def test_metrics_dir_is_fresh_each_start_and_under_tmpdir(tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    first, second = Path(serve_mod.metrics_dir()), Path(serve_mod.metrics_dir())
+    first, second = Path(metrics_folders.metrics_dir()), Path(metrics_folders.metrics_dir())
     assert first != second and first.parent == second.parent == tmp_path
     assert first.name.startswith(gunicorn_config.METRICS_DIR_PREFIX) and not any(first.iterdir())
 
@@ -272,7 +272,7 @@ def test_metrics_dir_under_a_relative_tmpdir_is_named_from_the_root(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tmp").mkdir()
     monkeypatch.setenv("TMPDIR", "tmp")
-    made = serve_mod.metrics_dir()
+    made = metrics_folders.metrics_dir()
     assert os.path.isabs(made) and Path(made).parent == tmp_path / "tmp"
 
 
@@ -284,7 +284,7 @@ def test_metrics_dir_under_a_tmpdir_going_up_from_a_link_is_the_folder_made(tmp_
     (tmp_path / "real" / "tmp").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real" / "deep")
     monkeypatch.setenv("TMPDIR", os.path.join("link", "..", "tmp"))
-    made = serve_mod.metrics_dir()
+    made = metrics_folders.metrics_dir()
     assert os.path.isabs(made) and os.path.isdir(made), made
     assert Path(made).resolve().parent == (tmp_path / "real" / "tmp").resolve()
 

@@ -77,7 +77,7 @@ def test_workers_gunicorn_switches_users_get_the_metrics_folder(monkeypatch, tmp
     """GUNICORN_CMD_ARGS="--user nobody --group nogroup" (gunicorn started as root, its workers switched to a user):
     the metrics folder serve had made, 0700 and root's, was not theirs, and every worker failed to boot
     (PermissionError: .../histogram_0.db). It is given to them; where it cannot be (not root), one line, no folder."""
-    from braintumor import serve as serve_mod
+    from braintumor import metrics_folders
     from braintumor.exit_errors import UsageError
     from braintumor.serve_settings import check_gunicorn_settings
 
@@ -85,16 +85,16 @@ def test_workers_gunicorn_switches_users_get_the_metrics_folder(monkeypatch, tmp
     monkeypatch.setenv("GUNICORN_CMD_ARGS", f"--user {owner[0]} --group {owner[1]}")
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     given = []
-    monkeypatch.setattr(serve_mod.os, "chown", lambda path, uid, gid: given.append((path, uid, gid)))
-    path = serve_mod._new_metrics_dir(check_gunicorn_settings())
+    monkeypatch.setattr(metrics_folders.os, "chown", lambda path, uid, gid: given.append((path, uid, gid)))
+    path = metrics_folders.new_metrics_dir(check_gunicorn_settings())
     assert given == [(path, *owner)]
 
     def refused(path, uid, gid):
         raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(serve_mod.os, "chown", refused)
+    monkeypatch.setattr(metrics_folders.os, "chown", refused)
     with pytest.raises(UsageError, match="cannot give the workers' metrics folder to them: Operation not permitted"):
-        serve_mod._new_metrics_dir(check_gunicorn_settings())
+        metrics_folders.new_metrics_dir(check_gunicorn_settings())
     assert [p.name for p in tmp_path.iterdir()] == [os.path.basename(path)]  # the refused one removed
     monkeypatch.setenv("GUNICORN_CMD_ARGS", "--timeout 120")
     assert check_gunicorn_settings() is None  # the same user: nothing to give

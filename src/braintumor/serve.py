@@ -14,7 +14,7 @@ a fresh ``PROMETHEUS_MULTIPROC_DIR`` per server start, set before the workers ex
 ``gunicorn_config.py`` (files named by worker slot, a dead worker's live gauges dropped, the directory removed at exit).
 A start gunicorn gives up before its hooks run, or a master
 killed outright, never reaches ``on_exit``: a small watcher, started before the exec, removes the directory
-once the last of the server's processes has ended (:func:`_remove_when_server_ends`).
+once the last of the server's processes has ended (:func:`~braintumor.metrics_folders.remove_when_server_ends`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ import logging
 import math
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,11 +33,11 @@ from .gunicorn_config import (
     CLIENT_TIMEOUT_ENV,
     DEFAULT_CLIENT_TIMEOUT,
     DEFAULT_REQUEST_TIMEOUT,
-    METRICS_DIR_PREFIX,
     REQUEST_TIMEOUT_ENV,
 )
 from .held_model import hold_model
 from .host_names import listen_address, server_url, url_host
+from .metrics_folders import new_metrics_dir, remove_when_server_ends
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
@@ -66,56 +64,6 @@ from .wording import counted, printable
 #: other workers need, and glibc's default of one malloc arena per thread made a worker's RSS creep.
 WORKER_ENV: dict[str, str] = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                               "MALLOC_ARENA_MAX": "2"}
-
-
-def metrics_dir() -> str:
-    """A fresh, empty directory for the workers' metric files: under $TMPDIR when set, else in memory
-    (/dev/shm) where there is one. Named from the root: a relative $TMPDIR was looked for from gunicorn's --chdir;
-    by where it leads (``realpath``): ``os.path.abspath`` (and Python 3.12's mkdtemp) fold ``link/..`` away as text,
-    naming a folder other than the one made, or none."""
-    parent = os.environ.get("TMPDIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
-    return tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX, dir=os.path.realpath(parent) if parent else None)
-
-
-def _new_metrics_dir(owner: tuple[int, int] | None = None) -> str:
-    """``owner``: the workers' (uid, gid) when gunicorn switches to them (GUNICORN_CMD_ARGS's ``--user``, ``--group``):
-    the folder is given to them, else made 0700 by this user and every worker failed to boot (PermissionError)."""
-    try:
-        path = metrics_dir()
-    except OSError as exc:  # e.g. TMPDIR names a folder that is not there: it said "serving ...", then errno 2
-        where = os.path.dirname(exc.filename) if exc.filename else "TMPDIR"
-        raise UsageError(f"cannot create the workers' metrics folder in {where}: "
-                         f"{exc.strerror or exc} (set TMPDIR to a writable folder)") from None
-    try:
-        if owner is not None:
-            os.chown(path, *owner)
-    except OSError as exc:
-        shutil.rmtree(path, ignore_errors=True)
-        raise UsageError(f"GUNICORN_CMD_ARGS --user/--group: cannot give the workers' metrics folder to them: "
-                         f"{exc.strerror or exc} (only root can switch users)") from None
-    return path
-
-
-#: The watcher's program: wait for the end of a pipe (its stdin; nothing is written) whose other end only the server's
-#: processes hold, then remove the one directory it was given. ``-I -S``: no site packages, nothing of the project.
-_REMOVE_WHEN_DONE = "import os, shutil, sys\nos.read(0, 1)\nshutil.rmtree(sys.argv[1], ignore_errors=True)"
-
-
-def _remove_when_server_ends(path: str) -> int | None:
-    """Start the watcher that removes ``path`` when the server is gone; the pipe's write end it returns is inherited
-    through the exec by gunicorn's master and its workers. In its own session, so Ctrl+C does not end it first.
-    None when it could not start (gunicorn's on_exit still removes the directory on a normal stop)."""
-    read, write = os.pipe()
-    try:
-        subprocess.Popen([sys.executable, "-I", "-S", "-c", _REMOVE_WHEN_DONE, path], stdin=read,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    except OSError:
-        os.close(write)
-        return None
-    finally:
-        os.close(read)
-    os.set_inheritable(write, True)
-    return write
 
 
 def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int | None = None,
@@ -204,8 +152,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
             port = listener.getsockname()[1]  # --port 0: the one the system chose
             kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
             argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads, listener.fileno())
-            metrics = _new_metrics_dir(owner)  # before saying it serves
-            watched = _remove_when_server_ends(metrics)
+            metrics = new_metrics_dir(owner)  # before saying it serves
+            watched = remove_when_server_ends(metrics)
         else:
             check_port(host, port)
         prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
