@@ -94,9 +94,16 @@ def test_a_master_killed_outright_leaves_no_metrics_folder(tiny_model, tmp_path,
     made stayed in /dev/shm (or $TMPDIR), one more at every such end, until serve's watcher removed it once the master
     and its workers were gone. (A bad GUNICORN_CMD_ARGS, which used to fail gunicorn's start before its hooks, is now
     refused before the folder is made: test_serve_environment.py.)"""
+    import fcntl
+
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     with running_serve(tmp_path, "--model", str(tiny_model), "--workers", "1") as server:
-        assert list(tmp_path.glob("braintumor-metrics-*"))
+        [folder] = tmp_path.glob("braintumor-metrics-*")
+        assert folder.name.startswith(f"braintumor-metrics-{server.proc.pid}-")  # the pid another start checks
+        held = os.open(folder, os.O_RDONLY)
+        with pytest.raises(BlockingIOError):  # the lock serve took, held through the exec: another start leaves it
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.close(held)
         os.kill(server.proc.pid, signal.SIGKILL)  # serve exec'd gunicorn: its pid is the master's
     deadline = time.monotonic() + 15  # the worker notices its master is gone, then the watcher removes the folder
     while list(tmp_path.glob("braintumor-metrics-*")) and time.monotonic() < deadline:

@@ -14,7 +14,8 @@ a fresh ``PROMETHEUS_MULTIPROC_DIR`` per server start, set before the workers ex
 ``gunicorn_config.py`` (files named by worker slot, a dead worker's live gauges dropped, the directory removed at exit).
 A start gunicorn gives up before its hooks run, or a master
 killed outright, never reaches ``on_exit``: a small watcher, started before the exec, removes the directory
-once the last of the server's processes has ended (:func:`~braintumor.metrics_folders.remove_when_server_ends`).
+once the last of the server's processes has ended (:func:`~braintumor.metrics_folders.remove_when_server_ends`); a kill
+that takes the watcher too (a cgroup's OOM kill) leaves it to the next start, which removes the folders of servers gone.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .gunicorn_config import (
 )
 from .held_model import hold_model
 from .host_names import listen_address, server_url, url_host
-from .metrics_folders import new_metrics_dir, remove_when_server_ends
+from .metrics_folders import hold_metrics_dir, new_metrics_dir, remove_when_server_ends
 from .model_files import default_model_path, resolve_model_path
 from .predictor import Classifier
 from .serve_settings import (
@@ -140,7 +141,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         server = f"gunicorn, {counted(workers, 'worker')} x {counted(threads, 'thread')}"
     if gunicorn:
         check_gunicorn_host(host, port)  # a usage error, before the port's "not yet this machine's" (exit 75)
-    metrics = watched = listener = left = None
+    metrics = held = watched = listener = left = None
     environ = {key: os.environ.get(key) for key in _SET_FOR_GUNICORN}  # as it was, should the start fail
     try:  # a stop before the exec (the line below waiting on a full pipe) left the folder: now the watcher's or ours
         if gunicorn:
@@ -153,6 +154,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
             kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
             argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads, listener.fileno())
             metrics = new_metrics_dir(owner)  # before saying it serves
+            held = hold_metrics_dir(metrics)  # locked while any server process lives: no other start removes it
             watched = remove_when_server_ends(metrics)
         else:
             check_port(host, port)
@@ -182,7 +184,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     except BaseException:
         if listener is not None:
             listener.close()
-        _undo_start(environ, metrics, [kwargs.get("model_fd"), watched], left)
+        _undo_start(environ, metrics, [kwargs.get("model_fd"), held, watched], left)
         raise
     return 0
 
@@ -196,7 +198,8 @@ def _undo_start(environ: dict[str, str | None], metrics: str | None, fds: Sequen
                 left: int | None = None) -> None:
     """A start that ended before the exec (a stop, an error, the exec itself) leaves this process as it was, for
     whatever goes on in it: ``environ`` (:data:`_SET_FOR_GUNICORN` as they were) back, the metrics folder removed,
-    ``fds`` closed (the model's in-memory copy, a copy of its bytes per call; the watcher's pipe, so it ends).
+    ``fds`` closed (the model's in-memory copy, a copy of its bytes per call; the metrics folder's lock; the
+    watcher's pipe, so it ends).
     PROMETHEUS_MULTIPROC_DIR had named the removed folder: a later app of this process answered /metrics 500.
     ``left``: the working folder serve left for gunicorn (serve_settings.leave_a_folder_it_cannot_enter), gone back
     into: the caller was left in ``/``."""
