@@ -209,3 +209,37 @@ def test_the_document_says_the_403_and_501_every_path_gives(client, doc):
         r = client.get(path, data=b"x", headers={"Transfer-Encoding": "gzip, chunked"})
         assert r.status_code == 501, path
         jsonschema.validate(r.get_json(), error, cls=jsonschema.Draft202012Validator)
+
+
+#: The routes the app serves that the document leaves out, and why: it is the JSON API's, for programs.
+NOT_IN_THE_DOCUMENT = {
+    "/": "the web page and its form's post: HTML for people, not the JSON API",
+    "/static/<path:filename>": "the page's scripts, styles and icons",
+    "/dashboard": "the monitoring page: HTML for people",
+    "/metrics": "monitoring, for the monitoring network only (docs/WEB.md: not in the document)",
+    "/api/v1/stats": "monitoring, as /metrics (docs/WEB.md: not in the document)",
+}
+#: Methods the info description says once for every path rather than as operations of each: HEAD is its GET without
+#: the body (RFC 9110 9.3.2: no answer of its own to describe), OPTIONS the 204 with Allow.
+SAID_FOR_EVERY_PATH = {"HEAD": "Every path that answers GET also answers HEAD", "OPTIONS": "OPTIONS answers 204"}
+
+
+def test_the_document_names_every_route_and_method_the_app_serves(client, doc):
+    """HEAD, which every GET route answers, was in no operation and named by the description only among the methods a
+    page of another site may send: every (route, method) the app serves is now an operation, said for every path
+    (HEAD, OPTIONS), or left out here with the reason why."""
+    rules = list(client.application.url_map.iter_rules())
+    assert set(NOT_IN_THE_DOCUMENT) <= {rule.rule for rule in rules}, "a route left out that the app no longer has"
+    served = {(rule.rule, method) for rule in rules for method in rule.methods
+              if rule.rule not in NOT_IN_THE_DOCUMENT and method not in SAID_FOR_EVERY_PATH}
+    assert served == {(path, method.upper()) for path, operations in doc["paths"].items() for method in operations}
+    for words in SAID_FOR_EVERY_PATH.values():
+        assert words in doc["info"]["description"]
+    for path, operations in doc["paths"].items():
+        head = client.head(path)
+        if "get" in operations:  # its GET's status and headers, without the body
+            get = client.get(path)
+            assert (head.status_code, head.headers["Content-Type"]) == (get.status_code, get.headers["Content-Type"])
+            assert head.get_data() == b""
+        else:
+            assert head.status_code == 405 and "HEAD" not in head.headers["Allow"]
