@@ -112,6 +112,26 @@ def test_a_master_killed_outright_leaves_no_metrics_folder(tiny_model, tmp_path,
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_the_openapi_servers_prefix_is_only_one_gunicorn_was_told_to_trust(tiny_model, tmp_path, monkeypatch):
+    """DEPLOY.md: X-Forwarded-Prefix is never read (any client could send one: the app has no ProxyFix); a proxy that
+    passes its prefix per request sends gunicorn's SCRIPT_NAME header, which gunicorn takes only from the addresses of
+    ``--forwarded-allow-ips`` (127.0.0.1 and ::1 unless GUNICORN_CMD_ARGS sets it), and drops from any other."""
+
+    def servers(base: str, path: str, headers: dict[str, str]) -> list[dict]:
+        with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=10) as answer:
+            return json.load(answer)["servers"]
+
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+    with running_serve(tmp_path, "--model", str(tiny_model), "--workers", "1") as server:
+        assert servers(server.base, "/api/v1/openapi.json", {"X-Forwarded-Prefix": "/x"}) == [{"url": "/"}]
+        prefixed = servers(server.base, "/braintumor/api/v1/openapi.json", {"SCRIPT_NAME": "/braintumor"})
+        assert prefixed == [{"url": "/braintumor"}]  # this test's address, 127.0.0.1, is trusted by default
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--forwarded-allow-ips 192.0.2.1")  # a proxy that is not this test
+    with running_serve(tmp_path, "--model", str(tiny_model), "--workers", "1") as server:
+        assert servers(server.base, "/api/v1/openapi.json", {"SCRIPT_NAME": "/braintumor"}) == [{"url": "/"}]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
 @pytest.mark.parametrize("threads", [[], ["--threads", "1"]], ids=["gthread", "sync"])
 def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
     with running_serve(tmp_path, "--model", str(tiny_model), "--workers", "2", *threads) as server:
