@@ -36,18 +36,6 @@ def post(client, headers: dict[str, str], image: bytes, path: str = "/api/v1/pre
                        headers={"Host": host, **headers})
 
 
-class UnreadBody(io.BytesIO):
-    """A request body that records whether anything read it."""
-
-    read_from = False
-
-    def read(self, *args):
-        self.read_from = True
-        return super().read(*args)
-
-    readline = read
-
-
 @pytest.mark.parametrize(("headers", "said"), [
     (EVIL, BY_FETCH_SITE),
     ({"Sec-Fetch-Site": "same-site", "Origin": "http://localhost:3000"}, BY_FETCH_SITE),  # another port: same site
@@ -57,17 +45,27 @@ class UnreadBody(io.BytesIO):
     ({"Origin": "http://10.0.0.5:5001"}, BY_ORIGIN),  # another port
     ({"Origin": "http://[::1"}, BY_ORIGIN),  # no URL at all: no traceback
 ], ids=["cross-site", "same-site", "sandboxed", "origin", "origin-null", "origin-port", "origin-no-url"])
-def test_a_post_from_another_sites_page_is_refused_403_before_its_body_is_read(client, headers, said):
+def test_a_post_from_another_sites_page_is_refused_403_before_its_body_is_parsed(client, headers, said):
+    """Its body is read to its end and dropped (a client sending it whole then receives the answer), never parsed."""
     for path, json in (("/api/v1/predict", True), ("/", False), ("/api/v1/predict/", True)):
-        body = UnreadBody(b"--x\r\n" * 1000)
+        body = io.BytesIO(b"--x\r\n" * 1000)  # no form: parsed, it would be a 400
         r = client.post(path, input_stream=body, content_type="multipart/form-data; boundary=x",
                         headers={"Host": "10.0.0.5:5000", "Content-Length": "5000", **headers})  # a LAN server's
-        assert r.status_code == 403 and not body.read_from, path
+        assert r.status_code == 403 and body.tell() == 5000, path
         if json:
             assert r.get_json() == {"error": said}
         else:  # the page, the message in it, as every error of the page
             # the page's status line says it as a sentence (pages.sentence)
             assert sentence(said).replace("'", "&#39;") in r.get_data(as_text=True) and r.mimetype == "text/html"
+
+
+def test_a_refused_body_declared_over_the_upload_limit_is_not_read(tiny_classifier):
+    """The body dropped before the 403 is bounded as an upload is: a Content-Length over the limit is not read."""
+    client = create_app(classifier=tiny_classifier, max_upload_mb=1).test_client()
+    body = io.BytesIO(b"\0" * 4096)
+    r = client.post("/api/v1/predict", input_stream=body, content_type="image/png",
+                    headers={"Host": "127.0.0.1:5000", **EVIL}, environ_overrides={"CONTENT_LENGTH": "2097152"})
+    assert r.status_code == 403 and body.tell() == 0
 
 
 @pytest.mark.parametrize("headers", [
@@ -213,6 +211,34 @@ def test_the_gunicorn_workers_refuse_another_sites_post(tmp_path, monkeypatch, i
         assert sent(EVIL) == (403, {"error": BY_FETCH_SITE})
         assert sent({"Sec-Fetch-Site": "cross-site", "Origin": PORTAL})[0] == sent({})[0] == 200
     assert '"POST /api/v1/predict HTTP/1.1" 403 ' in server.output()
+
+
+def _refused_whole(port: int, size: int = 20 * 1024 * 1024) -> tuple[int, dict]:
+    """A program's cross-site POST of ``size`` bytes, sent whole before its answer is read (Python's http.client, as
+    ``requests`` does): the status and JSON it receives, or the error it gets instead."""
+    import http.client
+    import json
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", "/api/v1/predict", body=b"\0" * size, headers={"Content-Type": "image/png", **EVIL})
+        answer = conn.getresponse()
+        return answer.status, json.loads(answer.read())
+    finally:
+        conn.close()
+
+
+def test_a_refused_post_of_many_mb_gets_its_403_not_a_reset(tmp_path, tiny_classifier):
+    """gunicorn (``serve``) answered the 403 before the body and then closed the connection, draining at most 64 kB
+    of it: a client still sending got a reset (BrokenPipeError) and never the answer. The body is now read and
+    dropped first (up to the upload limit, never parsed), as waitress reads every body whole before the app."""
+    from serve_process import running_serve, running_waitress
+
+    with running_serve(tmp_path, "--workers", "1") as server:
+        assert _refused_whole(server.port) == (403, {"error": BY_FETCH_SITE})
+        assert _refused_whole(server.port) == (403, {"error": BY_FETCH_SITE})  # and the worker serves on
+    with running_waitress(create_app(classifier=tiny_classifier)) as port:
+        assert _refused_whole(port) == (403, {"error": BY_FETCH_SITE})
 
 
 @pytest.mark.parametrize(("sent", "host", "status"), [

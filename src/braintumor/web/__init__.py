@@ -227,7 +227,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     app.register_blueprint(api_bp)
     init_monitoring(app, clf)
     refuse_other_hosts(app, allowed_hosts)  # after monitoring's start hook: a refusal is counted as any 400
-    refuse_cross_site(app, trusted_origins)  # a page of another site posting: 403, its body never read
+    refuse_cross_site(app, trusted_origins)  # a page of another site posting: 403, its body never parsed
     refuse_transfer_codings(app)  # a body in gzip, chunked: 501, not the compressed bytes read as the file
 
     @app.after_request

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from flask import Flask, request
-from werkzeug.exceptions import BadRequest, RequestTimeout
+from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout
 from werkzeug.exceptions import NotImplemented as NotImplementedStatus
 
 _STALLED = (BlockingIOError, TimeoutError)
@@ -229,6 +229,19 @@ def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], request_t
         return wsgi_app(environ, start_response)
 
     return app
+
+
+def discard_body() -> None:
+    """Read the request's body to its end and drop it (never parsed, 64 kB at a time), before an answer that refuses
+    it (web/origins.py's 403): gunicorn answered first and then closed the connection, draining at most 64 kB of the
+    body, and a client still sending the rest (Python's http.client, ``requests``) got a reset, not the answer.
+    waitress has read the body whole already. Bounded as an upload is: a declared length over the upload limit is not
+    read (Werkzeug's ``request.stream`` raises its 413 first; the connection is closed after the answer, as for a 413),
+    nor is a chunked body past it, and the reads keep their timeouts; a body that cannot be read to its end is left to
+    the server, which then closes the connection."""
+    with contextlib.suppress(HTTPException, OSError):  # 408, 413, a client gone: the refusal is answered all the same
+        while request.stream.read(64 * 1024):
+            pass
 
 
 #: The transfer codings a request may name: chunked framing, which the servers undo, and identity, which is none.

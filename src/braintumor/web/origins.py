@@ -27,6 +27,7 @@ from flask import Flask, request
 from werkzeug.exceptions import Forbidden
 
 from ..host_names import ANY_HOST, DEFAULT_PORTS, TRUSTED_ORIGINS_ENV, host_name, origin
+from .client_input import discard_body
 from .hosts import loopback_host, split_host
 
 #: Methods that change nothing, and so are answered whoever asks: anything else (POST, PUT, a made-up one) is checked.
@@ -50,7 +51,7 @@ BY_ORIGIN = cross_site_refused("its Origin header names another site than the Ho
 
 
 class CrossSiteRequest(Forbidden):
-    """A request with an unsafe method that a page of another site sent (403), refused before its body is read."""
+    """A request with an unsafe method that a page of another site sent (403), refused before its body is parsed."""
 
     description = BY_FETCH_SITE
 
@@ -112,4 +113,5 @@ def refuse_cross_site(app: Flask, trusted: Collection[str] = ()) -> None:
         # so 'name:80' would pass for an https Origin's
         refusal = cross_site(request.headers, request.method, request.headers.get("Host") or request.host, allowed)
         if refusal is not None:
+            discard_body()  # read and dropped, never parsed: a client sending it whole then receives the 403
             raise CrossSiteRequest(description=refusal)
