@@ -347,3 +347,24 @@ def test_serve_starts_in_a_folder_its_user_may_not_enter(tmp_path):
         assert "Permission denied" not in server.output()
     finally:
         locked.chmod(0o700)  # for pytest's clean-up
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT") or not sys.platform.startswith("linux"),
+                    reason="SO_REUSEPORT, and SO_RCVTIMEO inherited by accepted sockets: Linux")
+def test_gunicorn_cmd_args_reuse_port_serves_as_the_normal_path(tmp_path, monkeypatch):
+    """``GUNICORN_CMD_ARGS=--reuse-port``: gunicorn's master left serve's socket to the workers, so its log said
+    "Listening at:  (pid)" and ``when_ready`` found no socket to give ``--client-timeout``: a body that stopped arriving
+    held a request thread for as long as the client kept the connection, never a 408. Now the master serves serve's
+    socket as without it, and that socket is bound with SO_REUSEPORT: another server started so may share the port."""
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--reuse-port")
+    with running_serve(tmp_path, "--workers", "2", "--client-timeout", "1") as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=20) as client:
+            client.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/jpeg\r\n"
+                           b"Content-Length: 90000\r\n\r\n\xff\xd8")
+            assert client.recv(64).startswith(b"HTTP/1.1 408 ")  # after 1 s; a timeout error after 20 s before
+        with socket.socket() as other:  # as gunicorn --reuse-port binds
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            other.bind(("127.0.0.1", server.port))
+    out = server.output()
+    assert f"Listening at: http://127.0.0.1:{server.port} (" in out, out

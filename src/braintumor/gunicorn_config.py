@@ -156,10 +156,15 @@ def stalled_clients_in_one_line(record: logging.LogRecord) -> bool:
 
 
 def on_starting(server) -> None:
-    """In the master, before any worker exists (they inherit it): filter the error log's rejected requests."""
+    """In the master, before any worker exists (they inherit it): filter the error log's rejected requests. With
+    ``--reuse-port`` and only sockets serve bound (``--bind fd://N``, SO_REUSEPORT set by serve), the master serves
+    them as without it: gunicorn left them to each worker, its log said "Listening at:  (pid)", and :func:`when_ready`
+    found no socket to give the client timeout. Each worker's socket was a copy of the one socket anyway."""
     logger = logging.getLogger("gunicorn.error")
     logger.addFilter(without_client_data)
     logger.addFilter(stalled_clients_in_one_line)
+    if server.cfg.reuse_port and all(isinstance(bound, int) for bound in server.cfg.address):
+        server.cfg.set("reuse_port", False)
 
 
 #: The longest receive timeout (seconds) a timeval's ``long`` holds on any system: 68 years, none in practice.

@@ -53,7 +53,7 @@ from .serve_settings import (
     environment_hosts,
     environment_origins,
     go_back,
-    gunicorn_backlog,
+    gunicorn_socket_settings,
     leave_a_folder_it_cannot_enter,
     listen_socket,
 )
@@ -149,7 +149,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
             # and in the master: "abc" was a traceback. --workers decides here, so the variable has nothing to say.
             os.environ.pop("WEB_CONCURRENCY", None)
             owner = check_gunicorn_settings()
-            listener = listen_socket(host, port, gunicorn_backlog())  # gunicorn's, held from here: no other's
+            backlog, reuse_port = gunicorn_socket_settings()
+            listener = listen_socket(host, port, backlog, reuse_port)  # gunicorn's, held from here: no other's
             port = listener.getsockname()[1]  # --port 0: the one the system chose
             kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
             argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads, listener.fileno())

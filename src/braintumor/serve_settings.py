@@ -84,11 +84,13 @@ def gunicorn_cmd_args() -> dict[str, Any]:
     return {**given, "uid": config.uid, "gid": config.gid}
 
 
-def gunicorn_backlog() -> int:
-    """gunicorn's ``--backlog`` (its default, or ``$GUNICORN_CMD_ARGS``'s), for the socket serve listens on for it."""
+def gunicorn_socket_settings() -> tuple[int, bool]:
+    """gunicorn's ``--backlog`` and ``--reuse-port`` (its defaults, or ``$GUNICORN_CMD_ARGS``'s), for the socket serve
+    listens on for it: SO_REUSEPORT counts only when set before the bind, which serve makes, not gunicorn."""
     from gunicorn.config import Config
 
-    return gunicorn_cmd_args().get("backlog", Config().backlog)
+    given, default = gunicorn_cmd_args(), Config()
+    return given.get("backlog", default.backlog), bool(given.get("reuse_port", default.reuse_port))
 
 
 def check_gunicorn_settings() -> tuple[int, int] | None:
@@ -217,12 +219,13 @@ def check_port(host: str, port: int) -> None:
     listen_socket(host, port).close()
 
 
-def listen_socket(host: str, port: int, backlog: int | None = None) -> socket.socket:
+def listen_socket(host: str, port: int, backlog: int | None = None, reuse_port: bool = False) -> socket.socket:
     """The socket to serve on, bound (and listening, when ``backlog`` is given), or one clear line when the address
     cannot be listened on, instead of gunicorn's five retries and a log. serve hands it to gunicorn (``--bind fd://N``,
     inherited through the exec): checked, then bound by gunicorn, the port could be taken by another program in
     between, and gunicorn gave up with exit status 1, not 75. Listening, since another socket with ``SO_REUSEADDR``
-    may still bind a port no socket listens on.
+    may still bind a port no socket listens on. ``reuse_port``: ``SO_REUSEPORT`` too (GUNICORN_CMD_ARGS's
+    ``--reuse-port``), so that another server bound so may listen on the port beside it.
 
     Bound the way gunicorn binds ``HOST:PORT``: ``SO_REUSEADDR``, so a port in TIME_WAIT still counts as free; a name's
     IPv4 address where it has one (``localhost`` is 127.0.0.1, where the resolver lists ::1 first). What may work later
@@ -236,6 +239,8 @@ def listen_socket(host: str, port: int, backlog: int | None = None) -> socket.so
         s = socket.socket(family, socket.SOCK_STREAM)
         try:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port and hasattr(socket, "SO_REUSEPORT"):
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             s.bind(address)
             if backlog is not None:
                 s.listen(backlog)
