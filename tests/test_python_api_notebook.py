@@ -279,6 +279,27 @@ def test_a_batch_holding_nan_or_infinity_is_refused_not_answered_as_the_first_cl
     assert clf.classify(np.stack([x, x]))[0][0] == clf.predict(HEAD)  # finite inputs: answered as before
 
 
+def test_a_batch_outside_the_preprocessed_range_is_refused_not_answered(clf):
+    """A batch of levels 0-255 (``crop.astype(np.float32)`` without the / 255), or normalised by the caller to [-1, 1]
+    or mean 0, was answered: ``predict_proba`` as confidently as ever (the network standardises each image), and
+    ``classify`` refused every image as "far from every training slice". It says the range and what makes it."""
+    x = clf.preprocess(HEAD)
+    good = np.stack([x, x, x])
+    for bad in (good * 255, good * 2 - 1, (good - good.mean()) / good.std()):
+        batch = good.copy()
+        batch[2] = bad[2]
+        for call in (clf.predict_proba, clf.run, clf.run_all, clf.classify, lambda b: explain_batch(clf, b)):
+            with pytest.raises(ValueError, match=r"model inputs must be in \[0, 1\] \(what preprocess\(\) gives\), "
+                                                 r"got values from -?[0-9.]+ to [0-9.]+ \(image 2 first\)"):
+                call(batch)
+    with pytest.raises(ValueError, match=r"0-255 levels\? divide by 255"):
+        clf.predict_proba(good * 255)
+    edges = good.copy()
+    edges[0, 0, 0, :2] = (0.0, 1.0)  # the range's own ends, and a little past them (a resize's overshoot), are taken
+    edges[1, 0, 0, :2] = (-0.01, 1.01)
+    assert clf.classify(edges)[0][2] == clf.predict(HEAD)
+
+
 def test_a_float64_batch_is_checked_as_the_float32_the_network_takes(clf):
     """A float64 batch is run as float32: a value finite in float64 but past float32's range (1e39) became infinite
     there and was answered with NaN probabilities (classify: the first class, ood False), past the NaN check."""
@@ -314,8 +335,9 @@ def test_an_npz_archive_loaded_is_told_to_pass_its_arrays(clf, tmp_path):
 
 
 def test_a_finite_batch_is_checked_without_a_copy_of_its_size(clf):
-    """The NaN check made a bool copy of the whole batch (a quarter of its bytes) on every call; a finite sum says the
-    batch is finite without one. Large finite values whose sum overflows are still taken, without a warning."""
+    """The NaN check made a bool copy of the whole batch (a quarter of its bytes) on every call; its finite minimum
+    and maximum say the batch is finite without one. Large finite values (past the range) are refused without a
+    warning."""
     import tracemalloc
     import warnings
 
@@ -332,4 +354,5 @@ def test_a_finite_batch_is_checked_without_a_copy_of_its_size(clf):
     assert peak < batch.nbytes / 16
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert check_model_input(np.full((2, 1, size, size), 3e38, np.float32), size) is not None
+        with pytest.raises(ValueError, match=r"must be in \[0, 1\]"):
+            check_model_input(np.full((2, 1, size, size), 3e38, np.float32), size)

@@ -6,14 +6,21 @@ Why its own module: :mod:`braintumor.preprocess` makes the inputs, the predictor
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+#: How far past [0, 1] a model input may lie and still be taken: preprocess's own lie in [0, 1]; a caller's resize of
+#: them (bicubic) overshoots a little. Levels 0-255, [-1, 1] or standardised inputs lie far past it.
+INPUT_SLACK: float = 0.05
 
 
 def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
-    """``batch`` as an array, checked to be what the network takes: finite floats (N, 1, size, size). Why: one
-    image's (1, S, S) input (what :func:`braintumor.preprocess.preprocess` gives) failed deep in ONNX Runtime ("Invalid
-    rank for input"), and uint8 crops were taken as levels 0-255 where [0, 1] belong, and a NaN was answered with NaN
-    probabilities: silently wrong answers. Not run on what ``to_model_input`` made of uint8 crops (finite by
+    """``batch`` as an array, checked to be what the network takes: finite floats in [0, 1] (give or take
+    :data:`INPUT_SLACK`) of shape (N, 1, size, size). Why: one image's (1, S, S) input (what
+    :func:`braintumor.preprocess.preprocess` gives) failed deep in ONNX Runtime ("Invalid rank for input"); uint8
+    crops, float levels 0-255 or a caller's own normalisation were answered as if in [0, 1], and a NaN with NaN
+    probabilities: silently wrong answers. Not run on what ``to_model_input`` made of uint8 crops (in range by
     construction): ``Classifier.predict`` saves this pass over its input."""
     arr = np.asarray(batch)
     if arr.ndim != 4 or arr.shape[1:] != (1, size, size):
@@ -22,18 +29,32 @@ def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
     if arr.dtype.kind != "f":
         raise ValueError(f"expected model inputs as floats in [0, 1] (what preprocess gives), not {arr.dtype}: "
                          "uint8 crops (N, S, S) go to Classifier.classify_crops")
-    with np.errstate(over="ignore", invalid="ignore"):  # what the check below finds, not a warning
+    with np.errstate(over="ignore", invalid="ignore"):  # what the checks below find, not a warning
         if arr.dtype != np.float32:  # the network's type, checked as it will run: 1e39 in float64 is inf in float32
             arr = arr.astype(np.float32)
-        # a finite sum is all finite (a NaN or an infinity carries through it): no bool copy of the batch (a quarter
-        # of its bytes); the full check only where it is not (large finite values can sum past float32's range)
-        total = np.add.reduce(arr, axis=None)
-    if not np.isfinite(total) and not (finite := np.isfinite(arr)).all():
+    if arr.size == 0:  # no images: nothing to check (min and max of none raise)
+        return arr
+    # a NaN or an infinity is the minimum or the maximum (numpy's carry NaN): no bool copy of the batch (a quarter of
+    # its bytes) unless one is not finite
+    low, high = float(np.minimum.reduce(arr, axis=None)), float(np.maximum.reduce(arr, axis=None))
+    if not (math.isfinite(low) and math.isfinite(high)):
         # NaN probabilities, and classify's label the first class, ood False: a silent answer
-        first = int(np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))[0])
         raise ValueError(f"model inputs must be finite floats in [0, 1] (what preprocess gives), not NaN or infinite "
-                         f"values (image {first} first): predict(array) reads them as background, as a float file's")
+                         f"values (image {_first(~np.isfinite(arr))} first): predict(array) reads them as "
+                         "background, as a float file's")
+    if low < -INPUT_SLACK or high > 1.0 + INPUT_SLACK:
+        # levels 0-255 or a caller's own normalisation: predict_proba answered as surely as ever (the network
+        # standardises each image), and classify refused every image as far from the training slices
+        hint = "0-255 levels? divide by 255, or " if low >= -INPUT_SLACK and high > 2.0 else ""
+        raise ValueError(f"model inputs must be in [0, 1] (what preprocess() gives), got values from {low:.4g} to "
+                         f"{high:.4g} (image {_first((arr < -INPUT_SLACK) | (arr > 1.0 + INPUT_SLACK))} first): "
+                         f"{hint}pass the images to predict or predict_many, which preprocess them")
     return arr
+
+
+def _first(bad: np.ndarray) -> int:
+    """The index of the first image (N, ...) of a batch holding a True in ``bad``, for an error's words."""
+    return int(np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))[0])
 
 
 def check_crops(crops: np.ndarray, size: int) -> np.ndarray:
