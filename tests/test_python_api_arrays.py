@@ -102,6 +102,7 @@ def test_many_arrays_stream_through_predict_many(clf):
     (np.full((64, 64), "a"), "not an array of strings"),  # it said "not a <U1 array"
     (np.full((64, 64), None), "not an object array"),  # it said "not a object array"
     (np.full((64, 64), b"a"), "not an array of byte strings"),
+    (np.zeros((64, 64), "m8[s]"), "not an array of time spans"),  # numpy calls them integers: it was answered
     (np.zeros((64, 64, 3), "U2"), "must be uint8 (0-255 per channel) or uint16 (as a 16-bit file), not an array of "
                                   "strings"),
     (np.full((64, 64), np.nan, np.float32), "no finite values"),

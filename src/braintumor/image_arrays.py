@@ -78,7 +78,7 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
         return gray, InputInfo(width=width, height=height, colourfulness=colour)
     if arr.dtype == np.uint8:
         return arr, InputInfo(width=width, height=height)
-    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+    if arr.dtype.kind not in "uif":  # by kind: numpy files time spans (timedelta64) under its integers, answered
         raise ImageError(f"expected gray levels (an integer or float array), not {array_type_text(arr.dtype)}")
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).any():  # else NaN is background, as in a file
         raise ImageError(no_finite_values_text("the array"))
