@@ -316,6 +316,24 @@ def test_a_wrong_number_of_infos_is_told_how_many_for_how_many_images(clf):
     assert clf.classify_crops(crops, [info, info])[0] == clf.classify_crops(crops)[0]
 
 
+def test_infos_of_a_wrong_type_are_a_type_error_naming_the_item(clf):
+    """``classify(batch, infos)`` with an info that is no InputInfo (a dict, a str of two letters, an int) failed
+    deep in the refusal checks on "'dict' object has no attribute 'modality'", and infos as a generator on
+    "object of type 'generator' has no len()"; a tuple of them is taken as a list is."""
+    from conftest import synthetic_head
+
+    crop, info = clf.inspect_crop(synthetic_head())
+    crops, batch = np.stack([crop, crop]), clf.preprocess(synthetic_head())[None].repeat(2, axis=0)
+    for call, images in ((clf.classify, batch), (clf.classify_crops, crops)):
+        for infos, said in (([info, {}], "item 1 of infos is dict"), ("ab", "item 0 of infos is str"),
+                            ([3, None], "item 0 of infos is int")):
+            with pytest.raises(TypeError, match=f"^{said}: each is an InputInfo .*inspect_crop.* or None"):
+                call(images, infos)
+        with pytest.raises(TypeError, match=r"^infos must be a list \(one InputInfo or None per image\), not gen"):
+            call(images, (i for i in [info, info]))
+        assert call(images, (info, None))[0] == call(images, [info, None])[0]
+
+
 def test_a_name_holding_a_nul_is_an_image_error_of_its_own_and_the_batch_goes_on(clf, tmp_path):
     """A name with a NUL in it (``find -print0`` output split at newlines) raised Python's bare 'embedded null byte'
     ValueError out of predict, explain and read_volumes, and ended a predict_many loop there: the images after it

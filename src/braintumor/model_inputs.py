@@ -1,5 +1,5 @@
-"""What the network and ``Classifier.classify_crops`` take, checked before either runs: a wrong shape or type failed
-deep in ONNX Runtime, or was silently read at the wrong scale.
+"""What the network and ``Classifier.classify_crops`` take (and the infos beside them), checked before either runs: a
+wrong shape or type failed deep in ONNX Runtime, or was silently read at the wrong scale.
 
 Why its own module: :mod:`braintumor.preprocess` makes the inputs, the predictor checks what it is handed.
 """
@@ -7,8 +7,12 @@ Why its own module: :mod:`braintumor.preprocess` makes the inputs, the predictor
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+
+from .image_io import InputInfo
+from .wording import counted
 
 #: How far past [0, 1] a model input may lie and still be taken: preprocess's own lie in [0, 1]; a caller's resize of
 #: them (bicubic) overshoots a little. Levels 0-255, [-1, 1] or standardised inputs lie far past it.
@@ -65,3 +69,20 @@ def check_crops(crops: np.ndarray, size: int) -> np.ndarray:
         raise ValueError(f"expected uint8 crops of shape (N, {size}, {size}), got {arr.dtype} of shape {arr.shape}"
                          ": crop[None] makes a stack of one inspect_crop(...) crop; float model inputs go to classify")
     return arr
+
+
+def check_infos(infos: Sequence[InputInfo | None] | None, count: int) -> list[InputInfo | None]:
+    """``classify``'s and ``classify_crops``' ``infos`` as a list of ``count``, one InputInfo or None per image (None:
+    all None). A wrong count raised zip()'s "argument 2 is longer than argument 1", a dict or a str among them
+    "'dict' object has no attribute 'modality'" from deep in the refusal checks, and a generator "has no len()"."""
+    if infos is None:
+        return [None] * count
+    if not isinstance(infos, Sequence):
+        raise TypeError(f"infos must be a list (one InputInfo or None per image), not {type(infos).__name__}")
+    if len(infos) != count:
+        raise ValueError(f"{counted(len(infos), 'info')} given for {counted(count, 'image')}: one per image")
+    for k, info in enumerate(infos):
+        if info is not None and not isinstance(info, InputInfo):
+            raise TypeError(f"item {k} of infos is {type(info).__name__}: each is an InputInfo (what "
+                            "Classifier.inspect_crop gives with its crop) or None")
+    return list(infos)

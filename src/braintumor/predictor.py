@@ -21,7 +21,7 @@ from .image_arrays import InMemoryImage, check_many, check_one, gray_from_memory
 from .image_gray import GrayPlane
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_plane
 from .missing_files import read_before_text
-from .model_inputs import check_crops, check_model_input
+from .model_inputs import check_crops, check_infos, check_model_input
 from .model_loading import load_classifier
 from .ood import OODDetector
 from .ood_stats import crop_tops, level_histograms
@@ -33,7 +33,7 @@ from .processes import keep_sessions_in_children, reduce_classifier
 from .python_api_errors import named_by_bytes, one_image_error
 from .stripped import crop_shares, with_notes
 from .volume_objects import MIN_SCAN_SIDE, Slice
-from .wording import counted, too_small_text
+from .wording import too_small_text
 
 #: One image as predict, predict_many and heatmap.explain take it.
 Source = ImageSource | InMemoryImage | Slice
@@ -153,7 +153,8 @@ class Classifier:
     def classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None = None,
                  ) -> tuple[list[Prediction], np.ndarray | None]:
         """Predictions (with OOD refusal) and the feature maps for a preprocessed (N, 1, S, S) batch."""
-        preds, features, _ = self._classify(check_model_input(batch, self.image_size), infos)
+        batch = check_model_input(batch, self.image_size)
+        preds, features, _ = self._classify(batch, check_infos(infos, len(batch)))
         return preds, features
 
     def classify_crops(self, crops: np.ndarray, infos: list[InputInfo | None] | None = None,
@@ -161,16 +162,13 @@ class Classifier:
         """:meth:`classify` of uint8 crops (N, S, S) (:meth:`inspect_crop`), with the same answers: the input checks
         then read the crops' integer levels, not the floats made of them (less work: no pass over the floats)."""
         crops = check_crops(crops, self.image_size)
-        preds, features, _ = self._classify(to_model_input(crops), infos, crops)
+        preds, features, _ = self._classify(to_model_input(crops), check_infos(infos, len(crops)), crops)
         return preds, features
 
-    def _classify(self, batch: np.ndarray, infos: list[InputInfo | None] | None, crops: np.ndarray | None = None,
+    def _classify(self, batch: np.ndarray, infos: list[InputInfo | None], crops: np.ndarray | None = None,
                   turn_back: bool = True) -> tuple[list[Prediction], np.ndarray | None, np.ndarray]:
         """``crops``: the uint8 crops ``batch`` was made of, or None. ``turn_back``: whether a slice refused for its
         distance that looks turned is tried turned back (:meth:`_accepted_turned_back`)."""
-        if infos is not None and len(infos) != len(batch):  # was zip()'s "argument 2 is longer than argument 1"
-            raise ValueError(f"{counted(len(infos), 'info')} given for {counted(len(batch), 'image')}: one per image")
-        infos = infos or [None] * len(batch)
         ood = self.ood if "features" in self._outputs else None  # the distance needs the feature maps
         # the input checks' and the stripped note's histograms and 99th percentiles, made once for both
         counts = None if crops is None else np.asarray(level_histograms(crops), dtype=np.int64)
