@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from cli_runner import jsonl, run_predict
 from conftest import synthetic_head
@@ -51,3 +52,19 @@ def test_a_record_with_no_answer_is_refused_in_words():
         Prediction.from_dict({"path": "head.nii", "summary": {"slices": 3}})
     with pytest.raises(TypeError, match="takes a dict"):
         Prediction.from_dict('{"label": "glioma"}')
+
+
+@pytest.mark.parametrize("probs, said", [
+    # it said "zip() argument 2 is shorter than argument 1"
+    ([0.5, 0.5], r"4 probabilities, one per class \(glioma, meningioma, notumor, pituitary\), not 2"),
+    ([[0.7, 0.1, 0.1, 0.1]] * 2, r"one image's row of 4 probabilities, not an array of shape \(2, 4\): "
+                                 r"\[prediction_from_probs\(row\) for row in probs\]"),
+    # it was labelled glioma, ood False
+    ([float("nan"), 0.2, 0.3, 0.4], r"probabilities in \[0, 1\] \(what predict_proba gives\), not nan"),
+    ([-1.0, 0.2, 0.3, 0.4], r"probabilities in \[0, 1\] \(what predict_proba gives\), not -1.0"),
+])
+def test_probabilities_of_a_wrong_shape_or_value_are_a_value_error(probs, said):
+    """``clf.prediction_from_probs(clf.predict_proba(batch))`` (the whole batch, not one row) failed on "type list
+    doesn't define __round__ method", and a NaN row was labelled the first class, accepted."""
+    with pytest.raises(ValueError, match=f"^prediction_from_probs takes {said}"):
+        prediction_from_probs(("glioma", "meningioma", "notumor", "pituitary"), np.array(probs))

@@ -180,8 +180,11 @@ def prediction_from_probs(classes: tuple[str, ...], probs: np.ndarray, ood_score
                           reason: str | None = None) -> Prediction:
     """The Prediction for one row of probabilities in ``classes``' order, rounded the same way everywhere; ``reason``:
     why it is refused (with ``ood_score``, its distance over the threshold), None when accepted."""
+    probs = np.asarray(probs)
+    values = probs.tolist()  # Python floats in one call (float() of each numpy scalar: one each)
+    if probs.shape != (len(classes),) or not all(0.0 <= v <= 1.0 for v in values):  # (NaN: neither)
+        raise ValueError(_probabilities_error(classes, probs))
     k = int(np.argmax(probs))
-    values = np.asarray(probs).tolist()  # Python floats in one call (float() of each numpy scalar: one each)
     rounded = {c: round(p, 6) for c, p in zip(classes, values, strict=True)}
     score = None if ood_score is None else round(float(ood_score), 4)
     if reason is not None:
@@ -190,6 +193,20 @@ def prediction_from_probs(classes: tuple[str, ...], probs: np.ndarray, ood_score
         return Prediction(None, None, rounded, ood=True, ood_score=score, reason=refusal_reason(reason))
     confidence = round(values[k], 6)
     return Prediction(classes[k], confidence, rounded, ood=False, ood_score=score, review=confidence < REVIEW_BELOW)
+
+
+def _probabilities_error(classes: tuple[str, ...], probs: np.ndarray) -> str:
+    """What is wrong with ``probs`` for :func:`prediction_from_probs`: a whole batch's failed on "type list doesn't
+    define __round__ method", a short row on zip()'s "argument 2 is shorter", and a NaN row was labelled the first
+    class, accepted."""
+    said = "prediction_from_probs takes"
+    if probs.ndim != 1:
+        return (f"{said} one image's row of {len(classes)} probabilities, not an array of shape {probs.shape}: "
+                "[prediction_from_probs(row) for row in probs] makes one Prediction per row of a batch's")
+    if len(probs) != len(classes):
+        return f"{said} {len(classes)} probabilities, one per class ({', '.join(classes)}), not {len(probs)}"
+    bad = next(v for v in probs.tolist() if not 0.0 <= v <= 1.0)
+    return f"{said} probabilities in [0, 1] (what predict_proba gives), not {bad}"
 
 
 def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, str],
