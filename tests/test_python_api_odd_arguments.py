@@ -205,6 +205,13 @@ def test_a_slice_made_by_hand_without_metadata_is_predicted_as_one_with_none(clf
     assert clf.predict(Slice(head, None)) == clf.predict(Slice(head, {"dicom": None})) == clf.predict(Slice(head))
     with pytest.raises(TypeError, match=r"^a Slice's meta is a dict \(or None\), not str$"):
         Slice(head, "MR")
+    # a DICOM part that is no dict, or a modality that is no str, failed in predict on "'str' object has no attribute
+    # 'get'" or "'int' object has no attribute 'strip'"; refused when made, as the meta itself is
+    for meta, said in (({"dicom": "MR"}, r"meta\['dicom'\] is a dict \(or None\), not str"),
+                       ({"dicom": {"modality": 5}}, r"meta\['dicom'\]\['modality'\] is a str \(or None\), not int")):
+        with pytest.raises(TypeError, match=f"^a Slice's {said}$"):
+            Slice(head, meta)
+    assert clf.predict(Slice(head, {"dicom": {"modality": None}})) == clf.predict(Slice(head))
 
 
 @pytest.mark.parametrize(("fields", "said"), [

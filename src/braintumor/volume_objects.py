@@ -69,6 +69,11 @@ class Slice:
             raise TypeError(f"a Slice's modality_source is a tuple of two str (or None), not {source!r}")
         if not isinstance(self.meta, dict | None):  # predict of Slice(pixels, None) raised AttributeError: None is {}
             raise TypeError(f"a Slice's meta is a dict (or None), not {type(self.meta).__name__}")
+        dicom = (self.meta or {}).get("dicom")  # read by predict's modality check ("'str' has no attribute 'get'")
+        if dicom is not None and not isinstance(dicom, dict):
+            raise TypeError(f"a Slice's meta['dicom'] is a dict (or None), not {type(dicom).__name__}")
+        if dicom and not isinstance(modality := dicom.get("modality"), str | None):
+            raise TypeError(f"a Slice's meta['dicom']['modality'] is a str (or None), not {type(modality).__name__}")
         # JSON-ready means strict JSON: a NaN or infinity from a header (DS strings and pixdim allow them) would be
         # written as NaN, which browsers' JSON.parse and most JSON readers refuse; unknown is null
         object.__setattr__(self, "meta", _finite(self.meta or {}))
