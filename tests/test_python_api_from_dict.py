@@ -68,3 +68,15 @@ def test_probabilities_of_a_wrong_shape_or_value_are_a_value_error(probs, said):
     doesn't define __round__ method", and a NaN row was labelled the first class, accepted."""
     with pytest.raises(ValueError, match=f"^prediction_from_probs takes {said}"):
         prediction_from_probs(("glioma", "meningioma", "notumor", "pituitary"), np.array(probs))
+
+
+@pytest.mark.parametrize("probs", [[0.97, 0.01, 0.01, 0.01], None, np.array([0.97, 0.01, 0.01, 0.01])])
+def test_probabilities_that_are_no_mapping_are_a_type_error_naming_them(probs):
+    """``Prediction(label, confidence, [0.97, ...])`` (the row itself, or a record's list read back) failed on dict's
+    own "cannot convert dictionary update sequence element #0 to a sequence", None on "'NoneType' object is not
+    iterable"; from_dict of such a record too."""
+    said = r"^a Prediction's probabilities are a mapping of class name to probability \(a dict\), not "
+    with pytest.raises(TypeError, match=said):
+        Prediction("glioma", 0.97, probs)
+    with pytest.raises(TypeError, match=said):
+        Prediction.from_dict({"label": "glioma", "confidence": 0.97, "probabilities": probs})

@@ -130,6 +130,9 @@ class Prediction:
 
     def __post_init__(self) -> None:  # a copy: the caller's dict, changed later, changed the Prediction too
         if type(self.probabilities) is not Probabilities:
+            if not isinstance(self.probabilities, Mapping):  # a list said "cannot convert dictionary update sequence"
+                raise TypeError("a Prediction's probabilities are a mapping of class name to probability (a dict), "
+                                f"not {type(self.probabilities).__name__}")
             object.__setattr__(self, "probabilities", Probabilities(self.probabilities))
 
     def to_dict(self) -> dict:
