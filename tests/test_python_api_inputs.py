@@ -4,6 +4,7 @@ out as other libraries lay them out. Each gets its answer or one precise error, 
 from __future__ import annotations
 
 import io
+import os
 import re
 
 import numpy as np
@@ -246,3 +247,20 @@ def test_a_torch_checkpoint_given_to_predict_is_told_to_be_exported_as_the_cli_t
         zf.writestr("notes/a.txt", "x")
     with pytest.raises(ImageError, match=r"^a zip file, not a 2-D image: braintumor\.volume_io\.read_volumes reads"):
         clf.predict(path)
+
+
+def test_entries_of_a_folder_listed_as_bytes_are_read_as_their_files(clf, tmp_path):
+    """``os.scandir(b"folder")`` gives entries whose path is bytes: ``predict(entry)`` failed on pathlib's "argument
+    should be a str object or an os.PathLike object returning str", and ``read_volumes(entry)`` said the scan was
+    damaged. A path-like object names a file whatever type its path is (bare bytes are still content)."""
+    from dicom_factory import make_dicom
+
+    from braintumor.volume_io import read_volumes
+
+    head = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
+    (tmp_path / "a.png").write_bytes(encode(head))
+    (tmp_path / "b.dcm").write_bytes(make_dicom(head))
+    entries = {os.fsdecode(e.name): e for e in os.scandir(os.fsencode(tmp_path))}
+    assert clf.predict(entries["a.png"]) == clf.predict(tmp_path / "a.png")
+    assert [p for _, p in clf.predict_many([entries["a.png"]])] == [clf.predict(tmp_path / "a.png")]
+    assert read_volumes(entries["b.dcm"]) == read_volumes(tmp_path / "b.dcm")

@@ -218,6 +218,8 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
                  ) -> tuple[np.ndarray, InputInfo, GrayPlane | None]:
     """:func:`decode_image`, and the gray array as the Pillow image it was made from, with its histogram where decoding
     made that too (``image_gray.GrayPlane``; None where it had neither): ``preprocess.prepare_measured`` takes them."""
+    if isinstance(source, os.PathLike):  # a path of bytes too (os.scandir(b"folder")'s entries): pathlib's are str
+        source = os.fsdecode(source)
     buffer = _open_bytes(source)
     try:
         # a damaged file's warnings and log lines: the user sees our one-line message instead

@@ -225,7 +225,7 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, display = bytes(source), name or "upload"
     else:
-        if not os.fspath(source):  # Path("") is ".": "no DICOM or NIfTI files found in folder"
+        if not (source := os.fsdecode(source)):  # Path("") is ".": "no DICOM or NIfTI files found"; bytes: str
             raise ImageError("expected a file or folder name, got an empty string")
         if said := not_a_folder_text(source) or missing_url_text(source) or long_name_text(source):
             raise ImageError(said)  # before Path(), which drops scan.dcm/'s / and https://'s
