@@ -264,3 +264,15 @@ def test_entries_of_a_folder_listed_as_bytes_are_read_as_their_files(clf, tmp_pa
     assert clf.predict(entries["a.png"]) == clf.predict(tmp_path / "a.png")
     assert [p for _, p in clf.predict_many([entries["a.png"]])] == [clf.predict(tmp_path / "a.png")]
     assert read_volumes(entries["b.dcm"]) == read_volumes(tmp_path / "b.dcm")
+
+
+def test_a_memoryview_of_an_arrays_pixels_is_told_to_pass_the_array(clf):
+    """``predict(arr.data)`` (or ``memoryview(arr)``) reads the view as a file's bytes, and a 2-D array's pixels were
+    told only "not a recognised image: expected JPEG, PNG, ..."; predict_many's item says so too."""
+    head = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
+    said = r"not a recognised image.*: a memoryview of 224 x 224 values \(an array's pixels\?\) is read as a file's " \
+           r"bytes: pass the array itself, np\.asarray\(view\)"
+    with pytest.raises(ImageError, match=said):
+        clf.predict(head.data)
+    assert re.search(said, str(next(clf.predict_many([memoryview(head)]))[1]))
+    assert clf.predict(memoryview(encode(head))) == clf.predict(head)  # a file's bytes as a view: read as before

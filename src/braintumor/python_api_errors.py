@@ -41,9 +41,9 @@ def one_image_error(exc: ImageError | TypeError, source: object) -> ImageError |
 
 def named_by_bytes(exc: Exception, source: object) -> Exception:
     """``exc`` of ``source`` read as content, saying so where those bytes name a file or folder
-    (:func:`bytes_name_text`): ``predict(b"scan.jpg")`` and each such item of ``predict_many`` said only "not a
-    recognised image"."""
-    named = isinstance(exc, UnrecognisedImage) and bytes_name_text(source)
+    (:func:`bytes_name_text`) or are a view of an array's pixels: ``predict(b"scan.jpg")``, ``predict(arr.data)`` and
+    each such item of ``predict_many`` said only "not a recognised image"."""
+    named = isinstance(exc, UnrecognisedImage) and (bytes_name_text(source) or _pixels_view_text(source))
     return UnrecognisedImage(f"{exc}{named}") if named else exc
 
 
@@ -52,4 +52,13 @@ def bytes_name_text(source: object) -> str:
     from ``os.listdir(b".")``): no image's or scan's content names one. "" for anything else."""
     if isinstance(source, bytes) and len(source) <= 4096 and os.path.exists(source):  # (a NUL in it: False)
         return ": bytes are read as content, and these are a file's or folder's name: pass it as a str (os.fsdecode)"
+    return ""
+
+
+def _pixels_view_text(source: object) -> str:
+    """What to say of a memoryview of two or more dimensions read as content (``predict(arr.data)``): an array's
+    pixels, told only "not a recognised image". A file's bytes are one row (viewed as uint16 items too). "" else."""
+    if isinstance(source, memoryview) and source.ndim >= 2:
+        return (f": a memoryview of {' x '.join(map(str, source.shape))} values (an array's pixels?) is read as a "
+                "file's bytes: pass the array itself, np.asarray(view)")
     return ""
