@@ -121,7 +121,10 @@ def test_wide_arrays_keep_their_gray_levels(clf):
     on one float32 level (a blank image, refused), 1e9 + levels on a few, and values past 3.4e38 became inf."""
     gray = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
     want = clf.predict(gray.astype(np.uint16)).to_dict()  # min-max scaled in float32 exactly
+    # near the ends of 64-bit integers float64's steps are 2048 apart: gray levels there fell on one (refused as blank)
     wide = {"int64 + 2**40": gray.astype(np.int64) + 2**40, "float64 + 1e9": gray + 1e9,
+            "uint64 near its top": gray.astype(np.uint64) + np.uint64(2**64 - 256),
+            "int64 near its bottom": gray.astype(np.int64) + np.int64(-2**63),
             "float64 * 1e37": gray * 1e37, "float64 * 1e-300": gray * 1e-300}
     assert {name: clf.predict(arr).to_dict() == want for name, arr in wide.items()} == dict.fromkeys(wide, True)
     # float32 across its whole range (+-3.4e38) was stretched in float32: its brightest pixels overflowed to black

@@ -26,6 +26,9 @@ def minmax_uint8(arr: np.ndarray) -> np.ndarray:
     in float64 when a float32 image's range is wider than float32's largest value (-3e38 to 3e38: its brightest
     pixels overflowed to inf and came out black); halved when the range is wider than float64's largest value."""
     arr = np.asarray(arr)
+    if arr.dtype.kind in "iu" and arr.dtype.itemsize == 8 and arr.size:  # as offsets from the minimum (exact, modulo
+        # 2**64): float64's steps near the ends of 64-bit integers are 2048 apart, and gray levels fell on one (blank)
+        arr = arr.astype(np.uint64) - arr.min().astype(np.uint64)
     exact = arr.dtype == np.float32 or (arr.dtype.itemsize <= 2 and arr.dtype.kind in "uif")
     arr = finite_or_darkest(np.asarray(arr, dtype=np.float32 if exact else np.float64))
     lo, hi = float(arr.min()), float(arr.max())
