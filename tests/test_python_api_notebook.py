@@ -356,3 +356,20 @@ def test_a_finite_batch_is_checked_without_a_copy_of_its_size(clf):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"must be in \[0, 1\]"):
             check_model_input(np.full((2, 1, size, size), 3e38, np.float32), size)
+
+
+def test_a_tensor_numpy_cannot_read_is_a_type_error_saying_how_to_convert_it(clf):
+    """A torch tensor that requires grad (or lives on a GPU) handed to ``predict_proba``, ``classify`` or
+    ``classify_crops`` raised torch's RuntimeError from inside numpy; ``predict``'s hint (``x.cpu().numpy()``) failed
+    on it the same way."""
+
+    class GradTensor:  # what torch does (no torch needed): numpy() refused while the tensor requires grad
+        def __array__(self, dtype=None, copy=None):
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+
+    said = r"not GradTensor, which numpy cannot read \(Can't call numpy\(\).*\): a torch tensor: x\.detach\(\)\.cpu\(\)"
+    for call in (clf.predict_proba, clf.run, clf.classify, clf.classify_crops):
+        with pytest.raises(TypeError, match=said):
+            call(GradTensor())
+    with pytest.raises(TypeError, match=r"not GradTensor: np\.asarray\(x\) .*\(a torch tensor: x\.detach\(\)\.cpu\(\)"):
+        clf.predict(GradTensor())

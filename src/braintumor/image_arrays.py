@@ -93,8 +93,8 @@ def check_one(source: object) -> None:
             or callable(getattr(source, "read", None)):
         return
     hint = ": predict one of its slices, or predict_many(volume.slices)" if isinstance(source, Volume) else (
-        scan_object_hint(source) or (": np.asarray(x) makes a numpy array of it (a torch tensor: x.cpu().numpy())"
-                                     if hasattr(source, "__array__") else ""))
+        scan_object_hint(source) or (": np.asarray(x) makes a numpy array of it (a torch tensor: "
+                                     "x.detach().cpu().numpy())" if hasattr(source, "__array__") else ""))
     if isinstance(source, np.lib.npyio.NpzFile):  # np.load of an .npz: named arrays, not one
         hint = f": an .npz archive of arrays ({', '.join(source.files)}): pass one, archive[key]"
     raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "

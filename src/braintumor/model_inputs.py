@@ -26,7 +26,7 @@ def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
     crops, float levels 0-255 or a caller's own normalisation were answered as if in [0, 1], and a NaN with NaN
     probabilities: silently wrong answers. Not run on what ``to_model_input`` made of uint8 crops (in range by
     construction): ``Classifier.predict`` saves this pass over its input."""
-    arr = np.asarray(batch)
+    arr = _as_array(batch, "model inputs")
     if arr.ndim != 4 or arr.shape[1:] != (1, size, size):
         raise ValueError(f"expected a batch of model inputs of shape (N, 1, {size}, {size}), got one of shape "
                          f"{arr.shape}: x[None] makes a batch of one preprocess(...) output, np.stack of several")
@@ -56,6 +56,16 @@ def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
     return arr
 
 
+def _as_array(batch: object, what: str) -> np.ndarray:
+    """``np.asarray(batch)``, or a TypeError saying how to convert an object numpy cannot read: a torch tensor that
+    requires grad, or on a GPU, raised torch's RuntimeError from inside numpy."""
+    try:
+        return np.asarray(batch)
+    except (RuntimeError, TypeError) as exc:
+        raise TypeError(f"expected a numpy array of {what}, not {type(batch).__name__}, which numpy cannot read "
+                        f"({exc}): a torch tensor: x.detach().cpu().numpy()") from None
+
+
 def _first(bad: np.ndarray) -> int:
     """The index of the first image (N, ...) of a batch holding a True in ``bad``, for an error's words."""
     return int(np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))[0])
@@ -64,7 +74,7 @@ def _first(bad: np.ndarray) -> int:
 def check_crops(crops: np.ndarray, size: int) -> np.ndarray:
     """``crops`` checked to be uint8 (N, size, size), as ``Classifier.inspect_crop`` makes them: one crop (S, S)
     failed on "zip() argument 2 is longer than argument 1", and float crops in [0, 1] read as near black."""
-    arr = np.asarray(crops)
+    arr = _as_array(crops, "crops")
     if arr.ndim != 3 or arr.shape[1:] != (size, size) or arr.dtype != np.uint8:
         raise ValueError(f"expected uint8 crops of shape (N, {size}, {size}), got {arr.dtype} of shape {arr.shape}"
                          ": crop[None] makes a stack of one inspect_crop(...) crop; float model inputs go to classify")
