@@ -99,3 +99,19 @@ def test_the_page_announces_a_refused_scans_note_and_a_refused_cards_once(server
     for k in range(2):
         assert _said(cards.nth(k).locator(".card-status")).endswith(f". {REFUSED_NOTES['not_mri']}")
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_a_screen_reader_reading_a_refused_card_hears_its_note_once(server, chromium, js):
+    """The card's live region says the note after the reason (so it is announced); the same note shown under it was
+    read again right after, in a screen reader's browse mode: the shown note is hidden from it, not from the eye."""
+    context, page = sent_page(chromium, server, [{"name": "photo.png", "mimeType": "image/png", "buffer": _photo()}],
+                              js)
+    card = page.locator("#results .card[data-state=ood]")
+    sync_api.expect(card).to_have_count(1, timeout=30_000)
+    sync_api.expect(card.locator(".card-ood-note")).to_be_visible()
+    if not hasattr(card, "aria_snapshot"):
+        pytest.skip("needs playwright >= 1.49 (Locator.aria_snapshot)")
+    heard = " ".join(str(yaml.safe_load(card.aria_snapshot())).split())
+    context.close()
+    assert heard.lower().count(READ_WITHOUT_MODEL) == 1, heard
