@@ -72,7 +72,8 @@ def test_a_server_that_is_gone_or_failing_is_not_blamed_on_the_files(server, chr
     limit = page.locator("#upload-form").get_attribute("data-max-mb")
     assert said == ["Could not reach the server; check the connection and try again", "The server answered HTTP 413: "
                     f"the file is too large for the server (a proxy in front of it may take less than {limit} MiB)",
-                    "The server answered HTTP 502"]
+                    "The server answered HTTP 502: a proxy in front of it could not reach it (down or restarting); "
+                    "try again later"]
     page.unroute("**/api/v1/predict*")  # the server is back: the same page classifies
     page.set_input_files("#file-input", str(test_images["glioma"][0]))
     sync_api.expect(status).to_have_text("Done: 1 classified (see below).", timeout=20_000)
@@ -251,4 +252,22 @@ def test_a_403_is_said_as_refused_not_as_signed_out_with_the_servers_own_message
         lambda route: route.fulfill(status=403, content_type="text/html", body="<h1>Forbidden</h1>")])
     sync_api.expect(status).to_have_text("Done: 0 classified, 1 not analysed: the server refused the upload as "
                                          "forbidden (see below).", timeout=20_000)
+    page.close()
+
+
+def test_a_proxys_server_error_page_says_what_to_do(server, chromium, test_images):
+    """A proxy's 502, 504 or 500 page (no message of the API's) left the card at "The server answered HTTP 504": a
+    number a clinician can do nothing with, not even told it was not the file's fault or to try again."""
+    page, problems, status = sent_with_answers(chromium, server, test_images["glioma"][:3], [
+        lambda route, code=code: route.fulfill(status=code, content_type="text/html", body=f"<h1>{code}</h1>")
+        for code in (502, 504, 500)])
+    sync_api.expect(status).to_contain_text("3 not analysed: the server failed", timeout=20_000)
+    said = page.locator("#results .card .card-status-text").all_inner_texts()
+    assert sorted(said) == sorted([  # which request got which answer: the order they reached the route
+        "The server answered HTTP 502: a proxy in front of it could not reach it (down or restarting); try again later",
+        "The server answered HTTP 504: a proxy in front of it stopped waiting for its answer (a slow analysis or a "
+        "busy server); try again later",
+        "The server answered HTTP 500: a server error, not this file's; try again later, and tell its operator if it "
+        "goes on"])
+    assert [p for p in problems if "status of 5" not in p] == []
     page.close()

@@ -92,6 +92,8 @@ window.braintumorSend = function (helpers) {
   const SIGN_IN = "reload the page, sign in if asked, and try again";
 
   // What an answer without a message of its own (a proxy's page) means, where its status says more than a number.
+  // A 5xx's too: a proxy's 502 or 504 said only "the server answered HTTP 504", not that the file was not at fault
+  // nor to try again.
   function statusWords(form, response) {
     const wait = Number(response.headers.get("Retry-After"));  // seconds (an HTTP date is not a number: no wait said)
     const again = wait > 0 ? "try again in " + Math.ceil(wait) + " s" : "try again later";
@@ -100,7 +102,11 @@ window.braintumorSend = function (helpers) {
       413: ": the file is too large for the server (a proxy in front of it may take less than " +
         form.dataset.maxMb + " MiB)",
       429: ": it is turning requests away for now (too many at once); " + again,
-      503: ": it is unavailable for now (overloaded, starting or being updated); " + again }[response.status] || "";
+      502: ": a proxy in front of it could not reach it (down or restarting); " + again,
+      503: ": it is unavailable for now (overloaded, starting or being updated); " + again,
+      504: ": a proxy in front of it stopped waiting for its answer (a slow analysis or a busy server); " + again
+    }[response.status] || (response.status >= 500 ? ": a server error, not this file's; " + again +
+      ", and tell its operator if it goes on" : "");
   }
 
   // Why a file the server did not analyse was not, in a few words for the Done line (run-status.js), which says them where
