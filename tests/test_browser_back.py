@@ -67,3 +67,27 @@ def test_where_the_browser_keeps_no_copy_the_page_says_the_results_were_not_kept
     assert page.locator("#page-status").inner_text() == ""
     assert [p for p in problems if "status of 404" not in p] == []  # the model card (JSON) has no icon: /favicon.ico
     page.close()
+
+
+def test_without_javascript_the_footers_links_leave_the_results_where_they_are(server, browsers, test_images):
+    """The results without JavaScript are a POST's answer, kept nowhere (no-store): Back from the footer's "model
+    card" link was Chromium's "Confirm Form Resubmission" error page (ERR_CACHE_MISS), back or forth cache alike. On
+    that page the links open in a new tab, and say so; the results stay in this one."""
+    context = browsers["cache"].new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server)
+    page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:2]])
+    page.click("button[type=submit]")
+    sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).", timeout=30_000)
+    link = page.get_by_role("link", name="model card (opens in a new tab)")
+    with context.expect_page(timeout=10_000) as opened:
+        link.click(timeout=5_000)
+    opened.value.wait_for_load_state()
+    assert opened.value.url.endswith("/api/v1/model")
+    assert page.title().startswith("Results") and page.locator("#results > .card").count() == 2
+    context.close()
+    context = browsers["cache"].new_context(java_script_enabled=False)  # the empty form's links stay in the tab
+    page = context.new_page()
+    page.goto(server)
+    assert page.get_by_role("link", name="model card", exact=True).get_attribute("target") is None
+    context.close()
