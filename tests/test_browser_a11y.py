@@ -280,3 +280,21 @@ def test_the_csv_links_privacy_note_is_shown_and_is_its_description(server, chro
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert problems == []
     page.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_a_screen_reader_reading_a_card_hears_its_answer_once(server, chromium, test_images, js):
+    """A card's answer is said by its live region (visually hidden), then shown by its verdict line: a screen reader's
+    browse mode read "Glioma, >99.9% confidence" twice in a row. The verdict is for the eye (aria-hidden)."""
+    from test_browser import sent_page
+
+    context, page = sent_page(chromium, server, [str(test_images["glioma"][0])], js)
+    card = page.locator("#results .card[data-state=ok]")
+    sync_api.expect(card).to_have_count(1, timeout=30_000)
+    sync_api.expect(card.locator(".verdict")).to_be_visible()
+    answer = f"{card.locator('.verdict-confidence').inner_text()} confidence"
+    if not hasattr(card, "aria_snapshot"):
+        pytest.skip("needs playwright >= 1.49 (Locator.aria_snapshot)")
+    heard = card.aria_snapshot()
+    context.close()
+    assert heard.count(answer) == 1, heard
