@@ -218,6 +218,29 @@ def test_an_output_that_is_one_of_the_inputs_is_refused(tmp_path, capsys):
     assert scan.read_bytes() == b"\xff\xd8\xff scan bytes" and other.read_bytes() == b"\xff\xd8\xff other bytes"
 
 
+def test_an_output_that_is_an_image_or_scan_by_its_content_is_refused(tmp_path, capsys):
+    """An existing picture whose name says nothing was replaced with the records: ``-o IM0001`` (a DICOM file without
+    an ending), ``predict DIR -o DIR/scan`` (an image without an ending, which the folder's walk does not read) and
+    ``predict DIR -o link`` (a link into DIR, whose image gets what the link is given)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    image, bare, dicom = folder / "x.jpg", folder / "scan", tmp_path / "IM0001"
+    image.write_bytes(b"\xff\xd8\xff image bytes")
+    bare.write_bytes(b"\x89PNG\r\n\x1a\n image bytes")
+    dicom.write_bytes(bytes(128) + b"DICM" + bytes(64))
+    (tmp_path / "link").symlink_to(image)
+    notes = tmp_path / "notes"
+    notes.write_text("BMW notes, to be replaced\n")  # text that begins as a BMP's signature does is no BMP
+    for target, what in ((dicom, "a DICOM file"), (bare, "a PNG image"), (tmp_path / "link", "a JPEG image")):
+        rc, out, err = run_cli(["predict", str(folder), "--model", str(tmp_path / "nope"), "-o", str(target)], capsys)
+        assert (rc, out, err) == (2, "", f"error: -o {target} is {what} (by its content), not an output: writing "
+                                         "it would replace that file: choose another name\n")
+    assert image.read_bytes() == b"\xff\xd8\xff image bytes" and bare.read_bytes().startswith(b"\x89PNG")
+    assert dicom.read_bytes()[128:132] == b"DICM"
+    rc, out, err = run_cli(["predict", str(folder), "--model", str(tmp_path / "nope"), "-o", str(notes)], capsys)
+    assert rc == 2 and "by its content" not in err and "nope" in err  # refused for the missing model alone
+
+
 def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):
     import errno
 

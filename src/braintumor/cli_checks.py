@@ -23,7 +23,7 @@ from .exit_errors import UsageError
 from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
 from .image_io import ImageError
-from .output_formats import file_ending
+from .output_formats import file_ending, picture_content
 
 
 def bars(no_progress: bool) -> bool:
@@ -182,6 +182,9 @@ def check_destinations(args: argparse.Namespace) -> None:
                                                            or any(_read_from(d, Path(raw)) for d in read)):
             raise UsageError(f"{flag} {raw} is one of the inputs; writing it would overwrite that file: "
                              "choose another name")
+        if raw and not folder and (what := picture_content(Path(raw))):  # never an output's own content
+            raise UsageError(f"{flag} {raw} is {what} (by its content), not an output: writing it would replace "
+                             "that file: choose another name")
         if raw and not folder and not Path(raw).exists():
             readers = [(d, "the input folder") for d in folders] + [(d, "the dataset") for d in datasets]
             reader = next(((d, what) for d, what in readers if _read_as_input(d, Path(raw))), None)

@@ -57,3 +57,24 @@ def file_ending(name: str) -> tuple[str, str] | None:
     if what is None:
         return None
     return max((s for s in VOLUME_SUFFIXES if lower.endswith(s)), key=len, default=suffix), what
+
+
+def picture_content(path: Path) -> str | None:
+    """What image or scan the existing file ``path`` (or where its link leads) holds by its first bytes ("a JPEG
+    image", "a DICOM file"), or None: an output that would replace a picture with text. A scan without an ending (a
+    DICOM file named IM0001, which a folder's walk need not read) or a link into an input folder was replaced by
+    ``predict DIR -o IM0001`` with the records: no ending said what it was."""
+    from .bmp_header import HEADER_SIZES
+    from .dicom_sniff import file_head
+    from .image_headers import image_kind
+    from .volume_io import sniff
+
+    if not path.is_file():
+        return None
+    head = file_head(path, 352)
+    kind = image_kind(head[:16])
+    if kind == "BMP" and int.from_bytes(head[14:18], "little") not in HEADER_SIZES:  # text may begin 'BM'
+        kind = None
+    if kind:
+        return f"a {kind} image"
+    return {"dicom": "a DICOM file", "nifti": "a NIfTI volume"}.get(sniff(head, path.name) or "")
