@@ -267,6 +267,34 @@ def test_an_io_error_mid_run_is_one_line_and_leaves_no_file(tmp_path, capsys, mo
     assert (rc, out, err) == (1, "", f"error: File too large (writing {target})\n")
 
 
+def test_a_write_the_disk_refuses_only_when_synced_leaves_no_file(tmp_path, capsys, monkeypatch):
+    """-o FILE was renamed into place without an fsync: a write the disk refused only then (a full or failing disk,
+    an NFS server's quota) was never seen, the run said it was done, and FILE was left empty or cut short; so could a
+    power cut right after the run."""
+    import errno
+
+    import braintumor.predict_cli as pc
+
+    target = tmp_path / "out" / "results.csv"
+    target.parent.mkdir()
+    monkeypatch.setattr(pc, "records", lambda *a, **k: iter([{"path": "a.jpg", "error": "x"}]))
+
+    def refused(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", refused)
+    rc, out, err = run_cli(["predict", "a.jpg", "-o", str(target)], capsys)
+    assert (rc, out, err) == (1, "", f"error: No space left on device (writing {target})\n")
+    assert list(target.parent.iterdir()) == []
+
+    def cannot_sync(fd: int) -> None:  # a file system that has no fsync: the file is written as before
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "fsync", cannot_sync)
+    rc, out, err = run_cli(["predict", "a.jpg", "-o", str(target)], capsys)
+    assert rc == 1 and "error: x" not in err and target.read_text().startswith("path,")
+
+
 def test_an_output_folder_removed_during_the_run_is_the_machine_s_failure_naming_the_output(tmp_path, capsys,
                                                                                            monkeypatch):
     """Another user's clean-up removed -o's folder while predict ran: it said 'No such file or directory:

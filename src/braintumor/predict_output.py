@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import itertools
 import json
 import os
@@ -179,6 +180,12 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
         # surrogateescape: a file name that is not UTF-8 is written as its own bytes, and --resume reads it back
         with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh
+            fh.flush()  # on disk before the rename: a write the disk refuses only now (a full or failing disk, NFS)
+            try:  # is the run's error, and a power cut cannot leave FILE there, empty or cut short
+                os.fsync(fh.fileno())
+            except OSError as exc:
+                if exc.errno not in (errno.EINVAL, errno.ENOTSUP):  # a file system that cannot sync: as before
+                    raise
         moved_into_place(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
