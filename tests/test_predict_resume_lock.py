@@ -126,3 +126,23 @@ def test_devices_and_file_systems_without_locks_are_written_unlocked(images, ful
     rc, err = predict([images, "-o", target, "--resume"], capsys)
     assert rc == 0 and "3 records already there" in err, err
     assert target.read_text() == full
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_run_without_resume_does_not_replace_a_file_a_resume_run_is_writing(images, full, tmp_path, fmt, capsys):
+    """``predict DIR -o r.jsonl`` started while ``predict DIR -o r.jsonl --resume`` ran replaced the file under it: the
+    --resume run went on appending to the file replaced, its later records lost, and said they were kept in r.jsonl."""
+    target = tmp_path / f"r.{fmt}"
+    before = interrupted(full, target)
+    lock = held(target)
+    try:
+        rc, err = predict([images, "-o", target], capsys)
+        assert (rc, err) == (2, busy(target))
+        assert target.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+    finally:
+        lock.close()
+    rc, err = predict([images, "-o", target, "--format", "jsonl"], capsys)  # no run holds it now: it is replaced
+    assert rc == 0 and target.read_text() == full, err
+    missing = tmp_path / "new.jsonl"  # none there: none is made to ask
+    rc, err = predict([images, "-o", missing], capsys)
+    assert rc == 0 and missing.read_text() == full, err

@@ -52,7 +52,7 @@ from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
-from .resume_lock import resume_lock
+from .resume_lock import check_not_held, resume_lock
 from .run_tally import failed_text, tally_text
 from .series import input_records, notes_text, outcome, summary_text, unread_part
 from .stripped import noted
@@ -209,7 +209,10 @@ def run_predict(args: argparse.Namespace) -> int:
         args.paths = with_stdin(args.paths)
         check_destinations(args)  # the names read are inputs too: -o may not be one of them, nor lie in one's folder
     args.format = output_format(getattr(args, "format", None), getattr(args, "output", None))
-    with resume_lock(args.output if getattr(args, "resume", False) else None):  # before FILE is read, to the end
+    resume = bool(getattr(args, "resume", False))
+    if not resume:  # FILE replaced under a --resume run writing it: that run's later records were lost
+        check_not_held(args.output)
+    with resume_lock(args.output if resume else None):  # before FILE is read, to the end
         return _predict(args)
 
 

@@ -53,6 +53,16 @@ def resume_lock(output: str | None) -> Iterator[None]:
             os.close(_HELD.pop())
 
 
+def check_not_held(output: str | None) -> None:
+    """Raise UsageError where a --resume run holds ``output``, which a run without --resume (``-o FILE``, written whole
+    and moved into place) would replace: the --resume run went on appending to the file replaced, its later records
+    lost, and still said they were kept in FILE. Only asked, not held; a FILE not there yet is not made."""
+    target = final_target(Path(output)) if output and output != "-" and fcntl is not None else None
+    fd = _locked(target, output, make=False)[1] if target else None
+    if fd is not None:
+        os.close(fd)
+
+
 def lock_replacement(target: Path, tmp: Path) -> None:
     """Lock ``tmp``, about to replace ``target``, where this run holds ``target``: a run started once it is in place
     would otherwise find it unlocked."""
@@ -63,15 +73,17 @@ def lock_replacement(target: Path, tmp: Path) -> None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def _locked(path: Path, shown: str) -> tuple[bool, int | None]:
+def _locked(path: Path, shown: str, make: bool = True) -> tuple[bool, int | None]:
     """(whether it was made here, a descriptor holding its lock) of ``path`` (``shown``: as given), made where it is
-    missing; None where it is not locked (a device or FIFO, a file system without locks, a file that cannot be
-    opened: the run's own open of it says why). Opened to write: NFS's locks, emulated by byte-range locks, need it
-    for an exclusive one."""
+    missing (unless not ``make``: then none); None where it is not locked (a device or FIFO, a file system without
+    locks, a file that cannot be opened: the run's own open of it says why). Opened to write: NFS's locks, emulated
+    by byte-range locks, need it for an exclusive one."""
     for _ in range(100):
         if is_special_file(path):  # not even opened: closing a FIFO's writer ends its reader's stream
             return False, None
         made = not os.path.lexists(path)
+        if made and not make:
+            return False, None
         flags = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | (os.O_CREAT | os.O_EXCL if made else 0)
         try:
             fd = os.open(path, flags, 0o666)  # non-blocking: a FIFO put there since waits for no reader
