@@ -68,6 +68,20 @@ def test_stalled_clients_are_dropped_and_the_server_keeps_answering(tmp_path):
     assert "PATIENT" not in out
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_connections_that_send_nothing_do_not_queue_the_requests_behind_them(tmp_path):
+    """gunicorn's threaded worker gives each new connection a request thread that waits up to 5 s for its first byte:
+    40 connections opened and left silent (no request begun; cheap to hold) kept a /healthz behind them 45 s."""
+    with running_serve(tmp_path, "--workers", "1", "--threads", "2") as server, contextlib.ExitStack() as closing:
+        for _ in range(16):  # 8 rounds of the worker's 2 threads: 40 s of waiting before
+            closing.enter_context(socket.create_connection(("127.0.0.1", server.port), timeout=20))
+        time.sleep(0.3)  # accepted, and queued for the threads
+        started = time.monotonic()
+        health = json.load(urllib.request.urlopen(f"{server.base}/healthz", timeout=30))
+        assert health["status"] == "ok" and time.monotonic() - started < 5
+    assert "Traceback" not in server.output()
+
+
 class StallingInput:
     """A wsgi.input whose client went silent: a socket read past SO_RCVTIMEO raises BlockingIOError."""
 

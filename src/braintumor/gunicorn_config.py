@@ -202,7 +202,8 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT, signa
 
 def post_fork(server, worker) -> None:
     """In the new worker, before the app creates its metrics: stop signals back to their defaults; name the metrics'
-    files by the worker's slot; a deadline on the headers of each request and the C decoders' lines dropped
+    files by the worker's slot; a deadline on the headers of each request, silent connections off the request
+    threads and the C decoders' lines dropped
     (braintumor/gunicorn_worker.py, imported here, in the worker, never in the master).
 
     A forked worker runs the master's signal handlers until gunicorn installs its own, which only queue the signal in
@@ -218,10 +219,11 @@ def post_fork(server, worker) -> None:
         values.ValueClass = values.MultiProcessValue(lambda: worker.metrics_slot)
     from gunicorn.workers.gthread import ThreadWorker
 
-    from braintumor.gunicorn_worker import decoders_quiet_in_worker, headers_deadline
+    from braintumor.gunicorn_worker import decoders_quiet_in_worker, headers_deadline, silent_connections_off_threads
 
     if isinstance(worker, ThreadWorker):
-        worker.handle = headers_deadline(worker.handle, worker.log, request_timeout())
+        handle = headers_deadline(worker.handle, worker.log, request_timeout())
+        worker.handle = silent_connections_off_threads(handle)
     decoders_quiet_in_worker(worker)
 
 

@@ -30,6 +30,30 @@ def decoders_quiet_in_worker(worker) -> None:
     set_decoders_quiet(OWN if type(worker) is SyncWorker and not worker.cfg.reload else SHARED)
 
 
+#: Seconds a request thread waits for a new connection's first bytes before handing it back to the worker's poller
+#: (gunicorn's own wait: 5 s). A client's request follows its connect within a round trip; a silent connection then
+#: waits on the poller, without a thread, until its bytes come or gunicorn's ``--keep-alive`` closes it.
+FIRST_BYTES_WAIT = 0.1
+
+
+def silent_connections_off_threads(handle: Callable, wait: float = FIRST_BYTES_WAIT) -> Callable:
+    """A threaded worker's ``handle(conn)`` that waits ``wait`` seconds, not gunicorn's 5, for a new connection's
+    first bytes: each connection opened and left silent held one of the worker's few request threads for 5 s, one
+    after another, and every request behind them in the queue waited (40 such connections, no byte sent, and a
+    /healthz took 45 s). A gunicorn without that wait (no ``_DEFER``, no ``wait_for_data``) is left as it is."""
+    from gunicorn.workers import gthread
+
+    defer = getattr(gthread, "_DEFER", None)
+
+    def handle_when_sent(conn, *args):
+        fresh = not getattr(conn, "initialized", True) and not getattr(conn, "data_ready", True)
+        if defer is not None and fresh and hasattr(conn, "wait_for_data") and not conn.wait_for_data(wait):
+            return defer  # back to the poller, which hands it to a thread once its bytes arrive
+        return handle(conn, *args)
+
+    return handle_when_sent
+
+
 #: The deadline of the headers this thread is reading, between :func:`headers_deadline` and :func:`headers_in`.
 _reading = threading.local()
 
