@@ -11,6 +11,7 @@ from braintumor.metrics import (
     Z95,
     accuracy_interval,
     average_ranks,
+    calibration_summary,
     compute_metrics,
     confusion_matrix,
     expected_calibration_error,
@@ -19,6 +20,7 @@ from braintumor.metrics import (
     review_summary,
     roc_auc,
     roc_curve,
+    uncalibrated,
 )
 
 CLASSES3 = ("a", "b", "c")
@@ -165,3 +167,20 @@ def test_accuracy_interval_is_wilsons_score_interval():
     assert accuracy_interval(10, 10)[0] == pytest.approx(1 - high) and accuracy_interval(0, 0) is None
     doc = compute_metrics(np.array([0, 1, 2, 0]), one_hot_probs([0, 1, 1, 0], 3), CLASSES3)
     assert doc["accuracy_interval"] == accuracy_interval(3, 4)
+
+
+def test_probabilities_before_the_temperature_are_recovered_where_the_calibrated_ones_are_tiny():
+    """A temperature under 1 sharpens: logits (0, 12) at T = 0.35 give a calibrated 1.3e-15 for the first class. It
+    was clipped to 1e-12 before the logarithm, so the probabilities "before the temperature" came back as if the
+    logit gap were 9.7, not 12, and a confidently wrong answer's NLL before it read 9.67 instead of 12.0."""
+    logits, t = np.array([[0.0, 12.0], [3.0, 0.0]]), 0.35
+
+    def softmax(z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    calibrated, raw = softmax(logits / t), softmax(logits)
+    assert calibrated[0, 0] < 1e-12
+    np.testing.assert_allclose(uncalibrated(calibrated, t), raw, rtol=1e-9, atol=0)
+    before = calibration_summary(np.array([0, 0]), calibrated, uncalibrated(calibrated, t), t)["before"]
+    assert before["nll"] == pytest.approx(-np.log(raw[[0, 1], [0, 0]]).mean(), rel=1e-9)
