@@ -15,6 +15,7 @@ from braintumor.metrics import (
     compute_metrics,
     confusion_matrix,
     expected_calibration_error,
+    negative_log_likelihood,
     precision_recall_curve,
     reliability_bins,
     review_summary,
@@ -184,3 +185,16 @@ def test_probabilities_before_the_temperature_are_recovered_where_the_calibrated
     np.testing.assert_allclose(uncalibrated(calibrated, t), raw, rtol=1e-9, atol=0)
     before = calibration_summary(np.array([0, 0]), calibrated, uncalibrated(calibrated, t), t)["before"]
     assert before["nll"] == pytest.approx(-np.log(raw[[0, 1], [0, 0]]).mean(), rel=1e-9)
+
+
+def test_nll_is_not_capped_at_a_confidently_wrong_answer():
+    """The NLL evaluate and calibrate report clipped each probability at 1e-12, so an answer that gave the true class
+    1e-20 cost 27.6 instead of 46.1: a sharpening temperature makes such answers, and the fit itself minimises the
+    NLL unclipped. One definition for both (metrics.negative_log_likelihood)."""
+    probs = np.array([[1e-20, 1.0 - 1e-20], [0.9, 0.1]])
+    y = np.array([0, 0])
+    expected = (46.0517 + -np.log(0.9)) / 2
+    assert negative_log_likelihood(probs, y) == pytest.approx(expected, rel=1e-4)
+    assert calibration_summary(y, probs, probs, 1.0)["after"]["nll"] == pytest.approx(expected, rel=1e-4)
+    assert negative_log_likelihood(np.array([[0.0, 1.0]]), np.array([0])) == pytest.approx(708.4, rel=1e-3)  # finite
+    assert negative_log_likelihood(np.zeros((0, 2)), np.zeros(0, dtype=int)) is None

@@ -24,7 +24,7 @@ from .atomic_files import settled, temp_beside, written_whole
 from .calibration_copies import MAX_COPIES, augmented_copies, framing_copies
 from .data import DatasetError
 from .image_io import ImageError, decode_image
-from .metrics import expected_calibration_error, headline_metrics, read_metrics_file
+from .metrics import expected_calibration_error, headline_metrics, negative_log_likelihood, read_metrics_file
 from .model_loading import METADATA_KEY
 from .ood import fit_ood, fit_temperature, temperature_at_bound, temperature_bound_note
 from .prediction import softmax
@@ -102,9 +102,8 @@ def calibration_metadata(model: str | os.PathLike, run_dir: str | os.PathLike,
 
     def summary(temp: float) -> dict:
         p = softmax(logits[va], temp)
-        nll = -np.log(p[np.arange(len(va)), y[va]] + 1e-12).mean()
         ece = expected_calibration_error(p.max(1), p.argmax(1) == y[va])
-        return {"nll": round(float(nll), 5), "ece": round(float(ece), 5)}
+        return {"nll": round(negative_log_likelihood(p, y[va]), 5), "ece": round(float(ece), 5)}
 
     colour = max(MIN_COLOUR_LIMIT, COLOUR_MARGIN * _max_colourfulness([full.paths[i] for i in tr]))
     fit_images, fit_pooled, fit_middle, fit_y = images[tr], pooled[tr], None if middle is None else middle[tr], y[tr]
