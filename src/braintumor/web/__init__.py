@@ -25,7 +25,7 @@ from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
 from ..upload_limits import DEFAULT_MAX_UPLOAD_MB, check_positive, check_upload_mb
 from ..wording import SEND_SMALLER
-from .client_input import guard_input, refuse_transfer_codings
+from .client_input import discard_unread_bodies, guard_input, refuse_transfer_codings
 from .hosts import BAD_HOST, HostNotAllowed, refuse_other_hosts
 from .inference import MAX_FILES, WebState, state
 from .monitoring import init_monitoring
@@ -229,6 +229,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     refuse_other_hosts(app, allowed_hosts)  # after monitoring's start hook: a refusal is counted as any 400
     refuse_cross_site(app, trusted_origins)  # a page of another site posting: 403, its body never parsed
     refuse_transfer_codings(app)  # a body in gzip, chunked: 501, not the compressed bytes read as the file
+    discard_unread_bodies(app)  # a body left unread (those refusals, 404, 405, 415): read and dropped before the answer
 
     @app.after_request
     def _security_headers(response):

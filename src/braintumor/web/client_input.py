@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout
 from werkzeug.exceptions import NotImplemented as NotImplementedStatus
 
@@ -231,17 +231,33 @@ def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], request_t
     return app
 
 
+#: Answers after which the rest of a body is left unread: 408 (the client stopped sending, or was too slow: reading on
+#: would wait again) and 413 (over the upload limit). The server then closes the connection.
+LEFT_UNREAD = frozenset({408, 413})
+
+
 def discard_body() -> None:
-    """Read the request's body to its end and drop it (never parsed, 64 kB at a time), before an answer that refuses
-    it (web/origins.py's 403): gunicorn answered first and then closed the connection, draining at most 64 kB of the
-    body, and a client still sending the rest (Python's http.client, ``requests``) got a reset, not the answer.
-    waitress has read the body whole already. Bounded as an upload is: a declared length over the upload limit is not
-    read (Werkzeug's ``request.stream`` raises its 413 first; the connection is closed after the answer, as for a 413),
-    nor is a chunked body past it, and the reads keep their timeouts; a body that cannot be read to its end is left to
-    the server, which then closes the connection."""
-    with contextlib.suppress(HTTPException, OSError):  # 408, 413, a client gone: the refusal is answered all the same
+    """Read the request's body to its end and drop it (never parsed, 64 kB at a time). Bounded as an upload is: a
+    declared length over the upload limit is not read (Werkzeug's ``request.stream`` raises its 413 first), nor is a
+    chunked body past it, and the reads keep their timeouts; a body that cannot be read to its end is left to the
+    server, which then closes the connection. A compressed transfer coding is read as its raw bytes, never undone."""
+    with contextlib.suppress(HTTPException, OSError):  # 408, 413, a client gone: the answer is sent all the same
         while request.stream.read(64 * 1024):
             pass
+
+
+def discard_unread_bodies(app: Flask) -> None:
+    """Before any answer but :data:`LEFT_UNREAD`, read what is left of the request's body (:func:`discard_body`): the
+    refusals answered before it is read (the Host's 400, another site's 403, 404, 405, 406, 415, 501) reached a client
+    sending several MB as a reset, since gunicorn answered first, drained at most 64 kB and closed the connection.
+    waitress has read the body whole already."""
+
+    @app.after_request
+    def _discard_unread_body(response: Response) -> Response:
+        has_body = request.content_length or "HTTP_TRANSFER_ENCODING" in request.environ
+        if has_body and response.status_code not in LEFT_UNREAD:
+            discard_body()
+        return response
 
 
 #: The transfer codings a request may name: chunked framing, which the servers undo, and identity, which is none.

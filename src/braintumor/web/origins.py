@@ -27,7 +27,6 @@ from flask import Flask, request
 from werkzeug.exceptions import Forbidden
 
 from ..host_names import ANY_HOST, DEFAULT_PORTS, TRUSTED_ORIGINS_ENV, host_name, origin
-from .client_input import discard_body
 from .hosts import loopback_host, split_host
 
 #: Methods that change nothing, and so are answered whoever asks: anything else (POST, PUT, a made-up one) is checked.
@@ -113,5 +112,4 @@ def refuse_cross_site(app: Flask, trusted: Collection[str] = ()) -> None:
         # so 'name:80' would pass for an https Origin's
         refusal = cross_site(request.headers, request.method, request.headers.get("Host") or request.host, allowed)
         if refusal is not None:
-            discard_body()  # read and dropped, never parsed: a client sending it whole then receives the 403
             raise CrossSiteRequest(description=refusal)
