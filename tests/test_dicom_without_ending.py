@@ -15,7 +15,8 @@ from dicom_factory import SECRETS, make_dataset, make_dicom, zip_bytes
 
 from braintumor import folder_scans
 from braintumor.input_plan import VolumeInput, plan_inputs
-from braintumor.volume_io import read_volumes, sniff
+from braintumor.scan_sniff import sniff
+from braintumor.volume_io import read_volumes
 
 #: How a raw dataset (no preamble, no 'DICM') may be written: (implicit VR, little endian, with its file meta group).
 RAW_ENCODINGS = [(True, True, False), (False, True, False), (False, False, False), (False, True, True)]

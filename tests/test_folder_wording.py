@@ -15,7 +15,7 @@ from cli_runner import run_cli
 
 from braintumor.folder_notes import LEFT_OUT_WHY
 from braintumor.image_files import IMAGE_EXTENSIONS
-from braintumor.volume_io import VOLUME_SUFFIXES
+from braintumor.scan_sniff import VOLUME_SUFFIXES
 from braintumor.wording import INPUT_KINDS, NOTHING_FOUND
 
 WEB = Path(__file__).resolve().parents[1] / "src" / "braintumor" / "web"

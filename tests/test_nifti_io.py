@@ -211,7 +211,7 @@ def test_the_image_half_of_a_pair_is_told_what_it_may_be(cls, tmp_path):
 
     import nibabel as nib
 
-    from braintumor.volume_io import sniff
+    from braintumor.scan_sniff import sniff
 
     nib.save(getattr(nib, cls)(np.zeros((8, 8, 8), np.int16), np.eye(4)), tmp_path / "scan.img")
     voxels = (tmp_path / "scan.img").read_bytes()

@@ -13,7 +13,7 @@ API_MODULES = ("braintumor.predictor", "braintumor.prediction", "braintumor.imag
                "braintumor.preprocess", "braintumor.heatmap", "braintumor.batch_predict", "braintumor.batch_workers",
                "braintumor.classes",
                "braintumor.processes", "braintumor.volume_io", "braintumor.input_plan", "braintumor.volume_objects",
-               "braintumor.folder_scans",
+               "braintumor.folder_scans", "braintumor.scan_sniff",
                "braintumor.series", "braintumor.csv_records")
 
 

@@ -17,7 +17,8 @@ from dicom_factory import (
 )
 
 from braintumor.image_io import ImageError
-from braintumor.volume_io import read_volumes, sniff
+from braintumor.scan_sniff import sniff
+from braintumor.volume_io import read_volumes
 
 
 def test_content_decides_not_the_name(gray):

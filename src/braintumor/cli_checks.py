@@ -232,7 +232,7 @@ def _read_from(folder: Path, target: Path) -> bool:
     """Whether a command given ``folder`` reads the existing file ``target``: an image or scan below it (``predict DIR
     -o DIR/scan.jpg`` replaced a scan with the results), a run's own file (``export RUN --out RUN/best.pt`` replaced
     the checkpoint it exported)."""
-    from .volume_io import is_volume_file
+    from .scan_sniff import is_volume_file
 
     try:  # the entry itself, not where a link points: replacing a link loses the link
         inside = (target.parent.resolve() / target.name).is_relative_to(folder.resolve())
@@ -244,7 +244,7 @@ def _read_from(folder: Path, target: Path) -> bool:
 def _read_as_input(folder: Path, target: Path) -> bool:
     """Whether ``predict folder`` would read ``target``, a file not there yet, as an input: an image or a scan by its
     name (a zip in a folder is not opened)."""
-    from .volume_io import is_volume_file
+    from .scan_sniff import is_volume_file
 
     try:
         inside = (target.parent.resolve() / target.name).is_relative_to(folder.resolve())

@@ -14,6 +14,7 @@ from pathlib import Path
 from .compressed_files import MAGIC, PEEK
 from .dicom_sniff import SNIFF_BYTES, file_head, is_dicom_head, worth_sniffing
 from .image_files import IMAGE_EXTENSIONS, is_hidden_name, is_special_file, unreadable_text, walk_folders
+from .scan_sniff import VOLUME_SUFFIXES
 
 
 def unopened(left: list[tuple[Path, str]]) -> list[Path]:
@@ -27,7 +28,6 @@ def scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tup
     those of an obviously other type (:data:`~braintumor.dicom_sniff.NOT_SCAN_SUFFIXES`) skipped. ``left`` gets the
     files passed over that look like inputs, with their kind (:func:`braintumor.folder_notes.left_out_as`)."""
     from .folder_notes import left_out_as
-    from .volume_io import VOLUME_SUFFIXES  # (volume_io imports this module)
 
     dicoms, niftis = [], []
     for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads

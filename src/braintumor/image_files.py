@@ -240,7 +240,7 @@ def unreadable_text(path: Path, exc: OSError) -> str:
 def expand_inputs(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
     """Files named explicitly (whatever their ending) and the images found in folders, with those of a format not
     read (:data:`OTHER_FORMAT_ENDINGS`), compressed ones (``compressed_files.ENDINGS``: a ``.dcm.gz``) and scans
-    (DICOM, NIfTI and zips by their ending: ``volume_io.VOLUME_SUFFIXES``): ``predict_many`` says of each what it is,
+    (DICOM, NIfTI and zips by their ending: ``scan_sniff.VOLUME_SUFFIXES``): ``predict_many`` says of each what it is,
     and of a scan that read_volumes reads it, where dropping them said nothing (a folder of .dcm files gave no answer
     and no word). Raises ValueError for a name that names nothing usable: an empty one, or a file's as a folder's
     (``scan.jpg/``, in ``braintumor predict``'s words)."""
@@ -260,7 +260,7 @@ def _expand(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
         path = Path(os.fsdecode(raw))  # a name as bytes (os.listdir(b".")) was "argument should be a str object"
         if path.is_dir():
             from .compressed_files import ENDINGS  # (both import this module, through image_io)
-            from .volume_io import VOLUME_SUFFIXES
+            from .scan_sniff import VOLUME_SUFFIXES
 
             # a .dcm.gz was passed over unsaid, where predict's walk names it; a half of a .hdr + .img pair is not read
             found = walk_images(path, endings={*IMAGE_EXTENSIONS, *OTHER_FORMAT_ENDINGS, *VOLUME_SUFFIXES, *ENDINGS})

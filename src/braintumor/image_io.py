@@ -256,7 +256,7 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
         from .compressed_files import compressed_text
         from .documents import array_file_text, document_text
         from .image_headers import apple_double, damaged_header, other_format_text  # (they import this module)
-        from .volume_io import scan_as_image_text
+        from .scan_sniff import scan_as_image_text
 
         data = buffer.getvalue()  # (an .npz is a zip: named before a zip's words, "read_volumes reads scans")
         said = (apple_double(data) or array_file_text(data) or scan_as_image_text(data, source) or damaged_header(data)

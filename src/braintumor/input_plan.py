@@ -36,7 +36,8 @@ def plan_inputs(paths: Iterable[str | os.PathLike], on_note: Callable[[str], Non
     for each kind of file a folder holds that looks like an input but is not read (:mod:`braintumor.folder_notes`:
     a zip, which was skipped without a word beside other files).
     """
-    from .volume_io import is_volume_file, iter_volumes  # (volume_io imports this module)
+    from .scan_sniff import is_volume_file
+    from .volume_io import iter_volumes  # (volume_io imports this module)
 
     pipes: dict[tuple[int, int], str] = {}  # the pipes named so far, by (device, inode): the name each was given by
     for raw in paths:

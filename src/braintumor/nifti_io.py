@@ -74,7 +74,7 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int,
     if kind is None:
         if document := document_text(data) or compressed_text(data, named=True):  # a file's or a zip's page.nii.gz
             raise ImageError(document)  # a sign-in page a browser saved, gzipped or not, or a gzipped DICOM file
-        if display.lower().endswith(PAIR_IMAGE_ENDINGS):  # sent here by its name (volume_io.sniff)
+        if display.lower().endswith(PAIR_IMAGE_ENDINGS):  # sent here by its name (scan_sniff.sniff)
             raise pair_image_error()
         raise ImageError("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing")
     if kind == "pair":

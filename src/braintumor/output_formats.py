@@ -24,7 +24,7 @@ def picture_ending(name: str) -> str | None:
     (``predict a.jpg -o result.png``) held the table's text under a picture's name, and a later ``predict DIR`` read
     it as a broken image. The endings' homes are the readers' (a zip is :data:`OTHER_FORMATS`'s)."""
     from .image_files import IMAGE_EXTENSIONS, OTHER_FORMAT_ENDINGS
-    from .volume_io import VOLUME_SUFFIXES, scan_kind_text
+    from .scan_sniff import VOLUME_SUFFIXES, scan_kind_text
 
     lower = name.lower()
     if lower.endswith(tuple(IMAGE_EXTENSIONS)):
@@ -48,7 +48,7 @@ def file_ending(name: str) -> tuple[str, str] | None:
     (:func:`picture_ending`), records (:data:`FORMAT_BY_SUFFIX`), a model (:data:`MODEL_ENDINGS`); else None. A folder
     option named so (``--heatmap maps.png``, ``train --out run.json``) made a folder of that name
     (:func:`braintumor.cli_checks.check_folder_name`)."""
-    from .volume_io import VOLUME_SUFFIXES
+    from .scan_sniff import VOLUME_SUFFIXES
 
     lower = name.lower()
     last = Path(lower).name

@@ -54,9 +54,9 @@ from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .resume_lock import check_not_held, resume_lock
 from .run_tally import failed_text, tally_text
+from .scan_sniff import scan_kind_text
 from .series import input_records, notes_text, outcome, summary_text, unread_part
 from .stripped import noted
-from .volume_io import scan_kind_text
 
 
 def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: bool | None = None,

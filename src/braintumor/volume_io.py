@@ -6,7 +6,8 @@ never a patient field. 2-D images (JPEG, PNG, ...) stay with :mod:`braintumor.im
 
 Everything is read in memory (a .zip is never extracted), sizes are checked before pixels are
 decoded, and every failure is an :class:`~braintumor.image_io.ImageError` with a user-safe message.
-DICOM is handled in :mod:`braintumor.dicom_io`, NIfTI in :mod:`braintumor.nifti_io`, zips in :mod:`braintumor.zip_io`.
+DICOM is handled in :mod:`braintumor.dicom_io`, NIfTI in :mod:`braintumor.nifti_io`, zips in :mod:`braintumor.zip_io`;
+what an input is, by its content, in :mod:`braintumor.scan_sniff`.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from pathlib import Path
 
 from .arguments import count
 from .compressed_files import compressed_text
-from .dicom_sniff import file_head, is_dicom_bytes, is_raw_dataset
 from .documents import array_file_text, document_text
 from .folder_scans import scan_folder, unopened
-from .image_files import is_special_file, walk_images
-from .image_headers import IMAGE_SIGNATURES, apple_double
+from .image_files import walk_images
+from .image_headers import apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
 from .missing_files import long_name_text, missing_url_text, not_a_folder_text
 from .python_api_errors import bytes_name_text
 from .scan_objects import ScanObject, dataset_files, scan_object_bytes
+from .scan_sniff import IMAGE_MAGIC, sniff
 from .volume_objects import Volume, taken_pixels
 from .wording import EXPORT_AGAIN
 
@@ -45,10 +46,6 @@ MAX_VOXELS: int = 512 * 512 * 256
 #: pixels the slices will hold once resampled to square pixels (up to twice the voxels), or those decoded where fewer
 #: are held (slice_pixels.budget_pixels), which is what a zip or a request then subtracts (volume_objects.taken_pixels).
 MAX_INPUT_PIXELS: int = 512 * 512 * 512
-#: Endings recognised as volumes (DICOM content is also recognised without any ending).
-VOLUME_SUFFIXES: tuple[str, ...] = (".dcm", ".dicom", ".nii", ".nii.gz", ".zip")
-#: Leading bytes of the 2-D formats image_io reads: such content is an image whatever its name says.
-IMAGE_MAGIC: tuple[bytes, ...] = tuple(magic for magic, _ in IMAGE_SIGNATURES)
 
 
 class BudgetError(ImageError):
@@ -92,55 +89,6 @@ def budget_error(held: str, count: int, limit: int, unit: str = "slices", per: s
     error = BudgetError(f"{held}; the limit is {stated:,}{per}{after}" + (f" ({advice})" if whole else ""))
     error.whole, error.held, error.unit, error.after, error.count = whole, held, unit, after, count
     return error
-
-
-# --- recognising inputs ---------------------------------------------------------------------------
-
-
-def _lower_name(name: str | os.PathLike | None) -> str:
-    return str(name or "").lower()
-
-
-def sniff(data: bytes, name: str | os.PathLike | None = None) -> str | None:
-    """'dicom', 'nifti' or 'zip' from the content (the name only breaks ties), None for anything else."""
-    from .nifti_header import PAIR_IMAGE_ENDINGS, is_nifti_bytes
-
-    lower = _lower_name(name)
-    if is_dicom_bytes(data[:132]):
-        return "dicom"
-    if data[:4] == b"PK\x03\x04" or (data[:4] == b"PK\x05\x06" and lower.endswith(".zip")):
-        return "zip"
-    if is_nifti_bytes(data):
-        return "nifti"
-    if data.startswith(IMAGE_MAGIC):
-        return None
-    if is_raw_dataset(data[:132]):
-        return "dicom"  # a raw dataset (no preamble, no 'DICM'), as some PACS export it: named I0000123, or anyhow
-    if lower.endswith((".dcm", ".dicom")):
-        return "dicom"  # DICOM without the preamble (old files): dicom_io checks it is really DICOM
-    if lower.endswith((".nii", ".nii.gz")):
-        return "nifti"  # a broken or truncated one: nifti_header says precisely what is wrong
-    if lower.endswith(".zip"):
-        return "zip"  # not one (a download that saved a web page under its name): zip_io says so, for CLI and web
-    if lower.endswith(PAIR_IMAGE_ENDINGS):
-        return "nifti"  # the image half of a .hdr + .img pair (raw voxels): told, as the .hdr is, pairs are not read
-    return None
-
-
-def scan_kind_text(data: bytes, name: str | None = None) -> str | None:
-    """What scan ``data`` holds by its content (``name`` breaking ties, as :func:`sniff`'s), in words ("a DICOM
-    file", "a NIfTI volume", "a zip file"), or None: for the errors of a scan given where an image (the 2-D reader) or
-    file names (``predict -``) were wanted, and of an output named like a scan (``-o result.dcm``)."""
-    return {"dicom": "a DICOM file", "nifti": "a NIfTI volume", "zip": "a zip file"}.get(sniff(data, name) or "")
-
-
-def is_volume_file(path: Path) -> bool:
-    """Whether a file given by name should be read here (DICOM, NIfTI, zip) rather than as a 2-D image.
-
-    By content, as uploads are: a DICOM export named ``scan.jpg`` is a scan (one 352-byte read per named file)."""
-    lower = path.name.lower()
-    return lower.endswith(VOLUME_SUFFIXES) or (path.is_file() and sniff(file_head(path, 352), path.name) is not None)
-
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -282,19 +230,3 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
         raise ImageError(compressed_text(data) or document_text(data) or array_file_text(data)
                          or "not a recognised volume: expected DICOM, "
                          f"NIfTI (.nii, .nii.gz) or a .zip of DICOM or NIfTI files{said}")
-
-
-def scan_as_image_text(data: bytes, source: ImageSource) -> str | None:
-    """What to do with a scan ``data`` (read from ``source``) handed to the 2-D reader (the Python API, or a pipe named
-    on the command line: the CLI and web sniff files and uploads, but peeking into a pipe would consume what it peeked
-    at); a torch checkpoint (a zip) is told what the CLI tells it (:func:`~.checkpoint_inputs.checkpoint_text`)."""
-    from .checkpoint_inputs import checkpoint_text, torch_zip  # on this path only, as the other readers
-
-    kind = scan_kind_text(data)
-    named = isinstance(source, (str, os.PathLike))
-    if kind and named and is_special_file(Path(source)):  # a pipe or device (<(zcat scan.nii.gz))
-        return f"{kind} read from a pipe or device: scans are read from files (save it to a file and name that)"
-    if kind == "a zip file" and torch_zip(data):
-        return checkpoint_text(os.fspath(source) if named else None)
-    return kind and f"{kind}, not a 2-D image: braintumor.volume_io.read_volumes reads scans into slices"
-

@@ -24,7 +24,8 @@ from .image_files import is_hidden_name
 from .image_headers import other_format
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
-from .volume_io import IMAGE_MAGIC, MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES
+from .scan_sniff import IMAGE_MAGIC
+from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES
 from .volume_objects import Volume
 from .wording import counted, unread_format_text
 from .zip_scans import zip_volumes

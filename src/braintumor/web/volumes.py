@@ -1,7 +1,7 @@
 """Uploads that are volumes (DICOM, NIfTI, a .zip of a DICOM series): per-slice results and summaries.
 
 An upload is a volume when its *content* says so (DICOM preamble, NIfTI magic, zip signature; see
-:func:`braintumor.volume_io.sniff`); everything else goes through the 2-D image path unchanged.
+:func:`braintumor.scan_sniff.sniff`); everything else goes through the 2-D image path unchanged.
 Volumes are read in memory like every upload. One request holds at most ``max_slices`` slices in
 all; heat maps are drawn for the most suspicious slices of each volume only. A process decodes the scans of one request
 at a time (:func:`scans_in_turn`): what they take does not follow from their upload's size.
@@ -22,8 +22,9 @@ from ..heatmap import explain_crops
 from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
 from ..predictor import Classifier
+from ..scan_sniff import sniff
 from ..series import NO_TUMOUR, error_record, summary_record, tumour_probability, turned, volume_records
-from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes, sniff
+from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes
 from ..volume_objects import Slice, taken_pixels
 from ..wording import INPUT_KINDS, UNREADABLE, size_text
 from .inference import Upload, base64_text, classify
