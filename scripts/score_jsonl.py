@@ -31,18 +31,18 @@ FOLDER_ALIASES: dict[str, str] = {
 #: braintumor.orientation.TURN_ADVICE, copied likewise: the words a refusal as turned ends with (a test keeps
 #: them equal). Such a slice is a brain MRI, to be turned: counted apart from those refused as unlike brain MRI.
 TURN_ADVICE: str = "rotate it upright and send it again"
-#: braintumor.wording.UNLIKE_MRI and UNREADABLE, copied likewise: the script's counts in the words the CLI, the page
-#: and evaluate use (it said "refused as unlike brain MRI: 36" and "(errors: 0)" where they say "36 not classified
-#: (unlike brain MRI)" and "0 unreadable").
+#: braintumor.refusal_wording.UNLIKE_MRI and braintumor.wording.UNREADABLE, copied likewise: the script's counts in
+#: the words the CLI, the page and evaluate use (it said "refused as unlike brain MRI: 36" and "(errors: 0)" where they
+#: say "36 not classified (unlike brain MRI)" and "0 unreadable").
 UNLIKE_MRI: str = "unlike brain MRI"
 UNREADABLE: str = "unreadable"
-#: braintumor.wording.TURNED_RESEND, copied likewise: how a count of slices refused as turned (a quarter, or upside
-#: down) reads; it said "on their side", which upside-down ones are not.
+#: braintumor.refusal_wording.TURNED_RESEND, copied likewise: how a count of slices refused as turned (a quarter, or
+#: upside down) reads; it said "on their side", which upside-down ones are not.
 TURNED_RESEND: str = "turned: rotate upright and resend"
 
 
 def refusals_text(refused: int, side: int) -> str:
-    """braintumor.wording.refusals_text, copied likewise (a test keeps the two equal): all ``refused`` records,
+    """braintumor.refusal_wording.refusals_text, copied likewise (a test keeps the two equal): all ``refused`` records,
     ``side`` of them as turned, e.g. ``36 not classified (unlike brain MRI), 9 not classified (turned: rotate upright
     and resend)``; the first count kept at 0, the second left out then."""
     said = [f"{refused - side} not classified ({UNLIKE_MRI})"]

@@ -15,7 +15,7 @@ from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
 from braintumor.image_io import read_image
-from braintumor.wording import REFUSED_NOTES
+from braintumor.refusal_wording import REFUSED_NOTES
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 

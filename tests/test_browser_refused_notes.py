@@ -16,7 +16,7 @@ from dicom_factory import axial_volume, nifti_bytes, pydicom_file, zip_bytes
 from PIL import Image
 from test_browser import pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
 
-from braintumor.wording import READ_WITHOUT_MODEL, REFUSED_NOTES
+from braintumor.refusal_wording import READ_WITHOUT_MODEL, REFUSED_NOTES
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 

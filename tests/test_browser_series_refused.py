@@ -12,7 +12,7 @@ from conftest import encode
 from dicom_factory import axial_volume, nifti_bytes
 from test_browser import CHROMIUM, pytestmark, sent_page  # noqa: F401  (same skip rules)
 
-from braintumor.wording import REFUSED_NOTES
+from braintumor.refusal_wording import REFUSED_NOTES
 
 sync_api = pytest.importorskip("playwright.sync_api")
 

@@ -15,8 +15,9 @@ from conftest import REPO, extra_reason
 
 from braintumor.model_files import default_model_path
 from braintumor.ood import CROP_HINT
+from braintumor.refusal_wording import TURNED_RESEND
 from braintumor.stripped import count_text
-from braintumor.wording import TURNED_RESEND, UNREADABLE
+from braintumor.wording import UNREADABLE
 
 MODEL = default_model_path()
 INT8 = MODEL.with_name("braintumor-tumornet-s-int8.onnx")

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from braintumor.orientation import TURN_ADVICE
 from braintumor.prediction import OOD_MESSAGE
+from braintumor.refusal_wording import refusals_text
 from braintumor.report import _refused_and_flagged
 from braintumor.run_tally import tally_text
 from braintumor.series import summary_text, turned
-from braintumor.wording import refusals_text
 
 REPO = Path(__file__).resolve().parents[1]
 OLD = "not brain MRI"
@@ -140,7 +140,8 @@ def test_the_docs_no_longer_say_refused_as_not_brain_mri():
         assert not re.search(r"(as|what is) not\s+(a\s+)?brain\s+MRI", text), doc.name  # README: "Refuses what is"
 
 
-#: How the count of slices refused as turned reads (wording.TURNED_RESEND); it said "on its side" / "on their side".
+#: How the count of slices refused as turned reads (refusal_wording.TURNED_RESEND); it said "on its side" / "on their
+#: side".
 TURNED_WORDS = "turned: rotate upright and resend"
 
 
@@ -153,7 +154,7 @@ def test_an_upside_down_slice_is_counted_as_turned_not_as_on_its_side():
     import numpy as np
 
     from braintumor.orientation import turn_reasons
-    from braintumor.wording import TURNED_RESEND
+    from braintumor.refusal_wording import TURNED_RESEND
 
     assert TURNED_RESEND == TURNED_WORDS
     reason = turn_reasons(np.array([[0.0, 0.0, 9.0, 0.0]]), 0.5, 0.5)[0]
@@ -172,7 +173,7 @@ def test_an_upside_down_slice_is_counted_as_turned_not_as_on_its_side():
 
 def test_the_page_gets_the_turned_count_words_from_the_server(tiny_classifier):
     """series.js and app.js said "on its side" / "on their side: rotate and resend" in their own copies of the words;
-    they read them from the form's data-turned-resend, which the server fills from wording.TURNED_RESEND, as the
+    they read them from the form's data-turned-resend, which the server fills from refusal_wording.TURNED_RESEND, as the
     series block it renders without JavaScript (_series.html) says them."""
     from html import unescape
 

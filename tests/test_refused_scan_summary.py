@@ -55,7 +55,7 @@ def test_predict_summarises_a_blank_scan_without_class_counts_and_the_json_keeps
 def test_the_docs_quote_the_line_and_the_note():
     from conftest import REPO
 
-    from braintumor.wording import REFUSED_NOTES
+    from braintumor.refusal_wording import REFUSED_NOTES
 
     web = " ".join((REPO / "docs" / "WEB.md").read_text(encoding="utf-8").split())
     assert '"3 slices · 3 not classified (unlike brain MRI)"' in web and f'"{REFUSED_NOTES["scan"]}"' in web

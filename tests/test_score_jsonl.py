@@ -12,7 +12,8 @@ from pathlib import Path
 
 from braintumor.classes import CLASSES, FOLDER_ALIASES
 from braintumor.orientation import TURN_ADVICE
-from braintumor.wording import TURNED_RESEND, UNLIKE_MRI, UNREADABLE, counted, refusals_text
+from braintumor.refusal_wording import TURNED_RESEND, UNLIKE_MRI, refusals_text
+from braintumor.wording import UNREADABLE, counted
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "score_jsonl.py"

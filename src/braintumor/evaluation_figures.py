@@ -16,7 +16,7 @@ import numpy as np
 from .image_files import file_kind
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
-from .wording import UNLIKE_MRI
+from .refusal_wording import UNLIKE_MRI
 
 #: Images per class row in the dataset sample figure.
 SAMPLES_PER_CLASS: int = 6

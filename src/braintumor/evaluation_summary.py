@@ -15,9 +15,10 @@ import numpy as np
 from .data import Dataset
 from .image_hashes import HashedImages, label_conflict_pairs
 from .ood import temperature_bound_note
+from .refusal_wording import refusals_text
 from .report import format_score
 from .stripped import note_text
-from .wording import counted, printable, refusals_text, review_text
+from .wording import counted, printable, review_text
 
 
 def absent_notes(dataset: Dataset, counts: dict[str, int]) -> list[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .wording import MRI_ONLY, counted
+from .refusal_wording import MRI_ONLY
+from .wording import counted
 
 #: Shares of a volume's voxels at air's Hounsfield units (-1030 to -970) and at soft tissue's (-100 to 100) from which
 #: it is CT, not MRI: CT of a head has air around it (-1000, or -1024 where scanners clip), brain at 20-45 HU, CSF at

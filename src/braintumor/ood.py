@@ -28,7 +28,8 @@ import numpy as np
 
 from .image_io import InputInfo
 from .ood_stats import histogram_std, image_stats, level_histograms, level_stats
-from .wording import MRI_ONLY, size_text
+from .refusal_wording import MRI_ONLY
+from .wording import size_text
 
 #: Images whose longer side is more than this many times the shorter one are refused.
 MAX_ASPECT: float = 3.0

@@ -14,8 +14,9 @@ from .atomic_files import require_file_destination, written_whole
 from .classes import display_name
 from .ignored_files import VOLUME_ENDINGS, VOLUME_HINT
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
+from .refusal_wording import UNLIKE_MRI, refusals_text
 from .stripped import note_text
-from .wording import LOWER_CONFIDENCE, UNLIKE_MRI, counted, refusals_text, review_text
+from .wording import LOWER_CONFIDENCE, counted, review_text
 
 #: Caption shown under each known figure (key of the ``figures`` mapping).
 CAPTIONS: dict[str, str] = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .refusal_wording import refusals_text
 from .stripped import count_text
-from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, printable, refusals_text, review_below_text
+from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, printable, review_below_text
 
 
 def failed_text(failed: Counter[str], before: Counter[str], output: str | None) -> str:

@@ -16,17 +16,10 @@ from .image_io import ImageError
 from .orientation import TURN_ADVICE
 from .prediction import Prediction, probability_text
 from .predictor import Classifier
+from .refusal_wording import not_classified_texts
 from .stripped import count_text, noted
 from .volume_objects import Slice, Volume
-from .wording import (
-    LOWER_CONFIDENCE,
-    UNREADABLE,
-    counted,
-    input_error,
-    not_classified_texts,
-    printable,
-    review_below_text,
-)
+from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, input_error, printable, review_below_text
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
 TOP_SLICES: int = 5

@@ -6,7 +6,8 @@ lines); its schemas are checked against real responses in tests.
 from __future__ import annotations
 
 from ..orientation import TURN_ADVICE
-from ..wording import NOTE_KINDS, STRIPPED_NOTE, TURNED_RESEND, UNLIKE_MRI, UNREADABLE, review_below_text
+from ..refusal_wording import TURNED_RESEND, UNLIKE_MRI
+from ..wording import NOTE_KINDS, STRIPPED_NOTE, UNREADABLE, review_below_text
 
 #: A record's ``path``: what the client named the file (web.inference._clean_name), with a zip member's name after it.
 _NAME: dict = {"type": "string", "description": "The uploaded file's name as sent, less any folder part (at most 255 "

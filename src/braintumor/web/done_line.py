@@ -7,9 +7,10 @@ from collections import Counter
 
 from markupsafe import Markup
 
+from ..refusal_wording import not_classified_texts
 from ..series import outcome, unread_part
 from ..stripped import count_text, noted
-from ..wording import LOWER_CONFIDENCE, UNREADABLE, counted, not_classified_texts
+from ..wording import LOWER_CONFIDENCE, UNREADABLE, counted
 from .volumes import Entry
 
 

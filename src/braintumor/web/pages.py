@@ -20,21 +20,12 @@ from ..image_files import OTHER_FORMAT_ENDINGS
 from ..image_headers import OTHER_FORMAT_SIGNATURES
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, DISCLAIMER, is_calibrated, probability_text
+from ..refusal_wording import MRI_ONLY, REFUSED_NOTES, TURNED_RESEND
 from ..series import turned
 from ..sessions import is_int8
 from ..stripped import count_text
 from ..volume_io import MAX_VOLUME_BYTES
-from ..wording import (
-    LOWER_CONFIDENCE,
-    MRI_ONLY,
-    REFUSED_NOTES,
-    SEND_SMALLER,
-    TURNED_RESEND,
-    UNREADABLE,
-    printable,
-    review_below_text,
-    unread_format_text,
-)
+from ..wording import LOWER_CONFIDENCE, SEND_SMALLER, UNREADABLE, printable, review_below_text, unread_format_text
 from .done_line import card_id, copy_suffixes, done_text
 from .inference import base64_text, read_uploads, state, status_for
 from .monitoring import observe_results
@@ -81,9 +72,9 @@ def _globals() -> dict:
 
 @bp.app_template_global("refused_kind")
 def refused_kind(rec: dict) -> str | None:
-    """Which of ``wording.REFUSED_NOTES`` a refused record's card says, None for one not refused (a global: the card
-    macro sees no context), as card.js chooses it: ``turned`` (its card then said "rotate it upright and send it
-    again", then "it must be read without the model's help"), ``not_mri`` (a CT, whose card then said "If this is a
+    """Which of ``refusal_wording.REFUSED_NOTES`` a refused record's card says, None for one not refused (a global:
+    the card macro sees no context), as card.js chooses it: ``turned`` (its card then said "rotate it upright and send
+    it again", then "it must be read without the model's help"), ``not_mri`` (a CT, whose card then said "If this is a
     brain MRI slice, ..."), else ``unlike``."""
     if not rec.get("ood"):
         return None
@@ -137,7 +128,7 @@ def _turned_resend() -> str:
 @bp.app_template_global("refused_note")
 def _refused_note(kind: str) -> str:
     """The note under a refused card or a scan none of whose slices was classified (a global, as above):
-    ``wording.REFUSED_NOTES``, one home for the words both say."""
+    ``refusal_wording.REFUSED_NOTES``, one home for the words both say."""
     return REFUSED_NOTES[kind]
 
 

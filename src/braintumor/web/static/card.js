@@ -105,7 +105,7 @@ window.braintumorCard = function (helpers) {
       // Not a brain MRI slice (or too unlike the training data): no class, no bars, no heat map.
       card.dataset.state = "ood";
       // refused as turned (the orientation check's advice, as the upload form names it), or as no MRI (a CT: the
-      // words its reason ends in, wording.MRI_ONLY): its own note, as pages.refused_kind chooses it
+      // words its reason ends in, refusal_wording.MRI_ONLY): its own note, as pages.refused_kind chooses it
       const form = document.getElementById("upload-form").dataset, reason = rec.reason || "";
       const has = function (words) { return Boolean(words) && reason.indexOf(words) >= 0; };
       const kind = has(form.turnAdvice) ? "turn" : has(form.mriOnly) ? "not-mri" : "ood";

@@ -86,7 +86,7 @@ window.braintumorRunStatus = (function () {
       (tally.review ? ", " + tally.review + " of them with lower confidence" : "") +
       (stripped ? ", " + text.stripped(stripped) : "") +  // as the CLI's last line (stripped.count_text)
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
-      // wording.TURNED_RESEND, from the form: a quarter turn or upside down (it said "on their side" of both)
+      // refusal_wording.TURNED_RESEND, from the form: a quarter turn or upside down (it said "on their side" of both)
       (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : "")];
     if (tally.error) {  // wording.UNREADABLE, as the CLI's last line
       parts.push(", ", several ? tally.error + " unreadable" : { words: tally.error + " unreadable", kind: "unread" });

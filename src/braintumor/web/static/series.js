@@ -44,7 +44,8 @@ window.braintumorSeries = function (helpers) {
     return Boolean(rec.ood && advice && rec.reason && rec.reason.indexOf(advice) >= 0);
   }
 
-  // how a count of those reads: wording.TURNED_RESEND, from the form (it said "on their side" of upside-down ones)
+  // how a count of those reads: refusal_wording.TURNED_RESEND, from the form (it said "on their side" of upside-down
+  // ones)
   function turnedResend() {
     return document.getElementById("upload-form").dataset.turnedResend;
   }
