@@ -494,7 +494,7 @@ def test_a_folder_that_takes_no_new_files_is_said_so_not_no_such_file(tmp_path, 
             raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
         return real_append(path, *args, **kwargs)
 
-    monkeypatch.setattr("braintumor.atomic_files.open", no_appends, raising=False)
+    monkeypatch.setattr("braintumor.record_files.open", no_appends, raising=False)
     for target, replaced, resume in ((shut / "version", "it cannot be replaced: ", []), (shut / "r.csv", "", []),
                                      (shut / "r.jsonl", "", ["--resume"])):
         rc, out, err = run_cli(["predict", str(image), "-o", str(target), *resume], capsys)

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import itertools
 import os
 import secrets
 import shutil
-import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
 
 from .file_names import MAX_NAME_BYTES, fit_name
 from .image_files import file_kind, is_special_file
@@ -234,45 +231,6 @@ def written_whole(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         tmp.unlink(missing_ok=True)  # an error or an interruption: no half-written file is left behind
         settled(tmp)
-
-
-class _RecordFile(io.TextIOWrapper):
-    """A text file appended to a record at a time, flushed after each: :attr:`whole` is its size at the last flush."""
-
-    whole = 0
-
-    def flush(self) -> None:
-        super().flush()
-        self.whole = os.fstat(self.fileno()).st_size
-
-
-@contextlib.contextmanager
-def appended_records(path: Path) -> Iterator[TextIO]:
-    """``path`` opened to append text records to, each written whole and flushed (``predict --resume``'s records): a
-    block that ends in an error leaves whole records only. A write that failed (a full disk) left the record it was
-    writing cut short in the file (``...,0.999928,3.2e-05,``: a row with columns missing, or a number cut to fewer
-    digits, for whoever read it before a later --resume dropped it); now the file is cut back to its last flush, and
-    one made here that holds nothing whole is removed."""
-    made = not os.path.lexists(path)
-    try:
-        raw = open(path, "ab")  # noqa: SIM115 - closed below
-    except OSError as exc:  # /proc's 'No such file or directory', of a folder that is there
-        raise no_file_made(exc, path) from None
-    fh = _RecordFile(raw, encoding="utf-8", errors="surrogateescape", newline="")
-    fh.whole = os.fstat(fh.fileno()).st_size
-    try:
-        yield fh
-    except BaseException:
-        with contextlib.suppress(OSError):  # the cut-short record's rest fails again (or lands: then it is whole)
-            fh.close()
-        with contextlib.suppress(OSError):
-            if stat.S_ISREG(os.stat(path).st_mode):  # not a FIFO or /dev/null, written through
-                if made and not fh.whole:
-                    os.unlink(path)
-                elif os.path.getsize(path) > fh.whole:
-                    os.truncate(path, fh.whole)
-        raise
-    fh.close()
 
 
 def settled(tmp: str | os.PathLike) -> None:

@@ -18,13 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from .atomic_files import appended_records, written_whole
+from .atomic_files import written_whole
 from .csv_records import csv_columns, csv_text_value
 from .exit_errors import UsageError
 from .file_names import os_text, utf8_text
 from .image_files import is_special_file
 from .image_io import ImageError
 from .predict_output import HEATMAP_KEY
+from .record_files import appended_records
 from .resume_lock import lock_replacement
 from .series import unread_part
 from .volume_io import input_volumes

@@ -36,7 +36,7 @@ _HELD: list[int] = []
 def resume_lock(output: str | None) -> Iterator[None]:
     """Hold ``output`` (``-o FILE`` of a --resume run; None: nothing to lock) for the block, or raise UsageError where
     another run holds it. A file the lock made and the block left empty, ended by an error or a stop, is removed, as
-    :func:`~braintumor.atomic_files.appended_records` removes one it made."""
+    :func:`~braintumor.record_files.appended_records` removes one it made."""
     target = final_target(Path(output)) if output and output != "-" and fcntl is not None else None
     made, fd = _locked(target, output) if target else (False, None)  # a link's target: the file written
     if fd is not None:
