@@ -312,7 +312,7 @@ def test_a_run_stopped_while_writing_removes_the_folders_it_made(small_data: Pat
 
 def test_a_score_short_of_perfect_never_reads_as_perfect():
     """The report showed ROC AUC 0.999997 as "1.0000" and the ROC legend 0.9998 as "AUC 1.000"."""
-    from braintumor.report import format_score
+    from braintumor.report_tables import format_score
 
     assert [format_score(v) for v in (0.999997, 1.0, 0.99466, None)] == [">0.9999", "1.0000", "0.9947", "n/a"]
     assert [figures.auc_text(v) for v in (0.9998, 1.0, 0.99949, 0.9)] == [">0.999", "1.000", "0.999", "0.900"]

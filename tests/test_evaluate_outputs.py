@@ -255,9 +255,9 @@ def test_the_confusion_matrix_says_a_class_with_no_images_has_no_share(tmp_path:
 
 def test_the_reports_confusion_table_says_a_class_with_no_images_has_no_share():
     """report.html's table read "0 (0.0%)" across the row of a class the folder does not hold, as the figure did."""
-    from braintumor.report import _confusion_table
+    from braintumor.report_tables import confusion_table
 
-    table = _confusion_table({"classes": ["glioma", "meningioma"], "confusion_matrix": [[3, 1], [0, 0]]})
+    table = confusion_table({"classes": ["glioma", "meningioma"], "confusion_matrix": [[3, 1], [0, 0]]})
     rows = table.split("<tr>")[2:]
     assert "3 <span class=\"muted\">(75.0%)</span>" in rows[0] and rows[1].count("(n/a)") == 2
     assert "<th class=\"l\">Meningioma (no images)</th>" in rows[1] and "(0.0%)" not in rows[1]

@@ -16,7 +16,7 @@ from .data import Dataset
 from .image_hashes import HashedImages, label_conflict_pairs
 from .ood import temperature_bound_note
 from .refusal_wording import refusals_text
-from .report import format_score
+from .report_tables import format_score
 from .stripped import note_text
 from .wording import counted, printable, review_text
 

@@ -6,8 +6,6 @@ and every string that reaches it (file names, metadata, error messages) is escap
 
 from __future__ import annotations
 
-import json
-from html import escape
 from pathlib import Path
 
 from .atomic_files import require_file_destination, written_whole
@@ -15,6 +13,7 @@ from .classes import display_name
 from .ignored_files import VOLUME_ENDINGS, VOLUME_HINT
 from .prediction import DISCLAIMER as TOOL_DISCLAIMER
 from .refusal_wording import UNLIKE_MRI, refusals_text
+from .report_tables import confusion_table, esc, kv_table, per_class_table, summary_cards
 from .stripped import note_text
 from .wording import LOWER_CONFIDENCE, counted, review_text
 
@@ -63,63 +62,6 @@ figcaption { color: #656d76; font-size: .95rem; }
 """
 
 
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
-
-
-def format_score(value: float | None, digits: int = 4) -> str:
-    """``digits`` decimals; a score short of 1 never shows as a perfect 1.0000 (an AUC of 0.999997 read as perfect)."""
-    if value is None:
-        return "n/a"
-    text = f"{value:.{digits}f}"
-    return f">{1 - 10 ** -digits:.{digits}f}" if value < 1 and text == f"{1:.{digits}f}" else text
-
-
-def _cards(metrics: dict) -> str:
-    cards = [("Accuracy", format_score(metrics.get("accuracy"))), ("Macro F1", format_score(metrics.get("macro_f1"))),
-             ("Macro ROC AUC", format_score(metrics.get("macro_roc_auc"))), ("ECE", format_score(metrics.get("ece"))),
-             ("Images", str(metrics.get("n", 0)))]
-    body = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
-                   for k, v in cards)
-    return f'<div class="cards">{body}</div>'
-
-
-def _per_class_table(metrics: dict) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("Precision", "Recall (sensitivity)", "F1", "ROC AUC", "Support"))
-    rows = []
-    for name, m in metrics.get("per_class", {}).items():
-        rows.append(f'<tr><td class="l">{_e(display_name(name))}</td><td>{format_score(m["precision"])}</td>'
-                    f'<td>{format_score(m["recall"])}</td><td>{format_score(m["f1"])}</td><td>{format_score(m["roc_auc"])}</td>'
-                    f'<td>{_e(m["support"])}</td></tr>')
-    return f'<table><tr><th class="l">Class</th>{head}</tr>{"".join(rows)}</table>'
-
-
-def _confusion_table(metrics: dict) -> str:
-    classes = metrics.get("classes") or list(metrics.get("per_class", {}))
-    cm = metrics.get("confusion_matrix", [])
-    head = "".join(f"<th>{_e(display_name(c))}</th>" for c in classes)
-    rows = []
-    for name, row in zip(classes, cm, strict=False):
-        total = sum(row)
-        cells = []
-        for count in row:
-            share = count / total if total else 0.0
-            cells.append(f'<td style="background: rgba(31, 111, 235, {0.08 + 0.6 * share:.2f})">'  # n/a: no images
-                         f'{_e(count)} <span class="muted">({f"{share:.1%}" if total else "n/a"})</span></td>')
-        said = "" if total else " (no images)"  # its row of "0 (0.0%)" read as a recall of 0, as the figure's did
-        rows.append(f'<tr><th class="l">{_e(display_name(name))}{said}</th>{"".join(cells)}</tr>')
-    return (f'<table><tr><th class="l">true \\ predicted</th>{head}</tr>{"".join(rows)}</table>'
-            '<p class="muted">Rows: true class; columns: predicted class; % of the row.</p>')
-
-
-def _kv_table(pairs: list[tuple[str, object]]) -> str:
-    rows = []
-    for key, value in pairs:
-        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-        rows.append(f'<tr><th class="l">{_e(key)}</th><td class="code">{_e(text)}</td></tr>')
-    return f"<table>{''.join(rows)}</table>"
-
-
 def _model_section(model: dict) -> str:
     meta = model.get("metadata") or {}
     keys = [k for k in META_ORDER if k in meta] + sorted(k for k in meta if k not in META_ORDER)
@@ -127,7 +69,7 @@ def _model_section(model: dict) -> str:
                                        ("Name", str(model.get("name", "n/a"))),
                                        ("Version", str(model.get("version", "n/a")))]
     pairs += [(f"metadata: {k}", meta[k]) for k in keys]
-    return _kv_table(pairs)
+    return kv_table(pairs)
 
 
 def _data_section(data: dict) -> str:
@@ -137,24 +79,24 @@ def _data_section(data: dict) -> str:
         pairs.append(("Split", str(data["split"])))
     if data.get("fingerprint"):
         pairs.append(("Data fingerprint (sha256)", str(data["fingerprint"])))
-    html = _kv_table(pairs)
+    html = kv_table(pairs)
     if n := data.get("n_not_images"):  # a hospital's DICOM files: the numbers above are not theirs, the reader is told
         endings = data.get("not_image_endings") or []
         volumes = VOLUME_HINT.split(" (see")[0] if set(endings) & VOLUME_ENDINGS else ""
-        html += (f"<p>Not scored: {_e(counted(n, 'file'))} in the class folders that "
+        html += (f"<p>Not scored: {esc(counted(n, 'file'))} in the class folders that "
                  f"{'is not an image by its' if n == 1 else 'are not images by their'} name"
-                 f"{' (' + _e(', '.join(endings)) + ')' if endings else ''}. Evaluate reads image files "
-                 f"(JPEG, PNG, BMP, TIFF, WebP){_e(volumes)}.</p>")
+                 f"{' (' + esc(', '.join(endings)) + ')' if endings else ''}. Evaluate reads image files "
+                 f"(JPEG, PNG, BMP, TIFF, WebP){esc(volumes)}.</p>")
     if n := data.get("n_outside_class_folders"):  # EXT/Testing/scan.jpg: in no class folder, so no class to score with
-        html += (f"<p>Not scored: {_e(counted(n, 'image'))} beside the class folders in "
-                 f"{_e(data.get('root', 'the data folder'))}: an image's class is the class folder it is in, and "
+        html += (f"<p>Not scored: {esc(counted(n, 'image'))} beside the class folders in "
+                 f"{esc(data.get('root', 'the data folder'))}: an image's class is the class folder it is in, and "
                  f"{'it is' if n == 1 else 'these are'} in none.</p>")
     if n := data.get("n_special_files"):  # a FIFO scan.jpg: never opened (it may never end), and the reader is told
-        html += (f"<p>Not scored: {_e(counted(n, 'pipe or device', 'pipes or devices'))} named like "
+        html += (f"<p>Not scored: {esc(counted(n, 'pipe or device', 'pipes or devices'))} named like "
                  f"{'an image' if n == 1 else 'images'} in the data folder: reading one may never end.</p>")
     errors = data.get("errors") or []
     if errors:
-        items = "".join(f'<tr><td class="code">{_e(p)}</td><td class="l">{_e(m)}</td></tr>' for p, m in errors)
+        items = "".join(f'<tr><td class="code">{esc(p)}</td><td class="l">{esc(m)}</td></tr>' for p, m in errors)
         html += (f"<h3>Skipped: {counted(len(errors), 'unreadable file')}</h3>"
                  f'<table><tr><th class="l">File</th><th class="l">Reason</th></tr>{items}</table>')
     else:
@@ -167,23 +109,23 @@ def _leak_free_section(block: dict | None, note: str | None = None) -> str:
     them, ``note``: why there are none (a folder without a Training split), so a reader does not take the numbers
     above for leak-free ones."""
     if not block:
-        return f"<h2>Leak-free subset</h2>\n<p>{_e(note[:1].upper() + note[1:])}.</p>\n" if note else ""
+        return f"<h2>Leak-free subset</h2>\n<p>{esc(note[:1].upper() + note[1:])}.</p>\n" if note else ""
     n_all = block.get("n", 0) + block.get("n_excluded", 0)
-    compared = _e(block.get("reference") or "Training")  # the folder compared with: EXT's own Training, or the model's
+    compared = esc(block.get("reference") or "Training")  # the folder compared with: EXT's own Training, or the model's
     if not block.get("n"):  # every test image has a near duplicate in Training: nothing to score, not 0 %
-        return (f"<h2>Leak-free subset</h2>\n<p>None: all {_e(n_all)} test images have a near duplicate in {compared} "
-                f"(Hamming distance &lt;= {_e(block.get('threshold', ''))} of 256 bits).</p>\n")
+        return (f"<h2>Leak-free subset</h2>\n<p>None: all {esc(n_all)} test images have a near duplicate in {compared} "
+                f"(Hamming distance &lt;= {esc(block.get('threshold', ''))} of 256 bits).</p>\n")
     return f"""<h2>Leak-free subset</h2>
 <p>Compared with {compared}: a test image with a near duplicate there may have been trained on. These are the
-same metrics on the {_e(block.get("n", 0))} of {_e(n_all)} test images with no near duplicate there
-({_e(block.get("hash", ""))}, Hamming distance &gt; {_e(block.get("threshold", ""))} of 256 bits);
-{_e(block.get("n_excluded", 0))} were left out. They are the better estimate for images the model
+same metrics on the {esc(block.get("n", 0))} of {esc(n_all)} test images with no near duplicate there
+({esc(block.get("hash", ""))}, Hamming distance &gt; {esc(block.get("threshold", ""))} of 256 bits);
+{esc(block.get("n_excluded", 0))} were left out. They are the better estimate for images the model
 has not seen; note that the class mix differs from the full split.</p>
-{_cards(block)}
+{summary_cards(block)}
 <h3>Per class (leak-free)</h3>
-{_per_class_table(block)}
+{per_class_table(block)}
 <h3>Confusion matrix (leak-free)</h3>
-{_confusion_table(block)}
+{confusion_table(block)}
 {_refused_and_flagged(block.get("ood_refused"), block.get("review"), "h3", block.get("ood_refused_turned"))}"""
 
 
@@ -194,10 +136,10 @@ def _refused_and_flagged(refused: int | None, review: dict | None, heading: str 
         return ""
     parts = []
     if refused is not None:  # the CLI's and the page's words (it said "2 image(s) were refused as unlike brain MRI")
-        parts.append(_e(refusals_text(refused, side)) + (": users are shown no answer for these, but the network's "
+        parts.append(esc(refusals_text(refused, side)) + (": users are shown no answer for these, but the network's "
                                                           "answers are counted above." if refused else "."))
     if review:
-        parts.append(_e((said := review_text(review))[:1].upper() + said[1:]) + ".")  # evaluate's console line
+        parts.append(esc((said := review_text(review))[:1].upper() + said[1:]) + ".")  # evaluate's console line
     return f"<{heading}>Refusals and {LOWER_CONFIDENCE}</{heading}>\n<p>{' '.join(parts)}</p>\n"
 
 
@@ -226,7 +168,7 @@ def _figures_section(figures: dict[str, str], no_curve: str = "", calibration: d
         src = Path(file).name  # always a sibling of report.html
         caption = CAPTIONS.get(key, key.replace("_", " ").capitalize()) + (no_curve if key in ("roc", "pr") else "") \
             + (_temperature_did(calibration) if key == "reliability_uncalibrated" else "")
-        parts.append(f'<figure><img src="{_e(src)}" alt="{_e(caption)}"><figcaption>{_e(caption)}</figcaption>'
+        parts.append(f'<figure><img src="{esc(src)}" alt="{esc(caption)}"><figcaption>{esc(caption)}</figcaption>'
                      "</figure>")
     return "".join(parts) or '<p class="muted">No figures were written.</p>'
 
@@ -237,7 +179,7 @@ def _stripped_paragraph(info: dict) -> str:
     if "stripped" not in info:
         return ""
     said = note_text(info["stripped"])
-    return f"<p>{_e(said[:1].upper() + said[1:])}.</p>\n"
+    return f"<p>{esc(said[:1].upper() + said[1:])}.</p>\n"
 
 
 def render_report(metrics: dict, figures: dict[str, str], info: dict) -> str:
@@ -247,21 +189,21 @@ def render_report(metrics: dict, figures: dict[str, str], info: dict) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title><style>{CSS}</style></head>
+<title>{esc(title)}</title><style>{CSS}</style></head>
 <body>
-<h1>{_e(title)}</h1>
-<p class="muted">{_e(created)}</p>
-<p class="disclaimer"><strong>{_e(DISCLAIMER)}</strong></p>
+<h1>{esc(title)}</h1>
+<p class="muted">{esc(created)}</p>
+<p class="disclaimer"><strong>{esc(DISCLAIMER)}</strong></p>
 <h2>Summary</h2>
-{_cards(metrics)}
+{summary_cards(metrics)}
 <p class="muted">Top-1 accuracy over the images that could be read. Macro scores weight every class
-equally; ECE is the expected calibration error of the top-1 confidence ({_e(metrics.get("n_bins", ""))} bins).</p>
-{"".join(f"<p>{_e(n[:1].upper() + n[1:])}.</p>" for n in info.get("sample") or [])}
+equally; ECE is the expected calibration error of the top-1 confidence ({esc(metrics.get("n_bins", ""))} bins).</p>
+{"".join(f"<p>{esc(n[:1].upper() + n[1:])}.</p>" for n in info.get("sample") or [])}
 <h2>Per class</h2>
-{_per_class_table(metrics)}
-{"".join(f"<p>{_e(n[:1].upper() + n[1:])}.</p>" for n in info.get("absent") or [])}
+{per_class_table(metrics)}
+{"".join(f"<p>{esc(n[:1].upper() + n[1:])}.</p>" for n in info.get("absent") or [])}
 <h2>Confusion matrix</h2>
-{_confusion_table(metrics)}
+{confusion_table(metrics)}
 {_refused_and_flagged(info.get("ood_refused"), info.get("review"), side=info.get("ood_refused_turned"))}
 {_stripped_paragraph(info)}{_leak_free_section(info.get("leak_free"), info.get("leak_free_note"))}<h2>Model</h2>
 {_model_section(info.get("model") or {})}
@@ -269,7 +211,7 @@ equally; ECE is the expected calibration error of the top-1 confidence ({_e(metr
 {_data_section(info.get("data") or {})}
 <h2>Figures</h2>
 {_figures_section(figures, _no_curve(metrics), info.get("calibration"))}
-<hr><p class="muted">{_e(DISCLAIMER)}</p>
+<hr><p class="muted">{esc(DISCLAIMER)}</p>
 </body></html>
 """
 
