@@ -67,7 +67,7 @@ def picture_content(path: Path) -> str | None:
     from .bmp_header import HEADER_SIZES
     from .dicom_sniff import file_head
     from .image_headers import image_kind
-    from .volume_io import sniff
+    from .scan_sniff import sniff
 
     if not path.is_file():
         return None
