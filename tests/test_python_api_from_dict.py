@@ -80,3 +80,39 @@ def test_probabilities_that_are_no_mapping_are_a_type_error_naming_them(probs):
         Prediction("glioma", 0.97, probs)
     with pytest.raises(TypeError, match=said):
         Prediction.from_dict({"label": "glioma", "confidence": 0.97, "probabilities": probs})
+
+
+@pytest.mark.parametrize("field, value, error, said", [
+    # bool("false") is True: a record's "ood": "false" came back as a refusal, "review": "no" as flagged
+    ("ood", "false", TypeError, r"ood is true or false \(a bool\), not str 'false'"),
+    ("review", "no", TypeError, r"review is true or false \(a bool\), not str 'no'"),
+    ("ood", None, TypeError, r"ood is true or false \(a bool\), not NoneType None"),
+    ("review", 0, TypeError, r"review is true or false \(a bool\), not int 0"),
+    # a number given as a str was kept as it was, and to_dict() gave the str back
+    ("ood_score", "0.48", TypeError, r"ood_score is a number, not str '0.48'"),
+    ("probabilities", {**PROBS, "glioma": "0.97"}, TypeError, r"probabilities\['glioma'\] is a number, not str"),
+    ("probabilities", {**PROBS, "glioma": float("nan")}, ValueError,
+     r"probabilities\['glioma'\] is a probability in \[0, 1\], not nan"),
+    ("probabilities", {0: 0.97, 1: 0.03}, TypeError, r"probabilities are keyed by class name \(a str\), not int 0"),
+    ("reason", 3, TypeError, r"reason is a str or None, not int 3"),
+    ("note", ["x"], TypeError, r"note is a str or None, not list \['x'\]"),
+])
+def test_a_field_of_a_wrong_type_is_refused_naming_it(field, value, error, said):
+    """JSON gives real booleans and numbers: a str (or None) in their place is a caller's mistake, refused by
+    from_dict and by the constructor alike rather than read as bool() or kept."""
+    record = {**PREDICTIONS[0].to_dict(), field: value}
+    with pytest.raises(error, match=f"^a Prediction's {said}"):
+        Prediction.from_dict(record)
+    with pytest.raises(error, match=f"^a Prediction's {said}"):
+        Prediction(**{k: v for k, v in record.items() if k != "note_kind"})
+
+
+def test_numpy_numbers_and_flags_become_plain_ones_and_missing_flags_are_false():
+    """A float32 probability or an np.bool_ flag (a caller's own numpy arithmetic) is kept as the Python value:
+    json.dumps(p.to_dict()) refused a float32; extra keys of a record (path, heatmap) are ignored, as documented."""
+    p = Prediction("glioma", 0.97, {k: np.float32(v) for k, v in PROBS.items()}, ood_score=np.float64(0.5),
+                   review=np.bool_(True))
+    assert type(p.review) is bool and type(p.ood_score) is float and json.dumps(p.to_dict())
+    assert all(type(v) is float for v in p.probabilities.values())
+    record = {"label": "glioma", "confidence": 0.97, "probabilities": PROBS, "path": "a.png", "heatmap": "a.png"}
+    assert Prediction.from_dict(record) == Prediction("glioma", 0.97, PROBS)

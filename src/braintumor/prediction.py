@@ -8,6 +8,8 @@ callers import these names from here (``Prediction`` also from ``braintumor``).
 from __future__ import annotations
 
 import math
+import numbers
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -133,7 +135,18 @@ class Prediction:
             if not isinstance(self.probabilities, Mapping):  # a list said "cannot convert dictionary update sequence"
                 raise TypeError("a Prediction's probabilities are a mapping of class name to probability (a dict), "
                                 f"not {type(self.probabilities).__name__}")
-            object.__setattr__(self, "probabilities", Probabilities(self.probabilities))
+            probs = self.probabilities  # the 4 classes' once: a str "0.97" was kept, a NaN shown as "nan%"
+            if not all(type(k) is str and type(v) is float and 0.0 <= v <= 1.0 for k, v in probs.items()):
+                probs = {_class_name(k): _number(f"probabilities[{k!r}]", v, unit=True) for k, v in probs.items()}
+            object.__setattr__(self, "probabilities", Probabilities(probs))
+        for name in ("ood", "review"):  # bool("false") is True: a record's "ood": "false" was a refusal
+            if type(getattr(self, name)) is not bool:
+                object.__setattr__(self, name, _flag(name, getattr(self, name)))
+        if self.ood_score is not None and type(self.ood_score) is not float:
+            object.__setattr__(self, "ood_score", _number("ood_score", self.ood_score))
+        for name in ("reason", "note"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise TypeError(f"a Prediction's {name} is a str or None, not {_shown(getattr(self, name))}")
 
     def to_dict(self) -> dict:
         """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood,
@@ -163,9 +176,39 @@ class Prediction:
             said = (": an input that was not answered, its 'error' says why" if "error" in record
                     else ": a scan's summary" if "summary" in record else "")
             raise ValueError(f"not a prediction's record (no {', '.join(missing)}){said}")
-        return cls(record["label"], record["confidence"], record["probabilities"], ood=bool(record.get("ood")),
+        return cls(record["label"], record["confidence"], record["probabilities"], ood=record.get("ood", False),
                    ood_score=record.get("ood_score"), reason=record.get("reason"),
-                   review=bool(record.get("review")), note=record.get("note"))
+                   review=record.get("review", False), note=record.get("note"))
+
+
+def _shown(value: object) -> str:
+    """A wrong field value for an error's words: its type and (short) repr, "str 'false'"."""
+    return f"{type(value).__name__} {reprlib.repr(value)}"
+
+
+def _flag(name: str, value: object) -> bool:
+    """``ood`` or ``review`` as a bool (numpy's too): JSON gives true or false, so a str there is a caller's mistake."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"a Prediction's {name} is true or false (a bool), not {_shown(value)}")
+
+
+def _class_name(key: object) -> str:
+    """A probabilities key, checked to be a class name (a str)."""
+    if not isinstance(key, str):
+        raise TypeError(f"a Prediction's probabilities are keyed by class name (a str), not {_shown(key)}")
+    return key
+
+
+def _number(name: str, value: object, unit: bool = False) -> float:
+    """A number field as a float (numpy's too: json.dumps refused a float32), checked: a str "0.97" was kept as it
+    was; ``unit``: a probability, finite and in [0, 1]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"a Prediction's {name} is a number, not {_shown(value)}")
+    value = float(value)
+    if unit and not 0.0 <= value <= 1.0:  # (NaN: neither)
+        raise ValueError(f"a Prediction's {name} is a probability in [0, 1], not {value}")
+    return value
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
