@@ -116,3 +116,34 @@ def test_numpy_numbers_and_flags_become_plain_ones_and_missing_flags_are_false()
     assert all(type(v) is float for v in p.probabilities.values())
     record = {"label": "glioma", "confidence": 0.97, "probabilities": PROBS, "path": "a.png", "heatmap": "a.png"}
     assert Prediction.from_dict(record) == Prediction("glioma", 0.97, PROBS)
+
+
+@pytest.mark.parametrize("args, kwargs, error, said", [
+    # a str confidence was kept, and to_dict() gave the str back
+    (("glioma", "x", PROBS), {}, TypeError, r"^a Prediction's confidence is a number, not str 'x'"),
+    (("glioma", float("nan"), PROBS), {}, ValueError,
+     r"^a Prediction's confidence is a probability in \[0, 1\], not nan"),
+    (("glioma", 1.5, PROBS), {}, ValueError, r"^a Prediction's confidence is a probability in \[0, 1\], not 1.5"),
+    # a label that is none of its probabilities' classes was accepted
+    (("tumour", 0.97, PROBS), {}, ValueError, r"^a Prediction's label is one of its probabilities' classes "
+                                              r"\(glioma, meningioma, notumor, pituitary\) or None, not str 'tumour'"),
+    ((3, 0.97, PROBS), {}, TypeError, r"^a Prediction's label is one of .* not int 3"),
+    # half an answer: an accepted Prediction with no label, a refused one with one
+    ((None, None, PROBS), {}, ValueError, r"^a refused Prediction \(ood true\) withholds label and confidence "
+                                          r"\(None\), an accepted one has both: got ood=False, label=None, "
+                                          r"confidence=None"),
+    (("glioma", None, PROBS), {}, ValueError, r"got ood=False, label='glioma', confidence=None"),
+    (("glioma", 0.97, PROBS), {"ood": True}, ValueError, r"got ood=True, label='glioma', confidence=0.97"),
+])
+def test_a_label_or_confidence_of_a_wrong_type_or_value_is_refused(args, kwargs, error, said):
+    """``Prediction("glioma", "x", probs)`` was accepted; from_dict of such a record too."""
+    with pytest.raises(error, match=said):
+        Prediction(*args, **kwargs)
+    record = {"label": args[0], "confidence": args[1], "probabilities": args[2], **kwargs}
+    with pytest.raises(error, match=said):
+        Prediction.from_dict(record)
+
+
+def test_a_numpy_confidence_becomes_a_float():
+    p = Prediction("glioma", np.float32(0.5), PROBS)
+    assert type(p.confidence) is float and p.confidence == 0.5 and json.dumps(p.to_dict())

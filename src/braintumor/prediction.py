@@ -113,7 +113,8 @@ class Prediction:
     true for an accepted answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors
     are there. ``note``: a caution shown with an accepted answer, or None; for now only
     :data:`~braintumor.wording.STRIPPED_NOTE`, on a slice that looks skull-stripped (``braintumor.stripped``), whose
-    confidence, however high, is no guide. Neither flag changes the label or the probabilities.
+    confidence, however high, is no guide. Neither flag changes the label or the probabilities. A field of a wrong
+    type or value (``ood="false"``, a label none of its probabilities' classes) raises TypeError or ValueError.
 
     Frozen and compared by value, but not hashable: ``probabilities`` is a dict (JSON-ready, and the type users
     index), read-only (:class:`Probabilities`, a copy of the mapping given), which no hash rests on; to key a set or
@@ -147,6 +148,16 @@ class Prediction:
         for name in ("reason", "note"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise TypeError(f"a Prediction's {name} is a str or None, not {_shown(getattr(self, name))}")
+        c = self.confidence  # a str "0.97" or a NaN was kept, and to_dict() gave it back
+        if c is not None and not (type(c) is float and 0.0 <= c <= 1.0):
+            object.__setattr__(self, "confidence", _number("confidence", c, unit=True))
+        if self.label is not None and not (isinstance(self.label, str) and self.label in self.probabilities):
+            raise (ValueError if isinstance(self.label, str) else TypeError)(  # ("x", a confidence) was accepted
+                f"a Prediction's label is one of its probabilities' classes ({', '.join(self.probabilities)}) or "
+                f"None, not {_shown(self.label)}")
+        if (self.label is None) != self.ood or (self.confidence is None) != self.ood:
+            raise ValueError("a refused Prediction (ood true) withholds label and confidence (None), an accepted one "
+                             f"has both: got ood={self.ood}, label={self.label!r}, confidence={self.confidence!r}")
 
     def to_dict(self) -> dict:
         """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood,
