@@ -373,3 +373,21 @@ def test_a_tensor_numpy_cannot_read_is_a_type_error_saying_how_to_convert_it(clf
             call(GradTensor())
     with pytest.raises(TypeError, match=r"not GradTensor: np\.asarray\(x\) .*\(a torch tensor: x\.detach\(\)\.cpu\(\)"):
         clf.predict(GradTensor())
+
+
+def test_a_list_of_inputs_of_different_shapes_names_the_odd_one(clf):
+    """``predict_proba([x, x[:, :5]])`` showed numpy's own "setting an array element with a sequence ... inhomogeneous
+    shape"; a list of crops of different sizes given to ``classify_crops`` too."""
+    size = clf.image_size
+    x = clf.preprocess(HEAD)
+    crop = clf.inspect_crop(HEAD)[0]
+    said = (f"expected model inputs of one shape, \\(1, {size}, {size}\\) each, got a list of 3 whose item 2 has shape "
+            f"\\(1, 5, {size}\\) \\(item 0: \\(1, {size}, {size}\\)\\): each must be of the same shape")
+    for call in (clf.predict_proba, clf.classify):
+        with pytest.raises(ValueError, match=said):
+            call([x, x, x[:, :5]])
+    with pytest.raises(ValueError, match=f"crops of one shape, \\({size}, {size}\\) each, got a tuple of 2 whose "
+                                         f"item 0 has shape \\(5, {size}\\): each must"):
+        clf.classify_crops((crop[:5], crop))
+    with pytest.raises(ValueError, match=r"item 1 has shape ragged \(rows of different lengths\)"):
+        clf.predict_proba([x, [[[0.0] * size] * size, [[0.0] * 3]]])

@@ -26,7 +26,7 @@ def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
     crops, float levels 0-255 or a caller's own normalisation were answered as if in [0, 1], and a NaN with NaN
     probabilities: silently wrong answers. Not run on what ``to_model_input`` made of uint8 crops (in range by
     construction): ``Classifier.predict`` saves this pass over its input."""
-    arr = _as_array(batch, "model inputs")
+    arr = _as_array(batch, "model inputs", (1, size, size))
     if arr.ndim != 4 or arr.shape[1:] != (1, size, size):
         raise ValueError(f"expected a batch of model inputs of shape (N, 1, {size}, {size}), got one of shape "
                          f"{arr.shape}: x[None] makes a batch of one preprocess(...) output, np.stack of several")
@@ -56,14 +56,32 @@ def check_model_input(batch: np.ndarray, size: int) -> np.ndarray:
     return arr
 
 
-def _as_array(batch: object, what: str) -> np.ndarray:
+def _as_array(batch: object, what: str, item: tuple[int, ...]) -> np.ndarray:
     """``np.asarray(batch)``, or a TypeError saying how to convert an object numpy cannot read: a torch tensor that
-    requires grad, or on a GPU, raised torch's RuntimeError from inside numpy."""
+    requires grad, or on a GPU, raised torch's RuntimeError from inside numpy; a list of items of different shapes
+    (``item``: the shape each should have) a ValueError naming the first odd one, where numpy said "inhomogeneous"."""
     try:
         return np.asarray(batch)
     except (RuntimeError, TypeError) as exc:
         raise TypeError(f"expected a numpy array of {what}, not {type(batch).__name__}, which numpy cannot read "
                         f"({exc}): a torch tensor: x.detach().cpu().numpy()") from None
+    except ValueError:
+        if not isinstance(batch, (list, tuple)) or not batch:
+            raise
+        shapes = [_shape(x) for x in batch]
+        k = next((k for k, shape in enumerate(shapes) if shape != str(item)), 0)
+        first = f" (item 0: {shapes[0]})" if k else ""
+        raise ValueError(f"expected {what} of one shape, {item} each, got a {type(batch).__name__} of "
+                         f"{len(batch)} whose item {k} has shape {shapes[k]}{first}: each must be of the same shape "
+                         "to make a batch") from None
+
+
+def _shape(item: object) -> str:
+    """An item's shape for :func:`_as_array`'s error, or "ragged" when it has none (rows of different lengths)."""
+    try:
+        return str(np.shape(item))
+    except ValueError:
+        return "ragged (rows of different lengths)"
 
 
 def _first(bad: np.ndarray) -> int:
@@ -74,7 +92,7 @@ def _first(bad: np.ndarray) -> int:
 def check_crops(crops: np.ndarray, size: int) -> np.ndarray:
     """``crops`` checked to be uint8 (N, size, size), as ``Classifier.inspect_crop`` makes them: one crop (S, S)
     failed on "zip() argument 2 is longer than argument 1", and float crops in [0, 1] read as near black."""
-    arr = _as_array(crops, "crops")
+    arr = _as_array(crops, "crops", (size, size))
     if arr.ndim != 3 or arr.shape[1:] != (size, size) or arr.dtype != np.uint8:
         raise ValueError(f"expected uint8 crops of shape (N, {size}, {size}), got {arr.dtype} of shape {arr.shape}"
                          ": crop[None] makes a stack of one inspect_crop(...) crop; float model inputs go to classify")
