@@ -111,17 +111,34 @@ def test_an_ensemble_members_broken_split_json_is_one_error_line(tiny_run, tmp_p
     assert not out.exists()
 
 
-@pytest.mark.parametrize("damage", ["truncated", "best.pt"])
+def _other_networks_state(last):
+    """``last``'s training state holding the weights of a tumornet-xs: another run's last.pt copied over it."""
+    import torch
+
+    from braintumor.model import create_model
+
+    ck = torch.load(last, weights_only=False)
+    ck["model"] = create_model("tumornet-xs", len(CLASSES)).state_dict()
+    torch.save(ck, last)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "best.pt", "another network"])
 def test_resume_from_a_broken_last_pt_is_one_error_line(damage, tiny_run, data_root, tmp_path, capsys):
     """--resume over a last.pt cut short said "error: Invalid argument (writing RUN)", as if writing had failed; a
-    best.pt copied over it (both are .pt files) was a KeyError traceback."""
+    best.pt copied over it (both are .pt files) was a KeyError traceback; another architecture's last.pt (of a run
+    beside it) was a RuntimeError traceback of some fifty 'size mismatch' lines, after every image's decode."""
     run = _copy_run(tiny_run, tmp_path / "run")
     last = run / "last.pt"
-    last.write_bytes(last.read_bytes()[:5000] if damage == "truncated" else (run / "best.pt").read_bytes())
+    if damage == "another network":
+        _other_networks_state(last)
+    else:
+        last.write_bytes(last.read_bytes()[:5000] if damage == "truncated" else (run / "best.pt").read_bytes())
     before = {p.name: p.read_bytes() for p in run.iterdir()}
     rc, _, err = run_cli(["train", "--data", str(data_root), "--out", str(run), "--resume", "--epochs", "2"], capsys)
-    said = "is corrupt or truncated" if damage == "truncated" else \
-        "is not the training state 'braintumor train' writes (a best.pt copied over it?)"
+    said = {"truncated": "is corrupt or truncated",
+            "best.pt": "is not the training state 'braintumor train' writes (a best.pt copied over it?)",
+            "another network": "holds the weights of another network than the run's tumornet-s (another run's "
+                               "last.pt copied over it?)"}[damage]
     line = _one_error(err)
     assert rc == 2 and line.startswith(f"error: cannot resume {run}: its last.pt {said}"), line
     assert line.endswith("; --overwrite starts the run again"), line

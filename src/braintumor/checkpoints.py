@@ -193,12 +193,13 @@ def other_data(run: Path, data: str, root: Path, what: str | None = None) -> str
     return f"{what}: {hint} to resume, or start a new run"
 
 
-def load_training_state(path: Path, epochs: int | None = None) -> dict | str:
+def load_training_state(path: Path, epochs: int | None = None, model_name: str | None = None) -> dict | str:
     """last.pt for ``--resume``, or the reason it cannot be (a string: rank 0 sends it to the other ranks of a
     distributed run). A file cut short said "Invalid argument (writing RUN)", as if writing had failed, and a best.pt
     copied over it was a KeyError traceback. ``epochs``: the resumed run's length; one shorter than the epochs
     already trained trained nothing and rewrote config.json with it, so the run's config said 1 epoch of a run whose
-    log, best.pt and exported model had 3."""
+    log, best.pt and exported model had 3. ``model_name``: the run's network; another's weights (a last.pt copied from
+    a run beside it) were a 'size mismatch' traceback after every image's decode."""
     where = f"cannot resume {path.parent}: its {path.name}"
     again = "; --overwrite starts the run again"
     try:
@@ -209,7 +210,22 @@ def load_training_state(path: Path, epochs: int | None = None) -> dict | str:
         return f"{where} is corrupt or truncated (cut short in a copy, or written by a run that was killed){again}"
     if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
         return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
+    if model_name is not None and not _weights_fit(model_name, ck["model"]):
+        return (f"{where} holds the weights of another network than the run's {model_name} (another run's last.pt "
+                f"copied over it?){again}")
     if epochs is not None and epochs < (done := ck["epoch"] + 1):
         return (f"cannot resume {path.parent} with --epochs {epochs}: it has trained {done} epochs already; "
                 f"--epochs above {done} trains it on")
     return ck
+
+
+def _weights_fit(model_name: str, weights: object) -> bool:
+    """Whether ``weights`` load into a fresh ``model_name`` network of the classes training needs (every one)."""
+    from .classes import CLASSES
+    from .model import create_model
+
+    try:
+        create_model(model_name, len(CLASSES)).load_state_dict(weights)
+    except (RuntimeError, TypeError, ValueError, KeyError, AttributeError):
+        return False
+    return True

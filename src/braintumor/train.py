@@ -101,7 +101,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         torch.set_num_threads(max(1, torch.get_num_threads()))
 
     # last.pt before the data: a cut file or --epochs below its own was said after every image's decode (minutes)
-    ck = load_training_state(out / "last.pt", cfg.epochs) if main and resume and (out / "last.pt").exists() else None
+    ck = load_training_state(out / "last.pt", cfg.epochs, cfg.model) if main and resume and (out / "last.pt").exists() \
+        else None
     if isinstance(ck := D.broadcast(ck, dd), str):  # only rank 0 reads RUN_DIR; every rank stops with its reason
         raise ConfigError(ck)
     pre = cfg.preprocess_config()
