@@ -69,6 +69,25 @@ def test_a_model_whose_classes_cannot_label_its_scores_is_refused_when_loaded(tm
 
 
 
+def test_a_graph_of_a_fixed_batch_size_is_refused_when_loaded(tmp_path, capsys):
+    """A graph exported for batches of exactly one image (a fixed first dimension) loaded, then ``evaluate`` and
+    ``predict`` of two images ended in ONNX Runtime's 'Got invalid dimensions for input' traceback."""
+    onnx = pytest.importorskip("onnx", reason=extra_reason("onnx"))
+    from braintumor.cli import main
+
+    model = _shipped_copy(tmp_path)
+    proto = onnx.load_model(str(model))
+    proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 1
+    onnx.save_model(proto, str(model))
+    said = (f"{model} cannot be used: its graph takes batches of exactly 1 image, not any number (N): export it "
+            "again with a dynamic batch dimension")
+    with pytest.raises(ModelError) as err:
+        Classifier.load(model)
+    assert str(err.value) == said
+    assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {said}"
+
+
 def test_a_model_file_the_user_may_not_read_is_said_so(tmp_path, monkeypatch, capsys):
     """A model mounted into the image (uid 10001) that only its owner may read was 'not a valid ONNX file, or one this
     onnxruntime cannot run (damaged, cut short, or made for a newer version)': onnxruntime opens the file itself and

@@ -24,7 +24,7 @@ from .model_files import (
     shipped_model_names,
 )
 from .sessions import disabled_optimizers, session_options
-from .wording import export_first_text
+from .wording import counted, export_first_text
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -126,6 +126,9 @@ def check_graph(classifier: Classifier) -> None:
     size, inputs = classifier.image_size, classifier.session.get_inputs()
     if len(inputs) != 1 or not fits(list(inputs[0].shape), [None, 1, size, size]):
         raise ModelError(f"its graph does not take one (N, 1, {size}, {size}) image batch, as its metadata says")
+    if isinstance(batch := inputs[0].shape[0], int):  # fitted above; a fixed N failed every batch of another size
+        raise ModelError(f"its graph takes batches of exactly {counted(batch, 'image')}, not any number (N): export "
+                         "it again with a dynamic batch dimension")
     if not fits(list(classifier.session.get_outputs()[0].shape), [None, len(classifier.classes)]):
         raise ModelError(f"its graph does not give {len(classifier.classes)} class scores, as its metadata says")
 
