@@ -266,6 +266,24 @@ def test_a_teacher_of_another_image_size_is_named_by_what_differs(tiny_model):
                                  "(this run: 96)"
 
 
+def test_a_teacher_whose_graph_takes_a_fixed_batch_is_one_error_line(tiny_model, tmp_path, capsys):
+    """A teacher exported for batches of one image (torch.onnx.export without a dynamic batch axis) passed the
+    metadata checks, then the first batch was ONNX Runtime's 'invalid dimensions' traceback, after every image's
+    decode, leaving a run folder; the graph is now checked as every model's is when loaded."""
+    onnx = pytest.importorskip("onnx", reason=extra_reason("onnx"))
+    proto = onnx.load_model(str(tiny_model))
+    proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 1
+    teacher = tmp_path / "teacher.onnx"
+    onnx.save_model(proto, str(teacher))
+    data = _dataset(tmp_path / "d", per_class=2)
+    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache", "--image-size", "64", "--teacher",
+                                str(teacher)), capsys)
+    assert rc == 2 and _one_error(err) == (
+        f"error: --teacher {teacher} cannot be used: its graph takes batches of exactly 1 image, not any number (N): "
+        "export it again with a dynamic batch dimension")
+    assert not (tmp_path / "run").exists()
+
+
 def test_export_of_a_checkpoint_does_not_overwrite_its_runs_files(tiny_run, tmp_path, capsys):
     """export RUN/best.pt --out RUN/split.json replaced the run's split with the model (export RUN was refused it)."""
     run = _copy_run(tiny_run, tmp_path / "run")

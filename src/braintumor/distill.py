@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint_inputs import torch_file
-from .model_loading import METADATA_KEY
+from .model_files import ModelError
+from .model_loading import METADATA_KEY, check_graph
 from .preprocess import PreprocessConfig, trained_preprocess
 from .sessions import session_options
 from .train_config import ConfigError
@@ -52,14 +53,19 @@ class Teacher:
             a, b = theirs.to_dict(), preprocess.to_dict()  # what differs, not both dicts whole
             raise ConfigError(f"--teacher {path} was trained on other inputs than this run: "
                               + ", ".join(f"{k} {a[k]} (this run: {b.get(k)})" for k in a if a[k] != b.get(k)))
+        try:  # a fixed batch of one (torch.onnx.export without a batch axis) failed the first batch, after the decode
+            check_graph(self.session, preprocess.image_size, len(self.classes))
+        except ModelError as exc:
+            raise ConfigError(f"--teacher {path} cannot be used: {exc}") from None
         self.input = self.session.get_inputs()[0].name
+        self.output = self.session.get_outputs()[0].name  # the one check_graph checked: the class scores
         self.path = Path(path)
         self.model_name = str(meta.get("model_name", "?"))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Teacher logits (N, K), float32 on the CPU; x is the augmented batch, as the student gets it."""
         batch = np.ascontiguousarray(x.detach().to("cpu", torch.float32).numpy())
-        return torch.from_numpy(self.session.run(["logits"], {self.input: batch})[0])
+        return torch.from_numpy(self.session.run([self.output], {self.input: batch})[0])
 
 
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,

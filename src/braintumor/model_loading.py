@@ -105,7 +105,8 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
                                            disabled_optimizers=disabled)
         check_classes(metadata)  # before the Classifier: it takes a missing list as the four classes
         classifier = cls(session, metadata, model_path if name is None else Path(name))
-        check_graph(classifier)  # here, not in __init__: a session built in memory need not be ONNX Runtime's
+        # here, not in __init__: a session built in memory need not be ONNX Runtime's
+        check_graph(classifier.session, classifier.image_size, len(classifier.classes))
         return classifier
     except ModelError as exc:
         raise ModelError(f"{model_path} cannot be used: {exc}") from None
@@ -115,22 +116,22 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
             from None
 
 
-def check_graph(classifier: Classifier) -> None:
-    """ModelError unless the graph takes (N, 1, S, S) images and gives one logit per class, as the metadata says: a
-    file whose graph does not (a hand-made or foreign one) loaded, then failed every prediction deep inside ONNX
-    Runtime."""
+def check_graph(session: ort.InferenceSession, size: object, n_classes: int) -> None:
+    """ModelError unless the graph takes (N, 1, S, S) images (``size``: S, as the metadata says) and gives one logit
+    per class (``n_classes``): a file whose graph does not (a hand-made or foreign one) loaded, then failed every
+    prediction (or a --teacher every training batch) deep inside ONNX Runtime."""
     def fits(dims: list, wanted: list[int | None]) -> bool:  # named (symbolic) dimensions fit anything
         return len(dims) == len(wanted) and all(w is None or not isinstance(d, int) or d == w
                                                 for d, w in zip(dims, wanted, strict=True))
 
-    size, inputs = classifier.image_size, classifier.session.get_inputs()
+    inputs = session.get_inputs()
     if len(inputs) != 1 or not fits(list(inputs[0].shape), [None, 1, size, size]):
         raise ModelError(f"its graph does not take one (N, 1, {size}, {size}) image batch, as its metadata says")
     if isinstance(batch := inputs[0].shape[0], int):  # fitted above; a fixed N failed every batch of another size
         raise ModelError(f"its graph takes batches of exactly {counted(batch, 'image')}, not any number (N): export "
                          "it again with a dynamic batch dimension")
-    if not fits(list(classifier.session.get_outputs()[0].shape), [None, len(classifier.classes)]):
-        raise ModelError(f"its graph does not give {len(classifier.classes)} class scores, as its metadata says")
+    if not fits(list(session.get_outputs()[0].shape), [None, n_classes]):
+        raise ModelError(f"its graph does not give {n_classes} class scores, as its metadata says")
 
 
 def check_classes(metadata: dict) -> None:
