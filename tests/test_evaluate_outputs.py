@@ -237,6 +237,27 @@ def test_the_training_curves_mark_whole_epochs_only(tmp_path: Path, monkeypatch,
 
 
 @needs_matplotlib
+def test_the_training_curves_leave_out_a_hand_edited_logs_values_that_are_not_numbers(tmp_path: Path, monkeypatch):
+    """``evaluate --run`` on a run whose metrics.jsonl had a value edited into an object ({"a": 1}) was matplotlib's
+    "unhashable type: 'dict'" traceback; a string was drawn as a category on the loss axis. Such values, and rows
+    whose epoch is no number, are left out, as an unparsable line is."""
+    import json
+
+    from braintumor import training_curves
+
+    rows = [{"epoch": 1, "train_loss": 0.5, "lr": 1e-3}, {"epoch": 2, "train_loss": {"a": 1}, "lr": [1]},
+            {"epoch": "3", "train_loss": 0.4}, {"epoch": 4, "train_loss": "x"}, {"epoch": 5, "train_loss": True}]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    drawn = []
+    monkeypatch.setattr(training_curves, "save_png", lambda fig, out: drawn.append(fig) or Path(out))
+    training_curves.plot_training_curves(tmp_path / "metrics.jsonl", tmp_path / "curves.png")
+    loss, _, lr = drawn[0].axes
+    assert [list(line.get_xdata()) for line in loss.lines] == [[1]]
+    assert [list(line.get_ydata()) for line in loss.lines] == [[0.5]]
+    assert [list(line.get_xdata()) for line in lr.lines] == [[1]]
+
+
+@needs_matplotlib
 def test_the_confusion_matrix_says_a_class_with_no_images_has_no_share(tmp_path: Path, monkeypatch):
     """A test folder without meningioma: its row read "0 / 0.0%" in each cell, a recall of 0 % for a class that was
     never there, while metrics.json, the console and the report say its recall is n/a."""

@@ -17,14 +17,15 @@ from .wording import counted
 
 
 def read_training_log(metrics_jsonl_path: str | os.PathLike) -> list[dict]:
-    """The epoch rows of a run's metrics.jsonl; unparsable lines (e.g. a torn last write) are skipped."""
+    """The epoch rows of a run's metrics.jsonl; unparsable lines (e.g. a torn last write), and rows whose epoch is
+    no number (a hand edit), are skipped."""
     rows = []
     for line in Path(metrics_jsonl_path).read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             row = json.loads(line)
         except ValueError:
             continue
-        if isinstance(row, dict) and "epoch" in row:
+        if isinstance(row, dict) and _number(row.get("epoch")):
             rows.append(row)
     return rows
 
@@ -37,14 +38,14 @@ def plot_training_curves(metrics_jsonl_path: str | os.PathLike, out: str | os.Pa
     series = {"train": "Train", "val": "Validation", "val_ema": "Validation (EMA weights)"}
     for ax, metric, title in ((axes[0], "loss", "Loss"), (axes[1], "acc", "Accuracy")):
         for key, label in series.items():
-            pts = [(r["epoch"], r[f"{key}_{metric}"]) for r in rows if f"{key}_{metric}" in r]
+            pts = [(r["epoch"], r[f"{key}_{metric}"]) for r in rows if _number(r.get(f"{key}_{metric}"))]
             if pts:
                 ax.plot(*zip(*pts, strict=True), marker="." if len(pts) < 40 else None, label=label)
         ax.set(xlabel="Epoch", title=title)
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend()
-    lr = [(r["epoch"], r["lr"]) for r in rows if "lr" in r]
+    lr = [(r["epoch"], r["lr"]) for r in rows if _number(r.get("lr"))]
     if lr:
         axes[2].plot(*zip(*lr, strict=True), color="#555555")
     axes[2].set(xlabel="Epoch", title="Learning rate (end of epoch)")
@@ -55,3 +56,9 @@ def plot_training_curves(metrics_jsonl_path: str | os.PathLike, out: str | os.Pa
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(f"Training curves ({counted(len(rows), 'epoch')})" if rows else "Training curves: no epochs recorded")
     return save_png(fig, out)
+
+
+def _number(value: object) -> bool:
+    """A value the curves can draw: a hand-edited log's object ({"a": 1}: a matplotlib TypeError traceback), string
+    (drawn as a category) or true/false is left out, as an unparsable line is."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
