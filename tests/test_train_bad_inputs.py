@@ -237,6 +237,21 @@ def test_evaluate_run_without_a_training_log_is_refused_not_silently_drawn_witho
     assert not (tmp_path / "out").exists()
 
 
+def test_evaluate_run_whose_training_log_holds_no_epoch_is_refused_not_drawn_empty(tmp_path, capsys):
+    """A metrics.jsonl damaged (every line torn or edited) drew a training-curves figure of no epochs into the report,
+    with exit code 0 and not a word on the console; it is refused as a run without a log is, before any work."""
+    from braintumor.evaluate import run_evaluate
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text('garbage{\n{"epoch": "one"}\n')
+    assert run_evaluate(None, str(tmp_path / "data"), str(tmp_path / "out"), run_dir=str(run), progress=False) == 2
+    assert capsys.readouterr().err == (
+        f"error: --run {run}: its metrics.jsonl holds no epoch row as 'braintumor train' writes them (damaged or "
+        "edited?): name the run's own folder, or leave --run out\n")
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_export_that_cannot_calibrate_says_so(tiny_run, tmp_path, capsys):
     """A best.pt copied out of its run folder (no split.json beside it) was exported uncalibrated without a word: a
     model with no out-of-distribution check, served as if it had one."""

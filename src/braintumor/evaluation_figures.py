@@ -71,9 +71,18 @@ def run_log_problem(run_dir: str | Path) -> str | None:
     if not Path(run_dir).is_dir():
         return f"--run {run_dir} is {file_kind(Path(run_dir))}: --run takes the training run's folder, whose log " \
                "draws the curves"
-    if training_log(run_dir) is None:
+    if (log := training_log(run_dir)) is None:
         return f"--run {run_dir} holds no training log (metrics.jsonl, as 'braintumor train' writes it): name the " \
                "run's own folder"
+    from .training_curves import read_training_log
+
+    try:  # every line torn or edited: the report's curves were drawn of no epoch, and nothing said so
+        rows = read_training_log(log)
+    except OSError as exc:  # read when drawn, it was said as a failure to write --out
+        return f"--run {run_dir}: cannot read its {log.name} ({exc.strerror or exc})"
+    if not rows:
+        return f"--run {run_dir}: its {log.name} holds no epoch row as 'braintumor train' writes them (damaged or " \
+               "edited?): name the run's own folder, or leave --run out"
     return None
 
 
