@@ -88,6 +88,35 @@ def test_a_graph_of_a_fixed_batch_size_is_refused_when_loaded(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"error: {said}"
 
 
+def test_a_graph_taking_float16_images_is_refused_when_loaded(tiny_model, tmp_path, capsys):
+    """A model converted to float16 (its input too) loaded, then ``evaluate`` and ``predict`` ended in ONNX Runtime's
+    'Unexpected input data type' traceback: the images are given as float32."""
+    onnx = pytest.importorskip("onnx", reason=extra_reason("onnx"))
+    from onnx import TensorProto, helper
+
+    from braintumor.cli import main
+
+    exported = onnx.load_model(str(tiny_model))  # its metadata: uncalibrated, no outputs named beside the logits
+    nodes = [helper.make_node("Cast", ["image"], ["c"], to=TensorProto.FLOAT),
+             helper.make_node("GlobalAveragePool", ["c"], ["p"]), helper.make_node("Flatten", ["p"], ["f"]),
+             helper.make_node("MatMul", ["f", "w"], ["logits"])]
+    graph = helper.make_graph(nodes, "half", [helper.make_tensor_value_info("image", TensorProto.FLOAT16,
+                                                                            ["batch", 1, 64, 64])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 4])],
+                              initializer=[helper.make_tensor("w", TensorProto.FLOAT, [1, 4], [0.1] * 4)])
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    proto.metadata_props.extend(exported.metadata_props)
+    model = tmp_path / "half.onnx"
+    onnx.save_model(proto, str(model))
+    said = (f"{model} cannot be used: its graph takes images of tensor(float16), not the float32 ones it is given "
+            "(a float16 conversion?): use the float32 model 'braintumor export' wrote")
+    with pytest.raises(ModelError) as err:
+        Classifier.load(model)
+    assert str(err.value) == said
+    assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {said}"
+
+
 def test_a_model_file_the_user_may_not_read_is_said_so(tmp_path, monkeypatch, capsys):
     """A model mounted into the image (uid 10001) that only its owner may read was 'not a valid ONNX file, or one this
     onnxruntime cannot run (damaged, cut short, or made for a newer version)': onnxruntime opens the file itself and

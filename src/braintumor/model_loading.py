@@ -127,6 +127,9 @@ def check_graph(session: ort.InferenceSession, size: object, n_classes: int) -> 
     inputs = session.get_inputs()
     if len(inputs) != 1 or not fits(list(inputs[0].shape), [None, 1, size, size]):
         raise ModelError(f"its graph does not take one (N, 1, {size}, {size}) image batch, as its metadata says")
+    if inputs[0].type != "tensor(float)":  # a float16 conversion: every batch was an 'Unexpected input data type'
+        raise ModelError(f"its graph takes images of {inputs[0].type}, not the float32 ones it is given (a float16 "
+                         "conversion?): use the float32 model 'braintumor export' wrote")
     if isinstance(batch := inputs[0].shape[0], int):  # fitted above; a fixed N failed every batch of another size
         raise ModelError(f"its graph takes batches of exactly {counted(batch, 'image')}, not any number (N): export "
                          "it again with a dynamic batch dimension")
