@@ -78,7 +78,7 @@ def test_an_empty_folder_chosen_is_said_as_a_dropped_one(server, chromium, tmp_p
     with page.expect_file_chooser() as chosen:
         page.locator("#folder-input").click()
     chosen.value.set_files(str(tmp_path / "empty"))
-    sync_api.expect(page.locator("#page-status")).to_have_text(
+    sync_api.expect(page.locator("#pick-status")).to_have_text(  # its own line (app.js pick)
         "No image or scan found in the folder (JPEG, PNG, BMP, TIFF, WebP, DICOM or NIfTI).")
     assert problems == []
     page.close()

@@ -194,7 +194,7 @@ def test_files_of_formats_not_read_are_noted_as_the_cli_notes_them(server, chrom
     page.reload()
     sync_api.expect(page.locator("html")).to_have_class("js")
     os_drop(page, [str(folder)])
-    sync_api.expect(page.locator("#page-status")).to_have_text(
+    sync_api.expect(page.locator("#pick-status")).to_have_text(
         f"Only 4 GIF files in the folder, a format braintumor does not read: {convert.format('them')}.",
         timeout=30_000)
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
@@ -280,7 +280,7 @@ def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(
     page.reload()
     sync_api.expect(page.locator("html")).to_have_class("js")
     os_drop(page, [str(folder)])
-    sync_api.expect(page.locator("#page-status")).to_have_text(
+    sync_api.expect(page.locator("#pick-status")).to_have_text(
         f"Only 2 compressed files in the folder: mri/IM0002, mri/y.dcm.gz are each {holds}.", timeout=30_000)
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()

@@ -257,8 +257,8 @@ DataTransferItem.prototype.webkitGetAsEntry = function () {
 
 
 def _ends_in_error(page, said: str) -> None:
-    """The drop ended as one error on the page's status line, with no result card."""
-    status = page.locator("#page-status")
+    """The drop ended as one error on the line of a pick with nothing to classify, with no result card."""
+    status = page.locator("#pick-status")
     sync_api.expect(status).to_have_text(said)
-    sync_api.expect(status).to_have_class("page-status is-error")
+    sync_api.expect(status).to_have_class("page-status pick-status is-error")
     assert page.locator("#results > .card").count() == 0

@@ -30,6 +30,12 @@
     el.classList.toggle("is-error", Boolean(isError));
   }
 
+  // A pick with nothing to classify (no file, text dropped, a folder without a scan) is said on a line of its own:
+  // on the status line it replaced an earlier run's Done line, its summary of the results still shown.
+  function pick(text, isError) {
+    setStatus(document.getElementById("pick-status"), text, isError);
+  }
+
   // A multi-slice upload, or one of several scans (a zip's series), is drawn by series.js (loaded first), with
   // card.js's card helpers.
   const showSeries = function (card, data) {
@@ -102,19 +108,19 @@
   // Files, or {file, path} from a dropped folder (folders.js) with its notes on the files left out and what to say
   // when it held none; the notes stay under the status line for the run.
   function handleFiles(form, files, notes, none) {
-    const pageStatus = document.getElementById("page-status");
     const results = document.getElementById("results");
     const list = Array.from(files);
     const noted = document.getElementById("page-notes");
-    if (!run) noted.replaceChildren();
+    // a pick with nothing and no notes of its own keeps the last run's notes, as it keeps its Done line
+    if (!run && (list.length || (notes || []).length)) noted.replaceChildren();
     (notes || []).concat(run && none ? [none] : []).forEach(function (note) {
       noted.appendChild(document.createElement("p")).textContent = printable(note);
     });
     if (!list.length) {
-      if (!run) setStatus(pageStatus, none || "No file chosen: choose, drop or paste one or more images or scans.",
-        true);
+      if (!run) pick(none || "No file chosen: choose, drop or paste one or more images or scans.", true);
       return;
     }
+    pick("", false);
     const jobs = list.map(function (item) {
       if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path), kind: "folder" };
       const file = item.file || item, path = item.path;
@@ -225,7 +231,7 @@
     }
     // A folder dropped, or chosen in the folder picker (folder-picker.js: a keyboard cannot drag one), walked alike.
     function walk(drop) {
-      if (!run) setStatus(document.getElementById("page-status"), "Reading the folder…", false);
+      if (!run) pick("Reading the folder…", false);
       // a walk that fails outright (an error it does not expect) is said, as a folder with nothing to classify is:
       // the page stayed at "Reading the folder…" for good
       folders.walk(drop, limits(form)).then(function (found) {
