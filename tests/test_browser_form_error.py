@@ -36,9 +36,10 @@ def test_the_file_input_says_the_forms_error_when_it_is_reached(server, chromium
     context.close()
 
 
-def _opened(chromium, server: str, js: bool):
-    """(context, page) of the form, loaded with or without JavaScript, the page's class saying which it got."""
-    context = chromium.new_context(java_script_enabled=js)
+def _opened(chromium, server: str, js: bool, **device):
+    """(context, page) of the form, loaded with or without JavaScript (on ``device``: Playwright's context options,
+    a touch screen's), the page's class saying which it got."""
+    context = chromium.new_context(java_script_enabled=js, **device)
     page = context.new_page()
     page.goto(server)
     sync_api.expect(page.locator("html")).to_have_class("js" if js else "no-js")
@@ -57,20 +58,25 @@ def test_the_file_input_says_what_it_takes(server, chromium, js):
     context.close()
 
 
-@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
-def test_the_drop_zone_offers_only_what_works(server, chromium, js):
+@pytest.mark.parametrize(("js", "touch"), [(True, False), (False, False), (True, True), (False, True)],
+                         ids=["js", "no-js", "touch", "touch-no-js"])
+def test_the_drop_zone_offers_only_what_works(server, chromium, js, touch):
     """Without JavaScript the drop zone still said "Drop brain MRI slices (or a folder of them) here, paste an image,
     or choose files": drop and paste are app.js's (docs/WEB.md, "The page"), so a file dropped there was opened by the
-    browser in place of the page, and a paste did nothing. A screen reader reads the shown title alone."""
-    context, page = _opened(chromium, server, js)
+    browser in place of the page, and a paste did nothing. A screen reader reads the shown title alone. A phone or a
+    tablet (a touch screen: no hover, a coarse pointer) can neither drop nor paste a file: it said so there too."""
+    context, page = _opened(chromium, server, js, has_touch=touch, is_mobile=touch)
     title = page.locator(".drop-title")
-    if js:
+    if js and not touch:
         sync_api.expect(title).to_have_text(
             "Drop brain MRI slices (or a folder of them) here, paste an image, or choose files", use_inner_text=True)
+    elif js:
+        sync_api.expect(title).to_have_text("Choose brain MRI slices or scans to classify", use_inner_text=True)
     else:
         sync_api.expect(title).to_have_text("Choose brain MRI slices or scans, then Classify", use_inner_text=True)
     said = page.locator(".dropzone").aria_snapshot() if hasattr(title, "aria_snapshot") else title.inner_text()
-    assert (" drop " in f" {said.lower()} ") is js and ("paste" in said.lower()) is js, said
+    can_drop = js and not touch
+    assert (" drop " in f" {said.lower()} ") is can_drop and ("paste" in said.lower()) is can_drop, said
     context.close()
 
 
