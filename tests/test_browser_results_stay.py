@@ -37,3 +37,34 @@ def test_a_pick_with_no_file_keeps_the_last_runs_done_line(server, chromium, tes
     sync_api.expect(cards).to_have_count(2)
     assert problems == []
     page.close()
+
+
+def test_clear_results_takes_every_result_off_the_screen(server, chromium, test_images):
+    """On a shared workstation only a reload took the results off the screen. "Clear results" (shown once a run is
+    over) takes the cards, the Done line and the CSV away (its object URL revoked: the file no longer in memory),
+    says "Results cleared" on the polite status line and gives the focus back to the file chooser."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    status, cards = page.locator("#page-status"), page.locator("#results > .card")
+    clear = page.get_by_role("button", name="Clear results")
+    sync_api.expect(clear).to_be_hidden()  # nothing to clear
+    page.evaluate("""() => { window.revoked = []; const revoke = URL.revokeObjectURL;  // which URLs app.js revokes
+        URL.revokeObjectURL = (url) => { window.revoked.push(url); revoke.call(URL, url); }; }""")
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    sync_api.expect(status).to_have_text(DONE, timeout=30_000)
+    csv = page.locator("#download-csv").get_attribute("href")
+    assert csv.startswith("blob:")
+    clear.click()
+    sync_api.expect(cards).to_have_count(0)
+    sync_api.expect(status).to_have_text("Results cleared")
+    sync_api.expect(status).to_have_attribute("aria-live", "polite")
+    sync_api.expect(page.locator("#file-input")).to_be_focused()
+    sync_api.expect(page.locator("#downloads")).to_be_hidden()
+    sync_api.expect(clear).to_be_hidden()
+    assert page.evaluate("window.revoked") == [csv]
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))  # numbered afresh: no card left to tell apart
+    sync_api.expect(status).to_have_text(DONE, timeout=30_000)
+    assert cards.nth(0).locator(".card-name").inner_text() == test_images["glioma"][0].name
+    sync_api.expect(clear).to_be_visible()
+    assert problems == []
+    page.close()

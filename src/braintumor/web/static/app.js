@@ -121,6 +121,7 @@
       return;
     }
     pick("", false);
+    document.getElementById("clear-results").hidden = true;  // until the run is over: its cards are still filled
     const jobs = list.map(function (item) {
       if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path), kind: "folder" };
       const file = item.file || item, path = item.path;
@@ -185,6 +186,27 @@
     // set at once, its buttons in it (run-status.js link): a live region, said once
     pageStatus.replaceChildren.apply(pageStatus, runStatus.link(done, jobs, current.older));
     pageStatus.classList.toggle("is-error", done.failed);
+    document.getElementById("clear-results").hidden = false;
+  }
+
+  // A shared workstation's next user sees none of the results: the cards, the Done line, the notes and the CSV (its
+  // object URL revoked) go, the names' numbering starts again; the focus goes back to the file chooser, and the
+  // status line (a polite live region) says so. Only a reload cleared them.
+  function clearResults(input) {
+    ["results", "page-notes"].forEach(function (id) { document.getElementById(id).replaceChildren(); });
+    pick("", false);
+    document.getElementById("scan-status").textContent = "";
+    collected.length = 0;
+    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+    downloadUrl = null;
+    document.getElementById("download-csv").href = "#";
+    document.getElementById("downloads").hidden = true;
+    document.getElementById("clear-results").hidden = true;
+    made.clear();
+    unnamed = 0;
+    revisit.remember(given = 0);
+    setStatus(document.getElementById("page-status"), "Results cleared", false);
+    input.focus();
   }
 
   ready(function () {
@@ -200,6 +222,7 @@
       "first " + folders.MAX_TAKEN + " images or scans";
     const input = document.getElementById("file-input");
     const zone = document.getElementById("dropzone");
+    document.getElementById("clear-results").addEventListener("click", function () { clearResults(input); });
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
