@@ -234,3 +234,10 @@ def test_the_head_converted_once_follows_the_metadata(test_images):
     want = heatmap.upsample(heatmap.normalise(raw), clf.image_size)
     assert not np.array_equal(flipped.cam, first.cam)
     np.testing.assert_array_equal(flipped.cam, want)
+
+
+def test_model_view_clips_the_slack_past_0_and_1_not_wrapping_round_uint8():
+    """check_model_input takes inputs a little past [0, 1] (a caller's bicubic resize): the view drawn under the heat
+    map showed a background of -0.03 white (248) and a bright 1.04 black (9)."""
+    x = np.array([[[-0.03, 0.5, 1.04]]], dtype=np.float32)
+    assert heatmap.model_view(x).tolist() == [[0, 128, 255]]

@@ -180,8 +180,10 @@ def encode_png(pixels: np.ndarray, *, strategy: int = zlib.Z_DEFAULT_STRATEGY) -
 
 
 def model_view(x: np.ndarray) -> np.ndarray:
-    """The cropped grayscale uint8 image behind a model input (1, S, S) in [0, 1] (exact inverse)."""
-    return np.round(np.asarray(x).reshape(x.shape[-2:]) * 255.0).astype(np.uint8)
+    """The cropped grayscale uint8 image behind a model input (1, S, S) in [0, 1] (exact inverse). Clipped: the
+    slack check_model_input allows past [0, 1] (a caller's bicubic resize) wrapped round uint8, a background of -0.03
+    drawn white (248) and a bright 1.04 black (9)."""
+    return np.clip(np.round(np.asarray(x).reshape(x.shape[-2:]) * 255.0), 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True, eq=False)
