@@ -201,7 +201,8 @@ window.braintumorSend = function (helpers) {
     const rec = { path: name, error: unread ? UNREADABLE
       : !response ? "could not reach the server; check the connection and try again"
       : foreign ? "the server's answer was not the classifier's (a proxy's sign-in or error page?); " + SIGN_IN
-      : (data && data.error) || "the server answered HTTP " + response.status + statusWords(form, response) };
+      // capitalised here: pages.sentence reads "... HTTP 504: ..." as a zip member's name ("scan 1: ...") and leaves it
+      : (data && data.error) || "The server answered HTTP " + response.status + statusWords(form, response) };
     keep(job, rec);
     fillCard(card, rec);
   }
