@@ -368,3 +368,26 @@ def test_gunicorn_cmd_args_reuse_port_serves_as_the_normal_path(tmp_path, monkey
             other.bind(("127.0.0.1", server.port))
     out = server.output()
     assert f"Listening at: http://127.0.0.1:{server.port} (" in out, out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_the_access_log_names_each_requests_id(tmp_path, monkeypatch):
+    """An operator finds a user's request by the X-Request-ID its answer carried (web/request_ids.py): gunicorn's
+    access log line ends with it, the proxy's id as sent when safe, else the fresh one the answer gave."""
+    import re
+
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)  # its --access-logformat would replace serve's
+
+    def answered_id(base: str, path: str, headers: dict[str, str]) -> str:
+        with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=10) as answer:
+            return answer.headers["X-Request-ID"]
+
+    with running_serve(tmp_path, "--workers", "1", "--threads", "1") as server:
+        said = {"/api/v1/model": answered_id(server.base, "/api/v1/model", {"X-Request-ID": "proxy-7f3a.1"}),
+                "/": answered_id(server.base, "/", {"X-Request-ID": "two words"}),
+                "/api/v1/openapi.json": answered_id(server.base, "/api/v1/openapi.json", {})}
+    out = server.output()
+    logged = dict(re.findall(r'^\[[^\]\n]+\] "GET (\S+) HTTP/1\.1" 200 \d+ \d+ms (\S+)$', out, re.M))
+    assert said["/api/v1/model"] == "proxy-7f3a.1" and re.fullmatch(r"[0-9a-f]{32}", said["/"]), said
+    assert {path: logged.get(path) for path in said} == said, out
+    assert "two words" not in out

@@ -23,8 +23,12 @@ from serve_process import free_port, running_serve, running_waitress
 from braintumor.gunicorn_config import logged_method
 from braintumor.web.server_logs import UNKNOWN_PATH, logged_path
 
-#: An access-log line: time, "method path protocol", status, size, duration (gunicorn_config.access_log_format).
-ACCESS_LINE = re.compile(r'^\[[^\]\n]+\] "(\S+) (\S+) HTTP/1\.1" (\d{3}) \d+ \d+ms$', re.M)
+#: A request id a proxy sends (web/request_ids.py).
+RID = "req-7f3a.1:2"
+
+#: An access-log line: time, "method path protocol", status, size, duration, request id
+#: (gunicorn_config.access_log_format).
+ACCESS_LINE = re.compile(r'^\[[^\]\n]+\] "(\S+) (\S+) HTTP/1\.1" (\d{3}) \d+ \d+ms \S+$', re.M)
 
 
 def _send(url: str, data: bytes | None = None, headers: dict | None = None) -> int:
@@ -73,12 +77,12 @@ def test_the_access_log_gives_a_static_files_size(tiny_model, tmp_path):
     ``"GET /static/app.css HTTP/1.1" 200 0``, as if the page's style sheet had been empty."""
     with running_serve(tmp_path, "--model", str(tiny_model), "--workers", "1") as server:
         size = len(urllib.request.urlopen(f"{server.base}/static/app.css", timeout=30).read())
-    line = re.search(r'"GET /static/app\.css HTTP/1\.1" 200 (\d+) \d+ms$', server.output(), re.M)
+    line = re.search(r'"GET /static/app\.css HTTP/1\.1" 200 (\d+) \d+ms \S+$', server.output(), re.M)
     assert size > 0 and line and int(line[1]) == size, server.output()
 
 
-#: A line of the debug server's log (web/dev_server.py): time, "method path protocol", status, size.
-DEV_LINE = re.compile(r'^\[[^\]\n]+\] "(\S+) (\S+) (\S+)" (\d{3}) \S+$', re.M)
+#: A line of the debug server's log (web/dev_server.py): time, "method path protocol", status, size, request id.
+DEV_LINE = re.compile(r'^\[[^\]\n]+\] "(\S+) (\S+) (\S+)" (\d{3}) \S+ \S+$', re.M)
 
 
 def test_the_debug_server_logs_no_query_string_no_unknown_path_and_no_request_line(tiny_model, tmp_path):
@@ -117,9 +121,11 @@ def test_an_unexpected_errors_line_names_https_own_methods_only(method, logged, 
         raise ValueError("a bug")
     except ValueError as exc:
         error = exc
-    with flask.Flask(__name__).test_request_context("/api/v1/predict", method=method), caplog.at_level(logging.ERROR):
+    context = flask.Flask(__name__).test_request_context("/api/v1/predict", method=method,
+                                                         headers={"X-Request-ID": RID})
+    with context, caplog.at_level(logging.ERROR):
         log_unexpected(logging.getLogger("braintumor.test"), error)
-    assert caplog.text.split("\n", 1)[0].endswith(f"unexpected error on {logged} -"), caplog.text
+    assert caplog.text.split("\n", 1)[0].endswith(f"unexpected error on {logged} - (request id {RID})"), caplog.text
     record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1, "Error handling request %s %s",
                                (method, "/api/v1/predict?patient=JANE"), (ValueError, error, error.__traceback__))
     assert without_client_data(record) and record.getMessage().startswith(f"Error handling request {logged}\nTrace")
@@ -188,7 +194,8 @@ def test_an_unexpected_error_logs_its_route_and_traceback_not_the_upload(tiny_cl
     assert r.status_code == 500 and r.get_json() == {"error": "internal error: the request could not be processed"}
     logged = caplog.text
     assert "JANE" not in logged, logged
-    assert "unexpected error on POST /api/v1/predict\nTraceback (most recent call last):" in logged  # the route
+    said = f"unexpected error on POST /api/v1/predict (request id {r.headers['X-Request-ID']})\n"  # the route, the id
+    assert said + "Traceback (most recent call last):" in logged
     assert "in _raise_with_the_name" in logged  # the lines it went through, as a traceback has them
     assert "KeyError (its text is left out of the log)\n\nThe above exception was the direct cause" in logged
     assert logged.rstrip().endswith("ValueError (its text is left out of the log)"), logged
@@ -209,7 +216,8 @@ def test_an_error_in_the_error_page_logs_no_exception_text(tiny_classifier, monk
     with caplog.at_level(logging.DEBUG), pytest.raises(RuntimeError):  # the error page fails too: the server's 500
         client.get("/?patient=JANE", headers={"Accept": "text/html"})
     assert "JANE" not in caplog.text, caplog.text
-    assert caplog.text.count("unexpected error on GET /\nTraceback") == 2  # the route's error, then the handler's
+    # the route's error, then the handler's
+    assert len(re.findall(r"unexpected error on GET / \(request id \w+\)\nTraceback", caplog.text)) == 2
 
 
 #: A WSGI app with a bug that quotes its request, for gunicorn to log (``raising_app:app``).

@@ -22,9 +22,10 @@ from braintumor.web import create_app
 
 REPO = Path(__file__).resolve().parents[1]
 PREDICT = "/api/v1/predict"
-#: Response headers a client acts on (send it uncompressed, the methods taken, when to try again, where to go): one
-#: an answer carries must be among its response's declared headers, not only said in its prose.
-ACTED_ON = frozenset({"accept-encoding", "allow", "retry-after", "location", "www-authenticate"})
+#: Response headers a client acts on (send it uncompressed, the methods taken, when to try again, where to go, what
+#: to quote to the operator): one an answer carries must be among its response's declared headers, not only said in
+#: its prose.
+ACTED_ON = frozenset({"accept-encoding", "allow", "retry-after", "location", "www-authenticate", "x-request-id"})
 pytestmark = pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model")
 
 

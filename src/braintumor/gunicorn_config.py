@@ -30,10 +30,12 @@ LOGGED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "
 #: What a log shows for a method it does not name, and for a path the app does not have (web/server_logs.py).
 UNNAMED = "-"
 #: The access log: time, method (:data:`LOGGED_METHOD_KEY`), path (:data:`LOGGED_PATH_KEY`), protocol, status, size,
-#: duration. Not the request line (``%(r)s``), which holds whatever a client puts in the URL (``?patient=...``, a file
+#: duration, and the request's id (its answer's X-Request-ID: web/request_ids.py; ``-`` where the app did not answer).
+#: Not the request line (``%(r)s``), which holds whatever a client puts in the URL (``?patient=...``, a file
 #: name appended to the path), nor gunicorn's default, which adds the client's address, its Referer and its User-Agent.
 #: A setting here, not on serve's command line, so that GUNICORN_CMD_ARGS="--access-logformat ..." still overrides it.
-access_log_format = '%(t)s "%({' + LOGGED_METHOD_KEY + '}e)s %({' + LOGGED_PATH_KEY + '}e)s %(H)s" %(s)s %(b)s %(M)sms'
+access_log_format = ('%(t)s "%({' + LOGGED_METHOD_KEY + '}e)s %({' + LOGGED_PATH_KEY + '}e)s %(H)s" %(s)s %(b)s '
+                     '%(M)sms %({x-request-id}o)s')
 
 #: Seconds a silent worker may run before the master restarts it. Here, not on serve's command line, so that
 #: GUNICORN_CMD_ARGS="--timeout 120" still overrides it (gunicorn lets its command line beat that variable).

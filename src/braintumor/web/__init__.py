@@ -38,6 +38,7 @@ from .multipart_errors import (
     multipart_problem,
 )
 from .origins import refuse_cross_site
+from .request_ids import init_request_ids
 from .server_logs import log_unexpected, with_logged_path
 
 #: No inline scripts, no third-party origins; heat maps arrive as data: URIs.
@@ -226,6 +227,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)
     init_monitoring(app, clf)
+    init_request_ids(app)  # X-Request-ID on every answer, named in its log lines
     refuse_other_hosts(app, allowed_hosts)  # after monitoring's start hook: a refusal is counted as any 400
     refuse_cross_site(app, trusted_origins)  # a page of another site posting: 403, its body never parsed
     refuse_transfer_codings(app)  # a body in gzip, chunked: 501, not the compressed bytes read as the file

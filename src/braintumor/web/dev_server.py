@@ -3,8 +3,8 @@
 Werkzeug's own handler logs each request line as the client sent it (``"GET /healthz?patient=Jane+Doe HTTP/1.1"``),
 its client's address, and for a request line it cannot parse the line itself in the error it logs. This one logs what
 gunicorn's access log does (gunicorn_config.py): the method, :func:`~braintumor.web.server_logs.logged_path`, the
-protocol, the status and the size. And it keeps the Host header where a request line in absolute form replaced it
-(``GET http://name/path``), for web/hosts.py to check both.
+protocol, the status, the size and the request's id. And it keeps the Host header where a request line in absolute
+form replaced it (``GET http://name/path``), for web/hosts.py to check both.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_PATH_KEY
 from .hosts import HOST_HEADER_KEY
+from .request_ids import REQUEST_ID_KEY
 from .server_logs import UNKNOWN_PATH
 
 
@@ -39,7 +40,9 @@ class DevRequestHandler(WSGIRequestHandler):
         method = environ.get(LOGGED_METHOD_KEY, UNKNOWN_PATH)  # an HTTP method, or none named (server_logs.py)
         path = environ.get(LOGGED_PATH_KEY, UNKNOWN_PATH)  # none: answered before the app (a bad request line)
         protocol = environ.get("SERVER_PROTOCOL", "-")
-        self.log("info", '"%s %s %s" %s %s', method, path, protocol, int(code) if isinstance(code, int) else code, size)
+        rid = environ.get(REQUEST_ID_KEY, UNKNOWN_PATH)  # the answer's X-Request-ID (web/request_ids.py)
+        self.log("info", '"%s %s %s" %s %s %s', method, path, protocol, int(code) if isinstance(code, int) else code,
+                 size, rid)
 
     def log_error(self, format: str, *args: Any) -> None:
         # http.server's "code 400, message Bad request syntax ('GET /?patient=...')": log_request logs its status next;

@@ -6,9 +6,16 @@ from __future__ import annotations
 from .. import __version__
 from .api_schemas import component_schemas, ref
 from .inference import FIELD, HEATMAP_OFF, HEATMAP_ON, RAW_TYPES, WebState
+from .request_ids import REQUEST_ID_HEADER, SAFE_ID_PATTERN
 
 #: Every answer's (web/__init__.py's after_request): a result is about one patient's scan, never to be kept by a proxy.
 _NO_STORE: dict = {"Cache-Control": {"description": "Never cached.", "schema": {"type": "string", "const": "no-store"}}}
+#: Every answer's too (web/request_ids.py): the request's X-Request-ID if it was 1-128 of these characters, else a
+#: fresh one; the server's log lines of the request name it.
+_REQUEST_ID: dict = {REQUEST_ID_HEADER: {
+    "description": "The request's id, as the server's logs name it: the X-Request-ID sent, if it is 1-128 characters "
+                   "of letters, digits and `._:-`; else a fresh random one (32 hex digits).", "required": True,
+    "schema": {"type": "string", "pattern": f"^{SAFE_ID_PATTERN}$"}}}
 
 
 #: A 415 for a compressed body (inference.UnsupportedCoding): declared, not only said in prose, for a client that acts
@@ -18,7 +25,7 @@ _ACCEPT_IDENTITY: dict = {"Accept-Encoding": {"description": "Only where the bod
 
 
 def _with_headers(response: dict, headers: dict) -> dict:
-    """``response`` with ``headers`` declared beside its Cache-Control."""
+    """``response`` with ``headers`` declared beside its Cache-Control and X-Request-ID."""
     return {**response, "headers": {**response["headers"], **headers}}
 
 
@@ -29,7 +36,8 @@ def _any_case(words: tuple[str, ...]) -> str:
 
 
 def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "headers": _NO_STORE, "content": {"application/json": {"schema": schema}}}
+    return {"description": description, "headers": {**_NO_STORE, **_REQUEST_ID},
+            "content": {"application/json": {"schema": schema}}}
 
 
 def openapi_document(st: WebState, root: str = "") -> dict:

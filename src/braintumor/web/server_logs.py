@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, RequestRedirect, Rule
 
 from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_PATH_KEY, UNNAMED, logged_method, traceback_without_text
+from .request_ids import request_id
 
 #: How waitress's logger words a request it was serving when the app raised or the client left: the request's path
 #: follows, decoded (a ``%0A`` in it is a line break), in the message itself.
@@ -76,10 +77,12 @@ def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], url_
 
 
 def log_unexpected(logger: logging.Logger, exc: BaseException) -> None:
-    """An exception no route handled: the request's method and route (the rule it matched, not its path), and the
-    traceback without the exceptions' texts (:func:`~braintumor.gunicorn_config.traceback_without_text`)."""
+    """An exception no route handled: the request's method, route (the rule it matched, not its path) and id (its
+    answer's X-Request-ID), and the traceback without the exceptions' texts
+    (:func:`~braintumor.gunicorn_config.traceback_without_text`)."""
     route = request.url_rule.rule if request.url_rule is not None else UNKNOWN_PATH
-    logger.error("unexpected error on %s %s\n%s", logged_method(request.environ), route, traceback_without_text(exc))
+    logger.error("unexpected error on %s %s (request id %s)\n%s", logged_method(request.environ), route,
+                 request_id(request.environ), traceback_without_text(exc))
 
 
 def waitress_without_request(record: logging.LogRecord) -> bool:

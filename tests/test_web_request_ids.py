@@ -1,0 +1,80 @@
+"""Every answer carries ``X-Request-ID`` (web/request_ids.py): the one a proxy sent when it is safe to echo and log,
+else a fresh random one, so that an operator finds a user's request in the logs by it. Its access-log line under
+gunicorn is in tests/test_serve_gunicorn.py, the app's error line in tests/test_server_logs.py."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from braintumor.web import create_app
+from braintumor.web.request_ids import REQUEST_ID_HEADER
+
+#: What the server makes up: uuid4 as 32 hex digits.
+FRESH = re.compile(r"[0-9a-f]{32}")
+
+
+@pytest.fixture(scope="module")
+def client(clf):
+    return create_app(classifier=clf).test_client()
+
+
+@pytest.mark.parametrize("sent", ["a", "req-7f3a.1:2_x", "A" * 128, "0b3e6c1d-3c4e-4a55-9f2a-3c1d2e4f5a6b"])
+def test_a_safe_request_id_is_echoed(client, sent):
+    r = client.get("/healthz", headers={REQUEST_ID_HEADER: sent})
+    assert r.status_code == 200 and r.headers[REQUEST_ID_HEADER] == sent
+
+
+@pytest.mark.parametrize("sent", ["abc\r\nX-Injected: 1", "abc\nx", "A" * 129, "", "two words", 'a"b', "a,b",
+                                  "caf\xe9", "DOE^JANE", "a/b", "%0d%0a"])
+def test_an_unsafe_request_id_is_replaced_never_reflected(client, sent):
+    """A line break in it would forge a header or a log line, a space or quote a field of the access log; too long,
+    it would fill the log. Such an id is replaced by a fresh one, not cleaned up and echoed."""
+    r = client.get("/healthz", environ_overrides={"HTTP_X_REQUEST_ID": sent})  # as a server passes it on, raw
+    assert FRESH.fullmatch(r.headers[REQUEST_ID_HEADER]), r.headers
+    assert "X-Injected" not in r.headers and len(r.headers.getlist(REQUEST_ID_HEADER)) == 1
+
+
+def test_a_request_without_one_gets_a_fresh_id_of_its_own(client):
+    ids = [client.get("/healthz").headers[REQUEST_ID_HEADER] for _ in range(20)]
+    assert all(FRESH.fullmatch(i) for i in ids) and len(set(ids)) == len(ids), ids
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("get", "/", 200), ("get", "/static/app.css", 200), ("get", "/api/v1/nothing", 404), ("get", "/nothing", 404),
+    ("delete", "/api/v1/model", 405), ("options", "/api/v1/model", 204), ("head", "/healthz", 200),
+    ("post", "/api/v1/predict", 400), ("get", "/api/v1/model?x=1", 400)])
+def test_every_answer_carries_the_id_errors_too(client, method, path, status):
+    r = getattr(client, method)(path, headers={REQUEST_ID_HEADER: "proxy-42"})
+    assert r.status_code == status and r.headers[REQUEST_ID_HEADER] == "proxy-42"
+
+
+def test_the_id_is_not_taken_from_the_upload(client):
+    """An upload's name or bytes never make the id (docs/WEB.md, Safety): without a header, a fresh one."""
+    r = client.post("/api/v1/predict", data=b"JANE-DOE", content_type="application/dicom",
+                    headers={"Content-Disposition": 'attachment; filename="JANE_DOE.dcm"'})
+    assert FRESH.fullmatch(r.headers[REQUEST_ID_HEADER]) and "JANE" not in r.headers[REQUEST_ID_HEADER]
+
+
+def test_waitress_own_413_carries_the_id():
+    """waitress refuses a body over the limit before the app runs (serve_waitress.py answers it in the app's words):
+    that answer carries the request's id too."""
+    pytest.importorskip("waitress", reason="waitress (the Windows server; the dev extra installs it) is absent")
+    import http.client
+
+    from serve_process import running_waitress
+
+    from braintumor import serve_waitress
+    from braintumor.predictor import Classifier
+
+    app = create_app(classifier=Classifier.load(threads=1), max_upload_mb=0.01)
+    with running_waitress(app, **serve_waitress.waitress_buffers(app.config["MAX_CONTENT_LENGTH"])) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        conn.putrequest("POST", "/api/v1/predict")
+        for name, value in (("Content-Type", "image/jpeg"), ("Content-Length", "999999"), (REQUEST_ID_HEADER, "w-1")):
+            conn.putheader(name, value)
+        conn.endheaders()
+        r = conn.getresponse()
+        assert r.status == 413 and r.getheader(REQUEST_ID_HEADER) == "w-1"
+        conn.close()
