@@ -92,14 +92,15 @@ def test_a_run_stopped_before_its_results_file_was_written_takes_the_maps_it_add
     assert main(["predict", str(scans), "-o", str(results), "--heatmap", str(maps)]) == 130
     assert not results.exists() and not maps.exists()
     maps.mkdir()
-    (maps / "a.heatmap.png").write_bytes(b"an earlier run's")  # replaced: there is no giving it back
+    (maps / "a.heatmap.png").write_bytes(b"an earlier run's")  # never replaced: this run's a is a-2.heatmap.png
     assert main(["predict", str(scans), "-o", str(results), "--heatmap", str(maps)]) == 130
     assert sorted(p.name for p in maps.iterdir()) == ["a.heatmap.png"]
+    assert (maps / "a.heatmap.png").read_bytes() == b"an earlier run's"
     capsys.readouterr()
     assert main(["predict", str(scans), "--format", "jsonl", "--heatmap", str(maps)]) == 130
     printed = [json.loads(line)["heatmap"] for line in capsys.readouterr().out.splitlines()]
-    assert printed == [str(maps / "a.heatmap.png")]  # b's record was next (stdout's writes are not held)
-    assert sorted(p.name for p in maps.iterdir()) == ["a.heatmap.png", "b.heatmap.png"]
+    assert printed == [str(maps / "a-2.heatmap.png")]  # b's record was next (stdout's writes are not held)
+    assert sorted(p.name for p in maps.iterdir()) == ["a-2.heatmap.png", "a.heatmap.png", "b.heatmap.png"]
 
 
 def test_a_run_that_classified_nothing_leaves_no_empty_heat_map_folder(tmp_path, capsys):

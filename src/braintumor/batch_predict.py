@@ -44,7 +44,7 @@ from .file_names import os_text, utf8_text
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import ImageError
 from .input_plan import VolumeInput, plan_inputs
-from .predict_output import HEATMAP_KEY, HeatmapWriter, heatmap_column, output_sink
+from .predict_output import HEATMAP_KEY, heatmap_column, output_sink
 from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier
 from .processes import model_digest
@@ -203,11 +203,6 @@ class BatchJob:
     def sink(self) -> AbstractContextManager[TextIO]:
         """Where records go: appended to -o FILE with --resume, else as a plain run writes them."""
         return append_sink(self.args.output) if self.args.resume else output_sink(self.args.output)
-
-    def seed_heatmap_names(self, heatmaps: HeatmapWriter | None) -> None:
-        """Overlays from the interrupted run keep their files: new ones get new names."""
-        if heatmaps is not None and self.args.resume:
-            heatmaps.used.update(p.name.lower() for p in heatmaps.folder.glob("*.heatmap.png"))
 
     def records(self, summaries: bool, pixels: bool, on_plan: Callable[[list], None] | None = None) -> Iterator[dict]:
         """The run's records in input order, with a progress bar; inputs already in the continued file left out.

@@ -225,7 +225,6 @@ def _predict(args: argparse.Namespace) -> int:
     summary = getattr(args, "summary", False)
     if job:
         failed_before = job.failed_before
-        job.seed_heatmap_names(heatmaps)
     with _maps_go_with_the_records(heatmaps, args), job.sink() if job else output_sink(args.output) as out:
         fmt = Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size,
                         extra=job.extra_columns if job else heatmap_column(args))

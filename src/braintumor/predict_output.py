@@ -205,7 +205,7 @@ def heatmap_column(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 class HeatmapWriter:
-    """One overlay PNG per classified input in ``folder``; same-named inputs never share a file."""
+    """One overlay PNG per classified input in ``folder``; same-named inputs never share a file, nor replace one."""
 
     def __init__(self, clf: Classifier, folder: str, hold_signals: bool = False) -> None:
         """``hold_signals``: the PNG and its record land together or not at all (:meth:`write`); for records appended
@@ -215,7 +215,9 @@ class HeatmapWriter:
 
         if not supports_cam(clf):
             raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
-        self.clf, self.folder, self.used, self.hold_signals = clf, Path(folder), set(), hold_signals
+        self.clf, self.folder, self.hold_signals = clf, Path(folder), hold_signals
+        # the maps already there keep their files (an earlier run's records name them): new ones get new names
+        self.used = {p.name.lower() for p in self.folder.glob("*.heatmap.png")}
         self.drawn: list[Path] = []  # the PNGs put in place by this run
         # made here, the folder and those above it it needed (deepest first): removed by discard() when left empty
         self.made = list(itertools.takewhile(lambda p: not p.exists(), (self.folder, *self.folder.parents)))
@@ -247,6 +249,16 @@ class HeatmapWriter:
                 return self.folder / name
             n += 1
 
+    def _claim(self, target: Path, source: str, suffix: str) -> Path:
+        """``target``, or the next free name after it, made empty and so taken (O_EXCL): another run writing to the
+        folder at once, or since this one listed it, cannot take the same name, and neither replaces the other's map."""
+        while True:
+            try:
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                return target
+            except FileExistsError:
+                target = self._name(source, suffix)
+
     def write(self, rec: dict, sl: Slice | None = None, explanation: Explanation | None = None,
               record: Callable[[dict], None] = lambda rec: None) -> None:
         """``sl``: a volume's slice (the record's path is then the whole volume), explained as it was classified;
@@ -265,9 +277,9 @@ class HeatmapWriter:
             with open(fd, "wb") as fh:
                 fh.write(png)
             with signals_held() if self.hold_signals else nullcontext():
-                if not target.exists():  # (before: a signal may come right after the rename) one that replaced an
-                    self.drawn.append(target)  # earlier run's map cannot give it back: it is kept
-                os.replace(tmp, target)
+                target = self._claim(target, rec["path"], suffix)
+                self.drawn.append(target)  # (before: a signal may come right after the rename)
+                os.replace(tmp, target)  # onto the empty file claimed: never another run's map
                 settled(tmp)
                 placed, rec[HEATMAP_KEY] = True, str(target)  # the csv column of that name too
                 record(rec)
@@ -277,6 +289,8 @@ class HeatmapWriter:
                 if self.hold_signals and not recorded:  # no record names it (unheld, a signal may land after one did)
                     target.unlink(missing_ok=True)
                 raise
+            if self.drawn and self.drawn[-1] == target and os.path.lexists(tmp):  # claimed, never filled
+                self.drawn.pop().unlink(missing_ok=True)
             Path(tmp).unlink(missing_ok=True)
             settled(tmp)
             if isinstance(exc, OSError):  # a failed write names no file, and the run then blamed -o (another disk)

@@ -1,0 +1,60 @@
+"""``braintumor predict --heatmap DIR`` into a folder that already holds maps, or that another run writes at once: a run
+never replaces a map there (the earlier run's records name it), it takes the next free name. Plain runs replaced them:
+``predict A/ --heatmap maps -o a.csv`` then ``predict B/ --heatmap maps -o b.csv`` left a.csv naming B's map."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from braintumor.cli import main
+from braintumor.model_files import default_model_path
+
+pytestmark = pytest.mark.skipif(not default_model_path().exists(), reason="no shipped model")
+
+
+def _folder(tmp_path: Path, name: str, source: Path) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    shutil.copy(source, folder / "x.jpg")
+    return folder
+
+
+def _named(results: Path) -> list[str]:
+    return [json.loads(line)["heatmap"] for line in results.read_text().splitlines()]
+
+
+def test_a_second_run_into_the_same_folder_keeps_the_first_runs_maps(test_images, tmp_path):
+    a, b = (_folder(tmp_path, n, s) for n, s in zip("ab", test_images["glioma"], strict=False))
+    maps = tmp_path / "maps"
+    assert main(["predict", str(a), "--heatmap", str(maps), "-o", str(tmp_path / "a.jsonl")]) == 0
+    first = (maps / "x.heatmap.png").read_bytes()
+    assert main(["predict", str(b), "--heatmap", str(maps), "-o", str(tmp_path / "b.jsonl")]) == 0
+    assert _named(tmp_path / "a.jsonl") == [str(maps / "x.heatmap.png")]
+    assert _named(tmp_path / "b.jsonl") == [str(maps / "x-2.heatmap.png")]
+    assert (maps / "x.heatmap.png").read_bytes() == first
+
+
+def test_a_name_taken_by_another_run_after_this_one_listed_the_folder_is_not_replaced(test_images, tmp_path,
+                                                                                     monkeypatch):
+    """Two runs at once: the other's map appears after this run listed the folder, as it draws its own."""
+    from braintumor import predict_output
+
+    a = _folder(tmp_path, "a", test_images["glioma"][0])
+    maps = tmp_path / "maps"
+    temp_beside = predict_output.temp_beside
+
+    def other_run_first(target):
+        if target.name.endswith(".heatmap.png") and not (maps / "x.heatmap.png").exists():
+            (maps / "x.heatmap.png").write_bytes(b"the other run's map")
+        return temp_beside(target)
+
+    monkeypatch.setattr(predict_output, "temp_beside", other_run_first)
+    assert main(["predict", str(a), "--heatmap", str(maps), "-o", str(tmp_path / "a.jsonl")]) == 0
+    assert (maps / "x.heatmap.png").read_bytes() == b"the other run's map"
+    assert _named(tmp_path / "a.jsonl") == [str(maps / "x-2.heatmap.png")]
+    assert sorted(os.listdir(maps)) == ["x-2.heatmap.png", "x.heatmap.png"]
