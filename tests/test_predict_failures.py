@@ -55,13 +55,13 @@ def test_an_input_changed_after_it_was_classified_keeps_its_own_heat_map(data_ro
     import numpy as np
     from PIL import Image
 
-    from braintumor import predict_output
+    from braintumor import heatmap_files
     from braintumor.cli import main
 
     images = _real_images(data_root, tmp_path / "in", 3)
     other = sorted((data_root / "Testing" / "pituitary").glob("*.jpg"))[0]
     before = {p.name: p.read_bytes() for p in images}
-    write = predict_output.HeatmapWriter.write
+    write = heatmap_files.HeatmapWriter.write
 
     def change_then_write(self, rec, *a, **k):  # what another process does to the folder meanwhile
         path = Path(rec["path"])
@@ -73,7 +73,7 @@ def test_an_input_changed_after_it_was_classified_keeps_its_own_heat_map(data_ro
             path.write_bytes(before[path.name][:1000])  # cut short: still being written
         return write(self, rec, *a, **k)
 
-    monkeypatch.setattr(predict_output.HeatmapWriter, "write", change_then_write)
+    monkeypatch.setattr(heatmap_files.HeatmapWriter, "write", change_then_write)
     maps, out = tmp_path / "maps", tmp_path / "out.jsonl"
     assert main(["predict", str(tmp_path / "in"), "--heatmap", str(maps), "-o", str(out)]) == 0, capsys.readouterr()
     records = [json.loads(line) for line in out.read_text().splitlines()]

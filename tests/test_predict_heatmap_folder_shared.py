@@ -42,18 +42,18 @@ def test_a_second_run_into_the_same_folder_keeps_the_first_runs_maps(test_images
 def test_a_name_taken_by_another_run_after_this_one_listed_the_folder_is_not_replaced(test_images, tmp_path,
                                                                                      monkeypatch):
     """Two runs at once: the other's map appears after this run listed the folder, as it draws its own."""
-    from braintumor import predict_output
+    from braintumor import heatmap_files
 
     a = _folder(tmp_path, "a", test_images["glioma"][0])
     maps = tmp_path / "maps"
-    temp_beside = predict_output.temp_beside
+    temp_beside = heatmap_files.temp_beside
 
     def other_run_first(target):
         if target.name.endswith(".heatmap.png") and not (maps / "x.heatmap.png").exists():
             (maps / "x.heatmap.png").write_bytes(b"the other run's map")
         return temp_beside(target)
 
-    monkeypatch.setattr(predict_output, "temp_beside", other_run_first)
+    monkeypatch.setattr(heatmap_files, "temp_beside", other_run_first)
     assert main(["predict", str(a), "--heatmap", str(maps), "-o", str(tmp_path / "a.jsonl")]) == 0
     assert (maps / "x.heatmap.png").read_bytes() == b"the other run's map"
     assert _named(tmp_path / "a.jsonl") == [str(maps / "x-2.heatmap.png")]

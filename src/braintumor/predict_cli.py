@@ -43,11 +43,11 @@ from .cli_checks import check_destinations
 from .compressed_files import compressed_kind
 from .documents import document_kind
 from .exit_errors import UsageError
-from .image_files import is_special_file
+from .heatmap_files import HeatmapWriter, maps_go_with_the_records
 from .image_headers import image_kind
 from .input_plan import plan_inputs
 from .missing_files import stdin_key
-from .predict_output import Formatter, HeatmapWriter, heatmap_column, output_format, output_sink
+from .predict_output import Formatter, heatmap_column, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
@@ -225,7 +225,7 @@ def _predict(args: argparse.Namespace) -> int:
     summary = getattr(args, "summary", False)
     if job:
         failed_before = job.failed_before
-    with _maps_go_with_the_records(heatmaps, args), job.sink() if job else output_sink(args.output) as out:
+    with maps_go_with_the_records(heatmaps, args), job.sink() if job else output_sink(args.output) as out:
         fmt = Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size,
                         extra=job.extra_columns if job else heatmap_column(args))
         # summaries always: their notes (a series' files skipped, and why) go to stderr in every format
@@ -268,22 +268,6 @@ def _predict(args: argparse.Namespace) -> int:
         if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
             print(DISCLAIMER, file=sys.stderr)
     return 1 if failed else 0
-
-
-@contextlib.contextmanager
-def _maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Namespace) -> Iterator[None]:
-    """A run stopped (Ctrl-C, a full disk) before ``-o FILE`` was written removes the heat maps it drew: no record names
-    them. Records printed as they come (stdout, a device, ``--resume``'s file) keep theirs. A run that drew none (every
-    input refused or unreadable, or stopped before its first map) removes the folder it made for them, left empty."""
-    try:
-        yield
-    except BaseException:
-        if heatmaps is not None:
-            heatmaps.discard(maps=bool(args.output) and not getattr(args, "resume", False)
-                             and not is_special_file(Path(args.output)))
-        raise
-    if heatmaps is not None and not heatmaps.drawn:
-        heatmaps.discard()  # only a folder made here, and only empty
 
 
 def _scans(fmt: Formatter, items: list) -> None:

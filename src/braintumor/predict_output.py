@@ -1,39 +1,30 @@
 """What ``braintumor predict`` writes: its records in one of four formats (table, csv, json, jsonl) to stdout or to a
-file that only appears complete, and a heat-map PNG per classified input (see :mod:`braintumor.predict_cli`, which
-runs the model over the inputs; :mod:`braintumor.batch_predict` writes through these too).
+file that only appears complete (see :mod:`braintumor.predict_cli`, which runs the model over the inputs;
+:mod:`braintumor.batch_predict` writes through these too; the heat maps: :mod:`braintumor.heatmap_files`).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
-import itertools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from .atomic_files import final_target, make_folder, moved_into_place, settled, temp_beside
+from .atomic_files import final_target, moved_into_place, settled, temp_beside
 from .classes import display_name
 from .csv_records import CsvRows, csv_columns, csv_row, csv_text
-from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name, utf8_text
+from .file_names import utf8_text
 from .image_files import is_special_file
-from .model_files import ModelError
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
 from .prediction import probability_text
-from .predictor import Classifier
 from .series import record_name
-from .stop_signals import signals_held
 from .terminal_columns import columns, fit, pad
-from .volume_objects import Slice
 from .wording import LOWER_CONFIDENCE, STRIPPED, STRIPPED_NOTE, printable
-
-if TYPE_CHECKING:
-    from .heatmap import Explanation
 
 
 def output_format(fmt: str | None, output: str | None) -> str:
@@ -194,106 +185,11 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
         settled(tmp)
 
 
-#: The key of a --heatmap run's heat map file in each record (:class:`HeatmapWriter` sets it), and so the csv's column
-#: of it.
+#: The key of a --heatmap run's heat map file in each record (:class:`~braintumor.heatmap_files.HeatmapWriter` sets
+#: it), and so the csv's column of it.
 HEATMAP_KEY = "heatmap"
 
 
 def heatmap_column(args: argparse.Namespace) -> tuple[str, ...]:
     """The csv's column of each row's heat map file: a --heatmap run's, else none (json and jsonl records hold it)."""
     return (HEATMAP_KEY,) if getattr(args, "heatmap", None) and args.format == "csv" else ()
-
-
-class HeatmapWriter:
-    """One overlay PNG per classified input in ``folder``; same-named inputs never share a file, nor replace one."""
-
-    def __init__(self, clf: Classifier, folder: str, hold_signals: bool = False) -> None:
-        """``hold_signals``: the PNG and its record land together or not at all (:meth:`write`); for records appended
-        to a file (``--resume``), not for stdout, whose reader may hold a write (and so Ctrl-C) back for as long as it
-        likes."""
-        from .heatmap import supports_cam
-
-        if not supports_cam(clf):
-            raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
-        self.clf, self.folder, self.hold_signals = clf, Path(folder), hold_signals
-        # the maps already there keep their files (an earlier run's records name them): new ones get new names
-        self.used = {p.name.lower() for p in self.folder.glob("*.heatmap.png")}
-        self.drawn: list[Path] = []  # the PNGs put in place by this run
-        # made here, the folder and those above it it needed (deepest first): removed by discard() when left empty
-        self.made = list(itertools.takewhile(lambda p: not p.exists(), (self.folder, *self.folder.parents)))
-        make_folder(self.folder)
-
-    def discard(self, maps: bool = True) -> None:
-        """Remove the heat maps this run added (``maps``: a run stopped before ``-o FILE`` was written, whole or not at
-        all, left maps no record named), and the folders made for them when left empty (with ``maps`` False, those
-        alone: a --resume run stopped by a full disk before its first map left the empty folder it made)."""
-        for path in self.drawn if maps else ():
-            path.unlink(missing_ok=True)
-        if maps:
-            self.drawn.clear()
-        with contextlib.suppress(OSError):  # not empty: what else is there stays, and the folders above it
-            for folder in self.made:
-                folder.rmdir()
-
-    def _name(self, source: str, suffix: str = "") -> Path:
-        """Named after the input, made portable (:func:`~braintumor.file_names.portable_name`: a zip member's bidi
-        override or newline, the ``:`` of ``real.zip:x.nii`` and a ``con.jpg``'s device name would make a name that
-        ls shows wrong or Windows cannot create), cut to fit (:func:`~braintumor.file_names.fit_name`: the slice
-        and the ``-2`` stay); the records keep the input's name."""
-        stem, n = clean_chars(Path(source).stem.removesuffix(".nii")) or "image", 1
-        while True:
-            tail = f"{suffix}.heatmap.png" if n == 1 else f"{suffix}-{n}.heatmap.png"
-            name = portable_name(fit_name(stem, tail, MAX_NAME_BYTES - 1))  # - 1: room for a device name's _
-            if name.lower() not in self.used:  # lower: case-insensitive file systems
-                self.used.add(name.lower())
-                return self.folder / name
-            n += 1
-
-    def _claim(self, target: Path, source: str, suffix: str) -> Path:
-        """``target``, or the next free name after it, made empty and so taken (O_EXCL): another run writing to the
-        folder at once, or since this one listed it, cannot take the same name, and neither replaces the other's map."""
-        while True:
-            try:
-                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-                return target
-            except FileExistsError:
-                target = self._name(source, suffix)
-
-    def write(self, rec: dict, sl: Slice | None = None, explanation: Explanation | None = None,
-              record: Callable[[dict], None] = lambda rec: None) -> None:
-        """``sl``: a volume's slice (the record's path is then the whole volume), explained as it was classified;
-        ``explanation``: the image's own, made with its record (the file is not read again: it may have changed);
-        ``record``: writes ``rec`` (naming the PNG) once the PNG is in place. With ``hold_signals`` a stop signal waits
-        from the PNG's rename to the record's end: one between them left a PNG no record named, which ``--resume`` kept
-        and drew that input's again beside (``scan-2.heatmap.png``); a record that failed then takes its PNG with it."""
-        from .heatmap import explain
-
-        png = (explanation or explain(self.clf, rec["path"] if sl is None else sl)).heatmap_png()
-        suffix = "".join(f"-{k}{rec[k]}" for k in ("series", "slice") if k in rec)
-        target = self._name(rec["path"], suffix)
-        fd, tmp = temp_beside(target)
-        placed = recorded = False
-        try:
-            with open(fd, "wb") as fh:
-                fh.write(png)
-            with signals_held() if self.hold_signals else nullcontext():
-                target = self._claim(target, rec["path"], suffix)
-                self.drawn.append(target)  # (before: a signal may come right after the rename)
-                os.replace(tmp, target)  # onto the empty file claimed: never another run's map
-                settled(tmp)
-                placed, rec[HEATMAP_KEY] = True, str(target)  # the csv column of that name too
-                record(rec)
-                recorded = True
-        except BaseException as exc:
-            if placed:  # the record's own failure, or a signal held back until both landed (recorded)
-                if self.hold_signals and not recorded:  # no record names it (unheld, a signal may land after one did)
-                    target.unlink(missing_ok=True)
-                raise
-            if self.drawn and self.drawn[-1] == target and os.path.lexists(tmp):  # claimed, never filled
-                self.drawn.pop().unlink(missing_ok=True)
-            Path(tmp).unlink(missing_ok=True)
-            settled(tmp)
-            if isinstance(exc, OSError):  # a failed write names no file, and the run then blamed -o (another disk)
-                raise OSError(exc.errno, exc.strerror, str(target)) from None
-            raise
-
