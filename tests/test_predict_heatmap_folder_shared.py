@@ -58,3 +58,38 @@ def test_a_name_taken_by_another_run_after_this_one_listed_the_folder_is_not_rep
     assert (maps / "x.heatmap.png").read_bytes() == b"the other run's map"
     assert _named(tmp_path / "a.jsonl") == [str(maps / "x-2.heatmap.png")]
     assert sorted(os.listdir(maps)) == ["x-2.heatmap.png", "x.heatmap.png"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("fmt", ["table", "jsonl"])
+def test_records_that_could_not_be_written_to_a_device_take_this_runs_maps_with_them(fmt, test_images, tmp_path,
+                                                                                     capsys):
+    """``-o /dev/full``: no record was written, and the maps drawn stayed, named by nothing; an earlier run's stay."""
+    a = _folder(tmp_path, "a", test_images["glioma"][0])
+    shutil.copy(test_images["glioma"][1], a / "y.jpg")
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "x.heatmap.png").write_bytes(b"an earlier run's")
+    assert main(["predict", str(a), "-o", "/dev/full", "--format", fmt, "--heatmap", str(maps)]) == 1
+    assert sorted(os.listdir(maps)) == ["x.heatmap.png"]
+    err = capsys.readouterr().err
+    drawn = "2 heat maps" if fmt == "table" else "1 heat map"  # jsonl failed at its first record
+    assert f"removed the {drawn} this run drew in {maps}: no record written names them" in err
+    assert "No space left on device (writing /dev/full)" in err
+
+
+def test_a_results_file_the_disk_refused_takes_this_runs_maps_and_says_so(test_images, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from braintumor import predict_output
+
+    a = _folder(tmp_path, "a", test_images["glioma"][0])
+    maps = tmp_path / "maps"
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(predict_output.os, "fsync", full)
+    assert main(["predict", str(a), "-o", str(tmp_path / "r.csv"), "--heatmap", str(maps)]) == 1
+    assert not maps.exists() and not (tmp_path / "r.csv").exists()
+    assert f"removed the 1 heat map this run drew in {maps}: no record written names them" in capsys.readouterr().err

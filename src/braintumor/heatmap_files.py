@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import itertools
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -20,6 +21,7 @@ from .predict_output import HEATMAP_KEY
 from .predictor import Classifier
 from .stop_signals import signals_held
 from .volume_objects import Slice
+from .wording import counted, printable
 
 if TYPE_CHECKING:
     from .heatmap import Explanation
@@ -123,14 +125,23 @@ class HeatmapWriter:
 @contextlib.contextmanager
 def maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Namespace) -> Iterator[None]:
     """A run stopped (Ctrl-C, a full disk) before ``-o FILE`` was written removes the heat maps it drew: no record names
-    them. Records printed as they come (stdout, a device, ``--resume``'s file) keep theirs. A run that drew none (every
-    input refused or unreadable, or stopped before its first map) removes the folder it made for them, left empty."""
+    them. Records printed as they come (stdout, ``--resume``'s file) keep theirs, and so does a device's (``-o
+    /dev/stdout``, a FIFO) but where writing the records failed (``-o /dev/full``: none was written). A run that drew
+    none (every input refused or unreadable, or stopped before its first map) removes the folder it made for them,
+    left empty. A write that failed says which maps went with it."""
     try:
         yield
-    except BaseException:
+    except BaseException as exc:
         if heatmaps is not None:
-            heatmaps.discard(maps=bool(args.output) and not getattr(args, "resume", False)
-                             and not is_special_file(Path(args.output)))
+            output, resume = args.output if args.output != "-" else None, getattr(args, "resume", False)
+            unwritten = isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and not (
+                exc.filename and Path(exc.filename).parent == heatmaps.folder)  # the records', not a map's own
+            gone = heatmaps.drawn if output and not resume and (unwritten or not is_special_file(Path(output))) else []
+            if gone and isinstance(exc, OSError):
+                with contextlib.suppress(OSError):
+                    print(printable(f"removed the {counted(len(gone), 'heat map')} this run drew in {heatmaps.folder}"
+                                    f": no record written names them"), file=sys.stderr)
+            heatmaps.discard(maps=bool(gone))
         raise
     if heatmaps is not None and not heatmaps.drawn:
         heatmaps.discard()  # only a folder made here, and only empty
