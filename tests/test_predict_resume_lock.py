@@ -146,3 +146,50 @@ def test_a_run_without_resume_does_not_replace_a_file_a_resume_run_is_writing(im
     missing = tmp_path / "new.jsonl"  # none there: none is made to ask
     rc, err = predict([images, "-o", missing], capsys)
     assert rc == 0 and missing.read_text() == full, err
+
+
+@pytest.mark.parametrize("there", [True, False])
+def test_a_resume_run_is_refused_while_a_run_without_resume_writes_the_file(images, full, tmp_path, there, capsys):
+    """The reverse: ``predict DIR -o r.jsonl --resume`` started while ``predict DIR -o r.jsonl`` ran appended to a file
+    the other then replaced (or made, where there was none) with its own: the --resume run's records were lost. The
+    run without --resume holds the temporary file it writes r.jsonl as (here another open of one holds it)."""
+    target = tmp_path / "r.jsonl"
+    before = interrupted(full, target) if there else None
+    writing = tmp_path / ".r.jsonl.0123abcd"
+    lock = held(writing)
+    try:
+        rc, err = predict([images, "-o", target, "--resume"], capsys)
+        assert (rc, err) == (2, busy(target))
+        assert (target.read_bytes() if there else target.exists()) == (before if there else False)
+        assert writing.read_bytes() == b""
+    finally:
+        lock.close()
+    writing.unlink()  # a killed run's, unlocked: no run writes r.jsonl now
+    rc, err = predict([images, "-o", target, "--resume"], capsys)
+    assert rc == 0 and target.read_text() == full, err
+
+
+def test_a_run_without_resume_holds_its_file_to_the_end(images, full, tmp_path, monkeypatch, capsys):
+    """Its temporary file while it writes it, and the file once moved into place, until the run ends."""
+    from braintumor import predict_output
+
+    target, seen = tmp_path / "r.jsonl", []
+    move = predict_output.moved_into_place
+
+    def locked(path) -> bool:
+        with open(path, "ab") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            return False
+
+    def watched(tmp, dest) -> None:
+        seen.append(locked(tmp))
+        move(tmp, dest)
+        seen.append(locked(dest))
+
+    monkeypatch.setattr(predict_output, "moved_into_place", watched)
+    rc, err = predict([images, "-o", target], capsys)
+    assert rc == 0 and target.read_text() == full, err
+    assert seen == [True, True] and not locked(target)  # let go at the end

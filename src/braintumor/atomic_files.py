@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .file_names import MAX_NAME_BYTES, fit_name
+from .file_names import temp_prefix
 from .image_files import file_kind, is_special_file
 from .stop_signals import signals_held
 
@@ -32,8 +32,7 @@ def temp_beside(target: Path) -> tuple[int, str]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)  # Windows: not text mode
     output = str(target)
     for _ in range(100):
-        # cut to fit: a name of 250 bytes is a file name; 260 with the dot and the token are not
-        tmp = str(target.parent / f".{fit_name(target.name, '', MAX_NAME_BYTES - 10)}.{secrets.token_hex(4)}")
+        tmp = str(target.parent / f"{temp_prefix(target.name)}{secrets.token_hex(4)}")
         try:
             fd = os.open(tmp, flags, 0o666)
         except FileExistsError:

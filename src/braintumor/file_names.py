@@ -71,6 +71,12 @@ def fit_name(head: str, tail: str, limit: int = MAX_NAME_BYTES) -> str:
     return "".join(kept) + tail
 
 
+def temp_prefix(name: str) -> str:
+    """How the hidden temporary file a file ``name`` is written as, before it takes its name, begins (``.r.csv.``, then
+    8 hex digits): cut to fit, as 260 bytes with the dot and the token are no file name."""
+    return f".{fit_name(name, '', MAX_NAME_BYTES - 10)}."
+
+
 def _utf8_locale() -> bool:
     return sys.getfilesystemencoding().lower().replace("-", "") == "utf8"
 

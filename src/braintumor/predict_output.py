@@ -22,6 +22,7 @@ from .file_names import utf8_text
 from .image_files import is_special_file
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
 from .prediction import probability_text
+from .resume_lock import hold_temp
 from .series import record_name
 from .terminal_columns import columns, fit, pad
 from .wording import LOWER_CONFIDENCE, STRIPPED, STRIPPED_NOTE, printable
@@ -168,6 +169,7 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
     # cli_checks.check_destination; none is made)
     fd, tmp = temp_beside(target)
     try:
+        hold_temp(fd, output)  # held to the run's end: a --resume run started meanwhile is refused
         # surrogateescape: a file name that is not UTF-8 is written as its own bytes, and --resume reads it back
         with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh

@@ -1,13 +1,15 @@
 """One ``braintumor predict --resume`` run at a time per output file: an advisory lock on FILE itself.
 
-Why: two runs at once each read what FILE lacked when they started and appended it, every input twice (measured:
-2590 records for 1311 inputs). The lock is taken before FILE is read and held until the run ends (the system lets go
-of it when the process dies, however); a second run is refused at once, FILE untouched. FILE itself is locked, not a
-lock file beside it, which a killed run would leave behind. Its repair (a last line cut short) puts a new file in its
-place: :func:`lock_replacement` locks that one before it is moved in, and a run that locked the file just replaced
-opens it again. Devices and FIFOs are written through, never read: not locked. A file system without locks (ENOLCK,
-EOPNOTSUPP on some NFS mounts) runs unlocked. Windows is not locked: its locks bar reading the locked bytes, and a file
-held open there cannot be replaced by the repair.
+Why: two runs at once each read what FILE lacked when they started and appended it, every input twice (measured: 2590
+records for 1311 inputs). The lock is taken before FILE is read and held until the run ends (the system lets go of it
+when the process dies, however); a second run is refused at once, FILE untouched. FILE itself is locked, not a lock file
+beside it, which a killed run would leave behind. Its repair (a last line cut short) puts a new file in its place:
+:func:`lock_replacement` locks that one before it is moved in, and a run that locked the file just replaced opens it
+again. Devices and FIFOs are written through, never read: not locked. A file system without locks (ENOLCK, EOPNOTSUPP on
+some NFS mounts) runs unlocked. A run without --resume, which writes FILE whole beside it and then moves it into place,
+holds the temporary file it writes (:func:`hold_temp`), FILE once moved: a --resume run started meanwhile is refused, as
+it would append to a file about to be replaced (or made) under it, its records lost. Windows is not locked: its locks
+bar reading the locked bytes, and a file held open there cannot be replaced by the repair.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from .atomic_files import final_target
 from .exit_errors import UsageError
+from .file_names import temp_prefix
 from .image_files import is_special_file
 from .wording import printable
 
@@ -41,6 +44,12 @@ def resume_lock(output: str | None) -> Iterator[None]:
     made, fd = _locked(target, output) if target else (False, None)  # a link's target: the file written
     if fd is not None:
         _HELD.append(fd)
+        if _written_whole_by_another(target):  # a run without --resume
+            os.close(_HELD.pop())
+            if made:
+                with contextlib.suppress(OSError):
+                    os.unlink(target)
+            raise _held_error(output)
     try:
         yield
     except BaseException:
@@ -61,6 +70,49 @@ def check_not_held(output: str | None) -> None:
     fd = _locked(target, output, make=False)[1] if target else None
     if fd is not None:
         os.close(fd)
+
+
+def hold_temp(fd: int, output: str) -> None:
+    """Hold, to the end of the run, the temporary file ``fd`` that a run without --resume writes ``output`` as (and so
+    ``output`` once it is moved into place), then refuse (UsageError) where a --resume run holds ``output``: held
+    first, one of two runs started at once sees the other."""
+    if fcntl is None:
+        return
+    held = os.dup(fd)  # its own lock's: the writer's descriptor is closed before the rename
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # waits only for a --resume run's look at it (_written_whole_by_another)
+    except OSError:  # a file system without locks
+        os.close(held)
+        return
+    _HELD.append(held)
+    check_not_held(output)
+
+
+def _written_whole_by_another(target: Path) -> bool:
+    """Whether a run without --resume holds a temporary file it writes ``target`` as (:func:`hold_temp`)."""
+    prefix = temp_prefix(target.name)
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            if not (entry.name.startswith(prefix) and len(entry.name) == len(prefix) + 8):
+                continue
+            try:
+                fd = os.open(entry.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return not _same_file(os.fstat(fd), _HELD)  # (this run's own repair is not another's)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+    return False
+
+
+def _held_error(shown: str) -> UsageError:
+    return UsageError(f"another braintumor predict --resume is writing {printable(shown)} (one run at a time "
+                      "per file): wait for it to end, or give -o another file")
 
 
 def lock_replacement(target: Path, tmp: Path) -> None:
@@ -102,8 +154,7 @@ def _locked(path: Path, shown: str, make: bool = True) -> tuple[bool, int | None
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise UsageError(f"another braintumor predict --resume is writing {printable(shown)} (one run at a time "
-                             "per file): wait for it to end, or give -o another file") from None
+            raise _held_error(shown) from None
         except OSError:  # ENOLCK, EOPNOTSUPP: a file system without locks (some NFS mounts) runs unlocked
             os.close(fd)
             return False, None
