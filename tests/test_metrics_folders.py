@@ -62,3 +62,28 @@ def test_a_stale_folder_of_another_user_is_left(tmp_path):
     stale = _folder(tmp_path / f"{METRICS_DIR_PREFIX}{_dead_pid()}-abcd1234")
     assert remove_stale_metrics_dirs(str(tmp_path), {os.geteuid() + 1}) == [] and stale.is_dir()
     assert remove_stale_metrics_dirs(str(tmp_path), {os.geteuid()}) == [stale.name] and not stale.exists()
+
+
+def test_a_fresh_folder_removed_by_another_start_before_its_lock_is_made_again_and_held(tmp_path, monkeypatch):
+    """Two starts at once, in containers sharing /dev/shm: the other cannot see this pid, and the folder is not yet
+    locked between mkdtemp and hold_metrics_dir; it was removed under the server, whose workers then had none."""
+    import fcntl
+
+    from braintumor import metrics_folders
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    path = metrics_folders.new_metrics_dir()
+    monkeypatch.setattr(metrics_folders, "_alive", lambda pid: False)  # the other container's view
+    assert metrics_folders.remove_stale_metrics_dirs(str(tmp_path), {os.geteuid()}) == [Path(path).name]
+    held = metrics_folders.hold_metrics_dir(path)
+    try:
+        assert os.path.samestat(os.fstat(held), os.stat(path))
+        assert metrics_folders.remove_stale_metrics_dirs(str(tmp_path), {os.geteuid()}) == [] and Path(path).is_dir()
+        assert oct(os.stat(path).st_mode & 0o777) == "0o700"
+    finally:
+        os.close(held)
+    other = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the held lock ended with its descriptor
+    finally:
+        os.close(other)

@@ -4,6 +4,7 @@ watcher process started here)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -33,16 +34,29 @@ def metrics_dir() -> str:
     return tempfile.mkdtemp(prefix=f"{METRICS_DIR_PREFIX}{os.getpid()}-", dir=_metrics_parent())
 
 
-def hold_metrics_dir(path: str) -> int:
+def hold_metrics_dir(path: str, owner: tuple[int, int] | None = None) -> int:
     """A descriptor of ``path`` with a shared lock (flock), inherited through the exec by gunicorn's master and its
     workers: while any of them lives, :func:`remove_stale_metrics_dirs` of another start leaves the folder alone, even
-    one whose pid it cannot see (another container sharing /dev/shm) or whose master died before its workers."""
+    one whose pid it cannot see (another container sharing /dev/shm) or whose master died before its workers. Such a
+    start may remove it between mkdtemp and this lock: it is then made again, empty, under its name (0700, given to
+    ``owner`` as :func:`new_metrics_dir` did), else the workers had no folder."""
     import fcntl
 
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    fcntl.flock(fd, fcntl.LOCK_SH)
-    os.set_inheritable(fd, True)
-    return fd
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except FileNotFoundError:
+            fd = None
+        else:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # waits while another start's removal (LOCK_EX) runs
+            if os.fstat(fd).st_nlink:  # still there: from here no other start removes it
+                os.set_inheritable(fd, True)
+                return fd
+            os.close(fd)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o700)
+            if owner is not None:
+                os.chown(path, *owner)
 
 
 def _alive(pid: int) -> bool:

@@ -155,7 +155,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
             kwargs["model_fd"] = hold_model(path)  # the bytes checked above, for every worker: see held_model.py
             argv = gunicorn_argv(kwargs, host, port, workers, timeout, threads, listener.fileno())
             metrics = new_metrics_dir(owner)  # before saying it serves
-            held = hold_metrics_dir(metrics)  # locked while any server process lives: no other start removes it
+            held = hold_metrics_dir(metrics, owner)  # locked while any server process lives: no other start removes it
             watched = remove_when_server_ends(metrics)
         else:
             check_port(host, port)
