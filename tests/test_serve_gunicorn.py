@@ -391,3 +391,21 @@ def test_the_access_log_names_each_requests_id(tmp_path, monkeypatch):
     assert said["/api/v1/model"] == "proxy-7f3a.1" and re.fullmatch(r"[0-9a-f]{32}", said["/"]), said
     assert {path: logged.get(path) for path in said} == said, out
     assert "two words" not in out
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT") or not sys.platform.startswith("linux"),
+                    reason="SO_REUSEPORT: Linux")
+def test_gunicorn_cmd_args_reuse_port_survives_a_sighup_reload(tmp_path, monkeypatch):
+    """docs/DEPLOY.md's reload (``kill -HUP`` of the master, systemd's ExecReload) with ``--reuse-port``: gunicorn read
+    it again, each new worker opened serve's ``fd://N`` itself and failed to boot (EBADF): the whole server stopped."""
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--reuse-port")
+    with running_serve(tmp_path, "--workers", "1") as server:
+        server.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 60
+        while server.output().count("Booting worker") < 2 or "Worker exiting" not in server.output():
+            assert server.proc.poll() is None and time.monotonic() < deadline, server.output()
+            time.sleep(0.3)
+        with urllib.request.urlopen(f"{server.base}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+        assert server.proc.poll() is None, server.output()
+    assert "Bad file descriptor" not in server.output()

@@ -165,6 +165,13 @@ def on_starting(server) -> None:
     logger = logging.getLogger("gunicorn.error")
     logger.addFilter(without_client_data)
     logger.addFilter(stalled_clients_in_one_line)
+    on_reload(server)
+
+
+def on_reload(server) -> None:
+    """Also after a SIGHUP reload, which reads ``--reuse-port`` from GUNICORN_CMD_ARGS again (and runs no
+    :func:`on_starting`): each new worker then opened ``fd://N`` itself, which the master no longer has as such, and
+    failed to boot (EBADF), which stopped the whole server (exit status 3)."""
     if server.cfg.reuse_port and all(isinstance(bound, int) for bound in server.cfg.address):
         server.cfg.set("reuse_port", False)
 
