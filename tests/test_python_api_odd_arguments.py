@@ -409,3 +409,16 @@ def test_a_dataframe_given_to_predict_many_is_told_to_pass_its_column_of_images(
                                                                                     "file not found: label"]
     Column = type("Series", (list,), {"__module__": "pandas.core.series"})
     assert [outcome for _, outcome in clf.predict_many(Column([synthetic_head()]))] == [clf.predict(synthetic_head())]
+
+
+@pytest.mark.parametrize("score", [float("nan"), float("inf"), -float("inf"), -0.5, np.float32("nan")])
+def test_an_ood_score_that_is_no_finite_distance_is_refused_by_name_not_written_as_nan_json(score):
+    """ood_score is a Mahalanobis distance over its scale (``OODDetector.network_scores``): finite and >= 0. Only its
+    type was checked, and to_dict() then gave json.dumps a NaN, written as "NaN" (no JSON)."""
+    from braintumor.prediction import Prediction
+
+    probs = {"glioma": 0.1, "meningioma": 0.2, "notumor": 0.3, "pituitary": 0.4}
+    with pytest.raises(ValueError, match="ood_score is a finite distance >= 0"):
+        Prediction(None, None, probs, ood=True, ood_score=score, reason="far")
+    assert Prediction(None, None, probs, ood=True, ood_score=np.float32(3.5), reason="far").ood_score == 3.5
+    assert Prediction("pituitary", 0.4, probs, ood_score=0).ood_score == 0.0

@@ -114,7 +114,8 @@ class Prediction:
     are there. ``note``: a caution shown with an accepted answer, or None; for now only
     :data:`~braintumor.wording.STRIPPED_NOTE`, on a slice that looks skull-stripped (``braintumor.stripped``), whose
     confidence, however high, is no guide. Neither flag changes the label or the probabilities. A field of a wrong
-    type or value (``ood="false"``, a label none of its probabilities' classes) raises TypeError or ValueError.
+    type or value (``ood="false"``, a label none of its probabilities' classes, a NaN ``ood_score``) raises TypeError
+    or ValueError.
 
     Frozen and compared by value, but not hashable: ``probabilities`` is a dict (JSON-ready, and the type users
     index), read-only (:class:`Probabilities`, a copy of the mapping given), which no hash rests on; to key a set or
@@ -143,8 +144,11 @@ class Prediction:
         for name in ("ood", "review"):  # bool("false") is True: a record's "ood": "false" was a refusal
             if type(getattr(self, name)) is not bool:
                 object.__setattr__(self, name, _flag(name, getattr(self, name)))
-        if self.ood_score is not None and type(self.ood_score) is not float:
-            object.__setattr__(self, "ood_score", _number("ood_score", self.ood_score))
+        s = self.ood_score  # a scaled distance: a NaN went into to_dict() as NaN, which is no JSON
+        if s is not None and not (type(s) is float and 0.0 <= s < math.inf):
+            if not 0.0 <= (s := _number("ood_score", s)) < math.inf:  # (NaN: neither)
+                raise ValueError(f"a Prediction's ood_score is a finite distance >= 0 (1 = the threshold), not {s}")
+            object.__setattr__(self, "ood_score", s)
         for name in ("reason", "note"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise TypeError(f"a Prediction's {name} is a str or None, not {_shown(getattr(self, name))}")
