@@ -154,9 +154,10 @@ def _top1(y_true: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def plot_reliability(y_true: np.ndarray, probs: np.ndarray, out: str | os.PathLike, n_bins: int = N_BINS,
                      title: str = "Reliability of top-1 confidence", note: str = "") -> Path:
-    """Accuracy per top-1 confidence bin against the diagonal of perfect calibration; ``title`` says whose
-    probabilities (the PNG may be seen alone); ``note`` goes before the ECE in its brackets, on a second line (on
-    one, the title was cut at the edges)."""
+    """Accuracy per top-1 confidence bin against the diagonal of perfect calibration, with each bin's mean confidence
+    and the gap between them (above or below the accuracy); ``title`` says whose probabilities (the PNG may be seen
+    alone); ``note`` goes before the ECE in its brackets, on a second line (on one, the title was cut at the
+    edges)."""
     conf, correct = _top1(y_true, probs)
     centers, acc, mean_conf, counts = reliability_bins(conf, correct, n_bins)
     ece = expected_calibration_error(conf, correct, n_bins)
@@ -164,14 +165,19 @@ def plot_reliability(y_true: np.ndarray, probs: np.ndarray, out: str | os.PathLi
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     filled = counts > 0
     width = 1.0 / n_bins
-    top.bar(centers[filled], acc[filled], width=width, edgecolor="black", color="#4c72b0", label="Accuracy")
-    top.bar(centers[filled], mean_conf[filled] - acc[filled], bottom=acc[filled], width=width, color=BAD,
-            alpha=0.25, edgecolor=BAD, hatch="//", label="Gap to mean confidence")
+    x, acc, mean_conf = centers[filled], acc[filled], mean_conf[filled]
+    top.bar(x, acc, width=width, edgecolor="black", color="#4c72b0", label="Accuracy")
+    # the gap as an unfilled box from the lower of the two to the higher, and the confidence as a line: a filled gap
+    # drawn down from the accuracy (under-confident bins) tinted the accuracy bar, which read as stopping there
+    top.bar(x, np.abs(mean_conf - acc), bottom=np.minimum(acc, mean_conf), width=width, fill=False, edgecolor=BAD,
+            linewidth=0, hatch="//", label="Gap to mean confidence")
+    top.hlines(mean_conf, x - width / 2, x + width / 2, color=BAD, linewidth=2.5, label="Mean confidence")
     top.plot([0, 1], [0, 1], ls="--", color="grey", label="Perfect calibration")
     said = f"({note}ECE {ece:.4f}, {n_bins} bins)"
     top.set(ylabel="Accuracy", ylim=(0, 1.02), title=f"{title}\n{said}" if note else f"{title} {said}")
     top.grid(alpha=0.3)
-    top.legend(loc="upper left")
+    # under the plot: in the upper left it hid the low bins, where an uncalibrated model's accuracy is highest
+    fig.legend(*top.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     bottom.bar(centers, counts, width=width, edgecolor="black", color="#8da0cb")
     bottom.set(xlabel="Top-1 confidence", ylabel="Images", xlim=(0, 1))
     if counts.max(initial=0) > 0:

@@ -23,8 +23,9 @@ CAPTIONS: dict[str, str] = {
                         "each cell gives the count and the share of its true class.",
     "roc": "One-vs-rest ROC curves: sensitivity against false positive rate as the threshold moves.",
     "pr": "One-vs-rest precision-recall curves; AP is the average precision.",
-    "reliability": "Reliability diagram: accuracy within each bin of top-1 confidence. Bars on the "
-                   "diagonal mean the confidence can be read as a probability.",
+    "reliability": "Reliability diagram: accuracy within each bin of top-1 confidence (bars), the bin's mean "
+                   "confidence (red line) and the gap between them (hatched). Bars on the diagonal mean the "
+                   "confidence can be read as a probability.",
     "reliability_uncalibrated": "The same diagram before temperature scaling (temperature 1).",
     "confidence_hist": "Top-1 confidence of correct and of wrong predictions.",
     "training_curves": "Training curves recorded by the training run (loss, accuracy, learning rate).",
