@@ -245,7 +245,7 @@ def test_at_400_percent_zoom_the_disclaimer_is_shown_first_and_covers_nothing(se
 FOCUS = "() => [document.activeElement.id, getComputedStyle(document.activeElement).outlineStyle]"
 
 
-@pytest.mark.parametrize("path", ["/", "/dashboard"])
+@pytest.mark.parametrize("path", ["/", "/dashboard", "/model"])
 def test_the_skip_link_moves_focus_into_main(server, chromium, path):
     """The skip link's target, <main>, could not take focus (no tabindex): older Safari with VoiceOver left focus on
     the link, the next Tab going to the header's links again. Focused from the keyboard it shows the page's focus

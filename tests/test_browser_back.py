@@ -35,7 +35,8 @@ def classify_two_then_follow_the_footer_link_and_come_back(page, test_images) ->
     page.set_input_files("#file-input", [str(p) for p in test_images["glioma"][:2]])
     sync_api.expect(page.locator("#page-status")).to_have_text("Done: 2 classified (see below).", timeout=30_000)
     page.get_by_role("link", name="model card").click()
-    page.wait_for_url("**/api/v1/model")
+    page.wait_for_url("**/model")
+    assert page.url.endswith("/model") and "/api/" not in page.url  # the page for people, not the JSON
     page.go_back(wait_until="commit")  # a page restored from the cache fires no load event
     sync_api.expect(page.locator("#upload-form")).to_be_visible()
 
@@ -51,7 +52,7 @@ def test_results_survive_back_after_following_a_link(server, browsers, test_imag
     assert page.locator("#page-status").inner_text() == "Done: 2 classified (see below)."
     assert page.locator(".view-heat").first.evaluate("img => img.complete && img.naturalWidth > 0")
     assert page.locator("#download-csv").get_attribute("href").startswith("blob:")
-    assert [p for p in problems if "status of 404" not in p] == []  # the model card (JSON) has no icon: /favicon.ico
+    assert [p for p in problems if "status of 404" not in p] == []  # a page without <link rel=icon>: /favicon.ico
     page.close()
 
 
@@ -65,7 +66,7 @@ def test_where_the_browser_keeps_no_copy_the_page_says_the_results_were_not_kept
     page.reload()  # said once: a reload is a fresh page
     sync_api.expect(page.locator("html")).to_have_class("js")
     assert page.locator("#page-status").inner_text() == ""
-    assert [p for p in problems if "status of 404" not in p] == []  # the model card (JSON) has no icon: /favicon.ico
+    assert [p for p in problems if "status of 404" not in p] == []  # a page without <link rel=icon>: /favicon.ico
     page.close()
 
 
@@ -83,7 +84,7 @@ def test_without_javascript_the_footers_links_leave_the_results_where_they_are(s
     with context.expect_page(timeout=10_000) as opened:
         link.click(timeout=5_000)
     opened.value.wait_for_load_state()
-    assert opened.value.url.endswith("/api/v1/model")
+    assert opened.value.url == f"{server}/model"
     assert page.title().startswith("Results") and page.locator("#results > .card").count() == 2
     context.close()
     context = browsers["cache"].new_context(java_script_enabled=False)  # the empty form's links stay in the tab

@@ -216,6 +216,7 @@ NOT_IN_THE_DOCUMENT = {
     "/": "the web page and its form's post: HTML for people, not the JSON API",
     "/static/<path:filename>": "the page's scripts, styles and icons",
     "/dashboard": "the monitoring page: HTML for people",
+    "/model": "the model card page: HTML for people (its facts are GET /api/v1/model's, which is in the document)",
     "/metrics": "monitoring, for the monitoring network only (docs/WEB.md: not in the document)",
     "/api/v1/stats": "monitoring, as /metrics (docs/WEB.md: not in the document)",
 }

@@ -18,6 +18,7 @@ from ..folder_notes import LEFT_OUT_KINDS, LEFT_OUT_WHY
 from ..heatmap import COLOUR_NAMES, colour_scale_png
 from ..image_files import OTHER_FORMAT_ENDINGS
 from ..image_headers import OTHER_FORMAT_SIGNATURES
+from ..metrics import percent
 from ..orientation import TURN_ADVICE  # the words a turn's refusal ends with: its card's note differs
 from ..prediction import CONFIDENCE_CALIBRATED, CONFIDENCE_UNCALIBRATED, DISCLAIMER, is_calibrated, probability_text
 from ..refusal_wording import MRI_ONLY, REFUSED_NOTES, TURNED_RESEND
@@ -27,7 +28,7 @@ from ..stripped import count_text
 from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import LOWER_CONFIDENCE, SEND_SMALLER, UNREADABLE, printable, review_below_text, unread_format_text
 from .done_line import card_id, copy_suffixes, done_text
-from .inference import base64_text, read_uploads, state, status_for
+from .inference import base64_text, model_card, read_uploads, state, status_for
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
 
@@ -221,6 +222,23 @@ def index():
     response = make_response(render_template("index.html", entries=[], message=None, state=state()))
     response.headers["Cache-Control"] = INDEX_CACHE_CONTROL
     return response
+
+
+@bp.get("/model")
+def model_page():
+    """The model card for people: the facts of ``GET /api/v1/model`` (the same :func:`model_card`, read from the model
+    file's metadata when asked, never written into the page) in words, under headings. The footer's link opened the
+    raw JSON, which a clinician cannot read."""
+    response = make_response(render_template("model.html", card=model_card(state()), state=state()))
+    response.headers["Cache-Control"] = INDEX_CACHE_CONTROL  # holds no result: revalidated, as the upload page
+    return response
+
+
+@bp.app_template_filter("share")
+def _share(value: float | None) -> str:
+    """A measured share (an accuracy, an ECE) to 0.01 %, as the evaluation report writes it: not the answers' rounding
+    towards 50 % (:func:`_percent`), which is for a probability."""
+    return percent(None if value is None else float(value))
 
 
 @bp.post("/")
