@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,30 @@ def test_a_run_without_resume_holds_its_file_to_the_end(images, full, tmp_path, 
     rc, err = predict([images, "-o", target], capsys)
     assert rc == 0 and target.read_text() == full, err
     assert seen == [True, True] and not locked(target)  # let go at the end
+
+
+def test_asking_whether_a_file_is_held_takes_a_shared_lock_a_resume_run_waits_out(tmp_path):
+    """A run without --resume asked by taking the exclusive lock for an instant: two such runs asking at once refused
+    each other, and a --resume run starting at that instant was refused as if another were writing. It asks with a
+    shared lock now, which only a --resume run's exclusive one bars; a --resume run waits a moment for a probe's."""
+    from braintumor.exit_errors import UsageError
+
+    target = tmp_path / "r.jsonl"
+    target.write_text("")
+    probe = open(target, "ab")  # noqa: SIM115 - another run asking, at this instant
+    fcntl.flock(probe.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    try:
+        resume_lock.check_not_held(str(target))  # a second asking at once: not refused
+        threading.Timer(0.1, probe.close).start()  # the probe lets go at once, as check_not_held does
+        # a --resume run starting meanwhile is not refused, and its exclusive lock is still seen
+        with resume_lock.resume_lock(str(target)), pytest.raises(UsageError, match=r"another .* is writing"):
+            resume_lock.check_not_held(str(target))
+    finally:
+        probe.close()
+    lock = held(target)
+    try:
+        # a --resume run's lock is not waited out for ever
+        with pytest.raises(UsageError, match=r"another .* is writing"), resume_lock.resume_lock(str(target)):
+            pass
+    finally:
+        lock.close()

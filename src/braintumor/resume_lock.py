@@ -2,21 +2,22 @@
 
 Why: two runs at once each read what FILE lacked when they started and appended it, every input twice (measured: 2590
 records for 1311 inputs). The lock is taken before FILE is read and held until the run ends (the system lets go of it
-when the process dies, however); a second run is refused at once, FILE untouched. FILE itself is locked, not a lock file
-beside it, which a killed run would leave behind. Its repair (a last line cut short) puts a new file in its place:
-:func:`lock_replacement` locks that one before it is moved in, and a run that locked the file just replaced opens it
-again. Devices and FIFOs are written through, never read: not locked. A file system without locks (ENOLCK, EOPNOTSUPP on
-some NFS mounts) runs unlocked. A run without --resume, which writes FILE whole beside it and then moves it into place,
-holds the temporary file it writes (:func:`hold_temp`), FILE once moved: a --resume run started meanwhile is refused, as
-it would append to a file about to be replaced (or made) under it, its records lost. Windows is not locked: its locks
-bar reading the locked bytes, and a file held open there cannot be replaced by the repair.
-"""
+when the process dies, however); a second run is refused (within :data:`PROBE_GRACE`), FILE untouched. FILE itself is
+locked, not a lock file beside it, which a killed run would leave behind. Its repair (a last line cut short) puts a new
+file in its place: :func:`lock_replacement` locks that one before it is moved in, and a run that locked the file just
+replaced opens it again. Devices and FIFOs are written through, never read: not locked. A file system without locks
+(ENOLCK, EOPNOTSUPP on some NFS mounts) runs unlocked. A run without --resume, which writes FILE whole beside it and
+then moves it into place, holds the temporary file it writes (:func:`hold_temp`), FILE once moved: a --resume run
+started meanwhile is refused, as it would append to a file about to be replaced (or made) under it, its records lost.
+Windows is not locked: its locks bar reading the locked bytes, and a file held open there cannot be replaced by the
+repair."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,9 @@ try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
+
+#: Seconds a --resume run tries again for a lock that is held: :func:`check_not_held` holds it for an instant.
+PROBE_GRACE: float = 0.5
 
 #: The descriptors locked by the run now in progress: its output file, and any file put in its place since.
 _HELD: list[int] = []
@@ -65,9 +69,11 @@ def resume_lock(output: str | None) -> Iterator[None]:
 def check_not_held(output: str | None) -> None:
     """Raise UsageError where a --resume run holds ``output``, which a run without --resume (``-o FILE``, written whole
     and moved into place) would replace: the --resume run went on appending to the file replaced, its later records
-    lost, and still said they were kept in FILE. Only asked, not held; a FILE not there yet is not made."""
+    lost, and still said they were kept in FILE. Only asked, not held; a FILE not there yet is not made. Asked with a
+    shared lock, which only a run's exclusive one bars: two such runs asking at once refused each other (the exclusive
+    probe), and a --resume run starting at that instant waits out the probe (:data:`PROBE_GRACE`)."""
     target = final_target(Path(output)) if output and output != "-" and fcntl is not None else None
-    fd = _locked(target, output, make=False)[1] if target else None
+    fd = _locked(target, output, make=False, shared=True)[1] if target else None
     if fd is not None:
         os.close(fd)
 
@@ -125,11 +131,11 @@ def lock_replacement(target: Path, tmp: Path) -> None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def _locked(path: Path, shown: str, make: bool = True) -> tuple[bool, int | None]:
+def _locked(path: Path, shown: str, make: bool = True, shared: bool = False) -> tuple[bool, int | None]:
     """(whether it was made here, a descriptor holding its lock) of ``path`` (``shown``: as given), made where it is
-    missing (unless not ``make``: then none); None where it is not locked (a device or FIFO, a file system without
-    locks, a file that cannot be opened: the run's own open of it says why). Opened to write: NFS's locks, emulated
-    by byte-range locks, need it for an exclusive one."""
+    missing (unless not ``make``: then none), locked exclusively (``shared``: shared, to ask); None where it is not
+    locked (a device or FIFO, a file system without locks, a file that cannot be opened: the run's own open of it says
+    why). Opened to write: NFS's locks, emulated by byte-range locks, need it for an exclusive one."""
     for _ in range(100):
         if is_special_file(path):  # not even opened: closing a FIFO's writer ends its reader's stream
             return False, None
@@ -151,7 +157,7 @@ def _locked(path: Path, shown: str, make: bool = True) -> tuple[bool, int | None
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 os.close(fd)
                 return False, None
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock(fd, shared)
         except BlockingIOError:
             os.close(fd)
             raise _held_error(shown) from None
@@ -163,6 +169,24 @@ def _locked(path: Path, shown: str, make: bool = True) -> tuple[bool, int | None
                 return made, fd
         os.close(fd)  # replaced (or removed) before it was locked: its new file is the one to lock
     return False, None  # replaced a hundred times over: not by runs of this, which each replace it once at most
+
+
+def _flock(fd: int, shared: bool) -> None:
+    """Lock ``fd`` without waiting (BlockingIOError where it is held); an exclusive lock is tried again for up to
+    :data:`PROBE_GRACE` seconds: a run without --resume asking (:func:`check_not_held`) holds a shared one for an
+    instant, and a --resume run starting then was refused as if another were writing."""
+    if shared:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return
+    end = time.monotonic() + PROBE_GRACE
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= end:
+                raise
+            time.sleep(0.01)
 
 
 def _same_file(info: os.stat_result, fds: list[int]) -> bool:
