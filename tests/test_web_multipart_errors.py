@@ -173,15 +173,20 @@ def test_a_chunked_multipart_body_of_exactly_the_limit_is_read_one_byte_more_is_
         assert ("results" in r.get_json()) == (status == 400)  # read (the JPEG stand-in is refused as no image)
 
 
-@pytest.mark.parametrize("ctype", ["image/jpeg", "application/octet-stream"])
+@pytest.mark.parametrize("ctype", ["image/jpeg", "application/octet-stream", "image/jp2", "image/svg+xml"])
 def test_a_multipart_body_sent_as_one_file_is_a_400_that_says_so(client, ctype, test_images):
     """``curl -H 'Content-Type: application/octet-stream' -F file=@scan.jpg`` (a type set by hand, or a session's
     header, over a form upload): the form was read as one file, and a good scan was "not a recognised image or scan".
-    The words name the form and the type; a body that is the file itself is read as ever."""
+    The words name the form and the type; a body that is the file itself is read as ever. Said as a sentence on the
+    page whatever the type: "... says image/jp2: ..." was read as starting with a name (pages.sentence), left
+    lowercase."""
+    from braintumor.web.pages import sentence
+
     image = test_images["glioma"][0].read_bytes()
-    said = (f"the body is a multipart form (a file upload), but its Content-Type says {ctype}: let the HTTP client set "
-            "a form upload's Content-Type itself (multipart/form-data, with its boundary), or send the file's bytes "
-            "alone as the body")
+    said = (f"the body is a multipart form (a file upload), but its Content-Type is not multipart/form-data: it says "
+            f"{ctype}; let the HTTP client set a form upload's Content-Type itself (with its boundary), or send the "
+            "file's bytes alone as the body")
+    assert sentence(said) == "T" + said[1:]  # the page's and the cards' (text.js mirrors it)
     type_first = part(data=image).replace(b"Content-Type: image/jpeg\r\n", b"").replace(  # headers swapped
         b"\r\nContent-Disposition", b"\r\nContent-Type: image/jpeg\r\nContent-Disposition")
     curl = part(data=image).replace(b"form-data;", b"attachment;")  # curl -F under a Content-Type of another kind

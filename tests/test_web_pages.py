@@ -285,7 +285,9 @@ SENTENCES = ["not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing", "
              "'DICM' marker)", "no file in the field 'file' (got: image); send images as 'file'",
              "damaged, or written wrongly by the software that exported it: export it again and send that",
              "the header's sform (2) and qform (1) disagree: x", "skipped 1 file: not a DICOM file",
-             "the upload took longer than 60 s to arrive and was stopped: send it again", "not readable"]
+             "the upload took longer than 60 s to arrive and was stopped: send it again", "not readable",
+             "the body is a multipart form (a file upload), but its Content-Type is not multipart/form-data: it says "
+             "image/jp2; let the HTTP client set it"]
 
 
 @pytest.mark.parametrize("message", NAMED_MESSAGES)

@@ -40,12 +40,13 @@ _FORM_BODY = re.compile(rb"(?:\r?\n)?--[^\r\n]{1,70}\r?\n(?:[^\r\n:]+:[^\r\n]*\r
 def form_under_another_type(body: bytes, mimetype: str) -> str | None:
     """Why a body sent as one file (``Content-Type: image/jpeg``, ``application/octet-stream``) is a multipart form,
     or None: a Content-Type set by hand over curl's ``-F`` or a session's headers over ``requests``' ``files=``, whose
-    good image was "not a recognised image or scan"."""
+    good image was "not a recognised image or scan". The type is named after the first colon: ending the first clause
+    ("... says image/jp2: ..."), it was read as a name there (pages.sentence), and the card did not capitalise it."""
     if not _FORM_BODY.match(body[:2048]):
         return None
-    return (f"the body is a multipart form (a file upload), but its Content-Type says {mimetype[:60]}: let the HTTP "
-            "client set a form upload's Content-Type itself (multipart/form-data, with its boundary), or send the "
-            "file's bytes alone as the body")
+    return (f"the body is a multipart form (a file upload), but its Content-Type is not multipart/form-data: it says "
+            f"{mimetype[:60]}; let the HTTP client set a form upload's Content-Type itself (with its boundary), or "
+            "send the file's bytes alone as the body")
 
 
 def cut_short(received: int, announced: int) -> str:
