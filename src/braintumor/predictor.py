@@ -20,7 +20,6 @@ from .classes import CLASSES
 from .image_arrays import InMemoryImage, check_many, check_one, gray_from_memory, is_in_memory
 from .image_gray import GrayPlane
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_plane
-from .missing_files import read_before_text
 from .model_inputs import check_crops, check_infos, check_model_input
 from .model_loading import load_classifier
 from .ood import OODDetector
@@ -28,9 +27,10 @@ from .ood_stats import crop_tops, level_histograms
 from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
 from .orientation import OUTPUT as ORIENTATION
 from .prediction import Prediction, prediction_from_probs, softmax
+from .prediction_stream import stream_predictions
 from .preprocess import PreprocessConfig, prepare_measured, to_model_input
 from .processes import keep_sessions_in_children, reduce_classifier
-from .python_api_errors import named_by_bytes, one_image_error
+from .python_api_errors import one_image_error
 from .stripped import crop_shares, with_notes
 from .volume_objects import MIN_SCAN_SIDE, Slice
 from .wording import too_small_text
@@ -261,38 +261,5 @@ class Classifier:
         for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
         batch_size = count(batch_size, "batch_size")  # 0 and -1 were taken as 1, None failed on first use
         check_many(sources)  # before the first next(): a str, a file, one image or a scan's object
-        stream = self._stream(sources, batch_size)
+        stream = stream_predictions(self, sources, batch_size)
         return stream if with_probabilities else ((src, outcome) for src, outcome, _ in stream)
-
-    def _stream(self, sources: Iterable[ImageSource | InMemoryImage], batch_size: int,
-                ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError, np.ndarray | None]]:
-        pending: list[tuple[ImageSource, tuple[np.ndarray, InputInfo] | ImageError]] = []
-
-        def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError, np.ndarray | None]]:
-            taken, pending[:] = pending[:], []  # first: a failed network run leaves nothing to answer twice
-            good = [x for _, x in taken if not isinstance(x, ImageError)]
-            crops = np.stack([c for c, _ in good]) if good else None
-            preds, _, probs = self._classify(to_model_input(crops), [i for _, i in good], crops) if good \
-                else ([], None, [])
-            answers = zip(preds, probs, strict=True)
-            for src, x in taken:
-                yield (src, x, None) if isinstance(x, ImageError) else (src, *next(answers))
-
-        pipes: dict[tuple[int, int], str] = {}  # those read so far: a second name of one is told so ("file is empty")
-        try:
-            for index, src in enumerate(sources):
-                try:
-                    if isinstance(src, (str, os.PathLike)) and (said := read_before_text(src, pipes)):
-                        raise ImageError(said)
-                    pending.append((src, self.inspect_crop(src)))
-                except ImageError as exc:  # kept bare: its traceback and context held the failed file alive
-                    exc.__context__ = None
-                    pending.append((src, named_by_bytes(exc, src).with_traceback(None)))
-                except TypeError as exc:  # not an image at all (a NaN in a column of paths): says which item
-                    raise TypeError(f"item {index} of the images: {exc}") from None
-                if len(pending) >= batch_size:
-                    yield from flush()
-        except Exception:  # that, or the iterable's own error (expand_inputs' of a NaN, a generator's OSError): the
-            yield from flush()  # images before it are answered first (they were lost unless the item was the fault)
-            raise
-        yield from flush()

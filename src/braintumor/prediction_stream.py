@@ -1,0 +1,57 @@
+"""``Classifier.predict_many``'s stream: each source read as it comes, the network run once per batch, the answers
+given back in input order. Apart from the Classifier (predictor.py was at the 300-line guide).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .image_arrays import InMemoryImage
+from .image_io import ImageError, ImageSource, InputInfo
+from .missing_files import read_before_text
+from .prediction import Prediction
+from .preprocess import to_model_input
+from .python_api_errors import named_by_bytes
+
+if TYPE_CHECKING:
+    from .predictor import Classifier
+
+
+def stream_predictions(clf: Classifier, sources: Iterable[ImageSource | InMemoryImage], batch_size: int,
+                       ) -> Iterator[tuple[ImageSource | InMemoryImage, Prediction | ImageError, np.ndarray | None]]:
+    """(source, Prediction or ImageError, its probabilities or None) for each of ``sources``, in order, ``clf``'s
+    network run on ``batch_size`` images at a time (:meth:`braintumor.predictor.Classifier.predict_many`)."""
+    pending: list[tuple[ImageSource, tuple[np.ndarray, InputInfo] | ImageError]] = []
+
+    def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError, np.ndarray | None]]:
+        taken, pending[:] = pending[:], []  # first: a failed network run leaves nothing to answer twice
+        good = [x for _, x in taken if not isinstance(x, ImageError)]
+        crops = np.stack([c for c, _ in good]) if good else None
+        preds, _, probs = clf._classify(to_model_input(crops), [i for _, i in good], crops) if good \
+            else ([], None, [])
+        answers = zip(preds, probs, strict=True)
+        for src, x in taken:
+            yield (src, x, None) if isinstance(x, ImageError) else (src, *next(answers))
+
+    pipes: dict[tuple[int, int], str] = {}  # those read so far: a second name of one is told so ("file is empty")
+    try:
+        for index, src in enumerate(sources):
+            try:
+                if isinstance(src, (str, os.PathLike)) and (said := read_before_text(src, pipes)):
+                    raise ImageError(said)
+                pending.append((src, clf.inspect_crop(src)))
+            except ImageError as exc:  # kept bare: its traceback and context held the failed file alive
+                exc.__context__ = None
+                pending.append((src, named_by_bytes(exc, src).with_traceback(None)))
+            except TypeError as exc:  # not an image at all (a NaN in a column of paths): says which item
+                raise TypeError(f"item {index} of the images: {exc}") from None
+            if len(pending) >= batch_size:
+                yield from flush()
+    except Exception:  # that, or the iterable's own error (expand_inputs' of a NaN, a generator's OSError): the
+        yield from flush()  # images before it are answered first (they were lost unless the item was the fault)
+        raise
+    yield from flush()
