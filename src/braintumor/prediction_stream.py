@@ -13,6 +13,7 @@ import numpy as np
 from .image_arrays import InMemoryImage
 from .image_io import ImageError, ImageSource, InputInfo
 from .missing_files import read_before_text
+from .model_scores import NonFiniteScores
 from .prediction import Prediction
 from .preprocess import to_model_input
 from .python_api_errors import named_by_bytes
@@ -26,13 +27,18 @@ def stream_predictions(clf: Classifier, sources: Iterable[ImageSource | InMemory
     """(source, Prediction or ImageError, its probabilities or None) for each of ``sources``, in order, ``clf``'s
     network run on ``batch_size`` images at a time (:meth:`braintumor.predictor.Classifier.predict_many`)."""
     pending: list[tuple[ImageSource, tuple[np.ndarray, InputInfo] | ImageError]] = []
+    done = [0]  # how many images were answered before the batch
 
     def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError, np.ndarray | None]]:
         taken, pending[:] = pending[:], []  # first: a failed network run leaves nothing to answer twice
         good = [x for _, x in taken if not isinstance(x, ImageError)]
         crops = np.stack([c for c, _ in good]) if good else None
-        preds, _, probs = clf._classify(to_model_input(crops), [i for _, i in good], crops) if good \
-            else ([], None, [])
+        try:
+            preds, _, probs = clf._classify(to_model_input(crops), [i for _, i in good], crops) if good \
+                else ([], None, [])
+        except NonFiniteScores as exc:  # named by its place among the images, not in this batch
+            raise exc.renumbered(next(k for k, (_, x) in enumerate(taken) if x is good[exc.row]) + done[0]) from None
+        done[0] += len(taken)
         answers = zip(preds, probs, strict=True)
         for src, x in taken:
             yield (src, x, None) if isinstance(x, ImageError) else (src, *next(answers))

@@ -22,6 +22,7 @@ from .image_gray import GrayPlane
 from .image_io import MIN_SIDE, ImageError, ImageSource, InputInfo, box_reduced, decode_plane
 from .model_inputs import check_crops, check_infos, check_model_input
 from .model_loading import load_classifier
+from .model_scores import NonFiniteScores, check_scores
 from .ood import OODDetector
 from .ood_stats import crop_tops, level_histograms
 from .orientation import NOT_ON_ITS_SIDE, QUARTER_TURN, turn_reasons
@@ -181,6 +182,7 @@ class Classifier:
             stats, reasons = ood.check_inputs(batch, infos, crops, counts, tops)
         outs = self._run_all(batch)  # checked by classify, or made of crops
         logits, features = outs[self._outputs[0]], outs.get("features")
+        check_scores(logits, self.path)  # a broken model's NaN: a ModelError, not prediction_from_probs' ValueError
         probs = softmax(logits, self.temperature)
         turns = (turn_reasons(outs[ORIENTATION], *self.turn_thresholds) if self.turn_thresholds is not None
                  else [None] * len(probs))
@@ -222,7 +224,10 @@ class Classifier:
         turned = np.ascontiguousarray(np.stack([np.rot90(batch[row], k, axes=(1, 2)) for row, k in tries]))
         turned_crops = None if crops is None else np.ascontiguousarray(
             np.stack([np.rot90(crops[row], k) for row, k in tries]))
-        preds = self._classify(turned, [infos[row] for row, _ in tries], turned_crops, turn_back=False)[0]
+        try:
+            preds = self._classify(turned, [infos[row] for row, _ in tries], turned_crops, turn_back=False)[0]
+        except NonFiniteScores as exc:  # named by the image it was a turned copy of
+            raise exc.renumbered(tries[exc.row][0]) from None
         accepted = dict.fromkeys(rows, False)
         for (row, _), pred in zip(tries, preds, strict=True):
             accepted[row] = accepted[row] or not pred.ood

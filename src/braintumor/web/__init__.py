@@ -28,6 +28,7 @@ from ..wording import SEND_SMALLER
 from .client_input import discard_unread_bodies, guard_input, refuse_transfer_codings
 from .hosts import BAD_HOST, HostNotAllowed, refuse_other_hosts
 from .inference import MAX_FILES, WebState, state
+from .model_failures import answer_model_failures
 from .monitoring import init_monitoring
 from .multipart_errors import (
     BOUNDARY_NOT_ASCII,
@@ -232,6 +233,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     refuse_cross_site(app, trusted_origins)  # a page of another site posting: 403, its body never parsed
     refuse_transfer_codings(app)  # a body in gzip, chunked: 501, not the compressed bytes read as the file
     discard_unread_bodies(app)  # a body left unread (those refusals, 404, 405, 415): read and dropped before the answer
+    answer_model_failures(app)  # a model whose scores are not finite: a 503 that says so, not the generic 500
 
     @app.after_request
     def _security_headers(response):
