@@ -3,6 +3,8 @@ run folder: one ``error:`` line and exit code 2, never a traceback, never a run 
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from cli_runner import run_cli
 from conftest import encode, extra_reason, synthetic_head
@@ -143,6 +145,46 @@ def test_resume_from_a_broken_last_pt_is_one_error_line(damage, tiny_run, data_r
     assert rc == 2 and line.startswith(f"error: cannot resume {run}: its last.pt {said}"), line
     assert line.endswith("; --overwrite starts the run again"), line
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+def test_resume_from_another_image_sizes_last_pt_is_refused_and_an_older_last_pt_resumes(tmp_path, capsys):
+    """A last.pt copied from a run of another --image-size and the same network resumed silently (the convolutions'
+    weights fit any size): last.pt records the settings a resumed run keeps, and one that differs from the run's
+    config.json is refused, naming it and both values. A last.pt written before they were recorded still resumes."""
+    import shutil
+
+    import torch
+
+    from braintumor.checkpoints import load_training_state, pinned_settings
+    from braintumor.train_config import TrainConfig
+
+    data = _dataset(tmp_path / "d")
+    for size in ("48", "32"):
+        rc, _, err = run_cli(_train(data, tmp_path / f"r{size}", tmp_path / "cache", "--image-size", size), capsys)
+        assert rc == 0, err
+    run, last = tmp_path / "r32", tmp_path / "r32" / "last.pt"
+    own = last.read_bytes()
+    shutil.copy(tmp_path / "r48" / "last.pt", last)
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    rc, _, err = run_cli(["train", "--data", str(data), "--out", str(run), "--resume", "--epochs", "2"], capsys)
+    assert rc == 2 and _one_error(err) == (
+        f"error: cannot resume {run}: its last.pt was trained with image_size 48, its config.json has image_size 32 "
+        "(another run's last.pt copied over it?); --overwrite starts the run again")
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    cfg = TrainConfig(data=str(data), out=str(run), image_size=32, batch_size=8, group_duplicates=False)
+    ck = torch.load(io.BytesIO(own), weights_only=False)
+    assert ck["settings"] == pinned_settings(cfg)
+    ck["settings"]["classes"] = ["glioma", "other"]  # a model of other classes: said as the classes trained now
+    torch.save(ck, last)
+    assert load_training_state(last, 2, "tumornet-s", pinned_settings(cfg)) == (
+        f"cannot resume {run}: its last.pt was trained with classes [\"glioma\", \"other\"], this version trains "
+        f"[\"glioma\", \"meningioma\", \"notumor\", \"pituitary\"] (another run's last.pt copied over it?); "
+        "--overwrite starts the run again")
+    del ck["settings"]  # written before last.pt recorded its settings: resumed as before
+    torch.save(ck, last)
+    rc, _, err = run_cli(["train", "--data", str(data), "--out", str(run), "--resume", "--epochs", "2"], capsys)
+    assert rc == 0 and "resuming after epoch 1" in err, err
+    assert torch.load(last, weights_only=False)["settings"] == pinned_settings(cfg)  # and recorded from then on
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,24 @@ from typing import TYPE_CHECKING
 import torch
 
 from .atomic_files import written_whole
+from .classes import CLASSES
 from .file_names import os_document
-from .train_config import ConfigError
+from .train_config import RESUMABLE_CHANGES, ConfigError, TrainConfig
 from .wording import counted
 
 if TYPE_CHECKING:
     from .data import Dataset
 
-#: What last.pt holds: everything --resume restores.
+#: What last.pt holds: everything --resume restores (and its "settings", :func:`pinned_settings`, in newer ones).
 TRAINING_STATE = ("model", "ema", "optimizer", "scheduler", "generator", "torch_rng", "epoch", "best")
+
+
+def pinned_settings(cfg: TrainConfig, classes: Sequence[str] = CLASSES) -> dict:
+    """What last.pt was trained with that a resumed run must share: every setting of its config.json that --resume
+    keeps (all but :data:`RESUMABLE_CHANGES`), and the class names (training's: every one). Why: another run's last.pt
+    of the same network and another --image-size (its weights fit any size) was resumed without a word."""
+    return {**{n: getattr(cfg, n) for n in TrainConfig.__dataclass_fields__ if n not in RESUMABLE_CHANGES},
+            "classes": list(classes)}
 
 
 def save_checkpoint(obj: dict, path: Path) -> None:
@@ -193,13 +202,16 @@ def other_data(run: Path, data: str, root: Path, what: str | None = None) -> str
     return f"{what}: {hint} to resume, or start a new run"
 
 
-def load_training_state(path: Path, epochs: int | None = None, model_name: str | None = None) -> dict | str:
+def load_training_state(path: Path, epochs: int | None = None, model_name: str | None = None,
+                        settings: dict | None = None) -> dict | str:
     """last.pt for ``--resume``, or the reason it cannot be (a string: rank 0 sends it to the other ranks of a
     distributed run). A file cut short said "Invalid argument (writing RUN)", as if writing had failed, and a best.pt
     copied over it was a KeyError traceback. ``epochs``: the resumed run's length; one shorter than the epochs
     already trained trained nothing and rewrote config.json with it, so the run's config said 1 epoch of a run whose
     log, best.pt and exported model had 3. ``model_name``: the run's network; another's weights (a last.pt copied from
-    a run beside it) were a 'size mismatch' traceback after every image's decode."""
+    a run beside it) were a 'size mismatch' traceback after every image's decode. ``settings``: the run's
+    :func:`pinned_settings`, which last.pt's own must equal (a last.pt written before they were recorded has none: it
+    resumes as before)."""
     where = f"cannot resume {path.parent}: its {path.name}"
     again = "; --overwrite starts the run again"
     try:
@@ -210,6 +222,11 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
         return f"{where} is corrupt or truncated (cut short in a copy, or written by a run that was killed){again}"
     if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
         return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
+    had = ck.get("settings") if isinstance(ck.get("settings"), dict) else {}
+    if other := next((n for n in (settings or {}) if n in had and had[n] != settings[n]), None):
+        now = "this version trains" if other == "classes" else f"its config.json has {other}"
+        return (f"{where} was trained with {other} {_value(had[other])}, {now} {_value(settings[other])} (another "
+                f"run's last.pt copied over it?){again}")
     if model_name is not None and not _weights_fit(model_name, ck["model"]):
         return (f"{where} holds the weights of another network than the run's {model_name} (another run's last.pt "
                 f"copied over it?){again}")
@@ -219,9 +236,13 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
     return ck
 
 
+def _value(value: object) -> str:
+    """A setting's value as config.json spells it (a name as it is: printed as it reads)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _weights_fit(model_name: str, weights: object) -> bool:
     """Whether ``weights`` load into a fresh ``model_name`` network of the classes training needs (every one)."""
-    from .classes import CLASSES
     from .model import create_model
 
     try:

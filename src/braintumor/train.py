@@ -32,6 +32,7 @@ from .checkpoints import (
     load_training_state,
     other_data,
     other_listing,
+    pinned_settings,
     recorded_fingerprint,
     save_checkpoint,
     split_document,
@@ -101,8 +102,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         torch.set_num_threads(max(1, torch.get_num_threads()))
 
     # last.pt before the data: a cut file or --epochs below its own was said after every image's decode (minutes)
-    ck = load_training_state(out / "last.pt", cfg.epochs, cfg.model) if main and resume and (out / "last.pt").exists() \
-        else None
+    ck = load_training_state(out / "last.pt", cfg.epochs, cfg.model, pinned_settings(cfg)) \
+        if main and resume and (out / "last.pt").exists() else None
     if isinstance(ck := D.broadcast(ck, dd), str):  # only rank 0 reads RUN_DIR; every rank stops with its reason
         raise ConfigError(ck)
     pre = cfg.preprocess_config()
@@ -282,7 +283,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         save_checkpoint({"model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
                          "scheduler": sched.state_dict(), "generator": gen.get_state(),
                          "torch_rng": torch.get_rng_state(), "scaler": scaler.state_dict(), "epoch": epoch,
-                         "best": list(best)}, out / "last.pt")
+                         "best": list(best), "settings": pinned_settings(cfg, full.classes)}, out / "last.pt")
         bar.write(f"epoch {epoch + 1:3d}  loss {row['train_loss']:.3f}  train {row['train_acc']:.4f}  "
                   f"val {row['val_acc']:.4f}  val_ema {row['val_ema_acc']:.4f}  "
                   f"({row['epoch_seconds']:.1f}s){'  *' if row['best'] else ''}")
