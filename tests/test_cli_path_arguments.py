@@ -154,13 +154,35 @@ def test_a_folder_written_inside_the_data_it_reads_is_refused(test_images, tmp_p
     assert sorted(root.rglob("*")) == before
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_the_dataset_folder_itself_is_refused_as_an_out_folder(command, tmp_path, monkeypatch, capsys):
+    """``train --data d --out d`` wrote config.json, split.json and the checkpoints into the dataset root beside its
+    Training folder (``evaluate --out d`` its report and figures): a dataset is input, never output."""
+    from braintumor.train_config import ConfigError, TrainConfig
+
+    monkeypatch.chdir(tmp_path)
+    for split in ("Training", "Testing"):
+        for c in ("glioma", "meningioma", "notumor", "pituitary"):
+            (tmp_path / "d" / split / c).mkdir(parents=True)
+    before = sorted((tmp_path / "d").rglob("*"))
+    for out in ("d", "./d/", str(tmp_path / "d")):
+        assert main([command, "--data", "d", "--out", out]) == 2
+        assert capsys.readouterr().err == (f"error: --out {out} is the dataset d itself: a dataset is input, never "
+                                           "output; choose a folder outside it\n")
+    assert sorted((tmp_path / "d").rglob("*")) == before
+    for flag, field in (("--out", "out"), ("--cache-dir", "cache_dir")):  # the Python API, and the cache alike
+        with pytest.raises(ConfigError, match=f"^{flag} d/ is the dataset d itself: a dataset is input, never"):
+            TrainConfig(**{"data": "d", "out": "r", field: "d/"})
+
+
 @pytest.mark.parametrize(("layout", "out", "refused"), [
-    ("splits", "eval", False),  # evaluate reads ROOT/Testing (and ROOT/Training): ROOT/eval was refused all the same
-    ("splits", ".", False),
-    ("splits", "Testing/eval", True),  # a class 'eval'
-    ("splits", "Testing/glioma/eval", True),
-    ("splits", "Training/eval", True),  # train's split, and the leak-free check's
-    ("classes", "eval", True),  # ROOT/<class>/: ROOT is the split
+    ("splits", "eval", None),  # evaluate reads ROOT/Testing (and ROOT/Training): ROOT/eval was refused all the same
+    ("splits", ".", "is the dataset"),  # nothing there is read, but the dataset folder is input, never output
+    ("splits", "Testing/eval", "is inside the dataset"),  # a class 'eval'
+    ("splits", "Testing/glioma/eval", "is inside the dataset"),
+    ("splits", "Training/eval", "is inside the dataset"),  # train's split, and the leak-free check's
+    ("classes", "eval", "is inside the dataset"),  # ROOT/<class>/: ROOT is the split
+    ("classes", ".", "is inside the dataset"),
 ])
 @pytest.mark.parametrize("command", ["evaluate", "train"])
 def test_only_a_folder_inside_what_is_read_as_data_is_refused(command, layout, out, refused, tmp_path):
@@ -177,7 +199,7 @@ def test_only_a_folder_inside_what_is_read_as_data_is_refused(command, layout, o
     args = build_parser().parse_args([command, "--data", str(root), "--out", target])
     for check in (lambda: check_destinations(args), lambda: TrainConfig(data=str(root), out=target)):
         if refused:
-            with pytest.raises((UsageError, ConfigError), match="is inside the dataset"):
+            with pytest.raises((UsageError, ConfigError), match=refused):
                 check()
         else:
             check()

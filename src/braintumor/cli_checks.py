@@ -222,6 +222,9 @@ def _check_not_inside_data(flag: str, raw: str, args: argparse.Namespace) -> Non
         if any(Path(raw).resolve().is_relative_to(folder.resolve()) for folder in read):
             raise UsageError(f"{flag} {raw} is inside {what} {source}: its files would be read as data; "
                              "choose a folder outside it")
+        if what != "the input folder" and Path(raw).resolve() == Path(source).resolve():  # ROOT beside its splits
+            raise UsageError(f"{flag} {raw} is {what} {source} itself: a dataset is input, never output; choose a "
+                             "folder outside it")
 
 
 #: A run folder's own files, which export, quantize and calibrate read.

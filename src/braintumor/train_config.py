@@ -142,6 +142,9 @@ class TrainConfig:
             if path and any(_below(f, Path(path), hidden_ok) for f in read):
                 raise ConfigError(f"{flag} {path} is inside the dataset {self.data}: its files would be read as "
                                   "data; choose a folder outside it")
+            if path and self.data and Path(path).resolve() == Path(self.data).resolve():  # read, never written
+                raise ConfigError(f"{flag} {path} is the dataset {self.data} itself: a dataset is input, never output; "
+                                  "choose a folder outside it")
         if self.cache_dir and (refused := _cache_dir_refusal(self.cache_dir)):
             raise ConfigError(refused)
         if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
