@@ -3,6 +3,7 @@ exactly what was measured (stand-in models and a few real images, as tests/test_
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
@@ -255,6 +256,25 @@ def test_the_training_curves_leave_out_a_hand_edited_logs_values_that_are_not_nu
     assert [list(line.get_xdata()) for line in loss.lines] == [[1]]
     assert [list(line.get_ydata()) for line in loss.lines] == [[0.5]]
     assert [list(line.get_xdata()) for line in lr.lines] == [[1]]
+
+
+@needs_matplotlib
+def test_the_training_curves_leave_out_numbers_no_axis_can_span_and_keep_nan_as_a_gap(tmp_path: Path, monkeypatch):
+    """A hand-edited value float64 cannot hold (an integer of 400 digits: "int too large to convert to float") or
+    losses of +-1e308 (a span that overflows: "arange: cannot compute length") were a traceback after evaluate's work.
+    They are left out; a NaN (a diverged run's loss) is still drawn, as a gap."""
+    from braintumor import training_curves
+
+    lines = ['{"epoch": 1, "train_loss": 0.5, "val_loss": 1e308}',
+             '{"epoch": 2, "train_loss": 1' + "0" * 400 + ', "val_loss": -1e308}',
+             '{"epoch": 3, "train_loss": NaN, "val_loss": 0.3}', '{"epoch": 4, "train_loss": 0.4}']
+    (tmp_path / "metrics.jsonl").write_text("".join(line + "\n" for line in lines))
+    drawn, save = [], training_curves.save_png
+    monkeypatch.setattr(training_curves, "save_png", lambda fig, out: drawn.append(fig) or save(fig, out))
+    training_curves.plot_training_curves(tmp_path / "metrics.jsonl", tmp_path / "curves.png")
+    train, val = drawn[0].axes[0].lines
+    assert list(train.get_xdata()) == [1, 3, 4] and list(val.get_xdata()) == [3]
+    assert math.isnan(train.get_ydata()[1]) and (tmp_path / "curves.png").stat().st_size > 0
 
 
 @needs_matplotlib

@@ -9,6 +9,7 @@ evaluate finds the log is :mod:`braintumor.evaluation_figures`'; the figure is d
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -58,7 +59,19 @@ def plot_training_curves(metrics_jsonl_path: str | os.PathLike, out: str | os.Pa
     return save_png(fig, out)
 
 
+#: The largest magnitude drawn: two values past it span more than float64 holds, which matplotlib's ticks cannot
+#: count ("arange: cannot compute length"); no training loss comes near it (float32 ends at 3.4e38).
+LARGEST_DRAWN: float = 1e300
+
+
 def _number(value: object) -> bool:
     """A value the curves can draw: a hand-edited log's object ({"a": 1}: a matplotlib TypeError traceback), string
-    (drawn as a category) or true/false is left out, as an unparsable line is."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    (drawn as a category), true/false, an integer float64 cannot hold (400 digits: an OverflowError) or a magnitude
+    past :data:`LARGEST_DRAWN` is left out, as an unparsable line is. NaN and infinity are kept: a diverged run's
+    loss, drawn as a gap in its line."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return not math.isfinite(number := float(value)) or abs(number) <= LARGEST_DRAWN
+    except OverflowError:
+        return False
