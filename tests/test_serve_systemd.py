@@ -153,6 +153,20 @@ def test_deploy_md_nginx_snippet_keeps_every_monitoring_route_to_the_monitoring_
         assert (f"`{uri}` is a 404" in said) == (uri not in monitoring) and f"`{uri}`" in said, uri
 
 
+def test_deploy_md_nginx_snippet_sets_the_request_id_in_the_server_block_not_in_a_location():
+    """nginx passes a location the server block's ``proxy_set_header`` lines only where it sets none of its own: the
+    snippet's ``proxy_set_header X-Request-ID`` in each location dropped an operator's ``proxy_set_header Host
+    $http_host;`` (DEPLOY.md's advice for a proxy on another machine) beside it in the server block, and every upload
+    over plain http was then refused 403. Set in the server block, it reaches every location beside those lines."""
+    import re
+
+    _, nginx = _without_docker_blocks()
+    blocks = re.findall(r"^location\s+(?:=|~\*?|\^~)?\s*(\S+)\s*\{(.*?)^\}", nginx, re.M | re.S)
+    assert blocks and not [where for where, body in blocks if re.search(r"^\s*proxy_set_header\s", body, re.M)]
+    server = re.sub(r"^location\s.*?^\}", "", nginx, flags=re.M | re.S)
+    assert re.search(r"^proxy_set_header\s+X-Request-ID\s+\$request_id;", server, re.M), server
+
+
 def test_deploy_md_nginx_log_format_follows_the_apps_access_log_rule():
     """nginx's default ``combined`` log keeps ``$request`` (the query string: ``?patient=...``) and the client's
     address, which the app's own access log leaves out (web/server_logs.py); DEPLOY.md's ``log_format`` keeps the
