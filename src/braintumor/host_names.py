@@ -112,12 +112,13 @@ def url_host(address: str) -> str:
     return f"[{address}]"
 
 
-def server_url(address: str, port: int, path: str = "/") -> str:
-    """The ``http://`` URL of a server on :func:`listen_address` ``address``: an IPv6 zone's ``%`` written ``%25``
-    (RFC 6874: ``http://[fe80::1%25eth0]:5000/``): serve printed ``%eth0``, which a URL reads as a broken percent
-    escape. Messages that name the address, not a URL, keep :func:`url_host`'s ``[fe80::1%eth0]``."""
+def server_url(address: str, port: int, path: str = "/", scheme: str = "http") -> str:
+    """The URL of a server on :func:`listen_address` ``address``: an IPv6 zone's ``%`` written ``%25`` (RFC 6874:
+    ``http://[fe80::1%25eth0]:5000/``): serve printed ``%eth0``, which a URL reads as a broken percent escape. Messages
+    that name the address, not a URL, keep :func:`url_host`'s ``[fe80::1%eth0]``. ``scheme``: ``https`` where the
+    server speaks TLS (gunicorn given a certificate: :func:`~braintumor.serve_settings.gunicorn_scheme`)."""
     host = url_host(address)
-    return f"http://{host.replace('%', '%25') if host.startswith('[') else host}:{port}{path}"
+    return f"{scheme}://{host.replace('%', '%25') if host.startswith('[') else host}:{port}{path}"
 
 
 def origin(value: str) -> str:

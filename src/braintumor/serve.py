@@ -53,6 +53,7 @@ from .serve_settings import (
     environment_hosts,
     environment_origins,
     go_back,
+    gunicorn_scheme,
     gunicorn_socket_settings,
     leave_a_folder_it_cannot_enter,
     listen_socket,
@@ -160,7 +161,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
         else:
             check_port(host, port)
         prefix = os.environ.get("SCRIPT_NAME", "").rstrip("/") if gunicorn else ""  # gunicorn's: the app is under it
-        print(f"serving {printable(path.name)} on {server_url(host, port, printable(prefix) + '/')} ({server}; "
+        url = server_url(host, port, printable(prefix) + "/", gunicorn_scheme() if gunicorn else "http")
+        print(f"serving {printable(path.name)} on {url} ({server}; "
               f"{described(hosts)}); Ctrl+C to stop", flush=True)
         if debug:
             from .web.dev_server import DevRequestHandler

@@ -93,6 +93,14 @@ def gunicorn_socket_settings() -> tuple[int, bool]:
     return given.get("backlog", default.backlog), bool(given.get("reuse_port", default.reuse_port))
 
 
+def gunicorn_scheme() -> str:
+    """``https`` where ``$GUNICORN_CMD_ARGS`` gives gunicorn a certificate (``--certfile``, ``--keyfile``: gunicorn then
+    speaks only TLS, as its ``is_ssl`` has it), else ``http``: serve said "serving ... on http://..." to a server that
+    answered a plain request by closing the connection."""
+    given = gunicorn_cmd_args()
+    return "https" if given.get("certfile") or given.get("keyfile") else "http"
+
+
 def check_gunicorn_settings() -> tuple[int, int] | None:
     """:func:`gunicorn_cmd_args` checked; the workers' (uid, gid) when it has gunicorn switch users, else None."""
     given = gunicorn_cmd_args()
