@@ -49,7 +49,11 @@ def interrupted(full: str, target: Path) -> bytes:
     return target.read_bytes()
 
 
-def busy(shown: Path) -> str:
+def busy(shown: Path, resuming: bool = True) -> str:
+    """The refusal, where a --resume run (``resuming``) or a run without --resume writes ``shown``."""
+    if not resuming:
+        return (f"error: another braintumor predict is writing {shown} (without --resume: its file replaces this one "
+                "when it ends): wait for it to finish, or give -o another file\n")
     return (f"error: another braintumor predict --resume is writing {shown} (one run at a time per file): wait for it "
             "to end, or give -o another file\n")
 
@@ -160,7 +164,7 @@ def test_a_resume_run_is_refused_while_a_run_without_resume_writes_the_file(imag
     lock = held(writing)
     try:
         rc, err = predict([images, "-o", target, "--resume"], capsys)
-        assert (rc, err) == (2, busy(target))
+        assert (rc, err) == (2, busy(target, resuming=False))  # it said "another braintumor predict --resume"
         assert (target.read_bytes() if there else target.exists()) == (before if there else False)
         assert writing.read_bytes() == b""
     finally:

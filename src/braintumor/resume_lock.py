@@ -53,7 +53,7 @@ def resume_lock(output: str | None) -> Iterator[None]:
             if made:
                 with contextlib.suppress(OSError):
                     os.unlink(target)
-            raise _held_error(output)
+            raise _held_error(output, resuming=False)
     try:
         yield
     except BaseException:
@@ -116,7 +116,13 @@ def _written_whole_by_another(target: Path) -> bool:
     return False
 
 
-def _held_error(shown: str) -> UsageError:
+def _held_error(shown: str, resuming: bool = True) -> UsageError:
+    """The refusal of a run on ``shown`` that another run holds: a --resume run's lock on FILE (``resuming``), or a run
+    without --resume writing it whole (:func:`_written_whole_by_another`), which a --resume run was told was a
+    --resume run."""
+    if not resuming:
+        return UsageError(f"another braintumor predict is writing {printable(shown)} (without --resume: its file "
+                          "replaces this one when it ends): wait for it to finish, or give -o another file")
     return UsageError(f"another braintumor predict --resume is writing {printable(shown)} (one run at a time "
                       "per file): wait for it to end, or give -o another file")
 
