@@ -4,9 +4,12 @@ never replaces a map there (the earlier run's records name it), it takes the nex
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,6 +79,60 @@ def test_records_that_could_not_be_written_to_a_device_take_this_runs_maps_with_
     drawn = "2 heat maps" if fmt == "table" else "1 heat map"  # jsonl failed at its first record
     assert f"removed the {drawn} this run drew in {maps}: no record written names them" in err
     assert "No space left on device (writing /dev/full)" in err
+
+
+class _FillsAfter(io.RawIOBase):
+    """A standard output whose disk fills after ``lines`` lines (``> out.jsonl`` on a disk that fills mid-run; 0:
+    ``> /dev/full``)."""
+
+    def __init__(self, lines: int) -> None:
+        self.lines, self.got = lines, b""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        if self.got.count(b"\n") + bytes(data).count(b"\n") > self.lines:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.got += bytes(data)
+        return len(data)
+
+
+@pytest.mark.parametrize(("fmt", "lines", "kept", "removed"), [
+    ("jsonl", 0, 0, "1 heat map"), ("table", 0, 0, "2 heat maps"), ("json", 0, 0, "2 heat maps"),
+    ("jsonl", 1, 1, "1 heat map"), ("table", 1, 0, "2 heat maps"), ("csv", 2, 1, "1 heat map")])
+def test_maps_whose_records_standard_output_could_not_take_are_removed(fmt, lines, kept, removed, test_images,
+                                                                         tmp_path, monkeypatch, capsys):
+    """``predict in/ --format jsonl --heatmap mm > /dev/full``: the maps drawn stayed in mm, named by no record, where
+    ``-o /dev/full`` removed them. Those whose records did go out (jsonl's and csv's stream; the table's and json's are
+    held back) stay, and the message counts the others; an earlier run's map stays."""
+    a = _folder(tmp_path, "a", test_images["glioma"][0])
+    shutil.copy(test_images["glioma"][1], a / "y.jpg")
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "x.heatmap.png").write_bytes(b"an earlier run's")
+    raw = _FillsAfter(lines)
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8"))
+    assert main(["predict", str(a), "--format", fmt, "--heatmap", str(maps)]) == 1
+    err = capsys.readouterr().err
+    named = [line.split(",")[-1] if fmt == "csv" else json.loads(line)["heatmap"]
+             for line in raw.got.decode().splitlines()[fmt == "csv":]]
+    assert len(named) == kept and sorted(os.listdir(maps)) == sorted(["x.heatmap.png", *map(os.path.basename, named)])
+    assert f"removed the {removed} this run drew in {maps}: no record written names them" in err, err
+    assert "No space left on device (writing standard output)" in err
+
+
+def test_a_closed_pipe_on_standard_output_keeps_the_maps(test_images, tmp_path, monkeypatch, capsys):
+    """``predict in/ --format jsonl --heatmap mm | head -1`` (docs/CLI.md): the reader had what it wanted, status 0;
+    the maps stay (one whose record the reader may have read among them)."""
+    a = _folder(tmp_path, "a", test_images["glioma"][0])
+    maps = tmp_path / "maps"
+    read, write = os.pipe()
+    os.close(read)
+    monkeypatch.setattr(sys, "stdout", open(write, "w", encoding="utf-8"))  # noqa: SIM115 - the test's stdout
+    assert main(["predict", str(a), "--format", "jsonl", "--heatmap", str(maps)]) == 0
+    assert os.listdir(maps) == ["x.heatmap.png"]
+    assert "removed" not in capsys.readouterr().err
 
 
 def test_a_results_file_the_disk_refused_takes_this_runs_maps_and_says_so(test_images, tmp_path, monkeypatch, capsys):

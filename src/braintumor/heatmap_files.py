@@ -8,7 +8,7 @@ import contextlib
 import itertools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,18 +42,19 @@ class HeatmapWriter:
         # the maps already there keep their files (an earlier run's records name them): new ones get new names
         self.used = {p.name.lower() for p in self.folder.glob("*.heatmap.png")}
         self.drawn: list[Path] = []  # the PNGs put in place by this run
+        self.named = 0  # of those, the first ones whose records are out (written, not held back): see the caller's
         # made here, the folder and those above it it needed (deepest first): removed by discard() when left empty
         self.made = list(itertools.takewhile(lambda p: not p.exists(), (self.folder, *self.folder.parents)))
         make_folder(self.folder)
 
-    def discard(self, maps: bool = True) -> None:
-        """Remove the heat maps this run added (``maps``: a run stopped before ``-o FILE`` was written, whole or not at
-        all, left maps no record named), and the folders made for them when left empty (with ``maps`` False, those
-        alone: a --resume run stopped by a full disk before its first map left the empty folder it made)."""
-        for path in self.drawn if maps else ():
+    def discard(self, gone: Sequence[Path] = ()) -> None:
+        """Remove the heat maps ``gone`` among those this run added (a run stopped before ``-o FILE`` was written,
+        whole or not at all, left maps no record named), and the folders made for them when left empty (with none
+        given, those alone: a --resume run stopped by a full disk before its first map left the empty folder it
+        made)."""
+        for path in gone:
             path.unlink(missing_ok=True)
-        if maps:
-            self.drawn.clear()
+        self.drawn = [path for path in self.drawn if path not in gone]
         with contextlib.suppress(OSError):  # not empty: what else is there stays, and the folders above it
             for folder in self.made:
                 folder.rmdir()
@@ -125,10 +126,12 @@ class HeatmapWriter:
 @contextlib.contextmanager
 def maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Namespace) -> Iterator[None]:
     """A run stopped (Ctrl-C, a full disk) before ``-o FILE`` was written removes the heat maps it drew: no record names
-    them. Records printed as they come (stdout, ``--resume``'s file) keep theirs, and so does a device's (``-o
-    /dev/stdout``, a FIFO) but where writing the records failed (``-o /dev/full``: none was written). A run that drew
-    none (every input refused or unreadable, or stopped before its first map) removes the folder it made for them,
-    left empty. A write that failed says which maps went with it."""
+    them. Records printed as they come (stdout, a device's: ``-o /dev/stdout``, a FIFO; ``--resume``'s file) keep
+    theirs, but where writing the records failed (``> /dev/full``, ``-o /dev/full``) the maps whose records had not
+    gone out (``heatmaps.named``: the table's and json's held back) are removed; a closed pipe (``| head -1``) is no
+    failed write: its reader had what it wanted. A run that drew none (every input refused or unreadable, or stopped
+    before its first map) removes the folder it made for them, left empty. A write that failed says which maps went
+    with it."""
     try:
         yield
     except BaseException as exc:
@@ -136,12 +139,13 @@ def maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Name
             output, resume = args.output if args.output != "-" else None, getattr(args, "resume", False)
             unwritten = isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and not (
                 exc.filename and Path(exc.filename).parent == heatmaps.folder)  # the records', not a map's own
-            gone = heatmaps.drawn if output and not resume and (unwritten or not is_special_file(Path(output))) else []
+            whole = output and not is_special_file(Path(output))  # -o FILE: written whole at the end, or not at all
+            gone = [] if resume else heatmaps.drawn if whole else heatmaps.drawn[heatmaps.named:] if unwritten else []
             if gone and isinstance(exc, OSError):
                 with contextlib.suppress(OSError):
                     print(printable(f"removed the {counted(len(gone), 'heat map')} this run drew in {heatmaps.folder}"
                                     f": no record written names them"), file=sys.stderr)
-            heatmaps.discard(maps=bool(gone))
+            heatmaps.discard(gone)
         raise
     if heatmaps is not None and not heatmaps.drawn:
         heatmaps.discard()  # only a folder made here, and only empty

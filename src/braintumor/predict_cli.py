@@ -251,6 +251,8 @@ def _predict(args: argparse.Namespace) -> int:
                     heatmaps.write(rec, sl, explanation, record=fmt.write)  # both, or (interrupted) neither
                 else:
                     fmt.write(rec)
+                if heatmaps and not fmt.holding:  # every map drawn so far is named by a record out (for a failed write)
+                    heatmaps.named = len(heatmaps.drawn)
                 if rec.get("notes") and args.format not in ("json", "jsonl"):
                     fmt.note(notes_text(rec))  # a one-slice scan's (json and jsonl keep them in its record)
         finally:  # a run stopped early (Ctrl-C) still shows the table's rows (and notes) held back to size its column

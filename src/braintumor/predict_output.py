@@ -77,6 +77,12 @@ class Formatter:
         # none continuing a file (--resume); put with the first row: a --resume stopped at its first map left it alone
         self.header = [*csv_columns(self.classes), *extra] if fmt == "csv" and header else None
 
+    @property
+    def holding(self) -> bool:
+        """Whether records written now are held back, not yet out: json's all (written at :meth:`close`), the
+        table's first rows (until :meth:`settle`)."""
+        return self.fmt == "json" or (self.fmt == "table" and not self.width)
+
     def _header(self) -> None:
         if self.header is not None:
             self.csv.writerow(self.header)
@@ -152,6 +158,7 @@ class Formatter:
         if self.fmt == "json":
             json.dump(self.buffer, self.out, indent=2)
             self.out.write("\n")
+        self.out.flush()  # a failed write (> /dev/full) is the run's error, not Python's at exit (status 120)
 
 
 @contextmanager
