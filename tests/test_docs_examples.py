@@ -266,8 +266,8 @@ def test_cli_reference_csv_columns_are_the_ones_predict_writes(test_images, tmp_
     """docs/CLI.md's (README's before) csv header is csv_records.csv_columns, and the columns after it (``--heatmap``'s,
     a ``--resume`` run's working folder) are in its order: README called ``series`` csv's last column, where a
     ``--heatmap`` run puts ``heatmap`` after it and a ``--resume`` run ``working_folder`` last."""
-    from braintumor.batch_resume import ROOT_KEY
     from braintumor.predict_output import HEATMAP_KEY
+    from braintumor.resume_folders import ROOT_KEY
 
     text = " ".join((REPO / "docs/CLI.md").read_text().split())
     usual = re.search(r"under the header `([^`]+)`", text).group(1).split(", ")

@@ -28,15 +28,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from .batch_resume import (
-    ROOT_KEY,
-    Previous,
-    append_sink,
-    check_working_folder,
-    read_previous,
-    resume_root,
-    with_root,
-)
+from .batch_resume import Previous, append_sink, read_previous
 from .batch_workers import Unit, score_unit, units_in_order
 from .csv_records import csv_columns
 from .exit_errors import RunFailed, UsageError
@@ -48,6 +40,7 @@ from .predict_output import HEATMAP_KEY, heatmap_column, output_sink
 from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier
 from .processes import model_digest
+from .resume_folders import ROOT_KEY, check_working_folder, resume_root, with_root
 from .wording import counted, printable
 
 
@@ -71,7 +64,7 @@ def resume_key(name: str) -> str:
     (:func:`~braintumor.file_names.utf8_text`: the file holds names so, whatever the locale). Records keep the name
     as given, so ``predict scans -o r.jsonl`` resumed as ``predict /data/scans`` (or ``scans/``, ``./scans``)
     matched none of them and appended every input a second time. FILE's relative names are taken from this working
-    folder too: one written from another is refused (:func:`~braintumor.batch_resume.check_working_folder`)."""
+    folder too: one written from another is refused (:func:`~braintumor.resume_folders.check_working_folder`)."""
     return utf8_text(os.path.abspath(name))
 
 

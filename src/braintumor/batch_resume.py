@@ -26,6 +26,7 @@ from .image_files import is_special_file
 from .image_io import ImageError
 from .predict_output import HEATMAP_KEY
 from .record_files import appended_records
+from .resume_folders import NAMES_SAMPLED, ROOT_KEY
 from .resume_lock import lock_replacement
 from .series import unread_part
 from .volume_io import input_volumes
@@ -43,74 +44,6 @@ class Previous:
         self.roots: dict[str, str] = {}  # the working folders records' relative names are from (ROOT_KEY): a name each
         self.columns: list[str] = []  # csv: its header's
         self.sample: dict | None = None  # the first 2-D input classified: the model is checked against it
-
-
-#: A --resume run's records with a relative ``path`` say the working folder it is named from, under this key (jsonl)
-#: or column (csv, last): from another folder holding the same relative names, those files counted as done.
-ROOT_KEY = "working_folder"
-#: How many relative names of the continued file :func:`check_working_folder` looks for, at most.
-NAMES_SAMPLED = 1000
-
-
-def _here(name: str) -> bool:
-    """Whether ``name``, relative, names a file or folder from this working folder, or one in a folder that is there
-    (the file itself may have been moved away since it was scored); a zip member's name by its zip's."""
-    path = os_text(name)
-    for candidate in dict.fromkeys([path, path.rsplit(":", 1)[0]]):
-        parent = os.path.dirname(candidate)
-        if os.path.lexists(candidate) or (parent and os.path.isdir(parent)):
-            return True
-    return False
-
-
-def check_working_folder(target: Path, prev: Previous) -> None:
-    """Refuse (UsageError) to continue ``target`` from another working folder than the one its relative names are
-    from. --resume knows an input by its absolute name from the working folder: from another, none of its records
-    were matched, and the same files given by other names (``cd ..; braintumor predict a/scans``) were scored and
-    appended a second time; from another folder holding the same relative names, other files counted as done. Records
-    say their folder (:data:`ROOT_KEY`); a file written before they did is refused when none of its relative names
-    names anything from here."""
-    here = _working_folder()
-    for root, name in prev.roots.items():
-        if not _same_folder(os_text(root), here):
-            raise UsageError(f"cannot resume: the names in {target} are relative to the working folder {root} ({name}, "
-                             f"for one), not to this one ({here}): run the command from {root} (or give -o another "
-                             "file)")
-    if prev.relative and not any(_here(name) for name in prev.relative):
-        raise UsageError(f"cannot resume: the names in {target} are relative to another working folder "
-                         f"({prev.relative[0]}, for one, is not found from {_working_folder()}): run the command from "
-                         "the folder the run was started in (or give -o another file)")
-
-
-def _working_folder() -> str:
-    try:
-        return os.getcwd()
-    except OSError:  # removed since the run started
-        return "this working folder"
-
-
-def _same_folder(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)  # one folder by two names (a link to it)
-    except OSError:  # either is gone
-        return a == b
-
-
-def resume_root(fmt: str, prev: Previous) -> str | None:
-    """What this --resume run's records with relative names say under :data:`ROOT_KEY`: the working folder (empty
-    when it is gone); None for a csv whose header has no such column (written before it had one), whose rows keep
-    to its columns."""
-    if fmt == "csv" and prev.header and ROOT_KEY not in prev.columns:
-        return None
-    here = _working_folder()
-    return utf8_text(here) if os.path.isabs(here) else ""
-
-
-def with_root(rec: dict, root: str | None) -> dict:
-    """``rec`` with its working folder (:func:`resume_root`) when its ``path`` is relative (an absolute one says it)."""
-    if root and isinstance(rec.get("path"), str) and not os.path.isabs(os_text(rec["path"])):
-        rec[ROOT_KEY] = root
-    return rec
 
 
 def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> dict:

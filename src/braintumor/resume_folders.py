@@ -1,0 +1,86 @@
+"""Which working folder a ``braintumor predict --resume`` file's relative names are from: its records say it
+(:data:`ROOT_KEY`), and a run from another folder is refused.
+
+Why its own module: --resume knows an input by its name from the working folder, so the folder is part of what a
+continued file means; reading and repairing the file (batch_resume.py) is another matter.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .exit_errors import UsageError
+from .file_names import os_text, utf8_text
+
+if TYPE_CHECKING:
+    from .batch_resume import Previous
+
+
+#: A --resume run's records with a relative ``path`` say the working folder it is named from, under this key (jsonl)
+#: or column (csv, last): from another folder holding the same relative names, those files counted as done.
+ROOT_KEY = "working_folder"
+#: How many relative names of the continued file :func:`check_working_folder` looks for, at most.
+NAMES_SAMPLED = 1000
+
+
+def _here(name: str) -> bool:
+    """Whether ``name``, relative, names a file or folder from this working folder, or one in a folder that is there
+    (the file itself may have been moved away since it was scored); a zip member's name by its zip's."""
+    path = os_text(name)
+    for candidate in dict.fromkeys([path, path.rsplit(":", 1)[0]]):
+        parent = os.path.dirname(candidate)
+        if os.path.lexists(candidate) or (parent and os.path.isdir(parent)):
+            return True
+    return False
+
+
+def check_working_folder(target: Path, prev: Previous) -> None:
+    """Refuse (UsageError) to continue ``target`` from another working folder than the one its relative names are
+    from. --resume knows an input by its absolute name from the working folder: from another, none of its records
+    were matched, and the same files given by other names (``cd ..; braintumor predict a/scans``) were scored and
+    appended a second time; from another folder holding the same relative names, other files counted as done. Records
+    say their folder (:data:`ROOT_KEY`); a file written before they did is refused when none of its relative names
+    names anything from here."""
+    here = _working_folder()
+    for root, name in prev.roots.items():
+        if not _same_folder(os_text(root), here):
+            raise UsageError(f"cannot resume: the names in {target} are relative to the working folder {root} ({name}, "
+                             f"for one), not to this one ({here}): run the command from {root} (or give -o another "
+                             "file)")
+    if prev.relative and not any(_here(name) for name in prev.relative):
+        raise UsageError(f"cannot resume: the names in {target} are relative to another working folder "
+                         f"({prev.relative[0]}, for one, is not found from {_working_folder()}): run the command from "
+                         "the folder the run was started in (or give -o another file)")
+
+
+def _working_folder() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # removed since the run started
+        return "this working folder"
+
+
+def _same_folder(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)  # one folder by two names (a link to it)
+    except OSError:  # either is gone
+        return a == b
+
+
+def resume_root(fmt: str, prev: Previous) -> str | None:
+    """What this --resume run's records with relative names say under :data:`ROOT_KEY`: the working folder (empty
+    when it is gone); None for a csv whose header has no such column (written before it had one), whose rows keep
+    to its columns."""
+    if fmt == "csv" and prev.header and ROOT_KEY not in prev.columns:
+        return None
+    here = _working_folder()
+    return utf8_text(here) if os.path.isabs(here) else ""
+
+
+def with_root(rec: dict, root: str | None) -> dict:
+    """``rec`` with its working folder (:func:`resume_root`) when its ``path`` is relative (an absolute one says it)."""
+    if root and isinstance(rec.get("path"), str) and not os.path.isabs(os_text(rec["path"])):
+        rec[ROOT_KEY] = root
+    return rec
