@@ -33,3 +33,42 @@ def test_a_file_resumed_with_another_model_is_warned_of_and_with_its_own_is_not(
     assert run_predict([*images[:2], "-o", target, "--resume", "--model", FLOAT], capsys)[0] == 0
     rc, _, err = run_predict([*images, "-o", target, "--resume", "--model", FLOAT, "--batch-size", "1"], capsys)
     assert rc == 0 and "1 scored" in err and "warning" not in err
+
+
+@pytest.mark.parametrize(("fmt", "edited", "shown"), [("jsonl", "NaN", "nan"), ("jsonl", "Infinity", "inf"),
+                                                      ("jsonl", '"abc"', "abc"), ("csv", "nan", "nan"),
+                                                      ("csv", "inf", "inf"), ("csv", "-1", "-1")])
+def test_a_resumed_file_whose_ood_score_is_no_distance_is_refused_naming_the_line(test_images, tmp_path, fmt, edited,
+                                                                                   shown, capsys):
+    """A hand-edited ``nan`` or ``inf`` in a record's ood_score was read as a number (``float()`` takes them): the
+    model check compared it and warned of "another model's answers (ood_score nan)". Refused, as a record braintumor
+    predict never writes, naming its line; the file untouched."""
+    import csv
+    import io
+    import json
+
+    images = []
+    for p in test_images["glioma"][:3]:
+        images.append(tmp_path / p.name)
+        shutil.copy(p, images[-1])
+    target = tmp_path / f"r.{fmt}"
+    assert run_predict([*images[:2], "-o", target, "--resume", "--model", FLOAT], capsys)[0] == 0
+    lines = target.read_text().splitlines(keepends=True)
+    if fmt == "jsonl":
+        rec = json.loads(lines[1])
+        assert isinstance(rec["ood_score"], float)
+        lines[1] = lines[1].replace(f'"ood_score": {json.dumps(rec["ood_score"])}', f'"ood_score": {edited}')
+    else:
+        header, row = next(csv.reader([lines[0]])), next(csv.reader([lines[2]]))
+        row[header.index("ood_score")] = edited
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerow(row)
+        lines[2] = text.getvalue()
+    target.write_text("".join(lines))
+    before = target.read_bytes()
+    rc, _, err = run_predict([*images, "-o", target, "--resume", "--model", FLOAT], capsys)
+    line = 2 if fmt == "jsonl" else 3
+    assert (rc, err) == (2, f"error: cannot resume: line {line} of {target} has ood_score {shown}, which braintumor "
+                            "predict never writes (a finite distance >= 0): correct or remove that line, or choose "
+                            "another -o\n")
+    assert target.read_bytes() == before

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import shutil
 import sys
@@ -68,6 +69,15 @@ def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> di
     if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
         raise bad
     rec["path"] = utf8_text(rec["path"])  # as an earlier run under an ASCII locale may have written it to jsonl
+    score = rec.get("ood_score")  # a distance: a hand-edited nan or inf was taken for one (check_same_model)
+    try:
+        distance = score in (None, "") or (not isinstance(score, bool) and 0.0 <= float(score) < math.inf)
+    except (TypeError, ValueError):  # a list, "abc"
+        distance = False
+    if not distance:
+        raise UsageError(printable(f"cannot resume: line {n} of {target} has ood_score {score}, which braintumor "
+                                   "predict never writes (a finite distance >= 0): correct or remove that line, or "
+                                   "choose another -o"))
     return rec
 
 
