@@ -371,12 +371,19 @@ def test_gunicorn_cmd_args_reuse_port_serves_as_the_normal_path(tmp_path, monkey
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
-def test_the_access_log_names_each_requests_id(tmp_path, monkeypatch):
+@pytest.mark.parametrize("trusted", [True, False], ids=["loopback-trusted", "loopback-untrusted"])
+def test_the_access_log_names_each_requests_id(tmp_path, monkeypatch, trusted):
     """An operator finds a user's request by the X-Request-ID its answer carried (web/request_ids.py): gunicorn's
-    access log line ends with it, the proxy's id as sent when safe, else the fresh one the answer gave."""
+    access log line ends with it, the proxy's id as sent when safe, else the fresh one the answer gave. Only a peer of
+    --forwarded-allow-ips (127.0.0.1 and ::1 by default) names it: with 192.0.2.1 alone, this loopback client is any
+    client, whose id (a patient's name, another request's id) is replaced, neither echoed nor logged."""
     import re
 
-    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)  # its --access-logformat would replace serve's
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)  # gunicorn's default for --forwarded-allow-ips
+    if trusted:
+        monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)  # its --access-logformat would replace serve's
+    else:
+        monkeypatch.setenv("GUNICORN_CMD_ARGS", "--forwarded-allow-ips 192.0.2.1")
 
     def answered_id(base: str, path: str, headers: dict[str, str]) -> str:
         with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=10) as answer:
@@ -388,9 +395,11 @@ def test_the_access_log_names_each_requests_id(tmp_path, monkeypatch):
                 "/api/v1/openapi.json": answered_id(server.base, "/api/v1/openapi.json", {})}
     out = server.output()
     logged = dict(re.findall(r'^\[[^\]\n]+\] "GET (\S+) HTTP/1\.1" 200 \d+ \d+ms (\S+)$', out, re.M))
-    assert said["/api/v1/model"] == "proxy-7f3a.1" and re.fullmatch(r"[0-9a-f]{32}", said["/"]), said
+    fresh = re.compile(r"[0-9a-f]{32}")
+    assert (said["/api/v1/model"] == "proxy-7f3a.1") is trusted and fresh.fullmatch(said["/"]), said
+    assert trusted or fresh.fullmatch(said["/api/v1/model"]), said
     assert {path: logged.get(path) for path in said} == said, out
-    assert "two words" not in out
+    assert "two words" not in out and ("proxy-7f3a.1" in out) is trusted
 
 
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT") or not sys.platform.startswith("linux"),

@@ -121,8 +121,8 @@ def test_an_unexpected_errors_line_names_https_own_methods_only(method, logged, 
         raise ValueError("a bug")
     except ValueError as exc:
         error = exc
-    context = flask.Flask(__name__).test_request_context("/api/v1/predict", method=method,
-                                                         headers={"X-Request-ID": RID})
+    context = flask.Flask(__name__).test_request_context("/api/v1/predict", method=method, headers={
+        "X-Request-ID": RID}, environ_base={"REMOTE_ADDR": "127.0.0.1"})  # a proxy on loopback names it
     with context, caplog.at_level(logging.ERROR):
         log_unexpected(logging.getLogger("braintumor.test"), error)
     assert caplog.text.split("\n", 1)[0].endswith(f"unexpected error on {logged} - (request id {RID})"), caplog.text

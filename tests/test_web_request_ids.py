@@ -1,10 +1,13 @@
-"""Every answer carries ``X-Request-ID`` (web/request_ids.py): the one a proxy sent when it is safe to echo and log,
-else a fresh random one, so that an operator finds a user's request in the logs by it. Its access-log line under
-gunicorn is in tests/test_serve_gunicorn.py, the app's error line in tests/test_server_logs.py."""
+"""Every answer carries ``X-Request-ID`` (web/request_ids.py): the one a trusted proxy sent when it is safe to echo and
+log, else a fresh random one, so that an operator finds a user's request in the logs by it. Its access-log line under
+gunicorn is in tests/test_serve_gunicorn.py, the app's error line in tests/test_server_logs.py. (Flask's test client
+is a peer on 127.0.0.1, which waitress and the debug server trust.)"""
 
 from __future__ import annotations
 
 import re
+import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -34,6 +37,54 @@ def test_an_unsafe_request_id_is_replaced_never_reflected(client, sent):
     r = client.get("/healthz", environ_overrides={"HTTP_X_REQUEST_ID": sent})  # as a server passes it on, raw
     assert FRESH.fullmatch(r.headers[REQUEST_ID_HEADER]), r.headers
     assert "X-Injected" not in r.headers and len(r.headers.getlist(REQUEST_ID_HEADER)) == 1
+
+
+@pytest.mark.parametrize("peer", ["192.0.2.7", "10.0.0.5", "2001:db8::1", ""])
+def test_an_untrusted_peers_id_is_replaced(client, peer):
+    """waitress and the debug server trust no peer but this machine's loopback with the id: any other client could
+    put a patient's name in the logs (``DOE_JANE``) or reuse another request's id to muddle them."""
+    r = client.get("/healthz", environ_overrides={"REMOTE_ADDR": peer, "HTTP_X_REQUEST_ID": "DOE_JANE"})
+    assert FRESH.fullmatch(r.headers[REQUEST_ID_HEADER]), r.headers
+
+
+@pytest.mark.parametrize("peer", ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"])
+def test_a_loopback_peers_id_is_echoed(client, peer):
+    """A reverse proxy on the server's machine (DEPLOY.md's nginx) connects from its loopback."""
+    r = client.get("/healthz", environ_overrides={"REMOTE_ADDR": peer, "HTTP_X_REQUEST_ID": "proxy-1"})
+    assert r.headers[REQUEST_ID_HEADER] == "proxy-1"
+
+
+def test_under_gunicorn_the_id_that_reaches_the_app_is_trusted(client):
+    """gunicorn_config.py's pre_request already dropped it from a peer outside --forwarded-allow-ips: what reaches the
+    app came from a trusted one, a proxy container's address (not loopback) included."""
+    r = client.get("/healthz", environ_overrides={"REMOTE_ADDR": "192.0.2.1", "HTTP_X_REQUEST_ID": "proxy-2",
+                                                  "SERVER_SOFTWARE": "gunicorn/27.0.1"})
+    assert r.headers[REQUEST_ID_HEADER] == "proxy-2"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.parametrize(("allowed", "peer", "kept"), [
+    (None, ("127.0.0.1", 5000), True), (None, ("::1", 5000, 0, 0), True), (None, ("192.0.2.1", 5000), False),
+    ("192.0.2.1", ("192.0.2.1", 5000), True), ("192.0.2.1", ("127.0.0.1", 5000), False),
+    ("10.0.0.0/8,::1", ("10.1.2.3", 5000), True), ("10.0.0.0/8", ("192.0.2.1", 5000), False),
+    ("*", ("192.0.2.1", 5000), True), ("192.0.2.1", "/run/braintumor.sock", True), ("192.0.2.1", None, False)])
+def test_gunicorn_takes_the_id_only_from_its_forwarded_allow_ips(monkeypatch, allowed, peer, kept):
+    """gunicorn_config.pre_request drops X-Request-ID (and X_Request_ID, which header_map = "dangerous" passes on)
+    from a peer gunicorn does not trust with SCRIPT_NAME: the addresses of --forwarded-allow-ips, 127.0.0.1 and ::1
+    by default; a UNIX socket's peer is trusted, as gunicorn trusts it."""
+    pytest.importorskip("gunicorn")
+    from gunicorn.config import Config
+
+    from braintumor import gunicorn_config
+
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    cfg = Config()
+    if allowed is not None:
+        cfg.set("forwarded_allow_ips", allowed)
+    sent = [("HOST", "x"), ("X-REQUEST-ID", "DOE_JANE"), ("X_REQUEST_ID", "DOE_JOHN"), ("ACCEPT", "*/*")]
+    req = SimpleNamespace(peer_addr=peer, headers=list(sent), force_close=None)
+    gunicorn_config.pre_request(SimpleNamespace(cfg=cfg), req)
+    assert req.headers == (sent if kept else [("HOST", "x"), ("ACCEPT", "*/*")])
 
 
 def test_a_request_without_one_gets_a_fresh_id_of_its_own(client):

@@ -8,6 +8,7 @@ metrics directory and sets ``PROMETHEUS_MULTIPROC_DIR`` before the master starts
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import logging
 import math
@@ -236,11 +237,29 @@ def post_fork(server, worker) -> None:
     decoders_quiet_in_worker(worker)
 
 
+def peer_forwards(req, cfg) -> bool:
+    """Whether gunicorn trusts ``req``'s peer with forwarded headers (SCRIPT_NAME): an address of
+    ``--forwarded-allow-ips`` (``*``: any), or a UNIX socket's peer, which has none, as gunicorn's own check decides."""
+    peer = getattr(req, "peer_addr", None)
+    if isinstance(peer, (str, bytes)) or "*" in cfg.forwarded_allow_ips:
+        return True
+    try:
+        address = ipaddress.ip_address(peer[0])
+        return any(address in ipaddress.ip_network(allowed, strict=False) for allowed in cfg.forwarded_allow_ips)
+    except (TypeError, IndexError, ValueError):  # no peer address gunicorn would trust
+        return False
+
+
 def pre_request(worker, req) -> None:
-    """The headers are in: their deadline ends (:func:`braintumor.gunicorn_worker.headers_in`)."""
+    """The headers are in: their deadline ends (:func:`braintumor.gunicorn_worker.headers_in`). An ``X-Request-ID``
+    from a peer gunicorn does not trust (:func:`peer_forwards`) is dropped, so the app gives the request a fresh id:
+    any client could put a patient's name there, or another request's id (web/request_ids.py)."""
     from braintumor.gunicorn_worker import headers_in
 
     headers_in(req)
+    if not peer_forwards(req, worker.cfg):  # X_Request_ID too, which header_map = "dangerous" would pass on
+        req.headers = [(name, value) for name, value in req.headers
+                       if name.upper().replace("_", "-") != "X-REQUEST-ID"]
 
 
 def worker_abort(worker) -> None:

@@ -10,11 +10,12 @@ from .request_ids import REQUEST_ID_HEADER, SAFE_ID_PATTERN
 
 #: Every answer's (web/__init__.py's after_request): a result is about one patient's scan, never to be kept by a proxy.
 _NO_STORE: dict = {"Cache-Control": {"description": "Never cached.", "schema": {"type": "string", "const": "no-store"}}}
-#: Every answer's too (web/request_ids.py): the request's X-Request-ID if it was 1-128 of these characters, else a
-#: fresh one; the server's log lines of the request name it.
+#: Every answer's too (web/request_ids.py): the request's X-Request-ID if a trusted proxy sent it as 1-128 of these
+#: characters, else a fresh one; the server's log lines of the request name it.
 _REQUEST_ID: dict = {REQUEST_ID_HEADER: {
-    "description": "The request's id, as the server's logs name it: the X-Request-ID sent, if it is 1-128 characters "
-                   "of letters, digits and `._:-`; else a fresh random one (32 hex digits).", "required": True,
+    "description": "The request's id, as the server's logs name it: the X-Request-ID sent by a proxy the server "
+                   "trusts, if it is 1-128 characters of letters, digits and `._:-`; else (any other client's too) a "
+                   "fresh random one (32 hex digits).", "required": True,
     "schema": {"type": "string", "pattern": f"^{SAFE_ID_PATTERN}$"}}}
 
 
