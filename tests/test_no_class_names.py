@@ -283,7 +283,7 @@ def test_a_model_file_that_cannot_be_loaded_is_said_in_words(tmp_path):
 
 def test_a_training_state_cut_short_is_said_in_words(tmp_path):
     pytest.importorskip("torch", reason=extra_reason("torch"))
-    from braintumor.checkpoints import load_training_state
+    from braintumor.resume_state import load_training_state
 
     (tmp_path / "last.pt").write_bytes(b"PK\x03\x04 cut short")
     assert load_training_state(tmp_path / "last.pt") == (

@@ -155,7 +155,8 @@ def test_resume_from_another_image_sizes_last_pt_is_refused_and_an_older_last_pt
 
     import torch
 
-    from braintumor.checkpoints import load_training_state, pinned_settings
+    from braintumor.checkpoints import pinned_settings
+    from braintumor.resume_state import load_training_state
     from braintumor.train_config import TrainConfig
 
     data = _dataset(tmp_path / "d")

@@ -1,7 +1,7 @@
 """A training run's checkpoints and epoch log, written so that an interruption or a full disk costs at most the
 epoch in progress: never a half-written checkpoint, never a traceback, never an epoch logged twice after --resume.
 
-Why its own module: train.py writes them every epoch and reads them back on resume; these are the two rules.
+Why its own module: train.py writes them every epoch; these are the two rules (resume_state.py reads them back).
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from .wording import counted
 
 if TYPE_CHECKING:
     from .data import Dataset
-
-#: What last.pt holds: everything --resume restores (and its "settings", :func:`pinned_settings`, in newer ones).
-TRAINING_STATE = ("model", "ema", "optimizer", "scheduler", "generator", "torch_rng", "epoch", "best")
 
 
 def pinned_settings(cfg: TrainConfig, classes: Sequence[str] = CLASSES) -> dict:
@@ -200,53 +197,3 @@ def other_data(run: Path, data: str, root: Path, what: str | None = None) -> str
     what = what or (f"{run} was trained on other images than {root} holds now (the fingerprint in its split.json "
                     "differs)")
     return f"{what}: {hint} to resume, or start a new run"
-
-
-def load_training_state(path: Path, epochs: int | None = None, model_name: str | None = None,
-                        settings: dict | None = None) -> dict | str:
-    """last.pt for ``--resume``, or the reason it cannot be (a string: rank 0 sends it to the other ranks of a
-    distributed run). A file cut short said "Invalid argument (writing RUN)", as if writing had failed, and a best.pt
-    copied over it was a KeyError traceback. ``epochs``: the resumed run's length; one shorter than the epochs
-    already trained trained nothing and rewrote config.json with it, so the run's config said 1 epoch of a run whose
-    log, best.pt and exported model had 3. ``model_name``: the run's network; another's weights (a last.pt copied from
-    a run beside it) were a 'size mismatch' traceback after every image's decode. ``settings``: the run's
-    :func:`pinned_settings`, which last.pt's own must equal (a last.pt written before they were recorded has none: it
-    resumes as before)."""
-    where = f"cannot resume {path.parent}: its {path.name}"
-    again = "; --overwrite starts the run again"
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-    except PermissionError:
-        raise
-    except Exception:  # torch raises several types (OSError, RuntimeError, UnpicklingError) for a cut file
-        return f"{where} is corrupt or truncated (cut short in a copy, or written by a run that was killed){again}"
-    if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
-        return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
-    had = ck.get("settings") if isinstance(ck.get("settings"), dict) else {}
-    if other := next((n for n in (settings or {}) if n in had and had[n] != settings[n]), None):
-        now = "this version trains" if other == "classes" else f"its config.json has {other}"
-        return (f"{where} was trained with {other} {_value(had[other])}, {now} {_value(settings[other])} (another "
-                f"run's last.pt copied over it?){again}")
-    if model_name is not None and not _weights_fit(model_name, ck["model"]):
-        return (f"{where} holds the weights of another network than the run's {model_name} (another run's last.pt "
-                f"copied over it?){again}")
-    if epochs is not None and epochs < (done := ck["epoch"] + 1):
-        return (f"cannot resume {path.parent} with --epochs {epochs}: it has trained {done} epochs already; "
-                f"--epochs above {done} trains it on")
-    return ck
-
-
-def _value(value: object) -> str:
-    """A setting's value as config.json spells it (a name as it is: printed as it reads)."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _weights_fit(model_name: str, weights: object) -> bool:
-    """Whether ``weights`` load into a fresh ``model_name`` network of the classes training needs (every one)."""
-    from .model import create_model
-
-    try:
-        create_model(model_name, len(CLASSES)).load_state_dict(weights)
-    except (RuntimeError, TypeError, ValueError, KeyError, AttributeError):
-        return False
-    return True

@@ -29,7 +29,6 @@ from .checkpoints import (
     check_finite,
     check_validation_losses,
     keep_epochs_through,
-    load_training_state,
     other_data,
     other_listing,
     pinned_settings,
@@ -49,6 +48,7 @@ from .model import MODELS, count_parameters, create_model
 from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
 from .report import write_text_atomic
+from .resume_state import load_training_state, restore_training_state
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
 from .train_device import evaluate_logits, pick_autocast_dtype, pick_device  # tests patch train.evaluate_logits
 from .wording import counted, duration_text, printable
@@ -186,15 +186,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     start_epoch, best = 0, (-1.0, 0.0)
 
     if ck is not None:
-        model.load_state_dict(ck["model"])
-        ema.load_state_dict(ck["ema"])
-        opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["scheduler"])
-        gen.set_state(ck["generator"])
-        torch.set_rng_state(ck["torch_rng"])
-        if ck.get("scaler"):  # fp16 on a GPU: the loss scale reached; a new one (65536) made --resume inexact
-            scaler.load_state_dict(ck["scaler"])
-        start_epoch, best = ck["epoch"] + 1, tuple(ck["best"])
+        start_epoch, best = restore_training_state(ck, model, ema, opt, sched, gen, scaler)
         if main:
             print(f"resuming after epoch {start_epoch}" + (f": all {cfg.epochs} epochs are trained, nothing is left "
                   f"(--epochs above {cfg.epochs} trains on)" if start_epoch == cfg.epochs else ""), file=sys.stderr)
