@@ -14,6 +14,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel
 
 from .classes import CLASSES
+from .wording import counted
 
 #: What last.pt holds: everything --resume restores (and its "settings", :func:`~.checkpoints.pinned_settings`, in
 #: newer ones).
@@ -21,7 +22,7 @@ TRAINING_STATE = ("model", "ema", "optimizer", "scheduler", "generator", "torch_
 
 
 def load_training_state(path: Path, epochs: int | None = None, model_name: str | None = None,
-                        settings: dict | None = None) -> dict | str:
+                        settings: dict | None = None, preprocess: dict | None = None) -> dict | str:
     """last.pt for ``--resume``, or the reason it cannot be (a string: rank 0 sends it to the other ranks of a
     distributed run). A file cut short said "Invalid argument (writing RUN)", as if writing had failed, and a best.pt
     copied over it was a KeyError traceback. ``epochs``: the resumed run's length; one shorter than the epochs
@@ -29,7 +30,8 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
     log, best.pt and exported model had 3. ``model_name``: the run's network; another's weights (a last.pt copied from
     a run beside it) were a 'size mismatch' traceback after every image's decode. ``settings``: the run's
     :func:`~.checkpoints.pinned_settings`, which last.pt's own must equal (a last.pt written before they were recorded
-    has none: it resumes as before)."""
+    has none: it resumes as before). The best.pt beside it must be the run's too (:func:`_other_best`; ``preprocess``:
+    the run's, as a model's metadata records it)."""
     where = f"cannot resume {path.parent}: its {path.name}"
     again = "; --overwrite starts the run again"
     try:
@@ -40,18 +42,77 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
         return f"{where} is corrupt or truncated (cut short in a copy, or written by a run that was killed){again}"
     if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
         return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
-    had = ck.get("settings") if isinstance(ck.get("settings"), dict) else {}
-    if other := next((n for n in (settings or {}) if n in had and had[n] != settings[n]), None):
-        now = "this version trains" if other == "classes" else f"its config.json has {other}"
-        return (f"{where} was trained with {other} {_value(had[other])}, {now} {_value(settings[other])} (another "
-                f"run's last.pt copied over it?){again}")
+    if other := _other_settings(ck.get("settings"), settings or {}):
+        return f"{where} was trained with {other} (another run's last.pt copied over it?){again}"
     if model_name is not None and not _weights_fit(model_name, ck["model"]):
         return (f"{where} holds the weights of another network than the run's {model_name} (another run's last.pt "
                 f"copied over it?){again}")
     if epochs is not None and epochs < (done := ck["epoch"] + 1):
         return (f"cannot resume {path.parent} with --epochs {epochs}: it has trained {done} epochs already; "
                 f"--epochs above {done} trains it on")
+    if what := _other_best(path.parent / "best.pt", ck, model_name, settings, preprocess):
+        return (f"cannot resume {path.parent}: its best.pt {what} (another run's best.pt copied into it?), and export "
+                f"would ship it as this run's{again}, or remove best.pt to resume: the best epoch from here on becomes "
+                "it")
     return ck
+
+
+def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | None,
+                preprocess: dict | None) -> str | None:
+    """How best.pt differs from the run whose last.pt is ``ck`` (None: it does not, or there is none). Why: another
+    run's best.pt copied in stayed the run's best.pt through --resume unless a later epoch beat last.pt's best score,
+    and ``export RUN`` shipped the other run's weights. Its network, preprocessing, classes and settings (recorded in
+    newer ones) must be the run's, and its score the best that last.pt records, of an epoch it has trained."""
+    if not path.exists():
+        return None
+    try:
+        best = torch.load(path, map_location="cpu", weights_only=False)
+    except PermissionError:
+        raise
+    except Exception:  # as for last.pt: several types for a cut file
+        return "is corrupt or truncated"
+    meta = best.get("meta") if isinstance(best, dict) else None
+    if not isinstance(meta, dict) or "model" not in best:
+        return "is not the best.pt 'braintumor train' writes (a last.pt copied over it?)"
+    pre = meta.get("preprocess") if isinstance(meta.get("preprocess"), dict) else {}
+    had = {**pre, "model": meta.get("model_name"), "classes": meta.get("classes"),
+           **(best.get("settings") if isinstance(best.get("settings"), dict) else {})}
+    now = {**(preprocess or {}), **(settings or {}), **({"model": model_name} if model_name else {})}
+    if other := _other_settings(had, now, settings or {}):
+        return f"was trained with {other}"
+    done, was = ck["epoch"] + 1, list(ck["best"])
+    acc, loss, epoch = best.get("val_acc"), best.get("val_loss"), best.get("epoch")
+    score = [acc, -loss] if _number(acc) and _number(loss) else [None, None]
+    if epoch == done + 1 and None not in score and score > was:  # written before an interruption kept its last.pt
+        return None  # from being written: that epoch, of this run, is trained again
+    if score != was or not (isinstance(epoch, int) and 0 < epoch <= done):
+        return (f"is of epoch {epoch} with {_score(*score)}, where its last.pt's best of {counted(done, 'epoch')} is "
+                f"{_score(*was)}")
+    return None
+
+
+def _other_settings(had: object, now: dict, config: dict | None = None) -> str | None:
+    """The first setting ``had`` (a checkpoint's record, {} where it has none) and ``now`` (the run's) both name with
+    other values, said as "image_size 48, its config.json has image_size 32"; ``config``: which of them config.json
+    holds (default: all), the others are preprocessing."""
+    had = had if isinstance(had, dict) else {}
+    config = now if config is None else config
+    if (other := next((n for n in now if n in had and had[n] != now[n]), None)) is None:
+        return None
+    run = "this version trains" if other == "classes" else \
+        f"its config.json has {other}" if other in config else f"the run preprocesses with {other}"
+    return f"{other} {_value(had[other])}, {run} {_value(now[other])}"
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _score(acc: object, neg_loss: object) -> str:
+    """A (val_ema_acc, -val_ema_loss) score as the epoch lines say it."""
+    if not (_number(acc) and _number(neg_loss)):
+        return "no score"
+    return f"val_ema acc {acc:.4f} (loss {-neg_loss:.4f})"
 
 
 def _value(value: object) -> str:

@@ -101,12 +101,12 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     if device.type == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
 
-    # last.pt before the data: a cut file or --epochs below its own was said after every image's decode (minutes)
-    ck = load_training_state(out / "last.pt", cfg.epochs, cfg.model, pinned_settings(cfg)) \
+    pre = cfg.preprocess_config()
+    # last.pt and the best.pt beside it before the data: a cut file or --epochs below its own was said after the decode
+    ck = load_training_state(out / "last.pt", cfg.epochs, cfg.model, pinned_settings(cfg), pre.to_dict()) \
         if main and resume and (out / "last.pt").exists() else None
     if isinstance(ck := D.broadcast(ck, dd), str):  # only rank 0 reads RUN_DIR; every rank stops with its reason
         raise ConfigError(ck)
-    pre = cfg.preprocess_config()
     full = load_dataset(cfg.data, "Training")
     # the teacher's own checks (its classes, inputs) before the decode: a mismatch was said after it (minutes)
     teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
@@ -191,6 +191,9 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             print(f"resuming after epoch {start_epoch}" + (f": all {cfg.epochs} epochs are trained, nothing is left "
                   f"(--epochs above {cfg.epochs} trains on)" if start_epoch == cfg.epochs else ""), file=sys.stderr)
             keep_epochs_through(out / "metrics.jsonl", start_epoch)  # a row whose checkpoint was never written
+            if not (out / "best.pt").exists():  # removed (another run's, refused): its best is not this run's either
+                best = (-1.0, 0.0)
+                print(f"{out} has no best.pt: the best epoch from here on becomes it", file=sys.stderr)
 
     meta = {"classes": list(full.classes), "model_name": cfg.model, "preprocess": pre.to_dict(),
             "data_fingerprint": data_fp, "package_version": __version__,
@@ -270,8 +273,8 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             f.write(json.dumps(row) + "\n")
         if row["best"]:
             best = score
-            save_checkpoint({"model": ema.module.state_dict(), "meta": meta, "epoch": epoch + 1,
-                             "val_acc": score[0], "val_loss": -score[1]}, out / "best.pt")
+            save_checkpoint({"model": ema.module.state_dict(), "meta": meta, "epoch": epoch + 1, "val_acc": score[0],
+                             "val_loss": -score[1], "settings": pinned_settings(cfg, full.classes)}, out / "best.pt")
         save_checkpoint({"model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
                          "scheduler": sched.state_dict(), "generator": gen.get_state(),
                          "torch_rng": torch.get_rng_state(), "scaler": scaler.state_dict(), "epoch": epoch,

@@ -1,0 +1,113 @@
+"""train --resume and the best.pt beside last.pt: another run's best.pt copied into a run folder stayed its best.pt
+through --resume (last.pt never read it) and ``export RUN`` shipped the other run's weights. Tiny synthetic runs."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from cli_runner import run_cli
+from conftest import encode, extra_reason, synthetic_head
+
+from braintumor.classes import CLASSES
+
+torch = pytest.importorskip("torch", reason=extra_reason("torch"))
+
+AGAIN = ("(another run's best.pt copied into it?), and export would ship it as this run's; --overwrite starts the run "
+         "again, or remove best.pt to resume: the best epoch from here on becomes it")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Three one-epoch runs on one synthetic dataset: r32 and its twin s32 of another --seed, and r48 of another
+    --image-size. Each test copies the runs it changes."""
+    root = tmp_path_factory.mktemp("resume_best")
+    for i, name in enumerate(CLASSES):
+        (root / "d" / "Training" / name).mkdir(parents=True)
+        for j in range(6):
+            (root / "d" / "Training" / name / f"{j}.png").write_bytes(encode(synthetic_head(64, seed=i * 100 + j)))
+    for run, extra in (("r32", ()), ("s32", ("--seed", "1")), ("r48", ("--image-size", "48"))):
+        assert _train(root, run, extra) == 0
+    return root
+
+
+def _train(root, run, extra) -> int:
+    from braintumor.cli import main
+
+    return main(["train", "--data", str(root / "d"), "--out", str(root / run), "--epochs", "1", "--image-size", "32",
+                 "--batch-size", "8", "--no-group-duplicates", "--cache-dir", str(root / "cache"), *extra])
+
+
+def _resume(runs, run, capsys) -> tuple[int, str]:
+    rc, _, err = run_cli(["train", "--data", str(runs / "d"), "--out", str(run), "--resume", "--epochs", "2"], capsys)
+    return rc, err
+
+
+def _one_error(err: str) -> str:
+    assert "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+@pytest.mark.parametrize("other, said", [
+    ("r48", "was trained with image_size 48, its config.json has image_size 32"),
+    ("s32", "was trained with seed 1, its config.json has seed 0"),
+    ("s32 older", "is of epoch 1 with val_ema acc {other}, where its last.pt's best of 1 epoch is val_ema acc {own}"),
+])
+def test_another_runs_best_pt_copied_in_is_refused_on_resume(other, said, runs, tmp_path, capsys):
+    """`cp r48/best.pt r32/ && train --out r32 --resume` exited 0 and export r32 shipped r48's weights. Its
+    preprocessing, network, classes and settings (a best.pt written before it recorded them: its score, against the
+    best that last.pt records) must be the run's; the folder is left as it was."""
+    from braintumor.resume_state import _score
+
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    copied = torch.load(runs / other.split()[0] / "best.pt", weights_only=False)
+    if other.endswith("older"):  # written before best.pt recorded its settings
+        del copied["settings"]
+    torch.save(copied, run / "best.pt")
+    own = torch.load(runs / "r32" / "best.pt", weights_only=False)
+    said = said.format(other=_score(copied["val_acc"], -copied["val_loss"])[len("val_ema acc "):],
+                       own=_score(own["val_acc"], -own["val_loss"])[len("val_ema acc "):])
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    rc, err = _resume(runs, run, capsys)
+    assert rc == 2 and _one_error(err) == f"error: cannot resume {run}: its best.pt {said} {AGAIN}"
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+def test_a_run_whose_best_pt_was_removed_resumes_and_finds_its_own_best(runs, tmp_path, capsys):
+    """The refusal's way on: without best.pt the resumed epochs' best becomes it (last.pt's best was the removed
+    one's, so no later epoch needed to beat it, and the run could end without a best.pt); its own best.pt resumes."""
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    rc, err = _resume(runs, run, capsys)  # its own best.pt: resumed as before
+    assert rc == 0 and "no best.pt" not in err, err
+    shutil.copytree(runs / "r32", tmp_path / "again")
+    (tmp_path / "again" / "best.pt").unlink()
+    rc, err = _resume(runs, tmp_path / "again", capsys)
+    assert rc == 0 and f"{tmp_path / 'again'} has no best.pt: the best epoch from here on becomes it" in err, err
+    best = torch.load(tmp_path / "again" / "best.pt", weights_only=False)
+    last = torch.load(tmp_path / "again" / "last.pt", weights_only=False)
+    assert best["epoch"] == 2 and [best["val_acc"], -best["val_loss"]] == last["best"]
+    assert best["settings"] == last["settings"]
+
+
+def test_a_best_pt_of_the_epoch_after_last_pt_is_this_runs(runs, tmp_path):
+    """best.pt is written before last.pt: a run stopped between the two has a best.pt one epoch ahead of last.pt, with
+    a better score than last.pt's best. That is this run's; the resumed run trains that epoch again."""
+    from braintumor.checkpoints import pinned_settings
+    from braintumor.resume_state import load_training_state
+    from braintumor.train_config import TrainConfig
+
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    best = torch.load(run / "best.pt", weights_only=False)
+    best["epoch"], best["val_acc"] = 2, best["val_acc"] + 0.1
+    torch.save(best, run / "best.pt")
+    cfg = TrainConfig(data=str(runs / "d"), out=str(run), image_size=32, batch_size=8, group_duplicates=False)
+    args = (2, "tumornet-s", pinned_settings(cfg), cfg.preprocess_config().to_dict())
+    assert isinstance(load_training_state(run / "last.pt", *args), dict)
+    best["epoch"] = 3  # an epoch neither trained nor being trained
+    torch.save(best, run / "best.pt")
+    assert "its best.pt is of epoch 3 with" in load_training_state(run / "last.pt", *args)
