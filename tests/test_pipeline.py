@@ -128,7 +128,7 @@ def test_a_run_started_again_and_stopped_before_its_network_keeps_no_earlier_che
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train, "create_model", stopped)  # after config.json and split.json are written
+    monkeypatch.setattr(train, "run_network", stopped)  # after config.json and split.json are written
     args = ["train", "--data", str(data_root), "--out", str(run), "--epochs", "1", "--limit-per-class", "8",
             "--image-size", "64", "--batch-size", "16", "--cache-dir", str(tmp_path / "c")]
     assert main([*args, "--overwrite", "--seed", "1"]) == 130

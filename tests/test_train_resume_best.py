@@ -111,3 +111,26 @@ def test_a_best_pt_of_the_epoch_after_last_pt_is_this_runs(runs, tmp_path):
     best["epoch"] = 3  # an epoch neither trained nor being trained
     torch.save(best, run / "best.pt")
     assert "its best.pt is of epoch 3 with" in load_training_state(run / "last.pt", *args)
+
+
+def test_resume_checks_last_pts_weights_against_the_network_the_run_trains(runs, tmp_path):
+    """--resume built the network it checks last.pt's weights against with len(CLASSES) outputs, train.py the one it
+    trains with one per class of the run's data: two definitions, and a last.pt of a run of two classes (its settings
+    say so) was "the weights of another network". One definition now, checkpoints.run_network."""
+    from braintumor.checkpoints import pinned_settings, run_network
+    from braintumor.resume_state import load_training_state
+    from braintumor.train_config import TrainConfig
+
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    cfg = TrainConfig(data=str(runs / "d"), out=str(run), image_size=32, batch_size=8, group_duplicates=False)
+    settings = pinned_settings(cfg, ["glioma", "notumor"])
+    ck = torch.load(run / "last.pt", weights_only=False)
+    ck["model"], ck["settings"] = run_network("tumornet-s", settings["classes"]).state_dict(), settings
+    torch.save(ck, run / "last.pt")
+    (run / "best.pt").unlink()
+    assert isinstance(load_training_state(run / "last.pt", 2, "tumornet-s", settings), dict)
+    del ck["settings"]  # an older last.pt of two classes, resumed by a run of every class: another network
+    torch.save(ck, run / "last.pt")
+    assert "holds the weights of another network" in load_training_state(run / "last.pt", 2, "tumornet-s",
+                                                                          pinned_settings(cfg))

@@ -32,6 +32,15 @@ def pinned_settings(cfg: TrainConfig, classes: Sequence[str] = CLASSES) -> dict:
             "classes": list(classes)}
 
 
+def run_network(model_name: str, classes: Sequence[str] = CLASSES) -> torch.nn.Module:
+    """The network a run trains: ``model_name`` with one output per class of its data (training's: every one).
+    train.py builds it and --resume loads last.pt's weights into it, one definition: they were two (the data's
+    classes, and :data:`CLASSES`), which a run of other classes would have told apart."""
+    from .model import create_model
+
+    return create_model(model_name, len(classes))
+
+
 def save_checkpoint(obj: dict, path: Path) -> None:
     """``torch.save`` via a temporary file, renamed when complete. A failed write (a full disk: torch raises
     RuntimeError, not OSError) removes the temporary file and is one OSError that names the file."""

@@ -8,11 +8,13 @@ Why its own module: train.py holds the loop on one page; checkpoints.py writes t
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from torch.optim.swa_utils import AveragedModel
 
+from .checkpoints import run_network
 from .classes import CLASSES
 from .wording import counted
 
@@ -44,7 +46,7 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
         return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
     if other := _other_settings(ck.get("settings"), settings or {}):
         return f"{where} was trained with {other} (another run's last.pt copied over it?){again}"
-    if model_name is not None and not _weights_fit(model_name, ck["model"]):
+    if model_name is not None and not _weights_fit(model_name, ck["model"], (settings or {}).get("classes", CLASSES)):
         return (f"{where} holds the weights of another network than the run's {model_name} (another run's last.pt "
                 f"copied over it?){again}")
     if epochs is not None and epochs < (done := ck["epoch"] + 1):
@@ -120,12 +122,10 @@ def _value(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _weights_fit(model_name: str, weights: object) -> bool:
-    """Whether ``weights`` load into a fresh ``model_name`` network of the classes training needs (every one)."""
-    from .model import create_model
-
+def _weights_fit(model_name: str, weights: object, classes: Sequence[str]) -> bool:
+    """Whether ``weights`` load into the network the run trains (:func:`~.checkpoints.run_network`) of ``classes``."""
     try:
-        create_model(model_name, len(CLASSES)).load_state_dict(weights)
+        run_network(model_name, classes).load_state_dict(weights)
     except (RuntimeError, TypeError, ValueError, KeyError, AttributeError):
         return False
     return True

@@ -33,6 +33,7 @@ from .checkpoints import (
     other_listing,
     pinned_settings,
     recorded_fingerprint,
+    run_network,
     save_checkpoint,
     split_document,
 )
@@ -44,7 +45,7 @@ from .distill import Teacher, distillation_loss
 from .evaluation_scope import dataset_notes
 from .file_names import utf8_document
 from .image_hashes import duplicate_groups
-from .model import MODELS, count_parameters, create_model
+from .model import MODELS, count_parameters
 from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
 from .report import write_text_atomic
@@ -159,7 +160,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
         write_text_atomic(out / "split.json", json.dumps(utf8_document(split_document(full, tr_idx, va_idx, data_fp)),
                                                          indent=1))
 
-    model = create_model(cfg.model, len(full.classes))
+    model = run_network(cfg.model, full.classes)
     if cfg.sync_bn:
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model = model.to(device).to(memory_format=torch.channels_last)
