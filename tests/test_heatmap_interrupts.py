@@ -33,16 +33,16 @@ def test_a_signal_between_a_heat_map_and_its_record_leaves_both_or_neither(signu
         shutil.copy(source, scans / f"{name}.jpg")
     maps, results = tmp_path / "maps", tmp_path / "r.jsonl"
     command = ["predict", str(scans), "-o", str(results), "--resume", "--heatmap", str(maps)]
-    rename = os.replace
+    place = os.link  # (heatmap_files: the map takes its name by a hard link)
 
     def signalled_once_b_is_in_place(src, dst, *args, **kwargs):
-        rename(src, dst, *args, **kwargs)
+        place(src, dst, *args, **kwargs)
         if str(dst).endswith("b.heatmap.png"):
             signal.raise_signal(signum)  # raised here at once, before the record, unless the signal is held
 
-    monkeypatch.setattr(os, "replace", signalled_once_b_is_in_place)
+    monkeypatch.setattr(os, "link", signalled_once_b_is_in_place)
     assert main(command) in (130, 128 + signum)
-    monkeypatch.setattr(os, "replace", rename)
+    monkeypatch.setattr(os, "link", place)
     pngs, named = _maps_and_records(maps, results)
     assert pngs == named == [str(maps / "a.heatmap.png"), str(maps / "b.heatmap.png")]
     assert main(command) == 0  # the rerun draws c only, under its own name
@@ -80,14 +80,14 @@ def test_a_run_stopped_before_its_results_file_was_written_takes_the_maps_it_add
     scans.mkdir()
     for name, source in zip("abc", test_images["glioma"], strict=True):
         shutil.copy(source, scans / f"{name}.jpg")
-    rename = os.replace
+    place = os.link
 
     def stopped_once_b_is_in_place(src, dst, *args, **kwargs):
-        rename(src, dst, *args, **kwargs)
+        place(src, dst, *args, **kwargs)
         if str(dst).endswith("b.heatmap.png"):
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(os, "replace", stopped_once_b_is_in_place)
+    monkeypatch.setattr(os, "link", stopped_once_b_is_in_place)
     maps, results = tmp_path / "maps", tmp_path / "r.csv"
     assert main(["predict", str(scans), "-o", str(results), "--heatmap", str(maps)]) == 130
     assert not results.exists() and not maps.exists()
@@ -100,7 +100,8 @@ def test_a_run_stopped_before_its_results_file_was_written_takes_the_maps_it_add
     assert main(["predict", str(scans), "--format", "jsonl", "--heatmap", str(maps)]) == 130
     printed = [json.loads(line)["heatmap"] for line in capsys.readouterr().out.splitlines()]
     assert printed == [str(maps / "a-2.heatmap.png")]  # b's record was next (stdout's writes are not held)
-    assert sorted(p.name for p in maps.iterdir()) == ["a-2.heatmap.png", "a.heatmap.png", "b.heatmap.png"]
+    # b's map, stopped as it took its name (before its hard link's temporary name went), is named by no record: gone
+    assert sorted(p.name for p in maps.iterdir()) == ["a-2.heatmap.png", "a.heatmap.png"]
 
 
 def test_a_run_that_classified_nothing_leaves_no_empty_heat_map_folder(tmp_path, capsys):
@@ -131,3 +132,41 @@ def test_a_run_that_classified_nothing_leaves_no_empty_heat_map_folder(tmp_path,
     (tmp_path / "out" / "kept.txt").write_text("x")  # there before: stays, with what it holds
     assert main(["predict", str(scans), "--format", "jsonl", "--heatmap", str(tmp_path / "out" / "a" / "b")]) == 1
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["kept.txt"]
+
+
+_KILLED_AS_A_MAP_TAKES_ITS_NAME = """
+import os, signal, sys
+from braintumor.cli import main
+def killed(name):
+    real = getattr(os, name)
+    def call(src, dst, *args, **kwargs):
+        if str(dst).endswith("b.heatmap.png"):
+            os.kill(os.getpid(), signal.SIGKILL)  # no handler runs: an OOM kill, kill -9
+        return real(src, dst, *args, **kwargs)
+    setattr(os, name, call)
+killed("link"), killed("replace")
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="no SIGKILL")
+def test_a_run_killed_outright_as_a_map_takes_its_name_leaves_no_empty_map(test_images, tmp_path):
+    """kill -9 as b's map was put in place: its name was first taken by an empty file (O_EXCL), then the map moved onto
+    it. The kill left an empty b.heatmap.png, which --resume kept (no record names it) and drew b's beside it as
+    b-2.heatmap.png. Now the name is taken by a hard link to the written map: there, whole, or not there."""
+    import subprocess
+    import sys
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name, source in zip("abc", test_images["glioma"], strict=True):
+        shutil.copy(source, scans / f"{name}.jpg")
+    maps, results = tmp_path / "maps", tmp_path / "r.jsonl"
+    command = ["predict", str(scans), "-o", str(results), "--resume", "--heatmap", str(maps), "--threads", "1"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", _KILLED_AS_A_MAP_TAKES_ITS_NAME, *command], env=env, check=False,
+                          capture_output=True)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert [p.name for p in maps.glob("*.png") if p.stat().st_size == 0] == []
+    assert main(command) == 0
+    assert _maps_and_records(maps, results) == ([str(maps / f"{n}.heatmap.png") for n in "abc"],) * 2

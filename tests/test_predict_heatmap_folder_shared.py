@@ -150,3 +150,22 @@ def test_a_results_file_the_disk_refused_takes_this_runs_maps_and_says_so(test_i
     assert main(["predict", str(a), "-o", str(tmp_path / "r.csv"), "--heatmap", str(maps)]) == 1
     assert not maps.exists() and not (tmp_path / "r.csv").exists()
     assert f"removed the 1 heat map this run drew in {maps}: no record written names them" in capsys.readouterr().err
+
+
+def test_a_folder_on_a_file_system_without_hard_links_still_gets_maps_under_names_of_their_own(test_images, tmp_path,
+                                                                                              monkeypatch):
+    """A map takes its name by a hard link; FAT or a FUSE mount refuses links (EPERM): the name is then made empty and
+    the map moved onto it, as before, and a second run still takes the next free name."""
+    import errno
+
+    def no_links(src, dst, *args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    a, b = (_folder(tmp_path, n, s) for n, s in zip("ab", test_images["glioma"], strict=False))
+    maps = tmp_path / "maps"
+    assert main(["predict", str(a), "--heatmap", str(maps), "-o", str(tmp_path / "a.jsonl")]) == 0
+    assert main(["predict", str(b), "--heatmap", str(maps), "-o", str(tmp_path / "b.jsonl")]) == 0
+    assert _named(tmp_path / "b.jsonl") == [str(maps / "x-2.heatmap.png")]
+    assert sorted(os.listdir(maps)) == ["x-2.heatmap.png", "x.heatmap.png"]
+    assert all((maps / n).stat().st_size > 0 for n in os.listdir(maps))

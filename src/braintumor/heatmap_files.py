@@ -73,22 +73,42 @@ class HeatmapWriter:
                 return self.folder / name
             n += 1
 
-    def _claim(self, target: Path, source: str, suffix: str) -> Path:
-        """``target``, or the next free name after it, made empty and so taken (O_EXCL): another run writing to the
-        folder at once, or since this one listed it, cannot take the same name, and neither replaces the other's map."""
+    def _place(self, tmp: str, target: Path, source: str, suffix: str) -> Path:
+        """Put the map written to ``tmp`` under ``target``, or the next free name after it, and say which: another run
+        writing to the folder at once, or since this one listed it, cannot take the same name, and neither replaces the
+        other's map. A hard link takes the name with the map in it (a run killed outright then leaves no empty file
+        under a map's name, kept by --resume beside its input's new map); a file system without links has the name
+        made empty (O_EXCL) and the map moved onto it."""
+        linked = True
         while True:
+            self.drawn.append(target)  # (before: a signal may come right after the name is taken)
             try:
-                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-                return target
+                if linked:
+                    os.link(tmp, target)
+                else:
+                    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             except FileExistsError:
+                self.drawn.pop()
                 target = self._name(source, suffix)
+                continue
+            except OSError:
+                self.drawn.pop()
+                if not linked:
+                    raise
+                linked = False  # FAT, some network or FUSE file systems: no hard links
+                continue
+            if linked:
+                os.unlink(tmp)
+            else:
+                os.replace(tmp, target)  # onto the empty file claimed: never another run's map
+            return target
 
     def write(self, rec: dict, sl: Slice | None = None, explanation: Explanation | None = None,
               record: Callable[[dict], None] = lambda rec: None) -> None:
         """``sl``: a volume's slice (the record's path is then the whole volume), explained as it was classified;
         ``explanation``: the image's own, made with its record (the file is not read again: it may have changed);
         ``record``: writes ``rec`` (naming the PNG) once the PNG is in place. With ``hold_signals`` a stop signal waits
-        from the PNG's rename to the record's end: one between them left a PNG no record named, which ``--resume`` kept
+        from the PNG's placing to the record's end: one between them left a PNG no record named, which ``--resume`` kept
         and drew that input's again beside (``scan-2.heatmap.png``); a record that failed then takes its PNG with it."""
         from .heatmap import explain
 
@@ -97,13 +117,12 @@ class HeatmapWriter:
         target = self._name(rec["path"], suffix)
         fd, tmp = temp_beside(target)
         placed = recorded = False
+        before = len(self.drawn)
         try:
             with open(fd, "wb") as fh:
                 fh.write(png)
             with signals_held() if self.hold_signals else nullcontext():
-                target = self._claim(target, rec["path"], suffix)
-                self.drawn.append(target)  # (before: a signal may come right after the rename)
-                os.replace(tmp, target)  # onto the empty file claimed: never another run's map
+                target = self._place(tmp, target, rec["path"], suffix)
                 settled(tmp)
                 placed, rec[HEATMAP_KEY] = True, str(target)  # the csv column of that name too
                 record(rec)
@@ -113,7 +132,7 @@ class HeatmapWriter:
                 if self.hold_signals and not recorded:  # no record names it (unheld, a signal may land after one did)
                     target.unlink(missing_ok=True)
                 raise
-            if self.drawn and self.drawn[-1] == target and os.path.lexists(tmp):  # claimed, never filled
+            if len(self.drawn) > before and os.path.lexists(tmp):  # its name taken, the map not (or not only) there
                 self.drawn.pop().unlink(missing_ok=True)
             Path(tmp).unlink(missing_ok=True)
             settled(tmp)
