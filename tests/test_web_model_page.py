@@ -76,3 +76,32 @@ def test_leak_free_and_per_class_numbers_show_where_the_file_holds_them_and_no_c
     assert table.count('<th scope="col">') == 5 and table.count('<th scope="row">') == len(shipped.classes)
     assert "<caption>" in table and "91.23%" in table and "87.65%" in table and "303" in table
     assert "not calibrated" in text and "temperature" not in text
+
+
+def test_a_model_file_with_markup_or_mistyped_numbers_in_its_metadata_gets_its_page_not_a_500(shipped, tmp_path):
+    """A model file's metadata hand-edited or written by another tool: its strings are shown as text (a name holding
+    <script> is escaped), and a section that is no mapping or a count or share that is no number is left out, as an
+    older export's missing one is. "{:,}" and "%.4f" of a string, a list's .items() and a validation ECE without its
+    'after' failed the page with a 500 while /api/v1/model answered."""
+    markup = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    model = onnx.load(str(default_model_path()))
+    prop = next(p for p in model.metadata_props if p.key == METADATA_KEY)
+    meta = json.loads(prop.value)
+    meta.update(name=markup, model_version=markup, data_fingerprint=markup, created=markup, num_parameters="many",
+                display_names={c: markup for c in meta["classes"]})
+    meta["training"].update(train_images="5,712", best_epoch=[3])
+    meta["metrics"].update(accuracy="0.99", macro_f1="high", n=None, per_class=[1, 2], leak_free="yes")
+    meta["calibration"].pop("val_after")
+    meta["calibration"]["n_val"] = {"a": 1}
+    prop.value = json.dumps(meta)
+    onnx.save(model, tmp_path / "edited.onnx")
+    app = create_app(model_path=tmp_path / "edited.onnx", threads=1)
+    app.testing = False  # the 500 a user gets, not the exception
+    r = app.test_client().get("/model")
+    assert r.status_code == 200, r.status_code
+    html = r.get_data(as_text=True)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert _text(html).count(markup) >= 3  # shown as the text it is
+    assert "The model file records no test results." in _text(html) and "Per class" not in html
+    assert "Calibration error (ECE) on validation" not in html and "temperature of" in _text(html)
+    assert app.test_client().get("/api/v1/model").get_json()["metrics"]["accuracy"] == "0.99"  # the JSON as it is

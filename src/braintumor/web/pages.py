@@ -29,6 +29,7 @@ from ..volume_io import MAX_VOLUME_BYTES
 from ..wording import LOWER_CONFIDENCE, SEND_SMALLER, UNREADABLE, printable, review_below_text, unread_format_text
 from .done_line import card_id, copy_suffixes, done_text
 from .inference import base64_text, model_card, read_uploads, state, status_for
+from .model_facts import readable_card
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
 
@@ -229,7 +230,8 @@ def model_page():
     """The model card for people: the facts of ``GET /api/v1/model`` (the same :func:`model_card`, read from the model
     file's metadata when asked, never written into the page) in words, under headings. The footer's link opened the
     raw JSON, which a clinician cannot read."""
-    response = make_response(render_template("model.html", card=model_card(state()), state=state()))
+    card = readable_card(model_card(state()))  # a mistyped field left out, not the page's 500
+    response = make_response(render_template("model.html", card=card, state=state()))
     response.headers["Cache-Control"] = INDEX_CACHE_CONTROL  # holds no result: revalidated, as the upload page
     return response
 
