@@ -81,8 +81,35 @@ def test_the_cli_says_the_model_is_at_fault_in_one_line(tmp_path, test_images, c
     shutil.copy(test_images["glioma"][0], folder / "a.jpg")
     assert main(["predict", str(folder), "--model", str(model), "--no-progress"]) == 2
     assert capsys.readouterr().err == (f"error: the model {model} gave scores that are not finite (NaN or infinite) "
-                                       "for image 0: a damaged model file, or one converted wrongly; export it "
-                                       "again\n")
+                                       f"for {folder / 'a.jpg'}: a damaged model file, or one converted wrongly; "
+                                       "export it again\n")
+
+
+@pytest.mark.parametrize("heatmap", [False, True])
+def test_the_cli_names_the_file_whose_scores_are_not_finite_not_its_place_in_a_batch(heatmap, tmp_path, test_images,
+                                                                                       monkeypatch, capsys):
+    """b.jpg, the second of a folder's images, said "for image 1" (its place among a run of images), and with
+    --heatmap "for image 0" (its place in its batch): the user could not tell which file."""
+    import shutil
+
+    from braintumor import predictor
+    from braintumor.cli import main
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name, source in zip("abc", test_images["glioma"], strict=True):
+        shutil.copy(source, folder / f"{name}.jpg")
+    check, calls = predictor.check_scores, []
+
+    def nan_on_the_second_run(logits, model):
+        calls.append(len(logits))
+        return check(np.full_like(logits, np.nan) if len(calls) == 2 else logits, model)
+
+    monkeypatch.setattr(predictor, "check_scores", nan_on_the_second_run)
+    command = ["predict", str(folder), "--batch-size", "1", "--no-progress", "--format", "jsonl"]
+    assert main(command + (["--heatmap", str(tmp_path / "maps")] if heatmap else [])) == 2
+    err = capsys.readouterr().err
+    assert f"not finite (NaN or infinite) for {folder / 'b.jpg'}: " in err, err
 
 
 def test_the_web_app_answers_a_503_that_says_the_model_failed(tmp_path, test_images):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 from .classes import display_name
 from .image_io import ImageError
+from .model_scores import NonFiniteScores
 from .orientation import TURN_ADVICE
 from .prediction import Prediction, probability_text
 from .predictor import Classifier
@@ -201,10 +202,13 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
             yield from _explained_records(clf, images, batch_size, tick)
             images.clear()
             return
-        for src, outcome in clf.predict_many(images, batch_size=batch_size):
-            tick()
-            yield {"path": str(src), "error": input_error(outcome)} if isinstance(outcome, ImageError) \
-                else {"path": str(src), **outcome.to_dict()}
+        try:
+            for src, outcome in clf.predict_many(images, batch_size=batch_size):
+                tick()
+                yield {"path": str(src), "error": input_error(outcome)} if isinstance(outcome, ImageError) \
+                    else {"path": str(src), **outcome.to_dict()}
+        except NonFiniteScores as exc:  # the file, not "image 3" of this run of images
+            raise exc.named(str(images[exc.row])) from None
         images.clear()
 
     for item in items:
@@ -224,9 +228,14 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
                 yield error_record(volume)
                 continue
             recs = []
-            for rec, sl in volume_records(clf, volume, batch_size):
-                recs.append(rec)
-                yield {**rec, "_slice": sl} if pixels else rec
+            try:
+                for rec, sl in volume_records(clf, volume, batch_size):
+                    recs.append(rec)
+                    yield {**rec, "_slice": sl} if pixels else rec
+            except NonFiniteScores as exc:  # the scan and its slice (volume_records: the web's too, whose log has none)
+                place = head(volume, exc.row)
+                raise exc.named(", ".join([str(place["path"]), *(f"{k} {place[k]}" for k in ("series", "slice")
+                                                                  if k in place)])) from None
             if summaries and len(volume.slices) > 1:
                 yield summary_record(volume, recs, clf.classes)
     yield from flush()
@@ -256,7 +265,10 @@ def _explained_records(clf: Classifier, paths: list, batch_size: int, tick: Call
             except ImageError as exc:
                 crops.append(exc.with_traceback(None))
         good = [c for c in crops if not isinstance(c, ImageError)]
-        explained = iter(explain_crops(clf, np.stack([c for c, _ in good]), [i for _, i in good]) if good else [])
+        try:
+            explained = iter(explain_crops(clf, np.stack([c for c, _ in good]), [i for _, i in good]) if good else [])
+        except NonFiniteScores as exc:  # the file, not "image 3" of this batch
+            raise exc.named(str(next(s for s, c in zip(chunk, crops, strict=True) if c is good[exc.row]))) from None
         for src, crop in zip(chunk, crops, strict=True):
             tick()
             if isinstance(crop, ImageError):
