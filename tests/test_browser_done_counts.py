@@ -4,6 +4,7 @@ Skipped, never failed, when chromium or playwright is absent (like tests/test_br
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -198,3 +199,22 @@ def test_without_javascript_the_done_lines_count_of_unreadable_files_links_to_th
     page.keyboard.press("Enter")
     sync_api.expect(heading).to_be_focused()
     context.close()
+
+
+def test_the_servers_own_503_of_a_failed_model_is_not_said_to_pass(served, chromium, test_images):
+    """The app's one 503 (web/model_failures.py: its model gives scores that are not finite) said "the server is
+    unavailable for now" on the Done line, as a restarting proxy's does: the user waited and tried again, which no wait
+    mends. The card says the server's own sentence; a proxy's 503 page is still "unavailable for now" (above)."""
+    from braintumor.web.model_failures import MODEL_FAILED
+
+    page = chromium.new_page()
+    page.goto(served)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.route("**/api/v1/predict*", lambda route: route.fulfill(status=503, content_type="application/json",
+                                                                 body=json.dumps({"error": MODEL_FAILED})))
+    page.set_input_files("#file-input", [{"name": "scan.jpg", "mimeType": "image/jpeg",
+                                          "buffer": test_images["glioma"][0].read_bytes()}])
+    sync_api.expect(page.locator("#page-status")).to_have_text(
+        "Done: 0 classified, 1 not analysed: the server's model failed; tell its operator (see below).",
+        timeout=30_000)
+    page.close()

@@ -119,6 +119,9 @@ window.braintumorSend = function (helpers) {
     if (!response) return "the server could not be reached";
     if (foreign) return SIGNED_OUT;
     if (response.status === 403) return (data && data.error) || "the server refused the upload as forbidden";
+    // the app's own 503 says why (web/model_failures.py: its model file gives scores that are not finite), which no
+    // wait mends: "unavailable for now" (a proxy's, a restart) had the user try again
+    if (response.status === 503 && data && data.error) return "the server's model failed; tell its operator";
     return { 401: SIGNED_OUT, 408: "the upload was too slow",
       429: "the server is turning requests away for now", 503: "the server is unavailable for now" }[response.status] ||
       (response.status >= 500 ? "the server failed" : "");
