@@ -703,3 +703,17 @@ def test_docs_rewrite_the_shipped_report_with_the_runs_copy_in_models():
     commands = [(doc, c) for doc in ("README.md", "docs/RESULTS.md", "models/MODEL_CARD.md")
                 for c in re.findall(r"braintumor evaluate [^`]*--out docs/evaluation[^`]*", prose(doc))]
     assert commands and [(doc, c) for doc, c in commands if not c.endswith("--run models")] == []
+
+
+def test_committed_report_draws_its_figures_as_the_report_describes_them_today():
+    """The reliability diagram's look changed (the gap an unfilled hatched box, the mean confidence a red line) while
+    docs/evaluation kept the old figures, whose caption described no line and whose under-confident bins (RESULTS
+    links reliability_uncalibrated.png) read as accuracy stopping at the confidence: each figure's caption in the
+    committed report.html is the one report.py writes now, so the report is rerun when a figure's look changes."""
+    from braintumor.report import CAPTIONS
+    from braintumor.report_tables import esc
+
+    report = (REPO / "docs" / "evaluation" / "report.html").read_text()
+    shown = [key for key in CAPTIONS if f'src="{key}.png"' in report]
+    assert "reliability" in shown and "reliability_uncalibrated" in shown
+    assert [key for key in shown if f"<figcaption>{esc(CAPTIONS[key])}" not in report] == []
