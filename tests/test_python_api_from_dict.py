@@ -147,3 +147,22 @@ def test_a_label_or_confidence_of_a_wrong_type_or_value_is_refused(args, kwargs,
 def test_a_numpy_confidence_becomes_a_float():
     p = Prediction("glioma", np.float32(0.5), PROBS)
     assert type(p.confidence) is float and p.confidence == 0.5 and json.dumps(p.to_dict())
+
+
+@pytest.mark.parametrize(("said", "kwargs", "error"), [
+    ("`probabilities` a mapping of class to probability (a list or array raises TypeError)",
+     {"probabilities": [0.97, 0.01, 0.01, 0.01]}, TypeError),
+    ("`ood_score` (a distance, 1 the refusal threshold) finite and not negative", {"ood_score": float("nan")},
+     ValueError),
+    ("`ood_score` (a distance, 1 the refusal threshold) finite and not negative", {"ood_score": -0.5}, ValueError),
+])
+def test_the_readme_names_each_check_a_prediction_makes(said, kwargs, error):
+    """README's list of what ``Prediction(...)`` checks left out two refusals made today (an ood_score that is NaN,
+    infinite or negative; probabilities that are no mapping): each check it names is made, and each made is named."""
+    from conftest import REPO
+
+    assert said in " ".join((REPO / "README.md").read_text().split())
+    answer = {"label": "glioma", "confidence": 0.97, "ood_score": 0.5,
+              "probabilities": {"glioma": 0.97, "meningioma": 0.01, "notumor": 0.01, "pituitary": 0.01}}
+    with pytest.raises(error):
+        Prediction(**{**answer, **kwargs})
