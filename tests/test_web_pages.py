@@ -309,3 +309,15 @@ def test_a_message_that_starts_with_its_own_word_is_a_sentence(message):
 
     for said in (message, NOT_AN_INPUT, EMPTY_BODY, NOT_UTF8):
         assert sentence(said) == said[0].upper() + said[1:]
+
+
+def test_the_readme_names_the_pages_clear_button_and_the_request_id_every_answer_carries(client):
+    """README's web section, where a user looks first, said neither of two things added today that a user acts on:
+    the "Clear results" button (a shared workstation) and the X-Request-ID to quote to an operator; both are there."""
+    from conftest import REPO
+
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert '"Clear results"' in readme and "Every answer carries `X-Request-ID`" in readme
+    page = client.get("/")
+    assert ">Clear results</button>" in page.get_data(as_text=True)
+    assert page.headers["X-Request-ID"] and client.get("/healthz").headers["X-Request-ID"]
