@@ -259,3 +259,14 @@ def test_a_blank_model_name_is_shown_quoted_not_as_nothing(monkeypatch, how):
         Classifier.load() if how == "env" else Classifier.load(" ")
     named = ", named by $BRAINTUMOR_MODEL" if how == "env" else ""
     assert str(caught.value).startswith(f"model file not found: ' '{named} (train and export one")
+
+
+def test_the_cli_reference_says_what_a_model_file_is_checked_for_when_loaded():
+    """docs/CLI.md's --model paragraph said nothing of the graph checks made when a model is loaded (today's fixed
+    batch and float16 refusals among them): a user given 'error: ... cannot be used' found no word of it there."""
+    from conftest import REPO
+
+    text = " ".join((REPO / "docs" / "CLI.md").read_text().split())
+    for said in ("float32 images of shape (N, 1, S, S) for any number N", "a float16 conversion or an export for a "
+                 "fixed batch", "one score per class", "exit status 2, not an ONNX Runtime traceback"):
+        assert said in text
