@@ -169,3 +169,12 @@ def test_a_folder_on_a_file_system_without_hard_links_still_gets_maps_under_name
     assert _named(tmp_path / "b.jsonl") == [str(maps / "x-2.heatmap.png")]
     assert sorted(os.listdir(maps)) == ["x-2.heatmap.png", "x.heatmap.png"]
     assert all((maps / n).stat().st_size > 0 for n in os.listdir(maps))
+
+
+def test_predict_help_says_a_map_already_in_the_folder_is_never_replaced(capsys):
+    """``predict --help`` said only that maps are written into DIR, where a user reusing a folder reads first: that a
+    map already there stays, the next run taking x-2.heatmap.png, was in docs/CLI.md alone."""
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "a map already in DIR is never replaced: the new one takes the next free name (x-2.heatmap.png)" in said

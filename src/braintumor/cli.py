@@ -245,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ONNX Runtime threads (1-256; default: CPUs, at most 4; with --workers N, CPUs / N each)")
     p.add_argument("--heatmap", type=path_arg, metavar="DIR",
                    help="also write a class-activation overlay PNG per classified image here, named in its record "
-                        "(csv: a heatmap column; refused and unreadable inputs get none)")
+                        "(csv: a heatmap column; refused and unreadable inputs get none); a map already in DIR is "
+                        "never replaced: the new one takes the next free name (x-2.heatmap.png)")
     p.add_argument("--summary", action="store_true",
                    help="after each multi-slice input (series, volume) add a summary record: per-class slice "
                         "counts, most suspicious slices (json/jsonl; csv: on stderr; table: always on stderr)")
