@@ -38,7 +38,7 @@ def console(r: dict, temperature: float = 1.0, line: int = -2) -> str:
 def said_alike(r: dict) -> str:
     """The one sentence, as the console prints it and as report.html says it (with a full stop)."""
     line, html = console(r), _refused_and_flagged(None, r)
-    assert line == review_text(r) and f"<p>{line}.</p>" in html, (line, html)
+    assert line == review_text(r) and f"<p>{line[:1].upper() + line[1:]}.</p>" in html, (line, html)
     assert "n/a" not in line + html and "accepted, " not in line and "under 99%" not in line + html
     return line
 
@@ -46,18 +46,37 @@ def said_alike(r: dict) -> str:
 def test_some_flagged_says_both_rates():
     assert said_alike(summary([0.5, 0.6, 0.999, 0.999], [True, False, True, True])) == (
         "2 of the 4 accepted answers had lower confidence (under 99.0%): 50.00% of them were right, against "
-        "100.00% of the others; they hold 1 of the 1 wrong accepted answers")
+        "100.00% of the others; the one wrong accepted answer is among them")
 
 
 def test_every_answer_flagged_says_no_n_a():
     assert said_alike(summary([0.5, 0.6], [True, False])) == (
         "2 of the 2 accepted answers had lower confidence (under 99.0%), all of them: 50.00% of them were right; "
-        "they hold 1 of the 1 wrong accepted answers")
+        "the one wrong accepted answer is among them")
 
 
 def test_none_flagged_says_no_n_a():
     assert said_alike(summary([0.999, 0.999], [True, False])) == (
         "0 of the 2 accepted answers had lower confidence (under 99.0%); 50.00% of the 2 were right")
+
+
+def test_no_wrong_answer_says_so_not_0_of_the_0():
+    """A test split of one class, every answer right, said "they hold 0 of the 0 wrong accepted answers"."""
+    assert said_alike(summary([0.5, 0.999], [True, True])) == (
+        "1 of the 2 accepted answers had lower confidence (under 99.0%): 100.00% of them were right, against "
+        "100.00% of the others; no accepted answer was wrong")
+    assert said_alike(summary([0.5, 0.999], [True, False])).endswith(
+        "; the one wrong accepted answer is not among them")
+    assert said_alike(summary([0.5, 0.6, 0.7], [False, False, True])).endswith(
+        "; they hold 2 of the 2 wrong accepted answers")
+
+
+def test_one_accepted_answer_is_not_1_of_the_1():
+    """One accepted answer was "1 of the 1 accepted answers had ..., all of them: 0.00% of them were right"."""
+    assert said_alike(summary([0.5], [False])) == (
+        "the one accepted answer had lower confidence (under 99.0%), and was wrong")
+    assert said_alike(summary([0.999], [True])) == (
+        "the one accepted answer did not have lower confidence (under 99.0%), and was right")
 
 
 def test_no_accepted_answer_says_so_and_no_count():

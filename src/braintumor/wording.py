@@ -41,6 +41,10 @@ def review_text(r: dict) -> str:
 
     if not r["accepted"]:
         return "no answer was accepted"
+    if r["accepted"] == 1:  # it was "1 of the 1 accepted answers had ..., all of them: 0.00% of them were right"
+        right = "right" if r["wrong_accepted"] == 0 else "wrong"
+        return (f"the one accepted answer {'had' if r['flagged'] else 'did not have'} {LOWER_CONFIDENCE} "
+                f"({review_below_text(r['below'])}), and was {right}")
     said = (f"{r['flagged']} of the {r['accepted']} accepted answers had {LOWER_CONFIDENCE} "
             f"({review_below_text(r['below'])})")
     if r["accuracy_flagged"] is None:  # none flagged
@@ -48,7 +52,17 @@ def review_text(r: dict) -> str:
     others = r["accuracy_not_flagged"]  # None: all flagged
     return (said + (", all of them" if others is None else "") + f": {percent(r['accuracy_flagged'])} of them were "
             "right" + (f", against {percent(others)} of the others" if others is not None else "")
-            + f"; they hold {r['wrong_flagged']} of the {r['wrong_accepted']} wrong accepted answers")
+            + _wrong_text(r["wrong_flagged"], r["wrong_accepted"]))
+
+
+def _wrong_text(flagged: int, wrong: int) -> str:
+    """The clause on how many of the wrong accepted answers had lower confidence: a test split of one class, every
+    answer right, said "they hold 0 of the 0 wrong accepted answers", and one wrong answer "1 of the 1"."""
+    if not wrong:
+        return "; no accepted answer was wrong"
+    if wrong == 1:
+        return f"; the one wrong accepted answer is {'among them' if flagged else 'not among them'}"
+    return f"; they hold {flagged} of the {wrong} wrong accepted answers"
 
 
 #: What an accepted answer for a slice that looks skull-stripped (``braintumor.stripped``) is called: the CLI's table
