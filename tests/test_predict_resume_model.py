@@ -72,3 +72,42 @@ def test_a_resumed_file_whose_ood_score_is_no_distance_is_refused_naming_the_lin
                             "predict never writes (a finite distance >= 0): correct or remove that line, or choose "
                             "another -o\n")
     assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize(("fmt", "edited", "shown"), [("jsonl", "NaN", "nan"), ("jsonl", "Infinity", "inf"),
+                                                      ("jsonl", "true", "True"), ("csv", "nan", "nan"),
+                                                      ("csv", "inf", "inf"), ("csv", "1.5", "1.5")])
+def test_a_resumed_file_whose_probability_is_no_probability_is_refused_naming_the_line(test_images, tmp_path, fmt,
+                                                                                      edited, shown, capsys):
+    """check_same_model read the sample record's probabilities with ``float()``, which takes a hand-edited ``nan`` or
+    ``inf``: a misleading "another model's answers" warning. Refused as the ood_score is, naming the line and class."""
+    import csv
+    import io
+    import json
+
+    images = []
+    for p in test_images["glioma"][:3]:
+        images.append(tmp_path / p.name)
+        shutil.copy(p, images[-1])
+    target = tmp_path / f"r.{fmt}"
+    assert run_predict([*images[:2], "-o", target, "--resume", "--model", FLOAT], capsys)[0] == 0
+    lines = target.read_text().splitlines(keepends=True)
+    if fmt == "jsonl":
+        rec = json.loads(lines[0])
+        old = f'"glioma": {json.dumps(rec["probabilities"]["glioma"])}'
+        assert old in lines[0]
+        lines[0] = lines[0].replace(old, f'"glioma": {edited}')
+    else:
+        header, row = next(csv.reader([lines[0]])), next(csv.reader([lines[1]]))
+        row[header.index("glioma")] = edited
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerow(row)
+        lines[1] = text.getvalue()
+    target.write_text("".join(lines))
+    before = target.read_bytes()
+    rc, _, err = run_predict([*images, "-o", target, "--resume", "--model", FLOAT], capsys)
+    line = 1 if fmt == "jsonl" else 2
+    assert (rc, err) == (2, f"error: cannot resume: line {line} of {target} has glioma probability {shown}, which "
+                            "braintumor predict never writes (a number from 0 to 1): correct or remove that line, or "
+                            "choose another -o\n")
+    assert target.read_bytes() == before

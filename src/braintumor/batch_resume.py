@@ -70,15 +70,29 @@ def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> di
         raise bad
     rec["path"] = utf8_text(rec["path"])  # as an earlier run under an ASCII locale may have written it to jsonl
     score = rec.get("ood_score")  # a distance: a hand-edited nan or inf was taken for one (check_same_model)
-    try:
-        distance = score in (None, "") or (not isinstance(score, bool) and 0.0 <= float(score) < math.inf)
-    except (TypeError, ValueError):  # a list, "abc"
-        distance = False
-    if not distance:
+    if score not in (None, "") and not _number(score, math.inf):
         raise UsageError(printable(f"cannot resume: line {n} of {target} has ood_score {score}, which braintumor "
                                    "predict never writes (a finite distance >= 0): correct or remove that line, or "
                                    "choose another -o"))
+    # jsonl's dict, csv's class columns (between confidence and ood): a hand-edited nan was read by check_same_model
+    classes = header[header.index("confidence") + 1:header.index("ood")]
+    probs = rec.get("probabilities") or {} if fmt == "jsonl" else {c: rec[c] for c in classes if c in rec}
+    if not isinstance(probs, dict):
+        raise bad
+    for name, p in probs.items():
+        if not _number(p, 1.0):
+            raise UsageError(printable(f"cannot resume: line {n} of {target} has {name} probability {p}, which "
+                                       "braintumor predict never writes (a number from 0 to 1): correct or remove "
+                                       "that line, or choose another -o"))
     return rec
+
+
+def _number(value: object, most: float) -> bool:
+    """Whether a record's ``value`` is a finite number from 0 to ``most`` (``float()`` takes "nan", "inf", True)."""
+    try:
+        return not isinstance(value, bool) and 0.0 <= float(value) <= most and math.isfinite(float(value))
+    except (TypeError, ValueError):  # a list, "abc"
+        return False
 
 
 def _csv_header(line: bytes) -> list[str] | None:
