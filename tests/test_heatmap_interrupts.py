@@ -170,3 +170,34 @@ def test_a_run_killed_outright_as_a_map_takes_its_name_leaves_no_empty_map(test_
     assert [p.name for p in maps.glob("*.png") if p.stat().st_size == 0] == []
     assert main(command) == 0
     assert _maps_and_records(maps, results) == ([str(maps / f"{n}.heatmap.png") for n in "abc"],) * 2
+
+
+def test_a_json_run_to_standard_output_stopped_takes_the_maps_its_unprinted_records_named(test_images, tmp_path,
+                                                                                          monkeypatch, capsys):
+    """``--format json`` holds its records until the end (one array): Ctrl-C (or a model error) before then printed
+    none, yet kept a.heatmap.png and b.heatmap.png, named by no record. They go, as for a failed write, and stderr says
+    so; the maps an earlier run left stay."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name, source in zip("abc", test_images["glioma"], strict=True):
+        shutil.copy(source, scans / f"{name}.jpg")
+    from braintumor.heatmap_files import HeatmapWriter
+
+    place = HeatmapWriter._place
+
+    def stopped_once_b_is_in_place(self, *args, **kwargs):
+        target = place(self, *args, **kwargs)
+        if target.name == "b.heatmap.png":
+            raise KeyboardInterrupt
+        return target
+
+    monkeypatch.setattr(HeatmapWriter, "_place", stopped_once_b_is_in_place)
+    maps = tmp_path / "maps"
+    assert main(["predict", str(scans), "--format", "json", "--heatmap", str(maps)]) == 130
+    out, err = capsys.readouterr()
+    assert out == "" and not maps.exists()
+    assert f"removed the 2 heat maps this run drew in {maps}: the json records naming them were not printed" in err
+    maps.mkdir()
+    (maps / "old.heatmap.png").write_bytes(b"an earlier run's")
+    assert main(["predict", str(scans), "--format", "json", "--heatmap", str(maps)]) == 130
+    assert [p.name for p in maps.iterdir()] == ["old.heatmap.png"]

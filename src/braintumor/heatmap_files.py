@@ -148,7 +148,8 @@ def maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Name
     them. Records printed as they come (stdout, a device's: ``-o /dev/stdout``, a FIFO; ``--resume``'s file) keep
     theirs, but where writing the records failed (``> /dev/full``, ``-o /dev/full``) the maps whose records had not
     gone out (``heatmaps.named``: the table's and json's held back) are removed; a closed pipe (``| head -1``) is no
-    failed write: its reader had what it wanted. A run that drew none (every input refused or unreadable, or stopped
+    failed write: its reader had what it wanted. A json run to stdout stopped otherwise (Ctrl-C, a model error) printed
+    none of its held records: its maps go too. A run that drew none (every input refused or unreadable, or stopped
     before its first map) removes the folder it made for them, left empty. A write that failed says which maps went
     with it."""
     try:
@@ -159,11 +160,14 @@ def maps_go_with_the_records(heatmaps: HeatmapWriter | None, args: argparse.Name
             unwritten = isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and not (
                 exc.filename and Path(exc.filename).parent == heatmaps.folder)  # the records', not a map's own
             whole = output and not is_special_file(Path(output))  # -o FILE: written whole at the end, or not at all
-            gone = [] if resume else heatmaps.drawn if whole else heatmaps.drawn[heatmaps.named:] if unwritten else []
-            if gone and isinstance(exc, OSError):
+            held = not whole and not isinstance(exc, OSError) and args.format == "json"  # its array never printed
+            gone = ([] if resume else heatmaps.drawn if whole else heatmaps.drawn[heatmaps.named:]
+                    if unwritten or held else [])
+            if gone and (isinstance(exc, OSError) or held):
+                why = "the json records naming them were not printed" if held else "no record written names them"
                 with contextlib.suppress(OSError):
                     print(printable(f"removed the {counted(len(gone), 'heat map')} this run drew in {heatmaps.folder}"
-                                    f": no record written names them"), file=sys.stderr)
+                                    f": {why}"), file=sys.stderr)
             heatmaps.discard(gone)
         raise
     if heatmaps is not None and not heatmaps.drawn:
