@@ -34,9 +34,12 @@ EXPOSE 8000
 # `docker run -e BRAINTUMOR_ALLOWED_HOSTS=localhost,braintumor.example.org ...` (docs/DEPLOY.md).
 ENV BRAINTUMOR_ALLOWED_HOSTS=localhost,127.0.0.1
 # python, not curl (slim has no curl): exit 0 only when /healthz answers 200. No proxy: Docker passes its
-# proxy settings (HTTP_PROXY) into containers, and urllib sent 127.0.0.1 to that proxy.
+# proxy settings (HTTP_PROXY) into containers, and urllib sent 127.0.0.1 to that proxy. https where GUNICORN_CMD_ARGS
+# gives gunicorn --certfile/--keyfile (serve_settings.gunicorn_scheme, as serve prints it; plain http was refused and
+# the container marked unhealthy), its certificate unverified: it asks 127.0.0.1 alone, whose certificate names the
+# public host.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request as u; sys.exit(u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+    CMD ["python", "-c", "import ssl, sys, urllib.request as u; from braintumor.serve_settings import gunicorn_scheme as s; sys.exit(u.build_opener(u.ProxyHandler({}), u.HTTPSHandler(context=ssl._create_unverified_context())).open(s() + '://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
 # What this image serves, for `docker image inspect` (docs/DEPLOY.md): the package version (pyproject.toml), the commit
 # when the build was given one, and the sha256 of each shipped model file (tests/test_deploy.py checks them all against
 # the repository; the model's own version and fingerprint are in /healthz and /api/v1/model). Last, so that a new

@@ -335,3 +335,41 @@ def test_deploy_md_says_how_to_keep_uploads_off_the_proxys_disk():
     section = text[text.index("## Behind a reverse proxy"):text.index("## Scaling horizontally")]
     assert all(setting in section for setting in ("client_body_buffer_size", "client_body_temp_path",
                                                   "proxy_max_temp_file_size 0", "proxy_temp_path"))
+
+
+def test_the_healthcheck_follows_gunicorn_cmd_args_to_https(tmp_path):
+    """A container given TLS through ``GUNICORN_CMD_ARGS`` (``--certfile``, ``--keyfile``: serve prints https then) was
+    marked unhealthy: the check asked http://127.0.0.1:8000/healthz, and gunicorn closed that connection. It asks
+    https there, its self-signed certificate unverified (127.0.0.1 only), and http without them."""
+    import http.server
+    import ssl
+    import threading
+
+    from test_serve_tls import _self_signed
+
+    class Healthz(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    cert, key = _self_signed(tmp_path)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Healthz)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    check = [sys.executable, *[a.replace(f":{PORT}/", f":{port}/") for a in healthcheck()[1:]]]
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "https_proxy", "gunicorn_cmd_args")}
+    env["PYTHONPATH"] = str(REPO / "src")
+    try:
+        tls = {**env, "GUNICORN_CMD_ARGS": f"--certfile {cert} --keyfile {key}"}
+        done = subprocess.run(check, env=tls, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        assert subprocess.run(check, env=env, capture_output=True, timeout=30).returncode != 0  # http to a TLS port
+    finally:
+        server.shutdown()
+        server.server_close()
