@@ -79,10 +79,18 @@ def test_the_cli_says_the_model_is_at_fault_in_one_line(tmp_path, test_images, c
     folder = tmp_path / "images"
     folder.mkdir()
     shutil.copy(test_images["glioma"][0], folder / "a.jpg")
+    said = (f"error: the model {model} gave scores that are not finite (NaN or infinite) for {folder / 'a.jpg'}: a "
+            "damaged model file, or one converted wrongly; export it again\n")
     assert main(["predict", str(folder), "--model", str(model), "--no-progress"]) == 2
-    assert capsys.readouterr().err == (f"error: the model {model} gave scores that are not finite (NaN or infinite) "
-                                       f"for {folder / 'a.jpg'}: a damaged model file, or one converted wrongly; "
-                                       "export it again\n")
+    assert capsys.readouterr() == ("", said)  # the table printed its bare header before the error line
+    for fmt in ("table", "csv", "json", "jsonl"):  # nothing on stdout, and no -o FILE, in every format
+        assert main(["predict", str(folder), "--model", str(model), "--no-progress", "--format", fmt]) == 2
+        assert capsys.readouterr() == ("", said), fmt
+        out = tmp_path / f"results.{fmt}"
+        assert main(["predict", str(folder), "--model", str(model), "--no-progress", "--format", fmt, "-o",
+                     str(out)]) == 2
+        assert capsys.readouterr() == ("", said) and not out.exists(), fmt
+
 
 
 @pytest.mark.parametrize("heatmap", [False, True])

@@ -255,8 +255,10 @@ def _predict(args: argparse.Namespace) -> int:
                     heatmaps.named = len(heatmaps.drawn)
                 if rec.get("notes") and args.format not in ("json", "jsonl"):
                     fmt.note(notes_text(rec))  # a one-slice scan's (json and jsonl keep them in its record)
-        finally:  # a run stopped early (Ctrl-C) still shows the table's rows (and notes) held back to size its column
-            fmt.settle(final=True)
+        except BaseException:  # a run stopped early (Ctrl-C) still shows the table's rows (and notes) held back to
+            fmt.settle(final=True, stopped=True)  # size its column; one stopped before its first row, no bare header
+            raise
+        fmt.settle(final=True)
         fmt.close()
     failed = failed_before + unread
     # the work is done and written: a closed log pipe (it was 141), a closed stderr or a full log disk (1: "an input

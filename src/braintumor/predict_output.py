@@ -132,11 +132,18 @@ class Formatter:
         self.out.flush()
         print(text, file=sys.stderr)
 
-    def settle(self, final: bool = False) -> None:
+    def settle(self, final: bool = False, stopped: bool = False) -> None:
         """Table: size the path column from the rows so far (folders are expanded as they are read, and a 10 000-image
         folder is not listed just for this), print the header and them; later rows stream, and a longer name is cut in
-        the middle to fit (:func:`fit`; csv and json keep it whole). ``final``: no row follows those held."""
+        the middle to fit (:func:`fit`; csv and json keep it whole). ``final``: no row follows those held.
+        ``stopped``: the run ended in an error; with no row held only the notes are said (a model whose scores were
+        not finite printed a bare header before its error line)."""
         if self.fmt != "table" or self.width:
+            return
+        if stopped and not self.held:
+            notes, self.buffer = self.buffer, []
+            for text in notes:
+                print(text, file=sys.stderr)
             return
         rows = [r for r in self.buffer if isinstance(r, dict)]
         names = [record_name(r) for r in rows]
