@@ -298,3 +298,36 @@ def test_a_screen_reader_reading_a_card_hears_its_answer_once(server, chromium, 
     heard = card.aria_snapshot()
     context.close()
     assert heard.count(answer) == 1, heard
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_a_screen_reader_hears_a_cards_lower_confidence_and_caution_once(server, chromium, test_images, js,
+                                                                         monkeypatch):
+    """The live region says an answer's lower confidence and its caution (a slice that looks skull-stripped) after
+    the answer; the paragraphs that show them under the verdict were read again right after, in a screen reader's
+    browse mode. They are for the eye (aria-hidden), as the verdict line is. Both flags set on the server's own
+    records, on the JSON's and on the no-JavaScript page's path alike."""
+    from test_browser import sent_page
+
+    from braintumor.web import api, pages
+
+    def flagged(real):
+        def classify(*args, **kwargs):
+            entries = real(*args, **kwargs)
+            for rec in (r for e in entries for r in e.records if r.get("label")):
+                rec.update(review=True, note="looks skull-stripped (confidence no guide)")
+            return entries
+        return classify
+
+    for module in (api, pages):
+        monkeypatch.setattr(module, "classify_entries", flagged(module.classify_entries))
+    context, page = sent_page(chromium, server, [str(test_images["glioma"][0])], js)
+    card = page.locator("#results .card[data-state=ok]")
+    sync_api.expect(card).to_have_count(1, timeout=30_000)
+    for shown in (".card-review", ".card-note"):
+        sync_api.expect(card.locator(shown)).to_be_visible()
+    if not hasattr(card, "aria_snapshot"):
+        pytest.skip("needs playwright >= 1.49 (Locator.aria_snapshot)")
+    heard = card.aria_snapshot().lower()
+    context.close()
+    assert heard.count("lower confidence") == 1 and heard.count("skull-stripped") == 1, heard
