@@ -4,6 +4,9 @@ its own clear message, and the page stays usable. Skipped, never failed, when ch
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
@@ -269,5 +272,11 @@ def test_a_proxys_server_error_page_says_what_to_do(server, chromium, test_image
         "busy server); try again later",
         "The server answered HTTP 500: a server error, not this file's; try again later, and tell its operator if it "
         "goes on"])
+    # the CSV keeps the clause as every other error's (the CLI's), "the server answered HTTP 502: ...": only the
+    # card's sentence is capitalised, where the CSV had "The server ..." for these alone
+    with page.expect_download() as download:
+        page.click("#download-csv")
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    assert sorted(r["error"].split(":")[0] for r in rows) == [f"the server answered HTTP {c}" for c in (500, 502, 504)]
     assert [p for p in problems if "status of 5" not in p] == []
     page.close()

@@ -204,10 +204,12 @@ window.braintumorSend = function (helpers) {
     const rec = { path: name, error: unread ? UNREADABLE
       : !response ? "could not reach the server; check the connection and try again"
       : foreign ? "the server's answer was not the classifier's (a proxy's sign-in or error page?); " + SIGN_IN
-      // capitalised here: pages.sentence reads "... HTTP 504: ..." as a zip member's name ("scan 1: ...") and leaves it
-      : (data && data.error) || "The server answered HTTP " + response.status + statusWords(form, response) };
+      : (data && data.error) || "the server answered HTTP " + response.status + statusWords(form, response) };
     keep(job, rec);
-    fillCard(card, rec);
+    // the card's sentence capitalised here (text.sentence reads "... HTTP 504: ..." as a zip member's name, "scan 1:
+    // ...", and leaves it); the CSV keeps the clause, as every other error's: it had "The server ..." for these alone
+    const bare = !(data && data.error) && /^the server answered HTTP /.test(rec.error);
+    fillCard(card, bare ? Object.assign({}, rec, { error: "T" + rec.error.slice(1) }) : rec);
   }
 
   return { classify: classify, STOPPED: STOPPED };
