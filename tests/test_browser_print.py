@@ -52,13 +52,16 @@ def test_a_printed_results_page_keeps_the_answers_and_the_disclaimer_and_drops_t
     sync_api.expect(page.locator("html")).to_have_class("js")
     page.set_input_files("#file-input", [str(f) for f in uploads])
     sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=60_000)
+    page.evaluate("document.getElementById('upload-form').requestSubmit()")  # Classify with no file: the form's line
+    sync_api.expect(page.locator("#pick-status")).to_contain_text("No file chosen")
     page.emulate_media(media="print")
 
     disclaimer = page.locator(".disclaimer")
     sync_api.expect(disclaimer).to_contain_text("Not a medical device")
     assert page.evaluate(OVERLAPS) == []
     assert disclaimer.bounding_box()["y"] < page.locator("#results").bounding_box()["y"]  # read before the answers
-    for gone in ("#dropzone", "#file-input", "#downloads", ".heat-toggle", ".heat-opacity", ".site-footer"):
+    for gone in ("#dropzone", "#file-input", "#pick-status", "#downloads", ".heat-toggle", ".heat-opacity",
+                 ".site-footer"):
         for i in range(page.locator(gone).count()):
             sync_api.expect(page.locator(gone).nth(i)).to_be_hidden()
     # what the clinician needs stays: every file's name, its answer or why there is none, the bars and their values
