@@ -68,3 +68,26 @@ def test_clear_results_takes_every_result_off_the_screen(server, chromium, test_
     sync_api.expect(clear).to_be_visible()
     assert problems == []
     page.close()
+
+
+# A paste of one image file on the focused element, as Ctrl+V anywhere on the page gives app.js.
+PASTE = """(name) => { const files = new DataTransfer();
+    files.items.add(new File([new Uint8Array([137, 80, 78, 71])], name, {type: "image/png"}));
+    document.activeElement.dispatchEvent(new ClipboardEvent("paste", {clipboardData: files, bubbles: true})); }"""
+
+
+def test_a_run_started_from_the_clear_button_leaves_the_focus_on_the_file_chooser(server, chromium, test_images):
+    """A keyboard user on "Clear results" who pastes an image starts a run, which hides the button (its cards are
+    being filled): the focus fell to the page's body, the next Tab at the top of the page. It goes to the file
+    chooser, where Clear itself sends it."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    sync_api.expect(page.locator("#page-status")).to_have_text(DONE, timeout=30_000)
+    page.focus("#clear-results")
+    page.evaluate(PASTE, "pasted.png")
+    sync_api.expect(page.locator("#clear-results")).to_be_hidden()
+    sync_api.expect(page.locator("#file-input")).to_be_focused()
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()

@@ -121,7 +121,11 @@
       return;
     }
     pick("", false);
-    document.getElementById("clear-results").hidden = true;  // until the run is over: its cards are still filled
+    // hidden until the run is over (its cards are still filled); a focus on it goes where Clear sends it: it fell to
+    // the page's body (a paste on the button), the next Tab at the page's top
+    const clear = document.getElementById("clear-results");
+    if (document.activeElement === clear) document.getElementById("file-input").focus();
+    clear.hidden = true;
     const jobs = list.map(function (item) {
       if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path), kind: "folder" };
       const file = item.file || item, path = item.path;
