@@ -96,3 +96,18 @@ def test_a_refused_forms_message_is_a_sentence_on_the_page(server, chromium):
     assert page.title().startswith("Error: too many files · ")
     sync_api.expect(page.locator("#file-input")).to_have_accessible_description(f"{said} {HINT}")
     context.close()
+
+
+@pytest.mark.parametrize("touch", [False, True], ids=["desktop", "touch"])
+def test_a_touch_screen_is_never_told_to_drop_or_paste(server, chromium, touch):
+    """The drop zone's title tells a touch screen (no hover, a coarse pointer) to choose files, but Classify with none
+    then said "No file chosen: choose, drop or paste ...", and the hint "from a folder dropped or chosen": the page's
+    lines follow its title (app.css's media query, one home), and a mouse's page keeps its words."""
+    context, page = _opened(chromium, server, True, has_touch=touch, is_mobile=touch)
+    page.evaluate("document.getElementById('upload-form').requestSubmit()")  # Classify, no file chosen
+    said = page.locator("#pick-status")
+    sync_api.expect(said).to_contain_text("No file chosen")
+    lines = f"{said.inner_text()} {page.locator('#hint-limits').inner_text()}".lower()
+    context.close()
+    assert ("drop" in lines) is not touch and ("paste" in lines) is not touch, lines
+    assert "choose" in lines and "chosen, its first" in lines, lines

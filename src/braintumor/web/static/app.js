@@ -35,6 +35,9 @@
   function pick(text, isError) {
     setStatus(document.getElementById("pick-status"), text, isError);
   }
+  // Whether this screen can drop or paste a file: a touch screen's drop zone title says to choose (app.css, its one
+  // home), and the page's other lines no longer tell it to drop or paste
+  function canDrop() { return getComputedStyle(document.querySelector(".can-drop")).display !== "none"; }
 
   // A multi-slice upload, or one of several scans (a zip's series), is drawn by series.js (loaded first), with
   // card.js's card helpers.
@@ -117,7 +120,8 @@
       noted.appendChild(document.createElement("p")).textContent = printable(note);
     });
     if (!list.length) {
-      if (!run) pick(none || "No file chosen: choose, drop or paste one or more images or scans.", true);
+      if (!run) pick(none || "No file chosen: choose" + (canDrop() ? ", drop or paste" : "") + " one or more " +
+        "images or scans.", true);
       return;
     }
     pick("", false);
@@ -222,8 +226,8 @@
     // The limits of this path, not the form's one request (up to 32 files): each file is sent on its own, and a
     // folder, dropped or chosen, gives up to folders.MAX_TAKEN of its files.
     document.getElementById("hint-limits").textContent = "any number of files, each up to " +
-      form.dataset.maxSlices + " slices and " + form.dataset.maxMb + " MiB; from a folder dropped or chosen, its " +
-      "first " + folders.MAX_TAKEN + " images or scans";
+      form.dataset.maxSlices + " slices and " + form.dataset.maxMb + " MiB; from a folder " +
+      (canDrop() ? "dropped or chosen" : "chosen") + ", its first " + folders.MAX_TAKEN + " images or scans";
     const input = document.getElementById("file-input");
     const zone = document.getElementById("dropzone");
     document.getElementById("clear-results").addEventListener("click", function () { clearResults(input); });
