@@ -92,3 +92,14 @@ def test_without_javascript_the_footers_links_leave_the_results_where_they_are(s
     page.goto(server)
     assert page.get_by_role("link", name="model card", exact=True).get_attribute("target") is None
     context.close()
+
+
+def test_a_touch_screen_coming_back_is_told_to_choose_the_files_not_to_drop_them(server, browsers, test_images):
+    """A touch screen's drop zone says to choose files (it can neither drop nor paste one), but coming back to a page
+    the browser kept no copy of said "choose or drop the files again": it is told to choose them."""
+    context = browsers["none"].new_context(viewport={"width": 390, "height": 800}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(server)
+    classify_two_then_follow_the_footer_link_and_come_back(page, test_images)
+    sync_api.expect(page.locator("#page-status")).to_have_text(LOST.replace("choose or drop", "choose"))
+    context.close()

@@ -221,7 +221,7 @@
     document.querySelectorAll(".card").forEach(wireViewer);
     const form = document.getElementById("upload-form");
     if (!form) return;
-    const lost = revisit.lost();
+    const lost = revisit.lost(canDrop());
     if (lost) setStatus(document.getElementById("page-status"), lost, false);
     // The limits of this path, not the form's one request (up to 32 files): each file is sent on its own, and a
     // folder, dropped or chosen, gives up to folders.MAX_TAKEN of its files.

@@ -15,16 +15,17 @@ window.braintumorRevisit = (function () {
     } catch (err) { /* a browser that refuses it: nothing said on coming back, as before */ }
   }
 
-  // What to say when the page was loaded afresh by Back or Forward where it had shown results, else null (once).
-  function lost() {
+  // What to say when the page was loaded afresh by Back or Forward where it had shown results, else null (once);
+  // not to drop the files where the page cannot take a drop (a touch screen: app.js canDrop)
+  function lost(canDrop) {
     const nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
     const files = history.state && history.state[KEY];
     if (!files) return null;
     remember(0);
     if (!nav || nav.type !== "back_forward") return null;  // a reload, or the page opened again: a fresh page
     return "The " + (files === 1 ? "result" : files + " results") + " shown before you left this page " +
-      (files === 1 ? "was" : "were") + " not kept (nothing is stored, on the server or in this browser): choose or " +
-      "drop the files again to see " + (files === 1 ? "it." : "them.");
+      (files === 1 ? "was" : "were") + " not kept (nothing is stored, on the server or in this browser): choose " +
+      (canDrop === false ? "" : "or drop ") + "the files again to see " + (files === 1 ? "it." : "them.");
   }
 
   return { remember: remember, lost: lost };
