@@ -91,3 +91,25 @@ def test_a_run_started_from_the_clear_button_leaves_the_focus_on_the_file_choose
     sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
+
+
+def test_a_pick_with_no_file_during_a_run_is_said_too(server, chromium, test_images):
+    """Text dropped on the zone, or Classify with no file, while files were analysed did nothing at all, not a word:
+    the status line was the run's. The pick's line is its own now: it says so, and the run's line stays."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    held = []
+    page.route("**/api/v1/predict*", lambda route: held.append(route))  # answered when the test says
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Analysing")
+    page.evaluate(DROP_TEXT, "#dropzone")
+    sync_api.expect(page.locator("#pick-status")).to_have_text(NO_FILE)
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Analysing")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    held[0].continue_()
+    sync_api.expect(page.locator("#page-status")).to_have_text(DONE, timeout=30_000)
+    assert problems == []
+    page.close()

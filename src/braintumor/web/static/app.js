@@ -120,8 +120,8 @@
       noted.appendChild(document.createElement("p")).textContent = printable(note);
     });
     if (!list.length) {
-      if (!run) pick(none || "No file chosen: choose" + (canDrop() ? ", drop or paste" : "") + " one or more " +
-        "images or scans.", true);
+      if (!run || !none) pick(none || "No file chosen: choose" + (canDrop() ? ", drop or paste" : "") + " one or " +
+        "more images or scans.", true);  // during a run too (its own line); a folder's none joins the run's notes
       return;
     }
     pick("", false);
