@@ -120,3 +120,29 @@ def test_a_pick_with_no_file_during_a_run_is_said_too(server, chromium, test_ima
     sync_api.expect(page.locator("#page-status")).to_have_text(DONE, timeout=30_000)
     assert problems == []
     page.close()
+
+
+def test_a_run_started_from_a_done_lines_button_leaves_the_focus_on_the_file_chooser(server, chromium, test_images,
+                                                                                      tmp_path):
+    """The Done line's count that goes to its cards ("1 unreadable") is a button: a keyboard user on it who pastes an
+    image starts a run, whose line replaces the Done line and its button, and the focus fell to the page's body (the
+    next Tab at the page's top), as from "Clear results". It goes to the file chooser."""
+    (tmp_path / "notes.png").write_bytes(b"not an image")
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [str(test_images["glioma"][0]), str(tmp_path / "notes.png")])
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
+    held = []
+    page.route("**/api/v1/predict*", lambda route: held.append(route))  # answered when the test says
+    page.locator("#page-status button").first.focus()
+    page.evaluate(PASTE, "pasted.png")
+    sync_api.expect(page.locator("#page-status button")).to_have_count(0)
+    sync_api.expect(page.locator("#file-input")).to_be_focused()
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    held[0].continue_()
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()

@@ -125,10 +125,11 @@
       return;
     }
     pick("", false);
-    // hidden until the run is over (its cards are still filled); a focus on it goes where Clear sends it: it fell to
-    // the page's body (a paste on the button), the next Tab at the page's top
-    const clear = document.getElementById("clear-results");
-    if (document.activeElement === clear) document.getElementById("file-input").focus();
+    // hidden until the run is over (its cards are still filled); a focus on it, or on a Done line's button the run's
+    // line replaces, goes where Clear sends it: it fell to the page's body (a paste there), the next Tab at the top
+    const clear = document.getElementById("clear-results"), focused = document.activeElement;
+    const doneLine = document.getElementById("page-status");
+    if (focused === clear || doneLine.contains(focused)) document.getElementById("file-input").focus();
     clear.hidden = true;
     const jobs = list.map(function (item) {
       if (item.files) return { files: item.files, name: item.path, card: namedCard(item.path), kind: "folder" };
