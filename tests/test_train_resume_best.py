@@ -134,3 +134,37 @@ def test_resume_checks_last_pts_weights_against_the_network_the_run_trains(runs,
     torch.save(ck, run / "last.pt")
     assert "holds the weights of another network" in load_training_state(run / "last.pt", 2, "tumornet-s",
                                                                           pinned_settings(cfg))
+
+
+@pytest.mark.parametrize("other, said", [
+    ("r48", "was trained with image_size 48, its config.json has image_size 32"),
+    ("r48 older", "was trained with image_size 48, its config.json has image_size 32"),  # its meta's preprocessing
+    ("s32", "was trained with seed 1, its config.json has seed 0"),
+])
+def test_export_refuses_another_runs_best_pt_copied_in(other, said, runs, tmp_path, capsys):
+    """`cp r48/best.pt r32/ && braintumor export r32` exited 0: the file recorded r32's config.json beside r48's
+    weights and preprocessing. best.pt's settings (an older one: what its meta records) must be the run's."""
+    run, out = tmp_path / "run", tmp_path / "m.onnx"
+    shutil.copytree(runs / "r32", run)
+    copied = torch.load(runs / other.split()[0] / "best.pt", weights_only=False)
+    if other.endswith("older"):  # written before best.pt recorded its settings
+        del copied["settings"]
+    torch.save(copied, run / "best.pt")
+    rc, _, err = run_cli(["export", str(run), "--out", str(out)], capsys)
+    assert rc == 2 and _one_error(err) == (
+        f"error: cannot export {run}: its best.pt {said} (another run's best.pt copied into it?); export the run it "
+        "was trained in, or train this one again (--overwrite, or remove it and --resume with more --epochs)")
+    assert not out.exists()
+
+
+def test_export_accepts_a_best_pt_consistent_with_its_run(runs, tmp_path):
+    """The run's own best.pt, and an older one (no settings recorded) whose meta agrees with config.json, load."""
+    from braintumor.export import load_checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    assert load_checkpoint(run)[2]["image_size"] == 32
+    copied = torch.load(runs / "s32" / "best.pt", weights_only=False)
+    del copied["settings"]  # another seed, but nothing recorded says so
+    torch.save(copied, run / "best.pt")
+    assert load_checkpoint(run / "best.pt")[1]["meta"]["model_name"] == "tumornet-s"

@@ -76,12 +76,9 @@ def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | N
     meta = best.get("meta") if isinstance(best, dict) else None
     if not isinstance(meta, dict) or "model" not in best:
         return "is not the best.pt 'braintumor train' writes (a last.pt copied over it?)"
-    pre = meta.get("preprocess") if isinstance(meta.get("preprocess"), dict) else {}
-    had = {**pre, "model": meta.get("model_name"), "classes": meta.get("classes"),
-           **(best.get("settings") if isinstance(best.get("settings"), dict) else {})}
     now = {**(preprocess or {}), **(settings or {}), **({"model": model_name} if model_name else {})}
-    if other := _other_settings(had, now, settings or {}):
-        return f"was trained with {other}"
+    if other := other_best_settings(best, now, settings or {}):
+        return other
     done, was = ck["epoch"] + 1, list(ck["best"])
     acc, loss, epoch = best.get("val_acc"), best.get("val_loss"), best.get("epoch")
     score = [acc, -loss] if _number(acc) and _number(loss) else [None, None]
@@ -91,6 +88,20 @@ def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | N
         return (f"is of epoch {epoch} with {_score(*score)}, where its last.pt's best of {counted(done, 'epoch')} is "
                 f"{_score(*was)}")
     return None
+
+
+def other_best_settings(best: dict, now: dict, config: dict | None = None) -> str | None:
+    """How a best.pt (loaded, with its "meta") was trained otherwise than ``now`` says, as "was trained with
+    image_size 48, its config.json has image_size 32" (None: it was not); ``config`` as for :func:`_other_settings`.
+    What is compared: its preprocessing, network and classes (its meta), and its settings (recorded in newer ones).
+    Why one home: --resume checks the best.pt beside last.pt with it, export the best.pt it ships against the run's
+    config.json (another run's best.pt copied in was exported as this run's)."""
+    meta = best.get("meta") if isinstance(best.get("meta"), dict) else {}
+    pre = meta.get("preprocess") if isinstance(meta.get("preprocess"), dict) else {}
+    had = {**pre, "model": meta.get("model_name"), "classes": meta.get("classes"),
+           **(best.get("settings") if isinstance(best.get("settings"), dict) else {})}
+    other = _other_settings(had, now, config)
+    return f"was trained with {other}" if other else None
 
 
 def _other_settings(had: object, now: dict, config: dict | None = None) -> str | None:
