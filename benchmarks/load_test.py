@@ -9,12 +9,14 @@ to /api/v1/predict for --duration seconds at --concurrency connections with keep
 the server. Load generator: ``wrk`` (C, low overhead: it matters when client and server share two
 cores) when on PATH (`apt-get install wrk`), else a built-in asyncio HTTP/1.1 keep-alive client
 (--client python forces it). Worker RSS (sum over the gunicorn workers, psutil or /proc) is sampled
-before and after the soak. Traffic goes to 127.0.0.1 only, and the run stops by itself.
+before and after the soak. Traffic goes to 127.0.0.1 only, and the run stops by itself; the server is stopped
+also when the script is (Ctrl-C, SIGTERM, SIGHUP).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -26,6 +28,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +85,43 @@ class Server:
         return sum(rss_bytes(self.proc.pid, children=True).values())
 
     def stop(self) -> None:
+        """SIGTERM to gunicorn's master (a graceful stop of its workers), then SIGKILL to whatever of its process group
+        is left: a worker the master did not take with it kept serving."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # gunicorn master: graceful stop of its workers
-            try:
+            self.proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # the group this script created
-                self.proc.wait(5)
+        with contextlib.suppress(ProcessLookupError):  # ProcessLookupError: all gone already
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group this script created
+        self.proc.wait(5)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def running_server(workers: int, port: int, model: Path | None, log: Path,
+                   threads: int | None = None) -> Iterator[Server]:
+    """A :class:`Server` stopped however the block ends: an error, Ctrl-C, or SIGTERM/SIGHUP (``timeout``, ``kill``,
+    a closed terminal), made SystemExit here. Why: their default action ended this script alone, and gunicorn's master,
+    workers and metrics watcher went on serving in their own session."""
+    stops = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, _exit_on_signal) for s in stops}
+    server = None
+    try:
+        server = Server(workers, port, model, log, threads)
+        yield server
+    finally:
+        previous[signal.SIGINT] = signal.getsignal(signal.SIGINT)
+        for s in previous:  # a second signal (or Ctrl-C) must not cut the stop short
+            signal.signal(s, signal.SIG_IGN)
+        try:
+            if server is not None:
+                server.stop()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                                fresh)
             return run_python(port, bodies, boundary, path, args.concurrency, seconds, fresh)
 
-        server = Server(args.workers, port, args.model, tmp / "server.log", args.threads)
-        try:
+        with running_server(args.workers, port, args.model, tmp / "server.log", args.threads) as server:
             server.wait_ready()
             rss_idle = server.worker_rss()
             print(f"[load] server up on port {port}; warm-up {args.warmup:.0f} s with {client} ...",
@@ -156,8 +188,6 @@ def main(argv: list[str] | None = None) -> int:
             rss_after = server.worker_rss()
             server_errors = sum("[ERROR]" in ln or "Traceback" in ln
                                 for ln in server.log.read_text(errors="replace").splitlines())
-        finally:
-            server.stop()
     rate = res["requests"] / res["seconds"]
     errors = res["non_200"] + res["socket_errors"]
     growth = 100.0 * (rss_after - rss_before) / rss_before if rss_before else None

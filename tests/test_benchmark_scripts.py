@@ -6,9 +6,13 @@ TrainConfig check for weeks). These tests time nothing; they only check the scri
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -111,3 +115,61 @@ def _png(side: int) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (side, side), dtype=np.uint8)).save(buf, "PNG")
     return buf.getvalue()
+
+
+def _family(pid: int) -> set[int]:
+    """``pid`` and every process below it (Linux /proc)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit():
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, todo = {pid}, [pid]
+    while todo:
+        above = todo.pop()
+        kids = {p for p, parent in parents.items() if parent == above and p not in found}
+        found |= kids
+        todo += kids
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:  # a zombie (exited, not yet reaped by an init that does not reap) has stopped
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@needs("serving with several workers", "gunicorn")
+def test_load_test_stops_its_server_on_sigterm(tmp_path):
+    """`timeout 20 python benchmarks/load_test.py` ended the script alone (SIGTERM's default action skips its
+    finally), and gunicorn's master, workers and metrics watcher went on serving. running_server stops them all."""
+    code = ("import sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1])\n"
+            "from load_test import free_port, running_server\n"
+            "with running_server(1, free_port(), None, Path(sys.argv[2])) as server:\n"
+            "    server.wait_ready(60)\n    print(server.proc.pid, flush=True)\n    time.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", code, str(REPO / "benchmarks"), str(tmp_path / "server.log")],
+                             stdout=subprocess.PIPE, text=True)
+    pid = 0
+    try:
+        pid = int(child.stdout.readline() or 0)
+        assert pid, (tmp_path / "server.log").read_text()[-2000:]
+        server = _family(pid)
+        assert len(server) >= 3, server  # gunicorn's master, its worker and the watcher of its metrics folder
+        child.send_signal(signal.SIGTERM)
+        rc = child.wait(30)
+        deadline = time.monotonic() + 10  # the watcher ends once the last of the others has
+        while any(_running(p) for p in server) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in server if _running(p)]
+        assert rc == 128 + signal.SIGTERM  # SystemExit: the script's own finally ran
+    finally:  # a failing run leaves no server behind either (its watcher ends with it)
+        child.kill()
+        child.wait()
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
