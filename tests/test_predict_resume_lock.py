@@ -225,3 +225,35 @@ def test_asking_whether_a_file_is_held_takes_a_shared_lock_a_resume_run_waits_ou
             pass
     finally:
         lock.close()
+
+
+@pytest.mark.parametrize("token", ["00000000", "ffffffff"])
+def test_a_second_run_without_resume_on_the_same_file_is_refused(images, full, tmp_path, token, capsys):
+    """``predict big -o o.jsonl --heatmap h`` twice at once: both ended 0, the last rename won, and the other's records
+    were lost, its maps named by no record. The second is refused at its start, FILE and the maps folder untouched,
+    whichever of the two temporary files' names sorts first (one sorting after this run's is waited for a moment)."""
+    target, maps = tmp_path / "r.jsonl", tmp_path / "maps"
+    before = interrupted(full, target)
+    writing = tmp_path / f".r.jsonl.{token}"  # the first run's temporary file, held
+    lock = held(writing)
+    try:
+        rc, err = predict([images, "-o", target, "--heatmap", maps], capsys)
+        assert (rc, err) == (2, busy(target, resuming=False))
+        assert target.read_bytes() == before and not maps.exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, writing.name])
+    finally:
+        lock.close()
+
+
+def test_of_two_runs_without_resume_that_see_each_other_the_first_named_goes_on(images, full, tmp_path, capsys):
+    """Two runs started at the same instant each hold their temporary file before looking for another's: each sees
+    the other. The one whose name sorts after is refused at once; the other waits for it to let go, and goes on."""
+    target = tmp_path / "r.jsonl"
+    writing = tmp_path / ".r.jsonl.ffffffff"  # a run started at once, refused: it lets go a moment later
+    lock = held(writing)
+    threading.Timer(0.1, lambda: (writing.unlink(), lock.close())).start()
+    try:
+        rc, err = predict([images, "-o", target], capsys)
+    finally:
+        lock.close()
+    assert rc == 0 and target.read_text() == full, err

@@ -183,7 +183,7 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
     # cli_checks.check_destination; none is made)
     fd, tmp = temp_beside(target)
     try:
-        hold_temp(fd, output)  # held to the run's end: a --resume run started meanwhile is refused
+        hold_temp(fd, tmp, output)  # held to the run's end: another run started meanwhile is refused
         # surrogateescape: a file name that is not UTF-8 is written as its own bytes, and --resume reads it back
         with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh

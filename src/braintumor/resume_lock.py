@@ -8,7 +8,8 @@ file in its place: :func:`lock_replacement` locks that one before it is moved in
 replaced opens it again. Devices and FIFOs are written through, never read: not locked. A file system without locks
 (ENOLCK, EOPNOTSUPP on some NFS mounts) runs unlocked. A run without --resume, which writes FILE whole beside it and
 then moves it into place, holds the temporary file it writes (:func:`hold_temp`), FILE once moved: a --resume run
-started meanwhile is refused, as it would append to a file about to be replaced (or made) under it, its records lost.
+started meanwhile is refused, as it would append to a file about to be replaced (or made) under it, its records lost;
+so is another run without --resume, whose file would replace the first's or be replaced by it (the last rename won).
 Windows is not locked: its locks bar reading the locked bytes, and a file held open there cannot be replaced by the
 repair."""
 
@@ -78,25 +79,41 @@ def check_not_held(output: str | None) -> None:
         os.close(fd)
 
 
-def hold_temp(fd: int, output: str) -> None:
-    """Hold, to the end of the run, the temporary file ``fd`` that a run without --resume writes ``output`` as (and so
-    ``output`` once it is moved into place), then refuse (UsageError) where a --resume run holds ``output``: held
-    first, one of two runs started at once sees the other."""
+def hold_temp(fd: int, tmp: str, output: str) -> None:
+    """Hold, to the end of the run, the temporary file ``fd`` (named ``tmp``) that a run without --resume writes
+    ``output`` as (and so ``output`` once it is moved into place), then refuse (UsageError) where another run writes
+    ``output``: a run without --resume (its temporary file held: two at once each replaced FILE, the last one's records
+    kept, the other's lost and its heat maps named by no record), or a --resume run holding ``output``. Held first, so
+    that of two runs started at once at least one sees the other; where each sees the other, the one whose temporary
+    file's name sorts first waits for the other to be refused (:func:`_written_whole_by_another`)."""
     if fcntl is None:
         return
     held = os.dup(fd)  # its own lock's: the writer's descriptor is closed before the rename
     try:
-        fcntl.flock(held, fcntl.LOCK_EX)  # waits only for a --resume run's look at it (_written_whole_by_another)
+        fcntl.flock(held, fcntl.LOCK_EX)  # waits only for another run's look at it (_written_whole_by_another)
     except OSError:  # a file system without locks
         os.close(held)
         return
     _HELD.append(held)
-    check_not_held(output)
+    if _written_whole_by_another(final_target(Path(output)), own=Path(tmp).name):
+        raise _held_error(output, resuming=False)
+    check_not_held(output)  # after: one moved into place meanwhile holds FILE
 
 
-def _written_whole_by_another(target: Path) -> bool:
-    """Whether a run without --resume holds a temporary file it writes ``target`` as (:func:`hold_temp`)."""
-    prefix = temp_prefix(target.name)
+def _written_whole_by_another(target: Path, own: str | None = None) -> bool:
+    """Whether a run without --resume holds a temporary file it writes ``target`` as (:func:`hold_temp`). ``own``: the
+    name of this run's (a run without --resume): where every other held sorts after it, each of those may be a run
+    started at the same instant that sees this one and is refused; waited for, up to :data:`PROBE_GRACE`, so that of
+    two such runs one goes on (else both were refused)."""
+    end = time.monotonic() + PROBE_GRACE
+    while (others := _held_temps(target)) and own is not None and own < min(others) and time.monotonic() < end:
+        time.sleep(0.01)
+    return bool(others)
+
+
+def _held_temps(target: Path) -> list[str]:
+    """The names of the temporary files of ``target``'s name beside it that another run holds."""
+    prefix, held = temp_prefix(target.name), []
     with contextlib.suppress(OSError):
         for entry in os.scandir(target.parent):
             if not (entry.name.startswith(prefix) and len(entry.name) == len(prefix) + 8):
@@ -108,12 +125,13 @@ def _written_whole_by_another(target: Path) -> bool:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                return not _same_file(os.fstat(fd), _HELD)  # (this run's own repair is not another's)
+                if not _same_file(os.fstat(fd), _HELD):  # this run's own (a repair's, its output's) is not another's
+                    held.append(entry.name)
             except OSError:
                 pass
             finally:
                 os.close(fd)
-    return False
+    return held
 
 
 def _held_error(shown: str, resuming: bool = True) -> UsageError:
