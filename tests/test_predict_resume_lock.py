@@ -50,12 +50,13 @@ def interrupted(full: str, target: Path) -> bytes:
 
 
 def busy(shown: Path, resuming: bool = True) -> str:
-    """The refusal, where a --resume run (``resuming``) or a run without --resume writes ``shown``."""
+    """The refusal, where a run holds ``shown`` (``resuming``: a --resume run, or one without --resume once its file
+    is in place), or a run without --resume writes it whole."""
     if not resuming:
         return (f"error: another braintumor predict is writing {shown} (without --resume: its file replaces this one "
                 "when it ends): wait for it to finish, or give -o another file\n")
-    return (f"error: another braintumor predict --resume is writing {shown} (one run at a time per file): wait for it "
-            "to end, or give -o another file\n")
+    return (f"error: another braintumor predict is writing {shown} (one run at a time per file): wait for it to end, "
+            "or give -o another file\n")
 
 
 def held(path: Path):
@@ -257,3 +258,26 @@ def test_of_two_runs_without_resume_that_see_each_other_the_first_named_goes_on(
     finally:
         lock.close()
     assert rc == 0 and target.read_text() == full, err
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_file_held_by_a_run_without_resume_in_place_is_not_said_a_resume_runs(images, full, tmp_path, resume,
+                                                                                monkeypatch, capsys):
+    """A run without --resume holds FILE from its rename to its end, as a --resume run holds it: the lock cannot tell
+    them apart. A run started then was told "another braintumor predict --resume is writing FILE" of the other."""
+    from braintumor import predict_output
+
+    target, seen = tmp_path / "r.jsonl", {}
+    move = predict_output.moved_into_place
+
+    def then_another(tmp, dest) -> None:
+        move(tmp, dest)  # in place, and held to the end of this run: a second braintumor process started now
+        second = [sys.executable, "-m", "braintumor", "predict", str(images), "-o", str(target), "--no-progress",
+                  *(["--resume"] if resume else [])]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        seen["second"] = subprocess.run(second, env=env, capture_output=True, text=True, timeout=120)
+
+    monkeypatch.setattr(predict_output, "moved_into_place", then_another)
+    assert predict([images, "-o", target], capsys)[0] == 0
+    assert (seen["second"].returncode, seen["second"].stderr) == (2, busy(target))
+    assert "--resume is" not in seen["second"].stderr and target.read_text() == full

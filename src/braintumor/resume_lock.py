@@ -135,14 +135,15 @@ def _held_temps(target: Path) -> list[str]:
 
 
 def _held_error(shown: str, resuming: bool = True) -> UsageError:
-    """The refusal of a run on ``shown`` that another run holds: a --resume run's lock on FILE (``resuming``), or a run
-    without --resume writing it whole (:func:`_written_whole_by_another`), which a --resume run was told was a
-    --resume run."""
+    """The refusal of a run on ``shown`` that another run holds: a lock on FILE itself (``resuming``), a --resume run's
+    or a run without --resume's once its file is in place (its lock moved with it, to its end: the lock cannot tell
+    which, and such a run was told "predict --resume is writing"), or a run without --resume writing it whole
+    (:func:`_written_whole_by_another`), which a --resume run was told was a --resume run."""
     if not resuming:
         return UsageError(f"another braintumor predict is writing {printable(shown)} (without --resume: its file "
                           "replaces this one when it ends): wait for it to finish, or give -o another file")
-    return UsageError(f"another braintumor predict --resume is writing {printable(shown)} (one run at a time "
-                      "per file): wait for it to end, or give -o another file")
+    return UsageError(f"another braintumor predict is writing {printable(shown)} (one run at a time per file): "
+                      "wait for it to end, or give -o another file")
 
 
 def lock_replacement(target: Path, tmp: Path) -> None:
