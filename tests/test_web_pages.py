@@ -44,11 +44,11 @@ def test_static_files_are_served_locally(client):
     for path, mimetype in (("/static/app.js", "text/javascript"), ("/static/series.js", "text/javascript"),
                            ("/static/text.js", "text/javascript"), ("/static/card.js", "text/javascript"),
                            ("/static/folders.js", "text/javascript"), ("/static/send.js", "text/javascript"),
-                           ("/static/zip.js", "text/javascript"),
+                           ("/static/zip.js", "text/javascript"), ("/static/drop.js", "text/javascript"),
                            ("/static/app.css", "text/css"), ("/static/favicon.svg", "image/svg+xml")):
         r = client.get(path)
         assert r.status_code == 200 and r.mimetype == mimetype, path
-    for script in ("app.js", "card.js", "series.js", "text.js", "folders.js", "send.js", "zip.js"):
+    for script in ("app.js", "card.js", "series.js", "text.js", "folders.js", "send.js", "zip.js", "drop.js"):
         assert b"http" not in client.get(f"/static/{script}").data  # fetches go to this server only
 
 

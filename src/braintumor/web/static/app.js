@@ -1,4 +1,4 @@
-// Progressive enhancement of the upload form: drag and drop, paste, several files at once,
+// Progressive enhancement of the upload form: several files at once (dropped, pasted or a folder: drop.js),
 // one API call per file (so one bad or huge file never spoils the others; send.js makes it), the batch's CSV download
 // and its status line (its words: run-status.js). Each answer is drawn by card.js (a result card, with its heat-map
 // controls) or series.js (a multi-slice scan).
@@ -70,16 +70,6 @@
       "be analysed in one request (" + job.refused + "): " + (parts ? "those of each folder are sent together (a " +
       "series split over folders is shown in parts)." : "each is classified on its own.")]);
   } }), classify = send.classify;
-
-  // What one request takes (the server's limits, from the page), less room for the multipart framing around a zip.
-  // And the endings a folder walk never opens, and why the files it passes over were not read (the CLI's:
-  // dicom_sniff.NOT_SCAN_SUFFIXES, folder_notes.LEFT_OUT_WHY), and the endings and words of formats not read.
-  function limits(form) {
-    return { slices: Number(form.dataset.maxSlices),
-      bytes: Math.min(Number(form.dataset.maxBytes), Number(form.dataset.maxScanBytes)) - 4096,
-      notScan: (form.dataset.notScanSuffixes || "").split(" ").filter(Boolean),
-      why: JSON.parse(form.dataset.leftOutWhy || "{}"), formats: JSON.parse(form.dataset.unreadFormats || "{}") };
-  }
 
   // The files given since the page was last idle: a second drop or paste while the first is analysed joins it (its
   // count, its two-at-a-time queue, its CSV rows), and the page says "Done" once, for all of them. Each batch had
@@ -230,7 +220,6 @@
       form.dataset.maxSlices + " slices and " + form.dataset.maxMb + " MiB; from a folder " +
       (canDrop() ? "dropped or chosen" : "chosen") + ", its first " + folders.MAX_TAKEN + " images or scans";
     const input = document.getElementById("file-input");
-    const zone = document.getElementById("dropzone");
     document.getElementById("clear-results").addEventListener("click", function () { clearResults(input); });
 
     form.addEventListener("submit", function (event) {
@@ -244,57 +233,8 @@
         input.value = "";
       }
     });
-    ["dragenter", "dragover"].forEach(function (type) {
-      zone.addEventListener(type, function (event) {
-        event.preventDefault();
-        zone.classList.add("is-over");
-      });
-    });
-    ["dragleave", "dragend"].forEach(function (type) {
-      zone.addEventListener(type, function () { zone.classList.remove("is-over"); });
-    });
-    function take(event) {
-      const drop = folders.dropped(event.dataTransfer);  // now: the drop's items are gone once the event is over
-      if (!folders.hasFolder(drop)) {
-        handleFiles(form, event.dataTransfer.files);
-        return;
-      }
-      walk(drop);
-    }
-    // A folder dropped, or chosen in the folder picker (folder-picker.js: a keyboard cannot drag one), walked alike.
-    function walk(drop) {
-      if (!run) pick("Reading the folder…", false);
-      // a walk that fails outright (an error it does not expect) is said, as a folder with nothing to classify is:
-      // the page stayed at "Reading the folder…" for good
-      folders.walk(drop, limits(form)).then(function (found) {
-        handleFiles(form, found.items, found.notes, found.none);
-      }, function (err) {
-        handleFiles(form, [], [], "This browser could not read the folder (" + err + "): drop or choose " +
-          "its files instead.");
-      });
-    }
-    const folderInput = document.getElementById("folder-input");
-    // an empty folder chosen gives no files (a cancel gives no change: the input is emptied after each): said, as a
-    // dropped empty folder is, not a page that did nothing
-    folderInput.addEventListener("change", function () {
-      walk(window.braintumorFolderPicker(folderInput.files));
-      folderInput.value = "";
-    });
-    // Files dropped anywhere on the page are taken as on the zone (beside it, on the results once it has scrolled
-    // away, they were kept from opening in the browser and then sent nowhere, without a word); a drop without files
-    // (text, a link) is taken only on the zone, and never opened by the browser.
-    window.addEventListener("dragover", function (event) { event.preventDefault(); });
-    window.addEventListener("drop", function (event) {
-      event.preventDefault();
-      zone.classList.remove("is-over");
-      if (zone.contains(event.target) || Array.from(event.dataTransfer.types).indexOf("Files") >= 0) take(event);
-    });
-    document.addEventListener("paste", function (event) {
-      const files = Array.from((event.clipboardData && event.clipboardData.files) || []);
-      if (files.length) {
-        event.preventDefault();
-        handleFiles(form, files);
-      }
-    });
+    // drops, pastes and folders (drop.js, loaded first): their files join the run as the chooser's do
+    window.braintumorDrop(form, { handleFiles: handleFiles, pick: pick,
+      running: function () { return Boolean(run); } });
   });
 })();
