@@ -111,3 +111,20 @@ def test_a_touch_screen_is_never_told_to_drop_or_paste(server, chromium, touch):
     context.close()
     assert ("drop" in lines) is not touch and ("paste" in lines) is not touch, lines
     assert "choose" in lines and "chosen, its first" in lines, lines
+
+
+@pytest.mark.parametrize("touch", [False, True], ids=["desktop", "touch"])
+def test_a_touch_screen_whose_folder_cannot_be_read_is_told_to_choose_its_files(server, chromium, touch):
+    """A folder chosen on a touch screen whose walk fails outright said "drop or choose its files instead" (drop.js),
+    though its drop zone says to choose: it follows the page's touch rule (app.css) as the page's other lines do."""
+    context, page = _opened(chromium, server, True, has_touch=touch, is_mobile=touch)
+    page.evaluate("""() => {
+      const denied = new DOMException("denied", "SecurityError");
+      window.braintumorFolders.walk = function () { return Promise.reject(denied); };
+      document.getElementById("folder-input").dispatchEvent(new Event("change"));  // a folder chosen
+    }""")
+    said = page.locator("#pick-status")
+    sync_api.expect(said).to_contain_text("could not read the folder")
+    line = said.inner_text()
+    context.close()
+    assert line.endswith(("): choose" if touch else "): drop or choose") + " its files instead."), line

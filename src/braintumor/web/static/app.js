@@ -234,7 +234,7 @@
       }
     });
     // drops, pastes and folders (drop.js, loaded first): their files join the run as the chooser's do
-    window.braintumorDrop(form, { handleFiles: handleFiles, pick: pick,
+    window.braintumorDrop(form, { handleFiles: handleFiles, pick: pick, canDrop: canDrop,
       running: function () { return Boolean(run); } });
   });
 })();

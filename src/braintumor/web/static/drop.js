@@ -42,8 +42,9 @@ window.braintumorDrop = function (form, helpers) {
     folders.walk(drop, limits()).then(function (found) {
       helpers.handleFiles(form, found.items, found.notes, found.none);
     }, function (err) {
-      helpers.handleFiles(form, [], [], "This browser could not read the folder (" + err + "): drop or choose " +
-        "its files instead.");
+      // a touch screen (helpers.canDrop, app.css's rule) is not told to drop: its drop zone says to choose
+      helpers.handleFiles(form, [], [], "This browser could not read the folder (" + err + "): " +
+        (helpers.canDrop() ? "drop or choose" : "choose") + " its files instead.");
     });
   }
   const folderInput = document.getElementById("folder-input");
