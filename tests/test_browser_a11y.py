@@ -331,3 +331,26 @@ def test_a_screen_reader_hears_a_cards_lower_confidence_and_caution_once(server,
     heard = card.aria_snapshot().lower()
     context.close()
     assert heard.count("lower confidence") == 1 and heard.count("skull-stripped") == 1, heard
+
+
+def test_a_screen_reader_reads_a_scans_summary_once(server, chromium, tmp_path):
+    """A scan's summary is said by the page's hidden live line (#scan-status, series.js), its block being new on the
+    page; the line kept it, so browse mode read every sentence twice ("No slice of this scan was classified: it must
+    be read without the model's help." on the hidden line, then in the block). It is emptied once said."""
+    rng = np.random.default_rng(0)
+    (tmp_path / "noise.zip").write_bytes(zip_bytes(series(
+        [rng.integers(0, 256, (256, 256), dtype=np.uint8) for _ in range(3)])))
+    page, problems = open_page(chromium, server, 1024, 800)
+    if not hasattr(page.locator("main"), "aria_snapshot"):
+        pytest.skip("needs playwright >= 1.49 (Locator.aria_snapshot)")
+    upload(page, [tmp_path / "noise.zip"])
+    block = page.locator("#results .series")
+    sync_api.expect(block.locator(".series-refused-note")).to_be_visible()
+    said = page.locator("#scan-status").text_content()  # said first, in the page's live line
+    assert said.startswith("noise.zip: 3 slices") and said.endswith("without the model's help."), said
+    sync_api.expect(page.locator("#scan-status")).to_be_empty(timeout=15_000)
+    heard = page.locator("main").aria_snapshot()
+    sentences = said.removeprefix("noise.zip: ").rstrip(".").split(". ")  # its line, reason and note
+    assert len(sentences) == 3 and [s for s in sentences if heard.count(s) != 1] == [], (sentences, heard)
+    assert problems == []
+    page.close()

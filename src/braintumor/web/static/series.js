@@ -204,7 +204,17 @@ window.braintumorSeries = function (helpers) {
     if (at < 0) card.remove();
     else card.after.apply(card, shown.slice(at + 1));
     // The blocks are new on the page, so their text is not announced: the page's own live region says it.
-    if (said.length) document.getElementById("scan-status").textContent = said.join(". ");
+    if (said.length) announce(said.join(". "));
+  }
+
+  // Said, then emptied a few seconds later (as react-aria's announcer does): kept, the summary stayed in the page's
+  // text, and a screen reader's browse mode read it twice, on the hidden line and in the scan's block. A line said
+  // since (another scan's) is left alone, its own emptying to come.
+  const SAID_FOR_MS = 7000;
+  function announce(line) {
+    const region = document.getElementById("scan-status");
+    region.textContent = line;
+    setTimeout(function () { if (region.textContent === line) region.textContent = ""; }, SAID_FOR_MS);
   }
 
   return { showSeries: showSeries };
