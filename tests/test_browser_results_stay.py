@@ -70,6 +70,25 @@ def test_clear_results_takes_every_result_off_the_screen(server, chromium, test_
     page.close()
 
 
+def test_clear_results_moves_the_focus_before_it_says_results_cleared(server, chromium, test_images):
+    """"Results cleared" was set on the polite status line just before the focus moved to the file chooser: a screen
+    reader saying the newly focused chooser could cut the announcement off. The focus moves first, then the line is
+    said (the order checked here: headless chromium cannot tell what is spoken)."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    status = page.locator("#page-status")
+    page.set_input_files("#file-input", str(test_images["glioma"][0]))
+    sync_api.expect(status).to_have_text(DONE, timeout=30_000)
+    page.evaluate("""() => { window.lineAtFocus = null; document.getElementById("file-input").addEventListener(
+        "focus", () => { window.lineAtFocus = document.getElementById("page-status").textContent; }); }""")
+    page.get_by_role("button", name="Clear results").click()
+    sync_api.expect(status).to_have_text("Results cleared")
+    sync_api.expect(page.locator("#file-input")).to_be_focused()
+    assert page.evaluate("window.lineAtFocus") == ""  # the Done line gone, "Results cleared" not yet said
+    assert problems == []
+    page.close()
+
+
 # A paste of one image file on the focused element, as Ctrl+V anywhere on the page gives app.js.
 PASTE = """(name) => { const files = new DataTransfer();
     files.items.add(new File([new Uint8Array([137, 80, 78, 71])], name, {type: "image/png"}));

@@ -189,8 +189,9 @@
   }
 
   // A shared workstation's next user sees none of the results: the cards, the Done line, the notes and the CSV (its
-  // object URL revoked) go, the names' numbering starts again; the focus goes back to the file chooser, and the
-  // status line (a polite live region) says so. Only a reload cleared them.
+  // object URL revoked) go, the names' numbering starts again; the focus goes back to the file chooser, and then the
+  // status line (a polite live region) says so, a tick later: said first, a screen reader's reading of the newly
+  // focused chooser could cut "Results cleared" off. Only a reload cleared them.
   function clearResults(input) {
     ["results", "page-notes"].forEach(function (id) { document.getElementById(id).replaceChildren(); });
     pick("", false);
@@ -204,8 +205,12 @@
     made.clear();
     unnamed = 0;
     revisit.remember(given = 0);
-    setStatus(document.getElementById("page-status"), "Results cleared", false);
+    const status = document.getElementById("page-status");
+    setStatus(status, "", false);  // the Done line goes at once
     input.focus();
+    setTimeout(function () {  // not over a run started since (a paste at once)
+      if (!run && !status.textContent) setStatus(status, "Results cleared", false);
+    }, 100);
   }
 
   ready(function () {
