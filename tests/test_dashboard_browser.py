@@ -124,9 +124,10 @@ def _scripted_page(base_url: str, answers: list[dict]):
             browser.close()
 
 
-def _scripted_dashboard(base_url: str, page, answers: list[dict]) -> None:
-    """Open the dashboard polling every 250 ms, its /api/v1/stats answered by ``answers`` in turn (then the last)."""
-    def stats(route):
+def _scripted_dashboard(base_url: str, page, answers: list[dict], stats=None) -> None:
+    """Open the dashboard polling every 250 ms, its /api/v1/stats answered by ``answers`` in turn (then the last),
+    or by the route handler ``stats``."""
+    def scripted(route):
         route.fulfill(json=answers.pop(0) if len(answers) > 1 else answers[0])
 
     def fast(route):
@@ -134,7 +135,7 @@ def _scripted_dashboard(base_url: str, page, answers: list[dict]) -> None:
         route.fulfill(response=response, body=response.text().replace('data-interval-ms="2000"',
                                                                       'data-interval-ms="250"'))
 
-    page.route("**/api/v1/stats", stats)
+    page.route("**/api/v1/stats", stats or scripted)
     page.route("**/dashboard", fast)
     page.goto(f"{base_url}/dashboard")
 
@@ -300,3 +301,26 @@ def test_without_javascript_the_dashboard_shows_no_state_or_numbers_it_cannot_ha
             assert "Connecting" not in page.locator("main").inner_text()
             sync_api.expect(page.get_by_role("link", name="/api/v1/stats")).to_be_visible()
         context.close()
+
+
+def test_a_poll_left_unanswered_says_so_and_polling_goes_on(served, chromium):
+    """A poll whose answer never came (a stalled proxy, a sleeping laptop's dead connection) was awaited forever:
+    the page said "Live" over numbers that no longer moved, and polled no more. It gives up on it and retries."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    answers = [_snapshot(real, 1000, 100), None, None, None, _snapshot(real, 1004, 120)]  # 3 polls unanswered
+
+    def stats(route):
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        if answer is not None:  # None: never answered (neither fulfilled nor aborted)
+            route.fulfill(json=answer)
+
+    page = chromium.new_page()
+    try:
+        _scripted_dashboard(base, page, [], stats=stats)
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("100", timeout=10_000)
+        sync_api.expect(page.locator("#dash-status")).to_contain_text("no answer in 1 s", timeout=10_000)
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("120", timeout=10_000)
+        sync_api.expect(page.locator("#dash-status")).to_have_text("Live · 1 worker process")
+    finally:
+        page.close()

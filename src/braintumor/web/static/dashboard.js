@@ -242,9 +242,13 @@
     setText("model-created", card.created || "–");
   }
 
-  async function poll(root, status) {
+  // A poll not answered in `wait` ms is given up (its connection stalled: a proxy, a laptop's sleep): awaited
+  // forever, the page said "Live" over numbers that no longer moved, and polled no more.
+  async function poll(root, status, wait) {
+    const abort = new AbortController();
+    const timer = setTimeout(function () { abort.abort(); }, wait);
     try {
-      const response = await fetch(root.dataset.stats, { cache: "no-store" });
+      const response = await fetch(root.dataset.stats, { cache: "no-store", signal: abort.signal });
       if (!response.ok) throw new Error("HTTP " + response.status);
       const stats = await response.json();
       // A count that went down: the server restarted, its counters from zero. Differences across that are
@@ -261,10 +265,13 @@
       status.parentElement.classList.remove("is-error");
       byId("dash-updated").textContent = "· updated " + new Date(stats.time * 1000).toLocaleTimeString("en-GB");
     } catch (err) {
-      const text = "Could not read the metrics (" + err.message + "); retrying.";
+      const why = abort.signal.aborted ? "no answer in " + Math.round(wait / 1000) + " s" : err.message;
+      const text = "Could not read the metrics (" + why + "); retrying.";
       if (status.textContent !== text) status.textContent = text;
       status.parentElement.classList.add("is-error");
       byId("dash-updated").textContent = "";
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -280,7 +287,7 @@
     }
     const every = Math.max(250, Number(root.dataset.intervalMs) || 2000);
     const tick = async function () {
-      await poll(root, status);
+      await poll(root, status, 5 * every);
       setTimeout(tick, every);
     };
     tick();
