@@ -324,3 +324,19 @@ def test_a_poll_left_unanswered_says_so_and_polling_goes_on(served, chromium):
         sync_api.expect(page.locator("#dash-status")).to_have_text("Live · 1 worker process")
     finally:
         page.close()
+
+
+def test_a_model_card_left_unanswered_does_not_keep_the_numbers_away(served, chromium):
+    """The page awaited the model card before its first poll, without a limit: a card never answered left it at
+    "Connecting…" with no numbers, for good. It gives up on the card and polls."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    page = chromium.new_page()
+    try:
+        page.route("**/api/v1/model", lambda route: None)  # never answered
+        _scripted_dashboard(base, page, [_snapshot(real, 1000, 100)])
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("100", timeout=10_000)
+        sync_api.expect(page.locator("#dash-status")).to_have_text("Live · 1 worker process")
+        sync_api.expect(page.locator("#model-name")).to_have_text("could not load the model card")
+    finally:
+        page.close()

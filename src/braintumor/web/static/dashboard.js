@@ -242,15 +242,26 @@
     setText("model-created", card.created || "–");
   }
 
-  // A poll not answered in `wait` ms is given up (its connection stalled: a proxy, a laptop's sleep): awaited
-  // forever, the page said "Live" over numbers that no longer moved, and polled no more.
-  async function poll(root, status, wait) {
+  // The JSON at `url`, or the error "HTTP 500", or "no answer in N s" when it has not all come in `wait` ms (its
+  // connection stalled: a proxy, a laptop's sleep): a poll awaited forever left the page saying "Live" over numbers
+  // that no longer moved, polling no more; the model card awaited forever, "Connecting…" and no numbers at all.
+  async function fetchJson(url, wait) {
     const abort = new AbortController();
     const timer = setTimeout(function () { abort.abort(); }, wait);
     try {
-      const response = await fetch(root.dataset.stats, { cache: "no-store", signal: abort.signal });
+      const response = await fetch(url, { cache: "no-store", signal: abort.signal });
       if (!response.ok) throw new Error("HTTP " + response.status);
-      const stats = await response.json();
+      return await response.json();
+    } catch (err) {
+      throw abort.signal.aborted ? new Error("no answer in " + Math.round(wait / 1000) + " s") : err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function poll(root, status, wait) {
+    try {
+      const stats = await fetchJson(root.dataset.stats, wait);
       // A count that went down: the server restarted, its counters from zero. Differences across that are
       // negative rates and nonsense quantiles, so start afresh (as Prometheus's rate() treats a reset).
       const prev = history[history.length - 1];
@@ -265,13 +276,10 @@
       status.parentElement.classList.remove("is-error");
       byId("dash-updated").textContent = "· updated " + new Date(stats.time * 1000).toLocaleTimeString("en-GB");
     } catch (err) {
-      const why = abort.signal.aborted ? "no answer in " + Math.round(wait / 1000) + " s" : err.message;
-      const text = "Could not read the metrics (" + why + "); retrying.";
+      const text = "Could not read the metrics (" + err.message + "); retrying.";
       if (status.textContent !== text) status.textContent = text;
       status.parentElement.classList.add("is-error");
       byId("dash-updated").textContent = "";
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -279,13 +287,12 @@
     const root = byId("dashboard");
     if (!root) return;
     const status = byId("dash-status");
+    const every = Math.max(250, Number(root.dataset.intervalMs) || 2000);
     try {
-      const response = await fetch(root.dataset.model, { cache: "no-store" });
-      if (response.ok) fillModel(await response.json());
+      fillModel(await fetchJson(root.dataset.model, 5 * every));
     } catch (err) {
       setText("model-name", "could not load the model card");
     }
-    const every = Math.max(250, Number(root.dataset.intervalMs) || 2000);
     const tick = async function () {
       await poll(root, status, 5 * every);
       setTimeout(tick, every);
