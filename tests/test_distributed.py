@@ -77,6 +77,28 @@ def test_global_batch_must_divide_and_sync_bn_needs_cuda(tmp_path, monkeypatch, 
     assert not (tmp_path / "r").exists()
 
 
+def test_resumed_run_is_checked_with_its_own_batch_size(tmp_path, monkeypatch, capsys):
+    """A run of --batch-size 6 resumed by 4 processes was checked against the flag's default (64, divisible by 4)
+    and went on; its own 6 must be refused. No torchrun: the group and the broadcast are stood in for."""
+    from dataclasses import asdict
+
+    from braintumor.train_config import TrainConfig
+
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"not read: the check comes first")
+    cfg = TrainConfig(data=str(tmp_path / "d"), out=str(run), batch_size=6)
+    (run / "config.json").write_text(json.dumps({**asdict(cfg), "world_size": 1}))
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setattr(D.dist, "init_process_group", lambda *a, **k: None)
+    monkeypatch.setattr(D, "broadcast", lambda obj, d: obj)
+    monkeypatch.setattr(D, "finish", lambda d, ok: None)
+    rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(run), "--resume"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--batch-size 6 is the global batch" in err and "divisible by the 4 processes" in err
+
+
 def test_torchrun_two_processes_match_one(single_run, data_root, tmp_path):
     run = tmp_path / "ddp"
     proc = torchrun(["--data", str(data_root), "--out", str(run), "--cache-dir", str(tmp_path / "cache"), *flags()],

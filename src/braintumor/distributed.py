@@ -52,17 +52,27 @@ def from_env() -> Dist:
     return Dist(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def setup(device: torch.device, batch_size: int, sync_bn: bool = False) -> tuple[Dist, torch.device]:
-    """Join the process group (NCCL on CUDA, gloo on CPU) and pick this rank's device.
+def check_settings(d: Dist, device: torch.device, batch_size: int, sync_bn: bool) -> None:
+    """ConfigError unless the global batch splits over the processes and --sync-bn has CUDA processes to sync.
 
-    Under torchrun any CUDA device ("auto", "cuda", "cuda:1") means cuda:LOCAL_RANK: one GPU per process.
-    """
-    d = from_env()
+    Its own function: a resumed run's batch size and --sync-bn are read from its config.json after the group is
+    joined (rank 0 reads, then sends), and are checked then; the command line's defaults said nothing of them."""
     if batch_size % d.world_size:
         raise ConfigError(f"--batch-size {batch_size} is the global batch: it must be divisible by the "
                           f"{d.world_size} processes (each takes batch/world_size samples per step)")
     if sync_bn and not (d.enabled and device.type == "cuda"):
         raise ConfigError("--sync-bn needs several CUDA processes (torchrun on GPUs); BatchNorm on CPU is per rank")
+
+
+def setup(device: torch.device, batch_size: int | None, sync_bn: bool = False) -> tuple[Dist, torch.device]:
+    """Join the process group (NCCL on CUDA, gloo on CPU) and pick this rank's device.
+
+    Under torchrun any CUDA device ("auto", "cuda", "cuda:1") means cuda:LOCAL_RANK: one GPU per process.
+    ``batch_size`` None: not known yet (--resume), the caller runs check_settings once it is.
+    """
+    d = from_env()
+    if batch_size is not None:  # before joining: a refused setting needs no group
+        check_settings(d, device, batch_size, sync_bn)
     if not d.enabled:
         return d, device
     if device.type == "cuda":

@@ -69,7 +69,8 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, typed
 
     A run folder that already holds checkpoints is continued only with ``resume`` and started again only with
     ``overwrite``: a mistyped ``--out`` must not replace a finished run's best.pt after one epoch."""
-    dd, device = D.setup(pick_device(cfg.device), cfg.batch_size, cfg.sync_bn)
+    # resumed: the run's own --batch-size and --sync-bn are checked once read (the flags' defaults said nothing)
+    dd, device = D.setup(pick_device(cfg.device), None if resume else cfg.batch_size, cfg.sync_bn)
     ok = False
     try:
         out = Path(cfg.out)
@@ -84,6 +85,7 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, typed
             if isinstance(found, str):  # every rank stops with rank 0's reason
                 raise ConfigError(found)
             cfg = found
+            D.check_settings(dd, device, cfg.batch_size, cfg.sync_bn)  # on every rank: the same cfg, the same answer
         best_pt = _train(cfg, resume, dd, device)
         ok = True
         return best_pt
