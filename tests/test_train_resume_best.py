@@ -3,6 +3,7 @@ through --resume (last.pt never read it) and ``export RUN`` shipped the other ru
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -158,13 +159,46 @@ def test_export_refuses_another_runs_best_pt_copied_in(other, said, runs, tmp_pa
 
 
 def test_export_accepts_a_best_pt_consistent_with_its_run(runs, tmp_path):
-    """The run's own best.pt, and an older one (no settings recorded) whose meta agrees with config.json, load."""
+    """The run's own best.pt, and an older one of it (no settings recorded), load; without last.pt (a best.pt kept
+    alone with its config.json) an older one whose meta agrees with config.json loads too: nothing says otherwise."""
     from braintumor.export import load_checkpoint
 
     run = tmp_path / "run"
     shutil.copytree(runs / "r32", run)
     assert load_checkpoint(run)[2]["image_size"] == 32
+    own = torch.load(run / "best.pt", weights_only=False)
+    del own["settings"]
+    torch.save(own, run / "best.pt")
+    assert load_checkpoint(run)[1]["meta"]["model_name"] == "tumornet-s"
     copied = torch.load(runs / "s32" / "best.pt", weights_only=False)
     del copied["settings"]  # another seed, but nothing recorded says so
     torch.save(copied, run / "best.pt")
+    (run / "last.pt").unlink()
     assert load_checkpoint(run / "best.pt")[1]["meta"]["model_name"] == "tumornet-s"
+
+
+@pytest.mark.parametrize("other", ["s32 older", "two classes"])
+def test_export_refuses_an_older_best_pt_its_last_pt_or_split_tells_apart(other, runs, tmp_path, capsys):
+    """An older best.pt (no settings recorded) of a twin run of another --seed, or of a run of two classes, was
+    exported as this run's: config.json records neither. Its score against last.pt's best (as --resume checks it) and
+    its classes against split.json's tell them apart."""
+    from braintumor.checkpoints import run_network
+
+    run, out = tmp_path / "run", tmp_path / "m.onnx"
+    shutil.copytree(runs / "r32", run)
+    copied = torch.load(runs / ("s32" if other == "s32 older" else "r32") / "best.pt", weights_only=False)
+    del copied["settings"]
+    if other == "two classes":
+        copied["meta"]["classes"] = ["glioma", "notumor"]
+        copied["model"] = run_network("tumornet-s", ["glioma", "notumor"]).state_dict()
+    torch.save(copied, run / "best.pt")
+    mine = torch.load(runs / "r32" / "best.pt", weights_only=False)
+    said = (f"is of epoch 1 with val_ema acc {copied['val_acc']:.4f} (loss {copied['val_loss']:.4f}), where its "
+            f"last.pt's best of 1 epoch is val_ema acc {mine['val_acc']:.4f} (loss {mine['val_loss']:.4f})"
+            if other == "s32 older" else
+            f'was trained with classes ["glioma", "notumor"], this version trains {json.dumps(list(CLASSES))}')
+    rc, _, err = run_cli(["export", str(run), "--out", str(out)], capsys)
+    assert rc == 2 and _one_error(err) == (
+        f"error: cannot export {run}: its best.pt {said} (another run's best.pt copied into it?); export the run it "
+        "was trained in, or train this one again (--overwrite, or remove it and --resume with more --epochs)")
+    assert not out.exists()

@@ -105,6 +105,12 @@ def recorded_fingerprint(run: Path) -> str | None:
     return _recorded_split(run).get("fingerprint")
 
 
+def recorded_classes(run: Path) -> object:
+    """The class names in a run's split.json (None without them): its config.json records none, and export compares
+    them with best.pt's."""
+    return _recorded_split(run).get("classes")
+
+
 def _recorded_split(run: Path) -> dict:
     """A run's split.json ({} without a readable one), its names as this process lists files (os_document)."""
     try:

@@ -33,10 +33,9 @@ from .model_files import DEV_VERSION, ModelError, version_problem
 from .model_loading import METADATA_KEY
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
-from .resume_state import other_best_settings
+from .resume_state import other_best_in_run
 from .run_config import read_run_config
 from .stop_signals import stop_in
-from .train_config import RESUMABLE_CHANGES
 from .wording import printable
 
 
@@ -125,7 +124,7 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
                          f"({meta.get('model_name')}, {len(meta.get('classes', ()))} classes)") from None
     model.eval()
     config = read_run_config(ck_path.parent)
-    if what := other_best_settings(ck, {k: v for k, v in config.items() if k not in RESUMABLE_CHANGES}):
+    if what := other_best_in_run(ck, ck_path.parent, config):
         # another run's best.pt copied in: its weights and preprocessing were shipped beside this run's config.json
         raise ModelError(f"cannot export {ck_path.parent}: its {ck_path.name} {what} (another run's best.pt copied "
                          "into it?); export the run it was trained in, or train this one again (--overwrite, or "

@@ -14,8 +14,9 @@ from pathlib import Path
 import torch
 from torch.optim.swa_utils import AveragedModel
 
-from .checkpoints import run_network
+from .checkpoints import recorded_classes, run_network
 from .classes import CLASSES
+from .train_config import RESUMABLE_CHANGES
 from .wording import counted
 
 #: What last.pt holds: everything --resume restores (and its "settings", :func:`~.checkpoints.pinned_settings`, in
@@ -77,8 +78,13 @@ def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | N
     if not isinstance(meta, dict) or "model" not in best:
         return "is not the best.pt 'braintumor train' writes (a last.pt copied over it?)"
     now = {**(preprocess or {}), **(settings or {}), **({"model": model_name} if model_name else {})}
-    if other := other_best_settings(best, now, settings or {}):
-        return other
+    return other_best_settings(best, now, settings or {}) or other_best_score(best, ck)
+
+
+def other_best_score(best: dict, ck: dict) -> str | None:
+    """How a best.pt's epoch and score differ from the best that last.pt (``ck``, its training state) records (None:
+    they do not). Why: a twin run's best.pt written before best.pt recorded its settings, of another --seed only,
+    agrees with the run's config.json on everything it records; only its score tells it apart."""
     done, was = ck["epoch"] + 1, list(ck["best"])
     acc, loss, epoch = best.get("val_acc"), best.get("val_loss"), best.get("epoch")
     score = [acc, -loss] if _number(acc) and _number(loss) else [None, None]
@@ -88,6 +94,29 @@ def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | N
         return (f"is of epoch {epoch} with {_score(*score)}, where its last.pt's best of {counted(done, 'epoch')} is "
                 f"{_score(*was)}")
     return None
+
+
+def other_best_in_run(best: dict, run: Path, config: dict) -> str | None:
+    """How a best.pt (loaded) is not that of the run folder ``run`` whose config.json is ``config`` (None: it is),
+    for export: its settings against config.json, its classes against split.json's (config.json records none), and
+    its epoch and score against the best that last.pt records (:func:`other_best_score`, where last.pt is readable).
+    Why: export compared config.json alone, so a twin run's older best.pt, of another --seed only, was shipped as this
+    run's, which --resume refused (:func:`_other_best`)."""
+    now = {k: v for k, v in config.items() if k not in RESUMABLE_CHANGES}
+    if isinstance(classes := recorded_classes(run), list):
+        now["classes"] = classes
+    if other := other_best_settings(best, now):
+        return other
+    try:
+        ck = torch.load(run / "last.pt", map_location="cpu", weights_only=False) if (run / "last.pt").is_file() \
+            else None
+    except PermissionError:
+        raise
+    except Exception:  # cut short: nothing to compare with (--resume says so); best.pt alone is exported
+        ck = None
+    if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
+        return None
+    return other_best_score(best, ck)
 
 
 def other_best_settings(best: dict, now: dict, config: dict | None = None) -> str | None:
