@@ -99,6 +99,32 @@ def test_resumed_run_is_checked_with_its_own_batch_size(tmp_path, monkeypatch, c
     assert rc == 2 and "--batch-size 6 is the global batch" in err and "divisible by the 4 processes" in err
 
 
+def test_resumed_run_of_another_device_kind_is_refused_under_torchrun(tmp_path, monkeypatch, capsys):
+    """The group joined over the command line's device (gloo on CPU) cannot go on with a run's own --device cuda:
+    refused in one line, not switched after the group exists. No torchrun, no GPU: both are stood in for."""
+    from dataclasses import asdict
+
+    from braintumor import train, train_device
+    from braintumor.train_config import TrainConfig
+
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"not read: the check comes first")
+    cfg = TrainConfig(data=str(tmp_path / "d"), out=str(run), batch_size=8, device="cuda")
+    (run / "config.json").write_text(json.dumps({**asdict(cfg), "world_size": 2}))
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    for module in (train, train_device):
+        monkeypatch.setattr(module, "pick_device", lambda name: torch.device("cpu" if name == "auto" else name))
+    monkeypatch.setattr(D.dist, "init_process_group", lambda *a, **k: None)
+    monkeypatch.setattr(D, "broadcast", lambda obj, d: obj)
+    monkeypatch.setattr(D, "finish", lambda d, ok: None)
+    rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(run), "--resume"])
+    assert rc == 2 and capsys.readouterr().err.strip() == (
+        f"error: cannot resume {run} on cpu under torchrun: it was trained with --device cuda (cuda); give --device "
+        "cpu to go on there")
+
+
 def test_torchrun_two_processes_match_one(single_run, data_root, tmp_path):
     run = tmp_path / "ddp"
     proc = torchrun(["--data", str(data_root), "--out", str(run), "--cache-dir", str(tmp_path / "cache"), *flags()],

@@ -202,3 +202,26 @@ def test_export_refuses_an_older_best_pt_its_last_pt_or_split_tells_apart(other,
         f"error: cannot export {run}: its best.pt {said} (another run's best.pt copied into it?); export the run it "
         "was trained in, or train this one again (--overwrite, or remove it and --resume with more --epochs)")
     assert not out.exists()
+
+
+def test_resume_goes_on_on_the_runs_own_device(runs, tmp_path, monkeypatch, capsys):
+    """`train --resume` without --device picked the flag's default ("auto": a GPU where there is one) before the
+    run's config.json was read, so a run of --device cpu went on on the GPU; its own --device is picked now."""
+    from braintumor import train as T
+    from braintumor import train_device
+
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "device": "cpu"}))
+    picked = []
+
+    def pick(name):
+        picked.append(name)
+        return torch.device("cpu")
+
+    monkeypatch.setattr(T, "pick_device", pick)
+    monkeypatch.setattr(train_device, "pick_device", pick)
+    rc, err = _resume(runs, run, capsys)
+    assert rc == 0, err
+    assert picked[-1] == "cpu" and json.loads((run / "config.json").read_text())["device"] == "cpu"

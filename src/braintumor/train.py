@@ -51,7 +51,12 @@ from .preprocess import INPUT_SCALE
 from .report import write_text_atomic
 from .resume_state import load_training_state, restore_training_state
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
-from .train_device import evaluate_logits, pick_autocast_dtype, pick_device  # tests patch train.evaluate_logits
+from .train_device import (  # tests patch train.evaluate_logits
+    evaluate_logits,
+    pick_autocast_dtype,
+    pick_device,
+    resumed_device,
+)
 from .wording import counted, duration_text, printable
 
 
@@ -86,6 +91,7 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, typed
                 raise ConfigError(found)
             cfg = found
             D.check_settings(dd, device, cfg.batch_size, cfg.sync_bn)  # on every rank: the same cfg, the same answer
+            device = resumed_device(cfg, dd, device)
         best_pt = _train(cfg, resume, dd, device)
         ok = True
         return best_pt

@@ -4,10 +4,16 @@ its recipe)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from .preprocess import INPUT_SCALE
 from .train_config import ConfigError
+
+if TYPE_CHECKING:
+    from .distributed import Dist
+    from .train_config import TrainConfig
 
 
 def pick_device(name: str) -> torch.device:
@@ -49,3 +55,15 @@ def evaluate_logits(model: torch.nn.Module, images: torch.Tensor, device: torch.
         with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
             out.append(model(x).float().cpu())
     return torch.cat(out)
+
+
+def resumed_device(cfg: TrainConfig, dd: Dist, device: torch.device) -> torch.device:
+    """The device of the run's own --device (config.json's, unless one was typed): the flag's default ("auto") was
+    picked before it was read, so a run of --device cpu resumed on a GPU machine went on there. Under torchrun the
+    group already talks over that device's backend: another kind is refused, never switched."""
+    if not dd.enabled:
+        return pick_device(cfg.device)
+    if (want := pick_device(cfg.device)).type != device.type:
+        raise ConfigError(f"cannot resume {cfg.out} on {device.type} under torchrun: it was trained with --device "
+                          f"{cfg.device} ({want.type}); give --device {device.type} to go on there")
+    return device
