@@ -18,10 +18,7 @@ pytestmark = pytest.mark.skipif(not (FLOAT.exists() and INT8.exists()), reason="
 def test_a_file_resumed_with_another_model_is_warned_of_and_with_its_own_is_not(test_images, tmp_path, fmt, capsys):
     """A run begun with the float model and resumed with the int8 copy (another --model, a changed $BRAINTUMOR_MODEL)
     appended the second model's answers to the first's with no word: one file of two models' answers."""
-    images = []
-    for p in test_images["glioma"][:3]:
-        images.append(tmp_path / p.name)
-        shutil.copy(p, images[-1])
+    images = _copies(test_images, tmp_path)
     target = tmp_path / f"r.{fmt}"
     assert run_predict([*images[:2], "-o", target, "--resume", "--model", FLOAT], capsys)[0] == 0
     rc, _, err = run_predict([*images, "-o", target, "--resume", "--model", INT8], capsys)
@@ -43,14 +40,9 @@ def test_a_resumed_file_whose_ood_score_is_no_distance_is_refused_naming_the_lin
     """A hand-edited ``nan`` or ``inf`` in a record's ood_score was read as a number (``float()`` takes them): the
     model check compared it and warned of "another model's answers (ood_score nan)". Refused, as a record braintumor
     predict never writes, naming its line; the file untouched."""
-    import csv
-    import io
     import json
 
-    images = []
-    for p in test_images["glioma"][:3]:
-        images.append(tmp_path / p.name)
-        shutil.copy(p, images[-1])
+    images = _copies(test_images, tmp_path)
     target = tmp_path / f"r.{fmt}"
     assert run_predict([*images[:2], "-o", target, "--resume", "--model", FLOAT], capsys)[0] == 0
     lines = target.read_text().splitlines(keepends=True)
@@ -59,11 +51,7 @@ def test_a_resumed_file_whose_ood_score_is_no_distance_is_refused_naming_the_lin
         assert isinstance(rec["ood_score"], float)
         lines[1] = lines[1].replace(f'"ood_score": {json.dumps(rec["ood_score"])}', f'"ood_score": {edited}')
     else:
-        header, row = next(csv.reader([lines[0]])), next(csv.reader([lines[2]]))
-        row[header.index("ood_score")] = edited
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerow(row)
-        lines[2] = text.getvalue()
+        lines[2] = _csv_cell_edited(lines, 2, "ood_score", edited)
     target.write_text("".join(lines))
     before = target.read_bytes()
     rc, _, err = run_predict([*images, "-o", target, "--resume", "--model", FLOAT], capsys)
@@ -81,14 +69,9 @@ def test_a_resumed_file_whose_probability_is_no_probability_is_refused_naming_th
                                                                                       edited, shown, capsys):
     """check_same_model read the sample record's probabilities with ``float()``, which takes a hand-edited ``nan`` or
     ``inf``: a misleading "another model's answers" warning. Refused as the ood_score is, naming the line and class."""
-    import csv
-    import io
     import json
 
-    images = []
-    for p in test_images["glioma"][:3]:
-        images.append(tmp_path / p.name)
-        shutil.copy(p, images[-1])
+    images = _copies(test_images, tmp_path)
     target = tmp_path / f"r.{fmt}"
     assert run_predict([*images[:2], "-o", target, "--resume", "--model", FLOAT], capsys)[0] == 0
     lines = target.read_text().splitlines(keepends=True)
@@ -98,11 +81,7 @@ def test_a_resumed_file_whose_probability_is_no_probability_is_refused_naming_th
         assert old in lines[0]
         lines[0] = lines[0].replace(old, f'"glioma": {edited}')
     else:
-        header, row = next(csv.reader([lines[0]])), next(csv.reader([lines[1]]))
-        row[header.index("glioma")] = edited
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerow(row)
-        lines[1] = text.getvalue()
+        lines[1] = _csv_cell_edited(lines, 1, "glioma", edited)
     target.write_text("".join(lines))
     before = target.read_bytes()
     rc, _, err = run_predict([*images, "-o", target, "--resume", "--model", FLOAT], capsys)
@@ -111,3 +90,24 @@ def test_a_resumed_file_whose_probability_is_no_probability_is_refused_naming_th
                             "braintumor predict never writes (a number from 0 to 1): correct or remove that line, or "
                             "choose another -o\n")
     assert target.read_bytes() == before
+
+
+def _copies(test_images, tmp_path) -> list:
+    """Three glioma slices copied into ``tmp_path``: the inputs of a run and its resumed run."""
+    images = []
+    for p in test_images["glioma"][:3]:
+        images.append(tmp_path / p.name)
+        shutil.copy(p, images[-1])
+    return images
+
+
+def _csv_cell_edited(lines: list[str], at: int, column: str, value: str) -> str:
+    """CSV line ``at`` of ``lines`` with its ``column`` (named by line 0, the header) set to ``value``, by hand."""
+    import csv
+    import io
+
+    header, row = next(csv.reader([lines[0]])), next(csv.reader([lines[at]]))
+    row[header.index(column)] = value
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow(row)
+    return text.getvalue()
