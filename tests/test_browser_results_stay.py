@@ -109,11 +109,7 @@ def test_a_run_started_from_the_clear_button_leaves_the_focus_on_the_file_choose
     page.evaluate(PASTE, "pasted.png")
     sync_api.expect(page.locator("#clear-results")).to_be_hidden()
     sync_api.expect(page.locator("#file-input")).to_be_focused()
-    for _ in range(50):
-        if held:
-            break
-        page.wait_for_timeout(100)
-    held[0].continue_()
+    _release(page, held)
     sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
@@ -131,11 +127,7 @@ def test_a_pick_with_no_file_during_a_run_is_said_too(server, chromium, test_ima
     page.evaluate(DROP_TEXT, "#dropzone")
     sync_api.expect(page.locator("#pick-status")).to_have_text(NO_FILE)
     sync_api.expect(page.locator("#page-status")).to_contain_text("Analysing")
-    for _ in range(50):
-        if held:
-            break
-        page.wait_for_timeout(100)
-    held[0].continue_()
+    _release(page, held)
     sync_api.expect(page.locator("#page-status")).to_have_text(DONE, timeout=30_000)
     assert problems == []
     page.close()
@@ -157,11 +149,16 @@ def test_a_run_started_from_a_done_lines_button_leaves_the_focus_on_the_file_cho
     page.evaluate(PASTE, "pasted.png")
     sync_api.expect(page.locator("#page-status button")).to_have_count(0)
     sync_api.expect(page.locator("#file-input")).to_be_focused()
+    _release(page, held)
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()
+
+
+def _release(page, held: list) -> None:
+    """Let the first request the test held (``page.route`` appending it to ``held``) go on, once it has come (5 s)."""
     for _ in range(50):
         if held:
             break
         page.wait_for_timeout(100)
     held[0].continue_()
-    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=30_000)
-    assert [p for p in problems if "status of 400" not in p] == []
-    page.close()
