@@ -73,7 +73,6 @@ def test_a_graph_of_a_fixed_batch_size_is_refused_when_loaded(tmp_path, capsys):
     """A graph exported for batches of exactly one image (a fixed first dimension) loaded, then ``evaluate`` and
     ``predict`` of two images ended in ONNX Runtime's 'Got invalid dimensions for input' traceback."""
     onnx = pytest.importorskip("onnx", reason=extra_reason("onnx"))
-    from braintumor.cli import main
 
     model = _shipped_copy(tmp_path)
     proto = onnx.load_model(str(model))
@@ -81,11 +80,7 @@ def test_a_graph_of_a_fixed_batch_size_is_refused_when_loaded(tmp_path, capsys):
     onnx.save_model(proto, str(model))
     said = (f"{model} cannot be used: its graph takes batches of exactly 1 image, not any number (N): export it "
             "again with a dynamic batch dimension")
-    with pytest.raises(ModelError) as err:
-        Classifier.load(model)
-    assert str(err.value) == said
-    assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
-    assert capsys.readouterr().err.strip() == f"error: {said}"
+    _refused_by_load_and_predict(model, said, tmp_path, capsys)
 
 
 def test_a_graph_taking_float16_images_is_refused_when_loaded(tiny_model, tmp_path, capsys):
@@ -94,7 +89,6 @@ def test_a_graph_taking_float16_images_is_refused_when_loaded(tiny_model, tmp_pa
     onnx = pytest.importorskip("onnx", reason=extra_reason("onnx"))
     from onnx import TensorProto, helper
 
-    from braintumor.cli import main
 
     exported = onnx.load_model(str(tiny_model))  # its metadata: uncalibrated, no outputs named beside the logits
     nodes = [helper.make_node("Cast", ["image"], ["c"], to=TensorProto.FLOAT),
@@ -110,11 +104,7 @@ def test_a_graph_taking_float16_images_is_refused_when_loaded(tiny_model, tmp_pa
     onnx.save_model(proto, str(model))
     said = (f"{model} cannot be used: its graph takes images of tensor(float16), not the float32 ones it is given "
             "(a float16 conversion?): use the float32 model 'braintumor export' wrote")
-    with pytest.raises(ModelError) as err:
-        Classifier.load(model)
-    assert str(err.value) == said
-    assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
-    assert capsys.readouterr().err.strip() == f"error: {said}"
+    _refused_by_load_and_predict(model, said, tmp_path, capsys)
 
 
 def test_a_model_file_the_user_may_not_read_is_said_so(tmp_path, monkeypatch, capsys):
@@ -147,16 +137,11 @@ def test_a_model_file_the_user_may_not_read_is_said_so(tmp_path, monkeypatch, ca
 def test_an_empty_model_file_is_said_to_be_empty(tmp_path, capsys):
     """A 0-byte model (a copy or download that did not finish, a `touch`) was 'not a valid ONNX file, or one this
     onnxruntime cannot run (damaged, cut short, or made for a newer version)'."""
-    from braintumor.cli import main
 
     model = tmp_path / "model.onnx"
     model.touch()
     said = f"cannot load model {model}: the file is empty (0 bytes: a copy or download that did not finish?)"
-    with pytest.raises(ModelError) as err:
-        Classifier.load(model)
-    assert str(err.value) == said
-    assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
-    assert capsys.readouterr().err.strip() == f"error: {said}"
+    _refused_by_load_and_predict(model, said, tmp_path, capsys)
 
 
 def _zip(names: list[str], cut: bool = False) -> bytes:
@@ -270,3 +255,15 @@ def test_the_cli_reference_says_what_a_model_file_is_checked_for_when_loaded():
     for said in ("float32 images of shape (N, 1, S, S) for any number N", "a float16 conversion or an export for a "
                  "fixed batch", "one score per class", "exit status 2, not an ONNX Runtime traceback"):
         assert said in text
+
+
+def _refused_by_load_and_predict(model, said: str, folder, capsys) -> None:
+    """``model`` refused with ``said`` by ``Classifier.load`` (a ModelError) and by ``braintumor predict`` (one error
+    line, exit 2)."""
+    from braintumor.cli import main
+
+    with pytest.raises(ModelError) as err:
+        Classifier.load(model)
+    assert str(err.value) == said
+    assert main(["predict", str(folder), "--model", str(model)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {said}"
