@@ -221,15 +221,7 @@ def test_the_healthcheck_does_not_go_through_a_proxy(tmp_path):
     import http.server
     import threading
 
-    class Healthz(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200 if self.path == "/healthz" else 404)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Healthz)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _healthz_handler())
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     check = [sys.executable, *[a.replace(f":{PORT}/", f":{port}/") for a in healthcheck()[1:]]]
@@ -347,16 +339,8 @@ def test_the_healthcheck_follows_gunicorn_cmd_args_to_https(tmp_path):
 
     from test_serve_tls import _self_signed
 
-    class Healthz(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200 if self.path == "/healthz" else 404)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
     cert, key = _self_signed(tmp_path)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Healthz)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _healthz_handler())
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
@@ -373,3 +357,18 @@ def test_the_healthcheck_follows_gunicorn_cmd_args_to_https(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _healthz_handler() -> type:
+    """A request handler answering 200 on /healthz and 404 elsewhere, quietly: the server a healthcheck asks."""
+    import http.server
+
+    class Healthz(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    return Healthz
