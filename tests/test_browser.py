@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 from flask import Flask
+from live_regions import listen
 from PIL import Image
 from werkzeug.serving import make_server
 
@@ -79,12 +80,15 @@ def open_page(browser, url: str, width: int, height: int):
     return page, problems
 
 
-def sent_page(chromium, server: str, files, js: bool):
+def sent_page(chromium, server: str, files, js: bool, listen_on: str | None = None):
     """(context, page) of the upload page with ``files`` sent, with JavaScript (until its Done line) or through the
-    plain form (its answer page loaded): the tests that check both ways start here."""
+    plain form (its answer page loaded): the tests that check both ways start here. With ``listen_on`` (a selector),
+    what those live regions say is recorded from before the upload (live_regions.announced reads it)."""
     context = chromium.new_context(java_script_enabled=js)
     page = context.new_page()
     page.goto(server)
+    if js and listen_on:
+        listen(page, listen_on)
     page.set_input_files("#file-input", files)
     if js:
         sync_api.expect(page.locator("#page-status")).to_contain_text("Done:", timeout=60_000)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dicom_factory import series, zip_bytes
+from live_regions import announced, listen
 from PIL import Image
 from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
 
@@ -128,20 +129,6 @@ def test_each_page_has_a_language_a_title_one_h1_labels_and_everything_in_a_land
     page.close()
 
 
-# What a screen reader is told: the text of a live region already on the page, each time its content changes (a region
-# inserted with its text already in it is not announced by most screen readers, so it is not counted here).
-LISTEN = """() => {
-    window.said = [];
-    const live = "[role=status], [role=alert], [aria-live]:not([aria-live=off])";
-    new MutationObserver(changes => changes.forEach(change => {
-        const node = change.target.nodeType === 1 ? change.target : change.target.parentElement;
-        const region = node && node.closest(live);
-        if (region && region.isConnected && !window.said.includes(region.textContent.trim()))
-            window.said.push(region.textContent.trim());
-    })).observe(document.body, {subtree: true, childList: true, characterData: true});
-}"""
-
-
 def test_every_answer_is_announced_a_series_too(server, chromium, scans, tmp_path):
     """A slice's answer and an error were said in their card's live region, but a series (a zip, a NIfTI volume)
     replaced its card with a new block, said nowhere: a screen reader heard only "Done: 2 classified"."""
@@ -149,9 +136,9 @@ def test_every_answer_is_announced_a_series_too(server, chromium, scans, tmp_pat
     fake.write_text("not an image")
     page, problems = open_page(chromium, server, 1024, 800)
     sync_api.expect(page.locator("html")).to_have_class("js")
-    page.evaluate(LISTEN)
+    listen(page)
     upload(page, [scans[0], fake, scans[-1]])
-    said = page.evaluate("window.said")
+    said = announced(page)
     card, block = page.locator("#results > .card").first, page.locator("#results .series")
     verdict = f"{card.locator('.verdict-label').inner_text()}, {card.locator('.verdict-confidence').inner_text()}"
     # each after its file's name: answers come in the order they are finished (tests/test_browser_announcements.py)
@@ -343,10 +330,12 @@ def test_a_screen_reader_reads_a_scans_summary_once(server, chromium, tmp_path):
     page, problems = open_page(chromium, server, 1024, 800)
     if not hasattr(page.locator("main"), "aria_snapshot"):
         pytest.skip("needs playwright >= 1.49 (Locator.aria_snapshot)")
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    listen(page, "#scan-status")  # as said: read after the Done line, it may be emptied already
     upload(page, [tmp_path / "noise.zip"])
     block = page.locator("#results .series")
     sync_api.expect(block.locator(".series-refused-note")).to_be_visible()
-    said = page.locator("#scan-status").text_content()  # said first, in the page's live line
+    said = " / ".join(announced(page))  # said first, in the page's live line (once)
     assert said.startswith("noise.zip: 3 slices") and said.endswith("without the model's help."), said
     sync_api.expect(page.locator("#scan-status")).to_be_empty(timeout=15_000)
     heard = page.locator("main").aria_snapshot()

@@ -13,6 +13,7 @@ import pydicom
 import pytest
 import yaml
 from dicom_factory import axial_volume, nifti_bytes, pydicom_file, zip_bytes
+from live_regions import announced
 from PIL import Image
 from test_browser import pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
 
@@ -76,10 +77,10 @@ def test_the_page_announces_a_refused_scans_note_and_a_refused_cards_once(server
     alone."""
     blank = tmp_path / "blank.nii.gz"
     blank.write_bytes(nifti_bytes(axial_volume([np.zeros((128, 128), np.uint8)] * 3)))
-    context, page = sent_page(chromium, server, [str(blank)], True)
+    context, page = sent_page(chromium, server, [str(blank)], True, listen_on="#scan-status")
     block = page.locator("#results .series").first
     sync_api.expect(block.locator(".series-refused-note")).to_be_visible()
-    said = page.locator("#scan-status").text_content()
+    said = " / ".join(announced(page))  # all it said: read after the Done line, the line may be emptied already
     assert said.startswith("blank.nii.gz: ") and said.endswith(REFUSED_NOTES["scan"]), said
     assert said.lower().count(READ_WITHOUT_MODEL) == 1, said
     context.close()
@@ -90,10 +91,10 @@ def test_the_page_announces_a_refused_scans_note_and_a_refused_cards_once(server
     other.save_as(out)
     scans = tmp_path / "two-ct.zip"
     scans.write_bytes(zip_bytes([("a.dcm", CT.read_bytes()), ("b.dcm", out.getvalue())]))
-    context, page = sent_page(chromium, server, [str(scans)], True)
+    context, page = sent_page(chromium, server, [str(scans)], True, listen_on="#scan-status")
     cards = page.locator("#results .card[data-state=ood]")
     sync_api.expect(cards).to_have_count(2, timeout=30_000)
-    said = page.locator("#scan-status").text_content()
+    said = " / ".join(announced(page))
     assert said.endswith(f"the model reads MRI only. {REFUSED_NOTES['not_mri']}"), said
     assert said.lower().count(READ_WITHOUT_MODEL) == 1, said
     for k in range(2):
