@@ -56,6 +56,23 @@ def test_a_header_value_pydicom_cannot_convert_costs_that_value_only(broken, not
     assert not caplog.records
 
 
+@pytest.mark.parametrize(("broken", "note"), [
+    (("RescaleSlope", b"DS", b"abc"),
+     "Rescale Slope unreadable or invalid in 1 file: ignored, stored values shown as they are"),
+    (("WindowCenter", b"DS", b"1\\abc"),
+     "Window Center unreadable or invalid in 1 file: ignored, gray levels stretched by the image's own range"),
+    (("NumberOfFrames", b"IS", b"two"), "Number of Frames unreadable or invalid in 1 file: ignored, as if absent"),
+])
+def test_text_where_a_header_number_is_due_costs_that_value_only_and_is_said(broken, note):
+    """pydicom (validation off) keeps a DS or IS value it cannot convert as text: a Rescale Slope 'abc' was read as
+    absent unsaid, and a Number of Frames 'two' refused the file as 'DICOM pixel data could not be decoded'."""
+    files = _series(broken, **_ATTRS, RescaleSlope=1, RescaleIntercept=0, NumberOfFrames=1)
+    (volume,) = read_volumes(zip_bytes(files), name="series.zip")
+    (alone,) = read_volumes(files[1][1], name="IM1.dcm")
+    assert len(volume.slices) == 3 and note in volume.notes
+    assert len(alone.slices) == 1 and note in alone.notes
+
+
 def test_an_unreadable_value_in_a_functional_group_is_ignored_too():
     """Enhanced files keep their spacing and positions in nested sequences, read as each frame is."""
     from pydicom.dataset import Dataset

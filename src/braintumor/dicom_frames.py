@@ -37,6 +37,9 @@ _READ_TAGS: frozenset[int] = frozenset(tag_for_keyword(kw) for kw in (
     "SliceThickness", "SpacingBetweenSlices", "ImagePositionPatient", "ImageOrientationPatient", "SliceLocation",
     "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "PlanePositionSequence",
     "PlaneOrientationSequence"))
+#: Numbers whose readers say themselves, in their own words, that text in them is ignored (pixels taken as square, an
+#: orientation that cannot be read): :func:`drop_unreadable` leaves their text to them.
+_OWN_NOTES: frozenset[int] = frozenset(tag_for_keyword(kw) for kw in ("PixelSpacing", "ImageOrientationPatient"))
 #: How deep :func:`drop_unreadable` follows sequences (functional groups > macros > their elements).
 _DEPTH = 3
 
@@ -55,6 +58,8 @@ def drop_unreadable(ds: Dataset, depth: int = 0) -> list[str]:
                 # source line, on stderr beside the results (the value is decoded the same)
                 elem = ds[tag]  # converts a raw element
                 items = list(elem.value) if elem.VR == "SQ" else []
+            if elem.VR in ("DS", "IS") and tag not in _OWN_NOTES and _not_numbers(elem.value):
+                raise ValueError  # text where a number is due, kept as text (validation is off): read as absent
         except Exception:  # pydicom raises many types; the element's name is enough
             del ds[tag]
             dropped.append(element_name(tag))
@@ -65,6 +70,14 @@ def drop_unreadable(ds: Dataset, depth: int = 0) -> list[str]:
     if depth == 0 and _repair_bits_stored(ds, "Bits Stored" in dropped):
         dropped.append("Bits Stored")
     return dropped
+
+
+def _not_numbers(value: object) -> bool:
+    """Whether a DS or IS value holds text pydicom could not convert ('abc', 'two', '1\\abc'): with validation off
+    it keeps such text as a str, which every reader here took for an absent value, unsaid (a Rescale Slope 'abc', a
+    Number of Frames 'two' that refused the file as 'could not be decoded')."""
+    values = value if isinstance(value, MultiValue) else [value]
+    return any(isinstance(v, str) for v in values)
 
 
 def ignored_notes(per_file: list[list[str]]) -> tuple[str, ...]:
