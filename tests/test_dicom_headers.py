@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pytest
 from dicom_factory import make_dataset, to_bytes, with_raw_element, zip_bytes
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import DataElement
 
 from braintumor.image_io import ImageError
 from braintumor.volume_io import read_volumes
@@ -153,6 +155,24 @@ def _resized(what: str):
         ds = make_dataset(np.stack([_gray()] * 3, axis=-1), photometric="RGB")
         ds.PhotometricInterpretation = "YBR_FULL_422"
     return ds
+
+
+@pytest.mark.parametrize("drop", [(), ("GreenPaletteColorLookupTableData",), ("RedPaletteColorLookupTableDescriptor",)])
+def test_a_palette_image_without_its_palette_is_refused_precisely(drop):
+    """A PALETTE COLOR image with no palette, or a colour's table missing, was 'DICOM pixel data could not be
+    decoded', its pixels being whole."""
+    ds = make_dataset(_gray())
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    if drop:
+        for colour in ("Red", "Green", "Blue"):
+            ds[f"{colour}PaletteColorLookupTableDescriptor"] = DataElement(
+                tag_for_keyword(f"{colour}PaletteColorLookupTableDescriptor"), "US", [256, 0, 8])
+            ds[f"{colour}PaletteColorLookupTableData"] = DataElement(
+                tag_for_keyword(f"{colour}PaletteColorLookupTableData"), "OW", bytes(range(256)))
+        del ds[drop[0]]
+    with pytest.raises(ImageError, match=r"^DICOM header says PALETTE COLOR but holds no palette \(its Red, Green "
+                                         r"and Blue Palette Color Lookup Table Descriptor and Data\)"):
+        read_volumes(to_bytes(ds), name="x.dcm")
 
 
 @pytest.mark.parametrize(("what", "message"), [

@@ -187,4 +187,16 @@ def _pixel_description_problem(ds: Dataset) -> str | None:
     if "PhotometricInterpretation" in ds and \
             str(ds.get("PhotometricInterpretation") or "").strip().upper() not in PI_SAMPLES:
         return "DICOM header's Photometric Interpretation is not one DICOM defines: the pixels cannot be decoded"
+    if str(ds.get("PhotometricInterpretation") or "").strip().upper() == "PALETTE COLOR" and not _has_palette(ds):
+        return ("DICOM header says PALETTE COLOR but holds no palette (its Red, Green and Blue Palette Color Lookup "
+                f"Table Descriptor and Data), which gives its pixels their colours: {EXPORT_AGAIN}")
     return None
+
+
+def _has_palette(ds: Dataset) -> bool:
+    """Whether the Palette Color Lookup Table module pydicom's apply_color_lut reads is there (a table's descriptor,
+    and its data, plain or segmented, for each colour): without it a palette image was 'DICOM pixel data could not
+    be decoded', of pixels that were whole."""
+    return all(f"{c}PaletteColorLookupTableDescriptor" in ds and (f"{c}PaletteColorLookupTableData" in ds
+                                                                   or f"Segmented{c}PaletteColorLookupTableData" in ds)
+               for c in ("Red", "Green", "Blue"))
