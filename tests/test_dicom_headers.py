@@ -175,6 +175,22 @@ def test_a_palette_image_without_its_palette_is_refused_precisely(drop):
         read_volumes(to_bytes(ds), name="x.dcm")
 
 
+@pytest.mark.parametrize(("entries", "data"), [(256, b"\x01\x02"), (0, bytes(20))])  # 0 entries: 65,536
+def test_a_palette_of_another_length_than_its_descriptor_says_is_refused_precisely(entries, data):
+    """pydicom's apply_color_lut raised on a table too short for its descriptor: 'DICOM pixel data could not be
+    decoded', of pixels that were whole."""
+    ds = make_dataset(_gray())
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    for colour in ("Red", "Green", "Blue"):
+        ds[f"{colour}PaletteColorLookupTableDescriptor"] = DataElement(
+            tag_for_keyword(f"{colour}PaletteColorLookupTableDescriptor"), "US", [entries, 0, 8])
+        ds[f"{colour}PaletteColorLookupTableData"] = DataElement(
+            tag_for_keyword(f"{colour}PaletteColorLookupTableData"), "OW", data)
+    with pytest.raises(ImageError, match=r"^DICOM palette \(its Palette Color Lookup Table Descriptor and Data\) "
+                                         r"cannot be read: damaged"):
+        read_volumes(to_bytes(ds), name="x.dcm")
+
+
 @pytest.mark.parametrize(("what", "message"), [
     ("truncated", "holds 8,092 bytes but Rows 64 x Columns 64 x 1 frame at 16 bits need 8,192: 100 bytes short"),
     ("rows too many", "holds 8,192 bytes but Rows 128 x Columns 64 x 1 frame at 16 bits need 16,384: 8,192 bytes "

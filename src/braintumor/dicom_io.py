@@ -236,8 +236,6 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
             if frames == 1 and not transfer_syntax(ds).is_encapsulated:  # data of 3 frames made 1 a 3-row strip
                 ds.pixel_array_options(allow_excess_frames=False)  # the declared frame, as a multi-frame file's
             arr = pixel_array(ds, index=i) if frames > 1 else ds.pixel_array
-        if str(view.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR":
-            arr = apply_color_lut(arr, ds)
     except MemoryError:
         raise ImageError("DICOM image is too large to decode") from None
     except Exception:  # decoders raise many types; never echo their text
@@ -251,6 +249,12 @@ def frame_slice(ds: Dataset, i: int, frames: int) -> tuple[Slice, Turn | None, s
                              + (f"{missing} (not installed) might read it, or " if missing else "")
                              + f"if a viewer opens it, {EXPORT_ADVICE}") from None
         raise ImageError(f"DICOM pixel data could not be decoded: {EXPORT_AGAIN}") from None  # (was a class name)
+    if str(view.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR":
+        try:
+            arr = apply_color_lut(arr, ds)
+        except Exception:  # a table of another length than its descriptor says: was 'pixel data could not be decoded'
+            raise ImageError("DICOM palette (its Palette Color Lookup Table Descriptor and Data) cannot be read: "
+                             f"{EXPORT_AGAIN}") from None
     if arr.ndim not in (2, 3):
         raise ImageError("DICOM pixel data has an unsupported layout")
     if arr.dtype.kind == "f" and not np.isfinite(arr).any():  # Float or Double Float Pixel Data (as a float TIFF's)
