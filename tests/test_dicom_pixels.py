@@ -111,6 +111,24 @@ def test_pydicom_bundled_non_images_and_broken_files_are_refused(name, message):
         read_volumes(path)
 
 
+def test_a_dicom_file_cut_short_before_its_pixels_is_told_so(gray):
+    """pydicom stops without a word where the bytes run out: a file cut in its file meta was 'DICOM file's dataset is
+    empty', one cut in a header value or an element's tag 'DICOM file has no pixel data (MR Image Storage)', as a
+    report is; a whole file of no pixels, and one cut in its pixel data, keep their own messages."""
+    whole = make_dicom(gray)
+    meta_end = 144 + int.from_bytes(whole[140:144], "little")
+    pixels = whole.index(b"\xe0\x7f\x10\x00")
+    for cut, where in ((meta_end - 20, "its file meta"), (meta_end + 50, "a header value"),
+                       (pixels - 3, "a header element's tag"), (pixels + 4, "a header element's tag")):
+        with pytest.raises(ImageError, match=rf"^DICOM file is truncated: it ends at byte {cut:,}, inside {where}, "
+                                             r"before any pixel data \(cut short in a copy or a download\?\)"):
+            read_volumes(whole[:cut], name="x.dcm")
+    with pytest.raises(ImageError, match=r"no pixel data \(MR Image Storage\)$"):
+        read_volumes(make_dicom(None), name="x.dcm")
+    with pytest.raises(ImageError, match="bytes short"):
+        read_volumes(whole[:pixels + 100], name="x.dcm")
+
+
 @pytest.mark.filterwarnings("ignore:Invalid value for VR UI")  # the malformed UIDs are the point
 def test_precise_errors_for_unusable_dicom(gray):
     from pydicom.uid import ComprehensiveSRStorage, HTJ2KLossless

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 
+from pydicom.dataset import Dataset
+
 #: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
 #: sequences are not counted); 20 MB of zeros parse as 2.5 M empty elements, ~7 s of CPU (480 MB: 190 s and 1 GB).
 MAX_ELEMENTS: int = 20_000
@@ -89,3 +91,32 @@ def header_problem(data: bytes, has_preamble: bool) -> str | None:
         return (f"DICOM header (everything before the pixel data) is over {MAX_HEADER_BYTES // 2**20} MiB or "
                 f"{MAX_HEADER_ITEMS:,} sequence items: not an image header (a crafted file?)")
     return None
+
+
+#: The elements that hold pixels: a file cut short inside one is measured against its header (native_length_problem).
+_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+
+def truncation_problem(data: bytes, file_meta: Dataset, dataset: Dataset, last: tuple[int, int] | None) -> str | None:
+    """Why a Part 10 file (marked 'DICM') with no pixel data ends inside its header, or None. pydicom stops without a
+    word where the bytes run out (in the file meta, in an element's value or in the next one's tag): a copy or download
+    cut short before its pixels was refused as 'DICOM file's dataset is empty' or 'has no pixel data (MR Image
+    Storage)', as a report is.
+    ``last``: where the last top-level element's value starts, and its declared length (pydicom's stop_when)."""
+    if data[128:132] != b"DICM" or any(k in dataset for k in _PIXEL_KEYWORDS):  # (bytes without the marker, read
+        return None  # by force, may be any file: text parsed as elements whose 'lengths' run past its end)
+    meta_length = file_meta.get("FileMetaInformationGroupLength")
+    meta_end = 144 + meta_length if isinstance(meta_length, int) else None
+    end = sum(last) if last is not None else meta_end  # where the last element read ends
+    if meta_end is not None and meta_end > len(data):
+        where = "its file meta"
+    elif end is None or (last is not None and last[1] == 0xFFFFFFFF):  # undefined length: its items end it
+        return None
+    elif end > len(data):
+        where = "a header value"
+    elif 0 < len(data) - end < 8:  # too few bytes left for an element's tag and length
+        where = "a header element's tag"
+    else:
+        return None
+    return (f"DICOM file is truncated: it ends at byte {len(data):,}, inside {where}, before any pixel data (cut short "
+            "in a copy or a download?): send the whole file")

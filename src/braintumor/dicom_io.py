@@ -31,7 +31,15 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 
 from .colour import colourfulness
 from .compressed_files import compressed_text
-from .dicom_bounds import MAX_ELEMENTS, MAX_READ_PASSES, BoundedBytesIO, ReadTooMuch, TooManyElements, header_problem
+from .dicom_bounds import (
+    MAX_ELEMENTS,
+    MAX_READ_PASSES,
+    BoundedBytesIO,
+    ReadTooMuch,
+    TooManyElements,
+    header_problem,
+    truncation_problem,
+)
 from .dicom_checks import EXPORT_ADVICE, decoders_missing, decoders_tried, missing_pixel_text, transfer_syntax
 from .dicom_frames import frame_view, header_number, header_numbers, modality_read, pixel_spacing, safe_meta
 from .dicom_jpeg12 import register as _register_jpeg12
@@ -79,18 +87,18 @@ def read_dataset(data: bytes) -> Dataset:
         raise ImageError(said)  # page or a gzip of a DICOM file: "not a DICOM file: no 'DICM' marker", as scan.dcm was
     if problem := header_problem(data, has_preamble):
         raise ImageError(problem)
-    seen = 0
+    seen, last, stream = 0, None, BoundedBytesIO(data)
 
-    def count(_tag: object, _vr: object, _length: int) -> bool:  # pydicom asks before each top-level element
-        nonlocal seen
-        seen += 1
+    def count(_tag: object, _vr: object, length: int) -> bool:  # pydicom asks before each top-level element's value
+        nonlocal seen, last
+        seen, last = seen + 1, (stream.tell(), length)
         if seen > MAX_ELEMENTS:
             raise TooManyElements
         return False
 
     try:
         with quiet_libraries("pydicom."):  # e.g. "Expected explicit VR, but found implicit VR"
-            ds = read_partial(BoundedBytesIO(data), stop_when=count, force=not has_preamble)  # dcmread, counted
+            ds = read_partial(stream, stop_when=count, force=not has_preamble)  # dcmread, counted
     except TooManyElements:
         raise ImageError(f"DICOM data holds over {MAX_ELEMENTS:,} elements at its top level: not an image header "
                          "(zeros or a crafted file)") from None
@@ -102,6 +110,8 @@ def read_dataset(data: bytes) -> Dataset:
             from None
     except Exception:  # pydicom raises many types for broken files, with texts that quote them: not shown
         raise ImageError(f"DICOM data is corrupt or truncated: it could not be parsed; {EXPORT_AGAIN}") from None
+    if problem := truncation_problem(data, ds.file_meta, ds, last):
+        raise ImageError(problem)
     ds.buffer = None  # pydicom kept the whole file's bytes, beside the values it copied out of them: twice the data
     if not has_preamble and "SOPClassUID" not in ds and "PixelData" not in ds:
         raise ImageError("not a DICOM file: no 'DICM' marker and no DICOM image attributes")
