@@ -119,14 +119,27 @@ def test_a_dicom_file_cut_short_before_its_pixels_is_told_so(gray):
     meta_end = 144 + int.from_bytes(whole[140:144], "little")
     pixels = whole.index(b"\xe0\x7f\x10\x00")
     for cut, where in ((meta_end - 20, "its file meta"), (meta_end + 50, "a header value"),
-                       (pixels - 3, "a header element's tag"), (pixels + 4, "a header element's tag")):
-        with pytest.raises(ImageError, match=rf"^DICOM file is truncated: it ends at byte {cut:,}, inside {where}, "
-                                             r"before any pixel data \(cut short in a copy or a download\?\)"):
+                       (pixels - 3, "an element's tag and length"), (pixels + 4, "an element's tag and length")):
+        with pytest.raises(ImageError, match=rf"^DICOM file is truncated: it ends at byte {cut:,}, inside {where} "
+                                             r"\(cut short in a copy or a download\?\): send the whole file$"):
             read_volumes(whole[:cut], name="x.dcm")
     with pytest.raises(ImageError, match=r"no pixel data \(MR Image Storage\)$"):
         read_volumes(make_dicom(None), name="x.dcm")
     with pytest.raises(ImageError, match="bytes short"):
         read_volumes(whole[:pixels + 100], name="x.dcm")
+
+
+def test_a_compressed_dicom_file_cut_short_in_its_pixel_data_is_told_so(gray):
+    """pydicom lost the whole dataset where an undefined-length value (encapsulated pixel data) ran out of bytes
+    before its delimiter: a JPEG DICOM cut short was 'DICOM file's dataset is empty: no data elements after its
+    preamble and file meta', of a file that had them all."""
+    whole = jpeg_baseline(gray)
+    pixels = whole.index(b"\xe0\x7f\x10\x00")
+    for cut in (pixels + 20, (pixels + len(whole)) // 2, len(whole) - 8):  # in its table, its frame, its delimiter
+        with pytest.raises(ImageError, match=rf"^DICOM file is truncated: it ends at byte {cut:,}, inside its pixel "
+                                             r"data \(cut short in a copy or a download\?\): send the whole file$"):
+            read_volumes(whole[:cut], name="x.dcm")
+    assert len(read_volumes(whole, name="x.dcm")[0].slices) == 1
 
 
 @pytest.mark.filterwarnings("ignore:Invalid value for VR UI")  # the malformed UIDs are the point

@@ -93,30 +93,34 @@ def header_problem(data: bytes, has_preamble: bool) -> str | None:
     return None
 
 
-#: The elements that hold pixels: a file cut short inside one is measured against its header (native_length_problem).
-_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+#: The elements that hold pixels (7FE0,0008/0009/0010): a file cut short in native pixels is measured against its
+#: header (native_length_problem); encapsulated ones, of undefined length, are told here.
+_PIXEL_TAG_NUMBERS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
 
 
-def truncation_problem(data: bytes, file_meta: Dataset, dataset: Dataset, last: tuple[int, int] | None) -> str | None:
-    """Why a Part 10 file (marked 'DICM') with no pixel data ends inside its header, or None. pydicom stops without a
-    word where the bytes run out (in the file meta, in an element's value or in the next one's tag): a copy or download
-    cut short before its pixels was refused as 'DICOM file's dataset is empty' or 'has no pixel data (MR Image
-    Storage)', as a report is.
-    ``last``: where the last top-level element's value starts, and its declared length (pydicom's stop_when)."""
-    if data[128:132] != b"DICM" or any(k in dataset for k in _PIXEL_KEYWORDS):  # (bytes without the marker, read
-        return None  # by force, may be any file: text parsed as elements whose 'lengths' run past its end)
+def truncation_problem(data: bytes, file_meta: Dataset, dataset: Dataset,
+                       last: tuple[int, int, int] | None) -> str | None:
+    """Why a Part 10 file (marked 'DICM') ends inside its header or its encapsulated pixel data, or None. pydicom stops
+    without a word where the bytes run out (in the file meta, in an element's value or in the next one's tag), and an
+    undefined-length value cut short (compressed pixel data) lost the whole dataset: a copy or download cut short was
+    refused as 'DICOM file's dataset is empty' or 'has no pixel data (MR Image Storage)', as a report is. ``last``: the
+    last top-level element pydicom announced (pydicom's stop_when), its tag, where its value starts and its length."""
+    if data[128:132] != b"DICM":  # bytes without the marker, read by force, may be any file: text parsed as elements
+        return None  # whose 'lengths' run past its end
     meta_length = file_meta.get("FileMetaInformationGroupLength")
     meta_end = 144 + meta_length if isinstance(meta_length, int) else None
-    end = sum(last) if last is not None else meta_end  # where the last element read ends
+    tag, at, length = last or (None, 0, 0)
     if meta_end is not None and meta_end > len(data):
         where = "its file meta"
-    elif end is None or (last is not None and last[1] == 0xFFFFFFFF):  # undefined length: its items end it
+    elif tag is not None and tag not in dataset:  # its parse ran out of bytes (pydicom's EOFError, kept as a warning)
+        where = "its pixel data" if tag in _PIXEL_TAG_NUMBERS else "a header value"
+    elif any(t in dataset for t in _PIXEL_TAG_NUMBERS) or tag is None or length == 0xFFFFFFFF:
         return None
-    elif end > len(data):
+    elif at + length > len(data):
         where = "a header value"
-    elif 0 < len(data) - end < 8:  # too few bytes left for an element's tag and length
-        where = "a header element's tag"
+    elif 0 < len(data) - at - length < 8:  # too few bytes left for an element's tag and length
+        where = "an element's tag and length"
     else:
         return None
-    return (f"DICOM file is truncated: it ends at byte {len(data):,}, inside {where}, before any pixel data (cut short "
-            "in a copy or a download?): send the whole file")
+    return (f"DICOM file is truncated: it ends at byte {len(data):,}, inside {where} (cut short in a copy or a "
+            "download?): send the whole file")

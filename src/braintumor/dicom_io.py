@@ -89,9 +89,9 @@ def read_dataset(data: bytes) -> Dataset:
         raise ImageError(problem)
     seen, last, stream = 0, None, BoundedBytesIO(data)
 
-    def count(_tag: object, _vr: object, length: int) -> bool:  # pydicom asks before each top-level element's value
+    def count(tag: int, _vr: object, length: int) -> bool:  # pydicom asks before each top-level element's value
         nonlocal seen, last
-        seen, last = seen + 1, (stream.tell(), length)
+        seen, last = seen + 1, (tag, stream.tell(), length)
         if seen > MAX_ELEMENTS:
             raise TooManyElements
         return False
