@@ -167,3 +167,20 @@ def test_files_with_no_image_count_toward_the_surveys_bound(headers):
     assert any(note.startswith("skipped 30 files: DICOM file has no pixel data") for note in volume.notes)
     with pytest.raises(ImageError, match=r"^no DICOM image found \(skipped 300 files: DICOM file has no pixel"):
         read_volumes(zip_bytes(_headers_only(300)), name="reports.zip")  # the CLI's, series by series: as before
+
+
+def test_a_zip_of_many_series_past_its_limit_counts_each_series_localizers_once_per_file(headers, monkeypatch):
+    """Past the limit, the survey counted every series' localizer images again at each file it read: a 1 MB zip of
+    1100 tiny files, each its own series, took 4.6 s of a web worker to be refused (quadratic in the series). Now only
+    the series that grew is counted again, and the refusal is the same."""
+    from braintumor import dicom_order
+
+    looked: list[int] = []
+    real = dicom_order._localizer_why
+    monkeypatch.setattr(dicom_order, "_localizer_why", lambda group: looked.append(1) or real(group))
+    files = [(f"S{k:03d}.dcm", data) for k in range(120)
+             for _, data in _saved(make_dataset(np.zeros((1, 1), np.uint8), position=0.0), 1, "x", True)]
+    with pytest.raises(BudgetError, match=r"^the DICOM input's 120 files hold more than 20 slices \(in 61 series or "
+                                          r"more\); the limit is 20 per input"):
+        read_volumes(zip_bytes(files), name="many.zip", max_slices=20, per_input=True)
+    assert len(headers) == 61 and len(looked) < 3 * 61  # was 2,852

@@ -71,6 +71,7 @@ def survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, single
     ``max_slices`` and MAX_SLICES the input refused at the first (ImageError): they add no slice, and a zip of 4000
     pixel-less headers was parsed to its end (1.8 s) to say it holds no image."""
     groups: dict[str, list[SurveyFile]] = {}
+    localizers: dict[str, tuple[int, int]] = {}  # (_past_limit's)
     skipped: Counter[str] = Counter()
     total, stop = 0, whole and len(items) > MAX_FILES_COUNTED
     bound = max(max_slices, MAX_SLICES)  # what any input may hold: its slices, or its files with no usable image
@@ -97,10 +98,21 @@ def survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, single
         groups.setdefault(uid, []).append(SurveyFile(k, uid, number, frames, pixels, modality_read(ds), len(data),
                                                      named, is_localizer(ds), file_planes(ds, frames)))
         total += frames
-        if whole and total > most and (stop or localizer_images(groups.values()) > MAX_SLICES
-                                       or total - localizer_images(groups.values(), MAX_SLICES) > most):
+        if whole and total > most and (stop or _past_limit(groups, uid, localizers, total, most)):
             return groups, skipped, k + 1
     return groups, skipped, len(items)
+
+
+def _past_limit(groups: dict[str, list[SurveyFile]], uid: str, localizers: dict[str, tuple[int, int]], total: int,
+                most: int) -> bool:
+    """Whether a survey past ``most`` slices holds more than the limit, localizers aside (:func:`survey`). Each
+    series' localizer images, now and possibly (dicom_order.localizer_images, which adds them up series by series),
+    are kept in ``localizers`` and counted again for the series ``uid`` that just grew only: all series were counted
+    again at each file, and a 1 MB zip of 1100 tiny files, each its own series, took 4.6 s to be refused (now 1.8)."""
+    for key in groups if not localizers else (uid,):
+        localizers[key] = (localizer_images([groups[key]]), localizer_images([groups[key]], MAX_SLICES))
+    now, may = (sum(counts) for counts in zip(*localizers.values(), strict=True))
+    return now > MAX_SLICES or total - min(may, MAX_SLICES) > most
 
 
 def _unusable_text(skipped: Counter[str], read: int, files: int, limit: int) -> str:
