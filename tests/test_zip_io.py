@@ -627,3 +627,16 @@ def test_a_zip64_archive_lists_its_names_from_its_own_directory():
         assert listed_names(data) == file_names(io.BytesIO(data)) == ["a.npy", "b.npy"]
         with pytest.raises(ImageError, match=r"^a NumPy archive \(\.npz\), not an image or scan"):
             decode_image(data)
+
+
+def test_a_symbolic_link_in_a_zip_is_named_as_one():
+    """A zip made with `zip -y` stores a link as the path it points to: it was read as a file and skipped as 'not a
+    DICOM file: no 'DICM' marker and no DICOM image attributes' (never followed, never extracted)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        link = zipfile.ZipInfo("scans/IM0001.dcm")
+        link.create_system, link.external_attr = 3, 0o120777 << 16
+        zf.writestr(link, "/etc/passwd")
+    with pytest.raises(ImageError, match=r"^no DICOM image found \(skipped 1 file: zip member is a symbolic link, "
+                                         r"not a file \(zipped with zip -y\): zip the scans themselves\)$"):
+        read_volumes(buf.getvalue(), name="links.zip")

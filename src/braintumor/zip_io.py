@@ -177,6 +177,8 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
         unreadable: its whole read says why), as a member's first bytes are read to sort it."""
         if member.flag_bits & 0x1:
             raise ImageError("zip member is encrypted")
+        if member.create_system == 3 and (member.external_attr >> 16) & 0o170000 == 0o120000:  # its data: a path
+            raise ImageError("zip member is a symbolic link, not a file (zipped with zip -y): zip the scans themselves")
         if head:
             return _zip_head(archive, member, head)
         ratio = member.file_size / max(member.compress_size, 1)
