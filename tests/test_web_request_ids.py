@@ -129,3 +129,48 @@ def test_waitress_own_413_carries_the_id():
         r = conn.getresponse()
         assert r.status == 413 and r.getheader(REQUEST_ID_HEADER) == "w-1"
         conn.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.parametrize(("env", "args", "kept"), [
+    (None, "", True), ("127.0.0.1,::1", "", False), (None, "--forwarded-allow-ips 127.0.0.1", False)])
+def test_serve_trusts_ipv4_loopback_as_a_dual_stack_socket_sees_it(monkeypatch, env, args, kept):
+    """Under ``serve --host ::`` a proxy on 127.0.0.1 arrives as ::ffff:127.0.0.1: serve's gunicorn settings file adds
+    it to gunicorn's default, but not where the user sets the list ($FORWARDED_ALLOW_IPS, GUNICORN_CMD_ARGS)."""
+    pytest.importorskip("gunicorn")
+    import runpy
+
+    from gunicorn.app.base import Application
+
+    from braintumor import gunicorn_config
+
+    if env is None:
+        monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    else:
+        monkeypatch.setenv("FORWARDED_ALLOW_IPS", env)
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", args)
+    settings = runpy.run_path(gunicorn_config.__file__)  # as gunicorn's master reads it, afresh
+
+    class App(Application):
+        def init(self, parser, opts, args):
+            return None
+
+        def load_config(self):  # the order gunicorn's own: its settings, then the file, then GUNICORN_CMD_ARGS
+            from gunicorn.config import Config
+
+            self.cfg = Config()
+            for name, value in settings.items():
+                if name in self.cfg.settings:
+                    self.cfg.set(name, value)
+            for name, value in vars(self.cfg.parser().parse_args(self.cfg.get_cmd_args_from_env())).items():
+                if value is not None and name in self.cfg.settings:
+                    self.cfg.set(name, value)
+
+        def load(self):
+            return None
+
+    cfg = App().cfg
+    req = SimpleNamespace(peer_addr=("::ffff:127.0.0.1", 5000, 0, 0), headers=[("X-REQUEST-ID", "proxy-1")],
+                          force_close=None)
+    gunicorn_config.pre_request(SimpleNamespace(cfg=cfg), req)
+    assert (req.headers == [("X-REQUEST-ID", "proxy-1")]) is kept

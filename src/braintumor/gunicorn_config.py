@@ -44,6 +44,11 @@ timeout = 60
 #: Off: a static file sent by sendfile() was logged as 0 bytes (gunicorn counts only the bytes it writes itself), and
 #: the page's few small files gain nothing from it. (gunicorn reads any value set here as --no-sendfile.)
 sendfile = False
+#: gunicorn's default (127.0.0.1 and ::1) and ``::ffff:127.0.0.1``, the same loopback as an IPv4 client reaches a
+#: dual-stack ``serve --host ::``: a local proxy's X-Request-ID and SCRIPT_NAME were dropped. Not where the user sets it
+#: ($FORWARDED_ALLOW_IPS; GUNICORN_CMD_ARGS's --forwarded-allow-ips beats this file anyway).
+if "FORWARDED_ALLOW_IPS" not in os.environ:
+    forwarded_allow_ips = "127.0.0.1,::1,::ffff:127.0.0.1"
 
 #: How gunicorn's error log words a request it rejects itself (malformed, or over its limits), before any app sees it.
 _REJECTED = "Invalid request from ip="
