@@ -205,6 +205,20 @@ def test_monitoring_routes_and_static_files_are_not_counted(app):
     assert value(m, "braintumor_http_requests_total", endpoint="monitoring.dashboard") == 1
 
 
+def test_static_files_are_counted_when_they_fail(app):
+    """A 404 under /static/ (a flood of them: a scanner, a stale page) shows, under the one label ``static``, never the
+    path; the page's own files, which every view loads, stay out of the counts."""
+    client = app.test_client()
+    assert client.get("/static/app.css").status_code == 200
+    for name in ("nothing.js", "jane-doe.png"):
+        assert client.get(f"/static/{name}").status_code == 404
+    m = scrape(client)
+    assert value(m, "braintumor_http_requests_total", endpoint="static", status="404") == 2
+    assert value(m, "braintumor_http_requests_total", endpoint="static") == 2
+    assert value(m, "braintumor_errors_total", kind="not_found") == 2
+    assert "jane-doe" not in client.get("/metrics").get_data(as_text=True)
+
+
 def test_each_app_counts_alone_and_apps_can_be_built_again_and_again(tiny_classifier, test_images):
     apps = [create_app(classifier=tiny_classifier) for _ in range(3)]  # no "Duplicated timeseries"
     upload(apps[0].test_client(), "/api/v1/predict", [("g.jpg", test_images["glioma"][1].read_bytes())])

@@ -29,8 +29,11 @@ from .stats import summarize
 
 #: Where the metrics live in ``app.extensions``.
 EXTENSION = "braintumor_metrics"
-#: Endpoints not counted: the monitoring routes themselves (scrapes and dashboard polls) and static files.
-NOT_COUNTED = frozenset({"monitoring.metrics", "monitoring.stats", "static"})
+#: Endpoints not counted: the monitoring routes themselves (scrapes and dashboard polls).
+NOT_COUNTED = frozenset({"monitoring.metrics", "monitoring.stats"})
+#: Endpoints counted only when they fail (400 or more): static files, whose 200s and 304s come with every page view
+#: (noise), but whose 404s were in no count at all, a flood of them included.
+ERRORS_ONLY = frozenset({"static"})
 #: The endpoint label of requests that matched no route (404, 405).
 UNMATCHED = "unmatched"
 #: Seconds; from a health check (~1 ms) to a full batch with heat maps (seconds).
@@ -200,7 +203,7 @@ def _started() -> None:
 def _finished(response: Response) -> Response:
     endpoint = request.endpoint or UNMATCHED
     started = g.pop("braintumor_started", None)
-    if endpoint in NOT_COUNTED or started is None:
+    if endpoint in NOT_COUNTED or started is None or (endpoint in ERRORS_ONLY and response.status_code < 400):
         return response
     _count(current_app.extensions[EXTENSION], endpoint, response.status_code, time.perf_counter() - started)
     return response
