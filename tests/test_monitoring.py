@@ -334,3 +334,25 @@ def test_every_metric_is_in_the_deploy_docs_table(app):
     rows = set(re.findall(r"^\| `(braintumor_[a-z_]+)` \|", doc, flags=re.M))
     served = {f.name + ("_total" if f.type == "counter" else "") for f in app.extensions[EXTENSION].registry.collect()}
     assert served and served <= rows, served - rows
+
+
+def test_stats_counts_are_integers_before_and_after_requests(app):
+    """``requests.total`` was int 0 on a fresh server and a float (14.0) afterwards: every count is an integer, from the
+    start on; sums, rates and quantiles stay numbers with fractions."""
+    client = app.test_client()
+
+    def counts(stats: dict) -> list:
+        latency = stats["latency_seconds"]["all"]
+        return [stats["requests"]["total"], *stats["requests"]["by_endpoint"].values(),
+                *stats["requests"]["by_status"].values(), stats["predictions"]["total"],
+                *stats["predictions"]["by_class"].values(), stats["ood"]["refusals"], stats["ood"]["turned"],
+                stats["ood"]["images"], stats["review"]["flagged"], stats["review"]["classified"],
+                *stats["errors"].values(), stats["workers"], latency["count"], *(c for _, c in latency["buckets"])]
+
+    fresh = client.get("/api/v1/stats").get_json()
+    for path in ("/healthz", "/nothing", "/healthz"):
+        client.get(path)
+    later = client.get("/api/v1/stats").get_json()
+    assert later["requests"]["total"] == 3 and later["errors"] == {"not_found": 1}
+    for stats in (fresh, later):
+        assert all(type(c) is int for c in counts(stats)), counts(stats)

@@ -43,15 +43,15 @@ def histogram_quantile(q: float, buckets: Buckets) -> float | None:
 def _histogram(samples: dict, name: str, keep=lambda labels: True) -> dict:
     """count, sum, cumulative buckets (summed over the kept label sets), p50 and p95."""
     by_le: dict[float, float] = defaultdict(float)
-    total = count = 0.0
+    total, count = 0.0, 0
     for labels, value in samples.get(f"{name}_bucket", []):
         if keep(labels):
             by_le[float(labels["le"])] += value
     for labels, value in samples.get(f"{name}_sum", []):
         total += value if keep(labels) else 0.0
     for labels, value in samples.get(f"{name}_count", []):
-        count += value if keep(labels) else 0.0
-    buckets = sorted(by_le.items())
+        count += _count(value) if keep(labels) else 0
+    buckets = sorted((le, _count(c)) for le, c in by_le.items())
     return {"count": count, "sum": total, "buckets": [[_le(le), c] for le, c in buckets],
             "p50": histogram_quantile(0.5, buckets), "p95": histogram_quantile(0.95, buckets)}
 
@@ -60,10 +60,20 @@ def _le(bound: float) -> float | str:
     return "+Inf" if math.isinf(bound) else bound
 
 
-def _by(samples: dict, name: str, label: str) -> dict[str, float]:
-    out: dict[str, float] = defaultdict(float)
+def _count(value: float) -> int:
+    """A counter's value as the count it is: prometheus-client keeps floats, so ``requests.total`` was 0 on a fresh
+    server and 14.0 afterwards (the JSON's type changed under a client that checks it)."""
+    return round(value)
+
+
+def _total(samples: dict, name: str) -> int:
+    return sum(_count(v) for _, v in samples.get(name, []))
+
+
+def _by(samples: dict, name: str, label: str) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
     for labels, value in samples.get(name, []):
-        out[labels.get(label, "")] += value
+        out[labels.get(label, "")] += _count(value)
     return dict(out)
 
 
@@ -78,12 +88,12 @@ def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
     by_endpoint = _by(samples, "braintumor_http_requests_total", "endpoint")
     by_status = _by(samples, "braintumor_http_requests_total", "status")
     predicted = _by(samples, "braintumor_predictions_total", "label")
-    by_class = {c: predicted.pop(c, 0.0) for c in classes} | predicted
-    refused = sum(v for _, v in samples.get("braintumor_ood_refusals_total", []))
-    turned = sum(v for _, v in samples.get("braintumor_turned_refusals_total", []))  # a part of ``refused``
+    by_class = {c: predicted.pop(c, 0) for c in classes} | predicted
+    refused = _total(samples, "braintumor_ood_refusals_total")
+    turned = _total(samples, "braintumor_turned_refusals_total")  # a part of ``refused``
     images = sum(by_class.values()) + refused
     confidence = _histogram(samples, "braintumor_prediction_confidence")
-    flagged = sum(v for _, v in samples.get("braintumor_review_flags_total", []))
+    flagged = _total(samples, "braintumor_review_flags_total")
     classified = sum(by_class.values())
     info = [labels for labels, value in samples.get("braintumor_model_info", []) if value]
     return {
@@ -100,5 +110,5 @@ def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
         "review": {"flagged": flagged, "classified": classified, "rate": flagged / classified if classified else None},
         "errors": {k: v for k, v in _by(samples, "braintumor_errors_total", "kind").items() if v},
         "model": info[0] if info else {},
-        "workers": sum(v for _, v in samples.get("braintumor_workers", [])),
+        "workers": _total(samples, "braintumor_workers"),
     }
