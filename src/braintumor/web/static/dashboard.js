@@ -155,6 +155,11 @@
     return classes;
   }
 
+  // How each kind is counted (docs/DEPLOY.md's metric table): an unreadable file one by one, a timeout per worker
+  // killed, the rest per request. An upload refused for its unreadable files (400) is in two rows, which the table
+  // did not say: it looked counted twice.
+  const ERROR_UNITS = {invalid_image: "per file", timeout: "per worker killed"};
+
   function drawErrors(errors) {
     const body = byId("errors");
     const kinds = Object.keys(errors).sort();
@@ -167,7 +172,7 @@
       const tr = document.createElement("tr");
       const name = document.createElement("th"), value = document.createElement("td");
       name.scope = "row";  // a screen reader says the kind with its count
-      name.textContent = k.replace(/_/g, " ");
+      name.textContent = k.replace(/_/g, " ") + " (" + (ERROR_UNITS[k] || "per request") + ")";
       value.textContent = num(errors[k]);
       tr.append(name, value);
       body.appendChild(tr);
