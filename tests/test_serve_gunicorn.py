@@ -418,3 +418,16 @@ def test_gunicorn_cmd_args_reuse_port_survives_a_sighup_reload(tmp_path, monkeyp
             assert answer.status == 200
         assert server.proc.poll() is None, server.output()
     assert "Bad file descriptor" not in server.output()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.skipif(not socket.has_dualstack_ipv6(), reason="no dual-stack IPv6 socket here")
+def test_a_proxy_on_ipv4_loopback_keeps_its_id_under_host_dual_stack(tmp_path, monkeypatch):
+    """Under ``--host ::`` an IPv4 client on 127.0.0.1 arrives as ::ffff:127.0.0.1, which gunicorn's default
+    --forwarded-allow-ips does not list: a local proxy's X-Request-ID was replaced. serve's settings add it."""
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+    with running_serve(tmp_path, "--host", "::", "--workers", "1", "--threads", "1") as server:
+        request = urllib.request.Request(server.base + "/healthz", headers={"X-Request-ID": "proxy-7f3a.1"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.headers["X-Request-ID"] == "proxy-7f3a.1"
