@@ -211,6 +211,14 @@ def test_sizes_are_refused_before_decoding(gray):
     assert not isinstance(caught.value, BudgetError)
 
 
+@pytest.mark.parametrize("frames", [0, -3])
+def test_a_number_of_frames_below_one_is_refused_as_a_damaged_header(gray, frames):
+    """0 frames was read as 1, unsaid, while -3 was refused: both are a damaged header, not an absent value."""
+    with pytest.raises(ImageError) as caught:
+        read_volumes(make_dicom(gray, NumberOfFrames=frames))
+    assert str(caught.value) == f"DICOM header declares {frames} frames (Number of Frames): {EXPORT_AGAIN}"
+
+
 def patched(data: bytes, old: bytes, new: bytes) -> bytes:
     """``data`` with one header value rewritten in place (same length): values pydicom would not write."""
     assert len(old) == len(new) and data.count(old) == 1

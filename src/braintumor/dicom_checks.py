@@ -145,7 +145,8 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
     if problem := _pixel_description_problem(ds):
         raise ImageError(problem)
     try:
-        frames = int(ds.get("NumberOfFrames") or 1)
+        declared = ds.get("NumberOfFrames")  # absent or empty is one frame; a 0 is as damaged as a -3, not absent
+        frames = 1 if declared is None or declared == "" else int(declared)
     except (TypeError, ValueError):
         frames = 1
     if frames < 1:  # a damaged header, not a scan too long ("has -1 frames; the limit is 512": send it on its own)
