@@ -77,11 +77,14 @@ def _refuse_unread(niftis: list[zipfile.ZipInfo], load: Callable[..., bytes], di
     turn, since a member refused for its values (a segmentation map beside the scans) takes nothing of the budget."""
     from .nifti_io import nifti_takes
 
-    heads = []
-    for m in niftis:
+    slices = pixels = 0
+    for m in niftis:  # until their headers together are past the budget: those after are read in the walk below
         with contextlib.suppress(ImageError):  # refused on its header when it is read: it takes nothing
-            heads.append(_header_takes(m, load))
-    if sum(n for n, _ in heads) > max_slices or sum(p for _, p in heads) > max_pixels:
+            n, p = _header_takes(m, load)
+            slices, pixels = slices + n, pixels + p
+        if slices > max_slices or pixels > max_pixels:
+            break
+    if slices > max_slices or pixels > max_pixels:
         checked = [(f"{display}:{m.filename}", m.filename,
                     lambda w, s, p, m=m: nifti_takes(load(m), w, s, p, values=True)) for m in niftis]
         for _ in _walked(checked, "zip", max_slices, max_pixels, (0, 0), False, dry=True):
