@@ -115,7 +115,8 @@ def test_resumed_run_of_another_device_kind_is_refused_under_torchrun(tmp_path, 
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "0")
     for module in (train, train_device):
-        monkeypatch.setattr(module, "pick_device", lambda name: torch.device("cpu" if name == "auto" else name))
+        monkeypatch.setattr(module, "pick_device",
+                            lambda name, run=None: torch.device("cpu" if name == "auto" else name))
     monkeypatch.setattr(D.dist, "init_process_group", lambda *a, **k: None)
     monkeypatch.setattr(D, "broadcast", lambda obj, d: obj)
     monkeypatch.setattr(D, "finish", lambda d, ok: None)

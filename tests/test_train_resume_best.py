@@ -216,7 +216,7 @@ def test_resume_goes_on_on_the_runs_own_device(runs, tmp_path, monkeypatch, caps
     (run / "config.json").write_text(json.dumps({**config, "device": "cpu"}))
     picked = []
 
-    def pick(name):
+    def pick(name, run=None):
         picked.append(name)
         return torch.device("cpu")
 
@@ -225,3 +225,22 @@ def test_resume_goes_on_on_the_runs_own_device(runs, tmp_path, monkeypatch, caps
     rc, err = _resume(runs, run, capsys)
     assert rc == 0, err
     assert picked[-1] == "cpu" and json.loads((run / "config.json").read_text())["device"] == "cpu"
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_resume_of_a_gpu_run_where_there_is_none_names_the_runs_device_or_the_typed_flag(typed, runs, tmp_path,
+                                                                                          monkeypatch, capsys):
+    """A --device cuda run resumed without a GPU said "--device cuda: no CUDA GPU ...", a flag the user never typed:
+    the run's own setting (its config.json) is named now; typed, the flag is, as a new run says it."""
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "device": "cuda"}))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    rc, _, err = run_cli(["train", "--data", str(runs / "d"), "--out", str(run), "--resume", "--epochs", "2",
+                          *(["--device", "cuda"] if typed else [])], capsys)
+    here = f"no CUDA GPU can be used here (torch {torch.__version__})"
+    assert rc == 2 and _one_error(err) == (
+        f"error: --device cuda: {here}; use --device cpu or auto" if typed else
+        f"error: the run {run} was trained with --device cuda (its config.json), and {here}: resume with --device cpu "
+        "or --device auto")

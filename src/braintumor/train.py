@@ -89,9 +89,10 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, typed
             found = D.broadcast(resumed_config(cfg, reason=True, typed=typed) if dd.is_main else None, dd)
             if isinstance(found, str):  # every rank stops with rank 0's reason
                 raise ConfigError(found)
+            own = found.device != cfg.device or (typed is not None and "device" not in typed)  # config.json's
             cfg = found
             D.check_settings(dd, device, cfg.batch_size, cfg.sync_bn)  # on every rank: the same cfg, the same answer
-            device = resumed_device(cfg, dd, device)
+            device = resumed_device(cfg, dd, device, own)
         best_pt = _train(cfg, resume, dd, device)
         ok = True
         return best_pt

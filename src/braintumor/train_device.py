@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from .train_config import TrainConfig
 
 
-def pick_device(name: str) -> torch.device:
+def pick_device(name: str, run: str | None = None) -> torch.device:
+    """The torch device of ``--device name``; ``run``: the run folder whose config.json gave it (--resume without
+    --device), which the refusal names, as the user typed no such flag."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -24,8 +26,11 @@ def pick_device(name: str) -> torch.device:
     except RuntimeError:  # e.g. "gpu": torch's message lists every device type it knows
         raise ConfigError(f"unknown --device '{name}': auto, cpu, cuda, cuda:1 ...") from None
     if device.type == "cuda" and not torch.cuda.is_available():  # was torch's traceback when the model moved there
-        raise ConfigError(f"--device {name}: no CUDA GPU can be used here (torch {torch.__version__}); "
-                          "use --device cpu or auto")
+        here = f"no CUDA GPU can be used here (torch {torch.__version__})"
+        if run is not None:
+            raise ConfigError(f"the run {run} was trained with --device {name} (its config.json), and {here}: resume "
+                              "with --device cpu or --device auto")
+        raise ConfigError(f"--device {name}: {here}; use --device cpu or auto")
     return device
 
 
@@ -57,13 +62,15 @@ def evaluate_logits(model: torch.nn.Module, images: torch.Tensor, device: torch.
     return torch.cat(out)
 
 
-def resumed_device(cfg: TrainConfig, dd: Dist, device: torch.device) -> torch.device:
+def resumed_device(cfg: TrainConfig, dd: Dist, device: torch.device, own: bool = False) -> torch.device:
     """The device of the run's own --device (config.json's, unless one was typed): the flag's default ("auto") was
     picked before it was read, so a run of --device cpu resumed on a GPU machine went on there. Under torchrun the
-    group already talks over that device's backend: another kind is refused, never switched."""
+    group already talks over that device's backend: another kind is refused, never switched. ``own``: cfg.device is
+    config.json's (not typed), said so where it cannot be used."""
+    want = pick_device(cfg.device, str(cfg.out) if own else None)
     if not dd.enabled:
-        return pick_device(cfg.device)
-    if (want := pick_device(cfg.device)).type != device.type:
+        return want
+    if want.type != device.type:
         raise ConfigError(f"cannot resume {cfg.out} on {device.type} under torchrun: it was trained with --device "
                           f"{cfg.device} ({want.type}); give --device {device.type} to go on there")
     return device
