@@ -196,7 +196,7 @@ def test_export_refuses_an_older_best_pt_its_last_pt_or_split_tells_apart(other,
     said = (f"is of epoch 1 with val_ema acc {copied['val_acc']:.4f} (loss {copied['val_loss']:.4f}), where its "
             f"last.pt's best of 1 epoch is val_ema acc {mine['val_acc']:.4f} (loss {mine['val_loss']:.4f})"
             if other == "s32 older" else
-            f'was trained with classes ["glioma", "notumor"], this version trains {json.dumps(list(CLASSES))}')
+            f'was trained with classes ["glioma", "notumor"], its split.json has {json.dumps(list(CLASSES))}')
     rc, _, err = run_cli(["export", str(run), "--out", str(out)], capsys)
     assert rc == 2 and _one_error(err) == (
         f"error: cannot export {run}: its best.pt {said} (another run's best.pt copied into it?); export the run it "

@@ -105,7 +105,7 @@ def other_best_in_run(best: dict, run: Path, config: dict) -> str | None:
     now = {k: v for k, v in config.items() if k not in RESUMABLE_CHANGES}
     if isinstance(classes := recorded_classes(run), list):
         now["classes"] = classes
-    if other := other_best_settings(best, now):
+    if other := other_best_settings(best, now, classes_from="its split.json has"):
         return other
     try:
         ck = torch.load(run / "last.pt", map_location="cpu", weights_only=False) if (run / "last.pt").is_file() \
@@ -119,29 +119,33 @@ def other_best_in_run(best: dict, run: Path, config: dict) -> str | None:
     return other_best_score(best, ck)
 
 
-def other_best_settings(best: dict, now: dict, config: dict | None = None) -> str | None:
+def other_best_settings(best: dict, now: dict, config: dict | None = None,
+                        classes_from: str = "this version trains") -> str | None:
     """How a best.pt (loaded, with its "meta") was trained otherwise than ``now`` says, as "was trained with
     image_size 48, its config.json has image_size 32" (None: it was not); ``config`` as for :func:`_other_settings`.
     What is compared: its preprocessing, network and classes (its meta), and its settings (recorded in newer ones).
     Why one home: --resume checks the best.pt beside last.pt with it, export the best.pt it ships against the run's
-    config.json (another run's best.pt copied in was exported as this run's)."""
+    config.json (another run's best.pt copied in was exported as this run's). ``classes_from``: where ``now``'s
+    classes come from, as :func:`_other_settings` says them (export: the run's split.json)."""
     meta = best.get("meta") if isinstance(best.get("meta"), dict) else {}
     pre = meta.get("preprocess") if isinstance(meta.get("preprocess"), dict) else {}
     had = {**pre, "model": meta.get("model_name"), "classes": meta.get("classes"),
            **(best.get("settings") if isinstance(best.get("settings"), dict) else {})}
-    other = _other_settings(had, now, config)
+    other = _other_settings(had, now, config, classes_from)
     return f"was trained with {other}" if other else None
 
 
-def _other_settings(had: object, now: dict, config: dict | None = None) -> str | None:
+def _other_settings(had: object, now: dict, config: dict | None = None,
+                    classes_from: str = "this version trains") -> str | None:
     """The first setting ``had`` (a checkpoint's record, {} where it has none) and ``now`` (the run's) both name with
     other values, said as "image_size 48, its config.json has image_size 32"; ``config``: which of them config.json
-    holds (default: all), the others are preprocessing."""
+    holds (default: all), the others are preprocessing; ``classes_from``: who has ``now``'s classes ("this version
+    trains" on --resume; "its split.json has" for export, which reads the run's own: it said "this version trains")."""
     had = had if isinstance(had, dict) else {}
     config = now if config is None else config
     if (other := next((n for n in now if n in had and had[n] != now[n]), None)) is None:
         return None
-    run = "this version trains" if other == "classes" else \
+    run = classes_from if other == "classes" else \
         f"its config.json has {other}" if other in config else f"the run preprocesses with {other}"
     return f"{other} {_value(had[other])}, {run} {_value(now[other])}"
 
