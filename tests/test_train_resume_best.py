@@ -244,3 +244,22 @@ def test_resume_of_a_gpu_run_where_there_is_none_names_the_runs_device_or_the_ty
         f"error: --device cuda: {here}; use --device cpu or auto" if typed else
         f"error: the run {run} was trained with --device cuda (its config.json), and {here}: resume with --device cpu "
         "or --device auto")
+
+
+@pytest.mark.parametrize("damage, said", [
+    ("cut", "is corrupt or truncated (cut short in a copy, or written by a run that was killed)"),
+    ("last.pt", "is not the best.pt 'braintumor train' writes (a last.pt copied over it?)"),
+])
+def test_a_damaged_best_pt_on_resume_is_not_said_to_be_another_runs(damage, said, runs, tmp_path, capsys):
+    """A best.pt cut short, or last.pt copied over it, was said to be "(another run's best.pt copied into it?), and
+    export would ship it as this run's": export refuses it, and it is no other run's. Its own cause is said."""
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    if damage == "cut":
+        (run / "best.pt").write_bytes((run / "best.pt").read_bytes()[:100])
+    else:
+        shutil.copy(run / "last.pt", run / "best.pt")
+    rc, err = _resume(runs, run, capsys)
+    assert rc == 2 and _one_error(err) == (
+        f"error: cannot resume {run}: its best.pt {said}; --overwrite starts the run again, or remove best.pt to "
+        "resume: the best epoch from here on becomes it")

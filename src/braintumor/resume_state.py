@@ -54,9 +54,8 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
         return (f"cannot resume {path.parent} with --epochs {epochs}: it has trained {done} epochs already; "
                 f"--epochs above {done} trains it on")
     if what := _other_best(path.parent / "best.pt", ck, model_name, settings, preprocess):
-        return (f"cannot resume {path.parent}: its best.pt {what} (another run's best.pt copied into it?), and export "
-                f"would ship it as this run's{again}, or remove best.pt to resume: the best epoch from here on becomes "
-                "it")
+        return (f"cannot resume {path.parent}: its best.pt {what}{again}, or remove best.pt to resume: the best epoch "
+                "from here on becomes it")
     return ck
 
 
@@ -65,7 +64,8 @@ def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | N
     """How best.pt differs from the run whose last.pt is ``ck`` (None: it does not, or there is none). Why: another
     run's best.pt copied in stayed the run's best.pt through --resume unless a later epoch beat last.pt's best score,
     and ``export RUN`` shipped the other run's weights. Its network, preprocessing, classes and settings (recorded in
-    newer ones) must be the run's, and its score the best that last.pt records, of an epoch it has trained."""
+    newer ones) must be the run's, and its score the best that last.pt records, of an epoch it has trained. Said with
+    its likely cause: a corrupt one was said to be another run's, which export would ship."""
     if not path.exists():
         return None
     try:
@@ -73,12 +73,14 @@ def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | N
     except PermissionError:
         raise
     except Exception:  # as for last.pt: several types for a cut file
-        return "is corrupt or truncated"
+        return "is corrupt or truncated (cut short in a copy, or written by a run that was killed)"
     meta = best.get("meta") if isinstance(best, dict) else None
     if not isinstance(meta, dict) or "model" not in best:
         return "is not the best.pt 'braintumor train' writes (a last.pt copied over it?)"
     now = {**(preprocess or {}), **(settings or {}), **({"model": model_name} if model_name else {})}
-    return other_best_settings(best, now, settings or {}) or other_best_score(best, ck)
+    if other := other_best_settings(best, now, settings or {}) or other_best_score(best, ck):
+        return f"{other} (another run's best.pt copied into it?), and export would ship it as this run's"
+    return None
 
 
 def other_best_score(best: dict, ck: dict) -> str | None:
