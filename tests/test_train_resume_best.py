@@ -263,3 +263,20 @@ def test_a_damaged_best_pt_on_resume_is_not_said_to_be_another_runs(damage, said
     assert rc == 2 and _one_error(err) == (
         f"error: cannot resume {run}: its best.pt {said}; --overwrite starts the run again, or remove best.pt to "
         "resume: the best epoch from here on becomes it")
+
+
+@pytest.mark.parametrize("command", ["resume", "export"])
+def test_a_best_pt_that_records_no_epoch_is_not_said_to_be_of_epoch_none(command, runs, tmp_path, capsys):
+    """A best.pt without its epoch (hand-edited, another tool's) was said to be "of epoch None", Python's word."""
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    best = torch.load(run / "best.pt", weights_only=False)
+    del best["epoch"]
+    torch.save(best, run / "best.pt")
+    if command == "resume":
+        rc, err = _resume(runs, run, capsys)
+    else:
+        rc, _, err = run_cli(["export", str(run), "--out", str(tmp_path / "m.onnx")], capsys)
+    score = f"val_ema acc {best['val_acc']:.4f} (loss {best['val_loss']:.4f})"
+    assert rc == 2 and f"its best.pt records {score} and no epoch, where its last.pt's best of 1 epoch is {score}" \
+        in _one_error(err) and "None" not in err

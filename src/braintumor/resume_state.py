@@ -93,8 +93,9 @@ def other_best_score(best: dict, ck: dict) -> str | None:
     if epoch == done + 1 and None not in score and score > was:  # written before an interruption kept its last.pt
         return None  # from being written: that epoch, of this run, is trained again
     if score != was or not (isinstance(epoch, int) and 0 < epoch <= done):
-        return (f"is of epoch {epoch} with {_score(*score)}, where its last.pt's best of {counted(done, 'epoch')} is "
-                f"{_score(*was)}")
+        had = f"is of epoch {epoch} with {_score(*score)}" if _number(epoch) else \
+            f"records {_score(*score)} and no epoch"  # was "is of epoch None"
+        return f"{had}, where its last.pt's best of {counted(done, 'epoch')} is {_score(*was)}"
     return None
 
 
