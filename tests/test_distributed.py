@@ -96,7 +96,27 @@ def test_resumed_run_is_checked_with_its_own_batch_size(tmp_path, monkeypatch, c
     monkeypatch.setattr(D, "finish", lambda d, ok: None)
     rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(run), "--resume"])
     err = capsys.readouterr().err
-    assert rc == 2 and "--batch-size 6 is the global batch" in err and "divisible by the 4 processes" in err
+    assert rc == 2 and err == (f"error: cannot resume {run}: it was trained with --batch-size 6 (its config.json), "
+                               "the global batch, which 4 processes cannot share: resume it with a number of processes "
+                               "that divides 6\n")
+
+
+def test_resumed_sync_bn_run_without_cuda_processes_names_the_runs_setting(tmp_path, monkeypatch, capsys):
+    """A --sync-bn run resumed by one process was checked against the flag's default (off) and went on; refused, it
+    must name the run's own setting, not a --sync-bn the user never typed."""
+    from dataclasses import asdict
+
+    from braintumor.train_config import TrainConfig
+
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"not read: the check comes first")
+    cfg = TrainConfig(data=str(tmp_path / "d"), out=str(run), sync_bn=True)
+    (run / "config.json").write_text(json.dumps({**asdict(cfg), "world_size": 2}))
+    rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(run), "--resume"])
+    assert (rc, capsys.readouterr().err) == (2, f"error: cannot resume {run}: it was trained with --sync-bn (its "
+                                                "config.json), which needs several CUDA processes: resume it under "
+                                                "torchrun on GPUs\n")
 
 
 def test_resumed_run_of_another_device_kind_is_refused_under_torchrun(tmp_path, monkeypatch, capsys):

@@ -52,15 +52,24 @@ def from_env() -> Dist:
     return Dist(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def check_settings(d: Dist, device: torch.device, batch_size: int, sync_bn: bool) -> None:
+def check_settings(d: Dist, device: torch.device, batch_size: int, sync_bn: bool, run: str | None = None) -> None:
     """ConfigError unless the global batch splits over the processes and --sync-bn has CUDA processes to sync.
 
     Its own function: a resumed run's batch size and --sync-bn are read from its config.json after the group is
-    joined (rank 0 reads, then sends), and are checked then; the command line's defaults said nothing of them."""
+    joined (rank 0 reads, then sends), and are checked then; the command line's defaults said nothing of them.
+    ``run``: the resumed run folder, whose own settings these are (said as such: the user typed no such flag)."""
+    was = f"cannot resume {run}: it was trained with" if run is not None else ""
     if batch_size % d.world_size:
+        if run is not None:
+            raise ConfigError(f"{was} --batch-size {batch_size} (its config.json), the global batch, which "
+                              f"{d.world_size} processes cannot share: resume it with a number of processes that "
+                              f"divides {batch_size}")
         raise ConfigError(f"--batch-size {batch_size} is the global batch: it must be divisible by the "
                           f"{d.world_size} processes (each takes batch/world_size samples per step)")
     if sync_bn and not (d.enabled and device.type == "cuda"):
+        if run is not None:
+            raise ConfigError(f"{was} --sync-bn (its config.json), which needs several CUDA processes: resume it "
+                              "under torchrun on GPUs")
         raise ConfigError("--sync-bn needs several CUDA processes (torchrun on GPUs); BatchNorm on CPU is per rank")
 
 

@@ -91,7 +91,7 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, typed
                 raise ConfigError(found)
             own = found.device != cfg.device or (typed is not None and "device" not in typed)  # config.json's
             cfg = found
-            D.check_settings(dd, device, cfg.batch_size, cfg.sync_bn)  # on every rank: the same cfg, the same answer
+            D.check_settings(dd, device, cfg.batch_size, cfg.sync_bn, str(cfg.out))  # every rank: the same answer
             device = resumed_device(cfg, dd, device, own)
         best_pt = _train(cfg, resume, dd, device)
         ok = True
