@@ -280,3 +280,22 @@ def test_a_best_pt_that_records_no_epoch_is_not_said_to_be_of_epoch_none(command
     score = f"val_ema acc {best['val_acc']:.4f} (loss {best['val_loss']:.4f})"
     assert rc == 2 and f"its best.pt records {score} and no epoch, where its last.pt's best of 1 epoch is {score}" \
         in _one_error(err) and "None" not in err
+
+
+@pytest.mark.parametrize("command", ["resume", "export"])
+def test_a_best_pt_setting_config_json_cannot_hold_is_one_error_line(command, runs, tmp_path, capsys):
+    """A best.pt whose recorded setting is no JSON value (another tool's, hand-made: a path object) was json.dumps's
+    TypeError traceback where the line names the setting that differs."""
+    from pathlib import PurePosixPath
+
+    run = tmp_path / "run"
+    shutil.copytree(runs / "r32", run)
+    best = torch.load(run / "best.pt", weights_only=False)
+    best["settings"]["seed"] = PurePosixPath("x")
+    torch.save(best, run / "best.pt")
+    if command == "resume":
+        rc, err = _resume(runs, run, capsys)
+    else:
+        rc, _, err = run_cli(["export", str(run), "--out", str(tmp_path / "m.onnx")], capsys)
+    assert rc == 2 and "its best.pt was trained with seed (a value config.json cannot hold), its config.json has " \
+        "seed 0 (another run's best.pt copied into it?)" in _one_error(err) and "Path" not in err

@@ -165,8 +165,14 @@ def _score(acc: object, neg_loss: object) -> str:
 
 
 def _value(value: object) -> str:
-    """A setting's value as config.json spells it (a name as it is: printed as it reads)."""
-    return value if isinstance(value, str) else json.dumps(value)
+    """A setting's value as config.json spells it (a name as it is: printed as it reads); one it cannot hold (another
+    tool's checkpoint, hand-made) is said so, where json.dumps's TypeError was a traceback."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return "(a value config.json cannot hold)"
 
 
 def _weights_fit(model_name: str, weights: object, classes: Sequence[str]) -> bool:
