@@ -429,6 +429,21 @@ def test_a_checkpoint_whose_weights_do_not_fit_its_network_is_one_error_line(tin
     assert not out.exists()
 
 
+@pytest.mark.parametrize("key", ["classes", "model_name"])
+def test_a_checkpoint_whose_metadata_names_no_network_or_classes_is_one_error_line(key, tiny_run, tmp_path, capsys):
+    """A best.pt whose meta holds no class list (hand-edited: null) was len(None)'s TypeError traceback, raised while
+    its error line was worded; one with no network name said "(None, 4 classes)"."""
+    import torch
+
+    run = _copy_run(tiny_run, tmp_path / "run")
+    ck = torch.load(run / "best.pt", weights_only=False)
+    ck["meta"][key] = None
+    torch.save(ck, run / "best.pt")
+    rc, _, err = run_cli(["export", str(run), "--out", str(tmp_path / "m.onnx")], capsys)
+    assert rc == 2 and _one_error(err) == f"error: cannot read the checkpoint {run / 'best.pt'}: its metadata names " \
+                                          "no network or no class list (hand-edited, or another tool's?)"
+
+
 def test_train_tells_an_image_past_the_pixel_limit_to_downscale_or_remove_it(tmp_path, capsys):
     """"skipped unreadable file ...: ... downscale it ... and send it again": a web upload's advice in a training
     run, which has nowhere to send it."""

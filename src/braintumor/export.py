@@ -120,8 +120,12 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
         model = create_model(meta["model_name"], len(meta["classes"]))
         model.load_state_dict(ck["model"])
     except (KeyError, TypeError, ValueError, RuntimeError):
+        net, names = (meta.get("model_name"), meta.get("classes")) if isinstance(meta, dict) else (None, None)
+        if not (isinstance(net, str) and isinstance(names, list)):  # was len(None)'s TypeError, or "(None, ...)"
+            raise ModelError(f"cannot read the checkpoint {ck_path}: its metadata names no network or no class list "
+                             "(hand-edited, or another tool's?)") from None
         raise ModelError(f"cannot read the checkpoint {ck_path}: its weights are not those of the network it names "
-                         f"({meta.get('model_name')}, {len(meta.get('classes', ()))} classes)") from None
+                         f"({net}, {len(names)} classes)") from None
     model.eval()
     config = read_run_config(ck_path.parent)
     if what := other_best_in_run(ck, ck_path.parent, config):
