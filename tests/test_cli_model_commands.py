@@ -90,6 +90,18 @@ def test_a_checkpoint_export_cannot_read_is_one_line(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def test_a_run_whose_best_pt_is_a_last_pt_is_not_told_to_export_the_run_folder(tmp_path, capsys):
+    """`export RUN` whose best.pt is a copy of last.pt said "export the run folder (or its best.pt)": what was
+    typed. It names the run's best.pt and how to get one back."""
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
+    (tmp_path / "run").mkdir()
+    torch.save({"model": {}, "epoch": 3}, tmp_path / "run" / "best.pt")
+    rc, _, err = run_cli(["export", str(tmp_path / "run"), "--out", str(tmp_path / "m.onnx")], capsys)
+    assert (rc, err) == (2, f"error: cannot export {tmp_path / 'run'}: its best.pt is not the best.pt 'braintumor "
+                            "train' writes (a last.pt copied over it?); train it again (--overwrite), or remove it and "
+                            "--resume with more --epochs\n")
+
+
 @needs_onnx
 def test_a_folder_that_is_not_a_run_is_named_as_such(tmp_path, capsys):
     from braintumor.model_files import default_model_path

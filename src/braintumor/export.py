@@ -114,6 +114,10 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
         raise ModelError(f"cannot read the checkpoint {ck_path}: corrupt or truncated, or not a PyTorch checkpoint") \
             from None
     if not isinstance(ck, dict) or "meta" not in ck:  # e.g. last.pt: the training state, for --resume
+        if path.is_dir():  # the run folder was exported: "export the run folder" told to do what was done
+            raise ModelError(f"cannot export {path}: its best.pt is not the best.pt 'braintumor train' writes (a "
+                             "last.pt copied over it?); train it again (--overwrite), or remove it and --resume with "
+                             "more --epochs")
         raise ModelError(f"{ck_path} is not a best.pt of 'braintumor train': export the run folder (or its best.pt)")
     meta = ck["meta"]
     try:  # edited, or saved by another version: fifty lines of torch's 'size mismatch' traceback
