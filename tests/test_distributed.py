@@ -142,8 +142,8 @@ def test_resumed_run_of_another_device_kind_is_refused_under_torchrun(tmp_path, 
     monkeypatch.setattr(D, "finish", lambda d, ok: None)
     rc = main(["train", "--data", str(tmp_path / "d"), "--out", str(run), "--resume"])
     assert rc == 2 and capsys.readouterr().err.strip() == (
-        f"error: cannot resume {run} on cpu under torchrun: it was trained with --device cuda (cuda); give --device "
-        "cpu to go on there")
+        f"error: cannot resume {run} on cpu under torchrun: it was trained with --device cuda (its config.json); give "
+        "--device cpu to go on there")
 
 
 def test_torchrun_two_processes_match_one(single_run, data_root, tmp_path):

@@ -72,5 +72,6 @@ def resumed_device(cfg: TrainConfig, dd: Dist, device: torch.device, own: bool =
         return want
     if want.type != device.type:
         raise ConfigError(f"cannot resume {cfg.out} on {device.type} under torchrun: it was trained with --device "
-                          f"{cfg.device} ({want.type}); give --device {device.type} to go on there")
+                          f"{cfg.device} ({'its config.json' if own else want.type}); give --device {device.type} to "
+                          "go on there")  # "(cuda)" of --device cuda said nothing; where the setting is read does
     return device
