@@ -19,6 +19,7 @@
   const numbers = window.braintumorDashboardNumbers;
   const num = numbers.num, pct = numbers.pct, rate = numbers.rate, conf = numbers.conf, secs = numbers.secs;
   const quantile = numbers.quantile, bucketDiff = numbers.bucketDiff, niceMax = numbers.niceMax;
+  const fetchJson = window.braintumorFetchJson;  // a JSON answer, or an error after `wait` ms (dashboard-fetch.js)
 
   // The oldest snapshot at most `age` seconds older than history[i] (history[i - 1] at least).
   function before(i, age) {
@@ -245,23 +246,6 @@
       (m.n ? " of " + num(m.n) : "") : "–");
     setText("model-f1", m.macro_f1 !== undefined ? m.macro_f1.toFixed(4) : "–");
     setText("model-created", card.created || "–");
-  }
-
-  // The JSON at `url`, or the error "HTTP 500", or "no answer in N s" when it has not all come in `wait` ms (its
-  // connection stalled: a proxy, a laptop's sleep): a poll awaited forever left the page saying "Live" over numbers
-  // that no longer moved, polling no more; the model card awaited forever, "Connecting…" and no numbers at all.
-  async function fetchJson(url, wait) {
-    const abort = new AbortController();
-    const timer = setTimeout(function () { abort.abort(); }, wait);
-    try {
-      const response = await fetch(url, { cache: "no-store", signal: abort.signal });
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return await response.json();
-    } catch (err) {
-      throw abort.signal.aborted ? new Error("no answer in " + Math.round(wait / 1000) + " s") : err;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   async function poll(root, status, wait) {
