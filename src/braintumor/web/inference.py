@@ -87,6 +87,17 @@ def _sent_name(header: str | None, parsed: str | None) -> str | None:
     return re.split(r"[\\/]", m.group(1))[-1] or parsed  # an escaped quote (a\"b.png) ends the match early
 
 
+def header_text(value: str) -> str:
+    """A header's value as the client wrote it. WSGI hands header bytes over decoded as Latin-1 (PEP 3333), so the
+    UTF-8 file name that curl sends as typed (``-H 'Content-Disposition: attachment; filename="Müller.jpg"'``) came
+    back as ``MÃ¼ller.jpg``, where the same name in a multipart part (read as UTF-8) was right. Bytes that are not
+    UTF-8 stay Latin-1, HTTP's own reading (``requests`` sends a header's ``ü`` as one byte)."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def _clean_name(raw: str | None, index: int) -> str:
     """The client's file name without any folder part (old browsers send full paths), otherwise as sent: the JSON
     keeps a control or bidi character in it as it keeps one in a zip member's name (the page and the CLI show names
@@ -133,7 +144,7 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
                 raise BadRequest(said)
             # its name from Content-Disposition, never from the URL: a proxy's access log keeps it whole, and file
             # names can hold patients' names
-            header = req.headers.get("Content-Disposition", "")
+            header = header_text(req.headers.get("Content-Disposition", ""))
             return [Upload(_clean_name(_sent_name(header, parse_options_header(header)[1].get("filename")), 0), data)]
         if not req.mimetype.startswith("multipart/form-data"):
             said = (f"send images as multipart/form-data in the field '{FIELD}', or one file as the body with "
