@@ -31,3 +31,30 @@ def test_a_raw_bodys_utf8_file_name_is_read_as_utf8_not_latin1(client, sent, nam
     r = client.post("/api/v1/predict", data=b"not an image", content_type="application/octet-stream",
                     headers={"Content-Disposition": header.decode("latin-1")})  # as WSGI hands the bytes over
     assert r.status_code == 400 and r.get_json()["results"] == [{"path": name, "error": NOT_AN_INPUT}]
+
+
+B = b"----braintumorTestBoundary0123"
+FILE = (b'name="file"; filename="scan.jpg"', b"not an image")
+
+
+def _form(*parts: tuple[bytes, bytes]) -> bytes:
+    """A multipart body of ``(Content-Disposition's parameters, data)`` parts, boundary ``B``."""
+    return b"".join(b"--" + B + b"\r\nContent-Disposition: form-data; " + head + b"\r\n\r\n" + data + b"\r\n"
+                    for head, data in parts) + b"--" + B + b"--\r\n"
+
+
+@pytest.mark.parametrize(("fields", "said"), [
+    ([(b'name="heatmap"', b"1")], "('heatmap') is not taken: send only files, in the field 'file'; a heat map is "
+                                  "asked for in the URL, ?heatmap=1"),
+    ([(b'name="patient"', b"JANE DOE"), (b'name="note"', b"")], "('note', 'patient') are not taken: send only files, "
+                                                                  "in the field 'file'"),
+    ([(b'name="file"', b"scan.jpg")], "('file') is not taken"),  # a text value in the files' own field, beside them
+])
+def test_text_form_fields_beside_the_files_are_a_400_not_ignored(client, fields, said):
+    """``curl -F file=@scan.jpg -F heatmap=1`` gave no heat maps and no word, where ``?heatmaps=1`` is refused: a
+    text field beside the files was dropped unsaid. Its name is said, never its value."""
+    for body in (_form(FILE, *fields), _form(*fields, FILE)):
+        r = client.post("/api/v1/predict", data=body, content_type=f"multipart/form-data; boundary={B.decode()}")
+        error = r.get_json()["error"]
+        assert r.status_code == 400 and "form field" in error and said in error
+        assert "JANE" not in error

@@ -23,7 +23,7 @@ from ..prediction import DISCLAIMER, INTENDED_USE, REVIEW_BELOW, is_calibrated, 
 from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
 from ..volume_objects import MIN_SCAN_SIDE
-from ..wording import input_error
+from ..wording import input_error, listed
 from .multipart_errors import cut_short, form_under_another_type
 
 #: Most files accepted in one request (more -> 400).
@@ -167,6 +167,12 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
     if elsewhere:
         raise BadRequest(f"files in a field other than '{FIELD}' ({', '.join(elsewhere)[:200]}): send every image "
                          f"in the field '{FIELD}'")
+    if texts := sorted(set(req.form)):  # -F heatmap=1 gave no heat maps and no word, as ?heatmaps=1 did
+        said = listed([f"'{name if len(name) <= 40 else name[:40] + '...'}'" for name in texts])
+        fields = "a text form field beside the files ({}) is" if len(texts) == 1 else \
+            "text form fields beside the files ({}) are"
+        raise BadRequest(f"{fields.format(said)} not taken: send only files, in the field '{FIELD}'"
+                         + ("; a heat map is asked for in the URL, ?heatmap=1" if "heatmap" in texts else ""))
     if len(parts) > max_files:
         raise BadRequest(f"too many files: {len(parts)} (the limit is {max_files} per request)")
     return [Upload(_clean_name(_sent_name(p.headers.get("Content-Disposition"), p.filename), i), p.stream.read())
