@@ -58,3 +58,14 @@ def test_text_form_fields_beside_the_files_are_a_400_not_ignored(client, fields,
         error = r.get_json()["error"]
         assert r.status_code == 400 and "form field" in error and said in error
         assert "JANE" not in error
+
+
+@pytest.mark.parametrize("size", [1000, 700_000])  # on either side of Werkzeug's 500 kB limit on a form's fields
+def test_a_file_sent_as_curls_default_urlencoded_type_is_a_415_whatever_its_size(client, size):
+    """``curl --data-binary @scan.dcm URL`` without ``-H`` labels the file application/x-www-form-urlencoded: a small
+    one was told which types are taken (415), one over 500 kB, parsed as a form, "too many files or form fields in one
+    request, or a form field too long" (400), of a request with one file in it."""
+    r = client.post("/api/v1/predict", data=b"\x00\xff" * (size // 2), content_type="application/x-www-form-urlencoded")
+    error = r.get_json()["error"]
+    assert r.status_code == 415 and error.startswith("send images as multipart/form-data in the field 'file'")
+    assert "(the body came as application/x-www-form-urlencoded, which curl --data-binary sends unless" in error

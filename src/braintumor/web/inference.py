@@ -123,7 +123,9 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
     if coding not in ("", "identity"):  # the body's bytes are not the file's: a JPEG was read as a gzip file
         raise UnsupportedCoding(f"Content-Encoding {coding[:40]} is not taken: send the body uncompressed (a .nii.gz "
                                 "or a .zip is sent as the file it is, with no Content-Encoding)")
-    parts: list[FileStorage] = req.files.getlist(FIELD)
+    # only a multipart body is parsed as a form: curl --data-binary's own type, urlencoded, over Werkzeug's 500 kB form
+    # limit was "too many files or form fields" (400), where a smaller file was told which types are taken (415)
+    parts: list[FileStorage] = req.files.getlist(FIELD) if req.mimetype == "multipart/form-data" else []
     # A browser form with no file chosen sends one empty part without a name: that is "nothing".
     parts = [p for p in parts if p.filename or _peek(p)]
     if not parts:
@@ -150,6 +152,9 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
             said = (f"send images as multipart/form-data in the field '{FIELD}', or one file as the body with "
                     "Content-Type image/*, application/octet-stream, application/dicom, application/zip or "
                     "application/gzip")
+            if req.mimetype == "application/x-www-form-urlencoded":
+                said += (" (the body came as application/x-www-form-urlencoded, which curl --data-binary sends "
+                         "unless -H 'Content-Type: ...' names another)")
             # a body of a type it does not take is a 415; a request that names no type at all, a 400
             raise UnsupportedMediaType(said) if req.mimetype else BadRequest(said)
         if FIELD in req.form:
