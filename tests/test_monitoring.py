@@ -356,3 +356,22 @@ def test_stats_counts_are_integers_before_and_after_requests(app):
     assert later["requests"]["total"] == 3 and later["errors"] == {"not_found": 1}
     for stats in (fresh, later):
         assert all(type(c) is int for c in counts(stats)), counts(stats)
+
+
+def test_options_requests_are_counted_apart_not_as_fast_predictions():
+    """Flask answers OPTIONS on every route (204): each was an ``api.predict`` request of a fraction of a millisecond,
+    in the prediction latency the dashboard and DEPLOY.md's p95 query read, and in its requests/s. They are counted
+    under ``options``; one to no route stays ``unmatched``, the monitoring routes and static files uncounted."""
+    from braintumor.model_files import default_model_path
+    from braintumor.predictor import Classifier
+
+    if not default_model_path().exists():
+        pytest.skip("no shipped model")
+    client = create_app(classifier=Classifier.load(threads=1)).test_client()
+    for path in ("/api/v1/predict", "/api/v1/predict", "/", "/api/v1/model", "/metrics", "/static/app.js", "/nope"):
+        client.options(path)
+    m, req, lat = scrape(client), "braintumor_http_requests_total", "braintumor_http_request_duration_seconds"
+    assert value(m, req, endpoint="options", status="204") == 4 and value(m, req, endpoint="unmatched") == 1
+    assert value(m, req) == 5 and value(m, f"{lat}_count", endpoint="api.predict") == 0
+    stats = client.get("/api/v1/stats").get_json()
+    assert stats["latency_seconds"]["predict"]["count"] == 0 and "api.predict" not in stats["requests"]["by_endpoint"]
