@@ -9,6 +9,9 @@ import io
 
 from pydicom.dataset import Dataset
 
+from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding
+from .dicom_sniff import _LONG_VRS
+
 #: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
 #: sequences are not counted); 20 MB of zeros parse as 2.5 M empty elements, ~7 s of CPU (480 MB: 190 s and 1 GB).
 MAX_ELEMENTS: int = 20_000
@@ -26,10 +29,6 @@ _ITEM_TAG = b"\xfe\xff\x00\xe0"
 
 class TooManyElements(Exception):
     pass
-
-
-#: Explicit-VR value representations whose length takes 4 bytes (after 2 reserved ones), as in the file meta.
-_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 
 
 def _dataset_start(data: bytes, offset: int) -> int:
@@ -93,34 +92,32 @@ def header_problem(data: bytes, has_preamble: bool) -> str | None:
     return None
 
 
-#: The elements that hold pixels (7FE0,0008/0009/0010): a file cut short in native pixels is measured against its
-#: header (native_length_problem); encapsulated ones, of undefined length, are told here.
-_PIXEL_TAG_NUMBERS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
+#: The Image Pixel attributes that say a dataset is an image's, whose pixel data follows them.
+_IMAGE_DESCRIBED = ("Rows", "Columns", "BitsAllocated")
 
 
-def truncation_problem(data: bytes, file_meta: Dataset, dataset: Dataset,
-                       last: tuple[int, int, int] | None) -> str | None:
-    """Why a Part 10 file (marked 'DICM') ends inside its header or its encapsulated pixel data, or None. pydicom stops
-    without a word where the bytes run out (in the file meta, in an element's value or in the next one's tag), and an
-    undefined-length value cut short (compressed pixel data) lost the whole dataset: a copy or download cut short was
-    refused as 'DICOM file's dataset is empty' or 'has no pixel data (MR Image Storage)', as a report is. ``last``: the
-    last top-level element pydicom announced (pydicom's stop_when), its tag, where its value starts and its length."""
+def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
+    """Why a Part 10 file (marked 'DICM') ends inside its file meta, its header or its encapsulated pixel data, or
+    between elements before the pixel data its header describes, or None. ``dataset``: what pydicom read of it (None:
+    its parse failed). pydicom stops without a word where the bytes run out (in the file meta, in an element's value or
+    in the next one's tag), and an undefined-length value cut short (compressed pixel data) lost the whole dataset: a
+    copy or download cut short was refused as 'DICOM file's dataset is empty' or 'has no pixel data (MR Image
+    Storage)', as a report is, or as 'could not be parsed'. A file whose native pixel data is cut short is told by
+    :func:`braintumor.dicom_checks.native_length_problem`, which counts the bytes missing."""
     if data[128:132] != b"DICM":  # bytes without the marker, read by force, may be any file: text parsed as elements
         return None  # whose 'lengths' run past its end
-    meta_length = file_meta.get("FileMetaInformationGroupLength")
-    meta_end = 144 + meta_length if isinstance(meta_length, int) else None
-    tag, at, length = last or (None, 0, 0)
-    if meta_end is not None and meta_end > len(data):
-        where = "its file meta"
-    elif tag is not None and tag not in dataset:  # its parse ran out of bytes (pydicom's EOFError, kept as a warning)
-        where = "its pixel data" if tag in _PIXEL_TAG_NUMBERS else "a header value"
-    elif any(t in dataset for t in _PIXEL_TAG_NUMBERS) or tag is None or length == 0xFFFFFFFF:
+    meta_length = dataset.file_meta.get("FileMetaInformationGroupLength") if dataset is not None else None
+    if isinstance(meta_length, int) and 144 + meta_length > len(data):
+        where = "inside its file meta"
+    elif dataset is not None and any(t in dataset for t in PIXEL_TAG_NUMBERS):
         return None
-    elif at + length > len(data):
-        where = "a header value"
-    elif 0 < len(data) - at - length < 8:  # too few bytes left for an element's tag and length
-        where = "an element's tag and length"
     else:
-        return None
-    return (f"DICOM file is truncated: it ends at byte {len(data):,}, inside {where} (cut short in a copy or a "
+        where = ending(data, 132, *(meta_encoding(data) or (False, True)))  # a VR's letters, or not: element by element
+        if where == "" and dataset is not None and any(k in dataset for k in _IMAGE_DESCRIBED):
+            where = "before the pixel data its header describes"
+        elif not where:
+            return None
+        else:
+            where = f"inside {where}"
+    return (f"DICOM file is truncated: it ends at byte {len(data):,}, {where} (cut short in a copy or a "
             "download?): send the whole file")

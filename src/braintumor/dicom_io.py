@@ -41,6 +41,7 @@ from .dicom_bounds import (
     truncation_problem,
 )
 from .dicom_checks import EXPORT_ADVICE, decoders_missing, decoders_tried, missing_pixel_text, transfer_syntax
+from .dicom_ending import meta_transfer_syntax
 from .dicom_frames import frame_view, header_number, header_numbers, modality_read, pixel_spacing, safe_meta
 from .dicom_jpeg12 import register as _register_jpeg12
 from .dicom_orientation import Turn, display_turn
@@ -66,20 +67,10 @@ _register_jpeg12()  # Pillow before GDCM; 12-bit JPEG Extended by GDCM, which py
 DEFLATED_UID = b"1.2.840.10008.1.2.1.99"
 
 
-def _deflated(data: bytes) -> bool:
-    """Whether the file meta (explicit VR, just after 'DICM') names the Deflated transfer syntax."""
-    meta = data[132:132 + 8192]
-    at = meta.find(b"\x02\x00\x10\x00UI")  # (0002,0010) Transfer Syntax UID
-    if at < 0:
-        return False
-    size = int.from_bytes(meta[at + 6:at + 8], "little")
-    return meta[at + 8:at + 8 + size].rstrip(b"\x00 ") == DEFLATED_UID
-
-
 def read_dataset(data: bytes) -> Dataset:
     """Parse DICOM bytes (with or without the Part 10 preamble). Raises ImageError."""
     has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
-    if has_preamble and _deflated(data):  # 1 MB of it inflated to 3 GB in a web worker
+    if has_preamble and meta_transfer_syntax(data) == DEFLATED_UID:  # 1 MB of it inflated to 3 GB in a web worker
         raise ImageError("DICOM file uses the Deflated transfer syntax, which is not read (it can expand without "
                          "limit): export it uncompressed or with a pixel compression")
     if not has_preamble and not is_raw_dataset(data) and (
@@ -87,11 +78,11 @@ def read_dataset(data: bytes) -> Dataset:
         raise ImageError(said)  # page or a gzip of a DICOM file: "not a DICOM file: no 'DICM' marker", as scan.dcm was
     if problem := header_problem(data, has_preamble):
         raise ImageError(problem)
-    seen, last, stream = 0, None, BoundedBytesIO(data)
+    seen, stream = 0, BoundedBytesIO(data)
 
-    def count(tag: int, _vr: object, length: int) -> bool:  # pydicom asks before each top-level element's value
-        nonlocal seen, last
-        seen, last = seen + 1, (tag, stream.tell(), length)
+    def count(_tag: int, _vr: object, _length: int) -> bool:  # pydicom asks before each top-level element's value
+        nonlocal seen
+        seen += 1
         if seen > MAX_ELEMENTS:
             raise TooManyElements
         return False
@@ -110,7 +101,7 @@ def read_dataset(data: bytes) -> Dataset:
             from None
     except Exception:  # pydicom raises many types for broken files, with texts that quote them: not shown
         raise ImageError(f"DICOM data is corrupt or truncated: it could not be parsed; {EXPORT_AGAIN}") from None
-    if problem := truncation_problem(data, ds.file_meta, ds, last):
+    if problem := truncation_problem(data, ds):
         raise ImageError(problem)
     ds.buffer = None  # pydicom kept the whole file's bytes, beside the values it copied out of them: twice the data
     if not has_preamble and "SOPClassUID" not in ds and "PixelData" not in ds:

@@ -1,0 +1,83 @@
+"""Where DICOM bytes end in their element structure: at the end of an element, or inside the file meta, an element's
+tag and length, a header value or the pixel data. pydicom stops without a word where the bytes run out: a file cut
+between two elements reads as whole (a cut just before its pixel data was 'DICOM file has no pixel data (MR Image
+Storage)'), and one cut inside an undefined-length sequence, or in a long element's length, fails to parse ('could
+not be parsed'). Asked only of a file already refused (:func:`braintumor.dicom_bounds.truncation_problem`), never to
+refuse one pydicom read whole.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .dicom_sniff import _LONG_VRS
+
+#: The elements that hold pixels (7FE0,0008/0009/0010).
+PIXEL_TAG_NUMBERS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
+_ITEM_END, _SEQUENCE_END, _UNDEFINED = 0xFFFEE00D, 0xFFFEE0DD, 0xFFFFFFFF
+#: Most elements walked (a header is bounded to 8 MiB before parsing): past it, the walk does not tell.
+_MOST_ELEMENTS = 200_000
+_IMPLICIT_LITTLE = b"1.2.840.10008.1.2"
+_EXPLICIT_BIG = b"1.2.840.10008.1.2.2"
+
+
+def meta_transfer_syntax(data: bytes) -> bytes | None:
+    """The Transfer Syntax UID (0002,0010) a Part 10 file's meta names (explicit VR, just after 'DICM'), or None."""
+    meta = data[132:132 + 8192]
+    at = meta.find(b"\x02\x00\x10\x00UI")
+    if at < 0:
+        return None
+    size = int.from_bytes(meta[at + 6:at + 8], "little")
+    return meta[at + 8:at + 8 + size].rstrip(b"\x00 ")
+
+
+def meta_encoding(data: bytes) -> tuple[bool, bool] | None:
+    """(implicit VR, little endian) of a Part 10 file's dataset, by its meta's transfer syntax; None without one."""
+    uid = meta_transfer_syntax(data)
+    return None if uid is None else (uid == _IMPLICIT_LITTLE, uid != _EXPLICIT_BIG)
+
+
+def _inside(top: int) -> str:
+    if top >> 16 == 2:
+        return "its file meta"
+    return "its pixel data" if top in PIXEL_TAG_NUMBERS else "a header value"
+
+
+def ending(data: bytes, start: int, implicit: bool, little: bool) -> str | None:
+    """Where ``data`` ends, walking its elements from ``start`` (a file meta group there is read as explicit VR little
+    endian, as DICOM writes it): '' at the end of a top-level element; else what it ends inside ("its file meta", "an
+    element's tag and length", "a header value", "its pixel data"); None where the walk cannot tell (a stray
+    delimiter, or too many elements)."""
+    pos, end, top, meta = start, len(data), 0, True
+    nested: list[bool] = []  # the undefined-length values the walk is in: whether each one's elements are implicit VR
+    for _ in range(_MOST_ELEMENTS):
+        if pos >= end:
+            return _inside(top) if nested else ""
+        meta = meta and not nested and b"\x02\x00".startswith(data[pos:pos + 2])
+        implicit_here, little_here = (False, True) if meta else (nested[-1] if nested else implicit, little)
+        vr = data[pos + 4:pos + 6]
+        explicit = data[pos:pos + 2] != (b"\xfe\xff" if little_here else b"\xff\xfe") and not implicit_here \
+            and vr.isalpha() and vr.isupper()
+        size = 12 if explicit and vr in _LONG_VRS else 8
+        if end - pos < size:
+            return _inside(top) if nested else "its file meta" if meta else "an element's tag and length"
+        group, element = struct.unpack_from("<HH" if little_here else ">HH", data, pos)
+        if not nested:
+            top = group << 16 | element
+        if not explicit:
+            length = struct.unpack_from("<I" if little_here else ">I", data, pos + 4)[0]
+        else:
+            length = struct.unpack_from(("<" if little_here else ">") + ("I" if size == 12 else "H"), data,
+                                        pos + size - (4 if size == 12 else 2))[0]
+        pos += size
+        if group << 16 | element in (_ITEM_END, _SEQUENCE_END):
+            if not nested:
+                return None
+            nested.pop()
+        elif length == _UNDEFINED:  # a sequence, an item, encapsulated pixel data: to their delimiter
+            nested.append(True if explicit and vr == b"UN" else implicit_here)
+        elif pos + length > end:
+            return _inside(top)
+        else:
+            pos += length
+    return None

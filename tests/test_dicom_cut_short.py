@@ -1,0 +1,72 @@
+"""DICOM files cut short at any byte are told so, where they end: never 'has no pixel data', 'dataset is empty' or
+'could not be parsed' of a file that only lost its end (a copy or download cut short)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from dicom_factory import jpeg_baseline, make_dataset, to_bytes
+
+from braintumor.image_io import ImageError
+from braintumor.volume_io import read_volumes
+
+
+def _truncated(cut: int, where: str) -> str:
+    return (rf"^DICOM file is truncated: it ends at byte {cut:,}, {re.escape(where)} \(cut short in a copy or a "
+            r"download\?\): send the whole file$")
+
+
+def _encoded(gray: np.ndarray, syntax: str) -> bytes:
+    from pydicom import uid
+
+    if syntax == "jpeg":
+        return jpeg_baseline(gray)
+    ds = make_dataset(gray)
+    ds.file_meta.TransferSyntaxUID = getattr(uid, syntax)
+    return to_bytes(ds)
+
+
+@pytest.mark.parametrize("syntax", ["ExplicitVRLittleEndian", "ImplicitVRLittleEndian", "ExplicitVRBigEndian", "jpeg"])
+def test_a_file_cut_between_elements_before_its_pixel_data_is_truncated(gray, syntax):
+    """Cut exactly at the end of the element before Pixel Data (or of any after Rows and Columns), the file read as
+    whole: 'DICOM file has no pixel data (MR Image Storage)'. Cut just after its file meta, in the next element's tag,
+    it was 'DICOM file's dataset is empty'."""
+    whole = _encoded(gray, syntax)
+    pixels = max(whole.rfind(b"\xe0\x7f\x10\x00"), whole.rfind(b"\x7f\xe0\x00\x10"))
+    rows = max(whole.find(b"\x28\x00\x10\x00"), whole.find(b"\x00\x28\x00\x10"))
+    bits = max(whole.find(b"\x28\x00\x00\x01"), whole.find(b"\x00\x28\x01\x00"))  # (0028,0100) Bits Allocated
+    for cut in (pixels, bits):
+        assert rows < cut
+        with pytest.raises(ImageError, match=_truncated(cut, "before the pixel data its header describes")):
+            read_volumes(whole[:cut], name="x.dcm")
+    meta_end = 144 + int.from_bytes(whole[140:144], "little")
+    with pytest.raises(ImageError, match=_truncated(meta_end + 3, "inside an element's tag and length")):
+        read_volumes(whole[:meta_end + 3], name="x.dcm")
+    assert len(read_volumes(whole, name="x.dcm")[0].slices) == 1
+
+
+def test_a_file_cut_just_after_an_undefined_length_sequence_is_truncated(gray):
+    """A sequence of undefined length, whole, then a few bytes of the next element's tag: 'has no pixel data'."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = make_dataset(gray)
+    item = Dataset()
+    item.ReferencedSOPInstanceUID = "1.2.3.4"
+    ds.ReferencedImageSequence = Sequence([item, item])
+    ds["ReferencedImageSequence"].is_undefined_length = True
+    for each in ds.ReferencedImageSequence:
+        each.is_undefined_length_sequence_item = True
+    whole = to_bytes(ds)
+    end = whole.index(b"\xfe\xff\xdd\xe0\x00\x00\x00\x00") + 8  # its sequence delimiter's end
+    with pytest.raises(ImageError, match=_truncated(end + 5, "inside an element's tag and length")):
+        read_volumes(whole[:end + 5], name="x.dcm")
+    assert len(read_volumes(whole, name="x.dcm")[0].slices) == 1
+
+
+def test_a_whole_file_without_pixel_data_is_still_told_it_has_none():
+    """No Rows, no Columns, ending on an element's end: a report, not a cut image (as before)."""
+    with pytest.raises(ImageError, match=r"^DICOM file has no pixel data \(MR Image Storage\)$"):
+        read_volumes(to_bytes(make_dataset(None)), name="x.dcm")
