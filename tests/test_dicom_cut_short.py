@@ -47,8 +47,7 @@ def test_a_file_cut_between_elements_before_its_pixel_data_is_truncated(gray, sy
     assert len(read_volumes(whole, name="x.dcm")[0].slices) == 1
 
 
-def test_a_file_cut_just_after_an_undefined_length_sequence_is_truncated(gray):
-    """A sequence of undefined length, whole, then a few bytes of the next element's tag: 'has no pixel data'."""
+def _undefined_sequence_file(gray: np.ndarray) -> bytes:
     from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
 
@@ -59,7 +58,12 @@ def test_a_file_cut_just_after_an_undefined_length_sequence_is_truncated(gray):
     ds["ReferencedImageSequence"].is_undefined_length = True
     for each in ds.ReferencedImageSequence:
         each.is_undefined_length_sequence_item = True
-    whole = to_bytes(ds)
+    return to_bytes(ds)
+
+
+def test_a_file_cut_just_after_an_undefined_length_sequence_is_truncated(gray):
+    """A sequence of undefined length, whole, then a few bytes of the next element's tag: 'has no pixel data'."""
+    whole = _undefined_sequence_file(gray)
     end = whole.index(b"\xfe\xff\xdd\xe0\x00\x00\x00\x00") + 8  # its sequence delimiter's end
     with pytest.raises(ImageError, match=_truncated(end + 5, "inside an element's tag and length")):
         read_volumes(whole[:end + 5], name="x.dcm")
@@ -70,3 +74,20 @@ def test_a_whole_file_without_pixel_data_is_still_told_it_has_none():
     """No Rows, no Columns, ending on an element's end: a report, not a cut image (as before)."""
     with pytest.raises(ImageError, match=r"^DICOM file has no pixel data \(MR Image Storage\)$"):
         read_volumes(to_bytes(make_dataset(None)), name="x.dcm")
+
+
+def test_a_file_whose_parse_fails_where_it_was_cut_is_truncated(gray):
+    """pydicom raises where the bytes end inside a long element's 4-byte length (Pixel Data's, OB), inside the file
+    meta's group length, or inside an undefined-length sequence: each was 'DICOM data is corrupt or truncated: it could
+    not be parsed' or 'a header value's length does not fit its type', of a file that was only cut short."""
+    whole = to_bytes(make_dataset(gray))
+    pixels = whole.index(b"\xe0\x7f\x10\x00")
+    for cut, where in ((pixels + 9, "inside an element's tag and length"), (141, "inside its file meta"),
+                       (153, "inside its file meta")):
+        with pytest.raises(ImageError, match=_truncated(cut, where)):
+            read_volumes(whole[:cut], name="x.dcm")
+    sequenced = _undefined_sequence_file(gray)
+    start = sequenced.index(b"\x08\x00\x40\x11SQ")  # (0008,1140) Referenced Image Sequence
+    for cut in (start + 14, start + 40, sequenced.index(b"\xfe\xff\xdd\xe0") + 2):  # its item, an element, its end
+        with pytest.raises(ImageError, match=_truncated(cut, "inside a header value")):
+            read_volumes(sequenced[:cut], name="x.dcm")

@@ -97,10 +97,11 @@ def read_dataset(data: bytes) -> Dataset:
         raise ImageError("DICOM data is corrupt: undefined-length values without their delimiters (it would be read "
                          f"more than {MAX_READ_PASSES} times over to parse)") from None
     except BytesLengthException:  # its text quotes the value's bytes
-        raise ImageError(f"DICOM data is corrupt: a header value's length does not fit its type: {EXPORT_AGAIN}") \
-            from None
+        raise ImageError(truncation_problem(data, None) or f"DICOM data is corrupt: a header value's length does not "
+                         f"fit its type: {EXPORT_AGAIN}") from None
     except Exception:  # pydicom raises many types for broken files, with texts that quote them: not shown
-        raise ImageError(f"DICOM data is corrupt or truncated: it could not be parsed; {EXPORT_AGAIN}") from None
+        raise ImageError(truncation_problem(data, None) or "DICOM data is corrupt or truncated: it could not be "
+                         f"parsed; {EXPORT_AGAIN}") from None  # a file cut short in a long element's length, say
     if problem := truncation_problem(data, ds):
         raise ImageError(problem)
     ds.buffer = None  # pydicom kept the whole file's bytes, beside the values it copied out of them: twice the data
