@@ -91,3 +91,18 @@ def test_a_file_whose_parse_fails_where_it_was_cut_is_truncated(gray):
     for cut in (start + 14, start + 40, sequenced.index(b"\xfe\xff\xdd\xe0") + 2):  # its item, an element, its end
         with pytest.raises(ImageError, match=_truncated(cut, "inside a header value")):
             read_volumes(sequenced[:cut], name="x.dcm")
+
+
+def test_a_raw_dataset_cut_short_is_truncated(gray):
+    """A raw dataset (no preamble, no 'DICM', as some PACS export it) cut anywhere in its header was 'DICOM file has no
+    pixel data (MR Image Storage)': only Part 10 files were told they were cut short."""
+    from test_dicom_without_ending import _raw
+
+    whole = _raw(gray)
+    pixels = whole.index(b"\xe0\x7f\x10\x00")
+    name = whole.index(b"\x10\x00\x10\x00")  # (0010,0010) Patient Name, implicit VR: 4-byte length, then its value
+    for cut, where in ((pixels, "before the pixel data its header describes"), (name + 10, "inside a header value"),
+                       (name + 3, "inside an element's tag and length")):
+        with pytest.raises(ImageError, match=_truncated(cut, where)):
+            read_volumes(whole[:cut], name="IM00001")
+    assert len(read_volumes(whole, name="IM00001")[0].slices) == 1

@@ -10,7 +10,7 @@ import io
 from pydicom.dataset import Dataset
 
 from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding
-from .dicom_sniff import _LONG_VRS
+from .dicom_sniff import _LONG_VRS, is_raw_dataset
 
 #: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
 #: sequences are not counted); 20 MB of zeros parse as 2.5 M empty elements, ~7 s of CPU (480 MB: 190 s and 1 GB).
@@ -97,22 +97,28 @@ _IMAGE_DESCRIBED = ("Rows", "Columns", "BitsAllocated")
 
 
 def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
-    """Why a Part 10 file (marked 'DICM') ends inside its file meta, its header or its encapsulated pixel data, or
-    between elements before the pixel data its header describes, or None. ``dataset``: what pydicom read of it (None:
+    """Why a Part 10 file (marked 'DICM'), or a raw dataset that names its SOP class or image size, ends inside its
+    file meta, its header or its encapsulated pixel data, or between elements before the pixel data its header
+    describes, or None. ``dataset``: what pydicom read of it (None:
     its parse failed). pydicom stops without a word where the bytes run out (in the file meta, in an element's value or
     in the next one's tag), and an undefined-length value cut short (compressed pixel data) lost the whole dataset: a
     copy or download cut short was refused as 'DICOM file's dataset is empty' or 'has no pixel data (MR Image
     Storage)', as a report is, or as 'could not be parsed'. A file whose native pixel data is cut short is told by
     :func:`braintumor.dicom_checks.native_length_problem`, which counts the bytes missing."""
-    if data[128:132] != b"DICM":  # bytes without the marker, read by force, may be any file: text parsed as elements
-        return None  # whose 'lengths' run past its end
+    if data[128:132] == b"DICM":
+        start, encoding = 132, meta_encoding(data) or (False, True)  # a VR's letters, or not: element by element
+    elif dataset is not None and is_raw_dataset(data) and None not in dataset.original_encoding \
+            and any(k in dataset for k in ("SOPClassUID", *_IMAGE_DESCRIBED)):  # a raw dataset (no preamble), as
+        start, encoding = 0, dataset.original_encoding  # some PACS export it: every cut was 'has no pixel data'
+    else:  # bytes without the marker, read by force, may be any file: text parsed as elements whose 'lengths' run past
+        return None  # its end
     meta_length = dataset.file_meta.get("FileMetaInformationGroupLength") if dataset is not None else None
     if isinstance(meta_length, int) and 144 + meta_length > len(data):
         where = "inside its file meta"
     elif dataset is not None and any(t in dataset for t in PIXEL_TAG_NUMBERS):
         return None
     else:
-        where = ending(data, 132, *(meta_encoding(data) or (False, True)))  # a VR's letters, or not: element by element
+        where = ending(data, start, *encoding)
         if where == "" and dataset is not None and any(k in dataset for k in _IMAGE_DESCRIBED):
             where = "before the pixel data its header describes"
         elif not where:
