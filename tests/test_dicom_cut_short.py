@@ -106,3 +106,15 @@ def test_a_raw_dataset_cut_short_is_truncated(gray):
         with pytest.raises(ImageError, match=_truncated(cut, where)):
             read_volumes(whole[:cut], name="IM00001")
     assert len(read_volumes(whole, name="IM00001")[0].slices) == 1
+
+
+def test_a_file_cut_in_its_preamble_or_marker_is_truncated(gray):
+    """A Part 10 file cut in its 128-byte preamble (zeros) or its 'DICM' marker was 'not a DICOM file: no 'DICM'
+    marker and no DICOM image attributes'; text of that length named .dcm still is not DICOM."""
+    whole = to_bytes(make_dataset(gray))
+    for cut, where in ((130, "inside its 'DICM' marker"), (129, "inside its 'DICM' marker"),
+                       (100, "inside its 128-byte preamble")):
+        with pytest.raises(ImageError, match=_truncated(cut, where)):
+            read_volumes(whole[:cut], name="x.dcm")
+    with pytest.raises(ImageError, match=r"^not a DICOM file"):
+        read_volumes(b"a note saved under a scan's name, not an image\n", name="x.dcm")

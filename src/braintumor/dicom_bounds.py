@@ -105,6 +105,8 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
     copy or download cut short was refused as 'DICOM file's dataset is empty' or 'has no pixel data (MR Image
     Storage)', as a report is, or as 'could not be parsed'. A file whose native pixel data is cut short is told by
     :func:`braintumor.dicom_checks.native_length_problem`, which counts the bytes missing."""
+    if len(data) < 132 and b"DICM".startswith(data[128:]) and (len(data) > 128 or not data.strip(b"\0")):
+        return _truncated(data, "inside its 'DICM' marker" if len(data) > 128 else "inside its 128-byte preamble")
     if data[128:132] == b"DICM":
         start, encoding = 132, meta_encoding(data) or (False, True)  # a VR's letters, or not: element by element
     elif dataset is not None and is_raw_dataset(data) and None not in dataset.original_encoding \
@@ -125,5 +127,9 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
             return None
         else:
             where = f"inside {where}"
+    return _truncated(data, where)
+
+
+def _truncated(data: bytes, where: str) -> str:
     return (f"DICOM file is truncated: it ends at byte {len(data):,}, {where} (cut short in a copy or a "
             "download?): send the whole file")
