@@ -101,3 +101,85 @@ def test_headers_are_read_only_until_they_are_past_the_budget_together(monkeypat
     with pytest.raises(BudgetError, match=r"^the zip holds more than 20 slices \(at m10.nii.gz\)"):
         read_volumes(zip_bytes(members), name="scans.zip", max_slices=20, per_input=True)
     assert len(heads) == 11  # all 40 were read
+
+
+@pytest.fixture
+def checked(monkeypatch) -> list[str]:
+    """The members whose voxels were inflated and checked (nifti_takes with ``values``) before any was decoded; those
+    whose header alone was, as "head:NAME"."""
+    names: list[str] = []
+    real = nifti_io.nifti_takes
+
+    def takes(data, where, *a, values=False):
+        names.append(where if values else f"head:{where}")
+        return real(data, where, *a, values=values)
+
+    monkeypatch.setattr(nifti_io, "nifti_takes", takes)
+    return names
+
+
+def test_many_small_members_past_the_budget_are_refused_with_few_inflated(checked, decoded):
+    """A zip of 600 two-slice members past 512 slices by their headers had 257 inflated and their voxels checked (0.7
+    to 4 s) before it was refused: past the first CHECKED_MEMBERS, a member is counted by its header, and the refusal
+    says so, with how many and what to do."""
+    from braintumor.zip_scans import CHECKED_MEMBERS
+
+    members = [(f"m{i}.nii.gz", _member(1)) for i in range(CHECKED_MEMBERS + 18)]
+    limit = CHECKED_MEMBERS + 8
+    with pytest.raises(BudgetError) as caught:
+        read_volumes(zip_bytes(members), name="scans.zip", max_slices=limit, per_input=True)
+    inflated = [name for name in checked if not name.startswith("head:")]
+    assert len(inflated) == CHECKED_MEMBERS and decoded == []  # were limit + 1, all but the last fitting
+    assert len(checked) - len(inflated) == limit + 2  # each header read once, the refused member's twice
+    assert str(caught.value) == (
+        f"the zip holds more than {limit} slices (at m{limit}.nii.gz); the limit is {limit} per input, 9 of the "
+        f"zip's {len(members)} NIfTI members counted by their headers alone (past its first {CHECKED_MEMBERS}, only "
+        "members named or marked as label maps are read to find one, as a map takes nothing): send them in several "
+        "zips")
+
+
+def _marked_map(slices: int) -> bytes:
+    """A label map whose header's intent_code says so (NIFTI_INTENT_LABEL), under a name that does not."""
+    import nibabel as nib
+
+    data = np.random.default_rng(slices).integers(0, 4, (40, 40, slices)).astype(np.int16)
+    image = nib.Nifti1Image(data, np.eye(4))
+    image.header.set_intent("label")
+    return gzip.compress(image.to_bytes())
+
+
+def test_members_named_or_marked_as_maps_are_still_read_past_the_checked_ones(monkeypatch, checked):
+    """Past CHECKED_MEMBERS, a member named as a map (seg, mask, label, ...) or whose header's intent_code marks it
+    labels is read for its values, and a map takes nothing of the budget, as before; a map neither named nor marked
+    so is counted by its header, and the refusal says that members were."""
+    from braintumor import zip_scans
+
+    monkeypatch.setattr(zip_scans, "CHECKED_MEMBERS", 1)
+    members = [("a.nii.gz", _member(30)), ("case_seg.nii.gz", _member(20, labels=True)), ("x.nii.gz", _marked_map(20)),
+               ("b.nii.gz", _member(31))]
+    volumes = read_volumes(zip_bytes(members), name="scans.zip", max_slices=70, per_input=True)
+    assert [(len(v.slices), bool(v.error)) for v in volumes] == [(30, False), (0, True), (0, True), (31, False)]
+    assert "segmentation map" in volumes[1].error and "intent_code 1002" in volumes[2].error
+    checked.clear()
+    members[1] = ("plain.nii.gz", members[1][1])
+    with pytest.raises(BudgetError, match=r"^the zip holds more than 70 slices \(at b.nii.gz\); the limit is 70 "
+                                          r"per input, 2 of the zip's 4 NIfTI members counted by their headers alone"):
+        read_volumes(zip_bytes(members), name="scans.zip", max_slices=70, per_input=True)
+    assert [name for name in checked if not name.startswith("head:")] == ["scans.zip:a.nii.gz", "scans.zip:x.nii.gz"]
+    # plain.nii.gz, a map unnamed and unmarked, took the 20 slices of its header
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_intent_code_is_read_from_a_headers_bytes(gz, order):
+    import nibabel as nib
+
+    from braintumor.nifti_header import intent_code
+
+    for cls in (nib.Nifti1Image, nib.Nifti2Image):
+        header = cls.header_class(endianness=order)
+        header.set_intent("label")
+        data = cls(np.zeros((4, 4, 4), np.int16), np.eye(4), header).to_bytes()
+        assert intent_code(gzip.compress(data) if gz else data) == 1002
+        assert intent_code(_member(2, gz=gz)) == 0
+    assert intent_code(b"x" * 600) == intent_code(b"\x1f\x8b broken") == 0
