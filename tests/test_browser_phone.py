@@ -80,3 +80,49 @@ def test_the_heat_maps_opacity_slider_is_a_24_px_target_at_a_phones_width(server
         assert int(slider.input_value()) < 60, size
     assert problems == []
     page.close()
+
+
+# The focused element and the disclaimer, in viewport pixels (test_browser_a11y's, with both boxes' edges: the
+# disclaimer may be the page's first lines, above it); None once focus has come round to the top.
+FOCUSED = """() => {
+    const e = document.activeElement;
+    if (!e || e === document.body || e.classList.contains("skip")) return null;
+    const r = e.getBoundingClientRect(), d = document.querySelector(".disclaimer").getBoundingClientRect();
+    return {what: e.tagName + "." + e.className + " " + (e.textContent || "").trim().slice(0, 20),
+            top: r.top, bottom: r.bottom, disclaimer: d.top, disclaimer_bottom: d.bottom};
+}"""
+
+
+@pytest.mark.parametrize(("width", "height", "text_px"), [(414, 896, 32), (512, 900, 32), (360, 640, 24)])
+def test_with_the_browsers_text_larger_no_focused_control_is_under_the_sticky_disclaimer(server, chromium, test_images,
+                                                                                          width, height, text_px):
+    """The browser's default text size set larger (200 %: 32 px, 150 %: 24 px), as a low-vision reader sets it: its
+    media queries' em grow with it, its px do not. On a phone the disclaimer, stuck to the window's bottom edge, wrapped
+    to 7-10 rem (its smaller text kept for windows under 480 px), past the 6.5 rem a focused control is scrolled above
+    it: 281 of 896 px, and Tab left the Clear results button half under it. Under 20 em wide it is the page's first
+    lines, as in a short window."""
+    page, problems = open_page(chromium, server, width, height)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": text_px, "fixed": text_px - 3}})
+    page.reload()
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == f"{text_px}px"
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.set_input_files("#file-input", [str(test_images[c][0]) for c in ("glioma", "meningioma", "notumor")])
+    sync_api.expect(page.locator("#page-status")).to_contain_text("Done", timeout=60_000)
+    # stuck to the window's edge, it is no taller than the room a focused control is scrolled into above it
+    stuck = page.evaluate("""() => { const d = document.querySelector(".disclaimer"), html = document.documentElement;
+        return getComputedStyle(d).position !== "sticky" ||
+            d.getBoundingClientRect().height <= parseFloat(getComputedStyle(html).scrollPaddingBottom); }""")
+    page.focus("#file-input")
+    seen, hidden = 0, []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        where = page.evaluate(FOCUSED)
+        if where is None:
+            break
+        seen += 1
+        if where["bottom"] > where["disclaimer"] + 0.5 and where["top"] < where["disclaimer_bottom"] - 0.5:
+            hidden.append(where)
+    assert seen >= 8 and hidden == [] and stuck, hidden
+    assert problems == []
+    page.close()
