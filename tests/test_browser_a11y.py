@@ -228,6 +228,30 @@ def test_at_400_percent_zoom_the_disclaimer_is_shown_first_and_covers_nothing(se
         page.close()
 
 
+def test_a_scan_given_again_is_said_again(server, chromium, tmp_path):
+    """The page's live line (#scan-status) says nothing when it is set to the text it holds: the same zip dropped
+    again within the 7 s it keeps a summary must still be said. Once the results are cleared (the numbering starts
+    again, the summary's text the same as before), the line was emptied with them, so the summary is a change again;
+    and given again on the page, it is another scan's: "noise.zip (2)" (app.js numbers a name given again)."""
+    rng = np.random.default_rng(0)
+    (tmp_path / "noise.zip").write_bytes(zip_bytes(series(
+        [rng.integers(0, 256, (256, 256), dtype=np.uint8) for _ in range(3)])))
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    listen(page, "#scan-status", repeats=True)
+    for n in (1, 0, 1, 2):  # given, cleared, given again (the same name), and once more
+        if n:
+            upload(page, [tmp_path / "noise.zip"])
+        else:
+            page.click("#clear-results")
+        sync_api.expect(page.locator("#results .series")).to_have_count(n)
+    page.wait_for_function("() => window.said.filter(line => line).length >= 3", timeout=15_000)
+    said = [line.split(":")[0] for line in announced(page)]
+    assert said == ["noise.zip", "noise.zip", "noise.zip (2)"], announced(page)
+    assert problems == []
+    page.close()
+
+
 # The focused element, and the width of its outline as drawn.
 FOCUS = "() => [document.activeElement.id, getComputedStyle(document.activeElement).outlineStyle]"
 
