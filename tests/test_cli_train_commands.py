@@ -92,9 +92,9 @@ def test_data_check_names_the_images_predict_and_evaluate_refuse_for_their_size(
     (["--val-fraction", "0"], "--val-fraction must be between 0 and 1, got 0.0"),  # tracebacks, after decoding all
     (["--val-fraction", "1.5"], "--val-fraction must be between 0 and 1, got 1.5"),
     (["--lr", "-1"], "--lr must be a finite number > 0, got -1.0"),
-    (["--seed", "-1"], "--seed must be >= 0, got -1"),
-    (["--seed", "99999999999999999999"], "--seed must be at most 4294967295, got 99999999999999999999"),  # torch's
-    (["--split-seed", "4294967296"], "--split-seed must be at most 4294967295, got 4294967296"),  # overflow traceback
+    (["--seed", "-1"], "--seed must be in [0, 4294967295], got -1"),
+    (["--seed", "99999999999999999999"], "--seed must be in [0, 4294967295], got 99999999999999999999"),  # torch's
+    (["--split-seed", "4294967296"], "--split-seed must be in [0, 4294967295], got 4294967296"),  # overflow traceback
     (["--limit-per-class", "-3"], "--limit-per-class must be >= 0, got -3"),  # trained on 5 images per class
     (["--model", "foo"], "unknown --model 'foo'; choose from tumornet-s, tumornet-xs, tumornet-s24, tumornet-s-patch, "
                          "tumornet-s-deep, tumornet-s-se"),

@@ -27,11 +27,13 @@ from .cli_types import (
     positive_int,
     seed_number,
     thread_count,
+    whole_number,
     worker_count,
 )
 from .data import DEFAULT_DATA_ROOT
 from .evaluation_figures import FIGURES
 from .exit_errors import UsageError
+from .image_hashes import MAX_THRESHOLD
 from .model_files import DEV_VERSION
 from .orientation import FIT_EPOCHS
 from .wording import printable
@@ -168,10 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--background-percentile", type=float, metavar="P",
                    help="first set the model's preprocessing to subtract this percentile's gray level (0: off; "
                         "default: what the model recorded)")
-    p.add_argument("--ood-augment", type=int, metavar="K",
+    p.add_argument("--ood-augment", type=whole_number(f"in [0, {MAX_COPIES}]"), metavar="K",
                    help=f"add K (0-{MAX_COPIES}) augmented copies of each training image to the OOD fit (needs "
                         "[train]; default: what the model recorded, else 0)")
-    p.add_argument("--ood-framing", type=int, metavar="K",
+    p.add_argument("--ood-framing", type=whole_number(f"in [0, {MAX_COPIES}]"), metavar="K",
                    help=f"add K (0-{MAX_COPIES}) copies of each training image, cut by a random 0-15 %% per side "
                         "(tight framings), to the OOD fit (default: what the model recorded, else 0)")
     p.add_argument("--metrics", type=path_arg,
@@ -220,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the images the model was trained on, for the leak check (a dataset root holding a Training "
                         "split, or a folder of class folders; for the shipped model the Kaggle set's root); default: "
                         "the Training split beside the evaluated one")
-    p.add_argument("--leak-threshold", type=int, default=8,
+    p.add_argument("--leak-threshold", type=whole_number(f"from 0 to {MAX_THRESHOLD}"), default=8,
                    help="near duplicate: pHash distance <= N (of 256 bits; at most 64)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     written = ("predictions.csv", *(f"{name}.png" for name in FIGURES), "report.html", "metrics.json")
@@ -272,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = data.add_parser("audit", help="duplicates within/across splits, label conflicts, leakage into Testing")
     p.add_argument("--data", type=path_arg, default=DEFAULT_DATA_ROOT, help=root)
     p.add_argument("--out", type=path_arg, help="write the full report (every group and pair) to this JSON file")
-    p.add_argument("--threshold", type=int, default=8,
+    p.add_argument("--threshold", type=whole_number(f"from 0 to {MAX_THRESHOLD}"), default=8,
                    help="largest Hamming distance of a near duplicate (of 256 bits; at most 64)")
     p.add_argument("--hash", default="phash", choices=["phash", "dhash"], help="perceptual hash (256-bit)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

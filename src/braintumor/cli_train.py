@@ -6,9 +6,18 @@ from __future__ import annotations
 import argparse
 
 from .cli_checks import check_folder_name
-from .cli_types import path_arg
+from .cli_types import path_arg, whole_number
 from .data import DEFAULT_DATA_ROOT
-from .train_config import ConfigError, TrainConfig
+from .train_config import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_IMAGE_SIZE,
+    MAX_SEED,
+    MIN_IMAGE_SIZE,
+    SIZE_STEP,
+    ConfigError,
+    TrainConfig,
+)
 
 #: Options that act only beside another (their help says "with --teacher:"): given alone, the run went on without
 #: them and without a word (--distill-weight 0.9: no distillation at all).
@@ -49,18 +58,20 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                         f"(default {DEFAULT_DATA_ROOT}; $BRAINTUMOR_DATA sets it)")
     p.add_argument("--out", type=path_arg, required=True, help="run folder for checkpoints and metrics")
     p.add_argument("--model", default=d.model, help="architecture name (see braintumor.model.MODELS)")
-    p.add_argument("--image-size", type=int, default=d.image_size,
+    p.add_argument("--image-size", type=whole_number(f"in [{MIN_IMAGE_SIZE}, {MAX_IMAGE_SIZE}]"), default=d.image_size,
                    help="side of the square model input in pixels, 32-1024 (the shipped model: 160)")
-    p.add_argument("--epochs", type=int, default=None, help=f"default {d.epochs}; on --resume, the run's own")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="training images per step")
+    p.add_argument("--epochs", type=whole_number(f"in [1, {MAX_EPOCHS}]"), default=None,
+                   help=f"default {d.epochs}; on --resume, the run's own")
+    p.add_argument("--batch-size", type=whole_number(f"in [2, {MAX_BATCH_SIZE}]"), default=d.batch_size,
+                   help="training images per step")
     p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (warm-up, then cosine decay)")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction,
                    help="share of Training held out for validation (model selection, calibration)")
     p.add_argument("--ema-decay", type=float, default=d.ema_decay,
                    help="per-step decay of the weight average that is validated and exported (shorter runs: lower)")
-    p.add_argument("--seed", type=int, default=d.seed,
+    p.add_argument("--seed", type=whole_number(f"in [0, {MAX_SEED}]"), default=d.seed,
                    help="initialisation, batch order, augmentation; also the split unless --split-seed is given")
-    p.add_argument("--split-seed", type=int, default=None,
+    p.add_argument("--split-seed", type=whole_number(f"in [0, {MAX_SEED}]"), default=None,
                    help="seed of the train/validation split alone (ensemble members: vary --seed, keep this; "
                         "default: --seed)")
     p.add_argument("--no-group-duplicates", dest="group_duplicates", action="store_false",
@@ -71,7 +82,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="auto: bf16 autocast where the CPU has native bf16, else fp32; on a GPU bf16 where it has "
                         "it, else fp16 (train_device.pick_autocast_dtype) "
                         f"(default {d.precision}; on --resume, the run's own)")
-    p.add_argument("--limit-per-class", type=int, default=0, help="N images per class (smoke runs)")
+    p.add_argument("--limit-per-class", type=whole_number(">= 0 (0: every image)"), default=0,
+                   help="N images per class (smoke runs)")
     p.add_argument("--cache-dir", type=path_arg, default=None,
                    help="folder of the decoded-image cache (default $BRAINTUMOR_CACHE, else ~/.cache/braintumor: "
                         "$XDG_CACHE_HOME/braintumor where that is set)")
@@ -80,7 +92,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     again.add_argument("--overwrite", action="store_true",
                        help="start again in a RUN_DIR that holds a run (else refused)")
     p.add_argument("--sync-bn", action="store_true", help="torchrun on GPUs: BatchNorm over the global batch")
-    p.add_argument("--start-size", type=int, default=d.start_size,
+    p.add_argument("--start-size", type=whole_number(f"{SIZE_STEP} to --image-size, or 0 (off)"), default=d.start_size,
                    help="progressive resizing: first epochs at this side length, growing to --image-size (0: off)")
     p.add_argument("--ramp", type=float, default=d.ramp,
                    help="with --start-size: fraction of the epochs over which the size grows")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from .model_files import version_problem
@@ -30,18 +31,40 @@ def positive_int(text: str) -> int:
     return value
 
 
+def whole_number(span: str) -> Callable[[str], int]:
+    """argparse type: a whole number, whose range (``span``, as "in [1, 10000]") the setting's owner checks and words
+    (TrainConfig, the hash distance's check); text that is no whole number is told with that range. argparse's own
+    ``int`` said "invalid int value: 'inf'" of ``--epochs inf``, ``--batch-size 1e400`` or ``--threshold 0.5``, with no
+    word of what the option takes."""
+
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number {span}, got {text!r}") from None
+
+    return parse
+
+
+def whole_number_in(low: int, high: int) -> Callable[[str], int]:
+    """argparse type: a whole number in [low, high], checked here (no later check words it)."""
+    span = f"in [{low}, {high}]"
+
+    def parse(text: str) -> int:
+        value = whole_number(span)(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {span}, got {value}")
+        return value
+
+    return parse
+
+
 def seed_number(text: str) -> int:
     """argparse type: a random seed, 0 to :data:`~braintumor.train_config.MAX_SEED` as train's --seed (twenty digits
     were a traceback in torch, -1 a seed train refuses)."""
     from .train_config import MAX_SEED
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must be in [0, {MAX_SEED}], got {value}")
-    return value
+    return whole_number_in(0, MAX_SEED)(text)
 
 
 def path_arg(text: str) -> str:

@@ -157,12 +157,12 @@ class TrainConfig:
             value = getattr(self, name)
             if not (low <= value < high or (top and value == high)):
                 raise ConfigError(f"{name} must be in [{low:g}, {high:g}{']' if top else ')'}, got {value}")
-        for name in ("seed", "split_seed", "limit_per_class"):  # a negative limit trained on 5 images per class
+        # a negative limit trained on 5 images per class; a seed's message names both ends ("must be >= 0" of -1)
+        for name, top in (("seed", MAX_SEED), ("split_seed", MAX_SEED), ("limit_per_class", None)):
             value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
-            if name != "limit_per_class" and value is not None and value > MAX_SEED:
-                raise ConfigError(f"--{name.replace('_', '-')} must be at most {MAX_SEED}, got {value}")
+            if value is not None and not 0 <= value <= (math.inf if top is None else top):
+                raise ConfigError(f"--{name.replace('_', '-')} must be {'>= 0' if top is None else f'in [0, {top}]'}"
+                                  f", got {value}")
         if not 2 <= self.batch_size <= MAX_BATCH_SIZE:
             raise ConfigError(f"--batch-size must be in [2, {MAX_BATCH_SIZE}]"
                               + " (BatchNorm needs two images)" * (self.batch_size < 2) + f", got {self.batch_size}")

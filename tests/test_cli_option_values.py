@@ -1,0 +1,69 @@
+"""Every numeric option of train, evaluate, data audit, calibrate and orientation, given a hostile value (-inf, inf,
+nan, 1e400, a negative, a huge whole number, 0 where it is no value): one error line that names the option and the
+range it takes, exit code 2, no traceback, nothing written, and before any data is read (--data names no folder)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import needs_torch
+
+from braintumor.cli import main
+
+COMMANDS = {
+    "train": ["train", "--data", "{t}/d", "--out", "{t}/r"],
+    "evaluate": ["evaluate", "--data", "{t}/d", "--out", "{t}/e"],
+    "audit": ["data", "audit", "--data", "{t}/d", "--out", "{t}/a.json"],
+    "calibrate": ["calibrate", "{t}/m.onnx", "--run", "{t}/r"],
+    "orientation": ["orientation", "{t}/m.onnx", "--run", "{t}/r"],
+}
+ALWAYS = ("-inf", "inf", "nan", "-nan", "1e400", "-1e400", "-5")
+HUGE, ZERO = "99999999999999999999999", "0"
+
+#: (command, option, words of the range its message must hold, the values besides ALWAYS that it refuses)
+OPTIONS = [
+    ("train", "--image-size", "[32, 1024]", (HUGE, ZERO, "0.5", "1e3")),
+    ("train", "--epochs", "[1, 10000]", (HUGE, ZERO, "1e30")),
+    ("train", "--batch-size", "[2, 4096]", (HUGE, ZERO, "1e2")),
+    ("train", "--seed", "[0, 4294967295]", (HUGE, "0.5")),
+    ("train", "--split-seed", "[0, 4294967295]", (HUGE, "1e3")),
+    ("train", "--limit-per-class", ">= 0", ("1e30",)),
+    ("train", "--start-size", "16 ", (HUGE, "8", "1e2")),
+    ("train", "--lr", "> 0", (ZERO,)),
+    ("train", "--val-fraction", "between 0 and 1", (HUGE, ZERO, "1")),
+    ("train", "--ema-decay", "[0, 1)", (HUGE, "1")),
+    ("train", "--ramp", "(0, 1]", (HUGE, ZERO)),
+    ("train", "--distill-weight", "[0, 1]", (HUGE,)),
+    ("train", "--distill-temperature", "> 0", (ZERO,)),
+    ("train", "--mixup", ">= 0", ()),
+    ("train", "--cutmix", ">= 0", ()),
+    *(("train", f"--{name}", "[0, 1]", (HUGE, "1.5")) for name in
+      ("erase", "bias-field", "reframe", "histogram-shift", "elastic", "vflip", "mixstyle")),
+    ("train", "--augment-strength", "[0, 3]", (HUGE,)),
+    ("train", "--augment-shift", "[0, 0.5]", (HUGE, "0.6")),
+    ("train", "--augment-intensity", "[0, 3]", (HUGE,)),
+    ("train", "--background-percentile", "[0, 50)", (HUGE, "50")),
+    ("evaluate", "--leak-threshold", "0 to 64", (HUGE, "65", "0.5")),
+    ("audit", "--threshold", "0 to 64", (HUGE, "65", "8.0")),
+    ("calibrate", "--ood-augment", "[0, 10]", (HUGE, "11", "1e1")),
+    ("calibrate", "--ood-framing", "[0, 10]", (HUGE, "11", "2.5")),
+    ("orientation", "--seed", "[0, 4294967295]", (HUGE, "0.5")),
+]
+CASES = [pytest.param(command, option, span, value, id=f"{command}{option}={value}",
+                      marks=[needs_torch] if command == "train" else [])
+         for command, option, span, more in OPTIONS for value in (*ALWAYS, *more)]
+
+
+@pytest.mark.parametrize(("command", "option", "span", "value"), CASES)
+def test_a_numeric_option_s_hostile_value_is_one_line_naming_its_range(command, option, span, value, tmp_path,
+                                                                      capsys):
+    (tmp_path / "m.onnx").write_bytes(b"")  # calibrate and orientation look for the model file first
+    argv = [word.format(t=tmp_path) for word in COMMANDS[command]]
+    try:
+        rc = main([*argv, option, value])
+    except SystemExit as exc:  # argparse's usage error
+        rc = exc.code
+    err = capsys.readouterr().err
+    said = err.rstrip().splitlines()[-1] if err.strip() else ""
+    assert rc == 2 and "Traceback" not in err, err
+    assert "error: " in said and option in said and span in said, said
+    assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]  # no run folder, report, cache or dataset folder
