@@ -47,6 +47,7 @@ OPTIONS = [
     ("calibrate", "--ood-augment", "[0, 10]", (HUGE, "11", "1e1")),
     ("calibrate", "--ood-framing", "[0, 10]", (HUGE, "11", "2.5")),
     ("orientation", "--seed", "[0, 4294967295]", (HUGE, "0.5")),
+    ("orientation", "--epochs", "[1, 10000]", (HUGE, ZERO, "10001", "2.5")),
 ]
 CASES = [pytest.param(command, option, span, value, id=f"{command}{option}={value}",
                       marks=[needs_torch] if command == "train" else [])
@@ -67,3 +68,4 @@ def test_a_numeric_option_s_hostile_value_is_one_line_naming_its_range(command, 
     assert rc == 2 and "Traceback" not in err, err
     assert "error: " in said and option in said and span in said, said
     assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]  # no run folder, report, cache or dataset folder
+

@@ -20,6 +20,7 @@ from .cli_serve import add_serve_parser
 from .cli_train import add_train_parser
 from .cli_types import (
     MODEL_HELP,
+    epoch_count,
     input_arg,
     model_version,
     output_arg,
@@ -198,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=path_arg, required=True,
                    help="run folder (split.json: trained on its training images, threshold from its validation ones)")
     p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
-    p.add_argument("--epochs", type=positive_int, default=FIT_EPOCHS, help=f"training epochs (default: {FIT_EPOCHS})")
+    p.add_argument("--epochs", type=epoch_count, default=FIT_EPOCHS, help=f"training epochs (default: {FIT_EPOCHS})")
     p.add_argument("--seed", type=seed_number, default=0, help="random seed (default: 0)")
     p.add_argument("--refit-thresholds", action="store_true",
                    help="no training: fit the thresholds again with the network already in the files, on the run's "

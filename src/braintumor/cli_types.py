@@ -67,6 +67,14 @@ def seed_number(text: str) -> int:
     return whole_number_in(0, MAX_SEED)(text)
 
 
+def epoch_count(text: str) -> int:
+    """argparse type of orientation's ``--epochs``: 1 to train's :data:`~braintumor.train_config.MAX_EPOCHS` (23 digits
+    were taken: every image of the run was prepared for a fit that would never end)."""
+    from .train_config import MAX_EPOCHS
+
+    return whole_number_in(1, MAX_EPOCHS)(text)
+
+
 def path_arg(text: str) -> str:
     """argparse type: a file or folder name, not empty (``--out "$OUT"`` with OUT unset wrote the report into the
     working folder; ``--model ""`` scored with the shipped model; ``predict ""`` predicted the working folder), nor
