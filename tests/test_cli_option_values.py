@@ -44,6 +44,7 @@ OPTIONS = [
     ("train", "--background-percentile", "[0, 50)", (HUGE, "50")),
     ("evaluate", "--leak-threshold", "0 to 64", (HUGE, "65", "0.5")),
     ("audit", "--threshold", "0 to 64", (HUGE, "65", "8.0")),
+    ("calibrate", "--background-percentile", "[0, 50)", (HUGE, "50")),
     ("calibrate", "--ood-augment", "[0, 10]", (HUGE, "11", "1e1")),
     ("calibrate", "--ood-framing", "[0, 10]", (HUGE, "11", "2.5")),
     ("orientation", "--seed", "[0, 4294967295]", (HUGE, "0.5")),
@@ -69,3 +70,18 @@ def test_a_numeric_option_s_hostile_value_is_one_line_naming_its_range(command, 
     assert "error: " in said and option in said and span in said, said
     assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]  # no run folder, report, cache or dataset folder
 
+
+def test_every_numeric_option_of_these_commands_is_walked():
+    """A numeric option added later is in OPTIONS too (predict's and serve's: tests/test_cli_number_ranges.py)."""
+    import argparse
+
+    from braintumor.cli import build_parser
+
+    found = set()
+    for command, words in COMMANDS.items():
+        parser = build_parser()
+        for word in words[:2 if command == "audit" else 1]:
+            parser = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[word]
+        found |= {(command, a.option_strings[-1]) for a in parser._actions if a.option_strings and a.type
+                  and a.nargs is None and isinstance(a.type("1"), int | float)}
+    assert found == {(command, option) for command, option, *_ in OPTIONS}

@@ -20,6 +20,7 @@ from .cli_serve import add_serve_parser
 from .cli_train import add_train_parser
 from .cli_types import (
     MODEL_HELP,
+    background_percentile,
     epoch_count,
     input_arg,
     model_version,
@@ -168,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=path_arg, required=True,
                    help="run folder (its split.json names the validation images)")
     p.add_argument("--data", type=path_arg, help="dataset root (default: the one recorded in split.json)")
-    p.add_argument("--background-percentile", type=float, metavar="P",
+    p.add_argument("--background-percentile", type=background_percentile, metavar="P",
                    help="first set the model's preprocessing to subtract this percentile's gray level (0: off; "
                         "default: what the model recorded)")
     p.add_argument("--ood-augment", type=whole_number(f"in [0, {MAX_COPIES}]"), metavar="K",

@@ -75,6 +75,19 @@ def epoch_count(text: str) -> int:
     return whole_number_in(1, MAX_EPOCHS)(text)
 
 
+def background_percentile(text: str) -> float:
+    """argparse type of calibrate's ``--background-percentile``: a percentile the preprocessing takes (its own check,
+    ``PreprocessConfig``), refused before the model is read: nan, inf and 1e400 were told only after the model file
+    had been found and loaded."""
+    from .preprocess import PreprocessConfig
+
+    try:
+        return PreprocessConfig(background_percentile=float(text)).background_percentile
+    except ValueError as exc:  # float's own ("could not convert string to float") is not the user's word
+        problem = str(exc) if exc.args[0].startswith("background_percentile") else f"expected a number, got {text!r}"
+        raise argparse.ArgumentTypeError(problem) from None
+
+
 def path_arg(text: str) -> str:
     """argparse type: a file or folder name, not empty (``--out "$OUT"`` with OUT unset wrote the report into the
     working folder; ``--model ""`` scored with the shipped model; ``predict ""`` predicted the working folder), nor
