@@ -33,7 +33,7 @@ OPTIONS = [
     ("train", "--ema-decay", "[0, 1)", (HUGE, "1")),
     ("train", "--ramp", "(0, 1]", (HUGE, ZERO)),
     ("train", "--distill-weight", "[0, 1]", (HUGE,)),
-    ("train", "--distill-temperature", "> 0", (ZERO,)),
+    ("train", "--distill-temperature", "(0, 100]", (ZERO, "101", "1e30", HUGE)),
     ("train", "--mixup", ">= 0", ()),
     ("train", "--cutmix", ">= 0", ()),
     *(("train", f"--{name}", "[0, 1]", (HUGE, "1.5")) for name in

@@ -212,8 +212,8 @@ def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, mon
     (["--mixup", "nan"], "--mixup must be a finite number >= 0 (0: off), got nan"),
     (["--cutmix", "nan"], "--cutmix must be a finite number >= 0 (0: off), got nan"),
     (["--mixup", "-1"], "--mixup must be a finite number >= 0 (0: off), got -1.0"),
-    (["--distill-temperature", "nan"], "--distill-temperature must be a finite number > 0, got nan"),
-    (["--distill-temperature", "inf"], "--distill-temperature must be a finite number > 0, got inf"),
+    (["--distill-temperature", "nan"], "--distill-temperature must be in (0, 100], got nan"),
+    (["--distill-temperature", "inf"], "--distill-temperature must be in (0, 100], got inf"),
     (["--lr", "inf"], "--lr must be a finite number > 0, got inf"),
     (["--image-size", "60000"], "--image-size must be in [32, 1024], got 60000"),  # a MemoryError traceback
     (["--image-size", "1025"], "--image-size must be in [32, 1024], got 1025"),

@@ -88,7 +88,7 @@ def test_a_teacher_served_with_background_subtraction_teaches_on_the_inputs_it_w
 
 def test_distillation_settings_are_checked():
     for bad in ({"distill_weight": 1.5}, {"distill_weight": -0.1}, {"distill_temperature": 0.0},
-                {"teacher": "t.onnx", "start_size": 32}):
+                {"distill_temperature": 1e30}, {"teacher": "t.onnx", "start_size": 32}):
         with pytest.raises(ConfigError):
             TrainConfig(data="", out="", image_size=64, **bad)
 

@@ -38,7 +38,7 @@ def test_a_cache_dir_below_a_file_is_refused_before_any_work(tmp_path, capsys):
 @pytest.mark.parametrize(("edit", "said"), [
     ({"image_size": 5000}, "image_size must be in [32, 1024], got 5000"),
     ({"epochs": 0}, "epochs must be in [1, 10000], got 0"),
-    ({"distill_temperature": float("nan")}, "distill_temperature must be a finite number > 0, got nan"),
+    ({"distill_temperature": float("nan")}, "distill_temperature must be in (0, 100], got nan"),
     ({"model": "tumornet-z"}, "model 'tumornet-z' is no network this version builds (tumornet-s, tumornet-xs, "
                               "tumornet-s24, tumornet-s-patch, tumornet-s-deep, tumornet-s-se)")])
 @pytest.mark.parametrize("command", ["export", "calibrate", "quantize", "orientation"])

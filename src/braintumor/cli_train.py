@@ -10,6 +10,7 @@ from .cli_types import path_arg, whole_number
 from .data import DEFAULT_DATA_ROOT
 from .train_config import (
     MAX_BATCH_SIZE,
+    MAX_DISTILL_TEMPERATURE,
     MAX_EPOCHS,
     MAX_IMAGE_SIZE,
     MAX_SEED,
@@ -101,7 +102,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distill-weight", type=float, default=d.distill_weight,
                    help="with --teacher: share of the loss that is the teacher's (the rest: the labels)")
     p.add_argument("--distill-temperature", type=float, default=d.distill_temperature,
-                   help="with --teacher: softmax temperature of both networks in the distillation term")
+                   help="with --teacher: softmax temperature of both networks in the distillation term, at most "
+                        f"{MAX_DISTILL_TEMPERATURE:g}")
     p.add_argument("--mixup", type=float, default=d.mixup,
                    help="mixup: Beta(ALPHA, ALPHA) blend of every batch with a shuffled copy (0: off, as shipped)")
     p.add_argument("--cutmix", type=float, default=d.cutmix,

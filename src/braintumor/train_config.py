@@ -24,6 +24,8 @@ SIZE_STEP = 16  # progressive resizing grows the training images in steps of thi
 MAX_AUGMENT_STRENGTH = 3.0
 #: Largest --augment-shift: half the side (a head shifted further is mostly out of the frame).
 MAX_AUGMENT_SHIFT: float = 0.5
+#: Largest --distill-temperature (1 to 20 is usual): from 1e8 the term was 0 in float32, from 1e20 NaN (T^2 overflowed)
+MAX_DISTILL_TEMPERATURE: float = 100.0
 #: What ``--augment-off`` can switch off, one item at a time (augment.strength_settings says how), and its two groups.
 AUGMENT_ITEMS = ("rotation", "scale", "shift", "flip", "gamma", "contrast", "blur", "noise")
 AUGMENT_GROUPS = {"geometry": ("rotation", "scale", "shift"), "intensity": ("gamma", "contrast", "blur", "noise")}
@@ -175,8 +177,9 @@ class TrainConfig:
             raise ConfigError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
         if not 0.0 <= self.distill_weight <= 1.0:
             raise ConfigError(f"--distill-weight must be in [0, 1], got {self.distill_weight}")
-        if not (self.distill_temperature > 0 and math.isfinite(self.distill_temperature)):  # nan, inf: NaN losses
-            raise ConfigError(f"--distill-temperature must be a finite number > 0, got {self.distill_temperature}")
+        if not 0 < self.distill_temperature <= MAX_DISTILL_TEMPERATURE:  # nan, inf: NaN losses
+            raise ConfigError(f"--distill-temperature must be in (0, {MAX_DISTILL_TEMPERATURE:g}], got "
+                              f"{self.distill_temperature}")
         if self.teacher and self.start_size:
             raise ConfigError("--teacher takes images of its own size only: it cannot be combined with --start-size")
         for name in ("mixup", "cutmix"):  # Beta(ALPHA, ALPHA): inf and nan trained on NaN losses to exit code 0
