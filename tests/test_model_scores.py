@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import extra_reason
 
+from braintumor.image_io import ImageError
 from braintumor.model_files import ModelError
 from braintumor.model_scores import NonFiniteScores
 from braintumor.predictor import Classifier
@@ -57,20 +58,23 @@ def test_classify_names_the_image_whose_scores_are_not_finite_as_the_models_faul
     assert type(again) is NonFiniteScores and str(again) == str(err.value)
 
 
-def test_predict_many_names_the_image_by_its_place_among_the_images(tmp_path, test_images):
+def test_predict_many_names_the_image_by_its_file_or_its_place_among_the_images(tmp_path, test_images):
+    """Its outcome, not raised: an ImageError to a loop that tells answers from errors, the batch's others answered
+    (tests/test_model_scores_per_file.py)."""
     clf = Classifier.load(_model(tmp_path, float("inf")), threads=1)
     good = test_images["glioma"][0]
-    answers = clf.predict_many([good, tmp_path / "missing.jpg", good], batch_size=2)
-    with pytest.raises(NonFiniteScores, match="for image 0: "):
-        next(answers)
-    missing = tmp_path / "missing.jpg"
-    answers = clf.predict_many([missing, missing, missing, good], batch_size=2)
-    assert [isinstance(next(answers)[1], Exception) for _ in range(2)] == [True, True]  # the first batch's
-    with pytest.raises(NonFiniteScores, match="for image 3: "):  # the second batch's row 0
-        next(answers)
+    outcomes = [o for _, o in clf.predict_many([good, tmp_path / "missing.jpg", good], batch_size=2)]
+    assert all(isinstance(o, ImageError) for o in outcomes)
+    assert [isinstance(o, NonFiniteScores) for o in outcomes] == [True, False, True]
+    assert f"not finite (NaN or infinite) for {good}: " in str(outcomes[2])
+    outcomes = [o for _, o in clf.predict_many([b"x", b"x", b"x", good.read_bytes()], batch_size=2)]
+    assert isinstance(outcomes[3], NonFiniteScores) and "for image 3: " in str(outcomes[3])  # the second batch's row 0
+    again = pickle.loads(pickle.dumps(outcomes[3]))  # as a predict --workers process sends it
+    assert type(again) is type(outcomes[3]) and str(again) == str(outcomes[3])
 
 
-def test_the_cli_says_the_model_is_at_fault_in_one_line(tmp_path, test_images, capsys):
+def test_the_cli_says_the_model_is_at_fault_in_the_files_record_and_goes_on(tmp_path, test_images, capsys):
+    """It stopped at the first such file (exit 2), writing no record of the others."""
     import shutil
 
     from braintumor.cli import main
@@ -79,25 +83,20 @@ def test_the_cli_says_the_model_is_at_fault_in_one_line(tmp_path, test_images, c
     folder = tmp_path / "images"
     folder.mkdir()
     shutil.copy(test_images["glioma"][0], folder / "a.jpg")
-    said = (f"error: the model {model} gave scores that are not finite (NaN or infinite) for {folder / 'a.jpg'}: a "
-            "damaged model file, or one converted wrongly; export it again\n")
-    assert main(["predict", str(folder), "--model", str(model), "--no-progress"]) == 2
-    assert capsys.readouterr() == ("", said)  # the table printed its bare header before the error line
-    for fmt in ("table", "csv", "json", "jsonl"):  # nothing on stdout, and no -o FILE, in every format
-        assert main(["predict", str(folder), "--model", str(model), "--no-progress", "--format", fmt]) == 2
-        assert capsys.readouterr() == ("", said), fmt
-        out = tmp_path / f"results.{fmt}"
-        assert main(["predict", str(folder), "--model", str(model), "--no-progress", "--format", fmt, "-o",
-                     str(out)]) == 2
-        assert capsys.readouterr() == ("", said) and not out.exists(), fmt
-
+    said = (f"the model {model} gave scores that are not finite (NaN or infinite) for {folder / 'a.jpg'}: a "
+            "damaged model file, or one converted wrongly; export it again")
+    out = tmp_path / "results.jsonl"
+    assert main(["predict", str(folder), "--model", str(model), "--no-progress", "-o", str(out)]) == 1
+    assert json.loads(out.read_text()) == {"path": str(folder / "a.jpg"), "error": said}
+    assert main(["predict", str(folder), "--model", str(model), "--no-progress"]) == 1
+    assert f"error: {said}" in capsys.readouterr().out  # the table's row
 
 
 @pytest.mark.parametrize("heatmap", [False, True])
 def test_the_cli_names_the_file_whose_scores_are_not_finite_not_its_place_in_a_batch(heatmap, tmp_path, test_images,
                                                                                        monkeypatch, capsys):
     """b.jpg, the second of a folder's images, said "for image 1" (its place among a run of images), and with
-    --heatmap "for image 0" (its place in its batch): the user could not tell which file."""
+    --heatmap "for image 0" (its place in its batch): the user could not tell which file. Said in its record."""
     import shutil
 
     from braintumor import predictor
@@ -115,9 +114,10 @@ def test_the_cli_names_the_file_whose_scores_are_not_finite_not_its_place_in_a_b
 
     monkeypatch.setattr(predictor, "check_scores", nan_on_the_second_run)
     command = ["predict", str(folder), "--batch-size", "1", "--no-progress", "--format", "jsonl"]
-    assert main(command + (["--heatmap", str(tmp_path / "maps")] if heatmap else [])) == 2
-    err = capsys.readouterr().err
-    assert f"not finite (NaN or infinite) for {folder / 'b.jpg'}: " in err, err
+    assert main(command + (["--heatmap", str(tmp_path / "maps")] if heatmap else [])) == 1
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert f"not finite (NaN or infinite) for {folder / 'b.jpg'}: " in records[1]["error"], records
+    assert "label" in records[0] and "label" in records[2]  # the others answered
 
 
 def test_the_web_app_answers_a_503_that_says_the_model_failed(tmp_path, test_images):

@@ -261,7 +261,7 @@ def test_known_series_are_there_from_the_start_at_zero(app, tiny_classifier):
     classes = dict.fromkeys(tiny_classifier.classes, 0)
     assert {lab["label"]: v for lab, v in m["braintumor_predictions_total"]} == classes
     kinds = {"bad_request", "not_found", "method_not_allowed", "too_large", "client_error", "internal", "invalid_image",
-             "timeout"}
+             "model_failure", "timeout"}
     assert {lab["kind"]: v for lab, v in m["braintumor_errors_total"]} == dict.fromkeys(kinds, 0)
     assert app.test_client().get("/api/v1/stats").get_json()["errors"] == {}  # the JSON lists the errors there were
 

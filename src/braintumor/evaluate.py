@@ -34,6 +34,7 @@ from .image_files import IMAGE_EXTENSIONS, hidden_note
 from .image_hashes import DEFAULT_HASH, DEFAULT_THRESHOLD, cached_hashes, leak_free_mask, threshold_problem
 from .image_io import ImageError
 from .metrics import calibration_summary, compute_metrics, review_summary, uncalibrated
+from .model_scores import NonFiniteScores
 from .report import write_report, write_text_atomic
 from .series import turned
 from .stripped import note_summary
@@ -124,6 +125,8 @@ def evaluate(
               dynamic_ncols=True) as bar:
         for i, (source, result, row) in enumerate(classifier.predict_many(dataset.paths, batch_size=BATCH_SIZE,
                                                                            with_probabilities=True)):
+            if isinstance(result, NonFiniteScores):  # the model's fault, not the file's: no metrics of such a model
+                raise result
             if isinstance(result, ImageError):
                 errors.append([str(source), dataset_file_error(str(result))])
             else:

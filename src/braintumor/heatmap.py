@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .image_io import InputInfo
+from .model_scores import UnscoredImage, scored_apart
 from .prediction import Prediction
 from .predictor import Classifier, Source
 from .preprocess import NETWORK_STRIDE
@@ -244,6 +245,15 @@ def explain_crops(clf: Classifier, crops: np.ndarray, infos: list[InputInfo | No
     the input checks and each ``image`` come from the crops, not from floats made of them (less work)."""
     preds, features = clf.classify_crops(crops, infos)
     return _explanations(clf, preds, features, [np.array(crop) for crop in crops])
+
+
+def explain_apart(clf: Classifier, crops: list[np.ndarray], infos: list[InputInfo | None],
+                  ) -> list[Explanation | UnscoredImage]:
+    """:func:`explain_crops` of a list of crops, one whose scores are not finite answered by its
+    :class:`~braintumor.model_scores.UnscoredImage` (numbered by its place in ``crops``), the others explained: one
+    such crop lost every other answer of its batch (a web request's, a --heatmap run's)."""
+    return scored_apart(lambda rows: explain_crops(clf, np.stack([crops[k] for k in rows]), [infos[k] for k in rows]),
+                        len(crops))
 
 
 def _explanations(clf: Classifier, preds: list[Prediction], features: np.ndarray | None,

@@ -6,11 +6,16 @@ answered its generic 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
+from .image_io import ImageError
 from .model_files import ModelError
+
+T = TypeVar("T")
 
 
 class NonFiniteScores(ModelError):
@@ -20,6 +25,7 @@ class NonFiniteScores(ModelError):
 
     def __init__(self, model: Path | None, row: int, name: str | None = None) -> None:
         self.model, self.row, self.name = model, row, name
+        self.rows = (row,)  # every row of the batch whose scores are not finite (check_scores'), row the first
         named = "the model" if model is None else f"the model {model}"
         image = f"image {row}" if name is None else name
         super().__init__(f"{named} gave scores that are not finite (NaN or infinite) for {image}: a damaged model "
@@ -34,11 +40,41 @@ class NonFiniteScores(ModelError):
 
     def named(self, name: str) -> NonFiniteScores:
         """The same error naming the input (its path: "image 3" of a folder, or of one batch, named no file)."""
-        return NonFiniteScores(self.model, self.row, name)
+        return type(self)(self.model, self.row, name)
+
+
+class UnscoredImage(NonFiniteScores, ImageError):
+    """:class:`NonFiniteScores` as one image's outcome among several (``predict_many``'s, a folder's, a request's):
+    an ImageError to code that tells answers from unread images, so the others are answered; the model's fault
+    (``isinstance(outcome, NonFiniteScores)``) to code that counts or words it apart."""
+
+    def __reduce__(self) -> tuple:
+        return UnscoredImage, (self.model, self.row, self.name)
+
+    def renumbered(self, row: int) -> UnscoredImage:
+        return UnscoredImage(self.model, row, self.name)
+
+
+def scored_apart(run: Callable[[list[int]], Sequence[T]], n: int) -> list[T | UnscoredImage]:
+    """``run(rows)``'s answers for rows ``0..n-1``, in order, an image whose scores are not finite answered by its
+    :class:`UnscoredImage` (numbered by its row): the others are run again without it, not lost with it (a network
+    runs each image of a batch on its own, so their scores are the same)."""
+    failed: dict[int, UnscoredImage] = {}
+    while True:
+        rows = [k for k in range(n) if k not in failed]
+        try:
+            answers = iter(run(rows) if rows else [])
+        except NonFiniteScores as exc:
+            for row in exc.rows:
+                failed[rows[row]] = UnscoredImage(exc.model, rows[row])
+            continue
+        return [failed[k] if k in failed else next(answers) for k in range(n)]
 
 
 def check_scores(logits: np.ndarray, model: Path | None) -> None:
     """Raise :class:`NonFiniteScores` for the first image whose logits (N, K) are not all finite."""
     finite = np.isfinite(logits).all(axis=-1)
     if not finite.all():
-        raise NonFiniteScores(model, int(np.argmin(finite)))
+        exc = NonFiniteScores(model, int(np.argmin(finite)))
+        exc.rows = tuple(int(k) for k in np.flatnonzero(~finite))
+        raise exc

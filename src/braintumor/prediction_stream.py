@@ -13,7 +13,7 @@ import numpy as np
 from .image_arrays import InMemoryImage
 from .image_io import ImageError, ImageSource, InputInfo
 from .missing_files import read_before_text
-from .model_scores import NonFiniteScores
+from .model_scores import NonFiniteScores, scored_apart
 from .prediction import Prediction
 from .preprocess import to_model_input
 from .python_api_errors import named_by_bytes
@@ -31,17 +31,27 @@ def stream_predictions(clf: Classifier, sources: Iterable[ImageSource | InMemory
 
     def flush() -> Iterator[tuple[ImageSource, Prediction | ImageError, np.ndarray | None]]:
         taken, pending[:] = pending[:], []  # first: a failed network run leaves nothing to answer twice
-        good = [x for _, x in taken if not isinstance(x, ImageError)]
-        crops = np.stack([c for c, _ in good]) if good else None
-        try:
-            preds, _, probs = clf._classify(to_model_input(crops), [i for _, i in good], crops) if good \
-                else ([], None, [])
-        except NonFiniteScores as exc:  # named by its place among the images, not in this batch
-            raise exc.renumbered(next(k for k, (_, x) in enumerate(taken) if x is good[exc.row]) + done[0]) from None
+        good = [k for k, (_, x) in enumerate(taken) if not isinstance(x, ImageError)]
+
+        def run(rows: list[int]) -> list[tuple[Prediction, np.ndarray]]:
+            crops = np.stack([taken[good[k]][1][0] for k in rows])
+            preds, _, probs = clf._classify(to_model_input(crops), [taken[good[k]][1][1] for k in rows], crops)
+            return list(zip(preds, probs, strict=True))
+
+        # an image whose scores are not finite is its own error, the batch's others answered (they were lost)
+        answers = iter(scored_apart(run, len(good)))
+        for k, (src, x) in enumerate(taken):
+            if isinstance(x, ImageError):
+                yield src, x, None
+                continue
+            answer = next(answers)
+            if isinstance(answer, NonFiniteScores):  # named by its file, else its place among the images
+                named = isinstance(src, (str, os.PathLike))
+                answer = answer.named(str(src)) if named else answer.renumbered(k + done[0])
+                yield src, answer, None
+            else:
+                yield (src, *answer)
         done[0] += len(taken)
-        answers = zip(preds, probs, strict=True)
-        for src, x in taken:
-            yield (src, x, None) if isinstance(x, ImageError) else (src, *next(answers))
 
     pipes: dict[tuple[int, int], str] = {}  # those read so far: a second name of one is told so ("file is empty")
     try:

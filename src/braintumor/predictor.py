@@ -261,7 +261,9 @@ class Classifier:
                      ) -> Iterator[tuple[Source, Prediction | ImageError] | tuple[Source, Prediction | ImageError,
                                                                                 np.ndarray | None]]:
         """Stream (source, Prediction or ImageError) in input order, batching the network; each source as
-        :meth:`predict` takes it (a scan's Slice with its modality and colour). ``with_probabilities``:
+        :meth:`predict` takes it (a scan's Slice with its modality and colour); an image whose scores are not finite,
+        its :class:`~braintumor.model_scores.UnscoredImage` (an ImageError and a ModelError), the others answered.
+        ``with_probabilities``:
         (source, outcome, probabilities), the (K,) float64 row the Prediction shows to 6 decimals, unrounded (None
         for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
         batch_size = count(batch_size, "batch_size")  # 0 and -1 were taken as 1, None failed on first use

@@ -84,13 +84,19 @@ def error_record(volume: Volume) -> dict:
     return {**head(volume, 0), "error": volume.error, **({"notes": list(volume.notes)} if volume.notes else {})}
 
 
-def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32) -> Iterator[tuple[dict, Slice]]:
+def volume_records(clf: Classifier, volume: Volume, batch_size: int = 32,
+                   unscored: Callable[[NonFiniteScores], str] = str) -> Iterator[tuple[dict, Slice]]:
     """(record, Slice) per slice, in order: callers draw heat maps of the Slice itself without re-reading (its pixels
-    alone would lose the DICOM modality and colour that its record was checked with)."""
+    alone would lose the DICOM modality and colour that its record was checked with). A slice whose scores are not
+    finite is its record's error, worded by ``unscored`` (the web app's says no model file to its client), the
+    error naming the scan and its slice (the CLI's error line named them; the run stopped there)."""
     outcomes = _outcomes(clf, volume.slices, batch_size)
     for k, (sl, outcome) in enumerate(zip(volume.slices, outcomes, strict=True)):
         rec = head(volume, k)
-        if isinstance(outcome, ImageError):
+        if isinstance(outcome, NonFiniteScores):
+            rec["error"] = unscored(outcome.named(", ".join([str(rec["path"]), *(f"{key} {rec[key]}" for key in
+                                                                                ("series", "slice") if key in rec)])))
+        elif isinstance(outcome, ImageError):
             rec["error"] = str(outcome)
         else:
             rec.update(outcome.to_dict())
@@ -202,13 +208,10 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
             yield from _explained_records(clf, images, batch_size, tick)
             images.clear()
             return
-        try:
-            for src, outcome in clf.predict_many(images, batch_size=batch_size):
-                tick()
-                yield {"path": str(src), "error": input_error(outcome)} if isinstance(outcome, ImageError) \
-                    else {"path": str(src), **outcome.to_dict()}
-        except NonFiniteScores as exc:  # the file, not "image 3" of this run of images
-            raise exc.named(str(images[exc.row])) from None
+        for src, outcome in clf.predict_many(images, batch_size=batch_size):  # scores not finite: named by its file
+            tick()
+            yield {"path": str(src), "error": input_error(outcome)} if isinstance(outcome, ImageError) \
+                else {"path": str(src), **outcome.to_dict()}
         images.clear()
 
     for item in items:
@@ -228,14 +231,9 @@ def input_records(clf: Classifier, items: list, batch_size: int = 32, summaries:
                 yield error_record(volume)
                 continue
             recs = []
-            try:
-                for rec, sl in volume_records(clf, volume, batch_size):
-                    recs.append(rec)
-                    yield {**rec, "_slice": sl} if pixels else rec
-            except NonFiniteScores as exc:  # the scan and its slice (volume_records: the web's too, whose log has none)
-                place = head(volume, exc.row)
-                raise exc.named(", ".join([str(place["path"]), *(f"{k} {place[k]}" for k in ("series", "slice")
-                                                                  if k in place)])) from None
+            for rec, sl in volume_records(clf, volume, batch_size):
+                recs.append(rec)
+                yield {**rec, "_slice": sl} if pixels else rec
             if summaries and len(volume.slices) > 1:
                 yield summary_record(volume, recs, clf.classes)
     yield from flush()
@@ -253,9 +251,7 @@ def _explained_records(clf: Classifier, paths: list, batch_size: int, tick: Call
     """Image records with their heat map's Explanation, made from the pixels the answer came from: the heat map read
     the file again later, and a file deleted or still being written by then stopped the run (a traceback), one
     replaced by then got another image's map. Batched as :meth:`Classifier.predict_many` batches: the same answers."""
-    import numpy as np
-
-    from .heatmap import explain_crops
+    from .heatmap import explain_apart
 
     for start in range(0, len(paths), batch_size):
         chunk, crops = paths[start:start + batch_size], []
@@ -265,14 +261,13 @@ def _explained_records(clf: Classifier, paths: list, batch_size: int, tick: Call
             except ImageError as exc:
                 crops.append(exc.with_traceback(None))
         good = [c for c in crops if not isinstance(c, ImageError)]
-        try:
-            explained = iter(explain_crops(clf, np.stack([c for c, _ in good]), [i for _, i in good]) if good else [])
-        except NonFiniteScores as exc:  # the file, not "image 3" of this batch
-            raise exc.named(str(next(s for s, c in zip(chunk, crops, strict=True) if c is good[exc.row]))) from None
+        explained = iter(explain_apart(clf, [c for c, _ in good], [i for _, i in good]))
         for src, crop in zip(chunk, crops, strict=True):
             tick()
-            if isinstance(crop, ImageError):
-                yield {"path": str(src), "error": input_error(crop)}
+            ex = crop if isinstance(crop, ImageError) else next(explained)
+            if isinstance(ex, NonFiniteScores):  # the file, not "image 3" of this batch; the others answered
+                yield {"path": str(src), "error": str(ex.named(str(src)))}
+            elif isinstance(ex, ImageError):
+                yield {"path": str(src), "error": input_error(ex)}
             else:
-                ex = next(explained)
                 yield {"path": str(src), **ex.prediction.to_dict(), "_explanation": ex}

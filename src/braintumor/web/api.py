@@ -10,6 +10,7 @@ from werkzeug.exceptions import BadRequest
 from ..sessions import is_int8
 from ..wording import listed
 from .inference import HEATMAP_OFF, HEATMAP_ON, model_card, read_uploads, state, status_for
+from .model_failures import refuse_if_model_failed
 from .monitoring import observe_results
 from .openapi import openapi_document
 from .volumes import classify_entries, flatten
@@ -28,6 +29,7 @@ def predict():
     records, series = flatten(classify_entries(st.classifier, uploads, heatmap=heatmap and st.cam,
                                                max_slices=st.max_slices, max_pixels=st.max_request_pixels))
     observe_results(records)
+    refuse_if_model_failed(records)  # nothing answered, the model at fault: its 503
     body = {"results": records, **({"series": series} if series else {})}
     return jsonify(body), status_for(records)
 

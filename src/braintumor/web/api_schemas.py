@@ -104,7 +104,8 @@ def component_schemas(classes: list[str]) -> dict:
         "FileError": {
             "type": "object",
             "description": f"One file that could not be read ({UNREADABLE}, as the page and the CLI count it; "
-                           "not a refusal, which is `ood`), with a user-safe reason.",
+                           "not a refusal, which is `ood`), with a user-safe reason; or one the server's model gave "
+                           "scores that are not finite for (its fault, not the file's), in the 503's sentence.",
             "properties": {"path": _NAME, "error": {"type": "string"}, **where},
             "required": ["path", "error"],
             "additionalProperties": False,

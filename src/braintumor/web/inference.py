@@ -17,13 +17,15 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMe
 from werkzeug.http import parse_options_header
 
 from ..classes import display_name
-from ..heatmap import explain_crops
+from ..heatmap import explain_apart
 from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
+from ..model_scores import NonFiniteScores
 from ..prediction import DISCLAIMER, INTENDED_USE, REVIEW_BELOW, is_calibrated, limitations
 from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
 from ..volume_objects import MIN_SCAN_SIDE
 from ..wording import input_error, listed
+from .model_failures import model_failure_text
 from .multipart_errors import cut_short, form_under_another_type
 
 #: Most files accepted in one request (more -> 400).
@@ -213,13 +215,13 @@ def classify(clf: Classifier, uploads: list[Upload], heatmap: bool = False) -> l
         except ImageError as exc:
             inputs.append(exc)
     good = [x for x in inputs if not isinstance(x, ImageError)]
-    explained = iter(explain_crops(clf, np.stack([x for x, _ in good]), [i for _, i in good]) if good else [])
+    explained = iter(explain_apart(clf, [x for x, _ in good], [i for _, i in good]))
     records = []
     for u, x in zip(uploads, inputs, strict=True):
-        if isinstance(x, ImageError):
-            records.append({"path": u.name, "error": input_error(x)})
+        ex = x if isinstance(x, ImageError) else next(explained)
+        if isinstance(ex, ImageError):  # unreadable, or the model failed on it: the others answered
+            records.append(_record(u.name, ex))
             continue
-        ex = next(explained)
         rec = {"path": u.name, **ex.prediction.to_dict(), "image_png_base64": base64_text(ex.image_png())}
         png = ex.heatmap_png()
         if png is not None:
@@ -229,6 +231,8 @@ def classify(clf: Classifier, uploads: list[Upload], heatmap: bool = False) -> l
 
 
 def _record(name: str, outcome) -> dict:
+    if isinstance(outcome, NonFiniteScores):
+        return {"path": name, "error": model_failure_text(outcome)}
     if isinstance(outcome, ImageError):
         return {"path": name, "error": input_error(outcome)}
     return {"path": name, **outcome.to_dict()}

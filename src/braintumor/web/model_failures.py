@@ -1,12 +1,16 @@
 """What the app answers when its model fails on an upload (:class:`braintumor.model_scores.NonFiniteScores`: scores
-that are not finite, from a damaged or wrongly converted model file): a 503 with a sentence, through the app's HTTP
-error path (the JSON ``{"error": ...}`` or the page), never the generic 500 "internal error" it was, which said
-nothing; the operator's log gets the model's own words (its file, no upload's name or content).
+that are not finite, from a damaged or wrongly converted model file). Among several files, that file's record says so
+(``{"path", "error": MODEL_FAILED}``, counted as a ``model_failure``) and the others are answered: one such file lost
+the whole request's answers. A request with no file answered and the model at fault for one, a single upload's
+included (the page's script sends each file on its own), is a 503 with the sentence, through the app's HTTP error
+path (the JSON ``{"error": ...}`` or the page): the upload is not at fault (a 400 would say it was), and only the
+server's operator can mend it. Never the generic 500 "internal error" it was, which said nothing; the operator's log
+gets the model's own words (its file, no upload's name or content).
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from werkzeug.exceptions import HTTPException
 
 from ..model_scores import NonFiniteScores
@@ -21,6 +25,24 @@ class ModelFailed(HTTPException):
 
     code = 503
     description = MODEL_FAILED
+
+
+def model_failure_text(exc: NonFiniteScores) -> str:
+    """A file's record's error for the model's failure on it (:data:`MODEL_FAILED`: no model path to the client), the
+    model's own words logged for the operator."""
+    current_app.logger.error("model failure: %s", exc)
+    return MODEL_FAILED
+
+
+def model_failed(rec: dict) -> bool:
+    """Whether a record is of a file the model failed on (not an unreadable one)."""
+    return rec.get("error") == MODEL_FAILED
+
+
+def refuse_if_model_failed(records: list[dict]) -> None:
+    """Raise :class:`ModelFailed` when no record was answered and the model failed on any of them."""
+    if records and all("error" in r for r in records) and any(model_failed(r) for r in records):
+        raise ModelFailed()
 
 
 def answer_model_failures(app: Flask) -> None:

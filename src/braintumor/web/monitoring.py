@@ -25,6 +25,7 @@ from ..predictor import Classifier
 from ..series import turned
 from ..sessions import is_int8
 from ..wording import LOWER_CONFIDENCE, UNREADABLE
+from .model_failures import model_failed
 from .stats import summarize
 
 #: Where the metrics live in ``app.extensions``.
@@ -48,11 +49,14 @@ CONFIDENCE_BUCKETS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 HTTP_ERROR_KINDS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 #: The ``kind`` of a file that could not be read (its record carries ``error``; the page and the CLI say "unreadable").
 IMAGE_ERROR = "invalid_image"
+#: The ``kind`` of a file the server's model gave scores that are not finite for (web/model_failures.py): the model's
+#: fault, not the upload's, counted per file apart from ``invalid_image``.
+MODEL_FAILURE = "model_failure"
 #: The ``kind`` of a worker gunicorn's master killed for running past ``--timeout`` (gunicorn answers its own 500, the
 #: app never sees the request end): counted by :func:`count_timeout`, from gunicorn_config.py's ``worker_abort``.
 TIMEOUT = "timeout"
 #: Every ``kind`` this module gives (each series exists from the start, at 0).
-ERROR_KINDS = (*HTTP_ERROR_KINDS.values(), "client_error", "internal", IMAGE_ERROR, TIMEOUT)
+ERROR_KINDS = (*HTTP_ERROR_KINDS.values(), "client_error", "internal", IMAGE_ERROR, MODEL_FAILURE, TIMEOUT)
 
 bp = Blueprint("monitoring", __name__)
 
@@ -97,7 +101,8 @@ class Metrics:
             review=Counter("braintumor_review_flags", f"Classified images answered with {LOWER_CONFIDENCE} (under "
                            f"{REVIEW_BELOW}, review true): their share rises when scans come from a new source.",
                            registry=reg),
-            errors=Counter("braintumor_errors", f"Errors by kind: HTTP errors and {UNREADABLE} files ({IMAGE_ERROR}).",
+            errors=Counter("braintumor_errors", f"Errors by kind: HTTP errors, {UNREADABLE} files ({IMAGE_ERROR}) and "
+                           f"files the model gave scores that are not finite ({MODEL_FAILURE}).",
                            ["kind"], registry=reg),
             model_info=Gauge("braintumor_model_info", "The model this server runs (value 1).",
                              ["name", "version", "data_fingerprint", "quantized"], multiprocess_mode="max",
@@ -161,13 +166,13 @@ def error_kind(status: int) -> str | None:
 
 def observe_results(records: list[dict]) -> None:
     """Count one request's per-file results: classes, confidences, review flags, refusals (those turned also
-    apart: a brain MRI to rotate and resend, not one unlike brain MRI), unreadable files."""
+    apart: a brain MRI to rotate and resend, not one unlike brain MRI), unreadable files, files the model failed on."""
     m: Metrics | None = current_app.extensions.get(EXTENSION)
     if m is None:
         return
     for rec in records:
         if "error" in rec:
-            m.errors.labels(kind=IMAGE_ERROR).inc()
+            m.errors.labels(kind=MODEL_FAILURE if model_failed(rec) else IMAGE_ERROR).inc()
         elif rec.get("ood"):
             m.ood.inc()
             if turned(rec):

@@ -30,6 +30,7 @@ from ..wording import LOWER_CONFIDENCE, SEND_SMALLER, UNREADABLE, printable, rev
 from .done_line import card_id, copy_suffixes, done_text
 from .inference import base64_text, model_card, read_uploads, state, status_for
 from .model_facts import readable_card
+from .model_failures import refuse_if_model_failed
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
 
@@ -266,5 +267,6 @@ def upload():
         entry.copy = copies[entry.upload]
     records = flatten(entries)[0]
     observe_results(records)
+    refuse_if_model_failed(records)  # nothing answered, the model at fault: its 503
     return render_template("index.html", entries=entries, message=None, done=done_text(entries, len(uploads)),
                            state=st), status_for(records)

@@ -28,6 +28,7 @@ from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes
 from ..volume_objects import Slice, taken_pixels
 from ..wording import INPUT_KINDS, UNREADABLE, size_text
 from .inference import Upload, base64_text, classify
+from .model_failures import model_failure_text
 
 #: A torch checkpoint uploaded, as its page or API user is told: what to send instead, not the CLI's '--model' advice
 #: (choosing the model is its server operator's, who exports a checkpoint with 'braintumor export').
@@ -187,7 +188,7 @@ def _classify_entries(clf: Classifier, uploads: list[Upload], heatmap: bool, max
                 entries.append(Entry([error_record(volume)], upload=index))
                 continue
             budget -= len(volume.slices)
-            pairs = list(volume_records(clf, volume))
+            pairs = list(volume_records(clf, volume, unscored=model_failure_text))  # no model path to clients
             entry = Entry([rec for rec, _ in pairs], upload=index)
             if len(volume.slices) > 1:
                 entry.summary = summary_record(volume, entry.records, clf.classes)

@@ -156,10 +156,10 @@
     return classes;
   }
 
-  // How each kind is counted (docs/DEPLOY.md's metric table): an unreadable file one by one, a timeout per worker
-  // killed, the rest per request. An upload refused for its unreadable files (400) is in two rows, which the table
-  // did not say: it looked counted twice.
-  const ERROR_UNITS = {invalid_image: "per file", timeout: "per worker killed"};
+  // How each kind is counted (docs/DEPLOY.md's metric table): an unreadable file, or one the model failed on, one by
+  // one, a timeout per worker killed, the rest per request. An upload refused for its unreadable files (400) is in two
+  // rows, which the table did not say: it looked counted twice.
+  const ERROR_UNITS = {invalid_image: "per file", model_failure: "per file", timeout: "per worker killed"};
 
   function drawErrors(errors) {
     const body = byId("errors");

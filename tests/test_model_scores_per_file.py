@@ -1,0 +1,153 @@
+"""A model whose scores are not finite for one file of several (a wrongly converted file's float16 overflow on one
+image) is that file's error, not the whole request's, run's or batch's: the web API answered the request a 503 and
+every other file's answer was lost; ``predict_many`` raised, losing its batch's other answers; ``braintumor predict``
+stopped the folder and wrote nothing."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+
+from braintumor.image_io import ImageError
+from braintumor.model_scores import NonFiniteScores
+from braintumor.predictor import Classifier
+from braintumor.preprocess import to_model_input
+
+
+@pytest.fixture
+def nan_for(monkeypatch, clf):
+    """Make the shipped model's scores NaN for the images given (by the model input they make), wherever batched."""
+    marks: list[float] = []
+    run = Classifier._run_all
+
+    def nan_rows(self, batch):
+        outs = run(self, batch)
+        means = np.asarray(batch, np.float32).reshape(len(batch), -1).mean(axis=1)
+        logits = outs[self._outputs[0]]
+        for mark in marks:
+            logits[np.isclose(means, mark, rtol=0, atol=1e-6)] = np.nan
+        return outs
+
+    monkeypatch.setattr(Classifier, "_run_all", nan_rows)
+
+    def mark(source) -> None:
+        crop, _ = clf.inspect_crop(source)
+        marks.append(float(to_model_input(crop[None]).mean()))
+
+    return mark
+
+
+def test_predict_many_answers_the_other_images_of_the_batch(clf, nan_for, test_images):
+    good, bad = test_images["glioma"][0], test_images["meningioma"][0]
+    nan_for(bad)
+    outcomes = [o for _, o in clf.predict_many([good, bad, good, bad], batch_size=4)]
+    assert [o.label for o in outcomes[::2]] == [clf.predict(good).label] * 2
+    for k in (1, 3):  # an ImageError to code that tells answers from errors, and the model's fault to code that asks
+        assert isinstance(outcomes[k], ImageError) and isinstance(outcomes[k], NonFiniteScores)
+        assert f"not finite (NaN or infinite) for {bad}: " in str(outcomes[k])
+    with pytest.raises(NonFiniteScores):  # one image: raised, as before
+        clf.predict(bad)
+
+
+@pytest.mark.parametrize("query", ["", "?heatmap=1"])
+def test_the_api_answers_the_other_files_and_says_which_one_the_model_failed(clf, nan_for, test_images, query):
+    from braintumor.web import create_app
+    from braintumor.web.model_failures import MODEL_FAILED
+
+    client = create_app(classifier=clf).test_client()
+    good, bad = test_images["glioma"][0], test_images["meningioma"][0]
+    nan_for(bad)
+    files = [(io.BytesIO(good.read_bytes()), "a.jpg"), (io.BytesIO(bad.read_bytes()), "b.jpg")]
+    r = client.post(f"/api/v1/predict{query}", data={"file": files}, content_type="multipart/form-data")
+    assert r.status_code == 200, r.get_json()
+    first, second = r.get_json()["results"]
+    assert first["path"] == "a.jpg" and first["label"] == clf.predict(good).label
+    assert second == {"path": "b.jpg", "error": MODEL_FAILED}
+    metrics = client.get("/metrics").text
+    assert 'braintumor_errors_total{kind="model_failure"} 1.0' in metrics
+    assert 'braintumor_errors_total{kind="invalid_image"} 0.0' in metrics  # not counted as the upload's fault
+    # every file the model failed on (nothing answered): the 503 as for one file, not a 400 that blamed the upload
+    files = [(io.BytesIO(bad.read_bytes()), "b.jpg"), (io.BytesIO(b"not an image"), "c.jpg")]
+    r = client.post(f"/api/v1/predict{query}", data={"file": files}, content_type="multipart/form-data")
+    assert (r.status_code, r.get_json()) == (503, {"error": MODEL_FAILED})
+
+
+def test_the_page_without_javascript_answers_the_other_files(clf, nan_for, test_images):
+    from braintumor.web import create_app
+
+    client = create_app(classifier=clf).test_client()
+    good, bad = test_images["glioma"][0], test_images["meningioma"][0]
+    nan_for(bad)
+    files = [(io.BytesIO(good.read_bytes()), "a.jpg"), (io.BytesIO(bad.read_bytes()), "b.jpg")]
+    page = client.post("/", data={"file": files}, content_type="multipart/form-data")
+    assert page.status_code == 200, page.text
+    from braintumor.classes import display_name
+
+    assert f'status-text">{display_name(clf.predict(good).label)}, ' in page.text  # a.jpg's card: answered
+    assert 'status-text">The server&#39;s model gave scores that are not finite' in page.text  # b.jpg's
+
+
+@pytest.mark.parametrize("heatmap", [False, True])
+def test_the_cli_goes_on_past_the_file_and_writes_every_record(clf, nan_for, test_images, tmp_path, capsys,
+                                                                heatmap):
+    import json
+
+    from braintumor.cli import main
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name, source in zip("abc", test_images["glioma"], strict=True):
+        shutil.copy(source, folder / f"{name}.jpg")
+    nan_for(folder / "b.jpg")
+    out = tmp_path / "out.jsonl"
+    command = ["predict", str(folder), "--no-progress", "--format", "jsonl", "-o", str(out)]
+    code = main(command + (["--heatmap", str(tmp_path / "maps")] if heatmap else []))
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["path"].rsplit("/", 1)[-1] for r in records] == ["a.jpg", "b.jpg", "c.jpg"]
+    assert "label" in records[0] and "label" in records[2]
+    assert f"not finite (NaN or infinite) for {folder / 'b.jpg'}: " in records[1]["error"]
+    assert code == 1  # as for any input not answered: the run went on
+
+
+def test_evaluate_still_stops_at_the_models_fault(clf, nan_for, small_data, tmp_path):
+    """evaluate is of the model: one it fails on is no metric of it, not a dataset file left out as unreadable (as
+    predict_many now gives it, beside the others' answers)."""
+    pytest.importorskip("matplotlib")
+    from braintumor.data import load_dataset
+    from braintumor.evaluate import evaluate
+
+    dataset = load_dataset(small_data, "Testing")
+    nan_for(dataset.paths[1])
+    with pytest.raises(NonFiniteScores, match=f"for {dataset.paths[1]}: "):
+        evaluate(clf, dataset, tmp_path / "eval", progress=False, gallery_size=2)
+
+
+def test_a_scans_slice_is_its_own_error_in_the_api_and_the_cli(clf, nan_for, stack, tmp_path, capsys):
+    """A scan's slice the model failed on stopped the CLI's run (naming it) and made the web request a 503."""
+    import json
+
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+    from braintumor.volume_io import read_volumes
+    from braintumor.web import create_app
+    from braintumor.web.model_failures import MODEL_FAILED
+
+    data = nifti_bytes(axial_volume(stack))
+    (volume,) = read_volumes(data, name="scan.nii.gz")
+    nan_for(volume.slices[2])
+    r = create_app(classifier=clf).test_client().post(
+        "/api/v1/predict", data={"file": [(io.BytesIO(data), "scan.nii.gz")]}, content_type="multipart/form-data")
+    assert r.status_code == 200
+    results = r.get_json()["results"]
+    assert [rec.get("error") for rec in results] == [None, None, MODEL_FAILED, None, None, None]
+    assert r.get_json()["series"][0]["summary"]["failed"] == 1
+    path = tmp_path / "scan.nii.gz"
+    path.write_bytes(data)
+    assert main(["predict", str(path), "--no-progress", "--format", "jsonl"]) == 1
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert f"not finite (NaN or infinite) for {path}, slice 2: " in records[2]["error"]
+    assert all("label" in rec or rec.get("ood") for k, rec in enumerate(records) if k != 2)
