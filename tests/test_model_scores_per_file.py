@@ -88,6 +88,9 @@ def test_the_page_without_javascript_answers_the_other_files(clf, nan_for, test_
 
     assert f'status-text">{display_name(clf.predict(good).label)}, ' in page.text  # a.jpg's card: answered
     assert 'status-text">The server&#39;s model gave scores that are not finite' in page.text  # b.jpg's
+    # counted as the page's script counts its 503 ("not analysed"), not as an unreadable file (the upload's fault)
+    assert ("Done: 1 classified, 1 not analysed: the server&#39;s model failed; tell its operator (see below)."
+            in page.text), page.text[page.text.index("Done:"):][:200]
 
 
 @pytest.mark.parametrize("heatmap", [False, True])
@@ -145,6 +148,10 @@ def test_a_scans_slice_is_its_own_error_in_the_api_and_the_cli(clf, nan_for, sta
     results = r.get_json()["results"]
     assert [rec.get("error") for rec in results] == [None, None, MODEL_FAILED, None, None, None]
     assert r.get_json()["series"][0]["summary"]["failed"] == 1
+    page = create_app(classifier=clf).test_client().post(
+        "/", data={"file": [(io.BytesIO(data), "scan.nii.gz")]}, content_type="multipart/form-data").text
+    assert "Done: 1 file, 6 slices: 5 classified, 1 not analysed: the server&#39;s model failed; tell its operator" \
+        in page, page[page.index("Done:"):][:200]
     path = tmp_path / "scan.nii.gz"
     path.write_bytes(data)
     assert main(["predict", str(path), "--no-progress", "--format", "jsonl"]) == 1

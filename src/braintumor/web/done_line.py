@@ -11,6 +11,7 @@ from ..refusal_wording import not_classified_texts
 from ..series import outcome, unread_part
 from ..stripped import count_text, noted
 from ..wording import LOWER_CONFIDENCE, UNREADABLE, counted
+from .model_failures import MODEL_FAILED_SHORT, model_failed
 from .volumes import Entry
 
 
@@ -45,9 +46,12 @@ def done_text(entries: list[Entry], files: int) -> str:
     per_file: dict[int, list[dict]] = {}
     for entry in entries:
         per_file.setdefault(entry.upload, []).extend(entry.records)
-    tally, unread, slices, stripped = Counter(), files - len(per_file), 0, 0
+    tally, unread, slices, stripped, failed = Counter(), files - len(per_file), 0, 0, 0
     for rec in (rec for records in per_file.values() for rec in records):
-        if unread_part(rec) == "input":  # the file itself (or a zip's member): no slice of it was read
+        if model_failed(rec):  # the server's model's fault, not the upload's: as run-status.js counts its 503
+            failed += 1
+            slices += unread_part(rec) == "slice"  # a scan's slice is among its slices
+        elif unread_part(rec) == "input":  # the file itself (or a zip's member): no slice of it was read
             unread += 1
         else:
             slices += 1
@@ -64,11 +68,12 @@ def done_text(entries: list[Entry], files: int) -> str:
     head = f"{counted(files, 'file')}, {counted(slices, 'slice')}: " if several else ""
     tail = f"; {counted(unread, 'file')} {UNREADABLE}" if unread else ""
     text = f"Done: {head}{', '.join(said)}{tail}"
+    after = f"{'; ' if unread and several else ', '}{failed} not analysed: {MODEL_FAILED_SHORT}" if failed else ""
     # the count linked: the line's last, of files ("2 unreadable" of one record each, "1 file unreadable"), not slices'
     linked = tail[2:] if several else said[-1] if tally["error"] else ""
     first = next((i for i, entry in enumerate(entries) if any(
         unread_part(rec) == "input" if several else "error" in rec for rec in entry.records)), None)
     if not linked or first is None:  # a file with no card (none of its records came back) has nothing to go to
-        return f"{text} (see below)."
-    return Markup('{}<a class="status-link" href="#{}">{}</a> (see below).').format(
-        text[:-len(linked)], card_id(first), linked)
+        return f"{text}{after} (see below)."
+    return Markup('{}<a class="status-link" href="#{}">{}</a>{} (see below).').format(
+        text[:-len(linked)], card_id(first), linked, after)

@@ -19,6 +19,9 @@ from ..model_scores import NonFiniteScores
 MODEL_FAILED = ("the server's model gave scores that are not finite (NaN or infinite) for this upload: its model file "
                 "is damaged or was converted wrongly, not the upload at fault; tell the server's operator")
 
+#: Why files were not analysed, on the Done line: static/send.js's words for this 503.
+MODEL_FAILED_SHORT = "the server's model failed; tell its operator"
+
 
 class ModelFailed(HTTPException):
     """503: the server cannot classify with its model until the operator replaces the file."""
