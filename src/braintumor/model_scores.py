@@ -14,8 +14,11 @@ import numpy as np
 
 from .image_io import ImageError
 from .model_files import ModelError
+from .wording import counted
 
 T = TypeVar("T")
+#: What every such error says between its model and its image: a record's error that holds it is one (:func:`unscored`).
+NOT_FINITE = "gave scores that are not finite (NaN or infinite) for "
 
 
 class NonFiniteScores(ModelError):
@@ -28,8 +31,8 @@ class NonFiniteScores(ModelError):
         self.rows = (row,)  # every row of the batch whose scores are not finite (check_scores'), row the first
         named = "the model" if model is None else f"the model {model}"
         image = f"image {row}" if name is None else name
-        super().__init__(f"{named} gave scores that are not finite (NaN or infinite) for {image}: a damaged model "
-                         "file, or one converted wrongly; export it again")
+        super().__init__(f"{named} {NOT_FINITE}{image}: a damaged model file, or one converted wrongly; export it "
+                         "again")
 
     def __reduce__(self) -> tuple:  # pickled by its fields (a predict --workers process sends it to the CLI)
         return NonFiniteScores, (self.model, self.row, self.name)
@@ -78,3 +81,17 @@ def check_scores(logits: np.ndarray, model: Path | None) -> None:
         exc = NonFiniteScores(model, int(np.argmin(finite)))
         exc.rows = tuple(int(k) for k in np.flatnonzero(~finite))
         raise exc
+
+
+def unscored(rec: dict) -> bool:
+    """Whether a record's error is its model's scores not finite (a --workers run's records come as dicts)."""
+    return NOT_FINITE in str(rec.get("error", ""))
+
+
+def unscored_text(model: Path | None, count: int) -> str:
+    """The CLI's line under its last, for a run whose model failed on ``count`` inputs: their records said it one by
+    one among the unreadable, the model's fault said nowhere as such (the run stopped at the first, before)."""
+    named = "the model" if model is None else f"the model {model}"
+    return (f"error: {named} {NOT_FINITE}{counted(count, 'input')} (their records say which): a damaged "
+            "model file, or one converted wrongly; export it again, then run again without --resume (which counts "
+            "their records as done)")

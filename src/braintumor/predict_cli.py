@@ -47,6 +47,7 @@ from .heatmap_files import HeatmapWriter, maps_go_with_the_records
 from .image_headers import image_kind
 from .input_plan import plan_inputs
 from .missing_files import stdin_key
+from .model_scores import unscored, unscored_text
 from .predict_output import Formatter, heatmap_column, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
@@ -221,7 +222,7 @@ def _predict(args: argparse.Namespace) -> int:
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     heatmaps = (HeatmapWriter(clf, args.heatmap, hold_signals=bool(getattr(args, "resume", False)))
                 if getattr(args, "heatmap", None) else None)  # its folder made once the job's checks pass
-    failed_before, tally, unread, stripped = Counter(), Counter(), Counter(), 0
+    failed_before, tally, unread, stripped, unscored_count = Counter(), Counter(), Counter(), 0, 0
     summary = getattr(args, "summary", False)
     if job:
         failed_before = job.failed_before
@@ -245,6 +246,7 @@ def _predict(args: argparse.Namespace) -> int:
                 sl, explanation = rec.pop("_slice", None), rec.pop("_explanation", None)
                 tally[outcome(rec)] += 1
                 stripped += noted(rec)
+                unscored_count += unscored(rec)
                 if part := unread_part(rec):
                     unread[part] += 1
                 if heatmaps and "error" not in rec and not rec.get("ood"):
@@ -269,6 +271,8 @@ def _predict(args: argparse.Namespace) -> int:
         if failed:
             # the exit code's reason, in the last line's words: "could not be classified" read as the refusals
             print(failed_text(failed, failed_before, args.output), file=sys.stderr)
+        if unscored_count:  # the model's fault, said once, apart from the files' own
+            print(unscored_text(clf.path, unscored_count), file=sys.stderr)
         if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
             print(DISCLAIMER, file=sys.stderr)
     return 1 if failed else 0
