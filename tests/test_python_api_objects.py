@@ -203,3 +203,24 @@ def test_every_entry_point_takes_a_slice_with_its_modality_and_colour():
     with pytest.raises(TypeError, match=r"a scan's Slice, not Volume"):
         explain(clf, volume)
     assert np.array_equal(explain(clf, mr).image, clf.inspect_crop(mr)[0])
+
+
+def test_a_pil_image_whose_file_was_closed_is_told_so(tmp_path):
+    """`with open(p, "rb") as f: im = Image.open(f)`, then predict(im) outside the block: Image.open is lazy, the
+    pixels were read from a closed file, and predict said "the file is damaged, cut short, or a variant this decoder
+    does not read" of a sound file."""
+    path = tmp_path / "slice.png"
+    Image.fromarray(synthetic_head()).save(path)
+    with open(path, "rb") as f:
+        im = Image.open(f)
+    clf = Classifier.load(threads=1)
+    said = ("the file the PIL image was opened from is closed, and Image.open reads pixels only when they are used: "
+            "predict it inside the file's 'with open(...)' block, or call image.load() there")
+    with pytest.raises(ImageError) as error:
+        clf.predict(im)
+    assert str(error.value) == said
+    assert [str(outcome) for _, outcome in clf.predict_many([im])] == [said]
+    with open(path, "rb") as f:
+        im = Image.open(f)
+        im.load()
+    assert clf.predict(im).to_dict() == clf.predict(path).to_dict()

@@ -234,6 +234,10 @@ def _gray_from_pil(img: Image.Image) -> tuple[np.ndarray, InputInfo]:
                 raise ImageError("the PIL image is closed (its pixels were never read, or close() freed them): "
                                  "predict it inside its 'with Image.open(...)' block, or pass a .copy() made there"
                                  ) from None
+            if getattr(getattr(img, "fp", None), "closed", False):  # Image.open(f) in `with open(...) as f:`
+                raise ImageError("the file the PIL image was opened from is closed, and Image.open reads pixels only "
+                                 "when they are used: predict it inside the file's 'with open(...)' block, or call "
+                                 "image.load() there") from None  # was "the file is damaged, cut short, ..."
             raise ImageError(decode_failure_text(exc)) from None
     if gray.ndim != 2:
         raise ImageError("image has an unsupported layout")
