@@ -8,14 +8,13 @@ callers import these names from here (``Prediction`` also from ``braintumor``).
 from __future__ import annotations
 
 import math
-import numbers
-import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from .orientation import TURN_ADVICE
+from .prediction_fields import class_name, flag, number, shown
 from .wording import LOWER_CONFIDENCE, NOTE_KINDS, review_below_text
 
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
@@ -139,26 +138,26 @@ class Prediction:
                                 f"not {type(self.probabilities).__name__}")
             probs = self.probabilities  # the 4 classes' once: a str "0.97" was kept, a NaN shown as "nan%"
             if not all(type(k) is str and type(v) is float and 0.0 <= v <= 1.0 for k, v in probs.items()):
-                probs = {_class_name(k): _number(f"probabilities[{k!r}]", v, unit=True) for k, v in probs.items()}
+                probs = {class_name(k): number(f"probabilities[{k!r}]", v, unit=True) for k, v in probs.items()}
             object.__setattr__(self, "probabilities", Probabilities(probs))
         for name in ("ood", "review"):  # bool("false") is True: a record's "ood": "false" was a refusal
             if type(getattr(self, name)) is not bool:
-                object.__setattr__(self, name, _flag(name, getattr(self, name)))
+                object.__setattr__(self, name, flag(name, getattr(self, name)))
         s = self.ood_score  # a scaled distance: a NaN went into to_dict() as NaN, which is no JSON
         if s is not None and not (type(s) is float and 0.0 <= s < math.inf):
-            if not 0.0 <= (s := _number("ood_score", s)) < math.inf:  # (NaN: neither)
+            if not 0.0 <= (s := number("ood_score", s)) < math.inf:  # (NaN: neither)
                 raise ValueError(f"a Prediction's ood_score is a finite distance >= 0 (1 = the threshold), not {s}")
             object.__setattr__(self, "ood_score", s)
         for name in ("reason", "note"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
-                raise TypeError(f"a Prediction's {name} is a str or None, not {_shown(getattr(self, name))}")
+                raise TypeError(f"a Prediction's {name} is a str or None, not {shown(getattr(self, name))}")
         c = self.confidence  # a str "0.97" or a NaN was kept, and to_dict() gave it back
         if c is not None and not (type(c) is float and 0.0 <= c <= 1.0):
-            object.__setattr__(self, "confidence", _number("confidence", c, unit=True))
+            object.__setattr__(self, "confidence", number("confidence", c, unit=True))
         if self.label is not None and not (isinstance(self.label, str) and self.label in self.probabilities):
             raise (ValueError if isinstance(self.label, str) else TypeError)(  # ("x", a confidence) was accepted
                 f"a Prediction's label is one of its probabilities' classes ({', '.join(self.probabilities)}) or "
-                f"None, not {_shown(self.label)}")
+                f"None, not {shown(self.label)}")
         if (self.label is None) != self.ood or (self.confidence is None) != self.ood:
             raise ValueError("a refused Prediction (ood true) withholds label and confidence (None), an accepted one "
                              f"has both: got ood={self.ood}, label={self.label!r}, confidence={self.confidence!r}")
@@ -194,36 +193,6 @@ class Prediction:
         return cls(record["label"], record["confidence"], record["probabilities"], ood=record.get("ood", False),
                    ood_score=record.get("ood_score"), reason=record.get("reason"),
                    review=record.get("review", False), note=record.get("note"))
-
-
-def _shown(value: object) -> str:
-    """A wrong field value for an error's words: its type and (short) repr, "str 'false'"."""
-    return f"{type(value).__name__} {reprlib.repr(value)}"
-
-
-def _flag(name: str, value: object) -> bool:
-    """``ood`` or ``review`` as a bool (numpy's too): JSON gives true or false, so a str there is a caller's mistake."""
-    if isinstance(value, np.bool_):
-        return bool(value)
-    raise TypeError(f"a Prediction's {name} is true or false (a bool), not {_shown(value)}")
-
-
-def _class_name(key: object) -> str:
-    """A probabilities key, checked to be a class name (a str)."""
-    if not isinstance(key, str):
-        raise TypeError(f"a Prediction's probabilities are keyed by class name (a str), not {_shown(key)}")
-    return key
-
-
-def _number(name: str, value: object, unit: bool = False) -> float:
-    """A number field as a float (numpy's too: json.dumps refused a float32), checked: a str "0.97" was kept as it
-    was; ``unit``: a probability, finite and in [0, 1]."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"a Prediction's {name} is a number, not {_shown(value)}")
-    value = float(value)
-    if unit and not 0.0 <= value <= 1.0:  # (NaN: neither)
-        raise ValueError(f"a Prediction's {name} is a probability in [0, 1], not {value}")
-    return value
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
