@@ -94,6 +94,10 @@ def test_probabilities_that_are_no_mapping_are_a_type_error_naming_them(probs):
     ("probabilities", {**PROBS, "glioma": float("nan")}, ValueError,
      r"probabilities\['glioma'\] is a probability in \[0, 1\], not nan"),
     ("probabilities", {0: 0.97, 1: 0.03}, TypeError, r"probabilities are keyed by class name \(a str\), not int 0"),
+    # an int past float's range (JSON's 1 and 400 zeros) raised OverflowError from float()
+    ("ood_score", 10**400, ValueError, r"ood_score is a finite distance >= 0 \(1 = the threshold\), not inf"),
+    ("probabilities", {**PROBS, "glioma": -10**400}, ValueError,
+     r"probabilities\['glioma'\] is a probability in \[0, 1\], not -inf"),
     ("reason", 3, TypeError, r"reason is a str or None, not int 3"),
     ("note", ["x"], TypeError, r"note is a str or None, not list \['x'\]"),
 ])

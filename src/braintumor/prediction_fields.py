@@ -7,6 +7,7 @@ made; these say only what a wrong field value is.
 
 from __future__ import annotations
 
+import math
 import numbers
 import reprlib
 
@@ -37,7 +38,10 @@ def number(name: str, value: object, unit: bool = False) -> float:
     was; ``unit``: a probability, finite and in [0, 1]."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"a Prediction's {name} is a number, not {shown(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int (or Fraction) past float's range, as JSON's 1 followed by 400 digits: raised
+        value = math.inf if value > 0 else -math.inf  # OverflowError, not the field's refusal below or its caller's
     if unit and not 0.0 <= value <= 1.0:  # (NaN: neither)
         raise ValueError(f"a Prediction's {name} is a probability in [0, 1], not {value}")
     return value
