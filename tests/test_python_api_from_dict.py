@@ -138,6 +138,9 @@ def test_numpy_numbers_and_flags_become_plain_ones_and_missing_flags_are_false()
                                           r"confidence=None"),
     (("glioma", None, PROBS), {}, ValueError, r"got ood=False, label='glioma', confidence=None"),
     (("glioma", 0.97, PROBS), {"ood": True}, ValueError, r"got ood=True, label='glioma', confidence=0.97"),
+    # a reason on an accepted answer was kept, then left out of to_dict(): from_dict(p.to_dict()) != p
+    (("glioma", 0.97, PROBS), {"reason": "x"}, ValueError, r"^a Prediction's reason says why it was refused: an "
+                                                           r"accepted one \(ood false\) has none, not str 'x'"),
 ])
 def test_a_label_or_confidence_of_a_wrong_type_or_value_is_refused(args, kwargs, error, said):
     """``Prediction("glioma", "x", probs)`` was accepted; from_dict of such a record too."""

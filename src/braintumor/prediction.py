@@ -161,6 +161,9 @@ class Prediction:
         if (self.label is None) != self.ood or (self.confidence is None) != self.ood:
             raise ValueError("a refused Prediction (ood true) withholds label and confidence (None), an accepted one "
                              f"has both: got ood={self.ood}, label={self.label!r}, confidence={self.confidence!r}")
+        if self.reason is not None and not self.ood:  # kept, then left out of to_dict(): from_dict's copy differed
+            raise ValueError(f"a Prediction's reason says why it was refused: an accepted one (ood false) has none, "
+                             f"not {shown(self.reason)} (a caution with an answer is its note)")
 
     def to_dict(self) -> dict:
         """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood,
