@@ -70,6 +70,23 @@ def test_probabilities_of_a_wrong_shape_or_value_are_a_value_error(probs, said):
         prediction_from_probs(("glioma", "meningioma", "notumor", "pituitary"), np.array(probs))
 
 
+@pytest.mark.parametrize("args, said", [
+    # "'<=' not supported between instances of 'float' and 'str'", and of 'NoneType'
+    ((["0.7", "0.1", "0.1", "0.1"],), r"^prediction_from_probs takes probabilities as numbers, not str '0.7'"),
+    (([0.7, 0.1, 0.1, None],), r"^prediction_from_probs takes probabilities as numbers, not NoneType None"),
+    (([0.7, 0.1, 0.1, 0.1j],), r"^prediction_from_probs takes probabilities as numbers, not complex"),
+    # "'int' object has no attribute 'endswith'"
+    (([0.7, 0.1, 0.1, 0.1], 2.0, 5), r"^a Prediction's reason is a str or None, not int 5"),
+    # float("2.5") took a str the Prediction itself refuses
+    (([0.7, 0.1, 0.1, 0.1], "2.5", "far"), r"^a Prediction's ood_score is a number, not str '2.5'"),
+    (([0.7, 0.1, 0.1, 0.1], "far", "far"), r"^a Prediction's ood_score is a number, not str 'far'"),
+])
+def test_prediction_from_probs_arguments_of_a_wrong_type_are_a_type_error_naming_them(args, said):
+    """``Classifier.prediction_from_probs`` (public) raised Python's own TypeError or AttributeError from inside."""
+    with pytest.raises(TypeError, match=said):
+        prediction_from_probs(("glioma", "meningioma", "notumor", "pituitary"), *args)
+
+
 @pytest.mark.parametrize("probs", [[0.97, 0.01, 0.01, 0.01], None, np.array([0.97, 0.01, 0.01, 0.01])])
 def test_probabilities_that_are_no_mapping_are_a_type_error_naming_them(probs):
     """``Prediction(label, confidence, [0.97, ...])`` (the row itself, or a record's list read back) failed on dict's

@@ -8,6 +8,7 @@ callers import these names from here (``Prediction`` also from ``braintumor``).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ def refusal_reason(why: str) -> str:
     side; if it is, rotate it upright and send it again", :func:`braintumor.orientation.turn_reasons`): a slice on
     its side is a brain MRI to rotate, not one unlike them, and its card, CLI row and JSON began "unlike the brain MRI
     slices the model was trained on: it looks turned"."""
+    if not isinstance(why, str):  # "'int' object has no attribute 'endswith'"
+        raise TypeError(f"a Prediction's reason is a str or None, not {shown(why)}")
     return why if why.endswith(TURN_ADVICE) else f"{OOD_MESSAGE}: {why}"
 
 
@@ -215,11 +218,16 @@ def prediction_from_probs(classes: tuple[str, ...], probs: np.ndarray, ood_score
     why it is refused (with ``ood_score``, its distance over the threshold), None when accepted."""
     probs = np.asarray(probs)
     values = probs.tolist()  # Python floats in one call (float() of each numpy scalar: one each)
-    if probs.shape != (len(classes),) or not all(0.0 <= v <= 1.0 for v in values):  # (NaN: neither)
+    try:
+        fine = probs.shape == (len(classes),) and all(0.0 <= v <= 1.0 for v in values)  # (NaN: neither)
+    except TypeError:  # a str, None or complex among them: "'<=' not supported between instances of ..."
+        odd = next(v for v in values if not isinstance(v, numbers.Real))
+        raise TypeError(f"prediction_from_probs takes probabilities as numbers, not {shown(odd)}") from None
+    if not fine:
         raise ValueError(_probabilities_error(classes, probs))
     k = int(np.argmax(probs))
     rounded = {c: round(p, 6) for c, p in zip(classes, values, strict=True)}
-    score = None if ood_score is None else round(float(ood_score), 4)
+    score = None if ood_score is None else round(number("ood_score", ood_score), 4)  # float() took a str
     if reason is not None:
         if score is not None and score <= 1.0 < ood_score:  # refused above the threshold: never shown as 1.0
             score = 1.0001
