@@ -193,6 +193,26 @@ def test_an_overlay_of_an_image_that_is_not_8_bit_gray_or_not_the_maps_shape_is_
     assert overlay(levels, heat).shape == (8, 8, 3)
 
 
+def test_a_heat_map_holding_a_nan_is_refused_in_words():
+    """``overlay``, ``colorize`` and an Explanation's ``heatmap_png`` of a map holding a NaN (one built by hand)
+    raised numpy's "IndexError: index -9223372036854775808 is out of bounds"."""
+    import warnings
+
+    from braintumor.heatmap import Explanation, colorize, overlay
+    from braintumor.prediction import Prediction
+
+    heat = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    heat[3, 4] = np.nan
+    levels = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
+    said = r"^a heat map's values are numbers from 0 to 1 \(an Explanation's cam\), not NaN$"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's of the NaN's cast
+        for draw in (lambda: overlay(levels, heat), lambda: colorize(heat),
+                     lambda: Explanation(Prediction("glioma", 0.9, {"glioma": 0.9}), heat, levels).heatmap_png()):
+            with pytest.raises(ValueError, match=said):
+                draw()
+
+
 def test_a_slice_made_by_hand_without_metadata_is_predicted_as_one_with_none(clf):
     """``predict(Slice(pixels, None))`` and a meta of ``{"dicom": None}`` raised AttributeError ('NoneType' object has
     no attribute 'get'), which predict_many let through mid-batch; a meta that is no dict is refused when made."""

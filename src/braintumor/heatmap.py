@@ -105,9 +105,15 @@ def upsample(heat: np.ndarray, size: int, stride: int = FEATURE_STRIDE) -> np.nd
     return np.clip(rows @ heat @ cols.T, 0.0, 1.0)
 
 
+#: Said of a heat map holding a NaN (one built by hand: a model's NaN scores are a ModelError before any map).
+NAN_HEAT = "a heat map's values are numbers from 0 to 1 (an Explanation's cam), not NaN"
+
+
 def colorize(heat: np.ndarray) -> np.ndarray:
     """Values in [0, 1] -> uint8 RGB (..., 3) by linear interpolation between the anchors: the colour map."""
     pos = np.clip(heat, 0.0, 1.0) * (len(_ANCHORS) - 1)
+    if np.isnan(pos).any():  # an IndexError from deep in numpy
+        raise ValueError(NAN_HEAT)
     lo = np.minimum(pos.astype(np.int64), len(_ANCHORS) - 2)
     frac = (pos - lo)[..., None]
     rgb = _ANCHORS[lo] * (1.0 - frac) + _ANCHORS[lo + 1] * frac
@@ -148,7 +154,10 @@ def overlay(gray: np.ndarray, heat: np.ndarray, alpha: float = DEFAULT_ALPHA) ->
         raise ValueError(f"expected a uint8 gray image and a heat map of its shape, got {gray.dtype} {gray.shape} "
                          f"and {heat.shape}: Explanation.image and .cam are such a pair")
     level = (np.clip(heat, 0.0, 1.0, dtype=np.float32) * np.float32(255) + np.float32(0.5)).astype(np.intp)
-    return np.take(_overlay_table(float(alpha)), np.asarray(gray, dtype=np.intp) * 256 + level, axis=0)
+    try:  # (no pass over the map for NaN: this runs for every heat map)
+        return np.take(_overlay_table(float(alpha)), np.asarray(gray, dtype=np.intp) * 256 + level, axis=0)
+    except IndexError:  # a NaN, cast to the lowest intp: numpy's "index -9223372036854775808 is out of bounds"
+        raise ValueError(NAN_HEAT) from None
 
 
 def _png_chunk(tag: bytes, data: bytes) -> bytes:
