@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -267,3 +268,25 @@ def _refused_by_load_and_predict(model, said: str, folder, capsys) -> None:
     assert str(err.value) == said
     assert main(["predict", str(folder), "--model", str(model)]) == 2
     assert capsys.readouterr().err.strip() == f"error: {said}"
+
+
+@pytest.mark.parametrize("how", ["env", "argument"])
+@pytest.mark.parametrize("name, said", [
+    # a bare OSError, "[Errno 36] File name too long: 'xxx...'", and all 5000 characters
+    ("x" * 5000, r"not a file name: 5000 characters \(x{20}\.\.\.\), longer than any file name"),
+    # "model file not found: a", a NUL and "b", the NUL printed raw
+    ("a\0b.onnx", r"not a file name: it holds a NUL character \(\\0\), which no file name can hold .*"),
+])
+def test_a_model_name_no_file_can_have_is_refused_in_words(monkeypatch, how, name, said):
+    """``Classifier.load`` (documented to raise FileNotFoundError or ModelError) raised OSError for a name too long
+    for any file, and echoed a NUL as it was; $BRAINTUMOR_MODEL too, and the CLI's --model said "error: File name too
+    long: " and the 5000 characters."""
+    if how == "env":
+        if "\0" in name:
+            pytest.skip("no environment variable holds a NUL")
+        monkeypatch.setenv("BRAINTUMOR_MODEL", name)
+    with pytest.raises(FileNotFoundError) as caught:
+        Classifier.load(None if how == "env" else name)
+    env = r" \(\$BRAINTUMOR_MODEL\)" if how == "env" else ""
+    assert re.fullmatch(f"{said}{env}: pass a model file's name \\(Classifier\\.load\\(path\\)\\)", str(caught.value))
+    assert re.fullmatch(f"{said}{env}: pass a model file's name \\(--model FILE\\)", caught.value.cli_text)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import onnxruntime as ort
 
-from .missing_files import shown_name, tilde_text, url_text
+from .missing_files import long_name_text, shown_name, tilde_text, url_text
 from .model_files import (
     MissingModelError,
     ModelError,
@@ -24,7 +24,7 @@ from .model_files import (
     shipped_model_names,
 )
 from .sessions import disabled_optimizers, session_options
-from .wording import counted, export_first_text
+from .wording import NUL_IN_NAME, counted, export_first_text
 
 if TYPE_CHECKING:
     from .predictor import Classifier
@@ -53,6 +53,10 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         raise ValueError("expected a model file name, got an empty string (None: $BRAINTUMOR_MODEL, else the "
                          "shipped model)")
     path = None if path is None else os.fsdecode(path)  # a name as bytes: pathlib said "argument should be a str"
+    given = path if path is not None else os.environ.get("BRAINTUMOR_MODEL") or None  # the name in effect
+    if given is not None and (said := NUL_IN_NAME if "\0" in given else long_name_text(given)):  # a NUL was shown
+        env = "" if path is not None else " ($BRAINTUMOR_MODEL)"  # raw, 'not found'; a long one raised OSError
+        raise MissingModelError(lambda way: f"{said}{env}: pass a model file's name ({way})")
     model_path = default_model_path() if path is None else resolve_model_path(path)
     if not model_path.is_file():  # a run folder given as the model was 'not found'; a stale $BRAINTUMOR_MODEL
         named = ", named by $BRAINTUMOR_MODEL" if path is None and os.environ.get("BRAINTUMOR_MODEL") else ""
