@@ -116,6 +116,18 @@ def test_an_unusable_array_is_a_precise_image_error(clf, arr, message):
         clf.predict(arr)
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_files_bytes_held_as_an_array_are_told_to_be_passed_as_bytes(clf, fmt):
+    """``np.frombuffer(data, np.uint8)`` (what cv2.imdecode takes) was told only "not one of shape (6309,)"."""
+    data = encode(synthetic_head(), fmt)
+    with pytest.raises(ImageError, match=re.escape(f"not one of shape ({len(data)},): it holds a {fmt} file's "
+                                                   "bytes, which predict takes as bytes, arr.tobytes()")):
+        clf.predict(np.frombuffer(data, np.uint8))
+    assert clf.predict(np.frombuffer(data, np.uint8).tobytes()) == clf.predict(data)
+    with pytest.raises(ImageError, match=r"not one of shape \(50176,\)$"):  # no file's bytes: no such hint
+        clf.predict(np.zeros((50_176,), np.uint8))
+
+
 def test_wide_arrays_keep_their_gray_levels(clf):
     """float64 and 32/64-bit integer arrays were cast to float32 before their min-max scaling: 2**40 + gray levels fell
     on one float32 level (a blank image, refused), 1e9 + levels on a few, and values past 3.4e38 became inf."""

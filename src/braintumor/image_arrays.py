@@ -23,7 +23,7 @@ from PIL import Image, ImageFile
 from .gray_levels import colour16_uint8, minmax_uint8
 from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import to_gray
-from .image_headers import decode_failure_text
+from .image_headers import decode_failure_text, image_kind
 from .image_io import ImageError, InputInfo, check_pixels
 from .quiet_libraries import quiet_pillow
 from .scan_objects import scan_object_hint
@@ -61,7 +61,8 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
                          "predict takes one as a str, and predict_many(names) predicts each of several")
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (2, 3, 4)):
         raise ImageError("expected a 2-D grayscale array, an (H, W, 2) gray + alpha array or an (H, W, 3) or "
-                         f"(H, W, 4) colour array, not one of shape {arr.shape}{_layout_hint(arr.shape)}")
+                         f"(H, W, 4) colour array, not one of shape {arr.shape}{_layout_hint(arr.shape)}"
+                         f"{_file_bytes_hint(arr)}")
     height, width = arr.shape[:2]
     check_pixels(width, height)
     if isinstance(arr, np.ma.MaskedArray):
@@ -170,6 +171,14 @@ def _colour_type_hint(arr: np.ndarray) -> str:
         unit = (f"colour in {'[0, 1]' if unit_range else '0-255'}? np.round(arr{' * 255' * unit_range})"
                 ".astype(np.uint8) makes it 8-bit; ")
     return f" ({unit}{arr.shape[-1]} slices of a volume, as nibabel gives one? {_READ_VOLUME})"
+
+
+def _file_bytes_hint(arr: np.ndarray) -> str:
+    """What to pass for an image file's bytes held as a 1-D array (``np.frombuffer(data, np.uint8)``, what
+    ``cv2.imdecode`` takes): told only that its shape was no image's. "" for any other array."""
+    if arr.ndim == 1 and arr.dtype.itemsize == 1 and (kind := image_kind(arr[:12].tobytes())):
+        return f": it holds a {kind} file's bytes, which predict takes as bytes, arr.tobytes()"
+    return ""
 
 
 def _layout_hint(shape: tuple[int, ...]) -> str:
