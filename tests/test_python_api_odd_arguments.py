@@ -442,3 +442,24 @@ def test_an_ood_score_that_is_no_finite_distance_is_refused_by_name_not_written_
         Prediction(None, None, probs, ood=True, ood_score=score, reason="far")
     assert Prediction(None, None, probs, ood=True, ood_score=np.float32(3.5), reason="far").ood_score == 3.5
     assert Prediction("pituitary", 0.4, probs, ood_score=0).ood_score == 0.0
+
+
+def test_a_stream_whose_read_gives_no_bytes_is_told_so(clf):
+    """A raw stream in non-blocking mode gives None from read() while nothing has come: predict said "object of type
+    'NoneType' has no len()"; read_volumes too."""
+    import io
+
+    from braintumor.volume_io import read_volumes
+
+    class NonBlocking(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray) -> None:  # nothing to read yet
+            return None
+
+    said = (r"^the file's read\(\) gave NoneType, not bytes \(None: a non-blocking stream with nothing to read yet; "
+            r"read it in blocking mode, or pass its bytes\)$")
+    for call in (clf.predict, read_volumes):
+        with pytest.raises(TypeError, match=said):
+            call(NonBlocking())

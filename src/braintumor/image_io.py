@@ -152,8 +152,10 @@ def read_stream(source: BinaryIO, limit: int | None = None) -> bytes:
     if isinstance(source, io.TextIOBase):  # before reading: a JPEG's bytes fail to decode as UTF-8
         raise TypeError("the file was opened in text mode: open it with 'rb'")
     data = _read_stream(source, limit)
-    if isinstance(data, str):
-        raise TypeError("the file was opened in text mode: open it with 'rb'")
+    if not isinstance(data, (bytes, bytearray, memoryview)):  # None (non-blocking) said "has no len()"
+        raise TypeError("the file was opened in text mode: open it with 'rb'" if isinstance(data, str) else
+                        f"the file's read() gave {type(data).__name__}, not bytes (None: a non-blocking stream with "
+                        "nothing to read yet; read it in blocking mode, or pass its bytes)")
     if len(data) > limit:
         raise ImageError(f"file is larger than the limit of {limit} bytes")
     return data
