@@ -463,3 +463,12 @@ def test_a_stream_whose_read_gives_no_bytes_is_told_so(clf):
     for call in (clf.predict, read_volumes):
         with pytest.raises(TypeError, match=said):
             call(NonBlocking())
+
+
+@pytest.mark.parametrize("flag", ["no", "false", 1, None])
+def test_with_probabilities_that_is_no_bool_is_refused(clf, flag):
+    """``predict_many(paths, with_probabilities="no")`` gave (source, outcome, probabilities) 3-tuples, and
+    ``for path, outcome in ...`` then failed with "too many values to unpack"."""
+    with pytest.raises(TypeError, match=f"^with_probabilities is True or False, not {type(flag).__name__}$"):
+        clf.predict_many([], with_probabilities=flag)
+    assert list(clf.predict_many([], with_probabilities=np.bool_(True))) == []

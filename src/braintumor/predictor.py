@@ -267,6 +267,8 @@ class Classifier:
         (source, outcome, probabilities), the (K,) float64 row the Prediction shows to 6 decimals, unrounded (None
         for an ImageError): metrics from rounded ones tie where a model is very sure (evaluate's AUC and ECE)."""
         batch_size = count(batch_size, "batch_size")  # 0 and -1 were taken as 1, None failed on first use
+        if not isinstance(with_probabilities, (bool, np.bool_)):  # "no" was true: 3-tuples that failed to unpack
+            raise TypeError(f"with_probabilities is True or False, not {type(with_probabilities).__name__}")
         check_many(sources)  # before the first next(): a str, a file, one image or a scan's object
         stream = stream_predictions(self, sources, batch_size)
         return stream if with_probabilities else ((src, outcome) for src, outcome, _ in stream)
