@@ -224,3 +224,16 @@ def test_a_pil_image_whose_file_was_closed_is_told_so(tmp_path):
         im = Image.open(f)
         im.load()
     assert clf.predict(im).to_dict() == clf.predict(path).to_dict()
+
+
+@pytest.mark.parametrize("args", [(None, {}), ("model.onnx", {}), ("session", None), ("session", '{"classes": []}')])
+def test_a_classifier_made_of_no_session_or_no_metadata_is_told_what_it_takes(args):
+    """``Classifier(None, {})`` or ``Classifier(session, None)`` raised AttributeError from inside ("'NoneType' object
+    has no attribute 'get_outputs'", "... 'get'"), where Classifier.load(path) is what most callers want."""
+    session, metadata = args
+    if session == "session":
+        session = Classifier.load(threads=1).session
+    with pytest.raises(TypeError, match=rf"^Classifier\(session, metadata\) takes an ONNX Runtime session and its "
+                                        rf"model's metadata \(a dict\), not {type(session).__name__} and "
+                                        rf"{type(metadata).__name__}: Classifier\.load\(path\) reads both"):
+        Classifier(session, metadata)

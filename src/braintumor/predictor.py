@@ -48,6 +48,11 @@ class Classifier:
     (the probabilities' order) say what was loaded. Threads may share one, and processes too (``processes``)."""
 
     def __init__(self, session: ort.InferenceSession, metadata: dict, path: Path | None = None) -> None:
+        # None for either raised AttributeError: "'NoneType' object has no attribute 'get'" (or 'get_outputs')
+        if not isinstance(metadata, dict) or not callable(getattr(session, "get_outputs", None)):
+            raise TypeError("Classifier(session, metadata) takes an ONNX Runtime session and its model's metadata "
+                            f"(a dict), not {type(session).__name__} and {type(metadata).__name__}: "
+                            "Classifier.load(path) reads both from an exported model file")
         self.session = session
         self.metadata = metadata
         self.path = path
