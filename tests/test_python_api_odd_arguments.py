@@ -143,6 +143,10 @@ def test_expand_inputs_names_an_item_that_is_no_name_and_takes_names_as_bytes(tm
         list(expand_inputs([tmp_path, float("nan")]))
     assert list(expand_inputs([bytes(tmp_path)])) == list(expand_inputs([tmp_path])) == [tmp_path / "slice.png"]
     assert list(expand_inputs([bytes(tmp_path / "slice.png")])) == [tmp_path / "slice.png"]
+    for no_list in (None, 5):  # raised "'NoneType' object is not iterable" from inside, when the result was iterated
+        with pytest.raises(TypeError, match=rf"^expand_inputs takes a list of files and folders, not "
+                                            rf"{type(no_list).__name__}$"):
+            expand_inputs(no_list)
 
 
 def test_a_file_name_given_as_bytes_is_told_that_bytes_are_content(clf, tmp_path):

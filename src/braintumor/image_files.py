@@ -246,6 +246,8 @@ def expand_inputs(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:
     (``scan.jpg/``, in ``braintumor predict``'s words)."""
     if isinstance(paths, (str, bytes, os.PathLike)):  # a str iterates one 'path' per character
         raise TypeError("expand_inputs takes a list of files and folders: expand_inputs([folder])")
+    if not isinstance(paths, Iterable) and not hasattr(type(paths), "__getitem__"):  # None: "not iterable", later
+        raise TypeError(f"expand_inputs takes a list of files and folders, not {type(paths).__name__}")
     return _expand(paths)
 
 
