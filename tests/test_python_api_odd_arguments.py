@@ -278,6 +278,10 @@ def test_turned_takes_a_prediction_as_it_takes_its_record():
     sure = Prediction("glioma", 0.9, probs, ood_score=0.5)
     assert [turned(p) for p in (side, far, sure)] == [turned(p.to_dict()) for p in (side, far, sure)] == [
         True, False, False]
+    for no_record in (None, "x", [side]):  # "'NoneType' object has no attribute 'get'"
+        with pytest.raises(TypeError, match=rf"^turned takes a Prediction or its record \(a dict\), not "
+                                            rf"{type(no_record).__name__}$"):
+            turned(no_record)
 
 
 @pytest.mark.parametrize("limit", [None, 0, -1, 2.5, True], ids=["None", "0", "-1", "2.5", "True"])

@@ -9,7 +9,7 @@ prediction's ``to_dict()`` returns are passed through unchanged. How records rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from .classes import display_name
 from .image_io import ImageError
@@ -34,6 +34,8 @@ def turned(rec: dict | Prediction) -> bool:
     those words, also where another check refused it first). Such a slice is a brain MRI to rotate and send again:
     summaries count it apart from those refused as unlike brain MRI."""
     rec = rec.to_dict() if isinstance(rec, Prediction) else rec
+    if not isinstance(rec, Mapping):  # None, a str: "'NoneType' object has no attribute 'get'"
+        raise TypeError(f"turned takes a Prediction or its record (a dict), not {type(rec).__name__}")
     return bool(rec.get("ood")) and TURN_ADVICE in (rec.get("reason") or "")
 
 
