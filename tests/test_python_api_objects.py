@@ -237,3 +237,17 @@ def test_a_classifier_made_of_no_session_or_no_metadata_is_told_what_it_takes(ar
                                         rf"model's metadata \(a dict\), not {type(session).__name__} and "
                                         rf"{type(metadata).__name__}: Classifier\.load\(path\) reads both"):
         Classifier(session, metadata)
+
+
+def test_a_volume_compares_by_value_and_says_it_is_unhashable():
+    """A frozen dataclass holding a list of slices: hash() raised "unhashable type: 'list'" while
+    isinstance(v, Hashable) said True, as a Prediction's did."""
+    import numpy as np
+
+    from braintumor.volume_objects import Slice, Volume
+
+    volume = Volume("series.zip", "dicom", [Slice(np.zeros((64, 64), np.uint8), {})])
+    assert volume == pickle.loads(pickle.dumps(volume)) and volume != replace(volume, series=1)
+    assert not isinstance(volume, Hashable)
+    with pytest.raises(TypeError, match="unhashable type: 'Volume'"):
+        hash(volume)

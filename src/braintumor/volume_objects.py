@@ -110,7 +110,8 @@ def _finite(value):
 
 @dataclass(frozen=True)
 class Volume:
-    """The slices of one series or volume, in anatomical order, and notes on what was left out."""
+    """The slices of one series or volume, in anatomical order, and notes on what was left out. Compared by value,
+    but not hashable, as a Slice and a Prediction are not: its slices are a list."""
 
     path: str
     kind: str  # "dicom" or "nifti"
@@ -121,6 +122,7 @@ class Volume:
     #: the one file a folder's series was read from (its ``path`` is the folder, as --resume knows the input): records
     #: name it as ``file``, so a single slice in a class folder below is scored by that folder
     file: str | None = None
+    __hash__ = None  # type: ignore[assignment]  # hash() said "unhashable type: 'list'"; isinstance(v, Hashable) True
 
     def __repr__(self) -> str:  # one line: the default held each slice's repr (a 150-slice volume: 900 lines)
         sizes = sorted({_size(s.pixels) for s in self.slices})
